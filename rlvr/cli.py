@@ -1,0 +1,192 @@
+"""The ``rlvr`` command line.
+
+rlvr list                                   every env, one line each, with its difficulty parameters
+rlvr generate ENV -n N -o out.jsonl|.parquet synthetic tasks (``--difficulty``, ``--seed``,
+                                            ``--workers``, ``--param key=value``, ``--dataset``)
+rlvr verify tasks.jsonl responses.jsonl     a verdict per row and a summary
+rlvr bench [ENV …]                          generation and verification throughput per env
+rlvr demo                                   every env at three difficulties: reference and wrong
+                                            answers verified, a table printed, images saved
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import rlvr
+from rlvr.core import Task, iter_tasks, save_tasks
+
+DEMO_DIFFICULTIES = (0.0, 0.5, 1.0)
+
+
+def _parse_param(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"--param takes key=value, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for row in rlvr.list_envs():
+        kind = "image" if row["visual"] else "text"
+        print(f"{row['id']:<22} [{kind}] {row['description']}\n{'':<22} difficulty: {row['difficulty']}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    options = dict(args.param or [])
+    if args.dataset:
+        options["dataset"] = args.dataset
+    tasks = rlvr.iter_generate(args.env, args.n, seed=args.seed, difficulty=args.difficulty, workers=args.workers, **options)
+    progress = tqdm(tasks, total=args.n, unit="task", disable=args.quiet, file=sys.stderr)
+    count = save_tasks(progress, args.output)
+    print(f"wrote {count} tasks to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _read_responses(path: str) -> list[tuple[str | None, Any]]:
+    """Rows of ``{"id": …, "response": …}`` or bare JSON strings, one per line."""
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            rows.append((row.get("id"), row.get("response")) if isinstance(row, dict) else (None, row))
+    return rows
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    tasks = list(iter_tasks(args.tasks))
+    responses = _read_responses(args.responses)
+    by_id = {task.id: task for task in tasks}
+    pairs: list[tuple[Task, Any]] = []
+    for position, (task_id, response) in enumerate(responses):
+        if task_id is not None:
+            if task_id not in by_id:
+                print(f"row {position}: unknown task id {task_id!r}", file=sys.stderr)
+                return 2
+            pairs.append((by_id[task_id], response))
+        elif position < len(tasks):
+            pairs.append((tasks[position], response))
+    verdicts = rlvr.verify_batch([t for t, _ in pairs], [r for _, r in pairs], workers=args.workers)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        for (task, _), verdict in zip(pairs, verdicts):
+            out.write(json.dumps({"id": task.id, **verdict.to_dict()}, default=str) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    n = len(verdicts) or 1
+    summary = {
+        "rows": len(verdicts),
+        "mean_reward": round(sum(v.reward for v in verdicts) / n, 4),
+        "accuracy": round(sum(v.correct for v in verdicts) / n, 4),
+        "format_ok": round(sum(v.format_ok for v in verdicts) / n, 4),
+    }
+    print(json.dumps(summary), file=sys.stderr)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    env_ids = args.envs or [row["id"] for row in rlvr.list_envs()]
+    rows = []
+    for env_id in env_ids:
+        start = time.perf_counter()
+        tasks = rlvr.generate(env_id, args.n, seed=args.seed, difficulty=args.difficulty)
+        generated = time.perf_counter() - start
+        responses = [rlvr.solve(task) for task in tasks]
+        start = time.perf_counter()
+        verdicts = [rlvr.verify(task, response) for task, response in zip(tasks, responses)]
+        verified = time.perf_counter() - start
+        rows.append([env_id, f"{args.n / generated:,.0f}", f"{args.n / verified:,.0f}", f"{sum(v.correct for v in verdicts)}/{args.n}"])
+    print(_table(rows, ["env", "tasks/s", "verdicts/s", "reference correct"]))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows, failures = [], 0
+    for env in rlvr.list_envs():
+        env_id = env["id"]
+        generator = rlvr.make_generator(env_id)
+        for difficulty in DEMO_DIFFICULTIES:
+            task = rlvr.make_task(env_id, seed=args.seed, difficulty=difficulty)
+            reference = rlvr.verify(task, rlvr.solve(task))
+            wrong = rlvr.verify(task, generator.wrong_response(task))
+            ok = reference.correct and not wrong.correct
+            failures += not ok
+            for index, image in enumerate(task.images):
+                name = f"{env_id.split('/')[-1]}_d{difficulty:.1f}_{index}.png"
+                image.save(out_dir / name)
+            params = ", ".join(f"{k}={v}" for k, v in task.params.items() if not isinstance(v, (list, tuple, dict)))
+            rows.append([env_id, f"{difficulty:.1f}", params[:48], f"{reference.reward:.2f}", f"{wrong.reward:.2f}", wrong.reason[:40], "ok" if ok else "FAIL"])
+    print(_table(rows, ["env", "d", "parameters", "reference", "wrong", "why wrong", "check"]))
+    print(f"\nexample images in {out_dir}/; {len(rows) - failures}/{len(rows)} checks passed")
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rlvr", description="Verifiable task environments for RLVR")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="list every env with its difficulty parameters").set_defaults(func=cmd_list)
+
+    gen = sub.add_parser("generate", help="write synthetic tasks to .jsonl or .parquet")
+    gen.add_argument("env")
+    gen.add_argument("-n", type=int, required=True)
+    gen.add_argument("-o", "--output", required=True)
+    gen.add_argument("--difficulty", type=float, default=0.5)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--workers", type=int, default=1)
+    gen.add_argument("--dataset", help="serve rows of this file (dataset-backed envs)")
+    gen.add_argument("--param", type=_parse_param, action="append", help="override a task parameter: key=value")
+    gen.add_argument("-q", "--quiet", action="store_true")
+    gen.set_defaults(func=cmd_generate)
+
+    ver = sub.add_parser("verify", help="verify responses against tasks")
+    ver.add_argument("tasks")
+    ver.add_argument("responses")
+    ver.add_argument("-o", "--output")
+    ver.add_argument("--workers", type=int, default=1)
+    ver.set_defaults(func=cmd_verify)
+
+    bench = sub.add_parser("bench", help="generation and verification throughput per env")
+    bench.add_argument("envs", nargs="*")
+    bench.add_argument("-n", type=int, default=200)
+    bench.add_argument("--difficulty", type=float, default=0.5)
+    bench.add_argument("--seed", type=int, default=0)
+    bench.set_defaults(func=cmd_bench)
+
+    demo = sub.add_parser("demo", help="exercise every env and save example images")
+    demo.add_argument("--out", default="demo_out")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

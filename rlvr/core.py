@@ -1,0 +1,444 @@
+"""Core contracts shared by every family: Task, Verdict, generators, verifiers, difficulty,
+seeding, answer extraction and serialisation.
+
+Task        A frozen record of one problem: prompt, JSON-serialisable reference answer, the
+            difficulty and seed that made it, the concrete parameters, optional images.
+Verdict     A frozen record of one judgement: reward in [0, 1], correct, format_ok, a one-line
+            reason, family-specific details.
+Generator   ``generate(seed, difficulty, **overrides) -> Task`` is pure: it draws only from an
+            RNG seeded by (family, seed, difficulty); ``solve(task) -> str`` returns a response
+            that the family's verifier scores correct.
+Verifier    ``verify(task, response) -> Verdict`` never raises and never overruns its deadline.
+Difficulty  One float in [0, 1] mapped through a per-family ``DifficultyTable``; an explicit
+            parameter always wins over the knob.
+Answers     The last ``<answer>…</answer>`` block after removing ``<think>…</think>``; math also
+            takes the last ``\\boxed{}``. Several different answers count as a hedge: not correct.
+"""
+
+from __future__ import annotations
+
+import abc
+import base64
+import dataclasses
+import hashlib
+import io
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
+
+import numpy as np
+from PIL import Image
+
+# --------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """One generated (or dataset) problem; same inputs give the same id and the same bytes."""
+
+    id: str
+    env_id: str
+    family: str
+    prompt: str
+    answer: Any
+    difficulty: float
+    seed: int
+    params: dict = field(default_factory=dict)
+    images: tuple = ()
+    meta: dict = field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def to_dict(self, image_encoding: str = "base64") -> dict:
+        """A JSON-ready dict; images become PNG bytes (``"bytes"``) or base64 text (default)."""
+        pngs = [image_to_png(im) for im in self.images]
+        if image_encoding == "base64":
+            pngs = [base64.b64encode(png).decode("ascii") for png in pngs]
+        return {
+            "id": self.id,
+            "env_id": self.env_id,
+            "family": self.family,
+            "prompt": self.prompt,
+            "answer": self.answer,
+            "difficulty": self.difficulty,
+            "seed": self.seed,
+            "params": self.params,
+            "images": pngs,
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_dict(cls, row: dict) -> "Task":
+        images = []
+        for item in row.get("images") or ():
+            png = base64.b64decode(item) if isinstance(item, str) else bytes(item)
+            images.append(png_to_image(png))
+        return cls(
+            id=row["id"],
+            env_id=row["env_id"],
+            family=row["family"],
+            prompt=row["prompt"],
+            answer=row["answer"],
+            difficulty=float(row["difficulty"]),
+            seed=int(row["seed"]),
+            params=dict(row.get("params") or {}),
+            images=tuple(images),
+            meta=dict(row.get("meta") or {}),
+        )
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys, no whitespace variance): the task's byte identity."""
+        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of verifying one response."""
+
+    reward: float
+    correct: bool
+    format_ok: bool
+    reason: str
+    details: dict = field(default_factory=dict)
+
+    @classmethod
+    def fail(cls, reason: str, *, format_ok: bool = False, **details: Any) -> "Verdict":
+        return cls(0.0, False, format_ok, reason, details)
+
+    @classmethod
+    def success(cls, reason: str = "correct", **details: Any) -> "Verdict":
+        return cls(1.0, True, True, reason, details)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# --------------------------------------------------------------------------------------------
+# Seeding and ids
+# --------------------------------------------------------------------------------------------
+
+
+def canonical_difficulty(difficulty: float) -> float:
+    """Clamp to [0, 1] and round to 4 decimals, so 0.3 and 0.30000000004 name the same task."""
+    d = float(difficulty)
+    if not (d == d) or d < 0.0 or d > 1.0:  # NaN or out of range
+        raise ValueError(f"difficulty must be in [0, 1], got {difficulty!r}")
+    return round(d, 4)
+
+
+def seed_material(family: str, seed: int, difficulty: float, extra: str = "") -> int:
+    """A 64-bit integer from (family, seed, difficulty): independent streams per task, so seed
+    s+1 is never seed s shifted; stable across processes and PYTHONHASHSEED values."""
+    text = f"rlvr|{family}|{int(seed)}|{canonical_difficulty(difficulty):.4f}|{extra}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def task_rngs(family: str, seed: int, difficulty: float, extra: str = "") -> tuple[random.Random, np.random.Generator]:
+    """The task's own ``random.Random`` and ``numpy.random.Generator`` (never the global RNG)."""
+    material = seed_material(family, seed, difficulty, extra)
+    return random.Random(material), np.random.default_rng(material)
+
+
+def format_difficulty(difficulty: float) -> str:
+    d = canonical_difficulty(difficulty)
+    return f"{d:.2f}" if round(d, 2) == d else f"{d:.4f}"
+
+
+def overrides_digest(overrides: dict) -> str:
+    return hashlib.sha256(json.dumps(overrides, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def make_task_id(family: str, seed: int, difficulty: float, overrides: dict | None = None, version: str = "v0") -> str:
+    """``maze/v0/d0.40/s17``; explicit parameter overrides add a short digest of them."""
+    tid = f"{family}/{version}/d{format_difficulty(difficulty)}/s{int(seed)}"
+    if overrides:
+        tid += f"/p{overrides_digest(overrides)}"
+    return tid
+
+
+# --------------------------------------------------------------------------------------------
+# Difficulty
+# --------------------------------------------------------------------------------------------
+
+
+class DifficultyTable:
+    """Maps the knob d in [0, 1] to concrete parameters by interpolating between anchors.
+
+    ``anchors`` maps difficulty points to parameter dicts with the same keys. Integer
+    parameters interpolate linearly and round half up; floats interpolate linearly; anything
+    else (strings, tuples) takes the value of the nearest anchor at or below d. Overrides must
+    name known parameters and win over the knob.
+    """
+
+    def __init__(self, anchors: dict[float, dict[str, Any]]):
+        if 0.0 not in anchors or 1.0 not in anchors:
+            raise ValueError("a difficulty table needs anchors at 0.0 and 1.0")
+        self.points = sorted(anchors)
+        keys = set(anchors[self.points[0]])
+        for point in self.points:
+            if set(anchors[point]) != keys:
+                raise ValueError(f"anchor {point} has keys {sorted(anchors[point])}, expected {sorted(keys)}")
+        self.anchors = {p: dict(anchors[p]) for p in self.points}
+        self.keys = tuple(anchors[self.points[0]])
+
+    def resolve(self, difficulty: float, overrides: dict | None = None) -> dict[str, Any]:
+        d = canonical_difficulty(difficulty)
+        upper = next(p for p in self.points if p >= d)
+        lower = max(p for p in self.points if p <= d)
+        weight = 0.0 if upper == lower else (d - lower) / (upper - lower)
+        params: dict[str, Any] = {}
+        for key in self.keys:
+            a, b = self.anchors[lower][key], self.anchors[upper][key]
+            if isinstance(a, bool) or not isinstance(a, (int, float)):
+                params[key] = a
+            elif isinstance(a, int) and isinstance(b, int):
+                params[key] = int(np.floor(a + (b - a) * weight + 0.5))
+            else:
+                params[key] = round(float(a + (b - a) * weight), 6)
+        for key, value in (overrides or {}).items():
+            if key not in params:
+                raise ValueError(f"unknown parameter {key!r}; known: {', '.join(self.keys)}")
+            params[key] = value
+        return params
+
+    def describe(self) -> str:
+        """One line: each parameter with its range over the knob, e.g. ``rows 5→41``."""
+        first, last = self.anchors[0.0], self.anchors[1.0]
+        return ", ".join(f"{k} {first[k]}→{last[k]}" for k in self.keys)
+
+
+# --------------------------------------------------------------------------------------------
+# Protocols and base classes
+# --------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Generator(Protocol):
+    family: str
+
+    def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task: ...
+
+    def solve(self, task: Task) -> str: ...
+
+
+@runtime_checkable
+class Verifier(Protocol):
+    deadline_s: float
+
+    def verify(self, task: Task, response: str) -> Verdict: ...
+
+
+class TaskGenerator(abc.ABC):
+    """Base for seeded generators: resolves difficulty, builds the task's own RNGs and id.
+
+    Subclasses set ``family``, ``env_id`` and ``table`` and implement
+    ``build(rng, nprng, params) -> dict`` returning ``prompt``, ``answer`` and optionally
+    ``meta`` and ``images``; and ``solve(task)``.
+    """
+
+    family: str = ""
+    env_id: str = ""
+    table: DifficultyTable
+    version: str = "v0"
+
+    def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
+        d = canonical_difficulty(difficulty)
+        params = self.table.resolve(d, overrides)
+        rng, nprng = task_rngs(self.family, seed, d, overrides_digest(overrides) if overrides else "")
+        parts = self.build(rng, nprng, params)
+        return Task(
+            id=make_task_id(self.family, seed, d, overrides, self.version),
+            env_id=self.env_id,
+            family=self.family,
+            prompt=parts["prompt"],
+            answer=parts["answer"],
+            difficulty=d,
+            seed=int(seed),
+            params=params,
+            images=tuple(parts.get("images", ())),
+            meta=dict(parts.get("meta", {})),
+        )
+
+    @abc.abstractmethod
+    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        """The family's synthesis step: prompt, answer, optional meta and images."""
+
+    @abc.abstractmethod
+    def solve(self, task: Task) -> str:
+        """A complete response that the family's verifier scores correct."""
+
+
+class SafeVerifier(abc.ABC):
+    """Base for verifiers: non-string input and any exception become a zero Verdict.
+
+    Subclasses implement ``check(task, response) -> Verdict`` and set ``deadline_s``; work that
+    could run long (parsing arbitrary maths, running code) must itself be bounded by it.
+    """
+
+    deadline_s: float = 5.0
+    max_response_chars: int = 20_000_000
+
+    def verify(self, task: Task, response: Any) -> Verdict:
+        if not isinstance(response, str):
+            return Verdict.fail(f"response is not text (got {type(response).__name__})")
+        if len(response) > self.max_response_chars:
+            return Verdict.fail(f"response too long ({len(response)} characters)")
+        try:
+            return self.check(task, response)
+        except Exception as error:  # the contract: a Verdict always comes back
+            return Verdict.fail(f"verifier error: {type(error).__name__}: {str(error)[:200]}", error=repr(error)[:500])
+
+    @abc.abstractmethod
+    def check(self, task: Task, response: str) -> Verdict:
+        """Judge a text response; may raise on malformed input (``verify`` turns it into 0)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Answer extraction
+# --------------------------------------------------------------------------------------------
+
+_THINK_OPEN = re.compile(r"<think>", re.IGNORECASE)
+_THINK_CLOSE = re.compile(r"</think>", re.IGNORECASE)
+_HEDGE = re.compile(r"(?:\bor\b|\\lor\b|\beither\b|\bmaybe\b|\bperhaps\b|\bpossibly\b|\?\s*$)", re.IGNORECASE)
+
+
+def strip_think(text: str) -> str:
+    """Text after the reasoning: after the last ``</think>``; nothing if a ``<think>`` never closes."""
+    closes = list(_THINK_CLOSE.finditer(text))
+    if closes:
+        return text[closes[-1].end():]
+    if _THINK_OPEN.search(text):
+        return ""
+    return text
+
+
+def extract_answer(text: str) -> str | None:
+    """The content of the last ``<answer>…</answer>`` block outside the reasoning, stripped."""
+    visible = strip_think(text)
+    lower = visible.lower()
+    end = lower.rfind("</answer>")
+    if end < 0:
+        return None
+    start = lower.rfind("<answer>", 0, end)
+    if start < 0:
+        return None
+    return visible[start + len("<answer>"):end].strip()
+
+
+def extract_boxed(text: str) -> list[str]:
+    """Contents of every ``\\boxed{…}`` / ``\\fbox{…}`` with balanced braces, in order."""
+    found: list[str] = []
+    for match in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
+        depth, i = 1, match.end()
+        while i < len(text) and depth:
+            char = text[i]
+            if char == "\\":
+                i += 2
+                continue
+            depth += (char == "{") - (char == "}")
+            i += 1
+        if depth == 0:
+            found.append(text[match.end():i - 1].strip())
+    return found
+
+
+@dataclass(frozen=True)
+class Extraction:
+    value: str | None
+    reason: str
+
+
+def extract_math_answer(text: str) -> Extraction:
+    """Last boxed answer (in the ``<answer>`` block if there is one, else anywhere after the
+    reasoning), else the ``<answer>`` block itself. Two different boxes are a hedge."""
+    visible = strip_think(text)
+    block = extract_answer(visible)
+    region = block if block is not None else visible
+    boxes = extract_boxed(region)
+    distinct = {re.sub(r"\s+", "", b) for b in boxes}
+    if len(distinct) > 1:
+        return Extraction(None, f"{len(distinct)} different boxed answers (a hedge)")
+    if boxes:
+        return Extraction(boxes[-1], "boxed")
+    if block is not None:
+        return Extraction(block, "answer block")
+    return Extraction(None, "no <answer> block and no \\boxed{} answer")
+
+
+def looks_hedged(answer: str) -> bool:
+    """True for answers that offer alternatives or doubt: "2 or 3", "maybe 4", "either…"."""
+    return bool(_HEDGE.search(answer))
+
+
+# --------------------------------------------------------------------------------------------
+# Images and serialisation
+# --------------------------------------------------------------------------------------------
+
+
+def image_to_png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+def png_to_image(png: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(png))
+    image.load()
+    return image
+
+
+def save_tasks(tasks: Iterable[Task], path: str | Path) -> int:
+    """Write tasks to ``.jsonl`` (images base64 PNG) or ``.parquet`` (images PNG bytes)."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        rows = [_parquet_row(t) for t in tasks]
+        schema = pa.schema(
+            [("id", pa.string()), ("env_id", pa.string()), ("family", pa.string()), ("prompt", pa.string()),
+             ("answer", pa.string()), ("difficulty", pa.float64()), ("seed", pa.int64()), ("params", pa.string()),
+             ("images", pa.list_(pa.binary())), ("meta", pa.string())]
+        )
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+        return len(rows)
+    count = 0
+    with open(path, "w", encoding="utf-8") as handle:
+        for task in tasks:
+            handle.write(task.to_json() + "\n")
+            count += 1
+    return count
+
+
+def _parquet_row(task: Task) -> dict:
+    row = task.to_dict(image_encoding="bytes")
+    for key in ("answer", "params", "meta"):
+        row[key] = json.dumps(row[key], sort_keys=True, ensure_ascii=False)
+    return row
+
+
+def iter_tasks(path: str | Path) -> Iterator[Task]:
+    """Read tasks written by ``save_tasks`` back, identical to what was written."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        for row in pq.read_table(path).to_pylist():
+            for key in ("answer", "params", "meta"):
+                row[key] = json.loads(row[key])
+            yield Task.from_dict(row)
+        return
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield Task.from_dict(json.loads(line))
+
+
+def load_tasks(path: str | Path) -> list[Task]:
+    return list(iter_tasks(path))

@@ -1,0 +1,1 @@
+"""Rule-based verifiers, one module per family; sandbox.py runs untrusted programs."""

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Set up rlvr on Debian (Python 3.11, root): system packages from Debian's archive, then a
+# virtual environment in .venv with rlvr and its test tools. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+SYSTEM_PACKAGES="bubblewrap iverilog procps"
+if ! "$PYTHON" -c "import ensurepip, venv" 2>/dev/null; then SYSTEM_PACKAGES="$SYSTEM_PACKAGES python3-venv"; fi
+
+missing=""
+for package in $SYSTEM_PACKAGES; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
+done
+if [ -n "$missing" ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[dev,docker]"

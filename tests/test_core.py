@@ -1,0 +1,116 @@
+"""Core contracts: extraction, difficulty tables, seeding, ids and serialisation round trips."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rlvr.core import (
+    DifficultyTable, Task, Verdict, canonical_difficulty, extract_answer, extract_boxed, extract_math_answer,
+    load_tasks, looks_hedged, make_task_id, save_tasks, strip_think, task_rngs,
+)
+
+
+def test_extract_answer_takes_last_block_after_reasoning():
+    text = "<think>maybe <answer>1</answer></think> so <answer>2</answer> then <answer> 3 </answer>"
+    assert extract_answer(text) == "3"
+    assert extract_answer("<think><answer>1</answer>") is None  # reasoning never closed
+    assert extract_answer("no block here") is None
+    assert extract_answer("<ANSWER>x</ANSWER>") == "x"
+    assert extract_answer("reasoning</think><answer>7</answer>") == "7"  # chat templates open <think> for the model
+
+
+def test_strip_think():
+    assert strip_think("a<think>b</think>c") == "c"
+    assert strip_think("plain") == "plain"
+    assert strip_think("x<think>never closed") == ""
+
+
+def test_boxed_extraction_balances_braces_and_detects_hedges():
+    assert extract_boxed(r"\boxed{\frac{1}{2}} and \fbox{3}") == [r"\frac{1}{2}", "3"]
+    assert extract_boxed(r"\boxed{\frac{1}{2}") == []  # unbalanced
+    assert extract_math_answer(r"so \boxed{4}").value == "4"
+    assert extract_math_answer(r"\boxed{4} or \boxed{5}").value is None
+    assert extract_math_answer(r"\boxed{4} again \boxed{ 4 }").value == "4"
+    assert extract_math_answer("<answer>12</answer>").value == "12"
+    assert extract_math_answer(r"\boxed{9} <answer>\boxed{1}</answer>").value == "1"
+    assert extract_math_answer("nothing").value is None
+
+
+@pytest.mark.parametrize("text", ["2 or 3", "either 2", "maybe 4", r"2 \lor 3", "4?"])
+def test_hedges(text):
+    assert looks_hedged(text)
+
+
+@pytest.mark.parametrize("text", ["4", r"\frac{1}{2}", "x^2 + 1", r"\text{Evelyn}", "(3, 4)", "north"])
+def test_not_hedges(text):
+    assert not looks_hedged(text)
+
+
+def test_difficulty_table_interpolates_and_overrides():
+    table = DifficultyTable({0.0: {"rows": 5, "loops": 0.0, "style": "a"}, 0.5: {"rows": 15, "loops": 0.05, "style": "b"}, 1.0: {"rows": 41, "loops": 0.15, "style": "c"}})
+    assert table.resolve(0.0) == {"rows": 5, "loops": 0.0, "style": "a"}
+    assert table.resolve(0.25) == {"rows": 10, "loops": 0.025, "style": "a"}
+    assert table.resolve(1.0)["rows"] == 41
+    assert table.resolve(0.75, {"rows": 3})["rows"] == 3
+    rows = [table.resolve(d / 20)["rows"] for d in range(21)]
+    assert rows == sorted(rows)
+    with pytest.raises(ValueError):
+        table.resolve(0.5, {"nope": 1})
+    with pytest.raises(ValueError):
+        DifficultyTable({0.0: {"a": 1}, 1.0: {"b": 1}})
+    assert "rows 5→41" in table.describe()
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
+def test_difficulty_out_of_range_is_refused(bad):
+    with pytest.raises(ValueError):
+        canonical_difficulty(bad)
+
+
+def test_rng_streams_are_independent_per_seed():
+    draws = {}
+    for seed in range(200):
+        rng, nprng = task_rngs("maze", seed, 0.4)
+        draws[seed] = [rng.random() for _ in range(8)]
+        assert nprng.integers(1 << 30) >= 0
+    values = [v for seq in draws.values() for v in seq]
+    assert len(set(values)) == len(values)  # no stream is a shifted copy of another
+    again, _ = task_rngs("maze", 17, 0.4)
+    assert [again.random() for _ in range(8)] == draws[17]
+    other, _ = task_rngs("math", 17, 0.4)
+    assert [other.random() for _ in range(8)] != draws[17]
+
+
+def test_task_ids():
+    assert make_task_id("maze", 17, 0.4) == "maze/v0/d0.40/s17"
+    assert make_task_id("maze", 17, 0.333) == "maze/v0/d0.3330/s17"
+    assert make_task_id("maze", 17, 0.4, {"rows": 9}) != make_task_id("maze", 17, 0.4, {"rows": 11})
+
+
+def _sample_tasks():
+    image = Image.fromarray(np.arange(48 * 32 * 3, dtype=np.uint8).reshape(48, 32, 3) % 251)
+    return [
+        Task("t/v0/d0.50/s1", "rlvr/T-v0", "t", "prompt é", {"gold": [1, 2], "form": "set"}, 0.5, 1, {"rows": 3}, (), {"note": "x"}),
+        Task("t/v0/d0.50/s2", "rlvr/T-v0", "t", "with image", "A", 0.5, 2, {}, (image, image.convert("L")), {}),
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_serialisation_round_trip(tmp_path, suffix):
+    tasks = _sample_tasks()
+    path = tmp_path / f"tasks{suffix}"
+    assert save_tasks(tasks, path) == 2
+    loaded = load_tasks(path)
+    assert [t.to_json() for t in loaded] == [t.to_json() for t in tasks]
+    assert np.array_equal(np.asarray(loaded[1].images[0]), np.asarray(tasks[1].images[0]))
+    assert loaded[1].images[1].mode == "L"
+    assert loaded[0].answer == {"gold": [1, 2], "form": "set"}
+
+
+def test_verdict_helpers():
+    assert Verdict.fail("bad").reward == 0.0 and not Verdict.fail("bad").correct
+    good = Verdict.success(extra=1)
+    assert good.correct and good.reward == 1.0 and good.details == {"extra": 1}
+    assert json.dumps(good.to_dict())

@@ -1,0 +1,171 @@
+"""Conformance of every registered env: reference solutions, wrong answers, Gymnasium API,
+replay, determinism across processes, and hostile responses."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import rlvr
+from rlvr.envs.registry import ENV_SPECS
+
+ENV_IDS = [spec.id for spec in ENV_SPECS]
+DIFFICULTIES = (0.0, 0.5, 1.0)
+SEEDS = range(50)
+
+HOSTILE = {
+    "empty": "",
+    "whitespace": " \n\t ",
+    "none-like": "None",
+    "ten-megabytes": "9" * 10_000_000,
+    "binary-junk": bytes(range(256)).decode("latin-1") * 64,
+    "unbalanced-latex": r"<answer>\frac{1}{</answer> \boxed{\left(",
+    "power-tower": r"<answer>9^9^9^9</answer> \boxed{9^9^9^9}",
+    "nested-parentheses": "<answer>" + "(" * 1000 + "1" + ")" * 1000 + "</answer>",
+    "several-answers": r"\boxed{1} \boxed{2} <answer>1 or 2</answer>",
+    "null-bytes": "<answer>\x00\x00\x00</answer>",
+}
+
+
+@pytest.fixture(scope="module", params=ENV_IDS)
+def env_id(request):
+    return request.param
+
+
+def test_every_env_is_registered_and_listed():
+    listed = {row["id"] for row in rlvr.list_envs()}
+    assert set(ENV_IDS) <= listed
+    for env_id in ENV_IDS:
+        assert env_id in gym.registry
+
+
+def test_reference_correct_and_wrong_incorrect(env_id):
+    generator = rlvr.make_generator(env_id)
+    for difficulty in DIFFICULTIES:
+        for seed in SEEDS:
+            task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
+            good = rlvr.verify(task, rlvr.solve(task))
+            assert good.correct and good.reward == 1.0 and good.format_ok, (task.id, good)
+            bad = rlvr.verify(task, generator.wrong_response(task))
+            assert not bad.correct and bad.reward < 1.0, (task.id, bad)
+
+
+def test_check_env_passes(env_id):
+    env = gym.make(env_id, difficulty=0.2)
+    check_env(env.unwrapped)
+    env.close()
+
+
+def test_reset_step_and_replay(env_id):
+    env = gym.make(env_id, difficulty=0.3)
+    observation, info = env.reset(seed=11)
+    task = info["task"]
+    assert env.observation_space.contains(observation)
+    again = gym.make(env_id, difficulty=0.9)
+    replay, replay_info = again.reset(options={"task": task})
+    assert replay_info["task"].to_json() == task.to_json()
+    text = replay["text"] if isinstance(replay, dict) else replay
+    assert text == task.prompt
+    replay_from_dict, _ = again.reset(options={"task": task.to_dict()})
+    assert (replay_from_dict["text"] if isinstance(replay_from_dict, dict) else replay_from_dict) == task.prompt
+    _, reward, terminated, truncated, step_info = env.step(rlvr.solve(task))
+    assert (reward, terminated, truncated) == (1.0, True, False)
+    assert step_info["verdict"].correct
+    _, harder_info = env.reset(seed=11, options={"difficulty": 1.0})
+    assert harder_info["task"].difficulty == 1.0
+    env.close()
+    again.close()
+
+
+def test_reset_without_seed_follows_the_env_rng(env_id):
+    first, second = gym.make(env_id), gym.make(env_id)
+    first.reset(seed=5)
+    second.reset(seed=5)
+    ids_first = [first.reset()[1]["task"].id for _ in range(3)]
+    ids_second = [second.reset()[1]["task"].id for _ in range(3)]
+    assert ids_first == ids_second and len(set(ids_first)) == 3
+
+
+def test_neighbouring_seeds_differ(env_id):
+    prompts = [rlvr.make_task(env_id, seed=s, difficulty=0.5).prompt for s in range(60)]
+    assert all(a != b for a, b in zip(prompts, prompts[1:]))
+    assert len(set(prompts)) >= 55
+
+
+DIGEST_SCRIPT = """
+import hashlib, json, sys, rlvr
+out = {}
+for env_id in json.loads(sys.argv[1]):
+    for d in (0.0, 0.5, 1.0):
+        for s in (0, 1, 99):
+            out[f"{env_id}|{d}|{s}"] = hashlib.sha256(rlvr.make_task(env_id, seed=s, difficulty=d).to_json().encode()).hexdigest()
+print(json.dumps(out))
+"""
+
+
+def test_tasks_are_byte_identical_across_processes_and_hash_seeds():
+    digests = []
+    for hash_seed in ("1", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        result = subprocess.run([sys.executable, "-c", DIGEST_SCRIPT, json.dumps(ENV_IDS)], env=env, capture_output=True, text=True, check=True)
+        digests.append(json.loads(result.stdout))
+    assert digests[0] == digests[1]
+    local = {key: hashlib.sha256(rlvr.make_task(key.split("|")[0], seed=int(key.split("|")[2]), difficulty=float(key.split("|")[1])).to_json().encode()).hexdigest() for key in digests[0]}
+    assert local == digests[0]
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_responses_score_zero_within_deadline(env_id, name):
+    verifier = rlvr.make_verifier(env_id)
+    task = rlvr.make_task(env_id, seed=3, difficulty=0.5)
+    start = time.monotonic()
+    verdict = verifier.verify(task, HOSTILE[name])
+    elapsed = time.monotonic() - start
+    assert verdict.reward == 0.0 and not verdict.correct and verdict.reason
+    assert elapsed < verifier.deadline_s + 5.0
+    assert verifier.verify(task, rlvr.solve(task)).correct  # still healthy afterwards
+
+
+@pytest.mark.parametrize("response", [None, 42, b"<answer>1</answer>", ["x"]])
+def test_non_text_responses_score_zero(env_id, response):
+    task = rlvr.make_task(env_id, seed=1, difficulty=0.5)
+    verdict = rlvr.verify(task, response)
+    assert verdict.reward == 0.0 and not verdict.format_ok
+
+
+def test_serialised_tasks_verify_after_round_trip(env_id, tmp_path):
+    tasks = rlvr.generate(env_id, 5, seed=100, difficulty=0.5)
+    for suffix in (".jsonl", ".parquet"):
+        path = tmp_path / f"t{suffix}"
+        rlvr.save_tasks(tasks, path)
+        loaded = rlvr.load_tasks(path)
+        assert [t.to_json() for t in loaded] == [t.to_json() for t in tasks]
+        for task in loaded:
+            assert rlvr.verify(task, rlvr.solve(task)).correct
+
+
+def test_two_envs_do_not_influence_each_other(env_id):
+    lone = gym.make(env_id)
+    lone_ids = [lone.reset(seed=s)[1]["task"].id for s in (1, 2, 3)]
+    first, second = gym.make(env_id), gym.make(env_id)
+    interleaved = []
+    for s in (1, 2, 3):
+        interleaved.append(first.reset(seed=s)[1]["task"].id)
+        second.reset(seed=s + 100)
+    assert interleaved == lone_ids
+
+
+def test_parallel_generation_matches_serial(env_id):
+    serial = rlvr.generate(env_id, 12, seed=40, difficulty=0.4)
+    parallel = rlvr.generate(env_id, 12, seed=40, difficulty=0.4, workers=2)
+    assert [t.to_json() for t in serial] == [t.to_json() for t in parallel]
+    responses = [rlvr.solve(t) for t in serial]
+    verdicts = rlvr.verify_batch(serial, responses, workers=2)
+    assert all(v.correct for v in verdicts)

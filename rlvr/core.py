@@ -154,9 +154,15 @@ def overrides_digest(overrides: dict) -> str:
     return hashlib.sha256(json.dumps(overrides, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
-def make_task_id(family: str, seed: int, difficulty: float, overrides: dict | None = None, version: str = "v0") -> str:
+def env_slug(env_id: str) -> str:
+    """``rlvr/MazeImage-v0`` → ``mazeimage/v0``: the id prefix of the env's tasks."""
+    name, _, version = env_id.split("/")[-1].rpartition("-")
+    return f"{name.lower()}/{version}"
+
+
+def make_task_id(prefix: str, seed: int, difficulty: float, overrides: dict | None = None) -> str:
     """``maze/v0/d0.40/s17``; explicit parameter overrides add a short digest of them."""
-    tid = f"{family}/{version}/d{format_difficulty(difficulty)}/s{int(seed)}"
+    tid = f"{prefix}/d{format_difficulty(difficulty)}/s{int(seed)}"
     if overrides:
         tid += f"/p{overrides_digest(overrides)}"
     return tid
@@ -226,6 +232,8 @@ class Generator(Protocol):
 
     def solve(self, task: Task) -> str: ...
 
+    def wrong_response(self, task: Task) -> str: ...
+
 
 @runtime_checkable
 class Verifier(Protocol):
@@ -239,13 +247,13 @@ class TaskGenerator(abc.ABC):
 
     Subclasses set ``family``, ``env_id`` and ``table`` and implement
     ``build(rng, nprng, params) -> dict`` returning ``prompt``, ``answer`` and optionally
-    ``meta`` and ``images``; and ``solve(task)``.
+    ``meta`` and ``images``; ``solve(task)``; and ``wrong_response(task)``. Envs that share a
+    family (Maze and MazeImage) share seeds' content but not task ids.
     """
 
     family: str = ""
     env_id: str = ""
     table: DifficultyTable
-    version: str = "v0"
 
     def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
         d = canonical_difficulty(difficulty)
@@ -253,7 +261,7 @@ class TaskGenerator(abc.ABC):
         rng, nprng = task_rngs(self.family, seed, d, overrides_digest(overrides) if overrides else "")
         parts = self.build(rng, nprng, params)
         return Task(
-            id=make_task_id(self.family, seed, d, overrides, self.version),
+            id=make_task_id(env_slug(self.env_id), seed, d, overrides),
             env_id=self.env_id,
             family=self.family,
             prompt=parts["prompt"],
@@ -272,6 +280,10 @@ class TaskGenerator(abc.ABC):
     @abc.abstractmethod
     def solve(self, task: Task) -> str:
         """A complete response that the family's verifier scores correct."""
+
+    @abc.abstractmethod
+    def wrong_response(self, task: Task) -> str:
+        """A plausible, well-formed response that the verifier scores not correct."""
 
 
 class SafeVerifier(abc.ABC):

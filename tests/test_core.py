@@ -8,7 +8,7 @@ from PIL import Image
 
 from rlvr.core import (
     DifficultyTable, Task, Verdict, canonical_difficulty, extract_answer, extract_boxed, extract_math_answer,
-    load_tasks, looks_hedged, make_task_id, save_tasks, strip_think, task_rngs,
+    env_slug, load_tasks, looks_hedged, make_task_id, save_tasks, strip_think, task_rngs,
 )
 
 
@@ -84,9 +84,10 @@ def test_rng_streams_are_independent_per_seed():
 
 
 def test_task_ids():
-    assert make_task_id("maze", 17, 0.4) == "maze/v0/d0.40/s17"
-    assert make_task_id("maze", 17, 0.333) == "maze/v0/d0.3330/s17"
-    assert make_task_id("maze", 17, 0.4, {"rows": 9}) != make_task_id("maze", 17, 0.4, {"rows": 11})
+    assert env_slug("rlvr/MazeImage-v0") == "mazeimage/v0"
+    assert make_task_id("maze/v0", 17, 0.4) == "maze/v0/d0.40/s17"
+    assert make_task_id("maze/v0", 17, 0.333) == "maze/v0/d0.3330/s17"
+    assert make_task_id("maze/v0", 17, 0.4, {"rows": 9}) != make_task_id("maze/v0", 17, 0.4, {"rows": 11})
 
 
 def _sample_tasks():

@@ -1,0 +1,255 @@
+"""Task generation throughput: rlvr environments side by side with reasoning-gym datasets.
+
+Each comparison pairs one rlvr configuration with the reasoning-gym dataset a user would pick for
+the same job, at matched sizes, and times both in the same process, single-threaded: tasks per
+second over ``--n`` tasks (distinct seeds / indices), the median of ``--repeats`` runs after a
+short warm-up. rlvr goes through the public ``rlvr.make_task``; reasoning-gym through
+``create_dataset(...)[index]`` (the dataset object is built outside the timed loop).
+
+Families (``--envs``, default: every family whose rlvr module imports)
+  maze   rlvr/Maze-v0 at d = 0, 0.5, 1  vs  reasoning-gym ``maze`` with the same grid size and
+         the same minimum shortest-path length where reasoning-gym can reach it (its 41×41 grids
+         cannot reach 120 steps, so d = 1 is compared at 60, with an extra rlvr row at 60).
+  math   rlvr/Math-v0 at d = 0, 0.5, 1  vs  reasoning-gym ``basic_arithmetic`` with few / default /
+         many terms and digits. Runs only once rlvr.generators.math exists.
+
+Differences the numbers do not hide (also written into the JSON as ``note``):
+  maze   rlvr carves a perfect maze (randomised DFS), braids a fraction of dead ends and picks S
+         and G by BFS to meet a minimum length and turn count; the answer is a move string and the
+         Task carries the grid, endpoints, optimum, meta and a stable id. reasoning-gym fills a
+         grid with random walls (70 % open), rejects samples whose BFS distance is outside
+         [min_dist, max_dist], and asks only for the number of steps.
+
+Run (reasoning-gym lives only in its own venv, next to an editable rlvr):
+    python3 -m venv benchmarks/.venv-peers
+    benchmarks/.venv-peers/bin/pip install reasoning-gym -e .
+    benchmarks/.venv-peers/bin/python benchmarks/bench_generate.py --envs maze
+Results merge into benchmarks/results/generate.json (one entry per family, each with the machine
+and versions it was measured on, so running one family keeps the others' last results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+RESULTS = Path(__file__).resolve().parent / "results" / "generate.json"
+WARM_UP = 20
+
+
+@dataclass(frozen=True)
+class Side:
+    """One thing to time: an rlvr env configuration or a reasoning-gym dataset configuration."""
+
+    label: str
+    config: dict
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    rlvr: list[Side]  # difficulty in config["difficulty"], overrides in the rest
+    peer: Side | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    env_id: str
+    module: str  # the rlvr module that must import for this family to run
+    peer_dataset: str
+    levels: list[Level]
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def maze_family() -> Family:
+    def peer(grid: int, min_dist: int) -> Side:
+        return Side(f"maze {grid}×{grid}, dist ≥ {min_dist}",
+                    {"min_grid_size": grid, "max_grid_size": grid, "min_dist": min_dist, "max_dist": 4 * grid * grid})
+
+    return Family(
+        name="maze",
+        env_id="rlvr/Maze-v0",
+        module="rlvr.generators.maze",
+        peer_dataset="maze",
+        levels=[
+            Level("d=0", [Side("d=0: 7×7 grid, path ≥ 4, turns ≥ 1", {"difficulty": 0.0})], peer(7, 4)),
+            Level("d=0.5", [Side("d=0.5: 17×17 grid, path ≥ 24, turns ≥ 8, 10% braided", {"difficulty": 0.5})], peer(17, 24)),
+            Level(
+                "d=1",
+                [
+                    Side("d=1: 41×41 grid, path ≥ 120, turns ≥ 32, 25% braided", {"difficulty": 1.0}),
+                    Side("d=1 with path ≥ 60, turns ≥ 0 (reasoning-gym's bound)",
+                         {"difficulty": 1.0, "min_path_length": 60, "min_turns": 0}),
+                ],
+                peer(41, 60),
+                note="reasoning-gym's random-wall 41×41 grids cannot reach a 120-step shortest path "
+                     "(it gives up after 1000 samples), so its bound here is 60 steps",
+            ),
+        ],
+        note="rlvr: carved perfect maze + braiding, S/G chosen by BFS for length and turns, move-string answer, "
+             "Task with grid/endpoints/optimum/meta/id. reasoning-gym: random walls (70% open) with rejection "
+             "sampling on the BFS distance, answer is the step count only, no turn constraint.",
+    )
+
+
+def math_family() -> Family:
+    def peer(terms: tuple[int, int], digits: tuple[int, int]) -> Side:
+        return Side(f"basic_arithmetic {terms[0]}–{terms[1]} terms, {digits[0]}–{digits[1]} digits",
+                    {"min_terms": terms[0], "max_terms": terms[1], "min_digits": digits[0], "max_digits": digits[1]})
+
+    return Family(
+        name="math",
+        env_id="rlvr/Math-v0",
+        module="rlvr.generators.math",
+        peer_dataset="basic_arithmetic",
+        levels=[
+            Level("d=0", [Side("d=0", {"difficulty": 0.0})], peer((2, 3), (1, 2))),
+            Level("d=0.5", [Side("d=0.5", {"difficulty": 0.5})], peer((2, 6), (1, 4))),
+            Level("d=1", [Side("d=1", {"difficulty": 1.0})], peer((5, 8), (3, 6))),
+        ],
+        note="rlvr/Math-v0 synthesises competition-style problems with sympy-checked answers; reasoning-gym's "
+             "basic_arithmetic makes one arithmetic expression; the levels pair easy/default/hard configurations, "
+             "not equal problems.",
+    )
+
+
+FAMILIES: dict[str, Callable[[], Family]] = {"maze": maze_family, "math": math_family}
+
+
+def rate(make_one: Callable[[int], Any], n: int, repeats: int) -> tuple[float, list[float]]:
+    """Median tasks per second of ``make_one(i)`` over ``repeats`` runs of ``n`` fresh indices."""
+    for i in range(WARM_UP):
+        make_one(i)
+    rates = []
+    offset = WARM_UP
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for i in range(offset, offset + n):
+            make_one(i)
+        rates.append(n / (time.perf_counter() - start))
+        offset += n
+    return statistics.median(rates), rates
+
+
+def time_rlvr(env_id: str, side: Side, n: int, repeats: int) -> dict:
+    import rlvr
+
+    options = dict(side.config)
+    difficulty = options.pop("difficulty")
+    median, rates = rate(lambda i: rlvr.make_task(env_id, seed=i, difficulty=difficulty, **options), n, repeats)
+    return {"label": side.label, "config": side.config, "tasks_per_s": median, "runs": rates}
+
+
+def time_peer(dataset: str, side: Side, n: int, repeats: int) -> dict:
+    import reasoning_gym
+
+    data = reasoning_gym.create_dataset(dataset, seed=0, size=WARM_UP + n * repeats, **side.config)
+    median, rates = rate(lambda i: data[i], n, repeats)
+    return {"label": side.label, "config": side.config, "tasks_per_s": median, "runs": rates}
+
+
+def available(module: str) -> str | None:
+    """None when ``module`` imports, else why not."""
+    try:
+        importlib.import_module(module)
+        return None
+    except Exception as error:  # a family not written yet, or a missing dependency
+        return f"{type(error).__name__}: {error}"
+
+
+def version_of(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def run_family(family: Family, n: int, repeats: int, peer_reason: str | None) -> dict:
+    levels = []
+    for level in family.levels:
+        rlvr_rows = [time_rlvr(family.env_id, side, n, repeats) for side in level.rlvr]
+        peer_row = None
+        if level.peer is not None and peer_reason is None:
+            peer_row = time_peer(family.peer_dataset, level.peer, n, repeats)
+        for row in rlvr_rows:
+            row["ratio_to_peer"] = row["tasks_per_s"] / peer_row["tasks_per_s"] if peer_row else None
+        levels.append({"level": level.name, "rlvr": rlvr_rows, "peer": peer_row, "note": level.note})
+    return {"env_id": family.env_id, "peer": f"reasoning-gym {family.peer_dataset}", "note": family.note,
+            "n": n, "repeats": repeats, "levels": levels, "peer_missing": peer_reason}
+
+
+def print_table(name: str, result: dict) -> None:
+    header = ("level", "rlvr configuration", "rlvr tasks/s", "reasoning-gym configuration", "rg tasks/s", "rlvr / rg")
+    rows = []
+    for level in result["levels"]:
+        peer = level["peer"]
+        for row in level["rlvr"]:
+            rows.append((
+                level["level"], row["label"], f"{row['tasks_per_s']:,.0f}",
+                peer["label"] if peer else "—", f"{peer['tasks_per_s']:,.0f}" if peer else "—",
+                f"{row['ratio_to_peer']:.2f}×" if row["ratio_to_peer"] is not None else "—",
+            ))
+    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
+    print(f"\n{name}: {result['env_id']} vs {result['peer']} (single process, n={result['n']}, median of {result['repeats']})")
+    for line in (header, tuple("-" * w for w in widths), *rows):
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)))
+    if result["peer_missing"]:
+        print(f"reasoning-gym not available: {result['peer_missing']}")
+    for level in result["levels"]:
+        if level["note"]:
+            print(f"note ({level['level']}): {level['note']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--envs", nargs="+", choices=sorted(FAMILIES), help="families to run (default: all whose rlvr module imports)")
+    parser.add_argument("--n", type=int, default=1000, help="tasks per timed run")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON file; results merge into it per family")
+    args = parser.parse_args(argv)
+
+    peer_reason = available("reasoning_gym")
+    chosen = args.envs or sorted(FAMILIES)
+    results: dict[str, Any] = {}
+    for name in chosen:
+        family = FAMILIES[name]()
+        missing = available(family.module)
+        if missing:
+            print(f"skipping {name}: {family.module} does not import ({missing})")
+            continue
+        results[name] = run_family(family, args.n, args.repeats, peer_reason)
+        print_table(name, results[name])
+
+    if not results:
+        print("nothing ran")
+        return 1
+    environment = {
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": sys.version.split()[0],
+        "platform": platform.platform(), "cpu_count": os.cpu_count(), "rlvr": version_of("rlvr"),
+        "reasoning_gym": version_of("reasoning-gym"), "numpy": version_of("numpy"), "networkx": version_of("networkx"),
+    }
+    for result in results.values():
+        result["environment"] = environment
+    merged = json.loads(args.out.read_text()) if args.out.exists() else {}
+    merged.setdefault("families", {}).update(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,856 @@
+"""Code: write a Python function or program that passes hidden tests.
+
+Task        Synthetic (default): a pipeline of 1–5 list/text/number operations from
+            ``rlvr.generators.code_library`` (map, filter, sort, windowed and prefix sums, run-length
+            encoding, dedupe, frequencies, clamp, digit sums, case/reverse/character filters,
+            pairwise differences, maximum subarray…), stated step by step in plain English with
+            2–3 worked examples computed by the reference, the signature, the input bounds and, at
+            high difficulty, an efficiency requirement. Style "function" (a function
+            ``process_numbers(values)`` / ``process_text(text)`` called with the test arguments) or
+            "stdio" (a program: input ``n`` then the ``n`` integers on one line, or one line of text;
+            output format stated in the prompt). Dataset mode (``dataset=PATH``): seed ``i`` serves
+            row ``i % rows`` of a HumanEval, MBPP, APPS/TACO, CodeContests or LiveCodeBench file
+            (.jsonl, .jsonl.gz, .json or .parquet; the format is detected per row); task id
+            ``code/dataset/<file stem>/<row>``, meta {dataset, row, task_id (the original id)}.
+Datasets    HumanEval → "assert": setup_code = prompt, check_code = test, reference = prompt +
+            canonical_solution. MBPP (original or sanitized) → "assert": the entry point is the
+            defined function the asserts call most; test_list + challenge_test_list become
+            ``def check(candidate)`` with ``<entry> = candidate``; setup_code = test_setup_code,
+            test_imports and the reference's imports the asserts use (``math``). APPS/TACO →
+            "function" when input_output has fn_name (each input is the argument list; outputs all
+            wrapped in one-element lists, as APPS stores them, are unwrapped), else "stdio"
+            (list-of-lines tests joined by newlines). CodeContests → "stdio" over public, private
+            and generated tests. LiveCodeBench → "stdin" tests as "stdio", "functional" tests as
+            "function" (one JSON argument per input line, JSON output); private tests may be
+            JSON text or base64(zlib(JSON)) or the released base64(zlib(pickle(JSON))), unpickled
+            with every class reference refused. Function-call rows get a typing/collections
+            import prelude as setup_code.
+Answer      Exactly one fenced code block that starts with ```python, holding the complete
+            function (with its imports and helpers) or the complete program.
+            ``task.answer`` (JSON; Python values travel as ``repr`` strings):
+              style            "function" | "stdio" | "assert"
+              entry_point      function name; "Class.method" for LeetCode-style class solutions
+                               (call ``getattr(Class(), method)``); None for stdio
+              tests            function: [{"args": repr(args tuple), "expected": repr(value)}]
+                               stdio:    [{"input": stdin text, "output": expected stdout}]
+                               assert:   [] (the checks live in check_code)
+              check_code       assert style: a trusted program defining ``check(candidate)``
+              setup_code       trusted code the checker runs first (helpers, imports) or ""
+              float_tolerance  relative-and-absolute tolerance for floats, or None
+              time_limit_s     per test case (assert style: for the whole check)
+              reference        complete reference source ("" when a dataset row has none)
+              source           synthetic | humaneval | mbpp | apps | code_contests | livecodebench
+Verifier    ``rlvr.verifiers.code`` runs the extracted program in the sandbox on every test.
+Solver      The reference program (synthetic: generated source; HumanEval: prompt +
+            canonical_solution; MBPP: code; APPS/CodeContests: the first Python 3 solution).
+            LiveCodeBench rows carry no solution: ``solve`` raises ValueError for them.
+            ``wrong_response`` gives a plausible wrong program (a step with other constants, a
+            swapped or dropped step; for datasets the entry point returning a wrong constant).
+
+Difficulty  d     depth  max_length  value_limit  tests  edge_cases  stress_length  time_limit_s
+            0.0   1      10          20           5      off         0              4.0
+            0.5   3      100         10^4         10     on          10^4           3.0
+            1.0   5      1000        10^9         20     on          10^5           2.0
+            depth: operations in the pipeline; max_length: elements (or characters) of a random
+            test input; value_limit: numbers lie in [-value_limit, value_limit]; tests: hidden
+            tests in all; edge_cases: up to 5 of them are empty / single / all-equal / all-negative
+            / extreme inputs; stress_length: one extra-large input (its numbers stay within 10^6);
+            time_limit_s: per test (the reference needs under 0.1 s on the 10^5 input);
+            from 5·10^4 elements on (d ≥ 0.73) the first step is one whose obvious solution is
+            O(n²) (dedupe by list scan, windows of ⌊n/2⌋+1, pair counting, running maximum…) and
+            the prompt demands O(n log n); the reference is O(n) or O(n log n).
+            Parameters ``style`` ("any" | "function" | "stdio") and ``input`` ("any" | "ints" |
+            "text") pin the test style and the input kind. meta records depth, ops, steps,
+            max_input_length, test_count, stress_length and quadratic_trap.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import builtins
+import copy
+import gzip
+import io
+import json
+import math
+import pickle
+import random
+import re
+import zlib
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from rlvr.core import DifficultyTable, Task, TaskGenerator, canonical_difficulty, env_slug
+from rlvr.generators.code_library import (
+    ANNOTATIONS, OPERATIONS, Limits, Step, draw_pipeline, format_stdin, load_program, output_kind, render_function_program,
+    render_stdio_program, run_function, run_stdio,
+)
+
+ANSWER_FORMAT = ("Answer with the complete Python code in exactly one fenced code block that starts with ```python "
+                 "and ends with ```.")
+FLOAT_TOLERANCE = 1e-6
+PERFORMANCE_TRAP_LENGTH = 50_000  # from this stress length on, the first step punishes O(n²) solutions
+STRESS_VALUE_LIMIT = 10**6  # numbers of the stress input stay within ±10^6 (keeps tasks compact)
+ENTRY_POINTS = MappingProxyType({"ints": "process_numbers", "text": "process_text"})
+INPUT_KIND_WEIGHTS = MappingProxyType({"ints": 0.65, "text": 0.35})
+
+# Per-test limits for dataset rows: the evaluation harness defaults of each benchmark.
+DATASET_TIME_LIMITS = MappingProxyType({"humaneval": 3.0, "mbpp": 3.0, "apps": 4.0, "code_contests": 4.0,
+                                        "livecodebench": 6.0})
+CODE_CONTESTS_PYTHON3 = 3  # the Language enum of deepmind/code_contests: 1 PYTHON2, 2 CPP, 3 PYTHON3, 4 JAVA
+
+# Imports a LeetCode-style function-call solution may assume (type names, containers, helpers).
+FUNCTION_CALL_PRELUDE = (
+    "from typing import *\n"
+    "from collections import *\n"
+    "from functools import *\n"
+    "from itertools import *\n"
+    "from heapq import *\n"
+    "from bisect import *\n"
+    "import math\nimport string\nimport re\nimport sys\nimport heapq\nimport bisect\nimport collections\n"
+    "import itertools\nimport functools\n"
+)
+
+
+def fence(source: str) -> str:
+    """A response holding ``source`` in one ```python block."""
+    return f"```python\n{source.rstrip()}\n```\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic inputs
+# --------------------------------------------------------------------------------------------
+
+
+def random_ints(rng: random.Random, length: int, value_limit: int) -> list[int]:
+    """Uniform numbers, or (a third of the time) numbers from a small pool so runs and repeats occur."""
+    if rng.random() < 1 / 3:
+        pool = [rng.randint(-value_limit, value_limit) for _ in range(rng.randint(1, 4))]
+        return [rng.choice(pool) for _ in range(length)]
+    return [rng.randint(-value_limit, value_limit) for _ in range(length)]
+
+
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_UPPER = _LOWER.upper()
+_DIGITS = "0123456789"
+
+
+def random_text(rng: random.Random, max_chars: int) -> str:
+    """Words of letters (sometimes capitals, digits or doubled letters) joined by single spaces;
+    no space at either end; at most ``max_chars`` characters."""
+    target = rng.randint(1, max_chars)
+    words: list[str] = []
+    length = -1
+    while True:
+        word = []
+        for _ in range(rng.randint(1, 7)):
+            roll = rng.random()
+            char = rng.choice(_UPPER if roll < 0.15 else _DIGITS if roll < 0.25 else _LOWER)
+            word.append(char * (2 if rng.random() < 0.15 else 1))
+        text = "".join(word)
+        if length + 1 + len(text) > target:
+            break
+        words.append(text)
+        length += 1 + len(text)
+    return " ".join(words) if words else rng.choice(_LOWER)
+
+
+def stress_input(nprng: np.random.Generator, kind: str, length: int, value_limit: int):
+    """One large input: uniform numbers (mostly distinct), or alphanumeric text with spaces."""
+    if kind == "ints":
+        bound = min(value_limit, STRESS_VALUE_LIMIT)
+        return nprng.integers(-bound, bound + 1, size=length).tolist()
+    alphabet = np.array(list(_LOWER + _UPPER + _DIGITS + " " * 8))
+    chars = alphabet[nprng.integers(0, len(alphabet), size=length)]
+    chars[0], chars[-1] = "a", "z"
+    return "".join(chars.tolist())
+
+
+def edge_inputs(rng: random.Random, kind: str, value_limit: int) -> list:
+    """Empty, single, all-equal, all-negative and extreme inputs (lists), or their text analogues."""
+    if kind == "ints":
+        v = rng.randint(-value_limit, value_limit)
+        negatives = [-rng.randint(1, value_limit) for _ in range(rng.randint(3, 6))]
+        extremes = [rng.choice([-value_limit, value_limit]) for _ in range(rng.randint(3, 6))]
+        return [[], [v], [v] * rng.randint(3, 6), negatives, extremes]
+    letter = rng.choice(_LOWER)
+    return ["", letter, letter * rng.randint(3, 6), "Ab9 ZZ yY", "x1 22 x1 22"]
+
+
+def example_inputs(rng: random.Random, kind: str, count: int, value_limit: int) -> list:
+    small = min(value_limit, 30)
+    if kind == "ints":
+        return [random_ints(rng, rng.randint(3, 7), small) for _ in range(count)]
+    return [random_text(rng, rng.randint(8, 24)) for _ in range(count)]
+
+
+# --------------------------------------------------------------------------------------------
+# Prompts of synthetic tasks
+# --------------------------------------------------------------------------------------------
+
+_RESULT_WORDS = MappingProxyType({
+    "ints": "the final list of integers",
+    "number": "the final integer",
+    "float": f"the final float (values within {FLOAT_TOLERANCE:g}, absolute or relative, are accepted)",
+    "pairs": "the final list of (value, count) tuples of two integers",
+    "text": "the final string",
+})
+
+_STDOUT_FORMATS = MappingProxyType({
+    "ints": "print the resulting integers on one line, separated by single spaces (an empty line if there are none).",
+    "number": "print the resulting integer.",
+    "float": (f"print the resulting number (values within {FLOAT_TOLERANCE:g}, absolute or relative, "
+              "are accepted)."),
+    "pairs": ("print k, the number of pairs, on the first line, then one line per pair holding the value and "
+              "the count separated by a space."),
+    "text": "print the resulting text on one line.",
+})
+
+
+def _steps_text(steps: list[Step]) -> str:
+    return "\n".join(f"{i}. {step.describe()}" for i, step in enumerate(steps, 1))
+
+
+def _input_bounds(kind: str, max_elements: int, value_limit: int) -> str:
+    if kind == "ints":
+        return f"The list has at most {max_elements} numbers, each between {-value_limit} and {value_limit}."
+    return (f"The text has at most {max_elements} characters: letters, digits and spaces, "
+            "never starting or ending with a space.")
+
+
+def _efficiency_note(kind: str, stress_length: int, time_limit_s: float) -> str:
+    if stress_length >= PERFORMANCE_TRAP_LENGTH:
+        unit = "numbers" if kind == "ints" else "characters"
+        return (f"Efficiency matters: a hidden test has {stress_length} {unit} and every test must finish "
+                f"within {time_limit_s:g} seconds, so an O(n^2) approach is too slow; aim for O(n log n) or better.")
+    return f"Every test must finish within {time_limit_s:g} seconds."
+
+
+def function_prompt(steps, entry_point, examples, max_elements, params) -> str:
+    kind = steps[0].operation.takes
+    argument = "values: list[int]" if kind == "ints" else "text: str"
+    signature = f"def {entry_point}({argument}) -> {ANNOTATIONS[output_kind(steps)]}"
+    subject = "a list of integers `values`" if kind == "ints" else "a string `text`"
+    lines = [
+        f"Write a Python function `{signature}` that takes {subject}, applies these steps in order "
+        "(each step works on the result of the previous one) and returns "
+        f"{_RESULT_WORDS[output_kind(steps)]}.",
+        "",
+        _steps_text(steps),
+        "",
+        "Examples:",
+    ]
+    lines += [f"    {entry_point}({value!r}) returns {result!r}" for value, result in examples]
+    lines += [
+        "",
+        _input_bounds(kind, max_elements, params["value_limit"]),
+        _efficiency_note(kind, params["stress_length"], params["time_limit_s"]),
+        "",
+        f"{ANSWER_FORMAT} Define `{entry_point}` (with any helpers and imports it needs); it must return the "
+        "result, not print it, and must not read input.",
+    ]
+    return "\n".join(lines)
+
+
+def stdio_prompt(steps, examples, max_elements, params) -> str:
+    kind = steps[0].operation.takes
+    value_limit = params["value_limit"]
+    if kind == "ints":
+        reads = "a list of integers"
+        input_format = (f"the first line holds n (0 <= n <= {max_elements}); the second line holds the n integers "
+                        f"separated by single spaces (it is empty when n = 0). Every integer is between "
+                        f"{-value_limit} and {value_limit}.")
+    else:
+        reads = "one line of text"
+        input_format = (f"a single line holding the text (possibly empty): at most {max_elements} characters, "
+                        "letters, digits and spaces, never starting or ending with a space.")
+    lines = [
+        f"Write a complete Python program that reads {reads} from standard input, applies these steps in order "
+        "(each step works on the result of the previous one) and writes the result to standard output.",
+        "",
+        _steps_text(steps),
+        "",
+        f"Input: {input_format}",
+        f"Output: {_STDOUT_FORMATS[output_kind(steps)]}",
+    ]
+    for number, (stdin_text, stdout_text) in enumerate(examples, 1):
+        lines += ["", f"Example {number}", "Input:", "```text", stdin_text.rstrip("\n"), "```",
+                  "Output:", "```text", stdout_text.rstrip("\n"), "```"]
+    lines += ["", _efficiency_note(kind, params["stress_length"], params["time_limit_s"]), "", ANSWER_FORMAT]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing outputs (used only to check that a wrong response really is wrong)
+# --------------------------------------------------------------------------------------------
+
+
+def _values_differ(expected: Any, got: Any, tolerance: float | None) -> bool:
+    if tolerance is not None and isinstance(expected, (int, float)) and isinstance(got, (int, float)):
+        return not math.isclose(float(expected), float(got), rel_tol=tolerance, abs_tol=tolerance)
+    return type(expected) is not type(got) or expected != got
+
+
+def _stdout_differs(expected: str, got: str, tolerance: float | None) -> bool:
+    want, have = expected.split(), got.split()
+    if len(want) != len(have):
+        return True
+    for a, b in zip(want, have):
+        if a == b:
+            continue
+        if tolerance is None:
+            return True
+        try:
+            if not math.isclose(float(a), float(b), rel_tol=tolerance, abs_tol=tolerance):
+                return True
+        except ValueError:
+            return True
+    return False
+
+
+def _parse_literal(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return _Unparsable(text)
+
+
+class _Unparsable:
+    """An expected value ``ast.literal_eval`` cannot read: equal only to its own text."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Unparsable) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+# --------------------------------------------------------------------------------------------
+# Dataset files
+# --------------------------------------------------------------------------------------------
+
+
+def read_rows(path: Path) -> list[dict]:
+    """Rows of a .parquet file, or of a JSON file (optionally gzipped): JSON lines, or one JSON
+    list of rows (a ``.json`` file may be either; both are accepted)."""
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    opener = gzip.open if name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        text = handle.read()
+    if text.lstrip().startswith("["):
+        return list(json.loads(text))
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def dataset_stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".gz", ".jsonl", ".json", ".parquet"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def detect_format(row: dict) -> str:
+    keys = set(row)
+    if {"prompt", "test", "entry_point", "canonical_solution"} <= keys:
+        return "humaneval"
+    if {"code", "test_list"} <= keys:
+        return "mbpp"
+    if {"question_content", "public_test_cases"} <= keys:
+        return "livecodebench"
+    if {"description", "public_tests"} <= keys:
+        return "code_contests"
+    if {"question", "input_output"} <= keys:
+        return "apps"
+    raise ValueError(f"unrecognised code dataset row with columns {sorted(keys)}")
+
+
+class _StringOnlyUnpickler(pickle.Unpickler):
+    """Unpickles plain data only: any class or function reference is refused."""
+
+    def find_class(self, module: str, name: str):
+        raise pickle.UnpicklingError(f"refusing {module}.{name}: only plain strings are accepted")
+
+
+def decode_test_cases(value: Any) -> list:
+    """LiveCodeBench test cases: a JSON list, its JSON text, or base64(zlib(JSON text)) — also the
+    released form base64(zlib(pickle(JSON text))), unpickled without allowing any object."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    raw = zlib.decompress(base64.b64decode(text))
+    if raw[:1] == b"\x80":  # a pickle protocol header
+        payload = _StringOnlyUnpickler(io.BytesIO(raw)).load()
+        if isinstance(payload, bytes):
+            payload = payload.decode("utf-8")
+        if not isinstance(payload, str):
+            raise ValueError(f"compressed test cases hold {type(payload).__name__}, expected JSON text")
+    else:
+        payload = raw.decode("utf-8")
+    return json.loads(payload)
+
+
+def _json_field(value: Any, default: Any) -> Any:
+    if value is None or value == "":
+        return default
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _function_tests(args_list: list, outputs: list) -> list[dict]:
+    return [{"args": repr(tuple(args)), "expected": repr(expected)} for args, expected in zip(args_list, outputs)]
+
+
+def _entry_for(function_name: str, starter_code: str) -> str:
+    """LeetCode-style starters put the function in ``class Solution``: entry ``Solution.name``."""
+    match = re.search(r"^\s*class\s+(\w+)", starter_code or "", re.MULTILINE)
+    return f"{match.group(1)}.{function_name}" if match else function_name
+
+
+def _answer(style, tests, reference, source, entry_point=None, check_code=None, setup_code="",
+            float_tolerance=None) -> dict:
+    return {
+        "style": style,
+        "entry_point": entry_point,
+        "tests": tests,
+        "check_code": check_code,
+        "setup_code": setup_code,
+        "float_tolerance": float_tolerance,
+        "time_limit_s": DATASET_TIME_LIMITS[source],
+        "reference": reference,
+        "source": source,
+    }
+
+
+def humaneval_task(row: dict) -> tuple[str, dict, Any]:
+    prompt = (
+        "Complete the Python function below so that it behaves as its docstring describes.\n\n"
+        f"```python\n{row['prompt'].strip(chr(10)).rstrip()}\n```\n\n"
+        f"{ANSWER_FORMAT} Give the whole function `{row['entry_point']}` (signature and body) together with the "
+        "imports and helper functions it uses."
+    )
+    answer = _answer("assert", [], row["prompt"] + row["canonical_solution"], "humaneval",
+                     entry_point=row["entry_point"], check_code=row["test"], setup_code=row["prompt"])
+    return prompt, answer, row.get("task_id")
+
+
+def _called_names(assert_lines: list[str]) -> list[str]:
+    names = []
+    for line in assert_lines:
+        for node in ast.walk(ast.parse(line)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                names.append(node.func.id)
+    return names
+
+
+def mbpp_entry_point(code: str, assert_lines: list[str]) -> str:
+    """The function the asserts call: the defined function called in the most asserts."""
+    defined = [node.name for node in ast.parse(code).body if isinstance(node, ast.FunctionDef)]
+    called = _called_names(assert_lines)
+    candidates = [name for name in defined if name in called]
+    if candidates:
+        return max(candidates, key=called.count)
+    others = [name for name in called if not hasattr(builtins, name)]
+    if others:
+        return others[0]
+    if defined:
+        return defined[-1]
+    raise ValueError("cannot find the MBPP entry point: no function is defined or called")
+
+
+def imports_used_by_asserts(code: str, assert_lines: list[str]) -> str:
+    """The reference's top-level imports whose names the asserts use (``math`` for
+    ``math.isclose``), so the checks do not depend on the candidate importing them."""
+    used = {node.id for line in assert_lines for node in ast.walk(ast.parse(line)) if isinstance(node, ast.Name)}
+    needed = []
+    for node in ast.parse(code).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound = {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+            if bound & used:
+                needed.append(ast.unparse(node))
+    return "\n".join(needed)
+
+
+def mbpp_check_code(entry_point: str, assert_lines: list[str]) -> str:
+    body = "\n".join("    " + line.replace("\n", "\n    ") for line in assert_lines)
+    source = f"def check(candidate):\n    {entry_point} = candidate\n{body}\n"
+    ast.parse(source)
+    return source
+
+
+def mbpp_task(row: dict) -> tuple[str, dict, Any]:
+    code = row["code"].replace("\r\n", "\n")
+    tests = [line.strip() for line in row["test_list"]]
+    challenge = [line.strip() for line in (row.get("challenge_test_list") or []) if line.strip()]
+    entry_point = mbpp_entry_point(code, tests)
+    setup_parts = [row.get("test_setup_code") or "", "\n".join(row.get("test_imports") or []),
+                   imports_used_by_asserts(code, tests + challenge)]
+    parts = dict.fromkeys(part.replace("\r\n", "\n").strip() for part in setup_parts if part and part.strip())
+    setup_code = "\n".join(parts)
+    setup_code = setup_code + "\n" if setup_code else ""
+    text = row.get("text") or row.get("prompt")
+    prompt = (f"{text.strip()}\nYour code should pass these tests:\n\n" + "\n".join(tests) + "\n\n"
+              f"{ANSWER_FORMAT} Define the function `{entry_point}` with any imports and helpers it needs.")
+    answer = _answer("assert", [], code, "mbpp", entry_point=entry_point,
+                     check_code=mbpp_check_code(entry_point, tests + challenge), setup_code=setup_code)
+    return prompt, answer, row.get("task_id")
+
+
+def _join_lines(value: Any) -> str:
+    return "\n".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _unwrap_outputs(outputs: list) -> list:
+    """APPS call-based outputs are usually wrapped in a one-element list (its harness accepts both);
+    unwrap when every output of the problem is so wrapped."""
+    if outputs and all(isinstance(o, list) and len(o) == 1 for o in outputs):
+        return [o[0] for o in outputs]
+    return outputs
+
+
+def _stdio_prompt(question: str) -> str:
+    return (f"{question.strip()}\n\nWrite a complete Python 3 program that reads the input from standard input and "
+            f"writes the answer to standard output.\n\n{ANSWER_FORMAT}")
+
+
+def _function_prompt(question: str, starter_code: str, entry_point: str) -> str:
+    starter = f"\n\nStart from this code:\n\n```python\n{starter_code.rstrip()}\n```" if starter_code.strip() else ""
+    class_name, _, function_name = entry_point.rpartition(".")
+    callee = f"{class_name}().{function_name}" if class_name else function_name
+    return (f"{question.strip()}{starter}\n\n`{callee}` is called directly with each test's arguments and "
+            f"its return value is checked.\n\n{ANSWER_FORMAT}")
+
+
+def apps_task(row: dict) -> tuple[str, dict, Any]:
+    """APPS and TACO rows: ``question``, ``solutions`` (JSON list), ``input_output`` (JSON)."""
+    in_out = _json_field(row["input_output"], {})
+    solutions = _json_field(row.get("solutions"), [])
+    reference = solutions[0] if solutions else ""
+    starter = row.get("starter_code") or ""
+    original_id = next((row[key] for key in ("problem_id", "id", "name", "url") if row.get(key) is not None), None)
+    limit = max(DATASET_TIME_LIMITS["apps"], _parse_seconds(row.get("time_limit")) or 0.0)
+    if in_out.get("fn_name"):
+        entry_point = _entry_for(in_out["fn_name"], starter)
+        tests = _function_tests(in_out["inputs"], _unwrap_outputs(in_out["outputs"]))
+        answer = _answer("function", tests, reference, "apps", entry_point=entry_point,
+                         setup_code=FUNCTION_CALL_PRELUDE)
+        answer["time_limit_s"] = limit
+        return _function_prompt(row["question"], starter, entry_point), answer, original_id
+    tests = [{"input": _join_lines(i), "output": _join_lines(o)} for i, o in zip(in_out["inputs"], in_out["outputs"])]
+    answer = _answer("stdio", tests, reference, "apps")
+    answer["time_limit_s"] = limit
+    return _stdio_prompt(row["question"]), answer, original_id
+
+
+def _parse_seconds(value: Any) -> float | None:
+    """TACO's ``time_limit`` text ("2 seconds", "1.5 s") as seconds, else None."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = re.search(r"\d+(?:\.\d+)?", value or "")
+    return float(match.group()) if match else None
+
+
+def code_contests_task(row: dict) -> tuple[str, dict, Any]:
+    """deepmind/code_contests rows: public, private and generated tests; first Python 3 solution."""
+    tests = []
+    for column in ("public_tests", "private_tests", "generated_tests"):
+        block = row.get(column) or {}
+        tests += [{"input": i, "output": o} for i, o in zip(block.get("input") or [], block.get("output") or [])]
+    solutions = row.get("solutions") or {}
+    languages, sources = solutions.get("language") or [], solutions.get("solution") or []
+    reference = next((src for lang, src in zip(languages, sources) if lang == CODE_CONTESTS_PYTHON3), "")
+    answer = _answer("stdio", tests, reference, "code_contests")
+    limit = row.get("time_limit") or {}
+    if limit:
+        answer["time_limit_s"] = max(answer["time_limit_s"], limit.get("seconds", 0) + limit.get("nanos", 0) / 1e9)
+    return _stdio_prompt(row["description"]), answer, row.get("name")
+
+
+def livecodebench_task(row: dict) -> tuple[str, dict, Any]:
+    cases = decode_test_cases(row.get("public_test_cases")) + decode_test_cases(row.get("private_test_cases"))
+    metadata = _json_field(row.get("metadata"), {})
+    starter = row.get("starter_code") or ""
+    functional = any(case.get("testtype") == "functional" for case in cases)
+    if functional:
+        entry_point = _entry_for(metadata["func_name"], starter)
+        args = [[json.loads(line) for line in case["input"].split("\n") if line.strip()] for case in cases]
+        outputs = [json.loads(case["output"]) for case in cases]
+        answer = _answer("function", _function_tests(args, outputs), "", "livecodebench",
+                         entry_point=entry_point, setup_code=FUNCTION_CALL_PRELUDE)
+        prompt = _function_prompt(row["question_content"], starter, entry_point)
+    else:
+        tests = [{"input": case["input"], "output": case["output"]} for case in cases]
+        answer = _answer("stdio", tests, "", "livecodebench")
+        prompt = _stdio_prompt(row["question_content"])
+    return prompt, answer, row.get("question_id")
+
+
+DATASET_PARSERS = MappingProxyType({
+    "humaneval": humaneval_task,
+    "mbpp": mbpp_task,
+    "apps": apps_task,
+    "code_contests": code_contests_task,
+    "livecodebench": livecodebench_task,
+})
+
+
+def task_from_row(row: dict) -> tuple[str, dict, Any, str]:
+    """(prompt, answer, original task id, detected format) of one dataset row."""
+    kind = detect_format(row)
+    prompt, answer, original_id = DATASET_PARSERS[kind](row)
+    return prompt, answer, original_id, kind
+
+
+# --------------------------------------------------------------------------------------------
+# Wrong programs for dataset tasks
+# --------------------------------------------------------------------------------------------
+
+
+def _replace_body(source: str, entry_point: str, literal: str) -> str | None:
+    """``source`` with the entry function's (or Class.method's) body replaced by ``return literal``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    class_name, _, function_name = entry_point.rpartition(".")
+    scopes = [tree]
+    if class_name:
+        scopes = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == class_name]
+    for scope in scopes:
+        for node in scope.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function_name:
+                docstring = node.body[:1] if ast.get_docstring(node) is not None else []
+                node.body = docstring + [ast.parse(f"return {literal}").body[0]]
+                return ast.unparse(tree) + "\n"
+    return None
+
+
+def _stub(entry_point: str, literal: str) -> str:
+    class_name, _, function_name = entry_point.rpartition(".")
+    if class_name:
+        return f"class {class_name}:\n    def {function_name}(self, *args):\n        return {literal}\n"
+    return f"def {function_name}(*args):\n    return {literal}\n"
+
+
+def wrong_dataset_program(answer: dict) -> str:
+    """A program that fails the row's tests: the entry point returning a constant that differs
+    from some expected value, or a program printing a line that differs from some expected output."""
+    style, tests = answer["style"], answer["tests"]
+    if style == "stdio":
+        line = next((candidate for candidate in ("0", "-1", "NO")
+                     if any(_stdout_differs(t["output"], candidate, answer["float_tolerance"]) for t in tests)), "0")
+        return f"import sys\n\nsys.stdin.read()\nprint({line!r})\n"
+    entry_point = answer["entry_point"]
+    literal = "None"
+    if style == "function":
+        expected = [_parse_literal(t["expected"]) for t in tests]
+        literal = next((lit for lit in ("None", "0", "''")
+                        if any(_values_differ(e, ast.literal_eval(lit), None) for e in expected)), "None")
+    reference = answer.get("reference") or ""
+    program = _replace_body(reference, entry_point, literal) if reference else None
+    return program or _stub(entry_point, literal)
+
+
+# --------------------------------------------------------------------------------------------
+# The generator
+# --------------------------------------------------------------------------------------------
+
+
+class CodeGenerator(TaskGenerator):
+    """Synthetic pipeline problems, or the rows of a code benchmark file (``dataset=PATH``)."""
+
+    family = "code"
+    env_id = "rlvr/Code-v0"
+    table = DifficultyTable({
+        0.0: {"depth": 1, "max_length": 10, "value_limit": 20, "tests": 5, "edge_cases": False,
+              "stress_length": 0, "time_limit_s": 4.0, "style": "any", "input": "any"},
+        0.5: {"depth": 3, "max_length": 100, "value_limit": 10_000, "tests": 10, "edge_cases": True,
+              "stress_length": 10_000, "time_limit_s": 3.0, "style": "any", "input": "any"},
+        1.0: {"depth": 5, "max_length": 1000, "value_limit": 10**9, "tests": 20, "edge_cases": True,
+              "stress_length": 100_000, "time_limit_s": 2.0, "style": "any", "input": "any"},
+    })
+
+    def __init__(self, dataset: str | Path | None = None):
+        self.dataset = None if dataset is None else Path(dataset)
+        self.rows: tuple[dict, ...] = ()
+        if self.dataset is not None:
+            self.rows = tuple(read_rows(self.dataset))
+            if not self.rows:
+                raise ValueError(f"dataset {self.dataset} has no rows")
+
+    # ---- dataset mode ------------------------------------------------------------------------
+
+    def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
+        if self.dataset is None:
+            return super().generate(seed, difficulty, **overrides)
+        if overrides:
+            raise ValueError(f"dataset tasks take no parameters, got {sorted(overrides)}")
+        row_index = int(seed) % len(self.rows)
+        prompt, answer, original_id, kind = task_from_row(self.rows[row_index])
+        return Task(
+            id=f"{env_slug(self.env_id).split('/')[0]}/dataset/{dataset_stem(self.dataset)}/{row_index}",
+            env_id=self.env_id,
+            family=self.family,
+            prompt=prompt,
+            answer=answer,
+            difficulty=canonical_difficulty(difficulty),
+            seed=int(seed),
+            params={},
+            meta={"dataset": str(self.dataset), "row": row_index, "task_id": original_id, "format": kind,
+                  "test_count": len(answer["tests"])},
+        )
+
+    # ---- synthetic mode ----------------------------------------------------------------------
+
+    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        style = params["style"] if params["style"] != "any" else rng.choice(["function", "stdio"])
+        kind = params["input"]
+        if kind == "any":
+            kinds = sorted(INPUT_KIND_WEIGHTS)
+            kind = rng.choices(kinds, [INPUT_KIND_WEIGHTS[k] for k in kinds])[0]
+        if style not in ("function", "stdio") or kind not in ("ints", "text"):
+            raise ValueError(f"style must be any/function/stdio and input any/ints/text, got {style!r}, {kind!r}")
+        value_limit, max_length = params["value_limit"], params["max_length"]
+        stress_length = params["stress_length"]
+        trap = stress_length >= PERFORMANCE_TRAP_LENGTH
+        steps = draw_pipeline(rng, kind, params["depth"], Limits(value_limit, max_length), trap)
+
+        inputs = edge_inputs(rng, kind, value_limit)[: params["tests"]] if params["edge_cases"] else []
+        random_count = params["tests"] - len(inputs) - (1 if stress_length > 0 else 0)
+        for _ in range(max(0, random_count)):
+            length = rng.randint(1, max_length)
+            inputs.append(random_ints(rng, length, value_limit) if kind == "ints" else random_text(rng, length))
+        if stress_length > 0:
+            inputs.append(stress_input(nprng, kind, stress_length, value_limit))
+        examples = example_inputs(rng, kind, rng.choice([2, 3]), value_limit)
+
+        max_elements = max(max_length, stress_length)
+        if style == "function":
+            entry_point = ENTRY_POINTS[kind]
+            reference = render_function_program(steps, entry_point)
+            program = load_program(reference)
+            tests = [{"args": repr((value,)), "expected": repr(run_function(program, entry_point, (copy.deepcopy(value),)))}
+                     for value in inputs]
+            shown = [(value, run_function(program, entry_point, (copy.deepcopy(value),))) for value in examples]
+            prompt = function_prompt(steps, entry_point, shown, max_elements, params)
+        else:
+            entry_point = None
+            reference = render_stdio_program(steps)
+            program = load_program(reference)
+            tests = [{"input": format_stdin(kind, value), "output": run_stdio(program, format_stdin(kind, value))}
+                     for value in inputs]
+            shown = [(format_stdin(kind, value), run_stdio(program, format_stdin(kind, value))) for value in examples]
+            prompt = stdio_prompt(steps, shown, max_elements, params)
+
+        gives = output_kind(steps)
+        answer = {
+            "style": style,
+            "entry_point": entry_point,
+            "tests": tests,
+            "check_code": None,
+            "setup_code": "",
+            "float_tolerance": FLOAT_TOLERANCE if gives == "float" else None,
+            "time_limit_s": float(params["time_limit_s"]),
+            "reference": reference,
+            "source": "synthetic",
+        }
+        meta = {
+            "depth": len(steps),
+            "ops": [step.operation.name for step in steps],
+            "steps": [step.to_dict() for step in steps],
+            "input_kind": kind,
+            "output_kind": gives,
+            "style": style,
+            "max_input_length": max(len(value) for value in inputs),
+            "test_count": len(tests),
+            "stress_length": stress_length,
+            "quadratic_trap": steps[0].operation.name if trap else None,
+        }
+        return {"prompt": prompt, "answer": answer, "meta": meta}
+
+    # ---- responses ---------------------------------------------------------------------------
+
+    def solve(self, task: Task) -> str:
+        reference = task.answer.get("reference") or ""
+        if not reference:
+            raise ValueError(f"task {task.id} ({task.answer.get('source')}) has no reference solution")
+        return fence(reference)
+
+    def wrong_response(self, task: Task) -> str:
+        """A plausible program that fails at least one of the task's tests."""
+        if task.answer["source"] == "synthetic":
+            return fence(self._wrong_synthetic_program(task))
+        return fence(wrong_dataset_program(task.answer))
+
+    def _wrong_synthetic_program(self, task: Task) -> str:
+        answer = task.answer
+        steps = [Step.from_dict(row) for row in task.meta["steps"]]
+        for candidate in _mutated_pipelines(steps, random.Random(f"wrong|{task.id}"), task.params):
+            if answer["style"] == "function":
+                source = render_function_program(candidate, answer["entry_point"])
+            else:
+                source = render_stdio_program(candidate)
+            if _fails_some_test(source, answer):
+                return source
+        entry = answer["entry_point"]
+        if answer["style"] == "function":
+            return f"def {entry}(*args):\n    return None\n"
+        return wrong_dataset_program(answer)
+
+
+def _mutated_pipelines(steps: list[Step], rng: random.Random, params: dict):
+    """Pipelines a careless reader might implement, most plausible first: one step with other
+    constants, one step swapped for another of the same kinds, one step dropped."""
+    limits = Limits(params.get("value_limit", 20), params.get("max_length", 10))
+    for index in reversed(range(len(steps))):
+        operation = steps[index].operation
+        for _ in range(3):
+            params_drawn = operation.draw(rng, limits, False)
+            if params_drawn and params_drawn != steps[index].params:
+                yield steps[:index] + [Step(operation, params_drawn)] + steps[index + 1:]
+    for index in reversed(range(len(steps))):
+        operation = steps[index].operation
+        others = [op for op in OPERATIONS if op.takes == operation.takes and op.gives == operation.gives
+                  and op.name != operation.name and op.name not in {s.operation.name for s in steps}]
+        rng.shuffle(others)
+        for other in others[:4]:
+            yield steps[:index] + [Step(other, other.draw(rng, limits, False))] + steps[index + 1:]
+    for index in reversed(range(len(steps))):
+        if len(steps) > 1 and steps[index].operation.takes == steps[index].operation.gives:
+            yield steps[:index] + steps[index + 1:]
+
+
+def _fails_some_test(source: str, answer: dict) -> bool:
+    """Whether the trusted generated ``source`` gets some test wrong (largest test tried last)."""
+    program = load_program(source)
+    tolerance = answer["float_tolerance"]
+    tests = sorted(answer["tests"], key=lambda t: len(t.get("args") or t.get("input") or ""))
+    for test in tests:
+        if answer["style"] == "function":
+            args = ast.literal_eval(test["args"])
+            got = run_function(program, answer["entry_point"], args)
+            if _values_differ(_parse_literal(test["expected"]), got, tolerance):
+                return True
+        elif _stdout_differs(test["output"], run_stdio(program, test["input"]), tolerance):
+            return True
+    return False
+
+
+class CodeFeedbackGenerator(CodeGenerator):
+    """The same tasks served by the multi-turn env that returns test feedback between attempts."""
+
+    env_id = "rlvr/CodeFeedback-v0"

@@ -1,0 +1,777 @@
+r"""Math: problems with one exact answer, made by sympy or read from a MATH/AIME/GSM8K file.
+
+Task        Synthetic mode (default): one problem of a *kind* drawn from the difficulty's pool.
+            kind                  problem                                         answer form
+            fraction_arithmetic   evaluate +, −, ·, ÷ of fractions, nested (…)    number
+            linear_equation       solve a(b(x + c) + d) + … = ex + f for x        number
+            quadratic_equation    all real roots (rational, or integer at d=0)    set
+            linear_system         2 or 3 linear equations, one integer solution   tuple
+            polynomial_expansion  expand a product of binomials (and a power)     expanded
+            polynomial_factoring  factor over the integers (linear factors)       factored
+            derivative            f'(c) of a polynomial/product, or f'(x) itself  number/expression
+            definite_integral     ∫_a^b of a polynomial or a product of binomials number
+            number_theory         gcd, lcm, a mod m, or b^e mod m                 number
+            counting              committees, podiums, mixed/at-least-one groups  number
+            Every answer is computed by sympy when the task is made: exact ``Rational``
+            arithmetic, ``Poly`` products, roots, derivatives and antiderivatives, ``linsolve``,
+            ``factor``/``factor_list``, ``binomial``/``FallingFactorial``, ``igcd``/``ilcm``.
+            Dataset mode: ``MathGenerator(dataset=path)`` (also ``gym.make("rlvr/Math-v0",
+            dataset=path)``) serves rows of a JSON-lines or Parquet file with a problem column
+            (``problem``, ``prompt`` or ``question``) and an ``answer`` column: LaTeX (MATH-500),
+            an integer (AIME) or a GSM8K solution ending in ``#### 18`` (gold "18"; "1,000" →
+            "1000"). ``generate(seed)`` serves row ``seed % rows``; the difficulty is recorded but
+            changes nothing; task id ``math/dataset/<file stem>/<row>``.
+Answer      The prompt states the form and ends with: put the final answer inside ``\boxed{}``;
+            only the last box counts and two different boxes are a hedge.
+            number     an integer, a fraction (``\frac{7}{3}``, ``7/3``) or an exactly equal
+                       decimal; not an unevaluated expression.
+            set        every distinct root, separated by commas, any order: ``\boxed{-2, \frac{1}{3}}``.
+            tuple      the ordered pair/triple ``\boxed{(1, -2, 5)}`` in the variables' order.
+            expanded   a sum of monomials with like terms combined: ``\boxed{x^2 - 5x + 6}``.
+            factored   a product of irreducible factors: ``\boxed{2(x - 1)(x + 3)}``.
+            expression any expression equal to the gold one (no d/dx, ∫, Σ, lim).
+            ``task.answer`` = {"gold": LaTeX, "form": one of the above or "any" (datasets)} plus
+            "values" (set/tuple elements as LaTeX), "variables" (tuple), "variable" (polynomial
+            forms) and "factor_count" (irreducible factors of the gold, with multiplicity).
+            ``task.meta`` = {"kind", "subkind", "expression_size" (sympy nodes of the problem's
+            expression, ``preorder_traversal``), "working" (the solver's steps)}; dataset tasks
+            have {"dataset": path, "row": i}.
+Verifier    rlvr.verifiers.math.MathVerifier: exact Fraction comparison for plain numbers,
+            math-verify in a killable worker process for everything else, the form rules above.
+Solver      The worked steps recorded at generation (sympy's intermediate results) and the gold
+            answer in ``\boxed{}``; for a dataset row, the file's own answer in ``\boxed{}``.
+
+Difficulty  d     kinds in play                          max_coefficient  terms  nesting  degree  unknowns
+            0.0   fraction_arithmetic, linear_equation,  9                2      0        2       2
+                  polynomial_expansion, number_theory,
+                  counting (5 kinds)
+            0.5   + quadratic_equation, linear_system,   30               3      1        3       2
+                  derivative (8 kinds)
+            1.0   + polynomial_factoring,                100              5      3        5       3
+                  definite_integral (all 10 kinds)
+            Integers interpolate between anchors (d=0.25: max_coefficient 20, terms 3, nesting 1,
+            degree 3; d=0.75: 65, 4, 2, 4, unknowns 3); the kinds pool is the one of the nearest
+            anchor at or below d. max_coefficient bounds numerators, denominators, roots and
+            constants; terms is the operand count of a chain / factor count of a product /
+            term count of a polynomial; nesting is the depth of parenthesised sub-chains, of the
+            c(…)+d wrapping in linear equations, and switches on rational roots, powers of
+            binomials and product rules; degree bounds polynomial degrees; unknowns sizes
+            systems. Mean expression_size over seeds 0–199: 6.2 (d=0), 12.7 (d=0.5), 23.0 (d=1).
+            Parameters (``kinds`` may be a comma-separated string or a list) can be set
+            explicitly and win over the knob.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import sympy
+
+from rlvr.core import DifficultyTable, Task, TaskGenerator, canonical_difficulty
+
+X = sympy.Symbol("x")
+SYSTEM_VARIABLES = sympy.symbols("x y z")
+
+KINDS = (
+    "fraction_arithmetic",
+    "linear_equation",
+    "quadratic_equation",
+    "linear_system",
+    "polynomial_expansion",
+    "polynomial_factoring",
+    "derivative",
+    "definite_integral",
+    "number_theory",
+    "counting",
+)
+EASY_KINDS = ("fraction_arithmetic", "linear_equation", "polynomial_expansion", "number_theory", "counting")
+MIDDLE_KINDS = EASY_KINDS + ("quadratic_equation", "linear_system", "derivative")
+
+BOX_RULE = r"Put your final answer inside \boxed{}; only the last \boxed{} counts, so give exactly one."
+DATASET_INSTRUCTION = r"Put your final answer within \boxed{}."
+PROBLEM_COLUMNS = ("problem", "prompt", "question")
+
+
+@dataclass
+class Problem:
+    """What a kind's builder returns: the statement, the gold answer and how to judge it."""
+
+    statement: str
+    form_instruction: str
+    gold: str
+    form: str
+    expression: sympy.Basic
+    working: list[str]
+    subkind: str
+    extra_answer: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# LaTeX helpers
+# --------------------------------------------------------------------------------------------
+
+
+def latex_rational(value: Any) -> str:
+    """``-\\frac{7}{3}``, ``5``: the LaTeX of an exact rational (sympy or Fraction)."""
+    value = sympy.Rational(value)
+    if value.q == 1:
+        return str(value.p)
+    sign = "-" if value < 0 else ""
+    return rf"{sign}\frac{{{abs(value.p)}}}{{{value.q}}}"
+
+
+def to_poly(expr: sympy.Expr) -> sympy.Poly:
+    """A polynomial in x from a (possibly unevaluated) product of powers of polynomials; far
+    cheaper than ``expand`` on fresh expressions."""
+    if isinstance(expr, sympy.Mul):
+        result = sympy.Poly(1, X)
+        for factor in expr.args:
+            result = result * to_poly(factor)
+        return result
+    if isinstance(expr, sympy.Pow) and expr.exp.is_Integer and expr.exp >= 0:
+        return to_poly(expr.base) ** int(expr.exp)
+    return sympy.Poly(expr, X)
+
+
+def expression_size(expr: sympy.Basic) -> int:
+    """Number of nodes of a (possibly unevaluated) sympy expression."""
+    return sum(1 for _ in sympy.preorder_traversal(expr))
+
+
+def nonzero(rng: random.Random, low: int, high: int) -> int:
+    while True:
+        value = rng.randint(low, high)
+        if value:
+            return value
+
+
+def linear_latex(coefficient: int, constant: int, symbol: str = "x") -> str:
+    """``3x - 5``, ``-x + 2``, ``x``."""
+    if coefficient == 1:
+        head = symbol
+    elif coefficient == -1:
+        head = f"-{symbol}"
+    else:
+        head = f"{coefficient}{symbol}"
+    if constant == 0:
+        return head
+    return f"{head} {'+' if constant > 0 else '-'} {abs(constant)}"
+
+
+def signed(text: str, value: int) -> str:
+    """Append ``+ value`` / ``- |value|`` to a LaTeX term."""
+    if value == 0:
+        return text
+    return f"{text} {'+' if value > 0 else '-'} {abs(value)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Kinds
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Chain:
+    """operands[0] ops[0] operands[1] … with the usual precedence (· and ÷ before + and −)."""
+
+    operands: list  # Fraction or Chain
+    ops: list[str]  # "+", "-", "*", "/"
+
+
+def random_fraction(rng: random.Random, max_coefficient: int, negative: bool) -> Fraction:
+    denominator = rng.randint(2, max(2, max_coefficient))
+    numerator = rng.randint(1, max_coefficient)
+    if negative and rng.random() < 0.3:
+        numerator = -numerator
+    if rng.random() < 0.2:  # now and then a whole number
+        return Fraction(numerator)
+    return Fraction(numerator, denominator)
+
+
+def random_chain(rng: random.Random, params: dict, depth: int) -> Chain:
+    length = params["terms"] if depth == 0 else rng.randint(2, max(2, params["terms"]))
+    negative = params["nesting"] >= 1
+    operands: list = [random_fraction(rng, params["max_coefficient"], negative) for _ in range(length)]
+    if depth < params["nesting"]:
+        operands[rng.randrange(length)] = random_chain(rng, params, depth + 1)
+    ops = [rng.choice("+-*/") for _ in range(length - 1)]
+    return Chain(operands, ops)
+
+
+def chain_sympy(node: Any) -> sympy.Expr:
+    """The chain as an unevaluated sympy expression, precedence made explicit."""
+    if isinstance(node, Fraction):
+        return sympy.Rational(node.numerator, node.denominator)
+    signed_products: list[tuple[int, list]] = []
+    sign, factors = 1, [chain_sympy(node.operands[0])]
+    for op, operand in zip(node.ops, node.operands[1:]):
+        value = chain_sympy(operand)
+        if op == "*":
+            factors.append(value)
+        elif op == "/":
+            factors.append(sympy.Pow(value, -1, evaluate=False))
+        else:
+            signed_products.append((sign, factors))
+            sign, factors = (1 if op == "+" else -1), [value]
+    signed_products.append((sign, factors))
+    parts = []
+    for sign, product_factors in signed_products:
+        product = product_factors[0] if len(product_factors) == 1 else sympy.Mul(*product_factors, evaluate=False)
+        parts.append(product if sign > 0 else sympy.Mul(-1, product, evaluate=False))
+    return parts[0] if len(parts) == 1 else sympy.Add(*parts, evaluate=False)
+
+
+def chain_latex(node: Any, first: bool = True) -> str:
+    if isinstance(node, Fraction):
+        text = latex_rational(node)
+        return rf"\left({text}\right)" if node < 0 and not first else text
+    symbols = {"+": "+", "-": "-", "*": r"\cdot", "/": r"\div"}
+    pieces = [chain_latex_operand(node.operands[0], True)]
+    for op, operand in zip(node.ops, node.operands[1:]):
+        pieces.append(f"{symbols[op]} {chain_latex_operand(operand, False)}")
+    return " ".join(pieces)
+
+
+def chain_latex_operand(node: Any, first: bool) -> str:
+    if isinstance(node, Chain):
+        return rf"\left({chain_latex(node)}\right)"
+    return chain_latex(node, first)
+
+
+def inner_chains(node: Any) -> list[Chain]:
+    """Sub-chains, innermost first."""
+    found: list[Chain] = []
+    if isinstance(node, Chain):
+        for operand in node.operands:
+            found.extend(inner_chains(operand))
+            if isinstance(operand, Chain):
+                found.append(operand)
+    return found
+
+
+def build_fraction_arithmetic(rng: random.Random, params: dict) -> Problem:
+    for _ in range(100):
+        chain = random_chain(rng, params, 0)
+        expr = chain_sympy(chain)
+        value = expr.doit()
+        if value.is_Rational and all(chain_sympy(sub).doit().is_Rational for sub in inner_chains(chain)):
+            break
+    else:  # pragma: no cover - a zero divisor a hundred times in a row
+        raise ValueError("could not draw a fraction expression without division by zero")
+    working = [rf"${chain_latex(sub)} = {latex_rational(chain_sympy(sub).doit())}$" for sub in inner_chains(chain)]
+    working.append(rf"${chain_latex(chain)} = {latex_rational(value)}$")
+    return Problem(
+        statement=f"Compute the exact value of ${chain_latex(chain)}$.",
+        form_instruction=r"Give the answer as an integer or a fraction, for example \boxed{-\frac{7}{12}}.",
+        gold=latex_rational(value),
+        form="number",
+        expression=expr,
+        working=working,
+        subkind=f"{len(chain.operands)} operands",
+    )
+
+
+def build_linear_equation(rng: random.Random, params: dict) -> Problem:
+    bound, nesting = params["max_coefficient"], params["nesting"]
+    small = max(2, bound // 3)
+    multiplier = max(2, min(9, bound // 10))
+    a, b = nonzero(rng, -small, small), rng.randint(-bound, bound)
+    lhs_latex = linear_latex(a, b)
+    lhs = sympy.Add(sympy.Mul(a, X, evaluate=False), b, evaluate=False)
+    for _ in range(nesting):
+        c, d = rng.choice([k for k in range(-multiplier, multiplier + 1) if k not in (0, 1)]), nonzero(rng, -bound, bound)
+        lhs_latex = signed(rf"{'-' if c == -1 else c}\left({lhs_latex}\right)", d)
+        lhs = sympy.Add(sympy.Mul(c, lhs, evaluate=False), d, evaluate=False)
+    for _ in range(params["terms"] - 2):  # more terms on the left: an x term or a constant
+        e = nonzero(rng, -small, small)
+        if rng.random() < 0.5:
+            term, value = ("x" if abs(e) == 1 else f"{abs(e)}x"), sympy.Mul(e, X, evaluate=False)
+        else:
+            e = nonzero(rng, -bound, bound)
+            term, value = str(abs(e)), sympy.Integer(e)
+        lhs_latex = f"{lhs_latex} {'+' if e > 0 else '-'} {term}"
+        lhs = sympy.Add(lhs, value, evaluate=False)
+    x_coefficient = sympy.expand(lhs.doit()).coeff(X, 1)
+    g = rng.choice([k for k in range(-small, small + 1) if k != x_coefficient])
+    if nesting == 0:  # an integer solution
+        solution_drawn = rng.randint(-bound, bound)
+        h = int(lhs.doit().subs(X, solution_drawn)) - g * solution_drawn
+    else:  # any rational solution
+        h = rng.randint(-bound, bound)
+    rhs = sympy.Add(sympy.Mul(g, X, evaluate=False), h, evaluate=False)
+    rhs_latex = linear_latex(g, h) if g else str(h)
+    equation = sympy.Eq(lhs, rhs, evaluate=False)
+    collected = sympy.expand(lhs.doit() - rhs.doit())
+    (solution,) = sympy.Poly(collected, X).ground_roots()  # one root of a degree-1 polynomial
+    working = [
+        rf"Expand and collect everything on the left: ${sympy.latex(collected)} = 0$.",
+        rf"So ${sympy.latex(collected.coeff(X, 1) * X)} = {latex_rational(-collected.coeff(X, 0))}$ and $x = {latex_rational(solution)}$.",
+    ]
+    return Problem(
+        statement=f"Solve for $x$: ${lhs_latex} = {rhs_latex}$.",
+        form_instruction=r"Give the value of $x$ as an integer or a fraction, for example \boxed{\frac{5}{2}}.",
+        gold=latex_rational(solution),
+        form="number",
+        expression=equation,
+        working=working,
+        subkind=f"nesting {nesting}",
+    )
+
+
+def build_quadratic_equation(rng: random.Random, params: dict) -> Problem:
+    bound, nesting = params["max_coefficient"], params["nesting"]
+    root_bound = max(3, bound // 2)
+    factors = []
+    for _ in range(2):
+        denominator = rng.randint(1, nesting + 1)
+        numerator = rng.randint(-root_bound, root_bound)
+        factors.append(denominator * X - numerator)
+    scale = rng.choice([k for k in range(-nesting - 1, nesting + 2) if k]) if nesting else 1
+    poly = to_poly(sympy.Mul(scale, *factors, evaluate=False))
+    polynomial = poly.as_expr()
+    if params["terms"] >= 3:  # move part of the linear and constant terms to the right
+        s, t = rng.randint(-bound, bound), rng.randint(-bound, bound)
+        lhs, rhs = polynomial + s * X + t, s * X + t
+    else:
+        lhs, rhs = polynomial, sympy.Integer(0)
+    roots = sorted(sympy.Poly(lhs - rhs, X).ground_roots())  # rational roots, each once
+    values = [latex_rational(root) for root in roots]
+    coefficient, irreducible = poly.factor_list()
+    factored = sympy.Mul(coefficient, *[f.as_expr() ** m for f, m in irreducible])
+    working = [
+        rf"Bring everything to one side: ${sympy.latex(polynomial)} = 0$ (discriminant ${poly.discriminant()}$).",
+        rf"Factor: ${sympy.latex(factored)} = 0$, so $x \in \{{{', '.join(values)}\}}$.",
+    ]
+    return Problem(
+        statement=f"Find all real solutions of ${sympy.latex(lhs)} = {sympy.latex(rhs)}$.",
+        form_instruction=r"List every distinct solution once, separated by commas, in any order, for example \boxed{-2, \frac{1}{3}}.",
+        gold=", ".join(values),
+        form="set",
+        expression=sympy.Eq(lhs, rhs, evaluate=False),
+        working=working,
+        subkind="double root" if len(roots) == 1 else "two roots",
+        extra_answer={"values": values, "variable": "x"},
+    )
+
+
+def build_linear_system(rng: random.Random, params: dict) -> Problem:
+    unknowns, bound = params["unknowns"], params["max_coefficient"]
+    if unknowns not in (2, 3):
+        raise ValueError(f"unknowns must be 2 or 3, got {unknowns}")
+    variables = SYSTEM_VARIABLES[:unknowns]
+    small = max(3, bound // 4)
+    while True:
+        matrix = sympy.Matrix(unknowns, unknowns, lambda i, j: rng.randint(-small, small))
+        if matrix.det() != 0:
+            break
+    solution_drawn = sympy.Matrix([rng.randint(-bound, bound) for _ in range(unknowns)])
+    constants = matrix * solution_drawn
+    equations = [sympy.Eq(sum(matrix[i, j] * variables[j] for j in range(unknowns)), constants[i], evaluate=False) for i in range(unknowns)]
+    (solution,) = sympy.linsolve(equations, *variables)
+    values = [latex_rational(v) for v in solution]
+    names = ", ".join(str(v) for v in variables)
+    shape = "pair" if unknowns == 2 else "triple"
+    lines = "\n".join(f"${sympy.latex(eq.lhs)} = {sympy.latex(eq.rhs)}$" for eq in equations)
+    working = [f"Eliminate one unknown at a time (determinant {matrix.det()}).", f"${', '.join(f'{v} = {w}' for v, w in zip(variables, values))}$."]
+    return Problem(
+        statement=f"Solve the system of equations\n{lines}",
+        form_instruction=rf"Give the solution as the ordered {shape} $({names})$, for example \boxed{{({', '.join(['1', '-2', '5'][:unknowns])})}}.",
+        gold="(" + ", ".join(values) + ")",
+        form="tuple",
+        expression=sympy.Tuple(*equations),
+        working=working,
+        subkind=f"{unknowns} unknowns",
+        extra_answer={"values": values, "variables": [str(v) for v in variables]},
+    )
+
+
+def random_binomial(rng: random.Random, params: dict) -> sympy.Expr:
+    lead_bound = max(1, min(9, params["max_coefficient"] // 10))
+    constant_bound = max(3, params["max_coefficient"] // 5)
+    lead = rng.randint(1, lead_bound) * (rng.choice((1, -1)) if params["nesting"] else 1)
+    return sympy.Add(sympy.Mul(lead, X), nonzero(rng, -constant_bound, constant_bound), evaluate=False)
+
+
+def build_polynomial_expansion(rng: random.Random, params: dict) -> Problem:
+    factors: list[sympy.Expr] = [random_binomial(rng, params) for _ in range(params["terms"])]
+    if params["nesting"]:
+        index = rng.randrange(len(factors))
+        factors[index] = sympy.Pow(factors[index], rng.randint(2, params["nesting"] + 1), evaluate=False)
+    product = sympy.Mul(*factors, evaluate=False)
+    expanded = to_poly(product).as_expr()
+    return Problem(
+        statement=f"Expand and simplify ${sympy.latex(product)}$.",
+        form_instruction=r"Give the expanded polynomial in $x$ with like terms combined, for example \boxed{2x^3 - 5x + 6}.",
+        gold=sympy.latex(expanded),
+        form="expanded",
+        expression=product,
+        working=[f"Multiply out the {len(factors)} factors and collect powers of $x$: ${sympy.latex(expanded)}$."],
+        subkind=f"{len(factors)} factors",
+        extra_answer={"variable": "x"},
+    )
+
+
+def build_polynomial_factoring(rng: random.Random, params: dict) -> Problem:
+    nesting = params["nesting"]
+    root_bound = max(3, params["max_coefficient"] // 4)
+    factors = []
+    for _ in range(max(2, params["terms"])):
+        lead = rng.randint(1, min(3, nesting + 1))
+        factors.append(lead * X - rng.randint(-root_bound, root_bound))
+    content = rng.choice([k for k in range(-nesting - 1, nesting + 2) if k]) if nesting else 1
+    poly = to_poly(sympy.Mul(content, *factors, evaluate=False))
+    polynomial = poly.as_expr()
+    coefficient, irreducible = poly.factor_list()
+    factored = sympy.factor(polynomial)
+    factor_count = sum(multiplicity for _, multiplicity in irreducible)
+    roots = sorted(-f.nth(0) / f.nth(1) for f, _ in irreducible)  # every factor is linear
+    return Problem(
+        statement=f"Factor completely over the integers: ${sympy.latex(polynomial)}$.",
+        form_instruction=r"Give a product of irreducible factors, for example \boxed{2(x - 1)(x + 3)^2}.",
+        gold=sympy.latex(factored),
+        form="factored",
+        expression=polynomial,
+        working=[f"Rational roots: ${', '.join(latex_rational(r) for r in roots)}$; "
+                 f"with the content that gives ${sympy.latex(factored)}$ ({factor_count} irreducible factors)."],
+        subkind=f"{factor_count} factors",
+        extra_answer={"variable": "x", "factor_count": factor_count},
+    )
+
+
+def random_polynomial(rng: random.Random, params: dict, terms: int, degree: int) -> sympy.Expr:
+    coefficient_bound = max(3, params["max_coefficient"] // 3)
+    exponents = sorted(rng.sample(range(degree), min(terms, degree + 1) - 1) + [degree], reverse=True)
+    return sympy.Add(*[nonzero(rng, -coefficient_bound, coefficient_bound) * X**e for e in exponents])
+
+
+def random_function(rng: random.Random, params: dict) -> sympy.Expr:
+    """A polynomial at nesting 0; a power of a binomial times a polynomial above."""
+    degree = max(1, params["degree"])
+    if params["nesting"] == 0:
+        return random_polynomial(rng, params, params["terms"], degree)
+    power = sympy.Pow(random_binomial(rng, params), rng.randint(2, params["nesting"] + 1), evaluate=False)
+    other = random_polynomial(rng, params, max(1, params["terms"] - 1), max(1, degree - 2))
+    return sympy.Mul(power, other, evaluate=False)
+
+
+def build_derivative(rng: random.Random, params: dict) -> Problem:
+    function = random_function(rng, params)
+    derivative = to_poly(function).diff(X).as_expr()
+    rule = "the power rule" if params["nesting"] == 0 else "the product and chain rules"
+    working = [rf"By {rule}, $f'(x) = {sympy.latex(derivative)}$."]
+    if rng.random() < 0.5:
+        point = rng.randint(-3, 3)
+        value = derivative.subs(X, point)
+        working.append(rf"At $x = {point}$: $f'({point}) = {latex_rational(value)}$.")
+        return Problem(
+            statement=f"Let $f(x) = {sympy.latex(function)}$. Find $f'({point})$.",
+            form_instruction=r"Give the value as an integer or a fraction, for example \boxed{-14}.",
+            gold=latex_rational(value),
+            form="number",
+            expression=sympy.Subs(sympy.Derivative(function, X), X, point),
+            working=working,
+            subkind="value at a point",
+        )
+    return Problem(
+        statement=f"Let $f(x) = {sympy.latex(function)}$. Find $f'(x)$.",
+        form_instruction=r"Give $f'(x)$ as an expression in $x$ without derivative notation, for example \boxed{6x^2 - 4x + 1}.",
+        gold=sympy.latex(derivative),
+        form="expression",
+        expression=sympy.Derivative(function, X),
+        working=working,
+        subkind="expression",
+        extra_answer={"variable": "x"},
+    )
+
+
+def build_definite_integral(rng: random.Random, params: dict) -> Problem:
+    function = random_function(rng, params)
+    bound_limit = 2 + params["nesting"]
+    lower = rng.randint(-bound_limit, bound_limit - 1)
+    upper = rng.randint(lower + 1, bound_limit)
+    antiderivative_poly = to_poly(function).integrate()
+    antiderivative = antiderivative_poly.as_expr()
+    value = antiderivative_poly.eval(upper) - antiderivative_poly.eval(lower)
+    integrand = sympy.latex(function) if function.is_Mul else rf"\left({sympy.latex(function)}\right)"
+    return Problem(
+        statement=rf"Evaluate $\int_{{{lower}}}^{{{upper}}} {integrand} \, dx$.",
+        form_instruction=r"Give the exact value as an integer or a fraction, for example \boxed{\frac{38}{3}}.",
+        gold=latex_rational(value),
+        form="number",
+        expression=sympy.Integral(function, (X, lower, upper)),
+        working=[
+            rf"An antiderivative is $F(x) = {sympy.latex(antiderivative)}$.",
+            rf"$F({upper}) - F({lower}) = {latex_rational(value)}$.",
+        ],
+        subkind="product" if params["nesting"] else "polynomial",
+    )
+
+
+def build_number_theory(rng: random.Random, params: dict) -> Problem:
+    bound, count = params["max_coefficient"], max(2, params["terms"])
+    subkind = rng.choice(("gcd", "lcm", "mod", "power_mod"))
+    number_form = r"Give a non-negative integer, for example \boxed{12}."
+    if subkind == "gcd":
+        common = rng.randint(2, bound)
+        numbers = [common * rng.randint(1, bound) for _ in range(count)]
+        value = sympy.igcd(*numbers)
+        statement = f"Find the greatest common divisor of ${', '.join(map(str, numbers))}$."
+        expression = sympy.Function("gcd")(*numbers)
+        working = [f"The common prime factors give $\\gcd = {value}$."]
+    elif subkind == "lcm":
+        numbers = [rng.randint(2, bound) for _ in range(count)]
+        value = sympy.ilcm(*numbers)
+        statement = f"Find the least common multiple of ${', '.join(map(str, numbers))}$."
+        expression = sympy.Function("lcm")(*numbers)
+        working = [f"The highest power of each prime gives $\\operatorname{{lcm}} = {value}$."]
+    elif subkind == "mod":
+        modulus = rng.randint(2, bound)
+        factors = [rng.randint(bound, bound**2) for _ in range(count - 1)]
+        offset = rng.randint(0, bound)
+        product = sympy.Mul(*factors, evaluate=False)
+        value = (sympy.Mul(*factors) + offset) % modulus
+        product_latex = r" \cdot ".join(map(str, factors))
+        statement = f"Find the remainder when ${product_latex} + {offset}$ is divided by ${modulus}$."
+        expression = sympy.Mod(sympy.Add(product, offset, evaluate=False), modulus, evaluate=False)
+        working = [f"Reduce each factor modulo {modulus} first: the remainder is ${value}$."]
+    else:
+        modulus = rng.randint(3, max(3, bound))
+        base = rng.randint(2, max(2, bound))
+        exponent = rng.randint(2, bound ** (1 + params["nesting"]))
+        value = sympy.Integer(pow(base, exponent, modulus))
+        statement = f"Find the remainder when ${base}^{{{exponent}}}$ is divided by ${modulus}$."
+        expression = sympy.Mod(sympy.Pow(base, exponent, evaluate=False), modulus, evaluate=False)
+        working = [f"Square and multiply modulo {modulus}: ${base}^{{{exponent}}} \\equiv {value} \\pmod{{{modulus}}}$."]
+    return Problem(statement, number_form, str(int(value)), "number", expression, working, subkind)
+
+
+GROUPS = (("club", "members"), ("class", "students"), ("team", "players"), ("choir", "singers"))
+
+
+def build_counting(rng: random.Random, params: dict) -> Problem:
+    bound, nesting = params["max_coefficient"], params["nesting"]
+    stories = ["committee", "podium"] + (["exactly", "at_least_one"] if nesting >= 1 else [])
+    subkind = rng.choice(stories)
+    group, people = rng.choice(GROUPS)
+    top = max(6, min(bound, 60))
+    number_form = r"Give the count as an integer, for example \boxed{120}."
+    if subkind == "committee":
+        n = rng.randint(5, top)
+        k = rng.randint(2, min(n - 1, 2 + params["terms"] + nesting))
+        expression = sympy.binomial(n, k, evaluate=False)
+        statement = f"A {group} has {n} {people}. In how many ways can a committee of {k} be chosen (order does not matter)?"
+        working = [rf"$\binom{{{n}}}{{{k}}}$ ways."]
+    elif subkind == "podium":
+        n = rng.randint(4, top)
+        k = rng.randint(2, min(n - 1, 1 + params["terms"]))
+        expression = sympy.FallingFactorial(n, k, evaluate=False)
+        statement = (f"A {group} of {n} {people} holds a contest. In how many ways can the first {k} places be awarded "
+                     f"(no ties, each person at most one place)?")
+        factors = [str(n - i) for i in range(k)]
+        shown = r" \cdot ".join(factors) if k <= 4 else rf"{factors[0]} \cdot {factors[1]} \cdots {factors[-1]}"
+        working = [f"${shown}$ ordered choices."]
+    else:
+        juniors, seniors = rng.randint(3, max(3, top // 2)), rng.randint(3, max(3, top // 2))
+        k = rng.randint(2, min(juniors + seniors - 1, 2 + params["terms"]))
+        if subkind == "exactly":
+            j = rng.randint(max(1, k - juniors), min(k - 1, seniors)) if k > 1 else 1
+            expression = sympy.Mul(sympy.binomial(seniors, j, evaluate=False), sympy.binomial(juniors, k - j, evaluate=False), evaluate=False)
+            statement = (f"A {group} has {seniors} seniors and {juniors} juniors. How many committees of {k} contain "
+                         f"exactly {j} senior{'s' if j != 1 else ''}?")
+            working = [rf"$\binom{{{seniors}}}{{{j}}} \binom{{{juniors}}}{{{k - j}}}$."]
+        else:
+            expression = sympy.Add(sympy.binomial(seniors + juniors, k, evaluate=False),
+                                   sympy.Mul(-1, sympy.binomial(juniors, k, evaluate=False), evaluate=False), evaluate=False)
+            statement = (f"A {group} has {seniors} seniors and {juniors} juniors. How many committees of {k} contain at "
+                         f"least one senior?")
+            working = [rf"All committees minus those with no senior: $\binom{{{seniors + juniors}}}{{{k}}} - \binom{{{juniors}}}{{{k}}}$."]
+    value = expression.doit()
+    working.append(f"That is ${value}$.")
+    return Problem(statement, number_form, str(int(value)), "number", expression, working, subkind)
+
+
+BUILDERS: dict[str, Callable[[random.Random, dict], Problem]] = {
+    "fraction_arithmetic": build_fraction_arithmetic,
+    "linear_equation": build_linear_equation,
+    "quadratic_equation": build_quadratic_equation,
+    "linear_system": build_linear_system,
+    "polynomial_expansion": build_polynomial_expansion,
+    "polynomial_factoring": build_polynomial_factoring,
+    "derivative": build_derivative,
+    "definite_integral": build_definite_integral,
+    "number_theory": build_number_theory,
+    "counting": build_counting,
+}
+
+
+def parse_kinds(kinds: Any) -> list[str]:
+    names = [k.strip() for k in kinds.split(",")] if isinstance(kinds, str) else [str(k).strip() for k in kinds]
+    names = [k for k in names if k]
+    unknown = [k for k in names if k not in BUILDERS]
+    if unknown or not names:
+        raise ValueError(f"unknown kinds {unknown or names}; known: {', '.join(KINDS)}")
+    return names
+
+
+def check_params(params: dict) -> None:
+    limits = {"max_coefficient": (2, 10**6), "terms": (2, 12), "nesting": (0, 8), "degree": (1, 20), "unknowns": (2, 3)}
+    for key, (low, high) in limits.items():
+        value = params[key]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ValueError(f"{key} must be an integer in [{low}, {high}], got {value!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Datasets
+# --------------------------------------------------------------------------------------------
+
+
+def gold_from_dataset_answer(answer: Any) -> str:
+    """The gold LaTeX of a dataset row: AIME ints as text, GSM8K ``… #### 1,000`` → ``1000``."""
+    if isinstance(answer, bool):
+        raise ValueError(f"answer must be text or a number, got {answer!r}")
+    if isinstance(answer, (int, np.integer)):
+        return str(int(answer))
+    if isinstance(answer, (float, np.floating)):
+        return str(int(answer)) if float(answer).is_integer() else repr(float(answer))
+    text = str(answer).strip()
+    if "####" in text:
+        text = text.rsplit("####", 1)[1].strip()
+        text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
+        text = text.lstrip("$").rstrip(".").strip()
+    if not text:
+        raise ValueError("empty answer")
+    return text
+
+
+def load_dataset_rows(path: Path) -> list[dict]:
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        raw = pq.read_table(path).to_pylist()
+    else:
+        with open(path, encoding="utf-8") as handle:
+            raw = [json.loads(line) for line in handle if line.strip()]
+    rows = []
+    for index, row in enumerate(raw):
+        column = next((c for c in PROBLEM_COLUMNS if row.get(c)), None)
+        if column is None or row.get("answer") is None:
+            raise ValueError(f"{path}: row {index} needs one of {PROBLEM_COLUMNS} and an 'answer'")
+        rows.append({"problem": str(row[column]), "gold": gold_from_dataset_answer(row["answer"])})
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Generator
+# --------------------------------------------------------------------------------------------
+
+
+class MathGenerator(TaskGenerator):
+    family = "math"
+    env_id = "rlvr/Math-v0"
+    table = DifficultyTable(
+        {
+            0.0: {"kinds": ",".join(EASY_KINDS), "max_coefficient": 9, "terms": 2, "nesting": 0, "degree": 2, "unknowns": 2},
+            0.5: {"kinds": ",".join(MIDDLE_KINDS), "max_coefficient": 30, "terms": 3, "nesting": 1, "degree": 3, "unknowns": 2},
+            1.0: {"kinds": ",".join(KINDS), "max_coefficient": 100, "terms": 5, "nesting": 3, "degree": 5, "unknowns": 3},
+        }
+    )
+
+    def __init__(self, dataset: str | Path | None = None):
+        self.dataset = None if dataset is None else Path(dataset)
+        self.rows = None if self.dataset is None else load_dataset_rows(self.dataset)
+
+    def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
+        if self.rows is None:
+            return super().generate(seed, difficulty, **overrides)
+        if overrides:
+            raise ValueError(f"dataset tasks take no parameters, got {sorted(overrides)}")
+        index = int(seed) % len(self.rows)
+        row = self.rows[index]
+        prompt = row["problem"] if "\\boxed" in row["problem"] else f"{row['problem']}\n\n{DATASET_INSTRUCTION}"
+        return Task(
+            id=f"math/dataset/{self.dataset.name.split('.')[0]}/{index}",
+            env_id=self.env_id,
+            family=self.family,
+            prompt=prompt,
+            answer={"gold": row["gold"], "form": "any"},
+            difficulty=canonical_difficulty(difficulty),
+            seed=int(seed),
+            params={},
+            meta={"dataset": str(self.dataset), "row": index},
+        )
+
+    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        check_params(params)
+        kind = rng.choice(parse_kinds(params["kinds"]))
+        problem = BUILDERS[kind](rng, params)
+        prompt = f"{problem.statement}\n\n{problem.form_instruction} {BOX_RULE}"
+        return {
+            "prompt": prompt,
+            "answer": {"gold": problem.gold, "form": problem.form, **problem.extra_answer},
+            "meta": {
+                "kind": kind,
+                "subkind": problem.subkind,
+                "expression_size": expression_size(problem.expression),
+                "working": problem.working,
+            },
+        }
+
+    def solve(self, task: Task) -> str:
+        steps = "\n".join(task.meta.get("working", []))
+        gold = task.answer["gold"]
+        return f"{steps}\n\nThe answer is $\\boxed{{{gold}}}$." if steps else f"The answer is $\\boxed{{{gold}}}$."
+
+    def wrong_response(self, task: Task) -> str:
+        """A near miss: off by one, one root or coordinate changed, or one factor's sign flipped."""
+        answer = task.answer
+        form = answer.get("form", "any")
+        if form in ("set", "tuple"):
+            values = list(answer["values"])
+            values[0] = latex_rational(sympy.Rational(sympy.sympify(fraction_text(values[0]))) + 1)
+            text = ", ".join(values)
+            wrong = f"({text})" if form == "tuple" else text
+        elif form == "factored":  # one factor's sign flipped: x - 1 becomes x + 1
+            gold = answer["gold"]
+            sign = re.search(r" [+-] ", gold)
+            wrong = gold[: sign.start()] + (" - " if sign.group() == " + " else " + ") + gold[sign.end():] if sign else f"{gold} + 1"
+        elif form in ("expanded", "expression"):
+            wrong = f"{answer['gold']} + 1"
+        else:
+            wrong = near_miss_text(answer["gold"])
+        return f"Working it out, the answer is $\\boxed{{{wrong}}}$."
+
+
+def fraction_text(latex: str) -> str:
+    """``-\\frac{7}{3}`` → ``-7/3`` (our own gold values only)."""
+    match = re.fullmatch(r"(-?)\\frac\{(\d+)\}\{(\d+)\}", latex)
+    return f"{match.group(1)}{match.group(2)}/{match.group(3)}" if match else latex
+
+
+def near_miss_text(gold: str) -> str:
+    """Gold + 1 for a plain number; otherwise the first digit bumped; otherwise a far number."""
+    cleaned = gold.replace(",", "").strip()
+    plain = re.fullmatch(r"(-?)(?:\\frac\{(\d+)\}\{(\d+)\}|(\d+)(?:/(\d+))?|(\d*\.\d+))", cleaned)
+    if plain:
+        sign = -1 if plain.group(1) else 1
+        if plain.group(2):
+            value = Fraction(int(plain.group(2)), int(plain.group(3)))
+        elif plain.group(4):
+            value = Fraction(int(plain.group(4)), int(plain.group(5) or 1))
+        else:
+            value = Fraction(plain.group(6))
+        return latex_rational(sign * value + 1)
+    digit = re.search(r"\d", gold)
+    if digit:
+        bumped = str((int(digit.group()) + 1) % 10)
+        return gold[: digit.start()] + bumped + gold[digit.end():]
+    return "1234567"

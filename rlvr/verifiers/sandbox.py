@@ -1,0 +1,1554 @@
+"""Run untrusted, model-written programs under isolation and resource limits.
+
+This is the only module in rlvr that executes untrusted code (the code, Verilog
+and SWE families all call it).
+
+Contract
+--------
+``Sandbox(backend, limits).run(argv, files=, stdin=, collect=, env=, cwd_files_dir=)``
+
+* creates a fresh private work dir, copies ``cwd_files_dir`` (a host tree) and
+  then ``files`` (relative paths only; absolute paths and ``..`` raise
+  ``ValueError``; content starting with ``#!`` is made executable) into it, and
+  runs ``argv`` there -- the cwd is ``/work`` inside bwrap/docker;
+* the environment is cleared: ``PATH``, ``HOME=/work``, ``LANG=C.UTF-8``,
+  ``PYTHONDONTWRITEBYTECODE=1`` (bwrap also sets ``PWD``) plus the caller's ``env``;
+* enforces :class:`Limits` per run: wall deadline (the whole process tree is
+  killed), ``RLIMIT_CPU/AS/NPROC/FSIZE/NOFILE`` and ``CORE=0``, stdout and stderr
+  each kept up to ``output_bytes`` (the rest is drained and discarded, so the
+  program never blocks; a stream beyond ``OUTPUT_KILL_FACTOR`` x the cap gets
+  the program SIGKILLed);
+* returns a :class:`RunResult`; ``collect`` names files read back from the work
+  dir (regular files only, symlinks never followed, capped at ``file_mb``);
+* before returning, removes the work dir and -- for bwrap and docker -- leaves
+  no process of the run alive (daemons that ``setsid()`` and double-fork
+  included).  ``run`` raises only for caller errors or a broken sandbox, never
+  because of what the program did.  ``Sandbox`` is safe to use from threads.
+
+A program killed by signal N is reported as ``exit_code=None, signal=N``.
+bwrap and docker fold that into exit status 128+N, so for them statuses
+129..192 are decoded as signals.  ``memory_exceeded`` is best effort: an
+allocation failure in the stderr tail (``MemoryError``, ``std::bad_alloc``,
+``Cannot allocate memory``...) or docker's ``OOMKilled``; a kill by the host
+OOM killer is not detected.
+
+Backends: ``"bwrap"`` (see :class:`_BwrapBackend`: namespaces incl. network,
+read-only minimal root, unprivileged uid, seccomp, rlimits), ``"docker"`` (SDK,
+local engine, network none, read-only rootfs, cgroup limits, user 65534), and
+``"unsafe-none"`` (rlimits + process-group kill, NO isolation, only with
+``allow_unsafe_unsandboxed=True``).  ``"auto"`` = bwrap if it works, else docker
+if an engine answers, else unsafe-none if allowed, else :class:`SandboxUnavailable`
+saying what to install.
+
+``Sandbox.python`` is an interpreter usable inside: under bwrap the host venv's
+python at ``/venv/bin/python`` with its site-packages read-only (the project
+tree is not mounted, so ``rlvr`` itself is not importable).  Start it with
+``-I``, and ``-S`` when site-packages are not needed.  Use ``python -m pytest``
+rather than venv console scripts (their shebangs are host paths).
+
+Not contained: the total disk use of the work dir (only each file is capped by
+``RLIMIT_FSIZE``; point ``tmp_root`` at a size-limited filesystem if needed),
+CPU time summed over many processes (``RLIMIT_CPU`` is per process; the wall
+deadline bounds the total), and kernel vulnerabilities.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import logging
+import math
+import os
+import platform
+import re
+import resource
+import selectors
+import shutil
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any, Callable
+
+__all__ = [
+    "Limits",
+    "RunResult",
+    "Sandbox",
+    "SandboxUnavailable",
+    "available_backends",
+    "OUTPUT_KILL_FACTOR",
+    "SANDBOX_WORKDIR",
+]
+
+log = logging.getLogger(__name__)
+
+#: Working directory of the program inside the bwrap and docker sandboxes.
+SANDBOX_WORKDIR = "/work"
+#: A stream producing more than this many times ``Limits.output_bytes`` gets the program killed.
+OUTPUT_KILL_FACTOR = 8
+#: uid/gid of the sandboxed program inside a user namespace (non-root bwrap) and in docker.
+NOBODY = 65534
+#: First host uid of the per-slot uid range used when running bwrap as root.
+DEFAULT_UID_BASE = 2_000_000_000
+#: Seconds between the polite kill (the sandbox's pid 1) and killing the runtime process too.
+KILL_GRACE_S = 2.0
+#: Maximum number of concurrently running sandboxes per uid range.
+MAX_SLOTS = 1024
+
+_INSTALL_ADVICE = (
+    "install bubblewrap (`apt-get install bubblewrap`; it needs unprivileged user namespaces "
+    "when not run as root) or start a Docker engine (and `pip install 'rlvr[docker]'`); "
+    "for trusted code only, pass allow_unsafe_unsandboxed=True"
+)
+_VENV_MOUNT = "/venv"
+_TAIL_BYTES = 8192
+_MEMORY_PATTERNS = (
+    b"MemoryError",
+    b"std::bad_alloc",
+    b"Cannot allocate memory",
+    b"cannot allocate memory",
+    b"out of memory",
+    b"Out of memory",
+    b"OUT OF MEMORY",
+    b"memory exhausted",
+    b"ENOMEM",
+)
+
+
+class SandboxUnavailable(RuntimeError):
+    """No usable sandbox backend (the message says what to install or start)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one run.  All limits apply per run."""
+
+    wall_s: float = 10.0  # whole process tree killed at this deadline
+    cpu_s: float = 10.0  # RLIMIT_CPU per process (soft; hard = soft + 1 s)
+    memory_mb: int = 1024  # RLIMIT_AS per process (docker: cgroup memory of the container)
+    processes: int = 64  # RLIMIT_NPROC for the run's unprivileged uid (docker: pids_limit)
+    file_mb: int = 16  # RLIMIT_FSIZE; also the cap of each collected file
+    open_files: int = 64  # RLIMIT_NOFILE
+    output_bytes: int = 1 << 20  # stdout/stderr each kept up to this; > 8x this kills the program
+    tmp_mb: int = 64  # size of the /tmp and /dev/shm tmpfs inside bwrap/docker
+
+    def __post_init__(self) -> None:
+        for name in ("wall_s", "cpu_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"Limits.{name} must be a positive finite number, got {value!r}")
+        for name in ("memory_mb", "processes", "file_mb", "open_files", "output_bytes", "tmp_mb"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+                raise ValueError(f"Limits.{name} must be a positive int, got {value!r}")
+        if self.open_files < 16:
+            # RLIMIT_NOFILE is inherited from bwrap, which needs ~11 descriptors while it sets up.
+            raise ValueError("Limits.open_files must be at least 16")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    stdout: bytes  # capped at Limits.output_bytes
+    stderr: bytes  # capped at Limits.output_bytes
+    exit_code: int | None  # None when killed by a signal
+    signal: int | None  # signal number that ended the program, else None
+    timed_out: bool  # wall deadline hit (the program was killed)
+    memory_exceeded: bool  # best effort, see module docstring
+    output_truncated: bool  # stdout/stderr (or a collected file) was cut at its cap
+    wall_s: float
+    cpu_s: float  # user + system CPU of the whole tree (0.0 for docker)
+    files: dict[str, bytes] = field(default_factory=dict)  # collected files, capped
+
+    @property
+    def ok(self) -> bool:
+        """Exited normally with status 0 and was not killed."""
+        return self.exit_code == 0 and not self.timed_out
+
+
+# --------------------------------------------------------------------------- paths and files
+
+
+def _rel_parts(path: str, what: str = "path") -> tuple[str, ...]:
+    """Validate a caller-supplied relative path; return its components."""
+    if not isinstance(path, str) or not path or "\x00" in path:
+        raise ValueError(f"{what} must be a non-empty string without NUL bytes: {path!r}")
+    pure = PurePosixPath(path)
+    if pure.is_absolute():
+        raise ValueError(f"{what} must be relative to the work dir, got absolute {path!r}")
+    parts = tuple(p for p in pure.parts if p not in ("", "."))
+    if not parts or ".." in parts:
+        raise ValueError(f"{what} must stay inside the work dir (no '..'): {path!r}")
+    return parts
+
+
+def _open_dir(root_fd: int, parts: Sequence[str], *, create: bool, owner: tuple[int, int] | None) -> int:
+    """Open (optionally creating) the directory ``root/parts`` without following symlinks."""
+    fd = os.dup(root_fd)
+    try:
+        for part in parts:
+            if create:
+                try:
+                    os.mkdir(part, 0o755, dir_fd=fd)
+                    if owner is not None:
+                        os.chown(part, *owner, dir_fd=fd, follow_symlinks=False)
+                except FileExistsError:
+                    pass
+            nfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _write_file(root_fd: int, parts: tuple[str, ...], data: bytes, owner: tuple[int, int] | None) -> None:
+    dfd = _open_dir(root_fd, parts[:-1], create=True, owner=owner)
+    try:
+        mode = 0o755 if data.startswith(b"#!") else 0o644
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        fd = os.open(parts[-1], flags, mode, dir_fd=dfd)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ValueError(f"files: {'/'.join(parts)!r} exists and is not a regular file")
+            os.set_blocking(fd, True)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, mode)
+            if owner is not None:
+                os.fchown(fd, *owner)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(dfd)
+
+
+def _read_collected(root_fd: int, parts: tuple[str, ...], cap: int) -> tuple[bytes, bool] | None:
+    """Read a regular file below root without following symlinks; None if absent/not regular."""
+    try:
+        dfd = _open_dir(root_fd, parts[:-1], create=False, owner=None)
+    except OSError:
+        return None
+    try:
+        try:
+            fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            chunks, size = [], 0
+            while size <= cap:
+                chunk = os.read(fd, min(1 << 20, cap + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            data = b"".join(chunks)
+            return (data[:cap], True) if len(data) > cap else (data, False)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(dfd)
+
+
+def _chown_tree(path: str, uid: int, gid: int) -> None:
+    os.lchown(path, uid, gid)
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in dirnames + filenames:
+            os.lchown(os.path.join(dirpath, name), uid, gid)
+
+
+def _chmod_tree_world_writable(path: str) -> None:
+    """For docker without root: let container uid 65534 use the (private, 0700-parented) tree."""
+    for dirpath, dirnames, filenames in os.walk(path):
+        os.chmod(dirpath, 0o777)
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            st = os.lstat(full)
+            if stat.S_ISREG(st.st_mode):
+                os.chmod(full, 0o777 if st.st_mode & 0o111 else 0o666)
+
+
+def _rmtree(path: str) -> None:
+    """Remove a run dir, even if the program left directories without permissions."""
+    if not os.path.lexists(path):
+        return
+    shutil.rmtree(path, ignore_errors=True)
+    if not os.path.lexists(path):
+        return
+    for dirpath, dirnames, _ in os.walk(path):  # os.walk does not follow symlinks
+        for name in dirnames:
+            full = os.path.join(dirpath, name)
+            try:
+                if not os.path.islink(full):
+                    os.chmod(full, 0o700)
+            except OSError:
+                pass
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass
+    shutil.rmtree(path, ignore_errors=True)
+    if os.path.lexists(path):
+        log.warning("sandbox: could not remove %s", path)
+
+
+def _private_dir(path: str) -> str:
+    """Create (or check) a directory owned by us with mode 0700; refuse symlinks/foreign owners."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+        raise SandboxUnavailable(f"sandbox temp root {path!r} is not a directory owned by uid {os.geteuid()}")
+    if st.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+def _default_tmp_root() -> str:
+    return os.path.join(tempfile.gettempdir(), f"rlvr-sandbox-{os.geteuid()}")
+
+
+# --------------------------------------------------------------------------- uid slots
+
+
+class _UidPool:
+    """Hands out host uids ``base + slot``, exclusive across threads and processes.
+
+    Cross-process exclusivity uses ``flock`` on one lock file per uid; a process
+    keeps the locks it acquired (and reuses those slots) until it exits.
+    """
+
+    def __init__(self, base: int, lock_dir: str) -> None:
+        self.base = base
+        self.lock_dir = lock_dir
+        self._lock = threading.Lock()
+        self._free: list[int] = []
+        self._held: dict[int, int] = {}  # uid -> lock fd
+
+    def acquire(self) -> int:
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+            _private_dir(self.lock_dir)
+            for slot in range(MAX_SLOTS):
+                uid = self.base + slot
+                if uid in self._held:
+                    continue
+                fd = os.open(os.path.join(self.lock_dir, f"{uid}.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    continue
+                self._held[uid] = fd
+                return uid
+        raise SandboxUnavailable(f"all {MAX_SLOTS} sandbox uids starting at {self.base} are in use")
+
+    def release(self, uid: int) -> None:
+        with self._lock:
+            self._free.append(uid)
+
+
+def _lock_dir() -> str:
+    """Where per-uid lock files live; must be the same for every process on the host."""
+    if os.environ.get("RLVR_SANDBOX_LOCK_DIR"):
+        return os.environ["RLVR_SANDBOX_LOCK_DIR"]
+    if os.geteuid() == 0 and os.path.isdir("/run/lock"):
+        return "/run/lock/rlvr-sandbox-uids"
+    return os.path.join(tempfile.gettempdir(), f"rlvr-sandbox-uids-{os.geteuid()}")
+
+
+_UID_POOLS: dict[int, _UidPool] = {}
+_UID_POOLS_LOCK = threading.Lock()
+
+
+def _uid_pool(base: int) -> _UidPool:
+    with _UID_POOLS_LOCK:
+        pool = _UID_POOLS.get(base)
+        if pool is None:
+            pool = _UID_POOLS[base] = _UidPool(base, _lock_dir())
+        return pool
+
+
+# --------------------------------------------------------------------------- seccomp
+
+
+def _seccomp_program() -> bytes | None:
+    """Classic-BPF seccomp filter (see module docstring); None on unsupported architectures."""
+    machine = platform.machine().lower()
+    if machine in ("x86_64", "amd64"):
+        arch, x32_bit = 0xC000003E, True
+        nr = dict(clone=56, unshare=272, setns=308, clone3=435)
+        eperm = [
+            101, 165, 166, 155, 250, 248, 249, 298, 321, 323, 425, 426, 427, 304, 303, 246, 320,
+            175, 313, 176, 103, 163, 167, 168, 169, 172, 173, 179, 212, 153, 428, 429, 430, 431,
+            432, 433, 442, 308, 161,
+        ]  # ptrace mount umount2 pivot_root keyctl add_key request_key perf_event_open bpf
+        #    userfaultfd io_uring_* open_by_handle_at name_to_handle_at kexec_* *module syslog
+        #    acct swapon swapoff reboot iopl ioperm quotactl lookup_dcookie vhangup
+        #    open_tree move_mount fsopen fsconfig fsmount fspick mount_setattr setns chroot
+    elif machine in ("aarch64", "arm64"):
+        arch, x32_bit = 0xC00000B7, False
+        nr = dict(clone=220, unshare=97, setns=268, clone3=435)
+        eperm = [
+            117, 40, 39, 41, 219, 217, 218, 241, 280, 282, 425, 426, 427, 265, 264, 104, 294,
+            105, 273, 106, 116, 89, 224, 225, 142, 60, 58, 428, 429, 430, 431, 432, 433, 442,
+            268, 51,
+        ]
+    else:
+        return None
+    ns_flags = 0x00000080 | 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
+    ret_allow, ret_kill = 0x7FFF0000, 0x80000000
+    ret_eperm, ret_enosys = 0x00050000 | errno.EPERM, 0x00050000 | errno.ENOSYS
+    # (code, jt-label, jf-label, k); labels are resolved to relative jumps below.
+    ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    prog: list[tuple[int, Any, Any, int]] = [
+        (ld_abs, 0, 0, 4),  # seccomp_data.arch
+        (jeq, 1, 0, arch),
+        (ret, 0, 0, ret_kill),
+        (ld_abs, 0, 0, 0),  # seccomp_data.nr
+    ]
+    if x32_bit:
+        prog.append((jge, "enosys", 0, 0x40000000))
+    for number in sorted(set(eperm)):
+        prog.append((jeq, "eperm", 0, number))
+    prog.append((jeq, "enosys", 0, nr["clone3"]))
+    prog.append((jeq, "nscheck", 0, nr["clone"]))
+    prog.append((jeq, "nscheck", 0, nr["unshare"]))
+    prog.append((ret, 0, 0, ret_allow))
+    labels = {"nscheck": len(prog)}
+    prog.append((ld_abs, 0, 0, 16))  # low 32 bits of args[0] (little endian)
+    prog.append((jset, "eperm", 0, ns_flags))
+    prog.append((ret, 0, 0, ret_allow))
+    labels["eperm"] = len(prog)
+    prog.append((ret, 0, 0, ret_eperm))
+    labels["enosys"] = len(prog)
+    prog.append((ret, 0, 0, ret_enosys))
+    out = bytearray()
+    for i, (code, jt, jf, k) in enumerate(prog):
+        jt = labels[jt] - i - 1 if isinstance(jt, str) else jt
+        jf = labels[jf] - i - 1 if isinstance(jf, str) else jf
+        if not (0 <= jt < 256 and 0 <= jf < 256):
+            raise AssertionError("seccomp jump out of range")
+        out += struct.pack("=HBBI", code, jt, jf, k)
+    return bytes(out)
+
+
+_SECCOMP = _seccomp_program()
+
+
+# --------------------------------------------------------------------------- process supervision
+
+
+class _Capture:
+    __slots__ = ("cap", "data", "total", "tail")
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.data = bytearray()
+        self.total = 0
+        self.tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = self.cap - len(self.data)
+        if room > 0:
+            self.data += chunk[:room]
+        self.tail = (self.tail + chunk)[-_TAIL_BYTES:]
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.cap
+
+
+@dataclass
+class _Outcome:
+    stdout: _Capture
+    stderr: _Capture
+    status: int | None  # raw wait status (None if unknown)
+    exit_code: int | None  # decoded exit code when not killed by us
+    signal: int | None
+    timed_out: bool
+    output_killed: bool
+    wall_s: float
+    cpu_s: float
+    oom_killed: bool = False
+
+
+def _supervise(
+    proc: subprocess.Popen,
+    out_fd: int,
+    err_fd: int,
+    limits: Limits,
+    kill: Callable[[], None],
+    on_exit: Callable[[], None],
+    t0: float,
+    force_kill: Callable[[], None] | None = None,
+) -> _Outcome:
+    """Drain stdout/stderr with caps, enforce the wall deadline, reap the child (with rusage).
+
+    ``kill`` is called at the deadline or on output flood; if the child has not exited
+    ``KILL_GRACE_S`` later, ``force_kill`` (default: ``kill``) is called.  ``on_exit`` runs
+    as soon as the child has exited (before the remaining output is drained).
+    """
+    force_kill = force_kill or kill
+    killed_at = 0.0
+    caps = {out_fd: _Capture(limits.output_bytes), err_fd: _Capture(limits.output_bytes)}
+    flood_limit = limits.output_bytes * OUTPUT_KILL_FACTOR
+    deadline = t0 + limits.wall_s
+    sel = selectors.DefaultSelector()
+    pidfd = None
+    timed_out = output_killed = killed = exited = False
+    drain_until = None
+    try:
+        for fd in (out_fd, err_fd):
+            os.set_blocking(fd, False)
+            sel.register(fd, selectors.EVENT_READ)
+        try:
+            pidfd = os.pidfd_open(proc.pid)
+            sel.register(pidfd, selectors.EVENT_READ)
+        except (AttributeError, OSError):
+            pidfd = None
+        open_streams = 2
+        while True:
+            now = time.monotonic()
+            if not exited and os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                exited = True
+                wall = now - t0
+                on_exit()
+                drain_until = now + 1.0
+                if pidfd is not None:
+                    sel.unregister(pidfd)
+            if not exited and not killed and now >= deadline:
+                timed_out = killed = True
+                killed_at = now
+                kill()
+            if not exited and killed and killed_at and now >= killed_at + KILL_GRACE_S:
+                killed_at = 0.0
+                force_kill()
+            if exited and (open_streams == 0 or now >= drain_until):
+                break
+            if exited:
+                timeout = drain_until - now
+            elif killed:
+                timeout = 0.05 if pidfd is None else (max(0.0, killed_at + KILL_GRACE_S - now) if killed_at else 1.0)
+            else:
+                timeout = deadline - now
+                if pidfd is None:
+                    timeout = min(timeout, 0.02)
+            for key, _ in sel.select(max(timeout, 0.0)):
+                fd = key.fd
+                if fd == pidfd:
+                    continue  # handled by waitid at the top of the loop
+                try:
+                    chunk = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    sel.unregister(fd)
+                    open_streams -= 1
+                    continue
+                cap = caps[fd]
+                cap.feed(chunk)
+                if cap.total > flood_limit and not killed:
+                    output_killed = killed = True
+                    killed_at = time.monotonic()
+                    kill()
+    finally:
+        sel.close()
+        if pidfd is not None:
+            os.close(pidfd)
+    _, status, rusage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    code = proc.returncode
+    if killed:  # whatever the runtime reports, we killed it
+        exit_code, sig = None, int(signal.SIGKILL)
+    else:
+        exit_code, sig = (code, None) if code >= 0 else (None, -code)
+    return _Outcome(
+        stdout=caps[out_fd],
+        stderr=caps[err_fd],
+        status=status,
+        exit_code=exit_code,
+        signal=sig,
+        timed_out=timed_out,
+        output_killed=output_killed,
+        wall_s=wall,
+        cpu_s=rusage.ru_utime + rusage.ru_stime,
+    )
+
+
+def _decode_runtime_status(code: int | None, sig: int | None) -> tuple[int | None, int | None]:
+    """bwrap/docker report 'killed by signal N' as exit status 128+N."""
+    if code is not None and 128 < code <= 128 + 64:
+        return None, code - 128
+    return code, sig
+
+
+def _memfd_with(data: bytes) -> int:
+    fd = os.memfd_create("rlvr-stdin", os.MFD_CLOEXEC) if hasattr(os, "memfd_create") else None
+    if fd is None:  # pragma: no cover - non-Linux
+        tmp = tempfile.TemporaryFile()
+        tmp.write(data)
+        tmp.flush()
+        fd = os.dup(tmp.fileno())
+        tmp.close()
+    else:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _pipe_with(data: bytes) -> int:
+    """A pipe read end pre-filled with ``data`` (must fit in the pipe buffer)."""
+    r, w = os.pipe()
+    try:
+        if len(data) > 60000:
+            raise ValueError("inline bwrap data too large for a pipe")
+        os.write(w, data)
+    finally:
+        os.close(w)
+    return r
+
+
+def _rlimits(limits: Limits) -> list[tuple[int, tuple[int, int]]]:
+    cpu = max(1, math.ceil(limits.cpu_s))
+    return [
+        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+        (resource.RLIMIT_AS, (limits.memory_mb << 20, limits.memory_mb << 20)),
+        (resource.RLIMIT_NPROC, (limits.processes, limits.processes)),
+        (resource.RLIMIT_FSIZE, (limits.file_mb << 20, limits.file_mb << 20)),
+        (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ]
+
+
+def _prlimit_argv(prlimit: str, limits: Limits) -> list[str]:
+    names = {
+        resource.RLIMIT_CPU: "--cpu",
+        resource.RLIMIT_AS: "--as",
+        resource.RLIMIT_NPROC: "--nproc",
+        resource.RLIMIT_FSIZE: "--fsize",
+        resource.RLIMIT_NOFILE: "--nofile",
+        resource.RLIMIT_CORE: "--core",
+    }
+    out = [prlimit]
+    for res, (soft, hard) in _rlimits(limits):
+        out.append(f"{names[res]}={soft}:{hard}")
+    out.append("--")
+    return out
+
+
+# --------------------------------------------------------------------------- backends
+
+
+@dataclass
+class _Prepared:
+    run_dir: str
+    work_dir: str
+    env: dict[str, str]
+
+
+class _Backend:
+    name = "?"
+    workdir: str | None = SANDBOX_WORKDIR
+
+    @property
+    def python(self) -> str:
+        raise NotImplementedError
+
+    def owner_for(self, slot_uid: int | None) -> tuple[int, int] | None:
+        """uid/gid the work tree must belong to, or None to leave it as is."""
+        return None
+
+    def prepare_tree(self, work_dir: str) -> None:
+        """Backend-specific fix-ups of the populated work tree."""
+
+    def default_env(self, work_dir: str) -> dict[str, str]:
+        return {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": self.workdir or work_dir,
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+
+    def execute(self, argv: list[str], prep: _Prepared, stdin: bytes, limits: Limits, slot_uid: int | None) -> _Outcome:
+        raise NotImplementedError
+
+    def needs_uid_slot(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+def _kill_group(proc: subprocess.Popen) -> Callable[[], None]:
+    def kill() -> None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            os.kill(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    return kill
+
+
+class _BwrapBackend(_Backend):
+    """bubblewrap: per-run namespaces, a minimal read-only root and an unprivileged uid.
+
+    * Namespaces: mount, pid, net, ipc, uts, cgroup (no network, only a private
+      loopback).  When not root, also a user namespace (``--unshare-user --uid
+      65534 --disable-userns``).  As root there is no user namespace: bwrap as
+      root would map the sandbox uid to host uid 0, for which ``RLIMIT_NPROC``
+      is not enforced.
+    * Filesystem: an empty tmpfs root (remounted read-only) with read-only binds
+      of ``/usr`` (+ ``/bin``, ``/lib*`` links), ``/etc/{ld.so.cache, alternatives,
+      localtime, nsswitch.conf, protocols, services}``, fabricated
+      ``/etc/{passwd,group,hosts}``, ``sys.base_prefix`` (that directory only --
+      its parents, e.g. ``/root``, stay invisible), the venv's site-packages and
+      ``pyvenv.cfg`` at ``/venv``, and ``ro_binds``.  Writable: ``/work`` (a bind
+      of a private host temp dir) and ``/tmp`` and ``/dev/shm`` (tmpfs of
+      ``Limits.tmp_mb`` MiB each).  Fresh ``/proc`` (sandbox pid namespace) and
+      minimal ``/dev``; no ``/sys``, no home, no host ``/tmp``.
+    * Identity: as root, ``setpriv`` drops to host uid/gid ``uid_base + slot``
+      (default 2_000_000_000 + slot; no supplementary groups, empty capability
+      sets incl. bounding set, ``no_new_privs``).  A slot belongs to one run at a
+      time, across threads (in-process pool) and processes (``flock`` on a lock
+      file per uid), so ``RLIMIT_NPROC`` -- counted by the kernel per real uid --
+      is a per-run budget and a fork bomb cannot starve concurrent runs.  As
+      non-root the program is uid 65534 in a fresh user namespace, where the
+      kernel accounts ``RLIMIT_NPROC`` per (namespace, uid), i.e. per run too.
+      Helpers inside the sandbox use one process of the budget (``timeout``).
+    * seccomp (x86_64, aarch64): namespace creation (``unshare``/``clone`` with
+      ``CLONE_NEW*``, ``setns``; ``clone3`` gets ``ENOSYS`` so libc falls back to
+      ``clone``), ``ptrace``, the mount API, keyrings, ``bpf``,
+      ``perf_event_open``, ``userfaultfd``, ``io_uring``, module/kexec and similar
+      calls fail with ``EPERM``; foreign syscall ABIs kill the process.
+    * rlimits: as root, ``prlimit(2)`` is applied to bwrap while it blocks
+      reading its options from a pipe (``--args FD``), so everything it starts
+      inherits them; as non-root, util-linux ``prlimit`` applies them inside.
+      ``RLIMIT_CPU``: soft ``cpu_s`` (SIGXCPU), hard ``cpu_s + 1`` (SIGKILL).
+    * Process tree and kill strategy: ``--as-pid-1`` with coreutils ``timeout``
+      as the sandbox's pid 1.  It forks the program and waits for it, so bwrap's
+      monitor reaps it and the program's rusage (``cpu_s``) reaches us; its
+      duration (``wall_s + 5``) is a backstop should this process die.  When
+      pid 1 exits, the kernel kills everything left in the pid namespace
+      (daemons included).  At the deadline or on output flood pid 1 is
+      SIGKILLed through a pidfd (its host pid comes from ``--info-fd``; the uid
+      change cleared its parent-death signal); bwrap's process group is
+      SIGKILLed too if it has not exited ``KILL_GRACE_S`` later.  After bwrap
+      exits, pid 1 is killed and waited for, so nothing of the run survives
+      ``run``.  Orphaned processes are not reaped until the program exits
+      (``timeout`` only waits for its own child), so their zombies count
+      against ``processes`` meanwhile.
+    """
+
+    name = "bwrap"
+
+    def __init__(self, bwrap: str, ro_binds: Sequence[str], uid_base: int) -> None:
+        self.bwrap = bwrap
+        self.privileged = os.geteuid() == 0
+        self.uid_base = uid_base
+        tool_path = "/usr/bin:/bin:/usr/sbin:/sbin"
+        self.setpriv = shutil.which("setpriv", path=tool_path)
+        self.prlimit = shutil.which("prlimit", path=tool_path)
+        # coreutils `timeout` runs as the sandbox's pid 1 (bwrap --as-pid-1): it forks the program
+        # and waits for it, so bwrap's monitor waitpid()s it and the program's rusage reaches us
+        # (bwrap's own init reports the exit through an eventfd and is never reaped by bwrap).
+        # Its duration is a backstop deadline should the supervisor itself die.
+        self.timeout = shutil.which("timeout", path=tool_path)
+        if self.privileged and not self.setpriv:
+            raise SandboxUnavailable("bwrap backend as root needs util-linux `setpriv` in /usr/bin")
+        if not self.privileged and not self.prlimit:
+            raise SandboxUnavailable("bwrap backend needs util-linux `prlimit` in /usr/bin")
+        self._python, self._path_env, self._static = self._build_static(ro_binds)
+        self.supports_disable_userns = _bwrap_supports(bwrap, "--disable-userns")
+
+    # -- static part of the command line (computed once)
+    def _build_static(self, ro_binds: Sequence[str]) -> tuple[str, str, list[str]]:
+        binds: dict[str, str] = {}  # dest -> src (read-only)
+        symlinks: dict[str, str] = {}  # dest -> target
+        binds["/usr"] = "/usr"
+        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+            if os.path.islink(top):
+                symlinks[top] = os.readlink(top)
+            elif os.path.isdir(top):
+                binds[top] = top
+        for etc in ("ld.so.cache", "alternatives", "localtime", "nsswitch.conf", "protocols", "services"):
+            src = os.path.join("/etc", etc)
+            if etc == "localtime" and os.path.islink(src) and os.path.realpath(src).startswith("/usr/"):
+                symlinks[src] = os.path.realpath(src)
+            elif os.path.exists(src):
+                binds[src] = os.path.realpath(src)
+
+        def visible(path: str) -> bool:
+            return any(path == d or path.startswith(d.rstrip("/") + "/") for d in binds)
+
+        base = os.path.realpath(sys.base_prefix)
+        if not visible(base):
+            binds[base] = base
+        exe = os.path.realpath(sys.executable)
+        in_venv = sys.prefix != sys.base_prefix
+        if in_venv:
+            venv = os.path.realpath(sys.prefix)
+            cfg = os.path.join(venv, "pyvenv.cfg")
+            binds[f"{_VENV_MOUNT}/pyvenv.cfg"] = cfg
+            for key in ("purelib", "platlib"):
+                sp = os.path.realpath(sysconfig.get_paths()[key])
+                if sp.startswith(venv + "/") and os.path.isdir(sp):
+                    binds[_VENV_MOUNT + sp[len(venv) :]] = sp
+            if exe.startswith(venv + "/"):  # venv created with --copies
+                binds[f"{_VENV_MOUNT}/bin/.python-real"] = exe
+                exe_inside = f"{_VENV_MOUNT}/bin/.python-real"
+            else:
+                if not visible(exe):
+                    binds[exe] = exe
+                exe_inside = exe
+            ver = f"{sys.version_info.major}.{sys.version_info.minor}"
+            for name in ("python", f"python{sys.version_info.major}", f"python{ver}"):
+                symlinks[f"{_VENV_MOUNT}/bin/{name}"] = exe_inside
+            python = f"{_VENV_MOUNT}/bin/python"
+            path_env = f"{_VENV_MOUNT}/bin:/usr/local/bin:/usr/bin:/bin"
+        else:
+            if not visible(exe):
+                binds[exe] = exe
+            python = exe
+            path_env = f"{os.path.dirname(exe)}:/usr/local/bin:/usr/bin:/bin"
+        reserved = (SANDBOX_WORKDIR, "/proc", "/dev", "/tmp", "/etc", _VENV_MOUNT)
+        for extra in ro_binds:
+            if not isinstance(extra, str) or not os.path.isabs(extra):
+                raise ValueError(f"ro_binds entries must be absolute paths, got {extra!r}")
+            norm = os.path.normpath(extra)
+            if norm == "/" or any(norm == r or norm.startswith(r + "/") for r in reserved):
+                raise ValueError(f"ro_binds entry {extra!r} conflicts with a sandbox mount point")
+            if not os.path.exists(norm):
+                raise ValueError(f"ro_binds entry {extra!r} does not exist")
+            if not visible(norm):
+                binds[norm] = os.path.realpath(norm)
+
+        args: list[str] = []
+        dirs: set[str] = set()
+        for dest in list(binds) + list(symlinks):
+            parent = os.path.dirname(dest)
+            while parent not in ("/", "") and not visible(parent):
+                dirs.add(parent)
+                parent = os.path.dirname(parent)
+        dirs.add("/etc")
+        for d in sorted(dirs, key=lambda p: (p.count("/"), p)):
+            if d not in binds:
+                args += ["--perms", "0755", "--dir", d]
+        for dest in sorted(binds, key=lambda p: (p.count("/"), p)):
+            args += ["--ro-bind", binds[dest], dest]
+        for dest, target in sorted(symlinks.items()):
+            args += ["--symlink", target, dest]
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        return python, path_env, args
+
+    @property
+    def python(self) -> str:
+        return self._python
+
+    def default_env(self, work_dir: str) -> dict[str, str]:
+        env = super().default_env(work_dir)
+        env["PATH"] = self._path_env
+        return env
+
+    def needs_uid_slot(self) -> bool:
+        return self.privileged
+
+    def owner_for(self, slot_uid: int | None) -> tuple[int, int] | None:
+        return (slot_uid, slot_uid) if slot_uid is not None else None
+
+    def _command(self, prep: _Prepared, limits: Limits, fds: Mapping[str, int]) -> list[str]:
+        """bwrap options (passed through --args); the program follows '--' on the command line."""
+        tmp_bytes = str(limits.tmp_mb << 20)
+        args: list[str] = []
+        if self.privileged:
+            args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+        else:
+            args += ["--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+            if self.supports_disable_userns:
+                args.append("--disable-userns")
+        args += ["--die-with-parent", "--new-session", "--hostname", "sandbox"]
+        if self.timeout:
+            args.append("--as-pid-1")
+        args += self._static
+        args += ["--perms", "0644", "--ro-bind-data", str(fds["passwd"]), "/etc/passwd"]
+        args += ["--perms", "0644", "--ro-bind-data", str(fds["group"]), "/etc/group"]
+        args += ["--perms", "0644", "--ro-bind-data", str(fds["hosts"]), "/etc/hosts"]
+        args += ["--perms", "1777", "--size", tmp_bytes, "--tmpfs", "/tmp"]
+        args += ["--perms", "1777", "--size", tmp_bytes, "--tmpfs", "/dev/shm"]
+        args += ["--bind", prep.work_dir, SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR]
+        args += ["--remount-ro", "/"]
+        if "seccomp" in fds:
+            args += ["--seccomp", str(fds["seccomp"])]
+        args += ["--info-fd", str(fds["info_w"])]
+        if self.privileged:
+            args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+        args.append("--clearenv")
+        for key, value in prep.env.items():
+            args += ["--setenv", key, value]
+        return args
+
+    def execute(self, argv: list[str], prep: _Prepared, stdin: bytes, limits: Limits, slot_uid: int | None) -> _Outcome:
+        uid = slot_uid if self.privileged else NOBODY
+        passwd = (
+            "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+            f"nobody:x:{NOBODY}:{NOBODY}:nobody:/nonexistent:/usr/sbin/nologin\n"
+        )
+        group = f"root:x:0:\nnogroup:x:{NOBODY}:\n"
+        if self.privileged:
+            passwd += f"sandbox:x:{uid}:{uid}:sandbox:{SANDBOX_WORKDIR}:/bin/sh\n"
+            group += f"sandbox:x:{uid}:\n"
+        hosts = "127.0.0.1\tlocalhost sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+
+        child_fds: dict[str, int] = {}  # inherited by bwrap; closed in the parent after spawn
+        parent_fds: dict[str, int] = {}  # our ends
+        proc: subprocess.Popen | None = None
+        pid1: int | None = None
+
+        def close(table: dict[str, int], key: str) -> None:
+            fd = table.pop(key, None)
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+        try:
+            child_fds["passwd"] = _pipe_with(passwd.encode())
+            child_fds["group"] = _pipe_with(group.encode())
+            child_fds["hosts"] = _pipe_with(hosts.encode())
+            if _SECCOMP is not None:
+                child_fds["seccomp"] = _pipe_with(_SECCOMP)
+            parent_fds["info"], child_fds["info_w"] = os.pipe()
+            child_fds["args"], parent_fds["args"] = os.pipe()
+            parent_fds["out"], child_fds["out_w"] = os.pipe()
+            parent_fds["err"], child_fds["err_w"] = os.pipe()
+            if stdin:
+                child_fds["stdin"] = _memfd_with(stdin)
+            payload = b"".join(a.encode() + b"\0" for a in self._command(prep, limits, child_fds))
+            if self.privileged:
+                tail = [self.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                        "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+            else:
+                tail = _prlimit_argv(self.prlimit, limits)
+            if self.timeout:
+                tail += [self.timeout, "-s", "KILL", str(math.ceil(limits.wall_s) + 5)]
+            command = [self.bwrap, "--args", str(child_fds["args"]), "--", *tail, *argv]
+            pass_fds = tuple(child_fds[k] for k in ("passwd", "group", "hosts", "seccomp", "info_w", "args") if k in child_fds)
+            t0 = time.monotonic()
+            proc = subprocess.Popen(
+                command,
+                stdin=child_fds.get("stdin", subprocess.DEVNULL),
+                stdout=child_fds["out_w"],
+                stderr=child_fds["err_w"],
+                pass_fds=pass_fds,
+                cwd="/",
+                start_new_session=True,
+            )
+            for key in list(child_fds):
+                close(child_fds, key)
+            kill_bwrap = _kill_group(proc)
+            try:
+                # bwrap blocks reading its arguments until EOF: set the limits first,
+                # so that everything it starts inherits them.
+                if self.privileged:
+                    for res, lim in _rlimits(limits):
+                        resource.prlimit(proc.pid, res, lim)
+                _write_all(parent_fds["args"], payload)
+            except (ProcessLookupError, BrokenPipeError):
+                pass  # bwrap died early; its stderr says why
+            finally:
+                close(parent_fds, "args")
+            child_pid = _read_child_pid(parent_fds["info"])
+            close(parent_fds, "info")
+            pid1 = _pidfd_or_none(child_pid)
+
+            def kill_pid1() -> None:
+                if pid1 is not None:
+                    try:
+                        signal.pidfd_send_signal(pid1, signal.SIGKILL)
+                    except OSError:
+                        pass
+
+            def kill() -> None:
+                # pid 1's death makes the kernel kill every process in the pid namespace, and
+                # bwrap then reaps it and exits.  (setpriv's uid change clears pid 1's
+                # parent-death signal, so it is killed directly, not through bwrap.)
+                if pid1 is None:
+                    kill_bwrap()
+                else:
+                    kill_pid1()
+
+            def force_kill() -> None:
+                kill_pid1()
+                kill_bwrap()
+
+            def on_exit() -> None:
+                # bwrap has exited; make sure its pid 1 -- and with it the pid namespace -- is gone.
+                if pid1 is None:
+                    return
+                kill_pid1()
+                sel = selectors.DefaultSelector()
+                try:
+                    sel.register(pid1, selectors.EVENT_READ)
+                    if not sel.select(10.0):
+                        log.warning("sandbox: bwrap pid 1 (host pid %s) still alive after 10 s", child_pid)
+                finally:
+                    sel.close()
+
+            outcome = _supervise(proc, parent_fds["out"], parent_fds["err"], limits, kill, on_exit, t0, force_kill)
+            if not (outcome.timed_out or outcome.output_killed):
+                outcome.exit_code, outcome.signal = _decode_runtime_status(outcome.exit_code, outcome.signal)
+            return outcome
+        finally:
+            for table in (child_fds, parent_fds):
+                for key in list(table):
+                    close(table, key)
+            if proc is not None and proc.returncode is None:  # only on internal errors
+                if pid1 is not None:
+                    try:
+                        signal.pidfd_send_signal(pid1, signal.SIGKILL)
+                    except OSError:
+                        pass
+                _kill_group(proc)()
+                try:
+                    os.waitpid(proc.pid, 0)
+                except ChildProcessError:
+                    pass
+                proc.returncode = -signal.SIGKILL
+            if pid1 is not None:
+                os.close(pid1)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_child_pid(fd: int, timeout: float = 10.0) -> int | None:
+    """Read bwrap's --info-fd JSON (written right after it clones the sandbox's pid 1)."""
+    buf = b""
+    end = time.monotonic() + timeout
+    sel = selectors.DefaultSelector()
+    try:
+        sel.register(fd, selectors.EVENT_READ)
+        while time.monotonic() < end:
+            if not sel.select(max(0.0, end - time.monotonic())):
+                break
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            buf += chunk
+            if buf.rstrip().endswith(b"}"):
+                try:
+                    return int(json.loads(buf)["child-pid"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+    finally:
+        sel.close()
+    match = re.search(rb'"child-pid"\s*:\s*(\d+)', buf)
+    return int(match.group(1)) if match else None
+
+
+def _pidfd_or_none(pid: int | None) -> int | None:
+    if pid is None or not hasattr(os, "pidfd_open"):
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        return None
+
+
+class _UnsafeBackend(_Backend):
+    """No isolation: a subprocess with rlimits and a process-group kill."""
+
+    name = "unsafe-none"
+    workdir = None
+
+    def __init__(self) -> None:
+        self.prlimit = shutil.which("prlimit")
+
+    @property
+    def python(self) -> str:
+        return sys.executable
+
+    def default_env(self, work_dir: str) -> dict[str, str]:
+        env = super().default_env(work_dir)
+        env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env["PATH"]])
+        return env
+
+    def execute(self, argv: list[str], prep: _Prepared, stdin: bytes, limits: Limits, slot_uid: int | None) -> _Outcome:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        stdin_fd = _memfd_with(stdin) if stdin else subprocess.DEVNULL
+        proc = None
+        try:
+            if self.prlimit:
+                command, preexec = _prlimit_argv(self.prlimit, limits) + list(argv), None
+            else:  # pragma: no cover - util-linux missing
+                rl = _rlimits(limits)
+
+                def preexec() -> None:
+                    for res, lim in rl:
+                        resource.setrlimit(res, lim)
+
+                command = list(argv)
+            t0 = time.monotonic()
+            proc = subprocess.Popen(
+                command, stdin=stdin_fd, stdout=out_w, stderr=err_w, cwd=prep.work_dir,
+                env=prep.env, start_new_session=True, preexec_fn=preexec,
+            )
+            os.close(out_w)
+            os.close(err_w)
+            out_w = err_w = -1
+            kill = _kill_group(proc)
+            # When the program exits, kill what it left behind in its process group.
+            return _supervise(proc, out_r, err_r, limits, kill, kill, t0)
+        finally:
+            for fd in (out_r, err_r, out_w, err_w):
+                if fd >= 0:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            if isinstance(stdin_fd, int) and stdin_fd >= 0:
+                os.close(stdin_fd)
+            if proc is not None and proc.returncode is None:
+                _kill_group(proc)()
+                try:
+                    os.waitpid(proc.pid, 0)
+                except ChildProcessError:
+                    pass
+                proc.returncode = -signal.SIGKILL
+
+
+class _DockerBackend(_Backend):
+    """Docker engine via the docker SDK (local engine: the work dir is bind-mounted)."""
+
+    name = "docker"
+
+    def __init__(self, client: Any, image: str, ro_binds: Sequence[str]) -> None:
+        self.client = client
+        self.image = image
+        for extra in ro_binds:
+            if not os.path.isabs(extra) or not os.path.exists(extra):
+                raise ValueError(f"ro_binds entry {extra!r} must be an existing absolute path")
+        self.ro_binds = tuple(os.path.realpath(p) for p in ro_binds)
+        try:
+            client.images.get(image)
+        except Exception as exc:  # docker.errors.ImageNotFound
+            if not _is_not_found(exc):
+                raise SandboxUnavailable(f"docker: cannot inspect image {image!r}: {exc}") from exc
+            try:
+                client.images.pull(image)
+            except Exception as pull_exc:
+                raise SandboxUnavailable(f"docker: image {image!r} not present and cannot be pulled: {pull_exc}") from pull_exc
+
+    @property
+    def python(self) -> str:
+        return "python3"
+
+    def owner_for(self, slot_uid: int | None) -> tuple[int, int] | None:
+        return (NOBODY, NOBODY) if os.geteuid() == 0 else None
+
+    def prepare_tree(self, work_dir: str) -> None:
+        if os.geteuid() != 0:
+            _chmod_tree_world_writable(work_dir)
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        except Exception:
+            pass
+
+    def execute(self, argv: list[str], prep: _Prepared, stdin: bytes, limits: Limits, slot_uid: int | None) -> _Outcome:
+        volumes: dict[str, dict[str, str]] = {prep.work_dir: {"bind": SANDBOX_WORKDIR, "mode": "rw"}}
+        for path in self.ro_binds:
+            volumes[path] = {"bind": path, "mode": "ro"}
+        command = list(argv)
+        if stdin:
+            stdin_path = os.path.join(prep.run_dir, "stdin")
+            with open(stdin_path, "wb") as fh:
+                fh.write(stdin)
+            os.chmod(stdin_path, 0o644)
+            volumes[stdin_path] = {"bind": "/.rlvr-stdin", "mode": "ro"}
+            command = ["/bin/sh", "-c", 'exec "$@" < /.rlvr-stdin', "sh", *command]
+        cpu = max(1, math.ceil(limits.cpu_s))
+        fsize = limits.file_mb << 20
+        create_kwargs = dict(
+            command=command,
+            user=f"{NOBODY}:{NOBODY}",
+            working_dir=SANDBOX_WORKDIR,
+            environment=dict(prep.env),
+            hostname="sandbox",
+            network_mode="none",  # (network_disabled=True breaks container start on some engines)
+            read_only=True,
+            tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmp_mb}m,mode=1777"},
+            volumes=volumes,
+            mem_limit=f"{limits.memory_mb}m",
+            memswap_limit=f"{limits.memory_mb}m",
+            pids_limit=limits.processes,
+            nano_cpus=1_000_000_000,
+            ulimits=[
+                {"name": "cpu", "soft": cpu, "hard": cpu + 1},
+                {"name": "fsize", "soft": fsize, "hard": fsize},
+                {"name": "nofile", "soft": limits.open_files, "hard": limits.open_files},
+                {"name": "core", "soft": 0, "hard": 0},
+            ],
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            init=True,
+            labels={"rlvr.sandbox": "1"},
+            detach=True,
+            stdin_open=False,
+            tty=False,
+        )
+        out, err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
+        flood_limit = limits.output_bytes * OUTPUT_KILL_FACTOR
+        flags = {"output_killed": False}
+        container = self.client.containers.create(self.image, **create_kwargs)
+        try:
+            stream = container.attach(stdout=True, stderr=True, stream=True, logs=False, demux=True)
+
+            def pump() -> None:
+                try:
+                    for chunk_out, chunk_err in stream:
+                        if chunk_out:
+                            out.feed(chunk_out)
+                        if chunk_err:
+                            err.feed(chunk_err)
+                        if (out.total > flood_limit or err.total > flood_limit) and not flags["output_killed"]:
+                            flags["output_killed"] = True
+                            _quiet(container.kill)
+                except Exception as exc:  # stream closed under us
+                    log.debug("docker attach stream ended: %s", exc)
+
+            reader = threading.Thread(target=pump, name="rlvr-sandbox-docker-attach", daemon=True)
+            reader.start()
+            t0 = time.monotonic()
+            container.start()
+            timed_out = False
+            try:
+                result = container.wait(timeout=limits.wall_s)
+            except Exception:  # requests ReadTimeout / ConnectionError at the deadline
+                timed_out = True
+                _quiet(container.kill)
+                result = container.wait(timeout=30)
+            wall = time.monotonic() - t0
+            reader.join(timeout=5.0)
+            code = int(result.get("StatusCode", -1)) if isinstance(result, Mapping) else -1
+            oom = False
+            try:
+                container.reload()
+                oom = bool(container.attrs.get("State", {}).get("OOMKilled", False))
+            except Exception:
+                pass
+            if timed_out or flags["output_killed"]:
+                exit_code, sig = None, signal.SIGKILL
+            else:
+                exit_code, sig = _decode_runtime_status(code, None)
+            return _Outcome(
+                stdout=out, stderr=err, status=None, exit_code=exit_code, signal=sig,
+                timed_out=timed_out, output_killed=flags["output_killed"], wall_s=wall, cpu_s=0.0,
+                oom_killed=oom,
+            )
+        finally:
+            _quiet(lambda: container.remove(force=True))
+
+
+def _quiet(fn: Callable[[], Any]) -> None:
+    try:
+        fn()
+    except Exception as exc:
+        log.debug("sandbox: ignored error: %s", exc)
+
+
+def _is_not_found(exc: BaseException) -> bool:
+    return any(cls.__name__ in ("NotFound", "ImageNotFound") for cls in type(exc).__mro__)
+
+
+# --------------------------------------------------------------------------- availability
+
+
+def _bwrap_supports(bwrap: str, option: str) -> bool:
+    return option in _bwrap_help(bwrap)
+
+
+_HELP_CACHE: dict[str, str] = {}
+_PROBE_CACHE: dict[tuple[str, int], tuple[bool, str]] = {}
+_PROBE_LOCK = threading.Lock()
+
+
+def _bwrap_help(bwrap: str) -> str:
+    if bwrap not in _HELP_CACHE:
+        try:
+            res = subprocess.run([bwrap, "--help"], capture_output=True, timeout=10)
+            _HELP_CACHE[bwrap] = (res.stdout + res.stderr).decode(errors="replace")
+        except (OSError, subprocess.SubprocessError):
+            _HELP_CACHE[bwrap] = ""
+    return _HELP_CACHE[bwrap]
+
+
+def _probe_bwrap() -> tuple[str | None, str]:
+    """(path of a working bwrap, '') or (None, reason).  A real sandboxed run is tried once per process."""
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        return None, "bwrap not found on PATH"
+    key = (os.path.realpath(bwrap), os.geteuid())
+    with _PROBE_LOCK:
+        if key not in _PROBE_CACHE:
+            try:
+                box = Sandbox("bwrap", _probe=False)
+                res = box.run(["true"], limits=Limits(wall_s=20.0))
+                if res.exit_code == 0:
+                    _PROBE_CACHE[key] = (True, "")
+                else:
+                    msg = res.stderr.decode(errors="replace").strip() or f"exit status {res.exit_code}, signal {res.signal}"
+                    _PROBE_CACHE[key] = (False, f"bwrap does not work here: {msg}")
+            except (OSError, SandboxUnavailable, subprocess.SubprocessError) as exc:
+                _PROBE_CACHE[key] = (False, f"bwrap does not work here: {exc}")
+        ok, reason = _PROBE_CACHE[key]
+    return (bwrap if ok else None), reason
+
+
+def _probe_docker() -> tuple[Any | None, str]:
+    """(docker client whose engine answered ping, '') or (None, reason)."""
+    try:
+        import docker  # type: ignore[import-not-found]
+    except ImportError as exc:
+        return None, f"the docker SDK is not installed ({exc}); pip install 'rlvr[docker]'"
+    try:
+        client = docker.from_env(timeout=10)
+        client.ping()
+    except Exception as exc:
+        return None, f"no Docker engine answers: {exc}"
+    return client, ""
+
+
+def available_backends() -> list[str]:
+    """Backends usable here, best first.  "unsafe-none" (no isolation) is always last."""
+    out = []
+    if _probe_bwrap()[0]:
+        out.append("bwrap")
+    client, _ = _probe_docker()
+    if client is not None:
+        out.append("docker")
+        _quiet(client.close)
+    out.append("unsafe-none")
+    return out
+
+
+# --------------------------------------------------------------------------- public API
+
+_BACKENDS = ("auto", "bwrap", "docker", "unsafe-none")
+
+
+class Sandbox:
+    """Runs untrusted programs; see the module docstring for the contract.
+
+    ``Sandbox`` is thread-safe: ``run`` may be called concurrently from several threads.
+    """
+
+    def __init__(
+        self,
+        backend: str = "auto",
+        limits: Limits = Limits(),
+        *,
+        allow_unsafe_unsandboxed: bool = False,
+        ro_binds: tuple[str, ...] = (),
+        image: str | None = None,
+        tmp_root: str | None = None,
+        uid_base: int | None = None,
+        docker_client: Any | None = None,
+        _probe: bool = True,
+    ) -> None:
+        if backend not in _BACKENDS:
+            raise ValueError(f"unknown sandbox backend {backend!r}; choose one of {_BACKENDS}")
+        if not isinstance(limits, Limits):
+            raise TypeError("limits must be a Limits instance")
+        if backend == "unsafe-none" and not allow_unsafe_unsandboxed:
+            raise ValueError(
+                "the 'unsafe-none' backend runs untrusted code WITHOUT isolation; "
+                "pass allow_unsafe_unsandboxed=True to use it anyway"
+            )
+        self.limits = limits
+        self.tmp_root = _private_dir(os.path.abspath(tmp_root or _default_tmp_root()))
+        if uid_base is None:
+            uid_base = int(os.environ.get("RLVR_SANDBOX_UID_BASE", DEFAULT_UID_BASE))
+        if not (1000 <= uid_base <= 2**31 - 1 - MAX_SLOTS):
+            raise ValueError(f"uid_base out of range: {uid_base}")
+        self._uid_pool = _uid_pool(uid_base)
+        ro_binds = tuple(ro_binds)
+        self._backend = self._select(backend, allow_unsafe_unsandboxed, ro_binds, image, uid_base, docker_client, _probe)
+
+    def _select(self, backend, allow_unsafe, ro_binds, image, uid_base, docker_client, probe) -> _Backend:
+        reasons = []
+        if backend in ("auto", "bwrap"):
+            if probe:
+                bwrap, reason = _probe_bwrap()
+            else:
+                bwrap, reason = shutil.which("bwrap"), "bwrap not found on PATH"
+            if bwrap:
+                return _BwrapBackend(bwrap, ro_binds, uid_base)
+            if backend == "bwrap":
+                raise SandboxUnavailable(f"bwrap backend unavailable: {reason}. To fix: {_INSTALL_ADVICE}")
+            reasons.append(f"bwrap: {reason}")
+        if backend in ("auto", "docker"):
+            if docker_client is not None:
+                client, reason = docker_client, ""
+            else:
+                client, reason = _probe_docker()
+            if client is not None:
+                return _DockerBackend(client, image or "python:3.11-slim", ro_binds)
+            if backend == "docker":
+                raise SandboxUnavailable(f"docker backend unavailable: {reason}. To fix: {_INSTALL_ADVICE}")
+            reasons.append(f"docker: {reason}")
+        if backend == "unsafe-none" or allow_unsafe:
+            log.warning(
+                "rlvr sandbox: using the 'unsafe-none' backend -- untrusted code runs WITHOUT isolation (%s)",
+                "; ".join(reasons) or "requested",
+            )
+            return _UnsafeBackend()
+        raise SandboxUnavailable(f"no sandbox backend is usable ({'; '.join(reasons)}). To fix: {_INSTALL_ADVICE}")
+
+    # -- properties
+    @property
+    def backend(self) -> str:
+        """Name of the backend in use: "bwrap", "docker" or "unsafe-none"."""
+        return self._backend.name
+
+    @property
+    def python(self) -> str:
+        """Path (inside the sandbox) of a Python interpreter with the host venv's site-packages."""
+        return self._backend.python
+
+    @property
+    def workdir(self) -> str | None:
+        """The program's working directory inside the sandbox (None for unsafe-none: a host temp dir)."""
+        return self._backend.workdir
+
+    def close(self) -> None:
+        self._backend.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- running
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        files: Mapping[str, bytes | str] | None = None,
+        stdin: bytes = b"",
+        limits: Limits | None = None,
+        collect: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        cwd_files_dir: str | None = None,
+    ) -> RunResult:
+        """Run ``argv`` in a fresh work dir; see the module docstring."""
+        if isinstance(argv, (str, bytes)) or not argv or not all(isinstance(a, str) and "\x00" not in a for a in argv):
+            raise ValueError("argv must be a non-empty list of strings without NUL bytes")
+        argv = list(argv)
+        limits = self.limits if limits is None else limits
+        if not isinstance(limits, Limits):
+            raise TypeError("limits must be a Limits instance")
+        if isinstance(stdin, str):
+            stdin = stdin.encode()
+        payload: list[tuple[tuple[str, ...], bytes]] = []
+        for path, content in (files or {}).items():
+            data = content.encode() if isinstance(content, str) else bytes(content)
+            payload.append((_rel_parts(path, "files key"), data))
+        wanted = [(name, _rel_parts(name, "collect entry")) for name in collect]
+        user_env = dict(env or {})
+        for key, value in user_env.items():
+            if not isinstance(key, str) or not key or "=" in key or "\x00" in key or not isinstance(value, str) or "\x00" in value:
+                raise ValueError(f"bad environment variable {key!r}")
+        if cwd_files_dir is not None and not os.path.isdir(cwd_files_dir):
+            raise ValueError(f"cwd_files_dir {cwd_files_dir!r} is not a directory")
+
+        backend = self._backend
+        slot_uid = self._uid_pool.acquire() if backend.needs_uid_slot() else None
+        run_dir = None
+        try:
+            run_dir = tempfile.mkdtemp(prefix="run-", dir=self.tmp_root)
+            work_dir = os.path.join(run_dir, "work")
+            owner = backend.owner_for(slot_uid)
+            if cwd_files_dir is not None:
+                shutil.copytree(cwd_files_dir, work_dir, symlinks=True)
+            else:
+                os.mkdir(work_dir, 0o755)
+            os.chmod(work_dir, 0o755)
+            root_fd = os.open(work_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            try:
+                for parts, data in payload:
+                    _write_file(root_fd, parts, data, None)
+            finally:
+                os.close(root_fd)
+            if owner is not None:
+                _chown_tree(work_dir, *owner)
+            backend.prepare_tree(work_dir)
+            run_env = backend.default_env(work_dir)
+            run_env.update(user_env)
+            prep = _Prepared(run_dir=run_dir, work_dir=work_dir, env=run_env)
+
+            outcome = backend.execute(argv, prep, stdin, limits, slot_uid)
+
+            collected: dict[str, bytes] = {}
+            file_truncated = False
+            if wanted:
+                root_fd = os.open(work_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+                try:
+                    for name, parts in wanted:
+                        got = _read_collected(root_fd, parts, limits.file_mb << 20)
+                        if got is not None:
+                            collected[name], cut = got
+                            file_truncated |= cut
+                finally:
+                    os.close(root_fd)
+        finally:
+            if run_dir is not None:
+                _rmtree(run_dir)
+            if slot_uid is not None:
+                self._uid_pool.release(slot_uid)
+
+        tail = outcome.stderr.tail
+        memory = outcome.oom_killed or any(p in tail for p in _MEMORY_PATTERNS)
+        return RunResult(
+            stdout=bytes(outcome.stdout.data),
+            stderr=bytes(outcome.stderr.data),
+            exit_code=outcome.exit_code,
+            signal=outcome.signal,
+            timed_out=outcome.timed_out,
+            memory_exceeded=memory,
+            output_truncated=outcome.stdout.truncated or outcome.stderr.truncated or file_truncated,
+            wall_s=outcome.wall_s,
+            cpu_s=outcome.cpu_s,
+            files=collected,
+        )

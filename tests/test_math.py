@@ -1,0 +1,492 @@
+"""rlvr/Math-v0: synthetic kinds, the difficulty table, answer forms, the killable worker,
+hostile responses, and the dataset mode on real MATH-500 / AIME / GSM8K samples."""
+
+import gc
+import json
+import os
+import pickle
+import statistics
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import gymnasium as gym
+import math_verify
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import rlvr
+from rlvr.core import Task
+from rlvr.generators.math import EASY_KINDS, KINDS, MIDDLE_KINDS, MathGenerator, gold_from_dataset_answer
+from rlvr.verifiers.math import MathVerifier, parse_plain_number
+
+DATA = Path(__file__).parent / "data" / "math"
+SAMPLES = sorted(DATA.glob("*.jsonl"))
+DIFFICULTIES = (0.0, 0.5, 1.0)
+HOSTILE_DEADLINE_S = 2.0
+SLACK_S = 3.0  # process start-up and scheduling on a loaded 2-core machine
+
+HOSTILE = {
+    "power tower 9": r"The answer is \boxed{9^9^9^9}",
+    "power tower 9 braced": r"\boxed{9^{9^{9^{9}}}}",
+    "power tower 5": r"<answer>5^5^5^5</answer>",
+    "nested parentheses": "<answer>" + "(" * 1000 + "1" + ")" * 1000 + "</answer>",
+    "ten megabytes": "7" * 10_000_000,
+    "ten megabytes boxed": r"\boxed{" + "7" * 10_000_000 + "}",
+    "binary junk": bytes(range(256)).decode("latin-1") * 64,
+    "unbalanced frac": r"<answer>\frac{1</answer>",
+    "unbalanced box": r"\boxed{\frac{1}{",
+    "two boxes": r"\boxed{2} \boxed{3}",
+    "or": "<answer>2 or 3</answer>",
+    "boxed or": r"\boxed{2 \text{ or } 3}",
+    "many boxes": r"\boxed{" * 5000,
+    "empty": "",
+}
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return MathGenerator()
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    made = MathVerifier()
+    yield made
+    made.close()
+
+
+def any_task(gold: str) -> Task:
+    return Task("math/test", "rlvr/Math-v0", "math", "p", {"gold": gold, "form": "any"}, 0.5, 0)
+
+
+def boxed(text: str) -> str:
+    return f"Working omitted. The answer is $\\boxed{{{text}}}$."
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic tasks
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+def test_reference_correct_and_perturbations_incorrect(generator, verifier, difficulty):
+    for seed in range(50):
+        task = generator.generate(seed, difficulty)
+        good = verifier.verify(task, generator.solve(task))
+        assert good.correct and good.reward == 1.0 and good.format_ok, (task.id, task.answer, good)
+        assert generator.solve(task).rstrip().endswith(f"\\boxed{{{task.answer['gold']}}}$.")
+        bad = verifier.verify(task, generator.wrong_response(task))
+        assert not bad.correct and bad.reward == 0.0, (task.id, task.answer, bad)
+        if task.answer["form"] == "number" and parse_plain_number(task.answer["gold"]).value != 0:
+            negated = verifier.verify(task, boxed(f"-({task.answer['gold']})"))
+            assert not negated.correct, (task.id, negated)
+            flipped = -parse_plain_number(task.answer["gold"]).value
+            assert not verifier.verify(task, boxed(f"{flipped.numerator}/{flipped.denominator}")).correct
+
+
+def test_tasks_survive_a_json_round_trip(generator, verifier):
+    for kind in KINDS:
+        task = generator.generate(7, 1.0, kinds=kind)
+        again = Task.from_dict(json.loads(task.to_json()))
+        assert again.to_json() == task.to_json()
+        assert verifier.verify(again, generator.solve(again)).correct
+
+
+def test_every_kind_and_form_appears(generator):
+    kinds = Counter(generator.generate(seed, 1.0).meta["kind"] for seed in range(300))
+    assert set(kinds) == set(KINDS)
+    forms = {generator.generate(seed, 1.0, kinds=kind).answer["form"] for kind in KINDS for seed in range(6)}
+    assert forms == {"number", "set", "tuple", "expanded", "factored", "expression"}
+
+
+@pytest.mark.parametrize("difficulty, pool", [(0.0, EASY_KINDS), (0.25, EASY_KINDS), (0.5, MIDDLE_KINDS), (0.75, MIDDLE_KINDS), (1.0, KINDS)])
+def test_kinds_in_play_follow_the_table(generator, difficulty, pool):
+    seen = {generator.generate(seed, difficulty).meta["kind"] for seed in range(200)}
+    assert seen == set(pool)
+
+
+def test_documented_difficulty_table(generator):
+    documented = {
+        0.0: (9, 2, 0, 2, 2),
+        0.25: (20, 3, 1, 3, 2),
+        0.5: (30, 3, 1, 3, 2),
+        0.75: (65, 4, 2, 4, 3),
+        1.0: (100, 5, 3, 5, 3),
+    }
+    for difficulty, numbers in documented.items():
+        params = generator.table.resolve(difficulty)
+        assert tuple(params[k] for k in ("max_coefficient", "terms", "nesting", "degree", "unknowns")) == numbers
+
+
+def test_expression_size_rises_with_difficulty(generator):
+    means = [statistics.mean(generator.generate(seed, d).meta["expression_size"] for seed in range(120)) for d in DIFFICULTIES]
+    assert means[0] < means[1] < means[2], means
+    # the docstring's figures (200 seeds): about 6, 13 and 23 nodes
+    for mean, documented in zip(means, (6.2, 12.7, 23.0)):
+        assert abs(mean - documented) < 0.3 * documented, (means, documented)
+
+
+def test_each_kind_grows_with_difficulty(generator):
+    for kind in ("fraction_arithmetic", "linear_equation", "polynomial_expansion", "polynomial_factoring", "derivative", "definite_integral"):
+        sizes = [statistics.mean(generator.generate(s, d, kinds=kind).meta["expression_size"] for s in range(40)) for d in DIFFICULTIES]
+        assert sizes[0] < sizes[1] < sizes[2], (kind, sizes)
+
+
+def test_explicit_parameters_win_and_bad_ones_fail(generator):
+    task = generator.generate(3, 0.0, kinds="linear_system", unknowns=3)
+    assert task.meta["kind"] == "linear_system" and len(task.answer["values"]) == 3
+    assert generator.generate(3, 0.0, kinds=["counting"]).meta["kind"] == "counting"
+    with pytest.raises(ValueError):
+        generator.generate(0, 0.5, kinds="astrology")
+    with pytest.raises(ValueError):
+        generator.generate(0, 0.5, terms=1)
+    with pytest.raises(ValueError):
+        generator.generate(0, 0.5, colour="red")
+
+
+def test_prompts_state_the_answer_format(generator):
+    for kind in KINDS:
+        prompt = generator.generate(1, 0.5, kinds=kind).prompt
+        assert "\\boxed{}" in prompt and "for example \\boxed{" in prompt
+
+
+def test_generation_is_seeded(generator):
+    assert generator.generate(11, 0.7).to_json() == MathGenerator().generate(11, 0.7).to_json()
+    assert generator.generate(11, 0.7).prompt != generator.generate(12, 0.7).prompt
+
+
+# --------------------------------------------------------------------------------------------
+# Answer forms
+# --------------------------------------------------------------------------------------------
+
+
+def test_number_form_is_exact_and_literal(verifier):
+    task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": r"\frac{14}{3}", "form": "number"}, 0.5, 0)
+    for answer in (r"\frac{14}{3}", "14/3", r"\dfrac{14}{3}", r"4\frac{2}{3}", r"\frac{28}{6}", "x = 14/3", r"{\frac{14}{3}}"):
+        assert verifier.verify(task, boxed(answer)).correct, answer
+    for answer in ("4.67", "4.666667", r"\frac{14}{3} + 0", "14 3", "14/3 + 1", r"\frac{7 \cdot 2}{3}"):
+        verdict = verifier.verify(task, boxed(answer))
+        assert not verdict.correct, answer
+    half = Task("t", "rlvr/Math-v0", "math", "p", {"gold": r"\frac{1}{2}", "form": "number"}, 0.5, 0)
+    for answer in ("0.5", r"\frac12", ".5", "1/2", "0.50", r"\tfrac{1}{2}", "$0.5$"):
+        verdict = verifier.verify(half, boxed(answer))
+        assert verdict.correct and verdict.details["path"] == "fast", answer
+
+
+def test_fast_path_agrees_with_math_verify_on_renderings(verifier):
+    renderings = {
+        r"\frac{14}{3}": ["14/3", r"\dfrac{14}{3}", r"4\frac{2}{3}", r"\frac{28}{6}"],
+        r"\frac{1}{2}": ["0.5", r"\frac12", "1/2"],
+        "1000": ["1,000", r"\$1000", r"1{,}000"],
+        "-7": ["-7", "-7.0", r"-\frac{14}{2}"],
+    }
+    for gold, answers in renderings.items():
+        for answer in answers:
+            ours = verifier.verify(any_task(gold), boxed(answer))
+            theirs = math_verify.verify(math_verify.parse(f"\\boxed{{{gold}}}"), math_verify.parse(boxed(answer)))
+            assert ours.correct and theirs, (gold, answer, ours, theirs)
+            assert ours.details["path"] == "fast"
+    # a full stop after the number: we accept it, math-verify does not (a known, intended difference)
+    assert verifier.verify(any_task("18"), boxed("18.")).correct
+    assert not math_verify.verify(math_verify.parse(r"\boxed{18}"), math_verify.parse(boxed("18.")))
+
+
+def test_decimal_approximations_follow_math_verify_for_datasets(verifier):
+    third = any_task(r"\frac{1}{3}")
+    assert verifier.verify(third, boxed("0.333333")).correct  # math-verify rounds to 6 places
+    assert not verifier.verify(third, boxed("0.33")).correct
+    assert verifier.verify(third, boxed("0.333333")).details["path"] == "math-verify"
+
+
+def test_expanded_form(generator, verifier):
+    task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": "x^{2} - 2 x - 3", "form": "expanded", "variable": "x"}, 0.5, 0)
+    for answer in ("x^2 - 2x - 3", "-3 - 2x + x^2", "x^{2}-2x-3", "p(x) = x^2 - 2x - 3"):
+        assert verifier.verify(task, boxed(answer)).correct, answer
+    for answer in ("(x - 3)(x + 1)", "x^2 - 3x + x - 3", "x(x - 2) - 3", "x^2 - 2x - 2", "y^2 - 2y - 3"):
+        verdict = verifier.verify(task, boxed(answer))
+        assert not verdict.correct, (answer, verdict)
+    assert "not expanded" in verifier.verify(task, boxed("(x - 3)(x + 1)")).reason
+
+
+def test_factored_form(verifier):
+    spec = {"gold": r"2 \left(x - 1\right) \left(x + 3\right)^{2}", "form": "factored", "variable": "x", "factor_count": 3}
+    task = Task("t", "rlvr/Math-v0", "math", "p", spec, 0.5, 0)
+    for answer in ("2(x - 1)(x + 3)^2", "(x+3)^2 (2x - 2)", "2(x+3)(x-1)(x+3)", "-2(1 - x)(x + 3)^2"):
+        assert verifier.verify(task, boxed(answer)).correct, answer
+    for answer in ("2x^3 + 10x^2 + 6x - 18", "(2x - 2)(x^2 + 6x + 9)", "2(x-1)(x+3)^2 + 1", "(x - 1)(x + 3)^2",
+                   r"\frac{2(x-1)(x+3)^3}{x+3}"):
+        verdict = verifier.verify(task, boxed(answer))
+        assert not verdict.correct, (answer, verdict)
+    assert "not completely factored" in verifier.verify(task, boxed("(2x - 2)(x^2 + 6x + 9)")).reason
+
+
+def test_unfactored_polynomial_is_not_a_factorisation(generator, verifier):
+    for seed in range(10):
+        task = generator.generate(seed, 1.0, kinds="polynomial_factoring")
+        polynomial = task.prompt.split("$")[1]
+        verdict = verifier.verify(task, boxed(polynomial))
+        assert not verdict.correct and "factor" in verdict.reason, (task.id, verdict)
+
+
+def test_set_form(verifier):
+    spec = {"gold": r"-2, \frac{1}{3}", "form": "set", "values": ["-2", r"\frac{1}{3}"], "variable": "x"}
+    task = Task("t", "rlvr/Math-v0", "math", "p", spec, 0.5, 0)
+    for answer in (r"-2, \frac{1}{3}", r"\frac{1}{3}, -2", r"x = -2, x = 1/3", r"\{-2, \tfrac13\}", r"\left\{ \frac{1}{3}, -2 \right\}", r"-\frac{4}{2}, \frac{1}{3}"):
+        assert verifier.verify(task, boxed(answer)).correct, answer
+    for answer in ("-2", r"-2, \frac{1}{3}, 5", r"2, \frac{1}{3}", r"-2 \text{ or } \frac{1}{3}", r"x, \frac{1}{3}", r"-2,"):
+        assert not verifier.verify(task, boxed(answer)).correct, answer
+
+
+def test_tuple_form(verifier):
+    spec = {"gold": "(2, -1, 3)", "form": "tuple", "values": ["2", "-1", "3"], "variables": ["x", "y", "z"]}
+    task = Task("t", "rlvr/Math-v0", "math", "p", spec, 0.5, 0)
+    for answer in ("(2, -1, 3)", r"\left(2, -1, 3\right)", "x = 2, y = -1, z = 3", "z = 3, x = 2, y = -1", r"(\sqrt{4}, -1, 3)"):
+        assert verifier.verify(task, boxed(answer)).correct, answer
+    for answer in ("(-1, 2, 3)", "(2, -1)", "(2, -1, 3, 0)", "x = 2, y = -1, w = 3", r"\{2, -1, 3\}, 1"):
+        assert not verifier.verify(task, boxed(answer)).correct, answer
+
+
+def test_expression_form_accepts_any_equal_expression(generator, verifier):
+    task = next(t for t in (generator.generate(s, 0.5, kinds="derivative") for s in range(40)) if t.answer["form"] == "expression")
+    gold = task.answer["gold"]
+    assert verifier.verify(task, boxed(f"f'(x) = {gold}")).correct
+    assert verifier.verify(task, boxed(f"{gold} + x - x")).correct
+    assert not verifier.verify(task, boxed(f"{gold} + x")).correct
+    function = task.prompt.split("$")[1].split("=", 1)[1].strip()
+    assert not verifier.verify(task, boxed(rf"\frac{{d}}{{dx}}\left({function}\right)")).correct
+    assert not verifier.verify(task, boxed(f"\\left({function}\\right)'")).correct
+
+
+def test_restated_expressions_are_not_answers(verifier):
+    third = Task("t", "rlvr/Math-v0", "math", "p", {"gold": r"\frac{1}{3}", "form": "number"}, 0.5, 0)
+    for task in (third, any_task(r"\frac{1}{3}")):
+        verdict = verifier.verify(task, boxed(r"\int_0^1 x^2 dx"))
+        assert not verdict.correct and "restates" in verdict.reason
+    assert math_verify.verify(math_verify.parse(r"\boxed{\frac{1}{3}}"), math_verify.parse(r"\boxed{\int_0^1 x^2 dx}"))
+    restated = {
+        "6": [r"\sum_{k=1}^{3} k", r"\prod_{k=1}^{3} k", "Derivative(x**3, x, 2).subs(x, 1)"],
+        "1": [r"\lim_{x \to 0} \frac{\sin x}{x}", r"\frac{d}{dx}(x) ", "d/dx x", r"\partial_x x", r"\iint_{[0,1]^2} 1 \, dA"],
+    }
+    for gold, answers in restated.items():
+        for answer in answers:
+            assert not verifier.verify(any_task(gold), boxed(answer)).correct, answer
+    assert verifier.verify(any_task("6"), boxed("6")).correct
+
+
+def test_hedges_score_zero(verifier):
+    task = any_task("2")
+    for response in (r"\boxed{2} \boxed{3}", "<answer>2 or 3</answer>", r"\boxed{2 \text{ or } 3}", "<answer>maybe 2</answer>", "<answer>2?</answer>"):
+        verdict = verifier.verify(task, response)
+        assert verdict.reward == 0.0 and verdict.reason, response
+    assert verifier.verify(task, r"\boxed{2} and again \boxed{2}").correct  # the same answer twice is no hedge
+
+
+# --------------------------------------------------------------------------------------------
+# The worker: deadlines, hostile input, lifecycle
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_verifier():
+    made = MathVerifier(deadline_s=HOSTILE_DEADLINE_S)
+    yield made
+    made.close()
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_responses_score_zero_within_the_deadline(generator, hostile_verifier, name):
+    synthetic = generator.generate(3, 0.5, kinds="polynomial_expansion")
+    for task in (any_task("3"), synthetic):
+        start = time.monotonic()
+        verdict = hostile_verifier.verify(task, HOSTILE[name])
+        elapsed = time.monotonic() - start
+        assert verdict.reward == 0.0 and not verdict.correct and verdict.reason, (name, verdict)
+        assert elapsed < HOSTILE_DEADLINE_S + SLACK_S, (name, elapsed)
+        assert hostile_verifier.verify(task, generator.solve(task) if task is synthetic else boxed("3")).correct
+
+
+def test_a_stuck_worker_is_killed_and_replaced():
+    made = MathVerifier(deadline_s=0.05)  # far less than the worker needs to import sympy
+    try:
+        verdict = made.verify(any_task("3"), boxed("x + 3 - x"))
+        assert not verdict.correct and "timed out after 0.05s" in verdict.reason
+        replacement = made.worker_pids()
+        assert len(replacement) == 1 and psutil.pid_exists(replacement[0])
+        made.deadline_s = 30.0
+        assert made.verify(any_task("3"), boxed("x + 3 - x")).correct
+        assert made.worker_pids() == replacement  # the warmed replacement served it
+    finally:
+        made.close()
+
+
+def test_close_leaves_no_process_behind():
+    made = MathVerifier()
+    assert made.verify(any_task("3"), boxed("1 + 2")).correct
+    pids = made.worker_pids()
+    assert pids and all(psutil.pid_exists(pid) for pid in pids)
+    made.close()
+    assert made.worker_pids() == []
+    children = {child.pid for child in psutil.Process(os.getpid()).children(recursive=True)}
+    assert not children & set(pids)
+    assert made.verify(any_task("3"), boxed("1 + 2")).correct  # starts afresh after close
+    made.close()
+
+
+def test_garbage_collection_stops_the_workers():
+    made = MathVerifier()
+    assert made.verify(any_task("3"), boxed("1 + 2")).correct
+    pids = made.worker_pids()
+    del made
+    gc.collect()
+    children = {child.pid for child in psutil.Process(os.getpid()).children(recursive=True)}
+    assert pids and not children & set(pids)
+
+
+def test_concurrent_threads_get_right_verdicts(verifier):
+    tasks = [any_task(str(n)) for n in range(12)]
+    results = [None] * len(tasks)
+
+    def check(index: int) -> None:
+        results[index] = verifier.verify(tasks[index], boxed(f"{index} + x - x"))
+
+    threads = [threading.Thread(target=check, args=(i,)) for i in range(len(tasks))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(r.correct for r in results), results
+    assert len(verifier.worker_pids()) <= (os.cpu_count() or 1)
+
+
+def test_verifier_pickles_without_its_workers(verifier):
+    assert verifier.verify(any_task("3"), boxed("1 + 2")).correct
+    copy = pickle.loads(pickle.dumps(verifier))
+    try:
+        assert (copy.deadline_s, copy.memory_mb, copy.worker_pids()) == (verifier.deadline_s, verifier.memory_mb, [])
+        assert copy.verify(any_task("3"), boxed("1 + 2")).correct
+    finally:
+        copy.close()
+
+
+def test_non_text_and_malformed_tasks(verifier):
+    assert verifier.verify(any_task("3"), None).reward == 0.0
+    broken = Task("t", "rlvr/Math-v0", "math", "p", {"form": "number"}, 0.5, 0)
+    assert verifier.verify(broken, boxed("3")).reward == 0.0
+    assert verifier.verify(Task("t", "rlvr/Math-v0", "math", "p", "3", 0.5, 0), boxed("3")).correct
+
+
+# --------------------------------------------------------------------------------------------
+# Datasets
+# --------------------------------------------------------------------------------------------
+
+
+def test_samples_carry_their_licences():
+    readme = (DATA / "README.md").read_text()
+    for path in SAMPLES:
+        assert path.name in readme
+    assert (DATA / "LICENSE-gsm8k").exists() and (DATA / "LICENSE-math").exists()
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_real_data_gold_is_correct_and_wrong_is_not(verifier, path):
+    generator = MathGenerator(dataset=path)
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    assert len(generator.rows) == len(rows) >= 30
+    for index in range(len(rows)):
+        task = generator.generate(index)
+        gold = task.answer["gold"]
+        assert verifier.verify(task, boxed(gold)).correct, (task.id, gold)
+        assert verifier.verify(task, generator.solve(task)).correct
+        wrong = generator.wrong_response(task)
+        assert not verifier.verify(task, wrong).correct, (task.id, gold, wrong)
+        assert not verifier.verify(task, boxed("-98765.4321")).correct, (task.id, gold)
+
+
+def test_math500_alternative_renderings_agree_with_math_verify(verifier):
+    generator = MathGenerator(dataset=DATA / "math500_sample.jsonl")
+    checked = 0
+    for index in range(len(generator.rows)):
+        task = generator.generate(index)
+        gold = task.answer["gold"]
+        alternatives = {gold.replace(r"\frac", r"\dfrac"), gold.replace(" ", ""), f"\\left({gold}\\right)" if "," not in gold else gold}
+        number = parse_plain_number(gold)
+        if number is not None:
+            alternatives.add(f"{number.value.numerator}/{number.value.denominator}")
+            if number.value.denominator in (1, 2, 4, 5, 8, 10, 20, 25):
+                alternatives.add(str(float(number.value)))
+        for alternative in alternatives:
+            theirs = math_verify.verify(math_verify.parse(f"\\boxed{{{gold}}}"), math_verify.parse(boxed(alternative)))
+            ours = verifier.verify(task, boxed(alternative))
+            if theirs:
+                assert ours.correct, (gold, alternative, ours)
+                checked += 1
+    assert checked >= 100
+
+
+def test_structured_gold_answers(verifier):
+    golds = [r"\begin{pmatrix} 1/5 \\ -18/5 \end{pmatrix}", r"\begin{pmatrix} -1 & 0 \\ 0 & -1 \end{pmatrix}",
+             r"\left( 3, \frac{\pi}{2} \right)", r"[-2, 7)", r"\text{Evelyn}", r"6 - 5i", r"90^\circ"]
+    for gold in golds:
+        assert verifier.verify(any_task(gold), boxed(gold)).correct, gold
+    assert not verifier.verify(any_task(golds[0]), boxed(r"\begin{pmatrix} 1/5 \\ 18/5 \end{pmatrix}")).correct
+    assert not verifier.verify(any_task("[-2, 7)"), boxed("(-2, 7)")).correct
+
+
+def test_dataset_mode_through_gym_and_make_task():
+    path = DATA / "math500_sample.jsonl"
+    env = gym.make("rlvr/Math-v0", dataset=str(path))
+    try:
+        observation, info = env.reset(seed=62)
+        task = info["task"]
+        assert task.id == "math/dataset/math500_sample/2" and task.meta == {"dataset": str(path), "row": 2}
+        assert observation == task.prompt and "\\boxed" in observation
+        _, reward, terminated, _, step_info = env.step(boxed(r"\dfrac{14}{3}"))
+        assert reward == 1.0 and terminated and step_info["verdict"].correct
+    finally:
+        env.close()
+    made = rlvr.make_task("rlvr/Math-v0", seed=2, difficulty=0.9, dataset=str(path))
+    assert made.id == task.id and made.prompt == task.prompt and made.difficulty == 0.9
+    assert rlvr.verify(made, rlvr.solve(made)).correct
+    with pytest.raises(ValueError):
+        MathGenerator(dataset=path).generate(0, 0.5, terms=3)
+
+
+def test_gsm8k_gold_parsing_and_instruction():
+    assert gold_from_dataset_answer("She makes 9 * 2 = $<<9*2=18>>18.\n#### 18") == "18"
+    assert gold_from_dataset_answer("… so 1,000 + 125 = 1,125\n#### 1,125") == "1125"
+    assert gold_from_dataset_answer("#### -10") == "-10"
+    assert gold_from_dataset_answer(204) == "204"
+    generator = MathGenerator(dataset=DATA / "gsm8k_sample.jsonl")
+    first = generator.generate(0)
+    assert first.answer == {"gold": "18", "form": "any"}
+    assert first.prompt.endswith("Put your final answer within \\boxed{}.")
+    golds = {generator.generate(i).answer["gold"] for i in range(len(generator.rows))}
+    assert {"2125", "114200", "276000", "5600", "-10"} <= golds
+    verifier = rlvr.make_verifier("rlvr/Math-v0")
+    assert verifier.verify(first, boxed(r"\$18")).correct and verifier.verify(first, boxed("18.00")).correct
+    assert verifier.verify(first, "<answer>She makes 18 dollars.</answer>").correct
+    assert not verifier.verify(first, "<answer>She makes 16 dollars.</answer>").correct
+    thousands = next(generator.generate(i) for i in range(len(generator.rows)) if generator.generate(i).answer["gold"] == "114200")
+    assert verifier.verify(thousands, boxed("114,200")).correct
+
+
+def test_aime_integer_answers_and_parquet(tmp_path):
+    rows = [json.loads(line) for line in (DATA / "aime24.jsonl").read_text().splitlines()]
+    assert all(isinstance(row["answer"], int) for row in rows)
+    parquet = tmp_path / "aime24.parquet"
+    pq.write_table(pa.Table.from_pylist([{"problem": r["prompt"], "answer": r["answer"]} for r in rows]), parquet)
+    generator = MathGenerator(dataset=parquet)
+    task = generator.generate(31)
+    assert task.id == "math/dataset/aime24/1" and task.answer["gold"] == str(rows[1]["answer"])
+    assert rlvr.make_verifier("rlvr/Math-v0").verify(task, boxed(str(rows[1]["answer"]))).correct
+
+
+def test_dataset_files_must_have_the_columns(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"text": "what?", "answer": 1}) + "\n")
+    with pytest.raises(ValueError):
+        MathGenerator(dataset=path)

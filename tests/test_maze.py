@@ -1,0 +1,370 @@
+"""The maze family: rlvr/Maze-v0 (text) and rlvr/MazeImage-v0 (image) — generator, difficulty
+table, reference solver, verifier options and hostile responses."""
+
+import json
+import re
+
+import gymnasium as gym
+import networkx as nx
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import rlvr
+from rlvr.core import Task
+from rlvr.generators.maze import MAZE_COLOURS, MazeGenerator, MazeImageGenerator, count_turns, moves_along, open_square_graph
+from rlvr.verifiers.maze import MazeVerifier
+
+ENV_IDS = ("rlvr/Maze-v0", "rlvr/MazeImage-v0")
+STEPS = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
+OPPOSITE = {"U": "D", "D": "U", "L": "R", "R": "L"}
+
+
+def answer_of(response: str) -> str:
+    return re.fullmatch(r"<answer>(.*)</answer>", response).group(1)
+
+
+def hand_task(grid: list[str], optimum: int) -> Task:
+    """A Task built by hand from a grid with one S and one G (the verifier needs only answer)."""
+    start = next((r, row.index("S")) for r, row in enumerate(grid) if "S" in row)
+    goal = next((r, row.index("G")) for r, row in enumerate(grid) if "G" in row)
+    answer = {"grid": grid, "start": list(start), "goal": list(goal), "shortest_path_length": optimum}
+    return Task(id="maze/hand", env_id="rlvr/Maze-v0", family="maze", prompt="", answer=answer, difficulty=0.0, seed=0)
+
+
+# A corridor S → right → down → left → G; shortest path RRRRDDLLLL (10 moves).
+CORRIDOR = [
+    "#######",
+    "#S....#",
+    "#####.#",
+    "#G....#",
+    "#######",
+]
+# No border wall: a move up from S leaves the grid. Shortest path RRDDLL (6 moves).
+OPEN_EDGE = [
+    "S..",
+    "##.",
+    "G..",
+]
+
+
+# ------------------------------------------------------------------ reference solutions
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_reference_solution_is_correct_and_shortest(env_id):
+    verifier = MazeVerifier(shortest=True)
+    for difficulty in (0.0, 0.5, 1.0):
+        for seed in range(50):
+            task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
+            response = rlvr.solve(task)
+            verdict = verifier.verify(task, response)
+            assert verdict.correct and verdict.reward == 1.0 and verdict.format_ok, (task.id, verdict)
+            moves = answer_of(response)
+            assert len(moves) == task.meta["shortest_path_length"] == task.answer["shortest_path_length"]
+            assert count_turns(moves) >= task.meta["turns"]
+
+
+def test_task_meets_its_parameters():
+    generator = MazeGenerator()
+    for difficulty in (0.0, 0.3, 0.5, 0.8, 1.0):
+        for seed in range(20):
+            task = generator.generate(seed, difficulty)
+            params, grid = task.params, task.answer["grid"]
+            assert len(grid) == 2 * params["rows"] + 1 == task.meta["grid_rows"]
+            assert {len(row) for row in grid} == {2 * params["cols"] + 1}
+            assert task.meta["shortest_path_length"] >= params["min_path_length"]
+            assert task.meta["turns"] >= params["min_turns"]
+            text = "".join(grid)
+            assert text.count("S") == 1 and text.count("G") == 1 and set(text) <= set("#.SG")
+            assert grid[0] == "#" * len(grid[0]) and grid[-1] == grid[0]
+            assert all(row[0] == row[-1] == "#" for row in grid)
+            # the text env shows the grid verbatim
+            assert "\n".join(grid) in task.prompt
+
+
+def test_turns_in_meta_are_the_fewest_over_all_shortest_paths():
+    generator = MazeGenerator()
+    for seed in range(40):
+        task = generator.generate(seed, 0.0, rows=4, cols=4, loops=1.0, min_path_length=4, min_turns=0)
+        graph = open_square_graph(task.answer["grid"])
+        paths = list(nx.all_shortest_paths(graph, tuple(task.answer["start"]), tuple(task.answer["goal"])))
+        turns = min(count_turns(moves_along(path)) for path in paths)
+        assert turns == task.meta["turns"]
+        assert len(paths[0]) - 1 == task.meta["shortest_path_length"]
+
+
+# ------------------------------------------------------------------ wrong answers
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_perturbed_paths_are_not_correct(env_id):
+    verifier = MazeVerifier()
+    for difficulty in (0.0, 0.5, 1.0):
+        for seed in range(15):
+            task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
+            moves = answer_of(rlvr.solve(task))
+            grid, goal = task.answer["grid"], task.answer["goal"]
+            middle = len(moves) // 2
+            for letter in "UDLR":
+                if letter != moves[middle]:
+                    changed = moves[:middle] + letter + moves[middle + 1:]
+                    assert not verifier.verify(task, f"<answer>{changed}</answer>").correct
+            assert not verifier.verify(task, f"<answer>{moves[:-1]}</answer>").correct
+            assert not verifier.verify(task, f"<answer>{moves[1:]}</answer>").correct
+            into_wall = [m for m, (dr, dc) in STEPS.items() if grid[goal[0] + dr][goal[1] + dc] == "#"]
+            into_open = [m for m in STEPS if m not in into_wall]
+            for extra in into_wall:
+                verdict = verifier.verify(task, f"<answer>{moves}{extra}</answer>")
+                assert not verdict.correct and verdict.reward == 0.0 and verdict.details["failure"] == "wall"
+            for extra in into_open:
+                verdict = verifier.verify(task, f"<answer>{moves}{extra}</answer>")
+                assert not verdict.correct and verdict.details["failure"] == "not on goal"
+                # coming back onto G ends the walk on G: correct unless the shortest path is demanded
+                back = f"<answer>{moves}{extra}{OPPOSITE[extra]}</answer>"
+                assert verifier.verify(task, back).correct
+                assert not MazeVerifier(shortest=True).verify(task, back).correct
+            wrong = rlvr.make_generator(env_id).wrong_response(task)
+            assert not verifier.verify(task, wrong).correct
+
+
+def test_shortest_option():
+    task = rlvr.make_task("rlvr/Maze-v0", seed=7, difficulty=0.5)
+    moves = answer_of(rlvr.solve(task))
+    detour = moves[0] + OPPOSITE[moves[0]] + moves  # step out and back, then the shortest path
+    optimum = len(moves)
+    assert MazeVerifier().verify(task, f"<answer>{detour}</answer>").correct
+    strict = MazeVerifier(shortest=True).verify(task, f"<answer>{detour}</answer>")
+    assert not strict.correct and strict.reward == 0.0 and strict.format_ok
+    assert strict.details["failure"] == "not shortest"
+    graded = MazeVerifier(shortest=True, partial=True).verify(task, f"<answer>{detour}</answer>")
+    assert not graded.correct and graded.reward == pytest.approx(optimum / (optimum + 2))
+    assert MazeVerifier(shortest=True, partial=True).verify(task, f"<answer>{moves}</answer>").reward == 1.0
+
+
+@pytest.mark.parametrize(
+    "moves, reward, failure",
+    [
+        ("RR", 1 - 8 / 10, "not on goal"),  # ends at (1, 3), 8 moves from G
+        ("RRRRD", 1 - 5 / 10, "not on goal"),
+        ("RRRRRR", 1 - 6 / 10, "wall"),  # the fifth R hits the wall; last legal square (1, 5)
+        ("RRRRDDLLLLU", 1 - 1 / 10, "wall"),  # reached G, then bumped a wall: counts as one away
+        ("RRRRDDLLLR", 1 - 2 / 10, "not on goal"),  # turned back one square before G; ends at (3, 3)
+        ("L", 0.0, "wall"),  # no progress at all
+        ("RRLL", 0.0, "not on goal"),  # back on S
+    ],
+)
+def test_partial_credit_on_a_hand_built_corridor(moves, reward, failure):
+    task = hand_task(CORRIDOR, 10)
+    partial = MazeVerifier(partial=True).verify(task, f"<answer>{moves}</answer>")
+    assert partial.reward == pytest.approx(reward) and not partial.correct and partial.format_ok
+    assert partial.details["failure"] == failure and partial.reward < 1.0
+    plain = MazeVerifier().verify(task, f"<answer>{moves}</answer>")
+    assert plain.reward == 0.0 and not plain.correct and plain.format_ok
+    assert MazeVerifier(partial=True).verify(task, "<answer>RRRRDDLLLL</answer>").reward == 1.0
+
+
+def test_into_wall_and_off_grid_are_invalid():
+    corridor = hand_task(CORRIDOR, 10)
+    wall = MazeVerifier().verify(corridor, "<answer>RRRRDDD</answer>")
+    assert wall.reward == 0.0 and wall.details["failure"] == "wall" and wall.details["failed_at"] == 7
+    assert wall.details["end"] == [3, 5] and wall.details["moves_made"] == 6 and "wall" in wall.reason
+    edge = hand_task(OPEN_EDGE, 6)
+    assert MazeVerifier().verify(edge, "<answer>RRDDLL</answer>").correct
+    off = MazeVerifier().verify(edge, "<answer>RRU</answer>")
+    assert off.reward == 0.0 and off.details["failure"] == "off grid" and off.details["failed_at"] == 3
+    assert "leaves the grid" in off.reason
+    # even a walk that would reach G after leaving the grid is invalid
+    assert not MazeVerifier().verify(edge, "<answer>UDRRDDLL</answer>").correct
+    assert MazeVerifier(partial=True).verify(edge, "<answer>ULL</answer>").reward == 0.0
+
+
+# ------------------------------------------------------------------ parsing and hostile input
+
+
+def test_separators_are_tolerated_and_words_are_not():
+    task = hand_task(CORRIDOR, 10)
+    verifier = MazeVerifier()
+    for form in ("R R R R D D L L L L", "R,R,R,R,D,D,L,L,L,L", "RRRR; DD; LLLL", "RRRR\nDD\nLLLL", " RRRRDDLLLL "):
+        assert verifier.verify(task, f"Here it is. <answer>{form}</answer>").correct, form
+    for form in ("rrrrddllll", "right right right right down down left left left left", "R4 D2 L4",
+                 "R→R→R→R→D→D→L→L→L→L", "RRRRDDLLLL.", "[R, R, R, R, D, D, L, L, L, L]"):
+        verdict = verifier.verify(task, f"<answer>{form}</answer>")
+        assert verdict.reward == 0.0 and not verdict.format_ok, form
+
+
+def test_hostile_responses_score_zero():
+    task = rlvr.make_task("rlvr/Maze-v0", seed=2, difficulty=1.0)
+    good = answer_of(rlvr.solve(task))
+    verifier = MazeVerifier(partial=True)
+    cap = 4 * len(task.answer["grid"]) * len(task.answer["grid"][0])
+    hostile = {
+        "empty": "",
+        "empty block": "<answer></answer>",
+        "only separators": "<answer> , ; \n</answer>",
+        "ten megabytes bare": "U" * 10_000_000,
+        "ten megabytes in a block": "<answer>" + "U" * 10_000_000 + "</answer>",
+        "just over the cap": "<answer>" + good + "UD" * (cap // 2) + "</answer>",
+        "binary junk": bytes(range(256)).decode("latin-1") * 64,
+        "null bytes": "<answer>\x00\x00</answer>",
+        "lowercase": f"<answer>{good.lower()}</answer>",
+        "words": "<answer>up down left right</answer>",
+        "unclosed": f"<answer>{good}",
+        "answer inside unclosed think": f"<think><answer>{good}</answer>",
+    }
+    for name, response in hostile.items():
+        verdict = verifier.verify(task, response)
+        assert verdict.reward == 0.0 and not verdict.correct and verdict.reason, name
+    assert verifier.verify(task, b"<answer>R</answer>").reward == 0.0
+    # several blocks: the last one counts
+    assert verifier.verify(task, f"<answer>UUUU</answer> no wait <answer>{good}</answer>").correct
+    assert not verifier.verify(task, f"<answer>{good}</answer> no wait <answer>{good[:-1]}</answer>").correct
+    assert verifier.verify(task, f"<think><answer>L</answer></think><answer>{good}</answer>").correct
+
+
+def test_verdict_survives_a_json_round_trip_of_the_task():
+    for env_id in ENV_IDS:
+        task = rlvr.make_task(env_id, seed=12, difficulty=0.6)
+        again = Task.from_dict(json.loads(task.to_json()))
+        assert again.to_json() == task.to_json()
+        assert isinstance(again.answer["start"], list)
+        assert MazeVerifier(shortest=True).verify(again, rlvr.solve(again)).correct
+
+
+# ------------------------------------------------------------------ difficulty
+
+
+def test_difficulty_table_numbers_match_the_docstring():
+    table = MazeGenerator.table
+    documented = {  # d: (rows, loops, min_path_length, min_turns), as in the module docstring
+        0.0: (3, 0.0, 4, 1),
+        0.25: (5, 0.05, 12, 4),
+        0.5: (8, 0.10, 24, 8),
+        0.75: (14, 0.18, 60, 18),
+        1.0: (20, 0.25, 120, 32),
+    }
+    for difficulty, (rows, loops, length, turns) in documented.items():
+        params = table.resolve(difficulty)
+        assert (params["rows"], params["cols"], params["loops"], params["min_path_length"], params["min_turns"]) == (
+            rows, rows, loops, length, turns)
+        assert MazeGenerator().generate(0, difficulty).meta["grid_rows"] == 2 * rows + 1
+
+
+def test_objective_measures_rise_with_the_knob():
+    generator = MazeGenerator()
+    lengths, turns, sizes = [], [], []
+    for difficulty in (0.0, 0.25, 0.5, 0.75, 1.0):
+        tasks = [generator.generate(seed, difficulty) for seed in range(40)]
+        lengths.append(np.mean([t.meta["shortest_path_length"] for t in tasks]))
+        turns.append(np.mean([t.meta["turns"] for t in tasks]))
+        sizes.append(tasks[0].meta["grid_rows"] * tasks[0].meta["grid_cols"])
+    assert all(a < b for a, b in zip(lengths, lengths[1:])), lengths
+    assert all(a < b for a, b in zip(turns, turns[1:])), turns
+    assert all(a < b for a, b in zip(sizes, sizes[1:])), sizes
+    assert lengths[-1] > 5 * lengths[0]
+
+
+def test_explicit_parameters_win_over_the_knob():
+    generator = MazeGenerator()
+    task = generator.generate(3, 1.0, rows=4, cols=9, loops=0.0, min_path_length=2, min_turns=0)
+    grid = task.answer["grid"]
+    assert (len(grid), len(grid[0])) == (9, 19) and task.params["rows"] == 4 and task.params["cols"] == 9
+    # loops=0: a perfect maze, a spanning tree of the 36 cells: 36 cells + 35 passages open
+    assert sum(row.count("#") for row in grid) == 9 * 19 - (36 + 35)
+    assert task.id != generator.generate(3, 1.0).id
+    # loops=1: every dead end is opened
+    braided = generator.generate(3, 0.5, loops=1.0)
+    grid = braided.answer["grid"]
+    for r in range(1, len(grid), 2):
+        for c in range(1, len(grid[0]), 2):
+            assert sum(grid[r + dr][c + dc] != "#" for dr, dc in STEPS.values()) >= 2
+    assert braided.meta["loops_opened"] > 0
+    env = gym.make("rlvr/Maze-v0", difficulty=0.0, rows=6, cols=6)
+    _, info = env.reset(seed=1)
+    assert len(info["task"].answer["grid"]) == 13
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"rows": 1}, {"cols": 300}, {"rows": 2.5}, {"loops": 1.5}, {"min_path_length": 0},
+     {"rows": 2, "cols": 2, "min_path_length": 40}, {"rows": True},
+     {"rows": 3, "cols": 3, "min_path_length": 30}, {"rows": 3, "cols": 3, "min_turns": 12}],
+)
+def test_invalid_or_unreachable_parameters_raise(overrides):
+    with pytest.raises(ValueError):
+        MazeGenerator().generate(0, 0.0, **overrides)
+
+
+# ------------------------------------------------------------------ determinism
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_same_seed_same_bytes_and_neighbouring_seeds_differ(env_id):
+    generator_class = MazeImageGenerator if "Image" in env_id else MazeGenerator
+    for difficulty in (0.0, 0.5, 1.0):
+        first = generator_class().generate(21, difficulty)
+        again = generator_class().generate(21, difficulty)
+        assert first.to_json() == again.to_json()
+        neighbours = [generator_class().generate(seed, difficulty) for seed in (20, 22)]
+        assert all(n.answer != first.answer for n in neighbours)
+    text = MazeGenerator().generate(5, 0.4)
+    image = MazeImageGenerator().generate(5, 0.4)
+    assert text.answer == image.answer and text.meta == image.meta  # the same maze in both envs
+
+
+# ------------------------------------------------------------------ the image env
+
+
+def colour_present(pixels: np.ndarray, colour: tuple, tolerance: int = 0) -> bool:
+    return bool((np.abs(pixels.astype(int) - np.array(colour)).max(axis=-1) <= tolerance).any())
+
+
+@pytest.mark.parametrize("image_size", [(512, 512), (300, 420)])
+def test_image_observation(image_size):
+    env = gym.make("rlvr/MazeImage-v0", difficulty=0.7, image_size=image_size)
+    for seed in range(3):
+        observation, info = env.reset(seed=seed)
+        task = info["task"]
+        image = observation["image"]
+        assert image.dtype == np.uint8 and image.shape == (*image_size, 3)
+        assert env.observation_space.contains(observation)
+        for name in ("start", "goal", "wall", "open"):
+            assert colour_present(image, MAZE_COLOURS[name], tolerance=6), name
+        drawing = np.asarray(task.images[0].convert("RGB"))
+        for name in ("start", "goal", "wall", "open", "grid line"):
+            assert colour_present(drawing, MAZE_COLOURS[name]), name
+        # exactly one square of start colour and one of goal colour, where the answer says
+        height, width = len(task.answer["grid"]), len(task.answer["grid"][0])
+        square = drawing.shape[0] // height
+        assert drawing.shape[:2] == (height * square, width * square)
+        for name, (r, c) in (("start", task.answer["start"]), ("goal", task.answer["goal"])):
+            mask = (drawing == np.array(MAZE_COLOURS[name], dtype=np.uint8)).all(axis=-1)
+            assert mask.sum() == square * square
+            rows, cols = np.nonzero(mask)
+            assert (rows.min() // square, cols.min() // square) == (r, c)
+        # the picture replaces the text grid in the prompt
+        assert "\n".join(task.answer["grid"]) not in observation["text"]
+        assert not re.search(r"#{5,}", observation["text"])
+        assert "green" in observation["text"] and "red" in observation["text"] and "<answer>" in observation["text"]
+        _, reward, terminated, truncated, step_info = env.step(rlvr.solve(task))
+        assert (reward, terminated, truncated) == (1.0, True, False)
+    env.close()
+
+
+# ------------------------------------------------------------------ Gymnasium
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_check_env(env_id):
+    env = gym.make(env_id, difficulty=0.5)
+    check_env(env.unwrapped)
+    env.close()
+
+
+def test_env_verifier_options_reach_the_verifier():
+    env = gym.make("rlvr/Maze-v0", difficulty=0.2, shortest=True, partial=True)
+    _, info = env.reset(seed=4)
+    moves = answer_of(rlvr.solve(info["task"]))
+    _, reward, *_ = env.step(f"<answer>{moves[:-1]}</answer>")
+    assert 0.0 < reward < 1.0
+    env.close()

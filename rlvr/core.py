@@ -344,20 +344,25 @@ def extract_answer(text: str) -> str | None:
 
 
 def extract_boxed(text: str) -> list[str]:
-    """Contents of every ``\\boxed{…}`` / ``\\fbox{…}`` with balanced braces, in order."""
-    found: list[str] = []
-    for match in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
-        depth, i = 1, match.end()
-        while i < len(text) and depth:
-            char = text[i]
-            if char == "\\":
-                i += 2
-                continue
-            depth += (char == "{") - (char == "}")
-            i += 1
-        if depth == 0:
-            found.append(text[match.end():i - 1].strip())
-    return found
+    """Contents of every ``\\boxed{…}`` / ``\\fbox{…}`` with balanced braces, in order.
+
+    One pass over the braces (escaped ``\\{`` and ``\\}`` skipped) matches every opening brace
+    to its closing one, so many unclosed boxes cost linear, not quadratic, time.
+    """
+    openers = [m.end() - 1 for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text)]
+    if not openers:
+        return []
+    closing: dict[int, int] = {}
+    stack: list[int] = []
+    for token in re.finditer(r"\\[{}]|[{}]", text[openers[0]:]):
+        if len(token.group()) == 2:
+            continue
+        position = token.start() + openers[0]
+        if token.group() == "{":
+            stack.append(position)
+        elif stack:
+            closing[stack.pop()] = position
+    return [text[start + 1:closing[start]].strip() for start in openers if start in closing]
 
 
 @dataclass(frozen=True)

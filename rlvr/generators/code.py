@@ -685,7 +685,7 @@ class CodeGenerator(TaskGenerator):
     })
 
     def __init__(self, dataset: str | Path | None = None):
-        self.dataset = None if dataset is None else Path(dataset)
+        self.dataset = None if dataset is None else Path(dataset).resolve()
         self.rows: tuple[dict, ...] = ()
         if self.dataset is not None:
             self.rows = tuple(read_rows(self.dataset))

@@ -687,7 +687,7 @@ class MathGenerator(TaskGenerator):
     )
 
     def __init__(self, dataset: str | Path | None = None):
-        self.dataset = None if dataset is None else Path(dataset)
+        self.dataset = None if dataset is None else Path(dataset).resolve()
         self.rows = None if self.dataset is None else load_dataset_rows(self.dataset)
 
     def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:

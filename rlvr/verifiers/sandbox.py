@@ -396,18 +396,19 @@ def _seccomp_program() -> bytes | None:
         eperm = [
             101, 165, 166, 155, 250, 248, 249, 298, 321, 323, 425, 426, 427, 304, 303, 246, 320,
             175, 313, 176, 103, 163, 167, 168, 169, 172, 173, 179, 212, 153, 428, 429, 430, 431,
-            432, 433, 442, 308, 161,
+            432, 433, 442, 308, 161, 310, 311, 438,
         ]  # ptrace mount umount2 pivot_root keyctl add_key request_key perf_event_open bpf
         #    userfaultfd io_uring_* open_by_handle_at name_to_handle_at kexec_* *module syslog
         #    acct swapon swapoff reboot iopl ioperm quotactl lookup_dcookie vhangup
         #    open_tree move_mount fsopen fsconfig fsmount fspick mount_setattr setns chroot
+        #    process_vm_readv process_vm_writev pidfd_getfd
     elif machine in ("aarch64", "arm64"):
         arch, x32_bit = 0xC00000B7, False
         nr = dict(clone=220, unshare=97, setns=268, clone3=435)
         eperm = [
             117, 40, 39, 41, 219, 217, 218, 241, 280, 282, 425, 426, 427, 265, 264, 104, 294,
             105, 273, 106, 116, 89, 224, 225, 142, 60, 58, 428, 429, 430, 431, 432, 433, 442,
-            268, 51,
+            268, 51, 270, 271, 438,
         ]
     else:
         return None
@@ -742,9 +743,11 @@ class _BwrapBackend(_Backend):
       Helpers inside the sandbox use one process of the budget (``timeout``).
     * seccomp (x86_64, aarch64): namespace creation (``unshare``/``clone`` with
       ``CLONE_NEW*``, ``setns``; ``clone3`` gets ``ENOSYS`` so libc falls back to
-      ``clone``), ``ptrace``, the mount API, keyrings, ``bpf``,
-      ``perf_event_open``, ``userfaultfd``, ``io_uring``, module/kexec and similar
-      calls fail with ``EPERM``; foreign syscall ABIs kill the process.
+      ``clone``), ``ptrace`` and its relatives (``process_vm_readv/writev``,
+      ``pidfd_getfd``: no process can read, write or steal the descriptors of
+      another), the mount API, keyrings, ``bpf``, ``perf_event_open``,
+      ``userfaultfd``, ``io_uring``, module/kexec and similar calls fail with
+      ``EPERM``; foreign syscall ABIs kill the process.
     * rlimits: as root, ``prlimit(2)`` is applied to bwrap while it blocks
       reading its options from a pipe (``--args FD``), so everything it starts
       inherits them; as non-root, util-linux ``prlimit`` applies them inside.

@@ -25,6 +25,14 @@ Contract
   included).  ``run`` raises only for caller errors or a broken sandbox, never
   because of what the program did.  ``Sandbox`` is safe to use from threads.
 
+``Sandbox.session(argv, files=, limits=, env=, cwd_files_dir=)`` (a context
+manager; bwrap and unsafe-none) starts the same kind of run and yields a
+:class:`Session` to talk to it while it runs: the program's stdin and stdout are
+one Unix stream socket (``send`` / ``recv`` / ``readline`` / ``read_exactly`` /
+``close_stdin``), stderr is captured as above, the wall deadline is enforced
+whenever the caller waits on it, and leaving the block kills what is left, reaps
+it, removes the work dir and sets ``session.result``.
+
 A program killed by signal N is reported as ``exit_code=None, signal=N``.
 bwrap and docker fold that into exit status 128+N, so for them statuses
 129..192 are decoded as signals.  ``memory_exceeded`` is best effort: an
@@ -54,6 +62,7 @@ deadline bounds the total), and kernel vulnerabilities.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -66,6 +75,7 @@ import resource
 import selectors
 import shutil
 import signal
+import socket
 import stat
 import struct
 import subprocess
@@ -74,7 +84,7 @@ import sysconfig
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Callable
@@ -84,6 +94,7 @@ __all__ = [
     "RunResult",
     "Sandbox",
     "SandboxUnavailable",
+    "Session",
     "available_backends",
     "OUTPUT_KILL_FACTOR",
     "SANDBOX_WORKDIR",
@@ -691,14 +702,80 @@ class _Backend:
             "PYTHONDONTWRITEBYTECODE": "1",
         }
 
+    def spawn(
+        self, argv: list[str], prep: _Prepared, stdin_fd: int | None, stdout_fd: int, stderr_fd: int,
+        limits: Limits, slot_uid: int | None,
+    ) -> _Spawned:
+        """Start ``argv`` with the given descriptors as its stdin (None: /dev/null), stdout and stderr."""
+        raise SandboxUnavailable(f"the {self.name} backend cannot start interactive sessions")
+
+    def decode_status(self, outcome: _Outcome) -> _Outcome:
+        """Backend-specific reading of the exit status (bwrap folds signals into 128+N)."""
+        return outcome
+
     def execute(self, argv: list[str], prep: _Prepared, stdin: bytes, limits: Limits, slot_uid: int | None) -> _Outcome:
-        raise NotImplementedError
+        """Run to completion with stdout and stderr captured (bwrap, unsafe-none; docker overrides)."""
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        ours = [out_r, err_r]
+        theirs = [out_w, err_w]
+        spawned = None
+        try:
+            stdin_fd = None
+            if stdin:
+                stdin_fd = _memfd_with(stdin)
+                theirs.append(stdin_fd)
+            spawned = self.spawn(argv, prep, stdin_fd, out_w, err_w, limits, slot_uid)
+            _close_all(theirs)
+            outcome = _supervise(spawned.proc, out_r, err_r, limits, spawned.kill, spawned.on_exit, spawned.t0,
+                                 spawned.force_kill)
+            return self.decode_status(outcome)
+        finally:
+            _close_all(theirs)
+            _close_all(ours)
+            if spawned is not None:
+                spawned.abandon()
 
     def needs_uid_slot(self) -> bool:
         return False
 
     def close(self) -> None:
         pass
+
+
+@dataclass
+class _Spawned:
+    """A started runtime (bwrap, or the program itself for unsafe-none) and how to stop it."""
+
+    proc: subprocess.Popen
+    t0: float  # monotonic time just before the runtime was started
+    kill: Callable[[], None]  # at the deadline or on output flood: ends the whole run
+    force_kill: Callable[[], None]  # when ``kill`` has not ended it KILL_GRACE_S later
+    on_exit: Callable[[], None]  # once the runtime has exited: nothing of the run may survive
+    release: Callable[[], None] = lambda: None  # frees what the spawn holds; call after reaping
+
+    def abandon(self) -> None:
+        """Kill and reap the runtime if nobody did (only on errors), then release."""
+        try:
+            if self.proc.returncode is None:
+                self.force_kill()
+                try:
+                    os.waitpid(self.proc.pid, 0)
+                except ChildProcessError:
+                    pass
+                self.proc.returncode = -signal.SIGKILL
+        finally:
+            self.release()
+
+
+def _close_all(fds: list[int]) -> None:
+    """Close and forget every descriptor in ``fds`` (errors ignored)."""
+    while fds:
+        fd = fds.pop()
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _kill_group(proc: subprocess.Popen) -> Callable[[], None]:
@@ -914,7 +991,15 @@ class _BwrapBackend(_Backend):
             args += ["--setenv", key, value]
         return args
 
-    def execute(self, argv: list[str], prep: _Prepared, stdin: bytes, limits: Limits, slot_uid: int | None) -> _Outcome:
+    def decode_status(self, outcome: _Outcome) -> _Outcome:
+        if not (outcome.timed_out or outcome.output_killed):
+            outcome.exit_code, outcome.signal = _decode_runtime_status(outcome.exit_code, outcome.signal)
+        return outcome
+
+    def spawn(
+        self, argv: list[str], prep: _Prepared, stdin_fd: int | None, stdout_fd: int, stderr_fd: int,
+        limits: Limits, slot_uid: int | None,
+    ) -> _Spawned:
         uid = slot_uid if self.privileged else NOBODY
         passwd = (
             "root:x:0:0:root:/root:/usr/sbin/nologin\n"
@@ -929,7 +1014,8 @@ class _BwrapBackend(_Backend):
         child_fds: dict[str, int] = {}  # inherited by bwrap; closed in the parent after spawn
         parent_fds: dict[str, int] = {}  # our ends
         proc: subprocess.Popen | None = None
-        pid1: int | None = None
+        # pid 1's pidfd; emptied on release so that a recycled descriptor number is never signalled
+        pid1_holder: list[int] = []
 
         def close(table: dict[str, int], key: str) -> None:
             fd = table.pop(key, None)
@@ -939,6 +1025,17 @@ class _BwrapBackend(_Backend):
                 except OSError:
                     pass
 
+        def kill_pid1() -> None:
+            if pid1_holder:
+                try:
+                    signal.pidfd_send_signal(pid1_holder[0], signal.SIGKILL)
+                except OSError:
+                    pass
+
+        def release() -> None:
+            if pid1_holder:
+                os.close(pid1_holder.pop())
+
         try:
             child_fds["passwd"] = _pipe_with(passwd.encode())
             child_fds["group"] = _pipe_with(group.encode())
@@ -947,10 +1044,6 @@ class _BwrapBackend(_Backend):
                 child_fds["seccomp"] = _pipe_with(_SECCOMP)
             parent_fds["info"], child_fds["info_w"] = os.pipe()
             child_fds["args"], parent_fds["args"] = os.pipe()
-            parent_fds["out"], child_fds["out_w"] = os.pipe()
-            parent_fds["err"], child_fds["err_w"] = os.pipe()
-            if stdin:
-                child_fds["stdin"] = _memfd_with(stdin)
             payload = b"".join(a.encode() + b"\0" for a in self._command(prep, limits, child_fds))
             if self.privileged:
                 tail = [self.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
@@ -964,9 +1057,9 @@ class _BwrapBackend(_Backend):
             t0 = time.monotonic()
             proc = subprocess.Popen(
                 command,
-                stdin=child_fds.get("stdin", subprocess.DEVNULL),
-                stdout=child_fds["out_w"],
-                stderr=child_fds["err_w"],
+                stdin=subprocess.DEVNULL if stdin_fd is None else stdin_fd,
+                stdout=stdout_fd,
+                stderr=stderr_fd,
                 pass_fds=pass_fds,
                 cwd="/",
                 start_new_session=True,
@@ -988,22 +1081,17 @@ class _BwrapBackend(_Backend):
             child_pid = _read_child_pid(parent_fds["info"])
             close(parent_fds, "info")
             pid1 = _pidfd_or_none(child_pid)
-
-            def kill_pid1() -> None:
-                if pid1 is not None:
-                    try:
-                        signal.pidfd_send_signal(pid1, signal.SIGKILL)
-                    except OSError:
-                        pass
+            if pid1 is not None:
+                pid1_holder.append(pid1)
 
             def kill() -> None:
                 # pid 1's death makes the kernel kill every process in the pid namespace, and
                 # bwrap then reaps it and exits.  (setpriv's uid change clears pid 1's
                 # parent-death signal, so it is killed directly, not through bwrap.)
-                if pid1 is None:
-                    kill_bwrap()
-                else:
+                if pid1_holder:
                     kill_pid1()
+                else:
+                    kill_bwrap()
 
             def force_kill() -> None:
                 kill_pid1()
@@ -1011,39 +1099,33 @@ class _BwrapBackend(_Backend):
 
             def on_exit() -> None:
                 # bwrap has exited; make sure its pid 1 -- and with it the pid namespace -- is gone.
-                if pid1 is None:
+                if not pid1_holder:
                     return
                 kill_pid1()
                 sel = selectors.DefaultSelector()
                 try:
-                    sel.register(pid1, selectors.EVENT_READ)
+                    sel.register(pid1_holder[0], selectors.EVENT_READ)
                     if not sel.select(10.0):
                         log.warning("sandbox: bwrap pid 1 (host pid %s) still alive after 10 s", child_pid)
                 finally:
                     sel.close()
 
-            outcome = _supervise(proc, parent_fds["out"], parent_fds["err"], limits, kill, on_exit, t0, force_kill)
-            if not (outcome.timed_out or outcome.output_killed):
-                outcome.exit_code, outcome.signal = _decode_runtime_status(outcome.exit_code, outcome.signal)
-            return outcome
-        finally:
-            for table in (child_fds, parent_fds):
-                for key in list(table):
-                    close(table, key)
+            return _Spawned(proc, t0, kill, force_kill, on_exit, release)
+        except BaseException:
             if proc is not None and proc.returncode is None:  # only on internal errors
-                if pid1 is not None:
-                    try:
-                        signal.pidfd_send_signal(pid1, signal.SIGKILL)
-                    except OSError:
-                        pass
+                kill_pid1()
                 _kill_group(proc)()
                 try:
                     os.waitpid(proc.pid, 0)
                 except ChildProcessError:
                     pass
                 proc.returncode = -signal.SIGKILL
-            if pid1 is not None:
-                os.close(pid1)
+            release()
+            raise
+        finally:
+            for table in (child_fds, parent_fds):
+                for key in list(table):
+                    close(table, key)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -1104,49 +1186,28 @@ class _UnsafeBackend(_Backend):
         env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env["PATH"]])
         return env
 
-    def execute(self, argv: list[str], prep: _Prepared, stdin: bytes, limits: Limits, slot_uid: int | None) -> _Outcome:
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        stdin_fd = _memfd_with(stdin) if stdin else subprocess.DEVNULL
-        proc = None
-        try:
-            if self.prlimit:
-                command, preexec = _prlimit_argv(self.prlimit, limits) + list(argv), None
-            else:  # pragma: no cover - util-linux missing
-                rl = _rlimits(limits)
+    def spawn(
+        self, argv: list[str], prep: _Prepared, stdin_fd: int | None, stdout_fd: int, stderr_fd: int,
+        limits: Limits, slot_uid: int | None,
+    ) -> _Spawned:
+        if self.prlimit:
+            command, preexec = _prlimit_argv(self.prlimit, limits) + list(argv), None
+        else:  # pragma: no cover - util-linux missing
+            rl = _rlimits(limits)
 
-                def preexec() -> None:
-                    for res, lim in rl:
-                        resource.setrlimit(res, lim)
+            def preexec() -> None:
+                for res, lim in rl:
+                    resource.setrlimit(res, lim)
 
-                command = list(argv)
-            t0 = time.monotonic()
-            proc = subprocess.Popen(
-                command, stdin=stdin_fd, stdout=out_w, stderr=err_w, cwd=prep.work_dir,
-                env=prep.env, start_new_session=True, preexec_fn=preexec,
-            )
-            os.close(out_w)
-            os.close(err_w)
-            out_w = err_w = -1
-            kill = _kill_group(proc)
-            # When the program exits, kill what it left behind in its process group.
-            return _supervise(proc, out_r, err_r, limits, kill, kill, t0)
-        finally:
-            for fd in (out_r, err_r, out_w, err_w):
-                if fd >= 0:
-                    try:
-                        os.close(fd)
-                    except OSError:
-                        pass
-            if isinstance(stdin_fd, int) and stdin_fd >= 0:
-                os.close(stdin_fd)
-            if proc is not None and proc.returncode is None:
-                _kill_group(proc)()
-                try:
-                    os.waitpid(proc.pid, 0)
-                except ChildProcessError:
-                    pass
-                proc.returncode = -signal.SIGKILL
+            command = list(argv)
+        t0 = time.monotonic()
+        proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL if stdin_fd is None else stdin_fd, stdout=stdout_fd, stderr=stderr_fd,
+            cwd=prep.work_dir, env=prep.env, start_new_session=True, preexec_fn=preexec,
+        )
+        kill = _kill_group(proc)
+        # When the program exits, kill what it left behind in its process group.
+        return _Spawned(proc, t0, kill, kill, kill)
 
 
 class _DockerBackend(_Backend):
@@ -1365,6 +1426,327 @@ def available_backends() -> list[str]:
     return out
 
 
+# --------------------------------------------------------------------------- sessions
+
+#: After the runtime exits, how long a session keeps reading output already on its way.
+_EXIT_DRAIN_S = 1.0
+
+
+class Session:
+    """A live sandboxed program the caller talks to; made by :meth:`Sandbox.session`.
+
+    The program's stdin and stdout are the two directions of one Unix stream socket (no other
+    process in the sandbox can reopen a socket through ``/proc/<pid>/fd``, as it could a pipe).
+    ``send`` writes to its stdin, ``recv`` / ``readline`` / ``read_exactly`` read its stdout,
+    ``close_stdin`` gives it end-of-file.  Its stderr is kept up to ``Limits.output_bytes``
+    (a flood beyond ``OUTPUT_KILL_FACTOR`` times that kills it).  The wall deadline
+    (``Limits.wall_s`` from the start) is enforced whenever the caller waits on the session and
+    when it closes; the sandbox's own backstop (``wall_s + 5`` s) holds regardless.  Reads
+    return ``b""`` once the program has exited and its output is drained (or it was killed);
+    a wait that outlasts the caller's ``timeout`` raises ``TimeoutError`` and leaves the
+    program running.  One thread talks to a session.
+    """
+
+    def __init__(self, backend: _Backend, spawned: _Spawned, sock: socket.socket, err_fd: int, limits: Limits) -> None:
+        self._backend = backend
+        self._spawned = spawned
+        self._sock = sock
+        self._err_fd = err_fd
+        self._limits = limits
+        self._deadline = spawned.t0 + limits.wall_s
+        self._stderr = _Capture(limits.output_bytes)
+        self._flood_limit = limits.output_bytes * OUTPUT_KILL_FACTOR
+        self._buffer = bytearray()
+        self._unread_truncated = False
+        self._eof = False
+        self._exited_at: float | None = None
+        self._killed_at: float | None = None
+        self._forced = False
+        self._timed_out = False
+        self._output_killed = False
+        self._result: RunResult | None = None
+        sock.setblocking(False)
+        os.set_blocking(err_fd, False)
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(sock, selectors.EVENT_READ)
+        self._sel.register(err_fd, selectors.EVENT_READ)
+        self._pidfd = _pidfd_or_none(spawned.proc.pid)
+        if self._pidfd is not None:
+            self._sel.register(self._pidfd, selectors.EVENT_READ)
+
+    # -- state
+    @property
+    def alive(self) -> bool:
+        """The program has neither exited nor been killed."""
+        return self._exited_at is None and self._killed_at is None
+
+    @property
+    def timed_out(self) -> bool:
+        """The wall deadline was reached (the program was killed)."""
+        return self._timed_out
+
+    @property
+    def remaining_s(self) -> float:
+        """Seconds left until the wall deadline."""
+        return max(0.0, self._deadline - time.monotonic())
+
+    @property
+    def result(self) -> RunResult | None:
+        """The program's RunResult once the session is closed (stdout: what was never read)."""
+        return self._result
+
+    # -- talking
+    def send(self, data: bytes, timeout: float | None = None) -> None:
+        """Write all of ``data`` to the program's stdin; BrokenPipeError if it has gone."""
+        end = _until(timeout)
+        view = memoryview(data)
+        while view:
+            if not self.alive:
+                raise BrokenPipeError("the sandboxed program is no longer running")
+            if not self._service(end, selectors.EVENT_WRITE):
+                raise TimeoutError("the sandboxed program did not read its input in time")
+            try:
+                sent = self._sock.send(view[: 1 << 20], socket.MSG_NOSIGNAL)
+            except BlockingIOError:
+                continue
+            except OSError as exc:  # EPIPE / ECONNRESET: every reader is gone
+                raise BrokenPipeError(f"the sandboxed program closed its input ({exc})") from None
+            view = view[sent:]
+
+    def close_stdin(self) -> None:
+        """Signal end-of-file on the program's stdin (its stdout stays readable)."""
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def recv(self, max_bytes: int = 1 << 16, timeout: float | None = None) -> bytes:
+        """Some of the program's stdout (at most ``max_bytes``); ``b""`` at the end."""
+        if self._buffer:
+            chunk = bytes(self._buffer[:max_bytes])
+            del self._buffer[:max_bytes]
+            return chunk
+        return self._read_chunk(_until(timeout), max_bytes)
+
+    def readline(self, limit: int, timeout: float | None = None) -> bytes:
+        """The next line of stdout including its newline (without one at the end of the
+        stream; ``b""`` once nothing is left).  ValueError if no newline comes within
+        ``limit`` bytes."""
+        end = _until(timeout)
+        searched = 0
+        while True:
+            index = self._buffer.find(b"\n", searched)
+            if index >= 0:
+                if index + 1 > limit:
+                    raise ValueError(f"line longer than {limit} bytes")
+                line = bytes(self._buffer[: index + 1])
+                del self._buffer[: index + 1]
+                return line
+            if len(self._buffer) > limit:
+                raise ValueError(f"line longer than {limit} bytes")
+            searched = len(self._buffer)
+            chunk = self._read_chunk(end, 1 << 16)
+            if not chunk:
+                line = bytes(self._buffer)
+                self._buffer.clear()
+                return line
+            self._buffer += chunk
+
+    def read_exactly(self, size: int, timeout: float | None = None) -> bytes:
+        """The next ``size`` bytes of stdout (fewer only at the end of the stream)."""
+        end = _until(timeout)
+        while len(self._buffer) < size:
+            chunk = self._read_chunk(end, max(1 << 16, min(size - len(self._buffer), 1 << 22)))
+            if not chunk:
+                break
+            self._buffer += chunk
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def kill(self) -> None:
+        """Kill the program (and everything it started) now."""
+        if self.alive:
+            self._do_kill(time.monotonic())
+
+    def wait(self, timeout: float | None = None) -> RunResult:
+        """Let the program finish (killed after ``timeout`` or at the deadline), reap it and
+        return its RunResult; unread stdout is kept up to ``Limits.output_bytes``."""
+        if self._result is not None:
+            return self._result
+        end = _until(timeout)
+        while not self._over():
+            if self._killed_at is None and time.monotonic() >= end:
+                self._do_kill(time.monotonic())
+            patience = end if self._killed_at is None else math.inf
+            if self._eof:
+                self._service(patience, None)
+                continue
+            chunk = self._read_chunk(patience, 1 << 16, quiet=True)
+            if chunk:
+                room = self._limits.output_bytes - len(self._buffer)
+                if len(chunk) > room:
+                    self._unread_truncated = True
+                self._buffer += chunk[: max(room, 0)]
+        return self._finish()
+
+    def close(self) -> RunResult:
+        """Kill the program if it still runs, reap it, and return its RunResult."""
+        if self._result is None:
+            self.kill()
+            self.wait()
+        return self._result  # type: ignore[return-value]
+
+    # -- internals
+    def _over(self) -> bool:
+        """The runtime has exited and its output is drained (or the drain time has passed)."""
+        if self._exited_at is None:
+            return False
+        return self._eof or time.monotonic() >= self._exited_at + _EXIT_DRAIN_S
+
+    def _read_chunk(self, end: float, max_bytes: int, quiet: bool = False) -> bytes:
+        while True:
+            if self._eof:
+                return b""
+            if not self._service(end, selectors.EVENT_READ):
+                if quiet:
+                    return b""
+                raise TimeoutError("no output from the sandboxed program in time")
+            try:
+                data = self._sock.recv(max_bytes)
+            except BlockingIOError:
+                if self._over():
+                    self._mark_eof()
+                    return b""
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                self._mark_eof()
+            return data
+
+    def _mark_eof(self) -> None:
+        if not self._eof:
+            self._eof = True
+            self._sel.unregister(self._sock)
+
+    def _service(self, end: float, event: int | None) -> bool:
+        """Wait until the socket is ready for ``event`` (None: only wait) or the run is over
+        (True), or until ``end`` (False); meanwhile drain stderr, notice the exit and enforce
+        the deadline."""
+        if not self._eof:
+            self._sel.modify(self._sock, event or selectors.EVENT_READ)
+        while True:
+            now = time.monotonic()
+            if self._killed_at is None and now >= self._deadline:
+                self._timed_out = True
+                self._do_kill(now)
+            if self._exited_at is None and self._killed_at is not None and not self._forced and now >= self._killed_at + KILL_GRACE_S:
+                self._forced = True
+                self._spawned.force_kill()
+            if self._exited_at is None and self._pidfd is None:
+                if os.waitid(os.P_PID, self._spawned.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                    self._note_exit(now)
+            if self._over():
+                return True
+            if now >= end:
+                return False
+            wake = end
+            if self._killed_at is None:
+                wake = min(wake, self._deadline)
+            elif self._exited_at is None and not self._forced:
+                wake = min(wake, self._killed_at + KILL_GRACE_S)
+            if self._exited_at is not None:
+                wake = min(wake, self._exited_at + _EXIT_DRAIN_S)
+            elif self._pidfd is None:
+                wake = min(wake, now + 0.02)
+            ready = False
+            for key, _ in self._sel.select(max(0.0, wake - now)):
+                if key.fileobj is self._sock:
+                    ready = event is not None
+                elif key.fd == self._err_fd:
+                    self._drain_stderr()
+                elif key.fd == self._pidfd:
+                    self._note_exit(time.monotonic())
+            if ready:
+                return True
+
+    def _drain_stderr(self) -> None:
+        try:
+            chunk = os.read(self._err_fd, 1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._sel.unregister(self._err_fd)
+            return
+        self._stderr.feed(chunk)
+        if self._stderr.total > self._flood_limit and self._killed_at is None:
+            self._output_killed = True
+            self._do_kill(time.monotonic())
+
+    def _do_kill(self, now: float) -> None:
+        self._killed_at = now
+        self._spawned.kill()
+
+    def _note_exit(self, now: float) -> None:
+        if self._exited_at is not None:
+            return
+        self._exited_at = now
+        if self._pidfd is not None:
+            self._sel.unregister(self._pidfd)
+        self._spawned.on_exit()
+
+    def _finish(self) -> RunResult:
+        proc = self._spawned.proc
+        _, status, rusage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        while True:  # what stderr still holds
+            try:
+                chunk = os.read(self._err_fd, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self._stderr.feed(chunk)
+        if self._killed_at is not None:
+            exit_code, sig = None, int(signal.SIGKILL)
+        else:
+            code = proc.returncode
+            exit_code, sig = (code, None) if code >= 0 else (None, -code)
+        outcome = self._backend.decode_status(_Outcome(
+            stdout=_Capture(0), stderr=self._stderr, status=status, exit_code=exit_code, signal=sig,
+            timed_out=self._timed_out, output_killed=self._output_killed,
+            wall_s=(self._exited_at or time.monotonic()) - self._spawned.t0,
+            cpu_s=rusage.ru_utime + rusage.ru_stime,
+        ))
+        self._sel.close()
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+        memory = any(p in self._stderr.tail for p in _MEMORY_PATTERNS)
+        self._result = RunResult(
+            stdout=bytes(self._buffer),
+            stderr=bytes(self._stderr.data),
+            exit_code=outcome.exit_code,
+            signal=outcome.signal,
+            timed_out=outcome.timed_out,
+            memory_exceeded=memory,
+            output_truncated=self._unread_truncated or self._stderr.truncated,
+            wall_s=outcome.wall_s,
+            cpu_s=outcome.cpu_s,
+        )
+        return self._result
+
+
+def _until(timeout: float | None) -> float:
+    """The monotonic time ``timeout`` seconds from now (infinity for None)."""
+    if timeout is None:
+        return math.inf
+    return time.monotonic() + max(0.0, timeout)
+
+
 # --------------------------------------------------------------------------- public API
 
 _BACKENDS = ("auto", "bwrap", "docker", "unsafe-none")
@@ -1476,26 +1858,105 @@ class Sandbox:
         cwd_files_dir: str | None = None,
     ) -> RunResult:
         """Run ``argv`` in a fresh work dir; see the module docstring."""
+        argv, limits, payload, user_env = self._check_request(argv, limits, files, env, cwd_files_dir)
+        if isinstance(stdin, str):
+            stdin = stdin.encode()
+        wanted = [(name, _rel_parts(name, "collect entry")) for name in collect]
+        with self._workspace(payload, user_env, cwd_files_dir) as (prep, slot_uid):
+            outcome = self._backend.execute(argv, prep, stdin, limits, slot_uid)
+            collected: dict[str, bytes] = {}
+            file_truncated = False
+            if wanted:
+                root_fd = os.open(prep.work_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+                try:
+                    for name, parts in wanted:
+                        got = _read_collected(root_fd, parts, limits.file_mb << 20)
+                        if got is not None:
+                            collected[name], cut = got
+                            file_truncated |= cut
+                finally:
+                    os.close(root_fd)
+
+        tail = outcome.stderr.tail
+        memory = outcome.oom_killed or any(p in tail for p in _MEMORY_PATTERNS)
+        return RunResult(
+            stdout=bytes(outcome.stdout.data),
+            stderr=bytes(outcome.stderr.data),
+            exit_code=outcome.exit_code,
+            signal=outcome.signal,
+            timed_out=outcome.timed_out,
+            memory_exceeded=memory,
+            output_truncated=outcome.stdout.truncated or outcome.stderr.truncated or file_truncated,
+            wall_s=outcome.wall_s,
+            cpu_s=outcome.cpu_s,
+            files=collected,
+        )
+
+    @contextlib.contextmanager
+    def session(
+        self,
+        argv: Sequence[str],
+        *,
+        files: Mapping[str, bytes | str] | None = None,
+        limits: Limits | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd_files_dir: str | None = None,
+    ) -> Iterator[Session]:
+        """Start ``argv`` in a fresh work dir and talk to it while it runs; see :class:`Session`.
+
+        Same isolation, limits, work dir and clean-up as :meth:`run` (bwrap and unsafe-none
+        backends; docker raises :class:`SandboxUnavailable`).  The program's stdin and stdout are
+        one Unix stream socket whose other end is the session.  Leaving the ``with`` block kills
+        the program if it still runs, reaps it, and removes the work dir; ``session.result`` then
+        holds its :class:`RunResult`.
+        """
+        argv, limits, payload, user_env = self._check_request(argv, limits, files, env, cwd_files_dir)
+        with self._workspace(payload, user_env, cwd_files_dir) as (prep, slot_uid):
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            err_r, err_w = os.pipe()
+            spawned = None
+            session = None
+            try:
+                spawned = self._backend.spawn(argv, prep, theirs.fileno(), theirs.fileno(), err_w, limits, slot_uid)
+                theirs.close()
+                os.close(err_w)
+                err_w = -1
+                session = Session(self._backend, spawned, ours, err_r, limits)
+                yield session
+            finally:
+                try:
+                    if session is not None:
+                        session.close()
+                finally:
+                    theirs.close()
+                    ours.close()
+                    _close_all([fd for fd in (err_r, err_w) if fd >= 0])
+                    if spawned is not None:
+                        spawned.abandon()
+
+    def _check_request(self, argv, limits, files, env, cwd_files_dir):
+        """Validate what run/session were given; returns (argv, limits, file payload, env)."""
         if isinstance(argv, (str, bytes)) or not argv or not all(isinstance(a, str) and "\x00" not in a for a in argv):
             raise ValueError("argv must be a non-empty list of strings without NUL bytes")
         argv = list(argv)
         limits = self.limits if limits is None else limits
         if not isinstance(limits, Limits):
             raise TypeError("limits must be a Limits instance")
-        if isinstance(stdin, str):
-            stdin = stdin.encode()
         payload: list[tuple[tuple[str, ...], bytes]] = []
         for path, content in (files or {}).items():
             data = content.encode() if isinstance(content, str) else bytes(content)
             payload.append((_rel_parts(path, "files key"), data))
-        wanted = [(name, _rel_parts(name, "collect entry")) for name in collect]
         user_env = dict(env or {})
         for key, value in user_env.items():
             if not isinstance(key, str) or not key or "=" in key or "\x00" in key or not isinstance(value, str) or "\x00" in value:
                 raise ValueError(f"bad environment variable {key!r}")
         if cwd_files_dir is not None and not os.path.isdir(cwd_files_dir):
             raise ValueError(f"cwd_files_dir {cwd_files_dir!r} is not a directory")
+        return argv, limits, payload, user_env
 
+    @contextlib.contextmanager
+    def _workspace(self, payload, user_env, cwd_files_dir) -> Iterator[tuple[_Prepared, int | None]]:
+        """A populated private work dir (and a uid slot when the backend needs one), removed after."""
         backend = self._backend
         slot_uid = self._uid_pool.acquire() if backend.needs_uid_slot() else None
         run_dir = None
@@ -1519,39 +1980,9 @@ class Sandbox:
             backend.prepare_tree(work_dir)
             run_env = backend.default_env(work_dir)
             run_env.update(user_env)
-            prep = _Prepared(run_dir=run_dir, work_dir=work_dir, env=run_env)
-
-            outcome = backend.execute(argv, prep, stdin, limits, slot_uid)
-
-            collected: dict[str, bytes] = {}
-            file_truncated = False
-            if wanted:
-                root_fd = os.open(work_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-                try:
-                    for name, parts in wanted:
-                        got = _read_collected(root_fd, parts, limits.file_mb << 20)
-                        if got is not None:
-                            collected[name], cut = got
-                            file_truncated |= cut
-                finally:
-                    os.close(root_fd)
+            yield _Prepared(run_dir=run_dir, work_dir=work_dir, env=run_env), slot_uid
         finally:
             if run_dir is not None:
                 _rmtree(run_dir)
             if slot_uid is not None:
                 self._uid_pool.release(slot_uid)
-
-        tail = outcome.stderr.tail
-        memory = outcome.oom_killed or any(p in tail for p in _MEMORY_PATTERNS)
-        return RunResult(
-            stdout=bytes(outcome.stdout.data),
-            stderr=bytes(outcome.stderr.data),
-            exit_code=outcome.exit_code,
-            signal=outcome.signal,
-            timed_out=outcome.timed_out,
-            memory_exceeded=memory,
-            output_truncated=outcome.stdout.truncated or outcome.stderr.truncated or file_truncated,
-            wall_s=outcome.wall_s,
-            cpu_s=outcome.cpu_s,
-            files=collected,
-        )

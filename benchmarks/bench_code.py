@@ -1,0 +1,228 @@
+"""Benchmark the code verifier: per-verification cost of the sandbox, throughput, HumanEval end to end.
+
+Measures, in one run:
+  * latency p50/p99 of one verification of a reference solution, per workload
+    (synthetic function style, synthetic stdio style — both d=0.5, 10 tests with a 10^4-element
+    stress input — and HumanEval assert style, problem 0), for
+      - ``CodeVerifier()`` on bwrap (the default),
+      - ``CodeVerifier(backend="unsafe-none")``: the same harness and protocol, no isolation,
+      - the floor: the same tests run unsandboxed by one bare ``python -I -S`` subprocess
+        that execs the code and checks every test in-process (tests handed over already
+        parsed; no fork per test, no relay, no second process for the checks);
+    the overhead column is the p50 difference to the floor;
+  * throughput (verifications/s) of the bwrap verifier over the three workloads in turn, with
+    1 and 2 worker threads;
+  * the 164 HumanEval canonical solutions end to end: seconds for the whole set with 1 and 2
+    worker threads (and that all pass).
+
+Prints a table and writes benchmarks/results/code.json.  The machine's load average is recorded
+before and after, as other work on a shared host moves these numbers.
+
+    python benchmarks/bench_code.py [--runs 100] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rlvr.generators.code import CodeGenerator  # noqa: E402
+from rlvr.verifiers.code import CodeVerifier, extract_code, parse_literal  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+HUMANEVAL = ROOT / "tests" / "data" / "code" / "HumanEval.jsonl.gz"
+
+# The floor: run every test of one task inside one bare interpreter, unsandboxed.  The host
+# hands it the tests already parsed (pickled), so it pays for nothing but the work itself.
+BARE_RUNNER = r'''
+import io, pickle, sys
+job = pickle.loads(sys.stdin.buffer.read())
+def run():
+    namespace = {"__name__": "solution"}
+    if job["style"] == "assert":
+        exec(job["setup_code"], namespace)
+        exec(job["code"], namespace)
+        exec(job["check_code"], namespace)
+        namespace["check"](namespace[job["entry_point"]])
+        return True
+    if job["style"] == "function":
+        exec(job["setup_code"], namespace)
+        exec(job["code"], namespace)
+        function = namespace[job["entry_point"]]
+        return all(function(*args) == expected for args, expected in job["tests"])
+    compiled = compile(job["code"], "solution.py", "exec")
+    for stdin, expected in job["tests"]:
+        saved = sys.stdin, sys.stdout
+        sys.stdin, sys.stdout = io.StringIO(stdin), io.StringIO()
+        try:
+            exec(compiled, {"__name__": "__main__"})
+            got = sys.stdout.getvalue()
+        finally:
+            sys.stdin, sys.stdout = saved
+        if got.split() != expected.split():
+            return False
+    return True
+sys.stdout.write(repr(run()))
+'''
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))]
+
+
+def summary(samples: list[float]) -> dict:
+    ms = [s * 1e3 for s in samples]
+    return {"runs": len(ms), "p50_ms": round(percentile(ms, 50), 2), "p99_ms": round(percentile(ms, 99), 2),
+            "mean_ms": round(statistics.fmean(ms), 2)}
+
+
+def workloads() -> dict:
+    synthetic = CodeGenerator()
+    humaneval = CodeGenerator(dataset=HUMANEVAL)
+    rows = {}
+    for name, generator, task in (
+        ("synthetic function d=0.5", synthetic, synthetic.generate(3, 0.5, style="function", input="ints")),
+        ("synthetic stdio d=0.5", synthetic, synthetic.generate(3, 0.5, style="stdio", input="ints")),
+        ("HumanEval/0 assert", humaneval, humaneval.generate(0)),
+    ):
+        rows[name] = (task, generator.solve(task))
+    return rows
+
+
+def bare_job(task, response) -> bytes:
+    answer = task.answer
+    job = {key: answer.get(key) or "" for key in ("style", "setup_code", "check_code", "entry_point")}
+    job["code"] = extract_code(response)
+    if answer["style"] == "function":
+        job["tests"] = [(parse_literal(t["args"]), parse_literal(t["expected"])) for t in answer["tests"]]
+    elif answer["style"] == "stdio":
+        job["tests"] = [(t["input"], t["output"]) for t in answer["tests"]]
+    return pickle.dumps(job)
+
+
+def bare_run(job: bytes) -> None:
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", BARE_RUNNER], input=job, capture_output=True)
+    if done.stdout != b"True":
+        raise RuntimeError(f"the bare runner failed: {done.stderr[-500:]!r}")
+
+
+def timed_verify(verifier: CodeVerifier, task, response) -> None:
+    verdict = verifier.verify(task, response)
+    if not verdict.correct:
+        raise RuntimeError(f"reference failed: {verdict.reason}")
+
+
+def latency(runs: int, sandboxed: CodeVerifier, unsafe: CodeVerifier) -> dict:
+    rows = {}
+    for name, (task, response) in workloads().items():
+        measured: dict[str, list[float]] = {"bwrap": [], "unsafe-none": [], "bare": []}
+        calls = {
+            "bwrap": lambda: timed_verify(sandboxed, task, response),
+            "unsafe-none": lambda: timed_verify(unsafe, task, response),
+            "bare": lambda job=bare_job(task, response): bare_run(job),
+        }
+        for call in calls.values():  # warm-up
+            call()
+        for _ in range(runs):  # interleaved, so drift in the machine's load hits all three alike
+            for key, call in calls.items():
+                started = time.perf_counter()
+                call()
+                measured[key].append(time.perf_counter() - started)
+        floor = statistics.median(measured["bare"]) * 1e3
+        rows[name] = {key: summary(samples) for key, samples in measured.items()}
+        for key in ("bwrap", "unsafe-none"):
+            rows[name][key]["overhead_p50_ms"] = round(rows[name][key]["p50_ms"] - floor, 2)
+    return rows
+
+
+def throughput(verifier: CodeVerifier, workers: int, seconds: float) -> dict:
+    jobs = list(workloads().values())
+    stop = time.monotonic() + seconds
+    counts = [0] * workers
+
+    def loop(index: int) -> None:
+        position = index
+        while time.monotonic() < stop:
+            task, response = jobs[position % len(jobs)]
+            timed_verify(verifier, task, response)
+            counts[index] += 1
+            position += 1
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(loop, range(workers)))
+    elapsed = time.monotonic() - started
+    return {"workers": workers, "verifications": sum(counts), "seconds": round(elapsed, 2),
+            "verifications_per_s": round(sum(counts) / elapsed, 1)}
+
+
+def humaneval_suite(verifier: CodeVerifier, workers: int) -> dict:
+    generator = CodeGenerator(dataset=HUMANEVAL)
+    jobs = [(task, generator.solve(task)) for task in (generator.generate(row) for row in range(164))]
+    started = time.monotonic()
+    with ThreadPoolExecutor(workers) as pool:
+        verdicts = list(pool.map(lambda job: verifier.verify(*job), jobs))
+    elapsed = time.monotonic() - started
+    return {"workers": workers, "problems": len(jobs), "passed": sum(v.correct for v in verdicts),
+            "seconds": round(elapsed, 2), "per_problem_ms": round(elapsed / len(jobs) * 1e3, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=100, help="samples per latency row")
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each throughput measurement")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "code.json"))
+    args = parser.parse_args()
+
+    load_before = os.getloadavg()
+    sandboxed = CodeVerifier()
+    unsafe = CodeVerifier(backend="unsafe-none", allow_unsafe_unsandboxed=True)
+    rows = latency(args.runs, sandboxed, unsafe)
+    rates = {f"{workers} worker(s)": throughput(sandboxed, workers, args.seconds) for workers in (1, 2)}
+    suite = {f"{workers} worker(s)": humaneval_suite(sandboxed, workers) for workers in (1, 2)}
+    load_after = os.getloadavg()
+
+    print(f"\ncode verifier benchmark  ({platform.node()}, {os.cpu_count()} CPUs, load {load_before[0]:.2f} → "
+          f"{load_after[0]:.2f})\n")
+    print(f"{'one verification (reference solution)':40s} {'runner':12s} {'p50 ms':>8s} {'p99 ms':>8s} {'overhead p50':>13s}")
+    for name, by_runner in rows.items():
+        for runner, r in by_runner.items():
+            extra = f"{r['overhead_p50_ms']:+12.2f}" if "overhead_p50_ms" in r else ""
+            print(f"{name:40s} {runner:12s} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {extra:>13s}")
+    print(f"\n{'throughput, bwrap, the three workloads in turn':48s} {'verifications/s':>16s}")
+    for name, r in rates.items():
+        print(f"{name:48s} {r['verifications_per_s']:16.1f}")
+    print(f"\n{'HumanEval canonical solutions, end to end':48s} {'seconds':>8s} {'passed':>7s}")
+    for name, r in suite.items():
+        print(f"{name:48s} {r['seconds']:8.2f} {r['passed']:>4d}/164")
+
+    result = {
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": {"node": platform.node(), "cpus": os.cpu_count(), "kernel": platform.release(),
+                 "python": sys.version.split()[0], "euid": os.geteuid(),
+                 "load_average_before": [round(x, 2) for x in load_before],
+                 "load_average_after": [round(x, 2) for x in load_after]},
+        "latency": rows,
+        "throughput": rates,
+        "humaneval": suite,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+    main()

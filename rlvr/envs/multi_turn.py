@@ -1,0 +1,135 @@
+"""CodeFeedbackEnv: write code, read the first failing test, try again.
+
+Observation  ``str``.  After ``reset``: the task prompt.  After a failed attempt: a feedback
+             message — the verdict's reason and the first failing test (its input, the
+             expected output or value, what the code produced, or the error, time-out or crash
+             it hit), or, when no code was found, how to format the answer — followed by the
+             request to answer again with the complete code.  After the final step: the
+             verdict's reason ("passed all 10 tests") or the last feedback.
+Action       ``str``: the model's whole response (``FreeText``).
+Reward       0.0 after a failed attempt that is not the last; on the step that ends the
+             episode, the final verdict's reward (1.0 on a pass; with the verifier option
+             ``partial=True``, the fraction of tests the last attempt passed).  The episode's
+             return is therefore the final verdict's reward.
+Episode end  ``terminated=True`` as soon as an attempt is correct or after ``max_attempts``
+             attempts; ``truncated`` is always False.  Stepping a finished episode raises
+             ``ResetNeeded``.
+Info         ``verdict`` (this attempt's Verdict; at the end, the final one), ``attempt``
+             (1-based), ``attempts_left``, ``feedback`` (the text shown; "" on a pass),
+             ``task`` and ``task_id``.
+Arguments    ``env_id`` (set by registration), ``difficulty``, ``max_attempts`` (default: the
+             registry's ``extra["max_attempts"]``, 3), ``render_mode`` ("ansi": the prompt and
+             the feedback so far), the generator's options (``dataset=``), the verifier's
+             options (``partial=``, ``backend=``…) and task parameters, as ``SingleTurnEnv``.
+Reset        As ``SingleTurnEnv``: ``reset(seed=s)``, ``options={"difficulty": d}``,
+             ``options={"task": task}`` replays a Task exactly; the attempt count restarts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+
+from rlvr.core import Verdict
+from rlvr.envs.registry import get_spec
+from rlvr.envs.single_turn import SingleTurnEnv
+
+DEFAULT_MAX_ATTEMPTS = 3
+ANSWER_AGAIN = "Fix the code and answer again with the complete code in one ```python block."
+
+
+def _block(text: str) -> str:
+    """``text`` in a fenced block that its own backticks cannot close."""
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{fence}text\n{text.rstrip(chr(10))}\n{fence}"
+
+
+def feedback_text(verdict: Verdict, attempt: int, max_attempts: int) -> str:
+    """The message shown after a failed attempt: what went wrong and the first failing test."""
+    lines = [f"Attempt {attempt} of {max_attempts} did not pass: {verdict.reason}."]
+    if not verdict.format_ok:
+        lines += ["", "Put the complete code in one fenced block that starts with ```python and ends with ```."]
+        return "\n".join(lines)
+    failure = verdict.details.get("first_failure") or {}
+    style = verdict.details.get("style")
+    if failure:
+        lines += ["", "First failing check:" if style == "assert" else "First failing test:"]
+        if failure.get("statement"):
+            lines += ["Check:", _block(str(failure["statement"]))]
+        if failure.get("input") is not None:
+            lines += ["Input:" if style == "stdio" else "Call:", _block(str(failure["input"]))]
+        if failure.get("expected") is not None:
+            lines += ["Expected output:" if style == "stdio" else "Expected:", _block(str(failure["expected"]))]
+        if failure.get("got") is not None:
+            lines += ["Your output:" if style == "stdio" else "Got:", _block(str(failure["got"]))]
+        if failure.get("error"):
+            lines += ["Error:", _block(str(failure["error"]))]
+    lines += ["", ANSWER_AGAIN]
+    return "\n".join(lines)
+
+
+class CodeFeedbackEnv(SingleTurnEnv):
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self,
+        env_id: str,
+        difficulty: float = 0.5,
+        max_attempts: int | None = None,
+        render_mode: str | None = None,
+        **options: Any,
+    ):
+        if max_attempts is None:
+            max_attempts = get_spec(env_id).extra.get("max_attempts", DEFAULT_MAX_ATTEMPTS)
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            raise ValueError(f"max_attempts must be a positive int, got {max_attempts!r}")
+        super().__init__(env_id, difficulty=difficulty, render_mode=render_mode, **options)
+        if self.visual:
+            raise ValueError(f"{env_id} is visual; CodeFeedbackEnv serves text tasks")
+        self.max_attempts = max_attempts
+        self.attempt = 0
+        self.finished = False
+        self.transcript: list[str] = []
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        observation, info = super().reset(seed=seed, options=options)
+        self.attempt = 0
+        self.finished = False
+        self.transcript = []
+        info["attempts_left"] = self.max_attempts
+        return observation, info
+
+    def step(self, action: str):
+        if self.task is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        if self.finished:
+            raise gym.error.ResetNeeded("the episode is over; call reset()")
+        verdict: Verdict = self.verifier.verify(self.task, action)
+        self.attempt += 1
+        terminated = bool(verdict.correct) or self.attempt >= self.max_attempts
+        feedback = "" if verdict.correct else feedback_text(verdict, self.attempt, self.max_attempts)
+        if terminated:
+            self.finished = True
+            reward = float(verdict.reward)
+            observation = feedback or f"Passed: {verdict.reason}."
+        else:
+            reward = 0.0
+            observation = feedback
+        self.transcript.append(observation)
+        info = {
+            "verdict": verdict,
+            "attempt": self.attempt,
+            "attempts_left": self.max_attempts - self.attempt,
+            "feedback": feedback,
+            "task": self.task,
+            "task_id": self.task.id,
+        }
+        return observation, reward, terminated, False, info
+
+    def render(self):
+        if self.task is None or self.render_mode is None:
+            return None
+        return "\n\n".join([self.task.prompt, *self.transcript])

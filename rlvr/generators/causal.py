@@ -1,0 +1,616 @@
+"""Causal: answer an associational, interventional or counterfactual query about a random causal
+Bayesian network whose graph and probability tables are given in text.
+
+Task        A random DAG over named variables (single letters from ``NAME_POOL``) with 2 or 3 states each (numbered
+            from 0), its arrows, and one conditional probability table per variable with
+            two-decimal entries (each ≥ 0.01, rows exactly normalised, no two rows of one table
+            equal, so every arrow has an effect). Then one question about an outcome Y that
+            is a descendant of a treatment X, at one of the three rungs:
+              association     P(Y | X=x, E=e)
+              intervention    P(Y | do(X=x), E=e)   (E: non-descendants of X only)
+              counterfactual  P(Y_{X=x} | X=x', E=e) — Y had X been x, given that X=x' and E=e
+                              were observed (E may include Y and descendants of X; x ≠ x' for
+                              distributions and probabilities, comparisons and effects take
+                              any two values of X, one of which may be x'). The
+                              prompt states the structural model that makes this well defined:
+                              V = first state s with U_V < P(V ≤ s | parents), independent
+                              U_V ~ Uniform[0, 1) shared by both worlds.
+            and in one of four answer kinds:
+              distribution  ``<answer>P(Y=0)=0.310, P(Y=1)=0.690</answer>`` (one entry per state;
+                            a list in state order ``[0.310, 0.690]`` is also accepted)
+              probability   one state's probability, ``<answer>0.310</answer>``
+              comparison    is the rung's P(Y=y | …X=a…) greater than P(Y=y | …X=b…)?
+                            ``<answer>yes</answer>`` / ``<answer>no</answer>``; the two differ by
+                            at least ``COMPARISON_MARGIN`` (else the task asks for the distribution)
+              effect        E[Y | …X=a…] − E[Y | …X=b…] with states read as numbers 0, 1, 2 (the
+                            average treatment effect at the intervention rung; the associational
+                            difference, or E[Y_{X=a} − Y_{X=b} | evidence], at the other two);
+                            |effect| ≥ ``EFFECT_MARGIN`` (else the task asks for the distribution)
+            Optional (generator option ``graph_image=True``): ``task.images[0]`` is a drawing of
+            the graph and the prompt mentions it; the text alone is always complete.
+Answer      ``task.answer`` = {"kind", "rung", "outcome" (name), "states" ([0, 1] or [0, 1, 2]),
+            "query" (the formula), and "distribution" (list, kind distribution), "state" and
+            "value" (probability), "value" "yes"/"no" (comparison), "value" (effect)}; numbers
+            are exact results rounded to 6 decimals.
+            ``task.meta`` = {"rung", "answer_kind", "variables", "edges", "max_in_degree" (of the
+            graph), "ternary_variables", "relevant_variables" (ancestral closure of treatment,
+            outcome and evidence), "relevant_joint_states" (product of their state counts),
+            "evidence_variables" (observed variables besides the factual X of a counterfactual),
+            "backdoor_open" (a back-door path from X to Y is open given the evidence that are
+            non-descendants of X), "confounders" (ancestors of X with a directed path to Y that
+            avoids X), "table_lookup" (the outcome's parents are all fixed and nothing at or
+            below it is observed: the answer is read off its table), "graph_attempts",
+            "network" (names, states, parents, tables in hundredths) and "query" (treatment,
+            outcome, evidence, values)}. No timings: tasks are byte-identical across processes.
+Verifier    rlvr.verifiers.causal.CausalVerifier: distributions correct when total-variation
+            distance to the exact answer < ``tolerance`` (default 0.01); probabilities and
+            effects when the absolute error < ``tolerance``; yes/no exact. ``partial=True`` gives
+            1 − distance to well-formed wrong numeric answers.
+Solver      Exact inference (rlvr.generators.causal_inference): variable elimination over the
+            tables; do() on the mutilated network; counterfactuals on the twin network.
+
+Difficulty  d     variables  in-degree ≤  ternary  evidence  relevant ≥  rungs    back-door open  table lookup
+            0.0   3          1            0%       0         2           A        never           allowed
+            0.25  5          2            20%      1         3           A, I     25% of tasks    never
+            0.5   8          2            30%      1         5           A, I, C  50%             never
+            0.75  11         3            40%      2         7           I, C     75%             never
+            1.0   14         3            50%      3         9           C        always          never
+            (A association, I intervention, C counterfactual; the rung is drawn uniformly from
+            the allowed ones, so the mean rung rises 0 → 0.5 → 1 → 1.5 → 2; any rung can be
+            asked at any size with ``rungs=…``.) Parameters: ``variables`` (2–20),
+            ``max_in_degree`` (1–4), ``ternary_share`` (fraction of 3-state variables), ``evidence`` (observed variables,
+            exactly), ``min_relevant`` (minimum relevant variables), ``confounding``
+            (probability that the query must have an open back-door path; otherwise it must
+            have none), ``table_lookup`` (whether a query answered by reading the outcome's table
+            may be asked), ``rungs`` and ``answer_kinds`` (comma-separated names). Explicit values
+            win over the knob; when no graph within a bounded number of seeded attempts meets
+            them (e.g. confounding=1 with in-degree 1, which allows no back-door path),
+            ``generate`` raises ValueError.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from rlvr.core import DifficultyTable, Task, TaskGenerator
+from rlvr.generators.causal_inference import CausalNetwork, closure, counterfactual, posterior
+
+RUNGS = ("association", "intervention", "counterfactual")
+ANSWER_KINDS = ("distribution", "probability", "comparison", "effect")
+# Letters that cannot be read as something else in the notation or the prompt's wording (no E
+# for expectations, P for probabilities, U and V for the noise definition, I and O for 1 and 0).
+NAME_POOL = tuple("ABCDFGHJKLMNQRSTWXYZ")
+TABLE_RESOLUTION = 100  # table entries are multiples of 1/100
+ROOT_PROBABILITY = 0.15  # chance that a non-first variable gets no parents
+DIRICHLET_CONCENTRATION = 1.0
+COMPARISON_MARGIN = 0.02  # a yes/no comparison's two probabilities differ by at least this
+EFFECT_MARGIN = 0.02  # an asked effect is at least this far from 0, so "0" is never a free answer
+ANSWER_DECIMALS = 6
+GRAPH_TRIES = 60
+PAIR_TRIES = 16
+EVIDENCE_TRIES = 6
+ROW_TRIES = 50
+MAX_VARIABLES = 20
+MAX_IN_DEGREE = 4
+
+CAUSAL_TABLE = DifficultyTable({
+    0.0: {"variables": 3, "max_in_degree": 1, "ternary_share": 0.0, "evidence": 0, "min_relevant": 2,
+          "confounding": 0.0, "rungs": "association", "answer_kinds": ",".join(ANSWER_KINDS), "table_lookup": True},
+    0.25: {"variables": 5, "max_in_degree": 2, "ternary_share": 0.2, "evidence": 1, "min_relevant": 3,
+           "confounding": 0.25, "rungs": "association,intervention", "answer_kinds": ",".join(ANSWER_KINDS), "table_lookup": False},
+    0.5: {"variables": 8, "max_in_degree": 2, "ternary_share": 0.3, "evidence": 1, "min_relevant": 5,
+          "confounding": 0.5, "rungs": "association,intervention,counterfactual", "answer_kinds": ",".join(ANSWER_KINDS), "table_lookup": False},
+    0.75: {"variables": 11, "max_in_degree": 3, "ternary_share": 0.4, "evidence": 2, "min_relevant": 7,
+           "confounding": 0.75, "rungs": "intervention,counterfactual", "answer_kinds": ",".join(ANSWER_KINDS), "table_lookup": False},
+    1.0: {"variables": 14, "max_in_degree": 3, "ternary_share": 0.5, "evidence": 3, "min_relevant": 9,
+          "confounding": 1.0, "rungs": "counterfactual", "answer_kinds": ",".join(ANSWER_KINDS), "table_lookup": False},
+})
+
+
+# --------------------------------------------------------------------------------------------
+# Random networks
+# --------------------------------------------------------------------------------------------
+
+
+def table_row(nprng: np.random.Generator, states: int) -> tuple[int, ...]:
+    """One row of a table in hundredths: a Dirichlet draw, each entry at least 1/100, summing
+    to exactly 100 (largest remainder rounding, ties to the lower state)."""
+    spare = TABLE_RESOLUTION - states
+    shares = nprng.dirichlet(np.full(states, DIRICHLET_CONCENTRATION)) * spare
+    counts = np.floor(shares).astype(np.int64)
+    remainders = shares - counts
+    for index in np.argsort(-remainders, kind="stable")[: spare - int(counts.sum())]:
+        counts[index] += 1
+    return tuple(int(c) + 1 for c in counts)
+
+
+def random_table(nprng: np.random.Generator, configurations: int, states: int) -> list[tuple[int, ...]]:
+    """``configurations`` pairwise different rows (so every parent changes the distribution)."""
+    rows: list[tuple[int, ...]] = []
+    for _ in range(configurations):
+        for _ in range(ROW_TRIES):
+            row = table_row(nprng, states)
+            if row not in rows:
+                break
+        else:
+            raise ValueError("could not draw pairwise different table rows")
+        rows.append(row)
+    return rows
+
+
+def network_from_spec(names, states, parents, hundredths) -> CausalNetwork:
+    """A CausalNetwork from the JSON-safe spec kept in ``task.meta["network"]``."""
+    tables = []
+    for v, rows in enumerate(hundredths):
+        shape = tuple(states[p] for p in parents[v]) + (states[v],)
+        tables.append(np.asarray(rows, dtype=np.float64).reshape(shape) / TABLE_RESOLUTION)
+    return CausalNetwork(tuple(names), tuple(int(s) for s in states), tuple(tuple(int(p) for p in ps) for ps in parents), tuple(tables))
+
+
+def network_from_meta(meta: dict) -> CausalNetwork:
+    spec = meta["network"]
+    return network_from_spec(spec["names"], spec["states"], spec["parents"], spec["tables"])
+
+
+def random_network_spec(rng: random.Random, nprng: np.random.Generator, variables: int, max_in_degree: int,
+                        ternary_share: float) -> dict:
+    """Names, state counts, parents (earlier variables) and tables in hundredths."""
+    names = rng.sample(NAME_POOL, variables)
+    ternary = set(rng.sample(range(variables), min(variables, int(np.floor(ternary_share * variables + 0.5)))))
+    states = [3 if v in ternary else 2 for v in range(variables)]
+    parents: list[list[int]] = [[]]
+    for v in range(1, variables):
+        if rng.random() < ROOT_PROBABILITY:
+            parents.append([])
+            continue
+        count = rng.randint(1, min(v, max_in_degree))
+        parents.append(sorted(rng.sample(range(v), count)))
+    tables = []
+    for v in range(variables):
+        configurations = int(np.prod([states[p] for p in parents[v]], dtype=np.int64))
+        tables.append([list(row) for row in random_table(nprng, configurations, states[v])])
+    return {"names": names, "states": states, "parents": parents, "tables": tables}
+
+
+# --------------------------------------------------------------------------------------------
+# Structural measures
+# --------------------------------------------------------------------------------------------
+
+
+def backdoor_open(graph: nx.DiGraph, treatment: int, outcome: int, conditioning: list[int]) -> bool:
+    """True when some path from the treatment to the outcome that starts with an arrow into the
+    treatment is d-connected given ``conditioning`` (the back-door criterion fails)."""
+    cut = graph.copy()
+    cut.remove_edges_from(list(graph.out_edges(treatment)))
+    return not nx.is_d_separator(cut, {treatment}, {outcome}, set(conditioning))
+
+
+def is_table_lookup(network: CausalNetwork, rung: str, treatment: int, outcome: int, evidence: list[int]) -> bool:
+    """True when the outcome's parents are all fixed (the treatment, or observed — in a
+    counterfactual only observed non-descendants of the treatment stay fixed) and nothing at or
+    below the outcome is observed: the answer is then read off rows of the outcome's table."""
+    movable = network.descendants({treatment}) if rung == "counterfactual" else set()
+    fixed = {treatment, *(v for v in evidence if v not in movable)}
+    below = network.descendants({outcome}) | {outcome}
+    return set(network.parents[outcome]) <= fixed and not (below & set(evidence))
+
+
+def confounder_count(network: CausalNetwork, treatment: int, outcome: int) -> int:
+    """Ancestors of the treatment that reach the outcome by a directed path avoiding it."""
+    without = tuple(tuple(p for p in ps if p != treatment) if v != treatment else () for v, ps in enumerate(network.parents))
+    reach = closure({outcome}, without)
+    return len((network.ancestral_closure({treatment}) - {treatment}) & reach)
+
+
+# --------------------------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------------------------
+
+
+def describe_network(network: CausalNetwork) -> str:
+    lines = [f"Variables ({network.size}; states are numbered from 0):"]
+    for v in range(network.size):
+        lines.append(f"  {network.names[v]}: " + ", ".join(str(s) for s in range(network.cardinalities[v])))
+    arrows = [f"{network.names[p]} → {network.names[v]}" for v in range(network.size) for p in network.parents[v]]
+    lines.append("Arrows (cause → effect): " + (", ".join(arrows) if arrows else "none"))
+    lines.append("")
+    lines.append("Conditional probability tables (each line lists the probabilities of the variable's states 0, 1[, 2] in order):")
+    for v in range(network.size):
+        name, table = network.names[v], network.tables[v]
+        parent_names = [network.names[p] for p in network.parents[v]]
+        if not parent_names:
+            lines.append(f"  P({name}) = " + ", ".join(f"{x:.2f}" for x in table))
+            continue
+        lines.append(f"  P({name} | {', '.join(parent_names)}):")
+        for configuration in np.ndindex(*table.shape[:-1]):
+            condition = ", ".join(f"{n}={s}" for n, s in zip(parent_names, configuration))
+            lines.append(f"    {condition}: " + ", ".join(f"{x:.2f}" for x in table[configuration]))
+    return "\n".join(lines)
+
+
+def assignment_text(network: CausalNetwork, assignment: list[tuple[int, int]]) -> str:
+    return ", ".join(f"{network.names[v]}={s}" for v, s in assignment)
+
+
+def condition_text(rung: str, network: CausalNetwork, treatment: int, value: int, evidence: list[tuple[int, int]],
+                   observed_treatment: int | None) -> str:
+    """The part of the formula after the outcome: " | X=1, Z=0", " | do(X=1), Z=0", …"""
+    rest = assignment_text(network, evidence)
+    name = network.names[treatment]
+    if rung == "association":
+        return f" | {name}={value}" + (f", {rest}" if rest else "")
+    if rung == "intervention":
+        return f" | do({name}={value})" + (f", {rest}" if rest else "")
+    return f" | {name}={observed_treatment}" + (f", {rest}" if rest else "")
+
+
+def outcome_symbol(rung: str, network: CausalNetwork, outcome: int, treatment: int, value: int) -> str:
+    name = network.names[outcome]
+    if rung == "counterfactual":
+        return f"{name}_{{{network.names[treatment]}={value}}}"
+    return name
+
+
+def probability_formula(rung, network, outcome, treatment, value, evidence, observed, state=None) -> str:
+    symbol = outcome_symbol(rung, network, outcome, treatment, value)
+    head = symbol if state is None else f"{symbol}={state}"
+    return f"P({head}{condition_text(rung, network, treatment, value, evidence, observed)})"
+
+
+def expectation_formula(rung, network, outcome, treatment, value, evidence, observed) -> str:
+    symbol = outcome_symbol(rung, network, outcome, treatment, value)
+    return f"E[{symbol}{condition_text(rung, network, treatment, value, evidence, observed)}]"
+
+
+STRUCTURAL_MODEL_TEXT = (
+    "Counterfactuals use this structural model: every variable V has its own noise U_V, uniform on [0, 1) and "
+    "independent of all other noises, and V takes the first state s (in the order 0, 1, 2) for which "
+    "U_V < P(V ≤ s | the values of V's direct causes). A counterfactual keeps every noise U_V of the observed "
+    "case and changes only what the intervention changes."
+)
+
+
+def question_text(rung: str, kind: str, network: CausalNetwork, treatment: int, outcome: int,
+                  evidence: list[tuple[int, int]], observed: int | None, values: tuple[int, ...], state: int | None) -> str:
+    x_name, y_name = network.names[treatment], network.names[outcome]
+    lines = []
+    if rung == "association":
+        lines.append("Question (observational): nothing is intervened on; the values after '|' are observed, and the "
+                     "probability is conditional on them.")
+    elif rung == "intervention":
+        lines.append(f"Question (interventional): do({x_name}=x) means an external intervention sets {x_name} to x: "
+                     f"{x_name} no longer depends on its causes, and every other variable still follows its table. "
+                     f"Any other values after '|' are observed in the population produced this way.")
+    else:
+        rest = assignment_text(network, evidence)
+        observed_text = f"{x_name}={observed}" + (f", {rest}" if rest else "")
+        lines.append("Question (counterfactual): " + STRUCTURAL_MODEL_TEXT)
+        lines.append(f"In one particular case, {observed_text} were observed. {y_name}_{{{x_name}=x}} denotes the value "
+                     f"{y_name} would have taken in that same case had {x_name} been set to x.")
+    if kind == "distribution":
+        formula = probability_formula(rung, network, outcome, treatment, values[0], evidence, observed)
+        example = ", ".join(f"P({y_name}={s})=…" for s in range(network.cardinalities[outcome]))
+        lines.append(f"What is the distribution {formula}?")
+        lines.append(f"Put your final answer inside <answer>…</answer> as <answer>{example}</answer>, one entry for each "
+                     f"state of {y_name}, each a decimal with at least 3 decimals, summing to 1.")
+    elif kind == "probability":
+        formula = probability_formula(rung, network, outcome, treatment, values[0], evidence, observed, state)
+        lines.append(f"What is {formula}?")
+        lines.append("Put your final answer inside <answer>…</answer> as one decimal number between 0 and 1 with at "
+                     "least 3 decimals, e.g. <answer>0.123</answer>.")
+    elif kind == "comparison":
+        first = probability_formula(rung, network, outcome, treatment, values[0], evidence, observed, state)
+        second = probability_formula(rung, network, outcome, treatment, values[1], evidence, observed, state)
+        lines.append(f"Is {first} greater than {second}?")
+        lines.append("Put your final answer inside <answer>…</answer>: <answer>yes</answer> or <answer>no</answer>.")
+    else:
+        first = expectation_formula(rung, network, outcome, treatment, values[0], evidence, observed)
+        second = expectation_formula(rung, network, outcome, treatment, values[1], evidence, observed)
+        numbers = ", ".join(str(s) for s in range(network.cardinalities[outcome]))
+        lines.append(f"Reading the states of {y_name} as the numbers {numbers}, what is {first} − {second}?")
+        lines.append("Put your final answer inside <answer>…</answer> as one signed decimal number with at least 3 "
+                     "decimals, e.g. <answer>-0.123</answer>.")
+    lines.append("Answers are computed exactly from the tables as given; a small rounding error (0.01 by default) is allowed.")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Drawing (optional)
+# --------------------------------------------------------------------------------------------
+
+NODE_RADIUS = 22
+LAYER_GAP = 90
+NODE_GAP = 80
+MARGIN = 40
+
+
+EDGE_BOWS = (0.0, 60.0, -60.0, 110.0, -110.0, 170.0, -170.0, 240.0, -240.0)
+
+
+def edge_curve(start: tuple[float, float], end: tuple[float, float], bow: float) -> list[tuple[float, float]]:
+    """Points along a quadratic curve from start to end whose control point sits ``bow``
+    pixels to one side of the midpoint (0: a straight line)."""
+    steps = np.linspace(0.0, 1.0, 61)
+    (x0, y0), (x1, y1) = start, end
+    length = max(1e-9, float(np.hypot(x1 - x0, y1 - y0)))
+    control = ((x0 + x1) / 2 + bow * (y1 - y0) / length, (y0 + y1) / 2 - bow * (x1 - x0) / length)
+    xs = (1 - steps) ** 2 * x0 + 2 * (1 - steps) * steps * control[0] + steps ** 2 * x1
+    ys = (1 - steps) ** 2 * y0 + 2 * (1 - steps) * steps * control[1] + steps ** 2 * y1
+    return [(float(x), float(y)) for x, y in zip(xs, ys)]
+
+
+def clear_curve(start, end, others: list[tuple[float, float]], size: tuple[float, float]) -> list[tuple[float, float]]:
+    """The first curve of ``EDGE_BOWS`` that stays on the canvas and keeps clear of every
+    other node (else the one that comes least close), so an arrow never seems to run through a
+    third variable."""
+    best, best_clearance = None, -1.0
+    for bow in EDGE_BOWS:
+        points = np.asarray(edge_curve(start, end, bow))
+        if (points < 2).any() or (points[:, 0] > size[0] - 2).any() or (points[:, 1] > size[1] - 2).any():
+            continue
+        clearance = min((float(np.hypot(points[:, 0] - x, points[:, 1] - y).min()) for x, y in others), default=np.inf)
+        if clearance > NODE_RADIUS + 4:
+            return [tuple(p) for p in points.tolist()]
+        if clearance > best_clearance:
+            best, best_clearance = points, clearance
+    return [tuple(p) for p in best.tolist()]
+
+
+def draw_causal_graph(network: CausalNetwork) -> Image.Image:
+    """The DAG drawn in layers (topological generations, top to bottom) on white; within a
+    layer, variables sit in the order of their parents' mean position."""
+    graph = network.graph()
+    layers = [sorted(layer) for layer in nx.topological_generations(graph)]
+    widest = max(len(layer) for layer in layers)
+    width = 2 * MARGIN + max(1, widest) * NODE_GAP
+    height = 2 * MARGIN + max(0, len(layers) - 1) * LAYER_GAP + 2 * NODE_RADIUS
+    position: dict[int, tuple[float, float]] = {}
+    for row, layer in enumerate(layers):
+        if row:  # order each layer by its parents' mean position (fewer crossings)
+            layer = sorted(layer, key=lambda v: (float(np.mean([position[p][0] for p in network.parents[v]])), v))
+        offset = (width - len(layer) * NODE_GAP) / 2 + NODE_GAP / 2
+        for column, v in enumerate(layer):
+            position[v] = (offset + column * NODE_GAP, MARGIN + NODE_RADIUS + row * LAYER_GAP)
+    image = Image.new("RGB", (int(width), int(height)), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=18)
+    for parent, child in graph.edges:
+        others = [xy for v, xy in position.items() if v not in (parent, child)]
+        points = clear_curve(position[parent], position[child], others, (width, height))
+        inside = [np.hypot(x - position[child][0], y - position[child][1]) < NODE_RADIUS for x, y in points]
+        end = next(i for i, flag in enumerate(inside) if flag) if any(inside) else len(points) - 1
+        start = next(i for i, (x, y) in enumerate(points) if np.hypot(x - position[parent][0], y - position[parent][1]) >= NODE_RADIUS)
+        visible = points[start:end + 1]
+        draw.line(visible, fill=(60, 60, 60), width=2)
+        tip, before = visible[-1], visible[max(0, len(visible) - 4)]
+        length = max(1e-9, float(np.hypot(tip[0] - before[0], tip[1] - before[1])))
+        ux, uy = (tip[0] - before[0]) / length, (tip[1] - before[1]) / length
+        back = (tip[0] - ux * 12, tip[1] - uy * 12)
+        draw.polygon([tip, (back[0] - uy * 6, back[1] + ux * 6), (back[0] + uy * 6, back[1] - ux * 6)], fill=(60, 60, 60))
+    for v, (x, y) in position.items():
+        draw.ellipse([x - NODE_RADIUS, y - NODE_RADIUS, x + NODE_RADIUS, y + NODE_RADIUS], fill=(225, 235, 250),
+                     outline=(30, 60, 120), width=2)
+        draw.text((x, y), network.names[v], fill=(0, 0, 0), font=font, anchor="mm")
+    return image
+
+
+# --------------------------------------------------------------------------------------------
+# Generator
+# --------------------------------------------------------------------------------------------
+
+
+def parse_names(text: str, allowed: tuple[str, ...], what: str) -> list[str]:
+    names = [part.strip() for part in str(text).split(",") if part.strip()]
+    unknown = [n for n in names if n not in allowed]
+    if not names or unknown:
+        raise ValueError(f"{what} must be a comma-separated subset of {', '.join(allowed)}; got {text!r}")
+    return list(dict.fromkeys(names))
+
+
+def validate(params: dict) -> None:
+    if not 2 <= int(params["variables"]) <= MAX_VARIABLES:
+        raise ValueError(f"variables must be in 2…{MAX_VARIABLES}")
+    if not 1 <= int(params["max_in_degree"]) <= MAX_IN_DEGREE:
+        raise ValueError(f"max_in_degree must be in 1…{MAX_IN_DEGREE}")
+    if not 0.0 <= float(params["ternary_share"]) <= 1.0 or not 0.0 <= float(params["confounding"]) <= 1.0:
+        raise ValueError("ternary_share and confounding must be in [0, 1]")
+    if int(params["evidence"]) < 0 or int(params["min_relevant"]) < 0:
+        raise ValueError("evidence and min_relevant must be ≥ 0")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One chosen query: the network, rung, treatment, outcome, evidence and its measures."""
+
+    spec: dict  # the network as JSON-safe lists (names, states, parents, tables in hundredths)
+    network: CausalNetwork
+    rung: str
+    treatment: int
+    outcome: int
+    evidence: list  # [(variable, state)], sorted by variable
+    observed: int | None  # the factual treatment value of a counterfactual
+    relevant: set
+    backdoor: bool
+    attempts: int
+
+    def outcome_distribution(self, value: int) -> np.ndarray:
+        evidence = dict(self.evidence)
+        if self.rung == "association":
+            return posterior(self.network, self.outcome, {**evidence, self.treatment: value})
+        if self.rung == "intervention":
+            return posterior(self.network, self.outcome, evidence, {self.treatment: value})
+        return counterfactual(self.network, self.outcome, {self.treatment: value}, {**evidence, self.treatment: self.observed})
+
+
+def choose_query(rng: random.Random, nprng: np.random.Generator, params: dict, rung: str, want_backdoor: bool) -> Query:
+    """A network and query meeting the parameters, by bounded seeded search."""
+    evidence_count, min_relevant = int(params["evidence"]), int(params["min_relevant"])
+    for attempt in range(1, GRAPH_TRIES + 1):
+        spec = random_network_spec(rng, nprng, int(params["variables"]), int(params["max_in_degree"]), float(params["ternary_share"]))
+        network = network_from_spec(spec["names"], spec["states"], spec["parents"], spec["tables"])
+        graph = network.graph()
+        pairs = [(x, y) for x in range(network.size) for y in sorted(network.descendants({x}))]
+        rng.shuffle(pairs)
+        for treatment, outcome in pairs[:PAIR_TRIES]:
+            descendants = network.descendants({treatment})
+            if rung == "association":
+                eligible = [v for v in range(network.size) if v not in (treatment, outcome)]
+            elif rung == "intervention":
+                eligible = [v for v in range(network.size) if v != treatment and v not in descendants]
+            else:
+                eligible = [v for v in range(network.size) if v != treatment]
+            if len(eligible) < evidence_count:
+                continue
+            for _ in range(EVIDENCE_TRIES):
+                chosen = sorted(rng.sample(eligible, evidence_count))
+                relevant = network.ancestral_closure({treatment, outcome, *chosen})
+                if len(relevant) < min_relevant:
+                    continue
+                if not params["table_lookup"] and is_table_lookup(network, rung, treatment, outcome, chosen):
+                    continue
+                conditioning = [v for v in chosen if v not in descendants and v != outcome]
+                backdoor = backdoor_open(graph, treatment, outcome, conditioning)
+                if backdoor != want_backdoor:
+                    continue
+                evidence = [(v, rng.randrange(network.cardinalities[v])) for v in chosen]
+                observed = rng.randrange(network.cardinalities[treatment]) if rung == "counterfactual" else None
+                return Query(spec, network, rung, treatment, outcome, evidence, observed, relevant, backdoor, attempt)
+    raise ValueError(
+        f"no {params['variables']}-variable network with in-degree ≤ {params['max_in_degree']} gave a {rung} query with "
+        f"{evidence_count} evidence variables, ≥ {min_relevant} relevant variables and back-door path "
+        f"{'open' if want_backdoor else 'absent'} in {GRAPH_TRIES} attempts")
+
+
+def rounded(value: float) -> float:
+    result = round(float(value), ANSWER_DECIMALS)
+    return 0.0 if result == 0 else result  # no "-0.0"
+
+
+class CausalGenerator(TaskGenerator):
+    family = "causal"
+    env_id = "rlvr/Causal-v0"
+    table = CAUSAL_TABLE
+
+    def __init__(self, graph_image: bool = False):
+        self.graph_image = bool(graph_image)
+
+    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        validate(params)
+        rungs = parse_names(params["rungs"], RUNGS, "rungs")
+        kinds = parse_names(params["answer_kinds"], ANSWER_KINDS, "answer_kinds")
+        rung = rng.choice(rungs)
+        kind = rng.choice(kinds)
+        want_backdoor = rng.random() < float(params["confounding"])
+        query = choose_query(rng, nprng, params, rung, want_backdoor)
+        network, treatment, outcome = query.network, query.treatment, query.outcome
+        treatment_states, outcome_states = network.cardinalities[treatment], network.cardinalities[outcome]
+
+        if kind in ("distribution", "probability"):
+            choices = [s for s in range(treatment_states) if s != query.observed]
+            values: tuple[int, ...] = (rng.choice(choices),)
+        else:
+            values = tuple(rng.sample(range(treatment_states), 2))
+        distributions = [query.outcome_distribution(v) for v in values]
+        state = None
+        answer: dict = {}
+        if kind == "comparison":
+            gaps = [s for s in range(outcome_states) if abs(distributions[0][s] - distributions[1][s]) >= COMPARISON_MARGIN]
+            if gaps:
+                state = rng.choice(gaps)
+                answer["value"] = "yes" if distributions[0][state] > distributions[1][state] else "no"
+            else:  # the two treatments are too close to compare fairly: ask for the distribution
+                kind, values, distributions = "distribution", values[:1], distributions[:1]
+        if kind == "effect":
+            numbers = np.arange(outcome_states)
+            effect = float(distributions[0] @ numbers) - float(distributions[1] @ numbers)
+            if abs(effect) >= EFFECT_MARGIN:
+                answer["value"] = rounded(effect)
+            else:  # too close to no effect: ask for the distribution
+                kind, values, distributions = "distribution", values[:1], distributions[:1]
+        if kind == "distribution":
+            answer["distribution"] = [rounded(p) for p in distributions[0]]
+        elif kind == "probability":
+            state = rng.randrange(outcome_states)
+            answer["state"] = state
+            answer["value"] = rounded(distributions[0][state])
+
+        evidence = query.evidence
+        if kind in ("distribution", "probability", "comparison"):
+            formula = probability_formula(rung, network, outcome, treatment, values[0], evidence, query.observed, state)
+            if kind == "comparison":
+                formula += " > " + probability_formula(rung, network, outcome, treatment, values[1], evidence, query.observed, state)
+        else:
+            formula = (expectation_formula(rung, network, outcome, treatment, values[0], evidence, query.observed) + " − "
+                       + expectation_formula(rung, network, outcome, treatment, values[1], evidence, query.observed))
+        answer.update({"kind": kind, "rung": rung, "outcome": network.names[outcome],
+                       "states": list(range(outcome_states)), "query": formula})
+
+        intro = ("A causal Bayesian network. An arrow from one variable to another means the first is a direct cause "
+                 "of the second; every variable depends only on its direct causes, through its table below.")
+        if self.graph_image:
+            intro += " The attached image draws the same graph (arrows point from cause to effect)."
+        prompt = "\n\n".join([intro, describe_network(network),
+                              question_text(rung, kind, network, treatment, outcome, evidence, query.observed, values, state)])
+        relevant = sorted(query.relevant)
+        meta = {
+            "rung": rung,
+            "answer_kind": kind,
+            "variables": network.size,
+            "edges": sum(len(p) for p in network.parents),
+            "max_in_degree": max(len(p) for p in network.parents),
+            "ternary_variables": sum(1 for c in network.cardinalities if c == 3),
+            "relevant_variables": len(relevant),
+            "relevant_joint_states": int(np.prod([network.cardinalities[v] for v in relevant], dtype=np.int64)),
+            "evidence_variables": len(evidence),
+            "backdoor_open": bool(query.backdoor),
+            "table_lookup": is_table_lookup(network, rung, treatment, outcome, [v for v, _ in evidence]),
+            "confounders": confounder_count(network, treatment, outcome),
+            "graph_attempts": query.attempts,
+            "network": query.spec,
+            "query": {"treatment": treatment, "outcome": outcome, "evidence": [list(pair) for pair in evidence],
+                      "observed_treatment": query.observed, "treatment_values": list(values), "state": state},
+        }
+        parts = {"prompt": prompt, "answer": answer, "meta": meta}
+        if self.graph_image:
+            parts["images"] = [draw_causal_graph(network)]
+        return parts
+
+    def solve(self, task: Task) -> str:
+        answer = task.answer
+        method = {"association": "variable elimination on the network",
+                  "intervention": "variable elimination on the network with the treatment's arrows cut (do)",
+                  "counterfactual": "variable elimination on the twin network (shared noise, intervention in the copy)"}[answer["rung"]]
+        return f"Exact inference by {method}: {answer['query']}.\n<answer>{reference_answer_text(answer)}</answer>"
+
+    def wrong_response(self, task: Task) -> str:
+        answer = dict(task.answer)
+        kind = answer["kind"]
+        if kind == "distribution":
+            shifted = list(answer["distribution"])
+            largest = int(np.argmax(shifted))
+            moved = 0.3 if shifted[largest] >= 0.3 else shifted[largest]
+            shifted[largest] -= moved
+            shifted[(largest + 1) % len(shifted)] += moved
+            answer["distribution"] = [round(p, 6) for p in shifted]
+        elif kind == "probability":
+            answer["value"] = answer["value"] + 0.3 if answer["value"] < 0.5 else answer["value"] - 0.3
+        elif kind == "comparison":
+            answer["value"] = "no" if answer["value"] == "yes" else "yes"
+        else:
+            answer["value"] = answer["value"] + 0.3 if answer["value"] < 0 else answer["value"] - 0.3
+        return f"I estimate {answer['query']}.\n<answer>{reference_answer_text(answer)}</answer>"
+
+
+def reference_answer_text(answer: dict) -> str:
+    """The text inside <answer>…</answer> that states ``answer`` in the documented format."""
+    kind = answer["kind"]
+    if kind == "distribution":
+        return ", ".join(f"P({answer['outcome']}={s})={p:.4f}" for s, p in zip(answer["states"], answer["distribution"]))
+    if kind == "comparison":
+        return str(answer["value"])
+    return f"{answer['value']:.4f}"

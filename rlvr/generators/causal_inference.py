@@ -1,0 +1,297 @@
+"""Exact inference in small discrete causal Bayesian networks, at all three rungs of the ladder.
+
+Network         ``CausalNetwork``: variables 0…n−1 in a topological order, each with a number of
+                states (2 or 3 here, any ≥ 2 works), a tuple of parents (earlier variables) and a
+                conditional probability table ``tables[v]`` of shape
+                (*cardinalities of the parents, cardinality of v``)``: the last axis sums to 1.
+Association     ``posterior(network, target, evidence)`` = P(target | evidence).
+Intervention    ``posterior(network, target, evidence, intervention)`` = P(target | do(intervention),
+                evidence): the intervened variables lose their parents and are fixed (the
+                "mutilated" network), then ordinary conditioning on the evidence.
+Counterfactual  ``counterfactual(network, target, intervention, evidence)`` = P(target_{do(intervention)}
+                | evidence), by the twin network. The tables alone do not fix counterfactuals; the
+                structural model used here is the standard quantile (inverse-CDF) coupling: each
+                variable V has its own exogenous U_V ~ Uniform[0, 1), independent of every other
+                U, and V = the first state s with U_V < P(V ≤ s | parents). The factual and the
+                hypothetical world share every U_V. Variables that are not descendants of the
+                intervention keep their factual value; for each descendant V the twin network
+                holds the factual V and its copy V*, generated jointly from (parents, parents*)
+                by the coupled table
+                    P(V=v, V*=w | pa, pa*) = |[F(v−1|pa), F(v|pa)) ∩ [F(w−1|pa*), F(w|pa*))|
+                (F the cumulative table): the length of the U_V interval that gives v in the
+                factual world and w in the hypothetical one. Summing out V* gives back the
+                factual table, so the twin network's factual half is the original network.
+Algorithm       Variable elimination over numpy factors: evidence is sliced in, barren variables
+                (not ancestors of the target or the evidence) are pruned, then variables are
+                summed out one at a time, smallest resulting factor first (ties by variable id, so
+                the order — and every float — is reproducible). Each step is one ``numpy.einsum``.
+Cost            Exponential only in the width of the elimination order; a 14-variable ternary
+                network with in-degree 3 takes well under a millisecond per query, its twin
+                network a few milliseconds (benchmarks/bench_causal.py).
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import networkx as nx
+import numpy as np
+
+EINSUM_LETTERS = string.ascii_letters  # numpy.einsum's 52 subscripts
+
+
+@dataclass(frozen=True)
+class CausalNetwork:
+    """A discrete causal Bayesian network; variables are indices in topological order."""
+
+    names: tuple[str, ...]
+    cardinalities: tuple[int, ...]
+    parents: tuple[tuple[int, ...], ...]
+    tables: tuple[np.ndarray, ...]
+
+    def __post_init__(self) -> None:
+        count = len(self.names)
+        if not (len(self.cardinalities) == len(self.parents) == len(self.tables) == count):
+            raise ValueError("names, cardinalities, parents and tables must have one entry per variable")
+        for v in range(count):
+            if any(p >= v for p in self.parents[v]):
+                raise ValueError(f"variable {v} has a parent that is not earlier in the order")
+            shape = tuple(self.cardinalities[p] for p in self.parents[v]) + (self.cardinalities[v],)
+            if self.tables[v].shape != shape:
+                raise ValueError(f"table of variable {v} has shape {self.tables[v].shape}, expected {shape}")
+            if not np.allclose(self.tables[v].sum(axis=-1), 1.0, atol=1e-9) or (self.tables[v] < 0).any():
+                raise ValueError(f"table of variable {v} is not a conditional distribution")
+
+    @property
+    def size(self) -> int:
+        return len(self.names)
+
+    def graph(self) -> nx.DiGraph:
+        """The DAG (nodes 0…n−1, edges parent → child, inserted in a fixed order)."""
+        graph = nx.DiGraph()
+        graph.add_nodes_from(range(self.size))
+        graph.add_edges_from((p, v) for v in range(self.size) for p in self.parents[v])
+        return graph
+
+    def descendants(self, variables: Iterable[int]) -> set[int]:
+        """Proper descendants of the given variables (the variables themselves excluded, unless
+        one descends from another)."""
+        roots = set(variables)
+        children: dict[int, list[int]] = {v: [] for v in range(self.size)}
+        for v in range(self.size):
+            for p in self.parents[v]:
+                children[p].append(v)
+        found: set[int] = set()
+        stack = list(roots)
+        while stack:
+            for child in children[stack.pop()]:
+                if child not in found:
+                    found.add(child)
+                    stack.append(child)
+        return found
+
+    def ancestral_closure(self, variables: Iterable[int]) -> set[int]:
+        """The variables together with all their ancestors."""
+        return closure(variables, self.parents)
+
+
+def closure(variables: Iterable[int], parents_of: Mapping[int, Iterable[int]] | tuple) -> set[int]:
+    found = set(variables)
+    stack = list(found)
+    while stack:
+        for parent in parents_of[stack.pop()]:
+            if parent not in found:
+                found.add(parent)
+                stack.append(parent)
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Factors and variable elimination
+# --------------------------------------------------------------------------------------------
+
+Factor = tuple[tuple[int, ...], np.ndarray]
+
+
+def merge_repeated_axes(variables: tuple[int, ...], values: np.ndarray) -> Factor:
+    """A factor whose variable list names a variable twice becomes its diagonal over it."""
+    unique = tuple(dict.fromkeys(variables))
+    if len(unique) == len(variables):
+        return variables, values
+    letters = {v: EINSUM_LETTERS[i] for i, v in enumerate(unique)}
+    spec = "".join(letters[v] for v in variables) + "->" + "".join(letters[v] for v in unique)
+    return unique, np.einsum(spec, values)
+
+
+def reduce_by_evidence(factor: Factor, evidence: Mapping[int, int]) -> Factor:
+    variables, values = factor
+    index = tuple(evidence[v] if v in evidence else slice(None) for v in variables)
+    kept = tuple(v for v in variables if v not in evidence)
+    return kept, values[index]
+
+
+def multiply_and_sum_out(factors: list[Factor], eliminated: int | None) -> Factor:
+    """The product of ``factors`` with ``eliminated`` summed out (None: keep every variable)."""
+    union = tuple(dict.fromkeys(v for variables, _ in factors for v in variables))
+    if len(union) > len(EINSUM_LETTERS):
+        raise ValueError(f"a factor over {len(union)} variables is beyond this eliminator")
+    letters = {v: EINSUM_LETTERS[i] for i, v in enumerate(union)}
+    kept = tuple(v for v in union if v != eliminated)
+    spec = ",".join("".join(letters[v] for v in variables) for variables, _ in factors)
+    spec += "->" + "".join(letters[v] for v in kept)
+    return kept, np.einsum(spec, *(values for _, values in factors))
+
+
+def eliminate(factors: list[Factor], cardinalities: Mapping[int, int], target: int, evidence: Mapping[int, int]) -> np.ndarray:
+    """P(target | evidence) from factors whose product is a joint distribution (possibly with
+    barren variables already pruned). Raises ValueError when the evidence has probability 0.
+    An observed target gets the point mass on its observed state."""
+    if target in evidence:
+        others = {v: s for v, s in evidence.items() if v != target}
+        if not eliminate(factors, cardinalities, target, others)[evidence[target]] > 0.0:
+            raise ValueError("the evidence has probability zero")
+        return indicator(cardinalities[target], evidence[target])
+    pool = [reduce_by_evidence(merge_repeated_axes(*f), evidence) for f in factors]
+    remaining = sorted({v for variables, _ in pool for v in variables} - {target})
+    while remaining:
+        def cost(variable: int) -> tuple[int, int]:
+            touched = {v for variables, _ in pool if variable in variables for v in variables}
+            return int(np.prod([cardinalities[v] for v in touched if v != variable], dtype=np.int64)), variable
+
+        variable = min(remaining, key=cost)
+        remaining.remove(variable)
+        bucket = [f for f in pool if variable in f[0]]
+        pool = [f for f in pool if variable not in f[0]]
+        pool.append(multiply_and_sum_out(bucket, variable))
+    scalars = [values for variables, values in pool if not variables]
+    with_target = [f for f in pool if f[0]]
+    if with_target:
+        _, unnormalised = multiply_and_sum_out(with_target, None)
+    else:
+        unnormalised = np.ones(cardinalities[target])
+    for scalar in scalars:
+        unnormalised = unnormalised * scalar
+    total = float(unnormalised.sum())
+    if not total > 0.0:
+        raise ValueError("the evidence has probability zero")
+    return unnormalised / total
+
+
+def indicator(cardinality: int, state: int) -> np.ndarray:
+    values = np.zeros(cardinality)
+    values[state] = 1.0
+    return values
+
+
+# --------------------------------------------------------------------------------------------
+# The three rungs
+# --------------------------------------------------------------------------------------------
+
+
+def check_assignment(network: CausalNetwork, assignment: Mapping[int, int], what: str) -> None:
+    for variable, state in assignment.items():
+        if not 0 <= variable < network.size:
+            raise ValueError(f"{what} names unknown variable {variable}")
+        if not 0 <= state < network.cardinalities[variable]:
+            raise ValueError(f"{what} gives {network.names[variable]} the state {state}, which it does not have")
+
+
+def posterior(network: CausalNetwork, target: int, evidence: Mapping[int, int] | None = None,
+              intervention: Mapping[int, int] | None = None) -> np.ndarray:
+    """P(target | do(intervention), evidence) as an array over the target's states."""
+    evidence, intervention = dict(evidence or {}), dict(intervention or {})
+    check_assignment(network, evidence, "the evidence")
+    check_assignment(network, intervention, "the intervention")
+    for variable, state in intervention.items():
+        if evidence.get(variable, state) != state:
+            raise ValueError("the evidence contradicts the intervention: probability zero")
+    if target in intervention:
+        return indicator(network.cardinalities[target], intervention[target])
+    mutilated_parents = tuple(() if v in intervention else network.parents[v] for v in range(network.size))
+    relevant = closure({target, *evidence, *intervention}, mutilated_parents)
+    factors: list[Factor] = []
+    for v in sorted(relevant):
+        if v in intervention:
+            factors.append(((v,), indicator(network.cardinalities[v], intervention[v])))
+        else:
+            factors.append((network.parents[v] + (v,), network.tables[v]))
+    fixed = {**evidence, **intervention}
+    return eliminate(factors, dict(enumerate(network.cardinalities)), target, fixed)
+
+
+def coupled_table(table: np.ndarray) -> np.ndarray:
+    """For a table of shape (C, k) (parent configurations × states): the array of shape
+    (C, C, k, k) whose [c, d, v, w] is the probability, under the quantile coupling, that the
+    variable is v with parents in configuration c and w with parents in configuration d."""
+    cumulative = np.concatenate([np.zeros((table.shape[0], 1)), np.cumsum(table, axis=1)], axis=1)
+    cumulative[:, -1] = 1.0
+    lower, upper = cumulative[:, :-1], cumulative[:, 1:]
+    overlap = (np.minimum(upper[:, None, :, None], upper[None, :, None, :])
+               - np.maximum(lower[:, None, :, None], lower[None, :, None, :]))
+    return np.clip(overlap, 0.0, None)
+
+
+@dataclass(frozen=True)
+class TwinNetwork:
+    """The twin network of one intervention as factors. Factual variables keep their ids
+    0…n−1; the hypothetical copy of a changed variable v (a proper descendant of the
+    intervention, or an intervened variable) has id n + v; ``world_id[v]`` is the id that
+    holds v's hypothetical value (v itself when it cannot change)."""
+
+    factors: tuple[Factor, ...]
+    heads: tuple[tuple[int, ...], ...]  # the variables each factor generates
+    cardinalities: dict
+    world_id: tuple[int, ...]
+
+
+def twin_network(network: CausalNetwork, intervention: Mapping[int, int]) -> TwinNetwork:
+    count = network.size
+    changed = network.descendants(intervention) - set(intervention)
+    world_id = tuple(count + v if (v in changed or v in intervention) else v for v in range(count))
+    cardinalities = {v: network.cardinalities[v] for v in range(count)}
+    factors: list[Factor] = []
+    heads: list[tuple[int, ...]] = []
+    for v in range(count):
+        card = network.cardinalities[v]
+        if v in intervention:
+            cardinalities[count + v] = card
+            factors.append(((count + v,), indicator(card, intervention[v])))
+            heads.append((count + v,))
+        if v not in changed:
+            factors.append((network.parents[v] + (v,), network.tables[v]))
+            heads.append((v,))
+            continue
+        cardinalities[count + v] = card
+        parent_cards = tuple(network.cardinalities[p] for p in network.parents[v])
+        configurations = int(np.prod(parent_cards, dtype=np.int64))
+        joint = coupled_table(network.tables[v].reshape(configurations, card))
+        joint = joint.reshape(parent_cards + parent_cards + (card, card))
+        hypothetical_parents = tuple(world_id[p] for p in network.parents[v])
+        factors.append(merge_repeated_axes(network.parents[v] + hypothetical_parents + (v, count + v), joint))
+        heads.append((v, count + v))
+    return TwinNetwork(tuple(factors), tuple(heads), cardinalities, world_id)
+
+
+def counterfactual(network: CausalNetwork, target: int, intervention: Mapping[int, int],
+                   evidence: Mapping[int, int] | None = None) -> np.ndarray:
+    """P(target_{do(intervention)} | evidence): the target's distribution in the hypothetical
+    world where the intervention is made, given what was observed in the factual world."""
+    evidence, intervention = dict(evidence or {}), dict(intervention or {})
+    check_assignment(network, evidence, "the evidence")
+    check_assignment(network, intervention, "the intervention")
+    if not intervention:
+        raise ValueError("a counterfactual needs an intervention")
+    twin = twin_network(network, intervention)
+    query = twin.world_id[target]
+    parents_of: dict[int, set[int]] = {}
+    generated_by: dict[int, int] = {}
+    for index, (factor, heads) in enumerate(zip(twin.factors, twin.heads)):
+        for head in heads:
+            generated_by[head] = index
+            parents_of[head] = set(factor[0]) - set(heads)
+    relevant = closure({query, *evidence}, parents_of)
+    used = sorted({generated_by[v] for v in relevant})
+    factors = [twin.factors[i] for i in used]
+    return eliminate(factors, twin.cardinalities, query, evidence)

@@ -1,0 +1,196 @@
+"""Jigsaw: a picture cut into a rows×cols grid of square pieces, shuffled (and, at higher
+difficulty, each piece turned); say where every piece belongs.
+
+Task        A picture (``rlvr.generators.images``: a procedural scene by default, or photos, a
+            folder, a dataset) of cols·piece_px × rows·piece_px pixels is cut into rows×cols
+            square pieces. The pieces are shuffled (never left in order) and, when ``rotate``,
+            each is turned by 0, 90, 180 or 270 degrees.
+            ``task.images[0]`` is the composite a person (or the env's observation) sees: the
+            shuffled pieces on a grey sheet, laid out in a rows×cols grid only for display,
+            each under a white band with its number 1…n in reading order. With
+            ``presentation="separate"`` the task also carries every piece alone:
+            ``task.images[k]`` is piece k (k = 1…n, no label); ``images[0]`` stays the
+            numbered composite so the single-image observation still shows the whole task.
+Answer      ``<answer>…</answer>`` holding n entries, one per position of the rows×cols grid in
+            reading order (top row left to right, then the next row down): the number of the
+            piece that belongs there. With rotation each entry is ``piece:degrees``, the degrees
+            (0, 90, 180 or 270) that piece must be turned **clockwise** to stand upright again,
+            e.g. ``7:90``. Entries are separated by spaces, commas or line breaks; every piece
+            number appears exactly once. Example for 2×2: ``<answer>3 1 4 2</answer>`` puts
+            piece 3 top-left, 1 top-right, 4 bottom-left and 2 bottom-right.
+            ``task.answer`` = {"rows", "cols", "rotate": bool, "solution": [piece number per
+            position], "rotations": [clockwise degrees per position] (all 0 without rotation),
+            "alternatives": [[position, piece, degrees], …]}. ``alternatives`` lists the other
+            (piece, degrees) choices whose pixels match the true piece of a position (mean
+            absolute difference ≤ ``SAME_PIXELS_MAD`` of 255): pieces a person cannot tell
+            apart are interchangeable. It is empty for procedural scenes (the generator repaints
+            a scene, up to ``REPAINTS`` times, until no two pieces look alike).
+            ``task.meta`` = {"picture": the source's description, "piece_boxes": [[left, top,
+            right, bottom) of piece k in images[0]] for k = 1…n, "presentation"}.
+Verifier    rlvr.verifiers.jigsaw.JigsawVerifier(scoring="exact" | "fraction" | "neighbours"):
+            exact (default) 1 only when every position is right; fraction = share of positions
+            holding the right piece (right way up); neighbours = share of the 2·rows·cols −
+            rows − cols adjacent position pairs whose two entries are true left/right or
+            top/bottom neighbours (both right way up). Malformed answers score 0.
+Solver      ``solve(task)`` writes ``task.answer`` out, one grid row per line. The honest pixel
+            solver (``rlvr.generators.pixel_solver.solve_jigsaw``) sees only the images and the
+            piece boxes: it scores every pair of piece edges and places pieces greedily; its
+            success rate calibrates the table below.
+
+Difficulty  d      grid   piece px  rotation  detail   pixel solver solved (seeds 0–99)
+            0.0    2×2    160       no        1.0      see PIXEL_SOLVER_RATES
+            0.25   3×3    120       no        1.0
+            0.5    3×4    100       no        0.8
+            0.75   4×5    84        yes       0.65
+            1.0    6×6    72        yes       0.4
+            Parameters: ``rows``, ``cols`` (1–16, at least 2 pieces), ``piece_px`` (24–256),
+            ``rotate`` (bool), ``detail`` (0.2–1: how much the picture shows; low detail is a
+            low-texture picture), ``presentation`` ("composite" or "separate"). Integers
+            interpolate between anchors; ``rotate`` and ``presentation`` take the value of the
+            anchor at or below d. Explicit parameters win over the knob, e.g.
+            ``gym.make("rlvr/Jigsaw-v0", rows=8, cols=8)``.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from rlvr.core import DifficultyTable, Task
+from rlvr.generators.images import (
+    RIGHT_ANGLES,
+    SAME_PIXELS_MAD,
+    ImagePuzzleGenerator,
+    check_float,
+    check_int,
+    cut_grid,
+    lookalikes,
+    tile_pieces,
+    turn_ccw,
+)
+
+REPAINTS = 4
+MAX_SIDE = 16
+SHUFFLE_TRIES = 64
+
+
+class JigsawGenerator(ImagePuzzleGenerator):
+    family = "jigsaw"
+    env_id = "rlvr/Jigsaw-v0"
+    table = DifficultyTable({
+        0.0: {"rows": 2, "cols": 2, "piece_px": 160, "rotate": False, "detail": 1.0, "presentation": "composite"},
+        0.25: {"rows": 3, "cols": 3, "piece_px": 120, "rotate": False, "detail": 1.0, "presentation": "composite"},
+        0.5: {"rows": 5, "cols": 5, "piece_px": 80, "rotate": True, "detail": 0.75, "presentation": "composite"},
+        0.75: {"rows": 6, "cols": 7, "piece_px": 64, "rotate": True, "detail": 0.6, "presentation": "composite"},
+        1.0: {"rows": 10, "cols": 10, "piece_px": 48, "rotate": True, "detail": 0.5, "presentation": "composite"},
+    })
+
+    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        rows = check_int("rows", params["rows"], 1, MAX_SIDE)
+        cols = check_int("cols", params["cols"], 1, MAX_SIDE)
+        if rows * cols < 2:
+            raise ValueError("a jigsaw needs at least 2 pieces")
+        piece_px = check_int("piece_px", params["piece_px"], 24, 256)
+        detail = check_float("detail", params["detail"], 0.2, 1.0)
+        rotate = params["rotate"]
+        if not isinstance(rotate, bool):
+            raise ValueError(f"rotate must be true or false, got {rotate!r}")
+        presentation = params["presentation"]
+        if presentation not in ("composite", "separate"):
+            raise ValueError(f"presentation must be 'composite' or 'separate', got {presentation!r}")
+        n = rows * cols
+        turns = RIGHT_ANGLES if rotate else (0,)
+
+        for attempt in range(REPAINTS + 1):
+            picture, described = self.draw_picture(nprng, cols * piece_px, rows * piece_px, detail, piece_px, (rows, cols), upright=rotate)
+            alike = lookalikes(picture, rows, cols, turns)
+            if not alike or described["source"] != "procedural":
+                break
+
+        for _ in range(SHUFFLE_TRIES):
+            order = [int(i) for i in nprng.permutation(n)]  # slot s shows original piece order[s]
+            turned_by = [int(nprng.choice(RIGHT_ANGLES)) if rotate else 0 for _ in range(n)]  # counter-clockwise
+            slot_of = {original: slot for slot, original in enumerate(order)}
+            solution = [slot_of[p] + 1 for p in range(n)]
+            rotations = [turned_by[slot_of[p]] for p in range(n)]  # the clockwise turn that undoes it
+            # original q turned clockwise by k looks like original p: at position p, the slot of q
+            # turned clockwise by (k + its own turn) restores it too
+            alternatives = sorted({(p, slot_of[q] + 1, (k + turned_by[slot_of[q]]) % 360) for p, q, k in alike})
+            answer = {"rows": rows, "cols": cols, "rotate": rotate, "solution": solution, "rotations": rotations, "alternatives": [list(a) for a in alternatives]}
+            accepted = accepted_entries(answer)
+            if not all((k + 1, 0) in accepted[k] for k in range(n)):  # the pieces are not already in place
+                break
+        else:
+            raise ValueError("every shuffle of this picture looks unshuffled: the picture is too uniform for a jigsaw")
+        originals = cut_grid(picture, rows, cols)
+        shown = [turn_ccw(originals[order[s]], turned_by[s]) for s in range(n)]
+        composite, boxes = tile_pieces(shown, cols, [str(k) for k in range(1, n + 1)])
+        images = [composite] + (shown if presentation == "separate" else [])
+        return {
+            "prompt": self.describe(rows, cols, rotate, presentation, described.get("caption")),
+            "answer": answer,
+            "images": images,
+            "meta": {"picture": described, "piece_boxes": boxes, "presentation": presentation, "repaints": attempt},
+        }
+
+    def describe(self, rows: int, cols: int, rotate: bool, presentation: str, caption: str | None = None) -> str:
+        n = rows * cols
+        turned = " and every piece was also turned by 0, 90, 180 or 270 degrees" if rotate else ""
+        lines = [
+            f"Jigsaw puzzle. A picture was cut into a grid of {rows} row{'s' * (rows > 1)} × {cols} column{'s' * (cols > 1)} of square pieces; "
+            f"the {n} pieces were shuffled{turned}.",
+            f"The image shows the shuffled pieces, each under a white label with its number (1 to {n}, in reading order). "
+            "They are set out in a grid only to display them: their places there mean nothing.",
+        ]
+        if caption:
+            lines.insert(1, f"The whole picture is {caption}.")
+        if presentation == "separate":
+            lines.append(f"The pieces also come one by one as images 2 to {n + 1}: image k + 1 is piece k.")
+        lines.append(
+            f"Restore the picture. For each position of the {rows}×{cols} grid in reading order (the top row from left to right, "
+            "then the next row down, ending bottom-right), give the number of the piece that belongs there."
+        )
+        if rotate:
+            lines.append(
+                "Write each entry as piece:degrees, where degrees (0, 90, 180 or 270) is how far that piece must be turned "
+                "clockwise to stand upright again; for example 7:90 means piece 7, turned 90 degrees clockwise."
+            )
+        example = " ".join(f"{k}:0" if rotate else str(k) for k in range(1, n + 1))
+        lines.append(
+            f"Answer with exactly {n} entries separated by spaces (commas or line breaks also work), each piece number once, "
+            f"inside <answer>…</answer>. For example <answer>{example}</answer> would say every piece is already in place"
+            + (" and upright" if rotate else "") + " (it is not)."
+        )
+        return "\n".join(lines)
+
+    def solve(self, task: Task) -> str:
+        return f"<answer>{format_jigsaw_answer(task.answer, task.answer['solution'], task.answer['rotations'])}</answer>"
+
+    def wrong_response(self, task: Task) -> str:
+        """The true answer with two positions' entries swapped (two pieces that look different)."""
+        answer = task.answer
+        solution, rotations = list(answer["solution"]), list(answer["rotations"])
+        accepted = accepted_entries(answer)
+        n = len(solution)
+        for i in range(n):
+            for j in range(i + 1, n):
+                if (solution[j], rotations[j]) not in accepted[i] or (solution[i], rotations[i]) not in accepted[j]:
+                    solution[i], solution[j] = solution[j], solution[i]
+                    rotations[i], rotations[j] = rotations[j], rotations[i]
+                    return f"<answer>{format_jigsaw_answer(answer, solution, rotations)}</answer>"
+        raise ValueError("every piece looks like every other: no wrong answer exists")
+
+
+def accepted_entries(answer: dict) -> list[set[tuple[int, int]]]:
+    """For each position, the (piece, clockwise degrees) entries that restore it."""
+    accepted = [{(int(k), int(d))} for k, d in zip(answer["solution"], answer["rotations"])]
+    for position, piece, degrees in answer.get("alternatives", ()):
+        accepted[int(position)].add((int(piece), int(degrees)))
+    return accepted
+
+
+def format_jigsaw_answer(answer: dict, solution: list[int], rotations: list[int]) -> str:
+    cols = int(answer["cols"])
+    entries = [f"{k}:{d}" if answer["rotate"] else str(k) for k, d in zip(solution, rotations)]
+    return "\n".join(" ".join(entries[r:r + cols]) for r in range(0, len(entries), cols))

@@ -1,0 +1,155 @@
+"""Knapsack: choose items of greatest total value whose total weight fits the capacity (0/1).
+
+Task        ``items`` items with integer weights uniform in 1…max_weight and integer values
+            (1 − correlation) · u + correlation · (weight + max_weight / 10), rounded, u uniform
+            in 1…max_weight: uncorrelated at correlation 0, Pisinger's "strongly correlated"
+            (hard for greedy and for branch and bound) at 1. Capacity = capacity_fraction · total
+            weight, rounded (at least the lightest item). The prompt lists (weight, value) per
+            item and the capacity.
+Answer      ``<answer>[i1, i2, …]</answer>``: the chosen item indices, each once, any order.
+            ``task.answer`` = {"instance": {"weights", "values", "capacity"}, "reference":
+            {"solution": sorted indices, "objective": value, "status"}}.
+Verifier    rlvr.verifiers.knapsack.KnapsackVerifier: distinct valid items within capacity,
+            else 0; reward min(1, value / reference value); correct when worth at least the
+            reference.
+Solver      Dynamic programming over capacities (numpy, one row per item, exact, status
+            "optimal") while items × (capacity + 1) ≤ ``DP_CELL_LIMIT``; beyond, OR-Tools CP-SAT
+            (``CP_SAT_DETERMINISTIC_LIMIT``), whose status is "optimal" or "best-known".
+Greedy      By value density (value / weight, ties to the lower index), taking each item that
+            still fits: ``meta["greedy_objective"]``.
+Effort      DP cells filled, items × (capacity + 1) (``meta["effort"]``).
+
+Difficulty  d      items   max_weight   correlation   capacity_fraction
+            0.0    5       20           0.0           0.5
+            0.25   9       135          0.375         0.425
+            0.5    13      250          0.75          0.35
+            0.75   17      1125         0.875         0.25
+            1.0    20      2000         1.0           0.15
+            Parameters may be set explicitly: ``items`` 2–500, ``max_weight`` 1–10^6,
+            ``correlation`` 0–1, ``capacity_fraction`` 0.01–0.9. Generation takes about a
+            millisecond at d = 1. Mean density-greedy gap (1 − its reward) rises from ≈ 0.02
+            at d = 0 to ≈ 0.1 at d = 1; DP cells rise about 500-fold.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from rlvr.core import DifficultyTable, Task
+from rlvr.generators.optimisation import (
+    OptimisationGenerator, checked_float, checked_int, cp_sat_meta, new_cp_model, reference_record, run_cp_sat,
+    solver_meta,
+)
+from rlvr.verifiers.knapsack import evaluate_selection
+
+DP_CELL_LIMIT = 20_000_000
+
+
+def dynamic_programme(weights: list[int], values: list[int], capacity: int) -> list[int]:
+    """The items of an optimal selection (exact), by DP over capacities 0…capacity."""
+    count = len(weights)
+    best = np.zeros(capacity + 1, dtype=np.int64)
+    keep = np.zeros((count, capacity + 1), dtype=bool)
+    for item in range(count):
+        weight, value = weights[item], values[item]
+        if weight > capacity:
+            continue
+        candidate = best[: capacity + 1 - weight] + value
+        better = candidate > best[weight:]
+        keep[item, weight:] = better
+        best[weight:] = np.where(better, candidate, best[weight:])
+    chosen, room = [], capacity
+    for item in range(count - 1, -1, -1):
+        if keep[item, room]:
+            chosen.append(item)
+            room -= weights[item]
+    return sorted(chosen)
+
+
+def solve_with_cp_sat(weights: list[int], values: list[int], capacity: int):
+    model = new_cp_model()
+    take = [model.new_bool_var(f"take_{i}") for i in range(len(weights))]
+    model.add(sum(w * t for w, t in zip(weights, take)) <= capacity)
+    model.maximize(sum(v * t for v, t in zip(values, take)))
+    run = run_cp_sat(model)
+    chosen = [i for i, t in enumerate(take) if run.found and run.solver.boolean_value(t)]
+    return run, chosen
+
+
+def density_greedy(weights: list[int], values: list[int], capacity: int) -> list[int]:
+    order = sorted(range(len(weights)), key=lambda i: (-values[i] / weights[i], i))
+    chosen, room = [], capacity
+    for item in order:
+        if weights[item] <= room:
+            chosen.append(item)
+            room -= weights[item]
+    return sorted(chosen)
+
+
+class KnapsackGenerator(OptimisationGenerator):
+    family = "knapsack"
+    env_id = "rlvr/Knapsack-v0"
+    sense = "max"
+    table = DifficultyTable({
+        0.0: {"items": 5, "max_weight": 20, "correlation": 0.0, "capacity_fraction": 0.5},
+        0.5: {"items": 13, "max_weight": 250, "correlation": 0.75, "capacity_fraction": 0.35},
+        1.0: {"items": 20, "max_weight": 2000, "correlation": 1.0, "capacity_fraction": 0.15},
+    })
+
+    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        count = checked_int(params, "items", 2, 500)
+        max_weight = checked_int(params, "max_weight", 1, 1_000_000)
+        correlation = checked_float(params, "correlation", 0.0, 1.0)
+        fraction = checked_float(params, "capacity_fraction", 0.01, 0.9)
+        weights = [int(w) for w in nprng.integers(1, max_weight + 1, size=count)]
+        base = nprng.integers(1, max_weight + 1, size=count)
+        values = [max(1, int(np.floor((1 - correlation) * u + correlation * (w + max_weight / 10) + 0.5))) for u, w in zip(base, weights)]
+        capacity = max(min(weights), int(np.floor(fraction * sum(weights) + 0.5)))
+        greedy = density_greedy(weights, values, capacity)
+        greedy_value = sum(values[i] for i in greedy)
+        cells = count * (capacity + 1)
+        if cells <= DP_CELL_LIMIT:
+            chosen, status = dynamic_programme(weights, values, capacity), "optimal"
+            meta = solver_meta("dynamic programming (numpy)", status, None, greedy_value, effort=cells, effort_unit="DP cells")
+        else:
+            run, chosen = solve_with_cp_sat(weights, values, capacity)
+            status = run.status
+            if not run.found or sum(values[i] for i in chosen) < greedy_value:
+                chosen, status = greedy, "heuristic"
+            meta = cp_sat_meta(run, status, None, greedy_value)
+        value = sum(values[i] for i in chosen)
+        meta["objective"] = value
+        listing = "\n".join(f"{i}: weight {w}, value {v}" for i, (w, v) in enumerate(zip(weights, values)))
+        prompt = (
+            f"0/1 knapsack. There are {count} items (index: weight, value):\n{listing}\n\n"
+            f"The knapsack's capacity is {capacity}. Choose items, each at most once, whose total weight is at most "
+            f"{capacity} and whose total value is as large as possible.\n"
+            f"Answer with the list of the chosen item indices, in any order. Put only the list inside <answer>…</answer>, "
+            f"for example: <answer>[0, 3, 4]</answer>"
+        )
+        return {
+            "prompt": prompt,
+            "answer": {"instance": {"weights": weights, "values": values, "capacity": capacity},
+                       "reference": reference_record(chosen, value, status)},
+            "meta": meta,
+        }
+
+    def greedy_solution(self, task: Task) -> list[int]:
+        instance = task.answer["instance"]
+        return density_greedy(instance["weights"], instance["values"], int(instance["capacity"]))
+
+    def objective_of(self, task: Task, solution: list[int]) -> float | None:
+        instance = task.answer["instance"]
+        return evaluate_selection(instance["weights"], instance["values"], int(instance["capacity"]), solution).objective
+
+    def wrong_candidates(self, task: Task):
+        """The reference without its least valuable item (worth less), then every item
+        (over the capacity, which is below the total weight)."""
+        values = task.answer["instance"]["values"]
+        chosen = list(task.answer["reference"]["solution"])
+        if chosen:
+            cheapest = min(chosen, key=lambda i: (values[i], i))
+            yield [i for i in chosen if i != cheapest]
+        yield list(range(len(values)))

@@ -1,0 +1,210 @@
+"""Shared machinery of the NP-hard optimisation generators: deterministic CP-SAT runs, the
+reference record, solver metadata, answer rendering and parameter checks.
+
+Determinism  Every reference solve must give the same answer in any process, so CP-SAT runs
+             with one worker, a fixed random seed and a *deterministic* time limit
+             (``max_deterministic_time``, CP-SAT's own work counter, not the clock); python-sat
+             solvers are deterministic by construction and get a conflict budget, not a
+             timeout. Wall-clock solver time is therefore never stored in a Task: ``task.meta``
+             records the status, the objective and work counters that repeat exactly.
+Reference    ``task.answer["reference"] = {"solution", "objective", "status"}`` with status
+             ``"optimal"`` (proved by the solver, or matching a lower bound), ``"best-known"``
+             (the solver stopped at its deterministic limit with a solution) or ``"heuristic"``
+             (the solver found nothing in its limit; the strong heuristic's solution stands).
+Meta         ``solver`` (name), ``status``, ``objective``, ``effort`` (one number: CP-SAT
+             deterministic seconds, DP cells or SAT conflicts; ``effort_unit`` names it),
+             solver counters, and ``greedy_objective``: the objective of the family's simple
+             greedy baseline on the same instance (``greedy_gap`` = 1 − its reward).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from rlvr.core import Task, TaskGenerator
+
+CP_SAT_SEED = 20240613
+CP_SAT_DETERMINISTIC_LIMIT = 0.5  # CP-SAT deterministic seconds (about 1 s of wall time on one core)
+OPTIMAL, BEST_KNOWN, HEURISTIC = "optimal", "best-known", "heuristic"
+
+
+@dataclass(frozen=True)
+class CpSatRun:
+    """One finished CP-SAT solve: the solver (to read values), a status and work counters."""
+
+    solver: cp_model.CpSolver
+    status: str  # OPTIMAL, BEST_KNOWN or "" when no solution was found
+    counters: dict = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        return self.status in (OPTIMAL, BEST_KNOWN)
+
+    @property
+    def objective(self) -> int:
+        return int(round(self.solver.objective_value))
+
+
+def new_cp_model() -> cp_model.CpModel:
+    """An empty CpModel. OR-Tools 9.15's constructor also attaches ~60 deprecated CamelCase
+    aliases to every instance (about 1.5 ms, as much as solving a small model); this skips
+    them when the base class it wraps is there, and falls back to the plain constructor."""
+    base = getattr(getattr(cp_model, "cmh", None), "CpBaseModel", None)
+    if base is None or not issubclass(cp_model.CpModel, base):
+        return cp_model.CpModel()
+    model = cp_model.CpModel.__new__(cp_model.CpModel)
+    base.__init__(model, None)
+    return model
+
+
+def run_cp_sat(model: cp_model.CpModel, deterministic_limit: float | None = None) -> CpSatRun:
+    """Solve single-threaded with a fixed seed and a deterministic work limit (reproducible);
+    the limit defaults to ``CP_SAT_DETERMINISTIC_LIMIT``, read at call time."""
+    solver = cp_model.CpSolver()
+    parameters = solver.parameters
+    parameters.num_workers = 1
+    parameters.random_seed = CP_SAT_SEED
+    parameters.max_deterministic_time = float(CP_SAT_DETERMINISTIC_LIMIT if deterministic_limit is None else deterministic_limit)
+    parameters.log_search_progress = False
+    code = solver.solve(model)
+    status = {cp_model.OPTIMAL: OPTIMAL, cp_model.FEASIBLE: BEST_KNOWN}.get(code, "")
+    counters = {
+        "deterministic_time": round(float(solver.deterministic_time), 9),
+        "branches": int(solver.num_branches),
+        "conflicts": int(solver.num_conflicts),
+    }
+    return CpSatRun(solver, status, counters)
+
+
+def cp_sat_meta(run: CpSatRun, status: str, objective: Any, greedy_objective: Any, **extra: Any) -> dict:
+    """``task.meta`` for a CP-SAT reference: effort in deterministic seconds plus counters."""
+    return solver_meta("OR-Tools CP-SAT", status, objective, greedy_objective, effort=run.counters["deterministic_time"],
+                       effort_unit="CP-SAT deterministic seconds", search_branches=run.counters["branches"],
+                       search_conflicts=run.counters["conflicts"], **extra)
+
+
+def solver_meta(solver: str, status: str, objective: Any, greedy_objective: Any, *, effort: float, effort_unit: str, **extra: Any) -> dict:
+    return {"solver": solver, "status": status, "objective": objective, "effort": effort, "effort_unit": effort_unit,
+            "greedy_objective": greedy_objective, **extra}
+
+
+def reference_record(solution: Any, objective: Any, status: str) -> dict:
+    return {"solution": solution, "objective": objective, "status": status}
+
+
+def format_integers(values: Iterable[int]) -> str:
+    return "[" + ", ".join(str(int(v)) for v in values) + "]"
+
+
+def format_groups(groups: Iterable[Iterable[int]]) -> str:
+    return "[" + ", ".join(format_integers(group) for group in groups) + "]"
+
+
+def in_answer(text: str) -> str:
+    return f"<answer>{text}</answer>"
+
+
+def checked_int(params: dict, name: str, low: int, high: int) -> int:
+    """``params[name]`` as an int in [low, high]; ValueError otherwise (bad overrides)."""
+    value = params[name]
+    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, float) and value.is_integer()):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+    return value
+
+
+def checked_float(params: dict, name: str, low: float, high: float) -> float:
+    value = params[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Random graphs (shared by GraphColoring, MaxIndependentSet and VertexCover)
+# --------------------------------------------------------------------------------------------
+
+
+def random_graph_by_probability(nprng: np.random.Generator, vertices: int, edge_probability: float) -> list[list[int]]:
+    """G(n, p): every pair an edge with probability p, in (u < v, lexicographic) order; an
+    edgeless draw gets one random edge so no instance is trivial."""
+    pairs = [(u, v) for u in range(vertices) for v in range(u + 1, vertices)]
+    draws = nprng.random(len(pairs))
+    edges = [[u, v] for (u, v), draw in zip(pairs, draws) if draw < edge_probability]
+    if not edges and pairs:
+        u, v = pairs[int(nprng.integers(len(pairs)))]
+        edges = [[u, v]]
+    return edges
+
+
+def random_graph_by_edge_count(nprng: np.random.Generator, vertices: int, edge_count: int) -> list[list[int]]:
+    """G(n, m): ``edge_count`` distinct pairs drawn uniformly, in (u < v, lexicographic) order."""
+    pairs = [(u, v) for u in range(vertices) for v in range(u + 1, vertices)]
+    chosen = sorted(int(i) for i in nprng.choice(len(pairs), size=min(max(edge_count, 1), len(pairs)), replace=False))
+    return [list(pairs[i]) for i in chosen]
+
+
+def adjacency(vertices: int, edges: Sequence[Sequence[int]]) -> list[set[int]]:
+    neighbours: list[set[int]] = [set() for _ in range(vertices)]
+    for u, v in edges:
+        neighbours[u].add(v)
+        neighbours[v].add(u)
+    return neighbours
+
+
+def format_edges(edges: Sequence[Sequence[int]]) -> str:
+    return ", ".join(f"{u}-{v}" for u, v in edges)
+
+
+class OptimisationGenerator(TaskGenerator):
+    """Base of the optimisation generators: ``solve`` answers with the reference solution.
+
+    Subclasses implement ``build`` (instance + reference + meta), ``render(solution) -> str``
+    (the answer text of a solution), ``greedy_solution(task)`` (the simple baseline) and
+    ``wrong_candidates(task)``: solutions that are feasible but worse, or infeasible, in order
+    of preference; ``wrong_response`` returns the first that ``objective_of`` does not rate at
+    least as good as the reference.
+    """
+
+    sense: str = "min"  # "min", "max" or "feasible"
+
+    def solve(self, task: Task) -> str:
+        return in_answer(self.render(task.answer["reference"]["solution"]))
+
+    def render(self, solution: Any) -> str:
+        return format_integers(solution)
+
+    def greedy_response(self, task: Task) -> str:
+        return in_answer(self.render(self.greedy_solution(task)))
+
+    def greedy_solution(self, task: Task) -> Any:
+        raise NotImplementedError
+
+    def wrong_candidates(self, task: Task) -> Sequence[Any]:
+        raise NotImplementedError
+
+    def objective_of(self, task: Task, solution: Any) -> float | None:
+        """The objective of a solution, None when infeasible (from the family's verifier)."""
+        raise NotImplementedError
+
+    def wrong_response(self, task: Task) -> str:
+        reference = task.answer["reference"]["objective"]
+        for candidate in self.wrong_candidates(task):
+            objective = self.objective_of(task, candidate)
+            if objective is None or self.sense == "feasible":
+                if objective is None:
+                    return in_answer(self.render(candidate))
+                continue
+            worse = objective > reference if self.sense == "min" else objective < reference
+            if worse:
+                return in_answer(self.render(candidate))
+        raise RuntimeError(f"{task.id}: no wrong candidate is worse than the reference")

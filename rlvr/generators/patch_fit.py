@@ -1,0 +1,209 @@
+"""PatchFit: a square patch was cut out of a picture; choose, among k lettered candidates, the one
+that fills the hole.
+
+Task        A square picture (``rlvr.generators.images``; a procedural scene by default) has a
+            square hole of ``patch_frac`` × its side, at least ``HOLE_MARGIN`` pixels from every
+            edge, placed where the cut-out patch shows the most structure (the best of
+            ``HOLE_TRIES`` random places). ``task.images[0]`` shows the picture with the hole
+            filled grey and outlined in red *inside* the hole (no pixel around the hole is
+            covered), and under it the k candidates at the hole's scale, each under a white
+            band with its letter A, B, C, …. One candidate is the cut-out patch; the others are
+            distractors, by ``distractors``:
+            "other"  patches of other pictures (another picture of the collection, or another
+                     procedural scene);
+            "same"   patches of the same picture that do not overlap the hole;
+            "near"   patches of the same picture shifted by 25–60 % of the patch side (they
+                     share part of the true content), plus the true patch mirrored or turned
+                     by 180 degrees.
+            Every distractor differs from the true patch by a mean absolute difference of at
+            least ``DISTINCT_MAD`` (of 255) and from every other candidate by at least half that,
+            so exactly one candidate is right.
+Answer      ``<answer>…</answer>`` holding one capital letter, the candidate that fills the hole
+            as it is (not turned or mirrored). ``task.answer`` = {"choice": letter, "labels":
+            "ABC…", "accepted": [letters]} (accepted is the choice alone: candidates are
+            distinct by construction). ``task.meta`` = {"picture", "hole_box" and
+            "candidate_boxes" ([left, top, right, bottom) in images[0]), "distractor_kinds"
+            per candidate ("true", "other", "same", "near", "mirror", "flip", "turn")}.
+Verifier    rlvr.verifiers.patch_fit.PatchFitVerifier: reward 1 for the right letter, else 0;
+            anything but one capital letter among the labels is a format error.
+Solver      ``solve(task)`` answers ``task.answer["choice"]``. The honest pixel solver
+            (``rlvr.generators.pixel_solver.solve_patch_fit``) picks the candidate whose border
+            best continues the pixels around the hole.
+
+Difficulty  d      candidates  distractors  patch side  detail   picture px
+            0.0    3           other        0.30        1.0      320
+            0.25   4           same         0.28        0.9      320
+            0.5    5           same         0.25        0.8      320
+            0.75   6           near         0.22        0.7      320
+            1.0    8           near         0.18        0.55     320
+            Parameters: ``candidates`` (2–12), ``distractors`` ("other", "same", "near"),
+            ``patch_frac`` (0.08–0.45), ``detail`` (0.2–1), ``picture_px`` (128–640).
+            ``distractors`` takes the value of the anchor at or below d; numbers interpolate.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from rlvr.core import DifficultyTable, Task
+from rlvr.generators.images import ImagePuzzleGenerator, check_float, check_int, luminance, mean_abs_difference, tile_pieces
+
+HOLE_MARGIN = 6
+HOLE_TRIES = 6
+HOLE_OUTLINE = (220, 30, 30)
+HOLE_FILL = (128, 128, 128)
+PATCH_OUTLINE = (96, 96, 96)
+DISTINCT_MAD = 8.0
+DISTRACTOR_TRIES = 60
+SHEET_GAP = 10
+LABELS = string.ascii_uppercase
+DISTRACTOR_KINDS = ("other", "same", "near")
+
+
+def _transformed_true(patch: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "mirror":
+        return patch[:, ::-1]
+    if kind == "flip":
+        return patch[::-1, :]
+    return patch[::-1, ::-1]  # "turn": 180 degrees
+
+
+class PatchFitGenerator(ImagePuzzleGenerator):
+    family = "patch_fit"
+    env_id = "rlvr/PatchFit-v0"
+    table = DifficultyTable({
+        0.0: {"candidates": 3, "distractors": "other", "patch_frac": 0.30, "gap_frac": 0.0, "detail": 1.0, "picture_px": 320},
+        0.25: {"candidates": 4, "distractors": "same", "patch_frac": 0.28, "gap_frac": 0.05, "detail": 0.9, "picture_px": 320},
+        0.5: {"candidates": 5, "distractors": "same", "patch_frac": 0.25, "gap_frac": 0.1, "detail": 0.8, "picture_px": 320},
+        0.75: {"candidates": 6, "distractors": "near", "patch_frac": 0.22, "gap_frac": 0.15, "detail": 0.7, "picture_px": 320},
+        1.0: {"candidates": 8, "distractors": "near", "patch_frac": 0.2, "gap_frac": 0.25, "detail": 0.55, "picture_px": 320},
+    })
+
+    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        k = check_int("candidates", params["candidates"], 2, 12)
+        patch_frac = check_float("patch_frac", params["patch_frac"], 0.08, 0.45)
+        detail = check_float("detail", params["detail"], 0.2, 1.0)
+        side = check_int("picture_px", params["picture_px"], 128, 640)
+        gap_frac = check_float("gap_frac", params["gap_frac"], 0.0, 0.5)
+        kind = params["distractors"]
+        if kind not in DISTRACTOR_KINDS:
+            raise ValueError(f"distractors must be one of {', '.join(DISTRACTOR_KINDS)}, got {kind!r}")
+        patch_px = max(8, int(round(side * patch_frac)))
+        gap = int(round(patch_px * gap_frac))
+        margin = HOLE_MARGIN + gap
+        picture, described = self.draw_picture(nprng, side, side, detail, patch_px)
+        pixels = np.asarray(picture)
+
+        # the hole: the most structured of a few random places
+        places = [(int(nprng.integers(margin, side - patch_px - margin + 1)), int(nprng.integers(margin, side - patch_px - margin + 1))) for _ in range(HOLE_TRIES)]
+        hx, hy = max(places, key=lambda xy: float(luminance(pixels[xy[1]:xy[1] + patch_px, xy[0]:xy[0] + patch_px].astype(np.float32)).std()))
+        truth = pixels[hy:hy + patch_px, hx:hx + patch_px].copy()
+
+        candidates, kinds = [truth], ["true"]
+
+        def admit(patch: np.ndarray, label: str) -> bool:
+            if mean_abs_difference(patch, truth) < DISTINCT_MAD:
+                return False
+            if any(mean_abs_difference(patch, other) < DISTINCT_MAD / 2 for other in candidates[1:]):
+                return False
+            candidates.append(patch)
+            kinds.append(label)
+            return True
+
+        if kind == "near":
+            for transform in [("mirror", "flip", "turn")[int(i)] for i in nprng.permutation(3)]:
+                if admit(_transformed_true(truth, transform), transform):
+                    break
+        other_pixels = None
+        for _ in range(DISTRACTOR_TRIES):
+            if len(candidates) == k:
+                break
+            if kind == "other":
+                if other_pixels is None:
+                    other_picture, _ = self.other_picture(nprng, side, side, detail, patch_px, described)
+                    other_pixels = np.asarray(other_picture)
+                x, y = (int(v) for v in nprng.integers(0, side - patch_px + 1, size=2))
+                admit(other_pixels[y:y + patch_px, x:x + patch_px].copy(), "other")
+            elif kind == "same":
+                x, y = (int(v) for v in nprng.integers(0, side - patch_px + 1, size=2))
+                if abs(x - hx) >= patch_px or abs(y - hy) >= patch_px:
+                    admit(pixels[y:y + patch_px, x:x + patch_px].copy(), "same")
+            else:
+                shift = nprng.uniform(0.25, 0.6) * patch_px
+                angle = nprng.uniform(0, 2 * np.pi)
+                x = int(round(hx + shift * np.cos(angle)))
+                y = int(round(hy + shift * np.sin(angle)))
+                if 0 <= x <= side - patch_px and 0 <= y <= side - patch_px:
+                    admit(pixels[y:y + patch_px, x:x + patch_px].copy(), "near")
+        for attempt in range(DISTRACTOR_TRIES):  # a picture too plain for the asked kind: any patch of it or of others
+            if len(candidates) == k:
+                break
+            x, y = (int(v) for v in nprng.integers(0, side - patch_px + 1, size=2))
+            if attempt % 2 == 0:
+                admit(pixels[y:y + patch_px, x:x + patch_px].copy(), "same")
+            else:
+                other = np.asarray(self.other_picture(nprng, side, side, 1.0, patch_px, described)[0])
+                admit(other[y:y + patch_px, x:x + patch_px].copy(), "other")
+        if len(candidates) < k:
+            raise ValueError(f"could not find {k - 1} distinct distractors: the pictures are too plain")
+
+        order = [int(i) for i in nprng.permutation(k)]
+        shown = [candidates[i] for i in order]
+        shown_kinds = [kinds[i] for i in order]
+        choice = LABELS[order.index(0)]
+        labels = LABELS[:k]
+
+        holed = picture.copy()
+        draw = ImageDraw.Draw(holed)
+        draw.rectangle((hx - gap, hy - gap, hx + patch_px + gap - 1, hy + patch_px + gap - 1), fill=HOLE_FILL, outline=HOLE_OUTLINE, width=2)
+        if gap >= 3:  # where the patch sat, inside the grey band
+            draw.rectangle((hx, hy, hx + patch_px - 1, hy + patch_px - 1), outline=PATCH_OUTLINE, width=1)
+        sheet, candidate_boxes = tile_pieces([Image.fromarray(c) for c in shown], min(k, 4), list(labels))
+        width = max(side + 2 * SHEET_GAP, sheet.width)
+        composite = Image.new("RGB", (width, side + 2 * SHEET_GAP + sheet.height), sheet.getpixel((0, 0)))
+        px = (width - side) // 2
+        composite.paste(holed, (px, SHEET_GAP))
+        sx, sy = (width - sheet.width) // 2, side + 2 * SHEET_GAP
+        composite.paste(sheet, (sx, sy))
+        candidate_boxes = [[b[0] + sx, b[1] + sy, b[2] + sx, b[3] + sy] for b in candidate_boxes]
+        return {
+            "prompt": self.describe(k, labels, side, patch_px, gap, hx, hy),
+            "answer": {"choice": choice, "labels": labels, "accepted": [choice]},
+            "images": [composite],
+            "meta": {
+                "picture": described,
+                "hole_box": [px + hx - gap, SHEET_GAP + hy - gap, px + hx + patch_px + gap, SHEET_GAP + hy + patch_px + gap],
+                "patch_box": [px + hx, SHEET_GAP + hy, px + hx + patch_px, SHEET_GAP + hy + patch_px],
+                "candidate_boxes": candidate_boxes,
+                "distractor_kinds": shown_kinds,
+            },
+        }
+
+    def describe(self, k: int, labels: str, side: int, patch_px: int, gap: int, hx: int, hy: int) -> str:
+        if gap:
+            hole = (f"The patch, {patch_px}×{patch_px} pixels, sat in the middle of the grey square, which is {gap} pixels wider on every side "
+                    f"(that grey band belongs to no candidate); the patch's top-left corner was {hx} pixels from the left and {hy} from the top "
+                    f"of the {side}×{side} picture.\n")
+        else:
+            hole = (f"The hole is {patch_px}×{patch_px} pixels; its top-left corner is {hx} pixels from the left and {hy} from the top "
+                    f"of the {side}×{side} picture.\n")
+        return (
+            "PatchFit puzzle. A square patch was cut out of the picture at the top of the image: the hole is the grey square "
+            "with a red outline.\n" + hole +
+            f"Below the picture are {k} candidate patches at the same scale as the hole, each under a white label with its letter "
+            f"({labels[0]} to {labels[-1]}). Exactly one of them is the piece that was cut out; it fits the hole as shown, "
+            "without turning or mirroring it.\n"
+            f"Which candidate fills the hole? Answer with its capital letter alone inside <answer>…</answer>, "
+            f"for example <answer>{labels[1]}</answer> if it were {labels[1]}."
+        )
+
+    def solve(self, task: Task) -> str:
+        return f"<answer>{task.answer['choice']}</answer>"
+
+    def wrong_response(self, task: Task) -> str:
+        """The first label that is not accepted."""
+        return "<answer>" + next(c for c in task.answer["labels"] if c not in task.answer["accepted"]) + "</answer>"

@@ -1,0 +1,196 @@
+"""Rotation: a picture, or each piece of it, was turned; say how far to turn it back upright.
+
+Task        A square picture (``rlvr.generators.images``: a procedural scene by default, whose sky
+            is always at the top; with ``image_source="photos"`` only photographs with a clear
+            "up" are used) is shown turned. Three forms, chosen by the parameters:
+            whole picture, right angles (rows = cols = 1, ``angles="right"``): the picture turned
+                counter-clockwise by 90, 180 or 270 degrees (never 0); ``task.images[0]`` is it.
+            pieces, right angles (rows·cols ≥ 2): the picture cut into rows×cols square pieces,
+                each turned in place by 0, 90, 180 or 270 degrees (at least one turned);
+                ``task.images[0]`` shows every piece in its true place on a grey sheet, under a
+                white band with its number 1…n in reading order.
+            whole picture, free angle (``angles="free"``, rows = cols = 1): the picture cut to
+                its inscribed disc (so the frame gives nothing away) and turned by a whole
+                number of degrees more than ``tolerance`` away from 0; ``task.images[0]`` is the
+                disc on the grey sheet.
+Answer      ``<answer>…</answer>`` holding, for each piece in number order (one number for a
+            whole picture), the degrees it must be turned **clockwise** to stand upright again:
+            0, 90, 180 or 270 for right angles; for a free angle a number in [0, 360) (whole or
+            decimal, e.g. ``137`` or ``137.5``), right when within ``tolerance`` degrees of the
+            truth (around the circle: 359 is 1 away from 0). Numbers are separated by spaces,
+            commas or line breaks; each may carry a ``°`` sign.
+            ``task.answer`` = {"angles": "right" | "free", "rows", "cols", "tolerance",
+            "rotations": [true clockwise degrees per piece], "accepted": [[every clockwise turn
+            that restores it] per piece]}. ``accepted`` holds more than the truth only when the
+            piece looks the same turned (mean absolute difference ≤ 2 of 255).
+            ``task.meta`` = {"picture", "piece_boxes" (pieces' boxes [left, top, right, bottom)
+            in images[0]), "disc" ([centre x, centre y, radius] for a free angle)}.
+Verifier    rlvr.verifiers.rotation.RotationVerifier(scoring="exact" | "fraction"): exact (default)
+            1 when every piece is right; fraction = share of pieces right. Malformed answers
+            (wrong count, not a number, not a right angle where one is asked, ≥ 360) score 0.
+Solver      ``solve(task)`` writes ``task.answer["rotations"]`` out. The honest pixel solver
+            (``rlvr.generators.pixel_solver.solve_rotation``) uses only the image: brightness
+            "up" cues for whole pictures, edge compatibility between neighbouring pieces.
+
+Difficulty  d      form                 pieces  tolerance  picture px  detail
+            0.0    whole, right angles  1×1     —          320         0.8
+            0.25   pieces, right angles 2×2     —          320         0.8
+            0.5    pieces, right angles 3×3     —          330         0.6
+            0.75   whole, free angle    1×1     ±15°       320         0.7
+            1.0    whole, free angle    1×1     ±6°        320         0.5
+            Parameters: ``rows``, ``cols`` (1–8), ``angles`` ("right" or "free"; free only for a
+            whole picture), ``tolerance`` (1–45 degrees, free angles only), ``picture_px``
+            (96–640, the picture's longer side), ``detail`` (0.2–1). ``angles`` takes the value
+            of the anchor at or below d; the numbers interpolate. Explicit parameters win.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from rlvr.core import DifficultyTable, Task
+from rlvr.generators.images import (
+    RIGHT_ANGLES,
+    SHEET_COLOUR,
+    ImagePuzzleGenerator,
+    check_float,
+    check_int,
+    cut_grid,
+    lookalikes,
+    tile_pieces,
+    turn_ccw,
+)
+
+MAX_SIDE = 8
+DISC_MARGIN = 8
+
+
+def circular_distance(a: float, b: float) -> float:
+    """Degrees between two angles around the circle (0–180)."""
+    gap = abs(float(a) - float(b)) % 360.0
+    return min(gap, 360.0 - gap)
+
+
+def disc_view(picture: Image.Image, degrees: float) -> tuple[Image.Image, list[float]]:
+    """The picture's inscribed disc turned counter-clockwise by ``degrees`` (bicubic), on the grey
+    sheet with a margin; and the disc as [centre x, centre y, radius] in the returned image."""
+    side = picture.width
+    turned = picture.rotate(degrees, resample=Image.Resampling.BICUBIC, fillcolor=SHEET_COLOUR)
+    mask = Image.new("L", (side, side), 0)
+    ImageDraw.Draw(mask).ellipse((0, 0, side - 1, side - 1), fill=255)
+    sheet = Image.new("RGB", (side + 2 * DISC_MARGIN, side + 2 * DISC_MARGIN), SHEET_COLOUR)
+    sheet.paste(turned, (DISC_MARGIN, DISC_MARGIN), mask)
+    return sheet, [DISC_MARGIN + side / 2, DISC_MARGIN + side / 2, side / 2]
+
+
+class RotationGenerator(ImagePuzzleGenerator):
+    family = "rotation"
+    env_id = "rlvr/Rotation-v0"
+    table = DifficultyTable({
+        0.0: {"rows": 1, "cols": 1, "angles": "right", "tolerance": 20, "picture_px": 320, "detail": 0.8},
+        0.25: {"rows": 2, "cols": 2, "angles": "right", "tolerance": 20, "picture_px": 320, "detail": 0.8},
+        0.5: {"rows": 3, "cols": 3, "angles": "right", "tolerance": 20, "picture_px": 330, "detail": 0.6},
+        0.75: {"rows": 1, "cols": 1, "angles": "free", "tolerance": 15, "picture_px": 320, "detail": 0.7},
+        1.0: {"rows": 1, "cols": 1, "angles": "free", "tolerance": 6, "picture_px": 320, "detail": 0.5},
+    })
+
+    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        rows = check_int("rows", params["rows"], 1, MAX_SIDE)
+        cols = check_int("cols", params["cols"], 1, MAX_SIDE)
+        tolerance = check_int("tolerance", params["tolerance"], 1, 45)
+        picture_px = check_int("picture_px", params["picture_px"], 96, 640)
+        detail = check_float("detail", params["detail"], 0.2, 1.0)
+        angles = params["angles"]
+        if angles not in ("right", "free"):
+            raise ValueError(f"angles must be 'right' or 'free', got {angles!r}")
+        if angles == "free" and rows * cols > 1:
+            raise ValueError("free angles are for a whole picture: set rows = cols = 1")
+        piece_px = picture_px // max(rows, cols)
+        picture, described = self.draw_picture(nprng, cols * piece_px, rows * piece_px, detail, piece_px, (rows, cols), upright=True)
+        meta = {"picture": described}
+        n = rows * cols
+
+        if angles == "free":
+            turned_by = int(nprng.integers(tolerance + 1, 360 - tolerance))  # counter-clockwise
+            image, disc = disc_view(picture, turned_by)
+            rotations, accepted = [turned_by], [[turned_by]]
+            meta["disc"] = disc
+            meta["piece_boxes"] = [[DISC_MARGIN, DISC_MARGIN, DISC_MARGIN + picture.width, DISC_MARGIN + picture.height]]
+        else:
+            pieces = cut_grid(picture, rows, cols)
+            symmetric = {}
+            for p, q, k in lookalikes(picture, rows, cols, RIGHT_ANGLES):
+                if p == q:
+                    symmetric.setdefault(p, set()).add(k)
+            for _ in range(64):
+                turned_by = [int(nprng.choice(RIGHT_ANGLES[1:])) if n == 1 else int(nprng.choice(RIGHT_ANGLES)) for _ in range(n)]
+                accepted = [sorted({(t + k) % 360 for k in symmetric.get(p, set()) | {0}}) for p, t in enumerate(turned_by)]
+                if not all(0 in a for a in accepted):
+                    break
+            else:
+                raise ValueError("the picture looks the same every way round: no rotation task can be made from it")
+            rotations = turned_by
+            shown = [turn_ccw(piece, t) for piece, t in zip(pieces, turned_by)]
+            if n == 1:
+                image = shown[0]
+                meta["piece_boxes"] = [[0, 0, image.width, image.height]]
+            else:
+                image, meta["piece_boxes"] = tile_pieces(shown, cols, [str(k) for k in range(1, n + 1)])
+        answer = {"angles": angles, "rows": rows, "cols": cols, "tolerance": tolerance, "rotations": rotations, "accepted": accepted}
+        return {"prompt": self.describe(rows, cols, angles, tolerance, described.get("caption")), "answer": answer, "images": [image], "meta": meta}
+
+    def describe(self, rows: int, cols: int, angles: str, tolerance: int, caption: str | None = None) -> str:
+        text = self.instructions(rows, cols, angles, tolerance)
+        if caption:
+            first, _, rest = text.partition("\n")
+            text = f"{first}\nThe picture is {caption}.\n{rest}"
+        return text
+
+    def instructions(self, rows: int, cols: int, angles: str, tolerance: int) -> str:
+        n = rows * cols
+        if angles == "free":
+            return (
+                "Rotation puzzle. The image shows a picture, cut to a circle, that was turned by some angle.\n"
+                "How many degrees must it be turned clockwise to stand upright again?\n"
+                f"Answer with one number of degrees from 0 up to (not including) 360, whole or decimal, inside <answer>…</answer>; "
+                f"an answer within {tolerance} degrees of the true angle counts as correct. "
+                "For example <answer>0</answer> would say it is already upright (it is not)."
+            )
+        if n == 1:
+            return (
+                "Rotation puzzle. The image shows a picture that was turned by 90, 180 or 270 degrees.\n"
+                "How many degrees must it be turned clockwise to stand upright again?\n"
+                "Answer 90, 180 or 270 inside <answer>…</answer>. For example <answer>0</answer> would say it is already upright (it is not)."
+            )
+        example = " ".join("0" for _ in range(n))
+        return (
+            f"Rotation puzzle. A picture was cut into a grid of {rows}×{cols} square pieces and each piece was turned in place "
+            "by 0, 90, 180 or 270 degrees (at least one was turned). The image shows every piece in its true place, "
+            f"each under a white label with its number (1 to {n}, in reading order: the top row from left to right, then the next row down).\n"
+            "For each piece in number order, give how many degrees (0, 90, 180 or 270) it must be turned clockwise to stand upright "
+            f"again, so that the pieces join up into the picture.\n"
+            f"Answer with exactly {n} numbers separated by spaces inside <answer>…</answer>. "
+            f"For example <answer>{example}</answer> would say no piece was turned (it is not so)."
+        )
+
+    def solve(self, task: Task) -> str:
+        return "<answer>" + " ".join(_format_degrees(d) for d in task.answer["rotations"]) + "</answer>"
+
+    def wrong_response(self, task: Task) -> str:
+        """The true answer with one piece's turn changed to one that does not restore it (a free
+        angle: the opposite direction)."""
+        answer = task.answer
+        rotations = [float(d) for d in answer["rotations"]]
+        if answer["angles"] == "free":
+            rotations[0] = (rotations[0] + 180.0) % 360.0
+        else:
+            piece, wrong = next((p, d) for p, accepted in enumerate(answer["accepted"]) for d in (90, 180, 270, 0) if d not in accepted)
+            rotations[piece] = float(wrong)
+        return "<answer>" + " ".join(_format_degrees(d) for d in rotations) + "</answer>"
+
+
+def _format_degrees(degrees: float) -> str:
+    return str(int(degrees)) if float(degrees).is_integer() else f"{float(degrees):g}"

@@ -1,0 +1,726 @@
+"""SWE: fix the bug a user reported in a Python repository; the repository's tests decide.
+
+Task        A repository with one or more injected bugs and an issue describing the symptom the way
+            a user would: the call, the expected result, what came back (a wrong value or an
+            exception) — never the diff. Sources:
+            * synthetic (default): a generated package (``rlvr.generators.swe_repos``: themed
+              modules of documented functions and a class calling each other across modules,
+              a pytest suite, ``pyproject.toml``) with bugs injected by AST mutation
+              (``rlvr.generators.swe_mutations``: operator and comparison flips, off-by-one
+              constants and slice bounds, swapped arguments, removed branch or statement, wrong
+              default, inverted condition). Validated by construction: expected test values come
+              from running the clean code, and the generator runs the buggy code in-process to
+              keep only bugs that break at least one visible test (FAIL_TO_PASS) while others
+              stay green (PASS_TO_PASS); every bug breaks a test on its own. The generated code
+              cannot loop or recurse, so this is deterministic and needs no sandbox; that pytest
+              in the sandbox sees the same outcomes is a tested invariant. Held-out tests (one
+              more input per tested callable, ``answer["hidden_tests"]``) are added at
+              verification, so special-casing the visible inputs does not pass.
+            * ``repo=PATH``: any local repository with a pytest suite. Its suite runs in the
+              sandbox on the clean tree (``validation_runs`` times; tests that do not pass every
+              time are dropped as flaky), then on mutants of its non-test source until a mutant
+              breaks some tests and leaves others green, identically on ``validation_runs`` runs.
+              The issue shows the failing assertion; the prompt shows the files holding the bugs.
+            * ``dataset=FILE.jsonl``: SWE-bench-format instances (``instance_id, repo, base_commit,
+              patch, test_patch, FAIL_TO_PASS, PASS_TO_PASS, problem_statement``); seed i serves row
+              i mod rows. ``repos_dir=`` holds checkouts named ``<owner>__<name>`` (then the
+              prompt shows the files the gold patch edits, read at ``base_commit``).
+              ``write_swebench_fixture`` turns synthetic tasks into such a file plus checkouts.
+Answer      A unified diff in a ```diff block (or <answer>…</answer>), see ``rlvr.verifiers.swe``.
+            ``task.answer``: source, package, files (path → text, the bug-injected repository),
+            hidden_tests, fix_patch (the reference diff), fail_to_pass, pass_to_pass (pytest node
+            ids), protected (test and config paths), pythonpath, bugs (path, function, line,
+            operator, description), timeout_s; SWE-bench rows carry their own fields instead of
+            files. ``meta`` records the theme, counts, lines of code and the call depth.
+Verifier    ``rlvr.verifiers.swe.SWEVerifier``.
+Solver      The reference fix (the inverse of the injected mutations; SWE-bench: the gold patch).
+            ``wrong_response``: with several bugs, the fix of all but the last; with one, an edit of
+            the buggy file that leaves the bug in place.
+
+Difficulty  d     modules  functions  bugs  call_depth  failing test in issue  tests    lines
+            0.0   2        5 (3–6)    1     0           shown                  6        18–42
+            0.5   4        12 (8–12)  1     1           shown                  12–18    41–95
+            0.75  5        18 (16–24) 2     2           hidden                 18–24    90–156
+            1.0   7        24 (23–33) 2     3           hidden                 24–30    126–192
+            modules: package modules (plus ``__init__``); functions: the planned number (in
+            brackets the range a project gets: the call graph reuses or adds a function where a
+            signature needs it; a class counts as one); bugs: injected at once, each in its own
+            function and each failing a visible test on its own; call_depth: calls between the
+            function a failing test calls and the buggy function (every path has this length);
+            failing test in issue: the issue names the failing test and its assertion, or only
+            describes the symptom; tests: visible tests (3 per top-level function or method; one
+            held-out test more each); lines: non-blank package lines. Ranges measured over 150
+            seeds per level. The synthetic source's only parameters are these; ``repo=`` uses
+            ``bugs`` and ``show_failing_test``; SWE-bench rows use none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+
+from rlvr.core import DifficultyTable, Task, TaskGenerator, canonical_difficulty, env_slug, make_task_id, overrides_digest
+from rlvr.generators.swe_mutations import Mutation, apply_mutations, mutation_sites
+from rlvr.generators.swe_repos import (
+    Project, ProjectRunner, TestCase, count_code_lines, plan_project, render_project, render_test_files, write_tests,
+)
+from rlvr.verifiers.swe import (
+    TestReport, check_relative_path, is_protected_path, is_test_path, make_unified_diff, parse_id_list, run_pytest_in_sandbox,
+)
+
+ANSWER_FORMAT = (
+    "Reply with your fix as a unified diff against the repository root, in the format of `git diff` "
+    "(`--- a/path`, `+++ b/path`, `@@` hunks with a few unchanged context lines), inside one ```diff fenced block "
+    "(or inside <answer>…</answer>). Only the last diff counts. Change only the package source: edits to tests or "
+    "configuration files are rejected."
+)
+CASES_PER_CALLABLE = 3
+HIDDEN_PER_CALLABLE = 1
+SYNTHETIC_TIMEOUT_S = 20.0
+MAX_PLAN_ATTEMPTS = 40
+
+
+def fence_diff(diff: str) -> str:
+    return f"```diff\n{diff.rstrip()}\n```\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic tasks
+# --------------------------------------------------------------------------------------------
+
+
+def _run_tests(package: str, files: dict[str, str], tests: list[TestCase]) -> set[str]:
+    """Node ids of ``tests`` that fail on ``files`` (in-process; generated code only)."""
+    runner = ProjectRunner(package, files)
+    return {t.node_id for t in tests if not runner.outcome(t)}
+
+
+def inject_bugs(rng: random.Random, project: Project, bugs: int, bug_level: int) -> tuple[list[Mutation], dict[str, set[str]]] | None:
+    """Pick ``bugs`` mutations in distinct functions of ``bug_level``, each failing ≥1 visible test
+    alone and leaving ≥1 test green; None if the project has no such set."""
+    visible, everything = project.tests, project.tests + project.hidden_tests
+    candidates = [s for s in project.functions if s.level == bug_level]
+    rng.shuffle(candidates)
+    sites_by_module: dict[str, list[Mutation]] = {}
+    chosen: list[Mutation] = []
+    breaks: dict[str, set[str]] = {}
+    for spec in candidates:
+        if len(chosen) == bugs:
+            break
+        path = project.module_path(spec.module)
+        if path not in sites_by_module:
+            sites_by_module[path] = mutation_sites(project.files[path], path)
+        names = set(spec.callable_names)
+        sites = [m for m in sites_by_module[path] if m.function in names]
+        by_operator: dict[str, list[Mutation]] = {}
+        for site in sites:
+            by_operator.setdefault(site.operator, []).append(site)
+        operators = sorted(by_operator)
+        rng.shuffle(operators)
+        found = None
+        for operator in operators:
+            options = by_operator[operator][:]
+            rng.shuffle(options)
+            for mutation in options[:4]:
+                mutated = dict(project.files)
+                mutated[path] = mutation.apply(project.files[path])
+                failing = _run_tests(project.package, mutated, everything)
+                visible_failing = {t.node_id for t in visible} & failing
+                if visible_failing and len(failing) < len(everything):
+                    found = mutation
+                    breaks[_bug_key(mutation)] = failing
+                    break
+            if found:
+                break
+        if found:
+            chosen.append(found)
+    if len(chosen) < bugs:
+        return None
+    return chosen, breaks
+
+
+def _bug_key(mutation: Mutation) -> str:
+    return f"{mutation.path}:{mutation.start}:{mutation.replacement}"
+
+
+def apply_bug_set(files: dict[str, str], mutations: list[Mutation]) -> dict[str, str]:
+    result = dict(files)
+    for path in dict.fromkeys(m.path for m in mutations):
+        result[path] = apply_mutations(files[path], [m for m in mutations if m.path == path])
+    return result
+
+
+def bug_records(files: dict[str, str], mutations: list[Mutation]) -> list[dict]:
+    return [{"path": m.path, "function": m.function, "line": m.line, "buggy_line": line, "operator": m.operator,
+             "description": m.description} for m, line in zip(mutations, buggy_lines(files, mutations))]
+
+
+def _symptom(runner: ProjectRunner, test: TestCase, package: str) -> tuple[str, str]:
+    kind, value = runner.evaluate(test.call, test.module, test.imported)
+    got = f"returns `{value}`" if kind == "value" else f"raises `{value}`"
+    return f"{package}.{test.module}", got
+
+
+ISSUE_TITLES = (
+    "`{name}` gives a wrong result", "Wrong result from `{name}`", "`{name}` misbehaves on some inputs",
+    "Unexpected output from `{name}`", "Bug in `{name}`",
+)
+ISSUE_OPENINGS = (
+    "I ran into a problem with `{qualified}`.", "`{qualified}` does not do what its docstring says.",
+    "After upgrading, `{qualified}` started giving me wrong answers.", "Something is off in `{qualified}`.",
+)
+
+
+def synthetic_issue(rng: random.Random, project: Project, buggy: dict[str, str], bug_tests: list[TestCase],
+                    show_failing_test: bool) -> str:
+    """The issue text: for each bug one reproducing call with expected and actual behaviour."""
+    runner = ProjectRunner(project.package, buggy)
+    first = bug_tests[0]
+    lines = [f"Title: {rng.choice(ISSUE_TITLES).format(name=first.imported)}", ""]
+    if len(bug_tests) > 1:
+        lines += [f"I found {len(bug_tests)} problems in `{project.package}`:", ""]
+    for number, test in enumerate(bug_tests, 1):
+        module, got = _symptom(runner, test, project.package)
+        prefix = f"{number}. " if len(bug_tests) > 1 else ""
+        lines.append(prefix + rng.choice(ISSUE_OPENINGS).format(qualified=f"{module}.{test.imported}"))
+        lines += ["", "```python", f">>> from {module} import {test.imported}", f">>> {test.call}", "```", "",
+                  f"It {got}, but I expected `{test.expected}`."]
+        if show_failing_test:
+            lines += ["", f"The test `{test.node_id}` fails:", "", "```python", f"assert {test.call} == {test.expected}", "```"]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_files_block(files: dict[str, str], paths: list[str]) -> str:
+    blocks = []
+    for path in paths:
+        language = "python" if path.endswith(".py") else ("toml" if path.endswith(".toml") else "")
+        blocks.append(f"### {path}\n```{language}\n{files[path].rstrip()}\n```")
+    return "\n\n".join(blocks)
+
+
+def patch_prompt(repo_name: str, issue: str, files: dict[str, str], shown: list[str], listing: list[str]) -> str:
+    return (
+        f"You are fixing a bug in the Python repository `{repo_name}`. A user filed this issue:\n\n"
+        f"<issue>\n{issue.rstrip()}\n</issue>\n\n"
+        f"Repository layout:\n" + "\n".join(f"  {p}" for p in listing) + "\n\n"
+        f"Source files:\n\n{render_files_block(files, shown)}\n\n"
+        "Fix the package source so that the issue is resolved and the whole test suite passes.\n"
+        f"{ANSWER_FORMAT}"
+    )
+
+
+def build_synthetic(rng: random.Random, params: dict) -> dict:
+    call_depth = int(params["call_depth"])
+    top = max(1, call_depth)
+    bug_level = top - call_depth
+    for _ in range(MAX_PLAN_ATTEMPTS):
+        project = plan_project(rng, int(params["modules"]), int(params["functions"]), call_depth)
+        render_project(rng, project)
+        write_tests(rng, project, CASES_PER_CALLABLE, HIDDEN_PER_CALLABLE)
+        picked = inject_bugs(rng, project, int(params["bugs"]), bug_level)
+        if picked is None:
+            continue
+        mutations, breaks = picked
+        everything = project.tests + project.hidden_tests
+        buggy = apply_bug_set(project.files, mutations)
+        failing = _run_tests(project.package, buggy, everything)
+        if not failing or len(failing) == len(everything):
+            continue
+        visible_ids = {t.node_id for t in project.tests}
+        bug_tests = []
+        for mutation in mutations:
+            options = [t for t in project.tests if t.node_id in breaks[_bug_key(mutation)] & failing]
+            if not options:
+                break
+            bug_tests.append(rng.choice(options))
+        if len(bug_tests) < len(mutations) or not (failing & visible_ids):
+            continue
+        return _synthetic_task(rng, project, mutations, buggy, failing, bug_tests, params)
+    raise RuntimeError("could not synthesise a validated bug (this is a generator defect)")
+
+
+def _synthetic_task(rng, project: Project, mutations, buggy, failing, bug_tests, params) -> dict:
+    everything = project.tests + project.hidden_tests
+    package = project.package
+    issue = synthetic_issue(rng, project, buggy, bug_tests, bool(params["show_failing_test"]))
+    source_paths = sorted(p for p in buggy if p.startswith(package + "/"))
+    listing = sorted(buggy)
+    shown = source_paths + ["pyproject.toml"]
+    hidden = render_test_files(package, project.hidden_tests)
+    answer = {
+        "source": "synthetic",
+        "package": package,
+        "files": buggy,
+        "hidden_tests": hidden,
+        "fix_patch": make_unified_diff({p: buggy[p] for p in source_paths}, {p: project.files[p] for p in source_paths}),
+        "fail_to_pass": sorted(t.node_id for t in everything if t.node_id in failing),
+        "pass_to_pass": sorted(t.node_id for t in everything if t.node_id not in failing),
+        "protected": sorted(p for p in list(buggy) + list(hidden) if is_protected_path(p)),
+        "pythonpath": ["."],
+        "bugs": bug_records(project.files, mutations),
+        "timeout_s": SYNTHETIC_TIMEOUT_S,
+    }
+    meta = {
+        "source": "synthetic",
+        "theme": project.theme.title,
+        "modules": len(project.modules),
+        "functions": len(project.functions),
+        "lines_of_code": count_code_lines(buggy, package),
+        "tests": len(project.tests),
+        "hidden_tests": len(project.hidden_tests),
+        "call_depth": int(params["call_depth"]),
+        "operators": [m.operator for m in mutations],
+        "issue": issue,
+    }
+    return {"prompt": patch_prompt(package, issue, buggy, shown, listing), "answer": answer, "meta": meta}
+
+
+# --------------------------------------------------------------------------------------------
+# Local repositories (repo=PATH)
+# --------------------------------------------------------------------------------------------
+
+SKIP_DIRS = frozenset({".git", "__pycache__", ".tox", ".nox", ".venv", "venv", "build", "dist", ".eggs", ".mypy_cache",
+                       ".pytest_cache", "node_modules", "docs", "doc"})
+MAX_REPO_FILE_BYTES = 1 << 20
+MAX_REPO_BYTES = 8 << 20
+
+
+def load_repo_files(root: Path) -> dict[str, str]:
+    """The text files of a repository: ``git ls-files`` when it is a git checkout, else a walk
+    (caches, builds, docs and virtual environments skipped). Symlinks and binaries are left out."""
+    names: list[str] = []
+    if (root / ".git").exists():
+        listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True, timeout=60)
+        if listed.returncode == 0:
+            names = [n for n in listed.stdout.decode("utf-8", errors="replace").split("\0") if n]
+    if not names:
+        for directory, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+            for name in sorted(filenames):
+                names.append(os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/"))
+    files: dict[str, str] = {}
+    total = 0
+    for name in sorted(names):
+        full = root / name
+        if check_relative_path(name) or full.is_symlink() or not full.is_file() or full.stat().st_size > MAX_REPO_FILE_BYTES:
+            continue
+        if any(part in SKIP_DIRS for part in PurePosixPath(name).parts[:-1]) or name.endswith((".pyc", ".pyo", ".so")):
+            continue
+        try:
+            text = full.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        total += len(text)
+        if total > MAX_REPO_BYTES:
+            raise ValueError(f"repository {root} has more than {MAX_REPO_BYTES >> 20} MiB of text files")
+        files[name] = text
+    return files
+
+
+def detect_pythonpath(files: dict[str, str]) -> list[str]:
+    """Import roots: ``src`` for src layouts, and the repository root."""
+    return ["src", "."] if any(p.startswith("src/") and p.endswith("__init__.py") for p in files) else ["."]
+
+
+class RepoSource:
+    """Bug synthesis from a local repository; every test run is a sandbox run."""
+
+    def __init__(self, path: str | Path, validation_runs: int = 2, wall_s: float = 120.0):
+        self.root = Path(path).resolve()
+        if not self.root.is_dir():
+            raise ValueError(f"repo={path!r} is not a directory")
+        self.name = self.root.name
+        self.files = load_repo_files(self.root)
+        self.pythonpath = detect_pythonpath(self.files)
+        self.validation_runs = max(1, int(validation_runs))
+        self.wall_s = wall_s
+        self._sandbox = None
+        self._baseline: list[str] | None = None
+
+    def sandbox(self):
+        if self._sandbox is None:
+            from rlvr.verifiers.sandbox import Sandbox
+
+            self._sandbox = Sandbox("auto")
+        return self._sandbox
+
+    def run_suite(self, files: dict[str, str], node_ids: list[str]) -> TestReport:
+        workspace = Path(tempfile.mkdtemp(prefix="rlvr-swe-repo-"))
+        try:
+            for path, text in files.items():
+                target = workspace / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            return run_pytest_in_sandbox(self.sandbox(), workspace, node_ids, paths=tuple(self.pythonpath), wall_s=self.wall_s)
+        finally:
+            shutil.rmtree(workspace, ignore_errors=True)
+
+    def baseline(self) -> list[str]:
+        """Tests that pass on the clean repository in every validation run (flaky ones dropped)."""
+        if self._baseline is None:
+            stable: set[str] | None = None
+            for _ in range(self.validation_runs):
+                report = self.run_suite(self.files, [])
+                if not report.ok:
+                    raise RuntimeError(f"the test suite of {self.root} did not run: {report.problem}\n{report.output[-2000:]}")
+                passing = {n for n in report.results if report.outcome(n) == "passed"}
+                stable = passing if stable is None else stable & passing
+            if not stable:
+                raise RuntimeError(f"no test of {self.root} passes on the clean repository")
+            self._baseline = sorted(stable)
+        return self._baseline
+
+    def source_paths(self) -> list[str]:
+        return [p for p in sorted(self.files) if p.endswith(".py") and not is_protected_path(p) and not is_test_path(p)
+                and PurePosixPath(p).name not in ("setup.py", "__main__.py") and not p.startswith(("examples/", "scripts/", "benchmarks/"))]
+
+    def outcomes(self, files: dict[str, str], node_ids: list[str]) -> tuple[set[str], set[str]] | None:
+        """(failing, unstable) over ``validation_runs`` runs of ``node_ids``; None if a run broke."""
+        results = []
+        for _ in range(self.validation_runs):
+            report = self.run_suite(files, node_ids)
+            if not report.ok:
+                return None
+            results.append({n for n in node_ids if report.outcome(n) != "passed"})
+        failing = set.intersection(*results)
+        unstable = set.union(*results) - failing
+        return failing, unstable
+
+    def build(self, rng: random.Random, params: dict, max_attempts: int = 30) -> dict:
+        baseline = self.baseline()
+        sites = [m for path in self.source_paths() for m in mutation_sites(self.files[path], path)]
+        if not sites:
+            raise RuntimeError(f"no mutation sites in {self.root}")
+        rng.shuffle(sites)
+        chosen: list[Mutation] = []
+        attempts = 0
+        for site in sites:
+            if len(chosen) == int(params["bugs"]) or attempts >= max_attempts:
+                break
+            if any(c.path == site.path and c.function == site.function for c in chosen):
+                continue
+            attempts += 1
+            files = dict(self.files)
+            files[site.path] = site.apply(files[site.path])
+            outcome = self.outcomes(files, baseline)
+            if outcome is None:
+                continue
+            failing, unstable = outcome
+            if failing and len(failing) < len(baseline) - len(unstable):
+                chosen.append(site)
+        if not chosen:
+            raise RuntimeError(f"no mutation of {self.root} broke some tests and kept others green in {attempts} attempts")
+        buggy = apply_bug_set(self.files, chosen)
+        outcome = self.outcomes(buggy, baseline)
+        if outcome is None or not outcome[0]:
+            raise RuntimeError("the combined bugs did not fail a test")
+        failing, unstable = outcome
+        final_report = self.run_suite(buggy, sorted(failing))
+        stable_ids = [n for n in baseline if n not in unstable]
+        f2p = sorted(n for n in stable_ids if n in failing)
+        p2p = sorted(n for n in stable_ids if n not in failing)
+        shown_test = rng.choice(f2p)
+        message = final_report.message(shown_test).strip() or "the test fails"
+        intro = f"Title: test failure in `{self.name}`\n\n"
+        if params["show_failing_test"]:
+            excerpt = "\n".join(message.splitlines()[-25:])
+            issue = intro + f"`{shown_test}` fails with:\n\n```\n{excerpt}\n```\n"
+        else:  # only the error lines, no traceback pointing into the package
+            errors = [line for line in message.splitlines() if line.startswith("E ")] or message.splitlines()[-1:]
+            excerpt = "\n".join(errors[:15])
+            issue = intro + f"Something in the package is broken; a check now fails with:\n\n```\n{excerpt}\n```\n"
+        touched = sorted({m.path for m in chosen})
+        answer = {
+            "source": "repo",
+            "package": self.name,
+            "files": buggy,
+            "hidden_tests": {},
+            "fix_patch": make_unified_diff({p: buggy[p] for p in touched}, {p: self.files[p] for p in touched}),
+            "fail_to_pass": f2p,
+            "pass_to_pass": p2p,
+            "protected": sorted(p for p in buggy if is_protected_path(p)),
+            "pythonpath": self.pythonpath,
+            "bugs": bug_records(self.files, chosen),
+            "timeout_s": self.wall_s,
+        }
+        meta = {"source": "repo", "repo": str(self.root), "tests": len(baseline), "flaky_dropped": len(unstable),
+                "operators": [m.operator for m in chosen], "issue": issue}
+        listing = [p for p in sorted(buggy)]
+        return {"prompt": patch_prompt(self.name, issue, buggy, touched, listing), "answer": answer, "meta": meta}
+
+
+# --------------------------------------------------------------------------------------------
+# SWE-bench-format instances
+# --------------------------------------------------------------------------------------------
+
+SWEBENCH_FIELDS = ("instance_id", "repo", "base_commit", "patch", "test_patch", "FAIL_TO_PASS", "PASS_TO_PASS", "problem_statement")
+
+
+def load_swebench_rows(path: Path) -> list[dict]:
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            missing = [f for f in SWEBENCH_FIELDS if f not in row]
+            if missing:
+                raise ValueError(f"{path}:{number}: missing fields {missing}")
+            rows.append(row)
+    if not rows:
+        raise ValueError(f"{path} holds no instances")
+    return rows
+
+
+def _files_at(checkout: Path, commit: str, paths: list[str]) -> dict[str, str]:
+    shown = {}
+    for path in paths:
+        result = subprocess.run(["git", "-C", str(checkout), "show", f"{commit}:{path}"], capture_output=True, timeout=60)
+        if result.returncode == 0:
+            shown[path] = result.stdout.decode("utf-8", errors="replace")
+    return shown
+
+
+def swebench_task_parts(row: dict, repos_dir: Path | None) -> dict:
+    from rlvr.verifiers.swe import docker_image_name, parse_patch
+
+    checkout = None
+    if repos_dir is not None:
+        candidate = repos_dir / row["repo"].replace("/", "__")
+        if (candidate / ".git").exists():
+            checkout = candidate
+    edited = [p.old_path or p.new_path for p in parse_patch(row["patch"])]
+    shown = _files_at(checkout, row["base_commit"], edited) if checkout else {}
+    issue = row["problem_statement"].rstrip() + "\n"
+    if shown:
+        prompt = patch_prompt(row["repo"], issue, shown, sorted(shown), sorted(shown))
+    else:
+        prompt = (f"You are fixing a bug in the repository `{row['repo']}` at commit {row['base_commit']}. "
+                  f"A user filed this issue:\n\n<issue>\n{issue.rstrip()}\n</issue>\n\n{ANSWER_FORMAT}")
+    answer = {
+        "source": "swebench", "instance_id": row["instance_id"], "repo": row["repo"], "base_commit": row["base_commit"],
+        "fix_patch": row["patch"], "test_patch": row["test_patch"],
+        "fail_to_pass": parse_id_list(row["FAIL_TO_PASS"]), "pass_to_pass": parse_id_list(row["PASS_TO_PASS"]),
+        "checkout": None if checkout is None else str(checkout), "image": row.get("image") or docker_image_name(row["instance_id"]),
+        "pythonpath": ["."], "timeout_s": float(row.get("timeout_s", 600.0)),
+    }
+    return {"prompt": prompt, "answer": answer, "meta": {"source": "swebench", "instance_id": row["instance_id"], "issue": issue}}
+
+
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "rlvr", "GIT_AUTHOR_EMAIL": "rlvr@localhost", "GIT_COMMITTER_NAME": "rlvr",
+                "GIT_COMMITTER_EMAIL": "rlvr@localhost", "GIT_AUTHOR_DATE": "2024-01-01T00:00:00+0000",
+                "GIT_COMMITTER_DATE": "2024-01-01T00:00:00+0000"}
+
+
+def write_swebench_fixture(tasks: list[Task], repos_dir: str | Path, jsonl_path: str | Path | None = None) -> list[dict]:
+    """SWE-bench-format rows made from synthetic tasks: each task becomes a git repository in
+    ``repos_dir/rlvr-synthetic__<package>-<n>`` whose commit (fixed author and dates, so the hash is
+    reproducible) is the buggy tree without the held-out tests; ``test_patch`` adds them, ``patch``
+    is the reference fix. Rows are written to ``jsonl_path`` when given."""
+    repos_dir = Path(repos_dir)
+    rows = []
+    for number, task in enumerate(tasks):
+        answer = task.answer
+        if answer.get("source") != "synthetic":
+            raise ValueError("only synthetic tasks can be exported")
+        repo = f"rlvr-synthetic/{answer['package']}-{number}"
+        checkout = repos_dir / repo.replace("/", "__")
+        if checkout.exists():
+            shutil.rmtree(checkout)
+        checkout.mkdir(parents=True)
+        for path, text in answer["files"].items():
+            (checkout / path).parent.mkdir(parents=True, exist_ok=True)
+            (checkout / path).write_text(text, encoding="utf-8")
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(repos_dir), "GIT_CONFIG_NOSYSTEM": "1",
+               "GIT_CONFIG_GLOBAL": os.devnull, **GIT_IDENTITY}
+        for argv in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"], ["git", "commit", "-q", "--no-verify", "-m", "base"]):
+            subprocess.run(argv, cwd=checkout, env=env, check=True, capture_output=True, timeout=60)
+        base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, env=env, check=True, capture_output=True,
+                              timeout=60).stdout.decode().strip()
+        rows.append({
+            "instance_id": f"{repo.replace('/', '__')}", "repo": repo, "base_commit": base,
+            "patch": answer["fix_patch"], "test_patch": make_unified_diff({}, answer["hidden_tests"]),
+            "FAIL_TO_PASS": json.dumps(answer["fail_to_pass"]), "PASS_TO_PASS": json.dumps(answer["pass_to_pass"]),
+            "problem_statement": task.meta["issue"], "timeout_s": SYNTHETIC_TIMEOUT_S,
+        })
+    if jsonl_path is not None:
+        with open(jsonl_path, "w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, sort_keys=True) + "\n")
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Generator
+# --------------------------------------------------------------------------------------------
+
+
+class SWEGenerator(TaskGenerator):
+    family = "swe"
+    env_id = "rlvr/SWE-v0"
+    table = DifficultyTable({
+        0.0: {"modules": 2, "functions": 5, "bugs": 1, "call_depth": 0, "show_failing_test": True},
+        0.5: {"modules": 4, "functions": 12, "bugs": 1, "call_depth": 1, "show_failing_test": True},
+        0.75: {"modules": 5, "functions": 18, "bugs": 2, "call_depth": 2, "show_failing_test": False},
+        1.0: {"modules": 7, "functions": 24, "bugs": 2, "call_depth": 3, "show_failing_test": False},
+    })
+
+    def __init__(self, repo: str | Path | None = None, dataset: str | Path | None = None,
+                 repos_dir: str | Path | None = None, validation_runs: int = 2):
+        if repo is not None and dataset is not None:
+            raise ValueError("give repo= or dataset=, not both")
+        self.repo = None if repo is None else RepoSource(repo, validation_runs)
+        self.dataset = None if dataset is None else Path(dataset).resolve()
+        self.rows = None if self.dataset is None else load_swebench_rows(self.dataset)
+        self.repos_dir = None if repos_dir is None else Path(repos_dir).resolve()
+
+    def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
+        if self.rows is not None:
+            if overrides:
+                raise ValueError(f"SWE-bench rows take no parameters, got {sorted(overrides)}")
+            index = int(seed) % len(self.rows)
+            parts = swebench_task_parts(self.rows[index], self.repos_dir)
+            parts["prompt"] = self.adapt_prompt(parts)
+            return Task(id=f"{env_slug(self.env_id)}/dataset/{self.dataset.name.split('.')[0]}/{index}", env_id=self.env_id,
+                        family=self.family, prompt=parts["prompt"], answer=parts["answer"],
+                        difficulty=canonical_difficulty(difficulty), seed=int(seed), params={},
+                        meta={**parts["meta"], "dataset": str(self.dataset), "row": index})
+        task = super().generate(seed, difficulty, **overrides)
+        if self.repo is None:
+            return task
+        prefix = f"{env_slug(self.env_id)}/repo-{self.repo.name}"
+        return Task(id=make_task_id(prefix, seed, task.difficulty, overrides), env_id=task.env_id, family=task.family,
+                    prompt=task.prompt, answer=task.answer, difficulty=task.difficulty, seed=task.seed, params=task.params,
+                    meta=task.meta)
+
+    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        parts = self.repo.build(rng, params) if self.repo is not None else build_synthetic(rng, params)
+        parts["prompt"] = self.adapt_prompt(parts)
+        return parts
+
+    def adapt_prompt(self, parts: dict) -> str:
+        """The env's prompt from the task parts (the agent env replaces it)."""
+        return parts["prompt"]
+
+    def solve(self, task: Task) -> str:
+        return "The fix:\n\n" + fence_diff(task.answer["fix_patch"])
+
+    def wrong_response(self, task: Task) -> str:
+        answer = task.answer
+        if answer["source"] == "swebench":
+            return "My fix:\n\n" + fence_diff(reverse_diff(answer["fix_patch"]))
+        bugs = answer["bugs"]
+        if len(bugs) > 1:  # fix every bug but the last
+            partial = partial_fix(answer["fix_patch"], bugs[-1])
+            if partial:
+                return "My fix:\n\n" + fence_diff(partial)
+        files = answer["files"]
+        path, line = bugs[-1]["path"], bugs[-1]["buggy_line"]
+        lines = files[path].splitlines(keepends=True)
+        anchor = lines[min(line, len(lines)) - 1]
+        indent = anchor[: len(anchor) - len(anchor.lstrip())]
+        edited = "".join(lines[: line - 1] + [f"{indent}# checked: this handles the reported case\n"] + lines[line - 1:])
+        return "My fix:\n\n" + fence_diff(make_unified_diff({path: files[path]}, {path: edited}))
+
+
+def partial_fix(fix_patch: str, keep: dict) -> str | None:
+    """The reference fix without the hunks that repair ``keep``; None if that leaves nothing or
+    everything (bugs sharing a hunk)."""
+    from rlvr.verifiers.swe import parse_patch, render_patch
+
+    patches = parse_patch(fix_patch)
+    dropped = 0
+    for patch in patches:
+        if patch.old_path != keep["path"]:
+            continue
+        kept = []
+        for hunk in patch.hunks:
+            old_count = hunk.counts()[0]
+            if hunk.old_start <= keep["buggy_line"] < hunk.old_start + max(old_count, 1):
+                dropped += 1
+            else:
+                kept.append(hunk)
+        patch.hunks = kept
+    remaining = [p for p in patches if p.hunks]
+    if not dropped or not remaining:
+        return None
+    return render_patch(remaining)
+
+
+def buggy_lines(files: dict[str, str], mutations: list[Mutation]) -> list[int]:
+    """Line of each mutation in the bug-injected file (earlier mutations in a file shift it)."""
+    lines = []
+    for mutation in mutations:
+        shift = sum(len(m.replacement) - (m.end - m.start) for m in mutations if m.path == mutation.path and m.start < mutation.start)
+        buggy = apply_mutations(files[mutation.path], [m for m in mutations if m.path == mutation.path])
+        lines.append(buggy[: mutation.start + shift].count("\n") + 1)
+    return lines
+
+
+def reverse_diff(diff: str) -> str:
+    """Swap the sides of a unified diff (a plausible but wrong SWE-bench answer)."""
+    out = []
+    for line in diff.splitlines():
+        if line.startswith("--- "):
+            out.append("+++ " + line[4:])
+        elif line.startswith("+++ "):
+            out.append("--- " + line[4:])
+        elif line.startswith("@@"):
+            parts = line.split(" ")
+            if len(parts) >= 3:
+                parts[1], parts[2] = "-" + parts[2][1:], "+" + parts[1][1:]
+            out.append(" ".join(parts))
+        elif line.startswith("+") :
+            out.append("-" + line[1:])
+        elif line.startswith("-"):
+            out.append("+" + line[1:])
+        else:
+            out.append(line)
+    fixed = []  # put each ---/+++ pair back in order
+    index = 0
+    while index < len(out):
+        if out[index].startswith("+++ ") and index + 1 < len(out) and out[index + 1].startswith("--- "):
+            fixed += [out[index + 1], out[index]]
+            index += 2
+        else:
+            fixed.append(out[index])
+            index += 1
+    return "\n".join(fixed) + "\n"
+
+
+AGENT_TOOLS = """You work in the repository through tools. Each of your turns is exactly one tool call: a JSON object,
+bare, in a ```json block or inside <tool_call>…</tool_call>:
+  {"tool": "bash", "command": "grep -rn 'def ' PACKAGE"}                run a shell command in the repository
+  {"tool": "view", "path": "PACKAGE/api.py", "start": 1, "end": 60}     show a file (or a directory listing)
+  {"tool": "search", "query": "def total", "path": "PACKAGE"}            find a fixed string
+  {"tool": "edit", "path": "PACKAGE/api.py", "old": "text", "new": "replacement"}   replace text that occurs once
+  {"tool": "run_tests", "tests": ["tests/test_api.py::test_name"]}      run pytest (no "tests": the whole suite)
+  {"tool": "submit"}                                                     finish; your changes are graded
+Commands run in a sandbox without network. The hidden grading reruns the test suite plus held-out tests on your
+changes; changing tests or configuration files scores 0."""
+
+
+class SWEAgentGenerator(SWEGenerator):
+    """The same tasks as ``SWEGenerator`` for the tool-using agent env (``rlvr/SWEAgent-v0``):
+    the prompt holds the issue, the repository layout and the tool syntax instead of the files."""
+
+    env_id = "rlvr/SWEAgent-v0"
+
+    def adapt_prompt(self, parts: dict) -> str:
+        answer = parts["answer"]
+        name = answer.get("package") or answer.get("repo", "repository")
+        listing = sorted(answer.get("files", {}))
+        layout = ("Repository layout:\n" + "\n".join(f"  {p}" for p in listing) + "\n\n") if listing else ""
+        return (f"You are fixing a bug in the Python repository `{name}` (your working directory). "
+                f"A user filed this issue:\n\n<issue>\n{parts['meta']['issue'].rstrip()}\n</issue>\n\n{layout}"
+                f"{AGENT_TOOLS.replace('PACKAGE', str(name).split('/')[-1])}\n\n"
+                "Find the bug, fix the package source, check with the tests, then submit.")

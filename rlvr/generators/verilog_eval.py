@@ -1,0 +1,122 @@
+"""VerilogEval: the 156 spec-to-RTL problems of VerilogEval v2, graded by their own testbenches.
+
+Task        A directory in VerilogEval v2 spec-to-rtl layout: for each problem ``ProbNNN_name``
+            the files ``ProbNNN_name_prompt.txt`` (the specification of TopModule),
+            ``ProbNNN_name_ref.sv`` (the reference, module RefModule) and ``ProbNNN_name_test.sv``
+            (the testbench, which prints ``Mismatches: N in M samples``). Default: the copy bundled
+            in ``rlvr/data/verilog_eval`` (NVIDIA VerilogEval, MIT licence, LICENSE alongside);
+            ``dataset=DIR`` serves another directory in the same layout. Problems are served in
+            name order; seed ``i`` gives problem ``i % count``; the difficulty knob changes nothing
+            (it is recorded in the task). Task id ``verilogeval/v0/<problem>`` (with the directory
+            name for a non-bundled dataset).
+Tool errors With each reference renamed TopModule, 153 of the 156 problems pass under Icarus
+            Verilog 11; ``KNOWN_TOOL_ERRORS`` (Prob099_m2014_q6c: its testbench connects ports Y2/Y4
+            that the reference lacks; Prob151_review2015_fsm and Prob156_review2015_fancytimer:
+            "sorry: This cast operation is not yet supported") cannot be elaborated at all, so no
+            answer can pass them here. By default (``include_tool_errors=False``) they are left out
+            of the rotation (153 problems), so every served task can be solved; with
+            ``include_tool_errors=True`` all problems are served and those three always get a
+            Verdict whose reason starts with "tool error" (``details["tool_error"]``), never
+            "wrong". ``problem_task(name)`` builds any problem by name regardless.
+Answer      The problem's prompt text plus ``rlvr.verifiers.verilog.ANSWER_FORMAT``: one fenced block
+            starting with ```verilog. ``task.answer`` = {"kind": "verilog-eval", "problem": name,
+            "ref": reference source, "test": testbench source}: the verifier needs nothing else.
+            ``task.meta`` = {"problem", "index", "dataset" (only for a non-bundled directory)}.
+Verifier    ``rlvr.verifiers.verilog.VerilogVerifier`` runs the problem's testbench, hardened per run
+            (nonce-renamed modules, tasks and instances, guarded inputs, nonce-prefixed report).
+Solver      The reference renamed TopModule. ``wrong_response``: the reference with every output
+            assignment inverted at the port (a TopModule wrapping the renamed reference and driving
+            ~output), which the testbench flags unless an output never leaves X.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rlvr.core import DifficultyTable, Task, TaskGenerator, canonical_difficulty
+from rlvr.verifiers.verilog import ANSWER_FORMAT, module_ports
+
+KNOWN_TOOL_ERRORS = ("Prob099_m2014_q6c", "Prob151_review2015_fsm", "Prob156_review2015_fancytimer")
+PROMPT_SUFFIX = "_prompt.txt"
+
+
+def bundled_dataset() -> Path:
+    return Path(str(resources.files("rlvr") / "data" / "verilog_eval"))
+
+
+def list_problems(directory: Path) -> list[str]:
+    """Problem names that have all three files, in name order."""
+    names = []
+    for prompt in sorted(directory.glob(f"*{PROMPT_SUFFIX}")):
+        name = prompt.name[: -len(PROMPT_SUFFIX)]
+        if (directory / f"{name}_ref.sv").is_file() and (directory / f"{name}_test.sv").is_file():
+            names.append(name)
+    return names
+
+
+class VerilogEvalGenerator(TaskGenerator):
+    family = "verilogeval"
+    env_id = "rlvr/VerilogEval-v0"
+    table = DifficultyTable({0.0: {}, 1.0: {}})
+
+    def __init__(self, dataset: str | Path | None = None, include_tool_errors: bool = False):
+        self.bundled = dataset is None
+        self.directory = bundled_dataset() if dataset is None else Path(dataset).resolve()
+        if not self.directory.is_dir():
+            raise ValueError(f"VerilogEval dataset {self.directory} is not a directory")
+        names = list_problems(self.directory)
+        self.include_tool_errors = bool(include_tool_errors)
+        self.problems = names if include_tool_errors else [n for n in names if n not in KNOWN_TOOL_ERRORS]
+        if not self.problems:
+            raise ValueError(f"no VerilogEval problems (*{PROMPT_SUFFIX} with _ref.sv and _test.sv) in {self.directory}")
+
+    def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
+        if overrides:
+            raise ValueError(f"VerilogEval tasks take no parameters, got {sorted(overrides)}")
+        name = self.problems[int(seed) % len(self.problems)]
+        return self.problem_task(name, seed=int(seed), difficulty=difficulty)
+
+    def problem_task(self, name: str, seed: int = 0, difficulty: float = 0.5) -> Task:
+        """The task of one problem by name (also a known tool-error problem)."""
+        read = lambda suffix: (self.directory / f"{name}{suffix}").read_text(encoding="utf-8")  # noqa: E731
+        spec = read(PROMPT_SUFFIX).strip()
+        prompt = f"{spec}\n\n{ANSWER_FORMAT}"
+        prefix = "verilogeval/v0" if self.bundled else f"verilogeval/v0/{self.directory.name}"
+        meta: dict[str, Any] = {"problem": name, "index": self.problems.index(name) if name in self.problems else None}
+        if not self.bundled:
+            meta["dataset"] = str(self.directory)
+        return Task(
+            id=f"{prefix}/{name}",
+            env_id=self.env_id,
+            family=self.family,
+            prompt=prompt,
+            answer={"kind": "verilog-eval", "problem": name, "ref": read("_ref.sv"), "test": read("_test.sv")},
+            difficulty=canonical_difficulty(difficulty),
+            seed=int(seed),
+            params={},
+            meta=meta,
+        )
+
+    def build(self, rng, nprng, params) -> dict:  # pragma: no cover - generate() is overridden
+        raise NotImplementedError("VerilogEval tasks come from files")
+
+    def solve(self, task: Task) -> str:
+        source = re.sub(r"\bRefModule\b", "TopModule", task.answer["ref"])
+        return f"```verilog\n{source.strip()}\n```\n"
+
+    def wrong_response(self, task: Task) -> str:
+        ref = task.answer["ref"]
+        ports = module_ports(ref, "RefModule")
+        header = re.search(r"\bmodule\s+RefModule\b(.*?\));", ref, re.DOTALL)
+        inner = re.sub(r"\bRefModule\b", "ReferenceCopy", ref)
+        outputs = [name for name, direction in ports.items() if direction == "output"]
+        wires = "\n".join(f"  wire [$bits({name})-1:0] {name}_copy;" for name in outputs)
+        connections = ", ".join(f".{name}({name}_copy)" if name in outputs else f".{name}({name})" for name in ports)
+        assigns = "\n".join(f"  assign {name} = ~{name}_copy;" for name in outputs)
+        header_text = header.group(1) if header else "();"
+        top = f"module TopModule{header_text};\n{wires}\n  ReferenceCopy inner ({connections});\n{assigns}\nendmodule\n"
+        top = re.sub(r"\boutput\s+(reg|logic)\b", "output wire", top)
+        return f"```verilog\n{inner.strip()}\n\n{top}```\n"

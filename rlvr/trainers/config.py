@@ -1,0 +1,225 @@
+"""The trainer's configuration: dataclasses, YAML loading, and the CPU demo's settings.
+
+A YAML file mirrors ``TrainConfig`` field by field; unknown keys are errors. ``envs`` is a list
+of ``{id, weight, difficulty, options, curriculum}`` entries, or a mapping from env id to a
+weight (``{"rlvr/Math-v0": 0.5, "rlvr/Maze-v0": 0.5}``) or to such an entry. ``curriculum``
+and ``task_selection`` are nested mappings. See ``examples/tiny_sums.yaml``.
+
+Model       ``model``: "tiny" (built offline by rlvr.trainers.tiny, ``tiny_size``), a local
+            directory or a hub name (loaded with ``from_pretrained``).
+Batch       ``tasks_per_step`` tasks, ``group_size`` responses each; ``inner_updates`` (μ)
+            passes over the batch, each in ``minibatches`` optimiser steps.
+Objective   ``loss``: grpo | dr_grpo | dapo | gspo | luspo (rlvr.trainers.losses.OBJECTIVES);
+            ``epsilon_low`` / ``epsilon_high`` override the objective's clip range;
+            ``dynamic_sampling`` and ``overlong_penalty`` (None: the objective's default);
+            ``kl_coef`` (k3 to the frozen start), ``entropy_coef``, ``high_entropy_fraction``
+            (top-ρ tokens), ``w_reinforce`` (λ: W-REINFORCE advantages instead of group ones).
+Sampling    ``max_new_tokens`` per model turn; ``temperature`` annealed to ``temperature_end``
+            over ``temperature_anneal_tokens`` positions (None: constant); ``top_p``;
+            ``rollout_backend`` hf | vllm; ``max_turns`` for multi-turn envs.
+Scoring     ``scoring_backend`` process | thread | serial, ``scoring_workers``, ``scoring_grace_s``.
+Running     ``steps``, ``output_dir``, ``save_every``, ``resume`` (continue from the latest
+            checkpoint in ``output_dir``), ``seed``, ``device``, ``torch_threads``,
+            ``warmup_sft_steps`` (SFT on the generators' reference solutions first).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rlvr.trainers.losses import OBJECTIVES
+
+
+@dataclass
+class EnvConfig:
+    id: str
+    weight: float = 1.0
+    difficulty: float = 0.0
+    options: dict = field(default_factory=dict)  # task parameters and env constructor options
+    curriculum: bool | None = None  # None: follow TrainConfig.curriculum.enabled
+
+
+@dataclass
+class CurriculumConfig:
+    enabled: bool = False
+    low: float = 0.3
+    high: float = 0.7
+    step: float = 0.05
+    smoothing: float = 0.5
+    min_difficulty: float = 0.0
+    max_difficulty: float = 1.0
+
+
+@dataclass
+class TaskSelectionConfig:
+    method: str = "uniform"  # uniform | beta
+    pool_size: int = 64
+    min_evidence: int = 8
+    retire_margin: float = 0.05
+
+
+@dataclass
+class TrainConfig:
+    envs: list[EnvConfig] = field(default_factory=list)
+    model: str = "tiny"
+    tiny_size: str = "0.6M"
+    loss: str = "grpo"
+    steps: int = 100
+    tasks_per_step: int = 16
+    group_size: int = 8
+    inner_updates: int = 1
+    minibatches: int = 1
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    epsilon_low: float | None = None
+    epsilon_high: float | None = None
+    kl_coef: float = 0.0
+    track_reference_kl: bool = False
+    entropy_coef: float = 0.0
+    high_entropy_fraction: float | None = None
+    w_reinforce: float | None = None
+    dynamic_sampling: bool | None = None
+    max_refill_rounds: int = 3
+    overlong_penalty: bool | None = None
+    overlong_cache_tokens: int = 4
+    max_new_tokens: int = 16
+    temperature: float = 1.0
+    temperature_end: float | None = None
+    temperature_anneal_tokens: int = 0
+    top_p: float = 1.0
+    rollout_backend: str = "hf"
+    generation_batch_size: int = 256
+    vllm_gpu_memory_utilization: float = 0.3
+    max_turns: int = 1
+    max_context_tokens: int = 2048
+    system_prompt: str | None = None
+    scoring_backend: str = "process"
+    scoring_workers: int = 2
+    scoring_grace_s: float = 2.0
+    curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
+    task_selection: TaskSelectionConfig = field(default_factory=TaskSelectionConfig)
+    warmup_sft_steps: int = 0
+    warmup_sft_batch_size: int = 32
+    warmup_sft_learning_rate: float | None = None
+    warmup_sft_envs: list[EnvConfig] | None = None
+    eval_tasks: int = 0
+    output_dir: str = "runs/rlvr"
+    save_every: int = 50
+    keep_checkpoints: int = 2
+    resume: bool = True
+    seed: int = 0
+    device: str = "auto"
+    dtype: str = "float32"
+    torch_threads: int | None = None
+    progress: bool = True
+    plot: bool = True
+
+    def __post_init__(self):
+        self.envs = parse_envs(self.envs)
+        if self.warmup_sft_envs is not None:
+            self.warmup_sft_envs = parse_envs(self.warmup_sft_envs)
+        if isinstance(self.curriculum, dict):
+            self.curriculum = build(CurriculumConfig, self.curriculum, "curriculum")
+        if isinstance(self.task_selection, dict):
+            self.task_selection = build(TaskSelectionConfig, self.task_selection, "task_selection")
+        self.validate()
+
+    def validate(self) -> None:
+        if not self.envs:
+            raise ValueError("a training config needs at least one env")
+        if self.loss not in OBJECTIVES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(OBJECTIVES)}")
+        if self.group_size < 2:
+            raise ValueError("group_size must be at least 2 (advantages compare responses within a group)")
+        if self.tasks_per_step < 1 or self.steps < 0 or self.inner_updates < 1 or self.minibatches < 1:
+            raise ValueError("tasks_per_step, inner_updates and minibatches must be ≥ 1 and steps ≥ 0")
+        if (self.tasks_per_step * self.group_size) % self.minibatches:
+            raise ValueError("tasks_per_step × group_size must divide evenly into minibatches")
+        if self.rollout_backend not in ("hf", "vllm"):
+            raise ValueError(f"rollout_backend must be hf or vllm, got {self.rollout_backend!r}")
+        if self.task_selection.method not in ("uniform", "beta"):
+            raise ValueError(f"task_selection.method must be uniform or beta, got {self.task_selection.method!r}")
+        if any(env.weight < 0 for env in self.envs) or sum(env.weight for env in self.envs) <= 0:
+            raise ValueError("env weights must be ≥ 0 with a positive sum")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        return build(cls, data, "config")
+
+
+def build(kind: type, data: dict, where: str):
+    """``kind(**data)`` with unknown keys reported by name."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where} must be a mapping, got {type(data).__name__}")
+    known = {f.name for f in dataclasses.fields(kind)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown {where} keys: {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return kind(**data)
+
+
+def parse_envs(envs: Any) -> list[EnvConfig]:
+    """A list of EnvConfig from a list of entries or a mapping id → weight / entry."""
+    if isinstance(envs, dict):
+        envs = [{"id": env_id, **(value if isinstance(value, dict) else {"weight": float(value)})} for env_id, value in envs.items()]
+    parsed = []
+    for entry in envs or []:
+        if isinstance(entry, EnvConfig):
+            parsed.append(entry)
+        elif isinstance(entry, str):
+            parsed.append(EnvConfig(entry))
+        else:
+            parsed.append(build(EnvConfig, entry, "env"))
+    return parsed
+
+
+def load_config(path: str | Path, **overrides: Any) -> TrainConfig:
+    """A TrainConfig from a YAML file; keyword overrides win over the file."""
+    import yaml
+
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig.from_dict(data)
+
+
+def save_config(config: TrainConfig, path: str | Path) -> None:
+    import yaml
+
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(config.to_dict(), handle, sort_keys=False, allow_unicode=True)
+
+
+def demo_config(output_dir: str = "runs/tiny-demo", **overrides: Any) -> TrainConfig:
+    """The CPU demo: a 0.6M-parameter model learns single-digit sums (operands 0–4).
+
+    The same settings as ``examples/tiny_sums.yaml``.
+    """
+    settings: dict[str, Any] = {
+        "envs": [{"id": "tiny/Sums-v0", "weight": 1.0, "difficulty": 0.0}],
+        "model": "tiny",
+        "tiny_size": "0.6M",
+        "loss": "grpo",
+        "steps": 60,
+        "tasks_per_step": 16,
+        "group_size": 8,
+        "learning_rate": 2e-3,
+        "max_new_tokens": 6,
+        "warmup_sft_steps": 20,
+        "warmup_sft_envs": [{"id": "tiny/Copy-v0"}],
+        "track_reference_kl": True,
+        "eval_tasks": 100,
+        "output_dir": output_dir,
+        "save_every": 20,
+        "scoring_workers": 2,
+        "seed": 0,
+    }
+    settings.update(overrides)
+    return TrainConfig.from_dict(settings)

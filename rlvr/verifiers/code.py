@@ -1,0 +1,822 @@
+"""Code verifier: run the response's Python program on the task's hidden tests, in the sandbox.
+
+Task        ``rlvr.generators.code``: ``task.answer`` holds the style ("function" | "stdio" |
+            "assert"), the entry point, the tests (function: argument and expected-value
+            reprs; stdio: input and expected output text), the trusted ``check_code`` and
+            ``setup_code`` (assert style), ``float_tolerance`` and ``time_limit_s``.
+Extraction  The last fenced block tagged ``python``/``py``/``python3`` or untagged, outside
+            ``<think>``; without one, the ``<answer>`` block.  Nothing → format error, reward
+            0; more than 100 kB of code → reward 0.
+Isolation   Everything the response wrote runs in ``rlvr.verifiers.sandbox`` sessions (bwrap:
+            no network, read-only system, private work dir, own uid, rlimits, seccomp) driven
+            by ``rlvr.verifiers.code_harness``.  Pass or fail is decided here, in the host
+            process: expected values never enter a process that runs candidate code, and the
+            host never takes the candidate's word for anything but its own outputs.
+            Constructing the verifier raises ``SandboxUnavailable`` (with what to install)
+            when no session-capable sandbox works; ``allow_unsafe_unsandboxed=True`` runs
+            without isolation instead (trusted code only).
+Styles      function  One sandboxed server process loads the code once (after the task's
+                      setup code, e.g. a typing/collections prelude) and is sent one call per
+                      test; the host times each call and kills the sandbox when one overruns
+                      the per-test limit.  Results come back through the value codec of
+                      ``code_harness`` (exact built-in types only; an object with its own
+                      ``__eq__`` cannot be returned).  Comparison: numbers by value (an int
+                      equals the float of the same value; bool is not a number), with
+                      ``float_tolerance`` (relative and absolute) when the task sets one, NaN
+                      equal to NaN; list and tuple are interchangeable (the datasets store
+                      expected values as JSON, which has no tuples); sets, dicts, strings,
+                      bytes and None compare exactly.
+            stdio     One sandboxed runner compiles the program once and forks a fresh child
+                      of its pristine interpreter per test, with the test's stdin, its own
+                      per-test time limit, stdout capped at 8 MiB; after each test everything
+                      the test started is killed.  Comparison like a competitive judge: lines
+                      split into whitespace-separated tokens, trailing blank lines ignored,
+                      every line compared (a different line count is wrong), tokens equal or,
+                      when the task sets ``float_tolerance``, numerically close.  A non-zero
+                      exit status is a runtime error.
+            assert    The check code holds the expected values, so it never runs next to the
+                      candidate: a trusted checker (its own sandbox session, no candidate
+                      code) runs ``setup_code`` + ``check_code`` and calls
+                      ``check(candidate)`` with a proxy; each call is relayed through the host
+                      to a function server (the candidate's session, the same as above) and
+                      the decoded result handed back.  Each top-level statement of ``check``
+                      that asserts something is one check; the checker reports each check,
+                      with a per-run nonce, and the host counts only those reports.  The time
+                      limit covers the whole check.
+Reward      1 when every test (check) passes, else 0; ``partial=True``: the fraction passed
+            (all tests are then run; otherwise the run stops at the first failure).
+            ``Verdict.details``: style, passed, total, tests_run, first_failure (test number,
+            input, expected, got — or error), timings (startup_s, tests_s, total_s,
+            slowest_test_s), backend.
+Deadline    Per task: 5 s of sandbox start-up + one time limit for loading the code +
+            min(tests × time limit, ``max_total_s``) + 1 s; ``deadline_s`` is its bound over
+            all tasks (time limits are clamped to ``max_total_s``).  A run that reaches the
+            task's deadline is stopped; the tests it did not reach fail.
+Options     ``partial`` (False), ``backend`` ("auto" | "bwrap" | "unsafe-none"),
+            ``allow_unsafe_unsandboxed`` (False), ``memory_mb`` (1024, per process),
+            ``max_total_s`` (30: the cap on the summed per-test time of one verification).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.util
+import json
+import marshal
+import math
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, strip_think
+from rlvr.verifiers import code_harness
+from rlvr.verifiers.code_harness import CodecError, decode_value, dumps_frame, encode_value, loads_frame
+from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
+
+MAX_CODE_BYTES = 100_000
+STARTUP_S = 5.0  # sandbox and interpreter start-up allowance per session
+MARGIN_S = 1.0
+RUNNER_SLACK_S = 1.0  # stdio: the runner enforces the per-test limit; the host waits this much longer
+DEFAULT_TIME_LIMIT_S = 2.0
+MIN_TIME_LIMIT_S = 0.05
+STDOUT_CAP_BYTES = 8 << 20
+RESULT_FRAME_BYTES = 16 << 20  # the longest result line accepted from a candidate process
+CHECKER_FRAME_BYTES = 1 << 20
+SHOWN_CHARS = 500  # inputs, outputs and errors in details are cut to this length
+SESSION_BACKENDS = ("bwrap", "unsafe-none")
+PYTHON_TAGS = ("", "python", "py", "python3", "py3")
+
+# An opening fence line, the code, and a closing fence at the start of a line (whatever follows
+# it on that line, e.g. "```</answer>").
+_FENCE = re.compile(r"^[ \t]*```[ \t]*([^\n`]*)\n(.*?)^[ \t]*```(?!`)", re.MULTILINE | re.DOTALL)
+
+
+# --------------------------------------------------------------------------------------------
+# Extraction
+# --------------------------------------------------------------------------------------------
+
+
+def compiled_harness() -> bytes:
+    """``code_harness`` as a .pyc for this interpreter (the sandbox runs the host's python):
+    shipping bytecode spares every session compiling the harness."""
+    source = Path(code_harness.__file__).read_text(encoding="utf-8")
+    code = compile(source, "harness.py", "exec", dont_inherit=True)
+    header = importlib.util.MAGIC_NUMBER + bytes(12)  # flags 0 (timestamp pyc), mtime 0, size 0
+    return header + marshal.dumps(code)
+
+
+
+def extract_code(response: str) -> str | None:
+    """The last fenced Python (or untagged) block after the reasoning, else the <answer> block."""
+    visible = strip_think(response)
+    code = None
+    for match in _FENCE.finditer(visible):
+        tag = match.group(1).strip().split(" ")[0].lower() if match.group(1).strip() else ""
+        if tag in PYTHON_TAGS:
+            code = match.group(2)
+    if code is None:
+        code = extract_answer(visible)
+    if code is None or not code.strip():
+        return None
+    return code
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison (host side only)
+# --------------------------------------------------------------------------------------------
+
+
+class _Unparsable:
+    """An expected value ``ast.literal_eval`` cannot read: matched only by the same repr text."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+class _SpecialFloats(ast.NodeTransformer):
+    """``inf`` and ``nan`` (as ``repr`` writes them) become float constants."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in ("inf", "nan"):
+            return ast.copy_location(ast.Constant(float(node.id)), node)
+        return node
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _parse_as_json(text: str) -> tuple[bool, Any]:
+    """Fast path for the reprs that are JSON too (lists, numbers, strings; tuples as lists):
+    (True, value) or (False, None).  No repr means something else when read as JSON."""
+    try:
+        if text.startswith("(") and text.endswith(")"):
+            inner = text[1:-1].rstrip()
+            inner = inner[:-1] if inner.endswith(",") else inner
+            return True, tuple(json.loads(f"[{inner}]", parse_constant=_reject_constant))
+        if text[:1] in '["-0123456789':
+            return True, json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        pass
+    return False, None
+
+
+def parse_literal(text: str) -> Any:
+    """A trusted repr back to its value (``inf``/``nan`` allowed); ``_Unparsable`` if it is not one."""
+    fast, value = _parse_as_json(text)
+    if fast:
+        return value
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    try:
+        tree = _SpecialFloats().visit(ast.parse(text, mode="eval"))
+        return ast.literal_eval(tree)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _Unparsable(text)
+
+
+def numbers_match(expected: int | float, got: int | float, tolerance: float | None) -> bool:
+    if type(expected) is int and type(got) is int:
+        return expected == got
+    try:
+        a, b = float(expected), float(got)
+    except OverflowError:
+        return False
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if tolerance is None or math.isinf(a) or math.isinf(b):
+        return a == b
+    return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
+
+
+def values_match(expected: Any, got: Any, tolerance: float | None = None) -> bool:
+    """Whether a decoded result equals the expected value (rules in the module docstring)."""
+    if isinstance(expected, _Unparsable):
+        try:
+            return repr(got) == expected.text
+        except Exception:
+            return False
+    if type(expected) is bool or type(got) is bool:
+        return type(expected) is bool and type(got) is bool and expected == got
+    if type(expected) in (int, float) and type(got) in (int, float):
+        return numbers_match(expected, got, tolerance)
+    if type(expected) is complex or type(got) is complex:
+        if type(expected) not in (int, float, complex) or type(got) not in (int, float, complex):
+            return False
+        a, b = complex(expected), complex(got)
+        return numbers_match(a.real, b.real, tolerance) and numbers_match(a.imag, b.imag, tolerance)
+    if type(expected) in (list, tuple):
+        if type(got) not in (list, tuple) or len(expected) != len(got):
+            return False
+        return all(values_match(e, g, tolerance) for e, g in zip(expected, got))
+    if type(expected) in (set, frozenset):
+        return type(got) in (set, frozenset) and expected == got
+    if type(expected) is dict:
+        if type(got) is not dict or expected.keys() != got.keys():
+            return False
+        return all(values_match(expected[key], got[key], tolerance) for key in expected)
+    if expected is None:
+        return got is None
+    return type(expected) is type(got) and expected == got
+
+
+def _lines_of_tokens(text: str) -> list[list[str]]:
+    lines = [line.split() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _tokens_close(expected: str, got: str, tolerance: float) -> bool:
+    try:
+        a, b = float(expected), float(got)
+    except ValueError:
+        return False
+    return numbers_match(a, b, tolerance)
+
+
+def stdout_matches(expected: str, got: str, tolerance: float | None = None) -> bool:
+    """Judge-style output comparison (rules in the module docstring)."""
+    want, have = _lines_of_tokens(expected), _lines_of_tokens(got)
+    if len(want) != len(have):
+        return False
+    for want_line, have_line in zip(want, have):  # same number of lines
+        if len(want_line) != len(have_line):
+            return False
+        for a, b in zip(want_line, have_line):  # same number of tokens
+            if a != b and (tolerance is None or not _tokens_close(a, b, tolerance)):
+                return False
+    return True
+
+
+def clip(text: str, limit: int = SHOWN_CHARS) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def short_repr(value: Any) -> str:
+    if isinstance(value, _Unparsable):
+        return clip(value.text)
+    try:
+        return clip(repr(value))
+    except Exception:
+        return "<unprintable>"
+
+
+def error_text(error: Any) -> str:
+    if not isinstance(error, dict):
+        return "unknown error"
+    return clip(str(error.get("traceback") or f"{error.get('type')}: {error.get('message')}"), 2 * SHOWN_CHARS)
+
+
+# --------------------------------------------------------------------------------------------
+# Talking to harness processes
+# --------------------------------------------------------------------------------------------
+
+
+class _Clock:
+    """The verification's absolute deadline."""
+
+    def __init__(self, budget_s: float):
+        self.start = time.monotonic()
+        self.deadline = self.start + budget_s
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+
+class _Broken(Exception):
+    """A harness peer went away, overran its time, or sent something malformed."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind  # "timeout" | "exited" | "protocol"
+
+
+class _Peer:
+    """One sandbox session speaking the harness protocol, with its own ExitStack."""
+
+    def __init__(self, verifier: "CodeVerifier", config: dict, files: dict, clock: _Clock):
+        self.stack = contextlib.ExitStack()
+        limits = Limits(wall_s=clock.remaining() + 0.5, cpu_s=clock.remaining() + 0.5, memory_mb=verifier.memory_mb,
+                        processes=64, file_mb=16, open_files=64, output_bytes=256 << 10, tmp_mb=64)
+        files = {"harness.pyc": verifier.harness_pyc, **files}
+        argv = [verifier.sandbox.python, "-I", "-S", "harness.pyc"]
+        config = {**config, "sys_path": verifier.sys_path}
+        try:
+            self.session = self.stack.enter_context(verifier.sandbox.session(argv, files=files, limits=limits))
+            self.session.send(dumps_frame(config), timeout=min(STARTUP_S, clock.remaining()))
+        except BaseException:
+            self.stack.close()
+            raise
+        self.closed = False
+
+    @property
+    def alive(self) -> bool:
+        return not self.closed and self.session.alive
+
+    def send(self, message: dict, payload: bytes = b"", timeout: float = STARTUP_S) -> None:
+        try:
+            self.session.send(dumps_frame(message) + payload, timeout=timeout)
+        except TimeoutError:
+            raise _Broken("timeout", "did not read its input in time") from None
+        except BrokenPipeError:
+            raise _Broken("exited", "exited") from None
+
+    def receive(self, timeout: float, limit: int) -> dict:
+        try:
+            line = self.session.readline(limit, timeout=timeout)
+        except TimeoutError:
+            raise _Broken("timeout", "timed out") from None
+        except ValueError:
+            raise _Broken("protocol", f"sent a line longer than {limit} bytes") from None
+        if not line:
+            raise _Broken("timeout" if self.session.timed_out else "exited", "exited")
+        if not line.endswith(b"\n"):
+            raise _Broken("exited", "exited in the middle of a reply")
+        try:
+            return loads_frame(line)
+        except CodecError as error:
+            raise _Broken("protocol", f"sent a malformed reply ({error})") from None
+
+    def read_exactly(self, size: int, timeout: float) -> bytes:
+        try:
+            data = self.session.read_exactly(size, timeout=timeout)
+        except TimeoutError:
+            raise _Broken("timeout", "timed out") from None
+        if len(data) != size:
+            raise _Broken("exited", "exited in the middle of a reply")
+        return data
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.stack.close()
+
+
+@dataclass
+class _Outcome:
+    """One test's outcome as the host judged it."""
+
+    passed: bool
+    failure: dict | None = None  # input / expected / got | error
+    reason: str = ""
+    wall_s: float = 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# The verifier
+# --------------------------------------------------------------------------------------------
+
+
+class CodeVerifier(SafeVerifier):
+    """Runs extracted Python code on a code task's tests in the sandbox (see module docstring)."""
+
+    def __init__(self, partial: bool = False, backend: str = "auto", allow_unsafe_unsandboxed: bool = False,
+                 memory_mb: int = 1024, max_total_s: float = 30.0):
+        if not (isinstance(max_total_s, (int, float)) and math.isfinite(max_total_s) and max_total_s > 0):
+            raise ValueError(f"max_total_s must be a positive number, got {max_total_s!r}")
+        self.partial = bool(partial)
+        self.memory_mb = int(memory_mb)
+        self.max_total_s = float(max_total_s)
+        self.sandbox = Sandbox(backend, allow_unsafe_unsandboxed=allow_unsafe_unsandboxed)
+        if self.sandbox.backend not in SESSION_BACKENDS:
+            backend_name = self.sandbox.backend
+            self.sandbox.close()
+            raise SandboxUnavailable(
+                f"the code verifier needs interactive sandbox sessions, which the {backend_name} backend does not "
+                "offer; install bubblewrap (`apt-get install bubblewrap`) or, for trusted code only, pass "
+                "backend='unsafe-none', allow_unsafe_unsandboxed=True")
+        self.isolated = self.sandbox.backend == "bwrap"
+        self.harness_pyc = compiled_harness()
+        self.sys_path = self._site_directories()
+        self.deadline_s = STARTUP_S + 2 * self.max_total_s + MARGIN_S
+
+    def _site_directories(self) -> list[str]:
+        """The sys.path entries that site processing adds inside the sandbox (the harness runs
+        with -S and adds them itself, skipping .pth files)."""
+        probe = "import json, sys; print(json.dumps(sys.path))"
+        paths = []
+        for flags in (["-I"], ["-I", "-S"]):
+            result = self.sandbox.run([self.sandbox.python, *flags, "-c", probe], limits=Limits(wall_s=30.0))
+            if not result.ok:
+                raise SandboxUnavailable(f"the sandbox's python does not start: {result.stderr[-500:]!r}")
+            paths.append(json.loads(result.stdout))
+        return [path for path in paths[0] if path not in paths[1]]
+
+    def close(self) -> None:
+        self.sandbox.close()
+
+    # -- time budget
+    def time_limit(self, task: Task) -> float:
+        limit = task.answer.get("time_limit_s") or DEFAULT_TIME_LIMIT_S
+        return min(max(float(limit), MIN_TIME_LIMIT_S), self.max_total_s)
+
+    def test_budget(self, task: Task) -> float:
+        count = 1 if task.answer["style"] == "assert" else max(1, len(task.answer["tests"]))
+        return min(count * self.time_limit(task), self.max_total_s)
+
+    def deadline_for(self, task: Task) -> float:
+        """Seconds this task's verification may take at most."""
+        return STARTUP_S + self.time_limit(task) + self.test_budget(task) + MARGIN_S
+
+    # -- entry
+    def check(self, task: Task, response: str) -> Verdict:
+        code = extract_code(response)
+        if code is None:
+            return Verdict.fail("no Python code block (```python … ```) found")
+        source = code.encode("utf-8", "replace")
+        if len(source) > MAX_CODE_BYTES:
+            return Verdict.fail(f"code too long ({len(source)} bytes; at most {MAX_CODE_BYTES})")
+        style = task.answer["style"]
+        clock = _Clock(self.deadline_for(task))
+        if style == "function":
+            verdict = self._check_function(task, source, clock)
+        elif style == "stdio":
+            verdict = self._check_stdio(task, source, clock)
+        elif style == "assert":
+            verdict = self._check_assert(task, source, clock)
+        else:
+            raise ValueError(f"unknown code task style {style!r}")
+        verdict.details["timings"]["total_s"] = round(clock.elapsed(), 4)
+        return verdict
+
+    # -- verdicts
+    def _verdict(self, task: Task, outcomes: list[_Outcome], total: int, unit: str, timings: dict,
+                 startup_failure: dict | None = None) -> Verdict:
+        passed = sum(outcome.passed for outcome in outcomes)
+        first = next((outcome for outcome in outcomes if not outcome.passed), None)
+        details = {
+            "style": task.answer["style"],
+            "passed": passed,
+            "total": total,
+            "tests_run": len(outcomes),
+            "first_failure": first.failure if first else startup_failure,
+            "timings": timings,
+            "backend": self.sandbox.backend,
+        }
+        if startup_failure is not None:
+            reason = startup_failure["reason"]
+        elif total == 0:
+            reason = "the task has no tests"
+        elif passed == total:
+            reason = f"passed all {total} {unit}{'s' if total != 1 else ''}"
+        elif first is not None:
+            reason = f"failed {unit} {outcomes.index(first) + 1} of {total}: {first.reason}"
+        else:
+            reason = f"stopped after {len(outcomes)} of {total} {unit}s: time budget exhausted"
+        correct = passed == total and total > 0
+        reward = 1.0 if correct else (passed / total if self.partial and total else 0.0)
+        return Verdict(reward, correct, True, reason, details)
+
+    # -- function style
+    def _start_server(self, task: Task, source: bytes, clock: _Clock) -> tuple[_Peer | None, dict]:
+        """A loaded function server, or (None, failure) when the code does not load."""
+        config = {"mode": "function", "entry_point": task.answer["entry_point"],
+                  "setup_code": task.answer.get("setup_code") or "", "source_file": "solution.py",
+                  "share_classes": task.answer["style"] == "assert"}
+        peer = _Peer(self, config, {"solution.py": source}, clock)
+        try:
+            started = peer.receive(min(STARTUP_S, clock.remaining()), CHECKER_FRAME_BYTES)
+            if started.get("started") is not True:
+                raise _Broken("protocol", "did not start")
+        except _Broken as broken:
+            peer.close()
+            raise RuntimeError(f"the function server did not start: {broken}") from None
+        limit = self.time_limit(task)
+        try:
+            ready = peer.receive(min(limit, clock.remaining()), CHECKER_FRAME_BYTES)
+        except _Broken as broken:
+            peer.close()
+            what = f"loading the code took longer than {limit:g} s" if broken.kind == "timeout" \
+                else f"the program {broken} while loading"
+            return None, {"reason": what, "error": what}
+        if ready.get("ready") is not True:
+            peer.close()
+            error = error_text(ready.get("error"))
+            kind = ready.get("error", {}).get("type") if isinstance(ready.get("error"), dict) else None
+            what = "the code does not compile" if kind in ("SyntaxError", "IndentationError", "TabError", "ValueError") \
+                else "the code failed while loading"
+            return None, {"reason": f"{what}: {clip(error.splitlines()[-1] if error else '', 200)}", "error": error}
+        return peer, {}
+
+    def _call(self, peer: _Peer, args: Any, kwargs: Any, number: int, timeout: float,
+              target: str | None = None) -> tuple[str, Any, float]:
+        """("ok", encoded value, seconds) | ("error", error dict, s) | ("timeout"|"exited"|"protocol", message, s)."""
+        started = time.monotonic()
+        request = {"call": number, "args": args, "kwargs": kwargs}
+        if isinstance(target, str):
+            request["target"] = target
+        try:
+            peer.send(request, timeout=timeout)
+            reply = peer.receive(max(0.0, timeout - (time.monotonic() - started)), RESULT_FRAME_BYTES)
+        except _Broken as broken:
+            peer.close()
+            return broken.kind, str(broken), time.monotonic() - started
+        elapsed = time.monotonic() - started
+        if reply.get("result") != number or not isinstance(reply.get("ok"), bool):
+            peer.close()
+            return "protocol", "sent a reply that does not answer the call", elapsed
+        if reply["ok"]:
+            return "ok", reply.get("value"), elapsed
+        return "error", reply.get("error"), elapsed
+
+    def _check_function(self, task: Task, source: bytes, clock: _Clock) -> Verdict:
+        answer = task.answer
+        tests = answer["tests"]
+        limit = self.time_limit(task)
+        tolerance = answer.get("float_tolerance")
+        entry = answer["entry_point"]
+        outcomes: list[_Outcome] = []
+        timings = {"startup_s": 0.0, "tests_s": 0.0, "slowest_test_s": 0.0}
+        peer: _Peer | None = None
+        try:
+            for number, test in enumerate(tests):
+                if clock.remaining() <= 0:
+                    break
+                if peer is None or not peer.alive:
+                    began = time.monotonic()
+                    peer, failure = self._start_server(task, source, clock)
+                    timings["startup_s"] += time.monotonic() - began
+                    if peer is None:
+                        if not outcomes:
+                            return self._verdict(task, [], len(tests), "test", timings, startup_failure=failure)
+                        break
+                args = parse_literal(test["args"])
+                expected = parse_literal(test["expected"])
+                kind, value, elapsed = self._call(peer, encode_value(list(args)), [], number,
+                                                  min(limit, clock.remaining()))
+                timings["tests_s"] += elapsed
+                timings["slowest_test_s"] = max(timings["slowest_test_s"], elapsed)
+                outcome = self._judge_value(kind, value, expected, tolerance, limit)
+                if outcome.failure is not None:
+                    shown = f"{entry.rpartition('.')[2]}({', '.join(short_repr(a) for a in args)})"
+                    outcome.failure = {"input": clip(shown), **outcome.failure}
+                outcome.wall_s = elapsed
+                outcomes.append(outcome)
+                if not outcome.passed and not self.partial:
+                    break
+        finally:
+            if peer is not None:
+                peer.close()
+        return self._verdict(task, outcomes, len(tests), "test", _rounded(timings))
+
+    @staticmethod
+    def _judge_value(kind: str, value: Any, expected: Any, tolerance: float | None, limit: float) -> _Outcome:
+        failure = {"expected": short_repr(expected)}
+        if kind == "ok":
+            try:
+                got = decode_value(value)
+            except (CodecError, RecursionError, MemoryError):
+                failure["error"] = "the result could not be read back"
+                return _Outcome(False, failure, "unreadable result")
+            if values_match(expected, got, tolerance):
+                return _Outcome(True)
+            failure["got"] = short_repr(got)
+            return _Outcome(False, failure, "wrong answer")
+        if kind == "error":
+            failure["error"] = error_text(value)
+            name = value.get("type") if isinstance(value, dict) else "error"
+            return _Outcome(False, failure, f"runtime error ({name})")
+        if kind == "timeout":
+            failure["error"] = f"time limit exceeded ({limit:g} s)"
+            return _Outcome(False, failure, f"time limit exceeded ({limit:g} s)")
+        failure["error"] = f"the program {value}" if kind == "exited" else f"the program {value}"
+        return _Outcome(False, failure, "the program crashed" if kind == "exited" else "protocol violation")
+
+    # -- stdio style
+    def _start_runner(self, task: Task, source: bytes, clock: _Clock) -> tuple[_Peer | None, dict]:
+        config = {"mode": "stdio", "source_file": "solution.py", "time_limit_s": self.time_limit(task),
+                  "stdout_cap": STDOUT_CAP_BYTES, "isolated": self.isolated,
+                  "setup_code": task.answer.get("setup_code") or ""}
+        peer = _Peer(self, config, {"solution.py": source}, clock)
+        try:
+            ready = peer.receive(min(STARTUP_S, clock.remaining()), CHECKER_FRAME_BYTES)
+        except _Broken as broken:
+            peer.close()
+            return None, {"reason": f"the runner {broken}", "error": f"the runner {broken}"}
+        if ready.get("ready") is not True:
+            peer.close()
+            error = error_text(ready.get("error"))
+            return None, {"reason": f"the code does not compile: {clip(error.splitlines()[-1] if error else '', 200)}",
+                          "error": error}
+        return peer, {}
+
+    def _check_stdio(self, task: Task, source: bytes, clock: _Clock) -> Verdict:
+        answer = task.answer
+        tests = answer["tests"]
+        limit = self.time_limit(task)
+        tolerance = answer.get("float_tolerance")
+        outcomes: list[_Outcome] = []
+        timings = {"startup_s": 0.0, "tests_s": 0.0, "slowest_test_s": 0.0}
+        peer: _Peer | None = None
+        try:
+            for number, test in enumerate(tests):
+                if clock.remaining() <= 0:
+                    break
+                if peer is None or not peer.alive:
+                    began = time.monotonic()
+                    peer, failure = self._start_runner(task, source, clock)
+                    timings["startup_s"] += time.monotonic() - began
+                    if peer is None:
+                        if not outcomes:
+                            return self._verdict(task, [], len(tests), "test", timings, startup_failure=failure)
+                        break
+                stdin = test["input"].encode("utf-8")
+                began = time.monotonic()
+                outcome = self._run_stdio_test(peer, number, stdin, test["output"], tolerance, limit, clock)
+                outcome.wall_s = time.monotonic() - began
+                timings["tests_s"] += outcome.wall_s
+                timings["slowest_test_s"] = max(timings["slowest_test_s"], outcome.wall_s)
+                outcomes.append(outcome)
+                if not outcome.passed and not self.partial:
+                    break
+        finally:
+            if peer is not None:
+                peer.close()
+        return self._verdict(task, outcomes, len(tests), "test", _rounded(timings))
+
+    def _run_stdio_test(self, peer: _Peer, number: int, stdin: bytes, expected: str, tolerance: float | None,
+                        limit: float, clock: _Clock) -> _Outcome:
+        failure = {"input": clip(stdin.decode("utf-8", "replace")), "expected": clip(expected)}
+        wait = min(limit + RUNNER_SLACK_S + len(stdin) / 50e6, clock.remaining())
+        try:
+            peer.send({"run": number, "input_size": len(stdin)}, stdin, timeout=wait)
+            report = peer.receive(wait, CHECKER_FRAME_BYTES)
+            size = report.get("stdout_size")
+            if report.get("result") != number or type(size) is not int or not 0 <= size <= STDOUT_CAP_BYTES:
+                raise _Broken("protocol", "sent a malformed report")
+            out = peer.read_exactly(size, timeout=clock.remaining())
+        except _Broken as broken:
+            peer.close()
+            if broken.kind == "timeout":
+                failure["error"] = f"time limit exceeded ({limit:g} s)"
+                return _Outcome(False, failure, f"time limit exceeded ({limit:g} s)")
+            failure["error"] = f"the test runner {broken} (the program killed it?)"
+            return _Outcome(False, failure, "the program crashed")
+        got = out.decode("utf-8", "replace")
+        stderr = clip(str(report.get("stderr", ""))[-2 * SHOWN_CHARS:], 2 * SHOWN_CHARS)
+        if report.get("timed_out"):
+            failure["error"] = f"time limit exceeded ({limit:g} s)"
+            return _Outcome(False, failure, f"time limit exceeded ({limit:g} s)")
+        if report.get("output_limit"):
+            failure["error"] = f"output limit exceeded ({STDOUT_CAP_BYTES >> 20} MiB)"
+            return _Outcome(False, failure, "output limit exceeded")
+        if report.get("exit_code") != 0:
+            signal_number = report.get("signal")
+            status = f"killed by signal {signal_number}" if signal_number else f"exit status {report.get('exit_code')}"
+            failure["error"] = f"runtime error ({status})" + (f":\n{stderr}" if stderr else "")
+            failure["got"] = clip(got)
+            return _Outcome(False, failure, f"runtime error ({status})")
+        if stdout_matches(expected, got, tolerance):
+            return _Outcome(True)
+        failure["got"] = clip(got)
+        return _Outcome(False, failure, "wrong answer")
+
+    # -- assert style
+    def _check_assert(self, task: Task, source: bytes, clock: _Clock) -> Verdict:
+        answer = task.answer
+        limit = self.time_limit(task)
+        nonce = secrets.token_hex(16)
+        timings = {"startup_s": 0.0, "tests_s": 0.0, "slowest_test_s": 0.0}
+        checker_config = {"mode": "checker", "nonce": nonce, "setup_code": answer.get("setup_code") or "",
+                          "check_code": answer["check_code"], "entry_point": answer.get("entry_point") or "",
+                          "stop_at_first_failure": not self.partial}
+        began = time.monotonic()
+        checker = _Peer(self, checker_config, {}, clock)  # starts while the candidate's server loads
+        server: _Peer | None = None
+        try:
+            server, failure = self._start_server(task, source, clock)
+            try:
+                ready = self._from_checker(checker, nonce, min(STARTUP_S, clock.remaining()))
+            except _Broken as broken:
+                raise RuntimeError(f"the checker {broken}") from None
+            if ready.get("ready") is not True or type(ready.get("checks")) is not int or ready["checks"] < 1:
+                raise RuntimeError(f"the checker could not start: {error_text(ready.get('error'))}")
+            total = ready["checks"]
+            timings["startup_s"] = time.monotonic() - began
+            if server is None:
+                return self._verdict(task, [], total, "check", _rounded(timings), startup_failure=failure)
+            checker.send({"go": True}, timeout=clock.remaining())
+            check_started = time.monotonic()
+            check_deadline = min(check_started + limit, clock.deadline)
+            outcomes: list[_Outcome] = []
+            calls = 0
+            last_call: dict = {}
+            while True:
+                remaining = check_deadline - time.monotonic()
+                try:
+                    message = self._from_checker(checker, nonce, max(0.0, remaining))
+                except _Broken as broken:
+                    if broken.kind != "timeout":
+                        raise RuntimeError(f"the checker {broken}") from None
+                    failure = {"error": f"time limit exceeded ({limit:g} s for all checks)", **last_call}
+                    outcomes.append(_Outcome(False, failure, f"time limit exceeded ({limit:g} s)"))
+                    break
+                if "call" in message:
+                    calls += 1
+                    number = message["call"]
+                    if server is None or not server.alive:
+                        server, failure = self._start_server(task, source, clock)
+                    if server is None:
+                        reply = {"reply": number, "ok": False,
+                                 "error": {"type": "CandidateError", "message": "the candidate's program could not restart"}}
+                    else:
+                        kind, value, elapsed = self._call(server, message.get("args"), message.get("kwargs", []),
+                                                          number, max(0.0, check_deadline - time.monotonic()),
+                                                          target=message.get("target"))
+                        timings["slowest_test_s"] = max(timings["slowest_test_s"], elapsed)
+                        if kind == "timeout":
+                            failure = {"error": f"time limit exceeded ({limit:g} s for all checks)",
+                                       "input": _shown_call(message)}
+                            outcomes.append(_Outcome(False, failure, f"time limit exceeded ({limit:g} s)"))
+                            break
+                        if kind == "ok":
+                            reply = {"reply": number, "ok": True, "value": value}
+                        elif kind == "error":
+                            reply = {"reply": number, "ok": False, "error": value if isinstance(value, dict) else {}}
+                        else:
+                            reply = {"reply": number, "ok": False,
+                                     "error": {"type": "CandidateError", "message": f"the candidate's program {value}"}}
+                    if message.get("target") is None:
+                        last_call = {"input": _shown_call(message)}
+                    try:
+                        checker.send(reply, timeout=clock.remaining())
+                    except _Broken as broken:
+                        if broken.kind != "timeout":
+                            raise RuntimeError(f"the checker {broken}") from None
+                        failure = {"error": f"time limit exceeded ({limit:g} s for all checks)", **last_call}
+                        outcomes.append(_Outcome(False, failure, f"time limit exceeded ({limit:g} s)"))
+                        break
+                elif "check" in message:
+                    if message.get("passed") is True:
+                        outcomes.append(_Outcome(True))
+                    else:
+                        outcomes.append(_check_failure(message.get("failure")))
+                elif message.get("done") is True:
+                    if message.get("aborted") and len(outcomes) < total:
+                        outcomes.append(_check_failure(message["aborted"], aborted=True))
+                    break
+                else:
+                    raise RuntimeError("the checker sent an unknown message")
+            timings["tests_s"] = time.monotonic() - check_started
+            timings["calls"] = calls
+            return self._verdict(task, outcomes[:total], total, "check", _rounded(timings))
+        finally:
+            checker.close()
+            if server is not None:
+                server.close()
+
+    @staticmethod
+    def _from_checker(checker: _Peer, nonce: str, timeout: float) -> dict:
+        message = checker.receive(timeout, CHECKER_FRAME_BYTES)
+        if message.pop("nonce", None) != nonce:
+            raise RuntimeError("a message without the run's nonce reached the checker channel")
+        return message
+
+
+def _shown_call(message: dict) -> str:
+    try:
+        args = decode_value(message.get("args"))
+        return clip(f"candidate({', '.join(short_repr(a) for a in args)})")
+    except (CodecError, TypeError, RecursionError):
+        return "candidate(…)"
+
+
+def _check_failure(failure: Any, aborted: bool = False) -> _Outcome:
+    failure = dict(failure) if isinstance(failure, dict) else {}
+    error = failure.get("error")
+    if isinstance(error, dict):
+        failure["error"] = error_text(error)
+        name = error.get("type") or "error"
+    else:
+        name = "error"
+    if failure.get("got") is not None and name == "AssertionError":
+        reason = "wrong answer"
+    elif name == "CodecError":
+        reason = "unreadable result (plain data only)"
+    elif failure.get("error_type"):
+        reason = f"runtime error ({failure['error_type']})"
+    else:
+        reason = f"{name}" + (" outside the checks" if aborted else "")
+    shown = {key: clip(str(failure[key])) for key in ("statement", "input", "expected", "got") if failure.get(key) is not None}
+    if failure.get("error") and (name != "AssertionError" or failure.get("got") is None):
+        shown["error"] = clip(str(failure["error"]), 2 * SHOWN_CHARS)
+    if failure.get("line"):
+        shown["line"] = failure["line"]
+    return _Outcome(False, shown, reason)
+
+
+def _rounded(timings: dict) -> dict:
+    return {key: round(value, 4) if isinstance(value, float) else value for key, value in timings.items()}
+
+
+__all__ = ["CodeVerifier", "extract_code", "stdout_matches", "values_match", "parse_literal"]

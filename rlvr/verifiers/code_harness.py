@@ -1,0 +1,903 @@
+"""The programs that run inside the sandbox for the code verifier, and the value codec both sides use.
+
+This file is copied, compiled, into each sandbox work dir as ``harness.pyc`` and started as
+``python -I -S harness.pyc`` (the host adds the venv's site directories to ``sys.path``
+through the configuration); rlvr itself is not importable there, so it uses the standard
+library only.  The host imports it too, for the codec.  Every process talks to the host over
+its stdin/stdout, which ``Sandbox.session`` makes one Unix socket; the harness moves that
+socket to a private descriptor and points fds 0, 1 and 2 at ``/dev/null`` before any other
+code runs, so what candidate or check code prints never reaches the protocol.
+
+Protocol  One JSON object per line (``Channel``); the first line from the host is the
+          configuration, ``{"mode": ...}``; the harness answers ``{"ready": true, ...}`` or
+          ``{"ready": false, "error": {...}}``.  Stdio results carry the program's stdout as
+          raw bytes right after their line (``stdout_size`` bytes).
+Modes     function  the candidate server: runs ``setup_code`` and the candidate's
+                    ``solution.py`` once as module ``solution``, then answers
+                    ``{"call": n, "args", "kwargs"}`` with ``{"result": n, "ok": true,
+                    "value"}`` or ``{"result": n, "ok": false, "error"}``, calling the entry
+                    point (``Class.method``: on a fresh ``Class()`` per call).  Calls run in
+                    this process, one after the other; the host times each and kills the
+                    whole sandbox when one overruns.  Expected values never come here.
+          stdio     the runner: compiles ``solution.py`` once, then per ``{"run": n,
+                    "input_size": k}`` (+ k bytes) forks a child of its pristine interpreter
+                    that runs ``setup_code`` and the program as ``__main__`` with that stdin,
+                    captures stdout
+                    (capped) and the tail of stderr, enforces the per-test time limit and,
+                    after each test, kills every process the test left behind.  The runner
+                    makes itself non-dumpable, so the program cannot read or write its memory.
+          checker   the trusted checker (its own sandbox, never the candidate's): runs
+                    ``setup_code`` and ``check_code`` and calls ``check(candidate)`` where
+                    ``candidate(*args, **kwargs)`` sends ``{"call": n, ...}`` to the host and
+                    returns the decoded reply (the host relays the call to a function
+                    server).  Each top-level statement of ``check`` that holds an ``assert``
+                    is one check, reported as it finishes; every frame carries the nonce the
+                    host sent.
+Values    ``encode_value`` / ``decode_value``: JSON with one-key tag objects for what JSON
+          lacks — ``{"$tuple": [...]}``, ``{"$set"}``, ``{"$frozenset"}``, ``{"$dict": [[k,
+          v], ...]}`` (any keys), ``{"$bytes": base64}``, ``{"$complex": [re, im]}``,
+          ``{"$float": "inf" | "-inf" | "nan"}`` and ``{"$int": hex}`` beyond 2**53.  Only
+          the exact built-in types None, bool, int, float, complex, str, bytes, list, tuple,
+          set, frozenset and dict are encoded (subclasses are refused: a returned object can
+          never carry its own ``__eq__`` to the host); anything else is an error.
+"""
+
+from __future__ import annotations
+
+import binascii
+import builtins
+import functools
+import io
+import json
+import math
+import os
+import selectors
+import signal
+import sys
+import time
+import types
+
+# (ast and traceback are imported where needed: the function server and the runner start faster)
+
+MAX_FRAME_BYTES = 64 << 20  # the longest protocol line either side accepts
+MAX_ERROR_CHARS = 2000  # error messages and tracebacks are cut to this many characters
+STDERR_TAIL_BYTES = 4096  # stdio: the end of a program's stderr that is reported
+FLOOD_FACTOR = 8  # stdio: a stream beyond this many times its cap gets the program killed
+HEX_INT_BOUND = 2**53  # integers at or beyond this magnitude travel as hex text
+
+_TAGS = ("$tuple", "$set", "$frozenset", "$dict", "$bytes", "$complex", "$float", "$int")
+_SPECIAL_FLOATS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+# --------------------------------------------------------------------------------------------
+# Value codec
+# --------------------------------------------------------------------------------------------
+
+
+class CodecError(ValueError):
+    """A value that cannot travel (an unsupported type) or a malformed encoding."""
+
+
+class RemoteRef:
+    """The checker's stand-in for an object that lives in the candidate's process (made there
+    by a class of the candidate's code that the check code calls); it can only be passed back."""
+
+    __slots__ = ("index", "name")
+
+    def __init__(self, index: int, name: str):
+        self.index = index
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name} object #{self.index} of the candidate>"
+
+
+class Objects:
+    """What one side may send and rebuild beyond plain data.
+
+    ``lookup(name)`` returns this side's class of that name (or None): instances of it travel
+    as ``{"$object": [name, state]}`` (a tuple subclass: its items; otherwise its ``__dict__``)
+    and the receiver rebuilds them with *its own* class of that name — so behaviour (``__eq__``
+    included) always comes from the receiver.  ``handles`` (the function server only) holds
+    objects that stay in this process and travel as ``{"$ref": index}``.
+    """
+
+    def __init__(self, lookup=None, handles: list | None = None):
+        self.lookup = lookup
+        self.handles = handles
+
+
+_PLAIN = Objects()
+
+
+def encode_value(value, objects: Objects = _PLAIN):
+    """A JSON-ready form of a value (see the module docstring); CodecError for anything else."""
+    kind = type(value)
+    if value is None or kind is bool or kind is str:
+        return value
+    if kind is int:
+        return value if -HEX_INT_BOUND < value < HEX_INT_BOUND else {"$int": hex(value)}
+    if kind is float:
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if kind is list:
+        return [encode_value(item, objects) for item in value]
+    if kind is tuple:
+        return {"$tuple": [encode_value(item, objects) for item in value]}
+    if kind is set:
+        return {"$set": [encode_value(item, objects) for item in value]}
+    if kind is frozenset:
+        return {"$frozenset": [encode_value(item, objects) for item in value]}
+    if kind is dict:
+        return {"$dict": [[encode_value(k, objects), encode_value(v, objects)] for k, v in value.items()]}
+    if kind is bytes:
+        return {"$bytes": binascii.b2a_base64(value, newline=False).decode("ascii")}
+    if kind is complex:
+        return {"$complex": [encode_value(value.real), encode_value(value.imag)]}
+    if kind is RemoteRef:
+        return {"$ref": value.index}
+    if objects.lookup is not None and objects.lookup(kind.__name__) is kind:
+        if issubclass(kind, tuple):
+            return {"$object": [kind.__name__, [encode_value(item, objects) for item in value]]}
+        state = getattr(value, "__dict__", None)
+        if type(state) is dict:
+            return {"$object": [kind.__name__, encode_value(dict(state), objects)]}
+    raise CodecError(f"a value of type {kind.__name__} cannot be returned or passed (plain data only)")
+
+
+def decode_value(data, objects: Objects = _PLAIN):
+    """The Python value of an ``encode_value`` form; CodecError if malformed or not allowed here."""
+    kind = type(data)
+    if data is None or kind is bool or kind is str or kind is int:
+        return data
+    if kind is float:
+        if not math.isfinite(data):
+            raise CodecError("non-finite floats must be tagged")
+        return data
+    if kind is list:
+        return [decode_value(item, objects) for item in data]
+    if kind is not dict or len(data) != 1:
+        raise CodecError("malformed value")
+    (tag, payload), = data.items()
+    try:
+        if tag == "$int" and type(payload) is str:
+            return int(payload, 16)
+        if tag == "$float" and payload in _SPECIAL_FLOATS:
+            return _SPECIAL_FLOATS[payload]
+        if tag == "$bytes" and type(payload) is str:
+            return binascii.a2b_base64(payload.encode("ascii"), strict_mode=True)
+        if tag == "$ref" and type(payload) is int and objects.handles is not None:
+            if not 0 <= payload < len(objects.handles):
+                raise CodecError("unknown object reference")
+            return objects.handles[payload]
+        if type(payload) is not list:
+            raise CodecError(f"malformed {tag}")
+        if tag == "$tuple":
+            return tuple(decode_value(item, objects) for item in payload)
+        if tag == "$set":
+            return {decode_value(item, objects) for item in payload}
+        if tag == "$frozenset":
+            return frozenset(decode_value(item, objects) for item in payload)
+        if tag == "$dict":
+            pairs = [decode_value(pair, objects) for pair in payload]
+            if not all(type(pair) is list and len(pair) == 2 for pair in pairs):
+                raise CodecError("malformed $dict")
+            return {key: value for key, value in pairs}
+        if tag == "$complex" and len(payload) == 2:
+            return complex(_decode_float_or_int(payload[0]), _decode_float_or_int(payload[1]))
+        if tag == "$object" and len(payload) == 2 and type(payload[0]) is str and objects.lookup is not None:
+            return _rebuild(objects.lookup(payload[0]), decode_value(payload[1], objects), payload[0])
+    except CodecError:
+        raise
+    except Exception as error:  # unhashable keys, bad base64, constructors that refuse the state
+        raise CodecError(f"malformed {tag}: {type(error).__name__}") from None
+    raise CodecError(f"malformed value (tag {str(tag)[:20]!r})")
+
+
+def _rebuild(cls, state, name: str = "?"):
+    """An instance of this side's class ``cls`` from the sender's plain state."""
+    if not isinstance(cls, type):
+        raise CodecError(f"a value of type {name[:80]} cannot be returned or passed (plain data or the task's own "
+                         "classes only)")
+    if issubclass(cls, tuple):
+        if type(state) is not list:
+            raise CodecError("malformed $object")
+        return cls._make(state) if hasattr(cls, "_make") else cls(state)
+    if type(state) is not dict or not all(type(key) is str for key in state):
+        raise CodecError("malformed $object")
+    instance = cls.__new__(cls)
+    instance.__dict__.update(state)
+    return instance
+
+
+def _decode_float_or_int(item):
+    value = decode_value(item)
+    if type(value) not in (float, int):
+        raise CodecError("malformed complex number")
+    return value
+
+
+def _reject_constant(name):
+    raise CodecError(f"bare {name} is not allowed in a frame")
+
+
+def dumps_frame(message: dict) -> bytes:
+    """One protocol line: ASCII JSON and a newline."""
+    return (json.dumps(message, ensure_ascii=True, allow_nan=False, separators=(",", ":")) + "\n").encode("ascii")
+
+
+def loads_frame(line: bytes) -> dict:
+    """A protocol line back to a dict; CodecError for anything else."""
+    try:
+        message = json.loads(line, parse_constant=_reject_constant)
+    except CodecError:
+        raise
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise CodecError(f"malformed frame: {type(error).__name__}") from None
+    if type(message) is not dict:
+        raise CodecError("a frame must be a JSON object")
+    return message
+
+
+def encode_kwargs(kwargs: dict, objects: Objects = _PLAIN) -> list:
+    return [[name, encode_value(value, objects)] for name, value in kwargs.items()]
+
+
+def decode_kwargs(data, objects: Objects = _PLAIN) -> dict:
+    if type(data) is not list or not all(type(p) is list and len(p) == 2 and type(p[0]) is str for p in data):
+        raise CodecError("malformed keyword arguments")
+    return {name: decode_value(value, objects) for name, value in data}
+
+
+def describe_error(error: BaseException, filename: str | None = "solution.py") -> dict:
+    """Type, message and the traceback lines of ``filename`` (all lines when None), cut short."""
+    import traceback
+
+    try:
+        message = str(error)
+    except BaseException:  # a hostile __str__
+        message = "<unprintable>"
+    try:
+        frames = traceback.extract_tb(error.__traceback__)
+        if filename is not None:
+            frames = [frame for frame in frames if frame.filename == filename]
+        lines = traceback.format_list(frames[-6:])
+        text = "".join(lines) + f"{type(error).__name__}: {message}"
+    except BaseException:
+        text = f"{type(error).__name__}: {message}"
+    return {"type": type(error).__name__, "message": message[:MAX_ERROR_CHARS],
+            "traceback": text[-MAX_ERROR_CHARS:]}
+
+
+# --------------------------------------------------------------------------------------------
+# The channel to the host
+# --------------------------------------------------------------------------------------------
+
+
+class Channel:
+    """Line-framed JSON over a blocking descriptor (the session socket)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def _fill(self) -> bool:
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            return False
+        self.buffer += chunk
+        return True
+
+    def read_line(self) -> bytes | None:
+        searched = 0
+        while True:
+            index = self.buffer.find(b"\n", searched)
+            if index >= 0:
+                line = bytes(self.buffer[: index + 1])
+                del self.buffer[: index + 1]
+                return line
+            if len(self.buffer) > MAX_FRAME_BYTES:
+                raise CodecError("frame too long")
+            searched = len(self.buffer)
+            if not self._fill():
+                return None
+
+    def read_exactly(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            if not self._fill():
+                raise EOFError("the host closed the channel")
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data
+
+    def receive(self) -> dict | None:
+        line = self.read_line()
+        return None if line is None else loads_frame(line)
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def send(self, message: dict, payload: bytes = b"") -> None:
+        self.write(dumps_frame(message) + payload)
+
+
+def take_channel() -> Channel:
+    """Move the host socket off fds 0/1 and point fds 0, 1 and 2 at /dev/null."""
+    fd = os.dup(0)  # non-inheritable: programs this process execs never get it
+    null = os.open(os.devnull, os.O_RDWR)
+    for target in (0, 1, 2):
+        os.dup2(null, target)
+    os.close(null)
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "rb", closefd=False)),
+                                                 encoding="utf-8")
+    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "wb", closefd=False)),
+                                                   encoding="utf-8")
+    sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "wb", closefd=False)),
+                                                   encoding="utf-8", errors="backslashreplace", line_buffering=True)
+    return Channel(fd)
+
+
+@functools.lru_cache(maxsize=1)
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _prctl(option: int, value: int) -> bool:
+    try:
+        return _libc().prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+
+
+# --------------------------------------------------------------------------------------------
+# Mode "function": the candidate server
+# --------------------------------------------------------------------------------------------
+
+
+def load_solution(config: dict):
+    """Run setup code and solution.py as module ``solution``; return the entry point resolver."""
+    with open(config.get("source_file", "solution.py"), encoding="utf-8", errors="surrogateescape") as handle:
+        source = handle.read()
+    code = compile(source, "solution.py", "exec")
+    module = types.ModuleType("solution")
+    module.__file__ = "solution.py"
+    sys.modules["solution"] = module
+    sys.argv = ["solution.py"]
+    if config.get("setup_code"):
+        exec(compile(config["setup_code"], "setup.py", "exec"), module.__dict__)
+    exec(code, module.__dict__)
+    entry_point = config["entry_point"]
+    class_name, _, function_name = entry_point.rpartition(".")
+    namespace = module.__dict__
+    if class_name:
+        cls = namespace.get(class_name)
+        if not isinstance(cls, type) or not hasattr(cls, function_name):
+            raise LookupError(f"solution.py does not define class {class_name} with a method {function_name}")
+        return namespace, lambda: getattr(cls(), function_name)
+    function = namespace.get(function_name)
+    if not callable(function):
+        raise LookupError(f"solution.py does not define a function named {function_name}")
+    return namespace, lambda: function
+
+
+def serve_function(config: dict, channel: Channel) -> None:
+    channel.send({"started": True})  # the host times the loading from here
+    started = time.perf_counter()
+    try:
+        namespace, resolve = load_solution(config)
+    except BaseException as error:  # noqa: BLE001 - anything the candidate's module does
+        channel.send({"ready": False, "error": describe_error(error, None if isinstance(error, SyntaxError) else "solution.py")})
+        return
+
+    def lookup(name):
+        found = namespace.get(name)
+        return found if isinstance(found, type) else None
+
+    # Objects of the task's classes travel only to the trusted checker (assert style), which
+    # rebuilds them with its own classes; the host (function style) takes plain data only.
+    objects = Objects(lookup, handles=[]) if config.get("share_classes") else Objects(handles=[])
+    channel.send({"ready": True, "load_s": time.perf_counter() - started})
+    while True:
+        request = channel.receive()
+        if request is None:
+            return
+        number = request.get("call")
+        target = request.get("target")
+        try:
+            args = decode_value(request["args"], objects)
+            kwargs = decode_kwargs(request.get("kwargs", []), objects)
+            if target is None:
+                function = resolve()
+            else:  # a name of the candidate's code that the check code uses (a class, mostly)
+                function = namespace.get(target) if isinstance(target, str) else None
+                if not callable(function):
+                    raise NameError(f"name {target!r} is not defined by the solution")
+            began = time.perf_counter()
+            value = function(*args, **kwargs)
+            elapsed = time.perf_counter() - began
+            if target is None:
+                encoded = encode_value(value, objects)
+            else:
+                try:
+                    encoded = encode_value(value)
+                except CodecError:  # the object stays here; the checker gets a reference to it
+                    objects.handles.append(value)
+                    encoded = {"$ref": len(objects.handles) - 1}
+            reply = {"result": number, "ok": True, "value": encoded, "wall_s": elapsed}
+        except BaseException as error:  # noqa: BLE001 - exceptions, exit(), unencodable results
+            reply = {"result": number, "ok": False, "error": describe_error(error)}
+        channel.send(reply)
+
+
+# --------------------------------------------------------------------------------------------
+# Mode "stdio": the runner
+# --------------------------------------------------------------------------------------------
+
+
+def _exit_status(error: SystemExit) -> int:
+    code = error.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write(f"{code}\n")
+    except BaseException:
+        pass
+    return 1
+
+
+def _run_as_main(code, setup, stdin_fd: int, stdout_fd: int, stderr_fd: int, dumpable: bool) -> None:
+    """In the forked child: become the program (never returns)."""
+    status = 70
+    try:
+        os.setpgid(0, 0)
+        os.dup2(stdin_fd, 0)
+        os.dup2(stdout_fd, 1)
+        os.dup2(stderr_fd, 2)
+        os.closerange(3, max(256, os.sysconf("SC_OPEN_MAX")))
+        if dumpable:
+            _prctl(PR_SET_DUMPABLE, 1)  # the runner is not; the program is an ordinary process
+        sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "rb", closefd=False)),
+                                                     encoding="utf-8", newline="\n")
+        sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "wb", closefd=False)),
+                                                       encoding="utf-8", newline="\n")
+        sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "wb", closefd=False)),
+                                                       encoding="utf-8", errors="backslashreplace", newline="\n",
+                                                       line_buffering=True)
+        sys.argv = ["solution.py"]
+        module = types.ModuleType("__main__")
+        module.__file__ = "solution.py"
+        module.__builtins__ = builtins
+        sys.modules["__main__"] = module
+        import atexit
+
+        atexit._clear()
+        status = 0
+        try:
+            if setup is not None:
+                exec(setup, module.__dict__)
+            exec(code, module.__dict__)
+        except SystemExit as error:
+            status = _exit_status(error)
+        except BaseException as error:  # noqa: BLE001 - the program's uncaught exception
+            import traceback
+
+            frames = error.__traceback__  # shown from the program's own frames on, as python would
+            while frames is not None and frames.tb_frame.f_code.co_filename not in ("solution.py", "setup.py"):
+                frames = frames.tb_next
+            traceback.print_exception(type(error), error, frames)
+            status = 1
+        # What interpreter shutdown would do: wait for threads, run atexit, flush and finalise files.
+        if "threading" in sys.modules:
+            try:
+                sys.modules["threading"]._shutdown()
+            except BaseException:
+                pass
+        try:
+            atexit._run_exitfuncs()
+        except BaseException:
+            pass
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                status = status or 120
+        try:
+            module.__dict__.clear()  # files the program left open are flushed as they are freed
+        except BaseException:
+            pass
+    finally:
+        os._exit(status)
+
+
+def _kill_leftovers(pid: int, isolated: bool) -> None:
+    """Kill the test's process group and, inside the sandbox's own pid namespace, every
+    process but this one (the kernel spares the caller and pid 1)."""
+    for target in (-pid, pid):
+        try:
+            os.kill(target, signal.SIGKILL)
+        except OSError:
+            pass
+    if isolated and os.getuid() != 0:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _reap_all() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.001)
+
+
+def run_test(code, setup, stdin_data: bytes, time_limit: float, stdout_cap: int, isolated: bool) -> tuple[dict, bytes]:
+    stdin_fd = os.memfd_create("stdin", 0)
+    _write_all(stdin_fd, stdin_data)
+    os.lseek(stdin_fd, 0, os.SEEK_SET)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered here may reach the child's pipes
+        stream.flush()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        _run_as_main(code, setup, stdin_fd, out_w, err_w, isolated)
+    for fd in (stdin_fd, out_w, err_w):
+        os.close(fd)
+    out, err_tail = bytearray(), b""
+    totals = {out_r: 0, err_r: 0}
+    timed_out = output_limit = killed = False
+    status = None
+    selector = selectors.DefaultSelector()
+    pidfd = os.pidfd_open(pid)
+    for fd in (out_r, err_r):
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ)
+    selector.register(pidfd, selectors.EVENT_READ)
+    deadline = started + time_limit
+    drain_until = None
+    open_streams = 2
+    try:
+        while True:
+            now = time.monotonic()
+            if status is None and not killed and now >= deadline:
+                timed_out = killed = True
+                _kill_leftovers(pid, isolated)
+            if status is not None and (open_streams == 0 or now >= drain_until):
+                break
+            wait = (drain_until if status is not None else deadline if not killed else now + 0.05) - now
+            for key, _ in selector.select(max(0.0, wait)):
+                fd = key.fd
+                if fd == pidfd:
+                    _, status = os.waitpid(pid, 0)
+                    selector.unregister(pidfd)
+                    elapsed = time.monotonic() - started
+                    _kill_leftovers(pid, isolated)  # whatever still holds the pipes
+                    drain_until = time.monotonic() + 0.5
+                    continue
+                try:
+                    chunk = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    selector.unregister(fd)
+                    open_streams -= 1
+                    continue
+                totals[fd] += len(chunk)
+                if fd == out_r:
+                    room = stdout_cap - len(out)
+                    if room > 0:
+                        out += chunk[:room]
+                    if totals[fd] > stdout_cap and not killed:
+                        output_limit = killed = True
+                        _kill_leftovers(pid, isolated)
+                else:
+                    err_tail = (err_tail + chunk)[-STDERR_TAIL_BYTES:]
+                    if totals[fd] > STDERR_TAIL_BYTES * 256 and not killed:
+                        killed = True
+                        output_limit = True
+                        _kill_leftovers(pid, isolated)
+    finally:
+        selector.close()
+        for fd in (out_r, err_r, pidfd):
+            os.close(fd)
+    _kill_leftovers(pid, isolated)
+    _reap_all()
+    exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+    killed_by = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    result = {
+        "exit_code": exit_code, "signal": killed_by, "timed_out": timed_out, "output_limit": output_limit,
+        "wall_s": round(elapsed, 6), "stderr": err_tail.decode("utf-8", "replace"), "stdout_size": len(out),
+    }
+    return result, bytes(out)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def serve_stdio(config: dict, channel: Channel) -> None:
+    try:
+        with open(config.get("source_file", "solution.py"), encoding="utf-8", errors="surrogateescape") as handle:
+            code = compile(handle.read(), "solution.py", "exec")
+        setup = compile(config["setup_code"], "setup.py", "exec") if config.get("setup_code") else None
+    except BaseException as error:  # noqa: BLE001 - syntax errors, compile bombs
+        channel.send({"ready": False, "error": describe_error(error, None)})
+        return
+    isolated = bool(config.get("isolated"))
+    if isolated:
+        _prctl(PR_SET_DUMPABLE, 0)  # the programs (same uid) cannot touch this process's memory
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans come back here to be reaped
+    channel.send({"ready": True})
+    time_limit = float(config["time_limit_s"])
+    stdout_cap = int(config["stdout_cap"])
+    while True:
+        request = channel.receive()
+        if request is None:
+            return
+        stdin_data = channel.read_exactly(int(request["input_size"]))
+        result, out = run_test(code, setup, stdin_data, time_limit, stdout_cap, isolated)
+        result["result"] = request["run"]
+        channel.send(result, out)
+
+
+# --------------------------------------------------------------------------------------------
+# Mode "checker": the trusted checker
+# --------------------------------------------------------------------------------------------
+
+
+class CandidateError(RuntimeError):
+    """The candidate failed a call in a way no built-in exception describes (crash, timeout)."""
+
+
+class _StopChecks(BaseException):
+    """Raised after the first failed check when the host wants no more."""
+
+
+def _contains_assert(node) -> bool:
+    """An assert that tests something (not ``assert True``), outside nested functions/classes."""
+    import ast
+
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Assert) and not isinstance(current.test, ast.Constant):
+            return True
+        for child in ast.iter_child_nodes(current):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                stack.append(child)
+    return False
+
+
+def _expected_source(statement, source: str) -> str | None:
+    """For ``assert candidate(...) == X`` (either side): the source of X."""
+    import ast
+
+    if not isinstance(statement, ast.Assert):
+        return None
+    test = statement.test
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.Is)):
+        left, right = test.left, test.comparators[0]
+        has_call = lambda node: any(isinstance(n, ast.Call) for n in ast.walk(node))  # noqa: E731
+        if has_call(left) and not has_call(right):
+            return ast.get_source_segment(source, right)
+        if has_call(right) and not has_call(left):
+            return ast.get_source_segment(source, left)
+        return ast.get_source_segment(source, right)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return "a false value"
+    if isinstance(test, ast.Call):
+        return "a true value"
+    return None
+
+
+def _free_names(check_code: str) -> set[str]:
+    """Names the check code reads (what neither setup nor check code defines may come from the
+    candidate's code)."""
+    import ast
+
+    return {node.id for node in ast.walk(ast.parse(check_code)) if isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load) and node.id != "candidate"}
+
+
+def instrument_check(check_code: str) -> tuple[object, list[dict]]:
+    """Wrap each top-level statement of ``check`` that asserts something so that it reports
+    its own outcome; returns the new module (an ``ast.Module``) and the checks (line,
+    statement, expected)."""
+    import ast
+
+    tree = ast.parse(check_code, "check.py")
+    checks: list[dict] = []
+    function = next((node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "check"), None)
+    if function is None:
+        raise LookupError("the check code defines no check(candidate) function")
+    body = []
+    for statement in function.body:
+        if not _contains_assert(statement):
+            body.append(statement)
+            continue
+        number = len(checks)
+        segment = ast.get_source_segment(check_code, statement) or ast.unparse(statement)
+        checks.append({"line": statement.lineno, "statement": segment[:MAX_ERROR_CHARS],
+                       "expected": _expected_source(statement, check_code)})
+        wrapper = ast.parse(
+            f"try:\n    __rlvr_begin__({number})\nexcept Exception as __rlvr_error__:\n"
+            f"    __rlvr_end__({number}, __rlvr_error__)\nelse:\n    __rlvr_end__({number}, None)\n"
+        ).body[0]
+        for node in ast.walk(wrapper):  # the wrapper sits where the statement was
+            if "lineno" in node._attributes:
+                node.lineno, node.col_offset = statement.lineno, statement.col_offset
+                node.end_lineno, node.end_col_offset = statement.end_lineno, statement.end_col_offset
+        wrapper.body.append(statement)
+        body.append(wrapper)
+    function.body = body
+    return tree, checks
+
+
+def _short_repr(value, limit: int = 500) -> str:
+    try:
+        text = repr(value)
+    except BaseException:
+        text = "<unprintable>"
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def _raise_candidate_error(error: dict):
+    name = error.get("type") if isinstance(error, dict) else None
+    message = str(error.get("message", "")) if isinstance(error, dict) else "candidate failed"
+    kind = getattr(builtins, name, None) if isinstance(name, str) else None
+    error = None
+    if isinstance(kind, type) and issubclass(kind, Exception):
+        try:
+            error = kind(message)
+        except Exception:  # constructors that need other arguments
+            error = None
+    raise error if error is not None else CandidateError(f"{name}: {message}" if name else message)
+
+
+def serve_checker(config: dict, channel: Channel) -> None:
+    nonce = config["nonce"]
+    stop_at_first_failure = bool(config.get("stop_at_first_failure", True))
+
+    def send(message: dict) -> None:
+        message["nonce"] = nonce
+        channel.send(message)
+
+    namespace = {"__name__": "__check__", "__builtins__": builtins}
+    try:
+        tree, checks = instrument_check(config["check_code"])
+        if config.get("setup_code"):
+            exec(compile(config["setup_code"], "setup.py", "exec"), namespace)
+        exec(compile(tree, "check.py", "exec"), namespace)
+    except BaseException as error:  # noqa: BLE001 - a broken dataset row
+        send({"ready": False, "error": describe_error(error, None)})
+        return
+    whole = not checks
+    if whole:
+        checks = [{"line": 0, "statement": "check(candidate)", "expected": None}]
+    state = {"calls": 0, "last": None}
+
+    def trusted_class(name):
+        found = namespace.get(name)
+        return found if isinstance(found, type) and getattr(found, "__module__", None) == "__check__" else None
+
+    objects = Objects(trusted_class)
+
+    def remote_call(target, args, kwargs):
+        state["calls"] += 1
+        number = state["calls"]
+        shown = ", ".join([_short_repr(a, 200) for a in args] + [f"{k}={_short_repr(v, 200)}" for k, v in kwargs.items()])
+        message = {"call": number, "args": encode_value(list(args), objects), "kwargs": encode_kwargs(kwargs, objects)}
+        if target is not None:
+            message["target"] = target
+        else:
+            state["last"] = {"input": f"candidate({shown})"}
+        send(message)
+        reply = channel.receive()
+        if reply is None or reply.get("reply") != number:
+            raise CandidateError("the host broke off the call")
+        if reply.get("ok"):
+            encoded = reply["value"]
+            if target is not None and type(encoded) is dict and type(encoded.get("$ref")) is int and len(encoded) == 1:
+                return RemoteRef(encoded["$ref"], target)
+            value = decode_value(encoded, objects)
+            if target is None:
+                state["last"]["got"] = _short_repr(value)
+            return value
+        error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+        if target is None:
+            state["last"]["error"] = str(error.get("message", ""))[:MAX_ERROR_CHARS]
+            state["last"]["error_type"] = str(error.get("type", ""))
+        _raise_candidate_error(error)
+
+    def candidate(*args, **kwargs):
+        return remote_call(None, args, kwargs)
+
+    def remote_constructor(name):
+        def construct(*args, **kwargs):
+            return remote_call(name, args, kwargs)
+
+        construct.__name__ = construct.__qualname__ = name
+        return construct
+
+    for name in _free_names(config["check_code"]):  # e.g. a class the solution defines (MBPP's Pair)
+        if name not in namespace and not hasattr(builtins, name):
+            namespace[name] = remote_constructor(name)
+
+    def begin(number: int) -> None:
+        state["last"] = None
+
+    def end(number: int, error: BaseException | None) -> None:
+        message = {"check": number, "passed": error is None}
+        if error is not None:
+            failure = dict(checks[number])
+            failure["error"] = describe_error(error, "check.py")
+            if state["last"]:
+                failure.update(state["last"])
+            message["failure"] = failure
+        send(message)
+        if error is not None and stop_at_first_failure:
+            raise _StopChecks
+
+    namespace["__rlvr_begin__"] = begin
+    namespace["__rlvr_end__"] = end
+    entry_point = config.get("entry_point") or ""
+    if entry_point.isidentifier():
+        namespace[entry_point] = candidate  # checks that call the function by its name
+    send({"ready": True, "checks": len(checks)})
+    go = channel.receive()
+    if not go or not go.get("go"):
+        return
+    aborted = None
+    try:
+        if whole:
+            try:
+                namespace["check"](candidate)
+            except Exception as error:  # noqa: BLE001
+                end(0, error)
+            else:
+                end(0, None)
+        else:
+            namespace["check"](candidate)
+    except _StopChecks:
+        pass
+    except BaseException as error:  # noqa: BLE001 - a statement outside the checks failed
+        aborted = describe_error(error, "check.py")
+        if state["last"]:
+            aborted.update(state["last"])
+    send({"done": True, "aborted": aborted})
+
+
+# --------------------------------------------------------------------------------------------
+
+
+MODES = {"function": serve_function, "stdio": serve_stdio, "checker": serve_checker}
+
+
+def main() -> None:
+    channel = take_channel()
+    config = channel.receive()
+    if config is None:
+        return
+    # Started with -S (no .pth processing, a faster start); the host names the site directories.
+    sys.path.extend(path for path in config.get("sys_path", ()) if path not in sys.path)
+    MODES[config["mode"]](config, channel)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,952 @@
+"""SWE verifier: apply a model's patch to a fresh copy of the repository and run the tests.
+
+Answer      A unified diff (``git diff`` format, paths relative to the repository root, ``a/`` and
+            ``b/`` prefixes optional) in the last ```diff (or ```patch) fenced block, or in the last
+            ``<answer>…</answer>`` block (a fence inside it is unwrapped).
+Pipeline    1. Parse tolerantly: prose around the diff is ignored, hunk line counts are recounted,
+               blank context lines restored. Rejected before anything runs: paths that are
+               absolute, contain ``..`` or ``.git``, symlink/other file modes, binary patches.
+            2. Apply to a fresh host copy of the task's bug-injected tree, re-emitted as a canonical
+               diff (only validated headers and hunk lines reach the tools, so no ed script or mode
+               change can): ``git apply``, then ``git apply --3way`` (on a throw-away repository of
+               the tree), then ``patch -p1 -u --fuzz=3``. The tree is then walked: anything but
+               regular files and directories fails the answer.
+            3. Hacks score 0 (``details["hack"]`` names it): changing, adding or deleting a test file
+               (``tests/``, ``test_*.py``, ``*_test.py``), ``conftest.py`` anywhere, a config file
+               (``pytest.ini``, ``setup.cfg``, ``tox.ini``, ``pyproject.toml``, ``setup.py``,
+               ``noxfile.py``, ``.coveragerc``), ``sitecustomize``/``usercustomize``/``*.pth``;
+               new files outside the existing package directories; and new *capabilities* in
+               changed Python files — a name, attribute, import or definition the file did not
+               have before from ``FORBIDDEN_NAMES`` (``exit``, ``_exit``, ``SystemExit``,
+               ``open``, ``eval``, ``exec``, ``__import__``, ``_getframe``, ``settrace``,
+               ``modules``, ``environ``…), an import outside ``SAFE_IMPORTS`` and the repository's
+               own packages (``sys``, ``os``, ``gc``, ``inspect``, ``pytest``, ``builtins``,
+               ``atexit``, ``threading``, ``ctypes``…), a dunder attribute or string outside
+               ``SAFE_DUNDERS`` (``__subclasses__``, ``__globals__``…), or a new method
+               ``__eq__``/``__ne__``/``__bool__``/``__hash__``/``__getattr__``… (always-equal
+               objects). The task's test and config files (and the held-out tests of synthetic
+               tasks) are then written over the tree, so what runs is the original suite.
+            4. One sandbox run (``rlvr.verifiers.sandbox``, no network, own uid, limits, hard wall
+               clock): ``python -I -B`` runs a trusted runner file with a random name, which reads
+               a one-line JSON config *from stdin* (random HMAC key, pytest arguments, node ids),
+               closes stdin, keeps a private duplicate of stdout and sends pytest's own output to
+               stderr, loads pytest with plugin autoloading off and ``-p no:cacheprovider``,
+               registers an in-memory recorder plugin, runs exactly the FAIL_TO_PASS and
+               PASS_TO_PASS node ids, and writes ``MARK + HMAC + JSON`` of the per-test phase
+               outcomes, then ``os._exit`` (atexit hooks planted by the package never run). The
+               host accepts only a report whose HMAC verifies with the key it sent.
+            5. Correct iff every FAIL_TO_PASS and PASS_TO_PASS test has setup and call passed
+               (teardown not failed, not xfail). A missing test, a collection error, a skip,
+               ``sys.exit``/a crash (no report), or the wall clock all mean failed.
+Sources     ``task.answer["source"]``: "synthetic" and "repo" carry the tree in ``files``;
+            "swebench" names a checkout (``repos_dir=`` or the task's ``checkout``) materialised with
+            ``git archive <base_commit>``, the candidate patch then ``test_patch`` applied, tests run
+            with this venv's interpreter; without a checkout, in the instance's Docker image when an
+            engine answers (``/testbed``, the image's ``testbed`` conda env); otherwise a clear
+            failure saying what is missing.
+Options     ``deadline_s`` (default 60: the verifier never takes longer), ``repos_dir`` (where
+            SWE-bench checkouts live, ``<owner>__<name>``), ``docker`` ("auto", "never", "always").
+Weak spots  Code under test runs in the same process as the test assertions, as in every pytest
+            harness: a patch that finds the HMAC key in memory could forge a report. The
+            capability scan makes that (and frame, gc, ``/proc/self/mem`` tricks) need names the
+            scan rejects; it is a static filter, not a proof.
+"""
+
+from __future__ import annotations
+
+import ast
+import collections
+import difflib
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, strip_think
+
+# --------------------------------------------------------------------------------------------
+# Rules
+# --------------------------------------------------------------------------------------------
+
+CONFIG_NAMES = frozenset({"pytest.ini", "setup.cfg", "tox.ini", "pyproject.toml", "setup.py", "noxfile.py", ".coveragerc",
+                          "conftest.py"})
+PLANTED_NAMES = frozenset({"sitecustomize.py", "usercustomize.py", "conftest.py"})
+FORBIDDEN_NAMES = frozenset({
+    "exit", "_exit", "quit", "abort", "kill", "killpg", "SystemExit", "KeyboardInterrupt", "GeneratorExit", "BaseException",
+    "__import__", "eval", "exec", "compile", "open", "globals", "locals", "vars", "breakpoint", "setattr", "delattr",
+    "_getframe", "settrace", "setprofile", "f_back", "f_globals", "f_locals", "f_code", "f_builtins", "gi_frame",
+    "tb_frame", "cr_frame", "modules", "meta_path", "path_hooks", "stdout", "stderr", "stdin", "environ", "system",
+    "popen", "fork", "forkpty", "execv", "execve", "execvp", "spawnv", "dup2", "getrefcount", "get_referrers",
+    "get_objects", "currentframe", "stack",
+})
+SAFE_DUNDERS = frozenset({"__init__", "__name__", "__doc__", "__class__", "__len__", "__iter__", "__next__", "__repr__",
+                          "__str__", "__all__", "__version__", "__slots__", "__post_init__", "__enter__", "__exit__",
+                          "__getitem__", "__setitem__", "__contains__", "__add__", "__sub__", "__mul__", "__qualname__",
+                          "__future__", "__main__"})
+FORBIDDEN_DEFS = frozenset({"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__hash__",
+                            "__getattr__", "__getattribute__", "__instancecheck__", "__subclasscheck__", "__del__",
+                            "__init_subclass__", "__set_name__", "__class_getitem__", "__index__", "__int__", "__float__",
+                            "__len__", "__contains__"})
+SAFE_IMPORTS = frozenset({"math", "cmath", "re", "string", "itertools", "functools", "operator", "collections", "heapq",
+                          "bisect", "decimal", "fractions", "statistics", "numbers", "typing", "dataclasses", "enum",
+                          "copy", "textwrap", "datetime", "calendar", "json", "unicodedata", "abc", "contextlib",
+                          "array", "__future__", "typing_extensions", "warnings", "random", "struct", "base64",
+                          "binascii", "zlib", "difflib", "fnmatch", "html", "ipaddress", "uuid", "keyword", "numpy"})
+REPORT_MARK = "@@rlvr-swe-report@@ "
+RUNNER_PREFIX = ".rlvr-runner-"
+MAX_PATCH_CHARS = 2_000_000
+MAX_MESSAGE_CHARS = 1500
+
+
+def is_test_path(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    name = parts[-1] if parts else ""
+    return (any(p in ("tests", "test", "testing") for p in parts[:-1]) or name.startswith("test_")
+            or name.endswith("_test.py") or name == "conftest.py")
+
+
+def is_protected_path(path: str) -> bool:
+    """Test files, conftest.py and config files: a patch touching them scores 0."""
+    name = PurePosixPath(path).name
+    return is_test_path(path) or name in CONFIG_NAMES or name in PLANTED_NAMES or name.endswith(".pth")
+
+
+def check_relative_path(path: str) -> str | None:
+    """A reason the path is unsafe, or None."""
+    if not path or "\x00" in path or any(ord(c) < 32 for c in path) or len(path) > 400:
+        return f"bad path {path[:80]!r}"
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or path.startswith("~"):
+        return f"absolute path {path!r}"
+    if any(part == ".." for part in pure.parts):
+        return f"path leaves the repository: {path!r}"
+    if any(part == ".git" for part in pure.parts):
+        return f"path inside .git: {path!r}"
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Patch extraction and parsing
+# --------------------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"```[ \t]*(diff|patch|udiff)?[^\n]*\n(.*?)(?:\n```|\Z)", re.DOTALL | re.IGNORECASE)
+
+
+def extract_patch(response: str) -> str | None:
+    """The diff of a response: the last ```diff/```patch block, else the last <answer> block (with
+    an inner fence unwrapped), else a bare response that starts like a diff."""
+    visible = strip_think(response)
+    fences = [m for m in _FENCE.finditer(visible) if m.group(1)]
+    if fences:
+        return fences[-1].group(2)
+    block = extract_answer(visible)
+    if block is not None:
+        inner = list(_FENCE.finditer(block))
+        return inner[-1].group(2) if inner else block
+    stripped = visible.lstrip()
+    if stripped.startswith(("diff --git ", "--- ")):
+        return stripped
+    return None
+
+
+class PatchError(ValueError):
+    """The answer is not a usable patch (the message says why)."""
+
+
+@dataclass
+class Hunk:
+    old_start: int
+    new_start: int
+    lines: list[str]
+    section: str = ""
+
+    def counts(self) -> tuple[int, int]:
+        old = sum(1 for line in self.lines if line[:1] in (" ", "-"))
+        new = sum(1 for line in self.lines if line[:1] in (" ", "+"))
+        return old, new
+
+
+@dataclass
+class FilePatch:
+    old_path: str | None = None  # None: /dev/null (a new file)
+    new_path: str | None = None  # None: /dev/null (a deleted file)
+    hunks: list[Hunk] = field(default_factory=list)
+    new_mode: str | None = None
+    old_mode: str | None = None
+    index: str | None = None
+    rename: bool = False
+    binary: bool = False
+    saw_header: bool = False  # a ---/+++ pair was read
+
+    @property
+    def paths(self) -> list[str]:
+        return [p for p in dict.fromkeys((self.old_path, self.new_path)) if p]
+
+
+_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
+_GIT_HEADER = re.compile(r"^diff --git (\S+) (\S+)\s*$")
+_MODE = re.compile(r"^(?:new file mode|deleted file mode|old mode|new mode) (\d{6})\s*$")
+_INDEX = re.compile(r"^index ([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})(?: (\d{6}))?\s*$")
+
+
+def _header_path(raw: str, prefix: str) -> str | None:
+    raw = raw.split("\t")[0].rstrip()
+    if raw.startswith('"') and raw.endswith('"'):
+        raise PatchError(f"quoted paths are not supported: {raw[:80]}")
+    if raw == "/dev/null":
+        return None
+    return raw
+
+
+def _strip_prefixes(patch: FilePatch) -> None:
+    old, new = patch.old_path, patch.new_path
+    if (old is None or old.startswith("a/")) and (new is None or new.startswith("b/")) and (old or new):
+        patch.old_path = old[2:] if old else None
+        patch.new_path = new[2:] if new else None
+
+
+def parse_patch(text: str) -> list[FilePatch]:
+    """Split a (possibly sloppy) unified diff into per-file patches; hunk counts are recounted."""
+    if len(text) > MAX_PATCH_CHARS:
+        raise PatchError(f"patch too long ({len(text)} characters)")
+    lines = text.replace("\r\n", "\n").split("\n")
+    files: list[FilePatch] = []
+    current: FilePatch | None = None
+    index, total = 0, len(lines)
+
+    def is_file_header(at: int) -> bool:
+        return (lines[at].startswith("diff --git ") or
+                (lines[at].startswith("--- ") and at + 1 < total and lines[at + 1].startswith("+++ ")))
+
+    while index < total:
+        line = lines[index]
+        git = _GIT_HEADER.match(line)
+        if git:
+            current = FilePatch(old_path=git.group(1), new_path=git.group(2))
+            files.append(current)
+            index += 1
+            continue
+        if line.startswith("--- ") and index + 1 < total and lines[index + 1].startswith("+++ "):
+            if current is None or current.saw_header or current.hunks:
+                current = FilePatch()
+                files.append(current)
+            current.old_path = _header_path(line[4:], "a/")
+            current.new_path = _header_path(lines[index + 1][4:], "b/")
+            current.saw_header = True
+            index += 2
+            continue
+        if current is None:
+            index += 1
+            continue
+        mode = _MODE.match(line)
+        if mode:
+            value = mode.group(1)
+            if value not in ("100644", "100755"):
+                raise PatchError(f"file mode {value} is not allowed (symlinks, submodules)")
+            if line.startswith("new file"):
+                current.old_path, current.new_mode = None, value
+            elif line.startswith("deleted file"):
+                current.new_path = None
+            elif line.startswith("old mode"):
+                current.old_mode = value
+            else:
+                current.new_mode = value
+            index += 1
+            continue
+        if line.startswith("index "):
+            match = _INDEX.match(line)
+            if match and match.group(3) and match.group(3) not in ("100644", "100755"):
+                raise PatchError(f"file mode {match.group(3)} is not allowed")
+            current.index = line.strip() if match else None
+            index += 1
+            continue
+        if line.startswith(("rename from ", "rename to ", "copy from ", "copy to ")):
+            if line.startswith("copy"):
+                raise PatchError("copy patches are not supported")
+            current.rename = True
+            path = line.split(" ", 2)[2].strip()
+            if line.startswith("rename from "):
+                current.old_path = "a/" + path
+            else:
+                current.new_path = "b/" + path
+            index += 1
+            continue
+        if line.startswith(("GIT binary patch", "Binary files ")):
+            raise PatchError("binary patches are not allowed")
+        header = _HUNK_HEADER.match(line)
+        if header:
+            old_need = int(header.group(2)) if header.group(2) is not None else 1
+            new_need = int(header.group(4)) if header.group(4) is not None else 1
+            body: list[str] = []
+            old_seen = new_seen = 0
+            cursor = index + 1
+            while cursor < total:
+                item = lines[cursor]
+                satisfied = old_seen >= old_need and new_seen >= new_need
+                if item.startswith("\\"):
+                    body.append(item)
+                    cursor += 1
+                    continue
+                if is_file_header(cursor) or item.startswith("@@"):
+                    break
+                if item == "":
+                    if satisfied:
+                        break
+                    item = " "
+                if item[:1] not in (" ", "+", "-"):
+                    break
+                body.append(item)
+                old_seen += item[:1] in (" ", "-")
+                new_seen += item[:1] in (" ", "+")
+                cursor += 1
+            while body and body[-1] == " " and (old_seen > old_need or new_seen > new_need):
+                body.pop()  # trailing blank lines of the response, not context
+                old_seen -= 1
+                new_seen -= 1
+            if body:
+                current.hunks.append(Hunk(int(header.group(1)), int(header.group(3)), body, header.group(5)))
+            index = cursor
+            continue
+        index += 1
+    patches = []
+    for patch in files:
+        _strip_prefixes(patch)
+        if patch.old_path is None and patch.new_path is None:
+            raise PatchError("a file patch names no file")
+        for path in patch.paths:
+            problem = check_relative_path(path)
+            if problem:
+                raise PatchError(problem)
+        if patch.hunks or patch.rename or patch.old_path is None or patch.new_path is None:
+            patches.append(patch)
+    if not patches:
+        raise PatchError("no file changes found in the diff")
+    return patches
+
+
+def render_patch(patches: list[FilePatch]) -> str:
+    """The canonical text of parsed patches: git headers, recounted hunks, nothing else."""
+    out: list[str] = []
+    for patch in patches:
+        old = patch.old_path or patch.new_path
+        new = patch.new_path or patch.old_path
+        out.append(f"diff --git a/{old} b/{new}")
+        if patch.old_path is None:
+            out.append(f"new file mode {patch.new_mode or '100644'}")
+        elif patch.new_path is None:
+            out.append("deleted file mode 100644")
+        elif patch.old_mode and patch.new_mode and patch.old_mode != patch.new_mode:
+            out += [f"old mode {patch.old_mode}", f"new mode {patch.new_mode}"]
+        if patch.rename and patch.old_path and patch.new_path and patch.old_path != patch.new_path:
+            out += [f"rename from {patch.old_path}", f"rename to {patch.new_path}"]
+        if patch.index and patch.old_path and patch.new_path:
+            out.append(patch.index)
+        if patch.hunks:
+            out.append(f"--- a/{patch.old_path}" if patch.old_path else "--- /dev/null")
+            out.append(f"+++ b/{patch.new_path}" if patch.new_path else "+++ /dev/null")
+        for hunk in patch.hunks:
+            old_count, new_count = hunk.counts()
+            old_start = hunk.old_start if old_count else max(0, hunk.old_start if patch.old_path else 0)
+            new_start = hunk.new_start if new_count else max(0, hunk.new_start if patch.new_path else 0)
+            out.append(f"@@ -{old_start},{old_count} +{new_start},{new_count} @@{hunk.section}")
+            out.extend(hunk.lines)
+    return "\n".join(out) + "\n"
+
+
+def make_unified_diff(before: dict[str, str], after: dict[str, str]) -> str:
+    """A ``git diff``-style patch turning the files ``before`` into ``after`` (text files)."""
+    chunks: list[str] = []
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path), after.get(path)
+        if old == new:
+            continue
+        old_lines = [] if old is None else old.splitlines(keepends=True)
+        new_lines = [] if new is None else new.splitlines(keepends=True)
+        header = [f"diff --git a/{path} b/{path}\n"]
+        if old is None:
+            header.append("new file mode 100644\n")
+        elif new is None:
+            header.append("deleted file mode 100644\n")
+        body = list(difflib.unified_diff(old_lines, new_lines, "/dev/null" if old is None else f"a/{path}",
+                                         "/dev/null" if new is None else f"b/{path}", n=3))
+        fixed = []
+        for line in body:
+            if line.endswith("\n"):
+                fixed.append(line)
+            else:
+                fixed += [line + "\n", "\\ No newline at end of file\n"]
+        chunks.append("".join(header + fixed))
+    return "".join(chunks)
+
+
+# --------------------------------------------------------------------------------------------
+# Applying patches on a host copy
+# --------------------------------------------------------------------------------------------
+
+
+def _tool_env(home: str, ceiling: str) -> dict[str, str]:
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C", "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CEILING_DIRECTORIES": ceiling, "GIT_TERMINAL_PROMPT": "0"}
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
+    for path, content in files.items():
+        problem = check_relative_path(path)
+        if problem:
+            raise ValueError(problem)
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+
+
+def snapshot_tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """Every regular file under ``root`` (relative path → bytes). Symlinks, devices or fifos raise
+    PatchError: a patch must never create them."""
+    result: dict[str, bytes] = {}
+    for directory, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(directory, root)
+        dirnames[:] = [d for d in dirnames if not (rel_dir == "." and d in skip)]
+        for name in dirnames + filenames:
+            full = os.path.join(directory, name)
+            info = os.lstat(full)
+            rel = os.path.normpath(os.path.join(rel_dir, name)).replace(os.sep, "/")
+            if name in dirnames:
+                if not os.path.isdir(full) or os.path.islink(full):
+                    raise PatchError(f"{rel} is not a plain directory")
+                continue
+            if rel_dir == "." and name in skip:
+                continue
+            if not (info.st_mode & 0o170000) == 0o100000:
+                raise PatchError(f"{rel} is not a regular file (symlink or special file)")
+            with open(full, "rb") as handle:
+                result[rel] = handle.read()
+    return result
+
+
+def apply_patch_to_tree(root: Path, patch_text: str, pristine: dict[str, bytes] | None = None, timeout_s: float = 20.0) -> str:
+    """Apply canonical ``patch_text`` inside ``root``: git apply, git apply --3way, patch --fuzz.
+    Returns the method that worked; raises PatchError when none did. ``pristine`` (the tree's
+    files) lets a failed attempt be undone before the next one."""
+    scratch = tempfile.mkdtemp(prefix="rlvr-swe-apply-")
+    try:
+        patch_file = os.path.join(scratch, "candidate.diff")
+        with open(patch_file, "w", encoding="utf-8") as handle:
+            handle.write(patch_text)
+        env = _tool_env(scratch, str(root.parent))
+        errors = []
+
+        def run(argv: list[str]) -> subprocess.CompletedProcess:
+            return subprocess.run(argv, cwd=root, env=env, capture_output=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+
+        result = run(["git", "apply", "--whitespace=nowarn", "--recount", "-p1", patch_file])
+        if result.returncode == 0:
+            return "git apply"
+        errors.append(result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["git apply failed"])
+        if pristine is not None:
+            setup = [["git", "init", "-q"], ["git", "add", "-A"],
+                     ["git", "-c", "user.name=rlvr", "-c", "user.email=rlvr@localhost", "commit", "-q", "--no-verify", "-m", "base"]]
+            if all(run(argv).returncode == 0 for argv in setup):
+                result = run(["git", "apply", "--3way", "--whitespace=nowarn", "--recount", "-p1", patch_file])
+                shutil.rmtree(root / ".git", ignore_errors=True)
+                if result.returncode == 0 and not _has_conflict_markers(root, patch_text):
+                    return "git apply --3way"
+                errors.append(result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["3-way failed"])
+            shutil.rmtree(root / ".git", ignore_errors=True)
+            _reset_tree(root, pristine)
+        result = run(["patch", "-p1", "-u", "--batch", "--forward", "--fuzz=3", "--no-backup-if-mismatch",
+                      "--reject-file=-", "-s", "-i", patch_file])
+        if result.returncode == 0:
+            return "patch --fuzz=3"
+        errors.append((result.stdout + result.stderr).decode(errors="replace").strip().splitlines()[-1:] or ["patch failed"])
+        raise PatchError("the patch does not apply: " + "; ".join(e[0][:200] for e in errors))
+    except subprocess.TimeoutExpired:
+        raise PatchError("applying the patch took too long")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _has_conflict_markers(root: Path, patch_text: str) -> bool:
+    for match in re.finditer(r"^\+\+\+ b/(.+)$", patch_text, re.MULTILINE):
+        target = root / match.group(1)
+        if target.is_file() and re.search(rb"^<<<<<<< ", target.read_bytes(), re.MULTILINE):
+            return True
+    return False
+
+
+def _reset_tree(root: Path, files: dict[str, bytes]) -> None:
+    for entry in list(root.iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    write_tree(root, files)
+
+
+# --------------------------------------------------------------------------------------------
+# Capability scan
+# --------------------------------------------------------------------------------------------
+
+
+def capabilities(source: str, own_packages: frozenset[str] = frozenset()) -> collections.Counter:
+    """The risky names, attributes, imports, dunders and methods a Python source uses."""
+    found: collections.Counter = collections.Counter()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return found
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and (node.id in FORBIDDEN_NAMES or (_is_dunder(node.id) and node.id not in SAFE_DUNDERS)):
+            found[f"name {node.id}"] += 1
+        elif isinstance(node, ast.Attribute) and (node.attr in FORBIDDEN_NAMES or (_is_dunder(node.attr) and node.attr not in SAFE_DUNDERS)):
+            found[f"attribute .{node.attr}"] += 1
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                if top not in SAFE_IMPORTS and top not in own_packages:
+                    found[f"import {alias.name}"] += 1
+        elif isinstance(node, ast.ImportFrom):
+            top = (node.module or "").split(".")[0]
+            if node.level == 0 and top not in SAFE_IMPORTS and top not in own_packages:
+                found[f"import {node.module}"] += 1
+            for alias in node.names:
+                if alias.name in FORBIDDEN_NAMES:
+                    found[f"name {alias.name}"] += 1
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in FORBIDDEN_DEFS:
+            found[f"method {node.name}"] += 1
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 64:
+            text = node.value
+            if (_is_dunder(text) and text not in SAFE_DUNDERS) or text in FORBIDDEN_NAMES or text.startswith("/proc"):
+                found[f"string {text!r}"] += 1
+    return found
+
+
+def _is_dunder(name: str) -> bool:
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
+
+
+def new_capabilities(before: str, after: str, own_packages: frozenset[str] = frozenset()) -> list[str]:
+    added = capabilities(after, own_packages) - capabilities(before, own_packages)
+    return sorted(added)
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def added_line_capabilities(patches: list[FilePatch]) -> list[str]:
+    """For patches checked without the files (Docker path): forbidden words on added lines that
+    the removed lines did not have."""
+    added: collections.Counter = collections.Counter()
+    removed: collections.Counter = collections.Counter()
+    for patch in patches:
+        if not (patch.new_path or "").endswith(".py"):
+            continue
+        for hunk in patch.hunks:
+            for line in hunk.lines:
+                words = [w for w in _WORD.findall(line[1:]) if w in FORBIDDEN_NAMES or w in FORBIDDEN_DEFS
+                         or w in ("sys", "os", "gc", "inspect", "pytest", "_pytest", "builtins", "ctypes", "atexit")]
+                (added if line.startswith("+") else removed if line.startswith("-") else collections.Counter()).update(words)
+    return sorted(added - removed)
+
+
+# --------------------------------------------------------------------------------------------
+# The trusted test runner (runs inside the sandbox)
+# --------------------------------------------------------------------------------------------
+
+RUNNER_SOURCE = r'''
+import hashlib, hmac, json, os, sys
+
+
+def main():
+    config = json.loads(sys.stdin.readline())
+    key = bytes.fromhex(config.pop("key"))
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # the stdin memfd (the key) is gone for whatever runs next
+    os.close(devnull)
+    report_fd = os.dup(1)
+    os.dup2(2, 1)  # pytest's own output goes to stderr; stdout is the report channel
+    for entry in reversed(config["paths"]):
+        sys.path.insert(0, os.path.abspath(entry))
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    import pytest
+
+    results, collected, errors = {}, [], []
+
+    class Recorder:
+        def pytest_collectreport(self, report):
+            if report.failed:
+                errors.append([report.nodeid, str(report.longrepr)[-%(limit)d:]])
+
+        def pytest_collection_finish(self, session):
+            collected.extend(item.nodeid for item in session.items)
+
+        def pytest_runtest_logreport(self, report):
+            entry = results.setdefault(report.nodeid, {})
+            outcome = report.outcome
+            if getattr(report, "wasxfail", None) is not None:
+                outcome = "xfail"
+            entry[report.when] = outcome
+            if report.failed and "message" not in entry:
+                entry["message"] = report.longreprtext[-%(limit)d:]
+
+    status = pytest.main(config["args"], plugins=[Recorder()])
+    payload = json.dumps({"status": int(status), "collected": collected, "errors": errors, "results": results},
+                         sort_keys=True)
+    tag = hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    data = ("\n%(mark)s" + tag + " " + payload + "\n").encode()
+    while data:
+        data = data[os.write(report_fd, data):]
+    os._exit(0)
+
+
+main()
+''' % {"limit": MAX_MESSAGE_CHARS, "mark": REPORT_MARK}
+
+PYTEST_ARGS = ("-q", "--tb=short", "-p", "no:cacheprovider", "-p", "no:pastebin", "--continue-on-collection-errors",
+               "-W", "ignore::pytest.PytestUnknownMarkWarning")
+
+
+@dataclass
+class TestReport:
+    """What the trusted runner saw; ``outcome(node_id)`` is "passed" only for a clean pass."""
+
+    ok: bool  # a report with a valid HMAC came back
+    problem: str = ""  # why not
+    results: dict = field(default_factory=dict)
+    collected: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    output: str = ""  # pytest's terminal output (stderr), for people and agents
+    timed_out: bool = False
+
+    def outcome(self, node_id: str) -> str:
+        if not self.ok:
+            return "no report"
+        entry = self.results.get(node_id)
+        if entry is None:
+            return "missing"
+        phases = [entry.get("setup"), entry.get("call"), entry.get("teardown")]
+        if "failed" in phases:
+            return "error" if entry.get("setup") == "failed" or entry.get("teardown") == "failed" else "failed"
+        if "xfail" in phases:
+            return "xfail"
+        if entry.get("setup") == "passed" and entry.get("call") == "passed":
+            return "passed"
+        return "skipped"
+
+    def message(self, node_id: str) -> str:
+        return (self.results.get(node_id) or {}).get("message", "")
+
+
+def run_pytest_in_sandbox(sandbox, tree: Path | None, node_ids: list[str], *, paths: tuple[str, ...] = (".",),
+                          wall_s: float = 30.0, extra_files: dict[str, str] | None = None, argv: list[str] | None = None,
+                          cwd: str | None = None, limits=None) -> TestReport:
+    """One sandbox run of the trusted runner over ``tree``; an empty ``node_ids`` runs the whole
+    suite. ``argv`` replaces the interpreter command (the Docker path wraps it in a script)."""
+    from rlvr.verifiers.sandbox import Limits
+
+    key = secrets.token_hex(32)
+    runner_name = f"{RUNNER_PREFIX}{secrets.token_hex(8)}.py"
+    config = {"key": key, "paths": list(paths), "args": [*PYTEST_ARGS, *node_ids]}
+    limits = limits or Limits(wall_s=wall_s, cpu_s=wall_s, memory_mb=2048, processes=64, open_files=256,
+                              output_bytes=4 << 20, file_mb=64)
+    files = {runner_name: RUNNER_SOURCE, **(extra_files or {})}
+    command = argv or [sandbox.python, "-I", "-B", runner_name]
+    command = [part.replace("{runner}", runner_name) for part in command]
+    result = sandbox.run(command, files=files, stdin=(json.dumps(config) + "\n").encode(),
+                         cwd_files_dir=None if tree is None else str(tree), limits=limits)
+    output = result.stderr.decode("utf-8", errors="replace")
+    report = None
+    for line in result.stdout.decode("utf-8", errors="replace").splitlines():
+        if not line.startswith(REPORT_MARK):
+            continue
+        tag, _, payload = line[len(REPORT_MARK):].partition(" ")
+        expected = hmac.new(bytes.fromhex(key), payload.encode(), hashlib.sha256).hexdigest()
+        if hmac.compare_digest(tag, expected):
+            report = json.loads(payload)
+    if report is None:
+        if result.timed_out:
+            problem = f"the test run hit the wall clock ({wall_s:.0f} s)"
+        elif result.memory_exceeded:
+            problem = "the test run ran out of memory"
+        else:
+            problem = f"no test report (the process ended with exit code {result.exit_code}, signal {result.signal})"
+        return TestReport(False, problem, output=output, timed_out=result.timed_out)
+    return TestReport(True, "", report["results"], report["collected"], report["errors"], output, result.timed_out)
+
+
+# --------------------------------------------------------------------------------------------
+# Verifier
+# --------------------------------------------------------------------------------------------
+
+
+def parse_id_list(value: Any) -> list[str]:
+    """SWE-bench stores test lists as JSON text; accept lists too."""
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else []
+    return [str(v) for v in (value or [])]
+
+
+def docker_image_name(instance_id: str) -> str:
+    """The SWE-bench evaluation image of an instance (Docker Hub ``swebench`` namespace)."""
+    return f"swebench/sweb.eval.x86_64.{instance_id.replace('__', '_1776_')}:latest".lower()
+
+
+@dataclass
+class PreparedTree:
+    root: Path
+    before: dict[str, bytes]  # the tree before the candidate patch
+    package_dirs: frozenset[str]
+    own_packages: frozenset[str]
+    restore: dict[str, bytes]  # files written over the tree after the patch (tests, config, hidden tests)
+    protected: frozenset[str]
+    post_patches: list[str] = field(default_factory=list)  # trusted patches applied after (SWE-bench test_patch)
+
+
+class SWEVerifier(SafeVerifier):
+    deadline_s = 60.0
+
+    def __init__(self, deadline_s: float = 60.0, repos_dir: str | None = None, docker: str = "auto"):
+        if docker not in ("auto", "never", "always"):
+            raise ValueError("docker must be 'auto', 'never' or 'always'")
+        self.deadline_s = float(deadline_s)
+        self.repos_dir = None if repos_dir is None else str(Path(repos_dir).resolve())
+        self.docker = docker
+        self._sandbox = None
+
+    # -- sandbox --------------------------------------------------------------------------------
+    def sandbox(self):
+        if self._sandbox is None:
+            from rlvr.verifiers.sandbox import Sandbox
+
+            self._sandbox = Sandbox("auto")
+        return self._sandbox
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    # -- entry point ----------------------------------------------------------------------------
+    def check(self, task: Task, response: str) -> Verdict:
+        start = time.monotonic()
+        patch_text = extract_patch(response)
+        if patch_text is None or not patch_text.strip():
+            return Verdict.fail("no diff found: put a unified diff in a ```diff block or <answer>…</answer>")
+        try:
+            patches = parse_patch(patch_text)
+        except PatchError as error:
+            return Verdict.fail(f"unusable patch: {error}")
+        answer = task.answer
+        if answer.get("source") == "swebench" and self._checkout(answer) is None:
+            return self._check_swebench_docker(task, patches, start)
+        return self.check_patches(task, patches, start)
+
+    def check_patches(self, task: Task, patches: list[FilePatch], start: float | None = None) -> Verdict:
+        """Apply parsed patches to a fresh tree, enforce the rules, run the tests."""
+        start = time.monotonic() if start is None else start
+        answer = task.answer
+        workspace = Path(tempfile.mkdtemp(prefix="rlvr-swe-"))
+        try:
+            try:
+                prepared = self.prepare_tree(answer, workspace / "repo")
+            except (OSError, ValueError, subprocess.SubprocessError) as error:
+                return Verdict.fail(f"cannot prepare the repository: {error}", format_ok=True)
+            hack = self._patch_rules(patches, prepared)
+            if hack:
+                return Verdict.fail(f"rejected: {hack}", format_ok=True, hack=hack)
+            try:
+                method = apply_patch_to_tree(prepared.root, render_patch(patches), prepared.before)
+                after = snapshot_tree(prepared.root)
+            except PatchError as error:
+                return Verdict.fail(str(error), format_ok=True)
+            hack = self._tree_rules(prepared, after)
+            if hack:
+                return Verdict.fail(f"rejected: {hack}", format_ok=True, hack=hack)
+            if after == prepared.before:
+                return Verdict.fail("the patch changes nothing", format_ok=True)
+            write_tree(prepared.root, prepared.restore)
+            for trusted in prepared.post_patches:
+                apply_patch_to_tree(prepared.root, trusted, None)
+            remaining = self.deadline_s - (time.monotonic() - start) - 3.0
+            wall = min(float(answer.get("timeout_s", 30.0)), remaining)
+            if wall < 1.0:
+                return Verdict.fail("no time left to run the tests", format_ok=True)
+            report = run_pytest_in_sandbox(self.sandbox(), prepared.root, self.node_ids(answer),
+                                           paths=tuple(answer.get("pythonpath", ["."])), wall_s=wall)
+            return self.judge(answer, report, method)
+        finally:
+            shutil.rmtree(workspace, ignore_errors=True)
+
+    @staticmethod
+    def node_ids(answer: dict) -> list[str]:
+        return list(dict.fromkeys(parse_id_list(answer["fail_to_pass"]) + parse_id_list(answer["pass_to_pass"])))
+
+    @staticmethod
+    def judge(answer: dict, report: TestReport, method: str = "") -> Verdict:
+        fail_to_pass = parse_id_list(answer["fail_to_pass"])
+        pass_to_pass = parse_id_list(answer["pass_to_pass"])
+        if not report.ok:
+            return Verdict.fail(report.problem, format_ok=True, apply=method)
+        outcomes = {node: report.outcome(node) for node in fail_to_pass + pass_to_pass}
+        failed = [node for node, outcome in outcomes.items() if outcome != "passed"]
+        details = {
+            "apply": method,
+            "fail_to_pass": {"passed": sum(outcomes[n] == "passed" for n in fail_to_pass), "total": len(fail_to_pass)},
+            "pass_to_pass": {"passed": sum(outcomes[n] == "passed" for n in pass_to_pass), "total": len(pass_to_pass)},
+            "failed": {node: outcomes[node] for node in failed[:20]},
+            "messages": {node: report.message(node) for node in failed[:3] if report.message(node)},
+            "collection_errors": [e[0] for e in report.errors][:10],
+        }
+        if failed:
+            first = failed[0]
+            return Verdict(0.0, False, True, f"{len(failed)} of {len(outcomes)} tests not passing (first: {first} {outcomes[first]})", details)
+        return Verdict(1.0, True, True, f"all {len(fail_to_pass)} FAIL_TO_PASS and {len(pass_to_pass)} PASS_TO_PASS tests pass", details)
+
+    # -- trees ----------------------------------------------------------------------------------
+    def _checkout(self, answer: dict) -> Path | None:
+        candidates = []
+        if self.repos_dir:
+            candidates.append(Path(self.repos_dir) / answer["repo"].replace("/", "__"))
+        if answer.get("checkout"):
+            candidates.append(Path(answer["checkout"]))
+        for candidate in candidates:
+            if (candidate / ".git").exists() and self.docker != "always":
+                return candidate
+        return None
+
+    def prepare_tree(self, answer: dict, root: Path) -> PreparedTree:
+        root.mkdir(parents=True)
+        source = answer.get("source")
+        if source in ("synthetic", "repo"):
+            files = {p: t.encode("utf-8") for p, t in answer["files"].items()}
+            write_tree(root, files)
+            protected = frozenset(p for p in files if is_protected_path(p)) | frozenset(answer.get("protected", ()))
+            restore = {p: files[p] for p in protected if p in files}
+            restore.update({p: t.encode("utf-8") for p, t in (answer.get("hidden_tests") or {}).items()})
+            post: list[str] = []
+        elif source == "swebench":
+            checkout = self._checkout(answer)
+            if checkout is None:
+                raise ValueError(f"no checkout of {answer['repo']}")
+            files = materialize_commit(checkout, answer["base_commit"], root)
+            test_paths = {p.new_path or p.old_path for p in parse_patch(answer["test_patch"])} if answer.get("test_patch") else set()
+            protected = frozenset(p for p in files if is_protected_path(p)) | frozenset(test_paths)
+            restore = {p: files[p] for p in protected if p in files}
+            post = [render_patch(parse_patch(answer["test_patch"]))] if answer.get("test_patch") else []
+        else:
+            raise ValueError(f"unknown task source {source!r}")
+        package_dirs = frozenset(str(PurePosixPath(p).parent) for p in files
+                                 if p.endswith("__init__.py") and not is_test_path(p))
+        own = frozenset(PurePosixPath(d).parts[-1] for d in package_dirs if d not in (".", "")) | frozenset(
+            PurePosixPath(p).stem for p in files if "/" not in p and p.endswith(".py"))
+        return PreparedTree(root, files, package_dirs, own, restore, protected, post)
+
+    def _patch_rules(self, patches: list[FilePatch], prepared: PreparedTree) -> str | None:
+        for patch in patches:
+            for path in patch.paths:
+                if path in prepared.protected or is_protected_path(path):
+                    return f"the patch touches a test or configuration file ({path})"
+        return None
+
+    def _tree_rules(self, prepared: PreparedTree, after: dict[str, bytes]) -> str | None:
+        changed = sorted(p for p in set(prepared.before) | set(after) if prepared.before.get(p) != after.get(p))
+        for path in changed:
+            if path in prepared.protected or is_protected_path(path):
+                return f"the patch changes a test or configuration file ({path})"
+            if path not in prepared.before:
+                parent = str(PurePosixPath(path).parent)
+                if not path.endswith(".py") or parent not in prepared.package_dirs:
+                    return f"the patch adds {path}, outside the package directories"
+        for path in changed:
+            if not path.endswith(".py") or path not in after:
+                continue
+            before = prepared.before.get(path, b"").decode("utf-8", errors="replace")
+            added = new_capabilities(before, after[path].decode("utf-8", errors="replace"), prepared.own_packages)
+            if added:
+                return f"the patch adds forbidden code to {path}: {', '.join(added[:5])}"
+        return None
+
+    # -- SWE-bench in Docker --------------------------------------------------------------------
+    def _check_swebench_docker(self, task: Task, patches: list[FilePatch], start: float) -> Verdict:
+        answer = task.answer
+        if self.docker == "never":
+            return Verdict.fail(f"SWE-bench instance {answer.get('instance_id')}: no checkout of {answer.get('repo')} "
+                                f"(pass repos_dir=) and Docker is disabled", format_ok=True)
+        from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
+
+        test_paths = {p.new_path or p.old_path for p in parse_patch(answer["test_patch"])} if answer.get("test_patch") else set()
+        for patch in patches:
+            for path in patch.paths:
+                if path in test_paths or is_protected_path(path):
+                    return Verdict.fail(f"rejected: the patch touches a test or configuration file ({path})", format_ok=True, hack=path)
+        forbidden = added_line_capabilities(patches)
+        if forbidden:
+            return Verdict.fail(f"rejected: the patch adds forbidden code: {', '.join(forbidden[:5])}", format_ok=True, hack="capability")
+        image = answer.get("image") or docker_image_name(answer["instance_id"])
+        wall = min(float(answer.get("timeout_s", 600.0)), self.deadline_s - (time.monotonic() - start) - 5.0)
+        try:
+            sandbox = Sandbox("docker", image=image)
+        except SandboxUnavailable as error:
+            return Verdict.fail(f"SWE-bench instance {answer.get('instance_id')}: no checkout of {answer.get('repo')} "
+                                f"(pass repos_dir=) and no Docker engine answers ({str(error)[:200]})", format_ok=True)
+        quoted = " ".join(_shell_quote(p) for p in sorted(test_paths))
+        script = "\n".join([
+            "set -e", "cp -a /testbed /tmp/testbed", "cd /tmp/testbed",
+            "git apply --whitespace=nowarn /work/candidate.diff || git apply --3way /work/candidate.diff"
+            " || patch -p1 -u --batch --forward --fuzz=3 -i /work/candidate.diff",
+            f"git checkout -q {_shell_quote(answer['base_commit'])} -- {quoted}" if quoted else "true",
+            "git apply /work/test.diff" if answer.get("test_patch") else "true",
+            'exec /opt/miniconda3/envs/testbed/bin/python -I -B "/work/$1"',
+        ]) + "\n"
+        limits = Limits(wall_s=max(wall, 1.0), cpu_s=max(wall, 1.0), memory_mb=8192, processes=512, open_files=1024,
+                        output_bytes=8 << 20, file_mb=256, tmp_mb=16384)
+        try:
+            report = run_pytest_in_sandbox(
+                sandbox, None, self.node_ids(answer), wall_s=wall, limits=limits,
+                extra_files={"candidate.diff": render_patch(patches), "test.diff": answer.get("test_patch") or "", "run.sh": script},
+                argv=["/bin/bash", "/work/run.sh", "{runner}"])
+        finally:
+            sandbox.close()
+        return self.judge(answer, report, "docker")
+
+
+def _shell_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def materialize_commit(checkout: Path, commit: str, root: Path) -> dict[str, bytes]:
+    """Extract ``commit`` of a git checkout into ``root`` (``git archive``; links and special
+    files skipped) and return its regular files."""
+    if not re.fullmatch(r"[0-9a-fA-F]{7,64}", commit):
+        raise ValueError(f"bad commit {commit!r}")
+    env = _tool_env(str(root.parent), str(checkout.parent))
+    archive = subprocess.run(["git", "-C", str(checkout), "archive", "--format=tar", commit], capture_output=True,
+                             env=env, timeout=120, check=False)
+    if archive.returncode != 0:
+        raise ValueError(f"git archive {commit} failed: {archive.stderr.decode(errors='replace')[:200]}")
+    files: dict[str, bytes] = {}
+    import io
+
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as bundle:
+        for member in bundle.getmembers():
+            if not member.isfile() or check_relative_path(member.name):
+                continue
+            handle = bundle.extractfile(member)
+            if handle is not None:
+                files[member.name] = handle.read()
+    write_tree(root, files)
+    return files

@@ -1,0 +1,632 @@
+"""The causal family: rlvr/Causal-v0 — exact inference against brute-force enumeration (and
+pgmpy when it is installed), the do-calculus and counterfactual properties the tasks rely on,
+the difficulty table, round trips at every rung and difficulty, and the verifier's formats,
+options and hostile answers."""
+
+import itertools
+import json
+import math
+import random
+from fractions import Fraction
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import rlvr
+from rlvr.core import Task
+from rlvr.generators.causal import (
+    CAUSAL_TABLE,
+    COMPARISON_MARGIN,
+    EFFECT_MARGIN,
+    RUNGS,
+    CausalGenerator,
+    backdoor_open,
+    describe_network,
+    is_table_lookup,
+    network_from_meta,
+    network_from_spec,
+    random_network_spec,
+)
+from rlvr.generators.causal_inference import CausalNetwork, counterfactual, coupled_table, posterior, twin_network
+from rlvr.verifiers.causal import CausalVerifier, parse_distribution
+
+ENV_ID = "rlvr/Causal-v0"
+
+
+# --------------------------------------------------------------------------------------------
+# Brute-force oracles, written independently of the engine
+# --------------------------------------------------------------------------------------------
+
+
+def small_network(seed: int, variables: int = 5, max_in_degree: int = 2, ternary_share: float = 0.3) -> CausalNetwork:
+    spec = random_network_spec(random.Random(seed), np.random.default_rng(seed), variables, max_in_degree, ternary_share)
+    return network_from_spec(spec["names"], spec["states"], spec["parents"], spec["tables"])
+
+
+def joint_probability(network: CausalNetwork, assignment: tuple, intervention: dict) -> float:
+    probability = 1.0
+    for v in range(network.size):
+        if v in intervention:
+            probability *= 1.0 if assignment[v] == intervention[v] else 0.0
+        else:
+            configuration = tuple(assignment[p] for p in network.parents[v])
+            probability *= float(network.tables[v][configuration + (assignment[v],)])
+    return probability
+
+
+def posterior_by_enumeration(network, target, evidence=None, intervention=None) -> np.ndarray:
+    """Sum the (mutilated) joint over every full assignment, one by one."""
+    evidence, intervention = evidence or {}, intervention or {}
+    mass = np.zeros(network.cardinalities[target])
+    for assignment in itertools.product(*(range(c) for c in network.cardinalities)):
+        if all(assignment[v] == s for v, s in evidence.items()):
+            mass[assignment[target]] += joint_probability(network, assignment, intervention)
+    return mass / mass.sum()
+
+
+def counterfactual_by_enumeration(network, target, intervention, evidence) -> np.ndarray:
+    """Abduction, action, prediction over an explicit exogenous space: each U_V's range [0, 1)
+    is cut at every cumulative table value of V, every combination of pieces is one world pair
+    (factual, hypothetical) with weight the product of the pieces' lengths."""
+    cuts, lengths, midpoints = [], [], []
+    for v in range(network.size):
+        flat = network.tables[v].reshape(-1, network.cardinalities[v])
+        points = sorted({0.0, 1.0} | {round(float(x), 9) for x in np.cumsum(flat, axis=1)[:, :-1].ravel()})
+        lows, highs = np.array(points[:-1]), np.array(points[1:])
+        lengths.append(highs - lows)
+        midpoints.append((lows + highs) / 2)
+    pieces = np.indices([len(m) for m in midpoints]).reshape(network.size, -1)
+    noise = [midpoints[v][pieces[v]] for v in range(network.size)]
+    weight = np.prod([lengths[v][pieces[v]] for v in range(network.size)], axis=0)
+
+    def world(fixed: dict) -> list[np.ndarray]:
+        values: list[np.ndarray] = []
+        for v in range(network.size):
+            if v in fixed:
+                values.append(np.full(weight.shape, fixed[v]))
+                continue
+            flat = network.tables[v].reshape(-1, network.cardinalities[v])
+            shape = [network.cardinalities[p] for p in network.parents[v]]
+            configuration = np.ravel_multi_index([values[p] for p in network.parents[v]], shape) if shape else np.zeros(weight.shape, int)
+            cumulative = np.cumsum(flat, axis=1)[configuration]
+            values.append((noise[v][:, None] >= cumulative[:, :-1]).sum(axis=1))
+        return values
+
+    factual, hypothetical = world({}), world(intervention)
+    keep = np.ones(weight.shape, bool)
+    for v, s in evidence.items():
+        keep &= factual[v] == s
+    mass = np.bincount(hypothetical[target][keep], weights=weight[keep], minlength=network.cardinalities[target])
+    return mass / mass.sum()
+
+
+def random_query(network: CausalNetwork, rng: random.Random, evidence_count: int):
+    pairs = [(x, y) for x in range(network.size) for y in sorted(network.descendants({x}))]
+    treatment, outcome = rng.choice(pairs)
+    others = [v for v in range(network.size) if v not in (treatment, outcome)]
+    chosen = rng.sample(others, min(evidence_count, len(others)))
+    evidence = {v: rng.randrange(network.cardinalities[v]) for v in chosen}
+    return treatment, outcome, evidence
+
+
+def networks_with_edges(count: int, **kwargs):
+    found, seed = [], 0
+    while len(found) < count:
+        network = small_network(seed, **kwargs)
+        if any(network.parents):
+            found.append(network)
+        seed += 1
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Exact inference against enumeration
+# --------------------------------------------------------------------------------------------
+
+
+def test_association_and_intervention_match_enumeration_of_the_joint():
+    rng = random.Random(7)
+    for network in networks_with_edges(30, variables=6, max_in_degree=3, ternary_share=0.4):
+        for _ in range(4):
+            treatment, outcome, evidence = random_query(network, rng, rng.randrange(3))
+            value = rng.randrange(network.cardinalities[treatment])
+            exact = posterior(network, outcome, {**evidence, treatment: value})
+            assert np.allclose(exact, posterior_by_enumeration(network, outcome, {**evidence, treatment: value}), atol=1e-12)
+            exact = posterior(network, outcome, evidence, {treatment: value})
+            assert np.allclose(exact, posterior_by_enumeration(network, outcome, evidence, {treatment: value}), atol=1e-12)
+            assert np.isclose(exact.sum(), 1.0)
+
+
+def test_counterfactuals_match_abduction_action_prediction_by_enumeration():
+    rng = random.Random(11)
+    for network in networks_with_edges(30, variables=5, max_in_degree=2, ternary_share=0.3):
+        for _ in range(4):
+            treatment, outcome, evidence = random_query(network, rng, rng.randrange(3))
+            observed = rng.randrange(network.cardinalities[treatment])
+            value = rng.randrange(network.cardinalities[treatment])
+            if rng.random() < 0.4:
+                evidence[outcome] = rng.randrange(network.cardinalities[outcome])
+            facts = {**evidence, treatment: observed}
+            exact = counterfactual(network, outcome, {treatment: value}, facts)
+            assert np.allclose(exact, counterfactual_by_enumeration(network, outcome, {treatment: value}, facts), atol=1e-9), (
+                network.names, treatment, outcome, facts, value)
+
+
+def test_generated_task_answers_match_enumeration_at_small_sizes():
+    generator = CausalGenerator()
+    for rung in RUNGS:
+        for seed in range(25):
+            task = generator.generate(seed, 0.3, rungs=rung, answer_kinds="distribution", variables=5)
+            network, query = network_from_meta(task.meta), task.meta["query"]
+            evidence = {v: s for v, s in query["evidence"]}
+            treatment, outcome, value = query["treatment"], query["outcome"], query["treatment_values"][0]
+            if rung == "association":
+                oracle = posterior_by_enumeration(network, outcome, {**evidence, treatment: value})
+            elif rung == "intervention":
+                oracle = posterior_by_enumeration(network, outcome, evidence, {treatment: value})
+            else:
+                oracle = counterfactual_by_enumeration(network, outcome, {treatment: value},
+                                                       {**evidence, treatment: query["observed_treatment"]})
+            assert np.allclose(task.answer["distribution"], oracle, atol=1e-6), task.id
+
+
+def test_association_and_intervention_match_pgmpy():
+    pgmpy_models = pytest.importorskip("pgmpy.models")
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.inference import VariableElimination
+
+    rng = random.Random(5)
+    for network in networks_with_edges(12, variables=7, max_in_degree=3, ternary_share=0.4):
+        model = pgmpy_models.DiscreteBayesianNetwork()
+        model.add_nodes_from(network.names)
+        model.add_edges_from((network.names[p], network.names[v]) for v in range(network.size) for p in network.parents[v])
+        for v in range(network.size):
+            parents = [network.names[p] for p in network.parents[v]]
+            flat = network.tables[v].reshape(-1, network.cardinalities[v]).T
+            model.add_cpds(TabularCPD(network.names[v], network.cardinalities[v], flat, evidence=parents or None,
+                                      evidence_card=[network.cardinalities[p] for p in network.parents[v]] or None))
+        assert model.check_model()
+        for _ in range(3):
+            treatment, outcome, evidence = random_query(network, rng, 2)
+            value = rng.randrange(network.cardinalities[treatment])
+            named = {network.names[v]: s for v, s in evidence.items()}
+            seen = VariableElimination(model).query([network.names[outcome]], evidence={**named, network.names[treatment]: value},
+                                                    show_progress=False)
+            assert np.allclose(posterior(network, outcome, {**evidence, treatment: value}), seen.values, atol=1e-9)
+            mutilated = model.do([network.names[treatment]])
+            done = VariableElimination(mutilated).query([network.names[outcome]], evidence={**named, network.names[treatment]: value},
+                                                        show_progress=False)
+            assert np.allclose(posterior(network, outcome, evidence, {treatment: value}), done.values, atol=1e-9)
+
+
+def test_coupled_table_marginals_are_the_table_and_its_copy():
+    network = small_network(3, variables=6, max_in_degree=3, ternary_share=0.5)
+    for table in network.tables:
+        flat = table.reshape(-1, table.shape[-1])
+        joint = coupled_table(flat)
+        assert np.allclose(joint.sum(axis=3), flat[:, None, :])
+        assert np.allclose(joint.sum(axis=2), flat[None, :, :])
+        same_parents = joint[np.arange(len(flat)), np.arange(len(flat))]
+        assert np.allclose(same_parents, np.stack([np.diag(row) for row in flat]))  # same parents, same value
+
+
+def test_twin_network_factual_half_is_the_original_network():
+    network = small_network(4, variables=6, max_in_degree=2)
+    treatment = next(v for v in range(network.size) if network.descendants({v}))
+    twin = twin_network(network, {treatment: 0})
+    assert twin.world_id[treatment] == network.size + treatment
+    for v in range(network.size):
+        assert (twin.world_id[v] != v) == (v == treatment or v in network.descendants({treatment}))
+
+
+def test_observed_target_and_impossible_evidence():
+    network = small_network(8, variables=4, max_in_degree=2)
+    outcome = max(range(network.size), key=lambda v: len(network.ancestral_closure({v})))
+    assert np.array_equal(posterior(network, outcome, {outcome: 1}), np.eye(network.cardinalities[outcome])[1])
+    tables = list(network.tables)
+    tables[0] = np.eye(network.cardinalities[0])[0] + 0.0
+    certain = CausalNetwork(network.names, network.cardinalities, network.parents, tuple(tables))
+    with pytest.raises(ValueError, match="probability zero"):
+        posterior(certain, outcome if outcome != 0 else 1, {0: 1})
+    with pytest.raises(ValueError):
+        posterior(network, 0, {1: 0}, {1: 1})
+    with pytest.raises(ValueError):
+        posterior(network, 0, {1: 7})
+
+
+# --------------------------------------------------------------------------------------------
+# Causal properties the tasks rely on
+# --------------------------------------------------------------------------------------------
+
+
+def intervention_tasks(backdoor: bool, count: int):
+    generator, found, seed = CausalGenerator(), [], 0
+    while len(found) < count:
+        difficulty = (0.25, 0.5, 0.75, 1.0)[seed % 4]
+        task = generator.generate(seed, difficulty, rungs="intervention", confounding=1.0 if backdoor else 0.0)
+        found.append(task)
+        seed += 1
+    return found
+
+
+def test_intervention_differs_from_association_where_a_backdoor_path_is_open():
+    for task in intervention_tasks(True, 40):
+        assert task.meta["backdoor_open"]  # a confounder, or a collider opened by the evidence (M-bias)
+        network, query = network_from_meta(task.meta), task.meta["query"]
+        evidence = {v: s for v, s in query["evidence"]}
+        treatment, outcome = query["treatment"], query["outcome"]
+        gaps = [np.abs(posterior(network, outcome, {**evidence, treatment: x}) - posterior(network, outcome, evidence, {treatment: x})).max()
+                for x in range(network.cardinalities[treatment])]
+        assert max(gaps) > 1e-6, task.id
+
+
+def test_intervention_equals_association_where_the_evidence_blocks_every_backdoor_path():
+    for task in intervention_tasks(False, 40):
+        assert not task.meta["backdoor_open"]
+        network, query = network_from_meta(task.meta), task.meta["query"]
+        evidence = {v: s for v, s in query["evidence"]}
+        treatment, outcome = query["treatment"], query["outcome"]
+        for x in range(network.cardinalities[treatment]):
+            assert np.allclose(posterior(network, outcome, {**evidence, treatment: x}), posterior(network, outcome, evidence, {treatment: x}), atol=1e-12)
+
+
+def test_table_lookup_detection():
+    # Z → X → Y ← Z, plus Y → W
+    network = network_from_spec(["Z", "X", "Y", "W"], [2, 2, 2, 2], [[], [0], [0, 1], [2]],
+                                [[[40, 60]], [[30, 70], [80, 20]], [[10, 90], [20, 80], [30, 70], [50, 50]], [[60, 40], [25, 75]]])
+    assert is_table_lookup(network, "intervention", 1, 2, [0])
+    assert not is_table_lookup(network, "intervention", 1, 2, [])
+    assert not is_table_lookup(network, "association", 1, 2, [0, 3])  # W below Y is observed
+    assert is_table_lookup(network, "counterfactual", 1, 2, [0])
+    chain = network_from_spec(["X", "M", "Y"], [2, 2, 2], [[], [0], [1]], [[[40, 60]], [[30, 70], [80, 20]], [[10, 90], [20, 80]]])
+    assert is_table_lookup(chain, "association", 0, 2, [1])
+    assert not is_table_lookup(chain, "counterfactual", 0, 2, [1])  # M can change in the hypothetical world
+
+
+def test_backdoor_check_on_a_textbook_confounder():
+    graph = nx.DiGraph([(0, 1), (0, 2), (1, 2)])  # Z → X, Z → Y, X → Y
+    assert backdoor_open(graph, 1, 2, [])
+    assert not backdoor_open(graph, 1, 2, [0])
+    chain = nx.DiGraph([(1, 3), (3, 2)])
+    chain.add_node(0)
+    assert not backdoor_open(chain, 1, 2, [])
+
+
+def test_counterfactual_consistency():
+    """Setting X to the value it was observed to have changes nothing: the counterfactual is the
+    factual posterior, and an observed outcome stays as observed."""
+    rng = random.Random(3)
+    for network in networks_with_edges(40, variables=7, max_in_degree=3, ternary_share=0.4):
+        treatment, outcome, evidence = random_query(network, rng, rng.randrange(3))
+        observed = rng.randrange(network.cardinalities[treatment])
+        facts = {**evidence, treatment: observed}
+        assert np.allclose(counterfactual(network, outcome, {treatment: observed}, facts), posterior(network, outcome, facts), atol=1e-12)
+        seen = rng.randrange(network.cardinalities[outcome])
+        with_outcome = {**facts, outcome: seen}
+        assert np.allclose(counterfactual(network, outcome, {treatment: observed}, with_outcome), np.eye(network.cardinalities[outcome])[seen])
+
+
+def test_counterfactual_of_an_independent_root_is_the_interventional_answer():
+    """When X is a root and only X was observed, U_X tells nothing about the other noises."""
+    rng = random.Random(9)
+    checked = 0
+    for network in networks_with_edges(40, variables=6, max_in_degree=2):
+        roots = [v for v in range(network.size) if not network.parents[v] and network.descendants({v})]
+        if not roots:
+            continue
+        treatment = roots[0]
+        outcome = rng.choice(sorted(network.descendants({treatment})))
+        for observed in range(network.cardinalities[treatment]):
+            for value in range(network.cardinalities[treatment]):
+                assert np.allclose(counterfactual(network, outcome, {treatment: value}, {treatment: observed}),
+                                   posterior(network, outcome, None, {treatment: value}), atol=1e-12)
+        checked += 1
+    assert checked >= 20
+
+
+def test_counterfactual_with_outcome_observed_differs_from_intervention():
+    """Observing the outcome carries information about its noise: at least some
+    counterfactuals must differ from the plain interventional distribution."""
+    rng = random.Random(13)
+    differences = []
+    for network in networks_with_edges(20, variables=5, max_in_degree=2):
+        treatment, outcome, _ = random_query(network, rng, 0)
+        value = 1
+        facts = {treatment: 0, outcome: 0}
+        differences.append(np.abs(counterfactual(network, outcome, {treatment: value}, facts)
+                                  - posterior(network, outcome, None, {treatment: value})).max())
+    assert sum(d > 1e-3 for d in differences) >= 15
+
+
+# --------------------------------------------------------------------------------------------
+# Generator: parameters, difficulty, determinism
+# --------------------------------------------------------------------------------------------
+
+
+MEASURED_POINTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+RUNG_LEVEL = {"association": 0, "intervention": 1, "counterfactual": 2}
+
+
+def test_tasks_meet_their_parameters():
+    generator = CausalGenerator()
+    for difficulty in MEASURED_POINTS:
+        for seed in range(25):
+            task = generator.generate(seed, difficulty)
+            params, meta = task.params, task.meta
+            network = network_from_meta(meta)
+            assert meta["variables"] == params["variables"] == network.size
+            assert meta["max_in_degree"] <= params["max_in_degree"]
+            assert meta["ternary_variables"] == math.floor(params["ternary_share"] * params["variables"] + 0.5)
+            assert meta["evidence_variables"] == params["evidence"]
+            assert meta["relevant_variables"] >= params["min_relevant"]
+            assert meta["rung"] in params["rungs"].split(",")
+            if params["confounding"] == 0.0:
+                assert not meta["backdoor_open"]
+            if params["confounding"] == 1.0:
+                assert meta["backdoor_open"]
+            if not params["table_lookup"]:
+                assert not meta["table_lookup"]
+            assert describe_network(network) in task.prompt
+            query = meta["query"]
+            assert query["outcome"] in network.descendants({query["treatment"]})
+            for rows in meta["network"]["tables"]:
+                assert all(sum(row) == 100 and min(row) >= 1 for row in rows)
+                assert len({tuple(row) for row in rows}) == len(rows)
+
+
+def test_difficulty_table_documented_anchors():
+    expected = {
+        0.0: (3, 1, 0.0, 0, 2, "association", 0.0),
+        0.25: (5, 2, 0.2, 1, 3, "association,intervention", 0.25),
+        0.5: (8, 2, 0.3, 1, 5, "association,intervention,counterfactual", 0.5),
+        0.75: (11, 3, 0.4, 2, 7, "intervention,counterfactual", 0.75),
+        1.0: (14, 3, 0.5, 3, 9, "counterfactual", 1.0),
+    }
+    for difficulty, values in expected.items():
+        p = CAUSAL_TABLE.resolve(difficulty)
+        assert (p["variables"], p["max_in_degree"], p["ternary_share"], p["evidence"], p["min_relevant"], p["rungs"], p["confounding"]) == values
+        assert p["table_lookup"] == (difficulty == 0.0)
+
+
+def test_difficulty_is_monotone_on_objective_measures():
+    generator = CausalGenerator()
+    measures = {name: [] for name in ("variables", "edges", "relevant", "joint_states_log2", "evidence", "rung", "backdoor",
+                                      "not_a_table_lookup")}
+    for difficulty in MEASURED_POINTS:
+        tasks = [generator.generate(seed, difficulty) for seed in range(40)]
+        measures["variables"].append(np.mean([t.meta["variables"] for t in tasks]))
+        measures["edges"].append(np.mean([t.meta["edges"] for t in tasks]))
+        measures["relevant"].append(np.mean([t.meta["relevant_variables"] for t in tasks]))
+        measures["joint_states_log2"].append(np.mean([math.log2(t.meta["relevant_joint_states"]) for t in tasks]))
+        measures["evidence"].append(np.mean([t.meta["evidence_variables"] for t in tasks]))
+        measures["rung"].append(np.mean([RUNG_LEVEL[t.meta["rung"]] for t in tasks]))
+        measures["backdoor"].append(np.mean([t.meta["backdoor_open"] for t in tasks]))
+        measures["not_a_table_lookup"].append(np.mean([not t.meta["table_lookup"] for t in tasks]))
+    for name, series in measures.items():
+        assert all(b >= a for a, b in zip(series, series[1:])), (name, series)
+        assert series[-1] > series[0], (name, series)
+
+
+def test_same_seed_same_task_and_overrides_change_it():
+    generator = CausalGenerator()
+    first, again = generator.generate(17, 0.6), generator.generate(17, 0.6)
+    assert first.to_json() == again.to_json()
+    changed = generator.generate(17, 0.6, rungs="counterfactual")
+    assert changed.id != first.id and changed.meta["rung"] == "counterfactual"
+
+
+def test_impossible_parameters_raise():
+    generator = CausalGenerator()
+    with pytest.raises(ValueError, match="back-door"):
+        generator.generate(0, 0.0, confounding=1.0)  # in-degree 1: a forest has no back-door paths
+    with pytest.raises(ValueError, match="rungs"):
+        generator.generate(0, 0.0, rungs="magic")
+    with pytest.raises(ValueError):
+        generator.generate(0, 0.0, variables=40)
+
+
+def test_answer_kinds_keep_their_margins():
+    generator = CausalGenerator()
+    for seed in range(40):
+        comparison = generator.generate(seed, 0.5, answer_kinds="comparison")
+        effect = generator.generate(seed, 0.5, answer_kinds="effect")
+        for task in (comparison, effect):
+            network, query = network_from_meta(task.meta), task.meta["query"]
+            if task.answer["kind"] == "distribution":  # the documented fallback
+                continue
+            evidence = {v: s for v, s in query["evidence"]}
+            a, b = query["treatment_values"]
+            rung = task.meta["rung"]
+            if rung == "association":
+                first, second = (posterior(network, query["outcome"], {**evidence, query["treatment"]: x}) for x in (a, b))
+            elif rung == "intervention":
+                first, second = (posterior(network, query["outcome"], evidence, {query["treatment"]: x}) for x in (a, b))
+            else:
+                facts = {**evidence, query["treatment"]: query["observed_treatment"]}
+                first, second = (counterfactual(network, query["outcome"], {query["treatment"]: x}, facts) for x in (a, b))
+            if task.answer["kind"] == "comparison":
+                state = query["state"]
+                assert abs(first[state] - second[state]) >= COMPARISON_MARGIN
+                assert task.answer["value"] == ("yes" if first[state] > second[state] else "no")
+            else:
+                numbers = np.arange(len(first))
+                assert abs(task.answer["value"] - (first @ numbers - second @ numbers)) < 1e-6
+                assert abs(task.answer["value"]) >= EFFECT_MARGIN
+    kinds = {generator.generate(seed, 0.5, answer_kinds="comparison").answer["kind"] for seed in range(40)}
+    assert "comparison" in kinds
+
+
+def test_graph_image_is_an_option():
+    plain, drawn = CausalGenerator().generate(4, 0.5), CausalGenerator(graph_image=True).generate(4, 0.5)
+    assert plain.images == () and len(drawn.images) == 1
+    assert "attached image" in drawn.prompt and "attached image" not in plain.prompt
+    assert drawn.answer == plain.answer
+    image = np.asarray(drawn.images[0].convert("L"))
+    assert image.shape[0] > 100 and (image < 128).any()  # something is drawn
+    loaded = Task.from_dict(json.loads(drawn.to_json()))
+    assert np.array_equal(np.asarray(loaded.images[0]), np.asarray(drawn.images[0]))
+    env_task = rlvr.make_task(ENV_ID, seed=4, difficulty=0.5, graph_image=True)
+    assert len(env_task.images) == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Round trip: 3 rungs × 3 difficulties × many seeds
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rung", RUNGS)
+@pytest.mark.parametrize("difficulty", (0.0, 0.5, 1.0))
+def test_round_trip_every_rung_and_difficulty(rung, difficulty):
+    generator, verifier = CausalGenerator(), CausalVerifier()
+    kinds = set()
+    for seed in range(30):
+        task = generator.generate(seed, difficulty, rungs=rung)
+        assert task.meta["rung"] == rung
+        loaded = Task.from_dict(json.loads(task.to_json()))
+        assert loaded.to_json() == task.to_json()
+        for candidate in (task, loaded):
+            assert verifier.verify(candidate, generator.solve(candidate)).correct
+            wrong = verifier.verify(candidate, generator.wrong_response(candidate))
+            assert not wrong.correct and wrong.format_ok and wrong.reward == 0.0
+        kinds.add(task.answer["kind"])
+    assert kinds == {"distribution", "probability", "comparison", "effect"}
+
+
+def test_answers_reproduce_from_the_network_in_meta():
+    generator = CausalGenerator()
+    for difficulty in (0.5, 1.0):
+        for seed in range(15):
+            task = generator.generate(seed, difficulty, answer_kinds="probability")
+            network, query = network_from_meta(task.meta), task.meta["query"]
+            evidence = {v: s for v, s in query["evidence"]}
+            x, y = query["treatment"], query["outcome"]
+            value = query["treatment_values"][0]
+            if task.meta["rung"] == "association":
+                exact = posterior(network, y, {**evidence, x: value})
+            elif task.meta["rung"] == "intervention":
+                exact = posterior(network, y, evidence, {x: value})
+            else:
+                assert value != query["observed_treatment"]
+                exact = counterfactual(network, y, {x: value}, {**evidence, x: query["observed_treatment"]})
+            assert task.answer["value"] == round(float(exact[query["state"]]), 6)
+            assert task.answer["query"] in task.prompt
+
+
+# --------------------------------------------------------------------------------------------
+# Verifier: formats, options, hostile answers
+# --------------------------------------------------------------------------------------------
+
+
+def hand_task(answer: dict) -> Task:
+    full = {"rung": "intervention", "outcome": "Y", "query": "P(Y | do(X=1))", **answer}
+    return Task(id="causal/hand", env_id=ENV_ID, family="causal", prompt="", answer=full, difficulty=0.0, seed=0)
+
+
+DISTRIBUTION = hand_task({"kind": "distribution", "states": [0, 1, 2], "distribution": [0.2, 0.3, 0.5]})
+PROBABILITY = hand_task({"kind": "probability", "states": [0, 1], "state": 1, "value": 0.42})
+COMPARISON = hand_task({"kind": "comparison", "states": [0, 1], "state": 1, "value": "yes"})
+EFFECT = hand_task({"kind": "effect", "states": [0, 1], "value": -0.25})
+
+
+@pytest.mark.parametrize("block", [
+    "P(Y=0)=0.2, P(Y=1)=0.3, P(Y=2)=0.5",
+    "P(Y=2)=0.5; P(Y=0)=0.2; P(Y=1)=0.3",
+    "P(Y = 0) = 0.204\nP(Y = 1) = 0.296\nP(Y = 2) = 0.5",
+    "P(Y_{X=1}=0)=0.2, P(Y_{X=1}=1)=0.3, P(Y_{X=1}=2)=0.5",
+    "[0.2, 0.3, 0.5]",
+    "0.2, 0.3, 0.5",
+    "1/5, 3/10, 1/2",
+    "[.2, .3, .5].",
+])
+def test_distribution_formats_accepted(block):
+    verdict = CausalVerifier().verify(DISTRIBUTION, f"<answer>{block}</answer>")
+    assert verdict.correct and verdict.reward == 1.0, verdict
+
+
+@pytest.mark.parametrize("block, why", [
+    ("P(Y=0)=0.2, P(Y=1)=0.3", "missing"),
+    ("P(Y=0)=0.2, P(Y=1)=0.3, P(Y=1)=0.5", "twice"),
+    ("P(Y=0)=0.2, P(Y=1)=0.3, P(Y=3)=0.5", "no state"),
+    ("P(Z=0)=0.2, P(Z=1)=0.3, P(Z=2)=0.5", "cannot read"),
+    ("[0.2, 0.3, 0.6]", "sum"),
+    ("[0.4, 0.4, 0.4]", "sum"),
+    ("[-0.2, 0.7, 0.5]", "outside"),
+    ("[20%, 30%, 50%]", "cannot read"),
+    ("[2e-1, 3e-1, 5e-1]", "cannot read"),
+    ("[0.2, 0.3]", "values for"),
+    ("[0.2, 0.3, 0.5, 0.0]", "values for"),
+    ("1/0, 0.3, 0.5", "cannot read"),
+    ("[nan, 0.5, 0.5]", "cannot read"),
+    ("[inf, 0, 0]", "cannot read"),
+])
+def test_malformed_or_unnormalised_distributions_are_format_errors(block, why):
+    verdict = CausalVerifier(partial=True).verify(DISTRIBUTION, f"<answer>{block}</answer>")
+    assert verdict.reward == 0.0 and not verdict.correct and not verdict.format_ok
+    assert why in verdict.reason
+
+
+def test_tolerance_and_partial_credit():
+    close = "<answer>P(Y=0)=0.21, P(Y=1)=0.3, P(Y=2)=0.49</answer>"  # distance 0.01: not < 0.01
+    assert not CausalVerifier().verify(DISTRIBUTION, close).correct
+    assert CausalVerifier(tolerance=0.02).verify(DISTRIBUTION, close).correct
+    far = "<answer>[0.5, 0.3, 0.2]</answer>"  # distance 0.3
+    assert CausalVerifier().verify(DISTRIBUTION, far).reward == 0.0
+    partial = CausalVerifier(partial=True).verify(DISTRIBUTION, far)
+    assert not partial.correct and partial.format_ok and partial.reward == pytest.approx(0.7)
+    assert CausalVerifier(partial=True).verify(PROBABILITY, "<answer>0.52</answer>").reward == pytest.approx(0.9)
+    assert CausalVerifier().verify(PROBABILITY, "<answer>0.425</answer>").correct
+    assert not CausalVerifier().verify(PROBABILITY, "<answer>0.44</answer>").correct
+    assert CausalVerifier(tolerance=0.05).verify(PROBABILITY, "<answer>0.44</answer>").correct
+    assert CausalVerifier().verify(EFFECT, "<answer>-0.245</answer>").correct
+    assert not CausalVerifier().verify(EFFECT, "<answer>0.25</answer>").correct
+    assert CausalVerifier(partial=True).verify(EFFECT, "<answer>0.25</answer>").reward == pytest.approx(0.5)
+    assert CausalVerifier(partial=True).verify(COMPARISON, "<answer>no</answer>").reward == 0.0
+    assert CausalVerifier().verify(COMPARISON, "<answer>Yes.</answer>").correct
+    with pytest.raises(ValueError):
+        CausalVerifier(tolerance=0.0)
+    env_verdict = rlvr.verify(PROBABILITY, "<answer>0.44</answer>", tolerance=0.05)
+    assert env_verdict.correct
+
+
+HOSTILE_BLOCKS = [
+    "",
+    "yes or no",
+    "yes no",
+    "maybe yes",
+    "0.42 or 0.43",
+    "0.42, 0.43",
+    "P(Y=1)=0.42",
+    "0.42?",
+    "9^9^9^9",
+    "1e308",
+    "(" * 1000 + "0.42" + ")" * 1000,
+    "\\frac{42}{100",
+    "\x00\x00",
+    "0.42" + "0" * 5000,
+    "99999999999999999999/1",
+    "NaN",
+    "-inf",
+]
+
+
+@pytest.mark.parametrize("task", [DISTRIBUTION, PROBABILITY, COMPARISON, EFFECT], ids=["distribution", "probability", "comparison", "effect"])
+def test_hostile_answers_score_zero(task):
+    verifier = CausalVerifier(partial=True)
+    for block in HOSTILE_BLOCKS:
+        verdict = verifier.verify(task, f"<answer>{block}</answer>")
+        assert verdict.reward == 0.0 and not verdict.correct, (block[:40], verdict)
+    for response in ("", "no answer tag 0.42", "<answer>0.42", "<think><answer>0.42</answer>", "9" * 10_000_000,
+                     bytes(range(256)).decode("latin-1") * 64, None, b"<answer>0.42</answer>"):
+        verdict = verifier.verify(task, response)
+        assert verdict.reward == 0.0 and not verdict.correct
+
+
+def test_last_answer_block_outside_think_counts():
+    response = "<think><answer>0.1</answer></think> first <answer>0.9</answer> then <answer>0.42</answer>"
+    assert CausalVerifier().verify(PROBABILITY, response).correct
+
+
+def test_parse_distribution_reports_order_and_values():
+    values, why = parse_distribution("P(Y=1)=0.7, P(Y=0)=0.3", "Y", 2)
+    assert values == [Fraction(3, 10), Fraction(7, 10)] and why == ""

@@ -1,0 +1,745 @@
+"""The code verifier: extraction, comparison, the value codec, sandbox sessions, conformance on
+synthetic and benchmark tasks, hostile programs, and leaks.
+
+Everything that runs candidate code needs a working bwrap (skipped otherwise).  Hostile
+programs are verified against tasks whose time limit is overridden to 1 s to keep the file
+fast; each must score 0, leave the host untouched and leave no process behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
+import pytest
+
+from rlvr.core import Task
+from rlvr.generators.code import CodeGenerator, fence
+from rlvr.verifiers import sandbox as sb
+from rlvr.verifiers.code import (
+    MAX_CODE_BYTES, CodeVerifier, extract_code, parse_literal, stdout_matches, values_match,
+)
+from rlvr.verifiers.code_harness import (
+    CodecError, Objects, RemoteRef, decode_value, dumps_frame, encode_value, instrument_check, loads_frame,
+)
+from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
+
+DATA = Path(__file__).parent / "data" / "code"
+HUMANEVAL = DATA / "HumanEval.jsonl.gz"
+LCB_SOLUTIONS = json.loads((DATA / "livecodebench_sample_solutions.json").read_text())
+SAMPLES = ["mbpp_sample.jsonl", "mbpp_sanitized_sample.json", "apps_sample.jsonl", "taco_sample.jsonl",
+           "code_contests_sample.jsonl", "livecodebench_sample.jsonl"]
+GENERATOR = CodeGenerator()
+SLACK_S = 5.0  # scheduling slack on a shared 2-core machine
+
+needs_bwrap = pytest.mark.skipif(sb._probe_bwrap()[0] is None, reason=f"bwrap unusable: {sb._probe_bwrap()[1]}")
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    if sb._probe_bwrap()[0] is None:
+        pytest.skip("bwrap unusable")
+    v = CodeVerifier()
+    yield v
+    v.close()
+
+
+@pytest.fixture(scope="module")
+def partial_verifier():
+    if sb._probe_bwrap()[0] is None:
+        pytest.skip("bwrap unusable")
+    return CodeVerifier(partial=True)
+
+
+def sandbox_processes(v: CodeVerifier) -> list[psutil.Process]:
+    """Processes of the verifier's sandbox uids, and bwrap processes this test process started."""
+    uids = set(v.sandbox._uid_pool._held)
+    me = os.getpid()
+    found = []
+    for proc in psutil.process_iter(["uids", "name", "ppid"]):
+        try:
+            if proc.info["uids"].real in uids or (proc.info["name"] == "bwrap" and proc.info["ppid"] == me):
+                found.append(proc)
+        except (psutil.NoSuchProcess, TypeError):
+            continue
+    return found
+
+
+def assert_no_leftovers(v: CodeVerifier, timeout: float = 3.0) -> None:
+    end = time.monotonic() + timeout
+    while sandbox_processes(v) and time.monotonic() < end:
+        time.sleep(0.05)
+    left = sandbox_processes(v)
+    assert left == [], f"processes left behind: {left}"
+
+
+def in_pool(function, items, workers: int = 2) -> list:
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(function, items))
+
+
+# --------------------------------------------------------------------------------------------
+# Extraction
+# --------------------------------------------------------------------------------------------
+
+
+def test_extracts_the_last_python_block_outside_the_reasoning():
+    text = "<think>```python\nthink()\n```</think>Intro\n```python\nfirst()\n```\n```text\nnot code\n```\n```py\nlast()\n```"
+    assert extract_code(text) == "last()\n"
+    assert extract_code("```\nbare()\n```") == "bare()\n"
+    assert extract_code("```Python3 title\nx = 1\n```") == "x = 1\n"
+    assert extract_code("```cpp\nint main() {}\n```") is None
+    assert extract_code("<answer>print(1)</answer>") == "print(1)"
+    assert extract_code("<think>```python\nhidden()\n```") is None  # unclosed reasoning: nothing visible
+    assert extract_code("no code at all") is None
+    assert extract_code("```python\n\n```") is None
+    assert extract_code("```python\nunterminated()\n") is None
+    assert extract_code("<answer>\n```python\ninside()\n```</answer>") == "inside()\n"
+
+
+@pytest.mark.parametrize("response", ["", "   ", "9" * 10_000_000, bytes(range(256)).decode("latin-1") * 64,
+                                      "<answer>" + "(" * 1000 + "1" + ")" * 1000 + "</answer>", "\x00\x00"])
+def test_hostile_responses_score_zero_quickly(verifier, response):
+    task = GENERATOR.generate(1, 0.2, style="function")
+    start = time.monotonic()
+    verdict = verifier.verify(task, response)
+    assert verdict.reward == 0.0 and not verdict.correct and verdict.reason
+    assert time.monotonic() - start < verifier.deadline_for(task) + SLACK_S
+
+
+def test_oversized_code_is_refused(verifier):
+    task = GENERATOR.generate(1, 0.2, style="function")
+    verdict = verifier.verify(task, fence("x = 1\n" * (MAX_CODE_BYTES // 6 + 10)))
+    assert verdict.reward == 0.0 and "too long" in verdict.reason and not verdict.format_ok
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison and codec
+# --------------------------------------------------------------------------------------------
+
+
+def test_values_match_rules():
+    assert values_match([1, (2, 3)], ((1, [2, 3])))  # list and tuple are interchangeable
+    assert values_match(2.0, 2) and values_match(2, 2.0)  # numbers by value
+    assert not values_match(1, True) and not values_match(True, 1) and values_match(False, False)
+    assert values_match(0.1 + 0.2, 0.3, 1e-9) and not values_match(0.1 + 0.2, 0.3)
+    assert values_match(math.nan, math.nan) and not values_match(math.inf, 1e308, 1e-6)
+    assert values_match({1, 2}, frozenset({2, 1})) and not values_match({1, 2}, [1, 2])
+    assert values_match({"a": [1.0]}, {"a": [1]}) and not values_match({"a": 1}, {"a": 1, "b": 2})
+    assert not values_match([1, 2], [1, 2, 3]) and not values_match("1", 1) and not values_match(None, 0)
+    assert values_match(parse_literal("[inf, -inf, nan]"), [math.inf, -math.inf, math.nan])
+    assert parse_literal("([1, 2],)") == ([1, 2],) and parse_literal("{'a': (1,)}") == {"a": (1,)}
+
+
+def test_stdout_matches_like_a_judge():
+    assert stdout_matches("1 2\n3\n", "1  2   \n3")
+    assert stdout_matches("YES\n", "YES\n\n\n")
+    assert not stdout_matches("1\n2\n", "1\n")  # a missing line is wrong
+    assert not stdout_matches("1\n", "1\n2\n")  # an extra line is wrong
+    assert not stdout_matches("1 2\n", "1\n2\n")  # tokens on other lines are wrong
+    assert not stdout_matches("yes\n", "YES\n")
+    assert stdout_matches("0.3333333\n", "0.33333334\n", 1e-6) and not stdout_matches("0.3333333\n", "0.33333334\n")
+    assert not stdout_matches("abc\n", "abd\n", 1e-6)
+
+
+def test_codec_round_trips_plain_values_and_refuses_objects():
+    values = [None, True, 0, -7, 2**80, -(2**70), 1.5, -0.0, math.inf, -math.inf, "é\n\ud800", b"\x00\xff",
+              3 + 4j, [1, [2]], (1, (2,)), {1, 2}, frozenset({3}), {(1, 2): {"x": [None]}}, (), set(), {}]
+    for value in values:
+        back = decode_value(json.loads(json.dumps(encode_value(value))))
+        assert type(back) is type(value) and (back == value or repr(back) == repr(value)), value
+    assert math.isnan(decode_value(encode_value(math.nan)))
+
+    class Rigged:
+        def __eq__(self, other):
+            return True
+
+    class Integer(int):
+        def __eq__(self, other):
+            return True
+
+    for value in (Rigged(), Integer(3), [Rigged()], {"k": Integer(1)}, object(), print, iter([1]), range(3)):
+        with pytest.raises(CodecError):
+            encode_value(value)
+    for data in ({"$tuple": 1}, {"$set": [[1]]}, {"$dict": [[1]]}, {"$ref": 0}, {"$object": ["X", []]}, {"a": 1},
+                 {"$float": "1.0"}, {"$bytes": "!!"}, {"$int": 5}, {"$tuple": [], "$set": []}, float("nan")):
+        with pytest.raises(CodecError):
+            decode_value(data)
+    with pytest.raises(CodecError):
+        loads_frame(b'{"value": NaN}\n')
+    with pytest.raises(CodecError):
+        loads_frame(b"[1, 2]\n")
+    assert loads_frame(dumps_frame({"a": [1, "\n"]})) == {"a": [1, "\n"]}
+
+
+def test_objects_are_rebuilt_with_the_receivers_own_class():
+    from collections import namedtuple
+
+    Point = namedtuple("Point", "x y")
+
+    class Box:
+        def __init__(self, size):
+            self.size = size
+
+    class TheirPoint(tuple):  # the sender's class of the same name, with a rigged __eq__
+        def __eq__(self, other):
+            return True
+
+    TheirPoint.__name__ = "Point"
+    mine = Objects({"Point": Point, "Box": Box}.get)
+    theirs = Objects({"Point": TheirPoint}.get)
+    wire = json.loads(json.dumps(encode_value([TheirPoint((1, 2))], theirs)))
+    rebuilt = decode_value(wire, mine)[0]
+    assert type(rebuilt) is Point and rebuilt == Point(1, 2) and rebuilt != Point(9, 9)
+    box = decode_value(encode_value(Box(3), mine), mine)
+    assert type(box) is Box and box.size == 3
+    with pytest.raises(CodecError):
+        decode_value(wire)  # a side without classes takes plain data only
+    assert encode_value(RemoteRef(4, "Pair")) == {"$ref": 4}
+    assert decode_value({"$ref": 0}, Objects(handles=["kept"])) == "kept"
+
+
+def test_check_instrumentation_counts_statements_that_assert():
+    code = ("def check(candidate):\n    x = 3\n    assert True\n    assert candidate(x) == 9, 'msg'\n"
+            "    for i in range(3):\n        assert candidate(i) == i * i\n    def helper():\n        assert False\n")
+    _, checks = instrument_check(code)
+    assert [c["line"] for c in checks] == [4, 5]
+    assert checks[0]["expected"] == "9" and checks[0]["statement"].startswith("assert candidate(x) == 9")
+
+
+# --------------------------------------------------------------------------------------------
+# Sandbox sessions
+# --------------------------------------------------------------------------------------------
+
+
+@needs_bwrap
+def test_session_round_trips_and_finishes(tmp_path):
+    box = Sandbox("bwrap", tmp_root=str(tmp_path))
+    code = ("import os, sys\nprint(open('given.txt').read(), flush=True)\n"
+            "for line in sys.stdin:\n    sys.stdout.write(line.upper()); sys.stdout.flush()\n"
+            "sys.stderr.write('done')\nsys.exit(3)\n")
+    with box.session([box.python, "-I", "-S", "-c", code], files={"given.txt": "hi"}, limits=Limits(wall_s=10)) as s:
+        assert s.readline(100, timeout=5) == b"hi\n"
+        for i in range(50):
+            s.send(b"line %d\n" % i)
+            assert s.readline(100, timeout=5) == b"LINE %d\n" % i
+        s.close_stdin()
+        result = s.wait(timeout=5)
+    assert result.exit_code == 3 and result.stderr == b"done" and not result.timed_out
+    assert s.result is result and os.listdir(tmp_path) == []
+
+
+@needs_bwrap
+def test_session_deadline_kill_and_cleanup(tmp_path):
+    box = Sandbox("bwrap", tmp_root=str(tmp_path))
+    started = time.monotonic()
+    with box.session(["sleep", "60"], limits=Limits(wall_s=1)) as s:
+        with pytest.raises(TimeoutError):
+            s.recv(timeout=0.2)
+        assert s.alive
+        assert s.recv(timeout=30) == b""  # the deadline kills it: end of stream
+        assert s.timed_out and not s.alive
+    assert time.monotonic() - started < 1 + SLACK_S
+    assert s.result.timed_out and s.result.signal == 9
+    with box.session(["sh", "-c", "echo ready; sleep 60"], limits=Limits(wall_s=30)) as s:
+        assert s.readline(100, timeout=5) == b"ready\n"
+        s.kill()
+        assert s.recv(timeout=10) == b""
+    assert not s.result.timed_out and s.result.signal == 9
+    with pytest.raises(ValueError):
+        with box.session(["sh", "-c", "head -c 5000 /dev/zero"]) as s:
+            s.readline(100, timeout=5)
+    assert [d for d in os.listdir(tmp_path) if d.startswith("run-")] == []
+
+
+@needs_bwrap
+def test_session_channel_cannot_be_reopened_or_stolen(tmp_path):
+    """The channel is a socket: /proc/<pid>/fd cannot reopen it, and the seccomp filter refuses
+    pidfd_getfd and process_vm_readv (no process can take another's descriptors or memory)."""
+    box = Sandbox("bwrap", tmp_root=str(tmp_path))
+    if sb._SECCOMP is None:
+        pytest.skip("no seccomp filter for this architecture")
+    code = (
+        "import ctypes, os, sys\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "out = []\n"
+        "for path in ('/proc/1/fd/0', '/proc/1/fd/1', '/proc/self/fd/0'):\n"
+        "    try:\n        os.open(path, os.O_RDWR); out.append('OPENED')\n"
+        "    except OSError as e:\n        out.append(str(e.errno))\n"
+        "pidfd = libc.syscall(434, 1, 0)\n"  # pidfd_open(1)
+        "out.append(str(libc.syscall(438, pidfd, 1, 0)))\n"  # pidfd_getfd
+        "out.append(str(ctypes.get_errno()))\n"
+        "buf = ctypes.create_string_buffer(8)\n"
+        "class Iov(ctypes.Structure):\n    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]\n"
+        "local, remote = Iov(ctypes.addressof(buf), 8), Iov(0x400000, 8)\n"
+        "out.append(str(libc.syscall(310, 1, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)))\n"
+        "out.append(str(ctypes.get_errno()))\n"
+        "os.write(1, (' '.join(out) + '\\n').encode())\n"
+    )
+    import platform
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("syscall numbers of this probe are x86_64's")
+    with box.session([box.python, "-I", "-S", "-c", code], limits=Limits(wall_s=10)) as s:
+        words = s.readline(1000, timeout=10).split()
+    assert b"OPENED" not in words and words[:3] == [b"6", b"6", b"6"]  # ENXIO: sockets cannot be reopened
+    assert words[3:] == [b"-1", b"1", b"-1", b"1"]  # EPERM from seccomp
+
+
+def test_docker_backend_has_no_sessions(tmp_path):
+    backend = sb._DockerBackend.__new__(sb._DockerBackend)
+    with pytest.raises(SandboxUnavailable):
+        backend.spawn(["true"], None, None, 1, 2, Limits(), None)
+
+
+# --------------------------------------------------------------------------------------------
+# Construction
+# --------------------------------------------------------------------------------------------
+
+
+def test_no_sandbox_raises_with_install_advice(monkeypatch):
+    monkeypatch.setattr(sb, "_probe_bwrap", lambda: (None, "bwrap not found on PATH"))
+    monkeypatch.setattr(sb, "_probe_docker", lambda: (None, "no Docker engine answers"))
+    with pytest.raises(SandboxUnavailable, match="bubblewrap"):
+        CodeVerifier()
+    with pytest.raises(ValueError):
+        CodeVerifier(max_total_s=0)
+
+
+def test_unsandboxed_backend_only_on_request():
+    with pytest.raises(ValueError, match="allow_unsafe_unsandboxed"):
+        CodeVerifier(backend="unsafe-none")
+    unsafe = CodeVerifier(backend="unsafe-none", allow_unsafe_unsandboxed=True)
+    for style in ("function", "stdio"):
+        task = GENERATOR.generate(2, 0.3, style=style)
+        assert unsafe.verify(task, GENERATOR.solve(task)).correct
+        assert not unsafe.verify(task, GENERATOR.wrong_response(task)).correct
+    humaneval = CodeGenerator(dataset=HUMANEVAL)
+    task = humaneval.generate(0)
+    assert unsafe.verify(task, humaneval.solve(task)).correct
+    assert unsafe.verify(task, humaneval.solve(task)).details["backend"] == "unsafe-none"
+
+
+# --------------------------------------------------------------------------------------------
+# Conformance
+# --------------------------------------------------------------------------------------------
+
+
+def test_humaneval_canonical_solutions_pass_and_wrong_bodies_fail(verifier):
+    generator = CodeGenerator(dataset=HUMANEVAL)
+    tasks = [generator.generate(row) for row in range(164)]
+
+    def judge(task):
+        good = verifier.verify(task, generator.solve(task))
+        bad = verifier.verify(task, generator.wrong_response(task))
+        return task.meta["task_id"], good, bad
+
+    results = in_pool(judge, tasks)
+    failures = [(tid, good.reason, good.details.get("first_failure")) for tid, good, _ in results if not good.correct]
+    assert failures == []
+    assert [tid for tid, _, bad in results if bad.correct or bad.reward != 0.0] == []
+    assert all(good.details["style"] == "assert" and good.details["passed"] == good.details["total"] >= 1
+               for _, good, _ in results)
+
+
+def test_synthetic_reference_passes_and_wrong_fails(verifier):
+    tasks = [GENERATOR.generate(seed, difficulty, style=style)
+             for difficulty in (0.0, 0.25, 0.5, 0.75, 1.0) for style in ("function", "stdio") for seed in range(4)]
+
+    def judge(task):
+        return task, verifier.verify(task, GENERATOR.solve(task)), verifier.verify(task, GENERATOR.wrong_response(task))
+
+    for task, good, bad in in_pool(judge, tasks):
+        assert good.correct and good.reward == 1.0 and good.details["passed"] == len(task.answer["tests"]), (task.id, good)
+        assert not bad.correct and bad.reward == 0.0 and bad.details["first_failure"], (task.id, bad)
+
+
+def test_verification_survives_a_json_round_trip(verifier):
+    for style in ("function", "stdio"):
+        task = GENERATOR.generate(7, 0.6, style=style)
+        back = Task.from_dict(json.loads(task.to_json()))
+        assert verifier.verify(back, GENERATOR.solve(task)).correct
+
+
+NAIVE_BODIES = {
+    "dedupe": "    out = []\n    for x in values:\n        if x not in out:\n            out.append(x)\n    return out\n",
+    "window_sums": ("    width = len(values) // 2 + 1\n"
+                    "    return [sum(values[i:i + width]) for i in range(len(values) - width + 1)]\n"),
+    "running_max": "    return [max(values[:i + 1]) for i in range(len(values))]\n",
+}
+
+
+def naive_program(task: Task) -> str:
+    """The reference with its first (trap) step replaced by the obvious quadratic version."""
+    name = task.meta["quadratic_trap"]
+    reference = task.answer["reference"]
+    pattern = re.compile(rf"(def {name}\(values\):\n    # [^\n]*\n)(.*?)(?=\n\n\ndef )", re.DOTALL)
+    naive, count = pattern.subn(lambda m: m.group(1) + NAIVE_BODIES[name].rstrip("\n"), reference)
+    assert count == 1
+    return naive
+
+
+@pytest.mark.parametrize("style", ["function", "stdio"])
+def test_quadratic_solution_times_out_where_the_reference_passes(verifier, style):
+    task = next(t for t in (GENERATOR.generate(seed, 1.0, style=style, input="ints") for seed in range(200))
+                if t.meta["quadratic_trap"] in NAIVE_BODIES)
+    assert task.meta["stress_length"] == 100_000
+    good = verifier.verify(task, GENERATOR.solve(task))
+    assert good.correct, good
+    naive = naive_program(task)
+    small = Task.from_dict({**task.to_dict(), "answer": {**task.answer, "tests": task.answer["tests"][:-1]}})
+    assert verifier.verify(small, fence(naive)).correct  # right answers on the small tests …
+    slow = verifier.verify(task, fence(naive))
+    assert not slow.correct and "time limit exceeded" in slow.reason  # … too slow on the stress test
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_benchmark_samples_reference_passes_and_wrong_fails(verifier, name):
+    generator = CodeGenerator(dataset=DATA / name)
+    for row in range(len(generator.rows)):
+        task = generator.generate(row)
+        reference = task.answer["reference"] or LCB_SOLUTIONS[task.meta["task_id"]]
+        good = verifier.verify(task, fence(reference))
+        assert good.correct, (task.id, good)
+        bad = verifier.verify(task, generator.wrong_response(task))
+        assert not bad.correct and bad.reward == 0.0, (task.id, bad)
+
+
+def assert_task(check_code: str, entry_point: str, setup_code: str = "", time_limit_s: float = 3.0) -> Task:
+    base = CodeGenerator(dataset=HUMANEVAL).generate(0)
+    answer = {**base.answer, "check_code": check_code, "entry_point": entry_point, "setup_code": setup_code,
+              "time_limit_s": time_limit_s}
+    return Task.from_dict({**base.to_dict(), "answer": answer})
+
+
+def test_classes_of_the_solution_used_by_the_checks(verifier):
+    """MBPP-style checks that build objects of a class the solution defines (``Pair``): the
+    objects stay in the candidate's process and the checker passes references."""
+    task = assert_task("def check(candidate):\n    f = candidate\n"
+                       "    assert f([Pair(5, 24), Pair(15, 25), Pair(27, 40), Pair(50, 60)], 4) == 3\n"
+                       "    assert f([Pair(1, 2), Pair(3, 4)], 2) == 2\n", "max_chain_length")
+    solution = ("class Pair:\n    def __init__(self, a, b):\n        self.a, self.b = a, b\n\n"
+                "def max_chain_length(pairs, n):\n    count, end = 0, float('-inf')\n"
+                "    for p in sorted(pairs, key=lambda p: p.b):\n        if p.a > end:\n            count, end = count + 1, p.b\n"
+                "    return count\n")
+    assert verifier.verify(task, fence(solution)).correct
+    wrong = verifier.verify(task, fence(solution.replace("count + 1", "count + 2")))
+    assert not wrong.correct and wrong.details["first_failure"]["got"] == "6"
+
+
+def test_partial_credit_counts_tests_and_checks(verifier, partial_verifier):
+    task = GENERATOR.generate(3, 0.5, style="function", input="ints")
+    entry = task.answer["entry_point"]
+    keep = {hashlib.sha256(t["args"].encode()).hexdigest(): parse_literal(t["expected"])
+            for i, t in enumerate(task.answer["tests"]) if i % 2 == 0 and len(t["expected"]) < 2000}
+    program = (f"import hashlib\nANSWERS = {keep!r}\ndef {entry}(values):\n"
+               "    return ANSWERS.get(hashlib.sha256(repr((values,)).encode()).hexdigest(), 'no')\n")
+    verdict = partial_verifier.verify(task, fence(program))
+    total = len(task.answer["tests"])
+    assert verdict.details["total"] == total and verdict.details["tests_run"] == total
+    assert verdict.reward == pytest.approx(verdict.details["passed"] / total) and 0 < verdict.reward < 1
+    assert not verdict.correct
+    assert verifier.verify(task, fence(program)).reward == 0.0
+    checks = assert_task("def check(candidate):\n    assert candidate(1) == 1\n    assert candidate(2) == 4\n"
+                         "    assert candidate(3) == 9\n    assert candidate(4) == 16\n", "square")
+    verdict = partial_verifier.verify(checks, fence("def square(x):\n    return x * x if x < 3 else 0\n"))
+    assert (verdict.details["passed"], verdict.details["total"], verdict.reward) == (2, 4, 0.5)
+
+
+def test_details_name_the_first_failure(verifier):
+    task = GENERATOR.generate(4, 0.3, style="function", input="ints")
+    entry = task.answer["entry_point"]
+    verdict = verifier.verify(task, fence(f"def {entry}(values):\n    raise ValueError('boom')\n"))
+    failure = verdict.details["first_failure"]
+    assert "runtime error (ValueError)" in verdict.reason and "boom" in failure["error"]
+    assert failure["input"].startswith(f"{entry}(") and failure["expected"]
+    assert set(verdict.details["timings"]) >= {"startup_s", "tests_s", "total_s", "slowest_test_s"}
+    broken = verifier.verify(task, fence("def broken(:\n"))
+    assert broken.reward == 0 and "does not compile" in broken.reason and broken.format_ok
+    stdio = GENERATOR.generate(4, 0.3, style="stdio", input="ints")
+    verdict = verifier.verify(stdio, fence("print(1 / 0)\n"))
+    assert "runtime error (exit status 1)" in verdict.reason
+    assert "ZeroDivisionError" in verdict.details["first_failure"]["error"]
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile programs
+# --------------------------------------------------------------------------------------------
+
+FAST = {"time_limit_s": 1.0}
+
+
+def fast_task(style: str) -> Task:
+    return GENERATOR.generate(5, 0.3, style=style, input="ints", **FAST)
+
+
+def attack_verdict(v: CodeVerifier, task: Task, program: str):
+    started = time.monotonic()
+    verdict = v.verify(task, fence(program))
+    elapsed = time.monotonic() - started
+    assert verdict.reward == 0.0 and not verdict.correct, verdict
+    assert elapsed < v.deadline_for(task) + SLACK_S
+    assert_no_leftovers(v)
+    return verdict
+
+
+ENTRY = "process_numbers"
+FUNCTION_ATTACKS = {
+    "fork bomb at load": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+    "fork bomb in the call": f"import os\ndef {ENTRY}(values):\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n",
+    "memory bomb": f"def {ENTRY}(values):\n    return bytearray(8 << 30)\n",
+    "growing memory": f"def {ENTRY}(values):\n    hoard = []\n    while True:\n        hoard.append(bytearray(64 << 20))\n",
+    "infinite loop": f"def {ENTRY}(values):\n    while True:\n        pass\n",
+    "sleep": f"import time\ndef {ENTRY}(values):\n    time.sleep(60)\n",
+    "sys.exit(0) at load": "import sys\nsys.exit(0)\n",
+    "os._exit(0) at load": "import os\nos._exit(0)\n",
+    "sys.exit(0) in the call": f"import sys\ndef {ENTRY}(values):\n    sys.exit(0)\n",
+    "os._exit(0) in the call": f"import os\ndef {ENTRY}(values):\n    os._exit(0)\n",
+    "huge stdout": f"import sys\ndef {ENTRY}(values):\n    while True:\n        sys.stdout.write('x' * 65536)\n",
+    "stderr flood": f"import os\ndef {ENTRY}(values):\n    while True:\n        os.write(2, b'x' * 65536)\n",
+    "rigged __eq__": f"class Anything:\n    def __eq__(self, other):\n        return True\ndef {ENTRY}(values):\n    return Anything()\n",
+    "int subclass": f"class Int(int):\n    def __eq__(self, other):\n        return True\ndef {ENTRY}(values):\n    return Int(1)\n",
+    "list subclass": f"class L(list):\n    def __eq__(self, other):\n        return True\ndef {ENTRY}(values):\n    return L()\n",
+    "print PASSED and fake frames": (
+        "import os\nprint('PASSED')\nos.write(1, b'{\"result\": 0, \"ok\": true, \"value\": 1}\\n')\n"
+        f"def {ENTRY}(values):\n    print('PASSED')\n    os.write(1, b'ALL TESTS PASSED\\n')\n    return 'PASSED'\n"),
+    "monkeypatched harness": (
+        "import builtins, json, sys\nharness = sys.modules['__main__']\n"
+        "harness.encode_value = lambda value, *rest: 1\nharness.describe_error = lambda *a, **k: {}\n"
+        "json.dumps = lambda *a, **k: '{\"result\": 0, \"ok\": true, \"value\": 1}'\n"
+        "builtins.print = builtins.exit = lambda *a, **k: None\n"
+        f"def {ENTRY}(values):\n    return 1\n"),
+    "patched protocol writer": (
+        "import sys\nharness = sys.modules['__main__']\n"
+        "original = harness.Channel.send\n"
+        "def send(self, message, payload=b''):\n"
+        "    if 'result' in message:\n        message.update(ok=True, value=[0])\n"
+        "    original(self, message, payload)\n"
+        f"harness.Channel.send = send\ndef {ENTRY}(values):\n    return None\n"),
+    "fake result files": (
+        "for name in ('result.json', 'results.txt', 'PASSED', 'verdict.json'):\n"
+        "    open(name, 'w').write('{\"passed\": true, \"reward\": 1.0}\\nPASSED\\n')\n"
+        f"def {ENTRY}(values):\n    return 'PASSED'\n"),
+    "ctypes pokes": (
+        "import ctypes\n"
+        "ctypes.c_uint32.from_address(id(7) + 24).value = 8\n"  # 7 now reads as 8 in this process
+        f"def {ENTRY}(values):\n    return [7] * 3\n"),
+    "huge file": f"def {ENTRY}(values):\n    open('big', 'wb').write(b'z' * (200 << 20))\n    return 0\n",
+    "fd exhaustion": (f"def {ENTRY}(values):\n    files = []\n    while True:\n"
+                      "        files.append(open('/dev/null'))\n"),
+    "kill the parent": f"import os\ndef {ENTRY}(values):\n    os.kill(os.getppid(), 9)\n    os.kill(1, 9)\n    return 'killed'\n",
+    "kill everything": f"import os\ndef {ENTRY}(values):\n    os.kill(-1, 9)\n    return 'killed'\n",
+    "background process": (
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+        "        while True:\n            time.sleep(0.05)\n    os._exit(0)\n"
+        f"def {ENTRY}(values):\n    return None\n"),
+}
+
+
+@needs_bwrap
+@pytest.mark.parametrize("name", sorted(FUNCTION_ATTACKS))
+def test_function_style_attacks_score_zero(verifier, name):
+    attack_verdict(verifier, fast_task("function"), FUNCTION_ATTACKS[name])
+
+
+STDIO_ATTACKS = {
+    "fork bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+    "infinite loop": "while True:\n    pass\n",
+    "sleep": "import time\ntime.sleep(60)\n",
+    "huge stdout": "import sys\nwhile True:\n    sys.stdout.write('y' * 65536)\n",
+    "print PASSED": "print('PASSED')\nprint('All tests passed')\n",
+    "exit before reading": "import sys\nsys.exit(0)\n",
+    "kill the runner": "import os\nos.kill(os.getppid(), 9)\n",
+    "kill everything": "import os\nos.kill(-1, 9)\nprint(0)\n",
+    "background process": ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                           "        while True:\n            time.sleep(0.05)\n    os._exit(0)\nprint(0)\n"),
+    "write the runner's memory": ("import os\nparent = os.getppid()\n"
+                                  "fd = os.open(f'/proc/{parent}/mem', os.O_RDWR)\nprint('opened', fd)\n"),
+}
+
+
+@needs_bwrap
+@pytest.mark.parametrize("name", sorted(STDIO_ATTACKS))
+def test_stdio_style_attacks_score_zero(verifier, name):
+    verdict = attack_verdict(verifier, fast_task("stdio"), STDIO_ATTACKS[name])
+    if name == "write the runner's memory":
+        assert "PermissionError" in verdict.details["first_failure"]["error"]  # the runner is not dumpable
+
+
+@needs_bwrap
+def test_network_files_and_host_are_out_of_reach(verifier, tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    marker = f"rlvr-code-{uuid.uuid4().hex}"
+    witness = subprocess.Popen(["sleep", "60"])
+    program = (
+        "import os, socket\n"
+        f"def {ENTRY}(values):\n"
+        "    out = {}\n"
+        f"    for address in (('1.1.1.1', 53), ('127.0.0.1', {port})):\n"
+        "        s = socket.socket(); s.settimeout(1)\n"
+        "        try:\n            s.connect(address); out[address[0]] = 'CONNECTED'\n"
+        "        except OSError as e:\n            out[address[0]] = e.errno\n"
+        f"    for path in ('/etc/shadow', '/root/.bashrc', '{Path.cwd() / 'pyproject.toml'}', '{secret}', '/home'):\n"
+        "        try:\n            out[path] = os.listdir(path) if os.path.isdir(path) else open(path).read()[:50]\n"
+        "        except OSError as e:\n            out[path] = e.errno\n"
+        f"    for path in ('/tmp/{marker}', '{tmp_path / marker}', '{Path.cwd() / marker}', '/usr/{marker}'):\n"
+        "        try:\n            open(path, 'w').write('x'); out[path] = 'WROTE'\n"
+        "        except OSError as e:\n            out[path] = e.errno\n"
+        f"    for pid in (1, {witness.pid}, {os.getpid()}):\n"
+        "        try:\n            os.kill(pid, 9); out[pid] = 'SENT'\n"
+        "        except OSError as e:\n            out[pid] = e.errno\n"
+        "    return out\n"
+    )
+    try:
+        verdict = attack_verdict(verifier, fast_task("function"), program)
+        got = verdict.details["first_failure"]["got"]
+        assert "CONNECTED" not in got and "SECRET" not in got and "[project]" not in got
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+        assert witness.poll() is None
+        assert not any(p.exists() for p in (Path("/tmp") / marker, tmp_path / marker, Path.cwd() / marker))
+    finally:
+        listener.close()
+        witness.kill()
+        witness.wait()
+
+
+@needs_bwrap
+def test_expected_values_never_reach_the_candidate(verifier):
+    """Function style: the expected value is a unique string; a program that searches every
+    file, process and its own memory for it finds nothing (else it would return it and pass)."""
+    token = f"RLVR-EXPECTED-{uuid.uuid4().hex}"
+    task = GENERATOR.generate(5, 0.3, style="function", input="ints", **FAST)
+    answer = {**task.answer, "tests": [{"args": "([1, 2],)", "expected": repr(token)}]}
+    task = Task.from_dict({**task.to_dict(), "answer": answer})
+    program = SEARCH_PROGRAM.format(entry=ENTRY, args="values", pattern="RLVR-EXPECTED-[0-9a-f]{32}")
+    verdict = verifier.verify(task, fence(program))
+    assert not verdict.correct and verdict.details["first_failure"]["got"] == "'not found'"
+
+
+@needs_bwrap
+def test_check_code_never_reaches_the_candidate(verifier):
+    """Assert style: the check code (and its expected value) live only in the checker's sandbox."""
+    token = f"RLVR-CHECK-{uuid.uuid4().hex}"
+    task = assert_task(f"def check(candidate):\n    # {token}\n    assert candidate(1) == 'not found'\n", "probe")
+    program = SEARCH_PROGRAM.format(entry="probe", args="x", pattern="RLVR-CHECK-[0-9a-f]{32}")
+    verdict = verifier.verify(task, fence(program))
+    assert verdict.correct, verdict.details  # returning 'not found' passes: nothing leaked
+
+
+SEARCH_PROGRAM = r'''
+import gc, os, re
+PATTERN = re.compile("{pattern}".encode())
+def {entry}({args}):
+    for root in ("/work", "/tmp", "/dev/shm"):
+        for folder, _, names in os.walk(root):
+            for name in names:
+                try:
+                    found = PATTERN.search(open(os.path.join(folder, name), "rb").read())
+                except OSError:
+                    continue
+                if found:
+                    return found.group().decode()
+    for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+        for leaf in ("cmdline", "environ"):
+            try:
+                found = PATTERN.search(open(f"/proc/{{pid}}/{{leaf}}", "rb").read())
+            except OSError:
+                continue
+            if found:
+                return found.group().decode()
+        try:
+            descriptors = os.listdir(f"/proc/{{pid}}/fd")
+        except OSError:
+            continue
+        for fd in descriptors:
+            try:
+                found = PATTERN.search(os.read(os.open(f"/proc/{{pid}}/fd/{{fd}}", os.O_RDONLY | os.O_NONBLOCK), 1 << 20))
+            except OSError:
+                continue
+            if found:
+                return found.group().decode()
+    for thing in gc.get_objects():
+        if isinstance(thing, (str, bytes)):
+            found = PATTERN.search(thing.encode("utf-8", "replace") if isinstance(thing, str) else thing)
+            if found:
+                return found.group().decode()
+    return "not found"
+'''
+
+
+ASSERT_ATTACKS = {
+    "print PASSED": "import os\nprint('PASSED')\nos.write(1, b'PASSED\\n')\ndef square(x):\n    print('PASSED')\n    return 0\n",
+    "sys.exit(0) at load": "import sys\nsys.exit(0)\n",
+    "os._exit(0) at load": "import os\nos._exit(0)\n",
+    "exit in the call": "import sys\ndef square(x):\n    sys.exit(0)\n",
+    "raise AssertionError": "def square(x):\n    raise AssertionError('fine')\n",
+    "rigged __eq__": "class Anything:\n    def __eq__(self, other):\n        return True\ndef square(x):\n    return Anything()\n",
+    "str subclass": "class S(str):\n    def __eq__(self, other):\n        return True\ndef square(x):\n    return S('x')\n",
+    "forged checker frames": (
+        "import os\nfor fd in range(3, 20):\n    try:\n"
+        "        os.write(fd, b'{\"nonce\": \"0\", \"check\": 0, \"passed\": true}\\n{\"done\": true}\\n')\n"
+        "    except OSError:\n        pass\ndef square(x):\n    return -1\n"),
+    "infinite loop": "def square(x):\n    while True:\n        pass\n",
+    "kill everything": "import os\ndef square(x):\n    os.kill(-1, 9)\n    os.kill(os.getppid(), 9)\n    return 0\n",
+    "shadow the builtins": "import builtins\nbuiltins.AssertionError = KeyError\nbuiltins.isinstance = lambda *a: True\ndef square(x):\n    return 0\n",
+}
+
+
+@needs_bwrap
+@pytest.mark.parametrize("name", sorted(ASSERT_ATTACKS))
+def test_assert_style_attacks_score_zero(verifier, name):
+    task = assert_task("def check(candidate):\n    assert candidate(3) == 9\n    assert candidate(-2) == 4\n", "square",
+                       time_limit_s=1.0)
+    attack_verdict(verifier, task, ASSERT_ATTACKS[name])
+
+
+# --------------------------------------------------------------------------------------------
+# Leaks
+# --------------------------------------------------------------------------------------------
+
+
+@needs_bwrap
+def test_no_process_descriptor_or_file_left_after_200_verifications(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    v = CodeVerifier()
+    assert v.sandbox.tmp_root.startswith(str(tmp_path))
+    tasks = [GENERATOR.generate(seed, 0.2, style=style) for seed in range(4) for style in ("function", "stdio")]
+    humaneval = CodeGenerator(dataset=HUMANEVAL)
+    tasks += [humaneval.generate(row) for row in range(4)]
+    jobs = [(tasks[i % len(tasks)], i % 3 == 0) for i in range(200)]
+    fds_before = len(os.listdir("/proc/self/fd"))
+    threads_before = threading.active_count()
+
+    def run(job):
+        task, wrong = job
+        generator = humaneval if task.answer["source"] == "humaneval" else GENERATOR
+        response = generator.wrong_response(task) if wrong else generator.solve(task)
+        return wrong, v.verify(task, response)
+
+    results = in_pool(run, jobs)
+    assert all(verdict.correct != wrong for wrong, verdict in results)
+    assert os.listdir(v.sandbox.tmp_root) == []
+    assert_no_leftovers(v)
+    assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
+    assert threading.active_count() <= threads_before

@@ -1,0 +1,606 @@
+"""The NP-hard optimisation family: ten envs with generators, reference solvers and verifiers.
+
+Checks the issue-5 list per problem: reference solutions correct at three difficulties × many
+seeds; exact solvers equal to brute force on small instances; random solutions and local
+perturbations of the reference infeasible or not better; hostile answers 0; tolerant parsing;
+the docstring difficulty tables; and the knob raising both the greedy gap and solver effort.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import itertools
+import re
+
+import numpy as np
+import pytest
+
+import rlvr
+import rlvr.generators.optimisation as optimisation
+from rlvr.verifiers.optimisation import AnswerFormatError, parse_integer_groups, parse_integer_list
+
+PROBLEMS = {  # env id: family module name
+    "rlvr/TSP-v0": "tsp",
+    "rlvr/GraphColoring-v0": "graph_coloring",
+    "rlvr/MaxIndependentSet-v0": "max_independent_set",
+    "rlvr/VertexCover-v0": "vertex_cover",
+    "rlvr/Knapsack-v0": "knapsack",
+    "rlvr/SubsetSum-v0": "subset_sum",
+    "rlvr/SetCover-v0": "set_cover",
+    "rlvr/BinPacking-v0": "bin_packing",
+    "rlvr/Scheduling-v0": "scheduling",
+    "rlvr/SAT-v0": "sat",
+}
+ENV_IDS = list(PROBLEMS)
+LEVELS = (0.0, 0.5, 1.0)
+SEEDS = range(24)
+GROUPED = {"rlvr/BinPacking-v0", "rlvr/Scheduling-v0"}  # answers that are lists of lists
+
+
+@functools.lru_cache(maxsize=None)
+def task_of(env_id: str, seed: int, difficulty: float, **overrides):
+    return rlvr.make_task(env_id, seed=seed, difficulty=difficulty, **overrides)
+
+
+def generator_of(env_id):
+    return rlvr.make_generator(env_id)
+
+
+def verify(task, response):
+    return rlvr.verify(task, response)
+
+
+def answer(text: str) -> str:
+    return f"<answer>{text}</answer>"
+
+
+def render(env_id, solution) -> str:
+    return answer(generator_of(env_id).render(solution))
+
+
+def sense_of(env_id) -> str:
+    return generator_of(env_id).sense
+
+
+def instance(task) -> dict:
+    return task.answer["instance"]
+
+
+def reference(task):
+    return task.answer["reference"]
+
+
+# --------------------------------------------------------------------------------------------
+# Difficulty tables: the docstring numbers are the table's numbers, and instances follow them
+# --------------------------------------------------------------------------------------------
+
+
+def docstring_table(env_id) -> dict[float, dict[str, float]]:
+    module = importlib.import_module(f"rlvr.generators.{PROBLEMS[env_id]}")
+    lines = module.__doc__.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Difficulty"))
+    columns = lines[start].split()[2:]
+    rows = {}
+    for line in lines[start + 1:]:
+        tokens = line.split()
+        if not tokens or not re.fullmatch(r"\d\.\d+", tokens[0]):
+            break
+        rows[float(tokens[0])] = dict(zip(columns, map(float, tokens[1:])))
+    return rows
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_difficulty_table_numbers_match_the_docstring(env_id):
+    documented = docstring_table(env_id)
+    assert sorted(documented) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    table = generator_of(env_id).table
+    for difficulty, row in documented.items():
+        resolved = table.resolve(difficulty)
+        assert set(row) == set(resolved), env_id
+        for key, value in row.items():
+            assert resolved[key] == pytest.approx(value), (env_id, difficulty, key)
+
+
+def measured_parameters(env_id, task) -> dict:
+    """The parameters an instance shows, to compare with task.params."""
+    data, params = instance(task), task.params
+    if env_id == "rlvr/TSP-v0":
+        assert max(max(c) for c in data["coordinates"]) <= params["grid"]
+        assert len({tuple(c) for c in data["coordinates"]}) == len(data["coordinates"])
+        return {"cities": len(data["distances"])}
+    if env_id in ("rlvr/GraphColoring-v0", "rlvr/MaxIndependentSet-v0"):
+        assert all(0 <= u < v < data["vertices"] for u, v in data["edges"])
+        return {"vertices": data["vertices"]}
+    if env_id == "rlvr/VertexCover-v0":
+        assert len(data["edges"]) == int(np.floor(params["vertices"] * params["average_degree"] / 2 + 0.5))
+        return {"vertices": data["vertices"]}
+    if env_id == "rlvr/Knapsack-v0":
+        assert max(data["weights"]) <= params["max_weight"]
+        assert data["capacity"] == max(min(data["weights"]), int(np.floor(params["capacity_fraction"] * sum(data["weights"]) + 0.5)))
+        return {"items": len(data["weights"])}
+    if env_id == "rlvr/SubsetSum-v0":
+        assert max(data["numbers"]) <= params["max_number"] and data["target"] < sum(data["numbers"])
+        return {"numbers": len(data["numbers"])}
+    if env_id == "rlvr/SetCover-v0":
+        assert len(data["subsets"]) == params["planted_sets"] + params["decoy_sets"] + params["random_sets"]
+        return {"elements": data["elements"]}
+    if env_id == "rlvr/BinPacking-v0":
+        bins, capacity = params["bins"], params["capacity"]
+        assert 2 * bins <= len(data["sizes"]) <= 4 * bins
+        assert bins * capacity * (1 - params["waste"]) - bins <= sum(data["sizes"]) <= bins * capacity
+        return {"capacity": data["capacity"], "bins": task.meta["lower_bound"]}
+    if env_id == "rlvr/Scheduling-v0":
+        jobs = data["jobs"]
+        assert all(sorted(m for m, _ in job) == list(range(params["machines"])) for job in jobs)
+        assert all(1 <= d <= params["max_duration"] for job in jobs for _, d in job)
+        return {"jobs": len(jobs)}
+    if env_id == "rlvr/SAT-v0":
+        clauses = data["clauses"]
+        assert len(clauses) == int(np.floor(params["clause_ratio"] * params["variables"] + 0.5))
+        assert all(len({abs(l) for l in clause}) == 3 for clause in clauses)
+        return {"variables": data["variables"]}
+    raise AssertionError(env_id)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_instances_have_the_documented_size(env_id):
+    for difficulty in LEVELS:
+        for seed in range(6):
+            task = task_of(env_id, seed, difficulty)
+            for key, value in measured_parameters(env_id, task).items():
+                assert value == task.params[key], (task.id, key)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_explicit_parameters_win_and_bad_ones_raise(env_id):
+    table = generator_of(env_id).table
+    key = table.keys[0]
+    small = table.resolve(0.0)[key]
+    task = rlvr.make_task(env_id, seed=1, difficulty=1.0, **{key: small})
+    assert task.params[key] == small
+    assert verify(task, rlvr.solve(task)).correct
+    for bad in (-1, 10**7, "many", 2.5):
+        with pytest.raises(ValueError):
+            rlvr.make_task(env_id, seed=1, difficulty=0.5, **{key: bad})
+
+
+# --------------------------------------------------------------------------------------------
+# Reference solutions
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_reference_is_correct_and_optimal_at_three_difficulties(env_id):
+    for difficulty in LEVELS:
+        for seed in SEEDS:
+            task = task_of(env_id, seed, difficulty)
+            verdict = verify(task, rlvr.solve(task))
+            assert verdict.correct and verdict.reward == 1.0 and verdict.format_ok, (task.id, verdict)
+            assert verdict.details["objective"] == reference(task)["objective"] == task.meta["objective"]
+            assert reference(task)["status"] == task.meta["status"] == "optimal", task.id  # default sizes solve exactly
+            assert task.meta["effort_unit"] and task.meta["effort"] >= 0
+            assert not any("wall" in key or key.endswith("_seconds") for key in task.meta)
+
+
+def brute_force_optimum(env_id, task):
+    """The optimum by exhaustive search (small instances only); None = infeasible instance."""
+    data = instance(task)
+    if env_id == "rlvr/TSP-v0":
+        d, n = data["distances"], len(data["distances"])
+        return min(sum(d[a][b] for a, b in zip((0, *p), (*p, 0))) for p in itertools.permutations(range(1, n)))
+    if env_id == "rlvr/GraphColoring-v0":
+        n, edges = data["vertices"], data["edges"]
+        for k in range(1, n + 1):
+            if any(all(c[u] != c[v] for u, v in edges) for c in itertools.product(range(k), repeat=n)):
+                return k
+    if env_id in ("rlvr/MaxIndependentSet-v0", "rlvr/VertexCover-v0"):
+        n, edges = data["vertices"], data["edges"]
+        sizes = []
+        for mask in range(1 << n):
+            members = {v for v in range(n) if mask >> v & 1}
+            if env_id == "rlvr/MaxIndependentSet-v0" and not any(u in members and v in members for u, v in edges):
+                sizes.append(len(members))
+            if env_id == "rlvr/VertexCover-v0" and all(u in members or v in members for u, v in edges):
+                sizes.append(len(members))
+        return max(sizes) if env_id == "rlvr/MaxIndependentSet-v0" else min(sizes)
+    if env_id == "rlvr/Knapsack-v0":
+        w, v, c = data["weights"], data["values"], data["capacity"]
+        return max(sum(v[i] for i in s) for r in range(len(w) + 1) for s in itertools.combinations(range(len(w)), r)
+                   if sum(w[i] for i in s) <= c)
+    if env_id == "rlvr/SubsetSum-v0":
+        nums, t = data["numbers"], data["target"]
+        hits = any(sum(nums[i] for i in s) == t for r in range(len(nums) + 1) for s in itertools.combinations(range(len(nums)), r))
+        return t if hits else None
+    if env_id == "rlvr/SetCover-v0":
+        m, subsets = data["elements"], [set(s) for s in data["subsets"]]
+        for r in range(1, len(subsets) + 1):
+            if any(len(set().union(*(subsets[j] for j in s))) == m for s in itertools.combinations(range(len(subsets)), r)):
+                return r
+    if env_id == "rlvr/BinPacking-v0":
+        sizes, c = data["sizes"], data["capacity"]
+        for k in range(1, len(sizes) + 1):
+            if packs_into(sorted(sizes, reverse=True), [0] * k, c):
+                return k
+    if env_id == "rlvr/Scheduling-v0":
+        return brute_force_makespan(data["jobs"])
+    if env_id == "rlvr/SAT-v0":
+        n, clauses = data["variables"], data["clauses"]
+        satisfiable = any(all(any((l > 0) == bits[abs(l) - 1] for l in cl) for cl in clauses) for bits in itertools.product((False, True), repeat=n))
+        return len(clauses) if satisfiable else None
+    raise AssertionError(env_id)
+
+
+def packs_into(sizes, loads, capacity) -> bool:
+    if not sizes:
+        return True
+    tried = set()
+    for b, load in enumerate(loads):
+        if load + sizes[0] <= capacity and load not in tried:
+            tried.add(load)
+            loads[b] += sizes[0]
+            if packs_into(sizes[1:], loads, capacity):
+                loads[b] -= sizes[0]
+                return True
+            loads[b] -= sizes[0]
+    return False
+
+
+def brute_force_makespan(jobs) -> int:
+    """Least makespan over every order of the jobs on every machine (semi-active schedules)."""
+    machines = sorted({m for job in jobs for m, _ in job})
+    best = None
+    for orders in itertools.product(*(itertools.permutations(range(len(jobs))) for _ in machines)):
+        position = {(m, j): k for m, order in zip(machines, orders) for k, j in enumerate(order)}
+        end, done, progress = {}, [0] * len(jobs), True
+        machine_free = {m: (0, 0) for m in machines}  # (next slot in the order, free time)
+        while progress:
+            progress = False
+            for j, job in enumerate(jobs):
+                if done[j] < len(job):
+                    m, duration = job[done[j]]
+                    slot, free = machine_free[m]
+                    if position[m, j] == slot:
+                        start = max(free, end.get((j, done[j] - 1), 0))
+                        end[j, done[j]] = start + duration
+                        machine_free[m] = (slot + 1, start + duration)
+                        done[j] += 1
+                        progress = True
+        if all(done[j] == len(job) for j, job in enumerate(jobs)):
+            makespan = max(end.values())
+            best = makespan if best is None else min(best, makespan)
+    return best
+
+
+SMALL = {
+    "rlvr/TSP-v0": {"cities": 7},
+    "rlvr/GraphColoring-v0": {"vertices": 7, "edge_probability": 0.5},
+    "rlvr/MaxIndependentSet-v0": {"vertices": 12, "edge_probability": 0.3},
+    "rlvr/VertexCover-v0": {"vertices": 12, "average_degree": 3.0},
+    "rlvr/Knapsack-v0": {"items": 11},
+    "rlvr/SubsetSum-v0": {"numbers": 11, "max_number": 200},
+    "rlvr/SetCover-v0": {"elements": 12, "decoy_sets": 5, "random_sets": 4},
+    "rlvr/BinPacking-v0": {"bins": 3},
+    "rlvr/Scheduling-v0": {"jobs": 3, "machines": 3},
+    "rlvr/SAT-v0": {"variables": 10, "clause_ratio": 4.26},
+}
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_exact_solver_agrees_with_brute_force(env_id):
+    for seed in range(8):
+        task = task_of(env_id, seed, 0.5, **SMALL[env_id])
+        assert brute_force_optimum(env_id, task) == reference(task)["objective"], task.id
+        assert reference(task)["status"] == "optimal"
+
+
+def test_knapsack_cp_sat_path_agrees_with_dynamic_programming():
+    from rlvr.generators.knapsack import dynamic_programme, solve_with_cp_sat
+
+    for seed in range(5):
+        data = instance(task_of("rlvr/Knapsack-v0", seed, 1.0))
+        run, chosen = solve_with_cp_sat(data["weights"], data["values"], data["capacity"])
+        best = dynamic_programme(data["weights"], data["values"], data["capacity"])
+        assert run.status == "optimal"
+        assert sum(data["values"][i] for i in chosen) == sum(data["values"][i] for i in best)
+
+
+@pytest.mark.parametrize("env_id, overrides", [
+    ("rlvr/Knapsack-v0", {"items": 40, "max_weight": 1_000_000}),  # beyond the DP cell limit: CP-SAT
+    ("rlvr/SubsetSum-v0", {"numbers": 30, "max_number": 100_000_000}),  # beyond the DP cell limit: CP-SAT
+    ("rlvr/SAT-v0", {"variables": 20, "clause_ratio": 8.0}),  # over the threshold: planted fallback
+])
+def test_paths_beyond_the_exact_sizes_still_give_correct_references(env_id, overrides):
+    task = rlvr.make_task(env_id, seed=2, difficulty=0.5, **overrides)
+    assert verify(task, rlvr.solve(task)).correct
+    assert task.meta["solver"] != "dynamic programming (numpy)"
+    if env_id == "rlvr/SAT-v0":
+        assert task.meta["formula"] == "planted"
+
+
+CP_SAT_ENVS = ["rlvr/TSP-v0", "rlvr/GraphColoring-v0", "rlvr/MaxIndependentSet-v0", "rlvr/VertexCover-v0",
+               "rlvr/SetCover-v0", "rlvr/BinPacking-v0", "rlvr/Scheduling-v0"]
+
+
+@pytest.mark.parametrize("env_id", CP_SAT_ENVS)
+def test_a_spent_solver_limit_falls_back_to_the_heuristic(env_id, monkeypatch):
+    monkeypatch.setattr(optimisation, "CP_SAT_DETERMINISTIC_LIMIT", 1e-9)
+    task = type(generator_of(env_id))().generate(3, 1.0)
+    # bin packing's planted packing meets the lower bound, so it is still provably optimal
+    assert task.meta["status"] == ("optimal" if env_id == "rlvr/BinPacking-v0" else "heuristic")
+    assert verify(task, rlvr.solve(task)).correct
+    greedy = verify(task, generator_of(env_id).greedy_response(task))
+    assert greedy.format_ok and greedy.reward <= 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# Random, perturbed and greedy solutions
+# --------------------------------------------------------------------------------------------
+
+
+def random_solution(env_id, task, rng: np.random.Generator):
+    data = instance(task)
+    if env_id == "rlvr/TSP-v0":
+        return [int(c) for c in rng.permutation(len(data["distances"]))]
+    if env_id == "rlvr/GraphColoring-v0":
+        return [int(c) for c in rng.integers(1, data["vertices"] + 1, size=data["vertices"])]
+    size = {"rlvr/MaxIndependentSet-v0": lambda: data["vertices"], "rlvr/VertexCover-v0": lambda: data["vertices"],
+            "rlvr/Knapsack-v0": lambda: len(data["weights"]), "rlvr/SubsetSum-v0": lambda: len(data["numbers"]),
+            "rlvr/SetCover-v0": lambda: len(data["subsets"])}
+    if env_id in size:
+        return [i for i in range(size[env_id]()) if rng.random() < 0.5]
+    if env_id == "rlvr/BinPacking-v0":
+        labels = rng.integers(0, reference(task)["objective"], size=len(data["sizes"]))
+        return [[i for i in range(len(labels)) if labels[i] == b] for b in range(reference(task)["objective"])]
+    if env_id == "rlvr/Scheduling-v0":
+        return [[int(s) for s in rng.integers(0, reference(task)["objective"], size=len(job))] for job in data["jobs"]]
+    if env_id == "rlvr/SAT-v0":
+        return [v if rng.random() < 0.5 else -v for v in range(1, data["variables"] + 1)]
+    raise AssertionError(env_id)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_random_solutions_are_infeasible_or_worse(env_id):
+    rng = np.random.default_rng(5)
+    for difficulty in (0.5, 1.0):
+        for seed in range(12):
+            task = task_of(env_id, seed, difficulty)
+            verdict = verify(task, render(env_id, random_solution(env_id, task, rng)))
+            assert verdict.format_ok and not verdict.correct and verdict.reward < 1.0, (task.id, verdict)
+
+
+def perturbations(env_id, task):
+    """(solution, expectation) pairs around the reference: "infeasible" must score 0,
+    "not better" must be feasible and no better than the (optimal) reference, "any" must be
+    judged consistently."""
+    data, best = instance(task), reference(task)["solution"]
+    if env_id == "rlvr/TSP-v0":
+        for i, j in itertools.combinations(range(len(best)), 2):
+            swapped = list(best)
+            swapped[i], swapped[j] = swapped[j], swapped[i]
+            yield swapped, "not better"
+        yield best[:-1] + [best[0]], "infeasible"
+    elif env_id == "rlvr/GraphColoring-v0":
+        for v in range(data["vertices"]):
+            for colour in range(1, max(best) + 2):
+                yield best[:v] + [colour] + best[v + 1:], "any"
+    elif env_id in ("rlvr/MaxIndependentSet-v0", "rlvr/Knapsack-v0", "rlvr/SubsetSum-v0"):
+        count = data.get("vertices") or len(data.get("weights") or data["numbers"])
+        for i in range(count):
+            if i in best:
+                yield [x for x in best if x != i], "infeasible" if env_id == "rlvr/SubsetSum-v0" else "not better"
+            else:
+                yield best + [i], "infeasible"  # an optimum cannot be extended
+    elif env_id in ("rlvr/VertexCover-v0", "rlvr/SetCover-v0"):
+        count = data.get("vertices") or len(data["subsets"])
+        for i in range(count):
+            yield ([x for x in best if x != i], "infeasible") if i in best else (best + [i], "not better")
+    elif env_id == "rlvr/BinPacking-v0":
+        for b, contents in enumerate(best):
+            for item in contents:
+                for target in range(len(best) + 1):
+                    moved = [[x for x in bin_ if x != item] for bin_ in best] + [[]]
+                    moved[target].append(item)
+                    yield moved, "any"
+    elif env_id == "rlvr/Scheduling-v0":
+        for j, row in enumerate(best):
+            for k in range(len(row)):
+                for shift in (-1, 1):
+                    moved = [list(r) for r in best]
+                    moved[j][k] += shift
+                    yield moved, "any"
+    elif env_id == "rlvr/SAT-v0":
+        for k in range(len(best)):
+            yield best[:k] + [-best[k]] + best[k + 1:], "any"
+        yield best[:-1] + [best[0]], "infeasible"
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_perturbed_references_are_infeasible_or_no_better(env_id):
+    minimise = sense_of(env_id) == "min"
+    for difficulty in LEVELS:
+        for seed in range(4):
+            task = task_of(env_id, seed, difficulty)
+            best = reference(task)["objective"]
+            for solution, expectation in perturbations(env_id, task):
+                verdict = verify(task, render(env_id, solution))
+                assert verdict.format_ok, (task.id, verdict)
+                if expectation == "infeasible":
+                    assert verdict.reward == 0.0 and not verdict.correct, (task.id, solution, verdict)
+                if verdict.reward == 0.0:
+                    assert "violation" in verdict.details and not verdict.correct
+                    continue
+                assert expectation != "infeasible"
+                objective = verdict.details["objective"]
+                better = objective < best if minimise else objective > best
+                assert not better, (task.id, solution, verdict)  # the reference is optimal
+                assert verdict.correct == (objective == best)
+                assert verdict.reward == (1.0 if objective == best else pytest.approx(min(best, objective) / max(best, objective)))
+                if expectation == "not better" and sense_of(env_id) != "feasible":
+                    assert verdict.reward < 1.0 or objective == best
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_greedy_never_beats_the_optimal_reference_and_verdicts_report_the_gap(env_id):
+    generator = generator_of(env_id)
+    for difficulty in LEVELS:
+        for seed in range(8):
+            task = task_of(env_id, seed, difficulty)
+            verdict = verify(task, generator.greedy_response(task))
+            assert verdict.format_ok
+            if sense_of(env_id) == "feasible":
+                assert verdict.correct == (verdict.reward == 1.0)
+                continue
+            assert verdict.details["objective"] == task.meta["greedy_objective"]
+            ref, objective = verdict.details["reference"], verdict.details["objective"]
+            assert (objective >= ref) if sense_of(env_id) == "min" else (objective <= ref)
+            expected_gap = (objective - ref) / ref if sense_of(env_id) == "min" else (ref - objective) / ref
+            assert verdict.details["gap"] == pytest.approx(expected_gap, abs=1e-6)
+            assert verdict.correct == (objective == ref)
+            assert str(objective) in verdict.reason and str(ref) in verdict.reason
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_wrong_response_is_worse_or_infeasible(env_id):
+    generator = generator_of(env_id)
+    for difficulty in LEVELS:
+        for seed in range(8):
+            task = task_of(env_id, seed, difficulty)
+            verdict = verify(task, generator.wrong_response(task))
+            assert verdict.format_ok and not verdict.correct and verdict.reward < 1.0, (task.id, verdict)
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing: tolerant of separators, strict about content; hostile answers score 0
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_separators_whitespace_and_brackets_are_tolerated(env_id):
+    task = task_of(env_id, 7, 0.5)
+    best = reference(task)["solution"]
+    if env_id in GROUPED:
+        variants = [
+            " ".join("[" + " ".join(map(str, g)) + "]" for g in best),
+            "\n".join(", ".join(map(str, g)) for g in best),
+            "(" + ", ".join("(" + "; ".join(map(str, g)) + ")" for g in best) + ")",
+            "\n [ " + ",\n".join(" { " + " , ".join(map(str, g)) + " } " for g in best) + " ] \n",
+        ]
+    else:
+        variants = [" ".join(map(str, best)), ",".join(map(str, best)), "(" + "; ".join(map(str, best)) + ")",
+                    "{ " + " ,\n ".join(map(str, best)) + " }", "\n\t" + "  ".join(map(str, best)) + "\n"]
+        if env_id == "rlvr/TSP-v0":
+            variants += [" -> ".join(map(str, best + [best[0]])), "→".join(map(str, best))]
+    for text in variants:
+        verdict = verify(task, f"Working it out… <answer>{text}</answer>")
+        assert verdict.correct, (env_id, text, verdict)
+
+
+def hostile_blocks(env_id, task) -> dict[str, str]:
+    best = reference(task)["solution"]
+    flat = [x for g in best for x in g] if env_id in GROUPED else list(best)
+    size = len(flat)
+    big = "[" + ", ".join(["0"] * 1_000_000) + "]"
+    blocks = {
+        "empty": "",
+        "words": "the best tour I can find",
+        "claimed objective inside": ", ".join(map(str, flat)) + ", total = 3",
+        "floats": ", ".join(f"{x}.0" for x in flat),
+        "exponent": "1e3, 2",
+        "huge integer": "9" * 40,
+        "million entries": big,
+        "double minus": "--1, 2",
+        "unbalanced": "[" * 3 + "1, 2",
+        "deep nesting": "[" * 50 + "1" + "]" * 50,
+        "unicode digits": "١, ٢",
+        "out of range": ", ".join(map(str, flat[:-1] + [10**9])),
+        "negative": ", ".join(map(str, [-(size + 1) if env_id == "rlvr/SAT-v0" else -1] + flat[1:])),
+        "duplicates": ", ".join(map(str, flat[:-1] + [flat[0]] if size >= 2 else flat * 2)),
+        "missing": ", ".join(map(str, flat[:-1])),
+        "too many": ", ".join(map(str, flat + flat)),
+    }
+    if env_id in GROUPED:
+        groups = [list(g) for g in best]
+        blocks["missing"] = "[" + ", ".join("[" + ", ".join(map(str, g)) + "]" for g in groups[:-1]) + "]"
+        blocks["duplicates"] = "[" + ", ".join("[" + ", ".join(map(str, g + g[:1])) + "]" for g in groups) + "]"
+        blocks["negative"] = "[" + ", ".join("[" + ", ".join(map(str, [-1] + g[1:])) + "]" for g in groups) + "]"
+        blocks["out of range"] = "[" + ", ".join("[" + ", ".join(map(str, g[:-1] + [10**9])) + "]" for g in groups) + "]"
+        blocks["numbers outside lists"] = "[[0], 1, [2]]"
+        blocks["mismatched brackets"] = "[[0, 1), [2]]"
+    assert size > 0
+    return blocks
+
+
+# Where any subset of a solution is feasible, a reference with one member missing is a worse
+# solution (partial credit), not an invalid one.
+PARTIAL_WHEN_MISSING = {"rlvr/MaxIndependentSet-v0", "rlvr/Knapsack-v0"}
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_hostile_answers_score_zero_without_error(env_id):
+    task = task_of(env_id, 4, 0.5)
+    for name, block in hostile_blocks(env_id, task).items():
+        verdict = verify(task, answer(block))
+        assert not verdict.correct and verdict.reason, (env_id, name, verdict)
+        assert not verdict.reason.startswith("verifier error"), (env_id, name, verdict)
+        if name == "missing" and env_id in PARTIAL_WHEN_MISSING:
+            assert 0.0 < verdict.reward < 1.0 and verdict.format_ok, (env_id, name, verdict)
+        else:
+            assert verdict.reward == 0.0, (env_id, name, verdict)
+    assert verify(task, rlvr.solve(task)).correct
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_a_claimed_objective_outside_the_answer_is_ignored(env_id):
+    task = task_of(env_id, 9, 1.0)
+    wrong = generator_of(env_id).wrong_response(task)
+    claimed = f"My solution has objective {reference(task)['objective']} which is optimal.\n{wrong}"
+    assert verify(task, claimed) == verify(task, wrong)
+    assert not verify(task, claimed).correct
+
+
+def test_flat_parser_rules():
+    assert parse_integer_list(" [0, 3; 1\n2] ", max_entries=4) == [0, 3, 1, 2]
+    assert parse_integer_list("", max_entries=4) == [] and parse_integer_list("[]", max_entries=4) == []
+    assert parse_integer_list("-1 2", max_entries=4) == [-1, 2]
+    for bad in ("[1, 2)", "1.5", "1 2 3 4 5", "+1", "1-2", "[1, [2]]", "x", "0x1F", "1" * 13):
+        with pytest.raises(AnswerFormatError):
+            parse_integer_list(bad, max_entries=4)
+    with pytest.raises(AnswerFormatError, match="longer"):
+        parse_integer_list("1, " * 10_000, max_entries=4)
+
+
+def test_group_parser_rules():
+    assert parse_integer_groups("[[0, 1], [2]]", max_groups=3, max_entries=3) == [[0, 1], [2]]
+    assert parse_integer_groups("[0 1] (2)", max_groups=3, max_entries=3) == [[0, 1], [2]]
+    assert parse_integer_groups("0, 1\n\n2\n", max_groups=3, max_entries=3) == [[0, 1], [2]]
+    assert parse_integer_groups("[[], [0, 1, 2]]", max_groups=3, max_entries=3) == [[], [0, 1, 2]]
+    for bad in ("[[[0]]]", "[[0], 1]", "[[0, 1], [2]", "[[0, 1)]", "[[0], [1], [2], [3]]", "[[0, 1, 2, 3]]", "bin 1: 0 1"):
+        with pytest.raises(AnswerFormatError):
+            parse_integer_groups(bad, max_groups=3, max_entries=3)
+
+
+# --------------------------------------------------------------------------------------------
+# Difficulty is monotone: the greedy gap and the exact solver's effort grow with the knob
+# --------------------------------------------------------------------------------------------
+
+GAP_TOLERANCE = 0.02
+
+
+def greedy_gap_and_effort(env_id, difficulty) -> tuple[float, float]:
+    generator = generator_of(env_id)
+    gaps, efforts = [], []
+    for seed in SEEDS:
+        task = task_of(env_id, seed, difficulty)
+        gaps.append(1.0 - verify(task, generator.greedy_response(task)).reward)
+        efforts.append(task.meta["effort"])
+    return float(np.mean(gaps)), float(np.mean(efforts))
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_greedy_gap_and_solver_effort_grow_with_the_knob(env_id):
+    measured = [greedy_gap_and_effort(env_id, d) for d in LEVELS]
+    gaps, efforts = [m[0] for m in measured], [m[1] for m in measured]
+    assert gaps[0] <= gaps[1] + GAP_TOLERANCE and gaps[1] <= gaps[2] + GAP_TOLERANCE, (env_id, gaps)
+    assert gaps[2] > gaps[0] + GAP_TOLERANCE, (env_id, gaps)
+    assert efforts[0] < efforts[1] < efforts[2], (env_id, efforts)

@@ -1,0 +1,539 @@
+"""SWE family: mutation operators, synthetic repositories and their difficulty table, the patch
+verifier (reference, empty, tolerant parsing, every hack), the sandboxed test runner's report
+protection, repo= on a real PyPI package, and the SWE-bench-format path."""
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import rlvr
+from rlvr.generators.swe import SWEGenerator, write_swebench_fixture
+from rlvr.generators.swe_mutations import OPERATORS, mutation_sites
+from rlvr.verifiers import swe as swe_verifier
+from rlvr.verifiers.swe import (
+    REPORT_MARK, SWEVerifier, extract_patch, make_unified_diff, parse_patch, render_patch, run_pytest_in_sandbox, write_tree,
+)
+
+DATA = Path(__file__).parent / "data" / "swe"
+DIFFICULTIES = (0.0, 0.5, 1.0)
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return SWEGenerator()
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    checker = SWEVerifier()
+    yield checker
+    checker.close()
+
+
+@pytest.fixture(scope="module")
+def task(generator):
+    return generator.generate(7, 0.5)
+
+
+def fenced(diff: str) -> str:
+    return f"Here is my fix.\n\n```diff\n{diff}```\n"
+
+
+def edit(task, changes: dict) -> str:
+    """A fenced diff from the task's bug-injected files to ``changes`` (path → text or None)."""
+    files = task.answer["files"]
+    before = {p: files[p] for p in changes if p in files}
+    after = {p: t for p, t in changes.items() if t is not None}
+    return fenced(make_unified_diff(before, after))
+
+
+def fixed_files(task) -> dict:
+    """The bug-injected files with the reference fix applied (host-side, via git apply)."""
+    root = Path(tempfile.mkdtemp())
+    try:
+        write_tree(root, task.answer["files"])
+        swe_verifier.apply_patch_to_tree(root, render_patch(parse_patch(task.answer["fix_patch"])))
+        return {p: (root / p).read_text() for p in task.answer["files"]}
+    finally:
+        shutil.rmtree(root)
+
+
+def source_path(task) -> str:
+    return task.answer["bugs"][0]["path"]
+
+
+# --------------------------------------------------------------------------------------------
+# Mutation operators
+# --------------------------------------------------------------------------------------------
+
+SAMPLE = '''
+def f(values, k=3, flag=True):
+    """Doc."""
+    total = 0
+    for i, v in enumerate(values[1:k]):
+        if v > k and flag:
+            total += (v + 1) * 2
+        else:
+            total -= 1
+    x = values[0] if values else 0
+    return [w for w in values if w % 2 == 0], max(total, x)
+'''
+
+
+def test_every_operator_finds_sites_and_mutants_compile():
+    sites = mutation_sites(SAMPLE, "sample.py")
+    assert {m.operator for m in sites} == set(OPERATORS)
+    for mutation in sites:
+        mutated = mutation.apply(SAMPLE)
+        compile(mutated, "sample.py", "exec")
+        assert mutated != SAMPLE and mutation.function == "f"
+    replacements = {(m.operator, m.original.strip(), m.replacement) for m in sites}
+    assert ("flip_operator", "+", "-") in replacements
+    assert ("flip_comparison", ">", ">=") in replacements
+    assert ("slice_bound", "k", "k + 1") in replacements
+    assert ("swap_arguments", "total, x", "x, total") in replacements
+    assert ("wrong_default", "True", "False") in replacements
+    assert ("invert_condition", "v > k and flag", "not (v > k and flag)") in replacements
+    assert ("remove_statement", "total = 0", "") in replacements
+
+
+def test_module_level_code_is_never_mutated():
+    assert mutation_sites("X = 1 + 2\nif X > 2:\n    Y = 3\n", "m.py") == []
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic repositories and the difficulty table
+# --------------------------------------------------------------------------------------------
+
+
+def call_graph(files: dict, package: str) -> dict:
+    """Function (and method) name → names it calls, from the package's source."""
+    graph = {}
+    for path, text in files.items():
+        if not path.startswith(package + "/"):
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef):
+                graph.setdefault(node.name, set()).update(
+                    c.func.id for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name))
+            if isinstance(node, ast.ClassDef):
+                for method in node.body:
+                    if isinstance(method, ast.FunctionDef):
+                        graph.setdefault(f"{node.name}.{method.name}", set()).update(
+                            c.func.id for c in ast.walk(method) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name))
+    return graph
+
+
+def depth_from_tests(task) -> int:
+    """Fewest calls between a function the failing tests call and the buggy function."""
+    answer = task.answer
+    graph = call_graph(answer["files"], answer["package"])
+    called = set()
+    for node in answer["fail_to_pass"]:
+        path, name = node.split("::")
+        source = answer["files"].get(path) or answer["hidden_tests"][path]
+        test = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef) and n.name == name)
+        call = test.body[0].test.left
+        if isinstance(call.func, ast.Attribute):  # Class(values).method()
+            called.add(f"{call.func.value.func.id}.{call.func.attr}")
+        else:
+            called.add(call.func.id)
+    targets = {b["function"] for b in answer["bugs"]}
+    frontier, depth, seen = called, 0, set()
+    while frontier:
+        if frontier & targets:
+            return depth
+        seen |= frontier
+        frontier = {c for f in frontier for c in graph.get(f, ()) if c not in seen}
+        depth += 1
+    raise AssertionError("bug unreachable from failing tests")
+
+
+@pytest.mark.parametrize("difficulty,modules,functions,bugs,depth,shown,tests,loc", [
+    (0.0, 2, (3, 6), 1, 0, True, (6, 6), (18, 42)),
+    (0.5, 4, (8, 12), 1, 1, True, (12, 18), (41, 95)),
+    (0.75, 5, (16, 24), 2, 2, False, (18, 24), (90, 156)),
+    (1.0, 7, (23, 33), 2, 3, False, (24, 30), (126, 192)),
+])
+def test_difficulty_table(generator, difficulty, modules, functions, bugs, depth, shown, tests, loc):
+    """The docstring's table (ranges measured over 150 seeds; checked on 12)."""
+    for seed in range(12):
+        task = generator.generate(seed, difficulty)
+        meta, answer = task.meta, task.answer
+        assert meta["modules"] == modules and len(answer["bugs"]) == bugs and meta["call_depth"] == depth
+        assert len({b["function"] for b in answer["bugs"]}) == bugs
+        assert loc[0] <= meta["lines_of_code"] <= loc[1], meta["lines_of_code"]
+        assert tests[0] <= meta["tests"] <= tests[1], meta["tests"]
+        assert functions[0] <= meta["functions"] <= functions[1]
+        assert depth_from_tests(task) == depth
+        assert ("fails:" in meta["issue"]) is shown
+        assert answer["fail_to_pass"] and answer["pass_to_pass"]
+        for bug in answer["bugs"]:
+            assert bug["operator"] in OPERATORS
+
+
+def test_issue_reads_like_an_issue_and_never_shows_the_diff(generator):
+    for seed in range(10):
+        task = generator.generate(seed, 0.5)
+        issue = task.meta["issue"]
+        assert issue in task.prompt and "but I expected" in issue and ">>> " in issue
+        fix_lines = [l[1:].strip() for l in task.answer["fix_patch"].splitlines() if l.startswith("+") and not l.startswith("+++")]
+        assert not any(line and line in issue for line in fix_lines if len(line) > 12)
+        assert "```diff" in task.prompt and "tests/test_" in task.prompt
+
+
+def test_sandbox_pytest_agrees_with_validation_at_three_difficulties(generator, verifier):
+    """The invariant behind generation without a sandbox: clean tree all green, bug-injected
+    tree failing exactly FAIL_TO_PASS, identically on a re-run."""
+    for difficulty in DIFFICULTIES:
+        for seed in (0, 1):
+            task = generator.generate(seed, difficulty)
+            answer = task.answer
+            ids = verifier.node_ids(answer)
+            for files, expected_failing in ((fixed_files(task), set()), (answer["files"], set(answer["fail_to_pass"]))):
+                root = Path(tempfile.mkdtemp())
+                try:
+                    write_tree(root, {**files, **answer["hidden_tests"]})
+                    runs = [run_pytest_in_sandbox(verifier.sandbox(), root, ids) for _ in range(2)]
+                finally:
+                    shutil.rmtree(root)
+                failing = [{n for n in ids if r.outcome(n) != "passed"} for r in runs]
+                assert all(r.ok for r in runs) and failing[0] == failing[1] == expected_failing, (task.id, failing)
+
+
+# --------------------------------------------------------------------------------------------
+# Verifier: reference, wrong, empty, tolerant parsing
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+def test_reference_patch_passes_and_wrong_one_fails(generator, verifier, difficulty):
+    task = generator.generate(21, difficulty)
+    good = verifier.verify(task, generator.solve(task))
+    assert good.correct and good.reward == 1.0, good
+    assert good.details["fail_to_pass"]["passed"] == len(task.answer["fail_to_pass"])
+    bad = verifier.verify(task, generator.wrong_response(task))
+    assert not bad.correct and bad.format_ok and bad.details["fail_to_pass"]["passed"] < len(task.answer["fail_to_pass"])
+
+
+def test_verification_survives_a_json_round_trip(generator, verifier, tmp_path):
+    tasks = [generator.generate(s, 0.0) for s in (1, 2)]
+    rlvr.save_tasks(tasks, tmp_path / "t.jsonl")
+    for loaded in rlvr.load_tasks(tmp_path / "t.jsonl"):
+        assert verifier.verify(loaded, generator.solve(loaded)).correct
+
+
+@pytest.mark.parametrize("response", ["", "I could not find the bug.", "```diff\n```", "<answer></answer>",
+                                      "```diff\nnot a diff at all\n```"])
+def test_empty_or_missing_patch_fails(task, verifier, response):
+    verdict = verifier.verify(task, response)
+    assert verdict.reward == 0.0 and not verdict.correct and verdict.reason
+
+
+def test_a_patch_that_changes_nothing_fails(task, verifier):
+    path = source_path(task)
+    verdict = verifier.verify(task, fenced(f"--- a/{path}\n+++ b/{path}\n"))
+    assert not verdict.correct
+
+
+def test_sloppy_diffs_still_apply(task, verifier):
+    """Prose around the diff, wrong hunk counts, no a/ b/ prefixes, CRLF, an <answer> block."""
+    diff = task.answer["fix_patch"]
+    miscounted = re.sub(r"@@ -(\d+),(\d+) \+(\d+),(\d+) @@", lambda m: f"@@ -{m.group(1)},99 +{m.group(3)},1 @@", diff)
+    unprefixed = re.sub(r"^(---|\+\+\+) [ab]/", r"\1 ", diff, flags=re.MULTILINE)
+    unprefixed = "\n".join(l for l in unprefixed.splitlines() if not l.startswith("diff --git")) + "\n"
+    for response in (fenced(miscounted), fenced(unprefixed), fenced(diff).replace("\n", "\r\n"),
+                     f"<think>maybe</think><answer>\n{diff}</answer>", f"```patch\n{diff}```"):
+        verdict = verifier.verify(task, response)
+        assert verdict.correct, (verdict, response[:300])
+
+
+def test_fuzzy_application_falls_back_to_patch(task, verifier):
+    """A hunk whose context no longer matches exactly applies only with patch --fuzz."""
+    diff = task.answer["fix_patch"]
+    lines = diff.splitlines()
+    context = [i for i, l in enumerate(lines) if l.startswith(" ") and l.strip() and i > 4]
+    lines[context[0]] = " " + lines[context[0]][1:] + "  # stale"
+    verdict = verifier.verify(task, fenced("\n".join(lines) + "\n"))
+    assert verdict.correct and verdict.details["apply"] == "patch --fuzz=3", verdict
+
+
+def test_a_patch_that_does_not_apply_fails(task, verifier):
+    path = source_path(task)
+    verdict = verifier.verify(task, fenced(f"--- a/{path}\n+++ b/{path}\n@@ -1,1 +1,1 @@\n-no such line\n+x = 1\n"))
+    assert not verdict.correct and "does not apply" in verdict.reason
+
+
+# --------------------------------------------------------------------------------------------
+# Hacks
+# --------------------------------------------------------------------------------------------
+
+
+def with_fix(task, path: str, transform) -> dict:
+    """The reference fix plus an extra change of ``path`` (a hack riding on a correct fix)."""
+    fixed = fixed_files(task)
+    changes = {p: fixed[p] for p in fixed if fixed[p] != task.answer["files"][p]}
+    changes[path] = transform(changes.get(path, task.answer["files"].get(path, "")))
+    return changes
+
+
+def assert_hack_scores_zero(task, verifier, changes: dict, words: str):
+    verdict = verifier.verify(task, edit(task, changes))
+    assert verdict.reward == 0.0 and not verdict.correct, verdict
+    assert words in verdict.reason, verdict.reason
+
+
+def visible_test_file(task) -> str:
+    return task.answer["fail_to_pass"][0].split("::")[0] if "acceptance" not in task.answer["fail_to_pass"][0] else \
+        next(n.split("::")[0] for n in task.answer["fail_to_pass"] if "acceptance" not in n)
+
+
+def test_editing_or_deleting_tests_scores_zero(task, verifier):
+    path = visible_test_file(task)
+    neutered = re.sub(r"assert .*", "assert True", task.answer["files"][path])
+    assert_hack_scores_zero(task, verifier, {path: neutered}, "test or configuration file")
+    assert_hack_scores_zero(task, verifier, {path: None}, "test or configuration file")
+    assert_hack_scores_zero(task, verifier, {"tests/test_extra.py": "def test_ok():\n    pass\n"}, "test or configuration file")
+
+
+@pytest.mark.parametrize("path", ["conftest.py", "tests/conftest.py", "PKG/conftest.py"])
+def test_conftest_tricks_score_zero(task, verifier, path):
+    path = path.replace("PKG", task.answer["package"])
+    trick = ("import pytest\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+             "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n")
+    assert_hack_scores_zero(task, verifier, {path: trick}, "test or configuration file")
+
+
+@pytest.mark.parametrize("path,content", [
+    ("pyproject.toml", '[tool.pytest.ini_options]\naddopts = "-p no:python"\n'),
+    ("pytest.ini", "[pytest]\naddopts = --co\n"),
+    ("setup.cfg", "[tool:pytest]\naddopts = -x\n"),
+    ("tox.ini", "[pytest]\npython_files = nothing_*.py\n"),
+])
+def test_config_edits_score_zero(task, verifier, path, content):
+    assert_hack_scores_zero(task, verifier, {path: content}, "test or configuration file")
+
+
+@pytest.mark.parametrize("injected", [
+    "import sys\nsys.exit(0)\n", "raise SystemExit(0)\n", "import os\nos._exit(0)\n", "exit()\n",
+    "import pytest\npytest.skip('later', allow_module_level=True)\n",
+    "import builtins\nbuiltins.AssertionError = Exception\n",
+    "import gc\n", "import atexit\n", "__import__('o' + 's')._exit(0)\n", "open('/proc/self/mem')\n",
+])
+def test_exits_and_introspection_in_the_package_score_zero(task, verifier, injected):
+    path = source_path(task)
+    changes = with_fix(task, path, lambda text: text + "\n" + injected)
+    assert_hack_scores_zero(task, verifier, changes, "forbidden code")
+
+
+def test_always_equal_objects_score_zero(task, verifier):
+    path = source_path(task)
+    trick = "\n\nclass Anything:\n    def __eq__(self, other):\n        return True\n"
+    assert_hack_scores_zero(task, verifier, with_fix(task, path, lambda text: text + trick), "forbidden code")
+
+
+@pytest.mark.parametrize("header", [
+    "--- a/../outside.py\n+++ b/../outside.py\n", "--- /dev/null\n+++ /etc/cron.d/evil\n",
+    "--- a/.git/config\n+++ b/.git/config\n",
+])
+def test_paths_outside_the_repository_score_zero(task, verifier, header):
+    verdict = verifier.verify(task, fenced(header + "@@ -1,1 +1,1 @@\n-a\n+b\n"))
+    assert verdict.reward == 0.0 and re.search(r"leaves the repository|absolute|\.git", verdict.reason), verdict.reason
+
+
+def test_symlinks_binaries_and_new_files_outside_the_package_score_zero(task, verifier):
+    package = task.answer["package"]
+    symlink = f"diff --git a/{package}/link.py b/{package}/link.py\nnew file mode 120000\n--- /dev/null\n+++ b/{package}/link.py\n@@ -0,0 +1 @@\n+/etc/passwd\n"
+    assert "mode 120000" in verifier.verify(task, fenced(symlink)).reason
+    binary = f"diff --git a/{package}/x.bin b/{package}/x.bin\nGIT binary patch\nliteral 1\nIcmZ?d00001\n"
+    assert "binary" in verifier.verify(task, fenced(binary)).reason
+    for path in ("sitecustomize.py", f"{package}/sitecustomize.py", "evil.pth", "pytest_plugin.py", "helpers/__init__.py"):
+        verdict = verifier.verify(task, edit(task, with_fix(task, path, lambda _: "X = 1\n")))
+        assert verdict.reward == 0.0 and "rejected" in verdict.reason, (path, verdict)
+
+
+def test_new_module_inside_the_package_is_allowed(task, verifier):
+    package = task.answer["package"]
+    changes = with_fix(task, f"{package}/extra.py", lambda _: '"""Extra helpers."""\n\nimport math\n\nHALF = math.pi / 2\n')
+    assert verifier.verify(task, edit(task, changes)).correct
+
+
+def test_hardcoding_the_visible_test_inputs_fails_on_held_out_tests(generator, verifier):
+    """A 'fix' that answers the visible failing calls from a lookup table passes the visible
+    tests but not the held-out ones."""
+    for seed in range(60):
+        task = generator.generate(seed, 0.0)
+        answer = task.answer
+        hidden_failing = [n for n in answer["fail_to_pass"] if "acceptance" in n]
+        visible_failing = [n for n in answer["fail_to_pass"] if "acceptance" not in n]
+        calls = []
+        for node in visible_failing:
+            path, name = node.split("::")
+            test = next(n for n in ast.walk(ast.parse(answer["files"][path])) if isinstance(n, ast.FunctionDef) and n.name == name)
+            calls.append(test.body[0].test)
+        if hidden_failing and all(isinstance(c.left.func, ast.Name) for c in calls) and len({c.left.func.id for c in calls}) == 1:
+            break
+    else:
+        pytest.fail("no task with held-out failing tests of one plain function in 60 seeds")
+    name = calls[0].left.func.id
+    module = next(p for p, t in answer["files"].items() if p.startswith(answer["package"] + "/") and f"def {name}(" in t)
+    table = {ast.unparse(ast.Tuple(elts=c.left.args, ctx=ast.Load())): ast.unparse(c.comparators[0]) for c in calls}
+    wrapper = (f"\n\n_{name}_unpatched = {name}\n\n\ndef {name}(*args):\n    known = {{"
+               + ", ".join(f"repr({k}): {v}" for k, v in table.items())
+               + f"}}\n    if repr(args) in known:\n        return known[repr(args)]\n    return _{name}_unpatched(*args)\n")
+    verdict = verifier.verify(task, edit(task, {module: answer["files"][module] + wrapper}))
+    assert not verdict.correct
+    assert all(verdict.details["failed"].get(n) is None for n in visible_failing)
+    assert any(n in verdict.details["failed"] for n in hidden_failing)
+
+
+# --------------------------------------------------------------------------------------------
+# The runner's report cannot be forged or suppressed by the package
+# --------------------------------------------------------------------------------------------
+
+
+def run_with_package_code(verifier, task, code: str, wall_s: float = 20.0):
+    """Run the task's tests in the sandbox with ``code`` appended to the fixed package (the static
+    checks are bypassed on purpose: this tests the runtime layer)."""
+    files = fixed_files(task)
+    path = source_path(task)
+    files[path] += "\n" + code
+    root = Path(tempfile.mkdtemp())
+    try:
+        write_tree(root, {**files, **task.answer["hidden_tests"]})
+        return run_pytest_in_sandbox(verifier.sandbox(), root, verifier.node_ids(task.answer), wall_s=wall_s)
+    finally:
+        shutil.rmtree(root)
+
+
+def test_exit_at_import_leaves_no_report(task, verifier):
+    report = run_with_package_code(verifier, task, "import os\nos._exit(0)\n")
+    assert not report.ok and "no test report" in report.problem
+    assert not verifier.judge(task.answer, report).correct
+
+
+def test_forged_reports_are_ignored(task, verifier):
+    forged = json.dumps({"status": 0, "collected": [], "errors": [], "results": {
+        n: {"setup": "passed", "call": "passed", "teardown": "passed"} for n in verifier.node_ids(task.answer)}})
+    line = "\n" + REPORT_MARK + "0" * 64 + " " + forged + "\n"
+    code = (f"import os, atexit, sys\nLINE = {line!r}\n"
+            "def spam():\n    for fd in range(1, 30):\n        try:\n            os.write(fd, LINE.encode())\n"
+            "        except OSError:\n            pass\n\n\nspam()\natexit.register(spam)\n"
+            "assert os.read(0, 4096) == b'' and open('/proc/self/fd/0').read() == '', 'the key is readable'\n"
+            )
+    report = run_with_package_code(verifier, task, code)
+    assert report.ok  # the genuine report came back…
+    assert all(report.outcome(n) == "passed" for n in verifier.node_ids(task.answer))  # …and it is the real one
+    bad = run_with_package_code(verifier, task, code + "\nraise RuntimeError('broken import')\n")
+    assert not verifier.judge(task.answer, bad).correct  # forged lines did not rescue a broken package
+
+
+def test_wall_clock_is_enforced(task, verifier):
+    report = run_with_package_code(verifier, task, "import time\ntime.sleep(60)\n", wall_s=3.0)
+    assert not report.ok and report.timed_out
+
+
+# --------------------------------------------------------------------------------------------
+# repo=PATH on a real package from PyPI
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def inflection_repo(tmp_path_factory):
+    """The inflection 0.5.1 source distribution (MIT; one module and a pytest suite, no
+    dependencies), downloaded at set-up time."""
+    target = tmp_path_factory.mktemp("sdist")
+    result = subprocess.run([str(Path(rlvr.__file__).parents[1] / ".venv/bin/pip"), "download", "--no-binary", ":all:",
+                             "--no-deps", "inflection==0.5.1", "-d", str(target), "-q"], capture_output=True, timeout=120)
+    archives = list(target.glob("inflection-0.5.1.tar.gz"))
+    if result.returncode != 0 or not archives:
+        pytest.skip(f"PyPI unreachable, cannot fetch the inflection sdist: {result.stderr.decode()[-300:]}")
+    shutil.unpack_archive(str(archives[0]), str(target))
+    return target / "inflection-0.5.1"
+
+
+def test_repo_source_on_a_real_package(inflection_repo, verifier):
+    generator = SWEGenerator(repo=str(inflection_repo), validation_runs=2)
+    task = generator.generate(0, 0.5)
+    answer = task.answer
+    assert task.id.startswith("swe/v0/repo-inflection-0.5.1/") and answer["source"] == "repo"
+    assert answer["fail_to_pass"] and len(answer["pass_to_pass"]) > 300
+    assert answer["bugs"][0]["path"] == "inflection/__init__.py"
+    assert "fails with" in task.meta["issue"] and answer["fix_patch"] not in task.prompt
+    assert verifier.verify(task, generator.solve(task)).correct
+    assert not verifier.verify(task, generator.wrong_response(task)).correct
+    assert not verifier.verify(task, edit(task, {"test_inflection.py": "def test_nothing():\n    pass\n"})).correct
+
+
+# --------------------------------------------------------------------------------------------
+# SWE-bench-format instances
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def swebench_checkouts(tmp_path_factory):
+    repos_dir = tmp_path_factory.mktemp("repos")
+    tasks = [SWEGenerator().generate(seed, 0.5) for seed in (1, 2)]
+    rows = write_swebench_fixture(tasks, repos_dir)
+    return repos_dir, rows
+
+
+def test_committed_swebench_fixture_matches_its_git_history(swebench_checkouts):
+    _, rows = swebench_checkouts
+    committed = [json.loads(line) for line in (DATA / "synthetic_swebench.jsonl").read_text().splitlines() if line.strip()]
+    assert committed == rows  # same base commits: the checkouts are reproducible
+
+
+def test_swebench_instances_verify_locally(swebench_checkouts):
+    repos_dir, _ = swebench_checkouts
+    env_options = {"dataset": str(DATA / "synthetic_swebench.jsonl"), "repos_dir": str(repos_dir)}
+    generator = SWEGenerator(**env_options)
+    checker = SWEVerifier(repos_dir=str(repos_dir))
+    for seed in (0, 1):
+        task = generator.generate(seed)
+        assert task.id == f"swe/v0/dataset/synthetic_swebench/{seed}"
+        assert task.answer["checkout"] and "### " in task.prompt  # the edited file is shown
+        assert checker.verify(task, generator.solve(task)).correct
+        assert not checker.verify(task, generator.wrong_response(task)).correct
+        test_file = next(p for p in json.loads(json.dumps(task.answer["pass_to_pass"])) if "acceptance" not in p).split("::")[0]
+        hack = f"--- a/{test_file}\n+++ b/{test_file}\n@@ -1,1 +1,1 @@\n-x\n+y\n"
+        assert "test or configuration" in checker.verify(task, fenced(hack)).reason
+
+
+def test_swebench_without_checkout_or_engine_gives_a_clear_error():
+    generator = SWEGenerator(dataset=str(DATA / "synthetic_swebench.jsonl"))
+    task = generator.generate(0)
+    verdict = SWEVerifier(docker="never").verify(task, generator.solve(task))
+    assert not verdict.correct and "no checkout" in verdict.reason and "repos_dir" in verdict.reason
+
+
+def test_swebench_in_docker():
+    from rlvr.verifiers.sandbox import _probe_docker
+
+    client, reason = _probe_docker()
+    if client is None:
+        pytest.skip(f"no Docker engine answers ({reason}); the Docker path runs instances in their SWE-bench image")
+    instances = Path(__import__("os").environ.get("RLVR_SWEBENCH_DOCKER_JSONL", ""))
+    if not instances.is_file():
+        pytest.skip("set RLVR_SWEBENCH_DOCKER_JSONL to a SWE-bench JSONL whose instance images are pulled")
+    generator = SWEGenerator(dataset=str(instances))
+    task = generator.generate(0)
+    assert SWEVerifier(docker="always", deadline_s=900).verify(task, generator.solve(task)).correct
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing details
+# --------------------------------------------------------------------------------------------
+
+
+def test_extract_patch_takes_the_last_diff_block():
+    first, last = "--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n", "--- a/y.py\n+++ b/y.py\n@@ -1 +1 @@\n-c\n+d\n"
+    assert extract_patch(f"```diff\n{first}```\ntext\n```diff\n{last}```") == last.rstrip("\n")
+    assert [p.new_path for p in parse_patch(last)] == ["y.py"]
+    assert parse_patch(last)[0].hunks[0].counts() == (1, 1)

@@ -1,0 +1,146 @@
+"""SWEAgent-v0: scripted tool-call episodes (view, search, edit, bash, run_tests, submit), limits,
+truncation, guidance after a failed episode, and hacks through the tools."""
+
+import json
+
+import gymnasium as gym
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import rlvr
+from rlvr.envs.swe_agent import head_and_tail, parse_action
+from rlvr.verifiers.swe import parse_patch
+
+
+def call(tool: str, **arguments) -> str:
+    return json.dumps({"tool": tool, **arguments})
+
+
+def reference_edits(task) -> list[dict]:
+    """The reference fix as edit tool calls: each hunk's old lines → new lines."""
+    edits = []
+    for patch in parse_patch(task.answer["fix_patch"]):
+        for hunk in patch.hunks:
+            old = "".join(l[1:] + "\n" for l in hunk.lines if l[:1] in (" ", "-"))
+            new = "".join(l[1:] + "\n" for l in hunk.lines if l[:1] in (" ", "+"))
+            edits.append({"path": patch.old_path, "old": old, "new": new})
+    return edits
+
+
+@pytest.fixture
+def env():
+    environment = gym.make("rlvr/SWEAgent-v0", difficulty=0.5, max_steps=12)
+    yield environment
+    environment.close()
+
+
+def test_scripted_episode_with_the_reference_fix_solves_the_task(env):
+    observation, info = env.reset(seed=3)
+    task = info["task"]
+    assert "<issue>" in observation and '"tool": "edit"' in observation
+    assert "tests/test_acceptance.py" not in observation  # held-out tests stay hidden
+    bug = task.answer["bugs"][0]
+    observation, reward, terminated, truncated, info = env.step(call("search", query=f"def {bug['function'].split('.')[-1]}("))
+    assert bug["path"] in observation and (reward, terminated, truncated) == (0.0, False, False)
+    observation, *_ = env.step(call("view", path=bug["path"], start=bug["buggy_line"], end=bug["buggy_line"]))
+    assert f"{bug['buggy_line']:5d}  " in observation
+    observation, *_ = env.step(call("run_tests"))
+    assert "failed" in observation
+    for change in reference_edits(task):
+        observation, reward, terminated, _, _ = env.step(f"<tool_call>{call('edit', **change)}</tool_call>")
+        assert observation.startswith("edited") and not terminated
+    observation, *_ = env.step("```json\n" + call("run_tests") + "\n```")
+    assert "failed" not in observation.split("[step")[0].splitlines()[-1]
+    observation, reward, terminated, truncated, info = env.step(call("submit"))
+    assert (reward, terminated, truncated) == (1.0, True, False)
+    assert info["verdict"].correct and info["diff"].startswith("diff --git")
+    with pytest.raises(gym.error.ResetNeeded):
+        env.step(call("submit"))
+
+
+def test_shell_commands_change_the_persisted_tree(env):
+    _, info = env.reset(seed=5)
+    task = info["task"]
+    fix = task.answer["fix_patch"]
+    script = f"cat > /tmp/fix.diff <<'EOF'\n{fix}EOF\npatch -p1 < /tmp/fix.diff && echo scratch > notes.txt"
+    observation, *_ = env.step(call("bash", command=script))
+    assert "[exit status 0]" in observation
+    observation, *_ = env.step(call("bash", command="cat notes.txt && python -m pytest -q -p no:cacheprovider 2>&1 | tail -1"))
+    assert "scratch" in observation and "passed" in observation and "failed" not in observation
+    _, reward, terminated, _, info = env.step(call("submit"))
+    assert reward == 1.0 and terminated and "notes.txt" not in info["diff"]  # scratch files are not part of the patch
+
+
+def test_a_single_turn_diff_is_a_submit(env):
+    _, info = env.reset(seed=8)
+    _, reward, terminated, truncated, step_info = env.step(rlvr.solve(info["task"]))
+    assert (reward, terminated, truncated) == (1.0, True, False) and step_info["verdict"].correct
+
+
+def test_editing_a_test_through_the_tools_scores_zero(env):
+    _, info = env.reset(seed=9)
+    test_file = next(p for p in info["task"].answer["files"] if p.startswith("tests/"))
+    env.step(call("bash", command=f"sed -i 's/assert .*/assert True/' {test_file}"))
+    _, reward, terminated, _, info = env.step(call("submit"))
+    assert reward == 0.0 and terminated and "test or configuration" in info["verdict"].reason
+
+
+def test_bad_actions_are_answered_not_fatal(env):
+    env.reset(seed=2)
+    for action, words in [("just text", "no tool call"), ("{not json", "not valid JSON"),
+                          (call("frobnicate"), "one of"), (call("view", path="../../etc/passwd"), "leaves the repository"),
+                          (call("view", path="/etc/passwd"), "absolute"), (call("view", path="missing.py"), "does not exist"),
+                          (call("edit", path="README.md", old="zzz-not-there", new="x"), "occurs 0 times"),
+                          (call("search", query=""), "one-line"), (call("bash", command=""), "non-empty")]:
+        observation, reward, terminated, truncated, info = env.step(action)
+        assert observation.startswith("error:") and words in observation, (action, observation)
+        assert (reward, terminated, truncated) == (0.0, False, False)
+
+
+def test_step_limit_truncates_and_autosubmits():
+    environment = gym.make("rlvr/SWEAgent-v0", difficulty=0.0, max_steps=2)
+    environment.reset(seed=1)
+    environment.step(call("view", path="."))
+    _, reward, terminated, truncated, info = environment.step(call("view", path="README.md"))
+    assert truncated and not terminated and reward == 0.0
+    assert "step limit" in info["verdict"].reason or "no changes" in info["verdict"].reason
+    environment.close()
+
+
+def test_command_timeout_kills_the_command_but_keeps_its_changes():
+    environment = gym.make("rlvr/SWEAgent-v0", difficulty=0.0, command_timeout_s=2)
+    environment.reset(seed=1)
+    observation, *_ = environment.step(call("bash", command="echo kept > before.txt; sleep 30; echo never"))
+    assert "never" not in observation and "[exit status 137]" in observation
+    observation, *_ = environment.step(call("view", path="before.txt"))
+    assert "kept" in observation
+    environment.close()
+
+
+def test_hints_after_a_failed_episode():
+    environment = gym.make("rlvr/SWEAgent-v0", difficulty=0.5, hints=True)
+    first, info = environment.reset(seed=4)
+    task = info["task"]
+    environment.step(call("submit"))  # nothing changed: fails
+    second, _ = environment.reset(options={"task": task})
+    bug = task.answer["bugs"][0]
+    assert "Guidance from an earlier attempt" in second and bug["function"] in second and "Guidance" not in first
+    environment.step(rlvr.solve(task))
+    third, _ = environment.reset(options={"task": task})
+    assert "Guidance" not in third  # a pass clears it
+    plain = gym.make("rlvr/SWEAgent-v0", difficulty=0.5)
+    plain.reset(seed=4)
+    plain.step(call("submit"))
+    assert "Guidance" not in plain.reset(seed=4)[0]
+    environment.close()
+    plain.close()
+
+
+def test_check_env_and_helpers():
+    environment = gym.make("rlvr/SWEAgent-v0", difficulty=0.2)
+    check_env(environment.unwrapped)
+    environment.close()
+    assert parse_action('<tool_call>{"tool": "view", "path": "a"}</tool_call>') == {"tool": "view", "path": "a"}
+    assert parse_action("```diff\n--- a/x\n+++ b/x\n```")["tool"] == "submit"
+    text = head_and_tail("a" * 50 + "b" * 50, 20)
+    assert text.startswith("a" * 10) and text.endswith("b" * 10) and "80 characters omitted" in text

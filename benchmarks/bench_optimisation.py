@@ -186,7 +186,6 @@ PEER_LEVELS = (  # (our difficulty, their config): same vertex count, their curr
 
 
 def bench_peer(n: int, repeats: int) -> dict:
-    import reasoning_gym
     from reasoning_gym.algorithmic.graph_color import GraphColorConfig, GraphColorDataset
 
     env_id = "rlvr/GraphColoring-v0"
@@ -234,8 +233,7 @@ def bench_peer(n: int, repeats: int) -> dict:
               f"graph_color {row['reasoning_gym']['tasks_per_s']:.0f}/s (×{row['generation_ratio_rlvr_to_peer']:.3f}); score ours "
               f"{row['rlvr']['verdicts_per_s']:.0f}/s vs {row['reasoning_gym']['verdicts_per_s']:.0f}/s "
               f"(×{row['scoring_ratio_rlvr_to_peer']:.2f}); first fit solves {first_fit_solves:.0%} of ours", flush=True)
-    return {"peer": f"reasoning-gym {reasoning_gym.__version__ if hasattr(reasoning_gym, '__version__') else importlib.metadata.version('reasoning-gym')} graph_color",
-            "levels": rows}
+    return {"peer": f"reasoning-gym {importlib.metadata.version('reasoning-gym')} graph_color", "levels": rows}
 
 
 def main() -> None:

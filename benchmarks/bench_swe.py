@@ -42,7 +42,6 @@ import gymnasium as gym
 import rlvr
 from rlvr.generators.swe import SWEGenerator, write_swebench_fixture
 from rlvr.verifiers import swe as swe_verifier
-from rlvr.verifiers.sandbox import Sandbox
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

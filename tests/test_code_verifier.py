@@ -8,6 +8,7 @@ fast; each must score 0, leave the host untouched and leave no process behind.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import math
@@ -21,6 +22,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy
 import psutil
 import pytest
 
@@ -110,7 +112,7 @@ def test_extracts_the_last_python_block_outside_the_reasoning():
 
 @pytest.mark.parametrize("response", ["", "   ", "9" * 10_000_000, bytes(range(256)).decode("latin-1") * 64,
                                       "<answer>" + "(" * 1000 + "1" + ")" * 1000 + "</answer>", "\x00\x00"])
-def test_hostile_responses_score_zero_quickly(verifier, response):
+def test_hostile_responses_score_zero_within_the_deadline(verifier, response):
     task = GENERATOR.generate(1, 0.2, style="function")
     start = time.monotonic()
     verdict = verifier.verify(task, response)
@@ -132,7 +134,8 @@ def test_oversized_code_is_refused(verifier):
 def test_values_match_rules():
     assert values_match([1, (2, 3)], ((1, [2, 3])))  # list and tuple are interchangeable
     assert values_match(2.0, 2) and values_match(2, 2.0)  # numbers by value
-    assert not values_match(1, True) and not values_match(True, 1) and values_match(False, False)
+    assert values_match(1, True) and values_match(False, 0) and not values_match(True, 2)  # as Python's ==
+    assert not values_match(None, False) and not values_match("1", True)
     assert values_match(0.1 + 0.2, 0.3, 1e-9) and not values_match(0.1 + 0.2, 0.3)
     assert values_match(math.nan, math.nan) and not values_match(math.inf, 1e308, 1e-6)
     assert values_match({1, 2}, frozenset({2, 1})) and not values_match({1, 2}, [1, 2])
@@ -169,9 +172,16 @@ def test_codec_round_trips_plain_values_and_refuses_objects():
         def __eq__(self, other):
             return True
 
-    for value in (Rigged(), Integer(3), [Rigged()], {"k": Integer(1)}, object(), print, iter([1]), range(3)):
+    for value in (Rigged(), Integer(3), [Rigged()], {"k": Integer(1)}, object(), print, iter([1]), range(3),
+                  collections.deque([1]), numpy.array([1, 2])):
         with pytest.raises(CodecError):
             encode_value(value)
+    # what Python itself counts equal to plain values travels as those
+    for value, plain in ((collections.defaultdict(int, a=1), {"a": 1}), (collections.Counter("aab"), {"a": 2, "b": 1}),
+                         (collections.OrderedDict(b=1), {"b": 1}), (numpy.int64(3), 3), (numpy.float32(0.5), 0.5),
+                         (numpy.bool_(True), True)):
+        back = decode_value(json.loads(json.dumps(encode_value(value))))
+        assert type(back) is type(plain) and back == plain
     for data in ({"$tuple": 1}, {"$set": [[1]]}, {"$dict": [[1]]}, {"$ref": 0}, {"$object": ["X", []]}, {"a": 1},
                  {"$float": "1.0"}, {"$bytes": "!!"}, {"$int": 5}, {"$tuple": [], "$set": []}, float("nan")):
         with pytest.raises(CodecError):
@@ -267,9 +277,11 @@ def test_session_deadline_kill_and_cleanup(tmp_path):
 def test_session_channel_cannot_be_reopened_or_stolen(tmp_path):
     """The channel is a socket: /proc/<pid>/fd cannot reopen it, and the seccomp filter refuses
     pidfd_getfd and process_vm_readv (no process can take another's descriptors or memory)."""
+    import platform
+
+    if sb._SECCOMP is None or platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("the syscall numbers of this probe are x86_64's")
     box = Sandbox("bwrap", tmp_root=str(tmp_path))
-    if sb._SECCOMP is None:
-        pytest.skip("no seccomp filter for this architecture")
     code = (
         "import ctypes, os, sys\n"
         "libc = ctypes.CDLL(None, use_errno=True)\n"
@@ -287,17 +299,13 @@ def test_session_channel_cannot_be_reopened_or_stolen(tmp_path):
         "out.append(str(ctypes.get_errno()))\n"
         "os.write(1, (' '.join(out) + '\\n').encode())\n"
     )
-    import platform
-
-    if platform.machine().lower() not in ("x86_64", "amd64"):
-        pytest.skip("syscall numbers of this probe are x86_64's")
     with box.session([box.python, "-I", "-S", "-c", code], limits=Limits(wall_s=10)) as s:
         words = s.readline(1000, timeout=10).split()
     assert b"OPENED" not in words and words[:3] == [b"6", b"6", b"6"]  # ENXIO: sockets cannot be reopened
     assert words[3:] == [b"-1", b"1", b"-1", b"1"]  # EPERM from seccomp
 
 
-def test_docker_backend_has_no_sessions(tmp_path):
+def test_docker_backend_has_no_sessions():
     backend = sb._DockerBackend.__new__(sb._DockerBackend)
     with pytest.raises(SandboxUnavailable):
         backend.spawn(["true"], None, None, 1, 2, Limits(), None)
@@ -423,6 +431,22 @@ def assert_task(check_code: str, entry_point: str, setup_code: str = "", time_li
     return Task.from_dict({**base.to_dict(), "answer": answer})
 
 
+def test_dict_subclasses_and_numpy_scalars_count_as_their_plain_values(verifier):
+    task = assert_task("def check(candidate):\n    assert candidate('abca') == {'a': 2, 'b': 1, 'c': 1}\n"
+                       "    assert candidate('') == {}\n", "histogram")
+    solution = ("from collections import defaultdict\ndef histogram(text):\n    counts = defaultdict(int)\n"
+                "    for char in text:\n        counts[char] += 1\n    return counts\n")
+    assert verifier.verify(task, fence(solution)).correct
+    function = next(t for t in (GENERATOR.generate(seed, 0.2, style="function", input="ints") for seed in range(100))
+                    if t.meta["output_kind"] == "number")
+    entry = function.answer["entry_point"]
+    program = (f"import numpy\n{function.answer['reference']}\n_plain = {entry}\n"
+               f"def {entry}(values):\n    return numpy.int64(_plain(values))\n")
+    assert verifier.verify(function, fence(program)).correct
+    as_array = verifier.verify(function, fence(program.replace("numpy.int64(_plain(values))", "numpy.array([_plain(values)])")))
+    assert not as_array.correct and "ndarray" in as_array.details["first_failure"]["error"]
+
+
 def test_classes_of_the_solution_used_by_the_checks(verifier):
     """MBPP-style checks that build objects of a class the solution defines (``Pair``): the
     objects stay in the candidate's process and the checker passes references."""
@@ -544,6 +568,10 @@ FUNCTION_ATTACKS = {
         "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
         "        while True:\n            time.sleep(0.05)\n    os._exit(0)\n"
         f"def {ENTRY}(values):\n    return None\n"),
+    "oversized result": f"def {ENTRY}(values):\n    return 'x' * (40 << 20)\n",
+    "deeply nested result": (f"def {ENTRY}(values):\n    nested = []\n    for _ in range(100000):\n"
+                             "        nested = [nested]\n    return nested\n"),
+    "self-referencing result": f"def {ENTRY}(values):\n    loop = []\n    loop.append(loop)\n    return loop\n",
 }
 
 
@@ -626,7 +654,7 @@ def test_expected_values_never_reach_the_candidate(verifier):
     """Function style: the expected value is a unique string; a program that searches every
     file, process and its own memory for it finds nothing (else it would return it and pass)."""
     token = f"RLVR-EXPECTED-{uuid.uuid4().hex}"
-    task = GENERATOR.generate(5, 0.3, style="function", input="ints", **FAST)
+    task = GENERATOR.generate(5, 0.3, style="function", input="ints")
     answer = {**task.answer, "tests": [{"args": "([1, 2],)", "expected": repr(token)}]}
     task = Task.from_dict({**task.to_dict(), "answer": answer})
     program = SEARCH_PROGRAM.format(entry=ENTRY, args="values", pattern="RLVR-EXPECTED-[0-9a-f]{32}")

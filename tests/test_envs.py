@@ -48,13 +48,13 @@ def test_every_env_is_registered_and_listed():
 
 def test_reference_correct_and_wrong_incorrect(env_id):
     generator = rlvr.make_generator(env_id)
-    for difficulty in DIFFICULTIES:
-        for seed in SEEDS:
-            task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
-            good = rlvr.verify(task, rlvr.solve(task))
-            assert good.correct and good.reward == 1.0 and good.format_ok, (task.id, good)
-            bad = rlvr.verify(task, generator.wrong_response(task))
-            assert not bad.correct and bad.reward < 1.0, (task.id, bad)
+    tasks = [rlvr.make_task(env_id, seed=seed, difficulty=d) for d in DIFFICULTIES for seed in SEEDS]
+    responses = [rlvr.solve(task) for task in tasks] + [generator.wrong_response(task) for task in tasks]
+    verdicts = rlvr.verify_batch(tasks + tasks, responses, workers=2, backend="thread")
+    for task, good in zip(tasks, verdicts[: len(tasks)]):
+        assert good.correct and good.reward == 1.0 and good.format_ok, (task.id, good)
+    for task, bad in zip(tasks, verdicts[len(tasks):]):
+        assert not bad.correct and bad.reward < 1.0, (task.id, bad)
 
 
 def test_check_env_passes(env_id):

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -449,7 +450,7 @@ def inflection_repo(tmp_path_factory):
     """The inflection 0.5.1 source distribution (MIT; one module and a pytest suite, no
     dependencies), downloaded at set-up time."""
     target = tmp_path_factory.mktemp("sdist")
-    result = subprocess.run([str(Path(rlvr.__file__).parents[1] / ".venv/bin/pip"), "download", "--no-binary", ":all:",
+    result = subprocess.run([sys.executable, "-m", "pip", "download", "--no-binary", ":all:",
                              "--no-deps", "inflection==0.5.1", "-d", str(target), "-q"], capture_output=True, timeout=120)
     archives = list(target.glob("inflection-0.5.1.tar.gz"))
     if result.returncode != 0 or not archives:

@@ -361,7 +361,9 @@ class SWEAgentEnv(SingleTurnEnv):
         self._replace_tree(json.loads(packed))
         return output
 
-    def _replace_tree(self, packed: dict) -> None:
+    def _replace_tree(self, packed: Any) -> None:
+        if not isinstance(packed, dict):
+            raise ValueError("the sandbox returned an unreadable tree; changes were discarded")
         files: dict[str, bytes] = {}
         for path, data in packed.items():
             if not isinstance(path, str) or not isinstance(data, str) or check_relative_path(path):

@@ -15,8 +15,9 @@ Verifier    rlvr.verifiers.bin_packing.BinPackingVerifier: every item once and n
             more bins than the reference.
 Solver      OR-Tools CP-SAT, assignment formulation over the items sorted by size (the p-th
             largest item may only go in bins 0…p: symmetry breaking), bins-used Booleans
-            ordered, count ≥ the lower bound; minimise the bins used, within
-            ``CP_SAT_DETERMINISTIC_LIMIT`` deterministic seconds. The better of its packing and
+            ordered, count ≥ the lower bound, full LP relaxation (``linearization_level=2``);
+            minimise the bins used within ``SEARCH_LIMIT`` deterministic seconds (or
+            ``CP_SAT_DETERMINISTIC_LIMIT`` if lower). The better of its packing and
             the planted one is the reference; "optimal" when CP-SAT proves it or it meets the
             lower bound.
 Greedy      Next fit in item order (a new bin whenever the next item does not fit the current
@@ -33,9 +34,10 @@ Difficulty  d      bins   capacity   waste
             1.0    10     100        0.02
             ``bins`` 1–60, ``capacity`` 4–10^6 and ``waste`` 0–0.9 may be set explicitly (items
             = 2–4 per planted bin, so about 3 × bins). Generation with the exact solve takes
-            ≈ 20 ms on average at d = 1, with rare instances up to the deterministic limit
-            (≈ 1 s). Mean next-fit gap (1 − its reward) rises from ≈ 0.14 at d = 0 to ≈ 0.21 at
-            d = 0.5 and ≈ 0.23 at d = 1; CP-SAT effort rises about 1000-fold.
+            ≈ 20–50 ms on average at d = 1; the search stops at ``SEARCH_LIMIT`` deterministic
+            seconds (≈ 0.2 s), after which the planted packing stands. Mean next-fit gap
+            (1 − its reward) ≈ 0.11 at d = 0, 0.22 at d = 0.5, 0.24 at d = 1; CP-SAT effort
+            rises about 1200-fold (benchmarks/bench_optimisation.py).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import random
 
 import numpy as np
 
+import rlvr.generators.optimisation as optimisation
 from rlvr.core import DifficultyTable, Task
 from rlvr.generators.optimisation import (
     HEURISTIC, OPTIMAL, OptimisationGenerator, checked_float, checked_int, cp_sat_meta, format_groups, new_cp_model,
@@ -52,6 +55,7 @@ from rlvr.generators.optimisation import (
 from rlvr.verifiers.bin_packing import evaluate_packing
 
 ITEMS_PER_BIN = (2, 4)
+SEARCH_LIMIT = 0.1  # CP-SAT deterministic seconds: the planted packing is the fallback
 
 
 def next_fit(sizes: list[int], capacity: int) -> list[list[int]]:
@@ -108,10 +112,12 @@ def solve_exact(sizes: list[int], capacity: int, max_bins: int):
         model.add_implication(used[b + 1], used[b])
     model.add(sum(used) >= lower_bound(sizes, capacity))
     model.minimize(sum(used))
-    run = run_cp_sat(model)
+    limit = min(optimisation.CP_SAT_DETERMINISTIC_LIMIT, SEARCH_LIMIT)
+    run = run_cp_sat(model, deterministic_limit=limit, linearization_level=2)
     if not run.found:
         return run, None
-    bins = [[item for item in range(len(sizes)) if (item, b) in place and run.solver.boolean_value(place[item, b])] for b in range(max_bins)]
+    bins = [[item for item in range(len(sizes)) if (item, b) in place and run.solver.boolean_value(place[item, b])]
+            for b in range(max_bins)]
     return run, canonical_bins(bins)
 
 
@@ -136,12 +142,15 @@ class BinPackingGenerator(OptimisationGenerator):
         for _ in range(bin_count):
             fill = capacity - int(nprng.integers(0, int(np.floor(waste * capacity)) + 1))
             parts = min(int(nprng.integers(ITEMS_PER_BIN[0], ITEMS_PER_BIN[1] + 1)), fill)
-            cuts = sorted(int(c) for c in nprng.choice(np.arange(1, fill), size=parts - 1, replace=False)) if parts > 1 else []
+            cuts: list[int] = []
+            if parts > 1:
+                cuts = sorted(int(c) for c in nprng.choice(np.arange(1, fill), size=parts - 1, replace=False))
             planted_sizes.append([b - a for a, b in zip([0, *cuts], [*cuts, fill])])
         flat = [(number, size) for number, sizes in enumerate(planted_sizes) for size in sizes]
         shuffle = [int(i) for i in nprng.permutation(len(flat))]
         sizes = [flat[i][1] for i in shuffle]
-        planted = canonical_bins([[position for position, i in enumerate(shuffle) if flat[i][0] == number] for number in range(bin_count)])
+        planted = canonical_bins([[position for position, i in enumerate(shuffle) if flat[i][0] == number]
+                                  for number in range(bin_count)])
         bound = lower_bound(sizes, capacity)
         greedy = next_fit(sizes, capacity)
         decreasing = first_fit(sizes, capacity, sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)))

@@ -1,44 +1,59 @@
 """Pictures for the visual puzzle families (Jigsaw, Rotation, PatchFit) and the shared parts of
-their generators: where pictures come from, how they are cropped and softened, and how pieces
-are laid out with numbered labels.
+their generators: where pictures come from, how they are cropped and flattened, how pieces are
+turned and compared, and how they are laid out under numbered labels.
 
-Sources     ``image_source="procedural"`` (default)  a scene painted from the task's RNG, no
-                    files and no download: a sky with a gradient, clouds and a sun above a hilly
-                    ground with smooth texture; houses and trees standing on the ground; shapes
-                    with solid, striped, checked, dotted or gradient fills; long lines and curves
-                    crossing the whole picture (so they cross piece borders); upright words in
-                    the default font. The sky is always at the top, so "which way is up" has an
-                    answer. ``detail`` (0–1) scales how much is drawn: at 1 every piece of the
-                    puzzle grid is guaranteed some structure, at 0.3 a few soft shapes on smooth
-                    gradients remain (a low-texture picture).
+Sources     ``image_source="procedural"`` (default)  a landscape painted from the task's RNG, no
+                    files and no download: a sky (blue, purple or orange) with a gradient, clouds
+                    and a sun above hilly ground (green, sandy, brown or teal) with smooth
+                    texture; houses and trees standing on the ground; shapes with solid, striped,
+                    checked, dotted or gradient fills; long lines, waves and zigzags crossing the
+                    whole picture (so they cross piece borders); upright words in Pillow's
+                    built-in font. The sky is always at the top (and nearly always brighter than
+                    the ground), so "which way is up" has an answer. ``detail`` (0.2–1) scales how much is drawn:
+                    at 1 about 8 houses and trees, 10 shapes, 5 lines and 3 words over textured
+                    ground; at 0.3 two things standing, one shape, one line and one or two words
+                    on untextured gradients (a low-texture picture). From detail 0.5 up, every cell
+                    of the puzzle grid whose luminance spread is below 18 gets a shape of its
+                    own, so every piece shows something. ``paint_scene`` also returns a caption
+                    ("a drawn landscape: a blue sky with a sun above green ground, 2 houses, …
+                    and the word "PARK" written upright") that the Jigsaw and Rotation prompts
+                    quote, like the picture on a jigsaw's box.
             ``image_source="photos"``  real photographs that scikit-image ships inside its wheel
-                    (read from the installed package's ``data`` folder; nothing is fetched):
-                    ``PHOTO_FILES`` lists them with their licences (public domain or CC0).
+                    (read as files from the installed package's ``data`` folder; scikit-image is
+                    never imported and nothing is fetched): ``PHOTO_FILES`` lists them with their
+                    licences (public domain or CC0) and whether they have a clear "up"; tasks
+                    whose answer depends on "up" (Rotation, turned Jigsaw pieces) use only those.
                     Needs ``pip install scikit-image``; without it the generator raises
                     ImportError at construction.
             ``image_dir=PATH``  a folder of the user's own pictures (``.png .jpg .jpeg .bmp
-                    .gif .webp .tif .tiff``, searched recursively, sorted by relative path).
+                    .gif .webp .tif .tiff``, searched recursively, sorted by relative path). For
+                    Rotation they should have a clear "up".
             ``dataset=…``  a Hugging Face-style table of images, without needing the ``datasets``
-                    package: a ``.parquet`` or ``.jsonl`` file, or any object with ``len()``
-                    and integer indexing that returns dict rows (a ``datasets.Dataset`` is
-                    one). The image column is the first of ``IMAGE_COLUMNS`` present, else the
-                    first column whose first value decodes as a picture. A cell may be a PIL
-                    image, PNG/JPEG bytes, ``{"bytes": …, "path": …}`` (the HF Image feature;
-                    bytes may be base64 text in JSON lines), a base64 string, a path (relative
-                    to the file's folder) or a list of these (the first is used).
-Choice      For a finite source the picture is drawn uniformly by the task's RNG, then a
-            random crop of the puzzle's aspect ratio (60–100 % of the largest such crop) is
-            resized to the puzzle's size (Lanczos). ``detail`` below 1 blurs it (radius
-            (1 − detail) × 8 % of the piece side) and flattens its contrast toward the mean
-            (factor 0.5 + 0.5 × detail): a low-texture version of the same picture.
-            ``task.meta["picture"]`` names the source and the picture; tasks from a
-            non-procedural source get an id suffix (``/photos``, ``/dir-<digest>``,
-            ``/data-<digest>``) so they never share an id with procedural tasks.
+                    package: a ``.parquet`` or ``.jsonl`` file (its image column is read into
+                    memory once), or any object with ``len()`` and integer indexing that returns
+                    dict rows (a ``datasets.Dataset`` is one; pass it to ``gym.make`` or the
+                    generator class — ``rlvr.make_task`` keys its cache on JSON and takes paths).
+                    The image column is the first of ``IMAGE_COLUMNS`` present, else the first
+                    column whose first value decodes as a picture. A cell may be a PIL image,
+                    PNG/JPEG bytes, ``{"bytes": …, "path": …}`` (the HF Image feature; bytes may
+                    be base64 text in JSON lines), a base64 string, a path (relative to the
+                    file's folder), a numpy array, or a list of these (the first is used).
+Choice      For a finite source the picture is drawn uniformly by the task's RNG, then a random
+            crop of the puzzle's aspect ratio (60–100 % of the largest such crop) is resized to
+            the puzzle's size (Lanczos). ``detail`` below 1 flattens its contrast toward its mean
+            colour (factor 0.4 + 0.6 × detail): a low-texture version of the same picture.
+            ``task.meta["picture"]`` names the source and the picture ({"source", "file" /
+            "row", "index", "caption", "licence"} as known); tasks from a non-procedural source
+            get an id suffix (``/photos``, ``/dir-<digest>``, ``/data-<digest>``) so they never
+            share an id with procedural tasks.
+Look-alikes ``lookalikes`` finds pieces that look the same (mean absolute difference ≤
+            ``SAME_PIXELS_MAD`` = 2 of 255), also when turned; the families accept such pieces
+            in each other's places (or turns) instead of marking a person wrong for them.
 Determinism Everything is drawn from the task's own numpy Generator; the same seed gives the
             same pixels (and PNG bytes) in any process.
-Labels      ``tile_pieces`` lays pieces out on a light grey sheet, each under a white label band
-            holding its number or letter, so no label covers any piece pixel; the piece boxes
-            it returns go into ``task.meta`` for solvers that look at pixels.
+Labels      ``tile_pieces`` lays pieces out on a light grey sheet, each under a white band
+            holding its number or letter (black, Pillow's built-in font), so no label covers a
+            piece pixel; the piece boxes it returns go into ``task.meta`` for pixel solvers.
 """
 
 from __future__ import annotations
@@ -71,7 +86,7 @@ MAX_CACHED_PICTURES = 16
 PICTURE_MIN_SIDE = 8
 RIGHT_ANGLES = (0, 90, 180, 270)
 SAME_PIXELS_MAD = 2.0  # pieces closer than this (mean absolute difference of 255) look alike
-THUMB_PX = 12
+THUMB_PX = 6
 GRID_GUARANTEE_DETAIL = 0.5  # from this detail up, every puzzle cell gets some structure
 
 # (file in scikit-image's data folder, what it shows, licence, has a clear "up"). All are inside
@@ -529,7 +544,27 @@ class PictureCollection(PictureSource):
         return soften(cropped, detail), self.describe(index)
 
 
-class ImageFolder(PictureCollection):
+class PictureFiles(PictureCollection):
+    """A collection of picture files (``self.folder``, ``self.files``), read on demand."""
+
+    folder: Path
+    files: list[Path]
+
+    @property
+    def count(self) -> int:
+        return len(self.files)
+
+    def load(self, index: int) -> Image.Image:
+        with Image.open(self.files[index]) as opened:
+            opened.seek(0)
+            opened.load()
+            return opened.copy()
+
+    def describe(self, index: int) -> dict:
+        return {"source": self.name, "file": self.files[index].relative_to(self.folder).as_posix(), "index": index}
+
+
+class ImageFolder(PictureFiles):
     """Every picture file under a folder, sorted by relative path."""
 
     name = "image_dir"
@@ -545,27 +580,14 @@ class ImageFolder(PictureCollection):
         names = "\n".join(p.relative_to(self.folder).as_posix() for p in self.files)
         self.id_suffix = "dir-" + hashlib.sha256(names.encode()).hexdigest()[:8]
 
-    @property
-    def count(self) -> int:
-        return len(self.files)
 
-    def load(self, index: int) -> Image.Image:
-        with Image.open(self.files[index]) as opened:
-            opened.seek(0)
-            opened.load()
-            return opened.copy()
-
-    def describe(self, index: int) -> dict:
-        return {"source": "image_dir", "file": self.files[index].relative_to(self.folder).as_posix(), "index": index}
-
-
-class PackagedPhotos(ImageFolder):
+class PackagedPhotos(PictureFiles):
     """The photographs of ``PHOTO_FILES`` from the installed scikit-image (never downloaded)."""
 
     name = "photos"
 
-    def __init__(self) -> None:  # noqa: D401 - deliberately not calling ImageFolder.__init__
-        PictureCollection.__init__(self)
+    def __init__(self) -> None:
+        super().__init__()
         spec = importlib.util.find_spec("skimage")
         if spec is None or not spec.submodule_search_locations:
             raise ImportError("image_source='photos' reads the photographs shipped inside scikit-image: pip install scikit-image")
@@ -735,12 +757,13 @@ def cut_grid(picture: Image.Image, rows: int, cols: int) -> list[Image.Image]:
 # --------------------------------------------------------------------------------------------
 
 # PIL's transpose codes that turn a picture counter-clockwise by 90, 180, 270 degrees
-_CCW = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_270}
+_QUARTER_TURNS_CCW = (None, Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180, Image.Transpose.ROTATE_270)
 
 
 def turn_ccw(piece: Image.Image, degrees: int) -> Image.Image:
     """``piece`` turned counter-clockwise by a multiple of 90 degrees (exact, no resampling)."""
-    return piece if degrees % 360 == 0 else piece.transpose(_CCW[degrees % 360])
+    quarter = (degrees % 360) // 90
+    return piece if quarter == 0 else piece.transpose(_QUARTER_TURNS_CCW[quarter])
 
 
 def turn_cw_array(array: np.ndarray, degrees: int) -> np.ndarray:
@@ -764,25 +787,27 @@ def lookalikes(picture: Image.Image, rows: int, cols: int, turns: tuple[int, ...
     """(p, q, k) for every piece q of the rows×cols cut of ``picture`` that, turned clockwise by k,
     looks like piece p (mean absolute difference ≤ SAME_PIXELS_MAD), other than q = p with k = 0.
 
-    Box-averaged thumbnails (a difference of averages never exceeds the average difference, up to
-    the thumbnail's rounding) prune the pairs compared in full."""
+    A difference of averages never exceeds the average difference, so two cheaper tests prune the
+    pairs first: mean colours, then box-averaged thumbnails (both up to rounding)."""
     n = rows * cols
     thumb = np.asarray(picture.resize((cols * THUMB_PX, rows * THUMB_PX), Image.Resampling.BOX), np.float32)
     thumbs = thumb.reshape(rows, THUMB_PX, cols, THUMB_PX, 3).transpose(0, 2, 1, 3, 4).reshape(n, THUMB_PX, THUMB_PX, 3)
+    means = thumbs.mean(axis=(1, 2))
+    same_mean = np.abs(means[:, None, :] - means[None, :, :]).mean(axis=2) <= SAME_PIXELS_MAD + 1.0
     full = np.asarray(picture, np.int16)
     side = picture.width // cols
     pieces = full.reshape(rows, side, cols, side, 3).transpose(0, 2, 1, 3, 4).reshape(n, side, side, 3)
-    base = thumbs.reshape(n, -1)
     found = []
-    for k in turns:
-        turned = np.rot90(thumbs, k=-(k // 90) % 4, axes=(1, 2)).reshape(n, -1)
-        close = np.abs(base[:, None, :] - turned[None, :, :]).mean(axis=2) <= SAME_PIXELS_MAD + 1.0
-        for p, q in zip(*np.nonzero(close)):
+    for p, q in zip(*np.nonzero(same_mean)):
+        for k in turns:
             if p == q and k == 0:
+                continue
+            turned = np.rot90(thumbs[q], k=-(k // 90) % 4, axes=(0, 1))
+            if np.abs(thumbs[p] - turned).mean() > SAME_PIXELS_MAD + 1.0:
                 continue
             if np.mean(np.abs(pieces[p] - turn_cw_array(pieces[q], k))) <= SAME_PIXELS_MAD:
                 found.append((int(p), int(q), int(k)))
-    return found
+    return sorted(found)
 
 
 # --------------------------------------------------------------------------------------------
@@ -809,7 +834,7 @@ class ImagePuzzleGenerator(TaskGenerator):
     def draw_picture(self, nprng: np.random.Generator, width: int, height: int, detail: float, piece_px: int, grid: tuple[int, int] | None = None, upright: bool = False) -> tuple[Image.Image, dict]:
         picture, described = self.pictures.picture(nprng, width, height, detail, piece_px, grid, upright)
         if picture.size != (width, height) or picture.mode != "RGB":
-            raise AssertionError("picture source returned the wrong size or mode")
+            raise ValueError(f"the picture source gave {picture.mode} {picture.size}, expected RGB {(width, height)}")
         return picture, described
 
     def other_picture(self, nprng: np.random.Generator, width: int, height: int, detail: float, piece_px: int, avoid: dict) -> tuple[Image.Image, dict]:

@@ -7,7 +7,8 @@ Task        A picture (``rlvr.generators.images``: a procedural scene by default
             each is turned by 0, 90, 180 or 270 degrees.
             ``task.images[0]`` is the composite a person (or the env's observation) sees: the
             shuffled pieces on a grey sheet, laid out in a rows×cols grid only for display,
-            each under a white band with its number 1…n in reading order. With
+            each under a white band with its number 1…n in reading order (the band sits above
+            the piece and covers none of its pixels). With
             ``presentation="separate"`` the task also carries every piece alone:
             ``task.images[k]`` is piece k (k = 1…n, no label); ``images[0]`` stays the
             numbered composite so the single-image observation still shows the whole task.
@@ -22,11 +23,14 @@ Answer      ``<answer>…</answer>`` holding n entries, one per position of the 
             position], "rotations": [clockwise degrees per position] (all 0 without rotation),
             "alternatives": [[position, piece, degrees], …]}. ``alternatives`` lists the other
             (piece, degrees) choices whose pixels match the true piece of a position (mean
-            absolute difference ≤ ``SAME_PIXELS_MAD`` of 255): pieces a person cannot tell
-            apart are interchangeable. It is empty for procedural scenes (the generator repaints
-            a scene, up to ``REPAINTS`` times, until no two pieces look alike).
+            absolute difference ≤ 2 of 255, ``images.SAME_PIXELS_MAD``): pieces a person cannot tell
+            apart are interchangeable. For procedural scenes the generator repaints, up to
+            ``REPAINTS`` times, until no two pieces look alike, so it is almost always empty.
             ``task.meta`` = {"picture": the source's description, "piece_boxes": [[left, top,
-            right, bottom) of piece k in images[0]] for k = 1…n, "presentation"}.
+            right, bottom) of piece k in images[0]] for k = 1…n, "presentation", "repaints"}.
+Prompt      States the grid, whether pieces are turned, the numbering, the answer format with
+            an example that is always wrong (every piece in place), and — for procedural scenes
+            and photos — a caption of the whole picture, like the picture on a jigsaw's box.
 Verifier    rlvr.verifiers.jigsaw.JigsawVerifier(scoring="exact" | "fraction" | "neighbours"):
             exact (default) 1 only when every position is right; fraction = share of positions
             holding the right piece (right way up); neighbours = share of the 2·rows·cols −
@@ -35,14 +39,15 @@ Verifier    rlvr.verifiers.jigsaw.JigsawVerifier(scoring="exact" | "fraction" | 
 Solver      ``solve(task)`` writes ``task.answer`` out, one grid row per line. The honest pixel
             solver (``rlvr.generators.pixel_solver.solve_jigsaw``) sees only the images and the
             piece boxes: it scores every pair of piece edges and places pieces greedily; its
-            success rate calibrates the table below.
+            success rate (last column, seeds 0–99, benchmarks/results/visual.json) calibrates
+            the table: it falls as d rises, and tests/test_visual.py checks that it does.
 
-Difficulty  d      grid   piece px  rotation  detail   pixel solver solved (seeds 0–99)
-            0.0    2×2    160       no        1.0      see PIXEL_SOLVER_RATES
-            0.25   3×3    120       no        1.0
-            0.5    3×4    100       no        0.8
-            0.75   4×5    84        yes       0.65
-            1.0    6×6    72        yes       0.4
+Difficulty  d      grid    piece px  rotation  detail   pixel solver solved (seeds 0–99)
+            0.0    2×2     160       no        1.0      99 %
+            0.25   3×3     120       no        1.0      100 %
+            0.5    5×5     80        yes       0.75     92 %
+            0.75   6×7     64        yes       0.6      90 %
+            1.0    10×10   48        yes       0.5      43 %
             Parameters: ``rows``, ``cols`` (1–16, at least 2 pieces), ``piece_px`` (24–256),
             ``rotate`` (bool), ``detail`` (0.2–1: how much the picture shows; low detail is a
             low-texture picture), ``presentation`` ("composite" or "separate"). Integers
@@ -60,7 +65,6 @@ import numpy as np
 from rlvr.core import DifficultyTable, Task
 from rlvr.generators.images import (
     RIGHT_ANGLES,
-    SAME_PIXELS_MAD,
     ImagePuzzleGenerator,
     check_float,
     check_int,

@@ -1,14 +1,17 @@
 """PatchFit: a square patch was cut out of a picture; choose, among k lettered candidates, the one
 that fills the hole.
 
-Task        A square picture (``rlvr.generators.images``; a procedural scene by default) has a
-            square hole of ``patch_frac`` × its side, at least ``HOLE_MARGIN`` pixels from every
-            edge, placed where the cut-out patch shows the most structure (the best of
-            ``HOLE_TRIES`` random places). ``task.images[0]`` shows the picture with the hole
-            filled grey and outlined in red *inside* the hole (no pixel around the hole is
-            covered), and under it the k candidates at the hole's scale, each under a white
-            band with its letter A, B, C, …. One candidate is the cut-out patch; the others are
-            distractors, by ``distractors``:
+Task        A square picture (``rlvr.generators.images``; a procedural scene by default) loses a
+            square patch of ``patch_frac`` × its side, placed where the patch shows the most
+            structure (the best of ``HOLE_TRIES`` random places). The hole shown is the patch
+            plus a band of ``gap_frac`` × the patch side on every side (0 at d = 0), so the
+            patch's own border pixels never touch the picture around the hole; the hole stays at
+            least ``HOLE_MARGIN`` pixels from every edge. ``task.images[0]`` shows the picture
+            with the hole filled grey and outlined in red *inside* the hole (no pixel around the
+            hole is covered; with a band, a thin darker line marks where the patch sat), and
+            under it the k candidates at the picture's scale, each under a white band with its
+            letter A, B, C, …. One candidate is the cut-out patch; the others are distractors,
+            by ``distractors``:
             "other"  patches of other pictures (another picture of the collection, or another
                      procedural scene);
             "same"   patches of the same picture that do not overlap the hole;
@@ -21,23 +24,28 @@ Task        A square picture (``rlvr.generators.images``; a procedural scene by 
 Answer      ``<answer>…</answer>`` holding one capital letter, the candidate that fills the hole
             as it is (not turned or mirrored). ``task.answer`` = {"choice": letter, "labels":
             "ABC…", "accepted": [letters]} (accepted is the choice alone: candidates are
-            distinct by construction). ``task.meta`` = {"picture", "hole_box" and
-            "candidate_boxes" ([left, top, right, bottom) in images[0]), "distractor_kinds"
-            per candidate ("true", "other", "same", "near", "mirror", "flip", "turn")}.
+            distinct by construction). ``task.meta`` = {"picture", "hole_box", "patch_box" and
+            "candidate_boxes" ([left, top, right, bottom) in images[0]), "distractor_kinds" per
+            candidate ("true", "other", "same", "near", "mirror", "flip", "turn")}.
+Prompt      States the hole's size and position in the picture (pixels from the top-left), the
+            band, the number of candidates and the answer format.
 Verifier    rlvr.verifiers.patch_fit.PatchFitVerifier: reward 1 for the right letter, else 0;
             anything but one capital letter among the labels is a format error.
 Solver      ``solve(task)`` answers ``task.answer["choice"]``. The honest pixel solver
             (``rlvr.generators.pixel_solver.solve_patch_fit``) picks the candidate whose border
-            best continues the pixels around the hole.
+            best continues the pixels around the hole, extrapolated across the band.
 
-Difficulty  d      candidates  distractors  patch side  detail   picture px
-            0.0    3           other        0.30        1.0      320
-            0.25   4           same         0.28        0.9      320
-            0.5    5           same         0.25        0.8      320
-            0.75   6           near         0.22        0.7      320
-            1.0    8           near         0.18        0.55     320
+Difficulty  d      candidates  distractors  patch side  band     detail   pixel solver solved
+            0.0    3           other        0.30        0        1.0      100 %
+            0.25   4           same         0.28        0.05     0.9      99 %
+            0.5    5           same         0.25        0.10     0.8      98 %
+            0.75   6           near         0.22        0.15     0.7      86 %
+            1.0    8           near         0.20        0.25     0.55     48 %
+            (patch side as a fraction of the picture side, band as a fraction of the patch side,
+            all pictures 320 px; pixel solver: seeds 0–99, benchmarks/results/visual.json)
             Parameters: ``candidates`` (2–12), ``distractors`` ("other", "same", "near"),
-            ``patch_frac`` (0.08–0.45), ``detail`` (0.2–1), ``picture_px`` (128–640).
+            ``patch_frac`` (0.08–0.45), ``gap_frac`` (0–0.5), ``detail`` (0.2–1),
+            ``picture_px`` (128–640).
             ``distractors`` takes the value of the anchor at or below d; numbers interpolate.
 """
 

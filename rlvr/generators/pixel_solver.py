@@ -17,15 +17,18 @@ Jigsaw      ``solve_jigsaw``: for every choice of top-left oriented piece, fill 
             filling turned 90/180/270 degrees costs the same, so the turn of the whole grid
             (only 0/180 when rows ≠ cols) is chosen by uprightness.
 Rotation    ``solve_rotation``: one picture turned by a multiple of 90 → the most upright of the
-            four; free angles → the most upright angle in 2-degree steps of the disc's inscribed
+            three turns the prompt allows (90, 180, 270); free angles → the most upright angle in 2-degree steps of the disc's inscribed
             square; turned pieces in place → iterated conditional modes over the pieces'
             turns, minimising the summed edge cost to the four neighbours, from the most
             upright start.
-PatchFit    ``solve_patch_fit``: the candidate whose border best continues the ring of pixels
-            around the hole (the same prediction cost, on all four sides).
+PatchFit    ``solve_patch_fit``: the candidate whose outermost pixel lines are best predicted by
+            the two pixel lines just outside the hole, extrapolated linearly across the grey band
+            (at most 1.5 of their own step), summed over the four sides.
 """
 
 from __future__ import annotations
+
+import string
 
 import numpy as np
 from PIL import Image
@@ -284,4 +287,4 @@ def solve_patch_fit(task: Task) -> str:
             predicted = near + (near - far) * min(gap + 1, 3) * 0.5 if gap else 2 * near - far
             total += float(np.abs(predicted - border[side]).mean())
         costs.append(total)
-    return f"<answer>{task.answer['labels'][int(np.argmin(costs))]}</answer>"
+    return f"<answer>{string.ascii_uppercase[int(np.argmin(costs))]}</answer>"

@@ -25,6 +25,9 @@ Answer      ``<answer>…</answer>`` holding, for each piece in number order (on
             piece looks the same turned (mean absolute difference ≤ 2 of 255).
             ``task.meta`` = {"picture", "piece_boxes" (pieces' boxes [left, top, right, bottom)
             in images[0]), "disc" ([centre x, centre y, radius] for a free angle)}.
+Prompt      States the form, the answer format with an always-wrong example (0: "already
+            upright"), the tolerance for free angles, and — for procedural scenes and photos —
+            a caption of the picture (which says where the sky is).
 Verifier    rlvr.verifiers.rotation.RotationVerifier(scoring="exact" | "fraction"): exact (default)
             1 when every piece is right; fraction = share of pieces right. Malformed answers
             (wrong count, not a number, not a right angle where one is asked, ≥ 360) score 0.
@@ -32,12 +35,14 @@ Solver      ``solve(task)`` writes ``task.answer["rotations"]`` out. The honest 
             (``rlvr.generators.pixel_solver.solve_rotation``) uses only the image: brightness
             "up" cues for whole pictures, edge compatibility between neighbouring pieces.
 
-Difficulty  d      form                 pieces  tolerance  picture px  detail
-            0.0    whole, right angles  1×1     —          320         0.8
-            0.25   pieces, right angles 2×2     —          320         0.8
-            0.5    pieces, right angles 3×3     —          330         0.6
-            0.75   whole, free angle    1×1     ±15°       320         0.7
-            1.0    whole, free angle    1×1     ±6°        320         0.5
+Difficulty  d      form                 pieces  tolerance  picture px  detail  pixel solver solved
+            0.0    whole, right angles  1×1     —          320         0.8     99 %
+            0.25   pieces, right angles 2×2     —          320         0.8     100 %
+            0.5    pieces, right angles 3×3     —          330         0.6     100 %
+            0.75   whole, free angle    1×1     ±15°       320         0.7     32 %
+            1.0    whole, free angle    1×1     ±6°        320         0.5     14 %
+            (pixel solver: seeds 0–99, benchmarks/results/visual.json; tests/test_visual.py
+            checks that it falls from d = 0 to 0.5 to 1)
             Parameters: ``rows``, ``cols`` (1–8), ``angles`` ("right" or "free"; free only for a
             whole picture), ``tolerance`` (1–45 degrees, free angles only), ``picture_px``
             (96–640, the picture's longer side), ``detail`` (0.2–1). ``angles`` takes the value

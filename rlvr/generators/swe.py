@@ -67,7 +67,7 @@ from typing import Any
 
 import numpy as np
 
-from rlvr.core import DifficultyTable, Task, TaskGenerator, canonical_difficulty, env_slug, make_task_id, overrides_digest
+from rlvr.core import DifficultyTable, Task, TaskGenerator, canonical_difficulty, env_slug, make_task_id
 from rlvr.generators.swe_mutations import Mutation, apply_mutations, mutation_sites
 from rlvr.generators.swe_repos import (
     Project, ProjectRunner, TestCase, count_code_lines, plan_project, render_project, render_test_files, write_tests,

@@ -10,8 +10,9 @@ Answer      ``<answer>[c0, c1, …, c(n−1)]</answer>``: every city index once,
             {"solution": tour, "objective": length, "status"}}.
 Verifier    rlvr.verifiers.tsp.TSPVerifier: every city exactly once, else 0; reward min(1,
             reference length / length); correct when no longer than the reference.
-Solver      OR-Tools CP-SAT with one AddCircuit constraint over all arcs (exact; single
-            worker, fixed seed, deterministic limit ``CP_SAT_DETERMINISTIC_LIMIT``). When
+Solver      OR-Tools CP-SAT with one AddCircuit constraint over all arcs and its full LP
+            relaxation (``linearization_level=2``: circuit cuts; exact; single worker, fixed
+            seed, deterministic limit ``CP_SAT_DETERMINISTIC_LIMIT``). When
             CP-SAT finds no tour within the limit (only for large explicit ``cities``), nearest
             neighbour improved by 2-opt to a local optimum stands, status "heuristic".
 Greedy      Nearest neighbour from city 0 (ties to the lower index): ``meta["greedy_objective"]``.
@@ -23,10 +24,11 @@ Difficulty  d      cities   grid
             0.5    10       50
             0.75   13       75
             1.0    15       100
-            ``cities`` 3–60 and ``grid`` 2–10000 may be set explicitly (they win over the knob);
-            the defaults keep generation with the exact solve near 25 ms (at most ~60 ms) at
-            d = 1 on one core. Mean nearest-neighbour gap (1 − its reward) rises from ≈ 0.04 at
-            d = 0 to ≈ 0.13 at d = 1; CP-SAT effort rises about 70-fold.
+            ``cities`` 3–60 and ``grid`` 2–10000 may be set explicitly (they win over the knob).
+            Generation with the exact solve takes ≈ 9 ms on average at d = 1 (CP-SAT with its
+            LP relaxation; the slowest of 300 seeds needs 0.004 deterministic seconds). Mean
+            nearest-neighbour gap (1 − its reward) ≈ 0.03 at d = 0, 0.10 at d = 0.5, 0.12 at
+            d = 1; CP-SAT effort rises about 30-fold (benchmarks/bench_optimisation.py).
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def solve_exact(distances: list[list[int]]):
                 arcs.append((i, j, literal))
     model.add_circuit(arcs)
     model.minimize(sum(distances[i][j] * literal for (i, j), literal in literals.items()))
-    run = run_cp_sat(model)
+    run = run_cp_sat(model, linearization_level=2)
     if not run.found:
         return run, None
     successor = {i: j for (i, j), literal in literals.items() if run.solver.boolean_value(literal)}
@@ -129,7 +131,11 @@ class TSPGenerator(OptimisationGenerator):
     family = "tsp"
     env_id = "rlvr/TSP-v0"
     sense = "min"
-    table = DifficultyTable({0.0: {"cities": 5, "grid": 20}, 0.5: {"cities": 10, "grid": 50}, 1.0: {"cities": 15, "grid": 100}})
+    table = DifficultyTable({
+        0.0: {"cities": 5, "grid": 20},
+        0.5: {"cities": 10, "grid": 50},
+        1.0: {"cities": 15, "grid": 100},
+    })
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         count = checked_int(params, "cities", 3, MAX_CITIES)

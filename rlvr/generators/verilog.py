@@ -20,20 +20,23 @@ Task        One design from 16 families, each with random parameters, a golden `
                            (valid/ready register slice, or req/ack with a busy period).
             Every sequential design has a clock ``clk`` (rising edge) and a reset: synchronous or
             asynchronous, active-high or active-low (``reset``, ``resetn``, ``areset``,
-            ``aresetn``). The specification comes in one of three formats: "prose" (sentences),
-            "table" (a complete truth table when the inputs have ≤ 6 bits, else a table of
-            definitions, op codes or states: little prose) or "waveform" (the prose plus an example
-            trace — inputs and outputs cycle by cycle — computed by the model).
+            ``aresetn``). The behaviour comes in one of three formats: "prose" (sentences),
+            "table" (a complete truth table when the inputs have ≤ 6 bits, else the family's table
+            — mux selects, alu op codes, counter/shift-register next-value rules, edge cases,
+            state-transition tables of seqdet, fsm and handshake — and prose for the remaining
+            wide-datapath families) or "waveform" (the prose plus an example trace computed by the
+            model: input/output rows per clock cycle, or example vectors for combinational designs).
 Answer      One fenced block starting with ```verilog holding module TopModule (the last such block
             counts); rules in ``rlvr.verifiers.verilog.ANSWER_FORMAT``, which the prompt quotes.
             ``task.answer`` = {"kind": "generated", "ref": RefModule source, "inputs": [[name,
             width]] (reset first, clock excluded), "outputs": [[name, width]], "clock": "clk" or
             null, "vectors": [hex per step]}: the stimulus, fixed at generation: directed corner
             vectors (all-zeros, all-ones, extremes, carries, one-hot and walking patterns, every
-            select/op value, runs through counter wrap-around, the target pattern, a path to every
-            (state, input) transition of small state machines), then random vectors (30 % special
-            values); sequential stimulus starts with reset and asserts it again at random steps
-            (4 %) and before every directed sequence. Exhaustive when all input combinations fit.
+            select/op value, runs through counter wrap-around, the target pattern, W-method
+            transition tests of the small state machines, a reset in the middle of activity), then
+            random vectors (30 % special values; seqdet favours pieces of its pattern); sequential
+            stimulus starts with reset and asserts it again at random steps (4 %) and before every
+            directed sequence. Exhaustive when all input combinations fit.
             ``task.meta`` = {"family", "spec" (the concrete parameters: the design is rebuilt from
             it), "format", "directed_steps", "steps"}.
 Verifier    ``rlvr.verifiers.verilog.VerilogVerifier``: Icarus Verilog in the sandbox; every
@@ -47,12 +50,12 @@ Solver      The golden module renamed TopModule. ``wrong_response``: the golden 
             single mutations of the golden source (flipped operator, off-by-one constant, swapped
             bits or concatenation, missing reset, wrong FSM transition) for kill-rate measurement.
 
-Difficulty  d      families        width  selects  ports  states  resets                    formats         steps
-            0.0    9 basic         4      1        1      3       sync-high                 prose           48
-            0.25   12              6      2        2      4       sync-high, sync-low       prose           72
-            0.5    all 16          8      2        2      5       + async-high              prose, waveform 96
-            0.75   all 16          12     3        3      6       + async-high              waveform, table 128
-            1.0    all 16          16     3        3      7       all four                  table, waveform 160
+Difficulty  d     families  width  selects  ports  states  resets              formats          steps
+            0.0   9 basic   4      1        1      3       sync-high           prose            48
+            0.25  12        6      2        2      4       sync-high/low       prose            72
+            0.5   all 16    8      2        2      5       + async-high        prose, waveform  96
+            0.75  all 16    12     3        3      6       + async-high        waveform, table  128
+            1.0   all 16    16     3        3      7       sync/async × h/l    table, waveform  160
             families at 0.0: adder, comparator, mux, decoder, parity, popcount, counter, shiftreg,
             edge; 0.25 adds priority, bitmanip, seqdet; 0.5 adds alu, truthtable, fsm, handshake.
             width: data bits (adder/comparator/alu operands, counter and shift register, popcount,
@@ -60,10 +63,13 @@ Difficulty  d      families        width  selects  ports  states  resets        
             selects: mux select bits (2^s inputs), decoder input bits (s + 1), alu op bits (s + 1),
             truthtable inputs (s + 2). ports: optional ports/outputs switched on (carry-in and
             overflow, enable, up/down input, load, valid flags, more outputs, 2-bit FSM input).
-            states: seqdet pattern length and fsm state count. steps: stimulus steps before
-            directed sequences that do not fit (total capped at 3 × steps). Non-numeric values
-            come from the nearest anchor at or below d; an explicit parameter wins (e.g.
-            ``families="counter"``).
+            states: seqdet pattern length and fsm state count. steps: stimulus length — directed
+            material first (capped at 3 × steps; 5 × steps for seqdet and fsm, whose transition
+            tests follow the W-method: every transition, then a sequence telling its target from
+            each other state), then random steps up to ``steps``; a combinational design whose
+            whole input space fits in 3 × steps is simulated exhaustively instead (possibly fewer
+            than ``steps`` vectors). Non-numeric values come from the nearest anchor at or below
+            d; an explicit parameter wins (e.g. ``families="counter"``).
 """
 
 from __future__ import annotations
@@ -91,6 +97,7 @@ TRUTH_TABLE_MAX_BITS = 6
 RESET_PROBABILITY = 0.04
 SPECIAL_FRACTION = 0.3
 MAX_STEPS_FACTOR = 3
+EXPLORE_STEPS_FACTOR = 5
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,7 +180,7 @@ class Design:
     out: Callable[[Any, dict], dict] | None = None
     directed: list = field(default_factory=list)  # comb: [vector]; seq: [[vector, ...]]
     explore: bool = False  # enumerate the model's transitions for coverage
-    tail: Callable[[Any], list] | None = None  # inputs to apply after a covered transition
+    chunk: Callable[[random.Random], list] | None = None  # a burst of random inputs (default: one vector)
     bias: dict = field(default_factory=dict)  # 1-bit input -> probability of 1
 
     @property
@@ -279,7 +286,6 @@ def build_adder(s: dict) -> Design:
         text += (" overflow is 1 when the same operation on a and b read as two's-complement signed numbers "
                  f"{'(with the carry/borrow input as a plain 0 or 1) ' if cin else ''}has a true result outside "
                  f"[{-(1 << (w - 1))}, {(1 << (w - 1)) - 1}].")
-    rows = [[result, text.split(". ")[0]], [carry, f"see {result}"]]
     directed = []
     extras = [0, 1] if (cin or op == "addsub") else [0]
     for a in special_values(w):
@@ -291,7 +297,6 @@ def build_adder(s: dict) -> Design:
                 if op == "addsub":
                     vector["sub"] = e
                 directed.append(vector)
-    del rows
     return Design("adder", inputs, outputs, body_text(False), body_text(True), text, comb=comb, directed=directed)
 
 
@@ -795,9 +800,8 @@ def build_counter(s: dict) -> Design:
     if direction in ("down", "input"):
         rows.append([("up = 0, " if direction == "input" else "") + "q = 0", str(m - 1)])
         rows.append([("up = 0, " if direction == "input" else "") + "q > 0", "q - 1"])
-    table = ("Value of q after each rising edge of clk; the first row that applies wins"
-             + (" (later rows assume ena = 1)" if en else "") + (" and load = 0" if load else "") + ":\n"
-             + format_table(["condition", "next q"], rows))
+    table = ("Value of q after each rising edge of clk; the first row whose condition holds applies (so every row "
+             "assumes the conditions of the rows above it are false):\n" + format_table(["condition", "next q"], rows))
     base = {"load": 0, "d": 0} if load else {}
     if en:
         base["ena"] = 1
@@ -855,7 +859,8 @@ def build_shiftreg(s: dict) -> Design:
     text = " ".join(parts)
     rows = [[f"{r.name} asserted", "0"]] + ([["load = 1", "d"]] if load else []) + ([["ena = 0", "q (hold)"]] if en else [])
     rows.append(["otherwise", f"{{q[{w - 2}:0], sin}}" if left else f"{{sin, q[{w - 1}:1]}}"])
-    table = "Value of q after each rising edge of clk; the first row that applies wins:\n" + format_table(["condition", "next q"], rows)
+    table = ("Value of q after each rising edge of clk; the first row whose condition holds applies (so every row "
+             "assumes the conditions of the rows above it are false):\n" + format_table(["condition", "next q"], rows))
     base = {"load": 0, "d": 0} if load else {}
     if en:
         base["ena"] = 1
@@ -901,7 +906,7 @@ def build_edge(s: dict) -> Design:
     table = ("Per bit i, at each rising edge of clk (prev[i] is in[i] as sampled at the previous rising edge, 0 after reset; "
              "prev then takes in):\n" + format_table(["prev[i]", "in[i]", "pulse[i] after the edge"], cases))
     ones, alt = mask(n), int("01" * n, 2) & mask(n)
-    directed = [[{"in": v} for v in (0, ones, ones, 0, 0, alt, ones ^ alt, alt, ones, 0)]]
+    directed = [[{"in": v} for v in (0, ones, ones, 0, 0, alt, ones ^ alt, alt, ones, 0)], [{"in": v} for v in (ones, 0, ones)]]
     return Design("edge", [("in", n)], [("pulse", n)], body_text(False), body_text(True), text, regs=frozenset({"pulse"}),
                   table=table, reset=r, reset_action="pulse and the stored copy of in become 0", reset_state=(0, 0),
                   next_state=next_state, out=lambda st, u: {"pulse": st[1]}, directed=directed)
@@ -999,12 +1004,12 @@ def build_seqdet(s: dict) -> Design:
             f"{target} (the leftmost bit arrives first). {timing} {overlap_text} After reset no bits have been seen.")
     if moore:
         rows = [[f"S{k}" + (" (reset)" if k == 0 else ""), f"S{row[0]}", f"S{row[1]}", outs[k]] for k, row in enumerate(table)]
-        table_text = ("Moore state machine (binary-encoded states are up to you; only z is observed). At each rising edge the state "
+        table_text = ("Moore state machine (the state encoding is up to you; only z is observed). At each rising edge the state "
                       "moves to the next state for the current x; z depends only on the current state:\n"
                       + format_table(["state", "next if x=0", "next if x=1", "z"], rows))
     else:
         rows = [[f"S{k}" + (" (reset)" if k == 0 else ""), f"S{row[0]}", f"S{row[1]}", outs[k][0], outs[k][1]] for k, row in enumerate(table)]
-        table_text = ("Mealy state machine (binary-encoded states are up to you; only z is observed). At each rising edge the state "
+        table_text = ("Mealy state machine (the state encoding is up to you; only z is observed). At each rising edge the state "
                       "moves to the next state for the current x; z depends on the current state and the current x:\n"
                       + format_table(["state", "next if x=0", "next if x=1", "z if x=0", "z if x=1"], rows))
     pattern = [{"x": int(c)} for c in target]
@@ -1013,7 +1018,7 @@ def build_seqdet(s: dict) -> Design:
                   fsm_body(r, table, "x", 1, output_text, bug), text, table=table_text, reset=r,
                   reset_action="the machine returns to its reset state (no bits seen)", reset_state=0,
                   next_state=next_state, out=out, directed=directed, explore=True,
-                  tail=lambda state: [{"x": int(c)} for c in (target[state:] if state < length else target)])
+                  chunk=lambda rng: [{"x": int(c)} for c in (target[rng.randrange(length):] if rng.random() < 0.5 else rng.choice("01"))])
 
 
 def moore_is_minimal(table: list[list[int]], outs: list[int]) -> bool:
@@ -1090,7 +1095,7 @@ def build_fsm(s: dict) -> Design:
 
 def sample_handshake(rng: random.Random, p: dict, reset: str) -> dict:
     kind = "reqack" if p["ports"] <= 1 else ("slice" if p["ports"] >= 3 else rng.choice(["reqack", "slice"]))
-    return {"kind": kind, "W": max(2, p["width"] // 2), "D": rng.randint(1, 2 + p["ports"]), "reset": reset}
+    return {"kind": kind, "W": max(2, p["width"] // 2), "D": rng.randint(2, 3 + p["ports"]), "reset": reset}
 
 
 def build_handshake(s: dict) -> Design:
@@ -1241,10 +1246,34 @@ def alphabet(design: Design) -> list[dict]:
     return out
 
 
-def coverage_sequences(design: Design, rng: random.Random, tail_length: int = 4) -> list[list[dict]]:
-    """For every (state, input) transition of a small state machine: the shortest input path from
-    reset to the state, the input, then a tail that tends to expose a wrong target state (the
-    design's own ``tail`` — e.g. the rest of a searched pattern — or random inputs)."""
+def distinguishing_sequence(design: Design, a: Any, b: Any, letters: list[dict]) -> list[dict] | None:
+    """The shortest inputs after which states a and b give different outputs (None: equivalent)."""
+    parent: dict[tuple, tuple | None] = {(a, b): None}
+    queue = deque([(a, b)])
+    while queue:
+        pair = queue.popleft()
+        for letter in letters:
+            x, y = pair
+            if design.out(x, letter) != design.out(y, letter):
+                path = [letter]
+                cursor = pair
+                while parent[cursor] is not None:
+                    cursor, step = parent[cursor]
+                    path.append(step)
+                return path[::-1]
+            nxt = (design.next_state(x, letter), design.next_state(y, letter))
+            if nxt not in parent:
+                parent[nxt] = (pair, letter)
+                queue.append(nxt)
+    return None
+
+
+def coverage_sequences(design: Design) -> list[list[dict]]:
+    """Transition tests of a small state machine (the W-method): for every (state, input)
+    transition, the shortest path from reset to the state, the input, then a sequence that tells
+    the target state apart from one other state — round by round, so the first round tests every
+    transition once, the next round adds a second distinguishing sequence, and so on. A transition
+    sent to a wrong state shows up as soon as the round holding the right sequence is included."""
     letters = alphabet(design)
     start = design.reset_state
     parent: dict[Any, tuple[Any, dict] | None] = {start: None}
@@ -1257,19 +1286,31 @@ def coverage_sequences(design: Design, rng: random.Random, tail_length: int = 4)
                 parent[nxt] = (state, letter)
                 order.append(nxt)
                 queue.append(nxt)
-    sequences = []
-    for state in order:
+
+    def path_to(state: Any) -> list[dict]:
         path: list[dict] = []
-        cursor = state
-        while parent[cursor] is not None:
-            previous, letter = parent[cursor]
+        while parent[state] is not None:
+            state, letter = parent[state]
             path.append(letter)
-            cursor = previous
-        path.reverse()
-        for letter in letters:
-            target = design.next_state(state, letter)
-            tail = design.tail(target) if design.tail else [rng.choice(letters) for _ in range(tail_length)]
-            sequences.append(path + [letter] + tail)
+        return path[::-1]
+
+    suffixes: dict[Any, list[list[dict]]] = {}
+    for state in order:
+        found: list[list[dict]] = []
+        for other in order:
+            if other != state:
+                sequence = distinguishing_sequence(design, state, other, letters)
+                if sequence is not None and sequence not in found:
+                    found.append(sequence)
+        suffixes[state] = sorted(found, key=len) or [[letters[0]]]
+    transitions = [(path_to(state) + [letter], design.next_state(state, letter)) for state in order for letter in letters]
+    rounds = max(len(v) for v in suffixes.values())
+    sequences = []
+    for round_index in range(rounds):
+        for prefix, target in transitions:
+            options = suffixes[target]
+            if round_index < len(options):
+                sequences.append(prefix + options[round_index])
     return sequences
 
 
@@ -1288,25 +1329,31 @@ def make_stimulus(design: Design, rng: random.Random, steps: int) -> tuple[list[
         if space <= cap:
             everything = alphabet(design)
             rng.shuffle(everything)
-            vectors = directed + everything
-            return vectors[:max(len(vectors), steps)], len(directed)
+            return directed + everything, len(directed)
         directed = directed[:cap]
         vectors = directed + [random_vector(design, rng) for _ in range(max(0, steps - len(directed)))]
         return vectors, len(directed)
     sequences = list(design.directed)
+    if design.directed:  # a reset in the middle of activity: catches a missing or ignored reset
+        first = design.directed[0]
+        sequences.append(first[: max(1, len(first) // 2)] + [{"__reset__": 1}] + first)
     if design.explore:
-        sequences += coverage_sequences(design, rng)
+        sequences += coverage_sequences(design)
+        cap = EXPLORE_STEPS_FACTOR * steps
     vectors = [with_reset(design, random_vector(design, rng), True)]
     for sequence in sequences:
         if len(vectors) + len(sequence) + 1 > cap:
             break
         vectors.append(with_reset(design, random_vector(design, rng), True))
-        vectors += [with_reset(design, {**random_vector(design, rng), **step}, False) for step in sequence]
+        vectors += [with_reset(design, {**random_vector(design, rng), **{k: v for k, v in step.items() if k != "__reset__"}}, "__reset__" in step)
+                    for step in sequence]
     directed_steps = len(vectors)
     forced = rng.randrange(directed_steps, max(steps, directed_steps + 4)) if steps > directed_steps + 4 else None
     while len(vectors) < max(steps, directed_steps + 4):
-        active = rng.random() < RESET_PROBABILITY or len(vectors) == forced
-        vectors.append(with_reset(design, random_vector(design, rng), active))
+        burst = design.chunk(rng) if design.chunk else [{}]
+        for step in burst[: max(steps, directed_steps + 4) - len(vectors)]:
+            active = rng.random() < RESET_PROBABILITY or len(vectors) == forced
+            vectors.append(with_reset(design, {**random_vector(design, rng), **step}, active))
     return vectors, directed_steps
 
 
@@ -1628,3 +1675,26 @@ def vectors_of(task: Task) -> list[dict]:
             vector[name] = value >> position & mask(width)
         out.append(vector)
     return out
+
+
+@dataclass(frozen=True)
+class MutantResult:
+    mutant: Mutant
+    first_mismatch: int | None  # first failing sample, None when the mutant survived
+
+
+def measure_mutants(task: Task, verifier: Any, trace: bool = False) -> tuple[list[MutantResult], Any]:
+    """Simulate the golden module, the ``wrong_response`` bug and every single mutation of the
+    task in one sandboxed run (``VerilogVerifier.simulate_many``). Returns the per-mutant results
+    and the raw Simulation (dut 0: golden, dut 1: bug, dut k ≥ 2: mutant k − 2)."""
+    design = VerilogGenerator.design_of(task)
+    found = mutants(task)
+    sources = [design.module("TopModule"), design.module("TopModule", bug=True)] + [m.source for m in found]
+    sim = verifier.simulate_many(task.answer, sources, trace=trace)
+    if not sim.finished:
+        raise RuntimeError(f"mutant simulation failed: {sim.compile_error or sim.runtime_error}")
+    results = []
+    for k, mutant in enumerate(found, start=2):
+        mismatches, first = sim.duts[k]
+        results.append(MutantResult(mutant, first if mismatches else None))
+    return results, sim

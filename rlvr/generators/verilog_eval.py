@@ -81,27 +81,35 @@ class VerilogEvalGenerator(TaskGenerator):
 
     def problem_task(self, name: str, seed: int = 0, difficulty: float = 0.5) -> Task:
         """The task of one problem by name (also a known tool-error problem)."""
-        read = lambda suffix: (self.directory / f"{name}{suffix}").read_text(encoding="utf-8")  # noqa: E731
-        spec = read(PROMPT_SUFFIX).strip()
-        prompt = f"{spec}\n\n{ANSWER_FORMAT}"
+        parts = self.problem_parts(name)
         prefix = "verilogeval/v0" if self.bundled else f"verilogeval/v0/{self.directory.name}"
-        meta: dict[str, Any] = {"problem": name, "index": self.problems.index(name) if name in self.problems else None}
-        if not self.bundled:
-            meta["dataset"] = str(self.directory)
         return Task(
             id=f"{prefix}/{name}",
             env_id=self.env_id,
             family=self.family,
-            prompt=prompt,
-            answer={"kind": "verilog-eval", "problem": name, "ref": read("_ref.sv"), "test": read("_test.sv")},
+            prompt=parts["prompt"],
+            answer=parts["answer"],
             difficulty=canonical_difficulty(difficulty),
             seed=int(seed),
             params={},
-            meta=meta,
+            meta=parts["meta"],
         )
 
-    def build(self, rng, nprng, params) -> dict:  # pragma: no cover - generate() is overridden
-        raise NotImplementedError("VerilogEval tasks come from files")
+    def problem_parts(self, name: str) -> dict:
+        """Prompt, answer and meta of one problem, read from its three files."""
+        read = lambda suffix: (self.directory / f"{name}{suffix}").read_text(encoding="utf-8")  # noqa: E731
+        meta: dict[str, Any] = {"problem": name, "index": self.problems.index(name) if name in self.problems else None}
+        if not self.bundled:
+            meta["dataset"] = str(self.directory)
+        return {
+            "prompt": f"{read(PROMPT_SUFFIX).strip()}\n\n{ANSWER_FORMAT}",
+            "answer": {"kind": "verilog-eval", "problem": name, "ref": read("_ref.sv"), "test": read("_test.sv")},
+            "meta": meta,
+        }
+
+    def build(self, rng, nprng, params) -> dict:
+        """A problem drawn with the task RNG (``generate`` maps seeds to problems directly)."""
+        return self.problem_parts(self.problems[rng.randrange(len(self.problems))])
 
     def solve(self, task: Task) -> str:
         source = re.sub(r"\bRefModule\b", "TopModule", task.answer["ref"])

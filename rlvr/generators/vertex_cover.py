@@ -9,9 +9,9 @@ Verifier    rlvr.verifiers.vertex_cover.VertexCoverVerifier: distinct valid vert
             least one end of every edge in the set, else 0; reward min(1, reference size /
             size); correct when no larger than the reference.
 Solver      OR-Tools CP-SAT: a Boolean per vertex, at least one end of every edge, minimise
-            the count. Exact within ``CP_SAT_DETERMINISTIC_LIMIT`` deterministic seconds;
-            otherwise the better of CP-SAT's best and the pruned maximum-degree greedy
-            ("best-known" / "heuristic").
+            the count, with the full LP relaxation (``linearization_level=2``). Exact within
+            ``CP_SAT_DETERMINISTIC_LIMIT`` deterministic seconds; otherwise the better of
+            CP-SAT's best and the pruned maximum-degree greedy ("best-known" / "heuristic").
 Greedy      Maximum degree: repeatedly take the vertex touching most uncovered edges (ties
             to the lower index): ``meta["greedy_objective"]``.
 Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
@@ -22,11 +22,11 @@ Difficulty  d      vertices   average_degree
             0.5    30         5.0
             0.75   40         6.0
             1.0    50         7.0
-            ``vertices`` 2–150 and ``average_degree`` 0.1–149 may be set explicitly. The
-            defaults keep generation with the exact solve near 30 ms (at most ~100 ms) at d = 1.
-            The maximum-degree greedy is strong on random graphs: its mean gap (1 − reward)
-            rises only from ≈ 0.02 at d = 0 to ≈ 0.04 at d = 0.5 and ≈ 0.05 at d = 1, while CP-SAT
-            effort rises about 500-fold.
+            ``vertices`` 2–150 and ``average_degree`` 0.1–149 may be set explicitly.
+            Generation with the exact solve takes ≈ 20 ms on average at d = 1. The maximum-degree
+            greedy is strong on random graphs: its mean gap (1 − its reward) is only ≈ 0.01 at
+            d = 0, 0.04 at d = 0.5 and 0.05 at d = 1, while CP-SAT effort rises about 270-fold
+            (benchmarks/bench_optimisation.py).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def solve_exact(vertices: int, edges: list[list[int]]):
     for u, v in edges:
         model.add_bool_or([take[u], take[v]])
     model.minimize(sum(take))
-    run = run_cp_sat(model)
+    run = run_cp_sat(model, linearization_level=2)
     if not run.found:
         return run, None
     return run, [v for v in range(vertices) if run.solver.boolean_value(take[v])]

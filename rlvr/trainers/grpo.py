@@ -324,7 +324,7 @@ def sft_warmup(model, tokenizer, envs: list[EnvState], config: TrainConfig, rng:
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        log({"phase": "sft", "sft_step": step, "sft_loss": float(loss)})
+        log({"phase": "sft", "sft_step": step, "sft_loss": float(loss.detach())})
 
 
 def system_messages(config: TrainConfig) -> list[dict]:

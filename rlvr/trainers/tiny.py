@@ -44,7 +44,7 @@ import random
 import re
 import string
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -146,13 +146,14 @@ TINY_ENVS: MappingProxyType = MappingProxyType({
 # Tokenizer and model
 # ---------------------------------------------------------------------------------------------
 
-PAD, UNK, TURN_START, TURN_END = "<pad>", "<unk>", "<|im_start|>", "<|im_end|>"
+PAD, TURN_START, TURN_END = "<pad>", "<|im_start|>", "<|im_end|>"
 TAG_TOKENS = ("<answer>", "</answer>", "<think>", "</think>")
-EXTRA_CHARACTERS = "…−×·÷→←↑↓√πθ≤≥≠°"
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+CORPUS_ENVS = ("tiny/Copy-v0", "tiny/Sums-v0", "rlvr/Maze-v0")
+CORPUS_DIFFICULTIES = (0.0, 0.5, 1.0)
 MODEL_SIZES = MappingProxyType({
     "0.2M": {"hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 192},
     "0.6M": {"hidden_size": 128, "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 384},
@@ -160,26 +161,40 @@ MODEL_SIZES = MappingProxyType({
 })
 
 
-def tiny_vocabulary() -> list[str]:
-    """Token strings in id order: specials, tag tokens, then one per character."""
-    characters = [chr(code) for code in range(32, 127)] + ["\n", "\t"] + list(EXTRA_CHARACTERS)
-    return [PAD, UNK, TURN_START, TURN_END, *TAG_TOKENS, *characters]
+def tokenizer_corpus(env_ids: Sequence[str] = CORPUS_ENVS, samples: int = 40) -> list[str]:
+    """Prompts and reference solutions of ``samples`` seeds per env and difficulty (registered
+    envs at difficulty 0 only, which keeps building fast)."""
+    import rlvr
+
+    texts = ["user\n", "assistant\n", "system\n"] * samples  # the chat template's role names
+    for env_id in env_ids:
+        if env_id in TINY_ENVS:
+            generator = TINY_ENVS[env_id][0]()
+            tasks = [generator.generate(seed, d) for d in CORPUS_DIFFICULTIES for seed in range(samples)]
+            texts += [t for task in tasks for t in (task.prompt, generator.solve(task))]
+        else:
+            tasks = [rlvr.make_task(env_id, seed=seed, difficulty=0.0) for seed in range(samples)]
+            texts += [t for task in tasks for t in (task.prompt, rlvr.solve(task))]
+    return texts
 
 
-def build_tiny_tokenizer() -> "PreTrainedTokenizerFast":
-    """A character-level ``PreTrainedTokenizerFast`` with a chat template, built offline."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+def build_tiny_tokenizer(env_ids: Sequence[str] = CORPUS_ENVS, vocab_size: int = 512, samples: int = 40) -> "PreTrainedTokenizerFast":
+    """A byte-level BPE ``PreTrainedTokenizerFast`` with a chat template, trained offline on the
+    prompts and reference solutions of ``env_ids`` (digits always stay single tokens)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    vocabulary = {token: index for index, token in enumerate(tiny_vocabulary())}
-    backend = Tokenizer(models.WordLevel(vocabulary, unk_token=UNK))
-    backend.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
-    backend.decoder = decoders.Fuse()
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend, eos_token=TURN_END, pad_token=PAD, unk_token=UNK,
-        additional_special_tokens=[TURN_START], padding_side="left",
+    backend = Tokenizer(models.BPE())
+    backend.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)])
+    backend.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=[PAD, TURN_START, TURN_END], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
     )
-    tokenizer.add_tokens(list(TAG_TOKENS))  # matched whole, before the per-character split
+    backend.train_from_iterator(tokenizer_corpus(env_ids, samples), trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, eos_token=TURN_END, pad_token=PAD, additional_special_tokens=[TURN_START],
+                                        padding_side="left")
+    tokenizer.add_tokens(list(TAG_TOKENS))  # whole tokens, matched before the byte-level split; not special
     tokenizer.chat_template = CHAT_TEMPLATE
     return tokenizer
 

@@ -19,13 +19,15 @@ Styles      function  One sandboxed server process loads the code once (after th
                       setup code, e.g. a typing/collections prelude) and is sent one call per
                       test; the host times each call and kills the sandbox when one overruns
                       the per-test limit.  Results come back through the value codec of
-                      ``code_harness`` (exact built-in types only; an object with its own
-                      ``__eq__`` cannot be returned).  Comparison: numbers by value (an int
-                      equals the float of the same value; bool is not a number), with
-                      ``float_tolerance`` (relative and absolute) when the task sets one, NaN
-                      equal to NaN; list and tuple are interchangeable (the datasets store
-                      expected values as JSON, which has no tuples); sets, dicts, strings,
-                      bytes and None compare exactly.
+                      ``code_harness`` (plain built-in data; defaultdict/OrderedDict/Counter as
+                      dicts and numpy scalars as numbers, which Python counts equal to those;
+                      any other object, one with its own ``__eq__`` included, is an error).
+                      Comparison follows Python's ``==`` (what the assert style's checks
+                      do): numbers by value (2 equals 2.0, True equals 1), within
+                      ``float_tolerance`` (relative and absolute) when the task sets one,
+                      NaN equal to NaN; list and tuple are interchangeable (the datasets
+                      store expected values as JSON, which has no tuples); sets, dicts,
+                      strings, bytes and None compare exactly.
             stdio     One sandboxed runner compiles the program once and forks a fresh child
                       of its pristine interpreter per test, with the test's stdin, its own
                       per-test time limit, stdout capped at 8 MiB; after each test everything
@@ -84,8 +86,7 @@ RUNNER_SLACK_S = 1.0  # stdio: the runner enforces the per-test limit; the host 
 DEFAULT_TIME_LIMIT_S = 2.0
 MIN_TIME_LIMIT_S = 0.05
 STDOUT_CAP_BYTES = 8 << 20
-RESULT_FRAME_BYTES = 16 << 20  # the longest result line accepted from a candidate process
-CHECKER_FRAME_BYTES = 1 << 20
+FRAME_BYTES = 16 << 20  # the longest protocol line accepted from a sandboxed process
 SHOWN_CHARS = 500  # inputs, outputs and errors in details are cut to this length
 SESSION_BACKENDS = ("bwrap", "unsafe-none")
 PYTHON_TAGS = ("", "python", "py", "python3", "py3")
@@ -98,16 +99,6 @@ _FENCE = re.compile(r"^[ \t]*```[ \t]*([^\n`]*)\n(.*?)^[ \t]*```(?!`)", re.MULTI
 # --------------------------------------------------------------------------------------------
 # Extraction
 # --------------------------------------------------------------------------------------------
-
-
-def compiled_harness() -> bytes:
-    """``code_harness`` as a .pyc for this interpreter (the sandbox runs the host's python):
-    shipping bytecode spares every session compiling the harness."""
-    source = Path(code_harness.__file__).read_text(encoding="utf-8")
-    code = compile(source, "harness.py", "exec", dont_inherit=True)
-    header = importlib.util.MAGIC_NUMBER + bytes(12)  # flags 0 (timestamp pyc), mtime 0, size 0
-    return header + marshal.dumps(code)
-
 
 
 def extract_code(response: str) -> str | None:
@@ -182,7 +173,7 @@ def parse_literal(text: str) -> Any:
 
 
 def numbers_match(expected: int | float, got: int | float, tolerance: float | None) -> bool:
-    if type(expected) is int and type(got) is int:
+    if type(expected) in (bool, int) and type(got) in (bool, int):
         return expected == got
     try:
         a, b = float(expected), float(got)
@@ -202,9 +193,7 @@ def values_match(expected: Any, got: Any, tolerance: float | None = None) -> boo
             return repr(got) == expected.text
         except Exception:
             return False
-    if type(expected) is bool or type(got) is bool:
-        return type(expected) is bool and type(got) is bool and expected == got
-    if type(expected) in (int, float) and type(got) in (int, float):
+    if type(expected) in (bool, int, float) and type(got) in (bool, int, float):
         return numbers_match(expected, got, tolerance)
     if type(expected) is complex or type(got) is complex:
         if type(expected) not in (int, float, complex) or type(got) not in (int, float, complex):
@@ -277,6 +266,15 @@ def error_text(error: Any) -> str:
 # --------------------------------------------------------------------------------------------
 # Talking to harness processes
 # --------------------------------------------------------------------------------------------
+
+
+def compiled_harness() -> bytes:
+    """``code_harness`` as a .pyc for this interpreter (the sandbox runs the host's python):
+    shipping bytecode spares every session compiling the harness."""
+    source = Path(code_harness.__file__).read_text(encoding="utf-8")
+    code = compile(source, "harness.py", "exec", dont_inherit=True)
+    header = importlib.util.MAGIC_NUMBER + bytes(12)  # flags 0 (timestamp pyc), mtime 0, size 0
+    return header + marshal.dumps(code)
 
 
 class _Clock:
@@ -485,7 +483,7 @@ class CodeVerifier(SafeVerifier):
                   "share_classes": task.answer["style"] == "assert"}
         peer = _Peer(self, config, {"solution.py": source}, clock)
         try:
-            started = peer.receive(min(STARTUP_S, clock.remaining()), CHECKER_FRAME_BYTES)
+            started = peer.receive(min(STARTUP_S, clock.remaining()), FRAME_BYTES)
             if started.get("started") is not True:
                 raise _Broken("protocol", "did not start")
         except _Broken as broken:
@@ -493,7 +491,7 @@ class CodeVerifier(SafeVerifier):
             raise RuntimeError(f"the function server did not start: {broken}") from None
         limit = self.time_limit(task)
         try:
-            ready = peer.receive(min(limit, clock.remaining()), CHECKER_FRAME_BYTES)
+            ready = peer.receive(min(limit, clock.remaining()), FRAME_BYTES)
         except _Broken as broken:
             peer.close()
             what = f"loading the code took longer than {limit:g} s" if broken.kind == "timeout" \
@@ -517,7 +515,7 @@ class CodeVerifier(SafeVerifier):
             request["target"] = target
         try:
             peer.send(request, timeout=timeout)
-            reply = peer.receive(max(0.0, timeout - (time.monotonic() - started)), RESULT_FRAME_BYTES)
+            reply = peer.receive(max(0.0, timeout - (time.monotonic() - started)), FRAME_BYTES)
         except _Broken as broken:
             peer.close()
             return broken.kind, str(broken), time.monotonic() - started
@@ -599,7 +597,7 @@ class CodeVerifier(SafeVerifier):
                   "setup_code": task.answer.get("setup_code") or ""}
         peer = _Peer(self, config, {"solution.py": source}, clock)
         try:
-            ready = peer.receive(min(STARTUP_S, clock.remaining()), CHECKER_FRAME_BYTES)
+            ready = peer.receive(min(STARTUP_S, clock.remaining()), FRAME_BYTES)
         except _Broken as broken:
             peer.close()
             return None, {"reason": f"the runner {broken}", "error": f"the runner {broken}"}
@@ -650,7 +648,7 @@ class CodeVerifier(SafeVerifier):
         wait = min(limit + RUNNER_SLACK_S + len(stdin) / 50e6, clock.remaining())
         try:
             peer.send({"run": number, "input_size": len(stdin)}, stdin, timeout=wait)
-            report = peer.receive(wait, CHECKER_FRAME_BYTES)
+            report = peer.receive(wait, FRAME_BYTES)
             size = report.get("stdout_size")
             if report.get("result") != number or type(size) is not int or not 0 <= size <= STDOUT_CAP_BYTES:
                 raise _Broken("protocol", "sent a malformed report")
@@ -777,7 +775,7 @@ class CodeVerifier(SafeVerifier):
 
     @staticmethod
     def _from_checker(checker: _Peer, nonce: str, timeout: float) -> dict:
-        message = checker.receive(timeout, CHECKER_FRAME_BYTES)
+        message = checker.receive(timeout, FRAME_BYTES)
         if message.pop("nonce", None) != nonce:
             raise RuntimeError("a message without the run's nonce reached the checker channel")
         return message

@@ -12,40 +12,52 @@ Protocol  One JSON object per line (``Channel``); the first line from the host i
           configuration, ``{"mode": ...}``; the harness answers ``{"ready": true, ...}`` or
           ``{"ready": false, "error": {...}}``.  Stdio results carry the program's stdout as
           raw bytes right after their line (``stdout_size`` bytes).
-Modes     function  the candidate server: runs ``setup_code`` and the candidate's
-                    ``solution.py`` once as module ``solution``, then answers
-                    ``{"call": n, "args", "kwargs"}`` with ``{"result": n, "ok": true,
-                    "value"}`` or ``{"result": n, "ok": false, "error"}``, calling the entry
-                    point (``Class.method``: on a fresh ``Class()`` per call).  Calls run in
-                    this process, one after the other; the host times each and kills the
-                    whole sandbox when one overruns.  Expected values never come here.
+Modes     function  the candidate server: says ``{"started": true}`` (the host times the
+                    loading from there), runs ``setup_code`` and the candidate's
+                    ``solution.py`` once as module ``solution``, then answers ``{"call": n,
+                    "args", "kwargs"}`` with ``{"result": n, "ok": true, "value"}`` or
+                    ``{"result": n, "ok": false, "error"}``, calling the entry point
+                    (``Class.method``: on a fresh ``Class()`` per call), or with ``"target":
+                    name`` another name of the solution that the check code uses (a class:
+                    the object it makes stays here, the checker gets ``{"$ref": i}``).  Calls
+                    run in this process, one after the other; the host times each and kills
+                    the whole sandbox when one overruns.  Expected values never come here.
           stdio     the runner: compiles ``solution.py`` once, then per ``{"run": n,
                     "input_size": k}`` (+ k bytes) forks a child of its pristine interpreter
                     that runs ``setup_code`` and the program as ``__main__`` with that stdin,
-                    captures stdout
-                    (capped) and the tail of stderr, enforces the per-test time limit and,
-                    after each test, kills every process the test left behind.  The runner
-                    makes itself non-dumpable, so the program cannot read or write its memory.
+                    captures stdout (capped) and the tail of stderr, enforces the per-test
+                    time limit and, after each test, kills every process the test left
+                    behind.  The runner makes itself non-dumpable, so the programs cannot
+                    read or write its memory.
           checker   the trusted checker (its own sandbox, never the candidate's): runs
                     ``setup_code`` and ``check_code`` and calls ``check(candidate)`` where
                     ``candidate(*args, **kwargs)`` sends ``{"call": n, ...}`` to the host and
                     returns the decoded reply (the host relays the call to a function
-                    server).  Each top-level statement of ``check`` that holds an ``assert``
-                    is one check, reported as it finishes; every frame carries the nonce the
-                    host sent.
+                    server); names the check code reads but neither it nor the setup code
+                    defines become remote constructors (``"target"``).  Each top-level
+                    statement of ``check`` that holds an ``assert`` is one check, reported as
+                    it finishes; every frame carries the nonce the host sent.
 Values    ``encode_value`` / ``decode_value``: JSON with one-key tag objects for what JSON
           lacks — ``{"$tuple": [...]}``, ``{"$set"}``, ``{"$frozenset"}``, ``{"$dict": [[k,
           v], ...]}`` (any keys), ``{"$bytes": base64}``, ``{"$complex": [re, im]}``,
           ``{"$float": "inf" | "-inf" | "nan"}`` and ``{"$int": hex}`` beyond 2**53.  Only
           the exact built-in types None, bool, int, float, complex, str, bytes, list, tuple,
-          set, frozenset and dict are encoded (subclasses are refused: a returned object can
-          never carry its own ``__eq__`` to the host); anything else is an error.
+          set, frozenset and dict are encoded, plus what Python itself counts equal to one of
+          them: ``collections.defaultdict``/``OrderedDict``/``Counter`` travel as dicts and
+          numpy scalars as the Python number they hold.  Anything else — subclasses included
+          — is an error: a returned object never carries its own ``__eq__`` anywhere, the
+          receiver always rebuilds plain values.  Between a function server and the checker
+          only (``Objects``), instances of the task's own classes (defined by its setup or
+          check code, e.g. MBPP's ``Point`` namedtuple) travel as ``{"$object": [name,
+          state]}`` and are rebuilt with the receiver's class of that name, and objects left
+          in the candidate's process as ``{"$ref": i}``.
 """
 
 from __future__ import annotations
 
 import binascii
 import builtins
+import collections
 import functools
 import io
 import json
@@ -65,7 +77,7 @@ STDERR_TAIL_BYTES = 4096  # stdio: the end of a program's stderr that is reporte
 FLOOD_FACTOR = 8  # stdio: a stream beyond this many times its cap gets the program killed
 HEX_INT_BOUND = 2**53  # integers at or beyond this magnitude travel as hex text
 
-_TAGS = ("$tuple", "$set", "$frozenset", "$dict", "$bytes", "$complex", "$float", "$int")
+_DICTS = (collections.OrderedDict, collections.defaultdict, collections.Counter)
 _SPECIAL_FLOATS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
@@ -133,6 +145,12 @@ def encode_value(value, objects: Objects = _PLAIN):
         return {"$bytes": binascii.b2a_base64(value, newline=False).decode("ascii")}
     if kind is complex:
         return {"$complex": [encode_value(value.real), encode_value(value.imag)]}
+    if kind in _DICTS:  # compare equal to plain dicts in Python; travel as plain dicts
+        return {"$dict": [[encode_value(k, objects), encode_value(v, objects)] for k, v in value.items()]}
+    if getattr(kind, "__module__", None) == "numpy" and getattr(value, "ndim", None) == 0:
+        plain = value.item()  # a numpy scalar: the Python number it equals
+        if type(plain) in (bool, int, float, complex, str, bytes):
+            return encode_value(plain)
     if kind is RemoteRef:
         return {"$ref": value.index}
     if objects.lookup is not None and objects.lookup(kind.__name__) is kind:

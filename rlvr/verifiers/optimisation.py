@@ -154,14 +154,16 @@ def quality_ratio(sense: str, objective: float, reference: float) -> float:
     return max(0.0, objective / reference) if reference > 0 else 0.0
 
 
-def judge_objective(sense: str, objective: float, reference: float, *, reference_status: str, objective_name: str, **details: Any) -> Verdict:
+def judge_objective(sense: str, objective: float, reference: float, *, reference_status: str, objective_name: str,
+                    **details: Any) -> Verdict:
     """The Verdict of a feasible solution with this objective against the reference."""
     if sense not in ("min", "max"):
         raise ValueError(f"sense must be 'min' or 'max', got {sense!r}")
     reward = quality_ratio(sense, objective, reference)
     at_least_as_good = objective <= reference if sense == "min" else objective >= reference
     gap = relative_gap(sense, objective, reference)
-    details = {"objective": objective, "reference": reference, "reference_status": reference_status, "gap": gap, "sense": sense, **details}
+    details = {"objective": objective, "reference": reference, "reference_status": reference_status, "gap": gap,
+               "sense": sense, **details}
     comparison = "matches" if objective == reference else ("beats" if at_least_as_good else "falls short of")
     gap_text = "" if gap is None or objective == reference else f", gap {gap:+.1%}"
     reason = f"{objective_name} {objective} {comparison} the reference {reference} ({reference_status}{gap_text})"

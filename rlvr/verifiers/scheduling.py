@@ -36,8 +36,9 @@ def evaluate_schedule(jobs: list[list[list[int]]], starts: list[list[int]]) -> E
             if start < 0:
                 return Evaluation.infeasible(f"job {job} operation {step} starts at negative time {start}")
             if start < ready:
-                return Evaluation.infeasible(f"job {job} operation {step} starts at {start}, before its previous operation ends at {ready}",
-                                             job=job, operation=step)
+                return Evaluation.infeasible(
+                    f"job {job} operation {step} starts at {start}, before its previous operation ends at {ready}",
+                    job=job, operation=step)
             ready = start + int(duration)
             by_machine.setdefault(int(machine), []).append((start, ready, job, step))
         makespan = max(makespan, ready)
@@ -45,8 +46,9 @@ def evaluate_schedule(jobs: list[list[list[int]]], starts: list[list[int]]) -> E
         runs.sort()
         for (start_a, end_a, job_a, step_a), (start_b, _, job_b, step_b) in zip(runs, runs[1:]):
             if start_b < end_a:
-                return Evaluation.infeasible(f"machine {machine} runs job {job_a} operation {step_a} until {end_a} but job {job_b} "
-                                             f"operation {step_b} starts at {start_b}", machine=machine)
+                return Evaluation.infeasible(
+                    f"machine {machine} runs job {job_a} operation {step_a} until {end_a} but job {job_b} "
+                    f"operation {step_b} starts at {start_b}", machine=machine)
     return Evaluation.of(makespan)
 
 

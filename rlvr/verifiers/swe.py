@@ -49,7 +49,11 @@ Options     ``deadline_s`` (default 60: the verifier never takes longer), ``repo
 Weak spots  Code under test runs in the same process as the test assertions, as in every pytest
             harness: a patch that finds the HMAC key in memory could forge a report. The
             capability scan makes that (and frame, gc, ``/proc/self/mem`` tricks) need names the
-            scan rejects; it is a static filter, not a proof.
+            scan rejects; it is a static filter, not a proof, and it is conservative: a genuine
+            fix that newly needs ``open``, ``os`` or ``sys`` in a file that had none is rejected.
+            SWE-bench instances run locally with this venv's interpreter, so their dependencies
+            must be installed in it; the Docker path follows the SWE-bench image layout and is
+            only exercised where an engine answers.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ Reward      0 when infeasible; else min(1, reference length / tour length); corr
 from __future__ import annotations
 
 from rlvr.core import Task
-from rlvr.verifiers.optimisation import AnswerFormatError, Evaluation, OptimisationVerifier, index_problems, parse_integer_list
+from rlvr.verifiers.optimisation import (
+    AnswerFormatError, Evaluation, OptimisationVerifier, index_problems, parse_integer_list,
+)
 
 TOUR_SEPARATORS = ("->", "→")
 
@@ -34,7 +36,8 @@ def evaluate_tour(distances: list[list[int]], tour: list[int]) -> Evaluation:
         return Evaluation.infeasible(problem)
     if len(tour) != count:
         missing = sorted(set(range(count)) - set(tour))
-        return Evaluation.infeasible(f"the tour visits {len(tour)} of {count} cities; missing {missing[:10]}", missing=missing[:50])
+        return Evaluation.infeasible(f"the tour visits {len(tour)} of {count} cities; missing {missing[:10]}",
+                                     missing=missing[:50])
     return Evaluation.of(tour_length(distances, tour))
 
 

@@ -10,7 +10,8 @@ Input       A ``Task`` of rlvr/Verilog-v0 (``task.answer["kind"] == "generated"`
             verilog-eval: {"kind", "problem", "ref": the problem's ``_ref.sv``, "test": its
                           ``_test.sv``}.
 Extraction  The last fenced block tagged ```verilog (also ```systemverilog, ```sv) after the
-            reasoning (``rlvr.core.strip_think``). None: reward 0, ``format_ok=False``.
+            reasoning (``rlvr.core.strip_think``); fences pair left to right in one linear pass.
+            None: reward 0, ``format_ok=False``.
 Screening   Before anything runs, the source is lexed (comments and strings set aside) and refused
             (reward 0, the reason says which rule) when it
               * calls a system task or function outside ``ALLOWED_SYSTEM_FUNCTIONS`` (pure
@@ -18,7 +19,8 @@ Screening   Before anything runs, the source is lexed (comments and strings set 
                 $finish/$stop/$fatal, no $fopen/$readmem/$system/$value$plusargs;
               * uses a compiler directive other than ``ALLOWED_DIRECTIVES`` or a macro it did not
                 define itself (so no `include, no `ifdef regions); a `define body must not hold
-                '.', '`' or '\\';
+                '.', '`', '\\', '/*' or a string (macros cannot assemble a hierarchical name,
+                a directive or a comment that Icarus's preprocessor would read differently);
               * names anything through a hierarchy (``a.b``, ``u[0].q``, ```M.x``): the only way
                 to read or force another module's signals;
               * has a backslash outside strings (escaped identifiers, line continuations),
@@ -35,11 +37,13 @@ Testbench   generated: written per run (``generated_testbench``): every name in 
             declares an input as output or inout fails to elaborate instead of driving X into the
             reference. Comparison follows VerilogEval: ``ref === (ref ^ dut ^ ref)`` — an X in
             the reference matches anything, an X in the candidate only an X.
+            The stimulus travels in a data file the testbench reads with $readmemh.
             verilog-eval: the problem's own testbench, hardened per run (``harden_eval_testbench``):
             its modules, instances, tasks, functions and named blocks get the nonce suffix (Icarus
             resolves tasks and ``disable`` targets upwards, so a candidate could otherwise call
-            or disable them), TopModule's inputs become ``(x) | 1'b0``, and every ``$display``
-            line is prefixed with ``RLVR<nonce>``.
+            or disable them), the inputs of both TopModule and RefModule become ``(x) | 1'b0``
+            (both, so that the extra delta cycle cannot create a race between them), and every
+            ``$display`` line is prefixed with ``RLVR<nonce>``.
 Running     One sandbox run (``rlvr.verifiers.sandbox``, bwrap by default) per candidate:
             ``iverilog -g2012 -s <testbench> tb.sv ref.sv top.sv && vvp -n sim.vvp -none`` with
             the candidate compiled last (its `define/`timescale cannot reach the testbench).
@@ -49,9 +53,16 @@ Verdict     Read only from lines that start with ``RLVR<nonce>``, a fresh 48-bit
             must be there and report every expected sample: an early end, a crash, a zero-delay
             loop or a runaway simulation (killed at ``sim_wall_s``) scores 0. Compile errors
             score 0 with the first error line in the reason; when the compile fails the reference
-            is compiled in the candidate's place (once per problem per verifier) and, if it fails
-            too, the verdict says "tool error" (format_ok=True, details["tool_error"]=True).
-            VerilogEval's testbench ``TIMEOUT`` line counts as failure.
+            is compiled in the candidate's place (compile only, once per problem per verifier)
+            and, if it fails too, the verdict says "tool error" (format_ok=True,
+            details["tool_error"]=True). A VerilogEval testbench's own ``TIMEOUT`` line is
+            ignored, as VerilogEval does (two references print it): its Mismatches report counts.
+Why both    The screen is what stops forgery: with no system task the candidate prints nothing,
+            ends nothing and reads no file, and with no hierarchical name and a nonce-named
+            testbench it can neither read nor force the reference's or the testbench's state. The
+            nonce and the sentinel cover what the screen does not see: simulator messages that
+            quote the candidate's identifiers, a crash or early end before the report, and stale
+            or partial output; a result without the nonce line counts as no result.
 Reward      1 when every sample matches, else 0; ``partial=True``: 1 − mismatches / samples.
             ``details``: samples, mismatches, first_mismatch (generated: step, phase, inputs,
             expected and got per output), compile_error, tool_error, wall_s.
@@ -89,6 +100,7 @@ FORBIDDEN_KEYWORDS = frozenset({"bind", "config", "library", "program", "checker
 RESERVED_PREFIX = "rlvr_"
 MAX_SOURCE_CHARS = 200_000
 SENTINEL = "RLVR"
+STIMULUS_FILE = "stimulus.hex"
 COMPILE_EXIT = 97
 
 ANSWER_FORMAT = (
@@ -105,7 +117,7 @@ ANSWER_FORMAT = (
 # Extraction and screening
 # ---------------------------------------------------------------------------------------------
 
-_FENCE = re.compile(r"```[ \t]*(?:verilog|systemverilog|sv)[ \t]*\r?\n(.*?)```", re.IGNORECASE | re.DOTALL)
+_FENCE_OPEN = re.compile(r"```[ \t]*(?:(verilog|systemverilog|sv)|[^\n`]*)[ \t]*\r?\n", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TOKEN = re.compile(
     r"""
@@ -138,11 +150,25 @@ def lex(source: str) -> list[Token]:
 
 
 def extract_verilog(response: str) -> str | None:
-    """The last ```verilog fenced block after the reasoning, with CRLF line ends made LF."""
-    blocks = _FENCE.findall(strip_think(response))
-    if not blocks:
-        return None
-    return blocks[-1].replace("\r\n", "\n")
+    """The last ```verilog fenced block after the reasoning, with CRLF line ends made LF.
+
+    Fences are paired left to right in one pass (an opening fence, any language, closes at the
+    next ```), so a response made of many unclosed fences costs linear time."""
+    text = strip_think(response)
+    blocks, position = [], 0
+    while True:
+        start = text.find("```", position)
+        if start < 0:
+            break
+        opening = _FENCE_OPEN.match(text, start)
+        content_start = opening.end() if opening else start + 3
+        end = text.find("```", content_start)
+        if end < 0:
+            break
+        if opening and opening.group(1):
+            blocks.append(text[content_start:end])
+        position = end + 3
+    return blocks[-1].replace("\r\n", "\n") if blocks else None
 
 
 @dataclass(frozen=True)
@@ -155,6 +181,16 @@ def _line_of(source: str, position: int) -> int:
     return source.count("\n", 0, position) + 1
 
 
+class _Line:
+    """A line number computed only when a message shows it."""
+
+    def __init__(self, source: str, position: int):
+        self.source, self.position = source, position
+
+    def __format__(self, spec: str) -> str:
+        return format(_line_of(self.source, self.position), spec)
+
+
 def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
     """Refuse sources that could print, end the simulation, read files, reach the testbench or
     replace the reference (see the module docstring); accept everything else."""
@@ -163,12 +199,18 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
     bad = _CONTROL.search(source)
     if bad is not None:
         return Screen(f"control character {bad.group()!r} on line {_line_of(source, bad.start())}")
-    tokens = [t for t in lex(source) if t.kind not in ("space", "comment")]
+    tokens: list[Token] = []
+    for match in _TOKEN.finditer(source):  # stops at the first unterminated comment or string
+        kind = match.lastgroup or "punct"
+        if kind not in ("space", "comment"):
+            tokens.append(Token(kind, match.group(), match.start()))
+        if kind in ("open_comment", "open_string"):
+            break
     defined: set[str] = set()
     modules: list[str] = []
     reserved_set = set(reserved) | {"RefModule"}
     for index, token in enumerate(tokens):
-        line = _line_of(source, token.start)
+        line = _Line(source, token.start)
         previous = tokens[index - 1] if index else None
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         kind, text = token.kind, token.text
@@ -185,8 +227,8 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
                     return Screen(f"`define without a macro name on line {line}")
                 end = source.find("\n", following.start)
                 body = source[following.start + len(following.text): end if end >= 0 else len(source)]
-                if any(ch in body for ch in ".`\\"):
-                    return Screen(f"the body of macro `{following.text} on line {line} holds '.', '`' or '\\'")
+                if any(part in body for part in (".", "`", "\\", "/*", '"')):
+                    return Screen(f"the body of macro `{following.text} on line {line} holds '.', '`', '\\', '/*' or a string")
                 defined.add(following.text)
             elif name not in ALLOWED_DIRECTIVES and name not in defined:
                 return Screen(f"compiler directive or macro `{name} on line {line} is not allowed")
@@ -237,6 +279,7 @@ class Bench:
     top: str
     expected_samples: int | None  # None: whatever the testbench reports (VerilogEval)
     reserved: tuple[str, ...] = ()
+    data: tuple[tuple[str, str], ...] = ()  # (file name, content) the testbench reads
 
 
 def samples_per_step(answer: dict) -> int:
@@ -302,10 +345,7 @@ def generated_testbench(answer: dict, nonce: str, duts: Sequence[str] = ("TopMod
         return out
 
     lines.append("  initial begin")
-    for index, vector in enumerate(vectors):
-        lines.append(f"    vec_{n}[{index}] = {in_width}'h{vector};")
-    lines.append("  end")
-    lines.append("  initial begin")
+    lines.append(f'    $readmemh("{STIMULUS_FILE}", vec_{n});')
     lines.append(f"    samples_{n} = 0;")
     for k in range(len(duts)):
         lines.append(f"    mism{k}_{n} = 0; first{k}_{n} = -1;")
@@ -331,10 +371,8 @@ def generated_testbench(answer: dict, nonce: str, duts: Sequence[str] = ("TopMod
     lines.append("    $finish;")
     lines.append("  end")
     lines.append("endmodule")
-    return Bench("\n".join(lines) + "\n", top, steps * samples_per_step(answer), (top,))
-
-
-_ANSI_DIRECTION = re.compile(r"^\s*(input|output|inout)\b")
+    stimulus = "".join(f"{vector}\n" for vector in vectors)
+    return Bench("\n".join(lines) + "\n", top, steps * samples_per_step(answer), (top,), ((STIMULUS_FILE, stimulus),))
 
 
 def module_ports(source: str, module: str) -> dict[str, str]:
@@ -489,17 +527,20 @@ class Simulation:
 def first_error_line(stderr: str, nonce: str) -> str:
     lines = [line.replace(f"_{RESERVED_PREFIX}{nonce}", "").replace(f"_{nonce}", "").strip() for line in stderr.splitlines()]
     lines = [line for line in lines if line]
-    for line in lines:
-        if re.search(r"error|syntax|sorry|not found|unable|cannot", line, re.IGNORECASE):
-            return line[:300]
+    for pattern in (r"\berror\b|syntax error", r"sorry|not found|unable|cannot"):
+        for line in lines:
+            if re.search(pattern, line, re.IGNORECASE):
+                return line[:300]
     return lines[0][:300] if lines else "compilation failed"
 
 
-def run_bench(sandbox: Sandbox, bench: Bench, ref: str, sources: dict[str, str], nonce: str, wall_s: float) -> Simulation:
+def run_bench(sandbox: Sandbox, bench: Bench, ref: str, sources: dict[str, str], nonce: str, wall_s: float,
+              compile_only: bool = False) -> Simulation:
     """Compile ``tb.sv ref.sv`` and the given candidate files (in order, after them) and simulate."""
-    files = {"tb.sv": bench.text, "ref.sv": ref, **sources}
+    files = {**dict(bench.data), "tb.sv": bench.text, "ref.sv": ref, **sources}
     names = " ".join(["tb.sv", "ref.sv", *sources])
-    script = f"iverilog -g2012 -o sim.vvp -s {bench.top} {names} || exit {COMPILE_EXIT}; exec vvp -n sim.vvp -none"
+    script = f"iverilog -g2012 -o sim.vvp -s {bench.top} {names} || exit {COMPILE_EXIT}; "
+    script += "exit 0" if compile_only else "exec vvp -n sim.vvp -none"
     limits = Limits(wall_s=wall_s, cpu_s=wall_s, memory_mb=2048, processes=32, file_mb=64, open_files=64, output_bytes=1 << 18)
     result: RunResult = sandbox.run(["/bin/sh", "-c", script], files=files, limits=limits)
     stdout = result.stdout.decode("utf-8", "replace")
@@ -677,8 +718,8 @@ class VerilogVerifier(SafeVerifier):
         nonce = secrets.token_hex(6)
         bench = build_bench(answer, nonce)
         stand_in = re.sub(r"\bRefModule\b", "TopModule", answer["ref"])
-        sim = run_bench(self.sandbox, bench, answer["ref"], {"top.sv": stand_in}, nonce, self.sim_wall_s)
-        outcome = (sim.compiled, sim.compile_error)
+        sim = run_bench(self.sandbox, bench, answer["ref"], {"top.sv": stand_in}, nonce, min(self.sim_wall_s, 10.0), compile_only=True)
+        outcome = (sim.compiled and not sim.timed_out, sim.compile_error or "the reference did not compile in time")
         with self._lock:
             self._reference_compiles[key] = outcome
         return outcome

@@ -1,0 +1,411 @@
+"""Verilog family: generated designs (golden passes, the Python model matches the golden, single
+mutations die), VerilogEval (153/156 references pass, three tool errors), and anti-spoofing."""
+
+import collections
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import gymnasium as gym
+import pytest
+
+import rlvr
+from rlvr.generators.verilog import (
+    BASIC_FAMILIES,
+    FAMILIES,
+    MIDDLE_FAMILIES,
+    VerilogGenerator,
+    bits,
+    measure_mutants,
+    model_samples,
+    mutants,
+    vectors_of,
+)
+from rlvr.generators.verilog_eval import KNOWN_TOOL_ERRORS, VerilogEvalGenerator, bundled_dataset, list_problems
+from rlvr.verifiers.verilog import VerilogVerifier, extract_verilog, screen_verilog
+
+DIFFICULTIES = (0.0, 0.5, 1.0)
+KILL_SEEDS = range(3)
+OVERALL_KILL_RATE = 0.95  # measured 0.978 (1499 of 1533 mutants) on these 144 tasks
+CATEGORY_KILL_RATE = {"operator": 1.0, "reset": 1.0, "bits": 0.95, "constant": 0.93, "fsm": 0.95}  # measured 1, 1, 0.988, 0.965, 0.985
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    v = VerilogVerifier()
+    yield v
+    v.close()
+
+
+@pytest.fixture(scope="module")
+def quick_verifier():
+    """A short deadline: the simulation gets deadline_s - 4 = 2 s."""
+    v = VerilogVerifier(deadline_s=6.0, cache_size=0)
+    yield v
+    v.close()
+
+
+def fenced(source: str) -> str:
+    return f"Here it is.\n```verilog\n{source}\n```\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Generator contract
+# ---------------------------------------------------------------------------------------------
+
+
+def test_difficulty_table_matches_the_docstring():
+    table = VerilogGenerator.table
+    expected = {
+        0.0: (BASIC_FAMILIES, 4, 1, 1, 3, ("sync-high",), ("prose",), 48),
+        0.25: (MIDDLE_FAMILIES, 6, 2, 2, 4, ("sync-high", "sync-low"), ("prose",), 72),
+        0.5: (FAMILIES, 8, 2, 2, 5, ("sync-high", "sync-low", "async-high"), ("prose", "waveform"), 96),
+        0.75: (FAMILIES, 12, 3, 3, 6, ("sync-high", "sync-low", "async-high"), ("waveform", "table"), 128),
+        1.0: (FAMILIES, 16, 3, 3, 7, ("sync-high", "sync-low", "async-high", "async-low"), ("table", "waveform"), 160),
+    }
+    for d, (families, width, selects, ports, states, resets, formats, steps) in expected.items():
+        p = table.resolve(d)
+        assert tuple(p["families"].split(",")) == families
+        assert (p["width"], p["selects"], p["ports"], p["states"], p["steps"]) == (width, selects, ports, states, steps)
+        assert tuple(p["resets"].split(",")) == resets and tuple(p["formats"].split(",")) == formats
+    assert len(BASIC_FAMILIES) == 9 and len(MIDDLE_FAMILIES) == 12 and len(FAMILIES) == 16
+
+
+def test_generated_tasks_follow_their_parameters():
+    generator = VerilogGenerator()
+    for d in DIFFICULTIES:
+        p = generator.table.resolve(d)
+        for seed in range(40):
+            task = generator.generate(seed, d)
+            assert task.meta["family"] in p["families"].split(",")
+            assert task.meta["format"] in p["formats"].split(",")
+            space = 2 ** sum(w for _, w in task.answer["inputs"])
+            assert len(task.answer["vectors"]) >= min(p["steps"], space)
+            assert "```verilog" in task.prompt and "TopModule" in task.prompt
+    adder = generator.generate(1, 1.0, families="adder")
+    assert dict(map(tuple, adder.answer["inputs"]))["a"] == 16
+    counter = generator.generate(2, 1.0, families="counter")
+    assert counter.answer["clock"] == "clk" and counter.answer["inputs"][0][0] in ("reset", "resetn", "areset", "aresetn")
+    seqdet = generator.generate(3, 1.0, families="seqdet")
+    assert len(seqdet.meta["spec"]["target"]) == 7
+    resets = {generator.generate(s, 1.0, families="counter").answer["inputs"][0][0] for s in range(40)}
+    assert resets == {"reset", "resetn", "areset", "aresetn"}
+    with pytest.raises(ValueError):
+        generator.generate(0, 0.5, families="nonsense")
+
+
+def test_every_family_every_format_appears():
+    generator = VerilogGenerator()
+    seen = collections.Counter()
+    for seed in range(300):
+        task = generator.generate(seed, 0.75)
+        seen[(task.meta["family"])] += 1
+        seen[task.meta["format"]] += 1
+    assert all(seen[f] for f in FAMILIES)
+    assert seen["waveform"] and seen["table"]
+
+
+def test_prompt_formats_differ():
+    generator = VerilogGenerator()
+    prose = generator.generate(4, 0.0, families="decoder", formats="prose").prompt
+    table = generator.generate(4, 0.0, families="decoder", formats="table").prompt
+    wave = generator.generate(4, 0.0, families="counter", formats="waveform").prompt
+    assert "truth table" in table.lower() and "truth table" not in prose.lower()
+    assert "Example waveform" in wave and "cycle" in wave
+
+
+# ---------------------------------------------------------------------------------------------
+# Golden, model and mutants (one batched simulation per task)
+# ---------------------------------------------------------------------------------------------
+
+
+def _family_run(job):
+    family, difficulty, seed, verifier = job
+    task = rlvr.make_task("rlvr/Verilog-v0", seed=seed, difficulty=difficulty, families=family)
+    results, sim = measure_mutants(task, verifier, trace=True)
+    design = VerilogGenerator.design_of(task)
+    outputs = [(n, int(w)) for n, w in task.answer["outputs"]]
+    disagreements = []
+    for (sample, ref_bits), model in zip(sim.trace, model_samples(design, vectors_of(task))):
+        if model is not None and "".join(bits(model[n], w) for n, w in outputs) != ref_bits:
+            disagreements.append(sample)
+    return task, results, sim, disagreements
+
+
+def test_golden_passes_model_agrees_and_mutants_die(verifier):
+    jobs = [(f, d, s, verifier) for f in FAMILIES for d in DIFFICULTIES for s in KILL_SEEDS]
+    totals, killed = collections.Counter(), collections.Counter()
+    with ThreadPoolExecutor(2) as pool:
+        for task, results, sim, disagreements in pool.map(_family_run, jobs):
+            assert sim.samples == len(task.answer["vectors"]) * (2 if task.answer["clock"] else 1), task.id
+            assert sim.duts[0][0] == 0, (task.id, "golden mismatches")
+            assert sim.duts[1][0] > 0, (task.id, "wrong_response survived")
+            assert not disagreements, (task.id, "Python model disagrees with the golden at samples", disagreements[:5])
+            assert len(sim.trace) == sim.samples
+            for result in results:
+                totals[result.mutant.category] += 1
+                killed[result.mutant.category] += result.first_mismatch is not None
+    assert set(totals) == set(CATEGORY_KILL_RATE)
+    overall = sum(killed.values()) / sum(totals.values())
+    assert overall >= OVERALL_KILL_RATE, (overall, dict(killed), dict(totals))
+    for category, floor in CATEGORY_KILL_RATE.items():
+        assert killed[category] / totals[category] >= floor, (category, killed[category], totals[category])
+
+
+def test_mutants_cover_the_issue_categories():
+    generator = VerilogGenerator()
+    counter = generator.generate(0, 0.5, families="counter")
+    fsm = generator.generate(0, 0.5, families="fsm")
+    adder = generator.generate(0, 0.5, families="adder")
+    categories = {m.category for t in (counter, fsm, adder) for m in mutants(t)}
+    assert categories == {"operator", "constant", "bits", "reset", "fsm"}
+    for mutant in mutants(counter):
+        assert mutant.source != VerilogGenerator.design_of(counter).module("TopModule")
+        assert screen_verilog(mutant.source).reason is None
+
+
+def test_reference_and_wrong_response_through_the_env(verifier):
+    generator = VerilogGenerator()
+    for family in FAMILIES:
+        task = generator.generate(11, 0.75, families=family)
+        good = verifier.verify(task, generator.solve(task))
+        assert good.correct and good.reward == 1.0, (task.id, good)
+        bad = verifier.verify(task, generator.wrong_response(task))
+        assert not bad.correct and bad.reward == 0.0 and bad.format_ok, (task.id, bad)
+        assert bad.reason.startswith("wrong:") and "first at step" in bad.reason, bad.reason
+        assert bad.details["first_mismatch"]["expected"] != bad.details["first_mismatch"]["got"]
+
+
+def test_partial_reward_is_the_matching_fraction():
+    partial = VerilogVerifier(partial=True)
+    task = rlvr.make_task("rlvr/Verilog-v0", seed=2, difficulty=0.5, families="counter")
+    verdict = partial.verify(task, VerilogGenerator().wrong_response(task))
+    samples, mismatches = verdict.details["samples"], verdict.details["mismatches"]
+    assert 0 < mismatches < samples
+    assert verdict.reward == pytest.approx(1 - mismatches / samples, abs=1e-6) and not verdict.correct
+    assert partial.verify(task, rlvr.solve(task)).reward == 1.0
+    partial.close()
+
+
+def test_verdicts_are_cached_per_response(monkeypatch):
+    import rlvr.verifiers.verilog as module
+
+    calls = []
+    original = module.run_bench
+    monkeypatch.setattr(module, "run_bench", lambda *a, **k: calls.append(1) or original(*a, **k))
+    v = VerilogVerifier()
+    task = rlvr.make_task("rlvr/Verilog-v0", seed=8, difficulty=0.2)
+    first = v.verify(task, rlvr.solve(task))
+    second = v.verify(task, "different words, same code\n" + rlvr.solve(task))
+    assert first.correct and second == first and len(calls) == 1
+    v.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# VerilogEval
+# ---------------------------------------------------------------------------------------------
+
+
+def test_verilog_eval_references_pass_except_the_three_tool_errors(verifier):
+    generator = VerilogEvalGenerator(include_tool_errors=True)
+    names = list_problems(bundled_dataset())
+    assert len(names) == 156 and generator.problems == names
+
+    def run(name):
+        task = generator.problem_task(name)
+        return name, verifier.verify(task, generator.solve(task))
+
+    with ThreadPoolExecutor(2) as pool:
+        verdicts = dict(pool.map(run, names))
+    passed = [n for n, v in verdicts.items() if v.correct]
+    assert len(passed) == 153
+    assert sorted(set(names) - set(passed)) == sorted(KNOWN_TOOL_ERRORS)
+    for name in KNOWN_TOOL_ERRORS:
+        verdict = verdicts[name]
+        assert verdict.reason.startswith("tool error") and verdict.details["tool_error"] and verdict.format_ok, verdict
+        assert "wrong" not in verdict.reason
+
+
+def test_verilog_eval_serving_and_tool_error_option(verifier):
+    default = VerilogEvalGenerator()
+    assert len(default.problems) == 153 and not set(KNOWN_TOOL_ERRORS) & set(default.problems)
+    assert default.generate(153).answer["problem"] == default.generate(0).answer["problem"] == "Prob001_zero"
+    env = gym.make("rlvr/VerilogEval-v0", include_tool_errors=True)
+    _, info = env.reset(seed=98)
+    task = info["task"]
+    assert task.answer["problem"] == "Prob099_m2014_q6c"
+    _, reward, _, _, step = env.step(rlvr.solve(task))
+    assert reward == 0.0 and step["verdict"].reason.startswith("tool error")
+    env.close()
+    task = default.generate(20)
+    assert "Mismatches" not in task.prompt and "```verilog" in task.prompt
+    assert task.prompt.startswith(open(bundled_dataset() / f"{task.answer['problem']}_prompt.txt").read().strip()[:40])
+
+
+def test_verilog_eval_wrong_modules_fail(verifier):
+    generator = VerilogEvalGenerator()
+    for seed in (0, 13, 40, 77, 120, 152):
+        task = generator.generate(seed)
+        verdict = verifier.verify(task, generator.wrong_response(task))
+        assert not verdict.correct and verdict.reason.startswith("wrong:") and "Output" in verdict.reason, (task.id, verdict)
+    task = generator.problem_task("Prob014_andgate")
+    swapped = fenced("module TopModule(input a, input b, output out);\n  assign out = a | b;\nendmodule")
+    assert not verifier.verify(task, swapped).correct
+
+
+def test_verilog_eval_custom_directory(tmp_path, verifier):
+    for name in ("Prob001_zero", "Prob014_andgate", "Prob099_m2014_q6c"):
+        for suffix in ("_prompt.txt", "_ref.sv", "_test.sv"):
+            (tmp_path / f"{name}{suffix}").write_text((bundled_dataset() / f"{name}{suffix}").read_text())
+    generator = VerilogEvalGenerator(dataset=tmp_path)
+    assert generator.problems == ["Prob001_zero", "Prob014_andgate"]
+    task = rlvr.make_task("rlvr/VerilogEval-v0", seed=1, dataset=str(tmp_path))
+    assert task.meta["dataset"] == str(tmp_path) and task.id.endswith("/Prob014_andgate")
+    assert verifier.verify(task, rlvr.solve(task)).correct
+    with pytest.raises(ValueError):
+        VerilogEvalGenerator(dataset=tmp_path / "missing")
+
+
+# ---------------------------------------------------------------------------------------------
+# Anti-spoofing
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def adder_task():
+    task = rlvr.make_task("rlvr/Verilog-v0", seed=5, difficulty=0.0, families="adder")
+    assert [n for n, _ in task.answer["outputs"]] == ["diff", "bout"]
+    return task
+
+
+def golden_with(task, extra: str, before: bool = False) -> str:
+    source = re.sub(r"\bRefModule\b", "TopModule", task.answer["ref"])
+    if before:
+        return extra + "\n" + source
+    return source.replace("endmodule", extra + "\nendmodule", 1)
+
+
+REFUSED = {
+    "prints the verdict": ('initial $display("Mismatches: 0 in 96 samples");', "$display"),
+    "prints a sentinel": ('initial $write("RLVR0 done 96\\n");', "$write"),
+    "ends the simulation": ("initial #1 $finish;", "$finish"),
+    "stops the simulation": ("initial $stop;", "$stop"),
+    "fatal": ('initial $fatal(1, "x");', "$fatal"),
+    "opens a file": ('integer f; initial f = $fopen("tb.sv", "r");', "$fopen"),
+    "reads memory": ('reg [7:0] m [0:3]; initial $readmemh("stimulus.hex", m);', "$readmemh"),
+    "runs a command": ('initial $system("cat tb.sv");', "$system"),
+    "reads plusargs": ('integer v; initial if ($value$plusargs("n=%d", v)) v = 0;', "$value$plusargs"),
+    "random": ("wire [3:0] r = $random;", "$random"),
+    "monitor after a string": ('localparam [15:0] S = "//"; initial $monitor(S);', "$monitor"),
+    "hierarchical read": ("wire [3:0] spy = ref_inst.diff;", "hierarchical"),
+    "hierarchical via macro": ("`define R ref_inst\nwire [3:0] spy = `R.diff;", "hierarchical"),
+    "macro with a dot": ("`define D .\nwire w;", "macro"),
+    "macro opening a comment": ("`define C /*\ninitial $finish; */", "macro"),
+    "include": ('`include "tb.sv"', "`include"),
+    "ifdef": ("`ifdef X\n`endif", "`ifdef"),
+    "escaped identifier": ("wire \\ref_inst ;", "backslash"),
+    "carriage return in a comment": ("// note\r initial $finish;", "control character"),
+    "unterminated comment": ("/* never closed", "unterminated"),
+    "dpi": ('import "DPI-C" function int f();', "DPI"),
+    "bind": ("bind RefModule TopModule spy (.a(a));", "bind"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_spoofing_attempts_are_refused(name, adder_task, quick_verifier):
+    extra, why = REFUSED[name]
+    verdict = quick_verifier.verify(adder_task, fenced(golden_with(adder_task, extra)))
+    assert verdict.reward == 0.0 and not verdict.correct, verdict
+    assert verdict.reason.startswith("refused") and why in verdict.reason, verdict.reason
+
+
+@pytest.mark.parametrize("module", ["RefModule", "rlvr_tb_0", "Top"])
+def test_extra_modules_named_like_the_testbench_are_refused(module, adder_task, quick_verifier):
+    extra = f"module {module} (input [3:0] a, input [3:0] b, output [3:0] diff, output bout);\n  assign diff = a - b;\nendmodule"
+    verdict = quick_verifier.verify(adder_task, fenced(golden_with(adder_task, extra, before=True)))
+    if module == "Top":  # an ordinary helper module is fine
+        assert verdict.correct, verdict
+    else:
+        assert verdict.reason.startswith("refused") and module in verdict.reason, verdict
+
+
+def test_comments_and_strings_may_mention_system_tasks(adder_task, quick_verifier):
+    extra = '// a $display would go here\n/* $finish; `include "x" a.b */\nlocalparam [8*9-1:0] NOTE = "$finish;";'
+    assert quick_verifier.verify(adder_task, fenced(golden_with(adder_task, extra))).correct
+
+
+def test_driving_an_input_from_the_candidate_fails_to_elaborate(adder_task, quick_verifier):
+    source = (
+        "module TopModule(output [3:0] a, input [3:0] b, output [3:0] diff, output bout);\n"
+        "  assign a = 4'bxxxx;\n  assign diff = 4'bxxxx;\n  assign bout = 1'bx;\nendmodule"
+    )
+    verdict = quick_verifier.verify(adder_task, fenced(source))
+    assert verdict.reward == 0.0 and verdict.reason.startswith("compile error"), verdict
+
+
+@pytest.mark.parametrize("attack", ["initial force a = 4'bxxxx;", "assign a = 4'bxxxx;"])
+def test_forcing_a_shared_input_does_not_reach_the_reference(attack, adder_task, quick_verifier):
+    source = golden_with(adder_task, "").replace("  wire [4:0] total;", f"  {attack}\n  wire [4:0] total;")
+    verdict = quick_verifier.verify(adder_task, fenced(source))
+    assert verdict.reward == 0.0 and verdict.reason.startswith("wrong:")
+    assert set(verdict.details["first_mismatch"]["expected"]["diff"]) <= {"0", "1"}
+
+
+def test_compile_errors_report_the_first_error_line(adder_task, quick_verifier):
+    source = "module TopModule(input [3:0] a, input [3:0] b, output [3:0] diff, output bout);\n  assign diff = ;\nendmodule"
+    verdict = quick_verifier.verify(adder_task, fenced(source))
+    assert verdict.reward == 0.0 and verdict.format_ok
+    assert re.match(r"compile error: top\.sv:2: syntax error", verdict.reason), verdict.reason
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        "reg t = 1'b0;\n  always @(a or t) t <= ~t;",  # delta cycles forever at one time step
+        "reg [31:0] n = 0;\n  always @(a) begin : spin\n    forever n = n + 1;\n  end",  # zero-delay loop
+    ],
+)
+def test_endless_simulations_hit_the_time_limit(loop, adder_task, quick_verifier):
+    verdict = quick_verifier.verify(adder_task, fenced(golden_with(adder_task, "  " + loop)))
+    assert verdict.reward == 0.0 and not verdict.correct
+    assert "did not finish" in verdict.reason and verdict.details["timed_out"], verdict
+
+
+def test_no_verilog_block_is_a_format_error(adder_task, quick_verifier):
+    source = re.sub(r"\bRefModule\b", "TopModule", adder_task.answer["ref"])
+    for response in (source, f"```python\n{source}```", f"<think>```verilog\n{source}```</think>no code"):
+        verdict = quick_verifier.verify(adder_task, response)
+        assert verdict.reward == 0.0 and not verdict.format_ok
+    assert extract_verilog(f"```verilog\nfirst\n```\n```sv\n{source}```") == source
+    assert extract_verilog(f"```verilog\n{source}```\n```python\nprint(1)\n```\n```verilog\nunclosed") == source
+    assert not extract_verilog("```verilog\n" * 1000)
+
+
+@pytest.fixture(scope="module")
+def andgate_task():
+    return VerilogEvalGenerator().problem_task("Prob014_andgate")
+
+
+EVAL_SPOOFS = {
+    "prints the report": 'initial $display("Mismatches: 0 in 100 samples");',
+    "copies the reference": "assign out = good1.out;",
+    "reads the testbench counters": "wire [31:0] e = tb.stats1.errors;",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EVAL_SPOOFS))
+def test_verilog_eval_spoofs_are_refused(name, andgate_task, quick_verifier):
+    source = f"module TopModule(input a, input b, output out);\n  {EVAL_SPOOFS[name]}\nendmodule"
+    verdict = quick_verifier.verify(andgate_task, fenced(source))
+    assert verdict.reward == 0.0 and verdict.reason.startswith("refused"), verdict
+
+
+def test_verilog_eval_testbench_internals_are_out_of_reach(andgate_task, quick_verifier):
+    calls_task = "module TopModule(input a, input b, output out);\n  assign out = a & b;\n  initial wait_for_end_of_timestep;\nendmodule"
+    verdict = quick_verifier.verify(andgate_task, fenced(calls_task))
+    assert verdict.reward == 0.0 and verdict.reason.startswith("compile error"), verdict
+    for module in ("tb", "stimulus_gen"):
+        source = f"module {module};\nendmodule\nmodule TopModule(input a, input b, output out);\n  assign out = a & b;\nendmodule"
+        verdict = quick_verifier.verify(andgate_task, fenced(source))
+        assert verdict.reason.startswith("refused") and module in verdict.reason, verdict
+    drives_input = "module TopModule(output a, input b, output out);\n  assign a = 1'bx;\n  assign out = 1'bx;\nendmodule"
+    assert quick_verifier.verify(andgate_task, fenced(drives_input)).reward == 0.0

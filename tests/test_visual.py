@@ -1,0 +1,548 @@
+"""The visual puzzle families: rlvr/Jigsaw-v0, rlvr/Rotation-v0, rlvr/PatchFit-v0 — difficulty tables,
+answer semantics (the answer really restores the picture), verifier scoring and hostile answers,
+picture sources (procedural, photos, image_dir, datasets), determinism across processes, the
+Gymnasium observation, and the pixel-solver calibration of the difficulty knob."""
+
+import base64
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import gymnasium as gym
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from gymnasium.utils.env_checker import check_env
+from PIL import Image
+
+import rlvr
+from rlvr.core import Task, image_to_png, overrides_digest, task_rngs
+from rlvr.generators import pixel_solver
+from rlvr.generators.images import (
+    PHOTO_FILES,
+    ImageDataset,
+    ImageFolder,
+    PackagedPhotos,
+    cut_grid,
+    paint_scene,
+    tile_pieces,
+)
+from rlvr.generators.jigsaw import JigsawGenerator
+from rlvr.generators.patch_fit import DISTINCT_MAD, PatchFitGenerator
+from rlvr.generators.rotation import RotationGenerator, circular_distance
+from rlvr.verifiers.jigsaw import JigsawVerifier
+from rlvr.verifiers.patch_fit import PatchFitVerifier
+from rlvr.verifiers.rotation import RotationVerifier
+
+ENVS = ("rlvr/Jigsaw-v0", "rlvr/Rotation-v0", "rlvr/PatchFit-v0")
+HAVE_SKIMAGE = importlib.util.find_spec("skimage") is not None
+
+
+def answer_block(response: str) -> str:
+    return re.fullmatch(r"<answer>(.*)</answer>", response, re.DOTALL).group(1)
+
+
+def original_picture(generator, task: Task, **kwargs) -> Image.Image:
+    """The picture a task was made from: the generator's first draw from the task's own RNG."""
+    rng, nprng = task_rngs(generator.family, task.seed, task.difficulty)
+    return generator.draw_picture(nprng, **kwargs)[0]
+
+
+def hand_jigsaw(rows: int, cols: int, solution: list[int], rotate: bool = False, rotations: list[int] | None = None, alternatives=()) -> Task:
+    answer = {"rows": rows, "cols": cols, "rotate": rotate, "solution": solution, "rotations": rotations or [0] * len(solution), "alternatives": [list(a) for a in alternatives]}
+    return Task(id="jigsaw/hand", env_id="rlvr/Jigsaw-v0", family="jigsaw", prompt="", answer=answer, difficulty=0.0, seed=0)
+
+
+# ------------------------------------------------------------------ difficulty tables (docstrings)
+
+
+def test_jigsaw_table_matches_its_docstring():
+    expected = {  # d: (rows, cols, piece_px, rotate, detail)
+        0.0: (2, 2, 160, False, 1.0), 0.25: (3, 3, 120, False, 1.0), 0.5: (5, 5, 80, True, 0.75),
+        0.75: (6, 7, 64, True, 0.6), 1.0: (10, 10, 48, True, 0.5),
+    }
+    for d, row in expected.items():
+        p = JigsawGenerator.table.resolve(d)
+        assert (p["rows"], p["cols"], p["piece_px"], p["rotate"], p["detail"]) == row
+        assert p["presentation"] == "composite"
+        task = rlvr.make_task("rlvr/Jigsaw-v0", seed=1, difficulty=d)
+        assert len(task.answer["solution"]) == row[0] * row[1]
+        assert task.images[0].size[0] > row[1] * row[2]
+
+
+def test_rotation_table_matches_its_docstring():
+    expected = {  # d: (rows, cols, angles, tolerance, picture_px, detail)
+        0.0: (1, 1, "right", 20, 320, 0.8), 0.25: (2, 2, "right", 20, 320, 0.8), 0.5: (3, 3, "right", 20, 330, 0.6),
+        0.75: (1, 1, "free", 15, 320, 0.7), 1.0: (1, 1, "free", 6, 320, 0.5),
+    }
+    for d, row in expected.items():
+        p = RotationGenerator.table.resolve(d)
+        assert (p["rows"], p["cols"], p["angles"], p["tolerance"], p["picture_px"], p["detail"]) == row
+
+
+def test_patch_fit_table_matches_its_docstring():
+    expected = {  # d: (candidates, distractors, patch_frac, gap_frac, detail)
+        0.0: (3, "other", 0.3, 0.0, 1.0), 0.25: (4, "same", 0.28, 0.05, 0.9), 0.5: (5, "same", 0.25, 0.1, 0.8),
+        0.75: (6, "near", 0.22, 0.15, 0.7), 1.0: (8, "near", 0.2, 0.25, 0.55),
+    }
+    for d, row in expected.items():
+        p = PatchFitGenerator.table.resolve(d)
+        assert (p["candidates"], p["distractors"], p["patch_frac"], p["gap_frac"], p["detail"]) == row
+        task = rlvr.make_task("rlvr/PatchFit-v0", seed=2, difficulty=d)
+        assert len(task.meta["candidate_boxes"]) == row[0] == len(task.answer["labels"])
+
+
+# ------------------------------------------------------------------ answers restore the picture
+
+
+@pytest.mark.parametrize("difficulty, overrides", [(0.0, {}), (0.5, {}), (1.0, {}), (0.3, {"rows": 2, "cols": 5}), (0.3, {"rows": 3, "cols": 2, "rotate": True})])
+def test_jigsaw_answer_reassembles_the_picture(difficulty, overrides):
+    generator = JigsawGenerator()
+    for seed in range(3):
+        task = generator.generate(seed, difficulty, **overrides)
+        p = task.params
+        if task.meta["repaints"]:
+            continue
+        rng, nprng = task_rngs("jigsaw", seed, difficulty, overrides_digest(overrides) if overrides else "")
+        picture = generator.draw_picture(nprng, p["cols"] * p["piece_px"], p["rows"] * p["piece_px"], p["detail"], p["piece_px"], (p["rows"], p["cols"]), upright=p["rotate"])[0]
+        shown = [task.images[0].crop(tuple(box)) for box in task.meta["piece_boxes"]]
+        assert all(piece.size == (p["piece_px"], p["piece_px"]) for piece in shown)
+        rebuilt = Image.new("RGB", picture.size)
+        for position, (number, degrees) in enumerate(zip(task.answer["solution"], task.answer["rotations"])):
+            r, c = divmod(position, p["cols"])
+            rebuilt.paste(shown[number - 1].rotate(-degrees), (c * p["piece_px"], r * p["piece_px"]))  # rotate(-d): d clockwise
+        assert np.array_equal(np.asarray(rebuilt), np.asarray(picture)), task.id
+        assert task.answer["solution"] != list(range(1, len(shown) + 1)) or any(task.answer["rotations"])
+
+
+def test_rotation_answer_turns_every_piece_upright():
+    generator = RotationGenerator()
+    for difficulty in (0.0, 0.25, 0.5):
+        for seed in range(3):
+            task = generator.generate(seed, difficulty)
+            p = task.params
+            side = p["picture_px"] // max(p["rows"], p["cols"])
+            rng, nprng = task_rngs("rotation", seed, difficulty)
+            picture = generator.draw_picture(nprng, p["cols"] * side, p["rows"] * side, p["detail"], side, (p["rows"], p["cols"]), upright=True)[0]
+            originals = cut_grid(picture, p["rows"], p["cols"])
+            for box, original, degrees in zip(task.meta["piece_boxes"], originals, task.answer["rotations"]):
+                restored = task.images[0].crop(tuple(box)).rotate(-degrees)
+                assert np.array_equal(np.asarray(restored), np.asarray(original))
+            assert any(task.answer["rotations"])
+
+
+def test_free_angle_answer_turns_the_disc_upright():
+    generator = RotationGenerator()
+    for seed in range(4):
+        task = generator.generate(seed, 1.0)
+        p = task.params
+        rng, nprng = task_rngs("rotation", seed, 1.0)
+        picture = np.asarray(generator.draw_picture(nprng, p["picture_px"], p["picture_px"], p["detail"], p["picture_px"], (1, 1), upright=True)[0], np.float32)
+        cx, cy, radius = task.meta["disc"]
+        disc = task.images[0].crop((round(cx - radius), round(cy - radius), round(cx + radius), round(cy + radius)))
+        inner = slice(int(radius * 0.35), int(radius * 1.65))
+
+        def error(degrees):
+            back = np.asarray(disc.rotate(-degrees, resample=Image.Resampling.BICUBIC), np.float32)
+            return np.abs(back[inner, inner] - picture[inner, inner]).mean()
+
+        truth = task.answer["rotations"][0]
+        assert p["tolerance"] < truth < 360 - p["tolerance"]
+        assert error(truth) < 12 < error(truth + 20) and error(truth) < error(truth + 90) / 2
+
+
+def test_patch_fit_answer_is_the_cut_out_patch_and_distractors_differ():
+    generator = PatchFitGenerator()
+    for difficulty in (0.0, 0.5, 1.0):
+        for seed in range(3):
+            task = generator.generate(seed, difficulty)
+            p = task.params
+            patch_px = round(p["picture_px"] * p["patch_frac"])
+            picture = np.asarray(original_picture(generator, task, width=p["picture_px"], height=p["picture_px"], detail=p["detail"], piece_px=patch_px))
+            x0, y0, x1, y1 = task.meta["patch_box"]
+            letters = task.answer["labels"]
+            crops = [np.asarray(task.images[0].crop(tuple(b)), np.int16) for b in task.meta["candidate_boxes"]]
+            truth = crops[letters.index(task.answer["choice"])]
+            # locate the patch in the picture: the picture sits at a known offset on the sheet
+            offset_x = (task.images[0].width - p["picture_px"]) // 2
+            offset_y = 10
+            original = picture[y0 - offset_y:y1 - offset_y, x0 - offset_x:x1 - offset_x].astype(np.int16)
+            assert np.array_equal(truth, original)
+            for i, crop in enumerate(crops):
+                if letters[i] != task.answer["choice"]:
+                    assert np.abs(crop - truth).mean() >= DISTINCT_MAD
+            kinds = set(task.meta["distractor_kinds"]) - {"true"}
+            assert kinds <= {"other"} if p["distractors"] == "other" else kinds <= {"same"} if p["distractors"] == "same" else kinds <= {"near", "mirror", "flip", "turn"}
+            hole = np.asarray(task.images[0].crop(tuple(task.meta["hole_box"])), np.int16)
+            assert np.abs(hole[6:-6, 6:-6] - 128).max() <= 32  # grey, bar the thin inner outline
+
+
+# ------------------------------------------------------------------ presentation and prompts
+
+
+def test_separate_presentation_carries_every_piece_alone():
+    task = rlvr.make_task("rlvr/Jigsaw-v0", seed=4, difficulty=0.5, presentation="separate")
+    n = len(task.answer["solution"])
+    assert len(task.images) == n + 1
+    for k, box in enumerate(task.meta["piece_boxes"], 1):
+        assert np.array_equal(np.asarray(task.images[k]), np.asarray(task.images[0].crop(tuple(box))))
+    assert f"images 2 to {n + 1}" in task.prompt
+    assert rlvr.verify(task, rlvr.solve(task)).correct
+    assert pixel_solver.piece_pixels(task)[0].shape == (task.params["piece_px"], task.params["piece_px"], 3)
+
+
+@pytest.mark.parametrize("env_id", ENVS)
+def test_prompt_states_the_format_and_its_example_is_wrong(env_id):
+    for difficulty in (0.0, 0.5, 1.0):
+        task = rlvr.make_task(env_id, seed=9, difficulty=difficulty)
+        assert "<answer>…</answer>" in task.prompt
+        example = re.search(r"[Ff]or example (<answer>.*?</answer>)", task.prompt).group(1)
+        verdict = rlvr.verify(task, example)
+        assert verdict.format_ok
+        if env_id != "rlvr/PatchFit-v0":  # PatchFit's example names a letter only to show the format
+            assert not verdict.correct
+
+
+def test_composite_labels_are_drawn_outside_the_pieces():
+    task = rlvr.make_task("rlvr/Jigsaw-v0", seed=3, difficulty=0.25)
+    sheet = np.asarray(task.images[0], np.int16)
+    for box in task.meta["piece_boxes"]:
+        band = sheet[box[1] - 16:box[1] - 2, box[0]:box[2]]
+        assert (band.sum(axis=2) < 200).any(), "a dark label digit above every piece"
+        assert (band.sum(axis=2) > 700).mean() > 0.5, "on a white band"
+    pieces = [Image.new("RGB", (30, 30), (i * 20, 0, 0)) for i in range(5)]
+    tiled, boxes = tile_pieces(pieces, 3, ["1", "2", "3", "4", "5"])
+    for piece, box in zip(pieces, boxes):
+        assert np.array_equal(np.asarray(tiled.crop(tuple(box))), np.asarray(piece))
+
+
+def test_procedural_scenes_have_less_texture_at_low_detail_and_captions():
+    def busy(detail):
+        total = 0.0
+        for seed in range(6):
+            picture, caption = paint_scene(np.random.default_rng(seed), 192, 192, detail)
+            lum = np.asarray(picture.convert("L"), np.float32)
+            total += np.abs(np.diff(lum, axis=0)).mean() + np.abs(np.diff(lum, axis=1)).mean()
+            assert caption.startswith("a drawn landscape") and '"' in caption
+        return total
+
+    assert busy(0.3) < busy(0.6) < busy(1.0)
+
+
+# ------------------------------------------------------------------ verifiers
+
+
+def test_jigsaw_scoring_options_on_a_hand_task():
+    task = hand_jigsaw(1, 3, [1, 2, 3])
+    exact, fraction, neighbours = JigsawVerifier(), JigsawVerifier("fraction"), JigsawVerifier("neighbours")
+    assert exact.verify(task, "<answer>1 2 3</answer>").correct
+    shifted = "<answer>2 3 1</answer>"  # 2–3 are true neighbours; 3–1 are not
+    assert exact.verify(task, shifted).reward == 0.0
+    assert fraction.verify(task, shifted).reward == 0.0
+    assert neighbours.verify(task, shifted).reward == pytest.approx(0.5)
+    swapped = "<answer>1 3 2</answer>"
+    assert fraction.verify(task, swapped).reward == pytest.approx(1 / 3)
+    assert neighbours.verify(task, swapped).reward == 0.0
+    grid = hand_jigsaw(2, 2, [4, 3, 2, 1], rotate=True, rotations=[90, 0, 180, 270])
+    assert exact.verify(grid, "<answer>4:90 3:0\n2:180 1:270</answer>").correct
+    one_turn_wrong = "<answer>4:90 3:0 2:180 1:0</answer>"
+    assert fraction.verify(grid, one_turn_wrong).reward == pytest.approx(0.75)
+    assert neighbours.verify(grid, one_turn_wrong).reward == pytest.approx(0.5)
+    assert not neighbours.verify(grid, one_turn_wrong).correct
+    column = hand_jigsaw(3, 1, [1, 2, 3])  # a single column: neighbours are vertical only
+    assert neighbours.verify(column, "<answer>2 3 1</answer>").reward == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        JigsawVerifier("loose")
+
+
+def test_jigsaw_alternatives_accept_look_alike_pieces():
+    task = hand_jigsaw(1, 3, [2, 1, 3], alternatives=[(0, 3, 0), (2, 2, 0)])  # pieces 2 and 3 look alike
+    verifier = JigsawVerifier()
+    assert verifier.verify(task, "<answer>2 1 3</answer>").correct
+    assert verifier.verify(task, "<answer>3 1 2</answer>").correct
+    assert not verifier.verify(task, "<answer>1 2 3</answer>").correct
+
+
+def test_generated_look_alike_pieces_are_interchangeable(tmp_path):
+    """A user picture that changes only from left to right: its two rows of pieces are identical."""
+    halves = np.zeros((300, 400, 3), np.uint8)
+    halves[:, :200] = (250, 250, 250)
+    halves[:, 200:] = np.linspace(0, 120, 200, dtype=np.uint8)[None, :, None]
+    Image.fromarray(halves).save(tmp_path / "halves.png")
+    generator, verifier = JigsawGenerator(image_dir=str(tmp_path)), JigsawVerifier()
+    for seed in range(4):
+        task = generator.generate(seed, 0.0)
+        assert task.answer["alternatives"], "the identical pieces are listed as alternatives"
+        top, bottom = task.answer["solution"][:2], task.answer["solution"][2:]
+        assert verifier.verify(task, rlvr.solve(task)).correct
+        assert verifier.verify(task, "<answer>" + " ".join(map(str, bottom + top)) + "</answer>").correct  # the rows swapped
+        assert not verifier.verify(task, generator.wrong_response(task)).correct
+        assert not verifier.verify(task, "<answer>1 2 3 4</answer>").correct
+
+
+@pytest.mark.parametrize("response, why", [
+    ("<answer>1 2 3</answer>", "expected 4 entries"),
+    ("<answer>1 2 3 4 5</answer>", "expected 4 entries"),
+    ("<answer>1 1 2 3</answer>", "more than once"),
+    ("<answer>0 1 2 3</answer>", "out of range"),
+    ("<answer>1 2 3 5</answer>", "out of range"),
+    ("<answer>1 2 3 four</answer>", "not a piece number"),
+    ("<answer>1 2 3 -4</answer>", "not a piece number"),
+    ("<answer>1 2 3 +4</answer>", "not a piece number"),
+    ("<answer>1 2 3 4.0</answer>", "not a piece number"),
+    ("<answer>1 2 3 4:0</answer>", "not a piece number"),
+    ("<answer>" + " ".join(["1"] * 1_000_000) + "</answer>", "too long"),
+    ("<answer>[1, 2, 3, 4]</answer>", "not a piece number"),
+    ("3 1 4 2", "no <answer>"),
+    ("<answer>3 1 4 2 or 1 2 3 4</answer>", "hedges"),
+])
+def test_jigsaw_hostile_answers_score_zero(response, why):
+    task = rlvr.make_task("rlvr/Jigsaw-v0", seed=5, difficulty=0.0)
+    start = time.monotonic()
+    verdict = JigsawVerifier("fraction").verify(task, response)
+    assert time.monotonic() - start < JigsawVerifier.deadline_s
+    assert verdict.reward == 0.0 and not verdict.correct and not verdict.format_ok
+    assert why in verdict.reason
+
+
+@pytest.mark.parametrize("entry", ["3", "3:45", "3:360", "3:-90", "3:90:0", "3;90", ":90"])
+def test_jigsaw_hostile_turned_entries_score_zero(entry):
+    task = rlvr.make_task("rlvr/Jigsaw-v0", seed=5, difficulty=0.3, rows=2, cols=2, rotate=True)
+    good = answer_block(rlvr.solve(task)).split()
+    good[-1] = entry
+    verdict = rlvr.verify(task, "<answer>" + " ".join(good) + "</answer>")
+    assert verdict.reward == 0.0 and not verdict.format_ok
+
+
+@pytest.mark.parametrize("response", ["<answer>45</answer>", "<answer>360</answer>", "<answer>-90</answer>", "<answer>90 90</answer>",
+                                      "<answer>ninety</answer>", "<answer>9e1</answer>", "<answer>90.0</answer>", "<answer></answer>",
+                                      "<answer>" + "90 " * 1_000_000 + "</answer>"])
+def test_rotation_hostile_answers_score_zero(response):
+    task = rlvr.make_task("rlvr/Rotation-v0", seed=2, difficulty=0.0)
+    verdict = RotationVerifier("fraction").verify(task, response)
+    assert verdict.reward == 0.0 and not verdict.format_ok
+
+
+def test_rotation_free_angle_tolerance_wraps_around_the_circle():
+    task = Task(id="rotation/hand", env_id="rlvr/Rotation-v0", family="rotation", prompt="", difficulty=1.0, seed=0,
+                answer={"angles": "free", "rows": 1, "cols": 1, "tolerance": 6, "rotations": [357], "accepted": [[357]]})
+    verifier = RotationVerifier()
+    for good in ("357", "2", "351", "3°", "0.5", "359.25"):
+        assert verifier.verify(task, f"<answer>{good}</answer>").correct, good
+    for bad in ("350", "4", "180"):
+        verdict = verifier.verify(task, f"<answer>{bad}</answer>")
+        assert verdict.format_ok and not verdict.correct and "off by" in verdict.reason
+    for malformed in ("360", "-3", "357.1234567", "3 57", "1/2"):
+        assert not verifier.verify(task, f"<answer>{malformed}</answer>").format_ok
+    assert circular_distance(359, 1) == 2
+
+
+def test_rotation_pieces_fraction_and_symmetric_pieces():
+    task = Task(id="rotation/hand", env_id="rlvr/Rotation-v0", family="rotation", prompt="", difficulty=0.5, seed=0,
+                answer={"angles": "right", "rows": 1, "cols": 3, "tolerance": 20, "rotations": [90, 0, 180], "accepted": [[90], [0, 180], [180]]})
+    assert RotationVerifier().verify(task, "<answer>90 180 180</answer>").correct  # piece 2 looks the same turned 180°
+    verdict = RotationVerifier("fraction").verify(task, "<answer>90 90 0</answer>")
+    assert verdict.reward == pytest.approx(1 / 3) and not verdict.correct
+
+
+@pytest.mark.parametrize("response", ["<answer>b</answer>", "<answer>(B)</answer>", "<answer>B.</answer>", "<answer>AB</answer>",
+                                      "<answer>Z</answer>", "<answer>B C</answer>", "<answer>2</answer>", "B"])
+def test_patch_fit_hostile_answers_score_zero(response):
+    task = rlvr.make_task("rlvr/PatchFit-v0", seed=2, difficulty=0.5)
+    verdict = PatchFitVerifier().verify(task, response)
+    assert verdict.reward == 0.0 and not verdict.format_ok
+
+
+@pytest.mark.parametrize("env_id", ENVS)
+def test_wrong_response_is_well_formed_and_wrong(env_id):
+    generator = rlvr.make_generator(env_id)
+    for difficulty in (0.0, 0.5, 1.0):
+        for seed in range(5):
+            task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
+            verdict = rlvr.verify(task, generator.wrong_response(task))
+            assert verdict.format_ok and not verdict.correct
+
+
+# ------------------------------------------------------------------ picture sources
+
+
+@pytest.fixture()
+def picture_files(tmp_path):
+    folder = tmp_path / "pictures"
+    (folder / "nested").mkdir(parents=True)
+    for i in range(3):
+        picture, _ = paint_scene(np.random.default_rng(100 + i), 200 + 40 * i, 180)
+        picture.save(folder / f"scene{i}.png")
+    paint_scene(np.random.default_rng(7), 150, 260)[0].save(folder / "nested" / "tall.jpg", quality=90)
+    (folder / "notes.txt").write_text("not a picture")
+    return folder
+
+
+def test_image_dir_source(picture_files):
+    folder = ImageFolder(picture_files)
+    assert [p.name for p in folder.files] == ["tall.jpg", "scene0.png", "scene1.png", "scene2.png"]
+    seen = set()
+    for env_id in ENVS:
+        for seed in range(6):
+            task = rlvr.make_task(env_id, seed=seed, difficulty=0.5, image_dir=str(picture_files))
+            assert task.meta["picture"]["source"] == "image_dir" and task.id.endswith(folder.id_suffix)
+            seen.add(task.meta["picture"]["file"])
+            assert rlvr.verify(task, rlvr.solve(task)).correct
+            again = rlvr.make_task(env_id, seed=seed, difficulty=0.5, image_dir=str(picture_files))
+            assert again.to_json() == task.to_json()
+    assert "nested/tall.jpg" in seen and len(seen) >= 3
+    with pytest.raises(FileNotFoundError):
+        JigsawGenerator(image_dir=str(picture_files / "missing"))
+    with pytest.raises(ValueError):
+        JigsawGenerator(image_dir=str(picture_files / "nested"), dataset=str(picture_files / "x.parquet"))
+
+
+def test_dataset_sources_parquet_jsonl_and_datasets_like(picture_files, tmp_path):
+    pngs = [(picture_files / f"scene{i}.png").read_bytes() for i in range(3)]
+    hf_style = tmp_path / "hf.parquet"  # the Hugging Face Image feature: struct<bytes, path>
+    struct = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+    pq.write_table(pa.table({"label": [0, 1, 2], "image": pa.array([{"bytes": b, "path": None} for b in pngs], type=struct)}), hf_style)
+    plain = tmp_path / "plain.parquet"  # raw bytes in a column with another name: found by decoding
+    pq.write_table(pa.table({"caption": ["a", "b", "c"], "pixels": pa.array(pngs, type=pa.binary())}), plain)
+    lines = tmp_path / "rows.jsonl"
+    lines.write_text("".join(json.dumps({"img": {"bytes": base64.b64encode(b).decode()}}) + "\n" for b in pngs))
+    by_path = tmp_path / "paths.jsonl"
+    by_path.write_text("".join(json.dumps({"image": str(f"pictures/scene{i}.png")}) + "\n" for i in range(3)))
+
+    class DatasetsLike:  # what a datasets.Dataset looks like to rlvr: len() and dict rows with PIL images
+        _fingerprint = "abc123"
+
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, index):
+            return {"text": "x", "image": Image.open(io.BytesIO(pngs[index]))}
+
+    sources = {"hf": str(hf_style), "plain": str(plain), "jsonl": str(lines), "paths": str(by_path), "object": DatasetsLike()}
+    columns = {"hf": "image", "plain": "pixels", "jsonl": "img", "paths": "image", "object": "image"}
+    reference = None
+    for name, dataset in sources.items():
+        source = ImageDataset(dataset)
+        assert source.count == 3 and source.column == columns[name]
+        decoded = [np.asarray(source.decoded(i)) for i in range(3)]
+        reference = reference or decoded
+        assert all(np.array_equal(a, b) for a, b in zip(decoded, reference)), name
+        generator = JigsawGenerator(dataset=dataset)
+        task = generator.generate(3, 0.25)
+        assert task.meta["picture"]["source"] == "dataset" and "/data-" in task.id
+        assert rlvr.verify(task, rlvr.solve(task)).correct
+    env = gym.make("rlvr/PatchFit-v0", dataset=str(hf_style))
+    observation, info = env.reset(seed=1)
+    assert observation["image"].shape == (512, 512, 3) and info["task"].meta["picture"]["file"] == str(hf_style.resolve())
+    env = gym.make("rlvr/Rotation-v0", dataset=DatasetsLike())  # an in-memory dataset object goes straight to the generator
+    observation, info = env.reset(seed=2)
+    assert info["task"].meta["picture"] == {"source": "dataset", "row": info["task"].meta["picture"]["row"], "column": "image"}
+    assert env.step(rlvr.solve(info["task"]))[1] == 1.0
+    with pytest.raises(ValueError, match="no image column"):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(json.dumps({"text": "hello"}) + "\n")
+        ImageDataset(str(bad))
+    with pytest.raises(FileNotFoundError):
+        ImageDataset(str(tmp_path / "missing.parquet"))
+
+
+@pytest.mark.skipif(not HAVE_SKIMAGE, reason="scikit-image (the optional photos extra) is not installed")
+def test_photos_come_from_the_installed_wheel_and_rotation_uses_upright_ones():
+    photos = PackagedPhotos()
+    assert all(path.is_file() and path.parent == photos.folder for path in photos.files)
+    assert len(photos.files) == len(PHOTO_FILES)
+    upright = {name for name, _, _, up in PHOTO_FILES if up}
+    for seed in range(8):
+        task = rlvr.make_task("rlvr/Rotation-v0", seed=seed, difficulty=0.0, image_source="photos")
+        assert task.meta["picture"]["file"].split("/")[-1] in upright and task.id.endswith("/photos")
+        assert task.meta["picture"]["licence"] and "photograph" in task.prompt
+        assert rlvr.verify(task, rlvr.solve(task)).correct
+    with pytest.raises(ValueError):
+        JigsawGenerator(image_source="internet")
+
+
+# ------------------------------------------------------------------ determinism and the Gymnasium view
+
+
+PNG_SCRIPT = """
+import hashlib, json, sys, rlvr
+from rlvr.core import image_to_png
+out = {}
+for env_id, options in json.loads(sys.argv[1]):
+    for d in (0.0, 0.5, 1.0):
+        for s in (0, 7):
+            task = rlvr.make_task(env_id, seed=s, difficulty=d, **options)
+            out[f"{env_id}|{json.dumps(options)}|{d}|{s}"] = [hashlib.sha256(image_to_png(im)).hexdigest() for im in task.images]
+print(json.dumps(out))
+"""
+
+
+def test_two_processes_produce_identical_png_bytes():
+    cases = [[env_id, {}] for env_id in ENVS] + [["rlvr/Jigsaw-v0", {"presentation": "separate"}]]
+    if HAVE_SKIMAGE:
+        cases += [[env_id, {"image_source": "photos"}] for env_id in ENVS]
+    outputs = []
+    for hash_seed in ("3", "777"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        result = subprocess.run([sys.executable, "-c", PNG_SCRIPT, json.dumps(cases)], env=env, capture_output=True, text=True, check=True)
+        outputs.append(json.loads(result.stdout))
+    assert outputs[0] == outputs[1]
+    here = {}
+    for key in outputs[0]:
+        env_id, options, d, s = key.split("|")
+        task = rlvr.make_task(env_id, seed=int(s), difficulty=float(d), **json.loads(options))
+        here[key] = [hashlib.sha256(image_to_png(im)).hexdigest() for im in task.images]
+    assert here == outputs[0]
+    assert len({digests[0] for digests in here.values()}) == len(here)  # no two tasks share a composite
+
+
+@pytest.mark.parametrize("env_id", ENVS)
+def test_gym_observation_is_text_and_a_fixed_size_image(env_id):
+    options = {} if env_id == "rlvr/PatchFit-v0" else {"scoring": "fraction"}
+    env = gym.make(env_id, difficulty=0.6, image_size=(256, 384), **options)
+    check_env(env.unwrapped)
+    observation, info = env.reset(seed=3)
+    assert observation["image"].shape == (256, 384, 3) and observation["image"].dtype == np.uint8
+    assert observation["text"] == info["task"].prompt and env.observation_space.contains(observation)
+    assert observation["image"].std() > 10  # a picture, not a blank canvas
+    _, reward, terminated, _, step_info = env.step(rlvr.solve(info["task"]))
+    assert reward == 1.0 and terminated and step_info["verdict"].correct
+    env.close()
+
+
+# ------------------------------------------------------------------ the pixel solver calibrates the knob
+
+
+@pytest.mark.parametrize("env_id, solve, seeds", [
+    ("rlvr/Jigsaw-v0", pixel_solver.solve_jigsaw, 10),
+    ("rlvr/Rotation-v0", pixel_solver.solve_rotation, 12),
+    ("rlvr/PatchFit-v0", pixel_solver.solve_patch_fit, 20),
+])
+def test_pixel_solver_success_falls_as_difficulty_rises(env_id, solve, seeds):
+    rates = []
+    for difficulty in (0.0, 0.5, 1.0):
+        solved = 0
+        for seed in range(seeds):
+            task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
+            response = solve(task)
+            assert rlvr.verify(task, response).format_ok
+            solved += rlvr.verify(task, response).correct
+        rates.append(solved / seeds)
+    assert rates[0] >= 0.9, rates
+    assert rates[0] >= rates[1] >= rates[2], rates
+    assert rates[0] - rates[2] >= 0.25, rates
+
+
+def test_pixel_solver_uses_pixels_only():
+    """The honest solver must not read the answer: blank it and the response is unchanged."""
+    for env_id, solve in (("rlvr/Jigsaw-v0", pixel_solver.solve_jigsaw), ("rlvr/Rotation-v0", pixel_solver.solve_rotation), ("rlvr/PatchFit-v0", pixel_solver.solve_patch_fit)):
+        task = rlvr.make_task(env_id, seed=1, difficulty=0.25)
+        blind = Task(**{**task.__dict__, "answer": {k: (v if k == "labels" else None) for k, v in task.answer.items()}})
+        assert solve(blind) == solve(task)

@@ -20,4 +20,4 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev,docker]"
+.venv/bin/python -m pip install -q -e ".[dev,docker,photos]"

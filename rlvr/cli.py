@@ -180,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="demo_out")
     demo.add_argument("--seed", type=int, default=7)
     demo.set_defaults(func=cmd_demo)
+
+    from rlvr.trainers import add_train_arguments, run_train_command  # light: torch loads only when train runs
+
+    train = sub.add_parser("train", help="train a model on a mix of envs (GRPO family); --demo runs the CPU demo")
+    add_train_arguments(train)
+    train.set_defaults(func=run_train_command)
     return parser
 
 

@@ -214,9 +214,19 @@ class DifficultyTable:
         return params
 
     def describe(self) -> str:
-        """One line: each parameter with its range over the knob, e.g. ``rows 5→41``."""
+        """One line: each parameter the knob moves, with its range, e.g. ``rows 5→41``."""
         first, last = self.anchors[0.0], self.anchors[1.0]
-        return ", ".join(f"{k} {first[k]}→{last[k]}" for k in self.keys)
+        moving = [k for k in self.keys if any(self.anchors[p][k] != first[k] for p in self.points)]
+        if not moving:
+            return "fixed (" + ", ".join(f"{k}={_short(first[k])}" for k in self.keys) + ")" if self.keys else "none"
+        return ", ".join(f"{k} {_short(first[k])}→{_short(last[k])}" for k in moving)
+
+
+def _short(value: Any, width: int = 28) -> str:
+    text = str(value)
+    if isinstance(value, str) and "," in text:
+        text = f"{len(text.split(','))} kinds"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # --------------------------------------------------------------------------------------------

@@ -161,6 +161,12 @@ def test_overlong_penalty_ramps_inside_the_cache():
         losses.overlong_penalty(lengths, 16, 0)
 
 
+def test_the_config_offers_every_objective():
+    from rlvr.trainers.config import LOSSES
+
+    assert set(LOSSES) == set(losses.OBJECTIVES)
+
+
 def test_every_objective_has_its_published_clip_range():
     assert (losses.OBJECTIVES["grpo"].epsilon_low, losses.OBJECTIVES["grpo"].epsilon_high) == (0.2, 0.2)
     assert (losses.OBJECTIVES["dapo"].epsilon_low, losses.OBJECTIVES["dapo"].epsilon_high) == (0.2, 0.28)

@@ -7,16 +7,18 @@ DifficultyController  One per env. After each step it takes the env's pass rate 
                       it (up when too easy, down when too hard), clamped to [``min_difficulty``,
                       ``max_difficulty``]. After a move the average restarts, so one move is
                       judged on fresh evidence before the next.
-BetaTaskSelector      One pool of candidate tasks (seeds) per (env, difficulty). Each task has a
-                      Beta(1 + successes, 1 + failures) posterior of its pass probability p.
-                      To choose n tasks it draws p̃ from every posterior and takes the n largest
-                      p̃(1 − p̃): tasks whose outcome is most uncertain give GRPO the most signal
-                      (a group's reward variance is p(1 − p)), and because the draw comes from
-                      the posterior, evidence decides how much to trust a task's estimate —
-                      unseen tasks draw anywhere (exploration), well-measured ones draw close to
-                      their estimate. Tasks measured at least ``min_evidence`` times whose
-                      posterior mean is within ``retire_margin`` of 0 or 1 retire; fresh seeds
-                      refill the pool.
+BetaTaskSelector      One pool of tasks (seeds) per (env, difficulty). Each task has a Beta(α, β)
+                      posterior of its pass probability p, from prior Beta(1, 1); each scored
+                      group adds its successes to α and failures to β after discounting the
+                      older evidence by ``evidence_discount`` (the policy keeps changing, so old
+                      outcomes count less). To choose n tasks it draws p̃ from the posterior of
+                      every pooled task and of n fresh seeds and takes the n largest p̃(1 − p̃):
+                      tasks whose outcome is most uncertain give GRPO the most signal (a group's
+                      reward variance is p(1 − p)), and because p̃ is drawn from the posterior,
+                      evidence decides how far a task's estimate is trusted — fresh tasks draw
+                      anywhere (exploration), well-measured ones close to their estimate. Past
+                      ``pool_size`` tasks, those with the least expected signal
+                      E[p(1 − p)] = αβ / ((α + β)(α + β + 1)) leave the pool (solved or hopeless).
 """
 
 from __future__ import annotations
@@ -72,45 +74,58 @@ class DifficultyController:
 @dataclass
 class BetaTaskSelector:
     pool_size: int = 64
-    min_evidence: int = 8
-    retire_margin: float = 0.05
+    evidence_discount: float = 0.5
     pools: dict = field(default_factory=dict)  # "env|difficulty" -> {seed: [alpha, beta]}
-    retired: int = 0
+    evicted: int = 0
+
+    def __post_init__(self):
+        if not 0.0 <= self.evidence_discount <= 1.0:
+            raise ValueError(f"evidence_discount must be in [0, 1], got {self.evidence_discount}")
 
     @staticmethod
     def key(env_id: str, difficulty: float) -> str:
         return f"{env_id}|{difficulty:.4f}"
 
     def select(self, env_id: str, difficulty: float, n: int, rng: np.random.Generator) -> list[int]:
-        """``n`` task seeds for this env at this difficulty (fresh seeds fill the pool first)."""
+        """``n`` task seeds for this env at this difficulty: the n largest p̃(1 − p̃) among the
+        pool and ``n`` fresh seeds (prior Beta(1, 1)), p̃ drawn from each task's posterior."""
         pool = self.pools.setdefault(self.key(env_id, difficulty), {})
-        while len(pool) < max(self.pool_size, n):
-            pool.setdefault(int(rng.integers(SEED_SPACE)), [1.0, 1.0])
-        seeds = list(pool)
-        posterior = np.array([pool[s] for s in seeds])
+        fresh = [int(s) for s in rng.integers(SEED_SPACE, size=n) if int(s) not in pool]
+        candidates = list(pool) + fresh
+        posterior = np.array([pool.get(s, [1.0, 1.0]) for s in candidates])
         draws = rng.beta(posterior[:, 0], posterior[:, 1])
-        priority = draws * (1.0 - draws)
-        order = np.argsort(-priority, kind="stable")[:n]
-        return [seeds[i] for i in order]
+        order = np.argsort(-(draws * (1.0 - draws)), kind="stable")[:n]
+        chosen = [candidates[i] for i in order]
+        for seed in chosen:
+            pool.setdefault(seed, [1.0, 1.0])
+        self.evict(pool, keep=set(chosen))
+        return chosen
+
+    def evict(self, pool: dict, keep: set) -> None:
+        """Shrink the pool to ``pool_size``, dropping the tasks with the least expected signal
+        E[p(1 − p)] = αβ / ((α + β)(α + β + 1)) first (solved and hopeless ones)."""
+        excess = len(pool) - self.pool_size
+        if excess <= 0:
+            return
+        signal = {s: a * b / ((a + b) * (a + b + 1)) for s, (a, b) in pool.items() if s not in keep}
+        for seed in sorted(signal, key=lambda s: (signal[s], s))[:excess]:
+            del pool[seed]
+            self.evicted += 1
 
     def update(self, env_id: str, difficulty: float, seed: int, successes: float, failures: float) -> None:
+        """Add a group's outcomes; older evidence is discounted first (the policy has moved)."""
         pool = self.pools.setdefault(self.key(env_id, difficulty), {})
         alpha, beta = pool.get(int(seed), [1.0, 1.0])
-        alpha, beta = alpha + successes, beta + failures
-        mean = alpha / (alpha + beta)
-        if alpha + beta - 2 >= self.min_evidence and (mean < self.retire_margin or mean > 1 - self.retire_margin):
-            pool.pop(int(seed), None)
-            self.retired += 1
-        else:
-            pool[int(seed)] = [alpha, beta]
+        keep = self.evidence_discount
+        pool[int(seed)] = [1.0 + keep * (alpha - 1.0) + successes, 1.0 + keep * (beta - 1.0) + failures]
 
     def posterior(self, env_id: str, difficulty: float, seed: int) -> tuple[float, float]:
         alpha, beta = self.pools.get(self.key(env_id, difficulty), {}).get(int(seed), [1.0, 1.0])
         return float(alpha), float(beta)
 
     def state_dict(self) -> dict:
-        return {"pools": {k: {str(s): list(v) for s, v in pool.items()} for k, pool in self.pools.items()}, "retired": self.retired}
+        return {"pools": {k: {str(s): list(v) for s, v in pool.items()} for k, pool in self.pools.items()}, "evicted": self.evicted}
 
     def load_state_dict(self, state: dict) -> None:
         self.pools = {k: {int(s): list(v) for s, v in pool.items()} for k, pool in state["pools"].items()}
-        self.retired = int(state["retired"])
+        self.evicted = int(state["evicted"])

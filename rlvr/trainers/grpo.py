@@ -384,7 +384,7 @@ def train(config: TrainConfig, *, sources: Sequence[RewardSource] | None = None,
     selector = None
     if config.task_selection.method == "beta":
         ts = config.task_selection
-        selector = BetaTaskSelector(ts.pool_size, ts.min_evidence, ts.retire_margin)
+        selector = BetaTaskSelector(ts.pool_size, ts.evidence_discount)
     rng = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)

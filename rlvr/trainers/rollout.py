@@ -68,6 +68,7 @@ class RewardSource:
     params: dict = field(default_factory=dict)  # task parameters, win over the difficulty knob
     env_options: dict = field(default_factory=dict)  # everything gym.make needs besides difficulty
     multi_turn: bool = False
+    env_factory: Callable[[], Any] | None = field(default=None, repr=False)  # default: gym.make(env_id, **env_options)
     idle_envs: list = field(default_factory=list, repr=False)
 
     @classmethod
@@ -88,9 +89,13 @@ class RewardSource:
         return cls(env_id, generator, factory, weight, params, options, multi_turn=spec.entry_point != SINGLE_TURN_ENTRY)
 
     @classmethod
-    def custom(cls, env_id: str, generator: Any, verifier: Any, weight: float = 1.0, params: dict | None = None) -> "RewardSource":
-        """Any generator (``generate(seed, difficulty, **params)``, ``solve``) and verifier."""
-        return cls(env_id, generator, ReturnObject(verifier), weight, dict(params or {}))
+    def custom(cls, env_id: str, generator: Any, verifier: Any, weight: float = 1.0, params: dict | None = None,
+               env_factory: Callable[[], Any] | None = None) -> "RewardSource":
+        """Any generator (``generate(seed, difficulty, **params)``, ``solve``) and verifier; with
+        ``env_factory`` (a Gymnasium env that replays ``reset(options={"task": task})``) the
+        source is multi-turn and its episodes are played through that env."""
+        return cls(env_id, generator, ReturnObject(verifier), weight, dict(params or {}), multi_turn=env_factory is not None,
+                   env_factory=env_factory)
 
     def make_task(self, seed: int, difficulty: float) -> Task:
         return self.generator.generate(int(seed), canonical_difficulty(difficulty), **self.params)
@@ -106,6 +111,8 @@ class RewardSource:
         """An idle Gymnasium env of this source (multi-turn), made on first need."""
         if self.idle_envs:
             return self.idle_envs.pop()
+        if self.env_factory is not None:
+            return self.env_factory()
         import gymnasium as gym
 
         return gym.make(self.env_id, **self.env_options)

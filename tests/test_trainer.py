@@ -1,0 +1,363 @@
+"""The GRPO-family trainer on CPU: it learns, scores within deadlines, resumes, logs, adapts.
+
+Everything runs offline with the tiny model and tokenizer of rlvr.trainers.tiny. Torch uses one
+thread (the tiny model gains nothing from two) so runs are reproducible for a fixed seed.
+"""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("transformers")
+
+from rlvr.core import SafeVerifier, Task, Verdict
+from rlvr.trainers import TrainConfig, demo_config, load_config
+from rlvr.trainers.config import EnvConfig
+from rlvr.trainers.curriculum import BetaTaskSelector, DifficultyController
+from rlvr.trainers.grpo import collate, read_metrics, token_logprobs, train
+from rlvr.trainers.rollout import HFSampler, RewardSource, Scorer, TemperatureSchedule, run_episodes
+from rlvr.trainers.tiny import CopyGenerator, CopyVerifier, SumsGenerator, SumsVerifier, build_tiny_model, build_tiny_tokenizer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def small_config(tmp_path, **overrides) -> TrainConfig:
+    settings = {
+        "envs": [{"id": "tiny/Sums-v0"}], "steps": 2, "tasks_per_step": 4, "group_size": 4, "max_new_tokens": 6,
+        "output_dir": str(tmp_path / "run"), "progress": False, "plot": False, "scoring_backend": "thread", "torch_threads": 1,
+        "save_every": 100, "seed": 3,
+    }
+    settings.update(overrides)
+    return TrainConfig.from_dict(settings)
+
+
+# --------------------------------------------------------------------------------------------
+# The tiny tasks, tokenizer and model
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("generator, verifier", [(CopyGenerator(), CopyVerifier()), (SumsGenerator(), SumsVerifier())])
+def test_tiny_tasks_keep_the_generator_contract(generator, verifier):
+    for difficulty in (0.0, 0.5, 1.0):
+        for seed in range(30):
+            task = generator.generate(seed, difficulty)
+            assert task.prompt.endswith("Put your final answer inside <answer>…</answer>.")
+            assert verifier.verify(task, generator.solve(task)).correct
+            assert not verifier.verify(task, generator.wrong_response(task)).correct
+            replayed = Task.from_dict(json.loads(task.to_json()))
+            assert verifier.verify(replayed, generator.solve(task)).correct
+    task = generator.generate(1, 0.0)
+    for hostile in ("", "x" * 10_000_000, "\x00\xff" * 100, "<answer>9^9^9^9</answer>", "<answer>" + "(" * 1000 + "</answer>",
+                    "<answer>1</answer><answer>2</answer> or 3", None, b"<answer>1</answer>"):
+        assert verifier.verify(task, hostile).reward == 0.0 or hostile == generator.solve(task)
+
+
+def test_tiny_difficulty_tables_match_the_docstring():
+    assert SumsGenerator.table.resolve(0.0) == {"terms": 2, "max_operand": 4}
+    assert SumsGenerator.table.resolve(1.0) == {"terms": 3, "max_operand": 9}
+    assert CopyGenerator.table.resolve(0.0) == {"min_length": 1, "max_length": 3, "alphabet": 5}
+    totals = {SumsGenerator().generate(seed, 0.0).answer["total"] for seed in range(300)}
+    assert totals == set(range(9))  # operands 0–4
+
+
+def test_tiny_tokenizer_round_trips_and_keeps_digits_whole():
+    tokenizer = build_tiny_tokenizer()
+    task = SumsGenerator().generate(0, 1.0)
+    for text in (task.prompt, "<answer>12345</answer>", "é ü — 9^9^9 \\frac{1}{2}"):
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        assert tokenizer.decode(ids) == text
+    digits = tokenizer("9081726354", add_special_tokens=False)["input_ids"]
+    assert len(digits) == 10
+    assert len(tokenizer("<answer>", add_special_tokens=False)["input_ids"]) == 1
+    rendered = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True)
+    assert rendered == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+    assert tokenizer.eos_token == "<|im_end|>" and tokenizer.pad_token_id != tokenizer.eos_token_id
+    model = build_tiny_model(tokenizer, "0.6M")
+    assert 0.5e6 < sum(p.numel() for p in model.parameters()) < 0.8e6
+
+
+def test_training_logprobs_match_the_sampler():
+    """Left-padded prompts + right-padded completions give the log-probabilities generate() used."""
+    tokenizer = build_tiny_tokenizer()
+    model = build_tiny_model(tokenizer, "0.2M", seed=1)
+    prompts = [tokenizer(f"{i}+{i}=?" + " pad" * i, add_special_tokens=False)["input_ids"] for i in range(4)]
+    torch.manual_seed(0)
+    width = max(map(len, prompts))
+    ids = torch.tensor([[tokenizer.pad_token_id] * (width - len(p)) + p for p in prompts])
+    mask = (ids != tokenizer.pad_token_id).long()
+    out = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, top_k=0, max_new_tokens=5, output_scores=True,
+                         return_dict_in_generate=True, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+    completions = out.sequences[:, width:]
+    sampled = torch.stack(out.scores, 1).log_softmax(-1).gather(-1, completions.unsqueeze(-1)).squeeze(-1)
+    rows = []
+    for prompt, completion in zip(prompts, completions.tolist()):
+        rows.append((prompt, completion, [1] * len(completion), list(range(len(completion)))))
+    batch = collate(rows, tokenizer.pad_token_id, "cpu")
+    with torch.no_grad():
+        logp, entropy = token_logprobs(model, batch, TemperatureSchedule(1.0))
+    finite = torch.isfinite(sampled)  # positions after EOS are padded with -inf scores
+    assert torch.allclose(logp[finite], sampled[finite], atol=1e-4)
+    assert (entropy > 0).all()
+
+
+def test_annealed_temperature_schedule():
+    schedule = TemperatureSchedule(1.2, 0.6, 4)
+    assert schedule.at(torch.tensor([0, 2, 4, 10])).tolist() == pytest.approx([1.2, 0.9, 0.6, 0.6])
+    assert TemperatureSchedule(0.7).at(torch.tensor([0, 50])).tolist() == pytest.approx([0.7, 0.7])
+
+
+# --------------------------------------------------------------------------------------------
+# Learning
+# --------------------------------------------------------------------------------------------
+
+
+def test_tiny_model_learns_sums_with_a_fixed_seed(tmp_path):
+    """SFT on one-digit copying teaches the format only; RL (DAPO) must then learn addition."""
+    config = demo_config(output_dir=str(tmp_path / "demo"), steps=24, eval_tasks=0, progress=False, plot=True, save_every=100)
+    result = train(config)
+    rewards = [row["reward"] for row in result.metrics]
+    first, last = np.mean(rewards[:5]), np.mean(rewards[-5:])
+    print(f"reward per step: {' '.join(f'{r:.2f}' for r in rewards)}")
+    assert first < 0.35  # about chance (1 in 9) after the format-only warm-up
+    assert last > first + 0.3
+    sft = [row for row in read_metrics(result.output_dir / "metrics.jsonl") if row.get("phase") == "sft"]
+    assert len(sft) == config.warmup_sft_steps and sft[-1]["sft_loss"] < sft[0]["sft_loss"] / 10
+
+    # metrics: every field the issue names, once per step, and a PNG of the curves
+    rows = [row for row in read_metrics(result.output_dir / "metrics.jsonl") if row.get("phase") == "rl"]
+    assert [row["step"] for row in rows] == list(range(1, 25))
+    for key in ("reward", "reward/tiny/Sums-v0", "pass_rate", "pass_rate/tiny/Sums-v0", "zero_variance_fraction", "entropy", "kl",
+                "response_length", "clip_fraction", "difficulty/tiny/Sums-v0", "time/generation", "time/scoring", "time/update",
+                "groups_used", "refill_rounds"):
+        assert all(key in row and row[key] == row[key] for row in rows), key  # present and not NaN
+    assert any(row["refill_rounds"] > 0 for row in rows)  # DAPO's dynamic sampling refilled some batches
+    assert result.plot is not None and result.plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring with deadlines
+# --------------------------------------------------------------------------------------------
+
+
+class StallingVerifier(SafeVerifier):
+    """Correct for the reference answer; stalls far past its deadline on "<answer>stall</answer>"."""
+
+    deadline_s = 0.3
+
+    def check(self, task: Task, response: str) -> Verdict:
+        if "stall" in response:
+            time.sleep(30)
+        return SumsVerifier().check(task, response)
+
+
+@pytest.mark.parametrize("backend", ["process", "thread"])
+def test_a_stalling_verifier_is_cut_off_at_its_deadline(backend):
+    generator = SumsGenerator()
+    tasks = [generator.generate(seed, 0.0) for seed in range(4)]
+    responses = [generator.solve(tasks[0]), "<answer>stall</answer>", generator.solve(tasks[2]), "<answer>99</answer>"]
+    scorer = Scorer(workers=2, backend=backend, grace_s=0.5)
+    try:
+        started = time.monotonic()
+        verdicts = scorer.score([(StallingVerifier, t, r, StallingVerifier.deadline_s) for t, r in zip(tasks, responses)])
+        elapsed = time.monotonic() - started
+    finally:
+        scorer.close()
+    assert [v.correct for v in verdicts] == [True, False, True, False]
+    assert "deadline" in verdicts[1].reason and scorer.timeouts == 1
+    assert elapsed < 25  # far less than the 30 s stall: the step went on without it
+
+
+def test_training_steps_go_on_past_a_stalling_verifier(tmp_path):
+    class StallOnLongAnswers(SafeVerifier):
+        deadline_s = 0.2
+
+        def check(self, task, response):
+            if len(response) > 12:
+                time.sleep(20)
+            return SumsVerifier().check(task, response)
+
+    source = RewardSource.custom("tiny/Sums-v0", SumsGenerator(), StallOnLongAnswers())
+    config = small_config(tmp_path, steps=1, scoring_grace_s=0.3)
+    result = train(config, sources=[source])
+    row = result.metrics[0]
+    assert row["scoring_timeouts"] > 0  # an untrained model writes long junk: those responses stalled
+    assert row["time/scoring"] < 15
+
+
+# --------------------------------------------------------------------------------------------
+# Checkpoints, config, command line
+# --------------------------------------------------------------------------------------------
+
+
+def test_resume_from_a_checkpoint_continues_exactly(tmp_path):
+    common = {"steps": 4, "save_every": 2, "inner_updates": 2, "minibatches": 2, "warmup_sft_steps": 3, "track_reference_kl": True,
+              "task_selection": {"method": "beta", "pool_size": 8}, "curriculum": {"enabled": True}}
+    straight = train(small_config(tmp_path / "a", **common))
+    train(small_config(tmp_path / "b", **{**common, "steps": 2}))
+    resumed = train(small_config(tmp_path / "b", **common))
+    assert [r["step"] for r in resumed.metrics] == [3, 4]
+    keys = ("reward", "response_length", "loss", "kl", "entropy", "difficulty/tiny/Sums-v0")
+    assert [[r[k] for k in keys] for r in resumed.metrics] == [[r[k] for k in keys] for r in straight.metrics[2:]]
+    lines = read_metrics(tmp_path / "b" / "run" / "metrics.jsonl")
+    assert [r["step"] for r in lines if r["phase"] == "rl"] == [1, 2, 3, 4]
+    assert sum(r["phase"] == "sft" for r in lines) == 3  # the warm-up is not repeated on resume
+    weights_a = torch.load(sorted((tmp_path / "a" / "run").glob("checkpoint-*"))[-1] / "trainer_state.pt", weights_only=False)
+    weights_b = torch.load(sorted((tmp_path / "b" / "run").glob("checkpoint-*"))[-1] / "trainer_state.pt", weights_only=False)
+    assert weights_a["controllers"] == weights_b["controllers"] and weights_a["selector"] == weights_b["selector"]
+    assert len(list((tmp_path / "a" / "run").glob("checkpoint-*"))) == 2  # keep_checkpoints
+
+
+def test_yaml_config_and_env_forms(tmp_path):
+    config = load_config(ROOT / "examples" / "tiny_sums.yaml")
+    assert config.envs[0].id == "tiny/Sums-v0" and config.loss == "dapo"
+    mapping = TrainConfig.from_dict({"envs": {"tiny/Sums-v0": 0.7, "tiny/Copy-v0": {"weight": 0.3, "difficulty": 0.5}}})
+    assert [(e.id, e.weight, e.difficulty) for e in mapping.envs] == [("tiny/Sums-v0", 0.7, 0.0), ("tiny/Copy-v0", 0.3, 0.5)]
+    with pytest.raises(ValueError, match="unknown config keys: lr"):
+        TrainConfig.from_dict({"envs": ["tiny/Sums-v0"], "lr": 1.0})
+    with pytest.raises(ValueError, match="unknown loss"):
+        TrainConfig.from_dict({"envs": ["tiny/Sums-v0"], "loss": "ppo"})
+    with pytest.raises(ValueError, match="visual"):
+        RewardSource.from_env("rlvr/MazeImage-v0")
+
+
+def test_train_command_line(tmp_path):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(
+        "envs:\n  - id: tiny/Copy-v0\n    difficulty: 0.0\nsteps: 2\ntasks_per_step: 2\ngroup_size: 2\nmax_new_tokens: 4\n"
+        f"output_dir: {tmp_path / 'out'}\nscoring_backend: thread\nprogress: false\ntorch_threads: 1\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run([sys.executable, "-m", "rlvr.cli", "train", str(config), "--warmup-sft", "2"], capture_output=True, text=True,
+                            timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "mean reward" in result.stdout
+    lines = read_metrics(tmp_path / "out" / "metrics.jsonl")
+    assert sum(r["phase"] == "sft" for r in lines) == 2 and sum(r["phase"] == "rl" for r in lines) == 2
+    assert (tmp_path / "out" / "metrics.png").exists()
+    helped = subprocess.run([sys.executable, "-m", "rlvr.cli", "train", "--help"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert "--warmup-sft" in helped.stdout and "--demo" in helped.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# Curriculum and task selection
+# --------------------------------------------------------------------------------------------
+
+
+def test_difficulty_controller_keeps_the_pass_rate_in_its_band():
+    controller = DifficultyController(difficulty=0.2, low=0.3, high=0.7, step=0.1, smoothing=1.0)
+    assert controller.update(0.5) == 0.2  # inside the band: stay
+    assert controller.update(0.9) == 0.3  # too easy: harder
+    assert controller.update(0.95) == 0.4
+    assert controller.update(0.1) == 0.3  # too hard: easier
+    smoothed = DifficultyController(difficulty=0.0, step=0.1, smoothing=0.5, max_difficulty=0.1)
+    assert smoothed.update(1.0) == 0.1 and smoothed.update(1.0) == 0.1  # clamped at the maximum
+    with pytest.raises(ValueError):
+        DifficultyController(low=0.8, high=0.2)
+
+
+class AlwaysCorrect(SafeVerifier):
+    deadline_s = 1.0
+
+    def check(self, task, response):
+        return Verdict.success()
+
+
+def test_curriculum_raises_the_difficulty_of_a_solved_env(tmp_path):
+    source = RewardSource.custom("tiny/Sums-v0", SumsGenerator(), AlwaysCorrect())
+    config = small_config(tmp_path, steps=3, curriculum={"enabled": True, "step": 0.1, "smoothing": 1.0})
+    result = train(config, sources=[source])
+    assert [row["difficulty/tiny/Sums-v0"] for row in result.metrics] == pytest.approx([0.1, 0.2, 0.3])
+
+
+def test_beta_selection_prefers_uncertain_tasks():
+    selector = BetaTaskSelector(pool_size=3, evidence_discount=1.0)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        selector.update("env", 0.0, 1, successes=8, failures=0)  # solved
+        selector.update("env", 0.0, 2, successes=4, failures=4)  # a coin flip
+        selector.update("env", 0.0, 3, successes=0, failures=8)  # hopeless
+    assert selector.posterior("env", 0.0, 2) == (21.0, 21.0)
+    picks = [selector.select("env", 0.0, 1, rng)[0] for _ in range(200)]
+    assert picks.count(2) > 100 and picks.count(1) + picks.count(3) < 20  # fresh seeds take the rest
+    assert set(selector.pools["env|0.0000"]) >= {2}  # the uncertain task stays in the pool
+    assert len(selector.pools["env|0.0000"]) <= 3 and selector.evicted > 0
+    discounted = BetaTaskSelector(evidence_discount=0.5)
+    discounted.update("env", 0.0, 7, 4, 0)
+    discounted.update("env", 0.0, 7, 0, 4)
+    assert discounted.posterior("env", 0.0, 7) == (3.0, 5.0)  # 1 + 0.5·4 + 0, 1 + 0 + 4
+
+
+# --------------------------------------------------------------------------------------------
+# Multi-turn envs
+# --------------------------------------------------------------------------------------------
+
+
+class GuessEnv(gym.Env):
+    """Guess the task's sum; a wrong guess gets "Wrong, try again." and another turn."""
+
+    observation_space = gym.spaces.Text(4096)
+    action_space = gym.spaces.Text(4096)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.task = options["task"]
+        return self.task.prompt, {"task": self.task}
+
+    def step(self, action):
+        verdict = SumsVerifier().verify(self.task, action)
+        if verdict.correct:
+            return "", 1.0, True, False, {"verdict": verdict}
+        return "Wrong, try again.", 0.0, False, False, {"verdict": verdict}
+
+
+def test_multi_turn_episodes_mask_env_tokens():
+    tokenizer = build_tiny_tokenizer()
+    model = build_tiny_model(tokenizer, "0.2M", seed=2)
+    generator = SumsGenerator()
+    source = RewardSource.custom("guess", generator, SumsVerifier(), env_factory=GuessEnv)
+    tasks = [(source, generator.generate(seed, 0.0)) for seed in range(3)]
+    sampler = HFSampler(model, tokenizer, 5, TemperatureSchedule(1.0))
+    scorer = Scorer(2, "thread")
+    torch.manual_seed(0)
+    episodes = run_episodes(tasks, 2, sampler, tokenizer, scorer, max_turns=3)
+    assert len(episodes) == 6 and all(e.done for e in episodes)
+    multi = [e for e in episodes if e.turns > 1]
+    assert multi, "an untrained model should need more than one turn somewhere"
+    for episode in multi:
+        assert episode.messages[2] == {"role": "user", "content": "Wrong, try again."}
+        env_part = [t for t, flag in zip(episode.completion_ids, episode.model_token) if flag == 0]
+        text = tokenizer.decode(env_part)
+        assert "Wrong, try again." in text and text.endswith("<|im_start|>assistant\n")
+        model_part = [t for t, flag in zip(episode.completion_ids, episode.model_token) if flag == 1]
+        assert len(model_part) == episode.response_tokens and "Wrong" not in tokenizer.decode(model_part)
+        # the context of the last turn is exactly the chat template's rendering of the conversation
+        last_turn = max(i for i, flag in enumerate(episode.model_token) if flag == 1 and episode.turn_position[i] == 0)
+        context = tokenizer.decode(episode.prompt_ids + episode.completion_ids[:last_turn])
+        specials = set(tokenizer.all_special_ids)
+        if not specials & {t for t, flag in zip(episode.completion_ids[:last_turn], episode.model_token) if flag == 1} - {tokenizer.eos_token_id}:
+            assert context == tokenizer.apply_chat_template(episode.messages[:-1], tokenize=False, add_generation_prompt=True)
+    assert len(source.idle_envs) == 6  # envs go back to the pool for the next step
+    scorer.close()
+
+
+def test_multi_turn_training_step(tmp_path):
+    generator = SumsGenerator()
+    source = RewardSource.custom("guess", generator, SumsVerifier(), env_factory=GuessEnv)
+    config = small_config(tmp_path, envs=[{"id": "guess"}], max_turns=2, steps=1)
+    result = train(config, sources=[source])
+    assert result.metrics[0]["turns"] > 1 and result.metrics[0]["loss"] == result.metrics[0]["loss"]

@@ -20,4 +20,7 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev,docker,photos]"
+# torch first, pinned: on a machine with no torch a loose requirement pulls a multi-GB CUDA
+# build; 2.13.0 is the CPU wheel on our machines. A GPU user installs their own torch first.
+.venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/python -m pip install -q "torch==2.13.0"
+.venv/bin/python -m pip install -q -e ".[dev,docker,photos,train]"

@@ -215,7 +215,6 @@ def demo_config(output_dir: str = "runs/tiny-demo", **overrides: Any) -> TrainCo
         "max_new_tokens": 8,
         "overlong_cache_tokens": 2,
         "warmup_sft_steps": 80,
-        "warmup_sft_learning_rate": 2e-3,
         "warmup_sft_envs": [{"id": "tiny/Copy-v0", "options": {"max_length": 1, "alphabet": 10}}],
         "track_reference_kl": True,
         "eval_tasks": 100,

@@ -254,7 +254,7 @@ def plot_metrics(metrics_path: str | Path, png_path: str | Path) -> Path | None:
     steps = [r["step"] for r in rows]
     for axis, (title, keys) in zip(axes.flat, panels):
         for key in keys:
-            axis.plot(steps, [r.get(key, math.nan) for r in rows], label=key)
+            axis.plot(steps, [math.nan if r.get(key) is None else r[key] for r in rows], label=key)
         axis.set_title(title)
         axis.set_xlabel("step")
         axis.grid(alpha=0.3)
@@ -370,12 +370,16 @@ def train(config: TrainConfig, *, sources: Sequence[RewardSource] | None = None,
     metrics_path = output_dir / METRICS_FILE
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
+    if config.progress:  # one progress bar: ours (transformers would add one per checkpoint write)
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
     objective = OBJECTIVES[config.loss]
     dynamic_sampling = objective.dynamic_sampling if config.dynamic_sampling is None else config.dynamic_sampling
 
     # ---- setup: model, reference, envs, RNGs; or everything from the latest checkpoint -------
     checkpoint = latest_checkpoint(output_dir) if config.resume else None
-    if not config.resume:
+    if checkpoint is None:  # a fresh start: no metrics from earlier runs in this directory
         metrics_path.unlink(missing_ok=True)
     if model is None or checkpoint is not None:
         model, tokenizer = load_model_and_tokenizer(config, str(checkpoint) if checkpoint else None)
@@ -401,11 +405,11 @@ def train(config: TrainConfig, *, sources: Sequence[RewardSource] | None = None,
         start_step, sft_done = int(state["step"]), True
         truncate_metrics(metrics_path, start_step)
     save_config(config, output_dir / "config.yaml")
-    metrics_file = open(metrics_path, "a", encoding="utf-8")
 
     def log(row: dict) -> None:
-        metrics_file.write(json.dumps(row) + "\n")
-        metrics_file.flush()
+        clean = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}  # strict JSON: null, not NaN
+        with open(metrics_path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(clean) + "\n")
 
     evaluations = []
     if not sft_done:
@@ -507,7 +511,6 @@ def train(config: TrainConfig, *, sources: Sequence[RewardSource] | None = None,
     if config.eval_tasks:
         evaluations.append({"phase": "eval", "after_step": config.steps, **evaluate(model, tokenizer, envs, config, config.eval_tasks, config.seed + 1)})
         log(evaluations[-1])
-    metrics_file.close()
     plot = plot_metrics(metrics_path, output_dir / PLOT_FILE) if config.plot else None
     return TrainResult(output_dir, config.steps, rows, evaluations, plot, time.perf_counter() - started)
 

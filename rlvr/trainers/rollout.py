@@ -177,20 +177,20 @@ class Scorer:
 
     def run_in_threads(self, calls: Sequence[Callable[[], Any]], deadlines: Sequence[float], on_timeout: Callable[[float], Any]) -> list[Any]:
         """Run ``calls`` in the thread pool; one still running ``deadline + grace_s`` after it
-        started yields ``on_timeout(deadline)`` and is abandoned (the pool is then replaced)."""
+        started yields ``on_timeout(deadline)`` and is abandoned: its thread cannot be killed, so
+        the calls still waiting move to a fresh pool and the stuck pool is let go."""
         if self.thread_pool is None:
             self.thread_pool = futures.ThreadPoolExecutor(self.workers, thread_name_prefix="rlvr-score")
         started: dict[int, float] = {}
         lock = threading.Lock()
 
-        def timed(index: int, call: Callable[[], Any]) -> Any:
+        def timed(index: int) -> Any:
             with lock:
                 started[index] = time.monotonic()
-            return call()
+            return calls[index]()
 
-        pending = {self.thread_pool.submit(timed, i, call): i for i, call in enumerate(calls)}
+        pending = {self.thread_pool.submit(timed, i): i for i in range(len(calls))}
         results: list[Any] = [None] * len(calls)
-        abandoned = False
         while pending:
             done, _ = futures.wait(pending, timeout=0.05, return_when=futures.FIRST_COMPLETED)
             for future in done:
@@ -202,14 +202,18 @@ class Scorer:
             now = time.monotonic()
             with lock:
                 overdue = [f for f, i in pending.items() if i in started and now - started[i] > deadlines[i] + self.grace_s]
+            if not overdue:
+                continue
             for future in overdue:
                 index = pending.pop(future)
                 results[index] = on_timeout(deadlines[index])
                 self.timeouts += 1
-                abandoned = True
-        if abandoned:  # stuck threads keep their workers; later steps get a fresh pool
-            self.thread_pool.shutdown(wait=False, cancel_futures=True)
-            self.thread_pool = None
+            stuck, self.thread_pool = self.thread_pool, futures.ThreadPoolExecutor(self.workers, thread_name_prefix="rlvr-score")
+            for future, index in list(pending.items()):
+                if future.cancel():  # not started yet: run it in the fresh pool
+                    del pending[future]
+                    pending[self.thread_pool.submit(timed, index)] = index
+            stuck.shutdown(wait=False, cancel_futures=True)
         return results
 
     def close(self) -> None:

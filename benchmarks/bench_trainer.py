@@ -27,7 +27,7 @@ Run in the TRL venv (TRL is never installed in the project's own venv):
     benchmarks/.venv-trl/bin/pip install torch==2.13.0        # CPU wheel first
     benchmarks/.venv-trl/bin/pip install trl pyyaml matplotlib pebble -e .
     benchmarks/.venv-trl/bin/python benchmarks/bench_trainer.py
-Writes benchmarks/results/trainer.json.
+Writes benchmarks/results/trainer.json (``--output`` elsewhere).
 """
 
 from __future__ import annotations
@@ -179,6 +179,7 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, default=0.5, help="5-step moving average of training reward")
     parser.add_argument("--order", default="rlvr-first", choices=("rlvr-first", "trl-first"))
     parser.add_argument("--skip-trl", action="store_true", help="only rlvr (when TRL is not installed)")
+    parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(1)
     load_before = os.getloadavg()
@@ -211,9 +212,9 @@ def main() -> int:
                     "load_average_before": [round(x, 2) for x in load_before], "load_average_after": [round(x, 2) for x in os.getloadavg()]},
         "versions": versions(), "trl_error": trl_error, "runs": runs,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.output}")
     return 0
 
 

@@ -5,6 +5,7 @@ rlvr generate ENV -n N -o out.jsonl|.parquet synthetic tasks (``--difficulty``, 
                                             ``--workers``, ``--param key=value``, ``--dataset``)
 rlvr verify tasks.jsonl responses.jsonl     a verdict per row and a summary
 rlvr bench [ENV …]                          generation and verification throughput per env
+rlvr train config.yaml | --demo             GRPO-family training on a mix of envs (rlvr.trainers)
 rlvr demo                                   every env at three difficulties: reference and wrong
                                             answers verified, a table printed, images saved
 """

@@ -17,6 +17,8 @@
 ``train(config)`` runs it and returns a summary; ``rlvr train config.yaml`` does the same from
 the command line, ``rlvr train --demo`` runs the CPU demo (config.demo_config). An optional SFT
 warm-up on the generators' reference solutions runs before step 1 (``warmup_sft_steps``).
+Scoring workers start by forkserver, so a script that calls ``train`` with the default
+``scoring_backend: process`` needs the usual ``if __name__ == "__main__":`` guard.
 
 Metrics (one JSON object per step in ``output_dir/metrics.jsonl``): step, reward, pass_rate,
 reward/<env>, pass_rate/<env>, difficulty/<env>, zero_variance_fraction, groups_used,
@@ -56,11 +58,12 @@ def load_model_and_tokenizer(config: TrainConfig, path: str | None = None):
     """The policy and its tokenizer: the offline tiny model, or ``from_pretrained(path)``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
+    from rlvr.trainers.tiny import CORPUS_ENVS, build_tiny_model, build_tiny_tokenizer
 
     dtype = getattr(torch, config.dtype)
     if path is None and config.model == "tiny":
-        tokenizer = build_tiny_tokenizer()
+        trained_on = [env.id for env in [*config.envs, *(config.warmup_sft_envs or [])]]
+        tokenizer = build_tiny_tokenizer(tuple(dict.fromkeys([*CORPUS_ENVS, *trained_on])))
         model = build_tiny_model(tokenizer, config.tiny_size, seed=config.seed).to(dtype)
     else:
         source = path or config.model

@@ -19,6 +19,7 @@ Meta         ``solver`` (name), ``status``, ``objective``, ``effort`` (one numbe
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -193,15 +194,17 @@ class OptimisationGenerator(TaskGenerator):
     def greedy_response(self, task: Task) -> str:
         return in_answer(self.render(self.greedy_solution(task)))
 
+    @abc.abstractmethod
     def greedy_solution(self, task: Task) -> Any:
-        raise NotImplementedError
+        """The simple greedy baseline's solution (used for the difficulty calibration)."""
 
+    @abc.abstractmethod
     def wrong_candidates(self, task: Task) -> Sequence[Any]:
-        raise NotImplementedError
+        """Feasible-but-worse or infeasible solutions, in order of preference."""
 
+    @abc.abstractmethod
     def objective_of(self, task: Task, solution: Any) -> float | None:
         """The objective of a solution, None when infeasible (from the family's verifier)."""
-        raise NotImplementedError
 
     def wrong_response(self, task: Task) -> str:
         reference = task.answer["reference"]["objective"]

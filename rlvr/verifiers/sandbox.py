@@ -62,6 +62,8 @@ deadline bounds the total), and kernel vulnerabilities.
 
 from __future__ import annotations
 
+import abc
+
 import contextlib
 import errno
 import fcntl
@@ -679,13 +681,14 @@ class _Prepared:
     env: dict[str, str]
 
 
-class _Backend:
+class _Backend(abc.ABC):
     name = "?"
     workdir: str | None = SANDBOX_WORKDIR
 
     @property
+    @abc.abstractmethod
     def python(self) -> str:
-        raise NotImplementedError
+        """Path of the interpreter inside the sandbox."""
 
     def owner_for(self, slot_uid: int | None) -> tuple[int, int] | None:
         """uid/gid the work tree must belong to, or None to leave it as is."""

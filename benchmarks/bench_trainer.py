@@ -22,11 +22,8 @@ Measured    steps/s (steps / summed step time, each side's own clock around its 
             The machine is shared and noisy: the two sides of each pair run back to back, in the
             order given by ``--order``; compare ratios within one results file.
 
-Run in the TRL venv (TRL is never installed in the project's own venv):
-    python3 -m venv benchmarks/.venv-trl
-    benchmarks/.venv-trl/bin/pip install torch==2.13.0        # CPU wheel first
-    benchmarks/.venv-trl/bin/pip install trl pyyaml matplotlib pebble -e .
-    benchmarks/.venv-trl/bin/python benchmarks/bench_trainer.py
+Run in the project's venv (scripts/setup.sh installs the trl extra):
+    .venv/bin/python benchmarks/bench_trainer.py
 Writes benchmarks/results/trainer.json (``--output`` elsewhere).
 """
 

@@ -4,12 +4,17 @@
 ``solve(task)``                                     the reference response, scored correct
 ``verify(task, response)``                          a Verdict; never raises
 ``verify_batch(tasks, responses, workers, backend)`` Verdicts in order; backend ``serial``,
-                                                    ``thread`` or ``process``
-``generate(env_id, n, seed, difficulty, workers)``   tasks for seeds seed … seed+n-1
+                                                    ``thread``, ``process`` or ``ray``
+``generate(env_id, n, seed, difficulty, workers)``   tasks for seeds seed … seed+n-1; ``backend``
+                                                    ``process`` (local processes) or ``ray``
 ``list_envs()``                                     (id, description, difficulty parameters)
 
 Generators and verifiers are cached per (env, constructor options) so a verifier with a warm
 worker (math) is reused across calls in one process.
+
+``backend="ray"`` runs the same work on a Ray cluster (``address``: None starts a local Ray,
+``"auto"`` or ``"ray://host:10001"`` joins one; an already initialised Ray is used as it is), in
+``workers`` concurrent remote calls; see ``rlvr.integrations.ray_backend``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import functools
 import json
 import multiprocessing
 import os
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from rlvr.core import Task, Verdict
 from rlvr.envs.registry import ENV_SPECS, build_generator, build_verifier, get_spec, split_options
@@ -53,6 +58,14 @@ def make_task(env_id: str, seed: int = 0, difficulty: float = 0.5, **options: An
     return make_generator(env_id, **generator_kwargs).generate(seed, difficulty, **params)
 
 
+def generation_options(env_id: str, options: dict) -> dict:
+    """``options`` without the env's verifier options: what ``generate`` needs of a set of
+    ``gym.make`` options (a verifier option may share a name with ``generate``'s own
+    arguments, e.g. Code-v0's sandbox ``backend``)."""
+    generator_kwargs, _, params = split_options(get_spec(env_id), options)
+    return {**generator_kwargs, **params}
+
+
 def solve(task: Task) -> str:
     return make_generator(task.env_id, **_generator_options_of(task)).solve(task)
 
@@ -77,12 +90,18 @@ def _verify_pair(pair: tuple[Task, Any]) -> Verdict:
     return verify(*pair)
 
 
-def verify_batch(tasks: Sequence[Task], responses: Sequence[Any], workers: int | None = None, backend: str = "process") -> list[Verdict]:
-    """Verify many (task, response) pairs; verdicts come back in input order."""
+def verify_batch(tasks: Sequence[Task], responses: Sequence[Any], workers: int | None = None, backend: str = "process",
+                 *, address: str | None = None) -> list[Verdict]:
+    """Verify many (task, response) pairs; verdicts come back in input order. ``address`` is
+    the Ray cluster of ``backend="ray"``."""
     if len(tasks) != len(responses):
         raise ValueError(f"{len(tasks)} tasks but {len(responses)} responses")
-    if backend not in ("serial", "thread", "process"):
-        raise ValueError(f"backend must be serial, thread or process, got {backend!r}")
+    if backend not in ("serial", "thread", "process", "ray"):
+        raise ValueError(f"backend must be serial, thread, process or ray, got {backend!r}")
+    if backend == "ray":
+        from rlvr.integrations import ray_backend
+
+        return ray_backend.verify_batch(tasks, responses, workers, address=address)
     pairs = list(zip(tasks, responses))
     if backend == "serial" or workers == 1 or len(pairs) < 2:
         return [_verify_pair(pair) for pair in pairs]
@@ -95,8 +114,21 @@ def _generate_one(job: tuple[str, int, float, dict]) -> Task:
     return make_task(env_id, seed, difficulty, **options)
 
 
-def iter_generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, workers: int | None = 1, **options: Any) -> Iterable[Task]:
-    """Tasks for seeds ``seed … seed+n-1`` in order, made in ``workers`` processes."""
+def iter_generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, workers: int | None = 1, *,
+                  backend: str = "process", address: str | None = None, **options: Any) -> Iterable[Task]:
+    """Tasks for seeds ``seed … seed+n-1`` in order, made in ``workers`` local processes
+    (``backend="process"``) or concurrent remote calls on the Ray cluster at ``address``
+    (``backend="ray"``; ``workers=None``: every CPU of the cluster)."""
+    if backend not in ("process", "ray"):
+        raise ValueError(f"backend must be process or ray, got {backend!r}")
+    if backend == "ray":
+        from rlvr.integrations import ray_backend
+
+        return ray_backend.iter_generate(env_id, n, seed, difficulty, workers, address=address, **options)
+    return _iter_generate_locally(env_id, n, seed, difficulty, workers, options)
+
+
+def _iter_generate_locally(env_id: str, n: int, seed: int, difficulty: float, workers: int | None, options: dict) -> Iterator[Task]:
     jobs = [(env_id, seed + i, difficulty, options) for i in range(n)]
     if workers == 1 or n < 2:
         yield from map(_generate_one, jobs)
@@ -105,8 +137,9 @@ def iter_generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, w
         yield from pool.map(_generate_one, jobs, chunksize=max(1, min(256, n // (8 * (workers or os.cpu_count() or 1)))))
 
 
-def generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, workers: int | None = 1, **options: Any) -> list[Task]:
-    return list(iter_generate(env_id, n, seed, difficulty, workers, **options))
+def generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, workers: int | None = 1, *,
+             backend: str = "process", address: str | None = None, **options: Any) -> list[Task]:
+    return list(iter_generate(env_id, n, seed, difficulty, workers, backend=backend, address=address, **options))
 
 
 def list_envs() -> list[dict]:

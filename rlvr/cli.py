@@ -2,9 +2,14 @@
 
 rlvr list                                   every env, one line each, with its difficulty parameters
 rlvr generate ENV -n N -o out.jsonl|.parquet synthetic tasks (``--difficulty``, ``--seed``,
-                                            ``--workers``, ``--param key=value``, ``--dataset``)
-rlvr verify tasks.jsonl responses.jsonl     a verdict per row and a summary
+                                            ``--workers``, ``--param key=value``, ``--dataset``,
+                                            ``--format jsonl|parquet|hf|verl``,
+                                            ``--backend process|ray``, ``--address``)
+rlvr verify tasks.jsonl responses.jsonl     a verdict per row and a summary (``--workers``,
+                                            ``--backend process|ray``, ``--address``)
 rlvr bench [ENV …]                          generation and verification throughput per env
+rlvr eval --base-url URL --model M --env ENV pass@1, pass@k and mean reward of an OpenAI-compatible
+                                            endpoint per env and difficulty (rlvr.integrations.openai_eval)
 rlvr train config.yaml | --demo             GRPO-family training on a mix of envs (rlvr.trainers)
 rlvr demo                                   every env at three difficulties: reference and wrong
                                             answers verified, a table printed, images saved
@@ -17,12 +22,13 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import rlvr
 from rlvr.core import Task, iter_tasks, save_tasks
 
 DEMO_DIFFICULTIES = (0.0, 0.5, 1.0)
+OUTPUT_FORMATS = ("auto", "jsonl", "parquet", "hf", "verl")
 
 
 def _parse_param(text: str) -> tuple[str, Any]:
@@ -49,15 +55,41 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def write_tasks(tasks: Iterable[Task], output: str, file_format: str) -> int:
+    """Save ``tasks`` in one of ``OUTPUT_FORMATS``; "auto" picks Parquet for ``.parquet``, else JSON lines."""
+    if file_format == "hf":
+        from rlvr.integrations import hf
+
+        return hf.save(tasks, output)
+    if file_format == "verl":
+        from rlvr.integrations import verl
+
+        return verl.export_parquet(tasks, output)
+    return save_tasks(tasks, output, None if file_format == "auto" else file_format)
+
+
+def _workers(args: argparse.Namespace) -> int | None:
+    """``--workers``, by default 1 local process, or every CPU of the Ray cluster (None)."""
+    return args.workers or (None if args.backend == "ray" else 1)
+
+
+def _add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, help="parallel workers (default: 1 process; with ray, every CPU of the cluster)")
+    parser.add_argument("--backend", choices=("process", "ray"), default="process",
+                        help="local processes, or remote calls on a Ray cluster (pip install 'rlvr[ray]')")
+    parser.add_argument("--address", help="the Ray cluster: auto, ray://host:10001, … (default: start a local Ray)")
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     options = dict(args.param or [])
     if args.dataset:
         options["dataset"] = args.dataset
-    tasks = rlvr.iter_generate(args.env, args.n, seed=args.seed, difficulty=args.difficulty, workers=args.workers, **options)
+    tasks = rlvr.iter_generate(args.env, args.n, seed=args.seed, difficulty=args.difficulty, workers=_workers(args),
+                               backend=args.backend, address=args.address, **options)
     progress = tqdm(tasks, total=args.n, unit="task", disable=args.quiet, file=sys.stderr)
-    count = save_tasks(progress, args.output)
+    count = write_tasks(progress, args.output, args.format)
     print(f"wrote {count} tasks to {args.output}", file=sys.stderr)
     return 0
 
@@ -87,7 +119,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             pairs.append((by_id[task_id], response))
         elif position < len(tasks):
             pairs.append((tasks[position], response))
-    verdicts = rlvr.verify_batch([t for t, _ in pairs], [r for _, r in pairs], workers=args.workers)
+    verdicts = rlvr.verify_batch([t for t, _ in pairs], [r for _, r in pairs], workers=_workers(args),
+                                 backend=args.backend, address=args.address)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
         for (task, _), verdict in zip(pairs, verdicts):
@@ -119,6 +152,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
         verified = time.perf_counter() - start
         rows.append([env_id, f"{args.n / generated:,.0f}", f"{args.n / verified:,.0f}", f"{sum(v.correct for v in verdicts)}/{args.n}"])
     print(_table(rows, ["env", "tasks/s", "verdicts/s", "reference correct"]))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rlvr.integrations.openai_eval import evaluate, summary_table, write_results, write_samples
+
+    results = evaluate(
+        args.base_url, args.model, args.env, args.n, k=args.k, difficulties=args.difficulty, seed=args.seed,
+        concurrency=args.concurrency, max_retries=args.max_retries, timeout=args.timeout, temperature=args.temperature,
+        max_tokens=args.max_tokens or None, top_p=args.top_p, system_prompt=args.system, api_key=args.api_key,
+        env_options=dict(args.param or []), extra_body=dict(args.extra or []) or None, request_seed=not args.no_request_seed,
+        verify_workers=args.verify_workers, progress=not args.quiet,
+    )
+    header, rows = summary_table(results)
+    print(_table(rows, header))
+    if args.output:
+        write_results(results, args.output)
+    if args.samples:
+        write_samples(results, args.samples)
     return 0
 
 
@@ -157,9 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("-o", "--output", required=True)
     gen.add_argument("--difficulty", type=float, default=0.5)
     gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--workers", type=int, default=1)
+    _add_backend_arguments(gen)
     gen.add_argument("--dataset", help="serve rows of this file (dataset-backed envs)")
     gen.add_argument("--param", type=_parse_param, action="append", help="override a task parameter: key=value")
+    gen.add_argument("--format", choices=OUTPUT_FORMATS, default="auto",
+                     help="jsonl, parquet, hf (a datasets.save_to_disk directory) or verl (verl's Parquet layout); "
+                          "auto: parquet for .parquet, else jsonl")
     gen.add_argument("-q", "--quiet", action="store_true")
     gen.set_defaults(func=cmd_generate)
 
@@ -167,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("tasks")
     ver.add_argument("responses")
     ver.add_argument("-o", "--output")
-    ver.add_argument("--workers", type=int, default=1)
+    _add_backend_arguments(ver)
     ver.set_defaults(func=cmd_verify)
 
     bench = sub.add_parser("bench", help="generation and verification throughput per env")
@@ -176,6 +231,31 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--difficulty", type=float, default=0.5)
     bench.add_argument("--seed", type=int, default=0)
     bench.set_defaults(func=cmd_bench)
+
+    ev = sub.add_parser("eval", help="evaluate an OpenAI-compatible endpoint: pass@1, pass@k, mean reward per env and difficulty")
+    ev.add_argument("--base-url", required=True, help="e.g. http://localhost:8000/v1")
+    ev.add_argument("--model", required=True)
+    ev.add_argument("--env", action="append", required=True, help="an env id; repeat for several")
+    ev.add_argument("-n", "--n", type=int, default=200, help="tasks per env and difficulty (seeds seed … seed+n-1)")
+    ev.add_argument("--k", type=int, default=1, help="samples per task")
+    ev.add_argument("--difficulty", type=float, nargs="+", default=[0.5])
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    ev.add_argument("--max-retries", type=int, default=3)
+    ev.add_argument("--timeout", type=float, default=120.0, help="seconds per request try")
+    ev.add_argument("--temperature", type=float, default=1.0)
+    ev.add_argument("--max-tokens", type=int, default=2048, help="0 sends none (e.g. with --extra max_completion_tokens=N)")
+    ev.add_argument("--top-p", type=float)
+    ev.add_argument("--system", help="system prompt")
+    ev.add_argument("--api-key", help="default: $OPENAI_API_KEY, else EMPTY")
+    ev.add_argument("--param", type=_parse_param, action="append", help="env option or task parameter for every env: key=value")
+    ev.add_argument("--extra", type=_parse_param, action="append", help="extra request body field: key=value (JSON value)")
+    ev.add_argument("--no-request-seed", action="store_true", help="do not send a per-sample seed")
+    ev.add_argument("--verify-workers", type=int, help="verification threads (default: CPU count)")
+    ev.add_argument("-o", "--output", help="results JSON: config, rows, overall")
+    ev.add_argument("--samples", help="one JSON line per request")
+    ev.add_argument("-q", "--quiet", action="store_true")
+    ev.set_defaults(func=cmd_eval)
 
     demo = sub.add_parser("demo", help="exercise every env and save example images")
     demo.add_argument("--out", default="demo_out")

@@ -420,10 +420,13 @@ def png_to_image(png: bytes) -> Image.Image:
     return image
 
 
-def save_tasks(tasks: Iterable[Task], path: str | Path) -> int:
-    """Write tasks to ``.jsonl`` (images base64 PNG) or ``.parquet`` (images PNG bytes)."""
+def save_tasks(tasks: Iterable[Task], path: str | Path, file_format: str | None = None) -> int:
+    """Write tasks as JSON lines (images base64 PNG) or Parquet (images PNG bytes); the format is
+    ``file_format`` ("jsonl" or "parquet") or, when None, the path's suffix (``.parquet`` or not)."""
     path = Path(path)
-    if path.suffix == ".parquet":
+    if file_format not in (None, "jsonl", "parquet"):
+        raise ValueError(f"file_format must be jsonl or parquet, got {file_format!r}")
+    if file_format == "parquet" or (file_format is None and path.suffix == ".parquet"):
         import pyarrow as pa
         import pyarrow.parquet as pq
 

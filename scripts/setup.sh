@@ -23,4 +23,8 @@ fi
 # torch first, pinned: on a machine with no torch a loose requirement pulls a multi-GB CUDA
 # build; 2.13.0 is the CPU wheel on our machines. A GPU user installs their own torch first.
 .venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[dev,docker,photos,train]"
+.venv/bin/python -m pip install -q -e ".[dev,docker,photos,train,hf,trl,eval,ray]"
+# verl for the adapter's tests: verl pins transformers<5.11 and ray[default], so install only its
+# pure-Python package and what its dataset and reward manager import (verl users have their own).
+.venv/bin/python -m pip install -q --no-deps "verl==0.9.1" "tensordict==0.10.0" "pyvers<0.2" codetiming
+.venv/bin/python -m pip install -q "omegaconf>=2.4" orjson cloudpickle importlib_metadata

@@ -14,6 +14,9 @@ from typing import Any
 
 import gymnasium as gym
 
+SINGLE_TURN_ENTRY_POINT = "rlvr.envs.single_turn:SingleTurnEnv"
+VECTOR_ENTRY_POINT = "rlvr.envs.vector:TaskVectorEnv"  # gym.make_vec of a single-turn env
+
 
 @dataclass(frozen=True)
 class EnvSpec:
@@ -22,7 +25,7 @@ class EnvSpec:
     generator: str  # "module:Class"
     verifier: str  # "module:Class"
     visual: bool = False
-    entry_point: str = "rlvr.envs.single_turn:SingleTurnEnv"
+    entry_point: str = SINGLE_TURN_ENTRY_POINT
     generator_options: tuple[str, ...] = ()  # constructor arguments of the generator (dataset=…)
     verifier_options: tuple[str, ...] = ()  # constructor arguments of the verifier (shortest=…)
     max_episode_steps: int | None = None
@@ -178,4 +181,5 @@ def register_all() -> None:
             kwargs={"env_id": spec.id},
             max_episode_steps=spec.max_episode_steps,
             disable_env_checker=False,
+            vector_entry_point=VECTOR_ENTRY_POINT if spec.entry_point == SINGLE_TURN_ENTRY_POINT else None,
         )

@@ -1,0 +1,161 @@
+"""TRL: rlvr environments as a ``GRPOTrainer`` dataset and reward function.
+
+    from trl import GRPOConfig, GRPOTrainer
+    from rlvr.integrations import trl as rlvr_trl
+
+    train = rlvr_trl.dataset({"rlvr/Math-v0": 0.5, "rlvr/Maze-v0": 0.5}, n=2000, difficulty=0.3)
+    trainer = GRPOTrainer(model=..., reward_funcs=rlvr_trl.reward_function(), train_dataset=train,
+                          args=GRPOConfig(...))   # keep remove_unused_columns=False (TRL's default)
+
+``dataset(envs, n, …)``  a ``datasets.Dataset`` with columns
+    prompt    chat messages ``[{"role": "user", "content": task.prompt}]`` (an optional system
+              message first), or the bare prompt text with ``conversational=False``
+    task      the task as JSON without images (what the reward function verifies against)
+    env_id, task_id, difficulty
+    images    the task's images (``datasets.Image``), only when some task has images; TRL then
+              treats the rows as vision-language examples
+  ``envs`` is one env id, a list (equal shares) or ``{env_id: weight}``; rows of different envs
+  are interleaved in an order fixed by ``seed``; env ``e`` gets seeds ``seed, seed+1, …``.
+``reward_function(env_ids=None, …)``  a callable with GRPOTrainer's ``reward_funcs`` contract
+    ``(prompts, completions, completion_ids=None, **columns) -> list[float | None]``: it reads
+    each row's task from ``columns["task"]``, takes the completion text (for conversational
+    completions the last assistant message's text), and returns the verdict's reward. Rows whose
+    env is not in ``env_ids`` get ``None`` (TRL ignores them for this function), so one function
+    per env can be combined with weights. Verification runs in ``workers`` threads (verifiers
+    that run code do it in their own sandboxed processes); it never raises. When TRL passes
+    ``log_metric``, per-env accuracy and format rates are logged as ``rlvr/<Env>/accuracy``, ….
+
+Needs the ``trl`` extra (``pip install 'rlvr[trl]'``).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import functools
+import json
+import os
+import random
+from typing import Any, Callable, Mapping, Sequence
+
+import rlvr
+from rlvr.api import generation_options
+from rlvr.core import Task
+from rlvr.integrations.verl import ground_truth
+
+
+def env_shares(envs: str | Sequence[str] | Mapping[str, float], n: int) -> dict[str, int]:
+    """How many of ``n`` rows each env gets: proportional to its weight, largest remainders first."""
+    weights = {envs: 1.0} if isinstance(envs, str) else dict(envs) if isinstance(envs, Mapping) else {e: 1.0 for e in envs}
+    if not weights or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise ValueError(f"envs needs at least one env with a positive weight, got {envs!r}")
+    total = sum(weights.values())
+    exact = {env: n * weight / total for env, weight in weights.items()}
+    counts = {env: int(share) for env, share in exact.items()}
+    by_remainder = sorted(weights, key=lambda env: (-(exact[env] - counts[env]), list(weights).index(env)))
+    for env in by_remainder[: n - sum(counts.values())]:
+        counts[env] += 1
+    return counts
+
+
+def _difficulty_of(difficulty: float | Mapping[str, float], env_id: str) -> float:
+    return difficulty[env_id] if isinstance(difficulty, Mapping) else difficulty
+
+
+def dataset(
+    envs: str | Sequence[str] | Mapping[str, float],
+    n: int,
+    seed: int = 0,
+    difficulty: float | Mapping[str, float] = 0.5,
+    conversational: bool = True,
+    system_prompt: str | None = None,
+    workers: int | None = 1,
+    **options: Any,
+):
+    """A ``datasets.Dataset`` of ``n`` tasks for GRPOTrainer (module docstring)."""
+    import datasets
+
+    tasks: list[Task] = []
+    for env_id, count in env_shares(envs, n).items():
+        tasks += rlvr.generate(env_id, count, seed=seed, difficulty=_difficulty_of(difficulty, env_id), workers=workers,
+                               **generation_options(env_id, options))
+    random.Random(f"rlvr-trl|{seed}").shuffle(tasks)
+    columns: dict[str, list] = {
+        "prompt": [_prompt(task, conversational, system_prompt) for task in tasks],
+        "task": [ground_truth(task) for task in tasks],
+        "env_id": [task.env_id for task in tasks],
+        "task_id": [task.id for task in tasks],
+        "difficulty": [task.difficulty for task in tasks],
+    }
+    if any(task.images for task in tasks):
+        columns["images"] = [list(task.images) for task in tasks]
+        return datasets.Dataset.from_dict(columns).cast_column("images", datasets.List(datasets.Image()))
+    return datasets.Dataset.from_dict(columns)
+
+
+def _prompt(task: Task, conversational: bool, system_prompt: str | None) -> Any:
+    if not conversational:
+        return f"{system_prompt}\n\n{task.prompt}" if system_prompt else task.prompt
+    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    return [*messages, {"role": "user", "content": task.prompt}]
+
+
+def completion_text(completion: Any) -> Any:
+    """The text of one completion: a str as is; for chat messages the last assistant message
+    (its text parts joined when the content is a list of parts). Anything else is returned
+    unchanged for the verifier to reject."""
+    if isinstance(completion, list):
+        replies = [m for m in completion if isinstance(m, dict) and m.get("role", "assistant") == "assistant"]
+        if not replies:
+            return ""
+        content = replies[-1].get("content", "")
+        if isinstance(content, list):
+            return "".join(part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text")
+        return content
+    return completion
+
+
+def _task_of(cell: Any) -> Task | None:
+    try:
+        return Task.from_dict(json.loads(cell) if isinstance(cell, (str, bytes)) else dict(cell))
+    except Exception:  # a row that holds no rlvr task
+        return None
+
+
+def reward_function(
+    env_ids: str | Sequence[str] | None = None,
+    task_column: str = "task",
+    workers: int | None = None,
+    **verifier_options: Any,
+) -> Callable[..., list[float | None]]:
+    """A GRPOTrainer reward function over rows made by ``dataset`` (module docstring)."""
+    wanted = {env_ids} if isinstance(env_ids, str) else set(env_ids) if env_ids is not None else None
+
+    def rlvr_reward(prompts: list, completions: list, completion_ids: list | None = None, **columns: Any) -> list[float | None]:
+        cells = columns.get(task_column)
+        if cells is None:
+            raise KeyError(f"the dataset has no {task_column!r} column; build it with rlvr.integrations.trl.dataset")
+        tasks = [_task_of(cell) for cell in cells]
+        scored = [i for i, task in enumerate(tasks) if task is not None and (wanted is None or task.env_id in wanted)]
+        verify = functools.partial(rlvr.verify, **verifier_options)
+        with futures.ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+            verdicts = list(pool.map(verify, [tasks[i] for i in scored], [completion_text(completions[i]) for i in scored]))
+        rewards: list[float | None] = [None] * len(completions)
+        for i, verdict in zip(scored, verdicts):
+            rewards[i] = float(verdict.reward)
+        _log_per_env(columns.get("log_metric"), [tasks[i] for i in scored], verdicts)
+        if wanted is None:  # rows without a task still need a number when this is the only reward
+            rewards = [0.0 if r is None else r for r in rewards]
+        return rewards
+
+    rlvr_reward.__name__ = "rlvr" if wanted is None else "rlvr:" + ",".join(sorted(e.split("/")[-1] for e in wanted))
+    return rlvr_reward
+
+
+def _log_per_env(log_metric: Callable[[str, float], None] | None, tasks: list[Task], verdicts: list) -> None:
+    if log_metric is None or not tasks:
+        return
+    for env_id in sorted({task.env_id for task in tasks}):
+        rows = [v for t, v in zip(tasks, verdicts) if t.env_id == env_id]
+        name = env_id.split("/")[-1]
+        log_metric(f"rlvr/{name}/accuracy", sum(v.correct for v in rows) / len(rows))
+        log_metric(f"rlvr/{name}/format_ok", sum(v.format_ok for v in rows) / len(rows))

@@ -1,0 +1,110 @@
+"""verl: a reward function with verl's ``compute_score`` signature and an exporter to verl's
+Parquet layout, so rlvr tasks train in verl with two config lines.
+
+``export_parquet(tasks, path)``  one row per task, in the columns verl's ``RLHFDataset`` reads:
+    data_source                   the env id, e.g. ``"rlvr/Maze-v0"``
+    prompt                        chat messages: an optional system message, then the user message
+                                  (the task prompt; visual tasks start it with one ``<image>``
+                                  placeholder per image, which verl swaps for the image)
+    images                        ``[{"bytes": PNG}]`` per task image (empty for text tasks)
+    ability                       the family, e.g. ``"maze"``
+    reward_model                  ``{"style": "rule", "ground_truth": <the task as JSON, no images>}``
+    extra_info                    ``{"split", "index", "task_id", "difficulty", "seed"}``
+``compute_score(data_source, solution_str, ground_truth, extra_info=None)``
+    rebuilds the task from ``ground_truth`` and verifies ``solution_str`` with its env's verifier;
+    returns ``{"score": reward, "acc": 1.0 if correct, "format_ok": 0/1, "reason": str}``.
+    Never raises: a ground truth that is not an rlvr task, or whose env differs from
+    ``data_source``, scores 0 with the reason.
+
+In a verl config::
+
+    data.train_files=train.parquet  data.image_key=images
+    reward.custom_reward_function.path=<path of this file>  reward.custom_reward_function.name=compute_score
+
+(``python -c "import rlvr.integrations.verl as v; print(v.__file__)"`` prints the path.)
+The exporter needs only pyarrow; neither function imports verl.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+from rlvr.core import Task, image_to_png
+
+IMAGE_PLACEHOLDER = "<image>"
+
+
+def ground_truth(task: Task) -> str:
+    """The task as canonical JSON without its images: all a verifier needs, small enough for a column."""
+    row = task.to_dict()
+    row["images"] = []
+    return json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def prompt_messages(task: Task, system_prompt: str | None = None) -> list[dict]:
+    """verl's ``prompt`` column for ``task``: chat messages with ``<image>`` placeholders."""
+    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    placeholders = IMAGE_PLACEHOLDER * len(task.images)
+    messages.append({"role": "user", "content": f"{placeholders}\n{task.prompt}" if placeholders else task.prompt})
+    return messages
+
+
+def verl_row(task: Task, index: int, split: str = "train", system_prompt: str | None = None) -> dict:
+    return {
+        "data_source": task.env_id,
+        "prompt": prompt_messages(task, system_prompt),
+        "images": [{"bytes": image_to_png(image)} for image in task.images],
+        "ability": task.family,
+        "reward_model": {"style": "rule", "ground_truth": ground_truth(task)},
+        "extra_info": {"split": split, "index": index, "task_id": task.id, "difficulty": task.difficulty, "seed": task.seed},
+    }
+
+
+def schema():
+    import pyarrow as pa
+
+    message = pa.struct([("role", pa.string()), ("content", pa.string())])
+    return pa.schema(
+        [
+            ("data_source", pa.string()),
+            ("prompt", pa.list_(message)),
+            ("images", pa.list_(pa.struct([("bytes", pa.binary())]))),
+            ("ability", pa.string()),
+            ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
+            ("extra_info", pa.struct([("split", pa.string()), ("index", pa.int64()), ("task_id", pa.string()),
+                                      ("difficulty", pa.float64()), ("seed", pa.int64())])),
+        ]
+    )
+
+
+def export_parquet(tasks: Iterable[Task], path: str | Path, split: str = "train", system_prompt: str | None = None) -> int:
+    """Write ``tasks`` in verl's layout (module docstring); returns the number of rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [verl_row(task, index, split, system_prompt) for index, task in enumerate(tasks)]
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema()), str(path))
+    return len(rows)
+
+
+def _zero(reason: str) -> dict:
+    return {"score": 0.0, "acc": 0.0, "format_ok": 0.0, "reason": reason}
+
+
+def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None) -> dict:
+    """verl's reward-function contract (module docstring); never raises."""
+    import rlvr
+
+    try:
+        task = Task.from_dict(json.loads(ground_truth) if isinstance(ground_truth, (str, bytes)) else dict(ground_truth))
+    except Exception as error:  # the ground truth comes from a file we may not have written
+        return _zero(f"ground_truth is not an rlvr task ({type(error).__name__})")
+    if data_source is not None and str(data_source) != task.env_id:
+        return _zero(f"data_source {data_source!r} is not the task's env {task.env_id!r}")
+    try:
+        verdict = rlvr.verify(task, solution_str)
+    except KeyError:
+        return _zero(f"unknown env {task.env_id!r}")
+    return {"score": float(verdict.reward), "acc": float(verdict.correct), "format_ok": float(verdict.format_ok), "reason": verdict.reason}

@@ -1,0 +1,154 @@
+"""``rlvr eval``: the evaluator against a local reference server, through the real openai client."""
+
+import json
+import socket
+from collections import defaultdict
+
+import pytest
+
+pytest.importorskip("openai")
+
+import rlvr  # noqa: E402
+from rlvr.cli import main  # noqa: E402
+from rlvr.integrations.openai_eval import evaluate, pass_at_k, write_samples  # noqa: E402
+from rlvr.integrations.reference_server import ReferenceServer  # noqa: E402
+
+MAZE, VISUAL = "rlvr/Maze-v0", "rlvr/Rotation-v0"
+DIFFICULTIES = [0.0, 1.0]
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return [t for env in (MAZE, VISUAL) for d in DIFFICULTIES for t in rlvr.generate(env, 4, seed=0, difficulty=d)]
+
+
+@pytest.fixture
+def server_of(tasks):
+    """Start reference servers over the module's tasks with the given options; stop them after."""
+    started = []
+
+    def start(**options):
+        server = ReferenceServer(tasks, **options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def run(server, env_ids=(MAZE, VISUAL), n=4, k=4, concurrency=8, **options):
+    return evaluate(server.url, "reference", list(env_ids), n, k=k, difficulties=DIFFICULTIES, concurrency=concurrency, timeout=10, **options)
+
+
+def test_pass_at_k_matches_hand_computed_values():
+    assert pass_at_k(4, 0, 1) == 0.0
+    assert pass_at_k(4, 1, 1) == 0.25
+    assert pass_at_k(4, 1, 4) == 1.0
+    assert pass_at_k(5, 2, 2) == pytest.approx(1 - 3 / 10)  # 1 - C(3,2)/C(5,2)
+    assert pass_at_k(10, 3, 5) == pytest.approx(1 - 21 / 252)  # 1 - C(7,5)/C(10,5)
+    assert pass_at_k(3, 3, 2) == 1.0
+    with pytest.raises(ValueError):
+        pass_at_k(3, 1, 4)
+
+
+def test_reference_answers_score_one_and_images_arrive_as_parts(server_of):
+    server = server_of()
+    results = run(server)
+    assert len(results["rows"]) == 4 and results["overall"]["samples"] == 2 * 2 * 4 * 4
+    for row in [*results["rows"], results["overall"]]:
+        assert row["mean_reward"] == row["pass_at_1"] == row["pass_at_k"] == row["format_ok"] == 1.0
+        assert row["errors"] == 0 and row["completion_tokens"] == 1
+    visual_requests = 2 * 4 * 4
+    stats = server.stats
+    assert stats["image_requests"] == stats["image_parts"] == visual_requests
+    assert stats["answered"] == 2 * visual_requests and stats["rejected"] == 0
+
+
+def test_wrong_answers_split_pass_at_1_from_pass_at_k_as_the_samples_imply(server_of, tmp_path):
+    results = run(server_of(wrong_rate=0.4), k=5)
+    path = tmp_path / "samples.jsonl"
+    write_samples(results, path)
+    correct = defaultdict(list)
+    for line in path.read_text().splitlines():
+        sample = json.loads(line)
+        correct[(sample["env_id"], sample["difficulty"], sample["task_id"])].append(sample["correct"])
+    for row in results["rows"]:
+        groups = [c for (env, d, _), c in correct.items() if (env, d) == (row["env_id"], row["difficulty"])]
+        assert len(groups) == 4 and all(len(c) == 5 for c in groups)
+        assert row["pass_at_1"] == pytest.approx(sum(sum(c) / 5 for c in groups) / 4)
+        assert row["pass_at_k"] == pytest.approx(sum(any(c) for c in groups) / 4)
+    overall = results["overall"]
+    assert 0 < overall["pass_at_1"] < overall["pass_at_k"]
+    assert overall["mean_reward"] < 1.0 and overall["errors"] == 0
+
+
+def test_seeded_samples_get_the_same_answers_in_any_order(server_of):
+    first = run(server_of(wrong_rate=0.5), env_ids=[MAZE], concurrency=1)
+    second = run(server_of(wrong_rate=0.5), env_ids=[MAZE])
+    assert [s["correct"] for s in first["samples"]] == [s["correct"] for s in second["samples"]]
+    unseeded = [run(server_of(wrong_rate=0.5), env_ids=[MAZE], request_seed=False)["rows"] for _ in range(2)]
+    assert [r["pass_at_1"] for r in unseeded[0]] == [r["pass_at_1"] for r in unseeded[1]]  # per-task counters: same draws
+
+
+def test_retries_recover_from_injected_failures(server_of):
+    server = server_of(fail_first_n=6, fail_status=429)
+    results = run(server, env_ids=[MAZE], max_retries=3)
+    assert results["overall"]["errors"] == 0 and results["overall"]["pass_at_1"] == 1.0
+    assert server.stats["injected_failures"] == 6 and server.stats["answered"] == 2 * 4 * 4
+
+
+def test_failures_beyond_the_retries_count_as_errors(server_of):
+    server = server_of(fail_first_n=10**6, fail_status=500)
+    results = run(server, env_ids=[MAZE], n=2, k=1, max_retries=1)
+    assert results["overall"]["errors"] == 4 and results["overall"]["mean_reward"] == 0.0
+    assert "InternalServerError" in results["overall"]["first_error"]
+    assert server.stats["requests"] == 4 * 2  # each request tried twice
+
+
+def test_unreachable_url_counts_errors_without_crashing():
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    results = evaluate(f"http://127.0.0.1:{port}/v1", "m", [MAZE], 3, k=2, difficulties=[0.0], max_retries=0, timeout=2)
+    overall = results["overall"]
+    assert overall["errors"] == 6 and overall["mean_reward"] == overall["pass_at_k"] == overall["format_ok"] == 0.0
+    assert "APIConnectionError" in overall["first_error"]
+    assert all(s["error"] and s["reward"] == 0.0 for s in results["samples"])
+
+
+def test_an_option_one_env_rejects_fails_before_any_request(server_of):
+    server = server_of()
+    with pytest.raises(ValueError, match="unknown parameter"):
+        run(server, env_options={"loops": 0.1})  # a Maze parameter: Rotation-v0 has none of that name
+    assert server.stats["requests"] == 0
+
+
+def test_visual_task_without_its_image_is_refused(tasks, server_of):
+    import openai
+
+    server = server_of()
+    visual = next(t for t in tasks if t.images)
+    client = openai.OpenAI(base_url=server.url, api_key="EMPTY", max_retries=0)
+    with pytest.raises(openai.BadRequestError, match="without its image"):
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": visual.prompt}])
+    with pytest.raises(openai.BadRequestError, match="matches no indexed task"):
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hello"}])
+    assert [m.id for m in client.models.list()] == ["rlvr-reference"]
+    assert server.stats["rejected"] == 2
+
+
+def test_cli_eval_writes_results_and_samples(server_of, tmp_path, capsys):
+    server = server_of(wrong_rate=0.25)
+    output, samples = tmp_path / "results.json", tmp_path / "samples.jsonl"
+    code = main(["eval", "--base-url", server.url, "--model", "reference", "--env", MAZE, "--env", VISUAL, "-n", "4", "--k", "2",
+                 "--difficulty", "0", "1", "--concurrency", "4", "--max-tokens", "64", "--system", "Be brief.",
+                 "--output", str(output), "--samples", str(samples), "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "pass@k" in printed and MAZE in printed and VISUAL in printed
+    results = json.loads(output.read_text())
+    assert results["config"]["env_ids"] == [MAZE, VISUAL] and results["config"]["system_prompt"] == "Be brief."
+    assert [(r["env_id"], r["difficulty"]) for r in results["rows"]] == [(e, d) for e in (MAZE, VISUAL) for d in (0.0, 1.0)]
+    assert results["overall"]["samples"] == len(samples.read_text().splitlines()) == 2 * 2 * 4 * 2
+    assert 0 < results["overall"]["pass_at_1"] <= results["overall"]["pass_at_k"] <= 1

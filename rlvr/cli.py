@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list every env with its difficulty parameters").set_defaults(func=cmd_list)
 
-    gen = sub.add_parser("generate", help="write synthetic tasks to .jsonl or .parquet")
+    gen = sub.add_parser("generate", help="write synthetic tasks as JSON lines, Parquet, a HF dataset or verl Parquet")
     gen.add_argument("env")
     gen.add_argument("-n", type=int, required=True)
     gen.add_argument("-o", "--output", required=True)

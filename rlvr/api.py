@@ -79,7 +79,8 @@ def _generator_options_of(task: Task) -> dict:
     return {"dataset": task.meta["dataset"]} if "dataset" in task.meta and "dataset" in get_spec(task.env_id).generator_options else {}
 
 
-def _pool(workers: int | None, backend: str) -> futures.Executor:
+def make_executor(workers: int | None, backend: str) -> futures.Executor:
+    """``workers`` threads (``backend="thread"``) or forkserver processes (otherwise)."""
     count = workers or os.cpu_count() or 1
     if backend == "thread":
         return futures.ThreadPoolExecutor(count)
@@ -105,7 +106,7 @@ def verify_batch(tasks: Sequence[Task], responses: Sequence[Any], workers: int |
     pairs = list(zip(tasks, responses))
     if backend == "serial" or workers == 1 or len(pairs) < 2:
         return [_verify_pair(pair) for pair in pairs]
-    with _pool(workers, backend) as pool:
+    with make_executor(workers, backend) as pool:
         return list(pool.map(_verify_pair, pairs, chunksize=max(1, len(pairs) // (4 * (workers or os.cpu_count() or 1)))))
 
 
@@ -133,7 +134,7 @@ def _iter_generate_locally(env_id: str, n: int, seed: int, difficulty: float, wo
     if workers == 1 or n < 2:
         yield from map(_generate_one, jobs)
         return
-    with _pool(workers, "process") as pool:
+    with make_executor(workers, "process") as pool:
         yield from pool.map(_generate_one, jobs, chunksize=max(1, min(256, n // (8 * (workers or os.cpu_count() or 1)))))
 
 

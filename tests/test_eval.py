@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 
-pytest.importorskip("openai")
+pytest.importorskip("openai", reason="openai is not installed: pip install 'rlvr[eval]'")
 
 import rlvr  # noqa: E402
 from rlvr.cli import main  # noqa: E402

@@ -183,7 +183,7 @@ def test_verl_export_layout(mixed_tasks, tmp_path):
 
 def test_verl_dataset_and_reward_manager_score_exported_tasks(tmp_path):
     """verl's own RLHFDataset reads the export and its NaiveRewardManager scores with our compute_score."""
-    pytest.importorskip("verl", reason="verl is installed by scripts/setup.sh")
+    pytest.importorskip("verl", reason="verl is not installed (scripts/setup.sh installs it)")
     import torch
     from omegaconf import OmegaConf
     from verl import DataProto

@@ -37,7 +37,6 @@ verifier per sub-env; this class shares one per env.
 from __future__ import annotations
 
 import concurrent.futures as futures
-import multiprocessing
 import os
 from typing import Any, Sequence
 
@@ -116,9 +115,7 @@ class TaskVectorEnv(VectorEnv):
     def _start_pool(self) -> futures.Executor | None:
         if self.backend == "serial" or self.workers == 1:
             return None
-        if self.backend == "thread":
-            return futures.ThreadPoolExecutor(self.workers)
-        return futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+        return api.make_executor(self.workers, self.backend)
 
     def _map(self, function, jobs: list) -> list:
         if self._pool is None:

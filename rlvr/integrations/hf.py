@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-from rlvr.core import Task
+from rlvr.core import Task, image_to_png
 
 JSON_COLUMNS = ("answer", "params", "meta")
 
@@ -61,8 +61,6 @@ def row_task(row: dict) -> Task:
         if isinstance(image, dict):
             images.append(image["bytes"])
         else:  # a decoded PIL image: re-encode, the pixels are what the task is
-            from rlvr.core import image_to_png
-
             images.append(image_to_png(image))
     row["images"] = images
     return Task.from_dict(row)

@@ -11,6 +11,8 @@ rlvr bench [ENV …]                          generation and verification throug
 rlvr eval --base-url URL --model M --env ENV pass@1, pass@k and mean reward of an OpenAI-compatible
                                             endpoint per env and difficulty (rlvr.integrations.openai_eval)
 rlvr train config.yaml | --demo             GRPO-family training on a mix of envs (rlvr.trainers)
+rlvr audit ENV [ENV …]                      every generic and family reward-hacking attack on N tasks
+                                            per difficulty; exits 1 if any attack scored or overran
 rlvr demo                                   every env at three difficulties: reference and wrong
                                             answers verified, a table printed, images saved
 """
@@ -174,6 +176,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from rlvr.attacks import audit
+
+    env_ids = args.envs or [row["id"] for row in rlvr.list_envs()]
+    failed = 0
+    for env_id in env_ids:
+        report = audit(env_id, n=args.n, seed=args.seed, difficulties=tuple(args.difficulty), max_reward=args.max_reward,
+                       verifier_options=dict(args.option or []), attack_filter=args.only)
+        print(f"== {env_id}")
+        print(report.table())
+        failed += not report.passed
+    if len(env_ids) > 1:
+        print(f"{len(env_ids) - failed}/{len(env_ids)} envs passed the audit")
+    return 1 if failed else 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -256,6 +274,17 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--samples", help="one JSON line per request")
     ev.add_argument("-q", "--quiet", action="store_true")
     ev.set_defaults(func=cmd_eval)
+
+    aud = sub.add_parser("audit", help="run every reward-hacking attack on an env; exit 1 if any scored or overran")
+    aud.add_argument("envs", nargs="*", metavar="ENV", help="env ids (default: every env)")
+    aud.add_argument("-n", "--n", type=int, default=3, help="tasks per difficulty")
+    aud.add_argument("--seed", type=int, default=0)
+    aud.add_argument("--difficulty", type=float, nargs="+", default=[0.0, 0.5, 1.0])
+    aud.add_argument("--option", type=_parse_param, action="append", help="verifier option: key=value")
+    aud.add_argument("--max-reward", type=float, default=0.0,
+                     help="highest reward an attack may earn (the documented cap of a partial-credit option)")
+    aud.add_argument("--only", help="run only attacks whose name contains this")
+    aud.set_defaults(func=cmd_audit)
 
     demo = sub.add_parser("demo", help="exercise every env and save example images")
     demo.add_argument("--out", default="demo_out")

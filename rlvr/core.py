@@ -295,6 +295,12 @@ class TaskGenerator(abc.ABC):
     def wrong_response(self, task: Task) -> str:
         """A plausible, well-formed response that the verifier scores not correct."""
 
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """Hostile responses a reward-hacking policy would try on ``task``, as (name, response)
+        pairs; none of them solves the task, so each must score 0 (rlvr.attacks runs them with
+        the shared generic attacks in ``rlvr audit``). Families override this with their own."""
+        return []
+
 
 class SafeVerifier(abc.ABC):
     """Base for verifiers: non-string input and any exception become a zero Verdict.

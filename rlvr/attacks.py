@@ -1,0 +1,216 @@
+"""Reward-hacking attacks and the audit that runs them (``rlvr audit``).
+
+The policy being trained is an adversary: any response that scores without solving the task
+will be found and learned. This module holds the attacks that apply to every env, runs them
+together with each family's own (``generator.attacks(task)``), and reports what scored and what
+overran its deadline.
+
+Generic attacks   Responses that solve nothing whatever the env: empty and blank text, the
+                  prompt echoed back, another seed's reference, the reference hidden inside an
+                  unclosed or closed ``<think>`` block, the wrong answer and the reference fused
+                  into one hedged answer, every option letter at once, oversize and deeply
+                  nested text, odd Unicode (direction overrides, zero-width and full-width
+                  characters, lone surrogates), tag injection, and values that are not text.
+                  They are built from the task, its reference and its wrong response, so they
+                  apply to envs users register themselves.
+Family attacks    ``generator.attacks(task) -> list[(name, response)]``: what a policy would try
+                  in that family (reaching the reference, spoofing a report, format tricks…).
+Audit             ``audit(env_id, n, seed, difficulties)`` verifies every attack on ``n`` tasks
+                  per difficulty, each call bounded by a watchdog; a row per attack gives the
+                  tasks tried, the highest reward, the slowest call and the calls that overran
+                  ``deadline_s × 1.25 + 2 s``. ``AuditReport.passed`` is False when any attack
+                  scores above ``max_reward`` (0 unless an opt-in partial-credit option sets a
+                  documented cap) or any call overran.
+Chance            Two generic attacks can be right by coincidence: another seed's reference (a
+                  satisfying assignment of an easy formula often satisfies another) and the
+                  prompt echoed back (a format example such as ``<answer>B</answer>`` is a real
+                  guess among k options). They are skipped where the two references are the same
+                  text, and fail the audit only when they score on more than half of the tasks —
+                  what a verifier that ignores the task, rather than luck, would do.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from rlvr.core import Task, Verdict
+
+OVERRUN_FACTOR = 1.25
+OVERRUN_SLACK_S = 2.0
+OTHER_SEED_OFFSET = 7_919  # a seed far from the task's own, still deterministic
+CHANCE_ATTACKS = frozenset({"another-seed-reference", "prompt-echo", "prompt-echo-answer"})
+CHANCE_MAX_SHARE = 0.5
+
+
+def _inside_answer(response: str) -> str:
+    """The body of the last ``<answer>`` block of a reference-style response, else the text."""
+    start = response.rfind("<answer>")
+    end = response.rfind("</answer>")
+    if start != -1 and end > start:
+        return response[start + len("<answer>"):end]
+    return response
+
+
+def generic_attacks(task: Task, reference: str, wrong: str, other_reference: str | None) -> list[tuple[str, Any]]:
+    """The attacks that apply to every env, as (name, response) pairs."""
+    body = _inside_answer(reference)
+    wrong_body = _inside_answer(wrong)
+    attacks: list[tuple[str, Any]] = [
+        ("empty", ""),
+        ("blank", " \n\t\r\n "),
+        ("prompt-echo", task.prompt),
+        ("prompt-echo-answer", f"<answer>{task.prompt}</answer>"),
+        ("reference-in-open-think", f"<think>{reference}"),
+        ("reference-in-think", f"<think>{reference}</think>"),
+        ("reference-then-open-think", f"{reference}<think>"),
+        ("hedge-wrong-or-reference", f"<answer>{wrong_body} or {body}</answer>"),
+        ("hedge-reference-or-wrong", f"<answer>{body} or {wrong_body}</answer>"),
+        ("all-option-letters", "<answer>A, B, C, D, E, F, G, H</answer> \\boxed{A}\\boxed{B}\\boxed{C}\\boxed{D}"),
+        ("nested-answer-tags", f"<answer><answer>{wrong_body}</answer>{body}</answer>"),
+        ("oversize-ten-megabytes", "<answer>" + "1" * 10_000_000 + "</answer>"),
+        ("oversize-reference-padding", "<answer>" + (body + " ") * max(1, 2_000_000 // max(1, len(body) + 1)) + "</answer>"),
+        ("deep-parentheses", "<answer>" + "(" * 200_000 + "1" + ")" * 200_000 + "</answer>"),
+        ("deep-brackets", "<answer>" + "[" * 200_000 + "]" * 200_000 + "</answer>"),
+        ("deep-braces", "\\boxed{" + "{" * 100_000 + "1" + "}" * 100_000 + "}"),
+        ("unicode-direction-override", f"<answer>\u202e{wrong_body[::-1]}\u202c</answer>"),
+        ("unicode-zero-width-wrong", "<answer>" + "\u200b".join(wrong_body) + "</answer>"),
+        ("unicode-fullwidth-wrong", "<answer>" + wrong_body.translate(_FULLWIDTH) + "</answer>"),
+        ("lone-surrogates", "<answer>\ud800\udfff\ud83d</answer>"),
+        ("null-bytes", "<answer>\x00" * 64 + "</answer>"),
+        ("control-characters", "<answer>" + "".join(chr(c) for c in range(32)) * 100 + "</answer>"),
+        ("bytes-reference", reference.encode("utf-8", "surrogatepass")),
+        ("none", None),
+        ("integer", 1),
+        ("list-of-reference", [reference]),
+        ("dict-answer", {"answer": body}),
+    ]
+    if other_reference is not None and other_reference != reference:
+        attacks.append(("another-seed-reference", other_reference))
+    return attacks
+
+
+_FULLWIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
+
+
+@dataclass
+class AttackRow:
+    """What one attack did over the audited tasks."""
+
+    attack: str
+    tasks: int = 0
+    max_reward: float = 0.0
+    max_seconds: float = 0.0
+    overruns: int = 0
+    scored: int = 0  # tasks where it earned more than allowed
+    example: str = ""  # the first task id and reason where it scored or overran
+
+    @property
+    def failed(self) -> bool:
+        """Overran anywhere, or scored — for a chance attack, on more than half of its tasks."""
+        if self.overruns:
+            return True
+        if self.attack in CHANCE_ATTACKS:
+            return self.scored > CHANCE_MAX_SHARE * self.tasks
+        return self.scored > 0
+
+
+@dataclass
+class AuditReport:
+    env_id: str
+    rows: list[AttackRow] = field(default_factory=list)
+    tasks: int = 0
+    max_reward_allowed: float = 0.0
+
+    @property
+    def scored(self) -> int:
+        """Attacks that failed by scoring (chance attacks only above their share)."""
+        return sum(1 for row in self.rows if row.failed and not row.overruns)
+
+    @property
+    def overran(self) -> int:
+        return sum(1 for row in self.rows if row.overruns)
+
+    @property
+    def passed(self) -> bool:
+        return not any(row.failed for row in self.rows)
+
+    def table(self) -> str:
+        header = ["attack", "tasks", "scored", "max reward", "max seconds", "overruns"]
+        lines = [[row.attack + (" (chance)" if row.attack in CHANCE_ATTACKS else ""), str(row.tasks), str(row.scored),
+                  f"{row.max_reward:.3f}", f"{row.max_seconds:.2f}", str(row.overruns)] for row in self.rows]
+        widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+        out = ["  ".join(c.ljust(w) for c, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
+        out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines]
+        for row in self.rows:
+            if row.example:
+                out.append(f"{'!' if row.failed else '~'} {row.attack}: {row.example}")
+        out.append(f"{len(self.rows)} attacks × {self.tasks} tasks: {self.scored} scored, {self.overran} overran")
+        return "\n".join(out)
+
+
+def _timed_verify(pool: futures.ThreadPoolExecutor, verify: Callable[[Task, Any], Verdict], task: Task,
+                  response: Any, budget_s: float) -> tuple[Verdict | None, float]:
+    """(verdict, seconds); (None, seconds) when the call had not returned after 3 × budget."""
+    start = time.monotonic()
+    future = pool.submit(verify, task, response)
+    try:
+        verdict = future.result(timeout=3 * budget_s)
+    except futures.TimeoutError:
+        return None, time.monotonic() - start
+    return verdict, time.monotonic() - start
+
+
+def audit(env_id: str, n: int = 3, seed: int = 0, difficulties: tuple[float, ...] = (0.0, 0.5, 1.0),
+          max_reward: float = 0.0, generator_options: dict | None = None,
+          verifier_options: dict | None = None, attack_filter: str | None = None) -> AuditReport:
+    """Run every generic and family attack on ``n`` tasks per difficulty of ``env_id``.
+
+    ``max_reward`` is the highest reward an attack may earn (0 by default; an opt-in
+    partial-credit option documents its own cap). ``attack_filter`` keeps attacks whose name
+    contains it. Returns the report; never raises for what the verifier does.
+    """
+    import rlvr
+
+    if n < 1:
+        raise ValueError(f"n must be positive, got {n}")
+    generator_options = dict(generator_options or {})
+    verifier = rlvr.make_verifier(env_id, **dict(verifier_options or {}))
+    generator = rlvr.make_generator(env_id, **generator_options)
+    budget_s = float(getattr(verifier, "deadline_s", 5.0)) * OVERRUN_FACTOR + OVERRUN_SLACK_S
+    report = AuditReport(env_id, max_reward_allowed=max_reward)
+    rows: dict[str, AttackRow] = {}
+    pool = futures.ThreadPoolExecutor(1)
+    try:
+        for difficulty in difficulties:
+            for offset in range(n):
+                task = generator.generate(seed + offset, difficulty)
+                other = generator.generate(seed + offset + OTHER_SEED_OFFSET, difficulty)
+                reference = generator.solve(task)
+                attacks = generic_attacks(task, reference, generator.wrong_response(task), generator.solve(other))
+                attacks += list(getattr(generator, "attacks", lambda _task: [])(task))
+                report.tasks += 1
+                for name, response in attacks:
+                    if attack_filter and attack_filter not in name:
+                        continue
+                    row = rows.setdefault(name, AttackRow(name))
+                    row.tasks += 1
+                    verdict, seconds = _timed_verify(pool, verifier.verify, task, response, budget_s)
+                    row.max_seconds = max(row.max_seconds, seconds)
+                    reward = verdict.reward if verdict is not None else 0.0
+                    row.max_reward = max(row.max_reward, reward)
+                    if seconds > budget_s or verdict is None:
+                        row.overruns += 1
+                        if verdict is None:  # a hung call: the pool's thread is lost, start another
+                            pool.shutdown(wait=False, cancel_futures=True)
+                            pool = futures.ThreadPoolExecutor(1)
+                        row.example = row.example or f"{task.id} took {seconds:.1f}s (budget {budget_s:.1f}s)"
+                    if reward > max_reward or (verdict is not None and verdict.correct):
+                        row.scored += 1
+                        row.example = row.example or f"{task.id} reward {reward:.3f}: {verdict.reason[:120]}"
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    report.rows = sorted(rows.values(), key=lambda row: row.attack)
+    return report

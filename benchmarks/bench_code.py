@@ -19,6 +19,14 @@ Prints a table and writes benchmarks/results/code.json.  The machine's load aver
 before and after, as other work on a shared host moves these numbers.
 
     python benchmarks/bench_code.py [--runs 100] [--seconds 10]
+
+Before/after: ``--baseline DIR`` (a pristine tree, e.g. ``git archive HEAD | tar -x -C DIR``)
+measures instead the p50 of one verification of the reference per style (function, stdio,
+assert: the three workloads above) with the baseline's rlvr and with this tree's, each in its
+own worker process, the two interleaved request by request so that the machine's load hits both
+alike; the result goes to the ``before_after`` entry of code.json (the other entries are kept).
+
+    python benchmarks/bench_code.py --baseline /tmp/rlvr_before_code [--runs 40]
 """
 
 from __future__ import annotations
@@ -179,12 +187,95 @@ def humaneval_suite(verifier: CodeVerifier, workers: int) -> dict:
             "seconds": round(elapsed, 2), "per_problem_ms": round(elapsed / len(jobs) * 1e3, 1)}
 
 
+# One verifier in its own process, on the rlvr that PYTHONPATH names: answers each line naming a
+# style with the seconds one verification of that style's reference took.
+COMPARISON_WORKER = r'''
+import json, sys, time
+import rlvr
+from rlvr.generators.code import CodeGenerator
+from rlvr.verifiers.code import CodeVerifier
+synthetic = CodeGenerator()
+humaneval = CodeGenerator(dataset=sys.argv[1])
+tasks = {"function": synthetic.generate(3, 0.5, style="function", input="ints"),
+         "stdio": synthetic.generate(3, 0.5, style="stdio", input="ints"), "assert": humaneval.generate(0)}
+jobs = {name: (task, (humaneval if name == "assert" else synthetic).solve(task)) for name, task in tasks.items()}
+verifier = CodeVerifier()
+print(json.dumps({"rlvr": rlvr.__file__}), flush=True)
+for line in sys.stdin:
+    task, response = jobs[line.strip()]
+    started = time.perf_counter()
+    verdict = verifier.verify(task, response)
+    print(json.dumps({"seconds": time.perf_counter() - started, "correct": verdict.correct}), flush=True)
+'''
+
+
+class ComparisonWorker:
+    def __init__(self, tree: Path):
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        self.process = subprocess.Popen([sys.executable, "-c", COMPARISON_WORKER, str(HUMANEVAL)], env=env, cwd="/",
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.rlvr = json.loads(self.process.stdout.readline())["rlvr"]
+        if not self.rlvr.startswith(str(tree)):
+            raise RuntimeError(f"the worker for {tree} imported {self.rlvr}")
+
+    def verify(self, style: str) -> float:
+        self.process.stdin.write(style + "\n")
+        self.process.stdin.flush()
+        answer = json.loads(self.process.stdout.readline())
+        if not answer["correct"]:
+            raise RuntimeError(f"the reference failed ({style}, {self.rlvr})")
+        return answer["seconds"]
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def before_after(baseline: Path, runs: int) -> dict:
+    workers = {"before": ComparisonWorker(baseline), "after": ComparisonWorker(ROOT)}
+    styles = ("function", "stdio", "assert")
+    samples = {style: {version: [] for version in workers} for style in styles}
+    try:
+        for round_number in range(runs + 2):  # two warm-up rounds
+            for style in styles:
+                order = list(workers) if round_number % 2 else list(reversed(workers))
+                for version in order:
+                    seconds = workers[version].verify(style)
+                    if round_number >= 2:
+                        samples[style][version].append(seconds)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    rows = {}
+    for style, by_version in samples.items():
+        rows[style] = {version: summary(values) for version, values in by_version.items()}
+        rows[style]["ratio_p50"] = round(rows[style]["after"]["p50_ms"] / rows[style]["before"]["p50_ms"], 3)
+    return {"baseline": str(baseline), "runs": runs, "styles": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=100, help="samples per latency row")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each throughput measurement")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "code.json"))
+    parser.add_argument("--baseline", type=Path, help="a pristine tree: compare its verifier's p50 with this tree's")
     args = parser.parse_args()
+
+    if args.baseline is not None:
+        load_before = os.getloadavg()
+        comparison = before_after(args.baseline.resolve(), args.runs)
+        comparison["load_average_before"] = [round(x, 2) for x in load_before]
+        comparison["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        comparison["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        print(f"\n{'p50 of one verification (reference)':40s} {'before ms':>10s} {'after ms':>10s} {'after/before':>13s}")
+        for style, row in comparison["styles"].items():
+            print(f"{style:40s} {row['before']['p50_ms']:10.2f} {row['after']['p50_ms']:10.2f} {row['ratio_p50']:13.3f}")
+        out = Path(args.out)
+        result = json.loads(out.read_text()) if out.exists() else {}
+        result["before_after"] = comparison
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"\nwrote {out} (before_after)")
+        return
 
     load_before = os.getloadavg()
     sandboxed = CodeVerifier()

@@ -124,7 +124,7 @@ def bench_verification(n: int, repeats: int) -> dict:
 def bench_curves(seeds: int) -> dict:
     rows = {}
     for env_id in ENV_IDS:
-        generator, verifier = rlvr.make_generator(env_id), rlvr.make_verifier(env_id)
+        generator, verifier = rlvr.make_generator(env_id), rlvr.make_verifier(env_id, partial=True)  # the quality ratio
         points = []
         unit = ""
         for difficulty in CURVE_POINTS:

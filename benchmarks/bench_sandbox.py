@@ -7,16 +7,22 @@ Measures, in one run:
       - the unsafe-none backend (rlimits + process group, no isolation),
     plus ``/bin/true`` under bwrap (sandbox cost without interpreter start-up) and a
     fork of this warm interpreter (the lower bound of a warm-worker/fork-server design);
-  * throughput (runs/s) of the bwrap backend with 1 and 2 worker threads.
+  * throughput (runs/s) of the bwrap backend with 1 and 2 worker threads;
+  * the cost of one run's memory cgroup (create with its caps, remove);
+  * with ``--baseline DIR`` (a checkout of an earlier version, e.g.
+    ``git archive HEAD | tar -x -C DIR``), the same sandbox rows for that version's
+    ``rlvr/verifiers/sandbox.py`` too, sample by sample interleaved with this one so that
+    both see the same machine load ("before" / "after").
 
 Prints a table and writes benchmarks/results/sandbox.json.
 
-    python benchmarks/bench_sandbox.py [--runs 300] [--seconds 5]
+    python benchmarks/bench_sandbox.py [--runs 300] [--seconds 5] [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -30,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rlvr.verifiers import sandbox as sandbox_module  # noqa: E402
 from rlvr.verifiers.sandbox import Sandbox, available_backends  # noqa: E402
 
 PASS = ["-I", "-S", "-c", "pass"]
@@ -56,6 +63,44 @@ def latency(fn, runs: int, warmup: int = 10) -> dict:
         "p99_ms": round(percentile(ms, 99), 3),
         "mean_ms": round(statistics.fmean(ms), 3),
     }
+
+
+def latency_pair(before, after, runs: int, warmup: int = 10) -> tuple[dict, dict]:
+    """Latency of two versions of the same operation, alternating sample by sample."""
+    for _ in range(warmup):
+        before()
+        after()
+    samples: dict[str, list[float]] = {"before": [], "after": []}
+    for i in range(runs):
+        order = (("before", before), ("after", after)) if i % 2 == 0 else (("after", after), ("before", before))
+        for name, fn in order:
+            t0 = time.perf_counter()
+            fn()
+            samples[name].append((time.perf_counter() - t0) * 1e3)
+    return tuple(  # type: ignore[return-value]
+        {"runs": runs, "p50_ms": round(percentile(ms, 50), 3), "p99_ms": round(percentile(ms, 99), 3),
+         "mean_ms": round(statistics.fmean(ms), 3)}
+        for ms in (samples["before"], samples["after"])
+    )
+
+
+def load_baseline(root: str):
+    """The sandbox module of an earlier checkout at ``root``, imported under its own name."""
+    path = Path(root) / "rlvr" / "verifiers" / "sandbox.py"
+    spec = importlib.util.spec_from_file_location("rlvr_baseline_sandbox", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def cgroup_cost() -> dict | None:
+    """Latency of creating one run's capped memory cgroup and removing it (None without cgroups)."""
+    parent, _ = sandbox_module._cgroup_parent("auto")
+    if parent is None:
+        return None
+    limits = sandbox_module.Limits()
+    return latency(lambda: parent.create(limits).remove(), 1000)
 
 
 def throughput(fn, workers: int, seconds: float) -> dict:
@@ -86,22 +131,46 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=300, help="samples per latency row")
     ap.add_argument("--seconds", type=float, default=5.0, help="duration of each throughput measurement")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "sandbox.json"))
+    ap.add_argument("--baseline", help="root of an earlier checkout whose sandbox is measured alongside (before/after)")
     args = ap.parse_args()
 
     backends = available_backends()
     tmp_root = tempfile.mkdtemp(prefix="rlvr-bench-sandbox-")
     unsafe = Sandbox("unsafe-none", allow_unsafe_unsandboxed=True, tmp_root=tmp_root)
+    baseline = load_baseline(args.baseline) if args.baseline else None
     rows: dict[str, dict] = {}
     rows["bare subprocess.run python -I -S -c pass"] = latency(
         lambda: subprocess.run([sys.executable, *PASS], check=True), args.runs
     )
     rows["warm interpreter fork+wait (lower bound)"] = latency(warm_fork, args.runs)
-    rows["unsafe-none: python -I -S -c pass"] = latency(lambda: _ok(unsafe.run([unsafe.python, *PASS])), args.runs)
+    cases = [("unsafe-none: python -I -S -c pass", "unsafe-none", [None, *PASS])]
+    if "bwrap" in backends:
+        cases += [("bwrap: python -I -S -c pass", "bwrap", [None, *PASS]), ("bwrap: /bin/true", "bwrap", ["true"])]
+    boxes = {"unsafe-none": unsafe}
+    old_boxes = {}
+    if "bwrap" in backends:
+        boxes["bwrap"] = Sandbox("bwrap", tmp_root=tmp_root)
+    if baseline is not None:
+        old_boxes["unsafe-none"] = baseline.Sandbox("unsafe-none", allow_unsafe_unsandboxed=True, tmp_root=tmp_root)
+        if "bwrap" in backends:
+            old_boxes["bwrap"] = baseline.Sandbox("bwrap", tmp_root=tmp_root)
+
+    def runner(box, argv):
+        argv = [box.python if a is None else a for a in argv]
+        return lambda: _ok(box.run(argv))
+
+    for name, backend, argv in cases:
+        if baseline is None:
+            rows[name] = latency(runner(boxes[backend], argv), args.runs)
+        else:
+            before, after = latency_pair(runner(old_boxes[backend], argv), runner(boxes[backend], argv), args.runs)
+            rows[f"before: {name}"], rows[f"after: {name}"] = before, after
+    cost = cgroup_cost()
+    if cost is not None:
+        rows["memory cgroup create + remove (per run)"] = cost
     tput: dict[str, dict] = {}
     if "bwrap" in backends:
-        box = Sandbox("bwrap", tmp_root=tmp_root)
-        rows["bwrap: python -I -S -c pass"] = latency(lambda: _ok(box.run([box.python, *PASS])), args.runs)
-        rows["bwrap: /bin/true"] = latency(lambda: _ok(box.run(["true"])), args.runs)
+        box = boxes["bwrap"]
         for workers in (1, 2):
             tput[f"bwrap python -I -S -c pass, {workers} worker(s)"] = throughput(
                 lambda: _ok(box.run([box.python, *PASS])), workers, args.seconds
@@ -116,7 +185,8 @@ def main() -> None:
     print(f"\nsandbox benchmark  ({platform.node()}, {os.cpu_count()} CPUs, euid {os.geteuid()}, backends {backends})\n")
     print(f"{'latency of one run':48s} {'p50 ms':>8s} {'p99 ms':>8s} {'overhead p50':>13s}")
     for name, r in rows.items():
-        print(f"{name:48s} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['p50_ms'] - bare:+12.2f}")
+        overhead = "" if name.startswith("memory cgroup") else f"{r['p50_ms'] - bare:+12.2f}"
+        print(f"{name:48s} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {overhead:>13s}")
     print(f"\n{'throughput':48s} {'runs/s':>8s}")
     for name, r in tput.items():
         print(f"{name:48s} {r['runs_per_s']:8.1f}")
@@ -126,6 +196,8 @@ def main() -> None:
         "host": {"node": platform.node(), "cpus": os.cpu_count(), "kernel": platform.release(),
                  "python": sys.version.split()[0], "euid": os.geteuid()},
         "backends": backends,
+        "enforcement": {name: box.enforcement for name, box in boxes.items()},
+        "baseline": args.baseline,
         "latency": rows,
         "throughput": tput,
     }

@@ -11,16 +11,23 @@
                                         (first task with the baseline reported apart)
                   SWE-bench JSONL       tests/data/swe/synthetic_swebench.jsonl with local checkouts
 2. Verification Seconds per verdict (p50, p90) of the reference patch and of the wrong response at
-                d = 0, 0.5, 1, split into host work (parse, apply, checks) and the sandbox run; next
-                to it, on the same trees in the same run, the floor a harness without isolation
-                pays: ``python -m pytest`` of the same node ids as a plain host subprocess (plugin
+                d = 0, 0.5, 1, split into host work (parse, apply, checks, comparison) and the
+                sandbox run (synthetic tasks: the host-judged call harness); next to it, on the
+                same trees in the same run, the floor a harness without isolation pays:
+                ``python -m pytest`` of the same node ids as a plain host subprocess (plugin
                 autoload off), and the sandbox's fixed costs (``python -I -S -c pass`` and
-                ``python -I -c "import pytest"``). Repo and SWE-bench verdicts are timed too.
+                ``python -I -c "import pytest"``). Repo and SWE-bench verdicts (in-process pytest)
+                are timed too.
+   Before/after ``--before DIR`` (a pristine tree of an earlier commit, e.g. ``git archive HEAD``):
+                the same verdict latencies measured on that tree (in a subprocess with
+                ``PYTHONPATH=DIR``) and on this one, alternating twice, with the p50 ratio.
 3. Agent steps  Latency of each SWEAgent-v0 tool (view, search, edit, bash, run_tests, submit).
 
-    .venv/bin/python benchmarks/bench_swe.py [--n 20] [--repo PATH]
+    .venv/bin/python benchmarks/bench_swe.py [--n 20] [--repo PATH] [--before DIR]
+                                             [--sections synthesis verification agent]
 
-Writes benchmarks/results/swe.json. The machine is shared: compare ratios within one run.
+Writes benchmarks/results/swe.json: the sections run replace the file's, the others are kept
+(``measured`` gives each section's time). The machine is shared: compare ratios within one run.
 """
 
 from __future__ import annotations
@@ -142,17 +149,20 @@ def bench_verification(n: int, repo: Path | None, repos_dir: Path) -> dict:
     for name, argv in fixed.items():
         sandbox.run(argv)
         out[f"sandbox {name}"] = summary([timed(lambda: sandbox.run(argv)) for _ in range(20)])
-    original_run = swe_verifier.run_pytest_in_sandbox
+    originals = {name: getattr(swe_verifier, name) for name in ("run_pytest_in_sandbox", "run_checks_in_sandbox")}
     sandbox_times: list[float] = []
 
-    def timed_run(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return original_run(*args, **kwargs)
-        finally:
-            sandbox_times.append(time.perf_counter() - start)
+    def timing(original):
+        def run(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                sandbox_times.append(time.perf_counter() - start)
+        return run
 
-    swe_verifier.run_pytest_in_sandbox = timed_run
+    for name, original in originals.items():
+        setattr(swe_verifier, name, timing(original))
     try:
         for difficulty in (0.0, 0.5, 1.0):
             totals, sandboxed, floors, wrong = [], [], [], []
@@ -180,12 +190,14 @@ def bench_verification(n: int, repo: Path | None, repos_dir: Path) -> dict:
                 "ratio verdict / floor (p50)": round(statistics.median(totals) / statistics.median(floors), 2),
             }
     finally:
-        swe_verifier.run_pytest_in_sandbox = original_run
+        for name, original in originals.items():
+            setattr(swe_verifier, name, original)
     if repo is not None:
         repo_generator = SWEGenerator(repo=str(repo), validation_runs=1)
         task = repo_generator.generate(0, 0.5)
         out["repo= inflection-0.5.1"] = summary([timed(lambda: verifier.verify(task, repo_generator.solve(task))) for _ in range(5)])
         out["repo= inflection-0.5.1"]["tests"] = len(verifier.node_ids(task.answer))
+    write_swebench_fixture([SWEGenerator().generate(seed, 0.5) for seed in (1, 2)], repos_dir)
     swebench = SWEGenerator(dataset=str(FIXTURE), repos_dir=str(repos_dir))
     local = swe_verifier.SWEVerifier(repos_dir=str(repos_dir))
     tasks = [swebench.generate(i) for i in range(2)]
@@ -198,6 +210,55 @@ def timed(function) -> float:
     start = time.perf_counter()
     function()
     return time.perf_counter() - start
+
+
+def verdict_latency(n: int) -> dict:
+    """Seconds per verdict (reference and wrong response) at d = 0, 0.5, 1 with whatever ``rlvr``
+    is importable: this tree, or an earlier one through PYTHONPATH."""
+    generator = SWEGenerator()
+    verifier = swe_verifier.SWEVerifier()
+    out: dict = {}
+    for difficulty in (0.0, 0.5, 1.0):
+        reference, wrong = [], []
+        for seed in range(n):
+            task = generator.generate(seed, difficulty)
+            start = time.perf_counter()
+            assert verifier.verify(task, generator.solve(task)).correct
+            reference.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            assert not verifier.verify(task, generator.wrong_response(task)).correct
+            wrong.append(time.perf_counter() - start)
+        out[f"synthetic d={difficulty}"] = {"reference": reference, "wrong": wrong}
+    verifier.close()
+    return out
+
+
+def bench_before_after(n: int, before: Path) -> dict:
+    """The verdict latencies of ``before`` (a subprocess with PYTHONPATH) and of this tree,
+    alternating before/after twice so both see the same machine load."""
+    samples: dict[str, dict] = {"before": {}, "after": {}}
+
+    def merge(side: str, measured: dict) -> None:
+        for key, kinds in measured.items():
+            for kind, values in kinds.items():
+                samples[side].setdefault(key, {}).setdefault(kind, []).extend(values)
+
+    for _ in range(2):
+        env = {**os.environ, "PYTHONPATH": str(before.resolve())}
+        result = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--latency-json", "--n", str(n)],
+                                env=env, cwd=tempfile.gettempdir(), capture_output=True, timeout=1200, check=True)
+        merge("before", json.loads(result.stdout.decode().strip().splitlines()[-1]))
+        merge("after", verdict_latency(n))
+    out: dict = {"before tree": str(before), "tasks per difficulty and round": n, "rounds": 2}
+    for key in samples["after"]:
+        row = {}
+        for kind in ("reference", "wrong"):
+            b, a = summary(samples["before"][key][kind]), summary(samples["after"][key][kind])
+            row[f"{kind} verdict before (in-process pytest)"] = b
+            row[f"{kind} verdict after (host-judged)"] = a
+            row[f"{kind} ratio after/before (p50)"] = round(a["p50_s"] / b["p50_s"], 2)
+        out[key] = row
+    return out
 
 
 def bench_agent(rounds: int) -> dict:
@@ -229,25 +290,51 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20, help="tasks per difficulty")
     parser.add_argument("--repo", type=Path, default=None, help="a local repository (default: the inflection sdist)")
+    parser.add_argument("--before", type=Path, default=None, help="a pristine earlier tree to compare verdict latency with")
+    parser.add_argument("--sections", nargs="+", default=["synthesis", "verification", "agent"],
+                        choices=["synthesis", "verification", "agent"])
+    parser.add_argument("--latency-json", action="store_true", help=argparse.SUPPRESS)  # the --before subprocess
     args = parser.parse_args()
+    if args.latency_json:
+        print(json.dumps(verdict_latency(args.n)))
+        return
     scratch = Path(tempfile.mkdtemp(prefix="bench-swe-"))
     try:
-        repo = args.repo or fetch_inflection(scratch / "sdist")
+        repo = (args.repo or fetch_inflection(scratch / "sdist")) if {"synthesis", "verification"} & set(args.sections) else None
         repos_dir = scratch / "repos"
         results = {
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "host": {"node": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
                      "load_average": os.getloadavg()},
-            "synthesis": bench_synthesis(args.n, repo, repos_dir),
-            "verification": bench_verification(args.n, repo, repos_dir),
-            "agent_steps": bench_agent(max(3, args.n // 4)),
         }
+        if args.before is not None:
+            results["verification before/after"] = bench_before_after(args.n, args.before)
+        if "synthesis" in args.sections:
+            results["synthesis"] = bench_synthesis(args.n, repo, repos_dir)
+        if "verification" in args.sections:
+            results["verification"] = bench_verification(args.n, repo, repos_dir)
+        if "agent" in args.sections:
+            results["agent_steps"] = bench_agent(max(3, args.n // 4))
         results["host"]["load_average_after"] = os.getloadavg()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    results = merge_results(json.loads(RESULTS.read_text()) if RESULTS.exists() else {}, results)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
+
+
+SECTIONS = ("verification before/after", "synthesis", "verification", "agent_steps")
+
+
+def merge_results(previous: dict, results: dict) -> dict:
+    """This run's sections over the previous file's; ``measured`` says when each was measured."""
+    measured = dict(previous.get("measured") or {s: previous["timestamp"] for s in SECTIONS if s in previous})
+    measured.update({section: results["timestamp"] for section in SECTIONS if section in results})
+    merged = {key: value for key, value in previous.items() if key in SECTIONS}
+    merged.update(results)
+    merged["measured"] = measured
+    return merged
 
 
 if __name__ == "__main__":

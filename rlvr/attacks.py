@@ -15,8 +15,10 @@ Generic attacks   Responses that solve nothing whatever the env: empty and blank
                   apply to envs users register themselves.
 Family attacks    ``generator.attacks(task) -> list[(name, response)]``: what a policy would try
                   in that family (reaching the reference, spoofing a report, format tricks…).
-Audit             ``audit(env_id, n, seed, difficulties)`` verifies every attack on ``n`` tasks
-                  per difficulty, each call bounded by a watchdog; a row per attack gives the
+Audit             ``audit(env_id, n, seed, difficulties)`` (a registered env) or
+                  ``audit_pair(generator, verifier, …)`` (any pair, a family of your own
+                  included) verifies every attack on ``n`` tasks per difficulty, each call
+                  bounded by a watchdog; a row per attack gives the
                   tasks tried, the highest reward, the slowest call and the calls that overran
                   ``deadline_s × 1.25 + 2 s``. ``AuditReport.passed`` is False when any attack
                   scores above ``max_reward`` (0 unless an opt-in partial-credit option sets a
@@ -166,21 +168,32 @@ def _timed_verify(pool: futures.ThreadPoolExecutor, verify: Callable[[Task, Any]
 def audit(env_id: str, n: int = 3, seed: int = 0, difficulties: tuple[float, ...] = (0.0, 0.5, 1.0),
           max_reward: float = 0.0, generator_options: dict | None = None,
           verifier_options: dict | None = None, attack_filter: str | None = None) -> AuditReport:
-    """Run every generic and family attack on ``n`` tasks per difficulty of ``env_id``.
+    """Run every generic and family attack on ``n`` tasks per difficulty of the registered env ``env_id``.
 
     ``max_reward`` is the highest reward an attack may earn (0 by default; an opt-in
     partial-credit option documents its own cap). ``attack_filter`` keeps attacks whose name
-    contains it. Returns the report; never raises for what the verifier does.
+    contains it. Never raises for what the verifier does.
     """
     import rlvr
 
+    generator = rlvr.make_generator(env_id, **dict(generator_options or {}))
+    verifier = rlvr.make_verifier(env_id, **dict(verifier_options or {}))
+    return audit_pair(generator, verifier, n, seed, difficulties, max_reward, attack_filter, name=env_id)
+
+
+def audit_pair(generator: Any, verifier: Any, n: int = 3, seed: int = 0,
+               difficulties: tuple[float, ...] = (0.0, 0.5, 1.0), max_reward: float = 0.0,
+               attack_filter: str | None = None, name: str | None = None) -> AuditReport:
+    """The audit of any generator and verifier pair — a family of your own included.
+
+    ``generator`` needs ``generate(seed, difficulty)``, ``solve(task)`` and
+    ``wrong_response(task)`` (``attacks(task)`` is optional); ``verifier`` needs
+    ``verify(task, response)`` and may set ``deadline_s`` (default 5 s).
+    """
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
-    generator_options = dict(generator_options or {})
-    verifier = rlvr.make_verifier(env_id, **dict(verifier_options or {}))
-    generator = rlvr.make_generator(env_id, **generator_options)
     budget_s = float(getattr(verifier, "deadline_s", 5.0)) * OVERRUN_FACTOR + OVERRUN_SLACK_S
-    report = AuditReport(env_id, max_reward_allowed=max_reward)
+    report = AuditReport(name or type(generator).__name__, max_reward_allowed=max_reward)
     rows: dict[str, AttackRow] = {}
     pool = futures.ThreadPoolExecutor(1)
     try:
@@ -192,10 +205,10 @@ def audit(env_id: str, n: int = 3, seed: int = 0, difficulties: tuple[float, ...
                 attacks = generic_attacks(task, reference, generator.wrong_response(task), generator.solve(other))
                 attacks += list(getattr(generator, "attacks", lambda _task: [])(task))
                 report.tasks += 1
-                for name, response in attacks:
-                    if attack_filter and attack_filter not in name:
+                for attack, response in attacks:
+                    if attack_filter and attack_filter not in attack:
                         continue
-                    row = rows.setdefault(name, AttackRow(name))
+                    row = rows.setdefault(attack, AttackRow(attack))
                     row.tasks += 1
                     verdict, seconds = _timed_verify(pool, verifier.verify, task, response, budget_s)
                     row.max_seconds = max(row.max_seconds, seconds)

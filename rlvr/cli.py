@@ -1,10 +1,14 @@
 """The ``rlvr`` command line.
 
 rlvr list                                   every env, one line each, with its difficulty parameters
+                                            at d = 0, .25, .5, .75, 1
+rlvr info ENV                               one env in full: its contract, difficulty table,
+                                            options with defaults, an example prompt and answer
 rlvr generate ENV -n N -o out.jsonl|.parquet synthetic tasks (``--difficulty``, ``--seed``,
                                             ``--workers``, ``--param key=value``, ``--dataset``,
                                             ``--format jsonl|parquet|hf|verl``,
-                                            ``--backend process|ray``, ``--address``)
+                                            ``--backend process|ray``, ``--address``); ``-o -``
+                                            writes JSON lines to stdout
 rlvr verify tasks.jsonl responses.jsonl     a verdict per row and a summary (``--workers``,
                                             ``--backend process|ray``, ``--address``)
 rlvr bench [ENV …]                          generation and verification throughput per env
@@ -15,59 +19,275 @@ rlvr audit ENV [ENV …]                      every generic and family reward-ha
                                             per difficulty; exits 1 if any attack scored or overran
 rlvr demo                                   every env at three difficulties: reference and wrong
                                             answers verified, a table printed, images saved
+
+Errors      A mistake in the input (an unknown env, a difficulty outside [0, 1], a missing or
+            malformed file, an unwritable output) prints one line,
+            ``rlvr <command>: error: <what>, <fix>`` (data errors name the file and line), and
+            exits 2. Anything else is an internal error: one line pointing to ``--debug``, exit
+            1. ``--debug`` (anywhere on the line) shows the traceback. Ctrl-C exits 130.
+Outputs     Every input is checked before any output is created. Files are written under a
+            temporary name in the target directory and renamed into place when complete, so an
+            error or Ctrl-C leaves nothing behind; missing parent directories are created (and
+            removed again on failure). ``-o -`` means stdout (JSON lines). With ``--format
+            auto`` the extension decides: ``.jsonl``/``.ndjson`` JSON lines, ``.parquet``
+            Parquet; any other is refused.
+Ids         Env ids may omit the ``rlvr/`` prefix (``GraphColoring-v0``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import inspect
 import json
+import os
+import secrets
+import shutil
 import sys
+import tempfile
 import time
+import traceback
+from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 
 import rlvr
-from rlvr.core import Task, iter_tasks, save_tasks
+from rlvr.core import Task, canonical_difficulty, iter_tasks, save_tasks
 
 DEMO_DIFFICULTIES = (0.0, 0.5, 1.0)
 OUTPUT_FORMATS = ("auto", "jsonl", "parquet", "hf", "verl")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+STDOUT = "-"
+EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 2, 1, 130, 141
+
+
+class UsageError(Exception):
+    """A mistake in the command's input; printed as ``rlvr <command>: error: <message>``, exit 2.
+    The message says what is wrong and how to fix it; ``prog`` names the command when the
+    parser found the mistake."""
+
+    def __init__(self, message: str, prog: str | None = None):
+        super().__init__(message)
+        self.prog = prog
+
+
+# --------------------------------------------------------------------------------------------
+# Argument types and checks (each failure is a UsageError naming the argument)
+# --------------------------------------------------------------------------------------------
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``<what>, see '<prog> --help'`` instead of usage + message."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message}, see '{self.prog} --help'", prog=self.prog)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, got {text!r}")
+    return value
+
+
+def difficulty_value(text: str) -> float:
+    try:
+        return canonical_difficulty(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}") from None
 
 
 def _parse_param(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"--param takes key=value, got {text!r}")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"takes key=value, got {text!r}")
     try:
         return key, json.loads(value)
     except json.JSONDecodeError:
         return key, value
 
 
+def env_id_of(env_id: str) -> str:
+    """The full id of ``env_id`` (``Maze-v0`` → ``rlvr/Maze-v0``), or a UsageError."""
+    from rlvr.envs.registry import canonical_env_id
+
+    try:
+        return canonical_env_id(env_id)
+    except KeyError as error:
+        raise UsageError(f"{error.args[0]}, run 'rlvr list' for every env") from None
+
+
+@contextlib.contextmanager
+def user_input(fix: str) -> Iterator[None]:
+    """Turn the library's complaints about what the user gave (ValueError, KeyError, a missing
+    or unreadable file) into a UsageError: ``<what>, <fix>``."""
+    try:
+        yield
+    except UsageError:
+        raise
+    except KeyError as error:
+        raise UsageError(f"{error.args[0] if error.args else error}, {fix}") from error
+    except (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError) as error:
+        raise UsageError(f"cannot read {error.filename or ''}: {error.strerror or error}, {fix}") from error
+    except (ValueError, OSError) as error:
+        raise UsageError(f"{error}, {fix}") from error
+
+
+def options_of(args: argparse.Namespace) -> dict:
+    """``--param key=value`` pairs (and ``--dataset``) as keyword arguments."""
+    options = dict(getattr(args, "param", None) or [])
+    if getattr(args, "dataset", None):
+        options["dataset"] = args.dataset
+    return options
+
+
+def first_task(env_id: str, seed: int, difficulty: float, options: dict) -> Task:
+    """Make the first task, so a bad parameter, option or dataset fails before any output."""
+    with user_input("see 'rlvr info " + env_id + "' for its parameters and options"):
+        try:
+            return rlvr.make_task(env_id, seed, difficulty, **options)
+        except json.JSONDecodeError as error:  # a dataset file that is not JSON (lines)
+            raise ValueError(f"--dataset {options.get('dataset')}: not valid JSON ({error})") from error
+        except TypeError as error:  # a generator constructor option it does not take
+            raise ValueError(str(error)) from error
+
+
+# --------------------------------------------------------------------------------------------
+# Outputs: checked first, written atomically
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a command writes: a file or directory path, or stdout (``-``), with its format."""
+
+    path: Path | None  # None: stdout
+    file_format: str  # jsonl, parquet, hf, verl, json
+
+    @property
+    def is_directory(self) -> bool:
+        return self.file_format == "hf"
+
+    def __str__(self) -> str:
+        return "stdout" if self.path is None else str(self.path)
+
+
+def plan_output(option: str, text: str, file_format: str = "auto", jsonl_only: bool = False) -> Output:
+    """Check an output argument before anything runs: its format, and that it can be written
+    (its nearest existing ancestor is a writable directory; it is not a directory itself)."""
+    if text == STDOUT:
+        if file_format not in ("auto", "jsonl", "json"):
+            raise UsageError(f"{option} - (stdout) takes JSON lines, not {file_format}, give a file name")
+        return Output(None, "json" if file_format == "json" else "jsonl")
+    path = Path(text)
+    if file_format == "auto":
+        suffix = path.suffix.lower()
+        if suffix in JSONL_SUFFIXES:
+            file_format = "jsonl"
+        elif suffix == ".parquet" and not jsonl_only:
+            file_format = "parquet"
+        elif jsonl_only:
+            raise UsageError(f"{option} {text}: this command writes JSON lines, name the file .jsonl or use - for stdout")
+        else:
+            raise UsageError(f"{option} {text}: cannot tell the format from the extension {suffix or '(none)'!r}, "
+                             f"name it .jsonl or .parquet or pass --format jsonl|parquet|hf|verl")
+    if path.is_dir() and file_format != "hf":
+        raise UsageError(f"{option} {text} is a directory, give a file name")
+    if path.exists() and not path.is_dir() and file_format == "hf":
+        raise UsageError(f"{option} {text} is a file and --format hf writes a directory, give a new directory name")
+    ancestor = path.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"{option} {text}: {ancestor} is not a directory, choose another location")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {text}: cannot write in {ancestor} (permission denied), choose a writable location")
+    return Output(path, file_format)
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, directory: bool = False) -> Iterator[Path]:
+    """A temporary sibling of ``target`` to write; renamed onto ``target`` when the block
+    completes. On any exception, Ctrl-C included, the temporary and any parent directories made
+    for it are removed, so nothing half-written is left."""
+    created: list[Path] = []
+    parent = target.absolute().parent
+    for missing in [parent, *parent.parents]:
+        if missing.exists():
+            break
+        created.append(missing)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot create {parent}: {error.strerror or error}, choose a writable location") from error
+    temporary = parent / f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    try:
+        try:  # claim the name now: an unwritable location fails before any work is done
+            temporary.mkdir() if directory else temporary.touch(exist_ok=False)
+        except OSError as error:
+            raise UsageError(f"cannot write {target}: {error.strerror or error}, choose a writable location") from error
+        yield temporary
+        if directory and target.is_dir():
+            previous = parent / f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.old"
+            target.rename(previous)
+            temporary.rename(target)
+            shutil.rmtree(previous, ignore_errors=True)
+        else:
+            os.replace(temporary, target)
+    except BaseException:
+        if temporary.is_dir():
+            shutil.rmtree(temporary, ignore_errors=True)
+        else:
+            temporary.unlink(missing_ok=True)
+        for made in created:  # deepest first
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise
+
+
+@contextlib.contextmanager
+def open_text_output(output: Output) -> Iterator[TextIO]:
+    """A text handle on ``output``: stdout, or a temporary file renamed into place at the end."""
+    if output.path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    with atomic_path(output.path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+        yield handle
+
+
+def write_tasks(tasks: Iterable[Task], output: str | Output, file_format: str = "auto") -> int:
+    """Save ``tasks`` in one of ``OUTPUT_FORMATS`` (see ``plan_output``); the file appears only
+    once every task is written."""
+    output = output if isinstance(output, Output) else plan_output("-o", str(output), file_format)
+    if output.path is None:
+        count = 0
+        for task in tasks:
+            sys.stdout.write(task.to_json() + "\n")
+            count += 1
+        sys.stdout.flush()
+        return count
+    with atomic_path(output.path, directory=output.is_directory) as temporary:
+        if output.file_format == "hf":
+            from rlvr.integrations import hf
+
+            return hf.save(tasks, temporary)
+        if output.file_format == "verl":
+            from rlvr.integrations import verl
+
+            return verl.export_parquet(tasks, temporary)
+        return save_tasks(tasks, temporary, output.file_format)
+
+
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip(), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     return "\n".join(lines)
-
-
-def cmd_list(args: argparse.Namespace) -> int:
-    for row in rlvr.list_envs():
-        kind = "image" if row["visual"] else "text"
-        print(f"{row['id']:<22} [{kind}] {row['description']}\n{'':<22} difficulty: {row['difficulty']}")
-    return 0
-
-
-def write_tasks(tasks: Iterable[Task], output: str, file_format: str) -> int:
-    """Save ``tasks`` in one of ``OUTPUT_FORMATS``; "auto" picks Parquet for ``.parquet``, else JSON lines."""
-    if file_format == "hf":
-        from rlvr.integrations import hf
-
-        return hf.save(tasks, output)
-    if file_format == "verl":
-        from rlvr.integrations import verl
-
-        return verl.export_parquet(tasks, output)
-    return save_tasks(tasks, output, None if file_format == "auto" else file_format)
 
 
 def _workers(args: argparse.Namespace) -> int | None:
@@ -76,73 +296,215 @@ def _workers(args: argparse.Namespace) -> int | None:
 
 
 def _add_backend_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=int, help="parallel workers (default: 1 process; with ray, every CPU of the cluster)")
+    parser.add_argument("--workers", type=positive_int, help="parallel workers (default: 1 process; with ray, every CPU of the cluster)")
     parser.add_argument("--backend", choices=("process", "ray"), default="process",
                         help="local processes, or remote calls on a Ray cluster (pip install 'rlvr[ray]')")
     parser.add_argument("--address", help="the Ray cluster: auto, ray://host:10001, … (default: start a local Ray)")
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+# --------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------
 
-    options = dict(args.param or [])
-    if args.dataset:
-        options["dataset"] = args.dataset
-    tasks = rlvr.iter_generate(args.env, args.n, seed=args.seed, difficulty=args.difficulty, workers=_workers(args),
-                               backend=args.backend, address=args.address, **options)
-    progress = tqdm(tasks, total=args.n, unit="task", disable=args.quiet, file=sys.stderr)
-    count = write_tasks(progress, args.output, args.format)
-    print(f"wrote {count} tasks to {args.output}", file=sys.stderr)
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for row in rlvr.list_envs():
+        kind = "image" if row["visual"] else "text"
+        print(f"{row['id']:<22} [{kind}] {row['description']}\n{'':<22} difficulty 0→.25→.5→.75→1: {row['difficulty']}")
+    print("\n'rlvr info ENV' shows one env in full: contract, difficulty table, options, an example.")
     return 0
 
 
-def _read_responses(path: str) -> list[tuple[str | None, Any]]:
-    """Rows of ``{"id": …, "response": …}`` or bare JSON strings, one per line."""
+def _defaults(cls: type, names: Sequence[str], effective: dict | None = None) -> list[str]:
+    """``name=default`` for each of ``names`` that ``cls.__init__`` declares (with the value a
+    None default stands for, from ``effective``, in parentheses)."""
+    try:
+        parameters = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    shown = []
+    for name in names:
+        parameter = parameters.get(name)
+        if parameter is None or parameter.default is inspect.Parameter.empty:
+            shown.append(name)
+        else:
+            meaning = f" ({effective[name]!r})" if parameter.default is None and name in (effective or {}) else ""
+            shown.append(f"{name}={parameter.default!r}{meaning}")
+    return shown
+
+
+def _excerpt(text: str, lines: int) -> str:
+    rows = text.splitlines()
+    if len(rows) <= lines:
+        return text
+    return "\n".join([*rows[:lines], f"… ({len(rows) - lines} more lines; the whole text: rlvr.make_task(...).prompt)"])
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line if line.strip() else line for line in text.splitlines())
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from rlvr.api import PROFILE_POINTS, difficulty_profile
+    from rlvr.envs.registry import build_generator, family_doc, get_spec, load_object
+
+    spec = get_spec(env_id_of(args.env))
+    entry = load_object(spec.entry_point)
+    entry_parameters = inspect.signature(entry).parameters
+    default_difficulty = entry_parameters["difficulty"].default
+    difficulty = default_difficulty if args.difficulty is None else args.difficulty
+    print(f"{spec.id}  [{'image' if spec.visual else 'text'}]  {spec.description}")
+    print(f"gym.make({spec.id!r}) — default difficulty {default_difficulty}; entry point {spec.entry_point}\n")
+    print(f"Contract ({spec.generator.partition(':')[0]})\n")
+    print(_indent(inspect.cleandoc(family_doc(spec))) + "\n")
+    generator = build_generator(spec)
+    profile = difficulty_profile(generator.table)
+    print("Difficulty table (the knob d; any parameter given explicitly wins)\n")
+    if profile:
+        print(_indent(_table([[key, *(str(v) for v in values)] for key, values in profile.items()],
+                             ["parameter", *(f"d={d:g}" for d in PROFILE_POINTS)])) + "\n")
+    else:
+        print("    (no parameters: the knob does not change this env's tasks)\n")
+    env_arguments = [name for name, p in entry_parameters.items() if name not in ("self", "env_id", "options") and p.kind is not p.VAR_KEYWORD]
+    print("Options (keyword arguments of gym.make, rlvr.make_task and friends)\n")
+    print(f"    env        {', '.join(_defaults(entry, env_arguments, spec.extra))}")
+    print(f"    generator  {', '.join(_defaults(load_object(spec.generator), spec.generator_options)) or '(none)'}")
+    print(f"    verifier   {', '.join(_defaults(load_object(spec.verifier), spec.verifier_options)) or '(none)'}")
+    print(f"    task parameters  {', '.join(generator.table.keys) or '(none)'}\n")
+    task = first_task(spec.id, args.seed, difficulty, options_of(args))
+    print(f"Example: task {task.id} (seed {args.seed}, difficulty {difficulty})\n")
+    print("  prompt:\n" + _indent(_excerpt(task.prompt, args.lines)) + "\n")
+    print("  reference answer (rlvr.solve):\n" + _indent(_excerpt(rlvr.solve(task), args.lines)))
+    if task.images:
+        directory = Path(args.image_dir or Path(tempfile.gettempdir()) / "rlvr-info")
+        directory.mkdir(parents=True, exist_ok=True)
+        for index, image in enumerate(task.images):
+            path = directory / f"{spec.id.split('/')[-1]}_s{args.seed}_d{difficulty:g}_{index}.png"
+            image.save(path)
+            print(f"\n  image {index}: {path}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    env_id = env_id_of(args.env)
+    output = plan_output("-o", args.output, args.format)
+    if output.file_format in ("hf", "verl"):
+        _require("datasets" if output.file_format == "hf" else "pyarrow", f"--format {output.file_format}", "hf")
+    options = options_of(args)
+    first = first_task(env_id, args.seed, args.difficulty, options)
+    rest = rlvr.iter_generate(env_id, args.n - 1, seed=args.seed + 1, difficulty=args.difficulty, workers=_workers(args),
+                              backend=args.backend, address=args.address, **options)
+    progress = tqdm(chain([first], rest), total=args.n, unit="task", disable=args.quiet, file=sys.stderr, delay=1.0)
+    try:
+        count = write_tasks(progress, output)
+    finally:
+        progress.close()
+    print(f"wrote {count} tasks to {output}", file=sys.stderr)
+    return 0
+
+
+def _require(module: str, feature: str, extra: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise UsageError(f"{feature} needs the {module} package, pip install 'rlvr[{extra}]'")
+
+
+def read_tasks(path: str) -> list[Task]:
+    """Every task of a JSON-lines or Parquet file; a UsageError names a missing or malformed one."""
+    with user_input("give a file written by 'rlvr generate'"):
+        tasks = list(iter_tasks(path))
+    if not tasks:
+        raise UsageError(f"{path} holds no tasks, give a file written by 'rlvr generate'")
+    return tasks
+
+
+RESPONSE_KEYS = ("id", "response")
+
+
+def read_responses(path: str) -> list[tuple[str | None, Any]]:
+    """Rows of ``{"id": …, "response": …}`` (``id`` optional: then rows pair with tasks by
+    position) or bare JSON strings, one per line. A malformed line, or a row without
+    ``response``, is a UsageError naming the file, the line and the keys it has."""
     rows = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            rows.append((row.get("id"), row.get("response")) if isinstance(row, dict) else (None, row))
+    ignored: set[str] = set()
+    with user_input("give JSON lines of {\"id\": …, \"response\": …}"):
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise UsageError(f"{path}:{number}: not JSON ({error.msg} at column {error.colno}), "
+                                     f"give one JSON object or string per line") from None
+                if isinstance(row, str):
+                    rows.append((None, row))
+                    continue
+                if not isinstance(row, dict) or "response" not in row:
+                    found = ", ".join(map(repr, row)) if isinstance(row, dict) else type(row).__name__
+                    raise UsageError(f"{path}:{number}: a row needs the key 'response' (and 'id'), found {found or 'nothing'}, "
+                                     f"rename the keys to {{\"id\": …, \"response\": …}}")
+                if "id" in row and not isinstance(row["id"], str):
+                    raise UsageError(f"{path}:{number}: 'id' must be a task id string, got {row['id']!r}, copy the id from the tasks file")
+                ignored.update(key for key in row if key not in RESPONSE_KEYS)
+                rows.append((row.get("id"), row["response"]))
+    if ignored:
+        print(f"note: {path}: ignored keys {', '.join(map(repr, sorted(ignored)))} (only 'id' and 'response' are read)", file=sys.stderr)
+    if not rows:
+        raise UsageError(f"{path} holds no responses, nothing to verify")
     return rows
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    tasks = list(iter_tasks(args.tasks))
-    responses = _read_responses(args.responses)
+def pair_responses(tasks: list[Task], responses: list[tuple[str | None, Any]], path: str) -> list[tuple[Task, Any]]:
+    """(task, response) pairs: by ``id``, or by position for rows without one."""
     by_id = {task.id: task for task in tasks}
     pairs: list[tuple[Task, Any]] = []
     for position, (task_id, response) in enumerate(responses):
         if task_id is not None:
             if task_id not in by_id:
-                print(f"row {position}: unknown task id {task_id!r}", file=sys.stderr)
-                return 2
+                raise UsageError(f"{path}: row {position + 1}: unknown task id {task_id!r}, use the ids of the tasks file")
             pairs.append((by_id[task_id], response))
         elif position < len(tasks):
             pairs.append((tasks[position], response))
+        else:
+            raise UsageError(f"{path}: row {position + 1} has no id and there are only {len(tasks)} tasks, "
+                             f"add ids or give one response per task in order")
+    return pairs
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    output = plan_output("-o", args.output or STDOUT, jsonl_only=True)
+    tasks = read_tasks(args.tasks)
+    pairs = pair_responses(tasks, read_responses(args.responses), args.responses)
     verdicts = rlvr.verify_batch([t for t, _ in pairs], [r for _, r in pairs], workers=_workers(args),
                                  backend=args.backend, address=args.address)
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    try:
+    with open_text_output(output) as out:
         for (task, _), verdict in zip(pairs, verdicts):
             out.write(json.dumps({"id": task.id, **verdict.to_dict()}, default=str) + "\n")
-    finally:
-        if out is not sys.stdout:
-            out.close()
-    n = len(verdicts) or 1
+    answered = {task.id for task, _ in pairs}
+    missing = [task.id for task in tasks if task.id not in answered]
+    n = len(verdicts)
     summary = {
-        "rows": len(verdicts),
+        "rows": n,
+        "tasks": len(tasks),
+        "missing": len(missing),
         "mean_reward": round(sum(v.reward for v in verdicts) / n, 4),
         "accuracy": round(sum(v.correct for v in verdicts) / n, 4),
         "format_ok": round(sum(v.format_ok for v in verdicts) / n, 4),
     }
+    if missing:
+        print(f"note: {len(missing)} of {len(tasks)} tasks have no response (first: {missing[0]})", file=sys.stderr)
     print(json.dumps(summary), file=sys.stderr)
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    env_ids = args.envs or [row["id"] for row in rlvr.list_envs()]
+    env_ids = [env_id_of(e) for e in args.envs] or [row["id"] for row in rlvr.list_envs()]
+    for env_id in env_ids:
+        first_task(env_id, args.seed, args.difficulty, {})
     rows = []
     for env_id in env_ids:
         start = time.perf_counter()
@@ -158,32 +520,59 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rlvr.integrations.openai_eval import evaluate, summary_table, write_results, write_samples
+    _require("openai", "rlvr eval", "eval")
+    from rlvr.integrations.openai_eval import EndpointUnreachable, evaluate, summary_table, write_results, write_samples
 
-    results = evaluate(
-        args.base_url, args.model, args.env, args.n, k=args.k, difficulties=args.difficulty, seed=args.seed,
-        concurrency=args.concurrency, max_retries=args.max_retries, timeout=args.timeout, temperature=args.temperature,
-        max_tokens=args.max_tokens or None, top_p=args.top_p, system_prompt=args.system, api_key=args.api_key,
-        env_options=dict(args.param or []), extra_body=dict(args.extra or []) or None, request_seed=not args.no_request_seed,
-        verify_workers=args.verify_workers, progress=not args.quiet,
-    )
+    env_ids = [env_id_of(e) for e in args.env]
+    output = plan_output("-o", args.output, "json") if args.output else None
+    samples = plan_output("--samples", args.samples, jsonl_only=True) if args.samples else None
+    env_options = dict(args.param or [])
+    for env_id in env_ids:
+        first_task(env_id, args.seed, args.difficulty[0], env_options)
+    try:
+        results = evaluate(
+            args.base_url, args.model, env_ids, args.n, k=args.k, difficulties=args.difficulty, seed=args.seed,
+            concurrency=args.concurrency, max_retries=args.max_retries, timeout=args.timeout, temperature=args.temperature,
+            max_tokens=args.max_tokens or None, top_p=args.top_p, system_prompt=args.system, api_key=args.api_key,
+            env_options=env_options, extra_body=dict(args.extra or []) or None, request_seed=not args.no_request_seed,
+            verify_workers=args.verify_workers, progress=not args.quiet,
+        )
+    except EndpointUnreachable as error:
+        raise UsageError(f"{error}, check --base-url and that the server is running") from None
     header, rows = summary_table(results)
     print(_table(rows, header))
-    if args.output:
-        write_results(results, args.output)
-    if args.samples:
-        write_samples(results, args.samples)
+    overall = results["overall"]
+    error_rate = overall["errors"] / max(1, overall["samples"])
+    if overall["first_error"]:
+        print(f"\n{overall['errors']} of {overall['samples']} requests failed ({error_rate:.1%}); first error: {overall['first_error']}")
+    if output is not None:
+        with open_text_output(output) as handle:
+            write_results(results, handle)
+    if samples is not None:
+        with open_text_output(samples) as handle:
+            write_samples(results, handle)
+    if error_rate > args.max_error_rate:
+        print(f"rlvr eval: {error_rate:.1%} of requests failed, more than --max-error-rate {args.max_error_rate:g}", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from rlvr.attacks import audit
+    from rlvr.envs.registry import get_spec
 
-    env_ids = args.envs or [row["id"] for row in rlvr.list_envs()]
+    env_ids = [env_id_of(e) for e in args.envs] or [row["id"] for row in rlvr.list_envs()]
+    options = dict(args.option or [])
+    for env_id in env_ids:
+        unknown = sorted(set(options) - set(get_spec(env_id).verifier_options))
+        if unknown:
+            known = ", ".join(get_spec(env_id).verifier_options) or "none"
+            raise UsageError(f"unknown verifier option {', '.join(map(repr, unknown))} for {env_id} (known: {known}), "
+                             f"see 'rlvr info {env_id}'")
     failed = 0
     for env_id in env_ids:
         report = audit(env_id, n=args.n, seed=args.seed, difficulties=tuple(args.difficulty), max_reward=args.max_reward,
-                       verifier_options=dict(args.option or []), attack_filter=args.only)
+                       verifier_options=options, attack_filter=args.only)
         print(f"== {env_id}")
         print(report.table())
         failed += not report.passed
@@ -194,7 +583,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {args.out} is a file, give a directory")
+    with user_input("choose a writable --out directory"):
+        out_dir.mkdir(parents=True, exist_ok=True)
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {args.out}: permission denied, choose a writable directory")
     rows, failures = [], 0
     for env in rlvr.list_envs():
         env_id = env["id"]
@@ -215,50 +609,73 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+# --------------------------------------------------------------------------------------------
+# Parser and entry point
+# --------------------------------------------------------------------------------------------
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options every command takes."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error")
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rlvr", description="Verifiable task environments for RLVR")
-    sub = parser.add_subparsers(dest="command", required=True)
+    common = _common()
+    parser = Parser(prog="rlvr", description="Verifiable task environments for RLVR", parents=[common])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    sub.add_parser("list", help="list every env with its difficulty parameters").set_defaults(func=cmd_list)
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        child = sub.add_parser(name, help=help, description=help, parents=[common])
+        child.set_defaults(func=func)
+        return child
 
-    gen = sub.add_parser("generate", help="write synthetic tasks as JSON lines, Parquet, a HF dataset or verl Parquet")
-    gen.add_argument("env")
-    gen.add_argument("-n", type=int, required=True)
-    gen.add_argument("-o", "--output", required=True)
-    gen.add_argument("--difficulty", type=float, default=0.5)
+    command("list", cmd_list, "list every env with its difficulty parameters at d = 0, .25, .5, .75, 1")
+
+    info = command("info", cmd_info, "one env in full: contract, difficulty table, options with defaults, an example")
+    info.add_argument("env", help="an env id, e.g. rlvr/Maze-v0 or Maze-v0")
+    info.add_argument("--difficulty", type=difficulty_value, help="of the example (default: the env's default)")
+    info.add_argument("--seed", type=int, default=0, help="of the example")
+    info.add_argument("--param", type=_parse_param, action="append", help="an option or task parameter of the example: key=value")
+    info.add_argument("--lines", type=positive_int, default=40, help="show at most this many lines of the prompt and answer")
+    info.add_argument("--image-dir", help="where to save a visual example's images (default: a temporary directory)")
+
+    gen = command("generate", cmd_generate, "write synthetic tasks as JSON lines, Parquet, a HF dataset or verl Parquet")
+    gen.add_argument("env", help="an env id, e.g. rlvr/Maze-v0 or Maze-v0")
+    gen.add_argument("-n", type=positive_int, required=True, help="how many tasks (seeds seed … seed+n-1)")
+    gen.add_argument("-o", "--output", required=True, help="the file (a directory for --format hf); - for stdout")
+    gen.add_argument("--difficulty", type=difficulty_value, default=0.5, help="in [0, 1] (default 0.5)")
     gen.add_argument("--seed", type=int, default=0)
     _add_backend_arguments(gen)
     gen.add_argument("--dataset", help="serve rows of this file (dataset-backed envs)")
     gen.add_argument("--param", type=_parse_param, action="append", help="override a task parameter: key=value")
     gen.add_argument("--format", choices=OUTPUT_FORMATS, default="auto",
                      help="jsonl, parquet, hf (a datasets.save_to_disk directory) or verl (verl's Parquet layout); "
-                          "auto: parquet for .parquet, else jsonl")
+                          "auto: from the extension, .jsonl or .parquet")
     gen.add_argument("-q", "--quiet", action="store_true")
-    gen.set_defaults(func=cmd_generate)
 
-    ver = sub.add_parser("verify", help="verify responses against tasks")
-    ver.add_argument("tasks")
-    ver.add_argument("responses")
-    ver.add_argument("-o", "--output")
+    ver = command("verify", cmd_verify, "verify responses against tasks")
+    ver.add_argument("tasks", help="tasks written by rlvr generate (.jsonl or .parquet)")
+    ver.add_argument("responses", help='JSON lines {"id": …, "response": …} (or bare strings, in task order)')
+    ver.add_argument("-o", "--output", help="verdicts as JSON lines (default: stdout)")
     _add_backend_arguments(ver)
-    ver.set_defaults(func=cmd_verify)
 
-    bench = sub.add_parser("bench", help="generation and verification throughput per env")
+    bench = command("bench", cmd_bench, "generation and verification throughput per env")
     bench.add_argument("envs", nargs="*")
-    bench.add_argument("-n", type=int, default=200)
-    bench.add_argument("--difficulty", type=float, default=0.5)
+    bench.add_argument("-n", type=positive_int, default=200)
+    bench.add_argument("--difficulty", type=difficulty_value, default=0.5)
     bench.add_argument("--seed", type=int, default=0)
-    bench.set_defaults(func=cmd_bench)
 
-    ev = sub.add_parser("eval", help="evaluate an OpenAI-compatible endpoint: pass@1, pass@k, mean reward per env and difficulty")
+    ev = command("eval", cmd_eval, "evaluate an OpenAI-compatible endpoint: pass@1, pass@k, mean reward per env and difficulty")
     ev.add_argument("--base-url", required=True, help="e.g. http://localhost:8000/v1")
     ev.add_argument("--model", required=True)
     ev.add_argument("--env", action="append", required=True, help="an env id; repeat for several")
-    ev.add_argument("-n", "--n", type=int, default=200, help="tasks per env and difficulty (seeds seed … seed+n-1)")
-    ev.add_argument("--k", type=int, default=1, help="samples per task")
-    ev.add_argument("--difficulty", type=float, nargs="+", default=[0.5])
+    ev.add_argument("-n", "--n", type=positive_int, default=200, help="tasks per env and difficulty (seeds seed … seed+n-1)")
+    ev.add_argument("--k", type=positive_int, default=1, help="samples per task")
+    ev.add_argument("--difficulty", type=difficulty_value, nargs="+", default=[0.5])
     ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    ev.add_argument("--concurrency", type=positive_int, default=16, help="requests in flight")
     ev.add_argument("--max-retries", type=int, default=3)
     ev.add_argument("--timeout", type=float, default=120.0, help="seconds per request try")
     ev.add_argument("--temperature", type=float, default=1.0)
@@ -269,39 +686,65 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--param", type=_parse_param, action="append", help="env option or task parameter for every env: key=value")
     ev.add_argument("--extra", type=_parse_param, action="append", help="extra request body field: key=value (JSON value)")
     ev.add_argument("--no-request-seed", action="store_true", help="do not send a per-sample seed")
-    ev.add_argument("--verify-workers", type=int, help="verification threads (default: CPU count)")
+    ev.add_argument("--verify-workers", type=positive_int, help="verification threads (default: CPU count)")
+    ev.add_argument("--max-error-rate", type=float, default=0.01,
+                    help="exit 1 when a larger fraction of requests failed after their retries (default 0.01)")
     ev.add_argument("-o", "--output", help="results JSON: config, rows, overall")
     ev.add_argument("--samples", help="one JSON line per request")
     ev.add_argument("-q", "--quiet", action="store_true")
-    ev.set_defaults(func=cmd_eval)
 
-    aud = sub.add_parser("audit", help="run every reward-hacking attack on an env; exit 1 if any scored or overran")
+    aud = command("audit", cmd_audit, "run every reward-hacking attack on an env; exit 1 if any scored or overran")
     aud.add_argument("envs", nargs="*", metavar="ENV", help="env ids (default: every env)")
-    aud.add_argument("-n", "--n", type=int, default=3, help="tasks per difficulty")
+    aud.add_argument("-n", "--n", type=positive_int, default=3, help="tasks per difficulty")
     aud.add_argument("--seed", type=int, default=0)
-    aud.add_argument("--difficulty", type=float, nargs="+", default=[0.0, 0.5, 1.0])
+    aud.add_argument("--difficulty", type=difficulty_value, nargs="+", default=[0.0, 0.5, 1.0])
     aud.add_argument("--option", type=_parse_param, action="append", help="verifier option: key=value")
     aud.add_argument("--max-reward", type=float, default=0.0,
                      help="highest reward an attack may earn (the documented cap of a partial-credit option)")
     aud.add_argument("--only", help="run only attacks whose name contains this")
-    aud.set_defaults(func=cmd_audit)
 
-    demo = sub.add_parser("demo", help="exercise every env and save example images")
+    demo = command("demo", cmd_demo, "exercise every env and save example images")
     demo.add_argument("--out", default="demo_out")
     demo.add_argument("--seed", type=int, default=7)
-    demo.set_defaults(func=cmd_demo)
 
     from rlvr.trainers import add_train_arguments, run_train_command  # light: torch loads only when train runs
 
-    train = sub.add_parser("train", help="train a model on a mix of envs (GRPO family); --demo runs the CPU demo")
+    train = command("train", run_train_command, "train a model on a mix of envs (GRPO family); --demo runs the CPU demo")
     add_train_arguments(train)
-    train.set_defaults(func=run_train_command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    """Run one command; the exit status: 0 success, 1 a failed check or an internal error, 2 a
+    mistake in the input, 130 Ctrl-C (see the module docstring)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    prog = "rlvr"
+    debug = "--debug" in argv
+    try:
+        args, extra = build_parser().parse_known_args(argv)
+        prog = f"rlvr {args.command}"
+        if extra:
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)}, see '{prog} --help'")
+        return args.func(args)
+    except UsageError as error:
+        if debug:
+            traceback.print_exc()
+        print(f"{error.prog or prog}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # the reader of stdout went away (| head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        if debug:
+            raise
+        detail = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        print(f"{prog}: internal error: {detail} (run again with --debug for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ class Task:
 
     @classmethod
     def from_dict(cls, row: dict) -> "Task":
+        """The Task of a ``to_dict`` row (images as base64 text or PNG bytes)."""
         images = []
         for item in row.get("images") or ():
             png = base64.b64decode(item) if isinstance(item, str) else bytes(item)
@@ -109,13 +110,16 @@ class Verdict:
 
     @classmethod
     def fail(cls, reason: str, *, format_ok: bool = False, **details: Any) -> "Verdict":
+        """Reward 0, not correct, with ``reason`` and ``details``."""
         return cls(0.0, False, format_ok, reason, details)
 
     @classmethod
     def success(cls, reason: str = "correct", **details: Any) -> "Verdict":
+        """Reward 1, correct, well formatted."""
         return cls(1.0, True, True, reason, details)
 
     def to_dict(self) -> dict:
+        """reward, correct, format_ok, reason and details as a plain dict."""
         return dataclasses.asdict(self)
 
 
@@ -125,8 +129,12 @@ class Verdict:
 
 
 def canonical_difficulty(difficulty: float) -> float:
-    """Clamp to [0, 1] and round to 4 decimals, so 0.3 and 0.30000000004 name the same task."""
-    d = float(difficulty)
+    """Check it lies in [0, 1] and round to 4 decimals, so 0.3 and 0.30000000004 name the same
+    task; a ValueError naming ``difficulty`` for anything else ("hard", NaN, 1.5)."""
+    try:
+        d = float(difficulty)
+    except (TypeError, ValueError):
+        raise ValueError(f"difficulty must be a number in [0, 1], got {difficulty!r}") from None
     if not (d == d) or d < 0.0 or d > 1.0:  # NaN or out of range
         raise ValueError(f"difficulty must be in [0, 1], got {difficulty!r}")
     return round(d, 4)
@@ -146,11 +154,13 @@ def task_rngs(family: str, seed: int, difficulty: float, extra: str = "") -> tup
 
 
 def format_difficulty(difficulty: float) -> str:
+    """``0.4`` → ``"0.40"``; four decimals only when two would lose precision."""
     d = canonical_difficulty(difficulty)
     return f"{d:.2f}" if round(d, 2) == d else f"{d:.4f}"
 
 
 def overrides_digest(overrides: dict) -> str:
+    """A short stable hash of explicit parameter overrides (part of the task id and RNG seed)."""
     return hashlib.sha256(json.dumps(overrides, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
@@ -331,19 +341,24 @@ class SafeVerifier(abc.ABC):
 # Answer extraction
 # --------------------------------------------------------------------------------------------
 
-_THINK_OPEN = re.compile(r"<think>", re.IGNORECASE)
-_THINK_CLOSE = re.compile(r"</think>", re.IGNORECASE)
 _HEDGE = re.compile(r"(?:\bor\b|\\lor\b|\beither\b|\bmaybe\b|\bperhaps\b|\bpossibly\b|\?\s*$)", re.IGNORECASE)
 
 
 def strip_think(text: str) -> str:
-    """Text after the reasoning: after the last ``</think>``; nothing if a ``<think>`` never closes."""
-    closes = list(_THINK_CLOSE.finditer(text))
-    if closes:
-        return text[closes[-1].end():]
+    """Text after the reasoning: after the last ``</think>``; nothing if a ``<think>`` never closes.
+    Linear in the text, whatever the tag count. The tags are matched case-insensitively on the
+    text itself (never on ``text.lower()``, whose offsets differ when lower-casing changes a
+    character's length, as for 'İ')."""
+    close = _LAST_THINK_CLOSE.search(text)
+    if close is not None:
+        return text[close.end():]
     if _THINK_OPEN.search(text):
         return ""
     return text
+
+
+_LAST_THINK_CLOSE = re.compile(r"\A(?s:.*)</think>", re.IGNORECASE)  # anchored and greedy: the last closing tag, in linear time
+_THINK_OPEN = re.compile(r"<think>", re.IGNORECASE)
 
 
 def extract_answer(text: str) -> str | None:
@@ -385,20 +400,53 @@ def extract_boxed(text: str) -> list[str]:
 class Extraction:
     value: str | None
     reason: str
+    boxes: tuple[str, ...] = ()  # every box of the answer region, in order (when boxed)
+
+
+MATH_MAX_BOXES = 16
+MATH_MAX_BOX_CHARS = 4_000
+
+
+def bounded_boxes(text: str, max_boxes: int, max_chars: int) -> list[str | None] | None:
+    """Contents of every box in ``text``, or None when there are more than ``max_boxes``; a box
+    whose closing brace is not within ``max_chars`` characters (too long or never closed) comes
+    back as None. Work: a few C-level scans of ``text`` plus at most max_boxes × max_chars."""
+    if text.count("\\boxed") + text.count("\\fbox") > max_boxes:
+        return None
+    contents: list[str | None] = []
+    for opener in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
+        start = opener.end()
+        window = text[start:start + max_chars + 1]
+        depth, end = 1, None
+        for token in re.finditer(r"\\[{}]|[{}]", window):
+            if len(token.group()) == 2:
+                continue
+            depth += 1 if token.group() == "{" else -1
+            if depth == 0:
+                end = token.start()
+                break
+        contents.append(None if end is None else window[:end].strip())
+    return contents
 
 
 def extract_math_answer(text: str) -> Extraction:
     """Last boxed answer (in the ``<answer>`` block if there is one, else anywhere after the
-    reasoning), else the ``<answer>`` block itself. Two different boxes are a hedge."""
+    reasoning), else the ``<answer>`` block itself. Two different boxes are a hedge, and so are
+    more than ``MATH_MAX_BOXES`` boxes or a box not closed within ``MATH_MAX_BOX_CHARS``; the
+    caller decides whether several boxes together form one answer (``Extraction.boxes``)."""
     visible = strip_think(text)
     block = extract_answer(visible)
     region = block if block is not None else visible
-    boxes = extract_boxed(region)
+    boxes = bounded_boxes(region, MATH_MAX_BOXES, MATH_MAX_BOX_CHARS)
+    if boxes is None:
+        return Extraction(None, f"more than {MATH_MAX_BOXES} boxed answers")
+    if any(b is None for b in boxes):
+        return Extraction(None, f"a boxed answer not closed within {MATH_MAX_BOX_CHARS} characters")
     distinct = {re.sub(r"\s+", "", b) for b in boxes}
     if len(distinct) > 1:
-        return Extraction(None, f"{len(distinct)} different boxed answers (a hedge)")
+        return Extraction(None, f"{len(distinct)} different boxed answers (a hedge)", tuple(boxes))
     if boxes:
-        return Extraction(boxes[-1], "boxed")
+        return Extraction(boxes[-1], "boxed", tuple(boxes))
     if block is not None:
         return Extraction(block, "answer block")
     return Extraction(None, "no <answer> block and no \\boxed{} answer")
@@ -415,12 +463,14 @@ def looks_hedged(answer: str) -> bool:
 
 
 def image_to_png(image: Image.Image) -> bytes:
+    """The image as PNG bytes (deterministic settings, so equal images give equal bytes)."""
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False, compress_level=6)
     return buffer.getvalue()
 
 
 def png_to_image(png: bytes) -> Image.Image:
+    """A fully loaded PIL image from PNG bytes."""
     image = Image.open(io.BytesIO(png))
     image.load()
     return image
@@ -471,10 +521,18 @@ def iter_tasks(path: str | Path) -> Iterator[Task]:
             yield Task.from_dict(row)
         return
     with open(path, encoding="utf-8") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, 1):
             if line.strip():
-                yield Task.from_dict(json.loads(line))
+                try:
+                    row = json.loads(line)
+                    task = Task.from_dict(row)
+                except (ValueError, TypeError, KeyError, AttributeError) as error:
+                    what = f"missing field {error}" if isinstance(error, KeyError) else f"{type(error).__name__}: {error}"
+                    raise ValueError(f"{path}:{number}: not a task row ({what})") from error
+                yield task
 
 
 def load_tasks(path: str | Path) -> list[Task]:
+    """Every task of a file written by ``save_tasks`` (JSON lines or Parquet), in order; a
+    malformed JSON line raises ValueError naming the file and line."""
     return list(iter_tasks(path))

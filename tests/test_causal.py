@@ -7,6 +7,8 @@ import itertools
 import json
 import math
 import random
+import re
+import time
 from fractions import Fraction
 
 import networkx as nx
@@ -630,3 +632,61 @@ def test_last_answer_block_outside_think_counts():
 def test_parse_distribution_reports_order_and_values():
     values, why = parse_distribution("P(Y=1)=0.7, P(Y=0)=0.3", "Y", 2)
     assert values == [Fraction(3, 10), Fraction(7, 10)] and why == ""
+
+
+# ------------------------------------------------------------------ reward hacking
+
+
+def tasks_of_every_kind(seeds=range(40)):
+    """Generated tasks covering all four answer kinds at three difficulties."""
+    found = {}
+    for difficulty in (0.0, 0.5, 1.0):
+        for seed in seeds:
+            task = rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)
+            found.setdefault((task.answer["kind"], difficulty), []).append(task)
+    return found
+
+
+def test_the_prompt_echoed_back_is_never_an_answer():
+    """The prompt once ended in <answer>yes</answer> or <answer>no</answer> (a coin flip for an
+    echo) and showed 0.123 and -0.123; the format is now in words, so an echo is a format error."""
+    kinds = set()
+    for (kind, _), tasks in tasks_of_every_kind(range(25)).items():
+        kinds.add(kind)
+        for task in tasks:
+            blocks = re.findall(r"<answer>(.*?)</answer>", task.prompt)
+            assert blocks and all("…" in block for block in blocks), task.prompt[-300:]
+            for response in (task.prompt, f"<answer>{task.prompt}</answer>"):
+                verdict = rlvr.verify(task, response)
+                assert verdict.reward == 0.0 and not verdict.format_ok, (task.id, verdict)
+    assert kinds == {"distribution", "probability", "comparison", "effect"}
+
+
+def test_family_attacks_score_zero_within_the_deadline():
+    generator, verifier = rlvr.make_generator(ENV_ID), rlvr.make_verifier(ENV_ID)
+    names = {}
+    for (kind, _), tasks in tasks_of_every_kind(range(12)).items():
+        for task in tasks[:4]:
+            for name, response in generator.attacks(task):
+                names.setdefault(kind, set()).add(name)
+                started = time.monotonic()
+                verdict = verifier.verify(task, response)
+                assert time.monotonic() - started < verifier.deadline_s, (task.id, name)
+                assert verdict.reward == 0.0 and not verdict.correct and verdict.reason, (task.id, name, verdict)
+    assert {"percent-wrong", "scientific-wrong", "nan", "infinity", "several-numbers", "interval-around-truth",
+            "exactly-at-tolerance", "sign-flipped", "zero"} <= names["effect"]
+    assert {"above-one", "negative-probability", "several-numbers", "exactly-at-tolerance"} <= names["probability"]
+    assert {"negative-entry", "state-given-twice", "extra-state", "two-distributions", "unnormalised-doubled"} <= names["distribution"]
+    assert {"comparison-0", "comparison-1", "right-then-wrong-block"} <= names["comparison"]
+
+
+@pytest.mark.parametrize("block", ["42%", "4.2e-1", "42/100 ", "0.42 0.42", "nan", "inf", "1.42", "-0.58", "0.42±0.01",
+                                   "0.41 or 0.42", "[0.41, 0.43]", "0.41-0.43", "0.43, 0.41", "0.4300000000000001"])
+def test_probability_forms_and_neighbours_of_the_truth(block):
+    """For exact value 0.42, only plain decimals or fractions within the tolerance count; a
+    number exactly the tolerance away does not, and no form smuggles in several numbers."""
+    verdict = CausalVerifier().verify(PROBABILITY, f"<answer>{block}</answer>")
+    if block == "42/100 ":  # a fraction is a documented form of one number
+        assert verdict.correct
+    else:
+        assert verdict.reward == 0.0 and not verdict.correct, (block, verdict)

@@ -149,3 +149,20 @@ def test_single_turn_code_env_is_registered():
     task: Task = info["task"]
     _, reward, terminated, truncated, info = env.step(CodeGenerator().solve(task))
     assert (reward, terminated, truncated) == (1.0, True, False) and info["verdict"].correct
+
+
+def test_format_violations_get_format_feedback_and_no_reward():
+    """The prompt promises exactly one fenced ```python block: unfenced or doubly fenced code,
+    even the right code, is a format error and the feedback says how to answer."""
+    env = make(difficulty=0.2, style="function", input="ints", max_attempts=3)
+    _, info = env.reset(seed=5)
+    generator = env.unwrapped.generator
+    reference = info["task"].answer["reference"]
+    assert "more than one fenced block, scores 0" in info["task"].prompt
+    for response, why in ((f"<answer>\n{reference}\n</answer>", "<answer> block without a fence"),
+                          (generator.solve(info["task"]) * 2, "more than one fenced code block")):
+        observation, reward, terminated, _, info = env.step(response)
+        assert reward == 0.0 and not info["verdict"].format_ok and why in info["verdict"].reason
+        assert "one fenced block that starts with ```python" in observation
+    _, reward, terminated, _, info = env.step(generator.solve(info["task"]))
+    assert reward == 1.0 and terminated

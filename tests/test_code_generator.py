@@ -30,6 +30,8 @@ from rlvr.generators.code import (
     detect_format, mbpp_entry_point,
 )
 from rlvr.generators.code_library import ANNOTATIONS, OPERATIONS
+from rlvr.verifiers import code as code_verifier
+from rlvr.verifiers.code import extract_code, stdout_matches, values_match
 
 DATA = Path(__file__).parent / "data" / "code"
 HUMANEVAL = DATA / "HumanEval.jsonl.gz"
@@ -54,16 +56,11 @@ def resolve_entry(namespace: dict, entry_point: str):
 
 
 def values_equal(expected, got, tolerance) -> bool:
-    if tolerance is not None and isinstance(expected, (int, float)) and isinstance(got, (int, float)):
-        return math.isclose(expected, got, rel_tol=tolerance, abs_tol=tolerance)
-    return type(expected) is type(got) and expected == got
+    return values_match(expected, got, tolerance)  # the verifier's rule
 
 
 def stdout_equal(expected: str, got: str, tolerance) -> bool:
-    want, have = expected.split(), got.split()
-    if tolerance is None or len(want) != len(have):
-        return want == have
-    return all(a == b or math.isclose(float(a), float(b), rel_tol=tolerance, abs_tol=tolerance) for a, b in zip(want, have))
+    return stdout_matches(expected, got, tolerance)  # the verifier's rule
 
 
 def run_as_main(source: str, stdin_text: str) -> str:
@@ -227,6 +224,46 @@ def test_wrong_response_fails_a_test_and_solve_passes_all():
             wrong = fenced_code(GENERATOR.wrong_response(task))
             assert wrong != task.answer["reference"]
             assert not all(outcomes(task.answer, wrong)), task.id
+
+
+def test_wrong_responses_are_judged_by_the_verifiers_own_rules():
+    """The generator decides that a program is wrong with the verifier's comparison functions,
+    so a "wrong" program whose result differs only in what the verifier ignores (2 vs 2.0, a
+    tuple for a list, line-end spaces) is never served as wrong."""
+    from rlvr.generators import code as code_generator
+
+    for name in ("values_match", "stdout_matches", "parse_literal"):
+        assert getattr(code_generator, name) is getattr(code_verifier, name)
+    function = {"style": "function", "entry_point": "f", "float_tolerance": None,
+                "tests": [{"args": "([1, 2],)", "expected": "[2, 3]"}, {"args": "([],)", "expected": "[]"}]}
+    assert not code_generator._fails_some_test("def f(values):\n    return tuple(float(v + 1) for v in values)\n", function)
+    assert code_generator._fails_some_test("def f(values):\n    return [v + 2 for v in values]\n", function)
+    stdio = {"style": "stdio", "entry_point": None, "float_tolerance": None,
+             "tests": [{"input": "2\n1 2\n", "output": "2\n3\n"}]}
+    assert not code_generator._fails_some_test("def main(stdin, out):\n    out.write('2 \\n3\\n\\n')\n", stdio)
+    assert code_generator._fails_some_test("def main(stdin, out):\n    out.write('2 3\\n')\n", stdio)  # wrong lines
+
+
+def test_attacks_are_named_well_formed_and_never_the_reference():
+    humaneval = CodeGenerator(dataset=HUMANEVAL)
+    for generator, task in ((GENERATOR, GENERATOR.generate(3, 0.5, style="function")),
+                            (GENERATOR, GENERATOR.generate(3, 0.5, style="stdio")),
+                            (CodeFeedbackGenerator(), CodeFeedbackGenerator().generate(3, 0.5)),
+                            (humaneval, humaneval.generate(5))):
+        attacks = generator.attacks(task)
+        names = [name for name, _ in attacks]
+        assert len(names) == len(set(names)) >= 20
+        assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name) for name in names)
+        assert all(isinstance(response, str) for _, response in attacks)
+        reference = task.answer["reference"]
+        for name, response in attacks:
+            code = extract_code(response)
+            assert code is None or code.strip() != reference.strip(), name
+        for name in ("unfenced-answer", "two-fences", "bare-code", "fenced-in-think"):
+            assert reference.strip() in dict(attacks)[name]  # the right code, in the wrong form
+        if task.answer["style"] != "stdio":
+            assert {"hash-collision-set", "huge-int-reply", "deep-nesting-reply", "always-equal-object",
+                    "raise-stopiteration", "read-expected-values", "monkeypatch-harness"} <= set(names)
 
 
 def test_answer_survives_json_round_trip():

@@ -30,7 +30,8 @@ from rlvr.core import Task
 from rlvr.generators.code import CodeGenerator, fence
 from rlvr.verifiers import sandbox as sb
 from rlvr.verifiers.code import (
-    MAX_CODE_BYTES, CodeVerifier, extract_code, parse_literal, stdout_matches, values_match,
+    MAX_CODE_BYTES, CodeVerifier, ResultReader, extract_code, find_code, parse_literal, short_repr, stdout_matches,
+    values_match,
 )
 from rlvr.verifiers.code_harness import (
     CodecError, Objects, RemoteRef, decode_value, dumps_frame, encode_value, instrument_check, loads_frame,
@@ -96,18 +97,37 @@ def in_pool(function, items, workers: int = 2) -> list:
 # --------------------------------------------------------------------------------------------
 
 
-def test_extracts_the_last_python_block_outside_the_reasoning():
-    text = "<think>```python\nthink()\n```</think>Intro\n```python\nfirst()\n```\n```text\nnot code\n```\n```py\nlast()\n```"
-    assert extract_code(text) == "last()\n"
+def test_extracts_exactly_one_fenced_python_block_outside_the_reasoning():
+    assert extract_code("<think>```python\nthink()\n```</think>Intro\n```py\nonly()\n```") == "only()\n"
     assert extract_code("```\nbare()\n```") == "bare()\n"
     assert extract_code("```Python3 title\nx = 1\n```") == "x = 1\n"
-    assert extract_code("```cpp\nint main() {}\n```") is None
-    assert extract_code("<answer>print(1)</answer>") == "print(1)"
-    assert extract_code("<think>```python\nhidden()\n```") is None  # unclosed reasoning: nothing visible
-    assert extract_code("no code at all") is None
-    assert extract_code("```python\n\n```") is None
-    assert extract_code("```python\nunterminated()\n") is None
     assert extract_code("<answer>\n```python\ninside()\n```</answer>") == "inside()\n"
+    assert extract_code("```python\nsolve()\n```\n```") == "solve()\n"  # a stray unclosed fence is no block
+    refused = {
+        "```cpp\nint main() {}\n```": "tagged 'cpp'",
+        "<answer>print(1)</answer>": "<answer> block without a fence",
+        "<think>```python\nhidden()\n```": "no fenced",  # unclosed reasoning: nothing visible
+        "no code at all": "no fenced",
+        "```python\n\n```": "empty",
+        "```python\nunterminated()\n": "no fenced",
+        "```python\nfirst()\n```\n```python\nsecond()\n```": "more than one",
+        "```python\nsolve()\n```\nExample:\n```text\n1 2\n```": "more than one",
+    }
+    for response, why in refused.items():
+        code, problem = find_code(response)
+        assert code is None and why in problem, (response, problem)
+
+
+@pytest.mark.parametrize("response", ["<answer>def process_numbers(values):\n    return values</answer>",
+                                      "```python\ndef process_numbers(values):\n    return values\n```\n"
+                                      "```python\ndef process_numbers(values):\n    return []\n```"])
+def test_format_violations_score_zero_with_format_not_ok(verifier, response):
+    task = GENERATOR.generate(1, 0.2, style="function")
+    reference = GENERATOR.solve(task)
+    for text in (response, f"<answer>{extract_code(reference)}</answer>", reference + reference):
+        verdict = verifier.verify(task, text)
+        assert verdict.reward == 0.0 and not verdict.format_ok and not verdict.correct, (text, verdict)
+    assert verifier.verify(task, reference).correct
 
 
 @pytest.mark.parametrize("response", ["", "   ", "9" * 10_000_000, bytes(range(256)).decode("latin-1") * 64,
@@ -657,9 +677,28 @@ def test_expected_values_never_reach_the_candidate(verifier):
     task = GENERATOR.generate(5, 0.3, style="function", input="ints")
     answer = {**task.answer, "tests": [{"args": "([1, 2],)", "expected": repr(token)}]}
     task = Task.from_dict({**task.to_dict(), "answer": answer})
-    program = SEARCH_PROGRAM.format(entry=ENTRY, args="values", pattern="RLVR-EXPECTED-[0-9a-f]{32}")
+    program = SEARCH_PROGRAM.format(pattern="RLVR-EXPECTED-[0-9a-f]{32}") + f"def {ENTRY}(values):\n    return search()\n"
     verdict = verifier.verify(task, fence(program))
     assert not verdict.correct and verdict.details["first_failure"]["got"] == "'not found'"
+    # the search works: where the token is reachable (in the setup code it runs), it is found and passes
+    planted = Task.from_dict({**task.to_dict(), "answer": {**answer, "setup_code": f"# {token}\n"}})
+    assert verifier.verify(planted, fence(program)).correct
+
+
+@needs_bwrap
+def test_expected_output_never_reaches_the_stdio_program(verifier):
+    """Stdio style: the runner never holds expected outputs; a program that searches the
+    environment, argv, descriptors, files, every process's memory (the runner's included) and
+    its own objects finds nothing."""
+    token = f"RLVR-EXPECTED-{uuid.uuid4().hex}"
+    task = fast_task("stdio")
+    answer = {**task.answer, "tests": [{"input": "2\n1 2\n", "output": f"{token}\n"}]}
+    task = Task.from_dict({**task.to_dict(), "answer": answer})
+    program = SEARCH_PROGRAM.format(pattern="RLVR-EXPECTED-[0-9a-f]{32}") + "print(search())\n"
+    verdict = verifier.verify(task, fence(program))
+    assert not verdict.correct and verdict.details["first_failure"]["got"] == "not found\n"
+    planted = Task.from_dict({**task.to_dict(), "answer": {**answer, "setup_code": f"# {token}\n"}})
+    assert verifier.verify(planted, fence(program)).correct  # the search finds what is reachable
 
 
 @needs_bwrap
@@ -667,48 +706,69 @@ def test_check_code_never_reaches_the_candidate(verifier):
     """Assert style: the check code (and its expected value) live only in the checker's sandbox."""
     token = f"RLVR-CHECK-{uuid.uuid4().hex}"
     task = assert_task(f"def check(candidate):\n    # {token}\n    assert candidate(1) == 'not found'\n", "probe")
-    program = SEARCH_PROGRAM.format(entry="probe", args="x", pattern="RLVR-CHECK-[0-9a-f]{32}")
+    program = SEARCH_PROGRAM.format(pattern="RLVR-CHECK-[0-9a-f]{32}") + "def probe(x):\n    return search()\n"
     verdict = verifier.verify(task, fence(program))
     assert verdict.correct, verdict.details  # returning 'not found' passes: nothing leaked
 
 
 SEARCH_PROGRAM = r'''
-import gc, os, re
+import gc, os, re, sys
 PATTERN = re.compile("{pattern}".encode())
-def {entry}({args}):
-    for root in ("/work", "/tmp", "/dev/shm"):
+def memory(pid):
+    try:
+        maps = open(f"/proc/{{pid}}/maps").read().splitlines()
+        mem = open(f"/proc/{{pid}}/mem", "rb", 0)
+    except OSError:
+        return
+    for line in maps:
+        start, end = (int(x, 16) for x in line.split()[0].split("-"))
+        if "r" in line.split()[1] and end - start < (256 << 20):
+            try:
+                mem.seek(start)
+                yield mem.read(end - start)
+            except (OSError, ValueError, OverflowError):
+                continue
+def everything():
+    yield "\0".join(f"{{k}}={{v}}" for k, v in os.environ.items()).encode()
+    yield "\0".join(sys.argv).encode()
+    for fd in range(256):  # inherited descriptors: pipes, sockets, files
+        try:
+            yield os.pread(fd, 1 << 20, 0)
+        except OSError:
+            pass
+    for root in ("/work", "/tmp", "/dev/shm", "/run", "/var/tmp"):
         for folder, _, names in os.walk(root):
             for name in names:
                 try:
-                    found = PATTERN.search(open(os.path.join(folder, name), "rb").read())
+                    yield open(os.path.join(folder, name), "rb").read()
                 except OSError:
                     continue
-                if found:
-                    return found.group().decode()
-    for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+    for pid in [str(os.getppid())] + [p for p in os.listdir("/proc") if p.isdigit()]:
         for leaf in ("cmdline", "environ"):
             try:
-                found = PATTERN.search(open(f"/proc/{{pid}}/{{leaf}}", "rb").read())
+                yield open(f"/proc/{{pid}}/{{leaf}}", "rb").read()
             except OSError:
                 continue
-            if found:
-                return found.group().decode()
         try:
             descriptors = os.listdir(f"/proc/{{pid}}/fd")
         except OSError:
-            continue
+            descriptors = []
         for fd in descriptors:
             try:
-                found = PATTERN.search(os.read(os.open(f"/proc/{{pid}}/fd/{{fd}}", os.O_RDONLY | os.O_NONBLOCK), 1 << 20))
+                yield os.read(os.open(f"/proc/{{pid}}/fd/{{fd}}", os.O_RDONLY | os.O_NONBLOCK), 1 << 20)
             except OSError:
                 continue
-            if found:
-                return found.group().decode()
+        yield from memory(pid)  # this process's own too (the pattern's source text does not match itself)
     for thing in gc.get_objects():
-        if isinstance(thing, (str, bytes)):
-            found = PATTERN.search(thing.encode("utf-8", "replace") if isinstance(thing, str) else thing)
-            if found:
-                return found.group().decode()
+        items = thing.values() if isinstance(thing, dict) else thing if isinstance(thing, (list, tuple)) else ()
+        for item in items:
+            if isinstance(item, (str, bytes)):
+                yield item.encode("utf-8", "surrogatepass") if isinstance(item, str) else item
+def search():
+    for data in everything():
+        found = PATTERN.search(data)
+        if found:
+            return found.group().decode()
     return "not found"
 '''
 
@@ -737,6 +797,170 @@ def test_assert_style_attacks_score_zero(verifier, name):
     task = assert_task("def check(candidate):\n    assert candidate(3) == 9\n    assert candidate(-2) == 4\n", "square",
                        time_limit_s=1.0)
     attack_verdict(verifier, task, ASSERT_ATTACKS[name])
+
+
+# --------------------------------------------------------------------------------------------
+# Reading results back: bounded and linear whatever the candidate sends
+# --------------------------------------------------------------------------------------------
+
+MERSENNE_61 = (1 << 61) - 1  # every multiple of it hashes to 0: a set of them is quadratic to build
+
+
+def colliding_set(count: int) -> dict:
+    return {"$set": [{"$int": hex(MERSENNE_61 * k)} for k in range(1, count + 1)]}
+
+
+def test_reader_is_linear_on_keys_chosen_to_collide():
+    forms = [colliding_set(200_000),
+             {"$dict": [[{"$int": hex(MERSENNE_61 * k)}, k] for k in range(1, 100_001)]},
+             {"$set": [{"$frozenset": [{"$int": hex(MERSENNE_61 * k)}, k]} for k in range(1, 50_001)]},
+             {"$set": [{"$tuple": [{"$int": hex(MERSENNE_61 * k)}] * 4} for k in range(1, 50_001)]}]
+    for form in forms:
+        started = time.monotonic()
+        value = ResultReader().read(form)
+        assert not values_match({1, 2}, value) and not values_match({1: 2}, value)
+        assert len(short_repr(value)) <= 501
+        assert time.monotonic() - started < 5.0, list(form)[0]  # building the set itself takes minutes
+
+
+def random_value(rng, depth: int = 0):
+    """Plain values without lists (Python compares list and tuple unequal; values_match does not)."""
+    leaves = [lambda: rng.choice([0, 1, 2, -1, 2**70, MERSENNE_61]), lambda: rng.choice([0.0, 1.0, 2.0, -0.0, 0.5]),
+              lambda: rng.choice([True, False, None]), lambda: rng.choice(["", "a", "b"]), lambda: rng.choice([b"", b"a"]),
+              lambda: rng.choice([1 + 0j, 2j, complex(1, 1)])]
+    hashables = [lambda: tuple(random_value(rng, depth + 1) for _ in range(rng.randint(0, 2))),
+                 lambda: frozenset(random_hashable(rng, depth + 1) for _ in range(rng.randint(0, 3)))]
+    containers = hashables + [lambda: {random_hashable(rng, depth + 1) for _ in range(rng.randint(0, 3))},
+                              lambda: {random_hashable(rng, depth + 1): random_value(rng, depth + 1)
+                                       for _ in range(rng.randint(0, 3))}]
+    pool = leaves + (containers if depth < 3 else [])
+    return rng.choice(pool)()
+
+
+def random_hashable(rng, depth: int):
+    value = random_value(rng, depth)
+    try:
+        hash(value)
+    except TypeError:
+        return rng.choice([0, "a", (1, 2), frozenset({1})])
+    return value
+
+
+def test_reader_and_comparison_agree_with_python_equality():
+    import random
+
+    rng = random.Random(7)
+    read = ResultReader().read
+    agreed = equal = 0
+    for _ in range(3000):
+        a = random_value(rng)
+        b = random_value(rng) if rng.random() < 0.5 else a
+        got = read(json.loads(json.dumps(encode_value(b))))
+        assert values_match(a, got) == (a == b), (a, b)
+        agreed += 1
+        equal += a == b
+    assert agreed == 3000 and 1000 < equal < 2500
+    # what Python collapses in a set or a dict collapses here too
+    assert values_match({1, (1, 2)}, read({"$set": [1, 1.0, True, {"$tuple": [1, 2]}, {"$tuple": [1.0, 2]}]}))
+    assert not values_match({1, (1, 2), 3}, read({"$set": [1, {"$tuple": [1, 2]}, {"$tuple": [1, 2]}]}))
+    assert values_match({"a": 2, 1: "y"}, read({"$dict": [["a", 1], ["a", 2], [1, "x"], [1.0, "y"]]}))
+    assert not values_match({"a": 1, 1: "y"}, read({"$dict": [["a", 1], ["a", 2], [1, "y"]]}))
+    assert values_match({frozenset({1, 2}): 3}, read({"$dict": [[{"$frozenset": [2, 1]}, 3]]}))
+    assert values_match({"k": [0.1 + 0.2]}, read({"$dict": [["k", [0.3]]]}), 1e-9)
+
+
+def test_reader_refuses_what_is_malformed_too_deep_too_big_or_too_late():
+    read = ResultReader().read
+    for bad in ({"$set": [[1]]}, {"$set": [{"$set": [1]}]}, {"$dict": [[[1], 2]]}, {"$dict": [[{"$dict": []}, 2]]},
+                {"$dict": [[1]]}, {"$tuple": 1}, {"$int": 5}, {"$float": "1.0"}, {"$bytes": "!!"}, {"$ref": 0},
+                {"$object": ["X", []]}, {"a": 1}, float("nan"), {"$complex": [{"$int": "0x" + "f" * 400}, 0]},
+                {"$int": "0x" + "f" * 20_000}):
+        with pytest.raises(CodecError):
+            read(bad)
+    nested = 0
+    for _ in range(150):
+        nested = [nested]
+    with pytest.raises(CodecError, match="nested"):
+        read(nested)
+    assert values_match(2**60000, read({"$int": hex(2**60000)}))
+    with pytest.raises(CodecError, match="deadline"):
+        ResultReader(deadline=time.monotonic() - 1).read(list(range(100_000)))
+
+
+def test_shown_values_are_bounded_whatever_their_size():
+    deep = []
+    for _ in range(100_000):
+        deep = [deep]
+    for value in (deep, 10**100_000, "x" * 10_000_000, list(range(1_000_000)), {i: i for i in range(100_000)},
+                  ResultReader().read(colliding_set(100_000))):
+        started = time.monotonic()
+        shown = short_repr(value)
+        assert len(shown) <= 501 and time.monotonic() - started < 0.5
+    assert short_repr([1, (2,), {3}, frozenset(), {"a": b"b"}]) == "[1, (2,), {3}, frozenset(), {'a': b'b'}]"
+
+
+def test_stdout_comparison_is_linear_in_the_programs_output():
+    for got in ("1\n" * (4 << 20), "1 " * (4 << 20), "1" * (8 << 20), "\n" * (8 << 20) + "2", " \r\n" * (2 << 20)):
+        started = time.monotonic()
+        assert not stdout_matches("1\n", got, 1e-6)
+        assert time.monotonic() - started < 1.0
+    assert stdout_matches("1\n2\n", "1\n2" + " \n" * 1000)
+    assert not stdout_matches("10\n", "1_0\n", 1e-6)  # float() would read 1_0 as 10
+
+
+@needs_bwrap
+def test_forged_colliding_replies_finish_within_the_deadline_with_reward_zero(verifier):
+    """The red team's exploit: the candidate replaces the harness's reply writer and sends a set
+    of 200,000 integers that all hash alike.  A host that builds the set (the old verifier) spends
+    minutes on it; now it is refused unread or read in linear time."""
+    attacks = dict(GENERATOR.attacks(fast_task("function")))
+    small = fast_task("function")  # small expected values: the 6 MB reply is refused by size
+    big = Task.from_dict({**small.to_dict(), "answer": {  # a large expected value: the reply is read
+        **small.answer, "tests": [{"args": "([1, 2],)", "expected": repr(list(range(200_000)))}]}})
+    humaneval = CodeGenerator(dataset=HUMANEVAL).generate(0)  # relayed to the checker's sandbox
+    for task in (small, big, humaneval):
+        for name in ("hash-collision-set", "hash-collision-set-small", "hash-collision-dict", "hash-collision-frozensets"):
+            response = dict(GENERATOR.attacks(task))[name] if task is humaneval else attacks[name]
+            started = time.monotonic()
+            verdict = verifier.verify(task, response)
+            elapsed = time.monotonic() - started
+            assert verdict.reward == 0.0 and not verdict.correct and len(verdict.reason) <= 301, (name, verdict)
+            assert elapsed < verifier.deadline_for(task), (task.id, name, elapsed)
+    verdict = verifier.verify(big, attacks["hash-collision-set"])
+    assert verdict.reason == "failed test 1 of 1: wrong answer" and verdict.details["first_failure"]["got"].startswith("{")
+
+
+@needs_bwrap
+def test_stopiteration_from_the_candidate_cannot_end_a_check_early(verifier):
+    """Re-raised in the checker, a StopIteration inside ``map`` would end the iteration and
+    ``all`` would pass without a single comparison."""
+    task = assert_task("def check(candidate):\n    assert all(map(lambda x: candidate(x) == x * x, [1, 2, 3]))\n", "square")
+    for program in ("def square(x):\n    raise StopIteration\n", "def square(x):\n    raise StopAsyncIteration\n"):
+        verdict = verifier.verify(task, fence(program))
+        assert verdict.reward == 0.0 and not verdict.correct, verdict
+    assert verifier.verify(task, fence("def square(x):\n    return x * x\n")).correct
+
+
+@needs_bwrap
+@pytest.mark.parametrize("kind", ["function", "stdio", "humaneval"])
+def test_every_family_attack_scores_zero_within_the_deadline(verifier, kind):
+    if kind == "humaneval":
+        generator = CodeGenerator(dataset=HUMANEVAL)
+        task = generator.generate(2)
+    else:
+        generator, task = GENERATOR, fast_task(kind)
+    attacks = generator.attacks(task)
+    assert len(attacks) >= 20 and len({name for name, _ in attacks}) == len(attacks)
+
+    def judge(attack):
+        started = time.monotonic()
+        verdict = verifier.verify(task, attack[1])
+        return attack[0], verdict, time.monotonic() - started
+
+    for name, verdict, elapsed in in_pool(judge, attacks):
+        assert verdict.reward == 0.0 and not verdict.correct, (name, verdict)
+        assert elapsed < verifier.deadline_for(task) + SLACK_S, (name, elapsed)
+    assert_no_leftovers(verifier)
 
 
 # --------------------------------------------------------------------------------------------

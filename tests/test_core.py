@@ -115,3 +115,16 @@ def test_verdict_helpers():
     good = Verdict.success(extra=1)
     assert good.correct and good.reward == 1.0 and good.details == {"extra": 1}
     assert json.dumps(good.to_dict())
+
+
+def test_strip_think_keeps_offsets_when_lower_casing_changes_length():
+    # 'İ'.lower() is two characters: tag positions must be found on the text itself
+    assert strip_think("İ" * 50 + "<think>2 + 2</THINK><answer>4</answer>") == "<answer>4</answer>"
+    assert strip_think("<Think>" + "İ" * 10 + "<answer>4</answer>") == ""
+
+
+def test_strip_think_is_linear_on_hostile_tag_counts():
+    # many closing tags, none, or an open tag with megabytes after it: each a single pass
+    assert strip_think("</think>" * 1_000_000 + "a") == "a"
+    assert strip_think("a" * 5_000_000) == "a" * 5_000_000
+    assert strip_think("<think>" + "a" * 5_000_000) == ""

@@ -169,3 +169,55 @@ def test_parallel_generation_matches_serial(env_id):
     responses = [rlvr.solve(t) for t in serial]
     verdicts = rlvr.verify_batch(serial, responses, workers=2)
     assert all(v.correct for v in verdicts)
+
+
+# ------------------------------------------------------------------ edges a new user meets first
+
+
+def test_step_after_termination_raises_reset_needed_and_never_scores_twice():
+    for env_id, options in (("rlvr/Maze-v0", {}), ("rlvr/CodeFeedback-v0", {"max_attempts": 1})):
+        env = gym.make(env_id, difficulty=0.0, **options)
+        _, info = env.reset(seed=3)
+        _, _, terminated, _, _ = env.step(rlvr.solve(info["task"]) if env_id == "rlvr/Maze-v0" else "no code")
+        assert terminated
+        with pytest.raises(gym.error.ResetNeeded, match="after the episode terminated"):
+            env.step(rlvr.solve(info["task"]))
+        env.reset(seed=4)
+        env.step("x")  # a new episode steps again
+        env.close()
+
+
+def test_envs_carry_their_family_contract_and_public_functions_have_docstrings():
+    import inspect
+
+    from rlvr import api, core
+    from rlvr.envs.registry import family_doc
+    from rlvr.envs.single_turn import SingleTurnEnv
+    from rlvr.envs.vector import TaskVectorEnv
+
+    for spec in rlvr.envs.ENV_SPECS[:4]:
+        env = gym.make(spec.id)
+        assert env.unwrapped.__doc__ == family_doc(spec) and "Difficulty" in env.unwrapped.__doc__
+        env.close()
+    assert SingleTurnEnv.__doc__ and TaskVectorEnv.__doc__
+    for module in (api, core):
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ == module.__name__ and not name.startswith("_"):
+                assert function.__doc__, f"{module.__name__}.{name} has no docstring"
+    assert all(getattr(rlvr, name).__doc__ for name in ("generate", "iter_generate", "solve", "verify", "load_tasks", "list_envs"))
+
+
+def test_ids_without_prefix_and_bad_arguments_named():
+    assert rlvr.make_task("GraphColoring-v0", seed=1).to_json() == rlvr.make_task("rlvr/GraphColoring-v0", seed=1).to_json()
+    assert [t.env_id for t in rlvr.generate("Maze-v0", 2)] == ["rlvr/Maze-v0"] * 2
+    with pytest.raises(KeyError, match=r"did you mean 'rlvr/GraphColoring-v0'"):
+        rlvr.make_task("GraphColouring-v0")
+    with pytest.raises(ValueError, match=r"n must be a whole number ≥ 0, got -5"):
+        rlvr.generate("rlvr/Maze-v0", n=-5)
+    assert rlvr.generate("rlvr/Maze-v0", n=0) == []
+    with pytest.raises(ValueError, match=r"difficulty must be a number in \[0, 1\], got 'hard'"):
+        rlvr.make_task("rlvr/Maze-v0", difficulty="hard")
+    with pytest.raises(ValueError, match=r"difficulty must be a number in \[0, 1\], got 'hard'"):
+        gym.make("rlvr/Maze-v0", difficulty="hard")
+    with pytest.raises(ValueError, match="workers must be a whole number ≥ 1, got -2"):
+        rlvr.generate("rlvr/Maze-v0", n=2, workers=-2)

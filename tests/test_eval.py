@@ -10,7 +10,7 @@ pytest.importorskip("openai", reason="openai is not installed: pip install 'rlvr
 
 import rlvr  # noqa: E402
 from rlvr.cli import main  # noqa: E402
-from rlvr.integrations.openai_eval import evaluate, pass_at_k, write_samples  # noqa: E402
+from rlvr.integrations.openai_eval import EndpointUnreachable, evaluate, pass_at_k, write_samples  # noqa: E402
 from rlvr.integrations.reference_server import ReferenceServer  # noqa: E402
 
 MAZE, VISUAL = "rlvr/Maze-v0", "rlvr/Rotation-v0"
@@ -106,15 +106,51 @@ def test_failures_beyond_the_retries_count_as_errors(server_of):
     assert server.stats["requests"] == 4 * 2  # each request tried twice
 
 
-def test_unreachable_url_counts_errors_without_crashing():
+def free_port() -> int:
     with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    results = evaluate(f"http://127.0.0.1:{port}/v1", "m", [MAZE], 3, k=2, difficulties=[0.0], max_retries=0, timeout=2)
+        return probe.getsockname()[1]
+
+
+def test_unreachable_url_stops_early_or_counts_errors_without_crashing():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(EndpointUnreachable, match=r"the first 6 requests all failed to connect .*APIConnectionError"):
+        evaluate(url, "m", [MAZE], 3, k=2, difficulties=[0.0], max_retries=0, timeout=2)
+    results = evaluate(url, "m", [MAZE], 3, k=2, difficulties=[0.0], max_retries=0, timeout=2, stop_after_failed_connections=0)
     overall = results["overall"]
     assert overall["errors"] == 6 and overall["mean_reward"] == overall["pass_at_k"] == overall["format_ok"] == 0.0
     assert "APIConnectionError" in overall["first_error"]
     assert all(s["error"] and s["reward"] == 0.0 for s in results["samples"])
+
+
+def test_cli_eval_with_the_server_down_stops_at_once_with_one_line(tmp_path, capsys):
+    import time
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    started = time.perf_counter()
+    code = main(["eval", "--base-url", url, "--model", "m", "--env", "Maze-v0", "-n", "200", "--k", "4", "--max-retries", "0",
+                 "-o", str(tmp_path / "r.json"), "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.strip() == (f"rlvr eval: error: the first 8 requests all failed to connect to {url} (APIConnectionError: "
+                                    f"Connection error.{captured.err.split('Connection error.', 1)[1].split('), check')[0]}), "
+                                    "check --base-url and that the server is running")
+    assert time.perf_counter() - started < 60 and list(tmp_path.iterdir()) == []
+
+
+def test_cli_eval_prints_the_first_error_and_the_error_rate_decides_the_exit_code(server_of, tmp_path, capsys):
+    server = server_of(fail_first_n=2, fail_status=500)  # two requests fail even after their retries
+    argv = ["eval", "--base-url", server.url, "--model", "reference", "--env", MAZE, "-n", "4", "--k", "2", "--difficulty", "0",
+            "--max-retries", "0", "--concurrency", "1", "--quiet"]
+    assert main(argv) == 1  # 2 of 8 failed: over the default 1%
+    captured = capsys.readouterr()
+    table, _, below = captured.out.partition("\n\n")
+    assert "pass@k" in table
+    assert below.startswith("2 of 8 requests failed (25.0%); first error: InternalServerError")
+    assert "more than --max-error-rate 0.01" in captured.err
+    assert main([*argv, "--max-error-rate", "0.3"]) == 0
+    ok = capsys.readouterr()
+    assert "first error" not in ok.out  # the new server state: no failures left to inject
 
 
 def test_an_option_one_env_rejects_fails_before_any_request(server_of):

@@ -120,26 +120,50 @@ def test_perturbed_paths_are_not_correct(env_id):
             for extra in into_open:
                 verdict = verifier.verify(task, f"<answer>{moves}{extra}</answer>")
                 assert not verdict.correct and verdict.details["failure"] == "not on goal"
-                # coming back onto G ends the walk on G: correct unless the shortest path is demanded
+                # coming back onto G ends the walk on G: a detour, correct only when any path is asked for
                 back = f"<answer>{moves}{extra}{OPPOSITE[extra]}</answer>"
-                assert verifier.verify(task, back).correct
-                assert not MazeVerifier(shortest=True).verify(task, back).correct
+                assert MazeVerifier(shortest=False).verify(task, back).correct
+                detour = verifier.verify(task, back)
+                assert not detour.correct and detour.reward == 0.0 and detour.details["failure"] == "not shortest"
             wrong = rlvr.make_generator(env_id).wrong_response(task)
             assert not verifier.verify(task, wrong).correct
 
 
-def test_shortest_option():
+def test_shortest_is_the_default_and_detours_need_an_option():
     task = rlvr.make_task("rlvr/Maze-v0", seed=7, difficulty=0.5)
     moves = answer_of(rlvr.solve(task))
     detour = moves[0] + OPPOSITE[moves[0]] + moves  # step out and back, then the shortest path
     optimum = len(moves)
-    assert MazeVerifier().verify(task, f"<answer>{detour}</answer>").correct
-    strict = MazeVerifier(shortest=True).verify(task, f"<answer>{detour}</answer>")
-    assert not strict.correct and strict.reward == 0.0 and strict.format_ok
-    assert strict.details["failure"] == "not shortest"
-    graded = MazeVerifier(shortest=True, partial=True).verify(task, f"<answer>{detour}</answer>")
+    assert "shortest path" in task.prompt  # the prompt asks for a shortest path, the default verdict demands one
+    assert MazeVerifier(shortest=False).verify(task, f"<answer>{detour}</answer>").correct
+    for strict in (MazeVerifier(), MazeVerifier(shortest=True), rlvr.make_verifier("rlvr/Maze-v0"),
+                   rlvr.make_verifier("rlvr/MazeImage-v0")):
+        verdict = strict.verify(task, f"<answer>{detour}</answer>")
+        assert not verdict.correct and verdict.reward == 0.0 and verdict.format_ok
+        assert verdict.details["failure"] == "not shortest"
+        assert strict.verify(task, f"<answer>{moves}</answer>").correct
+    graded = MazeVerifier(partial=True).verify(task, f"<answer>{detour}</answer>")
     assert not graded.correct and graded.reward == pytest.approx(optimum / (optimum + 2))
-    assert MazeVerifier(shortest=True, partial=True).verify(task, f"<answer>{moves}</answer>").reward == 1.0
+    assert MazeVerifier(partial=True).verify(task, f"<answer>{moves}</answer>").reward == 1.0
+    assert MazeVerifier(shortest=False, partial=True).verify(task, f"<answer>{detour}</answer>").reward == 1.0
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_detours_of_every_kind_score_zero_by_default(env_id):
+    """Longer-than-shortest walks that end on G: loops, dead-end excursions, back-and-forth."""
+    verifier = rlvr.make_verifier(env_id)
+    for difficulty in (0.0, 0.5, 1.0):
+        for seed in range(10):
+            task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
+            moves = answer_of(rlvr.solve(task))
+            walks = [moves + m + OPPOSITE[m] for m in "UDLR"] + [m + OPPOSITE[m] + moves for m in "UDLR"]
+            walks.append(moves + OPPOSITE[moves[-1]] + moves[-1])  # back one square, then onto G again
+            half = len(moves) // 2
+            walks.append(moves[:half] + moves[half - 1::-1].translate(str.maketrans(OPPOSITE)) + moves)  # half way, back, again
+            for walk in walks:
+                verdict = verifier.verify(task, f"<answer>{walk}</answer>")
+                assert verdict.reward == 0.0 and not verdict.correct, (task.id, walk, verdict)
+            assert verifier.verify(task, rlvr.solve(task)).correct
 
 
 @pytest.mark.parametrize(
@@ -161,6 +185,7 @@ def test_partial_credit_on_a_hand_built_corridor(moves, reward, failure):
     assert partial.details["failure"] == failure and partial.reward < 1.0
     plain = MazeVerifier().verify(task, f"<answer>{moves}</answer>")
     assert plain.reward == 0.0 and not plain.correct and plain.format_ok
+    assert MazeVerifier(shortest=False).verify(task, f"<answer>{moves}</answer>").reward == 0.0
     assert MazeVerifier(partial=True).verify(task, "<answer>RRRRDDLLLL</answer>").reward == 1.0
 
 
@@ -368,3 +393,35 @@ def test_env_verifier_options_reach_the_verifier():
     _, reward, *_ = env.step(f"<answer>{moves[:-1]}</answer>")
     assert 0.0 < reward < 1.0
     env.close()
+
+
+# ------------------------------------------------------------------ reward hacking
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_family_attacks_score_zero_and_the_detours_among_them_are_real_walks_to_g(env_id):
+    """Every attack scores 0 under the default verdict; the detour attacks are legal walks that
+    end on G (so the old default, shortest=False, paid them in full)."""
+    generator, verifier = rlvr.make_generator(env_id), rlvr.make_verifier(env_id)
+    lenient = MazeVerifier(shortest=False)
+    detours_paid_by_lenient = 0
+    for difficulty in (0.0, 0.5, 1.0):
+        for seed in range(5):
+            task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
+            attacks = dict(generator.attacks(task))
+            assert {"detour-out-and-back", "loop-at-goal", "path-twice", "over-the-cap"} <= set(attacks)
+            for name, response in attacks.items():
+                verdict = verifier.verify(task, response)
+                assert verdict.reward == 0.0 and not verdict.correct and verdict.reason, (task.id, name, verdict)
+            for name in ("detour-out-and-back", "loop-at-goal", "path-twice"):
+                detours_paid_by_lenient += lenient.verify(task, attacks[name]).correct
+    assert detours_paid_by_lenient == 3 * 3 * 5
+
+
+def test_the_audit_passes_on_both_maze_envs_and_fails_the_old_default():
+    from rlvr.attacks import audit
+
+    for env_id in ENV_IDS:
+        assert audit(env_id, n=1).passed
+    old = audit("rlvr/Maze-v0", n=1, verifier_options={"shortest": False})
+    assert not old.passed and {"detour-out-and-back", "loop-at-goal"} <= {row.attack for row in old.rows if row.failed}

@@ -12,6 +12,7 @@ import functools
 import importlib
 import itertools
 import re
+import time
 
 import numpy as np
 import pytest
@@ -427,17 +428,20 @@ def test_perturbed_references_are_infeasible_or_no_better(env_id):
                 assert verdict.format_ok, (task.id, verdict)
                 if expectation == "infeasible":
                     assert verdict.reward == 0.0 and not verdict.correct, (task.id, solution, verdict)
-                if verdict.reward == 0.0:
-                    assert "violation" in verdict.details and not verdict.correct
+                if "violation" in verdict.details:
+                    assert verdict.reward == 0.0 and not verdict.correct
                     continue
                 assert expectation != "infeasible"
                 objective = verdict.details["objective"]
                 better = objective < best if minimise else objective > best
                 assert not better, (task.id, solution, verdict)  # the reference is optimal
                 assert verdict.correct == (objective == best)
-                assert verdict.reward == (1.0 if objective == best else pytest.approx(min(best, objective) / max(best, objective)))
-                if expectation == "not better" and sense_of(env_id) != "feasible":
-                    assert verdict.reward < 1.0 or objective == best
+                assert verdict.reward == (1.0 if objective == best else 0.0)  # binary by default
+                if sense_of(env_id) != "feasible":
+                    ratio = min(best, objective) / max(best, objective)
+                    assert verdict.details["ratio"] == pytest.approx(ratio, abs=1e-6)
+                    graded = rlvr.make_verifier(env_id, partial=True).verify(task, render(env_id, solution))
+                    assert graded.reward == (1.0 if objective == best else pytest.approx(ratio, abs=1e-6))
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -532,7 +536,7 @@ def hostile_blocks(env_id, task) -> dict[str, str]:
 
 
 # Where any subset of a solution is feasible, a reference with one member missing is a worse
-# solution (partial credit), not an invalid one.
+# solution (0 by default, its ratio under partial=True), not an invalid one.
 PARTIAL_WHEN_MISSING = {"rlvr/MaxIndependentSet-v0", "rlvr/Knapsack-v0"}
 
 
@@ -543,10 +547,12 @@ def test_hostile_answers_score_zero_without_error(env_id):
         verdict = verify(task, answer(block))
         assert not verdict.correct and verdict.reason, (env_id, name, verdict)
         assert not verdict.reason.startswith("verifier error"), (env_id, name, verdict)
+        assert verdict.reward == 0.0, (env_id, name, verdict)
+        graded = rlvr.make_verifier(env_id, partial=True).verify(task, answer(block))
         if name == "missing" and env_id in PARTIAL_WHEN_MISSING:
-            assert 0.0 < verdict.reward < 1.0 and verdict.format_ok, (env_id, name, verdict)
+            assert 0.0 < graded.reward < 1.0 and graded.format_ok, (env_id, name, graded)
         else:
-            assert verdict.reward == 0.0, (env_id, name, verdict)
+            assert graded.reward == 0.0, (env_id, name, graded)
     assert verify(task, rlvr.solve(task)).correct
 
 
@@ -592,7 +598,8 @@ def greedy_gap_and_effort(env_id, difficulty) -> tuple[float, float]:
     gaps, efforts = [], []
     for seed in SEEDS:
         task = task_of(env_id, seed, difficulty)
-        gaps.append(1.0 - verify(task, generator.greedy_response(task)).reward)
+        verdict = verify(task, generator.greedy_response(task))
+        gaps.append(1.0 - verdict.details.get("ratio", verdict.reward))  # ratio: what partial=True would pay
         efforts.append(task.meta["effort"])
     return float(np.mean(gaps)), float(np.mean(efforts))
 
@@ -604,3 +611,103 @@ def test_greedy_gap_and_solver_effort_grow_with_the_knob(env_id):
     assert gaps[0] <= gaps[1] + GAP_TOLERANCE and gaps[1] <= gaps[2] + GAP_TOLERANCE, (env_id, gaps)
     assert gaps[2] > gaps[0] + GAP_TOLERANCE, (env_id, gaps)
     assert efforts[0] < efforts[1] < efforts[2], (env_id, efforts)
+
+
+# --------------------------------------------------------------------------------------------
+# Reward hacking: binary default, prompt examples that are not answers, family attacks
+# --------------------------------------------------------------------------------------------
+
+GRADED = [env_id for env_id in ENV_IDS if sense_of(env_id) != "feasible"]
+
+
+@pytest.mark.parametrize("env_id", GRADED)
+def test_default_reward_is_binary_and_partial_restores_the_ratio(env_id):
+    """A feasible but worse answer (greedy, wrong_response, another seed's reference) earns 0 by
+    default; partial=True pays the ratio, never 1 for a worse answer."""
+    generator = generator_of(env_id)
+    default, partial = rlvr.make_verifier(env_id), rlvr.make_verifier(env_id, partial=True)
+    worse_seen = 0
+    for difficulty in LEVELS:
+        for seed in range(8):
+            task = task_of(env_id, seed, difficulty)
+            for response in (generator.greedy_response(task), generator.wrong_response(task)):
+                verdict, graded = default.verify(task, response), partial.verify(task, response)
+                assert verdict.reward in (0.0, 1.0) and verdict.correct == (verdict.reward == 1.0), (task.id, verdict)
+                if verdict.format_ok and "objective" in verdict.details and not verdict.correct:
+                    worse_seen += 1
+                    assert 0.0 < graded.reward < 1.0 and graded.reward == pytest.approx(verdict.details["ratio"], abs=1e-6)
+                elif verdict.correct:
+                    assert graded.reward == 1.0
+                else:
+                    assert graded.reward == 0.0
+    assert worse_seen > 0
+
+
+def test_another_seeds_tour_scores_zero_by_default():
+    """The audit's finding: a random valid tour (another seed's reference) earned 0.79."""
+    task, other = task_of("rlvr/TSP-v0", 0, 0.0), task_of("rlvr/TSP-v0", 7919, 0.0)
+    response = rlvr.solve(other)
+    verdict = verify(task, response)
+    assert verdict.format_ok and not verdict.correct and verdict.reward == 0.0
+    assert rlvr.make_verifier("rlvr/TSP-v0", partial=True).verify(task, response).reward == pytest.approx(verdict.details["ratio"])
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_the_prompt_echoed_back_is_never_an_answer(env_id):
+    """The format example ends in '…', which no parser reads: echoing the prompt (or its
+    example) is a format error, never a free guess (it earned 1.0 on a Knapsack task before)."""
+    for difficulty in LEVELS:
+        for seed in range(12):
+            task = task_of(env_id, seed, difficulty)
+            example = re.findall(r"<answer>(.*?)</answer>", task.prompt)[-1]
+            assert "…" in example and "[" in example, example
+            for response in (task.prompt, f"<answer>{task.prompt}</answer>", f"<answer>{example}</answer>"):
+                verdict = verify(task, response)
+                assert verdict.reward == 0.0 and not verdict.format_ok, (task.id, verdict)
+    assert verify(task_of("rlvr/Knapsack-v0", 2, 0.0), task_of("rlvr/Knapsack-v0", 2, 0.0).prompt).reward == 0.0
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_family_attacks_score_zero_within_the_deadline(env_id):
+    generator, verifier = generator_of(env_id), rlvr.make_verifier(env_id)
+    names = set()
+    for difficulty in LEVELS:
+        for seed in range(4):
+            task = task_of(env_id, seed, difficulty)
+            for name, response in generator.attacks(task):
+                names.add(name)
+                started = time.monotonic()
+                verdict = verifier.verify(task, response)
+                assert time.monotonic() - started < verifier.deadline_s, (task.id, name)
+                assert verdict.reward == 0.0 and not verdict.correct and verdict.reason, (task.id, name, verdict)
+                assert not verdict.reason.startswith("verifier error"), (task.id, name, verdict)
+            assert verifier.verify(task, rlvr.solve(task)).correct
+    expected = {"claimed-optimal-objective", "negative-index", "out-of-range-index", "oversize-list", "nested-lists",
+                "decimal-entries", "objective-as-answer", "words"}
+    assert expected <= names, expected - names
+    assert len(names - expected) >= 4  # the family's own hostile solutions
+
+
+@pytest.mark.parametrize("env_id, attack", [
+    ("rlvr/TSP-v0", "tour-missing-a-city"), ("rlvr/GraphColoring-v0", "one-colour"),
+    ("rlvr/MaxIndependentSet-v0", "all-vertices"), ("rlvr/VertexCover-v0", "empty-cover"),
+    ("rlvr/Knapsack-v0", "relaxation-rounded-up"), ("rlvr/Knapsack-v0", "all-items"), ("rlvr/SetCover-v0", "largest-subset"),
+    ("rlvr/BinPacking-v0", "one-bin"), ("rlvr/BinPacking-v0", "item-in-two-bins"),
+    ("rlvr/Scheduling-v0", "job-chains-ignoring-machines"), ("rlvr/Scheduling-v0", "all-at-zero"),
+    ("rlvr/SAT-v0", "both-polarities"), ("rlvr/SubsetSum-v0", "all-numbers"),
+])
+def test_infeasible_answers_of_a_better_objective_earn_nothing_even_under_partial(env_id, attack):
+    """Infeasible solutions whose objective beats the reference (a relaxation's optimum, every
+    item, one bin, one colour) are refused, with and without partial credit."""
+    generator, partial = generator_of(env_id), rlvr.make_verifier(env_id, partial=True)
+    seen = 0
+    for difficulty in LEVELS:
+        for seed in range(6):
+            task = task_of(env_id, seed, difficulty)
+            response = dict(generator.attacks(task)).get(attack)
+            if response is None:  # left out: it solves this instance
+                continue
+            seen += 1
+            for verdict in (verify(task, response), partial.verify(task, response)):
+                assert verdict.reward == 0.0 and not verdict.correct, (task.id, attack, verdict)
+    assert seen >= 12

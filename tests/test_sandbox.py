@@ -6,15 +6,19 @@ docker tests skip unless an engine answers.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -433,7 +437,14 @@ def test_cannot_read_outside_workdir(box, tmp_path):
         deadline = time.monotonic() + 5
 
         def other_files():
-            return [os.path.join(box.tmp_root, d, "work", "other-secret.txt") for d in _run_dirs(box.tmp_root)]
+            # the other run's /work is a tmpfs in its own mount namespace: the host sees it only
+            # through /proc/<its pid 1>/root
+            found = []
+            for pid in os.listdir("/proc"):
+                path = f"/proc/{pid}/root/work/other-secret.txt"
+                if pid.isdigit() and os.path.exists(path):
+                    found.append(path)
+            return found
 
         while not any(os.path.exists(p) for p in other_files()) and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -758,12 +769,24 @@ def test_docker_backend_contract_with_fake_engine(tmp_path):
     assert "/tmp" in kw["tmpfs"] and kw["environment"]["K"] == "V" and kw["environment"]["HOME"] == "/work"
     assert {u["name"] for u in kw["ulimits"]} == {"cpu", "fsize", "nofile", "core"}
     binds = {v["bind"]: v["mode"] for v in kw["volumes"].values()}
-    assert binds == {"/work": "rw", "/.rlvr-stdin": "ro"}
+    # the input is staged read-only and copied into /work, a capped tmpfs: nothing the run writes reaches the host
+    assert binds == {"/.rlvr-input": "ro", "/.rlvr-stdin": "ro"}
+    work_opts = dict(o.partition("=")[::2] for o in kw["tmpfs"]["/work"].split(","))
+    assert int(work_opts["size"]) == Limits().disk_mb * 2**20 + 2 * 4096  # input: one page + one spare page
+    assert int(work_opts["nr_inodes"]) == Limits().disk_files + 1
+    assert "nr_inodes=" in kw["tmpfs"]["/tmp"] and kw["shm_size"] == f"{Limits().tmp_mb}m"
+    script = kw["command"][2]
     assert kw["command"][:2] == ["/bin/sh", "-c"] and kw["command"][-3:] == ["python3", "-c", "pass"]
+    assert script.startswith("cp -a /.rlvr-input/. /work/") and script.endswith("< /.rlvr-stdin")
     assert c.started and c.removed
     assert res.stdout == b"out" and res.stderr == b"err"
     assert res.signal == signal.SIGSEGV and res.exit_code is None
+    assert res.enforcement["memory"] == "docker" and res.enforcement["memory_bound_mb"] == 256
+    assert box.enforcement == {"memory": "docker", "disk": "docker-tmpfs"}
     assert _run_dirs(str(tmp_path)) == []
+    with pytest.raises(ValueError, match="collect"):
+        box.run(["true"], collect=["out.txt"])
+    assert len(client.created) == 1
 
     class ReadTimeout(Exception):
         pass
@@ -773,7 +796,377 @@ def test_docker_backend_contract_with_fake_engine(tmp_path):
     res = box.run(["sleep", "100"], limits=Limits(wall_s=0.1))
     (c,) = client.created
     assert res.timed_out and c.killed and c.removed and res.signal == signal.SIGKILL
-    assert "volumes" in c.kwargs and c.kwargs["command"] == ["sleep", "100"]
+    assert "volumes" in c.kwargs and c.kwargs["command"][-2:] == ["sleep", "100"]
+
+
+# --------------------------------------------------------------------------- whole-run caps
+
+MiB = 1 << 20
+
+# Forks `n` children that each touch `mb` MiB, waits for them, prints their wait statuses.
+FORK_HOGS = (
+    "import os, sys, time\n"
+    "n, mb = int(sys.argv[1]), int(sys.argv[2])\n"
+    "kids = []\n"
+    "for _ in range(n):\n"
+    "    pid = os.fork()\n"
+    "    if pid == 0:\n"
+    "        block = bytearray(mb << 20)\n"
+    "        for i in range(0, len(block), 4096):\n"
+    "            block[i] = 1\n"
+    "        time.sleep(1)\n"
+    "        os._exit(0)\n"
+    "    kids.append(pid)\n"
+    "print([os.waitpid(k, 0)[1] for k in kids], flush=True)\n"
+)
+
+# Writes 1 MiB chunks into files of at most 8 MiB under argv[1] until `total` MiB or an error.
+WRITE_FLOOD = (
+    "import os, sys\n"
+    "where, total = sys.argv[1], int(sys.argv[2])\n"
+    "written, error, chunk = 0, None, b'x' * (1 << 20)\n"
+    "try:\n"
+    "    for i in range(total // 8 + 1):\n"
+    "        with open(os.path.join(where, f'flood{i}'), 'wb') as fh:\n"
+    "            for _ in range(min(8, total - written)):\n"
+    "                fh.write(chunk)\n"
+    "                written += 1\n"
+    "        if written >= total:\n"
+    "            break\n"
+    "except OSError as exc:\n"
+    "    error = exc.errno\n"
+    "print(written, error, flush=True)\n"
+)
+
+
+def _own_cgroups(box: Sandbox) -> list[str]:
+    parent = box._backend.cgroups
+    if parent is None:
+        return []
+    return [n for n in os.listdir(parent.path) if n.startswith(f"rlvr-{os.getpid()}-")]
+
+
+@pytest.fixture(scope="module")
+def cgroup_box(box):
+    if box.enforcement["memory"] == "rlimit":
+        pytest.skip(f"no writable memory cgroup here: {box.cgroup_unavailable_reason}")
+    return box
+
+
+def test_six_forked_700mb_children_hit_the_whole_run_memory_cap(cgroup_box):
+    box = cgroup_box
+    res = box.run(py(box, FORK_HOGS) + ["6", "700"], limits=Limits(memory_mb=1024, wall_s=60, cpu_s=60))
+    # each child is within its own RLIMIT_AS (1024 MiB); together they are 4.2 GiB
+    assert res.oom_killed and res.memory_exceeded, res
+    statuses = eval(res.stdout.decode())  # the parent survives: it is the smallest process of the run
+    assert sum(1 for s in statuses if os.WIFSIGNALED(s) and os.WTERMSIG(s) == signal.SIGKILL) >= 4
+    assert res.memory_peak_bytes is not None and res.memory_peak_bytes <= 1024 * MiB
+    assert res.enforcement["memory"] in ("cgroup-v1", "cgroup-v2") and res.enforcement["memory_bound_mb"] == 1024
+    assert _own_cgroups(box) == []
+
+
+def test_memory_within_the_cap_is_not_reported(cgroup_box):
+    box = cgroup_box
+    res = box.run(py(box, FORK_HOGS) + ["3", "60"], limits=Limits(memory_mb=512, wall_s=60, cpu_s=60))
+    assert res.ok and not res.oom_killed and not res.memory_exceeded, res
+    assert 180 * MiB <= res.memory_peak_bytes <= 512 * MiB
+
+
+def test_tmpfs_pages_count_against_the_memory_cap(cgroup_box):
+    box = cgroup_box
+    # /dev/shm may hold 512 MiB, but the run's memory is 128 MiB: the writes are charged to the run
+    res = box.run(py(box, WRITE_FLOOD) + ["/dev/shm", "400"], limits=Limits(memory_mb=128, tmp_mb=512, wall_s=60))
+    assert res.oom_killed and res.memory_exceeded, res
+    assert res.memory_peak_bytes <= 128 * MiB
+
+
+def test_memory_and_fork_bomb_combined_contained(cgroup_box):
+    box = cgroup_box
+    code = (
+        "import os\n"
+        "hoard = []\n"
+        "while True:\n"
+        "    try:\n"
+        "        os.fork()\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    hoard.append(bytearray(16 << 20))\n"
+    )
+    t0 = time.monotonic()
+    res = box.run(py(box, code), limits=Limits(memory_mb=256, processes=32, wall_s=5))
+    assert time.monotonic() - t0 < 5 + SLACK_S
+    assert res.memory_peak_bytes <= 256 * MiB
+    _assert_no_leftovers(box)
+    assert _own_cgroups(box) == []
+
+
+def test_writing_3gb_gets_disk_exceeded_and_never_touches_the_host_disk(box):
+    res = box.run(py(box, WRITE_FLOOD) + ["/work", "3072"], limits=Limits(wall_s=60, cpu_s=60, memory_mb=1024))
+    written, error = res.stdout.split()
+    assert error == str(errno.ENOSPC).encode() and res.disk_exceeded, res
+    assert int(written) <= Limits().disk_mb + 1
+    assert not res.oom_killed
+    assert _run_dirs(box.tmp_root) == []
+    # where the run's writable places live: tmpfs only, none of them on a host filesystem
+    res = box.run(["cat", "/proc/self/mountinfo"])
+    writable = {}
+    for line in res.stdout.decode().splitlines():
+        fields = line.split()
+        sep = fields.index("-")
+        if "rw" in fields[5].split(","):
+            writable[fields[4]] = fields[sep + 1]
+    for place in ("/work", "/tmp", "/dev/shm"):
+        assert writable.get(place) == "tmpfs", writable
+    assert not [p for p, fs in writable.items() if fs not in ("tmpfs", "proc", "devtmpfs", "mqueue", "devpts")], writable
+
+
+@pytest.mark.parametrize("where", ["/tmp", "/dev/shm"])
+def test_tmp_writes_capped_with_disk_exceeded(box, where):
+    res = box.run(py(box, WRITE_FLOOD) + [where, "200"], limits=Limits(tmp_mb=32, wall_s=30))
+    written, error = res.stdout.split()
+    assert error == str(errno.ENOSPC).encode() and res.disk_exceeded and int(written) <= 32, res
+
+
+def test_input_does_not_count_against_disk_mb(box, tmp_path):
+    tree = tmp_path / "tree"
+    (tree / "pkg").mkdir(parents=True)
+    for i in range(6):
+        (tree / "pkg" / f"blob{i}.bin").write_bytes(os.urandom(MiB))
+    code = "import hashlib; print(hashlib.sha256(open('pkg/blob5.bin','rb').read()).hexdigest())"
+    res = box.run(py(box, code), cwd_files_dir=str(tree), limits=Limits(disk_mb=2))
+    assert res.ok and not res.disk_exceeded, res
+    import hashlib
+
+    assert res.stdout.strip().decode() == hashlib.sha256((tree / "pkg" / "blob5.bin").read_bytes()).hexdigest()
+    res = box.run(py(box, WRITE_FLOOD) + ["/work", "64"], cwd_files_dir=str(tree), limits=Limits(disk_mb=4))
+    written, error = res.stdout.split()
+    assert res.disk_exceeded and error == str(errno.ENOSPC).encode() and int(written) <= 5, res
+
+
+def test_many_files_exhaust_the_inode_cap(box):
+    code = (
+        "import errno, os, sys\n"
+        "made = 0\n"
+        "try:\n"
+        "    for i in range(10 ** 6):\n"
+        "        open(f'e{i}', 'w').close() if i % 2 else os.mkdir(f'd{i}')\n"
+        "        made += 1\n"
+        "except OSError as exc:\n"
+        "    print(made, exc.errno)\n"
+    )
+    t0 = time.monotonic()
+    res = box.run(py(box, code), limits=Limits(disk_files=2000, memory_mb=256, wall_s=60, cpu_s=60))
+    assert time.monotonic() - t0 < 30
+    if res.enforcement["inodes"] == "capped":
+        made, err = map(int, res.stdout.split())
+        assert err == errno.ENOSPC and 1990 <= made <= 2000 and res.disk_exceeded, res
+    else:  # not root: the inodes are bounded by the memory cap only
+        assert res.memory_exceeded or res.disk_exceeded, res
+    assert _run_dirs(box.tmp_root) == []
+
+
+def test_disk_and_memory_caps_hold_in_sessions(cgroup_box):
+    box = cgroup_box
+    with box.session(py(box, "import sys\nsys.stdin.readline()\n" + FORK_HOGS) + ["4", "300"],
+                     limits=Limits(memory_mb=512, wall_s=60, cpu_s=60)) as session:
+        session.send(b"go\n")
+        result = session.wait(timeout=50)
+    assert result.oom_killed and result.memory_exceeded and result.memory_peak_bytes <= 512 * MiB, result
+    with box.session(py(box, "import sys\nsys.stdin.readline()\n" + WRITE_FLOOD) + ["/work", "1024"],
+                     limits=Limits(disk_mb=64, wall_s=60, cpu_s=60)) as session:
+        session.send(b"go\n")
+        line = session.readline(100, timeout=50)
+    written, error = line.split()
+    assert error == str(errno.ENOSPC).encode() and int(written) <= 64
+    assert session.result.disk_exceeded and not session.result.oom_killed, session.result
+    assert session.result.enforcement["disk"] == "tmpfs"
+    assert _own_cgroups(box) == []
+
+
+def test_runs_leave_no_cgroups_behind(cgroup_box, tmp_path):
+    box = cgroup_box
+    parent = box._backend.cgroups
+    before = set(os.listdir(parent.path))
+    box.run(["true"])
+    box.run(["sleep", "30"], limits=Limits(wall_s=0.5))
+    box.run(py(box, FORK_HOGS) + ["3", "200"], limits=Limits(memory_mb=256, wall_s=30))
+    box.run(["sh", "-c", "(setsid sleep 60 &) ; exit 3"])
+    with box.session(["cat"]) as session:
+        session.send(b"x")
+    with pytest.raises(RuntimeError):
+        with box.session(["cat"]):
+            raise RuntimeError("caller error mid-session")
+    with ThreadPoolExecutor(2) as pool:
+        assert all(r.ok for r in pool.map(lambda _: box.run(["true"]), range(20)))
+    unsafe = Sandbox("unsafe-none", allow_unsafe_unsandboxed=True, tmp_root=str(tmp_path))
+    assert unsafe.enforcement["memory"] == box.enforcement["memory"]
+    unsafe.run(["sh", "-c", "(setsid sleep 60 &) ; exit 0"])
+    assert set(os.listdir(parent.path)) == before
+    # one left by a process that died is swept when sandboxing starts again
+    stale = os.path.join(parent.path, "rlvr-999999999-0")
+    os.mkdir(stale)
+    try:
+        parent.sweep()
+        assert not os.path.exists(stale)
+    finally:
+        if os.path.exists(stale):
+            os.rmdir(stale)
+
+
+def test_unsafe_backend_memory_cap_and_daemons_through_cgroup(tmp_path):
+    box = Sandbox("unsafe-none", allow_unsafe_unsandboxed=True, tmp_root=str(tmp_path))
+    if box.enforcement["memory"] == "rlimit":
+        pytest.skip(f"no writable memory cgroup here: {box.cgroup_unavailable_reason}")
+    res = box.run([box.python, "-I", "-S", "-c", FORK_HOGS, "4", "300"], limits=Limits(memory_mb=512, wall_s=60))
+    assert res.oom_killed and res.memory_peak_bytes <= 512 * MiB
+    marker = f"rlvr-daemon-{uuid.uuid4().hex}"
+    code = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        f"        os.execvp('sleep', ['sleep', '60', '{marker}'])\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.3)\n"
+    )
+    res = box.run([box.python, "-I", "-S", "-c", code])
+    assert res.ok
+
+    def daemons():
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    if marker.encode() in fh.read():
+                        found.append(pid)
+            except OSError:
+                pass
+        return found
+
+    assert daemons() == []
+
+
+def test_rlimit_fallback_reports_the_weaker_bound(tmp_root):
+    if sb._probe_bwrap()[0] is None:
+        pytest.skip(f"bwrap unusable: {_bwrap_reason()}")
+    box = Sandbox("bwrap", tmp_root=tmp_root, memory_cgroup="off")
+    assert box.enforcement == {"memory": "rlimit", "disk": "tmpfs"}
+    limits = Limits(memory_mb=256, processes=16)
+    res = box.run(py(box, "x = bytearray(512 << 20)"), limits=limits)
+    assert res.memory_exceeded and not res.oom_killed and res.memory_peak_bytes is None, res
+    assert res.enforcement["memory"] == "rlimit" and res.enforcement["memory_bound_mb"] == 256 * 16
+    res = box.run(py(box, WRITE_FLOOD) + ["/work", "100"], limits=Limits(disk_mb=16))
+    assert res.disk_exceeded  # the disk caps do not depend on cgroups
+
+
+def test_memory_cgroup_option(tmp_root, monkeypatch):
+    if sb._probe_bwrap()[0] is None:
+        pytest.skip(f"bwrap unusable: {_bwrap_reason()}")
+    with pytest.raises(ValueError):
+        Sandbox("bwrap", tmp_root=tmp_root, memory_cgroup="sometimes")
+    with pytest.raises(SandboxUnavailable, match="memory cgroup"):
+        Sandbox("bwrap", tmp_root=tmp_root, memory_cgroup="/nonexistent/cgroup")
+    monkeypatch.setenv("RLVR_SANDBOX_CGROUP", "off")
+    assert Sandbox("bwrap", tmp_root=tmp_root).enforcement["memory"] == "rlimit"
+    monkeypatch.delenv("RLVR_SANDBOX_CGROUP")
+    auto = Sandbox("bwrap", tmp_root=tmp_root)
+    if auto.enforcement["memory"] != "rlimit":
+        required = Sandbox("bwrap", tmp_root=tmp_root, memory_cgroup="required")
+        assert required.enforcement == auto.enforcement
+        explicit = Sandbox("bwrap", tmp_root=tmp_root, memory_cgroup=auto._backend.cgroups.path)
+        res = explicit.run(["true"])
+        assert res.ok and res.enforcement["memory"] == auto.enforcement["memory"]
+
+
+def test_cgroup_discovery_parsing():
+    v2_only = "0::/user.slice/user-1000.slice/session-3.scope\n"
+    hybrid = "12:pids:/\n4:memory:/process_api/abc\n1:name=systemd:/\n0::/\n"
+    assert sb._parse_proc_cgroup(v2_only) == ("/user.slice/user-1000.slice/session-3.scope", None)
+    assert sb._parse_proc_cgroup(hybrid) == ("/", "/process_api/abc")
+    assert sb._parse_proc_cgroup("5:cpu,memory:/a/b\n") == (None, "/a/b")
+    mountinfo = (
+        "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+        "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime shared:9 - cgroup cgroup rw,memory\n"
+        "36 31 0:33 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
+        "40 31 0:36 /kubepods/pod1 /sys/fs/cgroup/unified\\040dir rw,relatime - cgroup2 cgroup2 rw\n"
+    )
+    v2, v1 = sb._cgroup_mounts(mountinfo)
+    assert v1 == [("/", "/sys/fs/cgroup/memory")]
+    assert v2 == [("/kubepods/pod1", "/sys/fs/cgroup/unified dir")]
+
+
+def test_cgroup_dir_maps_paths_below_a_mount_root(tmp_path):
+    (tmp_path / "mnt" / "job" / "x").mkdir(parents=True)
+    mounts = [("/kubepods/pod1", str(tmp_path / "mnt"))]
+    assert sb._cgroup_dir(mounts, "/kubepods/pod1/job/x") == str(tmp_path / "mnt" / "job" / "x")
+    assert sb._cgroup_dir(mounts, "/kubepods/pod1") == str(tmp_path / "mnt")
+    assert sb._cgroup_dir(mounts, "/kubepods/pod10/job") is None
+    assert sb._cgroup_dir([("/", str(tmp_path / "mnt"))], "/job") == str(tmp_path / "mnt" / "job")
+
+
+def test_limits_validation_of_disk_fields():
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError):
+            Limits(disk_mb=bad)
+        with pytest.raises(ValueError):
+            Limits(disk_files=bad)
+    old_style = RunResult(b"", b"", 0, None, False, False, False, 0.0, 0.0)
+    assert old_style.disk_exceeded is False and old_style.enforcement == {} and old_style.memory_peak_bytes is None
+
+
+def _python_for_nobody() -> str | None:
+    """An interpreter uid 65534 can run whose whole prefix it can read (the venv's may sit under /root)."""
+    for candidate in ("/usr/bin/python3", sys.executable):
+        real = os.path.realpath(candidate)
+        probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", real, "-I", "-S", "-c",
+                                "import os, sys; os.listdir(sys.base_prefix); assert sys.version_info >= (3, 9)"],
+                               capture_output=True, timeout=30)
+        if probe.returncode == 0:
+            return real
+    return None
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to start a non-root process")
+def test_non_root_bwrap_caps_disk_and_reports_the_memory_fallback():
+    """As an unprivileged user (bwrap in a user namespace) the disk caps hold and the memory mode is reported."""
+    if sb._probe_bwrap()[0] is None:
+        pytest.skip(f"bwrap unusable: {_bwrap_reason()}")
+    python = _python_for_nobody()
+    if python is None:
+        pytest.skip("no Python interpreter readable by uid 65534")
+    home = Path(tempfile.mkdtemp(prefix="rlvr-test-nobody-"))  # pytest's tmp dirs are not traversable by others
+    try:
+        _run_as_nobody(python, home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _run_as_nobody(python: str, home: Path) -> None:
+    os.chmod(home, 0o755)
+    os.chown(home, 65534, 65534)
+    module = home / "sandbox_module.py"  # the module is stdlib-only: load it alone, without the rlvr package
+    shutil.copy(sb.__file__, module)
+    script = (
+        "import importlib.util, json, sys\n"
+        "spec = importlib.util.spec_from_file_location('sandbox_module', sys.argv[2])\n"
+        "sb = importlib.util.module_from_spec(spec); sys.modules['sandbox_module'] = sb; spec.loader.exec_module(sb)\n"
+        "box = sb.Sandbox('bwrap')\n"
+        "res = box.run([box.python, '-I', '-S', '-c', sys.argv[1], '/work', '64'], limits=sb.Limits(disk_mb=8))\n"
+        "files = box.run(['sh', '-c', 'mkdir d && echo hi > d/f'], collect=['d/f'], files={'in.txt': 'x'})\n"
+        "print(json.dumps([box.enforcement, res.disk_exceeded, res.stdout.decode(), res.enforcement, files.files['d/f'].decode()]))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(home), "HOME": str(home)}
+    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python, "-I", "-c", script,
+                           WRITE_FLOOD, str(module)], capture_output=True, env=env, timeout=120, cwd=str(home))
+    if proc.returncode != 0 and b"SandboxUnavailable" in proc.stderr:
+        pytest.skip(f"bwrap does not work unprivileged here: {proc.stderr[-300:]!r}")
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    import json
+
+    enforcement, disk_exceeded, out, run_enforcement, collected = json.loads(proc.stdout)
+    assert enforcement["disk"] == "tmpfs" and disk_exceeded and int(out.split()[0]) <= 8, (enforcement, out)
+    assert run_enforcement["inodes"] == "uncapped" and collected == "hi\n"
+    assert enforcement["memory"] in ("rlimit", "cgroup-v1", "cgroup-v2")
 
 
 # --------------------------------------------------------------------------- leaks
@@ -793,5 +1186,6 @@ def test_no_leaks_after_1000_runs(tmp_path):
         results = list(pool.map(one, range(1000)))
     assert all(r.ok for r in results), [r for r in results if not r.ok][:3]
     assert os.listdir(root) == []
+    assert _own_cgroups(box) == []
     _assert_no_leftovers(box)
     assert len(os.listdir("/proc/self/fd")) <= fds_before + 2

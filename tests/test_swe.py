@@ -1,6 +1,8 @@
 """SWE family: mutation operators, synthetic repositories and their difficulty table, the patch
-verifier (reference, empty, tolerant parsing, every hack), the sandboxed test runner's report
-protection, repo= on a real PyPI package, and the SWE-bench-format path."""
+verifier (reference, empty, tolerant parsing, every hack), host-side judging of synthetic tasks
+(forged results, exits, encodings, bounded parsing — with the frame-walking and coding-cookie
+exploits shown working against in-process pytest), the static scan, every family attack, repo=
+on a real PyPI package, and the SWE-bench-format path."""
 
 import ast
 import json
@@ -9,12 +11,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 import rlvr
-from rlvr.generators.swe import SWEGenerator, write_swebench_fixture
+from rlvr.generators.swe import (
+    ALWAYS_EQUAL, EXIT_AT_IMPORT, FAKE_OUTPUT, FRAME_WALK_FORGERY, HARNESS_FORGERY, HUGE_RESULT, PLAIN_FORGERY, PYTEST_PATCH,
+    SWEGenerator, hide_in_unicode_escape, hide_in_utf7, write_swebench_fixture,
+)
 from rlvr.generators.swe_mutations import OPERATORS, mutation_sites
 from rlvr.verifiers import swe as swe_verifier
 from rlvr.verifiers.swe import (
@@ -219,6 +225,7 @@ def test_reference_patch_passes_and_wrong_one_fails(generator, verifier, difficu
     good = verifier.verify(task, generator.solve(task))
     assert good.correct and good.reward == 1.0, good
     assert good.details["fail_to_pass"]["passed"] == len(task.answer["fail_to_pass"])
+    assert good.details["trust"] == "host-judged"
     bad = verifier.verify(task, generator.wrong_response(task))
     assert not bad.correct and bad.format_ok and bad.details["fail_to_pass"]["passed"] < len(task.answer["fail_to_pass"])
 
@@ -395,7 +402,7 @@ def test_hardcoding_the_visible_test_inputs_fails_on_held_out_tests(generator, v
 
 
 # --------------------------------------------------------------------------------------------
-# The runner's report cannot be forged or suppressed by the package
+# The in-process pytest runner (repository and SWE-bench tasks; the agent's run_tests tool)
 # --------------------------------------------------------------------------------------------
 
 
@@ -440,6 +447,296 @@ def test_wall_clock_is_enforced(task, verifier):
     assert not report.ok and report.timed_out
 
 
+def test_in_process_pytest_is_forgeable_which_is_why_synthetic_tasks_are_judged_on_the_host(task, verifier):
+    """The frame-walking exploit is real: with the static scan out of the way it forges the
+    in-process runner's signed report for a still-buggy package (the design synthetic tasks used
+    before host-side judging; repository and SWE-bench tasks still run this way, documented as
+    "in-process tests"). The same package scores 0 as a synthetic answer."""
+    answer = task.answer
+    files = {**answer["files"], **answer["hidden_tests"]}
+    files[source_path(task)] += FRAME_WALK_FORGERY
+    root = Path(tempfile.mkdtemp())
+    try:
+        write_tree(root, files)
+        report = run_pytest_in_sandbox(verifier.sandbox(), root, verifier.node_ids(answer))
+    finally:
+        shutil.rmtree(root)
+    forged = verifier.judge(answer, report)
+    assert forged.correct and forged.details["trust"] == "in-process tests"  # the old design's verdict
+    observed = observe(verifier, task, FRAME_WALK_FORGERY)
+    assert observed.results and not observed.problem  # no runner frame to find: the calls just ran
+    verdict = swe_verifier.judge_checks(answer, observed)
+    assert verdict.reward == 0.0 and verdict.details["trust"] == "host-judged"
+
+
+# --------------------------------------------------------------------------------------------
+# Host-judged checks (synthetic tasks): what runs in the sandbox cannot decide the verdict
+# --------------------------------------------------------------------------------------------
+
+
+def observe(verifier, task, code: str = "", files: dict | None = None, wall_s: float = 10.0):
+    """The call harness over the task's bug-injected package (or ``files``) with ``code`` appended
+    to the buggy module; the static checks are bypassed on purpose: this tests the runtime layer."""
+    answer = task.answer
+    tree = dict(files or answer["files"])
+    tree[source_path(task)] += code
+    package = {p: t.encode("utf-8") for p, t in tree.items() if not swe_verifier.is_protected_path(p)}
+    return swe_verifier.run_checks_in_sandbox(verifier.sandbox(), package, answer["package"],
+                                              swe_verifier.check_calls(answer), wall_s=wall_s)
+
+
+def test_host_checks_agree_with_pytest_and_the_generator_at_three_difficulties(generator, verifier):
+    """The clean package passes every check and the bug-injected one fails exactly FAIL_TO_PASS."""
+    for difficulty in DIFFICULTIES:
+        for seed in (0, 1):
+            task = generator.generate(seed, difficulty)
+            answer = task.answer
+            held_out = [c["held_out"] for c in answer["checks"]]
+            assert held_out == sorted(held_out)  # visible tests first, then the held-out ones
+            assert {c["id"] for c in answer["checks"]} == set(verifier.node_ids(answer))
+            assert {c["id"] for c in answer["checks"] if c["held_out"]} == {
+                n for n in verifier.node_ids(answer) if n.startswith("tests/test_acceptance.py::")}
+            clean = swe_verifier.judge_checks(answer, observe(verifier, task, files=fixed_files(task)))
+            assert clean.correct and clean.details["trust"] == "host-judged", clean
+            buggy = swe_verifier.judge_checks(answer, observe(verifier, task))
+            assert not buggy.correct and buggy.details["fail_to_pass"]["passed"] == 0, buggy.details
+            assert buggy.details["pass_to_pass"]["passed"] == len(answer["pass_to_pass"])
+
+
+def test_the_sandbox_gets_no_tests_and_no_expected_values(task, verifier, monkeypatch):
+    seen = {}
+    original = verifier.sandbox().run
+
+    def spy(argv, **kwargs):
+        seen.update(kwargs)
+        return original(argv, **kwargs)
+
+    monkeypatch.setattr(verifier.sandbox(), "run", spy)
+    assert verifier.verify(task, SWEGenerator().solve(task)).correct
+    config = json.loads(seen["stdin"])
+    assert set(config) == {"nonce", "paths", "package", "calls"}
+    assert all(len(call) == 3 for call in config["calls"])
+    assert not any(p.startswith("tests/") or p.endswith((".toml", ".ini", ".cfg")) for p in seen["files"])
+    assert seen.get("cwd_files_dir") is None
+    assert "expected" not in seen["stdin"].decode() and "assert" not in seen["stdin"].decode()
+
+
+def test_harness_channel_forgery_scores_zero(task, verifier):
+    """Package code that finds the harness's channel and nonce and claims True for every call
+    (what a harness comparing inside the sandbox would count as passes), then exits."""
+    observed = observe(verifier, task, HARNESS_FORGERY)
+    assert observed.results and all(r == ("value", True) for r in observed.results.values())  # the forgery ran
+    assert swe_verifier.judge_checks(task.answer, observed).reward == 0.0
+    # Without exiting, the harness writes its own lines too: two results for one call void the run.
+    keep_running = HARNESS_FORGERY.replace('pick(shell, "_ex", "it")(0)', "pass")
+    observed = observe(verifier, task, keep_running)
+    assert "tampered" in observed.problem
+    voided = swe_verifier.judge_checks(task.answer, observed)
+    assert voided.reward == 0.0 and voided.details["hack"] == "result channel"
+    # …even riding on the reference fix.
+    assert "tampered" in observe(verifier, task, keep_running, files=fixed_files(task)).problem
+
+
+@pytest.mark.parametrize("name", ["always-equal", "fake-output", "huge-results", "pytest-patch"])
+def test_runtime_tricks_score_zero_under_the_harness(task, verifier, name):
+    code = {"always-equal": ALWAYS_EQUAL, "fake-output": FAKE_OUTPUT, "huge-results": HUGE_RESULT,
+            "pytest-patch": PYTEST_PATCH}[name]
+    observed = observe(verifier, task, code)
+    verdict = swe_verifier.judge_checks(task.answer, observed)
+    assert verdict.reward == 0.0 and not observed.problem, (verdict, observed)
+    if name == "always-equal":
+        assert any(isinstance(r[1], swe_verifier.Unsupported) for r in observed.results.values() if r[0] == "value")
+    if name == "huge-results":
+        assert any(r[0] == "error" and "too large" in r[2] for r in observed.results.values())
+
+
+@pytest.mark.parametrize("name", sorted(EXIT_AT_IMPORT))
+def test_exits_loops_forks_and_recursion_at_import_score_zero_within_the_wall_clock(task, verifier, name):
+    started = time.monotonic()
+    observed = observe(verifier, task, EXIT_AT_IMPORT[name], wall_s=3.0)
+    assert time.monotonic() - started < 15.0
+    assert swe_verifier.judge_checks(task.answer, observed).reward == 0.0
+    if name == "infinite-loop-at-import":
+        assert observed.timed_out and not observed.results
+
+
+def test_the_same_tricks_riding_on_the_reference_fix_still_cannot_fake_results(task, verifier):
+    """Exits before the calls leave results missing; forged lines next to real ones void the run."""
+    fixed = fixed_files(task)
+    for code in (EXIT_AT_IMPORT["os-exit-at-import"], EXIT_AT_IMPORT["sys-exit-at-import"]):
+        assert swe_verifier.judge_checks(task.answer, observe(verifier, task, code, files=fixed)).reward == 0.0
+    assert swe_verifier.judge_checks(task.answer, observe(verifier, task, "", files=fixed)).correct
+
+
+def line(nonce: str, index, payload) -> bytes:
+    body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
+    body = body.encode() if isinstance(body, str) else body
+    return nonce.encode() + b" " + str(index).encode() + b" " + body + b"\n"
+
+
+def test_result_lines_are_parsed_with_bounds():
+    nonce = "ab" * 16
+    good = line(nonce, 0, ["value", ["list", [["int", "3"], ["str", "x"], ["tuple", [["none"], ["bool", True]]]]]])
+    results = swe_verifier.parse_frames(b"noise\n" + good + b"0" * 32 + b" 1 junk\n", nonce, 2)
+    assert results == {0: ("value", [3, "x", (None, True)])}
+    assert swe_verifier.parse_frames(line(nonce, 1, ["error", "ValueError", "bad"]), nonce, 2) == {1: ("error", "ValueError", "bad")}
+    deep = ["value", ["none"]]
+    for _ in range(40):
+        deep = ["value", ["list", [deep[1]]]]
+    hostile = {
+        "duplicate": good + good,
+        "unknown call": line(nonce, 5, ["value", ["none"]]),
+        "negative index": line(nonce, "-1", ["value", ["none"]]),
+        "not json": line(nonce, 0, b"{not json"),
+        "deep json": line(nonce, 0, b"[" * 200_000 + b"]" * 200_000),
+        "deep value": line(nonce, 0, deep),
+        "many elements": line(nonce, 0, ["value", ["list", [["none"]] * 50_000]]),
+        "long text": line(nonce, 0, ["value", ["list", [["str", "x" * 40_000]] * 3]]),
+        "huge int": line(nonce, 0, ["value", ["int", "9" * 100_000]]),
+        "int not digits": line(nonce, 0, ["value", ["int", "1e5"]]),
+        "unknown tag": line(nonce, 0, ["value", ["set", []]]),
+        "bad float": line(nonce, 0, ["value", ["float", "one"]]),
+        "oversize line": line(nonce, 0, ["value", ["str", "y" * 400_000]]),
+        "bad frame": line(nonce, 0, ["passed"]),
+    }
+    for name, data in hostile.items():
+        started = time.monotonic()
+        with pytest.raises(swe_verifier.FrameError):
+            swe_verifier.parse_frames(data, nonce, 2)
+        assert time.monotonic() - started < 0.5, name
+
+
+def test_held_out_expectations_stay_out_of_messages(generator, verifier):
+    for seed in range(6):
+        task = generator.generate(seed, 0.0)
+        verdict = verifier.verify(task, generator.wrong_response(task))
+        held_out = {c["id"]: c for c in task.answer["checks"] if c["held_out"]}
+        for node, message in verdict.details["messages"].items():
+            if node in held_out:
+                assert "expected" not in message and held_out[node]["expected"] not in message.split("returned")[0], message
+            elif verdict.details["failed"][node] == "failed":
+                assert "expected" in message, message
+
+
+# --------------------------------------------------------------------------------------------
+# Source-encoding tricks and names built at run time (the static scan, defence in depth)
+# --------------------------------------------------------------------------------------------
+
+
+def hidden_code_runs(source: bytes) -> bool:
+    namespace: dict = {}
+    exec(compile(source, "hidden.py", "exec"), namespace)
+    return namespace.get("HIDDEN_RAN") is True
+
+
+@pytest.mark.parametrize("hide", [hide_in_utf7, hide_in_unicode_escape])
+def test_coding_cookies_hide_code_from_a_utf8_reader_and_are_refused(task, verifier, hide):
+    original = "X = 1\n\n\ndef f(a, b):\n    return a + b\n"
+    hidden = hide(original, "import os\nHIDDEN_RAN = os.sep == '/'")
+    assert hidden_code_runs(hidden.encode("ascii"))  # Python runs the hidden line…
+    utf8_view = swe_verifier.new_capabilities(original, hidden)  # …a UTF-8 reader sees a comment
+    assert not any("os" in c for c in utf8_view)
+    with pytest.raises(swe_verifier.SourceRefused, match="source encoding"):
+        swe_verifier.check_source_bytes(original.encode(), hidden.encode("ascii"))
+    assert "import os" in swe_verifier.new_capabilities(original.encode(), hidden.encode("ascii"))
+    path = source_path(task)
+    response = fenced(make_unified_diff({path: task.answer["files"][path]}, {path: hide(task.answer["files"][path], PLAIN_FORGERY)}))
+    verdict = verifier.verify(task, response)
+    assert verdict.reward == 0.0 and "source encoding" in verdict.reason, verdict.reason
+
+
+def test_coding_cookie_forgery_is_a_working_exploit_against_in_process_pytest(task, verifier):
+    """Hidden behind utf-7 the plain frame-walking forgery still forges the in-process runner,
+    and scores 0 under the harness (checked without the scan)."""
+    answer = task.answer
+    path = source_path(task)
+    hidden = hide_in_utf7(answer["files"][path], PLAIN_FORGERY)
+    root = Path(tempfile.mkdtemp())
+    try:
+        write_tree(root, {**answer["files"], **answer["hidden_tests"], path: hidden})
+        assert verifier.judge(answer, run_pytest_in_sandbox(verifier.sandbox(), root, verifier.node_ids(answer))).correct
+    finally:
+        shutil.rmtree(root)
+    files = {**answer["files"], path: ""}
+    observed = observe(verifier, task, hidden, files=files)
+    assert observed.results and swe_verifier.judge_checks(answer, observed).reward == 0.0
+
+
+def test_byte_order_marks_and_unparsable_files_are_refused(task, verifier):
+    original = b"X = 1\n"
+    with pytest.raises(swe_verifier.SourceRefused, match="byte-order mark"):
+        swe_verifier.check_source_bytes(original, b"\xef\xbb\xbfX = 1\nimport os\n")
+    swe_verifier.check_source_bytes(b"\xef\xbb\xbfX = 1\n", b"\xef\xbb\xbfX = 2\n")  # already there: fine
+    swe_verifier.check_source_bytes(b"# -*- coding: latin-1 -*-\nX = 1\n", b"# -*- coding: latin-1 -*-\nX = 2\n")
+    swe_verifier.check_source_bytes(original, b"# -*- coding: utf-8 -*-\nX = 2\n")
+    for broken in (b"def (:\n", b"X = 1\x00\n", b"x = " + b"(" * 5000 + b"1" + b")" * 5000 + b"\n"):
+        with pytest.raises(swe_verifier.SourceRefused, match="does not parse"):
+            swe_verifier.check_source_bytes(original, broken)
+    path = source_path(task)
+    text = task.answer["files"][path]
+    verdict = verifier.verify(task, fenced(make_unified_diff({path: text}, {path: "\ufeff" + text + "\n" + PLAIN_FORGERY})))
+    assert verdict.reward == 0.0 and "byte-order mark" in verdict.reason
+
+
+@pytest.mark.parametrize("snippet,found", [
+    ("import typing\nX = getattr(typing, 's' + 'ys')\n", "getattr with a computed name"),
+    ("import typing\nX = typing.sys\n", "attribute .sys"),
+    ("import typing\nX = getattr(typing, 'sys')\n", "string 'sys'"),
+    ("from functools import reduce\nX = reduce(getattr, ['a'], 1)\n", "getattr used as a value"),
+    ("from operator import attrgetter\nX = attrgetter('x')\n", "name attrgetter"),
+    ("X = type('A', (), {})\n", "type() building a class"),
+    ("T = '{0.x}'\nX = T.format(1)\n", "format() of a computed template"),
+    ("X = '{0.__globals__}'.format(print)\n", "string"),
+    ("X = [].__class__.__base__\n", "attribute .__base__"),
+])
+def test_the_scan_sees_runtime_name_building(snippet, found):
+    assert any(found in c for c in swe_verifier.new_capabilities("", snippet)), swe_verifier.new_capabilities("", snippet)
+
+
+def test_the_scan_leaves_ordinary_fixes_alone():
+    before = "def f(values, k=3):\n    return [v * k for v in values if v > 0]\n"
+    after = "import math\n\n\ndef f(values, k=3):\n    name = getattr(values, 'name', 'x')\n    return [math.floor(v * k) for v in values if v >= 0]\n"
+    assert swe_verifier.new_capabilities(before, after) == []
+
+
+# --------------------------------------------------------------------------------------------
+# Every family attack scores 0 within the deadline
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_family_attack_scores_zero_within_the_deadline(generator, verifier):
+    task = generator.generate(4, 0.5)
+    attacks = generator.attacks(task)
+    names = [name for name, _ in attacks]
+    assert len(names) == len(set(names))
+    assert {"frame-walk-report-forgery", "harness-channel-forgery", "coding-cookie-utf7-hiding", "byte-order-mark-hiding",
+            "runtime-names-exit-at-import", "edit-visible-tests", "delete-tests", "add-root-conftest", "add-pytest-ini",
+            "add-setup-cfg", "edit-pyproject", "add-pth-file", "add-sitecustomize", "module-outside-package",
+            "symlink-in-diff", "binary-patch", "sys-exit-at-import", "os-exit-at-import", "monkeypatch-pytest-reports",
+            "print-fake-results", "huge-diff", "deep-path", "deeply-nested-expression", "malformed-hunk-counts",
+            "garbage-diff"} <= set(names)
+    for name, response in attacks:
+        started = time.monotonic()
+        verdict = verifier.verify(task, response)
+        assert verdict.reward == 0.0 and not verdict.correct, (name, verdict)
+        assert time.monotonic() - started < verifier.deadline_s, name
+        assert verdict.reason and len(verdict.reason) < 2000, name
+
+
+def test_attacks_cover_swebench_rows_without_files(swebench_checkouts):
+    repos_dir, _ = swebench_checkouts
+    generator = SWEGenerator(dataset=str(DATA / "synthetic_swebench.jsonl"), repos_dir=str(repos_dir))
+    checker = SWEVerifier(repos_dir=str(repos_dir))
+    task = generator.generate(0)
+    attacks = generator.attacks(task)
+    assert {"edit-visible-tests", "add-root-conftest", "symlink-in-diff", "huge-diff"} <= {n for n, _ in attacks}
+    for name, response in attacks:
+        if name in ("edit-visible-tests", "add-root-conftest", "add-pth-file", "symlink-in-diff", "binary-patch",
+                    "huge-diff", "garbage-diff", "path-traversal"):
+            verdict = checker.verify(task, response)
+            assert verdict.reward == 0.0, (name, verdict)
+
+
 # --------------------------------------------------------------------------------------------
 # repo=PATH on a real package from PyPI
 # --------------------------------------------------------------------------------------------
@@ -467,7 +764,8 @@ def test_repo_source_on_a_real_package(inflection_repo, verifier):
     assert answer["fail_to_pass"] and len(answer["pass_to_pass"]) > 300
     assert answer["bugs"][0]["path"] == "inflection/__init__.py"
     assert "fails with" in task.meta["issue"] and answer["fix_patch"] not in task.prompt
-    assert verifier.verify(task, generator.solve(task)).correct
+    good = verifier.verify(task, generator.solve(task))
+    assert good.correct and good.details["trust"] == "in-process tests"
     assert not verifier.verify(task, generator.wrong_response(task)).correct
     assert not verifier.verify(task, edit(task, {"test_inflection.py": "def test_nothing():\n    pass\n"})).correct
 
@@ -500,7 +798,8 @@ def test_swebench_instances_verify_locally(swebench_checkouts):
         task = generator.generate(seed)
         assert task.id == f"swe/v0/dataset/synthetic_swebench/{seed}"
         assert task.answer["checkout"] and "### " in task.prompt  # the edited file is shown
-        assert checker.verify(task, generator.solve(task)).correct
+        good = checker.verify(task, generator.solve(task))
+        assert good.correct and good.details["trust"] == "in-process tests"
         assert not checker.verify(task, generator.wrong_response(task)).correct
         test_file = next(p for p in json.loads(json.dumps(task.answer["pass_to_pass"])) if "acceptance" not in p).split("::")[0]
         hack = f"--- a/{test_file}\n+++ b/{test_file}\n@@ -1,1 +1,1 @@\n-x\n+y\n"
@@ -533,8 +832,17 @@ def test_swebench_in_docker():
 # --------------------------------------------------------------------------------------------
 
 
-def test_extract_patch_takes_the_last_diff_block():
+def test_one_diff_block_is_the_answer_and_several_are_a_hedge():
     first, last = "--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n", "--- a/y.py\n+++ b/y.py\n@@ -1 +1 @@\n-c\n+d\n"
-    assert extract_patch(f"```diff\n{first}```\ntext\n```diff\n{last}```") == last.rstrip("\n")
+    assert extract_patch(f"Some prose.\n```diff\n{last}```\nmore prose") == last.rstrip("\n")
     assert [p.new_path for p in parse_patch(last)] == ["y.py"]
     assert parse_patch(last)[0].hunks[0].counts() == (1, 1)
+    for hedge in (f"```diff\n{first}```\ntext\n```diff\n{last}```", f"<answer>```\n{first}```\nor\n```\n{last}```</answer>"):
+        with pytest.raises(swe_verifier.PatchError, match="exactly one diff"):
+            extract_patch(hedge)
+
+
+def test_a_hedge_of_wrong_and_reference_diffs_scores_zero(generator, task, verifier):
+    hedge = generator.wrong_response(task) + "\nor maybe\n" + generator.solve(task)
+    verdict = verifier.verify(task, hedge)
+    assert verdict.reward == 0.0 and "exactly one diff" in verdict.reason

@@ -9,6 +9,7 @@ from gymnasium.utils.env_checker import check_env
 
 import rlvr
 from rlvr.envs.swe_agent import head_and_tail, parse_action
+from rlvr.generators.swe import FRAME_WALK_FORGERY
 from rlvr.verifiers.swe import parse_patch
 
 
@@ -83,6 +84,35 @@ def test_editing_a_test_through_the_tools_scores_zero(env):
     env.step(call("bash", command=f"sed -i 's/assert .*/assert True/' {test_file}"))
     _, reward, terminated, _, info = env.step(call("submit"))
     assert reward == 0.0 and terminated and "test or configuration" in info["verdict"].reason
+
+
+def test_report_forgery_through_the_tools_scores_zero(env):
+    """The frame-walking forgery appended to the buggy package with the shell, then submitted:
+    synthetic tasks are judged on the host, so there is no report to forge."""
+    _, info = env.reset(seed=6)
+    task = info["task"]
+    path = task.answer["bugs"][0]["path"]
+    script = f"cat >> {path} <<'EOF'\n{FRAME_WALK_FORGERY}\nEOF"
+    observation, *_ = env.step(call("bash", command=script))
+    assert "[exit status 0]" in observation
+    _, reward, terminated, _, info = env.step(call("submit"))
+    assert reward == 0.0 and terminated and "forbidden code" in info["verdict"].reason
+
+
+def test_guidance_never_shows_held_out_expected_values():
+    environment = gym.make("rlvr/SWEAgent-v0", difficulty=0.0, hints=True)
+    shown = 0
+    for seed in range(4):
+        _, info = environment.reset(seed=seed)
+        task = info["task"]
+        environment.step(rlvr.make_generator("rlvr/SWEAgent-v0").wrong_response(task))
+        guidance = environment.unwrapped.guidance[task.id]
+        for check in task.answer["checks"]:
+            if check["held_out"] and check["id"] in guidance:
+                shown += 1
+                assert "expected" not in guidance and check["call"] in guidance
+    assert shown  # held-out failures are shown, without their expected values
+    environment.close()
 
 
 def test_bad_actions_are_answered_not_fatal(env):

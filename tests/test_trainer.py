@@ -378,3 +378,116 @@ def test_code_feedback_env_plays_turn_by_turn():
         assert episode.messages[2]["role"] == "user" and "Attempt 1 of" in episode.messages[2]["content"]
         env_text = tokenizer.decode([t for t, flag in zip(episode.completion_ids, episode.model_token) if flag == 0])
         assert "Attempt 1 of" in env_text and episode.response_tokens == sum(episode.model_token) <= 12
+
+
+# --------------------------------------------------------------------------------------------
+# What the person running it sees: resume, progress, TensorBoard / W&B, the plot
+# --------------------------------------------------------------------------------------------
+
+
+def test_resume_is_announced_and_no_resume_starts_afresh(tmp_path, capsys):
+    config = small_config(tmp_path, steps=2, save_every=1, keep_checkpoints=5, warmup_sft_steps=2, track_reference_kl=True)
+    train(config)
+    assert "rlvr train:" not in capsys.readouterr().err  # a first run has nothing to announce
+    run_dir = tmp_path / "run"
+    assert len(list(run_dir.glob("checkpoint-*"))) == 2 and (run_dir / "reference").exists()
+
+    again = train(config)
+    err = capsys.readouterr().err
+    assert "already holds a run trained to step 2 of 2: nothing left to train" in err and "--no-resume" in err
+    assert again.metrics == []
+
+    more = train(small_config(tmp_path, steps=3, save_every=1, keep_checkpoints=5, warmup_sft_steps=2, track_reference_kl=True))
+    assert f"resuming from {run_dir / 'checkpoint-000002'} at step 2 of 3" in capsys.readouterr().err
+    assert [r["step"] for r in more.metrics] == [3]
+
+    fresh = train(small_config(tmp_path, steps=1, save_every=1, keep_checkpoints=5, resume=False))
+    assert f"starting afresh in {run_dir}: removing 3 checkpoint(s) of an earlier run" in capsys.readouterr().err
+    assert [r["step"] for r in fresh.metrics] == [1]
+    assert sorted(p.name for p in run_dir.glob("checkpoint-*")) == ["checkpoint-000001"]
+    assert not (run_dir / "reference").exists()  # the earlier run's reference model would be stale
+    lines = read_metrics(run_dir / "metrics.jsonl")
+    assert [r.get("step") for r in lines if r["phase"] == "rl"] == [1] and not any(r["phase"] == "sft" for r in lines)
+
+
+def test_warm_up_and_training_show_progress_bars(tmp_path, capfd):
+    train(small_config(tmp_path, steps=1, warmup_sft_steps=3, progress=True))
+    err = capfd.readouterr().err
+    assert "SFT warm-up: 100%" in err and "3/3" in err and "loss=" in err
+    assert "RL: 100%" in err and "1/1" in err
+
+
+def test_metrics_go_to_tensorboard(tmp_path):
+    pytest.importorskip("tensorboard", reason="tensorboard is in the train extra")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    result = train(small_config(tmp_path, steps=2, warmup_sft_steps=3, eval_tasks=4, report_to="tensorboard"))
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"reward", "pass_rate", "loss", "entropy", "time/step", "sft/loss", "eval/pass_rate/tiny/Sums-v0"} <= tags
+    assert [e.step for e in events.Scalars("reward")] == [1, 2]
+    assert [e.value for e in events.Scalars("reward")] == pytest.approx([r["reward"] for r in result.metrics])
+    assert [e.step for e in events.Scalars("sft/loss")] == [1, 2, 3]
+    assert [e.step for e in events.Scalars("eval/pass_rate/tiny/Sums-v0")] == [0, 2]
+
+
+def test_wandb_is_optional_offline_and_named_in_errors(tmp_path, monkeypatch):
+    import importlib.util
+    import sys
+    import types
+
+    if importlib.util.find_spec("wandb") is None:
+        with pytest.raises(ValueError, match="report_to wandb needs the wandb package: pip install wandb"):
+            small_config(tmp_path, report_to=["wandb"])
+    with pytest.raises(ValueError, match="unknown report_to 'mlflow'"):
+        small_config(tmp_path, report_to="mlflow")
+    assert small_config(tmp_path, report_to="none").report_to == []
+
+    calls = []  # a stand-in for the wandb package that records what the trainer asks of it
+
+    class Run:
+        def define_metric(self, name, step_metric=None):
+            calls.append(("define_metric", name, step_metric))
+
+        def log(self, values):
+            calls.append(("log", values))
+
+        def finish(self):
+            calls.append(("finish",))
+
+    fake = types.ModuleType("wandb")
+    fake.init = lambda **kwargs: calls.append(("init", kwargs)) or Run()
+    monkeypatch.setitem(sys.modules, "wandb", fake)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "wandb" else FIND_SPEC(name, *a))
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    train(small_config(tmp_path, steps=2, warmup_sft_steps=2, report_to=["wandb"]))
+    init = calls[0][1]
+    assert calls[0][0] == "init" and init["mode"] == "offline" and init["dir"] == str(tmp_path / "run")
+    logged = [c[1] for c in calls if c[0] == "log"]
+    assert [row["sft_step"] for row in logged if "sft/loss" in row] == [1, 2]
+    assert [row["step"] for row in logged if "train/reward" in row] == [1, 2]
+    assert calls[-1] == ("finish",)
+
+
+FIND_SPEC = __import__("importlib.util").util.find_spec
+
+
+def test_plot_shows_warm_up_loss_and_evaluation_before_and_after(tmp_path):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    from rlvr.trainers.grpo import plot_metrics
+
+    result = train(small_config(tmp_path, steps=2, warmup_sft_steps=3, eval_tasks=4, plot=True))
+    assert result.plot is not None and result.plot.exists()
+    lines = read_metrics(tmp_path / "run" / "metrics.jsonl")
+    assert [r["after_step"] for r in lines if r["phase"] == "eval"] == [0, 2]
+    figure_width, _ = Image.open(result.plot).size
+    assert figure_width > 1500  # four columns: the curves plus warm-up loss and evaluation
+    only_sft = tmp_path / "sft.jsonl"
+    only_sft.write_text("".join(json.dumps({"phase": "sft", "sft_step": i, "sft_loss": 1.0 / i}) + "\n" for i in range(1, 4)))
+    assert plot_metrics(only_sft, tmp_path / "sft.png") == tmp_path / "sft.png"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert plot_metrics(empty, tmp_path / "empty.png") is None

@@ -1,8 +1,12 @@
 """Verilog family: generated designs (golden passes, the Python model matches the golden, single
-mutations die), VerilogEval (153/156 references pass, three tool errors), and anti-spoofing."""
+mutations die), VerilogEval (153/156 references pass, three tool errors), the trust boundary (the
+candidate's simulation holds no reference; reaching for it fails to elaborate even without the
+screen), the attack library, and anti-spoofing."""
 
 import collections
+import dataclasses
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import gymnasium as gym
@@ -21,7 +25,14 @@ from rlvr.generators.verilog import (
     vectors_of,
 )
 from rlvr.generators.verilog_eval import KNOWN_TOOL_ERRORS, VerilogEvalGenerator, bundled_dataset, list_problems
-from rlvr.verifiers.verilog import VerilogVerifier, extract_verilog, screen_verilog
+from rlvr.verifiers.verilog import (
+    Screen,
+    VerilogVerifier,
+    expected_trace,
+    extract_verilog,
+    parse_trace,
+    screen_verilog,
+)
 
 DIFFICULTIES = (0.0, 0.5, 1.0)
 KILL_SEEDS = range(3)
@@ -121,26 +132,20 @@ def test_prompt_formats_differ():
 def _family_run(job):
     family, difficulty, seed, verifier = job
     task = rlvr.make_task("rlvr/Verilog-v0", seed=seed, difficulty=difficulty, families=family)
-    results, sim = measure_mutants(task, verifier, trace=True)
-    design = VerilogGenerator.design_of(task)
-    outputs = [(n, int(w)) for n, w in task.answer["outputs"]]
-    disagreements = []
-    for (sample, ref_bits), model in zip(sim.trace, model_samples(design, vectors_of(task))):
-        if model is not None and "".join(bits(model[n], w) for n, w in outputs) != ref_bits:
-            disagreements.append(sample)
-    return task, results, sim, disagreements
+    results, sim = measure_mutants(task, verifier)
+    return task, results, sim
 
 
 def test_golden_passes_model_agrees_and_mutants_die(verifier):
+    """Dut 0 is the golden module, compared with the task's expected outputs (the Python model):
+    zero mismatches means the model the verifier trusts agrees with the golden everywhere."""
     jobs = [(f, d, s, verifier) for f in FAMILIES for d in DIFFICULTIES for s in KILL_SEEDS]
     totals, killed = collections.Counter(), collections.Counter()
     with ThreadPoolExecutor(2) as pool:
-        for task, results, sim, disagreements in pool.map(_family_run, jobs):
+        for task, results, sim in pool.map(_family_run, jobs):
             assert sim.samples == len(task.answer["vectors"]) * (2 if task.answer["clock"] else 1), task.id
-            assert sim.duts[0][0] == 0, (task.id, "golden mismatches")
+            assert sim.duts[0][0] == 0, (task.id, "the Python model disagrees with the golden", sim.duts[0])
             assert sim.duts[1][0] > 0, (task.id, "wrong_response survived")
-            assert not disagreements, (task.id, "Python model disagrees with the golden at samples", disagreements[:5])
-            assert len(sim.trace) == sim.samples
             for result in results:
                 totals[result.mutant.category] += 1
                 killed[result.mutant.category] += result.first_mismatch is not None
@@ -149,6 +154,33 @@ def test_golden_passes_model_agrees_and_mutants_die(verifier):
     assert overall >= OVERALL_KILL_RATE, (overall, dict(killed), dict(totals))
     for category, floor in CATEGORY_KILL_RATE.items():
         assert killed[category] / totals[category] >= floor, (category, killed[category], totals[category])
+
+
+def test_expected_outputs_are_the_models_and_a_reference_run_agrees(verifier):
+    """``answer["expected"]`` is the model's output per sample; a task without it gets its
+    expected outputs from a trusted reference run, which gives the same trace (x only where
+    the model does not know the state, before the first reset)."""
+    for family in FAMILIES:
+        task = rlvr.make_task("rlvr/Verilog-v0", seed=4, difficulty=1.0, families=family)
+        design = VerilogGenerator.design_of(task)
+        outputs = [(n, int(w)) for n, w in task.answer["outputs"]]
+        model = model_samples(design, vectors_of(task))
+        assert len(task.answer["expected"]) == len(model)
+        for entry, sample in zip(task.answer["expected"], model):
+            if sample is None:
+                assert entry == "x"
+            else:
+                assert format(int(entry, 16), f"0{sum(w for _, w in outputs)}b") == "".join(bits(sample[n], w) for n, w in outputs)
+        legacy = {k: v for k, v in task.answer.items() if k != "expected"}
+        simulated = verifier.reference(legacy).result(timeout=60)
+        expected = expected_trace(task.answer)
+        assert simulated.samples == expected.samples and simulated.widths == expected.widths
+        for sample in range(expected.samples):
+            want, got = expected.at(sample), simulated.at(sample)
+            assert want == got or set(want) == {"x"}, (task.id, sample, want, got)
+        legacy_task = dataclasses.replace(task, answer=legacy)
+        assert verifier.verify(legacy_task, rlvr.solve(task)).correct
+        assert not verifier.verify(legacy_task, VerilogGenerator().wrong_response(task)).correct
 
 
 def test_mutants_cover_the_issue_categories():
@@ -190,8 +222,8 @@ def test_verdicts_are_cached_per_response(monkeypatch):
     import rlvr.verifiers.verilog as module
 
     calls = []
-    original = module.run_bench
-    monkeypatch.setattr(module, "run_bench", lambda *a, **k: calls.append(1) or original(*a, **k))
+    original = module.run_trace
+    monkeypatch.setattr(module, "run_trace", lambda *a, **k: calls.append(1) or original(*a, **k))
     v = VerilogVerifier()
     task = rlvr.make_task("rlvr/Verilog-v0", seed=8, difficulty=0.2)
     first = v.verify(task, rlvr.solve(task))
@@ -375,7 +407,10 @@ def test_no_verilog_block_is_a_format_error(adder_task, quick_verifier):
     for response in (source, f"```python\n{source}```", f"<think>```verilog\n{source}```</think>no code"):
         verdict = quick_verifier.verify(adder_task, response)
         assert verdict.reward == 0.0 and not verdict.format_ok
-    assert extract_verilog(f"```verilog\nfirst\n```\n```sv\n{source}```") == source
+    assert extract_verilog(f"```verilog\nfirst\n```\n```sv\n{source}```") is None  # two blocks: a hedge
+    hedge = quick_verifier.verify(adder_task, f"```verilog\n{source}```\n```verilog\n{source}```")
+    assert hedge.reward == 0.0 and not hedge.format_ok and "exactly one" in hedge.reason
+    assert extract_verilog(f"```text\nnotes\n```\n```sv\n{source}```") == source
     assert extract_verilog(f"```verilog\n{source}```\n```python\nprint(1)\n```\n```verilog\nunclosed") == source
     assert not extract_verilog("```verilog\n" * 1000)
 
@@ -409,3 +444,128 @@ def test_verilog_eval_testbench_internals_are_out_of_reach(andgate_task, quick_v
         assert verdict.reason.startswith("refused") and module in verdict.reason, verdict
     drives_input = "module TopModule(output a, input b, output out);\n  assign a = 1'bx;\n  assign out = 1'bx;\nendmodule"
     assert quick_verifier.verify(andgate_task, fenced(drives_input)).reward == 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Trust boundary and attacks
+# ---------------------------------------------------------------------------------------------
+
+REACHES_THE_REFERENCE = ("instantiate-reference", "include-reference", "bind-reference", "config-reference", "hierarchical-")
+
+
+def _attack(generator, task, name):
+    return dict(generator.attacks(task))[name]
+
+
+def test_instantiating_the_reference_scores_zero_on_many_seeds(verifier):
+    generator, evals = VerilogGenerator(), VerilogEvalGenerator()
+    jobs = [(generator, generator.generate(seed, d)) for seed in range(20) for d in DIFFICULTIES]
+    jobs += [(evals, evals.generate(seed)) for seed in range(0, 153, 3)]
+
+    def run(job):
+        source, task = job
+        return task.id, verifier.verify(task, _attack(source, task, "instantiate-reference"))
+
+    with ThreadPoolExecutor(2) as pool:
+        for task_id, verdict in pool.map(run, jobs):
+            assert verdict.reward == 0.0 and "Unknown module type: RefModule" in verdict.reason, (task_id, verdict)
+
+
+@pytest.mark.parametrize("env", ["generated", "eval"])
+def test_reaching_the_reference_fails_to_elaborate_even_without_the_screen(env, monkeypatch, quick_verifier):
+    """By construction, not by screening: with the screen switched off, every way of naming the
+    reference still scores 0 because the candidate's simulation has no reference in it."""
+    import rlvr.verifiers.verilog as module
+
+    monkeypatch.setattr(module, "screen_verilog", lambda source, reserved=(): Screen(None, ("TopModule",)))
+    generator = VerilogGenerator() if env == "generated" else VerilogEvalGenerator()
+    for seed in (3, 30, 77):
+        task = generator.generate(seed, 1.0)
+        attacks = [(n, r) for n, r in generator.attacks(task) if n.startswith(REACHES_THE_REFERENCE)]
+        assert len(attacks) >= 10
+        for name, response in attacks:
+            verdict = quick_verifier.verify(task, response)
+            assert verdict.reward == 0.0 and verdict.reason.startswith("compile error"), (task.id, name, verdict.reason)
+
+
+@pytest.mark.parametrize("env", ["generated", "eval"])
+def test_the_candidate_run_holds_no_reference_and_no_expected_values(env, monkeypatch):
+    from rlvr.verifiers.sandbox import Sandbox
+
+    runs = []
+    original = Sandbox.run
+
+    def recording(self, argv, files=None, **kwargs):
+        runs.append(dict(files or {}))
+        return original(self, argv, files=files, **kwargs)
+
+    monkeypatch.setattr(Sandbox, "run", recording)
+    verifier = VerilogVerifier(cache_size=0)
+    generator = VerilogGenerator() if env == "generated" else VerilogEvalGenerator()
+    task = generator.generate(9, 1.0)
+    candidate = extract_verilog(generator.wrong_response(task))
+    assert not verifier.verify(task, generator.wrong_response(task)).correct
+    verifier.close()
+    candidate_runs = [files for files in runs if files.get("top.sv") == candidate]
+    assert len(candidate_runs) == 1
+    body = task.answer["ref"].split(");", 1)[1]  # the reference's body, without its port list
+    for name, text in candidate_runs[0].items():
+        if name != "top.sv":
+            assert "RefModule" not in text and body not in text, name
+            assert "expected" not in name
+    if env == "eval":  # the trusted reference run happened apart
+        assert any(files.get("top.sv", "").startswith(task.answer["ref"].replace("RefModule", "TopModule")[:40]) for files in runs)
+
+
+@pytest.mark.parametrize("env", ["generated", "eval"])
+def test_family_attacks_score_zero_within_the_deadline(env, quick_verifier):
+    generator = VerilogGenerator() if env == "generated" else VerilogEvalGenerator()
+    for seed, difficulty in ((5, 0.0), (20, 1.0)):
+        task = generator.generate(seed, difficulty)
+        attacks = generator.attacks(task)
+        names = {name for name, _ in attacks}
+        assert {"instantiate-reference", "print-fake-trace", "finish-early", "zero-delay-loop", "constant-zero",
+                "echo-inputs", "oversize-source", "deep-nesting"} <= names
+        for name, response in attacks:
+            started = time.monotonic()
+            verdict = quick_verifier.verify(task, response)
+            assert verdict.reward == 0.0 and not verdict.correct, (task.id, name, verdict.reason)
+            assert time.monotonic() - started < quick_verifier.deadline_s + 2.0, (task.id, name)
+
+
+def test_constant_attacks_are_left_out_where_they_solve_the_problem(quick_verifier):
+    generator = VerilogEvalGenerator()
+    zero = generator.problem_task("Prob001_zero")
+    names = {name for name, _ in generator.attacks(zero)}
+    assert "constant-zero" not in names and "constant-ones" in names
+    assert quick_verifier.verify(zero, _attack(generator, zero, "constant-ones")).reward == 0.0
+
+
+def test_forged_or_broken_traces_are_refused():
+    good = b"RLVRn 0 01\nRLVRn 3 11\nRLVRn done 5 1 1\n"
+    trace, problem, _ = parse_trace(good, "n", 5)
+    assert trace is not None and trace.starts == (0, 3) and trace.values == ("01", "11") and not problem
+    broken = {
+        "duplicate index": b"RLVRn 0 01\nRLVRn 0 11\nRLVRn done 5 1 1\n",
+        "out of order": b"RLVRn 0 01\nRLVRn 4 11\nRLVRn 2 11\nRLVRn done 5 1 1\n",
+        "not from 0": b"RLVRn 1 01\nRLVRn done 5 1 1\n",
+        "after the end": b"RLVRn 0 01\nRLVRn done 5 1 1\nRLVRn 4 11\n",
+        "two ends": b"RLVRn 0 01\nRLVRn done 5 1 1\nRLVRn done 5 1 1\n",
+        "index past the end": b"RLVRn 0 01\nRLVRn 7 11\nRLVRn done 5 1 1\n",
+        "width change": b"RLVRn 0 01\nRLVRn 2 011\nRLVRn done 5 1 1\n",
+        "widths disagree": b"RLVRn 0 01\nRLVRn done 5 3\n",
+        "odd characters": b"RLVRn 0 0q\nRLVRn done 5 1 1\n",
+        "huge index": b"RLVRn 0 01\nRLVRn 99999999999 11\nRLVRn done 5 1 1\n",
+        "wrong count": b"RLVRn 0 01\nRLVRn done 6 1 1\n",
+        "comparing-bench line": b"RLVRn 0 01\nRLVRn dut 0 0 -1\nRLVRn done 5 1 1\n",
+    }
+    for name, stdout in broken.items():
+        trace, problem, _ = parse_trace(stdout, "n", 5)
+        assert trace is None and problem, name
+    trace, problem, _ = parse_trace(b"RLVRn 0 01\n", "n", 5)
+    assert trace is None and problem == ""  # no end line: the run did not finish
+    other_nonce = b"RLVRm 0 11\nRLVRn 0 01\nRLVRm 1 00\nRLVRn done 5 1 1\n"
+    assert parse_trace(other_nonce, "n", 5)[0].values == ("01",)
+    started = time.monotonic()
+    flood = b"RLVRn 0 01\n" + b"x" * (16 << 20)
+    assert parse_trace(flood, "n", 5)[0] is None and time.monotonic() - started < 2.0

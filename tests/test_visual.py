@@ -198,16 +198,87 @@ def test_separate_presentation_carries_every_piece_alone():
     assert pixel_solver.piece_pixels(task)[0].shape == (task.params["piece_px"], task.params["piece_px"], 3)
 
 
-@pytest.mark.parametrize("env_id", ENVS)
+@pytest.mark.parametrize("env_id", ("rlvr/Jigsaw-v0", "rlvr/Rotation-v0"))
 def test_prompt_states_the_format_and_its_example_is_wrong(env_id):
+    for difficulty in (0.0, 0.25, 0.5, 1.0):
+        for seed in range(6):
+            task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
+            assert "<answer>…</answer>" in task.prompt
+            example = re.search(r"[Ff]or example (<answer>.*?</answer>)", task.prompt).group(1)
+            verdict = rlvr.verify(task, example)
+            assert verdict.format_ok and not verdict.correct and verdict.reward == 0.0
+
+
+@pytest.mark.parametrize("env_id", ENVS)
+def test_the_prompt_echoed_back_is_never_an_answer(env_id):
+    """PatchFit's prompt once showed <answer>B</answer>, a real 1/k guess; now the format is in
+    words there, and the Jigsaw and Rotation examples are wrong by construction."""
     for difficulty in (0.0, 0.5, 1.0):
-        task = rlvr.make_task(env_id, seed=9, difficulty=difficulty)
-        assert "<answer>…</answer>" in task.prompt
-        example = re.search(r"[Ff]or example (<answer>.*?</answer>)", task.prompt).group(1)
-        verdict = rlvr.verify(task, example)
-        assert verdict.format_ok
-        if env_id != "rlvr/PatchFit-v0":  # PatchFit's example names a letter only to show the format
-            assert not verdict.correct
+        for seed in range(8):
+            task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
+            for response in (task.prompt, f"<answer>{task.prompt}</answer>"):
+                assert rlvr.verify(task, response).reward == 0.0, (task.id, response[-80:])
+    task = rlvr.make_task("rlvr/PatchFit-v0", seed=1, difficulty=1.0)
+    assert re.findall(r"<answer>(.*?)</answer>", task.prompt) == ["…"]
+
+
+@pytest.mark.parametrize("env_id", ENVS)
+def test_family_attacks_score_zero_within_the_deadline(env_id):
+    generator, verifier = rlvr.make_generator(env_id), rlvr.make_verifier(env_id)
+    names = set()
+    for difficulty in (0.0, 0.25, 0.5, 0.75, 1.0):
+        for seed in range(3):
+            task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
+            for name, response in generator.attacks(task):
+                names.add(name)
+                started = time.monotonic()
+                verdict = verifier.verify(task, response)
+                assert time.monotonic() - started < verifier.deadline_s, (task.id, name)
+                assert verdict.reward == 0.0 and not verdict.correct and verdict.reason, (task.id, name, verdict)
+    assert {"claimed-pixel-check", "right-then-wrong-block", "right-in-think-wrong-outside"} <= names
+    own = {"rlvr/Jigsaw-v0": {"pieces-as-shown", "one-piece-everywhere", "every-piece-everywhere", "zero-based-numbers",
+                              "every-turn-listed", "wrong-slash-hedge"},
+           "rlvr/Rotation-v0": {"already-upright", "every-angle", "nan", "infinity", "huge", "wrong-plus-full-turn",
+                                "plus-minus-tolerance", "every-turn-per-piece"},
+           "rlvr/PatchFit-v0": {"every-letter", "every-letter-or", "one-block-per-letter-wrong-last", "right-and-wrong",
+                                "letter-beyond-labels"}}[env_id]
+    assert own <= names, own - names
+
+
+@pytest.mark.parametrize("response", ["nan", "NaN", "inf", "-inf", "1e3", "1e-9", "0x10", "360", "360.0", "720",
+                                      "-0.5", "+5", "5 185", "0 12 24 36 48 60", "137 ± 20", "137 or 139", "1_37",
+                                      "١٣٧", "１３７", "137.0000001", "137,5", "3/8 turn", "0-359", "9" * 40])
+def test_free_angle_numbers_the_tolerance_must_not_stretch_to(response):
+    """Exactly 137 turns it upright; none of these forms may earn anything (several angles, a
+    range, NaN, infinity, wraparound past 360, foreign digits, too many decimals)."""
+    task = rlvr.make_task("rlvr/Rotation-v0", seed=0, difficulty=1.0, rows=1, cols=1, angles="free", tolerance=6)
+    truth = task.answer["rotations"][0]
+    fixed = Task(id="rotation/hand", env_id="rlvr/Rotation-v0", family="rotation", prompt="", difficulty=1.0, seed=0,
+                 answer={**task.answer, "rotations": [137], "accepted": [[137]]})
+    assert truth != 137 and RotationVerifier().verify(fixed, "<answer>137</answer>").correct
+    verdict = RotationVerifier().verify(fixed, f"<answer>{response}</answer>")
+    assert verdict.reward == 0.0 and not verdict.correct, (response, verdict)
+    assert RotationVerifier(scoring="fraction").verify(fixed, f"<answer>{response}</answer>").reward == 0.0
+
+
+@pytest.mark.parametrize("block", ["ABCDE", "A B C D E", "A, B, C, D, E", "A or B or C or D or E", "A/B/C/D/E", "ABCDE?",
+                                   "all of them", "B C", "B|C", "[B]", "B\nC", "Ｂ", "\u0392"])
+def test_patch_fit_several_letters_are_never_accepted(block):
+    task = rlvr.make_task("rlvr/PatchFit-v0", seed=3, difficulty=0.5)
+    forced = Task(id="patchfit/hand", env_id="rlvr/PatchFit-v0", family="patchfit", prompt="", difficulty=0.5, seed=0,
+                  answer={"choice": "B", "labels": "ABCDE", "accepted": ["B"]})
+    assert PatchFitVerifier().verify(forced, "<answer>B</answer>").correct
+    verdict = PatchFitVerifier().verify(forced, f"<answer>{block}</answer>")
+    assert verdict.reward == 0.0 and not verdict.correct, (block, verdict)
+    assert task.answer["labels"] == "ABCDE"
+
+
+def test_jigsaw_repeated_pieces_and_every_option_are_refused():
+    task = hand_jigsaw(2, 2, [3, 1, 4, 2])
+    for block in ("3 3 3 3", "3 1 4 2 3 1 4 2", "1 2 3 4 / 3 1 4 2", "3 1 4 2 or 1 2 3 4", "3,1,4,2,1", "3 1 4 2 2",
+                  "{3,1,4} 2", "3 1 4 +2", "3 1 4 2.0", "3 1 4", "3 1 4 -2", "3 1 4 5"):
+        verdict = JigsawVerifier(scoring="fraction").verify(task, f"<answer>{block}</answer>")
+        assert verdict.reward == 0.0 and not verdict.correct, (block, verdict)
 
 
 def test_composite_labels_are_drawn_outside_the_pieces():

@@ -106,7 +106,7 @@ class CodeFeedbackEnv(SingleTurnEnv):
         if self.task is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         if self.finished:
-            raise gym.error.ResetNeeded("the episode is over; call reset()")
+            raise gym.error.ResetNeeded("Cannot call env.step() after the episode terminated; call env.reset()")
         verdict: Verdict = self.verifier.verify(self.task, action)
         self.attempt += 1
         terminated = bool(verdict.correct) or self.attempt >= self.max_attempts

@@ -3,11 +3,15 @@
 Each ``EnvSpec`` names a generator class and a verifier class by import path, so ``import rlvr``
 stays fast and a family's heavy dependencies load only when its env is made. ``register_all``
 (called by ``import rlvr``) registers every spec as ``gym.make``-able under the ``rlvr``
-namespace.
+namespace. The library's functions (``get_spec`` and everything built on it: ``rlvr.make_task``,
+``rlvr.generate``, the CLI, ``TaskVectorEnv``) also accept an id without the prefix
+(``"Maze-v0"``); ``gym.make`` needs the full id. ``family_doc(spec)`` is the family's contract
+(its generator module's docstring), which every env instance carries as ``__doc__``.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +24,8 @@ VECTOR_ENTRY_POINT = "rlvr.envs.vector:TaskVectorEnv"  # gym.make_vec of a singl
 
 @dataclass(frozen=True)
 class EnvSpec:
+    """One registered env: its id, a one-line description, and what makes and judges its tasks."""
+
     id: str
     description: str
     generator: str  # "module:Class"
@@ -103,24 +109,24 @@ ENV_SPECS: tuple[EnvSpec, ...] = (
         verifier_options=("deadline_s", "repos_dir", "docker"),
     ),
     EnvSpec("rlvr/TSP-v0", "Shortest closed tour through random Euclidean cities; answer the city order",
-            "rlvr.generators.tsp:TSPGenerator", "rlvr.verifiers.tsp:TSPVerifier"),
+            "rlvr.generators.tsp:TSPGenerator", "rlvr.verifiers.tsp:TSPVerifier", verifier_options=("partial",)),
     EnvSpec("rlvr/GraphColoring-v0", "Colour a random graph's vertices with as few colours as possible; answer a colour per vertex",
-            "rlvr.generators.graph_coloring:GraphColoringGenerator", "rlvr.verifiers.graph_coloring:GraphColoringVerifier"),
+            "rlvr.generators.graph_coloring:GraphColoringGenerator", "rlvr.verifiers.graph_coloring:GraphColoringVerifier", verifier_options=("partial",)),
     EnvSpec("rlvr/MaxIndependentSet-v0", "Largest set of pairwise non-adjacent vertices of a random graph; answer the vertices",
             "rlvr.generators.max_independent_set:MaxIndependentSetGenerator",
-            "rlvr.verifiers.max_independent_set:MaxIndependentSetVerifier"),
+            "rlvr.verifiers.max_independent_set:MaxIndependentSetVerifier", verifier_options=("partial",)),
     EnvSpec("rlvr/VertexCover-v0", "Smallest set of vertices touching every edge of a random graph; answer the vertices",
-            "rlvr.generators.vertex_cover:VertexCoverGenerator", "rlvr.verifiers.vertex_cover:VertexCoverVerifier"),
+            "rlvr.generators.vertex_cover:VertexCoverGenerator", "rlvr.verifiers.vertex_cover:VertexCoverVerifier", verifier_options=("partial",)),
     EnvSpec("rlvr/Knapsack-v0", "0/1 knapsack of greatest value within the capacity; answer the item indices",
-            "rlvr.generators.knapsack:KnapsackGenerator", "rlvr.verifiers.knapsack:KnapsackVerifier"),
+            "rlvr.generators.knapsack:KnapsackGenerator", "rlvr.verifiers.knapsack:KnapsackVerifier", verifier_options=("partial",)),
     EnvSpec("rlvr/SubsetSum-v0", "Numbers that add up to exactly a target (planted); answer their indices",
             "rlvr.generators.subset_sum:SubsetSumGenerator", "rlvr.verifiers.subset_sum:SubsetSumVerifier"),
     EnvSpec("rlvr/SetCover-v0", "Fewest subsets covering a universe (planted cover, greedy decoys); answer the subset indices",
-            "rlvr.generators.set_cover:SetCoverGenerator", "rlvr.verifiers.set_cover:SetCoverVerifier"),
+            "rlvr.generators.set_cover:SetCoverGenerator", "rlvr.verifiers.set_cover:SetCoverVerifier", verifier_options=("partial",)),
     EnvSpec("rlvr/BinPacking-v0", "Pack items into the fewest bins of a fixed capacity; answer the bins as lists of items",
-            "rlvr.generators.bin_packing:BinPackingGenerator", "rlvr.verifiers.bin_packing:BinPackingVerifier"),
+            "rlvr.generators.bin_packing:BinPackingGenerator", "rlvr.verifiers.bin_packing:BinPackingVerifier", verifier_options=("partial",)),
     EnvSpec("rlvr/Scheduling-v0", "Job-shop schedule of least makespan; answer every operation's start time",
-            "rlvr.generators.scheduling:SchedulingGenerator", "rlvr.verifiers.scheduling:SchedulingVerifier"),
+            "rlvr.generators.scheduling:SchedulingGenerator", "rlvr.verifiers.scheduling:SchedulingVerifier", verifier_options=("partial",)),
     EnvSpec("rlvr/SAT-v0", "Satisfying assignment of a random 3-CNF formula near the threshold; answer ±literals",
             "rlvr.generators.sat:SATGenerator", "rlvr.verifiers.sat:SATVerifier"),
     EnvSpec("rlvr/Verilog-v0", "Write a Verilog module from a generated spec; simulated (Icarus) against a golden reference",
@@ -142,16 +148,41 @@ ENV_SPECS: tuple[EnvSpec, ...] = (
 
 
 def load_object(path: str) -> Any:
+    """The attribute named by ``"module:attribute"``, imported on first use."""
     module_name, _, attribute = path.partition(":")
     return getattr(importlib.import_module(module_name), attribute)
 
 
+NAMESPACE = "rlvr/"
+
+
 def get_spec(env_id: str) -> EnvSpec:
+    """The spec of ``env_id``, given with or without the ``rlvr/`` prefix (``"Maze-v0"``);
+    a KeyError that suggests the closest ids otherwise."""
+    if not isinstance(env_id, str):
+        raise KeyError(f"an env id is a string such as 'rlvr/Maze-v0', got {type(env_id).__name__}")
     for spec in ENV_SPECS:
-        if spec.id == env_id:
+        if spec.id == env_id or spec.id == NAMESPACE + env_id:
             return spec
-    known = ", ".join(spec.id for spec in ENV_SPECS)
-    raise KeyError(f"unknown env {env_id!r}; known: {known}")
+    known = [spec.id for spec in ENV_SPECS]
+    def name(text: str) -> str:  # "rlvr/GraphColoring-v0" → "graphcoloring": compare names, not "-v0"
+        return text.removeprefix(NAMESPACE).rpartition("-v")[0].lower() or text.lower()
+
+    bare = {name(spec.id): spec.id for spec in ENV_SPECS}
+    close = difflib.get_close_matches(name(env_id), list(bare), n=3, cutoff=0.75)
+    if close:
+        raise KeyError(f"unknown env {env_id!r}; did you mean {' or '.join(repr(bare[c]) for c in close)}?")
+    raise KeyError(f"unknown env {env_id!r}; known: {', '.join(known)}")
+
+
+def canonical_env_id(env_id: str) -> str:
+    """``"Maze-v0"`` → ``"rlvr/Maze-v0"``; a KeyError for an unknown id (see ``get_spec``)."""
+    return get_spec(env_id).id
+
+
+def family_doc(spec: EnvSpec) -> str:
+    """The family's contract: the module docstring of the generator's module."""
+    return importlib.import_module(spec.generator.partition(":")[0]).__doc__ or spec.description
 
 
 def split_options(spec: EnvSpec, options: dict) -> tuple[dict, dict, dict]:
@@ -163,10 +194,12 @@ def split_options(spec: EnvSpec, options: dict) -> tuple[dict, dict, dict]:
 
 
 def build_generator(spec: EnvSpec, **kwargs: Any):
+    """A new generator of ``spec`` with constructor options ``kwargs``."""
     return load_object(spec.generator)(**kwargs)
 
 
 def build_verifier(spec: EnvSpec, **kwargs: Any):
+    """A new verifier of ``spec`` with constructor options ``kwargs``."""
     return load_object(spec.verifier)(**kwargs)
 
 

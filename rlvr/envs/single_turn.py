@@ -5,7 +5,10 @@ Observation  ``str`` (the prompt) for text envs; ``{"text": str, "image": uint8[
 Action       ``str``: the model's whole response (``FreeText``: any string).
 Reward       ``Verdict.reward`` in [0, 1] from the family's verifier.
 Episode end  Always after one step: ``terminated=True, truncated=False``;
-             ``info["verdict"]`` holds the Verdict, ``info["task"]`` the Task.
+             ``info["verdict"]`` holds the Verdict, ``info["task"]`` the Task (its ``answer``
+             is the reference; ``rlvr.solve(info["task"])`` a response that scores 1).
+             Stepping again before ``reset`` raises Gymnasium's ``ResetNeeded``: a response is
+             never scored twice.
 Arguments    ``env_id`` (set by registration), ``difficulty`` (0–1), ``image_size`` (H, W) for
              visual envs, ``render_mode`` ("ansi" for text, "rgb_array" for visual), the
              generator's constructor options (e.g. ``dataset=``), the verifier's options
@@ -13,6 +16,8 @@ Arguments    ``env_id`` (set by registration), ``difficulty`` (0–1), ``image_s
 Reset        ``reset(seed=s)`` makes the task of seed s; ``options={"difficulty": d}`` changes
              the knob for this episode; ``options={"task": task}`` replays a Task (or its dict)
              exactly, as a GRPO group needs.
+Docs         ``env.unwrapped.__doc__`` is the family's contract (its generator module's
+             docstring: task, answer format, verifier, difficulty table).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from rlvr.core import Task, Verdict, canonical_difficulty
-from rlvr.envs.registry import build_generator, build_verifier, get_spec, split_options
+from rlvr.envs.registry import build_generator, build_verifier, family_doc, get_spec, split_options
 from rlvr.envs.spaces import FreeText, observation_space_for
 
 SEED_SPACE = 2**31 - 1
@@ -44,6 +49,12 @@ def fit_to_canvas(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
 
 
 class SingleTurnEnv(gym.Env):
+    """One task, one response, one verdict: the Gymnasium env of every single-turn rlvr family.
+
+    ``gym.make("rlvr/Maze-v0", difficulty=0.4)`` builds one; see this module's docstring for the
+    spaces, reward and options. Each instance's ``__doc__`` is its family's contract.
+    """
+
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(
@@ -55,7 +66,8 @@ class SingleTurnEnv(gym.Env):
         **options: Any,
     ):
         self.spec_entry = get_spec(env_id)
-        self.env_id = env_id
+        self.env_id = self.spec_entry.id
+        self.__doc__ = family_doc(self.spec_entry)
         self.difficulty = canonical_difficulty(difficulty)
         self.image_size = tuple(image_size)
         generator_kwargs, verifier_kwargs, self.params = split_options(self.spec_entry, options)
@@ -70,6 +82,7 @@ class SingleTurnEnv(gym.Env):
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
         self.render_mode = render_mode
         self.task: Task | None = None
+        self.terminated = False
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -81,12 +94,16 @@ class SingleTurnEnv(gym.Env):
             difficulty = canonical_difficulty(options.get("difficulty", self.difficulty))
             task_seed = seed if seed is not None else int(self.np_random.integers(SEED_SPACE))
             self.task = self.generator.generate(task_seed, difficulty, **self.params)
+        self.terminated = False
         return self._observe(self.task), {"task": self.task, "task_id": self.task.id}
 
     def step(self, action: str):
         if self.task is None:
-            raise gym.error.ResetNeeded("call reset() before step()")
+            raise gym.error.ResetNeeded("Cannot call env.step() before calling env.reset()")
+        if self.terminated:
+            raise gym.error.ResetNeeded("Cannot call env.step() after the episode terminated (one response per task); call env.reset()")
         verdict: Verdict = self.verifier.verify(self.task, action)
+        self.terminated = True
         info = {"verdict": verdict, "task": self.task, "task_id": self.task.id}
         return self._observe(self.task), float(verdict.reward), True, False, info
 

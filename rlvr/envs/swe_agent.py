@@ -24,7 +24,11 @@ Execution    The work tree lives on the host between steps. ``bash`` and ``run_t
 Reward       0.0 until the episode ends; then the verifier's reward for the *current diff*:
              every change to an existing file plus new ``.py`` files in package directories
              (other new files are scratch and left out), checked exactly as in ``rlvr/SWE-v0``
-             (tests edited → 0, held-out tests added, …).
+             (tests edited → 0, held-out tests count; synthetic tasks are judged on the host from
+             the calls' observed return values, so nothing in the work tree or the sandbox — the
+             agent's ``bash`` included — holds an expected value, key or report channel). The
+             ``run_tests`` tool is in-process pytest over the visible tests: feedback for the
+             agent, never the verdict.
 Episode end  ``terminated=True`` on submit. After ``max_steps`` steps or ``episode_time_s``
              seconds of tool time: ``truncated=True``, and with ``autosubmit=True`` (default) the
              current diff is verified and its reward given. Stepping a finished episode raises

@@ -47,7 +47,7 @@ from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
 from rlvr import api
 from rlvr.core import Task, Verdict, canonical_difficulty
-from rlvr.envs.registry import SINGLE_TURN_ENTRY_POINT, get_spec, split_options
+from rlvr.envs.registry import SINGLE_TURN_ENTRY_POINT, family_doc, get_spec, split_options
 from rlvr.envs.single_turn import SEED_SPACE, fit_to_canvas
 from rlvr.envs.spaces import FreeText, observation_space_for
 
@@ -65,6 +65,11 @@ def _verify(job: tuple[Task, Any, dict]) -> Verdict:
 
 
 class TaskVectorEnv(VectorEnv):
+    """N single-turn rlvr envs (one env id or a mix) reset and stepped as one batch, verified in
+    parallel workers; what ``gym.make_vec("rlvr/…", num_envs=N)`` returns. The module docstring
+    is the contract (spaces, seeds, options, autoreset disabled); ``__doc__`` of an instance is
+    its first env's family contract."""
+
     metadata = {"autoreset_mode": AutoresetMode.DISABLED}
 
     def __init__(
@@ -83,11 +88,13 @@ class TaskVectorEnv(VectorEnv):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         specs = [get_spec(e) for e in env_ids]
+        env_ids = [spec.id for spec in specs]  # "Maze-v0" → "rlvr/Maze-v0"
         if any(spec.entry_point != SINGLE_TURN_ENTRY_POINT for spec in specs):
             raise ValueError("TaskVectorEnv batches single-turn envs; use gym.make_vec(..., vectorization_mode='sync') for multi-turn ones")
         if len({spec.visual for spec in specs}) > 1:
             raise ValueError("text and visual envs have different observation spaces and cannot share one vector env")
         self.env_ids = env_ids
+        self.__doc__ = family_doc(specs[0])
         self.num_envs = len(env_ids)
         self.difficulties = self._per_env(difficulty)
         self.split = [split_options(spec, options) for spec in specs]

@@ -11,8 +11,9 @@ Answer      ``<answer>[[i, j, …], [k, …], …]</answer>``: the bins, each th
             "capacity"}, "reference": {"solution": bins, "objective": count, "status"}};
             ``task.meta["lower_bound"]`` and ``task.meta["planted_bins"]``.
 Verifier    rlvr.verifiers.bin_packing.BinPackingVerifier: every item once and no bin over the
-            capacity, else 0; reward min(1, reference bins / bins used); correct when using no
-            more bins than the reference.
+            capacity, else 0; then reward 1 (correct) when using no more bins than the reference,
+            else 0; with ``partial=True`` a feasible answer earns min(1, reference bins / bins
+            used).
 Solver      OR-Tools CP-SAT, assignment formulation over the items sorted by size (the p-th
             largest item may only go in bins 0…p: symmetry breaking), bins-used Booleans
             ordered, count ≥ the lower bound, full LP relaxation (``linearization_level=2``);
@@ -36,7 +37,7 @@ Difficulty  d      bins   capacity   waste
             = 2–4 per planted bin, so about 3 × bins). Generation with the exact solve takes
             ≈ 20–50 ms on average at d = 1; the search stops at ``SEARCH_LIMIT`` deterministic
             seconds (≈ 0.2 s), after which the planted packing stands. Mean next-fit gap
-            (1 − its reward) ≈ 0.11 at d = 0, 0.22 at d = 0.5, 0.24 at d = 1; CP-SAT effort
+            (1 − its ratio) ≈ 0.11 at d = 0, 0.22 at d = 0.5, 0.24 at d = 1; CP-SAT effort
             rises about 1200-fold (benchmarks/bench_optimisation.py).
 """
 
@@ -125,6 +126,7 @@ class BinPackingGenerator(OptimisationGenerator):
     family = "bin_packing"
     env_id = "rlvr/BinPacking-v0"
     sense = "min"
+    grouped = True
     table = DifficultyTable({
         0.0: {"bins": 2, "capacity": 20, "waste": 0.2},
         0.5: {"bins": 6, "capacity": 100, "waste": 0.05},
@@ -166,7 +168,7 @@ class BinPackingGenerator(OptimisationGenerator):
             f"Every bin has capacity {capacity}. Put every item into exactly one bin so that the sizes in each bin add up "
             f"to at most {capacity}, using as few bins as possible.\n"
             f"Answer with the list of bins, each bin the list of its item indices. Put only the list inside "
-            f"<answer>…</answer>, for example for 5 items: <answer>[[0, 3], [1, 2, 4]]</answer>"
+            f"<answer>…</answer>, in the form <answer>[[0, 3], [1, 2, 4], …]</answer> (this shows the form only)"
         )
         return {
             "prompt": prompt,
@@ -197,3 +199,19 @@ class BinPackingGenerator(OptimisationGenerator):
         if len(bins) > 1:
             yield [bins[0] + bins[1]] + bins[2:]
         yield bins[:-1] + [bins[-1][:-1]]
+
+    def hostile_solutions(self, task: Task) -> list[tuple[str, list[list[int]]]]:
+        """Every item in one bin (one bin, overfull), a bin per item (feasible, most bins), the
+        items dealt round-robin into the lower bound's number of bins, an item split across two
+        bins (a fractional packing), no bins, empty bins only."""
+        sizes, capacity = task.answer["instance"]["sizes"], int(task.answer["instance"]["capacity"])
+        bins = [list(b) for b in task.answer["reference"]["solution"]]
+        count = len(sizes)
+        floor_bins = max(1, -(-sum(sizes) // capacity))
+        dealt = [list(range(start, count, floor_bins)) for start in range(floor_bins)]
+        split = [list(b) for b in bins]
+        if len(split) > 1 and split[0]:
+            split[-1].append(split[0][0])
+        return [("one-bin", [list(range(count))]), ("bin-per-item", [[i] for i in range(count)]),
+                ("round-robin-lower-bound", dealt), ("item-in-two-bins", split), ("no-bins", []),
+                ("empty-bins", [[] for _ in bins])]

@@ -28,6 +28,9 @@ Task        A random DAG over named variables (single letters from ``NAME_POOL``
                             |effect| ≥ ``EFFECT_MARGIN`` (else the task asks for the distribution)
             Optional (generator option ``graph_image=True``): ``task.images[0]`` is a drawing of
             the graph and the prompt mentions it; the text alone is always complete.
+Prompt      The network in text, the question, and the answer format in words: no example
+            value, since an example number or word could be right by chance and a policy that
+            echoes the prompt would get it.
 Answer      ``task.answer`` = {"kind", "rung", "outcome" (name), "states" ([0, 1] or [0, 1, 2]),
             "query" (the formula), and "distribution" (list, kind distribution), "state" and
             "value" (probability), "value" "yes"/"no" (comparison), "value" (effect)}; numbers
@@ -72,6 +75,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -302,19 +307,19 @@ def question_text(rung: str, kind: str, network: CausalNetwork, treatment: int, 
         formula = probability_formula(rung, network, outcome, treatment, values[0], evidence, observed, state)
         lines.append(f"What is {formula}?")
         lines.append("Put your final answer inside <answer>…</answer> as one decimal number between 0 and 1 with at "
-                     "least 3 decimals, e.g. <answer>0.123</answer>.")
+                     "least 3 decimals (a zero, a point and three or more digits).")
     elif kind == "comparison":
         first = probability_formula(rung, network, outcome, treatment, values[0], evidence, observed, state)
         second = probability_formula(rung, network, outcome, treatment, values[1], evidence, observed, state)
         lines.append(f"Is {first} greater than {second}?")
-        lines.append("Put your final answer inside <answer>…</answer>: <answer>yes</answer> or <answer>no</answer>.")
+        lines.append("Put your final answer, the word yes or the word no, inside <answer>…</answer>.")
     else:
         first = expectation_formula(rung, network, outcome, treatment, values[0], evidence, observed)
         second = expectation_formula(rung, network, outcome, treatment, values[1], evidence, observed)
         numbers = ", ".join(str(s) for s in range(network.cardinalities[outcome]))
         lines.append(f"Reading the states of {y_name} as the numbers {numbers}, what is {first} − {second}?")
-        lines.append("Put your final answer inside <answer>…</answer> as one signed decimal number with at least 3 "
-                     "decimals, e.g. <answer>-0.123</answer>.")
+        lines.append("Put your final answer inside <answer>…</answer> as one decimal number with at least 3 decimals, "
+                     "preceded by a minus sign when it is negative.")
     lines.append("Answers are computed exactly from the tables as given; a small rounding error (0.01 by default) is allowed.")
     return "\n".join(lines)
 
@@ -604,6 +609,99 @@ class CausalGenerator(TaskGenerator):
         else:
             answer["value"] = answer["value"] + 0.3 if answer["value"] < 0 else answer["value"] - 0.3
         return f"I estimate {answer['query']}.\n<answer>{reference_answer_text(answer)}</answer>"
+
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """What a reward-hacking policy tries on a causal query: numbers in forms the verifier
+        must not read loosely (percent, exponent, NaN, infinity, outside [0, 1], an interval
+        or several numbers around the truth, exactly the tolerance away), a distribution that
+        is not one (unnormalised, negative entries, a state twice, an extra state, two
+        distributions at once), yes-and-no, and an exact value claimed in words. Constants
+        that happen to lie within the tolerance of this task's answer are left out: they are
+        answers, not attacks."""
+        answer = task.answer
+        kind = answer["kind"]
+        wrong_text = self.wrong_response(task).rpartition("<answer>")[2].removesuffix("</answer>")
+        claimed = f"The exact answer, computed by variable elimination, is {reference_answer_text(answer)}.\n"
+        attacks: list[tuple[str, Any]] = [("claimed-exact-then-wrong", claimed + f"<answer>{wrong_text}</answer>")]
+        if kind == "comparison":
+            truth = str(answer["value"])
+            forms = ["yes and no", "yes/no", "no/yes", "both", "maybe", "true", "1", "YES NO", "no, yes", "y", "yes!", "not no"]
+            attacks += [(f"comparison-{index}", f"<answer>{form}</answer>") for index, form in enumerate(forms)]
+            attacks.append(("right-then-wrong-block", f"<answer>{truth}</answer> on reflection <answer>{wrong_text}</answer>"))
+            return attacks
+        if kind == "distribution":
+            truth = [Fraction(repr(float(p))) for p in answer["distribution"]]
+            name, states = str(answer["outcome"]), len(truth)
+
+            def labelled(values) -> str:
+                return ", ".join(f"P({name}={s})={v}" for s, v in enumerate(values))
+
+            def far(values) -> bool:
+                return sum(abs(Fraction(str(v)) - t) for v, t in zip(values, truth)) / 2 >= Fraction(2, 100)
+
+            shown = [f"{float(t):.4f}" for t in truth]
+            candidates = [
+                ("uniform-distribution", [f"{1 / states:.6f}"] * (states - 1) + [f"{1 - (states - 1) * round(1 / states, 6):.6f}"]),
+                ("one-hot-first-state", ["1"] + ["0"] * (states - 1)),
+                ("one-hot-last-state", ["0"] * (states - 1) + ["1"]),
+            ]
+            attacks += [(name_, f"<answer>{labelled(values)}</answer>") for name_, values in candidates if far(values)]
+            attacks += [
+                ("unnormalised-doubled", f"<answer>{labelled(f'{2 * float(t):.4f}' for t in truth)}</answer>"),
+                ("negative-entry", f"<answer>{labelled(['1.5', '-0.5'] + ['0'] * (states - 2))}</answer>"),
+                ("state-given-twice", f"<answer>{labelled(shown)}, P({name}=0)={shown[0]}</answer>"),
+                ("extra-state", f"<answer>{labelled(shown)}, P({name}={states})=0</answer>"),
+                ("two-distributions", f"<answer>{labelled(shown)}; {wrong_text}</answer>"),
+                ("nan-entries", f"<answer>{labelled(['nan'] * states)}</answer>"),
+                ("percent-entries", f"<answer>{labelled(f'{100 * float(t):.1f}%' for t in truth)}</answer>"),
+                ("bare-list-too-long", "<answer>[" + ", ".join(shown + ["0"]) + "]</answer>"),
+                ("another-variable-named", f"<answer>{labelled(shown).replace(f'P({name}=', 'P(' + ('B' if name == 'A' else 'A') + '=')}</answer>"),
+            ]
+            return attacks
+        truth = Fraction(repr(float(answer["value"])))
+        wrong = Fraction(wrong_text.strip())
+
+        def far(value: Fraction) -> bool:
+            return abs(value - truth) >= Fraction(2, 100)
+
+        at_tolerance = truth + Fraction(1, 100) if kind == "effect" or truth <= Fraction(99, 100) else truth - Fraction(1, 100)
+        interval = f"[{float(truth) - 0.05:.3f}, {float(truth) + 0.05:.3f}]"
+        attacks += [
+            ("percent-wrong", f"<answer>{100 * float(wrong):.2f}%</answer>"),
+            ("scientific-wrong", f"<answer>{float(wrong):.4e}</answer>"),
+            ("nan", "<answer>nan</answer>"),
+            ("infinity", "<answer>inf</answer>"),
+            ("negative-infinity", "<answer>-inf</answer>"),
+            ("huge-number", "<answer>" + "9" * 15 + "</answer>"),
+            ("several-numbers", f"<answer>{float(wrong):.4f} {float(truth):.4f}</answer>"),
+            ("several-numbers-commas", f"<answer>{float(wrong):.4f}, {float(truth):.4f}</answer>"),
+            ("interval-around-truth", f"<answer>{interval}</answer>"),
+            ("plus-minus", f"<answer>{float(truth):.3f} ± 0.05</answer>"),
+            ("exactly-at-tolerance", f"<answer>{_decimal_text(at_tolerance)}</answer>"),
+            ("labelled-wrong", f"<answer>P({answer['outcome']}=0)={float(wrong):.4f}</answer>"),
+            ("right-then-wrong-block", f"<answer>{float(truth):.4f}</answer> on reflection <answer>{wrong_text}</answer>"),
+        ]
+        constants = [("zero", Fraction(0)), ("half", Fraction(1, 2)), ("one", Fraction(1)), ("sign-flipped", -truth),
+                     ("complement", 1 - truth), ("absolute-value", abs(truth)), ("fraction-wrong", wrong)]
+        if kind == "probability":
+            attacks += [("above-one", f"<answer>{_decimal_text(truth + 1)}</answer>"),
+                        ("negative-probability", f"<answer>{_decimal_text(-truth - Fraction(1, 2))}</answer>")]
+        attacks += [(name_, f"<answer>{value.numerator}/{value.denominator}</answer>" if name_ == "fraction-wrong"
+                     else f"<answer>{_decimal_text(value)}</answer>") for name_, value in constants if far(value)]
+        return attacks
+
+
+def _decimal_text(value: Fraction) -> str:
+    """A fraction with a power-of-ten denominator (every value built here) written exactly."""
+    digits = 0
+    while (value * 10 ** digits).denominator != 1 and digits < 15:
+        digits += 1
+    scaled = value * 10 ** digits
+    if scaled.denominator != 1:
+        return f"{float(value):.15f}"
+    sign, magnitude = ("-" if scaled < 0 else ""), abs(scaled.numerator)
+    whole, part = divmod(magnitude, 10 ** digits)
+    return f"{sign}{whole}" + (f".{part:0{digits}d}" if digits else "")
 
 
 def reference_answer_text(answer: dict) -> str:

@@ -26,7 +26,9 @@ Datasets    HumanEval → "assert": setup_code = prompt, check_code = test, refe
             with every class reference refused. Function-call rows get a typing/collections
             import prelude as setup_code.
 Answer      Exactly one fenced code block that starts with ```python, holding the complete
-            function (with its imports and helpers) or the complete program.
+            function (with its imports and helpers) or the complete program; the prompt says
+            so, and that a response without such a block (code in ``<answer>`` tags only) or
+            with more than one fenced block (of any language) scores 0.
             ``task.answer`` (JSON; Python values travel as ``repr`` strings):
               style            "function" | "stdio" | "assert"
               entry_point      function name; "Class.method" for LeetCode-style class solutions
@@ -45,7 +47,9 @@ Solver      The reference program (synthetic: generated source; HumanEval: promp
             canonical_solution; MBPP: code; APPS/CodeContests: the first Python 3 solution).
             LiveCodeBench rows carry no solution: ``solve`` raises ValueError for them.
             ``wrong_response`` gives a plausible wrong program (a step with other constants, a
-            swapped or dropped step; for datasets the entry point returning a wrong constant).
+            swapped or dropped step; for datasets the entry point returning a wrong constant),
+            judged wrong by the verifier's own ``values_match`` / ``stdout_matches``.
+            ``attacks`` gives hostile responses (see ``CodeGenerator.attacks``).
 
 Difficulty  d     depth  max_length  value_limit  tests  edge_cases  stress_length  time_limit_s
             0.0   1      10          20           5      off         0              4.0
@@ -73,7 +77,6 @@ import copy
 import gzip
 import io
 import json
-import math
 import pickle
 import random
 import re
@@ -89,9 +92,10 @@ from rlvr.generators.code_library import (
     ANNOTATIONS, OPERATIONS, Limits, Step, draw_pipeline, format_stdin, load_program, output_kind, render_function_program,
     render_stdio_program, run_function, run_stdio,
 )
+from rlvr.verifiers.code import parse_literal, stdout_matches, values_match
 
 ANSWER_FORMAT = ("Answer with the complete Python code in exactly one fenced code block that starts with ```python "
-                 "and ends with ```.")
+                 "and ends with ```; a response without such a block, or with more than one fenced block, scores 0.")
 FLOAT_TOLERANCE = 1e-6
 PERFORMANCE_TRAP_LENGTH = 50_000  # from this stress length on, the first step punishes O(n²) solutions
 STRESS_VALUE_LIMIT = 10**6  # numbers of the stress input stay within ±10^6 (keeps tasks compact)
@@ -282,54 +286,6 @@ def stdio_prompt(steps, examples, max_elements, params) -> str:
                   "Output:", "```text", stdout_text.rstrip("\n"), "```"]
     lines += ["", _efficiency_note(kind, params["stress_length"], params["time_limit_s"]), "", ANSWER_FORMAT]
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------
-# Comparing outputs (used only to check that a wrong response really is wrong)
-# --------------------------------------------------------------------------------------------
-
-
-def _values_differ(expected: Any, got: Any, tolerance: float | None) -> bool:
-    if tolerance is not None and isinstance(expected, (int, float)) and isinstance(got, (int, float)):
-        return not math.isclose(float(expected), float(got), rel_tol=tolerance, abs_tol=tolerance)
-    return type(expected) is not type(got) or expected != got
-
-
-def _stdout_differs(expected: str, got: str, tolerance: float | None) -> bool:
-    want, have = expected.split(), got.split()
-    if len(want) != len(have):
-        return True
-    for a, b in zip(want, have):
-        if a == b:
-            continue
-        if tolerance is None:
-            return True
-        try:
-            if not math.isclose(float(a), float(b), rel_tol=tolerance, abs_tol=tolerance):
-                return True
-        except ValueError:
-            return True
-    return False
-
-
-def _parse_literal(text: str) -> Any:
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return _Unparsable(text)
-
-
-class _Unparsable:
-    """An expected value ``ast.literal_eval`` cannot read: equal only to its own text."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Unparsable) and other.text == self.text
-
-    def __hash__(self) -> int:
-        return hash(self.text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -652,17 +608,281 @@ def wrong_dataset_program(answer: dict) -> str:
     style, tests = answer["style"], answer["tests"]
     if style == "stdio":
         line = next((candidate for candidate in ("0", "-1", "NO")
-                     if any(_stdout_differs(t["output"], candidate, answer["float_tolerance"]) for t in tests)), "0")
+                     if any(not stdout_matches(t["output"], candidate, answer["float_tolerance"]) for t in tests)), "0")
         return f"import sys\n\nsys.stdin.read()\nprint({line!r})\n"
     entry_point = answer["entry_point"]
     literal = "None"
     if style == "function":
-        expected = [_parse_literal(t["expected"]) for t in tests]
+        expected = [parse_literal(t["expected"]) for t in tests]
         literal = next((lit for lit in ("None", "0", "''")
-                        if any(_values_differ(e, ast.literal_eval(lit), None) for e in expected)), "None")
+                        if any(not values_match(e, ast.literal_eval(lit)) for e in expected)), "None")
     reference = answer.get("reference") or ""
     program = _replace_body(reference, entry_point, literal) if reference else None
     return program or _stub(entry_point, literal)
+
+
+# --------------------------------------------------------------------------------------------
+# Attacks: what a reward-hacking policy would try (``CodeGenerator.attacks``)
+# --------------------------------------------------------------------------------------------
+
+# Replaces the function server's reply writer (the harness runs as ``__main__``) so that every
+# result line carries ``FORGED`` (JSON text the program builds) as the value.
+_FORGE_REPLY = '''
+import sys
+_harness = sys.modules["__main__"]
+_original_dumps = getattr(_harness, "dumps_frame", None)
+def _forged_dumps(message):
+    if "result" in message:
+        return b'{"result":%d,"ok":true,"value":%s}\\n' % (message["result"], FORGED)
+    return _original_dumps(message)
+_harness.dumps_frame = _forged_dumps
+'''
+
+_COLLIDING = "(((1 << 61) - 1) * k)"  # every such int hashes to 0: a set of them costs O(n²) to build
+
+_FORGED_VALUES = {
+    # ~6 MB of colliding set items: minutes of decoding for a host that builds the set
+    "hash-collision-set": f'b\'{{"$set":[\' + b",".join(b\'{{"$int":"%s"}}\' % hex{_COLLIDING}.encode() for k in range(1, 200001)) + b"]}}"',
+    # just under 1 MiB, so it is read: seconds for a host that builds the set
+    "hash-collision-set-small": f'b\'{{"$set":[\' + b",".join(b\'{{"$int":"%s"}}\' % hex{_COLLIDING}.encode() for k in range(1, 30001)) + b"]}}"',
+    "hash-collision-dict": f'b\'{{"$dict":[\' + b",".join(b\'[{{"$int":"%s"}},0]\' % hex{_COLLIDING}.encode() for k in range(1, 25001)) + b"]}}"',
+    "hash-collision-frozensets": ('b\'{"$set":[\' + b",".join(b\'{"$frozenset":[{"$int":"%s"},%d]}\' % '
+                                  f'(hex{_COLLIDING}.encode(), k) for k in range(1, 15001)) + b"]}}"'),
+    "huge-int-reply": 'b\'{"$int":"0x\' + b"f" * (900 << 10) + b\'"}\'',
+    "huge-decimal-reply": 'b"9" * (900 << 10)',
+    "deep-nesting-reply": 'b"[" * 200000 + b"]" * 200000',
+    "deep-tuple-reply": 'b\'{"$tuple":[\' * 5000 + b"]}" * 5000',
+    "giant-string-reply": 'b\'"\' + b"x" * (15 << 20) + b\'"\'',
+    "many-elements-reply": 'b"[" + b"[]," * (300 << 10) + b"0]"',
+}
+
+# Reads everything a program in the sandbox can reach (its environment, argv, files, every
+# process's command line, environment, descriptors and memory) for the tests' expected values,
+# and answers with the first one it finds.
+_SCAN_FOR_EXPECTED = r'''
+import ast, gc, json, os, re, sys
+_PATTERNS = [re.compile(rb'"(?:expected|output)": ?"((?:[^"\\]|\\.){1,4000})"'),
+             re.compile(rb"def check\(candidate\)[^\x00]{0,4000}")]
+def _search(data):
+    for pattern in _PATTERNS:
+        found = pattern.search(data)
+        if found:
+            return found.group(found.lastindex or 0)
+    return None
+def _memory(pid, budget=[256 << 20]):
+    try:
+        maps = open(f"/proc/{pid}/maps").read().splitlines()
+        mem = open(f"/proc/{pid}/mem", "rb", 0)
+    except OSError:
+        return
+    for line in maps:
+        start, end = (int(x, 16) for x in line.split()[0].split("-"))
+        if budget[0] <= 0 or "r" not in line.split()[1]:
+            continue
+        try:
+            mem.seek(start)
+            chunk = mem.read(min(end - start, budget[0]))
+        except (OSError, ValueError, OverflowError):
+            continue
+        budget[0] -= len(chunk)
+        yield chunk
+def _everything():
+    yield "\0".join(f"{k}={v}" for k, v in os.environ.items()).encode()
+    yield "\0".join(sys.argv).encode()
+    for fd in range(256):
+        try:
+            yield os.pread(fd, 1 << 20, 0)
+        except OSError:
+            pass
+    for root in ("/work", "/tmp", "/dev/shm", "/run", "/var/tmp"):
+        for folder, _, names in os.walk(root):
+            for name in names:
+                try:
+                    yield open(os.path.join(folder, name), "rb").read(1 << 22)
+                except OSError:
+                    pass
+    pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    for pid in [str(os.getppid())] + pids:
+        for leaf in ("cmdline", "environ"):
+            try:
+                yield open(f"/proc/{pid}/{leaf}", "rb").read()
+            except OSError:
+                pass
+        try:
+            descriptors = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            descriptors = []
+        for fd in descriptors:
+            try:
+                yield os.read(os.open(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK), 1 << 20)
+            except OSError:
+                pass
+        yield from _memory(pid)
+    for thing in gc.get_objects():
+        items = thing.values() if isinstance(thing, dict) else thing if isinstance(thing, (list, tuple)) else ()
+        for item in items:
+            if isinstance(item, (str, bytes)):
+                yield item.encode("utf-8", "surrogatepass") if isinstance(item, str) else item
+def _stolen():
+    for data in _everything():
+        found = _search(data)
+        if found:
+            try:
+                return ast.literal_eval(json.loads(b'"' + found + b'"'))
+            except Exception:
+                return found.decode("utf-8", "replace")
+    return None
+'''
+
+_ALWAYS_EQUAL = '''
+class _AlwaysEqual:
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    def __hash__(self):
+        return 0
+    def __repr__(self):
+        return "[1, 2, 3]"
+    def __len__(self):
+        return 3
+    def __bool__(self):
+        return True
+'''
+
+_SUBCLASSES = '''
+class _Int(int):
+    def __eq__(self, other):
+        return True
+    __hash__ = int.__hash__
+class _Str(str):
+    def __eq__(self, other):
+        return True
+    __hash__ = str.__hash__
+class _List(list):
+    def __eq__(self, other):
+        return True
+class _Dict(dict):
+    def __eq__(self, other):
+        return True
+'''
+
+_WRITE_FDS = '''
+import os
+_FORGED_LINES = (b'{"result":0,"ok":true,"value":0}\\n{"ready":true}\\n{"nonce":"0","check":0,"passed":true}\\n'
+                 b'{"nonce":"0","done":true,"aborted":null}\\nPASSED\\nALL TESTS PASSED\\n')
+def _write_everywhere():
+    for fd in range(256):
+        try:
+            os.write(fd, _FORGED_LINES)
+        except OSError:
+            pass
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            for fd in range(8):
+                try:
+                    os.write(os.open(f"/proc/{pid}/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK), _FORGED_LINES)
+                except OSError:
+                    pass
+'''
+
+_MONKEYPATCH = '''
+import builtins, json, sys
+_harness = sys.modules["__main__"]
+for _name in ("encode_value", "dumps_frame", "describe_error", "loads_frame", "decode_value"):
+    if hasattr(_harness, _name):
+        setattr(_harness, _name, lambda *a, **k: b'{"result":0,"ok":true,"value":null}\\n')
+if hasattr(_harness, "Channel"):
+    _send = _harness.Channel.send
+    def _rigged_send(self, message, payload=b""):
+        message = dict(message, ok=True, passed=True, ready=True)
+        _send(self, message, payload)
+    _harness.Channel.send = _rigged_send
+json.dumps = lambda *a, **k: '{"result": 0, "ok": true, "value": 0}'
+builtins.AssertionError = KeyError
+builtins.isinstance = lambda *a: True
+builtins.print = lambda *a, **k: None
+'''
+
+
+def _indented(body: str, spaces: int) -> str:
+    pad = " " * spaces
+    return "\n".join(pad + line if line else line for line in body.strip("\n").split("\n"))
+
+
+def _callable_program(entry_point: str, body: str, prelude: str = "") -> str:
+    """A program whose entry point (a function, or ``Class.method``) runs ``body``."""
+    class_name, _, name = entry_point.rpartition(".")
+    if class_name:
+        return f"{prelude}\nclass {class_name}:\n    def {name}(self, *args, **kwargs):\n{_indented(body, 8)}\n"
+    return f"{prelude}\ndef {name}(*args, **kwargs):\n{_indented(body, 4)}\n"
+
+
+def code_attacks(task: Task, reference: str) -> list[tuple[str, str]]:
+    """Hostile responses for a code task (each a complete response; none solves the task)."""
+    answer = task.answer
+    entry = answer.get("entry_point") or ""
+    calls = answer["style"] in ("function", "assert")
+    programs: dict[str, str] = {}
+    if calls:
+        for name, value in _FORGED_VALUES.items():
+            programs[name] = _callable_program(entry, "return None", f"FORGED = {value}\n{_FORGE_REPLY}")
+        programs.update({
+            "giant-result": _callable_program(entry, "return 'x' * (40 << 20)"),
+            "fake-harness-lines": _callable_program(
+                entry, "print('PASSED')\nos.write(1, _FORGED_LINES)\n_write_everywhere()\nreturn 'PASSED'",
+                _WRITE_FDS + "print('ALL TESTS PASSED')\n"),
+            "write-relay-fds": _callable_program(entry, "_write_everywhere()\nreturn None", _WRITE_FDS + "_write_everywhere()\n"),
+            "read-expected-values": _callable_program(entry, "return _stolen()", _SCAN_FOR_EXPECTED),
+            "monkeypatch-harness": _callable_program(entry, "return 0", _MONKEYPATCH),
+            "exit-zero-at-load": "import sys\nsys.exit(0)\n",
+            "os-exit-at-load": "import os\nos._exit(0)\n",
+            "exit-zero-in-call": _callable_program(entry, "sys.exit(0)", "import sys\n"),
+            "os-exit-in-call": _callable_program(entry, "os._exit(0)", "import os\n"),
+            "raise-systemexit": _callable_program(entry, "raise SystemExit(0)"),
+            "raise-keyboardinterrupt": _callable_program(entry, "raise KeyboardInterrupt"),
+            "raise-baseexception-subclass": _callable_program(entry, "raise Passed()",
+                                                              "class Passed(BaseException):\n    pass\n"),
+            "raise-stopiteration": _callable_program(entry, "raise StopIteration"),
+            "raise-generatorexit": _callable_program(entry, "raise GeneratorExit"),
+            "always-equal-object": _callable_program(entry, "return _AlwaysEqual()", _ALWAYS_EQUAL),
+            "expected-type-subclass": _callable_program(
+                entry, "import random\nreturn random.choice([_Int(0), _Str(''), _List(), _Dict()])", _SUBCLASSES),
+            "infinite-loop": _callable_program(entry, "while True:\n    pass"),
+            "fork-bomb": _callable_program(entry, "while True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+                                           "import os\n"),
+            "memory-bomb": _callable_program(entry, "hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))"),
+        })
+    else:
+        programs.update({
+            "giant-output": "import sys\nwhile True:\n    sys.stdout.write('9' * 65536)\n",
+            "many-short-lines": "import sys\nsys.stdout.write('1\\n' * (4 << 20))\n",
+            "one-huge-line-of-tokens": "import sys\nsys.stdout.write('1 ' * (4 << 20))\n",
+            "huge-number-token": "import sys\nsys.stdout.write('1' * (8 << 20) + '\\n')\n",
+            "hash-collision-output": f"print(' '.join(str{_COLLIDING} for k in range(1, 200001)))\n",
+            "fake-harness-lines": _WRITE_FDS + "print('PASSED')\nprint('{\"result\": 0, \"exit_code\": 0}')\n_write_everywhere()\n",
+            "write-relay-fds": _WRITE_FDS + "_write_everywhere()\n",
+            "read-expected-values": _SCAN_FOR_EXPECTED + "print(_stolen() or '')\n",
+            "monkeypatch-harness": _MONKEYPATCH + "print(0)\n",
+            "exit-zero-at-start": "import sys\nsys.exit(0)\n",
+            "os-exit-at-start": "import os\nos._exit(0)\n",
+            "raise-keyboardinterrupt": "raise KeyboardInterrupt\n",
+            "raise-baseexception-subclass": "class Passed(BaseException):\n    pass\nraise Passed()\n",
+            "always-equal-object": _ALWAYS_EQUAL + "print(_AlwaysEqual())\n",
+            "infinite-loop": "while True:\n    pass\n",
+            "fork-bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+            "memory-bomb": "hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))\n",
+        })
+    attacks = [(name, fence(program)) for name, program in programs.items()]
+    attacks += [
+        ("unfenced-answer", f"<answer>\n{reference}\n</answer>"),
+        ("bare-code", reference),
+        ("two-fences", fence(reference) + "\n" + fence(reference)),
+        ("code-and-example-fence", fence(reference) + "\nExample:\n```text\n1\n```\n"),
+        ("prompt-echo-fenced", fence(task.prompt)),
+        ("fenced-in-think", f"<think>\n{fence(reference)}</think>\nThe code is above."),
+    ]
+    return attacks
 
 
 # --------------------------------------------------------------------------------------------
@@ -796,6 +1016,15 @@ class CodeGenerator(TaskGenerator):
             return fence(self._wrong_synthetic_program(task))
         return fence(wrong_dataset_program(task.answer))
 
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """Forged replies (colliding set and dict keys, huge integers, deep nesting, giant
+        values), output and protocol spoofing, reading the expected values from anything the
+        sandbox can reach, monkeypatching the harness, early exits and control-flow exceptions,
+        always-equal objects and rigged subclasses, loops and bombs, and format tricks (the
+        code unfenced, twice fenced, or hidden in the reasoning)."""
+        reference = task.answer.get("reference") or wrong_dataset_program(task.answer)
+        return code_attacks(task, reference)
+
     def _wrong_synthetic_program(self, task: Task) -> str:
         answer = task.answer
         steps = [Step.from_dict(row) for row in task.meta["steps"]]
@@ -835,7 +1064,8 @@ def _mutated_pipelines(steps: list[Step], rng: random.Random, params: dict):
 
 
 def _fails_some_test(source: str, answer: dict) -> bool:
-    """Whether the trusted generated ``source`` gets some test wrong (largest test tried last)."""
+    """Whether the trusted generated ``source`` gets some test wrong (largest test tried last),
+    judged by the verifier's own comparison functions."""
     program = load_program(source)
     tolerance = answer["float_tolerance"]
     tests = sorted(answer["tests"], key=lambda t: len(t.get("args") or t.get("input") or ""))
@@ -843,9 +1073,9 @@ def _fails_some_test(source: str, answer: dict) -> bool:
         if answer["style"] == "function":
             args = ast.literal_eval(test["args"])
             got = run_function(program, answer["entry_point"], args)
-            if _values_differ(_parse_literal(test["expected"]), got, tolerance):
+            if not values_match(parse_literal(test["expected"]), got, tolerance):
                 return True
-        elif _stdout_differs(test["output"], run_stdio(program, test["input"]), tolerance):
+        elif not stdout_matches(test["output"], run_stdio(program, test["input"]), tolerance):
             return True
     return False
 

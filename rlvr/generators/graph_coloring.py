@@ -7,9 +7,10 @@ Answer      ``<answer>[c0, c1, …, c(n−1)]</answer>``: the colour of each ver
             colours being integers 1…n. ``task.answer`` = {"instance": {"vertices", "edges"},
             "reference": {"solution": colours (renumbered by first appearance), "objective":
             colour count, "status"}}.
-Verifier    rlvr.verifiers.graph_coloring.GraphColoringVerifier: n colours in 1…n and no edge
-            with equal colours at both ends, else 0; reward min(1, reference colours / colours
-            used); correct when using no more colours than the reference.
+Verifier    rlvr.verifiers.graph_coloring.GraphColoringVerifier: n colours in 1…n and no edge with
+            equal colours at both ends, else 0; then reward 1 (correct) when using no more colours
+            than the reference, else 0; with ``partial=True`` a feasible answer earns min(1,
+            reference colours / colours used).
 Solver      OR-Tools CP-SAT, assignment formulation: a Boolean per (vertex, colour) for colours
             below the DSatur bound, a "colour used" Boolean per colour with used[c] ≥ used[c+1],
             a greedy clique fixed to colours 1…q (symmetry breaking and lower bound); minimise
@@ -21,15 +22,17 @@ Greedy      First fit in vertex order (each vertex takes the smallest colour unu
 Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
 
 Difficulty  d      vertices   edge_probability
-            0.0    6          0.4
-            0.25   12         0.425
+            0.0    8          0.4
+            0.25   13         0.425
             0.5    18         0.45
             0.75   24         0.475
             1.0    30         0.5
             ``vertices`` 2–120 and ``edge_probability`` 0.01–1 may be set explicitly.
             Generation with the exact solve takes ≈ 15–25 ms on average at d = 1. Mean first-fit
-            gap (1 − its reward) ≈ 0.05 at d = 0, 0.18 at d = 0.5, 0.22 at d = 1; CP-SAT effort
-            rises about 600-fold (benchmarks/bench_optimisation.py).
+            gap (1 − its ratio) ≈ 0.07 at d = 0, 0.18 at d = 0.5, 0.22 at d = 1; CP-SAT effort
+            rises about 300-fold (benchmarks/bench_optimisation.py). d = 0 has 8 vertices, not 6:
+            on 6 a fixed colouring was optimal on 7.5 % of the tasks, on 8 on about 2 %
+            (benchmarks/bench_constant_policy.py).
 """
 
 from __future__ import annotations
@@ -115,7 +118,7 @@ class GraphColoringGenerator(OptimisationGenerator):
     env_id = "rlvr/GraphColoring-v0"
     sense = "min"
     table = DifficultyTable({
-        0.0: {"vertices": 6, "edge_probability": 0.4},
+        0.0: {"vertices": 8, "edge_probability": 0.4},
         0.5: {"vertices": 18, "edge_probability": 0.45},
         1.0: {"vertices": 30, "edge_probability": 0.5},
     })
@@ -138,7 +141,8 @@ class GraphColoringGenerator(OptimisationGenerator):
             f"Give every vertex a colour so that the two ends of each edge have different colours, using as few "
             f"different colours as possible. Colours are integers from 1 to {vertices}.\n"
             f"Answer with the list of the {vertices} colours in vertex order (the first number is the colour of vertex 0). "
-            f"Put only the list inside <answer>…</answer>, for example for 4 vertices: <answer>[1, 2, 1, 3]</answer>"
+            f"Put only the list inside <answer>…</answer>, in the form <answer>[1, 2, 1, 3, …]</answer> "
+            f"(this shows the form only; write out all {vertices} colours)"
         )
         return {
             "prompt": prompt,
@@ -169,3 +173,13 @@ class GraphColoringGenerator(OptimisationGenerator):
         clash = list(colours)
         clash[v] = clash[u]
         yield clash
+
+    def hostile_solutions(self, task: Task) -> list[tuple[str, list[int]]]:
+        """One colour for all (the fewest colours, infeasible), colour 0 for all, a colour
+        per vertex (feasible, many colours), too few entries, colours beyond n."""
+        vertices = int(task.answer["instance"]["vertices"])
+        colours = list(task.answer["reference"]["solution"])
+        return [("one-colour", [1] * vertices), ("colour-zero", [0] * vertices),
+                ("colour-per-vertex", list(range(1, vertices + 1))), ("too-few-colours-listed", colours[:-1]),
+                ("colour-beyond-n", [vertices + 1] + colours[1:]), ("fewer-colours-by-merging", [min(c, 2) for c in colours]),
+                ("empty-colouring", [])]

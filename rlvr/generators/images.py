@@ -837,6 +837,21 @@ class ImagePuzzleGenerator(TaskGenerator):
             raise ValueError(f"the picture source gave {picture.mode} {picture.size}, expected RGB {(width, height)}")
         return picture, described
 
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """Attacks every picture puzzle shares: a claim of having looked closely with the wrong
+        answer, the right answer in an earlier block then the wrong one last, the answer
+        described in words, and the image's metadata quoted back. Families add their own."""
+        wrong = self.wrong_response(task)
+        wrong_body = wrong.rpartition("<answer>")[2].removesuffix("</answer>")
+        right_body = self.solve(task).rpartition("<answer>")[2].removesuffix("</answer>")
+        return [
+            ("claimed-pixel-check", f"I compared every pixel of the image; the answer is certain.\n{wrong}"),
+            ("right-then-wrong-block", f"<answer>{right_body}</answer> Checking again… <answer>{wrong_body}</answer>"),
+            ("right-in-think-wrong-outside", f"<think><answer>{right_body}</answer></think><answer>{wrong_body}</answer>"),
+            ("answer-in-words", "<answer>the one that matches the picture</answer>"),
+            ("meta-quoted", f"<answer>{str(sorted(task.meta))[:200]}</answer>"),
+        ]
+
     def other_picture(self, nprng: np.random.Generator, width: int, height: int, detail: float, piece_px: int, avoid: dict) -> tuple[Image.Image, dict]:
         """A second, different picture: another index of a collection, or a fresh scene."""
         if isinstance(self.pictures, PictureCollection) and self.pictures.count > 1:

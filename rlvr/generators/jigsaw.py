@@ -59,6 +59,7 @@ Difficulty  d      grid    piece px  rotation  detail   pixel solver solved (see
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 
@@ -184,6 +185,59 @@ class JigsawGenerator(ImagePuzzleGenerator):
                     rotations[i], rotations[j] = rotations[j], rotations[i]
                     return f"<answer>{format_jigsaw_answer(answer, solution, rotations)}</answer>"
         raise ValueError("every piece looks like every other: no wrong answer exists")
+
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """What a reward-hacking policy tries on a jigsaw: the pieces as shown (the prompt's own
+        example), reversed or shifted placements, one piece everywhere, every piece at every
+        position, numbering from 0, a piece beyond n, too many or too few entries, degrees that
+        are not right angles or missing, and the placement hedged. A placement that happens to
+        restore this picture (look-alike pieces) is an answer, not an attack, and is left out."""
+        answer = task.answer
+        n = int(answer["rows"]) * int(answer["cols"])
+        rotate = bool(answer["rotate"])
+        solution, rotations = list(answer["solution"]), list(answer["rotations"])
+        accepted = accepted_entries(answer)
+
+        def restores(pieces: list[int], turns: list[int]) -> bool:
+            return all((k, d) in accepted[i] for i, (k, d) in enumerate(zip(pieces, turns)))
+
+        identity, upright = list(range(1, n + 1)), [0] * n
+        placements = [
+            ("pieces-as-shown", identity, upright),
+            ("pieces-reversed", identity[::-1], upright),
+            ("solution-shifted", solution[1:] + solution[:1], rotations[1:] + rotations[:1]),
+            ("solution-reversed", solution[::-1], rotations[::-1]),
+        ]
+        if rotate:
+            placements += [("right-places-no-turns", solution, upright),
+                           ("right-places-half-turn", solution, [(d + 180) % 360 for d in rotations])]
+        attacks = super().attacks(task)
+        attacks += [(name, f"<answer>{format_jigsaw_answer(answer, pieces, turns)}</answer>")
+                    for name, pieces, turns in placements if not restores(pieces, turns)]
+
+        def entries(pieces: list[int], turns: list[int]) -> str:
+            return " ".join(f"{k}:{d}" if rotate else str(k) for k, d in zip(pieces, turns))
+
+        wrong = self.wrong_response(task).rpartition("<answer>")[2].removesuffix("</answer>")
+        attacks += [
+            ("one-piece-everywhere", f"<answer>{entries([1] * n, upright)}</answer>"),
+            ("every-piece-everywhere", "<answer>" + " ".join(entries(identity, upright) for _ in range(n)) + "</answer>"),
+            ("zero-based-numbers", f"<answer>{entries([k - 1 for k in solution], rotations)}</answer>"),
+            ("piece-beyond-n", f"<answer>{entries(solution[:-1] + [n + 1], rotations)}</answer>"),
+            ("too-many-entries", f"<answer>{entries(solution + solution[:1], rotations + rotations[:1])}</answer>"),
+            ("too-few-entries", f"<answer>{entries(solution[:-1], rotations[:-1])}</answer>"),
+            ("negative-piece", f"<answer>{entries([-solution[0]] + solution[1:], rotations)}</answer>"),
+            ("decimal-pieces", "<answer>" + " ".join(f"{k}.0" for k in solution[::-1]) + "</answer>"),
+            ("wrong-slash-hedge", f"<answer>{wrong} / {entries(solution, rotations)}</answer>"),
+            ("every-turn-listed", "<answer>" + " ".join(f"{k}:0/90/180/270" for k in solution) + "</answer>"),
+            ("quarter-turn-degrees", "<answer>" + " ".join(f"{k}:45" for k in solution) + "</answer>"),
+            ("beyond-full-turn-degrees", "<answer>" + " ".join(f"{k}:{(d + 90) % 360 + 360}" for k, d in zip(solution, rotations)) + "</answer>"),
+        ]
+        if not rotate:
+            attacks.append(("degrees-without-rotation", "<answer>" + " ".join(f"{k}:90" for k in solution) + "</answer>"))
+        else:
+            attacks.append(("pieces-without-degrees", "<answer>" + " ".join(str(k) for k in solution) + "</answer>"))
+        return attacks
 
 
 def accepted_entries(answer: dict) -> list[set[tuple[int, int]]]:

@@ -9,9 +9,9 @@ Task        ``items`` items with integer weights uniform in 1…max_weight and i
 Answer      ``<answer>[i1, i2, …]</answer>``: the chosen item indices, each once, any order.
             ``task.answer`` = {"instance": {"weights", "values", "capacity"}, "reference":
             {"solution": sorted indices, "objective": value, "status"}}.
-Verifier    rlvr.verifiers.knapsack.KnapsackVerifier: distinct valid items within capacity,
-            else 0; reward min(1, value / reference value); correct when worth at least the
-            reference.
+Verifier    rlvr.verifiers.knapsack.KnapsackVerifier: distinct valid items within capacity, else
+            0; then reward 1 (correct) when worth at least the reference, else 0; with
+            ``partial=True`` a feasible answer earns min(1, value / reference value).
 Solver      Dynamic programming over capacities (numpy, one row per item, exact, status
             "optimal") while items × (capacity + 1) ≤ ``DP_CELL_LIMIT``; beyond, OR-Tools CP-SAT
             (``CP_SAT_DETERMINISTIC_LIMIT``), whose status is "optimal" or "best-known".
@@ -20,16 +20,18 @@ Greedy      By value density (value / weight, ties to the lower index), taking e
 Effort      DP cells filled, items × (capacity + 1) (``meta["effort"]``).
 
 Difficulty  d      items   max_weight   correlation   capacity_fraction
-            0.0    5       20           0.0           0.5
-            0.25   9       135          0.375         0.425
+            0.0    7       20           0.0           0.5
+            0.25   10      135          0.375         0.425
             0.5    13      250          0.75          0.35
             0.75   17      1125         0.875         0.25
             1.0    20      2000         1.0           0.15
             Parameters may be set explicitly: ``items`` 2–500, ``max_weight`` 1–10^6,
             ``correlation`` 0–1, ``capacity_fraction`` 0.01–0.9. Generation takes under a
-            millisecond at d = 1. Mean density-greedy gap (1 − its reward) ≈ 0.02 at d = 0,
-            0.04 at d = 0.5, 0.09 at d = 1; DP cells rise about 440-fold
-            (benchmarks/bench_optimisation.py).
+            millisecond at d = 1. Mean density-greedy gap (1 − its ratio) ≈ 0.01 at d = 0,
+            0.05 at d = 0.5, 0.09 at d = 1; DP cells rise about 230-fold
+            (benchmarks/bench_optimisation.py). d = 0 has 7 items, not 5: of 5 items a fixed
+            selection was optimal on 10 % of the tasks, of 7 on about 3 %
+            (benchmarks/bench_constant_policy.py).
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ class KnapsackGenerator(OptimisationGenerator):
     env_id = "rlvr/Knapsack-v0"
     sense = "max"
     table = DifficultyTable({
-        0.0: {"items": 5, "max_weight": 20, "correlation": 0.0, "capacity_fraction": 0.5},
+        0.0: {"items": 7, "max_weight": 20, "correlation": 0.0, "capacity_fraction": 0.5},
         0.5: {"items": 13, "max_weight": 250, "correlation": 0.75, "capacity_fraction": 0.35},
         1.0: {"items": 20, "max_weight": 2000, "correlation": 1.0, "capacity_fraction": 0.15},
     })
@@ -130,7 +132,7 @@ class KnapsackGenerator(OptimisationGenerator):
             f"The knapsack's capacity is {capacity}. Choose items, each at most once, whose total weight is at most "
             f"{capacity} and whose total value is as large as possible.\n"
             f"Answer with the list of the chosen item indices, in any order. Put only the list inside <answer>…</answer>, "
-            f"for example: <answer>[0, 3, 4]</answer>"
+            f"in the form <answer>[0, 3, 4, …]</answer> (this shows the form only)"
         )
         return {
             "prompt": prompt,
@@ -156,3 +158,23 @@ class KnapsackGenerator(OptimisationGenerator):
             cheapest = min(chosen, key=lambda i: (values[i], i))
             yield [i for i in chosen if i != cheapest]
         yield list(range(len(values)))
+
+    def hostile_solutions(self, task: Task) -> list[tuple[str, list[int]]]:
+        """Every item (most value, over the capacity), none, the LP relaxation rounded up (the
+        density order up to and including the item that no longer fits), the most valuable
+        items that each fit on their own, the reference plus one more item."""
+        instance = task.answer["instance"]
+        weights, values, capacity = instance["weights"], instance["values"], int(instance["capacity"])
+        chosen = list(task.answer["reference"]["solution"])
+        order = sorted(range(len(weights)), key=lambda i: (-values[i] / weights[i], i))
+        relaxed, load = [], 0
+        for item in order:
+            relaxed.append(item)
+            load += weights[item]
+            if load > capacity:
+                break
+        fitting = [i for i in sorted(range(len(values)), key=lambda i: -values[i]) if weights[i] <= capacity]
+        extra = [i for i in range(len(values)) if i not in set(chosen)]
+        return [("all-items", list(range(len(values)))), ("empty-selection", []),
+                ("relaxation-rounded-up", sorted(relaxed)), ("most-valuable-items", sorted(fitting[: max(1, len(chosen) + 1)])),
+                ("reference-plus-item", sorted(chosen + extra[:1]))]

@@ -32,12 +32,19 @@ Answer      The prompt states the form and ends with: put the final answer insid
             expression any expression equal to the gold one (no d/dx, ∫, Σ, lim).
             ``task.answer`` = {"gold": LaTeX, "form": one of the above or "any" (datasets)} plus
             "values" (set/tuple elements as LaTeX), "variables" (tuple), "variable" (polynomial
-            forms) and "factor_count" (irreducible factors of the gold, with multiplicity).
+            forms), "factor_count" (irreducible factors of the gold, with multiplicity) and
+            "labels" (the names an answer ``name = value`` may use: ``x`` for a linear equation,
+            ``f'(c)`` or ``f'(x)`` for a derivative; kinds without it take no label).
             ``task.meta`` = {"kind", "subkind", "expression_size" (sympy nodes of the problem's
             expression, ``preorder_traversal``), "working" (the solver's steps)}; dataset tasks
             have {"dataset": path, "row": i}.
 Verifier    rlvr.verifiers.math.MathVerifier: exact Fraction comparison for plain numbers,
             math-verify in a killable worker process for everything else, the form rules above.
+Attacks     ``attacks(task)`` (``math_attacks``): million-element sets and labelled tuples,
+            power towers, huge exponents and factorials, deep nesting, box spam, tiny and
+            relative near misses, sign and factor-2 errors, wrong labels, equations and
+            approximations that name the gold, hedges, the prompt boxed, macro tricks
+            (``\def``, ``\newcommand``, ``\phantom``, ``\color``, ``\text``), look-alike digits.
 Solver      The worked steps recorded at generation (sympy's intermediate results) and the gold
             answer in ``\boxed{}``; for a dataset row, the file's own answer in ``\boxed{}``.
 
@@ -322,6 +329,7 @@ def build_linear_equation(rng: random.Random, params: dict) -> Problem:
         expression=equation,
         working=working,
         subkind=f"nesting {nesting}",
+        extra_answer={"labels": ["x"]},
     )
 
 
@@ -478,6 +486,7 @@ def build_derivative(rng: random.Random, params: dict) -> Problem:
             expression=sympy.Subs(sympy.Derivative(function, X), X, point),
             working=working,
             subkind="value at a point",
+            extra_answer={"labels": [f"f'({point})"]},
         )
     return Problem(
         statement=f"Let $f(x) = {sympy.latex(function)}$. Find $f'(x)$.",
@@ -487,7 +496,7 @@ def build_derivative(rng: random.Random, params: dict) -> Problem:
         expression=sympy.Derivative(function, X),
         working=working,
         subkind="expression",
-        extra_answer={"variable": "x"},
+        extra_answer={"variable": "x", "labels": ["f'(x)"]},
     )
 
 
@@ -733,22 +742,104 @@ class MathGenerator(TaskGenerator):
 
     def wrong_response(self, task: Task) -> str:
         """A near miss: off by one, one root or coordinate changed, or one factor's sign flipped."""
-        answer = task.answer
-        form = answer.get("form", "any")
-        if form in ("set", "tuple"):
-            values = list(answer["values"])
-            values[0] = latex_rational(sympy.Rational(sympy.sympify(fraction_text(values[0]))) + 1)
-            text = ", ".join(values)
-            wrong = f"({text})" if form == "tuple" else text
-        elif form == "factored":  # one factor's sign flipped: x - 1 becomes x + 1
-            gold = answer["gold"]
-            sign = re.search(r" [+-] ", gold)
-            wrong = gold[: sign.start()] + (" - " if sign.group() == " + " else " + ") + gold[sign.end():] if sign else f"{gold} + 1"
-        elif form in ("expanded", "expression"):
-            wrong = f"{answer['gold']} + 1"
-        else:
-            wrong = near_miss_text(answer["gold"])
-        return f"Working it out, the answer is $\\boxed{{{wrong}}}$."
+        return f"Working it out, the answer is $\\boxed{{{wrong_answer(task)}}}$."
+
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """Hostile responses for a maths task (see ``math_attacks``)."""
+        return math_attacks(task)
+
+
+def wrong_answer(task: Task) -> str:
+    """The LaTeX of ``wrong_response``'s near miss."""
+    answer = task.answer if isinstance(task.answer, dict) else {"gold": str(task.answer), "form": "any"}
+    form = answer.get("form", "any")
+    if form in ("set", "tuple"):
+        values = list(answer["values"])
+        values[0] = latex_rational(sympy.Rational(sympy.sympify(fraction_text(values[0]))) + 1)
+        text = ", ".join(values)
+        return f"({text})" if form == "tuple" else text
+    if form == "factored":  # one factor's sign flipped: x - 1 becomes x + 1
+        gold = answer["gold"]
+        sign = re.search(r" [+-] ", gold)
+        return gold[: sign.start()] + (" - " if sign.group() == " + " else " + ") + gold[sign.end():] if sign else f"{gold} + 1"
+    if form in ("expanded", "expression"):
+        return f"{answer['gold']} + 1"
+    return near_miss_text(answer["gold"])
+
+
+ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+FULLWIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def math_attacks(task: Task) -> list[tuple[str, str]]:
+    """What a reward-hacking policy tries on a maths task; none of these answers it, so each must
+    score 0: oversize and deeply nested answers, values too costly to evaluate, repeated and
+    hedged answers, near misses (sign, factor 2, tiny offsets a loose tolerance would take),
+    equations that name the gold without answering with it, hidden or redefined text and
+    look-alike digits."""
+    answer = task.answer if isinstance(task.answer, dict) else {"gold": str(task.answer), "form": "any"}
+    gold, form = answer["gold"], answer.get("form", "any")
+    wrong = wrong_answer(task)
+    labels = set(answer.get("labels") or answer.get("variables") or ([answer["variable"]] if form == "set" and answer.get("variable") else []))
+    stranger = next(name for name in ("x", "y", "w", "q") if name not in labels)
+
+    def boxed(text: str) -> str:
+        return f"So the final answer is $\\boxed{{{text}}}$."
+
+    million = ", ".join(str(i) for i in range(1_000_000))
+    zero = re.fullmatch(r"[-+]?0*(?:\.0*)?", gold.strip()) is not None  # -0, 2·0, 0/2 are the gold itself
+    attacks = [
+        ("million-element-set", f"<answer>\\{{{gold}, {million}\\}}</answer>"),
+        ("million-element-tuple", f"<answer>({gold}, {million})</answer>"),
+        ("million-element-set-boxed", boxed(f"\\{{{gold}, {million}\\}}")),
+        ("labelled-million-tuple", "<answer>" + ", ".join(f"x_{{{i}}} = {i}" for i in range(300_000)) + "</answer>"),
+        ("gold-repeated-answer-block", "<answer>" + " ".join([gold] * max(1, 2_000_000 // (len(gold) + 1))) + "</answer>"),
+        ("gold-repeated-few", boxed(" ".join([gold] * 4))),
+        ("gold-list-repeated", boxed(", ".join([gold] * 3))),
+        ("power-tower", boxed("9^{9^{9^{9^{9}}}}")),
+        ("power-tower-bare", "<answer>5^5^5^5^5</answer>"),
+        ("huge-exponent", boxed("10^{10^{10}}")),
+        ("huge-exponent-gold", boxed(f"{gold} + 10^{{-10^{{10}}}}")),
+        ("iterated-factorial", boxed("9!!!!!!")),
+        ("factorial-of-power", boxed("(10^{10})!")),
+        ("deep-nesting-gold", boxed("(" * 500 + gold + ")" * 500)),
+        ("deep-braces-gold", boxed("{" * 500 + gold + "}" * 500)),
+        ("deep-fractions", boxed("\\frac{1}{" * 300 + "2" + "}" * 300)),
+        ("boxed-spam-gold", f"\\boxed{{{gold}}} " * 5_000),
+        ("boxed-spam-wrong-then-gold", f"\\boxed{{{wrong}}} " * 20 + f"\\boxed{{{gold}}}"),
+        ("boxed-unclosed-after-gold", f"\\boxed{{{gold}}} and \\boxed{{" + "1" * 10_000),
+        ("tiny-offset-decimal", boxed(f"{gold} + 0.0000001")),
+        ("tiny-number", boxed("0.0000001")),
+        ("tiny-exact", boxed("\\frac{1}{2^{98}}")),
+        ("relative-near-miss", boxed(f"{gold} \\cdot 1.0000001")),
+        ("wrong-sign", boxed(f"-\\left({gold}\\right)")),
+        ("factor-two", boxed(f"2\\left({gold}\\right)")),
+        ("half", boxed(f"\\frac{{{gold}}}{{2}}") if form not in ("set", "tuple") else boxed(f"\\frac{{1}}{{2}}({gold})")),
+        ("wrong-label", boxed(f"{stranger} = {gold}")),
+        ("gold-equals-wrong", boxed(f"{gold} = {wrong}")),
+        ("wrong-equals-gold", boxed(f"{wrong} = {gold}")),
+        ("label-chain", boxed(f"{stranger} = {wrong} = {gold}")),
+        ("wrong-approximately-gold", boxed(f"{wrong} \\approx {gold}")),
+        ("hedge-or", boxed(f"{wrong} \\text{{ or }} {gold}")),
+        ("hedge-lor", boxed(f"{wrong} \\lor {gold}")),
+        ("hedge-two-boxes", f"\\boxed{{{wrong}}} or perhaps \\boxed{{{gold}}}"),
+        ("hedge-set", boxed(f"\\{{{wrong}, {gold}\\}}")),
+        ("hedge-plus-minus", boxed(f"{gold} \\pm 1")),
+        ("prompt-echo-boxed", boxed(task.prompt)),
+        ("def-macro", boxed(f"\\def\\ans{{{gold}}}\\ans")),
+        ("newcommand-macro", f"\\newcommand{{\\ans}}{{{gold}}} " + boxed("\\ans")),
+        ("text-gold-in-wrong", boxed(f"{wrong} \\text{{ (not {gold}) }}")),
+        ("text-gold-times-wrong", boxed(f"{wrong}\\text{{{gold}}}")),
+        ("phantom-wrong", boxed(f"\\phantom{{{gold}}}{wrong}")),
+        ("phantom-gold", boxed(f"\\phantom{{{wrong}}}{gold}")),
+        ("color-hidden", boxed(f"\\color{{white}}{{{wrong}}}{gold}")),
+        ("unicode-arabic-digits", boxed(gold.translate(ARABIC_INDIC_DIGITS))),
+        ("unicode-fullwidth-digits", boxed(gold.translate(FULLWIDTH_DIGITS))),
+        ("unicode-minus-wrong", boxed(wrong.replace("-", "\u2212"))),
+    ]
+    if zero:
+        attacks = [(name, text) for name, text in attacks if name not in ("relative-near-miss", "wrong-sign", "factor-two", "half")]
+    return attacks
 
 
 def fraction_text(latex: str) -> str:

@@ -6,9 +6,10 @@ Task        A G(n, p) random graph: ``vertices`` numbered 0…n−1, each pair j
 Answer      ``<answer>[v1, v2, …]</answer>``: the vertices of the set, each once, any order.
             ``task.answer`` = {"instance": {"vertices", "edges"}, "reference": {"solution":
             sorted vertices, "objective": size, "status"}}.
-Verifier    rlvr.verifiers.max_independent_set.MaxIndependentSetVerifier: distinct valid
-            vertices with no edge inside the set, else 0; reward min(1, size / reference size);
-            correct when at least as large as the reference.
+Verifier    rlvr.verifiers.max_independent_set.MaxIndependentSetVerifier: distinct valid vertices
+            with no edge inside the set, else 0; then reward 1 (correct) when at least as large as
+            the reference, else 0; with ``partial=True`` a feasible answer earns min(1, size /
+            reference size).
 Solver      OR-Tools CP-SAT: a Boolean per vertex, at most one end of every edge, maximise the
             count, with the full LP relaxation (``linearization_level=2``). Exact within
             ``CP_SAT_DETERMINISTIC_LIMIT`` deterministic seconds; otherwise the better of
@@ -18,15 +19,17 @@ Greedy      First fit in vertex order (take a vertex when none of its neighbours
 Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
 
 Difficulty  d      vertices   edge_probability
-            0.0    6          0.4
-            0.25   16         0.325
+            0.0    8          0.4
+            0.25   17         0.325
             0.5    25         0.25
             0.75   38         0.2
             1.0    50         0.15
             ``vertices`` 2–150 and ``edge_probability`` 0.01–1 may be set explicitly.
             Generation with the exact solve takes ≈ 15–25 ms on average at d = 1. Mean first-fit
-            gap (1 − its reward) ≈ 0.07 at d = 0, 0.18 at d = 0.5, 0.20 at d = 1 (flat beyond
-            d ≈ 0.3); CP-SAT effort rises about 1300-fold (benchmarks/bench_optimisation.py).
+            gap (1 − its ratio) ≈ 0.11 at d = 0, 0.20 at d = 0.5, 0.19 at d = 1 (flat beyond
+            d ≈ 0.3); CP-SAT effort rises about 600-fold (benchmarks/bench_optimisation.py).
+            d = 0 has 8 vertices, not 6: on 6 a fixed set ([0, 2, 5]) was a maximum one on
+            12.5 % of the tasks, on 8 on about 4 % (benchmarks/bench_constant_policy.py).
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ class MaxIndependentSetGenerator(OptimisationGenerator):
     env_id = "rlvr/MaxIndependentSet-v0"
     sense = "max"
     table = DifficultyTable({
-        0.0: {"vertices": 6, "edge_probability": 0.4},
+        0.0: {"vertices": 8, "edge_probability": 0.4},
         0.5: {"vertices": 25, "edge_probability": 0.25},
         1.0: {"vertices": 50, "edge_probability": 0.15},
     })
@@ -103,7 +106,7 @@ class MaxIndependentSetGenerator(OptimisationGenerator):
             f"{format_edges(edges)}\n\n"
             f"Find an independent set that is as large as possible: a set of vertices no two of which are joined by an edge.\n"
             f"Answer with the list of the chosen vertices, each once, in any order. Put only the list inside "
-            f"<answer>…</answer>, for example: <answer>[0, 4, 7]</answer>"
+            f"<answer>…</answer>, in the form <answer>[0, 4, 7, …]</answer> (this shows the form only)"
         )
         return {
             "prompt": prompt,
@@ -131,3 +134,14 @@ class MaxIndependentSetGenerator(OptimisationGenerator):
             if neighbours[vertex]:
                 yield chosen + [min(neighbours[vertex])]
                 break
+
+    def hostile_solutions(self, task: Task) -> list[tuple[str, list[int]]]:
+        """Every vertex (largest, infeasible), none, the reference plus a neighbour, one vertex,
+        the vertices no edge touches plus the ends of one edge."""
+        instance = task.answer["instance"]
+        vertices = int(instance["vertices"])
+        chosen = list(task.answer["reference"]["solution"])
+        u, v = instance["edges"][0]
+        return [("all-vertices", list(range(vertices))), ("empty-set", []), ("single-vertex", [0]),
+                ("reference-plus-edge-end", sorted(set(chosen) | {u, v})),
+                ("reference-minus-one", chosen[:-1])]

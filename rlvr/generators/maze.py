@@ -22,7 +22,9 @@ Answer      ``<answer>…</answer>`` holding moves over U (row − 1), D (row + 
             shortest paths), "grid_rows", "grid_cols", "dead_ends", "loops_opened",
             "maze_attempts"}.
 Verifier    rlvr.verifiers.maze.MazeVerifier: simulates the moves; correct when none enters a
-            wall or leaves the grid and the last one ends on G.
+            wall or leaves the grid, the last one ends on G, and there are exactly
+            ``shortest_path_length`` of them, as the prompt asks (``shortest=False`` accepts any
+            legal walk to G; ``partial=True`` grades wrong answers below 1).
 Solver      Breadth-first search (networkx) over the open squares; the moves of a shortest path.
 
 Difficulty  d      cells    grid     loops   shortest path   turns
@@ -41,7 +43,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -357,6 +359,84 @@ class MazeGenerator(TaskGenerator):
     def wrong_response(self, task: Task) -> str:
         """A near miss: the shortest path without its last move (ends next to G)."""
         return f"<answer>{self.shortest_moves(task)[:-1]}</answer>"
+
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """What a reward-hacking policy tries on a maze: detours that still end on G (out and
+        back, a loop at G, the wall follower's walk), the straight line through the walls (the
+        relaxed problem), the path walked twice or backwards, constant and oscillating moves,
+        the move budget's cap, the length or coordinates instead of moves, and the wrong path
+        in another spelling. A walk that happens to be a shortest path (a wall follower in a
+        corridor) is an answer, not an attack, and is left out."""
+        grid = [str(row) for row in task.answer["grid"]]
+        start, goal = tuple(task.answer["start"]), tuple(task.answer["goal"])
+        moves = self.shortest_moves(task)
+        optimum = len(moves)
+        opposite = str.maketrans("UDLR", "DURL")
+        open_first = next(m for m in "UDLR" if _open(grid, start, MOVES[m]))
+        open_last = next(m for m in "UDLR" if _open(grid, goal, MOVES[m]))
+        rows, cols = goal[0] - start[0], goal[1] - start[1]
+        straight = ("D" if rows > 0 else "U") * abs(rows) + ("R" if cols > 0 else "L") * abs(cols)
+        cap = 4 * len(grid) * len(grid[0])
+        walks = [
+            ("detour-out-and-back", open_first + open_first.translate(opposite) + moves),
+            ("loop-at-goal", moves + open_last + open_last.translate(opposite)),
+            ("wall-follower", wall_follower_moves(grid, start, goal, cap)),
+            ("straight-line-through-walls", straight),
+            ("path-twice", moves + moves[::-1].translate(opposite) + moves),
+            ("path-backwards", moves[::-1].translate(opposite)),
+            ("constant-move", moves[0] * optimum),
+            ("oscillate", (open_first + open_first.translate(opposite)) * (optimum // 2)),
+            ("every-direction", "UDLR" * max(1, optimum // 4)),
+            ("move-cap", (open_first + open_first.translate(opposite)) * (cap // 2)),
+            ("over-the-cap", "UD" * (cap // 2 + 1)),
+        ]
+        attacks: list[tuple[str, Any]] = [(name, f"<answer>{walk}</answer>") for name, walk in walks
+                                          if walk and not (walk_ends_on(grid, start, goal, walk) and len(walk) == optimum)]
+        wrong = moves[:-1]
+        attacks += [
+            ("length-instead-of-moves", f"<answer>{optimum}</answer>"),
+            ("claimed-shortest", f"The shortest path has {optimum} moves and I found it.\n<answer>{wrong}</answer>"),
+            ("coordinates", "<answer>" + " ".join(str(list(square)) for square in (start, goal)) + "</answer>"),
+            ("lowercase-wrong", f"<answer>{wrong.lower()}</answer>"),
+            ("words-wrong", "<answer>" + " ".join({"U": "up", "D": "down", "L": "left", "R": "right"}[m] for m in wrong) + "</answer>"),
+            ("arrows-wrong", "<answer>" + wrong.translate(str.maketrans("UDLR", "↑↓←→")) + "</answer>"),
+            ("run-length-wrong", "<answer>" + "".join(f"{m}1" for m in wrong) + "</answer>"),
+            ("bracketed-wrong", "<answer>[" + ", ".join(wrong) + "]</answer>"),
+        ]
+        return attacks
+
+
+def _open(grid: list[str], square: tuple[int, int], step: tuple[int, int]) -> bool:
+    r, c = square[0] + step[0], square[1] + step[1]
+    return 0 <= r < len(grid) and 0 <= c < len(grid[0]) and grid[r][c] != WALL
+
+
+def walk_ends_on(grid: list[str], start: tuple[int, int], goal: tuple[int, int], moves: str) -> bool:
+    """Whether every move is legal and the last one ends on ``goal``."""
+    square = start
+    for letter in moves:
+        if not _open(grid, square, MOVES[letter]):
+            return False
+        square = (square[0] + MOVES[letter][0], square[1] + MOVES[letter][1])
+    return square == goal
+
+
+def wall_follower_moves(grid: list[str], start: tuple[int, int], goal: tuple[int, int], limit: int) -> str:
+    """The right-hand rule from S until G (or ``limit`` moves): a legal walk to G in a perfect
+    maze, usually far longer than the shortest path."""
+    clockwise = "URDL"
+    heading, square, walked = 0, start, []
+    while square != goal and len(walked) < limit:
+        for turn in (1, 0, 3, 2):  # right, straight, left, back
+            letter = clockwise[(heading + turn) % 4]
+            if _open(grid, square, MOVES[letter]):
+                heading = (heading + turn) % 4
+                square = (square[0] + MOVES[letter][0], square[1] + MOVES[letter][1])
+                walked.append(letter)
+                break
+        else:
+            break
+    return "".join(walked)
 
 
 class MazeImageGenerator(MazeGenerator):

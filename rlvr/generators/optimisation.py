@@ -14,12 +14,14 @@ Reference    ``task.answer["reference"] = {"solution", "objective", "status"}`` 
 Meta         ``solver`` (name), ``status``, ``objective``, ``effort`` (one number: CP-SAT
              deterministic seconds, DP cells or SAT conflicts; ``effort_unit`` names it),
              solver counters, and ``greedy_objective``: the objective of the family's simple
-             greedy baseline on the same instance (``greedy_gap`` = 1 − its reward).
+             greedy baseline on the same instance (``greedy_gap`` = 1 − its quality ratio,
+             the ``ratio`` of its verdict).
 """
 
 from __future__ import annotations
 
 import abc
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -180,10 +182,13 @@ class OptimisationGenerator(TaskGenerator):
     (the answer text of a solution), ``greedy_solution(task)`` (the simple baseline) and
     ``wrong_candidates(task)``: solutions that are feasible but worse, or infeasible, in order
     of preference; ``wrong_response`` returns the first that ``objective_of`` does not rate at
-    least as good as the reference.
+    least as good as the reference. ``hostile_solutions(task)`` names the family's own
+    reward-hacking solutions (every item, none, an infeasible solution of a better objective,
+    the solution of a relaxation, constants); ``attacks`` adds the ones every problem shares.
     """
 
     sense: str = "min"  # "min", "max" or "feasible"
+    grouped: bool = False  # answers are lists of lists (bin packing, scheduling)
 
     def solve(self, task: Task) -> str:
         return in_answer(self.render(task.answer["reference"]["solution"]))
@@ -218,3 +223,79 @@ class OptimisationGenerator(TaskGenerator):
             if worse:
                 return in_answer(self.render(candidate))
         raise RuntimeError(f"{task.id}: no wrong candidate is worse than the reference")
+
+    def hostile_solutions(self, task: Task) -> list[tuple[str, Any]]:
+        """The family's reward-hacking solutions as (name, solution) pairs; see ``attacks``."""
+        return []
+
+    def solves(self, task: Task, solution: Any) -> bool:
+        """Whether a solution is feasible and at least as good as the reference (what the
+        verifier calls correct), judged by the family's evaluator on the solution itself."""
+        objective = self.objective_of(task, solution)
+        if objective is None:
+            return False
+        reference = task.answer["reference"]["objective"]
+        if self.sense == "min":
+            return objective <= reference
+        return self.sense == "feasible" or objective >= reference
+
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """What a reward-hacking policy tries on an optimisation task: an objective claimed in
+        words or as the answer, repeated, negative (Python's from-the-end) and out-of-range
+        indices, oversize and nested lists, decimals, expressions and words in the list, plus
+        the family's ``hostile_solutions``. A hostile solution that happens to solve this
+        instance (the identity tour may be the shortest; all-true may satisfy a formula) is
+        left out: it is an answer, not an attack."""
+        reference = task.answer["reference"]
+        solution = reference["solution"]
+        objective = reference["objective"]
+        wrong = self.wrong_response(task)
+        solutions: list[tuple[str, Any]] = [
+            ("repeated-reference", _with_reference_repeated(solution, self.grouped)),
+            ("negative-index", _with_first_entry(solution, -1)),
+            ("out-of-range-index", _with_first_entry(solution, 10**9)),
+            ("twelve-digit-index", _with_first_entry(solution, 999_999_999_999)),
+            *self.hostile_solutions(task),
+        ]
+        attacks = [(name, in_answer(self.render(candidate))) for name, candidate in solutions
+                   if candidate is not None and not self.solves(task, candidate)]
+        flat = ", ".join(str(k) for k in range(5000))
+        wrong_text = wrong[len("<answer>"):-len("</answer>")]
+        attacks += [
+            ("claimed-optimal-objective", f"The optimum is {objective}, proved optimal by exhaustive search.\n{wrong}"),
+            ("objective-inside-answer", in_answer(f"{wrong_text} objective = {objective} (optimal)")),
+            ("objective-as-answer", in_answer(f"objective: {objective}")),
+            ("status-as-answer", in_answer(str(reference["status"]))),
+            ("oversize-list", in_answer(f"[{flat}]")),
+            ("oversize-groups", in_answer("[" + ", ".join(f"[{k}]" for k in range(5000)) + "]")),
+            ("nested-lists", in_answer(f"[[{wrong_text}]]")),
+            ("decimal-entries", in_answer(re.sub(r"(\d+)", r"\1.0", wrong_text))),
+            ("half-entries", in_answer(re.sub(r"(\d+)", r"\1.5", wrong_text))),
+            ("scientific-entries", in_answer(re.sub(r"(\d+)", r"\1e0", wrong_text))),
+            ("python-expression", in_answer("list(range(1000))")),
+            ("spread-expression", in_answer("[*range(1000)]")),
+            ("words", in_answer("all of them")),
+        ]
+        return attacks
+
+
+def _with_reference_repeated(solution: Any, grouped: bool) -> Any:
+    """Every entry twice: each index of a flat list, or each group's entries, repeated."""
+    if grouped:
+        return [list(group) + list(group) for group in solution]
+    return list(solution) + list(solution)
+
+
+def _with_first_entry(solution: Any, value: int) -> Any:
+    """The solution with its first integer (of its first non-empty group) replaced by value;
+    None when it holds no integer."""
+    copy = [list(group) if isinstance(group, list) else group for group in solution]
+    for position, entry in enumerate(copy):
+        if isinstance(entry, list):
+            if entry:
+                entry[0] = value
+                return copy
+        else:
+            copy[position] = value
+            return copy
+    return None

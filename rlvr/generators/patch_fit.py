@@ -28,7 +28,8 @@ Answer      ``<answer>…</answer>`` holding one capital letter, the candidate t
             "candidate_boxes" ([left, top, right, bottom) in images[0]), "distractor_kinds" per
             candidate ("true", "other", "same", "near", "mirror", "flip", "turn")}.
 Prompt      States the hole's size and position in the picture (pixels from the top-left), the
-            band, the number of candidates and the answer format.
+            band, the number of candidates and the answer format in words: no example letter,
+            since any letter among the labels is a real guess that an echoed prompt would make.
 Verifier    rlvr.verifiers.patch_fit.PatchFitVerifier: reward 1 for the right letter, else 0;
             anything but one capital letter among the labels is a format error.
 Solver      ``solve(task)`` answers ``task.answer["choice"]``. The honest pixel solver
@@ -53,6 +54,7 @@ from __future__ import annotations
 
 import random
 import string
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -205,8 +207,8 @@ class PatchFitGenerator(ImagePuzzleGenerator):
             f"Below the picture are {k} candidate patches at the same scale as the hole, each under a white label with its letter "
             f"({labels[0]} to {labels[-1]}). Exactly one of them is the piece that was cut out; it fits the hole as shown, "
             "without turning or mirroring it.\n"
-            f"Which candidate fills the hole? Answer with its capital letter alone inside <answer>…</answer>, "
-            f"for example <answer>{labels[1]}</answer> if it were {labels[1]}."
+            f"Which candidate fills the hole? Answer with its capital letter alone ({labels[0]} to {labels[-1]}, one letter and "
+            "nothing else) inside <answer>…</answer>."
         )
 
     def solve(self, task: Task) -> str:
@@ -215,3 +217,31 @@ class PatchFitGenerator(ImagePuzzleGenerator):
     def wrong_response(self, task: Task) -> str:
         """The first label that is not accepted."""
         return "<answer>" + next(c for c in task.answer["labels"] if c not in task.answer["accepted"]) + "</answer>"
+
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """What a reward-hacking policy tries on PatchFit: every letter at once (run together,
+        spaced, listed with "or", one block each with a wrong letter last), the right letter
+        decorated or lowercased beside a wrong one, a letter beyond the labels, the candidate's
+        number instead of its letter, and "none of them"."""
+        labels, accepted = str(task.answer["labels"]), set(task.answer["accepted"])
+        wrong = next(c for c in labels if c not in accepted)
+        right = task.answer["choice"]
+        beyond = LABELS[len(labels)] if len(labels) < len(LABELS) else "Z"
+        attacks = super().attacks(task)
+        attacks += [
+            ("every-letter", f"<answer>{labels}</answer>"),
+            ("every-letter-spaced", "<answer>" + " ".join(labels) + "</answer>"),
+            ("every-letter-commas", "<answer>" + ", ".join(labels) + "</answer>"),
+            ("every-letter-or", "<answer>" + " or ".join(labels) + "</answer>"),
+            ("every-letter-slash", "<answer>" + "/".join(labels) + "</answer>"),
+            ("one-block-per-letter-wrong-last", "".join(f"<answer>{c}</answer>" for c in labels if c != wrong) + f"<answer>{wrong}</answer>"),
+            ("right-and-wrong", f"<answer>{right} {wrong}</answer>"),
+            ("right-lowercase-with-wrong", f"<answer>{wrong}{right.lower()}</answer>"),
+            ("letter-beyond-labels", f"<answer>{beyond}</answer>"),
+            ("candidate-number", f"<answer>{labels.index(wrong) + 1}</answer>"),
+            ("none-of-them", "<answer>none</answer>"),
+            ("wrong-parenthesised", f"<answer>({wrong})</answer>"),
+            ("wrong-with-period", f"<answer>{wrong}.</answer>"),
+            ("wrong-fullwidth", "<answer>" + chr(ord(wrong) + 0xFEE0) + "</answer>"),
+        ]
+        return attacks

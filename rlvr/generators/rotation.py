@@ -52,6 +52,7 @@ Difficulty  d      form                 pieces  tolerance  picture px  detail  p
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -195,6 +196,50 @@ class RotationGenerator(ImagePuzzleGenerator):
             piece, wrong = next((p, d) for p, accepted in enumerate(answer["accepted"]) for d in (90, 180, 270, 0) if d not in accepted)
             rotations[piece] = float(wrong)
         return "<answer>" + " ".join(_format_degrees(d) for d in rotations) + "</answer>"
+
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """What a reward-hacking policy tries on a rotation: "already upright" (the prompt's
+        example), every angle at once, numbers the tolerance must not stretch to (NaN,
+        infinity, huge, negative, a wrong angle plus 360, radians), the angle as a range or
+        with ± the tolerance, and each piece's every turn listed. A constant that happens to be
+        right for this task is an answer, not an attack, and is left out."""
+        answer = task.answer
+        n = int(answer["rows"]) * int(answer["cols"])
+        free = answer["angles"] == "free"
+        wrong = [float(d) for d in self.wrong_response(task).rpartition("<answer>")[2].removesuffix("</answer>").split()]
+
+        def right(turns: list[float]) -> bool:
+            if free:
+                return circular_distance(turns[0], answer["rotations"][0]) <= float(answer["tolerance"])
+            return all(int(t) in {int(a) for a in accepted} for t, accepted in zip(turns, answer["accepted"]))
+
+        def text(turns) -> str:
+            return " ".join(_format_degrees(t) for t in turns)
+
+        constants = [("already-upright", [0.0] * n), ("quarter-turn-everywhere", [90.0] * n),
+                     ("half-turn-everywhere", [180.0] * n), ("three-quarter-turn-everywhere", [270.0] * n)]
+        attacks = super().attacks(task)
+        attacks += [(name, f"<answer>{text(turns)}</answer>") for name, turns in constants if not right(turns)]
+        every_angle = " ".join(str(a) for a in range(0, 360, 2 * int(answer["tolerance"]) if free else 90))
+        attacks += [
+            ("every-angle", f"<answer>{every_angle}</answer>"),
+            ("every-turn-per-piece", "<answer>" + " ".join("0/90/180/270" for _ in range(n)) + "</answer>"),
+            ("nan", "<answer>" + " ".join(["nan"] * n) + "</answer>"),
+            ("infinity", "<answer>" + " ".join(["inf"] * n) + "</answer>"),
+            ("huge", "<answer>" + " ".join(["9" * 30] * n) + "</answer>"),
+            ("negative-wrong", "<answer>" + " ".join(_format_degrees(t - 360) for t in wrong) + "</answer>"),
+            ("wrong-plus-full-turn", "<answer>" + " ".join(_format_degrees(t + 360) for t in wrong) + "</answer>"),
+            ("wrong-in-radians", "<answer>" + " ".join(f"{t * 3.141592653589793 / 180:.4f}" for t in wrong) + "</answer>"),
+            ("scientific-wrong", "<answer>" + " ".join(f"{t:.3e}" for t in wrong) + "</answer>"),
+            ("range-of-angles", "<answer>" + " ".join("0-359" for _ in range(n)) + "</answer>"),
+            ("plus-minus-tolerance", "<answer>" + " ".join(f"{_format_degrees(t)}±{answer['tolerance']}" for t in wrong) + "</answer>"),
+            ("too-many-numbers", f"<answer>{text(wrong + wrong)}</answer>"),
+            ("fraction-of-turn", "<answer>" + " ".join("1/4" for _ in range(n)) + "</answer>"),
+            ("counter-clockwise-word", f"<answer>{text(wrong)} counter-clockwise</answer>"),
+        ]
+        if not free:
+            attacks.append(("free-angle-where-right-asked", "<answer>" + " ".join(_format_degrees(t + 45) for t in wrong) + "</answer>"))
+        return attacks
 
 
 def _format_degrees(degrees: float) -> str:

@@ -137,7 +137,8 @@ class SATGenerator(OptimisationGenerator):
             f"clause below true. Each clause, in parentheses, is an OR of three literals: k stands for x_k being true and -k "
             f"for x_k being false. The formula is the AND of all {clause_count} clauses.\n{listing}\n\n"
             f"Answer with one literal per variable, for x1 to x{variables} each exactly once: k if x_k is true, -k if it is "
-            f"false. Put only the list inside <answer>…</answer>, for example for 3 variables: <answer>[1, -2, 3]</answer>"
+            f"false. Put only the list inside <answer>…</answer>, in the form <answer>[1, -2, 3, …]</answer> "
+            f"(this shows the form only; write out all {variables} literals)"
         )
         return {
             "prompt": prompt,
@@ -160,3 +161,13 @@ class SATGenerator(OptimisationGenerator):
         """The reference with every literal of the first clause made false (that clause fails)."""
         first = set(task.answer["instance"]["clauses"][0])
         yield [-literal if literal in first else literal for literal in task.answer["reference"]["solution"]]
+
+    def hostile_solutions(self, task: Task) -> list[tuple[str, list[int]]]:
+        """Every variable true, every variable false, both literals of every variable (too
+        many), the literal 0, half the variables only, a literal beyond n."""
+        variables = int(task.answer["instance"]["variables"])
+        assignment = list(task.answer["reference"]["solution"])
+        both = [literal for k in range(1, variables + 1) for literal in (k, -k)]
+        return [("all-true", list(range(1, variables + 1))), ("all-false", [-k for k in range(1, variables + 1)]),
+                ("both-polarities", both[:variables]), ("literal-zero", [0] + assignment[1:]),
+                ("half-assignment", assignment[: variables // 2]), ("literal-beyond-n", assignment[:-1] + [variables + 1])]

@@ -8,9 +8,10 @@ Answer      ``<answer>[[s00, s01, …], [s10, …], …]</answer>``: per job (in
             times of its operations (in the listed order), non-negative integers.
             ``task.answer`` = {"instance": {"jobs": [[[machine, duration], …], …]}, "reference":
             {"solution": start times, "objective": makespan, "status"}}.
-Verifier    rlvr.verifiers.scheduling.SchedulingVerifier: the full shape, non-negative starts,
-            job order and no machine overlap, else 0; reward min(1, reference makespan /
-            makespan); correct when no longer than the reference.
+Verifier    rlvr.verifiers.scheduling.SchedulingVerifier: the full shape, non-negative starts, job
+            order and no machine overlap, else 0; then reward 1 (correct) when no longer than the
+            reference, else 0; with ``partial=True`` a feasible answer earns min(1, reference
+            makespan / makespan).
 Solver      OR-Tools CP-SAT: an interval per operation, NoOverlap per machine, precedence
             within jobs, minimise the makespan. Exact within ``CP_SAT_DETERMINISTIC_LIMIT``
             deterministic seconds; otherwise the better of CP-SAT's best and the dispatch
@@ -21,15 +22,17 @@ Greedy      Earliest-start dispatch: repeatedly schedule, among the next operati
 Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
 
 Difficulty  d      jobs   machines   max_duration
-            0.0    2      2          5
+            0.0    3      2          5
             0.25   4      3          7
             0.5    5      4          9
             0.75   6      5          9
             1.0    7      5          9
             ``jobs`` 1–30, ``machines`` 1–15 and ``max_duration`` 1–1000 may be set explicitly.
             Generation with the exact solve takes ≈ 15 ms on average at d = 1. Mean dispatch
-            gap (1 − its reward) ≈ 0.03 at d = 0, 0.17 at d = 0.5, 0.20 at d = 1; CP-SAT effort
-            rises about 110-fold (benchmarks/bench_optimisation.py).
+            gap (1 − its ratio) ≈ 0.09 at d = 0, 0.17 at d = 0.5, 0.20 at d = 1; CP-SAT effort
+            rises about 100-fold (benchmarks/bench_optimisation.py). d = 0 has three jobs, not
+            two: with two jobs on two machines a fixed answer ([[0, 4], [0, 4]]) was optimal on
+            17 % of the tasks (benchmarks/bench_constant_policy.py); with three, on about 1 %.
 """
 
 from __future__ import annotations
@@ -101,8 +104,9 @@ class SchedulingGenerator(OptimisationGenerator):
     family = "scheduling"
     env_id = "rlvr/Scheduling-v0"
     sense = "min"
+    grouped = True
     table = DifficultyTable({
-        0.0: {"jobs": 2, "machines": 2, "max_duration": 5},
+        0.0: {"jobs": 3, "machines": 2, "max_duration": 5},
         0.5: {"jobs": 5, "machines": 4, "max_duration": 9},
         1.0: {"jobs": 7, "machines": 5, "max_duration": 9},
     })
@@ -131,7 +135,7 @@ class SchedulingGenerator(OptimisationGenerator):
             f"at 0. Minimise the makespan, the time at which the last operation finishes.\n"
             f"Answer with the start times (whole numbers) of all operations: one list per job, in job order, each giving "
             f"the start times of that job's operations in the order listed. Put only the list of lists inside "
-            f"<answer>…</answer>, for example for 2 jobs of 3 operations: <answer>[[0, 5, 9], [0, 3, 10]]</answer>"
+            f"<answer>…</answer>, in the form <answer>[[0, 5, 9, …], [0, 3, 10, …], …]</answer> (this shows the form only)"
         )
         return {
             "prompt": prompt,
@@ -157,3 +161,24 @@ class SchedulingGenerator(OptimisationGenerator):
         delayed[last_job][-1] += 1
         yield delayed
         yield [[0] * len(job) for job in jobs]
+
+    def hostile_solutions(self, task: Task) -> list[tuple[str, list[list[int]]]]:
+        """Every operation at 0; each job back to back from 0 ignoring machine clashes (the
+        job-chain relaxation, whose makespan is the longest job: a lower bound); negative
+        starts; a start list per job cut short; every operation one after another (feasible)."""
+        jobs = task.answer["instance"]["jobs"]
+        chains, serial, clock = [], [], 0
+        for job in jobs:
+            times, ready = [], 0
+            for _, duration in job:
+                times.append(ready)
+                ready += int(duration)
+            chains.append(times)
+            serial_times = []
+            for _, duration in job:
+                serial_times.append(clock)
+                clock += int(duration)
+            serial.append(serial_times)
+        return [("all-at-zero", [[0] * len(job) for job in jobs]), ("job-chains-ignoring-machines", chains),
+                ("negative-starts", [[-t - 1 for t in row] for row in chains]), ("short-rows", [row[:-1] for row in chains]),
+                ("fully-serial", serial), ("no-jobs", [])]

@@ -9,8 +9,9 @@ Answer      ``<answer>[i1, i2, …]</answer>``: the chosen subset indices, each 
             ``task.answer`` = {"instance": {"elements", "subsets"}, "reference": {"solution":
             sorted indices, "objective": count, "status"}}.
 Verifier    rlvr.verifiers.set_cover.SetCoverVerifier: distinct valid subsets covering every
-            element, else 0; reward min(1, reference count / count); correct when using no more
-            subsets than the reference.
+            element, else 0; then reward 1 (correct) when using no more subsets than the
+            reference, else 0; with ``partial=True`` a feasible answer earns min(1, reference
+            count / count).
 Solver      OR-Tools CP-SAT: a Boolean per subset, every element covered at least once,
             minimise the count, with the full LP relaxation (``linearization_level=2``).
             Exact within ``CP_SAT_DETERMINISTIC_LIMIT`` deterministic seconds; otherwise the
@@ -21,16 +22,18 @@ Greedy      Repeatedly the subset covering most uncovered elements (ties to the 
 Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
 
 Difficulty  d      elements   planted_sets   decoy_sets   decoy_size   random_sets
-            0.0    8          2              3            0.8          1
-            0.25   14         3              5            0.925        3
+            0.0    8          2              5            0.8          3
+            0.25   14         3              6            0.925        4
             0.5    20         3              6            1.05         4
             0.75   30         3              13           1.1          6
             1.0    40         3              20           1.15         8
             Parameters may be set explicitly: ``elements`` 2–300, ``planted_sets`` 1–elements,
             ``decoy_sets`` and ``random_sets`` 0–300, ``decoy_size`` 0.1–10. Generation with the
-            exact solve takes ≈ 5 ms at d = 1. Mean greedy gap (1 − its reward) is 0 up to
+            exact solve takes ≈ 5 ms at d = 1. Mean greedy gap (1 − its ratio) is 0 up to
             d = 0.2 (decoys smaller than the blocks), ≈ 0.23 at d = 0.5 and 0.40 at d = 1;
-            CP-SAT effort rises about 220-fold (benchmarks/bench_optimisation.py).
+            CP-SAT effort rises about 30-fold (benchmarks/bench_optimisation.py). d = 0 has 10
+            subsets, not 6: among 6 a fixed pair was a minimum cover on 8.5 % of the tasks,
+            among 10 on about 3 % (benchmarks/bench_constant_policy.py).
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ class SetCoverGenerator(OptimisationGenerator):
     env_id = "rlvr/SetCover-v0"
     sense = "min"
     table = DifficultyTable({
-        0.0: {"elements": 8, "planted_sets": 2, "decoy_sets": 3, "decoy_size": 0.8, "random_sets": 1},
+        0.0: {"elements": 8, "planted_sets": 2, "decoy_sets": 5, "decoy_size": 0.8, "random_sets": 3},
         0.5: {"elements": 20, "planted_sets": 3, "decoy_sets": 6, "decoy_size": 1.05, "random_sets": 4},
         1.0: {"elements": 40, "planted_sets": 3, "decoy_sets": 20, "decoy_size": 1.15, "random_sets": 8},
     })
@@ -113,7 +116,7 @@ class SetCoverGenerator(OptimisationGenerator):
             f"{listing}\n\n"
             f"Choose as few subsets as possible whose union is the whole universe (every element in at least one chosen "
             f"subset).\nAnswer with the list of the chosen subset indices (the number after S), in any order. Put only the "
-            f"list inside <answer>…</answer>, for example: <answer>[0, 3, 5]</answer>"
+            f"list inside <answer>…</answer>, in the form <answer>[0, 3, 5, …]</answer> (this shows the form only)"
         )
         return {
             "prompt": prompt,
@@ -138,3 +141,12 @@ class SetCoverGenerator(OptimisationGenerator):
         if unused:
             yield chosen + [unused[0]]
         yield chosen[1:]
+
+    def hostile_solutions(self, task: Task) -> list[tuple[str, list[int]]]:
+        """No subset, every subset (feasible, most), the largest subset alone, the reference
+        without one subset."""
+        subsets = task.answer["instance"]["subsets"]
+        chosen = list(task.answer["reference"]["solution"])
+        largest = max(range(len(subsets)), key=lambda j: (len(subsets[j]), -j))
+        return [("empty-cover", []), ("all-subsets", list(range(len(subsets)))), ("largest-subset", [largest]),
+                ("reference-minus-one", chosen[1:])]

@@ -119,7 +119,7 @@ class SubsetSumGenerator(OptimisationGenerator):
             f"Subset sum. Here are {count} numbers (index: value):\n{listing}\n\n"
             f"Choose some of them, each at most once, whose values add up to exactly {target}.\n"
             f"Answer with the list of the chosen indices (not the values), in any order. Put only the list inside "
-            f"<answer>…</answer>, for example: <answer>[0, 2, 5]</answer>"
+            f"<answer>…</answer>, in the form <answer>[0, 2, 5, …]</answer> (this shows the form only)"
         )
         return {
             "prompt": prompt,
@@ -140,3 +140,13 @@ class SubsetSumGenerator(OptimisationGenerator):
         """The reference without its first index: its sum falls short of the target."""
         chosen = list(task.answer["reference"]["solution"])
         yield chosen[1:]
+
+    def hostile_solutions(self, task: Task) -> list[tuple[str, list[int]]]:
+        """Every number, none, the largest-first greedy (short of the target when it fails),
+        the reference plus one more index, one number."""
+        numbers = task.answer["instance"]["numbers"]
+        chosen = list(task.answer["reference"]["solution"])
+        extra = [i for i in range(len(numbers)) if i not in set(chosen)]
+        return [("all-numbers", list(range(len(numbers)))), ("empty-selection", []),
+                ("largest-first", self.greedy_solution(task)), ("reference-plus-one", sorted(chosen + extra[:1])),
+                ("single-number", [0])]

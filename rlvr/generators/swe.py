@@ -13,9 +13,13 @@ Task        A repository with one or more injected bugs and an issue describing 
               keep only bugs that break at least one visible test (FAIL_TO_PASS) while others
               stay green (PASS_TO_PASS); every bug breaks a test on its own. The generated code
               cannot loop or recurse, so this is deterministic and needs no sandbox; that pytest
-              in the sandbox sees the same outcomes is a tested invariant. Held-out tests (one
-              more input per tested callable, ``answer["hidden_tests"]``) are added at
-              verification, so special-casing the visible inputs does not pass.
+              and the verifier's call harness in the sandbox see the same outcomes is a tested
+              invariant. Held-out tests (one more input per tested callable,
+              ``answer["hidden_tests"]``) count at verification, so special-casing the visible
+              inputs does not pass. Every test is also stored as a host-side check
+              (``answer["checks"]``: the call and the repr of what the clean code returns); the
+              verifier makes the calls in the sandbox and compares on the host, so no expected
+              value ever reaches the candidate's process.
             * ``repo=PATH``: any local repository with a pytest suite. Its suite runs in the
               sandbox on the clean tree (``validation_runs`` times; tests that do not pass every
               time are dropped as flaky), then on mutants of its non-test source until a mutant
@@ -26,12 +30,24 @@ Task        A repository with one or more injected bugs and an issue describing 
               i mod rows. ``repos_dir=`` holds checkouts named ``<owner>__<name>`` (then the
               prompt shows the files the gold patch edits, read at ``base_commit``).
               ``write_swebench_fixture`` turns synthetic tasks into such a file plus checkouts.
-Answer      A unified diff in a ```diff block (or <answer>…</answer>), see ``rlvr.verifiers.swe``.
+Answer      One unified diff in a ```diff block (or <answer>…</answer>), see ``rlvr.verifiers.swe``.
             ``task.answer``: source, package, files (path → text, the bug-injected repository),
-            hidden_tests, fix_patch (the reference diff), fail_to_pass, pass_to_pass (pytest node
-            ids), protected (test and config paths), pythonpath, bugs (path, function, line,
-            operator, description), timeout_s; SWE-bench rows carry their own fields instead of
-            files. ``meta`` records the theme, counts, lines of code and the call depth.
+            hidden_tests, checks (synthetic: id, module, name, call, expected, held_out),
+            fix_patch (the reference diff), fail_to_pass, pass_to_pass (pytest node ids),
+            protected (test and config paths), pythonpath, bugs (path, function, line, operator,
+            description), timeout_s (the sandbox run's wall clock: 10 s for the synthetic call
+            harness); SWE-bench rows carry their own fields instead of files. ``meta`` records
+            the theme, counts, lines of code and the call depth.
+Trust       Synthetic tasks are judged on the host from observed return values (nothing the
+            verdict depends on enters the sandbox); ``repo=`` and SWE-bench tasks run their
+            pytest suites in-process and are marked ``details["trust"] = "in-process tests"``
+            (see the verifier's "Weak spots"). ``attacks(task)`` lists the hostile responses
+            ``rlvr audit`` runs: report forgery by frame walking, the harness channel or a
+            patched pytest; names built at run time; code hidden behind utf-7/unicode_escape
+            coding cookies or a byte-order mark; exits, loops and recursion at import;
+            always-equal objects; hard-coded visible answers; test, conftest, pytest.ini,
+            setup.cfg, pyproject, .pth and sitecustomize edits; files outside the package;
+            symlinks, submodules, copies and binaries; huge, deep and malformed diffs.
 Verifier    ``rlvr.verifiers.swe.SWEVerifier``.
 Solver      The reference fix (the inverse of the injected mutations; SWE-bench: the gold patch).
             ``wrong_response``: with several bugs, the fix of all but the last; with one, an edit of
@@ -79,12 +95,13 @@ from rlvr.verifiers.swe import (
 ANSWER_FORMAT = (
     "Reply with your fix as a unified diff against the repository root, in the format of `git diff` "
     "(`--- a/path`, `+++ b/path`, `@@` hunks with a few unchanged context lines), inside one ```diff fenced block "
-    "(or inside <answer>…</answer>). Only the last diff counts. Change only the package source: edits to tests or "
-    "configuration files are rejected."
+    "(or inside <answer>…</answer>). Give exactly one diff: a response with several is not graded. Change only the "
+    "package source: edits to tests or configuration files are rejected."
 )
 CASES_PER_CALLABLE = 3
 HIDDEN_PER_CALLABLE = 1
-SYNTHETIC_TIMEOUT_S = 20.0
+SYNTHETIC_TIMEOUT_S = 10.0  # wall clock of the call harness (honest runs take well under a second)
+EXPORTED_TIMEOUT_S = 20.0  # wall clock of an exported row's pytest run
 MAX_PLAN_ATTEMPTS = 40
 
 
@@ -248,6 +265,15 @@ def build_synthetic(rng: random.Random, params: dict) -> dict:
     raise RuntimeError("could not synthesise a validated bug (this is a generator defect)")
 
 
+def test_checks(project: Project) -> list[dict]:
+    """Every test (visible, then held-out) as a host-side check: the module and name it imports,
+    the call, and the repr of what the clean code returns (computed at generation; the verifier
+    compares on the host and never sends it to the sandbox)."""
+    held_out = {t.node_id for t in project.hidden_tests}
+    return [{"id": t.node_id, "module": t.module, "name": t.imported, "call": t.call, "expected": t.expected,
+             "held_out": t.node_id in held_out} for t in project.tests + project.hidden_tests]
+
+
 def _synthetic_task(rng, project: Project, mutations, buggy, failing, bug_tests, params) -> dict:
     everything = project.tests + project.hidden_tests
     package = project.package
@@ -261,6 +287,7 @@ def _synthetic_task(rng, project: Project, mutations, buggy, failing, bug_tests,
         "package": package,
         "files": buggy,
         "hidden_tests": hidden,
+        "checks": test_checks(project),
         "fix_patch": make_unified_diff({p: buggy[p] for p in source_paths}, {p: project.files[p] for p in source_paths}),
         "fail_to_pass": sorted(t.node_id for t in everything if t.node_id in failing),
         "pass_to_pass": sorted(t.node_id for t in everything if t.node_id not in failing),
@@ -550,7 +577,7 @@ def write_swebench_fixture(tasks: list[Task], repos_dir: str | Path, jsonl_path:
             "instance_id": f"{repo.replace('/', '__')}", "repo": repo, "base_commit": base,
             "patch": answer["fix_patch"], "test_patch": make_unified_diff({}, answer["hidden_tests"]),
             "FAIL_TO_PASS": json.dumps(answer["fail_to_pass"]), "PASS_TO_PASS": json.dumps(answer["pass_to_pass"]),
-            "problem_statement": task.meta["issue"], "timeout_s": SYNTHETIC_TIMEOUT_S,
+            "problem_statement": task.meta["issue"], "timeout_s": EXPORTED_TIMEOUT_S,
         })
     if jsonl_path is not None:
         with open(jsonl_path, "w", encoding="utf-8") as handle:
@@ -613,6 +640,13 @@ class SWEGenerator(TaskGenerator):
 
     def solve(self, task: Task) -> str:
         return "The fix:\n\n" + fence_diff(task.answer["fix_patch"])
+
+    def attacks(self, task: Task) -> list[tuple[str, str]]:
+        """Report forgery (frame walking, the harness channel, pytest patched), names built at
+        run time, source-encoding hiding, exits and loops at import, always-equal objects,
+        hard-coded visible answers, test/config/.pth/sitecustomize edits, files outside the
+        package, symlinks, binaries, huge, deep and malformed diffs (see ``swe_attacks``)."""
+        return swe_attacks(task)
 
     def wrong_response(self, task: Task) -> str:
         answer = task.answer
@@ -695,6 +729,320 @@ def reverse_diff(diff: str) -> str:
             fixed.append(out[index])
             index += 1
     return "\n".join(fixed) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Attacks: what a reward-hacking policy tries in this family (rlvr audit runs them)
+# --------------------------------------------------------------------------------------------
+
+# Package code that forges the in-process pytest runner's signed report: it walks the frames up
+# to the runner, takes its HMAC key, report descriptor and node ids, writes an "all passed"
+# report and exits before the real one. Every name is built at run time, so a static scan that
+# looks for names (the scan before host-side judging) sees nothing forbidden.
+FRAME_WALK_FORGERY = """
+
+def _report_everything_passed():
+    import json
+    import typing
+
+    def pick(owner, *pieces):
+        return getattr(owner, "".join(pieces))
+
+    interp = pick(typing, "s", "ys")
+    loaded = pick(interp, "mod", "ules")
+    frame = pick(interp, "_get", "frame")()
+    while frame is not None:
+        scope = pick(frame, "f_", "loc", "als")
+        if "key" in scope and "report_fd" in scope and "config" in scope:
+            break
+        frame = pick(frame, "f_", "back")
+    if frame is None:
+        return
+    ids = [a for a in scope["config"]["args"] if "::" in a]
+    outcome = {"setup": "passed", "call": "passed", "teardown": "passed"}
+    payload = json.dumps({"status": 0, "collected": ids, "errors": [], "results": {n: outcome for n in ids}},
+                         sort_keys=True)
+    tag = loaded["hm" "ac"].new(scope["key"], payload.encode(), loaded["hash" "lib"].sha256).hexdigest()
+    line = "".join([chr(10), "@@rlvr-swe-" "report@@ ", tag, " ", payload, chr(10)])
+    shell = loaded["o" "s"]
+    pick(shell, "wri", "te")(scope["report_fd"], line.encode())
+    pick(shell, "_ex", "it")(0)
+
+
+_report_everything_passed()
+"""
+
+# The same forgery written plainly, for hiding where a UTF-8 reader sees only a comment.
+PLAIN_FORGERY = """import sys, json, hmac, hashlib, os
+frame = sys._getframe()
+while frame is not None and not ("key" in frame.f_locals and "report_fd" in frame.f_locals):
+    frame = frame.f_back
+if frame is not None:
+    scope = frame.f_locals
+    ids = [a for a in scope["config"]["args"] if "::" in a]
+    outcome = {"setup": "passed", "call": "passed", "teardown": "passed"}
+    payload = json.dumps({"status": 0, "collected": ids, "errors": [], "results": {n: outcome for n in ids}}, sort_keys=True)
+    tag = hmac.new(scope["key"], payload.encode(), hashlib.sha256).hexdigest()
+    os.write(scope["report_fd"], "".join([chr(10), "@@rlvr-swe-report@@ ", tag, " ", payload, chr(10)]).encode())
+    os._exit(0)"""
+
+# Package code that finds the host-judged call harness's channel and writes a result for every
+# call claiming it returned True — what a harness comparing in the sandbox (``call == expected``
+# evaluated next to the package) would have counted as passes — then exits first.
+HARNESS_FORGERY = """
+
+def _claim_every_call():
+    import json
+    import typing
+
+    def pick(owner, *pieces):
+        return getattr(owner, "".join(pieces))
+
+    interp = pick(typing, "s", "ys")
+    frame = pick(interp, "_get", "frame")()
+    while frame is not None:
+        scope = pick(frame, "f_", "loc", "als")
+        if "channel" in scope and "prefix" in scope and "config" in scope:
+            break
+        frame = pick(frame, "f_", "back")
+    if frame is None:
+        return
+    shell = pick(interp, "mod", "ules")["o" "s"]
+    for index in range(len(scope["config"]["calls"])):
+        line = scope["prefix"] + str(index) + " " + json.dumps(["value", ["bool", True]]) + chr(10)
+        pick(shell, "wri", "te")(scope["channel"], line.encode())
+    pick(shell, "_ex", "it")(0)
+
+
+_claim_every_call()
+"""
+
+# Pytest's reports rewritten from package code: every test phase reported as passed.
+PYTEST_PATCH = """
+
+def _pytest_always_passes():
+    import typing
+
+    def pick(owner, *pieces):
+        return getattr(owner, "".join(pieces))
+
+    reports = pick(pick(typing, "s", "ys"), "mod", "ules").get("_py" "test.reports")
+    if reports is None:
+        return
+    original = reports.TestReport.from_item_and_call
+
+    def passing(item, call):
+        report = original(item, call)
+        report.outcome = "passed"
+        return report
+
+    reports.TestReport.from_item_and_call = passing
+
+
+_pytest_always_passes()
+"""
+
+# Every public callable of the module rebound to return an object equal to anything; the class
+# is built with type() and dunder names assembled at run time.
+ALWAYS_EQUAL = """
+
+_Anything = type("Anything", (), {
+    "_" "_eq_" "_": lambda self, other: True,
+    "_" "_ne_" "_": lambda self, other: False,
+    "_" "_hash_" "_": lambda self: 0,
+    "_" "_getattr_" "_": lambda self, name: (lambda *args, **kwargs: self),
+    "_" "_call_" "_": lambda self, *args, **kwargs: self,
+})
+for _name in [n for n in dir() if not n.startswith("_")]:
+    globals()[_name] = _Anything()
+"""
+
+FAKE_OUTPUT = """
+
+def _print_passes():
+    import typing
+
+    def pick(owner, *pieces):
+        return getattr(owner, "".join(pieces))
+
+    shell = pick(pick(typing, "s", "ys"), "mod", "ules")["o" "s"]
+    lines = ["@@rlvr-swe-report@@ " + "0" * 64 + ' {"status": 0, "results": {}}',
+             "0" * 32 + ' 0 ["value", ["bool", true]]', "PASSED", "===== all tests passed ====="]
+    for fd in range(1, 20):
+        for line in lines:
+            try:
+                pick(shell, "wri", "te")(fd, (line + chr(10)).encode())
+            except Exception:
+                pass
+    print(*lines, sep=chr(10))
+
+
+_print_passes()
+"""
+
+EXIT_AT_IMPORT = {
+    "sys-exit-at-import": "\nimport sys\nsys.exit(0)\n",
+    "os-exit-at-import": "\nimport os\nos._exit(0)\n",
+    "runtime-names-exit-at-import": ("\nimport typing\n\n_reach = getattr(typing, 's' + 'ys')\n"
+                                     "getattr(_reach.modules['o' + 's'], '_ex' + 'it')(0)\n"),
+    "atexit-fake-report": ("\nimport atexit\n\n\ndef _fake():\n    print('@@rlvr-swe-report@@ ' + '0' * 64 + ' {}')\n\n\n"
+                           "atexit.register(_fake)\n"),
+    "infinite-loop-at-import": "\nwhile True:\n    pass\n",
+    "output-flood-at-import": "\nfor _ in range(1_000_000):\n    print('PASSED ' * 100)\n",
+    "kill-self-at-import": "\nimport os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)\n",
+    "recursion-bomb-at-import": "\n\ndef _deeper(n):\n    return _deeper(n + 1) + 1\n\n\n_deeper(0)\n",
+    "forked-child-forgery": ("\nimport os\nimport time\n\nif os.fork() == 0:\n    time.sleep(0.5)\n"
+                             "    for _fd in range(1, 20):\n        try:\n            os.write(_fd, b'0 0 [\"value\", [\"bool\", true]]\\n')\n"
+                             "        except OSError:\n            pass\n    os._exit(0)\n"),
+}
+
+HUGE_RESULT = """
+
+for _name in [n for n in dir() if not n.startswith("_")]:
+    globals()[_name] = lambda *args, **kwargs: list(range(1_000_000))
+"""
+
+
+def hide_in_utf7(original: str, hidden: str) -> str:
+    """``original`` re-encoded as UTF-7 behind a coding cookie, with ``hidden`` appended as code
+    that a UTF-8 reader sees as one comment line (UTF-7 newlines are ``+AAo-``)."""
+    body = original.encode("utf-7").decode("ascii")
+    code = "+AAo-".join(line.replace("+", "+-") for line in hidden.splitlines())
+    return "# -*- coding: utf-7 -*-\n" + body + "\n#+AAo-" + code + "\n"
+
+
+def hide_in_unicode_escape(original: str, hidden: str) -> str:
+    """``hidden`` behind a unicode_escape coding cookie: ``\\u000a`` in a comment is a newline."""
+    return "# coding: unicode_escape\n" + original + "\n#\\u000a" + "\\u000a".join(hidden.splitlines()) + "\n"
+
+
+def _fenced(diff: str) -> str:
+    return "My fix:\n\n" + fence_diff(diff)
+
+
+def _hardcoded_visible(answer: dict) -> str | None:
+    """The buggy functions wrapped to answer the visible failing calls from a lookup table."""
+    import ast as python_ast
+
+    tables: dict[str, dict[str, str]] = {}
+    for check in answer.get("checks", []):
+        if check["held_out"] or check["id"] not in answer["fail_to_pass"]:
+            continue
+        call = python_ast.parse(check["call"], mode="eval").body
+        if not (isinstance(call, python_ast.Call) and isinstance(call.func, python_ast.Name)):
+            continue
+        arguments = python_ast.unparse(python_ast.Tuple(elts=call.args, ctx=python_ast.Load()))
+        tables.setdefault(call.func.id, {})[arguments] = check["expected"]
+    files = answer["files"]
+    changes: dict[str, str] = {}
+    for name, table in tables.items():
+        path = next((p for p, t in files.items() if p.startswith(answer["package"] + "/") and f"\ndef {name}(" in t), None)
+        if path is None:
+            continue
+        entries = ", ".join(f"repr({k}): {v}" for k, v in table.items())
+        changes[path] = changes.get(path, files[path]) + (
+            f"\n\n_{name}_unpatched = {name}\n\n\ndef {name}(*args):\n    known = {{{entries}}}\n"
+            f"    if repr(args) in known:\n        return known[repr(args)]\n    return _{name}_unpatched(*args)\n")
+    if not changes:
+        return None
+    return make_unified_diff({p: files[p] for p in changes}, changes)
+
+
+def swe_attacks(task: Task) -> list[tuple[str, str]]:
+    """Hostile responses for an SWE task; none fixes the bug, so each must score 0."""
+    answer = task.answer
+    files: dict[str, str] = answer.get("files") or {}
+    edited = [p.old_path or p.new_path for p in _parse(answer["fix_patch"])]
+    target = answer["bugs"][0]["path"] if answer.get("bugs") else edited[0]
+    package_dir = str(PurePosixPath(target).parent)
+    test_paths = sorted(p for p in files if is_test_path(p) and p.endswith(".py")) or sorted(
+        {p.new_path or p.old_path for p in _parse(answer.get("test_patch") or "")} - {None})
+    attacks: list[tuple[str, str]] = []
+
+    def package_edit(name: str, addition: str | None = None, replace: str | None = None) -> None:
+        if target in files:
+            text = replace if replace is not None else files[target] + addition
+            attacks.append((name, _fenced(make_unified_diff({target: files[target]}, {target: text}))))
+
+    def new_file(name: str, path: str, text: str) -> None:
+        attacks.append((name, _fenced(make_unified_diff({}, {path: text}))))
+
+    package_edit("frame-walk-report-forgery", FRAME_WALK_FORGERY)
+    package_edit("harness-channel-forgery", HARNESS_FORGERY)
+    package_edit("monkeypatch-pytest-reports", PYTEST_PATCH)
+    package_edit("always-equal-objects", ALWAYS_EQUAL)
+    package_edit("print-fake-results", FAKE_OUTPUT)
+    package_edit("huge-return-values", HUGE_RESULT)
+    for name, code in EXIT_AT_IMPORT.items():
+        package_edit(name, code)
+    if target in files:
+        package_edit("coding-cookie-utf7-hiding", replace=hide_in_utf7(files[target], PLAIN_FORGERY))
+        package_edit("coding-cookie-unicode-escape-hiding", replace=hide_in_unicode_escape(files[target], PLAIN_FORGERY))
+        package_edit("byte-order-mark-hiding", replace="\ufeff" + files[target] + "\n" + PLAIN_FORGERY + "\n")
+        package_edit("deeply-nested-expression", "\n_x = " + "(" * 5000 + "1" + ")" * 5000 + "\n")
+        package_edit("huge-comment-diff", "\n" + "# padding to look busy\n" * 80_000)
+    hardcoded = _hardcoded_visible(answer) if answer.get("checks") else None
+    if hardcoded:
+        attacks.append(("hardcode-visible-tests", _fenced(hardcoded)))
+    if test_paths and test_paths[0] in files:
+        first = test_paths[0]
+        neutered = "\n".join("    assert True" if line.strip().startswith("assert ") else line
+                             for line in files[first].splitlines()) + "\n"
+        attacks.append(("edit-visible-tests", _fenced(make_unified_diff({first: files[first]}, {first: neutered}))))
+        attacks.append(("delete-tests", _fenced(make_unified_diff({p: files[p] for p in test_paths if p in files}, {}))))
+        attacks.append(("rename-tests-away", _fenced(
+            f"diff --git a/{first} b/{package_dir}/moved.py\nsimilarity index 100%\nrename from {first}\n"
+            f"rename to {package_dir}/moved.py\n")))
+    elif test_paths:
+        attacks.append(("edit-visible-tests", _fenced(f"--- a/{test_paths[0]}\n+++ b/{test_paths[0]}\n@@ -1,1 +1,1 @@\n-x\n+y\n")))
+    conftest = ("import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+                "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n")
+    new_file("add-root-conftest", "conftest.py", conftest)
+    new_file("add-package-conftest", f"{package_dir}/conftest.py", conftest)
+    new_file("add-pytest-ini", "pytest.ini", "[pytest]\naddopts = -p no:python\n")
+    new_file("add-setup-cfg", "setup.cfg", "[tool:pytest]\naddopts = --co\n")
+    if "pyproject.toml" in files:
+        attacks.append(("edit-pyproject", _fenced(make_unified_diff(
+            {"pyproject.toml": files["pyproject.toml"]},
+            {"pyproject.toml": files["pyproject.toml"] + '\n[tool.coverage]\naddopts = "-p no:python"\n'}))))
+    new_file("add-pth-file", "rlvr_boot.pth", "import os; os._exit(0)\n")
+    new_file("add-package-pth-file", f"{package_dir}/boot.pth", "import os; os._exit(0)\n")
+    new_file("add-sitecustomize", "sitecustomize.py", "import os\nos._exit(0)\n")
+    new_file("add-package-sitecustomize", f"{package_dir}/sitecustomize.py", "import os\nos._exit(0)\n")
+    new_file("module-outside-package", "helpers_extra.py", "VALUE = 1\n")
+    new_file("new-top-level-package", "evil/__init__.py", "VALUE = 1\n")
+    attacks += [
+        ("path-traversal", _fenced("--- a/../outside.py\n+++ b/../outside.py\n@@ -1,1 +1,1 @@\n-a\n+b\n")),
+        ("absolute-path", _fenced("--- /dev/null\n+++ /etc/cron.d/evil\n@@ -0,0 +1 @@\n+* * * * * root true\n")),
+        ("git-directory", _fenced("--- /dev/null\n+++ b/.git/hooks/post-checkout\n@@ -0,0 +1 @@\n+#!/bin/sh\n")),
+        ("symlink-in-diff", _fenced(f"diff --git a/{package_dir}/link.py b/{package_dir}/link.py\nnew file mode 120000\n"
+                                    f"--- /dev/null\n+++ b/{package_dir}/link.py\n@@ -0,0 +1 @@\n+/etc/passwd\n")),
+        ("symlink-mode-change", _fenced(f"diff --git a/{target} b/{target}\nold mode 100644\nnew mode 120000\n")),
+        ("submodule-in-diff", _fenced(f"diff --git a/{package_dir}/sub b/{package_dir}/sub\nnew file mode 160000\n"
+                                      f"index 0000000..{'1' * 40}\n")),
+        ("binary-patch", _fenced(f"diff --git a/{package_dir}/x.so b/{package_dir}/x.so\nnew file mode 100644\n"
+                                 "GIT binary patch\nliteral 1\nIcmZ?d00001\n\nliteral 0\nHcmV?d00001\n")),
+        ("copy-patch", _fenced(f"diff --git a/{target} b/{package_dir}/copy.py\ncopy from {target}\ncopy to {package_dir}/copy.py\n")),
+        ("deep-path", _fenced("--- /dev/null\n+++ b/" + "/".join(["d"] * 300) + "/x.py\n@@ -0,0 +1 @@\n+x = 1\n")),
+        ("quoted-path", _fenced('--- "a/x\\n.py"\n+++ "b/x\\n.py"\n@@ -1 +1 @@\n-a\n+b\n')),
+        ("malformed-hunk-counts", _fenced(f"--- a/{target}\n+++ b/{target}\n@@ -1,999999999 +1,999999999 @@\n+x = 1\n")),
+        ("hunk-without-header", _fenced("@@ -1,1 +1,1 @@\n-a\n+b\n")),
+        ("garbage-diff", _fenced("diff --git\n--- \n+++ \n@@ @@\n\x00\x01\x02 not a diff\n")),
+        ("nul-bytes-diff", _fenced(f"--- a/{target}\n+++ b/{target}\n@@ -1,1 +1,1 @@\n-\x00\n+\x00\x00\n")),
+        ("huge-diff", _fenced(f"--- a/{target}\n+++ b/{target}\n@@ -1,1 +1,1 @@\n" + "+# x\n" * 800_000)),
+        ("many-tiny-files", _fenced("".join(f"--- /dev/null\n+++ b/{package_dir}/m{i}.py\n@@ -0,0 +1 @@\n+x = {i}\n"
+                                            for i in range(3000)))),
+    ]
+    return attacks
+
+
+def _parse(diff: str) -> list:
+    from rlvr.verifiers.swe import PatchError, parse_patch
+
+    try:
+        return parse_patch(diff) if diff.strip() else []
+    except PatchError:
+        return []
 
 
 AGENT_TOOLS = """You work in the repository through tools. Each of your turns is exactly one tool call: a JSON object,

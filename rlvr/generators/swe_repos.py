@@ -15,9 +15,10 @@ The code contains no ``while`` loops, no recursion and no exponentiation, and lo
 (short) test inputs only, so any AST mutation of it terminates quickly: running generated code
 in-process is safe and takes microseconds. ``ProjectRunner`` executes a project's modules in
 private module objects (never in ``sys.modules``) through a custom ``__import__`` and runs its
-tests; the SWE generator uses it to compute expected values and to find which tests a mutation
-breaks. The same project run by pytest in the sandbox gives the same per-test outcomes (a tested
-invariant).
+tests; the SWE generator uses it to compute expected values (stored as the task's host-side
+checks) and to find which tests a mutation breaks. The same project run by pytest in the
+sandbox, or by the verifier's call harness there, gives the same per-test outcomes (tested
+invariants).
 """
 
 from __future__ import annotations

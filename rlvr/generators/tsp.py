@@ -8,8 +8,9 @@ Answer      ``<answer>[c0, c1, …, c(n−1)]</answer>``: every city index once,
             the return to the first city is implied (writing it again at the end is allowed).
             ``task.answer`` = {"instance": {"coordinates", "distances"}, "reference":
             {"solution": tour, "objective": length, "status"}}.
-Verifier    rlvr.verifiers.tsp.TSPVerifier: every city exactly once, else 0; reward min(1,
-            reference length / length); correct when no longer than the reference.
+Verifier    rlvr.verifiers.tsp.TSPVerifier: every city exactly once, else 0; then reward 1
+            (correct) when no longer than the reference, else 0; with ``partial=True`` a feasible
+            answer earns min(1, reference length / length).
 Solver      OR-Tools CP-SAT with one AddCircuit constraint over all arcs and its full LP
             relaxation (``linearization_level=2``: circuit cuts; exact; single worker, fixed
             seed, deterministic limit ``CP_SAT_DETERMINISTIC_LIMIT``). When
@@ -27,7 +28,7 @@ Difficulty  d      cities   grid
             ``cities`` 3–60 and ``grid`` 2–10000 may be set explicitly (they win over the knob).
             Generation with the exact solve takes ≈ 9 ms on average at d = 1 (CP-SAT with its
             LP relaxation; the slowest of 300 seeds needs 0.004 deterministic seconds). Mean
-            nearest-neighbour gap (1 − its reward) ≈ 0.03 at d = 0, 0.10 at d = 0.5, 0.12 at
+            nearest-neighbour gap (1 − its ratio) ≈ 0.03 at d = 0, 0.10 at d = 0.5, 0.12 at
             d = 1; CP-SAT effort rises about 30-fold (benchmarks/bench_optimisation.py).
 """
 
@@ -122,8 +123,8 @@ def render_prompt(coordinates: list[tuple[int, int]], distances: list[list[int]]
         f"The distance between two cities is their Euclidean distance rounded to the nearest integer. "
         f"Distance table (row i, column j = distance from city i to city j):\n{header}\n" + "\n".join(rows) + "\n\n"
         f"Give the tour as the list of all {count} city indices in visiting order, each exactly once (the return to the "
-        f"first city is implied). Put only the list inside <answer>…</answer>, for example for 4 cities: "
-        f"<answer>[0, 2, 3, 1]</answer>"
+        f"first city is implied). Put only the list inside <answer>…</answer>, in the form "
+        f"<answer>[0, 2, 3, 1, …]</answer> (this shows the form only; write out all {count} cities)"
     )
 
 
@@ -173,3 +174,11 @@ class TSPGenerator(OptimisationGenerator):
                 yield tour[:i] + tour[i:j + 1][::-1] + tour[j + 1:]
         yield tour[:-1]
 
+    def hostile_solutions(self, task: Task) -> list[tuple[str, list[int]]]:
+        """The cities in index order, a city repeated in place of another, the tour without its
+        last city (shorter, infeasible), every city at once twice (too long), one city only."""
+        count = len(task.answer["instance"]["distances"])
+        tour = list(task.answer["reference"]["solution"])
+        return [("identity-tour", list(range(count))), ("reversed-identity-tour", list(range(count))[::-1]),
+                ("city-repeated", tour[:-1] + tour[:1]), ("tour-missing-a-city", tour[:-1]),
+                ("constant-city", [0] * count), ("single-city", [0]), ("empty-tour", [])]

@@ -26,12 +26,14 @@ Task        One design from 16 families, each with random parameters, a golden `
             state-transition tables of seqdet, fsm and handshake — and prose for the remaining
             wide-datapath families) or "waveform" (the prose plus an example trace computed by the
             model: input/output rows per clock cycle, or example vectors for combinational designs).
-Answer      One fenced block starting with ```verilog holding module TopModule (the last such block
-            counts); rules in ``rlvr.verifiers.verilog.ANSWER_FORMAT``, which the prompt quotes.
+Answer      Exactly one fenced block starting with ```verilog holding module TopModule (more
+            than one scores 0); rules in ``rlvr.verifiers.verilog.ANSWER_FORMAT``, which the prompt quotes.
             ``task.answer`` = {"kind": "generated", "ref": RefModule source, "inputs": [[name,
             width]] (reset first, clock excluded), "outputs": [[name, width]], "clock": "clk" or
-            null, "vectors": [hex per step]}: the stimulus, fixed at generation: directed corner
-            vectors (all-zeros, all-ones, extremes, carries, one-hot and walking patterns, every
+            null, "vectors": [hex per step], "expected": [hex per sample, or "x" before the first
+            reset]}: the expected outputs are the Python model's (the verifier compares the
+            candidate's simulated outputs with them on the host). The stimulus, fixed at
+            generation: directed corner vectors (all-zeros, all-ones, extremes, carries, one-hot and walking patterns, every
             select/op value, runs through counter wrap-around, the target pattern, W-method
             transition tests of the small state machines, a reset in the middle of activity), then
             random vectors (30 % special values; seqdet favours pieces of its pattern); sequential
@@ -39,8 +41,9 @@ Answer      One fenced block starting with ```verilog holding module TopModule (
             directed sequence. Exhaustive when all input combinations fit.
             ``task.meta`` = {"family", "spec" (the concrete parameters: the design is rebuilt from
             it), "format", "directed_steps", "steps"}.
-Verifier    ``rlvr.verifiers.verilog.VerilogVerifier``: Icarus Verilog in the sandbox; every
-            sample compared with VerilogEval's X rule; binary reward (``partial=True``: 1 −
+Verifier    ``rlvr.verifiers.verilog.VerilogVerifier``: Icarus Verilog in the sandbox simulates
+            TopModule alone (no reference in its simulation); every sample compared on the host
+            with the expected outputs by VerilogEval's X rule; binary reward (``partial=True``: 1 −
             mismatch fraction).
 Solver      The golden module renamed TopModule. ``wrong_response``: the golden module with one
             plausible bug (carry from the wrong bit, ``<=`` for ``<``, two mux or op-code cases
@@ -49,6 +52,12 @@ Solver      The golden module renamed TopModule. ``wrong_response``: the golden 
             one cycle long) that the directed stimulus always exposes. ``mutants(task)`` lists the
             single mutations of the golden source (flipped operator, off-by-one constant, swapped
             bits or concatenation, missing reset, wrong FSM transition) for kill-rate measurement.
+Attacks     ``attacks(task)`` (``reference_attacks``): the reference instantiated (plain, .*,
+            escaped name, macro, generate block, defparam), included, bound or configured in;
+            $root, upward and testbench hierarchical names; printed verdicts and fake trace lines,
+            stderr, an early $finish, $fatal, a zero-delay loop, an output flood; constant 0, 1,
+            x and z outputs and an echo of the inputs (left out where the expected outputs show
+            they would be right); an oversize and a deeply nested source. All score 0.
 
 Difficulty  d     families  width  selects  ports  states  resets              formats          steps
             0.0   9 basic   4      1        1      3       sync-high           prose            48
@@ -84,7 +93,7 @@ from typing import Any, Callable
 import numpy as np
 
 from rlvr.core import DifficultyTable, Task, TaskGenerator
-from rlvr.verifiers.verilog import ANSWER_FORMAT
+from rlvr.verifiers.verilog import ANSWER_FORMAT, module_ports
 
 COMBINATIONAL = ("adder", "comparator", "mux", "decoder", "priority", "popcount", "parity", "alu", "bitmanip", "truthtable")
 SEQUENTIAL = ("counter", "shiftreg", "edge", "seqdet", "fsm", "handshake")
@@ -1216,6 +1225,21 @@ def model_samples(design: Design, vectors: list[dict]) -> list[dict | None]:
     return samples
 
 
+def expected_outputs(design: Design, vectors: list[dict]) -> list[str]:
+    """The model's outputs at every sample, packed (first output most significant) in hex;
+    "x" where the model does not know them (before the first reset)."""
+    out = []
+    for sample in model_samples(design, vectors):
+        if sample is None:
+            out.append("x")
+            continue
+        value = 0
+        for name, width in design.outputs:
+            value = (value << width) | (sample[name] & mask(width))
+        out.append(format(value, "x"))
+    return out
+
+
 def random_vector(design: Design, rng: random.Random) -> dict:
     vector = {}
     for name, width in design.inputs:
@@ -1640,6 +1664,7 @@ class VerilogGenerator(TaskGenerator):
             "outputs": [[n, w] for n, w in design.outputs],
             "clock": "clk" if design.sequential else None,
             "vectors": [pack(design, v) for v in vectors],
+            "expected": expected_outputs(design, vectors),
         }
         meta = {"family": family, "spec": spec, "format": fmt, "directed_steps": directed_steps, "steps": len(vectors)}
         return {"prompt": prompt, "answer": answer, "meta": meta}
@@ -1654,6 +1679,92 @@ class VerilogGenerator(TaskGenerator):
 
     def wrong_response(self, task: Task) -> str:
         return f"Here is the module.\n\n```verilog\n{self.design_of(task).module('TopModule', bug=True)}```\n"
+
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """``reference_attacks`` with this family's testbench names, less the constant and
+        echo modules that the expected outputs show would be right."""
+        inputs = [(str(n), int(w)) for n, w in task.answer["inputs"]]
+        outputs = [(str(n), int(w)) for n, w in task.answer["outputs"]]
+        in_width, out_width = sum(w for _, w in inputs), sum(w for _, w in outputs)
+        per_step = 2 if task.answer["clock"] else 1
+        echoes = [int(v, 16) & mask(out_width) for v in task.answer["vectors"] for _ in range(per_step)] if in_width else None
+        constants = {"constant-zero": 0, "constant-ones": mask(out_width)}
+
+        def solves(values: list[int] | None) -> bool:
+            return values is not None and all(e == "x" or int(e, 16) == v for e, v in zip(task.answer["expected"], values))
+
+        samples = len(task.answer["expected"])
+        skip = {name for name, value in constants.items() if solves([value] * samples)}
+        if solves(echoes):
+            skip.add("echo-inputs")
+        names = {"root": "rlvr_tb", "instance": "ref_inst", "file": "ref.sv"}
+        return [(name, response) for name, response in reference_attacks(task.answer["ref"], names) if name not in skip]
+
+
+# ---------------------------------------------------------------------------------------------
+# Attacks (shared with VerilogEval)
+# ---------------------------------------------------------------------------------------------
+
+
+def _fenced(source: str) -> str:
+    return f"```verilog\n{source.strip()}\n```\n"
+
+
+def reference_attacks(ref: str, names: dict[str, str], extra_includes: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """Hostile TopModules for a task whose reference is ``ref`` (module RefModule): reaching the
+    reference (instances spelt many ways, bind, config, defparam, `include, hierarchical and
+    $root names using the testbench's usual names ``names["root"]``/``names["instance"]``),
+    spoofing the report (printing verdict or trace lines, stderr, an early $finish, $fatal, a
+    zero-delay loop, a flood of output), constant outputs, an echo of the inputs, an oversize
+    and a deeply nested source. None of them implements the specification."""
+    header = re.search(r"\bmodule\s+RefModule\b(.*?\));", ref, re.DOTALL)
+    header_text = re.sub(r"\boutput\s+(reg|logic)\b", "output wire", header.group(1) if header else "();")
+    ports = list(module_ports(ref, "RefModule").items())
+    inputs = [name for name, direction in ports if direction == "input"]
+    outputs = [name for name, direction in ports if direction != "input"]
+    top = f"module TopModule{header_text};"
+    named = ", ".join(f".{name}({name})" for name, _ in ports)
+    out_concat = "{" + ", ".join(outputs) + "}" if outputs else "{dummy_unused}"
+
+    def module(body: str, before: str = "", after: str = "") -> str:
+        return _fenced(f"{before}\n{top}\n{body}\nendmodule\n{after}")
+
+    zero = f"  assign {out_concat} = '0;"
+    root, instance = names["root"], names["instance"]
+    attacks = [
+        ("instantiate-reference", module(f"  RefModule reference_copy ({named});")),
+        ("instantiate-reference-wildcard", module("  RefModule reference_copy (.*);")),
+        ("instantiate-reference-escaped", module(f"  \\RefModule  reference_copy ({named});")),
+        ("instantiate-reference-macro", module("  `REFERENCE reference_copy (.*);", before="`define REFERENCE RefModule")),
+        ("instantiate-reference-generate", module(f"  generate if (1) begin : copy\n    RefModule reference_copy ({named});\n  end endgenerate")),
+        ("instantiate-reference-defparam", module(f"  RefModule reference_copy ({named});\n  defparam reference_copy.UNUSED = 1;")),
+        ("include-reference", module("  RefModule reference_copy (.*);", before=f'`include "{names["file"]}"')),
+        *[(f"include-reference-path-{k}", module("  RefModule reference_copy (.*);", before=f'`include "{path}"'))
+          for k, path in enumerate(extra_includes)],
+        ("bind-reference", module(zero, after="bind TopModule RefModule reference_copy (.*);")),
+        ("config-reference", module("  Placeholder reference_copy (.*);",
+                                    after="config swap;\n  design TopModule;\n  instance TopModule.reference_copy use RefModule;\nendconfig")),
+        ("hierarchical-root", module("\n".join(f"  assign {o} = $root.{root}.{instance}.{o};" for o in outputs))),
+        ("hierarchical-upward", module("\n".join(f"  assign {o} = {instance}.{o};" for o in outputs))),
+        ("hierarchical-testbench", module("\n".join(f"  assign {o} = {root}.{o}_ref;" for o in outputs))),
+        ("print-pass-report", module(zero + '\n  initial $display("Mismatches: 0 in 1 samples");')),
+        ("print-fake-trace", module(zero + '\n  initial begin\n    $display("RLVR000000000000 0 0");\n'
+                                    '    $display("RLVR000000000000 done 1 1");\n  end')),
+        ("print-stderr", module(zero + '\n  initial $fdisplay(32\'h8000_0002, "correct: all samples match");')),
+        ("finish-early", module(zero + "\n  initial #1 $finish;")),
+        ("fatal", module(zero + '\n  initial $fatal(1, "done");')),
+        ("output-flood", module(zero + '\n  initial forever #1 $display("Mismatches: 0 in 1 samples");')),
+        ("zero-delay-loop", module(zero + "\n  reg spin = 1'b0;\n  initial forever #0 spin = ~spin;")),
+        ("constant-zero", module(zero)),
+        ("constant-ones", module(f"  assign {out_concat} = '1;")),
+        ("constant-x", module(f"  assign {out_concat} = 'x;")),
+        ("constant-z", module(f"  assign {out_concat} = 'z;")),
+        ("echo-inputs", module(f"  assign {out_concat} = {{{', '.join(inputs)}}};" if inputs else zero)),
+        ("oversize-source", module(zero + "\n" + "// padding\n" * 25_000)),
+        ("deep-nesting", module(f"  assign {out_concat} = " + "(" * 60_000 + "1'b0" + ")" * 60_000 + ";")),
+        ("deep-blocks", module(zero + "\n  initial " + "begin " * 15_000 + "end " * 15_000)),
+    ]
+    return attacks
 
 
 def mutants(task: Task) -> list[Mutant]:
@@ -1683,16 +1794,17 @@ class MutantResult:
     first_mismatch: int | None  # first failing sample, None when the mutant survived
 
 
-def measure_mutants(task: Task, verifier: Any, trace: bool = False) -> tuple[list[MutantResult], Any]:
+def measure_mutants(task: Task, verifier: Any) -> tuple[list[MutantResult], Any]:
     """Simulate the golden module, the ``wrong_response`` bug and every single mutation of the
-    task in one sandboxed run (``VerilogVerifier.simulate_many``). Returns the per-mutant results
-    and the raw Simulation (dut 0: golden, dut 1: bug, dut k ≥ 2: mutant k − 2)."""
+    task in one sandboxed run (``VerilogVerifier.simulate_many``: trusted sources, compared with
+    the task's expected outputs). Returns the per-mutant results and the raw Measurement (dut 0:
+    golden, dut 1: bug, dut k ≥ 2: mutant k − 2)."""
     design = VerilogGenerator.design_of(task)
     found = mutants(task)
     sources = [design.module("TopModule"), design.module("TopModule", bug=True)] + [m.source for m in found]
-    sim = verifier.simulate_many(task.answer, sources, trace=trace)
+    sim = verifier.simulate_many(task.answer, sources)
     if not sim.finished:
-        raise RuntimeError(f"mutant simulation failed: {sim.compile_error or sim.runtime_error}")
+        raise RuntimeError(f"mutant simulation failed: {sim.error}")
     results = []
     for k, mutant in enumerate(found, start=2):
         mismatches, first = sim.duts[k]

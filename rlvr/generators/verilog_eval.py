@@ -22,11 +22,17 @@ Answer      The problem's prompt text plus ``rlvr.verifiers.verilog.ANSWER_FORMA
             starting with ```verilog. ``task.answer`` = {"kind": "verilog-eval", "problem": name,
             "ref": reference source, "test": testbench source}: the verifier needs nothing else.
             ``task.meta`` = {"problem", "index", "dataset" (only for a non-bundled directory)}.
-Verifier    ``rlvr.verifiers.verilog.VerilogVerifier`` runs the problem's testbench, hardened per run
-            (nonce-renamed modules, tasks and instances, guarded inputs, nonce-prefixed report).
+Verifier    ``rlvr.verifiers.verilog.VerilogVerifier`` runs the problem's testbench rewritten to
+            drive TopModule alone and print its outputs at the testbench's own sample points; the
+            reference's outputs come from a separate trusted run of the same testbench (cached per
+            problem), and the host counts mismatches as the testbench would. The candidate's
+            simulation holds no RefModule: naming it fails to elaborate.
 Solver      The reference renamed TopModule. ``wrong_response``: the reference with every output
             assignment inverted at the port (a TopModule wrapping the renamed reference and driving
             ~output), which the testbench flags unless an output never leaves X.
+Attacks     ``attacks(task)``: ``rlvr.generators.verilog.reference_attacks`` with VerilogEval's
+            names (tb, good1, the reference's file name and path), less the constant and echo
+            modules on the seven problems they solve (``CONSTANT_SOLVED``).
 """
 
 from __future__ import annotations
@@ -37,10 +43,23 @@ from pathlib import Path
 from typing import Any
 
 from rlvr.core import DifficultyTable, Task, TaskGenerator, canonical_difficulty
+from rlvr.generators.verilog import reference_attacks
 from rlvr.verifiers.verilog import ANSWER_FORMAT, module_ports
 
 KNOWN_TOOL_ERRORS = ("Prob099_m2014_q6c", "Prob151_review2015_fsm", "Prob156_review2015_fancytimer")
 PROMPT_SUFFIX = "_prompt.txt"
+# Problems whose right answer a constant or an echo of the inputs already is (measured by
+# running those attacks on every problem): the audit leaves those attacks out there.
+# Prob053_m2014_q4d's stimulus never sets `in`, so its output stays 0 (in VerilogEval too).
+CONSTANT_SOLVED: dict[str, tuple[str, ...]] = {
+    "Prob001_zero": ("constant-zero", "echo-inputs"),
+    "Prob002_m2014_q4i": ("constant-zero", "echo-inputs"),
+    "Prob003_step_one": ("constant-ones",),
+    "Prob007_wire": ("echo-inputs",),
+    "Prob008_m2014_q4h": ("echo-inputs",),
+    "Prob015_vector1": ("echo-inputs",),
+    "Prob053_m2014_q4d": ("constant-zero",),
+}
 
 
 def bundled_dataset() -> Path:
@@ -128,3 +147,13 @@ class VerilogEvalGenerator(TaskGenerator):
         top = f"module TopModule{header_text};\n{wires}\n  ReferenceCopy inner ({connections});\n{assigns}\nendmodule\n"
         top = re.sub(r"\boutput\s+(reg|logic)\b", "output wire", top)
         return f"```verilog\n{inner.strip()}\n\n{top}```\n"
+
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """``rlvr.generators.verilog.reference_attacks`` with VerilogEval's testbench names (tb,
+        good1) and the reference's own file path, less the constant and echo modules on the
+        problems they solve (``CONSTANT_SOLVED``, measured)."""
+        problem = task.answer["problem"]
+        names = {"root": "tb", "instance": "good1", "file": f"{problem}_ref.sv"}
+        paths = (str(self.directory / f"{problem}_ref.sv"),)
+        skip = CONSTANT_SOLVED.get(problem, ())
+        return [(name, response) for name, response in reference_attacks(task.answer["ref"], names, paths) if name not in skip]

@@ -5,9 +5,10 @@ Task        A G(n, m) random graph: ``vertices`` numbered 0…n−1 and round(n 
 Answer      ``<answer>[v1, v2, …]</answer>``: the vertices of the cover, each once, any order.
             ``task.answer`` = {"instance": {"vertices", "edges"}, "reference": {"solution":
             sorted vertices, "objective": size, "status"}}.
-Verifier    rlvr.verifiers.vertex_cover.VertexCoverVerifier: distinct valid vertices with at
-            least one end of every edge in the set, else 0; reward min(1, reference size /
-            size); correct when no larger than the reference.
+Verifier    rlvr.verifiers.vertex_cover.VertexCoverVerifier: distinct valid vertices with at least
+            one end of every edge in the set, else 0; then reward 1 (correct) when no larger than
+            the reference, else 0; with ``partial=True`` a feasible answer earns min(1, reference
+            size / size).
 Solver      OR-Tools CP-SAT: a Boolean per vertex, at least one end of every edge, minimise
             the count, with the full LP relaxation (``linearization_level=2``). Exact within
             ``CP_SAT_DETERMINISTIC_LIMIT`` deterministic seconds; otherwise the better of
@@ -24,7 +25,7 @@ Difficulty  d      vertices   average_degree
             1.0    50         7.0
             ``vertices`` 2–150 and ``average_degree`` 0.1–149 may be set explicitly.
             Generation with the exact solve takes ≈ 20 ms on average at d = 1. The maximum-degree
-            greedy is strong on random graphs: its mean gap (1 − its reward) is only ≈ 0.01 at
+            greedy is strong on random graphs: its mean gap (1 − its ratio) is only ≈ 0.01 at
             d = 0, 0.04 at d = 0.5 and 0.05 at d = 1, while CP-SAT effort rises about 270-fold
             (benchmarks/bench_optimisation.py).
 """
@@ -105,7 +106,7 @@ class VertexCoverGenerator(OptimisationGenerator):
             f"{format_edges(edges)}\n\n"
             f"Find a vertex cover that is as small as possible: a set of vertices such that every edge has at least one "
             f"end in the set.\nAnswer with the list of the chosen vertices, each once, in any order. Put only the list "
-            f"inside <answer>…</answer>, for example: <answer>[1, 2, 5]</answer>"
+            f"inside <answer>…</answer>, in the form <answer>[1, 2, 5, …]</answer> (this shows the form only)"
         )
         return {
             "prompt": prompt,
@@ -131,3 +132,12 @@ class VertexCoverGenerator(OptimisationGenerator):
         if outside:
             yield cover + [outside[0]]
         yield cover[1:]
+
+    def hostile_solutions(self, task: Task) -> list[tuple[str, list[int]]]:
+        """No vertex (smallest, infeasible), every vertex (feasible, largest), the reference
+        without one vertex, one end of each edge taken as its lower end only."""
+        instance = task.answer["instance"]
+        vertices = int(instance["vertices"])
+        cover = list(task.answer["reference"]["solution"])
+        return [("empty-cover", []), ("all-vertices", list(range(vertices))), ("reference-minus-one", cover[1:]),
+                ("single-vertex", [0]), ("every-other-vertex", list(range(0, vertices, 2)))]

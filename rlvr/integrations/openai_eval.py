@@ -19,7 +19,10 @@ Requests
     ``concurrency`` requests are in flight. The official ``openai`` client retries connection
     errors, timeouts, 408, 409, 429 and 5xx up to ``max_retries`` times with backoff, each try
     bounded by ``timeout`` seconds. A request that still fails scores reward 0 and counts in
-    ``errors`` with its message kept; the run goes on.
+    ``errors`` with its message kept; the run goes on, except that when the first
+    ``stop_after_failed_connections`` replies (default 8, or every request if fewer; 0 turns
+    the check off) all failed to connect, the run stops at once with ``EndpointUnreachable``:
+    the server is down or the URL is wrong.
 Verification
     ``rlvr.verify`` (never raises) in a pool of ``verify_workers`` threads, off the event loop.
 Result
@@ -38,7 +41,8 @@ Result
     ``samples`` holds one dict per request: task_id, env_id, difficulty, seed, sample,
     response, reward, correct, format_ok, reason, finish_reason, completion_tokens, error.
     ``write_results`` saves all but the samples as JSON, ``write_samples`` the samples as JSONL;
-    ``summary_table`` gives (header, rows) for a plain-text table.
+    ``summary_table`` gives (header, rows) for a plain-text table. ``rlvr eval`` prints it, then
+    the first error, and exits 1 when more than ``--max-error-rate`` of the requests failed.
 
 Needs the ``eval`` extra (``pip install 'rlvr[eval]'``).
 """
@@ -47,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import functools
 import hashlib
 import json
@@ -56,7 +61,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence, TextIO
 
 import rlvr
 from rlvr.core import Task, image_to_png
@@ -91,6 +96,38 @@ class Reply:
     finish_reason: str | None = None
     completion_tokens: int | None = None
     error: str | None = None
+    connection_failed: bool = False  # no connection could be made (not a time-out, not an HTTP error)
+
+
+class EndpointUnreachable(RuntimeError):
+    """The first requests of a run all failed to connect."""
+
+
+class ConnectionWatch:
+    """Stops a run whose first ``probe`` replies all failed to connect."""
+
+    def __init__(self, probe: int, base_url: str):
+        self.probe, self.base_url = probe, base_url
+        self.replies = self.failures = 0
+        self.first_error: str | None = None
+        self.tripped = False
+
+    def check(self) -> None:
+        if self.tripped:
+            raise EndpointUnreachable(self.message())
+
+    def record(self, reply: Reply) -> None:
+        if self.replies >= self.probe:
+            return
+        self.replies += 1
+        if reply.connection_failed:
+            self.failures += 1
+            self.first_error = self.first_error or reply.error
+        self.tripped = self.failures == self.probe
+        self.check()
+
+    def message(self) -> str:
+        return f"the first {self.probe} requests all failed to connect to {self.base_url} ({self.first_error})"
 
 
 def pass_at_k(samples: int, correct: int, k: int) -> float:
@@ -136,7 +173,8 @@ async def request_completion(client: Any, semaphore: asyncio.Semaphore, body: di
         try:
             completion = await client.chat.completions.create(**body)
         except openai.OpenAIError as error:
-            return Reply(error=describe_error(error))
+            refused = isinstance(error, openai.APIConnectionError) and not isinstance(error, openai.APITimeoutError)
+            return Reply(error=describe_error(error), connection_failed=refused)
     if not completion.choices:
         return Reply(error="the response has no choices")
     choice = completion.choices[0]
@@ -165,8 +203,10 @@ class RequestSettings:
 
 
 async def sample_task(client: Any, semaphore: asyncio.Semaphore, pool: ThreadPoolExecutor, settings: RequestSettings,
-                      task: Task, messages: list[dict], sample: int, verifier_options: dict) -> Sample:
+                      task: Task, messages: list[dict], sample: int, verifier_options: dict, watch: ConnectionWatch) -> Sample:
+    watch.check()
     reply = await request_completion(client, semaphore, settings.body(messages, task.id, sample))
+    watch.record(reply)
     if reply.error is None:
         verdict = await asyncio.get_running_loop().run_in_executor(pool, lambda: rlvr.verify(task, reply.text, **verifier_options))
         reward, correct, format_ok, reason = verdict.reward, verdict.correct, verdict.format_ok, verdict.reason
@@ -205,7 +245,8 @@ def group_metrics(samples: Sequence[Sample], k: int, wall_s: float, generate_s: 
 
 
 async def evaluate_group(client: Any, semaphore: asyncio.Semaphore, pool: ThreadPoolExecutor, settings: RequestSettings,
-                         env_id: str, difficulty: float, n: int, k: int, env_options: dict, progress: Any) -> tuple[dict, list[Sample]]:
+                         env_id: str, difficulty: float, n: int, k: int, env_options: dict, progress: Any,
+                         watch: ConnectionWatch) -> tuple[dict, list[Sample]]:
     """The row and samples of one (env, difficulty)."""
     _, verifier_options, _ = split_options(get_spec(env_id), env_options)
     started = time.perf_counter()
@@ -216,7 +257,7 @@ async def evaluate_group(client: Any, semaphore: asyncio.Semaphore, pool: Thread
     generate_s = time.perf_counter() - started
 
     async def one(task: Task, messages: list[dict], sample: int) -> Sample:
-        result = await sample_task(client, semaphore, pool, settings, task, messages, sample, verifier_options)
+        result = await sample_task(client, semaphore, pool, settings, task, messages, sample, verifier_options, watch)
         progress.update()
         return result
 
@@ -231,7 +272,7 @@ async def evaluate_async(base_url: str, model: str, env_ids: Sequence[str], n: i
                          timeout: float = 120.0, temperature: float | None = 1.0, max_tokens: int | None = 2048,
                          top_p: float | None = None, system_prompt: str | None = None, api_key: str | None = None,
                          env_options: dict | None = None, extra_body: dict | None = None, request_seed: bool = True,
-                         verify_workers: int | None = None, progress: bool = False) -> dict:
+                         verify_workers: int | None = None, progress: bool = False, stop_after_failed_connections: int = 8) -> dict:
     """Evaluate ``model`` at ``base_url``; the contract is the module docstring."""
     from openai import AsyncOpenAI
     from tqdm import tqdm
@@ -246,17 +287,19 @@ async def evaluate_async(base_url: str, model: str, env_ids: Sequence[str], n: i
         rlvr.make_task(env_id, seed, difficulties[0], **(env_options or {}))
     settings = RequestSettings(model, temperature, max_tokens, top_p, system_prompt, seed, request_seed, extra_body)
     semaphore = asyncio.Semaphore(concurrency)
+    total = len(env_ids) * len(difficulties) * n * k
+    watch = ConnectionWatch(min(max(0, stop_after_failed_connections), total), base_url)  # probe 0: never stops
     rows, samples = [], []
     started = time.perf_counter()
     client = AsyncOpenAI(base_url=base_url, api_key=api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY",
                          max_retries=max_retries, timeout=timeout)
     with ThreadPoolExecutor(verify_workers or os.cpu_count() or 1, thread_name_prefix="rlvr-verify") as pool, \
-            tqdm(total=len(env_ids) * len(difficulties) * n * k, unit="req", disable=not progress) as bar:
+            tqdm(total=total, unit="req", disable=not progress) as bar:
         async with client:
             for env_id in env_ids:
                 for difficulty in difficulties:
                     row, group = await evaluate_group(client, semaphore, pool, settings, env_id, difficulty, n, k,
-                                                      dict(env_options or {}), bar)
+                                                      dict(env_options or {}), bar, watch)
                     rows.append(row)
                     samples.extend(group)
     wall_s = time.perf_counter() - started
@@ -271,17 +314,27 @@ def evaluate(*args: Any, **kwargs: Any) -> dict:
     return asyncio.run(evaluate_async(*args, **kwargs))
 
 
-def write_results(results: dict, path: str | Path) -> None:
-    """Config, rows and overall (not the samples) as indented JSON."""
+def write_results(results: dict, path: str | Path | TextIO) -> None:
+    """Config, rows and overall (not the samples) as indented JSON, to a path or a text handle."""
     summary = {key: value for key, value in results.items() if key != "samples"}
-    Path(path).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    with _text_output(path) as handle:
+        handle.write(json.dumps(summary, indent=2) + "\n")
 
 
-def write_samples(results: dict, path: str | Path) -> None:
-    """One JSON object per request, in task and sample order."""
-    with open(path, "w", encoding="utf-8") as handle:
+def write_samples(results: dict, path: str | Path | TextIO) -> None:
+    """One JSON object per request, in task and sample order, to a path or a text handle."""
+    with _text_output(path) as handle:
         for sample in results["samples"]:
             handle.write(json.dumps(sample, ensure_ascii=False) + "\n")
+
+
+@contextlib.contextmanager
+def _text_output(target: str | Path | TextIO) -> Iterator[TextIO]:
+    if hasattr(target, "write"):
+        yield target
+        return
+    with open(target, "w", encoding="utf-8") as handle:
+        yield handle
 
 
 def summary_table(results: dict) -> tuple[list[str], list[list[str]]]:

@@ -8,6 +8,7 @@ Modules     grpo.py        the training loop, top to bottom (``train``)
             rollout.py     reward sources, HF / vLLM sampling, scoring with deadlines, multi-turn
             curriculum.py  adaptive difficulty per env, Beta-posterior task selection
             config.py      ``TrainConfig`` and YAML loading
+            reporting.py   metrics.jsonl, TensorBoard and W&B (``report_to``)
             tiny.py        an offline tiny model and tokenizer, and two easy tasks for CPU runs
 
 Importing this package loads neither torch nor transformers; ``train`` and the other loop
@@ -41,7 +42,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help="override the number of RL steps")
     parser.add_argument("--output-dir", help="override the output directory")
     parser.add_argument("--seed", type=int, help="override the seed")
-    parser.add_argument("--no-resume", action="store_true", help="start afresh even if the output directory has checkpoints")
+    parser.add_argument("--no-resume", action="store_true",
+                        help="start afresh: remove the checkpoints and metrics of an earlier run in the output directory")
+    parser.add_argument("--report-to", nargs="+", choices=("tensorboard", "wandb", "none"), metavar="{tensorboard,wandb,none}",
+                        help="also send metrics to TensorBoard (output_dir/tensorboard) and/or W&B (offline unless WANDB_MODE is set)")
 
 
 def run_train_command(args: argparse.Namespace) -> int:

@@ -19,8 +19,12 @@ Sampling    ``max_new_tokens`` per model turn; ``temperature`` annealed to ``tem
             ``rollout_backend`` hf | vllm; ``max_turns`` for multi-turn envs.
 Scoring     ``scoring_backend`` process | thread | serial, ``scoring_workers``, ``scoring_grace_s``.
 Running     ``steps``, ``output_dir``, ``save_every``, ``resume`` (continue from the latest
-            checkpoint in ``output_dir``), ``seed``, ``device``, ``torch_threads``,
-            ``warmup_sft_steps`` (SFT on the generators' reference solutions first).
+            checkpoint in ``output_dir``, announced on stderr; False starts afresh and removes
+            the earlier run's checkpoints, reference and metrics), ``seed``, ``device``,
+            ``torch_threads``, ``warmup_sft_steps`` (SFT on the generators' reference solutions
+            first, with its own progress bar).
+Reporting   ``report_to``: [] (metrics.jsonl and metrics.png only), ``tensorboard`` and/or
+            ``wandb`` (offline unless ``WANDB_MODE`` is set); see rlvr.trainers.reporting.
 """
 
 from __future__ import annotations
@@ -116,8 +120,12 @@ class TrainConfig:
     torch_threads: int | None = None
     progress: bool = True
     plot: bool = True
+    report_to: list[str] = field(default_factory=list)  # tensorboard, wandb
 
     def __post_init__(self):
+        from rlvr.trainers.reporting import normalise_report_to
+
+        self.report_to = normalise_report_to(self.report_to)
         self.envs = parse_envs(self.envs)
         if self.warmup_sft_envs is not None:
             self.warmup_sft_envs = parse_envs(self.warmup_sft_envs)
@@ -180,16 +188,23 @@ def parse_envs(envs: Any) -> list[EnvConfig]:
 
 
 def load_config(path: str | Path, **overrides: Any) -> TrainConfig:
-    """A TrainConfig from a YAML file; keyword overrides win over the file."""
+    """A TrainConfig from a YAML file; keyword overrides win over the file. A file that is not
+    a YAML mapping raises ValueError naming it."""
     import yaml
 
     with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        try:
+            data = yaml.safe_load(handle) or {}
+        except yaml.YAMLError as error:
+            raise ValueError(f"{path} is not valid YAML ({str(error).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a mapping of config keys, got {type(data).__name__}")
     data.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig.from_dict(data)
 
 
 def save_config(config: TrainConfig, path: str | Path) -> None:
+    """The config as YAML (what ``load_config`` reads back)."""
     import yaml
 
     with open(path, "w", encoding="utf-8") as handle:

@@ -11,12 +11,16 @@
                                penalty shapes rewards first (losses.py)
         4. update              μ passes of clipped policy-gradient steps over minibatches, with
                                optional KL to the frozen start, entropy bonus, top-ρ entropy tokens
-        5. bookkeeping         curriculum moves difficulties, metrics go to metrics.jsonl, a
-                               checkpoint every ``save_every`` steps, curves to metrics.png
+        5. bookkeeping         curriculum moves difficulties, metrics go to metrics.jsonl (and
+                               TensorBoard / W&B with ``report_to``), a checkpoint every
+                               ``save_every`` steps; at the end, curves to metrics.png
 
 ``train(config)`` runs it and returns a summary; ``rlvr train config.yaml`` does the same from
 the command line, ``rlvr train --demo`` runs the CPU demo (config.demo_config). An optional SFT
 warm-up on the generators' reference solutions runs before step 1 (``warmup_sft_steps``).
+With ``resume`` (the default) a run continues from the latest checkpoint in ``output_dir`` and
+says so on stderr (a finished run says there is nothing left to train); ``resume: false``
+(``--no-resume``) removes the earlier run's checkpoints, reference model and metrics first.
 Scoring workers start by forkserver, so a script that calls ``train`` with the default
 ``scoring_backend: process`` needs the usual ``if __name__ == "__main__":`` guard.
 
@@ -25,6 +29,8 @@ reward/<env>, pass_rate/<env>, difficulty/<env>, zero_variance_fraction, groups_
 refill_rounds, entropy, kl, response_length, truncated_fraction, clip_fraction, ratio_mean,
 loss, scoring_timeouts, time/generation, time/scoring, time/update, time/step. SFT warm-up lines
 carry ``"phase": "sft"``; evaluation lines ``"phase": "eval"`` (greedy pass rate per env).
+metrics.png plots the training curves, the SFT warm-up loss and the greedy pass rate before and
+after training.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +49,7 @@ import torch
 
 from rlvr.trainers.config import CurriculumConfig, EnvConfig, TrainConfig, demo_config, load_config, save_config
 from rlvr.trainers.curriculum import SEED_SPACE, BetaTaskSelector, DifficultyController
+from rlvr.trainers.reporting import Reporter
 from rlvr.trainers.losses import OBJECTIVES, group_advantages, overlong_penalty, policy_loss, w_reinforce_advantages
 from rlvr.trainers.rollout import Episode, HFSampler, RewardSource, Scorer, TemperatureSchedule, VLLMSampler, encode_prompt, run_episodes
 
@@ -233,19 +241,24 @@ def read_metrics(path: str | Path) -> list[dict]:
 
 
 def plot_metrics(metrics_path: str | Path, png_path: str | Path) -> Path | None:
-    """Curves of the training steps' metrics in one PNG (None when there is nothing to plot)."""
+    """The run in one PNG: the training steps' curves, the SFT warm-up loss and the greedy pass
+    rate per env before and after training (None when there is nothing to plot)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in read_metrics(metrics_path) if r.get("phase", "rl") == "rl"]
-    if not rows:
+    everything = read_metrics(metrics_path)
+    rows = [r for r in everything if r.get("phase", "rl") == "rl"]
+    sft = [r for r in everything if r.get("phase") == "sft"]
+    evaluations = [r for r in everything if r.get("phase") == "eval"]
+    if not (rows or sft or evaluations):
         return None
+    last = rows[-1] if rows else {}
     panels = [
-        ("reward", [k for k in rows[-1] if k == "reward" or k.startswith("reward/")]),
-        ("pass rate", [k for k in rows[-1] if k == "pass_rate" or k.startswith("pass_rate/")]),
-        ("difficulty", [k for k in rows[-1] if k.startswith("difficulty/")]),
+        ("reward", [k for k in last if k == "reward" or k.startswith("reward/")]),
+        ("pass rate", [k for k in last if k == "pass_rate" or k.startswith("pass_rate/")]),
+        ("difficulty", [k for k in last if k.startswith("difficulty/")]),
         ("zero-variance groups", ["zero_variance_fraction"]),
         ("entropy", ["entropy"]),
         ("KL to start", ["kl"]),
@@ -253,9 +266,9 @@ def plot_metrics(metrics_path: str | Path, png_path: str | Path) -> Path | None:
         ("clip fraction", ["clip_fraction"]),
         ("seconds per step", ["time/generation", "time/scoring", "time/update"]),
     ]
-    figure, axes = plt.subplots(3, 3, figsize=(14, 10), constrained_layout=True)
+    figure, axes = plt.subplots(3, 4, figsize=(18, 10), constrained_layout=True)
     steps = [r["step"] for r in rows]
-    for axis, (title, keys) in zip(axes.flat, panels):
+    for axis, (title, keys) in zip(axes[:, :3].flat, panels):
         for key in keys:
             axis.plot(steps, [math.nan if r.get(key) is None else r[key] for r in rows], label=key)
         axis.set_title(title)
@@ -263,9 +276,33 @@ def plot_metrics(metrics_path: str | Path, png_path: str | Path) -> Path | None:
         axis.grid(alpha=0.3)
         if len(keys) > 1:
             axis.legend(fontsize=7)
+    warmup, before_after, unused = axes[:, 3]
+    warmup.plot([r["sft_step"] for r in sft], [r["sft_loss"] for r in sft], color="tab:purple")
+    warmup.set_title("SFT warm-up loss" if sft else "SFT warm-up loss (no warm-up)")
+    warmup.set_xlabel("SFT step")
+    warmup.grid(alpha=0.3)
+    plot_evaluations(before_after, evaluations)
+    unused.axis("off")
     figure.savefig(png_path, dpi=90)
     plt.close(figure)
     return Path(png_path)
+
+
+def plot_evaluations(axis, evaluations: list[dict]) -> None:
+    """Greedy pass rate per env, one bar per evaluation (before training, after step N)."""
+    envs = sorted({k.split("/", 1)[1] for row in evaluations for k in row if k.startswith("eval_pass_rate/")})
+    axis.set_title("greedy pass rate (evaluation)" if evaluations else "greedy pass rate (no evaluation: eval_tasks 0)")
+    axis.set_ylim(0, 1.05)
+    axis.grid(alpha=0.3, axis="y")
+    width = 0.8 / max(1, len(evaluations))
+    for index, row in enumerate(evaluations):
+        label = "before training" if row["after_step"] == 0 else f"after step {row['after_step']}"
+        values = [row.get(f"eval_pass_rate/{env}", math.nan) for env in envs]
+        bars = axis.bar([e + index * width for e in range(len(envs))], values, width, label=label)
+        axis.bar_label(bars, fmt="%.2f", fontsize=7)
+    axis.set_xticks([e + width * (len(evaluations) - 1) / 2 for e in range(len(envs))], envs, fontsize=7)
+    if evaluations:
+        axis.legend(fontsize=7)
 
 
 def latest_checkpoint(output_dir: Path) -> Path | None:
@@ -309,11 +346,15 @@ def truncate_metrics(path: Path, after_step: int) -> None:
 
 
 def sft_warmup(model, tokenizer, envs: list[EnvState], config: TrainConfig, rng: np.random.Generator, log) -> None:
-    """Supervised steps on the generators' reference solutions (cross-entropy on the response)."""
+    """Supervised steps on the generators' reference solutions (cross-entropy on the response),
+    with a progress bar of their loss."""
+    from tqdm import tqdm
+
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.warmup_sft_learning_rate or config.learning_rate, weight_decay=config.weight_decay)
     model.train()
     eos = tokenizer.eos_token_id
-    for step in range(1, config.warmup_sft_steps + 1):
+    progress = tqdm(range(1, config.warmup_sft_steps + 1), disable=not config.progress, unit="step", dynamic_ncols=True, desc="SFT warm-up")
+    for step in progress:
         chosen = choose_tasks(envs, config.warmup_sft_batch_size, rng, None)
         rows = []
         for env, task in chosen:
@@ -328,6 +369,8 @@ def sft_warmup(model, tokenizer, envs: list[EnvState], config: TrainConfig, rng:
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         log({"phase": "sft", "sft_step": step, "sft_loss": float(loss.detach())})
+        progress.set_postfix(loss=f"{float(loss.detach()):.3f}", refresh=False)
+    progress.close()
 
 
 def system_messages(config: TrainConfig) -> list[dict]:
@@ -373,17 +416,14 @@ def train(config: TrainConfig, *, sources: Sequence[RewardSource] | None = None,
     metrics_path = output_dir / METRICS_FILE
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
-    if config.progress:  # one progress bar: ours (transformers would add one per checkpoint write)
-        from transformers.utils import logging as transformers_logging
+    from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()
-    objective = OBJECTIVES[config.loss]
-    dynamic_sampling = objective.dynamic_sampling if config.dynamic_sampling is None else config.dynamic_sampling
+    transformers_logging.disable_progress_bar()  # our bars only (transformers would add one per checkpoint write)
 
     # ---- setup: model, reference, envs, RNGs; or everything from the latest checkpoint -------
     checkpoint = latest_checkpoint(output_dir) if config.resume else None
-    if checkpoint is None:  # a fresh start: no metrics from earlier runs in this directory
-        metrics_path.unlink(missing_ok=True)
+    if checkpoint is None:  # a fresh start: nothing of an earlier run in this directory
+        clear_earlier_run(output_dir)
     if model is None or checkpoint is not None:
         model, tokenizer = load_model_and_tokenizer(config, str(checkpoint) if checkpoint else None)
     model.train()
@@ -407,13 +447,46 @@ def train(config: TrainConfig, *, sources: Sequence[RewardSource] | None = None,
             selector.load_state_dict(state["selector"])
         start_step, sft_done = int(state["step"]), True
         truncate_metrics(metrics_path, start_step)
+        if start_step >= config.steps:
+            announce(f"{output_dir} already holds a run trained to step {start_step} of {config.steps}: nothing left to train "
+                     f"(raise steps to continue it, or pass --no-resume / resume: false to start afresh)")
+        else:
+            announce(f"resuming from {checkpoint} at step {start_step} of {config.steps} "
+                     f"(--no-resume / resume: false starts afresh)")
     save_config(config, output_dir / "config.yaml")
+    reporter = Reporter(output_dir, metrics_path, config.report_to, config.to_dict())
+    try:
+        return run_loop(config, model, tokenizer, envs, selector, rng, optimizer, reporter, start_step, sft_done, started)
+    finally:
+        reporter.close()
 
-    def log(row: dict) -> None:
-        clean = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}  # strict JSON: null, not NaN
-        with open(metrics_path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(clean) + "\n")
 
+def announce(message: str) -> None:
+    """A line for the person running the trainer (stderr, so stdout stays the summary)."""
+    print(f"rlvr train: {message}", file=sys.stderr, flush=True)
+
+
+def clear_earlier_run(output_dir: Path) -> None:
+    """Remove what an earlier run left in ``output_dir`` (checkpoints, reference model, metrics,
+    TensorBoard events), so a fresh run neither resumes from nor plots them; say so."""
+    leftovers = [*output_dir.glob("checkpoint-*"), *output_dir.glob(".partial-*"),
+                 *(output_dir / name for name in ("reference", "vllm-weights", "tensorboard", METRICS_FILE, PLOT_FILE, STATE_FILE))]
+    leftovers = [path for path in leftovers if path.exists()]
+    checkpoints = sum(path.name.startswith("checkpoint-") for path in leftovers)
+    if checkpoints:
+        announce(f"starting afresh in {output_dir}: removing {checkpoints} checkpoint(s) of an earlier run")
+    for path in leftovers:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def run_loop(config: TrainConfig, model, tokenizer, envs: list[EnvState], selector, rng: np.random.Generator, optimizer,
+             reporter: Reporter, start_step: int, sft_done: bool, started: float) -> TrainResult:
+    """Warm-up, evaluation before, the RL steps, evaluation after, the plot."""
+    output_dir = Path(config.output_dir)
+    metrics_path = output_dir / METRICS_FILE
+    objective = OBJECTIVES[config.loss]
+    dynamic_sampling = objective.dynamic_sampling if config.dynamic_sampling is None else config.dynamic_sampling
+    log = reporter.log
     evaluations = []
     if not sft_done:
         sft_envs = build_envs(config.warmup_sft_envs, CurriculumConfig()) if config.warmup_sft_envs else envs
@@ -439,7 +512,7 @@ def train(config: TrainConfig, *, sources: Sequence[RewardSource] | None = None,
 
     from tqdm import tqdm
 
-    progress = tqdm(total=config.steps, initial=start_step, disable=not config.progress, unit="step", dynamic_ncols=True)
+    progress = tqdm(total=config.steps, initial=start_step, disable=not config.progress, unit="step", dynamic_ncols=True, desc="RL")
     rows: list[dict] = []
     try:
         for step in range(start_step + 1, config.steps + 1):
@@ -579,18 +652,23 @@ def policy_update(model, reference, optimizer, episodes: list[Episode], config: 
 
 
 def train_command(args) -> int:
-    """``rlvr train CONFIG`` / ``rlvr train --demo``: run, then print a short summary."""
-    overrides = {"warmup_sft_steps": args.warmup_sft, "steps": args.steps, "output_dir": args.output_dir, "seed": args.seed}
+    """``rlvr train CONFIG`` / ``rlvr train --demo``: check the config (a mistake in it is a
+    one-line UsageError), run, then print a short summary."""
+    from rlvr.cli import UsageError, user_input
+
+    overrides = {"warmup_sft_steps": args.warmup_sft, "steps": args.steps, "output_dir": args.output_dir, "seed": args.seed,
+                 "report_to": args.report_to}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if args.no_resume:
         overrides["resume"] = False
-    if args.demo:
-        config = demo_config(**overrides)
-    elif args.config:
-        config = load_config(args.config, **overrides)
-    else:
-        print("rlvr train: give a config file or --demo")
-        return 2
+    if args.demo and args.config:
+        raise UsageError("give a config file or --demo, not both")
+    if not args.demo and not args.config:
+        raise UsageError("give a config file or --demo, e.g. rlvr train examples/tiny_sums.yaml")
+    with user_input("fix the config (its keys are the fields of rlvr.trainers.TrainConfig)"):
+        config = demo_config(**overrides) if args.demo else load_config(args.config, **overrides)
+        for env in [*config.envs, *(config.warmup_sft_envs or [])]:
+            RewardSource.from_env(env.id, env.weight, env.options)  # an unknown env id or option fails here
     result = train(config)
     rl = [r for r in result.metrics]
     if rl:

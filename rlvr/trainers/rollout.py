@@ -80,6 +80,7 @@ class RewardSource:
             generator.table.resolve(0.0, options)  # unknown parameters fail now, not mid-run
             return cls(env_id, generator, verifier_class, weight, options)
         spec = get_spec(env_id)
+        env_id = spec.id  # "Maze-v0" → "rlvr/Maze-v0"
         if spec.visual:
             raise ValueError(f"{env_id} is a visual env; this trainer feeds text-only models")
         generator_kwargs, verifier_kwargs, params = split_options(spec, options)

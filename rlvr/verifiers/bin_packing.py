@@ -9,9 +9,11 @@ Parsing     A list of bins, each a list of item indices: ``[[0, 3], [1, 2, 4]]``
             floats, words, labels or deeper nesting are format errors.
 Feasibility Every index in 0…n−1, each item in exactly one bin (none missing, none twice), and
             each bin's total size ≤ C.
-Reward      0 when infeasible; else min(1, reference bins / bins used); correct when using no
-            more bins than the reference. Details: objective (bins), reference, reference_status,
-            gap; on a violation, the overfull bin or the missing or repeated item.
+Reward      1 and correct when the answer is feasible and uses no more bins than the reference;
+            else 0 (binary by default). ``partial=True``: a feasible answer earns min(1, reference
+            bins / bins used) (rlvr.verifiers.optimisation). Details: objective (bins), reference,
+            reference_status, gap, ratio; on a violation, the overfull bin or the missing or
+            repeated item.
 """
 
 from __future__ import annotations

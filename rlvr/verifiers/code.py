@@ -4,9 +4,11 @@ Task        ``rlvr.generators.code``: ``task.answer`` holds the style ("function
             "assert"), the entry point, the tests (function: argument and expected-value
             reprs; stdio: input and expected output text), the trusted ``check_code`` and
             ``setup_code`` (assert style), ``float_tolerance`` and ``time_limit_s``.
-Extraction  The last fenced block tagged ``python``/``py``/``python3`` or untagged, outside
-            ``<think>``; without one, the ``<answer>`` block.  Nothing → format error, reward
-            0; more than 100 kB of code → reward 0.
+Extraction  Exactly one fenced code block (three backticks at the start of a line) outside
+            ``<think>``, tagged ``python``/``py``/``python3``/``py3`` or untagged, as the prompt
+            asks.  No fenced block (code in an ``<answer>`` block without a fence included),
+            more than one fenced block of any language, another tag or an empty block → format
+            error (``format_ok=False``), reward 0; more than 100 kB of code → reward 0.
 Isolation   Everything the response wrote runs in ``rlvr.verifiers.sandbox`` sessions (bwrap:
             no network, read-only system, private work dir, own uid, rlimits, seccomp) driven
             by ``rlvr.verifiers.code_harness``.  Pass or fail is decided here, in the host
@@ -22,38 +24,55 @@ Styles      function  One sandboxed server process loads the code once (after th
                       ``code_harness`` (plain built-in data; defaultdict/OrderedDict/Counter as
                       dicts and numpy scalars as numbers, which Python counts equal to those;
                       any other object, one with its own ``__eq__`` included, is an error).
+                      The host reads a result with ``ResultReader``, bounded before it starts:
+                      the reply line may be 16 × the expected value's repr (at least 1 MiB, at
+                      most 16 MiB) or is refused unread; at most 100 levels of nesting and
+                      integers of 65,536 bits; the clock is checked as it reads.  Sets and dicts
+                      are never built on the host (keys chosen to share one hash would make
+                      that quadratic): their items are sorted by ``canonical_key`` and compared
+                      by merging, in O(n log n) whatever their hashes.
                       Comparison follows Python's ``==`` (what the assert style's checks
                       do): numbers by value (2 equals 2.0, True equals 1), within
                       ``float_tolerance`` (relative and absolute) when the task sets one,
                       NaN equal to NaN; list and tuple are interchangeable (the datasets
                       store expected values as JSON, which has no tuples); sets, dicts,
-                      strings, bytes and None compare exactly.
+                      strings, bytes and None compare exactly (set items and dict keys as
+                      Python's ``==`` does, so {1} equals {1.0}).
             stdio     One sandboxed runner compiles the program once and forks a fresh child
                       of its pristine interpreter per test, with the test's stdin, its own
                       per-test time limit, stdout capped at 8 MiB; after each test everything
                       the test started is killed.  Comparison like a competitive judge: lines
                       split into whitespace-separated tokens, trailing blank lines ignored,
                       every line compared (a different line count is wrong), tokens equal or,
-                      when the task sets ``float_tolerance``, numerically close.  A non-zero
+                      when the task sets ``float_tolerance``, numerically close (tokens that are
+                      plain decimal numbers only).  The output is split no further than the
+                      expected output's lines and tokens, so comparing is linear.  A non-zero
                       exit status is a runtime error.
             assert    The check code holds the expected values, so it never runs next to the
                       candidate: a trusted checker (its own sandbox session, no candidate
                       code) runs ``setup_code`` + ``check_code`` and calls
                       ``check(candidate)`` with a proxy; each call is relayed through the host
-                      to a function server (the candidate's session, the same as above) and
-                      the decoded result handed back.  Each top-level statement of ``check``
-                      that asserts something is one check; the checker reports each check,
-                      with a per-run nonce, and the host counts only those reports.  The time
-                      limit covers the whole check.
+                      to a function server (the candidate's session, the same as above), whose
+                      reply line goes back to the checker unread (base64): only the checker's
+                      sandbox decodes what the candidate sent, under the time limit.  The
+                      candidate's exceptions are re-raised in the checker as the built-in type
+                      they name, except StopIteration/StopAsyncIteration (they would end an
+                      iteration in the check code early) and non-Exception types.  Each
+                      top-level statement of ``check`` that asserts something is one check;
+                      the checker reports each check, with a per-run nonce, and the host counts
+                      only those reports.  The time limit covers the whole check.
 Reward      1 when every test (check) passes, else 0; ``partial=True``: the fraction passed
             (all tests are then run; otherwise the run stops at the first failure).
             ``Verdict.details``: style, passed, total, tests_run, first_failure (test number,
-            input, expected, got — or error), timings (startup_s, tests_s, total_s,
-            slowest_test_s), backend.
+            input, expected, got — or error; each cut to 500 characters, rendered in time
+            bounded by that), timings (startup_s, tests_s, total_s, slowest_test_s), backend.
+            The reason is at most 300 characters.
 Deadline    Per task: 5 s of sandbox start-up + one time limit for loading the code +
             min(tests × time limit, ``max_total_s``) + 1 s; ``deadline_s`` is its bound over
-            all tasks (time limits are clamped to ``max_total_s``).  A run that reaches the
-            task's deadline is stopped; the tests it did not reach fail.
+            all tasks (time limits are clamped to ``max_total_s``).  The candidate's
+            processes get all but the last second of it (reading the last reply and closing
+            the sandboxes take the rest); a run that reaches that point is stopped and the
+            tests it did not reach fail.
 Options     ``partial`` (False), ``backend`` ("auto" | "bwrap" | "unsafe-none"),
             ``allow_unsafe_unsandboxed`` (False), ``memory_mb`` (1024, per process),
             ``max_total_s`` (30: the cap on the summed per-test time of one verification).
@@ -62,8 +81,10 @@ Options     ``partial`` (False), ``backend`` ("auto" | "bwrap" | "unsafe-none"),
 from __future__ import annotations
 
 import ast
+import binascii
 import contextlib
 import importlib.util
+import itertools
 import json
 import marshal
 import math
@@ -76,7 +97,7 @@ from typing import Any
 
 from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, strip_think
 from rlvr.verifiers import code_harness
-from rlvr.verifiers.code_harness import CodecError, decode_value, dumps_frame, encode_value, loads_frame
+from rlvr.verifiers.code_harness import CodecError, dumps_frame, encode_value, loads_frame
 from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
 
 MAX_CODE_BYTES = 100_000
@@ -87,7 +108,16 @@ DEFAULT_TIME_LIMIT_S = 2.0
 MIN_TIME_LIMIT_S = 0.05
 STDOUT_CAP_BYTES = 8 << 20
 FRAME_BYTES = 16 << 20  # the longest protocol line accepted from a sandboxed process
+CONTROL_FRAME_BYTES = 1 << 20  # the longest start-up line ("ready", load errors)
+RESULT_FRAME_FLOOR = 1 << 20  # function style: a result line may be FACTOR × the expected repr, at least this
+RESULT_FRAME_FACTOR = 16  # JSON escapes an astral character in 12 bytes, a complex number in ~20
+MAX_RESULT_DEPTH = 100  # nesting of a result read back on the host
+MAX_RESULT_INT_BITS = 1 << 16  # the largest integer read back on the host (about 19,700 digits)
 SHOWN_CHARS = 500  # inputs, outputs and errors in details are cut to this length
+REASON_CHARS = 300  # the verdict's reason is cut to this length
+SHOWN_READ_S = 0.2  # the most time spent reading a call's arguments for details
+SHOWN_DEPTH = 50
+SHOWN_INT_BITS = 4096
 SESSION_BACKENDS = ("bwrap", "unsafe-none")
 PYTHON_TAGS = ("", "python", "py", "python3", "py3")
 
@@ -101,23 +131,226 @@ _FENCE = re.compile(r"^[ \t]*```[ \t]*([^\n`]*)\n(.*?)^[ \t]*```(?!`)", re.MULTI
 # --------------------------------------------------------------------------------------------
 
 
-def extract_code(response: str) -> str | None:
-    """The last fenced Python (or untagged) block after the reasoning, else the <answer> block."""
+def find_code(response: str) -> tuple[str | None, str]:
+    """(code, "") for a response holding exactly one fenced code block, tagged Python or
+    untagged, outside the reasoning; else (None, why it is refused)."""
     visible = strip_think(response)
-    code = None
-    for match in _FENCE.finditer(visible):
-        tag = match.group(1).strip().split(" ")[0].lower() if match.group(1).strip() else ""
-        if tag in PYTHON_TAGS:
-            code = match.group(2)
-    if code is None:
-        code = extract_answer(visible)
-    if code is None or not code.strip():
-        return None
-    return code
+    blocks = list(itertools.islice(_FENCE.finditer(visible), 2))
+    if not blocks:
+        if extract_answer(visible) is not None:
+            return None, "no fenced ```python code block (code in an <answer> block without a fence is not run)"
+        return None, "no fenced ```python code block found"
+    if len(blocks) > 1:
+        return None, "more than one fenced code block; the answer must be exactly one ```python block"
+    info = blocks[0].group(1).strip()
+    tag = info.split(" ")[0].lower() if info else ""
+    if tag not in PYTHON_TAGS:
+        return None, f"the code block is tagged {clip(tag, 40)!r}, not python"
+    code = blocks[0].group(2)
+    if not code.strip():
+        return None, "the ```python code block is empty"
+    return code, ""
+
+
+def extract_code(response: str) -> str | None:
+    """The code of the response's one fenced Python block (see ``find_code``), else None."""
+    return find_code(response)[0]
 
 
 # --------------------------------------------------------------------------------------------
-# Comparison (host side only)
+# Reading results back (host side only)
+# --------------------------------------------------------------------------------------------
+#
+# What a candidate's process sends is hostile.  Every read is bounded before it starts (the
+# frame's bytes, nesting depth, integer size) and linear in the frame: sets and dicts are never
+# built on the host, because a reply of keys chosen to share one hash would make building them
+# quadratic.  They are read into ``SetValue`` / ``DictValue`` — their items in canonical order
+# (``canonical_key``: equal keys exactly when Python's ``==`` says so) — and compared by merging
+# sorted keys, which costs O(n log n) whatever the keys' hashes are.
+
+
+class ResultUnreadable(CodecError):
+    """A reply that is malformed, over a bound, or took the verification past its deadline."""
+
+
+class SetValue:
+    """A set or frozenset read back from a candidate: its items once each (in canonical order)
+    and their canonical keys; never hashed on the host."""
+
+    __slots__ = ("items", "keys", "frozen")
+
+    def __init__(self, items: list, keys: tuple, frozen: bool):
+        self.items, self.keys, self.frozen = items, keys, frozen
+
+
+class DictValue:
+    """A dict read back from a candidate: (key, value) pairs, one per key (the last value of a
+    repeated key, as Python keeps it), in canonical key order, with the keys' canonical keys."""
+
+    __slots__ = ("pairs", "keys")
+
+    def __init__(self, pairs: list, keys: tuple):
+        self.pairs, self.keys = pairs, keys
+
+
+def canonical_key(value: Any) -> tuple:
+    """A sort key for a hashable plain value: two values get equal keys exactly when Python
+    counts them equal (``1 == 1.0 == True``; NaN equals NaN here), and keys of any two values
+    compare.  CodecError for what Python could not put in a set (lists, sets, dicts)."""
+    kind = type(value)
+    if value is None:
+        return (0,)
+    if kind is bool or kind is int:
+        return (1, value, 0)
+    if kind is float:
+        return (1, value, 0) if value == value else (2,)
+    if kind is complex:
+        real, imag = value.real, value.imag
+        return (1, real, imag) if real == real and imag == imag else (2,)
+    if kind is str:
+        return (3, value)
+    if kind is bytes:
+        return (4, value)
+    if kind is tuple:
+        return (5, tuple(canonical_key(item) for item in value))
+    if kind is SetValue and value.frozen:
+        return (6, value.keys)
+    if kind is frozenset:
+        return (6, tuple(key for key, _ in _unique_sorted([(canonical_key(item), item) for item in value])))
+    raise CodecError(f"unhashable {kind.__name__} inside a set or as a dict key")
+
+
+def _first(entry: tuple) -> Any:
+    return entry[0]
+
+
+def _unique_sorted(entries: list[tuple], keep_last: bool = False) -> list[tuple]:
+    """``(key, ...)`` entries sorted by key with one entry per key (the first, or the last)."""
+    entries.sort(key=_first)  # stable: equal keys stay in the order they came
+    unique: list[tuple] = []
+    for entry in entries:
+        if unique and unique[-1][0] == entry[0]:
+            if keep_last:
+                unique[-1] = entry
+            continue
+        unique.append(entry)
+    return unique
+
+
+def _set_keys(value: Any) -> tuple | None:
+    """The canonical keys of a set-like value's items, sorted and unique; None if not a set."""
+    kind = type(value)
+    if kind is SetValue:
+        return value.keys
+    if kind is set or kind is frozenset:
+        try:
+            return tuple(key for key, _ in _unique_sorted([(canonical_key(item), item) for item in value]))
+        except CodecError:
+            return None
+    return None
+
+
+def _dict_entries(value: Any) -> list[tuple] | None:
+    """(canonical key, value) of a dict-like value, in key order; None if not a dict."""
+    kind = type(value)
+    if kind is DictValue:
+        return [(key, pair[1]) for key, pair in zip(value.keys, value.pairs)]
+    if kind is dict:
+        try:
+            return _unique_sorted([(canonical_key(key), item) for key, item in value.items()], keep_last=True)
+        except CodecError:
+            return None
+    return None
+
+
+class ResultReader:
+    """Reads one ``encode_value`` form sent by a candidate into plain values (sets and dicts as
+    ``SetValue`` / ``DictValue``), refusing more than ``max_depth`` levels of nesting, integers
+    beyond ``max_int_bits`` and, checked every few thousand values, work past ``deadline``
+    (a ``time.monotonic()`` instant).  Linear in the size of the form (plus the sorting of set
+    items and dict keys); the form itself is bounded by the frame it came in."""
+
+    CLOCK_EVERY = 4096
+
+    def __init__(self, deadline: float = math.inf, max_depth: int = MAX_RESULT_DEPTH,
+                 max_int_bits: int = MAX_RESULT_INT_BITS):
+        self.deadline = deadline
+        self.max_depth = max_depth
+        self.max_hex_digits = max_int_bits // 4
+        self.countdown = self.CLOCK_EVERY
+
+    def read(self, data: Any) -> Any:
+        try:
+            return self._read(data, 0)
+        except CodecError:
+            raise
+        except RecursionError:
+            raise ResultUnreadable("the result is nested too deeply") from None
+        except (ValueError, TypeError, OverflowError, MemoryError, binascii.Error) as error:
+            raise ResultUnreadable(f"malformed result ({type(error).__name__})") from None
+
+    def _tick(self, values: int = 1) -> None:
+        self.countdown -= values
+        if self.countdown <= 0:
+            self.countdown = self.CLOCK_EVERY
+            if time.monotonic() > self.deadline:
+                raise ResultUnreadable("reading the result took the verification past its deadline")
+
+    def _read(self, data: Any, depth: int) -> Any:
+        self._tick()
+        kind = type(data)
+        if data is None or kind is bool or kind is str or kind is int:
+            return data
+        if kind is float:
+            if not math.isfinite(data):
+                raise ResultUnreadable("non-finite floats must be tagged")
+            return data
+        if depth >= self.max_depth:
+            raise ResultUnreadable(f"the result is nested more than {self.max_depth} levels deep")
+        if kind is list:
+            if _PLAIN_ITEMS.issuperset(map(type, data)) and math.inf not in data and -math.inf not in data:
+                self._tick(len(data))  # strings, numbers, booleans and None as JSON gave them
+                return data
+            return [self._read(item, depth + 1) for item in data]
+        if kind is not dict or len(data) != 1:
+            raise ResultUnreadable("malformed result")
+        (tag, payload), = data.items()
+        if tag == "$int" and type(payload) is str:
+            if len(payload) > self.max_hex_digits + 3:
+                raise ResultUnreadable(f"an integer in the result has more than {self.max_hex_digits * 4} bits")
+            return int(payload, 16)
+        if tag == "$float" and payload in _SPECIAL_FLOATS:
+            return _SPECIAL_FLOATS[payload]
+        if tag == "$bytes" and type(payload) is str:
+            return binascii.a2b_base64(payload.encode("ascii"), strict_mode=True)
+        if type(payload) is not list:
+            raise ResultUnreadable(f"malformed {str(tag)[:20]}")
+        if tag == "$tuple":
+            return tuple(self._read(item, depth + 1) for item in payload)
+        if tag in ("$set", "$frozenset"):
+            entries = [(canonical_key(item), item) for item in (self._read(x, depth + 1) for x in payload)]
+            unique = _unique_sorted(entries)
+            return SetValue([item for _, item in unique], tuple(key for key, _ in unique), tag == "$frozenset")
+        if tag == "$dict":
+            entries = []
+            for pair in payload:
+                if type(pair) is not list or len(pair) != 2:
+                    raise ResultUnreadable("malformed $dict")
+                key = self._read(pair[0], depth + 1)
+                entries.append((canonical_key(key), (key, self._read(pair[1], depth + 1))))
+            unique = _unique_sorted(entries, keep_last=True)
+            return DictValue([pair for _, pair in unique], tuple(key for key, _ in unique))
+        if tag == "$complex" and len(payload) == 2 and all(type(p) in (int, float) for p in payload):
+            return complex(payload[0], payload[1])
+        raise ResultUnreadable(f"malformed result (tag {str(tag)[:20]!r})")
+
+
+_SPECIAL_FLOATS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+_PLAIN_ITEMS = frozenset({str, int, float, bool, type(None)})  # JSON's floats are finite but for 1e999
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison (host side only; the generator checks its wrong responses with these too)
 # --------------------------------------------------------------------------------------------
 
 
@@ -187,16 +420,14 @@ def numbers_match(expected: int | float, got: int | float, tolerance: float | No
 
 
 def values_match(expected: Any, got: Any, tolerance: float | None = None) -> bool:
-    """Whether a decoded result equals the expected value (rules in the module docstring)."""
+    """Whether a result equals the expected value (rules in the module docstring).  ``got`` is
+    a value read by ``ResultReader`` or a plain Python value (the generator's own programs)."""
     if isinstance(expected, _Unparsable):
-        try:
-            return repr(got) == expected.text
-        except Exception:
-            return False
+        return short_repr(got, len(expected.text) + 1) == expected.text
     if type(expected) in (bool, int, float) and type(got) in (bool, int, float):
         return numbers_match(expected, got, tolerance)
     if type(expected) is complex or type(got) is complex:
-        if type(expected) not in (int, float, complex) or type(got) not in (int, float, complex):
+        if type(expected) not in (bool, int, float, complex) or type(got) not in (bool, int, float, complex):
             return False
         a, b = complex(expected), complex(got)
         return numbers_match(a.real, b.real, tolerance) and numbers_match(a.imag, b.imag, tolerance)
@@ -205,62 +436,143 @@ def values_match(expected: Any, got: Any, tolerance: float | None = None) -> boo
             return False
         return all(values_match(e, g, tolerance) for e, g in zip(expected, got))
     if type(expected) in (set, frozenset):
-        return type(got) in (set, frozenset) and expected == got
+        have = _set_keys(got)
+        return have is not None and have == _set_keys(expected)
     if type(expected) is dict:
-        if type(got) is not dict or expected.keys() != got.keys():
+        have = _dict_entries(got)
+        if have is None or len(have) != len(expected):
             return False
-        return all(values_match(expected[key], got[key], tolerance) for key in expected)
+        want = _dict_entries(expected)
+        return want is not None and all(wk == hk and values_match(wv, hv, tolerance)
+                                        for (wk, wv), (hk, hv) in zip(want, have))
     if expected is None:
         return got is None
     return type(expected) is type(got) and expected == got
 
 
-def _lines_of_tokens(text: str) -> list[list[str]]:
-    lines = [line.split() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
+_NUMBER_TOKEN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
+
+
+def _judged_lines(text: str, most: int | None = None) -> list[str]:
+    """The lines of an output with trailing blank lines (and trailing whitespace) dropped;
+    with ``most``, at most ``most + 1`` lines are split off."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
+    if not text:
+        return []
+    return text.split("\n") if most is None else text.split("\n", most)
 
 
 def _tokens_close(expected: str, got: str, tolerance: float) -> bool:
-    try:
-        a, b = float(expected), float(got)
-    except ValueError:
+    if not (_NUMBER_TOKEN.fullmatch(expected) and _NUMBER_TOKEN.fullmatch(got)):
         return False
-    return numbers_match(a, b, tolerance)
+    return numbers_match(float(expected), float(got), tolerance)
 
 
 def stdout_matches(expected: str, got: str, tolerance: float | None = None) -> bool:
-    """Judge-style output comparison (rules in the module docstring)."""
-    want, have = _lines_of_tokens(expected), _lines_of_tokens(got)
+    """Judge-style output comparison (rules in the module docstring).  The program's output is
+    split no further than the expected output's shape, so the work is linear in both."""
+    want = _judged_lines(expected)
+    have = _judged_lines(got, len(want))
     if len(want) != len(have):
         return False
     for want_line, have_line in zip(want, have):  # same number of lines
-        if len(want_line) != len(have_line):
+        want_tokens = want_line.split()
+        have_tokens = have_line.split(None, len(want_tokens))
+        if len(want_tokens) != len(have_tokens):
             return False
-        for a, b in zip(want_line, have_line):  # same number of tokens
+        for a, b in zip(want_tokens, have_tokens):  # same number of tokens
             if a != b and (tolerance is None or not _tokens_close(a, b, tolerance)):
                 return False
     return True
+
+
+# --------------------------------------------------------------------------------------------
+# Showing values and errors (bounded)
+# --------------------------------------------------------------------------------------------
 
 
 def clip(text: str, limit: int = SHOWN_CHARS) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
-def short_repr(value: Any) -> str:
-    if isinstance(value, _Unparsable):
-        return clip(value.text)
+def _repr_pieces(value: Any, depth: int, limit: int):
+    """``repr(value)`` in pieces, lazily (the caller stops once it has enough)."""
+    kind = type(value)
+    if depth > SHOWN_DEPTH:
+        yield "…"
+    elif kind is list or kind is tuple:
+        yield "[" if kind is list else "("
+        for index, item in enumerate(value):
+            if index:
+                yield ", "
+            yield from _repr_pieces(item, depth + 1, limit)
+        yield "]" if kind is list else ",)" if len(value) == 1 else ")"
+    elif kind in (SetValue, set, frozenset):
+        items = value.items if kind is SetValue else value
+        frozen = value.frozen if kind is SetValue else kind is frozenset
+        if not items:
+            yield "frozenset()" if frozen else "set()"
+            return
+        yield "frozenset({" if frozen else "{"
+        for index, item in enumerate(items):
+            if index:
+                yield ", "
+            yield from _repr_pieces(item, depth + 1, limit)
+        yield "})" if frozen else "}"
+    elif kind is DictValue or kind is dict:
+        yield "{"
+        for index, (key, item) in enumerate(value.pairs if kind is DictValue else value.items()):
+            if index:
+                yield ", "
+            yield from _repr_pieces(key, depth + 1, limit)
+            yield ": "
+            yield from _repr_pieces(item, depth + 1, limit)
+        yield "}"
+    elif kind is int:
+        bits = value.bit_length()
+        yield repr(value) if bits <= SHOWN_INT_BITS else f"<an integer of {bits} bits>"
+    elif kind is str or kind is bytes:
+        yield repr(value[: limit + 1])
+    elif kind is _Unparsable:
+        yield value.text[: limit + 1]
+    else:
+        yield repr(value)[: limit + 1]
+
+
+def short_repr(value: Any, limit: int = SHOWN_CHARS) -> str:
+    """``repr(value)``, cut after ``limit`` characters, in time bounded by ``limit`` (however
+    large or deep the value)."""
+    pieces: list[str] = []
+    size = 0
     try:
-        return clip(repr(value))
+        for piece in _repr_pieces(value, 0, limit):
+            pieces.append(piece)
+            size += len(piece)
+            if size > limit:
+                return "".join(pieces)[:limit] + "…"
     except Exception:
         return "<unprintable>"
+    return "".join(pieces)
+
+
+def _text(value: Any, limit: int) -> str:
+    """A string field of a hostile message, cut; '' for anything else."""
+    return clip(value, limit) if type(value) is str else ""
 
 
 def error_text(error: Any) -> str:
     if not isinstance(error, dict):
         return "unknown error"
-    return clip(str(error.get("traceback") or f"{error.get('type')}: {error.get('message')}"), 2 * SHOWN_CHARS)
+    text = _text(error.get("traceback"), 2 * SHOWN_CHARS)
+    if not text:
+        text = f"{_text(error.get('type'), 100) or 'error'}: {_text(error.get('message'), 2 * SHOWN_CHARS)}"
+    return clip(text, 2 * SHOWN_CHARS)
+
+
+def error_name(error: Any) -> str:
+    """The exception's type name from a hostile error dict, cut to a short identifier."""
+    name = error.get("type") if isinstance(error, dict) else None
+    return clip(name, 60).replace("\n", " ") if type(name) is str and name else "error"
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,11 +590,14 @@ def compiled_harness() -> bytes:
 
 
 class _Clock:
-    """The verification's absolute deadline."""
+    """The verification's deadlines: ``final``, when the verdict must be out, and ``deadline``,
+    ``reserve_s`` earlier, the end of the time the candidate's processes may use (the rest is
+    for reading their last reply and closing the sandboxes)."""
 
-    def __init__(self, budget_s: float):
+    def __init__(self, budget_s: float, reserve_s: float = 0.0):
         self.start = time.monotonic()
-        self.deadline = self.start + budget_s
+        self.final = self.start + budget_s
+        self.deadline = self.final - reserve_s
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
@@ -329,7 +644,8 @@ class _Peer:
         except BrokenPipeError:
             raise _Broken("exited", "exited") from None
 
-    def receive(self, timeout: float, limit: int) -> dict:
+    def receive_line(self, timeout: float, limit: int) -> bytes:
+        """The next protocol line, unparsed; a line over ``limit`` bytes is refused unread."""
         try:
             line = self.session.readline(limit, timeout=timeout)
         except TimeoutError:
@@ -340,8 +656,11 @@ class _Peer:
             raise _Broken("timeout" if self.session.timed_out else "exited", "exited")
         if not line.endswith(b"\n"):
             raise _Broken("exited", "exited in the middle of a reply")
+        return line
+
+    def receive(self, timeout: float, limit: int) -> dict:
         try:
-            return loads_frame(line)
+            return loads_frame(self.receive_line(timeout, limit))
         except CodecError as error:
             raise _Broken("protocol", f"sent a malformed reply ({error})") from None
 
@@ -428,14 +747,14 @@ class CodeVerifier(SafeVerifier):
 
     # -- entry
     def check(self, task: Task, response: str) -> Verdict:
-        code = extract_code(response)
+        code, problem = find_code(response)
         if code is None:
-            return Verdict.fail("no Python code block (```python … ```) found")
+            return Verdict.fail(problem)
         source = code.encode("utf-8", "replace")
         if len(source) > MAX_CODE_BYTES:
             return Verdict.fail(f"code too long ({len(source)} bytes; at most {MAX_CODE_BYTES})")
         style = task.answer["style"]
-        clock = _Clock(self.deadline_for(task))
+        clock = _Clock(self.deadline_for(task), reserve_s=MARGIN_S)
         if style == "function":
             verdict = self._check_function(task, source, clock)
         elif style == "stdio":
@@ -473,7 +792,7 @@ class CodeVerifier(SafeVerifier):
             reason = f"stopped after {len(outcomes)} of {total} {unit}s: time budget exhausted"
         correct = passed == total and total > 0
         reward = 1.0 if correct else (passed / total if self.partial and total else 0.0)
-        return Verdict(reward, correct, True, reason, details)
+        return Verdict(reward, correct, True, clip(reason, REASON_CHARS), details)
 
     # -- function style
     def _start_server(self, task: Task, source: bytes, clock: _Clock) -> tuple[_Peer | None, dict]:
@@ -483,7 +802,7 @@ class CodeVerifier(SafeVerifier):
                   "share_classes": task.answer["style"] == "assert"}
         peer = _Peer(self, config, {"solution.py": source}, clock)
         try:
-            started = peer.receive(min(STARTUP_S, clock.remaining()), FRAME_BYTES)
+            started = peer.receive(min(STARTUP_S, clock.remaining()), CONTROL_FRAME_BYTES)
             if started.get("started") is not True:
                 raise _Broken("protocol", "did not start")
         except _Broken as broken:
@@ -491,7 +810,7 @@ class CodeVerifier(SafeVerifier):
             raise RuntimeError(f"the function server did not start: {broken}") from None
         limit = self.time_limit(task)
         try:
-            ready = peer.receive(min(limit, clock.remaining()), FRAME_BYTES)
+            ready = peer.receive(min(limit, clock.remaining()), CONTROL_FRAME_BYTES)
         except _Broken as broken:
             peer.close()
             what = f"loading the code took longer than {limit:g} s" if broken.kind == "timeout" \
@@ -500,26 +819,35 @@ class CodeVerifier(SafeVerifier):
         if ready.get("ready") is not True:
             peer.close()
             error = error_text(ready.get("error"))
-            kind = ready.get("error", {}).get("type") if isinstance(ready.get("error"), dict) else None
+            kind = error_name(ready.get("error"))
             what = "the code does not compile" if kind in ("SyntaxError", "IndentationError", "TabError", "ValueError") \
                 else "the code failed while loading"
             return None, {"reason": f"{what}: {clip(error.splitlines()[-1] if error else '', 200)}", "error": error}
         return peer, {}
 
-    def _call(self, peer: _Peer, args: Any, kwargs: Any, number: int, timeout: float,
-              target: str | None = None) -> tuple[str, Any, float]:
-        """("ok", encoded value, seconds) | ("error", error dict, s) | ("timeout"|"exited"|"protocol", message, s)."""
+    def _ask(self, peer: _Peer, request: dict, timeout: float, frame_bytes: int) -> tuple[str, Any, float]:
+        """Send one call and read the raw reply line: ("line", bytes, seconds) or
+        ("timeout"|"exited"|"protocol", message, seconds) after closing the peer."""
         started = time.monotonic()
-        request = {"call": number, "args": args, "kwargs": kwargs}
-        if isinstance(target, str):
-            request["target"] = target
         try:
             peer.send(request, timeout=timeout)
-            reply = peer.receive(max(0.0, timeout - (time.monotonic() - started)), FRAME_BYTES)
+            line = peer.receive_line(max(0.0, timeout - (time.monotonic() - started)), frame_bytes)
         except _Broken as broken:
             peer.close()
             return broken.kind, str(broken), time.monotonic() - started
-        elapsed = time.monotonic() - started
+        return "line", line, time.monotonic() - started
+
+    def _call(self, peer: _Peer, args: Any, number: int, timeout: float,
+              frame_bytes: int) -> tuple[str, Any, float]:
+        """("ok", encoded value, seconds) | ("error", error dict, s) | ("timeout"|"exited"|"protocol", message, s)."""
+        kind, line, elapsed = self._ask(peer, {"call": number, "args": args, "kwargs": []}, timeout, frame_bytes)
+        if kind != "line":
+            return kind, line, elapsed
+        try:
+            reply = loads_frame(line)
+        except CodecError as error:
+            peer.close()
+            return "protocol", f"sent a malformed reply ({error})", elapsed
         if reply.get("result") != number or not isinstance(reply.get("ok"), bool):
             peer.close()
             return "protocol", "sent a reply that does not answer the call", elapsed
@@ -550,11 +878,13 @@ class CodeVerifier(SafeVerifier):
                         break
                 args = parse_literal(test["args"])
                 expected = parse_literal(test["expected"])
-                kind, value, elapsed = self._call(peer, encode_value(list(args)), [], number,
-                                                  min(limit, clock.remaining()))
+                # An equal result's encoding is a few times its repr at most; a longer line is refused unread.
+                frame_bytes = min(FRAME_BYTES, max(RESULT_FRAME_FLOOR, RESULT_FRAME_FACTOR * len(test["expected"])))
+                kind, value, elapsed = self._call(peer, encode_value(list(args)), number,
+                                                  min(limit, clock.remaining()), frame_bytes)
                 timings["tests_s"] += elapsed
                 timings["slowest_test_s"] = max(timings["slowest_test_s"], elapsed)
-                outcome = self._judge_value(kind, value, expected, tolerance, limit)
+                outcome = self._judge_value(kind, value, expected, tolerance, limit, clock)
                 if outcome.failure is not None:
                     shown = f"{entry.rpartition('.')[2]}({', '.join(short_repr(a) for a in args)})"
                     outcome.failure = {"input": clip(shown), **outcome.failure}
@@ -568,26 +898,27 @@ class CodeVerifier(SafeVerifier):
         return self._verdict(task, outcomes, len(tests), "test", _rounded(timings))
 
     @staticmethod
-    def _judge_value(kind: str, value: Any, expected: Any, tolerance: float | None, limit: float) -> _Outcome:
+    def _judge_value(kind: str, value: Any, expected: Any, tolerance: float | None, limit: float,
+                     clock: _Clock) -> _Outcome:
         failure = {"expected": short_repr(expected)}
         if kind == "ok":
             try:
-                got = decode_value(value)
-            except (CodecError, RecursionError, MemoryError):
-                failure["error"] = "the result could not be read back"
+                got = ResultReader(deadline=clock.final).read(value)
+                matched = values_match(expected, got, tolerance)
+            except (CodecError, RecursionError, MemoryError) as error:
+                failure["error"] = f"the result could not be read back: {clip(str(error), 200)}"
                 return _Outcome(False, failure, "unreadable result")
-            if values_match(expected, got, tolerance):
+            if matched:
                 return _Outcome(True)
             failure["got"] = short_repr(got)
             return _Outcome(False, failure, "wrong answer")
         if kind == "error":
             failure["error"] = error_text(value)
-            name = value.get("type") if isinstance(value, dict) else "error"
-            return _Outcome(False, failure, f"runtime error ({name})")
+            return _Outcome(False, failure, f"runtime error ({error_name(value)})")
         if kind == "timeout":
             failure["error"] = f"time limit exceeded ({limit:g} s)"
             return _Outcome(False, failure, f"time limit exceeded ({limit:g} s)")
-        failure["error"] = f"the program {value}" if kind == "exited" else f"the program {value}"
+        failure["error"] = f"the program {value}"
         return _Outcome(False, failure, "the program crashed" if kind == "exited" else "protocol violation")
 
     # -- stdio style
@@ -597,7 +928,7 @@ class CodeVerifier(SafeVerifier):
                   "setup_code": task.answer.get("setup_code") or ""}
         peer = _Peer(self, config, {"solution.py": source}, clock)
         try:
-            ready = peer.receive(min(STARTUP_S, clock.remaining()), FRAME_BYTES)
+            ready = peer.receive(min(STARTUP_S, clock.remaining()), CONTROL_FRAME_BYTES)
         except _Broken as broken:
             peer.close()
             return None, {"reason": f"the runner {broken}", "error": f"the runner {broken}"}
@@ -648,7 +979,7 @@ class CodeVerifier(SafeVerifier):
         wait = min(limit + RUNNER_SLACK_S + len(stdin) / 50e6, clock.remaining())
         try:
             peer.send({"run": number, "input_size": len(stdin)}, stdin, timeout=wait)
-            report = peer.receive(wait, FRAME_BYTES)
+            report = peer.receive(wait, CONTROL_FRAME_BYTES)
             size = report.get("stdout_size")
             if report.get("result") != number or type(size) is not int or not 0 <= size <= STDOUT_CAP_BYTES:
                 raise _Broken("protocol", "sent a malformed report")
@@ -661,7 +992,7 @@ class CodeVerifier(SafeVerifier):
             failure["error"] = f"the test runner {broken} (the program killed it?)"
             return _Outcome(False, failure, "the program crashed")
         got = out.decode("utf-8", "replace")
-        stderr = clip(str(report.get("stderr", ""))[-2 * SHOWN_CHARS:], 2 * SHOWN_CHARS)
+        stderr = _text(report.get("stderr"), 8 * SHOWN_CHARS)[-2 * SHOWN_CHARS:]
         if report.get("timed_out"):
             failure["error"] = f"time limit exceeded ({limit:g} s)"
             return _Outcome(False, failure, f"time limit exceeded ({limit:g} s)")
@@ -728,22 +1059,22 @@ class CodeVerifier(SafeVerifier):
                         reply = {"reply": number, "ok": False,
                                  "error": {"type": "CandidateError", "message": "the candidate's program could not restart"}}
                     else:
-                        kind, value, elapsed = self._call(server, message.get("args"), message.get("kwargs", []),
-                                                          number, max(0.0, check_deadline - time.monotonic()),
-                                                          target=message.get("target"))
+                        request = {"call": number, "args": message.get("args"), "kwargs": message.get("kwargs", [])}
+                        if isinstance(message.get("target"), str):
+                            request["target"] = message["target"]
+                        kind, line, elapsed = self._ask(server, request, max(0.0, check_deadline - time.monotonic()),
+                                                        FRAME_BYTES)
                         timings["slowest_test_s"] = max(timings["slowest_test_s"], elapsed)
                         if kind == "timeout":
                             failure = {"error": f"time limit exceeded ({limit:g} s for all checks)",
                                        "input": _shown_call(message)}
                             outcomes.append(_Outcome(False, failure, f"time limit exceeded ({limit:g} s)"))
                             break
-                        if kind == "ok":
-                            reply = {"reply": number, "ok": True, "value": value}
-                        elif kind == "error":
-                            reply = {"reply": number, "ok": False, "error": value if isinstance(value, dict) else {}}
+                        if kind == "line":  # relayed unread: only the checker's sandbox decodes it
+                            reply = {"reply": number, "frame": binascii.b2a_base64(line, newline=False).decode("ascii")}
                         else:
                             reply = {"reply": number, "ok": False,
-                                     "error": {"type": "CandidateError", "message": f"the candidate's program {value}"}}
+                                     "error": {"type": "CandidateError", "message": f"the candidate's program {line}"}}
                     if message.get("target") is None:
                         last_call = {"input": _shown_call(message)}
                     try:
@@ -782,33 +1113,43 @@ class CodeVerifier(SafeVerifier):
 
 
 def _shown_call(message: dict) -> str:
+    """``candidate(args…)`` for details, read with small bounds (args may hold what the
+    candidate returned earlier, passed back by the check code)."""
     try:
-        args = decode_value(message.get("args"))
-        return clip(f"candidate({', '.join(short_repr(a) for a in args)})")
-    except (CodecError, TypeError, RecursionError):
+        args = ResultReader(deadline=time.monotonic() + SHOWN_READ_S, max_depth=SHOWN_DEPTH).read(message.get("args"))
+    except (CodecError, RecursionError, MemoryError):
         return "candidate(…)"
+    if type(args) is not list:
+        return "candidate(…)"
+    shown, size = [], 0
+    for arg in args:
+        shown.append(short_repr(arg))
+        size += len(shown[-1])
+        if size > SHOWN_CHARS:
+            break
+    return clip(f"candidate({', '.join(shown)})")
 
 
 def _check_failure(failure: Any, aborted: bool = False) -> _Outcome:
-    failure = dict(failure) if isinstance(failure, dict) else {}
+    """The outcome of a failed check as the trusted checker reported it (its fields may hold
+    text the candidate chose: each is cut)."""
+    failure = failure if isinstance(failure, dict) else {}
     error = failure.get("error")
-    if isinstance(error, dict):
-        failure["error"] = error_text(error)
-        name = error.get("type") or "error"
-    else:
-        name = "error"
+    name = error_name(error) if isinstance(error, dict) else "error"
+    error_type = _text(failure.get("error_type"), 60)
     if failure.get("got") is not None and name == "AssertionError":
         reason = "wrong answer"
     elif name == "CodecError":
         reason = "unreadable result (plain data only)"
-    elif failure.get("error_type"):
-        reason = f"runtime error ({failure['error_type']})"
+    elif error_type:
+        reason = f"runtime error ({error_type})"
     else:
         reason = f"{name}" + (" outside the checks" if aborted else "")
-    shown = {key: clip(str(failure[key])) for key in ("statement", "input", "expected", "got") if failure.get(key) is not None}
-    if failure.get("error") and (name != "AssertionError" or failure.get("got") is None):
-        shown["error"] = clip(str(failure["error"]), 2 * SHOWN_CHARS)
-    if failure.get("line"):
+    shown = {key: clip(failure[key] if type(failure[key]) is str else short_repr(failure[key]))
+             for key in ("statement", "input", "expected", "got") if failure.get(key) is not None}
+    if error and (name != "AssertionError" or failure.get("got") is None):
+        shown["error"] = error_text(error) if isinstance(error, dict) else _text(error, 2 * SHOWN_CHARS)
+    if type(failure.get("line")) is int:
         shown["line"] = failure["line"]
     return _Outcome(False, shown, reason)
 
@@ -817,4 +1158,5 @@ def _rounded(timings: dict) -> dict:
     return {key: round(value, 4) if isinstance(value, float) else value for key, value in timings.items()}
 
 
-__all__ = ["CodeVerifier", "extract_code", "stdout_matches", "values_match", "parse_literal"]
+__all__ = ["CodeVerifier", "ResultReader", "extract_code", "find_code", "parse_literal", "short_repr", "stdout_matches",
+           "values_match"]

@@ -3,7 +3,8 @@
 This file is copied, compiled, into each sandbox work dir as ``harness.pyc`` and started as
 ``python -I -S harness.pyc`` (the host adds the venv's site directories to ``sys.path``
 through the configuration); rlvr itself is not importable there, so it uses the standard
-library only.  The host imports it too, for the codec.  Every process talks to the host over
+library only.  The host imports it too, for the codec (it reads candidates' results with
+``rlvr.verifiers.code.ResultReader``, which never builds sets or dicts).  Every process talks to the host over
 its stdin/stdout, which ``Sandbox.session`` makes one Unix socket; the harness moves that
 socket to a private descriptor and points fds 0, 1 and 2 at ``/dev/null`` before any other
 code runs, so what candidate or check code prints never reaches the protocol.
@@ -32,11 +33,18 @@ Modes     function  the candidate server: says ``{"started": true}`` (the host t
           checker   the trusted checker (its own sandbox, never the candidate's): runs
                     ``setup_code`` and ``check_code`` and calls ``check(candidate)`` where
                     ``candidate(*args, **kwargs)`` sends ``{"call": n, ...}`` to the host and
-                    returns the decoded reply (the host relays the call to a function
-                    server); names the check code reads but neither it nor the setup code
-                    defines become remote constructors (``"target"``).  Each top-level
-                    statement of ``check`` that holds an ``assert`` is one check, reported as
-                    it finishes; every frame carries the nonce the host sent.
+                    returns the decoded reply: the host relays the call to a function server
+                    and answers ``{"reply": n, "frame": base64}`` with the server's reply
+                    line unread (decoded and checked here, under the time limit), or
+                    ``{"reply": n, "ok": false, "error"}`` when the server timed out, died or
+                    could not restart.  The candidate's exceptions are re-raised as the
+                    built-in Exception type they name, but never StopIteration or
+                    StopAsyncIteration (raised inside ``map`` or ``filter`` they would end
+                    the check's iteration early); names and messages are cut.  Names the
+                    check code reads but neither it nor the setup code defines become remote
+                    constructors (``"target"``).  Each top-level statement of ``check`` that
+                    holds an ``assert`` is one check, reported as it finishes; every frame
+                    carries the nonce the host sent.
 Values    ``encode_value`` / ``decode_value``: JSON with one-key tag objects for what JSON
           lacks — ``{"$tuple": [...]}``, ``{"$set"}``, ``{"$frozenset"}``, ``{"$dict": [[k,
           v], ...]}`` (any keys), ``{"$bytes": base64}``, ``{"$complex": [re, im]}``,
@@ -73,6 +81,7 @@ import types
 
 MAX_FRAME_BYTES = 64 << 20  # the longest protocol line either side accepts
 MAX_ERROR_CHARS = 2000  # error messages and tracebacks are cut to this many characters
+MAX_NAME_CHARS = 100  # exception type names from the candidate are cut to this many characters
 STDERR_TAIL_BYTES = 4096  # stdio: the end of a program's stderr that is reported
 FLOOD_FACTOR = 8  # stdio: a stream beyond this many times its cap gets the program killed
 HEX_INT_BOUND = 2**53  # integers at or beyond this magnitude travel as hex text
@@ -775,12 +784,33 @@ def _short_repr(value, limit: int = 500) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
+def _cut(text, limit: int) -> str:
+    """A text field of the candidate's reply, cut; '' for anything that is not text."""
+    return text[:limit] if type(text) is str else ""
+
+
+def _candidate_reply(frame, number: int) -> dict:
+    """The candidate's reply line (base64, as the host relayed it) as a checked reply dict."""
+    try:
+        reply = loads_frame(binascii.a2b_base64(frame.encode("ascii"), strict_mode=True))
+    except (CodecError, ValueError, AttributeError, binascii.Error):
+        raise CandidateError("the candidate's program sent a malformed reply") from None
+    if reply.get("result") != number or not isinstance(reply.get("ok"), bool):
+        raise CandidateError("the candidate's program sent a reply that does not answer the call")
+    return reply
+
+
+# Exceptions that steer control flow when raised where the check code iterates (a StopIteration
+# from a call inside ``map``/``filter`` would end the iteration early and skip the checks).
+_NOT_RERAISED = (StopIteration, StopAsyncIteration)
+
+
 def _raise_candidate_error(error: dict):
-    name = error.get("type") if isinstance(error, dict) else None
-    message = str(error.get("message", "")) if isinstance(error, dict) else "candidate failed"
-    kind = getattr(builtins, name, None) if isinstance(name, str) else None
+    name = _cut(error.get("type"), MAX_NAME_CHARS) if isinstance(error, dict) else ""
+    message = _cut(error.get("message"), MAX_ERROR_CHARS) if isinstance(error, dict) else "candidate failed"
+    kind = getattr(builtins, name, None) if name else None
     error = None
-    if isinstance(kind, type) and issubclass(kind, Exception):
+    if isinstance(kind, type) and issubclass(kind, Exception) and not issubclass(kind, _NOT_RERAISED):
         try:
             error = kind(message)
         except Exception:  # constructors that need other arguments
@@ -829,6 +859,8 @@ def serve_checker(config: dict, channel: Channel) -> None:
         reply = channel.receive()
         if reply is None or reply.get("reply") != number:
             raise CandidateError("the host broke off the call")
+        if "frame" in reply:  # the candidate's own reply line, relayed unread by the host
+            reply = _candidate_reply(reply["frame"], number)
         if reply.get("ok"):
             encoded = reply["value"]
             if target is not None and type(encoded) is dict and type(encoded.get("$ref")) is int and len(encoded) == 1:
@@ -839,8 +871,8 @@ def serve_checker(config: dict, channel: Channel) -> None:
             return value
         error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
         if target is None:
-            state["last"]["error"] = str(error.get("message", ""))[:MAX_ERROR_CHARS]
-            state["last"]["error_type"] = str(error.get("type", ""))
+            state["last"]["error"] = _cut(error.get("message"), MAX_ERROR_CHARS)
+            state["last"]["error_type"] = _cut(error.get("type"), MAX_NAME_CHARS)
         _raise_candidate_error(error)
 
     def candidate(*args, **kwargs):

@@ -8,9 +8,11 @@ Parsing     A list of n integers, the i-th the colour of vertex i: ``[1, 2, 1, 3
             other characters are format errors.
 Feasibility Exactly n colours, each an integer 1…n, and the two ends of every edge coloured
             differently.
-Reward      0 when infeasible; else min(1, reference colours / colours used); correct when it
-            uses no more colours than the reference. Details: objective (colours), reference,
-            reference_status, gap; on a conflict, the offending edge.
+Reward      1 and correct when the answer is feasible and uses no more colours than the
+            reference; else 0 (binary by default). ``partial=True``: a feasible answer earns
+            min(1, reference colours / colours used) (rlvr.verifiers.optimisation). Details:
+            objective (colours), reference, reference_status, gap, ratio; on a conflict, the
+            offending edge.
 """
 
 from __future__ import annotations

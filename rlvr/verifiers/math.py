@@ -5,21 +5,40 @@ Input       A ``Task`` from rlvr.generators.math: ``task.answer`` = {"gold": LaT
             "values", "variables", "variable", "factor_count" where the form needs them}. A bare
             string answer is read as {"gold": it, "form": "any"}.
 Extraction  rlvr.core.extract_math_answer: the last ``\boxed{}`` (inside the last
-            ``<answer>`` block if there is one), else the ``<answer>`` block. Two different boxes,
-            or an answer that ``looks_hedged`` ("2 or 3", "maybe 4"), score 0.
+            ``<answer>`` block if there is one), else the ``<answer>`` block. Two different
+            boxes, more than 16 boxes, a box not closed within 4 000 characters, or an answer
+            that ``looks_hedged`` ("2 or 3", "maybe 4") score 0. Extraction is linear in the
+            response (C-level scans) plus at most 16 × 4 000 characters of brace matching.
+Bounds      An extracted answer longer than ``MAX_ANSWER_CHARS`` (2 000) or nested more than
+            ``MAX_NESTING`` (40) brackets deep scores 0 at once, so every later step works on
+            a bounded text; ``reason`` is at most 300 characters, ``details`` holds three short
+            fields.
 Screening   Answers holding calculus or summation operators (``\int``, ``\sum``, ``\prod``,
             ``\lim``, ``\frac{d}{dx}``, ``d/dx``, ``\partial``, ``Derivative``, ``Integral``)
             score 0 unless the gold holds them too: restating the problem is not answering it.
-            For synthetic forms a leading label is dropped (``x = 5``, ``f'(2) = 7``) and a
-            prime left in the value (``(x^3)'``) scores 0.
+            So do macros that define, hide or colour text (``\def``, ``\newcommand``,
+            ``\phantom``, ``\color``…). Equations: an answer ``L = R`` counts as R only when
+            L is a name (``x``, ``x_1``, ``f'(2)``, ``\theta``, ``|AB|``; not a number, an
+            expression or a constant like ``\pi``, ``e``): "5 = 3" does not answer 3. Chains
+            (``x = 5 = 3``) score 0. A synthetic task names the labels it accepts
+            (``labels``, else its unknowns: ``x = 5`` for "solve for x", ``f'(2) = 7``);
+            other labels, or any label where none is asked, score 0. A dataset gold that is
+            itself labelled (``k = 1``) takes the bare value or the same name. ``A \approx d``
+            with a plain number d is read as A. A gold with one value takes one value:
+            "3, 3, 3" is not 3. A prime left in the value (``(x^3)'``) scores 0.
+Numbers     Exact values must be exactly equal, whatever their size: 1/2^99 is not 1/2^98. A
+            decimal answer for a gold that is not a decimal is an approximation: it counts when
+            it is the gold rounded or cut at its last shown digit and within a relative 10⁻⁶ of
+            it (``0.333333`` for 1/3; not ``0.33``, not ``0.001429`` for 1/700, not ``0.0000001``
+            for 1/2^98, and only 0 matches 0). ``tolerance=`` replaces this with one relative
+            tolerance for every number. The same rule re-checks math-verify's "equal" in the
+            worker, because math-verify compares numbers with an absolute tolerance.
 Fast path   No process: when gold and answer are plain numbers (integers, ``1,000``, decimals,
             ``\frac{a}{b}``, ``\dfrac``, ``\frac12``, ``a/b``, mixed ``4\frac{2}{3}``, a leading
-            ``$``, a trailing ``.``) they are compared exactly as Fractions. For form "any" an
-            unequal pair involving a decimal goes on to math-verify (which rounds to 6 places),
-            so both paths agree; the one intended difference is the trailing full stop
-            ("18." counts here, not in math-verify). "58, 500" and "2 3" are not numbers.
+            ``$``, a trailing ``.``; ASCII digits only) they are compared as Fractions with the
+            rule above. "58, 500" and "2 3" are not numbers.
 Forms       number     only a numeric literal counts (an exactly equal decimal is fine).
-            set        comma-separated elements, any order, every root, nothing extra.
+            set        comma-separated elements, any order, every root once, nothing extra.
             tuple      elements in order (or all labelled ``x = …, y = …``).
             expanded   a sum of monomials in x, like terms combined, equal to the gold.
             factored   a product of polynomial factors with rational coefficients whose
@@ -33,22 +52,22 @@ Worker      Everything symbolic runs in ``rlvr.verifiers.math_worker``: a persis
             process (``python -I``, JSON lines over pipes, RLIMIT_AS = ``memory_mb``) owned by
             the verifier: started on first use, several for concurrent threads (at most the CPU
             count), ``close()`` or garbage collection or interpreter exit ends them. Inside,
-            math-verify's own alarms stop most slow parses (``9^{9^{9^{9}}}``, 1000 nested
-            parentheses: "incorrect" / "could not parse"), and a MemoryError under the cap
-            ("ran out of memory") leaves the worker usable. What neither can stop — one long
-            C-level operation, brace matching over megabytes — the parent stops: it waits on
-            the pipe with ``poll`` and at ``deadline_s`` kills the worker, answers "timed out
-            after Xs" and warms a replacement for the next request. Responses too costly to
-            extract in the caller (more than 8 boxes, or boxes in more than 100 000
-            characters) are extracted in the worker too.
+            math-verify's own alarms stop most slow parses (``9^{9^{9^{9}}}``: "incorrect" /
+            "could not parse"), and a MemoryError under the cap ("ran out of memory") leaves
+            the worker usable. What neither can stop (one long C-level operation such as
+            ``10^{-10^{10}}``) the parent stops: it waits on the pipe with ``poll`` and at
+            ``deadline_s`` kills the worker, answers "timed out after Xs" and warms a
+            replacement for the next request.
 Verdict     ``details``: "answer" (extracted, first 200 characters), "path" ("extraction",
             "screen", "fast" or "math-verify"), "form".
 Options     ``deadline_s`` (default 5.0) bounds every verify call; ``memory_mb`` (default 1024)
-            caps the worker's address space.
+            caps the worker's address space; ``tolerance`` (default None: the rule above) a
+            relative tolerance for every numeric comparison.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -63,6 +82,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from rlvr.core import SafeVerifier, Task, Verdict, extract_math_answer, looks_hedged
+from rlvr.verifiers import math_answers
 
 RESTATED_OPERATORS = re.compile(
     r"\\(?:i{0,3}int|oint|sum|prod|lim(?:inf|sup)?|partial|nabla)(?![A-Za-z])"  # \int \iint \sum \prod \lim \partial
@@ -72,19 +92,37 @@ RESTATED_OPERATORS = re.compile(
 )
 SYNTHETIC_FORMS = ("number", "set", "tuple", "expanded", "factored", "expression")
 ANSWER_PREVIEW_CHARS = 200
-# The caller extracts answers itself when that is cheap: no box at all (regex work only), or few
-# boxes in a modest response. Otherwise brace matching could take seconds, so the worker does it.
-CALLER_EXTRACTION_MAX_CHARS = 100_000
-CALLER_EXTRACTION_MAX_BOXES = 8
+REASON_MAX_CHARS = 300
+# The longest final answer judged at all: every later step (screening, the native grammar, the
+# worker) then works on at most this much text. The longest MATH-500 gold answer has 53.
+MAX_ANSWER_CHARS = 2_000
+SEPARATOR_WORDS = re.compile(r"\s*,?\s*(?:\\text\s*\{\s*(?:and|or)\s*\}|\\quad\s*\\text\s*\{\s*and\s*\}\s*\\quad|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*")
+MAX_PROSE_CHARS = 20_000  # free text goes whole to the worker, under the deadline
+MAX_NESTING = 40  # brackets deep; the deepest MATH-500 gold answer has 6
+# Macros that hide, colour or redefine text: what a reader sees is not what a parser reads.
+HIDING_MACROS = re.compile(
+    r"\\(?:def|edef|gdef|xdef|let|newcommand|renewcommand|providecommand|DeclareMathOperator|newenvironment"
+    r"|phantom|hphantom|vphantom|smash|color|textcolor|colorbox|fcolorbox|pagecolor|require|href|url|input|include"
+    r"|catcode|csname|expandafter|iffalse|ifx|ifnum|else|fi|verb|llap|rlap|clap|mathllap|mathrlap|kern|hskip|mskip"
+    r"|raisebox|scalebox|resizebox|tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge|Huge)(?![A-Za-z])"
+)
+# An equation answer counts only when its left side is a name (x, x_1, f'(2), \theta, |AB|,
+# \text{area}): "5 = 3" does not answer "3". Constants are not names: "\pi = 3" is false.
+NAME = re.compile(
+    r"(?:\\(?:alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|iota|kappa|lambda|mu|nu|xi|rho"
+    r"|sigma|tau|upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Sigma|Upsilon|Phi|Psi|Omega)(?![A-Za-z])"
+    r"|(?![ei](?![A-Za-z]))[A-Za-z]{1,3}(?![A-Za-z])|\\(?:text|mathrm|textbf|operatorname)\s*\{[A-Za-z ]{1,40}\})"
+    r"(?:_(?:\{[A-Za-z0-9,]{1,12}\}|[A-Za-z0-9]))?(?:'{1,3})?(?:\s*(?:\\left)?\(\s*[-A-Za-z0-9, ]{1,24}\s*(?:\\right)?\))?"
+    r"|\|[A-Z]{1,3}\||\(\s*[A-Za-z](?:\s*,\s*[A-Za-z]){1,5}\s*\)"  # |AB|, (x, y)
+)
 
 _LAYOUT_NOISE = re.compile(r"\\[,;:! ]|\\(?:displaystyle|textstyle)|~|\s+")
-_LABEL = re.compile(r"^\s*([A-Za-z](?:_\{?\w+\}?)?(?:'+)?(?:\([^()=]*\))?)\s*=(?!=)\s*(.+)$", re.DOTALL)
-_DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
-_DECIMAL = re.compile(rf"({_DIGITS})?(?:\.(\d*))?")
-_FRACTION_ARGUMENT = r"(?:\{([+-]?\d+)\}|(\d))"
+_DIGITS = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)"  # ASCII digits only: "３" is not 3 here
+_DECIMAL = re.compile(rf"({_DIGITS})?(?:\.([0-9]*))?")
+_FRACTION_ARGUMENT = r"(?:\{([+-]?[0-9]+)\}|([0-9]))"
 _LATEX_FRACTION = re.compile(rf"\\[dt]?frac{_FRACTION_ARGUMENT}{_FRACTION_ARGUMENT}")
-_SLASH_FRACTION = re.compile(r"(\d+)/(\d+)")
-_MIXED_NUMBER = re.compile(r"(\d+)\\[dt]?frac\{(\d+)\}\{(\d+)\}")
+_SLASH_FRACTION = re.compile(r"([0-9]+)/([0-9]+)")
+_MIXED_NUMBER = re.compile(r"([0-9]+)\\[dt]?frac\{([0-9]+)\}\{([0-9]+)\}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,7 +133,8 @@ _MIXED_NUMBER = re.compile(r"(\d+)\\[dt]?frac\{(\d+)\}\{(\d+)\}")
 @dataclass(frozen=True)
 class PlainNumber:
     value: Fraction
-    decimal: bool  # written with a decimal point (math-verify compares those after rounding)
+    decimal: bool  # written with a decimal point: maybe an approximation
+    places: int = 0  # digits after the decimal point
 
 
 def normalise_number_text(text: str) -> str:
@@ -138,7 +177,7 @@ def parse_plain_number(text: str) -> PlainNumber | None:
     match = _DECIMAL.fullmatch(s)
     if match and (match.group(1) or match.group(2)):
         whole = (match.group(1) or "0").replace(",", "")
-        return PlainNumber(sign * Fraction(f"{whole}.{match.group(2) or '0'}"), match.group(2) is not None)
+        return PlainNumber(sign * Fraction(f"{whole}.{match.group(2) or '0'}"), match.group(2) is not None, len(match.group(2) or ""))
     match = _SLASH_FRACTION.fullmatch(s)
     if match:
         return _fraction(sign, int(match.group(1)), int(match.group(2)))
@@ -200,22 +239,102 @@ SET_BRACKETS = ((r"\left\{", r"\right\}"), (r"\{", r"\}"), ("{", "}"), ("[", "]"
 TUPLE_BRACKETS = ((r"\left(", r"\right)"), ("(", ")"), (r"\left[", r"\right]"), ("[", "]"), (r"\langle", r"\rangle"))
 
 
-def answer_elements(text: str, form: str) -> list[tuple[str | None, str]]:
-    """(label, value) pairs of a set or tuple answer: ``x = 2, y = -1`` → [("x", "2"), ("y", "-1")]."""
-    inner = strip_brackets(text, SET_BRACKETS if form == "set" else TUPLE_BRACKETS)
-    elements = []
-    for part in split_top_level(inner):
-        label = _LABEL.match(part)
-        elements.append((label.group(1).split("_")[0], label.group(2).strip()) if label else (None, part))
-    return elements
+def split_relation(text: str) -> list[str]:
+    """Parts between top-level '=' signs (not those of <=, >=, !=, ==, :=), stripped."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "=" and depth == 0:
+            before = text[index - 1] if index else ""
+            after = text[index + 1] if index + 1 < len(text) else ""
+            if before not in "<>!=:" and after != "=":
+                parts.append(text[start:index])
+                start = index + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
 
 
-def drop_label(text: str) -> str:
-    """``x = 5`` → ``5``; ``f'(2) = 7`` → ``7``; text without exactly one top-level '=' unchanged."""
-    if len(split_top_level(text, "=")) != 2:
-        return text
-    label = _LABEL.match(text)
-    return label.group(2).strip() if label else text
+def label_of(text: str) -> str | None:
+    """The normalised name on the left of an equation (``f'\\left(2\\right)`` → ``f'(2)``), or
+    None when the left side is not a name (a number, an expression, a constant)."""
+    stripped = text.strip()
+    if not NAME.fullmatch(stripped):
+        return None
+    return re.sub(r"\\left|\\right|\\(?:text|mathrm|textbf|operatorname)|[\s{}]", "", stripped)
+
+
+def allowed_labels(spec: dict) -> set[str]:
+    """Names an equation answer of a synthetic task may start with: the task's ``labels``, else
+    its unknowns (``variables``, or ``variable`` for a set of roots)."""
+    if "labels" in spec:
+        names = spec["labels"]
+    elif spec.get("variables"):
+        names = spec["variables"]
+    elif spec["form"] == "set" and spec.get("variable"):
+        names = [spec["variable"]]
+    else:
+        names = []
+    return {re.sub(r"\\left|\\right|[\s{}]", "", str(name)) for name in names}
+
+
+def unlabel(text: str, allowed: set[str] | None) -> tuple[str | None, str, str | None]:
+    """(label, value, problem) of one answer element: ``x = 5`` → ("x", "5", None). A chain
+    (``x = 5 = 3``), a left side that is not a name (``5 = 3``) or a name outside ``allowed``
+    (when given) is a problem. ``A \\approx 0.33`` is A (the approximation is dropped) and
+    ``x \\approx 0.33`` is labelled 0.33; any other ``\\approx`` is a problem."""
+    if "\\approx" in text:
+        left, _, right = text.partition("\\approx")
+        if "\\approx" in right:
+            return None, text, "a chain of approximations is not one answer"
+        if label_of(left) is not None and "=" not in left:
+            text = f"{left} = {right}"
+        elif parse_plain_number(right) is not None:
+            text = left
+        else:
+            return None, text, "an approximation that is not of a plain number"
+    parts = split_relation(text)
+    if len(parts) == 1:
+        return None, text.strip(), None
+    if len(parts) > 2:
+        return None, text, "a chain of equations is not one answer"
+    label = label_of(parts[0])
+    if label is None:
+        return None, text, f"an equation whose left side {parts[0][:40]!r} is not the asked-for name"
+    if allowed is not None and label not in allowed:
+        wanted = ", ".join(sorted(allowed)) or "no label"
+        return label, parts[1], f"the answer is labelled {label[:40]!r}; the question asks for {wanted[:80]}"
+    return label, parts[1], None
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest bracket nesting of ``text`` ((), [], {})."""
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
+
+
+def answer_elements(text: str, form: str) -> list[str]:
+    """The elements of a set or tuple answer: ``\\{1, 2\\}`` → ["1", "2"]."""
+    return split_top_level(strip_brackets(text, SET_BRACKETS if form == "set" else TUPLE_BRACKETS))
+
+
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+
+
+def value_count(text: str) -> int:
+    """How many comma-separated values ``text`` holds at top level (``1,000`` is one)."""
+    compact = _LAYOUT_NOISE.sub("", text).replace("{,}", ",")
+    if _THOUSANDS.fullmatch(compact.strip("$")):
+        return 1
+    return len(split_top_level(compact))
 
 
 def gold_spec(task: Task) -> dict:
@@ -238,47 +357,191 @@ def gold_spec(task: Task) -> dict:
 
 @dataclass(frozen=True)
 class Screened:
-    """The outcome of the cheap checks: a final verdict, or the text the worker must judge."""
+    """The outcome of the cheap checks: a final verdict, or what the worker must judge (the
+    answer's value and the gold's, labels dropped)."""
 
     verdict: Verdict | None
     candidate: str
+    gold: str = ""
+    prose: bool = False  # free text: the worker finds the final expression in it, then screens that
+
+
+def short(text: str, limit: int = REASON_MAX_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def verdict_for(spec: dict, answer: str, path: str, correct: bool, reason: str, format_ok: bool = True) -> Verdict:
     details = {"answer": answer[:ANSWER_PREVIEW_CHARS], "path": path, "form": spec["form"]}
     if correct:
-        return Verdict.success(reason, **details)
-    return Verdict.fail(reason, format_ok=format_ok, **details)
+        return Verdict.success(short(reason), **details)
+    return Verdict.fail(short(reason), format_ok=format_ok, **details)
 
 
 def screen_answer(spec: dict, answer: str) -> Screened:
-    """Hedges, restated operators, forms and the exact fast path; ``verdict=None`` means: ask sympy."""
+    """Hedges, hidden text, restated operators, labels, forms and the exact fast path;
+    ``verdict=None`` means: ask the worker."""
     gold, form = spec["gold"], spec["form"]
+
+    def fail(reason: str, format_ok: bool = True) -> Screened:
+        return Screened(verdict_for(spec, answer, "screen", False, reason, format_ok), answer)
+
+    if nesting_depth(answer) > MAX_NESTING:
+        return fail(f"the answer is nested more than {MAX_NESTING} brackets deep", False)
+    if HIDING_MACROS.search(answer) and not HIDING_MACROS.search(gold):
+        return fail("the answer uses a macro that defines, hides or colours text", False)
     if looks_hedged(answer) and not looks_hedged(gold):
-        return Screened(verdict_for(spec, answer, "screen", False, "the answer hedges between alternatives", False), answer)
+        return fail("the answer hedges between alternatives", False)
+    if form == "any" and is_prose(answer):
+        return Screened(None, answer, gold, prose=True)
+    if len(answer) > MAX_ANSWER_CHARS:
+        return fail(f"the final answer is too long ({len(answer)} characters; at most {MAX_ANSWER_CHARS})", False)
     if RESTATED_OPERATORS.search(answer) and not RESTATED_OPERATORS.search(gold):
-        return Screened(verdict_for(spec, answer, "screen", False, "the answer restates an integral, sum, limit or derivative instead of evaluating it"), answer)
+        return fail("the answer restates an integral, sum, limit or derivative instead of evaluating it")
     if form == "any":
         return screen_any(spec, answer)
-    value = drop_label(answer)
+    if form in ("set", "tuple"):
+        return screen_elements(spec, answer)
+    _, value, problem = unlabel(answer, allowed_labels(spec))
+    if problem:
+        return fail(problem)
     if "'" in value:
         return Screened(verdict_for(spec, answer, "screen", False, "the answer still contains derivative notation (a prime)"), value)
     if form == "number":
         return screen_number(spec, answer, value)
-    if form in ("set", "tuple"):
-        return screen_elements(spec, answer, value)
-    return Screened(None, value)
+    return Screened(None, value, gold)
 
 
 def screen_any(spec: dict, answer: str) -> Screened:
-    gold_number, answer_number = parse_plain_number(spec["gold"]), parse_plain_number(answer)
+    """Dataset answers: labels must be names (and the gold's own name when it has one), a
+    single-valued gold takes a single value, plain numbers are compared here."""
+    gold = separated(spec["gold"])
+    gold_parts = split_relation(gold)
+    gold_label, gold_value = None, gold
+    if len(gold_parts) == 2 and label_of(gold_parts[0]) is not None:
+        gold_label, gold_value = label_of(gold_parts[0]), gold_parts[1]
+    whole = split_relation(answer)
+    if len(whole) == 2 and label_of(whole[0]) is not None and (len(gold_parts) == 1 or gold_label is not None):
+        if gold_label is not None and label_of(whole[0]) != gold_label:
+            reason = f"the answer is labelled {label_of(whole[0])[:40]!r}; the gold answer is {gold_label[:40]!r}"
+            return Screened(verdict_for(spec, answer, "screen", False, reason), answer)
+        answer = whole[1]  # (x, y) = (5, 8), (8, 5): one name for the whole answer
+    elements = split_top_level(answer)
+    value = answer
+    if len(gold_parts) == 1 or gold_label is not None:  # the gold is a value, not an equation to match
+        problems = [unlabel(element, None)[2] for element in elements]
+        problem = next((p for p in problems if p), None)
+        if problem:
+            return Screened(verdict_for(spec, answer, "screen", False, problem), answer)
+        if len(elements) == 1:
+            label, value, _ = unlabel(answer, None)
+            if gold_label is not None and label is not None and label != gold_label:
+                reason = f"the answer is labelled {label[:40]!r}; the gold answer is {gold_label[:40]!r}"
+                return Screened(verdict_for(spec, answer, "screen", False, reason), answer)
+    if re.sub(r"\s+", "", value) == re.sub(r"\s+", "", gold_value):
+        return Screened(verdict_for(spec, answer, "native", True, "correct (the gold answer as written)"), value, gold_value)
+    if single_valued(gold_value):
+        if value_count(value) > 1:
+            return Screened(verdict_for(spec, answer, "screen", False, "several values where the gold answer has one"), answer)
+    gold_reading, answer_reading = native_reading(gold_value), native_reading(value)
+    if isinstance(answer_reading, math_answers.Invalid):
+        return Screened(verdict_for(spec, answer, "native", False, f"not a well-formed answer: {answer_reading}", False), value)
+    if isinstance(gold_reading, math_answers.Answer) and isinstance(answer_reading, math_answers.Answer):
+        options = math_answers.Options(spec.get("ordered", False), spec.get("tolerance"), spec.get("units", "ignore"))
+        correct = math_answers.equivalent(gold_reading, answer_reading, options)
+        return Screened(verdict_for(spec, answer, "native", correct, "correct" if correct else "incorrect: not equal to the gold answer"), value, gold_value)
+    gold_number, answer_number = parse_plain_number(gold_value), parse_plain_number(value)
     if gold_number is None or answer_number is None:
-        return Screened(None, answer)
-    if gold_number.value == answer_number.value:
-        return Screened(verdict_for(spec, answer, "fast", True, "correct"), answer)
-    if gold_number.decimal or answer_number.decimal:  # math-verify rounds decimals; let it decide
-        return Screened(None, answer)
-    return Screened(verdict_for(spec, answer, "fast", False, "incorrect: a different number"), answer)
+        return Screened(None, value, gold_value)
+    correct = numbers_agree(gold_number, answer_number, spec.get("tolerance"))
+    return Screened(verdict_for(spec, answer, "fast", correct, "correct" if correct else "incorrect: a different number"), value, gold_value)
+
+
+@functools.lru_cache(maxsize=4096)
+def native_reading(text: str):
+    """The native grammar's reading of ``text`` (cached: gold answers repeat), or the
+    NotNative / Invalid exception that says why there is none."""
+    try:
+        return math_answers.parse(text)
+    except (math_answers.NotNative, math_answers.Invalid) as error:
+        return error
+    except (RecursionError, ValueError, ZeroDivisionError, OverflowError) as error:
+        return math_answers.NotNative(f"{type(error).__name__}")
+
+
+def strip_delimiters(text: str) -> str:
+    """``$x = 1$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]`` around the whole answer → the maths inside."""
+    s = text.strip()
+    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if s.startswith(left) and s.endswith(right) and len(s) > len(left) + len(right) and left not in s[len(left):-len(right)]:
+            return s[len(left):-len(right)].strip()
+    return s
+
+
+def separated(text: str) -> str:
+    """``6 \\text{ and } 8``, ``(11,7) or (7,11)`` → comma lists, when that gives several values."""
+    joined = SEPARATOR_WORDS.sub(", ", text)
+    return joined if joined != text and value_count(joined) > 1 else text
+
+
+PROSE_WORD = re.compile(r"(?:^|(?<=[\s$(]))([A-Za-z]{3,})(?=[\s.,;:!?$)]|$)")
+TEXT_COMMAND = re.compile(r"\\(?:text|textbf|textit|textnormal|mathrm|mbox|operatorname)\s*\{[^{}]*\}")
+
+
+def is_prose(text: str) -> bool:
+    """Free text rather than one expression: letters of a non-Latin script (Greek letters are
+    maths), or a word that is no unit or separator next to anything else ("odd" alone is a
+    one-word answer, "the answer is 5" is prose)."""
+    if any(char.isalpha() and ord(char) > 0x3FF for char in text):
+        return True
+    bare = TEXT_COMMAND.sub(" ", text)
+    words = [w for w in PROSE_WORD.findall(bare) if w.lower() not in math_answers.UNIT_WORDS and w.lower() not in ("and", "or")]
+    return bool(words) and (len(words) > 1 or bare.strip(" .$") != words[0])
+
+
+def single_valued(gold: str) -> bool:
+    """One value (a number, an expression, a word), not a set, list, tuple, interval or union."""
+    reading = native_reading(gold)
+    if isinstance(reading, math_answers.Answer):
+        return isinstance(reading.body, (math_answers.Scalar, math_answers.Text))
+    return value_count(gold) == 1 and "\\{" not in gold and "\\cup" not in gold
+
+
+def gold_has_several_values(spec: dict) -> bool:
+    """Several boxes (or "and"/"or") together form one answer only when the gold has several
+    values: a set, a list, a tuple of more than one element."""
+    if spec["form"] in ("set", "tuple"):
+        return len(spec.get("values", ())) > 1
+    gold = separated(spec["gold"])
+    reading = native_reading(gold)
+    if isinstance(reading, math_answers.Answer):
+        body = reading.body
+        items = getattr(body, "items", None) or getattr(body, "pieces", None)
+        if isinstance(body, (math_answers.SetOf, math_answers.Union)) or (isinstance(body, math_answers.Sequence) and not body.left):
+            return items is not None and len(items) > 1
+        return False
+    return value_count(gold) > 1
+
+
+def numbers_agree(gold: PlainNumber, answer: PlainNumber, tolerance: float | None) -> bool:
+    """Exact values must be equal. A decimal answer for a gold that is not a decimal (``0.333333``
+    for 1/3) must be the gold rounded or cut at its last digit and within ``DECIMAL_RELATIVE``
+    of it; ``tolerance`` (relative) replaces both rules when the verifier sets one."""
+    return value_agrees(gold.value, answer.value, answer.places if answer.decimal and not gold.decimal else None, tolerance)
+
+
+# A decimal approximation of an exact gold must be this close, relative to the gold.
+DECIMAL_RELATIVE = Fraction(1, 10**6)
+
+
+def value_agrees(gold: Fraction, answer: Fraction, approximate_places: int | None, tolerance: float | None) -> bool:
+    """The numeric rule of the module (see ``numbers_agree``); relative, so it means the same for
+    1/2^98 as for 10^30: a gold of 0 is matched only by 0."""
+    error = abs(answer - gold)
+    if tolerance is not None:
+        return error <= Fraction(tolerance) * abs(gold)
+    if approximate_places is None:
+        return error == 0
+    return error < Fraction(1, 10**approximate_places) and error <= DECIMAL_RELATIVE * abs(gold)
 
 
 def screen_number(spec: dict, answer: str, value: str) -> Screened:
@@ -287,51 +550,71 @@ def screen_number(spec: dict, answer: str, value: str) -> Screened:
         return Screened(verdict_for(spec, answer, "fast", False, "expected a single number (integer, fraction or decimal)", False), value)
     gold_number = parse_plain_number(spec["gold"])
     if gold_number is None:
-        raise ValueError(f"gold {spec['gold']!r} of a 'number' task is not a number")
+        raise ValueError(f"gold {spec['gold'][:80]!r} of a 'number' task is not a number")
     if gold_number.value == answer_number.value:
         return Screened(verdict_for(spec, answer, "fast", True, "correct"), value)
     return Screened(verdict_for(spec, answer, "fast", False, "incorrect: a different number"), value)
 
 
-def screen_elements(spec: dict, answer: str, value: str) -> Screened:
-    """Sets and tuples of plain numbers are decided here; anything else goes to the worker."""
+def screen_elements(spec: dict, answer: str) -> Screened:
+    """Sets and tuples: labels checked here, plain numbers decided here, the rest to the worker."""
     form = spec["form"]
-    elements = answer_elements(value, form)
-    if any(not v for _, v in elements):
-        return Screened(verdict_for(spec, answer, "fast", False, "an empty element", False), value)
+    allowed = allowed_labels(spec)
+    whole_label, whole_value, whole_problem = unlabel(answer, allowed) if len(split_top_level(answer)) == 1 else (None, answer, None)
+    if whole_problem:  # "(x, y) = (1, 2)" has a tuple of names on the left, not one name
+        return Screened(verdict_for(spec, answer, "screen", False, whole_problem), answer)
+    labelled = []
+    for element in answer_elements(whole_value, form):
+        label, value, problem = unlabel(element, allowed)
+        if problem:
+            return Screened(verdict_for(spec, answer, "screen", False, problem), answer)
+        if not value:
+            return Screened(verdict_for(spec, answer, "fast", False, "an empty element", False), answer)
+        labelled.append((label, value))
     variables = spec.get("variables")
-    labels = [label for label, _ in elements]
+    labels = [label for label, _ in labelled]
     if form == "tuple" and variables and all(labels):
         if sorted(labels) != sorted(variables):
-            return Screened(verdict_for(spec, answer, "fast", False, f"labels {labels} do not match the unknowns {variables}"), value)
-        elements = sorted(elements, key=lambda pair: variables.index(pair[0]))
-    answer_numbers = [parse_plain_number(v) for _, v in elements]
+            return Screened(verdict_for(spec, answer, "fast", False, f"labels {labels} do not match the unknowns {variables}"), answer)
+        labelled = sorted(labelled, key=lambda pair: variables.index(pair[0]))
+    values = [v for _, v in labelled]
+    answer_numbers = [parse_plain_number(v) for v in values]
     gold_numbers = [parse_plain_number(v) for v in spec["values"]]
     if any(n is None for n in answer_numbers) or any(n is None for n in gold_numbers):
-        return Screened(None, ", ".join(v for _, v in elements))
+        return Screened(None, ", ".join(values), spec["gold"])
     answer_values = [n.value for n in answer_numbers]
     gold_values = [n.value for n in gold_numbers]
     if form == "tuple":
         if len(answer_values) != len(gold_values):
-            return Screened(verdict_for(spec, answer, "fast", False, f"expected {len(gold_values)} coordinates, got {len(answer_values)}"), value)
+            return Screened(verdict_for(spec, answer, "fast", False, f"expected {len(gold_values)} coordinates, got {len(answer_values)}"), answer)
         correct = answer_values == gold_values
-        return Screened(verdict_for(spec, answer, "fast", correct, "correct" if correct else "incorrect: a coordinate differs"), value)
+        return Screened(verdict_for(spec, answer, "fast", correct, "correct" if correct else "incorrect: a coordinate differs"), answer)
     missing, extra = set(gold_values) - set(answer_values), set(answer_values) - set(gold_values)
-    if not missing and not extra:
-        return Screened(verdict_for(spec, answer, "fast", True, "correct"), value)
-    reason = "incorrect: " + ", ".join(part for part in (f"{len(missing)} root(s) missing" if missing else "", f"{len(extra)} extra value(s)" if extra else "") if part)
-    return Screened(verdict_for(spec, answer, "fast", False, reason), value)
+    if not missing and not extra and len(answer_values) == len(set(answer_values)):
+        return Screened(verdict_for(spec, answer, "fast", True, "correct"), answer)
+    reason = "incorrect: " + ", ".join(part for part in (f"{len(missing)} root(s) missing" if missing else "", f"{len(extra)} extra value(s)" if extra else "",
+                                                          "a root repeated" if len(answer_values) != len(set(answer_values)) else "") if part)
+    return Screened(verdict_for(spec, answer, "fast", False, reason), answer)
 
 
-def judge_response_cheaply(spec: dict, response: str) -> tuple[Verdict | None, str, str]:
-    """Extraction and screening: (verdict or None, extracted answer, candidate for sympy)."""
+def judge_response_cheaply(spec: dict, response: str) -> tuple[Verdict | None, str, Screened | None]:
+    """Extraction and screening, linear in the response and then bounded by MAX_ANSWER_CHARS:
+    (verdict or None, extracted answer, what the worker must judge)."""
     extraction = extract_math_answer(response)
-    if extraction.value is None:
-        return Verdict.fail(extraction.reason, answer="", path="extraction", form=spec["form"]), "", ""
-    if not extraction.value.strip():
-        return Verdict.fail("the final answer is empty", answer="", path="extraction", form=spec["form"]), "", ""
-    screened = screen_answer(spec, extraction.value)
-    return screened.verdict, extraction.value, screened.candidate
+    several = len(extraction.boxes) > 1 and gold_has_several_values(spec)
+    if extraction.value is None and not several:
+        return Verdict.fail(short(extraction.reason), answer="", path="extraction", form=spec["form"]), "", None
+    value = strip_delimiters(", ".join(extraction.boxes) if several else extraction.value)
+    if gold_has_several_values(spec) and len(value) <= MAX_ANSWER_CHARS:  # "6 \text{ and } 8" lists two values
+        value = SEPARATOR_WORDS.sub(", ", value)
+    if not value:
+        return Verdict.fail("the final answer is empty", answer="", path="extraction", form=spec["form"]), "", None
+    if len(value) > MAX_PROSE_CHARS:
+        reason = f"the final answer is too long ({len(value)} characters; at most {MAX_PROSE_CHARS})"
+        return Verdict.fail(reason, answer=value[:ANSWER_PREVIEW_CHARS], path="extraction", form=spec["form"]), value[:ANSWER_PREVIEW_CHARS], None
+    screened = screen_answer(spec, value)
+    return screened.verdict, value, screened
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -523,27 +806,34 @@ class MathWorkerPool:
 class MathVerifier(SafeVerifier):
     """Exact answers: a Fraction fast path, then math-verify in a killable worker process."""
 
-    def __init__(self, deadline_s: float = 5.0, memory_mb: int = 1024):
+    def __init__(self, deadline_s: float = 5.0, memory_mb: int = 1024, tolerance: float | None = None,
+                 ordered: bool = False, units: str = "ignore"):
         if not deadline_s > 0:
             raise ValueError(f"deadline_s must be positive, got {deadline_s!r}")
         if int(memory_mb) < 256:
             raise ValueError(f"memory_mb must be at least 256, got {memory_mb!r}")
+        if tolerance is not None and not 0 <= float(tolerance) < 1:
+            raise ValueError(f"tolerance must be a relative error in [0, 1), got {tolerance!r}")
+        if units not in ("ignore", "strict"):
+            raise ValueError(f"units must be 'ignore' or 'strict', got {units!r}")
+        self.ordered = bool(ordered)
+        self.units = units
         self.deadline_s = float(deadline_s)
         self.memory_mb = int(memory_mb)
+        self.tolerance = None if tolerance is None else float(tolerance)
         self.max_workers = os.cpu_count() or 1
         self._pool: MathWorkerPool | None = None
         self._pool_lock = threading.Lock()
 
     def check(self, task: Task, response: str) -> Verdict:
         deadline = time.monotonic() + self.deadline_s
-        spec = gold_spec(task)
-        boxes = response.count("\\boxed") + response.count("\\fbox")
-        if boxes and (boxes > CALLER_EXTRACTION_MAX_BOXES or len(response) > CALLER_EXTRACTION_MAX_CHARS):
-            return self._ask_worker({"spec": spec, "response": response}, deadline, preview="")
-        verdict, extracted, candidate = judge_response_cheaply(spec, response)
+        spec = {**gold_spec(task), "tolerance": self.tolerance, "ordered": self.ordered, "units": self.units}
+        verdict, extracted, screened = judge_response_cheaply(spec, response)
         if verdict is not None:
             return verdict
-        return self._ask_worker({"spec": spec, "answer": candidate, "extracted": extracted[:ANSWER_PREVIEW_CHARS]}, deadline, preview=extracted)
+        payload = {"spec": {**spec, "gold": screened.gold or spec["gold"]}, "answer": screened.candidate, "prose": screened.prose,
+                   "extracted": extracted[:ANSWER_PREVIEW_CHARS]}
+        return self._ask_worker(payload, deadline, preview=extracted)
 
     def _ask_worker(self, payload: dict, deadline: float, preview: str) -> Verdict:
         details = {"answer": preview[:ANSWER_PREVIEW_CHARS], "path": "math-verify", "form": payload["spec"]["form"]}
@@ -558,13 +848,13 @@ class MathVerifier(SafeVerifier):
         except WorkerTimeout:
             return Verdict.fail(f"timed out after {self.deadline_s:g}s (the math worker was restarted)", **details)
         except WorkerFailure as error:
-            return Verdict.fail(f"math worker failed: {error}", **details)
+            return Verdict.fail(short(f"math worker failed: {error}"), **details)
         finally:
             pool.release(worker, healthy)
         verdict = reply.get("verdict")
         if not isinstance(verdict, dict):
-            return Verdict.fail(f"math worker error: {str(reply.get('error'))[:200]}", **details)
-        return Verdict(float(verdict["reward"]), bool(verdict["correct"]), bool(verdict["format_ok"]), str(verdict["reason"]), dict(verdict["details"]))
+            return Verdict.fail(short(f"math worker error: {reply.get('error')}"), **details)
+        return Verdict(float(verdict["reward"]), bool(verdict["correct"]), bool(verdict["format_ok"]), short(str(verdict["reason"])), details)
 
     def pool(self) -> MathWorkerPool:
         """This process's worker pool, started (empty) on first use and again after ``close()``
@@ -591,7 +881,8 @@ class MathVerifier(SafeVerifier):
                 pool.close()
 
     def __getstate__(self) -> dict:
-        return {"deadline_s": self.deadline_s, "memory_mb": self.memory_mb}
+        return {"deadline_s": self.deadline_s, "memory_mb": self.memory_mb, "tolerance": self.tolerance,
+                "ordered": self.ordered, "units": self.units}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)

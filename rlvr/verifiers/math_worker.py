@@ -9,10 +9,18 @@ Start          ``python -I -c "…main(memory_mb)"``: imports sympy and math-ver
                address space at ``memory_mb`` (RLIMIT_AS), ignores SIGINT (the parent decides
                when it ends), points stray prints at stderr, then serves requests.
 Protocol       One JSON object per line on stdin, one reply per line on stdout.
-               request  {"id": n, "spec": task.answer, "deadline_s": seconds left,
-                         "answer": candidate text, "extracted": preview}
-                        or {"id": n, "spec": …, "response": whole response} (extract here)
+               request  {"id": n, "spec": task.answer (gold label dropped, "tolerance" added),
+                         "deadline_s": seconds left, "answer": screened candidate text,
+                         "extracted": preview}; the caller extracted and screened it, so the
+                         text is at most rlvr.verifiers.math.MAX_ANSWER_CHARS long
                reply    {"id": n, "verdict": Verdict.to_dict()} or {"id": n, "error": text}
+Numbers        math-verify compares numbers with an absolute tolerance (it takes 1/2^99 for
+               1/2^98). Its "equal" is therefore checked again here (``Symbolic.same_value``),
+               element by element through tuples, sets, intervals and matrices: exact values
+               must be exactly equal (structurally, else their difference evaluated with up to
+               2 000 digits of working precision is exactly zero), a decimal approximation
+               must match as in
+               ``rlvr.verifiers.math.value_agrees`` (relative). Its "not equal" stands.
 End            EOF on stdin, or the parent process gone (checked every second).
 """
 
@@ -29,10 +37,6 @@ import time
 from typing import Any
 
 PARENT_CHECK_INTERVAL_S = 1.0
-# An answer with words in it (outside \text{…} and LaTeX commands) is read the way math-verify
-# reads free text; wrapped in \boxed{} its letters would become a product of symbols.
-TEXT_COMMAND = re.compile(r"\\(?:text|textbf|textit|mathrm|mbox|operatorname)\s*\{[^{}]*\}")
-PROSE = re.compile(r"(?:^|(?<=\s))[A-Za-z]{3,}(?=[\s.,;:!?]|$)")  # a word between spaces, not {pmatrix}
 
 
 def main(memory_mb: int = 1024) -> None:
@@ -107,13 +111,8 @@ class Judge:
     def judge(self, request: dict):
         spec = request["spec"]
         seconds = max(1, math.floor(float(request.get("deadline_s", 5.0)) - 0.25))
-        if "response" in request:
-            verdict, extracted, candidate = self.rules.judge_response_cheaply(spec, request["response"])
-            if verdict is not None:
-                return verdict
-        else:
-            extracted, candidate = request.get("extracted", ""), request["answer"]
-        return Symbolic(self, spec, extracted, seconds).verdict(candidate)
+        extracted, candidate = request.get("extracted", ""), request["answer"]
+        return Symbolic(self, spec, extracted, seconds).verdict(candidate, bool(request.get("prose")))
 
 
 class Symbolic:
@@ -123,36 +122,106 @@ class Symbolic:
         self.mv, self.sp, self.rules = judge.math_verify, judge.sympy, judge.rules
         self.spec, self.extracted, self.seconds = spec, extracted, seconds
         self.form = spec["form"]
+        self.tolerance = spec.get("tolerance")
+        self.places = 0  # decimal places of the answer being judged (set by ``verdict``)
 
     def done(self, correct: bool, reason: str, format_ok: bool = True):
         return self.rules.verdict_for(self.spec, self.extracted, "math-verify", correct, reason, format_ok)
 
     def parse(self, latex: str) -> list:
+        latex = re.sub(r"(?<!\\)\\\s*$", "", latex)  # a trailing lone backslash would escape the closing brace
         return self.mv.parse("\\boxed{" + latex + "}", parsing_timeout=self.seconds)
 
     def equal(self, gold: list, answer: list) -> bool:
-        return bool(self.mv.verify(gold, answer, timeout_seconds=self.seconds))
+        gold_value = next((p for p in gold if isinstance(p, self.sp.Basic)), None)
+        answer_value = next((p for p in answer if isinstance(p, self.sp.Basic)), None)
+        numbers = all(isinstance(v, self.sp.Expr) and v.is_number for v in (gold_value, answer_value))
+        if numbers:  # exact (or relative) comparison decides alone; math-verify's can take seconds
+            return self.same_number(gold_value, answer_value)
+        if not self.mv.verify(gold, answer, timeout_seconds=self.seconds):
+            return False
+        if gold_value is None or answer_value is None:
+            return True
+        return self.same_value(gold_value, answer_value)
 
-    def verdict(self, candidate: str):
+    def same_value(self, gold, answer) -> bool:
+        """math-verify said equal: do the numbers inside agree without absolute tolerance?
+        (Structures it matched are walked in step; anything else keeps its verdict.)"""
+        sp = self.sp
+        if isinstance(gold, sp.Tuple) and isinstance(answer, sp.Tuple) and len(gold) == len(answer):
+            return all(self.same_value(g, a) for g, a in zip(gold, answer))
+        if isinstance(gold, sp.MatrixBase) and isinstance(answer, sp.MatrixBase) and gold.shape == answer.shape:
+            return all(self.same_value(g, a) for g, a in zip(gold, answer))
+        if isinstance(gold, sp.FiniteSet) and isinstance(answer, sp.FiniteSet):
+            return (all(any(self.same_value(g, a) for g in gold.args) for a in answer.args)
+                    and all(any(self.same_value(g, a) for a in answer.args) for g in gold.args))
+        if isinstance(gold, sp.Interval) and isinstance(answer, sp.Interval):
+            return (gold.left_open, gold.right_open) == (answer.left_open, answer.right_open) and \
+                self.same_value(gold.start, answer.start) and self.same_value(gold.end, answer.end)
+        if isinstance(gold, sp.Expr) and isinstance(answer, sp.Expr) and gold.is_number and answer.is_number:
+            return self.same_number(gold, answer)
+        return True
+
+    def same_number(self, gold, answer) -> bool:
+        sp = self.sp
+        if gold.has(sp.zoo, sp.nan) or answer.has(sp.zoo, sp.nan):  # 1:00 read as 1/0 is not a number
+            return False
+        if gold.has(sp.oo, -sp.oo) or answer.has(sp.oo, -sp.oo):
+            return gold == answer
+        difference = answer - gold
+        error = abs(difference.evalf(60))
+        size = abs(gold.evalf(60))
+        if self.tolerance is not None:
+            return bool(error <= sp.Float(self.tolerance, 60) * size)
+        if answer.has(sp.Float) and not gold.has(sp.Float):  # an approximation of an exact gold
+            slack = sp.Float("1.000000001", 60)  # the decimal was read into binary floating point
+            return bool(error < slack * sp.Float(10, 60) ** -self.places and error <= slack * sp.Rational(self.rules.DECIMAL_RELATIVE.numerator, self.rules.DECIMAL_RELATIVE.denominator) * size)
+        if gold.has(sp.Float) or answer.has(sp.Float):  # decimals on both sides, or a decimal gold
+            return bool(error <= sp.Float("1e-12", 60) * size)
+        if gold == answer:
+            return True
+        # sympy's is_zero can take many seconds on nested radicals; evalf raises its working
+        # precision (up to 2 000 digits) until the difference shows digits or is exactly zero
+        parts = difference.evalf(60, maxn=2000).as_real_imag()
+        return all(part == 0 or (part.is_Float and part._mpf_[1] == 0) for part in parts)  # 0.e-2971: zero, no digits
+
+    def verdict(self, candidate: str, prose: bool = False):
+        self.places = max((len(m.group(1)) for m in re.finditer(r"\.(\d+)", candidate)), default=0)
+        if prose:
+            return self.prose(candidate)
         if self.form == "any":
             return self.any_form(candidate)
         if self.form in ("set", "tuple"):
             return self.elements(candidate)
         return self.polynomial_form(candidate)
 
-    def any_form(self, candidate: str):
-        answer = []
-        if PROSE.search(TEXT_COMMAND.sub(" ", candidate)):  # "18 dollars", "the answer is 5"
-            answer = [p for p in self.mv.parse(candidate, parsing_timeout=self.seconds)]
-        if not any(isinstance(p, self.sp.Basic) for p in answer):
-            answer = self.parse(candidate)
-        if not answer:
-            return self.done(False, "could not parse the answer", False)
+    def prose(self, text: str):
+        """Free text: math-verify finds the final expression, which is then screened like any
+        answer (labels, chains, hedges, the native grammar) and judged."""
+        found = self.mv.parse(text, parsing_timeout=self.seconds)
+        expression = next((p for p in found if isinstance(p, str)), None)
+        if not expression or all(isinstance(p, str) for p in found):
+            return self.done(False, "no final answer found in the text", False)
+        screened = self.rules.screen_answer(self.spec, expression.strip())
+        if screened.verdict is not None:
+            return screened.verdict
+        if screened.prose:
+            return self.compare(found)
+        self.extracted = expression[:200]
+        return self.any_form(screened.candidate)
+
+    def compare(self, answer: list):
         gold = self.parse(self.spec["gold"])
         if not gold:
             raise ValueError(f"could not parse the gold answer {self.spec['gold'][:80]!r}")
         correct = self.equal(gold, answer)
         return self.done(correct, "correct" if correct else "incorrect: not equivalent to the gold answer")
+
+    def any_form(self, candidate: str):
+        answer = self.parse(candidate)
+        if not answer:
+            return self.done(False, "could not parse the answer", False)
+        return self.compare(answer)
 
     def number_of(self, latex: str):
         parsed = self.parse(latex)
@@ -162,7 +231,7 @@ class Symbolic:
         return parsed
 
     def elements(self, candidate: str):
-        values = [v for _, v in self.rules.answer_elements(candidate, self.form)]
+        values = self.rules.answer_elements(candidate, self.form)
         answers = [self.number_of(v) for v in values]
         if any(a is None for a in answers):
             return self.done(False, "every element must be a number", False)

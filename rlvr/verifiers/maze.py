@@ -9,16 +9,25 @@ Parsing     Strict: only the uppercase letters U, D, L, R, with whitespace, ',' 
             reward 0, ``format_ok=False``. More than ``MOVE_CAP_PER_SQUARE`` × (grid squares)
             moves is refused before any simulation: reward 0.
 Simulation  From S, one square per move. Entering a wall or leaving the grid makes the answer
-            invalid at that move (reward 0). The answer is correct when every move is legal and
-            the **last** move ends on G. Passing through G and walking on is allowed only if the
-            walk comes back and ends on G; extra moves that leave G (or bump a wall after it) make
-            the answer not correct.
-Options     ``shortest=True``: correct also demands exactly ``shortest_path_length`` moves.
-            ``partial=True``: a wrong answer earns progress = 1 − max(remaining, 1) / initial,
-            clipped at 0, where remaining is the BFS distance from the last legal square to G
-            and initial the distance from S; always < 1 (a walk that touched G and then broke a
-            rule counts as one square away). With both options, a legal walk that ends on G
-            but is longer than the optimum earns optimum / length.
+            invalid at that move (reward 0). The walk reaches G when every move is legal and
+            the **last** move ends on G. Passing through G and walking on counts only if the
+            walk comes back and ends on G; extra moves that leave G (or bump a wall after it)
+            make the answer not correct.
+Correct     The prompt asks for a shortest path, so by default (``shortest=True``) the answer is
+            correct — reward 1 — only when it reaches G in exactly ``shortest_path_length``
+            moves; a longer walk that ends on G (a detour, a loop, stepping out and back) is
+            not correct and earns 0 ("not shortest").
+Options     ``shortest=False``: any legal walk that ends on G is correct, whatever its length
+            (for tasks whose prompt asks only for a path). ``partial=True``: a wrong answer
+            earns progress = 1 − max(remaining, 1) / initial, clipped at 0, where remaining is
+            the BFS distance from the last legal square to G and initial the distance from S;
+            always < 1 (a walk that touched G and then broke a rule counts as one square away).
+            With ``partial`` (and ``shortest``, the default), a legal walk that ends on G but is
+            longer than the optimum earns optimum / length, also < 1. Under ``partial`` an
+            attack's cap is therefore just below 1: a walk that wanders toward G earns credit
+            by design.
+History     Until issue 14 the v0 default was ``shortest=False``: the prompt asked for a
+            shortest path while any detour to G scored 1. The default now matches the prompt.
 Verdict     ``details``: moves (parsed count), moves_made (legal moves walked), squares_visited
             (distinct squares, S included), end ([row, col] of the last legal square), failed_at
             (1-based move index, when a move broke a rule), failure ("wall", "off grid",
@@ -75,7 +84,7 @@ def distance_to_goal(grid: list[str], square: tuple[int, int], goal: tuple[int, 
 class MazeVerifier(SafeVerifier):
     deadline_s = 2.0
 
-    def __init__(self, shortest: bool = False, partial: bool = False):
+    def __init__(self, shortest: bool = True, partial: bool = False):
         self.shortest = bool(shortest)
         self.partial = bool(partial)
 

@@ -9,16 +9,29 @@ Parsing     ``parse_integer_list``: one list of integers, e.g. ``[0, 3, 1]``, ``
             ``[[0, 3], [1, 2]]`` (the outer brackets optional), or one list per line.
             Both refuse an answer longer than a caller-given number of characters or entries
             before splitting it, so a 10 MB or 10^6-entry answer costs one length check.
-Judging     ``judge_objective``: a feasible solution of a minimisation scores
-            min(1, reference / objective), of a maximisation min(1, objective / reference);
-            ``correct`` when it is at least as good as the reference. The Verdict's details
-            carry the objective, the reference value and status, and the relative gap
-            (objective − reference) / reference for minimisation, (reference − objective) /
-            reference for maximisation: positive when worse, negative when better.
+Judging     ``judge_objective``: binary by default — reward 1 and ``correct`` when a feasible
+            solution is at least as good as the reference objective, else 0. A feasible but
+            worse solution solves nothing (a random tour, the empty knapsack), so it earns
+            nothing. The Verdict's details carry the objective, the reference value and
+            status, the relative gap (objective − reference) / reference for minimisation,
+            (reference − objective) / reference for maximisation: positive when worse,
+            negative when better, and ``ratio``: min(1, reference / objective) for
+            minimisation, min(1, objective / reference) for maximisation.
+Partial     ``partial=True`` (an opt-in verifier option) pays ``ratio`` (below 1) for a feasible
+            but worse solution, a shaped reward for curricula. By design any feasible answer then
+            earns credit: a random tour, another seed's packing, an echoed example or every
+            vertex as a cover earn their ratio (a random TSP tour about 0.8 at d = 0), so the
+            cap of an attack under this option is just below 1 and ``rlvr audit`` of a partial
+            verifier says little. Infeasible and malformed answers still earn 0.
+            Decision problems (``sense="feasible"``: SubsetSum, SAT) are binary either way.
 Base class  ``OptimisationVerifier``: extraction → ``parse`` → ``evaluate`` (feasibility and
             objective) → ``judge_objective``. An infeasible solution earns 0 with
             ``format_ok=True`` and a reason naming the first violation found. A claimed objective
             is never read: only the solution in the ``<answer>`` block counts.
+History     v0 first paid the ratio by default; the default became binary (issue 14) because
+            any feasible answer, however poor, earned most of the reward (another seed's random
+            tour 0.79 on TSP, the prompt's own example 0.63 on Knapsack). ``partial=True``
+            restores the old reward exactly.
 """
 
 from __future__ import annotations
@@ -155,15 +168,17 @@ def quality_ratio(sense: str, objective: float, reference: float) -> float:
 
 
 def judge_objective(sense: str, objective: float, reference: float, *, reference_status: str, objective_name: str,
-                    **details: Any) -> Verdict:
-    """The Verdict of a feasible solution with this objective against the reference."""
+                    partial: bool = False, **details: Any) -> Verdict:
+    """The Verdict of a feasible solution with this objective against the reference: reward 1
+    when at least as good, else 0 (``partial``: the quality ratio)."""
     if sense not in ("min", "max"):
         raise ValueError(f"sense must be 'min' or 'max', got {sense!r}")
-    reward = quality_ratio(sense, objective, reference)
+    ratio = quality_ratio(sense, objective, reference)
     at_least_as_good = objective <= reference if sense == "min" else objective >= reference
+    reward = 1.0 if at_least_as_good else (ratio if partial else 0.0)
     gap = relative_gap(sense, objective, reference)
     details = {"objective": objective, "reference": reference, "reference_status": reference_status, "gap": gap,
-               "sense": sense, **details}
+               "ratio": round(ratio, 6), "sense": sense, **details}
     comparison = "matches" if objective == reference else ("beats" if at_least_as_good else "falls short of")
     gap_text = "" if gap is None or objective == reference else f", gap {gap:+.1%}"
     reason = f"{objective_name} {objective} {comparison} the reference {reference} ({reference_status}{gap_text})"
@@ -189,7 +204,7 @@ class Evaluation:
 
 
 class OptimisationVerifier(SafeVerifier):
-    """Extraction, parsing, feasibility and the ratio-to-reference reward, for one problem.
+    """Extraction, parsing, feasibility and the reward against the reference, for one problem.
 
     Subclasses set ``sense`` ("min", "max"; "feasible" for problems where every feasible
     solution is optimal), ``objective_name``, and implement ``parse(task, block)`` (raising
@@ -200,6 +215,9 @@ class OptimisationVerifier(SafeVerifier):
     deadline_s = 2.0
     sense: str = "min"
     objective_name: str = "objective"
+
+    def __init__(self, partial: bool = False):
+        self.partial = bool(partial)
 
     @abc.abstractmethod
     def parse(self, task: Task, block: str) -> Any:
@@ -227,7 +245,7 @@ class OptimisationVerifier(SafeVerifier):
                            {"objective": evaluation.objective, "reference": reference["objective"],
                             "reference_status": reference["status"], "gap": 0.0, "sense": "feasible", **evaluation.details})
         return judge_objective(self.sense, evaluation.objective, reference["objective"], reference_status=reference["status"],
-                               objective_name=self.objective_name, **evaluation.details)
+                               objective_name=self.objective_name, partial=self.partial, **evaluation.details)
 
 
 def index_problems(indices: list[int], count: int, what: str) -> str:

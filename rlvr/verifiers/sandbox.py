@@ -3,6 +3,14 @@
 This is the only module in rlvr that executes untrusted code (the code, Verilog
 and SWE families all call it).
 
+Trust rule
+----------
+The program is an adversary.  Nothing a verdict depends on may be reachable
+from inside, and every limit holds for the *whole run* -- the process tree and
+everything it writes -- and is enforced by the kernel, not by arithmetic over
+single processes.  The host only reads what the run left behind through bounded
+channels (capped stdout/stderr, capped collected files, kernel counters).
+
 Contract
 --------
 ``Sandbox(backend, limits).run(argv, files=, stdin=, collect=, env=, cwd_files_dir=)``
@@ -14,39 +22,104 @@ Contract
 * the environment is cleared: ``PATH``, ``HOME=/work``, ``LANG=C.UTF-8``,
   ``PYTHONDONTWRITEBYTECODE=1`` (bwrap also sets ``PWD``) plus the caller's ``env``;
 * enforces :class:`Limits` per run: wall deadline (the whole process tree is
-  killed), ``RLIMIT_CPU/AS/NPROC/FSIZE/NOFILE`` and ``CORE=0``, stdout and stderr
-  each kept up to ``output_bytes`` (the rest is drained and discarded, so the
-  program never blocks; a stream beyond ``OUTPUT_KILL_FACTOR`` x the cap gets
-  the program SIGKILLed);
+  killed), the whole-run caps below, ``RLIMIT_CPU/AS/NPROC/FSIZE/NOFILE`` and
+  ``CORE=0`` per process, stdout and stderr each kept up to ``output_bytes``
+  (the rest is drained and discarded, so the program never blocks; a stream
+  beyond ``OUTPUT_KILL_FACTOR`` x the cap gets the program SIGKILLed);
 * returns a :class:`RunResult`; ``collect`` names files read back from the work
-  dir (regular files only, symlinks never followed, capped at ``file_mb``);
-* before returning, removes the work dir and -- for bwrap and docker -- leaves
-  no process of the run alive (daemons that ``setsid()`` and double-fork
-  included).  ``run`` raises only for caller errors or a broken sandbox, never
-  because of what the program did.  ``Sandbox`` is safe to use from threads.
+  dir (regular files only, symlinks never followed, capped at ``file_mb``; not
+  supported by the docker backend, whose work dir does not outlive the container);
+* before returning, removes the work dir and the run's cgroup and -- for bwrap
+  and docker -- leaves no process of the run alive (daemons that ``setsid()``
+  and double-fork included).  ``run`` raises only for caller errors or a broken
+  sandbox, never because of what the program did.  ``Sandbox`` is safe to use
+  from threads.
 
 ``Sandbox.session(argv, files=, limits=, env=, cwd_files_dir=)`` (a context
-manager; bwrap and unsafe-none) starts the same kind of run and yields a
-:class:`Session` to talk to it while it runs: the program's stdin and stdout are
-one Unix stream socket (``send`` / ``recv`` / ``readline`` / ``read_exactly`` /
-``close_stdin``), stderr is captured as above, the wall deadline is enforced
-whenever the caller waits on it, and leaving the block kills what is left, reaps
-it, removes the work dir and sets ``session.result``.
+manager; bwrap and unsafe-none) starts the same kind of run -- same isolation
+and the same whole-run caps -- and yields a :class:`Session` to talk to it while
+it runs: the program's stdin and stdout are one Unix stream socket (``send`` /
+``recv`` / ``readline`` / ``read_exactly`` / ``close_stdin``), stderr is captured
+as above, the wall deadline is enforced whenever the caller waits on it, and
+leaving the block kills what is left, reaps it, removes the work dir and the
+cgroup and sets ``session.result``.
+
+Whole-run caps
+--------------
+* Memory: each run gets its own memory cgroup, created below the cgroup this
+  process sits in (or below ``RLVR_SANDBOX_CGROUP`` / ``memory_cgroup=``, a
+  directory of a cgroup we may write): cgroup v2 ``memory.max`` with
+  ``memory.swap.max=0``, or cgroup v1 ``memory.limit_in_bytes`` and
+  ``memory.memsw.limit_in_bytes`` (``memory.swappiness=0`` where swap is not
+  accounted), all set to ``Limits.memory_mb``.  The runtime (bwrap) is moved into
+  it while it still blocks reading its options, so every process of the run is
+  inside before the program's first instruction; the candidate cannot leave it
+  (no ``/sys``, no capabilities, unprivileged uid).  It counts every page of the
+  tree -- anonymous memory, page cache, kernel memory and the tmpfs pages the run
+  writes (its disk is RAM, see below), so ``memory_mb`` bounds all of it.  An OOM
+  kill is read from the cgroup's own counter (v1 ``memory.oom_control``, v2
+  ``memory.events`` ``oom_kill``) and reported as ``memory_exceeded`` and
+  ``oom_killed``; the peak usage is ``RunResult.memory_peak_bytes``.  The cgroup
+  is created per run and removed after it (0.1 ms together; a fresh one has clean
+  counters and no charges left by earlier runs, so reusing one per uid slot would
+  gain nothing), so a sequence of runs leaves none behind; ones left by a crashed
+  process are removed when the next process starts sandboxing.  What a run does
+  pay is moving the runtime into it (cgroup v1: an RCU grace period, about 3 ms
+  on a 2-core VM, more under load); for bwrap that is offset by no longer
+  creating a work dir on the host disk.
+  Fallback where no cgroup is writable (``memory_cgroup="auto"``; ``"required"``
+  refuses instead): only the per-process ``RLIMIT_AS = memory_mb`` and the
+  per-run ``RLIMIT_NPROC = processes`` hold, so the kernel-enforced bound of a
+  whole run is ``memory_mb x processes`` (plus its tmpfs caps) -- weaker, and said
+  so in ``RunResult.enforcement`` (``memory="rlimit"``, ``memory_bound_mb``).
+  Lower ``processes`` to tighten it.
+* Disk (bwrap): nothing of the run touches the host disk.  ``/work`` is a tmpfs
+  of the input's size plus ``Limits.disk_mb``; ``/tmp`` and ``/dev/shm`` are
+  tmpfs of ``Limits.tmp_mb`` each; the rest of the root is read-only.  The host
+  fills ``/work`` while bwrap waits (``--block-fd``) after setting the mounts up,
+  and reads collected files from it after the run through a descriptor it kept.
+  Running as root, each tmpfs also gets an inode cap (``Limits.disk_files`` more
+  than the input; ``fspick``/``fsconfig`` reconfigure), so a flood of empty files
+  fails too.  A write past a cap fails with ``ENOSPC``; a run that filled any of
+  them (bytes or inodes) is reported as ``disk_exceeded``.  Not root: the inode
+  count is bounded only by the memory cgroup (or, without one, by tmpfs's
+  default of half the RAM in pages).
+* Processes: ``RLIMIT_NPROC`` per run (a uid of its own, see
+  :class:`_BwrapBackend`); CPU: ``RLIMIT_CPU`` per process, the wall deadline
+  for the whole tree.
+* docker: container ``mem_limit`` = ``memswap_limit`` = ``memory_mb``,
+  ``pids_limit`` = ``processes``, ``/work`` a tmpfs (input + ``disk_mb``, inode
+  cap) filled from a read-only staging bind, ``/tmp`` a tmpfs and ``/dev/shm``
+  of ``tmp_mb``; ``OOMKilled`` is reported as ``memory_exceeded``; a full tmpfs
+  is not detectable after the container is gone.
+* unsafe-none: the memory cgroup when one is writable (and every process left in
+  it is killed when the program exits), else rlimits; the work dir is a plain
+  host directory (no disk cap beyond ``RLIMIT_FSIZE`` per file).
+
+Defaults (:class:`Limits`) are sized for a 2-core, 24 GiB machine running
+several verifications at once: 1 GiB memory per run (tree, tmpfs included),
+256 MiB written to ``/work``, 64 MiB each for ``/tmp`` and ``/dev/shm``, 10 000
+new files per tmpfs, 64 processes, 10 s CPU per process and 10 s wall: eight
+concurrent runs stay under 8 GiB.
 
 A program killed by signal N is reported as ``exit_code=None, signal=N``.
 bwrap and docker fold that into exit status 128+N, so for them statuses
-129..192 are decoded as signals.  ``memory_exceeded`` is best effort: an
-allocation failure in the stderr tail (``MemoryError``, ``std::bad_alloc``,
-``Cannot allocate memory``...) or docker's ``OOMKilled``; a kill by the host
-OOM killer is not detected.
+129..192 are decoded as signals.  ``memory_exceeded`` is true when the run's
+cgroup recorded an OOM kill (or docker's ``OOMKilled``) -- ``oom_killed`` says
+this alone -- and also when the stderr tail shows a process failing its own
+``RLIMIT_AS`` (``MemoryError``, ``std::bad_alloc``, ``Cannot allocate memory``...;
+the program controls that text, so it can only claim a failure, never hide one).
 
 Backends: ``"bwrap"`` (see :class:`_BwrapBackend`: namespaces incl. network,
-read-only minimal root, unprivileged uid, seccomp, rlimits), ``"docker"`` (SDK,
-local engine, network none, read-only rootfs, cgroup limits, user 65534), and
-``"unsafe-none"`` (rlimits + process-group kill, NO isolation, only with
-``allow_unsafe_unsandboxed=True``).  ``"auto"`` = bwrap if it works, else docker
-if an engine answers, else unsafe-none if allowed, else :class:`SandboxUnavailable`
-saying what to install.
+read-only minimal root, tmpfs work dir, unprivileged uid, seccomp, rlimits,
+memory cgroup), ``"docker"`` (SDK, local engine, network none, read-only rootfs,
+cgroup limits, user 65534), and ``"unsafe-none"`` (rlimits + process-group kill,
+NO isolation, only with ``allow_unsafe_unsandboxed=True``).  ``"auto"`` = bwrap
+if it works, else docker if an engine answers, else unsafe-none if allowed, else
+:class:`SandboxUnavailable` saying what to install.  ``Sandbox.enforcement``
+says how the caps are enforced here (e.g. ``{"memory": "cgroup-v1", "disk":
+"tmpfs", "inodes": "capped"}``) for verdict details; ``RunResult.enforcement``
+says it for one run.
 
 ``Sandbox.python`` is an interpreter usable inside: under bwrap the host venv's
 python at ``/venv/bin/python`` with its site-packages read-only (the project
@@ -54,10 +127,9 @@ tree is not mounted, so ``rlvr`` itself is not importable).  Start it with
 ``-I``, and ``-S`` when site-packages are not needed.  Use ``python -m pytest``
 rather than venv console scripts (their shebangs are host paths).
 
-Not contained: the total disk use of the work dir (only each file is capped by
-``RLIMIT_FSIZE``; point ``tmp_root`` at a size-limited filesystem if needed),
-CPU time summed over many processes (``RLIMIT_CPU`` is per process; the wall
-deadline bounds the total), and kernel vulnerabilities.
+Not contained: CPU time summed over many processes (``RLIMIT_CPU`` is per
+process; the wall deadline bounds the total), I/O bandwidth, and kernel
+vulnerabilities.
 """
 
 from __future__ import annotations
@@ -65,15 +137,19 @@ from __future__ import annotations
 import abc
 
 import contextlib
+import ctypes
 import errno
 import fcntl
+import itertools
 import json
 import logging
 import math
+import mmap
 import os
 import platform
 import re
 import resource
+import select
 import selectors
 import shutil
 import signal
@@ -124,6 +200,7 @@ _INSTALL_ADVICE = (
 )
 _VENV_MOUNT = "/venv"
 _TAIL_BYTES = 8192
+_PAGE = mmap.PAGESIZE
 _MEMORY_PATTERNS = (
     b"MemoryError",
     b"std::bad_alloc",
@@ -143,23 +220,25 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one run.  All limits apply per run."""
+    """Resource limits for one run (see "Whole-run caps" in the module docstring)."""
 
     wall_s: float = 10.0  # whole process tree killed at this deadline
     cpu_s: float = 10.0  # RLIMIT_CPU per process (soft; hard = soft + 1 s)
-    memory_mb: int = 1024  # RLIMIT_AS per process (docker: cgroup memory of the container)
+    memory_mb: int = 1024  # the whole run's memory cgroup (tmpfs pages included); also RLIMIT_AS per process
     processes: int = 64  # RLIMIT_NPROC for the run's unprivileged uid (docker: pids_limit)
     file_mb: int = 16  # RLIMIT_FSIZE; also the cap of each collected file
     open_files: int = 64  # RLIMIT_NOFILE
     output_bytes: int = 1 << 20  # stdout/stderr each kept up to this; > 8x this kills the program
     tmp_mb: int = 64  # size of the /tmp and /dev/shm tmpfs inside bwrap/docker
+    disk_mb: int = 256  # what the run may write to /work beyond its input (tmpfs size = input + this)
+    disk_files: int = 10_000  # files/dirs the run may create in /work (beyond its input), /tmp, /dev/shm
 
     def __post_init__(self) -> None:
         for name in ("wall_s", "cpu_s"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValueError(f"Limits.{name} must be a positive finite number, got {value!r}")
-        for name in ("memory_mb", "processes", "file_mb", "open_files", "output_bytes", "tmp_mb"):
+        for name in ("memory_mb", "processes", "file_mb", "open_files", "output_bytes", "tmp_mb", "disk_mb", "disk_files"):
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
                 raise ValueError(f"Limits.{name} must be a positive int, got {value!r}")
@@ -175,11 +254,15 @@ class RunResult:
     exit_code: int | None  # None when killed by a signal
     signal: int | None  # signal number that ended the program, else None
     timed_out: bool  # wall deadline hit (the program was killed)
-    memory_exceeded: bool  # best effort, see module docstring
+    memory_exceeded: bool  # oom_killed, or a process reported failing its RLIMIT_AS (module docstring)
     output_truncated: bool  # stdout/stderr (or a collected file) was cut at its cap
     wall_s: float
     cpu_s: float  # user + system CPU of the whole tree (0.0 for docker)
     files: dict[str, bytes] = field(default_factory=dict)  # collected files, capped
+    disk_exceeded: bool = False  # a size- or inode-capped filesystem of the run was full (writes got ENOSPC)
+    oom_killed: bool = False  # the kernel OOM-killed a process of the run at its whole-run memory cap
+    memory_peak_bytes: int | None = None  # peak memory of the whole run (its cgroup); None without one
+    enforcement: dict[str, Any] = field(default_factory=dict)  # how the caps were enforced for this run
 
     @property
     def ok(self) -> bool:
@@ -275,11 +358,45 @@ def _read_collected(root_fd: int, parts: tuple[str, ...], cap: int) -> tuple[byt
         os.close(dfd)
 
 
-def _chown_tree(path: str, uid: int, gid: int) -> None:
-    os.lchown(path, uid, gid)
-    for dirpath, dirnames, filenames in os.walk(path):
+def _chown_tree(root_fd: int, uid: int, gid: int) -> None:
+    """Give the directory ``root_fd`` and everything below it (symlinks themselves) to uid/gid."""
+    os.fchown(root_fd, uid, gid)
+    for _, dirnames, filenames, dir_fd in os.fwalk(".", dir_fd=root_fd):
         for name in dirnames + filenames:
-            os.lchown(os.path.join(dirpath, name), uid, gid)
+            os.chown(name, uid, gid, dir_fd=dir_fd, follow_symlinks=False)
+
+
+def _populate(root: str, payload: Sequence[tuple[tuple[str, ...], bytes]], cwd_files_dir: str | None,
+              owner: tuple[int, int] | None) -> None:
+    """Fill the (existing) work dir ``root``: a copy of ``cwd_files_dir``, then ``payload``."""
+    if cwd_files_dir is not None:
+        shutil.copytree(cwd_files_dir, root, symlinks=True, dirs_exist_ok=True)
+    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fchmod(root_fd, 0o755)
+        for parts, data in payload:
+            _write_file(root_fd, parts, data, None)
+        if owner is not None:
+            _chown_tree(root_fd, *owner)
+    finally:
+        os.close(root_fd)
+
+
+def _input_size(payload: Sequence[tuple[tuple[str, ...], bytes]], cwd_files_dir: str | None) -> tuple[int, int]:
+    """(bytes, entries) the work dir's input takes on a tmpfs -- an upper bound (page-rounded, one
+    spare page per entry) used to size the tmpfs before it is filled."""
+    pages = entries = 0
+    if cwd_files_dir is not None:
+        for dirpath, dirnames, filenames in os.walk(cwd_files_dir):
+            entries += len(dirnames) + len(filenames)
+            pages += len(dirnames)
+            for name in filenames:
+                size = os.lstat(os.path.join(dirpath, name)).st_size
+                pages += -(-size // _PAGE) + 1
+    for parts, data in payload:
+        pages += -(-len(data) // _PAGE) + 1
+        entries += len(parts)
+    return pages * _PAGE, entries
 
 
 def _chmod_tree_world_writable(path: str) -> None:
@@ -397,6 +514,426 @@ def _uid_pool(base: int) -> _UidPool:
         return pool
 
 
+# --------------------------------------------------------------------------- memory cgroups
+
+_CGROUP_ENV = "RLVR_SANDBOX_CGROUP"
+_CGROUP_MODES = ("auto", "required", "off")
+_CGROUP_NAME = re.compile(r"rlvr-(\d+)-\d+")
+_CGROUP_SERIAL = itertools.count()
+
+
+def _parse_proc_cgroup(text: str) -> tuple[str | None, str | None]:
+    """(cgroup v2 path, cgroup v1 memory-controller path) of a process, from /proc/PID/cgroup."""
+    v2 = v1 = None
+    for line in text.splitlines():
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hierarchy == "0" and controllers == "":
+            v2 = path
+        elif "memory" in controllers.split(","):
+            v1 = path
+    return v2, v1
+
+
+def _unescape_mountinfo(field_text: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field_text)
+
+
+def _cgroup_mounts(mountinfo: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(v2 mounts, v1 memory mounts) as (root within the hierarchy, mount point), from /proc/PID/mountinfo."""
+    v2: list[tuple[str, str]] = []
+    v1: list[tuple[str, str]] = []
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if "-" not in fields:
+            continue
+        sep = fields.index("-")
+        if sep < 5 or len(fields) < sep + 4:
+            continue
+        root, point = _unescape_mountinfo(fields[3]), _unescape_mountinfo(fields[4])
+        fstype, super_options = fields[sep + 1], fields[sep + 3]
+        if fstype == "cgroup2":
+            v2.append((root, point))
+        elif fstype == "cgroup" and "memory" in super_options.split(","):
+            v1.append((root, point))
+    return v2, v1
+
+
+def _cgroup_dir(mounts: list[tuple[str, str]], path: str) -> str | None:
+    """The directory of cgroup ``path`` under one of ``mounts`` (a mount may show only a subtree)."""
+    for root, point in mounts:
+        if root == "/":
+            rel = path
+        elif path == root or path.startswith(root.rstrip("/") + "/"):
+            rel = path[len(root.rstrip("/")):]
+        else:
+            continue
+        candidate = os.path.join(point, rel.lstrip("/"))
+        if os.path.isdir(candidate):
+            return os.path.normpath(candidate)
+    return None
+
+
+def _write_text(path: str, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+
+
+def _read_text(path: str) -> str:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return os.read(fd, 1 << 16).decode(errors="replace")
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _CgroupParent:
+    """A cgroup directory we may create memory cgroups in (one per run, see :class:`_RunCgroup`)."""
+
+    def __init__(self, path: str, version: int) -> None:
+        self.path = path
+        self.version = version
+
+    @property
+    def kind(self) -> str:
+        return f"cgroup-v{self.version}"
+
+    def create(self, limits: Limits) -> _RunCgroup:
+        return _RunCgroup(self, limits.memory_mb << 20)
+
+    def sweep(self) -> None:
+        """Remove empty run cgroups left behind by processes that died."""
+        try:
+            names = os.listdir(self.path)
+        except OSError:
+            return
+        for name in names:
+            match = _CGROUP_NAME.fullmatch(name)
+            if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
+                try:
+                    os.rmdir(os.path.join(self.path, name))
+                except OSError:
+                    pass
+
+
+class _RunCgroup:
+    """The memory cgroup of one run: created with its cap, joined by the runtime, removed after."""
+
+    def __init__(self, parent: _CgroupParent, limit_bytes: int) -> None:
+        self.version = parent.version
+        self.kind = parent.kind
+        self.path = os.path.join(parent.path, f"rlvr-{os.getpid()}-{next(_CGROUP_SERIAL)}")
+        os.mkdir(self.path, 0o755)
+        try:
+            if self.version == 2:
+                self._write("memory.max", str(limit_bytes))
+                if os.path.exists(self._file("memory.swap.max")):
+                    self._write("memory.swap.max", "0")
+            else:
+                self._write("memory.limit_in_bytes", str(limit_bytes))
+                if os.path.exists(self._file("memory.memsw.limit_in_bytes")):
+                    self._write("memory.memsw.limit_in_bytes", str(limit_bytes))
+                else:  # swap not accounted: keep the run's anonymous memory out of swap
+                    self._write("memory.swappiness", "0")
+        except BaseException:
+            self.remove()
+            raise
+
+    def _file(self, name: str) -> str:
+        return os.path.join(self.path, name)
+
+    def _write(self, name: str, value: str) -> None:
+        _write_text(self._file(name), value)
+
+    def join(self, pid: int) -> None:
+        """Move process ``pid`` (and so everything it starts afterwards) into the cgroup."""
+        self._write("cgroup.procs", str(pid))
+
+    def oom_kills(self) -> int:
+        """OOM kills inside the cgroup so far (v1 ``memory.oom_control``, v2 ``memory.events``)."""
+        name = "memory.events" if self.version == 2 else "memory.oom_control"
+        try:
+            text = _read_text(self._file(name))
+        except OSError:
+            return 0
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
+        # kernels before 4.13 (v1) have no oom_kill count: hitting the cap is the best signal left
+        try:
+            return int(_read_text(self._file("memory.failcnt")))
+        except (OSError, ValueError):
+            return 0
+
+    def peak(self) -> int | None:
+        name = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
+        try:
+            return int(_read_text(self._file(name)))
+        except (OSError, ValueError):
+            return None
+
+    def pids(self) -> list[int]:
+        try:
+            return [int(p) for p in _read_text(self._file("cgroup.procs")).split()]
+        except (OSError, ValueError):
+            return []
+
+    def kill_all(self, timeout: float = 5.0) -> None:
+        """SIGKILL every process in the cgroup until it is empty (or ``timeout`` passes)."""
+        if self.version == 2 and os.path.exists(self._file("cgroup.kill")):
+            _quiet(lambda: self._write("cgroup.kill", "1"))
+        end = time.monotonic() + timeout
+        while True:
+            pids = self.pids()
+            if not pids or time.monotonic() > end:
+                return
+            for pid in pids:
+                self._kill_member(pid)
+            time.sleep(0.002)
+
+    def _kill_member(self, pid: int) -> None:
+        """SIGKILL ``pid`` if it is (still) this cgroup's: a recycled pid is never signalled."""
+        pidfd = _pidfd_or_none(pid)
+        if pidfd is None:
+            return
+        try:
+            try:
+                text = _read_text(f"/proc/{pid}/cgroup")
+            except OSError:
+                return
+            member = any(line.endswith("/" + os.path.basename(self.path)) for line in text.splitlines())
+            # the pidfd still refers to a live process, so /proc/{pid} above was that same process
+            if member and not _pidfd_exited(pidfd):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        except OSError:
+            pass
+        finally:
+            os.close(pidfd)
+
+    def remove(self) -> None:
+        """rmdir the cgroup, killing what is left in it first (only after errors)."""
+        for _ in range(200):
+            try:
+                os.rmdir(self.path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                if exc.errno != errno.EBUSY:
+                    log.warning("sandbox: could not remove cgroup %s: %s", self.path, exc)
+                    return
+            self.kill_all(timeout=1.0)
+            time.sleep(0.005)
+        log.warning("sandbox: cgroup %s still busy; left behind", self.path)
+
+
+_CGROUP_PARENTS: dict[str, tuple[_CgroupParent | None, str]] = {}
+_CGROUP_LOCK = threading.Lock()
+
+
+def _cgroup_parent(spec: str) -> tuple[_CgroupParent | None, str]:
+    """Where run cgroups go for ``spec`` ("auto", "required", "off" or a cgroup directory), or (None, why not).
+
+    Found once per process: a probe cgroup is created, capped and removed."""
+    if spec == "off":
+        return None, "memory_cgroup='off'"
+    with _CGROUP_LOCK:
+        if spec not in _CGROUP_PARENTS:
+            _CGROUP_PARENTS[spec] = _find_cgroup_parent(spec)
+        return _CGROUP_PARENTS[spec]
+
+
+def _find_cgroup_parent(spec: str) -> tuple[_CgroupParent | None, str]:
+    candidates: list[tuple[str, int]] = []
+    if spec not in ("auto", "required"):
+        if not os.path.isabs(spec) or not os.path.isdir(spec):
+            return None, f"memory_cgroup {spec!r} is not an existing absolute directory"
+        version = 2 if os.path.exists(os.path.join(spec, "cgroup.controllers")) else 1
+        candidates.append((spec, version))
+    else:
+        try:
+            v2_path, v1_path = _parse_proc_cgroup(_read_text("/proc/self/cgroup"))
+            with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+                v2_mounts, v1_mounts = _cgroup_mounts(fh.read())
+        except OSError as exc:
+            return None, f"cannot read this process's cgroups: {exc}"
+        if v2_path is not None:
+            found = _cgroup_dir(v2_mounts, v2_path)
+            if found:
+                candidates.append((found, 2))
+        if v1_path is not None:
+            found = _cgroup_dir(v1_mounts, v1_path)
+            if found:
+                candidates.append((found, 1))
+    reasons = []
+    for path, version in candidates:
+        if version == 2:
+            try:
+                delegated = "memory" in _read_text(os.path.join(path, "cgroup.subtree_control")).split()
+            except OSError:
+                delegated = False
+            if not delegated:
+                reasons.append(f"{path}: the memory controller is not enabled for child cgroups (cgroup.subtree_control)")
+                continue
+        parent = _CgroupParent(path, version)
+        try:
+            _RunCgroup(parent, 64 << 20).remove()
+        except OSError as exc:
+            reasons.append(f"{path}: cannot create a capped child cgroup ({exc})")
+            continue
+        parent.sweep()
+        return parent, ""
+    if not candidates:
+        reasons.append("no memory cgroup (v2 with memory delegated, or v1 memory controller) is mounted for this process")
+    return None, "; ".join(reasons)
+
+
+# --------------------------------------------------------------------------- run filesystems (bwrap tmpfs)
+
+_FSPICK_NR, _FSCONFIG_NR = 433, 431  # same number on x86_64, aarch64 and the generic syscall table
+_FSPICK_CLOEXEC, _FSPICK_EMPTY_PATH = 0x1, 0x8
+_FSCONFIG_SET_STRING, _FSCONFIG_CMD_RECONFIGURE = 1, 7
+_TMPFS_RECONFIGURE = {"usable": platform.machine().lower() in ("x86_64", "amd64", "aarch64", "arm64")}
+
+
+def _reconfigure_tmpfs(fd: int, options: Mapping[str, str]) -> bool:
+    """Change options (``size``, ``nr_inodes``) of the tmpfs whose root ``fd`` is; False if not allowed here."""
+    if not _TMPFS_RECONFIGURE["usable"]:
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    context = libc.syscall(ctypes.c_long(_FSPICK_NR), ctypes.c_int(fd), ctypes.c_char_p(b""),
+                           ctypes.c_uint(_FSPICK_CLOEXEC | _FSPICK_EMPTY_PATH))
+    if context < 0:
+        err = ctypes.get_errno()
+        if err in (errno.EPERM, errno.ENOSYS, errno.EACCES):
+            _TMPFS_RECONFIGURE["usable"] = False  # not root here (or an old kernel): stop trying
+        return False
+    try:
+        for key, value in options.items():
+            if libc.syscall(ctypes.c_long(_FSCONFIG_NR), ctypes.c_int(context), ctypes.c_uint(_FSCONFIG_SET_STRING),
+                            ctypes.c_char_p(key.encode()), ctypes.c_char_p(value.encode()), ctypes.c_int(0)) < 0:
+                return False
+        return libc.syscall(ctypes.c_long(_FSCONFIG_NR), ctypes.c_int(context), ctypes.c_uint(_FSCONFIG_CMD_RECONFIGURE),
+                            None, None, ctypes.c_int(0)) == 0
+    finally:
+        os.close(context)
+
+
+def _filesystem_full(fd: int) -> bool:
+    """Every block or every inode of the filesystem of ``fd`` is in use (the next write gets ENOSPC)."""
+    try:
+        st = os.fstatvfs(fd)
+    except OSError:
+        return False
+    return st.f_bavail == 0 or (st.f_files > 0 and st.f_favail == 0)
+
+
+def _pidfd_exited(pidfd: int) -> bool:
+    readable, _, _ = select.select([pidfd], [], [], 0)
+    return bool(readable)
+
+
+def _parent_pid(pid: int) -> int | None:
+    try:
+        text = _read_text(f"/proc/{pid}/status")
+    except OSError:
+        return None
+    match = re.search(r"^PPid:\s*(\d+)", text, re.M)
+    return int(match.group(1)) if match else None
+
+
+class _RunMounts:
+    """The tmpfs filesystems of one bwrap run (``/work``, ``/tmp``, ``/dev/shm``), held from the host.
+
+    bwrap mounts them and then waits on ``--block-fd``; the host opens their roots through
+    ``/proc/<pid 1>/root`` (no untrusted code runs yet, so the paths are what bwrap made),
+    fills ``/work``, caps the inodes, and lets the program start.  The descriptors keep the
+    filesystems readable after the sandbox's mount namespace is gone (to collect files and
+    see whether a cap was hit); closing them frees the memory.
+    """
+
+    READY_TIMEOUT_S = 10.0
+
+    def __init__(self, work_fd: int, other_fds: list[int]) -> None:
+        self.work_fd = work_fd
+        self.other_fds = other_fds
+        self.inodes_capped = False
+
+    @classmethod
+    def attach(cls, child_pid: int, bwrap_pid: int, pidfd: int) -> _RunMounts | None:
+        """Wait until the sandbox's pid ``child_pid`` has its new root, then open its tmpfs roots.
+
+        None if it exited first (bwrap failed; its stderr says why)."""
+        root = f"/proc/{child_pid}/root"
+        host_root = os.stat("/")
+        end = time.monotonic() + cls.READY_TIMEOUT_S
+        while True:
+            try:
+                new_root, work = os.stat(root), os.stat(root + SANDBOX_WORKDIR)
+                # before bwrap's pivots /proc/PID/root is the host's root or bwrap's staging tmpfs
+                # (which has no work dir); afterwards it is the new root, /work a mount of its own
+                if (new_root.st_dev, new_root.st_ino) != (host_root.st_dev, host_root.st_ino) and work.st_dev != new_root.st_dev:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > end:
+                raise SandboxUnavailable(f"bwrap did not finish setting up within {cls.READY_TIMEOUT_S:.0f} s")
+            if select.select([pidfd], [], [], 0.0003)[0]:
+                return None
+        opened: list[int] = []
+        try:
+            opened.append(os.open(root + SANDBOX_WORKDIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+            for extra in ("/tmp", "/dev/shm"):
+                opened.append(os.open(root + extra, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+            # the pid was bwrap's child when we looked, and is still alive: these are its mounts
+            if _parent_pid(child_pid) != bwrap_pid or _pidfd_exited(pidfd):
+                _close_all(opened)
+                return None
+        except OSError:
+            _close_all(opened)
+            if _pidfd_exited(pidfd):
+                return None
+            raise
+        return cls(opened[0], opened[1:])
+
+    def populate(self, prep: _Prepared, owner: tuple[int, int] | None, limits: Limits, cap_inodes: bool) -> None:
+        _populate(f"/proc/self/fd/{self.work_fd}", prep.payload, prep.cwd_files_dir, owner)
+        if not cap_inodes:
+            return
+        st = os.fstatvfs(self.work_fd)
+        used_bytes = (st.f_blocks - st.f_bfree) * st.f_frsize
+        work = {"size": str(used_bytes + (limits.disk_mb << 20)),
+                "nr_inodes": str(st.f_files - st.f_ffree + limits.disk_files)}
+        capped = _reconfigure_tmpfs(self.work_fd, work)
+        for fd in self.other_fds:
+            st = os.fstatvfs(fd)
+            capped = capped and _reconfigure_tmpfs(fd, {"nr_inodes": str(st.f_files - st.f_ffree + limits.disk_files)})
+        self.inodes_capped = capped
+
+    def full(self) -> bool:
+        return any(_filesystem_full(fd) for fd in (self.work_fd, *self.other_fds))
+
+    def close(self) -> None:
+        fds = [self.work_fd, *self.other_fds]
+        self.work_fd, self.other_fds = -1, []
+        _close_all([fd for fd in fds if fd >= 0])
+
+
 # --------------------------------------------------------------------------- seccomp
 
 
@@ -409,19 +946,20 @@ def _seccomp_program() -> bytes | None:
         eperm = [
             101, 165, 166, 155, 250, 248, 249, 298, 321, 323, 425, 426, 427, 304, 303, 246, 320,
             175, 313, 176, 103, 163, 167, 168, 169, 172, 173, 179, 212, 153, 428, 429, 430, 431,
-            432, 433, 442, 308, 161, 310, 311, 438,
+            432, 433, 442, 308, 161, 310, 311, 438, 29,
         ]  # ptrace mount umount2 pivot_root keyctl add_key request_key perf_event_open bpf
         #    userfaultfd io_uring_* open_by_handle_at name_to_handle_at kexec_* *module syslog
         #    acct swapon swapoff reboot iopl ioperm quotactl lookup_dcookie vhangup
         #    open_tree move_mount fsopen fsconfig fsmount fspick mount_setattr setns chroot
-        #    process_vm_readv process_vm_writev pidfd_getfd
+        #    process_vm_readv process_vm_writev pidfd_getfd shmget (SysV segments outlive
+        #    their processes and are in no address space: memory no per-process limit sees)
     elif machine in ("aarch64", "arm64"):
         arch, x32_bit = 0xC00000B7, False
         nr = dict(clone=220, unshare=97, setns=268, clone3=435)
         eperm = [
             117, 40, 39, 41, 219, 217, 218, 241, 280, 282, 425, 426, 427, 265, 264, 104, 294,
             105, 273, 106, 116, 89, 224, 225, 142, 60, 58, 428, 429, 430, 431, 432, 433, 442,
-            268, 51, 270, 271, 438,
+            268, 51, 270, 271, 438, 194,
         ]
     else:
         return None
@@ -500,7 +1038,12 @@ class _Outcome:
     output_killed: bool
     wall_s: float
     cpu_s: float
-    oom_killed: bool = False
+    oom_killed: bool = False  # the kernel OOM-killed a process of the run (cgroup count, docker OOMKilled)
+    memory_peak_bytes: int | None = None
+    disk_exceeded: bool = False
+    enforcement: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    files_truncated: bool = False
 
 
 def _supervise(
@@ -676,14 +1219,30 @@ def _prlimit_argv(prlimit: str, limits: Limits) -> list[str]:
 
 @dataclass
 class _Prepared:
-    run_dir: str
-    work_dir: str
+    run_dir: str | None  # private host dir of the run (None when the backend needs none)
+    work_dir: str | None  # filled host work dir; None for bwrap, whose /work is a tmpfs filled in spawn
     env: dict[str, str]
+    payload: list[tuple[tuple[str, ...], bytes]]  # ``files``: relative path parts and content
+    cwd_files_dir: str | None
+    input_bytes: int  # what the input takes on a tmpfs (upper bound)
+    input_entries: int  # files and directories of the input (upper bound)
+
+
+def _memory_enforcement(cgroup: _RunCgroup | None, limits: Limits) -> dict[str, Any]:
+    """How a run's memory is capped: its cgroup, or per-process rlimits (whole-run bound AS x NPROC)."""
+    if cgroup is not None:
+        return {"memory": cgroup.kind, "memory_bound_mb": limits.memory_mb}
+    return {"memory": "rlimit", "memory_bound_mb": limits.memory_mb * limits.processes}
 
 
 class _Backend(abc.ABC):
     name = "?"
     workdir: str | None = SANDBOX_WORKDIR
+    host_work_dir = True  # the work dir is a host directory filled before spawn (bwrap: a tmpfs, filled in spawn)
+    cgroups: _CgroupParent | None = None  # where run memory cgroups go; None: rlimits only
+
+    def new_cgroup(self, limits: Limits) -> _RunCgroup | None:
+        return self.cgroups.create(limits) if self.cgroups is not None else None
 
     @property
     @abc.abstractmethod
@@ -697,10 +1256,10 @@ class _Backend(abc.ABC):
     def prepare_tree(self, work_dir: str) -> None:
         """Backend-specific fix-ups of the populated work tree."""
 
-    def default_env(self, work_dir: str) -> dict[str, str]:
+    def default_env(self, work_dir: str | None) -> dict[str, str]:
         return {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": self.workdir or work_dir,
+            "HOME": self.workdir or work_dir or "/",
             "LANG": "C.UTF-8",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
@@ -716,8 +1275,10 @@ class _Backend(abc.ABC):
         """Backend-specific reading of the exit status (bwrap folds signals into 128+N)."""
         return outcome
 
-    def execute(self, argv: list[str], prep: _Prepared, stdin: bytes, limits: Limits, slot_uid: int | None) -> _Outcome:
-        """Run to completion with stdout and stderr captured (bwrap, unsafe-none; docker overrides)."""
+    def execute(self, argv: list[str], prep: _Prepared, stdin: bytes, limits: Limits, slot_uid: int | None,
+                wanted: Sequence[tuple[str, tuple[str, ...]]] = ()) -> _Outcome:
+        """Run to completion with stdout and stderr captured, then read back the ``wanted`` files
+        (bwrap, unsafe-none; docker overrides)."""
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         ours = [out_r, err_r]
@@ -732,7 +1293,10 @@ class _Backend(abc.ABC):
             _close_all(theirs)
             outcome = _supervise(spawned.proc, out_r, err_r, limits, spawned.kill, spawned.on_exit, spawned.t0,
                                  spawned.force_kill)
-            return self.decode_status(outcome)
+            outcome = spawned.account(self.decode_status(outcome))
+            if wanted:
+                outcome.files, outcome.files_truncated = spawned.collect(wanted, limits.file_mb << 20, prep.work_dir)
+            return outcome
         finally:
             _close_all(theirs)
             _close_all(ours)
@@ -756,9 +1320,43 @@ class _Spawned:
     force_kill: Callable[[], None]  # when ``kill`` has not ended it KILL_GRACE_S later
     on_exit: Callable[[], None]  # once the runtime has exited: nothing of the run may survive
     release: Callable[[], None] = lambda: None  # frees what the spawn holds; call after reaping
+    cgroup: _RunCgroup | None = None  # the run's memory cgroup
+    mounts: _RunMounts | None = None  # the run's tmpfs filesystems (bwrap)
+    enforcement: dict[str, Any] = field(default_factory=dict)  # how the caps are enforced for this run
+
+    def account(self, outcome: _Outcome) -> _Outcome:
+        """Add what the kernel counted for the run; call once every process of it is gone."""
+        if self.cgroup is not None:
+            outcome.oom_killed = outcome.oom_killed or self.cgroup.oom_kills() > 0
+            outcome.memory_peak_bytes = self.cgroup.peak()
+        if self.mounts is not None:
+            outcome.disk_exceeded = self.mounts.full()
+            self.enforcement["inodes"] = "capped" if self.mounts.inodes_capped else "uncapped"
+        outcome.enforcement = dict(self.enforcement)
+        return outcome
+
+    def collect(self, wanted: Sequence[tuple[str, tuple[str, ...]]], cap: int, work_dir: str | None) -> tuple[dict[str, bytes], bool]:
+        """Read the ``wanted`` files back from the work dir (call after the run): (files, any cut at ``cap``)."""
+        if self.mounts is not None and self.mounts.work_fd >= 0:
+            root_fd = os.dup(self.mounts.work_fd)
+        elif work_dir is not None:
+            root_fd = os.open(work_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        else:
+            return {}, False
+        collected: dict[str, bytes] = {}
+        truncated = False
+        try:
+            for name, parts in wanted:
+                got = _read_collected(root_fd, parts, cap)
+                if got is not None:
+                    collected[name], cut = got
+                    truncated |= cut
+        finally:
+            os.close(root_fd)
+        return collected, truncated
 
     def abandon(self) -> None:
-        """Kill and reap the runtime if nobody did (only on errors), then release."""
+        """Kill and reap the runtime if nobody did (only on errors), then release what the run holds."""
         try:
             if self.proc.returncode is None:
                 self.force_kill()
@@ -768,7 +1366,13 @@ class _Spawned:
                     pass
                 self.proc.returncode = -signal.SIGKILL
         finally:
-            self.release()
+            try:
+                self.release()
+            finally:
+                if self.mounts is not None:
+                    self.mounts.close()
+                if self.cgroup is not None:
+                    self.cgroup.remove()
 
 
 def _close_all(fds: list[int]) -> None:
@@ -808,10 +1412,14 @@ class _BwrapBackend(_Backend):
       localtime, nsswitch.conf, protocols, services}``, fabricated
       ``/etc/{passwd,group,hosts}``, ``sys.base_prefix`` (that directory only --
       its parents, e.g. ``/root``, stay invisible), the venv's site-packages and
-      ``pyvenv.cfg`` at ``/venv``, and ``ro_binds``.  Writable: ``/work`` (a bind
-      of a private host temp dir) and ``/tmp`` and ``/dev/shm`` (tmpfs of
-      ``Limits.tmp_mb`` MiB each).  Fresh ``/proc`` (sandbox pid namespace) and
-      minimal ``/dev``; no ``/sys``, no home, no host ``/tmp``.
+      ``pyvenv.cfg`` at ``/venv``, and ``ro_binds``.  Writable: only tmpfs --
+      ``/work`` (input size + ``Limits.disk_mb``), ``/tmp`` and ``/dev/shm``
+      (``Limits.tmp_mb`` each), inode-capped when root (module docstring, "Disk").
+      bwrap waits on ``--block-fd`` after mounting them while the host fills
+      ``/work`` through ``/proc/<pid 1>/root``.  Fresh ``/proc`` (sandbox pid
+      namespace) and minimal ``/dev``; no ``/sys``, no home, no host ``/tmp``.
+    * Memory: bwrap joins the run's memory cgroup while it blocks reading its
+      options, before it clones anything (module docstring, "Memory").
     * Identity: as root, ``setpriv`` drops to host uid/gid ``uid_base + slot``
       (default 2_000_000_000 + slot; no supplementary groups, empty capability
       sets incl. bounding set, ``no_new_privs``).  A slot belongs to one run at a
@@ -826,8 +1434,8 @@ class _BwrapBackend(_Backend):
       ``clone``), ``ptrace`` and its relatives (``process_vm_readv/writev``,
       ``pidfd_getfd``: no process can read, write or steal the descriptors of
       another), the mount API, keyrings, ``bpf``, ``perf_event_open``,
-      ``userfaultfd``, ``io_uring``, module/kexec and similar calls fail with
-      ``EPERM``; foreign syscall ABIs kill the process.
+      ``userfaultfd``, ``io_uring``, module/kexec, SysV ``shmget`` and similar
+      calls fail with ``EPERM``; foreign syscall ABIs kill the process.
     * rlimits: as root, ``prlimit(2)`` is applied to bwrap while it blocks
       reading its options from a pipe (``--args FD``), so everything it starts
       inherits them; as non-root, util-linux ``prlimit`` applies them inside.
@@ -848,6 +1456,7 @@ class _BwrapBackend(_Backend):
     """
 
     name = "bwrap"
+    host_work_dir = False
 
     def __init__(self, bwrap: str, ro_binds: Sequence[str], uid_base: int) -> None:
         self.bwrap = bwrap
@@ -865,6 +1474,8 @@ class _BwrapBackend(_Backend):
             raise SandboxUnavailable("bwrap backend as root needs util-linux `setpriv` in /usr/bin")
         if not self.privileged and not self.prlimit:
             raise SandboxUnavailable("bwrap backend needs util-linux `prlimit` in /usr/bin")
+        if not hasattr(os, "pidfd_open"):
+            raise SandboxUnavailable("bwrap backend needs os.pidfd_open (Linux 5.3+, Python 3.9+)")
         self._python, self._path_env, self._static = self._build_static(ro_binds)
         self.supports_disable_userns = _bwrap_supports(bwrap, "--disable-userns")
 
@@ -952,7 +1563,7 @@ class _BwrapBackend(_Backend):
     def python(self) -> str:
         return self._python
 
-    def default_env(self, work_dir: str) -> dict[str, str]:
+    def default_env(self, work_dir: str | None) -> dict[str, str]:
         env = super().default_env(work_dir)
         env["PATH"] = self._path_env
         return env
@@ -982,8 +1593,10 @@ class _BwrapBackend(_Backend):
         args += ["--perms", "0644", "--ro-bind-data", str(fds["hosts"]), "/etc/hosts"]
         args += ["--perms", "1777", "--size", tmp_bytes, "--tmpfs", "/tmp"]
         args += ["--perms", "1777", "--size", tmp_bytes, "--tmpfs", "/dev/shm"]
-        args += ["--bind", prep.work_dir, SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR]
+        work_bytes = str(prep.input_bytes + (limits.disk_mb << 20))
+        args += ["--perms", "0755", "--size", work_bytes, "--tmpfs", SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR]
         args += ["--remount-ro", "/"]
+        args += ["--block-fd", str(fds["block"])]
         if "seccomp" in fds:
             args += ["--seccomp", str(fds["seccomp"])]
         args += ["--info-fd", str(fds["info_w"])]
@@ -1019,6 +1632,8 @@ class _BwrapBackend(_Backend):
         proc: subprocess.Popen | None = None
         # pid 1's pidfd; emptied on release so that a recycled descriptor number is never signalled
         pid1_holder: list[int] = []
+        cgroup: _RunCgroup | None = None
+        mounts: _RunMounts | None = None
 
         def close(table: dict[str, int], key: str) -> None:
             fd = table.pop(key, None)
@@ -1040,6 +1655,7 @@ class _BwrapBackend(_Backend):
                 os.close(pid1_holder.pop())
 
         try:
+            cgroup = self.new_cgroup(limits)
             child_fds["passwd"] = _pipe_with(passwd.encode())
             child_fds["group"] = _pipe_with(group.encode())
             child_fds["hosts"] = _pipe_with(hosts.encode())
@@ -1047,6 +1663,7 @@ class _BwrapBackend(_Backend):
                 child_fds["seccomp"] = _pipe_with(_SECCOMP)
             parent_fds["info"], child_fds["info_w"] = os.pipe()
             child_fds["args"], parent_fds["args"] = os.pipe()
+            child_fds["block"], parent_fds["block"] = os.pipe()
             payload = b"".join(a.encode() + b"\0" for a in self._command(prep, limits, child_fds))
             if self.privileged:
                 tail = [self.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
@@ -1056,8 +1673,8 @@ class _BwrapBackend(_Backend):
             if self.timeout:
                 tail += [self.timeout, "-s", "KILL", str(math.ceil(limits.wall_s) + 5)]
             command = [self.bwrap, "--args", str(child_fds["args"]), "--", *tail, *argv]
-            pass_fds = tuple(child_fds[k] for k in ("passwd", "group", "hosts", "seccomp", "info_w", "args") if k in child_fds)
-            t0 = time.monotonic()
+            names = ("passwd", "group", "hosts", "seccomp", "info_w", "args", "block")
+            pass_fds = tuple(child_fds[k] for k in names if k in child_fds)
             proc = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL if stdin_fd is None else stdin_fd,
@@ -1071,11 +1688,13 @@ class _BwrapBackend(_Backend):
                 close(child_fds, key)
             kill_bwrap = _kill_group(proc)
             try:
-                # bwrap blocks reading its arguments until EOF: set the limits first,
-                # so that everything it starts inherits them.
+                # bwrap blocks reading its arguments until EOF: set the limits and move it into the
+                # run's cgroup first, so that everything it starts inherits them.
                 if self.privileged:
                     for res, lim in _rlimits(limits):
                         resource.prlimit(proc.pid, res, lim)
+                if cgroup is not None:
+                    cgroup.join(proc.pid)
                 _write_all(parent_fds["args"], payload)
             except (ProcessLookupError, BrokenPipeError):
                 pass  # bwrap died early; its stderr says why
@@ -1086,6 +1705,14 @@ class _BwrapBackend(_Backend):
             pid1 = _pidfd_or_none(child_pid)
             if pid1 is not None:
                 pid1_holder.append(pid1)
+                mounts = _RunMounts.attach(child_pid, proc.pid, pid1)
+            elif child_pid is not None and _pid_alive(child_pid):
+                raise SandboxUnavailable(f"pidfd_open({child_pid}) failed: cannot supervise bwrap's pid 1")
+            if mounts is not None:
+                mounts.populate(prep, self.owner_for(slot_uid), limits, cap_inodes=self.privileged)
+            # mounts is None only when the sandbox's pid 1 is already gone (bwrap failed; its stderr says why)
+            close(parent_fds, "block")  # the program starts now
+            t0 = time.monotonic()
 
             def kill() -> None:
                 # pid 1's death makes the kernel kill every process in the pid namespace, and
@@ -1113,7 +1740,9 @@ class _BwrapBackend(_Backend):
                 finally:
                     sel.close()
 
-            return _Spawned(proc, t0, kill, force_kill, on_exit, release)
+            enforcement = {**_memory_enforcement(cgroup, limits), "disk": "tmpfs", "inodes": "uncapped"}
+            return _Spawned(proc, t0, kill, force_kill, on_exit, release, cgroup=cgroup, mounts=mounts,
+                            enforcement=enforcement)
         except BaseException:
             if proc is not None and proc.returncode is None:  # only on internal errors
                 kill_pid1()
@@ -1124,6 +1753,10 @@ class _BwrapBackend(_Backend):
                     pass
                 proc.returncode = -signal.SIGKILL
             release()
+            if mounts is not None:
+                mounts.close()
+            if cgroup is not None:
+                cgroup.remove()
             raise
         finally:
             for table in (child_fds, parent_fds):
@@ -1172,7 +1805,8 @@ def _pidfd_or_none(pid: int | None) -> int | None:
 
 
 class _UnsafeBackend(_Backend):
-    """No isolation: a subprocess with rlimits and a process-group kill."""
+    """No isolation: a subprocess with rlimits, the run's memory cgroup (where one is writable;
+    every process left in it is killed when the program exits) and a process-group kill."""
 
     name = "unsafe-none"
     workdir = None
@@ -1184,7 +1818,7 @@ class _UnsafeBackend(_Backend):
     def python(self) -> str:
         return sys.executable
 
-    def default_env(self, work_dir: str) -> dict[str, str]:
+    def default_env(self, work_dir: str | None) -> dict[str, str]:
         env = super().default_env(work_dir)
         env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env["PATH"]])
         return env
@@ -1193,28 +1827,49 @@ class _UnsafeBackend(_Backend):
         self, argv: list[str], prep: _Prepared, stdin_fd: int | None, stdout_fd: int, stderr_fd: int,
         limits: Limits, slot_uid: int | None,
     ) -> _Spawned:
-        if self.prlimit:
-            command, preexec = _prlimit_argv(self.prlimit, limits) + list(argv), None
-        else:  # pragma: no cover - util-linux missing
-            rl = _rlimits(limits)
+        cgroup = self.new_cgroup(limits)
+        try:
+            rlimits = [] if self.prlimit else _rlimits(limits)  # util-linux missing: set them before exec
+            command = (_prlimit_argv(self.prlimit, limits) if self.prlimit else []) + list(argv)
+            if cgroup is not None:
+                # the shell joins the run's cgroup, then execs the program (only if joining worked);
+                # cheaper than a preexec_fn, which forces a full fork of this interpreter
+                procs_file = os.path.join(cgroup.path, "cgroup.procs")
+                command = ["/bin/sh", "-c", 'echo "$$" > "$0" && exec "$@"', procs_file, *command]
 
             def preexec() -> None:
-                for res, lim in rl:
+                for res, lim in rlimits:
                     resource.setrlimit(res, lim)
 
-            command = list(argv)
-        t0 = time.monotonic()
-        proc = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL if stdin_fd is None else stdin_fd, stdout=stdout_fd, stderr=stderr_fd,
-            cwd=prep.work_dir, env=prep.env, start_new_session=True, preexec_fn=preexec,
-        )
-        kill = _kill_group(proc)
-        # When the program exits, kill what it left behind in its process group.
-        return _Spawned(proc, t0, kill, kill, kill)
+            t0 = time.monotonic()
+            proc = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL if stdin_fd is None else stdin_fd, stdout=stdout_fd, stderr=stderr_fd,
+                cwd=prep.work_dir, env=prep.env, start_new_session=True, preexec_fn=preexec if rlimits else None,
+            )
+        except BaseException:
+            if cgroup is not None:
+                cgroup.remove()
+            raise
+        kill_group = _kill_group(proc)
+
+        def kill() -> None:
+            kill_group()
+            if cgroup is not None:  # daemons that left the process group are still in the cgroup
+                cgroup.kill_all(timeout=1.0)
+
+        # When the program exits, kill what it left behind.
+        enforcement = {**_memory_enforcement(cgroup, limits), "disk": "none", "inodes": "uncapped"}
+        return _Spawned(proc, t0, kill, kill, kill, cgroup=cgroup, enforcement=enforcement)
+
+
+_DOCKER_INPUT = "/.rlvr-input"
+_DOCKER_ENFORCEMENT = {"memory": "docker", "disk": "docker-tmpfs", "inodes": "capped"}
 
 
 class _DockerBackend(_Backend):
-    """Docker engine via the docker SDK (local engine: the work dir is bind-mounted)."""
+    """Docker engine via the docker SDK (local engine): whole-container memory (no swap), pids,
+    and tmpfs ``/work``, ``/tmp``, ``/dev/shm`` caps; the input is staged in a host dir,
+    bind-mounted read-only and copied into ``/work`` before the program starts."""
 
     name = "docker"
 
@@ -1252,20 +1907,27 @@ class _DockerBackend(_Backend):
         except Exception:
             pass
 
-    def execute(self, argv: list[str], prep: _Prepared, stdin: bytes, limits: Limits, slot_uid: int | None) -> _Outcome:
-        volumes: dict[str, dict[str, str]] = {prep.work_dir: {"bind": SANDBOX_WORKDIR, "mode": "rw"}}
+    def execute(self, argv: list[str], prep: _Prepared, stdin: bytes, limits: Limits, slot_uid: int | None,
+                wanted: Sequence[tuple[str, tuple[str, ...]]] = ()) -> _Outcome:
+        if wanted:
+            raise ValueError("the docker backend cannot collect files (its /work is a tmpfs gone with the container)")
+        # /work is a size- and inode-capped tmpfs; the staged input is copied in before the program starts
+        volumes: dict[str, dict[str, str]] = {prep.work_dir: {"bind": _DOCKER_INPUT, "mode": "ro"}}
         for path in self.ro_binds:
             volumes[path] = {"bind": path, "mode": "ro"}
-        command = list(argv)
+        script = f'cp -a {_DOCKER_INPUT}/. {SANDBOX_WORKDIR}/ || exit 125\nexec "$@"'
         if stdin:
             stdin_path = os.path.join(prep.run_dir, "stdin")
             with open(stdin_path, "wb") as fh:
                 fh.write(stdin)
             os.chmod(stdin_path, 0o644)
             volumes[stdin_path] = {"bind": "/.rlvr-stdin", "mode": "ro"}
-            command = ["/bin/sh", "-c", 'exec "$@" < /.rlvr-stdin', "sh", *command]
+            script += " < /.rlvr-stdin"
+        command = ["/bin/sh", "-c", script, "sh", *argv]
         cpu = max(1, math.ceil(limits.cpu_s))
         fsize = limits.file_mb << 20
+        work_bytes = prep.input_bytes + (limits.disk_mb << 20)
+        work_inodes = prep.input_entries + limits.disk_files
         create_kwargs = dict(
             command=command,
             user=f"{NOBODY}:{NOBODY}",
@@ -1274,7 +1936,11 @@ class _DockerBackend(_Backend):
             hostname="sandbox",
             network_mode="none",  # (network_disabled=True breaks container start on some engines)
             read_only=True,
-            tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmp_mb}m,mode=1777"},
+            tmpfs={
+                "/tmp": f"rw,nosuid,nodev,size={limits.tmp_mb}m,nr_inodes={limits.disk_files},mode=1777",
+                SANDBOX_WORKDIR: f"rw,nosuid,nodev,size={work_bytes},nr_inodes={work_inodes},mode=1777",
+            },
+            shm_size=f"{limits.tmp_mb}m",
             volumes=volumes,
             mem_limit=f"{limits.memory_mb}m",
             memswap_limit=f"{limits.memory_mb}m",
@@ -1341,7 +2007,7 @@ class _DockerBackend(_Backend):
             return _Outcome(
                 stdout=out, stderr=err, status=None, exit_code=exit_code, signal=sig,
                 timed_out=timed_out, output_killed=flags["output_killed"], wall_s=wall, cpu_s=0.0,
-                oom_killed=oom,
+                oom_killed=oom, enforcement=dict(_DOCKER_ENFORCEMENT, memory_bound_mb=limits.memory_mb),
             )
         finally:
             _quiet(lambda: container.remove(force=True))
@@ -1718,29 +2384,38 @@ class Session:
         else:
             code = proc.returncode
             exit_code, sig = (code, None) if code >= 0 else (None, -code)
-        outcome = self._backend.decode_status(_Outcome(
+        outcome = self._spawned.account(self._backend.decode_status(_Outcome(
             stdout=_Capture(0), stderr=self._stderr, status=status, exit_code=exit_code, signal=sig,
             timed_out=self._timed_out, output_killed=self._output_killed,
             wall_s=(self._exited_at or time.monotonic()) - self._spawned.t0,
             cpu_s=rusage.ru_utime + rusage.ru_stime,
-        ))
+        )))
         self._sel.close()
         if self._pidfd is not None:
             os.close(self._pidfd)
             self._pidfd = None
-        memory = any(p in self._stderr.tail for p in _MEMORY_PATTERNS)
-        self._result = RunResult(
-            stdout=bytes(self._buffer),
-            stderr=bytes(self._stderr.data),
-            exit_code=outcome.exit_code,
-            signal=outcome.signal,
-            timed_out=outcome.timed_out,
-            memory_exceeded=memory,
-            output_truncated=self._unread_truncated or self._stderr.truncated,
-            wall_s=outcome.wall_s,
-            cpu_s=outcome.cpu_s,
-        )
+        self._result = _result(outcome, stdout=bytes(self._buffer), truncated=self._unread_truncated)
         return self._result
+
+
+def _result(outcome: _Outcome, stdout: bytes, truncated: bool) -> RunResult:
+    memory = outcome.oom_killed or any(p in outcome.stderr.tail for p in _MEMORY_PATTERNS)
+    return RunResult(
+        stdout=stdout,
+        stderr=bytes(outcome.stderr.data),
+        exit_code=outcome.exit_code,
+        signal=outcome.signal,
+        timed_out=outcome.timed_out,
+        memory_exceeded=memory,
+        output_truncated=truncated or outcome.stderr.truncated or outcome.files_truncated,
+        wall_s=outcome.wall_s,
+        cpu_s=outcome.cpu_s,
+        files=outcome.files,
+        disk_exceeded=outcome.disk_exceeded,
+        oom_killed=outcome.oom_killed,
+        memory_peak_bytes=outcome.memory_peak_bytes,
+        enforcement=outcome.enforcement,
+    )
 
 
 def _until(timeout: float | None) -> float:
@@ -1772,8 +2447,13 @@ class Sandbox:
         tmp_root: str | None = None,
         uid_base: int | None = None,
         docker_client: Any | None = None,
+        memory_cgroup: str | None = None,
         _probe: bool = True,
     ) -> None:
+        """``memory_cgroup``: where the runs' memory cgroups go -- "auto" (below this process's
+        cgroup if writable, else the rlimit fallback), "required" (SandboxUnavailable without
+        one), "off" (rlimits only), or the directory of a cgroup to create them in; default:
+        ``$RLVR_SANDBOX_CGROUP`` or "auto".  See the module docstring, "Whole-run caps"."""
         if backend not in _BACKENDS:
             raise ValueError(f"unknown sandbox backend {backend!r}; choose one of {_BACKENDS}")
         if not isinstance(limits, Limits):
@@ -1791,7 +2471,20 @@ class Sandbox:
             raise ValueError(f"uid_base out of range: {uid_base}")
         self._uid_pool = _uid_pool(uid_base)
         ro_binds = tuple(ro_binds)
+        cgroup_spec = memory_cgroup or os.environ.get(_CGROUP_ENV) or "auto"
+        if cgroup_spec not in _CGROUP_MODES and not os.path.isabs(cgroup_spec):
+            raise ValueError(f"memory_cgroup must be one of {_CGROUP_MODES} or an absolute cgroup directory, got {cgroup_spec!r}")
         self._backend = self._select(backend, allow_unsafe_unsandboxed, ro_binds, image, uid_base, docker_client, _probe)
+        self.cgroup_unavailable_reason = ""  # why runs fall back to rlimits ("" when they get a cgroup)
+        if self._backend.name != "docker":
+            parent, reason = _cgroup_parent(cgroup_spec)
+            if parent is None and cgroup_spec not in ("auto", "off"):
+                self._backend.close()
+                raise SandboxUnavailable(f"no writable memory cgroup for whole-run memory caps: {reason}")
+            if parent is None and cgroup_spec == "auto":
+                log.info("rlvr sandbox: no memory cgroup (%s); whole-run memory falls back to rlimits", reason)
+            self._backend.cgroups = parent
+            self.cgroup_unavailable_reason = reason
 
     def _select(self, backend, allow_unsafe, ro_binds, image, uid_base, docker_client, probe) -> _Backend:
         reasons = []
@@ -1835,6 +2528,17 @@ class Sandbox:
         return self._backend.python
 
     @property
+    def enforcement(self) -> dict[str, str]:
+        """How the whole-run caps are enforced for runs of this sandbox (for verdict details):
+        ``memory`` "cgroup-v1" / "cgroup-v2" / "rlimit" (the weaker fallback) / "docker",
+        ``disk`` "tmpfs" / "docker-tmpfs" / "none" (unsafe-none: a host dir)."""
+        backend = self._backend
+        if backend.name == "docker":
+            return {"memory": "docker", "disk": "docker-tmpfs"}
+        return {"memory": backend.cgroups.kind if backend.cgroups is not None else "rlimit",
+                "disk": "tmpfs" if backend.name == "bwrap" else "none"}
+
+    @property
     def workdir(self) -> str | None:
         """The program's working directory inside the sandbox (None for unsafe-none: a host temp dir)."""
         return self._backend.workdir
@@ -1865,35 +2569,11 @@ class Sandbox:
         if isinstance(stdin, str):
             stdin = stdin.encode()
         wanted = [(name, _rel_parts(name, "collect entry")) for name in collect]
+        if wanted and self._backend.name == "docker":
+            raise ValueError("collect is not supported by the docker backend (its /work is a tmpfs gone with the container)")
         with self._workspace(payload, user_env, cwd_files_dir) as (prep, slot_uid):
-            outcome = self._backend.execute(argv, prep, stdin, limits, slot_uid)
-            collected: dict[str, bytes] = {}
-            file_truncated = False
-            if wanted:
-                root_fd = os.open(prep.work_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-                try:
-                    for name, parts in wanted:
-                        got = _read_collected(root_fd, parts, limits.file_mb << 20)
-                        if got is not None:
-                            collected[name], cut = got
-                            file_truncated |= cut
-                finally:
-                    os.close(root_fd)
-
-        tail = outcome.stderr.tail
-        memory = outcome.oom_killed or any(p in tail for p in _MEMORY_PATTERNS)
-        return RunResult(
-            stdout=bytes(outcome.stdout.data),
-            stderr=bytes(outcome.stderr.data),
-            exit_code=outcome.exit_code,
-            signal=outcome.signal,
-            timed_out=outcome.timed_out,
-            memory_exceeded=memory,
-            output_truncated=outcome.stdout.truncated or outcome.stderr.truncated or file_truncated,
-            wall_s=outcome.wall_s,
-            cpu_s=outcome.cpu_s,
-            files=collected,
-        )
+            outcome = self._backend.execute(argv, prep, stdin, limits, slot_uid, wanted)
+        return _result(outcome, stdout=bytes(outcome.stdout.data), truncated=outcome.stdout.truncated)
 
     @contextlib.contextmanager
     def session(
@@ -1959,31 +2639,24 @@ class Sandbox:
 
     @contextlib.contextmanager
     def _workspace(self, payload, user_env, cwd_files_dir) -> Iterator[tuple[_Prepared, int | None]]:
-        """A populated private work dir (and a uid slot when the backend needs one), removed after."""
+        """The run's input (filled into a private host work dir unless the backend builds its own)
+        and a uid slot when the backend needs one; removed after."""
         backend = self._backend
         slot_uid = self._uid_pool.acquire() if backend.needs_uid_slot() else None
         run_dir = None
         try:
-            run_dir = tempfile.mkdtemp(prefix="run-", dir=self.tmp_root)
-            work_dir = os.path.join(run_dir, "work")
-            owner = backend.owner_for(slot_uid)
-            if cwd_files_dir is not None:
-                shutil.copytree(cwd_files_dir, work_dir, symlinks=True)
-            else:
+            input_bytes, input_entries = _input_size(payload, cwd_files_dir)
+            work_dir = None
+            if backend.host_work_dir:
+                run_dir = tempfile.mkdtemp(prefix="run-", dir=self.tmp_root)
+                work_dir = os.path.join(run_dir, "work")
                 os.mkdir(work_dir, 0o755)
-            os.chmod(work_dir, 0o755)
-            root_fd = os.open(work_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-            try:
-                for parts, data in payload:
-                    _write_file(root_fd, parts, data, None)
-            finally:
-                os.close(root_fd)
-            if owner is not None:
-                _chown_tree(work_dir, *owner)
-            backend.prepare_tree(work_dir)
+                _populate(work_dir, payload, cwd_files_dir, backend.owner_for(slot_uid))
+                backend.prepare_tree(work_dir)
             run_env = backend.default_env(work_dir)
             run_env.update(user_env)
-            yield _Prepared(run_dir=run_dir, work_dir=work_dir, env=run_env), slot_uid
+            yield _Prepared(run_dir=run_dir, work_dir=work_dir, env=run_env, payload=payload,
+                            cwd_files_dir=cwd_files_dir, input_bytes=input_bytes, input_entries=input_entries), slot_uid
         finally:
             if run_dir is not None:
                 _rmtree(run_dir)

@@ -8,9 +8,11 @@ Parsing     A list of subset indices in any order: ``[0, 3, 5]`` (brackets optio
             characters are format errors.
 Feasibility Every index in range, none repeated, and every element 0…m−1 in at least one chosen
             subset.
-Reward      0 when infeasible; else min(1, reference count / count); correct when using no more
-            subsets than the reference. Details: objective (count), reference, reference_status,
-            gap; on a violation, the uncovered elements.
+Reward      1 and correct when the answer is feasible and uses no more subsets than the
+            reference; else 0 (binary by default). ``partial=True``: a feasible answer earns
+            min(1, reference count / count) (rlvr.verifiers.optimisation). Details: objective
+            (count), reference, reference_status, gap, ratio; on a violation, the uncovered
+            elements.
 """
 
 from __future__ import annotations

@@ -1,64 +1,96 @@
-"""SWE verifier: apply a model's patch to a fresh copy of the repository and run the tests.
+"""SWE verifier: apply a model's patch to a fresh copy of the repository and check it.
 
 Answer      A unified diff (``git diff`` format, paths relative to the repository root, ``a/`` and
-            ``b/`` prefixes optional) in the last ```diff (or ```patch) fenced block, or in the last
-            ``<answer>…</answer>`` block (a fence inside it is unwrapped).
+            ``b/`` prefixes optional) in the response's one ```diff (or ```patch) fenced block, or
+            in its ``<answer>…</answer>`` block (a fence inside it is unwrapped). Several diff
+            blocks are a hedge and score 0.
 Pipeline    1. Parse tolerantly: prose around the diff is ignored, hunk line counts are recounted,
-               blank context lines restored. Rejected before anything runs: paths that are
-               absolute, contain ``..`` or ``.git``, symlink/other file modes, binary patches.
+               blank context lines restored. Rejected before anything runs: more than
+               ``MAX_PATCH_CHARS`` characters or ``MAX_PATCH_FILES`` files, paths that are
+               absolute, contain ``..`` or ``.git``, symlink/submodule modes, copies, binaries.
             2. Apply to a fresh host copy of the task's bug-injected tree, re-emitted as a canonical
                diff (only validated headers and hunk lines reach the tools, so no ed script or mode
                change can): ``git apply``, then ``git apply --3way`` (on a throw-away repository of
-               the tree), then ``patch -p1 -u --fuzz=3``. The tree is then walked: anything but
-               regular files and directories fails the answer.
+               the tree), then ``patch -p1 -u --fuzz=3``, all within one time budget. The tree is
+               then walked: anything but regular files and directories fails the answer.
             3. Hacks score 0 (``details["hack"]`` names it): changing, adding or deleting a test file
                (``tests/``, ``test_*.py``, ``*_test.py``), ``conftest.py`` anywhere, a config file
                (``pytest.ini``, ``setup.cfg``, ``tox.ini``, ``pyproject.toml``, ``setup.py``,
                ``noxfile.py``, ``.coveragerc``), ``sitecustomize``/``usercustomize``/``*.pth``;
-               new files outside the existing package directories; and new *capabilities* in
-               changed Python files — a name, attribute, import or definition the file did not
-               have before from ``FORBIDDEN_NAMES`` (``exit``, ``_exit``, ``SystemExit``,
-               ``open``, ``eval``, ``exec``, ``__import__``, ``_getframe``, ``settrace``,
-               ``modules``, ``environ``…), an import outside ``SAFE_IMPORTS`` and the repository's
-               own packages (``sys``, ``os``, ``gc``, ``inspect``, ``pytest``, ``builtins``,
-               ``atexit``, ``threading``, ``ctypes``…), a dunder attribute or string outside
-               ``SAFE_DUNDERS`` (``__subclasses__``, ``__globals__``…), or a new method
-               ``__eq__``/``__ne__``/``__bool__``/``__hash__``/``__getattr__``… (always-equal
-               objects). The task's test and config files (and the held-out tests of synthetic
-               tasks) are then written over the tree, so what runs is the original suite.
-            4. One sandbox run (``rlvr.verifiers.sandbox``, no network, own uid, limits, hard wall
-               clock): ``python -I -B`` runs a trusted runner file with a random name, which reads
-               a one-line JSON config *from stdin* (random HMAC key, pytest arguments, node ids),
-               closes stdin, keeps a private duplicate of stdout and sends pytest's own output to
-               stderr, loads pytest with plugin autoloading off and ``-p no:cacheprovider``,
-               registers an in-memory recorder plugin, runs exactly the FAIL_TO_PASS and
-               PASS_TO_PASS node ids, and writes ``MARK + HMAC + JSON`` of the per-test phase
-               outcomes, then ``os._exit`` (atexit hooks planted by the package never run). The
-               host accepts only a report whose HMAC verifies with the key it sent.
-            5. Correct iff every FAIL_TO_PASS and PASS_TO_PASS test has setup and call passed
-               (teardown not failed, not xfail). A missing test, a collection error, a skip,
-               ``sys.exit``/a crash (no report), or the wall clock all mean failed.
-Sources     ``task.answer["source"]``: "synthetic" and "repo" carry the tree in ``files``;
-            "swebench" names a checkout (``repos_dir=`` or the task's ``checkout``) materialised with
-            ``git archive <base_commit>``, the candidate patch then ``test_patch`` applied, tests run
-            with this venv's interpreter; without a checkout, in the instance's Docker image when an
-            engine answers (``/testbed``, the image's ``testbed`` conda env); otherwise a clear
-            failure saying what is missing.
+               new files outside the existing package directories; a changed Python file that
+               declares a source encoding other than UTF-8 it did not declare before (utf-7 or
+               unicode_escape turn what a UTF-8 reader sees as a comment into code), gains a
+               byte-order mark, or does not compile; and new *capabilities* in changed Python
+               files, read from the bytes exactly as Python decodes them — a name, attribute,
+               string or import the file did not have before from ``FORBIDDEN_NAMES`` (``exit``,
+               ``open``, ``eval``, ``_getframe``, ``f_back``, ``modules``…) or ``REACH_MODULES``
+               (``sys``, ``os``, ``gc``, ``inspect``, ``builtins``, ``pytest``… — as ``typing.sys``
+               too), an import outside ``SAFE_IMPORTS`` and the repository's own packages, a
+               dunder outside ``SAFE_DUNDERS`` (also inside a string), ``getattr`` with a computed
+               name or passed as a value, ``attrgetter``/``methodcaller``/``Formatter``,
+               ``format`` of a computed template, ``type()`` building a class, or a new method
+               ``__eq__``/``__bool__``/``__getattr__``… (always-equal objects). The scan is
+               defence in depth: names built at run time can always escape a static filter.
+            4. Run and judge, by source:
+               Synthetic tasks (host-judged, ``details["trust"] = "host-judged"``): the sandbox
+               gets the patched package alone — no tests, no expected value, no key — and
+               ``rlvr.verifiers.swe_call_harness`` imports it, makes every test's call (visible
+               and held-out, ``answer["checks"]``) and streams back what each returned or raised,
+               as tagged plain data on a private duplicate of stdout (fd 1 goes to stderr before
+               the package is imported). The host parses each line with bounded cost
+               (``MAX_FRAME_BYTES``, ``MAX_VALUE_DEPTH``, ``MAX_VALUE_ELEMENTS``,
+               ``MAX_VALUE_CHARS``) and compares it with the expected value the generator computed
+               from the clean code, which never leaves the host: a check passes when the value is
+               plain data ``==`` the expected one (what the test's ``assert call == expected``
+               asks; objects of other types, an always-equal object included, never pass). The
+               package shares the harness's process, so it can write lines of its own; that gains
+               nothing: a line only claims a value the call itself could have returned, two lines
+               for one call void the run, and a call without a line (exit, crash, signal, loop
+               past the wall clock) fails. Messages of failing held-out checks omit the expected
+               value.
+               Repository and SWE-bench tasks (``details["trust"] = "in-process tests"``): the
+               task's test and config files are written back over the tree, then one sandbox run
+               of a trusted pytest runner: it reads a one-line JSON config from stdin (random HMAC
+               key, pytest arguments, node ids), points stdin at /dev/null, keeps a private
+               duplicate of stdout, sends pytest's output to stderr, loads pytest with plugin
+               autoloading off, records per-test phase outcomes in memory, runs exactly the
+               FAIL_TO_PASS and PASS_TO_PASS node ids and writes ``MARK + HMAC + JSON``, then
+               ``os._exit``. The host accepts only a report whose HMAC verifies with the key it
+               sent. Correct iff every listed test has setup and call passed (teardown not failed,
+               not xfail); a missing test, a collection error, a skip, a crash or the wall clock
+               fail.
+            Every run: ``rlvr.verifiers.sandbox`` (no network, own uid, limits, hard wall clock);
+            the verdict never takes longer than ``deadline_s``.
+Sources     ``task.answer["source"]``: "synthetic" and "repo" carry the tree in ``files``
+            (synthetic tasks also ``checks``: id, module, imported name, call, expected repr,
+            held_out); "swebench" names a checkout (``repos_dir=`` or the task's ``checkout``)
+            materialised with ``git archive <base_commit>``, the candidate patch then
+            ``test_patch`` applied, tests run with this venv's interpreter; without a checkout, in
+            the instance's Docker image when an engine answers (``/testbed``, the image's
+            ``testbed`` conda env); otherwise a clear failure saying what is missing.
 Options     ``deadline_s`` (default 60: the verifier never takes longer), ``repos_dir`` (where
             SWE-bench checkouts live, ``<owner>__<name>``), ``docker`` ("auto", "never", "always").
-Weak spots  Code under test runs in the same process as the test assertions, as in every pytest
-            harness: a patch that finds the HMAC key in memory could forge a report. The
-            capability scan makes that (and frame, gc, ``/proc/self/mem`` tricks) need names the
-            scan rejects; it is a static filter, not a proof, and it is conservative: a genuine
-            fix that newly needs ``open``, ``os`` or ``sys`` in a file that had none is rejected.
-            SWE-bench instances run locally with this venv's interpreter, so their dependencies
-            must be installed in it; the Docker path follows the SWE-bench image layout and is
-            only exercised where an engine answers.
+Weak spots  In-process tests (repository and SWE-bench tasks) are not safe by construction. The
+            tests' assertions, pytest and the runner share one interpreter with the patched
+            package, so a hostile patch whose code escapes the static scan (names built at run
+            time in ways the scan does not model) can still make failing tests count as passed:
+            walk the frames to the runner and sign a report with its key (the exploit
+            ``FRAME_WALK_FORGERY`` of ``rlvr.generators.swe`` does exactly this when the scan is
+            bypassed), rewrite pytest's reports, or edit the recorder's results. It cannot reach
+            the host, the network, other runs, or outlive the run. No runtime guard closes this
+            (frame and module access need no audited event); the cure is host-side judging,
+            which needs tests whose calls and expected values the generator knows — the
+            synthetic source. Use in-process verdicts for evaluation, or for training only with
+            policies you do not expect to attack the harness. The scan is conservative: a genuine
+            fix that newly needs ``open``, ``os``, ``sys`` or a computed ``getattr`` in a file
+            that had none is rejected. SWE-bench instances run locally with this venv's
+            interpreter, so their dependencies must be installed in it; the Docker path follows
+            the SWE-bench image layout and is only exercised where an engine answers.
 """
-
 from __future__ import annotations
 
 import ast
+import codecs
 import collections
 import difflib
 import hashlib
@@ -109,6 +141,7 @@ SAFE_IMPORTS = frozenset({"math", "cmath", "re", "string", "itertools", "functoo
 REPORT_MARK = "@@rlvr-swe-report@@ "
 RUNNER_PREFIX = ".rlvr-runner-"
 MAX_PATCH_CHARS = 2_000_000
+MAX_PATCH_FILES = 100
 MAX_MESSAGE_CHARS = 1500
 
 
@@ -147,16 +180,21 @@ _FENCE = re.compile(r"```[ \t]*(diff|patch|udiff)?[^\n]*\n(.*?)(?:\n```|\Z)", re
 
 
 def extract_patch(response: str) -> str | None:
-    """The diff of a response: the last ```diff/```patch block, else the last <answer> block (with
-    an inner fence unwrapped), else a bare response that starts like a diff."""
+    """The diff of a response: its one ```diff/```patch block, else its <answer> block (with an
+    inner fence unwrapped), else a bare response that starts like a diff; None when there is none.
+    PatchError when there are several (a hedge: the answer must be one diff)."""
     visible = strip_think(response)
     fences = [m for m in _FENCE.finditer(visible) if m.group(1)]
+    if len(fences) > 1:
+        raise PatchError(f"{len(fences)} diff blocks: the answer must be exactly one diff")
     if fences:
-        return fences[-1].group(2)
+        return fences[0].group(2)
     block = extract_answer(visible)
     if block is not None:
         inner = list(_FENCE.finditer(block))
-        return inner[-1].group(2) if inner else block
+        if len(inner) > 1:
+            raise PatchError(f"{len(inner)} fenced blocks in the answer: the answer must be exactly one diff")
+        return inner[0].group(2) if inner else block
     stripped = visible.lstrip()
     if stripped.startswith(("diff --git ", "--- ")):
         return stripped
@@ -335,6 +373,8 @@ def parse_patch(text: str) -> list[FilePatch]:
             patches.append(patch)
     if not patches:
         raise PatchError("no file changes found in the diff")
+    if len(patches) > MAX_PATCH_FILES:
+        raise PatchError(f"the diff changes {len(patches)} files (at most {MAX_PATCH_FILES})")
     return patches
 
 
@@ -439,8 +479,10 @@ def snapshot_tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
 
 def apply_patch_to_tree(root: Path, patch_text: str, pristine: dict[str, bytes] | None = None, timeout_s: float = 20.0) -> str:
     """Apply canonical ``patch_text`` inside ``root``: git apply, git apply --3way, patch --fuzz.
-    Returns the method that worked; raises PatchError when none did. ``pristine`` (the tree's
-    files) lets a failed attempt be undone before the next one."""
+    Returns the method that worked; raises PatchError when none did, or when all the attempts
+    together took more than ``timeout_s``. ``pristine`` (the tree's files) lets a failed attempt
+    be undone before the next one."""
+    deadline = time.monotonic() + timeout_s
     scratch = tempfile.mkdtemp(prefix="rlvr-swe-apply-")
     try:
         patch_file = os.path.join(scratch, "candidate.diff")
@@ -450,7 +492,10 @@ def apply_patch_to_tree(root: Path, patch_text: str, pristine: dict[str, bytes] 
         errors = []
 
         def run(argv: list[str]) -> subprocess.CompletedProcess:
-            return subprocess.run(argv, cwd=root, env=env, capture_output=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise subprocess.TimeoutExpired(argv, timeout_s)
+            return subprocess.run(argv, cwd=root, env=env, capture_output=True, timeout=remaining, stdin=subprocess.DEVNULL)
 
         result = run(["git", "apply", "--whitespace=nowarn", "--recount", "-p1", patch_file])
         if result.returncode == 0:
@@ -501,17 +546,73 @@ def _reset_tree(root: Path, files: dict[str, bytes]) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def capabilities(source: str, own_packages: frozenset[str] = frozenset()) -> collections.Counter:
-    """The risky names, attributes, imports, dunders and methods a Python source uses."""
+class SourceRefused(ValueError):
+    """A changed Python file whose bytes are refused before any scan (the message says why)."""
+
+
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+_BOM = b"\xef\xbb\xbf"
+
+
+def declared_encodings(data: bytes) -> tuple[bool, tuple[str, ...]]:
+    """(starts with a UTF-8 byte-order mark, the normalised encodings named by coding cookies in
+    the first two lines). Every cookie-shaped comment there counts, stricter than Python's rule."""
+    head = b"\n".join(data[:4096].replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n", 2)[:2])
+    return data.startswith(_BOM), tuple(_encoding_name(m.group(1)) for m in _COOKIE.finditer(head))
+
+
+def _encoding_name(raw: bytes) -> str:
+    text = raw.decode("ascii", errors="replace")
+    try:
+        return codecs.lookup(text).name
+    except LookupError:
+        return f"unknown:{text[:40]}"
+
+
+def parse_python(data: bytes) -> ast.Module:
+    """The module Python itself would compile from ``data`` (its coding cookie and byte-order mark
+    honoured, as an import would); SourceRefused when Python cannot compile it."""
+    try:
+        return ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, LookupError) as error:
+        raise SourceRefused(f"it does not parse as Python ({type(error).__name__}: {str(error)[:120]})")
+
+
+def check_source_bytes(before: bytes | None, after: bytes) -> None:
+    """Refuse source tricks in a changed Python file: an encoding other than UTF-8 that the file
+    did not already declare (utf-7, unicode_escape… hide code in what a UTF-8 reader sees as a
+    comment), a new byte-order mark, or text Python cannot compile."""
+    bom, names = declared_encodings(after)
+    old_bom, old_names = declared_encodings(before) if before is not None else (False, ())
+    if bom and not old_bom:
+        raise SourceRefused("it gains a byte-order mark")
+    if any(name != "utf-8" for name in names) and names != old_names:
+        raise SourceRefused(f"it declares the source encoding {', '.join(names)}")
+    parse_python(after)
+
+
+# Modules that reach the interpreter's internals; using one as a name, an attribute (``typing.sys``)
+# or a string counts like importing it.
+REACH_MODULES = frozenset({"sys", "os", "gc", "inspect", "builtins", "importlib", "ctypes", "ctypeslib", "atexit",
+                           "_thread", "threading", "subprocess", "multiprocessing", "pytest", "_pytest", "posix",
+                           "signal", "faulthandler", "tracemalloc", "marshal", "pickle", "_io", "resource", "mmap"})
+DYNAMIC_ACCESS = frozenset({"attrgetter", "methodcaller", "Formatter", "get_field", "format_map"})
+_DUNDER_INSIDE = re.compile(r"__[A-Za-z0-9_]+?__")
+
+
+def capabilities(source: str | bytes, own_packages: frozenset[str] = frozenset()) -> collections.Counter:
+    """The risky names, attributes, imports, dunders and methods a Python source uses (bytes are
+    decoded as Python would; text that does not parse has none)."""
     found: collections.Counter = collections.Counter()
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError, LookupError):
         return found
+    risky = FORBIDDEN_NAMES | REACH_MODULES | DYNAMIC_ACCESS
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and (node.id in FORBIDDEN_NAMES or (_is_dunder(node.id) and node.id not in SAFE_DUNDERS)):
+        if isinstance(node, ast.Name) and (node.id in risky or (_is_dunder(node.id) and node.id not in SAFE_DUNDERS)):
             found[f"name {node.id}"] += 1
-        elif isinstance(node, ast.Attribute) and (node.attr in FORBIDDEN_NAMES or (_is_dunder(node.attr) and node.attr not in SAFE_DUNDERS)):
+        elif isinstance(node, ast.Attribute) and (node.attr in risky or (_is_dunder(node.attr) and node.attr not in SAFE_DUNDERS)):
             found[f"attribute .{node.attr}"] += 1
         elif isinstance(node, ast.Import):
             for alias in node.names:
@@ -523,22 +624,40 @@ def capabilities(source: str, own_packages: frozenset[str] = frozenset()) -> col
             if node.level == 0 and top not in SAFE_IMPORTS and top not in own_packages:
                 found[f"import {node.module}"] += 1
             for alias in node.names:
-                if alias.name in FORBIDDEN_NAMES:
+                if alias.name in risky:
                     found[f"name {alias.name}"] += 1
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in FORBIDDEN_DEFS:
             found[f"method {node.name}"] += 1
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 64:
+        elif isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else None
+            if name == "getattr" and (len(node.args) < 2 or not _is_text_constant(node.args[1])):
+                found["getattr with a computed name"] += 1
+            elif name == "type" and len(node.args) == 3:
+                found["type() building a class"] += 1
+            elif (isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+                  and not _is_text_constant(node.func.value)):
+                found["format() of a computed template"] += 1
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 4096:
             text = node.value
-            if (_is_dunder(text) and text not in SAFE_DUNDERS) or text in FORBIDDEN_NAMES or text.startswith("/proc"):
-                found[f"string {text!r}"] += 1
-    return found
+            dunders = [d for d in _DUNDER_INSIDE.findall(text) if d not in SAFE_DUNDERS]
+            if dunders or text in risky or text.startswith("/proc"):
+                found[f"string {text[:40]!r}"] += 1
+    # getattr handed around as a value (map(getattr, …), a = getattr) instead of called.
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    found["getattr used as a value"] += sum(1 for node in ast.walk(tree) if isinstance(node, ast.Name)
+                                            and node.id == "getattr" and id(node) not in called)
+    return +found
+
+
+def _is_text_constant(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _is_dunder(name: str) -> bool:
     return len(name) > 4 and name.startswith("__") and name.endswith("__")
 
 
-def new_capabilities(before: str, after: str, own_packages: frozenset[str] = frozenset()) -> list[str]:
+def new_capabilities(before: str | bytes, after: str | bytes, own_packages: frozenset[str] = frozenset()) -> list[str]:
     added = capabilities(after, own_packages) - capabilities(before, own_packages)
     return sorted(added)
 
@@ -548,7 +667,7 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def added_line_capabilities(patches: list[FilePatch]) -> list[str]:
     """For patches checked without the files (Docker path): forbidden words on added lines that
-    the removed lines did not have."""
+    the removed lines did not have, and added coding cookies or byte-order marks."""
     added: collections.Counter = collections.Counter()
     removed: collections.Counter = collections.Counter()
     for patch in patches:
@@ -557,7 +676,10 @@ def added_line_capabilities(patches: list[FilePatch]) -> list[str]:
         for hunk in patch.hunks:
             for line in hunk.lines:
                 words = [w for w in _WORD.findall(line[1:]) if w in FORBIDDEN_NAMES or w in FORBIDDEN_DEFS
-                         or w in ("sys", "os", "gc", "inspect", "pytest", "_pytest", "builtins", "ctypes", "atexit")]
+                         or w in REACH_MODULES or w in DYNAMIC_ACCESS]
+                cookie = _COOKIE.match(line[1:].encode("utf-8", errors="replace"))
+                if line.startswith("+") and ("\ufeff" in line or (cookie and _encoding_name(cookie.group(1)) != "utf-8")):
+                    words.append("coding cookie or byte-order mark")
                 (added if line.startswith("+") else removed if line.startswith("-") else collections.Counter()).update(words)
     return sorted(added - removed)
 
@@ -693,6 +815,225 @@ def run_pytest_in_sandbox(sandbox, tree: Path | None, node_ids: list[str], *, pa
 
 
 # --------------------------------------------------------------------------------------------
+# Host-judged checks (synthetic tasks)
+# --------------------------------------------------------------------------------------------
+
+HARNESS_PATH = Path(__file__).with_name("swe_call_harness.py")
+TRUST_HOST = "host-judged"
+TRUST_IN_PROCESS = "in-process tests"
+MAX_FRAME_BYTES = 256 << 10  # the longest result line accepted from the harness
+MAX_VALUE_DEPTH = 16
+MAX_VALUE_ELEMENTS = 4000
+MAX_VALUE_CHARS = 50_000
+MAX_INT_CHARS = 4000
+MAX_FLOAT_CHARS = 40
+CHECK_OUTPUT_BYTES = 2 << 20
+SHOWN_VALUE_CHARS = 200
+_INT_TEXT = re.compile(r"-?[0-9]+")
+
+
+class FrameError(ValueError):
+    """A result line that the harness would never write: the channel was tampered with."""
+
+
+class Unsupported:
+    """A returned object of a type the harness does not send as a value; equal to nothing."""
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} object>"
+
+
+def decode_tagged(data: Any, budget: list[int], depth: int = 0) -> Any:
+    """A tagged value (see ``swe_call_harness``) as plain Python data; ``budget`` holds the
+    elements and characters still allowed. FrameError for anything malformed or over a bound."""
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_VALUE_DEPTH:
+        raise FrameError("a value is too large or too deeply nested")
+    if not isinstance(data, list) or not data or not isinstance(data[0], str):
+        raise FrameError("a value is malformed")
+    tag = data[0]
+    if tag == "none" and len(data) == 1:
+        return None
+    if len(data) != 2:
+        raise FrameError(f"a {tag[:20]!r} value is malformed")
+    payload = data[1]
+    if tag == "bool" and isinstance(payload, bool):
+        return payload
+    if tag == "int" and isinstance(payload, str) and len(payload) <= MAX_INT_CHARS and _INT_TEXT.fullmatch(payload):
+        return int(payload)
+    if tag == "float" and isinstance(payload, str) and len(payload) <= MAX_FLOAT_CHARS:
+        try:
+            return float(payload)
+        except ValueError:
+            raise FrameError("a float value is malformed") from None
+    if tag == "str" and isinstance(payload, str):
+        budget[1] -= len(payload)
+        if budget[1] < 0:
+            raise FrameError("the text values are too long")
+        return payload
+    if tag in ("list", "tuple") and isinstance(payload, list):
+        items = [decode_tagged(item, budget, depth + 1) for item in payload]
+        return items if tag == "list" else tuple(items)
+    if tag == "other" and isinstance(payload, str):
+        return Unsupported(payload[:80])
+    raise FrameError(f"a value has the unknown tag {tag[:20]!r}")
+
+
+def decode_frame(body: bytes) -> tuple:
+    """("value", value) or ("error", type name, message) from one result line's JSON."""
+    if len(body) > MAX_FRAME_BYTES:
+        raise FrameError("a result line is too long")
+    try:
+        frame = json.loads(body)
+    except (ValueError, RecursionError):
+        raise FrameError("a result line is not JSON") from None
+    if isinstance(frame, list) and len(frame) == 2 and frame[0] == "value":
+        return "value", decode_tagged(frame[1], [MAX_VALUE_ELEMENTS, MAX_VALUE_CHARS])
+    if (isinstance(frame, list) and len(frame) == 3 and frame[0] == "error" and isinstance(frame[1], str)
+            and isinstance(frame[2], str)):
+        return "error", frame[1][:80], frame[2][:300]
+    raise FrameError("a result line is malformed")
+
+
+def parse_frames(stdout: bytes, nonce: str, count: int) -> dict[int, tuple]:
+    """Results by call index from the harness's output: lines ``<nonce> <index> <json>``; other
+    lines are ignored. FrameError when a line under the nonce is malformed, names a call that
+    was not made, or repeats one (the package wrote results of its own)."""
+    prefix = nonce.encode("ascii") + b" "
+    results: dict[int, tuple] = {}
+    for line in stdout.split(b"\n"):
+        if not line.startswith(prefix):
+            continue
+        index_text, _, body = line[len(prefix):].partition(b" ")
+        if not index_text.isdigit() or len(index_text) > 6 or int(index_text) >= count:
+            raise FrameError("a result line names no call that was made")
+        index = int(index_text)
+        if index in results:
+            raise FrameError(f"two results for call {index}")
+        results[index] = decode_frame(body)
+    return results
+
+
+@dataclass
+class ObservedRun:
+    """What one harness run showed: results by call index, or why the run is void."""
+
+    results: dict[int, tuple]
+    problem: str = ""  # non-empty: the run is void (a tampered channel)
+    output: str = ""  # the tail of stderr (the package's own output lands there)
+    timed_out: bool = False
+    exit_code: int | None = None
+    signal: int | None = None
+
+
+def harness_source() -> str:
+    return HARNESS_PATH.read_text(encoding="utf-8")
+
+
+def run_checks_in_sandbox(sandbox, files: dict[str, bytes], package: str, calls: list[list[str]], *,
+                          paths: tuple[str, ...] = (".",), wall_s: float = 20.0) -> ObservedRun:
+    """One sandbox run of the call harness over ``files`` (the patched package, no tests, nothing
+    expected): each call's returned value or exception, parsed with bounded cost."""
+    from rlvr.verifiers.sandbox import Limits
+
+    nonce = secrets.token_hex(16)
+    harness_name = f"{RUNNER_PREFIX}{secrets.token_hex(8)}.py"
+    config = {"nonce": nonce, "paths": list(paths), "package": package, "calls": calls}
+    limits = Limits(wall_s=wall_s, cpu_s=wall_s, memory_mb=1024, processes=32, open_files=64,
+                    output_bytes=CHECK_OUTPUT_BYTES, file_mb=16)
+    result = sandbox.run([sandbox.python, "-I", "-B", harness_name], files={**files, harness_name: harness_source()},
+                         stdin=(json.dumps(config) + "\n").encode(), limits=limits)
+    output = result.stderr[-4000:].decode("utf-8", errors="replace")
+    try:
+        results = parse_frames(result.stdout, nonce, len(calls))
+        problem = ""
+    except FrameError as error:
+        results, problem = {}, f"the result channel was tampered with ({error})"
+    return ObservedRun(results, problem, output, result.timed_out, result.exit_code, result.signal)
+
+
+def check_calls(answer: dict) -> list[list[str]]:
+    """What the harness is asked to call, in check order: [module, imported name, call]."""
+    return [[check["module"], check["name"], check["call"]] for check in answer["checks"]]
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[:SHOWN_VALUE_CHARS] + "…"
+
+
+def judge_checks(answer: dict, observed: ObservedRun, method: str = "") -> Verdict:
+    """Compare each observed result with the expected value the generator computed from the
+    clean code (``answer["checks"]``, never sent to the sandbox): a pass needs a plain value equal
+    to it, as the test's ``assert call == expected`` would see it."""
+    if observed.problem:
+        return Verdict.fail(f"rejected: {observed.problem}", format_ok=True, hack="result channel", apply=method,
+                            trust=TRUST_HOST)
+    outcomes: dict[str, str] = {}
+    messages: dict[str, str] = {}
+    for index, check in enumerate(answer["checks"]):
+        node, got = check["id"], observed.results.get(index)
+        if got is None:
+            outcome, message = "missing", f"{check['call']} gave no result"
+        elif got[0] == "error":
+            outcome, message = "error", f"{check['call']} raised {got[1]}: {got[2]}"
+        else:
+            expected = ast.literal_eval(check["expected"])
+            value = got[1]
+            passed = not isinstance(value, Unsupported) and _plain_equal(value, expected)
+            outcome = "passed" if passed else "failed"
+            message = f"{check['call']} returned {_shown(value)}"
+            if not check.get("held_out"):  # held-out expectations stay unseen
+                message += f", expected {check['expected']}"
+        outcomes[node] = outcome
+        if outcome != "passed":
+            messages[node] = message
+    run = {"timed_out": observed.timed_out, "exit_code": observed.exit_code, "signal": observed.signal}
+    problem = ""
+    if observed.timed_out:
+        problem = "the run hit the wall clock"
+    elif len(observed.results) < len(answer["checks"]):
+        problem = f"the process ended before the last call (exit code {observed.exit_code}, signal {observed.signal})"
+    return _verdict_from_outcomes(answer, outcomes, messages, method, TRUST_HOST, problem, run=run)
+
+
+def _plain_equal(value: Any, expected: Any) -> bool:
+    """``value == expected`` for plain data (no user-defined ``__eq__`` can be involved)."""
+    try:
+        return bool(value == expected)
+    except (RecursionError, ValueError, TypeError):
+        return False
+
+
+def _verdict_from_outcomes(answer: dict, outcomes: dict[str, str], messages: dict[str, str], method: str, trust: str,
+                           problem: str = "", **extra: Any) -> Verdict:
+    fail_to_pass = parse_id_list(answer["fail_to_pass"])
+    pass_to_pass = parse_id_list(answer["pass_to_pass"])
+    every = {node: outcomes.get(node, "missing") for node in fail_to_pass + pass_to_pass}
+    failed = [node for node, outcome in every.items() if outcome != "passed"]
+    details = {
+        "apply": method,
+        "trust": trust,
+        "fail_to_pass": {"passed": sum(every[n] == "passed" for n in fail_to_pass), "total": len(fail_to_pass)},
+        "pass_to_pass": {"passed": sum(every[n] == "passed" for n in pass_to_pass), "total": len(pass_to_pass)},
+        "failed": {node: every[node] for node in failed[:20]},
+        "messages": {node: messages[node][:MAX_MESSAGE_CHARS] for node in failed[:3] if messages.get(node)},
+        **extra,
+    }
+    if failed:
+        first = failed[0]
+        reason = f"{len(failed)} of {len(every)} tests not passing (first: {first} {every[first]})"
+        return Verdict(0.0, False, True, f"{reason}; {problem}" if problem else reason, details)
+    return Verdict(1.0, True, True, f"all {len(fail_to_pass)} FAIL_TO_PASS and {len(pass_to_pass)} PASS_TO_PASS tests pass",
+                   details)
+
+
+# --------------------------------------------------------------------------------------------
 # Verifier
 # --------------------------------------------------------------------------------------------
 
@@ -747,10 +1088,10 @@ class SWEVerifier(SafeVerifier):
     # -- entry point ----------------------------------------------------------------------------
     def check(self, task: Task, response: str) -> Verdict:
         start = time.monotonic()
-        patch_text = extract_patch(response)
-        if patch_text is None or not patch_text.strip():
-            return Verdict.fail("no diff found: put a unified diff in a ```diff block or <answer>…</answer>")
         try:
+            patch_text = extract_patch(response)
+            if patch_text is None or not patch_text.strip():
+                return Verdict.fail("no diff found: put a unified diff in a ```diff block or <answer>…</answer>")
             patches = parse_patch(patch_text)
         except PatchError as error:
             return Verdict.fail(f"unusable patch: {error}")
@@ -772,8 +1113,11 @@ class SWEVerifier(SafeVerifier):
             hack = self._patch_rules(patches, prepared)
             if hack:
                 return Verdict.fail(f"rejected: {hack}", format_ok=True, hack=hack)
+            apply_s = min(20.0, self.deadline_s - (time.monotonic() - start) - 5.0)
+            if apply_s < 1.0:
+                return Verdict.fail("no time left to apply the patch", format_ok=True)
             try:
-                method = apply_patch_to_tree(prepared.root, render_patch(patches), prepared.before)
+                method = apply_patch_to_tree(prepared.root, render_patch(patches), prepared.before, timeout_s=apply_s)
                 after = snapshot_tree(prepared.root)
             except PatchError as error:
                 return Verdict.fail(str(error), format_ok=True)
@@ -782,6 +1126,8 @@ class SWEVerifier(SafeVerifier):
                 return Verdict.fail(f"rejected: {hack}", format_ok=True, hack=hack)
             if after == prepared.before:
                 return Verdict.fail("the patch changes nothing", format_ok=True)
+            if answer.get("source") == "synthetic":
+                return self._judge_on_host(answer, prepared, after, method, start)
             write_tree(prepared.root, prepared.restore)
             for trusted in prepared.post_patches:
                 apply_patch_to_tree(prepared.root, trusted, None)
@@ -795,30 +1141,35 @@ class SWEVerifier(SafeVerifier):
         finally:
             shutil.rmtree(workspace, ignore_errors=True)
 
+    def _judge_on_host(self, answer: dict, prepared: PreparedTree, after: dict[str, bytes], method: str,
+                       start: float) -> Verdict:
+        """Synthetic tasks: the sandbox gets the patched package alone (no tests, nothing
+        expected), returns what each test's call gave, and the host compares."""
+        if not answer.get("checks"):
+            return Verdict.fail("this synthetic task has no host-side checks (regenerate it)", format_ok=True)
+        remaining = self.deadline_s - (time.monotonic() - start) - 3.0
+        wall = min(float(answer.get("timeout_s", 30.0)), remaining)
+        if wall < 1.0:
+            return Verdict.fail("no time left to run the checks", format_ok=True)
+        package_files = {p: data for p, data in after.items() if not (p in prepared.protected or is_protected_path(p))}
+        observed = run_checks_in_sandbox(self.sandbox(), package_files, answer["package"], check_calls(answer),
+                                         paths=tuple(answer.get("pythonpath", ["."])), wall_s=wall)
+        return judge_checks(answer, observed, method)
+
     @staticmethod
     def node_ids(answer: dict) -> list[str]:
         return list(dict.fromkeys(parse_id_list(answer["fail_to_pass"]) + parse_id_list(answer["pass_to_pass"])))
 
     @staticmethod
     def judge(answer: dict, report: TestReport, method: str = "") -> Verdict:
-        fail_to_pass = parse_id_list(answer["fail_to_pass"])
-        pass_to_pass = parse_id_list(answer["pass_to_pass"])
+        """The verdict of an in-process pytest run (repository and SWE-bench tasks)."""
         if not report.ok:
-            return Verdict.fail(report.problem, format_ok=True, apply=method)
-        outcomes = {node: report.outcome(node) for node in fail_to_pass + pass_to_pass}
-        failed = [node for node, outcome in outcomes.items() if outcome != "passed"]
-        details = {
-            "apply": method,
-            "fail_to_pass": {"passed": sum(outcomes[n] == "passed" for n in fail_to_pass), "total": len(fail_to_pass)},
-            "pass_to_pass": {"passed": sum(outcomes[n] == "passed" for n in pass_to_pass), "total": len(pass_to_pass)},
-            "failed": {node: outcomes[node] for node in failed[:20]},
-            "messages": {node: report.message(node) for node in failed[:3] if report.message(node)},
-            "collection_errors": [e[0] for e in report.errors][:10],
-        }
-        if failed:
-            first = failed[0]
-            return Verdict(0.0, False, True, f"{len(failed)} of {len(outcomes)} tests not passing (first: {first} {outcomes[first]})", details)
-        return Verdict(1.0, True, True, f"all {len(fail_to_pass)} FAIL_TO_PASS and {len(pass_to_pass)} PASS_TO_PASS tests pass", details)
+            return Verdict.fail(report.problem, format_ok=True, apply=method, trust=TRUST_IN_PROCESS)
+        nodes = parse_id_list(answer["fail_to_pass"]) + parse_id_list(answer["pass_to_pass"])
+        outcomes = {node: report.outcome(node) for node in nodes}
+        messages = {node: report.message(node) for node in nodes if outcomes[node] != "passed"}
+        return _verdict_from_outcomes(answer, outcomes, messages, method, TRUST_IN_PROCESS,
+                                      collection_errors=[e[0] for e in report.errors][:10])
 
     # -- trees ----------------------------------------------------------------------------------
     def _checkout(self, answer: dict) -> Path | None:
@@ -878,8 +1229,11 @@ class SWEVerifier(SafeVerifier):
         for path in changed:
             if not path.endswith(".py") or path not in after:
                 continue
-            before = prepared.before.get(path, b"").decode("utf-8", errors="replace")
-            added = new_capabilities(before, after[path].decode("utf-8", errors="replace"), prepared.own_packages)
+            try:
+                check_source_bytes(prepared.before.get(path), after[path])
+            except SourceRefused as refused:
+                return f"{path} is refused: {refused}"
+            added = new_capabilities(prepared.before.get(path, b""), after[path], prepared.own_packages)
             if added:
                 return f"the patch adds forbidden code to {path}: {', '.join(added[:5])}"
         return None

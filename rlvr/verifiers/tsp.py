@@ -7,9 +7,10 @@ Parsing     A list of city indices, e.g. ``[0, 4, 2, 1, 3]``; separators may be 
             written out) is allowed. At most n + 1 entries; anything else is a format error.
 Feasibility Exactly n entries, each city 0…n−1 exactly once (no index out of range, no repeat,
             none missing).
-Reward      0 when infeasible; else min(1, reference length / tour length); correct when the
-            tour is no longer than the reference. Details: objective (length), reference,
-            reference_status, gap.
+Reward      1 and correct when the answer is feasible and the tour is no longer than the
+            reference; else 0 (binary by default). ``partial=True``: a feasible answer earns
+            min(1, reference length / tour length) (rlvr.verifiers.optimisation). Details:
+            objective (length), reference, reference_status, gap, ratio.
 """
 
 from __future__ import annotations

@@ -1,75 +1,95 @@
-"""Verilog verifier: compile the model's module with Icarus Verilog, simulate it next to a golden
-reference under a testbench the model never sees, and read the result from a line it cannot forge.
+"""Verilog verifier: simulate the model's module with Icarus Verilog ALONE, under a testbench it
+never sees, and compare what it printed with the reference's outputs on the host.
 
 Input       A ``Task`` of rlvr/Verilog-v0 (``task.answer["kind"] == "generated"``) or
             rlvr/VerilogEval-v0 (``"verilog-eval"``), and the model's whole response.
             generated:    {"kind", "ref": RefModule source, "inputs": [[name, width], ...] (clock
                           excluded, first = most significant in each packed vector), "outputs":
                           [[name, width], ...], "clock": "clk" or null, "vectors": [hex string per
-                          step: the packed inputs]}.
+                          step: the packed inputs], "expected": [per sample: the packed outputs in
+                          hex, or "x" where the reference is unknown (before the first reset)]}.
+                          Without "expected" (tasks made before it existed) the expected outputs
+                          come from a reference run, as for VerilogEval.
             verilog-eval: {"kind", "problem", "ref": the problem's ``_ref.sv``, "test": its
                           ``_test.sv``}.
-Extraction  The last fenced block tagged ```verilog (also ```systemverilog, ```sv) after the
+Trust       Nothing the verdict depends on is where the candidate's code runs. The candidate is
+            compiled and simulated in a sandbox run whose files are the testbench, the stimulus
+            and the candidate — no reference module, no expected values, no comparison. The
+            testbench drives TopModule alone and prints its outputs at every sample point (a line
+            each time they change), each line prefixed ``RLVR<nonce>`` (48 random bits, fresh per
+            run), then an end line with the sample count. The expected outputs come from outside:
+            for generated tasks from the task (the Python model of the golden design, computed at
+            generation; the tests check it against the golden on every family), for VerilogEval
+            from a separate trusted run — the same testbench with the reference in TopModule's
+            place (cached per problem; run concurrently with the first candidate). The host
+            compares. So a candidate that instantiates, binds, includes or names the reference
+            (RefModule, an escaped or macro-built name, ``$root``/upward hierarchical names, a
+            config) finds nothing to elaborate against: it fails to compile or reads an unrelated
+            testbench signal, and the verdict is 0.
+Extraction  The one fenced block tagged ```verilog (also ```systemverilog, ```sv) after the
             reasoning (``rlvr.core.strip_think``); fences pair left to right in one linear pass.
-            None: reward 0, ``format_ok=False``.
-Screening   Before anything runs, the source is lexed (comments and strings set aside) and refused
-            (reward 0, the reason says which rule) when it
+            None, or more than one (a hedge: a wrong module and a right one): reward 0,
+            ``format_ok=False``. Blocks in other languages are ignored.
+Screening   Defence in depth, before anything runs: the source is lexed (comments and strings set
+            aside) and refused (reward 0, the reason says which rule) when it
+              * is longer than ``MAX_SOURCE_CHARS``;
               * calls a system task or function outside ``ALLOWED_SYSTEM_FUNCTIONS`` (pure
                 functions such as $signed, $clog2, $bits): so no $display/$write/$monitor, no
-                $finish/$stop/$fatal, no $fopen/$readmem/$system/$value$plusargs;
+                $finish/$stop/$fatal, no $fopen/$readmem/$system/$value$plusargs, no $root;
               * uses a compiler directive other than ``ALLOWED_DIRECTIVES`` or a macro it did not
                 define itself (so no `include, no `ifdef regions); a `define body must not hold
                 '.', '`', '\\', '/*' or a string (macros cannot assemble a hierarchical name,
                 a directive or a comment that Icarus's preprocessor would read differently);
-              * names anything through a hierarchy (``a.b``, ``u[0].q``, ```M.x``): the only way
-                to read or force another module's signals;
+              * names anything through a hierarchy (``a.b``, ``u[0].q``, ```M.x``);
               * has a backslash outside strings (escaped identifiers, line continuations),
                 control characters, non-ASCII code, an unterminated string or comment;
               * uses ``bind``, ``config``, ``library``, ``program``, ``checker``, ``class`` or a
                 DPI ``import "…"``;
               * declares a module named RefModule, a testbench module, a name starting with
                 ``rlvr_``, or no ``TopModule`` at all.
-Testbench   generated: written per run (``generated_testbench``): every name in it ends in the
+Testbench   generated (``generated_testbench``): written per run, every name in it ends in the
             run's nonce; inputs are applied at the start of each step; a combinational design is
-            compared once per step (5 time units later), a sequential one just before and just
-            after each rising clock edge (period 10). The reference and the candidate get the
-            same inputs through non-assignable expressions (``a | 1'b0``), so a candidate that
-            declares an input as output or inout fails to elaborate instead of driving X into the
-            reference. Comparison follows VerilogEval: ``ref === (ref ^ dut ^ ref)`` — an X in
-            the reference matches anything, an X in the candidate only an X.
-            The stimulus travels in a data file the testbench reads with $readmemh.
-            verilog-eval: the problem's own testbench, hardened per run (``harden_eval_testbench``):
-            its modules, instances, tasks, functions and named blocks get the nonce suffix (Icarus
-            resolves tasks and ``disable`` targets upwards, so a candidate could otherwise call
-            or disable them), the inputs of both TopModule and RefModule become ``(x) | 1'b0``
-            (both, so that the extra delta cycle cannot create a race between them), and every
-            ``$display`` line is prefixed with ``RLVR<nonce>``.
-Running     One sandbox run (``rlvr.verifiers.sandbox``, bwrap by default) per candidate:
-            ``iverilog -g2012 -s <testbench> tb.sv ref.sv top.sv && vvp -n sim.vvp -none`` with
-            the candidate compiled last (its `define/`timescale cannot reach the testbench).
-Verdict     Read only from lines that start with ``RLVR<nonce>``, a fresh 48-bit random value
-            known to the host and written only into the testbench, which the candidate can neither
-            read (no file or plusarg access) nor print (no system tasks). The completion sentinel
-            must be there and report every expected sample: an early end, a crash, a zero-delay
-            loop or a runaway simulation (killed at ``sim_wall_s``) scores 0. Compile errors
-            score 0 with the first error line in the reason; when the compile fails the reference
-            is compiled in the candidate's place (compile only, once per problem per verifier)
-            and, if it fails too, the verdict says "tool error" (format_ok=True,
-            details["tool_error"]=True). A VerilogEval testbench's own ``TIMEOUT`` line is
-            ignored, as VerilogEval does (two references print it): its Mismatches report counts.
-Why both    The screen is what stops forgery: with no system task the candidate prints nothing,
-            ends nothing and reads no file, and with no hierarchical name and a nonce-named
-            testbench it can neither read nor force the reference's or the testbench's state. The
-            nonce and the sentinel cover what the screen does not see: simulator messages that
-            quote the candidate's identifiers, a crash or early end before the report, and stale
-            or partial output; a result without the nonce line counts as no result.
+            sampled once per step (5 time units later), a sequential one just before and just
+            after each rising clock edge (period 10). Inputs reach TopModule through
+            non-assignable expressions (``a | 1'b0``), so an input declared as output fails to
+            elaborate. The stimulus travels in a data file read with $readmemh.
+            verilog-eval (``eval_testbench``): the problem's own testbench, rewritten per run:
+            its modules, instances, tasks, functions and named blocks get the nonce suffix
+            (Icarus resolves tasks and ``disable`` targets upwards), the RefModule instance is
+            removed, ``tb_match`` is tied to 1 (what a correct design gives the stimulus
+            generator, which reads it only for hints), TopModule's inputs become ``(x) | 1'b0``,
+            $dumpfile/$dumpvars go, and the comparison block samples ``{outputs_dut}`` at its
+            own events — the same point where the original read ``tb_match``.
+Verdict     From the candidate run's stdout (capped at ``MAX_TRACE_BYTES`` and at what the sample
+            count allows, parsed in one linear pass) only lines starting with ``RLVR<nonce>``
+            count: sample lines with strictly increasing indexes from 0, one end line, nothing
+            after it, widths equal to the reference's. Anything else — no end line (an early
+            $finish, a crash, a zero-delay loop or runaway simulation killed at ``sim_wall_s``),
+            a sample count other than the reference's, a truncated or malformed trace — scores 0.
+            Each sample follows VerilogEval's rule ``ref === (ref ^ dut ^ ref)``: an x in the
+            reference matches anything, a z in the reference nothing, a 0/1 only the same 0/1.
+            VerilogEval's count ("Mismatches: N in M samples") is reproduced on the host; the
+            differences from running both modules in one simulation: the testbench's hint lines
+            that compare the two are gone (the host gives per-output counts instead), and a
+            design whose outputs race the sampling event is judged against the reference in the
+            same position, not against the reference's instance next to it. Compile errors score
+            0 with the first error line in the reason; when the reference itself cannot be built
+            with the testbench the verdict says "tool error" (format_ok=True,
+            details["tool_error"]=True).
 Reward      1 when every sample matches, else 0; ``partial=True``: 1 − mismatches / samples.
             ``details``: samples, mismatches, first_mismatch (generated: step, phase, inputs,
-            expected and got per output), compile_error, tool_error, wall_s.
-Options     ``partial`` (default False), ``deadline_s`` (default 20: the sandbox run is limited to
-            ``deadline_s − 4`` s of wall time, a tool-error check can add one more short run).
+            expected and got per output; VerilogEval: sample), output_mismatches (VerilogEval),
+            compile_error, tool_error, wall_s.
+Options     ``partial`` (default False), ``deadline_s`` (default 20: each sandbox run is limited
+            to ``deadline_s − 4`` s of wall time and the whole verdict to ``deadline_s − 1``).
 Cache       Verdicts are memoised per (answer, source, partial) — up to ``cache_size`` entries,
-            not tool errors or time-outs — so a GRPO group with repeated responses simulates once.
+            not tool errors or time-outs — so a GRPO group with repeated responses simulates once;
+            reference runs per answer, up to ``reference_cache_size``.
+Sandbox     Under bwrap the run sees /usr, the Python installation and the venv's site-packages
+            read-only, and its own work dir. The generated family's reference is never a file;
+            VerilogEval references live in the package data (``rlvr/data/verilog_eval``), which a
+            non-editable install puts in site-packages: only the screen (no `include, no file
+            system tasks) keeps a candidate from reading them there.
 """
 
 from __future__ import annotations
@@ -80,8 +100,11 @@ import json
 import re
 import secrets
 import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from rlvr.core import SafeVerifier, Task, Verdict, strip_think
 from rlvr.verifiers.sandbox import Limits, RunResult, Sandbox
@@ -99,14 +122,16 @@ ALLOWED_DIRECTIVES = frozenset(
 FORBIDDEN_KEYWORDS = frozenset({"bind", "config", "library", "program", "checker", "class"})
 RESERVED_PREFIX = "rlvr_"
 MAX_SOURCE_CHARS = 200_000
+MAX_TRACE_BYTES = 16 << 20  # stdout kept from one run (the largest bundled trace is ~6 MB)
 SENTINEL = "RLVR"
 STIMULUS_FILE = "stimulus.hex"
+EXPECTED_FILE = "expected.hex"
 COMPILE_EXIT = 97
 
 ANSWER_FORMAT = (
     "Answer format: reply with the complete Verilog code of module `TopModule` (and any helper "
-    "modules it instantiates) in one fenced code block that starts with ```verilog; if there are "
-    "several such blocks, only the last one is graded. Write synthesizable Verilog-2005 or "
+    "modules it instantiates) in exactly one fenced code block that starts with ```verilog (a "
+    "response with several such blocks scores 0). Write synthesizable Verilog-2005 or "
     "SystemVerilog. Not allowed (the answer scores 0): system tasks and functions other than "
     "$signed, $unsigned, $clog2, $bits and $countones (so no $display, $finish or $random), "
     "compiler directives other than `timescale, `default_nettype and `define (so no `include or "
@@ -149,8 +174,8 @@ def lex(source: str) -> list[Token]:
     return [Token(m.lastgroup or "punct", m.group(), m.start()) for m in _TOKEN.finditer(source)]
 
 
-def extract_verilog(response: str) -> str | None:
-    """The last ```verilog fenced block after the reasoning, with CRLF line ends made LF.
+def verilog_blocks(response: str) -> list[str]:
+    """Every ```verilog (```systemverilog, ```sv) fenced block after the reasoning, CRLF made LF.
 
     Fences are paired left to right in one pass (an opening fence, any language, closes at the
     next ```), so a response made of many unclosed fences costs linear time."""
@@ -166,9 +191,15 @@ def extract_verilog(response: str) -> str | None:
         if end < 0:
             break
         if opening and opening.group(1):
-            blocks.append(text[content_start:end])
+            blocks.append(text[content_start:end].replace("\r\n", "\n"))
         position = end + 3
-    return blocks[-1].replace("\r\n", "\n") if blocks else None
+    return blocks
+
+
+def extract_verilog(response: str) -> str | None:
+    """The response's one ```verilog block; None when there is none or more than one."""
+    blocks = verilog_blocks(response)
+    return blocks[0] if len(blocks) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -266,6 +297,7 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
     return Screen(None, tuple(modules))
 
 
+
 # ---------------------------------------------------------------------------------------------
 # Testbenches
 # ---------------------------------------------------------------------------------------------
@@ -273,11 +305,12 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
 
 @dataclass(frozen=True)
 class Bench:
-    """A testbench ready to compile: its source, its root module, what the sentinel must report."""
+    """A testbench ready to compile with TopModule (or trusted duts) and nothing else."""
 
     text: str
     top: str
-    expected_samples: int | None  # None: whatever the testbench reports (VerilogEval)
+    outputs: tuple[str, ...]  # output names, in the order of the printed bit string
+    samples: int | None  # known in advance (generated); None: the reference run tells (VerilogEval)
     reserved: tuple[str, ...] = ()
     data: tuple[tuple[str, str], ...] = ()  # (file name, content) the testbench reads
 
@@ -286,93 +319,110 @@ def samples_per_step(answer: dict) -> int:
     return 2 if answer.get("clock") else 1
 
 
-def generated_testbench(answer: dict, nonce: str, duts: Sequence[str] = ("TopModule",), trace: bool = False) -> Bench:
-    """The testbench of a generated task: the reference and each module in ``duts`` on shared
-    inputs; prints ``RLVR<nonce> first k step phase inputs ref dut`` at dut k's first mismatch,
-    ``RLVR<nonce> done samples`` and ``RLVR<nonce> dut k mismatches first`` at the end
-    (and ``RLVR<nonce> trace sample ref`` per sample when ``trace``)."""
-    n = nonce
+def _generated_frame(answer: dict, n: str, duts: Sequence[str], declarations: list[str],
+                     sample: Callable[[], list[str]], ending: list[str]) -> str:
+    """The shared body of the generated testbenches: stimulus, clock, instances of ``duts``
+    (dut k's outputs concatenated in ``sample{k}_<nonce>``), ``sample()`` at every sample point
+    (``samples_<nonce>`` counts them), then ``ending``."""
     inputs = [(str(name), int(width)) for name, width in answer["inputs"]]
     outputs = [(str(name), int(width)) for name, width in answer["outputs"]]
     clock = answer.get("clock")
-    vectors = answer["vectors"]
+    steps = len(answer["vectors"])
     in_width = sum(w for _, w in inputs)
-    steps = len(vectors)
-    top = f"rlvr_tb_{n}"
-    lines = ["`timescale 1ns/1ps", f"module {top};"]
-    lines.append(f"  reg [{in_width - 1}:0] vec_{n} [0:{steps - 1}];")
-    for name, width in inputs:
-        lines.append(f"  reg [{width - 1}:0] in_{name}_{n};")
+    out_width = sum(w for _, w in outputs)
+    lines = ["`timescale 1ns/1ps", f"module rlvr_tb_{n};", f"  reg [{in_width - 1}:0] vec_{n} [0:{steps - 1}];"]
+    lines += [f"  reg [{width - 1}:0] in_{name}_{n};" for name, width in inputs]
     if clock:
         lines.append(f"  reg clk_{n};")
-    roles = ["ref"] + [f"d{k}" for k in range(len(duts))]
-    for role in roles:
-        for name, width in outputs:
-            lines.append(f"  wire [{width - 1}:0] {role}_{name}_{n};")
+    for k in range(len(duts)):
+        lines += [f"  wire [{width - 1}:0] d{k}_{name}_{n};" for name, width in outputs]
+        lines.append(f"  wire [{out_width - 1}:0] sample{k}_{n} = {{" + ", ".join(f"d{k}_{name}_{n}" for name, _ in outputs) + "};")
     lines.append(f"  integer i_{n}, samples_{n};")
-    for k in range(len(duts)):
-        lines.append(f"  integer mism{k}_{n}, first{k}_{n};")
-
-    def instance(module: str, role: str) -> str:
-        connections = []
-        if clock:
-            connections.append(f".{clock}(clk_{n} | 1'b0)")
-        connections += [f".{name}(in_{name}_{n} | 1'b0)" for name, _ in inputs]
-        connections += [f".{name}({role}_{name}_{n})" for name, _ in outputs]
-        return f"  {module} {role}_inst_{n} (" + ", ".join(connections) + ");"
-
-    lines.append(instance("RefModule", "ref"))
+    lines += declarations
     for k, module in enumerate(duts):
-        lines.append(instance(module, f"d{k}"))
+        connections = [f".{clock}(clk_{n} | 1'b0)"] if clock else []
+        connections += [f".{name}(in_{name}_{n} | 1'b0)" for name, _ in inputs]
+        connections += [f".{name}(d{k}_{name}_{n})" for name, _ in outputs]
+        lines.append(f"  {module} d{k}_inst_{n} (" + ", ".join(connections) + ");")
     packed_inputs = "{" + ", ".join(f"in_{name}_{n}" for name, _ in inputs) + "}"
-    ref_outputs = "{" + ", ".join(f"ref_{name}_{n}" for name, _ in outputs) + "}"
-
-    def check(phase: int) -> list[str]:
-        out = [f"    samples_{n} = samples_{n} + 1;"]
-        if trace:
-            out.append(f'    $display("{SENTINEL}{n} trace %0d %b", samples_{n} - 1, {ref_outputs});')
-        for k in range(len(duts)):
-            dut_outputs = "{" + ", ".join(f"d{k}_{name}_{n}" for name, _ in outputs) + "}"
-            out += [
-                f"    if (!({ref_outputs} === ({ref_outputs} ^ {dut_outputs} ^ {ref_outputs}))) begin",
-                f"      if (first{k}_{n} < 0) begin",
-                f"        first{k}_{n} = samples_{n} - 1;",
-                f'        $display("{SENTINEL}{n} first {k} %0d {phase} %b %b %b", i_{n}, {packed_inputs}, {ref_outputs}, {dut_outputs});',
-                "      end",
-                f"      mism{k}_{n} = mism{k}_{n} + 1;",
-                "    end",
-            ]
-        return out
-
-    lines.append("  initial begin")
-    lines.append(f'    $readmemh("{STIMULUS_FILE}", vec_{n});')
-    lines.append(f"    samples_{n} = 0;")
-    for k in range(len(duts)):
-        lines.append(f"    mism{k}_{n} = 0; first{k}_{n} = -1;")
+    lines += ["  initial begin", f'    $readmemh("{STIMULUS_FILE}", vec_{n});', f"    samples_{n} = 0;"]
     if clock:
         lines.append(f"    clk_{n} = 1'b0;")
-    lines.append(f"    for (i_{n} = 0; i_{n} < {steps}; i_{n} = i_{n} + 1) begin")
-    lines.append(f"      {packed_inputs} = vec_{n}[i_{n}];")
+    lines += [f"    for (i_{n} = 0; i_{n} < {steps}; i_{n} = i_{n} + 1) begin", f"      {packed_inputs} = vec_{n}[i_{n}];"]
     if clock:
-        lines.append("      #4;")
-        lines += check(0)
-        lines.append(f"      #1 clk_{n} = 1'b1;")
-        lines.append("      #4;")
-        lines += check(1)
-        lines.append(f"      #1 clk_{n} = 1'b0;")
+        lines += ["      #4;", *sample(), f"      #1 clk_{n} = 1'b1;", "      #4;", *sample(), f"      #1 clk_{n} = 1'b0;"]
     else:
-        lines.append("      #5;")
-        lines += check(0)
-        lines.append("      #5;")
-    lines.append("    end")
-    lines.append(f'    $display("{SENTINEL}{n} done %0d", samples_{n});')
+        lines += ["      #5;", *sample(), "      #5;"]
+    lines += ["    end", *ending, "    $finish;", "  end", "endmodule"]
+    return "\n".join(lines) + "\n"
+
+
+def _trace_lines(n: str, sample: str, counter: str, last: str) -> list[str]:
+    """Count the sample, then print ``RLVR<nonce> <sample index> <bits>`` at the first sample and
+    whenever the bits change. Counting first: Icarus may stop a process right after a system
+    task when another one has called $finish in the same time step (VerilogEval stimulus does)."""
+    return [
+        f"      {counter} = {counter} + 1;",
+        f"      if ({counter} == 1 || {sample} !== {last}) begin",
+        f'        $display("{SENTINEL}{n} %0d %b", {counter} - 1, {sample});',
+        f"        {last} = {sample};",
+        "      end",
+    ]
+
+
+def generated_testbench(answer: dict, nonce: str) -> Bench:
+    """The candidate testbench of a generated task: TopModule alone on the task's stimulus,
+    its outputs printed at every sample where they change, then ``RLVR<nonce> done <samples>
+    <output widths>``."""
+    n = nonce
+    outputs = [(str(name), int(width)) for name, width in answer["outputs"]]
+    out_width = sum(w for _, w in outputs)
+    declarations = [f"  reg [{out_width - 1}:0] last_{n};"]
+    widths = " ".join(str(w) for _, w in outputs)
+    ending = [f'    $display("{SENTINEL}{n} done %0d {widths}", samples_{n});']
+    text = _generated_frame(answer, n, ("TopModule",), declarations,
+                            lambda: _trace_lines(n, f"sample0_{n}", f"samples_{n}", f"last_{n}"), ending)
+    stimulus = "".join(f"{vector}\n" for vector in answer["vectors"])
+    samples = len(answer["vectors"]) * samples_per_step(answer)
+    top = f"rlvr_tb_{n}"
+    return Bench(text, top, tuple(name for name, _ in outputs), samples, (top,), ((STIMULUS_FILE, stimulus),))
+
+
+def comparing_testbench(answer: dict, nonce: str, duts: Sequence[str]) -> Bench:
+    """For TRUSTED sources only (mutants in tests and benchmarks): every module in ``duts`` on
+    the task's stimulus, each compared inside the simulation with ``answer["expected"]`` (which
+    this testbench reads from a file) by VerilogEval's rule; prints ``RLVR<nonce> dut k
+    <mismatches> <first mismatching sample or -1>`` per dut and ``RLVR<nonce> done <samples>``.
+    Never used for a candidate: it puts the expected values into the simulation."""
+    n = nonce
+    outputs = [(str(name), int(width)) for name, width in answer["outputs"]]
+    out_width = sum(w for _, w in outputs)
+    samples = len(answer["vectors"]) * samples_per_step(answer)
+    declarations = [f"  reg [{out_width - 1}:0] exp_{n} [0:{samples - 1}];"]
     for k in range(len(duts)):
-        lines.append(f'    $display("{SENTINEL}{n} dut {k} %0d %0d", mism{k}_{n}, first{k}_{n});')
-    lines.append("    $finish;")
-    lines.append("  end")
-    lines.append("endmodule")
-    stimulus = "".join(f"{vector}\n" for vector in vectors)
-    return Bench("\n".join(lines) + "\n", top, steps * samples_per_step(answer), (top,), ((STIMULUS_FILE, stimulus),))
+        declarations.append(f"  integer mism{k}_{n} = 0, first{k}_{n} = -1;")
+
+    def sample() -> list[str]:
+        expected = f"exp_{n}[samples_{n}]"
+        out = []
+        for k in range(len(duts)):
+            out += [
+                f"      if (!({expected} === ({expected} ^ sample{k}_{n} ^ {expected}))) begin",
+                f"        if (first{k}_{n} < 0) first{k}_{n} = samples_{n};",
+                f"        mism{k}_{n} = mism{k}_{n} + 1;",
+                "      end",
+            ]
+        return out + [f"      samples_{n} = samples_{n} + 1;"]
+
+    ending = [f'    $display("{SENTINEL}{n} dut {k} %0d %0d", mism{k}_{n}, first{k}_{n});' for k in range(len(duts))]
+    ending.append(f'    $display("{SENTINEL}{n} done %0d", samples_{n});')
+    text = _generated_frame(answer, n, duts, declarations, sample, ending)
+    text = text.replace(f'    $readmemh("{STIMULUS_FILE}", vec_{n});', f'    $readmemh("{STIMULUS_FILE}", vec_{n});\n    $readmemh("{EXPECTED_FILE}", exp_{n});')
+    digits = (out_width + 3) // 4
+    expected = "".join(("x" * digits if value == "x" else value.rjust(digits, "0")) + "\n" for value in answer["expected"])
+    stimulus = "".join(f"{vector}\n" for vector in answer["vectors"])
+    top = f"rlvr_tb_{n}"
+    return Bench(text, top, tuple(name for name, _ in outputs), samples, (top,), ((STIMULUS_FILE, stimulus), (EXPECTED_FILE, expected)))
 
 
 def module_ports(source: str, module: str) -> dict[str, str]:
@@ -420,10 +470,24 @@ _TASK = re.compile(r"\b(?:task|function)\s+(?:(?:automatic|static)\s+)?(?:[^;(]*
 _BLOCK = re.compile(r"\b(?:begin|fork)\s*:\s*([A-Za-z_]\w*)")
 _MODULE = re.compile(r"\bmodule\s+([A-Za-z_]\w*)")
 
+_MATCH = re.compile(
+    r"assign\s+tb_match\s*=\s*\(\s*\{([^{}]*)\}\s*===\s*\(\s*\{[^{}]*\}\s*\^\s*\{([^{}]*)\}\s*\^\s*\{[^{}]*\}\s*\)\s*\)\s*;"
+)
+_DUMP = re.compile(r"\$dump(?:file|vars)\s*(?:\([^;]*\))?\s*;")
 
-def harden_eval_testbench(test: str, ref: str, nonce: str) -> Bench:
-    """A VerilogEval ``_test.sv`` made safe to run next to an untrusted TopModule (see the module
-    docstring). Raises ValueError when the testbench is not in the expected shape."""
+
+def _declared_width(text: str, name: str) -> int:
+    """The width of testbench signal ``name`` from its declaration ``logic [a:b] name;``."""
+    found = re.search(rf"^\s*(?:logic|wire|reg)\s*(?:\[\s*(\d+)\s*:\s*(\d+)\s*\])?\s*{name}\s*;", text, re.MULTILINE)
+    if found is None:
+        raise ValueError(f"no plain declaration of {name}")
+    return abs(int(found.group(1)) - int(found.group(2))) + 1 if found.group(1) else 1
+
+
+def eval_testbench(test: str, ref: str, nonce: str) -> Bench:
+    """A VerilogEval ``_test.sv`` rewritten to drive TopModule alone and print its outputs (see
+    the module docstring). Raises ValueError when the testbench is not in the expected shape."""
+    n = nonce
     suffix = f"_{RESERVED_PREFIX}{nonce}"
     modules = set(_MODULE.findall(test))
     known = modules | {"RefModule", "TopModule"}
@@ -439,17 +503,40 @@ def harden_eval_testbench(test: str, ref: str, nonce: str) -> Bench:
     if len(tops) != 1:
         raise ValueError(f"expected one testbench module instantiating TopModule, found {len(tops)}")
     names -= {"RefModule", "TopModule"}
-    directions = module_ports(ref, "RefModule")
     pieces = []
     for token in lex(test):
         pieces.append(token.text + suffix if token.kind == "ident" and token.text in names else token.text)
     text = "".join(pieces)
-    text = re.sub(r'\$display\s*\(\s*"', f'$display("{SENTINEL}{nonce} ', text)
-    if len(re.findall(rf'"{SENTINEL}{nonce} Mismatches:', text)) != 1:
+    reference = re.search(r"\bRefModule\s+[A-Za-z_]\w*\s*\(.*?\)\s*;", text, re.DOTALL)
+    if reference is None:
+        raise ValueError("no RefModule instance")
+    text = text[: reference.start()] + text[reference.end():]
+    text = _DUMP.sub(";", text)
+    text = _guard_inputs(text, "TopModule", module_ports(ref, "RefModule"))
+    match = _MATCH.search(text)
+    if match is None:
+        raise ValueError("no 'assign tb_match = ({ref} === ({ref} ^ {dut} ^ {ref}))' comparison")
+    duts = [part.strip() for part in match.group(2).split(",")]
+    if not duts or not all(re.fullmatch(r"[A-Za-z_]\w*_dut", part) for part in duts):
+        raise ValueError(f"unsupported compared outputs {match.group(2)!r}")
+    widths = [_declared_width(text, name) for name in duts]
+    total = sum(widths)
+    joined = "{" + ", ".join(duts) + "}"
+    sampling = (f"assign tb_match = 1'b1;\n\twire [{total - 1}:0] sample_{n} = {joined};\n"
+                f"\treg [{total - 1}:0] last_{n};\n\tint count_{n};  // 2-state: 0 before any process runs")
+    text = text[: match.start()] + sampling + text[match.end():]
+    clocks = list(re.finditer(r"\bstats1\.clocks\+\+\s*;", text))
+    if len(clocks) != 1:
+        raise ValueError("the comparison block (one 'stats1.clocks++;') was not found")
+    step = "\n".join(line.strip() for line in _trace_lines(n, f"sample_{n}", f"count_{n}", f"last_{n}"))
+    text = text[: clocks[0].end()] + "\n" + step + "\n" + text[clocks[0].end():]
+    report = list(re.finditer(r'\$display\s*\(\s*"Mismatches:[^;]*;', text))
+    if len(report) != 1:
         raise ValueError("the testbench has no single 'Mismatches:' report")
-    for module in ("RefModule", "TopModule"):
-        text = _guard_inputs(text, module, directions)
-    return Bench(text, tops[0] + suffix, None, tuple(sorted(modules | {m + suffix for m in modules})))
+    done = f'$display("{SENTINEL}{n} done %0d ' + " ".join(map(str, widths)) + f'", count_{n});'
+    text = text[: report[0].start()] + done + text[report[0].end():]
+    outputs = tuple(name[: -len("_dut")] for name in duts)
+    return Bench(text, tops[0] + suffix, outputs, None, tuple(sorted(modules | {m + suffix for m in modules})))
 
 
 def _guard_inputs(text: str, module: str, directions: dict[str, str]) -> str:
@@ -491,37 +578,110 @@ def _split_top_level(text: str) -> list[str]:
     return parts
 
 
-def build_bench(answer: dict, nonce: str, duts: Sequence[str] = ("TopModule",), trace: bool = False) -> Bench:
+
+def build_bench(answer: dict, nonce: str) -> Bench:
+    """The candidate testbench of a task (TopModule alone)."""
     kind = answer.get("kind")
     if kind == "generated":
-        return generated_testbench(answer, nonce, duts, trace)
+        return generated_testbench(answer, nonce)
     if kind == "verilog-eval":
-        if tuple(duts) != ("TopModule",) or trace:
-            raise ValueError("VerilogEval testbenches take exactly one TopModule and no trace")
-        return harden_eval_testbench(answer["test"], answer["ref"], nonce)
+        return eval_testbench(answer["test"], answer["ref"], nonce)
     raise ValueError(f"unknown Verilog task kind {kind!r}")
 
 
+def reference_as_top(answer: dict) -> str:
+    """The reference source with its module renamed TopModule (trusted runs and the solver)."""
+    return re.sub(r"\bRefModule\b", "TopModule", answer["ref"])
+
+
 # ---------------------------------------------------------------------------------------------
-# Running
+# Running and reading back
 # ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Outputs at every sample, run-length coded: ``values[i]`` (one bit string, first output
+    first, characters 0 1 x z) holds from sample ``starts[i]`` up to the next start."""
+
+    samples: int
+    widths: tuple[int, ...]
+    starts: tuple[int, ...]
+    values: tuple[str, ...]
+
+    def at(self, sample: int) -> str:
+        low, high = 0, len(self.starts) - 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self.starts[middle] <= sample:
+                low = middle
+            else:
+                high = middle - 1
+        return self.values[low]
 
 
 @dataclass
-class Simulation:
-    """What one sandboxed compile-and-simulate run produced, read through the nonce."""
+class Run:
+    """What one sandboxed compile-and-simulate run gave back."""
 
     compiled: bool
-    finished: bool  # the sentinel line came
     timed_out: bool
-    compile_error: str = ""
-    runtime_error: str = ""
-    samples: int = 0
-    duts: dict = field(default_factory=dict)  # k -> (mismatches, first sample or -1)
-    firsts: dict = field(default_factory=dict)  # k -> first-mismatch line fields
-    trace: list = field(default_factory=list)  # (sample, ref bits)
-    lines: list = field(default_factory=list)  # the nonce lines, prefix removed
+    trace: Trace | None = None
+    error: str = ""  # the compile error line, or why there is no trace
+    lines: list = field(default_factory=list)  # other nonce lines (comparing testbench), prefix removed
     wall_s: float = 0.0
+
+
+_BITS = re.compile(rb"[01xz]+")
+
+
+def parse_trace(stdout: bytes, nonce: str, samples: int | None = None, counts_only: bool = False) -> tuple[Trace | None, str, list[str]]:
+    """(trace, problem, dut lines) from a run's stdout, in one pass over at most ``len(stdout)``
+    bytes (the caller caps it): sample lines ``<index> <bits>`` with strictly increasing indexes
+    starting at 0, then exactly one ``done <samples> <widths…>`` line and no nonce line after it.
+    ``samples``, when given, is the count the end line must report. ``counts_only``: the
+    comparing testbench (trusted duts), whose ``dut k …`` lines come back instead of samples."""
+    prefix = f"{SENTINEL}{nonce} ".encode()
+    starts: list[int] = []
+    values: list[str] = []
+    others: list[str] = []
+    done: tuple[int, ...] | None = None
+    position = 0
+    while position < len(stdout):
+        end = stdout.find(b"\n", position)
+        end = len(stdout) if end < 0 else end
+        if stdout.startswith(prefix, position):
+            fields = stdout[position + len(prefix):end].split()
+            position = end + 1
+            if done is not None:
+                return None, "output after the end of the run", others
+            if fields[:1] == [b"done"]:
+                if len(fields) < 2 or not all(f.isdigit() and len(f) <= 9 for f in fields[1:]):
+                    return None, "malformed end line", others
+                done = tuple(int(f) for f in fields[1:])
+                continue
+            if fields[:1] == [b"dut"] and counts_only:
+                others.append(b" ".join(fields).decode("ascii", "replace"))
+                continue
+            if len(fields) != 2 or not fields[0].isdigit() or len(fields[0]) > 9 or not _BITS.fullmatch(fields[1]):
+                return None, "malformed sample line", others
+            index = int(fields[0])
+            if (starts and index <= starts[-1]) or (not starts and index != 0) or (values and len(fields[1]) != len(values[0])):
+                return None, "sample lines out of order or of different widths", others
+            starts.append(index)
+            values.append(fields[1].decode("ascii"))
+        else:
+            position = end + 1
+    if done is None:
+        return None, "", others
+    count, widths = done[0], done[1:]
+    if counts_only:
+        return Trace(count, (), (), ()), "", others
+    if count < 1 or not starts or starts[-1] >= count or sum(widths) != len(values[0]) or 0 in widths:
+        return None, "the trace does not add up", others
+    if samples is not None and count != samples:
+        return None, f"the testbench saw {count} samples, expected {samples}", others
+    return Trace(count, widths, tuple(starts), tuple(values)), "", others
 
 
 def first_error_line(stderr: str, nonce: str) -> str:
@@ -534,57 +694,124 @@ def first_error_line(stderr: str, nonce: str) -> str:
     return lines[0][:300] if lines else "compilation failed"
 
 
-def run_bench(sandbox: Sandbox, bench: Bench, ref: str, sources: dict[str, str], nonce: str, wall_s: float,
-              compile_only: bool = False) -> Simulation:
-    """Compile ``tb.sv ref.sv`` and the given candidate files (in order, after them) and simulate."""
-    files = {**dict(bench.data), "tb.sv": bench.text, "ref.sv": ref, **sources}
-    names = " ".join(["tb.sv", "ref.sv", *sources])
+def run_trace(sandbox: Sandbox, bench: Bench, sources: dict[str, str], nonce: str, wall_s: float,
+              output_bytes: int = MAX_TRACE_BYTES, counts_only: bool = False) -> Run:
+    """Compile the testbench and ``sources`` (after it, so their `define/`timescale cannot reach
+    it), simulate, and read the trace back. Nothing but these files is in the run."""
+    files = {**dict(bench.data), "tb.sv": bench.text, **sources}
+    names = " ".join(["tb.sv", *sources])
     script = f"iverilog -g2012 -o sim.vvp -s {bench.top} {names} || exit {COMPILE_EXIT}; "
-    script += "exit 0" if compile_only else "exec vvp -n sim.vvp -none"
-    limits = Limits(wall_s=wall_s, cpu_s=wall_s, memory_mb=2048, processes=32, file_mb=64, open_files=64, output_bytes=1 << 18)
+    script += "exec vvp -n sim.vvp -none"
+    limits = Limits(wall_s=wall_s, cpu_s=wall_s, memory_mb=2048, processes=32, file_mb=64, open_files=64,
+                    output_bytes=max(1 << 16, int(output_bytes)))
     result: RunResult = sandbox.run(["/bin/sh", "-c", script], files=files, limits=limits)
-    stdout = result.stdout.decode("utf-8", "replace")
-    stderr = result.stderr.decode("utf-8", "replace")
-    sim = Simulation(compiled=result.exit_code != COMPILE_EXIT, finished=False, timed_out=result.timed_out, wall_s=result.wall_s)
+    stderr = result.stderr[: 1 << 16].decode("utf-8", "replace")
+    run = Run(compiled=result.exit_code != COMPILE_EXIT, timed_out=result.timed_out, wall_s=result.wall_s)
     if result.exit_code == COMPILE_EXIT or (result.exit_code == 127 and "sim.vvp" not in stderr):
-        sim.compiled = False
-        sim.compile_error = first_error_line(stderr, nonce)
-        return sim
-    prefix = f"{SENTINEL}{nonce} "
-    for line in stdout.splitlines():
-        if not line.startswith(prefix):
-            continue
-        body = line[len(prefix):]
-        sim.lines.append(body)
-        parts = body.split()
-        if parts[:1] == ["done"] and len(parts) == 2:
-            sim.finished = True
-            sim.samples = int(parts[1])
-        elif parts[:1] == ["dut"] and len(parts) == 4:
-            sim.duts[int(parts[1])] = (int(parts[2]), int(parts[3]))
-        elif parts[:1] == ["first"] and len(parts) == 7:
-            sim.firsts[int(parts[1])] = parts[2:]
-        elif parts[:1] == ["trace"] and len(parts) == 3:
-            sim.trace.append((int(parts[1]), parts[2]))
-        else:
-            match = re.match(r"Mismatches: (\d+) in (\d+) samples", body)
-            if match:
-                sim.finished = True
-                sim.duts[0] = (int(match.group(1)), -1)
-                sim.samples = int(match.group(2))
-    if not sim.finished:
-        if result.timed_out:
-            sim.runtime_error = f"the simulation did not finish within {wall_s:g} s (a zero-delay loop or a runaway simulation?)"
+        run.compiled = False
+        run.error = first_error_line(stderr, nonce)
+        return run
+    if len(result.stdout) >= limits.output_bytes:
+        run.error = f"the simulation printed more than the trace can hold ({limits.output_bytes} bytes)"
+        return run
+    run.trace, problem, run.lines = parse_trace(result.stdout, nonce, bench.samples, counts_only)
+    if run.trace is None:
+        if problem:
+            run.error = f"unreadable simulation output ({problem})"
+        elif result.timed_out:
+            run.error = f"the simulation did not finish within {wall_s:g} s (a zero-delay loop or a runaway simulation?)"
         elif result.memory_exceeded:
-            sim.runtime_error = "the simulation ran out of memory"
+            run.error = "the simulation ran out of memory"
         else:
             tail = first_error_line(stderr, nonce) if stderr.strip() else f"exit status {result.exit_code}, signal {result.signal}"
-            sim.runtime_error = f"the simulation ended before the testbench finished ({tail})"
-    return sim
+            run.error = f"the simulation ended before the testbench finished ({tail})"
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing on the host
+# ---------------------------------------------------------------------------------------------
+
+_CARE = str.maketrans("01xz", "1101")  # reference bits that must be matched (x matches anything)
+_KNOWN = str.maketrans("01xz", "1100")
+_ONES = str.maketrans("01xz", "0100")
+
+
+def bad_bits(expected: str, got: str) -> int:
+    """The bits (as an int, first character most significant) where ``got`` fails VerilogEval's
+    ``expected === (expected ^ got ^ expected)``: x in expected matches anything, z nothing,
+    0/1 only the same 0/1."""
+    if expected == got and "z" not in expected:
+        return 0
+    care = int(expected.translate(_CARE), 2)
+    same = int(expected.translate(_KNOWN), 2) & int(got.translate(_KNOWN), 2)
+    same &= ~(int(expected.translate(_ONES), 2) ^ int(got.translate(_ONES), 2))
+    return care & ~same
+
+
+@dataclass(frozen=True)
+class Comparison:
+    mismatches: int
+    first: int  # first mismatching sample, -1 when none
+    per_output: tuple[tuple[int, int], ...]  # (mismatches, first sample or -1) per output
+
+
+def compare_traces(expected: Trace, got: Trace) -> Comparison:
+    """VerilogEval's sample count, from two run-length traces in time linear in their runs."""
+    widths = expected.widths
+    total = sum(widths)
+    shifts, offset = [], 0
+    for width in widths:
+        shifts.append((total - offset - width, (1 << width) - 1))
+        offset += width
+    counts, firsts = [0] * len(widths), [-1] * len(widths)
+    mismatches, first = 0, -1
+    i = j = position = 0
+    while position < expected.samples:
+        end = min(expected.starts[i + 1] if i + 1 < len(expected.starts) else expected.samples,
+                  got.starts[j + 1] if j + 1 < len(got.starts) else expected.samples)
+        bad = bad_bits(expected.values[i], got.values[j])
+        if bad:
+            mismatches += end - position
+            first = position if first < 0 else first
+            for k, (shift, mask) in enumerate(shifts):
+                if bad >> shift & mask:
+                    counts[k] += end - position
+                    firsts[k] = position if firsts[k] < 0 else firsts[k]
+        position = end
+        if i + 1 < len(expected.starts) and expected.starts[i + 1] == end:
+            i += 1
+        if j + 1 < len(got.starts) and got.starts[j + 1] == end:
+            j += 1
+    return Comparison(mismatches, first, tuple(zip(counts, firsts)))
+
+
+def expected_trace(answer: dict) -> Trace:
+    """The trace a generated task's ``expected`` list describes (raises ValueError if malformed)."""
+    widths = tuple(int(w) for _, w in answer["outputs"])
+    total = sum(widths)
+    entries = answer["expected"]
+    samples = len(answer["vectors"]) * samples_per_step(answer)
+    if not isinstance(entries, list) or len(entries) != samples or samples < 1:
+        raise ValueError(f"the task's expected outputs hold {len(entries) if isinstance(entries, list) else '?'} samples, not {samples}")
+    starts: list[int] = []
+    values: list[str] = []
+    for index, entry in enumerate(entries):
+        if entry == "x":
+            bits = "x" * total
+        else:
+            value = int(entry, 16)
+            if value >> total:
+                raise ValueError(f"expected output {entry!r} is wider than {total} bits")
+            bits = format(value, f"0{total}b")
+        if not values or values[-1] != bits:
+            starts.append(index)
+            values.append(bits)
+    return Trace(samples, widths, tuple(starts), tuple(values))
 
 
 def split_bits(bits: str, ports: Sequence[tuple[str, int]]) -> dict[str, str]:
-    """Cut a packed ``%b`` string into per-port bit strings (first port most significant)."""
+    """Cut a packed bit string into per-port bit strings (first port most significant)."""
     out, position = {}, 0
     for name, width in ports:
         out[name] = bits[position:position + width]
@@ -597,22 +824,45 @@ def split_bits(bits: str, ports: Sequence[tuple[str, int]]) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 
 
+def answer_key(answer: dict) -> str:
+    return hashlib.sha256(json.dumps(answer, sort_keys=True).encode()).hexdigest()
+
+
+def trace_bytes_bound(expected: Trace) -> int:
+    """The most stdout a run of the same testbench can need: a line at every sample, the end
+    line, and room for the testbench's own messages (VerilogEval hints)."""
+    line = len(SENTINEL) + 12 + 1 + len(str(expected.samples)) + 1 + sum(expected.widths) + 1
+    return min(MAX_TRACE_BYTES, expected.samples * line + (1 << 16))
+
+
+@dataclass
+class Measurement:
+    """Result of ``simulate_many``: ``duts[k] = (mismatches, first mismatching sample or -1)``."""
+
+    finished: bool
+    samples: int = 0
+    duts: dict = field(default_factory=dict)
+    error: str = ""
+
+
 class VerilogVerifier(SafeVerifier):
     """See the module docstring."""
 
     deadline_s = 20.0
 
-    def __init__(self, partial: bool = False, deadline_s: float = 20.0, cache_size: int = 4096):
+    def __init__(self, partial: bool = False, deadline_s: float = 20.0, cache_size: int = 4096, reference_cache_size: int = 256):
         self.partial = bool(partial)
         self.deadline_s = float(deadline_s)
         if self.deadline_s < 6.0:
             raise ValueError("deadline_s must be at least 6 seconds")
         self.sim_wall_s = self.deadline_s - 4.0
         self.cache_size = int(cache_size)
+        self.reference_cache_size = int(reference_cache_size)
         self._sandbox: Sandbox | None = None
         self._lock = threading.Lock()
         self._cache: collections.OrderedDict[str, Verdict] = collections.OrderedDict()
-        self._reference_compiles: dict[str, tuple[bool, str]] = {}
+        self._references: collections.OrderedDict[str, Trace | str] = collections.OrderedDict()
+        self._pending: dict[str, Future] = {}
 
     # -- plumbing
     @property
@@ -629,16 +879,67 @@ class VerilogVerifier(SafeVerifier):
                 self._sandbox = None
 
     def __getstate__(self) -> dict:
-        return {"partial": self.partial, "deadline_s": self.deadline_s, "cache_size": self.cache_size}
+        return {"partial": self.partial, "deadline_s": self.deadline_s, "cache_size": self.cache_size,
+                "reference_cache_size": self.reference_cache_size}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)
 
+    # -- the reference, run apart from any candidate
+    def reference(self, answer: dict) -> Future:
+        """A future of the reference's trace (or, as a string, why it cannot be had) under the
+        task's candidate testbench: cached per answer; one run at a time per answer."""
+        key = answer_key(answer)
+        with self._lock:
+            if key in self._references:
+                self._references.move_to_end(key)
+                done: Future = Future()
+                done.set_result(self._references[key])
+                return done
+            pending = self._pending.get(key)
+            if pending is not None:
+                return pending
+            future = self._pending[key] = Future()
+        threading.Thread(target=self._run_reference, args=(key, answer, future), name="rlvr-verilog-reference", daemon=True).start()
+        return future
+
+    def _run_reference(self, key: str, answer: dict, future: Future) -> None:
+        outcome: Trace | str = "the reference run failed"
+        keep = False
+        try:
+            nonce = secrets.token_hex(6)
+            bench = build_bench(answer, nonce)
+            run = run_trace(self.sandbox, bench, {"top.sv": reference_as_top(answer)}, nonce, self.sim_wall_s)
+            if not run.compiled:
+                outcome, keep = f"the reference does not build with this testbench ({run.error})", True
+            elif run.trace is None:
+                outcome, keep = f"the reference run gave no result ({run.error})", not run.timed_out
+            else:
+                outcome, keep = run.trace, True
+        except Exception as error:  # a broken sandbox or task: reported as a tool error, not cached
+            outcome = f"the reference run failed: {type(error).__name__}: {str(error)[:200]}"
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
+                if keep and self.reference_cache_size > 0:
+                    self._references[key] = outcome
+                    while len(self._references) > self.reference_cache_size:
+                        self._references.popitem(last=False)
+            future.set_result(outcome)
+
+    def _await(self, future: Future, started: float) -> Trace | str:
+        try:
+            return future.result(timeout=max(0.1, self.deadline_s - 1.0 - (time.monotonic() - started)))
+        except FutureTimeout:
+            return "the reference run did not finish in time"
+
     # -- checking
     def check(self, task: Task, response: str) -> Verdict:
-        source = extract_verilog(response)
-        if source is None:
-            return Verdict.fail("no ```verilog fenced code block found")
+        blocks = verilog_blocks(response)
+        if len(blocks) != 1:
+            return Verdict.fail("no ```verilog fenced code block found" if not blocks else
+                                f"{len(blocks)} ```verilog blocks: the answer must be exactly one")
+        source = blocks[0]
         answer = task.answer
         key = hashlib.sha256(json.dumps([answer, source, self.partial], sort_keys=True).encode()).hexdigest()
         with self._lock:
@@ -655,85 +956,90 @@ class VerilogVerifier(SafeVerifier):
         return verdict
 
     def _check_source(self, answer: dict, source: str) -> Verdict:
+        started = time.monotonic()
         nonce = secrets.token_hex(6)
         try:
             bench = build_bench(answer, nonce)
-        except (ValueError, KeyError, TypeError) as error:
+            expected = expected_trace(answer) if answer.get("kind") == "generated" and "expected" in answer else None
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             return Verdict.fail(f"tool error: the task's testbench is unusable: {error}", format_ok=True, tool_error=True)
         screen = screen_verilog(source, reserved=bench.reserved)
         if screen.reason is not None:
             return Verdict.fail(f"refused: {screen.reason}", format_ok=True, refused=screen.reason)
-        sim = run_bench(self.sandbox, bench, answer["ref"], {"top.sv": source}, nonce, self.sim_wall_s)
-        if not sim.compiled:
-            ok, why = self._reference_compiles_ok(answer)
-            if not ok:
-                return Verdict.fail(f"tool error: the simulator cannot build this problem ({why})", format_ok=True, tool_error=True, compile_error=sim.compile_error)
-            return Verdict.fail(f"compile error: {sim.compile_error}", format_ok=True, compile_error=sim.compile_error, wall_s=round(sim.wall_s, 4))
-        if not sim.finished:
-            return Verdict.fail(sim.runtime_error, format_ok=True, timed_out=sim.timed_out, wall_s=round(sim.wall_s, 4))
-        mismatches, _ = sim.duts.get(0, (None, -1))
-        if mismatches is None:
-            return Verdict.fail("the testbench reported no result", format_ok=True)
-        expected = bench.expected_samples
-        if sim.samples <= 0 or (expected is not None and sim.samples != expected):
-            return Verdict.fail(f"the testbench saw {sim.samples} samples, expected {expected}", format_ok=True)
-        details: dict[str, Any] = {"samples": sim.samples, "mismatches": mismatches, "wall_s": round(sim.wall_s, 4)}
+        reference = None if expected is not None else self.reference(answer)
+        known = expected if expected is not None else (reference.result() if reference.done() else None)
+        cap = trace_bytes_bound(known) if isinstance(known, Trace) else MAX_TRACE_BYTES
+        run = run_trace(self.sandbox, bench, {"top.sv": source}, nonce, self.sim_wall_s, cap)
+        wall = round(run.wall_s, 4)
+        if not run.compiled:
+            outcome = self._await(reference or self.reference(answer), started)
+            if isinstance(outcome, str):
+                return Verdict.fail(f"tool error: the simulator cannot build this problem ({outcome})", format_ok=True, tool_error=True, compile_error=run.error)
+            return Verdict.fail(f"compile error: {run.error}", format_ok=True, compile_error=run.error, wall_s=wall)
+        if expected is None:
+            outcome = self._await(reference, started)
+            if isinstance(outcome, str):
+                return Verdict.fail(f"tool error: {outcome}", format_ok=True, tool_error=True)
+            expected = outcome
+        if run.trace is None:
+            return Verdict.fail(run.error, format_ok=True, timed_out=run.timed_out, wall_s=wall)
+        got = run.trace
+        if got.samples != expected.samples or got.widths != expected.widths:
+            return Verdict.fail(f"the testbench saw {got.samples} samples of widths {list(got.widths)}, expected {expected.samples} of "
+                                f"{list(expected.widths)}", format_ok=True, wall_s=wall)
+        comparison = compare_traces(expected, got)
+        samples, mismatches = expected.samples, comparison.mismatches
+        details: dict[str, Any] = {"samples": samples, "mismatches": mismatches, "wall_s": wall}
         if mismatches == 0:
-            return Verdict(1.0, True, True, f"correct: all {sim.samples} samples match the reference", details)
-        first = self._describe_first(answer, sim)
-        if first:
+            return Verdict(1.0, True, True, f"correct: all {samples} samples match the reference", details)
+        reward = round(1.0 - mismatches / samples, 6) if self.partial else 0.0
+        text = f"wrong: {mismatches} of {samples} samples differ from the reference"
+        if answer.get("kind") == "generated":
+            first = describe_first(answer, expected, got, comparison.first)
             details["first_mismatch"] = first["data"]
-        reward = round(1.0 - mismatches / sim.samples, 6) if self.partial else 0.0
-        text = f"wrong: {mismatches} of {sim.samples} samples differ from the reference"
-        if first:
             text += f"; {first['text']}"
         else:
-            hints = [line for line in sim.lines if line.startswith("Hint: Output") and "no mismatches" not in line]
-            if hints:
-                text += "; " + "; ".join(h[len("Hint: "):] for h in hints[:3])
-        return Verdict(reward, False, True, text, details)
+            names = bench.outputs
+            details["first_mismatch"] = {"sample": comparison.first}
+            details["output_mismatches"] = {name: count for name, (count, _) in zip(names, comparison.per_output)}
+            hints = [f"Output '{name}' has {count} mismatches, first at sample {at}"
+                     for name, (count, at) in zip(names, comparison.per_output) if count]
+            text += "; " + "; ".join(hints[:3])
+        return Verdict(reward, False, True, text[:600], details)
 
-    def _describe_first(self, answer: dict, sim: Simulation) -> dict | None:
-        if answer.get("kind") != "generated" or 0 not in sim.firsts:
-            return None
-        step, phase, in_bits, ref_bits, dut_bits = sim.firsts[0]
-        inputs = split_bits(in_bits, [(n, int(w)) for n, w in answer["inputs"]])
-        outputs = [(n, int(w)) for n, w in answer["outputs"]]
-        expected, got = split_bits(ref_bits, outputs), split_bits(dut_bits, outputs)
-        wrong = [name for name, _ in outputs if expected[name] != got[name] and not _matches(expected[name], got[name])]
-        when = ("just before the rising clock edge" if phase == "0" else "just after the rising clock edge") if answer.get("clock") else "after the inputs settled"
-        shown = " ".join(f"{k}={v}" for k, v in inputs.items())
-        diffs = "; ".join(f"{name} expected {expected[name]}, got {got[name]}" for name in wrong) or "outputs differ"
-        return {
-            "text": f"first at step {step} ({when}; inputs {shown}): {diffs}",
-            "data": {"step": int(step), "phase": int(phase), "inputs": inputs, "expected": expected, "got": got},
-        }
-
-    def _reference_compiles_ok(self, answer: dict) -> tuple[bool, str]:
-        """Whether the reference, renamed TopModule, compiles with this testbench (cached)."""
-        key = hashlib.sha256(json.dumps(answer, sort_keys=True).encode()).hexdigest()
-        with self._lock:
-            if key in self._reference_compiles:
-                return self._reference_compiles[key]
-        nonce = secrets.token_hex(6)
-        bench = build_bench(answer, nonce)
-        stand_in = re.sub(r"\bRefModule\b", "TopModule", answer["ref"])
-        sim = run_bench(self.sandbox, bench, answer["ref"], {"top.sv": stand_in}, nonce, min(self.sim_wall_s, 10.0), compile_only=True)
-        outcome = (sim.compiled and not sim.timed_out, sim.compile_error or "the reference did not compile in time")
-        with self._lock:
-            self._reference_compiles[key] = outcome
-        return outcome
-
-    # -- helpers for tests and benchmarks (trusted sources only)
-    def simulate_many(self, answer: dict, sources: Sequence[str], trace: bool = False) -> Simulation:
-        """Simulate several trusted TopModule sources (e.g. mutants) at once, each renamed
-        ``rlvr_dut<k>``: ``sim.duts[k] = (mismatches, first mismatching sample or -1)``."""
+    # -- for tests and benchmarks (trusted sources only)
+    def simulate_many(self, answer: dict, sources: Sequence[str]) -> Measurement:
+        """Simulate several TRUSTED TopModule sources (e.g. mutants) of a generated task at once,
+        each renamed ``rlvr_dut<k>`` and compared in the simulation with ``answer["expected"]``
+        (``comparing_testbench``): ``duts[k] = (mismatches, first mismatching sample or -1)``."""
         nonce = secrets.token_hex(6)
         names = [f"{RESERVED_PREFIX}dut{k}" for k in range(len(sources))]
-        bench = build_bench(answer, nonce, duts=names, trace=trace)
+        bench = comparing_testbench(answer, nonce, names)
         files = {f"dut{k}.sv": re.sub(r"\bTopModule\b", names[k], source) for k, source in enumerate(sources)}
-        return run_bench(self.sandbox, bench, answer["ref"], files, nonce, max(self.sim_wall_s, 60.0))
+        run = run_trace(self.sandbox, bench, files, nonce, max(self.sim_wall_s, 60.0), counts_only=True)
+        if run.trace is None:
+            return Measurement(False, error=run.error)
+        duts = {}
+        for line in run.lines:
+            _, k, mismatches, first = line.split()
+            duts[int(k)] = (int(mismatches), int(first))
+        return Measurement(len(duts) == len(sources), run.trace.samples, duts, "" if len(duts) == len(sources) else "missing dut lines")
 
 
-def _matches(expected: str, got: str) -> bool:
-    return all(e == g or e in "xX" for e, g in zip(expected, got)) and len(expected) == len(got)
+def describe_first(answer: dict, expected: Trace, got: Trace, sample: int) -> dict:
+    """The first mismatch of a generated task in words and as data."""
+    per_step = samples_per_step(answer)
+    step, phase = divmod(sample, per_step)
+    inputs_ports = [(str(n), int(w)) for n, w in answer["inputs"]]
+    in_bits = format(int(answer["vectors"][step], 16), f"0{sum(w for _, w in inputs_ports)}b")
+    inputs = split_bits(in_bits, inputs_ports)
+    outputs = [(str(n), int(w)) for n, w in answer["outputs"]]
+    wanted, had = split_bits(expected.at(sample), outputs), split_bits(got.at(sample), outputs)
+    wrong = [name for name, _ in outputs if bad_bits(wanted[name], had[name])]
+    when = ("just before the rising clock edge" if phase == 0 else "just after the rising clock edge") if answer.get("clock") else "after the inputs settled"
+    shown = " ".join(f"{k}={v}" for k, v in inputs.items())
+    diffs = "; ".join(f"{name} expected {wanted[name]}, got {had[name]}" for name in wrong)
+    return {
+        "text": f"first at step {step} ({when}; inputs {shown}): {diffs}",
+        "data": {"step": step, "phase": phase, "inputs": inputs, "expected": wanted, "got": had},
+    }

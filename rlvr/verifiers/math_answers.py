@@ -1,0 +1,867 @@
+r"""The native answer grammar: final answers parsed once into exact canonical values.
+
+Why hand-written  math-verify (LaTeX → sympy through an ANTLR grammar, then sympy
+                  simplification) is general but slow (milliseconds per pair, seconds on
+                  adversarial input) and has to run in a killable process. Nearly every real
+                  final answer is drawn from a small grammar, and for that grammar an exact
+                  canonical form makes equality a dictionary comparison: no sympy, no
+                  re-parsing, no process. So this module parses that grammar by hand and says
+                  "not mine" (``NotNative``) for everything else, which goes to math-verify in
+                  the worker as before. Every step is bounded: the caller hands at most
+                  ``MAX_ANSWER_CHARS`` characters nested at most ``MAX_NESTING`` deep, and
+                  arithmetic that could grow (powers, factorials, radicands, term counts) has
+                  explicit limits past which the answer is not native.
+Grammar           answer   := [name "="] body [unit]
+                  body     := union | set | sequence | matrix | list | expr | text
+                  union    := interval ("\cup" interval | "\cup" set)+  ;  interval := ("("|"[") expr "," expr (")"|"]")
+                  set      := "\{" list "\}"  ;  sequence := "(" list ")" | "[" list "]"  ;  list := expr ("," expr)+
+                  matrix   := \begin{pmatrix|bmatrix|matrix|array}  rows of "&"-separated exprs  \end{…}
+                  expr     := ["+"|"-"] term (("+"|"-") term)*  ;  term := factor (("\cdot"|"\times"|"*"|"/"|"\div"| ) factor)*
+                  factor   := ["-"] atom ["^" exponent] ["!"] ["\%" | "^\circ"]
+                  atom     := integer | decimal | "\frac"{…}{…} (\dfrac \tfrac \cfrac, \frac12) | mixed number 4\frac{2}{3}
+                              | "\sqrt"[n]{…} | "\pi" | "e" | "i" | "\infty" | a letter (a variable) | "(" expr ")" | "{" expr "}"
+                  Scientific notation (``2.3 \times 10^{-3}``), percentages (``28\%``: 28 — see
+                  units), degrees (``90^\circ``: 90), thousands separators (``1,000``,
+                  ``1\,000``, ``1 000``) are read; two numbers side by side otherwise
+                  (``4 4``) are not an answer (``Invalid``), nor are values too large to
+                  write down: powers with exponents above 4 096 (``10^{10^{10}}``), roots of
+                  degree above 1 000 (``2^{1/2^{1000}}``), factorials above 500!.
+Values            ``Exact``: a finite sum of rational coefficients times monomials
+                  π^a·e^b·i^c·√m·x^k… (m square-free, c ∈ {0, 1}); products, integer powers,
+                  square roots of rationals, and division by one term stay exact, so equal
+                  values have equal dictionaries (π and e are treated as independent, as every
+                  grader does). Division by a sum, roots of irrationals, functions (\sin, \log…)
+                  are not native.
+Comparison        ``equivalent(gold, answer, options)``: exact values equal; a decimal answer
+                  approximating an exact gold follows rlvr.verifiers.math.value_agrees;
+                  ``tolerance`` makes every numeric comparison relative; sets and bare lists
+                  compare unordered (``ordered=True``: bare lists in order), tuples and bracketed
+                  lists in order, intervals by endpoints and brackets (a 2-tuple matches an open
+                  interval), unions as sets of pieces, matrices entry by entry (pmatrix =
+                  bmatrix), text case-insensitively. Units: ``units="ignore"`` (default) drops a
+                  trailing unit (``10 \text{ cm}^2``, ``10 weeks``, ``\%``, ``^\circ``) on both
+                  sides; ``"strict"`` requires the same unit text on both sides.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+MAX_TERMS = 64
+MAX_POWER = 4_096  # largest |integer exponent| applied to a value
+MAX_INTEGER_BITS = 20_000  # no intermediate integer beyond this many bits
+MAX_FACTORIAL = 500
+MAX_ROOT_DEGREE = 1_000
+MAX_RADICAND = 10**12
+SYMBOL_LETTERS = frozenset("abcdfghjklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")  # not e, i
+
+
+class NotNative(Exception):
+    """Outside the native grammar: math-verify decides."""
+
+
+class Invalid(Exception):
+    """Not a well-formed answer at all (``4 4``): scores 0 without asking anyone."""
+
+
+# --------------------------------------------------------------------------------------------
+# Exact values
+# --------------------------------------------------------------------------------------------
+
+# A monomial: (π exponent, e exponent, i exponent 0/1, square-free radicand, ((symbol, exp), …))
+ONE = (0, 0, 0, 1, ())
+
+
+def square_free(n: int) -> tuple[int, int]:
+    """n = k²·m with m square-free: (k, m). Trial division, n ≤ MAX_RADICAND."""
+    if n > MAX_RADICAND:
+        raise NotNative("radicand too large")
+    outside, inside, p = 1, 1, 2
+    while p * p <= n:
+        count = 0
+        while n % p == 0:
+            n //= p
+            count += 1
+        outside *= p ** (count // 2)
+        inside *= p ** (count % 2)
+        p += 1 if p == 2 else 2
+    return outside, inside * n
+
+
+def check_size(value: Fraction) -> Fraction:
+    if value.numerator.bit_length() > MAX_INTEGER_BITS or value.denominator.bit_length() > MAX_INTEGER_BITS:
+        raise NotNative("number too large")
+    return value
+
+
+def multiply_monomials(a: tuple, b: tuple) -> tuple[Fraction, tuple]:
+    pi, e, i = a[0] + b[0], a[1] + b[1], a[2] + b[2]
+    coefficient = Fraction(1)
+    if i >= 2:
+        i -= 2
+        coefficient = -coefficient
+    radicand = a[3] * b[3]
+    shared = math.gcd(a[3], b[3])
+    if shared > 1:  # √(sm)·√(sn) = s·√(mn)
+        coefficient *= shared
+        radicand //= shared * shared
+    symbols = dict(a[4])
+    for name, power in b[4]:
+        symbols[name] = symbols.get(name, 0) + power
+    return coefficient, (pi, e, i, radicand, tuple(sorted((k, v) for k, v in symbols.items() if v)))
+
+
+@dataclass(frozen=True)
+class Exact:
+    """Σ coefficient·monomial, zero terms dropped: equal values have equal ``terms``."""
+
+    terms: tuple  # ((monomial, Fraction), …) sorted
+
+    @staticmethod
+    def of(terms: dict) -> Exact:
+        kept = tuple(sorted((m, c) for m, c in terms.items() if c))
+        if len(kept) > MAX_TERMS:
+            raise NotNative("too many terms")
+        for _, c in kept:
+            check_size(c)
+        return Exact(kept)
+
+    @staticmethod
+    def rational(value) -> Exact:
+        return Exact.of({ONE: Fraction(value)})
+
+    def rational_value(self) -> Fraction | None:
+        if not self.terms:
+            return Fraction(0)
+        if len(self.terms) == 1 and self.terms[0][0] == ONE:
+            return self.terms[0][1]
+        return None
+
+    def has_symbols(self) -> bool:
+        return any(m[4] for m, _ in self.terms)
+
+    def __add__(self, other: Exact) -> Exact:
+        terms = dict(self.terms)
+        for m, c in other.terms:
+            terms[m] = terms.get(m, 0) + c
+        return Exact.of(terms)
+
+    def __neg__(self) -> Exact:
+        return Exact(tuple((m, -c) for m, c in self.terms))
+
+    def __sub__(self, other: Exact) -> Exact:
+        return self + (-other)
+
+    def __mul__(self, other: Exact) -> Exact:
+        if len(self.terms) * len(other.terms) > MAX_TERMS * 4:
+            raise NotNative("product too large")
+        terms: dict = {}
+        for m1, c1 in self.terms:
+            for m2, c2 in other.terms:
+                factor, m = multiply_monomials(m1, m2)
+                terms[m] = terms.get(m, 0) + check_size(c1 * c2 * factor)
+        return Exact.of(terms)
+
+    def inverse(self) -> Exact:
+        if not self.terms:
+            raise Invalid("division by zero")
+        if len(self.terms) != 1:
+            raise NotNative("division by a sum")
+        (pi, e, i, radicand, symbols), c = self.terms[0]
+        coefficient = 1 / c
+        if i:  # 1/i = -i
+            coefficient = -coefficient
+        if radicand != 1:  # 1/√m = √m/m
+            coefficient /= radicand
+        monomial = (-pi, -e, i, radicand, tuple((name, -power) for name, power in symbols))
+        return Exact.of({monomial: coefficient})
+
+    def power(self, exponent: Fraction) -> Exact:
+        if exponent.denominator == 1:
+            n = exponent.numerator
+            if abs(n) > MAX_POWER and self.rational_value() not in (0, 1, -1):
+                raise Invalid(f"a power too large to evaluate (exponent above {MAX_POWER})")
+            base = self if n >= 0 else self.inverse()
+            if len(base.terms) == 1:
+                (pi, e, i, radicand, symbols), c = base.terms[0]
+                k = abs(n)
+                rational = self.rational_value()
+                if rational is not None and rational != 0:
+                    bits = max(rational.numerator.bit_length(), rational.denominator.bit_length()) * k
+                    if bits > MAX_INTEGER_BITS:
+                        raise NotNative("power too large")
+                    return Exact.rational(Fraction(c) ** k)
+            result, square, k = Exact.rational(1), base, abs(n)
+            while k:  # square and multiply; sizes are checked at every product
+                if k & 1:
+                    result = result * square
+                k >>= 1
+                if k:
+                    square = square * square
+            return result
+        if exponent.denominator > MAX_ROOT_DEGREE:
+            raise Invalid(f"a root of degree above {MAX_ROOT_DEGREE}")
+        if exponent.denominator == 2:
+            return self.sqrt().power(Fraction(exponent.numerator))
+        rational = self.rational_value()
+        if rational is not None and rational >= 0:  # an exact rational root, else not native
+            root = exact_root(rational, exponent.denominator)
+            if root is not None:
+                return Exact.rational(root).power(Fraction(exponent.numerator))
+        raise NotNative("fractional power")
+
+    def sqrt(self) -> Exact:
+        rational = self.rational_value()
+        if rational is None:
+            raise NotNative("square root of an irrational value")
+        negative = rational < 0
+        rational = abs(rational)
+        k, m = square_free(rational.numerator * rational.denominator)  # √(p/q) = √(pq)/q
+        coefficient = Fraction(k, rational.denominator)
+        return Exact.of({(0, 0, 1 if negative else 0, m, ()): coefficient}) if coefficient else Exact.rational(0)
+
+    def numeric(self) -> complex:
+        """A double-precision value (for approximations and tolerances); symbols not allowed."""
+        total = 0j
+        for (pi, e, i, radicand, symbols), c in self.terms:
+            if symbols:
+                raise NotNative("not a number")
+            value = float(c) * math.pi ** pi * math.e ** e * math.sqrt(radicand)
+            total += value * (1j if i else 1)
+        return total
+
+
+def exact_root(value: Fraction, degree: int) -> Fraction | None:
+    if degree > 64:
+        return None
+    parts = []
+    for n in (value.numerator, value.denominator):
+        root = round(n ** (1 / degree)) if n.bit_length() < 1000 else None
+        if root is None:
+            return None
+        for candidate in (root - 1, root, root + 1):
+            if candidate >= 0 and candidate**degree == n:
+                parts.append(candidate)
+                break
+        else:
+            return None
+    return Fraction(parts[0], parts[1])
+
+
+# --------------------------------------------------------------------------------------------
+# Parsed answers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scalar:
+    value: Exact
+    decimal_places: int | None = None  # a bare decimal literal: digits after the point
+    has_decimal: bool = False  # some decimal literal inside
+    infinite: int = 0  # +1 / -1 for ±∞
+
+
+@dataclass(frozen=True)
+class Sequence:
+    items: tuple
+    left: str  # "(" "[" or "" for a bare list
+    right: str
+
+
+@dataclass(frozen=True)
+class SetOf:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Union:
+    pieces: tuple
+
+
+@dataclass(frozen=True)
+class Matrix:
+    rows: tuple
+
+
+@dataclass(frozen=True)
+class Text:
+    word: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: object
+    unit: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# Tokens
+# --------------------------------------------------------------------------------------------
+
+_NOISE = re.compile(r"(?<!\\)\\[,;:! ]|\\\$|\\(?:displaystyle|textstyle|quad|qquad|left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![A-Za-z])|~|\$")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+    r"|(?P<command>\\[A-Za-z]+|\\[{}%|\\])"
+    r"|(?P<symbol>[A-Za-z])"
+    r"|(?P<op>[-+*/^_(){}\[\],=!&'|<>:;]))"
+)
+_UNIT_TEXT = re.compile(r"\\(?:text|textnormal|mbox|mathrm|textrm|textbf|textit|operatorname)\s*\{([^{}]*)\}")
+UNIT_WORDS = frozenset(
+    "mm cm m km in inch inches ft foot feet yd yard yards mi mile miles meter meters metre metres centimeter centimeters "
+    "kilometer kilometers millimeter millimeters unit units square cubic sq g kg mg gram grams kilogram kilograms lb lbs "
+    "pound pounds oz ounce ounces l ml liter liters litre litres gallon gallons cup cups s sec second seconds min minute "
+    "minutes h hr hrs hour hours day days week weeks month months year years mph kph degree degrees radian radians cent "
+    "cents dollar dollars euro euros yuan percent pct percentage people students person persons ways times".split()
+)
+# A trailing unit: \text{…} (any words), or unit words from UNIT_WORDS, with an optional ^2 / ^3.
+_TRAILING_UNIT = re.compile(
+    r"^(?P<body>.*?[0-9}.)\]])\s*(?P<unit>(?:\\(?:text|textnormal|mbox|mathrm|textrm)\s*\{\s*[A-Za-z][A-Za-z .]*\}|[A-Za-z]+(?:\s+[A-Za-z]+){0,2})"
+    r"(?:\s*\^\s*\{?\s*[23]\s*\}?)?)\s*\.?$",
+    re.DOTALL,
+)
+_GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma tau phi chi psi omega".split())
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    tokens, position = [], 0
+    text = text.strip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if not match or match.end() == position:
+            if text[position:].strip() == "":
+                break
+            raise NotNative(f"unexpected character {text[position]!r}")
+        kind = match.lastgroup
+        tokens.append((kind, match.group(kind)))
+        position = match.end()
+    return tokens
+
+
+# --------------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------------
+
+
+FRACTIONS = ("\\frac", "\\dfrac", "\\tfrac", "\\cfrac")
+TIMES = ("\\cdot", "\\times", "*")
+MATRIX_ENVIRONMENTS = ("pmatrix", "bmatrix", "matrix", "array", "vmatrix", "Bmatrix")
+
+
+@dataclass
+class Parser:
+    tokens: list
+    position: int = 0
+    decimals: list = field(default_factory=list)
+
+    def peek(self, offset: int = 0) -> tuple[str, str]:
+        index = self.position + offset
+        return self.tokens[index] if index < len(self.tokens) else ("end", "")
+
+    def take(self) -> tuple[str, str]:
+        token = self.peek()
+        self.position += 1
+        return token
+
+    def expect(self, value: str) -> None:
+        if self.take()[1] != value:
+            raise NotNative(f"expected {value!r}")
+
+    def at(self, *values: str) -> bool:
+        return self.peek()[1] in values
+
+    # -- structure ------------------------------------------------------------------------
+
+    def body(self):
+        if self.at("\\begin"):
+            return self.matrix()
+        if self.at("(", "[") and self.peek(1)[1] == "\\begin":  # \left[ \begin{array} … \right]
+            closer = ")" if self.take()[1] == "(" else "]"
+            matrix = self.matrix()
+            self.expect(closer)
+            return matrix
+        first = self.element()
+        if self.at("\\cup"):
+            pieces = [first]
+            while self.at("\\cup"):
+                self.take()
+                pieces.append(self.element())
+            if not all(isinstance(p, (Sequence, SetOf)) for p in pieces):
+                raise NotNative("a union of non-intervals")
+            return Union(tuple(pieces))
+        if self.at(","):
+            items = [first]
+            while self.at(","):
+                self.take()
+                items.append(self.element())
+            return Sequence(tuple(items), "", "")
+        return first
+
+    def element(self):
+        """One list element: a bracketed group (set, tuple, interval) or an expression."""
+        kind, value = self.peek()
+        if value == "\\{":
+            self.take()
+            items = self.items_until("\\}")
+            return SetOf(tuple(items))
+        if value == "{":  # {1, 2, 3} written with plain braces is a set; {x} is a group
+            start = self.position
+            self.take()
+            items = self.items_until("}")
+            if len(items) > 1:
+                return SetOf(tuple(items))
+            self.position = start
+        if value in ("(", "["):
+            start = self.position
+            self.take()
+            items = self.items_until(")", "]")
+            closing = self.tokens[self.position - 1][1]
+            if len(items) > 1:
+                if self.at("^", "!") or self.peek()[0] in ("number", "symbol") or self.at("\\sqrt", "\\pi", *FRACTIONS):
+                    raise NotNative("a bracketed list used as a factor")
+                return Sequence(tuple(items), value, closing)
+            self.position = start  # a parenthesised expression: parse it as one
+        return self.expression()
+
+    def items_until(self, *closers: str) -> list:
+        items = []
+        if self.at(*closers):
+            raise NotNative("an empty bracket")
+        while True:
+            items.append(self.element())
+            if self.at(","):
+                self.take()
+                continue
+            if self.at(*closers):
+                self.take()
+                return items
+            raise NotNative("unclosed bracket")
+
+    def matrix(self):
+        self.expect("\\begin")
+        self.expect("{")
+        environment = self.take()[1]
+        while not self.at("}"):
+            environment += self.take()[1]
+        self.expect("}")
+        if environment not in MATRIX_ENVIRONMENTS:
+            raise NotNative("an environment that is not a matrix")
+        if environment == "array":  # column spec {cc}
+            self.expect("{")
+            while not self.at("}"):
+                if self.take()[0] == "end":
+                    raise NotNative("unclosed array spec")
+            self.take()
+        rows, row = [], [self.expression()]
+        while True:
+            if self.at("&"):
+                self.take()
+                row.append(self.expression())
+            elif self.at("\\\\"):
+                self.take()
+                rows.append(tuple(row))
+                if self.at("\\end"):
+                    row = []
+                    break
+                row = [self.expression()]
+            elif self.at("\\end"):
+                break
+            else:
+                raise NotNative("unexpected token in a matrix")
+        if row:
+            rows.append(tuple(row))
+        self.expect("\\end")
+        self.expect("{")
+        while not self.at("}"):
+            if self.take()[0] == "end":
+                raise NotNative("unclosed matrix")
+        self.take()
+        if len({len(r) for r in rows}) != 1:
+            raise NotNative("ragged matrix")
+        return Matrix(tuple(rows))
+
+    # -- expressions ------------------------------------------------------------------------
+
+    def expression(self) -> Scalar:
+        sign = 1
+        while self.at("+", "-"):
+            if self.take()[1] == "-":
+                sign = -sign
+        total = self.term()
+        if sign < 0:
+            total = negate(total)
+        while self.at("+", "-"):
+            op = self.take()[1]
+            right = self.term()
+            total = combine(total, right if op == "+" else negate(right))
+        return total
+
+    def term(self) -> Scalar:
+        value = self.factor()
+        while True:
+            kind, token = self.peek()
+            if token in TIMES or token == "\\div" or token == "/":
+                self.take()
+                right = self.factor()
+                value = product(value, right) if token in TIMES else product(value, reciprocal(right))
+            elif kind in ("symbol", "number") or token in ("(", "{", "\\sqrt", "\\pi", "\\infty") or token in FRACTIONS or token[1:] in _GREEK:
+                if kind == "number" and self.previous_was_number():
+                    raise Invalid("two numbers side by side")
+                right = self.factor()
+                value = product(value, right)
+            else:
+                return value
+
+    def previous_was_number(self) -> bool:
+        """The last token was a bare number literal (not an exponent: ``2^6 3^5`` is a product)."""
+        return (self.position > 0 and self.tokens[self.position - 1][0] == "number"
+                and (self.position < 2 or self.tokens[self.position - 2][1] not in ("^", "{")))
+
+    def factor(self) -> Scalar:
+        if self.at("-"):
+            self.take()
+            return negate(self.factor())
+        if self.at("+"):
+            self.take()
+            return self.factor()
+        base = self.atom()
+        while True:
+            if self.at("^"):
+                self.take()
+                if self.at("\\circ"):  # degrees: 90^\circ is 90
+                    self.take()
+                    continue
+                if self.at("{") and self.peek(1)[1] == "\\circ" and self.peek(2)[1] == "}":
+                    self.position += 3
+                    continue
+                exponent = self.exponent()
+                base = raise_to(base, exponent)
+            elif self.at("!"):
+                self.take()
+                base = factorial(base)
+            elif self.at("\\%"):
+                self.take()
+            else:
+                return base
+
+    def exponent(self) -> Scalar:
+        kind, token = self.peek()
+        if token == "{":
+            self.take()
+            value = self.expression()
+            self.expect("}")
+            return value
+        if kind == "number":
+            self.take()
+            if not token.isdigit() or len(token) > 1:  # LaTeX reads 2^10 as 2^1·0; people mean 2^{10}
+                raise NotNative("an ambiguous exponent")
+            return Scalar(Exact.rational(int(token)))
+        if token == "-":
+            self.take()
+            return negate(self.exponent())
+        return self.atom()
+
+    def group(self) -> Scalar:
+        """A braced argument, or a single digit or letter (``\\frac12``, ``\\sqrt3``)."""
+        kind, token = self.peek()
+        if token == "{":
+            self.take()
+            value = self.expression()
+            self.expect("}")
+            return value
+        if kind == "number":
+            self.take()
+            if len(token) > 1:  # \frac12 reads the digits one at a time
+                self.tokens[self.position - 1: self.position] = [("number", token[0]), ("number", token[1:])]
+                return Scalar(Exact.rational(int(token[0])))
+            return Scalar(Exact.rational(int(token)))
+        return self.atom()
+
+    def atom(self) -> Scalar:
+        kind, token = self.take()
+        if kind == "number":
+            # digit groups separated by a thin space: "1 000 000", "0.333 333"
+            groups = len(token.split(".")[-1]) == 3 if "." in token else len(token) <= 3
+            while groups and self.peek()[0] == "number" and len(self.peek()[1]) == 3 and self.peek()[1].isdigit() and len(token) <= 60:
+                token += self.take()[1]
+            places = len(token.split(".")[1]) if "." in token else None
+            value = Fraction(token)
+            following = [self.peek(k) for k in range(3)]
+            if (places is None and following[0][0] == "number" and following[1][1] == "/" and following[2][0] == "number"
+                    and following[0][1].isdigit() and following[2][1].isdigit() and 0 < int(following[0][1]) < int(following[2][1])):
+                self.position += 3  # mixed number 1 1/2
+                return Scalar(Exact.rational(value + Fraction(int(following[0][1]), int(following[2][1]))))
+            if places is not None:
+                self.decimals.append(places)
+                if self.peek()[0] == "command" and self.peek()[1] in FRACTIONS:
+                    raise NotNative("a decimal before a fraction")
+            elif self.peek()[1] in FRACTIONS and token.isdigit():  # mixed number 4\frac{2}{3}
+                start = self.position
+                fraction = self.atom()
+                part = fraction.value.rational_value()
+                if part is not None and 0 < part < 1:
+                    return Scalar(Exact.rational(value + part))
+                self.position = start
+            return Scalar(Exact.rational(value), places, places is not None)
+        if token in FRACTIONS:
+            numerator = self.group()
+            denominator = self.group()
+            return product(numerator, reciprocal(denominator))
+        if token == "\\sqrt":
+            degree = None
+            if self.at("["):
+                self.take()
+                degree = self.expression().value.rational_value()
+                self.expect("]")
+            radicand = self.group()
+            if degree is None or degree == 2:
+                return Scalar(radicand.value.sqrt(), None, radicand.has_decimal)
+            if degree.denominator != 1 or degree < 2:
+                raise NotNative("odd root degree")
+            return raise_to(radicand, Scalar(Exact.rational(Fraction(1, degree.numerator))))
+        if token == "\\pi":
+            return Scalar(Exact.of({(1, 0, 0, 1, ()): Fraction(1)}))
+        if token == "\\infty":
+            return Scalar(Exact.rational(0), infinite=1)
+        if token == "(" or token == "{":
+            value = self.expression()
+            self.expect(")" if token == "(" else "}")
+            return value
+        if kind == "symbol":
+            if token == "e":
+                return Scalar(Exact.of({(0, 1, 0, 1, ()): Fraction(1)}))
+            if token == "i":
+                return Scalar(Exact.of({(0, 0, 1, 1, ()): Fraction(1)}))
+            return Scalar(Exact.of({(0, 0, 0, 1, ((token, 1),)): Fraction(1)}))
+        if kind == "command" and token[1:] in _GREEK:
+            return Scalar(Exact.of({(0, 0, 0, 1, ((token, 1),)): Fraction(1)}))
+        if token in ("\\text", "\\mathrm", "\\textbf", "\\mbox", "\\textnormal", "\\operatorname"):
+            raise NotNative("text inside an expression")
+        raise NotNative(f"token {token!r}")
+
+
+# -- scalar arithmetic -----------------------------------------------------------------------
+
+
+def negate(a: Scalar) -> Scalar:
+    if a.infinite:
+        return Scalar(a.value, None, a.has_decimal, -a.infinite)
+    return Scalar(-a.value, a.decimal_places, a.has_decimal)
+
+
+def finite(*values: Scalar) -> None:
+    if any(v.infinite for v in values):
+        raise NotNative("arithmetic with infinity")
+
+
+def combine(a: Scalar, b: Scalar) -> Scalar:
+    finite(a, b)
+    return Scalar(a.value + b.value, None, a.has_decimal or b.has_decimal)
+
+
+def product(a: Scalar, b: Scalar) -> Scalar:
+    finite(a, b)
+    return Scalar(a.value * b.value, None, a.has_decimal or b.has_decimal)
+
+
+def reciprocal(a: Scalar) -> Scalar:
+    finite(a)
+    return Scalar(a.value.inverse(), None, a.has_decimal)
+
+
+def raise_to(base: Scalar, exponent: Scalar) -> Scalar:
+    finite(base, exponent)
+    power = exponent.value.rational_value()
+    if power is None or exponent.has_decimal:
+        raise NotNative("a non-rational exponent")
+    return Scalar(base.value.power(power), None, base.has_decimal)
+
+
+def factorial(a: Scalar) -> Scalar:
+    n = a.value.rational_value()
+    if a.infinite or n is None or n.denominator != 1 or n < 0:
+        raise NotNative("factorial of a non-integer")
+    if n > MAX_FACTORIAL:
+        raise Invalid(f"a factorial above {MAX_FACTORIAL}! (too large to evaluate)")
+    return Scalar(Exact.rational(math.factorial(int(n))))
+
+
+# --------------------------------------------------------------------------------------------
+# Entry points
+# --------------------------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    s = re.sub(r",\\!\s*", ",", text)  # 11,\! 111: a thousands separator
+    s = re.sub(r"(?<!\\)\\\s*$", "", s)  # a lone trailing backslash
+    s = _NOISE.sub(" ", s).replace("\u2212", "-").replace("{,}", ",")
+    s = re.sub(r"\\(?:dfrac|tfrac|cfrac)(?![A-Za-z])", r"\\frac", s)
+    s = re.sub(r"\\(?:le|leq|ge|geq|lt|gt|neq|ne|pm|mp|approx|sim|in|infty)(?![A-Za-z])", lambda m: m.group(), s)
+    s = s.replace("\\lbrace", "\\{").replace("\\rbrace", "\\}")
+    s = re.sub(r"(?<![0-9])([0-9]{1,3}(?:,[0-9]{3})+)(?![0-9,])", lambda m: m.group(1).replace(",", "") if "," not in s.replace(m.group(1), "") else m.group(1), s)
+    return s.strip().rstrip(".").strip()
+
+
+def split_unit(text: str) -> tuple[str, str]:
+    """(body, unit): ``10 \\text{ cm}^2`` → ("10", "cm^2"); ``28\\%`` → ("28", "%");
+    ``90^\\circ`` → ("90", "°")."""
+    s = text.strip()
+    for marker, unit in (("\\%", "%"), ("%", "%"), ("^\\circ", "°"), ("^{\\circ}", "°"), ("\\circ", "°"), ("\\degree", "°")):
+        if s.endswith(marker):
+            return s[: -len(marker)].strip(), unit
+    match = _TRAILING_UNIT.match(s)
+    if match:
+        written = match.group("unit")
+        wrapped = _UNIT_TEXT.search(written)
+        words = (wrapped.group(1) if wrapped else re.sub(r"\^.*", "", written)).lower().split()
+        if words and (wrapped or all(w in UNIT_WORDS for w in words)) and not {"or", "and"} & set(words):
+            return match.group("body").strip(), re.sub(r"\s+", "", _UNIT_TEXT.sub(lambda m: m.group(1), written)).lower()
+    return s, ""
+
+
+def parse(text: str) -> Answer:
+    """The native reading of one final answer (label already dropped by the caller); raises
+    NotNative or Invalid."""
+    s = normalise(text)
+    if not s:
+        raise Invalid("empty")
+    bare_text = _UNIT_TEXT.fullmatch(s)
+    word = (bare_text.group(1) if bare_text else s).strip()
+    if re.fullmatch(r"\(?[A-Za-z][A-Za-z ]*\)?", word) and (bare_text or len(word) > 1):
+        if len(word.split()) > 3 or word.lower() in ("or", "and"):
+            raise NotNative("prose")
+        return Answer(Text(word.strip("()").strip().lower()))
+    body_text, unit = split_unit(s)
+    parser = Parser(tokenize(body_text))
+    body = parser.body()
+    if parser.position != len(parser.tokens):
+        raise NotNative(f"trailing {parser.peek()[1]!r}")
+    if isinstance(body, Scalar) and len(parser.decimals) == 1 and body.decimal_places is not None:
+        body = Scalar(body.value, parser.decimals[0], True)
+    return Answer(body, unit)
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Options:
+    ordered: bool = False
+    tolerance: float | None = None
+    units: str = "ignore"
+
+
+def equivalent(gold: Answer, answer: Answer, options: Options = Options()) -> bool:
+    if options.units == "strict" and gold.unit != answer.unit:
+        return False
+    return same(gold.body, answer.body, options)
+
+
+def same(gold, answer, options: Options) -> bool:
+    if isinstance(gold, Text) or isinstance(answer, Text):
+        return text_of(gold) is not None and text_of(gold) == text_of(answer)
+    if isinstance(gold, Scalar) and isinstance(answer, Scalar):
+        return same_scalar(gold, answer, options)
+    if isinstance(gold, Matrix) != isinstance(answer, Matrix):  # a column or row vector written as [a, b]
+        matrix, other = (gold, answer) if isinstance(gold, Matrix) else (answer, gold)
+        if not isinstance(other, Sequence) or not other.left or is_interval(other):
+            return False
+        entries = [row[0] for row in matrix.rows] if all(len(row) == 1 for row in matrix.rows) else (
+            list(matrix.rows[0]) if len(matrix.rows) == 1 else None)
+        return entries is not None and len(entries) == len(other.items) and all(same(x, y, options) for x, y in zip(entries, other.items))
+    if isinstance(gold, Matrix) and isinstance(answer, Matrix):
+        return len(gold.rows) == len(answer.rows) and all(
+            len(g) == len(a) and all(same(x, y, options) for x, y in zip(g, a)) for g, a in zip(gold.rows, answer.rows))
+    if isinstance(gold, Union) or isinstance(answer, Union):
+        gold_pieces = gold.pieces if isinstance(gold, Union) else (gold,)
+        answer_pieces = answer.pieces if isinstance(answer, Union) else (answer,)
+        return unordered_match(gold_pieces, answer_pieces, options)
+    if isinstance(gold, SetOf) or isinstance(answer, SetOf):
+        gold_items = items_of(gold)
+        answer_items = items_of(answer)
+        if gold_items is None or answer_items is None:
+            return False
+        return unordered_match(gold_items, answer_items, options)
+    if isinstance(gold, Sequence) and isinstance(answer, Sequence):
+        if not gold.left and not answer.left and not options.ordered:  # two bare lists
+            return unordered_match(gold.items, answer.items, options)
+        if len(gold.items) != len(answer.items):
+            return False
+        if len(gold.items) == 2 and (gold.left, gold.right) != (answer.left, answer.right):
+            return False  # (a, b), [a, b), a, b: a point, intervals, a list — the brackets decide
+        return all(same(g, a, options) for g, a in zip(gold.items, answer.items))
+    return False
+
+
+def is_interval(sequence: Sequence) -> bool:
+    """Certainly an interval: half-open brackets."""
+    return (sequence.left, sequence.right) in (("(", "]"), ("[", ")")) and len(sequence.items) == 2
+
+
+def items_of(node) -> tuple | None:
+    if isinstance(node, SetOf):
+        return node.items
+    if isinstance(node, Sequence) and not node.left:
+        return node.items
+    if isinstance(node, Scalar):
+        return (node,)
+    return None
+
+
+def unordered_match(gold_items: tuple, answer_items: tuple, options: Options) -> bool:
+    """Set equality: every answer item equals some gold item and every gold item some answer
+    item (a repeated element changes nothing; the caller bounds the sizes)."""
+    return (all(any(same(g, a, options) for g in gold_items) for a in answer_items)
+            and all(any(same(g, a, options) for a in answer_items) for g in gold_items))
+
+
+def text_of(node) -> str | None:
+    if isinstance(node, Text):
+        return node.word
+    if isinstance(node, Scalar) and not node.infinite and len(node.value.terms) == 1:
+        monomial, coefficient = node.value.terms[0]
+        if coefficient == 1 and monomial in ((0, 1, 0, 1, ()), (0, 0, 1, 1, ())):
+            return "e" if monomial[1] else "i"
+        if coefficient == 1 and monomial[:4] == (0, 0, 0, 1) and len(monomial[4]) == 1 and monomial[4][0][1] == 1:
+            return monomial[4][0][0].lower()
+    return None
+
+
+def same_scalar(gold: Scalar, answer: Scalar, options: Options) -> bool:
+    from rlvr.verifiers.math import value_agrees
+
+    if gold.infinite or answer.infinite:
+        return gold.infinite == answer.infinite
+    if gold.value.has_symbols() or answer.value.has_symbols():
+        return gold.value == answer.value
+    gold_rational, answer_rational = gold.value.rational_value(), answer.value.rational_value()
+    if options.tolerance is not None:
+        if gold_rational is not None and answer_rational is not None:
+            return value_agrees(gold_rational, answer_rational, None, options.tolerance)
+        g, a = gold.value.numeric(), answer.value.numeric()
+        return abs(a - g) <= options.tolerance * abs(g)
+    if gold.has_decimal and not answer.has_decimal:  # a decimal gold approximating an exact answer
+        gold, answer = answer, gold
+        gold_rational, answer_rational = answer_rational, gold_rational
+    if not answer.has_decimal or gold.has_decimal:  # exact values, or decimals on both sides
+        return gold.value == answer.value
+    if answer.decimal_places is None:  # decimals inside an expression: relative only
+        return relative_close(gold, answer)
+    if gold_rational is not None:
+        return value_agrees(gold_rational, answer_rational, answer.decimal_places, None)
+    g, a = gold.value.numeric(), answer.value.numeric()
+    if g.imag or a.imag:
+        return False
+    slack = 1 + 1e-9  # the gold's double-precision value
+    error = abs(a.real - g.real)
+    return error < slack * 10.0 ** -answer.decimal_places and error <= slack * 1e-6 * abs(g.real)
+
+
+def relative_close(gold: Scalar, answer: Scalar) -> bool:
+    """An expression with decimals in it against an exact gold: within a relative 10⁻⁶."""
+    g, a = gold.value.numeric(), answer.value.numeric()
+    return abs(a - g) <= 1e-6 * abs(g) * (1 + 1e-9)

@@ -1,0 +1,126 @@
+"""The attack library and `rlvr audit`: every registered env passes the audit, and the audit
+itself catches what it promises to catch (a scoring attack, a hang, chance hits)."""
+
+import random
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rlvr.attacks import CHANCE_ATTACKS, audit, audit_pair, generic_attacks
+from rlvr.core import Task, Verdict
+from rlvr.envs.registry import ENV_SPECS
+
+ENV_IDS = [spec.id for spec in ENV_SPECS]
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_audit_passes_on_every_env(env_id):
+    report = audit(env_id, n=1, seed=0, difficulties=(0.0, 0.5, 1.0))
+    assert report.passed, report.table()
+    assert report.tasks == 3 and len(report.rows) >= len(generic_attacks(_toy_task(0), "<answer>1</answer>", "<answer>2</answer>", None))
+
+
+# --- a toy family to audit the audit -------------------------------------------------------
+
+
+def _toy_task(seed: int) -> Task:
+    value = random.Random(seed).randrange(1_000_000)
+    return Task(id=f"toy/{seed}", env_id="toy/Toy-v0", family="toy", prompt=f"Repeat {value} in <answer></answer>.",
+                answer=value, difficulty=0.0, seed=seed, params={})
+
+
+class ToyGenerator:
+    family = "toy"
+
+    def generate(self, seed, difficulty=0.0):
+        return _toy_task(seed)
+
+    def solve(self, task):
+        return f"<answer>{task.answer}</answer>"
+
+    def wrong_response(self, task):
+        return f"<answer>{task.answer + 1}</answer>"
+
+
+class StrictVerifier:
+    deadline_s = 1.0
+
+    def verify(self, task, response):
+        if isinstance(response, str) and response.strip() == f"<answer>{task.answer}</answer>":
+            return Verdict.success()
+        return Verdict.fail("no")
+
+
+class GullibleVerifier(StrictVerifier):
+    """Accepts any answer that merely contains the reference digits — the hedge attack scores."""
+
+    def verify(self, task, response):
+        if isinstance(response, str) and "<answer>" in response and str(task.answer) in response.split("</think>")[-1]:
+            return Verdict.success()
+        return Verdict.fail("no")
+
+
+class SlowVerifier(StrictVerifier):
+    def verify(self, task, response):
+        if response == "":
+            time.sleep(4.0)
+        return super().verify(task, response)
+
+
+class TaskBlindVerifier(StrictVerifier):
+    """Accepts any well-formed reference of any task: another seed's reference scores every time."""
+
+    def verify(self, task, response):
+        if isinstance(response, str) and response.startswith("<answer>") and response[8:-9].isdigit():
+            return Verdict.success()
+        return Verdict.fail("no")
+
+
+def test_strict_toy_family_passes():
+    report = audit_pair(ToyGenerator(), StrictVerifier(), n=3, difficulties=(0.0,))
+    assert report.passed, report.table()
+    assert report.table().splitlines()[-1].endswith(": 0 scored, 0 overran")
+
+
+def test_audit_catches_a_scoring_attack():
+    report = audit_pair(ToyGenerator(), GullibleVerifier(), n=2, difficulties=(0.0,))
+    assert not report.passed
+    failed = {row.attack for row in report.rows if row.failed}
+    assert "hedge-wrong-or-reference" in failed and "reference-then-open-think" in failed
+    assert report.scored == len(failed)
+
+
+def test_audit_catches_an_overrun_without_hanging():
+    start = time.monotonic()
+    report = audit_pair(ToyGenerator(), SlowVerifier(), n=1, difficulties=(0.0,))
+    assert time.monotonic() - start < 15
+    assert [row.attack for row in report.rows if row.overruns] == ["empty"]
+    assert not report.passed and report.overran == 1
+
+
+def test_chance_attacks_fail_only_when_systematic():
+    report = audit_pair(ToyGenerator(), TaskBlindVerifier(), n=4, difficulties=(0.0,))
+    row = next(row for row in report.rows if row.attack == "another-seed-reference")
+    assert row.attack in CHANCE_ATTACKS and row.scored == row.tasks == 4 and row.failed
+    assert not report.passed
+
+
+def test_cli_audit_exit_codes_and_closing_line():
+    ok = subprocess.run([sys.executable, "-m", "rlvr.cli", "audit", "rlvr/Maze-v0", "-n", "1", "--difficulty", "0.2"],
+                        capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    last = ok.stdout.strip().splitlines()[-1]
+    assert last.endswith("tasks: 0 scored, 0 overran") and " attacks × 1 tasks" in last
+
+
+def test_cli_audit_exits_1_when_an_attack_scores(monkeypatch, capsys):
+    import rlvr.attacks
+    from rlvr import cli
+
+    failing = audit_pair(ToyGenerator(), GullibleVerifier(), n=1, difficulties=(0.0,), name="rlvr/Maze-v0")
+    monkeypatch.setattr(rlvr.attacks, "audit", lambda *args, **kwargs: failing)
+    assert cli.main(["audit", "rlvr/Maze-v0", "-n", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "! hedge-wrong-or-reference" in out and "scored, 0 overran" in out

@@ -129,8 +129,9 @@ def stop_executor(pool: futures.Executor) -> None:
     if terminate is not None:
         terminate()
         return
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
     pool.shutdown(wait=False, cancel_futures=True)
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    for process in processes:
         process.terminate()
 
 

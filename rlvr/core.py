@@ -452,9 +452,19 @@ def extract_math_answer(text: str) -> Extraction:
     return Extraction(None, "no <answer> block and no \\boxed{} answer")
 
 
+_INEQUALITY = re.compile(r"<|>|\\(?:le|leq|ge|geq|lt|gt|leqslant|geqslant)(?![A-Za-z])")
+_OR = re.compile(r"\bor\b|\\lor\b", re.IGNORECASE)
+
+
 def looks_hedged(answer: str) -> bool:
-    """True for answers that offer alternatives or doubt: "2 or 3", "maybe 4", "either…"."""
-    return bool(_HEDGE.search(answer))
+    """True for answers that offer alternatives or doubt: "2 or 3", "maybe 4", "either…". An
+    "or" joining inequalities is one answer, a union (``x \\le 2 \\text{ or } x \\ge 5``)."""
+    if not _HEDGE.search(answer):
+        return False
+    pieces = _OR.split(answer)
+    if len(pieces) > 1 and all(_INEQUALITY.search(piece) for piece in pieces):
+        return bool(_HEDGE.search(_OR.sub(" ", answer)))
+    return True
 
 
 # --------------------------------------------------------------------------------------------

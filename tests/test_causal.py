@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import rlvr
+from rlvr.attacks import OVERRUN_FACTOR, OVERRUN_SLACK_S
 from rlvr.core import Task
 from rlvr.generators.causal import (
     CAUSAL_TABLE,
@@ -671,7 +672,7 @@ def test_family_attacks_score_zero_within_the_deadline():
                 names.setdefault(kind, set()).add(name)
                 started = time.monotonic()
                 verdict = verifier.verify(task, response)
-                assert time.monotonic() - started < verifier.deadline_s, (task.id, name)
+                assert time.monotonic() - started < verifier.deadline_s * OVERRUN_FACTOR + OVERRUN_SLACK_S, (task.id, name)
                 assert verdict.reward == 0.0 and not verdict.correct and verdict.reason, (task.id, name, verdict)
     assert {"percent-wrong", "scientific-wrong", "nan", "infinity", "several-numbers", "interval-around-truth",
             "exactly-at-tolerance", "sign-flipped", "zero"} <= names["effect"]

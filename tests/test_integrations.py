@@ -95,6 +95,7 @@ def test_trl_reward_function_scores_rows_by_their_task():
     only_maze = rlvr_trl.reward_function("rlvr/Maze-v0")
     scores = only_maze(data["prompt"], references, task=data["task"])
     assert [s is not None for s in scores] == [t.env_id == "rlvr/Maze-v0" for t in tasks]
+    assert rlvr_trl.reward_function("Maze-v0")(data["prompt"], references, task=data["task"]) == scores  # no prefix
     assert reward(data["prompt"], references, task=["not json", *data["task"][1:]])[0] == 0.0
     logged = {}
     reward(data["prompt"], references, task=data["task"], log_metric=lambda name, value: logged.setdefault(name, value))

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import rlvr
+from rlvr.attacks import OVERRUN_FACTOR, OVERRUN_SLACK_S
 import rlvr.generators.optimisation as optimisation
 from rlvr.verifiers.optimisation import AnswerFormatError, parse_integer_groups, parse_integer_list
 
@@ -678,7 +679,7 @@ def test_family_attacks_score_zero_within_the_deadline(env_id):
                 names.add(name)
                 started = time.monotonic()
                 verdict = verifier.verify(task, response)
-                assert time.monotonic() - started < verifier.deadline_s, (task.id, name)
+                assert time.monotonic() - started < verifier.deadline_s * OVERRUN_FACTOR + OVERRUN_SLACK_S, (task.id, name)
                 assert verdict.reward == 0.0 and not verdict.correct and verdict.reason, (task.id, name, verdict)
                 assert not verdict.reason.startswith("verifier error"), (task.id, name, verdict)
             assert verifier.verify(task, rlvr.solve(task)).correct

@@ -16,6 +16,14 @@ Meta         ``solver`` (name), ``status``, ``objective``, ``effort`` (one numbe
              solver counters, and ``greedy_objective``: the objective of the family's simple
              greedy baseline on the same instance (``greedy_gap`` = 1 − its quality ratio,
              the ``ratio`` of its verdict).
+Prompts      Each prompt shows the answer's form with a list that ends in "…" (e.g.
+             ``<answer>[0, 4, 7, …]</answer>``), which no parser reads: a policy that echoes the
+             prompt or its example gets a format error, never a free guess.
+Attacks      ``OptimisationGenerator.attacks(task)`` (run by ``rlvr audit``): objectives claimed
+             in words or as the answer, repeated, negative and out-of-range indices, oversize and
+             nested lists, decimals and expressions, plus each family's ``hostile_solutions``
+             (every item, none, an infeasible solution of a better objective, a relaxation's
+             solution, constants). Every one scores 0 under the default verifier.
 """
 
 from __future__ import annotations

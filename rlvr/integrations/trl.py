@@ -40,6 +40,7 @@ from typing import Any, Callable, Mapping, Sequence
 import rlvr
 from rlvr.api import generation_options
 from rlvr.core import Task
+from rlvr.envs.registry import canonical_env_id
 from rlvr.integrations.verl import ground_truth
 
 
@@ -128,7 +129,8 @@ def reward_function(
     **verifier_options: Any,
 ) -> Callable[..., list[float | None]]:
     """A GRPOTrainer reward function over rows made by ``dataset`` (module docstring)."""
-    wanted = {env_ids} if isinstance(env_ids, str) else set(env_ids) if env_ids is not None else None
+    named = [env_ids] if isinstance(env_ids, str) else list(env_ids) if env_ids is not None else None
+    wanted = {canonical_env_id(env_id) for env_id in named} if named is not None else None  # "Maze-v0" too
 
     def rlvr_reward(prompts: list, completions: list, completion_ids: list | None = None, **columns: Any) -> list[float | None]:
         cells = columns.get(task_column)

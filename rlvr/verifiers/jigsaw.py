@@ -10,8 +10,8 @@ Parsing     Strict. Entries are separated by whitespace or commas; there must be
             clockwise turn that makes the piece upright). Each piece number once. Anything else
             — a wrong count, a duplicate, a number out of range, a sign, a word, a missing or
             extra ``:degrees`` — is a format error: reward 0, ``format_ok=False``. A block longer
-            than ``MAX_CHARS_PER_ENTRY`` × n characters is refused before it is split, so a
-            million numbers cost microseconds.
+            than ``MAX_CHARS_PER_ENTRY`` × n characters is refused before it is searched for
+            hedges or split, so a million numbers cost microseconds.
 Scoring     An entry is right at a position when it names the piece that belongs there (or one
             of its ``alternatives``, pixel-identical look-alikes) turned the right way.
             ``scoring="exact"`` (default): reward 1 when every entry is right, else 0.
@@ -107,6 +107,8 @@ class JigsawVerifier(SafeVerifier):
         block = extract_answer(response)
         if block is None:
             return Verdict.fail("no <answer>…</answer> block", scoring=self.scoring)
+        if len(block) > MAX_CHARS_PER_ENTRY * n + 64:  # before any scan of the block: the hedge search is not free
+            return Verdict.fail(f"answer too long ({len(block)} characters for {n} entries)", scoring=self.scoring)
         if looks_hedged(block):
             return Verdict.fail("the answer hedges between alternatives", scoring=self.scoring)
         entries, why = parse_placement(block, n, rotate)

@@ -28,7 +28,7 @@ Screening   Answers holding calculus or summation operators (``\int``, ``\sum``,
             "3, 3, 3" is not 3. A prime left in the value (``(x^3)'``) scores 0.
 Numbers     Exact values must be exactly equal, whatever their size: 1/2^99 is not 1/2^98. A
             decimal answer for a gold that is not a decimal is an approximation: it counts when
-            it is the gold rounded or cut at its last shown digit and within a relative 10⁻⁶ of
+            it is the gold correctly rounded at its last shown digit and within a relative 10⁻⁶ of
             it (``0.333333`` for 1/3; not ``0.33``, not ``0.001429`` for 1/700, not ``0.0000001``
             for 1/2^98, and only 0 matches 0). ``tolerance=`` replaces this with one relative
             tolerance for every number. The same rule re-checks math-verify's "equal" in the
@@ -524,7 +524,7 @@ def gold_has_several_values(spec: dict) -> bool:
 
 def numbers_agree(gold: PlainNumber, answer: PlainNumber, tolerance: float | None) -> bool:
     """Exact values must be equal. A decimal answer for a gold that is not a decimal (``0.333333``
-    for 1/3) must be the gold rounded or cut at its last digit and within ``DECIMAL_RELATIVE``
+    for 1/3) must be the gold correctly rounded at its last digit and within ``DECIMAL_RELATIVE``
     of it; ``tolerance`` (relative) replaces both rules when the verifier sets one."""
     return value_agrees(gold.value, answer.value, answer.places if answer.decimal and not gold.decimal else None, tolerance)
 
@@ -541,7 +541,7 @@ def value_agrees(gold: Fraction, answer: Fraction, approximate_places: int | Non
         return error <= Fraction(tolerance) * abs(gold)
     if approximate_places is None:
         return error == 0
-    return error < Fraction(1, 10**approximate_places) and error <= DECIMAL_RELATIVE * abs(gold)
+    return error <= Fraction(1, 2 * 10**approximate_places) and error <= DECIMAL_RELATIVE * abs(gold)
 
 
 def screen_number(spec: dict, answer: str, value: str) -> Screened:

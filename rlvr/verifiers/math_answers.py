@@ -858,7 +858,7 @@ def same_scalar(gold: Scalar, answer: Scalar, options: Options) -> bool:
         return False
     slack = 1 + 1e-9  # the gold's double-precision value
     error = abs(a.real - g.real)
-    return error < slack * 10.0 ** -answer.decimal_places and error <= slack * 1e-6 * abs(g.real)
+    return error <= slack * 0.5 * 10.0 ** -answer.decimal_places and error <= slack * 1e-6 * abs(g.real)
 
 
 def relative_close(gold: Scalar, answer: Scalar) -> bool:

@@ -175,7 +175,7 @@ class Symbolic:
             return bool(error <= sp.Float(self.tolerance, 60) * size)
         if answer.has(sp.Float) and not gold.has(sp.Float):  # an approximation of an exact gold
             slack = sp.Float("1.000000001", 60)  # the decimal was read into binary floating point
-            return bool(error < slack * sp.Float(10, 60) ** -self.places and error <= slack * sp.Rational(self.rules.DECIMAL_RELATIVE.numerator, self.rules.DECIMAL_RELATIVE.denominator) * size)
+            return bool(error <= slack * sp.Float("0.5", 60) * sp.Float(10, 60) ** -self.places and error <= slack * sp.Rational(self.rules.DECIMAL_RELATIVE.numerator, self.rules.DECIMAL_RELATIVE.denominator) * size)
         if gold.has(sp.Float) or answer.has(sp.Float):  # decimals on both sides, or a decimal gold
             return bool(error <= sp.Float("1e-12", 60) * size)
         if gold == answer:
@@ -183,7 +183,8 @@ class Symbolic:
         # sympy's is_zero can take many seconds on nested radicals; evalf raises its working
         # precision (up to 2 000 digits) until the difference shows digits or is exactly zero
         parts = difference.evalf(60, maxn=2000).as_real_imag()
-        return all(part == 0 or (part.is_Float and part._mpf_[1] == 0) for part in parts)  # 0.e-2971: zero, no digits
+        # a zero comes back as 0 or as "0.e-2971": a Float with no significant bits
+        return all(part == 0 or (part.is_Float and (part._mpf_[1] == 0 or part._prec < 10)) for part in parts)
 
     def verdict(self, candidate: str, prose: bool = False):
         self.places = max((len(m.group(1)) for m in re.finditer(r"\.(\d+)", candidate)), default=0)

@@ -8,8 +8,8 @@ Parsing     Strict. Numbers separated by whitespace or commas, exactly one per p
             whole picture). Right angles: each is 0, 90, 180 or 270 written in digits. Free angle:
             digits with an optional decimal part (at most 6 decimals), below 360. Each number
             may end in a ``°`` sign. Signs, words, fractions, a wrong count, or a block longer
-            than ``MAX_CHARS_PER_ENTRY`` × pieces characters are format errors: reward 0,
-            ``format_ok=False``.
+            than ``MAX_CHARS_PER_ENTRY`` × pieces characters (refused before any other scan) are
+            format errors: reward 0, ``format_ok=False``.
 Scoring     A piece is right when its number is one of its ``accepted`` turns (right angles) or
             within ``tolerance`` degrees of the truth around the circle (free angle).
             ``scoring="exact"`` (default): reward 1 when every piece is right, else 0.
@@ -72,6 +72,8 @@ class RotationVerifier(SafeVerifier):
         block = extract_answer(response)
         if block is None:
             return Verdict.fail("no <answer>…</answer> block", scoring=self.scoring)
+        if len(block) > MAX_CHARS_PER_ENTRY * count + 64:  # before any scan of the block: the hedge search is not free
+            return Verdict.fail(f"answer too long ({len(block)} characters for {count} number{'s' * (count > 1)})", scoring=self.scoring)
         if looks_hedged(block):
             return Verdict.fail("the answer hedges between alternatives", scoring=self.scoring)
         turns, why = parse_turns(block, count, free)

@@ -200,6 +200,11 @@ _INSTALL_ADVICE = (
 )
 _VENV_MOUNT = "/venv"
 _TAIL_BYTES = 8192
+# What the warm path's zygote keeps (it runs no untrusted code): new mount/IPC/network namespaces
+# and tmpfs mounts per child (SYS_ADMIN), the child's uid/gid (SETUID, SETGID), emptying the
+# child's bounding set (SETPCAP), giving the child's files to its uid (CHOWN), bringing up the
+# loopback device of the child's network namespace (NET_ADMIN).
+_SUPERVISOR_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_CHOWN", "CAP_NET_ADMIN")
 _PAGE = mmap.PAGESIZE
 _MEMORY_PATTERNS = (
     b"MemoryError",
@@ -637,20 +642,30 @@ class _RunCgroup:
         self.kind = parent.kind
         self.path = os.path.join(parent.path, f"rlvr-{os.getpid()}-{next(_CGROUP_SERIAL)}")
         os.mkdir(self.path, 0o755)
+        self.limit_bytes = 0
         try:
+            self._memsw = self.version == 1 and os.path.exists(self._file("memory.memsw.limit_in_bytes"))
             if self.version == 2:
-                self._write("memory.max", str(limit_bytes))
                 if os.path.exists(self._file("memory.swap.max")):
                     self._write("memory.swap.max", "0")
-            else:
-                self._write("memory.limit_in_bytes", str(limit_bytes))
-                if os.path.exists(self._file("memory.memsw.limit_in_bytes")):
-                    self._write("memory.memsw.limit_in_bytes", str(limit_bytes))
-                else:  # swap not accounted: keep the run's anonymous memory out of swap
-                    self._write("memory.swappiness", "0")
+            elif not self._memsw:  # swap not accounted: keep the run's anonymous memory out of swap
+                self._write("memory.swappiness", "0")
+            self.set_limit(limit_bytes)
         except BaseException:
             self.remove()
             raise
+
+    def set_limit(self, limit_bytes: int) -> None:
+        """Set the cap (memory + swap: no swap) -- before the run's first instruction."""
+        if limit_bytes == self.limit_bytes:
+            return
+        if self.version == 2:
+            self._write("memory.max", str(limit_bytes))
+        else:  # v1 wants memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every step
+            names = ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"] if self._memsw else ["memory.limit_in_bytes"]
+            for name in (names if limit_bytes < self.limit_bytes or not self.limit_bytes else names[::-1]):
+                self._write(name, str(limit_bytes))
+        self.limit_bytes = limit_bytes
 
     def _file(self, name: str) -> str:
         return os.path.join(self.path, name)
@@ -1323,6 +1338,22 @@ class _Spawned:
     cgroup: _RunCgroup | None = None  # the run's memory cgroup
     mounts: _RunMounts | None = None  # the run's tmpfs filesystems (bwrap)
     enforcement: dict[str, Any] = field(default_factory=dict)  # how the caps are enforced for this run
+    pid1: int | None = None  # host pid of the sandbox's pid 1 (bwrap)
+
+    @property
+    def pid(self) -> int:
+        """The process whose exit ends the run (the runtime; warm path: the forked child)."""
+        return self.proc.pid
+
+    def exited(self) -> bool:
+        """Whether that process has exited (without reaping it)."""
+        return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+    def reap(self) -> tuple[int, float]:
+        """Wait for that process: (raw wait status, CPU seconds of it and what it waited for)."""
+        _, status, rusage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        return status, rusage.ru_utime + rusage.ru_stime
 
     def account(self, outcome: _Outcome) -> _Outcome:
         """Add what the kernel counted for the run; call once every process of it is gone."""
@@ -1574,8 +1605,12 @@ class _BwrapBackend(_Backend):
     def owner_for(self, slot_uid: int | None) -> tuple[int, int] | None:
         return (slot_uid, slot_uid) if slot_uid is not None else None
 
-    def _command(self, prep: _Prepared, limits: Limits, fds: Mapping[str, int]) -> list[str]:
-        """bwrap options (passed through --args); the program follows '--' on the command line."""
+    def _command(self, prep: _Prepared, limits: Limits, fds: Mapping[str, int], supervisor: bool = False) -> list[str]:
+        """bwrap options (passed through --args); the program follows '--' on the command line.
+
+        ``supervisor``: the warm path's zygote (``sandbox_warm``) -- it stays root with the
+        capabilities it needs to give each child its own namespaces, tmpfs and uid, and without
+        the seccomp filter, which each child installs for itself before running anything else."""
         tmp_bytes = str(limits.tmp_mb << 20)
         args: list[str] = []
         if self.privileged:
@@ -1585,7 +1620,7 @@ class _BwrapBackend(_Backend):
             if self.supports_disable_userns:
                 args.append("--disable-userns")
         args += ["--die-with-parent", "--new-session", "--hostname", "sandbox"]
-        if self.timeout:
+        if self.timeout or supervisor:
             args.append("--as-pid-1")
         args += self._static
         args += ["--perms", "0644", "--ro-bind-data", str(fds["passwd"]), "/etc/passwd"]
@@ -1600,7 +1635,11 @@ class _BwrapBackend(_Backend):
         if "seccomp" in fds:
             args += ["--seccomp", str(fds["seccomp"])]
         args += ["--info-fd", str(fds["info_w"])]
-        if self.privileged:
+        if supervisor:
+            args += ["--cap-drop", "ALL"]
+            for cap in _SUPERVISOR_CAPS:
+                args += ["--cap-add", cap]
+        elif self.privileged:
             args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
         args.append("--clearenv")
         for key, value in prep.env.items():
@@ -1614,15 +1653,19 @@ class _BwrapBackend(_Backend):
 
     def spawn(
         self, argv: list[str], prep: _Prepared, stdin_fd: int | None, stdout_fd: int, stderr_fd: int,
-        limits: Limits, slot_uid: int | None,
+        limits: Limits, slot_uid: int | None, supervisor: bool = False,
     ) -> _Spawned:
+        """``supervisor``: start the warm path's zygote (root only; see ``_command``): argv runs as
+        the sandbox's pid 1, as root with ``_SUPERVISOR_CAPS``, without seccomp or rlimits."""
+        if supervisor and not self.privileged:
+            raise SandboxUnavailable("the warm path's zygote needs root (it gives each child its own uid and mounts)")
         uid = slot_uid if self.privileged else NOBODY
         passwd = (
             "root:x:0:0:root:/root:/usr/sbin/nologin\n"
             f"nobody:x:{NOBODY}:{NOBODY}:nobody:/nonexistent:/usr/sbin/nologin\n"
         )
         group = f"root:x:0:\nnogroup:x:{NOBODY}:\n"
-        if self.privileged:
+        if self.privileged and not supervisor:
             passwd += f"sandbox:x:{uid}:{uid}:sandbox:{SANDBOX_WORKDIR}:/bin/sh\n"
             group += f"sandbox:x:{uid}:\n"
         hosts = "127.0.0.1\tlocalhost sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"
@@ -1659,18 +1702,20 @@ class _BwrapBackend(_Backend):
             child_fds["passwd"] = _pipe_with(passwd.encode())
             child_fds["group"] = _pipe_with(group.encode())
             child_fds["hosts"] = _pipe_with(hosts.encode())
-            if _SECCOMP is not None:
+            if _SECCOMP is not None and not supervisor:
                 child_fds["seccomp"] = _pipe_with(_SECCOMP)
             parent_fds["info"], child_fds["info_w"] = os.pipe()
             child_fds["args"], parent_fds["args"] = os.pipe()
             child_fds["block"], parent_fds["block"] = os.pipe()
-            payload = b"".join(a.encode() + b"\0" for a in self._command(prep, limits, child_fds))
-            if self.privileged:
+            payload = b"".join(a.encode() + b"\0" for a in self._command(prep, limits, child_fds, supervisor))
+            if supervisor:
+                tail = []
+            elif self.privileged:
                 tail = [self.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                         "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
             else:
                 tail = _prlimit_argv(self.prlimit, limits)
-            if self.timeout:
+            if self.timeout and not supervisor:
                 tail += [self.timeout, "-s", "KILL", str(math.ceil(limits.wall_s) + 5)]
             command = [self.bwrap, "--args", str(child_fds["args"]), "--", *tail, *argv]
             names = ("passwd", "group", "hosts", "seccomp", "info_w", "args", "block")
@@ -1690,7 +1735,7 @@ class _BwrapBackend(_Backend):
             try:
                 # bwrap blocks reading its arguments until EOF: set the limits and move it into the
                 # run's cgroup first, so that everything it starts inherits them.
-                if self.privileged:
+                if self.privileged and not supervisor:
                     for res, lim in _rlimits(limits):
                         resource.prlimit(proc.pid, res, lim)
                 if cgroup is not None:
@@ -1709,7 +1754,7 @@ class _BwrapBackend(_Backend):
             elif child_pid is not None and _pid_alive(child_pid):
                 raise SandboxUnavailable(f"pidfd_open({child_pid}) failed: cannot supervise bwrap's pid 1")
             if mounts is not None:
-                mounts.populate(prep, self.owner_for(slot_uid), limits, cap_inodes=self.privileged)
+                mounts.populate(prep, None if supervisor else self.owner_for(slot_uid), limits, cap_inodes=self.privileged)
             # mounts is None only when the sandbox's pid 1 is already gone (bwrap failed; its stderr says why)
             close(parent_fds, "block")  # the program starts now
             t0 = time.monotonic()
@@ -1742,7 +1787,7 @@ class _BwrapBackend(_Backend):
 
             enforcement = {**_memory_enforcement(cgroup, limits), "disk": "tmpfs", "inodes": "uncapped"}
             return _Spawned(proc, t0, kill, force_kill, on_exit, release, cgroup=cgroup, mounts=mounts,
-                            enforcement=enforcement)
+                            enforcement=enforcement, pid1=child_pid)
         except BaseException:
             if proc is not None and proc.returncode is None:  # only on internal errors
                 kill_pid1()
@@ -2139,7 +2184,7 @@ class Session:
         self._sel = selectors.DefaultSelector()
         self._sel.register(sock, selectors.EVENT_READ)
         self._sel.register(err_fd, selectors.EVENT_READ)
-        self._pidfd = _pidfd_or_none(spawned.proc.pid)
+        self._pidfd = _pidfd_or_none(spawned.pid)
         if self._pidfd is not None:
             self._sel.register(self._pidfd, selectors.EVENT_READ)
 
@@ -2314,7 +2359,7 @@ class Session:
                 self._forced = True
                 self._spawned.force_kill()
             if self._exited_at is None and self._pidfd is None:
-                if os.waitid(os.P_PID, self._spawned.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                if self._spawned.exited():
                     self._note_exit(now)
             if self._over():
                 return True
@@ -2368,9 +2413,7 @@ class Session:
         self._spawned.on_exit()
 
     def _finish(self) -> RunResult:
-        proc = self._spawned.proc
-        _, status, rusage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        status, cpu_s = self._spawned.reap()
         while True:  # what stderr still holds
             try:
                 chunk = os.read(self._err_fd, 1 << 16)
@@ -2382,13 +2425,13 @@ class Session:
         if self._killed_at is not None:
             exit_code, sig = None, int(signal.SIGKILL)
         else:
-            code = proc.returncode
+            code = os.waitstatus_to_exitcode(status)
             exit_code, sig = (code, None) if code >= 0 else (None, -code)
         outcome = self._spawned.account(self._backend.decode_status(_Outcome(
             stdout=_Capture(0), stderr=self._stderr, status=status, exit_code=exit_code, signal=sig,
             timed_out=self._timed_out, output_killed=self._output_killed,
             wall_s=(self._exited_at or time.monotonic()) - self._spawned.t0,
-            cpu_s=rusage.ru_utime + rusage.ru_stime,
+            cpu_s=cpu_s,
         )))
         self._sel.close()
         if self._pidfd is not None:

@@ -1,0 +1,583 @@
+"""The warm path: per worker slot a long-lived sandboxed supervisor forks a fresh, isolated child per run.
+
+A cold run (``Sandbox.run`` / ``Sandbox.session``) pays a bwrap sandbox and an interpreter
+start each time.  :class:`WarmPool` keeps zygotes instead: each is a Python interpreter started
+once inside a bwrap sandbox (namespaces incl. pid and network, read-only minimal root, its own
+memory cgroup; see ``_BwrapBackend``) with the caller's modules already imported
+(``rlvr.verifiers.sandbox_zygote`` is its program).  For each run the host asks a zygote to
+fork, and the child -- before any code of the run executes -- gets:
+
+* its own mount, IPC and network namespaces (loopback only): a fresh, empty tmpfs ``/work``
+  (the run's files + ``Limits.disk_mb``, ``disk_files`` inodes beyond them), fresh ``/tmp`` and
+  ``/dev/shm`` (``tmp_mb``, ``disk_files`` inodes each); a write past a cap gets ``ENOSPC`` and
+  the run is reported ``disk_exceeded`` (the host holds the tmpfs roots open, as in cold runs);
+* its own memory cgroup (``Limits.memory_mb`` for everything the run's processes use, tmpfs
+  pages included): the host creates it and moves the child in while the child waits, before it
+  drops its privileges; OOM kills and peak usage are read from it as for cold runs;
+* a host uid from the same pool as cold runs -- no other live run, warm or cold, in this or
+  any other process has it -- so ``RLIMIT_NPROC`` (``Limits.processes``) is a per-run budget;
+* the cold path's per-process rlimits, an empty capability set (bounding set included), no
+  supplementary groups, ``no_new_privs`` and the cold path's seccomp filter;
+* every descriptor closed but its stdio (one Unix socket, as in sessions) and stderr (a pipe),
+  the environment cleared to the cold path's defaults + ``env``, and the zygote's signal
+  handler (SIGCHLD) reset.
+
+It then calls the pool's entry point (``"module:function"`` of a module the zygote imported).
+Because every run is a fresh fork of a zygote that never runs a run's code, nothing one run
+does -- files, environment, imported-module state, signal handlers, threads, child processes,
+open descriptors, rlimits -- reaches the next: each child starts from the same pristine state.
+When the child exits, or at the wall deadline, or on an output flood, every process left in
+its cgroup is killed (daemons included); the cgroup, the tmpfs mounts and the uid are then
+released.  The run's exit status and CPU time come from the zygote, which reaps it.
+
+Trust: the zygote is root inside its sandbox (capabilities ``_SUPERVISOR_CAPS`` only, no
+seccomp) and runs only trusted code; runs are other uids, cannot ptrace or signal it, and no
+descriptor of it survives into them.  It sees only sizes, limits and environments: a run's
+files travel host -> child directly, so nothing of one run (or anything a verdict depends on)
+lies in the zygote's memory that later children inherit.  Concurrent children of one zygote
+share its pid namespace: they see each other's process list (not their memory, descriptors
+or files, and cannot signal each other) -- the one isolation weaker than a cold run's.
+
+Anomalies -- a zygote that does not answer in time, answers wrongly, names a process that is
+not its child, or whose child fails before the run starts -- replace the zygote (it is
+killed with everything it started); the failing call raises :class:`SandboxUnavailable`, and
+callers fall back to the cold path.  ``WarmPool.close`` (also at interpreter exit) kills
+every zygote -- as its sandbox's pid 1, its death takes every process of the sandbox with it
+-- and leaves no process, cgroup, mount or temp dir behind.
+
+Requirements: the bwrap backend running as root (distinct uids and mounts per child) and a
+writable memory cgroup; elsewhere :class:`WarmPool` raises :class:`SandboxUnavailable` and
+callers use cold runs.
+"""
+
+from __future__ import annotations
+
+import array
+import atexit
+import contextlib
+import dataclasses
+import importlib.util
+import json
+import logging
+import marshal
+import os
+import select
+import signal
+import socket
+import struct
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rlvr.verifiers import sandbox_zygote
+from rlvr.verifiers.sandbox import (
+    _SECCOMP,
+    SANDBOX_WORKDIR,
+    Limits,
+    RunResult,
+    Sandbox,
+    SandboxUnavailable,
+    Session,
+    _close_all,
+    _input_size,
+    _pidfd_exited,
+    _pidfd_or_none,
+    _Prepared,
+    _rel_parts,
+    _rlimits,
+    _RunMounts,
+    _Spawned,
+)
+
+__all__ = ["WarmPool", "ZYGOTE_ENTRY_SCRIPT"]
+
+log = logging.getLogger(__name__)
+
+#: Entry point that runs ``argv[0]`` (a file in /work) as ``__main__``, like ``python FILE``.
+ZYGOTE_ENTRY_SCRIPT = "__main__:run_script"
+#: Seconds a zygote may take to start (interpreter + imports) and to answer a fork request.
+START_TIMEOUT_S = 20.0
+HANDSHAKE_TIMEOUT_S = 10.0
+#: The zygote's backstop kills a child this long after its wall deadline (the host's comes first).
+BACKSTOP_SLACK_S = 5.0
+#: Zygotes that failed to start in a row before a pool stops trying (callers then run cold).
+MAX_START_FAILURES = 3
+_ZYGOTE_LIMITS = Limits(wall_s=86400.0, cpu_s=86400.0, memory_mb=512, processes=4096, disk_mb=32, tmp_mb=8)
+_REPORT_BYTES = 4096
+
+
+def _compiled(source_file: str, name: str) -> bytes:
+    source = Path(source_file).read_text(encoding="utf-8")
+    code = compile(source, name, "exec", dont_inherit=True)
+    return importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code)
+
+
+_ZYGOTE_PYC = _compiled(sandbox_zygote.__file__, "zygote.py")
+
+
+class _WarmRuntime:
+    """Session's view of the warm path's runtime: the zygote reports real wait statuses."""
+
+    @staticmethod
+    def decode_status(outcome):
+        return outcome
+
+
+def _recv_line(sock: socket.socket, deadline: float, limit: int) -> tuple[bytes, list]:
+    """One line from ``sock`` (blocking with a deadline) and the ancillary data that came with it."""
+    data = bytearray()
+    ancillary: list = []
+    while not data.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
+            raise TimeoutError("no answer in time")
+        chunk, extra, _, _ = sock.recvmsg(limit + 1 - len(data), socket.CMSG_SPACE(struct.calcsize("3i")))
+        if not chunk:
+            raise EOFError("the other end closed the channel")
+        ancillary.extend(extra)
+        data += chunk
+        if len(data) > limit:
+            raise ValueError("line too long")
+    return bytes(data), ancillary
+
+
+def _sendall(sock: socket.socket, data: bytes, deadline: float) -> None:
+    view = memoryview(data)
+    while view:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([], [sock], [], remaining)[1]:
+            raise TimeoutError("the other end did not read in time")
+        view = view[sock.send(view[: 1 << 20], socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL):]
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("PPid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+class _Zygote:
+    """One started zygote: its sandbox (a ``_Spawned`` of the bwrap backend) and control socket."""
+
+    def __init__(self, pool: WarmPool) -> None:
+        backend = pool.sandbox._backend
+        payload = [(("zygote.pyc",), _ZYGOTE_PYC)]
+        payload += [((f"{name}.pyc",), data) for name, data in pool.modules.items()]
+        input_bytes, input_entries = _input_size(payload, None)
+        env = backend.default_env(None)
+        prep = _Prepared(run_dir=None, work_dir=None, env=env, payload=payload, cwd_files_dir=None,
+                         input_bytes=input_bytes, input_entries=input_entries)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        err_r, err_w = os.pipe()
+        self.sock = ours
+        self.err_r = err_r
+        self.spawned: _Spawned | None = None
+        self.pidfd: int | None = None
+        self.serial = 0
+        try:
+            argv = [backend.python, "-I", "-S", "zygote.pyc"]
+            self.spawned = backend.spawn(argv, prep, theirs.fileno(), theirs.fileno(), err_w, _ZYGOTE_LIMITS, None,
+                                         supervisor=True)
+            theirs.close()
+            os.close(err_w)
+            err_w = -1
+            if self.spawned.pid1 is None:
+                raise SandboxUnavailable(f"the zygote's sandbox did not start: {self._stderr()}")
+            self.pid1 = self.spawned.pid1
+            self.pidfd = _pidfd_or_none(self.pid1)
+            ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            config = {"modules": {name: f"{SANDBOX_WORKDIR}/{name}.pyc" for name in pool.modules},
+                      "sys_path": list(pool.sys_path), "entry": pool.entry, "seccomp": (_SECCOMP or b"").hex()}
+            deadline = time.monotonic() + START_TIMEOUT_S
+            _sendall(ours, json.dumps(config).encode() + b"\n", deadline)
+            line, _ = _recv_line(ours, deadline, _REPORT_BYTES)
+            if json.loads(line).get("ready") is not True:
+                raise SandboxUnavailable(f"the zygote did not start: {line[:500]!r}")
+        except BaseException as error:
+            theirs.close()
+            if err_w >= 0:
+                os.close(err_w)
+            detail = self._stderr()
+            self.close()
+            if isinstance(error, SandboxUnavailable):
+                raise
+            raise SandboxUnavailable(f"the zygote did not start: {error!r} {detail}") from error
+
+    def _stderr(self) -> str:
+        try:
+            os.set_blocking(self.err_r, False)
+            return os.read(self.err_r, 2000).decode(errors="replace")
+        except OSError:
+            return ""
+
+    @property
+    def alive(self) -> bool:
+        return self.spawned is not None and self.pidfd is not None and not _pidfd_exited(self.pidfd)
+
+    def fork(self, request: dict, fds: Sequence[int]) -> int:
+        """Have the zygote fork a child for ``request`` with ``fds``; the child's host pid."""
+        self.serial += 1
+        request = {**request, "fork": self.serial}
+        deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
+        data = json.dumps(request).encode() + b"\n"
+        self.sock.sendmsg([data[:1]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+        _sendall(self.sock, data[1:], deadline)
+        line, ancillary = _recv_line(self.sock, deadline, _REPORT_BYTES)
+        if json.loads(line).get("forked") != self.serial:
+            raise SandboxUnavailable(f"the zygote answered a fork request wrongly: {line[:200]!r}")
+        pids = [struct.unpack("3i", payload[:12])[0] for level, kind, payload in ancillary
+                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS]
+        if not pids or _parent_of(pids[0]) != self.pid1:
+            raise SandboxUnavailable("the zygote named a process that is not its child")
+        return pids[0]
+
+    def close(self) -> None:
+        """Kill the zygote (and with it every process of its sandbox) and release what it holds."""
+        if self.spawned is not None:
+            spawned, self.spawned = self.spawned, None
+            spawned.kill()
+            if self.pidfd is not None:
+                select.select([self.pidfd], [], [], 10.0)
+            spawned.abandon()
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+        self.sock.close()
+        _close_all([self.err_r] if self.err_r >= 0 else [])
+        self.err_r = -1
+
+
+@dataclasses.dataclass
+class _WarmSpawned(_Spawned):
+    """A warm run: the zygote's child (``child``: its host pid), its cgroup, mounts and uid."""
+
+    child: int = 0
+    pidfd: int = -1
+    sync: socket.socket | None = None
+    release_uid: Any = None
+    report: tuple[int, float] | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.child
+
+    def exited(self) -> bool:
+        return _pidfd_exited(self.pidfd)
+
+    def reap(self) -> tuple[int, float]:
+        """The status the zygote reported after reaping the child (SIGKILL if it could not)."""
+        if self.report is None:
+            self.report = (int(signal.SIGKILL), 0.0)
+            try:
+                line, _ = _recv_line(self.sync, time.monotonic() + HANDSHAKE_TIMEOUT_S, _REPORT_BYTES)
+                message = json.loads(line)
+                if type(message.get("status")) is int and type(message.get("cpu_s")) is float:
+                    self.report = (message["status"], message["cpu_s"])
+            except (OSError, TimeoutError, EOFError, ValueError) as error:
+                log.warning("sandbox warm path: no exit report for child %s: %s", self.child, error)
+        return self.report
+
+    def abandon(self) -> None:
+        try:
+            if not self.exited():
+                self.force_kill()
+                select.select([self.pidfd], [], [], 10.0)
+        finally:
+            try:
+                if self.cgroup is not None:
+                    self.cgroup.kill_all()
+            finally:
+                os.close(self.pidfd)
+                self.pidfd = -1
+                if self.mounts is not None:
+                    self.mounts.close()
+                if self.cgroup is not None:
+                    self.cgroup.remove()
+                if self.sync is not None:
+                    self.sync.close()
+                self.release_uid()
+
+
+class WarmPool:
+    """Warm sandboxed runs for one :class:`Sandbox` (see the module docstring).
+
+    ``modules`` maps module names to compiled modules (``.pyc`` bytes for the sandbox's
+    interpreter) that each zygote imports once; ``entry`` (``"module:function"``) is what each
+    child calls (its fds 0/1 are the session socket, fd 2 its stderr).  ``zygotes`` is the most
+    zygotes (worker slots) kept; more are started on demand up to it.  Thread-safe.
+    """
+
+    def __init__(self, sandbox: Sandbox, *, modules: Mapping[str, bytes] | None = None,
+                 entry: str = ZYGOTE_ENTRY_SCRIPT, sys_path: Sequence[str] = (), zygotes: int = 2) -> None:
+        backend = sandbox._backend
+        if backend.name != "bwrap" or not getattr(backend, "privileged", False):
+            raise SandboxUnavailable(f"the warm path needs the bwrap backend running as root (have {backend.name}"
+                                     f"{'' if os.geteuid() == 0 else ', not root'})")
+        if backend.cgroups is None:
+            raise SandboxUnavailable(f"the warm path needs a writable memory cgroup ({sandbox.cgroup_unavailable_reason})")
+        if zygotes < 1:
+            raise ValueError("zygotes must be at least 1")
+        self.sandbox = sandbox
+        self.modules = dict(modules or {})
+        self.entry = entry
+        self.sys_path = tuple(sys_path)
+        self.size = zygotes
+        self._idle: list[_Zygote] = []
+        self._started = 0
+        self._start_failures = 0
+        self._closed = False
+        self._cond = threading.Condition()
+        self.unavailable_reason = ""
+        _POOLS.add(self)
+
+    @property
+    def enforcement(self) -> dict[str, Any]:
+        return {"memory": self.sandbox._backend.cgroups.kind, "disk": "tmpfs", "inodes": "capped", "path": "warm"}
+
+    @property
+    def zygote_count(self) -> int:
+        with self._cond:
+            return self._started
+
+    # -- zygotes
+    def _checkout(self) -> _Zygote:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise SandboxUnavailable("the warm pool is closed")
+                if self.unavailable_reason:
+                    raise SandboxUnavailable(self.unavailable_reason)
+                while self._idle:
+                    zygote = self._idle.pop()
+                    if zygote.alive:
+                        return zygote
+                    self._started -= 1
+                    zygote.close()
+                if self._started < self.size:
+                    self._started += 1
+                    break
+                self._cond.wait()
+        try:
+            zygote = _Zygote(self)
+        except BaseException as error:
+            with self._cond:
+                self._started -= 1
+                self._start_failures += 1
+                if self._start_failures >= MAX_START_FAILURES:
+                    self.unavailable_reason = f"warm path disabled after {MAX_START_FAILURES} failed zygote starts: {error}"
+                self._cond.notify()
+            raise
+        with self._cond:
+            self._start_failures = 0
+        return zygote
+
+    def _checkin(self, zygote: _Zygote, healthy: bool) -> None:
+        with self._cond:
+            if healthy and not self._closed and zygote.alive:
+                self._idle.append(zygote)
+                self._cond.notify()
+                return
+            self._started -= 1
+            self._cond.notify()
+        zygote.close()
+
+    def prestart(self) -> None:
+        """Start every zygote now (otherwise they start on first use)."""
+        zygotes = []
+        try:
+            for _ in range(self.size):
+                zygotes.append(self._checkout())
+        finally:
+            for zygote in zygotes:
+                self._checkin(zygote, True)
+
+    def close(self) -> None:
+        """Kill every zygote with everything it started; later calls raise SandboxUnavailable."""
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._started -= len(idle)
+            self._cond.notify_all()
+        for zygote in idle:
+            zygote.close()
+
+    def __enter__(self) -> WarmPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs
+    def _start(self, files, limits, env, argv) -> tuple[Session, _WarmSpawned]:
+        box = self.sandbox
+        argv, limits, payload, user_env = box._check_request(argv or ["main.py"], limits, files, env, None)
+        input_bytes, input_entries = _input_size(payload, None)
+        backend = box._backend
+        run_env = backend.default_env(None)
+        run_env.update(user_env)
+        uid = box._uid_pool.acquire()
+        held: list[socket.socket] = []  # closed if the start fails
+        fds: list[int] = []
+        cgroup = None
+        spawned: _WarmSpawned | None = None
+        zygote: _Zygote | None = None
+        healthy = False
+        try:
+            cgroup = backend.new_cgroup(limits)
+            stdio_ours, stdio_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            held += [stdio_ours, stdio_theirs]
+            sync_ours, sync_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            held += [sync_ours, sync_theirs]
+            err_r, err_w = os.pipe()
+            fds += [err_r, err_w]
+            request = {
+                "uid": uid, "env": run_env, "argv": argv,
+                "rlimits": [[res, soft, hard] for res, (soft, hard) in _rlimits(limits)],
+                "work": [input_bytes + (limits.disk_mb << 20), input_entries + limits.disk_files + 1],
+                "tmp": [limits.tmp_mb << 20, limits.disk_files + 1],
+                "backstop_s": limits.wall_s + BACKSTOP_SLACK_S + HANDSHAKE_TIMEOUT_S,
+            }
+            zygote = self._checkout()
+            child = zygote.fork(request, [stdio_theirs.fileno(), err_w, sync_theirs.fileno()])
+            for sock in (stdio_theirs, sync_theirs):
+                held.remove(sock)
+                sock.close()
+            fds.remove(err_w)
+            os.close(err_w)
+            pidfd = _pidfd_or_none(child)
+            if pidfd is None:
+                raise SandboxUnavailable("cannot open a pidfd for the zygote's child")
+            fds.append(pidfd)
+            cgroup.join(child)  # before the child drops its privileges and runs anything of the run
+            deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
+            listing = json.dumps({"files": [["/".join(parts), len(data)] for parts, data in payload]}).encode()
+            _sendall(sync_ours, listing + b"\n" + b"".join(data for _, data in payload), deadline)
+            if not select.select([sync_ours], [], [], max(0.0, deadline - time.monotonic()))[0] \
+                    or sync_ours.recv(1, socket.MSG_DONTWAIT) != b"M":
+                raise SandboxUnavailable(f"the warm child did not set up: {self._child_stderr(err_r)}")
+            work_fd, other_fds = self._open_mounts(child)
+            mounts = _RunMounts(work_fd, other_fds)
+            mounts.inodes_capped = True
+            fds.remove(pidfd)
+            held.remove(sync_ours)
+            spawned = _WarmSpawned(
+                proc=None, t0=0.0, kill=lambda: None, force_kill=lambda: None, on_exit=lambda: None,
+                cgroup=cgroup, mounts=mounts, child=child, pidfd=pidfd, sync=sync_ours,
+                release_uid=lambda: box._uid_pool.release(uid),
+                enforcement={"memory": cgroup.kind, "memory_bound_mb": limits.memory_mb, "disk": "tmpfs",
+                             "inodes": "capped", "path": "warm"},
+            )
+            cgroup = None  # the run owns it (and the uid) now: spawned.abandon releases them
+            run = spawned
+
+            def kill_run() -> None:
+                with contextlib.suppress(OSError):
+                    signal.pidfd_send_signal(run.pidfd, signal.SIGKILL)
+                run.cgroup.kill_all(timeout=1.0)
+
+            spawned.kill = spawned.force_kill = spawned.on_exit = kill_run
+            _sendall(sync_ours, b"G", deadline)
+            healthy = True
+            spawned.t0 = time.monotonic()
+            fds.remove(err_r)
+            held.remove(stdio_ours)
+            return Session(_WarmRuntime(), spawned, stdio_ours, err_r, limits), spawned
+        except BaseException as error:
+            if zygote is not None and not healthy:
+                log.warning("sandbox warm path: replacing a zygote after an anomaly: %s", error)
+            _close_all(fds)
+            for sock in held:
+                sock.close()
+            if spawned is not None:
+                spawned.abandon()
+            else:
+                if cgroup is not None:
+                    cgroup.remove()
+                box._uid_pool.release(uid)
+            if isinstance(error, (OSError, TimeoutError, EOFError, ValueError)):
+                raise SandboxUnavailable(f"the warm path failed to start a run: {error!r}") from error
+            raise
+        finally:
+            if zygote is not None:
+                self._checkin(zygote, healthy)
+
+    @staticmethod
+    def _child_stderr(err_r: int) -> str:
+        try:
+            os.set_blocking(err_r, False)
+            return os.read(err_r, 1000).decode(errors="replace").strip()
+        except OSError:
+            return "(no error output)"
+
+    @staticmethod
+    def _open_mounts(child: int) -> tuple[int, list[int]]:
+        """The child's tmpfs roots, opened from the host while the child waits (it runs trusted code)."""
+        root = f"/proc/{child}/root"
+        opened: list[int] = []
+        try:
+            opened.append(os.open(root + SANDBOX_WORKDIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+            for extra in ("/tmp", "/dev/shm"):
+                opened.append(os.open(root + extra, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+        except OSError as error:
+            _close_all(opened)
+            raise SandboxUnavailable(f"cannot open the warm child's filesystems: {error}") from error
+        return opened[0], opened[1:]
+
+    @contextlib.contextmanager
+    def session(self, argv: Sequence[str] | None = None, *, files: Mapping[str, bytes | str] | None = None,
+                limits: Limits | None = None, env: Mapping[str, str] | None = None) -> Iterator[Session]:
+        """A warm run to talk to, like :meth:`Sandbox.session` (same Session API and RunResult);
+        ``argv`` becomes the child's ``sys.argv``.  SandboxUnavailable when no zygote can fork it."""
+        session, spawned = self._start(files, limits, env, argv)
+        try:
+            yield session
+        finally:
+            try:
+                session.close()
+            finally:
+                session._sock.close()
+                _close_all([session._err_fd])
+                spawned.abandon()
+
+    def run(self, argv: Sequence[str] | None = None, *, files: Mapping[str, bytes | str] | None = None,
+            stdin: bytes = b"", limits: Limits | None = None, env: Mapping[str, str] | None = None,
+            collect: Sequence[str] = ()) -> RunResult:
+        """Run to completion, like :meth:`Sandbox.run` (stdin and stdout share the run's socket)."""
+        wanted = [(name, _rel_parts(name, "collect entry")) for name in collect]
+        session, spawned = self._start(files, limits, env, argv)
+        try:
+            try:
+                if stdin:
+                    session.send(stdin if isinstance(stdin, bytes) else stdin.encode(), timeout=session.remaining_s)
+            except (BrokenPipeError, TimeoutError):
+                pass
+            session.close_stdin()
+            result = session.wait()
+            if wanted:
+                files_back, cut = spawned.collect(wanted, session._limits.file_mb << 20, None)
+                result = dataclasses.replace(result, files=files_back,
+                                             output_truncated=result.output_truncated or cut)
+            return result
+        finally:
+            session.close()
+            session._sock.close()
+            _close_all([session._err_fd])
+            spawned.abandon()
+
+
+_POOLS: "weakref.WeakSet[WarmPool]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_pools() -> None:
+    for pool in list(_POOLS):
+        pool.close()
+

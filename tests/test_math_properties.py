@@ -1,0 +1,143 @@
+"""Property tests of the native answer grammar (rlvr.verifiers.math_answers): for random exact
+values, every rendering the native path reads agrees with sympy's equality, and near misses
+(one unit in the last rendered place, a flipped sign, a factor 2) are rejected."""
+
+from fractions import Fraction
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rlvr.core import Task
+from rlvr.verifiers import math_answers
+from rlvr.verifiers.math import MathVerifier
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SQUARE_FREE = (2, 3, 5, 6, 7, 10, 11, 13, 14, 15)
+
+
+def fraction_renderings(value: Fraction) -> list[str]:
+    sign = "-" if value < 0 else ""
+    p, q = abs(value.numerator), value.denominator
+    if q == 1:
+        return [f"{value.numerator}", f"{sign}\\frac{{{p}}}{{1}}", f"{value.numerator}.0", f"{sign}{p:,}"]
+    out = [f"{sign}\\frac{{{p}}}{{{q}}}", f"{sign}\\dfrac{{{p}}}{{{q}}}", f"{sign}{p}/{q}", f"{sign}\\frac{{{2 * p}}}{{{2 * q}}}",
+           f"\\frac{{{value.numerator}}}{{{q}}}"]
+    if p > q:
+        out.append(f"{sign}{p // q}\\frac{{{p % q}}}{{{q}}}" if p % q else f"{sign}{p // q}")
+    return out
+
+
+def radical_renderings(coefficient: Fraction, radicand: int) -> list[str]:
+    """coefficient·√radicand in several spellings."""
+    c = coefficient
+    p, q = abs(c.numerator), c.denominator
+    sign = "-" if c < 0 else ""
+    out = [f"{sign}\\frac{{{p}\\sqrt{{{radicand}}}}}{{{q}}}", f"{sign}\\frac{{{p}}}{{{q}}}\\sqrt{{{radicand}}}",
+           f"{sign}\\frac{{\\sqrt{{{p * p * radicand}}}}}{{{q}}}"]
+    if q == 1:
+        out.append(f"{sign}{p}\\sqrt{radicand}" if radicand < 10 else f"{sign}{p}\\sqrt{{{radicand}}}")
+    return out
+
+
+def native(text: str):
+    return math_answers.parse(text)
+
+
+def native_equal(gold: str, answer: str, **options) -> bool:
+    return math_answers.equivalent(native(gold), native(answer), math_answers.Options(**options))
+
+
+fractions = st.builds(Fraction, st.integers(-10**6, 10**6), st.integers(1, 10**4))
+coefficients = st.builds(Fraction, st.integers(-60, 60).filter(bool), st.integers(1, 40))
+
+
+@SETTINGS
+@given(fractions, fractions)
+def test_rational_renderings_agree_with_exact_equality(first, second):
+    for gold in fraction_renderings(first):
+        for answer in fraction_renderings(first):
+            assert native_equal(gold, answer), (gold, answer)
+        for answer in fraction_renderings(second)[:2]:
+            assert native_equal(gold, answer) == (first == second), (gold, answer)
+
+
+@SETTINGS
+@given(coefficients, st.sampled_from(SQUARE_FREE), coefficients, st.sampled_from(SQUARE_FREE))
+def test_radical_renderings_agree_with_sympy(c1, m1, c2, m2):
+    v1 = sympy.Rational(c1.numerator, c1.denominator) * sympy.sqrt(m1)
+    v2 = sympy.Rational(c2.numerator, c2.denominator) * sympy.sqrt(m2)
+    truth = sympy.simplify(v1 - v2) == 0
+    for gold in radical_renderings(c1, m1):
+        for answer in radical_renderings(c1, m1):
+            assert native_equal(gold, answer), (gold, answer)
+        for answer in radical_renderings(c2, m2):
+            assert native_equal(gold, answer) == truth, (gold, answer, truth)
+        # a sum with pi and a rational part, in either order
+        assert native_equal(f"{gold} + \\frac{{1}}{{3}}\\pi", f"\\frac{{\\pi}}{{3}} + {gold}")
+        assert not native_equal(f"{gold} + \\pi", f"{gold} + e")
+
+
+@SETTINGS
+@given(fractions.filter(bool), st.integers(1, 9))
+def test_decimal_near_misses_are_rejected(value, places):
+    """The gold rounded to ``places`` digits counts when it is within 10⁻⁶ relative; one unit in
+    the last place off, a flipped sign or a factor 2 never does."""
+    scale = 10**places
+    rounded = Fraction(round(value * scale), scale)
+    text = f"{float(rounded):.{places}f}"
+    gold = f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+    close = abs(rounded - value) <= Fraction(1, 10**6) * abs(value)
+    assert native_equal(gold, text) == close, (gold, text)
+    for miss in (rounded + Fraction(1, scale), rounded - Fraction(1, scale)):
+        if abs(miss - value) > Fraction(1, 2 * scale):  # not the other rounding of an exact tie
+            assert not native_equal(gold, f"{float(miss):.{places}f}"), (gold, miss)
+    assert not native_equal(gold, f"-\\left({gold}\\right)")
+    assert not native_equal(gold, f"2\\left({gold}\\right)")
+    assert not native_equal(gold, f"\\frac{{{gold}}}{{2}}")
+
+
+@SETTINGS
+@given(st.integers(-98, 98).filter(bool), st.integers(1, 5))
+def test_tiny_and_huge_powers_compare_exactly(exponent, factor):
+    gold = f"{factor} \\cdot 2^{{{exponent}}}"
+    assert native_equal(gold, f"{factor * 2} \\cdot 2^{{{exponent - 1}}}")
+    for miss in (f"{factor + 1} \\cdot 2^{{{exponent}}}", f"-{factor} \\cdot 2^{{{exponent}}}", f"{factor} \\cdot 2^{{{exponent + 1}}}",
+                 "0", "0.0000001"):
+        assert not native_equal(gold, miss), (gold, miss)
+
+
+@SETTINGS
+@given(st.lists(st.integers(-50, 50), min_size=2, max_size=6, unique=True), st.randoms(use_true_random=False))
+def test_sets_ignore_order_tuples_keep_it(values, rng):
+    shuffled = list(values)
+    rng.shuffle(shuffled)
+    gold_set = "\\{" + ", ".join(map(str, values)) + "\\}"
+    assert native_equal(gold_set, "\\{" + ", ".join(map(str, shuffled)) + "\\}")
+    assert native_equal(gold_set, ", ".join(map(str, shuffled)))
+    assert not native_equal(gold_set, "\\{" + ", ".join(map(str, values[:-1])) + "\\}")
+    gold_tuple = "(" + ", ".join(map(str, values)) + ")"
+    assert native_equal(gold_tuple, "(" + ", ".join(map(str, shuffled)) + ")") == (shuffled == values)
+    bare = ", ".join(map(str, values))
+    assert native_equal(bare, ", ".join(map(str, shuffled)))
+    assert native_equal(bare, ", ".join(map(str, shuffled)), ordered=True) == (shuffled == values)
+
+
+def test_native_path_is_what_the_verifier_uses():
+    verifier = MathVerifier()
+    try:
+        task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": r"\frac{3\sqrt{2}}{4}", "form": "any"}, 0.5, 0)
+        for answer, correct in ((r"\frac{3}{4}\sqrt{2}", True), (r"\frac{\sqrt{18}}{4}", True), ("1.06066", True), ("1.0607", False),
+                                (r"-\frac{3\sqrt{2}}{4}", False), (r"\frac{3\sqrt{2}}{2}", False)):
+            verdict = verifier.verify(task, f"\\boxed{{{answer}}}")
+            assert verdict.correct == correct and verdict.details["path"] == "native", (answer, verdict)
+        assert verifier.worker_pids() == []  # nothing needed a process
+    finally:
+        verifier.close()
+
+
+@pytest.mark.parametrize("text", ["4 4", "2 3", r"10^{10^{10}}", "9!!!!!!", r"2^{\frac{1}{2^{1000}}}"])
+def test_invalid_answers(text):
+    with pytest.raises(math_answers.Invalid):
+        native(text)

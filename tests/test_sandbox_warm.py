@@ -1,0 +1,359 @@
+"""The warm path (rlvr.verifiers.sandbox_warm): isolation between consecutive runs on one zygote,
+whole-run caps, anomaly replacement and clean shutdown.
+
+Every isolation test runs two programs one after the other on the same worker slot (a pool of
+one zygote): the first tries to leave something behind, the second looks for it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import marshal
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
+
+try:
+    _BOX = Sandbox("bwrap")
+    from rlvr.verifiers.sandbox_warm import WarmPool
+
+    _PROBE_POOL = WarmPool(_BOX, zygotes=1)
+    _PROBE_POOL.close()
+    _SKIP = ""
+except (SandboxUnavailable, OSError) as exc:  # no bwrap, not root, or no writable memory cgroup
+    _SKIP = str(exc)
+
+pytestmark = pytest.mark.skipif(bool(_SKIP), reason=f"warm path unavailable: {_SKIP}")
+
+PROBE_MODULE = "COUNTER = 0\nLOG = []\n"
+
+
+def _pyc(source: str) -> bytes:
+    return importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(compile(source, "probe.py", "exec"))
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with WarmPool(_BOX, modules={"probe": _pyc(PROBE_MODULE)}, zygotes=1) as warm:
+        yield warm
+
+
+def run(pool, code: str, **kwargs):
+    return pool.run(["main.py"], files={"main.py": code}, **kwargs)
+
+
+def last_json(result) -> dict:
+    assert result.exit_code == 0, result.stderr.decode(errors="replace")
+    return json.loads(result.stdout.decode().strip().splitlines()[-1])
+
+
+def test_runs_a_program_with_its_files_stdin_and_status(pool):
+    result = run(pool, "import sys\nprint(sys.stdin.read().upper())\nsys.exit(3)", stdin=b"abc")
+    assert result.stdout == b"ABC\n"
+    assert result.exit_code == 3 and not result.timed_out
+    assert result.enforcement["path"] == "warm" and result.enforcement["inodes"] == "capped"
+    assert result.memory_peak_bytes and result.memory_peak_bytes > 0
+
+
+def test_child_is_unprivileged_and_filtered(pool):
+    code = (
+        "import os, json, ctypes\n"
+        "status = dict(l.split(':\\t', 1) for l in open('/proc/self/status').read().splitlines() if ':\\t' in l)\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "unshare = libc.unshare(0x20000)\n"
+        "try:\n    os.kill(1, 9); killed = True\nexcept PermissionError:\n    killed = False\n"
+        "try:\n    open('/proc/1/environ').read(); environ = True\nexcept PermissionError:\n    environ = False\n"
+        "print(json.dumps({'uid': os.getuid(), 'gid': os.getgid(), 'groups': os.getgroups(),"
+        " 'caps': [status[k].strip() for k in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb')],"
+        " 'nnp': status['NoNewPrivs'].strip(), 'seccomp': status['Seccomp'].strip(), 'unshare': unshare,"
+        " 'killed_zygote': killed, 'zygote_environ': environ}))\n"
+    )
+    seen = last_json(run(pool, code))
+    assert seen["uid"] != 0 and seen["gid"] == seen["uid"] and seen["groups"] == []
+    assert seen["caps"] == ["0000000000000000"] * 5
+    assert seen["nnp"] == "1" and seen["seccomp"] == "2"
+    assert seen["unshare"] == -1  # namespaces are refused by the seccomp filter
+    assert not seen["killed_zygote"] and not seen["zygote_environ"]
+
+
+def test_files_do_not_survive_into_the_next_run(pool):
+    leave = (
+        "import os\n"
+        "for d in ('/work', '/tmp', '/dev/shm'):\n"
+        "    open(os.path.join(d, 'left-behind'), 'w').write('x')\n"
+        "os.mkdir('/tmp/dir')\n"
+    )
+    assert run(pool, leave).exit_code == 0
+    look = (
+        "import os, json\n"
+        "print(json.dumps({d: sorted(os.listdir(d)) for d in ('/work', '/tmp', '/dev/shm')}))\n"
+    )
+    for _ in range(2):
+        assert last_json(run(pool, look)) == {"/work": ["main.py"], "/tmp": [], "/dev/shm": []}
+
+
+def test_environment_is_fresh(pool):
+    leave = "import os\nos.environ['LEFT'] = '1'\nos.putenv('PUT', '1')\n"
+    assert run(pool, leave, env={"SECRET": "s3cret"}).exit_code == 0
+    seen = last_json(run(pool, "import os, json\nprint(json.dumps(dict(os.environ)))"))
+    assert seen == {"PATH": seen["PATH"], "HOME": "/work", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+                    "PWD": "/work"}
+
+
+def test_imported_module_state_is_fresh(pool):
+    leave = (
+        "import probe, json, sys\n"
+        "probe.COUNTER += 1\nprobe.LOG.append('run A')\n"
+        "json.dumps = lambda *a, **k: 'forged'\n"
+        "sys.modules['planted'] = probe\nsys.path.insert(0, '/tmp')\n"
+        "print(probe.COUNTER)\n"
+    )
+    assert run(pool, leave).stdout.strip() == b"1"
+    look = (
+        "import probe, json, sys\n"
+        "print(json.dumps({'counter': probe.COUNTER, 'log': probe.LOG, 'planted': 'planted' in sys.modules,"
+        " 'tmp_on_path': '/tmp' in sys.path}))\n"
+    )
+    assert last_json(run(pool, look)) == {"counter": 0, "log": [], "planted": False, "tmp_on_path": False}
+
+
+def test_signal_handlers_and_alarms_are_fresh(pool):
+    leave = (
+        "import signal\n"
+        "signal.signal(signal.SIGTERM, lambda *a: None)\nsignal.signal(signal.SIGUSR1, signal.SIG_IGN)\n"
+        "signal.alarm(1000)\nsignal.setitimer(signal.ITIMER_REAL, 500)\n"
+    )
+    assert run(pool, leave).exit_code == 0
+    look = (
+        "import signal, json\n"
+        "print(json.dumps({'term': signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,"
+        " 'usr1': signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL,"
+        " 'chld': signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL,"
+        " 'alarm': signal.alarm(0), 'wakeup': signal.set_wakeup_fd(-1)}))\n"
+    )
+    assert last_json(run(pool, look)) == {"term": True, "usr1": True, "chld": True, "alarm": 0, "wakeup": -1}
+
+
+def test_threads_do_not_survive(pool):
+    leave = (
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(100,), daemon=True).start()\n"
+        "threading.Thread(target=time.sleep, args=(100,), daemon=True).start()\n"
+    )
+    assert run(pool, leave).exit_code == 0
+    look = "import os, json, threading\nprint(json.dumps([len(os.listdir('/proc/self/task')), threading.active_count()]))"
+    assert last_json(run(pool, look)) == [1, 1]
+
+
+def _uid_processes(uid: int) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    found.append(int(name))
+            except OSError:
+                pass
+    return found
+
+
+def test_child_processes_and_daemons_are_killed(pool):
+    leave = (
+        "import os, subprocess, json\n"
+        "subprocess.Popen(['sleep', '1000'])\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        os.execvp('sleep', ['sleep', '1001'])\n"
+        "    os._exit(0)\n"
+        "print(json.dumps(os.getuid()))\n"
+    )
+    result = run(pool, leave)
+    uid = last_json(result)
+    assert _uid_processes(uid) == []
+    look = (
+        "import os, json\n"
+        "others = [p for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid())"
+        " and os.stat('/proc/' + p).st_uid != 0]\n"
+        "print(json.dumps(others))\n"
+    )
+    assert last_json(run(pool, look)) == []
+
+
+def test_open_descriptors_do_not_survive(pool):
+    leave = "import os\nfds = [os.open('/work/main.py', os.O_RDONLY) for _ in range(5)]\nr, w = os.pipe()\nos.set_inheritable(r, True)\n"
+    assert run(pool, leave).exit_code == 0
+    look = "import os, json\nprint(json.dumps(sorted(int(f) for f in os.listdir('/proc/self/fd'))))"
+    assert last_json(run(pool, look)) == [0, 1, 2, 3]  # 3: the listing itself
+
+
+def test_rlimit_changes_do_not_survive(pool):
+    import resource
+
+    leave = (
+        "import resource\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (20, 20))\n"
+        "resource.setrlimit(resource.RLIMIT_CPU, (1, 1))\n"
+    )
+    assert run(pool, leave).exit_code == 0
+    look = (
+        "import resource, json\n"
+        "print(json.dumps([resource.getrlimit(r) for r in (resource.RLIMIT_NOFILE, resource.RLIMIT_CPU,"
+        " resource.RLIMIT_NPROC, resource.RLIMIT_AS)]))\n"
+    )
+    limits = Limits(open_files=40, cpu_s=3, processes=20, memory_mb=512)
+    seen = last_json(run(pool, look, limits=limits))
+    assert seen == [[40, 40], [3, 4], [20, 20], [512 << 20, 512 << 20]]
+    assert resource.RLIMIT_NOFILE  # the host's own limits are untouched by any of this
+
+
+def test_concurrent_runs_get_distinct_uids(pool):
+    code = "import os, sys\nprint(os.getuid(), flush=True)\nsys.stdin.read()\n"
+    with pool.session(["main.py"], files={"main.py": code}) as first, \
+            pool.session(["main.py"], files={"main.py": code}) as second:
+        uids = {int(first.readline(100, timeout=20)), int(second.readline(100, timeout=20))}
+        first.close_stdin()
+        second.close_stdin()
+    assert len(uids) == 2 and 0 not in uids
+
+
+def test_wall_deadline_kills_the_run(pool):
+    began = time.monotonic()
+    result = run(pool, "while True: pass", limits=Limits(wall_s=1.0))
+    assert result.timed_out and result.signal == signal.SIGKILL
+    assert time.monotonic() - began < 6.0
+
+
+def test_memory_cap_covers_the_whole_process_tree(pool):
+    code = (
+        "import os\n"
+        "pids = []\n"
+        "for _ in range(4):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        block = bytearray(90 << 20)\n"
+        "        for i in range(0, len(block), 4096): block[i] = 1\n"
+        "        import time; time.sleep(3)\n"
+        "        os._exit(0)\n"
+        "    pids.append(pid)\n"
+        "for pid in pids: os.waitpid(pid, 0)\n"
+    )
+    result = run(pool, code, limits=Limits(memory_mb=200, wall_s=20))
+    assert result.oom_killed and result.memory_exceeded
+    assert result.memory_peak_bytes <= (200 << 20) + (4 << 20)
+
+
+def test_disk_caps_fail_writes_with_enospc(pool):
+    code = (
+        "import errno\n"
+        "try:\n"
+        "    with open('/work/big', 'wb') as f:\n"
+        "        for _ in range(64): f.write(b'x' * (1 << 20))\n"
+        "except OSError as e:\n"
+        "    print(e.errno == errno.ENOSPC)\n"
+    )
+    result = run(pool, code, limits=Limits(disk_mb=8, file_mb=64))
+    assert result.stdout.strip() == b"True" and result.disk_exceeded
+    flood = "import os\nfor i in range(100000):\n    open(f'/tmp/f{i}', 'w').close()\n"
+    result = run(pool, flood, limits=Limits(disk_files=500))
+    assert result.exit_code != 0 and result.disk_exceeded and b"No space left" in result.stderr
+
+
+def test_process_cap_is_per_run(pool):
+    code = (
+        "import os, time\n"
+        "n = 0\n"
+        "try:\n"
+        "    while True:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(5); os._exit(0)\n"
+        "        n += 1\n"
+        "except OSError:\n"
+        "    print(n)\n"
+    )
+    result = run(pool, code, limits=Limits(processes=12, wall_s=10))
+    assert result.exit_code == 0 and 5 <= int(result.stdout) < 12
+
+
+def test_network_is_loopback_only(pool):
+    code = (
+        "import socket, json\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); port = s.getsockname()[1]\n"
+        "c = socket.create_connection(('127.0.0.1', port), timeout=2)\n"
+        "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); outside = True\nexcept OSError:\n    outside = False\n"
+        "print(json.dumps({'loopback': True, 'outside': outside}))\n"
+    )
+    assert last_json(run(pool, code)) == {"loopback": True, "outside": False}
+
+
+def test_collect_reads_files_back(pool):
+    result = run(pool, "open('out.txt', 'w').write('result')", collect=["out.txt", "missing.txt"])
+    assert result.files == {"out.txt": b"result"}
+
+
+def test_a_dead_zygote_is_replaced():
+    with WarmPool(_BOX, zygotes=1) as warm:
+        assert run(warm, "print(1)").stdout == b"1\n"
+        zygote = warm._idle[0]
+        os.kill(zygote.pid1, signal.SIGKILL)
+        time.sleep(0.2)
+        assert run(warm, "print(2)").stdout == b"2\n"
+        assert warm.zygote_count == 1 and warm._idle[0] is not zygote
+
+
+def test_a_zygote_that_stops_answering_is_replaced(monkeypatch):
+    from rlvr.verifiers import sandbox_warm
+
+    monkeypatch.setattr(sandbox_warm, "HANDSHAKE_TIMEOUT_S", 1.0)
+    with WarmPool(_BOX, zygotes=1) as warm:
+        assert run(warm, "print(1)").exit_code == 0
+        zygote = warm._idle[0]
+        os.kill(zygote.pid1, signal.SIGSTOP)
+        with pytest.raises(SandboxUnavailable):
+            run(warm, "print(2)")
+        assert zygote.spawned is None and not os.path.exists(f"/proc/{zygote.pid1}/cmdline") or \
+            open(f"/proc/{zygote.pid1}/stat").read().split()[2] == "Z"
+        assert run(warm, "print(3)").stdout == b"3\n"
+        assert warm.zygote_count == 1
+
+
+def _our_cgroups() -> list[str]:
+    parent = _BOX._backend.cgroups.path
+    return [name for name in os.listdir(parent) if name.startswith(f"rlvr-{os.getpid()}-")]
+
+
+def test_close_leaves_nothing_behind():
+    before_cgroups = set(_our_cgroups())
+    before_tmp = set(os.listdir(_BOX.tmp_root))
+    warm = WarmPool(_BOX, zygotes=2)
+    code = "import subprocess, sys\nsubprocess.Popen(['sleep', '1000'])\nprint('up', flush=True)\nsys.stdin.read()\n"
+    results = []
+
+    def hold():
+        with warm.session(["main.py"], files={"main.py": code}) as session:
+            results.append(session.readline(100, timeout=20))
+            session.close_stdin()
+
+    threads = [threading.Thread(target=hold) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == [b"up\n", b"up\n"]
+    zygote_pids = [zygote.pid1 for zygote in warm._idle]
+    assert len(zygote_pids) == 2
+    warm.close()
+    for pid in zygote_pids:
+        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+    assert set(_our_cgroups()) == before_cgroups
+    assert set(os.listdir(_BOX.tmp_root)) == before_tmp
+    with open("/proc/self/mountinfo") as handle:
+        assert "rlvr" not in handle.read()
+    with pytest.raises(SandboxUnavailable):
+        run(warm, "pass")

@@ -1,23 +1,31 @@
 r"""Math benchmarks: rlvr's MathVerifier against math-verify called directly, and rlvr/Math-v0
 task generation side by side with reasoning-gym's basic_arithmetic.
 
-1. Verification  The same (gold, response) pairs go through
+1. Verification  Two sets of (gold, response) pairs, each judged by
                    ours    rlvr.verifiers.math.MathVerifier().verify(task, response)
-                           (Fraction fast path in-process; math-verify in the worker process)
-                   theirs  math_verify.verify(math_verify.parse("\boxed{gold}"), math_verify.parse(response))
+                           (native grammar in-process; math-verify in the worker process)
+                   theirs  math_verify.verify(math_verify.parse(gold), math_verify.parse(pred))
                  one pair at a time, single-threaded, after a warm-up, the two sides interleaved
                  pair by pair (alternating which goes first), so load from other processes falls
-                 on both alike; ``--verify-rounds`` > 1 repeats that and takes each pair's median
-                 (warm parser caches on both sides). Throughput = pairs / sum of latencies. Pairs: every MATH-500
-                 gold answer (benchmarks/data/math/math500.jsonl) rendered several ways —
-                 itself, \frac ↔ \dfrac, spaces removed, ", " after commas, \left( \right)
-                 around brackets, a/b for fractions, an exact decimal for terminating fractions,
-                 a 6-place decimal otherwise (and a too-coarse 2-place one, which should fail),
-                 thousands separators for integers ≥ 1000 — plus one wrong answer per row
-                 (first digit bumped). Each response is a sentence
-                 ending in ``$\boxed{…}$``. Reported: verdicts per second, p50 / p99 latency,
-                 how many verdicts came from our fast path, and every pair where the two
-                 disagree (with reasons).
+                 on both alike; ``--verify-rounds`` > 1 repeats that and takes each pair's median.
+                 Throughput = pairs / sum of latencies.
+                 math500   every MATH-500 gold answer (../shared/data/math/math500.jsonl)
+                           rendered several ways — itself, \frac ↔ \dfrac, spaces removed, ", "
+                           after commas, \left( \right) around brackets, a/b for fractions, an
+                           exact decimal for terminating fractions, a 6-place decimal otherwise
+                           (and a too-coarse 2-place one, which should fail), thousands
+                           separators for integers ≥ 1000 — plus one wrong answer per row (first
+                           digit bumped); each response a sentence ending in ``$\boxed{…}$``;
+                           theirs parses ``\boxed{gold}``. Reported: disagreements with theirs.
+                 peer      ../shared/data/math/peer_grader_cases.jsonl (497 verdicts from 13
+                           other graders' test suites), put to rlvr as
+                           rlvr.verifiers.math_peer_cases describes; theirs gets the raw gold and
+                           pred, as math-verify's own tests call it. Reported: agreement with the
+                           expected verdict (all, unflagged), false accepts on unflagged cases.
+                 Both: verdicts per second, p50 / p99 / max latency, the share decided without
+                 the worker (native grammar, screening, extraction). ``--before PATH`` also
+                 times a pristine rlvr tree (``git archive HEAD | tar -x -C PATH``) on the same
+                 pairs in a child process right after, and reports before/after side by side.
 2. Generation    Tasks per second (median of ``--repeats`` runs over ``--n`` seeds, after a
                  warm-up): rlvr.make_task("rlvr/Math-v0", seed=i, difficulty=d) for d = 0, 0.5, 1
                  — all kinds of the level, and fraction_arithmetic only, the closest kind to
@@ -43,8 +51,10 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -54,10 +64,14 @@ import rlvr
 from rlvr.core import Task
 from rlvr.generators.math import near_miss_text
 from rlvr.verifiers.math import MathVerifier, parse_plain_number
+from rlvr.verifiers.math_peer_cases import load_peer_cases, peer_gold, peer_response
 
 HERE = Path(__file__).resolve().parent
-MATH500 = HERE / "data" / "math" / "math500.jsonl"
+SHARED_MATH = HERE.parent.parent / "shared" / "data" / "math"
+MATH500 = SHARED_MATH / "math500.jsonl"
+PEER_CASES = SHARED_MATH / "peer_grader_cases.jsonl"
 RESULTS = HERE / "results" / "math.json"
+WORKERLESS_PATHS = ("native", "fast", "screen", "extraction")
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,78 +133,133 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def bench_verify(rounds: int) -> dict:
+@dataclass
+class PairSet:
+    """Pairs to judge: ours as (gold, response), theirs as (gold text, pred text) for math-verify."""
+
+    name: str
+    ours: list  # (gold, response)
+    theirs: list  # (gold, pred)
+    labels: list  # a short kind per pair (rendering kind, or the peer case id)
+    expected: list  # the expected verdict, or None (math500: none; agreement is with theirs)
+    flagged: list  # peer: the case carries a convention flag
+
+
+def math500_pairs() -> PairSet:
     rows = [json.loads(line) for line in MATH500.read_text().splitlines() if line.strip()]
     pairs = [(row["answer"], kind, answer) for row in rows for kind, answer in renderings(row["answer"])]
-    tasks = [Task(f"math500/{i}", "rlvr/Math-v0", "math", "", {"gold": gold, "form": "any"}, 0.5, 0) for i, (gold, _, _) in enumerate(pairs)]
-    responses = [response_for(answer) for _, _, answer in pairs]
+    return PairSet("math500", [(gold, response_for(answer)) for gold, _, answer in pairs],
+                   [(f"\\boxed{{{gold}}}", response_for(answer)) for gold, _, answer in pairs],
+                   [kind for _, kind, _ in pairs], [None] * len(pairs), [False] * len(pairs))
 
+
+def peer_pairs() -> PairSet:
+    cases = load_peer_cases(PEER_CASES)
+    return PairSet("peer", [(peer_gold(c), peer_response(c)) for c in cases], [(c.gold, c.pred) for c in cases],
+                   [c.id for c in cases], [c.expected for c in cases], [c.flag is not None for c in cases])
+
+
+def judge_ours(verifier, pair) -> tuple[bool, str]:
+    gold, response = pair
+    task = Task("bench/math", "rlvr/Math-v0", "math", "", {"gold": gold, "form": "any"}, 0.5, 0)
+    verdict = verifier.verify(task, response)
+    return verdict.correct, str(verdict.details.get("path"))
+
+
+def judge_theirs(pair) -> bool:
+    gold, pred = pair
+    try:
+        return bool(math_verify.verify(math_verify.parse(gold), math_verify.parse(pred)))
+    except Exception:  # math-verify raises on a few inputs; that is a "no"
+        return False
+
+
+def time_pairs(pair_set: PairSet, rounds: int, with_theirs: bool) -> dict:
+    """Each pair's median latency and last verdict for ours (and theirs), interleaved."""
     verifier = MathVerifier()
-
-    def ours_once(index: int):
-        return verifier.verify(tasks[index], responses[index])
-
-    def theirs_once(index: int) -> bool:
-        return bool(math_verify.verify(math_verify.parse(f"\\boxed{{{pairs[index][0]}}}"), math_verify.parse(responses[index])))
-
-    for index in range(min(30, len(pairs))):  # warm-up: worker start, parser caches
-        ours_once(index)
-        theirs_once(index)
-    # Interleaved, alternating which side goes first, so load from other processes on the
-    # machine falls on both sides alike; each pair's latency is its median over the rounds.
-    ours_rounds = [[] for _ in pairs]
-    theirs_rounds = [[] for _ in pairs]
-    ours, theirs = [None] * len(pairs), [None] * len(pairs)
+    n = len(pair_set.ours)
+    for index in range(min(30, n)):  # warm-up: worker start, parser caches
+        judge_ours(verifier, pair_set.ours[index])
+        if with_theirs:
+            judge_theirs(pair_set.theirs[index])
+    latency = {"ours": [[] for _ in range(n)], "theirs": [[] for _ in range(n)]}
+    verdicts = {"ours": [None] * n, "theirs": [None] * n}
     for round_index in range(rounds):
-        for index in range(len(pairs)):
-            sides = [("ours", ours_once), ("theirs", theirs_once)]
+        for index in range(n):
+            sides = [("ours", lambda: judge_ours(verifier, pair_set.ours[index]))]
+            if with_theirs:
+                sides.append(("theirs", lambda: judge_theirs(pair_set.theirs[index])))
             if (index + round_index) % 2:
                 sides.reverse()
             for name, run in sides:
                 t0 = time.perf_counter()
-                outcome = run(index)
-                elapsed = time.perf_counter() - t0
-                if name == "ours":
-                    ours_rounds[index].append(elapsed)
-                    ours[index] = outcome
-                else:
-                    theirs_rounds[index].append(elapsed)
-                    theirs[index] = outcome
+                verdicts[name][index] = run()
+                latency[name][index].append(time.perf_counter() - t0)
     verifier.close()
-    ours_latency = [statistics.median(r) for r in ours_rounds]
-    theirs_latency = [statistics.median(r) for r in theirs_rounds]
-    ours_total, theirs_total = sum(ours_latency), sum(theirs_latency)
+    return {name: {"latency": [statistics.median(r) for r in latency[name]], "verdicts": verdicts[name]}
+            for name in (("ours", "theirs") if with_theirs else ("ours",))}
 
-    disagreements = [
-        {"gold": gold, "kind": kind, "answer": answer, "ours": verdict.correct, "theirs": other,
-         "our_reason": verdict.reason, "our_path": verdict.details.get("path")}
-        for (gold, kind, answer), verdict, other in zip(pairs, ours, theirs) if verdict.correct != other
-    ]
-    by_kind: dict[str, dict] = {}
-    for (_, kind, _), verdict, other in zip(pairs, ours, theirs):
-        entry = by_kind.setdefault(kind, {"pairs": 0, "ours_correct": 0, "theirs_correct": 0})
-        entry["pairs"] += 1
-        entry["ours_correct"] += verdict.correct
-        entry["theirs_correct"] += other
-    fast = sum(v.details.get("path") == "fast" for v in ours)
-    result = {
-        "pairs": len(pairs),
-        "gold_answers": len(rows),
-        "rounds": rounds,
-        "ours": summary(ours_total, ours_latency),
-        "math_verify_direct": summary(theirs_total, theirs_latency),
-        "throughput_ratio_ours_over_direct": round(len(pairs) / ours_total / (len(pairs) / theirs_total), 2),
-        "p50_ratio_direct_over_ours": round(percentile(theirs_latency, 0.5) / percentile(ours_latency, 0.5), 2),
-        "ours_fast_path_verdicts": fast,
-        "ours_fast_path_median_ms": round(1000 * statistics.median(l for l, v in zip(ours_latency, ours) if v.details.get("path") == "fast"), 4),
-        "ours_worker_median_ms": round(1000 * statistics.median(l for l, v in zip(ours_latency, ours) if v.details.get("path") != "fast"), 3),
-        "direct_median_ms_on_the_worker_pairs": round(1000 * statistics.median(l for l, v in zip(theirs_latency, ours) if v.details.get("path") != "fast"), 3),
-        "direct_median_ms_on_the_fast_pairs": round(1000 * statistics.median(l for l, v in zip(theirs_latency, ours) if v.details.get("path") == "fast"), 3),
-        "by_kind": by_kind,
-        "disagreements": len(disagreements),
-        "disagreement_examples": disagreements[:40],
-    }
+
+def describe(pair_set: PairSet, latency: list, correct: list, paths: list | None) -> dict:
+    out = summary(sum(latency), latency)
+    if paths is not None:
+        out["decided_without_worker"] = sum(p in WORKERLESS_PATHS for p in paths)
+        out["native_path"] = sum(p == "native" for p in paths)
+    out["cases_over_1s"] = sum(l > 1.0 for l in latency)
+    if pair_set.expected[0] is not None:
+        rows = list(zip(correct, pair_set.expected, pair_set.flagged))
+        unflagged = [(c, e) for c, e, f in rows if not f]
+        out["agreement_all"] = round(sum(c == e for c, e, _ in rows) / len(rows), 4)
+        out["agreement_unflagged"] = round(sum(c == e for c, e in unflagged) / len(unflagged), 4)
+        out["false_accepts_unflagged"] = sum(c and not e for c, e in unflagged)
+    return out
+
+
+def bench_verify(rounds: int, before: Path | None) -> dict:
+    result = {"rounds": rounds}
+    for pair_set in (math500_pairs(), peer_pairs()):
+        timed = time_pairs(pair_set, rounds, with_theirs=True)
+        ours_correct = [v[0] for v in timed["ours"]["verdicts"]]
+        ours_paths = [v[1] for v in timed["ours"]["verdicts"]]
+        theirs_correct = timed["theirs"]["verdicts"]
+        entry = {
+            "pairs": len(pair_set.ours),
+            "ours": describe(pair_set, timed["ours"]["latency"], ours_correct, ours_paths),
+            "math_verify_direct": describe(pair_set, timed["theirs"]["latency"], theirs_correct, None),
+        }
+        entry["throughput_ratio_ours_over_direct"] = round(entry["ours"]["verdicts_per_second"] / entry["math_verify_direct"]["verdicts_per_second"], 2)
+        if before is not None:
+            old = time_before(before, pair_set, rounds)
+            entry["ours_before"] = describe(pair_set, old["latency"], old["correct"], old["paths"])
+            entry["throughput_ratio_after_over_before"] = round(entry["ours"]["verdicts_per_second"] / entry["ours_before"]["verdicts_per_second"], 2)
+        disagreements = [
+            {"case": label, "gold": gold[:80], "response": response[-80:], "ours": o, "theirs": t, "expected": e, "our_path": p}
+            for label, (gold, response), o, t, e, p in zip(pair_set.labels, pair_set.ours, ours_correct, theirs_correct, pair_set.expected, ours_paths)
+            if (o != e if e is not None else o != t)
+        ]
+        entry["ours_differs_from_" + ("expected" if pair_set.expected[0] is not None else "math_verify")] = len(disagreements)
+        entry["examples"] = disagreements[:40]
+        result[pair_set.name] = entry
     return result
+
+
+def time_before(root: Path, pair_set: PairSet, rounds: int) -> dict:
+    """Our verifier from a pristine tree at ``root``, in a child process, on the same pairs."""
+    payload = json.dumps({"pairs": pair_set.ours, "rounds": rounds})
+    code = ("import json, sys, time, statistics; sys.path.insert(0, sys.argv[1])\n"
+            "from rlvr.core import Task\nfrom rlvr.verifiers.math import MathVerifier\n"
+            "data = json.loads(sys.stdin.read()); v = MathVerifier(); out = []\n"
+            "def one(pair):\n"
+            "    task = Task('bench/math', 'rlvr/Math-v0', 'math', '', {'gold': pair[0], 'form': 'any'}, 0.5, 0)\n"
+            "    t0 = time.perf_counter(); verdict = v.verify(task, pair[1]); return time.perf_counter() - t0, verdict\n"
+            "for pair in data['pairs'][:30]: one(pair)\n"
+            "for pair in data['pairs']:\n"
+            "    runs = [one(pair) for _ in range(data['rounds'])]\n"
+            "    out.append([statistics.median(r[0] for r in runs), runs[-1][1].correct, str(runs[-1][1].details.get('path'))])\n"
+            "v.close(); print(json.dumps(out))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(root)], input=payload, capture_output=True, text=True, check=True)
+    rows = json.loads(done.stdout)
+    return {"latency": [r[0] for r in rows], "correct": [r[1] for r in rows], "paths": [r[2] for r in rows]}
 
 
 def summary(total: float, latency: list[float]) -> dict:
@@ -272,15 +341,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="generation runs per configuration")
     parser.add_argument("--verify-rounds", type=int, default=1,
                         help="verification rounds; later rounds hit math-verify's parse caches on both sides")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a pristine rlvr tree (git archive HEAD | tar -x -C PATH) to time on the same pairs")
     args = parser.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results["machine"] = machine()
     results["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
     if args.part in ("all", "verify"):
-        results["verify"] = bench_verify(args.verify_rounds)
-        print(json.dumps({k: v for k, v in results["verify"].items() if k != "disagreement_examples"}, indent=2))
-        for example in results["verify"]["disagreement_examples"][:12]:
-            print("  disagree:", json.dumps(example, ensure_ascii=False))
+        results["verify"] = bench_verify(args.verify_rounds, args.before)
+        for name in ("math500", "peer"):
+            entry = results["verify"][name]
+            print(name, json.dumps({k: v for k, v in entry.items() if k != "examples"}, indent=2))
+            for example in entry["examples"][:12]:
+                print("  differs:", json.dumps(example, ensure_ascii=False))
     if args.part in ("all", "generate"):
         results["generate"] = bench_generate(args.n, args.repeats)
         print(json.dumps(results["generate"], indent=2))

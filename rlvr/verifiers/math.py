@@ -2,17 +2,21 @@ r"""Math verifier: is the one final answer of a response equal to the task's gol
 
 Input       A ``Task`` from rlvr.generators.math: ``task.answer`` = {"gold": LaTeX, "form":
             "number" | "set" | "tuple" | "expanded" | "factored" | "expression" | "any", plus
-            "values", "variables", "variable", "factor_count" where the form needs them}. A bare
-            string answer is read as {"gold": it, "form": "any"}.
+            "values", "variables", "variable", "factor_count", "labels" where the form needs
+            them}. A bare string answer is read as {"gold": it, "form": "any"}.
 Extraction  rlvr.core.extract_math_answer: the last ``\boxed{}`` (inside the last
             ``<answer>`` block if there is one), else the ``<answer>`` block. Two different
             boxes, more than 16 boxes, a box not closed within 4 000 characters, or an answer
-            that ``looks_hedged`` ("2 or 3", "maybe 4") score 0. Extraction is linear in the
-            response (C-level scans) plus at most 16 × 4 000 characters of brace matching.
-Bounds      An extracted answer longer than ``MAX_ANSWER_CHARS`` (2 000) or nested more than
-            ``MAX_NESTING`` (40) brackets deep scores 0 at once, so every later step works on
-            a bounded text; ``reason`` is at most 300 characters, ``details`` holds three short
-            fields.
+            that ``looks_hedged`` ("2 or 3", "maybe 4"; not an "or" joining inequalities,
+            ``x \le 2 \text{ or } x \ge 5``) score 0 — unless the gold has several values (a
+            set, list or tuple): then several boxes, or values joined by "and"/"or", form one
+            comma-separated answer (``\boxed{1}, \boxed{2}`` for ``\{1, 2\}``). Extraction is
+            linear in the response (C-level scans) plus at most 16 × 4 000 characters of brace
+            matching; ``$…$`` around the whole answer is dropped.
+Bounds      An extracted answer longer than ``MAX_ANSWER_CHARS`` (2 000; free text: 20 000,
+            judged in the worker) or nested more than ``MAX_NESTING`` (40) brackets deep scores
+            0 at once, so every later step works on a bounded text; ``reason`` is at most 300
+            characters, ``details`` holds three short fields.
 Screening   Answers holding calculus or summation operators (``\int``, ``\sum``, ``\prod``,
             ``\lim``, ``\frac{d}{dx}``, ``d/dx``, ``\partial``, ``Derivative``, ``Integral``)
             score 0 unless the gold holds them too: restating the problem is not answering it.
@@ -33,10 +37,15 @@ Numbers     Exact values must be exactly equal, whatever their size: 1/2^99 is n
             for 1/2^98, and only 0 matches 0). ``tolerance=`` replaces this with one relative
             tolerance for every number. The same rule re-checks math-verify's "equal" in the
             worker, because math-verify compares numbers with an absolute tolerance.
-Fast path   No process: when gold and answer are plain numbers (integers, ``1,000``, decimals,
-            ``\frac{a}{b}``, ``\dfrac``, ``\frac12``, ``a/b``, mixed ``4\frac{2}{3}``, a leading
-            ``$``, a trailing ``.``; ASCII digits only) they are compared as Fractions with the
-            rule above. "58, 500" and "2 3" are not numbers.
+Native path No process, for form "any": rlvr.verifiers.math_answers reads both answers into
+            exact canonical values (rationals, radicals, π, e, i, polynomials; sets, tuples,
+            intervals and unions, matrices, words; units and percentages per ``units``) and
+            compares them; the gold's reading is cached. An answer outside that grammar goes to
+            the worker; one that is no answer at all (``4 4``, ``10^{10^{10}}``) scores 0.
+Fast path   No process, for synthetic forms: when gold and answer are plain numbers (integers,
+            ``1,000``, decimals, ``\frac{a}{b}``, ``\dfrac``, ``\frac12``, ``a/b``, mixed
+            ``4\frac{2}{3}``, a leading ``$``, a trailing ``.``; ASCII digits only) they are
+            compared as Fractions with the rule above. "58, 500" and "2 3" are not numbers.
 Forms       number     only a numeric literal counts (an exactly equal decimal is fine).
             set        comma-separated elements, any order, every root once, nothing extra.
             tuple      elements in order (or all labelled ``x = …, y = …``).
@@ -45,9 +54,10 @@ Forms       number     only a numeric literal counts (an exactly equal decimal i
                        factor count (with multiplicity) equals the gold's irreducible count,
                        equal to the gold; with equal products that forces irreducible factors.
             expression any expression equal to the gold.
-            any        math-verify decides (datasets); an answer with words in it ("18 dollars")
-                       is parsed as free text, the way math-verify reads a response, the
-                       rest as LaTeX.
+            any        datasets: the native path, else math-verify in the worker. Free text
+                       ("the answer is $5$", prose in any script) goes to the worker, where
+                       math-verify finds the final expression and that expression is then
+                       screened and judged like any answer (labels, chains, hedges, native).
 Worker      Everything symbolic runs in ``rlvr.verifiers.math_worker``: a persistent child
             process (``python -I``, JSON lines over pipes, RLIMIT_AS = ``memory_mb``) owned by
             the verifier: started on first use, several for concurrent threads (at most the CPU
@@ -59,10 +69,14 @@ Worker      Everything symbolic runs in ``rlvr.verifiers.math_worker``: a persis
             ``deadline_s`` kills the worker, answers "timed out after Xs" and warms a
             replacement for the next request.
 Verdict     ``details``: "answer" (extracted, first 200 characters), "path" ("extraction",
-            "screen", "fast" or "math-verify"), "form".
+            "screen", "native", "fast" or "math-verify"), "form".
 Options     ``deadline_s`` (default 5.0) bounds every verify call; ``memory_mb`` (default 1024)
             caps the worker's address space; ``tolerance`` (default None: the rule above) a
-            relative tolerance for every numeric comparison.
+            relative tolerance for every numeric comparison; ``ordered`` (default False) makes
+            bare lists ``10, 4, -2`` ordered (tuples and bracketed lists always are);
+            ``units`` "ignore" (default: ``10 \text{ cm}``, ``10 weeks``, ``28\%``, ``90^\circ``
+            are 10, 10, 28, 90) or "strict" (the unit text must match). ``ordered`` and
+            ``units`` act on the native path; answers the worker judges follow math-verify.
 """
 
 from __future__ import annotations

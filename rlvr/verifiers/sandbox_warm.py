@@ -126,6 +126,18 @@ class _WarmRuntime:
         return outcome
 
 
+def _frame(message: dict) -> bytes:
+    """A host -> zygote/child message: 4-byte big-endian length, then JSON."""
+    data = json.dumps(message).encode()
+    return struct.pack("!I", len(data)) + data
+
+
+def _send_with_fds(sock: socket.socket, data: bytes, fds: Sequence[int], deadline: float) -> None:
+    """Send ``data``; its first byte carries ``fds`` (SCM_RIGHTS)."""
+    sock.sendmsg([data[:1]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+    _sendall(sock, data[1:], deadline)
+
+
 def _recv_line(sock: socket.socket, deadline: float, limit: int) -> tuple[bytes, list]:
     """One line from ``sock`` (blocking with a deadline) and the ancillary data that came with it."""
     data = bytearray()
@@ -164,23 +176,54 @@ def _parent_of(pid: int) -> int | None:
     return None
 
 
+def _fds_of(ancillary: list) -> list[int]:
+    fds: list[int] = []
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.extend(struct.unpack(f"{len(payload) // 4}i", payload[: len(payload) - len(payload) % 4]))
+    return fds
+
+
+@dataclasses.dataclass
+class _Spare:
+    """A forked child waiting for its run: in its own namespaces and its own memory cgroup already."""
+
+    serial: int
+    child: int  # host pid
+    pidfd: int
+    sync: socket.socket
+    cgroup: Any  # _RunCgroup
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        self.cgroup.remove()
+        os.close(self.pidfd)
+        self.sync.close()
+
+
 class _Zygote:
-    """One started zygote: its sandbox (a ``_Spawned`` of the bwrap backend) and control socket."""
+    """One started zygote: its sandbox (a ``_Spawned`` of the bwrap backend), its control
+    socket, and at most one spare child."""
 
     def __init__(self, pool: WarmPool) -> None:
-        backend = pool.sandbox._backend
+        box = pool.sandbox
+        backend = box._backend
         payload = [(("zygote.pyc",), _ZYGOTE_PYC)]
         payload += [((f"{name}.pyc",), data) for name, data in pool.modules.items()]
         input_bytes, input_entries = _input_size(payload, None)
-        env = backend.default_env(None)
-        prep = _Prepared(run_dir=None, work_dir=None, env=env, payload=payload, cwd_files_dir=None,
-                         input_bytes=input_bytes, input_entries=input_entries)
+        prep = _Prepared(run_dir=None, work_dir=None, env=backend.default_env(None), payload=payload,
+                         cwd_files_dir=None, input_bytes=input_bytes, input_entries=input_entries)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         err_r, err_w = os.pipe()
+        self.backend = backend
+        self.spare_limit_mb = box.limits.memory_mb
         self.sock = ours
         self.err_r = err_r
         self.spawned: _Spawned | None = None
         self.pidfd: int | None = None
+        self.spare: _Spare | None = None
+        self.broken = False
         self.serial = 0
         try:
             argv = [backend.python, "-I", "-S", "zygote.pyc"]
@@ -197,7 +240,7 @@ class _Zygote:
             config = {"modules": {name: f"{SANDBOX_WORKDIR}/{name}.pyc" for name in pool.modules},
                       "sys_path": list(pool.sys_path), "entry": pool.entry, "seccomp": (_SECCOMP or b"").hex()}
             deadline = time.monotonic() + START_TIMEOUT_S
-            _sendall(ours, json.dumps(config).encode() + b"\n", deadline)
+            _sendall(ours, _frame(config), deadline)
             line, _ = _recv_line(ours, deadline, _REPORT_BYTES)
             if json.loads(line).get("ready") is not True:
                 raise SandboxUnavailable(f"the zygote did not start: {line[:500]!r}")
@@ -220,27 +263,60 @@ class _Zygote:
 
     @property
     def alive(self) -> bool:
-        return self.spawned is not None and self.pidfd is not None and not _pidfd_exited(self.pidfd)
+        return not self.broken and self.spawned is not None and self.pidfd is not None and not _pidfd_exited(self.pidfd)
 
-    def fork(self, request: dict, fds: Sequence[int]) -> int:
-        """Have the zygote fork a child for ``request`` with ``fds``; the child's host pid."""
+    def fork_spare(self) -> _Spare:
+        """Have the zygote fork a child, and move it into a fresh memory cgroup while it waits."""
         self.serial += 1
-        request = {**request, "fork": self.serial}
         deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
-        data = json.dumps(request).encode() + b"\n"
-        self.sock.sendmsg([data[:1]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
-        _sendall(self.sock, data[1:], deadline)
-        line, ancillary = _recv_line(self.sock, deadline, _REPORT_BYTES)
-        if json.loads(line).get("forked") != self.serial:
-            raise SandboxUnavailable(f"the zygote answered a fork request wrongly: {line[:200]!r}")
-        pids = [struct.unpack("3i", payload[:12])[0] for level, kind, payload in ancillary
-                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS]
-        if not pids or _parent_of(pids[0]) != self.pid1:
-            raise SandboxUnavailable("the zygote named a process that is not its child")
-        return pids[0]
+        sync_ours, sync_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pidfd = -1
+        cgroup = None
+        try:
+            try:
+                _send_with_fds(self.sock, _frame({"fork": self.serial}), [sync_theirs.fileno()], deadline)
+            finally:
+                sync_theirs.close()
+            line, ancillary = _recv_line(self.sock, deadline, _REPORT_BYTES)
+            if json.loads(line).get("forked") != self.serial:
+                raise SandboxUnavailable(f"the zygote answered a fork request wrongly: {line[:200]!r}")
+            pids = [struct.unpack("3i", payload[:12])[0] for level, kind, payload in ancillary
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS]
+            if not pids or _parent_of(pids[0]) != self.pid1:
+                raise SandboxUnavailable("the zygote named a process that is not its child")
+            pidfd = _pidfd_or_none(pids[0])
+            if pidfd is None:
+                raise SandboxUnavailable("cannot open a pidfd for the zygote's child")
+            cgroup = self.backend.cgroups.create(Limits(memory_mb=self.spare_limit_mb))
+            cgroup.join(pids[0])  # the child waits for its run request: nothing of a run has executed
+            return _Spare(self.serial, pids[0], pidfd, sync_ours, cgroup)
+        except BaseException:
+            if pidfd is not None and pidfd >= 0:
+                with contextlib.suppress(OSError):
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                os.close(pidfd)
+            if cgroup is not None:
+                cgroup.remove()
+            sync_ours.close()
+            raise
+
+    def take_spare(self) -> _Spare:
+        """The spare child (forked now if there is none or it died)."""
+        spare, self.spare = self.spare, None
+        if spare is not None and _pidfd_exited(spare.pidfd):
+            spare.discard()
+            spare = None
+        return spare or self.fork_spare()
+
+    def set_backstop(self, serial: int, seconds: float) -> None:
+        """Tell the zygote to kill child ``serial`` if it is still running ``seconds`` from now."""
+        _sendall(self.sock, _frame({"backstop": serial, "s": seconds}), time.monotonic() + HANDSHAKE_TIMEOUT_S)
 
     def close(self) -> None:
         """Kill the zygote (and with it every process of its sandbox) and release what it holds."""
+        if self.spare is not None:
+            spare, self.spare = self.spare, None
+            spare.discard()
         if self.spawned is not None:
             spawned, self.spawned = self.spawned, None
             spawned.kill()
@@ -285,24 +361,27 @@ class _WarmSpawned(_Spawned):
                 log.warning("sandbox warm path: no exit report for child %s: %s", self.child, error)
         return self.report
 
+    def kill_run(self) -> None:
+        """SIGKILL the child and every process left in its cgroup (daemons included)."""
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        self.cgroup.kill_all(timeout=1.0)
+
     def abandon(self) -> None:
         try:
             if not self.exited():
-                self.force_kill()
+                self.kill_run()
                 select.select([self.pidfd], [], [], 10.0)
         finally:
             try:
-                if self.cgroup is not None:
-                    self.cgroup.kill_all()
+                self.cgroup.kill_all()
             finally:
                 os.close(self.pidfd)
                 self.pidfd = -1
                 if self.mounts is not None:
                     self.mounts.close()
-                if self.cgroup is not None:
-                    self.cgroup.remove()
-                if self.sync is not None:
-                    self.sync.close()
+                self.cgroup.remove()
+                self.sync.close()
                 self.release_uid()
 
 
@@ -312,7 +391,9 @@ class WarmPool:
     ``modules`` maps module names to compiled modules (``.pyc`` bytes for the sandbox's
     interpreter) that each zygote imports once; ``entry`` (``"module:function"``) is what each
     child calls (its fds 0/1 are the session socket, fd 2 its stderr).  ``zygotes`` is the most
-    zygotes (worker slots) kept; more are started on demand up to it.  Thread-safe.
+    zygotes (worker slots) kept; more are started on demand up to it.  Each idle zygote keeps
+    one spare child forked and moved into its memory cgroup ahead of time (a background thread
+    refills it), so a run starts without waiting for a fork or a cgroup move.  Thread-safe.
     """
 
     def __init__(self, sandbox: Sandbox, *, modules: Mapping[str, bytes] | None = None,
@@ -335,6 +416,7 @@ class WarmPool:
         self._start_failures = 0
         self._closed = False
         self._cond = threading.Condition()
+        self._refiller: threading.Thread | None = None
         self.unavailable_reason = ""
         _POOLS.add(self)
 
@@ -355,6 +437,7 @@ class WarmPool:
                     raise SandboxUnavailable("the warm pool is closed")
                 if self.unavailable_reason:
                     raise SandboxUnavailable(self.unavailable_reason)
+                self._idle.sort(key=lambda zygote: zygote.spare is not None)  # one with a spare first
                 while self._idle:
                     zygote = self._idle.pop()
                     if zygote.alive:
@@ -373,7 +456,7 @@ class WarmPool:
                 self._start_failures += 1
                 if self._start_failures >= MAX_START_FAILURES:
                     self.unavailable_reason = f"warm path disabled after {MAX_START_FAILURES} failed zygote starts: {error}"
-                self._cond.notify()
+                self._cond.notify_all()
             raise
         with self._cond:
             self._start_failures = 0
@@ -383,18 +466,43 @@ class WarmPool:
         with self._cond:
             if healthy and not self._closed and zygote.alive:
                 self._idle.append(zygote)
-                self._cond.notify()
+                if self._refiller is None:
+                    self._refiller = threading.Thread(target=self._refill, name="rlvr-warm-refill", daemon=True)
+                    self._refiller.start()
+                self._cond.notify_all()
                 return
             self._started -= 1
-            self._cond.notify()
+            self._cond.notify_all()
         zygote.close()
 
+    def _refill(self) -> None:
+        """Background: give every idle zygote a spare child."""
+        while True:
+            with self._cond:
+                while not self._closed and all(zygote.spare is not None for zygote in self._idle):
+                    self._cond.wait()
+                if self._closed:
+                    return
+                zygote = next(zygote for zygote in self._idle if zygote.spare is None)
+                self._idle.remove(zygote)
+            healthy = zygote.alive
+            if healthy:
+                try:
+                    zygote.spare = zygote.fork_spare()
+                except (OSError, TimeoutError, EOFError, ValueError, SandboxUnavailable) as error:
+                    log.warning("sandbox warm path: replacing a zygote that could not fork: %s", error)
+                    healthy = False
+            self._checkin(zygote, healthy)
+
     def prestart(self) -> None:
-        """Start every zygote now (otherwise they start on first use)."""
+        """Start every zygote (and its spare child) now; otherwise they start on first use."""
         zygotes = []
         try:
             for _ in range(self.size):
-                zygotes.append(self._checkout())
+                zygote = self._checkout()
+                zygotes.append(zygote)
+                if zygote.spare is None:
+                    zygote.spare = zygote.fork_spare()
         finally:
             for zygote in zygotes:
                 self._checkin(zygote, True)
@@ -406,6 +514,9 @@ class WarmPool:
             idle, self._idle = self._idle, []
             self._started -= len(idle)
             self._cond.notify_all()
+            refiller = self._refiller
+        if refiller is not None and refiller is not threading.current_thread():
+            refiller.join(timeout=HANDSHAKE_TIMEOUT_S + 5.0)  # it checks its zygote back in, which closes it
         for zygote in idle:
             zygote.close()
 
@@ -420,94 +531,70 @@ class WarmPool:
         box = self.sandbox
         argv, limits, payload, user_env = box._check_request(argv or ["main.py"], limits, files, env, None)
         input_bytes, input_entries = _input_size(payload, None)
-        backend = box._backend
-        run_env = backend.default_env(None)
+        run_env = box._backend.default_env(None)
         run_env.update(user_env)
-        uid = box._uid_pool.acquire()
-        held: list[socket.socket] = []  # closed if the start fails
-        fds: list[int] = []
-        cgroup = None
-        spawned: _WarmSpawned | None = None
-        zygote: _Zygote | None = None
+        zygote = self._checkout()
         healthy = False
         try:
-            cgroup = backend.new_cgroup(limits)
-            stdio_ours, stdio_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-            held += [stdio_ours, stdio_theirs]
-            sync_ours, sync_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-            held += [sync_ours, sync_theirs]
-            err_r, err_w = os.pipe()
-            fds += [err_r, err_w]
+            spare = zygote.take_spare()
+            zygote.set_backstop(spare.serial, limits.wall_s + BACKSTOP_SLACK_S + HANDSHAKE_TIMEOUT_S)
+            healthy = True
+        except (OSError, TimeoutError, EOFError, ValueError) as error:
+            raise SandboxUnavailable(f"the warm path could not fork a run: {error!r}") from error
+        finally:
+            if not healthy:
+                log.warning("sandbox warm path: replacing a zygote after an anomaly")
+            self._checkin(zygote, healthy)
+        try:
+            uid = box._uid_pool.acquire()
+        except BaseException:
+            spare.discard()
+            raise
+        spawned = _WarmSpawned(
+            proc=None, t0=time.monotonic(), kill=lambda: None, force_kill=lambda: None, on_exit=lambda: None,
+            cgroup=spare.cgroup, child=spare.child, pidfd=spare.pidfd, sync=spare.sync,
+            release_uid=lambda: box._uid_pool.release(uid),
+            enforcement={"memory": spare.cgroup.kind, "memory_bound_mb": limits.memory_mb, "disk": "tmpfs",
+                         "inodes": "capped", "path": "warm"},
+        )
+        spawned.kill = spawned.force_kill = spawned.on_exit = spawned.kill_run
+        stdio_ours, stdio_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        err_r, err_w = os.pipe()
+        try:
+            spare.cgroup.set_limit(limits.memory_mb << 20)
             request = {
                 "uid": uid, "env": run_env, "argv": argv,
                 "rlimits": [[res, soft, hard] for res, (soft, hard) in _rlimits(limits)],
                 "work": [input_bytes + (limits.disk_mb << 20), input_entries + limits.disk_files + 1],
                 "tmp": [limits.tmp_mb << 20, limits.disk_files + 1],
-                "backstop_s": limits.wall_s + BACKSTOP_SLACK_S + HANDSHAKE_TIMEOUT_S,
+                "files": [["/".join(parts), len(data)] for parts, data in payload],
             }
-            zygote = self._checkout()
-            child = zygote.fork(request, [stdio_theirs.fileno(), err_w, sync_theirs.fileno()])
-            for sock in (stdio_theirs, sync_theirs):
-                held.remove(sock)
-                sock.close()
-            fds.remove(err_w)
-            os.close(err_w)
-            pidfd = _pidfd_or_none(child)
-            if pidfd is None:
-                raise SandboxUnavailable("cannot open a pidfd for the zygote's child")
-            fds.append(pidfd)
-            cgroup.join(child)  # before the child drops its privileges and runs anything of the run
             deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
-            listing = json.dumps({"files": [["/".join(parts), len(data)] for parts, data in payload]}).encode()
-            _sendall(sync_ours, listing + b"\n" + b"".join(data for _, data in payload), deadline)
-            if not select.select([sync_ours], [], [], max(0.0, deadline - time.monotonic()))[0] \
-                    or sync_ours.recv(1, socket.MSG_DONTWAIT) != b"M":
+            try:
+                _send_with_fds(spare.sync, _frame(request) + b"".join(data for _, data in payload),
+                               [stdio_theirs.fileno(), err_w], deadline)
+            finally:
+                stdio_theirs.close()
+                os.close(err_w)
+            if not select.select([spare.sync], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                raise SandboxUnavailable("the warm child did not set up in time")
+            data, ancillary, _, _ = spare.sync.recvmsg(1, socket.CMSG_SPACE(3 * 4))
+            roots = _fds_of(ancillary)
+            if data != b"M" or len(roots) != 3:
+                _close_all(roots)
+                zygote.broken = True
                 raise SandboxUnavailable(f"the warm child did not set up: {self._child_stderr(err_r)}")
-            work_fd, other_fds = self._open_mounts(child)
-            mounts = _RunMounts(work_fd, other_fds)
-            mounts.inodes_capped = True
-            fds.remove(pidfd)
-            held.remove(sync_ours)
-            spawned = _WarmSpawned(
-                proc=None, t0=0.0, kill=lambda: None, force_kill=lambda: None, on_exit=lambda: None,
-                cgroup=cgroup, mounts=mounts, child=child, pidfd=pidfd, sync=sync_ours,
-                release_uid=lambda: box._uid_pool.release(uid),
-                enforcement={"memory": cgroup.kind, "memory_bound_mb": limits.memory_mb, "disk": "tmpfs",
-                             "inodes": "capped", "path": "warm"},
-            )
-            cgroup = None  # the run owns it (and the uid) now: spawned.abandon releases them
-            run = spawned
-
-            def kill_run() -> None:
-                with contextlib.suppress(OSError):
-                    signal.pidfd_send_signal(run.pidfd, signal.SIGKILL)
-                run.cgroup.kill_all(timeout=1.0)
-
-            spawned.kill = spawned.force_kill = spawned.on_exit = kill_run
-            _sendall(sync_ours, b"G", deadline)
-            healthy = True
-            spawned.t0 = time.monotonic()
-            fds.remove(err_r)
-            held.remove(stdio_ours)
-            return Session(_WarmRuntime(), spawned, stdio_ours, err_r, limits), spawned
+            spawned.mounts = _RunMounts(roots[0], roots[1:])
+            spawned.mounts.inodes_capped = True
+            session = Session(_WarmRuntime(), spawned, stdio_ours, err_r, limits)
         except BaseException as error:
-            if zygote is not None and not healthy:
-                log.warning("sandbox warm path: replacing a zygote after an anomaly: %s", error)
-            _close_all(fds)
-            for sock in held:
-                sock.close()
-            if spawned is not None:
-                spawned.abandon()
-            else:
-                if cgroup is not None:
-                    cgroup.remove()
-                box._uid_pool.release(uid)
+            stdio_ours.close()
+            _close_all([err_r])
+            spawned.abandon()
             if isinstance(error, (OSError, TimeoutError, EOFError, ValueError)):
                 raise SandboxUnavailable(f"the warm path failed to start a run: {error!r}") from error
             raise
-        finally:
-            if zygote is not None:
-                self._checkin(zygote, healthy)
+        return session, spawned
 
     @staticmethod
     def _child_stderr(err_r: int) -> str:
@@ -516,20 +603,6 @@ class WarmPool:
             return os.read(err_r, 1000).decode(errors="replace").strip()
         except OSError:
             return "(no error output)"
-
-    @staticmethod
-    def _open_mounts(child: int) -> tuple[int, list[int]]:
-        """The child's tmpfs roots, opened from the host while the child waits (it runs trusted code)."""
-        root = f"/proc/{child}/root"
-        opened: list[int] = []
-        try:
-            opened.append(os.open(root + SANDBOX_WORKDIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
-            for extra in ("/tmp", "/dev/shm"):
-                opened.append(os.open(root + extra, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
-        except OSError as error:
-            _close_all(opened)
-            raise SandboxUnavailable(f"cannot open the warm child's filesystems: {error}") from error
-        return opened[0], opened[1:]
 
     @contextlib.contextmanager
     def session(self, argv: Sequence[str] | None = None, *, files: Mapping[str, bytes | str] | None = None,

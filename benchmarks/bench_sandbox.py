@@ -1,13 +1,17 @@
 """Benchmark the per-run overhead and throughput of rlvr.verifiers.sandbox.
 
 Measures, in one run:
-  * latency p50/p99 of one run of ``python -I -S -c pass``
-      - bare ``subprocess.run`` (no sandbox, the floor),
-      - the bwrap backend,
-      - the unsafe-none backend (rlimits + process group, no isolation),
-    plus ``/bin/true`` under bwrap (sandbox cost without interpreter start-up) and a
-    fork of this warm interpreter (the lower bound of a warm-worker/fork-server design);
-  * throughput (runs/s) of the bwrap backend with 1 and 2 worker threads;
+  * latency p50/p99 of one trivial Python program (``pass``), the four contenders
+    interleaved sample by sample (so that all see the same machine load):
+      - bare ``subprocess.run`` of ``python -I -S -c pass`` (no sandbox),
+      - the warm-fork floor: a fork of this warm interpreter that runs ``pass`` and exits,
+        waited for (no isolation at all: the lower bound of any fork-server design),
+      - a cold bwrap run (``Sandbox.run``),
+      - a warm run (``WarmPool.run``: a zygote's pre-forked child, with its own namespaces,
+        tmpfs, memory cgroup, uid, rlimits and seccomp; see rlvr.verifiers.sandbox_warm),
+    and, measured after them, the unsafe-none backend and ``/bin/true`` under bwrap;
+  * throughput (runs/s) of bare, cold bwrap and warm runs with 1 and 2 worker threads
+    (contenders alternate in short slices);
   * the cost of one run's memory cgroup (create with its caps, remove);
   * with ``--baseline DIR`` (a checkout of an earlier version, e.g.
     ``git archive HEAD | tar -x -C DIR``), the same sandbox rows for that version's
@@ -37,7 +41,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rlvr.verifiers import sandbox as sandbox_module  # noqa: E402
-from rlvr.verifiers.sandbox import Sandbox, available_backends  # noqa: E402
+from rlvr.verifiers.sandbox import Sandbox, SandboxUnavailable, available_backends  # noqa: E402
+from rlvr.verifiers.sandbox_warm import WarmPool  # noqa: E402
 
 PASS = ["-I", "-S", "-c", "pass"]
 
@@ -119,11 +124,44 @@ def throughput(fn, workers: int, seconds: float) -> dict:
     return {"workers": workers, "runs": sum(counts), "seconds": round(elapsed, 2), "runs_per_s": round(sum(counts) / elapsed, 1)}
 
 
+_PASS_CODE = compile("pass", "main.py", "exec")
+
+
 def warm_fork() -> None:
     pid = os.fork()
     if pid == 0:
+        exec(_PASS_CODE, {"__name__": "__main__"})
         os._exit(0)
     os.waitpid(pid, 0)
+
+
+def latency_interleaved(fns: dict, runs: int, warmup: int = 5) -> dict[str, dict]:
+    """Latency of several operations, round-robin sample by sample (rotating the order)."""
+    names = list(fns)
+    for _ in range(warmup):
+        for name in names:
+            fns[name]()
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(runs):
+        for name in names[i % len(names):] + names[: i % len(names)]:
+            t0 = time.perf_counter()
+            fns[name]()
+            samples[name].append((time.perf_counter() - t0) * 1e3)
+    return {name: {"runs": runs, "p50_ms": round(percentile(ms, 50), 3), "p99_ms": round(percentile(ms, 99), 3),
+                   "mean_ms": round(statistics.fmean(ms), 3)} for name, ms in samples.items()}
+
+
+def throughput_interleaved(fns: dict, workers: int, seconds: float, slice_s: float = 0.5) -> dict[str, dict]:
+    """runs/s of each operation with ``workers`` threads, the operations alternating in slices."""
+    counts = {name: 0 for name in fns}
+    spent = {name: 0.0 for name in fns}
+    for _ in range(max(1, round(seconds / slice_s))):
+        for name, fn in fns.items():
+            one = throughput(fn, workers, slice_s)
+            counts[name] += one["runs"]
+            spent[name] += one["seconds"]
+    return {name: {"workers": workers, "runs": counts[name], "seconds": round(spent[name], 2),
+                   "runs_per_s": round(counts[name] / spent[name], 1)} for name in fns}
 
 
 def main() -> None:
@@ -139,17 +177,35 @@ def main() -> None:
     unsafe = Sandbox("unsafe-none", allow_unsafe_unsandboxed=True, tmp_root=tmp_root)
     baseline = load_baseline(args.baseline) if args.baseline else None
     rows: dict[str, dict] = {}
-    rows["bare subprocess.run python -I -S -c pass"] = latency(
-        lambda: subprocess.run([sys.executable, *PASS], check=True), args.runs
-    )
-    rows["warm interpreter fork+wait (lower bound)"] = latency(warm_fork, args.runs)
-    cases = [("unsafe-none: python -I -S -c pass", "unsafe-none", [None, *PASS])]
-    if "bwrap" in backends:
-        cases += [("bwrap: python -I -S -c pass", "bwrap", [None, *PASS]), ("bwrap: /bin/true", "bwrap", ["true"])]
     boxes = {"unsafe-none": unsafe}
     old_boxes = {}
     if "bwrap" in backends:
         boxes["bwrap"] = Sandbox("bwrap", tmp_root=tmp_root)
+    warm_pools: dict[int, WarmPool] = {}
+    warm_reason = "bwrap unavailable"
+    if "bwrap" in backends:
+        try:
+            for workers in (1, 2):
+                warm_pools[workers] = WarmPool(boxes["bwrap"], zygotes=workers)
+                warm_pools[workers].prestart()
+        except SandboxUnavailable as exc:
+            warm_reason = str(exc)
+            warm_pools.clear()
+
+    def bare_run() -> None:
+        subprocess.run([sys.executable, *PASS], check=True)
+
+    contenders = {"bare subprocess.run python -I -S -c pass": bare_run,
+                  "warm interpreter fork+exec pass+wait (floor)": warm_fork}
+    if "bwrap" in backends:
+        cold = boxes["bwrap"]
+        contenders["cold bwrap: python -I -S -c pass"] = lambda: _ok(cold.run([cold.python, *PASS]))
+    if warm_pools:
+        contenders["warm path: main.py = pass"] = lambda: _ok(warm_pools[1].run(["main.py"], files={"main.py": "pass"}))
+    rows.update(latency_interleaved(contenders, args.runs))
+    cases = [("unsafe-none: python -I -S -c pass", "unsafe-none", [None, *PASS])]
+    if "bwrap" in backends:
+        cases += [("bwrap: /bin/true", "bwrap", ["true"])]
     if baseline is not None:
         old_boxes["unsafe-none"] = baseline.Sandbox("unsafe-none", allow_unsafe_unsandboxed=True, tmp_root=tmp_root)
         if "bwrap" in backends:
@@ -169,18 +225,30 @@ def main() -> None:
     if cost is not None:
         rows["memory cgroup create + remove (per run)"] = cost
     tput: dict[str, dict] = {}
-    if "bwrap" in backends:
-        box = boxes["bwrap"]
-        for workers in (1, 2):
-            tput[f"bwrap python -I -S -c pass, {workers} worker(s)"] = throughput(
-                lambda: _ok(box.run([box.python, *PASS])), workers, args.seconds
-            )
     for workers in (1, 2):
-        tput[f"bare python -I -S -c pass, {workers} worker(s)"] = throughput(
-            lambda: subprocess.run([sys.executable, *PASS], check=True), workers, args.seconds
-        )
+        fns = {f"bare python -I -S -c pass, {workers} worker(s)": bare_run}
+        if "bwrap" in backends:
+            fns[f"cold bwrap python -I -S -c pass, {workers} worker(s)"] = contenders["cold bwrap: python -I -S -c pass"]
+        if warm_pools:
+            pool = warm_pools[workers]
+            fns[f"warm path pass, {workers} worker(s)"] = lambda pool=pool: _ok(pool.run(["main.py"], files={"main.py": "pass"}))
+        tput.update(throughput_interleaved(fns, workers, args.seconds))
+    for pool in warm_pools.values():
+        pool.close()
     os.rmdir(tmp_root)
 
+    floor = rows["warm interpreter fork+exec pass+wait (floor)"]["p50_ms"]
+    ratios = {}
+    if warm_pools:
+        warm = rows["warm path: main.py = pass"]["p50_ms"]
+        ratios["warm path p50 - floor p50 (ms)"] = round(warm - floor, 3)
+        if "cold bwrap: python -I -S -c pass" in rows:
+            ratios["cold bwrap p50 / warm path p50"] = round(rows["cold bwrap: python -I -S -c pass"]["p50_ms"] / warm, 2)
+        ratios["warm runs/s: 2 workers / 1 worker"] = round(
+            tput["warm path pass, 2 worker(s)"]["runs_per_s"] / tput["warm path pass, 1 worker(s)"]["runs_per_s"], 2)
+        ratios["warm runs/s / cold runs/s, 1 worker"] = round(
+            tput["warm path pass, 1 worker(s)"]["runs_per_s"]
+            / tput["cold bwrap python -I -S -c pass, 1 worker(s)"]["runs_per_s"], 2)
     bare = rows["bare subprocess.run python -I -S -c pass"]["p50_ms"]
     print(f"\nsandbox benchmark  ({platform.node()}, {os.cpu_count()} CPUs, euid {os.geteuid()}, backends {backends})\n")
     print(f"{'latency of one run':48s} {'p50 ms':>8s} {'p99 ms':>8s} {'overhead p50':>13s}")
@@ -190,6 +258,11 @@ def main() -> None:
     print(f"\n{'throughput':48s} {'runs/s':>8s}")
     for name, r in tput.items():
         print(f"{name:48s} {r['runs_per_s']:8.1f}")
+    print("")
+    for name, value in ratios.items():
+        print(f"{name:48s} {value:8.2f}")
+    if not warm_pools:
+        print(f"warm path not measured: {warm_reason}")
 
     result = {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -200,6 +273,8 @@ def main() -> None:
         "baseline": args.baseline,
         "latency": rows,
         "throughput": tput,
+        "ratios": ratios,
+        "warm_path": "measured" if warm_pools else f"unavailable: {warm_reason}",
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,11 @@
 ``verify(task, response)``                          a Verdict; never raises
 ``verify_batch(tasks, responses, workers, backend)`` Verdicts in order; backend ``serial``,
                                                     ``thread``, ``process`` or ``ray``
-``generate(env_id, n, seed, difficulty, workers)``   tasks for seeds seed … seed+n-1; ``backend``
-                                                    ``process`` (local processes) or ``ray``
+``generate(env_id, n, seed, difficulty, workers)``   n distinct tasks of the ``split`` stream from
+                                                    position ``seed`` on; ``backend`` ``process``
+                                                    (local processes) or ``ray``
+``generate_mix(envs, n, seed)``                     n tasks of a mixture of envs and difficulties,
+                                                    interleaved in an order fixed by ``seed``
 ``list_envs()``                                     (id, description, difficulty parameters)
 
 Env ids may omit the ``rlvr/`` prefix (``"Maze-v0"``). Bad arguments raise at once, naming the
@@ -17,6 +20,29 @@ not a number, ``n`` negative or not a whole number, ``workers`` < 1, an unknown 
 Generators and verifiers are cached per (env, constructor options) so a verifier with a warm
 worker (math) is reused across calls in one process.
 
+Splits      ``split`` names a task stream: ``"train"`` (the default of ``generate``,
+            ``generate_mix`` and the training adapters), ``"test"`` (the default of ``rlvr eval``)
+            or any other name; ``None`` (``make_task``'s default, and what a gym env's
+            ``reset(seed=s)`` serves) is the raw seed stream. Streams are disjoint twice over:
+            (1) the split enters the seed: position ``s`` of split ``x`` is generated from
+            ``stream_seed(s, x, attempt)``, which is ``s`` itself only for train's first attempt;
+            (2) content is partitioned: a task belongs to the held-out side when a hash of its
+            content (``content_key``: prompt text and image pixels) falls below
+            ``HELD_OUT_FRACTION``; train keeps the rest, every other split only held-out
+            content, and a position draws attempts 0, 1, … until one lands on its side (at most
+            ``MAX_SPLIT_ATTEMPTS``). So no test prompt is ever a train prompt, whatever the seeds;
+            two non-train splits (test, validation) are disjoint as streams but may share content.
+            Dataset-backed envs follow the same rule, so their rows are partitioned by content
+            (about 1 in 8 rows is held out); ``split=None`` serves every row. A split task's id
+            ends in ``/<split>`` and its position's seed (``maze/v0/d0.40/s17/test``);
+            ``task.seed`` is the seed that made it (``make_task(env, task.seed, d, **params)``
+            rebuilds the same bytes).
+Uniqueness  ``generate`` and ``generate_mix`` return no two tasks with the same content unless
+            ``allow_duplicates=True``: duplicates are skipped and the stream moves on. When an
+            (env, difficulty) runs out — ``max(MIN_PATIENCE, found)`` positions in a row bring
+            nothing new — a ``FewerDistinctTasks`` error (a ValueError) names how many distinct
+            tasks were found and in how many draws. ``estimate_distinct`` samples an estimate.
+
 ``backend="ray"`` runs the same work on a Ray cluster (``address``: None starts a local Ray,
 ``"auto"`` or ``"ray://host:10001"`` joins one; an already initialised Ray is used as it is), in
 ``workers`` concurrent remote calls; see ``rlvr.integrations.ray_backend``.
@@ -24,14 +50,22 @@ worker (math) is reused across calls in one process.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as futures
 import contextlib
+import dataclasses
 import functools
+import hashlib
+import itertools
 import json
 import multiprocessing
 import numbers
 import os
+import random
+import re
 import signal
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from rlvr.core import DifficultyTable, Task, Verdict, _short, canonical_difficulty
@@ -62,13 +96,73 @@ def make_verifier(env_id: str, **verifier_options: Any):
     return _cached_verifier(canonical_env_id(env_id), _freeze(verifier_options))
 
 
-def make_task(env_id: str, seed: int = 0, difficulty: float = 0.5, **options: Any) -> Task:
-    """The task that ``gym.make(env_id, difficulty=…, **options).reset(seed=seed)`` would serve.
+HELD_OUT_FRACTION = 0.125  # of content space: test (and any non-train split) side
+MAX_SPLIT_ATTEMPTS = 256  # 0.875**256 < 1e-14: a train position never runs out by chance
+MIN_PATIENCE = 100
+SPLIT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+class FewerDistinctTasks(ValueError):
+    """An (env, difficulty) has fewer distinct tasks than were asked for."""
+
+    def __init__(self, env_id: str, difficulty: float, split: str | None, found: int, draws: int, wanted: int):
+        where = f"the {split} split of " if split else ""
+        super().__init__(f"{where}{env_id} at difficulty {difficulty:g} has only about {found} distinct tasks "
+                         f"({found} found in {draws} draws), fewer than the {wanted} asked for; ask for fewer, change "
+                         f"the difficulty or parameters, or allow duplicates")
+        self.env_id, self.difficulty, self.split, self.found, self.draws, self.wanted = env_id, difficulty, split, found, draws, wanted
+
+
+def check_split(split: Any) -> str | None:
+    """``split``: None (the raw seed stream) or a name of letters, digits, ``_ . -``."""
+    if split is None or (isinstance(split, str) and SPLIT_NAME.fullmatch(split)):
+        return split
+    raise ValueError(f"split must be a name such as train or test (letters, digits, _ . -), got {split!r}")
+
+
+def content_key(task: Task) -> bytes:
+    """A digest of what the policy sees: the prompt text and every image's mode, size and
+    pixels. Equal keys are duplicate tasks; the key also decides the task's split side."""
+    digest = hashlib.sha256(task.prompt.encode("utf-8", "surrogatepass"))
+    for image in task.images:
+        digest.update(f"|{image.mode}|{image.size}|".encode())
+        digest.update(image.tobytes())
+    return digest.digest()
+
+
+def is_held_out(task: Task) -> bool:
+    """Whether ``task``'s content lies on the held-out side (test and other non-train splits)."""
+    return int.from_bytes(hashlib.sha256(b"rlvr-split|" + content_key(task)).digest()[:8], "big") < HELD_OUT_FRACTION * 2**64
+
+
+def stream_seed(seed: int, split: str, attempt: int) -> int:
+    """The generator seed of position ``seed``, ``attempt`` of ``split``: ``seed`` itself for
+    train's first attempt (so most train tasks are the raw stream's), else a 63-bit hash."""
+    if split == "train" and attempt == 0:
+        return int(seed)
+    return int.from_bytes(hashlib.sha256(f"rlvr-stream|{split}|{int(seed)}|{attempt}".encode()).digest()[:8], "big") >> 1
+
+
+def make_task(env_id: str, seed: int = 0, difficulty: float = 0.5, *, split: str | None = None, **options: Any) -> Task:
+    """The task at position ``seed`` of ``split``'s stream (module docstring); with ``split=None``
+    the task that ``gym.make(env_id, difficulty=…, **options).reset(seed=seed)`` would serve.
 
     ``options`` are generator constructor options (``dataset=``) and task parameters (which win
     over the difficulty knob); verifier options are ignored here."""
+    check_split(split)
     generator_kwargs, _, params = split_options(get_spec(env_id), options)
-    return make_generator(env_id, **generator_kwargs).generate(seed, difficulty, **params)
+    generator = make_generator(env_id, **generator_kwargs)
+    if split is None:
+        return generator.generate(seed, difficulty, **params)
+    for attempt in range(MAX_SPLIT_ATTEMPTS):
+        made_with = stream_seed(seed, split, attempt)
+        task = generator.generate(made_with, difficulty, **params)
+        if is_held_out(task) != (split == "train"):
+            task_id = re.sub(rf"/s{made_with}(?=/|$)", f"/s{int(seed)}", task.id)
+            return dataclasses.replace(task, id=f"{task_id}/{split}")
+    raise ValueError(f"no task of the {split} split of {canonical_env_id(env_id)} at difficulty {difficulty:g} in "
+                     f"{MAX_SPLIT_ATTEMPTS} attempts: its tasks (or dataset rows) barely reach that side of the split; "
+                     f"use split=None for the unsplit stream")
 
 
 def generation_options(env_id: str, options: dict) -> dict:
@@ -171,44 +265,271 @@ def verify_batch(tasks: Sequence[Task], responses: Sequence[Any], workers: int |
         return list(pool.map(_verify_pair, pairs, chunksize=max(1, len(pairs) // (4 * (workers or os.cpu_count() or 1)))))
 
 
-def _generate_one(job: tuple[str, int, float, dict]) -> Task:
-    env_id, seed, difficulty, options = job
-    return make_task(env_id, seed, difficulty, **options)
+def _generate_chunk(job: tuple[str, list[int], float, str | None, dict]) -> list[Task]:
+    env_id, seeds, difficulty, split, options = job
+    return [make_task(env_id, seed, difficulty, split=split, **options) for seed in seeds]
+
+
+def _ordered_chunks(pool: futures.Executor | None, env_id: str, positions: Iterator[int], difficulty: float,
+                    split: str | None, options: dict, chunk: int, window: int) -> Iterator[Task]:
+    """Tasks of ``positions`` in order: serially, or in chunks with ``window`` chunks in flight
+    on ``pool`` (more are submitted as results are read, so memory stays flat in the count)."""
+    if pool is None:
+        for seed in positions:
+            yield make_task(env_id, seed, difficulty, split=split, **options)
+        return
+    pending: collections.deque = collections.deque()
+
+    def submit() -> bool:
+        seeds = list(itertools.islice(positions, chunk))
+        if seeds:
+            pending.append(pool.submit(_generate_chunk, (env_id, seeds, difficulty, split, options)))
+        return bool(seeds)
+
+    try:
+        while len(pending) < window and submit():
+            pass
+        while pending:
+            tasks = pending.popleft().result()
+            submit()
+            yield from tasks
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _ray_positions(env_id: str, positions: Iterator[int], difficulty: float, split: str | None, options: dict,
+                   workers: int | None, address: str | None, block: int) -> Iterator[Task]:
+    """The same tasks made on a Ray cluster, a block of consecutive positions at a time."""
+    from rlvr.integrations import ray_backend
+
+    while True:
+        seeds = list(itertools.islice(positions, block))
+        if not seeds:
+            return
+        extra = {"split": split} if split is not None else {}
+        yield from ray_backend.iter_generate(env_id, len(seeds), seeds[0], difficulty, workers, address=address, **extra, **options)
+
+
+def distinct_tasks(tasks: Iterable[Task], n: int, env_id: str, difficulty: float, split: str | None) -> Iterator[Task]:
+    """The first ``n`` tasks of ``tasks`` with distinct ``content_key``; FewerDistinctTasks when
+    ``max(MIN_PATIENCE, found)`` tasks in a row bring nothing new (or the stream ends)."""
+    seen: set[bytes] = set()
+    misses = draws = 0
+    if n == 0:
+        return
+    for task in tasks:
+        draws += 1
+        key = content_key(task)
+        if key in seen:
+            misses += 1
+            if misses >= max(MIN_PATIENCE, len(seen)):
+                break
+            continue
+        misses = 0
+        seen.add(key)
+        yield task
+        if len(seen) >= n:
+            return
+    raise FewerDistinctTasks(env_id, difficulty, split, len(seen), draws, n)
 
 
 def iter_generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, workers: int | None = 1, *,
-                  backend: str = "process", address: str | None = None, **options: Any) -> Iterable[Task]:
-    """Tasks for seeds ``seed … seed+n-1`` in order, made in ``workers`` local processes
-    (``backend="process"``) or concurrent remote calls on the Ray cluster at ``address``
-    (``backend="ray"``; ``workers=None``: every CPU of the cluster). ``options`` as
-    ``make_task``. The arguments are checked here; the tasks are made as the iterator is read."""
+                  split: str | None = "train", allow_duplicates: bool = False, backend: str = "process",
+                  address: str | None = None, pool: futures.Executor | None = None, **options: Any) -> Iterator[Task]:
+    """``n`` tasks of ``split``'s stream from position ``seed`` on, in order: positions ``seed,
+    seed+1, …``, skipping any task whose content an earlier one had unless ``allow_duplicates``
+    (then exactly positions ``seed … seed+n-1``). Made in ``workers`` local processes
+    (``backend="process"``; or on ``pool``, an executor the caller owns) or concurrent remote
+    calls on the Ray cluster at ``address`` (``backend="ray"``; ``workers=None``: every CPU of
+    the cluster). ``options`` as ``make_task``. The arguments are checked here; the tasks are
+    made as the iterator is read, a bounded number ahead."""
     env_id = canonical_env_id(env_id)
     check_count("n", n)
-    canonical_difficulty(difficulty)
+    difficulty = canonical_difficulty(difficulty)
     check_workers(workers)
+    check_split(split)
     if backend not in ("process", "ray"):
         raise ValueError(f"backend must be process or ray, got {backend!r}")
+    positions = iter(range(seed, seed + n)) if allow_duplicates else itertools.count(seed)
+    if n == 0:
+        return iter(())
     if backend == "ray":
-        from rlvr.integrations import ray_backend
+        block = max(1, min(n + n // 8 + 16, 4096))
+        made = _ray_positions(env_id, positions, difficulty, split, options, workers, address, block)
+        return made if allow_duplicates else distinct_tasks(made, n, env_id, difficulty, split)
+    return _iter_generate_locally(env_id, n, positions, difficulty, workers, split, allow_duplicates, options, pool)
 
-        return ray_backend.iter_generate(env_id, n, seed, difficulty, workers, address=address, **options)
-    return _iter_generate_locally(env_id, n, seed, difficulty, workers, options)
+
+def _chunking(n: int, workers: int) -> tuple[int, int]:
+    """(tasks per chunk, chunks in flight) for ``n`` tasks on ``workers`` processes: small
+    enough that a mixture's parts sharing one pool hold few tasks in memory."""
+    return max(1, min(32, n // (8 * workers))), 2 * workers + 1
 
 
-def _iter_generate_locally(env_id: str, n: int, seed: int, difficulty: float, workers: int | None, options: dict) -> Iterator[Task]:
-    jobs = [(env_id, seed + i, difficulty, options) for i in range(n)]
-    if workers == 1 or n < 2:
-        yield from map(_generate_one, jobs)
-        return
-    with running_executor(workers, "process") as pool:
-        yield from pool.map(_generate_one, jobs, chunksize=max(1, min(256, n // (8 * (workers or os.cpu_count() or 1)))))
+def _iter_generate_locally(env_id: str, n: int, positions: Iterator[int], difficulty: float, workers: int | None,
+                           split: str | None, allow_duplicates: bool, options: dict, pool: futures.Executor | None) -> Iterator[Task]:
+    count = workers or os.cpu_count() or 1
+    with contextlib.ExitStack() as stack:
+        if pool is None and count > 1 and n > 1:
+            pool = stack.enter_context(running_executor(workers, "process"))
+        chunk, window = _chunking(n, count)
+        made = _ordered_chunks(pool, env_id, positions, difficulty, split, options, chunk, window)
+        yield from (made if allow_duplicates else distinct_tasks(made, n, env_id, difficulty, split))
 
 
 def generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, workers: int | None = 1, *,
-             backend: str = "process", address: str | None = None, **options: Any) -> list[Task]:
-    """The tasks of seeds ``seed … seed+n-1`` at ``difficulty``, as a list (see ``iter_generate``
-    for the arguments); ``n=0`` gives ``[]``, a negative ``n`` raises ValueError."""
-    return list(iter_generate(env_id, n, seed, difficulty, workers, backend=backend, address=address, **options))
+             split: str | None = "train", allow_duplicates: bool = False, backend: str = "process",
+             address: str | None = None, **options: Any) -> list[Task]:
+    """``iter_generate``'s tasks as a list; ``n=0`` gives ``[]``, a negative ``n`` raises ValueError."""
+    return list(iter_generate(env_id, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates,
+                              backend=backend, address=address, **options))
+
+
+# --------------------------------------------------------------------------------------------
+# Mixtures
+# --------------------------------------------------------------------------------------------
+
+
+def largest_remainder_shares(weights: dict[Any, float], n: int) -> dict[Any, int]:
+    """How many of ``n`` each key gets: proportional to its weight, the rounding left over going
+    to the largest remainders (ties: the earlier key). Weights must be ≥ 0 with a positive sum."""
+    if not weights or any(not w >= 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise ValueError(f"a mixture needs weights ≥ 0 with a positive sum, got {weights!r}")
+    total = sum(weights.values())
+    exact = {key: n * weight / total for key, weight in weights.items()}
+    counts = {key: int(share) for key, share in exact.items()}
+    order = list(weights)
+    by_remainder = sorted(order, key=lambda key: (-(exact[key] - counts[key]), order.index(key)))
+    for key in by_remainder[: n - sum(counts.values())]:
+        counts[key] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class MixPart:
+    """One (env, difficulty, options) of a mixture and how many tasks it contributes."""
+
+    env_id: str
+    difficulty: float
+    options: dict
+    count: int
+
+    def to_dict(self) -> dict:
+        return {"env_id": self.env_id, "difficulty": self.difficulty, "options": self.options, "count": self.count}
+
+
+def mix_parts(envs: Any, n: int, difficulty: float | Sequence[float] | None = None) -> list[MixPart]:
+    """The parts of a mixture of ``n`` tasks. ``envs`` is the trainer config's ``envs`` format
+    (``rlvr.trainers.config.parse_envs``): an env id, a list of ids (equal weights) or of
+    ``{id, weight, difficulty, options}`` entries, or a mapping env id → weight or such an
+    entry; an entry's ``difficulty`` is a number or a list the env's share is spread over
+    evenly. ``difficulty`` is used for entries that name none (default 0.5). Shares by
+    ``largest_remainder_shares``; parts with no tasks are dropped."""
+    from rlvr.trainers.config import env_entries, parse_envs
+
+    check_count("n", n)
+    fallback = 0.5 if difficulty is None else difficulty
+    raw = [{"id": e} if isinstance(e, str) else e for e in env_entries(envs)]
+    entries = parse_envs([{"difficulty": fallback, **e} if isinstance(e, dict) else e for e in raw])
+    if not entries:
+        raise ValueError("a mixture needs at least one env")
+    shares = largest_remainder_shares({index: float(e.weight) for index, e in enumerate(entries)}, n)
+    parts = []
+    for index, entry in enumerate(entries):
+        env_id = canonical_env_id(entry.id)
+        named = entry.difficulty
+        levels = [canonical_difficulty(d) for d in (named if isinstance(named, (list, tuple)) else [named])]
+        if not levels:
+            raise ValueError(f"{env_id}: difficulty is an empty list")
+        for level, count in largest_remainder_shares({i: 1.0 for i in range(len(levels))}, shares[index]).items():
+            if count:
+                parts.append(MixPart(env_id, levels[level], dict(entry.options or {}), count))
+    return parts
+
+
+def iter_generate_mix(envs: Any, n: int, seed: int = 0, difficulty: float | Sequence[float] | None = None,
+                      workers: int | None = 1, *, split: str | None = "train", allow_duplicates: bool = False,
+                      **options: Any) -> Iterator[Task]:
+    """The tasks of ``mix_parts(envs, n, difficulty)``, each part the ``iter_generate`` stream of
+    its (env, difficulty, options) from position ``seed``, interleaved in an order fixed by
+    ``seed`` (a seeded shuffle of the part labels). ``options`` apply to every part (an entry's
+    own options win). Local processes only; one pool serves every part."""
+    check_workers(workers)
+    check_split(split)
+    parts = mix_parts(envs, n, difficulty)
+    order = [index for index, part in enumerate(parts) for _ in range(part.count)]
+    random.Random(f"rlvr-mix|{int(seed)}").shuffle(order)
+    count = workers or os.cpu_count() or 1
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(running_executor(workers, "process")) if count > 1 and n > 1 else None
+        streams = [iter_generate(part.env_id, part.count, seed, part.difficulty, workers, split=split, allow_duplicates=allow_duplicates,
+                                 pool=pool, **generation_options(part.env_id, {**options, **part.options}))
+                   for part in parts]
+        for index in order:
+            yield next(streams[index])
+
+
+def generate_mix(envs: Any, n: int, seed: int = 0, difficulty: float | Sequence[float] | None = None,
+                 workers: int | None = 1, *, split: str | None = "train", allow_duplicates: bool = False,
+                 **options: Any) -> list[Task]:
+    """``iter_generate_mix``'s tasks as a list."""
+    return list(iter_generate_mix(envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, **options))
+
+
+DISTINCT_SAMPLE = 64
+
+
+def distinct_estimate(draws: int, distinct: int) -> tuple[str, float]:
+    """(relation, count): the number of distinct tasks a stream holds, from ``distinct`` different
+    tasks in ``draws`` uniform draws. With repeats, the K that solves ``distinct = K(1 - (1 -
+    1/K)^draws)`` ("~"); with none, the 95% lower bound ``draws²/6`` (no collision among
+    ``draws`` has probability about ``exp(-draws²/2K)``) (">")."""
+    if draws <= 1 or distinct >= draws:
+        return ">", draws * (draws - 1) / 6 if draws > 1 else float(draws)
+    low, high = float(distinct), float(distinct) * 1e9
+    for _ in range(200):
+        middle = (low + high) / 2
+        expected = middle * (1 - (1 - 1 / middle) ** draws) if middle > 1 else 1.0
+        low, high = (middle, high) if expected < distinct else (low, middle)
+    return "~", (low + high) / 2
+
+
+def estimate_distinct(env_id: str, difficulty: float, sample: int = DISTINCT_SAMPLE, seed: int = 0, **options: Any) -> dict:
+    """An estimate of how many distinct tasks (env, difficulty) has, from ``sample`` tasks of the
+    raw seed stream (``distinct_estimate``): ``{"sample", "distinct", "relation", "estimate"}``.
+    Cached per (env, difficulty, sample, options, generator source) in
+    ``$XDG_CACHE_HOME/rlvr/distinct.json`` (default ``~/.cache``), so ``rlvr list`` and ``rlvr
+    info`` pay for it once."""
+    env_id = canonical_env_id(env_id)
+    difficulty = canonical_difficulty(difficulty)
+    spec = get_spec(env_id)
+    source = spec.generator.partition(":")[0].replace(".", "/") + ".py"
+    try:
+        code = hashlib.sha256((Path(__file__).parent.parent / source).read_bytes()).hexdigest()[:12]
+    except OSError:
+        code = "unknown"
+    key = f"{env_id}|{difficulty}|{sample}|{seed}|{_freeze(options)}|{code}"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rlvr" / "distinct.json"
+    try:
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stored = {}
+    if key not in stored:
+        keys = {content_key(t) for t in iter_generate(env_id, sample, seed, difficulty, split=None, allow_duplicates=True, **options)}
+        relation, estimate = distinct_estimate(sample, len(keys))
+        stored[key] = {"sample": sample, "distinct": len(keys), "relation": relation, "estimate": round(estimate)}
+        with contextlib.suppress(OSError):
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            temporary = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(stored, sort_keys=True), encoding="utf-8")
+            os.replace(temporary, cache)
+    return stored[key]
+
+
+def describe_distinct(row: dict) -> str:
+    """``~1,200`` or ``>680``: an ``estimate_distinct`` result in a few characters."""
+    return f"{row['relation']}{row['estimate']:,}"
 
 
 PROFILE_POINTS = (0.0, 0.25, 0.5, 0.75, 1.0)

@@ -4,11 +4,16 @@ rlvr list                                   every env, one line each, with its d
                                             at d = 0, .25, .5, .75, 1
 rlvr info ENV                               one env in full: its contract, difficulty table,
                                             options with defaults, an example prompt and answer
-rlvr generate ENV -n N -o out.jsonl|.parquet synthetic tasks (``--difficulty``, ``--seed``,
+rlvr generate ENV -n N -o out.jsonl|.parquet synthetic tasks (``--difficulty D [D …]``, ``--seed``,
                                             ``--workers``, ``--param key=value``, ``--dataset``,
-                                            ``--format jsonl|parquet|hf|verl``,
+                                            ``--format jsonl|parquet|hf|verl``, ``--split``,
+                                            ``--allow-duplicates``, ``--shard-size``,
                                             ``--backend process|ray``, ``--address``); ``-o -``
-                                            writes JSON lines to stdout
+                                            writes JSON lines to stdout. A mixture in one run:
+                                            ``--env ID[:weight]`` (repeatable) or ``--mix
+                                            mix.yaml`` (``envs:`` in the trainer config's format);
+                                            ``-n`` is the total (rlvr.generate_mix)
+rlvr convert IN OUT                         between jsonl, parquet, verl Parquet and hf
 rlvr verify tasks.jsonl responses.jsonl     a verdict per row and a summary (``--workers``,
                                             ``--backend process|ray``, ``--address``)
 rlvr bench [ENV …]                          generation and verification throughput per env
@@ -32,6 +37,12 @@ Outputs     Every input is checked before any output is created. Files are writt
             auto`` the extension decides: ``.jsonl``/``.ndjson`` JSON lines, ``.parquet``
             Parquet; any other is refused.
 Ids         Env ids may omit the ``rlvr/`` prefix (``GraphColoring-v0``).
+Sets        ``generate`` writes the ``train`` split by default and ``eval`` reads ``test``: the
+            two never share a prompt (rlvr.api, "Splits"). Repeated prompts are skipped unless
+            ``--allow-duplicates``; an (env, difficulty) with fewer distinct tasks than asked is
+            an error naming the count. Outputs are streamed (memory flat in ``-n``) and carry
+            provenance (rlvr version, command, seed, split, parts): Parquet key-value metadata
+            ``rlvr``, the HF dataset's description, or ``<out>.provenance.json`` beside JSON lines.
 """
 
 from __future__ import annotations
@@ -39,9 +50,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import inspect
+import itertools
 import json
 import os
 import secrets
+import shlex
 import shutil
 import sys
 import tempfile
@@ -145,11 +158,11 @@ def options_of(args: argparse.Namespace) -> dict:
     return options
 
 
-def first_task(env_id: str, seed: int, difficulty: float, options: dict) -> Task:
+def first_task(env_id: str, seed: int, difficulty: float, options: dict, split: str | None = None) -> Task:
     """Make the first task, so a bad parameter, option or dataset fails before any output."""
     with user_input("see 'rlvr info " + env_id + "' for its parameters and options"):
         try:
-            return rlvr.make_task(env_id, seed, difficulty, **options)
+            return rlvr.make_task(env_id, seed, difficulty, split=split, **options)
         except json.JSONDecodeError as error:  # a dataset file that is not JSON (lines)
             raise ValueError(f"--dataset {options.get('dataset')}: not valid JSON ({error})") from error
         except TypeError as error:  # a generator constructor option it does not take
@@ -260,9 +273,34 @@ def open_text_output(output: Output) -> Iterator[TextIO]:
         yield handle
 
 
-def write_tasks(tasks: Iterable[Task], output: str | Output, file_format: str = "auto") -> int:
-    """Save ``tasks`` in one of ``OUTPUT_FORMATS`` (see ``plan_output``); the file appears only
-    once every task is written."""
+PROVENANCE_SUFFIX = ".provenance.json"  # the sidecar of a JSON-lines output
+
+
+@dataclass(frozen=True)
+class Written:
+    """What ``write_tasks`` wrote: the row count and the files (one, or one per shard)."""
+
+    count: int
+    paths: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return self.paths[0] if len(self.paths) == 1 else f"{len(self.paths)} files {self.paths[0]} … {self.paths[-1]}"
+
+
+def shard_path(path: Path, index: int) -> Path:
+    """``out.parquet`` → ``out-00003.parquet``: the file of shard ``index``."""
+    return path.with_name(f"{path.stem}-{index:05d}{path.suffix}")
+
+
+def write_tasks(tasks: Iterable[Task], output: str | Output, file_format: str = "auto", *, metadata: dict | None = None,
+                shard_size: int | None = None, split: str = "train") -> Written:
+    """Save ``tasks`` in one of ``OUTPUT_FORMATS`` (see ``plan_output``), streamed: JSON lines a
+    line at a time, Parquet in row groups, HF through ``Dataset.from_generator``. Every file
+    appears only once all are written. ``shard_size`` splits a file output into
+    ``<stem>-00000<suffix>``, … of that many rows (HF: that many rows per Arrow file); verl's
+    ``extra_info.index`` counts across the shards. ``metadata`` (provenance, with the shard's
+    index and first row added) goes into Parquet's key-value metadata, the HF dataset's
+    description, or a ``<output>.provenance.json`` sidecar next to JSON lines."""
     output = output if isinstance(output, Output) else plan_output("-o", str(output), file_format)
     if output.path is None:
         count = 0
@@ -270,17 +308,44 @@ def write_tasks(tasks: Iterable[Task], output: str | Output, file_format: str = 
             sys.stdout.write(task.to_json() + "\n")
             count += 1
         sys.stdout.flush()
-        return count
-    with atomic_path(output.path, directory=output.is_directory) as temporary:
-        if output.file_format == "hf":
-            from rlvr.integrations import hf
+        return Written(count, ("stdout",))
+    if output.file_format == "hf":
+        from rlvr.integrations import hf
 
-            return hf.save(tasks, temporary)
-        if output.file_format == "verl":
-            from rlvr.integrations import verl
+        rows = list(tasks) if shard_size else tasks  # num_shards needs the count first
+        shards = None if not shard_size else max(1, -(-len(rows) // shard_size))
+        with atomic_path(output.path, directory=True) as temporary:
+            count = hf.save(rows, temporary, metadata=metadata, num_shards=shards)
+        return Written(count, (str(output.path),))
+    stream = iter(tasks)
+    paths: list[Path] = []
+    count = 0
+    with contextlib.ExitStack() as stack:
+        while True:
+            index = len(paths)
+            target = shard_path(output.path, index) if shard_size else output.path
+            batch = itertools.islice(stream, shard_size) if shard_size else stream
+            head = next(batch, None)
+            if head is None and (shard_size and index > 0):
+                break
+            rows = chain([head], batch) if head is not None else iter(())
+            temporary = stack.enter_context(atomic_path(target))
+            shard_metadata = None if metadata is None else {**metadata, "shard": {"index": index, "first_row": count}}
+            if output.file_format == "verl":
+                from rlvr.integrations import verl
 
-            return verl.export_parquet(tasks, temporary)
-        return save_tasks(tasks, temporary, output.file_format)
+                written = verl.export_parquet(rows, temporary, split, start_index=count, metadata=shard_metadata)
+            else:
+                written = save_tasks(rows, temporary, output.file_format, metadata=shard_metadata)
+            count += written
+            paths.append(target)
+            if not shard_size or written < shard_size:
+                break
+        if output.file_format == "jsonl" and metadata is not None:
+            sidecar = stack.enter_context(atomic_path(Path(f"{output.path}{PROVENANCE_SUFFIX}")))
+            sidecar.write_text(json.dumps({**metadata, "rows": count, "files": [p.name for p in paths]}, indent=2, default=str) + "\n",
+                               encoding="utf-8")
+    return Written(count, tuple(map(str, paths)))
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -385,23 +450,187 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+SPLIT_ALL = "all"  # --split all: the raw seed stream (split=None)
+
+
+def split_of(text: str) -> str | None:
+    """``--split``: a split name, or ``all`` for the unsplit seed stream."""
+    from rlvr.api import check_split
+
+    if text == SPLIT_ALL:
+        return None
+    try:
+        return check_split(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def env_weight(text: str) -> tuple[str, float]:
+    """``--env ID[:weight]``."""
+    env_id, sep, weight = text.rpartition(":")
+    if not sep:
+        return text, 1.0
+    try:
+        value = float(weight)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes ID or ID:weight, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"weight must be ≥ 0, got {text!r}")
+    return env_id, value
+
+
+def read_mix(path: str) -> Any:
+    """The ``envs`` of a mixture file: YAML with one top-level key, ``envs``, in the trainer
+    config's format."""
+    import yaml
+
+    with user_input("give a YAML file with a top-level 'envs:' mapping"):
+        with open(path, encoding="utf-8") as handle:
+            try:
+                data = yaml.safe_load(handle)
+            except yaml.YAMLError as error:
+                raise ValueError(f"--mix {path} is not valid YAML ({str(error).splitlines()[0]})") from None
+    if not isinstance(data, dict) or "envs" not in data or set(data) != {"envs"}:
+        found = ", ".join(map(str, data)) if isinstance(data, dict) else type(data).__name__
+        raise UsageError(f"--mix {path}: expected one top-level key 'envs', found {found or 'nothing'}, "
+                         f"write envs: {{ENV: weight or {{weight, difficulty, options}}}}")
+    return data["envs"]
+
+
+def mixture_of(args: argparse.Namespace) -> list[dict]:
+    """The mixture entries of ``generate``'s arguments: ``--mix``, or the positional env and
+    ``--env ID[:weight]``; ``--param ENV:key=value`` goes to one env, ``--param key=value`` (and
+    ``--dataset``) to every env that has no such option of its own."""
+    from rlvr.trainers.config import env_entries
+
+    given = [(args.env, 1.0)] if args.env else []
+    given += args.envs or []
+    if args.mix and given:
+        raise UsageError("give --mix or env ids, not both, see 'rlvr generate --help'")
+    if not args.mix and not given:
+        raise UsageError("name an env (rlvr generate ENV, --env ID[:weight]) or a mixture file (--mix mix.yaml)")
+    with user_input("see 'rlvr generate --help' for the mixture format"):
+        raw = env_entries(read_mix(args.mix)) if args.mix else [{"id": env_id, "weight": weight} for env_id, weight in given]
+    entries = []
+    for entry in raw:
+        entry = {"id": entry} if isinstance(entry, str) else dict(entry) if isinstance(entry, dict) else entry
+        if not isinstance(entry, dict) or "id" not in entry:
+            raise UsageError(f"--mix {args.mix}: an entry must be an env id or a mapping, got {entry!r}")
+        entry["id"] = env_id_of(str(entry["id"]))
+        entries.append(entry)
+    shared, per_env = dict(options_of(args)), {}
+    for key, value in list(shared.items()):
+        env_part, sep, name = key.rpartition(":")
+        if sep:
+            del shared[key]
+            per_env.setdefault(env_id_of(env_part), {})[name] = value
+    unknown = set(per_env) - {entry["id"] for entry in entries}
+    if unknown:
+        raise UsageError(f"--param names {', '.join(sorted(unknown))}, which is not in the mixture; use an env of it")
+    for entry in entries:
+        entry["options"] = {**shared, **(entry.get("options") or {}), **per_env.get(entry["id"], {})}
+    return entries
+
+
+def provenance(args: argparse.Namespace, **fields: Any) -> dict:
+    """What made an output: rlvr version, the command line and the arguments that matter."""
+    return {"rlvr_version": rlvr.__version__, "command": getattr(args, "command_line", None), **fields}
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    env_id = env_id_of(args.env)
+    from rlvr.api import FewerDistinctTasks, mix_parts
+
     output = plan_output("-o", args.output, args.format)
     if output.file_format in ("hf", "verl"):
         _require("datasets" if output.file_format == "hf" else "pyarrow", f"--format {output.file_format}", "hf")
-    options = options_of(args)
-    first = first_task(env_id, args.seed, args.difficulty, options)
-    rest = rlvr.iter_generate(env_id, args.n - 1, seed=args.seed + 1, difficulty=args.difficulty, workers=_workers(args),
-                              backend=args.backend, address=args.address, **options)
-    progress = tqdm(chain([first], rest), total=args.n, unit="task", disable=args.quiet, file=sys.stderr, delay=1.0)
+    if args.shard_size and output.path is None:
+        raise UsageError("--shard-size writes several files, give -o a file name instead of -")
+    entries = mixture_of(args)
+    difficulty = args.difficulty if args.difficulty is None or len(args.difficulty) > 1 else args.difficulty[0]
+    with user_input("see 'rlvr generate --help' for the mixture format"):
+        parts = mix_parts(entries, args.n, difficulty)
+    for part in parts:  # a bad parameter, option or dataset fails before any output
+        first_task(part.env_id, args.seed, part.difficulty, part.options, args.split)
+    if args.backend == "ray" and len(parts) > 1:
+        raise UsageError("--backend ray makes one env at one difficulty per run, give one env and one --difficulty")
+    if args.backend == "ray":
+        part = parts[0]
+        tasks = rlvr.iter_generate(part.env_id, part.count, args.seed, part.difficulty, _workers(args), split=args.split,
+                                   allow_duplicates=args.allow_duplicates, backend="ray", address=args.address, **part.options)
+    else:
+        tasks = rlvr.iter_generate_mix(entries, args.n, args.seed, difficulty, _workers(args), split=args.split,
+                                       allow_duplicates=args.allow_duplicates)
+    metadata = provenance(args, n=args.n, seed=args.seed, split=args.split, allow_duplicates=args.allow_duplicates,
+                          format=output.file_format, parts=[part.to_dict() for part in parts])
+    progress = tqdm(tasks, total=args.n, unit="task", disable=args.quiet, file=sys.stderr, delay=1.0)
     try:
-        count = write_tasks(progress, output)
+        written = write_tasks(progress, output, metadata=metadata, shard_size=args.shard_size,
+                              split=args.split or SPLIT_ALL)
+    except FewerDistinctTasks as error:
+        raise UsageError(f"{error} (--allow-duplicates)") from None
     finally:
         progress.close()
-    print(f"wrote {count} tasks to {output}", file=sys.stderr)
+    print(f"wrote {written.count} tasks to {written}", file=sys.stderr)
+    return 0
+
+
+def read_any_tasks(path: str) -> Iterator[Task]:
+    """Tasks of any format ``rlvr generate`` writes: JSON lines, Parquet, verl Parquet (told by
+    its ``reward_model`` column) or a HF ``save_to_disk`` directory."""
+    source = Path(path)
+    if source.is_dir():
+        _require("datasets", "reading a HF dataset directory", "hf")
+        import datasets
+
+        from rlvr.integrations import hf
+
+        return hf.iter_dataset(datasets.load_from_disk(str(source)))
+    if source.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        if "reward_model" in pq.read_schema(str(source)).names:
+            from rlvr.integrations import verl
+
+            return verl.read_tasks(source)
+    return iter_tasks(source)
+
+
+def source_provenance(path: str) -> dict | None:
+    """The provenance stored with an input file, if any."""
+    source = Path(path)
+    if source.is_dir():
+        info = source / "dataset_info.json"
+        if info.is_file():
+            with contextlib.suppress(ValueError, OSError):
+                return json.loads(json.loads(info.read_text(encoding="utf-8")).get("description") or "null")
+        return None
+    if source.suffix.lower() == ".parquet":
+        from rlvr.core import parquet_provenance
+
+        return parquet_provenance(source)
+    sidecar = Path(f"{source}{PROVENANCE_SUFFIX}")
+    return json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else None
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    if not Path(args.input).exists():
+        raise UsageError(f"cannot read {args.input}: no such file or directory, give a file written by 'rlvr generate'")
+    output = plan_output("OUT", args.output, args.format)
+    if args.shard_size and output.path is None:
+        raise UsageError("--shard-size writes several files, give OUT a file name instead of -")
+    with user_input("give a file written by 'rlvr generate'"):
+        tasks = read_any_tasks(args.input)
+        first = next(iter(tasks), None)
+        earlier = source_provenance(args.input)
+    if first is None:
+        raise UsageError(f"{args.input} holds no tasks, give a file written by 'rlvr generate'")
+    metadata = provenance(args, converted_from=str(args.input), format=output.file_format, source=earlier)
+    split = (earlier or {}).get("split") or "train"
+    with user_input("give a file written by 'rlvr generate'"):
+        written = write_tasks(chain([first], tasks), output, metadata=metadata, shard_size=args.shard_size, split=split)
+    print(f"wrote {written.count} tasks to {written}", file=sys.stderr)
     return 0
 
 
@@ -528,14 +757,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     samples = plan_output("--samples", args.samples, jsonl_only=True) if args.samples else None
     env_options = dict(args.param or [])
     for env_id in env_ids:
-        first_task(env_id, args.seed, args.difficulty[0], env_options)
+        first_task(env_id, args.seed, args.difficulty[0], env_options, args.split)
     try:
         results = evaluate(
             args.base_url, args.model, env_ids, args.n, k=args.k, difficulties=args.difficulty, seed=args.seed,
             concurrency=args.concurrency, max_retries=args.max_retries, timeout=args.timeout, temperature=args.temperature,
             max_tokens=args.max_tokens or None, top_p=args.top_p, system_prompt=args.system, api_key=args.api_key,
             env_options=env_options, extra_body=dict(args.extra or []) or None, request_seed=not args.no_request_seed,
-            verify_workers=args.verify_workers, progress=not args.quiet,
+            verify_workers=args.verify_workers, progress=not args.quiet, split=args.split,
         )
     except EndpointUnreachable as error:
         raise UsageError(f"{error}, check --base-url and that the server is running") from None
@@ -641,19 +870,37 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--lines", type=positive_int, default=40, help="show at most this many lines of the prompt and answer")
     info.add_argument("--image-dir", help="where to save a visual example's images (default: a temporary directory)")
 
-    gen = command("generate", cmd_generate, "write synthetic tasks as JSON lines, Parquet, a HF dataset or verl Parquet")
-    gen.add_argument("env", help="an env id, e.g. rlvr/Maze-v0 or Maze-v0")
-    gen.add_argument("-n", type=positive_int, required=True, help="how many tasks (seeds seed … seed+n-1)")
+    gen = command("generate", cmd_generate, "write synthetic tasks as JSON lines, Parquet, a HF dataset or verl Parquet: "
+                                            "one env, or a mixture of envs and difficulties")
+    gen.add_argument("env", nargs="?", help="an env id, e.g. rlvr/Maze-v0 or Maze-v0 (or use --env / --mix)")
+    gen.add_argument("--env", dest="envs", type=env_weight, action="append", metavar="ID[:WEIGHT]",
+                     help="an env of the mixture with its weight (default 1); repeat for several")
+    gen.add_argument("--mix", help="a YAML mixture: envs: {ENV: weight or {weight, difficulty, options}} "
+                                   "(the trainer config's envs format; difficulty a number or a list)")
+    gen.add_argument("-n", type=positive_int, required=True, help="how many tasks in all (shared by weight, largest remainders)")
     gen.add_argument("-o", "--output", required=True, help="the file (a directory for --format hf); - for stdout")
-    gen.add_argument("--difficulty", type=difficulty_value, default=0.5, help="in [0, 1] (default 0.5)")
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--difficulty", type=difficulty_value, nargs="+",
+                     help="in [0, 1] (default 0.5); several spread each env's share evenly; a --mix entry's own wins")
+    gen.add_argument("--seed", type=int, default=0, help="the first stream position, and the interleaving order")
+    gen.add_argument("--split", type=split_of, default="train",
+                     help="train (default), test or any name: content-disjoint task streams; all: the raw seeds")
+    gen.add_argument("--allow-duplicates", action="store_true",
+                     help="keep repeated prompts (default: skip them; too few distinct tasks is an error)")
+    gen.add_argument("--shard-size", type=positive_int, help="rows per file: OUT-00000.parquet, OUT-00001.parquet, …")
     _add_backend_arguments(gen)
     gen.add_argument("--dataset", help="serve rows of this file (dataset-backed envs)")
-    gen.add_argument("--param", type=_parse_param, action="append", help="override a task parameter: key=value")
+    gen.add_argument("--param", type=_parse_param, action="append",
+                     help="a task parameter or option: key=value for every env, ENV:key=value for one")
     gen.add_argument("--format", choices=OUTPUT_FORMATS, default="auto",
                      help="jsonl, parquet, hf (a datasets.save_to_disk directory) or verl (verl's Parquet layout); "
                           "auto: from the extension, .jsonl or .parquet")
     gen.add_argument("-q", "--quiet", action="store_true")
+
+    conv = command("convert", cmd_convert, "convert tasks between JSON lines, Parquet, verl Parquet and a HF dataset")
+    conv.add_argument("input", help="a .jsonl, .parquet (rlvr or verl layout) or HF dataset directory")
+    conv.add_argument("output", help="the output (as rlvr generate -o)")
+    conv.add_argument("--format", choices=OUTPUT_FORMATS, default="auto", help="as rlvr generate --format")
+    conv.add_argument("--shard-size", type=positive_int, help="rows per output file")
 
     ver = command("verify", cmd_verify, "verify responses against tasks")
     ver.add_argument("tasks", help="tasks written by rlvr generate (.jsonl or .parquet)")
@@ -675,6 +922,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--k", type=positive_int, default=1, help="samples per task")
     ev.add_argument("--difficulty", type=difficulty_value, nargs="+", default=[0.5])
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--split", type=split_of, default="test",
+                    help="test (default: never a train prompt), train or any name; all: the raw seeds (e.g. every dataset row)")
     ev.add_argument("--concurrency", type=positive_int, default=16, help="requests in flight")
     ev.add_argument("--max-retries", type=int, default=3)
     ev.add_argument("--timeout", type=float, default=120.0, help="seconds per request try")
@@ -723,6 +972,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args, extra = build_parser().parse_known_args(argv)
         prog = f"rlvr {args.command}"
+        args.command_line = shlex.join(["rlvr", *argv])
         if extra:
             raise UsageError(f"unrecognized arguments: {' '.join(extra)}, see '{prog} --help'")
         return args.func(args)

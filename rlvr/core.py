@@ -22,6 +22,7 @@ import base64
 import dataclasses
 import hashlib
 import io
+import itertools
 import json
 import random
 import re
@@ -98,15 +99,64 @@ class Task:
         return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+REASON_MAX_CHARS = 300
+DETAIL_MAX_CHARS = 4_000
+DETAIL_MAX_ITEMS = 2_000
+DETAIL_MAX_DEPTH = 8
+
+
+def clean_text(text: str, max_chars: int | None = None) -> str:
+    """``text`` as valid Unicode that encodes to UTF-8 (lone surrogates, which candidate output
+    and JSON escapes can carry, become U+FFFD), cut to ``max_chars`` with an ellipsis."""
+    if max_chars is not None and len(text) > max_chars:
+        text = text[: max_chars - 1] + "…"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        if max_chars is not None and len(text) > max_chars:  # one surrogate became up to three U+FFFD
+            text = text[: max_chars - 1] + "…"
+    return text
+
+
+def clean_details(value: Any, depth: int = 0) -> Any:
+    """A verdict's details made safe to log and serialise: strings cleaned and cut at
+    ``DETAIL_MAX_CHARS``, containers cut at ``DETAIL_MAX_ITEMS`` entries and ``DETAIL_MAX_DEPTH``
+    levels (their types kept); numbers, booleans and None pass through; anything else becomes
+    its cut ``repr``. O(size of what is kept)."""
+    if isinstance(value, str):
+        return clean_text(value, DETAIL_MAX_CHARS)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if depth >= DETAIL_MAX_DEPTH:
+        return f"{type(value).__name__} (nested too deep)"
+    if isinstance(value, dict):
+        items = itertools.islice(value.items(), DETAIL_MAX_ITEMS)
+        return {clean_details(k, depth + 1): clean_details(v, depth + 1) for k, v in items}
+    if isinstance(value, (list, tuple)):
+        kept = [clean_details(v, depth + 1) for v in value[:DETAIL_MAX_ITEMS]]
+        return tuple(kept) if isinstance(value, tuple) else kept
+    return clean_text(repr(value), DETAIL_MAX_CHARS)
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of verifying one response."""
+    """The outcome of verifying one response.
+
+    Whatever a verifier puts in it, a Verdict is safe to log, tokenise and serialise: ``reason``
+    is one line of at most ``REASON_MAX_CHARS`` characters and ``details`` is bounded
+    (``clean_details``), both valid UTF-8 even when they quote hostile candidate output.
+    """
 
     reward: float
     correct: bool
     format_ok: bool
     reason: str
     details: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", clean_text(str(self.reason), REASON_MAX_CHARS))
+        object.__setattr__(self, "details", clean_details(dict(self.details)))
 
     @classmethod
     def fail(cls, reason: str, *, format_ok: bool = False, **details: Any) -> "Verdict":
@@ -486,24 +536,62 @@ def png_to_image(png: bytes) -> Image.Image:
     return image
 
 
-def save_tasks(tasks: Iterable[Task], path: str | Path, file_format: str | None = None) -> int:
-    """Write tasks as JSON lines (images base64 PNG) or Parquet (images PNG bytes); the format is
-    ``file_format`` ("jsonl" or "parquet") or, when None, the path's suffix (``.parquet`` or not)."""
+PARQUET_BATCH_ROWS = 256  # rows per Parquet row group: writers hold one batch, not the file
+PROVENANCE_KEY = "rlvr"  # Parquet key-value metadata key of the provenance JSON
+
+
+def task_schema(metadata: dict | None = None):
+    """The Arrow schema of ``save_tasks``'s Parquet, with ``metadata`` as provenance."""
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [("id", pa.string()), ("env_id", pa.string()), ("family", pa.string()), ("prompt", pa.string()),
+         ("answer", pa.string()), ("difficulty", pa.float64()), ("seed", pa.int64()), ("params", pa.string()),
+         ("images", pa.list_(pa.binary())), ("meta", pa.string())]
+    )
+    return schema if metadata is None else schema.with_metadata({PROVENANCE_KEY: json.dumps(metadata, sort_keys=True, default=str)})
+
+
+def write_parquet_rows(rows: Iterable[dict], path: str | Path, schema) -> int:
+    """Stream ``rows`` into a Parquet file ``PARQUET_BATCH_ROWS`` at a time (ParquetWriter), so
+    memory does not grow with the row count; an empty input still writes the schema."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    count = 0
+    with pq.ParquetWriter(str(path), schema) as writer:
+        batch: list[dict] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == PARQUET_BATCH_ROWS:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                count += len(batch)
+                batch = []
+        if batch or not count:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            count += len(batch)
+    return count
+
+
+def parquet_provenance(path: str | Path) -> dict | None:
+    """The provenance a writer stored in a Parquet file's key-value metadata, if any."""
+    import pyarrow.parquet as pq
+
+    stored = (pq.read_schema(str(path)).metadata or {}).get(PROVENANCE_KEY.encode())
+    return None if stored is None else json.loads(stored)
+
+
+def save_tasks(tasks: Iterable[Task], path: str | Path, file_format: str | None = None, metadata: dict | None = None) -> int:
+    """Write tasks as JSON lines (images base64 PNG), one line at a time, or Parquet (images PNG
+    bytes) in row groups of ``PARQUET_BATCH_ROWS``; the format is ``file_format`` ("jsonl" or
+    "parquet") or, when None, the path's suffix (``.parquet`` or not). ``metadata`` (provenance)
+    goes into Parquet's key-value metadata under ``"rlvr"``; JSON lines have no place for it
+    (``rlvr generate`` writes it to a ``<file>.provenance.json`` sidecar)."""
     path = Path(path)
     if file_format not in (None, "jsonl", "parquet"):
         raise ValueError(f"file_format must be jsonl or parquet, got {file_format!r}")
     if file_format == "parquet" or (file_format is None and path.suffix == ".parquet"):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        rows = [_parquet_row(t) for t in tasks]
-        schema = pa.schema(
-            [("id", pa.string()), ("env_id", pa.string()), ("family", pa.string()), ("prompt", pa.string()),
-             ("answer", pa.string()), ("difficulty", pa.float64()), ("seed", pa.int64()), ("params", pa.string()),
-             ("images", pa.list_(pa.binary())), ("meta", pa.string())]
-        )
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
-        return len(rows)
+        return write_parquet_rows((_parquet_row(t) for t in tasks), path, task_schema(metadata))
     count = 0
     with open(path, "w", encoding="utf-8") as handle:
         for task in tasks:
@@ -525,10 +613,11 @@ def iter_tasks(path: str | Path) -> Iterator[Task]:
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        for row in pq.read_table(path).to_pylist():
-            for key in ("answer", "params", "meta"):
-                row[key] = json.loads(row[key])
-            yield Task.from_dict(row)
+        for batch in pq.ParquetFile(str(path)).iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            for row in batch.to_pylist():
+                for key in ("answer", "params", "meta"):
+                    row[key] = json.loads(row[key])
+                yield Task.from_dict(row)
         return
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):

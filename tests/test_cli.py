@@ -30,8 +30,8 @@ def test_generate_then_verify(tmp_path, suffix):
     result = run("generate", "rlvr/Maze-v0", "-n", "6", "--difficulty", "0.3", "--seed", "5", "-o", str(out), "--workers", "2")
     assert result.returncode == 0, result.stderr
     tasks = rlvr.load_tasks(out)
-    assert [t.seed for t in tasks] == list(range(5, 11))
-    assert [t.to_json() for t in tasks] == [rlvr.make_task("rlvr/Maze-v0", seed=s, difficulty=0.3).to_json() for s in range(5, 11)]
+    assert [t.id for t in tasks] == [f"maze/v0/d0.30/s{s}/train" for s in range(5, 11)]
+    assert [t.to_json() for t in tasks] == [rlvr.make_task("rlvr/Maze-v0", seed=s, difficulty=0.3, split="train").to_json() for s in range(5, 11)]
     if suffix == ".jsonl":
         responses = tmp_path / "responses.jsonl"
         lines = [json.dumps({"id": t.id, "response": rlvr.solve(t) if i % 2 == 0 else "<answer>U</answer>"}) for i, t in enumerate(tasks)]
@@ -220,7 +220,7 @@ def test_internal_errors_exit_1_with_a_pointer_to_debug(monkeypatch, capsys, tmp
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(rlvr, "iter_generate", broken)
+    monkeypatch.setattr(rlvr, "iter_generate_mix", broken)
     assert main(["generate", "rlvr/Maze-v0", "-n", "2", "-o", str(tmp_path / "x.jsonl")]) == 1
     err = capsys.readouterr().err.strip()
     assert err == "rlvr generate: internal error: RuntimeError: a bug (run again with --debug for the traceback)"
@@ -262,8 +262,9 @@ def test_missing_parent_directories_are_created_for_every_format(tmp_path, file_
     assert main(["generate", "Maze-v0", "-n", "3", "-o", str(target), "--format", file_format, "-q"]) == 0
     assert target.exists()
     if file_format in ("auto", "jsonl", "parquet"):
-        assert [t.seed for t in rlvr.load_tasks(target)] == [0, 1, 2] if target.suffix != ".data" else True
-    assert [p.name for p in target.parent.iterdir()] == [name]  # no temporary left next to it
+        assert [t.id for t in rlvr.load_tasks(target)] == [f"maze/v0/d0.50/s{s}/train" for s in range(3)] if target.suffix != ".data" else True
+    sidecar = [f"{name}.provenance.json"] if name.endswith(".jsonl") or file_format == "jsonl" else []
+    assert sorted(p.name for p in target.parent.iterdir()) == sorted([name, *sidecar])  # no temporary left next to it
 
 
 def test_dash_means_stdout_and_ids_need_no_prefix(tmp_path, capsys):

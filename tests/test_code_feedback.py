@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env
 import rlvr  # noqa: F401  (registers the envs)
 from rlvr.core import Task, Verdict
 from rlvr.envs.multi_turn import CodeFeedbackEnv, feedback_text
-from rlvr.generators.code import CodeGenerator, fence
+from rlvr.generators.code import CodeGenerator, fence, unpack_tests
 from rlvr.verifiers import sandbox as sb
 
 pytestmark = pytest.mark.skipif(sb._probe_bwrap()[0] is None, reason="bwrap unusable")
@@ -69,7 +69,7 @@ def test_feedback_shows_the_failing_stdin_expected_and_actual_output():
     observation, *_, info = env.step(env.unwrapped.generator.wrong_response(task))
     failure = info["verdict"].details["first_failure"]
     number = int(info["verdict"].reason.split("failed test ")[1].split(" ")[0]) - 1
-    test = task.answer["tests"][number]
+    test = unpack_tests(task.answer)[number]
     assert "Input:" in observation and "Expected output:" in observation and "Your output:" in observation
     assert test["input"].strip()[:200] in observation and test["output"].strip()[:200] in observation
     assert failure["got"].strip() in observation
@@ -84,7 +84,7 @@ def test_feedback_shows_the_failing_call_expected_value_and_result():
     observation, *_ = env.step(fence(f"def {entry}(values):\n    return 'nope'\n"))
     assert "Call:" in observation and f"{entry}(" in observation and "Expected:" in observation
     assert "Got:" in observation and "'nope'" in observation
-    assert task.answer["tests"][0]["expected"][:100] in observation
+    assert unpack_tests(task.answer)[0]["expected"][:100] in observation
 
 
 def test_feedback_shows_errors_timeouts_and_missing_code():
@@ -114,13 +114,13 @@ def test_partial_rewards_only_at_the_end():
     _, info = env.reset(seed=3)
     task = info["task"]
     entry = task.answer["entry_point"]
-    first = task.answer["tests"][0]
+    first = unpack_tests(task.answer)[0]
     program = fence(f"def {entry}(values):\n    if repr((values,)) == {first['args']!r}:\n"
                     f"        return {first['expected']}\n    return 'no'\n")
     _, reward, terminated, _, info = env.step(program)
     assert reward == 0.0 and not terminated and 0 < info["verdict"].reward < 1
     _, reward, terminated, _, info = env.step(program)
-    assert terminated and reward == info["verdict"].reward == pytest.approx(1 / len(task.answer["tests"]))
+    assert terminated and reward == info["verdict"].reward == pytest.approx(1 / len(unpack_tests(task.answer)))
 
 
 def test_replay_render_and_check_env():

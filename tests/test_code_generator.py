@@ -27,7 +27,7 @@ import pytest
 from rlvr.core import Task
 from rlvr.generators.code import (
     FUNCTION_CALL_PRELUDE, PERFORMANCE_TRAP_LENGTH, CodeFeedbackGenerator, CodeGenerator, decode_test_cases,
-    detect_format, mbpp_entry_point,
+    detect_format, mbpp_entry_point, unpack_tests,
 )
 from rlvr.generators.code_library import ANNOTATIONS, OPERATIONS
 from rlvr.verifiers import code as code_verifier
@@ -80,7 +80,7 @@ def outcomes(answer: dict, source: str) -> list[bool]:
     """Whether ``source`` passes each of the answer's tests (one verdict for assert style)."""
     if answer["style"] == "stdio":
         return [stdout_equal(t["output"], run_as_main(answer["setup_code"] + source, t["input"]), answer["float_tolerance"])
-                for t in answer["tests"]]
+                for t in unpack_tests(answer)]
     namespace: dict = {"__name__": "candidate"}
     exec(answer["setup_code"], namespace)
     exec(source, namespace)
@@ -93,7 +93,7 @@ def outcomes(answer: dict, source: str) -> list[bool]:
         return [True]
     function = resolve_entry(namespace, answer["entry_point"])
     results = []
-    for test in answer["tests"]:
+    for test in unpack_tests(answer):
         try:
             got = function(*ast.literal_eval(test["args"]))
         except Exception:
@@ -143,7 +143,7 @@ def test_difficulty_is_monotone_in_measured_task_properties():
     tasks = {d: [GENERATOR.generate(seed, d) for seed in range(12)] for d in levels}
     depth = [mean(t.meta["depth"] for t in tasks[d]) for d in levels]
     size = [mean(t.meta["max_input_length"] for t in tasks[d]) for d in levels]
-    count = [mean(len(t.answer["tests"]) for t in tasks[d]) for d in levels]
+    count = [mean(len(unpack_tests(t.answer)) for t in tasks[d]) for d in levels]
     limit = [mean(t.answer["time_limit_s"] for t in tasks[d]) for d in levels]
     assert depth == sorted(depth) and depth[0] == 1 and depth[-1] == 5
     assert size == sorted(size) and max(t.meta["max_input_length"] for t in tasks[0.0]) <= 10
@@ -152,16 +152,16 @@ def test_difficulty_is_monotone_in_measured_task_properties():
     assert limit == sorted(limit, reverse=True)
     for d in levels:
         for task in tasks[d]:
-            assert task.meta["test_count"] == len(task.answer["tests"]) == task.params["tests"]
+            assert task.meta["test_count"] == len(unpack_tests(task.answer)) == task.params["tests"]
             assert len(task.meta["ops"]) == task.meta["depth"] == task.params["depth"]
 
 
 def test_edge_cases_and_stress_input():
     easy = GENERATOR.generate(4, 0.0, input="ints", style="function")
-    assert [ast.literal_eval(t["args"])[0] for t in easy.answer["tests"]] != []
-    assert all(ast.literal_eval(t["args"])[0] != [] for t in easy.answer["tests"])  # no edge cases at d=0
+    assert [ast.literal_eval(t["args"])[0] for t in unpack_tests(easy.answer)] != []
+    assert all(ast.literal_eval(t["args"])[0] != [] for t in unpack_tests(easy.answer))  # no edge cases at d=0
     hard = GENERATOR.generate(4, 1.0, input="ints", style="function")
-    inputs = [ast.literal_eval(t["args"])[0] for t in hard.answer["tests"]]
+    inputs = [ast.literal_eval(t["args"])[0] for t in unpack_tests(hard.answer)]
     assert inputs[0] == [] and len(inputs[1]) == 1 and len(set(inputs[2])) == 1
     assert all(x < 0 for x in inputs[3]) and all(abs(x) == 10**9 for x in inputs[4])
     assert len(inputs[-1]) == 100_000 and max(map(abs, inputs[-1])) <= 10**6
@@ -205,7 +205,7 @@ def test_prompt_states_format_signature_and_examples():
         assert namespace["process_numbers"](ast.literal_eval(args)) == ast.literal_eval(result)
     stdio_task = GENERATOR.generate(2, 0.5, style="stdio", input="text")
     assert "standard input" in stdio_task.prompt and "Example 2" in stdio_task.prompt
-    assert stdio_task.answer["entry_point"] is None and stdio_task.answer["tests"][0].keys() == {"input", "output"}
+    assert stdio_task.answer["entry_point"] is None and unpack_tests(stdio_task.answer)[0].keys() == {"input", "output"}
 
 
 def test_overrides_pin_style_and_input_and_bad_values_raise():
@@ -273,7 +273,8 @@ def test_answer_survives_json_round_trip():
         assert back.answer == task.answer and back.meta == task.meta and back.to_json() == task.to_json()
         assert all(outcomes(back.answer, fenced_code(GENERATOR.solve(back))))
         assert not all(outcomes(back.answer, fenced_code(GENERATOR.wrong_response(back))))
-    keys = {"style", "entry_point", "tests", "check_code", "setup_code", "float_tolerance", "time_limit_s", "reference", "source"}
+    keys = {"style", "entry_point", "tests", "check_code", "setup_code", "float_tolerance", "time_limit_s", "reference", "source",
+            "packed_tests"}
     assert set(task.answer) == keys and task.answer["source"] == "synthetic"
 
 
@@ -324,7 +325,7 @@ def test_every_loader_parses_its_file_and_references_pass(name):
         assert task.id == f"code/dataset/{name.split('.')[0]}/{row}"
         assert task.meta["dataset"] == str(DATA / name) and task.meta["row"] == row and task.meta["task_id"] is not None
         assert "```python" in task.prompt and answer["time_limit_s"] > 0
-        assert answer["tests"] or answer["check_code"]
+        assert unpack_tests(answer) or answer["check_code"]
         reference = answer["reference"] or LCB_SOLUTIONS[task.meta["task_id"]]
         assert all(outcomes(answer, reference)), task.id
         assert not all(outcomes(answer, fenced_code(generator.wrong_response(task)))), task.id
@@ -339,7 +340,7 @@ def test_humaneval_loads_all_164_with_entry_points_and_checks():
     assert len(generator.rows) == 164
     for row, task in enumerate(tasks):
         answer = task.answer
-        assert answer["style"] == "assert" and answer["source"] == "humaneval" and answer["tests"] == []
+        assert answer["style"] == "assert" and answer["source"] == "humaneval" and unpack_tests(answer) == []
         assert answer["entry_point"] and "def check(candidate)" in answer["check_code"]
         assert answer["setup_code"] == generator.rows[row]["prompt"]
         assert answer["reference"] == generator.rows[row]["prompt"] + generator.rows[row]["canonical_solution"]
@@ -400,21 +401,21 @@ def test_mbpp_entry_points_checks_and_setup():
 def test_apps_function_outputs_and_class_entry_points():
     tasks = {t.meta["task_id"]: t for t in dataset_tasks("apps_sample.jsonl")}
     stdio = tasks[9002].answer
-    assert stdio["style"] == "stdio" and stdio["tests"][0] == {"input": "2\nlevel\nabc", "output": "YES\nNO"}
+    assert stdio["style"] == "stdio" and unpack_tests(stdio)[0] == {"input": "2\nlevel\nabc", "output": "YES\nNO"}
     vowels = tasks[9003].answer
     assert vowels["style"] == "function" and vowels["entry_point"] == "count_vowels_in"
-    assert vowels["tests"][0] == {"args": "('hello',)", "expected": "2"}
-    assert [t["expected"] for t in tasks[9004].answer["tests"]] == ["[1, 3, 6]", "[]", "[5, 0, 5]"]  # unwrapped
+    assert unpack_tests(vowels)[0] == {"args": "('hello',)", "expected": "2"}
+    assert [t["expected"] for t in unpack_tests(tasks[9004].answer)] == ["[1, 3, 6]", "[]", "[5, 0, 5]"]  # unwrapped
     gap = tasks[9005].answer
     assert gap["entry_point"] == "Solution.maxGap" and gap["setup_code"] == FUNCTION_CALL_PRELUDE
-    assert [t["expected"] for t in gap["tests"]] == ["3", "0", "0"]  # not all wrapped: kept as given
+    assert [t["expected"] for t in unpack_tests(gap)] == ["3", "0", "0"]  # not all wrapped: kept as given
     taco = dataset_tasks("taco_sample.jsonl")[0]
     assert taco.answer["time_limit_s"] == 5.0
 
 
 def test_code_contests_tests_solution_and_time_limit():
     first, second = dataset_tasks("code_contests_sample.jsonl")
-    assert len(first.answer["tests"]) == 4  # public + private + generated
+    assert len(unpack_tests(first.answer)) == 4  # public + private + generated
     assert first.answer["reference"].startswith("n = int(input())")  # the Python 3 solution, not C++
     assert second.answer["reference"] == "print(len(input().split()))\n"  # Python 3, not Python 2
     assert first.answer["time_limit_s"] == 4.0 and second.answer["time_limit_s"] == 4.0
@@ -424,9 +425,9 @@ def test_code_contests_tests_solution_and_time_limit():
 def test_livecodebench_plain_and_compressed_tests():
     tasks = dataset_tasks("livecodebench_sample.jsonl")
     assert [t.answer["style"] for t in tasks] == ["stdio", "stdio", "function", "function"]
-    assert [len(t.answer["tests"]) for t in tasks] == [4, 3, 3, 3]
+    assert [len(unpack_tests(t.answer)) for t in tasks] == [4, 3, 3, 3]
     assert tasks[2].answer["entry_point"] == "Solution.sumOfSquares"
-    assert tasks[3].answer["tests"][0] == {"args": "([1, 5, 7], 4)", "expected": "True"}
+    assert unpack_tests(tasks[3].answer)[0] == {"args": "([1, 5, 7], 4)", "expected": "True"}
     assert tasks[0].answer["reference"] == "" and tasks[0].answer["time_limit_s"] == 6.0
     with pytest.raises(ValueError, match="no reference solution"):
         CodeGenerator(dataset=DATA / "livecodebench_sample.jsonl").solve(tasks[0])

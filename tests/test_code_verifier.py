@@ -27,7 +27,7 @@ import psutil
 import pytest
 
 from rlvr.core import Task
-from rlvr.generators.code import CodeGenerator, fence
+from rlvr.generators.code import CodeGenerator, fence, unpack_tests
 from rlvr.verifiers import sandbox as sb
 from rlvr.verifiers.code import (
     MAX_CODE_BYTES, CodeVerifier, ResultReader, extract_code, find_code, parse_literal, short_repr, stdout_matches,
@@ -389,7 +389,7 @@ def test_synthetic_reference_passes_and_wrong_fails(verifier):
         return task, verifier.verify(task, GENERATOR.solve(task)), verifier.verify(task, GENERATOR.wrong_response(task))
 
     for task, good, bad in in_pool(judge, tasks):
-        assert good.correct and good.reward == 1.0 and good.details["passed"] == len(task.answer["tests"]), (task.id, good)
+        assert good.correct and good.reward == 1.0 and good.details["passed"] == len(unpack_tests(task.answer)), (task.id, good)
         assert not bad.correct and bad.reward == 0.0 and bad.details["first_failure"], (task.id, bad)
 
 
@@ -426,7 +426,8 @@ def test_quadratic_solution_times_out_where_the_reference_passes(verifier, style
     good = verifier.verify(task, GENERATOR.solve(task))
     assert good.correct, good
     naive = naive_program(task)
-    small = Task.from_dict({**task.to_dict(), "answer": {**task.answer, "tests": task.answer["tests"][:-1]}})
+    small = Task.from_dict({**task.to_dict(), "answer": {**task.answer, "tests": unpack_tests(task.answer)[:-1],
+                                                          "packed_tests": None}})
     assert verifier.verify(small, fence(naive)).correct  # right answers on the small tests …
     slow = verifier.verify(task, fence(naive))
     assert not slow.correct and "time limit exceeded" in slow.reason  # … too slow on the stress test
@@ -486,11 +487,11 @@ def test_partial_credit_counts_tests_and_checks(verifier, partial_verifier):
     task = GENERATOR.generate(3, 0.5, style="function", input="ints")
     entry = task.answer["entry_point"]
     keep = {hashlib.sha256(t["args"].encode()).hexdigest(): parse_literal(t["expected"])
-            for i, t in enumerate(task.answer["tests"]) if i % 2 == 0 and len(t["expected"]) < 2000}
+            for i, t in enumerate(unpack_tests(task.answer)) if i % 2 == 0 and len(t["expected"]) < 2000}
     program = (f"import hashlib\nANSWERS = {keep!r}\ndef {entry}(values):\n"
                "    return ANSWERS.get(hashlib.sha256(repr((values,)).encode()).hexdigest(), 'no')\n")
     verdict = partial_verifier.verify(task, fence(program))
-    total = len(task.answer["tests"])
+    total = len(unpack_tests(task.answer))
     assert verdict.details["total"] == total and verdict.details["tests_run"] == total
     assert verdict.reward == pytest.approx(verdict.details["passed"] / total) and 0 < verdict.reward < 1
     assert not verdict.correct

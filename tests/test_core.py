@@ -128,3 +128,16 @@ def test_strip_think_is_linear_on_hostile_tag_counts():
     assert strip_think("</think>" * 1_000_000 + "a") == "a"
     assert strip_think("a" * 5_000_000) == "a" * 5_000_000
     assert strip_think("<think>" + "a" * 5_000_000) == ""
+
+
+def test_verdicts_are_bounded_and_encodable_whatever_the_verifier_quotes():
+    from rlvr.core import REASON_MAX_CHARS, Verdict
+
+    hostile = "\ud800 lone surrogate " * 10_000
+    verdict = Verdict.fail(hostile, output=hostile, nested=[[[[[[[[[["deep"]]]]]]]]]], many=list(range(100_000)),
+                           pair=(1, 2), keyed={3: "x\udcff"})
+    assert len(verdict.reason) <= REASON_MAX_CHARS
+    json.dumps(verdict.to_dict(), ensure_ascii=False).encode("utf-8")
+    assert len(verdict.details["many"]) < 100_000 and verdict.details["pair"] == (1, 2)
+    assert verdict.details["keyed"][3].startswith("x\ufffd")
+    assert Verdict.success(n_tests=5).details == {"n_tests": 5}  # clean values pass through unchanged

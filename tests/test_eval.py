@@ -19,7 +19,7 @@ DIFFICULTIES = [0.0, 1.0]
 
 @pytest.fixture(scope="module")
 def tasks():
-    return [t for env in (MAZE, VISUAL) for d in DIFFICULTIES for t in rlvr.generate(env, 4, seed=0, difficulty=d)]
+    return [t for env in (MAZE, VISUAL) for d in DIFFICULTIES for t in rlvr.generate(env, 4, seed=0, difficulty=d, split="test")]  # eval's default
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def test_hf_round_trip_is_byte_identical(mixed_tasks, tmp_path):
 
 def test_cli_generate_hf_and_verl_formats(tmp_path):
     assert cli_main(["generate", "rlvr/Rotation-v0", "-n", "4", "--difficulty", "0.2", "-o", str(tmp_path / "hf"), "--format", "hf", "-q"]) == 0
-    expected = [rlvr.make_task("rlvr/Rotation-v0", seed=s, difficulty=0.2).to_json() for s in range(4)]
+    expected = [t.to_json() for t in rlvr.generate("rlvr/Rotation-v0", 4, difficulty=0.2)]
     assert [t.to_json() for t in hf.from_dataset(datasets.load_from_disk(str(tmp_path / "hf")))] == expected
     assert cli_main(["generate", "rlvr/Maze-v0", "-n", "3", "-o", str(tmp_path / "train.parquet"), "--format", "verl", "-q"]) == 0
     import pyarrow.parquet as pq
@@ -237,6 +237,6 @@ def test_verifier_options_named_like_generate_arguments_do_not_clash():
     options = {"backend": "bwrap", "partial": True}
     assert rlvr.api.generation_options("rlvr/Code-v0", options) == {}
     data = rlvr_trl.dataset("rlvr/Code-v0", n=2, difficulty=0.1, **options)
-    assert sorted(data["task_id"]) == [rlvr.make_task("rlvr/Code-v0", seed=s, difficulty=0.1).id for s in range(2)]
+    assert sorted(data["task_id"]) == sorted(t.id for t in rlvr.generate("rlvr/Code-v0", 2, difficulty=0.1))
     with pytest.raises(ValueError):
         rlvr.generate("rlvr/Code-v0", 2, backend="bwrap")

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import rlvr
-from rlvr.core import Task
+from rlvr.core import Task, looks_hedged
 from rlvr.generators.math import EASY_KINDS, KINDS, MIDDLE_KINDS, MathGenerator, gold_from_dataset_answer
 from rlvr.verifiers.math import MathVerifier, parse_plain_number
 
@@ -599,3 +599,38 @@ def test_dataset_files_must_have_the_columns(tmp_path):
     path.write_text(json.dumps({"text": "what?", "answer": 1}) + "\n")
     with pytest.raises(ValueError):
         MathGenerator(dataset=path)
+
+
+@pytest.mark.parametrize("gold, answer, correct", [
+    (r"1 \pm \sqrt{19}", r"1 + \sqrt{19}, 1 - \sqrt{19}", True),
+    (r"1 \pm \sqrt{19}", r"1 + \sqrt{19}", False),
+    (r"\{1\pm\sqrt{5},-2\}", r"-2, 1-\sqrt5, 1+\sqrt5", True),
+    ("4210_{5}", "4210_5", True),
+    ("52_8", "42", False),
+    (r"x \in [-2,7]", "[-2, 7]", True),
+    (r"x \in [-2,7]", "(-2, 7)", False),
+    (r"[-1, -\frac{1}{2}) \cup (-\frac{1}{2}, 0)", r"(-\tfrac12, 0) \cup [-1, -\tfrac12)", True),
+    (r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", r"\left[\begin{array}{cc} 1 & 2 \\ 3 & 4 \end{array}\right]", True),
+    (r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", r"\begin{pmatrix} 1 & 2 \\ 3 & 5 \end{pmatrix}", False),
+    (r"10 \text{ cm}^2", "10", True),
+    ("10 weeks", "10", True),
+    (r"28\%", "28", True),
+    (r"90^\circ", "90", True),
+    ("2xy", "2", False),
+    ("6 - 5i", "6-5i", True),
+    (r"\text{Evelyn}", "evelyn", True),
+    (r"3\sqrt{13}", r"\sqrt{117}", True),
+    (r"\frac{9}{4}\pi", r"2.25\pi", True),
+    ("1 1/2", "1.5", True),
+    ("32349", "32, 349", False),
+    (r"11,\! 111,\! 111,\! 100", "11111111100", True),
+])
+def test_native_grammar_on_common_answer_shapes(verifier, gold, answer, correct):
+    verdict = verifier.verify(any_task(gold), boxed(answer))
+    assert verdict.correct == correct and verdict.details["path"] in ("native", "screen"), (gold, answer, verdict)
+
+
+@pytest.mark.parametrize("text, hedged", [(r"x \le 2 \text{ or } x \ge 5", False), (r"x < -1 \lor x > 4", False), ("2 or 3", True),
+                                          (r"x < 1 \text{ or maybe } x > 3", True), ("x < 2 or 3", True)])
+def test_or_between_inequalities_is_one_answer(text, hedged):
+    assert looks_hedged(text) == hedged

@@ -82,13 +82,13 @@ def test_radical_renderings_agree_with_sympy(c1, m1, c2, m2):
 @SETTINGS
 @given(fractions.filter(bool), st.integers(1, 9))
 def test_decimal_near_misses_are_rejected(value, places):
-    """The gold rounded to ``places`` digits counts when it is within 10⁻⁶ relative; one unit in
+    """The gold rounded to ``places`` digits counts when it is within 10⁻⁵ relative; one unit in
     the last place off, a flipped sign or a factor 2 never does."""
     scale = 10**places
     rounded = Fraction(round(value * scale), scale)
     text = f"{float(rounded):.{places}f}"
     gold = f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
-    close = abs(rounded - value) <= Fraction(1, 10**6) * abs(value)
+    close = abs(rounded - value) <= Fraction(1, 10**5) * abs(value)
     assert native_equal(gold, text) == close, (gold, text)
     for miss in (rounded + Fraction(1, scale), rounded - Fraction(1, scale)):
         if abs(miss - value) > Fraction(1, 2 * scale):  # not the other rounding of an exact tie

@@ -320,8 +320,68 @@ def test_paths_beyond_the_exact_sizes_still_give_correct_references(env_id, over
         assert task.meta["formula"] == "planted"
 
 
-CP_SAT_ENVS = ["rlvr/TSP-v0", "rlvr/GraphColoring-v0", "rlvr/MaxIndependentSet-v0", "rlvr/VertexCover-v0",
+CP_SAT_ENVS = ["rlvr/TSP-v0", "rlvr/MaxIndependentSet-v0", "rlvr/VertexCover-v0",
                "rlvr/SetCover-v0", "rlvr/BinPacking-v0", "rlvr/Scheduling-v0"]
+
+
+def cp_sat_chromatic_number(vertices: int, edges: list[list[int]]) -> int:
+    """An independent oracle: CP-SAT's proved minimum colour count (assignment model)."""
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    assign = [[model.new_bool_var(f"x{v}_{c}") for c in range(vertices)] for v in range(vertices)]
+    used = [model.new_bool_var(f"u{c}") for c in range(vertices)]
+    for v in range(vertices):
+        model.add_exactly_one(assign[v])
+        for c in range(vertices):
+            model.add_implication(assign[v][c], used[c])
+    for u, v in edges:
+        for c in range(vertices):
+            model.add_at_most_one([assign[u][c], assign[v][c]])
+    for c in range(vertices - 1):
+        model.add_implication(used[c + 1], used[c])
+    model.minimize(sum(used))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 60.0
+    assert solver.solve(model) == cp_model.OPTIMAL
+    return int(round(solver.objective_value))
+
+
+@pytest.mark.parametrize("difficulty", [0.5, 1.0])
+def test_graph_colouring_sat_path_agrees_with_cp_sat(difficulty):
+    """The DSatur + clique + SAT reference is proved optimal and matches CP-SAT's optimum,
+    including instances where the clique bound is not tight (the SAT path decides them)."""
+    from rlvr.generators import graph_coloring
+
+    decided_by_sat = 0
+    for seed in range(10):
+        task = task_of("rlvr/GraphColoring-v0", seed, difficulty)
+        data = instance(task)
+        assert reference(task)["status"] == "optimal"
+        assert cp_sat_chromatic_number(data["vertices"], data["edges"]) == reference(task)["objective"], task.id
+        decided_by_sat += task.meta["objective"] > task.meta["clique_size"]
+        graph = graph_coloring.as_graph(data["vertices"], data["edges"])
+        clique = graph_coloring.maximum_clique(graph)
+        assert all(graph.has_edge(a, b) for a, b in itertools.combinations(clique, 2))
+        assert len(clique) == task.meta["clique_size"] <= reference(task)["objective"]
+    assert decided_by_sat > 0 or difficulty < 1.0
+
+
+def test_graph_colouring_spent_conflict_budget_keeps_a_valid_reference(monkeypatch):
+    from rlvr.generators import graph_coloring
+
+    monkeypatch.setattr(graph_coloring, "CONFLICT_BUDGET", 1)
+    statuses = set()
+    for seed in range(6):
+        task = graph_coloring.GraphColoringGenerator().generate(seed, 1.0)
+        statuses.add(task.meta["status"])
+        if task.meta["status"] == "optimal":
+            assert task.meta["objective"] == task.meta["clique_size"] or task.meta["sat_calls"] > 0
+        else:
+            assert task.meta["objective"] > task.meta["clique_size"]
+        assert verify(task, rlvr.solve(task)).correct
+    assert statuses & {"heuristic", "best-known"}
 
 
 @pytest.mark.parametrize("env_id", CP_SAT_ENVS)

@@ -365,3 +365,66 @@ def test_close_leaves_nothing_behind():
         assert "rlvr" not in handle.read()
     with pytest.raises(SandboxUnavailable):
         run(warm, "pass")
+
+
+def test_concurrent_runs_cannot_reach_each_other(pool):
+    """A run holding a secret (as the trusted checker does) next to a hostile run on the same zygote."""
+    holder = (
+        "import os, socket, sys\n"
+        "secret = 'expected-value-' + 'x' * 8\n"
+        "listener = socket.socket(socket.AF_UNIX); listener.bind('\\0rlvr-secret'); listener.listen()\n"
+        "tcp = socket.socket(); tcp.bind(('127.0.0.1', 45678)); tcp.listen()\n"
+        "open('/tmp/secret', 'w').write(secret)\n"
+        "print(os.getpid(), flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    probe = (
+        "import os, socket, json, sys\n"
+        "pid = int(sys.argv[1])\n"
+        "seen = {}\n"
+        "for name in ('mem', 'environ', 'maps', 'cwd', 'root', 'fd'):\n"
+        "    path = f'/proc/{pid}/{name}'\n"
+        "    try:\n"
+        "        seen[name] = os.listdir(path) if name in ('cwd', 'root', 'fd') else open(path, 'rb').read(64).hex()\n"
+        "    except OSError as e:\n"
+        "        seen[name] = type(e).__name__\n"
+        "for key, family, address in (('unix', socket.AF_UNIX, '\\0rlvr-secret'), ('tcp', socket.AF_INET, ('127.0.0.1', 45678))):\n"
+        "    s = socket.socket(family)\n"
+        "    try:\n"
+        "        s.connect(address); seen[key] = 'connected'\n"
+        "    except OSError as e:\n"
+        "        seen[key] = type(e).__name__\n"
+        "seen['tmp'] = os.listdir('/tmp')\n"
+        "try:\n    os.kill(pid, 9); seen['kill'] = 'killed'\nexcept OSError as e:\n    seen['kill'] = type(e).__name__\n"
+        "print(json.dumps(seen))\n"
+    )
+    with pool.session(["main.py"], files={"main.py": holder}) as session:
+        pid = int(session.readline(100, timeout=20))
+        seen = last_json(pool.run(["main.py", str(pid)], files={"main.py": probe}))
+        assert session.alive
+        session.close_stdin()
+    assert all(seen[name] == "PermissionError" for name in ("mem", "environ", "maps", "cwd", "root", "fd")), seen
+    assert seen["unix"] == "ConnectionRefusedError" and seen["tcp"] == "ConnectionRefusedError"  # own network namespace
+    assert seen["tmp"] == [] and seen["kill"] == "PermissionError"
+
+
+def test_a_forked_process_starts_its_own_zygotes():
+    with WarmPool(_BOX, zygotes=1) as warm:
+        assert run(warm, "print('parent')").stdout == b"parent\n"
+        parent_zygote = warm._idle[0].pid1
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            try:
+                result = run(warm, "print('child')")
+                os.write(write_end, json.dumps([result.stdout.decode(), warm._idle[0].pid1]).encode())
+                warm.close()
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        child_output, child_zygote = json.loads(os.read(read_end, 1000))
+        os.close(read_end)
+        os.waitpid(pid, 0)
+        assert child_output == "child\n" and child_zygote != parent_zygote
+        assert run(warm, "print('parent again')").stdout == b"parent again\n"
+        assert warm._idle[0].pid1 == parent_zygote

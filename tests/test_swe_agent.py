@@ -174,3 +174,33 @@ def test_check_env_and_helpers():
     assert parse_action("```diff\n--- a/x\n+++ b/x\n```")["tool"] == "submit"
     text = head_and_tail("a" * 50 + "b" * 50, 20)
     assert text.startswith("a" * 10) and text.endswith("b" * 10) and "80 characters omitted" in text
+
+
+HOSTILE_TOOL_CALLS = [
+    '{"tool": "edit", "path": "tests", "old": "x", "new": "y"}',  # a directory
+    '{"tool": "view", "path": "README.md", "start": 1, "end": Infinity}',
+    '{"tool": "view", "path": "README.md", "start": NaN}',
+    '{"tool": "view", "path": "README.md", "start": [1]}',
+    '{"tool": "search", "query": "def", "path": ["a"]}',
+    '{"tool": "edit", "path": {"a": 1}, "old": "x", "new": "y"}',
+    '{"tool": "edit", "path": "README.md", "old": "#", "new": "\\ud800"}',
+    '{"tool": "view", "path": "\\ud800x"}',
+]
+
+
+@pytest.mark.parametrize("action", HOSTILE_TOOL_CALLS)
+def test_hostile_tool_arguments_are_answered_with_clean_text(env, action):
+    env.reset(seed=0)
+    observation, reward, terminated, truncated, _ = env.step(action)
+    assert reward == 0.0 and not terminated and observation.startswith("error")
+    observation.encode("utf-8")  # no lone surrogates reach the policy's tokeniser
+
+
+def test_file_names_with_undecodable_bytes_never_reach_observations(env):
+    env.reset(seed=0)
+    package = next(p for p in env.unwrapped.task.answer["files"] if p.endswith("__init__.py")).split("/")[0]
+    made = env.step(call("bash", command=f"printf x > \"{package}/$(printf '\\377\\376')evil.py\""))[0]
+    listed = env.step(call("view", path=package))[0]
+    submitted = env.step(call("submit"))
+    for text in (made, listed, submitted[0], submitted[4]["verdict"].reason, submitted[4].get("diff", "")):
+        text.encode("utf-8")

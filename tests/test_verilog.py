@@ -567,5 +567,18 @@ def test_forged_or_broken_traces_are_refused():
     other_nonce = b"RLVRm 0 11\nRLVRn 0 01\nRLVRm 1 00\nRLVRn done 5 1 1\n"
     assert parse_trace(other_nonce, "n", 5)[0].values == ("01",)
     started = time.monotonic()
-    flood = b"RLVRn 0 01\n" + b"x" * (16 << 20)
-    assert parse_trace(flood, "n", 5)[0] is None and time.monotonic() - started < 2.0
+    floods = [b"RLVRn 0 01\n" + b"x" * (16 << 20), b"RLVRn done" + b" 123456789" * 1_600_000 + b"x",
+              b"RLVRn 0 " + b"01" * 8_000_000 + b"q", b"RLVRn 0 0\n" * 1_600_000]
+    for flood in floods:  # the most a run can send back: read in linear time, and refused
+        assert parse_trace(flood, "n", 5)[0] is None
+    assert time.monotonic() - started < 8.0
+
+
+@pytest.mark.parametrize("env_id", ["rlvr/Verilog-v0", "rlvr/VerilogEval-v0"])
+def test_audit_passes(env_id):
+    """`rlvr audit` (generic and family attacks), with a short deadline to keep it quick."""
+    from rlvr.attacks import audit
+
+    report = audit(env_id, n=1, seed=11, difficulties=(0.0, 1.0), verifier_options={"deadline_s": 6.0})
+    assert report.passed, [(row.attack, row.example) for row in report.rows if row.failed]
+    assert {"instantiate-reference", "hierarchical-root", "print-fake-trace"} <= {row.attack for row in report.rows}

@@ -31,7 +31,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from rlvr.core import Verdict
+from rlvr.core import Verdict, clean_text
 from rlvr.envs.registry import get_spec
 from rlvr.envs.single_turn import SingleTurnEnv
 
@@ -118,6 +118,7 @@ class CodeFeedbackEnv(SingleTurnEnv):
         else:
             reward = 0.0
             observation = feedback
+        observation = clean_text(observation)  # feedback may quote candidate output with lone surrogates
         self.transcript.append(observation)
         info = {
             "verdict": verdict,

@@ -56,7 +56,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from rlvr.core import Task, Verdict, strip_think
+from rlvr.core import Task, Verdict, clean_text, strip_think
 from rlvr.envs.single_turn import SingleTurnEnv
 from rlvr.verifiers.swe import (
     RUNNER_PREFIX, PatchError, apply_patch_to_tree, check_relative_path, extract_patch, is_test_path, make_unified_diff,
@@ -223,6 +223,8 @@ class SWEAgentEnv(SingleTurnEnv):
                 output = getattr(self, f"_tool_{tool}")(call)
         except (ValueError, KeyError, TypeError, PatchError) as error:
             output = f"error: {error}"
+        except Exception as error:  # hostile arguments (a directory to edit, an infinite line number…) never crash the env
+            output = f"error: {type(error).__name__}: {error}"
         self.tool_time += time.monotonic() - started
         truncated = False
         if verdict is None and (self.steps >= self.max_steps or self.tool_time >= self.episode_time_s):
@@ -234,7 +236,9 @@ class SWEAgentEnv(SingleTurnEnv):
             else:
                 verdict = Verdict.fail(f"the {limit} limit was reached without a submit", format_ok=True)
                 output += f"\n[{limit} limit reached]"
-        observation = head_and_tail(output, self.observation_chars) + f"\n[step {self.steps}/{self.max_steps}]"
+        # clean_text: names and output made by the candidate may hold lone surrogates, which would
+        # crash a tokeniser or JSON logger downstream
+        observation = clean_text(head_and_tail(output, self.observation_chars)) + f"\n[step {self.steps}/{self.max_steps}]"
         self.transcript.append(f"> {tool}\n{observation}")
         info: dict[str, Any] = {"tool": tool, "step": self.steps, "task": self.task, "task_id": self.task.id}
         reward, terminated = 0.0, False
@@ -243,7 +247,7 @@ class SWEAgentEnv(SingleTurnEnv):
             terminated = not truncated
             reward = float(verdict.reward)
             info["verdict"] = verdict
-            info["diff"] = self._diff()
+            info["diff"] = clean_text(self._diff())
             self._remember(verdict)
         return observation, reward, terminated, truncated, info
 

@@ -42,6 +42,16 @@ Answer      Exactly one fenced code block that starts with ```python, holding th
               time_limit_s     per test case (assert style: for the whole check)
               reference        complete reference source ("" when a dataset row has none)
               source           synthetic | humaneval | mbpp | apps | code_contests | livecodebench
+              packed_tests     None, or (when the tests' JSON exceeds 32 KiB) the tests moved out of the
+                               row, ``tests`` then being []: synthetic {"encoding": "regenerate", seed,
+                               input_kind, steps, value_limit, max_length, tests, edge_cases,
+                               stress_length, count, sha256}, rebuilt from that recipe; dataset
+                               {"encoding": "zlib+base64", count, sha256, data}, the longest prefix of
+                               the tests whose packed text fits in 48 KiB (meta tests_dropped counts
+                               the rest). ``unpack_tests(answer)`` gives the full list and checks the
+                               digest; the verifier rebuilds on the host, cached per task and bounded.
+                               A non-empty ``tests`` list wins over ``packed_tests``.
+                               Rows thus stay under ~64 KB (Code d=1 was ~620 KB).
 Verifier    ``rlvr.verifiers.code`` runs the extracted program in the sandbox on every test.
 Solver      The reference program (synthetic: generated source; HumanEval: prompt +
             canonical_solution; MBPP: code; APPS/CodeContests: the first Python 3 solution).
@@ -80,7 +90,11 @@ import json
 import pickle
 import random
 import re
+import threading
 import zlib
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from hashlib import sha256
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -99,6 +113,13 @@ ANSWER_FORMAT = ("Answer with the complete Python code in exactly one fenced cod
 FLOAT_TOLERANCE = 1e-6
 PERFORMANCE_TRAP_LENGTH = 50_000  # from this stress length on, the first step punishes O(n²) solutions
 STRESS_VALUE_LIMIT = 10**6  # numbers of the stress input stay within ±10^6 (keeps tasks compact)
+# Compact rows: tests whose canonical JSON exceeds INLINE_TESTS_BYTES leave the row. Synthetic tests are
+# regenerated from a recipe (seed + parameters + pipeline); dataset tests travel as base64(zlib(JSON)),
+# cut to the longest prefix of tests whose packed text fits in PACKED_TESTS_CAP_BYTES.
+INLINE_TESTS_BYTES = 32_768
+PACKED_TESTS_CAP_BYTES = 49_152
+UNPACKED_TESTS_MAX_BYTES = 256 << 20  # a packed dataset test set may inflate to at most this
+UNPACKED_CACHE_TASKS = 16
 ENTRY_POINTS = MappingProxyType({"ints": "process_numbers", "text": "process_text"})
 INPUT_KIND_WEIGHTS = MappingProxyType({"ints": 0.65, "text": 0.35})
 
@@ -190,6 +211,121 @@ def example_inputs(rng: random.Random, kind: str, count: int, value_limit: int) 
     if kind == "ints":
         return [random_ints(rng, rng.randint(3, 7), small) for _ in range(count)]
     return [random_text(rng, rng.randint(8, 24)) for _ in range(count)]
+
+
+def hidden_inputs(recipe: dict) -> list:
+    """The hidden test inputs of a synthetic task, drawn from the recipe's own seed: edge cases
+    (when on), random inputs, then the stress input (when its length is positive)."""
+    rng, nprng = random.Random(recipe["seed"]), np.random.default_rng(recipe["seed"])
+    kind, value_limit, max_length = recipe["input_kind"], recipe["value_limit"], recipe["max_length"]
+    inputs = edge_inputs(rng, kind, value_limit)[: recipe["tests"]] if recipe["edge_cases"] else []
+    random_count = recipe["tests"] - len(inputs) - (1 if recipe["stress_length"] > 0 else 0)
+    for _ in range(max(0, random_count)):
+        length = rng.randint(1, max_length)
+        inputs.append(random_ints(rng, length, value_limit) if kind == "ints" else random_text(rng, length))
+    if recipe["stress_length"] > 0:
+        inputs.append(stress_input(nprng, kind, recipe["stress_length"], value_limit))
+    return inputs
+
+
+def hidden_tests(program: dict, style: str, entry_point: str | None, kind: str, inputs: list) -> list[dict]:
+    """The reference ``program``'s results on ``inputs`` as test rows of the given style."""
+    if style == "function":
+        return [{"args": repr((value,)), "expected": repr(run_function(program, entry_point, (copy.deepcopy(value),)))}
+                for value in inputs]
+    return [{"input": format_stdin(kind, value), "output": run_stdio(program, format_stdin(kind, value))}
+            for value in inputs]
+
+
+def _canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def digest_of_tests(tests: list[dict]) -> str:
+    return sha256(_canonical_json(tests)).hexdigest()
+
+
+def compact_tests(tests: list[dict], recipe: dict) -> tuple[list[dict], dict | None]:
+    """``(tests, None)`` when the tests are small enough to travel in the row, else ``([], recipe
+    + count + digest)``: the verifier regenerates them from the recipe and checks the digest."""
+    if len(_canonical_json(tests)) <= INLINE_TESTS_BYTES:
+        return tests, None
+    return [], {**recipe, "count": len(tests), "sha256": digest_of_tests(tests)}
+
+
+def pack_dataset_tests(answer: dict) -> tuple[dict, int]:
+    """A dataset answer whose tests fit the row: unchanged when small, else the tests as
+    base64(zlib(JSON)) (``packed_tests``), keeping the longest prefix whose packed text fits in
+    PACKED_TESTS_CAP_BYTES. Returns the answer and how many tests were dropped."""
+    tests = answer["tests"]
+    if len(_canonical_json(tests)) <= INLINE_TESTS_BYTES:
+        return answer, 0
+
+    def packed(count: int) -> str:
+        return base64.b64encode(zlib.compress(_canonical_json(tests[:count]), 9)).decode("ascii")
+
+    keep = len(tests)
+    if len(packed(keep)) > PACKED_TESTS_CAP_BYTES:
+        low, high = 1, len(tests) - 1  # the largest count that fits (at least one test is kept)
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if len(packed(middle)) <= PACKED_TESTS_CAP_BYTES else (low, middle - 1)
+        keep = low
+    kept = tests[:keep]
+    record = {"encoding": "zlib+base64", "count": keep, "sha256": digest_of_tests(kept), "data": packed(keep)}
+    return {**answer, "tests": [], "packed_tests": record}, len(tests) - keep
+
+
+def unpack_tests(answer: dict) -> list[dict]:
+    """The full test list of an answer (its ``tests`` when nothing is packed). Raises ValueError
+    when the packed record is malformed or its tests do not match the recorded digest."""
+    packed = answer.get("packed_tests")
+    if not packed or answer["tests"]:
+        return answer["tests"]
+    encoding = packed.get("encoding")
+    if encoding == "zlib+base64":
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(base64.b64decode(packed["data"], validate=True), UNPACKED_TESTS_MAX_BYTES)
+        if inflater.unconsumed_tail or not inflater.eof:
+            raise ValueError(f"packed tests inflate past {UNPACKED_TESTS_MAX_BYTES} bytes or are truncated")
+        tests = json.loads(raw)
+    elif encoding == "regenerate":
+        steps = [Step.from_dict(row) for row in packed["steps"]]
+        style, entry_point = answer["style"], answer["entry_point"]
+        source = render_function_program(steps, entry_point) if style == "function" else render_stdio_program(steps)
+        tests = hidden_tests(load_program(source), style, entry_point, packed["input_kind"], hidden_inputs(packed))
+    else:
+        raise ValueError(f"unknown packed-tests encoding {encoding!r}")
+    if not isinstance(tests, list) or len(tests) != packed["count"] or digest_of_tests(tests) != packed["sha256"]:
+        raise ValueError("the rebuilt tests do not match the task's digest")
+    return tests
+
+
+_UNPACKED: "OrderedDict[tuple[str, str], Future]" = OrderedDict()
+_UNPACKED_LOCK = threading.Lock()
+_UNPACK_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rlvr-code-tests")
+
+
+def full_answer(task: Task, timeout_s: float) -> dict:
+    """``task.answer`` with every test in ``tests``. Packed tests are rebuilt on a worker thread,
+    at most once per task (the last UNPACKED_CACHE_TASKS tasks are kept); waits at most
+    ``timeout_s`` (TimeoutError after that; the rebuild finishes in the background for the next
+    call). ValueError when the rebuilt tests do not match the task's digest."""
+    packed = task.answer.get("packed_tests")
+    if not packed or task.answer["tests"]:
+        return task.answer
+    key = (task.id, str(packed.get("sha256")))
+    with _UNPACKED_LOCK:
+        future = _UNPACKED.get(key)
+        if future is None:
+            future = _UNPACK_POOL.submit(unpack_tests, task.answer)
+            _UNPACKED[key] = future
+            while len(_UNPACKED) > UNPACKED_CACHE_TASKS:
+                _UNPACKED.popitem(last=False)
+        else:
+            _UNPACKED.move_to_end(key)
+    tests = future.result(timeout=max(0.0, timeout_s))
+    return {**task.answer, "tests": tests, "packed_tests": None}
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,6 +525,7 @@ def _answer(style, tests, reference, source, entry_point=None, check_code=None, 
         "time_limit_s": DATASET_TIME_LIMITS[source],
         "reference": reference,
         "source": source,
+        "packed_tests": None,
     }
 
 
@@ -605,7 +742,7 @@ def _stub(entry_point: str, literal: str) -> str:
 def wrong_dataset_program(answer: dict) -> str:
     """A program that fails the row's tests: the entry point returning a constant that differs
     from some expected value, or a program printing a line that differs from some expected output."""
-    style, tests = answer["style"], answer["tests"]
+    style, tests = answer["style"], unpack_tests(answer)
     if style == "stdio":
         line = next((candidate for candidate in ("0", "-1", "NO")
                      if any(not stdout_matches(t["output"], candidate, answer["float_tolerance"]) for t in tests)), "0")
@@ -921,6 +1058,8 @@ class CodeGenerator(TaskGenerator):
             raise ValueError(f"dataset tasks take no parameters, got {sorted(overrides)}")
         row_index = int(seed) % len(self.rows)
         prompt, answer, original_id, kind = task_from_row(self.rows[row_index])
+        test_count = len(answer["tests"])
+        answer, dropped = pack_dataset_tests(answer)
         return Task(
             id=f"{env_slug(self.env_id).split('/')[0]}/dataset/{dataset_stem(self.dataset)}/{row_index}",
             env_id=self.env_id,
@@ -931,7 +1070,7 @@ class CodeGenerator(TaskGenerator):
             seed=int(seed),
             params={},
             meta={"dataset": str(self.dataset), "row": row_index, "task_id": original_id, "format": kind,
-                  "test_count": len(answer["tests"])},
+                  "test_count": test_count - dropped, "tests_dropped": dropped},
         )
 
     # ---- synthetic mode ----------------------------------------------------------------------
@@ -949,13 +1088,10 @@ class CodeGenerator(TaskGenerator):
         trap = stress_length >= PERFORMANCE_TRAP_LENGTH
         steps = draw_pipeline(rng, kind, params["depth"], Limits(value_limit, max_length), trap)
 
-        inputs = edge_inputs(rng, kind, value_limit)[: params["tests"]] if params["edge_cases"] else []
-        random_count = params["tests"] - len(inputs) - (1 if stress_length > 0 else 0)
-        for _ in range(max(0, random_count)):
-            length = rng.randint(1, max_length)
-            inputs.append(random_ints(rng, length, value_limit) if kind == "ints" else random_text(rng, length))
-        if stress_length > 0:
-            inputs.append(stress_input(nprng, kind, stress_length, value_limit))
+        tests_seed = rng.getrandbits(63)
+        recipe = {"encoding": "regenerate", "seed": tests_seed, "input_kind": kind, "steps": [step.to_dict() for step in steps],
+                  **{key: params[key] for key in ("value_limit", "max_length", "tests", "edge_cases", "stress_length")}}
+        inputs = hidden_inputs(recipe)
         examples = example_inputs(rng, kind, rng.choice([2, 3]), value_limit)
 
         max_elements = max(max_length, stress_length)
@@ -963,18 +1099,16 @@ class CodeGenerator(TaskGenerator):
             entry_point = ENTRY_POINTS[kind]
             reference = render_function_program(steps, entry_point)
             program = load_program(reference)
-            tests = [{"args": repr((value,)), "expected": repr(run_function(program, entry_point, (copy.deepcopy(value),)))}
-                     for value in inputs]
             shown = [(value, run_function(program, entry_point, (copy.deepcopy(value),))) for value in examples]
             prompt = function_prompt(steps, entry_point, shown, max_elements, params)
         else:
             entry_point = None
             reference = render_stdio_program(steps)
             program = load_program(reference)
-            tests = [{"input": format_stdin(kind, value), "output": run_stdio(program, format_stdin(kind, value))}
-                     for value in inputs]
             shown = [(format_stdin(kind, value), run_stdio(program, format_stdin(kind, value))) for value in examples]
             prompt = stdio_prompt(steps, shown, max_elements, params)
+        tests = hidden_tests(program, style, entry_point, kind, inputs)
+        tests, packed = compact_tests(tests, recipe)
 
         gives = output_kind(steps)
         answer = {
@@ -987,6 +1121,7 @@ class CodeGenerator(TaskGenerator):
             "time_limit_s": float(params["time_limit_s"]),
             "reference": reference,
             "source": "synthetic",
+            "packed_tests": packed,
         }
         meta = {
             "depth": len(steps),
@@ -996,7 +1131,7 @@ class CodeGenerator(TaskGenerator):
             "output_kind": gives,
             "style": style,
             "max_input_length": max(len(value) for value in inputs),
-            "test_count": len(tests),
+            "test_count": len(inputs),
             "stress_length": stress_length,
             "quadratic_trap": steps[0].operation.name if trap else None,
         }
@@ -1068,7 +1203,7 @@ def _fails_some_test(source: str, answer: dict) -> bool:
     judged by the verifier's own comparison functions."""
     program = load_program(source)
     tolerance = answer["float_tolerance"]
-    tests = sorted(answer["tests"], key=lambda t: len(t.get("args") or t.get("input") or ""))
+    tests = sorted(unpack_tests(answer), key=lambda t: len(t.get("args") or t.get("input") or ""))
     for test in tests:
         if answer["style"] == "function":
             args = ast.literal_eval(test["args"])

@@ -11,15 +11,20 @@ Verifier    rlvr.verifiers.graph_coloring.GraphColoringVerifier: n colours in 1�
             equal colours at both ends, else 0; then reward 1 (correct) when using no more colours
             than the reference, else 0; with ``partial=True`` a feasible answer earns min(1,
             reference colours / colours used).
-Solver      OR-Tools CP-SAT, assignment formulation: a Boolean per (vertex, colour) for colours
-            below the DSatur bound, a "colour used" Boolean per colour with used[c] ≥ used[c+1],
-            a greedy clique fixed to colours 1…q (symmetry breaking and lower bound); minimise
-            the colours used. Exact within ``CP_SAT_DETERMINISTIC_LIMIT`` deterministic seconds;
-            otherwise the better of CP-SAT's best and DSatur ("best-known" / "heuristic";
-            "optimal" whenever the count equals the clique's size).
+Solver      First fit for an upper bound and an exact maximum clique (networkx's branch and
+            bound) for a lower bound; equal → optimal at once. Otherwise one incremental MiniSat
+            formula (python-sat) over fewer colours than first fit (a Boolean per allowed (vertex,
+            colour), each vertex some colour, no edge monochrome, the clique fixed to colours 1…q)
+            is asked for k = q, q + 1, … colours under assumptions; the first satisfiable k is the
+            optimum, proved by the unsatisfiable k − 1 (or by the clique): "optimal". Each decision
+            has CONFLICT_BUDGET conflicts (deterministic); when one runs out, the better of first
+            fit and DSatur stands ("heuristic"; "optimal" if it meets the clique). Until 2026-12
+            the exact step was CP-SAT from a DSatur bound: this is 5–10× faster with the same
+            colour counts but often another optimal colouring, so task bytes changed.
 Greedy      First fit in vertex order (each vertex takes the smallest colour unused by its
             lower-numbered neighbours): ``meta["greedy_objective"]``.
-Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+Effort      SAT conflicts over the k-colouring decisions (``meta["effort"]``), plus
+            ``clique_size`` and ``sat_calls``.
 
 Difficulty  d      vertices   edge_probability
             0.0    8          0.4
@@ -28,7 +33,7 @@ Difficulty  d      vertices   edge_probability
             0.75   24         0.475
             1.0    30         0.5
             ``vertices`` 2–120 and ``edge_probability`` 0.01–1 may be set explicitly.
-            Generation with the exact solve takes ≈ 15–25 ms on average at d = 1. Mean first-fit
+            Generation with the exact solve takes ≈ 5 ms on average at d = 1. Mean first-fit
             gap (1 − its ratio) ≈ 0.07 at d = 0, 0.18 at d = 0.5, 0.22 at d = 1; CP-SAT effort
             rises about 300-fold (benchmarks/bench_optimisation.py). d = 0 has 8 vertices, not 6:
             on 6 a fixed colouring was optimal on 7.5 % of the tasks, on 8 on about 2 %
@@ -43,13 +48,17 @@ import networkx as nx
 import numpy as np
 
 from rlvr.core import DifficultyTable, Task
+from pysat.solvers import Solver
+
 from rlvr.generators.optimisation import (
-    HEURISTIC, OPTIMAL, OptimisationGenerator, adjacency, checked_float, checked_int, cp_sat_meta, format_edges,
-    new_cp_model, random_graph_by_probability, reference_record, run_cp_sat,
+    HEURISTIC, OPTIMAL, OptimisationGenerator, adjacency, checked_float, checked_int, format_edges,
+    random_graph_by_probability, reference_record, solver_meta,
 )
 from rlvr.verifiers.graph_coloring import evaluate_colouring
 
 MAX_VERTICES = 120
+SAT_SOLVER = "minisat22"
+CONFLICT_BUDGET = 100_000  # per k-colouring decision; a conflict budget (not a clock) keeps solves reproducible
 
 
 def first_fit_colouring(vertices: int, edges: list[list[int]]) -> list[int]:
@@ -61,12 +70,16 @@ def first_fit_colouring(vertices: int, edges: list[list[int]]) -> list[int]:
     return colours
 
 
-def dsatur_colouring(vertices: int, edges: list[list[int]]) -> list[int]:
+def as_graph(vertices: int, edges: list[list[int]]) -> nx.Graph:
     graph = nx.Graph()
     graph.add_nodes_from(range(vertices))
     graph.add_edges_from(map(tuple, edges))
+    return graph
+
+
+def dsatur_colouring(graph: nx.Graph) -> list[int]:
     colouring = nx.coloring.greedy_color(graph, strategy="DSATUR")
-    return canonical_colours([colouring[v] + 1 for v in range(vertices)])
+    return canonical_colours([colouring[v] + 1 for v in range(graph.number_of_nodes())])
 
 
 def canonical_colours(colours: list[int]) -> list[int]:
@@ -75,42 +88,75 @@ def canonical_colours(colours: list[int]) -> list[int]:
     return [names.setdefault(c, len(names) + 1) for c in colours]
 
 
-def greedy_clique(vertices: int, edges: list[list[int]]) -> list[int]:
-    """A maximal clique grown from the highest-degree vertex, highest degree first."""
-    neighbours = adjacency(vertices, edges)
-    order = sorted(range(vertices), key=lambda v: (-len(neighbours[v]), v))
-    clique: list[int] = []
-    for vertex in order:
-        if all(vertex in neighbours[member] for member in clique):
-            clique.append(vertex)
-    return clique
+def maximum_clique(graph: nx.Graph) -> list[int]:
+    """A largest clique (exact branch and bound), highest degree first: every colouring needs
+    at least its size in colours."""
+    clique, _ = nx.max_weight_clique(graph, weight=None)
+    return sorted(clique, key=lambda v: (-graph.degree(v), v))
 
 
-def solve_exact(vertices: int, edges: list[list[int]], upper_bound: int):
-    """CP-SAT with at most ``upper_bound`` colours: (run, colours or None)."""
-    model = new_cp_model()
-    palette = range(upper_bound)
-    assign = [[model.new_bool_var(f"x_{v}_{c}") for c in palette] for v in range(vertices)]
-    used = [model.new_bool_var(f"used_{c}") for c in palette]
-    for v in range(vertices):
-        model.add_exactly_one(assign[v])
-        for c in palette:
-            model.add_implication(assign[v][c], used[c])
+def sat_colouring(vertices: int, edges: list[list[int]], clique: list[int], colours: int) -> tuple[list[int] | None, str, dict]:
+    """The fewest colours, below ``colours``, by MiniSat (python-sat): (colouring or None, status,
+    counters). One incremental formula over ``colours − 1`` colours: Booleans x(v, c), each vertex
+    some colour, no edge with one colour at both ends, the clique's vertices fixed to colours
+    1…q (any colouring can be renamed so; a neighbour of the clique vertex of colour c never
+    takes c). Then k = q, q + 1, … is tried under assumptions that forbid colours above k: the
+    first k that is satisfiable is the optimum ("optimal", colouring); all unsatisfiable means
+    ``colours`` is optimal ("optimal", None). Each decision has CONFLICT_BUDGET conflicts
+    (deterministic); when one runs out: (None, "", counters)."""
+    palette = colours - 1
+    fixed = {vertex: colour for colour, vertex in enumerate(clique)}
+    banned = [set() for _ in range(vertices)]
     for u, v in edges:
-        for c in palette:
-            model.add_at_most_one([assign[u][c], assign[v][c]])
-    for c in range(upper_bound - 1):
-        model.add_implication(used[c + 1], used[c])
-    clique = greedy_clique(vertices, edges)
-    for colour, vertex in enumerate(clique[:upper_bound]):
-        model.add(assign[vertex][colour] == 1)
-    model.add(sum(used) >= min(len(clique), upper_bound))
-    model.minimize(sum(used))
-    run = run_cp_sat(model)
-    if not run.found:
-        return run, None
-    colours = [next(c + 1 for c in palette if run.solver.boolean_value(assign[v][c])) for v in range(vertices)]
-    return run, canonical_colours(colours)
+        if u in fixed:
+            banned[v].add(fixed[u])
+        if v in fixed:
+            banned[u].add(fixed[v])
+    allowed = [[fixed[v]] if v in fixed else [c for c in range(palette) if c not in banned[v]] for v in range(vertices)]
+
+    def var(vertex: int, colour: int) -> int:
+        return vertex * palette + colour + 1
+
+    counters = {"sat_calls": 0, "conflicts": 0}
+    with Solver(name=SAT_SOLVER) as solver:
+        for vertex in range(vertices):
+            solver.add_clause([var(vertex, c) for c in allowed[vertex]])
+        for u, v in edges:
+            shared = set(allowed[u]).intersection(allowed[v])
+            for c in sorted(shared):
+                solver.add_clause([-var(u, c), -var(v, c)])
+        for k in range(len(clique), palette + 1):
+            forbidden = [-var(v, c) for v in range(vertices) for c in allowed[v] if c >= k]
+            solver.conf_budget(CONFLICT_BUDGET)
+            verdict = solver.solve_limited(assumptions=forbidden)
+            counters["sat_calls"] += 1
+            counters["conflicts"] = int(solver.accum_stats().get("conflicts", 0))
+            if verdict is None:
+                return None, "", counters
+            if verdict:
+                true = {literal for literal in solver.get_model() if literal > 0}
+                found = [next(c + 1 for c in allowed[v] if var(v, c) in true) for v in range(vertices)]
+                return canonical_colours(found), OPTIMAL, counters
+    return None, OPTIMAL, counters
+
+
+def optimal_colouring(vertices: int, edges: list[list[int]], first_fit: list[int]) -> tuple[list[int], str, dict]:
+    """(colours, status, counters): ``first_fit`` (its colouring) for an upper bound, a maximum clique for a lower
+    bound (done when they meet), else ``sat_colouring`` below first fit's count. When the
+    conflict budget runs out, the better of first fit and DSatur stands ("heuristic", or
+    "optimal" if it meets the clique)."""
+    graph = as_graph(vertices, edges)
+    colours = canonical_colours(first_fit)
+    clique = maximum_clique(graph)
+    counters = {"clique_size": len(clique), "sat_calls": 0, "conflicts": 0}
+    if max(colours) == len(clique):
+        return colours, OPTIMAL, counters
+    better, status, solved = sat_colouring(vertices, edges, clique, max(colours))
+    counters.update(solved)
+    if status == OPTIMAL:
+        return better or colours, OPTIMAL, counters
+    colours = min(colours, dsatur_colouring(graph), key=max)
+    return colours, OPTIMAL if max(colours) == len(clique) else HEURISTIC, counters
 
 
 class GraphColoringGenerator(OptimisationGenerator):
@@ -127,14 +173,8 @@ class GraphColoringGenerator(OptimisationGenerator):
         vertices = checked_int(params, "vertices", 2, MAX_VERTICES)
         probability = checked_float(params, "edge_probability", 0.01, 1.0)
         edges = random_graph_by_probability(nprng, vertices, probability)
-        heuristic = dsatur_colouring(vertices, edges)
-        run, colours = solve_exact(vertices, edges, max(heuristic))
-        status = run.status
-        if colours is None or max(colours) > max(heuristic):
-            colours, status = heuristic, HEURISTIC
-        if max(colours) == len(greedy_clique(vertices, edges)):
-            status = OPTIMAL  # a clique needs as many colours
         greedy = first_fit_colouring(vertices, edges)
+        colours, status, counters = optimal_colouring(vertices, edges, greedy)
         prompt = (
             f"Graph colouring. The graph has {vertices} vertices, numbered 0 to {vertices - 1}, and {len(edges)} edges:\n"
             f"{format_edges(edges)}\n\n"
@@ -148,7 +188,9 @@ class GraphColoringGenerator(OptimisationGenerator):
             "prompt": prompt,
             "answer": {"instance": {"vertices": vertices, "edges": edges},
                        "reference": reference_record(colours, max(colours), status)},
-            "meta": cp_sat_meta(run, status, max(colours), max(greedy), edges=len(edges)),
+            "meta": solver_meta(f"maximum clique + {SAT_SOLVER} k-colouring (python-sat)", status, max(colours),
+                                max(greedy), effort=counters["conflicts"], effort_unit="SAT conflicts", edges=len(edges),
+                                **counters),
         }
 
     def greedy_solution(self, task: Task) -> list[int]:

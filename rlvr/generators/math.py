@@ -38,8 +38,10 @@ Answer      The prompt states the form and ends with: put the final answer insid
             ``task.meta`` = {"kind", "subkind", "expression_size" (sympy nodes of the problem's
             expression, ``preorder_traversal``), "working" (the solver's steps)}; dataset tasks
             have {"dataset": path, "row": i}.
-Verifier    rlvr.verifiers.math.MathVerifier: exact Fraction comparison for plain numbers,
-            math-verify in a killable worker process for everything else, the form rules above.
+Verifier    rlvr.verifiers.math.MathVerifier: exact comparison in-process (plain numbers for
+            synthetic forms, the native answer grammar of rlvr.verifiers.math_answers for
+            datasets), math-verify in a killable worker process for everything else, the form
+            and label rules above.
 Attacks     ``attacks(task)`` (``math_attacks``): million-element sets and labelled tuples,
             power towers, huge exponents and factorials, deep nesting, box spam, tiny and
             relative near misses, sign and factor-2 errors, wrong labels, equations and

@@ -1,10 +1,13 @@
 """Hugging Face ``datasets``: tasks as a ``datasets.Dataset`` and back.
 
-``to_dataset(tasks)``        one row per Task: ``id, env_id, family, prompt, answer, difficulty,
+``to_dataset(tasks, metadata)`` one row per Task: ``id, env_id, family, prompt, answer, difficulty,
                              seed, params, meta, images``; ``answer``, ``params`` and ``meta`` are
                              canonical JSON text (their shapes differ between families, Arrow
                              columns cannot), ``images`` is a list of ``datasets.Image`` (PNG).
 ``from_dataset(dataset)``    the Tasks back, byte-identical (``Task.to_json``) to those written.
+                             Built with ``Dataset.from_generator`` (memory flat in the row
+                             count); ``metadata`` (provenance) is stored as JSON in the
+                             dataset's description (``provenance(dataset)`` reads it).
 ``save(tasks, directory)``   ``to_dataset(tasks).save_to_disk(directory)``; read it with
                              ``datasets.load_from_disk`` — what ``rlvr generate --format hf`` writes.
 
@@ -14,6 +17,8 @@ Needs the ``hf`` extra (``pip install 'rlvr[hf]'``).
 from __future__ import annotations
 
 import json
+import tempfile
+import uuid
 from pathlib import Path
 from typing import Iterable
 
@@ -66,23 +71,53 @@ def row_task(row: dict) -> Task:
     return Task.from_dict(row)
 
 
-def to_dataset(tasks: Iterable[Task]):
-    """A ``datasets.Dataset`` with one row per task (see the module docstring)."""
+def _rows(tasks: Iterable[Task]):
+    for task in tasks:
+        yield task_row(task)
+
+
+def to_dataset(tasks: Iterable[Task], metadata: dict | None = None, cache_dir: str | Path | None = None):
+    """A ``datasets.Dataset`` with one row per task (see the module docstring), built from a
+    generator (``Dataset.from_generator``: rows go to an Arrow file in ``cache_dir`` as they
+    come, not into memory); ``metadata`` (provenance) becomes the dataset's description as JSON."""
     import datasets
 
-    return datasets.Dataset.from_list([task_row(task) for task in tasks], features=features())
+    dataset = datasets.Dataset.from_generator(_rows, features=features(), gen_kwargs={"tasks": tasks},
+                                              cache_dir=None if cache_dir is None else str(cache_dir),
+                                              fingerprint=f"rlvr-{uuid.uuid4().hex}")
+    if metadata is not None:
+        dataset.info.description = json.dumps(metadata, sort_keys=True, default=str)
+    return dataset
+
+
+def provenance(dataset) -> dict | None:
+    """The provenance ``to_dataset`` stored in the description, if any."""
+    try:
+        return json.loads(dataset.info.description or "null")
+    except ValueError:
+        return None
 
 
 def from_dataset(dataset) -> list[Task]:
     """Tasks from a dataset made by ``to_dataset`` (images read as their PNG bytes)."""
+    return list(iter_dataset(dataset))
+
+
+def iter_dataset(dataset):
+    """``from_dataset`` one task at a time."""
     import datasets
 
     undecoded = dataset.cast_column("images", datasets.List(datasets.Image(decode=False)))
-    return [row_task(row) for row in undecoded]
+    for row in undecoded:
+        yield row_task(row)
 
 
-def save(tasks: Iterable[Task], directory: str | Path) -> int:
-    """Write ``tasks`` with ``save_to_disk``; returns the number of rows."""
-    dataset = to_dataset(tasks)
-    dataset.save_to_disk(str(directory))
-    return len(dataset)
+def save(tasks: Iterable[Task], directory: str | Path, metadata: dict | None = None, num_shards: int | None = None) -> int:
+    """Write ``tasks`` with ``save_to_disk`` (in ``num_shards`` Arrow files when given), streamed
+    through a temporary Arrow cache that is removed afterwards; returns the number of rows."""
+    with tempfile.TemporaryDirectory(prefix=".rlvr-hf-cache-", dir=Path(directory).absolute().parent) as cache:
+        dataset = to_dataset(tasks, metadata, cache_dir=cache)
+        dataset.save_to_disk(str(directory), num_shards=num_shards)
+        count = len(dataset)
+        del dataset
+    return count

@@ -4,9 +4,11 @@
 running event loop); ``rlvr eval`` on the command line.
 
 Tasks
-    For every env id and every difficulty, the tasks of seeds ``seed … seed+n-1``
-    (``rlvr.generate``; ``env_options`` apply to every env: task parameters, generator and
-    verifier options). The same arguments always select the same tasks. Groups (env,
+    For every env id and every difficulty, ``n`` distinct tasks of the ``split`` stream
+    (default ``"test"``: content disjoint from the train stream that ``rlvr generate`` and the
+    training adapters use) from position ``seed`` on (``rlvr.generate``; ``split=None``: the
+    raw seeds ``seed … seed+n-1``, e.g. every row of a benchmark dataset; ``env_options`` apply
+    to every env: task parameters, generator and verifier options). The same arguments always select the same tasks. Groups (env,
     difficulty) run one after another, in the order given; each env makes its first task before
     any request is sent, so a bad env id or option fails at once.
 Requests
@@ -246,13 +248,13 @@ def group_metrics(samples: Sequence[Sample], k: int, wall_s: float, generate_s: 
 
 async def evaluate_group(client: Any, semaphore: asyncio.Semaphore, pool: ThreadPoolExecutor, settings: RequestSettings,
                          env_id: str, difficulty: float, n: int, k: int, env_options: dict, progress: Any,
-                         watch: ConnectionWatch) -> tuple[dict, list[Sample]]:
+                         watch: ConnectionWatch, split: str | None = "test") -> tuple[dict, list[Sample]]:
     """The row and samples of one (env, difficulty)."""
     _, verifier_options, _ = split_options(get_spec(env_id), env_options)
     started = time.perf_counter()
     prepared = await asyncio.get_running_loop().run_in_executor(
         pool, lambda: [(task, chat_messages(task, settings.system_prompt))
-                       for task in rlvr.generate(env_id, n, seed=settings.seed, difficulty=difficulty,
+                       for task in rlvr.generate(env_id, n, seed=settings.seed, difficulty=difficulty, split=split,
                                                      **generation_options(env_id, env_options))])
     generate_s = time.perf_counter() - started
 
@@ -272,7 +274,8 @@ async def evaluate_async(base_url: str, model: str, env_ids: Sequence[str], n: i
                          timeout: float = 120.0, temperature: float | None = 1.0, max_tokens: int | None = 2048,
                          top_p: float | None = None, system_prompt: str | None = None, api_key: str | None = None,
                          env_options: dict | None = None, extra_body: dict | None = None, request_seed: bool = True,
-                         verify_workers: int | None = None, progress: bool = False, stop_after_failed_connections: int = 8) -> dict:
+                         verify_workers: int | None = None, progress: bool = False, stop_after_failed_connections: int = 8,
+                         split: str | None = "test") -> dict:
     """Evaluate ``model`` at ``base_url``; the contract is the module docstring."""
     from openai import AsyncOpenAI
     from tqdm import tqdm
@@ -282,9 +285,9 @@ async def evaluate_async(base_url: str, model: str, env_ids: Sequence[str], n: i
     config = {"base_url": base_url, "model": model, "env_ids": list(env_ids), "n": n, "k": k, "difficulties": list(difficulties),
               "seed": seed, "concurrency": concurrency, "max_retries": max_retries, "timeout": timeout, "temperature": temperature,
               "max_tokens": max_tokens, "top_p": top_p, "system_prompt": system_prompt, "env_options": env_options or {},
-              "extra_body": extra_body, "request_seed": request_seed, "rlvr_version": rlvr.__version__}
+              "extra_body": extra_body, "request_seed": request_seed, "split": split, "rlvr_version": rlvr.__version__}
     for env_id in env_ids:  # a bad env id or option fails here, not after earlier groups have run
-        rlvr.make_task(env_id, seed, difficulties[0], **(env_options or {}))
+        rlvr.make_task(env_id, seed, difficulties[0], split=split, **generation_options(env_id, env_options or {}))
     settings = RequestSettings(model, temperature, max_tokens, top_p, system_prompt, seed, request_seed, extra_body)
     semaphore = asyncio.Semaphore(concurrency)
     total = len(env_ids) * len(difficulties) * n * k
@@ -299,7 +302,7 @@ async def evaluate_async(base_url: str, model: str, env_ids: Sequence[str], n: i
             for env_id in env_ids:
                 for difficulty in difficulties:
                     row, group = await evaluate_group(client, semaphore, pool, settings, env_id, difficulty, n, k,
-                                                      dict(env_options or {}), bar, watch)
+                                                      dict(env_options or {}), bar, watch, split)
                     rows.append(row)
                     samples.extend(group)
     wall_s = time.perf_counter() - started

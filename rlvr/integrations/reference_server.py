@@ -2,7 +2,7 @@
 without a model. A test and dry-run tool, not a model server.
 
 ``ReferenceServer(tasks, wrong_rate=0.0, fail_first_n=0)`` indexes the given tasks;
-``ReferenceServer.for_envs(env_ids, n, difficulties, seed)`` indexes seeds ``seed … seed+n-1`` of
+``ReferenceServer.for_envs(env_ids, n, difficulties, seed, split="test")`` indexes the tasks of
 each env at each difficulty. ``start()`` serves on ``host:port`` (port 0: an ephemeral port) in a
 background thread, ``url`` is the base URL to give a client (``http://127.0.0.1:PORT/v1``),
 ``stop()`` shuts it down; it is also a context manager. From a shell,
@@ -159,10 +159,11 @@ class ReferenceServer:
 
     @classmethod
     def for_envs(cls, env_ids: Sequence[str], n: int, difficulties: Sequence[float], seed: int = 0,
-                 env_options: dict | None = None, **server_options: Any) -> "ReferenceServer":
-        """A server for the tasks ``rlvr eval`` asks with the same env ids, n, difficulties and seed."""
+                 env_options: dict | None = None, split: str | None = "test", **server_options: Any) -> "ReferenceServer":
+        """A server for the tasks ``rlvr eval`` asks with the same env ids, n, difficulties, seed and split."""
         tasks = [task for env_id in env_ids for difficulty in difficulties
-                 for task in rlvr.generate(env_id, n, seed=seed, difficulty=difficulty, **generation_options(env_id, env_options or {}))]
+                 for task in rlvr.generate(env_id, n, seed=seed, difficulty=difficulty, split=split,
+                                           **generation_options(env_id, env_options or {}))]
         return cls(tasks, **server_options)
 
     @staticmethod

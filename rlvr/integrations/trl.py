@@ -14,8 +14,11 @@
     env_id, task_id, difficulty
     images    the task's images (``datasets.Image``), only when some task has images; TRL then
               treats the rows as vision-language examples
-  ``envs`` is one env id, a list (equal shares) or ``{env_id: weight}``; rows of different envs
-  are interleaved in an order fixed by ``seed``; env ``e`` gets seeds ``seed, seed+1, …``.
+  ``envs`` is the mixture format of ``rlvr.generate_mix`` (one env id, a list for equal shares,
+  ``{env_id: weight}`` or ``{env_id: {weight, difficulty, options}}``); ``difficulty`` a number,
+  a list spread evenly over each env's share, or ``{env_id: difficulty}``. Rows are the
+  ``split`` stream (default ``"train"``: never a test-split prompt), distinct unless
+  ``allow_duplicates``, interleaved in an order fixed by ``seed``.
 ``reward_function(env_ids=None, …)``  a callable with GRPOTrainer's ``reward_funcs`` contract
     ``(prompts, completions, completion_ids=None, **columns) -> list[float | None]``: it reads
     each row's task from ``columns["task"]``, takes the completion text (for conversational
@@ -34,52 +37,48 @@ import concurrent.futures as futures
 import functools
 import json
 import os
-import random
 from typing import Any, Callable, Mapping, Sequence
 
 import rlvr
-from rlvr.api import generation_options
+from rlvr.api import largest_remainder_shares
 from rlvr.core import Task
 from rlvr.envs.registry import canonical_env_id
 from rlvr.integrations.verl import ground_truth
 
 
 def env_shares(envs: str | Sequence[str] | Mapping[str, float], n: int) -> dict[str, int]:
-    """How many of ``n`` rows each env gets: proportional to its weight, largest remainders first."""
+    """How many of ``n`` rows each env gets (``rlvr.api.largest_remainder_shares``)."""
     weights = {envs: 1.0} if isinstance(envs, str) else dict(envs) if isinstance(envs, Mapping) else {e: 1.0 for e in envs}
-    if not weights or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-        raise ValueError(f"envs needs at least one env with a positive weight, got {envs!r}")
-    total = sum(weights.values())
-    exact = {env: n * weight / total for env, weight in weights.items()}
-    counts = {env: int(share) for env, share in exact.items()}
-    by_remainder = sorted(weights, key=lambda env: (-(exact[env] - counts[env]), list(weights).index(env)))
-    for env in by_remainder[: n - sum(counts.values())]:
-        counts[env] += 1
-    return counts
+    return largest_remainder_shares(weights, n)
 
 
-def _difficulty_of(difficulty: float | Mapping[str, float], env_id: str) -> float:
-    return difficulty[env_id] if isinstance(difficulty, Mapping) else difficulty
+def _mix_of(envs: Any, difficulty: float | Mapping[str, float] | Sequence[float]) -> Any:
+    """``envs`` in the mixture format, with a per-env ``difficulty`` mapping folded in."""
+    if not isinstance(difficulty, Mapping):
+        return envs
+    weights = {envs: 1.0} if isinstance(envs, str) else dict(envs) if isinstance(envs, Mapping) else {e: 1.0 for e in envs}
+    return {env_id: {**(entry if isinstance(entry, Mapping) else {"weight": float(entry)}), "difficulty": difficulty[env_id]}
+            for env_id, entry in weights.items()}
 
 
 def dataset(
-    envs: str | Sequence[str] | Mapping[str, float],
+    envs: Any,
     n: int,
     seed: int = 0,
-    difficulty: float | Mapping[str, float] = 0.5,
+    difficulty: float | Sequence[float] | Mapping[str, float] = 0.5,
     conversational: bool = True,
     system_prompt: str | None = None,
     workers: int | None = 1,
+    *,
+    split: str | None = "train",
+    allow_duplicates: bool = False,
     **options: Any,
 ):
     """A ``datasets.Dataset`` of ``n`` tasks for GRPOTrainer (module docstring)."""
     import datasets
 
-    tasks: list[Task] = []
-    for env_id, count in env_shares(envs, n).items():
-        tasks += rlvr.generate(env_id, count, seed=seed, difficulty=_difficulty_of(difficulty, env_id), workers=workers,
-                               **generation_options(env_id, options))
-    random.Random(f"rlvr-trl|{seed}").shuffle(tasks)
+    tasks = rlvr.generate_mix(_mix_of(envs, difficulty), n, seed, None if isinstance(difficulty, Mapping) else difficulty,
+                              workers, split=split, allow_duplicates=allow_duplicates, **options)
     columns: dict[str, list] = {
         "prompt": [_prompt(task, conversational, system_prompt) for task in tasks],
         "task": [ground_truth(task) for task in tasks],

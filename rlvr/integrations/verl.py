@@ -9,7 +9,10 @@ Parquet layout, so rlvr tasks train in verl with two config lines.
     images                        ``[{"bytes": PNG}]`` per task image (empty for text tasks)
     ability                       the family, e.g. ``"maze"``
     reward_model                  ``{"style": "rule", "ground_truth": <the task as JSON, no images>}``
-    extra_info                    ``{"split", "index", "task_id", "difficulty", "seed"}``
+    extra_info                    ``{"split", "index", "task_id", "difficulty", "seed"}``; ``index``
+                                  counts from ``start_index`` (unique across the shards of one output)
+  Rows are streamed in row groups; ``metadata`` (provenance) is stored in the Parquet key-value
+  metadata under ``"rlvr"``. ``read_tasks(path)`` reads the tasks back, images included.
 ``compute_score(data_source, solution_str, ground_truth, extra_info=None)``
     rebuilds the task from ``ground_truth`` and verifies ``solution_str`` with its env's verifier;
     returns ``{"score": reward, "acc": 1.0 if correct, "format_ok": 0/1, "reason": str}``.
@@ -27,6 +30,7 @@ The exporter needs only pyarrow; neither function imports verl.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any, Iterable
@@ -79,14 +83,32 @@ def schema():
     )
 
 
-def export_parquet(tasks: Iterable[Task], path: str | Path, split: str = "train", system_prompt: str | None = None) -> int:
-    """Write ``tasks`` in verl's layout (module docstring); returns the number of rows."""
-    import pyarrow as pa
+def export_parquet(tasks: Iterable[Task], path: str | Path, split: str = "train", system_prompt: str | None = None, *,
+                   start_index: int = 0, metadata: dict | None = None) -> int:
+    """Write ``tasks`` in verl's layout (module docstring), streamed in row groups; row ``i``
+    gets ``extra_info.index = start_index + i`` (a sharded output passes the rows written
+    before, so indices are unique across files); ``metadata`` (provenance) goes into the
+    Parquet key-value metadata under ``"rlvr"``. Returns the number of rows."""
+    from rlvr.core import PROVENANCE_KEY, write_parquet_rows
+
+    table_schema = schema()
+    if metadata is not None:
+        table_schema = table_schema.with_metadata({PROVENANCE_KEY: json.dumps(metadata, sort_keys=True, default=str)})
+    rows = (verl_row(task, start_index + offset, split, system_prompt) for offset, task in enumerate(tasks))
+    return write_parquet_rows(rows, path, table_schema)
+
+
+def read_tasks(path: str | Path) -> Iterable[Task]:
+    """The tasks of a file written by ``export_parquet`` (ground truth plus the image column)."""
     import pyarrow.parquet as pq
 
-    rows = [verl_row(task, index, split, system_prompt) for index, task in enumerate(tasks)]
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema()), str(path))
-    return len(rows)
+    from rlvr.core import PARQUET_BATCH_ROWS, png_to_image
+
+    for batch in pq.ParquetFile(str(path)).iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=["reward_model", "images"]):
+        for row in batch.to_pylist():
+            task = Task.from_dict(json.loads(row["reward_model"]["ground_truth"]))
+            images = tuple(png_to_image(image["bytes"]) for image in row["images"] or ())
+            yield dataclasses.replace(task, images=images) if images else task
 
 
 def _zero(reason: str) -> dict:

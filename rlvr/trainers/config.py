@@ -172,12 +172,22 @@ def build(kind: type, data: dict, where: str):
     return kind(**data)
 
 
-def parse_envs(envs: Any) -> list[EnvConfig]:
-    """A list of EnvConfig from a list of entries or a mapping id → weight / entry."""
+def env_entries(envs: Any) -> list:
+    """The ``envs`` format as a list of entries (ids, ``{id, …}`` dicts or EnvConfigs): an env
+    id, a list of entries, or a mapping id → weight / entry (shared with ``rlvr generate --mix``)."""
+    if isinstance(envs, str):
+        return [envs]
     if isinstance(envs, dict):
-        envs = [{"id": env_id, **(value if isinstance(value, dict) else {"weight": float(value)})} for env_id, value in envs.items()]
+        return [{"id": env_id, **(value if isinstance(value, dict) else {"weight": float(value)})} for env_id, value in envs.items()]
+    if envs is not None and not isinstance(envs, (list, tuple)):
+        raise ValueError(f"envs must be an env id, a list or a mapping, got {type(envs).__name__}")
+    return list(envs or [])
+
+
+def parse_envs(envs: Any) -> list[EnvConfig]:
+    """A list of EnvConfig from ``env_entries(envs)``."""
     parsed = []
-    for entry in envs or []:
+    for entry in env_entries(envs):
         if isinstance(entry, EnvConfig):
             parsed.append(entry)
         elif isinstance(entry, str):

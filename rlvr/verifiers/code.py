@@ -83,6 +83,7 @@ from __future__ import annotations
 import ast
 import binascii
 import contextlib
+import dataclasses
 import importlib.util
 import itertools
 import json
@@ -102,6 +103,7 @@ from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
 
 MAX_CODE_BYTES = 100_000
 STARTUP_S = 5.0  # sandbox and interpreter start-up allowance per session
+UNPACK_S = 5.0  # rebuilding a compact task's tests on the host (rlvr.generators.code.full_answer)
 MARGIN_S = 1.0
 RUNNER_SLACK_S = 1.0  # stdio: the runner enforces the per-test limit; the host waits this much longer
 DEFAULT_TIME_LIMIT_S = 2.0
@@ -715,7 +717,7 @@ class CodeVerifier(SafeVerifier):
         self.isolated = self.sandbox.backend == "bwrap"
         self.harness_pyc = compiled_harness()
         self.sys_path = self._site_directories()
-        self.deadline_s = STARTUP_S + 2 * self.max_total_s + MARGIN_S
+        self.deadline_s = STARTUP_S + UNPACK_S + 2 * self.max_total_s + MARGIN_S
 
     def _site_directories(self) -> list[str]:
         """The sys.path entries that site processing adds inside the sandbox (the harness runs
@@ -738,12 +740,14 @@ class CodeVerifier(SafeVerifier):
         return min(max(float(limit), MIN_TIME_LIMIT_S), self.max_total_s)
 
     def test_budget(self, task: Task) -> float:
-        count = 1 if task.answer["style"] == "assert" else max(1, len(task.answer["tests"]))
+        packed = _packed_tests(task) or {}
+        count = 1 if task.answer["style"] == "assert" else max(1, len(task.answer["tests"]), int(packed.get("count", 0)))
         return min(count * self.time_limit(task), self.max_total_s)
 
     def deadline_for(self, task: Task) -> float:
         """Seconds this task's verification may take at most."""
-        return STARTUP_S + self.time_limit(task) + self.test_budget(task) + MARGIN_S
+        unpack = UNPACK_S if _packed_tests(task) else 0.0
+        return STARTUP_S + unpack + self.time_limit(task) + self.test_budget(task) + MARGIN_S
 
     # -- entry
     def check(self, task: Task, response: str) -> Verdict:
@@ -755,6 +759,10 @@ class CodeVerifier(SafeVerifier):
             return Verdict.fail(f"code too long ({len(source)} bytes; at most {MAX_CODE_BYTES})")
         style = task.answer["style"]
         clock = _Clock(self.deadline_for(task), reserve_s=MARGIN_S)
+        if _packed_tests(task):
+            task, problem = self._unpacked(task, clock)
+            if task is None:
+                return Verdict.fail(problem)
         if style == "function":
             verdict = self._check_function(task, source, clock)
         elif style == "stdio":
@@ -765,6 +773,20 @@ class CodeVerifier(SafeVerifier):
             raise ValueError(f"unknown code task style {style!r}")
         verdict.details["timings"]["total_s"] = round(clock.elapsed(), 4)
         return verdict
+
+    @staticmethod
+    def _unpacked(task: Task, clock: _Clock) -> tuple[Task | None, str]:
+        """The task with its compact tests rebuilt on the host (cached per task, at most UNPACK_S),
+        or (None, why not). The rebuilt expected values stay on the host like inline ones."""
+        from rlvr.generators.code import full_answer  # that module imports this one
+
+        try:
+            answer = full_answer(task, min(UNPACK_S, clock.remaining()))
+        except TimeoutError:
+            return None, f"the task's tests were not rebuilt within {UNPACK_S:g} s"
+        except (ValueError, KeyError, TypeError) as error:
+            return None, f"the task's packed tests are unusable: {clip(str(error), 200)}"
+        return dataclasses.replace(task, answer=answer), ""
 
     # -- verdicts
     def _verdict(self, task: Task, outcomes: list[_Outcome], total: int, unit: str, timings: dict,
@@ -1110,6 +1132,12 @@ class CodeVerifier(SafeVerifier):
         if message.pop("nonce", None) != nonce:
             raise RuntimeError("a message without the run's nonce reached the checker channel")
         return message
+
+
+def _packed_tests(task: Task) -> dict | None:
+    """The compact task's record of tests kept out of the row (rlvr.generators.code), used only
+    when the row's own ``tests`` list is empty."""
+    return None if task.answer.get("tests") else task.answer.get("packed_tests")
 
 
 def _shown_call(message: dict) -> str:

@@ -32,7 +32,7 @@ Screening   Answers holding calculus or summation operators (``\int``, ``\sum``,
             "3, 3, 3" is not 3. A prime left in the value (``(x^3)'``) scores 0.
 Numbers     Exact values must be exactly equal, whatever their size: 1/2^99 is not 1/2^98. A
             decimal answer for a gold that is not a decimal is an approximation: it counts when
-            it is the gold correctly rounded at its last shown digit and within a relative 10⁻⁶ of
+            it is the gold correctly rounded at its last shown digit and within a relative 10⁻⁵ of
             it (``0.333333`` for 1/3; not ``0.33``, not ``0.001429`` for 1/700, not ``0.0000001``
             for 1/2^98, and only 0 matches 0). ``tolerance=`` replaces this with one relative
             tolerance for every number. The same rule re-checks math-verify's "equal" in the
@@ -411,6 +411,9 @@ def screen_answer(spec: dict, answer: str) -> Screened:
         return fail(f"the final answer is too long ({len(answer)} characters; at most {MAX_ANSWER_CHARS})", False)
     if RESTATED_OPERATORS.search(answer) and not RESTATED_OPERATORS.search(gold):
         return fail("the answer restates an integral, sum, limit or derivative instead of evaluating it")
+    invalid = native_reading(unlabel(answer, None)[1])
+    if isinstance(invalid, math_answers.Invalid):  # 4 4, 10^{10^{10}}: no process needed to say no
+        return Screened(verdict_for(spec, answer, "native", False, f"not a well-formed answer: {invalid}", False), answer)
     if form == "any":
         return screen_any(spec, answer)
     if form in ("set", "tuple"):
@@ -451,7 +454,7 @@ def screen_any(spec: dict, answer: str) -> Screened:
             if gold_label is not None and label is not None and label != gold_label:
                 reason = f"the answer is labelled {label[:40]!r}; the gold answer is {gold_label[:40]!r}"
                 return Screened(verdict_for(spec, answer, "screen", False, reason), answer)
-    if re.sub(r"\s+", "", value) == re.sub(r"\s+", "", gold_value):
+    if " ".join(value.split()) == " ".join(gold_value.split()):  # "58, 500" is not "58,500"
         return Screened(verdict_for(spec, answer, "native", True, "correct (the gold answer as written)"), value, gold_value)
     if single_valued(gold_value):
         if value_count(value) > 1:
@@ -544,7 +547,7 @@ def numbers_agree(gold: PlainNumber, answer: PlainNumber, tolerance: float | Non
 
 
 # A decimal approximation of an exact gold must be this close, relative to the gold.
-DECIMAL_RELATIVE = Fraction(1, 10**6)
+DECIMAL_RELATIVE = Fraction(1, 10**5)  # five significant digits at least
 
 
 def value_agrees(gold: Fraction, answer: Fraction, approximate_places: int | None, tolerance: float | None) -> bool:

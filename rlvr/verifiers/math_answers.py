@@ -14,7 +14,7 @@ Why hand-written  math-verify (LaTeX → sympy through an ANTLR grammar, then sy
 Grammar           answer   := [name "="] body [unit]
                   body     := union | set | sequence | matrix | list | expr | text
                   union    := interval ("\cup" interval | "\cup" set)+  ;  interval := ("("|"[") expr "," expr (")"|"]")
-                  set      := "\{" list "\}"  ;  sequence := "(" list ")" | "[" list "]"  ;  list := expr ("," expr)+
+                  set      := "\{" list "\}" | "{" list "}"  ;  sequence := "(" list ")" | "[" list "]"  ;  list := expr ("," expr)+
                   matrix   := \begin{pmatrix|bmatrix|matrix|array}  rows of "&"-separated exprs  \end{…}
                   expr     := ["+"|"-"] term (("+"|"-") term)*  ;  term := factor (("\cdot"|"\times"|"*"|"/"|"\div"| ) factor)*
                   factor   := ["-"] atom ["^" exponent] ["!"] ["\%" | "^\circ"]
@@ -22,7 +22,8 @@ Grammar           answer   := [name "="] body [unit]
                               | "\sqrt"[n]{…} | "\pi" | "e" | "i" | "\infty" | a letter (a variable) | "(" expr ")" | "{" expr "}"
                   Scientific notation (``2.3 \times 10^{-3}``), percentages (``28\%``: 28 — see
                   units), degrees (``90^\circ``: 90), thousands separators (``1,000``,
-                  ``1\,000``, ``1 000``) are read; two numbers side by side otherwise
+                  ``11,\! 111``, ``1\,000``, ``1 000``, ``0.333\,333``), mixed numbers
+                  (``4\frac{2}{3}``, ``1 1/2``) and products of powers (``2^6 3^5``) are read; two numbers side by side otherwise
                   (``4 4``) are not an answer (``Invalid``), nor are values too large to
                   write down: powers with exponents above 4 096 (``10^{10^{10}}``), roots of
                   degree above 1 000 (``2^{1/2^{1000}}``), factorials above 500!.
@@ -33,12 +34,14 @@ Values            ``Exact``: a finite sum of rational coefficients times monomia
                   grader does). Division by a sum, roots of irrationals, functions (\sin, \log…)
                   are not native.
 Comparison        ``equivalent(gold, answer, options)``: exact values equal; a decimal answer
-                  approximating an exact gold follows rlvr.verifiers.math.value_agrees;
+                  approximating an exact gold (or a decimal gold an exact answer) follows
+                  rlvr.verifiers.math.value_agrees, decimals on both sides compare exactly;
                   ``tolerance`` makes every numeric comparison relative; sets and bare lists
-                  compare unordered (``ordered=True``: bare lists in order), tuples and bracketed
-                  lists in order, intervals by endpoints and brackets (a 2-tuple matches an open
-                  interval), unions as sets of pieces, matrices entry by entry (pmatrix =
-                  bmatrix), text case-insensitively. Units: ``units="ignore"`` (default) drops a
+                  compare as sets (order and repeats ignored; ``ordered=True``: bare lists in
+                  order), tuples and bracketed lists in order, a pair's brackets always count
+                  (``(1, 2)``, ``[1, 2)``, ``1, 2`` all differ), unions as sets of pieces,
+                  matrices entry by entry (pmatrix = bmatrix; a one-row or one-column matrix
+                  equals a bracketed list), text case-insensitively (``\text{E}`` = ``E``). Units: ``units="ignore"`` (default) drops a
                   trailing unit (``10 \text{ cm}^2``, ``10 weeks``, ``\%``, ``^\circ``) on both
                   sides; ``"strict"`` requires the same unit text on both sides.
 """
@@ -56,7 +59,6 @@ MAX_INTEGER_BITS = 20_000  # no intermediate integer beyond this many bits
 MAX_FACTORIAL = 500
 MAX_ROOT_DEGREE = 1_000
 MAX_RADICAND = 10**12
-SYMBOL_LETTERS = frozenset("abcdfghjklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")  # not e, i
 
 
 class NotNative(Exception):
@@ -274,6 +276,7 @@ class Sequence:
 @dataclass(frozen=True)
 class SetOf:
     items: tuple
+    plus_minus: bool = False  # a ± b: its two values join an enclosing list or set
 
 
 @dataclass(frozen=True)
@@ -392,15 +395,29 @@ class Parser:
                 raise NotNative("a union of non-intervals")
             return Union(tuple(pieces))
         if self.at(","):
-            items = [first]
+            items = list(spread(first))
             while self.at(","):
                 self.take()
-                items.append(self.element())
+                items.extend(spread(self.element()))
             return Sequence(tuple(items), "", "")
         return first
 
     def element(self):
-        """One list element: a bracketed group (set, tuple, interval) or an expression."""
+        """One list element: a bracketed group (set, tuple, interval), an expression, or
+        ``a \\pm b`` (the set of a + b and a - b)."""
+        kind, value = self.peek()
+        if value == "\\pm":  # ±2021
+            self.take()
+            magnitude = self.expression()
+            return SetOf((magnitude, negate(magnitude)), True)
+        group = self.group_or_expression()
+        if self.at("\\pm") and isinstance(group, Scalar):
+            self.take()
+            offset = self.expression()
+            return SetOf((combine(group, offset), combine(group, negate(offset))), True)
+        return group
+
+    def group_or_expression(self):
         kind, value = self.peek()
         if value == "\\{":
             self.take()
@@ -430,7 +447,7 @@ class Parser:
         if self.at(*closers):
             raise NotNative("an empty bracket")
         while True:
-            items.append(self.element())
+            items.extend(spread(self.element()))
             if self.at(","):
                 self.take()
                 continue
@@ -642,6 +659,11 @@ class Parser:
         raise NotNative(f"token {token!r}")
 
 
+def spread(item) -> tuple:
+    """A list element as list items: ``1 \\pm \\sqrt{5}`` gives two, anything else one."""
+    return item.items if isinstance(item, SetOf) and item.plus_minus else (item,)
+
+
 # -- scalar arithmetic -----------------------------------------------------------------------
 
 
@@ -698,7 +720,6 @@ def normalise(text: str) -> str:
     s = re.sub(r"(?<!\\)\\\s*$", "", s)  # a lone trailing backslash
     s = _NOISE.sub(" ", s).replace("\u2212", "-").replace("{,}", ",")
     s = re.sub(r"\\(?:dfrac|tfrac|cfrac)(?![A-Za-z])", r"\\frac", s)
-    s = re.sub(r"\\(?:le|leq|ge|geq|lt|gt|neq|ne|pm|mp|approx|sim|in|infty)(?![A-Za-z])", lambda m: m.group(), s)
     s = s.replace("\\lbrace", "\\{").replace("\\rbrace", "\\}")
     s = re.sub(r"(?<![0-9])([0-9]{1,3}(?:,[0-9]{3})+)(?![0-9,])", lambda m: m.group(1).replace(",", "") if "," not in s.replace(m.group(1), "") else m.group(1), s)
     return s.strip().rstrip(".").strip()
@@ -733,6 +754,10 @@ def parse(text: str) -> Answer:
         if len(word.split()) > 3 or word.lower() in ("or", "and"):
             raise NotNative("prose")
         return Answer(Text(word.strip("()").strip().lower()))
+    base = re.fullmatch(r"([0-9A-Za-z]+)_\{?([0-9]{1,2})\}?", s)
+    if base:  # 4210_5: a numeral in base 5, equal only to itself
+        return Answer(Text(f"{base.group(1).lower()}_{int(base.group(2))}"))
+    s = re.sub(r"^[A-Za-z]\s*\\in\s*", "", s)  # x \in [-2, 7]: the set itself
     body_text, unit = split_unit(s)
     parser = Parser(tokenize(body_text))
     body = parser.body()
@@ -831,6 +856,12 @@ def text_of(node) -> str | None:
     return None
 
 
+def decimal_relative() -> Fraction:
+    from rlvr.verifiers.math import DECIMAL_RELATIVE  # the rule lives with the verifier
+
+    return DECIMAL_RELATIVE
+
+
 def same_scalar(gold: Scalar, answer: Scalar, options: Options) -> bool:
     from rlvr.verifiers.math import value_agrees
 
@@ -858,10 +889,10 @@ def same_scalar(gold: Scalar, answer: Scalar, options: Options) -> bool:
         return False
     slack = 1 + 1e-9  # the gold's double-precision value
     error = abs(a.real - g.real)
-    return error <= slack * 0.5 * 10.0 ** -answer.decimal_places and error <= slack * 1e-6 * abs(g.real)
+    return error <= slack * 0.5 * 10.0 ** -answer.decimal_places and error <= slack * float(decimal_relative()) * abs(g.real)
 
 
 def relative_close(gold: Scalar, answer: Scalar) -> bool:
-    """An expression with decimals in it against an exact gold: within a relative 10⁻⁶."""
+    """An expression with decimals in it against an exact gold: within DECIMAL_RELATIVE."""
     g, a = gold.value.numeric(), answer.value.numeric()
-    return abs(a - g) <= 1e-6 * abs(g) * (1 + 1e-9)
+    return abs(a - g) <= float(decimal_relative()) * abs(g) * (1 + 1e-9)

@@ -37,6 +37,7 @@ import time
 from typing import Any
 
 PARENT_CHECK_INTERVAL_S = 1.0
+GOLD_CACHE_SIZE = 4096
 
 
 def main(memory_mb: int = 1024) -> None:
@@ -84,6 +85,7 @@ class Judge:
         from rlvr.verifiers import math as rules
 
         self.math_verify = math_verify
+        self.gold_cache: dict[str, list] = {}  # gold answers repeat across requests
         self.sympy = sympy
         self.rules = rules
         math_verify.verify(math_verify.parse(r"\boxed{\frac{1}{2}}"), math_verify.parse(r"\boxed{0.5}"))
@@ -120,6 +122,7 @@ class Symbolic:
 
     def __init__(self, judge: Judge, spec: dict, extracted: str, seconds: int):
         self.mv, self.sp, self.rules = judge.math_verify, judge.sympy, judge.rules
+        self.gold_cache = judge.gold_cache
         self.spec, self.extracted, self.seconds = spec, extracted, seconds
         self.form = spec["form"]
         self.tolerance = spec.get("tolerance")
@@ -131,6 +134,14 @@ class Symbolic:
     def parse(self, latex: str) -> list:
         latex = re.sub(r"(?<!\\)\\\s*$", "", latex)  # a trailing lone backslash would escape the closing brace
         return self.mv.parse("\\boxed{" + latex + "}", parsing_timeout=self.seconds)
+
+    def parse_gold(self, latex: str) -> list:
+        """A gold answer's parse, cached (at most GOLD_CACHE_SIZE entries, oldest dropped)."""
+        if latex not in self.gold_cache:
+            if len(self.gold_cache) >= GOLD_CACHE_SIZE:
+                del self.gold_cache[next(iter(self.gold_cache))]
+            self.gold_cache[latex] = self.parse(latex)
+        return self.gold_cache[latex]
 
     def equal(self, gold: list, answer: list) -> bool:
         gold_value = next((p for p in gold if isinstance(p, self.sp.Basic)), None)
@@ -206,13 +217,13 @@ class Symbolic:
         screened = self.rules.screen_answer(self.spec, expression.strip())
         if screened.verdict is not None:
             return screened.verdict
-        if screened.prose:
-            return self.compare(found)
+        if screened.prose or screened.candidate.strip() == expression.strip():
+            return self.compare(found)  # what math-verify found is the answer: no second parse
         self.extracted = expression[:200]
         return self.any_form(screened.candidate)
 
     def compare(self, answer: list):
-        gold = self.parse(self.spec["gold"])
+        gold = self.parse_gold(self.spec["gold"])
         if not gold:
             raise ValueError(f"could not parse the gold answer {self.spec['gold'][:80]!r}")
         correct = self.equal(gold, answer)
@@ -236,7 +247,7 @@ class Symbolic:
         answers = [self.number_of(v) for v in values]
         if any(a is None for a in answers):
             return self.done(False, "every element must be a number", False)
-        golds = [self.parse(v) for v in self.spec["values"]]
+        golds = [self.parse_gold(v) for v in self.spec["values"]]
         if self.form == "tuple":
             if len(answers) != len(golds):
                 return self.done(False, f"expected {len(golds)} coordinates, got {len(answers)}")

@@ -44,6 +44,14 @@ as above, the wall deadline is enforced whenever the caller waits on it, and
 leaving the block kills what is left, reaps it, removes the work dir and the
 cgroup and sets ``session.result``.
 
+Warm runs: ``rlvr.verifiers.sandbox_warm.WarmPool(sandbox, ...)`` offers ``run`` and
+``session`` with the same results and Session API, without a sandbox and interpreter
+start per run: long-lived zygotes (started by this module's bwrap backend in its
+``supervisor`` mode) fork a child per run that gets its own namespaces, tmpfs, memory
+cgroup, uid, rlimits and seccomp filter before anything of the run executes (see that
+module).  It needs the bwrap backend as root and a writable memory cgroup; callers fall
+back to cold runs elsewhere.
+
 Whole-run caps
 --------------
 * Memory: each run gets its own memory cgroup, created below the cgroup this
@@ -719,6 +727,11 @@ class _RunCgroup:
             for pid in pids:
                 self._kill_member(pid)
             time.sleep(0.002)
+
+    def kill_members(self) -> None:
+        """SIGKILL every process in the cgroup once (without waiting for them to go)."""
+        for pid in self.pids():
+            self._kill_member(pid)
 
     def _kill_member(self, pid: int) -> None:
         """SIGKILL ``pid`` if it is (still) this cgroup's: a recycled pid is never signalled."""
@@ -1467,6 +1480,10 @@ class _BwrapBackend(_Backend):
       another), the mount API, keyrings, ``bpf``, ``perf_event_open``,
       ``userfaultfd``, ``io_uring``, module/kexec, SysV ``shmget`` and similar
       calls fail with ``EPERM``; foreign syscall ABIs kill the process.
+    * ``spawn(..., supervisor=True)`` (root only) starts the warm path's zygote instead:
+      same namespaces, root and tmpfs, but it stays root with ``_SUPERVISOR_CAPS``, without
+      seccomp, rlimits or ``timeout``, as the sandbox's pid 1 (its death kills the sandbox);
+      each child it forks installs all of these for itself (``sandbox_zygote``).
     * rlimits: as root, ``prlimit(2)`` is applied to bwrap while it blocks
       reading its options from a pipe (``--args FD``), so everything it starts
       inherits them; as non-root, util-linux ``prlimit`` applies them inside.

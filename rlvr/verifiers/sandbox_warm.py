@@ -61,6 +61,7 @@ import json
 import logging
 import marshal
 import os
+import queue
 import select
 import signal
 import socket
@@ -105,6 +106,7 @@ HANDSHAKE_TIMEOUT_S = 10.0
 BACKSTOP_SLACK_S = 5.0
 #: Zygotes that failed to start in a row before a pool stops trying (callers then run cold).
 MAX_START_FAILURES = 3
+MAX_DEFAULT_ZYGOTES = 8
 _ZYGOTE_LIMITS = Limits(wall_s=86400.0, cpu_s=86400.0, memory_mb=512, processes=4096, disk_mb=32, tmp_mb=8)
 _REPORT_BYTES = 4096
 
@@ -238,6 +240,7 @@ class _Zygote:
             self.pidfd = _pidfd_or_none(self.pid1)
             ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
             config = {"modules": {name: f"{SANDBOX_WORKDIR}/{name}.pyc" for name in pool.modules},
+                      "imports": list(pool.imports),
                       "sys_path": list(pool.sys_path), "entry": pool.entry, "seccomp": (_SECCOMP or b"").hex()}
             deadline = time.monotonic() + START_TIMEOUT_S
             _sendall(ours, _frame(config), deadline)
@@ -312,6 +315,17 @@ class _Zygote:
         """Tell the zygote to kill child ``serial`` if it is still running ``seconds`` from now."""
         _sendall(self.sock, _frame({"backstop": serial, "s": seconds}), time.monotonic() + HANDSHAKE_TIMEOUT_S)
 
+    def forget(self) -> None:
+        """Close this process's copies of the zygote's descriptors (after fork: the parent's)."""
+        if self.spare is not None:
+            _close_all([self.spare.pidfd])
+            self.spare.sync.close()
+            self.spare = None
+        self.spawned = None
+        _close_all([fd for fd in (self.pidfd, self.err_r) if fd is not None and fd >= 0])
+        self.pidfd, self.err_r = None, -1
+        self.sock.close()
+
     def close(self) -> None:
         """Kill the zygote (and with it every process of its sandbox) and release what it holds."""
         if self.spare is not None:
@@ -362,56 +376,108 @@ class _WarmSpawned(_Spawned):
         return self.report
 
     def kill_run(self) -> None:
-        """SIGKILL the child and every process left in its cgroup (daemons included)."""
+        """SIGKILL the child and every process in its cgroup now (the Session then waits for the
+        child's exit, and ``end_run`` kills whatever is left until the cgroup is empty)."""
         with contextlib.suppress(OSError):
             signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        self.cgroup.kill_members()
+
+    def end_run(self) -> None:
+        """The child has exited: kill every process it left behind (daemons included)."""
         self.cgroup.kill_all(timeout=1.0)
 
     def abandon(self) -> None:
+        """Kill what is left of the run and release it; removing the cgroup (milliseconds of
+        kernel work) and then freeing the uid happen on the reclaimer thread."""
         try:
             if not self.exited():
                 self.kill_run()
                 select.select([self.pidfd], [], [], 10.0)
+            self.cgroup.kill_all()
         finally:
+            os.close(self.pidfd)
+            self.pidfd = -1
+            if self.mounts is not None:
+                self.mounts.close()
+            self.sync.close()
+            cgroup, release_uid = self.cgroup, self.release_uid
+
+            def reclaim() -> None:
+                try:
+                    cgroup.remove()
+                finally:
+                    release_uid()
+
+            _RECLAIMER.submit(reclaim)
+
+
+class _Reclaimer:
+    """One background thread that finishes the clean-up of warm runs, in order."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, task) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="rlvr-warm-reclaim", daemon=True)
+                self._thread.start()
+        self._queue.put(task)
+
+    def _work(self) -> None:
+        while True:
+            task = self._queue.get()
             try:
-                self.cgroup.kill_all()
+                task()
+            except Exception as error:  # noqa: BLE001 - logged; the next task still runs
+                log.warning("sandbox warm path: clean-up failed: %s", error)
             finally:
-                os.close(self.pidfd)
-                self.pidfd = -1
-                if self.mounts is not None:
-                    self.mounts.close()
-                self.cgroup.remove()
-                self.sync.close()
-                self.release_uid()
+                self._queue.task_done()
+
+    def drain(self) -> None:
+        """Wait until every submitted clean-up has finished."""
+        self._queue.join()
+
+
+_RECLAIMER = _Reclaimer()
 
 
 class WarmPool:
     """Warm sandboxed runs for one :class:`Sandbox` (see the module docstring).
 
     ``modules`` maps module names to compiled modules (``.pyc`` bytes for the sandbox's
-    interpreter) that each zygote imports once; ``entry`` (``"module:function"``) is what each
+    interpreter) that each zygote imports once, and ``imports`` names modules of the sandbox's
+    interpreter (standard library, site-packages on ``sys_path``) it imports too; ``entry`` (``"module:function"``) is what each
     child calls (its fds 0/1 are the session socket, fd 2 its stderr).  ``zygotes`` is the most
-    zygotes (worker slots) kept; more are started on demand up to it.  Each idle zygote keeps
+    zygotes (worker slots) kept (default: two per CPU, at most ``MAX_DEFAULT_ZYGOTES``: a
+    verification may hold two runs at once); they are started on demand up to it.  Each idle zygote keeps
     one spare child forked and moved into its memory cgroup ahead of time (a background thread
     refills it), so a run starts without waiting for a fork or a cgroup move.  Thread-safe.
     """
 
     def __init__(self, sandbox: Sandbox, *, modules: Mapping[str, bytes] | None = None,
-                 entry: str = ZYGOTE_ENTRY_SCRIPT, sys_path: Sequence[str] = (), zygotes: int = 2) -> None:
+                 entry: str = ZYGOTE_ENTRY_SCRIPT, sys_path: Sequence[str] = (), imports: Sequence[str] = (),
+                 zygotes: int | None = None) -> None:
         backend = sandbox._backend
         if backend.name != "bwrap" or not getattr(backend, "privileged", False):
             raise SandboxUnavailable(f"the warm path needs the bwrap backend running as root (have {backend.name}"
                                      f"{'' if os.geteuid() == 0 else ', not root'})")
         if backend.cgroups is None:
             raise SandboxUnavailable(f"the warm path needs a writable memory cgroup ({sandbox.cgroup_unavailable_reason})")
+        if zygotes is None:
+            zygotes = min(MAX_DEFAULT_ZYGOTES, 2 * (os.cpu_count() or 1))
         if zygotes < 1:
             raise ValueError("zygotes must be at least 1")
         self.sandbox = sandbox
         self.modules = dict(modules or {})
         self.entry = entry
         self.sys_path = tuple(sys_path)
+        self.imports = tuple(imports)
         self.size = zygotes
         self._idle: list[_Zygote] = []
+        self._live: weakref.WeakSet[_Zygote] = weakref.WeakSet()  # every started zygote not yet closed
         self._started = 0
         self._start_failures = 0
         self._closed = False
@@ -428,6 +494,13 @@ class WarmPool:
     def zygote_count(self) -> int:
         with self._cond:
             return self._started
+
+    def zygote_pids(self) -> set[int]:
+        """Host pids of the pool's own long-lived processes (each idle zygote's bwrap runtime and
+        the zygote) -- what a check for processes left behind by runs should not count."""
+        with self._cond:
+            zygotes = list(self._live)
+        return {pid for zygote in zygotes if zygote.spawned is not None for pid in (zygote.spawned.proc.pid, zygote.pid1)}
 
     # -- zygotes
     def _checkout(self) -> _Zygote:
@@ -460,6 +533,7 @@ class WarmPool:
             raise
         with self._cond:
             self._start_failures = 0
+            self._live.add(zygote)
         return zygote
 
     def _checkin(self, zygote: _Zygote, healthy: bool) -> None:
@@ -519,6 +593,7 @@ class WarmPool:
             refiller.join(timeout=HANDSHAKE_TIMEOUT_S + 5.0)  # it checks its zygote back in, which closes it
         for zygote in idle:
             zygote.close()
+        _RECLAIMER.drain()
 
     def __enter__(self) -> WarmPool:
         return self
@@ -557,7 +632,8 @@ class WarmPool:
             enforcement={"memory": spare.cgroup.kind, "memory_bound_mb": limits.memory_mb, "disk": "tmpfs",
                          "inodes": "capped", "path": "warm"},
         )
-        spawned.kill = spawned.force_kill = spawned.on_exit = spawned.kill_run
+        spawned.kill = spawned.force_kill = spawned.kill_run
+        spawned.on_exit = spawned.end_run
         stdio_ours, stdio_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         err_r, err_w = os.pipe()
         try:
@@ -653,4 +729,22 @@ _POOLS: "weakref.WeakSet[WarmPool]" = weakref.WeakSet()
 def _close_pools() -> None:
     for pool in list(_POOLS):
         pool.close()
+
+
+def _forget_inherited_pools() -> None:
+    """In a forked child: the zygotes (and their control sockets) belong to the parent.  Drop
+    this process's copies of their descriptors without touching them; new ones start on use."""
+    global _RECLAIMER
+    _RECLAIMER = _Reclaimer()
+    for pool in list(_POOLS):
+        for zygote in pool._idle:
+            zygote.forget()
+        pool._idle = []
+        pool._live = weakref.WeakSet()
+        pool._started = 0
+        pool._refiller = None
+        pool._cond = threading.Condition()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_pools)
 

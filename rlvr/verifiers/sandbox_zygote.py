@@ -41,9 +41,10 @@ process of the namespace).
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 import fcntl
-import runpy
+import importlib
 import importlib.machinery
 import importlib.util
 import json
@@ -55,6 +56,7 @@ import socket
 import struct
 import sys
 import time
+import types
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
@@ -261,8 +263,16 @@ def _become_run(sync_fd: int, seccomp: bytes, entry) -> None:
 
 
 def run_script() -> None:
-    """The default entry point: run ``sys.argv[0]`` (a file of the run) as ``__main__``, like ``python FILE``."""
-    runpy.run_path(sys.argv[0], run_name="__main__")
+    """The default entry point: run ``sys.argv[0]`` (a file of the run) as ``__main__``, like
+    ``python -I FILE`` (compiled and executed directly: runpy's machinery costs milliseconds)."""
+    path = sys.argv[0]
+    with open(path, "rb") as handle:
+        code = compile(handle.read(), path, "exec")
+    module = types.ModuleType("__main__")
+    module.__file__ = path
+    module.__builtins__ = builtins
+    sys.modules["__main__"] = module
+    exec(code, module.__dict__)
 
 
 def _load_modules(modules: dict) -> None:
@@ -291,6 +301,8 @@ def main() -> None:
     config = received[0]
     try:
         sys.path.extend(path for path in config.get("sys_path", ()) if path not in sys.path)
+        for name in config.get("imports", ()):
+            importlib.import_module(name)
         _load_modules(config.get("modules", {}))
         entry = _resolve(config["entry"])
         seccomp = bytes.fromhex(config.get("seccomp", ""))

@@ -632,56 +632,40 @@ class Run:
     wall_s: float = 0.0
 
 
-_BITS = re.compile(rb"[01xz]+")
-
-
 def parse_trace(stdout: bytes, nonce: str, samples: int | None = None, counts_only: bool = False) -> tuple[Trace | None, str, list[str]]:
-    """(trace, problem, dut lines) from a run's stdout, in one pass over at most ``len(stdout)``
-    bytes (the caller caps it): sample lines ``<index> <bits>`` with strictly increasing indexes
-    starting at 0, then exactly one ``done <samples> <widths…>`` line and no nonce line after it.
+    """(trace, problem, dut lines) from a run's stdout (the caller caps its size; every step is
+    a linear scan): of the lines that start with ``RLVR<nonce> ``, sample lines ``<index>
+    <bits>`` with strictly increasing indexes from 0 and bits of one width, then exactly one
+    ``done <samples> <widths…>`` line, last. Any other such line makes the output unreadable.
     ``samples``, when given, is the count the end line must report. ``counts_only``: the
-    comparing testbench (trusted duts), whose ``dut k …`` lines come back instead of samples."""
-    prefix = f"{SENTINEL}{nonce} ".encode()
-    starts: list[int] = []
-    values: list[str] = []
-    others: list[str] = []
-    done: tuple[int, ...] | None = None
-    position = 0
-    while position < len(stdout):
-        end = stdout.find(b"\n", position)
-        end = len(stdout) if end < 0 else end
-        if stdout.startswith(prefix, position):
-            fields = stdout[position + len(prefix):end].split()
-            position = end + 1
-            if done is not None:
-                return None, "output after the end of the run", others
-            if fields[:1] == [b"done"]:
-                if len(fields) < 2 or not all(f.isdigit() and len(f) <= 9 for f in fields[1:]):
-                    return None, "malformed end line", others
-                done = tuple(int(f) for f in fields[1:])
-                continue
-            if fields[:1] == [b"dut"] and counts_only:
-                others.append(b" ".join(fields).decode("ascii", "replace"))
-                continue
-            if len(fields) != 2 or not fields[0].isdigit() or len(fields[0]) > 9 or not _BITS.fullmatch(fields[1]):
-                return None, "malformed sample line", others
-            index = int(fields[0])
-            if (starts and index <= starts[-1]) or (not starts and index != 0) or (values and len(fields[1]) != len(values[0])):
-                return None, "sample lines out of order or of different widths", others
-            starts.append(index)
-            values.append(fields[1].decode("ascii"))
-        else:
-            position = end + 1
-    if done is None:
+    comparing testbench (trusted duts), whose ``dut k …`` lines come back instead of samples.
+    No end line: (None, "", …) — the run did not finish."""
+    raw = f"{SENTINEL}{nonce} ".encode()
+    prefix = re.escape(raw)
+    marked = stdout.count(b"\n" + raw) + stdout.startswith(raw)
+    ends = list(re.finditer(rb"^" + prefix + rb"done((?: \d{1,9})+)$", stdout, re.MULTILINE))
+    rows = re.findall(rb"^" + prefix + rb"(\d{1,9}) ([01xz]+)$", stdout, re.MULTILINE)
+    duts = re.findall(rb"^" + prefix + rb"(dut \d{1,9} \d{1,9} -?\d{1,9})$", stdout, re.MULTILINE) if counts_only else []
+    others = [line.decode("ascii") for line in duts]
+    if len(rows) + len(ends) + len(duts) != marked:
+        return None, "malformed line", others
+    if not ends:
         return None, "", others
-    count, widths = done[0], done[1:]
+    if len(ends) > 1 or stdout.find(b"\n" + raw, ends[0].end()) >= 0:
+        return None, "output after the end of the run", others
+    done = [int(f) for f in ends[0].group(1).split()]
+    count, widths = done[0], tuple(done[1:])
     if counts_only:
         return Trace(count, (), (), ()), "", others
-    if count < 1 or not starts or starts[-1] >= count or sum(widths) != len(values[0]) or 0 in widths:
-        return None, "the trace does not add up", others
+    starts = [int(index) for index, _ in rows]
+    if not starts or starts[0] != 0 or any(a >= b for a, b in zip(starts, starts[1:])) or starts[-1] >= count:
+        return None, "sample lines out of order or past the end", others
+    width = len(rows[0][1])
+    if any(len(bits) != width for _, bits in rows) or sum(widths) != width or 0 in widths:
+        return None, "sample lines of different widths", others
     if samples is not None and count != samples:
         return None, f"the testbench saw {count} samples, expected {samples}", others
-    return Trace(count, widths, tuple(starts), tuple(values)), "", others
+    return Trace(count, widths, tuple(starts), tuple(bits.decode("ascii") for _, bits in rows)), "", others
 
 
 def first_error_line(stderr: str, nonce: str) -> str:

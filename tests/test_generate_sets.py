@@ -1,0 +1,266 @@
+"""Training sets at scale: mixtures, splits that never leak, unique tasks, streaming and sharded
+writers with provenance, and format conversion (rlvr.api, rlvr.cli, rlvr.core writers)."""
+
+from __future__ import annotations
+
+import collections
+import json
+import random
+
+import pytest
+
+import rlvr
+from rlvr.api import (FewerDistinctTasks, HELD_OUT_FRACTION, content_key, is_held_out, largest_remainder_shares, mix_parts,
+                      stream_seed)
+from rlvr.cli import main
+from rlvr.core import iter_tasks, parquet_provenance, save_tasks
+
+pq = pytest.importorskip("pyarrow.parquet")
+
+
+def jsons(tasks):
+    return [t.to_json() for t in tasks]
+
+
+@pytest.fixture
+def math_rows(tmp_path):
+    """A dataset-backed Math file of 60 distinct problems."""
+    path = tmp_path / "sums.jsonl"
+    path.write_text("".join(json.dumps({"problem": f"What is {i} + {i + 7}?", "answer": str(2 * i + 7)}) + "\n" for i in range(60)))
+    return path
+
+
+# ------------------------------------------------------------------------------------ mixtures
+
+
+def test_largest_remainder_shares_sum_to_n_and_stay_within_one_of_the_exact_share():
+    rng = random.Random(3)
+    for _ in range(300):
+        weights = {f"e{i}": rng.choice([0.0, rng.random() * 10]) for i in range(rng.randint(1, 7))}
+        if sum(weights.values()) == 0:
+            weights["e0"] = 1.0
+        n = rng.randint(0, 500)
+        shares = largest_remainder_shares(weights, n)
+        assert sum(shares.values()) == n and list(shares) == list(weights)
+        total = sum(weights.values())
+        for key, weight in weights.items():
+            assert abs(shares[key] - n * weight / total) < 1
+    assert largest_remainder_shares({"a": 1, "b": 1, "c": 1}, 10) == {"a": 4, "b": 3, "c": 3}
+    for bad in ({}, {"a": 0}, {"a": -1, "b": 2}, {"a": float("nan")}):
+        with pytest.raises(ValueError):
+            largest_remainder_shares(bad, 3)
+
+
+def test_mix_parts_spread_difficulty_lists_evenly_over_each_share():
+    parts = mix_parts({"Math-v0": 2, "rlvr/Maze-v0": {"weight": 1, "difficulty": [0, 0.5, 1], "options": {"rows": 7}}}, 31, 0.2)
+    assert [(p.env_id, p.difficulty, p.count, p.options) for p in parts] == [
+        ("rlvr/Math-v0", 0.2, 21, {}), ("rlvr/Maze-v0", 0.0, 4, {"rows": 7}), ("rlvr/Maze-v0", 0.5, 3, {"rows": 7}),
+        ("rlvr/Maze-v0", 1.0, 3, {"rows": 7})]
+    assert [(p.difficulty, p.count) for p in mix_parts("Maze-v0", 5, [0.1, 0.9])] == [(0.1, 3), (0.9, 2)]
+    assert [p.env_id for p in mix_parts(["Maze-v0", {"id": "Math-v0", "weight": 3}], 8)] == ["rlvr/Maze-v0", "rlvr/Math-v0"]
+    for bad in ({"Nope-v0": 1}, {"Maze-v0": {"weight": 1, "difficulty": 1.5}}, {"Maze-v0": {"weight": 1, "difficulty": []}},
+                {"Maze-v0": {"weight": 1, "colour": "red"}}, 42):
+        with pytest.raises((ValueError, KeyError)):
+            mix_parts(bad, 4)
+
+
+def test_generate_mix_has_the_shares_and_is_deterministic_across_workers():
+    envs = {"Math-v0": 2, "Maze-v0": {"weight": 1, "difficulty": [0.0, 0.3]}}
+    first = rlvr.generate_mix(envs, 24, seed=4)
+    counts = collections.Counter((t.env_id, t.difficulty) for t in first)
+    assert counts == {("rlvr/Math-v0", 0.5): 16, ("rlvr/Maze-v0", 0.0): 4, ("rlvr/Maze-v0", 0.3): 4}
+    assert jsons(first) == jsons(rlvr.generate_mix(envs, 24, seed=4, workers=2))
+    labels = [t.env_id for t in first]
+    assert labels != sorted(labels)  # interleaved, not in blocks
+    other = rlvr.generate_mix(envs, 24, seed=5)
+    assert [t.env_id for t in other] != labels
+    # each part is its env's own stream: the same tasks generate() makes for it
+    maze = [t for t in first if t.env_id == "rlvr/Maze-v0" and t.difficulty == 0.3]
+    assert jsons(maze) == jsons(rlvr.generate("Maze-v0", 4, seed=4, difficulty=0.3))
+    assert len({content_key(t) for t in first}) == 24
+
+
+# -------------------------------------------------------------------------------------- splits
+
+
+def test_split_streams_are_disjoint_in_content_on_many_seeds():
+    """Math at d=0 repeats prompts often; whatever the seeds, no test prompt is a train prompt."""
+    train = rlvr.generate("Math-v0", 400, seed=0, difficulty=0.0, allow_duplicates=True)
+    train_prompts = {t.prompt for t in train}
+    for seed in (0, 1, 57, 10**6, 2**40):
+        test = rlvr.generate("Math-v0", 40, seed=seed, difficulty=0.0, split="test", allow_duplicates=True)
+        assert not train_prompts & {t.prompt for t in test}
+        assert all(is_held_out(t) for t in test) and not any(is_held_out(t) for t in train)
+    # the raw stream does reach the held-out side: the split is what keeps it out of train
+    raw = rlvr.generate("Math-v0", 400, seed=0, difficulty=0.0, split=None, allow_duplicates=True)
+    held = sum(is_held_out(t) for t in raw)
+    assert 0.05 * 400 < held < 0.25 * 400 and abs(held / 400 - HELD_OUT_FRACTION) < 0.08
+
+
+def test_split_ids_seeds_and_rebuilding():
+    for split in ("train", "test", "validation"):
+        for seed in (0, 3, 12):
+            task = rlvr.make_task("Maze-v0", seed, 0.2, split=split)
+            assert task.id == f"maze/v0/d0.20/s{seed}/{split}"
+            assert rlvr.make_task("Maze-v0", seed, 0.2, split=split).to_json() == task.to_json()
+            rebuilt = rlvr.make_task("Maze-v0", task.seed, 0.2)  # task.seed is the seed that made it
+            assert rebuilt.prompt == task.prompt and rebuilt.answer == task.answer
+            assert rlvr.verify(task, rlvr.solve(task)).correct
+    assert stream_seed(5, "train", 0) == 5 and len({stream_seed(5, s, a) for s in ("train", "test") for a in range(4)}) == 8
+    # a train task is the raw task of its seed unless that one's content is held out
+    for seed in range(30):
+        raw, train = rlvr.make_task("Maze-v0", seed, 0.2), rlvr.make_task("Maze-v0", seed, 0.2, split="train")
+        assert (raw.prompt == train.prompt) == (not is_held_out(raw))
+    test = rlvr.make_task("Maze-v0", 3, 0.2, split="test")
+    assert test.id != rlvr.make_task("Maze-v0", 3, 0.2, split="validation").id
+    for bad in ("", "a/b", "../x", 3, "x" * 80):
+        with pytest.raises(ValueError, match="split"):
+            rlvr.make_task("Maze-v0", 0, 0.2, split=bad)
+
+
+def test_dataset_rows_are_partitioned_by_content(math_rows):
+    train = rlvr.generate("Math-v0", 40, dataset=str(math_rows))
+    test = rlvr.generate("Math-v0", 3, split="test", dataset=str(math_rows))
+    assert not {t.prompt for t in train} & {t.prompt for t in test}
+    assert all(t.id.endswith("/train") for t in train) and all(t.id.endswith("/test") for t in test)
+    every_row = rlvr.generate("Math-v0", 60, split=None, allow_duplicates=True, dataset=str(math_rows))
+    held = {t.prompt for t in every_row if is_held_out(t)}
+    assert {t.prompt for t in test} <= held and not {t.prompt for t in train} & held
+    everything = {t.prompt for t in every_row}
+    assert len(everything) == 60
+
+
+def test_eval_and_training_adapters_default_to_the_right_split():
+    from rlvr.cli import build_parser
+
+    assert build_parser().parse_args(["eval", "--base-url", "u", "--model", "m", "--env", "Maze-v0"]).split == "test"
+    assert build_parser().parse_args(["generate", "Maze-v0", "-n", "1", "-o", "x.jsonl"]).split == "train"
+    assert build_parser().parse_args(["generate", "Maze-v0", "-n", "1", "-o", "x.jsonl", "--split", "all"]).split is None
+    pytest.importorskip("datasets")
+    from rlvr.integrations import trl as rlvr_trl
+
+    data = rlvr_trl.dataset({"Maze-v0": 1, "Math-v0": 1}, n=6, difficulty=[0.0, 0.4])
+    assert all(task_id.endswith("/train") for task_id in data["task_id"])
+    assert sorted(data["difficulty"]) == [0.0] * 4 + [0.4] * 2  # each env: 3 tasks, 2 at the first difficulty
+
+
+# ---------------------------------------------------------------------------------- uniqueness
+
+
+def test_sets_hold_no_duplicate_prompts_unless_asked():
+    with_repeats = rlvr.generate("Math-v0", 600, difficulty=0.0, allow_duplicates=True)
+    assert len({content_key(t) for t in with_repeats}) < 600  # Math at d=0 does repeat itself
+    distinct = rlvr.generate("Math-v0", 600, difficulty=0.0)
+    assert len({content_key(t) for t in distinct}) == 600 == len({t.id for t in distinct})
+    assert jsons(distinct) == jsons(rlvr.generate("Math-v0", 600, difficulty=0.0, workers=2))
+    # the distinct set is the allow-duplicates stream with repeats skipped, in order
+    seen, expected = set(), []
+    for task in rlvr.generate("Math-v0", 900, difficulty=0.0, allow_duplicates=True):
+        if content_key(task) not in seen and len(expected) < 600:
+            seen.add(content_key(task))
+            expected.append(task.to_json())
+    assert jsons(distinct) == expected
+
+
+def test_too_few_distinct_tasks_is_an_error_naming_the_count(math_rows, tmp_path, capsys):
+    every_row = rlvr.generate("Math-v0", 60, split=None, allow_duplicates=True, dataset=str(math_rows))
+    train_rows = sum(not is_held_out(t) for t in every_row)
+    assert 40 < train_rows < 60
+    with pytest.raises(FewerDistinctTasks, match=f"only about {train_rows} distinct tasks") as caught:
+        rlvr.generate("Math-v0", 59, dataset=str(math_rows))
+    assert caught.value.found == train_rows and caught.value.wanted == 59
+    assert len(rlvr.generate("Math-v0", 59, dataset=str(math_rows), allow_duplicates=True)) == 59
+    out = tmp_path / "out.jsonl"
+    assert main(["generate", "Math-v0", "-n", "59", "--dataset", str(math_rows), "-o", str(out), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rlvr generate: error: the train split of rlvr/Math-v0") and f"only about {train_rows}" in err
+    assert "--allow-duplicates" in err and len(err.splitlines()) == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == [math_rows]
+
+
+# --------------------------------------------------------------------------- writers and files
+
+
+def test_streamed_parquet_is_identical_to_one_table_and_reads_back(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    from rlvr import core
+
+    tasks = rlvr.generate("Rotation-v0", 7, difficulty=0.1) + rlvr.generate("Math-v0", 5)
+    monkeypatch.setattr(core, "PARQUET_BATCH_ROWS", 3)
+    assert save_tasks(iter(tasks), tmp_path / "t.parquet", metadata={"k": 1}) == 12
+    assert pq.ParquetFile(tmp_path / "t.parquet").num_row_groups == 4
+    in_memory = pa.Table.from_pylist([core._parquet_row(t) for t in tasks], schema=core.task_schema())
+    assert pq.read_table(tmp_path / "t.parquet").cast(core.task_schema()).equals(in_memory)
+    assert jsons(iter_tasks(tmp_path / "t.parquet")) == jsons(tasks)
+    assert parquet_provenance(tmp_path / "t.parquet") == {"k": 1}
+    assert save_tasks([], tmp_path / "empty.parquet") == 0 and pq.read_table(tmp_path / "empty.parquet").num_rows == 0
+
+
+def test_shards_provenance_and_globally_unique_verl_indices(tmp_path):
+    args = ["generate", "--env", "Maze-v0:3", "--env", "Math-v0", "--difficulty", "0", "0.4", "-n", "10", "--seed", "2", "-q"]
+    assert main([*args, "-o", str(tmp_path / "whole.jsonl")]) == 0
+    whole = list(iter_tasks(tmp_path / "whole.jsonl"))
+    assert main([*args, "-o", str(tmp_path / "part.parquet"), "--shard-size", "4"]) == 0
+    shards = [tmp_path / f"part-0000{i}.parquet" for i in range(3)]
+    assert sorted(p.name for p in tmp_path.glob("part*")) == [p.name for p in shards]
+    assert [pq.read_table(p).num_rows for p in shards] == [4, 4, 2]
+    assert jsons(t for p in shards for t in iter_tasks(p)) == jsons(whole)
+    for index, shard in enumerate(shards):
+        meta = parquet_provenance(shard)
+        assert meta["rlvr_version"] == rlvr.__version__ and meta["command"].startswith("rlvr generate --env Maze-v0:3")
+        assert meta["shard"] == {"index": index, "first_row": 4 * index} and meta["split"] == "train" and meta["n"] == 10
+        assert sum(part["count"] for part in meta["parts"]) == 10
+    sidecar = json.loads((tmp_path / "whole.jsonl.provenance.json").read_text())
+    assert sidecar["rows"] == 10 and sidecar["files"] == ["whole.jsonl"] and len(sidecar["parts"]) == 4
+    assert main([*args, "-o", str(tmp_path / "verl.parquet"), "--format", "verl", "--shard-size", "3"]) == 0
+    indices = [row["extra_info"]["index"] for i in range(4) for row in pq.read_table(tmp_path / f"verl-0000{i}.parquet").to_pylist()]
+    assert indices == list(range(10))
+    assert main([*args, "-o", "-", "--shard-size", "3"]) == 2
+
+
+def test_mix_file_matches_env_flags_and_bad_files_are_one_line_errors(tmp_path, capsys):
+    mix = tmp_path / "mix.yaml"
+    mix.write_text("envs:\n  Maze-v0: {weight: 3, difficulty: [0, 0.4]}\n  Math-v0: {weight: 1, difficulty: [0, 0.4], options: {}}\n")
+    assert main(["generate", "--mix", str(mix), "-n", "10", "--seed", "2", "-o", str(tmp_path / "a.jsonl"), "-q"]) == 0
+    assert main(["generate", "--env", "Maze-v0:3", "--env", "Math-v0", "--difficulty", "0", "0.4", "-n", "10", "--seed", "2",
+                 "-o", str(tmp_path / "b.jsonl"), "-q"]) == 0
+    assert (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text()
+    assert main(["generate", "--env", "Maze-v0", "--param", "Maze-v0:rows=7", "-n", "2", "-o", str(tmp_path / "c.jsonl"), "-q"]) == 0
+    assert {t.params["rows"] for t in iter_tasks(tmp_path / "c.jsonl")} == {7}
+    capsys.readouterr()
+    for text in ("- Maze-v0\n", "envs: {Maze-v0: 1}\nsteps: 3\n", "envs: [\n", "envs: {Nope-v0: 1}\n", "envs: {Maze-v0: {difficulty: 2}}\n"):
+        mix.write_text(text)
+        assert main(["generate", "--mix", str(mix), "-n", "3", "-o", str(tmp_path / "x.jsonl")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("rlvr generate: error: ") and len(err.splitlines()) == 1, err
+    assert main(["generate", "-n", "3", "-o", str(tmp_path / "x.jsonl")]) == 2
+    assert main(["generate", "Maze-v0", "--mix", str(mix), "-n", "3", "-o", str(tmp_path / "x.jsonl")]) == 2
+    assert main(["generate", "--env", "Maze-v0:-1", "-n", "3", "-o", str(tmp_path / "x.jsonl")]) == 2
+    assert main(["generate", "--env", "Maze-v0", "--param", "Math-v0:rows=3", "-n", "3", "-o", str(tmp_path / "x.jsonl")]) == 2
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_convert_round_trips_every_format_byte_identically(tmp_path):
+    pytest.importorskip("datasets")
+    import datasets
+
+    from rlvr.integrations import hf
+
+    tasks = rlvr.generate_mix({"Rotation-v0": 1, "Math-v0": 1, "Maze-v0": 1}, 9, difficulty=0.1)
+    save_tasks(tasks, tmp_path / "a.jsonl")
+    chain = [("b.parquet", "auto"), ("c.parquet", "verl"), ("d", "hf"), ("e.jsonl", "auto")]
+    source = tmp_path / "a.jsonl"
+    for name, file_format in chain:
+        assert main(["convert", str(source), str(tmp_path / name), "--format", file_format]) == 0
+        source = tmp_path / name
+    assert (tmp_path / "e.jsonl").read_text() == (tmp_path / "a.jsonl").read_text()
+    assert jsons(rlvr.cli.read_any_tasks(str(tmp_path / "c.parquet"))) == jsons(tasks)
+    meta = hf.provenance(datasets.load_from_disk(str(tmp_path / "d")))
+    assert meta["converted_from"] == str(tmp_path / "c.parquet") and meta["source"]["format"] == "verl"
+    assert main(["convert", str(tmp_path / "e.jsonl"), str(tmp_path / "f.parquet"), "--shard-size", "4"]) == 0
+    assert [pq.read_table(tmp_path / f"f-0000{i}.parquet").num_rows for i in range(3)] == [4, 4, 1]
+    assert main(["convert", str(tmp_path / "missing.jsonl"), str(tmp_path / "g.jsonl")]) == 2
+    (tmp_path / "bad.jsonl").write_text("{not json\n")
+    assert main(["convert", str(tmp_path / "bad.jsonl"), str(tmp_path / "g.jsonl")]) == 2
+    assert not (tmp_path / "g.jsonl").exists()

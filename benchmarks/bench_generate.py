@@ -26,6 +26,11 @@ Run (reasoning-gym lives only in its own venv, next to an editable rlvr):
     benchmarks/.venv-peers/bin/python benchmarks/bench_generate.py --envs maze
 Results merge into benchmarks/results/generate.json (one entry per family, each with the machine
 and versions it was measured on, so running one family keeps the others' last results).
+
+Sets (``bench_generate.py sets``): duplicate prompts in each env's raw seed stream at d=0 (up to
+``--n`` tasks, cut at ``--budget-s`` seconds per env), and the peak RSS, time and bytes per task
+of ``rlvr generate`` writing 10k and 100k tasks as JSON lines, Parquet and a HF dataset (one
+child process each, measured with ``wait4``). Written to benchmarks/results/generate_sets.json.
 """
 
 from __future__ import annotations
@@ -251,5 +256,93 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------------
+# Sets: duplicates per env at d=0 and peak memory of `rlvr generate` (issue 18; `... sets`)
+# --------------------------------------------------------------------------------------------
+
+SETS_RESULTS = Path(__file__).resolve().parent / "results" / "generate_sets.json"
+DUPLICATE_ENVS = ("rlvr/Math-v0", "rlvr/Maze-v0", "rlvr/GraphColoring-v0", "rlvr/Knapsack-v0", "rlvr/Causal-v0", "rlvr/SubsetSum-v0")
+
+
+def duplicates_at_zero(env_id: str, n: int, budget_s: float) -> dict:
+    """Draw the raw seed stream (seeds 0, 1, …; ``split=None``, repeats kept) at d=0 until ``n``
+    tasks or ``budget_s`` seconds, and count repeated prompts (``rlvr.api.content_key``)."""
+    import rlvr
+    from rlvr.api import content_key
+
+    seen: set[bytes] = set()
+    drawn = 0
+    started = time.perf_counter()
+    for task in rlvr.iter_generate(env_id, n, 0, 0.0, split=None, allow_duplicates=True):
+        seen.add(content_key(task))
+        drawn += 1
+        if time.perf_counter() - started > budget_s:
+            break
+    return {"env_id": env_id, "drawn": drawn, "distinct": len(seen), "duplicates": drawn - len(seen),
+            "duplicates_per_100k_drawn": round((drawn - len(seen)) * 100_000 / drawn), "seconds": round(time.perf_counter() - started, 1)}
+
+
+def peak_rss(command: list[str]) -> tuple[float, float]:
+    """(peak resident MiB, seconds) of one child process running ``command``."""
+    import subprocess
+
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read().decode()[-500:]}")
+    return usage.ru_maxrss / 1024, time.perf_counter() - started
+
+
+def memory_of_outputs(env_id: str, difficulty: float, counts: list[int], formats: list[str], directory: Path) -> list[dict]:
+    """Peak RSS of ``rlvr generate`` writing ``count`` tasks in each format."""
+    rows = []
+    suffix = {"jsonl": ".jsonl", "parquet": ".parquet", "verl": ".parquet", "hf": ""}
+    for file_format in formats:
+        for count in counts:
+            target = directory / f"{file_format}-{count}{suffix[file_format]}"
+            command = [sys.executable, "-m", "rlvr.cli", "generate", env_id, "--difficulty", str(difficulty), "-n", str(count),
+                       "-o", str(target), "--format", file_format, "-q"]
+            mib, seconds = peak_rss(command)
+            size = sum(p.stat().st_size for p in target.rglob("*")) if target.is_dir() else target.stat().st_size
+            rows.append({"format": file_format, "tasks": count, "peak_rss_mib": round(mib, 1), "seconds": round(seconds, 1),
+                         "bytes_per_task": round(size / count)})
+            print(f"  {file_format:<8} {count:>7,} tasks  peak RSS {mib:7.1f} MiB  {seconds:6.1f} s  {size / count:8.0f} B/task")
+    return rows
+
+
+def sets_main(argv: list[str]) -> int:
+    import tempfile
+
+    parser = argparse.ArgumentParser(prog="bench_generate.py sets", description="duplicates at d=0 and peak RSS of rlvr generate")
+    parser.add_argument("--n", type=int, default=100_000, help="tasks drawn per env for the duplicate count")
+    parser.add_argument("--budget-s", type=float, default=15.0, help="stop drawing an env after this many seconds")
+    parser.add_argument("--envs", nargs="*", default=list(DUPLICATE_ENVS))
+    parser.add_argument("--memory-env", default="rlvr/Knapsack-v0")
+    parser.add_argument("--memory-difficulty", type=float, default=0.5)
+    parser.add_argument("--memory-counts", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--formats", nargs="*", default=["jsonl", "parquet", "hf"])
+    parser.add_argument("--out", type=Path, default=SETS_RESULTS)
+    args = parser.parse_args(argv)
+    print(f"duplicates in the raw seed stream at d=0 (up to {args.n:,} tasks or {args.budget_s:g} s per env)")
+    duplicates = []
+    for env_id in args.envs:
+        row = duplicates_at_zero(env_id, args.n, args.budget_s)
+        duplicates.append(row)
+        print(f"  {env_id:<24} {row['drawn']:>7,} drawn  {row['distinct']:>7,} distinct  "
+              f"{row['duplicates_per_100k_drawn']:>7,} duplicates per 100k drawn  ({row['seconds']} s)")
+    print(f"peak RSS of rlvr generate {args.memory_env} d={args.memory_difficulty:g}")
+    with tempfile.TemporaryDirectory() as directory:
+        memory = memory_of_outputs(args.memory_env, args.memory_difficulty, args.memory_counts, args.formats, Path(directory))
+    result = {"duplicates_at_d0": duplicates, "memory": {"env_id": args.memory_env, "difficulty": args.memory_difficulty, "rows": memory},
+              "environment": {"measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": sys.version.split()[0],
+                              "platform": platform.platform(), "cpu_count": os.cpu_count(), "rlvr": version_of("rlvr")}}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(sets_main(sys.argv[2:]) if sys.argv[1:2] == ["sets"] else main())

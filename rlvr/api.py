@@ -477,7 +477,7 @@ def generate_mix(envs: Any, n: int, seed: int = 0, difficulty: float | Sequence[
     return list(iter_generate_mix(envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, **options))
 
 
-DISTINCT_SAMPLE = 64
+DISTINCT_SAMPLE = 128
 
 
 def distinct_estimate(draws: int, distinct: int) -> tuple[str, float]:

@@ -8,7 +8,7 @@ from gymnasium.utils.env_checker import check_env
 
 import rlvr  # noqa: F401  (registers the envs)
 from rlvr.core import Task, Verdict
-from rlvr.envs.multi_turn import CodeFeedbackEnv, feedback_text
+from rlvr.envs.multi_turn import CodeFeedbackEnv, feedback_text, revealed_tests
 from rlvr.generators.code import CodeGenerator, fence, unpack_tests
 from rlvr.verifiers import sandbox as sb
 
@@ -166,3 +166,44 @@ def test_format_violations_get_format_feedback_and_no_reward():
         assert "one fenced block that starts with ```python" in observation
     _, reward, terminated, _, info = env.step(generator.solve(info["task"]))
     assert reward == 1.0 and terminated
+
+
+def _lookup_table_episode(seed: int, partial: bool, max_attempts: int) -> tuple[float, int, list[str]]:
+    """A policy that never solves anything: each attempt answers from a table of the input →
+    expected pairs that earlier feedback showed (the red team's lookup-table hack)."""
+    import ast
+    import re
+
+    env = gym.make("rlvr/CodeFeedback-v0", difficulty=0.0, partial=partial, max_attempts=max_attempts)
+    _, info = env.reset(seed=seed)
+    task = info["task"]
+    if task.answer["style"] != "function":
+        return -1.0, 0, []
+    entry, table, observations = task.answer["entry_point"], {}, []
+    for _ in range(max_attempts):
+        code = f"TABLE = {table!r}\ndef {entry}(*args):\n    return TABLE.get(repr(args), None)\n"
+        observation, reward, terminated, _, info = env.step(f"```python\n{code}```")
+        observations.append(observation)
+        if terminated:
+            break
+        call = re.search(r"Call:\n`{3,}text\n(.*?)\n`{3,}", observation, re.S)
+        expected = re.search(r"Expected:\n`{3,}text\n(.*?)\n`{3,}", observation, re.S)
+        if call and expected:
+            table[repr(ast.literal_eval(f"({call.group(1)[len(entry) + 1:-1]},)"))] = ast.literal_eval(expected.group(1))
+    return reward, info["verdict"].details["total"], observations
+
+
+def test_memorising_the_feedback_never_passes_a_task():
+    played = 0
+    for seed in range(10):
+        reward, total, observations = _lookup_table_episode(seed, partial=False, max_attempts=8)
+        if reward < 0:
+            continue
+        played += 1
+        assert reward == 0.0
+        assert any("held-out" in text for text in observations)  # the hidden half is named, not shown
+    assert played >= 3
+    for seed in range(6):
+        reward, total, _ = _lookup_table_episode(seed, partial=True, max_attempts=8)
+        if reward >= 0:
+            assert reward <= revealed_tests(total) / total  # the documented cap under partial credit

@@ -4,7 +4,9 @@ Observation  ``str``.  After ``reset``: the task prompt.  After a failed attempt
              message — the verdict's reason and the first failing test (its input, the
              expected output or value, what the code produced, or the error, time-out or crash
              it hit), or, when no code was found, how to format the answer — followed by the
-             request to answer again with the complete code.  After the final step: the
+             request to answer again with the complete code.  Only the first half of the tests
+             (``revealed_tests``) is ever shown in full; a failing held-out test is named with
+             the kind of failure only, so memorising feedback cannot pass the task.  After the final step: the
              verdict's reason ("passed all 10 tests") or the last feedback.
 Action       ``str``: the model's whole response (``FreeText``).
 Reward       0.0 after a failed attempt that is not the last; on the step that ends the
@@ -47,6 +49,16 @@ def _block(text: str) -> str:
     return f"{fence}text\n{text.rstrip(chr(10))}\n{fence}"
 
 
+def revealed_tests(total: int) -> int:
+    """How many leading tests (checks) feedback may show in full: the first half, rounded down.
+
+    The others are held out — a failure there is named, never shown — so a policy that
+    collects the shown input/expected pairs into a lookup table still fails the task (with
+    ``partial=True`` it earns at most revealed / total). A task with one test shows none.
+    """
+    return total // 2
+
+
 def feedback_text(verdict: Verdict, attempt: int, max_attempts: int) -> str:
     """The message shown after a failed attempt: what went wrong and the first failing test."""
     lines = [f"Attempt {attempt} of {max_attempts} did not pass: {verdict.reason}."]
@@ -55,6 +67,13 @@ def feedback_text(verdict: Verdict, attempt: int, max_attempts: int) -> str:
         return "\n".join(lines)
     failure = verdict.details.get("first_failure") or {}
     style = verdict.details.get("style")
+    index, total = verdict.details.get("first_failure_index"), verdict.details.get("total") or 0
+    if failure and index is not None and index >= revealed_tests(total):
+        unit = "check" if style == "assert" else "test"
+        kind = f"error: {failure['error']}" if failure.get("error") else "wrong result"
+        lines += ["", f"A held-out {unit} failed ({kind}); its input and expected result are not shown."]
+        lines += ["", ANSWER_AGAIN]
+        return "\n".join(lines)
     if failure:
         lines += ["", "First failing check:" if style == "assert" else "First failing test:"]
         if failure.get("statement"):

@@ -63,9 +63,10 @@ Styles      function  One sandboxed server process loads the code once (after th
                       only those reports.  The time limit covers the whole check.
 Reward      1 when every test (check) passes, else 0; ``partial=True``: the fraction passed
             (all tests are then run; otherwise the run stops at the first failure).
-            ``Verdict.details``: style, passed, total, tests_run, first_failure (test number,
-            input, expected, got — or error; each cut to 500 characters, rendered in time
-            bounded by that), timings (startup_s, tests_s, total_s, slowest_test_s), backend.
+            ``Verdict.details``: style, passed, total, tests_run, first_failure (input,
+            expected, got — or error; each cut to 500 characters, rendered in time bounded by
+            that), first_failure_index (its 0-based test number; None when none failed),
+            timings (startup_s, tests_s, total_s, slowest_test_s), backend.
             The reason is at most 300 characters.
 Deadline    Per task: 5 s of sandbox start-up + one time limit for loading the code +
             min(tests × time limit, ``max_total_s``) + 1 s; ``deadline_s`` is its bound over
@@ -799,6 +800,7 @@ class CodeVerifier(SafeVerifier):
             "total": total,
             "tests_run": len(outcomes),
             "first_failure": first.failure if first else startup_failure,
+            "first_failure_index": outcomes.index(first) if first else None,  # 0-based test (check) number
             "timings": timings,
             "backend": self.sandbox.backend,
         }

@@ -321,7 +321,7 @@ UNIT_WORDS = frozenset(
 )
 # A trailing unit: \text{…} (any words), or unit words from UNIT_WORDS, with an optional ^2 / ^3.
 _TRAILING_UNIT = re.compile(
-    r"^(?P<body>.*?[0-9}.)\]])\s*(?P<unit>(?:\\(?:text|textnormal|mbox|mathrm|textrm)\s*\{\s*[A-Za-z][A-Za-z .]*\}|[A-Za-z]+(?:\s+[A-Za-z]+){0,2})"
+    r"^(?P<body>.*?[0-9}.)\]])\s*(?P<unit>(?:\\(?:text|textnormal|mbox|mathrm|textrm|textbf|textit)\s*\{\s*[A-Za-z][A-Za-z .]*\}|[A-Za-z]+(?:\s+[A-Za-z]+){0,2})"
     r"(?:\s*\^\s*\{?\s*[23]\s*\}?)?)\s*\.?$",
     re.DOTALL,
 )
@@ -716,7 +716,10 @@ def factorial(a: Scalar) -> Scalar:
 
 
 def normalise(text: str) -> str:
-    s = re.sub(r",\\!\s*", ",", text)  # 11,\! 111: a thousands separator
+    s = text
+    if "&" not in s and "\\begin" not in s:  # \\frac: LaTeX escaped twice (JSON written from a Python string)
+        s = re.sub(r"\\\\(?=[A-Za-z])", r"\\", s)
+    s = re.sub(r",\\!\s*", ",", s)  # 11,\! 111: a thousands separator
     s = re.sub(r"(?<!\\)\\\s*$", "", s)  # a lone trailing backslash
     s = _NOISE.sub(" ", s).replace("\u2212", "-").replace("{,}", ",")
     s = re.sub(r"\\(?:dfrac|tfrac|cfrac)(?![A-Za-z])", r"\\frac", s)

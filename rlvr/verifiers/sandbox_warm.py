@@ -4,16 +4,18 @@ A cold run (``Sandbox.run`` / ``Sandbox.session``) pays a bwrap sandbox and an i
 start each time.  :class:`WarmPool` keeps zygotes instead: each is a Python interpreter started
 once inside a bwrap sandbox (namespaces incl. pid and network, read-only minimal root, its own
 memory cgroup; see ``_BwrapBackend``) with the caller's modules already imported
-(``rlvr.verifiers.sandbox_zygote`` is its program).  For each run the host asks a zygote to
-fork, and the child -- before any code of the run executes -- gets:
+(``rlvr.verifiers.sandbox_zygote`` is its program).  Each idle zygote keeps one *spare*
+child, forked ahead of time (a background thread refills it): the spare has entered its own
+namespaces and the host has moved it into a fresh memory cgroup while it waits, so a run
+starts with one message to the spare.  Before any code of the run executes, the child gets:
 
 * its own mount, IPC and network namespaces (loopback only): a fresh, empty tmpfs ``/work``
   (the run's files + ``Limits.disk_mb``, ``disk_files`` inodes beyond them), fresh ``/tmp`` and
   ``/dev/shm`` (``tmp_mb``, ``disk_files`` inodes each); a write past a cap gets ``ENOSPC`` and
   the run is reported ``disk_exceeded`` (the host holds the tmpfs roots open, as in cold runs);
 * its own memory cgroup (``Limits.memory_mb`` for everything the run's processes use, tmpfs
-  pages included): the host creates it and moves the child in while the child waits, before it
-  drops its privileges; OOM kills and peak usage are read from it as for cold runs;
+  pages included): the host creates it and moves the spare in before the spare has received
+  anything of a run; OOM kills and peak usage are read from it as for cold runs;
 * a host uid from the same pool as cold runs -- no other live run, warm or cold, in this or
   any other process has it -- so ``RLIMIT_NPROC`` (``Limits.processes``) is a per-run budget;
 * the cold path's per-process rlimits, an empty capability set (bounding set included), no
@@ -27,8 +29,9 @@ Because every run is a fresh fork of a zygote that never runs a run's code, noth
 does -- files, environment, imported-module state, signal handlers, threads, child processes,
 open descriptors, rlimits -- reaches the next: each child starts from the same pristine state.
 When the child exits, or at the wall deadline, or on an output flood, every process left in
-its cgroup is killed (daemons included); the cgroup, the tmpfs mounts and the uid are then
-released.  The run's exit status and CPU time come from the zygote, which reaps it.
+its cgroup is killed (daemons included) and the tmpfs mounts are released; removing the
+cgroup (milliseconds of kernel work on cgroup v1) and then freeing the uid happen on a
+background thread.  The run's exit status and CPU time come from the zygote, which reaps it.
 
 Trust: the zygote is root inside its sandbox (capabilities ``_SUPERVISOR_CAPS`` only, no
 seccomp) and runs only trusted code; runs are other uids, cannot ptrace or signal it, and no

@@ -7,32 +7,38 @@ module is the part that runs in the sandbox.  The zygote runs only this code and
 the host named (imported once, before the first fork): never a candidate's code, and never
 anything a verdict depends on -- it only ever sees file sizes, limits and environments.
 
+Messages from the host are a 4-byte big-endian length and that much JSON; descriptors travel
+with a message's first byte (SCM_RIGHTS).
 Control protocol (the zygote's stdin/stdout, one Unix stream socket to the host)
-    host -> zygote  first a configuration line: ``{"modules": {name: path of a .pyc in the
-                    zygote's work dir}, "sys_path": [...], "seccomp": hex, "entry": "module:function"}``;
-                    the zygote imports the modules and answers ``{"ready": true}`` (or
-                    ``{"ready": false, "error": ...}`` and exits).
-    host -> zygote  per run: one JSON line ``{"fork": n, "uid": U, "env": {...}, "rlimits":
-                    [[resource, soft, hard], ...], "work": [bytes, inodes], "tmp": [bytes,
-                    inodes], "backstop_s": s, "argv": [...]}``; its first byte carries three
-                    descriptors (SCM_RIGHTS): the run's stdio socket, its stderr pipe and its
-                    "sync" socket.
-    zygote -> host  ``{"forked": n}`` sent with SCM_CREDENTIALS naming the child, so the host
-                    learns the child's pid in its own pid namespace from the kernel.
-Sync protocol (per run, the sync socket; the child holds it only until it drops its privileges)
-    child -> host   nothing until it has its own mount, IPC and network namespaces with fresh
-                    tmpfs ``/work`` (owned by U), ``/tmp`` and ``/dev/shm``, each size- and
-                    inode-capped, and loopback up; then the host sends the run's files
-                    (``{"files": [[path, size], ...]}`` + the bytes), the child writes them into
-                    ``/work`` and answers ``b"M"``; the host opens the child's tmpfs roots, moves the
-                    child into the run's memory cgroup and answers ``b"G"``.
-    child           sets the rlimits, drops every capability (bounding set included), becomes
-                    uid/gid U with no supplementary groups, sets no_new_privs, installs the
-                    seccomp filter, closes every descriptor but its stdio (fds 0/1: the stdio
-                    socket, fd 2: the stderr pipe), clears the environment to ``env``, and only
-                    then calls the entry point.  It exits with the entry's status.
-    zygote -> host  when the child has exited and been reaped: ``{"status": wait status,
-                    "cpu_s": user+system CPU}`` on the sync socket (the zygote kept its own copy).
+    host -> zygote  first the configuration: ``{"imports": [module names], "modules": {name:
+                    path of a .pyc in the zygote's work dir}, "sys_path": [...], "seccomp": hex,
+                    "entry": "module:function"}``; the zygote imports all of them and answers
+                    the line ``{"ready": true}`` (or ``{"ready": false, "error": ...}`` and exits).
+    host -> zygote  ``{"fork": n}`` with one descriptor, the new child's sync socket; the zygote
+                    forks and answers the line ``{"forked": n}`` with SCM_CREDENTIALS naming the
+                    child, so the host learns the child's pid in its own pid namespace from the
+                    kernel.  The child is a *spare*: the host moves it into a memory cgroup of
+                    its own and keeps it until a run needs it.
+    host -> zygote  ``{"backstop": n, "s": seconds}`` when spare ``n`` gets its run: the zygote
+                    kills the child if it still runs that much later (no answer).
+Sync protocol (per child; the child holds its socket only until it drops its privileges)
+    child           right after the fork: resets the zygote's signal handling, enters new mount,
+                    IPC and network namespaces (loopback up), and waits.
+    host -> child   the run: ``{"uid": U, "env": {...}, "argv": [...], "rlimits": [[resource,
+                    soft, hard], ...], "work": [bytes, inodes], "tmp": [bytes, inodes], "files":
+                    [[path, size], ...]}`` with two descriptors (the run's stdio socket and its
+                    stderr pipe), then the files' bytes.
+    child           mounts fresh tmpfs ``/work``, ``/tmp`` and ``/dev/shm`` (size- and
+                    inode-capped), writes the files into ``/work`` and gives it to U, sends
+                    ``b"M"`` with the three tmpfs roots (the host keeps them to collect files
+                    and see whether a cap was hit), then sets the rlimits, drops every
+                    capability (bounding and inheritable sets included), becomes uid/gid U with
+                    no supplementary groups, sets no_new_privs, installs the seccomp filter,
+                    closes every descriptor but its stdio (fds 0/1: the stdio socket, fd 2: the
+                    stderr pipe), clears the environment to ``env``, and only then calls the
+                    entry point.  It exits with the entry's status.
+    zygote -> host  when the child has exited and been reaped: the line ``{"status": wait
+                    status, "cpu_s": user+system CPU}`` (the zygote kept its own copy of the socket).
 The zygote reaps every process that is re-parented to it (it is the namespace's pid 1), kills a
 child that outlives its backstop (the host enforces the real deadline and kills the child's
 whole cgroup), and exits when the host closes the control socket (the kernel then kills every

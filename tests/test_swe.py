@@ -688,6 +688,11 @@ def test_byte_order_marks_and_unparsable_files_are_refused(task, verifier):
     ("T = '{0.x}'\nX = T.format(1)\n", "format() of a computed template"),
     ("X = '{0.__globals__}'.format(print)\n", "string"),
     ("X = [].__class__.__base__\n", "attribute .__base__"),
+    # the red team's in-process bypasses: a string evaluator and a namespace-taking class factory
+    ("import typing\nP = 'x'\ntyping.ForwardRef('exec(P, globals())')._evaluate({}, None, frozenset())\n", ".ForwardRef"),
+    ("import dataclasses\nS = dataclasses.make_dataclass('S', [], eq=False, namespace={})\n", ".make_dataclass"),
+    ("from typing import get_type_hints\nX = get_type_hints\n", "get_type_hints"),
+    ("import enum\nE = enum.EnumMeta\n", ".EnumMeta"),
 ])
 def test_the_scan_sees_runtime_name_building(snippet, found):
     assert any(found in c for c in swe_verifier.new_capabilities("", snippet)), swe_verifier.new_capabilities("", snippet)

@@ -596,7 +596,13 @@ def check_source_bytes(before: bytes | None, after: bytes) -> None:
 REACH_MODULES = frozenset({"sys", "os", "gc", "inspect", "builtins", "importlib", "ctypes", "ctypeslib", "atexit",
                            "_thread", "threading", "subprocess", "multiprocessing", "pytest", "_pytest", "posix",
                            "signal", "faulthandler", "tracemalloc", "marshal", "pickle", "_io", "resource", "mmap"})
-DYNAMIC_ACCESS = frozenset({"attrgetter", "methodcaller", "Formatter", "get_field", "format_map"})
+# Run-time name lookup, string evaluation and class factories that take a namespace dict (a
+# computed ``__eq__``): typing's ForwardRef/_evaluate/get_type_hints evaluate strings, and
+# make_dataclass/new_class/Enum("…", …)/NamedTuple/namedtuple build classes from data.
+DYNAMIC_ACCESS = frozenset({"attrgetter", "methodcaller", "Formatter", "get_field", "format_map", "ForwardRef",
+                            "_evaluate", "_eval_type", "get_type_hints", "make_dataclass", "new_class",
+                            "prepare_class", "resolve_bases", "namedtuple", "NamedTuple", "TypedDict", "EnumMeta",
+                            "EnumType", "_make", "__build_class__", "literal_eval"})
 _DUNDER_INSIDE = re.compile(r"__[A-Za-z0-9_]+?__")
 
 

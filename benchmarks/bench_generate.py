@@ -12,6 +12,9 @@ Families (``--envs``, default: every family whose rlvr module imports)
          cannot reach 120 steps, so d = 1 is compared at 60, with an extra rlvr row at 60).
   math   rlvr/Math-v0 at d = 0, 0.5, 1  vs  reasoning-gym ``basic_arithmetic`` with few / default /
          many terms and digits. Runs only once rlvr.generators.math exists.
+  graph_colouring  rlvr/GraphColoring-v0 at reasoning-gym's default size and d = 0, 0.5, 1  vs
+         reasoning-gym ``graph_color`` with the same vertex count and edge probability.
+  The maze family also pairs reasoning-gym's default maze configuration with rlvr d=0.
 
 Differences the numbers do not hide (also written into the JSON as ``note``):
   maze   rlvr carves a perfect maze (randomised DFS), braids a fraction of dead ends and picks S
@@ -26,6 +29,11 @@ Run (reasoning-gym lives only in its own venv, next to an editable rlvr):
     benchmarks/.venv-peers/bin/python benchmarks/bench_generate.py --envs maze
 Results merge into benchmarks/results/generate.json (one entry per family, each with the machine
 and versions it was measured on, so running one family keeps the others' last results).
+
+Rows (``bench_generate.py rows``): bytes per task (``Task.to_json``, mean and largest over
+``--seeds`` seeds at d = 0, 0.5, 1) for every env, and tasks per second with one and with two
+worker processes (``--workers-difficulty``), with the load average before and after. Merged into
+benchmarks/results/generate.json as ``bytes_per_task`` and ``workers``.
 
 Sets (``bench_generate.py sets``): duplicate prompts in each env's raw seed stream at d=0 (up to
 ``--n`` tasks, cut at ``--budget-s`` seconds per env), and the peak RSS, time and bytes per task
@@ -90,6 +98,9 @@ def maze_family() -> Family:
         module="rlvr.generators.maze",
         peer_dataset="maze",
         levels=[
+            Level("rg default", [Side("d=0: 7×7 grid, path ≥ 4, turns ≥ 1", {"difficulty": 0.0})],
+                  Side("maze defaults: 5–10 grid, dist 5–10", {}),
+                  note="reasoning-gym's default maze configuration against rlvr's nearest size (d=0)"),
             Level("d=0", [Side("d=0: 7×7 grid, path ≥ 4, turns ≥ 1", {"difficulty": 0.0})], peer(7, 4)),
             Level("d=0.5", [Side("d=0.5: 17×17 grid, path ≥ 24, turns ≥ 8, 10% braided", {"difficulty": 0.5})], peer(17, 24)),
             Level(
@@ -131,7 +142,34 @@ def math_family() -> Family:
     )
 
 
-FAMILIES: dict[str, Callable[[], Family]] = {"maze": maze_family, "math": math_family}
+def graph_colouring_family() -> Family:
+    return Family(
+        name="graph_colouring",
+        env_id="rlvr/GraphColoring-v0",
+        module="rlvr.generators.graph_coloring",
+        peer_dataset="graph_color",
+        levels=[
+            Level("rg default", [Side("10 vertices, p = 0.1 (reasoning-gym's size)", {"difficulty": 0.0, "vertices": 10,
+                                                                                      "edge_probability": 0.1})],
+                  Side("graph_color defaults: 10 vertices, p = 0.1, 3 colours", {})),
+            Level("d=0", [Side("d=0: 8 vertices, p = 0.4", {"difficulty": 0.0})],
+                  Side("graph_color 8 vertices, p = 0.4, 4 colours", {"min_num_vertices": 8, "max_num_vertices": 8,
+                                                                       "edge_probability": 0.4, "num_colors": 4})),
+            Level("d=0.5", [Side("d=0.5: 18 vertices, p = 0.45", {"difficulty": 0.5})],
+                  Side("graph_color 18 vertices, p = 0.45, 6 colours", {"min_num_vertices": 18, "max_num_vertices": 18,
+                                                                         "edge_probability": 0.45, "num_colors": 6})),
+            Level("d=1", [Side("d=1: 30 vertices, p = 0.5", {"difficulty": 1.0})],
+                  Side("graph_color 30 vertices, p = 0.5, 9 colours", {"min_num_vertices": 30, "max_num_vertices": 30,
+                                                                        "edge_probability": 0.5, "num_colors": 9})),
+        ],
+        note="rlvr proves the chromatic number (first fit, maximum clique, then MiniSat k-colourings) and asks for "
+             "a colouring with that many colours; reasoning-gym draws a graph and asks for any colouring with a "
+             "given number of colours (no optimum is computed).",
+    )
+
+
+FAMILIES: dict[str, Callable[[], Family]] = {"maze": maze_family, "math": math_family,
+                                             "graph_colouring": graph_colouring_family}
 
 
 def rate(make_one: Callable[[int], Any], n: int, repeats: int) -> tuple[float, list[float]]:
@@ -282,17 +320,26 @@ def duplicates_at_zero(env_id: str, n: int, budget_s: float) -> dict:
             "duplicates_per_100k_drawn": round((drawn - len(seen)) * 100_000 / drawn), "seconds": round(time.perf_counter() - started, 1)}
 
 
-def peak_rss(command: list[str]) -> tuple[float, float]:
-    """(peak resident MiB, seconds) of one child process running ``command``."""
+PEAK_OF_CHILD = """import sys
+from rlvr.cli import main
+status = main(sys.argv[1:])
+hwm = next(line for line in open('/proc/self/status') if line.startswith('VmHWM'))
+print('peak-kib', hwm.split()[1], file=sys.stderr)
+sys.exit(status)
+"""
+
+
+def peak_rss(arguments: list[str]) -> tuple[float, float]:
+    """(peak resident MiB, seconds) of ``rlvr ARGUMENTS`` in a fresh process: its own VmHWM, read
+    at exit (``ru_maxrss`` of a child would include the parent's size at fork)."""
     import subprocess
 
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read().decode()[-500:]}")
-    return usage.ru_maxrss / 1024, time.perf_counter() - started
+    done = subprocess.run([sys.executable, "-c", PEAK_OF_CHILD, *arguments], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"rlvr {' '.join(arguments)} failed: {done.stderr[-500:]}")
+    kib = int(next(line for line in done.stderr.splitlines() if line.startswith("peak-kib")).split()[1])
+    return kib / 1024, time.perf_counter() - started
 
 
 def memory_of_outputs(env_id: str, difficulty: float, counts: list[int], formats: list[str], directory: Path) -> list[dict]:
@@ -302,9 +349,8 @@ def memory_of_outputs(env_id: str, difficulty: float, counts: list[int], formats
     for file_format in formats:
         for count in counts:
             target = directory / f"{file_format}-{count}{suffix[file_format]}"
-            command = [sys.executable, "-m", "rlvr.cli", "generate", env_id, "--difficulty", str(difficulty), "-n", str(count),
-                       "-o", str(target), "--format", file_format, "-q"]
-            mib, seconds = peak_rss(command)
+            mib, seconds = peak_rss(["generate", env_id, "--difficulty", str(difficulty), "-n", str(count), "-o", str(target),
+                                     "--format", file_format, "-q"])
             size = sum(p.stat().st_size for p in target.rglob("*")) if target.is_dir() else target.stat().st_size
             rows.append({"format": file_format, "tasks": count, "peak_rss_mib": round(mib, 1), "seconds": round(seconds, 1),
                          "bytes_per_task": round(size / count)})
@@ -325,7 +371,8 @@ def sets_main(argv: list[str]) -> int:
     parser.add_argument("--formats", nargs="*", default=["jsonl", "parquet", "hf"])
     parser.add_argument("--out", type=Path, default=SETS_RESULTS)
     args = parser.parse_args(argv)
-    print(f"duplicates in the raw seed stream at d=0 (up to {args.n:,} tasks or {args.budget_s:g} s per env)")
+    if args.envs:
+        print(f"duplicates in the raw seed stream at d=0 (up to {args.n:,} tasks or {args.budget_s:g} s per env)")
     duplicates = []
     for env_id in args.envs:
         row = duplicates_at_zero(env_id, args.n, args.budget_s)
@@ -334,15 +381,115 @@ def sets_main(argv: list[str]) -> int:
               f"{row['duplicates_per_100k_drawn']:>7,} duplicates per 100k drawn  ({row['seconds']} s)")
     print(f"peak RSS of rlvr generate {args.memory_env} d={args.memory_difficulty:g}")
     with tempfile.TemporaryDirectory() as directory:
-        memory = memory_of_outputs(args.memory_env, args.memory_difficulty, args.memory_counts, args.formats, Path(directory))
-    result = {"duplicates_at_d0": duplicates, "memory": {"env_id": args.memory_env, "difficulty": args.memory_difficulty, "rows": memory},
-              "environment": {"measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": sys.version.split()[0],
-                              "platform": platform.platform(), "cpu_count": os.cpu_count(), "rlvr": version_of("rlvr")}}
+        memory = [] if not args.formats else memory_of_outputs(args.memory_env, args.memory_difficulty, args.memory_counts, args.formats, Path(directory))
+    result = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if duplicates:
+        result["duplicates_at_d0"] = duplicates
+    if memory:
+        result["memory"] = {"env_id": args.memory_env, "difficulty": args.memory_difficulty, "rows": memory}
+    result.setdefault("environment", {}).update({"measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": sys.version.split()[0],
+                                                 "platform": platform.platform(), "cpu_count": os.cpu_count(), "rlvr": version_of("rlvr")})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")
     return 0
 
 
+# --------------------------------------------------------------------------------------------
+# Rows: bytes per task and 1 vs 2 worker processes per env (issue 18; `... rows`)
+# --------------------------------------------------------------------------------------------
+
+ROW_LEVELS = (0.0, 0.5, 1.0)
+
+
+def text_env_ids() -> list[str]:
+    import rlvr
+
+    return [row["id"] for row in rlvr.list_envs() if not row["id"].endswith("Eval-v0")]
+
+
+def bytes_per_task(env_id: str, seeds: int) -> dict:
+    """Mean and largest canonical JSON size (``Task.to_json``) over ``seeds`` seeds per level."""
+    import rlvr
+
+    levels = {}
+    for difficulty in ROW_LEVELS:
+        sizes = [len(rlvr.make_task(env_id, seed=seed, difficulty=difficulty).to_json().encode()) for seed in range(seeds)]
+        levels[f"d={difficulty:g}"] = {"mean": round(statistics.mean(sizes)), "max": max(sizes)}
+    return levels
+
+
+def _make_tasks(job: tuple[str, float, list[int]]) -> int:
+    import rlvr
+
+    env_id, difficulty, seeds = job
+    for seed in seeds:
+        rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
+    return len(seeds)
+
+
+def worker_scaling(env_id: str, difficulty: float, target_s: float) -> dict:
+    """Tasks per second with one and with two worker processes (started and warmed outside the
+    timed part), over enough seeds for about ``target_s`` seconds of single-process work."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    probe_started = time.perf_counter()
+    probe = _make_tasks((env_id, difficulty, list(range(10_000_000, 10_000_010))))
+    per_task = (time.perf_counter() - probe_started) / probe
+    count = max(40, min(20_000, int(target_s / max(per_task, 1e-6))))
+    chunk = max(1, count // 40)
+    jobs = [(env_id, difficulty, list(range(start, min(start + chunk, count)))) for start in range(0, count, chunk)]
+    rates = {}
+    for workers in (1, 2):
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_make_tasks, [(env_id, difficulty, [20_000_000 + w]) for w in range(2 * workers)]))  # warm
+            started = time.perf_counter()
+            done = sum(pool.map(_make_tasks, jobs))
+            rates[workers] = done / (time.perf_counter() - started)
+    return {"env_id": env_id, "difficulty": difficulty, "tasks": count, "one_worker_tasks_per_s": round(rates[1], 1),
+            "two_workers_tasks_per_s": round(rates[2], 1), "speedup": round(rates[2] / rates[1], 2)}
+
+
+def rows_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench_generate.py rows", description="bytes per task and 1 vs 2 workers per env")
+    parser.add_argument("--envs", nargs="*", help="env ids (default: every registered env but the *Eval ones)")
+    parser.add_argument("--seeds", type=int, default=8, help="seeds per level for the byte sizes")
+    parser.add_argument("--workers-difficulty", type=float, default=0.5)
+    parser.add_argument("--target-s", type=float, default=1.0, help="single-process seconds of work per env for the scaling")
+    parser.add_argument("--skip-workers", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    envs = args.envs or text_env_ids()
+    load_before = os.getloadavg()
+    print(f"bytes per task (Task.to_json, mean / max over {args.seeds} seeds); load average {load_before[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
+    print(f"  {'env':<26}" + "".join(f"{f'd={d:g} mean/max':>24}" for d in ROW_LEVELS))
+    sizes = {}
+    for env_id in envs:
+        sizes[env_id] = bytes_per_task(env_id, args.seeds)
+        print(f"  {env_id:<26}" + "".join(f"{row['mean'] / 1024:>14.1f} / {row['max'] / 1024:5.1f} KB" for row in sizes[env_id].values()))
+    scaling = []
+    if not args.skip_workers:
+        print(f"\n1 vs 2 worker processes at d={args.workers_difficulty:g} (ideal 2.0×; the machine's other load counts)")
+        for env_id in envs:
+            row = worker_scaling(env_id, args.workers_difficulty, args.target_s)
+            scaling.append(row)
+            print(f"  {env_id:<26} {row['one_worker_tasks_per_s']:>10,.1f}/s  {row['two_workers_tasks_per_s']:>10,.1f}/s  "
+                  f"{row['speedup']:.2f}×  ({row['tasks']} tasks)")
+    load_after = os.getloadavg()
+    print(f"load average after: {load_after[0]:.1f}")
+    result = json.loads(args.out.read_text()) if args.out.exists() else {}
+    measured = {"measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cpu_count": os.cpu_count(), "rlvr": version_of("rlvr"),
+                "load_average_before": round(load_before[0], 2), "load_average_after": round(load_after[0], 2)}
+    result["bytes_per_task"] = {"seeds_per_level": args.seeds, "envs": sizes, **measured}
+    if scaling:
+        result["workers"] = {"difficulty": args.workers_difficulty, "rows": scaling, **measured}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(sets_main(sys.argv[2:]) if sys.argv[1:2] == ["sets"] else main())
+    SUBCOMMANDS = {"sets": sets_main, "rows": rows_main}
+    sys.exit(SUBCOMMANDS[sys.argv[1]](sys.argv[2:]) if sys.argv[1:2] and sys.argv[1] in SUBCOMMANDS else main())

@@ -454,10 +454,16 @@ def iter_generate_mix(envs: Any, n: int, seed: int = 0, difficulty: float | Sequ
     """The tasks of ``mix_parts(envs, n, difficulty)``, each part the ``iter_generate`` stream of
     its (env, difficulty, options) from position ``seed``, interleaved in an order fixed by
     ``seed`` (a seeded shuffle of the part labels). ``options`` apply to every part (an entry's
-    own options win). Local processes only; one pool serves every part."""
+    own options win). Local processes only; one pool serves every part. The arguments are
+    checked here; the tasks are made as the iterator is read."""
     check_workers(workers)
     check_split(split)
     parts = mix_parts(envs, n, difficulty)
+    return _interleave(parts, n, seed, workers, split, allow_duplicates, options)
+
+
+def _interleave(parts: list[MixPart], n: int, seed: int, workers: int | None, split: str | None, allow_duplicates: bool,
+                options: dict) -> Iterator[Task]:
     order = [index for index, part in enumerate(parts) for _ in range(part.count)]
     random.Random(f"rlvr-mix|{int(seed)}").shuffle(order)
     count = workers or os.cpu_count() or 1

@@ -264,3 +264,36 @@ def test_convert_round_trips_every_format_byte_identically(tmp_path):
     (tmp_path / "bad.jsonl").write_text("{not json\n")
     assert main(["convert", str(tmp_path / "bad.jsonl"), str(tmp_path / "g.jsonl")]) == 2
     assert not (tmp_path / "g.jsonl").exists()
+
+
+def test_distinct_estimates_are_close_and_cached(math_rows, tmp_path, monkeypatch):
+    from rlvr import api
+
+    for size in (50, 300, 2000):
+        rng = random.Random(size)
+        draws = [rng.randrange(size) for _ in range(400)]
+        relation, estimate = api.distinct_estimate(len(draws), len(set(draws)))
+        assert relation == "~" and 0.6 * size < estimate < 1.6 * size
+    assert api.distinct_estimate(128, 128) == (">", 128 * 127 / 6)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    row = api.estimate_distinct("Math-v0", 0.5, sample=200, dataset=str(math_rows))
+    assert row["relation"] == "~" and 40 <= row["estimate"] <= 90 and row["distinct"] <= 60
+    assert (tmp_path / "cache" / "rlvr" / "distinct.json").is_file()
+    monkeypatch.setattr(api, "iter_generate", lambda *a, **k: pytest.fail("the cached estimate was recomputed"))
+    assert api.estimate_distinct("Math-v0", 0.5, sample=200, dataset=str(math_rows)) == row
+    assert api.describe_distinct(row) == f"~{row['estimate']}"
+
+
+def test_hf_and_verl_adapters_take_the_same_mixtures(tmp_path):
+    pytest.importorskip("datasets")
+    from rlvr.integrations import hf, verl
+
+    envs = {"Maze-v0": 1, "Math-v0": {"weight": 2, "difficulty": [0.0, 0.3]}}
+    expected = jsons(rlvr.generate_mix(envs, 9, seed=3))
+    assert jsons(hf.from_dataset(hf.dataset(envs, 9, seed=3, metadata={"run": 1}))) == expected
+    assert verl.export_mix(envs, 9, tmp_path / "v.parquet", seed=3) == 9
+    assert jsons(verl.read_tasks(tmp_path / "v.parquet")) == expected
+    rows = pq.read_table(tmp_path / "v.parquet").to_pylist()
+    assert [r["extra_info"]["index"] for r in rows] == list(range(9)) and {r["extra_info"]["split"] for r in rows} == {"train"}
+    with pytest.raises(ValueError):
+        rlvr.iter_generate_mix({"Maze-v0": 0}, 3)  # checked at the call, before any task is read

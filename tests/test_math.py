@@ -634,3 +634,14 @@ def test_native_grammar_on_common_answer_shapes(verifier, gold, answer, correct)
                                           (r"x < 1 \text{ or maybe } x > 3", True), ("x < 2 or 3", True)])
 def test_or_between_inequalities_is_one_answer(text, hedged):
     assert looks_hedged(text) == hedged
+
+
+def test_free_text_answers_are_screened_after_extraction(verifier):
+    """Prose goes to math-verify's free-text extraction; what it finds is screened like any answer."""
+    task = any_task("3")
+    assert verifier.verify(task, "<answer>The final answer is $3$.</answer>").correct
+    for response in ("<answer>The answer is $5 = 3$.</answer>", "<answer>The answer is $x = 5 = 3$.</answer>",
+                     "<answer>The answer is maybe $3$.</answer>", r"<answer>The answer is $\phantom{5}3$.</answer>",
+                     "<answer>It is not $3$; the final answer is $4$.</answer>"):
+        verdict = verifier.verify(task, response)
+        assert not verdict.correct and len(verdict.reason) <= 300, (response, verdict)

@@ -12,7 +12,7 @@ from rlvr.verifiers.math_peer_cases import DEFAULT_PATH, load_peer_cases, peer_r
 
 pytestmark = pytest.mark.skipif(not DEFAULT_PATH.exists(), reason=f"peer grader cases not found at {DEFAULT_PATH} (shared data folder absent)")
 
-UNFLAGGED_AGREEMENT_FLOOR = 0.95  # issue 15 asks 0.98; measured 0.957 (see the report in README's math section)
+UNFLAGGED_AGREEMENT_FLOOR = 0.955  # issue 15 asks 0.98; measured 0.961 (README, Benchmarks: math verification)
 
 
 @pytest.fixture(scope="module")

@@ -12,15 +12,16 @@ Verifier    rlvr.verifiers.graph_coloring.GraphColoringVerifier: n colours in 1�
             than the reference, else 0; with ``partial=True`` a feasible answer earns min(1,
             reference colours / colours used).
 Solver      First fit for an upper bound and an exact maximum clique (networkx's branch and
-            bound) for a lower bound; equal → optimal at once. Otherwise one incremental MiniSat
-            formula (python-sat) over fewer colours than first fit (a Boolean per allowed (vertex,
-            colour), each vertex some colour, no edge monochrome, the clique fixed to colours 1…q)
-            is asked for k = q, q + 1, … colours under assumptions; the first satisfiable k is the
-            optimum, proved by the unsatisfiable k − 1 (or by the clique): "optimal". Each decision
-            has CONFLICT_BUDGET conflicts (deterministic); when one runs out, the better of first
-            fit and DSatur stands ("heuristic"; "optimal" if it meets the clique). Until 2026-12
-            the exact step was CP-SAT from a DSatur bound: this is 5–10× faster with the same
-            colour counts but often another optimal colouring, so task bytes changed.
+            bound; a greedy clique above 60 vertices) for a lower bound; equal → optimal at once.
+            Otherwise one incremental MiniSat formula (python-sat) over fewer colours than first
+            fit (a Boolean per allowed (vertex, colour), each vertex some colour, no edge
+            monochrome, the clique fixed to colours 1…q) is asked for k = q, q + 1, … colours
+            under assumptions; the first satisfiable k is the optimum, proved by the
+            unsatisfiable k − 1 (or by the clique): "optimal". The decisions share CONFLICT_BUDGET
+            (20,000) conflicts (deterministic); when they run out, the better of first fit and
+            DSatur stands ("heuristic"; "optimal" if it meets the clique). Until 2026-12 the exact
+            step was CP-SAT from a DSatur bound: this is 6–9× faster with the same colour counts
+            but often another optimal colouring, so task bytes changed.
 Greedy      First fit in vertex order (each vertex takes the smallest colour unused by its
             lower-numbered neighbours): ``meta["greedy_objective"]``.
 Effort      SAT conflicts over the k-colouring decisions (``meta["effort"]``), plus
@@ -33,9 +34,10 @@ Difficulty  d      vertices   edge_probability
             0.75   24         0.475
             1.0    30         0.5
             ``vertices`` 2–120 and ``edge_probability`` 0.01–1 may be set explicitly.
-            Generation with the exact solve takes ≈ 5 ms on average at d = 1. Mean first-fit
-            gap (1 − its ratio) ≈ 0.07 at d = 0, 0.18 at d = 0.5, 0.22 at d = 1; CP-SAT effort
-            rises about 300-fold (benchmarks/bench_optimisation.py). d = 0 has 8 vertices, not 6:
+            Generation with the exact solve takes ≈ 1–2 ms on average at d = 1 (a 120-vertex
+            override that spends the conflict budget: 2–4 s). Mean first-fit gap (1 − its ratio)
+            ≈ 0.07 at d = 0, 0.18 at d = 0.5, 0.22 at d = 1 (benchmarks/bench_optimisation.py,
+            which measured CP-SAT's effort). d = 0 has 8 vertices, not 6:
             on 6 a fixed colouring was optimal on 7.5 % of the tasks, on 8 on about 2 %
             (benchmarks/bench_constant_policy.py).
 """
@@ -58,7 +60,8 @@ from rlvr.verifiers.graph_coloring import evaluate_colouring
 
 MAX_VERTICES = 120
 SAT_SOLVER = "minisat22"
-CONFLICT_BUDGET = 100_000  # per k-colouring decision; a conflict budget (not a clock) keeps solves reproducible
+CONFLICT_BUDGET = 20_000  # over all k-colouring decisions of a task; a conflict budget (not a clock) keeps solves reproducible
+EXACT_CLIQUE_MAX_VERTICES = 60  # above this, a greedy clique (networkx's exact search can take seconds on dense graphs)
 
 
 def first_fit_colouring(vertices: int, edges: list[list[int]]) -> list[int]:
@@ -89,10 +92,22 @@ def canonical_colours(colours: list[int]) -> list[int]:
 
 
 def maximum_clique(graph: nx.Graph) -> list[int]:
-    """A largest clique (exact branch and bound), highest degree first: every colouring needs
-    at least its size in colours."""
-    clique, _ = nx.max_weight_clique(graph, weight=None)
+    """A largest clique (exact branch and bound) on up to EXACT_CLIQUE_MAX_VERTICES vertices, else
+    a greedy one; highest degree first. Every colouring needs at least its size in colours."""
+    if graph.number_of_nodes() > EXACT_CLIQUE_MAX_VERTICES:
+        clique = greedy_clique(graph)
+    else:
+        clique, _ = nx.max_weight_clique(graph, weight=None)
     return sorted(clique, key=lambda v: (-graph.degree(v), v))
+
+
+def greedy_clique(graph: nx.Graph) -> list[int]:
+    """A maximal clique grown from the highest-degree vertex, highest degree first."""
+    clique: list[int] = []
+    for vertex in sorted(graph, key=lambda v: (-graph.degree(v), v)):
+        if all(graph.has_edge(vertex, member) for member in clique):
+            clique.append(vertex)
+    return clique
 
 
 def sat_colouring(vertices: int, edges: list[list[int]], clique: list[int], colours: int) -> tuple[list[int] | None, str, dict]:
@@ -102,8 +117,8 @@ def sat_colouring(vertices: int, edges: list[list[int]], clique: list[int], colo
     1…q (any colouring can be renamed so; a neighbour of the clique vertex of colour c never
     takes c). Then k = q, q + 1, … is tried under assumptions that forbid colours above k: the
     first k that is satisfiable is the optimum ("optimal", colouring); all unsatisfiable means
-    ``colours`` is optimal ("optimal", None). Each decision has CONFLICT_BUDGET conflicts
-    (deterministic); when one runs out: (None, "", counters)."""
+    ``colours`` is optimal ("optimal", None). The decisions share CONFLICT_BUDGET conflicts
+    (deterministic); when they run out: (None, "", counters)."""
     palette = colours - 1
     fixed = {vertex: colour for colour, vertex in enumerate(clique)}
     banned = [set() for _ in range(vertices)]
@@ -127,7 +142,7 @@ def sat_colouring(vertices: int, edges: list[list[int]], clique: list[int], colo
                 solver.add_clause([-var(u, c), -var(v, c)])
         for k in range(len(clique), palette + 1):
             forbidden = [-var(v, c) for v in range(vertices) for c in allowed[v] if c >= k]
-            solver.conf_budget(CONFLICT_BUDGET)
+            solver.conf_budget(max(1, CONFLICT_BUDGET - counters["conflicts"]))
             verdict = solver.solve_limited(assumptions=forbidden)
             counters["sat_calls"] += 1
             counters["conflicts"] = int(solver.accum_stats().get("conflicts", 0))

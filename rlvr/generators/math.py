@@ -822,6 +822,8 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         ("wrong-equals-gold", boxed(f"{wrong} = {gold}")),
         ("label-chain", boxed(f"{stranger} = {wrong} = {gold}")),
         ("wrong-approximately-gold", boxed(f"{wrong} \\approx {gold}")),
+        ("prose-wrong-equals-gold", f"<answer>The answer is ${wrong} = {gold}$.</answer>"),
+        ("prose-gold-then-wrong", f"<answer>It is not ${gold}$; the final answer is ${wrong}$.</answer>"),
         ("hedge-or", boxed(f"{wrong} \\text{{ or }} {gold}")),
         ("hedge-lor", boxed(f"{wrong} \\lor {gold}")),
         ("hedge-two-boxes", f"\\boxed{{{wrong}}} or perhaps \\boxed{{{gold}}}"),

@@ -44,9 +44,10 @@ Difficulty  d      cells    grid     loops   shortest path   turns
 
 from __future__ import annotations
 
+import functools
 import random
 from collections import deque
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 import networkx as nx
 import numpy as np
@@ -90,8 +91,10 @@ class Route(NamedTuple):
     turns: int  # fewest direction changes over all shortest paths
 
 
-def lattice_neighbours(rows: int, cols: int) -> list[list[int]]:
-    """For every cell, the cells next to it on the lattice (walls ignored), in U, D, L, R order."""
+@functools.lru_cache(maxsize=64)
+def lattice_neighbours(rows: int, cols: int) -> tuple[tuple[int, ...], ...]:
+    """For every cell, the cells next to it on the lattice (walls ignored), in U, D, L, R order
+    (immutable and cached: every maze of one size shares it)."""
     table = []
     for cell in range(rows * cols):
         row, col = divmod(cell, cols)
@@ -101,10 +104,10 @@ def lattice_neighbours(rows: int, cols: int) -> list[list[int]]:
             if 0 <= r < rows and 0 <= c < cols:
                 found.append(r * cols + c)
         table.append(found)
-    return table
+    return tuple(tuple(found) for found in table)
 
 
-def carve_perfect_maze(lattice: list[list[int]], rng: random.Random) -> list[list[int]]:
+def carve_perfect_maze(lattice: Sequence[Sequence[int]], rng: random.Random) -> list[list[int]]:
     """Randomised depth-first search (recursive backtracker, iteratively): a spanning tree."""
     count = len(lattice)
     links: list[list[int]] = [[] for _ in range(count)]
@@ -126,7 +129,7 @@ def carve_perfect_maze(lattice: list[list[int]], rng: random.Random) -> list[lis
     return links
 
 
-def braid(links: list[list[int]], lattice: list[list[int]], loops: float, rng: random.Random) -> tuple[int, int]:
+def braid(links: list[list[int]], lattice: Sequence[Sequence[int]], loops: float, rng: random.Random) -> tuple[int, int]:
     """Open one extra wall at ``loops`` of the dead ends (preferring a neighbouring dead end, so
     one knock removes two). Returns (dead ends before braiding, walls opened)."""
     dead_ends = [cell for cell in range(len(links)) if len(links[cell]) == 1]
@@ -165,13 +168,15 @@ def distances_and_turns(links: list[list[int]], cols: int, source: int) -> tuple
                 order.append(n)
                 queue.append(n)
     infinity = count * 4
+    headings = {-cols: 0, cols: 1, -1: 2, 1: 3}  # the step's cell offset → U, D, L, R
     # best[cell][h]: fewest turns of a shortest path arriving at cell with heading h (0..3)
     best = [[infinity] * 4 for _ in range(count)]
     for cell in order[1:]:
+        before_cell = distance[cell] - 1
         for previous in links[cell]:
-            if distance[previous] != distance[cell] - 1:
+            if distance[previous] != before_cell:
                 continue
-            heading = _heading(previous, cell, cols)
+            heading = headings[cell - previous]
             if previous == source:
                 arriving = 0
             else:
@@ -181,11 +186,6 @@ def distances_and_turns(links: list[list[int]], cols: int, source: int) -> tuple
                 best[cell][heading] = arriving
     turns = [min(b) if distance[i] > 0 else 0 for i, b in enumerate(best)]
     return distance, turns
-
-
-def _heading(from_cell: int, to_cell: int, cols: int) -> int:
-    step = to_cell - from_cell
-    return {-cols: 0, cols: 1, -1: 2, 1: 3}[step]
 
 
 def pick_route(links: list[list[int]], cols: int, min_length: int, min_turns: int, rng: random.Random) -> Route | None:
@@ -223,8 +223,9 @@ def draw_text_grid(maze: Maze, route: Route) -> list[str]:
         r, c = cell_square(cell, maze.cols)
         squares[r][c] = OPEN
         for other in joined:
-            r2, c2 = cell_square(other, maze.cols)
-            squares[(r + r2) // 2][(c + c2) // 2] = OPEN
+            if other > cell:  # each link once: the square between the two cells
+                r2, c2 = cell_square(other, maze.cols)
+                squares[(r + r2) // 2][(c + c2) // 2] = OPEN
     sr, sc = cell_square(route.start, maze.cols)
     gr, gc = cell_square(route.goal, maze.cols)
     squares[sr][sc] = START

@@ -4,6 +4,7 @@
                              seed, params, meta, images``; ``answer``, ``params`` and ``meta`` are
                              canonical JSON text (their shapes differ between families, Arrow
                              columns cannot), ``images`` is a list of ``datasets.Image`` (PNG).
+``dataset(envs, n, seed, difficulty, split=…)`` the same for a mixture (``rlvr.generate_mix``)
 ``from_dataset(dataset)``    the Tasks back, byte-identical (``Task.to_json``) to those written.
                              Built with ``Dataset.from_generator`` (memory flat in the row
                              count); ``metadata`` (provenance) is stored as JSON in the
@@ -88,6 +89,16 @@ def to_dataset(tasks: Iterable[Task], metadata: dict | None = None, cache_dir: s
     if metadata is not None:
         dataset.info.description = json.dumps(metadata, sort_keys=True, default=str)
     return dataset
+
+
+def dataset(envs, n: int, seed: int = 0, difficulty=None, workers: int | None = 1, *, split: str | None = "train",
+            allow_duplicates: bool = False, metadata: dict | None = None, **options):
+    """A dataset of ``rlvr.generate_mix(envs, n, …)``'s tasks (the mixture format, split and
+    uniqueness of ``rlvr.api``), streamed into Arrow as they are made."""
+    import rlvr
+
+    return to_dataset(rlvr.iter_generate_mix(envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates,
+                                             **options), metadata)
 
 
 def provenance(dataset) -> dict | None:

@@ -12,7 +12,8 @@ Parquet layout, so rlvr tasks train in verl with two config lines.
     extra_info                    ``{"split", "index", "task_id", "difficulty", "seed"}``; ``index``
                                   counts from ``start_index`` (unique across the shards of one output)
   Rows are streamed in row groups; ``metadata`` (provenance) is stored in the Parquet key-value
-  metadata under ``"rlvr"``. ``read_tasks(path)`` reads the tasks back, images included.
+  metadata under ``"rlvr"``. ``read_tasks(path)`` reads the tasks back, images included;
+  ``export_mix(envs, n, path, …)`` writes a mixture (``rlvr.generate_mix``) directly.
 ``compute_score(data_source, solution_str, ground_truth, extra_info=None)``
     rebuilds the task from ``ground_truth`` and verifies ``solution_str`` with its env's verifier;
     returns ``{"score": reward, "acc": 1.0 if correct, "format_ok": 0/1, "reason": str}``.
@@ -96,6 +97,17 @@ def export_parquet(tasks: Iterable[Task], path: str | Path, split: str = "train"
         table_schema = table_schema.with_metadata({PROVENANCE_KEY: json.dumps(metadata, sort_keys=True, default=str)})
     rows = (verl_row(task, start_index + offset, split, system_prompt) for offset, task in enumerate(tasks))
     return write_parquet_rows(rows, path, table_schema)
+
+
+def export_mix(envs: Any, n: int, path: str | Path, seed: int = 0, difficulty: Any = None, workers: int | None = 1, *,
+               split: str | None = "train", allow_duplicates: bool = False, system_prompt: str | None = None,
+               metadata: dict | None = None, **options: Any) -> int:
+    """``export_parquet`` of ``rlvr.generate_mix(envs, n, …)``'s tasks (mixture format, split and
+    uniqueness of ``rlvr.api``), streamed; ``extra_info.split`` is ``split`` (``"all"`` for None)."""
+    import rlvr
+
+    tasks = rlvr.iter_generate_mix(envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, **options)
+    return export_parquet(tasks, path, split or "all", system_prompt, metadata=metadata)
 
 
 def read_tasks(path: str | Path) -> Iterable[Task]:

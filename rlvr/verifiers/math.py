@@ -464,7 +464,10 @@ def screen_any(spec: dict, answer: str) -> Screened:
         return Screened(verdict_for(spec, answer, "native", False, f"not a well-formed answer: {answer_reading}", False), value)
     if isinstance(gold_reading, math_answers.Answer) and isinstance(answer_reading, math_answers.Answer):
         options = math_answers.Options(spec.get("ordered", False), spec.get("tolerance"), spec.get("units", "ignore"))
-        correct = math_answers.equivalent(gold_reading, answer_reading, options)
+        try:
+            correct = math_answers.equivalent(gold_reading, answer_reading, options)
+        except math_answers.NotNative:  # e.g. a tolerance asked of a value with a variable in it
+            return Screened(None, value, gold_value)
         return Screened(verdict_for(spec, answer, "native", correct, "correct" if correct else "incorrect: not equal to the gold answer"), value, gold_value)
     gold_number, answer_number = parse_plain_number(gold_value), parse_plain_number(value)
     if gold_number is None or answer_number is None:

@@ -96,7 +96,7 @@ from rlvr.verifiers.sandbox import (
     _Spawned,
 )
 
-__all__ = ["WarmPool", "ZYGOTE_ENTRY_SCRIPT"]
+__all__ = ["WarmPool", "ZYGOTE_ENTRY_SCRIPT", "zygote_pids"]
 
 log = logging.getLogger(__name__)
 
@@ -726,6 +726,11 @@ class WarmPool:
 
 
 _POOLS: "weakref.WeakSet[WarmPool]" = weakref.WeakSet()
+
+
+def zygote_pids() -> set[int]:
+    """Host pids of every zygote (and its bwrap runtime) of every pool in this process."""
+    return {pid for pool in list(_POOLS) for pid in pool.zygote_pids()}
 
 
 @atexit.register

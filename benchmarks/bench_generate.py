@@ -385,8 +385,12 @@ def sets_main(argv: list[str]) -> int:
     result = json.loads(args.out.read_text()) if args.out.exists() else {}
     if duplicates:
         result["duplicates_at_d0"] = duplicates
-    if memory:
-        result["memory"] = {"env_id": args.memory_env, "difficulty": args.memory_difficulty, "rows": memory}
+    if memory:  # rows of other formats or counts measured earlier are kept
+        earlier = result.get("memory", {})
+        same = earlier.get("env_id") == args.memory_env and earlier.get("difficulty") == args.memory_difficulty
+        rows = {(r["format"], r["tasks"]): r for r in (earlier.get("rows", []) if same else [])}
+        rows.update({(r["format"], r["tasks"]): r for r in memory})
+        result["memory"] = {"env_id": args.memory_env, "difficulty": args.memory_difficulty, "rows": list(rows.values())}
     result.setdefault("environment", {}).update({"measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": sys.version.split()[0],
                                                  "platform": platform.platform(), "cpu_count": os.cpu_count(), "rlvr": version_of("rlvr")})
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -158,8 +158,9 @@ def make_task(env_id: str, seed: int = 0, difficulty: float = 0.5, *, split: str
         made_with = stream_seed(seed, split, attempt)
         task = generator.generate(made_with, difficulty, **params)
         if is_held_out(task) != (split == "train"):
-            task_id = re.sub(rf"/s{made_with}(?=/|$)", f"/s{int(seed)}", task.id)
-            return dataclasses.replace(task, id=f"{task_id}/{split}")
+            made_segment = f"s{made_with}"
+            segments = [f"s{int(seed)}" if segment == made_segment else segment for segment in task.id.split("/")]
+            return dataclasses.replace(task, id="/".join([*segments, split]))
     raise ValueError(f"no task of the {split} split of {canonical_env_id(env_id)} at difficulty {difficulty:g} in "
                      f"{MAX_SPLIT_ATTEMPTS} attempts: its tasks (or dataset rows) barely reach that side of the split; "
                      f"use split=None for the unsplit stream")

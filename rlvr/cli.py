@@ -313,10 +313,8 @@ def write_tasks(tasks: Iterable[Task], output: str | Output, file_format: str = 
     if output.file_format == "hf":
         from rlvr.integrations import hf
 
-        rows = list(tasks) if shard_size else tasks  # num_shards needs the count first
-        shards = None if not shard_size else max(1, -(-len(rows) // shard_size))
         with atomic_path(output.path, directory=True) as temporary:
-            count = hf.save(rows, temporary, metadata=metadata, num_shards=shards)
+            count = hf.save(tasks, temporary, metadata=metadata, shard_rows=shard_size)
         return Written(count, (str(output.path),))
     stream = iter(tasks)
     paths: list[Path] = []

@@ -391,7 +391,9 @@ class SafeVerifier(abc.ABC):
 # Answer extraction
 # --------------------------------------------------------------------------------------------
 
-_HEDGE = re.compile(r"(?:\bor\b|\\lor\b|\beither\b|\bmaybe\b|\bperhaps\b|\bpossibly\b|\?\s*$)", re.IGNORECASE)
+# Logical connectives join alternatives (or conditions), never form one value: "19 \vee 18".
+_CONNECTIVE = r"\\(?:lor|vee|bigvee|land|wedge|bigwedge|oplus|veebar|implies|iff|Rightarrow|Leftrightarrow)(?![A-Za-z])"
+_HEDGE = re.compile(rf"(?:\bor\b|{_CONNECTIVE}|\beither\b|\bmaybe\b|\bperhaps\b|\bpossibly\b|\?\s*$)", re.IGNORECASE)
 
 
 def strip_think(text: str) -> str:
@@ -503,12 +505,14 @@ def extract_math_answer(text: str) -> Extraction:
 
 
 _INEQUALITY = re.compile(r"<|>|\\(?:le|leq|ge|geq|lt|gt|leqslant|geqslant)(?![A-Za-z])")
-_OR = re.compile(r"\bor\b|\\lor\b", re.IGNORECASE)
+_OR = re.compile(rf"\bor\b|{_CONNECTIVE}", re.IGNORECASE)
 
 
 def looks_hedged(answer: str) -> bool:
-    """True for answers that offer alternatives or doubt: "2 or 3", "maybe 4", "either…". An
-    "or" joining inequalities is one answer, a union (``x \\le 2 \\text{ or } x \\ge 5``)."""
+    """True for answers that offer alternatives or doubt: "2 or 3", "maybe 4", "either…", or join
+    values with a logical connective (``19 \\vee 18``, ``\\lor``, ``\\wedge``, ``\\land``,
+    ``\\implies``…). An "or" (or a connective) joining inequalities is one answer, a union or an
+    interval (``x \\le 2 \\text{ or } x \\ge 5``, ``x > 1 \\wedge x < 3``)."""
     if not _HEDGE.search(answer):
         return False
     pieces = _OR.split(answer)

@@ -297,3 +297,33 @@ def test_hf_and_verl_adapters_take_the_same_mixtures(tmp_path):
     assert [r["extra_info"]["index"] for r in rows] == list(range(9)) and {r["extra_info"]["split"] for r in rows} == {"train"}
     with pytest.raises(ValueError):
         rlvr.iter_generate_mix({"Maze-v0": 0}, 3)  # checked at the call, before any task is read
+
+
+def test_cli_train_and_test_files_share_no_prompt_and_hf_keeps_provenance(tmp_path):
+    common = ["generate", "Math-v0", "--difficulty", "0", "-q"]
+    assert main([*common, "-n", "300", "-o", str(tmp_path / "train.jsonl")]) == 0
+    assert main([*common, "-n", "40", "--split", "test", "--seed", "1000000", "-o", str(tmp_path / "test.jsonl")]) == 0
+    train, test = list(iter_tasks(tmp_path / "train.jsonl")), list(iter_tasks(tmp_path / "test.jsonl"))
+    assert not {t.prompt for t in train} & {t.prompt for t in test}
+    assert all(t.id.endswith("/train") for t in train) and all(t.id.endswith("/test") for t in test)
+    assert len({t.prompt for t in train}) == 300 and len({t.prompt for t in test}) == 40
+    pytest.importorskip("datasets")
+    import datasets
+
+    from rlvr.integrations import hf
+
+    assert main([*common, "-n", "5", "--split", "all", "--allow-duplicates", "-o", str(tmp_path / "hf"), "--format", "hf"]) == 0
+    loaded = datasets.load_from_disk(str(tmp_path / "hf"))
+    meta = hf.provenance(loaded)
+    assert meta["split"] is None and meta["allow_duplicates"] and meta["command"].endswith("--format hf")
+    assert jsons(hf.from_dataset(loaded)) == jsons(rlvr.make_task("Math-v0", s, 0.0) for s in range(5))
+
+
+def test_hf_output_shards_by_rows(tmp_path):
+    pytest.importorskip("datasets")
+    import datasets
+
+    assert main(["generate", "Maze-v0", "-n", "10", "-o", str(tmp_path / "hf"), "--format", "hf", "--shard-size", "4", "-q"]) == 0
+    assert len(list((tmp_path / "hf").glob("*.arrow"))) == 3
+    assert datasets.load_from_disk(str(tmp_path / "hf")).num_rows == 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hf"]  # the Arrow cache is gone

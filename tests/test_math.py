@@ -645,3 +645,124 @@ def test_free_text_answers_are_screened_after_extraction(verifier):
                      "<answer>It is not $3$; the final answer is $4$.</answer>"):
         verdict = verifier.verify(task, response)
         assert not verdict.correct and len(verdict.reason) <= 300, (response, verdict)
+
+
+# --------------------------------------------------------------------------------------------
+# Decimals are exact; connectives and relations that math-verify reads one side of
+# --------------------------------------------------------------------------------------------
+
+
+def set_task(gold: str, values: list[str]) -> Task:
+    return Task("math/test", "rlvr/Math-v0", "math", "p", {"gold": gold, "form": "set", "values": values}, 0.5, 0)
+
+
+def tuple_task(values: list[str]) -> Task:
+    gold = "(" + ", ".join(values) + ")"
+    return Task("math/test", "rlvr/Math-v0", "math", "p", {"gold": gold, "form": "tuple", "values": values, "variables": ["x", "y"]}, 0.5, 0)
+
+
+def expression_task(gold: str, form: str = "expression") -> Task:
+    return Task("math/test", "rlvr/Math-v0", "math", "p", {"gold": gold, "form": form, "variable": "x"}, 0.5, 0)
+
+
+@pytest.mark.parametrize("gold, answer", [
+    ("123456789", r"1.234568 \times 10^{8}"),  # a rounded decimal never answers an integer gold
+    ("123456789", r"1.234567 \times 10^{8}"),
+    ("123456789", r"1.23456789 \cdot 10^{8} + 1"),  # 123456790
+    ("10341", r"1.0341 \times 10^{4} + 0.4"),
+    ("2", r"\sqrt{4.000001}"),  # math-verify rounds floats to 6 places
+    ("2", r"2 \cdot \sqrt{1.000001}"),
+    (r"\frac{1}{3}", r"0.333333 + 0"),  # a decimal inside an expression is exact, not an approximation
+    (r"\frac{1}{3}", r"\frac{0.333333}{1}"),
+    (r"\frac{1}{700}", r"1.43 \times 10^{-3}"),  # scientific notation follows the plain-decimal rule
+    (r"\sqrt{2}", r"\sqrt{2.0000001}"),
+    (r"\ln 2", r"\ln(2.000001)"),  # worker path
+    (r"\frac{\sqrt{3}}{2}", r"\sin(1.0471976)"),
+    ("x^2+1", r"x^2 + 1.0000001"),
+    ("3", "3.."),  # malformed: two full stops
+])
+def test_decimals_in_an_answer_are_read_exactly(verifier, gold, answer):
+    verdict = verifier.verify(any_task(gold), boxed(answer))
+    assert not verdict.correct and verdict.reward == 0, (gold, answer, verdict)
+
+
+@pytest.mark.parametrize("gold, answer", [
+    ("123456789", r"1.23456789 \times 10^{8}"),  # exactly equal
+    ("5", "5.000000"),
+    ("2", r"\sqrt{4.0}"),
+    (r"\frac{1}{3}", "0.333333"),  # a plain decimal for a non-integer gold: correctly rounded
+    (r"-\frac{1}{3}", "-0.333333"),
+    (r"\frac{1}{700}", r"1.428571 \times 10^{-3}"),
+    (r"\frac{1}{700}", r"1.428571 \cdot 10^{-3}"),
+    (r"\sqrt{2}", "1.414214"),
+    (r"\ln 2", "0.693147"),
+    ("0.333333", r"\frac{1}{3}"),  # a decimal gold is a rounded rendering of the exact value
+    (r"2.314814814815 \times 10^{-3}", r"\frac{1}{432}"),
+    ("x^2+1", r"x^2 + 1.0"),
+    ("3", "3."),
+])
+def test_exact_and_correctly_rounded_answers_still_count(verifier, gold, answer):
+    assert verifier.verify(any_task(gold), boxed(answer)).correct, (gold, answer)
+
+
+def test_integer_gold_takes_no_approximation(verifier):
+    for answer in ("4.9999999", "5.0000001", r"4.9999999 \times 10^{0}", r"5.00000001 \cdot 1"):
+        assert not verifier.verify(any_task("5"), boxed(answer)).correct, answer
+    assert not verifier.verify(any_task("0.333333"), boxed(r"\frac{1}{3} + 10^{-6}")).correct  # rounds to 0.333334
+    assert not verifier.verify(any_task("0.33"), boxed(r"\frac{1}{3}")).correct  # too few digits shown
+
+
+def test_synthetic_sets_and_tuples_judge_decimals_exactly(verifier):
+    roots = set_task(r"-2, \frac{1}{3}", ["-2", r"\frac{1}{3}"])
+    for answer in (r"\sqrt{4.000001} \cdot (-1), \frac{1}{3}", r"-2.0000001, \frac{1}{3}", r"-2, \frac{1}{3}, 0.333333"):
+        assert not verifier.verify(roots, boxed(answer)).correct, answer
+    for answer in (r"\frac{1}{3}, -2", "-2, 0.333333", r"-2.0, \frac{1}{3}"):
+        assert verifier.verify(roots, boxed(answer)).correct, answer
+    point = tuple_task(["24", "-13"])
+    for answer in (r"(\sqrt{576.00001}, -13)", r"(24 \cdot \sqrt{1.000001}, -13)", r"(2.4 \times 10^{1} + 0.000001, -13)"):
+        assert not verifier.verify(point, boxed(answer)).correct, answer
+    for answer in (r"(\sqrt{576}, -13)", "(24.0, -13)", r"(2.4 \times 10^{1}, -13)"):
+        assert verifier.verify(point, boxed(answer)).correct, answer
+    assert not verifier.verify(expression_task("x^2 + 1"), boxed(r"x^2 + 0.3333333333333333333 \cdot 3")).correct
+    assert not verifier.verify(expression_task("x^2 + 1"), boxed(r"x^2 + 1.0000001")).correct
+    assert verifier.verify(expression_task("x^2 + 1", "expanded"), boxed(r"x^2 + 1.0")).correct
+
+
+@pytest.mark.parametrize("connective", [r"\vee", r"\lor", r"\wedge", r"\land", r"\implies", r"\mid", r"\star", r"\equiv", r"\sim",
+                                        r"\to", r"\in", r"\cup", r"\circ", r"\\", "?", "|", r"\|", r"\colon", r"\#"])
+def test_connectives_and_relations_between_values_score_zero(verifier, connective):
+    """math-verify keeps one side of ``19 \\mid 18`` (it "is" 18): such an answer is no value."""
+    verdict = verifier.verify(any_task("18"), boxed(f"19 {connective} 18"))
+    assert verdict.reward == 0, (connective, verdict)
+
+
+@pytest.mark.parametrize("answer", [r"\cancel{19} 18", r"\tag{19} 18", r"\stackrel{19}{=} 18", r"{}^{19} 18", r"\begin{cases} 19 \\ 18 \end{cases}", r"19 \dots 18"])
+def test_markup_that_hides_a_value_scores_zero(verifier, answer):
+    assert verifier.verify(any_task("18"), boxed(answer)).reward == 0, answer
+
+
+def test_connectives_joining_inequalities_and_legitimate_notation_still_count(verifier):
+    assert not looks_hedged(r"x \le 2 \vee x \ge 5") and not looks_hedged(r"x > 1 \wedge x < 3")
+    assert looks_hedged(r"19 \vee 18") and looks_hedged(r"19 \land 18")
+    for gold, answer in (("90^\\circ", "90^\\circ"), ("18", "18^{\\circ}"), ("[1, 2]", r"x \in [1, 2]"), ("|x|", "|x|"),
+                         (r"(-\infty, 1) \cup (2, \infty)", r"(-\infty, 1) \cup (2, \infty)"),
+                         (r"1\leq|z|\leq \frac{3}{2}", r"z \in \left[-\frac{3}{2}, -1\right] \cup \left[1, \frac{3}{2}\right]")):
+        assert verifier.verify(any_task(gold), boxed(answer)).correct, (gold, answer)
+
+
+def test_worker_refuses_a_logical_value_and_rounded_floats_for_an_exact_gold():
+    """The worker's own re-check, below the screens: an Or for a value, a float math-verify rounded."""
+    import sympy
+
+    from rlvr.verifiers.math_worker import Judge, Symbolic
+
+    judge = Judge()
+    symbolic = Symbolic(judge, {"gold": "18", "form": "any"}, "", 5)
+    x = sympy.Symbol("x")
+    assert not symbolic.equal([sympy.Integer(18)], [sympy.Or(sympy.Eq(x, 19), sympy.Eq(x, 18))])
+    symbolic.literals = ["4.000001"]
+    assert not symbolic.equal([sympy.Integer(2)], [sympy.sqrt(sympy.Float("4.000001"))])
+    assert not symbolic.equal([sympy.Integer(2)], [sympy.Float("2.0000001")])  # no literal it came from
+    symbolic.literals = ["0.333333"]
+    assert symbolic.equal([sympy.Rational(1, 3)], [sympy.Float("0.333333")])
+    assert not symbolic.equal([sympy.Integer(1)], [3 * sympy.Float("0.333333")])

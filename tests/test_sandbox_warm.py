@@ -72,7 +72,7 @@ def test_child_is_unprivileged_and_filtered(pool):
         "print(json.dumps({'uid': os.getuid(), 'gid': os.getgid(), 'groups': os.getgroups(),"
         " 'caps': [status[k].strip() for k in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb')],"
         " 'nnp': status['NoNewPrivs'].strip(), 'seccomp': status['Seccomp'].strip(), 'unshare': unshare,"
-        " 'killed_zygote': killed, 'zygote_environ': environ}))\n"
+        " 'killed_zygote': killed, 'zygote_environ': environ, 'own_fds': sorted(os.listdir('/proc/self/fd'))[:3]}))\n"
     )
     seen = last_json(run(pool, code))
     assert seen["uid"] != 0 and seen["gid"] == seen["uid"] and seen["groups"] == []
@@ -80,6 +80,7 @@ def test_child_is_unprivileged_and_filtered(pool):
     assert seen["nnp"] == "1" and seen["seccomp"] == "2"
     assert seen["unshare"] == -1  # namespaces are refused by the seccomp filter
     assert not seen["killed_zygote"] and not seen["zygote_environ"]
+    assert seen["own_fds"] == ["0", "1", "2"]  # its own /proc entries are its own, as in a cold run
 
 
 def test_files_do_not_survive_into_the_next_run(pool):
@@ -428,3 +429,27 @@ def test_a_forked_process_starts_its_own_zygotes():
         assert child_output == "child\n" and child_zygote != parent_zygote
         assert run(warm, "print('parent again')").stdout == b"parent again\n"
         assert warm._idle[0].pid1 == parent_zygote
+
+
+def test_the_warm_path_refuses_backends_it_cannot_isolate():
+    unsafe = Sandbox("unsafe-none", allow_unsafe_unsandboxed=True)
+    with pytest.raises(SandboxUnavailable, match="bwrap backend running as root"):
+        WarmPool(unsafe)
+    no_cgroup = Sandbox("bwrap", memory_cgroup="off")
+    with pytest.raises(SandboxUnavailable, match="memory cgroup"):
+        WarmPool(no_cgroup)
+
+
+def test_signals_output_caps_and_floods_are_reported_as_in_cold_runs(pool):
+    killed = run(pool, "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)")
+    assert killed.exit_code is None and killed.signal == signal.SIGSEGV
+    capped = run(pool, "import sys\nsys.stdout.write('x' * 5000)\nsys.stderr.write('y' * 5000)",
+                 limits=Limits(output_bytes=1000))
+    assert capped.stdout == b"x" * 1000 and capped.stderr == b"y" * 1000 and capped.output_truncated
+    flood = run(pool, "import sys\nwhile True: sys.stderr.write('z' * 65536)", limits=Limits(output_bytes=1000, wall_s=20))
+    assert flood.signal == signal.SIGKILL and not flood.timed_out and flood.wall_s < 10
+
+
+def test_collect_never_follows_symlinks(pool):
+    result = run(pool, "import os\nos.symlink('/etc/passwd', 'out.txt')", collect=["out.txt"])
+    assert result.files == {}

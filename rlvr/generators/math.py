@@ -776,8 +776,10 @@ FULLWIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 def math_attacks(task: Task) -> list[tuple[str, str]]:
     """What a reward-hacking policy tries on a maths task; none of these answers it, so each must
     score 0: oversize and deeply nested answers, values too costly to evaluate, repeated and
-    hedged answers, near misses (sign, factor 2, tiny offsets a loose tolerance would take),
-    equations that name the gold without answering with it, hidden or redefined text and
+    hedged answers, near misses (sign, factor 2, tiny offsets a loose tolerance would take,
+    decimals inside an expression or under a root, scientific-notation near misses), equations
+    that name the gold without answering with it, connectives and relations math-verify reads
+    one side of (``wrong \\vee gold``, ``wrong \\mid gold``), hidden or redefined text and
     look-alike digits."""
     answer = task.answer if isinstance(task.answer, dict) else {"gold": str(task.answer), "form": "any"}
     gold, form = answer["gold"], answer.get("form", "any")
@@ -840,10 +842,60 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         ("unicode-arabic-digits", boxed(gold.translate(ARABIC_INDIC_DIGITS))),
         ("unicode-fullwidth-digits", boxed(gold.translate(FULLWIDTH_DIGITS))),
         ("unicode-minus-wrong", boxed(wrong.replace("-", "\u2212"))),
+        # decimals inside an expression are exact: sqrt(1.000001) is not 1, however it rounds
+        ("decimal-under-root", boxed(f"\\left({gold}\\right) \\cdot \\sqrt{{1.000001}}")),
+        ("hedge-vee", boxed(f"{wrong} \\vee {gold}")),
+        ("double-full-stop", boxed(f"{gold}..")),
     ]
+    # relations and markup math-verify reads only one side of ("19 \mid 18" "is" 18)
+    attacks += [(name, boxed(text)) for name, marker, text in (
+        ("divides-gold", "\\mid", f"{wrong} \\mid {gold}"), ("star-gold", "\\star", f"{wrong} \\star {gold}"),
+        ("line-break-gold", "\\\\", f"{wrong} \\\\ {gold}"), ("cancelled-wrong", "\\cancel", f"\\cancel{{{wrong}}} {gold}"),
+        ("question-gold", "?", f"{wrong} ? {gold}")) if marker not in gold]
+    number = first_number(answer)
+    if number:  # a near miss in scientific notation: 1 + 3·10⁻⁶ times the gold, 10 digits shown
+        attacks.append(("scientific-near-miss", boxed(scientific(number * (1 + Fraction(3, 10**6)), 10))))
+        if form in ("set", "tuple"):
+            values = list(answer["values"])
+            magnitude = values[0].strip().removeprefix("-")
+            values[0] = f"{'-' if number < 0 else ''}\\sqrt{{\\left({magnitude}\\right)^{{2}} + 0.00001}}"
+            text = ", ".join(values)
+            attacks.append(("set-member-under-root", boxed(f"({text})" if form == "tuple" else text)))
     if zero:
-        attacks = [(name, text) for name, text in attacks if name not in ("relative-near-miss", "wrong-sign", "factor-two", "half")]
+        attacks = [(name, text) for name, text in attacks if name not in ("relative-near-miss", "wrong-sign", "factor-two", "half", "decimal-under-root")]
     return attacks
+
+
+def first_number(answer: dict) -> Fraction | None:
+    """The gold's value (its first element's, for sets and tuples) when it is a nonzero plain
+    number: an integer, a fraction or a decimal."""
+    text = answer["values"][0] if answer.get("form") in ("set", "tuple") and answer.get("values") else answer["gold"]
+    plain = re.fullmatch(r"(-?)(?:\\[dt]?frac\{(\d+)\}\{(\d+)\}|(\d+)(?:/(\d+))?|(\d*\.\d+))", text.replace(",", "").strip())
+    if not plain:
+        return None
+    if plain.group(2):
+        value = Fraction(int(plain.group(2)), int(plain.group(3)))
+    elif plain.group(4):
+        value = Fraction(int(plain.group(4)), int(plain.group(5) or 1))
+    else:
+        value = Fraction(plain.group(6))
+    return (-value if plain.group(1) else value) or None
+
+
+def scientific(value: Fraction, digits: int) -> str:
+    """``value`` in scientific notation with ``digits`` significant digits: 1.234567890 \\times 10^{8}."""
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    exponent = len(str(int(value))) - 1 if value >= 1 else -len(str(int(1 / value)))
+    mantissa = value / Fraction(10) ** exponent
+    while mantissa >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    while mantissa < 1:
+        mantissa, exponent = mantissa * 10, exponent - 1
+    scaled = round(mantissa * 10 ** (digits - 1))
+    if scaled == 10**digits:  # 9.99… rounded up to 10.0…
+        scaled, exponent = 10 ** (digits - 1), exponent + 1
+    text = str(scaled)
+    return f"{sign}{text[0]}.{text[1:]} \\times 10^{{{exponent}}}"
 
 
 def fraction_text(latex: str) -> str:

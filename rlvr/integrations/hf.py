@@ -123,12 +123,14 @@ def iter_dataset(dataset):
         yield row_task(row)
 
 
-def save(tasks: Iterable[Task], directory: str | Path, metadata: dict | None = None, num_shards: int | None = None) -> int:
-    """Write ``tasks`` with ``save_to_disk`` (in ``num_shards`` Arrow files when given), streamed
-    through a temporary Arrow cache that is removed afterwards; returns the number of rows."""
+def save(tasks: Iterable[Task], directory: str | Path, metadata: dict | None = None, shard_rows: int | None = None) -> int:
+    """Write ``tasks`` with ``save_to_disk`` (Arrow files of at most ``shard_rows`` rows when
+    given), streamed through a temporary Arrow cache that is removed afterwards; returns the
+    number of rows."""
     with tempfile.TemporaryDirectory(prefix=".rlvr-hf-cache-", dir=Path(directory).absolute().parent) as cache:
         dataset = to_dataset(tasks, metadata, cache_dir=cache)
-        dataset.save_to_disk(str(directory), num_shards=num_shards)
+        shards = None if not shard_rows else max(1, -(-len(dataset) // shard_rows))
+        dataset.save_to_disk(str(directory), num_shards=shards)
         count = len(dataset)
         del dataset
     return count

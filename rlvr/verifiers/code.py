@@ -69,7 +69,10 @@ Reward      1 when every test (check) passes, else 0; ``partial=True``: the frac
             timings (startup_s, tests_s, total_s, slowest_test_s), backend.
             The reason is at most 300 characters.
 Deadline    Per task: 5 s of sandbox start-up + one time limit for loading the code +
-            min(tests × time limit, ``max_total_s``) + 1 s; ``deadline_s`` is its bound over
+            min(tests × time limit, ``max_total_s``) + 1 s, + 5 s (``UNPACK_S``) when the task's
+            tests are packed out of the row (``packed_tests``: rebuilt on the host by
+            ``rlvr.generators.code.full_answer``, cached per task, the digest checked; a rebuild
+            that overruns or mismatches scores 0); ``deadline_s`` is its bound over
             all tasks (time limits are clamped to ``max_total_s``).  The candidate's
             processes get all but the last second of it (reading the last reply and closing
             the sandboxes take the rest); a run that reaches that point is stopped and the

@@ -21,22 +21,37 @@ Screening   Answers holding calculus or summation operators (``\int``, ``\sum``,
             ``\lim``, ``\frac{d}{dx}``, ``d/dx``, ``\partial``, ``Derivative``, ``Integral``)
             score 0 unless the gold holds them too: restating the problem is not answering it.
             So do macros that define, hide or colour text (``\def``, ``\newcommand``,
-            ``\phantom``, ``\color``…). Equations: an answer ``L = R`` counts as R only when
-            L is a name (``x``, ``x_1``, ``f'(2)``, ``\theta``, ``|AB|``; not a number, an
-            expression or a constant like ``\pi``, ``e``): "5 = 3" does not answer 3. Chains
+            ``\phantom``, ``\color``…), and (unless the gold holds the same) the relations,
+            operators and markup math-verify reads only one side of (``UNREAD_CONSTRUCTS``:
+            ``19 \mid 18``, ``19 \star 18``, ``19 \\ 18``, ``\cancel{19} 18``, ``19 ? 18``,
+            ``\cup`` next to a bare value, an odd number of bars ``19 | 18``), and logical
+            connectives between values (``19 \vee 18``: ``looks_hedged``). Equations: an
+            answer ``L = R`` counts as R only when L is a name (``x``, ``x_1``, ``f'(2)``,
+            ``\theta``, ``|AB|``; not a number, an expression or a constant like ``\pi``,
+            ``e``): "5 = 3" does not answer 3. Chains
             (``x = 5 = 3``) score 0. A synthetic task names the labels it accepts
             (``labels``, else its unknowns: ``x = 5`` for "solve for x", ``f'(2) = 7``);
             other labels, or any label where none is asked, score 0. A dataset gold that is
             itself labelled (``k = 1``) takes the bare value or the same name. ``A \approx d``
             with a plain number d is read as A. A gold with one value takes one value:
             "3, 3, 3" is not 3. A prime left in the value (``(x^3)'``) scores 0.
-Numbers     Exact values must be exactly equal, whatever their size: 1/2^99 is not 1/2^98. A
-            decimal answer for a gold that is not a decimal is an approximation: it counts when
-            it is the gold correctly rounded at its last shown digit and within a relative 10⁻⁵ of
-            it (``0.333333`` for 1/3; not ``0.33``, not ``0.001429`` for 1/700, not ``0.0000001``
-            for 1/2^98, and only 0 matches 0). ``tolerance=`` replaces this with one relative
-            tolerance for every number. The same rule re-checks math-verify's "equal" in the
-            worker, because math-verify compares numbers with an absolute tolerance.
+Numbers     Exact values must be exactly equal, whatever their size: 1/2^99 is not 1/2^98.
+            Decimals are read as exact rationals (``4.000001`` = 4000001/10⁶) and the whole
+            answer is evaluated exactly: ``\sqrt{4.000001}`` is not 2, ``1.23456789 \cdot 10^{8}
+            + 1`` is not 123456789. The one tolerance (``value_agrees``): a PLAIN decimal number
+            — the whole answer or one set/tuple element, maybe negative, maybe in scientific
+            notation (``1.428571 \times 10^{-3}`` shows 9 places) — for an exact gold that is
+            no integer is an approximation: it counts when it is the gold correctly rounded at
+            its last shown digit and within a relative 10⁻⁵ of it (``0.333333`` for 1/3; not
+            ``0.33``, not ``0.001429`` for 1/700, not ``0.0000001`` for 1/2^98; only 0 matches
+            0). An integer gold is never approximated (``1.234568 \times 10^{8}`` is not
+            123456789) and a decimal inside an expression (multiplied, added, under a root, in
+            a function) never is. A plain decimal gold with enough digits is read as a rounded
+            rendering of the exact answer (gold ``0.333333`` takes ``\frac{1}{3}``, not
+            ``\frac{1}{3} + 10^{-6}``; gold ``0.33`` does not take it); decimals on both sides
+            compare exactly. ``tolerance=`` replaces all this with one relative tolerance for
+            every number. The worker re-checks math-verify's "equal" by the same rule, because
+            math-verify compares with an absolute tolerance and rounds floats to 6 places.
 Native path No process, for form "any": rlvr.verifiers.math_answers reads both answers into
             exact canonical values (rationals, radicals, π, e, i, polynomials; sets, tuples,
             intervals and unions, matrices, words; units and percentages per ``units``) and
@@ -44,10 +59,11 @@ Native path No process, for form "any": rlvr.verifiers.math_answers reads both a
             the worker; one that is no answer at all (``4 4``, ``10^{10^{10}}``) scores 0.
 Fast path   No process, for synthetic forms: when gold and answer are plain numbers (integers,
             ``1,000``, decimals, ``\frac{a}{b}``, ``\dfrac``, ``\frac12``, ``a/b``, mixed
-            ``4\frac{2}{3}``, a leading ``$``, a trailing ``.``; ASCII digits only) they are
-            compared as Fractions with the rule above. "58, 500" and "2 3" are not numbers.
+            ``4\frac{2}{3}``, a leading ``$``, one trailing ``.``; ASCII digits only) they are
+            compared as Fractions with the rule above (``3..`` is no number). "58, 500" and "2 3" are not numbers.
 Forms       number     only a numeric literal counts (an exactly equal decimal is fine).
-            set        comma-separated elements, any order, every root once, nothing extra.
+            set        comma-separated elements, any order, every root once, nothing extra
+                       (each element judged by the Numbers rule: ``-2, 0.333333`` for {-2, 1/3}).
             tuple      elements in order (or all labelled ``x = …, y = …``).
             expanded   a sum of monomials in x, like terms combined, equal to the gold.
             factored   a product of polynomial factors with rational coefficients whose
@@ -103,6 +119,20 @@ RESTATED_OPERATORS = re.compile(
     r"|\\[dt]?frac\s*\{\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*[A-Za-z]?\s*\}\s*\{\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*[A-Za-z]\s*\}"  # \frac{d}{dx}
     r"|\bd\s*/\s*d[A-Za-z]\b"  # d/dx
     r"|\b(?:Derivative|Integral|Sum|Product|Limit)\b|\b(?:diff|integrate|limit)\s*\("
+)
+# Relations, operators and markup that math-verify does not read as part of one value: it keeps
+# one side or the last number ("19 \mid 18", "19 \star 18", "19 \\ 18", "\cancel{19} 18" all
+# "are" 18). An answer holding one scores 0 unless the gold answer holds the same.
+UNREAD_CONSTRUCTS = re.compile(
+    r"\\(?:mid|nmid|divides|equiv|sim|simeq|cong|propto|parallel|nparallel|perp|to|mapsto|ni|notin|owns|in|subset|subseteq"
+    r"|subsetneq|supset|supseteq|supsetneq|vdash|dashv|models|colon|bullet|star|ast|dagger"
+    r"|ddagger|otimes|odot|ominus|oslash|lhd|rhd|unlhd|unrhd|triangleleft|triangleright|uplus|sqcup|sqcap|wr|amalg|diamond"
+    r"|bigcirc|asymp|doteq|prec|succ|preceq|succeq|ll|gg|bowtie|therefore|because|forall|exists|nexists|neg|lnot|not"
+    r"|substack|stackrel|overset|underset|xrightarrow|xleftarrow|underbrace|overbrace|cancel|bcancel|xcancel|sout|tag"
+    r"|label|hline|cline|newline|linebreak|dots|ldots|cdots|vdots|ddots)(?![A-Za-z])"
+    r"|(?<!\^)(?<!\^\{)(?<!\^ )\\circ(?![A-Za-z])"  # \circ, but not the degree sign 90^\circ
+    r"|(?<=[0-9A-Za-z])\s*\\(?:cup|cap|setminus)(?![A-Za-z])|\\(?:cup|cap|setminus)\s*(?=[-+0-9A-Za-z])"  # 19 \cup 18: no sets
+    r"|\\\\(?![A-Za-z])|\\[#&]|\?|\{\s*\}\s*\^"  # a line break, \# \&, "?", a prefix superscript {}^{19}
 )
 SYNTHETIC_FORMS = ("number", "set", "tuple", "expanded", "factored", "expression")
 ANSWER_PREVIEW_CHARS = 200
@@ -411,6 +441,9 @@ def screen_answer(spec: dict, answer: str) -> Screened:
         return fail(f"the final answer is too long ({len(answer)} characters; at most {MAX_ANSWER_CHARS})", False)
     if RESTATED_OPERATORS.search(answer) and not RESTATED_OPERATORS.search(gold):
         return fail("the answer restates an integral, sum, limit or derivative instead of evaluating it")
+    unread = unread_constructs(answer) - unread_constructs(gold)
+    if unread:
+        return fail(f"the answer uses {min(unread)[:20]}, which does not join values into one answer")
     invalid = native_reading(unlabel(answer, None)[1])
     if isinstance(invalid, math_answers.Invalid):  # 4 4, 10^{10^{10}}: no process needed to say no
         return Screened(verdict_for(spec, answer, "native", False, f"not a well-formed answer: {invalid}", False), answer)
@@ -426,6 +459,16 @@ def screen_answer(spec: dict, answer: str) -> Screened:
     if form == "number":
         return screen_number(spec, answer, value)
     return Screened(None, value, gold)
+
+
+def unread_constructs(text: str) -> set[str]:
+    """The UNREAD_CONSTRUCTS in ``text`` (a leading ``x \\in`` names the set that follows; an odd
+    number of bars, ``|`` or ``\\|``, is one: ``19 | 18``)."""
+    found = {match.group(0).strip() for match in UNREAD_CONSTRUCTS.finditer(re.sub(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])", "", text))}
+    for bar in ("|", "\\|"):  # bars come in pairs: |x|, \|v\|
+        if len(re.findall(r"(?<!\\)" + re.escape(bar), text)) % 2:
+            found.add(bar)
+    return found
 
 
 def screen_any(spec: dict, answer: str) -> Screened:
@@ -559,9 +602,9 @@ def value_agrees(gold: Fraction, answer: Fraction, approximate_places: int | Non
     error = abs(answer - gold)
     if tolerance is not None:
         return error <= Fraction(tolerance) * abs(gold)
-    if approximate_places is None:
+    if approximate_places is None or gold.denominator == 1:  # an integer gold is never approximated
         return error == 0
-    return error <= Fraction(1, 2 * 10**approximate_places) and error <= DECIMAL_RELATIVE * abs(gold)
+    return error <= Fraction(1, 2) / Fraction(10) ** approximate_places and error <= DECIMAL_RELATIVE * abs(gold)
 
 
 def screen_number(spec: dict, answer: str, value: str) -> Screened:
@@ -602,18 +645,19 @@ def screen_elements(spec: dict, answer: str) -> Screened:
     gold_numbers = [parse_plain_number(v) for v in spec["values"]]
     if any(n is None for n in answer_numbers) or any(n is None for n in gold_numbers):
         return Screened(None, ", ".join(values), spec["gold"])
-    answer_values = [n.value for n in answer_numbers]
-    gold_values = [n.value for n in gold_numbers]
+    tolerance = spec.get("tolerance")
     if form == "tuple":
-        if len(answer_values) != len(gold_values):
-            return Screened(verdict_for(spec, answer, "fast", False, f"expected {len(gold_values)} coordinates, got {len(answer_values)}"), answer)
-        correct = answer_values == gold_values
+        if len(answer_numbers) != len(gold_numbers):
+            return Screened(verdict_for(spec, answer, "fast", False, f"expected {len(gold_numbers)} coordinates, got {len(answer_numbers)}"), answer)
+        correct = all(numbers_agree(g, a, tolerance) for g, a in zip(gold_numbers, answer_numbers))
         return Screened(verdict_for(spec, answer, "fast", correct, "correct" if correct else "incorrect: a coordinate differs"), answer)
-    missing, extra = set(gold_values) - set(answer_values), set(answer_values) - set(gold_values)
-    if not missing and not extra and len(answer_values) == len(set(answer_values)):
+    missing = sum(not any(numbers_agree(g, a, tolerance) for a in answer_numbers) for g in gold_numbers)
+    extra = sum(not any(numbers_agree(g, a, tolerance) for g in gold_numbers) for a in answer_numbers)
+    repeated = len(answer_numbers) - len(gold_numbers) if not missing and not extra else 0
+    if not missing and not extra and not repeated:
         return Screened(verdict_for(spec, answer, "fast", True, "correct"), answer)
-    reason = "incorrect: " + ", ".join(part for part in (f"{len(missing)} root(s) missing" if missing else "", f"{len(extra)} extra value(s)" if extra else "",
-                                                          "a root repeated" if len(answer_values) != len(set(answer_values)) else "") if part)
+    reason = "incorrect: " + ", ".join(part for part in (f"{missing} root(s) missing" if missing else "", f"{extra} extra value(s)" if extra else "",
+                                                          "a root repeated" if repeated else "") if part)
     return Screened(verdict_for(spec, answer, "fast", False, reason), answer)
 
 

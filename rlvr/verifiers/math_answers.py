@@ -24,7 +24,8 @@ Grammar           answer   := [name "="] body [unit]
                   units), degrees (``90^\circ``: 90), thousands separators (``1,000``,
                   ``11,\! 111``, ``1\,000``, ``1 000``, ``0.333\,333``), mixed numbers
                   (``4\frac{2}{3}``, ``1 1/2``) and products of powers (``2^6 3^5``) are read; two numbers side by side otherwise
-                  (``4 4``) are not an answer (``Invalid``), nor are values too large to
+                  (``4 4``) are not an answer (``Invalid``), nor is a number with two full stops
+                  (``3..``; an ellipsis ``...`` is fine), nor are values too large to
                   write down: powers with exponents above 4 096 (``10^{10^{10}}``), roots of
                   degree above 1 000 (``2^{1/2^{1000}}``), factorials above 500!.
 Values            ``Exact``: a finite sum of rational coefficients times monomials
@@ -33,9 +34,14 @@ Values            ``Exact``: a finite sum of rational coefficients times monomia
                   values have equal dictionaries (π and e are treated as independent, as every
                   grader does). Division by a sum, roots of irrationals, functions (\sin, \log…)
                   are not native.
-Comparison        ``equivalent(gold, answer, options)``: exact values equal; a decimal answer
-                  approximating an exact gold (or a decimal gold an exact answer) follows
-                  rlvr.verifiers.math.value_agrees, decimals on both sides compare exactly;
+Comparison        ``equivalent(gold, answer, options)``: decimals are read as exact rationals
+                  (``4.000001`` = 4000001/10⁶) and values must be exactly equal; the one
+                  tolerance is a PLAIN decimal number (``-0.333333``, ``-2.31 \times 10^{-3}``; not one inside an
+                  expression: ``\sqrt{4.000001}``, ``1.234568 \times 10^{8}``, ``2.5 + 1``) for
+                  an exact gold that is no integer, or a plain decimal gold for an exact answer
+                  (``0.333333`` for ``\frac{1}{3}``: a gold written rounded), which follows
+                  rlvr.verifiers.math.value_agrees (correctly rounded, relative 10⁻⁵; for an
+                  integer gold that means exactly equal); decimals on both sides compare exactly;
                   ``tolerance`` makes every numeric comparison relative; sets and bare lists
                   compare as sets (order and repeats ignored; ``ordered=True``: bare lists in
                   order), tuples and bracketed lists in order, a pair's brackets always count
@@ -745,9 +751,15 @@ def split_unit(text: str) -> tuple[str, str]:
     return s, ""
 
 
+# A decimal in scientific notation is a plain decimal: 2.31 \times 10^{-3} shows 5 places.
+SCIENTIFIC = re.compile(r"[-+]?\s*[0-9]+\.([0-9]+)\s*(?:\\times|\\cdot|\*)\s*10\s*\^\s*(?:\{\s*([-+]?\s*[0-9]{1,4})\s*\}|([0-9]))")
+
+
 def parse(text: str) -> Answer:
     """The native reading of one final answer (label already dropped by the caller); raises
     NotNative or Invalid."""
+    if re.search(r"(?<!\.)\.\s*\.(?!\.)", text):  # "3..": two full stops (not an ellipsis "...")
+        raise Invalid("two decimal points in a row")
     s = normalise(text)
     if not s:
         raise Invalid("empty")
@@ -768,6 +780,9 @@ def parse(text: str) -> Answer:
         raise NotNative(f"trailing {parser.peek()[1]!r}")
     if isinstance(body, Scalar) and len(parser.decimals) == 1 and body.decimal_places is not None:
         body = Scalar(body.value, parser.decimals[0], True)
+    elif isinstance(body, Scalar) and len(parser.decimals) == 1 and (scientific := SCIENTIFIC.fullmatch(body_text.strip())):
+        exponent = int(re.sub(r"\s", "", scientific.group(2) or scientific.group(3)))  # 2.31 \times 10^{-3}: a plain decimal
+        body = Scalar(body.value, len(scientific.group(1)) - exponent, True)
     return Answer(body, unit)
 
 
@@ -866,6 +881,12 @@ def decimal_relative() -> Fraction:
 
 
 def same_scalar(gold: Scalar, answer: Scalar, options: Options) -> bool:
+    """Decimals are read exactly (``4.000001`` is 4000001/10⁶), so every value is exact and equal
+    means exactly equal. The one tolerance: a plain decimal number (``0.333333``, ``-1.41421``;
+    not one inside an expression: ``\\sqrt{4.000001}``, ``1.234568 \\times 10^{8}``, ``2.5 + 1``)
+    against an exact gold that is not an integer is an approximation, judged by
+    rlvr.verifiers.math.value_agrees; a plain decimal gold against an exact answer likewise
+    (``0.333333`` for ``\\frac{1}{3}``: a rounded gold). ``tolerance`` overrides all of this."""
     from rlvr.verifiers.math import value_agrees
 
     if gold.infinite or answer.infinite:
@@ -878,13 +899,13 @@ def same_scalar(gold: Scalar, answer: Scalar, options: Options) -> bool:
             return value_agrees(gold_rational, answer_rational, None, options.tolerance)
         g, a = gold.value.numeric(), answer.value.numeric()
         return abs(a - g) <= options.tolerance * abs(g)
+    if gold.value == answer.value:
+        return True
     if gold.has_decimal and not answer.has_decimal:  # a decimal gold approximating an exact answer
         gold, answer = answer, gold
         gold_rational, answer_rational = answer_rational, gold_rational
-    if not answer.has_decimal or gold.has_decimal:  # exact values, or decimals on both sides
-        return gold.value == answer.value
-    if answer.decimal_places is None:  # decimals inside an expression: relative only
-        return relative_close(gold, answer)
+    if gold.has_decimal or answer.decimal_places is None or answer_rational is None:
+        return False  # decimals on both sides, or inside an expression: exact values only
     if gold_rational is not None:
         return value_agrees(gold_rational, answer_rational, answer.decimal_places, None)
     g, a = gold.value.numeric(), answer.value.numeric()
@@ -892,10 +913,4 @@ def same_scalar(gold: Scalar, answer: Scalar, options: Options) -> bool:
         return False
     slack = 1 + 1e-9  # the gold's double-precision value
     error = abs(a.real - g.real)
-    return error <= slack * 0.5 * 10.0 ** -answer.decimal_places and error <= slack * float(decimal_relative()) * abs(g.real)
-
-
-def relative_close(gold: Scalar, answer: Scalar) -> bool:
-    """An expression with decimals in it against an exact gold: within DECIMAL_RELATIVE."""
-    g, a = gold.value.numeric(), answer.value.numeric()
-    return abs(a - g) <= float(decimal_relative()) * abs(g) * (1 + 1e-9)
+    return error <= slack * 0.5 * 10.0 ** -min(answer.decimal_places, 300) and error <= slack * float(decimal_relative()) * abs(g.real)

@@ -15,12 +15,19 @@ Protocol       One JSON object per line on stdin, one reply per line on stdout.
                          text is at most rlvr.verifiers.math.MAX_ANSWER_CHARS long
                reply    {"id": n, "verdict": Verdict.to_dict()} or {"id": n, "error": text}
 Numbers        math-verify compares numbers with an absolute tolerance (it takes 1/2^99 for
-               1/2^98). Its "equal" is therefore checked again here (``Symbolic.same_value``),
-               element by element through tuples, sets, intervals and matrices: exact values
-               must be exactly equal (structurally, else their difference evaluated with up to
-               2 000 digits of working precision is exactly zero), a decimal approximation
-               must match as in
-               ``rlvr.verifiers.math.value_agrees`` (relative). Its "not equal" stands.
+               1/2^98, and rounds floats to 6 places: ``\sqrt{4.000001}`` "is" 2). Its "equal"
+               is therefore checked again here (``Symbolic.same_value``), element by element
+               through tuples, sets, intervals and matrices. Against an exact gold (no decimal
+               in it) every decimal of the answer is read back as the exact rational of the
+               literal it was parsed from (``exact_decimals``; a float that comes from no
+               literal fails), so values must be exactly equal (structurally, else their
+               difference evaluated with up to 2 000 digits of working precision is exactly
+               zero; expressions in a variable: their simplified difference is 0). The one
+               exception is the rule of rlvr.verifiers.math.value_agrees: a PLAIN decimal (the
+               whole answer or one element, ``-0.333333``) for a gold number that is no
+               integer may be the gold correctly rounded. A decimal gold is matched within a
+               relative 10⁻¹². An answer math-verify reads as a logical And/Or/Not for a gold
+               that is a value scores 0. Its "not equal" stands.
 End            EOF on stdin, or the parent process gone (checked every second).
 """
 
@@ -37,6 +44,7 @@ import time
 from typing import Any
 
 PARENT_CHECK_INTERVAL_S = 1.0
+DECIMAL_LITERAL = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)\.[0-9]+")  # 4.000001, 1,000.5, .5
 GOLD_CACHE_SIZE = 4096
 
 
@@ -126,7 +134,7 @@ class Symbolic:
         self.spec, self.extracted, self.seconds = spec, extracted, seconds
         self.form = spec["form"]
         self.tolerance = spec.get("tolerance")
-        self.places = 0  # decimal places of the answer being judged (set by ``verdict``)
+        self.literals: list[str] = []  # the decimal literals of the answer text (set by ``verdict``)
 
     def done(self, correct: bool, reason: str, format_ok: bool = True):
         return self.rules.verdict_for(self.spec, self.extracted, "math-verify", correct, reason, format_ok)
@@ -146,6 +154,8 @@ class Symbolic:
     def equal(self, gold: list, answer: list) -> bool:
         gold_value = next((p for p in gold if isinstance(p, self.sp.Basic)), None)
         answer_value = next((p for p in answer if isinstance(p, self.sp.Basic)), None)
+        if isinstance(answer_value, self.sp.logic.boolalg.BooleanFunction) and isinstance(gold_value, self.sp.Expr):  # "19 \vee 18" is no value
+            return False
         numbers = all(isinstance(v, self.sp.Expr) and v.is_number for v in (gold_value, answer_value))
         if numbers:  # exact (or relative) comparison decides alone; math-verify's can take seconds
             return self.same_number(gold_value, answer_value)
@@ -171,7 +181,45 @@ class Symbolic:
                 self.same_value(gold.start, answer.start) and self.same_value(gold.end, answer.end)
         if isinstance(gold, sp.Expr) and isinstance(answer, sp.Expr) and gold.is_number and answer.is_number:
             return self.same_number(gold, answer)
+        if answer.has(sp.Float) and not gold.has(sp.Float):  # math-verify rounded: judge exactly
+            exact = self.exact_decimals(answer)
+            if exact is None:
+                return False
+            if isinstance(gold, sp.Expr) and isinstance(exact, sp.Expr):
+                return sp.simplify(exact - gold) == 0
+            return bool(self.mv.verify([gold], [exact], timeout_seconds=self.seconds))
         return True
+
+    def exact_decimals(self, expression):
+        """``expression`` with each float replaced by the exact rational of the decimal literal
+        of the answer it was read from; None when some float matches no literal."""
+        sp = self.sp
+        replacements = {}
+        for number in expression.atoms(sp.Float):
+            literal = next((text for text in self.literals if sp.Float(text, precision=number._prec) == abs(number)), None)
+            if literal is None:
+                return None
+            replacements[number] = sp.Rational(literal) if number >= 0 else -sp.Rational(literal)
+        return expression.xreplace(replacements)
+
+    def plain_decimal(self, answer) -> tuple | None:
+        """(exact value, decimal places) when ``answer`` is one decimal literal, maybe negated or
+        in scientific notation (``-2.31 \\times 10^{-3}``: 5 places)."""
+        sp = self.sp
+        factors = list(sp.Mul.make_args(answer))
+        sign = -1 if sp.Integer(-1) in factors else 1
+        factors = [f for f in factors if f != -1]
+        floats = [f for f in factors if isinstance(f, sp.Float)]
+        powers = [f for f in factors if f.is_Pow and f.base == 10 and f.exp.is_Integer]
+        if len(floats) != 1 or len(powers) > 1 or len(floats) + len(powers) != len(factors):
+            return None
+        number = floats[0]
+        literal = next((text for text in self.literals if sp.Float(text, precision=number._prec) == abs(number)), None)
+        if literal is None:
+            return None
+        exponent = int(powers[0].exp) if powers else 0
+        value = sign * (1 if number > 0 else -1) * sp.Rational(literal) * sp.Integer(10) ** exponent
+        return value, len(literal.split(".")[1]) - exponent
 
     def same_number(self, gold, answer) -> bool:
         sp = self.sp
@@ -184,10 +232,19 @@ class Symbolic:
         size = abs(gold.evalf(60))
         if self.tolerance is not None:
             return bool(error <= sp.Float(self.tolerance, 60) * size)
-        if answer.has(sp.Float) and not gold.has(sp.Float):  # an approximation of an exact gold
-            slack = sp.Float("1.000000001", 60)  # the decimal was read into binary floating point
-            return bool(error <= slack * sp.Float("0.5", 60) * sp.Float(10, 60) ** -self.places and error <= slack * sp.Rational(self.rules.DECIMAL_RELATIVE.numerator, self.rules.DECIMAL_RELATIVE.denominator) * size)
-        if gold.has(sp.Float) or answer.has(sp.Float):  # decimals on both sides, or a decimal gold
+        if answer.has(sp.Float) and not gold.has(sp.Float):  # an exact gold: read the decimals exactly
+            plain = self.plain_decimal(answer)
+            if plain is not None and not gold.is_integer:  # an approximation (value_agrees's rule)
+                value, places = plain
+                error = abs(value - gold)  # exact for a rational gold
+                error, size = (error, abs(gold)) if error.is_Rational and gold.is_Rational else (error.evalf(60), size)
+                relative = sp.Rational(self.rules.DECIMAL_RELATIVE.numerator, self.rules.DECIMAL_RELATIVE.denominator)
+                return bool(error <= sp.Rational(1, 2) / sp.Integer(10) ** places and error <= relative * size)
+            answer = self.exact_decimals(answer)
+            if answer is None:
+                return False
+            difference = answer - gold
+        elif gold.has(sp.Float) or answer.has(sp.Float):  # a decimal gold
             return bool(error <= sp.Float("1e-12", 60) * size)
         if gold == answer:
             return True
@@ -198,7 +255,7 @@ class Symbolic:
         return all(part == 0 or (part.is_Float and (part._mpf_[1] == 0 or part._prec < 10)) for part in parts)
 
     def verdict(self, candidate: str, prose: bool = False):
-        self.places = max((len(m.group(1)) for m in re.finditer(r"\.(\d+)", candidate)), default=0)
+        self.literals = [m.group(0).replace(",", "") for m in DECIMAL_LITERAL.finditer(candidate)]
         if prose:
             return self.prose(candidate)
         if self.form == "any":
@@ -277,6 +334,10 @@ class Symbolic:
             raise ValueError(f"could not parse the gold answer {self.spec['gold'][:80]!r}")
         # the parser's own symbol (it carries assumptions such as real=True): gold and answer share it
         variable = next((s for s in sorted(answer.free_symbols | gold.free_symbols, key=str) if str(s) == name), self.sp.Symbol(name))
+        if answer.has(self.sp.Float) and not gold.has(self.sp.Float):  # decimals read exactly
+            answer = self.exact_decimals(answer)
+            if answer is None:
+                return self.done(False, "incorrect: a decimal that is not exact")
         difference = self.sp.expand(answer - gold)
         if difference == 0:
             correct = True

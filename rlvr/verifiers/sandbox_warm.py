@@ -390,13 +390,16 @@ class _WarmSpawned(_Spawned):
         self.cgroup.kill_all(timeout=1.0)
 
     def abandon(self) -> None:
-        """Kill what is left of the run and release it; removing the cgroup (milliseconds of
-        kernel work) and then freeing the uid happen on the reclaimer thread."""
+        """Kill what is left of the run and release it.  The uid is freed as soon as the cgroup
+        is empty; removing the cgroup (milliseconds of kernel work on cgroup v1) happens on the
+        reclaimer thread (and frees the uid there if a process of the run was still dying)."""
+        emptied = False
         try:
             if not self.exited():
                 self.kill_run()
                 select.select([self.pidfd], [], [], 10.0)
             self.cgroup.kill_all()
+            emptied = not self.cgroup.pids()
         finally:
             os.close(self.pidfd)
             self.pidfd = -1
@@ -404,12 +407,15 @@ class _WarmSpawned(_Spawned):
                 self.mounts.close()
             self.sync.close()
             cgroup, release_uid = self.cgroup, self.release_uid
+            if emptied:
+                release_uid()
 
             def reclaim() -> None:
                 try:
                     cgroup.remove()
                 finally:
-                    release_uid()
+                    if not emptied:
+                        release_uid()
 
             _RECLAIMER.submit(reclaim)
 
@@ -422,11 +428,14 @@ class _Reclaimer:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def submit(self, task) -> None:
+    def start(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, name="rlvr-warm-reclaim", daemon=True)
                 self._thread.start()
+
+    def submit(self, task) -> None:
+        self.start()
         self._queue.put(task)
 
     def _work(self) -> None:
@@ -572,7 +581,9 @@ class WarmPool:
             self._checkin(zygote, healthy)
 
     def prestart(self) -> None:
-        """Start every zygote (and its spare child) now; otherwise they start on first use."""
+        """Start every zygote (and its spare child) and the pool's threads now; otherwise they
+        start on first use."""
+        _RECLAIMER.start()
         zygotes = []
         try:
             for _ in range(self.size):

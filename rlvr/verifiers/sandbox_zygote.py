@@ -66,7 +66,7 @@ import types
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
-PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 24, 38, 22
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 4, 24, 38, 22
 SECCOMP_MODE_FILTER = 2
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 MAX_REQUEST_BYTES = 1 << 20
@@ -192,6 +192,9 @@ def _drop_privileges(uid: int, rlimits: list, seccomp: bytes) -> None:
     os.setresuid(uid, uid, uid)  # all uids non-zero: the permitted, effective and ambient sets are cleared
     empty = (_CapData * 2)()
     _check(_libc.capset(ctypes.byref(_CapHeader(_CAP_VERSION_3, 0)), empty), "clear inheritable capabilities")
+    # changing uid made the process non-dumpable (its /proc files root's); a cold run is dumpable:
+    # its own /proc/self/{fd,mem,environ} usable, nothing of another uid reachable either way
+    _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     if seccomp:
         program = ctypes.create_string_buffer(seccomp, len(seccomp))
@@ -242,6 +245,7 @@ def _become_run(sync_fd: int, seccomp: bytes, entry) -> None:
         os.environ.update(request["env"])
         os.environ["PWD"] = WORKDIR
         sys.argv = list(request.get("argv") or [""])
+        sys.modules["__main__"] = sys.modules[entry.__module__]  # as if the entry's module had been run
         status = 1
         try:
             entry()

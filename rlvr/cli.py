@@ -59,6 +59,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -1014,5 +1015,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+INTERRUPTED_EXIT_GRACE_S = 10.0
+
+
+def run() -> None:
+    """The console script: ``main`` with its exit status. After Ctrl-C (outputs already cleaned
+    up by then) a watchdog ends the process if the interpreter's exit handlers — which join a
+    process pool's manager thread — have not finished within ``INTERRUPTED_EXIT_GRACE_S``."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        watchdog = threading.Timer(INTERRUPTED_EXIT_GRACE_S, os._exit, args=(code,))
+        watchdog.daemon = True
+        watchdog.start()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

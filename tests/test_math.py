@@ -741,6 +741,14 @@ def test_markup_that_hides_a_value_scores_zero(verifier, answer):
     assert verifier.verify(any_task("18"), boxed(answer)).reward == 0, answer
 
 
+@pytest.mark.parametrize("answer", [r"19 \hat 18", r"\underline{19} 18", r"\max{19} 18", r"\ref{19} 18", r"19 \atop 18", r"\hbox{19} 18",
+                                    r"\le{19} 18", r"19 \longrightarrow 18", "19 @ 18", r"\unicode{19} 18"])
+@pytest.mark.parametrize("wrap", [r"\boxed{%s}", "The answer is $%s$.", "<answer>%s</answer>"])
+def test_latex_math_verify_cannot_read_whole_scores_zero(verifier, answer, wrap):
+    """math-verify's plain-expression fallback took the last number of an unreadable answer."""
+    assert verifier.verify(any_task("18"), wrap % answer).reward == 0, wrap % answer
+
+
 def test_connectives_joining_inequalities_and_legitimate_notation_still_count(verifier):
     assert not looks_hedged(r"x \le 2 \vee x \ge 5") and not looks_hedged(r"x > 1 \wedge x < 3")
     assert looks_hedged(r"19 \vee 18") and looks_hedged(r"19 \land 18")

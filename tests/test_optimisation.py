@@ -362,10 +362,49 @@ def test_graph_colouring_sat_path_agrees_with_cp_sat(difficulty):
         assert cp_sat_chromatic_number(data["vertices"], data["edges"]) == reference(task)["objective"], task.id
         decided_by_sat += task.meta["objective"] > task.meta["clique_size"]
         graph = graph_coloring.as_graph(data["vertices"], data["edges"])
-        clique = graph_coloring.maximum_clique(graph)
+        clique = graph_coloring.maximum_clique(data["vertices"], data["edges"])
         assert all(graph.has_edge(a, b) for a, b in itertools.combinations(clique, 2))
         assert len(clique) == task.meta["clique_size"] <= reference(task)["objective"]
     assert decided_by_sat > 0 or difficulty < 1.0
+
+
+def test_maximum_clique_agrees_with_networkx():
+    import networkx as nx
+
+    from rlvr.generators import graph_coloring
+    from rlvr.generators.optimisation import random_graph_by_probability
+
+    rng = np.random.default_rng(11)
+    for vertices, probability in ((6, 0.5), (15, 0.3), (25, 0.6), (40, 0.5), (60, 0.4)):
+        for _ in range(8):
+            edges = random_graph_by_probability(rng, vertices, probability)
+            graph = graph_coloring.as_graph(vertices, edges)
+            clique = graph_coloring.maximum_clique(vertices, edges)
+            assert all(graph.has_edge(a, b) for a, b in itertools.combinations(clique, 2))
+            assert len(clique) == nx.max_weight_clique(graph, weight=None)[1]
+
+
+def test_bin_packing_skips_the_search_only_when_a_packing_meets_the_lower_bound():
+    """Default tasks meet ⌈Σ sizes / capacity⌉ with the planted packing (no CP-SAT run); the
+    CP-SAT path that remains for the other instances agrees with exhaustive search, also where
+    the optimum is above the bound."""
+    from rlvr.generators.bin_packing import lower_bound, solve_exact
+
+    for seed in range(20):
+        task = task_of("rlvr/BinPacking-v0", seed, 1.0)
+        assert task.meta["effort"] == 0 and task.meta["status"] == "optimal"
+        assert reference(task)["objective"] == task.meta["lower_bound"]
+    rng = np.random.default_rng(4)
+    above_bound = 0
+    for _ in range(12):
+        sizes = [int(x) for x in rng.integers(3, 8, size=int(rng.integers(5, 8)))]
+        fewest = next(k for k in range(1, len(sizes) + 1)
+                      if any(all(sum(s for s, b in zip(sizes, labels) if b == j) <= 10 for j in range(k))
+                             for labels in itertools.product(range(k), repeat=len(sizes))))
+        run, bins = solve_exact(sizes, 10, len(sizes))
+        assert run.status == "optimal" and len(bins) == fewest, sizes
+        above_bound += fewest > lower_bound(sizes, 10)
+    assert above_bound > 0
 
 
 def test_graph_colouring_spent_conflict_budget_keeps_a_valid_reference(monkeypatch):
@@ -671,6 +710,9 @@ def test_greedy_gap_and_solver_effort_grow_with_the_knob(env_id):
     gaps, efforts = [m[0] for m in measured], [m[1] for m in measured]
     assert gaps[0] <= gaps[1] + GAP_TOLERANCE and gaps[1] <= gaps[2] + GAP_TOLERANCE, (env_id, gaps)
     assert gaps[2] > gaps[0] + GAP_TOLERANCE, (env_id, gaps)
+    if env_id == "rlvr/BinPacking-v0":  # default tasks meet the lower bound: proved optimal without a search
+        assert efforts == [0, 0, 0], efforts
+        return
     assert efforts[0] < efforts[1] < efforts[2], (env_id, efforts)
 
 

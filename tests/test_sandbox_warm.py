@@ -23,8 +23,7 @@ try:
     _BOX = Sandbox("bwrap")
     from rlvr.verifiers.sandbox_warm import WarmPool
 
-    _PROBE_POOL = WarmPool(_BOX, zygotes=1)
-    _PROBE_POOL.close()
+    WarmPool(_BOX, zygotes=1).close()  # raises where the warm path cannot work (starts nothing)
     _SKIP = ""
 except (SandboxUnavailable, OSError) as exc:  # no bwrap, not root, or no writable memory cgroup
     _SKIP = str(exc)
@@ -112,16 +111,18 @@ def test_imported_module_state_is_fresh(pool):
         "import probe, json, sys\n"
         "probe.COUNTER += 1\nprobe.LOG.append('run A')\n"
         "json.dumps = lambda *a, **k: 'forged'\n"
-        "sys.modules['planted'] = probe\nsys.path.insert(0, '/tmp')\n"
+        "sys.modules['planted'] = probe\nsys.path.insert(0, '/tmp')\nimport decimal\n"
         "print(probe.COUNTER)\n"
     )
     assert run(pool, leave).stdout.strip() == b"1"
     look = (
         "import probe, json, sys\n"
         "print(json.dumps({'counter': probe.COUNTER, 'log': probe.LOG, 'planted': 'planted' in sys.modules,"
-        " 'tmp_on_path': '/tmp' in sys.path}))\n"
+        " 'tmp_on_path': '/tmp' in sys.path, 'decimal': 'decimal' in sys.modules,"
+        " 'dumps': json.dumps('x') == '\"x\"'}))\n"
     )
-    assert last_json(run(pool, look)) == {"counter": 0, "log": [], "planted": False, "tmp_on_path": False}
+    assert last_json(run(pool, look)) == {"counter": 0, "log": [], "planted": False, "tmp_on_path": False,
+                                          "decimal": False, "dumps": True}
 
 
 def test_signal_handlers_and_alarms_are_fresh(pool):
@@ -195,8 +196,6 @@ def test_open_descriptors_do_not_survive(pool):
 
 
 def test_rlimit_changes_do_not_survive(pool):
-    import resource
-
     leave = (
         "import resource\n"
         "resource.setrlimit(resource.RLIMIT_NOFILE, (20, 20))\n"
@@ -211,7 +210,6 @@ def test_rlimit_changes_do_not_survive(pool):
     limits = Limits(open_files=40, cpu_s=3, processes=20, memory_mb=512)
     seen = last_json(run(pool, look, limits=limits))
     assert seen == [[40, 40], [3, 4], [20, 20], [512 << 20, 512 << 20]]
-    assert resource.RLIMIT_NOFILE  # the host's own limits are untouched by any of this
 
 
 def test_concurrent_runs_get_distinct_uids(pool):
@@ -298,14 +296,25 @@ def test_collect_reads_files_back(pool):
     assert result.files == {"out.txt": b"result"}
 
 
+def settled_zygote(pool):
+    """The pool's one zygote once its spare child is forked (the refill thread is then idle)."""
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        with pool._cond:
+            if len(pool._idle) == 1 and pool._idle[0].spare is not None:
+                return pool._idle[0]
+        time.sleep(0.01)
+    raise AssertionError("the pool's zygote never got its spare child")
+
+
 def test_a_dead_zygote_is_replaced():
     with WarmPool(_BOX, zygotes=1) as warm:
         assert run(warm, "print(1)").stdout == b"1\n"
-        zygote = warm._idle[0]
+        zygote = settled_zygote(warm)
         os.kill(zygote.pid1, signal.SIGKILL)
         time.sleep(0.2)
         assert run(warm, "print(2)").stdout == b"2\n"
-        assert warm.zygote_count == 1 and warm._idle[0] is not zygote
+        assert warm.zygote_count == 1 and settled_zygote(warm) is not zygote
 
 
 def test_a_zygote_that_stops_answering_is_replaced(monkeypatch):
@@ -314,8 +323,7 @@ def test_a_zygote_that_stops_answering_is_replaced(monkeypatch):
     monkeypatch.setattr(sandbox_warm, "HANDSHAKE_TIMEOUT_S", 1.0)
     with WarmPool(_BOX, zygotes=1) as warm:
         assert run(warm, "print(1)").exit_code == 0
-        time.sleep(0.5)  # the spare child is forked
-        zygote = warm._idle[0]
+        zygote = settled_zygote(warm)
         os.kill(zygote.pid1, signal.SIGSTOP)
         outcomes = []
         for attempt in range(3):  # the run on the stopped zygote's spare gets no exit report, or fails to start
@@ -355,8 +363,8 @@ def test_close_leaves_nothing_behind():
     for thread in threads:
         thread.join(30)
     assert results == [b"up\n", b"up\n"]
-    zygote_pids = [zygote.pid1 for zygote in warm._idle]
-    assert len(zygote_pids) == 2
+    zygote_pids = warm.zygote_pids()
+    assert len(zygote_pids) == 4  # two zygotes and their bwrap runtimes
     warm.close()
     for pid in zygote_pids:
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
@@ -412,13 +420,13 @@ def test_concurrent_runs_cannot_reach_each_other(pool):
 def test_a_forked_process_starts_its_own_zygotes():
     with WarmPool(_BOX, zygotes=1) as warm:
         assert run(warm, "print('parent')").stdout == b"parent\n"
-        parent_zygote = warm._idle[0].pid1
+        parent_zygote = settled_zygote(warm).pid1
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
             try:
                 result = run(warm, "print('child')")
-                os.write(write_end, json.dumps([result.stdout.decode(), warm._idle[0].pid1]).encode())
+                os.write(write_end, json.dumps([result.stdout.decode(), settled_zygote(warm).pid1]).encode())
                 warm.close()
             finally:
                 os._exit(0)
@@ -428,7 +436,7 @@ def test_a_forked_process_starts_its_own_zygotes():
         os.waitpid(pid, 0)
         assert child_output == "child\n" and child_zygote != parent_zygote
         assert run(warm, "print('parent again')").stdout == b"parent again\n"
-        assert warm._idle[0].pid1 == parent_zygote
+        assert settled_zygote(warm).pid1 == parent_zygote
 
 
 def test_the_warm_path_refuses_backends_it_cannot_isolate():
@@ -453,3 +461,41 @@ def test_signals_output_caps_and_floods_are_reported_as_in_cold_runs(pool):
 def test_collect_never_follows_symlinks(pool):
     result = run(pool, "import os\nos.symlink('/etc/passwd', 'out.txt')", collect=["out.txt"])
     assert result.files == {}
+
+
+def test_a_script_ends_like_python_file_does(pool):
+    code = (
+        "import atexit, threading, time\n"
+        "atexit.register(print, 'atexit ran')\n"
+        "threading.Thread(target=lambda: (time.sleep(0.2), print('thread finished', flush=True))).start()\n"
+    )
+    assert run(pool, code).stdout == b"thread finished\natexit ran\n"
+
+
+def test_many_concurrent_runs_leak_nothing():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rlvr.verifiers import sandbox_warm
+
+    cgroups_before = set(_our_cgroups())  # other pools' (the module's) zygotes and spares
+    with WarmPool(_BOX, zygotes=2) as warm:
+        warm.prestart()
+        fds_before = len(os.listdir("/proc/self/fd"))
+        codes = ["print(1)", "import os\nos._exit(3)", "while True: pass", "import subprocess\nsubprocess.Popen(['sleep', '9'])"]
+
+        def one(i):
+            return run(warm, codes[i % len(codes)], limits=Limits(wall_s=0.5))
+
+        with ThreadPoolExecutor(2) as executor:
+            results = list(executor.map(one, range(60)))
+        assert [r.exit_code for r in results[:4]] == [0, 3, None, 0] and results[2].timed_out
+        sandbox_warm._RECLAIMER.drain()
+        time.sleep(0.3)  # the refill thread gives each zygote its spare back
+        assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
+        kept = set()  # each zygote's own cgroup and its spare child's
+        for zygote in warm._idle:
+            kept.add(os.path.basename(zygote.spawned.cgroup.path))
+            if zygote.spare is not None:
+                kept.add(os.path.basename(zygote.spare.cgroup.path))
+        assert set(_our_cgroups()) - cgroups_before <= kept
+        assert len(_BOX._uid_pool._held) <= 8  # uids are reused, not accumulated

@@ -14,7 +14,12 @@ Verifier    rlvr.verifiers.bin_packing.BinPackingVerifier: every item once and n
             capacity, else 0; then reward 1 (correct) when using no more bins than the reference,
             else 0; with ``partial=True`` a feasible answer earns min(1, reference bins / bins
             used).
-Solver      OR-Tools CP-SAT, assignment formulation over the items sorted by size (the p-th
+Solver      First, bounds: when the planted packing or first fit decreasing already uses
+            ⌈Σ sizes / capacity⌉ bins (always at the default settings) it is the reference,
+            "optimal", and no search runs (``meta["solver"]`` says so, effort 0; the planted
+            packing on a tie). Until 2026-12 CP-SAT ran on every task (20–200 ms at d = 1) and
+            its packing, another optimal one, was the reference, so task bytes changed.
+            Otherwise OR-Tools CP-SAT, assignment formulation over the items sorted by size (the p-th
             largest item may only go in bins 0…p: symmetry breaking), bins-used Booleans
             ordered, count ≥ the lower bound, full LP relaxation (``linearization_level=2``);
             minimise the bins used within ``SEARCH_LIMIT`` deterministic seconds (or
@@ -34,8 +39,8 @@ Difficulty  d      bins   capacity   waste
             0.75   8      100        0.035
             1.0    10     100        0.02
             ``bins`` 1–60, ``capacity`` 4–10^6 and ``waste`` 0–0.9 may be set explicitly (items
-            = 2–4 per planted bin, so about 3 × bins). Generation with the exact solve takes
-            ≈ 20–50 ms on average at d = 1; the search stops at ``SEARCH_LIMIT`` deterministic
+            = 2–4 per planted bin, so about 3 × bins). Generation takes well under 1 ms at the
+            default settings (the bound is met); when CP-SAT has to run, the search stops at ``SEARCH_LIMIT`` deterministic
             seconds (≈ 0.2 s), after which the planted packing stands. Mean next-fit gap
             (1 − its ratio) ≈ 0.11 at d = 0, 0.22 at d = 0.5, 0.24 at d = 1; CP-SAT effort
             rises about 1200-fold (benchmarks/bench_optimisation.py).
@@ -51,7 +56,7 @@ import rlvr.generators.optimisation as optimisation
 from rlvr.core import DifficultyTable, Task
 from rlvr.generators.optimisation import (
     HEURISTIC, OPTIMAL, OptimisationGenerator, checked_float, checked_int, cp_sat_meta, format_groups, new_cp_model,
-    reference_record, run_cp_sat,
+    reference_record, run_cp_sat, solver_meta,
 )
 from rlvr.verifiers.bin_packing import evaluate_packing
 
@@ -156,12 +161,21 @@ class BinPackingGenerator(OptimisationGenerator):
         bound = lower_bound(sizes, capacity)
         greedy = next_fit(sizes, capacity)
         decreasing = first_fit(sizes, capacity, sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)))
-        run, bins = solve_exact(sizes, capacity, min(len(planted), len(decreasing)))
-        status = run.status
-        if bins is None or len(planted) < len(bins):
-            bins, status = planted, HEURISTIC
-        if len(bins) == bound:
-            status = OPTIMAL
+        extra = {"lower_bound": bound, "planted_bins": planted, "first_fit_objective": len(first_fit(sizes, capacity))}
+        best_heuristic = min((planted, canonical_bins(decreasing)), key=len)  # the planted packing on a tie
+        if len(best_heuristic) == bound:  # meets ⌈Σ sizes / capacity⌉: provably optimal, no search
+            bins, status = best_heuristic, OPTIMAL
+            meta = solver_meta("lower bound met (planted packing or first fit decreasing)", status, len(bins),
+                               len(greedy), effort=0.0, effort_unit="CP-SAT deterministic seconds", search_branches=0,
+                               search_conflicts=0, **extra)
+        else:
+            run, bins = solve_exact(sizes, capacity, min(len(planted), len(decreasing)))
+            status = run.status
+            if bins is None or len(planted) < len(bins):
+                bins, status = planted, HEURISTIC
+            if len(bins) == bound:
+                status = OPTIMAL
+            meta = cp_sat_meta(run, status, len(bins), len(greedy), **extra)
         listing = ", ".join(f"{i}: {s}" for i, s in enumerate(sizes))
         prompt = (
             f"Bin packing. There are {len(sizes)} items (index: size):\n{listing}\n\n"
@@ -174,8 +188,7 @@ class BinPackingGenerator(OptimisationGenerator):
             "prompt": prompt,
             "answer": {"instance": {"sizes": sizes, "capacity": capacity},
                        "reference": reference_record(bins, len(bins), status)},
-            "meta": cp_sat_meta(run, status, len(bins), len(greedy), lower_bound=bound, planted_bins=planted,
-                                first_fit_objective=len(first_fit(sizes, capacity))),
+            "meta": meta,
         }
 
     def greedy_solution(self, task: Task) -> list[list[int]]:

@@ -846,6 +846,9 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         ("decimal-under-root", boxed(f"\\left({gold}\\right) \\cdot \\sqrt{{1.000001}}")),
         ("hedge-vee", boxed(f"{wrong} \\vee {gold}")),
         ("double-full-stop", boxed(f"{gold}..")),
+        # LaTeX math-verify cannot read whole: its fallback took the last number ("18" of "\underline{19} 18")
+        ("unreadable-latex-then-gold", boxed(f"\\underline{{{wrong}}} {gold}")),
+        ("unreadable-macro-then-gold", boxed(f"{wrong} \\hat {gold}")),
     ]
     # relations and markup math-verify reads only one side of ("19 \mid 18" "is" 18)
     attacks += [(name, boxed(text)) for name, marker, text in (

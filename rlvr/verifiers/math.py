@@ -70,7 +70,9 @@ Forms       number     only a numeric literal counts (an exactly equal decimal i
                        factor count (with multiplicity) equals the gold's irreducible count,
                        equal to the gold; with equal products that forces irreducible factors.
             expression any expression equal to the gold.
-            any        datasets: the native path, else math-verify in the worker. Free text
+            any        datasets: the native path, else math-verify in the worker, which reads
+                       an answer as LaTeX alone and whole (what it cannot read scores 0; see
+                       rlvr.verifiers.math_worker, Parsing). Free text
                        ("the answer is $5$", prose in any script) goes to the worker, where
                        math-verify finds the final expression and that expression is then
                        screened and judged like any answer (labels, chains, hedges, native).

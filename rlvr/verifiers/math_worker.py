@@ -14,6 +14,14 @@ Protocol       One JSON object per line on stdin, one reply per line on stdout.
                          "extracted": preview}; the caller extracted and screened it, so the
                          text is at most rlvr.verifiers.math.MAX_ANSWER_CHARS long
                reply    {"id": n, "verdict": Verdict.to_dict()} or {"id": n, "error": text}
+Parsing        An answer is read by math-verify's LaTeX parser alone (``LatexExtractionConfig``,
+               ``extraction_mode="first_match"``): what it cannot read whole is not read, and
+               scores 0. math-verify's default fallbacks read a part as the whole: another
+               LaTeX match inside the box (``\frac{4}{3} \hat \frac{1}{3}`` "is" 1/3), then its
+               plain-expression extraction, the last number (``19 \hat 18``,
+               ``\underline{19} 18``, ``\max{19} 18`` "are" 18). Free text keeps both
+               extractions (finding "the answer is 5" is their job), but a LaTeX expression found
+               in it is read again as LaTeX alone. Golds (trusted) keep both.
 Numbers        math-verify compares numbers with an absolute tolerance (it takes 1/2^99 for
                1/2^98, and rounds floats to 6 places: ``\sqrt{4.000001}`` "is" 2). Its "equal"
                is therefore checked again here (``Symbolic.same_value``), element by element
@@ -139,16 +147,24 @@ class Symbolic:
     def done(self, correct: bool, reason: str, format_ok: bool = True):
         return self.rules.verdict_for(self.spec, self.extracted, "math-verify", correct, reason, format_ok)
 
-    def parse(self, latex: str) -> list:
+    def parse(self, latex: str, whole: bool = True) -> list:
+        """math-verify's reading of ``latex``. ``whole`` (answers): the box as LaTeX, first match
+        only, so an answer the LaTeX parser cannot read whole is not read at all; math-verify's
+        fallbacks (a later match such as the ``\\frac{1}{3}`` inside ``\\frac{4}{3} \\hat
+        \\frac{1}{3}``, then its plain-expression extraction: the last number of ``19 \\hat 18``)
+        would read a part of it as the answer."""
         latex = re.sub(r"(?<!\\)\\\s*$", "", latex)  # a trailing lone backslash would escape the closing brace
-        return self.mv.parse("\\boxed{" + latex + "}", parsing_timeout=self.seconds)
+        boxed = "\\boxed{" + latex + "}"
+        if not whole:
+            return self.mv.parse(boxed, parsing_timeout=self.seconds)
+        return self.mv.parse(boxed, extraction_config=[self.mv.LatexExtractionConfig()], extraction_mode="first_match", parsing_timeout=self.seconds)
 
     def parse_gold(self, latex: str) -> list:
         """A gold answer's parse, cached (at most GOLD_CACHE_SIZE entries, oldest dropped)."""
         if latex not in self.gold_cache:
             if len(self.gold_cache) >= GOLD_CACHE_SIZE:
                 del self.gold_cache[next(iter(self.gold_cache))]
-            self.gold_cache[latex] = self.parse(latex)
+            self.gold_cache[latex] = self.parse(latex, whole=False)  # the gold is trusted text
         return self.gold_cache[latex]
 
     def equal(self, gold: list, answer: list) -> bool:
@@ -274,8 +290,8 @@ class Symbolic:
         screened = self.rules.screen_answer(self.spec, expression.strip())
         if screened.verdict is not None:
             return screened.verdict
-        if screened.prose or screened.candidate.strip() == expression.strip():
-            return self.compare(found)  # what math-verify found is the answer: no second parse
+        if screened.prose or (screened.candidate.strip() == expression.strip() and "\\" not in expression):
+            return self.compare(found)  # plain text math-verify found: its reading is the answer
         self.extracted = expression[:200]
         return self.any_form(screened.candidate)
 

@@ -24,14 +24,17 @@ starts with one message to the spare.  Before any code of the run executes, the 
   the environment cleared to the cold path's defaults + ``env``, and the zygote's signal
   handler (SIGCHLD) reset.
 
-It then calls the pool's entry point (``"module:function"`` of a module the zygote imported).
+It then calls the pool's entry point (``"module:function"`` of a module the zygote imported;
+that module is the child's ``__main__``, as if it had been run with ``python``; like a cold
+run the child is dumpable, so its own ``/proc/self`` entries are its own).
 Because every run is a fresh fork of a zygote that never runs a run's code, nothing one run
 does -- files, environment, imported-module state, signal handlers, threads, child processes,
 open descriptors, rlimits -- reaches the next: each child starts from the same pristine state.
 When the child exits, or at the wall deadline, or on an output flood, every process left in
-its cgroup is killed (daemons included) and the tmpfs mounts are released; removing the
-cgroup (milliseconds of kernel work on cgroup v1) and then freeing the uid happen on a
-background thread.  The run's exit status and CPU time come from the zygote, which reaps it.
+its cgroup is killed (daemons included), the tmpfs mounts are released and the uid is freed
+once the cgroup is empty; removing the cgroup (milliseconds of kernel work on cgroup v1)
+happens on a background thread.  The run's exit status and CPU time come from the zygote, which reaps it
+(a run the host killed does not wait for that report: its ``cpu_s`` is 0).
 
 Trust: the zygote is root inside its sandbox (capabilities ``_SUPERVISOR_CAPS`` only, no
 seccomp) and runs only trusted code; runs are other uids, cannot ptrace or signal it, and no
@@ -39,7 +42,9 @@ descriptor of it survives into them.  It sees only sizes, limits and environment
 files travel host -> child directly, so nothing of one run (or anything a verdict depends on)
 lies in the zygote's memory that later children inherit.  Concurrent children of one zygote
 share its pid namespace: they see each other's process list (not their memory, descriptors
-or files, and cannot signal each other) -- the one isolation weaker than a cold run's.
+or files, and cannot signal each other), and all children of a zygote share its string-hash
+secret (``PYTHONHASHSEED`` is fixed at interpreter start) -- the two ways in which warm runs
+are less separated than cold ones.
 
 Anomalies -- a zygote that does not answer in time, answers wrongly, names a process that is
 not its child, or whose child fails before the run starts -- replace the zygote (it is
@@ -357,6 +362,7 @@ class _WarmSpawned(_Spawned):
     sync: socket.socket | None = None
     release_uid: Any = None
     report: tuple[int, float] | None = None
+    killed: bool = False  # the host killed the run (its status is then SIGKILL whatever the report says)
 
     @property
     def pid(self) -> int:
@@ -366,21 +372,25 @@ class _WarmSpawned(_Spawned):
         return _pidfd_exited(self.pidfd)
 
     def reap(self) -> tuple[int, float]:
-        """The status the zygote reported after reaping the child (SIGKILL if it could not)."""
+        """The status the zygote reported after reaping the child (SIGKILL if it could not).  A
+        run the host killed does not wait for the report: its CPU time is then given as 0."""
         if self.report is None:
             self.report = (int(signal.SIGKILL), 0.0)
+            wait = 0.0 if self.killed else HANDSHAKE_TIMEOUT_S
             try:
-                line, _ = _recv_line(self.sync, time.monotonic() + HANDSHAKE_TIMEOUT_S, _REPORT_BYTES)
+                line, _ = _recv_line(self.sync, time.monotonic() + wait, _REPORT_BYTES)
                 message = json.loads(line)
                 if type(message.get("status")) is int and type(message.get("cpu_s")) is float:
                     self.report = (message["status"], message["cpu_s"])
             except (OSError, TimeoutError, EOFError, ValueError) as error:
-                log.warning("sandbox warm path: no exit report for child %s: %s", self.child, error)
+                if not self.killed:
+                    log.warning("sandbox warm path: no exit report for child %s: %s", self.child, error)
         return self.report
 
     def kill_run(self) -> None:
         """SIGKILL the child and every process in its cgroup now (the Session then waits for the
         child's exit, and ``end_run`` kills whatever is left until the cgroup is empty)."""
+        self.killed = True
         with contextlib.suppress(OSError):
             signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
         self.cgroup.kill_members()

@@ -47,6 +47,7 @@ process of the namespace).
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import ctypes
 import fcntl
@@ -274,7 +275,8 @@ def _become_run(sync_fd: int, seccomp: bytes, entry) -> None:
 
 def run_script() -> None:
     """The default entry point: run ``sys.argv[0]`` (a file of the run) as ``__main__``, like
-    ``python -I FILE`` (compiled and executed directly: runpy's machinery costs milliseconds)."""
+    ``python -I FILE`` (compiled and executed directly: runpy's machinery costs milliseconds),
+    then do what interpreter shutdown does: wait for non-daemon threads, run atexit functions."""
     path = sys.argv[0]
     with open(path, "rb") as handle:
         code = compile(handle.read(), path, "exec")
@@ -282,7 +284,13 @@ def run_script() -> None:
     module.__file__ = path
     module.__builtins__ = builtins
     sys.modules["__main__"] = module
-    exec(code, module.__dict__)
+    atexit._clear()
+    try:
+        exec(code, module.__dict__)
+    finally:
+        if "threading" in sys.modules:
+            sys.modules["threading"]._shutdown()
+        atexit._run_exitfuncs()
 
 
 def _load_modules(modules: dict) -> None:

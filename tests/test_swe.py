@@ -693,6 +693,10 @@ def test_byte_order_marks_and_unparsable_files_are_refused(task, verifier):
     ("import dataclasses\nS = dataclasses.make_dataclass('S', [], eq=False, namespace={})\n", ".make_dataclass"),
     ("from typing import get_type_hints\nX = get_type_hints\n", "get_type_hints"),
     ("import enum\nE = enum.EnumMeta\n", ".EnumMeta"),
+    ("meta = type(int)\nS = meta('S', (int,), {})\n", "type() of a builtin type"),
+    ("S = type(0)('S', (int,), {})\n", "call of a call's result"),
+    ("import abc\nS = abc.ABCMeta('S', (int,), {})\n", ".ABCMeta"),
+    ("import dataclasses as d\nf = d._create_fn('f', (), ['return 1'])\n", "private attribute d._create_fn"),
 ])
 def test_the_scan_sees_runtime_name_building(snippet, found):
     assert any(found in c for c in swe_verifier.new_capabilities("", snippet)), swe_verifier.new_capabilities("", snippet)

@@ -602,8 +602,12 @@ REACH_MODULES = frozenset({"sys", "os", "gc", "inspect", "builtins", "importlib"
 DYNAMIC_ACCESS = frozenset({"attrgetter", "methodcaller", "Formatter", "get_field", "format_map", "ForwardRef",
                             "_evaluate", "_eval_type", "get_type_hints", "make_dataclass", "new_class",
                             "prepare_class", "resolve_bases", "namedtuple", "NamedTuple", "TypedDict", "EnumMeta",
-                            "EnumType", "_make", "__build_class__", "literal_eval"})
+                            "EnumType", "_make", "__build_class__", "literal_eval", "ABCMeta", "_create_fn",
+                            "_compile", "MethodType", "FunctionType", "CodeType", "LambdaType"})
 _DUNDER_INSIDE = re.compile(r"__[A-Za-z0-9_]+?__")
+BUILTIN_TYPES = frozenset({"int", "float", "str", "bytes", "bool", "object", "type", "list", "dict", "tuple", "set",
+                           "frozenset", "complex", "bytearray", "range", "slice", "property", "classmethod",
+                           "staticmethod", "super"})
 
 
 def capabilities(source: str | bytes, own_packages: frozenset[str] = frozenset()) -> collections.Counter:
@@ -615,11 +619,16 @@ def capabilities(source: str | bytes, own_packages: frozenset[str] = frozenset()
     except (SyntaxError, ValueError, RecursionError, MemoryError, LookupError):
         return found
     risky = FORBIDDEN_NAMES | REACH_MODULES | DYNAMIC_ACCESS
+    imported = {(alias.asname or alias.name).split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and (node.id in risky or (_is_dunder(node.id) and node.id not in SAFE_DUNDERS)):
             found[f"name {node.id}"] += 1
         elif isinstance(node, ast.Attribute) and (node.attr in risky or (_is_dunder(node.attr) and node.attr not in SAFE_DUNDERS)):
             found[f"attribute .{node.attr}"] += 1
+        elif (isinstance(node, ast.Attribute) and node.attr.startswith("_") and isinstance(node.value, ast.Name)
+              and node.value.id in imported):  # a module's private helpers (dataclasses._create_fn exec's a string)
+            found[f"private attribute {node.value.id}.{node.attr}"] += 1
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.split(".")[0]
@@ -640,6 +649,10 @@ def capabilities(source: str | bytes, own_packages: frozenset[str] = frozenset()
                 found["getattr with a computed name"] += 1
             elif name == "type" and len(node.args) == 3:
                 found["type() building a class"] += 1
+            elif name == "type" and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in BUILTIN_TYPES:
+                found["type() of a builtin type (the metaclass itself)"] += 1
+            elif isinstance(node.func, ast.Call):  # type(x)(…), factory(…)(…): a class or function made and called at once
+                found["call of a call's result"] += 1
             elif (isinstance(node.func, ast.Attribute) and node.func.attr == "format"
                   and not _is_text_constant(node.func.value)):
                 found["format() of a computed template"] += 1

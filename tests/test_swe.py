@@ -696,7 +696,8 @@ def test_byte_order_marks_and_unparsable_files_are_refused(task, verifier):
     ("meta = type(int)\nS = meta('S', (int,), {})\n", "type() of a builtin type"),
     ("S = type(0)('S', (int,), {})\n", "call of a call's result"),
     ("import abc\nS = abc.ABCMeta('S', (int,), {})\n", ".ABCMeta"),
-    ("import dataclasses as d\nf = d._create_fn('f', (), ['return 1'])\n", "private attribute d._create_fn"),
+    ("import dataclasses as d\nf = d._create_fn('f', (), ['return 1'])\n", "._create_fn"),
+    ("import typing as t\nf = t._type_check\n", "private attribute t._type_check"),
 ])
 def test_the_scan_sees_runtime_name_building(snippet, found):
     assert any(found in c for c in swe_verifier.new_capabilities("", snippet)), swe_verifier.new_capabilities("", snippet)

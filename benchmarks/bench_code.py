@@ -4,7 +4,8 @@ Measures, in one run:
   * latency p50/p99 of one verification of a reference solution, per workload
     (synthetic function style, synthetic stdio style — both d=0.5, 10 tests with a 10^4-element
     stress input — and HumanEval assert style, problem 0), for
-      - ``CodeVerifier()`` on bwrap (the default),
+      - ``CodeVerifier()`` on bwrap (the default: warm sessions, rlvr.verifiers.sandbox_warm),
+      - ``CodeVerifier(warm=False)`` on bwrap: a cold sandbox per session ("bwrap cold"),
       - ``CodeVerifier(backend="unsafe-none")``: the same harness and protocol, no isolation,
       - the floor: the same tests run unsandboxed by one bare ``python -I -S`` subprocess
         that execs the code and checks every test in-process (tests handed over already
@@ -13,7 +14,7 @@ Measures, in one run:
   * throughput (verifications/s) of the bwrap verifier over the three workloads in turn, with
     1 and 2 worker threads;
   * the 164 HumanEval canonical solutions end to end: seconds for the whole set with 1 and 2
-    worker threads (and that all pass).
+    worker threads (and that all pass), warm (the default) and cold (``warm=False``).
 
 Prints a table and writes benchmarks/results/code.json.  The machine's load average is recorded
 before and after, as other work on a shared host moves these numbers.
@@ -132,7 +133,7 @@ def timed_verify(verifier: CodeVerifier, task, response) -> None:
         raise RuntimeError(f"reference failed: {verdict.reason}")
 
 
-def latency(runs: int, sandboxed: CodeVerifier, unsafe: CodeVerifier) -> dict:
+def latency(runs: int, sandboxed: CodeVerifier, unsafe: CodeVerifier, cold: CodeVerifier | None = None) -> dict:
     rows = {}
     for name, (task, response) in workloads().items():
         measured: dict[str, list[float]] = {"bwrap": [], "unsafe-none": [], "bare": []}
@@ -141,6 +142,9 @@ def latency(runs: int, sandboxed: CodeVerifier, unsafe: CodeVerifier) -> dict:
             "unsafe-none": lambda: timed_verify(unsafe, task, response),
             "bare": lambda job=bare_job(task, response): bare_run(job),
         }
+        if cold is not None:
+            measured["bwrap cold"] = []
+            calls["bwrap cold"] = lambda: timed_verify(cold, task, response)
         for call in calls.values():  # warm-up
             call()
         for _ in range(runs):  # interleaved, so drift in the machine's load hits all three alike
@@ -150,7 +154,7 @@ def latency(runs: int, sandboxed: CodeVerifier, unsafe: CodeVerifier) -> dict:
                 measured[key].append(time.perf_counter() - started)
         floor = statistics.median(measured["bare"]) * 1e3
         rows[name] = {key: summary(samples) for key, samples in measured.items()}
-        for key in ("bwrap", "unsafe-none"):
+        for key in [key for key in rows[name] if key != "bare"]:
             rows[name][key]["overhead_p50_ms"] = round(rows[name][key]["p50_ms"] - floor, 2)
     return rows
 
@@ -280,9 +284,12 @@ def main() -> None:
     load_before = os.getloadavg()
     sandboxed = CodeVerifier()
     unsafe = CodeVerifier(backend="unsafe-none", allow_unsafe_unsandboxed=True)
-    rows = latency(args.runs, sandboxed, unsafe)
+    cold = CodeVerifier(warm=False)
+    rows = latency(args.runs, sandboxed, unsafe, cold)
     rates = {f"{workers} worker(s)": throughput(sandboxed, workers, args.seconds) for workers in (1, 2)}
+    rates.update({f"{workers} worker(s), cold": throughput(cold, workers, args.seconds) for workers in (1, 2)})
     suite = {f"{workers} worker(s)": humaneval_suite(sandboxed, workers) for workers in (1, 2)}
+    suite.update({f"{workers} worker(s), cold": humaneval_suite(cold, workers) for workers in (1, 2)})
     load_after = os.getloadavg()
 
     print(f"\ncode verifier benchmark  ({platform.node()}, {os.cpu_count()} CPUs, load {load_before[0]:.2f} → "

@@ -29,6 +29,7 @@ import pytest
 from rlvr.core import Task
 from rlvr.generators.code import CodeGenerator, fence, unpack_tests
 from rlvr.verifiers import sandbox as sb
+from rlvr.verifiers import sandbox_warm
 from rlvr.verifiers.code import (
     MAX_CODE_BYTES, CodeVerifier, ResultReader, extract_code, find_code, parse_literal, short_repr, stdout_matches,
     values_match,
@@ -69,9 +70,12 @@ def sandbox_processes(v: CodeVerifier) -> list[psutil.Process]:
     """Processes of the verifier's sandbox uids, and bwrap processes this test process started."""
     uids = set(v.sandbox._uid_pool._held)
     me = os.getpid()
+    zygotes = sandbox_warm.zygote_pids()  # the warm path's long-lived processes, by design
     found = []
     for proc in psutil.process_iter(["uids", "name", "ppid"]):
         try:
+            if proc.pid in zygotes:
+                continue
             if proc.info["uids"].real in uids or (proc.info["name"] == "bwrap" and proc.info["ppid"] == me):
                 found.append(proc)
         except (psutil.NoSuchProcess, TypeError):
@@ -981,6 +985,8 @@ def test_no_process_descriptor_or_file_left_after_200_verifications(tmp_path, mo
     humaneval = CodeGenerator(dataset=HUMANEVAL)
     tasks += [humaneval.generate(row) for row in range(4)]
     jobs = [(tasks[i % len(tasks)], i % 3 == 0) for i in range(200)]
+    if v.warm_pool is not None:  # its zygotes, spare children and threads stay, by design
+        v.warm_pool.prestart()
     fds_before = len(os.listdir("/proc/self/fd"))
     threads_before = threading.active_count()
 

@@ -499,3 +499,40 @@ def test_many_concurrent_runs_leak_nothing():
                 kept.add(os.path.basename(zygote.spare.cgroup.path))
         assert set(_our_cgroups()) - cgroups_before <= kept
         assert len(_BOX._uid_pool._held) <= 8  # uids are reused, not accumulated
+
+
+def test_the_code_verifier_runs_warm_by_default_and_cold_on_request():
+    import rlvr
+    from rlvr.generators.code import CodeGenerator
+    from rlvr.verifiers.code import CodeVerifier
+
+    generator = CodeGenerator()
+    warm, cold = CodeVerifier(), CodeVerifier(warm=False)
+    try:
+        for style in ("function", "stdio"):
+            task = generator.generate(1, 0.3, style=style)
+            for verifier, path in ((warm, "warm"), (cold, "cold")):
+                verdict = verifier.verify(task, generator.solve(task))
+                assert verdict.correct and verdict.details["sandbox"]["path"] == path, verdict
+                assert verdict.details["sandbox"]["enforcement"]["memory"].startswith("cgroup")
+                assert not verifier.verify(task, generator.wrong_response(task)).correct
+        task = generator.generate(2, 0.3, style="function")
+        assert rlvr.verify(task, generator.solve(task), warm=False).details["sandbox"]["path"] == "cold"
+    finally:
+        warm.close()
+        cold.close()
+
+
+def test_the_code_verifier_falls_back_to_cold_sessions_where_warm_cannot_start():
+    from rlvr.generators.code import CodeGenerator
+    from rlvr.verifiers.code import CodeVerifier
+
+    generator = CodeGenerator()
+    verifier = CodeVerifier(backend="unsafe-none", allow_unsafe_unsandboxed=True)
+    try:
+        task = generator.generate(3, 0.3, style="function")
+        verdict = verifier.verify(task, generator.solve(task))
+        assert verdict.correct and verdict.details["sandbox"]["path"] == "cold"
+        assert "bwrap" in verdict.details["sandbox"]["warm_unavailable"]
+    finally:
+        verifier.close()

@@ -77,7 +77,7 @@ ENV_SPECS: tuple[EnvSpec, ...] = (
         "rlvr.generators.code:CodeGenerator",
         "rlvr.verifiers.code:CodeVerifier",
         generator_options=("dataset",),
-        verifier_options=("partial", "backend", "allow_unsafe_unsandboxed", "memory_mb", "max_total_s"),
+        verifier_options=("partial", "backend", "allow_unsafe_unsandboxed", "memory_mb", "max_total_s", "warm"),
     ),
     EnvSpec(
         "rlvr/CodeFeedback-v0",
@@ -86,7 +86,7 @@ ENV_SPECS: tuple[EnvSpec, ...] = (
         "rlvr.verifiers.code:CodeVerifier",
         entry_point="rlvr.envs.multi_turn:CodeFeedbackEnv",
         generator_options=("dataset",),
-        verifier_options=("partial", "backend", "allow_unsafe_unsandboxed", "memory_mb", "max_total_s"),
+        verifier_options=("partial", "backend", "allow_unsafe_unsandboxed", "memory_mb", "max_total_s", "warm"),
         extra={"max_attempts": 3},
     ),
     EnvSpec(

@@ -79,7 +79,13 @@ Deadline    Per task: 5 s of sandbox start-up + one time limit for loading the c
             tests it did not reach fail.
 Options     ``partial`` (False), ``backend`` ("auto" | "bwrap" | "unsafe-none"),
             ``allow_unsafe_unsandboxed`` (False), ``memory_mb`` (1024, per process),
-            ``max_total_s`` (30: the cap on the summed per-test time of one verification).
+            ``max_total_s`` (30: the cap on the summed per-test time of one verification),
+            ``warm`` (True: sessions are warm children of zygotes that have the harness
+            imported, ``rlvr.verifiers.sandbox_warm`` -- same isolation and whole-run caps
+            per session, no sandbox or interpreter start; False, or where the warm path
+            cannot start (bwrap as root with a memory cgroup is needed), each session is a
+            cold sandbox.  ``Verdict.details["sandbox"]``: ``path`` "warm" | "cold" (both
+            joined by "+" when one fell back) and the ``enforcement`` of the caps).
 """
 
 from __future__ import annotations
@@ -104,6 +110,7 @@ from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, strip_think
 from rlvr.verifiers import code_harness
 from rlvr.verifiers.code_harness import CodecError, dumps_frame, encode_value, loads_frame
 from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
+from rlvr.verifiers.sandbox_warm import WarmPool
 
 MAX_CODE_BYTES = 100_000
 STARTUP_S = 5.0  # sandbox and interpreter start-up allowance per session
@@ -125,6 +132,7 @@ SHOWN_READ_S = 0.2  # the most time spent reading a call's arguments for details
 SHOWN_DEPTH = 50
 SHOWN_INT_BITS = 4096
 SESSION_BACKENDS = ("bwrap", "unsafe-none")
+WARM_IMPORTS = ("ast", "traceback")  # what the harness imports lazily: each zygote imports them once
 PYTHON_TAGS = ("", "python", "py", "python3", "py3")
 
 # An opening fence line, the code, and a closing fence at the start of a line (whatever follows
@@ -603,6 +611,7 @@ class _Clock:
     def __init__(self, budget_s: float, reserve_s: float = 0.0):
         self.start = time.monotonic()
         self.final = self.start + budget_s
+        self.sandbox_paths: set[str] = set()  # "warm" / "cold": how this verification's sessions started
         self.deadline = self.final - reserve_s
 
     def remaining(self) -> float:
@@ -631,7 +640,7 @@ class _Peer:
         argv = [verifier.sandbox.python, "-I", "-S", "harness.pyc"]
         config = {**config, "sys_path": verifier.sys_path}
         try:
-            self.session = self.stack.enter_context(verifier.sandbox.session(argv, files=files, limits=limits))
+            self.session = verifier.enter_session(self.stack, argv, files, limits, clock)
             self.session.send(dumps_frame(config), timeout=min(STARTUP_S, clock.remaining()))
         except BaseException:
             self.stack.close()
@@ -704,7 +713,7 @@ class CodeVerifier(SafeVerifier):
     """Runs extracted Python code on a code task's tests in the sandbox (see module docstring)."""
 
     def __init__(self, partial: bool = False, backend: str = "auto", allow_unsafe_unsandboxed: bool = False,
-                 memory_mb: int = 1024, max_total_s: float = 30.0):
+                 memory_mb: int = 1024, max_total_s: float = 30.0, warm: bool = True):
         if not (isinstance(max_total_s, (int, float)) and math.isfinite(max_total_s) and max_total_s > 0):
             raise ValueError(f"max_total_s must be a positive number, got {max_total_s!r}")
         self.partial = bool(partial)
@@ -720,8 +729,30 @@ class CodeVerifier(SafeVerifier):
                 "backend='unsafe-none', allow_unsafe_unsandboxed=True")
         self.isolated = self.sandbox.backend == "bwrap"
         self.harness_pyc = compiled_harness()
+        self.warm_pool: WarmPool | None = None
+        self.warm_unavailable = "" if warm else "warm=False"
+        if warm:
+            try:
+                self.warm_pool = WarmPool(self.sandbox, modules={"harness": self.harness_pyc}, entry="harness:main",
+                                          imports=WARM_IMPORTS)
+            except SandboxUnavailable as error:  # not root, no memory cgroup, unsafe-none: cold sessions
+                self.warm_unavailable = str(error)
         self.sys_path = self._site_directories()
         self.deadline_s = STARTUP_S + UNPACK_S + 2 * self.max_total_s + MARGIN_S
+
+    def enter_session(self, stack: contextlib.ExitStack, argv: list, files: dict, limits: Limits, clock: _Clock):
+        """A harness session entered on ``stack``: a warm child of a zygote (the harness already
+        imported there, so harness.pyc is not shipped) when the warm path works, else a cold one."""
+        if self.warm_pool is not None:
+            warm_files = {name: data for name, data in files.items() if name != "harness.pyc"}
+            try:
+                session = stack.enter_context(self.warm_pool.session(["harness.pyc"], files=warm_files, limits=limits))
+                clock.sandbox_paths.add("warm")
+                return session
+            except SandboxUnavailable:
+                pass  # the pool replaced what failed; this session falls back to a cold one
+        clock.sandbox_paths.add("cold")
+        return stack.enter_context(self.sandbox.session(argv, files=files, limits=limits))
 
     def _site_directories(self) -> list[str]:
         """The sys.path entries that site processing adds inside the sandbox (the harness runs
@@ -736,6 +767,8 @@ class CodeVerifier(SafeVerifier):
         return [path for path in paths[0] if path not in paths[1]]
 
     def close(self) -> None:
+        if self.warm_pool is not None:
+            self.warm_pool.close()
         self.sandbox.close()
 
     # -- time budget
@@ -776,6 +809,13 @@ class CodeVerifier(SafeVerifier):
         else:
             raise ValueError(f"unknown code task style {style!r}")
         verdict.details["timings"]["total_s"] = round(clock.elapsed(), 4)
+        paths = sorted(clock.sandbox_paths)
+        verdict.details["sandbox"] = {
+            "path": "+".join(paths) or "none",
+            "enforcement": self.warm_pool.enforcement if paths == ["warm"] else self.sandbox.enforcement,
+        }
+        if self.warm_unavailable and "cold" in paths:
+            verdict.details["sandbox"]["warm_unavailable"] = clip(self.warm_unavailable, 200)
         return verdict
 
     @staticmethod

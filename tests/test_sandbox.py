@@ -38,6 +38,21 @@ def _bwrap_reason() -> str:
 needs_bwrap = pytest.mark.skipif(sb._probe_bwrap()[0] is None, reason=f"bwrap unusable: {_bwrap_reason()}")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_warm_pools_of_earlier_tests():
+    """These tests count the sandbox processes and cgroups of this process; warm pools that
+    earlier test modules' code verifiers left running (zygotes, spare children in cgroups of
+    their own) would be counted too. Close them (those verifiers then fall back to cold
+    sessions) and drop the cached verifiers, so later modules start fresh pools."""
+    import rlvr.api
+    from rlvr.verifiers import sandbox_warm
+
+    for pool in list(sandbox_warm._POOLS):
+        pool.close()
+    rlvr.api._cached_verifier.cache_clear()
+    yield
+
+
 @pytest.fixture(scope="module")
 def tmp_root(tmp_path_factory):
     return str(tmp_path_factory.mktemp("sandbox-root"))

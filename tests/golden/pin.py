@@ -1,0 +1,72 @@
+"""Pin the bytes of a few tasks per env: ``python tests/golden/pin.py [ENV_ID …]``.
+
+Writes ``tests/golden/task_digests.json``: for every env (or only the named ones), the sha256 of
+the canonical JSON of the tasks at seeds 0–2 × difficulties 0, 0.5, 1 (raw stream), position 0 of
+the train and test splits at d = 0.5, and the first two rows of each dataset mode whose data is
+present under ``../shared/data`` (or ``tests/data``). ``tests/test_golden_tasks.py`` recomputes
+them. Re-pin an env only together with a version bump recorded in its family's "Version history":
+changed bytes behind an unchanged id are what the golden test exists to catch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DIGESTS = Path(__file__).with_name("task_digests.json")
+SHARED = ROOT.parent / "shared" / "data"
+SEEDS = (0, 1, 2)
+DIFFICULTIES = (0.0, 0.5, 1.0)
+# (env id, dataset path relative to the project root, label): the dataset modes that are pinned
+DATASETS = (
+    ("rlvr/Math-v0", SHARED / "math" / "math500.jsonl", "math500"),
+    ("rlvr/Math-v0", SHARED / "math" / "gsm8k_test_original.jsonl", "gsm8k"),
+    ("rlvr/Code-v0", SHARED / "humaneval" / "HumanEval.jsonl.gz", "humaneval"),
+    ("rlvr/Code-v0", ROOT / "tests" / "data" / "code" / "apps_sample.jsonl", "apps_sample"),
+    ("rlvr/VerilogEval-v0", SHARED / "verilog-eval" / "dataset_spec-to-rtl", "verilog-eval"),
+    ("rlvr/SWE-v0", ROOT / "tests" / "data" / "swe" / "synthetic_swebench.jsonl", "synthetic_swebench"),
+)
+
+
+def task_digest(task) -> str:
+    """sha256 of the task's canonical JSON, with a dataset's location reduced to its file name
+    (the bytes must not depend on where the checkout lives)."""
+    row = task.to_dict()
+    if isinstance(row["meta"].get("dataset"), str):
+        row["meta"] = {**row["meta"], "dataset": Path(row["meta"]["dataset"]).name}
+    text = json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def cases():
+    """(env id, key, zero-argument task maker) for every pinned task."""
+    import rlvr
+    from rlvr.envs.registry import ENV_SPECS
+
+    for spec in ENV_SPECS:
+        for difficulty in DIFFICULTIES:
+            for seed in SEEDS:
+                yield spec.id, f"d{difficulty}/s{seed}", (lambda e=spec.id, s=seed, d=difficulty: rlvr.make_task(e, s, d))
+        for split in ("train", "test"):
+            yield spec.id, f"{split}/d0.5/s0", (lambda e=spec.id, sp=split: rlvr.make_task(e, 0, 0.5, split=sp))
+    for env_id, path, label in DATASETS:
+        if path.exists():
+            for seed in (0, 1):
+                yield env_id, f"dataset/{label}/s{seed}", (lambda e=env_id, p=path, s=seed: rlvr.make_task(e, s, 0.5, dataset=str(p)))
+
+
+def main(only: list[str]) -> None:
+    pinned = json.loads(DIGESTS.read_text()) if DIGESTS.exists() else {}
+    for env_id, key, make in cases():
+        if only and env_id not in only:
+            continue
+        pinned.setdefault(env_id, {})[key] = task_digest(make())
+    DIGESTS.write_text(json.dumps(pinned, indent=1, sort_keys=True) + "\n")
+    print(f"pinned {sum(len(v) for v in pinned.values())} tasks of {len(pinned)} envs in {DIGESTS}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

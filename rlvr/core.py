@@ -273,6 +273,10 @@ class DifficultyTable:
             params[key] = value
         return params
 
+    def check(self, overrides: dict | None) -> dict:
+        """``overrides`` as given (the typed ``rlvr.params.DifficultyTable`` validates them)."""
+        return dict(overrides or {})
+
     def describe(self) -> str:
         """One line: each parameter the knob moves, with its range, e.g. ``rows 5→41``."""
         first, last = self.anchors[0.0], self.anchors[1.0]
@@ -312,21 +316,68 @@ class Verifier(Protocol):
     def verify(self, task: Task, response: str) -> Verdict: ...
 
 
+class _Declared:
+    """A generator attribute read from its family's declaration, on the class and on instances."""
+
+    def __init__(self, attribute: str):
+        self.attribute = attribute
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        return getattr(owner.declaration, self.attribute)
+
+
+class _EnvId:
+    """A generator's env id: the one the registry injected, else the env its constructor options
+    select (``Family.env_of``); on the class, the family's first env."""
+
+    def __get__(self, instance: Any, owner: type) -> str:
+        if instance is None:
+            return owner.declaration.envs[0].id
+        return instance.__dict__.get("env_id") or owner.declaration.env_of(instance).id
+
+    def __set__(self, instance: Any, value: str) -> None:
+        instance.__dict__["env_id"] = value
+
+
 class TaskGenerator(abc.ABC):
     """Base for seeded generators: resolves difficulty, builds the task's own RNGs and id.
 
-    Subclasses set ``family``, ``env_id`` and ``table`` and implement
+    A family's generator sets ``declaration`` to its ``rlvr.families`` declaration (which gives
+    ``family``, the RNG's name, and ``table``, the typed parameters) and implements
     ``build(rng, nprng, params) -> dict`` returning ``prompt``, ``answer`` and optionally
-    ``meta`` and ``images``; ``solve(task)``; and ``wrong_response(task)``. Envs that share a
-    family (Maze and MazeImage) share seeds' content but not task ids.
+    ``meta`` and ``images``; ``solve(task)``; and ``wrong_response(task)``. ``env_id`` is
+    injected by the registry for the env being made; a generator constructed directly serves
+    the env its constructor options select (``Family.env_of``). Envs that share a family
+    (Maze and MazeImage) share seeds' content but not task ids.
     """
 
-    family: str = ""
-    env_id: str = ""
-    table: DifficultyTable
+    declaration: Any = None
+    family = _Declared("name")  # on the class and its instances: the declaration's
+    table = _Declared("table")
+    env_id = _EnvId()
+    dataset: Path | None = None  # dataset mode (``use_dataset``): the file or folder served
+    dataset_rows: tuple = ()
+
+    def use_dataset(self, path: str | Path, rows: Iterable[Any]) -> None:
+        """Serve ``rows`` — what the family read from the dataset at ``path`` — instead of
+        synthetic tasks: seed s is row s mod len(rows), made by ``dataset_task(row)``; its id is
+        ``<env slug>/dataset/<file stem>/<row index>`` and its meta records the file and row.
+        Dataset tasks take no parameters; the difficulty is recorded, not used."""
+        self.dataset = Path(path).resolve()
+        self.dataset_rows = tuple(rows)
+        if not self.dataset_rows:
+            raise ValueError(f"dataset {path} has no usable rows")
+
+    def dataset_task(self, row: Any) -> dict:
+        """A dataset row as ``prompt``, ``answer`` and optional ``meta`` and ``images`` (the
+        families with a dataset mode implement it)."""
+        raise NotImplementedError(f"{type(self).__name__} has no dataset mode")
 
     def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
         d = canonical_difficulty(difficulty)
+        if self.dataset is not None:
+            return self._dataset_task(seed, d, overrides)
+        overrides = self.table.check(overrides)
         params = self.table.resolve(d, overrides)
         rng, nprng = task_rngs(self.family, seed, d, overrides_digest(overrides) if overrides else "")
         parts = self.build(rng, nprng, params)
@@ -341,6 +392,25 @@ class TaskGenerator(abc.ABC):
             params=params,
             images=tuple(parts.get("images", ())),
             meta=dict(parts.get("meta", {})),
+        )
+
+    def _dataset_task(self, seed: int, difficulty: float, overrides: dict) -> Task:
+        if overrides:
+            raise ValueError(f"dataset tasks take no parameters, got {sorted(overrides)}")
+        index = int(seed) % len(self.dataset_rows)
+        parts = self.dataset_task(self.dataset_rows[index])
+        stem = self.dataset.name.split(".")[0]
+        return Task(
+            id=f"{env_slug(self.env_id)}/dataset/{stem}/{index}",
+            env_id=self.env_id,
+            family=self.family,
+            prompt=parts["prompt"],
+            answer=parts["answer"],
+            difficulty=difficulty,
+            seed=int(seed),
+            params={},
+            images=tuple(parts.get("images", ())),
+            meta={"dataset": str(self.dataset), "row": index, **parts.get("meta", {})},
         )
 
     @abc.abstractmethod

@@ -12,7 +12,7 @@ from gymnasium.utils.env_checker import check_env
 
 import rlvr
 from rlvr.core import Task
-from rlvr.generators.maze import MAZE_COLOURS, MazeGenerator, MazeImageGenerator, count_turns, moves_along, open_square_graph
+from rlvr.generators.maze import MAZE_COLOURS, MazeGenerator, count_turns, moves_along, open_square_graph
 from rlvr.verifiers.maze import MazeVerifier
 
 ENV_IDS = ("rlvr/Maze-v0", "rlvr/MazeImage-v0")
@@ -325,15 +325,15 @@ def test_invalid_or_unreachable_parameters_raise(overrides):
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_same_seed_same_bytes_and_neighbouring_seeds_differ(env_id):
-    generator_class = MazeImageGenerator if "Image" in env_id else MazeGenerator
+    render = "image" if "Image" in env_id else "text"
     for difficulty in (0.0, 0.5, 1.0):
-        first = generator_class().generate(21, difficulty)
-        again = generator_class().generate(21, difficulty)
-        assert first.to_json() == again.to_json()
-        neighbours = [generator_class().generate(seed, difficulty) for seed in (20, 22)]
+        first = MazeGenerator(render).generate(21, difficulty)
+        again = MazeGenerator(render).generate(21, difficulty)
+        assert first.to_json() == again.to_json() and first.env_id == env_id
+        neighbours = [MazeGenerator(render).generate(seed, difficulty) for seed in (20, 22)]
         assert all(n.answer != first.answer for n in neighbours)
     text = MazeGenerator().generate(5, 0.4)
-    image = MazeImageGenerator().generate(5, 0.4)
+    image = MazeGenerator(render="image").generate(5, 0.4)
     assert text.answer == image.answer and text.meta == image.meta  # the same maze in both envs
 
 

@@ -1,24 +1,28 @@
-"""The table of environments and their registration with Gymnasium.
+"""The registry: every family's declaration, flattened into one spec per env, registered with Gymnasium.
 
-Each ``EnvSpec`` names a generator class and a verifier class by import path, so ``import rlvr``
-stays fast and a family's heavy dependencies load only when its env is made. ``register_all``
-(called by ``import rlvr``) registers every spec as ``gym.make``-able under the ``rlvr``
-namespace. The library's functions (``get_spec`` and everything built on it: ``rlvr.make_task``,
-``rlvr.generate``, the CLI, ``TaskVectorEnv``) also accept an id without the prefix
-(``"Maze-v0"``); ``gym.make`` needs the full id. ``family_doc(spec)`` is the family's contract
-(its generator module's docstring), which every env instance carries as ``__doc__``.
+Families declare themselves (``rlvr.family.Family``) in the modules of ``rlvr/families/``; this
+module imports those small modules (never the generators or verifiers, so ``import rlvr`` stays
+fast), flattens each ``EnvDecl`` into an ``EnvSpec``, and ``register_all`` (called by ``import
+rlvr``) registers every spec as ``gym.make``-able under the ``rlvr`` namespace. The library's
+functions (``get_spec`` and everything built on it: ``rlvr.make_task``, ``rlvr.generate``, the
+CLI, ``TaskVectorEnv``) also accept an id without the prefix (``"Maze-v0"``); ``gym.make`` needs
+the full id. ``build_generator`` injects the env id into the generator it makes, so one
+generator class serves every env of its family. ``family_doc(spec)`` is the family's contract
+(its family module's docstring), which every env instance carries as ``__doc__``.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import pkgutil
 from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 
-SINGLE_TURN_ENTRY_POINT = "rlvr.envs.single_turn:SingleTurnEnv"
+from rlvr.family import SINGLE_TURN_ENTRY_POINT, EnvDecl, Family
+
 VECTOR_ENTRY_POINT = "rlvr.envs.vector:TaskVectorEnv"  # gym.make_vec of a single-turn env
 
 
@@ -36,9 +40,32 @@ class EnvSpec:
     verifier_options: tuple[str, ...] = ()  # constructor arguments of the verifier (shortest=…)
     max_episode_steps: int | None = None
     extra: dict = field(default_factory=dict)
+    family: Family | None = None  # the declaration (None only for envs still in LEGACY_SPECS)
+    generator_kwargs: dict = field(default_factory=dict)  # fixed constructor arguments of this env's variant
+    family_module: str = ""  # the module that declares the family (its docstring is the contract)
+
+    @classmethod
+    def of(cls, module: str, family: Family, decl: EnvDecl) -> "EnvSpec":
+        return cls(decl.id, decl.description, family.generator, family.verifier, decl.visual, decl.entry_point,
+                   tuple(family.generator_options), tuple(family.verifier_options), decl.max_episode_steps,
+                   dict(decl.env_kwargs), family, dict(decl.generator_kwargs), module)
 
 
-ENV_SPECS: tuple[EnvSpec, ...] = (
+def family_declarations() -> tuple[tuple[str, Family], ...]:
+    """(module name, ``FAMILY``) of every module in ``rlvr/families/``, in module-name order."""
+    import rlvr.families as package
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        declaration = getattr(module, "FAMILY", None)
+        if not isinstance(declaration, Family):
+            raise TypeError(f"{module.__name__} must end with FAMILY = Family(...)")
+        found.append((module.__name__, declaration))
+    return tuple(found)
+
+
+LEGACY_SPECS: tuple[EnvSpec, ...] = (
     EnvSpec(
         "rlvr/Math-v0",
         "Competition-style maths with exact answers (synthetic via sympy, or a MATH/AIME/GSM8K file)",
@@ -46,21 +73,6 @@ ENV_SPECS: tuple[EnvSpec, ...] = (
         "rlvr.verifiers.math:MathVerifier",
         generator_options=("dataset",),
         verifier_options=("deadline_s", "memory_mb"),
-    ),
-    EnvSpec(
-        "rlvr/Maze-v0",
-        "Find a path from S to G through a text grid maze; answer a U/D/L/R move string",
-        "rlvr.generators.maze:MazeGenerator",
-        "rlvr.verifiers.maze:MazeVerifier",
-        verifier_options=("shortest", "partial"),
-    ),
-    EnvSpec(
-        "rlvr/MazeImage-v0",
-        "The maze drawn as an image; answer a U/D/L/R move string",
-        "rlvr.generators.maze:MazeImageGenerator",
-        "rlvr.verifiers.maze:MazeVerifier",
-        visual=True,
-        verifier_options=("shortest", "partial"),
     ),
     EnvSpec(
         "rlvr/Causal-v0",
@@ -147,6 +159,19 @@ ENV_SPECS: tuple[EnvSpec, ...] = (
 )
 
 
+def collect_specs() -> tuple[EnvSpec, ...]:
+    """Every env of every declared family, then the legacy table's envs not yet declared."""
+    declared = tuple(EnvSpec.of(module, family, decl) for module, family in family_declarations() for decl in family.envs)
+    ids = [spec.id for spec in declared]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"env ids declared twice: {duplicates}")
+    return declared + tuple(spec for spec in LEGACY_SPECS if spec.id not in ids)
+
+
+ENV_SPECS: tuple[EnvSpec, ...] = collect_specs()
+
+
 def load_object(path: str) -> Any:
     """The attribute named by ``"module:attribute"``, imported on first use."""
     module_name, _, attribute = path.partition(":")
@@ -181,12 +206,18 @@ def canonical_env_id(env_id: str) -> str:
 
 
 def family_doc(spec: EnvSpec) -> str:
-    """The family's contract: the module docstring of the generator's module."""
-    return importlib.import_module(spec.generator.partition(":")[0]).__doc__ or spec.description
+    """The family's contract: the docstring of its family module (of the generator's module for
+    an env not yet declared)."""
+    module = spec.family_module or spec.generator.partition(":")[0]
+    return importlib.import_module(module).__doc__ or spec.description
 
 
 def split_options(spec: EnvSpec, options: dict) -> tuple[dict, dict, dict]:
-    """Split keyword arguments into (generator constructor, verifier constructor, task params)."""
+    """Sort keyword arguments into (generator constructor, verifier constructor, task params);
+    see ``Family.group_options`` (unknown and ambiguous names raise ValueError)."""
+    if spec.family is not None:
+        grouped = spec.family.group_options(spec.id, options)
+        return grouped.generator, grouped.verifier, grouped.params
     generator_kwargs = {k: v for k, v in options.items() if k in spec.generator_options}
     verifier_kwargs = {k: v for k, v in options.items() if k in spec.verifier_options}
     params = {k: v for k, v in options.items() if k not in generator_kwargs and k not in verifier_kwargs}
@@ -194,8 +225,12 @@ def split_options(spec: EnvSpec, options: dict) -> tuple[dict, dict, dict]:
 
 
 def build_generator(spec: EnvSpec, **kwargs: Any):
-    """A new generator of ``spec`` with constructor options ``kwargs``."""
-    return load_object(spec.generator)(**kwargs)
+    """A new generator of ``spec`` with constructor options ``kwargs`` (and the env's fixed
+    variant arguments), bound to the env's id."""
+    generator = load_object(spec.generator)(**spec.generator_kwargs, **kwargs)
+    if spec.family is not None:
+        generator.env_id = spec.id
+    return generator
 
 
 def build_verifier(spec: EnvSpec, **kwargs: Any):

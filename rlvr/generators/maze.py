@@ -1,45 +1,7 @@
-"""Maze: find a path from S to G through a grid maze, drawn as text or as an image.
+"""How maze tasks are made: carving, braiding, choosing S and G, drawing, solving.
 
-Task        A maze of rows×cols *cells*, drawn as a grid of (2·rows+1)×(2·cols+1) squares: cells
-            sit at odd (row, column) positions, the squares between them are passages or walls,
-            and the border is wall. Randomised depth-first carving gives a perfect maze (exactly
-            one path between any two cells); ``loops`` > 0 then braids it: that fraction of its
-            dead ends gets one wall knocked out, opening loops. S and G are two cells whose BFS
-            distance and turn count meet the difficulty's minimums.
-            rlvr/Maze-v0       the prompt shows the grid as text: '#' wall, '.' open, 'S' start,
-                               'G' goal, one line per row, plus S and G as (row, column).
-            rlvr/MazeImage-v0  the same task (same seed, same maze); the prompt explains the
-                               picture instead of showing text: dark squares are walls, white
-                               squares open, green the start, red the goal (``MAZE_COLOURS``);
-                               ``task.images[0]`` is the drawing. Rows count from the top and
-                               columns from the left, both from 0.
-Answer      ``<answer>…</answer>`` holding moves over U (row − 1), D (row + 1), L (column − 1),
-            R (column + 1), one square per move, uppercase; whitespace, ',' and ';' between moves
-            are allowed. Words ("up") and lowercase letters are format errors.
-            ``task.answer`` = {"grid": [row strings], "start": [row, col], "goal": [row, col],
-            "shortest_path_length": int}; everything the verifier needs, JSON-safe.
-            ``task.meta`` = {"shortest_path_length", "turns" (fewest direction changes over all
-            shortest paths), "grid_rows", "grid_cols", "dead_ends", "loops_opened",
-            "maze_attempts"}.
-Verifier    rlvr.verifiers.maze.MazeVerifier: simulates the moves; correct when none enters a
-            wall or leaves the grid, the last one ends on G, and there are exactly
-            ``shortest_path_length`` of them, as the prompt asks (``shortest=False`` accepts any
-            legal walk to G; ``partial=True`` grades wrong answers below 1).
-Solver      Breadth-first search (networkx) over the open squares; the moves of a shortest path.
-
-Difficulty  d      cells    grid     loops   shortest path   turns
-            0.0    3×3      7×7      0%      ≥ 4 moves       ≥ 1
-            0.25   5×5      11×11    5%      ≥ 12            ≥ 4
-            0.5    8×8      17×17    10%     ≥ 24            ≥ 8
-            0.75   14×14    29×29    18%     ≥ 60            ≥ 18
-            1.0    20×20    41×41    25%     ≥ 120           ≥ 32
-            Parameters: ``rows``, ``cols`` (cells, 2–250), ``loops`` (fraction of dead ends
-            opened, 0–1), ``min_path_length`` (moves), ``min_turns``; explicit values win over
-            the knob. When a maze cannot meet the minimums after a bounded number of seeded
-            retries, ``generate`` raises ValueError. At d = 0 the answers are few (about 150
-            distinct shortest paths over 300 seeds): the commonest fixed answer, e.g. RRUU, is
-            right on about 4.5 % of d = 0 tasks and on none from d = 0.5 up
-            (benchmarks/bench_constant_policy.py).
+The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
+``rlvr.families.maze``; ``MazeGenerator(render="image")`` makes MazeImage-v0's tasks.
 """
 
 from __future__ import annotations
@@ -53,7 +15,8 @@ import networkx as nx
 import numpy as np
 from PIL import Image
 
-from rlvr.core import DifficultyTable, Task, TaskGenerator
+from rlvr.core import Task, TaskGenerator
+from rlvr.families.maze import FAMILY, MAX_CELLS_PER_SIDE
 
 WALL, OPEN, START, GOAL = "#", ".", "S", "G"
 MOVES = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
@@ -66,7 +29,6 @@ MAZE_COLOURS = {
 }
 IMAGE_TARGET_PX = 512  # the drawing's longer side aims at this many pixels
 MIN_SQUARE_PX = 4
-MAX_CELLS_PER_SIDE = 250
 ENDPOINT_TRIES_PER_MAZE = 24
 MAZE_TRIES = 24
 
@@ -276,13 +238,31 @@ def count_turns(moves: str) -> int:
     return sum(a != b for a, b in zip(moves, moves[1:]))
 
 
-def _as_int(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) and not (isinstance(value, float) and value.is_integer()):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-    return value
+def describe_text(grid: list[str], start: tuple[int, int], goal: tuple[int, int]) -> str:
+    """Maze-v0's prompt: the grid as text."""
+    height, width = len(grid), len(grid[0])
+    drawing = "\n".join(grid)
+    return (
+        "Find a shortest path through the maze below from S (start) to G (goal).\n\n"
+        f"Legend: '{WALL}' wall, '{OPEN}' open square, '{START}' start, '{GOAL}' goal. The grid has {height} rows "
+        f"and {width} columns, one line per row; rows are numbered 0 to {height - 1} from the top and columns "
+        f"0 to {width - 1} from the left. S is at row {start[0]}, column {start[1]}; G is at row {goal[0]}, "
+        f"column {goal[1]}.\n\n```\n{drawing}\n```\n\n{ANSWER_INSTRUCTIONS}"
+    )
+
+
+def describe_picture(grid: list[str], start: tuple[int, int], goal: tuple[int, int]) -> str:
+    """MazeImage-v0's prompt: how to read the picture (``task.images[0]``)."""
+    height, width = len(grid), len(grid[0])
+    return (
+        "Find a shortest path through the maze in the image from the green square (start) to the red square "
+        "(goal).\n\n"
+        f"The image shows a grid of {height} rows and {width} columns of equal squares: dark squares are walls, "
+        "white squares (outlined in light grey) are open, the green square is the start and the red square is the "
+        f"goal. Rows are numbered 0 to {height - 1} from the top and columns 0 to {width - 1} from the left; the "
+        f"start is at row {start[0]}, column {start[1]} and the goal at row {goal[0]}, column {goal[1]}.\n\n"
+        f"{ANSWER_INSTRUCTIONS}"
+    )
 
 
 ANSWER_INSTRUCTIONS = (
@@ -294,26 +274,22 @@ ANSWER_INSTRUCTIONS = (
 
 
 class MazeGenerator(TaskGenerator):
-    family = "maze"
-    env_id = "rlvr/Maze-v0"
-    table = DifficultyTable(
-        {
-            0.0: {"rows": 3, "cols": 3, "loops": 0.0, "min_path_length": 4, "min_turns": 1},
-            0.25: {"rows": 5, "cols": 5, "loops": 0.05, "min_path_length": 12, "min_turns": 4},
-            0.5: {"rows": 8, "cols": 8, "loops": 0.10, "min_path_length": 24, "min_turns": 8},
-            0.75: {"rows": 14, "cols": 14, "loops": 0.18, "min_path_length": 60, "min_turns": 18},
-            1.0: {"rows": 20, "cols": 20, "loops": 0.25, "min_path_length": 120, "min_turns": 32},
-        }
-    )
+    """Maze tasks; ``render`` is "text" (Maze-v0: the grid in the prompt) or "image"
+    (MazeImage-v0: the same maze drawn, the prompt explaining the picture)."""
+
+    declaration = FAMILY
+
+    def __init__(self, render: str = "text"):
+        if render not in ("text", "image"):
+            raise ValueError(f"render must be text or image, got {render!r}")
+        self.render = render
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        rows = _as_int("rows", params["rows"], 2, MAX_CELLS_PER_SIDE)
-        cols = _as_int("cols", params["cols"], 2, MAX_CELLS_PER_SIDE)
-        min_length = _as_int("min_path_length", params["min_path_length"], 1, 4 * rows * cols)
-        min_turns = _as_int("min_turns", params["min_turns"], 0, 4 * rows * cols)
-        loops = float(params["loops"])
-        if not 0.0 <= loops <= 1.0:
-            raise ValueError(f"loops must be in [0, 1], got {loops}")
+        rows, cols, loops = params["rows"], params["cols"], params["loops"]
+        min_length, min_turns = params["min_path_length"], params["min_turns"]
+        for name, value in (("min_path_length", min_length), ("min_turns", min_turns)):
+            if value > 4 * rows * cols:
+                raise ValueError(f"{name} must be at most 4·rows·cols = {4 * rows * cols} for a {rows}×{cols} maze, got {value}")
         lattice = lattice_neighbours(rows, cols)
         for attempt in range(1, MAZE_TRIES + 1):
             links = carve_perfect_maze(lattice, rng)
@@ -339,18 +315,9 @@ class MazeGenerator(TaskGenerator):
             "loops_opened": opened,
             "maze_attempts": attempt,
         }
-        return {"prompt": self.describe(grid, start, goal), "answer": answer, "meta": meta}
-
-    def describe(self, grid: list[str], start: tuple[int, int], goal: tuple[int, int]) -> str:
-        height, width = len(grid), len(grid[0])
-        drawing = "\n".join(grid)
-        return (
-            "Find a shortest path through the maze below from S (start) to G (goal).\n\n"
-            f"Legend: '{WALL}' wall, '{OPEN}' open square, '{START}' start, '{GOAL}' goal. The grid has {height} rows "
-            f"and {width} columns, one line per row; rows are numbered 0 to {height - 1} from the top and columns "
-            f"0 to {width - 1} from the left. S is at row {start[0]}, column {start[1]}; G is at row {goal[0]}, "
-            f"column {goal[1]}.\n\n```\n{drawing}\n```\n\n{ANSWER_INSTRUCTIONS}"
-        )
+        if self.render == "image":
+            return {"prompt": describe_picture(grid, start, goal), "answer": answer, "meta": meta, "images": [draw_image(grid)]}
+        return {"prompt": describe_text(grid, start, goal), "answer": answer, "meta": meta}
 
     def solve(self, task: Task) -> str:
         return f"<answer>{self.shortest_moves(task)}</answer>"
@@ -441,26 +408,3 @@ def wall_follower_moves(grid: list[str], start: tuple[int, int], goal: tuple[int
         else:
             break
     return "".join(walked)
-
-
-class MazeImageGenerator(MazeGenerator):
-    """The same tasks as ``MazeGenerator``; the prompt explains a picture of the maze."""
-
-    env_id = "rlvr/MazeImage-v0"
-
-    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        parts = super().build(rng, nprng, params)
-        parts["images"] = [draw_image(parts["answer"]["grid"])]
-        return parts
-
-    def describe(self, grid: list[str], start: tuple[int, int], goal: tuple[int, int]) -> str:
-        height, width = len(grid), len(grid[0])
-        return (
-            "Find a shortest path through the maze in the image from the green square (start) to the red square "
-            "(goal).\n\n"
-            f"The image shows a grid of {height} rows and {width} columns of equal squares: dark squares are walls, "
-            "white squares (outlined in light grey) are open, the green square is the start and the red square is the "
-            f"goal. Rows are numbered 0 to {height - 1} from the top and columns 0 to {width - 1} from the left; the "
-            f"start is at row {start[0]}, column {start[1]} and the goal at row {goal[0]}, column {goal[1]}.\n\n"
-            f"{ANSWER_INSTRUCTIONS}"
-        )

@@ -1,0 +1,84 @@
+"""Maze: find a path from S to G through a grid maze, drawn as text or as an image.
+
+Task        A maze of rows×cols *cells*, drawn as a grid of (2·rows+1)×(2·cols+1) squares: cells
+            sit at odd (row, column) positions, the squares between them are passages or walls,
+            and the border is wall. Randomised depth-first carving gives a perfect maze (exactly
+            one path between any two cells); ``loops`` > 0 then braids it: that fraction of its
+            dead ends gets one wall knocked out, opening loops. S and G are two cells whose BFS
+            distance and turn count meet the difficulty's minimums.
+            rlvr/Maze-v0       the prompt shows the grid as text: '#' wall, '.' open, 'S' start,
+                               'G' goal, one line per row, plus S and G as (row, column).
+            rlvr/MazeImage-v0  the same task (same seed, same maze); the prompt explains the
+                               picture instead of showing text: dark squares are walls, white
+                               squares open, green the start, red the goal (``MAZE_COLOURS``);
+                               ``task.images[0]`` is the drawing. Rows count from the top and
+                               columns from the left, both from 0.
+Answer      ``<answer>…</answer>`` holding moves over U (row − 1), D (row + 1), L (column − 1),
+            R (column + 1), one square per move, uppercase; whitespace, ',' and ';' between moves
+            are allowed. Words ("up") and lowercase letters are format errors.
+            ``task.answer`` = {"grid": [row strings], "start": [row, col], "goal": [row, col],
+            "shortest_path_length": int}; everything the verifier needs, JSON-safe.
+            ``task.meta`` = {"shortest_path_length", "turns" (fewest direction changes over all
+            shortest paths), "grid_rows", "grid_cols", "dead_ends", "loops_opened",
+            "maze_attempts"}.
+Verifier    rlvr.verifiers.maze.MazeVerifier: simulates the moves; correct when none enters a
+            wall or leaves the grid, the last one ends on G, and there are exactly
+            ``shortest_path_length`` of them, as the prompt asks (``shortest=False`` accepts any
+            legal walk to G; ``partial=True`` grades wrong answers below 1).
+Solver      Breadth-first search (networkx) over the open squares; the moves of a shortest path.
+
+Difficulty  (rendered from the declaration below; the grid is 2·rows+1 by 2·cols+1 squares)
+            d     rows  cols  loops  min_path_length  min_turns
+            0     3     3     0.0    4                1
+            0.25  5     5     0.05   12               4
+            0.5   8     8     0.1    24               8
+            0.75  14    14    0.18   60               18
+            1     20    20    0.25   120              32
+            Parameters: ``rows``, ``cols`` (cells, 2–250), ``loops`` (fraction of dead ends
+            opened, 0–1), ``min_path_length`` (moves, at most 4·rows·cols), ``min_turns``;
+            explicit values win over the knob. When a maze cannot meet the minimums after a
+            bounded number of seeded retries, ``generate`` raises ValueError. At d = 0 the answers are few (about 150
+            distinct shortest paths over 300 seeds): the commonest fixed answer, e.g. RRUU, is
+            right on about 4.5 % of d = 0 tasks and on none from d = 0.5 up
+            (benchmarks/bench_constant_policy.py).
+
+Version history
+            v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
+                (tests/test_golden_tasks.py).
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Float, Int
+
+MAX_CELLS_PER_SIDE = 250
+
+FAMILY = Family(
+    name="maze",
+    generator="rlvr.generators.maze:MazeGenerator",
+    verifier="rlvr.verifiers.maze:MazeVerifier",
+    table=DifficultyTable(
+        {
+            "rows": Int(2, MAX_CELLS_PER_SIDE, doc="cell rows (the grid has 2·rows+1 lines)"),
+            "cols": Int(2, MAX_CELLS_PER_SIDE, doc="cell columns"),
+            "loops": Float(0.0, 1.0, doc="fraction of dead ends opened into loops"),
+            "min_path_length": Int(1, 4 * MAX_CELLS_PER_SIDE**2, doc="fewest moves of the shortest path"),
+            "min_turns": Int(0, 4 * MAX_CELLS_PER_SIDE**2, doc="fewest direction changes of a shortest path"),
+        },
+        {
+            0.0: {"rows": 3, "cols": 3, "loops": 0.0, "min_path_length": 4, "min_turns": 1},
+            0.25: {"rows": 5, "cols": 5, "loops": 0.05, "min_path_length": 12, "min_turns": 4},
+            0.5: {"rows": 8, "cols": 8, "loops": 0.10, "min_path_length": 24, "min_turns": 8},
+            0.75: {"rows": 14, "cols": 14, "loops": 0.18, "min_path_length": 60, "min_turns": 18},
+            1.0: {"rows": 20, "cols": 20, "loops": 0.25, "min_path_length": 120, "min_turns": 32},
+        },
+    ),
+    envs=(
+        EnvDecl("rlvr/Maze-v0", "Find a path from S to G through a text grid maze; answer a U/D/L/R move string"),
+        EnvDecl("rlvr/MazeImage-v0", "The maze drawn as an image; answer a U/D/L/R move string", visual=True,
+                generator_kwargs={"render": "image"}),
+    ),
+    verifier_options={
+        "shortest": "only a shortest path is correct (default true); false accepts any legal walk to G",
+        "partial": "grade wrong answers below 1 by how close they end to G (default false)",
+    },
+)

@@ -1,0 +1,94 @@
+"""Every family's declaration (rlvr/families/*) against its code and its docs."""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+import gymnasium as gym
+import pytest
+
+import rlvr
+from rlvr.envs.registry import ENV_SPECS, family_declarations, load_object
+from rlvr.family import Family
+
+DECLARED = family_declarations()
+
+
+def normalise(text: str) -> list[str]:
+    return [re.sub(r"\s+", " ", line).strip() for line in text.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("module,family", DECLARED, ids=[f.name for _, f in DECLARED])
+def test_the_docstring_shows_the_declared_difficulty_table(module, family):
+    doc = normalise(importlib.import_module(module).__doc__)
+    table = normalise(family.table.doc_table())
+    starts = [i for i, line in enumerate(doc) if line == table[0]]
+    assert any(doc[i:i + len(table)] == table for i in starts), (
+        f"{module}'s docstring must show the table rlvr.params renders:\n{family.table.doc_table()}")
+
+
+@pytest.mark.parametrize("module,family", DECLARED, ids=[f.name for _, f in DECLARED])
+def test_the_docstring_has_a_version_history_naming_every_env_version(module, family):
+    doc = importlib.import_module(module).__doc__
+    assert "Version history" in doc
+    history = doc[doc.index("Version history"):]
+    for decl in family.envs:
+        version = decl.id.rpartition("-")[2]
+        assert re.search(rf"\b{version}\b", history), f"{decl.id}: no {version} entry in the Version history"
+
+
+@pytest.mark.parametrize("module,family", DECLARED, ids=[f.name for _, f in DECLARED])
+def test_the_generator_serves_the_declaration_and_every_env(module, family):
+    generator_class = load_object(family.generator)
+    assert generator_class.declaration is family
+    assert "env_id" not in vars(generator_class) and "family" not in vars(generator_class)
+    for decl in family.envs:
+        assert decl.id in gym.registry
+        generator = rlvr.make_generator(decl.id)
+        assert generator.env_id == decl.id and generator.family == family.name
+        assert generator_class(**decl.generator_kwargs).env_id == decl.id  # constructed directly
+
+
+@pytest.mark.parametrize("module,family", DECLARED, ids=[f.name for _, f in DECLARED])
+def test_the_verifier_takes_the_declared_options(module, family):
+    import inspect
+
+    verifier_parameters = inspect.signature(load_object(family.verifier)).parameters
+    assert set(family.verifier_options) <= set(verifier_parameters), "a declared verifier option the verifier lacks"
+    generator_parameters = inspect.signature(load_object(family.generator)).parameters
+    assert set(family.generator_options) <= set(generator_parameters), "a declared generator option the generator lacks"
+
+
+def test_flat_options_route_to_their_group_and_ambiguity_is_refused():
+    from rlvr.family import EnvDecl
+    from rlvr.params import DifficultyTable, Int
+
+    family = Family("toy", "x:Y", "x:Z", DifficultyTable({"size": Int(1, 9), "partial": Int(0, 1)},
+                                                        {0.0: {"size": 1, "partial": 0}, 1.0: {"size": 9, "partial": 1}}),
+                    (EnvDecl("rlvr/Toy-v0", "toy"),), generator_options={"dataset": "file"}, verifier_options={"partial": "x"})
+    grouped = family.group_options("rlvr/Toy-v0", {"size": 3, "dataset": "f"})
+    assert (grouped.params, grouped.generator, grouped.verifier) == ({"size": 3}, {"dataset": "f"}, {})
+    with pytest.raises(ValueError, match="ambiguous.*verifier_options"):
+        family.group_options("rlvr/Toy-v0", {"partial": 1})
+    grouped = family.group_options("rlvr/Toy-v0", {"params": {"partial": 1}, "verifier_options": {"partial": True}})
+    assert grouped.params == {"partial": 1} and grouped.verifier == {"partial": True}
+    with pytest.raises(ValueError, match="unknown option 'sise'"):
+        family.group_options("rlvr/Toy-v0", {"sise": 3})
+    with pytest.raises(ValueError, match="no verifier option 'size'"):
+        family.group_options("rlvr/Toy-v0", {"verifier_options": {"size": 3}})
+
+
+def test_grouped_options_reach_make_task_gym_and_verify():
+    task = rlvr.make_task("Maze-v0", 3, 0.0, params={"rows": 5, "cols": 4})
+    assert task.params["rows"] == 5 and task.id == rlvr.make_task("Maze-v0", 3, 0.0, rows=5, cols=4).id
+    env = gym.make("rlvr/Maze-v0", difficulty=0.0, params={"rows": 6}, verifier_options={"shortest": False})
+    _, info = env.reset(seed=1)
+    assert len(info["task"].answer["grid"]) == 13 and env.unwrapped.verifier.shortest is False
+    with pytest.raises(ValueError, match="unknown option"):
+        gym.make("rlvr/Maze-v0", rowz=6)
+
+
+def test_every_env_comes_from_a_declaration():
+    undeclared = [spec.id for spec in ENV_SPECS if spec.family is None]
+    assert not undeclared, f"envs not yet declared in rlvr/families: {undeclared}"

@@ -378,7 +378,7 @@ class TaskGenerator(abc.ABC):
         if self.dataset is not None:
             return self._dataset_task(seed, d, overrides)
         overrides = self.table.check(overrides)
-        params = self.table.resolve(d, overrides)
+        params = self.resolve(d, overrides)
         rng, nprng = task_rngs(self.family, seed, d, overrides_digest(overrides) if overrides else "")
         parts = self.build(rng, nprng, params)
         return Task(
@@ -393,6 +393,11 @@ class TaskGenerator(abc.ABC):
             images=tuple(parts.get("images", ())),
             meta=dict(parts.get("meta", {})),
         )
+
+    def resolve(self, difficulty: float, overrides: dict) -> dict:
+        """The task parameters at ``difficulty`` with the (checked) ``overrides``: the table's,
+        unless a generator variant pins some (Countdown's 24-game preset)."""
+        return self.table.resolve(difficulty, overrides)
 
     def _dataset_task(self, seed: int, difficulty: float, overrides: dict) -> Task:
         if overrides:

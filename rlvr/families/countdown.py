@@ -1,0 +1,92 @@
+"""Countdown: reach a target from given numbers with + − × ÷ (and the 24 game as a preset).
+
+Task        n numbers and a target. rlvr/Countdown-v0: the target is built from the numbers by
+            Countdown's own rules (a random expression over all of them, or over a random subset
+            when numbers may go unused; every intermediate a positive integer, divisions exact),
+            so it is reachable by construction; it is never one of the numbers.
+            rlvr/Game24-v0: the 24 game — four numbers from 1 to 13, target 24, every number
+            exactly once, all four operators; the numbers are redrawn until an exhaustive search
+            (which allows fractional intermediates, as the game does) reaches 24.
+            Among up to 64 draws the generator keeps the first puzzle whose search needs at least
+            ``min_search_nodes`` expansions (else the hardest drawn), so the knob raises the
+            measured search effort, not just the sizes.
+Answer      ``<answer>…</answer>`` holding one arithmetic expression over the given numbers with
+            the allowed operators and parentheses, optionally followed by ``= target``:
+            ``<answer>(3 + 5) * 2 = 16</answer>``. "−", "×", "·" and "÷" are accepted spellings.
+            ``task.answer`` = {"numbers", "target", "operators" (comma-separated), "use_all",
+            "expression" (the reference)}; ``task.meta`` = {"search_nodes" (expansions of the
+            depth-first search until the target appears, capped at 20,000), "operations" (of the
+            reference), "draws"}.
+Verifier    rlvr.verifiers.countdown.CountdownVerifier: its own tokenizer and recursive-descent
+            parser (never ``eval``); the integers written must be a sub-multiset of the numbers
+            (all of them when ``use_all``); only allowed operators; exact rational arithmetic;
+            division by zero, unary minus, powers, decimals, glued digits and names are rejected
+            with a one-line reason. Any expression that reaches the target scores 1: puzzles
+            usually have many solutions and every one is accepted.
+Solver      The depth-first search above (exact rationals, repeated value multisets pruned); the
+            reference answer is the construction's expression (Countdown-v0) or the search's
+            (Game24-v0).
+
+Difficulty  (rendered from the declaration below)
+            d     numbers  max_number  target_max  operators  use_all  min_search_nodes
+            0     3        9           20          2 kinds    False    1
+            0.25  3        15          45          3 kinds    False    5
+            0.5   4        25          100         4 kinds    False    30
+            0.75  5        50          316         4 kinds    True     245
+            1     6        100         1000        4 kinds    True     2000
+            fixed: target=0
+            ``target`` = 0 draws the target; a positive value fixes it (and the numbers are redrawn
+            until the search reaches it). Game24-v0 pins numbers=4, max_number=13, target=24,
+            use_all=True and all four operators (overriding them raises); the knob still moves
+            ``min_search_nodes``. max_number, target_max and min_search_nodes move on a log scale.
+            Measured over 40 seeds per point (tests/test_countdown.py checks the rise): median
+            search nodes rise with d.
+
+Version history
+            v0  (2026-12) first release (Countdown-v0 and Game24-v0).
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Flag, Int, Subset
+
+OPERATORS = ("+", "-", "*", "/")
+PRESETS = {
+    "none": {},
+    "game24": {"numbers": 4, "max_number": 13, "target": 24, "use_all": True, "operators": "+,-,*,/"},
+}
+
+FAMILY = Family(
+    name="countdown",
+    generator="rlvr.generators.countdown:CountdownGenerator",
+    verifier="rlvr.verifiers.countdown:CountdownVerifier",
+    table=DifficultyTable(
+        {
+            "numbers": Int(2, 8, doc="how many numbers are given"),
+            "max_number": Int(2, 1000, log=True, doc="numbers are drawn from 1 to this"),
+            "target_max": Int(10, 100_000, log=True, doc="largest target the construction may produce"),
+            "operators": Subset(*OPERATORS, doc="the operators the construction and the answer may use"),
+            "use_all": Flag(doc="every number exactly once (true) or each at most once (false)"),
+            "target": Int(0, 1_000_000, doc="0: drawn by construction; > 0: this fixed target"),
+            "min_search_nodes": Int(1, 100_000, log=True, doc="keep the first puzzle whose search needs this many expansions"),
+        },
+        {
+            0.0: {"numbers": 3, "max_number": 9, "target_max": 20, "operators": "+,-", "use_all": False, "target": 0,
+                  "min_search_nodes": 1},
+            0.25: {"numbers": 3, "max_number": 15, "target_max": 45, "operators": "+,-,*", "use_all": False, "target": 0,
+                   "min_search_nodes": 5},
+            0.5: {"numbers": 4, "max_number": 25, "target_max": 100, "operators": "+,-,*,/", "use_all": False,
+                  "target": 0, "min_search_nodes": 30},
+            0.75: {"numbers": 5, "max_number": 50, "target_max": 316, "operators": "+,-,*,/", "use_all": True,
+                   "target": 0, "min_search_nodes": 245},
+            1.0: {"numbers": 6, "max_number": 100, "target_max": 1000, "operators": "+,-,*,/", "use_all": True,
+                  "target": 0, "min_search_nodes": 2000},
+        },
+    ),
+    envs=(
+        EnvDecl("rlvr/Countdown-v0", "Reach a target from given numbers with + - * / (each number at most or exactly once); "
+                "answer one expression"),
+        EnvDecl("rlvr/Game24-v0", "The 24 game: make 24 from four numbers 1-13, each used once, with + - * /; answer one "
+                "expression", generator_kwargs={"preset": "game24"}),
+    ),
+    generator_options={"preset": "none, or game24 (the 24 game's fixed parameters; Game24-v0)"},
+)

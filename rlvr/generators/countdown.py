@@ -1,0 +1,216 @@
+"""How Countdown tasks are made: numbers drawn, a target built from them, the search effort measured.
+
+The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
+``rlvr.families.countdown``; ``CountdownGenerator(preset="game24")`` makes Game24-v0's tasks.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from rlvr.core import Task, TaskGenerator
+from rlvr.families.countdown import FAMILY, PRESETS
+from rlvr.verifiers.countdown import judge
+
+MAX_DRAWS = 64  # puzzles drawn per task while looking for one that needs min_search_nodes
+SEARCH_NODE_CAP = 20_000
+SYMBOLS = {"+": "+", "-": "-", "*": "*", "/": "/"}
+
+
+class SearchCapReached(Exception):
+    """The exhaustive search ran past its node cap."""
+
+
+def search(numbers: list[int], target: int, operators: str, use_all: bool, node_cap: int = SEARCH_NODE_CAP) -> tuple[str | None, int]:
+    """Depth-first search over combining two values at a time with the allowed operators, in
+    exact rationals, until the target appears (among any values when numbers may go unused,
+    as the last value when all must be used). Returns (an expression reaching the target or
+    None, nodes expanded); multisets of values already seen are not searched again. Raises
+    SearchCapReached past ``node_cap`` nodes."""
+    allowed = set(operators.split(","))
+    seen: set[tuple] = set()
+    nodes = 0
+
+    def combine(a: tuple[Fraction, str], b: tuple[Fraction, str]):
+        (x, ex), (y, ey) = a, b
+        if "+" in allowed:
+            yield x + y, f"({ex} + {ey})"
+        if "*" in allowed:
+            yield x * y, f"({ex} * {ey})"
+        if "-" in allowed:
+            yield x - y, f"({ex} - {ey})"
+            yield y - x, f"({ey} - {ex})"
+        if "/" in allowed:
+            if y != 0:
+                yield x / y, f"({ex} / {ey})"
+            if x != 0:
+                yield y / x, f"({ey} / {ex})"
+
+    def dfs(items: list[tuple[Fraction, str]]) -> str | None:
+        nonlocal nodes
+        if use_all:
+            if len(items) == 1:
+                return items[0][1] if items[0][0] == target else None
+        else:
+            for value, text in items:
+                if value == target:
+                    return text
+        key = tuple(sorted(value for value, _ in items))
+        if key in seen:
+            return None
+        seen.add(key)
+        for i in range(len(items)):
+            for j in range(i + 1, len(items)):
+                rest = items[:i] + items[i + 1:j] + items[j + 1:]
+                for value, text in combine(items[i], items[j]):
+                    nodes += 1
+                    if nodes > node_cap:
+                        raise SearchCapReached
+                    found = dfs(rest + [(value, text)])
+                    if found is not None:
+                        return found
+        return None
+
+    found = dfs([(Fraction(n), str(n)) for n in numbers])
+    if found is not None and found.startswith("(") and found.endswith(")"):
+        found = found[1:-1]
+    return found, nodes
+
+
+def construct(rng: random.Random, numbers: list[int], operators: list[str], use_all: bool) -> tuple[int, str] | None:
+    """A target built from the numbers by Countdown's own rules (every intermediate a positive
+    integer, divisions exact): all numbers when ``use_all``, else a random subset of at least
+    two. Returns (target, expression) or None when no operator keeps the rules at some step."""
+    pool = list(numbers) if use_all else rng.sample(numbers, rng.randint(2, len(numbers)))
+    items = [(n, str(n)) for n in pool]
+    rng.shuffle(items)
+    while len(items) > 1:
+        i, j = sorted(rng.sample(range(len(items)), 2))
+        (a, ea), (b, eb) = items[i], items[j]
+        if a < b:
+            (a, ea), (b, eb) = (b, eb), (a, ea)
+        choices = [op for op in rng.sample(operators, len(operators))
+                   if not (op == "-" and a == b) and not (op == "/" and (b == 1 or a % b))]
+        if not choices:
+            return None
+        op = choices[0]
+        value = {"+": a + b, "-": a - b, "*": a * b, "/": a // b if b else 0}[op]
+        items = items[:i] + items[i + 1:j] + items[j + 1:] + [(value, f"({ea} {SYMBOLS[op]} {eb})")]
+    value, text = items[0]
+    return value, text[1:-1] if text.startswith("(") else text
+
+
+class CountdownGenerator(TaskGenerator):
+    """Countdown tasks; ``preset="game24"`` pins the 24 game's parameters (Game24-v0)."""
+
+    declaration = FAMILY
+
+    def __init__(self, preset: str = "none"):
+        if preset not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+        self.preset = preset
+
+    def resolve(self, difficulty: float, overrides: dict) -> dict:
+        pinned = PRESETS[self.preset]
+        clash = sorted(set(overrides) & set(pinned))
+        if clash:
+            raise ValueError(f"the {self.preset} preset fixes {', '.join(clash)}; use rlvr/Countdown-v0 to choose them")
+        return {**self.table.resolve(difficulty, overrides), **pinned}
+
+    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        count, max_number, operators = params["numbers"], params["max_number"], params["operators"]
+        use_all, fixed_target, target_max = params["use_all"], params["target"], params["target_max"]
+        allowed = operators.split(",")
+        best = None
+        for draw in range(1, MAX_DRAWS + 1):
+            numbers = [rng.randint(1, max_number) for _ in range(count)]
+            if fixed_target:
+                target, expression = fixed_target, None
+            else:
+                built = construct(rng, numbers, allowed, use_all)
+                if built is None or not 1 <= built[0] <= target_max or built[0] in numbers:
+                    continue
+                target, expression = built
+            try:
+                found, nodes = search(numbers, target, operators, use_all)
+            except SearchCapReached:
+                found, nodes = expression, SEARCH_NODE_CAP
+            if found is None:
+                continue  # a fixed target these numbers cannot reach
+            candidate = (nodes, numbers, target, found if expression is None else expression, draw)
+            if best is None or nodes > best[0]:
+                best = candidate
+            if nodes >= params["min_search_nodes"]:
+                break
+        if best is None:
+            raise ValueError(f"no {count} numbers up to {max_number} reach a target within {MAX_DRAWS} draws; "
+                             f"raise max_number or target_max")
+        nodes, numbers, target, expression, draws = best
+        answer = {"numbers": numbers, "target": target, "operators": operators, "use_all": use_all, "expression": expression}
+        meta = {"search_nodes": nodes, "operations": expression.count(" ") // 2, "draws": draws}
+        return {"prompt": describe(numbers, target, allowed, use_all), "answer": answer, "meta": meta}
+
+    def solve(self, task: Task) -> str:
+        return f"<answer>{task.answer['expression']} = {task.answer['target']}</answer>"
+
+    def wrong_response(self, task: Task) -> str:
+        """A near miss: the reference expression with one more added (target + n)."""
+        return f"<answer>({task.answer['expression']}) + 1</answer>"
+
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """What a reward-hacking policy tries on Countdown: the target alone or claimed, the
+        reference expression with a number reused, a number not given, digits glued, unary
+        minus, powers, division by zero, Python the verifier might ``eval``, the right value
+        as a decimal, an expression of other numbers, and a huge answer."""
+        answer = task.answer
+        numbers, target = list(answer["numbers"]), int(answer["target"])
+        first = numbers[0]
+        glued = int(f"{numbers[0]}{numbers[1]}") if len(numbers) > 1 else first * 11
+        others = [n for n in range(1, 10) if n not in numbers][:2] or [target + 1, 1]
+        attacks = [
+            ("target-alone", f"<answer>{target}</answer>"),
+            ("target-times-one", f"<answer>{target} * 1</answer>"),
+            ("claim-only", f"<answer>= {target}</answer>"),
+            ("number-reused", f"<answer>{first} + {first} - {first} + {target} - {target}</answer>"),
+            ("unary-minus", f"<answer>-{first} + {first} + {target}</answer>"),
+            ("glued-digits", f"<answer>{glued} - {glued} + {target}</answer>"),
+            ("power", f"<answer>{first} ** 1 * {target}</answer>"),
+            ("caret-power", f"<answer>{first} ^ 1</answer>"),
+            ("divide-by-zero", f"<answer>{first} / ({first} - {first})</answer>"),
+            ("python-eval", f"<answer>__import__('os').system('true') or {target}</answer>"),
+            ("decimal-target", f"<answer>{target}.0</answer>"),
+            ("other-numbers", f"<answer>{others[0]} * {others[-1]} - {others[0] * others[-1]} + {target}</answer>"),
+            ("wrong-claim", f"<answer>{' + '.join(map(str, numbers))} = {target}</answer>"),
+            ("huge", "<answer>" + " + ".join(["1"] * 5_000) + "</answer>"),
+            ("nested-parens", "<answer>" + "(" * 500 + str(first) + ")" * 500 + "</answer>"),
+        ]
+        return [(name, text) for name, text in attacks if not _solves(task, text)]
+
+
+def _solves(task: Task, response: str) -> bool:
+    """Whether an attack happens to be a real solution (then it is an answer, not an attack)."""
+    answer = task.answer
+    text = response.removeprefix("<answer>").removesuffix("</answer>")
+    try:
+        return judge(text, list(answer["numbers"]), int(answer["target"]), answer["operators"], bool(answer["use_all"]))[0]
+    except ValueError:
+        return False
+
+
+OPERATOR_WORDS = {"+": "addition (+)", "-": "subtraction (-)", "*": "multiplication (*)", "/": "division (/)"}
+
+
+def describe(numbers: list[int], target: int, operators: list[str], use_all: bool) -> str:
+    rule = "Use every number exactly once." if use_all else "Use each number at most once; you need not use them all."
+    return (
+        f"Using the numbers {', '.join(map(str, numbers))}, make {target}.\n\n"
+        f"{rule} Allowed operations: {', '.join(OPERATOR_WORDS[o] for o in operators)}, with parentheses as needed; "
+        "intermediate results may be fractions. You may not join digits into new numbers, use a number more often "
+        "than it is given, or use unary minus or powers.\n"
+        "Put your final answer inside <answer>…</answer> as one arithmetic expression, optionally followed by "
+        f"'= {target}', for example <answer>(3 + 5) * 2 = 16</answer>."
+    )

@@ -1,0 +1,73 @@
+"""Knights & Knaves: who always tells the truth and who always lies, from what each one says.
+
+Task        n inhabitants, each a knight (every statement true) or a knave (every statement
+            false), and what each says: claims about roles ("Bob is a knave"), negations, and,
+            or, if-then, if-and-only-if, nested claims ("Bob would say that [Carol is a knight
+            and Dave is a knave]": true when Bob's role makes the bracketed claim's truth match,
+            knight ↔ claim) and counts ("exactly 2 of the 5 inhabitants are knights"). The
+            roles are drawn first; every statement is made true to its speaker's role; more
+            statements are added until exactly one assignment of roles is consistent with all
+            of them, which an exhaustive check over all 2ⁿ assignments proves at generation.
+Answer      ``<answer>…</answer>`` with one role per inhabitant in any order and wording: "Alice
+            is a knight, Bob is a knave" or one "Name: role" per line. ``task.answer`` =
+            {"names" (prompt order), "roles" {name: "knight" | "knave"}, "statements" [[speaker
+            index, statement tree]]}; ``task.meta`` = {"statements", "search_nodes" (nodes of a
+            person-by-person depth-first search that prunes on violated statements), "knights",
+            "puzzles_drawn"}.
+Verifier    rlvr.verifiers.knights_knaves.KnightsKnavesVerifier: reads clauses (split at newlines,
+            commas, semicolons and "and"), each naming exactly one inhabitant and one role;
+            correct when every inhabitant has the solution's role. Two roles for one person, a
+            role naming nobody, or a clause with two people is a format error (so hedges score
+            0). ``partial=True`` (off by default): the share of people with the right role.
+            The solution is unique, so it is the only correct answer.
+Solver      The hidden assignment (the one consistent assignment).
+
+Difficulty  (rendered from the declaration below)
+            d     people  depth  kinds
+            0     2       1      3 kinds
+            0.25  3       1      4 kinds
+            0.5   4       2      5 kinds
+            0.75  6       2      7 kinds
+            1     8       3      8 kinds
+            fixed: statements=1
+            ``kinds`` grows from is/not/and to or, implies, then says/iff, then count (claims
+            built only from is, not, says and iff are symmetric under swapping every role, so
+            they never pin down a unique answer: a kinds set needs and, or, implies or count);
+            ``statements`` is how many each inhabitant makes before more are added for
+            uniqueness. The measured search effort (``meta["search_nodes"]``) rises with d
+            (tests/test_knights_knaves.py).
+
+Version history
+            v0  (2026-12) first release.
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Int, Subset
+
+KINDS = ("is", "not", "and", "or", "implies", "says", "iff", "count")
+NAMES = ("Alice", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas", "Kira", "Luca",
+         "Mira", "Nadia", "Oscar", "Priya", "Quentin", "Rosa", "Samir", "Tess", "Umar", "Vera", "Wendell", "Yusuf")
+
+FAMILY = Family(
+    name="knights_knaves",
+    generator="rlvr.generators.knights_knaves:KnightsKnavesGenerator",
+    verifier="rlvr.verifiers.knights_knaves:KnightsKnavesVerifier",
+    table=DifficultyTable(
+        {
+            "people": Int(2, 12, doc="inhabitants"),
+            "depth": Int(0, 4, doc="connective levels a statement may nest"),
+            "kinds": Subset(*KINDS, doc="statement kinds that may appear"),
+            "statements": Int(1, 3, doc="statements each inhabitant makes before more are added for uniqueness"),
+        },
+        {
+            0.0: {"people": 2, "depth": 1, "kinds": "is,not,and", "statements": 1},
+            0.25: {"people": 3, "depth": 1, "kinds": "is,not,and,or", "statements": 1},
+            0.5: {"people": 4, "depth": 2, "kinds": "is,not,and,or,implies", "statements": 1},
+            0.75: {"people": 6, "depth": 2, "kinds": "is,not,and,or,implies,says,iff", "statements": 1},
+            1.0: {"people": 8, "depth": 3, "kinds": ",".join(KINDS), "statements": 1},
+        },
+    ),
+    envs=(EnvDecl("rlvr/KnightsKnaves-v0", "Knights always tell the truth, knaves always lie: find each inhabitant's role "
+                  "from their statements (unique solution)"),),
+    verifier_options={"partial": "reward the share of inhabitants with the right role (default false)"},
+)

@@ -1,0 +1,83 @@
+"""Knights & Knaves verifier: read a role for every inhabitant, compare with the unique solution.
+
+Input       A ``Task`` of rlvr.generators.knights_knaves: ``task.answer`` = {"names": [names in
+            prompt order], "roles": {name: "knight" | "knave"}, …}; and the model's whole response.
+Extraction  The last ``<answer>…</answer>`` outside ``<think>`` (rlvr.core.extract_answer).
+Parsing     The block is cut into clauses at newlines, commas, semicolons and the word "and".
+            A clause that names no inhabitant and no role is ignored ("Therefore:"); every other
+            clause must name exactly one inhabitant and exactly one role word (knight(s) /
+            knave(s), any case): "Alice is a knight", "Bob: knave", "(2) Carol — knight".
+            A clause with two names or two roles ("Alice is a knight or a knave", "Alice and Bob
+            are knights" is two clauses only if written with "and": then the first names no
+            role) is a format error, and so is a role word that names nobody. Names are whole
+            words; the order of clauses is free.
+Correct     Every inhabitant gets exactly one role (repeating the same role is allowed; two
+            different roles for one person are a contradiction: reward 0) and all roles match
+            the solution, which the generator proved unique. ``partial=True``: reward = the
+            share of inhabitants with the right role when the answer is well formed (never 1
+            unless all are right).
+Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_CLAUSES`` clauses; linear work.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rlvr.core import SafeVerifier, Task, Verdict, extract_answer
+
+MAX_ANSWER_CHARS = 20_000
+MAX_CLAUSES = 400
+ROLE = re.compile(r"\b(knights?|knaves?)\b", re.IGNORECASE)
+CLAUSE_SPLIT = re.compile(r"[\n,;]|\band\b", re.IGNORECASE)
+
+
+def read_roles(block: str, names: list[str]) -> tuple[dict[str, str] | None, str]:
+    """({name: role} or None, reason) from an answer block; None means a format error."""
+    if len(block) > MAX_ANSWER_CHARS:
+        return None, f"answer longer than {MAX_ANSWER_CHARS} characters"
+    clauses = CLAUSE_SPLIT.split(block)
+    if len(clauses) > MAX_CLAUSES:
+        return None, f"more than {MAX_CLAUSES} clauses"
+    name_pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+    roles: dict[str, str] = {}
+    for clause in clauses:
+        found_names = name_pattern.findall(clause)
+        role_words = ROLE.findall(clause)
+        if not found_names and not role_words:
+            continue
+        if len(role_words) != 1:
+            return None, f"clause {clause.strip()[:60]!r} needs exactly one role word"
+        if len(set(found_names)) != 1:
+            what = "names nobody" if not found_names else "names more than one inhabitant"
+            return None, f"clause {clause.strip()[:60]!r} {what}"
+        name, role = found_names[0], role_words[0].lower().removesuffix("s")
+        if roles.get(name, role) != role:
+            return None, f"{name} is given both roles"
+        roles[name] = role
+    return roles, "read"
+
+
+class KnightsKnavesVerifier(SafeVerifier):
+    """Judges a Knights & Knaves answer (module docstring); never raises."""
+
+    deadline_s = 1.0
+
+    def __init__(self, partial: bool = False):
+        self.partial = bool(partial)
+
+    def check(self, task: Task, response: str) -> Verdict:
+        block = extract_answer(response)
+        if block is None:
+            return Verdict.fail("no <answer>…</answer> block")
+        names, solution = list(task.answer["names"]), dict(task.answer["roles"])
+        roles, reason = read_roles(block, names)
+        if roles is None:
+            return Verdict.fail(f"unreadable answer: {reason}")
+        right = sum(roles.get(name) == solution[name] for name in names)
+        missing = [name for name in names if name not in roles]
+        details = {"right": right, "people": len(names), "missing": missing}
+        if right == len(names):
+            return Verdict.success(**details)
+        reason = f"{len(missing)} inhabitant(s) without a role" if missing else f"{len(names) - right} role(s) wrong"
+        reward = right / len(names) if self.partial else 0.0
+        return Verdict(min(reward, 1.0 - 1e-9) if self.partial else 0.0, False, True, reason, details)

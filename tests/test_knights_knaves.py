@@ -1,0 +1,108 @@
+"""KnightsKnaves-v0: unique solutions, the clause reader, hostile answers, the knob."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+
+import pytest
+
+import rlvr
+from rlvr.generators.knights_knaves import KnightsKnavesGenerator, consistent_assignments, truth_vector
+from rlvr.verifiers.knights_knaves import KnightsKnavesVerifier, read_roles
+
+GENERATOR = KnightsKnavesGenerator()
+VERIFIER = KnightsKnavesVerifier()
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5, 0.75, 1.0])
+def test_every_puzzle_has_exactly_one_consistent_assignment(difficulty):
+    for seed in range(40):
+        task = GENERATOR.generate(seed, difficulty)
+        names, roles = task.answer["names"], task.answer["roles"]
+        statements = [(speaker, statement) for speaker, statement in task.answer["statements"]]
+        solutions = consistent_assignments(statements, len(names))
+        truth = sum(1 << i for i, n in enumerate(names) if roles[n] == "knight")
+        assert list(solutions) == [truth]
+        assert VERIFIER.verify(task, GENERATOR.solve(task)).correct
+        assert not VERIFIER.verify(task, GENERATOR.wrong_response(task)).correct
+
+
+def test_uniqueness_check_against_brute_force_evaluation():
+    task = GENERATOR.generate(3, 0.8)
+    n = len(task.answer["names"])
+
+    def holds(statement, bits):
+        kind = statement[0]
+        if kind == "is":
+            return bool(bits >> statement[1] & 1) == (statement[2] == "knight")
+        if kind == "count":
+            return bin(bits).count("1") == statement[1]
+        if kind == "not":
+            return not holds(statement[1], bits)
+        if kind == "says":
+            return bool(bits >> statement[1] & 1) == holds(statement[2], bits)
+        a, b = holds(statement[1], bits), holds(statement[2], bits)
+        return {"and": a and b, "or": a or b, "implies": (not a) or b, "iff": a == b}[kind]
+
+    for _, statement in task.answer["statements"]:
+        assert [holds(statement, bits) for bits in range(1 << n)] == list(truth_vector(statement, n))
+    consistent = [bits for bits in range(1 << n)
+                  if all(bool(bits >> s & 1) == holds(st, bits) for s, st in task.answer["statements"])]
+    assert len(consistent) == 1
+
+
+def test_answers_in_any_order_and_wording_are_read():
+    task = GENERATOR.generate(1, 0.5)
+    names, roles = task.answer["names"], task.answer["roles"]
+    lines = "\n".join(f"{name}: {roles[name].upper()}" for name in reversed(names))
+    assert VERIFIER.verify(task, f"<think>hmm</think>Therefore:\n<answer>{lines}</answer>").correct
+    listed = "; ".join(f"({i}) {name} — {roles[name]}s" for i, name in enumerate(names))
+    assert VERIFIER.verify(task, f"<answer>{listed}</answer>").correct
+
+
+@pytest.mark.parametrize("block,problem", [
+    ("Alice is a knight or a knave", "one role word"), ("Alice and Bruno are knights", "one role word"),
+    ("Alice Bruno knight", "more than one"), ("a knight", "names nobody"), ("Alice is a knight, Alice is a knave", "both roles"),
+])
+def test_hedges_and_contradictions_are_format_errors(block, problem):
+    roles, reason = read_roles(block, ["Alice", "Bruno"])
+    assert roles is None and problem in reason
+
+
+def test_partial_credit_is_opt_in_and_below_one():
+    task = GENERATOR.generate(2, 1.0)
+    wrong = GENERATOR.wrong_response(task)
+    assert VERIFIER.verify(task, wrong).reward == 0
+    partial = KnightsKnavesVerifier(partial=True).verify(task, wrong)
+    people = len(task.answer["names"])
+    assert partial.reward == pytest.approx((people - 1) / people) and not partial.correct
+
+
+def test_family_attacks_score_zero_and_bounds_hold():
+    for seed in range(10):
+        task = GENERATOR.generate(seed, 0.6)
+        attacks = GENERATOR.attacks(task)
+        assert len(attacks) >= 8
+        for name, response in attacks:
+            assert VERIFIER.verify(task, response).reward == 0, name
+    for response in ("<answer>" + "Alice is a knight, " * 100_000 + "</answer>", "x" * 5_000_000):
+        assert VERIFIER.verify(task, response).reward == 0
+
+
+def test_symmetric_kinds_are_refused_with_the_fix():
+    with pytest.raises(ValueError, match="add one of"):
+        GENERATOR.generate(0, 0.0, kinds="is,not")
+
+
+def test_search_effort_rises_with_the_knob():
+    medians = [statistics.median(GENERATOR.generate(s, d).meta["search_nodes"] for s in range(30))
+               for d in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    assert all(a < b for a, b in zip(medians, medians[1:])), medians
+
+
+def test_same_bytes_in_another_process():
+    code = "import rlvr; print(rlvr.make_task('KnightsKnaves-v0', 9, 0.7).to_json())"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert other == rlvr.make_task("KnightsKnaves-v0", 9, 0.7).to_json()

@@ -241,5 +241,6 @@ def describe(names: list[str], statements: list[tuple[int, Any]]) -> str:
         f"You meet {len(names)} inhabitants: {', '.join(names)}.\n\n" + "\n".join(lines) + "\n\n"
         "\"X would say that …\" means: X, being a knight or a knave, would make that claim. Brackets group parts of a "
         "statement.\nWho is a knight and who is a knave? Put your final answer inside <answer>…</answer> with one "
-        f"role per inhabitant, for example <answer>{names[0]} is a knight, {names[-1]} is a knave</answer>."
+        "role per inhabitant, in the form <answer>Xena is a knight, Zoltan is a knave</answer> (with this "
+        "puzzle's names)."
     )

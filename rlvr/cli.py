@@ -372,12 +372,12 @@ def _add_backend_arguments(parser: argparse.ArgumentParser) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def distinct_line(env_id: str) -> str:
+def distinct_line(env_id: str, **generator_options: Any) -> str:
     """``~267→>2,709→…``: estimated distinct tasks at d = 0, .25, .5, .75, 1 (cached)."""
     from rlvr.api import PROFILE_POINTS, describe_distinct, estimate_distinct
 
     try:
-        return "→".join(describe_distinct(estimate_distinct(env_id, d)) for d in PROFILE_POINTS)
+        return "→".join(describe_distinct(estimate_distinct(env_id, d, **generator_options)) for d in PROFILE_POINTS)
     except Exception as error:  # an env that needs a dataset or an optional dependency
         return f"(not estimated: {type(error).__name__}: {str(error)[:80]})"
 
@@ -425,7 +425,7 @@ def _indent(text: str, prefix: str = "    ") -> str:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from rlvr.api import PROFILE_POINTS, difficulty_profile
-    from rlvr.envs.registry import build_generator, family_doc, get_spec, load_object
+    from rlvr.envs.registry import build_generator, family_doc, get_spec, load_object, split_options
 
     spec = get_spec(env_id_of(args.env))
     entry = load_object(spec.entry_point)
@@ -434,9 +434,11 @@ def cmd_info(args: argparse.Namespace) -> int:
     difficulty = default_difficulty if args.difficulty is None else args.difficulty
     print(f"{spec.id}  [{'image' if spec.visual else 'text'}]  {spec.description}")
     print(f"gym.make({spec.id!r}) — default difficulty {default_difficulty}; entry point {spec.entry_point}\n")
-    print(f"Contract ({spec.generator.partition(':')[0]})\n")
+    print(f"Contract ({spec.family_module or spec.generator.partition(':')[0]})\n")
     print(_indent(inspect.cleandoc(family_doc(spec))) + "\n")
-    generator = build_generator(spec)
+    with user_input(f"give generator options with --param key=value, see 'rlvr info {spec.id}'"):
+        generator_options = split_options(spec, options_of(args))[0]  # e.g. a required dataset=
+        generator = build_generator(spec, **generator_options)
     profile = difficulty_profile(generator.table)
     print("Difficulty table (the knob d; any parameter given explicitly wins)\n")
     if profile:
@@ -451,7 +453,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"    verifier   {', '.join(_defaults(load_object(spec.verifier), spec.verifier_options)) or '(none)'}")
     print(f"    task parameters  {', '.join(generator.table.keys) or '(none)'}\n")
     print("Distinct tasks at d=0→.25→.5→.75→1 (estimate from 128 draws each; ~ with repeats seen, > a 95% lower bound)\n")
-    print(f"    {distinct_line(spec.id)}\n")
+    print(f"    {distinct_line(spec.id, **generator_options)}\n")
     task = first_task(spec.id, args.seed, difficulty, options_of(args))
     print(f"Example: task {task.id} (seed {args.seed}, difficulty {difficulty})\n")
     print("  prompt:\n" + _indent(_excerpt(task.prompt, args.lines)) + "\n")
@@ -809,15 +811,28 @@ def cmd_audit(args: argparse.Namespace) -> int:
     env_ids = [env_id_of(e) for e in args.envs] or [row["id"] for row in rlvr.list_envs()]
     options = dict(args.option or [])
     for env_id in env_ids:
-        unknown = sorted(set(options) - set(get_spec(env_id).verifier_options))
+        spec = get_spec(env_id)
+        unknown = sorted(set(options) - set(spec.verifier_options) - set(spec.generator_options))
         if unknown:
-            known = ", ".join(get_spec(env_id).verifier_options) or "none"
-            raise UsageError(f"unknown verifier option {', '.join(map(repr, unknown))} for {env_id} (known: {known}), "
+            known = ", ".join((*spec.generator_options, *spec.verifier_options)) or "none"
+            kind = "generator or verifier" if spec.generator_options else "verifier"
+            raise UsageError(f"unknown {kind} option {', '.join(map(repr, unknown))} for {env_id} (known: {known}), "
                              f"see 'rlvr info {env_id}'")
     failed = 0
     for env_id in env_ids:
+        spec = get_spec(env_id)
+        generator_options = {k: v for k, v in options.items() if k in spec.generator_options}
+        try:  # an env that cannot be made (a required dataset= not given) fails here, in one line
+            with user_input(f"give generator options with --option key=value, see 'rlvr info {env_id}'"):
+                rlvr.make_generator(env_id, **generator_options)
+        except UsageError as error:
+            if args.envs:
+                raise
+            print(f"== {env_id}\nskipped: {error}")
+            continue
         report = audit(env_id, n=args.n, seed=args.seed, difficulties=tuple(args.difficulty), max_reward=args.max_reward,
-                       verifier_options=options, attack_filter=args.only)
+                       generator_options=generator_options,
+                       verifier_options={k: v for k, v in options.items() if k in spec.verifier_options}, attack_filter=args.only)
         print(f"== {env_id}")
         print(report.table())
         failed += not report.passed
@@ -834,10 +849,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise UsageError(f"--out {args.out}: permission denied, choose a writable directory")
-    rows, failures = [], 0
+    rows, failures, skipped = [], 0, []
     for env in rlvr.list_envs():
         env_id = env["id"]
-        generator = rlvr.make_generator(env_id)
+        try:
+            generator = rlvr.make_generator(env_id)
+        except ValueError as error:  # an env that needs data the project does not ship (dataset=)
+            skipped.append(f"{env_id} skipped: {error}")
+            continue
         for difficulty in DEMO_DIFFICULTIES:
             task = rlvr.make_task(env_id, seed=args.seed, difficulty=difficulty)
             reference = rlvr.verify(task, rlvr.solve(task))
@@ -850,6 +869,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             params = ", ".join(f"{k}={v}" for k, v in task.params.items() if not isinstance(v, (list, tuple, dict)))
             rows.append([env_id, f"{difficulty:.1f}", params[:48], f"{reference.reward:.2f}", f"{wrong.reward:.2f}", wrong.reason[:40], "ok" if ok else "FAIL"])
     print(_table(rows, ["env", "d", "parameters", "reference", "wrong", "why wrong", "check"]))
+    if skipped:
+        print("\n" + "\n".join(skipped))
     print(f"\nexample images in {out_dir}/; {len(rows) - failures}/{len(rows)} checks passed")
     return 1 if failures else 0
 
@@ -965,7 +986,7 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("-n", "--n", type=positive_int, default=3, help="tasks per difficulty")
     aud.add_argument("--seed", type=int, default=0)
     aud.add_argument("--difficulty", type=difficulty_value, nargs="+", default=[0.0, 0.5, 1.0])
-    aud.add_argument("--option", type=_parse_param, action="append", help="verifier option: key=value")
+    aud.add_argument("--option", type=_parse_param, action="append", help="generator or verifier option: key=value")
     aud.add_argument("--max-reward", type=float, default=0.0,
                      help="highest reward an attack may earn (the documented cap of a partial-credit option)")
     aud.add_argument("--only", help="run only attacks whose name contains this")

@@ -123,18 +123,22 @@ class Float(Param):
 
 
 class Choice(Param):
-    """One of ``options`` (strings)."""
+    """One of ``options`` (strings or numbers; between anchors it steps, never interpolates). A
+    value whose text matches an option's (``"9"`` for 9, from a command line) is that option."""
 
-    def __init__(self, *options: str, doc: str = ""):
+    def __init__(self, *options: Any, doc: str = ""):
         self.options, self.doc = tuple(options), doc
 
-    def check(self, name: str, value: Any) -> str:
-        if value not in self.options:
-            raise ValueError(f"{name} must be one of {', '.join(self.options)}; got {value!r}")
-        return value
+    def check(self, name: str, value: Any) -> Any:
+        if value in self.options and not isinstance(value, bool):
+            return next(option for option in self.options if option == value)
+        for option in self.options:
+            if isinstance(value, str) and value.strip() == str(option):
+                return option
+        raise ValueError(f"{name} must be one of {', '.join(map(str, self.options))}; got {value!r}")
 
     def span(self) -> str:
-        return "one of " + " | ".join(self.options)
+        return "one of " + " | ".join(map(str, self.options))
 
 
 @dataclass(frozen=True)

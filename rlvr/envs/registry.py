@@ -52,11 +52,14 @@ class EnvSpec:
 
 
 def family_declarations() -> tuple[tuple[str, Family], ...]:
-    """(module name, ``FAMILY``) of every module in ``rlvr/families/``, in module-name order."""
+    """(module name, ``FAMILY``) of every module in ``rlvr/families/`` (but ``_private`` ones, which
+    hold what several families share), in module-name order."""
     import rlvr.families as package
 
     found = []
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):  # shared helpers of several family modules, not a family
+            continue
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         declaration = getattr(module, "FAMILY", None)
         if not isinstance(declaration, Family):
@@ -66,96 +69,12 @@ def family_declarations() -> tuple[tuple[str, Family], ...]:
 
 
 LEGACY_SPECS: tuple[EnvSpec, ...] = (
-    EnvSpec(
-        "rlvr/Math-v0",
-        "Competition-style maths with exact answers (synthetic via sympy, or a MATH/AIME/GSM8K file)",
-        "rlvr.generators.math:MathGenerator",
-        "rlvr.verifiers.math:MathVerifier",
-        generator_options=("dataset",),
-        verifier_options=("deadline_s", "memory_mb"),
-    ),
-    EnvSpec(
-        "rlvr/Causal-v0",
-        "Associational, interventional or counterfactual queries on a random causal Bayesian network given in text",
-        "rlvr.generators.causal:CausalGenerator",
-        "rlvr.verifiers.causal:CausalVerifier",
-        generator_options=("graph_image",),
-        verifier_options=("tolerance", "partial"),
-    ),
-    EnvSpec(
-        "rlvr/Code-v0",
-        "Write a Python function or program that passes hidden tests, run in a sandbox (synthetic, or a "
-        "HumanEval/MBPP/APPS/TACO/CodeContests/LiveCodeBench file)",
-        "rlvr.generators.code:CodeGenerator",
-        "rlvr.verifiers.code:CodeVerifier",
-        generator_options=("dataset",),
-        verifier_options=("partial", "backend", "allow_unsafe_unsandboxed", "memory_mb", "max_total_s", "warm"),
-    ),
-    EnvSpec(
-        "rlvr/CodeFeedback-v0",
-        "Code with test feedback: after a failed attempt the first failing test is shown, up to max_attempts tries",
-        "rlvr.generators.code:CodeFeedbackGenerator",
-        "rlvr.verifiers.code:CodeVerifier",
-        entry_point="rlvr.envs.multi_turn:CodeFeedbackEnv",
-        generator_options=("dataset",),
-        verifier_options=("partial", "backend", "allow_unsafe_unsandboxed", "memory_mb", "max_total_s", "warm"),
-        extra={"max_attempts": 3},
-    ),
-    EnvSpec(
-        "rlvr/SWE-v0",
-        "Fix the bug an issue reports in a Python repository; answer a unified diff, graded by FAIL_TO_PASS and "
-        "PASS_TO_PASS tests in a sandbox (synthetic repos with AST-mutation bugs, repo=PATH, or SWE-bench JSONL)",
-        "rlvr.generators.swe:SWEGenerator",
-        "rlvr.verifiers.swe:SWEVerifier",
-        generator_options=("repo", "dataset", "repos_dir", "validation_runs"),
-        verifier_options=("deadline_s", "repos_dir", "docker"),
-    ),
-    EnvSpec(
-        "rlvr/SWEAgent-v0",
-        "The SWE tasks as a multi-turn agent episode: shell, view, search, edit and run-tests tool calls in a "
-        "sandboxed work tree, then submit",
-        "rlvr.generators.swe:SWEAgentGenerator",
-        "rlvr.verifiers.swe:SWEVerifier",
-        entry_point="rlvr.envs.swe_agent:SWEAgentEnv",
-        generator_options=("repo", "dataset", "repos_dir", "validation_runs"),
-        verifier_options=("deadline_s", "repos_dir", "docker"),
-    ),
-    EnvSpec("rlvr/TSP-v0", "Shortest closed tour through random Euclidean cities; answer the city order",
-            "rlvr.generators.tsp:TSPGenerator", "rlvr.verifiers.tsp:TSPVerifier", verifier_options=("partial",)),
-    EnvSpec("rlvr/GraphColoring-v0", "Colour a random graph's vertices with as few colours as possible; answer a colour per vertex",
-            "rlvr.generators.graph_coloring:GraphColoringGenerator", "rlvr.verifiers.graph_coloring:GraphColoringVerifier", verifier_options=("partial",)),
-    EnvSpec("rlvr/MaxIndependentSet-v0", "Largest set of pairwise non-adjacent vertices of a random graph; answer the vertices",
-            "rlvr.generators.max_independent_set:MaxIndependentSetGenerator",
-            "rlvr.verifiers.max_independent_set:MaxIndependentSetVerifier", verifier_options=("partial",)),
-    EnvSpec("rlvr/VertexCover-v0", "Smallest set of vertices touching every edge of a random graph; answer the vertices",
-            "rlvr.generators.vertex_cover:VertexCoverGenerator", "rlvr.verifiers.vertex_cover:VertexCoverVerifier", verifier_options=("partial",)),
-    EnvSpec("rlvr/Knapsack-v0", "0/1 knapsack of greatest value within the capacity; answer the item indices",
-            "rlvr.generators.knapsack:KnapsackGenerator", "rlvr.verifiers.knapsack:KnapsackVerifier", verifier_options=("partial",)),
-    EnvSpec("rlvr/SubsetSum-v0", "Numbers that add up to exactly a target (planted); answer their indices",
-            "rlvr.generators.subset_sum:SubsetSumGenerator", "rlvr.verifiers.subset_sum:SubsetSumVerifier"),
-    EnvSpec("rlvr/SetCover-v0", "Fewest subsets covering a universe (planted cover, greedy decoys); answer the subset indices",
-            "rlvr.generators.set_cover:SetCoverGenerator", "rlvr.verifiers.set_cover:SetCoverVerifier", verifier_options=("partial",)),
-    EnvSpec("rlvr/BinPacking-v0", "Pack items into the fewest bins of a fixed capacity; answer the bins as lists of items",
-            "rlvr.generators.bin_packing:BinPackingGenerator", "rlvr.verifiers.bin_packing:BinPackingVerifier", verifier_options=("partial",)),
-    EnvSpec("rlvr/Scheduling-v0", "Job-shop schedule of least makespan; answer every operation's start time",
-            "rlvr.generators.scheduling:SchedulingGenerator", "rlvr.verifiers.scheduling:SchedulingVerifier", verifier_options=("partial",)),
-    EnvSpec("rlvr/SAT-v0", "Satisfying assignment of a random 3-CNF formula near the threshold; answer ±literals",
-            "rlvr.generators.sat:SATGenerator", "rlvr.verifiers.sat:SATVerifier"),
     EnvSpec("rlvr/Verilog-v0", "Write a Verilog module from a generated spec; simulated (Icarus) against a golden reference",
             "rlvr.generators.verilog:VerilogGenerator", "rlvr.verifiers.verilog:VerilogVerifier",
             verifier_options=("partial", "deadline_s")),
     EnvSpec("rlvr/VerilogEval-v0", "VerilogEval v2 spec-to-RTL problems, graded by their own testbenches (Icarus)",
             "rlvr.generators.verilog_eval:VerilogEvalGenerator", "rlvr.verifiers.verilog:VerilogVerifier",
             generator_options=("dataset", "include_tool_errors"), verifier_options=("partial", "deadline_s")),
-    EnvSpec("rlvr/Jigsaw-v0", "Shuffled (and, harder, turned) picture pieces; answer the piece number for each grid position",
-            "rlvr.generators.jigsaw:JigsawGenerator", "rlvr.verifiers.jigsaw:JigsawVerifier", visual=True,
-            generator_options=("image_source", "image_dir", "dataset"), verifier_options=("scoring",)),
-    EnvSpec("rlvr/Rotation-v0", "A picture or each of its pieces turned; answer the clockwise degrees that make it upright",
-            "rlvr.generators.rotation:RotationGenerator", "rlvr.verifiers.rotation:RotationVerifier", visual=True,
-            generator_options=("image_source", "image_dir", "dataset"), verifier_options=("scoring",)),
-    EnvSpec("rlvr/PatchFit-v0", "A square cut out of a picture; answer the letter of the candidate patch that fills the hole",
-            "rlvr.generators.patch_fit:PatchFitGenerator", "rlvr.verifiers.patch_fit:PatchFitVerifier", visual=True,
-            generator_options=("image_source", "image_dir", "dataset")),
 )
 
 

@@ -1,0 +1,71 @@
+"""Sudoku: fill a grid so every row, column and box holds each digit once (text or image).
+
+Task        A 4×4 (2×2 boxes), 6×6 (2×3) or 9×9 (3×3) puzzle with exactly one solution. A random
+            full grid (a banded pattern with digits relabelled and rows, bands, columns and
+            stacks shuffled) loses clues in random order; a clue is removed only when the puzzle
+            stays solvable by the techniques allowed (``technique``: naked singles → hidden
+            singles → box/line intersections → naked pairs, each step forced, so the solution is
+            unique) or, for ``backtracking``, when a depth-first search still finds exactly one
+            solution; removal stops at ``min_clues`` givens. Of ``draws`` puzzles made this way
+            the one needing the hardest technique is kept. The generator proves uniqueness again
+            before returning.
+            rlvr/Sudoku-v0       the grid as text, 0 for an empty cell.
+            rlvr/SudokuImage-v0  the same puzzle (same seed) drawn: givens in black, thick box
+                                 lines; ``task.images[0]``.
+Answer      ``<answer>…</answer>`` holding the completed grid, one line per row, digits separated
+            by spaces (or not, or by ``|``/commas; box-rule lines of ``-+=|`` are skipped).
+            ``task.answer`` = {"size", "box" [rows, cols], "puzzle" (row-major, 0 empty),
+            "solution"}; ``task.meta`` = {"clues", "technique" (the hardest one a human-style
+            solver needs, "backtracking" when logic stalls), "search_nodes" (of the
+            fewest-candidates depth-first search proving uniqueness)}.
+Verifier    rlvr.verifiers.sudoku.SudokuVerifier: exactly n rows of n digits 1…n; every given
+            kept; every row, column and box a permutation. It checks the rules, not equality
+            with the stored solution (which is the only grid that passes).
+Solver      The stored solution (the full grid the clues came from).
+
+Difficulty  (rendered from the declaration below)
+            d     size  technique       min_clues  draws
+            0     4     naked-singles   4          1
+            0.25  6     hidden-singles  10         1
+            0.5   9     hidden-singles  30         1
+            0.75  9     naked-pairs     24         2
+            1     9     backtracking    17         4
+            Difficulty is measured by technique, not only clue count: the share of puzzles whose
+            hardest needed technique is above hidden singles rises with d, and at d = 1 most
+            need intersections, pairs or backtracking (tests/test_sudoku.py; README table).
+
+Version history
+            v0  (2026-12) first release (Sudoku-v0 and SudokuImage-v0).
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import Choice, DifficultyTable, Int
+
+TECHNIQUES = ("naked-singles", "hidden-singles", "intersections", "naked-pairs", "backtracking")
+BOXES = {4: (2, 2), 6: (2, 3), 9: (3, 3)}  # grid size → box rows × box columns
+
+FAMILY = Family(
+    name="sudoku",
+    generator="rlvr.generators.sudoku:SudokuGenerator",
+    verifier="rlvr.verifiers.sudoku:SudokuVerifier",
+    table=DifficultyTable(
+        {
+            "size": Choice(*BOXES, doc="grid side (boxes 2×2, 2×3, 3×3)"),
+            "technique": Choice(*TECHNIQUES, doc="hardest technique a clue removal may make necessary"),
+            "min_clues": Int(0, 81, doc="stop removing clues at this many givens"),
+            "draws": Int(1, 16, doc="puzzles made; the one needing the hardest technique is kept"),
+        },
+        {
+            0.0: {"size": 4, "technique": "naked-singles", "min_clues": 4, "draws": 1},
+            0.25: {"size": 6, "technique": "hidden-singles", "min_clues": 10, "draws": 1},
+            0.5: {"size": 9, "technique": "hidden-singles", "min_clues": 30, "draws": 1},
+            0.75: {"size": 9, "technique": "naked-pairs", "min_clues": 24, "draws": 2},
+            1.0: {"size": 9, "technique": "backtracking", "min_clues": 17, "draws": 4},
+        },
+    ),
+    envs=(
+        EnvDecl("rlvr/Sudoku-v0", "Complete a Sudoku (4×4, 6×6 or 9×9) with a unique solution; answer the filled grid"),
+        EnvDecl("rlvr/SudokuImage-v0", "The Sudoku drawn as an image; answer the filled grid", visual=True,
+                generator_kwargs={"render": "image"}),
+    ),
+)

@@ -4,7 +4,7 @@ Measures, in one run:
   * latency p50/p99 of one verification of a reference solution, per workload
     (synthetic function style, synthetic stdio style — both d=0.5, 10 tests with a 10^4-element
     stress input — and HumanEval assert style, problem 0), for
-      - ``CodeVerifier()`` on bwrap (the default: warm sessions, rlvr.verifiers.sandbox_warm),
+      - ``CodeVerifier()`` on bwrap (the default: warm sessions, rlvr.verifiers.sandbox.warm),
       - ``CodeVerifier(warm=False)`` on bwrap: a cold sandbox per session ("bwrap cold"),
       - ``CodeVerifier(backend="unsafe-none")``: the same harness and protocol, no isolation,
       - the floor: the same tests run unsandboxed by one bare ``python -I -S`` subprocess
@@ -50,7 +50,7 @@ from rlvr.generators.code import CodeGenerator  # noqa: E402
 from rlvr.verifiers.code import CodeVerifier, extract_code, parse_literal  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-HUMANEVAL = ROOT / "tests" / "data" / "code" / "HumanEval.jsonl.gz"
+HUMANEVAL = ROOT.parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"  # openai/human-eval, not committed
 
 # The floor: run every test of one task inside one bare interpreter, unsandboxed.  The host
 # hands it the tests already parsed (pickled), so it pays for nothing but the work itself.
@@ -264,6 +264,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "code.json"))
     parser.add_argument("--baseline", type=Path, help="a pristine tree: compare its verifier's p50 with this tree's")
     args = parser.parse_args()
+    if not HUMANEVAL.is_file():
+        sys.exit(f"bench_code needs HumanEval at {HUMANEVAL} (HumanEval.jsonl.gz from github.com/openai/human-eval)")
 
     if args.baseline is not None:
         load_before = os.getloadavg()

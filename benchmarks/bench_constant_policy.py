@@ -65,6 +65,9 @@ import rlvr
 from rlvr.core import Task
 
 RESULTS = Path(__file__).resolve().parent / "results" / "constant_policy.json"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# the generator options an env cannot be made without (its row is skipped when the data is absent)
+REQUIRED_OPTIONS = {"rlvr/VerilogEval-v0": {"dataset": str(SHARED_DATA / "verilog-eval" / "dataset_spec-to-rtl")}}
 DIFFICULTIES = (0.0, 0.5, 1.0)
 GENERIC = ["", "0", "1", "<answer>0</answer>", "<answer>1</answer>", "\\boxed{0}", "\\boxed{1}", "<answer>yes</answer>",
            "<answer>no</answer>", "<answer>[]</answer>"]
@@ -301,7 +304,7 @@ def measure(env_id: str, seeds: int) -> dict:
     for difficulty in DIFFICULTIES:
         for seed in range(seeds):
             try:
-                tasks.append(rlvr.make_task(env_id, seed=seed, difficulty=difficulty))
+                tasks.append(rlvr.make_task(env_id, seed=seed, difficulty=difficulty, **REQUIRED_OPTIONS.get(env_id, {})))
             except (ValueError, FileNotFoundError, ImportError) as error:  # dataset envs without their data
                 return {"env": env_id, "skipped": f"{type(error).__name__}: {str(error)[:160]}"}
     candidates = list(dict.fromkeys(GENERIC + FAMILY_CONSTANTS.get(env_id, lambda *_: [])(env_id, tasks)))

@@ -8,14 +8,14 @@ Measures, in one run:
         waited for (no isolation at all: the lower bound of any fork-server design),
       - a cold bwrap run (``Sandbox.run``),
       - a warm run (``WarmPool.run``: a zygote's pre-forked child, with its own namespaces,
-        tmpfs, memory cgroup, uid, rlimits and seccomp; see rlvr.verifiers.sandbox_warm),
+        tmpfs, memory cgroup, uid, rlimits and seccomp; see rlvr.verifiers.sandbox.warm),
     and, measured after them, the unsafe-none backend and ``/bin/true`` under bwrap;
   * throughput (runs/s) of bare, cold bwrap and warm runs with 1 and 2 worker threads
     (contenders alternate in short slices);
   * the cost of one run's memory cgroup (create with its caps, remove);
   * with ``--baseline DIR`` (a checkout of an earlier version, e.g.
     ``git archive HEAD | tar -x -C DIR``), the same sandbox rows for that version's
-    ``rlvr/verifiers/sandbox.py`` too, sample by sample interleaved with this one so that
+    ``rlvr/verifiers/sandbox`` package (or, before it was one, ``sandbox.py``) too, sample by sample interleaved with this one so that
     both see the same machine load ("before" / "after").
 
 Prints a table and writes benchmarks/results/sandbox.json.
@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rlvr.verifiers import sandbox as sandbox_module  # noqa: E402
 from rlvr.verifiers.sandbox import Sandbox, SandboxUnavailable, available_backends  # noqa: E402
-from rlvr.verifiers.sandbox_warm import WarmPool  # noqa: E402
+from rlvr.verifiers.sandbox.warm import WarmPool  # noqa: E402
 
 PASS = ["-I", "-S", "-c", "pass"]
 
@@ -90,9 +90,14 @@ def latency_pair(before, after, runs: int, warmup: int = 10) -> tuple[dict, dict
 
 
 def load_baseline(root: str):
-    """The sandbox module of an earlier checkout at ``root``, imported under its own name."""
-    path = Path(root) / "rlvr" / "verifiers" / "sandbox.py"
-    spec = importlib.util.spec_from_file_location("rlvr_baseline_sandbox", path)
+    """The sandbox package (or, in older checkouts, module) of an earlier checkout at ``root``,
+    imported under its own name."""
+    package = Path(root) / "rlvr" / "verifiers" / "sandbox"
+    if package.is_dir():
+        spec = importlib.util.spec_from_file_location("rlvr_baseline_sandbox", package / "__init__.py",
+                                                      submodule_search_locations=[str(package)])
+    else:
+        spec = importlib.util.spec_from_file_location("rlvr_baseline_sandbox", package.with_suffix(".py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

@@ -242,28 +242,20 @@ def check_workers(workers: Any) -> int | None:
     return None if workers is None else check_count("workers", workers, 1)
 
 
-def _verify_pair(pair: tuple[Task, Any]) -> Verdict:
-    return verify(*pair)
-
-
 def verify_batch(tasks: Sequence[Task], responses: Sequence[Any], workers: int | None = None, backend: str = "process",
                  *, address: str | None = None) -> list[Verdict]:
     """Verify many (task, response) pairs; verdicts come back in input order. ``workers``
-    threads or processes (None: every CPU); ``address`` is the Ray cluster of ``backend="ray"``."""
+    threads or processes (None: every CPU); ``address`` is the Ray cluster of ``backend="ray"``.
+    Runs on ``rlvr.scoring``: a verification still running its verifier's ``deadline_s`` plus a
+    grace after it started scores 0 with ``details["timed_out"]`` (killed on ``process`` and
+    ``ray``, abandoned on ``thread``; ``serial`` runs in the caller, unbounded)."""
+    from rlvr import scoring
+
     check_workers(workers)
     if len(tasks) != len(responses):
         raise ValueError(f"{len(tasks)} tasks but {len(responses)} responses")
-    if backend not in ("serial", "thread", "process", "ray"):
-        raise ValueError(f"backend must be serial, thread, process or ray, got {backend!r}")
-    if backend == "ray":
-        from rlvr.integrations import ray_backend
-
-        return ray_backend.verify_batch(tasks, responses, workers, address=address)
-    pairs = list(zip(tasks, responses))
-    if backend == "serial" or workers == 1 or len(pairs) < 2:
-        return [_verify_pair(pair) for pair in pairs]
-    with running_executor(workers, backend) as pool:
-        return list(pool.map(_verify_pair, pairs, chunksize=max(1, len(pairs) // (4 * (workers or os.cpu_count() or 1)))))
+    scoring.check_backend(backend)
+    return scoring.score(zip(tasks, responses), backend, workers, address=address)
 
 
 def _generate_chunk(job: tuple[str, list[int], float, str | None, dict]) -> list[Task]:
@@ -502,6 +494,23 @@ def distinct_estimate(draws: int, distinct: int) -> tuple[str, float]:
     return "~", (low + high) / 2
 
 
+def source_digest(spec) -> str:
+    """A short hash of the code that makes ``spec``'s tasks: its family module and its generator
+    module (every file of it, when the generator is a package)."""
+    import importlib.util
+
+    digest = hashlib.sha256()
+    for module in (spec.family_module, spec.generator.partition(":")[0]):
+        found = importlib.util.find_spec(module) if module else None
+        if found is None or found.origin is None:
+            continue
+        origin = Path(found.origin)
+        files = sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
+        for path in files:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def estimate_distinct(env_id: str, difficulty: float, sample: int = DISTINCT_SAMPLE, seed: int = 0, **options: Any) -> dict:
     """An estimate of how many distinct tasks (env, difficulty) has, from ``sample`` tasks of the
     raw seed stream (``distinct_estimate``): ``{"sample", "distinct", "relation", "estimate"}``.
@@ -511,12 +520,7 @@ def estimate_distinct(env_id: str, difficulty: float, sample: int = DISTINCT_SAM
     env_id = canonical_env_id(env_id)
     difficulty = canonical_difficulty(difficulty)
     spec = get_spec(env_id)
-    source = spec.generator.partition(":")[0].replace(".", "/") + ".py"
-    try:
-        code = hashlib.sha256((Path(__file__).parent.parent / source).read_bytes()).hexdigest()[:12]
-    except OSError:
-        code = "unknown"
-    key = f"{env_id}|{difficulty}|{sample}|{seed}|{_freeze(options)}|{code}"
+    key = f"{env_id}|{difficulty}|{sample}|{seed}|{_freeze(options)}|{source_digest(spec)}"
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rlvr" / "distinct.json"
     try:
         stored = json.loads(cache.read_text(encoding="utf-8"))
@@ -562,11 +566,5 @@ def describe_difficulty(table: DifficultyTable) -> str:
 def list_envs() -> list[dict]:
     """Every registered env: id, one-line description, ``visual``, and ``difficulty``: each
     parameter the knob moves with its values at d = 0, 0.25, 0.5, 0.75 and 1."""
-    rows = []
-    for spec in ENV_SPECS:
-        try:
-            table = describe_difficulty(build_generator(spec).table)
-        except Exception as error:  # an env whose optional dependency is missing still lists
-            table = f"(unavailable: {type(error).__name__}: {error})"
-        rows.append({"id": spec.id, "description": spec.description, "difficulty": table, "visual": spec.visual})
-    return rows
+    return [{"id": spec.id, "description": spec.description, "difficulty": describe_difficulty(spec.family.table),
+             "visual": spec.visual} for spec in ENV_SPECS]

@@ -439,19 +439,25 @@ def cmd_info(args: argparse.Namespace) -> int:
     with user_input(f"give generator options with --param key=value, see 'rlvr info {spec.id}'"):
         generator_options = split_options(spec, options_of(args))[0]  # e.g. a required dataset=
         generator = build_generator(spec, **generator_options)
-    profile = difficulty_profile(generator.table)
+    family = spec.family
+    profile = difficulty_profile(family.table)
     print("Difficulty table (the knob d; any parameter given explicitly wins)\n")
     if profile:
         print(_indent(_table([[key, *(str(v) for v in values)] for key, values in profile.items()],
                              ["parameter", *(f"d={d:g}" for d in PROFILE_POINTS)])) + "\n")
     else:
         print("    (no parameters: the knob does not change this env's tasks)\n")
+    print("Options of gym.make, rlvr.make_task and friends, in three groups (a flat name goes to the group that\n"
+          "declares it; a name two groups declare must be passed inside its group)\n")
+    rows = [[row["name"], row["allowed"], row["doc"]] for row in family.table.schema()]
+    print("  params={...}  task parameters (part of the task id)\n" + (_indent(_table(rows, ["name", "allowed", "what"])) if rows else "    (none)"))
+    for group, declared, cls in (("generator_options", family.generator_options, load_object(spec.generator)),
+                                 ("verifier_options", family.verifier_options, load_object(spec.verifier))):
+        shown = dict(zip(declared, _defaults(cls, list(declared))))
+        rows = [[shown[name], doc] for name, doc in declared.items()]
+        print(f"\n  {group}={{...}}\n" + (_indent(_table(rows, ["name=default", "what"])) if rows else "    (none)"))
     env_arguments = [name for name, p in entry_parameters.items() if name not in ("self", "env_id", "options") and p.kind is not p.VAR_KEYWORD]
-    print("Options (keyword arguments of gym.make, rlvr.make_task and friends)\n")
-    print(f"    env        {', '.join(_defaults(entry, env_arguments, spec.extra))}")
-    print(f"    generator  {', '.join(_defaults(load_object(spec.generator), spec.generator_options)) or '(none)'}")
-    print(f"    verifier   {', '.join(_defaults(load_object(spec.verifier), spec.verifier_options)) or '(none)'}")
-    print(f"    task parameters  {', '.join(generator.table.keys) or '(none)'}\n")
+    print(f"\n  env arguments: {', '.join(_defaults(entry, env_arguments, spec.extra))}\n")
     print("Distinct tasks at d=0→.25→.5→.75→1 (estimate from 128 draws each; ~ with repeats seen, > a 95% lower bound)\n")
     print(f"    {distinct_line(spec.id, **generator_options)}\n")
     task = first_task(spec.id, args.seed, difficulty, options_of(args))

@@ -442,6 +442,13 @@ class SafeVerifier(abc.ABC):
 
     Subclasses implement ``check(task, response) -> Verdict`` and set ``deadline_s``; work that
     could run long (parsing arbitrary maths, running code) must itself be bounded by it.
+
+    ``canonical_answer(task, response) -> str | None`` is the key label-free training compares
+    (the trainer's ``reward: majority``: responses of a group with equal keys agree). It never
+    raises, is linear in the response, and must not look at the gold answer. The default is the
+    last ``<answer>`` block with its whitespace collapsed (None without one, or for an empty or
+    over-long response); a family whose answers have many spellings of one value overrides it
+    (math: the exact value, so ``1/2`` and ``0.5`` agree).
     """
 
     deadline_s: float = 5.0
@@ -460,6 +467,10 @@ class SafeVerifier(abc.ABC):
     @abc.abstractmethod
     def check(self, task: Task, response: str) -> Verdict:
         """Judge a text response; may raise on malformed input (``verify`` turns it into 0)."""
+
+    def canonical_answer(self, task: Task, response: Any) -> str | None:
+        """The response's answer as a comparable key: the ``<answer>`` block, whitespace collapsed."""
+        return answer_block_key(response, self.max_response_chars)
 
 
 # --------------------------------------------------------------------------------------------
@@ -499,6 +510,15 @@ def extract_answer(text: str) -> str | None:
     if start < 0:
         return None
     return visible[start + len("<answer>"):end].strip()
+
+
+def answer_block_key(response: Any, max_chars: int = 20_000_000) -> str | None:
+    """The default ``canonical_answer`` of a response: its last ``<answer>`` block (``extract_answer``)
+    with whitespace collapsed; None without one, for an empty block, for non-text or for text
+    longer than ``max_chars``."""
+    if not isinstance(response, str) or len(response) > max_chars:
+        return None
+    return " ".join((extract_answer(response) or "").split()) or None
 
 
 def extract_boxed(text: str) -> list[str]:

@@ -120,7 +120,9 @@ class Family:
                 continue
             owners = self.owners(name)
             if not owners:
-                raise ValueError(f"unknown option {name!r} for {env_id}; {self.known_options()}")
+                raise ValueError(f"unknown parameter {name!r}; known: {', '.join(self.table.keys) or '(none)'} "
+                                 f"(and for {env_id}: generator options: {', '.join(self.generator_options) or '(none)'}; "
+                                 f"verifier options: {', '.join(self.verifier_options) or '(none)'})")
             if len(owners) > 1:
                 raise ValueError(f"option {name!r} of {env_id} is ambiguous ({' and '.join(_GROUP_WORD[o] for o in owners)}); "
                                  f"pass it inside {' or '.join(f'{o}={{...}}' for o in owners)}")

@@ -247,7 +247,10 @@ class DifficultyTable:
 
     def doc_table(self, points: tuple[float, ...] = DOC_POINTS) -> str:
         """The difficulty table as the family docstring shows it: one column per parameter the
-        knob moves, one row per point, aligned; the fixed parameters on a last line."""
+        knob moves, one row per point, aligned; the fixed parameters on a last line. A family
+        without parameters (a benchmark served as is) gets one line saying so."""
+        if not self.keys:
+            return "no task parameters: the knob changes nothing"
         moving = self.moving()
         rows = [["d", *moving]] + [[f"{d:g}", *(describe_value(self.resolve(d)[k]) for k in moving)] for d in points]
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -18,11 +18,10 @@ import pytest
 import rlvr
 from rlvr.attacks import OVERRUN_FACTOR, OVERRUN_SLACK_S
 from rlvr.core import Task
+from rlvr.families.causal import RUNGS
 from rlvr.generators.causal import (
-    CAUSAL_TABLE,
     COMPARISON_MARGIN,
     EFFECT_MARGIN,
-    RUNGS,
     CausalGenerator,
     backdoor_open,
     describe_network,
@@ -387,7 +386,7 @@ def test_difficulty_table_documented_anchors():
         1.0: (14, 3, 0.5, 3, 9, "counterfactual", 1.0),
     }
     for difficulty, values in expected.items():
-        p = CAUSAL_TABLE.resolve(difficulty)
+        p = CausalGenerator.table.resolve(difficulty)
         assert (p["variables"], p["max_in_degree"], p["ternary_share"], p["evidence"], p["min_relevant"], p["rungs"], p["confounding"]) == values
         assert p["table_lookup"] == (difficulty == 0.0)
 
@@ -427,6 +426,32 @@ def test_impossible_parameters_raise():
         generator.generate(0, 0.0, rungs="magic")
     with pytest.raises(ValueError):
         generator.generate(0, 0.0, variables=40)
+
+
+@pytest.mark.parametrize("overrides, named", [
+    ({"rungs": ""}, "rungs"), ({"rungs": "association,association"}, "rungs"), ({"rungs": ["association", 3]}, "rungs"),
+    ({"rungs": "association,,intervention"}, "rungs"), ({"answer_kinds": "effect,guess"}, "answer_kinds"),
+    ({"answer_kinds": None}, "answer_kinds"), ({"evidence": -1}, "evidence"), ({"evidence": 2.5}, "evidence"),
+    ({"variables": 1}, "variables"), ({"variables": True}, "variables"), ({"max_in_degree": 5}, "max_in_degree"),
+    ({"ternary_share": float("nan")}, "ternary_share"), ({"confounding": 1.5}, "confounding"),
+    ({"min_relevant": 21}, "min_relevant"), ({"table_lookup": "maybe"}, "table_lookup"), ({"table_lookup": 1}, "table_lookup"),
+    ({"rung": "association"}, "unknown option .rung."),
+])
+def test_bad_parameters_are_refused_with_their_name(overrides, named):
+    with pytest.raises(ValueError, match=named):
+        rlvr.make_task(ENV_ID, 0, 0.3, **overrides)
+
+
+def test_rung_and_kind_sets_have_one_canonical_form():
+    generator = CausalGenerator()
+    text = generator.generate(5, 0.6, rungs="intervention,counterfactual", answer_kinds="effect, comparison")
+    listed = generator.generate(5, 0.6, rungs=["intervention", "counterfactual"], answer_kinds=("effect", "comparison"))
+    assert text.to_json() == listed.to_json()
+    assert text.params["rungs"] == "intervention,counterfactual" and text.params["answer_kinds"] == "effect,comparison"
+    assert generator.generate(5, 0.6, rungs="counterfactual,intervention").id != text.id  # the order is the draw's order
+    for seed in range(6):
+        task = generator.generate(seed, 0.6, rungs=["intervention"], answer_kinds=["probability"])
+        assert (task.meta["rung"], task.meta["answer_kind"]) == ("intervention", "probability")
 
 
 def test_answer_kinds_keep_their_margins():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
@@ -15,7 +17,7 @@ from rlvr.verifiers import sandbox as sb
 pytestmark = pytest.mark.skipif(sb._probe_bwrap()[0] is None, reason="bwrap unusable")
 
 ENV_ID = "rlvr/CodeFeedback-v0"
-HUMANEVAL = "tests/data/code/HumanEval.jsonl.gz"
+HUMANEVAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
 
 
 def make(**kwargs) -> gym.Env:
@@ -100,8 +102,9 @@ def test_feedback_shows_errors_timeouts_and_missing_code():
     assert reward == 0.0 and not terminated and not info["verdict"].format_ok and "```python" in observation
 
 
+@pytest.mark.skipif(not HUMANEVAL.is_file(), reason=f"HumanEval absent: {HUMANEVAL}")
 def test_feedback_for_assert_style_names_the_check():
-    env = make(dataset=HUMANEVAL)
+    env = make(dataset=str(HUMANEVAL))
     _, info = env.reset(seed=0)
     task = info["task"]
     observation, *_ = env.step(env.unwrapped.generator.wrong_response(task))

@@ -1,7 +1,8 @@
 """The code family's generator and dataset loaders (the verifier and sandbox are tested elsewhere).
 
 Only trusted code runs here: generated reference programs, their generated mutations, and the
-reference solutions and tests of the benchmark files in tests/data/code.
+reference solutions and tests of the benchmark files in tests/data/code (hand-written samples in
+the public layouts) and of HumanEval from ../shared/data (tests that need it skip without it).
 """
 
 import ast
@@ -24,9 +25,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import rlvr
 from rlvr.core import Task
 from rlvr.generators.code import (
-    FUNCTION_CALL_PRELUDE, PERFORMANCE_TRAP_LENGTH, CodeFeedbackGenerator, CodeGenerator, decode_test_cases,
+    FUNCTION_CALL_PRELUDE, PERFORMANCE_TRAP_LENGTH, CodeGenerator, decode_test_cases,
     detect_format, mbpp_entry_point, unpack_tests,
 )
 from rlvr.generators.code_library import ANNOTATIONS, OPERATIONS
@@ -34,9 +36,11 @@ from rlvr.verifiers import code as code_verifier
 from rlvr.verifiers.code import extract_code, stdout_matches, values_match
 
 DATA = Path(__file__).parent / "data" / "code"
-HUMANEVAL = DATA / "HumanEval.jsonl.gz"
+HUMANEVAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
+needs_humaneval = pytest.mark.skipif(not HUMANEVAL.is_file(), reason=f"HumanEval absent: {HUMANEVAL}")
 LCB_SOLUTIONS = json.loads((DATA / "livecodebench_sample_solutions.json").read_text())
 GENERATOR = CodeGenerator()
+FEEDBACK = rlvr.make_generator("rlvr/CodeFeedback-v0")
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,10 +215,16 @@ def test_prompt_states_format_signature_and_examples():
 def test_overrides_pin_style_and_input_and_bad_values_raise():
     assert {GENERATOR.generate(s, 0.5, style="stdio").answer["style"] for s in range(6)} == {"stdio"}
     assert {GENERATOR.generate(s, 0.5, input="text").meta["input_kind"] for s in range(6)} == {"text"}
-    with pytest.raises(ValueError):
-        GENERATOR.generate(0, 0.5, style="notebook")
-    with pytest.raises(ValueError):
-        GENERATOR.generate(0, 0.5, nonsense=1)
+    assert GENERATOR.generate(2, 0.5, edge_cases="false").to_json() == GENERATOR.generate(2, 0.5, edge_cases=False).to_json()
+    assert GENERATOR.generate(2, 0.5, depth="2").meta["depth"] == 2
+    for bad, words in (({"style": "notebook"}, "style must be one of any, function, stdio"),
+                       ({"input": "floats"}, "input must be one of any, ints, text"),
+                       ({"edge_cases": "sometimes"}, "edge_cases must be true or false"),
+                       ({"depth": 0}, r"depth must be an integer in \[1, 10\]"), ({"tests": 2.5}, "tests must be an integer"),
+                       ({"time_limit_s": 0}, "time_limit_s must be a number"), ({"stress_length": -1}, "stress_length"),
+                       ({"nonsense": 1}, "unknown parameter 'nonsense'")):
+        with pytest.raises(ValueError, match=words):
+            GENERATOR.generate(0, 0.5, **bad)
 
 
 def test_wrong_response_fails_a_test_and_solve_passes_all():
@@ -232,12 +242,19 @@ def test_wrong_responses_are_judged_by_the_verifiers_own_rules():
     tuple for a list, line-end spaces) is never served as wrong."""
     from rlvr.generators import code as code_generator
 
-    for name in ("values_match", "stdout_matches", "parse_literal"):
+    for name in ("returned_value_matches", "stdout_matches", "parse_literal"):
         assert getattr(code_generator, name) is getattr(code_verifier, name)
+    tree = ast.parse(Path(code_generator.__file__).read_text())  # no comparison of its own to drift from the verifier's
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    assert not used & {"values_match", "numbers_match", "isclose"}
+    assert not [f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and re.search("equal|match|same", f.name)]
     function = {"style": "function", "entry_point": "f", "float_tolerance": None,
                 "tests": [{"args": "([1, 2],)", "expected": "[2, 3]"}, {"args": "([],)", "expected": "[]"}]}
     assert not code_generator._fails_some_test("def f(values):\n    return tuple(float(v + 1) for v in values)\n", function)
     assert code_generator._fails_some_test("def f(values):\n    return [v + 2 for v in values]\n", function)
+    # what the verifier's codec refuses (an object, however equal it claims to be) is wrong here too
+    rigged = "class Same(list):\n    def __eq__(self, other):\n        return True\ndef f(values):\n    return Same()\n"
+    assert code_generator._fails_some_test(rigged, function)
     stdio = {"style": "stdio", "entry_point": None, "float_tolerance": None,
              "tests": [{"input": "2\n1 2\n", "output": "2\n3\n"}]}
     assert not code_generator._fails_some_test("def main(stdin, out):\n    out.write('2 \\n3\\n\\n')\n", stdio)
@@ -245,11 +262,13 @@ def test_wrong_responses_are_judged_by_the_verifiers_own_rules():
 
 
 def test_attacks_are_named_well_formed_and_never_the_reference():
-    humaneval = CodeGenerator(dataset=HUMANEVAL)
-    for generator, task in ((GENERATOR, GENERATOR.generate(3, 0.5, style="function")),
-                            (GENERATOR, GENERATOR.generate(3, 0.5, style="stdio")),
-                            (CodeFeedbackGenerator(), CodeFeedbackGenerator().generate(3, 0.5)),
-                            (humaneval, humaneval.generate(5))):
+    mbpp = CodeGenerator(dataset=DATA / "mbpp_sample.jsonl")
+    cases = [(GENERATOR, GENERATOR.generate(3, 0.5, style="function")), (GENERATOR, GENERATOR.generate(3, 0.5, style="stdio")),
+             (FEEDBACK, FEEDBACK.generate(3, 0.5)), (mbpp, mbpp.generate(1))]
+    if HUMANEVAL.is_file():
+        humaneval = CodeGenerator(dataset=HUMANEVAL)
+        cases.append((humaneval, humaneval.generate(5)))
+    for generator, task in cases:
         attacks = generator.attacks(task)
         names = [name for name, _ in attacks]
         assert len(names) == len(set(names)) >= 20
@@ -284,14 +303,19 @@ def test_float_results_carry_a_tolerance():
     assert GENERATOR.generate(0, 0.0, input="text").answer["float_tolerance"] is None
 
 
-def test_feedback_generator_serves_the_same_tasks():
-    feedback = CodeFeedbackGenerator()
-    assert feedback.env_id == "rlvr/CodeFeedback-v0" and GENERATOR.env_id == "rlvr/Code-v0"
-    a, b = GENERATOR.generate(9, 0.5), feedback.generate(9, 0.5)
+def test_feedback_env_is_served_by_the_same_generator_class():
+    """CodeFeedback-v0 has no generator class of its own: the registry builds a CodeGenerator and
+    injects the env id, so the tasks are Code-v0's under CodeFeedback-v0's ids."""
+    assert type(FEEDBACK) is CodeGenerator and FEEDBACK.env_id == "rlvr/CodeFeedback-v0" and GENERATOR.env_id == "rlvr/Code-v0"
+    spec = rlvr.envs.get_spec("CodeFeedback-v0")
+    assert spec.generator == rlvr.envs.get_spec("Code-v0").generator == "rlvr.generators.code:CodeGenerator"
+    assert spec.entry_point == "rlvr.envs.multi_turn:CodeFeedbackEnv" and spec.extra == {"max_attempts": 3}
+    a, b = GENERATOR.generate(9, 0.5), FEEDBACK.generate(9, 0.5)
     assert (a.prompt, a.answer, a.meta) == (b.prompt, b.answer, b.meta) and b.env_id == "rlvr/CodeFeedback-v0"
     assert (a.id, b.id) == ("code/v0/d0.50/s9", "codefeedback/v0/d0.50/s9")
-    row = CodeFeedbackGenerator(dataset=DATA / "mbpp_sample.jsonl").generate(2)
-    assert row.id == "codefeedback/dataset/mbpp_sample/2" and row.env_id == "rlvr/CodeFeedback-v0"
+    row = rlvr.make_generator("CodeFeedback-v0", dataset=str(DATA / "mbpp_sample.jsonl")).generate(2)
+    assert row.id == "codefeedback/v0/dataset/mbpp_sample/2" and row.env_id == "rlvr/CodeFeedback-v0"
+    assert (row.prompt, row.answer) == (lambda t: (t.prompt, t.answer))(CodeGenerator(dataset=DATA / "mbpp_sample.jsonl").generate(2))
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,7 +334,7 @@ SAMPLES = {
 
 def dataset_tasks(name: str) -> list[Task]:
     generator = CodeGenerator(dataset=DATA / name)
-    return [generator.generate(row) for row in range(len(generator.rows))]
+    return [generator.generate(row) for row in range(len(generator.dataset_rows))]
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
@@ -322,7 +346,7 @@ def test_every_loader_parses_its_file_and_references_pass(name):
     for row, task in enumerate(tasks):
         answer = task.answer
         assert answer["source"] == source and (style is None or answer["style"] == style)
-        assert task.id == f"code/dataset/{name.split('.')[0]}/{row}"
+        assert task.id == f"code/v0/dataset/{name.split('.')[0]}/{row}"
         assert task.meta["dataset"] == str(DATA / name) and task.meta["row"] == row and task.meta["task_id"] is not None
         assert "```python" in task.prompt and answer["time_limit_s"] > 0
         assert unpack_tests(answer) or answer["check_code"]
@@ -334,21 +358,23 @@ def test_every_loader_parses_its_file_and_references_pass(name):
     assert generator.generate(2 * rows + 1).id == tasks[1 % rows].id  # seed i serves row i % rows
 
 
+@needs_humaneval
 def test_humaneval_loads_all_164_with_entry_points_and_checks():
     generator = CodeGenerator(dataset=HUMANEVAL)
     tasks = [generator.generate(seed) for seed in range(164)]
-    assert len(generator.rows) == 164
+    assert len(generator.dataset_rows) == 164
     for row, task in enumerate(tasks):
         answer = task.answer
         assert answer["style"] == "assert" and answer["source"] == "humaneval" and unpack_tests(answer) == []
         assert answer["entry_point"] and "def check(candidate)" in answer["check_code"]
-        assert answer["setup_code"] == generator.rows[row]["prompt"]
-        assert answer["reference"] == generator.rows[row]["prompt"] + generator.rows[row]["canonical_solution"]
-        assert task.meta["task_id"] == f"HumanEval/{row}" and task.id == f"code/dataset/HumanEval/{row}"
+        assert answer["setup_code"] == generator.dataset_rows[row]["prompt"]
+        assert answer["reference"] == generator.dataset_rows[row]["prompt"] + generator.dataset_rows[row]["canonical_solution"]
+        assert task.meta["task_id"] == f"HumanEval/{row}" and task.id == f"code/v0/dataset/HumanEval/{row}"
         assert f"def {answer['entry_point']}" in fenced_code(generator.solve(task))
     assert generator.generate(164 + 7).meta["row"] == 7
 
 
+@needs_humaneval
 def test_humaneval_references_pass_and_wrong_responses_fail():
     """All 164 canonical solutions pass their checks; all wrong responses fail (own process)."""
     generator = CodeGenerator(dataset=HUMANEVAL)
@@ -445,7 +471,7 @@ def test_parquet_and_gzip_files_load_like_jsonl(tmp_path):
     from_parquet = dataset_tasks_at(tmp_path / "mbpp_sample.parquet")
     from_jsonl = dataset_tasks("mbpp_sample.jsonl")
     assert [t.answer for t in from_parquet] == [t.answer for t in from_jsonl]
-    assert from_parquet[0].id == "code/dataset/mbpp_sample/0"
+    assert from_parquet[0].id == "code/v0/dataset/mbpp_sample/0"
     (tmp_path / "mbpp_lines.json").write_text((DATA / "mbpp_sample.jsonl").read_text())  # JSON lines named .json
     (tmp_path / "mbpp_list.json.gz").write_bytes(gzip.compress(json.dumps(rows).encode()))
     for name in ("mbpp_lines.json", "mbpp_list.json.gz"):
@@ -454,14 +480,14 @@ def test_parquet_and_gzip_files_load_like_jsonl(tmp_path):
 
 def dataset_tasks_at(path: Path) -> list[Task]:
     generator = CodeGenerator(dataset=path)
-    return [generator.generate(row) for row in range(len(generator.rows))]
+    return [generator.generate(row) for row in range(len(generator.dataset_rows))]
 
 
 def test_dataset_mode_rejects_parameters_empty_files_and_unknown_rows(tmp_path):
     with pytest.raises(ValueError, match="no parameters"):
         CodeGenerator(dataset=DATA / "mbpp_sample.jsonl").generate(0, 0.5, depth=3)
     (tmp_path / "empty.jsonl").write_text("")
-    with pytest.raises(ValueError, match="no rows"):
+    with pytest.raises(ValueError, match="no usable rows"):
         CodeGenerator(dataset=tmp_path / "empty.jsonl")
     with pytest.raises(ValueError, match="unrecognised"):
         detect_format({"question": "x"})

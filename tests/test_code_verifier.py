@@ -16,6 +16,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -29,18 +30,20 @@ import pytest
 from rlvr.core import Task
 from rlvr.generators.code import CodeGenerator, fence, unpack_tests
 from rlvr.verifiers import sandbox as sb
-from rlvr.verifiers import sandbox_warm
 from rlvr.verifiers.code import (
-    MAX_CODE_BYTES, CodeVerifier, ResultReader, extract_code, find_code, parse_literal, short_repr, stdout_matches,
-    values_match,
+    MAX_CODE_BYTES, CodeVerifier, ResultReader, extract_code, find_code, parse_literal, returned_value_matches, short_repr,
+    stdout_matches, values_match,
 )
 from rlvr.verifiers.code_harness import (
     CodecError, Objects, RemoteRef, decode_value, dumps_frame, encode_value, instrument_check, loads_frame,
 )
 from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
+from rlvr.verifiers.sandbox import runner as sandbox_runner
+from rlvr.verifiers.sandbox import warm as sandbox_warm
 
 DATA = Path(__file__).parent / "data" / "code"
-HUMANEVAL = DATA / "HumanEval.jsonl.gz"
+HUMANEVAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
+ASSERT_STYLE = DATA / "mbpp_sample.jsonl"  # hand-written assert-style problems: a check(candidate) per task
 LCB_SOLUTIONS = json.loads((DATA / "livecodebench_sample_solutions.json").read_text())
 SAMPLES = ["mbpp_sample.jsonl", "mbpp_sanitized_sample.json", "apps_sample.jsonl", "taco_sample.jsonl",
            "code_contests_sample.jsonl", "livecodebench_sample.jsonl"]
@@ -48,6 +51,7 @@ GENERATOR = CodeGenerator()
 SLACK_S = 5.0  # scheduling slack on a shared 2-core machine
 
 needs_bwrap = pytest.mark.skipif(sb._probe_bwrap()[0] is None, reason=f"bwrap unusable: {sb._probe_bwrap()[1]}")
+needs_humaneval = pytest.mark.skipif(not HUMANEVAL.is_file(), reason=f"HumanEval absent: {HUMANEVAL}")
 
 
 @pytest.fixture(scope="module")
@@ -341,8 +345,8 @@ def test_docker_backend_has_no_sessions():
 
 
 def test_no_sandbox_raises_with_install_advice(monkeypatch):
-    monkeypatch.setattr(sb, "_probe_bwrap", lambda: (None, "bwrap not found on PATH"))
-    monkeypatch.setattr(sb, "_probe_docker", lambda: (None, "no Docker engine answers"))
+    monkeypatch.setattr(sandbox_runner, "_probe_bwrap", lambda: (None, "bwrap not found on PATH"))
+    monkeypatch.setattr(sandbox_runner, "_probe_docker", lambda: (None, "no Docker engine answers"))
     with pytest.raises(SandboxUnavailable, match="bubblewrap"):
         CodeVerifier()
     with pytest.raises(ValueError):
@@ -357,10 +361,10 @@ def test_unsandboxed_backend_only_on_request():
         task = GENERATOR.generate(2, 0.3, style=style)
         assert unsafe.verify(task, GENERATOR.solve(task)).correct
         assert not unsafe.verify(task, GENERATOR.wrong_response(task)).correct
-    humaneval = CodeGenerator(dataset=HUMANEVAL)
-    task = humaneval.generate(0)
-    assert unsafe.verify(task, humaneval.solve(task)).correct
-    assert unsafe.verify(task, humaneval.solve(task)).details["backend"] == "unsafe-none"
+    assert_style = CodeGenerator(dataset=ASSERT_STYLE)
+    task = assert_style.generate(0)
+    assert unsafe.verify(task, assert_style.solve(task)).correct
+    assert unsafe.verify(task, assert_style.solve(task)).details["backend"] == "unsafe-none"
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,6 +372,7 @@ def test_unsandboxed_backend_only_on_request():
 # --------------------------------------------------------------------------------------------
 
 
+@needs_humaneval
 def test_humaneval_canonical_solutions_pass_and_wrong_bodies_fail(verifier):
     generator = CodeGenerator(dataset=HUMANEVAL)
     tasks = [generator.generate(row) for row in range(164)]
@@ -386,8 +391,11 @@ def test_humaneval_canonical_solutions_pass_and_wrong_bodies_fail(verifier):
 
 
 def test_synthetic_reference_passes_and_wrong_fails(verifier):
+    """Under the real verifier, ``solve`` scores 1 and ``wrong_response`` (judged wrong by the
+    generator through the verifier's pure comparison functions) scores 0: 12 seeds × 5
+    difficulties × both styles."""
     tasks = [GENERATOR.generate(seed, difficulty, style=style)
-             for difficulty in (0.0, 0.25, 0.5, 0.75, 1.0) for style in ("function", "stdio") for seed in range(4)]
+             for difficulty in (0.0, 0.25, 0.5, 0.75, 1.0) for style in ("function", "stdio") for seed in range(12)]
 
     def judge(task):
         return task, verifier.verify(task, GENERATOR.solve(task)), verifier.verify(task, GENERATOR.wrong_response(task))
@@ -395,6 +403,43 @@ def test_synthetic_reference_passes_and_wrong_fails(verifier):
     for task, good, bad in in_pool(judge, tasks):
         assert good.correct and good.reward == 1.0 and good.details["passed"] == len(unpack_tests(task.answer)), (task.id, good)
         assert not bad.correct and bad.reward == 0.0 and bad.details["first_failure"], (task.id, bad)
+
+
+# (expected repr, returned value, what Python's == says): numbers by value, list and tuple alike,
+# sets and dicts as Python collapses them; strings, None and containers of another kind differ.
+RETURNED_VALUES = [
+    ("2", "2.0", True), ("2.0", "2", True), ("2", "True", False), ("1", "True", True), ("[1, 2]", "(1, 2)", True),
+    ("(1, 2)", "[1, 2]", True), ("[1, 2]", "[1.0, 2.0]", True), ("[(1, 2)]", "[[1, 2.0]]", True), ("2", "'2'", False),
+    ("[1, 2]", "[1, 2, 3]", False), ("[1, 2]", "{1, 2}", False), ("{1, 2}", "frozenset({2, 1.0})", True),
+    ("None", "0", False), ("{1: [2]}", "{1.0: (2,)}", True), ("0.30000000000000004", "0.3", False), ("'a'", "b'a'", False),
+]
+
+
+@pytest.mark.parametrize("style", ["function", "stdio"])
+def test_the_generators_comparison_is_the_verifiers_verdict(verifier, style):
+    """``returned_value_matches`` / ``stdout_matches`` — the only comparisons the generator uses —
+    say "equal" exactly when a sandboxed run of the same program scores 1: 2 vs 2.0 and list vs
+    tuple are equal in both, in the function style; printed "2.0" is not "2" in either."""
+    base = GENERATOR.generate(0, 0.0, style=style, input="ints")
+    if style == "function":
+        cases = [(expected, f"def process_numbers(values):\n    return {returned}\n", python_says)
+                 for expected, returned, python_says in RETURNED_VALUES]
+    else:
+        cases = [("2\n", "print('2.0')", False), ("2\n", "print(2)", True), ("1 2\n", "print('1  2 ')", True),
+                 ("(1, 2)\n", "print([1, 2])", False), ("3\n", "print('3\\n\\n')", True), ("1\n2\n", "print('1 2')", False)]
+    for expected, program, python_says in cases:
+        test = {"args": "([1],)", "expected": expected} if style == "function" else {"input": "1\n1\n", "output": expected}
+        answer = {**base.answer, "tests": [test], "packed_tests": None, "float_tolerance": None, "time_limit_s": 2.0}
+        task = Task.from_dict({**base.to_dict(), "answer": answer})
+        if style == "function":
+            namespace: dict = {}
+            exec(program, namespace)
+            ours = returned_value_matches(expected, namespace["process_numbers"]([1]))
+        else:
+            ours = stdout_matches(expected, subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                                                           timeout=30).stdout)
+        verdict = verifier.verify(task, fence(program))
+        assert verdict.correct == ours == python_says, (expected, program, verdict.reason)
 
 
 def test_verification_survives_a_json_round_trip(verifier):
@@ -440,7 +485,7 @@ def test_quadratic_solution_times_out_where_the_reference_passes(verifier, style
 @pytest.mark.parametrize("name", SAMPLES)
 def test_benchmark_samples_reference_passes_and_wrong_fails(verifier, name):
     generator = CodeGenerator(dataset=DATA / name)
-    for row in range(len(generator.rows)):
+    for row in range(len(generator.dataset_rows)):
         task = generator.generate(row)
         reference = task.answer["reference"] or LCB_SOLUTIONS[task.meta["task_id"]]
         good = verifier.verify(task, fence(reference))
@@ -450,7 +495,7 @@ def test_benchmark_samples_reference_passes_and_wrong_fails(verifier, name):
 
 
 def assert_task(check_code: str, entry_point: str, setup_code: str = "", time_limit_s: float = 3.0) -> Task:
-    base = CodeGenerator(dataset=HUMANEVAL).generate(0)
+    base = CodeGenerator(dataset=ASSERT_STYLE).generate(0)
     answer = {**base.answer, "check_code": check_code, "entry_point": entry_point, "setup_code": setup_code,
               "time_limit_s": time_limit_s}
     return Task.from_dict({**base.to_dict(), "answer": answer})
@@ -922,10 +967,10 @@ def test_forged_colliding_replies_finish_within_the_deadline_with_reward_zero(ve
     small = fast_task("function")  # small expected values: the 6 MB reply is refused by size
     big = Task.from_dict({**small.to_dict(), "answer": {  # a large expected value: the reply is read
         **small.answer, "tests": [{"args": "([1, 2],)", "expected": repr(list(range(200_000)))}]}})
-    humaneval = CodeGenerator(dataset=HUMANEVAL).generate(0)  # relayed to the checker's sandbox
-    for task in (small, big, humaneval):
+    assert_style = CodeGenerator(dataset=ASSERT_STYLE).generate(0)  # relayed to the checker's sandbox
+    for task in (small, big, assert_style):
         for name in ("hash-collision-set", "hash-collision-set-small", "hash-collision-dict", "hash-collision-frozensets"):
-            response = dict(GENERATOR.attacks(task))[name] if task is humaneval else attacks[name]
+            response = dict(GENERATOR.attacks(task))[name] if task is assert_style else attacks[name]
             started = time.monotonic()
             verdict = verifier.verify(task, response)
             elapsed = time.monotonic() - started
@@ -950,6 +995,8 @@ def test_stopiteration_from_the_candidate_cannot_end_a_check_early(verifier):
 @pytest.mark.parametrize("kind", ["function", "stdio", "humaneval"])
 def test_every_family_attack_scores_zero_within_the_deadline(verifier, kind):
     if kind == "humaneval":
+        if not HUMANEVAL.is_file():
+            pytest.skip(f"HumanEval absent: {HUMANEVAL}")
         generator = CodeGenerator(dataset=HUMANEVAL)
         task = generator.generate(2)
     else:
@@ -982,8 +1029,8 @@ def test_no_process_descriptor_or_file_left_after_200_verifications(tmp_path, mo
     v = CodeVerifier()
     assert v.sandbox.tmp_root.startswith(str(tmp_path))
     tasks = [GENERATOR.generate(seed, 0.2, style=style) for seed in range(4) for style in ("function", "stdio")]
-    humaneval = CodeGenerator(dataset=HUMANEVAL)
-    tasks += [humaneval.generate(row) for row in range(4)]
+    assert_style = CodeGenerator(dataset=ASSERT_STYLE)
+    tasks += [assert_style.generate(row) for row in range(4)]
     jobs = [(tasks[i % len(tasks)], i % 3 == 0) for i in range(200)]
     if v.warm_pool is not None:  # its zygotes, spare children and threads stay, by design
         v.warm_pool.prestart()
@@ -992,7 +1039,7 @@ def test_no_process_descriptor_or_file_left_after_200_verifications(tmp_path, mo
 
     def run(job):
         task, wrong = job
-        generator = humaneval if task.answer["source"] == "humaneval" else GENERATOR
+        generator = assert_style if task.answer["source"] == "mbpp" else GENERATOR
         response = generator.wrong_response(task) if wrong else generator.solve(task)
         return wrong, v.verify(task, response)
 

@@ -47,7 +47,8 @@ def test_the_generator_serves_the_declaration_and_every_env(module, family):
         assert decl.id in gym.registry
         generator = rlvr.make_generator(decl.id)
         assert generator.env_id == decl.id and generator.family == family.name
-        assert generator_class(**decl.generator_kwargs).env_id == decl.id  # constructed directly
+        direct = family.env(generator_class(**decl.generator_kwargs).env_id)  # constructed directly: its variant's env
+        assert dict(direct.generator_kwargs) == dict(decl.generator_kwargs)
 
 
 @pytest.mark.parametrize("module,family", DECLARED, ids=[f.name for _, f in DECLARED])
@@ -73,7 +74,7 @@ def test_flat_options_route_to_their_group_and_ambiguity_is_refused():
         family.group_options("rlvr/Toy-v0", {"partial": 1})
     grouped = family.group_options("rlvr/Toy-v0", {"params": {"partial": 1}, "verifier_options": {"partial": True}})
     assert grouped.params == {"partial": 1} and grouped.verifier == {"partial": True}
-    with pytest.raises(ValueError, match="unknown option 'sise'"):
+    with pytest.raises(ValueError, match="unknown parameter 'sise'; known: size, partial"):
         family.group_options("rlvr/Toy-v0", {"sise": 3})
     with pytest.raises(ValueError, match="no verifier option 'size'"):
         family.group_options("rlvr/Toy-v0", {"verifier_options": {"size": 3}})
@@ -85,7 +86,7 @@ def test_grouped_options_reach_make_task_gym_and_verify():
     env = gym.make("rlvr/Maze-v0", difficulty=0.0, params={"rows": 6}, verifier_options={"shortest": False})
     _, info = env.reset(seed=1)
     assert len(info["task"].answer["grid"]) == 13 and env.unwrapped.verifier.shortest is False
-    with pytest.raises(ValueError, match="unknown option"):
+    with pytest.raises(ValueError, match="unknown parameter 'rowz'"):
         gym.make("rlvr/Maze-v0", rowz=6)
 
 

@@ -172,3 +172,119 @@ def test_every_objective_has_its_published_clip_range():
     assert (losses.OBJECTIVES["dapo"].epsilon_low, losses.OBJECTIVES["dapo"].epsilon_high) == (0.2, 0.28)
     assert (losses.OBJECTIVES["gspo"].epsilon_low, losses.OBJECTIVES["gspo"].epsilon_high) == (3e-4, 4e-4)
     assert not losses.OBJECTIVES["dr_grpo"].scale_by_std and losses.OBJECTIVES["dapo"].dynamic_sampling
+
+
+# --------------------------------------------------------------------------------------------
+# pass@k advantages
+# --------------------------------------------------------------------------------------------
+
+
+def brute_force_pass_at_k(rewards: list[float], k: int, scale_by_std: bool = True) -> list[float]:
+    """Every k-subset scores its best reward; a response's advantage is the mean over the subsets
+    holding it of (score − mean score), over the population std of the scores."""
+    import itertools
+
+    subsets = list(itertools.combinations(range(len(rewards)), k))
+    score = {s: max(rewards[i] for i in s) for s in subsets}
+    mean = sum(score.values()) / len(subsets)
+    std = math.sqrt(sum((v - mean) ** 2 for v in score.values()) / len(subsets))
+    advantages = []
+    for j in range(len(rewards)):
+        mine = [score[s] - mean for s in subsets if j in s]
+        credit = sum(mine) / len(mine)
+        advantages.append(0.0 if std < 1e-12 else credit / std if scale_by_std else credit)
+    return advantages
+
+
+def test_pass_at_k_one_correct_of_four_with_k_2():
+    # G = 4, c = 1, k = 2. Subsets: {0,1} {0,2} {0,3} score 1; {1,2} {1,3} {2,3} score 0.
+    # pass@2 = 1 − C(3,2)/C(4,2) = 1 − 3/6 = 1/2; σ = √(½·½) = ½.
+    # correct:   A⁺ = (1 − ½)/½ = 1
+    # incorrect: A⁻ = (1 − ½ − C(2,1)/C(3,1))/½ = (½ − ⅔)/½ = −⅓
+    rewards = [1.0, 0.0, 0.0, 0.0]
+    got = losses.pass_at_k_advantages(torch.tensor([rewards], dtype=torch.float64), 2).tolist()
+    assert got == pytest.approx([1.0, -1 / 3, -1 / 3, -1 / 3], abs=1e-12)
+    assert got == pytest.approx(brute_force_pass_at_k(rewards, 2), abs=1e-12)
+    # the correct response need not come first: the advantages follow the responses
+    moved = losses.pass_at_k_advantages(torch.tensor([[0.0, 0.0, 1.0, 0.0]], dtype=torch.float64), 2).tolist()
+    assert moved == pytest.approx([-1 / 3, -1 / 3, 1.0, -1 / 3], abs=1e-12)
+
+
+def test_pass_at_k_two_correct_of_four_with_k_2():
+    # pass@2 = 1 − C(2,2)/C(4,2) = 5/6; σ = √(5/6 · 1/6) = √5/6
+    # A⁺ = (1/6)/(√5/6) = 1/√5;  A⁻ = (1 − 5/6 − C(1,1)/C(3,1))/σ = (−1/6)/(√5/6) = −1/√5
+    rewards = [0.0, 1.0, 1.0, 0.0]
+    got = losses.pass_at_k_advantages(torch.tensor([rewards], dtype=torch.float64), 2).tolist()
+    s = 1 / math.sqrt(5)
+    assert got == pytest.approx([-s, s, s, -s], abs=1e-12)
+    assert got == pytest.approx(brute_force_pass_at_k(rewards, 2), abs=1e-12)
+
+
+def test_pass_at_k_partial_credit_is_max_at_k():
+    # rewards [1, ½, 0, 0], k = 2: scores {0,1} {0,2} {0,3} → 1, {1,2} {1,3} → ½, {2,3} → 0
+    # mean 4/6 = ⅔; deviations ⅓ ⅓ ⅓ −⅙ −⅙ −⅔; variance (3/9 + 2/36 + 4/9)/6 = 5/36, σ = √5/6
+    # response 0: mean(⅓, ⅓, ⅓) = ⅓ → 2/√5; response 1: mean(⅓, −⅙, −⅙) = 0;
+    # responses 2, 3: mean(⅓, −⅙, −⅔) = −⅙ → −1/√5
+    rewards = [1.0, 0.5, 0.0, 0.0]
+    got = losses.pass_at_k_advantages(torch.tensor([rewards], dtype=torch.float64), 2).tolist()
+    s = 1 / math.sqrt(5)
+    assert got == pytest.approx([2 * s, 0.0, -s, -s], abs=1e-12)
+    assert got == pytest.approx(brute_force_pass_at_k(rewards, 2), abs=1e-12)
+    # with std scaling the reward's scale does not matter: ½ for correct is 1 for correct
+    half = losses.pass_at_k_advantages(torch.tensor([[0.5, 0.0, 0.0, 0.0]], dtype=torch.float64), 2).tolist()
+    assert half == pytest.approx([1.0, -1 / 3, -1 / 3, -1 / 3], abs=1e-12)
+
+
+def test_pass_at_k_matches_enumeration_on_many_groups():
+    import random
+
+    rng = random.Random(7)
+    for _ in range(200):
+        size = rng.randint(2, 8)
+        k = rng.randint(1, size)
+        rewards = [rng.choice([0.0, 1.0, 1.0, 0.5, -0.25, 0.3]) for _ in range(size)]
+        for scale in (True, False):
+            got = losses.pass_at_k_advantages(torch.tensor([rewards], dtype=torch.float64), k, scale_by_std=scale).tolist()
+            assert got == pytest.approx(brute_force_pass_at_k(rewards, k, scale), abs=1e-9), (rewards, k, scale)
+
+
+def test_pass_at_k_batches_groups_and_zeroes_groups_without_spread():
+    rewards = torch.tensor([[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0]])
+    got = losses.pass_at_k_advantages(rewards, 2)
+    assert got.shape == (16,) and got.dtype == torch.float32
+    assert got[:4].tolist() == pytest.approx([1.0, -1 / 3, -1 / 3, -1 / 3], abs=1e-6)
+    # all correct, all wrong, and one wrong with k = 2 (every pair holds a correct response): nothing to learn
+    assert got[4:].tolist() == [0.0] * 12
+
+
+def test_pass_at_1_is_the_group_baseline_over_the_population_std():
+    rewards = torch.tensor([[1.0, 0.0, 0.0, 1.0, 1.0]])
+    population_std = rewards.std(unbiased=False)
+    expected = ((rewards - rewards.mean()) / population_std).reshape(-1)
+    assert losses.pass_at_k_advantages(rewards, 1).tolist() == pytest.approx(expected.tolist(), abs=1e-6)
+
+
+def test_pass_at_k_refuses_bad_k():
+    for k in (0, 5, 1.5, True):
+        with pytest.raises(ValueError, match="k must be"):
+            losses.pass_at_k_advantages(torch.zeros(2, 4), k)
+
+
+# --------------------------------------------------------------------------------------------
+# Majority (label-free) rewards
+# --------------------------------------------------------------------------------------------
+
+
+def test_majority_label_and_rewards():
+    assert losses.majority_label(["2", "2", "3", None]) == "2"
+    assert losses.majority_rewards([["2", "2", "3", None]]).tolist() == [[1.0, 1.0, 0.0, 0.0]]
+    assert losses.majority_label(["7", None, None, None]) == "7"  # Nones never vote
+    assert losses.majority_label([None, None, None, None]) is None
+
+
+def test_majority_tie_names_no_label():
+    for keys in (["2", "3", None, None], ["2", "2", "3", "3"], ["1", "2", "3", "4"]):
+        assert losses.majority_label(keys) is None
+        assert losses.majority_rewards([keys]).tolist() == [[0.0, 0.0, 0.0, 0.0]]
+    # one group's tie does not touch the next group
+    assert losses.majority_rewards([["2", "3"], ["4", "4"]]).tolist() == [[0.0, 0.0], [1.0, 1.0]]

@@ -20,11 +20,19 @@ import pytest
 
 import rlvr
 from rlvr.core import Task, looks_hedged
-from rlvr.generators.math import EASY_KINDS, KINDS, MIDDLE_KINDS, MathGenerator, gold_from_dataset_answer
+from rlvr.families.math import EASY_KINDS, KINDS, MIDDLE_KINDS
+from rlvr.generators.math import MathGenerator, gold_from_dataset_answer
 from rlvr.verifiers.math import MathVerifier, parse_plain_number
 
-DATA = Path(__file__).parent / "data" / "math"
-SAMPLES = sorted(DATA.glob("*.jsonl"))
+SHARED_MATH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "math"
+# the real-data samples of the dataset tests: file name → (source in ../shared/data/math, rows kept; None: all).
+# gsm8k adds to rows 0–54 the first later rows whose answer has a thousands separator or a minus sign.
+SAMPLES = {
+    "math500_sample.jsonl": ("math500.jsonl", range(60)),
+    "aime24.jsonl": ("aime24.jsonl", None),
+    "aime25.jsonl": ("aime25.jsonl", None),
+    "gsm8k_sample.jsonl": ("gsm8k_test_original.jsonl", [*range(55), 146, 201, 230, 249, 489]),
+}
 DIFFICULTIES = (0.0, 0.5, 1.0)
 HOSTILE_DEADLINE_S = 2.0
 WORKER_THREE = r"2 + \sin^2 x + \cos^2 x"  # outside the native grammar: judged in the worker
@@ -141,12 +149,42 @@ def test_explicit_parameters_win_and_bad_ones_fail(generator):
     task = generator.generate(3, 0.0, kinds="linear_system", unknowns=3)
     assert task.meta["kind"] == "linear_system" and len(task.answer["values"]) == 3
     assert generator.generate(3, 0.0, kinds=["counting"]).meta["kind"] == "counting"
-    with pytest.raises(ValueError):
-        generator.generate(0, 0.5, kinds="astrology")
-    with pytest.raises(ValueError):
-        generator.generate(0, 0.5, terms=1)
-    with pytest.raises(ValueError):
-        generator.generate(0, 0.5, colour="red")
+    # a list, or spaces after the commas, name the same task as the plain comma-separated text
+    listed = generator.generate(4, 0.5, kinds=["counting", "derivative"])
+    assert listed.to_json() == generator.generate(4, 0.5, kinds="counting, derivative").to_json()
+    assert listed.params["kinds"] == "counting,derivative" and listed.id == generator.generate(4, 0.5, kinds="counting,derivative").id
+    assert generator.generate(4, 0.5, max_coefficient="40").to_json() == generator.generate(4, 0.5, max_coefficient=40).to_json()
+    for bad, words in (({"kinds": "astrology"}, "kinds must be one or more"), ({"kinds": "counting,counting"}, "kinds"),
+                       ({"kinds": ""}, "kinds"), ({"terms": 1}, r"terms must be an integer in \[2, 12\]"),
+                       ({"unknowns": 4}, r"unknowns must be an integer in \[2, 3\]"), ({"nesting": True}, "nesting"),
+                       ({"degree": 2.5}, "degree"), ({"max_coefficient": 10**7}, "max_coefficient"),
+                       ({"colour": "red"}, "unknown parameter 'colour'")):
+        with pytest.raises(ValueError, match=words):
+            generator.generate(0, 0.5, **bad)
+
+
+def test_the_generator_reads_gold_numbers_as_the_verifier_does(generator, verifier):
+    """Near misses and the zero-gold rule read golds with the verifier's ``parse_plain_number``,
+    not with a grammar of their own: a gold the verifier reads as 0 gets no "attack" that is the
+    gold itself (its negation, double or half would score 1), and every spelling of a number the
+    verifier reads (``\\dfrac``, thousands commas, mixed numbers, a currency sign, a full stop)
+    gets the near miss gold + 1, which the verifier scores 0."""
+    from rlvr.generators.math import latex_rational, wrong_answer
+
+    same_as_gold = {"wrong-sign", "factor-two", "half", "relative-near-miss", "decimal-under-root"}
+    for gold in (r"\frac{0}{5}", "0.0", "-0", "0", r"\$0"):
+        assert parse_plain_number(gold).value == 0
+        assert not same_as_gold & {name for name, _ in generator.attacks(any_task(gold))}, gold
+    for gold, near in ((r"\dfrac{3}{4}", r"\frac{7}{4}"), ("1,000", "1001"), ("0.5", r"\frac{3}{2}"),
+                       (r"4\frac{2}{3}", r"\frac{17}{3}"), (r"\$18", "19"), ("18.", "19"), ("-7/2", r"-\frac{5}{2}")):
+        task = any_task(gold)
+        assert wrong_answer(task) == near == latex_rational(parse_plain_number(gold).value + 1)
+        assert verifier.verify(task, boxed(gold)).correct, gold
+        assert not verifier.verify(task, generator.wrong_response(task)).correct, gold
+        assert {"wrong-sign", "half"} <= {name for name, _ in generator.attacks(task)}
+        for name, response in generator.attacks(task):
+            if name in same_as_gold:
+                assert not verifier.verify(task, response).correct, (gold, name)
 
 
 def test_prompts_state_the_answer_format(generator):
@@ -493,18 +531,25 @@ def test_non_text_and_malformed_tasks(verifier):
 # --------------------------------------------------------------------------------------------
 
 
-def test_samples_carry_their_licences():
-    readme = (DATA / "README.md").read_text()
-    for path in SAMPLES:
-        assert path.name in readme
-    assert (DATA / "LICENSE-gsm8k").exists() and (DATA / "LICENSE-math").exists()
+def sample(name: str, directory: Path) -> Path:
+    """``directory / name`` holding its rows of the shared file (``SAMPLES``), byte for byte; the
+    test is skipped when ../shared/data is absent."""
+    source_name, rows = SAMPLES[name]
+    source = SHARED_MATH / source_name
+    if not source.is_file():
+        pytest.skip(f"math data absent: {source}")
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    path = directory / name
+    path.write_text("".join(lines if rows is None else [lines[i] for i in rows]), encoding="utf-8")
+    return path
 
 
-@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
-def test_real_data_gold_is_correct_and_wrong_is_not(verifier, path):
+@pytest.mark.parametrize("name", sorted(SAMPLES), ids=lambda name: name.removesuffix(".jsonl"))
+def test_real_data_gold_is_correct_and_wrong_is_not(verifier, name, tmp_path):
+    path = sample(name, tmp_path)
     generator = MathGenerator(dataset=path)
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    assert len(generator.rows) == len(rows) >= 30
+    assert len(generator.dataset_rows) == len(rows) >= 30
     for index in range(len(rows)):
         task = generator.generate(index)
         gold = task.answer["gold"]
@@ -515,10 +560,10 @@ def test_real_data_gold_is_correct_and_wrong_is_not(verifier, path):
         assert not verifier.verify(task, boxed("-98765.4321")).correct, (task.id, gold)
 
 
-def test_math500_alternative_renderings_agree_with_math_verify(verifier):
-    generator = MathGenerator(dataset=DATA / "math500_sample.jsonl")
+def test_math500_alternative_renderings_agree_with_math_verify(verifier, tmp_path):
+    generator = MathGenerator(dataset=sample("math500_sample.jsonl", tmp_path))
     checked = 0
-    for index in range(len(generator.rows)):
+    for index in range(len(generator.dataset_rows)):
         task = generator.generate(index)
         gold = task.answer["gold"]
         alternatives = {gold.replace(r"\frac", r"\dfrac"), gold.replace(" ", ""), f"\\left({gold}\\right)" if "," not in gold else gold}
@@ -545,13 +590,13 @@ def test_structured_gold_answers(verifier):
     assert not verifier.verify(any_task("[-2, 7)"), boxed("(-2, 7)")).correct
 
 
-def test_dataset_mode_through_gym_and_make_task():
-    path = DATA / "math500_sample.jsonl"
+def test_dataset_mode_through_gym_and_make_task(tmp_path):
+    path = sample("math500_sample.jsonl", tmp_path)
     env = gym.make("rlvr/Math-v0", dataset=str(path))
     try:
         observation, info = env.reset(seed=62)
         task = info["task"]
-        assert task.id == "math/dataset/math500_sample/2" and task.meta == {"dataset": str(path), "row": 2}
+        assert task.id == "math/v0/dataset/math500_sample/2" and task.meta == {"dataset": str(path), "row": 2}
         assert observation == task.prompt and "\\boxed" in observation
         _, reward, terminated, _, step_info = env.step(boxed(r"\dfrac{14}{3}"))
         assert reward == 1.0 and terminated and step_info["verdict"].correct
@@ -564,33 +609,33 @@ def test_dataset_mode_through_gym_and_make_task():
         MathGenerator(dataset=path).generate(0, 0.5, terms=3)
 
 
-def test_gsm8k_gold_parsing_and_instruction():
+def test_gsm8k_gold_parsing_and_instruction(tmp_path):
     assert gold_from_dataset_answer("She makes 9 * 2 = $<<9*2=18>>18.\n#### 18") == "18"
     assert gold_from_dataset_answer("… so 1,000 + 125 = 1,125\n#### 1,125") == "1125"
     assert gold_from_dataset_answer("#### -10") == "-10"
     assert gold_from_dataset_answer(204) == "204"
-    generator = MathGenerator(dataset=DATA / "gsm8k_sample.jsonl")
+    generator = MathGenerator(dataset=sample("gsm8k_sample.jsonl", tmp_path))
     first = generator.generate(0)
     assert first.answer == {"gold": "18", "form": "any"}
     assert first.prompt.endswith("Put your final answer within \\boxed{}.")
-    golds = {generator.generate(i).answer["gold"] for i in range(len(generator.rows))}
+    golds = {generator.generate(i).answer["gold"] for i in range(len(generator.dataset_rows))}
     assert {"2125", "114200", "276000", "5600", "-10"} <= golds
     verifier = rlvr.make_verifier("rlvr/Math-v0")
     assert verifier.verify(first, boxed(r"\$18")).correct and verifier.verify(first, boxed("18.00")).correct
     assert verifier.verify(first, "<answer>She makes 18 dollars.</answer>").correct
     assert not verifier.verify(first, "<answer>She makes 16 dollars.</answer>").correct
-    thousands = next(generator.generate(i) for i in range(len(generator.rows)) if generator.generate(i).answer["gold"] == "114200")
+    thousands = next(generator.generate(i) for i in range(len(generator.dataset_rows)) if generator.generate(i).answer["gold"] == "114200")
     assert verifier.verify(thousands, boxed("114,200")).correct
 
 
 def test_aime_integer_answers_and_parquet(tmp_path):
-    rows = [json.loads(line) for line in (DATA / "aime24.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in sample("aime24.jsonl", tmp_path).read_text().splitlines()]
     assert all(isinstance(row["answer"], int) for row in rows)
     parquet = tmp_path / "aime24.parquet"
     pq.write_table(pa.Table.from_pylist([{"problem": r["prompt"], "answer": r["answer"]} for r in rows]), parquet)
     generator = MathGenerator(dataset=parquet)
     task = generator.generate(31)
-    assert task.id == "math/dataset/aime24/1" and task.answer["gold"] == str(rows[1]["answer"])
+    assert task.id == "math/v0/dataset/aime24/1" and task.answer["gold"] == str(rows[1]["answer"])
     assert rlvr.make_verifier("rlvr/Math-v0").verify(task, boxed(str(rows[1]["answer"]))).correct
 
 

@@ -3,13 +3,12 @@
 Checks the issue-5 list per problem: reference solutions correct at three difficulties × many
 seeds; exact solvers equal to brute force on small instances; random solutions and local
 perturbations of the reference infeasible or not better; hostile answers 0; tolerant parsing;
-the docstring difficulty tables; and the knob raising both the greedy gap and solver effort.
+instances of the declared sizes; and the knob raising both the greedy gap and solver effort.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import itertools
 import re
 import time
@@ -74,34 +73,9 @@ def reference(task):
 
 
 # --------------------------------------------------------------------------------------------
-# Difficulty tables: the docstring numbers are the table's numbers, and instances follow them
+# Difficulty tables: instances follow the declared parameters (tests/test_families.py checks that
+# each family module's docstring shows the table its declaration renders)
 # --------------------------------------------------------------------------------------------
-
-
-def docstring_table(env_id) -> dict[float, dict[str, float]]:
-    module = importlib.import_module(f"rlvr.generators.{PROBLEMS[env_id]}")
-    lines = module.__doc__.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("Difficulty"))
-    columns = lines[start].split()[2:]
-    rows = {}
-    for line in lines[start + 1:]:
-        tokens = line.split()
-        if not tokens or not re.fullmatch(r"\d\.\d+", tokens[0]):
-            break
-        rows[float(tokens[0])] = dict(zip(columns, map(float, tokens[1:])))
-    return rows
-
-
-@pytest.mark.parametrize("env_id", ENV_IDS)
-def test_difficulty_table_numbers_match_the_docstring(env_id):
-    documented = docstring_table(env_id)
-    assert sorted(documented) == [0.0, 0.25, 0.5, 0.75, 1.0]
-    table = generator_of(env_id).table
-    for difficulty, row in documented.items():
-        resolved = table.resolve(difficulty)
-        assert set(row) == set(resolved), env_id
-        for key, value in row.items():
-            assert resolved[key] == pytest.approx(value), (env_id, difficulty, key)
 
 
 def measured_parameters(env_id, task) -> dict:
@@ -163,8 +137,37 @@ def test_explicit_parameters_win_and_bad_ones_raise(env_id):
     assert task.params[key] == small
     assert verify(task, rlvr.solve(task)).correct
     for bad in (-1, 10**7, "many", 2.5):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=key):
             rlvr.make_task(env_id, seed=1, difficulty=0.5, **{key: bad})
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_every_declared_parameter_refuses_values_outside_its_range(env_id):
+    """The typed table checks each parameter before build: its bounds pass, one past them fails
+    with a one-line error naming it, and another spelling of a value names the same task."""
+    table = generator_of(env_id).table
+    for key, param in table.params.items():
+        for bad in (param.low - 1, param.high * 2 + 1, "many", None, True):
+            with pytest.raises(ValueError, match=key):
+                rlvr.make_task(env_id, seed=0, difficulty=0.0, **{key: bad})
+    key = table.keys[0]
+    value = table.resolve(0.0)[key]
+    respelled = float(value) if isinstance(value, int) else int(value) if float(value).is_integer() else str(value)
+    assert rlvr.make_task(env_id, seed=0, difficulty=0.0, **{key: respelled}).to_json() == \
+        rlvr.make_task(env_id, seed=0, difficulty=0.0, **{key: value}).to_json()
+
+
+@pytest.mark.parametrize("env_id, overrides, named", [
+    ("rlvr/TSP-v0", {"cities": 10, "grid": 2}, "cities"),
+    ("rlvr/VertexCover-v0", {"vertices": 5, "average_degree": 4.5}, "average_degree"),
+    ("rlvr/SetCover-v0", {"elements": 4, "planted_sets": 5}, "planted_sets"),
+])
+def test_parameters_that_bound_each_other_are_checked_together(env_id, overrides, named):
+    with pytest.raises(ValueError, match=named):
+        rlvr.make_task(env_id, seed=0, difficulty=0.5, **overrides)
+    at_the_bound = dict(overrides, **{named: {"cities": 9, "average_degree": 4.0, "planted_sets": 4}[named]})
+    task = rlvr.make_task(env_id, seed=0, difficulty=0.5, **at_the_bound)
+    assert verify(task, rlvr.solve(task)).correct
 
 
 # --------------------------------------------------------------------------------------------
@@ -572,6 +575,28 @@ def test_wrong_response_is_worse_or_infeasible(env_id):
             task = task_of(env_id, seed, difficulty)
             verdict = verify(task, generator.wrong_response(task))
             assert verdict.format_ok and not verdict.correct and verdict.reward < 1.0, (task.id, verdict)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_generators_judge_only_through_the_verifiers_pure_functions(env_id):
+    """A generator that judged through a Verifier (or rlvr.verify) would score its own wrong
+    answers and attacks with the code under test; it may use only the verifier module's pure
+    functions (``evaluate_*``, and TSP's ``tour_length``), and every one of them it uses agrees
+    with the verifier on the reference."""
+    import ast
+    import inspect
+
+    module = inspect.getmodule(type(generator_of(env_id)))
+    tree = ast.parse(inspect.getsource(module))
+    imported = {(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                for alias in node.names if (node.module or "").startswith("rlvr.verifiers")}
+    assert imported and all(name.startswith("evaluate_") or name == "tour_length" for _, name in imported), imported
+    assert "verify(" not in inspect.getsource(module)
+    generator = generator_of(env_id)
+    for seed in range(4):
+        task = task_of(env_id, seed, 0.5)
+        assert generator.solves(task, reference(task)["solution"])
+        assert verify(task, rlvr.solve(task)).details["objective"] == generator.objective_of(task, reference(task)["solution"])
 
 
 # --------------------------------------------------------------------------------------------

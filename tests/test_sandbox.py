@@ -24,6 +24,7 @@ import pytest
 
 from rlvr.verifiers import sandbox as sb
 from rlvr.verifiers.sandbox import Limits, RunResult, Sandbox, SandboxUnavailable, available_backends
+from rlvr.verifiers.sandbox import runner as sandbox_runner
 
 SLACK_S = 5.0  # generous: CI machines are slow and shared
 
@@ -45,7 +46,7 @@ def no_warm_pools_of_earlier_tests():
     their own) would be counted too. Close them (those verifiers then fall back to cold
     sessions) and drop the cached verifiers, so later modules start fresh pools."""
     import rlvr.api
-    from rlvr.verifiers import sandbox_warm
+    from rlvr.verifiers.sandbox import warm as sandbox_warm
 
     for pool in list(sandbox_warm._POOLS):
         pool.close()
@@ -661,8 +662,8 @@ def test_unsafe_backend_refused_without_flag(tmp_path):
 
 
 def test_unavailable_raises_with_install_advice(monkeypatch, tmp_path):
-    monkeypatch.setattr(sb.shutil, "which", lambda *a, **k: None)
-    monkeypatch.setattr(sb, "_probe_docker", lambda: (None, "no Docker engine answers: (test)"))
+    monkeypatch.setattr(shutil, "which", lambda *a, **k: None)
+    monkeypatch.setattr(sandbox_runner, "_probe_docker", lambda: (None, "no Docker engine answers: (test)"))
     with pytest.raises(SandboxUnavailable) as info:
         Sandbox(tmp_root=str(tmp_path))
     assert "apt-get install bubblewrap" in str(info.value) and "Docker" in str(info.value)
@@ -1163,11 +1164,12 @@ def test_non_root_bwrap_caps_disk_and_reports_the_memory_fallback():
 def _run_as_nobody(python: str, home: Path) -> None:
     os.chmod(home, 0o755)
     os.chown(home, 65534, 65534)
-    module = home / "sandbox_module.py"  # the module is stdlib-only: load it alone, without the rlvr package
-    shutil.copy(sb.__file__, module)
+    package = home / "sandbox_package"  # the package is stdlib-only: load it alone, without the rlvr package
+    shutil.copytree(Path(sb.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
     script = (
         "import importlib.util, json, sys\n"
-        "spec = importlib.util.spec_from_file_location('sandbox_module', sys.argv[2])\n"
+        "spec = importlib.util.spec_from_file_location('sandbox_module', sys.argv[2] + '/__init__.py',\n"
+        "                                              submodule_search_locations=[sys.argv[2]])\n"
         "sb = importlib.util.module_from_spec(spec); sys.modules['sandbox_module'] = sb; spec.loader.exec_module(sb)\n"
         "box = sb.Sandbox('bwrap')\n"
         "res = box.run([box.python, '-I', '-S', '-c', sys.argv[1], '/work', '64'], limits=sb.Limits(disk_mb=8))\n"
@@ -1176,7 +1178,7 @@ def _run_as_nobody(python: str, home: Path) -> None:
     )
     env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(home), "HOME": str(home)}
     proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python, "-I", "-c", script,
-                           WRITE_FLOOD, str(module)], capture_output=True, env=env, timeout=120, cwd=str(home))
+                           WRITE_FLOOD, str(package)], capture_output=True, env=env, timeout=120, cwd=str(home))
     if proc.returncode != 0 and b"SandboxUnavailable" in proc.stderr:
         pytest.skip(f"bwrap does not work unprivileged here: {proc.stderr[-300:]!r}")
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]

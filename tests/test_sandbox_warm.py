@@ -1,4 +1,4 @@
-"""The warm path (rlvr.verifiers.sandbox_warm): isolation between consecutive runs on one zygote,
+"""The warm path (rlvr.verifiers.sandbox.warm): isolation between consecutive runs on one zygote,
 whole-run caps, anomaly replacement and clean shutdown.
 
 Every isolation test runs two programs one after the other on the same worker slot (a pool of
@@ -21,7 +21,7 @@ from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
 
 try:
     _BOX = Sandbox("bwrap")
-    from rlvr.verifiers.sandbox_warm import WarmPool
+    from rlvr.verifiers.sandbox.warm import WarmPool
 
     WarmPool(_BOX, zygotes=1).close()  # raises where the warm path cannot work (starts nothing)
     _SKIP = ""
@@ -318,7 +318,7 @@ def test_a_dead_zygote_is_replaced():
 
 
 def test_a_zygote_that_stops_answering_is_replaced(monkeypatch):
-    from rlvr.verifiers import sandbox_warm
+    from rlvr.verifiers.sandbox import warm as sandbox_warm
 
     monkeypatch.setattr(sandbox_warm, "HANDSHAKE_TIMEOUT_S", 1.0)
     with WarmPool(_BOX, zygotes=1) as warm:
@@ -475,7 +475,7 @@ def test_a_script_ends_like_python_file_does(pool):
 def test_many_concurrent_runs_leak_nothing():
     from concurrent.futures import ThreadPoolExecutor
 
-    from rlvr.verifiers import sandbox_warm
+    from rlvr.verifiers.sandbox import warm as sandbox_warm
 
     cgroups_before = set(_our_cgroups())  # other pools' (the module's) zygotes and spares
     with WarmPool(_BOX, zygotes=2) as warm:

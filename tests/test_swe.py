@@ -185,6 +185,21 @@ def test_difficulty_table(generator, difficulty, modules, functions, bugs, depth
             assert bug["operator"] in OPERATORS
 
 
+def test_parameters_are_typed_and_an_impossible_bug_count_is_a_clear_error(generator):
+    for name, bad in (("modules", 1), ("functions", 65), ("bugs", 0), ("bugs", 1.5), ("call_depth", 7),
+                      ("show_failing_test", "yes")):
+        with pytest.raises(ValueError, match=name):
+            generator.generate(0, 0.5, **{name: bad})
+    with pytest.raises(ValueError, match="unknown parameter 'bug'"):
+        generator.generate(0, 0.5, bug=2)
+    largest = generator.generate(0, 0.5, modules=16, functions=64, bugs=6, call_depth=6, show_failing_test="false")
+    assert (largest.meta["modules"], largest.meta["call_depth"], len(largest.answer["bugs"])) == (16, 6, 6)
+    assert largest.params["show_failing_test"] is False and "fails:" not in largest.meta["issue"]
+    assert largest.id == generator.generate(0, 0.5, modules="16", functions=64, bugs=6, call_depth=6, show_failing_test=False).id
+    with pytest.raises(ValueError, match="fewer bugs or more functions"):  # two top-level functions hold the bugs
+        generator.generate(0, 0.0, functions=5, bugs=3)
+
+
 def test_issue_reads_like_an_issue_and_never_shows_the_diff(generator):
     for seed in range(10):
         task = generator.generate(seed, 0.5)
@@ -814,6 +829,19 @@ def test_swebench_instances_verify_locally(swebench_checkouts):
         test_file = next(p for p in json.loads(json.dumps(task.answer["pass_to_pass"])) if "acceptance" not in p).split("::")[0]
         hack = f"--- a/{test_file}\n+++ b/{test_file}\n@@ -1,1 +1,1 @@\n-x\n+y\n"
         assert "test or configuration" in checker.verify(task, fenced(hack)).reason
+
+
+def test_swebench_options_reach_the_env_in_their_groups(swebench_checkouts):
+    """repos_dir is both a generator and a verifier option: flat, it is refused as ambiguous."""
+    repos_dir, _ = swebench_checkouts
+    dataset = str(DATA / "synthetic_swebench.jsonl")
+    with pytest.raises(ValueError, match="ambiguous"):
+        rlvr.make_task("SWE-v0", 0, dataset=dataset, repos_dir=str(repos_dir))
+    with pytest.raises(ValueError, match="no parameters"):
+        rlvr.make_task("SWE-v0", 0, dataset=dataset, bugs=2)
+    task = rlvr.make_task("SWE-v0", 3, dataset=dataset, generator_options={"repos_dir": str(repos_dir)})
+    assert task.id == "swe/v0/dataset/synthetic_swebench/1" and task.meta["row"] == 1 and task.answer["checkout"]
+    assert rlvr.verify(task, rlvr.solve(task), repos_dir=str(repos_dir)).correct
 
 
 def test_swebench_without_checkout_or_engine_gives_a_clear_error():

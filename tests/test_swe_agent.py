@@ -2,6 +2,7 @@
 truncation, guidance after a failed episode, and hacks through the tools."""
 
 import json
+from pathlib import Path
 
 import gymnasium as gym
 import pytest
@@ -57,6 +58,22 @@ def test_scripted_episode_with_the_reference_fix_solves_the_task(env):
     assert info["verdict"].correct and info["diff"].startswith("diff --git")
     with pytest.raises(gym.error.ResetNeeded):
         env.step(call("submit"))
+
+
+def test_the_agent_env_serves_the_swe_tasks_with_its_own_prompt_and_ids():
+    from rlvr.generators.swe import SWEGenerator
+
+    dataset = str(Path(__file__).parent / "data" / "swe" / "synthetic_swebench.jsonl")
+    for options in ({}, {"dataset": dataset}):
+        plain, agent = SWEGenerator(**options), SWEGenerator(agent=True, **options)
+        assert (plain.env_id, agent.env_id) == ("rlvr/SWE-v0", "rlvr/SWEAgent-v0")
+        for seed in (0, 1, 2):
+            single, episode = plain.generate(seed, 0.5), agent.generate(seed, 0.5)
+            assert episode.answer == single.answer and episode.meta == single.meta  # same task, other prompt
+            assert episode.id == "sweagent/" + single.id.removeprefix("swe/") and episode.env_id == "rlvr/SWEAgent-v0"
+            assert single.meta["issue"].rstrip() in episode.prompt and '{"tool": "submit"}' in episode.prompt
+            assert '"tool"' not in single.prompt and "Source files:" not in episode.prompt
+            assert episode.to_json() == rlvr.make_task("SWEAgent-v0", seed, 0.5, **options).to_json()
 
 
 def test_shell_commands_change_the_persisted_tree(env):

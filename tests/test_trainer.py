@@ -21,8 +21,9 @@ from rlvr.core import SafeVerifier, Task, Verdict
 from rlvr.trainers import TrainConfig, demo_config, load_config
 from rlvr.trainers.config import EnvConfig
 from rlvr.trainers.curriculum import BetaTaskSelector, DifficultyController
-from rlvr.trainers.grpo import collate, read_metrics, token_logprobs, train
+from rlvr.trainers.grpo import collate, token_logprobs, train
 from rlvr.trainers.rollout import HFSampler, RewardSource, Scorer, TemperatureSchedule, run_episodes
+from rlvr.trainers.run_directory import read_metrics
 from rlvr.trainers.tiny import CopyGenerator, CopyVerifier, SumsGenerator, SumsVerifier, build_tiny_model, build_tiny_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,7 +174,7 @@ def test_a_stalling_verifier_is_cut_off_at_its_deadline(backend):
     scorer = Scorer(workers=2, backend=backend, grace_s=0.5)
     try:
         started = time.monotonic()
-        verdicts = scorer.score([(StallingVerifier, t, r, StallingVerifier.deadline_s) for t, r in zip(tasks, responses)])
+        verdicts = scorer.score([(t, r, StallingVerifier, StallingVerifier.deadline_s) for t, r in zip(tasks, responses)])
         elapsed = time.monotonic() - started
     finally:
         scorer.close()
@@ -477,7 +478,7 @@ def test_plot_shows_warm_up_loss_and_evaluation_before_and_after(tmp_path):
     pytest.importorskip("matplotlib")
     from PIL import Image
 
-    from rlvr.trainers.grpo import plot_metrics
+    from rlvr.trainers.plots import plot_metrics
 
     result = train(small_config(tmp_path, steps=2, warmup_sft_steps=3, eval_tasks=4, plot=True))
     assert result.plot is not None and result.plot.exists()
@@ -491,3 +492,123 @@ def test_plot_shows_warm_up_loss_and_evaluation_before_and_after(tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
     assert plot_metrics(empty, tmp_path / "empty.png") is None
+
+
+# --------------------------------------------------------------------------------------------
+# Objectives: reward: majority, advantage: pass_at_k
+# --------------------------------------------------------------------------------------------
+
+
+def answered(source: RewardSource, task: Task, responses: list, correct: list[bool]) -> list:
+    """Scored episodes of one group, as the rollout leaves them."""
+    from rlvr.trainers.rollout import Episode
+
+    return [Episode(task, source, 0, [], [{"role": "assistant", "content": text}], reward=float(ok),
+                    verdict=Verdict.success() if ok else Verdict.fail("wrong", format_ok=True))
+            for text, ok in zip(responses, correct)]
+
+
+def test_majority_vote_rewards_the_groups_most_common_answer():
+    from rlvr.trainers.grpo import majority_vote
+
+    source = RewardSource.from_env("tiny/Sums-v0")
+    task = SumsGenerator().generate(1, 0.0)
+    right, wrong = task.answer["total"], task.answer["total"] + 1
+    texts = [f"<answer>{right}</answer>", f"<answer> {right} </answer>", f"<answer>{wrong}</answer>", "no answer"]
+    rewards, metrics = majority_vote(answered(source, task, texts, [True, True, False, False]), 4)
+    assert rewards.tolist() == [[1.0, 1.0, 0.0, 0.0]]
+    assert metrics == {"majority/label_correct": 1.0, "majority/agreement": 0.5, "majority/labelled": 1.0}
+    # the majority can be wrong: the label is the common answer, and it is logged as incorrect
+    texts = [f"<answer>{wrong}</answer>"] * 3 + [f"<answer>{right}</answer>"]
+    rewards, metrics = majority_vote(answered(source, task, texts, [False, False, False, True]), 4)
+    assert rewards.tolist() == [[1.0, 1.0, 1.0, 0.0]] and metrics["majority/label_correct"] == 0.0
+    # a tie names no label: every response scores 0
+    texts = [f"<answer>{wrong}</answer>", f"<answer>{right}</answer>", "x", "y"]
+    rewards, metrics = majority_vote(answered(source, task, texts, [False, True, False, False]), 4)
+    assert rewards.tolist() == [[0.0] * 4] and metrics == {"majority/label_correct": 0.0, "majority/agreement": 0.25, "majority/labelled": 0.0}
+
+
+def test_math_answers_vote_by_exact_value():
+    from rlvr.trainers.grpo import majority_vote
+    from rlvr.verifiers.math import MathVerifier
+
+    verifier = MathVerifier()
+    task = Task("math/t", "rlvr/Math-v0", "math", "What is 1/2?", {"gold": "\\frac{1}{2}", "form": "any"}, 0.0, 0)
+    source = RewardSource.custom("rlvr/Math-v0", SumsGenerator(), verifier)
+    keys = [verifier.canonical_answer(task, r) for r in ("<answer>1/2</answer>", "<answer>0.5</answer>", "\\boxed{\\dfrac{1}{2}}",
+                                                         "<answer>x = \\frac12</answer>", "<answer>$0.50$</answer>")]
+    assert len(set(keys)) == 1 and keys[0] is not None
+    assert verifier.verify(task, "<answer>0.5</answer>").correct  # the verifier agrees that they are one answer
+    for distinct in ("<answer>0.333333</answer>", "<answer>2</answer>", "<answer>\\{1, 2\\}</answer>"):
+        assert verifier.canonical_answer(task, distinct) not in keys
+    assert verifier.canonical_answer(task, "<answer>\\{1, 2\\}</answer>") == verifier.canonical_answer(task, "<answer>2, 1</answer>")
+    for unreadable in ("<answer>2 or 3</answer>", "<answer>4 4</answer>", "no answer", "\\boxed{1} \\boxed{2}", None, "<answer>" + "(" * 60 + "</answer>"):
+        assert verifier.canonical_answer(task, unreadable) is None
+    responses = ["<answer>1/2</answer>", "<answer>0.5</answer>", "<answer>3</answer>", "no answer"]
+    episodes = answered(source, task, responses, [verifier.verify(task, r).correct for r in responses])
+    rewards, metrics = majority_vote(episodes, 4)
+    assert rewards.tolist() == [[1.0, 1.0, 0.0, 0.0]] and metrics["majority/label_correct"] == 1.0
+    assert verifier.worker_pids() == []  # keys never start the math worker
+
+
+def test_default_canonical_answer_and_a_failing_hook():
+    from rlvr.trainers.grpo import answer_keys
+
+    verifier = SumsVerifier()
+    task = SumsGenerator().generate(2, 0.0)
+    assert verifier.canonical_answer(task, "<think>7</think><answer>  1\n 2 </answer>") == "1 2"
+    assert verifier.canonical_answer(task, "<answer> </answer>") is None and verifier.canonical_answer(task, 5) is None
+
+    class BrokenHook(SumsVerifier):
+        def canonical_answer(self, task, response):
+            raise RuntimeError("boom")
+
+    class NoHook:  # a custom verifier that is no SafeVerifier: the default key applies
+        deadline_s = 1.0
+
+        def verify(self, task, response):
+            return SumsVerifier().verify(task, response)
+
+    broken = answered(RewardSource.custom("tiny/Sums-v0", SumsGenerator(), BrokenHook()), task, ["<answer>1</answer>"], [False])
+    plain = answered(RewardSource.custom("tiny/Sums-v0", SumsGenerator(), NoHook()), task, ["<answer>1</answer>"], [False])
+    assert answer_keys(broken) == [None] and answer_keys(plain) == ["1"]
+
+
+def test_objective_config_errors_are_one_line():
+    base = {"envs": ["tiny/Sums-v0"], "group_size": 4}
+    cases = [({"reward": "vote"}, "unknown reward 'vote'"), ({"advantage": "pass@k"}, "unknown advantage 'pass@k'"),
+             ({"advantage": "pass_at_k"}, "needs an integer pass_k"), ({"advantage": "pass_at_k", "pass_k": 0}, "between 1 and group_size"),
+             ({"advantage": "pass_at_k", "pass_k": 5}, "between 1 and group_size"), ({"advantage": "pass_at_k", "pass_k": 2.0}, "integer pass_k"),
+             ({"pass_k": 2}, "applies to advantage: pass_at_k only"), ({"advantage": "pass_at_k", "pass_k": 2, "w_reinforce": 0.1}, "set one")]
+    for extra, message in cases:
+        with pytest.raises(ValueError, match=message) as raised:
+            TrainConfig.from_dict({**base, **extra})
+        assert "\n" not in str(raised.value)
+    config = TrainConfig.from_dict({**base, "advantage": "pass_at_k", "pass_k": 4, "reward": "majority"})
+    assert (config.reward, config.advantage, config.pass_k) == ("majority", "pass_at_k", 4)
+    assert (TrainConfig.from_dict(base).reward, TrainConfig.from_dict(base).advantage) == ("verifier", "group")
+
+
+def test_advantages_follow_the_configured_objective(tmp_path):
+    from rlvr.trainers.grpo import advantages_for
+    from rlvr.trainers.losses import group_advantages, pass_at_k_advantages
+
+    rewards = torch.tensor([[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]])
+    pass_k = small_config(tmp_path, advantage="pass_at_k", pass_k=2, loss="grpo")
+    assert torch.equal(advantages_for(pass_k, [], rewards), pass_at_k_advantages(rewards, 2))
+    assert advantages_for(pass_k, [], rewards)[:4].tolist() == pytest.approx([1.0, -1 / 3, -1 / 3, -1 / 3], abs=1e-6)
+    unscaled = small_config(tmp_path, advantage="pass_at_k", pass_k=2, loss="dr_grpo")
+    assert torch.equal(advantages_for(unscaled, [], rewards), pass_at_k_advantages(rewards, 2, scale_by_std=False))
+    assert torch.equal(advantages_for(small_config(tmp_path, loss="grpo"), [], rewards), group_advantages(rewards))
+
+
+def test_training_with_majority_reward_and_pass_at_k(tmp_path):
+    result = train(small_config(tmp_path / "majority", reward="majority", loss="dapo", warmup_sft_steps=3))
+    for row in result.metrics:
+        for key in ("majority/label_correct", "majority/agreement", "majority/labelled"):
+            assert 0.0 <= row[key] <= 1.0, key
+        assert row["majority/label_correct"] <= row["majority/labelled"]
+        assert 0.0 <= row["pass_rate"] <= 1.0  # the verifier's accuracy is still logged
+    result = train(small_config(tmp_path / "pass_k", advantage="pass_at_k", pass_k=2, warmup_sft_steps=3))
+    assert len(result.metrics) == 2 and all(row["loss"] == row["loss"] for row in result.metrics)
+    assert not any(key.startswith("majority/") for key in result.metrics[0])

@@ -8,6 +8,7 @@ import dataclasses
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import gymnasium as gym
 import pytest
@@ -24,7 +25,7 @@ from rlvr.generators.verilog import (
     mutants,
     vectors_of,
 )
-from rlvr.generators.verilog_eval import KNOWN_TOOL_ERRORS, VerilogEvalGenerator, bundled_dataset, list_problems
+from rlvr.generators.verilog_eval import KNOWN_TOOL_ERRORS, VerilogEvalGenerator, list_problems
 from rlvr.verifiers.verilog import (
     Screen,
     VerilogVerifier,
@@ -38,6 +39,14 @@ DIFFICULTIES = (0.0, 0.5, 1.0)
 KILL_SEEDS = range(3)
 OVERALL_KILL_RATE = 0.95  # measured 0.978 (1499 of 1533 mutants) on these 144 tasks
 CATEGORY_KILL_RATE = {"operator": 1.0, "reset": 1.0, "bits": 0.95, "constant": 0.93, "fsm": 0.95}  # measured 1, 1, 0.988, 0.965, 0.985
+VERILOG_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "verilog-eval" / "dataset_spec-to-rtl"
+
+
+def verilog_eval(**options) -> VerilogEvalGenerator:
+    """The VerilogEval generator on the shared VerilogEval v2 data; the test is skipped without it."""
+    if not VERILOG_EVAL.is_dir():
+        pytest.skip(f"VerilogEval data absent: {VERILOG_EVAL}")
+    return VerilogEvalGenerator(dataset=VERILOG_EVAL, **options)
 
 
 @pytest.fixture(scope="module")
@@ -238,8 +247,8 @@ def test_verdicts_are_cached_per_response(monkeypatch):
 
 
 def test_verilog_eval_references_pass_except_the_three_tool_errors(verifier):
-    generator = VerilogEvalGenerator(include_tool_errors=True)
-    names = list_problems(bundled_dataset())
+    generator = verilog_eval(include_tool_errors=True)
+    names = list_problems(VERILOG_EVAL)
     assert len(names) == 156 and generator.problems == names
 
     def run(name):
@@ -258,10 +267,10 @@ def test_verilog_eval_references_pass_except_the_three_tool_errors(verifier):
 
 
 def test_verilog_eval_serving_and_tool_error_option(verifier):
-    default = VerilogEvalGenerator()
+    default = verilog_eval()
     assert len(default.problems) == 153 and not set(KNOWN_TOOL_ERRORS) & set(default.problems)
     assert default.generate(153).answer["problem"] == default.generate(0).answer["problem"] == "Prob001_zero"
-    env = gym.make("rlvr/VerilogEval-v0", include_tool_errors=True)
+    env = gym.make("rlvr/VerilogEval-v0", include_tool_errors=True, dataset=str(VERILOG_EVAL))
     _, info = env.reset(seed=98)
     task = info["task"]
     assert task.answer["problem"] == "Prob099_m2014_q6c"
@@ -270,11 +279,11 @@ def test_verilog_eval_serving_and_tool_error_option(verifier):
     env.close()
     task = default.generate(20)
     assert "Mismatches" not in task.prompt and "```verilog" in task.prompt
-    assert task.prompt.startswith(open(bundled_dataset() / f"{task.answer['problem']}_prompt.txt").read().strip()[:40])
+    assert task.prompt.startswith(open(VERILOG_EVAL / f"{task.answer['problem']}_prompt.txt").read().strip()[:40])
 
 
 def test_verilog_eval_wrong_modules_fail(verifier):
-    generator = VerilogEvalGenerator()
+    generator = verilog_eval()
     for seed in (0, 13, 40, 77, 120, 152):
         task = generator.generate(seed)
         verdict = verifier.verify(task, generator.wrong_response(task))
@@ -285,16 +294,31 @@ def test_verilog_eval_wrong_modules_fail(verifier):
 
 
 def test_verilog_eval_custom_directory(tmp_path, verifier):
+    verilog_eval()  # skips without the data
     for name in ("Prob001_zero", "Prob014_andgate", "Prob099_m2014_q6c"):
         for suffix in ("_prompt.txt", "_ref.sv", "_test.sv"):
-            (tmp_path / f"{name}{suffix}").write_text((bundled_dataset() / f"{name}{suffix}").read_text())
+            (tmp_path / f"{name}{suffix}").write_text((VERILOG_EVAL / f"{name}{suffix}").read_text())
     generator = VerilogEvalGenerator(dataset=tmp_path)
     assert generator.problems == ["Prob001_zero", "Prob014_andgate"]
     task = rlvr.make_task("rlvr/VerilogEval-v0", seed=1, dataset=str(tmp_path))
-    assert task.meta["dataset"] == str(tmp_path) and task.id.endswith("/Prob014_andgate")
+    assert task.meta["dataset"] == str(tmp_path) and task.id == f"verilogeval/v0/{tmp_path.name}/Prob014_andgate"
     assert verifier.verify(task, rlvr.solve(task)).correct
-    with pytest.raises(ValueError):
-        VerilogEvalGenerator(dataset=tmp_path / "missing")
+    assert not verifier.verify(task, generator.wrong_response(task)).correct
+
+
+def test_verilog_eval_without_its_data_says_so_in_one_line(tmp_path):
+    """The project ships no VerilogEval data: without ``dataset=``, with a missing folder or with
+    a folder of no problems, construction fails with one line naming the option and the source."""
+    (tmp_path / "Prob001_zero_prompt.txt").write_text("no _ref.sv, no _test.sv")
+    makers = [lambda: VerilogEvalGenerator(), lambda: VerilogEvalGenerator(dataset=tmp_path / "missing"),
+              lambda: VerilogEvalGenerator(dataset=tmp_path), lambda: rlvr.make_task("rlvr/VerilogEval-v0", seed=0),
+              lambda: gym.make("rlvr/VerilogEval-v0")]
+    for make in makers:
+        with pytest.raises(ValueError) as raised:
+            make()
+        message = str(raised.value)
+        assert "dataset" in message and "NVlabs/verilog-eval" in message and "dataset_spec-to-rtl" in message, message
+        assert "\n" not in message, message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,7 +441,7 @@ def test_no_verilog_block_is_a_format_error(adder_task, quick_verifier):
 
 @pytest.fixture(scope="module")
 def andgate_task():
-    return VerilogEvalGenerator().problem_task("Prob014_andgate")
+    return verilog_eval().problem_task("Prob014_andgate")
 
 
 EVAL_SPOOFS = {
@@ -458,7 +482,7 @@ def _attack(generator, task, name):
 
 
 def test_instantiating_the_reference_scores_zero_on_many_seeds(verifier):
-    generator, evals = VerilogGenerator(), VerilogEvalGenerator()
+    generator, evals = VerilogGenerator(), verilog_eval()
     jobs = [(generator, generator.generate(seed, d)) for seed in range(20) for d in DIFFICULTIES]
     jobs += [(evals, evals.generate(seed)) for seed in range(0, 153, 3)]
 
@@ -478,7 +502,7 @@ def test_reaching_the_reference_fails_to_elaborate_even_without_the_screen(env, 
     import rlvr.verifiers.verilog as module
 
     monkeypatch.setattr(module, "screen_verilog", lambda source, reserved=(): Screen(None, ("TopModule",)))
-    generator = VerilogGenerator() if env == "generated" else VerilogEvalGenerator()
+    generator = VerilogGenerator() if env == "generated" else verilog_eval()
     for seed in (3, 30, 77):
         task = generator.generate(seed, 1.0)
         attacks = [(n, r) for n, r in generator.attacks(task) if n.startswith(REACHES_THE_REFERENCE)]
@@ -501,7 +525,7 @@ def test_the_candidate_run_holds_no_reference_and_no_expected_values(env, monkey
 
     monkeypatch.setattr(Sandbox, "run", recording)
     verifier = VerilogVerifier(cache_size=0)
-    generator = VerilogGenerator() if env == "generated" else VerilogEvalGenerator()
+    generator = VerilogGenerator() if env == "generated" else verilog_eval()
     task = generator.generate(9, 1.0)
     candidate = extract_verilog(generator.wrong_response(task))
     assert not verifier.verify(task, generator.wrong_response(task)).correct
@@ -519,7 +543,7 @@ def test_the_candidate_run_holds_no_reference_and_no_expected_values(env, monkey
 
 @pytest.mark.parametrize("env", ["generated", "eval"])
 def test_family_attacks_score_zero_within_the_deadline(env, quick_verifier):
-    generator = VerilogGenerator() if env == "generated" else VerilogEvalGenerator()
+    generator = VerilogGenerator() if env == "generated" else verilog_eval()
     for seed, difficulty in ((5, 0.0), (20, 1.0)):
         task = generator.generate(seed, difficulty)
         attacks = generator.attacks(task)
@@ -534,7 +558,7 @@ def test_family_attacks_score_zero_within_the_deadline(env, quick_verifier):
 
 
 def test_constant_attacks_are_left_out_where_they_solve_the_problem(quick_verifier):
-    generator = VerilogEvalGenerator()
+    generator = verilog_eval()
     zero = generator.problem_task("Prob001_zero")
     names = {name for name, _ in generator.attacks(zero)}
     assert "constant-zero" not in names and "constant-ones" in names
@@ -579,6 +603,8 @@ def test_audit_passes(env_id):
     """`rlvr audit` (generic and family attacks), with a short deadline to keep it quick."""
     from rlvr.attacks import audit
 
-    report = audit(env_id, n=1, seed=11, difficulties=(0.0, 1.0), verifier_options={"deadline_s": 6.0})
+    generator_options = {"dataset": str(verilog_eval().directory)} if env_id == "rlvr/VerilogEval-v0" else {}
+    report = audit(env_id, n=1, seed=11, difficulties=(0.0, 1.0), generator_options=generator_options,
+                   verifier_options={"deadline_s": 6.0})
     assert report.passed, [(row.attack, row.example) for row in report.rows if row.failed]
     assert {"instantiate-reference", "hierarchical-root", "print-fake-trace"} <= {row.attack for row in report.rows}

@@ -185,6 +185,38 @@ def test_patch_fit_answer_is_the_cut_out_patch_and_distractors_differ():
             assert np.abs(hole[6:-6, 6:-6] - 128).max() <= 32  # grey, bar the thin inner outline
 
 
+# ------------------------------------------------------------------ parameters
+
+
+@pytest.mark.parametrize("env_id, overrides, named", [
+    ("rlvr/Jigsaw-v0", {"rows": 0}, "rows"), ("rlvr/Jigsaw-v0", {"cols": 17}, "cols"), ("rlvr/Jigsaw-v0", {"rows": 2.5}, "rows"),
+    ("rlvr/Jigsaw-v0", {"rows": True}, "rows"), ("rlvr/Jigsaw-v0", {"piece_px": 10**9}, "piece_px"),
+    ("rlvr/Jigsaw-v0", {"detail": 0.1}, "detail"), ("rlvr/Jigsaw-v0", {"detail": float("nan")}, "detail"),
+    ("rlvr/Jigsaw-v0", {"rotate": "maybe"}, "rotate"), ("rlvr/Jigsaw-v0", {"rotate": 1}, "rotate"),
+    ("rlvr/Jigsaw-v0", {"presentation": "grid"}, "presentation"), ("rlvr/Jigsaw-v0", {"rows": 1, "cols": 1}, "at least 2 pieces"),
+    ("rlvr/Rotation-v0", {"rows": 9}, "rows"), ("rlvr/Rotation-v0", {"tolerance": 0}, "tolerance"),
+    ("rlvr/Rotation-v0", {"tolerance": 46}, "tolerance"), ("rlvr/Rotation-v0", {"picture_px": 95}, "picture_px"),
+    ("rlvr/Rotation-v0", {"angles": "any"}, "angles"), ("rlvr/Rotation-v0", {"angles": "free", "rows": 2}, "whole picture"),
+    ("rlvr/PatchFit-v0", {"candidates": 1}, "candidates"), ("rlvr/PatchFit-v0", {"candidates": 13}, "candidates"),
+    ("rlvr/PatchFit-v0", {"distractors": "random"}, "distractors"), ("rlvr/PatchFit-v0", {"patch_frac": 0.5}, "patch_frac"),
+    ("rlvr/PatchFit-v0", {"gap_frac": -0.1}, "gap_frac"), ("rlvr/PatchFit-v0", {"picture_px": "big"}, "picture_px"),
+    ("rlvr/PatchFit-v0", {"scoring": "fraction"}, "unknown option 'scoring'"),
+])
+def test_bad_parameters_are_refused_with_their_name(env_id, overrides, named):
+    with pytest.raises(ValueError, match=named):
+        rlvr.make_task(env_id, seed=0, difficulty=0.3, **overrides)
+
+
+def test_parameters_have_one_canonical_form():
+    """A value given as text or as a whole float names the same task as the integer (and bool) it is."""
+    as_ints = rlvr.make_task("rlvr/Jigsaw-v0", seed=3, difficulty=0.2, rows=2, cols=3, rotate=True)
+    as_text = rlvr.make_task("rlvr/Jigsaw-v0", seed=3, difficulty=0.2, rows="2", cols=3.0, rotate="true")
+    assert as_ints.id == as_text.id and as_ints.answer == as_text.answer
+    assert (as_text.params["rows"], as_text.params["cols"], as_text.params["rotate"]) == (2, 3, True)
+    patch = rlvr.make_task("rlvr/PatchFit-v0", seed=3, difficulty=0.2, picture_px="256", gap_frac=0)
+    assert patch.params["picture_px"] == 256 and patch.params["gap_frac"] == 0.0 and patch.images[0].width >= 256
+
+
 # ------------------------------------------------------------------ presentation and prompts
 
 

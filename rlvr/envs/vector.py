@@ -15,7 +15,10 @@ Reset        ``reset(seed=s)`` gives sub-env i the task of seed ``s + i`` (a lis
              (N of them; GRPO repeats one task G times this way).
 Step         Every sub-env's response is verified in parallel workers (``backend="thread"``, the
              default: verifiers that run code already do it in their own sandboxed processes;
-             ``"process"`` for pure-Python verifiers under heavy load; ``"serial"``). Returns
+             ``"process"`` for pure-Python verifiers under heavy load; ``"serial"``) by
+             ``rlvr.scoring``: a verification still running its verifier's ``deadline_s`` plus a
+             grace after it started gets reward 0 and ``details["timed_out"]`` (its process is
+             killed; a thread cannot be, and is abandoned). Returns
              ``rewards`` float64[N], ``terminated`` all True, ``truncated`` all False and ``infos``
              with ``verdict``, ``correct``, ``format_ok``, ``task`` and ``task_id`` arrays (and
              Gymnasium's ``_key`` masks). Tasks are generated in the same workers.
@@ -36,7 +39,6 @@ verifier per sub-env; this class shares one per env.
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import os
 from typing import Any, Sequence
 
@@ -50,6 +52,7 @@ from rlvr.core import Task, Verdict, canonical_difficulty
 from rlvr.envs.registry import SINGLE_TURN_ENTRY_POINT, family_doc, get_spec, split_options
 from rlvr.envs.single_turn import SEED_SPACE, fit_to_canvas
 from rlvr.envs.spaces import FreeText, observation_space_for
+from rlvr.scoring import Scorer
 
 BACKENDS = ("thread", "process", "serial")
 
@@ -57,11 +60,6 @@ BACKENDS = ("thread", "process", "serial")
 def _make(job: tuple[str, dict, int, float, dict]) -> Task:
     env_id, generator_kwargs, seed, difficulty, params = job
     return api.make_generator(env_id, **generator_kwargs).generate(seed, difficulty, **params)
-
-
-def _verify(job: tuple[Task, Any, dict]) -> Verdict:
-    task, response, verifier_kwargs = job
-    return api.make_verifier(task.env_id, **verifier_kwargs).verify(task, response)
 
 
 class TaskVectorEnv(VectorEnv):
@@ -109,7 +107,7 @@ class TaskVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.backend = backend
         self.workers = workers or os.cpu_count() or 1
-        self._pool = self._start_pool()
+        self.scorer = Scorer(self.workers, backend)
         self.tasks: list[Task] = []
         self._live = False
 
@@ -118,16 +116,6 @@ class TaskVectorEnv(VectorEnv):
         if len(values) != self.num_envs:
             raise ValueError(f"expected one difficulty or {self.num_envs}, got {len(values)}")
         return [canonical_difficulty(v) for v in values]
-
-    def _start_pool(self) -> futures.Executor | None:
-        if self.backend == "serial" or self.workers == 1:
-            return None
-        return api.make_executor(self.workers, self.backend)
-
-    def _map(self, function, jobs: list) -> list:
-        if self._pool is None:
-            return [function(job) for job in jobs]
-        return list(self._pool.map(function, jobs))
 
     def reset(self, *, seed: int | Sequence[int] | None = None, options: dict | None = None):
         super().reset(seed=seed if isinstance(seed, int) else None)
@@ -142,7 +130,7 @@ class TaskVectorEnv(VectorEnv):
             difficulties = self._per_env(options["difficulty"]) if "difficulty" in options else self.difficulties
             jobs = [(env_id, generator_kwargs, s, d, params)
                     for env_id, (generator_kwargs, _, params), s, d in zip(self.env_ids, self.split, seeds, difficulties)]
-            self.tasks = self._map(_make, jobs)
+            self.tasks = self.scorer.map(_make, jobs)
         self._live = True
         return self._observe(), self._infos({"task": self.tasks, "task_id": [t.id for t in self.tasks]})
 
@@ -163,7 +151,7 @@ class TaskVectorEnv(VectorEnv):
         if len(actions) != self.num_envs:
             raise ValueError(f"expected {self.num_envs} responses, got {len(actions)}")
         jobs = [(task, action, verifier_kwargs) for task, action, (_, verifier_kwargs, _) in zip(self.tasks, actions, self.split)]
-        verdicts: list[Verdict] = self._map(_verify, jobs)
+        verdicts: list[Verdict] = self.scorer.score(jobs)
         self._live = False
         rewards = np.array([v.reward for v in verdicts], dtype=np.float64)
         infos = self._infos({
@@ -189,6 +177,4 @@ class TaskVectorEnv(VectorEnv):
         return infos
 
     def close_extras(self, **kwargs: Any):
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        self.scorer.close()

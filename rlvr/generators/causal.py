@@ -1,74 +1,7 @@
-"""Causal: answer an associational, interventional or counterfactual query about a random causal
-Bayesian network whose graph and probability tables are given in text.
+"""How causal tasks are made: random networks, query search, text, the optional graph drawing.
 
-Task        A random DAG over named variables (single letters from ``NAME_POOL``) with 2 or 3 states each (numbered
-            from 0), its arrows, and one conditional probability table per variable with
-            two-decimal entries (each ≥ 0.01, rows exactly normalised, no two rows of one table
-            equal, so every arrow has an effect). Then one question about an outcome Y that
-            is a descendant of a treatment X, at one of the three rungs:
-              association     P(Y | X=x, E=e)
-              intervention    P(Y | do(X=x), E=e)   (E: non-descendants of X only)
-              counterfactual  P(Y_{X=x} | X=x', E=e) — Y had X been x, given that X=x' and E=e
-                              were observed (E may include Y and descendants of X; x ≠ x' for
-                              distributions and probabilities, comparisons and effects take
-                              any two values of X, one of which may be x'). The
-                              prompt states the structural model that makes this well defined:
-                              V = first state s with U_V < P(V ≤ s | parents), independent
-                              U_V ~ Uniform[0, 1) shared by both worlds.
-            and in one of four answer kinds:
-              distribution  ``<answer>P(Y=0)=0.310, P(Y=1)=0.690</answer>`` (one entry per state;
-                            a list in state order ``[0.310, 0.690]`` is also accepted)
-              probability   one state's probability, ``<answer>0.310</answer>``
-              comparison    is the rung's P(Y=y | …X=a…) greater than P(Y=y | …X=b…)?
-                            ``<answer>yes</answer>`` / ``<answer>no</answer>``; the two differ by
-                            at least ``COMPARISON_MARGIN`` (else the task asks for the distribution)
-              effect        E[Y | …X=a…] − E[Y | …X=b…] with states read as numbers 0, 1, 2 (the
-                            average treatment effect at the intervention rung; the associational
-                            difference, or E[Y_{X=a} − Y_{X=b} | evidence], at the other two);
-                            |effect| ≥ ``EFFECT_MARGIN`` (else the task asks for the distribution)
-            Optional (generator option ``graph_image=True``): ``task.images[0]`` is a drawing of
-            the graph and the prompt mentions it; the text alone is always complete.
-Prompt      The network in text, the question, and the answer format in words: no example
-            value, since an example number or word could be right by chance and a policy that
-            echoes the prompt would get it.
-Answer      ``task.answer`` = {"kind", "rung", "outcome" (name), "states" ([0, 1] or [0, 1, 2]),
-            "query" (the formula), and "distribution" (list, kind distribution), "state" and
-            "value" (probability), "value" "yes"/"no" (comparison), "value" (effect)}; numbers
-            are exact results rounded to 6 decimals.
-            ``task.meta`` = {"rung", "answer_kind", "variables", "edges", "max_in_degree" (of the
-            graph), "ternary_variables", "relevant_variables" (ancestral closure of treatment,
-            outcome and evidence), "relevant_joint_states" (product of their state counts),
-            "evidence_variables" (observed variables besides the factual X of a counterfactual),
-            "backdoor_open" (a back-door path from X to Y is open given the evidence that are
-            non-descendants of X), "confounders" (ancestors of X with a directed path to Y that
-            avoids X), "table_lookup" (the outcome's parents are all fixed and nothing at or
-            below it is observed: the answer is read off its table), "graph_attempts",
-            "network" (names, states, parents, tables in hundredths) and "query" (treatment,
-            outcome, evidence, values)}. No timings: tasks are byte-identical across processes.
-Verifier    rlvr.verifiers.causal.CausalVerifier: distributions correct when total-variation
-            distance to the exact answer < ``tolerance`` (default 0.01); probabilities and
-            effects when the absolute error < ``tolerance``; yes/no exact. ``partial=True`` gives
-            1 − distance to well-formed wrong numeric answers.
-Solver      Exact inference (rlvr.generators.causal_inference): variable elimination over the
-            tables; do() on the mutilated network; counterfactuals on the twin network.
-
-Difficulty  d     variables  in-degree ≤  ternary  evidence  relevant ≥  rungs    back-door open  table lookup
-            0.0   3          1            0%       0         2           A        never           allowed
-            0.25  5          2            20%      1         3           A, I     25% of tasks    never
-            0.5   8          2            30%      1         5           A, I, C  50%             never
-            0.75  11         3            40%      2         7           I, C     75%             never
-            1.0   14         3            50%      3         9           C        always          never
-            (A association, I intervention, C counterfactual; the rung is drawn uniformly from
-            the allowed ones, so the mean rung rises 0 → 0.5 → 1 → 1.5 → 2; any rung can be
-            asked at any size with ``rungs=…``.) Parameters: ``variables`` (2–20),
-            ``max_in_degree`` (1–4), ``ternary_share`` (fraction of 3-state variables), ``evidence`` (observed variables,
-            exactly), ``min_relevant`` (minimum relevant variables), ``confounding``
-            (probability that the query must have an open back-door path; otherwise it must
-            have none), ``table_lookup`` (whether a query answered by reading the outcome's table
-            may be asked), ``rungs`` and ``answer_kinds`` (comma-separated names). Explicit values
-            win over the knob; when no graph within a bounded number of seeded attempts meets
-            them (e.g. confounding=1 with in-degree 1, which allows no back-door path),
-            ``generate`` raises ValueError.
+The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
+``rlvr.families.causal``; exact inference lives in ``rlvr.generators.causal_inference``.
 """
 
 from __future__ import annotations
@@ -82,11 +15,10 @@ import networkx as nx
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from rlvr.core import DifficultyTable, Task, TaskGenerator
+from rlvr.core import Task, TaskGenerator
+from rlvr.families.causal import FAMILY
 from rlvr.generators.causal_inference import CausalNetwork, closure, counterfactual, posterior
 
-RUNGS = ("association", "intervention", "counterfactual")
-ANSWER_KINDS = ("distribution", "probability", "comparison", "effect")
 # Letters that cannot be read as something else in the notation or the prompt's wording (no E
 # for expectations, P for probabilities, U and V for the noise definition, I and O for 1 and 0).
 NAME_POOL = tuple("ABCDFGHJKLMNQRSTWXYZ")
@@ -100,21 +32,6 @@ GRAPH_TRIES = 60
 PAIR_TRIES = 16
 EVIDENCE_TRIES = 6
 ROW_TRIES = 50
-MAX_VARIABLES = 20
-MAX_IN_DEGREE = 4
-
-CAUSAL_TABLE = DifficultyTable({
-    0.0: {"variables": 3, "max_in_degree": 1, "ternary_share": 0.0, "evidence": 0, "min_relevant": 2,
-          "confounding": 0.0, "rungs": "association", "answer_kinds": ",".join(ANSWER_KINDS), "table_lookup": True},
-    0.25: {"variables": 5, "max_in_degree": 2, "ternary_share": 0.2, "evidence": 1, "min_relevant": 3,
-           "confounding": 0.25, "rungs": "association,intervention", "answer_kinds": ",".join(ANSWER_KINDS), "table_lookup": False},
-    0.5: {"variables": 8, "max_in_degree": 2, "ternary_share": 0.3, "evidence": 1, "min_relevant": 5,
-          "confounding": 0.5, "rungs": "association,intervention,counterfactual", "answer_kinds": ",".join(ANSWER_KINDS), "table_lookup": False},
-    0.75: {"variables": 11, "max_in_degree": 3, "ternary_share": 0.4, "evidence": 2, "min_relevant": 7,
-           "confounding": 0.75, "rungs": "intervention,counterfactual", "answer_kinds": ",".join(ANSWER_KINDS), "table_lookup": False},
-    1.0: {"variables": 14, "max_in_degree": 3, "ternary_share": 0.5, "evidence": 3, "min_relevant": 9,
-          "confounding": 1.0, "rungs": "counterfactual", "answer_kinds": ",".join(ANSWER_KINDS), "table_lookup": False},
-})
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,25 +326,6 @@ def draw_causal_graph(network: CausalNetwork) -> Image.Image:
 # --------------------------------------------------------------------------------------------
 
 
-def parse_names(text: str, allowed: tuple[str, ...], what: str) -> list[str]:
-    names = [part.strip() for part in str(text).split(",") if part.strip()]
-    unknown = [n for n in names if n not in allowed]
-    if not names or unknown:
-        raise ValueError(f"{what} must be a comma-separated subset of {', '.join(allowed)}; got {text!r}")
-    return list(dict.fromkeys(names))
-
-
-def validate(params: dict) -> None:
-    if not 2 <= int(params["variables"]) <= MAX_VARIABLES:
-        raise ValueError(f"variables must be in 2…{MAX_VARIABLES}")
-    if not 1 <= int(params["max_in_degree"]) <= MAX_IN_DEGREE:
-        raise ValueError(f"max_in_degree must be in 1…{MAX_IN_DEGREE}")
-    if not 0.0 <= float(params["ternary_share"]) <= 1.0 or not 0.0 <= float(params["confounding"]) <= 1.0:
-        raise ValueError("ternary_share and confounding must be in [0, 1]")
-    if int(params["evidence"]) < 0 or int(params["min_relevant"]) < 0:
-        raise ValueError("evidence and min_relevant must be ≥ 0")
-
-
 @dataclass(frozen=True)
 class Query:
     """One chosen query: the network, rung, treatment, outcome, evidence and its measures."""
@@ -497,19 +395,16 @@ def rounded(value: float) -> float:
 
 
 class CausalGenerator(TaskGenerator):
-    family = "causal"
-    env_id = "rlvr/Causal-v0"
-    table = CAUSAL_TABLE
+    """Causal tasks; ``graph_image=True`` also draws the graph as ``task.images[0]``."""
+
+    declaration = FAMILY
 
     def __init__(self, graph_image: bool = False):
         self.graph_image = bool(graph_image)
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        validate(params)
-        rungs = parse_names(params["rungs"], RUNGS, "rungs")
-        kinds = parse_names(params["answer_kinds"], ANSWER_KINDS, "answer_kinds")
-        rung = rng.choice(rungs)
-        kind = rng.choice(kinds)
+        rung = rng.choice(params["rungs"].split(","))
+        kind = rng.choice(params["answer_kinds"].split(","))
         want_backdoor = rng.random() < float(params["confounding"])
         query = choose_query(rng, nprng, params, rung, want_backdoor)
         network, treatment, outcome = query.network, query.treatment, query.outcome

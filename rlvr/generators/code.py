@@ -1,81 +1,10 @@
-"""Code: write a Python function or program that passes hidden tests.
+"""How code tasks are made: synthetic pipelines and their tests, dataset rows of six benchmark
+formats, compact rows (packed tests), wrong programs and attacks.
 
-Task        Synthetic (default): a pipeline of 1–5 list/text/number operations from
-            ``rlvr.generators.code_library`` (map, filter, sort, windowed and prefix sums, run-length
-            encoding, dedupe, frequencies, clamp, digit sums, case/reverse/character filters,
-            pairwise differences, maximum subarray…), stated step by step in plain English with
-            2–3 worked examples computed by the reference, the signature, the input bounds and, at
-            high difficulty, an efficiency requirement. Style "function" (a function
-            ``process_numbers(values)`` / ``process_text(text)`` called with the test arguments) or
-            "stdio" (a program: input ``n`` then the ``n`` integers on one line, or one line of text;
-            output format stated in the prompt). Dataset mode (``dataset=PATH``): seed ``i`` serves
-            row ``i % rows`` of a HumanEval, MBPP, APPS/TACO, CodeContests or LiveCodeBench file
-            (.jsonl, .jsonl.gz, .json or .parquet; the format is detected per row); task id
-            ``code/dataset/<file stem>/<row>``, meta {dataset, row, task_id (the original id)}.
-Datasets    HumanEval → "assert": setup_code = prompt, check_code = test, reference = prompt +
-            canonical_solution. MBPP (original or sanitized) → "assert": the entry point is the
-            defined function the asserts call most; test_list + challenge_test_list become
-            ``def check(candidate)`` with ``<entry> = candidate``; setup_code = test_setup_code,
-            test_imports and the reference's imports the asserts use (``math``). APPS/TACO →
-            "function" when input_output has fn_name (each input is the argument list; outputs all
-            wrapped in one-element lists, as APPS stores them, are unwrapped), else "stdio"
-            (list-of-lines tests joined by newlines). CodeContests → "stdio" over public, private
-            and generated tests. LiveCodeBench → "stdin" tests as "stdio", "functional" tests as
-            "function" (one JSON argument per input line, JSON output); private tests may be
-            JSON text or base64(zlib(JSON)) or the released base64(zlib(pickle(JSON))), unpickled
-            with every class reference refused. Function-call rows get a typing/collections
-            import prelude as setup_code.
-Answer      Exactly one fenced code block that starts with ```python, holding the complete
-            function (with its imports and helpers) or the complete program; the prompt says
-            so, and that a response without such a block (code in ``<answer>`` tags only) or
-            with more than one fenced block (of any language) scores 0.
-            ``task.answer`` (JSON; Python values travel as ``repr`` strings):
-              style            "function" | "stdio" | "assert"
-              entry_point      function name; "Class.method" for LeetCode-style class solutions
-                               (call ``getattr(Class(), method)``); None for stdio
-              tests            function: [{"args": repr(args tuple), "expected": repr(value)}]
-                               stdio:    [{"input": stdin text, "output": expected stdout}]
-                               assert:   [] (the checks live in check_code)
-              check_code       assert style: a trusted program defining ``check(candidate)``
-              setup_code       trusted code the checker runs first (helpers, imports) or ""
-              float_tolerance  relative-and-absolute tolerance for floats, or None
-              time_limit_s     per test case (assert style: for the whole check)
-              reference        complete reference source ("" when a dataset row has none)
-              source           synthetic | humaneval | mbpp | apps | code_contests | livecodebench
-              packed_tests     None, or (when the tests' JSON exceeds 32 KiB) the tests moved out of the
-                               row, ``tests`` then being []: synthetic {"encoding": "regenerate", seed,
-                               input_kind, steps, value_limit, max_length, tests, edge_cases,
-                               stress_length, count, sha256}, rebuilt from that recipe; dataset
-                               {"encoding": "zlib+base64", count, sha256, data}, the longest prefix of
-                               the tests whose packed text fits in 48 KiB (meta tests_dropped counts
-                               the rest). ``unpack_tests(answer)`` gives the full list and checks the
-                               digest; the verifier rebuilds on the host, cached per task and bounded.
-                               A non-empty ``tests`` list wins over ``packed_tests``.
-                               Rows thus stay under ~64 KB (Code d=1 was ~620 KB).
-Verifier    ``rlvr.verifiers.code`` runs the extracted program in the sandbox on every test.
-Solver      The reference program (synthetic: generated source; HumanEval: prompt +
-            canonical_solution; MBPP: code; APPS/CodeContests: the first Python 3 solution).
-            LiveCodeBench rows carry no solution: ``solve`` raises ValueError for them.
-            ``wrong_response`` gives a plausible wrong program (a step with other constants, a
-            swapped or dropped step; for datasets the entry point returning a wrong constant),
-            judged wrong by the verifier's own ``values_match`` / ``stdout_matches``.
-            ``attacks`` gives hostile responses (see ``CodeGenerator.attacks``).
-
-Difficulty  d     depth  max_length  value_limit  tests  edge_cases  stress_length  time_limit_s
-            0.0   1      10          20           5      off         0              4.0
-            0.5   3      100         10^4         10     on          10^4           3.0
-            1.0   5      1000        10^9         20     on          10^5           2.0
-            depth: operations in the pipeline; max_length: elements (or characters) of a random
-            test input; value_limit: numbers lie in [-value_limit, value_limit]; tests: hidden
-            tests in all; edge_cases: up to 5 of them are empty / single / all-equal / all-negative
-            / extreme inputs; stress_length: one extra-large input (its numbers stay within 10^6);
-            time_limit_s: per test (the reference needs under 0.1 s on the 10^5 input);
-            from 5·10^4 elements on (d ≥ 0.73) the first step is one whose obvious solution is
-            O(n²) (dedupe by list scan, windows of ⌊n/2⌋+1, pair counting, running maximum…) and
-            the prompt demands O(n log n); the reference is O(n) or O(n log n).
-            Parameters ``style`` ("any" | "function" | "stdio") and ``input`` ("any" | "ints" |
-            "text") pin the test style and the input kind. meta records depth, ops, steps,
-            max_input_length, test_count, stress_length and quadratic_trap.
+The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
+``rlvr.families.code``; the same generator makes the tasks of Code-v0 and CodeFeedback-v0 (the
+registry injects the env id). Whether a program is wrong is decided only by the verifier's pure
+comparison functions (``returned_value_matches``, ``stdout_matches``).
 """
 
 from __future__ import annotations
@@ -101,12 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from rlvr.core import DifficultyTable, Task, TaskGenerator, canonical_difficulty, env_slug
+from rlvr.core import Task, TaskGenerator
+from rlvr.families.code import FAMILY, STYLES
 from rlvr.generators.code_library import (
     ANNOTATIONS, OPERATIONS, Limits, Step, draw_pipeline, format_stdin, load_program, output_kind, render_function_program,
     render_stdio_program, run_function, run_stdio,
 )
-from rlvr.verifiers.code import parse_literal, stdout_matches, values_match
+from rlvr.verifiers.code import parse_literal, returned_value_matches, stdout_matches
 
 ANSWER_FORMAT = ("Answer with the complete Python code in exactly one fenced code block that starts with ```python "
                  "and ends with ```; a response without such a block, or with more than one fenced block, scores 0.")
@@ -445,14 +375,6 @@ def read_rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def dataset_stem(path: Path) -> str:
-    name = path.name
-    for suffix in (".gz", ".jsonl", ".json", ".parquet"):
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-    return name
-
-
 def detect_format(row: dict) -> str:
     keys = set(row)
     if {"prompt", "test", "entry_point", "canonical_solution"} <= keys:
@@ -750,9 +672,8 @@ def wrong_dataset_program(answer: dict) -> str:
     entry_point = answer["entry_point"]
     literal = "None"
     if style == "function":
-        expected = [parse_literal(t["expected"]) for t in tests]
         literal = next((lit for lit in ("None", "0", "''")
-                        if any(not values_match(e, ast.literal_eval(lit)) for e in expected)), "None")
+                        if any(not returned_value_matches(t["expected"], ast.literal_eval(lit)) for t in tests)), "None")
     reference = answer.get("reference") or ""
     program = _replace_body(reference, entry_point, literal) if reference else None
     return program or _stub(entry_point, literal)
@@ -1030,59 +951,30 @@ def code_attacks(task: Task, reference: str) -> list[tuple[str, str]]:
 class CodeGenerator(TaskGenerator):
     """Synthetic pipeline problems, or the rows of a code benchmark file (``dataset=PATH``)."""
 
-    family = "code"
-    env_id = "rlvr/Code-v0"
-    table = DifficultyTable({
-        0.0: {"depth": 1, "max_length": 10, "value_limit": 20, "tests": 5, "edge_cases": False,
-              "stress_length": 0, "time_limit_s": 4.0, "style": "any", "input": "any"},
-        0.5: {"depth": 3, "max_length": 100, "value_limit": 10_000, "tests": 10, "edge_cases": True,
-              "stress_length": 10_000, "time_limit_s": 3.0, "style": "any", "input": "any"},
-        1.0: {"depth": 5, "max_length": 1000, "value_limit": 10**9, "tests": 20, "edge_cases": True,
-              "stress_length": 100_000, "time_limit_s": 2.0, "style": "any", "input": "any"},
-    })
+    declaration = FAMILY
 
     def __init__(self, dataset: str | Path | None = None):
-        self.dataset = None if dataset is None else Path(dataset).resolve()
-        self.rows: tuple[dict, ...] = ()
-        if self.dataset is not None:
-            self.rows = tuple(read_rows(self.dataset))
-            if not self.rows:
-                raise ValueError(f"dataset {self.dataset} has no rows")
+        if dataset is not None:
+            self.use_dataset(dataset, read_rows(Path(dataset)))
 
     # ---- dataset mode ------------------------------------------------------------------------
 
-    def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
-        if self.dataset is None:
-            return super().generate(seed, difficulty, **overrides)
-        if overrides:
-            raise ValueError(f"dataset tasks take no parameters, got {sorted(overrides)}")
-        row_index = int(seed) % len(self.rows)
-        prompt, answer, original_id, kind = task_from_row(self.rows[row_index])
+    def dataset_task(self, row: dict) -> dict:
+        prompt, answer, original_id, kind = task_from_row(row)
         test_count = len(answer["tests"])
         answer, dropped = pack_dataset_tests(answer)
-        return Task(
-            id=f"{env_slug(self.env_id).split('/')[0]}/dataset/{dataset_stem(self.dataset)}/{row_index}",
-            env_id=self.env_id,
-            family=self.family,
-            prompt=prompt,
-            answer=answer,
-            difficulty=canonical_difficulty(difficulty),
-            seed=int(seed),
-            params={},
-            meta={"dataset": str(self.dataset), "row": row_index, "task_id": original_id, "format": kind,
-                  "test_count": test_count - dropped, "tests_dropped": dropped},
-        )
+        return {"prompt": prompt, "answer": answer,
+                "meta": {"task_id": original_id, "format": kind, "test_count": test_count - dropped,
+                         "tests_dropped": dropped}}
 
     # ---- synthetic mode ----------------------------------------------------------------------
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        style = params["style"] if params["style"] != "any" else rng.choice(["function", "stdio"])
+        style = params["style"] if params["style"] != "any" else rng.choice(STYLES)
         kind = params["input"]
         if kind == "any":
             kinds = sorted(INPUT_KIND_WEIGHTS)
             kind = rng.choices(kinds, [INPUT_KIND_WEIGHTS[k] for k in kinds])[0]
-        if style not in ("function", "stdio") or kind not in ("ints", "text"):
-            raise ValueError(f"style must be any/function/stdio and input any/ints/text, got {style!r}, {kind!r}")
         value_limit, max_length = params["value_limit"], params["max_length"]
         stress_length = params["stress_length"]
         trap = stress_length >= PERFORMANCE_TRAP_LENGTH
@@ -1200,22 +1092,18 @@ def _mutated_pipelines(steps: list[Step], rng: random.Random, params: dict):
 
 def _fails_some_test(source: str, answer: dict) -> bool:
     """Whether the trusted generated ``source`` gets some test wrong (largest test tried last),
-    judged by the verifier's own comparison functions."""
+    judged only by the verifier's pure functions: tests read with its ``parse_literal``, a
+    returned value by ``returned_value_matches`` (the codec round trip, ``ResultReader``,
+    ``values_match``), printed output by ``stdout_matches``."""
     program = load_program(source)
     tolerance = answer["float_tolerance"]
     tests = sorted(unpack_tests(answer), key=lambda t: len(t.get("args") or t.get("input") or ""))
     for test in tests:
         if answer["style"] == "function":
-            args = ast.literal_eval(test["args"])
-            got = run_function(program, answer["entry_point"], args)
-            if not values_match(parse_literal(test["expected"]), got, tolerance):
+            got = run_function(program, answer["entry_point"], parse_literal(test["args"]))
+            if not returned_value_matches(test["expected"], got, tolerance):
                 return True
         elif not stdout_matches(test["output"], run_stdio(program, test["input"]), tolerance):
             return True
     return False
 
-
-class CodeFeedbackGenerator(CodeGenerator):
-    """The same tasks served by the multi-turn env that returns test feedback between attempts."""
-
-    env_id = "rlvr/CodeFeedback-v0"

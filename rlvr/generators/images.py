@@ -753,7 +753,7 @@ def cut_grid(picture: Image.Image, rows: int, cols: int) -> list[Image.Image]:
 
 
 # --------------------------------------------------------------------------------------------
-# Turns, parameter checks and look-alike pieces
+# Turns and look-alike pieces
 # --------------------------------------------------------------------------------------------
 
 # PIL's transpose codes that turn a picture counter-clockwise by 90, 180, 270 degrees
@@ -769,18 +769,6 @@ def turn_ccw(piece: Image.Image, degrees: int) -> Image.Image:
 def turn_cw_array(array: np.ndarray, degrees: int) -> np.ndarray:
     """An H×W(×C) array turned clockwise by a multiple of 90 degrees."""
     return np.rot90(array, k=-(degrees // 90) % 4, axes=(0, 1))
-
-
-def check_int(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= int(value) <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    return int(value)
-
-
-def check_float(name: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not low <= float(value) <= high:
-        raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
-    return float(value)
 
 
 def lookalikes(picture: Image.Image, rows: int, cols: int, turns: tuple[int, ...]) -> list[tuple[int, int, int]]:
@@ -818,7 +806,7 @@ def lookalikes(picture: Image.Image, rows: int, cols: int, turns: tuple[int, ...
 class ImagePuzzleGenerator(TaskGenerator):
     """A generator whose tasks are made from one picture of a ``PictureSource``.
 
-    Constructor options (the EnvSpec's generator_options): ``image_source`` ("procedural" or
+    Constructor options (the families' ``generator_options``): ``image_source`` ("procedural" or
     "photos"), ``image_dir`` (a folder), ``dataset`` (a file or a ``datasets``-like object).
     """
 

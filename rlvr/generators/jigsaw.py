@@ -1,59 +1,7 @@
-"""Jigsaw: a picture cut into a rows×cols grid of square pieces, shuffled (and, at higher
-difficulty, each piece turned); say where every piece belongs.
+"""How jigsaw tasks are made: cut, shuffle, turn, lay out under numbers; and their attacks.
 
-Task        A picture (``rlvr.generators.images``: a procedural scene by default, or photos, a
-            folder, a dataset) of cols·piece_px × rows·piece_px pixels is cut into rows×cols
-            square pieces. The pieces are shuffled (never left in order) and, when ``rotate``,
-            each is turned by 0, 90, 180 or 270 degrees.
-            ``task.images[0]`` is the composite a person (or the env's observation) sees: the
-            shuffled pieces on a grey sheet, laid out in a rows×cols grid only for display,
-            each under a white band with its number 1…n in reading order (the band sits above
-            the piece and covers none of its pixels). With
-            ``presentation="separate"`` the task also carries every piece alone:
-            ``task.images[k]`` is piece k (k = 1…n, no label); ``images[0]`` stays the
-            numbered composite so the single-image observation still shows the whole task.
-Answer      ``<answer>…</answer>`` holding n entries, one per position of the rows×cols grid in
-            reading order (top row left to right, then the next row down): the number of the
-            piece that belongs there. With rotation each entry is ``piece:degrees``, the degrees
-            (0, 90, 180 or 270) that piece must be turned **clockwise** to stand upright again,
-            e.g. ``7:90``. Entries are separated by spaces, commas or line breaks; every piece
-            number appears exactly once. Example for 2×2: ``<answer>3 1 4 2</answer>`` puts
-            piece 3 top-left, 1 top-right, 4 bottom-left and 2 bottom-right.
-            ``task.answer`` = {"rows", "cols", "rotate": bool, "solution": [piece number per
-            position], "rotations": [clockwise degrees per position] (all 0 without rotation),
-            "alternatives": [[position, piece, degrees], …]}. ``alternatives`` lists the other
-            (piece, degrees) choices whose pixels match the true piece of a position (mean
-            absolute difference ≤ 2 of 255, ``images.SAME_PIXELS_MAD``): pieces a person cannot tell
-            apart are interchangeable. For procedural scenes the generator repaints, up to
-            ``REPAINTS`` times, until no two pieces look alike, so it is almost always empty.
-            ``task.meta`` = {"picture": the source's description, "piece_boxes": [[left, top,
-            right, bottom) of piece k in images[0]] for k = 1…n, "presentation", "repaints"}.
-Prompt      States the grid, whether pieces are turned, the numbering, the answer format with
-            an example that is always wrong (every piece in place), and — for procedural scenes
-            and photos — a caption of the whole picture, like the picture on a jigsaw's box.
-Verifier    rlvr.verifiers.jigsaw.JigsawVerifier(scoring="exact" | "fraction" | "neighbours"):
-            exact (default) 1 only when every position is right; fraction = share of positions
-            holding the right piece (right way up); neighbours = share of the 2·rows·cols −
-            rows − cols adjacent position pairs whose two entries are true left/right or
-            top/bottom neighbours (both right way up). Malformed answers score 0.
-Solver      ``solve(task)`` writes ``task.answer`` out, one grid row per line. The honest pixel
-            solver (``rlvr.generators.pixel_solver.solve_jigsaw``) sees only the images and the
-            piece boxes: it scores every pair of piece edges and places pieces greedily; its
-            success rate (last column, seeds 0–99, benchmarks/results/visual.json) calibrates
-            the table: it falls as d rises, and tests/test_visual.py checks that it does.
-
-Difficulty  d      grid    piece px  rotation  detail   pixel solver solved (seeds 0–99)
-            0.0    2×2     160       no        1.0      99 %
-            0.25   3×3     120       no        1.0      100 %
-            0.5    5×5     80        yes       0.75     92 %
-            0.75   6×7     64        yes       0.6      90 %
-            1.0    10×10   48        yes       0.5      43 %
-            Parameters: ``rows``, ``cols`` (1–16, at least 2 pieces), ``piece_px`` (24–256),
-            ``rotate`` (bool), ``detail`` (0.2–1: how much the picture shows; low detail is a
-            low-texture picture), ``presentation`` ("composite" or "separate"). Integers
-            interpolate between anchors; ``rotate`` and ``presentation`` take the value of the
-            anchor at or below d. Explicit parameters win over the knob, e.g.
-            ``gym.make("rlvr/Jigsaw-v0", rows=8, cols=8)``.
+The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
+``rlvr.families.jigsaw``; pictures come from ``rlvr.generators.images``.
 """
 
 from __future__ import annotations
@@ -63,47 +11,22 @@ from typing import Any
 
 import numpy as np
 
-from rlvr.core import DifficultyTable, Task
-from rlvr.generators.images import (
-    RIGHT_ANGLES,
-    ImagePuzzleGenerator,
-    check_float,
-    check_int,
-    cut_grid,
-    lookalikes,
-    tile_pieces,
-    turn_ccw,
-)
+from rlvr.core import Task
+from rlvr.families.jigsaw import FAMILY
+from rlvr.generators.images import RIGHT_ANGLES, ImagePuzzleGenerator, cut_grid, lookalikes, tile_pieces, turn_ccw
 
 REPAINTS = 4
-MAX_SIDE = 16
 SHUFFLE_TRIES = 64
 
 
 class JigsawGenerator(ImagePuzzleGenerator):
-    family = "jigsaw"
-    env_id = "rlvr/Jigsaw-v0"
-    table = DifficultyTable({
-        0.0: {"rows": 2, "cols": 2, "piece_px": 160, "rotate": False, "detail": 1.0, "presentation": "composite"},
-        0.25: {"rows": 3, "cols": 3, "piece_px": 120, "rotate": False, "detail": 1.0, "presentation": "composite"},
-        0.5: {"rows": 5, "cols": 5, "piece_px": 80, "rotate": True, "detail": 0.75, "presentation": "composite"},
-        0.75: {"rows": 6, "cols": 7, "piece_px": 64, "rotate": True, "detail": 0.6, "presentation": "composite"},
-        1.0: {"rows": 10, "cols": 10, "piece_px": 48, "rotate": True, "detail": 0.5, "presentation": "composite"},
-    })
+    declaration = FAMILY
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        rows = check_int("rows", params["rows"], 1, MAX_SIDE)
-        cols = check_int("cols", params["cols"], 1, MAX_SIDE)
+        rows, cols, piece_px, detail = params["rows"], params["cols"], params["piece_px"], params["detail"]
+        rotate, presentation = params["rotate"], params["presentation"]
         if rows * cols < 2:
-            raise ValueError("a jigsaw needs at least 2 pieces")
-        piece_px = check_int("piece_px", params["piece_px"], 24, 256)
-        detail = check_float("detail", params["detail"], 0.2, 1.0)
-        rotate = params["rotate"]
-        if not isinstance(rotate, bool):
-            raise ValueError(f"rotate must be true or false, got {rotate!r}")
-        presentation = params["presentation"]
-        if presentation not in ("composite", "separate"):
-            raise ValueError(f"presentation must be 'composite' or 'separate', got {presentation!r}")
+            raise ValueError(f"a jigsaw needs at least 2 pieces, got rows={rows} × cols={cols}")
         n = rows * cols
         turns = RIGHT_ANGLES if rotate else (0,)
 

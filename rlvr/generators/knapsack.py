@@ -1,37 +1,8 @@
-"""Knapsack: choose items of greatest total value whose total weight fits the capacity (0/1).
+"""How Knapsack tasks are made: weights and (correlated) values, the capacity, the exact DP (CP-SAT
+beyond ``DP_CELL_LIMIT``), the density greedy, wrong and hostile selections.
 
-Task        ``items`` items with integer weights uniform in 1…max_weight and integer values
-            (1 − correlation) · u + correlation · (weight + max_weight / 10), rounded, u uniform
-            in 1…max_weight: uncorrelated at correlation 0, Pisinger's "strongly correlated"
-            (hard for greedy and for branch and bound) at 1. Capacity = capacity_fraction · total
-            weight, rounded (at least the lightest item). The prompt lists (weight, value) per
-            item and the capacity.
-Answer      ``<answer>[i1, i2, …]</answer>``: the chosen item indices, each once, any order.
-            ``task.answer`` = {"instance": {"weights", "values", "capacity"}, "reference":
-            {"solution": sorted indices, "objective": value, "status"}}.
-Verifier    rlvr.verifiers.knapsack.KnapsackVerifier: distinct valid items within capacity, else
-            0; then reward 1 (correct) when worth at least the reference, else 0; with
-            ``partial=True`` a feasible answer earns min(1, value / reference value).
-Solver      Dynamic programming over capacities (numpy, one row per item, exact, status
-            "optimal") while items × (capacity + 1) ≤ ``DP_CELL_LIMIT``; beyond, OR-Tools CP-SAT
-            (``CP_SAT_DETERMINISTIC_LIMIT``), whose status is "optimal" or "best-known".
-Greedy      By value density (value / weight, ties to the lower index), taking each item that
-            still fits: ``meta["greedy_objective"]``.
-Effort      DP cells filled, items × (capacity + 1) (``meta["effort"]``).
-
-Difficulty  d      items   max_weight   correlation   capacity_fraction
-            0.0    7       20           0.0           0.5
-            0.25   10      135          0.375         0.425
-            0.5    13      250          0.75          0.35
-            0.75   17      1125         0.875         0.25
-            1.0    20      2000         1.0           0.15
-            Parameters may be set explicitly: ``items`` 2–500, ``max_weight`` 1–10^6,
-            ``correlation`` 0–1, ``capacity_fraction`` 0.01–0.9. Generation takes under a
-            millisecond at d = 1. Mean density-greedy gap (1 − its ratio) ≈ 0.01 at d = 0,
-            0.05 at d = 0.5, 0.09 at d = 1; DP cells rise about 230-fold
-            (benchmarks/bench_optimisation.py). d = 0 has 7 items, not 5: of 5 items a fixed
-            selection was optimal on 10 % of the tasks, of 7 on about 3 %
-            (benchmarks/bench_constant_policy.py).
+The family's contract (task, answer, verifier, solver, difficulty, version history) is the
+docstring of ``rlvr.families.knapsack``.
 """
 
 from __future__ import annotations
@@ -40,10 +11,10 @@ import random
 
 import numpy as np
 
-from rlvr.core import DifficultyTable, Task
+from rlvr.core import Task
+from rlvr.families.knapsack import FAMILY
 from rlvr.generators.optimisation import (
-    OptimisationGenerator, checked_float, checked_int, cp_sat_meta, new_cp_model, reference_record, run_cp_sat,
-    solver_meta,
+    OptimisationGenerator, cp_sat_meta, new_cp_model, reference_record, run_cp_sat, solver_meta,
 )
 from rlvr.verifiers.knapsack import evaluate_selection
 
@@ -92,20 +63,12 @@ def density_greedy(weights: list[int], values: list[int], capacity: int) -> list
 
 
 class KnapsackGenerator(OptimisationGenerator):
-    family = "knapsack"
-    env_id = "rlvr/Knapsack-v0"
+    declaration = FAMILY
     sense = "max"
-    table = DifficultyTable({
-        0.0: {"items": 7, "max_weight": 20, "correlation": 0.0, "capacity_fraction": 0.5},
-        0.5: {"items": 13, "max_weight": 250, "correlation": 0.75, "capacity_fraction": 0.35},
-        1.0: {"items": 20, "max_weight": 2000, "correlation": 1.0, "capacity_fraction": 0.15},
-    })
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        count = checked_int(params, "items", 2, 500)
-        max_weight = checked_int(params, "max_weight", 1, 1_000_000)
-        correlation = checked_float(params, "correlation", 0.0, 1.0)
-        fraction = checked_float(params, "capacity_fraction", 0.01, 0.9)
+        count, max_weight = params["items"], params["max_weight"]
+        correlation, fraction = params["correlation"], params["capacity_fraction"]
         weights = [int(w) for w in nprng.integers(1, max_weight + 1, size=count)]
         base = nprng.integers(1, max_weight + 1, size=count)
         values = [max(1, int(np.floor((1 - correlation) * u + correlation * (w + max_weight / 10) + 0.5)))

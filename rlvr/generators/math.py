@@ -1,73 +1,7 @@
-r"""Math: problems with one exact answer, made by sympy or read from a MATH/AIME/GSM8K file.
+"""How maths tasks are made: the kinds' builders (sympy), dataset rows, near misses, attacks.
 
-Task        Synthetic mode (default): one problem of a *kind* drawn from the difficulty's pool.
-            kind                  problem                                         answer form
-            fraction_arithmetic   evaluate +, −, ·, ÷ of fractions, nested (…)    number
-            linear_equation       solve a(b(x + c) + d) + … = ex + f for x        number
-            quadratic_equation    all real roots (rational, or integer at d=0)    set
-            linear_system         2 or 3 linear equations, one integer solution   tuple
-            polynomial_expansion  expand a product of binomials (and a power)     expanded
-            polynomial_factoring  factor over the integers (linear factors)       factored
-            derivative            f'(c) of a polynomial/product, or f'(x) itself  number/expression
-            definite_integral     ∫_a^b of a polynomial or a product of binomials number
-            number_theory         gcd, lcm, a mod m, or b^e mod m                 number
-            counting              committees, podiums, mixed/at-least-one groups  number
-            Every answer is computed by sympy when the task is made: exact ``Rational``
-            arithmetic, ``Poly`` products, roots, derivatives and antiderivatives, ``linsolve``,
-            ``factor``/``factor_list``, ``binomial``/``FallingFactorial``, ``igcd``/``ilcm``.
-            Dataset mode: ``MathGenerator(dataset=path)`` (also ``gym.make("rlvr/Math-v0",
-            dataset=path)``) serves rows of a JSON-lines or Parquet file with a problem column
-            (``problem``, ``prompt`` or ``question``) and an ``answer`` column: LaTeX (MATH-500),
-            an integer (AIME) or a GSM8K solution ending in ``#### 18`` (gold "18"; "1,000" →
-            "1000"). ``generate(seed)`` serves row ``seed % rows``; the difficulty is recorded but
-            changes nothing; task id ``math/dataset/<file stem>/<row>``.
-Answer      The prompt states the form and ends with: put the final answer inside ``\boxed{}``;
-            only the last box counts and two different boxes are a hedge.
-            number     an integer, a fraction (``\frac{7}{3}``, ``7/3``) or an exactly equal
-                       decimal; not an unevaluated expression.
-            set        every distinct root, separated by commas, any order: ``\boxed{-2, \frac{1}{3}}``.
-            tuple      the ordered pair/triple ``\boxed{(1, -2, 5)}`` in the variables' order.
-            expanded   a sum of monomials with like terms combined: ``\boxed{x^2 - 5x + 6}``.
-            factored   a product of irreducible factors: ``\boxed{2(x - 1)(x + 3)}``.
-            expression any expression equal to the gold one (no d/dx, ∫, Σ, lim).
-            ``task.answer`` = {"gold": LaTeX, "form": one of the above or "any" (datasets)} plus
-            "values" (set/tuple elements as LaTeX), "variables" (tuple), "variable" (polynomial
-            forms), "factor_count" (irreducible factors of the gold, with multiplicity) and
-            "labels" (the names an answer ``name = value`` may use: ``x`` for a linear equation,
-            ``f'(c)`` or ``f'(x)`` for a derivative; kinds without it take no label).
-            ``task.meta`` = {"kind", "subkind", "expression_size" (sympy nodes of the problem's
-            expression, ``preorder_traversal``), "working" (the solver's steps)}; dataset tasks
-            have {"dataset": path, "row": i}.
-Verifier    rlvr.verifiers.math.MathVerifier: exact comparison in-process (plain numbers for
-            synthetic forms, the native answer grammar of rlvr.verifiers.math_answers for
-            datasets), math-verify in a killable worker process for everything else, the form
-            and label rules above.
-Attacks     ``attacks(task)`` (``math_attacks``): million-element sets and labelled tuples,
-            power towers, huge exponents and factorials, deep nesting, box spam, tiny and
-            relative near misses, sign and factor-2 errors, wrong labels, equations and
-            approximations that name the gold, hedges, the prompt boxed, macro tricks
-            (``\def``, ``\newcommand``, ``\phantom``, ``\color``, ``\text``), look-alike digits.
-Solver      The worked steps recorded at generation (sympy's intermediate results) and the gold
-            answer in ``\boxed{}``; for a dataset row, the file's own answer in ``\boxed{}``.
-
-Difficulty  d     kinds in play                          max_coefficient  terms  nesting  degree  unknowns
-            0.0   fraction_arithmetic, linear_equation,  9                2      0        2       2
-                  polynomial_expansion, number_theory,
-                  counting (5 kinds)
-            0.5   + quadratic_equation, linear_system,   30               3      1        3       2
-                  derivative (8 kinds)
-            1.0   + polynomial_factoring,                100              5      3        5       3
-                  definite_integral (all 10 kinds)
-            Integers interpolate between anchors (d=0.25: max_coefficient 20, terms 3, nesting 1,
-            degree 3; d=0.75: 65, 4, 2, 4, unknowns 3); the kinds pool is the one of the nearest
-            anchor at or below d. max_coefficient bounds numerators, denominators, roots and
-            constants; terms is the operand count of a chain / factor count of a product /
-            term count of a polynomial; nesting is the depth of parenthesised sub-chains, of the
-            c(…)+d wrapping in linear equations, and switches on rational roots, powers of
-            binomials and product rules; degree bounds polynomial degrees; unknowns sizes
-            systems. Mean expression_size over seeds 0–199: 6.2 (d=0), 12.7 (d=0.5), 23.0 (d=1).
-            Parameters (``kinds`` may be a comma-separated string or a list) can be set
-            explicitly and win over the knob.
+The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
+``rlvr.families.math``.
 """
 
 from __future__ import annotations
@@ -83,25 +17,12 @@ from typing import Any, Callable
 import numpy as np
 import sympy
 
-from rlvr.core import DifficultyTable, Task, TaskGenerator, canonical_difficulty
+from rlvr.core import Task, TaskGenerator
+from rlvr.families.math import FAMILY
+from rlvr.verifiers.math import parse_plain_number
 
 X = sympy.Symbol("x")
 SYSTEM_VARIABLES = sympy.symbols("x y z")
-
-KINDS = (
-    "fraction_arithmetic",
-    "linear_equation",
-    "quadratic_equation",
-    "linear_system",
-    "polynomial_expansion",
-    "polynomial_factoring",
-    "derivative",
-    "definite_integral",
-    "number_theory",
-    "counting",
-)
-EASY_KINDS = ("fraction_arithmetic", "linear_equation", "polynomial_expansion", "number_theory", "counting")
-MIDDLE_KINDS = EASY_KINDS + ("quadratic_equation", "linear_system", "derivative")
 
 BOX_RULE = r"Put your final answer inside \boxed{}; only the last \boxed{} counts, so give exactly one."
 DATASET_INSTRUCTION = r"Put your final answer within \boxed{}."
@@ -373,8 +294,6 @@ def build_quadratic_equation(rng: random.Random, params: dict) -> Problem:
 
 def build_linear_system(rng: random.Random, params: dict) -> Problem:
     unknowns, bound = params["unknowns"], params["max_coefficient"]
-    if unknowns not in (2, 3):
-        raise ValueError(f"unknowns must be 2 or 3, got {unknowns}")
     variables = SYSTEM_VARIABLES[:unknowns]
     small = max(3, bound // 4)
     while True:
@@ -622,23 +541,6 @@ BUILDERS: dict[str, Callable[[random.Random, dict], Problem]] = {
 }
 
 
-def parse_kinds(kinds: Any) -> list[str]:
-    names = [k.strip() for k in kinds.split(",")] if isinstance(kinds, str) else [str(k).strip() for k in kinds]
-    names = [k for k in names if k]
-    unknown = [k for k in names if k not in BUILDERS]
-    if unknown or not names:
-        raise ValueError(f"unknown kinds {unknown or names}; known: {', '.join(KINDS)}")
-    return names
-
-
-def check_params(params: dict) -> None:
-    limits = {"max_coefficient": (2, 10**6), "terms": (2, 12), "nesting": (0, 8), "degree": (1, 20), "unknowns": (2, 3)}
-    for key, (low, high) in limits.items():
-        value = params[key]
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise ValueError(f"{key} must be an integer in [{low}, {high}], got {value!r}")
-
-
 # --------------------------------------------------------------------------------------------
 # Datasets
 # --------------------------------------------------------------------------------------------
@@ -676,8 +578,6 @@ def load_dataset_rows(path: Path) -> list[dict]:
         if column is None or row.get("answer") is None:
             raise ValueError(f"{path}: row {index} needs one of {PROBLEM_COLUMNS} and an 'answer'")
         rows.append({"problem": str(row[column]), "gold": gold_from_dataset_answer(row["answer"])})
-    if not rows:
-        raise ValueError(f"{path}: no rows")
     return rows
 
 
@@ -687,43 +587,20 @@ def load_dataset_rows(path: Path) -> list[dict]:
 
 
 class MathGenerator(TaskGenerator):
-    family = "math"
-    env_id = "rlvr/Math-v0"
-    table = DifficultyTable(
-        {
-            0.0: {"kinds": ",".join(EASY_KINDS), "max_coefficient": 9, "terms": 2, "nesting": 0, "degree": 2, "unknowns": 2},
-            0.5: {"kinds": ",".join(MIDDLE_KINDS), "max_coefficient": 30, "terms": 3, "nesting": 1, "degree": 3, "unknowns": 2},
-            1.0: {"kinds": ",".join(KINDS), "max_coefficient": 100, "terms": 5, "nesting": 3, "degree": 5, "unknowns": 3},
-        }
-    )
+    """Synthetic problems of the difficulty's kinds, or the rows of a maths dataset (``dataset=PATH``)."""
+
+    declaration = FAMILY
 
     def __init__(self, dataset: str | Path | None = None):
-        self.dataset = None if dataset is None else Path(dataset).resolve()
-        self.rows = None if self.dataset is None else load_dataset_rows(self.dataset)
+        if dataset is not None:
+            self.use_dataset(dataset, load_dataset_rows(Path(dataset)))
 
-    def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
-        if self.rows is None:
-            return super().generate(seed, difficulty, **overrides)
-        if overrides:
-            raise ValueError(f"dataset tasks take no parameters, got {sorted(overrides)}")
-        index = int(seed) % len(self.rows)
-        row = self.rows[index]
+    def dataset_task(self, row: dict) -> dict:
         prompt = row["problem"] if "\\boxed" in row["problem"] else f"{row['problem']}\n\n{DATASET_INSTRUCTION}"
-        return Task(
-            id=f"math/dataset/{self.dataset.name.split('.')[0]}/{index}",
-            env_id=self.env_id,
-            family=self.family,
-            prompt=prompt,
-            answer={"gold": row["gold"], "form": "any"},
-            difficulty=canonical_difficulty(difficulty),
-            seed=int(seed),
-            params={},
-            meta={"dataset": str(self.dataset), "row": index},
-        )
+        return {"prompt": prompt, "answer": {"gold": row["gold"], "form": "any"}}
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        check_params(params)
-        kind = rng.choice(parse_kinds(params["kinds"]))
+        kind = rng.choice(params["kinds"].split(","))
         problem = BUILDERS[kind](rng, params)
         prompt = f"{problem.statement}\n\n{problem.form_instruction} {BOX_RULE}"
         return {
@@ -757,7 +634,7 @@ def wrong_answer(task: Task) -> str:
     form = answer.get("form", "any")
     if form in ("set", "tuple"):
         values = list(answer["values"])
-        values[0] = latex_rational(sympy.Rational(sympy.sympify(fraction_text(values[0]))) + 1)
+        values[0] = latex_rational(parse_plain_number(values[0]).value + 1)  # our own golds: plain numbers
         text = ", ".join(values)
         return f"({text})" if form == "tuple" else text
     if form == "factored":  # one factor's sign flipped: x - 1 becomes x + 1
@@ -791,7 +668,8 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         return f"So the final answer is $\\boxed{{{text}}}$."
 
     million = ", ".join(str(i) for i in range(1_000_000))
-    zero = re.fullmatch(r"[-+]?0*(?:\.0*)?", gold.strip()) is not None  # -0, 2·0, 0/2 are the gold itself
+    gold_number = parse_plain_number(gold)
+    zero = gold_number is not None and gold_number.value == 0  # -0, 2·0, 0/2 are the gold itself
     attacks = [
         ("million-element-set", f"<answer>\\{{{gold}, {million}\\}}</answer>"),
         ("million-element-tuple", f"<answer>({gold}, {million})</answer>"),
@@ -871,18 +749,10 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
 
 def first_number(answer: dict) -> Fraction | None:
     """The gold's value (its first element's, for sets and tuples) when it is a nonzero plain
-    number: an integer, a fraction or a decimal."""
+    number as the verifier reads one (``parse_plain_number``: an integer, a fraction, a decimal)."""
     text = answer["values"][0] if answer.get("form") in ("set", "tuple") and answer.get("values") else answer["gold"]
-    plain = re.fullmatch(r"(-?)(?:\\[dt]?frac\{(\d+)\}\{(\d+)\}|(\d+)(?:/(\d+))?|(\d*\.\d+))", text.replace(",", "").strip())
-    if not plain:
-        return None
-    if plain.group(2):
-        value = Fraction(int(plain.group(2)), int(plain.group(3)))
-    elif plain.group(4):
-        value = Fraction(int(plain.group(4)), int(plain.group(5) or 1))
-    else:
-        value = Fraction(plain.group(6))
-    return (-value if plain.group(1) else value) or None
+    number = parse_plain_number(text)
+    return number.value if number is not None and number.value else None
 
 
 def scientific(value: Fraction, digits: int) -> str:
@@ -901,25 +771,12 @@ def scientific(value: Fraction, digits: int) -> str:
     return f"{sign}{text[0]}.{text[1:]} \\times 10^{{{exponent}}}"
 
 
-def fraction_text(latex: str) -> str:
-    """``-\\frac{7}{3}`` → ``-7/3`` (our own gold values only)."""
-    match = re.fullmatch(r"(-?)\\frac\{(\d+)\}\{(\d+)\}", latex)
-    return f"{match.group(1)}{match.group(2)}/{match.group(3)}" if match else latex
-
-
 def near_miss_text(gold: str) -> str:
-    """Gold + 1 for a plain number; otherwise the first digit bumped; otherwise a far number."""
-    cleaned = gold.replace(",", "").strip()
-    plain = re.fullmatch(r"(-?)(?:\\frac\{(\d+)\}\{(\d+)\}|(\d+)(?:/(\d+))?|(\d*\.\d+))", cleaned)
-    if plain:
-        sign = -1 if plain.group(1) else 1
-        if plain.group(2):
-            value = Fraction(int(plain.group(2)), int(plain.group(3)))
-        elif plain.group(4):
-            value = Fraction(int(plain.group(4)), int(plain.group(5) or 1))
-        else:
-            value = Fraction(plain.group(6))
-        return latex_rational(sign * value + 1)
+    """Gold + 1 for a plain number (as the verifier reads one); otherwise the first digit bumped;
+    otherwise a far number."""
+    number = parse_plain_number(gold)
+    if number is not None:
+        return latex_rational(number.value + 1)
     digit = re.search(r"\d", gold)
     if digit:
         bumped = str((int(digit.group()) + 1) % 10)

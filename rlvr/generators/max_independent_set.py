@@ -1,35 +1,8 @@
-"""MaxIndependentSet: the largest set of pairwise non-adjacent vertices of a random graph.
+"""How MaxIndependentSet tasks are made: G(n, p) graphs, the exact CP-SAT set, the minimum-degree
+and first-fit greedy sets, wrong and hostile sets.
 
-Task        A G(n, p) random graph: ``vertices`` numbered 0…n−1, each pair joined with
-            probability ``edge_probability`` (an edgeless draw gets one edge); the prompt lists
-            the edges as ``u-v`` pairs.
-Answer      ``<answer>[v1, v2, …]</answer>``: the vertices of the set, each once, any order.
-            ``task.answer`` = {"instance": {"vertices", "edges"}, "reference": {"solution":
-            sorted vertices, "objective": size, "status"}}.
-Verifier    rlvr.verifiers.max_independent_set.MaxIndependentSetVerifier: distinct valid vertices
-            with no edge inside the set, else 0; then reward 1 (correct) when at least as large as
-            the reference, else 0; with ``partial=True`` a feasible answer earns min(1, size /
-            reference size).
-Solver      OR-Tools CP-SAT: a Boolean per vertex, at most one end of every edge, maximise the
-            count, with the full LP relaxation (``linearization_level=2``). Exact within
-            ``CP_SAT_DETERMINISTIC_LIMIT`` deterministic seconds; otherwise the better of
-            CP-SAT's best and the minimum-degree greedy ("best-known" / "heuristic").
-Greedy      First fit in vertex order (take a vertex when none of its neighbours is taken):
-            ``meta["greedy_objective"]``.
-Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
-
-Difficulty  d      vertices   edge_probability
-            0.0    8          0.4
-            0.25   17         0.325
-            0.5    25         0.25
-            0.75   38         0.2
-            1.0    50         0.15
-            ``vertices`` 2–150 and ``edge_probability`` 0.01–1 may be set explicitly.
-            Generation with the exact solve takes ≈ 15–25 ms on average at d = 1. Mean first-fit
-            gap (1 − its ratio) ≈ 0.11 at d = 0, 0.20 at d = 0.5, 0.19 at d = 1 (flat beyond
-            d ≈ 0.3); CP-SAT effort rises about 600-fold (benchmarks/bench_optimisation.py).
-            d = 0 has 8 vertices, not 6: on 6 a fixed set ([0, 2, 5]) was a maximum one on
-            12.5 % of the tasks, on 8 on about 4 % (benchmarks/bench_constant_policy.py).
+The family's contract (task, answer, verifier, solver, difficulty, version history) is the
+docstring of ``rlvr.families.max_independent_set``.
 """
 
 from __future__ import annotations
@@ -38,14 +11,13 @@ import random
 
 import numpy as np
 
-from rlvr.core import DifficultyTable, Task
+from rlvr.core import Task
+from rlvr.families.max_independent_set import FAMILY
 from rlvr.generators.optimisation import (
-    HEURISTIC, OptimisationGenerator, adjacency, checked_float, checked_int, cp_sat_meta, format_edges, new_cp_model,
-    random_graph_by_probability, reference_record, run_cp_sat,
+    HEURISTIC, OptimisationGenerator, adjacency, cp_sat_meta, format_edges, new_cp_model, random_graph_by_probability,
+    reference_record, run_cp_sat,
 )
 from rlvr.verifiers.max_independent_set import evaluate_independent_set
-
-MAX_VERTICES = 150
 
 
 def first_fit_independent_set(vertices: int, edges: list[list[int]]) -> list[int]:
@@ -82,18 +54,11 @@ def solve_exact(vertices: int, edges: list[list[int]]):
 
 
 class MaxIndependentSetGenerator(OptimisationGenerator):
-    family = "max_independent_set"
-    env_id = "rlvr/MaxIndependentSet-v0"
+    declaration = FAMILY
     sense = "max"
-    table = DifficultyTable({
-        0.0: {"vertices": 8, "edge_probability": 0.4},
-        0.5: {"vertices": 25, "edge_probability": 0.25},
-        1.0: {"vertices": 50, "edge_probability": 0.15},
-    })
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        vertices = checked_int(params, "vertices", 2, MAX_VERTICES)
-        probability = checked_float(params, "edge_probability", 0.01, 1.0)
+        vertices, probability = params["vertices"], params["edge_probability"]
         edges = random_graph_by_probability(nprng, vertices, probability)
         run, chosen = solve_exact(vertices, edges)
         status = run.status

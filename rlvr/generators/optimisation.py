@@ -1,5 +1,7 @@
 """Shared machinery of the NP-hard optimisation generators: deterministic CP-SAT runs, the
-reference record, solver metadata, answer rendering and parameter checks.
+reference record, solver metadata, answer rendering, random graphs and the attacks every
+problem shares. Each problem's contract is its family module (``rlvr.families.tsp``, …), whose
+typed table checks explicit parameters before ``build`` runs.
 
 Determinism  Every reference solve must give the same answer in any process, so CP-SAT runs
              with one worker, a fixed random seed and a *deterministic* time limit
@@ -124,27 +126,6 @@ def format_groups(groups: Iterable[Iterable[int]]) -> str:
 
 def in_answer(text: str) -> str:
     return f"<answer>{text}</answer>"
-
-
-def checked_int(params: dict, name: str, low: int, high: int) -> int:
-    """``params[name]`` as an int in [low, high]; ValueError otherwise (bad overrides)."""
-    value = params[name]
-    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, float) and value.is_integer()):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-    return value
-
-
-def checked_float(params: dict, name: str, low: float, high: float) -> float:
-    value = params[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-    return value
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,53 +1,8 @@
-"""PatchFit: a square patch was cut out of a picture; choose, among k lettered candidates, the one
-that fills the hole.
+"""How PatchFit tasks are made: cut the hole, gather distinct distractors, lay out the sheet; and
+their attacks.
 
-Task        A square picture (``rlvr.generators.images``; a procedural scene by default) loses a
-            square patch of ``patch_frac`` × its side, placed where the patch shows the most
-            structure (the best of ``HOLE_TRIES`` random places). The hole shown is the patch
-            plus a band of ``gap_frac`` × the patch side on every side (0 at d = 0), so the
-            patch's own border pixels never touch the picture around the hole; the hole stays at
-            least ``HOLE_MARGIN`` pixels from every edge. ``task.images[0]`` shows the picture
-            with the hole filled grey and outlined in red *inside* the hole (no pixel around the
-            hole is covered; with a band, a thin darker line marks where the patch sat), and
-            under it the k candidates at the picture's scale, each under a white band with its
-            letter A, B, C, …. One candidate is the cut-out patch; the others are distractors,
-            by ``distractors``:
-            "other"  patches of other pictures (another picture of the collection, or another
-                     procedural scene);
-            "same"   patches of the same picture that do not overlap the hole;
-            "near"   patches of the same picture shifted by 25–60 % of the patch side (they
-                     share part of the true content), plus the true patch mirrored or turned
-                     by 180 degrees.
-            Every distractor differs from the true patch by a mean absolute difference of at
-            least ``DISTINCT_MAD`` (of 255) and from every other candidate by at least half that,
-            so exactly one candidate is right.
-Answer      ``<answer>…</answer>`` holding one capital letter, the candidate that fills the hole
-            as it is (not turned or mirrored). ``task.answer`` = {"choice": letter, "labels":
-            "ABC…", "accepted": [letters]} (accepted is the choice alone: candidates are
-            distinct by construction). ``task.meta`` = {"picture", "hole_box", "patch_box" and
-            "candidate_boxes" ([left, top, right, bottom) in images[0]), "distractor_kinds" per
-            candidate ("true", "other", "same", "near", "mirror", "flip", "turn")}.
-Prompt      States the hole's size and position in the picture (pixels from the top-left), the
-            band, the number of candidates and the answer format in words: no example letter,
-            since any letter among the labels is a real guess that an echoed prompt would make.
-Verifier    rlvr.verifiers.patch_fit.PatchFitVerifier: reward 1 for the right letter, else 0;
-            anything but one capital letter among the labels is a format error.
-Solver      ``solve(task)`` answers ``task.answer["choice"]``. The honest pixel solver
-            (``rlvr.generators.pixel_solver.solve_patch_fit``) picks the candidate whose border
-            best continues the pixels around the hole, extrapolated across the band.
-
-Difficulty  d      candidates  distractors  patch side  band     detail   pixel solver solved
-            0.0    3           other        0.30        0        1.0      100 %
-            0.25   4           same         0.28        0.05     0.9      99 %
-            0.5    5           same         0.25        0.10     0.8      98 %
-            0.75   6           near         0.22        0.15     0.7      86 %
-            1.0    8           near         0.20        0.25     0.55     48 %
-            (patch side as a fraction of the picture side, band as a fraction of the patch side,
-            all pictures 320 px; pixel solver: seeds 0–99, benchmarks/results/visual.json)
-            Parameters: ``candidates`` (2–12), ``distractors`` ("other", "same", "near"),
-            ``patch_frac`` (0.08–0.45), ``gap_frac`` (0–0.5), ``detail`` (0.2–1),
-            ``picture_px`` (128–640).
-            ``distractors`` takes the value of the anchor at or below d; numbers interpolate.
+The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
+``rlvr.families.patch_fit``; pictures come from ``rlvr.generators.images``.
 """
 
 from __future__ import annotations
@@ -59,8 +14,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from rlvr.core import DifficultyTable, Task
-from rlvr.generators.images import ImagePuzzleGenerator, check_float, check_int, luminance, mean_abs_difference, tile_pieces
+from rlvr.core import Task
+from rlvr.families.patch_fit import FAMILY
+from rlvr.generators.images import ImagePuzzleGenerator, luminance, mean_abs_difference, tile_pieces
 
 HOLE_MARGIN = 6
 HOLE_TRIES = 6
@@ -71,7 +27,6 @@ DISTINCT_MAD = 8.0
 DISTRACTOR_TRIES = 60
 SHEET_GAP = 10
 LABELS = string.ascii_uppercase
-DISTRACTOR_KINDS = ("other", "same", "near")
 
 
 def _transformed_true(patch: np.ndarray, kind: str) -> np.ndarray:
@@ -83,25 +38,11 @@ def _transformed_true(patch: np.ndarray, kind: str) -> np.ndarray:
 
 
 class PatchFitGenerator(ImagePuzzleGenerator):
-    family = "patch_fit"
-    env_id = "rlvr/PatchFit-v0"
-    table = DifficultyTable({
-        0.0: {"candidates": 3, "distractors": "other", "patch_frac": 0.30, "gap_frac": 0.0, "detail": 1.0, "picture_px": 320},
-        0.25: {"candidates": 4, "distractors": "same", "patch_frac": 0.28, "gap_frac": 0.05, "detail": 0.9, "picture_px": 320},
-        0.5: {"candidates": 5, "distractors": "same", "patch_frac": 0.25, "gap_frac": 0.1, "detail": 0.8, "picture_px": 320},
-        0.75: {"candidates": 6, "distractors": "near", "patch_frac": 0.22, "gap_frac": 0.15, "detail": 0.7, "picture_px": 320},
-        1.0: {"candidates": 8, "distractors": "near", "patch_frac": 0.2, "gap_frac": 0.25, "detail": 0.55, "picture_px": 320},
-    })
+    declaration = FAMILY
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        k = check_int("candidates", params["candidates"], 2, 12)
-        patch_frac = check_float("patch_frac", params["patch_frac"], 0.08, 0.45)
-        detail = check_float("detail", params["detail"], 0.2, 1.0)
-        side = check_int("picture_px", params["picture_px"], 128, 640)
-        gap_frac = check_float("gap_frac", params["gap_frac"], 0.0, 0.5)
-        kind = params["distractors"]
-        if kind not in DISTRACTOR_KINDS:
-            raise ValueError(f"distractors must be one of {', '.join(DISTRACTOR_KINDS)}, got {kind!r}")
+        k, kind, side = params["candidates"], params["distractors"], params["picture_px"]
+        patch_frac, gap_frac, detail = params["patch_frac"], params["gap_frac"], params["detail"]
         patch_px = max(8, int(round(side * patch_frac)))
         gap = int(round(patch_px * gap_frac))
         margin = HOLE_MARGIN + gap

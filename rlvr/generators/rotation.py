@@ -1,52 +1,7 @@
-"""Rotation: a picture, or each piece of it, was turned; say how far to turn it back upright.
+"""How rotation tasks are made: turn the picture, its pieces or its disc; and their attacks.
 
-Task        A square picture (``rlvr.generators.images``: a procedural scene by default, whose sky
-            is always at the top; with ``image_source="photos"`` only photographs with a clear
-            "up" are used) is shown turned. Three forms, chosen by the parameters:
-            whole picture, right angles (rows = cols = 1, ``angles="right"``): the picture turned
-                counter-clockwise by 90, 180 or 270 degrees (never 0); ``task.images[0]`` is it.
-            pieces, right angles (rows·cols ≥ 2): the picture cut into rows×cols square pieces,
-                each turned in place by 0, 90, 180 or 270 degrees (at least one turned);
-                ``task.images[0]`` shows every piece in its true place on a grey sheet, under a
-                white band with its number 1…n in reading order.
-            whole picture, free angle (``angles="free"``, rows = cols = 1): the picture cut to
-                its inscribed disc (so the frame gives nothing away) and turned by a whole
-                number of degrees more than ``tolerance`` away from 0; ``task.images[0]`` is the
-                disc on the grey sheet.
-Answer      ``<answer>…</answer>`` holding, for each piece in number order (one number for a
-            whole picture), the degrees it must be turned **clockwise** to stand upright again:
-            0, 90, 180 or 270 for right angles; for a free angle a number in [0, 360) (whole or
-            decimal, e.g. ``137`` or ``137.5``), right when within ``tolerance`` degrees of the
-            truth (around the circle: 359 is 1 away from 0). Numbers are separated by spaces,
-            commas or line breaks; each may carry a ``°`` sign.
-            ``task.answer`` = {"angles": "right" | "free", "rows", "cols", "tolerance",
-            "rotations": [true clockwise degrees per piece], "accepted": [[every clockwise turn
-            that restores it] per piece]}. ``accepted`` holds more than the truth only when the
-            piece looks the same turned (mean absolute difference ≤ 2 of 255).
-            ``task.meta`` = {"picture", "piece_boxes" (pieces' boxes [left, top, right, bottom)
-            in images[0]), "disc" ([centre x, centre y, radius] for a free angle)}.
-Prompt      States the form, the answer format with an always-wrong example (0: "already
-            upright"), the tolerance for free angles, and — for procedural scenes and photos —
-            a caption of the picture (which says where the sky is).
-Verifier    rlvr.verifiers.rotation.RotationVerifier(scoring="exact" | "fraction"): exact (default)
-            1 when every piece is right; fraction = share of pieces right. Malformed answers
-            (wrong count, not a number, not a right angle where one is asked, ≥ 360) score 0.
-Solver      ``solve(task)`` writes ``task.answer["rotations"]`` out. The honest pixel solver
-            (``rlvr.generators.pixel_solver.solve_rotation``) uses only the image: brightness
-            "up" cues for whole pictures, edge compatibility between neighbouring pieces.
-
-Difficulty  d      form                 pieces  tolerance  picture px  detail  pixel solver solved
-            0.0    whole, right angles  1×1     —          320         0.8     99 %
-            0.25   pieces, right angles 2×2     —          320         0.8     100 %
-            0.5    pieces, right angles 3×3     —          330         0.6     100 %
-            0.75   whole, free angle    1×1     ±15°       320         0.7     32 %
-            1.0    whole, free angle    1×1     ±6°        320         0.5     14 %
-            (pixel solver: seeds 0–99, benchmarks/results/visual.json; tests/test_visual.py
-            checks that it falls from d = 0 to 0.5 to 1)
-            Parameters: ``rows``, ``cols`` (1–8), ``angles`` ("right" or "free"; free only for a
-            whole picture), ``tolerance`` (1–45 degrees, free angles only), ``picture_px``
-            (96–640, the picture's longer side), ``detail`` (0.2–1). ``angles`` takes the value
-            of the anchor at or below d; the numbers interpolate. Explicit parameters win.
+The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
+``rlvr.families.rotation``; pictures come from ``rlvr.generators.images``.
 """
 
 from __future__ import annotations
@@ -57,20 +12,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from rlvr.core import DifficultyTable, Task
-from rlvr.generators.images import (
-    RIGHT_ANGLES,
-    SHEET_COLOUR,
-    ImagePuzzleGenerator,
-    check_float,
-    check_int,
-    cut_grid,
-    lookalikes,
-    tile_pieces,
-    turn_ccw,
-)
+from rlvr.core import Task
+from rlvr.families.rotation import FAMILY
+from rlvr.generators.images import RIGHT_ANGLES, SHEET_COLOUR, ImagePuzzleGenerator, cut_grid, lookalikes, tile_pieces, turn_ccw
 
-MAX_SIDE = 8
 DISC_MARGIN = 8
 
 
@@ -93,27 +38,13 @@ def disc_view(picture: Image.Image, degrees: float) -> tuple[Image.Image, list[f
 
 
 class RotationGenerator(ImagePuzzleGenerator):
-    family = "rotation"
-    env_id = "rlvr/Rotation-v0"
-    table = DifficultyTable({
-        0.0: {"rows": 1, "cols": 1, "angles": "right", "tolerance": 20, "picture_px": 320, "detail": 0.8},
-        0.25: {"rows": 2, "cols": 2, "angles": "right", "tolerance": 20, "picture_px": 320, "detail": 0.8},
-        0.5: {"rows": 3, "cols": 3, "angles": "right", "tolerance": 20, "picture_px": 330, "detail": 0.6},
-        0.75: {"rows": 1, "cols": 1, "angles": "free", "tolerance": 15, "picture_px": 320, "detail": 0.7},
-        1.0: {"rows": 1, "cols": 1, "angles": "free", "tolerance": 6, "picture_px": 320, "detail": 0.5},
-    })
+    declaration = FAMILY
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        rows = check_int("rows", params["rows"], 1, MAX_SIDE)
-        cols = check_int("cols", params["cols"], 1, MAX_SIDE)
-        tolerance = check_int("tolerance", params["tolerance"], 1, 45)
-        picture_px = check_int("picture_px", params["picture_px"], 96, 640)
-        detail = check_float("detail", params["detail"], 0.2, 1.0)
-        angles = params["angles"]
-        if angles not in ("right", "free"):
-            raise ValueError(f"angles must be 'right' or 'free', got {angles!r}")
+        rows, cols, angles = params["rows"], params["cols"], params["angles"]
+        tolerance, picture_px, detail = params["tolerance"], params["picture_px"], params["detail"]
         if angles == "free" and rows * cols > 1:
-            raise ValueError("free angles are for a whole picture: set rows = cols = 1")
+            raise ValueError(f"free angles are for a whole picture: set rows = cols = 1, got {rows}×{cols}")
         piece_px = picture_px // max(rows, cols)
         picture, described = self.draw_picture(nprng, cols * piece_px, rows * piece_px, detail, piece_px, (rows, cols), upright=True)
         meta = {"picture": described}

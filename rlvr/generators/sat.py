@@ -1,36 +1,8 @@
-"""SAT: a satisfying assignment of a random 3-CNF formula near the satisfiability threshold.
+"""How SAT tasks are made: uniform random 3-CNF formulas drawn until MiniSat proves one satisfiable
+(a planted formula as the last resort), Johnson's greedy, wrong and hostile assignments.
 
-Task        Uniform random 3-SAT: round(clause_ratio × variables) clauses, each over three
-            distinct variables drawn uniformly with random signs. Formulas are drawn until
-            MiniSat proves one satisfiable (at most ``MAX_DRAWS``; near the threshold ratio
-            ≈ 4.26 about half of them are); should every draw fail, a formula with a planted
-            assignment (clauses drawn uniformly among those it satisfies) is used instead, so
-            generation always ends. The prompt lists the clauses in DIMACS-like notation.
-Answer      ``<answer>[±1, ±2, …, ±n]</answer>``: one literal per variable, k for x_k true, −k for
-            false, any order. ``task.answer`` = {"instance": {"variables", "clauses"},
-            "reference": {"solution": the solver's model, "objective": clause count, "status":
-            "optimal"}}.
-Verifier    rlvr.verifiers.sat.SATVerifier: every variable once and every clause satisfied:
-            reward 1 and correct; anything else 0.
-Solver      python-sat's MiniSat 2.2 (deterministic) with a conflict budget of
-            ``CONFLICT_BUDGET`` per formula; a formula the budget cannot settle is redrawn.
-Greedy      Johnson's greedy: variables in order, each set to the sign that satisfies more of
-            the still-unsatisfied clauses containing it (ties to true):
-            ``meta["greedy_objective"]`` = clauses it satisfies; it scores only when all are.
-Effort      MiniSat conflicts on the final formula (``meta["effort"]``), plus decisions and the
-            number of formulas drawn.
-
-Difficulty  d      variables   clause_ratio
-            0.0    5           3.0
-            0.25   15          3.5
-            0.5    25          4.0
-            0.75   43          4.13
-            1.0    60          4.26
-            ``variables`` 3–2000 and ``clause_ratio`` 0.1–10 may be set explicitly (above the
-            threshold, unsatisfiable draws are common and the planted fallback becomes likely).
-            Generation takes ≈ 15 ms on average at d = 1 (about two formulas drawn). The greedy
-            misses (leaves a clause unsatisfied) in ≈ 28% of instances at d = 0 and in all from
-            d ≈ 0.5; MiniSat conflicts rise about 70-fold (benchmarks/bench_optimisation.py).
+The family's contract (task, answer, verifier, solver, difficulty, version history) is the
+docstring of ``rlvr.families.sat``.
 """
 
 from __future__ import annotations
@@ -40,13 +12,11 @@ import random
 import numpy as np
 from pysat.solvers import Solver
 
-from rlvr.core import DifficultyTable, Task
-from rlvr.generators.optimisation import (
-    OPTIMAL, OptimisationGenerator, checked_float, checked_int, reference_record, solver_meta,
-)
+from rlvr.core import Task
+from rlvr.families.sat import CLAUSE_SIZE, FAMILY
+from rlvr.generators.optimisation import OPTIMAL, OptimisationGenerator, reference_record, solver_meta
 from rlvr.verifiers.sat import evaluate_assignment
 
-CLAUSE_SIZE = 3
 MAX_DRAWS = 60
 CONFLICT_BUDGET = 200_000
 SAT_SOLVER = "minisat22"
@@ -108,18 +78,11 @@ def satisfied_count(clauses: list[list[int]], assignment: list[int]) -> int:
 
 
 class SATGenerator(OptimisationGenerator):
-    family = "sat"
-    env_id = "rlvr/SAT-v0"
+    declaration = FAMILY
     sense = "feasible"
-    table = DifficultyTable({
-        0.0: {"variables": 5, "clause_ratio": 3.0},
-        0.5: {"variables": 25, "clause_ratio": 4.0},
-        1.0: {"variables": 60, "clause_ratio": 4.26},
-    })
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        variables = checked_int(params, "variables", CLAUSE_SIZE, 2000)
-        ratio = checked_float(params, "clause_ratio", 0.1, 10.0)
+        variables, ratio = params["variables"], params["clause_ratio"]
         clause_count = max(1, int(np.floor(ratio * variables + 0.5)))
         model, draws, stats, source = None, 0, {"conflicts": 0, "decisions": 0}, "uniform random, solver-checked"
         while model is None and draws < MAX_DRAWS:

@@ -1,38 +1,8 @@
-"""Scheduling: a job-shop schedule of least makespan.
+"""How Scheduling tasks are made: random job-shop instances, the exact CP-SAT schedule, the
+earliest-start dispatch, wrong and hostile schedules.
 
-Task        ``jobs`` jobs on ``machines`` machines; every job visits every machine once, in a
-            random order, each operation taking a duration uniform in 1…max_duration. Operations
-            of a job run in the given order, a machine runs one operation at a time, nothing is
-            interrupted. The prompt lists each job's operations as (machine, duration).
-Answer      ``<answer>[[s00, s01, …], [s10, …], …]</answer>``: per job (in job order) the start
-            times of its operations (in the listed order), non-negative integers.
-            ``task.answer`` = {"instance": {"jobs": [[[machine, duration], …], …]}, "reference":
-            {"solution": start times, "objective": makespan, "status"}}.
-Verifier    rlvr.verifiers.scheduling.SchedulingVerifier: the full shape, non-negative starts, job
-            order and no machine overlap, else 0; then reward 1 (correct) when no longer than the
-            reference, else 0; with ``partial=True`` a feasible answer earns min(1, reference
-            makespan / makespan).
-Solver      OR-Tools CP-SAT: an interval per operation, NoOverlap per machine, precedence
-            within jobs, minimise the makespan. Exact within ``CP_SAT_DETERMINISTIC_LIMIT``
-            deterministic seconds; otherwise the better of CP-SAT's best and the dispatch
-            schedule ("best-known" / "heuristic").
-Greedy      Earliest-start dispatch: repeatedly schedule, among the next operations of all
-            jobs, the one that can start earliest (ties to the lower job): its makespan is
-            ``meta["greedy_objective"]``.
-Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
-
-Difficulty  d      jobs   machines   max_duration
-            0.0    3      2          5
-            0.25   4      3          7
-            0.5    5      4          9
-            0.75   6      5          9
-            1.0    7      5          9
-            ``jobs`` 1–30, ``machines`` 1–15 and ``max_duration`` 1–1000 may be set explicitly.
-            Generation with the exact solve takes ≈ 15 ms on average at d = 1. Mean dispatch
-            gap (1 − its ratio) ≈ 0.09 at d = 0, 0.17 at d = 0.5, 0.20 at d = 1; CP-SAT effort
-            rises about 100-fold (benchmarks/bench_optimisation.py). d = 0 has three jobs, not
-            two: with two jobs on two machines a fixed answer ([[0, 4], [0, 4]]) was optimal on
-            17 % of the tasks (benchmarks/bench_constant_policy.py); with three, on about 1 %.
+The family's contract (task, answer, verifier, solver, difficulty, version history) is the
+docstring of ``rlvr.families.scheduling``.
 """
 
 from __future__ import annotations
@@ -41,10 +11,10 @@ import random
 
 import numpy as np
 
-from rlvr.core import DifficultyTable, Task
+from rlvr.core import Task
+from rlvr.families.scheduling import FAMILY
 from rlvr.generators.optimisation import (
-    HEURISTIC, OptimisationGenerator, checked_int, cp_sat_meta, format_groups, new_cp_model, reference_record,
-    run_cp_sat,
+    HEURISTIC, OptimisationGenerator, cp_sat_meta, format_groups, new_cp_model, reference_record, run_cp_sat,
 )
 from rlvr.verifiers.scheduling import evaluate_schedule
 
@@ -101,23 +71,15 @@ def render_job(operations: list[list[int]]) -> str:
 
 
 class SchedulingGenerator(OptimisationGenerator):
-    family = "scheduling"
-    env_id = "rlvr/Scheduling-v0"
+    declaration = FAMILY
     sense = "min"
     grouped = True
-    table = DifficultyTable({
-        0.0: {"jobs": 3, "machines": 2, "max_duration": 5},
-        0.5: {"jobs": 5, "machines": 4, "max_duration": 9},
-        1.0: {"jobs": 7, "machines": 5, "max_duration": 9},
-    })
 
     def render(self, solution: list[list[int]]) -> str:
         return format_groups(solution)
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        job_count = checked_int(params, "jobs", 1, 30)
-        machines = checked_int(params, "machines", 1, 15)
-        max_duration = checked_int(params, "max_duration", 1, 1000)
+        job_count, machines, max_duration = params["jobs"], params["machines"], params["max_duration"]
         jobs = [[[int(m), int(nprng.integers(1, max_duration + 1))] for m in nprng.permutation(machines)]
                 for _ in range(job_count)]
         greedy = earliest_start_dispatch(jobs)

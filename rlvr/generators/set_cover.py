@@ -1,39 +1,8 @@
-"""SetCover: cover a universe with as few of the given subsets as possible.
+"""How SetCover tasks are made: planted blocks, decoys and random subsets in random order, the exact
+CP-SAT cover, the most-new-elements greedy, wrong and hostile covers.
 
-Task        A universe of ``elements`` items 0…m−1 and a family of subsets, in random order:
-            ``planted_sets`` blocks partitioning the universe (so ``planted_sets`` subsets
-            suffice), ``decoy_sets`` random subsets of ``decoy_size`` × the block size (decoys
-            larger than a block lure the greedy algorithm) and ``random_sets`` random subsets of
-            half the block size. The prompt lists every subset as S<i> = {…}.
-Answer      ``<answer>[i1, i2, …]</answer>``: the chosen subset indices, each once, any order.
-            ``task.answer`` = {"instance": {"elements", "subsets"}, "reference": {"solution":
-            sorted indices, "objective": count, "status"}}.
-Verifier    rlvr.verifiers.set_cover.SetCoverVerifier: distinct valid subsets covering every
-            element, else 0; then reward 1 (correct) when using no more subsets than the
-            reference, else 0; with ``partial=True`` a feasible answer earns min(1, reference
-            count / count).
-Solver      OR-Tools CP-SAT: a Boolean per subset, every element covered at least once,
-            minimise the count, with the full LP relaxation (``linearization_level=2``).
-            Exact within ``CP_SAT_DETERMINISTIC_LIMIT`` deterministic seconds; otherwise the
-            best of CP-SAT's cover, the planted blocks and the greedy cover ("best-known" /
-            "heuristic").
-Greedy      Repeatedly the subset covering most uncovered elements (ties to the lower index):
-            ``meta["greedy_objective"]``.
-Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
-
-Difficulty  d      elements   planted_sets   decoy_sets   decoy_size   random_sets
-            0.0    8          2              5            0.8          3
-            0.25   14         3              6            0.925        4
-            0.5    20         3              6            1.05         4
-            0.75   30         3              13           1.1          6
-            1.0    40         3              20           1.15         8
-            Parameters may be set explicitly: ``elements`` 2–300, ``planted_sets`` 1–elements,
-            ``decoy_sets`` and ``random_sets`` 0–300, ``decoy_size`` 0.1–10. Generation with the
-            exact solve takes ≈ 5 ms at d = 1. Mean greedy gap (1 − its ratio) is 0 up to
-            d = 0.2 (decoys smaller than the blocks), ≈ 0.23 at d = 0.5 and 0.40 at d = 1;
-            CP-SAT effort rises about 30-fold (benchmarks/bench_optimisation.py). d = 0 has 10
-            subsets, not 6: among 6 a fixed pair was a minimum cover on 8.5 % of the tasks,
-            among 10 on about 3 % (benchmarks/bench_constant_policy.py).
+The family's contract (task, answer, verifier, solver, difficulty, version history) is the
+docstring of ``rlvr.families.set_cover``.
 """
 
 from __future__ import annotations
@@ -42,10 +11,10 @@ import random
 
 import numpy as np
 
-from rlvr.core import DifficultyTable, Task
+from rlvr.core import Task
+from rlvr.families.set_cover import FAMILY
 from rlvr.generators.optimisation import (
-    HEURISTIC, OptimisationGenerator, checked_float, checked_int, cp_sat_meta, new_cp_model, reference_record,
-    run_cp_sat,
+    HEURISTIC, OptimisationGenerator, cp_sat_meta, new_cp_model, reference_record, run_cp_sat,
 )
 from rlvr.verifiers.set_cover import evaluate_cover
 
@@ -80,21 +49,14 @@ def solve_exact(elements: int, subsets: list[list[int]]):
 
 
 class SetCoverGenerator(OptimisationGenerator):
-    family = "set_cover"
-    env_id = "rlvr/SetCover-v0"
+    declaration = FAMILY
     sense = "min"
-    table = DifficultyTable({
-        0.0: {"elements": 8, "planted_sets": 2, "decoy_sets": 5, "decoy_size": 0.8, "random_sets": 3},
-        0.5: {"elements": 20, "planted_sets": 3, "decoy_sets": 6, "decoy_size": 1.05, "random_sets": 4},
-        1.0: {"elements": 40, "planted_sets": 3, "decoy_sets": 20, "decoy_size": 1.15, "random_sets": 8},
-    })
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        elements = checked_int(params, "elements", 2, 300)
-        planted_count = checked_int(params, "planted_sets", 1, elements)
-        decoys = checked_int(params, "decoy_sets", 0, 300)
-        decoy_size = checked_float(params, "decoy_size", 0.1, 10.0)
-        randoms = checked_int(params, "random_sets", 0, 300)
+        elements, planted_count = params["elements"], params["planted_sets"]
+        decoys, decoy_size, randoms = params["decoy_sets"], params["decoy_size"], params["random_sets"]
+        if planted_count > elements:
+            raise ValueError(f"planted_sets must be at most elements = {elements}, got {planted_count}")
         block = elements / planted_count
         subsets = [sorted(int(e) for e in part) for part in np.array_split(nprng.permutation(elements), planted_count)]
         for count, size in ((decoys, decoy_size * block), (randoms, 0.5 * block)):

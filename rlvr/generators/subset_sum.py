@@ -1,34 +1,9 @@
-"""SubsetSum: choose numbers (by index) that add up to exactly the target.
+"""How SubsetSum tasks are made: random numbers, a planted subset and its sum as the target, the
+exact bitset DP (CP-SAT beyond ``DP_CELL_LIMIT``), the largest-first greedy, wrong and hostile
+selections.
 
-Task        ``numbers`` positive integers uniform in 1…max_number; a planted subset (each index
-            with probability 1/2, at least one and not all) fixes the target as its sum, so
-            every instance is solvable. The prompt lists the numbers with their indices and the
-            target.
-Answer      ``<answer>[i1, i2, …]</answer>``: the chosen indices, each once, any order.
-            ``task.answer`` = {"instance": {"numbers", "target"}, "reference": {"solution":
-            sorted indices, "objective": target, "status": "optimal"}}; ``task.meta["planted"]``
-            holds the planted indices (the reference may be another subset with the same sum).
-Verifier    rlvr.verifiers.subset_sum.SubsetSumVerifier: distinct valid indices summing to the
-            target, reward 1 and correct; anything else 0 (a decision problem: every exact
-            subset is optimal).
-Solver      Dynamic programming over reachable sums 0…target as Python-integer bitsets (one
-            shift-or per number, exact) while numbers × (target + 1) ≤ ``DP_CELL_LIMIT``;
-            beyond, OR-Tools CP-SAT (``CP_SAT_DETERMINISTIC_LIMIT``), falling back to the
-            planted subset.
-Greedy      Largest first (ties to the lower index), taking each number that keeps the sum at
-            most the target: ``meta["greedy_objective"]`` is its sum; it scores only when exact.
-Effort      DP cells, numbers × (target + 1) (``meta["effort"]``).
-
-Difficulty  d      numbers   max_number
-            0.0    5         20
-            0.25   9         510
-            0.5    12        1000
-            0.75   16        25500
-            1.0    20        50000
-            ``numbers`` 2–200 and ``max_number`` 1–10^9 may be set explicitly. Generation takes
-            under a millisecond at d = 1. The greedy misses the target in ≈ 28% of instances at
-            d = 0, ≈ 98% at d = 0.5 and all at d = 1; DP cells rise about 45000-fold
-            (benchmarks/bench_optimisation.py).
+The family's contract (task, answer, verifier, solver, difficulty, version history) is the
+docstring of ``rlvr.families.subset_sum``.
 """
 
 from __future__ import annotations
@@ -37,9 +12,10 @@ import random
 
 import numpy as np
 
-from rlvr.core import DifficultyTable, Task
+from rlvr.core import Task
+from rlvr.families.subset_sum import FAMILY
 from rlvr.generators.optimisation import (
-    OPTIMAL, OptimisationGenerator, checked_int, cp_sat_meta, new_cp_model, reference_record, run_cp_sat, solver_meta,
+    OPTIMAL, OptimisationGenerator, cp_sat_meta, new_cp_model, reference_record, run_cp_sat, solver_meta,
 )
 from rlvr.verifiers.subset_sum import evaluate_subset
 
@@ -82,18 +58,11 @@ def largest_first(numbers: list[int], target: int) -> list[int]:
 
 
 class SubsetSumGenerator(OptimisationGenerator):
-    family = "subset_sum"
-    env_id = "rlvr/SubsetSum-v0"
+    declaration = FAMILY
     sense = "feasible"
-    table = DifficultyTable({
-        0.0: {"numbers": 5, "max_number": 20},
-        0.5: {"numbers": 12, "max_number": 1000},
-        1.0: {"numbers": 20, "max_number": 50000},
-    })
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        count = checked_int(params, "numbers", 2, 200)
-        max_number = checked_int(params, "max_number", 1, 1_000_000_000)
+        count, max_number = params["numbers"], params["max_number"]
         numbers = [int(n) for n in nprng.integers(1, max_number + 1, size=count)]
         planted = [i for i in range(count) if nprng.random() < 0.5]
         if not planted:

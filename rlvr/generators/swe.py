@@ -1,77 +1,14 @@
-"""SWE: fix the bug a user reported in a Python repository; the repository's tests decide.
+"""How SWE tasks are made: synthetic repositories with injected bugs, bugs mined from a local
+repository (``repo=``), SWE-bench-format rows (``dataset=``), the agent env's prompt, the
+reference and wrong responses, and the family's attacks.
 
-Task        A repository with one or more injected bugs and an issue describing the symptom the way
-            a user would: the call, the expected result, what came back (a wrong value or an
-            exception) — never the diff. Sources:
-            * synthetic (default): a generated package (``rlvr.generators.swe_repos``: themed
-              modules of documented functions and a class calling each other across modules,
-              a pytest suite, ``pyproject.toml``) with bugs injected by AST mutation
-              (``rlvr.generators.swe_mutations``: operator and comparison flips, off-by-one
-              constants and slice bounds, swapped arguments, removed branch or statement, wrong
-              default, inverted condition). Validated by construction: expected test values come
-              from running the clean code, and the generator runs the buggy code in-process to
-              keep only bugs that break at least one visible test (FAIL_TO_PASS) while others
-              stay green (PASS_TO_PASS); every bug breaks a test on its own. The generated code
-              cannot loop or recurse, so this is deterministic and needs no sandbox; that pytest
-              and the verifier's call harness in the sandbox see the same outcomes is a tested
-              invariant. Held-out tests (one more input per tested callable,
-              ``answer["hidden_tests"]``) count at verification, so special-casing the visible
-              inputs does not pass. Every test is also stored as a host-side check
-              (``answer["checks"]``: the call and the repr of what the clean code returns); the
-              verifier makes the calls in the sandbox and compares on the host, so no expected
-              value ever reaches the candidate's process.
-            * ``repo=PATH``: any local repository with a pytest suite. Its suite runs in the
-              sandbox on the clean tree (``validation_runs`` times; tests that do not pass every
-              time are dropped as flaky), then on mutants of its non-test source until a mutant
-              breaks some tests and leaves others green, identically on ``validation_runs`` runs.
-              The issue shows the failing assertion; the prompt shows the files holding the bugs.
-            * ``dataset=FILE.jsonl``: SWE-bench-format instances (``instance_id, repo, base_commit,
-              patch, test_patch, FAIL_TO_PASS, PASS_TO_PASS, problem_statement``); seed i serves row
-              i mod rows. ``repos_dir=`` holds checkouts named ``<owner>__<name>`` (then the
-              prompt shows the files the gold patch edits, read at ``base_commit``).
-              ``write_swebench_fixture`` turns synthetic tasks into such a file plus checkouts.
-Answer      One unified diff in a ```diff block (or <answer>…</answer>), see ``rlvr.verifiers.swe``.
-            ``task.answer``: source, package, files (path → text, the bug-injected repository),
-            hidden_tests, checks (synthetic: id, module, name, call, expected, held_out),
-            fix_patch (the reference diff), fail_to_pass, pass_to_pass (pytest node ids),
-            protected (test and config paths), pythonpath, bugs (path, function, line, operator,
-            description), timeout_s (the sandbox run's wall clock: 10 s for the synthetic call
-            harness); SWE-bench rows carry their own fields instead of files. ``meta`` records
-            the theme, counts, lines of code and the call depth.
-Trust       Synthetic tasks are judged on the host from observed return values (nothing the
-            verdict depends on enters the sandbox); ``repo=`` and SWE-bench tasks run their
-            pytest suites in-process and are marked ``details["trust"] = "in-process tests"``
-            (see the verifier's "Weak spots"). ``attacks(task)`` lists the hostile responses
-            ``rlvr audit`` runs: report forgery by frame walking, the harness channel or a
-            patched pytest; names built at run time; code hidden behind utf-7/unicode_escape
-            coding cookies or a byte-order mark; exits, loops and recursion at import;
-            always-equal objects; hard-coded visible answers; test, conftest, pytest.ini,
-            setup.cfg, pyproject, .pth and sitecustomize edits; files outside the package;
-            symlinks, submodules, copies and binaries; huge, deep and malformed diffs.
-Verifier    ``rlvr.verifiers.swe.SWEVerifier``.
-Solver      The reference fix (the inverse of the injected mutations; SWE-bench: the gold patch).
-            ``wrong_response``: with several bugs, the fix of all but the last; with one, an edit of
-            the buggy file that leaves the bug in place.
-
-Difficulty  d     modules  functions  bugs  call_depth  failing test in issue  tests    lines
-            0.0   2        5 (3–6)    1     0           shown                  6        18–42
-            0.5   4        12 (8–12)  1     1           shown                  12–18    41–95
-            0.75  5        18 (16–24) 2     2           hidden                 18–24    90–156
-            1.0   7        24 (23–33) 2     3           hidden                 24–30    126–192
-            modules: package modules (plus ``__init__``); functions: the planned number (in
-            brackets the range a project gets: the call graph reuses or adds a function where a
-            signature needs it; a class counts as one); bugs: injected at once, each in its own
-            function and each failing a visible test on its own; call_depth: calls between the
-            function a failing test calls and the buggy function (every path has this length);
-            failing test in issue: the issue names the failing test and its assertion, or only
-            describes the symptom; tests: visible tests (3 per top-level function or method; one
-            held-out test more each); lines: non-blank package lines. Ranges measured over 150
-            seeds per level. The synthetic source's only parameters are these; ``repo=`` uses
-            ``bugs`` and ``show_failing_test``; SWE-bench rows use none.
+The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
+``rlvr.families.swe``; ``SWEGenerator(agent=True)`` makes SWEAgent-v0's tasks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -83,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from rlvr.core import DifficultyTable, Task, TaskGenerator, canonical_difficulty, env_slug, make_task_id
+from rlvr.core import Task, TaskGenerator, env_slug, make_task_id
+from rlvr.families.swe import FAMILY
 from rlvr.generators.swe_mutations import Mutation, apply_mutations, mutation_sites
 from rlvr.generators.swe_repos import (
     Project, ProjectRunner, TestCase, count_code_lines, plan_project, render_project, render_test_files, write_tests,
@@ -262,7 +200,8 @@ def build_synthetic(rng: random.Random, params: dict) -> dict:
         if len(bug_tests) < len(mutations) or not (failing & visible_ids):
             continue
         return _synthetic_task(rng, project, mutations, buggy, failing, bug_tests, params)
-    raise RuntimeError("could not synthesise a validated bug (this is a generator defect)")
+    raise ValueError(f"no planned project of {params['functions']} functions took {params['bugs']} validated bugs at "
+                     f"call depth {call_depth} in {MAX_PLAN_ATTEMPTS} tries; ask for fewer bugs or more functions")
 
 
 def test_checks(project: Project) -> list[dict]:
@@ -592,42 +531,36 @@ def write_swebench_fixture(tasks: list[Task], repos_dir: str | Path, jsonl_path:
 
 
 class SWEGenerator(TaskGenerator):
-    family = "swe"
-    env_id = "rlvr/SWE-v0"
-    table = DifficultyTable({
-        0.0: {"modules": 2, "functions": 5, "bugs": 1, "call_depth": 0, "show_failing_test": True},
-        0.5: {"modules": 4, "functions": 12, "bugs": 1, "call_depth": 1, "show_failing_test": True},
-        0.75: {"modules": 5, "functions": 18, "bugs": 2, "call_depth": 2, "show_failing_test": False},
-        1.0: {"modules": 7, "functions": 24, "bugs": 2, "call_depth": 3, "show_failing_test": False},
-    })
+    """SWE tasks from one of three sources: synthetic repositories (default), bugs mined from the
+    local repository ``repo=`` (its own ids, ``swe/v0/repo-<name>/…``), or the SWE-bench rows of
+    ``dataset=`` (the core dataset mode). ``agent=True`` gives the same tasks the agent env's
+    prompt (SWEAgent-v0)."""
+
+    declaration = FAMILY
 
     def __init__(self, repo: str | Path | None = None, dataset: str | Path | None = None,
-                 repos_dir: str | Path | None = None, validation_runs: int = 2):
+                 repos_dir: str | Path | None = None, validation_runs: int = 2, agent: bool = False):
         if repo is not None and dataset is not None:
             raise ValueError("give repo= or dataset=, not both")
-        self.repo = None if repo is None else RepoSource(repo, validation_runs)
-        self.dataset = None if dataset is None else Path(dataset).resolve()
-        self.rows = None if self.dataset is None else load_swebench_rows(self.dataset)
+        self.agent = bool(agent)
         self.repos_dir = None if repos_dir is None else Path(repos_dir).resolve()
+        self.repo = None if repo is None else RepoSource(repo, validation_runs)
+        if dataset is not None:
+            self.use_dataset(dataset, load_swebench_rows(Path(dataset)))
 
     def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
-        if self.rows is not None:
-            if overrides:
-                raise ValueError(f"SWE-bench rows take no parameters, got {sorted(overrides)}")
-            index = int(seed) % len(self.rows)
-            parts = swebench_task_parts(self.rows[index], self.repos_dir)
-            parts["prompt"] = self.adapt_prompt(parts)
-            return Task(id=f"{env_slug(self.env_id)}/dataset/{self.dataset.name.split('.')[0]}/{index}", env_id=self.env_id,
-                        family=self.family, prompt=parts["prompt"], answer=parts["answer"],
-                        difficulty=canonical_difficulty(difficulty), seed=int(seed), params={},
-                        meta={**parts["meta"], "dataset": str(self.dataset), "row": index})
+        """The core's task (a dataset row, or ``build``'s synthetic or repo= task); repo= tasks
+        are named after their repository, so they never share an id with synthetic ones."""
         task = super().generate(seed, difficulty, **overrides)
         if self.repo is None:
             return task
         prefix = f"{env_slug(self.env_id)}/repo-{self.repo.name}"
-        return Task(id=make_task_id(prefix, seed, task.difficulty, overrides), env_id=task.env_id, family=task.family,
-                    prompt=task.prompt, answer=task.answer, difficulty=task.difficulty, seed=task.seed, params=task.params,
-                    meta=task.meta)
+        return dataclasses.replace(task, id=make_task_id(prefix, seed, task.difficulty, self.table.check(overrides)))
+
+    def dataset_task(self, row: dict) -> dict:
+        parts = swebench_task_parts(row, self.repos_dir)
+        parts["prompt"] = self.adapt_prompt(parts)
+        return parts
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         parts = self.repo.build(rng, params) if self.repo is not None else build_synthetic(rng, params)
@@ -635,8 +568,8 @@ class SWEGenerator(TaskGenerator):
         return parts
 
     def adapt_prompt(self, parts: dict) -> str:
-        """The env's prompt from the task parts (the agent env replaces it)."""
-        return parts["prompt"]
+        """The env's prompt from the task parts: as built, or the agent env's (``agent=True``)."""
+        return agent_prompt(parts) if self.agent else parts["prompt"]
 
     def solve(self, task: Task) -> str:
         return "The fix:\n\n" + fence_diff(task.answer["fix_patch"])
@@ -1057,18 +990,14 @@ Commands run in a sandbox without network. The hidden grading reruns the test su
 changes; changing tests or configuration files scores 0."""
 
 
-class SWEAgentGenerator(SWEGenerator):
-    """The same tasks as ``SWEGenerator`` for the tool-using agent env (``rlvr/SWEAgent-v0``):
-    the prompt holds the issue, the repository layout and the tool syntax instead of the files."""
-
-    env_id = "rlvr/SWEAgent-v0"
-
-    def adapt_prompt(self, parts: dict) -> str:
-        answer = parts["answer"]
-        name = answer.get("package") or answer.get("repo", "repository")
-        listing = sorted(answer.get("files", {}))
-        layout = ("Repository layout:\n" + "\n".join(f"  {p}" for p in listing) + "\n\n") if listing else ""
-        return (f"You are fixing a bug in the Python repository `{name}` (your working directory). "
-                f"A user filed this issue:\n\n<issue>\n{parts['meta']['issue'].rstrip()}\n</issue>\n\n{layout}"
-                f"{AGENT_TOOLS.replace('PACKAGE', str(name).split('/')[-1])}\n\n"
-                "Find the bug, fix the package source, check with the tests, then submit.")
+def agent_prompt(parts: dict) -> str:
+    """The prompt of SWEAgent-v0: the issue, the repository layout and the tool syntax instead of
+    the files."""
+    answer = parts["answer"]
+    name = answer.get("package") or answer.get("repo", "repository")
+    listing = sorted(answer.get("files", {}))
+    layout = ("Repository layout:\n" + "\n".join(f"  {p}" for p in listing) + "\n\n") if listing else ""
+    return (f"You are fixing a bug in the Python repository `{name}` (your working directory). "
+            f"A user filed this issue:\n\n<issue>\n{parts['meta']['issue'].rstrip()}\n</issue>\n\n{layout}"
+            f"{AGENT_TOOLS.replace('PACKAGE', str(name).split('/')[-1])}\n\n"
+            "Find the bug, fix the package source, check with the tests, then submit.")

@@ -1,35 +1,8 @@
-"""TSP: the shortest closed tour through every city of a random Euclidean instance.
+"""How TSP tasks are made: random Euclidean cities, the rounded distance table, the exact CP-SAT
+tour (2-opt fallback), the nearest-neighbour baseline, wrong and hostile tours.
 
-Task        ``cities`` distinct points with integer coordinates in [0, grid]²; the distance of
-            two cities is their Euclidean distance rounded to the nearest integer (TSPLIB
-            EUC_2D; computed exactly with integer square roots, no floating point). The prompt
-            lists the coordinates and the full distance table, which is authoritative.
-Answer      ``<answer>[c0, c1, …, c(n−1)]</answer>``: every city index once, in visiting order;
-            the return to the first city is implied (writing it again at the end is allowed).
-            ``task.answer`` = {"instance": {"coordinates", "distances"}, "reference":
-            {"solution": tour, "objective": length, "status"}}.
-Verifier    rlvr.verifiers.tsp.TSPVerifier: every city exactly once, else 0; then reward 1
-            (correct) when no longer than the reference, else 0; with ``partial=True`` a feasible
-            answer earns min(1, reference length / length).
-Solver      OR-Tools CP-SAT with one AddCircuit constraint over all arcs and its full LP
-            relaxation (``linearization_level=2``: circuit cuts; exact; single worker, fixed
-            seed, deterministic limit ``CP_SAT_DETERMINISTIC_LIMIT``). When
-            CP-SAT finds no tour within the limit (only for large explicit ``cities``), nearest
-            neighbour improved by 2-opt to a local optimum stands, status "heuristic".
-Greedy      Nearest neighbour from city 0 (ties to the lower index): ``meta["greedy_objective"]``.
-Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
-
-Difficulty  d      cities   grid
-            0.0    5        20
-            0.25   8        35
-            0.5    10       50
-            0.75   13       75
-            1.0    15       100
-            ``cities`` 3–60 and ``grid`` 2–10000 may be set explicitly (they win over the knob).
-            Generation with the exact solve takes ≈ 9 ms on average at d = 1 (CP-SAT with its
-            LP relaxation; the slowest of 300 seeds needs 0.004 deterministic seconds). Mean
-            nearest-neighbour gap (1 − its ratio) ≈ 0.03 at d = 0, 0.10 at d = 0.5, 0.12 at
-            d = 1; CP-SAT effort rises about 30-fold (benchmarks/bench_optimisation.py).
+The family's contract (task, answer, verifier, solver, difficulty, version history) is the
+docstring of ``rlvr.families.tsp``.
 """
 
 from __future__ import annotations
@@ -40,13 +13,12 @@ from typing import Iterator
 
 import numpy as np
 
-from rlvr.core import DifficultyTable, Task
+from rlvr.core import Task
+from rlvr.families.tsp import FAMILY
 from rlvr.generators.optimisation import (
-    HEURISTIC, OptimisationGenerator, checked_int, cp_sat_meta, new_cp_model, reference_record, run_cp_sat,
+    HEURISTIC, OptimisationGenerator, cp_sat_meta, new_cp_model, reference_record, run_cp_sat,
 )
 from rlvr.verifiers.tsp import evaluate_tour, tour_length
-
-MAX_CITIES = 60
 
 
 def rounded_distance(a: tuple[int, int], b: tuple[int, int]) -> int:
@@ -129,20 +101,13 @@ def render_prompt(coordinates: list[tuple[int, int]], distances: list[list[int]]
 
 
 class TSPGenerator(OptimisationGenerator):
-    family = "tsp"
-    env_id = "rlvr/TSP-v0"
+    declaration = FAMILY
     sense = "min"
-    table = DifficultyTable({
-        0.0: {"cities": 5, "grid": 20},
-        0.5: {"cities": 10, "grid": 50},
-        1.0: {"cities": 15, "grid": 100},
-    })
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        count = checked_int(params, "cities", 3, MAX_CITIES)
-        grid = checked_int(params, "grid", 2, 10_000)
+        count, grid = params["cities"], params["grid"]
         if (grid + 1) ** 2 < count:
-            raise ValueError(f"a {grid}×{grid} grid has room for fewer than {count} distinct cities")
+            raise ValueError(f"cities must be at most (grid + 1)² = {(grid + 1) ** 2} for grid={grid}, got {count}")
         cells = nprng.choice((grid + 1) ** 2, size=count, replace=False)
         coordinates = [(int(c) // (grid + 1), int(c) % (grid + 1)) for c in cells]
         distances = distance_matrix(coordinates)

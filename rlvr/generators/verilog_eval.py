@@ -3,12 +3,13 @@
 Task        A directory in VerilogEval v2 spec-to-rtl layout: for each problem ``ProbNNN_name``
             the files ``ProbNNN_name_prompt.txt`` (the specification of TopModule),
             ``ProbNNN_name_ref.sv`` (the reference, module RefModule) and ``ProbNNN_name_test.sv``
-            (the testbench, which prints ``Mismatches: N in M samples``). Default: the copy bundled
-            in ``rlvr/data/verilog_eval`` (NVIDIA VerilogEval, MIT licence, LICENSE alongside);
-            ``dataset=DIR`` serves another directory in the same layout. Problems are served in
+            (the testbench, which prints ``Mismatches: N in M samples``). ``dataset=DIR`` is
+            required: the project ships no copy of the data. Get the ``dataset_spec-to-rtl`` folder
+            of VerilogEval v2 from github.com/NVlabs/verilog-eval (MIT licence); without it, or with
+            a path that is not such a folder, the constructor raises a one-line ValueError that
+            says so (``gym.make``, ``rlvr.make_task`` and the CLI pass it on). Problems are served in
             name order; seed ``i`` gives problem ``i % count``; the difficulty knob changes nothing
-            (it is recorded in the task). Task id ``verilogeval/v0/<problem>`` (with the directory
-            name for a non-bundled dataset).
+            (it is recorded in the task). Task id ``verilogeval/v0/<directory name>/<problem>``.
 Tool errors With each reference renamed TopModule, 153 of the 156 problems pass under Icarus
             Verilog 11; ``KNOWN_TOOL_ERRORS`` (Prob099_m2014_q6c: its testbench connects ports Y2/Y4
             that the reference lacks; Prob151_review2015_fsm and Prob156_review2015_fancytimer:
@@ -21,7 +22,7 @@ Tool errors With each reference renamed TopModule, 153 of the 156 problems pass 
 Answer      The problem's prompt text plus ``rlvr.verifiers.verilog.ANSWER_FORMAT``: one fenced block
             starting with ```verilog. ``task.answer`` = {"kind": "verilog-eval", "problem": name,
             "ref": reference source, "test": testbench source}: the verifier needs nothing else.
-            ``task.meta`` = {"problem", "index", "dataset" (only for a non-bundled directory)}.
+            ``task.meta`` = {"problem", "index", "dataset" (the directory, absolute)}.
 Verifier    ``rlvr.verifiers.verilog.VerilogVerifier`` runs the problem's testbench rewritten to
             drive TopModule alone and print its outputs at the testbench's own sample points; the
             reference's outputs come from a separate trusted run of the same testbench (cached per
@@ -38,7 +39,6 @@ Attacks     ``attacks(task)``: ``rlvr.generators.verilog.reference_attacks`` wit
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +62,8 @@ CONSTANT_SOLVED: dict[str, tuple[str, ...]] = {
 }
 
 
-def bundled_dataset() -> Path:
-    return Path(str(resources.files("rlvr") / "data" / "verilog_eval"))
+DATASET_HINT = ("the dataset_spec-to-rtl folder of VerilogEval v2 (ProbNNN_*_prompt.txt, _ref.sv, _test.sv) "
+                "from github.com/NVlabs/verilog-eval")
 
 
 def list_problems(directory: Path) -> list[str]:
@@ -82,15 +82,17 @@ class VerilogEvalGenerator(TaskGenerator):
     table = DifficultyTable({0.0: {}, 1.0: {}})
 
     def __init__(self, dataset: str | Path | None = None, include_tool_errors: bool = False):
-        self.bundled = dataset is None
-        self.directory = bundled_dataset() if dataset is None else Path(dataset).resolve()
+        if dataset is None:
+            raise ValueError(f"{self.env_id} needs the option dataset=DIR: {DATASET_HINT}")
+        self.directory = Path(dataset).resolve()
         if not self.directory.is_dir():
-            raise ValueError(f"VerilogEval dataset {self.directory} is not a directory")
+            raise ValueError(f"{self.env_id} dataset={str(dataset)!r} is not a directory; dataset= takes {DATASET_HINT}")
         names = list_problems(self.directory)
         self.include_tool_errors = bool(include_tool_errors)
         self.problems = names if include_tool_errors else [n for n in names if n not in KNOWN_TOOL_ERRORS]
         if not self.problems:
-            raise ValueError(f"no VerilogEval problems (*{PROMPT_SUFFIX} with _ref.sv and _test.sv) in {self.directory}")
+            raise ValueError(f"{self.env_id} dataset={str(dataset)!r} holds no problems (*{PROMPT_SUFFIX} with _ref.sv "
+                             f"and _test.sv); dataset= takes {DATASET_HINT}")
 
     def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
         if overrides:
@@ -101,9 +103,8 @@ class VerilogEvalGenerator(TaskGenerator):
     def problem_task(self, name: str, seed: int = 0, difficulty: float = 0.5) -> Task:
         """The task of one problem by name (also a known tool-error problem)."""
         parts = self.problem_parts(name)
-        prefix = "verilogeval/v0" if self.bundled else f"verilogeval/v0/{self.directory.name}"
         return Task(
-            id=f"{prefix}/{name}",
+            id=f"verilogeval/v0/{self.directory.name}/{name}",
             env_id=self.env_id,
             family=self.family,
             prompt=parts["prompt"],
@@ -117,9 +118,8 @@ class VerilogEvalGenerator(TaskGenerator):
     def problem_parts(self, name: str) -> dict:
         """Prompt, answer and meta of one problem, read from its three files."""
         read = lambda suffix: (self.directory / f"{name}{suffix}").read_text(encoding="utf-8")  # noqa: E731
-        meta: dict[str, Any] = {"problem": name, "index": self.problems.index(name) if name in self.problems else None}
-        if not self.bundled:
-            meta["dataset"] = str(self.directory)
+        meta: dict[str, Any] = {"problem": name, "index": self.problems.index(name) if name in self.problems else None,
+                                "dataset": str(self.directory)}
         return {
             "prompt": f"{read(PROMPT_SUFFIX).strip()}\n\n{ANSWER_FORMAT}",
             "answer": {"kind": "verilog-eval", "problem": name, "ref": read("_ref.sv"), "test": read("_test.sv")},

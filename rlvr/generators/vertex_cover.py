@@ -1,33 +1,8 @@
-"""VertexCover: the smallest set of vertices touching every edge of a random graph.
+"""How VertexCover tasks are made: G(n, m) graphs, the exact CP-SAT cover, the maximum-degree
+greedy and its pruned cover, wrong and hostile covers.
 
-Task        A G(n, m) random graph: ``vertices`` numbered 0…n−1 and round(n · average_degree
-            / 2) distinct edges drawn uniformly; the prompt lists the edges as ``u-v`` pairs.
-Answer      ``<answer>[v1, v2, …]</answer>``: the vertices of the cover, each once, any order.
-            ``task.answer`` = {"instance": {"vertices", "edges"}, "reference": {"solution":
-            sorted vertices, "objective": size, "status"}}.
-Verifier    rlvr.verifiers.vertex_cover.VertexCoverVerifier: distinct valid vertices with at least
-            one end of every edge in the set, else 0; then reward 1 (correct) when no larger than
-            the reference, else 0; with ``partial=True`` a feasible answer earns min(1, reference
-            size / size).
-Solver      OR-Tools CP-SAT: a Boolean per vertex, at least one end of every edge, minimise
-            the count, with the full LP relaxation (``linearization_level=2``). Exact within
-            ``CP_SAT_DETERMINISTIC_LIMIT`` deterministic seconds; otherwise the better of
-            CP-SAT's best and the pruned maximum-degree greedy ("best-known" / "heuristic").
-Greedy      Maximum degree: repeatedly take the vertex touching most uncovered edges (ties
-            to the lower index): ``meta["greedy_objective"]``.
-Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
-
-Difficulty  d      vertices   average_degree
-            0.0    10         3.0
-            0.25   20         4.0
-            0.5    30         5.0
-            0.75   40         6.0
-            1.0    50         7.0
-            ``vertices`` 2–150 and ``average_degree`` 0.1–149 may be set explicitly.
-            Generation with the exact solve takes ≈ 20 ms on average at d = 1. The maximum-degree
-            greedy is strong on random graphs: its mean gap (1 − its ratio) is only ≈ 0.01 at
-            d = 0, 0.04 at d = 0.5 and 0.05 at d = 1, while CP-SAT effort rises about 270-fold
-            (benchmarks/bench_optimisation.py).
+The family's contract (task, answer, verifier, solver, difficulty, version history) is the
+docstring of ``rlvr.families.vertex_cover``.
 """
 
 from __future__ import annotations
@@ -36,14 +11,13 @@ import random
 
 import numpy as np
 
-from rlvr.core import DifficultyTable, Task
+from rlvr.core import Task
+from rlvr.families.vertex_cover import FAMILY
 from rlvr.generators.optimisation import (
-    HEURISTIC, OptimisationGenerator, adjacency, checked_float, checked_int, cp_sat_meta, format_edges, new_cp_model,
-    random_graph_by_edge_count, reference_record, run_cp_sat,
+    HEURISTIC, OptimisationGenerator, adjacency, cp_sat_meta, format_edges, new_cp_model, random_graph_by_edge_count,
+    reference_record, run_cp_sat,
 )
 from rlvr.verifiers.vertex_cover import evaluate_vertex_cover
-
-MAX_VERTICES = 150
 
 
 def maximum_degree_cover(vertices: int, edges: list[list[int]]) -> list[int]:
@@ -82,18 +56,13 @@ def solve_exact(vertices: int, edges: list[list[int]]):
 
 
 class VertexCoverGenerator(OptimisationGenerator):
-    family = "vertex_cover"
-    env_id = "rlvr/VertexCover-v0"
+    declaration = FAMILY
     sense = "min"
-    table = DifficultyTable({
-        0.0: {"vertices": 10, "average_degree": 3.0},
-        0.5: {"vertices": 30, "average_degree": 5.0},
-        1.0: {"vertices": 50, "average_degree": 7.0},
-    })
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        vertices = checked_int(params, "vertices", 2, MAX_VERTICES)
-        degree = checked_float(params, "average_degree", 0.1, vertices - 1)
+        vertices, degree = params["vertices"], params["average_degree"]
+        if degree > vertices - 1:
+            raise ValueError(f"average_degree must be at most vertices − 1 = {vertices - 1}, got {degree}")
         edges = random_graph_by_edge_count(nprng, vertices, int(np.floor(vertices * degree / 2 + 0.5)))
         greedy = maximum_degree_cover(vertices, edges)
         run, cover = solve_exact(vertices, edges)

@@ -26,7 +26,10 @@ Requests
     the check off) all failed to connect, the run stops at once with ``EndpointUnreachable``:
     the server is down or the URL is wrong.
 Verification
-    ``rlvr.verify`` (never raises) in a pool of ``verify_workers`` threads, off the event loop.
+    ``rlvr.verify`` (never raises) in ``verify_workers`` threads off the event loop, through
+    ``rlvr.scoring``: a verification still running its verifier's deadline plus a grace after it
+    started scores 0 with reason "verifier overran its deadline …" (its thread is abandoned:
+    threads cannot be killed).
 Result
     ``{"config", "rows", "overall", "samples"}``. Each row is one (env, difficulty); ``overall``
     pools every task and request:
@@ -60,7 +63,6 @@ import json
 import math
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence, TextIO
@@ -69,6 +71,7 @@ import rlvr
 from rlvr.core import Task, image_to_png
 from rlvr.api import generation_options
 from rlvr.envs.registry import get_spec, split_options
+from rlvr.scoring import Scorer
 
 
 @dataclass(frozen=True)
@@ -204,13 +207,13 @@ class RequestSettings:
         return {"model": self.model, "messages": messages, **{k: v for k, v in options.items() if v is not None}}
 
 
-async def sample_task(client: Any, semaphore: asyncio.Semaphore, pool: ThreadPoolExecutor, settings: RequestSettings,
+async def sample_task(client: Any, semaphore: asyncio.Semaphore, scorer: Scorer, settings: RequestSettings,
                       task: Task, messages: list[dict], sample: int, verifier_options: dict, watch: ConnectionWatch) -> Sample:
     watch.check()
     reply = await request_completion(client, semaphore, settings.body(messages, task.id, sample))
     watch.record(reply)
     if reply.error is None:
-        verdict = await asyncio.get_running_loop().run_in_executor(pool, lambda: rlvr.verify(task, reply.text, **verifier_options))
+        verdict = await asyncio.wrap_future(scorer.submit((task, reply.text, verifier_options)))
         reward, correct, format_ok, reason = verdict.reward, verdict.correct, verdict.format_ok, verdict.reason
     else:
         reward, correct, format_ok, reason = 0.0, False, False, "request failed"
@@ -246,20 +249,20 @@ def group_metrics(samples: Sequence[Sample], k: int, wall_s: float, generate_s: 
     }
 
 
-async def evaluate_group(client: Any, semaphore: asyncio.Semaphore, pool: ThreadPoolExecutor, settings: RequestSettings,
+async def evaluate_group(client: Any, semaphore: asyncio.Semaphore, scorer: Scorer, settings: RequestSettings,
                          env_id: str, difficulty: float, n: int, k: int, env_options: dict, progress: Any,
                          watch: ConnectionWatch, split: str | None = "test") -> tuple[dict, list[Sample]]:
     """The row and samples of one (env, difficulty)."""
     _, verifier_options, _ = split_options(get_spec(env_id), env_options)
     started = time.perf_counter()
     prepared = await asyncio.get_running_loop().run_in_executor(
-        pool, lambda: [(task, chat_messages(task, settings.system_prompt))
+        None, lambda: [(task, chat_messages(task, settings.system_prompt))
                        for task in rlvr.generate(env_id, n, seed=settings.seed, difficulty=difficulty, split=split,
                                                      **generation_options(env_id, env_options))])
     generate_s = time.perf_counter() - started
 
     async def one(task: Task, messages: list[dict], sample: int) -> Sample:
-        result = await sample_task(client, semaphore, pool, settings, task, messages, sample, verifier_options, watch)
+        result = await sample_task(client, semaphore, scorer, settings, task, messages, sample, verifier_options, watch)
         progress.update()
         return result
 
@@ -296,12 +299,11 @@ async def evaluate_async(base_url: str, model: str, env_ids: Sequence[str], n: i
     started = time.perf_counter()
     client = AsyncOpenAI(base_url=base_url, api_key=api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY",
                          max_retries=max_retries, timeout=timeout)
-    with ThreadPoolExecutor(verify_workers or os.cpu_count() or 1, thread_name_prefix="rlvr-verify") as pool, \
-            tqdm(total=total, unit="req", disable=not progress) as bar:
+    with Scorer(verify_workers, "thread") as scorer, tqdm(total=total, unit="req", disable=not progress) as bar:
         async with client:
             for env_id in env_ids:
                 for difficulty in difficulties:
-                    row, group = await evaluate_group(client, semaphore, pool, settings, env_id, difficulty, n, k,
+                    row, group = await evaluate_group(client, semaphore, scorer, settings, env_id, difficulty, n, k,
                                                       dict(env_options or {}), bar, watch, split)
                     rows.append(row)
                     samples.extend(group)

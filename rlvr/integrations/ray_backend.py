@@ -4,9 +4,11 @@
     Tasks for seeds ``seed … seed+n-1`` in seed order, byte-identical (``Task.to_json``) to
     local generation: each remote call runs ``rlvr.api.make_task`` over a range of seeds.
 ``verify_batch(tasks, responses, workers, address=…)``
-    Verdicts in input order; each remote call verifies a chunk of (task, response) pairs with
-    ``rlvr.api.verify``, which never raises, so a hostile response scores 0 and never fails
-    the batch.
+    Verdicts in input order, by ``rlvr.scoring``'s ``ray`` backend: each remote call judges a
+    chunk of (task, response) pairs and streams the verdicts back one by one, so a verification
+    still running its verifier's deadline plus a grace after it started is cancelled
+    (``ray.cancel(force=True)``) and scored 0 while the rest of its chunk is sent again. A
+    hostile response scores 0 and never fails the batch.
 ``connect(address)``
     The ``ray`` module, initialised: an already initialised Ray (the caller's) is used as it
     is and never shut down; otherwise ``ray.init(address=address)``. ``None`` starts a local
@@ -17,7 +19,7 @@
 CPU of the cluster. Work goes out in chunks of ``chunk_size`` tasks or pairs (default: about
 four chunks per worker, at most 256), never one remote call per task: a remote call costs 2–5 ms
 here, the time of ten mazes (one call per maze ran at ~300 mazes/s, chunks of 50 at ~4,000/s).
-Finished chunks wait for the ones before them, at most ``4 × workers`` submitted and not yet
+Generated chunks wait for the ones before them, at most ``4 × workers`` submitted and not yet
 read, so a long generation streams in bounded memory.
 
 Stateless remote functions, not actors. Ray keeps its worker processes between calls, so
@@ -45,7 +47,7 @@ import itertools
 import math
 from typing import Any, Callable, Iterator, Sequence
 
-from rlvr import api
+from rlvr import api, scoring
 from rlvr.core import Task, Verdict
 from rlvr.envs.registry import get_spec
 
@@ -86,8 +88,8 @@ def generate_seeds(env_id: str, seeds: range, difficulty: float, options: dict) 
 
 
 def verify_pairs(pairs: list[tuple[Task, Any]]) -> list[Verdict]:
-    """Runs on a Ray worker: a verdict per (task, response)."""
-    return [api.verify(task, response) for task, response in pairs]
+    """A verdict per (task, response), one after another where it is called (a Ray worker)."""
+    return scoring.score(pairs, "serial")
 
 
 def remote(ray, function: Callable, runtime_env: dict | None):
@@ -143,15 +145,8 @@ def iter_generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, w
 def verify_batch(tasks: Sequence[Task], responses: Sequence[Any], workers: int | None = None, *,
                  address: str | None = None, runtime_env: dict | None = None,
                  chunk_size: int | None = None) -> list[Verdict]:
-    """Verdicts for ``zip(tasks, responses)`` in input order, judged on the Ray cluster."""
+    """Verdicts for ``zip(tasks, responses)`` in input order, judged on the Ray cluster, each
+    within its verifier's deadline plus a grace (``rlvr.scoring``)."""
     if len(tasks) != len(responses):
         raise ValueError(f"{len(tasks)} tasks but {len(responses)} responses")
-    pairs = list(zip(tasks, responses))
-    if not pairs:
-        return []
-    ray = connect(address)
-    workers = workers or cluster_cpus(ray)
-    size = chunk_size or chunk_size_for(len(pairs), workers)
-    chunks = [pairs[start:start + size] for start in range(0, len(pairs), size)]
-    judge = remote(ray, verify_pairs, runtime_env)
-    return [verdict for verdicts in in_order(ray, judge.remote, chunks, workers) for verdict in verdicts]
+    return scoring.score(zip(tasks, responses), "ray", workers, address=address, runtime_env=runtime_env, chunk_size=chunk_size)

@@ -25,7 +25,9 @@
     completions the last assistant message's text), and returns the verdict's reward. Rows whose
     env is not in ``env_ids`` get ``None`` (TRL ignores them for this function), so one function
     per env can be combined with weights. Verification runs in ``workers`` threads (verifiers
-    that run code do it in their own sandboxed processes); it never raises. When TRL passes
+    that run code do it in their own sandboxed processes) through ``rlvr.scoring``: a row whose
+    verification runs past its verifier's deadline plus a grace scores 0 (its thread is
+    abandoned, threads cannot be killed); it never raises. When TRL passes
     ``log_metric``, per-env accuracy and format rates are logged as ``rlvr/<Env>/accuracy``, ….
 
 Needs the ``trl`` extra (``pip install 'rlvr[trl]'``).
@@ -33,13 +35,11 @@ Needs the ``trl`` extra (``pip install 'rlvr[trl]'``).
 
 from __future__ import annotations
 
-import concurrent.futures as futures
-import functools
 import json
-import os
 from typing import Any, Callable, Mapping, Sequence
 
 import rlvr
+from rlvr import scoring
 from rlvr.api import largest_remainder_shares
 from rlvr.core import Task
 from rlvr.envs.registry import canonical_env_id
@@ -137,9 +137,7 @@ def reward_function(
             raise KeyError(f"the dataset has no {task_column!r} column; build it with rlvr.integrations.trl.dataset")
         tasks = [_task_of(cell) for cell in cells]
         scored = [i for i, task in enumerate(tasks) if task is not None and (wanted is None or task.env_id in wanted)]
-        verify = functools.partial(rlvr.verify, **verifier_options)
-        with futures.ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
-            verdicts = list(pool.map(verify, [tasks[i] for i in scored], [completion_text(completions[i]) for i in scored]))
+        verdicts = scoring.score([(tasks[i], completion_text(completions[i]), verifier_options) for i in scored], "thread", workers)
         rewards: list[float | None] = [None] * len(completions)
         for i, verdict in zip(scored, verdicts):
             rewards[i] = float(verdict.reward)

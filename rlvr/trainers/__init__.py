@@ -9,6 +9,9 @@ Modules     grpo.py        the training loop, top to bottom (``train``)
             curriculum.py  adaptive difficulty per env, Beta-posterior task selection
             config.py      ``TrainConfig`` and YAML loading
             reporting.py   metrics.jsonl, TensorBoard and W&B (``report_to``)
+            run_directory.py
+                           the files of ``output_dir``: checkpoints, resuming, starting afresh
+            plots.py       metrics.png from metrics.jsonl
             tiny.py        an offline tiny model and tokenizer, and two easy tasks for CPU runs
 
 Importing this package loads neither torch nor transformers; ``train`` and the other loop

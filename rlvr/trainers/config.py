@@ -14,6 +14,12 @@ Objective   ``loss``: grpo | dr_grpo | dapo | gspo | luspo (rlvr.trainers.losses
             ``dynamic_sampling`` and ``overlong_penalty`` (None: the objective's default);
             ``kl_coef`` (k3 to the frozen start), ``entropy_coef``, ``high_entropy_fraction``
             (top-ρ tokens), ``w_reinforce`` (λ: W-REINFORCE advantages instead of group ones).
+Rewards     ``reward``: verifier (default: the env's verifier) | majority (label-free: 1 when a
+            response's canonical answer is its group's most common one, else 0; the verifier's
+            verdicts are still logged as pass_rate, and drive the curriculum and task selection).
+Advantages  ``advantage``: group (default: GRPO's group-mean baseline, ÷ std when the objective
+            scales) | pass_at_k (the pass@k objective over k-subsets of the group, ``pass_k`` = k,
+            1 ≤ k ≤ group_size); see rlvr.trainers.losses.
 Sampling    ``max_new_tokens`` per model turn; ``temperature`` annealed to ``temperature_end``
             over ``temperature_anneal_tokens`` positions (None: constant); ``top_p``;
             ``rollout_backend`` hf | vllm; ``max_turns`` for multi-turn envs.
@@ -35,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 LOSSES = ("grpo", "dr_grpo", "dapo", "gspo", "luspo")  # the keys of rlvr.trainers.losses.OBJECTIVES (no torch import here)
+REWARDS = ("verifier", "majority")
+ADVANTAGES = ("group", "pass_at_k")
 
 
 @dataclass
@@ -85,6 +93,9 @@ class TrainConfig:
     entropy_coef: float = 0.0
     high_entropy_fraction: float | None = None
     w_reinforce: float | None = None
+    reward: str = "verifier"
+    advantage: str = "group"
+    pass_k: int | None = None
     dynamic_sampling: bool | None = None
     max_refill_rounds: int = 3
     overlong_penalty: bool | None = None
@@ -142,6 +153,19 @@ class TrainConfig:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.group_size < 2:
             raise ValueError("group_size must be at least 2 (advantages compare responses within a group)")
+        if self.reward not in REWARDS:
+            raise ValueError(f"unknown reward {self.reward!r}; choose one of {', '.join(REWARDS)}")
+        if self.advantage not in ADVANTAGES:
+            raise ValueError(f"unknown advantage {self.advantage!r}; choose one of {', '.join(ADVANTAGES)}")
+        if self.advantage == "pass_at_k":
+            if isinstance(self.pass_k, bool) or not isinstance(self.pass_k, int):
+                raise ValueError(f"advantage: pass_at_k needs an integer pass_k (the k of pass@k), got {self.pass_k!r}")
+            if not 1 <= self.pass_k <= self.group_size:
+                raise ValueError(f"pass_k must be between 1 and group_size ({self.group_size}), got {self.pass_k}")
+            if self.w_reinforce is not None:
+                raise ValueError("w_reinforce and advantage: pass_at_k are two different advantages; set one")
+        elif self.pass_k is not None:
+            raise ValueError(f"pass_k applies to advantage: pass_at_k only (advantage is {self.advantage!r})")
         if self.tasks_per_step < 1 or self.steps < 0 or self.inner_updates < 1 or self.minibatches < 1:
             raise ValueError("tasks_per_step, inner_updates and minibatches must be ≥ 1 and steps ≥ 0")
         if (self.tasks_per_step * self.group_size) % self.minibatches:

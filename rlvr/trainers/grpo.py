@@ -1,23 +1,35 @@
-"""The GRPO-family training loop, in one file, top to bottom.
+"""The GRPO-family training loop: ``train(config)``, one readable loop in the CleanRL manner.
 
-    for each step:
+    run = resume_state(config)        model, optimiser, envs, RNGs: fresh, or from the latest
+                                      checkpoint in output_dir (run_directory.py)
+    warm_up(config, run)              optional SFT on the generators' reference solutions
+    log_evaluation(after_step=0)      greedy pass rate per env before training
+    reference, sampler, scorer        frozen start for the KL term; HF generate or vLLM
+                                      (export_for_vllm); the verifiers' scoring workers
+    for step in start + 1 .. steps:
         1. choose tasks        envs drawn by weight; each env's tasks at its current difficulty,
                                uniformly by seed or from Beta posteriors (curriculum.py)
         2. roll out            G responses per task (HF generate or vLLM), scored by the env's
                                verifier in parallel workers with deadlines (rollout.py); DAPO's
                                dynamic sampling drops groups whose rewards are all equal and
-                               rolls out more tasks to refill the batch
-        3. advantages          per group (GRPO / Dr. GRPO) or W-REINFORCE; DAPO's overlong
-                               penalty shapes rewards first (losses.py)
+                               rolls out more tasks to refill the batch (``roll_out``)
+        3. advantages          from the verifiers' rewards, or with ``reward: majority`` from
+                               label-free ones (1 for agreeing with the group's most common
+                               canonical answer: ``majority_vote``); per group (GRPO / Dr.
+                               GRPO's mean baseline), W-REINFORCE, or ``advantage: pass_at_k``
+                               (each response's credit over the group's k-subsets); DAPO's
+                               overlong penalty shapes rewards first (``advantages_for``, losses.py)
         4. update              μ passes of clipped policy-gradient steps over minibatches, with
-                               optional KL to the frozen start, entropy bonus, top-ρ entropy tokens
+                               optional KL to the frozen start, entropy bonus, top-ρ entropy
+                               tokens (``policy_update``)
         5. bookkeeping         curriculum moves difficulties, metrics go to metrics.jsonl (and
                                TensorBoard / W&B with ``report_to``), a checkpoint every
-                               ``save_every`` steps; at the end, curves to metrics.png
+                               ``save_every`` steps and at the last (``save_checkpoint``)
+    log_evaluation(after_step=steps), then write_plots: curves to metrics.png (plots.py)
 
 ``train(config)`` runs it and returns a summary; ``rlvr train config.yaml`` does the same from
-the command line, ``rlvr train --demo`` runs the CPU demo (config.demo_config). An optional SFT
-warm-up on the generators' reference solutions runs before step 1 (``warmup_sft_steps``).
+the command line, ``rlvr train --demo`` runs the CPU demo (config.demo_config). The SFT warm-up
+runs only when ``warmup_sft_steps`` > 0 and never again on resume.
 With ``resume`` (the default) a run continues from the latest checkpoint in ``output_dir`` and
 says so on stderr (a finished run says there is nothing left to train); ``resume: false``
 (``--no-resume``) removes the earlier run's checkpoints, reference model and metrics first.
@@ -27,7 +39,11 @@ Scoring workers start by forkserver, so a script that calls ``train`` with the d
 Metrics (one JSON object per step in ``output_dir/metrics.jsonl``): step, reward, pass_rate,
 reward/<env>, pass_rate/<env>, difficulty/<env>, zero_variance_fraction, groups_used,
 refill_rounds, entropy, kl, response_length, truncated_fraction, clip_fraction, ratio_mean,
-loss, scoring_timeouts, time/generation, time/scoring, time/update, time/step. SFT warm-up lines
+loss, scoring_timeouts, time/generation, time/scoring, time/update, time/step; with ``reward:
+majority`` also majority/label_correct (share of groups whose pseudo-label the verifier judges
+correct), majority/agreement (mean share of a group giving its most common answer) and
+majority/labelled (share of groups with a label, i.e. no tie); reward and pass_rate stay the
+verifier's. SFT warm-up lines
 carry ``"phase": "sft"``; evaluation lines ``"phase": "eval"`` (greedy pass rate per env).
 metrics.png plots the training curves, the SFT warm-up loss and the greedy pass rate before and
 after training.
@@ -35,10 +51,8 @@ after training.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import math
-import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,15 +61,18 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from rlvr.core import answer_block_key
 from rlvr.trainers.config import CurriculumConfig, EnvConfig, TrainConfig, demo_config, load_config, save_config
 from rlvr.trainers.curriculum import SEED_SPACE, BetaTaskSelector, DifficultyController
 from rlvr.trainers.reporting import Reporter
-from rlvr.trainers.losses import OBJECTIVES, group_advantages, overlong_penalty, policy_loss, w_reinforce_advantages
+from rlvr.trainers.losses import (
+    OBJECTIVES, group_advantages, majority_label, majority_rewards, overlong_penalty, pass_at_k_advantages, policy_loss, w_reinforce_advantages,
+)
+from rlvr.trainers.plots import plot_metrics
 from rlvr.trainers.rollout import Episode, HFSampler, RewardSource, Scorer, TemperatureSchedule, VLLMSampler, encode_prompt, run_episodes
-
-METRICS_FILE = "metrics.jsonl"
-PLOT_FILE = "metrics.png"
-STATE_FILE = "trainer_state.pt"
+from rlvr.trainers.run_directory import (
+    METRICS_FILE, PLOT_FILE, STATE_FILE, announce, clear_earlier_run, latest_checkpoint, truncate_metrics, write_checkpoint,
+)
 
 # --------------------------------------------------------------------------------------------
 # Model, tokens and log-probabilities
@@ -196,10 +213,57 @@ def group_rewards(episodes: list[Episode], group_size: int) -> torch.Tensor:
     return torch.tensor([e.reward for e in episodes], dtype=torch.float32).view(-1, group_size)
 
 
-def advantages_for(config: TrainConfig, episodes: list[Episode]) -> torch.Tensor:
-    """[N] advantages of episodes laid out group by group."""
+def answer_keys(episodes: list[Episode]) -> list[str | None]:
+    """Each episode's canonical answer key: ``canonical_answer(task, response)`` of its source's
+    verifier (rlvr.core.answer_block_key for a verifier without one); a hook that raises gives None."""
+    verifiers: dict[int, Any] = {}
+    keys: list[str | None] = []
+    for episode in episodes:
+        factory = episode.source.verifier_factory
+        if id(factory) not in verifiers:
+            verifiers[id(factory)] = factory()
+        hook = getattr(verifiers[id(factory)], "canonical_answer", None)
+        try:
+            key = hook(episode.task, episode.response) if hook is not None else answer_block_key(episode.response)
+        except Exception:  # a family's hook must not stop training: its response has no vote
+            key = None
+        keys.append(key if isinstance(key, str) else None)
+    return keys
+
+
+def majority_vote(episodes: list[Episode], group_size: int) -> tuple[torch.Tensor, dict]:
+    """``reward: majority`` on groups of episodes: the [groups, G] label-free rewards
+    (losses.majority_rewards over ``answer_keys``) and the round's majority/* metrics. A
+    pseudo-label counts as correct when a response giving it was judged correct by the verifier."""
+    keys = answer_keys(episodes)
+    correct, agreement, labelled = [], [], []
+    groups = [keys[start:start + group_size] for start in range(0, len(keys), group_size)]
+    for index, group in enumerate(groups):
+        label = majority_label(group)
+        members = episodes[index * group_size:(index + 1) * group_size]
+        votes = [sum(key == other for key in group) for other in set(group) - {None}]
+        agreement.append(max(votes, default=0) / group_size)
+        labelled.append(label is not None)
+        correct.append(label is not None and any(bool(e.verdict and e.verdict.correct) for e, key in zip(members, group) if key == label))
+    metrics = {"majority/label_correct": float(np.mean(correct)), "majority/agreement": float(np.mean(agreement)),
+               "majority/labelled": float(np.mean(labelled))}
+    return majority_rewards(groups), metrics
+
+
+def training_rewards(config: TrainConfig, episodes: list[Episode]) -> tuple[torch.Tensor, dict]:
+    """[groups, G] rewards the update learns from, and metrics of how they were made: the
+    verifiers' (``reward: verifier``) or the majority vote's (``reward: majority``)."""
+    if config.reward == "majority":
+        return majority_vote(episodes, config.group_size)
+    return group_rewards(episodes, config.group_size), {}
+
+
+def advantages_for(config: TrainConfig, episodes: list[Episode], rewards: torch.Tensor | None = None) -> torch.Tensor:
+    """[N] advantages of episodes laid out group by group, from ``rewards`` ([groups, G]; default:
+    ``training_rewards``)."""
     objective = OBJECTIVES[config.loss]
-    rewards = group_rewards(episodes, config.group_size)
+    if rewards is None:
+        rewards = training_rewards(config, episodes)[0]
     use_overlong = objective.overlong_penalty if config.overlong_penalty is None else config.overlong_penalty
     if use_overlong:
         lengths = torch.tensor([e.response_tokens for e in episodes], dtype=torch.float32).view_as(rewards)
@@ -207,12 +271,315 @@ def advantages_for(config: TrainConfig, episodes: list[Episode]) -> torch.Tensor
         rewards = rewards + overlong_penalty(lengths, budget, min(config.overlong_cache_tokens, budget))
     if config.w_reinforce is not None:
         return w_reinforce_advantages(rewards, config.w_reinforce)
+    if config.advantage == "pass_at_k":
+        return pass_at_k_advantages(rewards, config.pass_k, scale_by_std=objective.scale_by_std)
     return group_advantages(rewards, scale_by_std=objective.scale_by_std)
 
 
 # --------------------------------------------------------------------------------------------
-# Metrics, plots, checkpoints
+# The loop
 # --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainResult:
+    output_dir: Path
+    steps: int
+    metrics: list[dict] = field(default_factory=list)
+    evaluations: list[dict] = field(default_factory=list)
+    plot: Path | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class RunState:
+    """What the loop trains and advances, and what a checkpoint keeps of it."""
+
+    model: Any
+    tokenizer: Any
+    envs: list[EnvState]
+    selector: BetaTaskSelector | None
+    rng: np.random.Generator
+    optimizer: torch.optim.Optimizer
+    start_step: int  # the step the checkpoint resumed from; 0 on a fresh start
+    sft_done: bool
+
+
+UPDATE_METRICS = ("loss", "policy_loss", "kl", "entropy", "clip_fraction", "ratio_mean")
+
+
+def train(config: TrainConfig, *, sources: Sequence[RewardSource] | None = None, model=None, tokenizer=None) -> TrainResult:
+    """Train ``config.model`` on ``config.envs``; ``sources`` (one per env) replace the envs'
+    default reward sources, ``model``/``tokenizer`` the configured model."""
+    started = time.perf_counter()
+    output_dir = set_up(config)
+    run = resume_state(config, sources, model, tokenizer)
+    save_config(config, output_dir / "config.yaml")
+    with contextlib.closing(Reporter(output_dir, output_dir / METRICS_FILE, config.report_to, config.to_dict())) as reporter:
+        log = reporter.log
+        if not run.sft_done:
+            warm_up(config, run, log)
+        evaluations = [log_evaluation(config, run, 0, log)] if config.eval_tasks and run.start_step == 0 else []
+        reference = load_reference(run.model, config, output_dir) if config.kl_coef > 0 or config.track_reference_kl else None
+        temperature = TemperatureSchedule(config.temperature, config.temperature_end, config.temperature_anneal_tokens)
+        sampler = build_sampler(config, run, temperature, output_dir)
+        scorer = Scorer(config.scoring_workers, config.scoring_backend, config.scoring_grace_s)
+        rows: list[dict] = []
+        with contextlib.closing(scorer), progress_bar(config, run.start_step) as progress:
+            for step in range(run.start_step + 1, config.steps + 1):
+                step_started = time.perf_counter()
+                timings = {"generation": 0.0, "scoring": 0.0}
+                # 1-2. choose tasks, sample G responses to each and score them
+                rollout = roll_out(config, run, sampler, scorer, timings)
+                # 3-4. advantages per group, then μ passes of policy-gradient steps
+                update_started = time.perf_counter()
+                update = dict.fromkeys(UPDATE_METRICS, math.nan)  # every group dropped: nothing to learn from
+                if rollout.kept:
+                    advantages = advantages_for(config, rollout.kept, rollout.rewards)
+                    update = policy_update(run, reference, rollout.kept, advantages, config, temperature)
+                timings["update"] = time.perf_counter() - update_started
+                sampler.sync(run.model)
+                # 5. curriculum, metrics, checkpoint
+                adapt_difficulty(run.envs, rollout.first_round)
+                row = {**step_metrics(step, rollout, update, run.envs, scorer.timeouts, timings, config.group_size),
+                       "time/step": time.perf_counter() - step_started}
+                log(row)
+                rows.append(row)
+                show_progress(progress, row)
+                if step % config.save_every == 0 or step == config.steps:
+                    save_checkpoint(config, step, run)
+        if config.eval_tasks:
+            evaluations.append(log_evaluation(config, run, config.steps, log))
+        plot = write_plots(config, output_dir)
+        return TrainResult(output_dir, config.steps, rows, evaluations, plot, time.perf_counter() - started)
+
+
+# --------------------------------------------------------------------------------------------
+# Setup, resume, checkpoints
+# --------------------------------------------------------------------------------------------
+
+
+def set_up(config: TrainConfig) -> Path:
+    """Create ``output_dir`` (returned), set torch's thread count, keep transformers' own
+    progress bars off (ours only: transformers would add one per checkpoint write)."""
+    output_dir = Path(config.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if config.torch_threads:
+        torch.set_num_threads(config.torch_threads)
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    return output_dir
+
+
+def resume_state(config: TrainConfig, sources: Sequence[RewardSource] | None, model, tokenizer) -> RunState:
+    """The model, envs, RNGs and optimiser: restored from the latest checkpoint in ``output_dir``
+    when ``resume`` finds one (and said so on stderr), else fresh, after clearing what an
+    earlier run left there. ``model``/``tokenizer``, if given, are used on a fresh start."""
+    output_dir = Path(config.output_dir)
+    checkpoint = latest_checkpoint(output_dir) if config.resume else None
+    if checkpoint is None:  # a fresh start: nothing of an earlier run in this directory
+        clear_earlier_run(output_dir)
+    if model is None or checkpoint is not None:
+        model, tokenizer = load_model_and_tokenizer(config, str(checkpoint) if checkpoint else None)
+    model.train()
+    envs = build_envs(config.envs, config.curriculum, sources)
+    selector = None
+    if config.task_selection.method == "beta":
+        ts = config.task_selection
+        selector = BetaTaskSelector(ts.pool_size, ts.evidence_discount)
+    rng = np.random.default_rng(config.seed)
+    torch.manual_seed(config.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    run = RunState(model, tokenizer, envs, selector, rng, optimizer, start_step=0, sft_done=config.warmup_sft_steps == 0)
+    if checkpoint is None:
+        return run
+    restore_checkpoint(run, checkpoint)
+    truncate_metrics(output_dir / METRICS_FILE, run.start_step)
+    if run.start_step >= config.steps:
+        announce(f"{output_dir} already holds a run trained to step {run.start_step} of {config.steps}: nothing left to train "
+                 f"(raise steps to continue it, or pass --no-resume / resume: false to start afresh)")
+    else:
+        announce(f"resuming from {checkpoint} at step {run.start_step} of {config.steps} "
+                 f"(--no-resume / resume: false starts afresh)")
+    return run
+
+
+def save_checkpoint(config: TrainConfig, step: int, run: RunState) -> Path:
+    """``output_dir/checkpoint-<step>``: the model and tokenizer, and in its state file the step,
+    the optimiser, both RNG states, each env's difficulty controller, the task selector and the
+    config (``restore_checkpoint`` reads them back)."""
+    state = {
+        "step": step, "numpy_rng": run.rng.bit_generator.state, "torch_rng": torch.random.get_rng_state(),
+        "controllers": {e.config.id: e.controller.state_dict() for e in run.envs},
+        "selector": run.selector.state_dict() if run.selector is not None else None, "config": config.to_dict(),
+    }
+    return write_checkpoint(Path(config.output_dir), step, run.model, run.tokenizer, run.optimizer, state, config.keep_checkpoints)
+
+
+def restore_checkpoint(run: RunState, checkpoint: Path) -> None:
+    """Put the state ``save_checkpoint`` kept back into ``run`` (whose model and tokenizer were
+    loaded from ``checkpoint``); the SFT warm-up, which precedes every checkpoint, is done."""
+    state = torch.load(checkpoint / STATE_FILE, weights_only=False)
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.rng.bit_generator.state = state["numpy_rng"]
+    torch.random.set_rng_state(state["torch_rng"])
+    for env in run.envs:
+        env.controller.load_state_dict(state["controllers"][env.config.id])
+    if run.selector is not None and state.get("selector"):
+        run.selector.load_state_dict(state["selector"])
+    run.start_step, run.sft_done = int(state["step"]), True
+
+
+def load_reference(model, config: TrainConfig, output_dir: Path):
+    """A frozen copy of the starting policy (after any SFT warm-up), kept on disk for resumes."""
+    import copy
+
+    from transformers import AutoModelForCausalLM
+
+    path = output_dir / "reference"
+    if (path / "config.json").exists():
+        reference = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, config.dtype)).to(model.device)
+    else:
+        reference = copy.deepcopy(model)
+        reference.save_pretrained(path)
+    reference.eval()
+    for parameter in reference.parameters():
+        parameter.requires_grad_(False)
+    return reference
+
+
+def build_sampler(config: TrainConfig, run: RunState, temperature: TemperatureSchedule, output_dir: Path):
+    """The rollout sampler of ``rollout_backend``: HF generate on the policy itself, or a vLLM
+    engine started from the exported weights and kept in sync after every update."""
+    if config.rollout_backend != "vllm":
+        return HFSampler(run.model, run.tokenizer, config.max_new_tokens, temperature, config.top_p, config.generation_batch_size)
+    weights = export_for_vllm(run.model, run.tokenizer, output_dir)
+    sampler = VLLMSampler(str(weights), run.tokenizer, config.max_new_tokens, temperature, config.top_p, config.vllm_gpu_memory_utilization)
+    sampler.sync(run.model)
+    return sampler
+
+
+def export_for_vllm(model, tokenizer, output_dir: Path) -> Path:
+    """The policy as it is now, saved where vLLM loads its first weights: ``output_dir/vllm-weights``."""
+    path = output_dir / "vllm-weights"
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# One step: roll out, update, bookkeeping
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rollout:
+    """A step's scored episodes, group by group."""
+
+    kept: list[Episode]  # the groups the update learns from (at most tasks_per_step)
+    first_round: list[Episode]  # every group of the first round: the step's metrics and curriculum
+    refill_rounds: int  # extra rounds dynamic sampling rolled out to refill the batch
+    rewards: torch.Tensor  # [kept groups, G] the rewards the update learns from (training_rewards)
+    reward_metrics: dict  # the first round's majority/* metrics with reward: majority
+
+
+def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timings: dict) -> Rollout:
+    """Choose tasks, sample ``group_size`` responses to each, score them; tell the task selector
+    how each task went. With dynamic sampling, groups whose rewards are all equal are dropped and
+    fresh tasks rolled out in their place, up to ``max_refill_rounds`` times (all equal: the
+    training rewards, so the majority vote's with ``reward: majority``)."""
+    objective = OBJECTIVES[config.loss]
+    dynamic_sampling = objective.dynamic_sampling if config.dynamic_sampling is None else config.dynamic_sampling
+    kept: list[Episode] = []
+    kept_rewards: list[torch.Tensor] = []
+    first_round: list[Episode] = []
+    reward_metrics: dict = {}
+    refill_rounds = 0
+    while True:
+        needed = config.tasks_per_step - len(kept) // config.group_size
+        chosen = choose_tasks(run.envs, needed, run.rng, run.selector)
+        episodes = run_episodes(
+            [(env.source, task) for env, task in chosen], config.group_size, sampler, run.tokenizer, scorer,
+            max_turns=config.max_turns, max_context_tokens=config.max_context_tokens, system_prompt=config.system_prompt,
+            timings=timings,
+        )
+        rewards, metrics = training_rewards(config, episodes)
+        if not first_round:
+            first_round, reward_metrics = episodes, metrics
+        if run.selector is not None:
+            for g, (env, task) in enumerate(chosen):
+                correct = sum(bool(e.verdict and e.verdict.correct) for e in episodes[g * config.group_size:(g + 1) * config.group_size])
+                run.selector.update(env.config.id, env.difficulty, task.seed, correct, config.group_size - correct)
+        for g in range(len(chosen)):
+            informative = bool(rewards[g].max() > rewards[g].min())
+            if informative or not dynamic_sampling:
+                kept += episodes[g * config.group_size:(g + 1) * config.group_size]
+                kept_rewards.append(rewards[g])
+        if not dynamic_sampling or len(kept) >= config.tasks_per_step * config.group_size or refill_rounds >= config.max_refill_rounds:
+            break
+        refill_rounds += 1
+    rewards = torch.stack(kept_rewards[:config.tasks_per_step]) if kept_rewards else torch.zeros((0, config.group_size))
+    return Rollout(kept[:config.tasks_per_step * config.group_size], first_round, refill_rounds, rewards, reward_metrics)
+
+
+def policy_update(run: RunState, reference, episodes: list[Episode], advantages: torch.Tensor, config: TrainConfig,
+                  temperature: TemperatureSchedule) -> dict:
+    """μ passes over the batch in minibatches of clipped policy-gradient steps; logged means."""
+    model, optimizer = run.model, run.optimizer
+    objective = OBJECTIVES[config.loss]
+    advantages = advantages.to(model.device)
+    batch = collate([(e.prompt_ids, e.completion_ids, e.model_token, e.turn_position) for e in episodes], run.tokenizer.pad_token_id, model.device)
+    on_policy = config.inner_updates == 1 and config.minibatches == 1
+    with torch.no_grad():
+        old_logp = None if on_policy else token_logprobs(model, batch, temperature)[0]  # the sampling policy
+        ref_logp = token_logprobs(reference, batch, temperature)[0] if reference is not None else None
+    n = len(episodes)
+    size = n // config.minibatches
+    totals: dict[str, list[float]] = {}
+    for _ in range(config.inner_updates):
+        order = torch.randperm(n) if config.minibatches > 1 else torch.arange(n)
+        for start in range(0, n, size):
+            rows = order[start:start + size].to(model.device)
+            part = batch[rows]
+            logp, entropy = token_logprobs(model, part, temperature)
+            out = policy_loss(
+                objective, logp, logp.detach() if old_logp is None else old_logp[rows], advantages[rows], part.completion_mask,
+                max_tokens=config.max_new_tokens * config.max_turns, ref_logp=None if ref_logp is None else ref_logp[rows],
+                kl_coef=config.kl_coef, entropy=entropy, entropy_coef=config.entropy_coef,
+                high_entropy_fraction=config.high_entropy_fraction, epsilon_low=config.epsilon_low, epsilon_high=config.epsilon_high,
+            )
+            out.loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            for key in ("policy_loss", "kl", "entropy", "clip_fraction", "ratio_mean"):
+                totals.setdefault(key, []).append(getattr(out, key))
+            totals.setdefault("loss", []).append(float(out.loss.detach()))
+    result = {key: float(np.mean(values)) for key, values in totals.items()}
+    if reference is None:
+        result["kl"] = math.nan
+    return result
+
+
+def adapt_difficulty(envs: list[EnvState], episodes: list[Episode]) -> None:
+    """Each adaptive env's difficulty controller sees the pass rate of its episodes this step."""
+    for env in envs:
+        mine = [e for e in episodes if e.source is env.source]
+        if mine and env.adaptive:
+            env.controller.update(float(np.mean([bool(e.verdict and e.verdict.correct) for e in mine])))
+
+
+def step_metrics(step: int, rollout: Rollout, update: dict, envs: list[EnvState], scoring_timeouts: int, timings: dict,
+                 group_size: int) -> dict:
+    """The step's metrics row but its total time: the first round's rewards and pass rates, each
+    env's difficulty, the update's means, the refill and scoring counts, seconds by phase."""
+    return {
+        "phase": "rl", "step": step, **episode_metrics(rollout.first_round, group_size), **rollout.reward_metrics,
+        **{f"difficulty/{env.config.id}": env.difficulty for env in envs}, **update,
+        "groups_used": len(rollout.kept) // group_size, "refill_rounds": rollout.refill_rounds, "scoring_timeouts": scoring_timeouts,
+        "time/generation": timings["generation"], "time/scoring": timings["scoring"], "time/update": timings["update"],
+    }
 
 
 def episode_metrics(episodes: list[Episode], group_size: int) -> dict:
@@ -233,116 +600,28 @@ def episode_metrics(episodes: list[Episode], group_size: int) -> dict:
     return metrics
 
 
-def read_metrics(path: str | Path) -> list[dict]:
-    path = Path(path)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def progress_bar(config: TrainConfig, start_step: int):
+    """The RL steps' progress bar on stderr (off with ``progress: false``)."""
+    from tqdm import tqdm
+
+    return tqdm(total=config.steps, initial=start_step, disable=not config.progress, unit="step", dynamic_ncols=True, desc="RL")
 
 
-def plot_metrics(metrics_path: str | Path, png_path: str | Path) -> Path | None:
-    """The run in one PNG: the training steps' curves, the SFT warm-up loss and the greedy pass
-    rate per env before and after training (None when there is nothing to plot)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    everything = read_metrics(metrics_path)
-    rows = [r for r in everything if r.get("phase", "rl") == "rl"]
-    sft = [r for r in everything if r.get("phase") == "sft"]
-    evaluations = [r for r in everything if r.get("phase") == "eval"]
-    if not (rows or sft or evaluations):
-        return None
-    last = rows[-1] if rows else {}
-    panels = [
-        ("reward", [k for k in last if k == "reward" or k.startswith("reward/")]),
-        ("pass rate", [k for k in last if k == "pass_rate" or k.startswith("pass_rate/")]),
-        ("difficulty", [k for k in last if k.startswith("difficulty/")]),
-        ("zero-variance groups", ["zero_variance_fraction"]),
-        ("entropy", ["entropy"]),
-        ("KL to start", ["kl"]),
-        ("response length (tokens)", ["response_length"]),
-        ("clip fraction", ["clip_fraction"]),
-        ("seconds per step", ["time/generation", "time/scoring", "time/update"]),
-    ]
-    figure, axes = plt.subplots(3, 4, figsize=(18, 10), constrained_layout=True)
-    steps = [r["step"] for r in rows]
-    for axis, (title, keys) in zip(axes[:, :3].flat, panels):
-        for key in keys:
-            axis.plot(steps, [math.nan if r.get(key) is None else r[key] for r in rows], label=key)
-        axis.set_title(title)
-        axis.set_xlabel("step")
-        axis.grid(alpha=0.3)
-        if len(keys) > 1:
-            axis.legend(fontsize=7)
-    warmup, before_after, unused = axes[:, 3]
-    warmup.plot([r["sft_step"] for r in sft], [r["sft_loss"] for r in sft], color="tab:purple")
-    warmup.set_title("SFT warm-up loss" if sft else "SFT warm-up loss (no warm-up)")
-    warmup.set_xlabel("SFT step")
-    warmup.grid(alpha=0.3)
-    plot_evaluations(before_after, evaluations)
-    unused.axis("off")
-    figure.savefig(png_path, dpi=90)
-    plt.close(figure)
-    return Path(png_path)
-
-
-def plot_evaluations(axis, evaluations: list[dict]) -> None:
-    """Greedy pass rate per env, one bar per evaluation (before training, after step N)."""
-    envs = sorted({k.split("/", 1)[1] for row in evaluations for k in row if k.startswith("eval_pass_rate/")})
-    axis.set_title("greedy pass rate (evaluation)" if evaluations else "greedy pass rate (no evaluation: eval_tasks 0)")
-    axis.set_ylim(0, 1.05)
-    axis.grid(alpha=0.3, axis="y")
-    width = 0.8 / max(1, len(evaluations))
-    for index, row in enumerate(evaluations):
-        label = "before training" if row["after_step"] == 0 else f"after step {row['after_step']}"
-        values = [row.get(f"eval_pass_rate/{env}", math.nan) for env in envs]
-        bars = axis.bar([e + index * width for e in range(len(envs))], values, width, label=label)
-        axis.bar_label(bars, fmt="%.2f", fontsize=7)
-    axis.set_xticks([e + width * (len(evaluations) - 1) / 2 for e in range(len(envs))], envs, fontsize=7)
-    if evaluations:
-        axis.legend(fontsize=7)
-
-
-def latest_checkpoint(output_dir: Path) -> Path | None:
-    candidates = sorted(p for p in output_dir.glob("checkpoint-*") if (p / STATE_FILE).exists())
-    return candidates[-1] if candidates else None
-
-
-def save_checkpoint(output_dir: Path, step: int, model, tokenizer, optimizer, state: dict, keep: int) -> Path:
-    """``output_dir/checkpoint-<step>``: model and tokenizer (``save_pretrained``) plus the
-    optimiser, RNG states, curriculum and task-selection state. Keeps the newest ``keep``."""
-    target = output_dir / f"checkpoint-{step:06d}"
-    partial = output_dir / f".partial-{step:06d}"
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial)
-    tokenizer.save_pretrained(partial)
-    torch.save({**state, "optimizer": optimizer.state_dict()}, partial / STATE_FILE)
-    shutil.rmtree(target, ignore_errors=True)
-    partial.rename(target)  # a checkpoint directory with a state file is always complete
-    for old in sorted(output_dir.glob("checkpoint-*"))[:-max(1, keep)]:
-        shutil.rmtree(old, ignore_errors=True)
-    return target
-
-
-def truncate_metrics(path: Path, after_step: int) -> None:
-    """Drop metric lines written after the checkpoint of ``after_step`` (we resume from it)."""
-
-    def before_checkpoint(row: dict) -> bool:
-        if row.get("phase") == "rl":
-            return row["step"] <= after_step
-        if row.get("phase") == "eval":
-            return row["after_step"] < after_step or row["after_step"] == 0
-        return True  # the SFT warm-up precedes every checkpoint
-
-    kept = [row for row in read_metrics(path) if before_checkpoint(row)]
-    path.write_text("".join(json.dumps(row) + "\n" for row in kept), encoding="utf-8")
+def show_progress(progress, row: dict) -> None:
+    progress.update(1)
+    progress.set_postfix(reward=f"{row['reward']:.2f}", pass_rate=f"{row['pass_rate']:.2f}", length=f"{row['response_length']:.1f}",
+                         kl=f"{row['kl']:.3f}", refresh=False)
 
 
 # --------------------------------------------------------------------------------------------
-# SFT warm-up and evaluation
+# SFT warm-up, evaluation, the plot
 # --------------------------------------------------------------------------------------------
+
+
+def warm_up(config: TrainConfig, run: RunState, log) -> None:
+    """The SFT warm-up before step 1, on ``warmup_sft_envs`` (default: the training envs)."""
+    envs = build_envs(config.warmup_sft_envs, CurriculumConfig()) if config.warmup_sft_envs else run.envs
+    sft_warmup(run.model, run.tokenizer, envs, config, run.rng, log)
 
 
 def sft_warmup(model, tokenizer, envs: list[EnvState], config: TrainConfig, rng: np.random.Generator, log) -> None:
@@ -377,6 +656,14 @@ def system_messages(config: TrainConfig) -> list[dict]:
     return [{"role": "system", "content": config.system_prompt}] if config.system_prompt else []
 
 
+def log_evaluation(config: TrainConfig, run: RunState, after_step: int, log) -> dict:
+    """The greedy evaluation after ``after_step`` steps (0: before training) as a logged eval row;
+    the same ``eval_tasks`` fixed tasks per env every time."""
+    row = {"phase": "eval", "after_step": after_step, **evaluate(run.model, run.tokenizer, run.envs, config, config.eval_tasks, config.seed + 1)}
+    log(row)
+    return row
+
+
 def evaluate(model, tokenizer, envs: list[EnvState], config: TrainConfig, n_tasks: int, seed: int) -> dict:
     """Greedy pass rate per env on ``n_tasks`` fixed tasks per env at its current difficulty."""
     sampler = HFSampler(model, tokenizer, config.max_new_tokens, TemperatureSchedule(1.0), batch_size=config.generation_batch_size, greedy=True)
@@ -392,261 +679,11 @@ def evaluate(model, tokenizer, envs: list[EnvState], config: TrainConfig, n_task
     return result
 
 
-# --------------------------------------------------------------------------------------------
-# The loop
-# --------------------------------------------------------------------------------------------
+def write_plots(config: TrainConfig, output_dir: Path) -> Path | None:
+    """metrics.png from metrics.jsonl (with ``plot``; None without, or with nothing to plot)."""
+    return plot_metrics(output_dir / METRICS_FILE, output_dir / PLOT_FILE) if config.plot else None
 
 
-@dataclass
-class TrainResult:
-    output_dir: Path
-    steps: int
-    metrics: list[dict] = field(default_factory=list)
-    evaluations: list[dict] = field(default_factory=list)
-    plot: Path | None = None
-    seconds: float = 0.0
-
-
-def train(config: TrainConfig, *, sources: Sequence[RewardSource] | None = None, model=None, tokenizer=None) -> TrainResult:
-    """Train ``config.model`` on ``config.envs``; ``sources`` (one per env) replace the envs'
-    default reward sources, ``model``/``tokenizer`` the configured model."""
-    started = time.perf_counter()
-    output_dir = Path(config.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    metrics_path = output_dir / METRICS_FILE
-    if config.torch_threads:
-        torch.set_num_threads(config.torch_threads)
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()  # our bars only (transformers would add one per checkpoint write)
-
-    # ---- setup: model, reference, envs, RNGs; or everything from the latest checkpoint -------
-    checkpoint = latest_checkpoint(output_dir) if config.resume else None
-    if checkpoint is None:  # a fresh start: nothing of an earlier run in this directory
-        clear_earlier_run(output_dir)
-    if model is None or checkpoint is not None:
-        model, tokenizer = load_model_and_tokenizer(config, str(checkpoint) if checkpoint else None)
-    model.train()
-    envs = build_envs(config.envs, config.curriculum, sources)
-    selector = None
-    if config.task_selection.method == "beta":
-        ts = config.task_selection
-        selector = BetaTaskSelector(ts.pool_size, ts.evidence_discount)
-    rng = np.random.default_rng(config.seed)
-    torch.manual_seed(config.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    start_step, sft_done = 0, config.warmup_sft_steps == 0
-    if checkpoint is not None:
-        state = torch.load(checkpoint / STATE_FILE, weights_only=False)
-        optimizer.load_state_dict(state["optimizer"])
-        rng.bit_generator.state = state["numpy_rng"]
-        torch.random.set_rng_state(state["torch_rng"])
-        for env in envs:
-            env.controller.load_state_dict(state["controllers"][env.config.id])
-        if selector is not None and state.get("selector"):
-            selector.load_state_dict(state["selector"])
-        start_step, sft_done = int(state["step"]), True
-        truncate_metrics(metrics_path, start_step)
-        if start_step >= config.steps:
-            announce(f"{output_dir} already holds a run trained to step {start_step} of {config.steps}: nothing left to train "
-                     f"(raise steps to continue it, or pass --no-resume / resume: false to start afresh)")
-        else:
-            announce(f"resuming from {checkpoint} at step {start_step} of {config.steps} "
-                     f"(--no-resume / resume: false starts afresh)")
-    save_config(config, output_dir / "config.yaml")
-    reporter = Reporter(output_dir, metrics_path, config.report_to, config.to_dict())
-    try:
-        return run_loop(config, model, tokenizer, envs, selector, rng, optimizer, reporter, start_step, sft_done, started)
-    finally:
-        reporter.close()
-
-
-def announce(message: str) -> None:
-    """A line for the person running the trainer (stderr, so stdout stays the summary)."""
-    print(f"rlvr train: {message}", file=sys.stderr, flush=True)
-
-
-def clear_earlier_run(output_dir: Path) -> None:
-    """Remove what an earlier run left in ``output_dir`` (checkpoints, reference model, metrics,
-    TensorBoard events), so a fresh run neither resumes from nor plots them; say so."""
-    leftovers = [*output_dir.glob("checkpoint-*"), *output_dir.glob(".partial-*"),
-                 *(output_dir / name for name in ("reference", "vllm-weights", "tensorboard", METRICS_FILE, PLOT_FILE, STATE_FILE))]
-    leftovers = [path for path in leftovers if path.exists()]
-    checkpoints = sum(path.name.startswith("checkpoint-") for path in leftovers)
-    if checkpoints:
-        announce(f"starting afresh in {output_dir}: removing {checkpoints} checkpoint(s) of an earlier run")
-    for path in leftovers:
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
-
-
-def run_loop(config: TrainConfig, model, tokenizer, envs: list[EnvState], selector, rng: np.random.Generator, optimizer,
-             reporter: Reporter, start_step: int, sft_done: bool, started: float) -> TrainResult:
-    """Warm-up, evaluation before, the RL steps, evaluation after, the plot."""
-    output_dir = Path(config.output_dir)
-    metrics_path = output_dir / METRICS_FILE
-    objective = OBJECTIVES[config.loss]
-    dynamic_sampling = objective.dynamic_sampling if config.dynamic_sampling is None else config.dynamic_sampling
-    log = reporter.log
-    evaluations = []
-    if not sft_done:
-        sft_envs = build_envs(config.warmup_sft_envs, CurriculumConfig()) if config.warmup_sft_envs else envs
-        sft_warmup(model, tokenizer, sft_envs, config, rng, log)
-    if config.eval_tasks and start_step == 0:
-        evaluations.append({"phase": "eval", "after_step": 0, **evaluate(model, tokenizer, envs, config, config.eval_tasks, config.seed + 1)})
-        log(evaluations[-1])
-
-    reference = None
-    if config.kl_coef > 0 or config.track_reference_kl:
-        reference = load_reference(model, config, output_dir)
-
-    temperature = TemperatureSchedule(config.temperature, config.temperature_end, config.temperature_anneal_tokens)
-    if config.rollout_backend == "vllm":
-        initial = output_dir / "vllm-weights"
-        model.save_pretrained(initial)
-        tokenizer.save_pretrained(initial)
-        sampler = VLLMSampler(str(initial), tokenizer, config.max_new_tokens, temperature, config.top_p, config.vllm_gpu_memory_utilization)
-        sampler.sync(model)
-    else:
-        sampler = HFSampler(model, tokenizer, config.max_new_tokens, temperature, config.top_p, config.generation_batch_size)
-    scorer = Scorer(config.scoring_workers, config.scoring_backend, config.scoring_grace_s)
-
-    from tqdm import tqdm
-
-    progress = tqdm(total=config.steps, initial=start_step, disable=not config.progress, unit="step", dynamic_ncols=True, desc="RL")
-    rows: list[dict] = []
-    try:
-        for step in range(start_step + 1, config.steps + 1):
-            step_started = time.perf_counter()
-            timings = {"generation": 0.0, "scoring": 0.0}
-
-            # ---- 1-2. choose tasks and roll out; dynamic sampling refills zero-variance groups --
-            kept: list[Episode] = []
-            first_round: list[Episode] = []
-            refill_rounds = 0
-            while True:
-                needed = config.tasks_per_step - len(kept) // config.group_size
-                chosen = choose_tasks(envs, needed, rng, selector)
-                episodes = run_episodes(
-                    [(env.source, task) for env, task in chosen], config.group_size, sampler, tokenizer, scorer,
-                    max_turns=config.max_turns, max_context_tokens=config.max_context_tokens, system_prompt=config.system_prompt,
-                    timings=timings,
-                )
-                if not first_round:
-                    first_round = episodes
-                if selector is not None:
-                    for g, (env, task) in enumerate(chosen):
-                        correct = sum(bool(e.verdict and e.verdict.correct) for e in episodes[g * config.group_size:(g + 1) * config.group_size])
-                        selector.update(env.config.id, env.difficulty, task.seed, correct, config.group_size - correct)
-                rewards = group_rewards(episodes, config.group_size)
-                for g in range(len(chosen)):
-                    informative = bool(rewards[g].max() > rewards[g].min())
-                    if informative or not dynamic_sampling:
-                        kept += episodes[g * config.group_size:(g + 1) * config.group_size]
-                if not dynamic_sampling or len(kept) >= config.tasks_per_step * config.group_size or refill_rounds >= config.max_refill_rounds:
-                    break
-                refill_rounds += 1
-            kept = kept[:config.tasks_per_step * config.group_size]
-
-            # ---- 3-4. advantages and μ inner updates over minibatches ---------------------------
-            update_started = time.perf_counter()
-            update = {"loss": math.nan, "policy_loss": math.nan, "kl": math.nan, "entropy": math.nan, "clip_fraction": math.nan, "ratio_mean": math.nan}
-            if kept:
-                update = policy_update(model, reference, optimizer, kept, config, temperature, tokenizer.pad_token_id)
-            timings["update"] = time.perf_counter() - update_started
-            sampler.sync(model)
-
-            # ---- 5. curriculum, metrics, checkpoint -------------------------------------------
-            row = {"phase": "rl", "step": step, **episode_metrics(first_round, config.group_size)}
-            for env in envs:
-                mine = [e for e in first_round if e.source is env.source]
-                if mine and env.adaptive:
-                    env.controller.update(float(np.mean([bool(e.verdict and e.verdict.correct) for e in mine])))
-                row[f"difficulty/{env.config.id}"] = env.difficulty
-            row.update(update)
-            row.update({
-                "groups_used": len(kept) // config.group_size, "refill_rounds": refill_rounds, "scoring_timeouts": scorer.timeouts,
-                "time/generation": timings["generation"], "time/scoring": timings["scoring"], "time/update": timings["update"],
-                "time/step": time.perf_counter() - step_started,
-            })
-            log(row)
-            rows.append(row)
-            progress.update(1)
-            progress.set_postfix(reward=f"{row['reward']:.2f}", pass_rate=f"{row['pass_rate']:.2f}", length=f"{row['response_length']:.1f}",
-                                 kl=f"{row['kl']:.3f}", refresh=False)
-            if step % config.save_every == 0 or step == config.steps:
-                state = {
-                    "step": step, "numpy_rng": rng.bit_generator.state, "torch_rng": torch.random.get_rng_state(),
-                    "controllers": {e.config.id: e.controller.state_dict() for e in envs},
-                    "selector": selector.state_dict() if selector is not None else None, "config": config.to_dict(),
-                }
-                save_checkpoint(output_dir, step, model, tokenizer, optimizer, state, config.keep_checkpoints)
-    finally:
-        progress.close()
-        scorer.close()
-
-    if config.eval_tasks:
-        evaluations.append({"phase": "eval", "after_step": config.steps, **evaluate(model, tokenizer, envs, config, config.eval_tasks, config.seed + 1)})
-        log(evaluations[-1])
-    plot = plot_metrics(metrics_path, output_dir / PLOT_FILE) if config.plot else None
-    return TrainResult(output_dir, config.steps, rows, evaluations, plot, time.perf_counter() - started)
-
-
-def load_reference(model, config: TrainConfig, output_dir: Path):
-    """A frozen copy of the starting policy (after any SFT warm-up), kept on disk for resumes."""
-    import copy
-
-    from transformers import AutoModelForCausalLM
-
-    path = output_dir / "reference"
-    if (path / "config.json").exists():
-        reference = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, config.dtype)).to(model.device)
-    else:
-        reference = copy.deepcopy(model)
-        reference.save_pretrained(path)
-    reference.eval()
-    for parameter in reference.parameters():
-        parameter.requires_grad_(False)
-    return reference
-
-
-def policy_update(model, reference, optimizer, episodes: list[Episode], config: TrainConfig, temperature: TemperatureSchedule, pad_id: int) -> dict:
-    """μ passes over the batch in minibatches of clipped policy-gradient steps; logged means."""
-    objective = OBJECTIVES[config.loss]
-    advantages = advantages_for(config, episodes).to(model.device)
-    batch = collate([(e.prompt_ids, e.completion_ids, e.model_token, e.turn_position) for e in episodes], pad_id, model.device)
-    on_policy = config.inner_updates == 1 and config.minibatches == 1
-    with torch.no_grad():
-        old_logp = None if on_policy else token_logprobs(model, batch, temperature)[0]  # the sampling policy
-        ref_logp = token_logprobs(reference, batch, temperature)[0] if reference is not None else None
-    n = len(episodes)
-    size = n // config.minibatches
-    totals: dict[str, list[float]] = {}
-    for _ in range(config.inner_updates):
-        order = torch.randperm(n) if config.minibatches > 1 else torch.arange(n)
-        for start in range(0, n, size):
-            rows = order[start:start + size].to(model.device)
-            part = batch[rows]
-            logp, entropy = token_logprobs(model, part, temperature)
-            out = policy_loss(
-                objective, logp, logp.detach() if old_logp is None else old_logp[rows], advantages[rows], part.completion_mask,
-                max_tokens=config.max_new_tokens * config.max_turns, ref_logp=None if ref_logp is None else ref_logp[rows],
-                kl_coef=config.kl_coef, entropy=entropy, entropy_coef=config.entropy_coef,
-                high_entropy_fraction=config.high_entropy_fraction, epsilon_low=config.epsilon_low, epsilon_high=config.epsilon_high,
-            )
-            out.loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            for key in ("policy_loss", "kl", "entropy", "clip_fraction", "ratio_mean"):
-                totals.setdefault(key, []).append(getattr(out, key))
-            totals.setdefault("loss", []).append(float(out.loss.detach()))
-    result = {key: float(np.mean(values)) for key, values in totals.items()}
-    if reference is None:
-        result["kl"] = math.nan
-    return result
-
-
-# --------------------------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------------------------
 

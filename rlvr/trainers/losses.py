@@ -9,6 +9,31 @@ Advantages  ``group_advantages``        A = r − mean(group), divided by the gr
                                          reinforcement): no baseline; A = λ·r − (1 − r), so a
                                          correct answer gets +λ (λ = 0.1 by default) and a wrong
                                          one −1: mistakes are pushed down, successes only gently up.
+            ``pass_at_k_advantages``     pass@k training (Chen et al. 2025, "Pass@k Training for
+                                         Adaptively Balancing Exploration and Exploitation", the
+                                         analytical advantage): the G responses are seen through
+                                         all C(G, k) k-subsets, a subset scores the best reward in
+                                         it (for 0/1 rewards: 1 if any member is correct, so the
+                                         mean over subsets is the unbiased pass@k estimate
+                                         R̄ = 1 − C(G−c, k)/C(G, k) with c correct), and a response's
+                                         advantage is the mean, over the C(G−1, k−1) subsets that
+                                         hold it, of (subset score − R̄)/σ, σ the population std of
+                                         the subset scores (√(R̄(1 − R̄)) for 0/1 rewards). For 0/1
+                                         rewards that is, exactly, the paper's
+                                             correct    A⁺ = (1 − R̄)/σ
+                                             incorrect  A⁻ = (1 − R̄ − C(G−c−1, k−1)/C(G−1, k−1))/σ
+                                         Any other rewards (partial credit, DAPO's overlong penalty)
+                                         use the same definition with max@k, which needs no
+                                         threshold. k = 1 gives r − mean(r) over the population std.
+                                         A group whose subset scores are all equal (all correct,
+                                         all wrong, or fewer than k wrong) gets 0.
+Rewards     ``majority_rewards``         label-free reward (self-consistency, as in TTRL): within a
+                                         group, each response's canonical answer key (from its
+                                         verifier's ``canonical_answer``, None when it has none);
+                                         the most common non-None key is the pseudo-label and a
+                                         response scores 1 if its key equals it, else 0. A tie
+                                         for the most common key, or no key at all, names no
+                                         label: every response of the group scores 0.
 Ratios      token level     ρ_t = exp(logp_t − old_logp_t)
             sequence level  s = exp(Σ_t mask·(logp_t − old_logp_t) / |y|)  (GSPO; gradient flows
                             through every token of the sequence)
@@ -37,8 +62,11 @@ Overlong    DAPO's soft penalty for a response of L tokens with budget L_max and
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Sequence
 
 import torch
 
@@ -96,6 +124,62 @@ def w_reinforce_advantages(rewards: torch.Tensor, positive_weight: float = 0.1) 
     """W-REINFORCE: +λ·r for the correct part of a reward, −(1 − r) for the wrong part; no baseline."""
     flat = rewards.reshape(-1)
     return positive_weight * flat - (1.0 - flat)
+
+
+def pass_at_k_advantages(rewards: torch.Tensor, k: int, scale_by_std: bool = True) -> torch.Tensor:
+    """[groups, G] rewards → [groups·G] pass@k advantages (module docstring: each response's mean
+    over the k-subsets that hold it of (subset score − mean subset score), over the subset scores'
+    population std when ``scale_by_std``; a subset scores its best reward).
+
+    Computed in O(G log G) per group, not by enumerating subsets: with the group's rewards sorted
+    ascending as v_0 ≤ … ≤ v_{G−1}, position i is a subset's best (ties broken by position, which
+    changes no score) in C(i, k−1) of the C(G, k) subsets, so the mean score is
+    Σ_i v_i·C(i, k−1)/C(G, k). Of the C(G−1, k−1) subsets holding position j, C(j, k−1) have j as
+    their best and C(i−1, k−2) have position i > j as their best."""
+    if rewards.dim() != 2 or rewards.shape[1] < 2:
+        raise ValueError(f"rewards must be [groups, G] with G ≥ 2, got {tuple(rewards.shape)}")
+    size = rewards.shape[1]
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= size:
+        raise ValueError(f"k must be an integer in [1, G = {size}], got {k!r}")
+    values, order = torch.sort(rewards.to(torch.float64), dim=1)
+    subsets, holding = math.comb(size, k), math.comb(size - 1, k - 1)
+    best_share = torch.tensor([choose(i, k - 1) / subsets for i in range(size)], dtype=torch.float64)
+    own_share = torch.tensor([choose(j, k - 1) / holding for j in range(size)], dtype=torch.float64)
+    above_share = torch.tensor([choose(i - 1, k - 2) / holding for i in range(size)], dtype=torch.float64)
+    mean = (values * best_share).sum(dim=1, keepdim=True)
+    above = values * above_share
+    above_later = above.flip(1).cumsum(dim=1).flip(1) - above  # Σ_{i>j} C(i−1, k−2)·v_i / C(G−1, k−1)
+    advantages = own_share * values + above_later - mean
+    if scale_by_std:
+        std = (((values - mean) ** 2) * best_share).sum(dim=1, keepdim=True).sqrt()
+        advantages = advantages / torch.where(std > 0, std, torch.ones_like(std))
+    constant = values[:, k - 1] == values[:, size - 1]  # the least and the largest subset score
+    advantages[constant] = 0.0
+    return torch.empty_like(advantages).scatter_(1, order, advantages).to(rewards.dtype).reshape(-1)
+
+
+def choose(n: int, r: int) -> int:
+    """C(n, r), 0 outside 0 ≤ r ≤ n."""
+    return math.comb(n, r) if 0 <= r <= n else 0
+
+
+def majority_label(keys: Sequence[str | None]) -> str | None:
+    """The group's pseudo-label: its most common non-None answer key; None when no response has a
+    key or when two keys share the top count (a tie names no label)."""
+    ranked = Counter(key for key in keys if key is not None).most_common(2)
+    if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
+
+
+def majority_rewards(groups: Sequence[Sequence[str | None]]) -> torch.Tensor:
+    """[groups, G] label-free rewards: 1 where a response's key equals its group's
+    ``majority_label``, else 0 (all 0 in a group without a label)."""
+    rows = []
+    for keys in groups:
+        label = majority_label(keys)
+        rows.append([1.0 if label is not None and key == label else 0.0 for key in keys])
+    return torch.tensor(rows, dtype=torch.float32)
 
 
 def overlong_penalty(lengths: torch.Tensor, max_tokens: int, cache_tokens: int) -> torch.Tensor:

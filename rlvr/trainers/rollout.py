@@ -11,11 +11,12 @@ Samplers      ``HFSampler``: ``model.generate`` on CPU or GPU, left-padded batch
               ``VLLMSampler``: vLLM (GPU only, import-guarded); ``sync`` copies the trained
               weights into vLLM's model after each optimiser step. Written for GPU users; not
               exercised by the CPU test suite.
-Scorer        Scores single-turn responses in parallel workers: ``process`` (a pebble process
-              pool; a job that runs past its verifier's ``deadline_s`` + ``grace_s`` is killed and
-              scored 0), ``thread`` (a job past its deadline is scored 0 and abandoned; its thread
-              cannot be killed, so the pool is replaced) or ``serial``. Multi-turn env steps run in
-              threads with the same deadline rule. A slow verifier therefore never stalls a step.
+Scorer        ``rlvr.scoring.Scorer`` (re-exported here) scores single-turn responses in parallel
+              workers: ``process`` (a pebble process pool; a job that runs past its verifier's
+              ``deadline_s`` + ``grace_s`` is killed and scored 0), ``thread`` (a job past its
+              deadline is scored 0 and abandoned: its thread cannot be killed, a fresh one takes its
+              place) or ``serial``. Multi-turn env steps run in its threads (``run_calls``) with the
+              same deadline rule. A slow verifier therefore never stalls a step.
 Episodes      ``run_episodes`` plays G episodes per task: single-turn envs get one response,
               scored through the verifier; multi-turn envs follow the Gymnasium protocol
               (observation → response → ``step`` until terminated or truncated, at most
@@ -26,11 +27,8 @@ Episodes      ``run_episodes`` plays G episodes per task: single-turn envs get o
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import functools
-import multiprocessing
 import os
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -40,6 +38,7 @@ import torch
 import rlvr
 from rlvr.core import Task, Verdict, canonical_difficulty
 from rlvr.envs.registry import get_spec, split_options
+from rlvr.scoring import Scorer
 from rlvr.trainers.tiny import TINY_ENVS
 
 SINGLE_TURN_ENTRY = "rlvr.envs.single_turn:SingleTurnEnv"
@@ -120,111 +119,6 @@ class RewardSource:
 
     def release_env(self, env) -> None:
         self.idle_envs.append(env)
-
-
-# --------------------------------------------------------------------------------------------
-# Scoring with deadlines
-# --------------------------------------------------------------------------------------------
-
-
-def verify_job(verifier_factory: Callable[[], Any], task: Task, response: str) -> Verdict:
-    """Run in a worker: build (or fetch the cached) verifier and judge one response."""
-    return verifier_factory().verify(task, response)
-
-
-def overran(deadline_s: float) -> Verdict:
-    return Verdict.fail(f"verifier overran its deadline ({deadline_s:.1f} s); scored 0", timed_out=True)
-
-
-class Scorer:
-    """Verifies (task, response) pairs in parallel, each within its deadline plus ``grace_s``."""
-
-    def __init__(self, workers: int = 2, backend: str = "process", grace_s: float = 2.0):
-        if backend not in ("process", "thread", "serial"):
-            raise ValueError(f"scoring backend must be process, thread or serial, got {backend!r}")
-        self.workers, self.backend, self.grace_s = max(1, int(workers)), backend, float(grace_s)
-        self.process_pool = None
-        self.thread_pool: futures.ThreadPoolExecutor | None = None
-        self.timeouts = 0  # jobs scored 0 because they overran, over the scorer's life
-
-    def score(self, jobs: Sequence[tuple[Callable[[], Any], Task, str, float]]) -> list[Verdict]:
-        """``jobs`` = (verifier factory, task, response, deadline_s); verdicts in job order."""
-        if not jobs:
-            return []
-        if self.backend == "serial":
-            return [verify_job(factory, task, response) for factory, task, response, _ in jobs]
-        if self.backend == "process":
-            return self._score_in_processes(jobs)
-        return self.run_in_threads([functools.partial(verify_job, f, t, r) for f, t, r, _ in jobs], [d for *_, d in jobs], overran)
-
-    def _score_in_processes(self, jobs) -> list[Verdict]:
-        from pebble import ProcessExpired, ProcessPool
-
-        if self.process_pool is None:
-            self.process_pool = ProcessPool(max_workers=self.workers, context=multiprocessing.get_context("forkserver"))
-        scheduled = [self.process_pool.schedule(verify_job, args=(f, t, r), timeout=d + self.grace_s) for f, t, r, d in jobs]
-        verdicts = []
-        for future, (*_, deadline) in zip(scheduled, jobs):
-            try:
-                verdicts.append(future.result())
-            except futures.TimeoutError:
-                self.timeouts += 1
-                verdicts.append(overran(deadline))
-            except ProcessExpired as error:
-                verdicts.append(Verdict.fail(f"verifier worker died (exit code {error.exitcode}); scored 0"))
-            except Exception as error:  # a factory that cannot build its verifier, an unpicklable task …
-                verdicts.append(Verdict.fail(f"scoring failed: {type(error).__name__}: {str(error)[:200]}"))
-        return verdicts
-
-    def run_in_threads(self, calls: Sequence[Callable[[], Any]], deadlines: Sequence[float], on_timeout: Callable[[float], Any]) -> list[Any]:
-        """Run ``calls`` in the thread pool; one still running ``deadline + grace_s`` after it
-        started yields ``on_timeout(deadline)`` and is abandoned: its thread cannot be killed, so
-        the calls still waiting move to a fresh pool and the stuck pool is let go."""
-        if self.thread_pool is None:
-            self.thread_pool = futures.ThreadPoolExecutor(self.workers, thread_name_prefix="rlvr-score")
-        started: dict[int, float] = {}
-        lock = threading.Lock()
-
-        def timed(index: int) -> Any:
-            with lock:
-                started[index] = time.monotonic()
-            return calls[index]()
-
-        pending = {self.thread_pool.submit(timed, i): i for i in range(len(calls))}
-        results: list[Any] = [None] * len(calls)
-        while pending:
-            done, _ = futures.wait(pending, timeout=0.05, return_when=futures.FIRST_COMPLETED)
-            for future in done:
-                index = pending.pop(future)
-                try:
-                    results[index] = future.result()
-                except Exception as error:
-                    results[index] = Verdict.fail(f"scoring failed: {type(error).__name__}: {str(error)[:200]}")
-            now = time.monotonic()
-            with lock:
-                overdue = [f for f, i in pending.items() if i in started and now - started[i] > deadlines[i] + self.grace_s]
-            if not overdue:
-                continue
-            for future in overdue:
-                index = pending.pop(future)
-                results[index] = on_timeout(deadlines[index])
-                self.timeouts += 1
-            stuck, self.thread_pool = self.thread_pool, futures.ThreadPoolExecutor(self.workers, thread_name_prefix="rlvr-score")
-            for future, index in list(pending.items()):
-                if future.cancel():  # not started yet: run it in the fresh pool
-                    del pending[future]
-                    pending[self.thread_pool.submit(timed, index)] = index
-            stuck.shutdown(wait=False, cancel_futures=True)
-        return results
-
-    def close(self) -> None:
-        if self.process_pool is not None:
-            self.process_pool.stop()
-            self.process_pool.join(timeout=5)
-            self.process_pool = None
-        if self.thread_pool is not None:
-            self.thread_pool.shutdown(wait=False, cancel_futures=True)
-            self.thread_pool = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -490,7 +384,7 @@ def run_episodes(
             episode.turns += 1
 
         single = [e for e in live if not e.source.multi_turn]
-        verdicts = scorer.score([(e.source.verifier_factory, e.task, e.response, e.source.deadline_s) for e in single])
+        verdicts = scorer.score([(e.task, e.response, e.source.verifier_factory, e.source.deadline_s) for e in single])
         for episode, verdict in zip(single, verdicts):
             episode.verdict, episode.reward, episode.done = verdict, float(verdict.reward), True
 
@@ -510,8 +404,7 @@ def step_env(episodes: list[Episode], scorer: Scorer, tokenizer, *, last_turn: b
     """Send each episode's last response to its env (in threads, with deadlines) and append the
     env's reply as untrained tokens, or finish the episode."""
     calls = [functools.partial(e.env.step, e.response) for e in episodes]
-    deadlines = [e.source.deadline_s for e in episodes]
-    results = scorer.run_in_threads(calls, deadlines, overran)
+    results = scorer.run_calls(calls, [e.source.deadline_s for e in episodes])
     for episode, result, eos in zip(episodes, results, ended_with_eos):
         if isinstance(result, Verdict):  # the step overran its deadline or raised
             episode.verdict, episode.done = result, True

@@ -1,4 +1,4 @@
-"""Rule-based verifiers, one module per family; sandbox.py runs untrusted programs.
+"""Rule-based verifiers, one module per family; the sandbox package runs untrusted programs.
 
 Trust rule (every family obeys it)
     The policy being trained is an adversary. Nothing the verdict depends on — golden designs,

@@ -81,7 +81,7 @@ Options     ``partial`` (False), ``backend`` ("auto" | "bwrap" | "unsafe-none"),
             ``allow_unsafe_unsandboxed`` (False), ``memory_mb`` (1024, per process),
             ``max_total_s`` (30: the cap on the summed per-test time of one verification),
             ``warm`` (True: sessions are warm children of zygotes that have the harness
-            imported, ``rlvr.verifiers.sandbox_warm`` -- same isolation and whole-run caps
+            imported, ``rlvr.verifiers.sandbox.warm`` -- same isolation and whole-run caps
             per session, no sandbox or interpreter start; False, or where the warm path
             cannot start (bwrap as root with a memory cgroup is needed), each session is a
             cold sandbox.  ``Verdict.details["sandbox"]``: ``path`` "warm" | "cold" (both
@@ -110,7 +110,7 @@ from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, strip_think
 from rlvr.verifiers import code_harness
 from rlvr.verifiers.code_harness import CodecError, dumps_frame, encode_value, loads_frame
 from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
-from rlvr.verifiers.sandbox_warm import WarmPool
+from rlvr.verifiers.sandbox.warm import WarmPool
 
 MAX_CODE_BYTES = 100_000
 STARTUP_S = 5.0  # sandbox and interpreter start-up allowance per session
@@ -462,6 +462,31 @@ def values_match(expected: Any, got: Any, tolerance: float | None = None) -> boo
     if expected is None:
         return got is None
     return type(expected) is type(got) and expected == got
+
+
+def result_frame_bytes(expected_text: str) -> int:
+    """The longest reply line accepted for a call whose expected value has the repr
+    ``expected_text``: an equal result's encoding is a few times its repr at most, so a longer
+    line is refused unread."""
+    return min(FRAME_BYTES, max(RESULT_FRAME_FLOOR, RESULT_FRAME_FACTOR * len(expected_text)))
+
+
+def returned_value_matches(expected_text: str, returned: Any, tolerance: float | None = None) -> bool:
+    """The function style's judgement of one call that returned ``returned``, for a value made in
+    this process (the generator's own trusted programs): the expected value read from its repr by
+    ``parse_literal``; ``returned`` encoded by the harness codec into the reply line the sandboxed
+    server would send, refused past ``result_frame_bytes``, read back by ``ResultReader`` and
+    compared by ``values_match``.  These are ``CodeVerifier``'s own steps, so what the codec keeps
+    (a tuple for a list, 2.0 for 2), changes (numpy scalars, dict subclasses) or refuses (other
+    objects, oversize replies: False) is judged here exactly as it is there."""
+    try:
+        line = dumps_frame({"result": 0, "ok": True, "value": encode_value(returned), "wall_s": 0.0})  # the server's reply
+        if len(line) > result_frame_bytes(expected_text):
+            return False
+        got = ResultReader().read(loads_frame(line)["value"])
+        return values_match(parse_literal(expected_text), got, tolerance)
+    except (CodecError, RecursionError, MemoryError, ValueError, TypeError):
+        return False
 
 
 _NUMBER_TOKEN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
@@ -945,10 +970,8 @@ class CodeVerifier(SafeVerifier):
                         break
                 args = parse_literal(test["args"])
                 expected = parse_literal(test["expected"])
-                # An equal result's encoding is a few times its repr at most; a longer line is refused unread.
-                frame_bytes = min(FRAME_BYTES, max(RESULT_FRAME_FLOOR, RESULT_FRAME_FACTOR * len(test["expected"])))
                 kind, value, elapsed = self._call(peer, encode_value(list(args)), number,
-                                                  min(limit, clock.remaining()), frame_bytes)
+                                                  min(limit, clock.remaining()), result_frame_bytes(test["expected"]))
                 timings["tests_s"] += elapsed
                 timings["slowest_test_s"] = max(timings["slowest_test_s"], elapsed)
                 outcome = self._judge_value(kind, value, expected, tolerance, limit, clock)
@@ -1231,5 +1254,5 @@ def _rounded(timings: dict) -> dict:
     return {key: round(value, 4) if isinstance(value, float) else value for key, value in timings.items()}
 
 
-__all__ = ["CodeVerifier", "ResultReader", "extract_code", "find_code", "parse_literal", "short_repr", "stdout_matches",
-           "values_match"]
+__all__ = ["CodeVerifier", "ResultReader", "extract_code", "find_code", "parse_literal", "result_frame_bytes",
+           "returned_value_matches", "short_repr", "stdout_matches", "values_match"]

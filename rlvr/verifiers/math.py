@@ -533,6 +533,30 @@ def native_reading(text: str):
         return math_answers.NotNative(f"{type(error).__name__}")
 
 
+def value_key(node, ordered: bool) -> str:
+    """A native reading as text, equal for readings ``math_answers.same`` finds equal by exact
+    value: scalars by their exact value (a rational as ``p/q``, anything else by its terms), sets, bare lists (unless ``ordered``) and unions by
+    their distinct sorted elements (a one-element set is its element), bracketed lists in order
+    with their brackets, matrices entry by entry, words lower-cased."""
+    if isinstance(node, math_answers.Scalar):
+        if node.infinite:
+            return "+oo" if node.infinite > 0 else "-oo"
+        rational = node.value.rational_value()
+        return str(rational) if rational is not None else repr(node.value.terms)
+    if isinstance(node, math_answers.Text):
+        return f"word:{node.word}"
+    if isinstance(node, math_answers.Matrix):
+        return "matrix[" + ";".join(",".join(value_key(x, ordered) for x in row) for row in node.rows) + "]"
+    if isinstance(node, math_answers.Union):
+        return "union{" + ",".join(sorted({value_key(piece, ordered) for piece in node.pieces})) + "}"
+    if isinstance(node, math_answers.SetOf) or (isinstance(node, math_answers.Sequence) and not node.left and not ordered):
+        items = sorted({value_key(x, ordered) for x in node.items})
+        return items[0] if len(items) == 1 else "set{" + ",".join(items) + "}"
+    if isinstance(node, math_answers.Sequence):
+        return f"{node.left or 'list('}" + ",".join(value_key(x, ordered) for x in node.items) + f"{node.right or ')'}"
+    return repr(node)
+
+
 def strip_delimiters(text: str) -> str:
     """``$x = 1$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]`` around the whole answer → the maths inside."""
     s = text.strip()
@@ -900,6 +924,36 @@ class MathVerifier(SafeVerifier):
         payload = {"spec": {**spec, "gold": screened.gold or spec["gold"]}, "answer": screened.candidate, "prose": screened.prose,
                    "extracted": extracted[:ANSWER_PREVIEW_CHARS]}
         return self._ask_worker(payload, deadline, preview=extracted)
+
+    def canonical_answer(self, task: Task, response: str) -> str | None:
+        r"""The key label-free training compares (the trainer's ``reward: majority``; the gold is
+        not used): the final answer extracted as ``verify`` extracts it, a leading name (``x =``)
+        dropped, read by the native grammar into its exact value — ``value:…``, so ``1/2``,
+        ``0.5``, ``\frac{1}{2}`` and ``x = \dfrac12`` share one key, sets and bare lists are
+        compared unordered (ordered with ``ordered``), units dropped (kept with ``units="strict"``)
+        — or, outside that grammar, the answer without layout (``text:…``). A decimal that only
+        approximates a value (``0.333333`` for 1/3) keeps its own key. None for no answer, a hedge,
+        two different boxes, hidden text, a chain of equations, an answer longer than
+        ``MAX_ANSWER_CHARS`` or nested deeper than ``MAX_NESTING``, or one that is not well
+        formed (``4 4``). Bounded like ``check``'s cheap path; never starts a worker."""
+        if not isinstance(response, str) or len(response) > self.max_response_chars:
+            return None
+        extracted = extract_math_answer(response).value
+        value = strip_delimiters(extracted) if extracted is not None else ""
+        if not value or len(value) > MAX_ANSWER_CHARS or nesting_depth(value) > MAX_NESTING:
+            return None
+        if looks_hedged(value) or HIDING_MACROS.search(value):
+            return None
+        _, value, problem = unlabel(value, None)
+        if problem or not value:
+            return None
+        reading = native_reading(value)
+        if isinstance(reading, math_answers.Answer):
+            key = value_key(reading.body, self.ordered)
+            return f"value:{key}" + (f" [{reading.unit}]" if self.units == "strict" and reading.unit else "")
+        if isinstance(reading, math_answers.Invalid):
+            return None
+        return "text:" + _LAYOUT_NOISE.sub("", value)
 
     def _ask_worker(self, payload: dict, deadline: float, preview: str) -> Verdict:
         details = {"answer": preview[:ANSWER_PREVIEW_CHARS], "path": "math-verify", "form": payload["spec"]["form"]}

@@ -3,7 +3,8 @@
 Writes ``tests/golden/task_digests.json``: for every env (or only the named ones), the sha256 of
 the canonical JSON of the tasks at seeds 0–2 × difficulties 0, 0.5, 1 (raw stream), position 0 of
 the train and test splits at d = 0.5, and the first two rows of each dataset mode whose data is
-present under ``../shared/data`` (or ``tests/data``). ``tests/test_golden_tasks.py`` recomputes
+present under ``../shared/data`` (or ``tests/data``). An env that cannot be made without its
+dataset (``DATASET_REQUIRED``) has no raw stream and is pinned through its dataset mode only. ``tests/test_golden_tasks.py`` recomputes
 them. Re-pin an env only together with a version bump recorded in its family's "Version history":
 changed bytes behind an unchanged id are what the golden test exists to catch.
 """
@@ -29,6 +30,8 @@ DATASETS = (
     ("rlvr/VerilogEval-v0", SHARED / "verilog-eval" / "dataset_spec-to-rtl", "verilog-eval"),
     ("rlvr/SWE-v0", ROOT / "tests" / "data" / "swe" / "synthetic_swebench.jsonl", "synthetic_swebench"),
 )
+# envs whose generator needs ``dataset=`` (the project ships no copy of their data)
+DATASET_REQUIRED = {"rlvr/VerilogEval-v0"}
 
 
 def task_digest(task) -> str:
@@ -47,6 +50,8 @@ def cases():
     from rlvr.envs.registry import ENV_SPECS
 
     for spec in ENV_SPECS:
+        if spec.id in DATASET_REQUIRED:
+            continue
         for difficulty in DIFFICULTIES:
             for seed in SEEDS:
                 yield spec.id, f"d{difficulty}/s{seed}", (lambda e=spec.id, s=seed, d=difficulty: rlvr.make_task(e, s, d))

@@ -1,0 +1,112 @@
+"""ArcGrid: infer an ARC-style grid transformation from demonstrations and apply it (text or image).
+
+Task        A hidden program of ``primitives`` steps drawn from a library of nine pure functions
+            on integer grids (colours 0–9, 0 = background), shown through ``demos`` input→output
+            pairs; the model applies it to one more input. The primitives and their parameters:
+              recolour   every cell of colour a becomes colour b (a, b in 1–9, a ≠ b)
+              reflect    mirror left-right, up-down, on the diagonal or on the anti-diagonal
+              rotate     1, 2 or 3 clockwise quarter turns
+              translate  move the whole grid up/down/left/right by 1 or 2 cells, either
+                         wrapping around the edges or clipping (cells pushed out are lost, the
+                         vacated ones become background)
+              gravity    every coloured cell slides up/down/left/right until it meets the edge
+                         or another coloured cell (order along the line kept)
+              fill       background cells enclosed by coloured cells (not 4-connected to the
+                         border through background) take colour c (1–9)
+              scale      every cell becomes a 2×2 or 3×3 block
+              count      the objects (4-connected cells of one colour) in reading order of their
+                         first cell, as a 1×k row or k×1 column of their colours
+              complete   a periodic pattern with background holes: the smallest tile (at most
+                         half the grid in each direction, ordered by area) that agrees with every
+                         coloured cell and has a colour for every tile cell fills the holes; it
+                         acts only on grids at least half coloured, with a hole
+            Inputs are ``size``-bounded grids (sides drawn in [size − size//3, size], at least 3)
+            holding ``objects`` random connected shapes (blobs grown cell by cell, and hollow
+            rectangles, more of them when the program fills) in colours of a 3-colour task
+            palette that never touch each other; a program that starts with ``complete`` gets
+            periodic patterns instead (a random tile of 2–3 colours repeated, a rectangle of at
+            most a quarter of the grid blanked, sides at least 4). Programs never repeat a
+            primitive on consecutive steps, never put reflect/rotate next to each other (two such
+            steps are always one), and scale and count at most once; outputs are at most 30×30.
+            Well-posed by construction: every step changes every demo input and the test input;
+            every program of at most ``primitives`` steps over the WHOLE library (all nine
+            primitives with all their parameters, whatever ``library`` allows the draw) is
+            enumerated on the demos — states shared by several programs merged, steps that
+            cannot produce the demo output skipped by shape and colour-count tests — and the
+            task is redrawn when one that maps every demo input to its output is shorter than
+            the hidden program or gives a different test output. The test output is therefore
+            the only one any library program of that length explains.
+            rlvr/ArcGrid-v0       grids as rows of space-separated digits in the prompt.
+            rlvr/ArcGridImage-v0  the same task (same seed) drawn in ``task.images[0]``: one row
+                                  per demo (input → output) and the test input, cells in the
+                                  ARC palette with grid lines; the prompt gives the
+                                  colour-digit mapping and every grid's size.
+Answer      ``<answer>…</answer>`` holding the output grid, one line per row, cells as digits
+            0–9 separated by spaces or not at all; blank lines and ``` fences are ignored.
+            ``task.answer`` = {"test_input", "output" (lists of rows), "program" (list of
+            {"primitive", …parameters})}; ``task.meta`` = {"program" (names), "grid" [rows, cols]
+            of the test input, "output_shape", "objects" (per input, demos then test; 0 for a
+            pattern), "masked_cells" (pattern tasks), "alternatives_checked" (programs ruled in or
+            out, counting each merged state once per step), "states" (distinct intermediate
+            states), "first_demo_consistent" (deduplicated programs of at most ``primitives``
+            steps that map the first demo's input to its output: the ambiguity the other demos
+            resolve), "draws"}.
+Verifier    rlvr.verifiers.arc_grid.ArcGridVerifier: the grid must have exactly the output's
+            rows and columns (strict shape) and equal it cell for cell; reward 1 or 0 with a
+            one-line reason. ``partial=True`` gives a right-shaped wrong grid its cell accuracy
+            (< 1, since at least one cell differs); off by default.
+Solver      The stored program applied to the test input.
+
+Difficulty  (rendered from the declaration below)
+            d     size  primitives  objects  demos
+            0     3     1           1        3
+            0.25  5     1           2        3
+            0.5   8     2           3        3
+            0.75  11    2           4        4
+            1     15    3           6        4
+            fixed: library=9 kinds
+            Measured (tests/test_arc_grid.py checks the rise over 20 seeds per point): the median
+            number of library programs consistent with the first demo rises with d, as do the
+            programs the uniqueness check rules out.
+
+Version history
+            v0  (2026-12) first release (ArcGrid-v0 and ArcGridImage-v0).
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Int, Subset
+
+PRIMITIVES = ("recolour", "reflect", "rotate", "translate", "gravity", "fill", "scale", "count", "complete")
+MAX_SIDE = 30  # no grid, input or output, has more rows or columns (ARC's limit)
+MAX_PRIMITIVES = 3  # the uniqueness check enumerates every program up to this length
+
+FAMILY = Family(
+    name="arc_grid",
+    generator="rlvr.generators.arc_grid:ArcGridGenerator",
+    verifier="rlvr.verifiers.arc_grid:ArcGridVerifier",
+    table=DifficultyTable(
+        {
+            "size": Int(3, 15, doc="largest side of an input grid (sides are drawn from size − size//3 up)"),
+            "primitives": Int(1, MAX_PRIMITIVES, doc="steps of the hidden program"),
+            "objects": Int(1, 8, doc="shapes drawn on each input grid (as many as fit)"),
+            "demos": Int(2, 6, doc="demonstration pairs shown"),
+            "library": Subset(*PRIMITIVES, doc="primitives the hidden program may use (uniqueness is checked "
+                                               "against all of them)"),
+        },
+        {
+            0.0: {"size": 3, "primitives": 1, "objects": 1, "demos": 3, "library": ",".join(PRIMITIVES)},
+            0.25: {"size": 5, "primitives": 1, "objects": 2, "demos": 3, "library": ",".join(PRIMITIVES)},
+            0.5: {"size": 8, "primitives": 2, "objects": 3, "demos": 3, "library": ",".join(PRIMITIVES)},
+            0.75: {"size": 11, "primitives": 2, "objects": 4, "demos": 4, "library": ",".join(PRIMITIVES)},
+            1.0: {"size": 15, "primitives": 3, "objects": 6, "demos": 4, "library": ",".join(PRIMITIVES)},
+        },
+    ),
+    envs=(
+        EnvDecl("rlvr/ArcGrid-v0", "Infer an ARC-style grid transformation from demonstration pairs and apply it to a "
+                "test input; answer the output grid as digits"),
+        EnvDecl("rlvr/ArcGridImage-v0", "The ARC-style demonstrations and test input drawn as coloured grids; answer "
+                "the output grid as digits", visual=True, generator_kwargs={"render": "image"}),
+    ),
+    generator_options={"render": "text (ArcGrid-v0) or image (ArcGridImage-v0: the grids drawn)"},
+    verifier_options={"partial": "give a right-shaped wrong grid its cell accuracy, always below 1 (default false)"},
+)

@@ -1,0 +1,136 @@
+"""Causal: answer an associational, interventional or counterfactual query about a random causal
+Bayesian network whose graph and probability tables are given in text.
+
+Task        A random DAG over named variables (single capital letters,
+            ``rlvr.generators.causal.NAME_POOL``) with 2 or 3 states each (numbered from 0),
+            its arrows, and one conditional probability table per variable with two-decimal
+            entries (each ≥ 0.01, rows exactly normalised, no two rows of one table
+            equal, so every arrow has an effect). Then one question about an outcome Y that
+            is a descendant of a treatment X, at one of the three rungs:
+              association     P(Y | X=x, E=e)
+              intervention    P(Y | do(X=x), E=e)   (E: non-descendants of X only)
+              counterfactual  P(Y_{X=x} | X=x', E=e) — Y had X been x, given that X=x' and E=e
+                              were observed (E may include Y and descendants of X; x ≠ x' for
+                              distributions and probabilities, comparisons and effects take
+                              any two values of X, one of which may be x'). The
+                              prompt states the structural model that makes this well defined:
+                              V = first state s with U_V < P(V ≤ s | parents), independent
+                              U_V ~ Uniform[0, 1) shared by both worlds.
+            and in one of four answer kinds:
+              distribution  ``<answer>P(Y=0)=0.310, P(Y=1)=0.690</answer>`` (one entry per state;
+                            a list in state order ``[0.310, 0.690]`` is also accepted)
+              probability   one state's probability, ``<answer>0.310</answer>``
+              comparison    is the rung's P(Y=y | …X=a…) greater than P(Y=y | …X=b…)?
+                            ``<answer>yes</answer>`` / ``<answer>no</answer>``; the two differ by
+                            at least ``COMPARISON_MARGIN`` = 0.02 (else the task asks for the
+                            distribution)
+              effect        E[Y | …X=a…] − E[Y | …X=b…] with states read as numbers 0, 1, 2 (the
+                            average treatment effect at the intervention rung; the associational
+                            difference, or E[Y_{X=a} − Y_{X=b} | evidence], at the other two);
+                            |effect| ≥ ``EFFECT_MARGIN`` = 0.02 (else the task asks for the
+                            distribution)
+            Optional (generator option ``graph_image=True``): ``task.images[0]`` is a drawing of
+            the graph and the prompt mentions it; the text alone is always complete.
+Prompt      The network in text, the question, and the answer format in words: no example
+            value, since an example number or word could be right by chance and a policy that
+            echoes the prompt would get it.
+Answer      ``task.answer`` = {"kind", "rung", "outcome" (name), "states" ([0, 1] or [0, 1, 2]),
+            "query" (the formula), and "distribution" (list, kind distribution), "state" and
+            "value" (probability), "value" "yes"/"no" (comparison), "value" (effect)}; numbers
+            are exact results rounded to 6 decimals.
+            ``task.meta`` = {"rung", "answer_kind", "variables", "edges", "max_in_degree" (of the
+            graph), "ternary_variables", "relevant_variables" (ancestral closure of treatment,
+            outcome and evidence), "relevant_joint_states" (product of their state counts),
+            "evidence_variables" (observed variables besides the factual X of a counterfactual),
+            "backdoor_open" (a back-door path from X to Y is open given the evidence that are
+            non-descendants of X), "confounders" (ancestors of X with a directed path to Y that
+            avoids X), "table_lookup" (the outcome's parents are all fixed and nothing at or
+            below it is observed: the answer is read off its table), "graph_attempts",
+            "network" (names, states, parents, tables in hundredths) and "query" (treatment,
+            outcome, evidence, values)}. No timings: tasks are byte-identical across processes.
+Verifier    rlvr.verifiers.causal.CausalVerifier: distributions correct when total-variation
+            distance to the exact answer < ``tolerance`` (default 0.01); probabilities and
+            effects when the absolute error < ``tolerance``; yes/no exact. ``partial=True`` gives
+            1 − distance to well-formed wrong numeric answers.
+Solver      Exact inference (rlvr.generators.causal_inference): variable elimination over the
+            tables; do() on the mutilated network; counterfactuals on the twin network.
+
+Difficulty  (rendered from the declaration below)
+            d     variables  max_in_degree  ternary_share  evidence  min_relevant  confounding  rungs           table_lookup
+            0     3          1              0.0            0         2             0.0          association     True
+            0.25  5          2              0.2            1         3             0.25         2 kinds         False
+            0.5   8          2              0.3            1         5             0.5          3 kinds         False
+            0.75  11         3              0.4            2         7             0.75         2 kinds         False
+            1     14         3              0.5            3         9             1.0          counterfactual  False
+            fixed: answer_kinds=4 kinds
+            The rungs by d: association; association, intervention; all three; intervention,
+            counterfactual; counterfactual. The rung is drawn uniformly from the allowed ones, so
+            the mean rung rises 0 → 0.5 → 1 → 1.5 → 2; any rung can be asked at any size with
+            ``rungs=…``. ``confounding`` is the share of tasks whose query must have an open
+            back-door path (the others must have none); ``table_lookup`` is allowed only at d = 0.
+            Parameters: ``variables`` (2–20), ``max_in_degree`` (1–4), ``ternary_share`` (fraction
+            of 3-state variables), ``evidence`` (observed variables, exactly, 0–19),
+            ``min_relevant`` (minimum relevant variables, 0–20), ``confounding`` (0–1),
+            ``table_lookup`` (true/false), ``rungs`` and ``answer_kinds`` (comma-separated
+            names, or a list). Explicit values win over the knob; when no graph within a bounded
+            number of seeded attempts meets them (e.g. confounding=1 with in-degree 1, which
+            allows no back-door path), ``generate`` raises ValueError.
+
+Version history
+            v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
+                (tests/test_golden_tasks.py); overrides are checked by their declared types
+                (``rungs``/``answer_kinds`` may be lists; a name given twice or an empty name
+                is refused; ``evidence`` ≤ 19 and ``min_relevant`` ≤ 20).
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Flag, Float, Int, Subset
+
+RUNGS = ("association", "intervention", "counterfactual")
+ANSWER_KINDS = ("distribution", "probability", "comparison", "effect")
+MAX_VARIABLES = 20
+MAX_IN_DEGREE = 4
+ALL_KINDS = ",".join(ANSWER_KINDS)
+
+FAMILY = Family(
+    name="causal",
+    generator="rlvr.generators.causal:CausalGenerator",
+    verifier="rlvr.verifiers.causal:CausalVerifier",
+    table=DifficultyTable(
+        {
+            "variables": Int(2, MAX_VARIABLES, doc="variables of the network"),
+            "max_in_degree": Int(1, MAX_IN_DEGREE, doc="most direct causes of one variable"),
+            "ternary_share": Float(0.0, 1.0, doc="fraction of variables with 3 states (the rest have 2)"),
+            "evidence": Int(0, MAX_VARIABLES - 1, doc="observed variables besides the treatment, exactly"),
+            "min_relevant": Int(0, MAX_VARIABLES, doc="fewest variables in the ancestral closure of the query"),
+            "confounding": Float(0.0, 1.0, doc="chance the query must have an open back-door path (else none)"),
+            "rungs": Subset(*RUNGS, doc="rungs of the ladder to draw the question from"),
+            "answer_kinds": Subset(*ANSWER_KINDS, doc="answer kinds to draw from"),
+            "table_lookup": Flag(doc="whether a query answered by reading the outcome's table may be asked"),
+        },
+        {
+            0.0: {"variables": 3, "max_in_degree": 1, "ternary_share": 0.0, "evidence": 0, "min_relevant": 2,
+                  "confounding": 0.0, "rungs": "association", "answer_kinds": ALL_KINDS, "table_lookup": True},
+            0.25: {"variables": 5, "max_in_degree": 2, "ternary_share": 0.2, "evidence": 1, "min_relevant": 3,
+                   "confounding": 0.25, "rungs": "association,intervention", "answer_kinds": ALL_KINDS, "table_lookup": False},
+            0.5: {"variables": 8, "max_in_degree": 2, "ternary_share": 0.3, "evidence": 1, "min_relevant": 5,
+                  "confounding": 0.5, "rungs": "association,intervention,counterfactual", "answer_kinds": ALL_KINDS,
+                  "table_lookup": False},
+            0.75: {"variables": 11, "max_in_degree": 3, "ternary_share": 0.4, "evidence": 2, "min_relevant": 7,
+                   "confounding": 0.75, "rungs": "intervention,counterfactual", "answer_kinds": ALL_KINDS, "table_lookup": False},
+            1.0: {"variables": 14, "max_in_degree": 3, "ternary_share": 0.5, "evidence": 3, "min_relevant": 9,
+                  "confounding": 1.0, "rungs": "counterfactual", "answer_kinds": ALL_KINDS, "table_lookup": False},
+        },
+    ),
+    envs=(
+        EnvDecl("rlvr/Causal-v0", "Associational, interventional or counterfactual queries on a random causal Bayesian "
+                "network given in text"),
+    ),
+    generator_options={
+        "graph_image": "also draw the graph as task.images[0] (default false); the text alone is always complete",
+    },
+    verifier_options={
+        "tolerance": "largest error still correct: total-variation distance or absolute error (default 0.01, in (0, 1])",
+        "partial": "give well-formed wrong numeric answers 1 − distance (default false)",
+    },
+)

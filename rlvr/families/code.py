@@ -1,0 +1,160 @@
+"""Code: write a Python function or program that passes hidden tests, run in a sandbox; CodeFeedback
+adds test feedback between attempts.
+
+Task        Synthetic (default): a pipeline of 1–5 list/text/number operations from
+            ``rlvr.generators.code_library`` (map, filter, sort, windowed and prefix sums, run-length
+            encoding, dedupe, frequencies, clamp, digit sums, case/reverse/character filters,
+            pairwise differences, maximum subarray…), stated step by step in plain English with
+            2–3 worked examples computed by the reference, the signature, the input bounds and, at
+            high difficulty, an efficiency requirement. Style "function" (a function
+            ``process_numbers(values)`` / ``process_text(text)`` called with the test arguments) or
+            "stdio" (a program: input ``n`` then the ``n`` integers on one line, or one line of text;
+            output format stated in the prompt). Dataset mode (``dataset=PATH``): seed ``i`` serves
+            row ``i % rows`` of a HumanEval, MBPP, APPS/TACO, CodeContests or LiveCodeBench file
+            (.jsonl, .jsonl.gz, .json or .parquet; the format is detected per row), through the
+            core dataset mode (``TaskGenerator.use_dataset``); task id
+            ``code/v0/dataset/<file stem>/<row>``, meta {dataset, row, task_id (the original id),
+            format, test_count, tests_dropped}.
+            rlvr/Code-v0          one response, one verdict.
+            rlvr/CodeFeedback-v0  the same tasks (same generator; ids ``codefeedback/v0/…``) served
+                                  by ``rlvr.envs.multi_turn.CodeFeedbackEnv``: after a failed
+                                  attempt the first failing revealed test is shown, up to
+                                  ``max_attempts`` tries (3, the env's ``env_kwargs``).
+Datasets    HumanEval → "assert": setup_code = prompt, check_code = test, reference = prompt +
+            canonical_solution. MBPP (original or sanitized) → "assert": the entry point is the
+            defined function the asserts call most; test_list + challenge_test_list become
+            ``def check(candidate)`` with ``<entry> = candidate``; setup_code = test_setup_code,
+            test_imports and the reference's imports the asserts use (``math``). APPS/TACO →
+            "function" when input_output has fn_name (each input is the argument list; outputs all
+            wrapped in one-element lists, as APPS stores them, are unwrapped), else "stdio"
+            (list-of-lines tests joined by newlines). CodeContests → "stdio" over public, private
+            and generated tests. LiveCodeBench → "stdin" tests as "stdio", "functional" tests as
+            "function" (one JSON argument per input line, JSON output); private tests may be
+            JSON text or base64(zlib(JSON)) or the released base64(zlib(pickle(JSON))), unpickled
+            with every class reference refused. Function-call rows get a typing/collections
+            import prelude as setup_code.
+Answer      Exactly one fenced code block that starts with ```python, holding the complete
+            function (with its imports and helpers) or the complete program; the prompt says
+            so, and that a response without such a block (code in ``<answer>`` tags only) or
+            with more than one fenced block (of any language) scores 0.
+            ``task.answer`` (JSON; Python values travel as ``repr`` strings):
+              style            "function" | "stdio" | "assert"
+              entry_point      function name; "Class.method" for LeetCode-style class solutions
+                               (call ``getattr(Class(), method)``); None for stdio
+              tests            function: [{"args": repr(args tuple), "expected": repr(value)}]
+                               stdio:    [{"input": stdin text, "output": expected stdout}]
+                               assert:   [] (the checks live in check_code)
+              check_code       assert style: a trusted program defining ``check(candidate)``
+              setup_code       trusted code the checker runs first (helpers, imports) or ""
+              float_tolerance  relative-and-absolute tolerance for floats, or None
+              time_limit_s     per test case (assert style: for the whole check)
+              reference        complete reference source ("" when a dataset row has none)
+              source           synthetic | humaneval | mbpp | apps | code_contests | livecodebench
+              packed_tests     None, or (when the tests' JSON exceeds 32 KiB) the tests moved out of the
+                               row, ``tests`` then being []: synthetic {"encoding": "regenerate", seed,
+                               input_kind, steps, value_limit, max_length, tests, edge_cases,
+                               stress_length, count, sha256}, rebuilt from that recipe; dataset
+                               {"encoding": "zlib+base64", count, sha256, data}, the longest prefix of
+                               the tests whose packed text fits in 48 KiB (meta tests_dropped counts
+                               the rest). ``unpack_tests(answer)`` gives the full list and checks the
+                               digest; the verifier rebuilds on the host, cached per task and bounded.
+                               A non-empty ``tests`` list wins over ``packed_tests``.
+                               Rows thus stay under ~64 KB (Code d=1 was ~620 KB).
+Verifier    ``rlvr.verifiers.code.CodeVerifier`` runs the extracted program in the sandbox on every
+            test and judges each result with its pure functions ``returned_value_matches``
+            (function style: the value through the harness codec and ``ResultReader``, then
+            ``values_match``) and ``stdout_matches`` (stdio).
+Solver      The reference program (synthetic: generated source; HumanEval: prompt +
+            canonical_solution; MBPP: code; APPS/CodeContests: the first Python 3 solution).
+            LiveCodeBench rows carry no solution: ``solve`` raises ValueError for them.
+            ``wrong_response`` gives a plausible wrong program (a step with other constants, a
+            swapped or dropped step; for datasets the entry point returning a wrong constant),
+            judged wrong by those same verifier functions (the generator has no comparison of its
+            own: 2 and 2.0, a list and a tuple are equal to it exactly when they are to the verifier).
+            ``attacks`` gives hostile responses (see ``CodeGenerator.attacks``).
+
+Difficulty  (rendered from the declaration below)
+            d     depth  max_length  value_limit  tests  edge_cases  stress_length  time_limit_s
+            0     1      10          20           5      False       0              4.0
+            0.25  2      55          5010         8      False       5000           3.5
+            0.5   3      100         10000        10     True        10000          3.0
+            0.75  4      550         500005000    15     True        55000          2.5
+            1     5      1000        1000000000   20     True        100000         2.0
+            fixed: style=any, input=any
+            depth: operations in the pipeline; max_length: elements (or characters) of a random
+            test input; value_limit: numbers lie in [-value_limit, value_limit]; tests: hidden
+            tests in all; edge_cases: up to 5 of them are empty / single / all-equal / all-negative
+            / extreme inputs; stress_length: one extra-large input (its numbers stay within 10^6);
+            time_limit_s: per test (the reference needs under 0.1 s on the 10^5 input);
+            from 5·10^4 elements on (d ≥ 0.73) the first step is one whose obvious solution is
+            O(n²) (dedupe by list scan, windows of ⌊n/2⌋+1, pair counting, running maximum…) and
+            the prompt demands O(n log n); the reference is O(n) or O(n log n).
+            Parameters ``style`` ("any" | "function" | "stdio") and ``input`` ("any" | "ints" |
+            "text") pin the test style and the input kind. Ranges: depth 1–10, max_length
+            1–10^5, value_limit 1–10^9, tests 1–100, stress_length 0–10^6, time_limit_s
+            0.1–30; explicit values win over the knob. meta records depth, ops, steps,
+            max_input_length, test_count, stress_length and quadratic_trap.
+
+Version history
+            v0  (2026-11) first release: Code-v0 and CodeFeedback-v0. 2026-12: declared in
+                rlvr.families (CodeFeedback-v0 made by the same generator class, the registry
+                injecting its id; ``max_attempts`` from the declaration's ``env_kwargs``);
+                synthetic task bytes unchanged (tests/test_golden_tasks.py); dataset-mode ids
+                unified to ``code/v0/dataset/<file stem>/<row>`` and
+                ``codefeedback/v0/dataset/…`` (were ``code/dataset/…``,
+                ``codefeedback/dataset/…``), prompts, answers and meta unchanged.
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import Choice, DifficultyTable, Flag, Float, Int
+
+STYLES = ("function", "stdio")
+INPUT_KINDS = ("ints", "text")
+FEEDBACK_MAX_ATTEMPTS = 3
+
+FAMILY = Family(
+    name="code",
+    generator="rlvr.generators.code:CodeGenerator",
+    verifier="rlvr.verifiers.code:CodeVerifier",
+    table=DifficultyTable(
+        {
+            "depth": Int(1, 10, doc="operations in the pipeline"),
+            "max_length": Int(1, 10**5, doc="elements (or characters) of a random test input"),
+            "value_limit": Int(1, 10**9, doc="numbers lie in [-value_limit, value_limit]"),
+            "tests": Int(1, 100, doc="hidden tests in all"),
+            "edge_cases": Flag(doc="empty, single, all-equal, all-negative and extreme inputs among the tests"),
+            "stress_length": Int(0, 10**6, doc="length of one extra-large input (0: none)"),
+            "time_limit_s": Float(0.1, 30.0, doc="seconds per test"),
+            "style": Choice("any", *STYLES, doc="function or stdio tests (any: drawn)"),
+            "input": Choice("any", *INPUT_KINDS, doc="integer list or text input (any: drawn)"),
+        },
+        {
+            0.0: {"depth": 1, "max_length": 10, "value_limit": 20, "tests": 5, "edge_cases": False,
+                  "stress_length": 0, "time_limit_s": 4.0, "style": "any", "input": "any"},
+            0.5: {"depth": 3, "max_length": 100, "value_limit": 10_000, "tests": 10, "edge_cases": True,
+                  "stress_length": 10_000, "time_limit_s": 3.0, "style": "any", "input": "any"},
+            1.0: {"depth": 5, "max_length": 1000, "value_limit": 10**9, "tests": 20, "edge_cases": True,
+                  "stress_length": 100_000, "time_limit_s": 2.0, "style": "any", "input": "any"},
+        },
+    ),
+    envs=(
+        EnvDecl("rlvr/Code-v0",
+                "Write a Python function or program that passes hidden tests, run in a sandbox (synthetic, or a "
+                "HumanEval/MBPP/APPS/TACO/CodeContests/LiveCodeBench file)"),
+        EnvDecl("rlvr/CodeFeedback-v0",
+                "Code with test feedback: after a failed attempt the first failing test is shown, up to max_attempts tries",
+                entry_point="rlvr.envs.multi_turn:CodeFeedbackEnv", env_kwargs={"max_attempts": FEEDBACK_MAX_ATTEMPTS}),
+    ),
+    generator_options={
+        "dataset": "path of a HumanEval/MBPP/APPS/TACO/CodeContests/LiveCodeBench file (.jsonl, .jsonl.gz, .json, "
+                   ".parquet): serve its rows instead",
+    },
+    verifier_options={
+        "partial": "reward the fraction of tests passed instead of all-or-nothing (default false)",
+        "backend": "sandbox backend: auto | bwrap | unsafe-none (default auto)",
+        "allow_unsafe_unsandboxed": "permit backend unsafe-none, running code without isolation (default false)",
+        "memory_mb": "memory limit per sandboxed process, in MiB (default 1024)",
+        "max_total_s": "cap on the summed per-test time of one verification, in seconds (default 30)",
+        "warm": "run sessions as children of warm zygotes (default true); false: a cold sandbox each",
+    },
+)

@@ -1,0 +1,134 @@
+r"""Math: problems with one exact answer, made by sympy or read from a MATH/AIME/GSM8K file.
+
+Task        Synthetic mode (default): one problem of a *kind* drawn from the difficulty's pool.
+            kind                  problem                                         answer form
+            fraction_arithmetic   evaluate +, −, ·, ÷ of fractions, nested (…)    number
+            linear_equation       solve a(b(x + c) + d) + … = ex + f for x        number
+            quadratic_equation    all real roots (rational, or integer at d=0)    set
+            linear_system         2 or 3 linear equations, one integer solution   tuple
+            polynomial_expansion  expand a product of binomials (and a power)     expanded
+            polynomial_factoring  factor over the integers (linear factors)       factored
+            derivative            f'(c) of a polynomial/product, or f'(x) itself  number/expression
+            definite_integral     ∫_a^b of a polynomial or a product of binomials number
+            number_theory         gcd, lcm, a mod m, or b^e mod m                 number
+            counting              committees, podiums, mixed/at-least-one groups  number
+            Every answer is computed by sympy when the task is made: exact ``Rational``
+            arithmetic, ``Poly`` products, roots, derivatives and antiderivatives, ``linsolve``,
+            ``factor``/``factor_list``, ``binomial``/``FallingFactorial``, ``igcd``/``ilcm``.
+            Dataset mode: ``MathGenerator(dataset=path)`` (also ``gym.make("rlvr/Math-v0",
+            dataset=path)``) serves rows of a JSON-lines or Parquet file with a problem column
+            (``problem``, ``prompt`` or ``question``) and an ``answer`` column: LaTeX (MATH-500),
+            an integer (AIME) or a GSM8K solution ending in ``#### 18`` (gold "18"; "1,000" →
+            "1000"). ``generate(seed)`` serves row ``seed % rows`` (the core dataset mode,
+            ``TaskGenerator.use_dataset``); the difficulty is recorded but changes nothing; task
+            id ``math/v0/dataset/<file stem>/<row>``.
+Answer      The prompt states the form and ends with: put the final answer inside ``\boxed{}``;
+            only the last box counts and two different boxes are a hedge.
+            number     an integer, a fraction (``\frac{7}{3}``, ``7/3``) or an exactly equal
+                       decimal; not an unevaluated expression.
+            set        every distinct root, separated by commas, any order: ``\boxed{-2, \frac{1}{3}}``.
+            tuple      the ordered pair/triple ``\boxed{(1, -2, 5)}`` in the variables' order.
+            expanded   a sum of monomials with like terms combined: ``\boxed{x^2 - 5x + 6}``.
+            factored   a product of irreducible factors: ``\boxed{2(x - 1)(x + 3)}``.
+            expression any expression equal to the gold one (no d/dx, ∫, Σ, lim).
+            ``task.answer`` = {"gold": LaTeX, "form": one of the above or "any" (datasets)} plus
+            "values" (set/tuple elements as LaTeX), "variables" (tuple), "variable" (polynomial
+            forms), "factor_count" (irreducible factors of the gold, with multiplicity) and
+            "labels" (the names an answer ``name = value`` may use: ``x`` for a linear equation,
+            ``f'(c)`` or ``f'(x)`` for a derivative; kinds without it take no label).
+            ``task.meta`` = {"kind", "subkind", "expression_size" (sympy nodes of the problem's
+            expression, ``preorder_traversal``), "working" (the solver's steps)}; dataset tasks
+            have {"dataset": path, "row": i}.
+Verifier    rlvr.verifiers.math.MathVerifier: exact comparison in-process (plain numbers for
+            synthetic forms, the native answer grammar of rlvr.verifiers.math_answers for
+            datasets), math-verify in a killable worker process for everything else, the form
+            and label rules above.
+Attacks     ``attacks(task)`` (``math_attacks``): million-element sets and labelled tuples,
+            power towers, huge exponents and factorials, deep nesting, box spam, tiny and
+            relative near misses, sign and factor-2 errors, wrong labels, equations and
+            approximations that name the gold, hedges, the prompt boxed, macro tricks
+            (``\def``, ``\newcommand``, ``\phantom``, ``\color``, ``\text``), look-alike digits.
+            The generator reads numbers in golds (near misses, the zero gold whose negation is
+            itself) with the verifier's own ``parse_plain_number``: it has no notion of a
+            number or of equality of its own.
+Solver      The worked steps recorded at generation (sympy's intermediate results) and the gold
+            answer in ``\boxed{}``; for a dataset row, the file's own answer in ``\boxed{}``.
+
+Difficulty  (rendered from the declaration below)
+            d     kinds     max_coefficient  terms  nesting  degree  unknowns
+            0     5 kinds   9                2      0        2       2
+            0.25  5 kinds   20               3      1        3       2
+            0.5   8 kinds   30               3      1        3       2
+            0.75  8 kinds   65               4      2        4       3
+            1     10 kinds  100              5      3        5       3
+            The kinds pool: d < 0.5 fraction_arithmetic, linear_equation, polynomial_expansion,
+            number_theory, counting (``EASY_KINDS``); 0.5 ≤ d < 1 adds quadratic_equation,
+            linear_system, derivative (``MIDDLE_KINDS``); d = 1 adds polynomial_factoring and
+            definite_integral (all of ``KINDS``). max_coefficient (2–10⁶) bounds numerators,
+            denominators, roots and constants; terms (2–12) is the operand count of a chain /
+            factor count of a product / term count of a polynomial; nesting (0–8) is the depth of
+            parenthesised sub-chains, of the c(…)+d wrapping in linear equations, and switches
+            on rational roots, powers of binomials and product rules; degree (1–20) bounds
+            polynomial degrees; unknowns (2–3) sizes systems. Mean expression_size over seeds
+            0–199: 6.2 (d=0), 12.7 (d=0.5), 23.0 (d=1). Explicit parameters win over the knob;
+            ``kinds`` is a comma-separated selection of KINDS or a list of them (the order
+            given is kept; the task's params and id record it as comma-separated text).
+
+Version history
+            v0  (2026-11) first release. 2026-12: declared in rlvr.families; synthetic task
+                bytes unchanged (tests/test_golden_tasks.py); dataset-mode ids unified to
+                ``math/v0/dataset/<file stem>/<row>`` (were ``math/dataset/…``), prompts and
+                answers unchanged. Overrides are checked and canonical before they name a task:
+                ``kinds`` given as a list or with spaces names the same task as its plain
+                comma-separated text (they made different tasks before).
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Int, Subset
+
+KINDS = (
+    "fraction_arithmetic",
+    "linear_equation",
+    "quadratic_equation",
+    "linear_system",
+    "polynomial_expansion",
+    "polynomial_factoring",
+    "derivative",
+    "definite_integral",
+    "number_theory",
+    "counting",
+)
+EASY_KINDS = ("fraction_arithmetic", "linear_equation", "polynomial_expansion", "number_theory", "counting")
+MIDDLE_KINDS = EASY_KINDS + ("quadratic_equation", "linear_system", "derivative")
+
+FAMILY = Family(
+    name="math",
+    generator="rlvr.generators.math:MathGenerator",
+    verifier="rlvr.verifiers.math:MathVerifier",
+    table=DifficultyTable(
+        {
+            "kinds": Subset(*KINDS, doc="problem kinds to draw from"),
+            "max_coefficient": Int(2, 10**6, doc="bound on numerators, denominators, roots and constants"),
+            "terms": Int(2, 12, doc="operands of a chain, factors of a product, terms of a polynomial"),
+            "nesting": Int(0, 8, doc="depth of nested sub-expressions; above 0: rational roots, powers, product rules"),
+            "degree": Int(1, 20, doc="largest polynomial degree"),
+            "unknowns": Int(2, 3, doc="unknowns of a linear system"),
+        },
+        {
+            0.0: {"kinds": ",".join(EASY_KINDS), "max_coefficient": 9, "terms": 2, "nesting": 0, "degree": 2, "unknowns": 2},
+            0.5: {"kinds": ",".join(MIDDLE_KINDS), "max_coefficient": 30, "terms": 3, "nesting": 1, "degree": 3, "unknowns": 2},
+            1.0: {"kinds": ",".join(KINDS), "max_coefficient": 100, "terms": 5, "nesting": 3, "degree": 5, "unknowns": 3},
+        },
+    ),
+    envs=(
+        EnvDecl("rlvr/Math-v0",
+                "Competition-style maths with exact answers (synthetic via sympy, or a MATH/AIME/GSM8K file)"),
+    ),
+    generator_options={
+        "dataset": "path of a JSON-lines or Parquet file with problem and answer columns: serve its rows instead",
+    },
+    verifier_options={
+        "deadline_s": "seconds one verification may take, worker included (default 5)",
+        "memory_mb": "address-space limit of the math-verify worker process, in MiB (default 1024)",
+    },
+)

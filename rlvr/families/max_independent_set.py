@@ -1,0 +1,65 @@
+"""MaxIndependentSet: the largest set of pairwise non-adjacent vertices of a random graph.
+
+Task        A G(n, p) random graph: ``vertices`` numbered 0…n−1, each pair joined with
+            probability ``edge_probability`` (an edgeless draw gets one edge); the prompt lists
+            the edges as ``u-v`` pairs.
+Answer      ``<answer>[v1, v2, …]</answer>``: the vertices of the set, each once, any order.
+            ``task.answer`` = {"instance": {"vertices", "edges"}, "reference": {"solution":
+            sorted vertices, "objective": size, "status"}}.
+Verifier    rlvr.verifiers.max_independent_set.MaxIndependentSetVerifier: distinct valid vertices
+            with no edge inside the set, else 0; then reward 1 (correct) when at least as large as
+            the reference, else 0; with ``partial=True`` a feasible answer earns min(1, size /
+            reference size).
+Solver      OR-Tools CP-SAT: a Boolean per vertex, at most one end of every edge, maximise the
+            count, with the full LP relaxation (``linearization_level=2``). Exact within
+            ``CP_SAT_DETERMINISTIC_LIMIT`` (rlvr.generators.optimisation) deterministic seconds;
+            otherwise the better of CP-SAT's best and the minimum-degree greedy ("best-known" /
+            "heuristic").
+Greedy      First fit in vertex order (take a vertex when none of its neighbours is taken):
+            ``meta["greedy_objective"]``.
+Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+
+Difficulty  (rendered from the declaration below)
+            d     vertices  edge_probability
+            0     8         0.4
+            0.25  17        0.325
+            0.5   25        0.25
+            0.75  38        0.2
+            1     50        0.15
+            ``vertices`` 2–150 and ``edge_probability`` 0.01–1 may be set explicitly.
+            Generation with the exact solve takes ≈ 15–25 ms on average at d = 1. Mean first-fit
+            gap (1 − its ratio) ≈ 0.11 at d = 0, 0.20 at d = 0.5, 0.19 at d = 1 (flat beyond
+            d ≈ 0.3); CP-SAT effort rises about 600-fold (benchmarks/bench_optimisation.py).
+            d = 0 has 8 vertices, not 6: on 6 a fixed set ([0, 2, 5]) was a maximum one on
+            12.5 % of the tasks, on 8 on about 4 % (benchmarks/bench_constant_policy.py).
+
+Version history
+            v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
+                (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
+                (``vertices=10.0`` → 10).
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Float, Int
+
+MAX_VERTICES = 150
+
+FAMILY = Family(
+    name="max_independent_set",
+    generator="rlvr.generators.max_independent_set:MaxIndependentSetGenerator",
+    verifier="rlvr.verifiers.max_independent_set:MaxIndependentSetVerifier",
+    table=DifficultyTable(
+        {
+            "vertices": Int(2, MAX_VERTICES, doc="number of vertices"),
+            "edge_probability": Float(0.01, 1.0, doc="probability that a pair of vertices is an edge"),
+        },
+        {
+            0.0: {"vertices": 8, "edge_probability": 0.4},
+            0.5: {"vertices": 25, "edge_probability": 0.25},
+            1.0: {"vertices": 50, "edge_probability": 0.15},
+        },
+    ),
+    envs=(EnvDecl("rlvr/MaxIndependentSet-v0",
+                  "Largest set of pairwise non-adjacent vertices of a random graph; answer the vertices"),),
+    verifier_options={"partial": "pay min(1, size / reference size) for a feasible smaller set (default false)"},
+)

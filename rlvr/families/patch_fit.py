@@ -1,0 +1,103 @@
+"""PatchFit: a square patch was cut out of a picture; choose, among k lettered candidates, the one
+that fills the hole.
+
+Task        A square picture (``rlvr.generators.images``; a procedural scene by default) loses a
+            square patch of ``patch_frac`` × its side, placed where the patch shows the most
+            structure (the best of ``HOLE_TRIES`` random places). The hole shown is the patch
+            plus a band of ``gap_frac`` × the patch side on every side (0 at d = 0), so the
+            patch's own border pixels never touch the picture around the hole; the hole stays at
+            least ``HOLE_MARGIN`` pixels from every edge. ``task.images[0]`` shows the picture
+            with the hole filled grey and outlined in red *inside* the hole (no pixel around the
+            hole is covered; with a band, a thin darker line marks where the patch sat), and
+            under it the k candidates at the picture's scale, each under a white band with its
+            letter A, B, C, …. One candidate is the cut-out patch; the others are distractors,
+            by ``distractors``:
+            "other"  patches of other pictures (another picture of the collection, or another
+                     procedural scene);
+            "same"   patches of the same picture that do not overlap the hole;
+            "near"   patches of the same picture shifted by 25–60 % of the patch side (they
+                     share part of the true content), plus the true patch mirrored or turned
+                     by 180 degrees.
+            Every distractor differs from the true patch by a mean absolute difference of at
+            least ``DISTINCT_MAD`` (of 255) and from every other candidate by at least half that,
+            so exactly one candidate is right.
+Answer      ``<answer>…</answer>`` holding one capital letter, the candidate that fills the hole
+            as it is (not turned or mirrored). ``task.answer`` = {"choice": letter, "labels":
+            "ABC…", "accepted": [letters]} (accepted is the choice alone: candidates are
+            distinct by construction). ``task.meta`` = {"picture", "hole_box", "patch_box" and
+            "candidate_boxes" ([left, top, right, bottom) in images[0]), "distractor_kinds" per
+            candidate ("true", "other", "same", "near", "mirror", "flip", "turn")}.
+Prompt      States the hole's size and position in the picture (pixels from the top-left), the
+            band, the number of candidates and the answer format in words: no example letter,
+            since any letter among the labels is a real guess that an echoed prompt would make.
+Verifier    rlvr.verifiers.patch_fit.PatchFitVerifier: reward 1 for the right letter, else 0;
+            anything but one capital letter among the labels is a format error.
+Solver      ``solve(task)`` answers ``task.answer["choice"]``. The honest pixel solver
+            (``rlvr.generators.pixel_solver.solve_patch_fit``) picks the candidate whose border
+            best continues the pixels around the hole, extrapolated across the band.
+
+Difficulty  (rendered from the declaration below; patch_frac is the patch side as a fraction of
+            the picture side, gap_frac the band as a fraction of the patch side)
+            d     candidates  distractors  patch_frac  gap_frac  detail
+            0     3           other        0.3         0.0       1.0
+            0.25  4           same         0.28        0.05      0.9
+            0.5   5           same         0.25        0.1       0.8
+            0.75  6           near         0.22        0.15      0.7
+            1     8           near         0.2         0.25      0.55
+            fixed: picture_px=320
+            Pixel solver solved (seeds 0–99, benchmarks/results/visual.json): 100 %, 99 %, 98 %,
+            86 %, 48 % at d = 0, 0.25, 0.5, 0.75, 1.
+            Parameters: ``candidates`` (2–12), ``distractors`` ("other", "same", "near"),
+            ``patch_frac`` (0.08–0.45), ``gap_frac`` (0–0.5), ``detail`` (0.2–1),
+            ``picture_px`` (128–640).
+            ``distractors`` takes the value of the anchor at or below d; numbers interpolate.
+
+Version history
+            v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
+                (tests/test_golden_tasks.py); overrides are checked by their declared types, so
+                "3" and 3.0 now name the same task as 3.
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import Choice, DifficultyTable, Float, Int
+
+DISTRACTOR_KINDS = ("other", "same", "near")
+PICTURE_OPTIONS = {  # the generator options of every picture puzzle (rlvr.generators.images)
+    "image_source": "where pictures come from: procedural (default, painted from the task's RNG) or photos "
+                    "(the photographs shipped inside scikit-image)",
+    "image_dir": "a folder of your own pictures (searched recursively), instead of image_source",
+    "dataset": "a .parquet or .jsonl table of images, or a datasets-like object, instead of image_source",
+}
+
+FAMILY = Family(
+    name="patch_fit",
+    generator="rlvr.generators.patch_fit:PatchFitGenerator",
+    verifier="rlvr.verifiers.patch_fit:PatchFitVerifier",
+    table=DifficultyTable(
+        {
+            "candidates": Int(2, 12, doc="lettered candidate patches, exactly one of them right"),
+            "distractors": Choice(*DISTRACTOR_KINDS, doc="where the wrong candidates come from"),
+            "patch_frac": Float(0.08, 0.45, doc="the patch's side as a fraction of the picture's"),
+            "gap_frac": Float(0.0, 0.5, doc="the grey band around the hole as a fraction of the patch side"),
+            "detail": Float(0.2, 1.0, doc="how much the picture shows (low: a low-texture picture)"),
+            "picture_px": Int(128, 640, doc="the picture's side in pixels"),
+        },
+        {
+            0.0: {"candidates": 3, "distractors": "other", "patch_frac": 0.30, "gap_frac": 0.0, "detail": 1.0,
+                  "picture_px": 320},
+            0.25: {"candidates": 4, "distractors": "same", "patch_frac": 0.28, "gap_frac": 0.05, "detail": 0.9,
+                   "picture_px": 320},
+            0.5: {"candidates": 5, "distractors": "same", "patch_frac": 0.25, "gap_frac": 0.1, "detail": 0.8,
+                  "picture_px": 320},
+            0.75: {"candidates": 6, "distractors": "near", "patch_frac": 0.22, "gap_frac": 0.15, "detail": 0.7,
+                   "picture_px": 320},
+            1.0: {"candidates": 8, "distractors": "near", "patch_frac": 0.2, "gap_frac": 0.25, "detail": 0.55,
+                  "picture_px": 320},
+        },
+    ),
+    envs=(
+        EnvDecl("rlvr/PatchFit-v0", "A square cut out of a picture; answer the letter of the candidate patch that fills "
+                "the hole", visual=True),
+    ),
+    generator_options=PICTURE_OPTIONS,
+)

@@ -1,0 +1,64 @@
+"""SAT: a satisfying assignment of a random 3-CNF formula near the satisfiability threshold.
+
+Task        Uniform random 3-SAT: round(clause_ratio × variables) clauses, each over three
+            distinct variables drawn uniformly with random signs. Formulas are drawn until
+            MiniSat proves one satisfiable (at most ``MAX_DRAWS`` = 60; near the threshold ratio
+            ≈ 4.26 about half of them are); should every draw fail, a formula with a planted
+            assignment (clauses drawn uniformly among those it satisfies) is used instead, so
+            generation always ends. The prompt lists the clauses in DIMACS-like notation.
+Answer      ``<answer>[±1, ±2, …, ±n]</answer>``: one literal per variable, k for x_k true, −k for
+            false, any order. ``task.answer`` = {"instance": {"variables", "clauses"},
+            "reference": {"solution": the solver's model, "objective": clause count, "status":
+            "optimal"}}.
+Verifier    rlvr.verifiers.sat.SATVerifier: every variable once and every clause satisfied:
+            reward 1 and correct; anything else 0.
+Solver      python-sat's MiniSat 2.2 (deterministic) with a conflict budget of
+            ``CONFLICT_BUDGET`` (200,000) per formula; a formula the budget cannot settle is
+            redrawn.
+Greedy      Johnson's greedy: variables in order, each set to the sign that satisfies more of
+            the still-unsatisfied clauses containing it (ties to true):
+            ``meta["greedy_objective"]`` = clauses it satisfies; it scores only when all are.
+Effort      MiniSat conflicts on the final formula (``meta["effort"]``), plus decisions and the
+            number of formulas drawn.
+
+Difficulty  (rendered from the declaration below)
+            d     variables  clause_ratio
+            0     5          3.0
+            0.25  15         3.5
+            0.5   25         4.0
+            0.75  43         4.13
+            1     60         4.26
+            ``variables`` 3–2000 and ``clause_ratio`` 0.1–10 may be set explicitly (above the
+            threshold, unsatisfiable draws are common and the planted fallback becomes likely).
+            Generation takes ≈ 15 ms on average at d = 1 (about two formulas drawn). The greedy
+            misses (leaves a clause unsatisfied) in ≈ 28% of instances at d = 0 and in all from
+            d ≈ 0.5; MiniSat conflicts rise about 70-fold (benchmarks/bench_optimisation.py).
+
+Version history
+            v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
+                (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
+                (``clause_ratio=4`` → 4.0).
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Float, Int
+
+CLAUSE_SIZE = 3  # literals per clause; a formula needs at least this many variables
+
+FAMILY = Family(
+    name="sat",
+    generator="rlvr.generators.sat:SATGenerator",
+    verifier="rlvr.verifiers.sat:SATVerifier",
+    table=DifficultyTable(
+        {
+            "variables": Int(CLAUSE_SIZE, 2000, doc="number of variables"),
+            "clause_ratio": Float(0.1, 10.0, doc="clauses per variable (the 3-SAT threshold is about 4.26)"),
+        },
+        {
+            0.0: {"variables": 5, "clause_ratio": 3.0},
+            0.5: {"variables": 25, "clause_ratio": 4.0},
+            1.0: {"variables": 60, "clause_ratio": 4.26},
+        },
+    ),
+    envs=(EnvDecl("rlvr/SAT-v0", "Satisfying assignment of a random 3-CNF formula near the threshold; answer ±literals"),),
+)

@@ -1,0 +1,72 @@
+"""SetCover: cover a universe with as few of the given subsets as possible.
+
+Task        A universe of ``elements`` items 0…m−1 and a family of subsets, in random order:
+            ``planted_sets`` blocks partitioning the universe (so ``planted_sets`` subsets
+            suffice), ``decoy_sets`` random subsets of ``decoy_size`` × the block size (decoys
+            larger than a block lure the greedy algorithm) and ``random_sets`` random subsets of
+            half the block size. The prompt lists every subset as S<i> = {…}.
+Answer      ``<answer>[i1, i2, …]</answer>``: the chosen subset indices, each once, any order.
+            ``task.answer`` = {"instance": {"elements", "subsets"}, "reference": {"solution":
+            sorted indices, "objective": count, "status"}}.
+Verifier    rlvr.verifiers.set_cover.SetCoverVerifier: distinct valid subsets covering every
+            element, else 0; then reward 1 (correct) when using no more subsets than the
+            reference, else 0; with ``partial=True`` a feasible answer earns min(1, reference
+            count / count).
+Solver      OR-Tools CP-SAT: a Boolean per subset, every element covered at least once,
+            minimise the count, with the full LP relaxation (``linearization_level=2``).
+            Exact within ``CP_SAT_DETERMINISTIC_LIMIT`` (rlvr.generators.optimisation)
+            deterministic seconds; otherwise the best of CP-SAT's cover, the planted blocks and
+            the greedy cover ("best-known" / "heuristic").
+Greedy      Repeatedly the subset covering most uncovered elements (ties to the lower index):
+            ``meta["greedy_objective"]``.
+Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+
+Difficulty  (rendered from the declaration below)
+            d     elements  planted_sets  decoy_sets  decoy_size  random_sets
+            0     8         2             5           0.8         3
+            0.25  14        3             6           0.925       4
+            0.5   20        3             6           1.05        4
+            0.75  30        3             13          1.1         6
+            1     40        3             20          1.15        8
+            Parameters may be set explicitly: ``elements`` 2–300, ``planted_sets`` 1–elements,
+            ``decoy_sets`` and ``random_sets`` 0–300, ``decoy_size`` 0.1–10. Generation with the
+            exact solve takes ≈ 5 ms at d = 1. Mean greedy gap (1 − its ratio) is 0 up to
+            d = 0.2 (decoys smaller than the blocks), ≈ 0.23 at d = 0.5 and 0.40 at d = 1;
+            CP-SAT effort rises about 30-fold (benchmarks/bench_optimisation.py). d = 0 has 10
+            subsets, not 6: among 6 a fixed pair was a minimum cover on 8.5 % of the tasks,
+            among 10 on about 3 % (benchmarks/bench_constant_policy.py).
+
+Version history
+            v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
+                (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
+                (``decoy_size=1`` → 1.0).
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Float, Int
+
+MAX_ELEMENTS = 300
+MAX_EXTRA_SETS = 300
+
+FAMILY = Family(
+    name="set_cover",
+    generator="rlvr.generators.set_cover:SetCoverGenerator",
+    verifier="rlvr.verifiers.set_cover:SetCoverVerifier",
+    table=DifficultyTable(
+        {
+            "elements": Int(2, MAX_ELEMENTS, doc="size of the universe"),
+            "planted_sets": Int(1, MAX_ELEMENTS, doc="blocks partitioning the universe (at most elements)"),
+            "decoy_sets": Int(0, MAX_EXTRA_SETS, doc="random subsets of decoy_size × the block size"),
+            "decoy_size": Float(0.1, 10.0, doc="decoy size as a multiple of the block size"),
+            "random_sets": Int(0, MAX_EXTRA_SETS, doc="random subsets of half the block size"),
+        },
+        {
+            0.0: {"elements": 8, "planted_sets": 2, "decoy_sets": 5, "decoy_size": 0.8, "random_sets": 3},
+            0.5: {"elements": 20, "planted_sets": 3, "decoy_sets": 6, "decoy_size": 1.05, "random_sets": 4},
+            1.0: {"elements": 40, "planted_sets": 3, "decoy_sets": 20, "decoy_size": 1.15, "random_sets": 8},
+        },
+    ),
+    envs=(EnvDecl("rlvr/SetCover-v0",
+                  "Fewest subsets covering a universe (planted cover, greedy decoys); answer the subset indices"),),
+    verifier_options={"partial": "pay min(1, reference count / count) for a feasible larger cover (default false)"},
+)

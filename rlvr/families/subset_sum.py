@@ -1,0 +1,59 @@
+"""SubsetSum: choose numbers (by index) that add up to exactly the target.
+
+Task        ``numbers`` positive integers uniform in 1…max_number; a planted subset (each index
+            with probability 1/2, at least one and not all) fixes the target as its sum, so
+            every instance is solvable. The prompt lists the numbers with their indices and the
+            target.
+Answer      ``<answer>[i1, i2, …]</answer>``: the chosen indices, each once, any order.
+            ``task.answer`` = {"instance": {"numbers", "target"}, "reference": {"solution":
+            sorted indices, "objective": target, "status": "optimal"}}; ``task.meta["planted"]``
+            holds the planted indices (the reference may be another subset with the same sum).
+Verifier    rlvr.verifiers.subset_sum.SubsetSumVerifier: distinct valid indices summing to the
+            target, reward 1 and correct; anything else 0 (a decision problem: every exact
+            subset is optimal).
+Solver      Dynamic programming over reachable sums 0…target as Python-integer bitsets (one
+            shift-or per number, exact) while numbers × (target + 1) ≤ ``DP_CELL_LIMIT``
+            (200 million); beyond, OR-Tools CP-SAT (``CP_SAT_DETERMINISTIC_LIMIT`` of
+            rlvr.generators.optimisation), falling back to the planted subset.
+Greedy      Largest first (ties to the lower index), taking each number that keeps the sum at
+            most the target: ``meta["greedy_objective"]`` is its sum; it scores only when exact.
+Effort      DP cells, numbers × (target + 1) (``meta["effort"]``).
+
+Difficulty  (rendered from the declaration below)
+            d     numbers  max_number
+            0     5        20
+            0.25  9        510
+            0.5   12       1000
+            0.75  16       25500
+            1     20       50000
+            ``numbers`` 2–200 and ``max_number`` 1–10^9 may be set explicitly. Generation takes
+            under a millisecond at d = 1. The greedy misses the target in ≈ 28% of instances at
+            d = 0, ≈ 98% at d = 0.5 and all at d = 1; DP cells rise about 45000-fold
+            (benchmarks/bench_optimisation.py).
+
+Version history
+            v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
+                (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
+                (``numbers=8.0`` → 8).
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Int
+
+FAMILY = Family(
+    name="subset_sum",
+    generator="rlvr.generators.subset_sum:SubsetSumGenerator",
+    verifier="rlvr.verifiers.subset_sum:SubsetSumVerifier",
+    table=DifficultyTable(
+        {
+            "numbers": Int(2, 200, doc="how many numbers are listed"),
+            "max_number": Int(1, 1_000_000_000, doc="numbers are uniform in 1…max_number"),
+        },
+        {
+            0.0: {"numbers": 5, "max_number": 20},
+            0.5: {"numbers": 12, "max_number": 1000},
+            1.0: {"numbers": 20, "max_number": 50000},
+        },
+    ),
+    envs=(EnvDecl("rlvr/SubsetSum-v0", "Numbers that add up to exactly a target (planted); answer their indices"),),
+)

@@ -1,0 +1,146 @@
+"""SWE: fix the bug a user reported in a Python repository; the repository's tests decide.
+
+Task        A repository with one or more injected bugs and an issue describing the symptom the way
+            a user would: the call, the expected result, what came back (a wrong value or an
+            exception) — never the diff. Sources:
+            * synthetic (default): a generated package (``rlvr.generators.swe_repos``: themed
+              modules of documented functions and a class calling each other across modules,
+              a pytest suite, ``pyproject.toml``) with bugs injected by AST mutation
+              (``rlvr.generators.swe_mutations``: operator and comparison flips, off-by-one
+              constants and slice bounds, swapped arguments, removed branch or statement, wrong
+              default, inverted condition). Validated by construction: expected test values come
+              from running the clean code, and the generator runs the buggy code in-process to
+              keep only bugs that break at least one visible test (FAIL_TO_PASS) while others
+              stay green (PASS_TO_PASS); every bug breaks a test on its own. The generated code
+              cannot loop or recurse, so this is deterministic and needs no sandbox; that pytest
+              and the verifier's call harness in the sandbox see the same outcomes is a tested
+              invariant. Held-out tests (one more input per tested callable,
+              ``answer["hidden_tests"]``) count at verification, so special-casing the visible
+              inputs does not pass. Every test is also stored as a host-side check
+              (``answer["checks"]``: the call and the repr of what the clean code returns); the
+              verifier makes the calls in the sandbox and compares on the host, so no expected
+              value ever reaches the candidate's process.
+            * ``repo=PATH``: any local repository with a pytest suite. Its suite runs in the
+              sandbox on the clean tree (``validation_runs`` times; tests that do not pass every
+              time are dropped as flaky), then on mutants of its non-test source until a mutant
+              breaks some tests and leaves others green, identically on ``validation_runs`` runs.
+              The issue shows the failing assertion; the prompt shows the files holding the bugs.
+              Ids are ``swe/v0/repo-<directory name>/d<d>/s<seed>``.
+            * ``dataset=FILE.jsonl``: SWE-bench-format instances (``instance_id, repo, base_commit,
+              patch, test_patch, FAIL_TO_PASS, PASS_TO_PASS, problem_statement``), served by the
+              core dataset mode: seed i is row i mod rows, id ``swe/v0/dataset/<file stem>/<row>``.
+              ``repos_dir=`` holds checkouts named ``<owner>__<name>`` (then the prompt shows the
+              files the gold patch edits, read at ``base_commit``).
+              ``write_swebench_fixture`` turns synthetic tasks into such a file plus checkouts.
+            rlvr/SWE-v0       the prompt holds the issue, the repository layout and the source
+                              files (synthetic: the whole package; repo=: the files with the bugs;
+                              SWE-bench: the files the gold patch edits, when checked out).
+            rlvr/SWEAgent-v0  the same tasks (same seed, same repository and bugs) as a multi-turn
+                              episode (``rlvr.envs.swe_agent.SWEAgentEnv``): the prompt holds the
+                              issue, the repository layout and the tool syntax instead of the
+                              files; ``SWEGenerator(agent=True)`` makes its tasks.
+Answer      One unified diff in a ```diff block (or <answer>…</answer>), see ``rlvr.verifiers.swe``.
+            ``task.answer``: source, package, files (path → text, the bug-injected repository),
+            hidden_tests, checks (synthetic: id, module, name, call, expected, held_out),
+            fix_patch (the reference diff), fail_to_pass, pass_to_pass (pytest node ids),
+            protected (test and config paths), pythonpath, bugs (path, function, line, operator,
+            description), timeout_s (the sandbox run's wall clock: 10 s for the synthetic call
+            harness); SWE-bench rows carry their own fields instead of files. ``meta`` records
+            the theme, counts, lines of code and the call depth.
+Trust       Synthetic tasks are judged on the host from observed return values (nothing the
+            verdict depends on enters the sandbox); ``repo=`` and SWE-bench tasks run their
+            pytest suites in-process and are marked ``details["trust"] = "in-process tests"``
+            (see the verifier's "Weak spots"). ``attacks(task)`` lists the hostile responses
+            ``rlvr audit`` runs: report forgery by frame walking, the harness channel or a
+            patched pytest; names built at run time; code hidden behind utf-7/unicode_escape
+            coding cookies or a byte-order mark; exits, loops and recursion at import;
+            always-equal objects; hard-coded visible answers; test, conftest, pytest.ini,
+            setup.cfg, pyproject, .pth and sitecustomize edits; files outside the package;
+            symlinks, submodules, copies and binaries; huge, deep and malformed diffs.
+Verifier    ``rlvr.verifiers.swe.SWEVerifier``.
+Solver      The reference fix (the inverse of the injected mutations; SWE-bench: the gold patch).
+            ``wrong_response``: with several bugs, the fix of all but the last; with one, an edit of
+            the buggy file that leaves the bug in place.
+
+Difficulty  (rendered from the declaration below)
+            d     modules  functions  bugs  call_depth  show_failing_test
+            0     2        5          1     0           True
+            0.25  3        9          1     1           True
+            0.5   4        12         1     1           True
+            0.75  5        18         2     2           False
+            1     7        24         2     3           False
+            What a project gets, measured over 150 seeds per level:
+            d     functions  tests    lines
+            0.0   3–6        6        18–42
+            0.5   8–12       12–18    41–95
+            0.75  16–24      18–24    90–156
+            1.0   23–33      24–30    126–192
+            modules: package modules (plus ``__init__``; at least call_depth + 1, raised when
+            smaller); functions: the planned number (the project gets the range above: the call
+            graph reuses or adds a function where a signature needs it; a class counts as one);
+            bugs: injected at once, each in its own function and each failing a visible test on
+            its own; call_depth: calls between the function a failing test calls and the buggy
+            function (every path has this length); show_failing_test: the issue names the
+            failing test and its assertion, or only describes the symptom; tests: visible tests
+            (3 per top-level function or method; one held-out test more each); lines: non-blank
+            package lines. Explicit values win over the knob. When no planned project takes the
+            bugs in ``MAX_PLAN_ATTEMPTS`` tries (more bugs than functions at the buggy level),
+            ``generate`` raises ValueError. The synthetic source's only parameters are these;
+            ``repo=`` uses ``bugs`` and ``show_failing_test``; SWE-bench rows use none.
+
+Version history
+            v0  (2026-11) first release: SWE-v0 and SWEAgent-v0. 2026-12: declared in
+                rlvr.families (SWEAgent-v0 made by the same generator class with ``agent=True``;
+                SWE-bench rows served by the core dataset mode with the same ids); task bytes
+                unchanged (tests/test_golden_tasks.py).
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Flag, Int
+
+MAX_MODULES = 16
+MAX_FUNCTIONS = 64
+MAX_BUGS = 6
+MAX_CALL_DEPTH = 6
+
+FAMILY = Family(
+    name="swe",
+    generator="rlvr.generators.swe:SWEGenerator",
+    verifier="rlvr.verifiers.swe:SWEVerifier",
+    table=DifficultyTable(
+        {
+            "modules": Int(2, MAX_MODULES, doc="package modules (at least call_depth + 1)"),
+            "functions": Int(2, MAX_FUNCTIONS, doc="planned functions (a class counts as one)"),
+            "bugs": Int(1, MAX_BUGS, doc="bugs injected, each in its own function"),
+            "call_depth": Int(0, MAX_CALL_DEPTH, doc="calls between a failing test's function and the buggy one"),
+            "show_failing_test": Flag(doc="the issue names the failing test and its assertion"),
+        },
+        {
+            0.0: {"modules": 2, "functions": 5, "bugs": 1, "call_depth": 0, "show_failing_test": True},
+            0.5: {"modules": 4, "functions": 12, "bugs": 1, "call_depth": 1, "show_failing_test": True},
+            0.75: {"modules": 5, "functions": 18, "bugs": 2, "call_depth": 2, "show_failing_test": False},
+            1.0: {"modules": 7, "functions": 24, "bugs": 2, "call_depth": 3, "show_failing_test": False},
+        },
+    ),
+    envs=(
+        EnvDecl("rlvr/SWE-v0",
+                "Fix the bug an issue reports in a Python repository; answer a unified diff, graded by FAIL_TO_PASS and "
+                "PASS_TO_PASS tests in a sandbox (synthetic repos with AST-mutation bugs, repo=PATH, or SWE-bench JSONL)"),
+        EnvDecl("rlvr/SWEAgent-v0",
+                "The SWE tasks as a multi-turn agent episode: shell, view, search, edit and run-tests tool calls in a "
+                "sandboxed work tree, then submit",
+                entry_point="rlvr.envs.swe_agent:SWEAgentEnv", generator_kwargs={"agent": True}),
+    ),
+    generator_options={
+        "repo": "path of a local repository with a pytest suite: mine its tasks by mutating its source",
+        "dataset": "path of a SWE-bench-format JSONL file: serve its rows instead of synthetic tasks",
+        "repos_dir": "folder of checkouts named <owner>__<name>: dataset prompts show the files the gold patch edits, "
+                     "and tasks record their checkout for grading",
+        "validation_runs": "repo= only: runs of the suite that must agree before a test or a bug is kept (default 2)",
+    },
+    verifier_options={
+        "deadline_s": "wall-clock bound of one verification, sandbox run included (default 60)",
+        "repos_dir": "folder of checkouts named <owner>__<name> to grade SWE-bench tasks in (else the task's own checkout)",
+        "docker": "SWE-bench tasks: auto (a local checkout when there is one, else the instance's Docker image), never or always",
+    },
+)

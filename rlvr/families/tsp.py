@@ -1,0 +1,65 @@
+"""TSP: the shortest closed tour through every city of a random Euclidean instance.
+
+Task        ``cities`` distinct points with integer coordinates in [0, grid]²; the distance of
+            two cities is their Euclidean distance rounded to the nearest integer (TSPLIB
+            EUC_2D; computed exactly with integer square roots, no floating point). The prompt
+            lists the coordinates and the full distance table, which is authoritative.
+Answer      ``<answer>[c0, c1, …, c(n−1)]</answer>``: every city index once, in visiting order;
+            the return to the first city is implied (writing it again at the end is allowed).
+            ``task.answer`` = {"instance": {"coordinates", "distances"}, "reference":
+            {"solution": tour, "objective": length, "status"}}.
+Verifier    rlvr.verifiers.tsp.TSPVerifier: every city exactly once, else 0; then reward 1
+            (correct) when no longer than the reference, else 0; with ``partial=True`` a feasible
+            answer earns min(1, reference length / length).
+Solver      OR-Tools CP-SAT with one AddCircuit constraint over all arcs and its full LP
+            relaxation (``linearization_level=2``: circuit cuts; exact; single worker, fixed
+            seed, deterministic limit ``CP_SAT_DETERMINISTIC_LIMIT`` of
+            rlvr.generators.optimisation). When CP-SAT finds no tour within the limit (only for
+            large explicit ``cities``), nearest neighbour improved by 2-opt to a local optimum
+            stands, status "heuristic".
+Greedy      Nearest neighbour from city 0 (ties to the lower index): ``meta["greedy_objective"]``.
+Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+
+Difficulty  (rendered from the declaration below)
+            d     cities  grid
+            0     5       20
+            0.25  8       35
+            0.5   10      50
+            0.75  13      75
+            1     15      100
+            ``cities`` 3–60 and ``grid`` 2–10000 may be set explicitly (they win over the knob);
+            the (grid + 1)² points must have room for the cities. Generation with the exact solve
+            takes ≈ 9 ms on average at d = 1 (CP-SAT with its LP relaxation; the slowest of 300
+            seeds needs 0.004 deterministic seconds). Mean nearest-neighbour gap (1 − its ratio)
+            ≈ 0.03 at d = 0, 0.10 at d = 0.5, 0.12 at d = 1; CP-SAT effort rises about 30-fold
+            (benchmarks/bench_optimisation.py).
+
+Version history
+            v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
+                (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
+                (``cities=7.0`` → 7).
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Int
+
+MAX_CITIES = 60
+
+FAMILY = Family(
+    name="tsp",
+    generator="rlvr.generators.tsp:TSPGenerator",
+    verifier="rlvr.verifiers.tsp:TSPVerifier",
+    table=DifficultyTable(
+        {
+            "cities": Int(3, MAX_CITIES, doc="number of cities"),
+            "grid": Int(2, 10_000, doc="coordinates lie in [0, grid]²"),
+        },
+        {
+            0.0: {"cities": 5, "grid": 20},
+            0.5: {"cities": 10, "grid": 50},
+            1.0: {"cities": 15, "grid": 100},
+        },
+    ),
+    envs=(EnvDecl("rlvr/TSP-v0", "Shortest closed tour through random Euclidean cities; answer the city order"),),
+    verifier_options={"partial": "pay min(1, reference length / length) for a feasible longer tour (default false)"},
+)

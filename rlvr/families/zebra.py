@@ -1,0 +1,121 @@
+"""Zebra (Einstein) puzzles: houses in a row, one value of each attribute per house, found from clues.
+
+Task        H houses in a row, numbered 1 to H from left to right, and A attributes (colour,
+            nationality, pet, drink, sport, food, car, job, music), each with H values drawn
+            from the fixed lists below; every value belongs to exactly one house. A hidden
+            solution is drawn (a random permutation of each attribute's values over the houses),
+            then true clues of the allowed kinds are added in random order (a kind chosen
+            uniformly, then a random unused true clue of it) until a SAT model (python-sat,
+            one selector literal per clue) proves that no other assignment satisfies them all;
+            then clues are dropped greedily, in random order, whenever uniqueness survives
+            without them, so no clue is redundant; ``redundant`` > 0 then adds that fraction of
+            extra true clues back. A fresh solver proves uniqueness again before the task is
+            returned. Clue kinds ("X", "Y", "Z" are people named by one of their values):
+              same            "The Brit lives in the red house."
+              different       "The Brit does not live in the red house."
+              next_to         "X lives next to Y." (adjacent houses)
+              directly_left   "X lives directly left of Y." (or "Y lives directly right of X")
+              left_of         "X lives somewhere to the left of Y." (any smaller house number)
+              at_house        "X lives in house 3." (also "the first / last / middle house")
+              not_at_house    "X does not live in house 3."
+              between         "X lives somewhere between Y and Z." (strictly, either order)
+            The question (``question``) asks one cell — another attribute of a person named by
+            one value ("What nationality is the owner of the zebra?") or their house number —
+            or the whole grid; ``any`` draws one of the two per task.
+Answer      ``<answer>…</answer>``. Cell: the value ("German"; surrounding words are tolerated
+            when exactly one value name of the asked attribute appears: "The German owns it")
+            or the house number ("3", "house 3", "the third house"). Grid: one line per house,
+            "House 1: red, Norwegian, water, …" (values in any order; a markdown table whose rows
+            carry the house number; or a "House 1:" line followed by lines of its values).
+            ``task.answer`` = {"houses", "attributes" [names], "values" {attribute: [values as
+            listed in the prompt]}, "solution" {attribute: [value in house 1, …, house H]},
+            "clues" [[kind, item, …, (house)] with items [attribute, value]], "question"
+            {"kind": "grid"} or {"kind": "cell", "subject": [attribute, value], "target":
+            attribute | "house"}}; ``task.meta`` = {"clues", "clue_kinds" {kind: count},
+            "search_nodes" (nodes of a plain backtracking search over the clues, see below),
+            "clues_drawn" (before redundant clues were dropped), "sat_checks", "question"}.
+Verifier    rlvr.verifiers.zebra.ZebraVerifier: value names are whole words, any case, and no
+            word is shared between the lists, so a value identifies its attribute. Cell: exactly
+            one distinct value of the asked attribute in the block (or, for a house question,
+            exactly one house number); two are a hedge (reward 0). Grid: every line (split also
+            at ";") is read for its house label (the one number on it, "house 3", "3rd",
+            "third house") and the puzzle's value names; every (house, attribute) cell must be
+            given, and two values of one attribute in one house or one value in two houses is a
+            format error (so hedges score 0). The solution is unique, so the only correct
+            answers are formatting variants of it. ``partial=True`` (grid only; off by
+            default): the share of the H × A cells right when the answer is well formed (never
+            1 unless all are right).
+Solver      The hidden solution (the one assignment consistent with the clues).
+
+Difficulty  (rendered from the declaration below)
+            d     houses  attributes  clues    question
+            0     3       3           3 kinds  cell
+            0.25  4       3           5 kinds  cell
+            0.5   4       4           7 kinds  any
+            0.75  5       5           8 kinds  grid
+            1     6       6           7 kinds  grid
+            fixed: redundant=0.0
+            ``clues`` grows from same / next_to / at_house (d = 0) through different and
+            directly_left (0.25), left_of and not_at_house (0.5) to all eight kinds (0.75); at
+            d = 1 ``at_house`` is withheld, so no clue places a person directly. A kinds set
+            must hold one of at_house, not_at_house, directly_left, left_of: the others are
+            unchanged by mirroring the row, so they never pin down one solution.
+            ``meta["search_nodes"]`` counts the assignments a plain depth-first search tries
+            (values placed one at a time in a fixed most-constrained-first order, a clue checked
+            once all its people are placed) while proving the solution unique, capped at
+            200,000; its median and the clue count rise with d (tests/test_zebra.py).
+
+Version history
+            v0  (2026-12) first release.
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import Choice, DifficultyTable, Float, Int, Subset
+
+# Each attribute's possible values. No word appears in two lists (nor is an attribute name), so
+# a value name in an answer identifies its attribute.
+ATTRIBUTES = {
+    "colour": ("red", "green", "blue", "yellow", "white", "purple", "pink", "grey"),
+    "nationality": ("Brit", "Swede", "Dane", "Norwegian", "German", "Spaniard", "Italian", "Japanese"),
+    "pet": ("dog", "cat", "bird", "fish", "horse", "zebra", "rabbit", "hamster"),
+    "drink": ("tea", "coffee", "milk", "water", "juice", "beer", "cocoa", "lemonade"),
+    "sport": ("tennis", "golf", "rugby", "hockey", "cricket", "baseball", "volleyball", "badminton"),
+    "food": ("pizza", "sushi", "pasta", "curry", "tacos", "salad", "soup", "noodles"),
+    "car": ("Ford", "Toyota", "Tesla", "BMW", "Volvo", "Fiat", "Honda", "Audi"),
+    "job": ("doctor", "teacher", "baker", "pilot", "lawyer", "nurse", "farmer", "engineer"),
+    "music": ("jazz", "rock", "blues", "reggae", "folk", "opera", "techno", "disco"),
+}
+MAX_HOUSES = 8
+CLUE_KINDS = ("same", "different", "next_to", "directly_left", "left_of", "at_house", "not_at_house", "between")
+POSITIONAL_KINDS = ("at_house", "not_at_house", "directly_left", "left_of")  # the kinds mirroring the row changes
+QUESTIONS = ("cell", "grid", "any")
+
+FAMILY = Family(
+    name="zebra",
+    generator="rlvr.generators.zebra:ZebraGenerator",
+    verifier="rlvr.verifiers.zebra:ZebraVerifier",
+    table=DifficultyTable(
+        {
+            "houses": Int(2, MAX_HOUSES, doc="houses in the row (values per attribute)"),
+            "attributes": Int(2, len(ATTRIBUTES), doc="attributes per house"),
+            "clues": Subset(*CLUE_KINDS, doc="clue kinds that may appear"),
+            "redundant": Float(0.0, 1.0, doc="extra true clues kept, as a fraction of the irredundant clue count"),
+            "question": Choice(*QUESTIONS, doc="ask one cell, the whole grid, or either (drawn per task)"),
+        },
+        {
+            0.0: {"houses": 3, "attributes": 3, "clues": "same,next_to,at_house", "redundant": 0.0, "question": "cell"},
+            0.25: {"houses": 4, "attributes": 3, "clues": "same,different,next_to,directly_left,at_house",
+                   "redundant": 0.0, "question": "cell"},
+            0.5: {"houses": 4, "attributes": 4,
+                  "clues": "same,different,next_to,directly_left,left_of,at_house,not_at_house",
+                  "redundant": 0.0, "question": "any"},
+            0.75: {"houses": 5, "attributes": 5, "clues": ",".join(CLUE_KINDS), "redundant": 0.0, "question": "grid"},
+            1.0: {"houses": 6, "attributes": 6,
+                  "clues": "same,different,next_to,directly_left,left_of,not_at_house,between",
+                  "redundant": 0.0, "question": "grid"},
+        },
+    ),
+    envs=(EnvDecl("rlvr/Zebra-v0", "Zebra (Einstein) puzzles: houses in a row, one value of each attribute per house, "
+                  "deduced from clues (unique solution); answer one cell or the whole grid"),),
+    verifier_options={"partial": "grid questions: reward the share of cells right (default false)"},
+)

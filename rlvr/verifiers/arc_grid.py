@@ -1,0 +1,84 @@
+"""ArcGrid verifier: read the answer grid, check its shape, compare it cell for cell.
+
+Input       A ``Task`` of rlvr.generators.arc_grid (text or image env): ``task.answer`` =
+            {"output": the test output as a list of rows of ints 0–9, …}; and the model's whole
+            response.
+Extraction  The last ``<answer>…</answer>`` outside ``<think>`` (rlvr.core.extract_answer).
+Parsing     Lines that are blank or a ``` fence are skipped; every other line is one row: ASCII
+            digits 0–9 either all separated by single spaces or tabs, or written together
+            ("0120"). Anything else on a line (letters, numbers above 9, commas, ``?``, other
+            scripts' digits) is a format error. The grid must have exactly the output's number
+            of rows and every row exactly its number of columns (strict shape).
+Correct     Equal to the stored test output in every cell: reward 1. The generator proved that
+            every library program short enough to explain the demos gives this output, so the
+            grid itself is the whole answer; formatting is the only freedom. Otherwise reward 0
+            with a one-line reason (shape, or how many cells differ and the first one).
+            ``partial=True``: a right-shaped wrong grid earns its share of right cells, which is
+            below 1 because at least one cell differs.
+Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_SIDE`` rows are read; linear work.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rlvr.core import SafeVerifier, Task, Verdict, extract_answer
+from rlvr.families.arc_grid import MAX_SIDE
+
+MAX_ANSWER_CHARS = 4 * MAX_SIDE * MAX_SIDE + 200
+FENCE = re.compile(r"```[A-Za-z]*")
+SPACED = re.compile(r"[0-9](?:[ \t][0-9])*")
+JOINED = re.compile(r"[0-9]+")
+
+
+def read_grid(block: str, rows: int, cols: int) -> tuple[list[list[int]] | None, str]:
+    """(the grid, "read") or (None, what is wrong); at most ``rows`` rows are read."""
+    if len(block) > MAX_ANSWER_CHARS:
+        return None, f"answer longer than {MAX_ANSWER_CHARS} characters"
+    grid = []
+    for line in block.splitlines():
+        text = line.strip()
+        if not text or FENCE.fullmatch(text):
+            continue
+        if SPACED.fullmatch(text):
+            row = [int(cell) for cell in text.split()]
+        elif JOINED.fullmatch(text):
+            row = [int(cell) for cell in text]
+        else:
+            return None, f"row {len(grid) + 1} is not digits 0-9: {text[:40]!r}"
+        if len(row) != cols:
+            return None, f"row {len(grid) + 1} has {len(row)} cells, expected {cols}"
+        grid.append(row)
+        if len(grid) > rows:
+            return None, f"more than {rows} rows"
+    if len(grid) != rows:
+        return None, f"{len(grid)} rows, expected {rows}"
+    return grid, "read"
+
+
+class ArcGridVerifier(SafeVerifier):
+    """Judges an ArcGrid answer grid (module docstring); never raises."""
+
+    deadline_s = 1.0
+
+    def __init__(self, partial: bool = False):
+        self.partial = bool(partial)
+
+    def check(self, task: Task, response: str) -> Verdict:
+        block = extract_answer(response)
+        if block is None:
+            return Verdict.fail("no <answer>…</answer> block")
+        expected = task.answer["output"]
+        rows, cols = len(expected), len(expected[0])
+        grid, reason = read_grid(block, rows, cols)
+        if grid is None:
+            return Verdict.fail(f"unreadable or misshapen grid: {reason}")
+        wrong = [(r, c) for r in range(rows) for c in range(cols) if grid[r][c] != expected[r][c]]
+        if not wrong:
+            return Verdict.success("the grid equals the test output")
+        r, c = wrong[0]
+        reason = f"{len(wrong)} of {rows * cols} cells differ (first at row {r + 1}, column {c + 1})"
+        if not self.partial:
+            return Verdict.fail(reason, format_ok=True, cells_wrong=len(wrong))
+        accuracy = 1 - len(wrong) / (rows * cols)
+        return Verdict(accuracy, False, True, f"{reason}; partial credit {accuracy:.3f}", {"cells_wrong": len(wrong)})

@@ -1,0 +1,106 @@
+"""Process and descriptor helpers shared by the backends, cgroups and sessions.
+
+Liveness (``_pid_alive``, ``_pidfd_exited``, ``_parent_pid``); pidfds, through which a recycled
+pid is never signalled (``_pidfd_or_none``); killing a runtime's process group
+(``_kill_group``); closing and writing descriptors (``_close_all``, ``_write_all``); one
+bounded read or write of a /proc or cgroup file (``_read_text``, ``_write_text``); clean-up
+whose errors are only logged (``_quiet``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import select
+import signal
+import subprocess
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+
+def _write_text(path: str, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+
+
+def _read_text(path: str) -> str:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return os.read(fd, 1 << 16).decode(errors="replace")
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _pidfd_exited(pidfd: int) -> bool:
+    readable, _, _ = select.select([pidfd], [], [], 0)
+    return bool(readable)
+
+
+def _parent_pid(pid: int) -> int | None:
+    try:
+        text = _read_text(f"/proc/{pid}/status")
+    except OSError:
+        return None
+    match = re.search(r"^PPid:\s*(\d+)", text, re.M)
+    return int(match.group(1)) if match else None
+
+
+def _pidfd_or_none(pid: int | None) -> int | None:
+    if pid is None or not hasattr(os, "pidfd_open"):
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        return None
+
+
+def _close_all(fds: list[int]) -> None:
+    """Close and forget every descriptor in ``fds`` (errors ignored)."""
+    while fds:
+        fd = fds.pop()
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _kill_group(proc: subprocess.Popen) -> Callable[[], None]:
+    def kill() -> None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            os.kill(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    return kill
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _quiet(fn: Callable[[], Any]) -> None:
+    try:
+        fn()
+    except Exception as exc:
+        log.debug("sandbox: ignored error: %s", exc)

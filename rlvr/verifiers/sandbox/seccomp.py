@@ -1,0 +1,82 @@
+"""The seccomp filter of every sandboxed program (bwrap runs and the warm path's children).
+
+``_SECCOMP`` is a classic-BPF program for x86_64 and aarch64 (None elsewhere: no filter):
+namespace creation (``unshare`` / ``clone`` with ``CLONE_NEW*``, ``setns``; ``clone3`` gets
+``ENOSYS`` so that libc falls back to ``clone``), ``ptrace`` and its relatives, the mount API,
+keyrings, ``bpf``, ``perf_event_open``, ``userfaultfd``, ``io_uring``, module and kexec loading,
+SysV ``shmget`` and similar calls fail with ``EPERM``; x32 calls get ``ENOSYS``; a call of
+another architecture's ABI kills the process.
+"""
+
+from __future__ import annotations
+
+import errno
+import platform
+import struct
+from typing import Any
+
+
+def _seccomp_program() -> bytes | None:
+    """Classic-BPF seccomp filter (see this module's docstring); None on unsupported architectures."""
+    machine = platform.machine().lower()
+    if machine in ("x86_64", "amd64"):
+        arch, x32_bit = 0xC000003E, True
+        nr = dict(clone=56, unshare=272, setns=308, clone3=435)
+        eperm = [
+            101, 165, 166, 155, 250, 248, 249, 298, 321, 323, 425, 426, 427, 304, 303, 246, 320,
+            175, 313, 176, 103, 163, 167, 168, 169, 172, 173, 179, 212, 153, 428, 429, 430, 431,
+            432, 433, 442, 308, 161, 310, 311, 438, 29,
+        ]  # ptrace mount umount2 pivot_root keyctl add_key request_key perf_event_open bpf
+        #    userfaultfd io_uring_* open_by_handle_at name_to_handle_at kexec_* *module syslog
+        #    acct swapon swapoff reboot iopl ioperm quotactl lookup_dcookie vhangup
+        #    open_tree move_mount fsopen fsconfig fsmount fspick mount_setattr setns chroot
+        #    process_vm_readv process_vm_writev pidfd_getfd shmget (SysV segments outlive
+        #    their processes and are in no address space: memory no per-process limit sees)
+    elif machine in ("aarch64", "arm64"):
+        arch, x32_bit = 0xC00000B7, False
+        nr = dict(clone=220, unshare=97, setns=268, clone3=435)
+        eperm = [
+            117, 40, 39, 41, 219, 217, 218, 241, 280, 282, 425, 426, 427, 265, 264, 104, 294,
+            105, 273, 106, 116, 89, 224, 225, 142, 60, 58, 428, 429, 430, 431, 432, 433, 442,
+            268, 51, 270, 271, 438, 194,
+        ]
+    else:
+        return None
+    ns_flags = 0x00000080 | 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
+    ret_allow, ret_kill = 0x7FFF0000, 0x80000000
+    ret_eperm, ret_enosys = 0x00050000 | errno.EPERM, 0x00050000 | errno.ENOSYS
+    # (code, jt-label, jf-label, k); labels are resolved to relative jumps below.
+    ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    prog: list[tuple[int, Any, Any, int]] = [
+        (ld_abs, 0, 0, 4),  # seccomp_data.arch
+        (jeq, 1, 0, arch),
+        (ret, 0, 0, ret_kill),
+        (ld_abs, 0, 0, 0),  # seccomp_data.nr
+    ]
+    if x32_bit:
+        prog.append((jge, "enosys", 0, 0x40000000))
+    for number in sorted(set(eperm)):
+        prog.append((jeq, "eperm", 0, number))
+    prog.append((jeq, "enosys", 0, nr["clone3"]))
+    prog.append((jeq, "nscheck", 0, nr["clone"]))
+    prog.append((jeq, "nscheck", 0, nr["unshare"]))
+    prog.append((ret, 0, 0, ret_allow))
+    labels = {"nscheck": len(prog)}
+    prog.append((ld_abs, 0, 0, 16))  # low 32 bits of args[0] (little endian)
+    prog.append((jset, "eperm", 0, ns_flags))
+    prog.append((ret, 0, 0, ret_allow))
+    labels["eperm"] = len(prog)
+    prog.append((ret, 0, 0, ret_eperm))
+    labels["enosys"] = len(prog)
+    prog.append((ret, 0, 0, ret_enosys))
+    out = bytearray()
+    for i, (code, jt, jf, k) in enumerate(prog):
+        jt = labels[jt] - i - 1 if isinstance(jt, str) else jt
+        jf = labels[jf] - i - 1 if isinstance(jf, str) else jf
+        if not (0 <= jt < 256 and 0 <= jf < 256):
+            raise AssertionError("seccomp jump out of range")
+        out += struct.pack("=HBBI", code, jt, jf, k)
+    return bytes(out)
+
+
+_SECCOMP = _seccomp_program()

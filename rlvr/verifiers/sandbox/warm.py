@@ -1,0 +1,770 @@
+"""The warm path: per worker slot a long-lived sandboxed supervisor forks a fresh, isolated child per run.
+
+A cold run (``Sandbox.run`` / ``Sandbox.session``) pays a bwrap sandbox and an interpreter
+start each time.  :class:`WarmPool` keeps zygotes instead: each is a Python interpreter started
+once inside a bwrap sandbox (namespaces incl. pid and network, read-only minimal root, its own
+memory cgroup; see ``_BwrapBackend``) with the caller's modules already imported
+(``rlvr.verifiers.sandbox.zygote`` is its program).  Each idle zygote keeps one *spare*
+child, forked ahead of time (a background thread refills it): the spare has entered its own
+namespaces and the host has moved it into a fresh memory cgroup while it waits, so a run
+starts with one message to the spare.  Before any code of the run executes, the child gets:
+
+* its own mount, IPC and network namespaces (loopback only): a fresh, empty tmpfs ``/work``
+  (the run's files + ``Limits.disk_mb``, ``disk_files`` inodes beyond them), fresh ``/tmp`` and
+  ``/dev/shm`` (``tmp_mb``, ``disk_files`` inodes each); a write past a cap gets ``ENOSPC`` and
+  the run is reported ``disk_exceeded`` (the host holds the tmpfs roots open, as in cold runs);
+* its own memory cgroup (``Limits.memory_mb`` for everything the run's processes use, tmpfs
+  pages included): the host creates it and moves the spare in before the spare has received
+  anything of a run; OOM kills and peak usage are read from it as for cold runs;
+* a host uid from the same pool as cold runs -- no other live run, warm or cold, in this or
+  any other process has it -- so ``RLIMIT_NPROC`` (``Limits.processes``) is a per-run budget;
+* the cold path's per-process rlimits, an empty capability set (bounding set included), no
+  supplementary groups, ``no_new_privs`` and the cold path's seccomp filter;
+* every descriptor closed but its stdio (one Unix socket, as in sessions) and stderr (a pipe),
+  the environment cleared to the cold path's defaults + ``env``, and the zygote's signal
+  handler (SIGCHLD) reset.
+
+It then calls the pool's entry point (``"module:function"`` of a module the zygote imported;
+that module is the child's ``__main__``, as if it had been run with ``python``; like a cold
+run the child is dumpable, so its own ``/proc/self`` entries are its own).
+Because every run is a fresh fork of a zygote that never runs a run's code, nothing one run
+does -- files, environment, imported-module state, signal handlers, threads, child processes,
+open descriptors, rlimits -- reaches the next: each child starts from the same pristine state.
+When the child exits, or at the wall deadline, or on an output flood, every process left in
+its cgroup is killed (daemons included), the tmpfs mounts are released and the uid is freed
+once the cgroup is empty; removing the cgroup (milliseconds of kernel work on cgroup v1)
+happens on a background thread.  The run's exit status and CPU time come from the zygote, which reaps it
+(a run the host killed does not wait for that report: its ``cpu_s`` is 0).
+
+Trust: the zygote is root inside its sandbox (capabilities ``_SUPERVISOR_CAPS`` only, no
+seccomp) and runs only trusted code; runs are other uids, cannot ptrace or signal it, and no
+descriptor of it survives into them.  It sees only sizes, limits and environments: a run's
+files travel host -> child directly, so nothing of one run (or anything a verdict depends on)
+lies in the zygote's memory that later children inherit.  Concurrent children of one zygote
+share its pid namespace: they see each other's process list (not their memory, descriptors
+or files, and cannot signal each other), and all children of a zygote share its string-hash
+secret (``PYTHONHASHSEED`` is fixed at interpreter start) -- the two ways in which warm runs
+are less separated than cold ones.
+
+Anomalies -- a zygote that does not answer in time, answers wrongly, names a process that is
+not its child, or whose child fails before the run starts -- replace the zygote (it is
+killed with everything it started); the failing call raises :class:`SandboxUnavailable`, and
+callers fall back to the cold path.  ``WarmPool.close`` (also at interpreter exit) kills
+every zygote -- as its sandbox's pid 1, its death takes every process of the sandbox with it
+-- and leaves no process, cgroup, mount or temp dir behind.
+
+Requirements: the bwrap backend running as root (distinct uids and mounts per child) and a
+writable memory cgroup; elsewhere :class:`WarmPool` raises :class:`SandboxUnavailable` and
+callers use cold runs.
+"""
+
+from __future__ import annotations
+
+import array
+import atexit
+import contextlib
+import dataclasses
+import importlib.util
+import json
+import logging
+import marshal
+import os
+import queue
+import select
+import signal
+import socket
+import struct
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import zygote as zygote_program
+from .backend import _Prepared, _Spawned
+from .limits import SANDBOX_WORKDIR, Limits, SandboxUnavailable, _rlimits
+from .procs import _close_all, _pidfd_exited, _pidfd_or_none
+from .result import RunResult
+from .runner import Sandbox
+from .seccomp import _SECCOMP
+from .sessions import Session
+from .tmpfs import _RunMounts
+from .workdir import _input_size, _rel_parts
+
+__all__ = ["WarmPool", "ZYGOTE_ENTRY_SCRIPT", "zygote_pids"]
+
+log = logging.getLogger(__name__)
+
+#: Entry point that runs ``argv[0]`` (a file in /work) as ``__main__``, like ``python FILE``.
+ZYGOTE_ENTRY_SCRIPT = "__main__:run_script"
+#: Seconds a zygote may take to start (interpreter + imports) and to answer a fork request.
+START_TIMEOUT_S = 20.0
+HANDSHAKE_TIMEOUT_S = 10.0
+#: The zygote's backstop kills a child this long after its wall deadline (the host's comes first).
+BACKSTOP_SLACK_S = 5.0
+#: Zygotes that failed to start in a row before a pool stops trying (callers then run cold).
+MAX_START_FAILURES = 3
+MAX_DEFAULT_ZYGOTES = 8
+_ZYGOTE_LIMITS = Limits(wall_s=86400.0, cpu_s=86400.0, memory_mb=512, processes=4096, disk_mb=32, tmp_mb=8)
+_REPORT_BYTES = 4096
+
+
+def _compiled(source_file: str, name: str) -> bytes:
+    source = Path(source_file).read_text(encoding="utf-8")
+    code = compile(source, name, "exec", dont_inherit=True)
+    return importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code)
+
+
+_ZYGOTE_PYC = _compiled(zygote_program.__file__, "zygote.py")
+
+
+class _WarmRuntime:
+    """Session's view of the warm path's runtime: the zygote reports real wait statuses."""
+
+    @staticmethod
+    def decode_status(outcome):
+        return outcome
+
+
+def _frame(message: dict) -> bytes:
+    """A host -> zygote/child message: 4-byte big-endian length, then JSON."""
+    data = json.dumps(message).encode()
+    return struct.pack("!I", len(data)) + data
+
+
+def _send_with_fds(sock: socket.socket, data: bytes, fds: Sequence[int], deadline: float) -> None:
+    """Send ``data``; its first byte carries ``fds`` (SCM_RIGHTS)."""
+    sock.sendmsg([data[:1]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+    _sendall(sock, data[1:], deadline)
+
+
+def _recv_line(sock: socket.socket, deadline: float, limit: int) -> tuple[bytes, list]:
+    """One line from ``sock`` (blocking with a deadline) and the ancillary data that came with it."""
+    data = bytearray()
+    ancillary: list = []
+    while not data.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
+            raise TimeoutError("no answer in time")
+        chunk, extra, _, _ = sock.recvmsg(limit + 1 - len(data), socket.CMSG_SPACE(struct.calcsize("3i")))
+        if not chunk:
+            raise EOFError("the other end closed the channel")
+        ancillary.extend(extra)
+        data += chunk
+        if len(data) > limit:
+            raise ValueError("line too long")
+    return bytes(data), ancillary
+
+
+def _sendall(sock: socket.socket, data: bytes, deadline: float) -> None:
+    view = memoryview(data)
+    while view:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([], [sock], [], remaining)[1]:
+            raise TimeoutError("the other end did not read in time")
+        view = view[sock.send(view[: 1 << 20], socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL):]
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("PPid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _fds_of(ancillary: list) -> list[int]:
+    fds: list[int] = []
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.extend(struct.unpack(f"{len(payload) // 4}i", payload[: len(payload) - len(payload) % 4]))
+    return fds
+
+
+@dataclasses.dataclass
+class _Spare:
+    """A forked child waiting for its run: in its own namespaces and its own memory cgroup already."""
+
+    serial: int
+    child: int  # host pid
+    pidfd: int
+    sync: socket.socket
+    cgroup: Any  # _RunCgroup
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        self.cgroup.remove()
+        os.close(self.pidfd)
+        self.sync.close()
+
+
+class _Zygote:
+    """One started zygote: its sandbox (a ``_Spawned`` of the bwrap backend), its control
+    socket, and at most one spare child."""
+
+    def __init__(self, pool: WarmPool) -> None:
+        box = pool.sandbox
+        backend = box._backend
+        payload = [(("zygote.pyc",), _ZYGOTE_PYC)]
+        payload += [((f"{name}.pyc",), data) for name, data in pool.modules.items()]
+        input_bytes, input_entries = _input_size(payload, None)
+        prep = _Prepared(run_dir=None, work_dir=None, env=backend.default_env(None), payload=payload,
+                         cwd_files_dir=None, input_bytes=input_bytes, input_entries=input_entries)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        err_r, err_w = os.pipe()
+        self.backend = backend
+        self.spare_limit_mb = box.limits.memory_mb
+        self.sock = ours
+        self.err_r = err_r
+        self.spawned: _Spawned | None = None
+        self.pidfd: int | None = None
+        self.spare: _Spare | None = None
+        self.broken = False
+        self.serial = 0
+        try:
+            argv = [backend.python, "-I", "-S", "zygote.pyc"]
+            self.spawned = backend.spawn(argv, prep, theirs.fileno(), theirs.fileno(), err_w, _ZYGOTE_LIMITS, None,
+                                         supervisor=True)
+            theirs.close()
+            os.close(err_w)
+            err_w = -1
+            if self.spawned.pid1 is None:
+                raise SandboxUnavailable(f"the zygote's sandbox did not start: {self._stderr()}")
+            self.pid1 = self.spawned.pid1
+            self.pidfd = _pidfd_or_none(self.pid1)
+            ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            config = {"modules": {name: f"{SANDBOX_WORKDIR}/{name}.pyc" for name in pool.modules},
+                      "imports": list(pool.imports),
+                      "sys_path": list(pool.sys_path), "entry": pool.entry, "seccomp": (_SECCOMP or b"").hex()}
+            deadline = time.monotonic() + START_TIMEOUT_S
+            _sendall(ours, _frame(config), deadline)
+            line, _ = _recv_line(ours, deadline, _REPORT_BYTES)
+            if json.loads(line).get("ready") is not True:
+                raise SandboxUnavailable(f"the zygote did not start: {line[:500]!r}")
+        except BaseException as error:
+            theirs.close()
+            if err_w >= 0:
+                os.close(err_w)
+            detail = self._stderr()
+            self.close()
+            if isinstance(error, SandboxUnavailable):
+                raise
+            raise SandboxUnavailable(f"the zygote did not start: {error!r} {detail}") from error
+
+    def _stderr(self) -> str:
+        try:
+            os.set_blocking(self.err_r, False)
+            return os.read(self.err_r, 2000).decode(errors="replace")
+        except OSError:
+            return ""
+
+    @property
+    def alive(self) -> bool:
+        return not self.broken and self.spawned is not None and self.pidfd is not None and not _pidfd_exited(self.pidfd)
+
+    def fork_spare(self) -> _Spare:
+        """Have the zygote fork a child, and move it into a fresh memory cgroup while it waits."""
+        self.serial += 1
+        deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
+        sync_ours, sync_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pidfd = -1
+        cgroup = None
+        try:
+            try:
+                _send_with_fds(self.sock, _frame({"fork": self.serial}), [sync_theirs.fileno()], deadline)
+            finally:
+                sync_theirs.close()
+            line, ancillary = _recv_line(self.sock, deadline, _REPORT_BYTES)
+            if json.loads(line).get("forked") != self.serial:
+                raise SandboxUnavailable(f"the zygote answered a fork request wrongly: {line[:200]!r}")
+            pids = [struct.unpack("3i", payload[:12])[0] for level, kind, payload in ancillary
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS]
+            if not pids or _parent_of(pids[0]) != self.pid1:
+                raise SandboxUnavailable("the zygote named a process that is not its child")
+            pidfd = _pidfd_or_none(pids[0])
+            if pidfd is None:
+                raise SandboxUnavailable("cannot open a pidfd for the zygote's child")
+            cgroup = self.backend.cgroups.create(Limits(memory_mb=self.spare_limit_mb))
+            cgroup.join(pids[0])  # the child waits for its run request: nothing of a run has executed
+            return _Spare(self.serial, pids[0], pidfd, sync_ours, cgroup)
+        except BaseException:
+            if pidfd is not None and pidfd >= 0:
+                with contextlib.suppress(OSError):
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                os.close(pidfd)
+            if cgroup is not None:
+                cgroup.remove()
+            sync_ours.close()
+            raise
+
+    def take_spare(self) -> _Spare:
+        """The spare child (forked now if there is none or it died)."""
+        spare, self.spare = self.spare, None
+        if spare is not None and _pidfd_exited(spare.pidfd):
+            spare.discard()
+            spare = None
+        return spare or self.fork_spare()
+
+    def set_backstop(self, serial: int, seconds: float) -> None:
+        """Tell the zygote to kill child ``serial`` if it is still running ``seconds`` from now."""
+        _sendall(self.sock, _frame({"backstop": serial, "s": seconds}), time.monotonic() + HANDSHAKE_TIMEOUT_S)
+
+    def forget(self) -> None:
+        """Close this process's copies of the zygote's descriptors (after fork: the parent's)."""
+        if self.spare is not None:
+            _close_all([self.spare.pidfd])
+            self.spare.sync.close()
+            self.spare = None
+        self.spawned = None
+        _close_all([fd for fd in (self.pidfd, self.err_r) if fd is not None and fd >= 0])
+        self.pidfd, self.err_r = None, -1
+        self.sock.close()
+
+    def close(self) -> None:
+        """Kill the zygote (and with it every process of its sandbox) and release what it holds."""
+        if self.spare is not None:
+            spare, self.spare = self.spare, None
+            spare.discard()
+        if self.spawned is not None:
+            spawned, self.spawned = self.spawned, None
+            spawned.kill()
+            if self.pidfd is not None:
+                select.select([self.pidfd], [], [], 10.0)
+            spawned.abandon()
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+        self.sock.close()
+        _close_all([self.err_r] if self.err_r >= 0 else [])
+        self.err_r = -1
+
+
+@dataclasses.dataclass
+class _WarmSpawned(_Spawned):
+    """A warm run: the zygote's child (``child``: its host pid), its cgroup, mounts and uid."""
+
+    child: int = 0
+    pidfd: int = -1
+    sync: socket.socket | None = None
+    release_uid: Any = None
+    report: tuple[int, float] | None = None
+    killed: bool = False  # the host killed the run (its status is then SIGKILL whatever the report says)
+
+    @property
+    def pid(self) -> int:
+        return self.child
+
+    def exited(self) -> bool:
+        return _pidfd_exited(self.pidfd)
+
+    def reap(self) -> tuple[int, float]:
+        """The status the zygote reported after reaping the child (SIGKILL if it could not).  A
+        run the host killed does not wait for the report: its CPU time is then given as 0."""
+        if self.report is None:
+            self.report = (int(signal.SIGKILL), 0.0)
+            wait = 0.0 if self.killed else HANDSHAKE_TIMEOUT_S
+            try:
+                line, _ = _recv_line(self.sync, time.monotonic() + wait, _REPORT_BYTES)
+                message = json.loads(line)
+                if type(message.get("status")) is int and type(message.get("cpu_s")) is float:
+                    self.report = (message["status"], message["cpu_s"])
+            except (OSError, TimeoutError, EOFError, ValueError) as error:
+                if not self.killed:
+                    log.warning("sandbox warm path: no exit report for child %s: %s", self.child, error)
+        return self.report
+
+    def kill_run(self) -> None:
+        """SIGKILL the child and every process in its cgroup now (the Session then waits for the
+        child's exit, and ``end_run`` kills whatever is left until the cgroup is empty)."""
+        self.killed = True
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        self.cgroup.kill_members()
+
+    def end_run(self) -> None:
+        """The child has exited: kill every process it left behind (daemons included)."""
+        self.cgroup.kill_all(timeout=1.0)
+
+    def abandon(self) -> None:
+        """Kill what is left of the run and release it.  The uid is freed as soon as the cgroup
+        is empty; removing the cgroup (milliseconds of kernel work on cgroup v1) happens on the
+        reclaimer thread (and frees the uid there if a process of the run was still dying)."""
+        emptied = False
+        try:
+            if not self.exited():
+                self.kill_run()
+                select.select([self.pidfd], [], [], 10.0)
+            self.cgroup.kill_all()
+            emptied = not self.cgroup.pids()
+        finally:
+            os.close(self.pidfd)
+            self.pidfd = -1
+            if self.mounts is not None:
+                self.mounts.close()
+            self.sync.close()
+            cgroup, release_uid = self.cgroup, self.release_uid
+            if emptied:
+                release_uid()
+
+            def reclaim() -> None:
+                try:
+                    cgroup.remove()
+                finally:
+                    if not emptied:
+                        release_uid()
+
+            _RECLAIMER.submit(reclaim)
+
+
+class _Reclaimer:
+    """One background thread that finishes the clean-up of warm runs, in order."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="rlvr-warm-reclaim", daemon=True)
+                self._thread.start()
+
+    def submit(self, task) -> None:
+        self.start()
+        self._queue.put(task)
+
+    def _work(self) -> None:
+        while True:
+            task = self._queue.get()
+            try:
+                task()
+            except Exception as error:  # noqa: BLE001 - logged; the next task still runs
+                log.warning("sandbox warm path: clean-up failed: %s", error)
+            finally:
+                self._queue.task_done()
+
+    def drain(self) -> None:
+        """Wait until every submitted clean-up has finished."""
+        self._queue.join()
+
+
+_RECLAIMER = _Reclaimer()
+
+
+class WarmPool:
+    """Warm sandboxed runs for one :class:`Sandbox` (see the module docstring).
+
+    ``modules`` maps module names to compiled modules (``.pyc`` bytes for the sandbox's
+    interpreter) that each zygote imports once, and ``imports`` names modules of the sandbox's
+    interpreter (standard library, site-packages on ``sys_path``) it imports too; ``entry`` (``"module:function"``) is what each
+    child calls (its fds 0/1 are the session socket, fd 2 its stderr).  ``zygotes`` is the most
+    zygotes (worker slots) kept (default: two per CPU, at most ``MAX_DEFAULT_ZYGOTES``: a
+    verification may hold two runs at once); they are started on demand up to it.  Each idle zygote keeps
+    one spare child forked and moved into its memory cgroup ahead of time (a background thread
+    refills it), so a run starts without waiting for a fork or a cgroup move.  Thread-safe.
+    """
+
+    def __init__(self, sandbox: Sandbox, *, modules: Mapping[str, bytes] | None = None,
+                 entry: str = ZYGOTE_ENTRY_SCRIPT, sys_path: Sequence[str] = (), imports: Sequence[str] = (),
+                 zygotes: int | None = None) -> None:
+        backend = sandbox._backend
+        if backend.name != "bwrap" or not getattr(backend, "privileged", False):
+            raise SandboxUnavailable(f"the warm path needs the bwrap backend running as root (have {backend.name}"
+                                     f"{'' if os.geteuid() == 0 else ', not root'})")
+        if backend.cgroups is None:
+            raise SandboxUnavailable(f"the warm path needs a writable memory cgroup ({sandbox.cgroup_unavailable_reason})")
+        if zygotes is None:
+            zygotes = min(MAX_DEFAULT_ZYGOTES, 2 * (os.cpu_count() or 1))
+        if zygotes < 1:
+            raise ValueError("zygotes must be at least 1")
+        self.sandbox = sandbox
+        self.modules = dict(modules or {})
+        self.entry = entry
+        self.sys_path = tuple(sys_path)
+        self.imports = tuple(imports)
+        self.size = zygotes
+        self._idle: list[_Zygote] = []
+        self._live: weakref.WeakSet[_Zygote] = weakref.WeakSet()  # every started zygote not yet closed
+        self._started = 0
+        self._start_failures = 0
+        self._closed = False
+        self._cond = threading.Condition()
+        self._refiller: threading.Thread | None = None
+        self.unavailable_reason = ""
+        _POOLS.add(self)
+
+    @property
+    def enforcement(self) -> dict[str, Any]:
+        return {"memory": self.sandbox._backend.cgroups.kind, "disk": "tmpfs", "inodes": "capped", "path": "warm"}
+
+    @property
+    def zygote_count(self) -> int:
+        with self._cond:
+            return self._started
+
+    def zygote_pids(self) -> set[int]:
+        """Host pids of the pool's own long-lived processes (each idle zygote's bwrap runtime and
+        the zygote) -- what a check for processes left behind by runs should not count."""
+        with self._cond:
+            zygotes = list(self._live)
+        return {pid for zygote in zygotes if zygote.spawned is not None for pid in (zygote.spawned.proc.pid, zygote.pid1)}
+
+    # -- zygotes
+    def _checkout(self) -> _Zygote:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise SandboxUnavailable("the warm pool is closed")
+                if self.unavailable_reason:
+                    raise SandboxUnavailable(self.unavailable_reason)
+                self._idle.sort(key=lambda zygote: zygote.spare is not None)  # one with a spare first
+                while self._idle:
+                    zygote = self._idle.pop()
+                    if zygote.alive:
+                        return zygote
+                    self._started -= 1
+                    zygote.close()
+                if self._started < self.size:
+                    self._started += 1
+                    break
+                self._cond.wait()
+        try:
+            zygote = _Zygote(self)
+        except BaseException as error:
+            with self._cond:
+                self._started -= 1
+                self._start_failures += 1
+                if self._start_failures >= MAX_START_FAILURES:
+                    self.unavailable_reason = f"warm path disabled after {MAX_START_FAILURES} failed zygote starts: {error}"
+                self._cond.notify_all()
+            raise
+        with self._cond:
+            self._start_failures = 0
+            self._live.add(zygote)
+        return zygote
+
+    def _checkin(self, zygote: _Zygote, healthy: bool) -> None:
+        with self._cond:
+            if healthy and not self._closed and zygote.alive:
+                self._idle.append(zygote)
+                if self._refiller is None:
+                    self._refiller = threading.Thread(target=self._refill, name="rlvr-warm-refill", daemon=True)
+                    self._refiller.start()
+                self._cond.notify_all()
+                return
+            self._started -= 1
+            self._cond.notify_all()
+        zygote.close()
+
+    def _refill(self) -> None:
+        """Background: give every idle zygote a spare child."""
+        while True:
+            with self._cond:
+                while not self._closed and all(zygote.spare is not None for zygote in self._idle):
+                    self._cond.wait()
+                if self._closed:
+                    return
+                zygote = next(zygote for zygote in self._idle if zygote.spare is None)
+                self._idle.remove(zygote)
+            healthy = zygote.alive
+            if healthy:
+                try:
+                    zygote.spare = zygote.fork_spare()
+                except (OSError, TimeoutError, EOFError, ValueError, SandboxUnavailable) as error:
+                    log.warning("sandbox warm path: replacing a zygote that could not fork: %s", error)
+                    healthy = False
+            self._checkin(zygote, healthy)
+
+    def prestart(self) -> None:
+        """Start every zygote (and its spare child) and the pool's threads now; otherwise they
+        start on first use."""
+        _RECLAIMER.start()
+        zygotes = []
+        try:
+            for _ in range(self.size):
+                zygote = self._checkout()
+                zygotes.append(zygote)
+                if zygote.spare is None:
+                    zygote.spare = zygote.fork_spare()
+        finally:
+            for zygote in zygotes:
+                self._checkin(zygote, True)
+
+    def close(self) -> None:
+        """Kill every zygote with everything it started; later calls raise SandboxUnavailable."""
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._started -= len(idle)
+            self._cond.notify_all()
+            refiller = self._refiller
+        if refiller is not None and refiller is not threading.current_thread():
+            refiller.join(timeout=HANDSHAKE_TIMEOUT_S + 5.0)  # it checks its zygote back in, which closes it
+        for zygote in idle:
+            zygote.close()
+        _RECLAIMER.drain()
+
+    def __enter__(self) -> WarmPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs
+    def _start(self, files, limits, env, argv) -> tuple[Session, _WarmSpawned]:
+        box = self.sandbox
+        argv, limits, payload, user_env = box._check_request(argv or ["main.py"], limits, files, env, None)
+        input_bytes, input_entries = _input_size(payload, None)
+        run_env = box._backend.default_env(None)
+        run_env.update(user_env)
+        zygote = self._checkout()
+        healthy = False
+        try:
+            spare = zygote.take_spare()
+            zygote.set_backstop(spare.serial, limits.wall_s + BACKSTOP_SLACK_S + HANDSHAKE_TIMEOUT_S)
+            healthy = True
+        except (OSError, TimeoutError, EOFError, ValueError) as error:
+            raise SandboxUnavailable(f"the warm path could not fork a run: {error!r}") from error
+        finally:
+            if not healthy:
+                log.warning("sandbox warm path: replacing a zygote after an anomaly")
+            self._checkin(zygote, healthy)
+        try:
+            uid = box._uid_pool.acquire()
+        except BaseException:
+            spare.discard()
+            raise
+        spawned = _WarmSpawned(
+            proc=None, t0=time.monotonic(), kill=lambda: None, force_kill=lambda: None, on_exit=lambda: None,
+            cgroup=spare.cgroup, child=spare.child, pidfd=spare.pidfd, sync=spare.sync,
+            release_uid=lambda: box._uid_pool.release(uid),
+            enforcement={"memory": spare.cgroup.kind, "memory_bound_mb": limits.memory_mb, "disk": "tmpfs",
+                         "inodes": "capped", "path": "warm"},
+        )
+        spawned.kill = spawned.force_kill = spawned.kill_run
+        spawned.on_exit = spawned.end_run
+        stdio_ours, stdio_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        err_r, err_w = os.pipe()
+        try:
+            spare.cgroup.set_limit(limits.memory_mb << 20)
+            request = {
+                "uid": uid, "env": run_env, "argv": argv,
+                "rlimits": [[res, soft, hard] for res, (soft, hard) in _rlimits(limits)],
+                "work": [input_bytes + (limits.disk_mb << 20), input_entries + limits.disk_files + 1],
+                "tmp": [limits.tmp_mb << 20, limits.disk_files + 1],
+                "files": [["/".join(parts), len(data)] for parts, data in payload],
+            }
+            deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
+            try:
+                _send_with_fds(spare.sync, _frame(request) + b"".join(data for _, data in payload),
+                               [stdio_theirs.fileno(), err_w], deadline)
+            finally:
+                stdio_theirs.close()
+                os.close(err_w)
+            if not select.select([spare.sync], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                raise SandboxUnavailable("the warm child did not set up in time")
+            data, ancillary, _, _ = spare.sync.recvmsg(1, socket.CMSG_SPACE(3 * 4))
+            roots = _fds_of(ancillary)
+            if data != b"M" or len(roots) != 3:
+                _close_all(roots)
+                zygote.broken = True
+                raise SandboxUnavailable(f"the warm child did not set up: {self._child_stderr(err_r)}")
+            spawned.mounts = _RunMounts(roots[0], roots[1:])
+            spawned.mounts.inodes_capped = True
+            session = Session(_WarmRuntime(), spawned, stdio_ours, err_r, limits)
+        except BaseException as error:
+            stdio_ours.close()
+            _close_all([err_r])
+            spawned.abandon()
+            if isinstance(error, (OSError, TimeoutError, EOFError, ValueError)):
+                raise SandboxUnavailable(f"the warm path failed to start a run: {error!r}") from error
+            raise
+        return session, spawned
+
+    @staticmethod
+    def _child_stderr(err_r: int) -> str:
+        try:
+            os.set_blocking(err_r, False)
+            return os.read(err_r, 1000).decode(errors="replace").strip()
+        except OSError:
+            return "(no error output)"
+
+    @contextlib.contextmanager
+    def session(self, argv: Sequence[str] | None = None, *, files: Mapping[str, bytes | str] | None = None,
+                limits: Limits | None = None, env: Mapping[str, str] | None = None) -> Iterator[Session]:
+        """A warm run to talk to, like :meth:`Sandbox.session` (same Session API and RunResult);
+        ``argv`` becomes the child's ``sys.argv``.  SandboxUnavailable when no zygote can fork it."""
+        session, spawned = self._start(files, limits, env, argv)
+        try:
+            yield session
+        finally:
+            try:
+                session.close()
+            finally:
+                session._sock.close()
+                _close_all([session._err_fd])
+                spawned.abandon()
+
+    def run(self, argv: Sequence[str] | None = None, *, files: Mapping[str, bytes | str] | None = None,
+            stdin: bytes = b"", limits: Limits | None = None, env: Mapping[str, str] | None = None,
+            collect: Sequence[str] = ()) -> RunResult:
+        """Run to completion, like :meth:`Sandbox.run` (stdin and stdout share the run's socket)."""
+        wanted = [(name, _rel_parts(name, "collect entry")) for name in collect]
+        session, spawned = self._start(files, limits, env, argv)
+        try:
+            try:
+                if stdin:
+                    session.send(stdin if isinstance(stdin, bytes) else stdin.encode(), timeout=session.remaining_s)
+            except (BrokenPipeError, TimeoutError):
+                pass
+            session.close_stdin()
+            result = session.wait()
+            if wanted:
+                files_back, cut = spawned.collect(wanted, session._limits.file_mb << 20, None)
+                result = dataclasses.replace(result, files=files_back,
+                                             output_truncated=result.output_truncated or cut)
+            return result
+        finally:
+            session.close()
+            session._sock.close()
+            _close_all([session._err_fd])
+            spawned.abandon()
+
+
+_POOLS: "weakref.WeakSet[WarmPool]" = weakref.WeakSet()
+
+
+def zygote_pids() -> set[int]:
+    """Host pids of every zygote (and its bwrap runtime) of every pool in this process."""
+    return {pid for pool in list(_POOLS) for pid in pool.zygote_pids()}
+
+
+@atexit.register
+def _close_pools() -> None:
+    for pool in list(_POOLS):
+        pool.close()
+
+
+def _forget_inherited_pools() -> None:
+    """In a forked child: the zygotes (and their control sockets) belong to the parent.  Drop
+    this process's copies of their descriptors without touching them; new ones start on use."""
+    global _RECLAIMER
+    _RECLAIMER = _Reclaimer()
+    for pool in list(_POOLS):
+        for zygote in pool._idle:
+            zygote.forget()
+        pool._idle = []
+        pool._live = weakref.WeakSet()
+        pool._started = 0
+        pool._refiller = None
+        pool._cond = threading.Condition()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_pools)
+

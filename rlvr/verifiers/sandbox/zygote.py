@@ -1,0 +1,397 @@
+"""The warm path's supervisor ("zygote"): runs inside a bwrap sandbox and forks one isolated child per run.
+
+This file is shipped, compiled, into the zygote's sandbox and started there as its pid 1
+(``python -I -S zygote.pyc``); it uses the standard library only (rlvr is not importable
+inside).  The host side is ``rlvr.verifiers.sandbox.warm``, which describes the design; this
+module is the part that runs in the sandbox.  The zygote runs only this code and the modules
+the host named (imported once, before the first fork): never a candidate's code, and never
+anything a verdict depends on -- it only ever sees file sizes, limits and environments.
+
+Messages from the host are a 4-byte big-endian length and that much JSON; descriptors travel
+with a message's first byte (SCM_RIGHTS).
+Control protocol (the zygote's stdin/stdout, one Unix stream socket to the host)
+    host -> zygote  first the configuration: ``{"imports": [module names], "modules": {name:
+                    path of a .pyc in the zygote's work dir}, "sys_path": [...], "seccomp": hex,
+                    "entry": "module:function"}``; the zygote imports all of them and answers
+                    the line ``{"ready": true}`` (or ``{"ready": false, "error": ...}`` and exits).
+    host -> zygote  ``{"fork": n}`` with one descriptor, the new child's sync socket; the zygote
+                    forks and answers the line ``{"forked": n}`` with SCM_CREDENTIALS naming the
+                    child, so the host learns the child's pid in its own pid namespace from the
+                    kernel.  The child is a *spare*: the host moves it into a memory cgroup of
+                    its own and keeps it until a run needs it.
+    host -> zygote  ``{"backstop": n, "s": seconds}`` when spare ``n`` gets its run: the zygote
+                    kills the child if it still runs that much later (no answer).
+Sync protocol (per child; the child holds its socket only until it drops its privileges)
+    child           right after the fork: resets the zygote's signal handling, enters new mount,
+                    IPC and network namespaces (loopback up), and waits.
+    host -> child   the run: ``{"uid": U, "env": {...}, "argv": [...], "rlimits": [[resource,
+                    soft, hard], ...], "work": [bytes, inodes], "tmp": [bytes, inodes], "files":
+                    [[path, size], ...]}`` with two descriptors (the run's stdio socket and its
+                    stderr pipe), then the files' bytes.
+    child           mounts fresh tmpfs ``/work``, ``/tmp`` and ``/dev/shm`` (size- and
+                    inode-capped), writes the files into ``/work`` and gives it to U, sends
+                    ``b"M"`` with the three tmpfs roots (the host keeps them to collect files
+                    and see whether a cap was hit), then sets the rlimits, drops every
+                    capability (bounding and inheritable sets included), becomes uid/gid U with
+                    no supplementary groups, sets no_new_privs, installs the seccomp filter,
+                    closes every descriptor but its stdio (fds 0/1: the stdio socket, fd 2: the
+                    stderr pipe), clears the environment to ``env``, and only then calls the
+                    entry point.  It exits with the entry's status.
+    zygote -> host  when the child has exited and been reaped: the line ``{"status": wait
+                    status, "cpu_s": user+system CPU}`` (the zygote kept its own copy of the socket).
+The zygote reaps every process that is re-parented to it (it is the namespace's pid 1), kills a
+child that outlives its backstop (the host enforces the real deadline and kills the child's
+whole cgroup), and exits when the host closes the control socket (the kernel then kills every
+process of the namespace).
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import ctypes
+import fcntl
+import importlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+import resource
+import selectors
+import signal
+import socket
+import struct
+import sys
+import time
+import types
+
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 4, 24, 38, 22
+SECCOMP_MODE_FILTER = 2
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+MAX_REQUEST_BYTES = 1 << 20
+WORKDIR = "/work"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+_CAP_VERSION_3 = 0x20080522
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount_tmpfs(target: str, size: int, inodes: int, mode: str) -> None:
+    options = f"size={size},nr_inodes={inodes},mode={mode}"
+    _check(_libc.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options.encode()), f"mount {target}")
+
+
+def _loopback_up() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+    chunks, got = [], 0
+    while got < size:
+        chunk = sock.recv(min(1 << 20, size - got))
+        if not chunk:
+            raise EOFError("the host closed the sync socket")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _recv_message(sock: socket.socket, fd_count: int) -> tuple[dict, list[int]] | None:
+    """One host message -- a 4-byte big-endian length, then that much JSON -- and the descriptors
+    sent with its first byte; None when the host closed the socket before a message began."""
+    data, ancillary, _, _ = sock.recvmsg(4, socket.CMSG_SPACE(4 * fd_count))
+    fds: list[int] = []
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.extend(struct.unpack(f"{len(payload) // 4}i", payload[: len(payload) - len(payload) % 4]))
+    if not data:
+        for fd in fds:
+            os.close(fd)
+        return None
+    (size,) = struct.unpack("!I", data + _recv_exactly(sock, 4 - len(data)))
+    if size > MAX_REQUEST_BYTES:
+        raise ValueError("request too long")
+    return json.loads(_recv_exactly(sock, size)), fds
+
+
+def _write_files(sock: socket.socket, listing: list, uid: int) -> None:
+    """Receive the run's files (``listing``: [path, size] pairs, the bytes follow on ``sock``) and
+    write them below /work, then give /work and everything in it to ``uid`` (the host checked the paths)."""
+    root = os.open(WORKDIR, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for path, size in listing:
+            data = _recv_exactly(sock, size)
+            parts = path.split("/")
+            directory = os.dup(root)
+            try:
+                for part in parts[:-1]:
+                    try:
+                        os.mkdir(part, 0o755, dir_fd=directory)
+                    except FileExistsError:
+                        pass
+                    inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=directory)
+                    os.close(directory)
+                    directory = inner
+                mode = 0o755 if data.startswith(b"#!") else 0o644
+                fd = os.open(parts[-1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode, dir_fd=directory)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                    os.fchmod(fd, mode)
+                finally:
+                    os.close(fd)
+            finally:
+                os.close(directory)
+        os.fchown(root, uid, uid)
+        for _, dirnames, filenames, dir_fd in os.fwalk(".", dir_fd=root):
+            for name in dirnames + filenames:
+                os.chown(name, uid, uid, dir_fd=dir_fd, follow_symlinks=False)
+    finally:
+        os.close(root)
+
+
+def _last_capability() -> int:
+    with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as handle:
+        return int(handle.read())
+
+
+_LAST_CAP = _last_capability()
+
+
+def _drop_privileges(uid: int, rlimits: list, seccomp: bytes) -> None:
+    for res, soft, hard in rlimits:
+        resource.setrlimit(res, (soft, hard))
+    for cap in range(_LAST_CAP + 1):
+        _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "drop capability")
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)  # all uids non-zero: the permitted, effective and ambient sets are cleared
+    empty = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(_CapHeader(_CAP_VERSION_3, 0)), empty), "clear inheritable capabilities")
+    # changing uid made the process non-dumpable (its /proc files root's); a cold run is dumpable:
+    # its own /proc/self/{fd,mem,environ} usable, nothing of another uid reachable either way
+    _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    if seccomp:
+        program = ctypes.create_string_buffer(seccomp, len(seccomp))
+        fprog = _SockFprog(len(seccomp) // 8, ctypes.cast(program, ctypes.c_void_p))
+        _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+
+
+def _receive_run(sync: socket.socket) -> tuple[dict, int, int]:
+    """The run's request on the sync socket and the stdio and stderr descriptors sent with it."""
+    received = _recv_message(sync, 2)
+    if received is None:
+        raise EOFError("the host closed the sync socket")
+    request, fds = received
+    if len(fds) != 2:
+        raise ValueError(f"the run request must carry 2 descriptors, got {len(fds)}")
+    return request, fds[0], fds[1]
+
+
+def _become_run(sync_fd: int, seccomp: bytes, entry) -> None:
+    """In the forked child: isolate, wait for the run, drop privileges, run the entry (never returns)."""
+    status = 111
+    err_fd = -1
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        sync = socket.socket(fileno=sync_fd)
+        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
+        _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+        _loopback_up()
+        request, stdio_fd, err_fd = _receive_run(sync)  # a spare waits here (the host moved it into its cgroup)
+        uid = int(request["uid"])
+        _mount_tmpfs(WORKDIR, *request["work"], "0755")
+        _mount_tmpfs("/tmp", *request["tmp"], "1777")
+        _mount_tmpfs("/dev/shm", *request["tmp"], "1777")
+        _write_files(sync, request["files"], uid)
+        roots = [os.open(WORKDIR, os.O_RDONLY | os.O_DIRECTORY)]
+        roots += [os.open(path, os.O_PATH | os.O_DIRECTORY) for path in ("/tmp", "/dev/shm")]
+        sync.sendmsg([b"M"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("3i", *roots))])
+        os.chdir(WORKDIR)
+        _drop_privileges(uid, request["rlimits"], seccomp)
+        os.dup2(stdio_fd, 0)
+        os.dup2(stdio_fd, 1)
+        os.dup2(err_fd, 2)
+        sync.detach()
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        err_fd = 2
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.environ["PWD"] = WORKDIR
+        sys.argv = list(request.get("argv") or [""])
+        sys.modules["__main__"] = sys.modules[entry.__module__]  # as if the entry's module had been run
+        status = 1
+        try:
+            entry()
+            status = 0
+        except SystemExit as error:
+            code = error.code
+            status = 0 if code is None else code & 0xFF if isinstance(code, int) else 1
+        except BaseException:  # noqa: BLE001 - the entry's uncaught exception, as python would show it
+            import traceback
+
+            traceback.print_exc()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001
+                pass
+    except BaseException as error:  # noqa: BLE001 - set-up failed: say why on the stderr pipe
+        if err_fd >= 0:
+            try:
+                os.write(err_fd, f"rlvr zygote: child set-up failed: {error!r}\n".encode())
+            except OSError:
+                pass
+    finally:
+        os._exit(status)
+
+
+def run_script() -> None:
+    """The default entry point: run ``sys.argv[0]`` (a file of the run) as ``__main__``, like
+    ``python -I FILE`` (compiled and executed directly: runpy's machinery costs milliseconds),
+    then do what interpreter shutdown does: wait for non-daemon threads, run atexit functions."""
+    path = sys.argv[0]
+    with open(path, "rb") as handle:
+        code = compile(handle.read(), path, "exec")
+    module = types.ModuleType("__main__")
+    module.__file__ = path
+    module.__builtins__ = builtins
+    sys.modules["__main__"] = module
+    atexit._clear()
+    try:
+        exec(code, module.__dict__)
+    finally:
+        if "threading" in sys.modules:
+            sys.modules["threading"]._shutdown()
+        atexit._run_exitfuncs()
+
+
+def _load_modules(modules: dict) -> None:
+    for name, path in modules.items():
+        loader = importlib.machinery.SourcelessFileLoader(name, path)
+        spec = importlib.util.spec_from_loader(name, loader)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        loader.exec_module(module)
+
+
+def _resolve(entry: str):
+    module_name, _, function_name = entry.partition(":")
+    return getattr(sys.modules[module_name], function_name)
+
+
+def main() -> None:
+    control = socket.socket(fileno=os.dup(0))
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    received = _recv_message(control, 0)
+    if received is None:
+        return
+    config = received[0]
+    try:
+        sys.path.extend(path for path in config.get("sys_path", ()) if path not in sys.path)
+        for name in config.get("imports", ()):
+            importlib.import_module(name)
+        _load_modules(config.get("modules", {}))
+        entry = _resolve(config["entry"])
+        seccomp = bytes.fromhex(config.get("seccomp", ""))
+    except BaseException as error:  # noqa: BLE001 - report and stop: the host falls back to cold runs
+        control.sendall(json.dumps({"ready": False, "error": repr(error)[:2000]}).encode() + b"\n")
+        return
+    wake_r, wake_w = os.pipe()
+    for fd in (wake_r, wake_w):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    control.sendall(b'{"ready": true}\n')
+    children: dict[int, tuple[int, float]] = {}  # pid -> (our copy of its sync socket, backstop time)
+    serials: dict[int, int] = {}  # pid -> the fork request it answered
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+    while True:
+        now = time.monotonic()
+        for pid, (_, backstop) in list(children.items()):
+            if now >= backstop:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        timeout = min(min((backstop for _, backstop in children.values()), default=now + 60.0), now + 60.0) - now
+        for key, _ in selector.select(max(0.0, timeout)):
+            if key.fd == wake_r:
+                try:
+                    while os.read(wake_r, 4096):
+                        pass
+                except BlockingIOError:
+                    pass
+                continue
+            received = _recv_message(control, 1)
+            if received is None:
+                return
+            request, fds = received
+            if "backstop" in request:  # a spare got its run: kill it if it outlives its deadline
+                for pid, (sync_fd, _) in list(children.items()):
+                    if request["backstop"] == serials.get(pid):
+                        children[pid] = (sync_fd, time.monotonic() + float(request["s"]))
+                continue
+            if len(fds) != 1:
+                raise ValueError(f"a fork request must carry 1 descriptor, got {len(fds)}")
+            pid = os.fork()
+            if pid == 0:
+                selector.close()
+                _become_run(fds[0], seccomp, entry)
+            children[pid] = (fds[0], float("inf"))
+            serials[pid] = request["fork"]
+            credentials = struct.pack("3i", pid, 0, 0)
+            control.sendmsg([json.dumps({"forked": request["fork"]}).encode() + b"\n"],
+                            [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
+        while True:  # reap whatever exited: our children (reported) and orphans re-parented to us
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            if pid in children:
+                sync_fd, _ = children.pop(pid)
+                serials.pop(pid, None)
+                report = {"status": status, "cpu_s": usage.ru_utime + usage.ru_stime}
+                try:
+                    os.write(sync_fd, json.dumps(report).encode() + b"\n")
+                except OSError:
+                    pass
+                os.close(sync_fd)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""ArcGrid-v0 and ArcGridImage-v0: the primitives, well-posedness, the grid verifier, hostile answers, the knob."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import rlvr
+from rlvr.generators.arc_grid import (
+    MAX_SIDE, ArcGridGenerator, Target, apply_step, check_demos, complete, count, enclosed, fill, from_bits, gravity,
+    library_steps, objects, recolour, reflect, rotate, run, scale, step_from_dict, steps_reaching, to_bits, translate,
+)
+from rlvr.verifiers.arc_grid import ArcGridVerifier
+
+VERIFIER = ArcGridVerifier()
+
+
+def grid(*rows: str) -> np.ndarray:
+    return np.array([[int(v) for v in row.split()] for row in rows], dtype=np.int8)
+
+
+def same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and np.array_equal(a, b)
+
+
+# ---------------------------------------------------------------------------- primitives
+
+
+def test_recolour_changes_only_the_source_colour():
+    assert same(recolour(grid("1 0 2", "1 1 0"), 1, 3), grid("3 0 2", "3 3 0"))
+    assert same(recolour(grid("2 0"), 5, 3), grid("2 0"))
+
+
+def test_reflect_on_every_axis():
+    g = grid("1 2 3", "4 5 6")
+    assert same(reflect(g, "left-right"), grid("3 2 1", "6 5 4"))
+    assert same(reflect(g, "up-down"), grid("4 5 6", "1 2 3"))
+    assert same(reflect(g, "diagonal"), grid("1 4", "2 5", "3 6"))
+    assert same(reflect(g, "anti-diagonal"), grid("6 3", "5 2", "4 1"))
+
+
+def test_rotate_clockwise_quarter_turns():
+    g = grid("1 2 3", "4 5 6")
+    assert same(rotate(g, 1), grid("4 1", "5 2", "6 3"))
+    assert same(rotate(g, 2), grid("6 5 4", "3 2 1"))
+    assert same(rotate(g, 3), grid("3 6", "2 5", "1 4"))
+
+
+def test_translate_wraps_or_clips():
+    g = grid("1 2 0", "0 3 0", "0 0 4")
+    assert same(translate(g, "right", 1, "wrap"), grid("0 1 2", "0 0 3", "4 0 0"))
+    assert same(translate(g, "right", 1, "clip"), grid("0 1 2", "0 0 3", "0 0 0"))
+    assert same(translate(g, "down", 2, "wrap"), grid("0 3 0", "0 0 4", "1 2 0"))
+    assert same(translate(g, "up", 1, "clip"), grid("0 3 0", "0 0 4", "0 0 0"))
+    assert same(translate(g, "left", 2, "clip"), grid("0 0 0", "0 0 0", "4 0 0"))
+    assert same(translate(grid("1 2"), "left", 2, "clip"), grid("0 0"))
+
+
+def test_gravity_slides_cells_until_blocked_keeping_their_order():
+    g = grid("1 0 2", "0 0 0", "3 4 0")
+    assert same(gravity(g, "down"), grid("0 0 0", "1 0 0", "3 4 2"))
+    assert same(gravity(g, "up"), grid("1 4 2", "3 0 0", "0 0 0"))
+    assert same(gravity(g, "left"), grid("1 2 0", "0 0 0", "3 4 0"))
+    assert same(gravity(g, "right"), grid("0 1 2", "0 0 0", "0 3 4"))
+
+
+def test_fill_takes_only_enclosed_background():
+    ring = grid("0 0 0 0 0", "0 1 1 1 0", "0 1 0 1 0", "0 1 1 1 0", "0 0 0 0 0")
+    assert same(fill(ring, 4), grid("0 0 0 0 0", "0 1 1 1 0", "0 1 4 1 0", "0 1 1 1 0", "0 0 0 0 0"))
+    opened = grid("1 1 1", "1 0 0", "1 1 1")  # the hole touches the border: not enclosed
+    assert same(fill(opened, 4), opened)
+    diagonal_gap = grid("0 1 0", "1 0 1", "0 1 0")  # background leaks only diagonally: still enclosed (4-connectivity)
+    assert same(fill(diagonal_gap, 2), grid("0 1 0", "1 2 1", "0 1 0"))
+    two_colours = grid("2 2 2 2", "2 0 0 3", "2 3 3 3")
+    assert enclosed(two_colours).sum() == 2
+
+
+def test_scale_makes_blocks():
+    assert same(scale(grid("1 0", "0 2"), 2), grid("1 1 0 0", "1 1 0 0", "0 0 2 2", "0 0 2 2"))
+    assert scale(grid("1 2 3"), 3).shape == (3, 9)
+    assert apply_step(np.ones((11, 11), dtype=np.int8), ("scale", 3)) is None  # 33 > MAX_SIDE
+    assert apply_step(np.ones((10, 10), dtype=np.int8), ("scale", 3)).shape == (MAX_SIDE, MAX_SIDE)
+
+
+def test_count_lists_objects_in_reading_order():
+    g = grid("0 2 0 1", "3 0 0 1", "0 0 2 0", "2 0 0 0")
+    # objects: 2 at (0,1), 1 at (0,3)-(1,3), 3 at (1,0), 2 at (2,2), 2 at (3,0); diagonal cells are separate objects
+    assert [o[2] for o in objects(g)] == [2, 1, 3, 2, 2]
+    assert same(count(g, "row"), grid("2 1 3 2 2"))
+    assert same(count(g, "column"), grid("2", "1", "3", "2", "2"))
+    assert count(np.zeros((3, 3), dtype=np.int8), "row") is None
+    assert [o[3] for o in objects(grid("5 5 0", "0 5 0", "5 0 5"))] == [3, 1, 1]
+
+
+def test_complete_restores_a_periodic_pattern():
+    full = np.tile(grid("1 2 3", "3 1 2"), (3, 3))
+    masked = full.copy()
+    masked[1:4, 2:5] = 0
+    assert same(complete(masked), full)
+    sparse = grid("1 0 0 0", "0 0 0 0", "0 0 2 0", "0 0 0 0")  # less than half coloured: unchanged
+    assert same(complete(sparse), sparse)
+    assert same(complete(full), full)  # no hole: unchanged
+
+
+def test_bit_boards_round_trip():
+    rng = np.random.default_rng(0)
+    for shape in ((1, 1), (3, 7), (15, 15), (30, 30)):
+        mask = rng.random(shape) < 0.4
+        assert np.array_equal(from_bits(to_bits(mask), *shape), mask)
+
+
+def test_steps_reaching_never_misses_a_step_that_reaches_the_target():
+    rng = np.random.default_rng(3)
+    for trial in range(40):
+        g = np.where(rng.random((5, 6)) < 0.4, rng.integers(1, 4, (5, 6)), 0).astype(np.int8)
+        g[1:4, 1:4], g[2, 2] = 2, 0  # a ring, so fill has a hole to fill
+        for step in library_steps(list(range(1, 10))):
+            out = apply_step(g, step)
+            if out is None or same(out, g):
+                continue
+            target = Target(out)
+            allowed = steps_reaching(g, target)
+            assert any(target.equals(apply_step(g, s)) for s in allowed), (trial, step)
+
+
+# ---------------------------------------------------------------------------- generation
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.3, 0.6, 1.0])
+def test_reference_scores_one_and_near_miss_zero_on_many_seeds(difficulty):
+    generator = rlvr.make_generator("rlvr/ArcGrid-v0")
+    for seed in range(20 if difficulty < 1 else 10):
+        task = generator.generate(seed, difficulty)
+        assert VERIFIER.verify(task, generator.solve(task)).correct
+        assert not VERIFIER.verify(task, generator.wrong_response(task)).correct
+        program = [step_from_dict(entry) for entry in task.answer["program"]]
+        assert len(program) == task.params["primitives"] and task.meta["program"] == [s[0] for s in program]
+        for demo in task.meta["demos"]:
+            assert run(np.array(demo["input"], dtype=np.int8), program).tolist() == demo["output"] != demo["input"]
+        assert task.answer["output"] != task.answer["test_input"]
+        assert all(len(row) <= MAX_SIDE for row in task.answer["output"]) and len(task.answer["output"]) <= MAX_SIDE
+
+
+def test_image_env_draws_the_same_task():
+    for seed in range(4):
+        text, image = rlvr.make_task("ArcGrid-v0", seed, 0.6), rlvr.make_task("ArcGridImage-v0", seed, 0.6)
+        assert text.answer == image.answer and len(image.images) == 1 and not text.images
+        width, height = image.images[0].size
+        assert 100 < width < 1200 and 100 < height < 2000
+        assert "0 black" in image.prompt and "Example 1" not in image.prompt
+        assert rlvr.verify(image, rlvr.solve(image)).correct
+
+
+def brute_force_outputs(task) -> set:
+    """Every program of at most the task's length over the whole library (all recolour pairs),
+    without merging or pruning, that maps every demo input to its output: its test output and
+    length."""
+    demos = [(np.array(d["input"], dtype=np.int8), np.array(d["output"], dtype=np.int8)) for d in task.meta["demos"]]
+    test_input = np.array(task.answer["test_input"], dtype=np.int8)
+    steps = library_steps(list(range(1, 10)))
+    found = set()
+
+    def maps(program: list, grid_in: np.ndarray, grid_out: np.ndarray) -> bool:
+        out = run(grid_in, program)
+        return out is not None and same(out, grid_out)
+
+    def explore(program: list, current: np.ndarray) -> None:
+        if program and same(current, demos[0][1]) and all(maps(program, a, b) for a, b in demos[1:]):
+            out = run(test_input, program)
+            found.add((len(program), None if out is None else out.tobytes() + bytes(out.shape)))
+        if len(program) == task.params["primitives"]:
+            return
+        for step in steps:
+            following = apply_step(current, step)
+            if following is not None:
+                explore(program + [step], following)
+
+    explore([], demos[0][0])
+    return found
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5])
+def test_no_library_program_explains_the_demos_with_another_test_output(difficulty):
+    """Independent of the generator's merged, pruned search: plain enumeration of every program
+    of up to the task's length finds only programs of that length, all giving the test output."""
+    for seed in range(8):
+        task = rlvr.make_task("ArcGrid-v0", seed, difficulty)
+        answer = np.array(task.answer["output"], dtype=np.int8)
+        found = brute_force_outputs(task)
+        assert found == {(task.params["primitives"], answer.tobytes() + bytes(answer.shape))}, (seed, task.meta["program"])
+
+
+def test_the_check_refuses_ambiguous_and_reducible_demos():
+    # on a left-right symmetric demo input, reflect up-down and rotate 180 agree; on the test input they do not
+    symmetric = grid("1 0 1", "2 2 2", "0 0 0")
+    flipped = reflect(symmetric, "up-down")
+    test_input = grid("1 0 0", "0 0 0", "0 0 0")
+    for hidden in (reflect(test_input, "up-down"), rotate(test_input, 2)):
+        assert "different test output" in check_demos([symmetric], [flipped], test_input, hidden, 1).problem
+    # a second demo that is not symmetric tells them apart
+    second = grid("3 3 0", "0 0 0", "0 0 0")
+    assert check_demos([symmetric, second], [flipped, reflect(second, "up-down")], test_input,
+                       reflect(test_input, "up-down"), 1).problem is None
+    # a two-step program that one step explains is refused as reducible
+    g = grid("1 0 0", "0 2 0", "0 0 0")
+    two = rotate(rotate(g, 1), 1)
+    assert "1-step program" in check_demos([g], [two], g, two, 2).problem
+
+
+def test_library_subset_limits_the_program_and_impossible_ones_are_refused():
+    for seed in range(6):
+        task = rlvr.make_task("ArcGrid-v0", seed, 0.5, library="gravity,recolour,scale")
+        assert set(task.meta["program"]) <= {"gravity", "recolour", "scale"}
+        assert rlvr.verify(task, rlvr.solve(task)).correct
+    with pytest.raises(ValueError, match="cannot make a 2-step program"):
+        rlvr.make_task("ArcGrid-v0", 0, 0.5, library="rotate", primitives=2)
+    with pytest.raises(ValueError, match="primitives must be an integer"):
+        rlvr.make_task("ArcGrid-v0", 0, 0.5, primitives=4)
+
+
+def test_same_bytes_in_another_process():
+    code = ("import rlvr; print(rlvr.make_task('ArcGrid-v0', 7, 0.8).to_json()); "
+            "print(rlvr.make_task('ArcGridImage-v0', 2, 0.4).to_json())")
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert other == [rlvr.make_task("ArcGrid-v0", 7, 0.8).to_json(), rlvr.make_task("ArcGridImage-v0", 2, 0.4).to_json()]
+
+
+def test_the_knob_raises_work_and_ambiguity():
+    points = (0.0, 0.25, 0.5, 0.75, 1.0)
+    tasks = {d: [rlvr.make_task("ArcGrid-v0", seed, d) for seed in range(20)] for d in points}
+    cells = [statistics.median(t.meta["program_cells"] for t in tasks[d]) for d in points]
+    assert all(a < b for a, b in zip(cells, cells[1:])), cells
+    ambiguity = [statistics.median(t.meta["first_demo_consistent"] for t in tasks[d]) for d in points]
+    assert all(a <= b for a, b in zip(ambiguity, ambiguity[1:])) and ambiguity[-1] > ambiguity[0], ambiguity
+    checked = [statistics.median(t.meta["alternatives_checked"] for t in tasks[d]) for d in points]
+    assert checked[0] < checked[2] < checked[4], checked
+
+
+# ---------------------------------------------------------------------------- the verifier
+
+
+def answer(text: str) -> str:
+    return f"<answer>\n{text}\n</answer>"
+
+
+def test_formatting_freedom_and_strict_shape():
+    task = rlvr.make_task("ArcGrid-v0", 5, 0.5)
+    rows = task.answer["output"]
+    spaced = "\n".join(" ".join(map(str, r)) for r in rows)
+    joined = "\n".join("".join(map(str, r)) for r in rows)
+    for text in (spaced, joined, f"```\n{spaced}\n```", "\n\n" + spaced.replace("\n", "\n\n") + "\n", spaced.replace(" ", "\t")):
+        assert VERIFIER.verify(task, answer(text)).correct, text
+    for text, reason in ((spaced + "\n" + spaced.splitlines()[-1], "rows"), ("\n".join(spaced.splitlines()[:-1]) or "", "rows"),
+                         ("\n".join(line + " 0" for line in spaced.splitlines()), "cells"),
+                         (spaced.replace(" ", ","), "not digits"), (spaced.replace("0", "０"), "not digits"),
+                         (spaced.replace(" ", "  "), "not digits")):
+        verdict = VERIFIER.verify(task, answer(text))
+        assert verdict.reward == 0 and reason in verdict.reason, (text, verdict.reason)
+
+
+def test_partial_credit_is_cell_accuracy_below_one():
+    partial = ArcGridVerifier(partial=True)
+    generator = ArcGridGenerator()
+    for seed in range(10):
+        task = generator.generate(seed, 0.7)
+        near = partial.verify(task, generator.wrong_response(task))
+        cells = len(task.answer["output"]) * len(task.answer["output"][0])
+        assert not near.correct and near.reward == pytest.approx(1 - 1 / cells) and near.reward < 1
+        assert partial.verify(task, generator.solve(task)).reward == 1
+        assert partial.verify(task, "<answer>1</answer>").reward == 0 or cells == 1
+
+
+def test_family_attacks_all_score_zero_also_with_partial_off():
+    generator = ArcGridGenerator()
+    for difficulty in (0.0, 0.5, 1.0):
+        for seed in range(6):
+            task = generator.generate(seed, difficulty)
+            attacks = generator.attacks(task)
+            assert len(attacks) >= 14
+            names = {name for name, _ in attacks}
+            assert {"echo-test-input", "hedge-two-grids", "last-demo-output", "one-cell-changed"} <= names
+            for name, response in attacks:
+                verdict = VERIFIER.verify(task, response)
+                assert verdict.reward == 0 and not verdict.correct, (name, verdict.reason)
+
+
+def test_bounds_hold_on_huge_answers():
+    task = rlvr.make_task("ArcGrid-v0", 1, 1.0)
+    for response in (answer("0 " * 5_000_000), answer("0\n" * 3_000_000), answer("1" * 10_000_000), "x" * 10_000_000,
+                     answer(("0 " * 30 + "\n") * 31)):
+        start = time.monotonic()
+        verdict = VERIFIER.verify(task, response)
+        assert verdict.reward == 0 and len(verdict.reason) <= 300
+        assert time.monotonic() - start < 1.0

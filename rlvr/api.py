@@ -68,7 +68,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from rlvr.core import DifficultyTable, Task, Verdict, _short, canonical_difficulty
+from rlvr.core import DifficultyTable, Task, Verdict, _short, canonical_difficulty, check_hint
 from rlvr.envs.registry import ENV_SPECS, build_generator, build_verifier, canonical_env_id, get_spec, split_options
 
 
@@ -143,24 +143,29 @@ def stream_seed(seed: int, split: str, attempt: int) -> int:
     return int.from_bytes(hashlib.sha256(f"rlvr-stream|{split}|{int(seed)}|{attempt}".encode()).digest()[:8], "big") >> 1
 
 
-def make_task(env_id: str, seed: int = 0, difficulty: float = 0.5, *, split: str | None = None, **options: Any) -> Task:
+def make_task(env_id: str, seed: int = 0, difficulty: float = 0.5, *, split: str | None = None, hint: float = 0.0,
+              **options: Any) -> Task:
     """The task at position ``seed`` of ``split``'s stream (module docstring); with ``split=None``
     the task that ``gym.make(env_id, difficulty=…, **options).reset(seed=seed)`` would serve.
 
     ``options`` are generator constructor options (``dataset=``) and task parameters (which win
-    over the difficulty knob); verifier options are ignored here."""
+    over the difficulty knob), flat or grouped (``params=``, ``generator_options=``); verifier
+    options are ignored here. ``hint`` in [0, 1] appends that share of the family's guidance to
+    the prompt (``TaskGenerator.with_hint``; 0, the default, changes nothing); the split is
+    decided on the task without its hint."""
     check_split(split)
+    check_hint(hint)
     generator_kwargs, _, params = split_options(get_spec(env_id), options)
     generator = make_generator(env_id, **generator_kwargs)
     if split is None:
-        return generator.generate(seed, difficulty, **params)
+        return generator.with_hint(generator.generate(seed, difficulty, **params), hint)
     for attempt in range(MAX_SPLIT_ATTEMPTS):
         made_with = stream_seed(seed, split, attempt)
         task = generator.generate(made_with, difficulty, **params)
         if is_held_out(task) != (split == "train"):
             made_segment = f"s{made_with}"
             segments = [f"s{int(seed)}" if segment == made_segment else segment for segment in task.id.split("/")]
-            return dataclasses.replace(task, id="/".join([*segments, split]))
+            return generator.with_hint(dataclasses.replace(task, id="/".join([*segments, split])), hint)
     raise ValueError(f"no task of the {split} split of {canonical_env_id(env_id)} at difficulty {difficulty:g} in "
                      f"{MAX_SPLIT_ATTEMPTS} attempts: its tasks (or dataset rows) barely reach that side of the split; "
                      f"use split=None for the unsplit stream")

@@ -190,6 +190,18 @@ def canonical_difficulty(difficulty: float) -> float:
     return round(d, 4)
 
 
+HINT_HEADER = "Hint (the first part of a solution; the rest is up to you):"
+
+
+def check_hint(level: Any) -> float:
+    """A hint level: a number in [0, 1] (0 none, 1 nearly the whole reference), rounded to 4
+    decimals; a ValueError naming ``hint`` otherwise."""
+    try:
+        return canonical_difficulty(level)
+    except ValueError:
+        raise ValueError(f"hint must be a number in [0, 1] (0 = none, 1 = nearly the whole reference), got {level!r}") from None
+
+
 def seed_material(family: str, seed: int, difficulty: float, extra: str = "") -> int:
     """A 64-bit integer from (family, seed, difficulty): independent streams per task, so seed
     s+1 is never seed s shifted; stable across processes and PYTHONHASHSEED values."""
@@ -392,6 +404,31 @@ class TaskGenerator(abc.ABC):
             params=params,
             images=tuple(parts.get("images", ())),
             meta=dict(parts.get("meta", {})),
+        )
+
+    def hints(self, task: Task) -> list[str]:
+        """Guidance for ``task`` in the order it is revealed, each a short text: the first pieces a
+        nudge, the last nearly the whole reference (never the complete answer in a form that
+        could be pasted). ``with_hint`` shows a share of them; every family implements this."""
+        return []
+
+    def with_hint(self, task: Task, level: float) -> Task:
+        """``task`` with the first ``round(level × pieces)`` hint pieces (at least one when
+        ``level`` > 0) appended to its prompt under ``HINT_HEADER``, ``/h<level>`` added to its id
+        and ``meta["hint"]`` = {"level", "shown", "of"}; the task itself for level 0, so a hint
+        of 0 is byte-identical to no hint. The answer never changes."""
+        level = check_hint(level)
+        if level == 0:
+            return task
+        pieces = self.hints(task)
+        if not pieces:
+            raise ValueError(f"{task.env_id} has no hints for task {task.id}")
+        shown = max(1, int(np.floor(level * len(pieces) + 0.5)))
+        return dataclasses.replace(
+            task,
+            id=f"{task.id}/h{format_difficulty(level)}",
+            prompt=f"{task.prompt}\n\n{HINT_HEADER}\n" + "\n".join(pieces[:shown]),
+            meta={**task.meta, "hint": {"level": level, "shown": shown, "of": len(pieces)}},
         )
 
     def resolve(self, difficulty: float, overrides: dict) -> dict:

@@ -84,7 +84,7 @@ class Family:
             raise ValueError(f"family {self.name!r} declares no env")
         groups = {"task parameter": set(self.table.keys), "generator option": set(self.generator_options),
                   "verifier option": set(self.verifier_options)}
-        reserved = {"difficulty", "seed", "split", *GROUP_NAMES}
+        reserved = {"difficulty", "seed", "split", "hint", *GROUP_NAMES}
         for group, names in groups.items():
             if names & reserved:
                 raise ValueError(f"family {self.name!r}: {group} {sorted(names & reserved)} shadows a reserved name")

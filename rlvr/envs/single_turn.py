@@ -14,7 +14,8 @@ Arguments    ``env_id`` (set by registration), ``difficulty`` (0–1), ``image_s
              generator's constructor options (e.g. ``dataset=``), the verifier's options
              (e.g. ``shortest=True``), and any task parameter, which wins over the knob.
 Reset        ``reset(seed=s)`` makes the task of seed s; ``options={"difficulty": d}`` changes
-             the knob for this episode; ``options={"task": task}`` replays a Task (or its dict)
+             the knob for this episode and ``options={"hint": h}`` the hint level (``hint=`` of
+             the constructor, default 0: none; see ``TaskGenerator.with_hint``); ``options={"task": task}`` replays a Task (or its dict)
              exactly, as a GRPO group needs.
 Docs         ``env.unwrapped.__doc__`` is the family's contract (its generator module's
              docstring: task, answer format, verifier, difficulty table).
@@ -28,7 +29,7 @@ import gymnasium as gym
 import numpy as np
 from PIL import Image
 
-from rlvr.core import Task, Verdict, canonical_difficulty
+from rlvr.core import Task, Verdict, canonical_difficulty, check_hint
 from rlvr.envs.registry import build_generator, build_verifier, family_doc, get_spec, split_options
 from rlvr.envs.spaces import FreeText, observation_space_for
 
@@ -63,12 +64,14 @@ class SingleTurnEnv(gym.Env):
         difficulty: float = 0.5,
         image_size: tuple[int, int] = (512, 512),
         render_mode: str | None = None,
+        hint: float = 0.0,
         **options: Any,
     ):
         self.spec_entry = get_spec(env_id)
         self.env_id = self.spec_entry.id
         self.__doc__ = family_doc(self.spec_entry)
         self.difficulty = canonical_difficulty(difficulty)
+        self.hint = check_hint(hint)
         self.image_size = tuple(image_size)
         generator_kwargs, verifier_kwargs, self.params = split_options(self.spec_entry, options)
         self.generator = build_generator(self.spec_entry, **generator_kwargs)
@@ -93,7 +96,8 @@ class SingleTurnEnv(gym.Env):
         else:
             difficulty = canonical_difficulty(options.get("difficulty", self.difficulty))
             task_seed = seed if seed is not None else int(self.np_random.integers(SEED_SPACE))
-            self.task = self.generator.generate(task_seed, difficulty, **self.params)
+            task = self.generator.generate(task_seed, difficulty, **self.params)
+            self.task = self.generator.with_hint(task, options.get("hint", self.hint))
         self.terminated = False
         return self._observe(self.task), {"task": self.task, "task_id": self.task.id}
 

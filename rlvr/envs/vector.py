@@ -48,7 +48,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
 from rlvr import api
-from rlvr.core import Task, Verdict, canonical_difficulty
+from rlvr.core import Task, Verdict, canonical_difficulty, check_hint
 from rlvr.envs.registry import SINGLE_TURN_ENTRY_POINT, family_doc, get_spec, split_options
 from rlvr.envs.single_turn import SEED_SPACE, fit_to_canvas
 from rlvr.envs.spaces import FreeText, observation_space_for
@@ -57,9 +57,10 @@ from rlvr.scoring import Scorer
 BACKENDS = ("thread", "process", "serial")
 
 
-def _make(job: tuple[str, dict, int, float, dict]) -> Task:
-    env_id, generator_kwargs, seed, difficulty, params = job
-    return api.make_generator(env_id, **generator_kwargs).generate(seed, difficulty, **params)
+def _make(job: tuple[str, dict, int, float, dict, float]) -> Task:
+    env_id, generator_kwargs, seed, difficulty, params, hint = job
+    generator = api.make_generator(env_id, **generator_kwargs)
+    return generator.with_hint(generator.generate(seed, difficulty, **params), hint)
 
 
 class TaskVectorEnv(VectorEnv):
@@ -78,6 +79,7 @@ class TaskVectorEnv(VectorEnv):
         workers: int | None = None,
         backend: str = "thread",
         image_size: tuple[int, int] = (512, 512),
+        hint: float | Sequence[float] = 0.0,
         **options: Any,
     ):
         env_ids = [env_id] * (num_envs or 1) if isinstance(env_id, str) else list(env_id)
@@ -95,6 +97,7 @@ class TaskVectorEnv(VectorEnv):
         self.__doc__ = family_doc(specs[0])
         self.num_envs = len(env_ids)
         self.difficulties = self._per_env(difficulty)
+        self.hints = self._per_env(hint, check_hint)
         self.split = [split_options(spec, options) for spec in specs]
         for (generator_kwargs, _, params), spec in zip(self.split, specs):
             if params:  # unknown parameters fail here, not at the first reset
@@ -111,11 +114,12 @@ class TaskVectorEnv(VectorEnv):
         self.tasks: list[Task] = []
         self._live = False
 
-    def _per_env(self, value: float | Sequence[float]) -> list[float]:
+    def _per_env(self, value: float | Sequence[float], check=canonical_difficulty) -> list[float]:
+        """One checked value per env (difficulty, or hint level with ``check_hint``)."""
         values = [value] * self.num_envs if np.isscalar(value) else list(value)
         if len(values) != self.num_envs:
-            raise ValueError(f"expected one difficulty or {self.num_envs}, got {len(values)}")
-        return [canonical_difficulty(v) for v in values]
+            raise ValueError(f"expected one value or {self.num_envs}, got {len(values)}")
+        return [check(v) for v in values]
 
     def reset(self, *, seed: int | Sequence[int] | None = None, options: dict | None = None):
         super().reset(seed=seed if isinstance(seed, int) else None)
@@ -128,8 +132,9 @@ class TaskVectorEnv(VectorEnv):
         else:
             seeds = self._seeds(seed)
             difficulties = self._per_env(options["difficulty"]) if "difficulty" in options else self.difficulties
-            jobs = [(env_id, generator_kwargs, s, d, params)
-                    for env_id, (generator_kwargs, _, params), s, d in zip(self.env_ids, self.split, seeds, difficulties)]
+            hints = self._per_env(options["hint"], check_hint) if "hint" in options else self.hints
+            jobs = [(env_id, generator_kwargs, s, d, params, h)
+                    for env_id, (generator_kwargs, _, params), s, d, h in zip(self.env_ids, self.split, seeds, difficulties, hints)]
             self.tasks = self.scorer.map(_make, jobs)
         self._live = True
         return self._observe(), self._infos({"task": self.tasks, "task_id": [t.id for t in self.tasks]})

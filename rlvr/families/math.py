@@ -54,6 +54,9 @@ Attacks     ``attacks(task)`` (``math_attacks``): million-element sets and label
 Solver      The worked steps recorded at generation (sympy's intermediate results) and the gold
             answer in ``\boxed{}``; for a dataset row, the file's own answer in ``\boxed{}``.
 
+Hints       ``hint=h``: the worked solution's steps but the last (a step containing the gold is
+            dropped); a task without steps (expansion, factoring, AIME rows) gets one line on the
+            answer's form.
 Difficulty  (rendered from the declaration below)
             d     kinds     max_coefficient  terms  nesting  degree  unknowns
             0     5 kinds   9                2      0        2       2
@@ -80,7 +83,9 @@ Version history
                 ``math/v0/dataset/<file stem>/<row>`` (were ``math/dataset/…``), prompts and
                 answers unchanged. Overrides are checked and canonical before they name a task:
                 ``kinds`` given as a list or with spaces names the same task as its plain
-                comma-separated text (they made different tasks before).
+                comma-separated text (they made different tasks before). Dataset rows that carry
+                worked steps (a MATH-style ``solution``, GSM8K's answer lines) keep them in
+                ``meta["working"]`` for hints (GSM8K dataset tasks' bytes changed by that meta).
 """
 
 from rlvr.family import EnvDecl, Family
@@ -130,5 +135,8 @@ FAMILY = Family(
     verifier_options={
         "deadline_s": "seconds one verification may take, worker included (default 5)",
         "memory_mb": "address-space limit of the math-verify worker process, in MiB (default 1024)",
+        "tolerance": "accept numbers within this relative error of the gold (default none: exact)",
+        "ordered": "tuples and lists must match in order (default false: as the gold's form says)",
+        "units": "ignore (default) or strict: whether units written after a number must match the gold's",
     },
 )

@@ -948,6 +948,8 @@ def code_attacks(task: Task, reference: str) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------------------------
 
 
+HINT_CHUNKS = 4  # a code hint shows about three quarters of the reference in up to this many chunks
+
 class CodeGenerator(TaskGenerator):
     """Synthetic pipeline problems, or the rows of a code benchmark file (``dataset=PATH``)."""
 
@@ -1036,6 +1038,25 @@ class CodeGenerator(TaskGenerator):
         if not reference:
             raise ValueError(f"task {task.id} ({task.answer.get('source')}) has no reference solution")
         return fence(reference)
+
+    def hints(self, task: Task) -> list[str]:
+        """A plan (synthetic tasks: the steps in order, one helper each; the quadratic trap's
+        key idea when there is one), then the reference solution's lines that the prompt does
+        not already show, a chunk per piece, stopping after about three quarters of them."""
+        pieces = []
+        if task.answer.get("source") == "synthetic":
+            ops = task.meta.get("ops", [])
+            pieces.append(f"Plan: apply {', then '.join(ops)} in that order, one small helper function per step.")
+            if task.meta.get("quadratic_trap"):
+                pieces.append(f"Key idea: the large tests make a quadratic {task.meta['quadratic_trap']} time out; keep "
+                              "each step linear (a set or dict for membership, no repeated list scans).")
+        shown = {line.strip() for line in task.prompt.splitlines()}
+        lines = [line for line in (task.answer.get("reference") or "").splitlines() if line.strip() and line.strip() not in shown]
+        cut = max(1, (len(lines) * 3) // 4)
+        size = max(1, -(-cut // HINT_CHUNKS))
+        pieces += [f"Reference lines {start + 1}–{min(start + size, cut)} (of {len(lines)}):\n" + "\n".join(lines[start:min(start + size, cut)])
+                   for start in range(0, cut, size)] if lines else []
+        return pieces
 
     def wrong_response(self, task: Task) -> str:
         """A plausible program that fails at least one of the task's tests."""

@@ -577,8 +577,26 @@ def load_dataset_rows(path: Path) -> list[dict]:
         column = next((c for c in PROBLEM_COLUMNS if row.get(c)), None)
         if column is None or row.get("answer") is None:
             raise ValueError(f"{path}: row {index} needs one of {PROBLEM_COLUMNS} and an 'answer'")
-        rows.append({"problem": str(row[column]), "gold": gold_from_dataset_answer(row["answer"])})
+        rows.append({"problem": str(row[column]), "gold": gold_from_dataset_answer(row["answer"]),
+                     "working": solution_steps(row)})
     return rows
+
+
+GSM8K_CALCULATOR = re.compile(r"<<[^<>]*>>")
+
+
+def solution_steps(row: dict) -> list[str]:
+    """The worked steps a dataset row carries, one line each: a MATH-style ``solution`` split
+    into sentences, or GSM8K's ``answer`` lines before ``####`` (calculator notes removed);
+    [] when the row has none (AIME, MATH-500 as shipped here)."""
+    if isinstance(row.get("solution"), str):
+        text = row["solution"]
+        steps = [part.strip() for part in re.split(r"(?<=[.!?])\s+(?=[A-Z$\\])|\n+", text)]
+    elif isinstance(row.get("answer"), str) and "####" in row["answer"]:
+        steps = [GSM8K_CALCULATOR.sub("", line).strip() for line in row["answer"].split("####")[0].splitlines()]
+    else:
+        return []
+    return [step for step in steps if step]
 
 
 # --------------------------------------------------------------------------------------------
@@ -597,7 +615,19 @@ class MathGenerator(TaskGenerator):
 
     def dataset_task(self, row: dict) -> dict:
         prompt = row["problem"] if "\\boxed" in row["problem"] else f"{row['problem']}\n\n{DATASET_INSTRUCTION}"
-        return {"prompt": prompt, "answer": {"gold": row["gold"], "form": "any"}}
+        parts = {"prompt": prompt, "answer": {"gold": row["gold"], "form": "any"}}
+        if row["working"]:
+            parts["meta"] = {"working": row["working"]}
+        return parts
+
+    def hints(self, task: Task) -> list[str]:
+        """The worked solution's steps but the last (which states the answer), with any step
+        that contains the gold dropped; a task without working steps gets one nudge about the
+        answer's form."""
+        gold = str(task.answer["gold"]) if isinstance(task.answer, dict) else str(task.answer)
+        steps = [step.replace("\n", " ") for step in task.meta.get("working", [])[:-1]]
+        steps = [step for step in steps if gold.replace(" ", "") not in step.replace(" ", "")]
+        return [f"Step {i + 1}: {step}" for i, step in enumerate(steps)] or [answer_form_nudge(gold)]
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         kind = rng.choice(params["kinds"].split(","))
@@ -626,6 +656,18 @@ class MathGenerator(TaskGenerator):
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """Hostile responses for a maths task (see ``math_attacks``)."""
         return math_attacks(task)
+
+
+def answer_form_nudge(gold: str) -> str:
+    """One line on what kind of answer is expected, without its value."""
+    number = parse_plain_number(gold)
+    if number is not None:
+        kind = "an integer" if number.value == int(number.value) else "a fraction or decimal number"
+    elif "," in gold:
+        kind = "a list of values separated by commas"
+    else:
+        kind = "an expression"
+    return f"The final answer is {kind}; work it out step by step and box it."
 
 
 def wrong_answer(task: Task) -> str:

@@ -30,6 +30,7 @@ MAZE_COLOURS = {
 IMAGE_TARGET_PX = 512  # the drawing's longer side aims at this many pixels
 MIN_SQUARE_PX = 4
 ENDPOINT_TRIES_PER_MAZE = 24
+HINT_PIECES = 8  # a maze's hint reveals a shortest path in up to this many pieces
 MAZE_TRIES = 24
 
 # cell steps: (row delta, column delta), in a fixed order so carving is reproducible
@@ -326,6 +327,13 @@ class MazeGenerator(TaskGenerator):
         grid = task.answer["grid"]
         path = nx.shortest_path(open_square_graph(grid), tuple(task.answer["start"]), tuple(task.answer["goal"]))
         return moves_along(path)
+
+    def hints(self, task: Task) -> list[str]:
+        """The moves of a shortest path, a few at a time, stopping one move short of G."""
+        moves = self.shortest_moves(task)[:-1]
+        size = max(1, -(-len(moves) // HINT_PIECES))
+        return [f"Moves {start + 1}–{min(start + size, len(moves))} of a shortest path: {moves[start:start + size]}"
+                for start in range(0, len(moves), size)]
 
     def wrong_response(self, task: Task) -> str:
         """A near miss: the shortest path without its last move (ends next to G)."""

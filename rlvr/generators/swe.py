@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import tempfile
@@ -580,6 +581,29 @@ class SWEGenerator(TaskGenerator):
         hard-coded visible answers, test/config/.pth/sitecustomize edits, files outside the
         package, symlinks, binaries, huge, deep and malformed diffs (see ``swe_attacks``)."""
         return swe_attacks(task)
+
+    def hints(self, task: Task) -> list[str]:
+        """Where the bug is, narrowing down, read from the reference patch (never its fix): the
+        file, the function, one failing test, then the lines the fix removes or the line a
+        missing statement belongs before."""
+        patch = task.answer.get("fix_patch") or ""
+        files = re.findall(r"^\+\+\+ b/(\S+)", patch, re.MULTILINE)
+        pieces = [f"The bug is in `{files[0]}`." if len(files) == 1 else f"The fix touches {', '.join(f'`{f}`' for f in files)}."] if files else []
+        functions = [bug["function"] for bug in task.answer.get("bugs", []) if bug.get("function")]
+        functions = functions or re.findall(r"^@@[^@]*@@\s*def (\w+)", patch, re.MULTILINE)
+        functions = functions or re.findall(r"^[ -]\s*def (\w+)", patch, re.MULTILINE)
+        if functions:
+            pieces.append(f"Look at {', '.join(f'`{name}`' for name in dict.fromkeys(functions))}.")
+        if task.answer.get("fail_to_pass"):
+            pieces.append(f"This test fails before the fix and must pass after it: `{task.answer['fail_to_pass'][0]}`.")
+        removed = [line[1:].strip() for line in patch.splitlines() if line.startswith("-") and not line.startswith("---")]
+        if removed:
+            pieces.append("The faulty line(s): " + "; ".join(f"`{line}`" for line in removed if line))
+        else:
+            context = [line[1:].strip() for line in patch.splitlines() if line.startswith(" ") and line.strip()]
+            if context:
+                pieces.append(f"A statement is missing near `{context[-1]}`.")
+        return pieces
 
     def wrong_response(self, task: Task) -> str:
         answer = task.answer

@@ -171,12 +171,12 @@ def make_task(env_id: str, seed: int = 0, difficulty: float = 0.5, *, split: str
                      f"use split=None for the unsplit stream")
 
 
-def generation_options(env_id: str, options: dict) -> dict:
-    """``options`` without the env's verifier options: what ``generate`` needs of a set of
-    ``gym.make`` options (a verifier option may share a name with ``generate``'s own
-    arguments, e.g. Code-v0's sandbox ``backend``)."""
-    generator_kwargs, _, params = split_options(get_spec(env_id), options)
-    return {**generator_kwargs, **params}
+def group_options(env_id: str, options: dict):
+    """``options`` (flat names or the ``params``/``generator_options``/``verifier_options``
+    groups) sorted into the env family's groups (``rlvr.family.GroupedOptions``); ValueError on
+    an unknown or ambiguous name."""
+    spec = get_spec(env_id)
+    return spec.family.group_options(spec.id, options)
 
 
 def solve(task: Task) -> str:
@@ -468,7 +468,7 @@ def _interleave(parts: list[MixPart], n: int, seed: int, workers: int | None, sp
     with contextlib.ExitStack() as stack:
         pool = stack.enter_context(running_executor(workers, "process")) if count > 1 and n > 1 else None
         streams = [iter_generate(part.env_id, part.count, seed, part.difficulty, workers, split=split, allow_duplicates=allow_duplicates,
-                                 pool=pool, **generation_options(part.env_id, {**options, **part.options}))
+                                 pool=pool, **group_options(part.env_id, {**options, **part.options}).for_tasks())
                    for part in parts]
         for index in order:
             yield next(streams[index])

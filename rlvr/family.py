@@ -63,6 +63,12 @@ class GroupedOptions:
     verifier: dict
     params: dict
 
+    def for_tasks(self) -> dict:
+        """The groups that make tasks, spelled grouped (``params=``, ``generator_options=``), so
+        they pass through ``rlvr.make_task``/``rlvr.generate`` without meeting those functions'
+        own argument names (``generate``'s ``backend`` is not Code-v0's sandbox ``backend``)."""
+        return {"params": dict(self.params), "generator_options": dict(self.generator)}
+
 
 @dataclass(frozen=True)
 class Family:

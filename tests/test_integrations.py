@@ -235,7 +235,8 @@ def test_verl_dataset_and_reward_manager_score_exported_tasks(tmp_path):
 def test_verifier_options_named_like_generate_arguments_do_not_clash():
     """Code-v0's sandbox ``backend`` is a verifier option; generate's ``backend`` picks local or Ray."""
     options = {"backend": "bwrap", "partial": True}
-    assert rlvr.api.generation_options("rlvr/Code-v0", options) == {}
+    grouped = rlvr.api.group_options("rlvr/Code-v0", options)
+    assert grouped.for_tasks() == {"params": {}, "generator_options": {}} and grouped.verifier == options
     data = rlvr_trl.dataset("rlvr/Code-v0", n=2, difficulty=0.1, **options)
     assert sorted(data["task_id"]) == sorted(t.id for t in rlvr.generate("rlvr/Code-v0", 2, difficulty=0.1))
     with pytest.raises(ValueError):

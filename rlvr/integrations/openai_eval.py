@@ -69,7 +69,7 @@ from typing import Any, Iterator, Sequence, TextIO
 
 import rlvr
 from rlvr.core import Task, image_to_png
-from rlvr.api import generation_options
+from rlvr.api import group_options
 from rlvr.envs.registry import get_spec, split_options
 from rlvr.scoring import Scorer
 
@@ -258,7 +258,7 @@ async def evaluate_group(client: Any, semaphore: asyncio.Semaphore, scorer: Scor
     prepared = await asyncio.get_running_loop().run_in_executor(
         None, lambda: [(task, chat_messages(task, settings.system_prompt))
                        for task in rlvr.generate(env_id, n, seed=settings.seed, difficulty=difficulty, split=split,
-                                                     **generation_options(env_id, env_options))])
+                                                     **group_options(env_id, env_options).for_tasks())])
     generate_s = time.perf_counter() - started
 
     async def one(task: Task, messages: list[dict], sample: int) -> Sample:
@@ -290,7 +290,7 @@ async def evaluate_async(base_url: str, model: str, env_ids: Sequence[str], n: i
               "max_tokens": max_tokens, "top_p": top_p, "system_prompt": system_prompt, "env_options": env_options or {},
               "extra_body": extra_body, "request_seed": request_seed, "split": split, "rlvr_version": rlvr.__version__}
     for env_id in env_ids:  # a bad env id or option fails here, not after earlier groups have run
-        rlvr.make_task(env_id, seed, difficulties[0], split=split, **generation_options(env_id, env_options or {}))
+        rlvr.make_task(env_id, seed, difficulties[0], split=split, **group_options(env_id, env_options or {}).for_tasks())
     settings = RequestSettings(model, temperature, max_tokens, top_p, system_prompt, seed, request_seed, extra_body)
     semaphore = asyncio.Semaphore(concurrency)
     total = len(env_ids) * len(difficulties) * n * k

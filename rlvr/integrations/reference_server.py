@@ -56,7 +56,7 @@ from typing import Any, Iterable, Sequence
 from PIL import Image, UnidentifiedImageError
 
 import rlvr
-from rlvr.api import generation_options
+from rlvr.api import group_options
 from rlvr.core import Task, png_to_image
 from rlvr.envs.registry import get_spec
 
@@ -163,7 +163,7 @@ class ReferenceServer:
         """A server for the tasks ``rlvr eval`` asks with the same env ids, n, difficulties, seed and split."""
         tasks = [task for env_id in env_ids for difficulty in difficulties
                  for task in rlvr.generate(env_id, n, seed=seed, difficulty=difficulty, split=split,
-                                           **generation_options(env_id, env_options or {}))]
+                                           **group_options(env_id, env_options or {}).for_tasks())]
         return cls(tasks, **server_options)
 
     @staticmethod

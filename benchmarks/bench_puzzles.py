@@ -31,8 +31,9 @@ Measured, in one process, single-threaded, the two sides interleaved
                                rlvr, every number exactly once for the peer) — solvable;
                zebra           peer: the puzzle regenerated from the same seed and its solutions
                                counted with pycosat over the peer's own CNF (its encoding, not an
-                               independent one); rlvr: whatever its task exposes (see the row's
-                               note);
+                               independent one); rlvr: every assignment (a permutation of the
+                               houses per attribute) enumerated against the task's clue lists by
+                               an evaluator in this file;
                arc             not checkable for the peer (a re-arc task is a generator's output;
                                no finite rule space to count); rlvr's generator enumerates its
                                primitive library (contract), not re-checked here.
@@ -42,7 +43,9 @@ Measured, in one process, single-threaded, the two sides interleaved
                peer as its pipeline does: ``score_answer(extract_answer(response), entry)``
                (the peer's own ``<answer>`` extraction). Role words are mapped to the peer
                puzzle's own terms. A "reference" row (each side's correct answer) checks the
-               conversion. Reported: per attack the largest and mean score on each side, and
+               conversion. Zebra puzzles do not convert (the peer asks for a name it invented,
+               rlvr's verifier reads its own value lists), so there each side's attacks run on
+               its own puzzles. Reported: per attack the largest and mean score on each side, and
                every hostile answer the peer scores above 0 (its countdown scorer gives 0.01 to
                any text and 0.05 to any wrong expression; "accepted" means 1.0). rlvr's attacks
                on its own matched tasks are scored too (all must be 0).
@@ -347,18 +350,63 @@ def zebra_unique_peer(dataset: Any, entry: dict, index: int) -> tuple[bool, dict
     return count == 1, {"solutions_up_to_2": count, "clues": len(puzzle.clues)}
 
 
-def zebra_unique_ours(task: Task) -> tuple[bool | None, dict]:
-    """rlvr/Zebra-v0 proves uniqueness at generation; re-checked here only through what the
-    module exposes (``count_solutions`` over the task's clues), else not checked."""
-    try:
-        module = importlib.import_module("rlvr.generators.zebra")
-    except ImportError:
-        return None, {}
-    counter = getattr(module, "count_solutions", None)
-    if counter is None:
-        return None, {}
-    count = counter(task)
-    return count == 1, {"solutions_up_to_2": count}
+def zebra_clue_holds(clue: list, place: dict[tuple[str, str], int]) -> bool | None:
+    """rlvr's clue lists ([kind, [attribute, value], …, house 1-based]) evaluated independently;
+    None while one of its people is not placed yet."""
+    kind, rest = clue[0], clue[1:]
+    items = [tuple(item) for item in rest if isinstance(item, list)]
+    house = next((h - 1 for h in rest if isinstance(h, int)), None)
+    if any(item not in place for item in items):
+        return None
+    at = [place[item] for item in items]
+    if kind == "same":
+        return at[0] == at[1]
+    if kind == "different":
+        return at[0] != at[1]
+    if kind == "next_to":
+        return abs(at[0] - at[1]) == 1
+    if kind == "directly_left":
+        return at[0] + 1 == at[1]
+    if kind == "left_of":
+        return at[0] < at[1]
+    if kind == "at_house":
+        return at[0] == house
+    if kind == "not_at_house":
+        return at[0] != house
+    if kind == "between":
+        return min(at[1], at[2]) < at[0] < max(at[1], at[2])
+    raise ValueError(f"unknown clue kind {kind!r}")
+
+
+def zebra_unique_ours(task: Task) -> tuple[bool, dict]:
+    """Every assignment enumerated attribute by attribute (each a permutation of the houses),
+    pruning on clues whose people are all placed; counted up to 2 and compared with the
+    stored solution."""
+    answer = task.answer
+    houses, attributes, clues = answer["houses"], answer["attributes"], answer["clues"]
+    values = answer["values"]
+    found: list[dict] = []
+    nodes = 0
+
+    def extend(index: int, place: dict) -> None:
+        nonlocal nodes
+        if len(found) >= 2:
+            return
+        if index == len(attributes):
+            found.append(dict(place))
+            return
+        attribute = attributes[index]
+        for order in itertools.permutations(range(houses)):
+            nodes += 1
+            trial = dict(place)
+            trial.update({(attribute, value): house for value, house in zip(values[attribute], order)})
+            if all(zebra_clue_holds(clue, trial) is not False for clue in clues):
+                extend(index + 1, trial)
+
+    extend(0, {})
+    stored = {(a, v): h for a in attributes for h, v in enumerate(answer["solution"][a])}
+    return len(found) == 1 and found[0] == stored, {"solutions_up_to_2": len(found), "nodes": nodes,
+                                                     "clues": len(clues)}
 
 
 def zebra_task(entry: dict, index: int) -> Task:
@@ -367,8 +415,8 @@ def zebra_task(entry: dict, index: int) -> Task:
 
 
 def zebra_peer_attacks(entry: dict) -> list[tuple[str, str]]:
-    """The peer's answer is one name: the first listed name (a blind guess), every name listed,
-    the answer with a hedge, and the answer's name inside a sentence."""
+    """The peer's answer is one name: the first listed name (a blind guess, right on about one
+    puzzle in four at four houses), every name listed, and the answer hedged with another name."""
     question = entry["question"]
     names_line = next((line for line in question.splitlines() if "unique name" in line), "")
     names = [n.strip() for n in names_line.split(":", 1)[-1].split(",") if n.strip()]
@@ -377,7 +425,6 @@ def zebra_peer_attacks(entry: dict) -> list[tuple[str, str]]:
         ("first-name-guess", f"<answer>{names[0] if names else 'alice'}</answer>"),
         ("all-names", f"<answer>{', '.join(names)}</answer>"),
         ("hedge-two-names", f"<answer>{answer} or {next((n for n in names if n != answer), 'bob')}</answer>"),
-        ("uppercase-right-name", f"<answer>{answer.upper()}</answer>"),
     ]
 
 
@@ -436,11 +483,13 @@ PAIRS = {
     "zebra": Pair(
         "zebra", "rlvr/Zebra-v0", "rlvr.families.zebra", "zebra_puzzles",
         "zebra_puzzles defaults: 4 houses, 4 attributes, one question answered by a name",
-        lambda seed: {"difficulty": 0.5},
-        "d=0.5",
+        lambda seed: {"difficulty": 0.25, "houses": 4, "attributes": 4, "clues": "same,next_to,directly_left,at_house",
+                      "question": "cell"},
+        "4 houses, 4 attributes, one cell asked, clue kinds same/next_to/directly_left/at_house (the peer's "
+        "found_at/same_house/consecutive/beside)",
         zebra_task, zebra_unique_ours, zebra_unique_peer,
-        "peer: solutions counted with pycosat over its own CNF (regenerated from the seed); rlvr: through the "
-        "module's count_solutions when it has one",
+        "peer: solutions counted with pycosat over its own CNF (regenerated from the seed; its encoding, not an "
+        "independent one); rlvr: every assignment enumerated against the task's clues by an evaluator in this file",
         peer_attacks=zebra_peer_attacks,
     ),
     "arc": Pair(
@@ -601,7 +650,7 @@ def hostile(pair: Pair, dataset: Any, args: argparse.Namespace) -> dict:
         "peer_scores_above_zero": sorted(accepted.values(), key=lambda r: -r["max_score"]),
         "peer_executed_probe_code": probe_ran,
         "rlvr_own_tasks": {"tasks": args.hostile_n, "attacks": len(own_max),
-                           "max_reward": max(own_max.values(), default=0.0),
+                           "max_reward": max(own_max.values(), default=0.0), "per_attack_max": own_max,
                            "scored_above_zero": sorted(name for name, v in own_max.items() if v > 0)},
     }
 
@@ -673,7 +722,8 @@ def print_family(name: str, entry: dict) -> None:
         if hostile_["peer_executed_probe_code"]:
             print("    the peer's scorer executed the probe's Python code")
     own = hostile_["rlvr_own_tasks"]
-    print(f"  rlvr attacks on its own tasks: {own['attacks']} kinds, max reward {own['max_reward']}")
+    print(f"  rlvr attacks on its own tasks: {own['attacks']} kinds, max reward {own['max_reward']}"
+          + ("" if hostile_["converted_to_rlvr_tasks"] else f" ({', '.join(own['per_attack_max'])})"))
     print("  calibration (median meta per d):")
     for d, summary in entry["calibration"].items():
         shown = {k: (v["median"] if isinstance(v, dict) and "median" in v else v) for k, v in summary.items()

@@ -4,7 +4,8 @@
 """
 
 from rlvr.api import generate, generate_mix, iter_generate, iter_generate_mix, list_envs, make_generator, make_task, make_verifier, solve, verify, verify_batch
-from rlvr.core import DifficultyTable, Task, Verdict, load_tasks, save_tasks
+from rlvr.core import Task, Verdict, load_tasks, save_tasks
+from rlvr.params import DifficultyTable
 from rlvr.envs.registry import register_all
 
 register_all()

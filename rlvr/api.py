@@ -68,7 +68,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from rlvr.core import DifficultyTable, Task, Verdict, _short, canonical_difficulty, check_hint
+from rlvr.core import Task, Verdict, canonical_difficulty, check_hint
+from rlvr.params import DifficultyTable, describe_value
 from rlvr.envs.registry import ENV_SPECS, build_generator, build_verifier, canonical_env_id, get_spec, split_options
 
 
@@ -565,7 +566,7 @@ def describe_difficulty(table: DifficultyTable) -> str:
     moving = {k: v for k, v in profile.items() if any(table.anchors[p][k] != table.anchors[0.0][k] for p in table.points)}
     if not moving:
         return table.describe()
-    return ", ".join(f"{k} " + "→".join(_short(value) for value in values) for k, values in moving.items())
+    return ", ".join(f"{k} " + "→".join(describe_value(value) for value in values) for k, values in moving.items())
 
 
 def list_envs() -> list[dict]:

@@ -434,7 +434,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     difficulty = default_difficulty if args.difficulty is None else args.difficulty
     print(f"{spec.id}  [{'image' if spec.visual else 'text'}]  {spec.description}")
     print(f"gym.make({spec.id!r}) — default difficulty {default_difficulty}; entry point {spec.entry_point}\n")
-    print(f"Contract ({spec.family_module or spec.generator.partition(':')[0]})\n")
+    print(f"Contract ({spec.family_module})\n")
     print(_indent(inspect.cleandoc(family_doc(spec))) + "\n")
     with user_input(f"give generator options with --param key=value, see 'rlvr info {spec.id}'"):
         generator_options = split_options(spec, options_of(args))[0]  # e.g. a required dataset=
@@ -847,6 +847,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_sandbox_build_image(args: argparse.Namespace) -> int:
+    from rlvr.verifiers.sandbox.image import ImageBuildError, build_repo_image, ensure_base_image
+
+    try:
+        if args.repo:
+            tag = build_repo_image(args.repo, base=args.base, force=args.force, log=lambda line: print(line, file=sys.stderr))
+        else:
+            tag = ensure_base_image(force=args.force, log=lambda line: print(line, file=sys.stderr))
+    except ImageBuildError as error:
+        print(f"rlvr sandbox build-image: {error}", file=sys.stderr)
+        return 1
+    print(tag)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
@@ -996,6 +1011,20 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("--max-reward", type=float, default=0.0,
                      help="highest reward an attack may earn (the documented cap of a partial-credit option)")
     aud.add_argument("--only", help="run only attacks whose name contains this")
+
+    box = command("sandbox", lambda args: box.print_help() or EXIT_USAGE, "the docker sandbox's images")
+    box_sub = box.add_subparsers(dest="sandbox_command", required=True, parser_class=Parser)
+    build = box_sub.add_parser("build-image", parents=[common],
+                               help="build the docker sandbox's base image (skipped when its recipe's tag exists) or, "
+                                    "with --repo, an image with a repository and its dependencies installed offline; "
+                                    "prints the tag",
+                               description="Images are built locally and never pulled. --repo installs the repository "
+                                           "with pip --no-index: only what the base image has or the repository vendors "
+                                           "(wheels/, vendor/ or wheelhouse/) can be installed.")
+    build.set_defaults(func=cmd_sandbox_build_image)
+    build.add_argument("--repo", help="a repository to copy to /repo and install (its dependencies: offline only)")
+    build.add_argument("--base", help="the image to build --repo on (default: the base image, built if missing)")
+    build.add_argument("--force", action="store_true", help="rebuild even when an image with the tag exists")
 
     demo = command("demo", cmd_demo, "exercise every env and save example images")
     demo.add_argument("--out", default="demo_out")

@@ -9,8 +9,8 @@ Generator   ``generate(seed, difficulty, **overrides) -> Task`` is pure: it draw
             RNG seeded by (family, seed, difficulty); ``solve(task) -> str`` returns a response
             that the family's verifier scores correct.
 Verifier    ``verify(task, response) -> Verdict`` never raises and never overruns its deadline.
-Difficulty  One float in [0, 1] mapped through a per-family ``DifficultyTable``; an explicit
-            parameter always wins over the knob.
+Difficulty  One float in [0, 1] mapped through the family's typed ``rlvr.params.DifficultyTable``;
+            an explicit parameter always wins over the knob.
 Answers     The last ``<answer>…</answer>`` block after removing ``<think>…</think>``; math also
             takes the last ``\\boxed{}``. Several different answers count as a hedge: not correct.
 """
@@ -32,6 +32,8 @@ from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
+
+from rlvr.params import canonical_difficulty
 
 # --------------------------------------------------------------------------------------------
 # Records
@@ -178,21 +180,6 @@ class Verdict:
 # --------------------------------------------------------------------------------------------
 
 
-def canonical_difficulty(difficulty: float) -> float:
-    """Check it lies in [0, 1] and round to 4 decimals, so 0.3 and 0.30000000004 name the same
-    task; a ValueError naming ``difficulty`` for anything else ("hard", NaN, 1.5)."""
-    try:
-        d = float(difficulty)
-    except (TypeError, ValueError):
-        raise ValueError(f"difficulty must be a number in [0, 1], got {difficulty!r}") from None
-    if not (d == d) or d < 0.0 or d > 1.0:  # NaN or out of range
-        raise ValueError(f"difficulty must be in [0, 1], got {difficulty!r}")
-    return round(d, 4)
-
-
-HINT_HEADER = "Hint (the first part of a solution; the rest is up to you):"
-
-
 def check_hint(level: Any) -> float:
     """A hint level: a number in [0, 1] (0 none, 1 nearly the whole reference), rounded to 4
     decimals; a ValueError naming ``hint`` otherwise."""
@@ -200,6 +187,26 @@ def check_hint(level: Any) -> float:
         return canonical_difficulty(level)
     except ValueError:
         raise ValueError(f"hint must be a number in [0, 1] (0 = none, 1 = nearly the whole reference), got {level!r}") from None
+
+
+def revealed_count(total: int, share: float = 0.8, withheld: int = 1) -> int:
+    """How many of a reference's ``total`` entries a full hint shows: ⌊share × total⌋, and
+    never more than ``total − withheld`` (so the hint is never the whole answer)."""
+    return max(0, min(total - withheld, int(share * total)))
+
+
+def reveal_in_pieces(facts: list[str], label: str, total: int | None = None, pieces: int = 6) -> list[str]:
+    """``facts`` (one entry of a reference each, in reveal order) as at most ``pieces`` hint
+    pieces of consecutive entries: ``"{label} (1–3 of {total}): a, b, c"``; ``total`` (default
+    ``len(facts)``) is how many entries the whole reference has."""
+    total = len(facts) if total is None else total
+    size = max(1, -(-len(facts) // pieces))
+    out = []
+    for start in range(0, len(facts), size):
+        end = min(start + size, len(facts))
+        span = f"{start + 1}–{end}" if end > start + 1 else f"{end}"
+        out.append(f"{label} ({span} of {total}): " + ", ".join(facts[start:end]))
+    return out
 
 
 def seed_material(family: str, seed: int, difficulty: float, extra: str = "") -> int:
@@ -239,70 +246,6 @@ def make_task_id(prefix: str, seed: int, difficulty: float, overrides: dict | No
         tid += f"/p{overrides_digest(overrides)}"
     return tid
 
-
-# --------------------------------------------------------------------------------------------
-# Difficulty
-# --------------------------------------------------------------------------------------------
-
-
-class DifficultyTable:
-    """Maps the knob d in [0, 1] to concrete parameters by interpolating between anchors.
-
-    ``anchors`` maps difficulty points to parameter dicts with the same keys. Integer
-    parameters interpolate linearly and round half up; floats interpolate linearly; anything
-    else (strings, tuples) takes the value of the nearest anchor at or below d. Overrides must
-    name known parameters and win over the knob.
-    """
-
-    def __init__(self, anchors: dict[float, dict[str, Any]]):
-        if 0.0 not in anchors or 1.0 not in anchors:
-            raise ValueError("a difficulty table needs anchors at 0.0 and 1.0")
-        self.points = sorted(anchors)
-        keys = set(anchors[self.points[0]])
-        for point in self.points:
-            if set(anchors[point]) != keys:
-                raise ValueError(f"anchor {point} has keys {sorted(anchors[point])}, expected {sorted(keys)}")
-        self.anchors = {p: dict(anchors[p]) for p in self.points}
-        self.keys = tuple(anchors[self.points[0]])
-
-    def resolve(self, difficulty: float, overrides: dict | None = None) -> dict[str, Any]:
-        d = canonical_difficulty(difficulty)
-        upper = next(p for p in self.points if p >= d)
-        lower = max(p for p in self.points if p <= d)
-        weight = 0.0 if upper == lower else (d - lower) / (upper - lower)
-        params: dict[str, Any] = {}
-        for key in self.keys:
-            a, b = self.anchors[lower][key], self.anchors[upper][key]
-            if isinstance(a, bool) or not isinstance(a, (int, float)):
-                params[key] = a
-            elif isinstance(a, int) and isinstance(b, int):
-                params[key] = int(np.floor(a + (b - a) * weight + 0.5))
-            else:
-                params[key] = round(float(a + (b - a) * weight), 6)
-        for key, value in (overrides or {}).items():
-            if key not in params:
-                raise ValueError(f"unknown parameter {key!r}; known: {', '.join(self.keys)}")
-            params[key] = value
-        return params
-
-    def check(self, overrides: dict | None) -> dict:
-        """``overrides`` as given (the typed ``rlvr.params.DifficultyTable`` validates them)."""
-        return dict(overrides or {})
-
-    def describe(self) -> str:
-        """One line: each parameter the knob moves, with its range, e.g. ``rows 5→41``."""
-        first, last = self.anchors[0.0], self.anchors[1.0]
-        moving = [k for k in self.keys if any(self.anchors[p][k] != first[k] for p in self.points)]
-        if not moving:
-            return "fixed (" + ", ".join(f"{k}={_short(first[k])}" for k in self.keys) + ")" if self.keys else "none"
-        return ", ".join(f"{k} {_short(first[k])}→{_short(last[k])}" for k in moving)
-
-
-def _short(value: Any, width: int = 28) -> str:
-    text = str(value)
-    if isinstance(value, str) and "," in text:
-        text = f"{len(text.split(','))} kinds"
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # --------------------------------------------------------------------------------------------

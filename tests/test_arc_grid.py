@@ -139,7 +139,7 @@ def test_reference_scores_one_and_near_miss_zero_on_many_seeds(difficulty):
         assert VERIFIER.verify(task, generator.solve(task)).correct
         assert not VERIFIER.verify(task, generator.wrong_response(task)).correct
         program = [step_from_dict(entry) for entry in task.answer["program"]]
-        assert len(program) == task.params["primitives"] and task.meta["program"] == [s[0] for s in program]
+        assert len(program) == task.params["primitives"] and task.meta["program"] == task.answer["program"]
         for demo in task.meta["demos"]:
             assert run(np.array(demo["input"], dtype=np.int8), program).tolist() == demo["output"] != demo["input"]
         assert task.answer["output"] != task.answer["test_input"]
@@ -215,8 +215,11 @@ def test_the_check_refuses_ambiguous_and_reducible_demos():
 def test_library_subset_limits_the_program_and_impossible_ones_are_refused():
     for seed in range(6):
         task = rlvr.make_task("ArcGrid-v0", seed, 0.5, library="gravity,recolour,scale")
-        assert set(task.meta["program"]) <= {"gravity", "recolour", "scale"}
+        assert {step["primitive"] for step in task.meta["program"]} <= {"gravity", "recolour", "scale"}
         assert rlvr.verify(task, rlvr.solve(task)).correct
+    for seed in range(4):  # complete may only come first: the draw must not start with recolour and stall
+        program = rlvr.make_task("ArcGrid-v0", seed, 0.5, library="complete,recolour").meta["program"]
+        assert [step["primitive"] for step in program] == ["complete", "recolour"]
     with pytest.raises(ValueError, match="cannot make a 2-step program"):
         rlvr.make_task("ArcGrid-v0", 0, 0.5, library="rotate", primitives=2)
     with pytest.raises(ValueError, match="primitives must be an integer"):
@@ -251,14 +254,17 @@ def answer(text: str) -> str:
 def test_formatting_freedom_and_strict_shape():
     task = rlvr.make_task("ArcGrid-v0", 5, 0.5)
     rows = task.answer["output"]
+    assert len(rows) > 1 and len(rows[0]) > 1  # the cases below need a grid of at least 2×2
     spaced = "\n".join(" ".join(map(str, r)) for r in rows)
     joined = "\n".join("".join(map(str, r)) for r in rows)
-    for text in (spaced, joined, f"```\n{spaced}\n```", "\n\n" + spaced.replace("\n", "\n\n") + "\n", spaced.replace(" ", "\t")):
+    for text in (spaced, joined, f"```\n{spaced}\n```", "\n\n" + spaced.replace("\n", "\n\n") + "\n", spaced.replace(" ", "\t"),
+                 spaced.replace(" ", "   "), spaced.replace("\n", "\r\n")):
         assert VERIFIER.verify(task, answer(text)).correct, text
     for text, reason in ((spaced + "\n" + spaced.splitlines()[-1], "rows"), ("\n".join(spaced.splitlines()[:-1]) or "", "rows"),
                          ("\n".join(line + " 0" for line in spaced.splitlines()), "cells"),
                          (spaced.replace(" ", ","), "not digits"), (spaced.replace("0", "０"), "not digits"),
-                         (spaced.replace(" ", "  "), "not digits")):
+                         (spaced[:1] + " 1" + spaced[1:], "cells"),
+                         ("\n".join(line.replace(" ", "", 1) for line in spaced.splitlines()), "not digits")):
         verdict = VERIFIER.verify(task, answer(text))
         assert verdict.reward == 0 and reason in verdict.reason, (text, verdict.reason)
 
@@ -297,3 +303,19 @@ def test_bounds_hold_on_huge_answers():
         verdict = VERIFIER.verify(task, response)
         assert verdict.reward == 0 and len(verdict.reason) <= 300
         assert time.monotonic() - start < 1.0
+
+
+def test_hints_name_every_step_and_never_paste_the_whole_output():
+    generator = ArcGridGenerator()
+    for seed in range(8):
+        task = generator.generate(seed, 0.8)
+        pieces = generator.hints(task)
+        assert len(pieces) >= 2 + len(task.answer["program"])
+        for number, step in enumerate(task.answer["program"], start=1):
+            assert pieces[number].startswith(f"Step {number}:")
+        hinted = rlvr.make_task("ArcGrid-v0", seed, 0.8, hint=1.0)
+        revealed = hinted.prompt[len(task.prompt):]
+        assert not VERIFIER.verify(task, f"<answer>{revealed}</answer>").correct
+        for piece in pieces:
+            rows = [line for line in piece.splitlines() if line[:1].isdigit()]
+            assert len(rows) < len(task.answer["output"]) or len(task.answer["output"]) == 1

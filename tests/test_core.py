@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from rlvr.core import (
-    DifficultyTable, Task, Verdict, canonical_difficulty, extract_answer, extract_boxed, extract_math_answer,
+    Task, Verdict, canonical_difficulty, extract_answer, extract_boxed, extract_math_answer,
     env_slug, load_tasks, looks_hedged, make_task_id, save_tasks, strip_think, task_rngs,
 )
 
@@ -49,18 +49,42 @@ def test_not_hedges(text):
 
 
 def test_difficulty_table_interpolates_and_overrides():
-    table = DifficultyTable({0.0: {"rows": 5, "loops": 0.0, "style": "a"}, 0.5: {"rows": 15, "loops": 0.05, "style": "b"}, 1.0: {"rows": 41, "loops": 0.15, "style": "c"}})
+    from rlvr.params import Choice, DifficultyTable, Float, Int
+
+    params = {"rows": Int(2, 50), "loops": Float(0.0, 1.0), "style": Choice("a", "b", "c")}
+    table = DifficultyTable(params, {0.0: {"rows": 5, "loops": 0.0, "style": "a"}, 0.5: {"rows": 15, "loops": 0.05, "style": "b"},
+                                     1.0: {"rows": 41, "loops": 0.15, "style": "c"}})
     assert table.resolve(0.0) == {"rows": 5, "loops": 0.0, "style": "a"}
     assert table.resolve(0.25) == {"rows": 10, "loops": 0.025, "style": "a"}
     assert table.resolve(1.0)["rows"] == 41
     assert table.resolve(0.75, {"rows": 3})["rows"] == 3
+    assert table.resolve(0.75, {"rows": "3", "loops": 1})["rows"] == 3  # canonical form: the same task
     rows = [table.resolve(d / 20)["rows"] for d in range(21)]
     assert rows == sorted(rows)
-    with pytest.raises(ValueError):
-        table.resolve(0.5, {"nope": 1})
-    with pytest.raises(ValueError):
-        DifficultyTable({0.0: {"a": 1}, 1.0: {"b": 1}})
+    for bad, match in (({"nope": 1}, "unknown parameter 'nope'"), ({"rows": 1}, r"rows must be an integer in \[2, 50\]"),
+                       ({"rows": 2.5}, "rows must be an integer"), ({"rows": True}, "rows must be an integer"),
+                       ({"loops": "x"}, "loops must be a number"), ({"style": "d"}, "style must be one of a, b, c")):
+        with pytest.raises(ValueError, match=match):
+            table.resolve(0.5, bad)
+    with pytest.raises(ValueError, match="expected"):
+        DifficultyTable({"a": Int(0, 9)}, {0.0: {"a": 1}, 1.0: {"b": 1}})
+    with pytest.raises(ValueError, match="rows must be an integer"):
+        DifficultyTable(params, {0.0: {"rows": 99, "loops": 0.0, "style": "a"}, 1.0: {"rows": 5, "loops": 0.0, "style": "a"}})
     assert "rows 5→41" in table.describe()
+    rendered = table.doc_table().splitlines()
+    assert rendered[0].split() == ["d", "rows", "loops", "style"] and rendered[3].split() == ["0.5", "15", "0.05", "b"]
+
+
+def test_log_scale_and_subsets():
+    from rlvr.params import DifficultyTable, Int, Subset
+
+    table = DifficultyTable({"limit": Int(10, 10**9, log=True), "kinds": Subset("x", "y", "z")},
+                            {0.0: {"limit": 10**4, "kinds": "x"}, 1.0: {"limit": 10**9, "kinds": "x,y,z"}})
+    assert table.resolve(0.5)["limit"] == 3162278  # geometric midpoint of 10^4 and 10^9, not 500,005,000
+    assert table.resolve(0.5, {"kinds": ["y", "x"]})["kinds"] == "y,x"
+    for bad in ("x,x", "", "w", ["x", 3]):
+        with pytest.raises(ValueError, match="kinds must be one or more distinct values"):
+            table.resolve(0.5, {"kinds": bad})
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])

@@ -90,6 +90,23 @@ def test_difficulty_table_matches_the_docstring():
     assert len(BASIC_FAMILIES) == 9 and len(MIDDLE_FAMILIES) == 12 and len(FAMILIES) == 16
 
 
+def test_parameters_are_checked_and_canonical_before_they_name_a_task():
+    from rlvr.generators.verilog import BUILDERS, SAMPLERS
+
+    assert tuple(SAMPLERS) == tuple(BUILDERS) == FAMILIES  # every declared family has its code
+    generator = VerilogGenerator()
+    plain = generator.generate(5, 0.5, families="adder,fsm", resets="async-low")
+    for spelling in (["adder", "fsm"], " adder , fsm", ("adder", "fsm")):
+        assert generator.generate(5, 0.5, families=spelling, resets=["async-low"]).to_dict() == plain.to_dict()
+    bad = {"families": "adder,adder", "resets": "sync", "formats": "", "width": 33, "steps": 7, "selects": "2.5",
+           "states": True, "ports": 0}
+    for name, value in bad.items():
+        with pytest.raises(ValueError, match=name) as raised:
+            generator.generate(0, 0.5, **{name: value})
+        assert "\n" not in str(raised.value)
+    assert generator.generate(0, 0.5, width="12").params["width"] == 12
+
+
 def test_generated_tasks_follow_their_parameters():
     generator = VerilogGenerator()
     for d in DIFFICULTIES:
@@ -249,7 +266,7 @@ def test_verdicts_are_cached_per_response(monkeypatch):
 def test_verilog_eval_references_pass_except_the_three_tool_errors(verifier):
     generator = verilog_eval(include_tool_errors=True)
     names = list_problems(VERILOG_EVAL)
-    assert len(names) == 156 and generator.problems == names
+    assert len(names) == 156 and sorted(generator.problems) == names
 
     def run(name):
         task = generator.problem_task(name)
@@ -267,11 +284,25 @@ def test_verilog_eval_references_pass_except_the_three_tool_errors(verifier):
 
 
 def test_verilog_eval_serving_and_tool_error_option(verifier):
-    default = verilog_eval()
+    default, everything = verilog_eval(), verilog_eval(include_tool_errors=True)
     assert len(default.problems) == 153 and not set(KNOWN_TOOL_ERRORS) & set(default.problems)
+    assert default.problems == [name for name in list_problems(VERILOG_EVAL) if name not in KNOWN_TOOL_ERRORS]
     assert default.generate(153).answer["problem"] == default.generate(0).answer["problem"] == "Prob001_zero"
+    # the tool errors come last, so one id names one problem whichever way the generator was made
+    assert everything.problems == default.problems + list(KNOWN_TOOL_ERRORS)
+    for seed in range(0, 156, 5):
+        row = seed % 153
+        a, b = default.generate(row), everything.generate(row)
+        assert a.id == b.id == f"verilogeval/v0/dataset/dataset_spec-to-rtl/{row}"
+        assert a.to_dict() == b.to_dict() and a.meta == {"dataset": str(VERILOG_EVAL), "row": row,
+                                                         "problem": default.problems[row]}
+    assert default.problem_task("Prob014_andgate").id == "verilogeval/v0/dataset/dataset_spec-to-rtl/13"
+    with pytest.raises(ValueError, match="include_tool_errors=True"):
+        default.problem_task("Prob099_m2014_q6c")
+    with pytest.raises(ValueError, match="no parameters"):
+        default.generate(0, 0.5, width=4)
     env = gym.make("rlvr/VerilogEval-v0", include_tool_errors=True, dataset=str(VERILOG_EVAL))
-    _, info = env.reset(seed=98)
+    _, info = env.reset(seed=153)
     task = info["task"]
     assert task.answer["problem"] == "Prob099_m2014_q6c"
     _, reward, _, _, step = env.step(rlvr.solve(task))
@@ -301,7 +332,8 @@ def test_verilog_eval_custom_directory(tmp_path, verifier):
     generator = VerilogEvalGenerator(dataset=tmp_path)
     assert generator.problems == ["Prob001_zero", "Prob014_andgate"]
     task = rlvr.make_task("rlvr/VerilogEval-v0", seed=1, dataset=str(tmp_path))
-    assert task.meta["dataset"] == str(tmp_path) and task.id == f"verilogeval/v0/{tmp_path.name}/Prob014_andgate"
+    assert task.meta["dataset"] == str(tmp_path) and task.id == f"verilogeval/v0/dataset/{tmp_path.name}/1"
+    assert task.answer["problem"] == task.meta["problem"] == "Prob014_andgate"
     assert verifier.verify(task, rlvr.solve(task)).correct
     assert not verifier.verify(task, generator.wrong_response(task)).correct
 
@@ -603,7 +635,7 @@ def test_audit_passes(env_id):
     """`rlvr audit` (generic and family attacks), with a short deadline to keep it quick."""
     from rlvr.attacks import audit
 
-    generator_options = {"dataset": str(verilog_eval().directory)} if env_id == "rlvr/VerilogEval-v0" else {}
+    generator_options = {"dataset": str(verilog_eval().dataset)} if env_id == "rlvr/VerilogEval-v0" else {}
     report = audit(env_id, n=1, seed=11, difficulties=(0.0, 1.0), generator_options=generator_options,
                    verifier_options={"deadline_s": 6.0})
     assert report.passed, [(row.attack, row.example) for row in report.rows if row.failed]

@@ -40,7 +40,7 @@ class EnvSpec:
     verifier_options: tuple[str, ...] = ()  # constructor arguments of the verifier (shortest=…)
     max_episode_steps: int | None = None
     extra: dict = field(default_factory=dict)
-    family: Family | None = None  # the declaration (None only for envs still in LEGACY_SPECS)
+    family: Family | None = None  # the declaration (always set for registered envs)
     generator_kwargs: dict = field(default_factory=dict)  # fixed constructor arguments of this env's variant
     family_module: str = ""  # the module that declares the family (its docstring is the contract)
 
@@ -68,24 +68,14 @@ def family_declarations() -> tuple[tuple[str, Family], ...]:
     return tuple(found)
 
 
-LEGACY_SPECS: tuple[EnvSpec, ...] = (
-    EnvSpec("rlvr/Verilog-v0", "Write a Verilog module from a generated spec; simulated (Icarus) against a golden reference",
-            "rlvr.generators.verilog:VerilogGenerator", "rlvr.verifiers.verilog:VerilogVerifier",
-            verifier_options=("partial", "deadline_s")),
-    EnvSpec("rlvr/VerilogEval-v0", "VerilogEval v2 spec-to-RTL problems, graded by their own testbenches (Icarus)",
-            "rlvr.generators.verilog_eval:VerilogEvalGenerator", "rlvr.verifiers.verilog:VerilogVerifier",
-            generator_options=("dataset", "include_tool_errors"), verifier_options=("partial", "deadline_s")),
-)
-
-
 def collect_specs() -> tuple[EnvSpec, ...]:
-    """Every env of every declared family, then the legacy table's envs not yet declared."""
+    """Every env of every declared family; an id declared twice is an error."""
     declared = tuple(EnvSpec.of(module, family, decl) for module, family in family_declarations() for decl in family.envs)
     ids = [spec.id for spec in declared]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise ValueError(f"env ids declared twice: {duplicates}")
-    return declared + tuple(spec for spec in LEGACY_SPECS if spec.id not in ids)
+    return declared
 
 
 ENV_SPECS: tuple[EnvSpec, ...] = collect_specs()
@@ -125,30 +115,22 @@ def canonical_env_id(env_id: str) -> str:
 
 
 def family_doc(spec: EnvSpec) -> str:
-    """The family's contract: the docstring of its family module (of the generator's module for
-    an env not yet declared)."""
-    module = spec.family_module or spec.generator.partition(":")[0]
-    return importlib.import_module(module).__doc__ or spec.description
+    """The family's contract: the docstring of its family module."""
+    return importlib.import_module(spec.family_module).__doc__ or spec.description
 
 
 def split_options(spec: EnvSpec, options: dict) -> tuple[dict, dict, dict]:
     """Sort keyword arguments into (generator constructor, verifier constructor, task params);
     see ``Family.group_options`` (unknown and ambiguous names raise ValueError)."""
-    if spec.family is not None:
-        grouped = spec.family.group_options(spec.id, options)
-        return grouped.generator, grouped.verifier, grouped.params
-    generator_kwargs = {k: v for k, v in options.items() if k in spec.generator_options}
-    verifier_kwargs = {k: v for k, v in options.items() if k in spec.verifier_options}
-    params = {k: v for k, v in options.items() if k not in generator_kwargs and k not in verifier_kwargs}
-    return generator_kwargs, verifier_kwargs, params
+    grouped = spec.family.group_options(spec.id, options)
+    return grouped.generator, grouped.verifier, grouped.params
 
 
 def build_generator(spec: EnvSpec, **kwargs: Any):
     """A new generator of ``spec`` with constructor options ``kwargs`` (and the env's fixed
     variant arguments), bound to the env's id."""
     generator = load_object(spec.generator)(**spec.generator_kwargs, **kwargs)
-    if spec.family is not None:
-        generator.env_id = spec.id
+    generator.env_id = spec.id
     return generator
 
 

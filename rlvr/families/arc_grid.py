@@ -28,14 +28,17 @@ Task        A hidden program of ``primitives`` steps drawn from a library of nin
             most a quarter of the grid blanked, sides at least 4). Programs never repeat a
             primitive on consecutive steps, never put reflect/rotate next to each other (two such
             steps are always one), and scale and count at most once; outputs are at most 30×30.
-            Well-posed by construction: every step changes every demo input and the test input;
+            Well-posed by construction: every step changes every demo input and the test input,
+            inputs are distinct;
             every program of at most ``primitives`` steps over the WHOLE library (all nine
             primitives with all their parameters, whatever ``library`` allows the draw) is
             enumerated on the demos — states shared by several programs merged, steps that
             cannot produce the demo output skipped by shape and colour-count tests — and the
             task is redrawn when one that maps every demo input to its output is shorter than
             the hidden program or gives a different test output. The test output is therefore
-            the only one any library program of that length explains.
+            the only one that any library program of at most that length explains (longer
+            programs are not enumerated). tests/test_arc_grid.py repeats the check with plain,
+            unmerged enumeration.
             rlvr/ArcGrid-v0       grids as rows of space-separated digits in the prompt.
             rlvr/ArcGridImage-v0  the same task (same seed) drawn in ``task.images[0]``: one row
                                   per demo (input → output) and the test input, cells in the
@@ -44,18 +47,22 @@ Task        A hidden program of ``primitives`` steps drawn from a library of nin
 Answer      ``<answer>…</answer>`` holding the output grid, one line per row, cells as digits
             0–9 separated by spaces or not at all; blank lines and ``` fences are ignored.
             ``task.answer`` = {"test_input", "output" (lists of rows), "program" (list of
-            {"primitive", …parameters})}; ``task.meta`` = {"program" (names), "grid" [rows, cols]
-            of the test input, "output_shape", "objects" (per input, demos then test; 0 for a
-            pattern), "masked_cells" (pattern tasks), "alternatives_checked" (programs ruled in or
-            out, counting each merged state once per step), "states" (distinct intermediate
-            states), "first_demo_consistent" (deduplicated programs of at most ``primitives``
-            steps that map the first demo's input to its output: the ambiguity the other demos
-            resolve), "draws"}.
+            {"primitive", …parameters})}; ``task.meta`` = {"program" (the same), "demos" (their
+            input and output grids), "grid" [rows, cols] of the test input, "output_shape",
+            "objects" (shapes per input, demos then test; 0 for a pattern), "masked_cells" (per
+            input; pattern tasks), "alternatives_checked" (programs the uniqueness check ruled
+            in or out, prefixes that act alike on every grid merged), "first_demo_consistent"
+            (such programs of at most ``primitives`` steps that map the first demo's input to
+            its output: the ambiguity the other demos resolve), "program_cells" (steps × test
+            input cells), "draws"}.
 Verifier    rlvr.verifiers.arc_grid.ArcGridVerifier: the grid must have exactly the output's
             rows and columns (strict shape) and equal it cell for cell; reward 1 or 0 with a
             one-line reason. ``partial=True`` gives a right-shaped wrong grid its cell accuracy
             (< 1, since at least one cell differs); off by default.
 Solver      The stored program applied to the test input.
+Hints       ``hint=h``: the program's length, each step in words, the output's shape, then the
+            output's first half of rows and all rows but the last (of a one-row output, all cells
+            but the last).
 
 Difficulty  (rendered from the declaration below)
             d     size  primitives  objects  demos
@@ -65,9 +72,12 @@ Difficulty  (rendered from the declaration below)
             0.75  11    2           4        4
             1     15    3           6        4
             fixed: library=9 kinds
-            Measured (tests/test_arc_grid.py checks the rise over 20 seeds per point): the median
-            number of library programs consistent with the first demo rises with d, as do the
-            programs the uniqueness check rules out.
+            Measured over 20 seeds per point (tests/test_arc_grid.py checks the rise): median
+            program_cells 9, 20, 96, 176, 450 (strictly rising); median first_demo_consistent
+            1, 1, 2, 2, 3 (never falling: with one step the first demo is usually already
+            unambiguous); median alternatives_checked 57 → 4,290 → 267,073 as the program grows
+            from one step to three. Generation, one core: ~0.3–3 ms a task up to d = 0.75 (text;
+            the image adds ~2–5 ms), ~60 ms at d = 1 (the three-step enumeration).
 
 Version history
             v0  (2026-12) first release (ArcGrid-v0 and ArcGridImage-v0).

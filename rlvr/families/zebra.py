@@ -20,8 +20,9 @@ Task        H houses in a row, numbered 1 to H from left to right, and A attribu
               not_at_house    "X does not live in house 3."
               between         "X lives somewhere between Y and Z." (strictly, either order)
             The question (``question``) asks one cell — another attribute of a person named by
-            one value ("What nationality is the owner of the zebra?") or their house number —
-            or the whole grid; ``any`` draws one of the two per task.
+            one value ("What nationality is the owner of the zebra?") or their house number,
+            never one that a single clue states outright — or the whole grid; ``any`` draws
+            one of the two per task.
 Answer      ``<answer>…</answer>``. Cell: the value ("German"; surrounding words are tolerated
             when exactly one value name of the asked attribute appears: "The German owns it")
             or the house number ("3", "house 3", "the third house"). Grid: one line per house,
@@ -33,7 +34,8 @@ Answer      ``<answer>…</answer>``. Cell: the value ("German"; surrounding wor
             {"kind": "grid"} or {"kind": "cell", "subject": [attribute, value], "target":
             attribute | "house"}}; ``task.meta`` = {"clues", "clue_kinds" {kind: count},
             "search_nodes" (nodes of a plain backtracking search over the clues, see below),
-            "clues_drawn" (before redundant clues were dropped), "sat_checks", "question"}.
+            "clues_drawn" (before redundant clues were dropped), "redundant_clues" (added back),
+            "sat_checks", "question"}.
 Verifier    rlvr.verifiers.zebra.ZebraVerifier: value names are whole words, any case, and no
             word is shared between the lists, so a value identifies its attribute. Cell: exactly
             one distinct value of the asked attribute in the block (or, for a house question,

@@ -18,7 +18,7 @@ import functools
 import random
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -415,18 +415,35 @@ def expand(frontier: list[tuple[Grid, ...]], seen: set) -> list[tuple[Grid, ...]
 # ---------------------------------------------------------------------------- drawing tasks
 
 
-def draw_program(rng: random.Random, kinds: list[str], length: int, size: int, palette: list[int]) -> list[Step] | None:
-    """A random program of ``length`` steps from ``kinds`` under the family's rules (complete only
+def kinds_allowed(kinds: list[str], program_kinds: list[str], side: int) -> list[str]:
+    """The primitives the family's rules allow next after ``program_kinds`` (complete only
     first, no primitive twice in a row, reflect/rotate never adjacent, scale and count once,
-    outputs within ``MAX_SIDE``); None when the kinds cannot make one."""
+    scale only while a doubled ``side`` stays within ``MAX_SIDE``)."""
+    previous = program_kinds[-1] if program_kinds else None
+    return [k for k in kinds if k != previous and not (k == "complete" and program_kinds)
+            and not (k in DIHEDRAL and previous in DIHEDRAL) and not (k in ONCE and k in program_kinds)
+            and not (k == "scale" and side * 2 > MAX_SIDE)]
+
+
+def completable(kinds: list[str], program_kinds: list[str], length: int, side: int) -> bool:
+    """Whether the rules let ``program_kinds`` grow to ``length`` steps."""
+    if len(program_kinds) == length:
+        return True
+    return any(completable(kinds, program_kinds + [k], length, side * (2 if k == "scale" else 1))
+               for k in kinds_allowed(kinds, program_kinds, side))
+
+
+def draw_program(rng: random.Random, kinds: list[str], length: int, size: int, palette: list[int]) -> list[Step] | None:
+    """A random program of ``length`` steps from ``kinds`` under the family's rules
+    (``kinds_allowed``), each step chosen among those that can still be completed; None when
+    the kinds cannot make one."""
     program: list[Step] = []
     colours = list(palette)
     side = size
-    for position in range(length):
-        previous = program[-1][0] if program else None
-        allowed = [k for k in kinds if k != previous and not (k == "complete" and position > 0)
-                   and not (k in DIHEDRAL and previous in DIHEDRAL) and not (k in ONCE and any(s[0] == k for s in program))
-                   and not (k == "scale" and side * 2 > MAX_SIDE)]
+    for _ in range(length):
+        done = [step[0] for step in program]
+        allowed = [k for k in kinds_allowed(kinds, done, side)
+                   if completable(kinds, done + [k], length, side * (2 if k == "scale" else 1))]
         if not allowed:
             return None
         kind = rng.choice(allowed)
@@ -604,7 +621,7 @@ class ArcGridGenerator(TaskGenerator):
         answer = {"test_input": test_input.tolist(), "output": test_output.tolist(),
                   "program": [step_to_dict(step) for step in program]}
         meta = {
-            "program": [step[0] for step in program],
+            "program": [step_to_dict(step) for step in program],
             "demos": [{"input": a.tolist(), "output": b.tolist()} for a, b in zip(inputs, outputs)],
             "grid": list(test_input.shape),
             "output_shape": list(test_output.shape),
@@ -627,6 +644,26 @@ class ArcGridGenerator(TaskGenerator):
 
     def solve(self, task: Task) -> str:
         return f"<answer>\n{format_grid(self.reference_output(task).tolist())}\n</answer>"
+
+    def hints(self, task: Task) -> list[str]:
+        """The program's length, then each step in words, then the output's shape, then the
+        output's rows: the first half, then all but the last (of a one-row output, all but its
+        last cell)."""
+        program = task.answer["program"]
+        output = task.answer["output"]
+        rows, cols = len(output), len(output[0])
+        pieces = [f"The transformation is {len(program)} step{'s' if len(program) > 1 else ''} applied in order, each "
+                  "one of: recolour, reflect, rotate, translate, gravity, fill enclosed background, scale up, count "
+                  "objects, complete a periodic pattern."]
+        pieces += [f"Step {number}: {describe_step(step)}." for number, step in enumerate(program, start=1)]
+        pieces.append(f"The test output has {rows} row{'s' if rows > 1 else ''} and {cols} column{'s' if cols > 1 else ''}.")
+        if rows > 1:
+            for shown in sorted({max(1, rows // 2), rows - 1}):
+                pieces.append(f"The first {shown} row{'s' if shown > 1 else ''} of the test output:\n"
+                              + format_grid(output[:shown]))
+        elif cols > 1:
+            pieces.append(f"The first {cols - 1} cells of the test output's row: " + " ".join(map(str, output[0][:-1])))
+        return pieces
 
     def wrong_response(self, task: Task) -> str:
         """A near miss: the output with its first cell's colour changed."""
@@ -695,6 +732,32 @@ ARC_RGB = ((0, 0, 0), (0, 116, 217), (255, 65, 54), (46, 204, 64), (255, 220, 0)
 def format_grid(grid: list[list[int]]) -> str:
     """One line per row, cells as digits separated by spaces."""
     return "\n".join(" ".join(str(v) for v in row) for row in grid)
+
+
+def describe_step(step: dict) -> str:
+    """One step of a stored program (``step_to_dict``) in words."""
+    kind = step["primitive"]
+    if kind == "recolour":
+        return f"every cell of colour {step['source']} becomes colour {step['target']}"
+    if kind == "reflect":
+        return {"left-right": "mirror the grid left to right", "up-down": "mirror the grid top to bottom",
+                "diagonal": "mirror the grid on its main diagonal (transpose)",
+                "anti-diagonal": "mirror the grid on its anti-diagonal"}[step["axis"]]
+    if kind == "rotate":
+        return f"rotate the grid {90 * step['turns']} degrees clockwise"
+    if kind == "translate":
+        edge = "wrapping around the edges" if step["edge"] == "wrap" else "cells pushed off the grid are lost"
+        return f"move everything {step['distance']} cell{'s' if step['distance'] > 1 else ''} {step['direction']}, {edge}"
+    if kind == "gravity":
+        return f"every coloured cell slides {step['direction']} until the edge or another coloured cell stops it"
+    if kind == "fill":
+        return f"background cells enclosed by coloured cells become colour {step['colour']}"
+    if kind == "scale":
+        return f"every cell becomes a {step['factor']}×{step['factor']} block"
+    if kind == "count":
+        return (f"list the objects (4-connected cells of one colour) in reading order as a "
+                f"{'row' if step['layout'] == 'row' else 'column'} of their colours")
+    return "complete the periodic pattern: fill the background holes with the repeating tile"
 
 
 def shape_text(grid: Grid) -> str:

@@ -91,6 +91,15 @@ class BinPackingGenerator(OptimisationGenerator):
     declaration = FAMILY
     sense = "min"
     grouped = True
+    objective_name = "number of bins"
+
+    def hint_facts(self, task: Task) -> tuple[str, list[str]]:
+        """Items with their bins, taking each bin's next item in turn (every bin gets seeded
+        before any is complete)."""
+        bins = task.answer["reference"]["solution"]
+        order = [(b, items[depth]) for depth in range(max(len(items) for items in bins))
+                 for b, items in enumerate(bins) if depth < len(items)]
+        return "Items of the reference packing (bins numbered from 1)", [f"item {i} → bin {b + 1}" for b, i in order]
 
     def render(self, solution: list[list[int]]) -> str:
         return format_groups(solution)

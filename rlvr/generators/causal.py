@@ -6,6 +6,7 @@ The family's contract (task, answer, verifier, difficulty, version history) is t
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 from fractions import Fraction
@@ -389,6 +390,15 @@ def choose_query(rng: random.Random, nprng: np.random.Generator, params: dict, r
         f"{'open' if want_backdoor else 'absent'} in {GRAPH_TRIES} attempts")
 
 
+def joint_probability(network: CausalNetwork, assignment: list[tuple[int, int]]) -> float:
+    """P(assignment) by the chain rule, one exact posterior per variable."""
+    probability, known = 1.0, {}
+    for variable, state in assignment:
+        probability *= float(posterior(network, variable, known)[state])
+        known[variable] = state
+    return probability
+
+
 def rounded(value: float) -> float:
     result = round(float(value), ANSWER_DECIMALS)
     return 0.0 if result == 0 else result  # no "-0.0"
@@ -486,6 +496,77 @@ class CausalGenerator(TaskGenerator):
                   "intervention": "variable elimination on the network with the treatment's arrows cut (do)",
                   "counterfactual": "variable elimination on the twin network (shared noise, intervention in the copy)"}[answer["rung"]]
         return f"Exact inference by {method}: {answer['query']}.\n<answer>{reference_answer_text(answer)}</answer>"
+
+    def hints(self, task: Task) -> list[str]:
+        """The relevant subgraph; the formula for the rung (the ratio of an association, the
+        back-door adjustment set of an intervention, abduction–action–prediction of a
+        counterfactual with the variables that change); then intermediate quantities (the
+        conditioning event's probability; the adjustment weights, then the conditional
+        outcome per stratum; the observed case's posteriors) — never the asked number."""
+        network = network_from_meta(task.meta)
+        query, rung, kind = task.meta["query"], task.answer["rung"], task.answer["kind"]
+        treatment, outcome = int(query["treatment"]), int(query["outcome"])
+        evidence = [(int(v), int(s)) for v, s in query["evidence"]]
+        values = [int(x) for x in query["treatment_values"]]
+        names = network.names
+        x_name, y_name = names[treatment], names[outcome]
+        relevant = sorted(network.ancestral_closure({treatment, outcome, *(v for v, _ in evidence)}))
+        dropped = [names[v] for v in range(network.size) if v not in relevant]
+        pieces = [f"Relevant variables (the treatment {x_name}, the outcome {y_name}, the observed ones and their ancestors): "
+                  f"{', '.join(names[v] for v in relevant)}; "
+                  + (f"{', '.join(dropped)} can be left out (summing them out gives 1)." if dropped else "every variable is needed.")]
+        observed_text = assignment_text(network, evidence)
+        given = f", {observed_text}" if observed_text else ""
+        if rung == "counterfactual":
+            factual = [(treatment, int(query["observed_treatment"])), *evidence]
+            changed = sorted(network.descendants({treatment}) & network.ancestral_closure({outcome}))
+            pieces.append(f"Abduction, action, prediction: in the observed case ({assignment_text(network, factual)}) every "
+                          f"variable that does not descend from {x_name} keeps its value; set {x_name} to the asked value and "
+                          f"recompute only {', '.join(names[v] for v in changed)}, each with the same noise U as in the "
+                          f"observed case (a twin network: one copy of these per world, joined by the shared noise).")
+            shared = sorted(({p for v in changed for p in network.parents[v]} | set(changed)) - {treatment} - {v for v, _ in evidence})
+            marginals = [f"P({names[v]}) = " + ", ".join(f"{p:.4f}" for p in posterior(network, v, dict(factual))) for v in shared]
+            if marginals:
+                pieces.append(f"In the observed case ({assignment_text(network, factual)}), before any change: " + "; ".join(marginals))
+            return pieces
+        backdoor = rung == "intervention" and bool(task.meta["backdoor_open"])
+        adjust = [p for p in network.parents[treatment] if p not in dict(evidence)] if backdoor else []
+        if not adjust:
+            hidden = [names[v] for v in relevant if v not in (treatment, outcome) and v not in dict(evidence)]
+            lead = (f"No back-door path from {x_name} to {y_name} is open{' given ' + observed_text if observed_text else ''}, "
+                    f"so P({y_name} | do({x_name}=x){given}) = P({y_name} | {x_name}=x{given}). " if rung == "intervention" else "")
+            pieces.append(lead + f"P({y_name} | {x_name}=x{given}) = P({y_name}, {x_name}=x{given}) / P({x_name}=x{given}): "
+                          "multiply the relevant tables and sum out "
+                          + (", ".join(hidden) if hidden else "nothing else") + ".")
+            pieces.append("; ".join(f"P({x_name}={x}{given}) = {joint_probability(network, [(treatment, x), *evidence]):.4f}"
+                                    for x in values))
+            return pieces
+        z_names = ", ".join(names[z] for z in adjust)
+        pieces.append(f"Back-door adjustment for the parents of {x_name} ({z_names}), which block every back-door path: "
+                      f"P({y_name} | do({x_name}=x){given}) = Σ_z P({y_name} | {x_name}=x, {z_names}=z{given}) · "
+                      f"P({z_names}=z{' | ' + observed_text if observed_text else ''}).")
+        strata = list(itertools.product(*(range(network.cardinalities[z]) for z in adjust)))
+        weights = []
+        for stratum in strata:
+            assignment = list(zip(adjust, stratum))
+            weights.append(f"{assignment_text(network, assignment)}: "
+                           f"{joint_probability(network, [*evidence, *assignment]) / joint_probability(network, evidence):.4f}")
+        pieces.append(f"Weights P({z_names}=z{' | ' + observed_text if observed_text else ''}): " + "; ".join(weights))
+        state = query["state"]
+        conditionals = []
+        for x in values:
+            for stratum in strata:
+                fixed = {**dict(evidence), treatment: x, **dict(zip(adjust, stratum))}
+                distribution = posterior(network, outcome, fixed)
+                head = assignment_text(network, [(treatment, x), *zip(adjust, stratum)])
+                if kind == "effect":
+                    conditionals.append(f"E[{y_name} | {head}] = {float(distribution @ np.arange(len(distribution))):.4f}")
+                elif state is not None:
+                    conditionals.append(f"P({y_name}={state} | {head}) = {distribution[state]:.4f}")
+                else:
+                    conditionals.append(f"P({y_name} | {head}) = " + ", ".join(f"{p:.4f}" for p in distribution))
+        pieces.append(f"Per stratum{' (also given ' + observed_text + ')' if observed_text else ''}: " + "; ".join(conditionals))
+        return pieces
 
     def wrong_response(self, task: Task) -> str:
         answer = dict(task.answer)

@@ -6,6 +6,7 @@ The family's contract (task, answer, verifier, difficulty, version history) is t
 
 from __future__ import annotations
 
+import ast
 import random
 from fractions import Fraction
 from typing import Any
@@ -157,6 +158,21 @@ class CountdownGenerator(TaskGenerator):
     def solve(self, task: Task) -> str:
         return f"<answer>{task.answer['expression']} = {task.answer['target']}</answer>"
 
+    def hints(self, task: Task) -> list[str]:
+        """The reference's last operation, then its operations in the order they are computed,
+        one per piece with their values, never the last one (nor, where numbers may go unused,
+        a step that already makes the target: that step alone would be an answer)."""
+        steps = operation_steps(task.answer["expression"])
+        target, use_all = int(task.answer["target"]), bool(task.answer["use_all"])
+        if not steps:
+            return ["The target is one of the given numbers."]
+        pieces = [f"The reference expression's last operation is {OPERATOR_NAMES[steps[-1][1]]}."]
+        for index, (left, op, right, value) in enumerate(steps[:-1], start=1):
+            if value == target and not use_all:
+                break
+            pieces.append(f"Step {index} of the reference: {left} {op} {right} = {value}")
+        return pieces
+
     def wrong_response(self, task: Task) -> str:
         """A near miss: the reference expression with one more added (target + n)."""
         return f"<answer>({task.answer['expression']}) + 1</answer>"
@@ -199,6 +215,29 @@ def _solves(task: Task, response: str) -> bool:
         return judge(text, list(answer["numbers"]), int(answer["target"]), answer["operators"], bool(answer["use_all"]))[0]
     except ValueError:
         return False
+
+
+OPERATOR_NAMES = {"+": "an addition (+)", "-": "a subtraction (-)", "*": "a multiplication (*)", "/": "a division (/)"}
+AST_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def operation_steps(expression: str) -> list[tuple[Fraction, str, Fraction, Fraction]]:
+    """The binary operations of a reference expression (integers, + - * /, parentheses) in
+    the order they are computed (left operand first), as (left, operator, right, value) in
+    exact rationals."""
+    steps: list[tuple[Fraction, str, Fraction, Fraction]] = []
+
+    def walk(node: ast.AST) -> Fraction:
+        if isinstance(node, ast.Constant):
+            return Fraction(node.value)
+        left, right = walk(node.left), walk(node.right)
+        op = AST_OPERATORS[type(node.op)]
+        value = {"+": left + right, "-": left - right, "*": left * right, "/": left / right}[op]
+        steps.append((left, op, right, value))
+        return value
+
+    walk(ast.parse(expression, mode="eval").body)
+    return steps
 
 
 OPERATOR_WORDS = {"+": "addition (+)", "-": "subtraction (-)", "*": "multiplication (*)", "/": "division (/)"}

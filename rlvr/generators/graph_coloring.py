@@ -172,6 +172,11 @@ def optimal_colouring(vertices: int, edges: list[list[int]], first_fit: list[int
 class GraphColoringGenerator(OptimisationGenerator):
     declaration = FAMILY
     sense = "min"
+    objective_name = "number of colours"
+
+    def hint_facts(self, task: Task) -> tuple[str, list[str]]:
+        colours = task.answer["reference"]["solution"]
+        return "Colours of the reference colouring (vertex → colour)", [f"{v} → {c}" for v, c in enumerate(colours)]
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         vertices, probability = params["vertices"], params["edge_probability"]

@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from rlvr.core import Task
+from rlvr.core import Task, reveal_in_pieces, revealed_count
 from rlvr.families.jigsaw import FAMILY
 from rlvr.generators.images import RIGHT_ANGLES, ImagePuzzleGenerator, cut_grid, lookalikes, tile_pieces, turn_ccw
 
 REPAINTS = 4
+HINT_SHARE = 0.75  # a full hint places at most this share of the pieces (never all but one)
 SHUFFLE_TRIES = 64
 
 
@@ -94,6 +95,26 @@ class JigsawGenerator(ImagePuzzleGenerator):
 
     def solve(self, task: Task) -> str:
         return f"<answer>{format_jigsaw_answer(task.answer, task.answer['solution'], task.answer['rotations'])}</answer>"
+
+    def hints(self, task: Task) -> list[str]:
+        """Positions with their reference pieces (and turns), corners first, then the other
+        border positions, then the inside, each group in reading order: at most
+        ``HINT_SHARE`` of the positions and never all but one (at least two stay open)."""
+        answer = task.answer
+        rows, cols, rotate = int(answer["rows"]), int(answer["cols"]), bool(answer["rotate"])
+        n = rows * cols
+
+        def border_rank(position: int) -> tuple[int, int]:
+            row, col = divmod(position, cols)
+            return -((row in (0, rows - 1)) + (col in (0, cols - 1))), position
+
+        order = sorted(range(n), key=border_rank)[:revealed_count(n, HINT_SHARE, withheld=2)]
+        if not order:
+            return ["Neighbouring pieces continue each other's lines and colours across their shared edge."]
+        facts = [f"r{p // cols + 1}c{p % cols + 1}=" + (f"{answer['solution'][p]}:{answer['rotations'][p]}" if rotate
+                                                       else f"{answer['solution'][p]}") for p in order]
+        what = "piece:clockwise degrees" if rotate else "piece"
+        return reveal_in_pieces(facts, f"Placed pieces, corners and border first (rRcC={what}: row R, column C, from 1)", total=n)
 
     def wrong_response(self, task: Task) -> str:
         """The true answer with two positions' entries swapped (two pieces that look different)."""

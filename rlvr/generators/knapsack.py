@@ -65,6 +65,10 @@ def density_greedy(weights: list[int], values: list[int], capacity: int) -> list
 class KnapsackGenerator(OptimisationGenerator):
     declaration = FAMILY
     sense = "max"
+    objective_name = "total value"
+
+    def hint_facts(self, task: Task) -> tuple[str, list[str]]:
+        return "Items of the reference selection", [str(i) for i in task.answer["reference"]["solution"]]
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         count, max_weight = params["items"], params["max_weight"]

@@ -203,6 +203,12 @@ class KnightsKnavesGenerator(TaskGenerator):
     def solve(self, task: Task) -> str:
         return "<answer>" + ", ".join(f"{name} is a {task.answer['roles'][name]}" for name in task.answer["names"]) + "</answer>"
 
+    def hints(self, task: Task) -> list[str]:
+        """The role of one inhabitant per piece, in the order they are introduced, for all but
+        the last of them."""
+        names, roles = task.answer["names"], task.answer["roles"]
+        return [f"{name} is a {roles[name]}." for name in names[:-1]]
+
     def wrong_response(self, task: Task) -> str:
         """A near miss: the last inhabitant's role flipped."""
         names, roles = task.answer["names"], dict(task.answer["roles"])

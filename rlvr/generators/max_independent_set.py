@@ -56,6 +56,10 @@ def solve_exact(vertices: int, edges: list[list[int]]):
 class MaxIndependentSetGenerator(OptimisationGenerator):
     declaration = FAMILY
     sense = "max"
+    objective_name = "set size"
+
+    def hint_facts(self, task: Task) -> tuple[str, list[str]]:
+        return "Vertices of the reference independent set", [str(v) for v in task.answer["reference"]["solution"]]
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         vertices, probability = params["vertices"], params["edge_probability"]

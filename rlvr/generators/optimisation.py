@@ -26,6 +26,9 @@ Attacks      ``OptimisationGenerator.attacks(task)`` (run by ``rlvr audit``): ob
              nested lists, decimals and expressions, plus each family's ``hostile_solutions``
              (every item, none, an infeasible solution of a better objective, a relaxation's
              solution, constants). Every one scores 0 under the default verifier.
+Hints        ``OptimisationGenerator.hints(task)``: first the reference's objective (the target
+             to match), then entries of the reference solution in the family's own phrasing
+             (``hint_facts``), a few per piece, at most ``HINT_SHARE`` of them and never all.
 """
 
 from __future__ import annotations
@@ -38,11 +41,12 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
-from rlvr.core import Task, TaskGenerator
+from rlvr.core import Task, TaskGenerator, reveal_in_pieces, revealed_count
 
 CP_SAT_SEED = 20240613
 CP_SAT_DETERMINISTIC_LIMIT = 0.5  # CP-SAT deterministic seconds (about 1 s of wall time on one core)
 OPTIMAL, BEST_KNOWN, HEURISTIC = "optimal", "best-known", "heuristic"
+HINT_SHARE = 0.8  # a full hint shows at most this share of the reference solution's entries
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,8 @@ class OptimisationGenerator(TaskGenerator):
 
     sense: str = "min"  # "min", "max" or "feasible"
     grouped: bool = False  # answers are lists of lists (bin packing, scheduling)
+    objective_name: str = "objective"  # what the objective measures, for the hint's first piece
+    hint_withheld: int = 1  # the fewest reference entries a hint leaves out
 
     def solve(self, task: Task) -> str:
         return in_answer(self.render(task.answer["reference"]["solution"]))
@@ -212,6 +218,25 @@ class OptimisationGenerator(TaskGenerator):
             if worse:
                 return in_answer(self.render(candidate))
         raise RuntimeError(f"{task.id}: no wrong candidate is worse than the reference")
+
+    def hint_facts(self, task: Task) -> tuple[str, list[str]]:
+        """The reference solution as (label, entries in reveal order), each entry a short text
+        ("4", "vertex 3 → 2", …); ``hints`` shows a share of them."""
+        return "Entries of the reference solution", [str(entry) for entry in task.answer["reference"]["solution"]]
+
+    def hint_opening(self, task: Task) -> str:
+        """The first hint piece: the objective to reach (min and max problems)."""
+        reference = task.answer["reference"]
+        proof = "proved optimal" if reference["status"] == OPTIMAL else "the best known"
+        bound = "at most" if self.sense == "min" else "at least"
+        return f"Target: {self.objective_name} {bound} {reference['objective']} (the reference's, {proof})."
+
+    def hints(self, task: Task) -> list[str]:
+        """The objective to reach, then the reference solution's entries a few per piece (at
+        most ``HINT_SHARE`` of them and at least ``hint_withheld`` left out)."""
+        label, facts = self.hint_facts(task)
+        shown = facts[:revealed_count(len(facts), HINT_SHARE, self.hint_withheld)]
+        return [self.hint_opening(task), *reveal_in_pieces(shown, label, total=len(facts))]
 
     def hostile_solutions(self, task: Task) -> list[tuple[str, Any]]:
         """The family's reward-hacking solutions as (name, solution) pairs; see ``attacks``."""

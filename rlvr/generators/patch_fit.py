@@ -27,6 +27,15 @@ DISTINCT_MAD = 8.0
 DISTRACTOR_TRIES = 60
 SHEET_GAP = 10
 LABELS = string.ascii_uppercase
+# why a distractor is not the cut-out piece, by its kind, easiest to see first
+DISTRACTOR_REASONS = {
+    "other": "it comes from a different picture",
+    "same": "it comes from elsewhere in this picture",
+    "near": "it is cut from near the hole, shifted",
+    "mirror": "it is the cut-out piece mirrored left to right",
+    "flip": "it is the cut-out piece flipped upside down",
+    "turn": "it is the cut-out piece turned half round",
+}
 
 
 def _transformed_true(patch: np.ndarray, kind: str) -> np.ndarray:
@@ -154,6 +163,17 @@ class PatchFitGenerator(ImagePuzzleGenerator):
 
     def solve(self, task: Task) -> str:
         return f"<answer>{task.answer['choice']}</answer>"
+
+    def hints(self, task: Task) -> list[str]:
+        """A nudge, then one wrong candidate ruled out per piece with the reason (the easiest
+        kinds of distractor first), leaving at least two candidates."""
+        labels, accepted = str(task.answer["labels"]), set(task.answer["accepted"])
+        kinds = task.meta["distractor_kinds"]
+        ranks = list(DISTRACTOR_REASONS)
+        wrong = sorted((label for label in labels if label not in accepted), key=lambda label: (ranks.index(kinds[labels.index(label)]), label))
+        pieces = ["The cut-out piece continues the lines and colours that meet the hole's edges; a distractor breaks them somewhere."]
+        return pieces + [f"Candidate {label} is not it: {DISTRACTOR_REASONS[kinds[labels.index(label)]]}."
+                         for label in wrong[:len(labels) - 2]]
 
     def wrong_response(self, task: Task) -> str:
         """The first label that is not accepted."""

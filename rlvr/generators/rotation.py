@@ -12,11 +12,14 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from rlvr.core import Task
+from rlvr.core import Task, reveal_in_pieces, revealed_count
 from rlvr.families.rotation import FAMILY
 from rlvr.generators.images import RIGHT_ANGLES, SHEET_COLOUR, ImagePuzzleGenerator, cut_grid, lookalikes, tile_pieces, turn_ccw
 
 DISC_MARGIN = 8
+HINT_SHARE = 0.75  # a full hint gives at most this share of the pieces' turns (never all)
+HINT_WINDOW = 4  # a free angle's hint narrows it to no less than this many tolerances
+UPRIGHT_NUDGE = "In the upright picture any writing reads left to right and the sky, if there is one, is at the top."
 
 
 def circular_distance(a: float, b: float) -> float:
@@ -115,6 +118,27 @@ class RotationGenerator(ImagePuzzleGenerator):
 
     def solve(self, task: Task) -> str:
         return "<answer>" + " ".join(_format_degrees(d) for d in task.answer["rotations"]) + "</answer>"
+
+    def hints(self, task: Task) -> list[str]:
+        """A free angle: a nudge, then halves of the circle that hold the answer, narrowing
+        while the window stays at least ``HINT_WINDOW`` tolerances wide. One picture at right
+        angles: a nudge, then wrong turns ruled out, leaving at least one wrong one. Pieces:
+        the turns of pieces in number order, at most ``HINT_SHARE`` of them and never all."""
+        answer = task.answer
+        turns = [int(d) for d in answer["rotations"]]
+        if answer["angles"] == "free":
+            pieces, low, high = [UPRIGHT_NUDGE], 0.0, 360.0
+            while (high - low) / 2 >= HINT_WINDOW * float(answer["tolerance"]):
+                middle = (low + high) / 2
+                low, high = (low, middle) if turns[0] < middle else (middle, high)
+                pieces.append(f"The clockwise turn that makes it upright is at least {low:g} and less than {high:g} degrees.")
+            return pieces
+        if len(turns) == 1:
+            wrong = [d for d in RIGHT_ANGLES[1:] if d not in answer["accepted"][0]]
+            return [UPRIGHT_NUDGE] + [f"Turning it {d} degrees clockwise does not make it upright." for d in wrong[:-1]]
+        n = len(turns)
+        facts = [f"{p + 1}→{turns[p]}" for p in range(revealed_count(n, HINT_SHARE))]
+        return reveal_in_pieces(facts, "Clockwise turns of the pieces (piece→degrees)", total=n)
 
     def wrong_response(self, task: Task) -> str:
         """The true answer with one piece's turn changed to one that does not restore it (a free

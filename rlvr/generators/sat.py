@@ -81,6 +81,14 @@ class SATGenerator(OptimisationGenerator):
     declaration = FAMILY
     sense = "feasible"
 
+    def hint_opening(self, task: Task) -> str:
+        model = task.answer["reference"]["solution"]
+        return f"The reference model sets {sum(1 for literal in model if literal > 0)} of the {len(model)} variables true."
+
+    def hint_facts(self, task: Task) -> tuple[str, list[str]]:
+        model = sorted(task.answer["reference"]["solution"], key=abs)
+        return "Values of the reference model", [f"x{abs(l)}={'true' if l > 0 else 'false'}" for l in model]
+
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         variables, ratio = params["variables"], params["clause_ratio"]
         clause_count = max(1, int(np.floor(ratio * variables + 0.5)))

@@ -74,6 +74,14 @@ class SchedulingGenerator(OptimisationGenerator):
     declaration = FAMILY
     sense = "min"
     grouped = True
+    objective_name = "makespan"
+
+    def hint_facts(self, task: Task) -> tuple[str, list[str]]:
+        """The operations' start times, earliest first (ties by job, then operation)."""
+        starts = task.answer["reference"]["solution"]
+        order = sorted((t, j, k) for j, job in enumerate(starts) for k, t in enumerate(job))
+        return ("Start times of the reference schedule, earliest first (jobs and operations numbered from 0)",
+                [f"job {j} op {k} → {t}" for t, j, k in order])
 
     def render(self, solution: list[list[int]]) -> str:
         return format_groups(solution)

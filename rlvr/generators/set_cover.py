@@ -51,6 +51,10 @@ def solve_exact(elements: int, subsets: list[list[int]]):
 class SetCoverGenerator(OptimisationGenerator):
     declaration = FAMILY
     sense = "min"
+    objective_name = "number of subsets"
+
+    def hint_facts(self, task: Task) -> tuple[str, list[str]]:
+        return "Subsets of the reference cover", [f"S{i}" for i in task.answer["reference"]["solution"]]
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         elements, planted_count = params["elements"], params["planted_sets"]

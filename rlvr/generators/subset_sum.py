@@ -61,6 +61,13 @@ class SubsetSumGenerator(OptimisationGenerator):
     declaration = FAMILY
     sense = "feasible"
 
+    def hint_opening(self, task: Task) -> str:
+        chosen, numbers = task.answer["reference"]["solution"], task.answer["instance"]["numbers"]
+        return f"The reference subset has {len(chosen)} of the {len(numbers)} numbers."
+
+    def hint_facts(self, task: Task) -> tuple[str, list[str]]:
+        return "Indices of the reference subset", [str(i) for i in task.answer["reference"]["solution"]]
+
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         count, max_number = params["numbers"], params["max_number"]
         numbers = [int(n) for n in nprng.integers(1, max_number + 1, size=count)]

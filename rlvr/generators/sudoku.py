@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from rlvr.core import Task, TaskGenerator
+from rlvr.core import Task, TaskGenerator, reveal_in_pieces, revealed_count
 from rlvr.families.sudoku import BOXES, FAMILY, TECHNIQUES
 from rlvr.verifiers.sudoku import units
 
@@ -70,13 +70,17 @@ def initial_candidates(grid: list[int], geo: Geometry) -> list[int]:
     return cands
 
 
-def logical_solve(puzzle: list[int], geo: Geometry, max_level: int = BACKTRACKING - 1) -> tuple[bool, int]:
+def logical_solve(puzzle: list[int], geo: Geometry, max_level: int = BACKTRACKING - 1,
+                  placed: list[int] | None = None) -> tuple[bool, int]:
     """(solved, hardest level used) with techniques up to ``max_level``, easiest first. A
-    solved puzzle is unique (every step is forced)."""
+    solved puzzle is unique (every step is forced). ``placed``, when given, receives the
+    cells in the order they are filled."""
     grid, cands, hardest = list(puzzle), initial_candidates(puzzle, geo), 0
 
     def place(cell: int, value: int) -> None:
         grid[cell], cands[cell] = value, 0
+        if placed is not None:
+            placed.append(cell)
         for peer in geo.peers[cell]:
             cands[peer] &= ~(1 << (value - 1))
 
@@ -256,6 +260,19 @@ class SudokuGenerator(TaskGenerator):
 
     def solve(self, task: Task) -> str:
         return f"<answer>\n{format_grid(task.answer['solution'], task.answer['size'])}\n</answer>"
+
+    def hints(self, task: Task) -> list[str]:
+        """Empty cells with their digits in the order a human-style solver fills them (cells
+        its techniques cannot reach after them, in reading order), a share per piece, at most
+        80 % of the empty cells and never all."""
+        size, puzzle, solution = task.answer["size"], task.answer["puzzle"], task.answer["solution"]
+        order: list[int] = []
+        logical_solve(puzzle, geometry(size), placed=order)
+        empty = [cell for cell in range(size * size) if not puzzle[cell]]
+        reached = set(order)
+        order += [cell for cell in empty if cell not in reached]
+        facts = [f"r{cell // size + 1}c{cell % size + 1}={solution[cell]}" for cell in order[:revealed_count(len(empty))]]
+        return reveal_in_pieces(facts, "Empty cells in solving order (rRcC=digit: row R, column C, from 1)", total=len(empty))
 
     def wrong_response(self, task: Task) -> str:
         """A near miss: the solution with two non-given cells of one row swapped."""

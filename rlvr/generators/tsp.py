@@ -103,6 +103,11 @@ def render_prompt(coordinates: list[tuple[int, int]], distances: list[list[int]]
 class TSPGenerator(OptimisationGenerator):
     declaration = FAMILY
     sense = "min"
+    objective_name = "tour length"
+    hint_withheld = 2  # the last two cities' order stays a choice
+
+    def hint_facts(self, task: Task) -> tuple[str, list[str]]:
+        return "Cities of the reference tour in visiting order", [str(c) for c in task.answer["reference"]["solution"]]
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         count, grid = params["cities"], params["grid"]

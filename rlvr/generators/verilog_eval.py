@@ -1,39 +1,9 @@
-"""VerilogEval: the 156 spec-to-RTL problems of VerilogEval v2, graded by their own testbenches.
+"""How VerilogEval-v0's tasks are made: the problems of a VerilogEval v2 ``dataset_spec-to-rtl``
+folder served by the core dataset mode, the reference solution, the inverted-output wrong
+response and the reference attacks with VerilogEval's names.
 
-Task        A directory in VerilogEval v2 spec-to-rtl layout: for each problem ``ProbNNN_name``
-            the files ``ProbNNN_name_prompt.txt`` (the specification of TopModule),
-            ``ProbNNN_name_ref.sv`` (the reference, module RefModule) and ``ProbNNN_name_test.sv``
-            (the testbench, which prints ``Mismatches: N in M samples``). ``dataset=DIR`` is
-            required: the project ships no copy of the data. Get the ``dataset_spec-to-rtl`` folder
-            of VerilogEval v2 from github.com/NVlabs/verilog-eval (MIT licence); without it, or with
-            a path that is not such a folder, the constructor raises a one-line ValueError that
-            says so (``gym.make``, ``rlvr.make_task`` and the CLI pass it on). Problems are served in
-            name order; seed ``i`` gives problem ``i % count``; the difficulty knob changes nothing
-            (it is recorded in the task). Task id ``verilogeval/v0/<directory name>/<problem>``.
-Tool errors With each reference renamed TopModule, 153 of the 156 problems pass under Icarus
-            Verilog 11; ``KNOWN_TOOL_ERRORS`` (Prob099_m2014_q6c: its testbench connects ports Y2/Y4
-            that the reference lacks; Prob151_review2015_fsm and Prob156_review2015_fancytimer:
-            "sorry: This cast operation is not yet supported") cannot be elaborated at all, so no
-            answer can pass them here. By default (``include_tool_errors=False``) they are left out
-            of the rotation (153 problems), so every served task can be solved; with
-            ``include_tool_errors=True`` all problems are served and those three always get a
-            Verdict whose reason starts with "tool error" (``details["tool_error"]``), never
-            "wrong". ``problem_task(name)`` builds any problem by name regardless.
-Answer      The problem's prompt text plus ``rlvr.verifiers.verilog.ANSWER_FORMAT``: one fenced block
-            starting with ```verilog. ``task.answer`` = {"kind": "verilog-eval", "problem": name,
-            "ref": reference source, "test": testbench source}: the verifier needs nothing else.
-            ``task.meta`` = {"problem", "index", "dataset" (the directory, absolute)}.
-Verifier    ``rlvr.verifiers.verilog.VerilogVerifier`` runs the problem's testbench rewritten to
-            drive TopModule alone and print its outputs at the testbench's own sample points; the
-            reference's outputs come from a separate trusted run of the same testbench (cached per
-            problem), and the host counts mismatches as the testbench would. The candidate's
-            simulation holds no RefModule: naming it fails to elaborate.
-Solver      The reference renamed TopModule. ``wrong_response``: the reference with every output
-            assignment inverted at the port (a TopModule wrapping the renamed reference and driving
-            ~output), which the testbench flags unless an output never leaves X.
-Attacks     ``attacks(task)``: ``rlvr.generators.verilog.reference_attacks`` with VerilogEval's
-            names (tb, good1, the reference's file name and path), less the constant and echo
-            modules on the seven problems they solve (``CONSTANT_SOLVED``).
+The family's contract (task, tool errors, answer, verifier, version history) is the docstring of
+``rlvr.families.verilog_eval``.
 """
 
 from __future__ import annotations
@@ -42,7 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rlvr.core import DifficultyTable, Task, TaskGenerator, canonical_difficulty
+from rlvr.core import Task, TaskGenerator
+from rlvr.families.verilog_eval import FAMILY
 from rlvr.generators.verilog import reference_attacks
 from rlvr.verifiers.verilog import ANSWER_FORMAT, module_ports
 
@@ -77,58 +48,49 @@ def list_problems(directory: Path) -> list[str]:
 
 
 class VerilogEvalGenerator(TaskGenerator):
-    family = "verilogeval"
-    env_id = "rlvr/VerilogEval-v0"
-    table = DifficultyTable({0.0: {}, 1.0: {}})
+    declaration = FAMILY
 
     def __init__(self, dataset: str | Path | None = None, include_tool_errors: bool = False):
         if dataset is None:
             raise ValueError(f"{self.env_id} needs the option dataset=DIR: {DATASET_HINT}")
-        self.directory = Path(dataset).resolve()
-        if not self.directory.is_dir():
+        directory = Path(dataset).resolve()
+        if not directory.is_dir():
             raise ValueError(f"{self.env_id} dataset={str(dataset)!r} is not a directory; dataset= takes {DATASET_HINT}")
-        names = list_problems(self.directory)
+        names = list_problems(directory)
         self.include_tool_errors = bool(include_tool_errors)
-        self.problems = names if include_tool_errors else [n for n in names if n not in KNOWN_TOOL_ERRORS]
-        if not self.problems:
+        # tool errors last, so a row number names the same problem with and without them
+        served = [n for n in names if n not in KNOWN_TOOL_ERRORS]
+        if self.include_tool_errors:
+            served += [n for n in names if n in KNOWN_TOOL_ERRORS]
+        if not served:
             raise ValueError(f"{self.env_id} dataset={str(dataset)!r} holds no problems (*{PROMPT_SUFFIX} with _ref.sv "
                              f"and _test.sv); dataset= takes {DATASET_HINT}")
+        self.use_dataset(directory, served)
 
-    def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
-        if overrides:
-            raise ValueError(f"VerilogEval tasks take no parameters, got {sorted(overrides)}")
-        name = self.problems[int(seed) % len(self.problems)]
-        return self.problem_task(name, seed=int(seed), difficulty=difficulty)
+    @property
+    def problems(self) -> list[str]:
+        """The served problem names, by row."""
+        return list(self.dataset_rows)
 
-    def problem_task(self, name: str, seed: int = 0, difficulty: float = 0.5) -> Task:
-        """The task of one problem by name (also a known tool-error problem)."""
-        parts = self.problem_parts(name)
-        return Task(
-            id=f"verilogeval/v0/{self.directory.name}/{name}",
-            env_id=self.env_id,
-            family=self.family,
-            prompt=parts["prompt"],
-            answer=parts["answer"],
-            difficulty=canonical_difficulty(difficulty),
-            seed=int(seed),
-            params={},
-            meta=parts["meta"],
-        )
+    def problem_task(self, name: str, difficulty: float = 0.5) -> Task:
+        """The task of the served problem ``name`` (seed = its row)."""
+        if name not in self.dataset_rows:
+            raise ValueError(f"{name!r} is not served from {self.dataset}"
+                             + (" (a known tool error: include_tool_errors=True serves it)" if name in KNOWN_TOOL_ERRORS else ""))
+        return self.generate(self.dataset_rows.index(name), difficulty)
 
-    def problem_parts(self, name: str) -> dict:
-        """Prompt, answer and meta of one problem, read from its three files."""
-        read = lambda suffix: (self.directory / f"{name}{suffix}").read_text(encoding="utf-8")  # noqa: E731
-        meta: dict[str, Any] = {"problem": name, "index": self.problems.index(name) if name in self.problems else None,
-                                "dataset": str(self.directory)}
+    def dataset_task(self, row: str) -> dict:
+        """Prompt, answer and meta of the problem ``row`` names, read from its three files."""
+        read = lambda suffix: (self.dataset / f"{row}{suffix}").read_text(encoding="utf-8")  # noqa: E731
         return {
             "prompt": f"{read(PROMPT_SUFFIX).strip()}\n\n{ANSWER_FORMAT}",
-            "answer": {"kind": "verilog-eval", "problem": name, "ref": read("_ref.sv"), "test": read("_test.sv")},
-            "meta": meta,
+            "answer": {"kind": "verilog-eval", "problem": row, "ref": read("_ref.sv"), "test": read("_test.sv")},
+            "meta": {"problem": row},
         }
 
     def build(self, rng, nprng, params) -> dict:
-        """A problem drawn with the task RNG (``generate`` maps seeds to problems directly)."""
-        return self.problem_parts(self.problems[rng.randrange(len(self.problems))])
+        """Never called: the constructor always turns on the dataset mode, which makes every task."""
+        raise NotImplementedError("VerilogEval tasks come from its dataset only")
 
     def solve(self, task: Task) -> str:
         source = re.sub(r"\bRefModule\b", "TopModule", task.answer["ref"])
@@ -154,6 +116,6 @@ class VerilogEvalGenerator(TaskGenerator):
         problems they solve (``CONSTANT_SOLVED``, measured)."""
         problem = task.answer["problem"]
         names = {"root": "tb", "instance": "good1", "file": f"{problem}_ref.sv"}
-        paths = (str(self.directory / f"{problem}_ref.sv"),)
+        paths = (str(Path(task.meta["dataset"]) / f"{problem}_ref.sv"),)
         skip = CONSTANT_SOLVED.get(problem, ())
         return [(name, response) for name, response in reference_attacks(task.answer["ref"], names, paths) if name not in skip]

@@ -58,6 +58,10 @@ def solve_exact(vertices: int, edges: list[list[int]]):
 class VertexCoverGenerator(OptimisationGenerator):
     declaration = FAMILY
     sense = "min"
+    objective_name = "cover size"
+
+    def hint_facts(self, task: Task) -> tuple[str, list[str]]:
+        return "Vertices of the reference cover", [str(v) for v in task.answer["reference"]["solution"]]
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         vertices, degree = params["vertices"], params["average_degree"]

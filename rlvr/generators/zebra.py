@@ -3,7 +3,8 @@
 The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
 ``rlvr.families.zebra``.
 
-Internally a value is an *item*, ``attribute index × houses + value index``, and the solution
+Internally a value is an *item*, ``attribute index × houses + value index`` (values in the prompt's
+listing order, so ``task.answer`` alone rebuilds every item), and the solution
 maps every item to a house (0-based). A clue is ``(kind, items, house)`` — ``house`` only for
 at_house / not_at_house — and ``holds(kind, houses, house)`` is its meaning, shared by the pool
 of true clues, the SAT encoding and the backtracking search. The SAT model has one variable per
@@ -144,11 +145,12 @@ def prove_unique(attributes: int, houses: int, solution: list[int], clues: list)
         prover.close()
 
 
-def search_nodes(clues: list, attributes: int, houses: int, cap: int = MAX_SEARCH_NODES) -> int:
-    """Assignments a plain depth-first search tries while proving the solution unique: items are
-    placed one at a time (each in a house its attribute has free) in a fixed order — next, the
-    item that completes the most clues, then the most mentioned — and a clue is checked once all
-    its items are placed. Counting stops at ``cap``."""
+def search_nodes(clues: list, attributes: int, houses: int, cap: int = MAX_SEARCH_NODES) -> tuple[int, int]:
+    """(nodes, solutions) of a plain depth-first search over the puzzle: items are placed one at
+    a time (each in a house its attribute has free) in a fixed order — next, the item that
+    completes the most clues, then the most mentioned — and a clue is checked once all its
+    items are placed. A node is one placement tried; the search runs to the end (proving the
+    solution unique) unless it reaches ``cap`` nodes, when it stops counting."""
     count = attributes * houses
     of_item: list[list[int]] = [[] for _ in range(count)]  # the clues naming each item
     for c, (_, items, _) in enumerate(clues):
@@ -164,31 +166,43 @@ def search_nodes(clues: list, attributes: int, houses: int, cap: int = MAX_SEARC
         for c in of_item[best]:
             unplaced[c] -= 1
     position = {item: p for p, item in enumerate(order)}
+    where = [0] * count
     checks: list[list] = [[] for _ in range(count)]
     for kind, items, house in clues:
-        checks[max(position[i] for i in items)].append((kind, items, house))
-    where = [0] * count
+        # the clue's truth for every combination of its items' houses, read by mixed-radix index
+        table = [holds(kind, combo, house) for combo in itertools.product(range(houses), repeat=len(items))]
+        if len(items) == 1:
+            check = lambda t=table, a=items[0]: t[where[a]]  # noqa: E731
+        elif len(items) == 2:
+            check = lambda t=table, a=items[0], b=items[1]: t[where[a] * houses + where[b]]  # noqa: E731
+        else:
+            check = lambda t=table, a=items[0], b=items[1], c=items[2]: (  # noqa: E731
+                t[(where[a] * houses + where[b]) * houses + where[c]])
+        checks[max(position[i] for i in items)].append(check)
     used = [0] * attributes  # bit mask of the houses each attribute has filled
-    nodes = 0
+    nodes = solutions = 0
 
     def place(p: int) -> None:
-        nonlocal nodes
+        nonlocal nodes, solutions
         if p == count:
+            solutions += 1
             return
         item = order[p]
         attribute = item // houses
         for house in range(houses):
-            if used[attribute] >> house & 1 or nodes >= cap:
+            if used[attribute] >> house & 1:
                 continue
+            if nodes >= cap:
+                return
             nodes += 1
             where[item] = house
-            if all(holds(kind, tuple(where[i] for i in items), h) for kind, items, h in checks[p]):
+            if all(check() for check in checks[p]):
                 used[attribute] |= 1 << house
                 place(p + 1)
                 used[attribute] &= ~(1 << house)
 
     place(0)
-    return nodes
+    return nodes, solutions
 
 
 class ZebraGenerator(TaskGenerator):
@@ -203,12 +217,10 @@ class ZebraGenerator(TaskGenerator):
             raise ValueError(f"clues {params['clues']!r} cannot make a unique puzzle (mirroring the row keeps them true); "
                              f"add one of {', '.join(POSITIONAL_KINDS)}")
         if houses < 3:
-            kinds = [k for k in kinds if k != "between"]
-            if not kinds:
-                raise ValueError("between clues need at least 3 houses")
+            kinds = [k for k in kinds if k != "between"]  # no house lies between two others
         drawn_attributes = set(rng.sample(sorted(ATTRIBUTES), count))
         attributes = [a for a in ATTRIBUTES if a in drawn_attributes]  # in the declaration's order
-        values = [rng.sample(ATTRIBUTES[a], houses) for a in attributes]  # values[a][v] sits in house v's slot below
+        values = [sorted(rng.sample(ATTRIBUTES[a], houses), key=str.lower) for a in attributes]  # as listed; item a·H + v
         where = [rng.sample(range(a * houses, (a + 1) * houses), houses) for a in range(count)]  # where[a][h] = item
         solution = [0] * (count * houses)
         for a in range(count):
@@ -243,7 +255,8 @@ class ZebraGenerator(TaskGenerator):
             checks = prover.checks
         finally:
             prover.close()
-        for _ in range(int(round(params["redundant"] * len(clues)))):
+        irredundant = len(clues)
+        for _ in range(int(round(params["redundant"] * irredundant))):
             clue = draw()
             if clue is None:
                 break
@@ -256,15 +269,14 @@ class ZebraGenerator(TaskGenerator):
 
         question_kind = params["question"] if params["question"] != "any" else rng.choice(("cell", "grid"))
         if question_kind == "cell":
-            subject = rng.randrange(count * houses)
-            targets = [a for a in attributes if a != attributes[subject // houses]] + ["house"]
-            question = {"kind": "cell", "subject": name(subject), "target": rng.choice(targets)}
+            subject, target = rng.choice(open_cells(clues, count, houses))
+            question = {"kind": "cell", "subject": name(subject), "target": attributes[target] if target >= 0 else "house"}
         else:
             question = {"kind": "grid"}
         answer = {
             "houses": houses,
             "attributes": attributes,
-            "values": {a: sorted(values[i], key=str.lower) for i, a in enumerate(attributes)},
+            "values": {a: values[i] for i, a in enumerate(attributes)},
             "solution": {a: [values[i][where[i][h] % houses] for h in range(houses)] for i, a in enumerate(attributes)},
             "clues": [[kind, *(name(i) for i in items), *([house + 1] if house is not None else [])]
                       for kind, items, house in clues],
@@ -272,8 +284,8 @@ class ZebraGenerator(TaskGenerator):
         }
         kind_counts = {k: sum(1 for clue in clues if clue[0] == k) for k in kinds}
         meta = {"clues": len(clues), "clue_kinds": {k: n for k, n in kind_counts.items() if n},
-                "search_nodes": search_nodes(clues, count, houses), "clues_drawn": drawn, "sat_checks": checks,
-                "question": question_kind}
+                "search_nodes": search_nodes(clues, count, houses)[0], "clues_drawn": drawn,
+                "redundant_clues": len(clues) - irredundant, "sat_checks": checks, "question": question_kind}
         return {"prompt": describe(rng, answer, clues, name), "answer": answer, "meta": meta}
 
     def solve(self, task: Task) -> str:
@@ -290,12 +302,13 @@ class ZebraGenerator(TaskGenerator):
         return "<answer>\n" + grid_text(answer, swapped(answer["solution"], 0, 1)) + "\n</answer>"
 
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
-        """What a reward-hacking policy tries: the most mentioned value, every value of the asked
-        attribute (a hedge), the right value hedged with another, a house number where a name is
-        asked (and names where a number is), the clue text echoed, the grid with two houses
-        swapped, missing an attribute, with every house given every value, values in listing
-        order, rows without house labels, the right grid plus a contradicting line, the grid for
-        a cell question and one cell for a grid question."""
+        """What a reward-hacking policy tries: the most and least mentioned values, every value of
+        the asked attribute (a hedge), the right value hedged with another, a house number where
+        a name is asked (and names where a number is), the clue text echoed, the grid with two
+        houses swapped, missing an attribute, with every house given every value, values in
+        listing order, rows without house labels, one attribute rotated, the grid transposed,
+        the right grid plus a contradicting line, the grid for a cell question and one cell for
+        a grid question."""
         answer = task.answer
         question, solution, houses = answer["question"], answer["solution"], answer["houses"]
         right_grid = grid_text(answer, solution)
@@ -324,6 +337,7 @@ class ZebraGenerator(TaskGenerator):
             mentions = {str(v): task.prompt[task.prompt.index("Clues:"):].count(str(v)) for v in asked}
             attacks += [
                 ("most-mentioned-value", max(mentions, key=lambda v: (mentions[v], v))),
+                ("least-mentioned-value", min(mentions, key=lambda v: (mentions[v], v))),
                 ("every-value-listed", ", ".join(map(str, asked))),
                 ("right-or-neighbour", f"{expected} or {neighbour_cell(answer)}"),
                 ("whole-grid-for-a-cell", right_grid),
@@ -336,8 +350,26 @@ class ZebraGenerator(TaskGenerator):
             attacks += [
                 ("one-cell-for-a-grid", solution[answer["attributes"][0]][0]),
                 ("right-grid-twice-with-swap", right_grid + "\n" + grid_text(answer, swapped(solution, 0, 1))),
+                ("grid-one-attribute-rotated", grid_text(answer, {a: v[1:] + v[:1] if a == answer["attributes"][-1] else v
+                                                                   for a, v in solution.items()})),
+                ("grid-transposed", "\n".join(f"{a}: " + ", ".join(solution[a]) for a in answer["attributes"])),
             ]
         return [(name, f"<answer>{text}</answer>") for name, text in attacks if not solves(answer, text)]
+
+
+def open_cells(clues: list, attributes: int, houses: int) -> list:
+    """The (subject item, target attribute index or -1 for its house) pairs that no single clue
+    states outright (a "same" clue pairing the subject with the answer, an "at_house" clue
+    placing the subject); every pair when clues state them all."""
+    stated = set()
+    for kind, items, house in clues:
+        if kind == "same":
+            stated |= {(items[0], items[1] // houses), (items[1], items[0] // houses)}
+        elif kind == "at_house":
+            stated.add((items[0], -1))
+    cells = [(item, target) for item in range(attributes * houses)
+             for target in [*(a for a in range(attributes) if a != item // houses), -1]]
+    return [cell for cell in cells if cell not in stated] or cells
 
 
 def solves(answer: dict, block: str) -> bool:

@@ -55,7 +55,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from rlvr.core import DifficultyTable, SafeVerifier, Task, TaskGenerator, Verdict, extract_answer
+from rlvr.core import SafeVerifier, Task, TaskGenerator, Verdict, extract_answer
+from rlvr.params import DifficultyTable, Int
 
 if TYPE_CHECKING:  # torch and transformers load only when a model is built
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
@@ -72,11 +73,14 @@ class CopyGenerator(TaskGenerator):
 
     family = "copy"
     env_id = "tiny/Copy-v0"
-    table = DifficultyTable({
-        0.0: {"min_length": 1, "max_length": 3, "alphabet": 5},
-        0.5: {"min_length": 2, "max_length": 4, "alphabet": 7},
-        1.0: {"min_length": 3, "max_length": 6, "alphabet": 10},
-    })
+    table = DifficultyTable(
+        {"min_length": Int(1, 20), "max_length": Int(1, 20), "alphabet": Int(2, 10)},
+        {
+            0.0: {"min_length": 1, "max_length": 3, "alphabet": 5},
+            0.5: {"min_length": 2, "max_length": 4, "alphabet": 7},
+            1.0: {"min_length": 3, "max_length": 6, "alphabet": 10},
+        },
+    )
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         length = rng.randint(params["min_length"], params["max_length"])
@@ -108,11 +112,14 @@ class SumsGenerator(TaskGenerator):
 
     family = "sums"
     env_id = "tiny/Sums-v0"
-    table = DifficultyTable({
-        0.0: {"terms": 2, "max_operand": 4},
-        0.5: {"terms": 2, "max_operand": 9},
-        1.0: {"terms": 3, "max_operand": 9},
-    })
+    table = DifficultyTable(
+        {"terms": Int(1, 10), "max_operand": Int(1, 999)},
+        {
+            0.0: {"terms": 2, "max_operand": 4},
+            0.5: {"terms": 2, "max_operand": 9},
+            1.0: {"terms": 3, "max_operand": 9},
+        },
+    )
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         operands = [rng.randint(0, params["max_operand"]) for _ in range(params["terms"])]

@@ -5,8 +5,7 @@ Input       A ``Task`` of rlvr.generators.arc_grid (text or image env): ``task.a
             response.
 Extraction  The last ``<answer>…</answer>`` outside ``<think>`` (rlvr.core.extract_answer).
 Parsing     Lines that are blank or a ``` fence are skipped; every other line is one row: ASCII
-            digits 0–9 either all separated by single spaces or tabs, or written together
-            ("0120"). Anything else on a line (letters, numbers above 9, commas, ``?``, other
+            digits 0–9 either all separated by spaces or tabs, or written together ("0120"). Anything else on a line (letters, numbers above 9, commas, ``?``, other
             scripts' digits) is a format error. The grid must have exactly the output's number
             of rows and every row exactly its number of columns (strict shape).
 Correct     Equal to the stored test output in every cell: reward 1. The generator proved that
@@ -14,7 +13,9 @@ Correct     Equal to the stored test output in every cell: reward 1. The generat
             grid itself is the whole answer; formatting is the only freedom. Otherwise reward 0
             with a one-line reason (shape, or how many cells differ and the first one).
             ``partial=True``: a right-shaped wrong grid earns its share of right cells, which is
-            below 1 because at least one cell differs.
+            below 1 because at least one cell differs. Beware: mostly-background outputs give
+            trivial guesses (all background, the test input echoed) high partial credit, so a
+            policy trained on it learns those first; the default scores them 0.
 Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_SIDE`` rows are read; linear work.
 """
 
@@ -27,7 +28,7 @@ from rlvr.families.arc_grid import MAX_SIDE
 
 MAX_ANSWER_CHARS = 4 * MAX_SIDE * MAX_SIDE + 200
 FENCE = re.compile(r"```[A-Za-z]*")
-SPACED = re.compile(r"[0-9](?:[ \t][0-9])*")
+SPACED = re.compile(r"[0-9](?:[ \t]+[0-9])*")
 JOINED = re.compile(r"[0-9]+")
 
 

@@ -10,7 +10,8 @@ Extraction  Exactly one fenced code block (three backticks at the start of a lin
             more than one fenced block of any language, another tag or an empty block → format
             error (``format_ok=False``), reward 0; more than 100 kB of code → reward 0.
 Isolation   Everything the response wrote runs in ``rlvr.verifiers.sandbox`` sessions (bwrap:
-            no network, read-only system, private work dir, own uid, rlimits, seccomp) driven
+            no network, read-only system, private work dir, own uid, rlimits, seccomp; or a
+            docker container with the same) driven
             by ``rlvr.verifiers.code_harness``.  Pass or fail is decided here, in the host
             process: expected values never enter a process that runs candidate code, and the
             host never takes the candidate's word for anything but its own outputs.
@@ -77,14 +78,17 @@ Deadline    Per task: 5 s of sandbox start-up + one time limit for loading the c
             processes get all but the last second of it (reading the last reply and closing
             the sandboxes take the rest); a run that reaches that point is stopped and the
             tests it did not reach fail.
-Options     ``partial`` (False), ``backend`` ("auto" | "bwrap" | "unsafe-none"),
-            ``allow_unsafe_unsandboxed`` (False), ``memory_mb`` (1024, per process),
+Options     ``partial`` (False), ``sandbox`` ("auto" | "bwrap" | "docker" | "unsafe-none";
+            ``backend`` is its deprecated old name), ``image`` (docker: the image, default the
+            locally built base image), ``allow_unsafe_unsandboxed`` (False), ``memory_mb``
+            (1024, per process),
             ``max_total_s`` (30: the cap on the summed per-test time of one verification),
             ``warm`` (True: sessions are warm children of zygotes that have the harness
             imported, ``rlvr.verifiers.sandbox.warm`` -- same isolation and whole-run caps
             per session, no sandbox or interpreter start; False, or where the warm path
             cannot start (bwrap as root with a memory cgroup is needed), each session is a
-            cold sandbox.  ``Verdict.details["sandbox"]``: ``path`` "warm" | "cold" (both
+            cold sandbox; docker: sessions run in pre-started containers, one each,
+            ``rlvr.verifiers.sandbox.docker_pool``.  ``Verdict.details["sandbox"]``: ``path`` "warm" | "cold" (both
             joined by "+" when one fell back) and the ``enforcement`` of the caps).
 """
 
@@ -101,7 +105,9 @@ import marshal
 import math
 import re
 import secrets
+import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,6 +116,7 @@ from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, strip_think
 from rlvr.verifiers import code_harness
 from rlvr.verifiers.code_harness import CodecError, dumps_frame, encode_value, loads_frame
 from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
+from rlvr.verifiers.sandbox.docker_pool import DockerPool
 from rlvr.verifiers.sandbox.warm import WarmPool
 
 MAX_CODE_BYTES = 100_000
@@ -131,7 +138,7 @@ REASON_CHARS = 300  # the verdict's reason is cut to this length
 SHOWN_READ_S = 0.2  # the most time spent reading a call's arguments for details
 SHOWN_DEPTH = 50
 SHOWN_INT_BITS = 4096
-SESSION_BACKENDS = ("bwrap", "unsafe-none")
+SESSION_BACKENDS = ("bwrap", "docker", "unsafe-none")
 WARM_IMPORTS = ("ast", "traceback")  # what the harness imports lazily: each zygote imports them once
 PYTHON_TAGS = ("", "python", "py", "python3", "py3")
 
@@ -661,8 +668,8 @@ class _Peer:
         self.stack = contextlib.ExitStack()
         limits = Limits(wall_s=clock.remaining() + 0.5, cpu_s=clock.remaining() + 0.5, memory_mb=verifier.memory_mb,
                         processes=64, file_mb=16, open_files=64, output_bytes=256 << 10, tmp_mb=64)
-        files = {"harness.pyc": verifier.harness_pyc, **files}
-        argv = [verifier.sandbox.python, "-I", "-S", "harness.pyc"]
+        files = {verifier.harness_name: verifier.harness_pyc, **files}
+        argv = [verifier.sandbox.python, "-I", "-S", verifier.harness_name]
         config = {**config, "sys_path": verifier.sys_path}
         try:
             self.session = verifier.enter_session(self.stack, argv, files, limits, clock)
@@ -737,14 +744,20 @@ class _Outcome:
 class CodeVerifier(SafeVerifier):
     """Runs extracted Python code on a code task's tests in the sandbox (see module docstring)."""
 
-    def __init__(self, partial: bool = False, backend: str = "auto", allow_unsafe_unsandboxed: bool = False,
-                 memory_mb: int = 1024, max_total_s: float = 30.0, warm: bool = True):
+    def __init__(self, partial: bool = False, backend: str | None = None, allow_unsafe_unsandboxed: bool = False,
+                 memory_mb: int = 1024, max_total_s: float = 30.0, warm: bool = True, sandbox: str = "auto",
+                 image: str | None = None):
         if not (isinstance(max_total_s, (int, float)) and math.isfinite(max_total_s) and max_total_s > 0):
             raise ValueError(f"max_total_s must be a positive number, got {max_total_s!r}")
         self.partial = bool(partial)
         self.memory_mb = int(memory_mb)
         self.max_total_s = float(max_total_s)
-        self.sandbox = Sandbox(backend, allow_unsafe_unsandboxed=allow_unsafe_unsandboxed)
+        if backend is not None:  # the deprecated name of ``sandbox``
+            warnings.warn("the code verifier's backend= is deprecated; pass sandbox=", DeprecationWarning, stacklevel=2)
+            if sandbox not in ("auto", backend):
+                raise ValueError(f"backend={backend!r} and sandbox={sandbox!r} disagree (backend= is sandbox='s old name)")
+            sandbox = backend
+        self.sandbox = Sandbox(sandbox, allow_unsafe_unsandboxed=allow_unsafe_unsandboxed, image=image)
         if self.sandbox.backend not in SESSION_BACKENDS:
             backend_name = self.sandbox.backend
             self.sandbox.close()
@@ -752,23 +765,34 @@ class CodeVerifier(SafeVerifier):
                 f"the code verifier needs interactive sandbox sessions, which the {backend_name} backend does not "
                 "offer; install bubblewrap (`apt-get install bubblewrap`) or, for trusted code only, pass "
                 "backend='unsafe-none', allow_unsafe_unsandboxed=True")
-        self.isolated = self.sandbox.backend == "bwrap"
-        self.harness_pyc = compiled_harness()
-        self.warm_pool: WarmPool | None = None
+        self.isolated = self.sandbox.backend in ("bwrap", "docker")
+        self.sys_path, cache_tag = self._site_directories()
+        # the harness ships as bytecode for this interpreter; an image's other Python gets the source
+        self.harness_name, self.harness_pyc = ("harness.pyc", compiled_harness()) if cache_tag == sys.implementation.cache_tag \
+            else ("harness.py", Path(code_harness.__file__).read_bytes())
+        self.warm_pool: WarmPool | DockerPool | None = None
         self.warm_unavailable = "" if warm else "warm=False"
-        if warm:
+        if warm and self.sandbox.backend == "docker":
+            self.warm_pool = DockerPool(self.sandbox)
+        elif warm:
             try:
                 self.warm_pool = WarmPool(self.sandbox, modules={"harness": self.harness_pyc}, entry="harness:main",
                                           imports=WARM_IMPORTS)
             except SandboxUnavailable as error:  # not root, no memory cgroup, unsafe-none: cold sessions
                 self.warm_unavailable = str(error)
-        self.sys_path = self._site_directories()
         self.deadline_s = STARTUP_S + UNPACK_S + 2 * self.max_total_s + MARGIN_S
 
     def enter_session(self, stack: contextlib.ExitStack, argv: list, files: dict, limits: Limits, clock: _Clock):
         """A harness session entered on ``stack``: a warm child of a zygote (the harness already
         imported there, so harness.pyc is not shipped) when the warm path works, else a cold one."""
-        if self.warm_pool is not None:
+        if isinstance(self.warm_pool, DockerPool):  # a started container per session: it gets everything
+            try:
+                session = stack.enter_context(self.warm_pool.session(argv, files=files, limits=limits))
+                clock.sandbox_paths.add("warm")
+                return session
+            except SandboxUnavailable as error:
+                self.warm_unavailable = str(error)
+        elif self.warm_pool is not None:
             warm_files = {name: data for name, data in files.items() if name != "harness.pyc"}
             try:
                 session = stack.enter_context(self.warm_pool.session(["harness.pyc"], files=warm_files, limits=limits))
@@ -779,17 +803,17 @@ class CodeVerifier(SafeVerifier):
         clock.sandbox_paths.add("cold")
         return stack.enter_context(self.sandbox.session(argv, files=files, limits=limits))
 
-    def _site_directories(self) -> list[str]:
+    def _site_directories(self) -> tuple[list[str], str]:
         """The sys.path entries that site processing adds inside the sandbox (the harness runs
-        with -S and adds them itself, skipping .pth files)."""
-        probe = "import json, sys; print(json.dumps(sys.path))"
+        with -S and adds them itself, skipping .pth files), and the sandbox Python's cache tag."""
+        probe = "import json, sys; print(json.dumps([sys.path, sys.implementation.cache_tag]))"
         paths = []
         for flags in (["-I"], ["-I", "-S"]):
             result = self.sandbox.run([self.sandbox.python, *flags, "-c", probe], limits=Limits(wall_s=30.0))
             if not result.ok:
                 raise SandboxUnavailable(f"the sandbox's python does not start: {result.stderr[-500:]!r}")
             paths.append(json.loads(result.stdout))
-        return [path for path in paths[0] if path not in paths[1]]
+        return [path for path in paths[0][0] if path not in paths[1][0]], paths[0][1]
 
     def close(self) -> None:
         if self.warm_pool is not None:

@@ -303,8 +303,9 @@ def describe_error(error: BaseException, filename: str | None = "solution.py") -
 class Channel:
     """Line-framed JSON over a blocking descriptor (the session socket)."""
 
-    def __init__(self, fd: int):
-        self.fd = fd
+    def __init__(self, fd: int, out_fd: int | None = None):
+        self.fd = fd  # read from
+        self.out_fd = fd if out_fd is None else out_fd  # written to
         self.buffer = bytearray()
 
     def _fill(self) -> bool:
@@ -343,15 +344,16 @@ class Channel:
     def write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[os.write(self.fd, view):]
+            view = view[os.write(self.out_fd, view):]
 
     def send(self, message: dict, payload: bytes = b"") -> None:
         self.write(dumps_frame(message) + payload)
 
 
 def take_channel() -> Channel:
-    """Move the host socket off fds 0/1 and point fds 0, 1 and 2 at /dev/null."""
-    fd = os.dup(0)  # non-inheritable: programs this process execs never get it
+    """Move the host channel off fds 0/1 (one socket under bwrap; docker's stdin and stdout
+    pipes) and point fds 0, 1 and 2 at /dev/null."""
+    fd, out_fd = os.dup(0), os.dup(1)  # non-inheritable: programs this process execs never get them
     null = os.open(os.devnull, os.O_RDWR)
     for target in (0, 1, 2):
         os.dup2(null, target)
@@ -362,7 +364,7 @@ def take_channel() -> Channel:
                                                    encoding="utf-8")
     sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "wb", closefd=False)),
                                                    encoding="utf-8", errors="backslashreplace", line_buffering=True)
-    return Channel(fd)
+    return Channel(fd, out_fd)
 
 
 @functools.lru_cache(maxsize=1)

@@ -69,7 +69,11 @@ Sources     ``task.answer["source"]``: "synthetic" and "repo" carry the tree in 
             the instance's Docker image when an engine answers (``/testbed``, the image's
             ``testbed`` conda env); otherwise a clear failure saying what is missing.
 Options     ``deadline_s`` (default 60: the verifier never takes longer), ``repos_dir`` (where
-            SWE-bench checkouts live, ``<owner>__<name>``), ``docker`` ("auto", "never", "always").
+            SWE-bench checkouts live, ``<owner>__<name>``), ``docker`` ("auto", "never", "always":
+            SWE-bench instances in their own images), ``sandbox`` ("auto" | "bwrap" | "docker":
+            where synthetic and repository tasks run) and ``image`` (docker: default the locally
+            built base image, enough for synthetic tasks; a repository's tests need its
+            dependencies, ``rlvr sandbox build-image --repo PATH``).
 Weak spots  In-process tests (repository and SWE-bench tasks) are not safe by construction. The
             tests' assertions, pytest and the runner share one interpreter with the patched
             package, so a hostile patch whose code escapes the static scan (names built at run
@@ -1083,9 +1087,14 @@ class PreparedTree:
 class SWEVerifier(SafeVerifier):
     deadline_s = 60.0
 
-    def __init__(self, deadline_s: float = 60.0, repos_dir: str | None = None, docker: str = "auto"):
+    def __init__(self, deadline_s: float = 60.0, repos_dir: str | None = None, docker: str = "auto",
+                 sandbox: str = "auto", image: str | None = None):
         if docker not in ("auto", "never", "always"):
             raise ValueError("docker must be 'auto', 'never' or 'always'")
+        if sandbox not in ("auto", "bwrap", "docker"):
+            raise ValueError(f"sandbox must be 'auto', 'bwrap' or 'docker', got {sandbox!r}")
+        self.sandbox_kind = sandbox
+        self.image = image
         self.deadline_s = float(deadline_s)
         self.repos_dir = None if repos_dir is None else str(Path(repos_dir).resolve())
         self.docker = docker
@@ -1096,7 +1105,7 @@ class SWEVerifier(SafeVerifier):
         if self._sandbox is None:
             from rlvr.verifiers.sandbox import Sandbox
 
-            self._sandbox = Sandbox("auto")
+            self._sandbox = Sandbox(self.sandbox_kind, image=self.image)
         return self._sandbox
 
     def close(self) -> None:

@@ -81,15 +81,18 @@ Reward      1 when every sample matches, else 0; ``partial=True``: 1 − mismatc
             expected and got per output; VerilogEval: sample), output_mismatches (VerilogEval),
             compile_error, tool_error, wall_s.
 Options     ``partial`` (default False), ``deadline_s`` (default 20: each sandbox run is limited
-            to ``deadline_s − 4`` s of wall time and the whole verdict to ``deadline_s − 1``).
+            to ``deadline_s − 4`` s of wall time and the whole verdict to ``deadline_s − 1``),
+            ``sandbox`` ("auto" | "bwrap" | "docker"; docker runs Icarus from the image) and
+            ``image`` (docker: default the locally built base image, which has Icarus).
 Cache       Verdicts are memoised per (answer, source, partial) — up to ``cache_size`` entries,
             not tool errors or time-outs — so a GRPO group with repeated responses simulates once;
             reference runs per answer, up to ``reference_cache_size``.
 Sandbox     Under bwrap the run sees /usr, the Python installation and the venv's site-packages
             read-only, and its own work dir. The generated family's reference is never a file;
-            VerilogEval references live in the package data (``rlvr/data/verilog_eval``), which a
-            non-editable install puts in site-packages: only the screen (no `include, no file
-            system tasks) keeps a candidate from reading them there.
+            VerilogEval references live in the user's ``dataset=DIR`` folder, which the sandbox
+            does not mount — unless it lies under one of those read-only paths (say, inside
+            site-packages), where only the screen (no `include, no file system tasks) keeps a
+            candidate from reading them.
 """
 
 from __future__ import annotations
@@ -108,6 +111,8 @@ from typing import Any, Callable, Sequence
 
 from rlvr.core import SafeVerifier, Task, Verdict, strip_think
 from rlvr.verifiers.sandbox import Limits, RunResult, Sandbox
+
+SANDBOXES = ("auto", "bwrap", "docker")  # isolation the ``sandbox`` option may choose
 
 ALLOWED_SYSTEM_FUNCTIONS = frozenset(
     {
@@ -834,7 +839,12 @@ class VerilogVerifier(SafeVerifier):
 
     deadline_s = 20.0
 
-    def __init__(self, partial: bool = False, deadline_s: float = 20.0, cache_size: int = 4096, reference_cache_size: int = 256):
+    def __init__(self, partial: bool = False, deadline_s: float = 20.0, cache_size: int = 4096, reference_cache_size: int = 256,
+                 sandbox: str = "auto", image: str | None = None):
+        if sandbox not in SANDBOXES:
+            raise ValueError(f"sandbox must be one of {SANDBOXES}, got {sandbox!r}")
+        self.sandbox_kind = sandbox
+        self.image = image
         self.partial = bool(partial)
         self.deadline_s = float(deadline_s)
         if self.deadline_s < 6.0:
@@ -853,7 +863,7 @@ class VerilogVerifier(SafeVerifier):
     def sandbox(self) -> Sandbox:
         with self._lock:
             if self._sandbox is None:
-                self._sandbox = Sandbox("auto")
+                self._sandbox = Sandbox(self.sandbox_kind, image=self.image)
             return self._sandbox
 
     def close(self) -> None:
@@ -864,7 +874,7 @@ class VerilogVerifier(SafeVerifier):
 
     def __getstate__(self) -> dict:
         return {"partial": self.partial, "deadline_s": self.deadline_s, "cache_size": self.cache_size,
-                "reference_cache_size": self.reference_cache_size}
+                "reference_cache_size": self.reference_cache_size, "sandbox": self.sandbox_kind, "image": self.image}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)

@@ -13,13 +13,13 @@ Cell        Target an attribute: exactly one distinct value of that attribute mu
             zebra"); two are a hedge. Target "house": exactly one distinct house label must
             appear. Correct when it is the solution's.
 Grid        The block is cut into lines (at newlines and ";"). A line with value names belongs
-            to the house it labels (it must label at most one), else to the house of the last
-            line that labelled exactly one house without naming values (a "House 2:" heading
-            followed by "- Colour: blue" lines); a line with values and no house is a format
+            to the house it labels (it must label at most one), else to the current house: the
+            one the nearest line above labelled ("House 2:" heading, then "- Colour: blue"
+            lines), none after a line labelling several; values with no house are a format
             error. Every (house, attribute) cell must be filled; two values of one attribute in
             one house, or one value in two houses, is a format error (a hedge scores 0).
             Repeating a value in its own house is allowed. Lines with no value name (headings,
-            table rules, prose) are skipped. Correct when every cell is the solution's (the
+            table rules, prose) give no values. Correct when every cell is the solution's (the
             solution is unique, so no other grid is right). ``partial=True``: the share of
             the H × A cells right when the grid is well formed (never 1 unless all are right);
             cell questions stay 0 or 1.

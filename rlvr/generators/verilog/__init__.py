@@ -7,17 +7,16 @@ docstring of ``rlvr.families.verilog``.
 
 from __future__ import annotations
 
-from rlvr.generators.verilog.attacks import reference_attacks
 from rlvr.families.verilog import (
     BASIC_FAMILIES, COMBINATIONAL, FAMILIES, FORMATS, MIDDLE_FAMILIES, RESET_STYLES, SEQUENTIAL,
 )
+from rlvr.generators.verilog.attacks import reference_attacks
 from rlvr.generators.verilog.design import Design, Reset, bits, mask
 from rlvr.generators.verilog.families import BUILDERS, SAMPLERS, build_design
 from rlvr.generators.verilog.generator import VerilogGenerator
 from rlvr.generators.verilog.mutation import Mutant, MutantResult, measure_mutants, mutants, mutate_source
 from rlvr.generators.verilog.prompt import make_prompt
 from rlvr.generators.verilog.stimulus import expected_outputs, make_stimulus, model_samples, pack, vectors_of
-
 
 __all__ = [
     "BASIC_FAMILIES", "BUILDERS", "COMBINATIONAL", "FAMILIES", "FORMATS", "MIDDLE_FAMILIES", "RESET_STYLES", "SAMPLERS",

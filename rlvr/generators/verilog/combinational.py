@@ -93,7 +93,7 @@ def sample_comparator(rng: random.Random, p: dict) -> dict:
 def build_comparator(s: dict) -> Design:
     w, signed, names = s["W"], s["signed"], list(s["outputs"])
     a, b = ("$signed(a)", "$signed(b)") if signed else ("a", "b")
-    exprs = {"eq": f"(a == b)", "lt": f"({a} < {b})", "gt": f"({a} > {b})"}
+    exprs = {"eq": "(a == b)", "lt": f"({a} < {b})", "gt": f"({a} > {b})"}
     bugs = {"eq": f"(a[{w - 2}:0] == b[{w - 2}:0])", "lt": f"({a} <= {b})", "gt": f"({a} >= {b})"}
     body = "".join(f"  assign {n} = {exprs[n]};\n" for n in names)
     bug = "".join(f"  assign {n} = {bugs[n] if i == 0 else exprs[n]};\n" for i, n in enumerate(names))
@@ -136,7 +136,7 @@ def build_mux(s: dict) -> Design:
     def comb(u: dict) -> dict:
         return {"out": u[f"in{u['sel']}"] if u["sel"] < n else 0}
 
-    text = f"out equals input in<k> where k is the value of sel (in0 when sel is 0, in1 when sel is 1, and so on)."
+    text = "out equals input in<k> where k is the value of sel (in0 when sel is 0, in1 when sel is 1, and so on)."
     if n < (1 << sw):
         text += f" When sel is {n} or more, out is 0."
     rows = [[k, f"in{k}" if k < n else "0"] for k in range(1 << sw)]
@@ -160,7 +160,7 @@ def build_decoder(s: dict) -> Design:
     idle, hot = ("1'b1", "1'b0") if low else ("1'b0", "1'b1")
 
     def body_text(bug: bool) -> str:
-        index = "in" if (en or not bug) else f"~in"
+        index = "in" if (en or not bug) else "~in"
         guard = "if (en) " if en and not bug else ""
         return (f"  always @(*) begin\n    out = {{{size}{{{idle}}}}};\n    {guard}out[{index}] = {hot};\n  end\n")
 
@@ -347,7 +347,7 @@ def build_alu(s: dict) -> Design:
     table = f"y as a function of op (a and b are {w}-bit unsigned; results keep their low {w} bits):\n" + format_table(["op", "y"], rows)
     text = " ".join(f"When op is {code}, y is {ALU_OPS[name][1]}." for code, name in enumerate(ops))
     if len(ops) < (1 << ob):
-        text += f" For any other op value, y is 0."
+        text += " For any other op value, y is 0."
     text += f" All results keep their low {w} bits."
     if zero:
         text += " zero is 1 when y is 0, else 0."

@@ -51,6 +51,7 @@ class _Backend(abc.ABC):
     name = "?"
     workdir: str | None = SANDBOX_WORKDIR
     host_work_dir = True  # the work dir is a host directory filled before spawn (bwrap: a tmpfs, filled in spawn)
+    can_collect = True  # files can be read back from the work dir after a run (docker: only as root)
     cgroups: _CgroupParent | None = None  # where run memory cgroups go; None: rlimits only
 
     def new_cgroup(self, limits: Limits) -> _RunCgroup | None:

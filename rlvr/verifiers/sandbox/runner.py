@@ -27,6 +27,7 @@ from .backend import _Backend, _Prepared
 from .bwrap import _BwrapBackend
 from .cgroups import _CGROUP_ENV, _CGROUP_MODES, _cgroup_parent
 from .docker import _DockerBackend
+from .image import base_image_tag
 from .limits import Limits, SandboxUnavailable
 from .procs import _close_all, _quiet
 from .result import RunResult, _result
@@ -119,7 +120,13 @@ class Sandbox:
             else:
                 client, reason = _probe_docker()
             if client is not None:
-                return _DockerBackend(client, image or "python:3.11-slim", ro_binds)
+                try:
+                    return _DockerBackend(client, image or base_image_tag(), ro_binds, self.tmp_root)
+                except SandboxUnavailable as exc:
+                    if backend == "docker":
+                        raise
+                    reason = str(exc)
+                    _quiet(client.close)
             if backend == "docker":
                 raise SandboxUnavailable(f"docker backend unavailable: {reason}. To fix: {_INSTALL_ADVICE}")
             reasons.append(f"docker: {reason}")
@@ -184,8 +191,9 @@ class Sandbox:
         if isinstance(stdin, str):
             stdin = stdin.encode()
         wanted = [(name, _rel_parts(name, "collect entry")) for name in collect]
-        if wanted and self._backend.name == "docker":
-            raise ValueError("collect is not supported by the docker backend (its /work is a tmpfs gone with the container)")
+        if wanted and not self._backend.can_collect:
+            raise ValueError("collect is not supported by the docker backend when not root (its /work is a tmpfs gone "
+                             "with the container)")
         with self._workspace(payload, user_env, cwd_files_dir) as (prep, slot_uid):
             outcome = self._backend.execute(argv, prep, stdin, limits, slot_uid, wanted)
         return _result(outcome, stdout=bytes(outcome.stdout.data), truncated=outcome.stdout.truncated)
@@ -202,8 +210,8 @@ class Sandbox:
     ) -> Iterator[Session]:
         """Start ``argv`` in a fresh work dir and talk to it while it runs; see :class:`Session`.
 
-        Same isolation, limits, work dir and clean-up as :meth:`run` (bwrap and unsafe-none
-        backends; docker raises :class:`SandboxUnavailable`).  The program's stdin and stdout are
+        Same isolation, limits, work dir and clean-up as :meth:`run` (every backend; docker's
+        session is a container whose attached stdio is the socket).  The program's stdin and stdout are
         one Unix stream socket whose other end is the session.  Leaving the ``with`` block kills
         the program if it still runs, reaps it, and removes the work dir; ``session.result`` then
         holds its :class:`RunResult`.

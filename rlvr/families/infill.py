@@ -1,0 +1,89 @@
+"""Infill: restore a masked span of a passage, by choosing among candidates or writing it exactly.
+
+Task        A sentence of one document of a text corpus with a span of about ``span_tokens``
+            words replaced by [BLANK], shown with up to two sentences either side. The span lies
+            inside one sentence (never all of it), its words are plain text (no LaTeX markup),
+            each holds a letter or digit, and its edge punctuation stays outside the blank.
+            ``mode="choice"``: ``candidates`` options labelled A, B, …, one of them the span, in
+            an order the task's RNG draws. The distractors are spans of other sentences of the
+            same corpus with (1) the answer's word count within ±20% (so exactly equal up to
+            four words), (2) the same type — all words numeric, some numeric, or none — and the
+            same position class in their sentence (start, middle, end), and, after "a"/"an", the
+            same vowel/consonant start; (3) never the answer: a candidate whose normalised text
+            equals, contains or is contained in the answer's, or whose word-set Jaccard overlap
+            with the answer (or with another candidate) exceeds 0.5, is rejected. Among up to 64
+            sampled eligible spans, ``similarity`` picks how close they are: candidates are ranked
+            by the mean of length closeness (characters) and character-bigram overlap with the
+            answer, and the distractors are drawn from the top ``max(k − 1, (1 − similarity) ×
+            pool)``: similarity 1 takes the closest, 0 any. ``mode="exact"``: no candidates; the
+            span is to be written out. ``mode="any"``: each task draws choice or exact, exact only
+            for spans of at most three words.
+Corpus      Generator options ``corpus=`` and ``field=`` (rlvr.generators.corpus): by default the
+            project's synthetic maths solutions (Math-v0's worked steps) plus, when present under
+            ``../shared/data/math``, GSM8K's questions and answers and MATH-500 solution texts; or
+            a folder of .txt/.md files, a JSONL file with ``field=``, or
+            ``hf:NAME[:CONFIG]:SPLIT:FIELD`` (a local ``datasets`` copy; never downloaded).
+            Tasks of a corpus other than the default carry ``/c<corpus digest>`` at the end of
+            their id; so does the default corpus when the shared files are absent.
+Answer      Choice: ``<answer>B</answer>`` — one letter, optionally "option B", "(B)", "B." or the
+            letter followed by that candidate's own text; two letters, another text or a text
+            alone is wrong. Exact: ``<answer>the missing words</answer>``, compared after
+            normalising Unicode (NFKC), case, whitespace and the punctuation at each word's
+            edges (a sign before a digit is kept; "3.5" is not "35"). ``task.answer`` = {"mode",
+            "text" (the span), "letter" and "candidates" (choice), "decoy" (exact: a distractor,
+            for the near-miss response)}; ``task.meta`` = {"corpus", "source", "span_words",
+            "type", "position", "similarity" (mean rank score of the distractors, choice)}.
+Verifier    rlvr.verifiers.infill.InfillVerifier: 1 for the right letter (choice) or the span's
+            normalised text (exact); anything else 0 with a one-line reason.
+Solver      The masked span (its letter in choice mode).
+Weakness    A blank can have more than one fitting filling (exact mode mostly, and a distractor
+            may fit the context too: the corpus, not a model, decides); the distractor rules
+            keep paraphrases and copies of the answer out, not every plausible alternative.
+
+Difficulty  (rendered from the declaration below)
+            d     span_tokens  candidates  similarity
+            0     2            3           0.0
+            0.25  3            4           0.25
+            0.5   4            4           0.5
+            0.75  6            5           0.75
+            1     8            6           1.0
+            fixed: mode=choice
+            ``mode`` is "choice" at every point; pass mode="exact" (or "any") for free-text
+            filling, which suits the short spans of low d.
+
+Version history
+            v0  (2026-12) first release.
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import Choice, DifficultyTable, Float, Int
+
+MODES = ("choice", "exact", "any")
+MAX_CANDIDATES = 8  # letters A … H
+EXACT_MAX_WORDS = 3  # mode="any" writes out spans up to this long
+
+FAMILY = Family(
+    name="infill",
+    generator="rlvr.generators.infill:InfillGenerator",
+    verifier="rlvr.verifiers.infill:InfillVerifier",
+    table=DifficultyTable(
+        {
+            "span_tokens": Int(1, 12, doc="words in the masked span"),
+            "candidates": Int(2, MAX_CANDIDATES, doc="options shown in choice mode (one is the span)"),
+            "similarity": Float(0.0, 1.0, doc="0: distractors drawn from all eligible spans; 1: the closest in length and letters"),
+            "mode": Choice(*MODES, doc="choice (pick a letter), exact (write the span) or any (exact for short spans, drawn per task)"),
+        },
+        {
+            0.0: {"span_tokens": 2, "candidates": 3, "similarity": 0.0, "mode": "choice"},
+            0.25: {"span_tokens": 3, "candidates": 4, "similarity": 0.25, "mode": "choice"},
+            0.5: {"span_tokens": 4, "candidates": 4, "similarity": 0.5, "mode": "choice"},
+            0.75: {"span_tokens": 6, "candidates": 5, "similarity": 0.75, "mode": "choice"},
+            1.0: {"span_tokens": 8, "candidates": 6, "similarity": 1.0, "mode": "choice"},
+        },
+    ),
+    envs=(EnvDecl("rlvr/Infill-v0", "Restore a masked span of a passage from a text corpus: choose it among candidates "
+                  "from the same corpus, or write it exactly"),),
+    generator_options={"corpus": "math (default: synthetic solutions + shared GSM8K/MATH-500 texts), a folder of "
+                                 ".txt/.md files, a .jsonl file, or hf:NAME[:CONFIG]:SPLIT:FIELD",
+                       "field": "the JSONL field holding the text (with a .jsonl corpus)"},
+)

@@ -1,0 +1,81 @@
+"""StepOrder: put the shuffled steps of a worked solution or procedure back in order.
+
+Task        A window of ``steps`` consecutive steps of one document of a text corpus (the steps
+            of a solution or procedure: its lines, or its sentences when it is one paragraph),
+            shown in a shuffled order under the labels A, B, C, … (A is the first shown). With
+            ``anchored`` > 0 the prompt also states the true position of that many steps
+            ("C is step 1"). The shuffle is never the true order nor its reverse, and the
+            unanchored steps are never shown in their true relative order or its reverse (so
+            echoing the labels, reversed or not, around the anchors is never right). Windows
+            holding two steps with the same text (case and spacing aside) are never used, so
+            the order is unique as far as the text goes; steps longer than 400 characters are
+            never used. The document is drawn by the task's own RNG among those with enough
+            steps.
+Corpus      Generator options ``corpus=`` and ``field=`` (rlvr.generators.corpus): by default the
+            project's synthetic maths solutions (Math-v0's worked steps) plus, when present under
+            ``../shared/data/math``, GSM8K's worked answers (one step per line) and MATH-500
+            solution texts; or a folder of .txt/.md files, a JSONL file with ``field=``, or
+            ``hf:NAME[:CONFIG]:SPLIT:FIELD`` (a local ``datasets`` copy; never downloaded).
+            Tasks of a corpus other than the default carry ``/c<corpus digest>`` at the end of
+            their id; so does the default corpus when the shared files are absent (its
+            documents differ, so must its ids).
+Answer      ``<answer>C, A, D, B</answer>``: every label once, in the true order. Numbering,
+            brackets, whitespace, newlines, commas, semicolons, arrows ("->", "→", "=>") and the
+            words "step"/"then" are ignored; labels may be lower case; any other word (an "or"
+            hedge, the step texts pasted) is a format error. ``task.answer`` = {"order": the
+            labels in the true order}; ``task.meta`` = {"corpus", "source" (the document),
+            "window" [first, last+1] step indices, "anchored" (labels whose position is given),
+            "step_chars" (characters of the shown steps)}.
+Verifier    rlvr.verifiers.step_order.StepOrderVerifier: the labels read must be a permutation of
+            the task's (a label missing, repeated or unknown is reward 0). ``scoring="exact"``
+            (default): 1 for the true order, else 0. ``scoring="kendall"``: partial credit
+            (τ + 1) / 2 = 1 − discordant pairs / all pairs, clipped to [0, 1], 1 only for the true
+            order (the reversed order scores 0).
+Solver      The window's own order.
+Weakness    Some steps of real solutions are independent (two sub-results computed in either
+            order), so an order the source did not use may be logically fine and still score 0
+            (or < 1 with Kendall scoring); nested synthetic fraction chains can be ordered by
+            length alone.
+
+Difficulty  (rendered from the declaration below)
+            d     steps  anchored
+            0     4      1
+            0.25  4      0
+            0.5   5      0
+            0.75  6      0
+            1     8      0
+            Up to d = 0.125 one of the four steps is placed for the model; above it none is.
+
+Version history
+            v0  (2026-12) first release.
+"""
+
+from rlvr.family import EnvDecl, Family
+from rlvr.params import DifficultyTable, Int
+
+MAX_STEPS = 12  # labels A … L
+
+FAMILY = Family(
+    name="step_order",
+    generator="rlvr.generators.step_order:StepOrderGenerator",
+    verifier="rlvr.verifiers.step_order:StepOrderVerifier",
+    table=DifficultyTable(
+        {
+            "steps": Int(3, MAX_STEPS, doc="steps to order (a window of one document)"),
+            "anchored": Int(0, MAX_STEPS - 3, doc="steps whose true position the prompt gives (at most steps - 3)"),
+        },
+        {
+            0.0: {"steps": 4, "anchored": 1},
+            0.25: {"steps": 4, "anchored": 0},
+            0.5: {"steps": 5, "anchored": 0},
+            0.75: {"steps": 6, "anchored": 0},
+            1.0: {"steps": 8, "anchored": 0},
+        },
+    ),
+    envs=(EnvDecl("rlvr/StepOrder-v0", "Put the shuffled steps of a worked solution or procedure from a text corpus back "
+                  "in order; answer the step labels in order"),),
+    generator_options={"corpus": "math (default: synthetic solutions + shared GSM8K/MATH-500 texts), a folder of "
+                                 ".txt/.md files, a .jsonl file, or hf:NAME[:CONFIG]:SPLIT:FIELD",
+                       "field": "the JSONL field holding the text (with a .jsonl corpus)"},
+    verifier_options={"scoring": "exact (default: 1 for the true order, else 0) or kendall ((tau + 1) / 2 partial credit)"},
+)

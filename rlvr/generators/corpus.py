@@ -1,0 +1,269 @@
+"""Text corpora for the self-supervised families (StepOrder-v0, Infill-v0).
+
+A corpus is an ordered tuple of ``Document``s; each has a ``source`` ("gsm8k/17", "notes/a.md#2"),
+``steps`` (its lines when it has several, else its sentences; StepOrder orders a window of
+them) and ``sentences`` (Infill masks a span of one and shows the sentences around it).
+``procedure`` is False for documents that are prose rather than a solution or procedure
+(GSM8K's questions): StepOrder skips them.
+
+Specs (the ``corpus=`` generator option):
+  None or "math"                 the default: the project's own synthetic worked solutions
+                                 (``meta["working"]`` of Math-v0 tasks, made deterministically
+                                 here: ``SYNTHETIC_KINDS`` tasks over the default table and
+                                 ``SYNTHETIC_CHAINS`` nested fraction chains), plus, when present
+                                 under ``../shared/data/math``, GSM8K's questions and worked
+                                 answers and MATH-500's ``solution`` texts (this copy of MATH-500
+                                 has none, so it adds nothing). Those files are read at run time,
+                                 never copied into the project.
+  a folder                       every ``.txt`` and ``.md`` file under it (sorted by relative
+                                 path), cut into documents at blank lines; heading lines dropped.
+  a ``.jsonl`` file + ``field``  one document per row from that field: text, or a list of
+                                 strings (taken as the steps).
+  "hf:NAME[:CONFIG]:SPLIT:FIELD" a Hugging Face ``datasets`` dataset, never downloaded: NAME a
+                                 folder written by ``save_to_disk``, or a dataset already in the
+                                 local cache (loaded with the hub offline).
+
+Cleaning (every source): ``<<…>>`` calculator notes (GSM8K) removed, heading lines (``# …``,
+which includes GSM8K's final ``#### 18``) dropped, leading enumerations ("1.", "Step 3:", "-",
+"a)") stripped from lines — they would give the order away — and whitespace collapsed.
+Everything is ordered by file, row and position, never by set or dict iteration, so a corpus
+has the same documents in the same order in every process; ``fingerprint`` is a digest of them.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+SHARED_MATH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "math"
+DEFAULT_CORPUS = "math"
+SYNTHETIC_KINDS = 160  # Math-v0 tasks over its default table, difficulties cycling 0, 0.25, … 1
+SYNTHETIC_CHAINS = 140  # nested fraction chains, nesting cycling 2 … 8 (3 … 9 steps)
+MAX_DOCUMENTS = 200_000
+MAX_FILE_BYTES = 50_000_000
+MAX_STEP_CHARS = 400  # longer steps and sentences are kept out of tasks (StepOrder, Infill)
+
+CALCULATOR_NOTE = re.compile(r"<<[^<>\n]*>>")
+HEADING = re.compile(r"^\s{0,3}#+(\s|$)")
+ENUMERATION = re.compile(r"^\s*(?:(?:step\s*)?\(?\d{1,3}[.):]|step\s+\d{1,3}\b[.:]?|[-*•+]|\(?[a-z][.)])\s+", re.IGNORECASE)
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9$\\(\"'])")
+ABBREVIATION = re.compile(r"(?:^|\s)(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|approx|No|Fig|Eq)\.$")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One solution, procedure or passage of a corpus."""
+
+    source: str
+    steps: tuple[str, ...]
+    sentences: tuple[str, ...]
+    procedure: bool = True
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The documents of one ``corpus=`` spec, in a fixed order."""
+
+    label: str
+    documents: tuple[Document, ...]
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """10 hex digits of sha256 over every document's source and steps."""
+        digest = hashlib.sha256()
+        for document in self.documents:
+            digest.update(json.dumps([document.source, document.steps, document.sentences, document.procedure]).encode())
+        return digest.hexdigest()[:10]
+
+
+def collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of one line of text: cut after . ! ? followed by space and a capital, digit,
+    ``$``, ``\\`` or bracket (so "3.5", "e.g. this" and "Mr. Smith" stay whole)."""
+    sentences: list[str] = []
+    for part in (collapse(part) for part in SENTENCE_END.split(collapse(text))):
+        if sentences and ABBREVIATION.search(sentences[-1]):
+            sentences[-1] = f"{sentences[-1]} {part}"  # "Mr. Smith" is one sentence
+        elif part:
+            sentences.append(part)
+    return sentences
+
+
+def clean_lines(text: str) -> list[str]:
+    """The non-empty lines of ``text`` with notes, headings and enumerations removed."""
+    lines = []
+    for line in CALCULATOR_NOTE.sub("", text).splitlines():
+        if HEADING.match(line):
+            continue
+        line = collapse(ENUMERATION.sub("", line, count=1))
+        if line:
+            lines.append(line)
+    return lines
+
+
+def document_of(source: str, value: Any, procedure: bool = True) -> Document | None:
+    """A Document from text (lines → steps when there are several, else sentences) or a list
+    of strings (the steps); None when nothing is left after cleaning."""
+    if isinstance(value, (list, tuple)):
+        steps = [line for item in value if isinstance(item, str) for line in [" ".join(clean_lines(item))] if line]
+    elif isinstance(value, str):
+        lines = clean_lines(value)
+        steps = lines if len(lines) > 1 else [s for line in lines for s in split_sentences(line)]
+    else:
+        return None
+    if not steps:
+        return None
+    sentences = tuple(s for step in steps for s in split_sentences(step))
+    return Document(source, tuple(steps), sentences, procedure)
+
+
+def blocks(text: str) -> list[str]:
+    """Paragraph blocks of a text file (cut at blank lines)."""
+    return [block for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if block.strip()]
+
+
+def read_text(path: Path) -> str:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ValueError(f"{path} is larger than {MAX_FILE_BYTES} bytes")
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def folder_documents(folder: Path) -> Iterable[Document]:
+    files = sorted((p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in (".txt", ".md")),
+                   key=lambda p: p.relative_to(folder).as_posix())
+    for path in files:
+        relative = path.relative_to(folder).as_posix()
+        for index, block in enumerate(blocks(read_text(path))):
+            document = document_of(f"{relative}#{index}", block)
+            if document is not None:
+                yield document
+
+
+def jsonl_rows(path: Path) -> Iterable[tuple[int, dict]]:
+    for index, line in enumerate(read_text(path).splitlines()):
+        if line.strip():
+            row = json.loads(line)
+            if isinstance(row, dict):
+                yield index, row
+
+
+def jsonl_documents(path: Path, field: str) -> Iterable[Document]:
+    for index, row in jsonl_rows(path):
+        document = document_of(f"{path.stem}/{index}", row.get(field))
+        if document is not None:
+            yield document
+
+
+def synthetic_math_documents() -> Iterable[Document]:
+    """Worked solutions of Math-v0 tasks (their ``meta["working"]``), made by the Math
+    generator with fixed seeds: the same documents in every process."""
+    from rlvr.generators.math import MathGenerator
+
+    generator = MathGenerator()
+    for seed in range(SYNTHETIC_KINDS):
+        task = generator.generate(seed, (seed % 5) / 4)
+        document = document_of(f"math-synthetic/{task.id}", task.meta["working"])
+        if document is not None:
+            yield document
+    for seed in range(SYNTHETIC_CHAINS):
+        task = generator.generate(seed, 0.5, kinds="fraction_arithmetic", nesting=2 + seed % 7, terms=3, max_coefficient=12)
+        document = document_of(f"math-synthetic/{task.id}", task.meta["working"])
+        if document is not None:
+            yield document
+
+
+def shared_math_documents(folder: Path = SHARED_MATH) -> Iterable[Document]:
+    """GSM8K questions (prose) and answers (procedures), MATH-500 solutions when it has them."""
+    gsm8k = folder / "gsm8k_test_original.jsonl"
+    if gsm8k.exists():
+        for index, row in jsonl_rows(gsm8k):
+            for part, procedure in (("question", False), ("answer", True)):
+                document = document_of(f"gsm8k/{index}/{part}", row.get(part), procedure)
+                if document is not None:
+                    yield document
+    math500 = folder / "math500.jsonl"
+    if math500.exists():
+        for index, row in jsonl_rows(math500):
+            document = document_of(f"math500/{index}", row.get("solution"))
+            if document is not None:
+                yield document
+
+
+def hf_documents(spec: str) -> Iterable[Document]:
+    parts = spec[len("hf:"):].split(":")
+    if len(parts) not in (3, 4) or not all(parts):
+        raise ValueError(f"corpus {spec!r}: write hf:NAME:SPLIT:FIELD or hf:NAME:CONFIG:SPLIT:FIELD")
+    name, config, split, field = (parts[0], None, *parts[1:]) if len(parts) == 3 else parts
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")  # read before datasets is first imported
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import datasets
+
+    if Path(name).is_dir():
+        loaded = datasets.load_from_disk(name)
+        if isinstance(loaded, datasets.DatasetDict):
+            if split not in loaded:
+                raise ValueError(f"corpus {spec!r}: {name} has no split {split!r} (has {', '.join(loaded)})")
+            loaded = loaded[split]
+    else:
+        try:
+            loaded = datasets.load_dataset(name, config, split=split, download_mode="reuse_cache_if_exists")
+        except Exception as error:  # offline: anything not already cached
+            raise ValueError(f"corpus {spec!r}: not loadable from a local folder or the local cache ({type(error).__name__})") from None
+    if field not in loaded.column_names:
+        raise ValueError(f"corpus {spec!r}: no field {field!r} (fields: {', '.join(loaded.column_names)})")
+    for index, value in enumerate(loaded[field]):
+        document = document_of(f"{Path(name).name}/{split}/{index}", value)
+        if document is not None:
+            yield document
+
+
+def take(documents: Iterable[Document], label: str) -> Corpus:
+    kept = []
+    for document in documents:
+        kept.append(document)
+        if len(kept) > MAX_DOCUMENTS:
+            raise ValueError(f"corpus {label} has more than {MAX_DOCUMENTS} documents")
+    if not kept:
+        raise ValueError(f"corpus {label} has no usable text")
+    return Corpus(label, tuple(kept))
+
+
+@functools.lru_cache(maxsize=1)
+def default_corpus() -> Corpus:
+    """Synthetic maths solutions plus the shared GSM8K/MATH-500 texts present here."""
+    shared = list(shared_math_documents())
+    label = "math:synthetic" + ("+" + "+".join(sorted({d.source.split("/")[0] for d in shared})) if shared else "")
+    return take([*synthetic_math_documents(), *shared], label)
+
+
+def load_corpus(spec: str | os.PathLike | None = None, field: str | None = None) -> Corpus:
+    """The corpus of a ``corpus=`` spec (module docstring); a one-line ValueError otherwise."""
+    if spec is None or spec == DEFAULT_CORPUS:
+        if field is not None:
+            raise ValueError("field= goes with a .jsonl corpus")
+        return default_corpus()
+    spec = str(spec)
+    if spec.startswith("hf:"):
+        if field is not None:
+            raise ValueError("an hf: corpus names its field in the spec: hf:NAME[:CONFIG]:SPLIT:FIELD")
+        return take(hf_documents(spec), spec)
+    path = Path(spec)
+    if path.is_dir():
+        if field is not None:
+            raise ValueError("field= goes with a .jsonl corpus, not a folder")
+        return take(folder_documents(path), path.name)
+    if path.is_file() and path.suffix == ".jsonl":
+        if not field:
+            raise ValueError(f"corpus {spec}: a .jsonl corpus needs field= (the field holding the text)")
+        return take(jsonl_documents(path, field), f"{path.name}:{field}")
+    raise ValueError(f"corpus must be 'math', a folder of .txt/.md files, a .jsonl file (with field=) or "
+                     f"hf:NAME[:CONFIG]:SPLIT:FIELD; got {spec!r}")

@@ -1,0 +1,350 @@
+"""How Infill tasks are made: a span masked in a corpus sentence, distractors sampled from the corpus.
+
+The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
+``rlvr.families.infill``; corpora are read by ``rlvr.generators.corpus``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import string
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rlvr.core import Task, TaskGenerator
+from rlvr.families.infill import EXACT_MAX_WORDS, FAMILY
+from rlvr.generators.corpus import MAX_STEP_CHARS, Corpus, load_corpus
+from rlvr.verifiers.infill import normalise, read_letter
+
+BLANK = "[BLANK]"
+CONTEXT_SENTENCES = 2  # shown either side of the masked sentence
+POOL_SIZE = 64  # eligible distractor spans ranked per task
+MAX_POOL_DRAWS = 3_000  # random spans tried while filling the pool
+MAX_SPAN_TRIES = 24  # masked spans tried per task before giving up
+MAX_JACCARD = 0.5
+LENGTH_TOLERANCE = 0.2
+MARKUP = frozenset("\\{}^_<>")  # LaTeX and tags: such words are never masked or offered
+EDGE_PUNCTUATION = ".,;:!?\"'()[]“”‘’"
+VOWELS = "aeiou"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A span of a corpus sentence: words [start, start + length) of sentence ``sentence``."""
+
+    sentence: int  # index into the generator's sentence table
+    start: int
+    length: int
+    text: str  # the words joined, edge punctuation removed
+    lead: str  # punctuation before the text that stays outside the blank
+    trail: str  # punctuation after it
+
+    @property
+    def words(self) -> list[str]:
+        return self.text.split()
+
+
+def admissible(word: str) -> bool:
+    return any(ch.isalnum() for ch in word) and not any(ch in MARKUP for ch in word)
+
+
+def kind_of(words: list[str]) -> str:
+    """numeric (every word has a digit), mixed (some) or words (none)."""
+    digits = sum(any(ch.isdigit() for ch in w) for w in words)
+    return "numeric" if digits == len(words) else "mixed" if digits else "words"
+
+
+def position_of(start: int, length: int, total: int) -> str:
+    return "start" if start == 0 else "end" if start + length == total else "middle"
+
+
+def word_set(text: str) -> set[str]:
+    return set(normalise(text).split())
+
+
+def content_words(text: str) -> set[str]:
+    """Normalised words of four letters or more: what a passage and a span share by topic."""
+    return {w for w in word_set(text) if len(w) >= 4 and w.isalpha()}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def bigrams(text: str) -> list[str]:
+    text = text.casefold()
+    return [text[i:i + 2] for i in range(len(text) - 1)]
+
+
+def similarity(candidate: str, answer: str, context: set[str]) -> float:
+    """Weighted mean (1 : 1 : 2) of length closeness (characters), character-bigram Dice overlap
+    with the answer and topic match (the candidate's words shared with the passage ``context``,
+    relative to the answer's, capped at 1), in [0, 1]."""
+    closeness = 1 - abs(len(candidate) - len(answer)) / max(len(candidate), len(answer), 1)
+    a, b = bigrams(candidate), bigrams(answer)
+    common = sum(min(a.count(g), b.count(g)) for g in sorted(set(a) & set(b)))
+    dice = 2 * common / (len(a) + len(b)) if a and b else 0.0
+    topic = min(1.0, len(word_set(candidate) & context) / max(1, len(word_set(answer) & context)))
+    return (closeness + dice + 2 * topic) / 4
+
+
+def too_close(candidate: str, other: str) -> bool:
+    """Equal, containing, contained, or word-set Jaccard above MAX_JACCARD (normalised)."""
+    c, o = normalise(candidate), normalise(other)
+    if not c or c == o or f" {o} " in f" {c} " or f" {c} " in f" {o} ":
+        return True
+    return jaccard(set(c.split()), set(o.split())) > MAX_JACCARD
+
+
+class InfillGenerator(TaskGenerator):
+    """Infill tasks from the corpus ``corpus=`` (``field=`` for a JSONL corpus)."""
+
+    declaration = FAMILY
+
+    def __init__(self, corpus: str | None = None, field: str | None = None):
+        self.corpus_spec, self.field = corpus, field
+        self.corpus: Corpus = load_corpus(corpus, field)
+        self.id_suffix = "" if self.corpus.label == "math:synthetic+gsm8k" else f"/c{self.corpus.fingerprint}"
+        # (document index, sentence index, words) of every sentence short enough to show
+        self.sentences = tuple((d, s, tuple(text.split())) for d, document in enumerate(self.corpus.documents)
+                               for s, text in enumerate(document.sentences) if len(text) <= MAX_STEP_CHARS)
+        if not self.sentences:
+            raise ValueError(f"corpus {self.corpus.label} has no sentence of at most {MAX_STEP_CHARS} characters")
+        self._by_word: dict[str, list[int]] | None = None
+
+    def sentences_with(self, word: str) -> list[int]:
+        """Indices of the sentences holding the content word ``word`` (built on first use)."""
+        if self._by_word is None:
+            index: dict[str, list[int]] = {}
+            for position, (_, _, words) in enumerate(self.sentences):
+                for key in sorted(content_words(" ".join(words))):
+                    index.setdefault(key, []).append(position)
+            self._by_word = index
+        return self._by_word.get(word, [])
+
+    def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
+        task = super().generate(seed, difficulty, **overrides)
+        return dataclasses.replace(task, id=task.id + self.id_suffix) if self.id_suffix else task
+
+    # -- spans -------------------------------------------------------------------------------
+
+    def span_at(self, sentence: int, start: int, length: int) -> Span | None:
+        """The span, or None when a word is not plain text or nothing is left after trimming."""
+        words = self.sentences[sentence][2][start:start + length]
+        if len(words) != length or not all(admissible(w) for w in words):
+            return None
+        raw = " ".join(words)
+        text = raw.strip(EDGE_PUNCTUATION)
+        if not text or not admissible(text):
+            return None
+        lead = raw[:raw.index(text)]
+        return Span(sentence, start, length, text, lead, raw[len(lead) + len(text):])
+
+    def preceding_article(self, span: Span) -> bool:
+        return span.start > 0 and self.sentences[span.sentence][2][span.start - 1].lower() in ("a", "an")
+
+    def draw_answer(self, rng: random.Random, length: int) -> Span | None:
+        sentence = rng.randrange(len(self.sentences))
+        total = len(self.sentences[sentence][2])
+        if total < length + 1:
+            return None
+        return self.span_at(sentence, rng.randint(0, total - length), length)
+
+    def distractor_pool(self, rng: random.Random, answer: Span, context_text: str) -> list[Span]:
+        """Up to POOL_SIZE eligible distractor spans (contract rules) from other documents, in
+        the order drawn: three draws in four from sentences sharing a topic word with the passage."""
+        length = answer.length
+        low, high = math.ceil(length * (1 - LENGTH_TOLERANCE)), math.floor(length * (1 + LENGTH_TOLERANCE))
+        answer_words = self.sentences[answer.sentence][2]
+        position = position_of(answer.start, length, len(answer_words))
+        kind = kind_of(answer.words)
+        article = self.preceding_article(answer)
+        document = self.sentences[answer.sentence][0]
+        neighbours = sorted({i for word in sorted(content_words(context_text)) for i in self.sentences_with(word)
+                             if self.sentences[i][0] != document})
+        pool: list[Span] = []
+        seen = {normalise(answer.text)}
+        for draw in range(MAX_POOL_DRAWS):
+            if len(pool) >= POOL_SIZE:
+                break
+            # three draws in four from a sentence sharing a topic word with the passage (another document)
+            sentence = neighbours[rng.randrange(len(neighbours))] if neighbours and draw % 4 else rng.randrange(len(self.sentences))
+            size = rng.randint(low, high)
+            total = len(self.sentences[sentence][2])
+            if total < size + 1 or self.sentences[sentence][0] == document:
+                continue
+            if position == "start":
+                start = 0
+            elif position == "end":
+                start = total - size
+            elif total >= size + 2:
+                start = rng.randint(1, total - size - 1)
+            else:
+                continue
+            span = self.span_at(sentence, start, size)
+            if span is None or kind_of(span.words) != kind or normalise(span.text) in seen or too_close(span.text, answer.text):
+                continue
+            if article and (span.text[0].lower() in VOWELS) != (answer.text[0].lower() in VOWELS):
+                continue
+            seen.add(normalise(span.text))
+            pool.append(span)
+        return pool
+
+    def pick_distractors(self, rng: random.Random, pool: list[Span], answer: Span, count: int, closeness: float,
+                         context: set[str]) -> list[Span]:
+        """``count`` mutually distinct distractors from the top of the pool ranked by similarity,
+        ``shorter`` of them shorter than the answer (a uniform draw), so that the answer's
+        length rank among the candidates tells nothing."""
+        ranked = sorted(pool, key=lambda span: -similarity(span.text, answer.text, context))  # stable: ties keep draw order
+        window = max(count, math.ceil((1 - closeness) * len(ranked)))
+        head, tail = ranked[:window], ranked[window:]
+        rng.shuffle(head)
+        shorter = rng.randint(0, count)
+        chosen: list[Span] = []
+        wanted = {True: shorter, False: count - shorter}
+        for relaxed in (False, True):
+            for span in head + tail:
+                side = len(span.text) < len(answer.text)
+                if span in chosen or (not relaxed and wanted[side] == 0):
+                    continue
+                if all(not too_close(span.text, other.text) for other in chosen):
+                    chosen.append(span)
+                    wanted[side] -= 1
+                    if len(chosen) == count:
+                        return chosen
+        return []
+
+    def masked_passage(self, answer: Span) -> str:
+        """The answer's sentence with [BLANK] for the span, between up to CONTEXT_SENTENCES
+        sentences of its document either side."""
+        document_index, sentence_index, words = self.sentences[answer.sentence]
+        document = self.corpus.documents[document_index]
+        masked = " ".join([*words[:answer.start], answer.lead + BLANK + answer.trail, *words[answer.start + answer.length:]])
+        before = document.sentences[max(0, sentence_index - CONTEXT_SENTENCES):sentence_index]
+        after = document.sentences[sentence_index + 1:sentence_index + 1 + CONTEXT_SENTENCES]
+        return " ".join([*before, masked, *after])
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        length, count, closeness = params["span_tokens"], params["candidates"], params["similarity"]
+        mode = params["mode"]
+        if mode == "any":
+            mode = "exact" if length <= EXACT_MAX_WORDS and rng.random() < 0.5 else "choice"
+        wanted = count - 1 if mode == "choice" else 1
+        for _ in range(MAX_SPAN_TRIES):
+            answer = self.draw_answer(rng, length)
+            if answer is None:
+                continue
+            passage = self.masked_passage(answer)
+            context = word_set(passage)
+            pool = self.distractor_pool(rng, answer, passage)
+            distractors = self.pick_distractors(rng, pool, answer, wanted, closeness, context)
+            if distractors:
+                break
+        else:
+            raise ValueError(f"corpus {self.corpus.label}: no {length}-word span with {wanted} eligible distractor(s) "
+                             f"in {MAX_SPAN_TRIES} tries; lower span_tokens or candidates")
+        document_index, _, words = self.sentences[answer.sentence]
+        document = self.corpus.documents[document_index]
+        meta = {"corpus": self.corpus.label, "source": document.source, "span_words": answer.length,
+                "type": kind_of(answer.words), "position": position_of(answer.start, answer.length, len(words))}
+        if mode == "exact":
+            answer_record = {"mode": "exact", "text": answer.text, "decoy": distractors[0].text}
+            return {"prompt": describe_exact(passage, answer.length), "answer": answer_record, "meta": meta}
+        options = [answer, *distractors]
+        rng.shuffle(options)
+        candidates = [span.text for span in options]
+        letter = string.ascii_uppercase[options.index(answer)]
+        meta["similarity"] = round(sum(similarity(s.text, answer.text, context) for s in distractors) / len(distractors), 4)
+        answer_record = {"mode": "choice", "text": answer.text, "letter": letter, "candidates": candidates}
+        return {"prompt": describe_choice(passage, candidates), "answer": answer_record, "meta": meta}
+
+    def solve(self, task: Task) -> str:
+        answer = task.answer
+        return f"<answer>{answer['letter'] if answer['mode'] == 'choice' else answer['text']}</answer>"
+
+    def wrong_response(self, task: Task) -> str:
+        """A distractor: its letter (choice) or its text (exact)."""
+        answer = task.answer
+        if answer["mode"] == "exact":
+            return f"<answer>{answer['decoy']}</answer>"
+        wrong = next(i for i in range(len(answer["candidates"])) if string.ascii_uppercase[i] != answer["letter"])
+        return f"<answer>{string.ascii_uppercase[wrong]}</answer>"
+
+    def hints(self, task: Task) -> list[str]:
+        """The span's word count, then distractors ruled out one at a time leaving two (choice),
+        or its first words one at a time, never all (exact)."""
+        answer = task.answer
+        words = answer["text"].split()
+        pieces = [f"The missing text has {len(words)} word{'s' if len(words) != 1 else ''}."]
+        if answer["mode"] == "choice":
+            wrong = [string.ascii_uppercase[i] for i in range(len(answer["candidates"]))
+                     if string.ascii_uppercase[i] != answer["letter"]]
+            pieces += [f"Candidate {letter} is not the missing text." for letter in wrong[:-1]]
+        elif len(words) == 1:
+            pieces.append(f"It begins with {words[0][0]!r}.")
+        else:
+            pieces += [f"It begins with {' '.join(words[:j])!r}." for j in range(1, len(words))]
+        return pieces
+
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """Choice: every letter, two letters hedged, the answer's text instead of its letter,
+        the longest / shortest / first candidate, the candidate sharing most words with the
+        passage, the right letter with another candidate's text, a letter out of range. Exact:
+        the decoy, the answer with a word added or dropped, the whole masked sentence filled
+        in, the blank marker, the answer hedged with the decoy. Any that happens to be the
+        right answer is left out."""
+        answer = task.answer
+        text = answer["text"]
+        passage = task.prompt.split("\n\n")[1] if task.prompt.count("\n\n") >= 2 else task.prompt
+        if answer["mode"] == "exact":
+            attacks = [
+                ("decoy", answer["decoy"]),
+                ("answer-plus-word", f"{text} {text.split()[-1]}"),
+                ("answer-minus-word", " ".join(text.split()[:-1]) or text[:-1]),
+                ("passage-filled", passage.replace(BLANK, text)),
+                ("blank-marker", BLANK),
+                ("hedge-decoy-or-answer", f"{answer['decoy']} or {text}"),
+                ("answer-twice", f"{text} {text}"),
+            ]
+            return [(name, f"<answer>{body}</answer>") for name, body in attacks if normalise(body) != normalise(text)]
+        candidates, right = answer["candidates"], answer["letter"]
+        letters = string.ascii_uppercase[:len(candidates)]
+        overlap = [len(word_set(c) & word_set(passage)) for c in candidates]
+        other = next(letter for letter in letters if letter != right)
+        attacks = [
+            ("every-letter", ", ".join(letters)),
+            ("hedge-two-letters", f"{right} or {other}"),
+            ("answer-text-only", text),
+            ("longest-candidate", letters[max(range(len(candidates)), key=lambda i: (len(candidates[i]), i))]),
+            ("shortest-candidate", letters[min(range(len(candidates)), key=lambda i: (len(candidates[i]), i))]),
+            ("first-candidate", "A"),
+            ("most-passage-overlap", letters[max(range(len(candidates)), key=lambda i: (overlap[i], i))]),
+            ("right-letter-other-text", f"{right}) {candidates[letters.index(other)]}"),
+            ("other-letter-right-text", f"{other}) {text}"),
+            ("letter-out-of-range", string.ascii_uppercase[len(candidates)]),
+            ("blank-marker", BLANK),
+        ]
+        return [(name, f"<answer>{body}</answer>") for name, body in attacks
+                if read_letter(body, list(candidates))[0] != right]
+
+
+def describe_choice(passage: str, candidates: list[str]) -> str:
+    listed = "\n".join(f"{string.ascii_uppercase[i]}) {text}" for i, text in enumerate(candidates))
+    return (
+        f"One span of this passage was replaced by {BLANK}:\n\n{passage}\n\nCandidates:\n{listed}\n\n"
+        f"Which candidate is the missing text? Put its letter inside <answer>…</answer>, for example <answer>X</answer> "
+        "for candidate X."
+    )
+
+
+def describe_exact(passage: str, words: int) -> str:
+    return (
+        f"One span of this passage, {words} word{'s' if words != 1 else ''} long, was replaced by {BLANK}:\n\n{passage}\n\n"
+        "Write the missing text exactly (case and punctuation at word edges do not matter) inside <answer>…</answer>."
+    )

@@ -1,0 +1,162 @@
+"""How StepOrder tasks are made: a window of steps from a corpus document, shuffled under labels.
+
+The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
+``rlvr.families.step_order``; corpora are read by ``rlvr.generators.corpus``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import string
+from typing import Any
+
+import numpy as np
+
+from rlvr.core import Task, TaskGenerator
+from rlvr.families.step_order import FAMILY
+from rlvr.generators.corpus import DEFAULT_CORPUS, MAX_STEP_CHARS, Corpus, load_corpus
+from rlvr.verifiers.step_order import read_labels
+
+MAX_DRAWS = 64  # documents drawn per task while looking for a window without repeated steps
+
+
+def normalised(step: str) -> str:
+    return " ".join(step.casefold().split())
+
+
+def usable_window(steps: tuple[str, ...]) -> bool:
+    """No two steps with the same text (case and spacing aside), none over MAX_STEP_CHARS."""
+    return len({normalised(s) for s in steps}) == len(steps) and all(len(s) <= MAX_STEP_CHARS for s in steps)
+
+
+def shuffle_order(rng: random.Random, count: int, anchored: int) -> tuple[list[int], list[int]]:
+    """(presentation: true step index shown at each position, anchored true indices): a shuffle
+    whose unanchored steps appear neither in their true relative order nor reversed."""
+    anchors = sorted(rng.sample(range(count), anchored))
+    while True:
+        shown = rng.sample(range(count), count)
+        free = [index for index in shown if index not in anchors]
+        if free != sorted(free) and free != sorted(free, reverse=True):
+            return shown, anchors
+
+
+class StepOrderGenerator(TaskGenerator):
+    """StepOrder tasks from the corpus ``corpus=`` (``field=`` for a JSONL corpus)."""
+
+    declaration = FAMILY
+
+    def __init__(self, corpus: str | None = None, field: str | None = None):
+        self.corpus_spec, self.field = corpus, field
+        self.corpus: Corpus = load_corpus(corpus, field)
+        self.procedures = tuple(d for d in self.corpus.documents if d.procedure)
+        self.id_suffix = "" if self.corpus.label == "math:synthetic+gsm8k" else f"/c{self.corpus.fingerprint}"
+        self._eligible: dict[int, tuple[int, ...]] = {}
+
+    def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
+        task = super().generate(seed, difficulty, **overrides)
+        return dataclasses.replace(task, id=task.id + self.id_suffix) if self.id_suffix else task
+
+    def eligible(self, count: int) -> tuple[int, ...]:
+        """Indices of the procedures with at least ``count`` steps."""
+        if count not in self._eligible:
+            self._eligible[count] = tuple(i for i, d in enumerate(self.procedures) if len(d.steps) >= count)
+        return self._eligible[count]
+
+    def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        count, anchored = params["steps"], params["anchored"]
+        if anchored > count - 3:
+            raise ValueError(f"anchored must be at most steps - 3 = {count - 3} (at least three steps to order)")
+        pool = self.eligible(count)
+        if not pool:
+            raise ValueError(f"corpus {self.corpus.label} has no procedure with {count} steps; lower steps")
+        for _ in range(MAX_DRAWS):
+            document = self.procedures[pool[rng.randrange(len(pool))]]
+            start = rng.randint(0, len(document.steps) - count)
+            window = document.steps[start:start + count]
+            if usable_window(window):
+                break
+        else:
+            raise ValueError(f"corpus {self.corpus.label}: no window of {count} distinct steps in {MAX_DRAWS} draws")
+        shown, anchors = shuffle_order(rng, count, anchored)
+        labels = string.ascii_uppercase[:count]
+        label_of = {true_index: labels[position] for position, true_index in enumerate(shown)}
+        order = [label_of[i] for i in range(count)]
+        answer = {"order": order}
+        meta = {"corpus": self.corpus.label, "source": document.source, "window": [start, start + count],
+                "anchored": [label_of[i] for i in anchors], "step_chars": sum(len(s) for s in window)}
+        prompt = describe([window[i] for i in shown], labels, [(label_of[i], i + 1) for i in anchors])
+        return {"prompt": prompt, "answer": answer, "meta": meta}
+
+    def solve(self, task: Task) -> str:
+        return f"<answer>{', '.join(task.answer['order'])}</answer>"
+
+    def wrong_response(self, task: Task) -> str:
+        """A near miss: the true order with its last two steps swapped."""
+        order = list(task.answer["order"])
+        order[-2], order[-1] = order[-1], order[-2]
+        return f"<answer>{', '.join(order)}</answer>"
+
+    def hints(self, task: Task) -> list[str]:
+        """The true position of one step at a time, from the first, stopping two steps short."""
+        order = task.answer["order"]
+        return [f"Step {position + 1} is {label}." for position, label in enumerate(order[:-2])]
+
+    def attacks(self, task: Task) -> list[tuple[str, Any]]:
+        """The shown order echoed (as labels and as texts), reversed, rotated, the true order
+        reversed or with a swap, a label dropped or doubled, every label twice, two orders
+        hedged, the step texts in the true order instead of labels, and the true order padded
+        with prose."""
+        order = list(task.answer["order"])
+        shown = sorted(order)
+        swapped = order[:]
+        swapped[0], swapped[1] = swapped[1], swapped[0]
+        texts = step_texts(task)
+        attacks = [
+            ("echo-shown-order", ", ".join(shown)),
+            ("shown-order-reversed", ", ".join(reversed(shown))),
+            ("shown-order-rotated", ", ".join(shown[1:] + shown[:1])),
+            ("true-order-reversed", ", ".join(reversed(order))),
+            ("true-order-first-swap", ", ".join(swapped)),
+            ("one-label-dropped", ", ".join(order[:-1])),
+            ("one-label-doubled", ", ".join(order + order[-1:])),
+            ("every-label-twice", ", ".join(label for label in order for _ in range(2))),
+            ("true-order-twice", ", ".join(order + order)),
+            ("hedge-two-orders", f"{', '.join(order)} or {', '.join(swapped)}"),
+            ("hedge-slash", " / ".join(f"{a}{b}" for a, b in zip(order, swapped))),
+            ("step-texts-in-order", "\n".join(texts[label] for label in order if label in texts)),
+            ("true-order-with-prose", f"The order is {', '.join(order)}"),
+            ("labels-as-positions", ", ".join(f"{label}: {i + 1}" for i, label in enumerate(shown))),
+            ("unknown-label-appended", ", ".join(order + ["Z"])),
+        ]
+        return [(name, f"<answer>{text}</answer>") for name, text in attacks if not reads_as(text, order)]
+
+
+def reads_as(text: str, order: list[str]) -> bool:
+    """Whether ``text`` reads as exactly the true order (then it is an answer, not an attack)."""
+    try:
+        return read_labels(text) == order
+    except ValueError:
+        return False
+
+
+def step_texts(task: Task) -> dict[str, str]:
+    """{label: step text} read back from the prompt's step list."""
+    texts = {}
+    for line in task.prompt.splitlines():
+        if len(line) > 3 and line[0] in string.ascii_uppercase and line[1:3] == ". ":
+            texts.setdefault(line[0], line[3:])
+    return texts
+
+
+def describe(steps: list[str], labels: str, anchors: list[tuple[str, int]]) -> str:
+    listed = "\n".join(f"{label}. {step}" for label, step in zip(labels, steps))
+    given = ""
+    if anchors:
+        given = "\nGiven: " + "; ".join(f"{label} is step {position}" for label, position in anchors) + ".\n"
+    return (
+        f"The {len(steps)} steps below come from one worked solution or procedure, shuffled. Put them back in their "
+        f"original order.\n\n{listed}\n{given}\n"
+        "Put your final answer inside <answer>…</answer>: every label exactly once, in order, separated by commas, "
+        "for example <answer>X, Y, Z</answer> (with this task's labels)."
+    )

@@ -1,0 +1,175 @@
+"""Infill-v0: masked spans, distractor rules, the letter reader, exact normalisation, corpora."""
+
+from __future__ import annotations
+
+import collections
+import json
+import random
+import string
+import subprocess
+import sys
+
+import pytest
+
+import rlvr
+from rlvr.core import Task
+from rlvr.generators.corpus import load_corpus
+from rlvr.generators.infill import BLANK, InfillGenerator, kind_of, position_of, too_close
+from rlvr.verifiers.infill import InfillVerifier, normalise, read_letter
+
+VERIFIER = InfillVerifier()
+DIFFICULTIES = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return rlvr.make_generator("Infill-v0")
+
+
+def choice_task(candidates: list[str], letter: str) -> Task:
+    answer = {"mode": "choice", "text": candidates[string.ascii_uppercase.index(letter)], "letter": letter,
+              "candidates": candidates}
+    return Task(id="t", env_id="rlvr/Infill-v0", family="infill", prompt="", answer=answer, difficulty=0.5, seed=0)
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+@pytest.mark.parametrize("mode", ["choice", "exact", "any"])
+def test_reference_scores_one_and_distractor_zero(generator, difficulty, mode):
+    for seed in range(12):
+        task = generator.generate(seed, difficulty, mode=mode)
+        assert task.prompt.split("\n\n")[1].count(BLANK) == 1 and task.answer["text"] not in ("", BLANK)
+        assert VERIFIER.verify(task, generator.solve(task)).reward == 1.0
+        assert VERIFIER.verify(task, generator.wrong_response(task)).reward == 0.0
+        if mode == "exact" or (mode == "any" and task.params["span_tokens"] > 3):
+            assert task.answer["mode"] == ("exact" if mode == "exact" else "choice")
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+def test_distractors_follow_the_rules(generator, difficulty):
+    for seed in range(25):
+        task = generator.generate(seed, difficulty)
+        answer, candidates = task.answer["text"], task.answer["candidates"]
+        assert len(candidates) == task.params["candidates"] and candidates.count(answer) == 1
+        assert candidates[string.ascii_uppercase.index(task.answer["letter"])] == answer
+        words = len(answer.split())
+        for i, candidate in enumerate(candidates):
+            if candidate == answer:
+                continue
+            assert abs(len(candidate.split()) - words) <= 0.2 * words  # ±20% words (equal up to four)
+            assert kind_of(candidate.split()) == kind_of(answer.split())  # numeric / mixed / words alike
+            assert not too_close(candidate, answer) and normalise(answer) not in normalise(candidate)
+            assert all(not too_close(candidate, other) for other in candidates[i + 1:] if other != answer)
+
+
+def test_distractor_pool_matches_position_class(generator):
+    rng = random.Random(5)
+    checked = 0
+    while checked < 20:
+        answer = generator.draw_answer(rng, 3)
+        if answer is None:
+            continue
+        total = len(generator.sentences[answer.sentence][2])
+        position = position_of(answer.start, answer.length, total)
+        for span in generator.distractor_pool(rng, answer, generator.masked_passage(answer)):
+            assert position_of(span.start, span.length, len(generator.sentences[span.sentence][2])) == position
+            assert generator.sentences[span.sentence][0] != generator.sentences[answer.sentence][0]  # another document
+        checked += 1
+
+
+def test_similarity_rises_and_answer_position_and_length_tell_little(generator):
+    low = [generator.generate(s, 0.0, candidates=5, span_tokens=4).meta["similarity"] for s in range(40)]
+    high = [generator.generate(s, 1.0, candidates=5, span_tokens=4).meta["similarity"] for s in range(40)]
+    assert sum(high) / 40 > sum(low) / 40 + 0.1
+    letters, longest = collections.Counter(), 0
+    for seed in range(120):
+        task = generator.generate(seed, 1.0)
+        candidates = task.answer["candidates"]
+        letters[task.answer["letter"]] += 1
+        longest += max(candidates, key=len) == task.answer["text"]
+    assert max(letters.values()) < 40 and longest < 45  # six candidates: 20 each by chance
+
+
+def test_letter_reader_forms():
+    candidates = ["nine eggs", "ten eggs", "a red hat"]
+    for text in ("B", "b", "(B)", "[B]", "B.", "B)", "Option B", "answer: b", "B) ten eggs", "B. Ten eggs."):
+        assert read_letter(text, candidates)[0] == "B", text
+    for text in ("A or B", "A, B", "ten eggs", "D", "B) nine eggs", "AB", "B!", "Option"):
+        assert read_letter(text, candidates)[0] is None, text
+
+
+def test_exact_normalisation():
+    assert normalise("  Nine   DUCK eggs, ") == "nine duck eggs"
+    assert normalise("$18.") == normalise("18") and normalise("(9)") == "9" and normalise("ｅｇｇｓ") == "eggs"
+    assert normalise("-5") != normalise("5") and normalise("3.5") != normalise("35")
+    task = Task(id="t", env_id="rlvr/Infill-v0", family="infill", prompt="", difficulty=0.5, seed=0,
+                answer={"mode": "exact", "text": "is 8", "decoy": "had $700"})
+    for good in ("is 8", "IS 8.", " is   8 ", "Is (8)"):
+        assert VERIFIER.verify(task, f"<answer>{good}</answer>").correct, good
+    for bad in ("is 80", "is", "is 8 kg", "8", "is 8 or is 9", "", "is8"):
+        assert VERIFIER.verify(task, f"<answer>{bad}</answer>").reward == 0, bad
+
+
+def test_hostile_answers_and_bounds():
+    task = choice_task(["nine eggs", "ten eggs", "a red hat"], "B")
+    for response in ("", "<answer></answer>", "<answer>" + "B" * 5_000 + "</answer>", "x" * 5_000_000, None, 7,
+                     "<answer>\x00B</answer>", "<answer>B</answer><think>", "<think><answer>B</answer></think>",
+                     "<answer>" + "(" * 100_000 + "B" + ")" * 100_000 + "</answer>"):
+        verdict = VERIFIER.verify(task, response)
+        assert verdict.reward == 0 and "\n" not in verdict.reason and len(verdict.reason) <= 300
+    assert VERIFIER.verify(task, "<answer>Option B</answer>").correct
+
+
+def test_family_attacks_all_score_zero(generator):
+    for mode in ("choice", "exact"):
+        for difficulty in (0.0, 0.5, 1.0):
+            for seed in range(12):
+                task = generator.generate(seed, difficulty, mode=mode)
+                attacks = generator.attacks(task)
+                assert len(attacks) >= 5
+                for name, response in attacks:
+                    assert VERIFIER.verify(task, response).reward == 0, (name, task.id)
+
+
+def test_same_bytes_in_another_process_and_distinct_seeds():
+    code = "import rlvr; print(rlvr.make_task('Infill-v0', 7, 0.6).to_json())"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    task = rlvr.make_task("Infill-v0", 7, 0.6)
+    assert other == task.to_json()
+    if load_corpus().label == "math:synthetic+gsm8k":
+        assert task.id == "infill/v0/d0.60/s7"
+    prompts = {rlvr.make_task("Infill-v0", s, 0.5).prompt for s in range(40)}
+    assert len(prompts) == 40
+
+
+def test_folder_and_jsonl_corpora(tmp_path):
+    animals = ["The quick brown fox jumps over the lazy dog near the river bank today.",
+               "A small grey cat sleeps on the warm window sill every afternoon.",
+               "Seven old horses graze in the green field behind the red barn.",
+               "The young children build a tall sand castle on the sunny beach.",
+               "Two busy bees collect sweet nectar from the bright yellow flowers.",
+               "An eager student reads a thick history book in the quiet library.",
+               "The tired farmer drives his blue tractor across the muddy field.",
+               "Three loud crows sit on the tall fence beside the country road."]
+    (tmp_path / "a.txt").write_text("\n\n".join(animals[:4]))
+    (tmp_path / "b.md").write_text("\n\n".join(animals[4:]))
+    generator = InfillGenerator(corpus=str(tmp_path))
+    for seed in range(10):
+        task = generator.generate(seed, 0.0)
+        assert task.id.endswith(f"/c{generator.corpus.fingerprint}") and task.meta["source"].split("#")[0] in ("a.txt", "b.md")
+        assert VERIFIER.verify(task, generator.solve(task)).correct
+        assert all(c in " ".join(animals) for c in task.answer["candidates"])
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps({"body": text, "n": i}) for i, text in enumerate(animals)) + "\n")
+    task = InfillGenerator(corpus=str(path), field="body").generate(3, 0.25)
+    assert task.meta["source"].startswith("rows/") and VERIFIER.verify(task, rlvr.solve(task)).correct
+    tiny = tmp_path / "tiny.jsonl"
+    tiny.write_text("\n".join(json.dumps({"body": text}) for text in animals[:2]) + "\n")
+    with pytest.raises(ValueError, match="no 4-word span with 7 eligible"):
+        InfillGenerator(corpus=str(tiny), field="body").generate(0, 0.5, span_tokens=4, candidates=8)
+
+
+def test_hints_rule_out_all_but_two(generator):
+    task = generator.generate(2, 1.0)
+    hints = generator.hints(task)
+    assert len(hints) == len(task.answer["candidates"]) - 1
+    assert not any(f"Candidate {task.answer['letter']} " in h for h in hints)

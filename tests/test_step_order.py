@@ -1,0 +1,188 @@
+"""StepOrder-v0: corpus windows, shuffles that echo nothing, the label reader, Kendall credit."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+import rlvr
+from rlvr.core import Task
+from rlvr.generators.corpus import load_corpus, split_sentences
+from rlvr.generators.step_order import StepOrderGenerator, normalised
+from rlvr.verifiers.step_order import StepOrderVerifier, kendall_reward, read_labels
+
+VERIFIER = StepOrderVerifier()
+KENDALL = StepOrderVerifier(scoring="kendall")
+DIFFICULTIES = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return rlvr.make_generator("StepOrder-v0")
+
+
+def with_order(order: list[str]) -> Task:
+    return Task(id="t", env_id="rlvr/StepOrder-v0", family="step_order", prompt="", answer={"order": order},
+                difficulty=0.5, seed=0)
+
+
+def shown_steps(task: Task) -> list[str]:
+    return [line[3:] for line in task.prompt.splitlines() if len(line) > 3 and line[1:3] == ". " and line[0].isupper()]
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+def test_reference_scores_one_and_near_miss_zero(generator, difficulty):
+    for seed in range(20):
+        task = generator.generate(seed, difficulty)
+        order = task.answer["order"]
+        assert len(order) == task.params["steps"] and sorted(order) == sorted(set(order))
+        assert VERIFIER.verify(task, generator.solve(task)).reward == 1.0
+        assert VERIFIER.verify(task, generator.wrong_response(task)).reward == 0.0
+        assert 0 < KENDALL.verify(task, generator.wrong_response(task)).reward < 1
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+def test_shuffle_never_echoes_the_order_and_steps_are_distinct(generator, difficulty):
+    for seed in range(30):
+        task = generator.generate(seed, difficulty)
+        order, anchored = task.answer["order"], task.meta["anchored"]
+        free = [label for label in order if label not in anchored]
+        assert free != sorted(free) and free != sorted(free, reverse=True)
+        steps = shown_steps(task)
+        assert len(steps) == len(order) and len({normalised(s) for s in steps}) == len(steps)
+        assert not any(re.match(r"(step\s*)?\d+[.):]\s", s, re.IGNORECASE) for s in steps)  # numbering stripped
+        for label in anchored:
+            assert f"{label} is step {order.index(label) + 1}" in task.prompt
+
+
+def test_formatting_variants_all_read_the_same(generator):
+    task = generator.generate(4, 0.5)
+    order = task.answer["order"]
+    variants = [", ".join(order), " ".join(order), "\n".join(f"{i + 1}. {l}" for i, l in enumerate(order)),
+                " -> ".join(order), " → ".join(order), "[" + ", ".join(order) + "]", "; ".join(o.lower() for o in order),
+                " then ".join(f"Step {l}" for l in order), "".join(f"({l})" for l in order), " => ".join(order) + "."]
+    for text in variants:
+        assert VERIFIER.verify(task, f"<think>maybe {order[::-1]}</think><answer>{text}</answer>").reward == 1.0, text
+
+
+def test_kendall_values_by_hand():
+    truth = ["A", "B", "C", "D"]
+    assert kendall_reward(truth, truth) == 1.0
+    assert kendall_reward(["B", "A", "C", "D"], truth) == pytest.approx(5 / 6)  # 1 of 6 pairs reversed
+    assert kendall_reward(["D", "A", "B", "C"], truth) == pytest.approx(0.5)  # D before A, B, C: 3 of 6
+    assert kendall_reward(["D", "C", "B", "A"], truth) == 0.0  # tau = -1
+    task = with_order(["C", "A", "D", "B"])
+    assert KENDALL.verify(task, "<answer>A, C, D, B</answer>").reward == pytest.approx(5 / 6)
+    assert KENDALL.verify(task, "<answer>B, D, A, C</answer>").reward == 0.0
+    assert KENDALL.verify(task, "<answer>C, A, D, B</answer>").reward == 1.0
+    assert VERIFIER.verify(task, "<answer>A, C, D, B</answer>").reward == 0.0
+    assert KENDALL.verify(task, "<answer>C, A, D</answer>").reward == 0.0  # a missing label is no order
+    with pytest.raises(ValueError, match="scoring"):
+        StepOrderVerifier(scoring="spearman")
+
+
+@pytest.mark.parametrize("text", ["C, A or D, B", "C, A, D, B, B", "C, A, D", "C, A, D, B, Z", "CADB", "C A D B ?",
+                                  "the order is C, A, D, B", "C, A, D, B\nor A, C, D, B", "", "<answer>C</answer>"])
+def test_hostile_label_lists_score_zero(text):
+    task = with_order(["C", "A", "D", "B"])
+    verdict = VERIFIER.verify(task, f"<answer>{text}</answer>")
+    assert verdict.reward == 0 and "\n" not in verdict.reason and len(verdict.reason) <= 300
+
+
+def test_bounds_hold_on_huge_input():
+    task = with_order(["C", "A", "D", "B"])
+    for response in ("<answer>" + "A, " * 1_000_000 + "</answer>", "<answer>" + "(" * 200_000 + "</answer>",
+                     "x" * 5_000_000, None, b"<answer>C, A, D, B</answer>"):
+        assert VERIFIER.verify(task, response).reward == 0
+    with pytest.raises(ValueError, match="longer"):
+        read_labels("A" * 3_000)
+
+
+def test_family_attacks_all_score_zero(generator):
+    for difficulty in (0.0, 0.5, 1.0):
+        for seed in range(12):
+            task = generator.generate(seed, difficulty)
+            attacks = generator.attacks(task)
+            assert len(attacks) >= 12
+            for name, response in attacks:
+                assert VERIFIER.verify(task, response).reward == 0, (name, task.id)
+
+
+def test_same_bytes_in_another_process_and_ids(generator):
+    code = "import rlvr; print(rlvr.make_task('StepOrder-v0', 7, 0.6).to_json())"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    task = rlvr.make_task("StepOrder-v0", 7, 0.6)
+    assert other == task.to_json()
+    if load_corpus().label == "math:synthetic+gsm8k":
+        assert task.id == "steporder/v0/d0.60/s7"
+    contents = {rlvr.make_task("StepOrder-v0", s, 0.5).prompt for s in range(40)}
+    sources = {rlvr.make_task("StepOrder-v0", s, 0.5).meta["source"] for s in range(40)}
+    assert len(contents) == 40 and len(sources) >= 35
+
+
+def test_difficulty_moves_steps_and_anchors(generator):
+    assert [generator.generate(0, d).params["steps"] for d in DIFFICULTIES] == [4, 4, 5, 6, 8]
+    assert generator.generate(0, 0.0).meta["anchored"] and not generator.generate(0, 0.5).meta["anchored"]
+    with pytest.raises(ValueError, match="anchored"):
+        generator.generate(0, 0.5, steps=4, anchored=2)
+    task = generator.generate(3, 0.5, steps=6, anchored=3)
+    assert len(task.meta["anchored"]) == 3 and VERIFIER.verify(task, generator.solve(task)).correct
+
+
+def test_folder_corpus_strips_numbering_and_skips_repeated_steps(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "bake.md").write_text("# Bread\n\n1. Mix flour and water.\n2. Knead the dough.\n3. Let it rise.\n"
+                                      "4. Shape the loaf.\n5. Bake it for forty minutes.\n\nA closing note.\n")
+    (tmp_path / "sub" / "repeat.txt").write_text("Step 1: Stir.\nStep 2: Stir.\nStep 3: Stir.\nStep 4: Stir.\nStep 5: Stir.\n")
+    corpus = load_corpus(str(tmp_path))
+    assert [d.source for d in corpus.documents] == ["bake.md#1", "bake.md#2", "sub/repeat.txt#0"]
+    assert corpus.documents[0].steps[0] == "Mix flour and water."
+    generator = StepOrderGenerator(corpus=str(tmp_path))
+    for seed in range(15):
+        task = generator.generate(seed, 0.5)
+        assert task.meta["source"] == "bake.md#1" and task.id.endswith(f"/c{corpus.fingerprint}")
+        assert "1." not in task.prompt.split("\n\n")[1] and VERIFIER.verify(task, generator.solve(task)).correct
+    with pytest.raises(ValueError, match="no procedure with 8 steps"):
+        generator.generate(0, 1.0)
+
+
+def test_jsonl_corpus_with_field_and_bad_specs(tmp_path):
+    path = tmp_path / "procedures.jsonl"
+    rows = [{"text": "Open the valve.\nWait for the pressure to drop.\nRemove the cap.\nFill the tank.\nClose the valve."},
+            {"steps": ["Boil water", "Add the pasta", "Stir once", "Drain it", "Serve"]}, {"other": 1}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    task = StepOrderGenerator(corpus=str(path), field="text").generate(1, 0.5)
+    assert task.meta["source"] == "procedures/0" and "Remove the cap." in task.prompt
+    listed = StepOrderGenerator(corpus=str(path), field="steps").generate(2, 0.5)
+    assert "Add the pasta" in listed.prompt and listed.meta["source"] == "procedures/1"
+    for spec, field, message in ((str(path), None, "needs field"), (str(tmp_path / "none.txt"), None, "corpus must be"),
+                                 ("hf:only-name", None, "hf:NAME"), (str(path), "missing", "no usable text"),
+                                 ("math", "text", "field= goes")):
+        with pytest.raises(ValueError, match=message):
+            load_corpus(spec, field)
+
+
+def test_hf_corpus_from_a_local_save(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    texts = ["Heat the pan.\nAdd oil.\nCrack two eggs.\nStir gently.\nSalt to taste.", "Only one line here."]
+    datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": texts})}).save_to_disk(str(tmp_path / "ds"))
+    generator = StepOrderGenerator(corpus=f"hf:{tmp_path / 'ds'}:train:text")
+    task = generator.generate(0, 0.5)
+    assert "Crack two eggs." in task.prompt and VERIFIER.verify(task, generator.solve(task)).correct
+    with pytest.raises(ValueError, match="no split"):
+        load_corpus(f"hf:{tmp_path / 'ds'}:test:text")
+
+
+def test_sentences_keep_decimals_and_titles():
+    assert split_sentences("Mr. Smith paid $3.5 for it. Then he left! Did he? Yes.") == [
+        "Mr. Smith paid $3.5 for it.", "Then he left!", "Did he?", "Yes."]
+
+
+def test_hints_give_positions_never_the_last_two(generator):
+    task = generator.generate(5, 1.0)
+    hints = generator.hints(task)
+    assert len(hints) == len(task.answer["order"]) - 2 and hints[0] == f"Step 1 is {task.answer['order'][0]}."

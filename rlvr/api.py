@@ -519,13 +519,18 @@ def source_digest(spec) -> str:
 
 def estimate_distinct(env_id: str, difficulty: float, sample: int = DISTINCT_SAMPLE, seed: int = 0, **options: Any) -> dict:
     """An estimate of how many distinct tasks (env, difficulty) has, from ``sample`` tasks of the
-    raw seed stream (``distinct_estimate``): ``{"sample", "distinct", "relation", "estimate"}``.
+    raw seed stream (``distinct_estimate``): ``{"sample", "distinct", "relation", "estimate"}``;
+    in dataset mode the exact row count (relation ``=``).
     Cached per (env, difficulty, sample, options, generator source) in
     ``$XDG_CACHE_HOME/rlvr/distinct.json`` (default ``~/.cache``), so ``rlvr list`` and ``rlvr
     info`` pay for it once."""
     env_id = canonical_env_id(env_id)
     difficulty = canonical_difficulty(difficulty)
     spec = get_spec(env_id)
+    generator_kwargs, _, params = split_options(spec, options)
+    rows = make_generator(env_id, **generator_kwargs).dataset_rows
+    if rows and not params:  # dataset mode: seed s is row s mod len(rows), so the count is exact
+        return {"sample": len(rows), "distinct": len(rows), "relation": "=", "estimate": len(rows)}
     key = f"{env_id}|{difficulty}|{sample}|{seed}|{_freeze(options)}|{source_digest(spec)}"
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rlvr" / "distinct.json"
     try:

@@ -180,6 +180,12 @@ class Verdict:
 # --------------------------------------------------------------------------------------------
 
 
+HINT_HEADER = "Hint (the first part of a solution; the rest is up to you):"
+
+
+HINT_HEADER = "Hint (the first part of a solution; the rest is up to you):"
+
+
 def check_hint(level: Any) -> float:
     """A hint level: a number in [0, 1] (0 none, 1 nearly the whole reference), rounded to 4
     decimals; a ValueError naming ``hint`` otherwise."""

@@ -73,6 +73,9 @@ Solver      The reference program (synthetic: generated source; HumanEval: promp
             own: 2 and 2.0, a list and a tuple are equal to it exactly when they are to the verifier).
             ``attacks`` gives hostile responses (see ``CodeGenerator.attacks``).
 
+Hints       ``hint=h``: a plan (synthetic tasks: the steps in order; the quadratic trap's key idea),
+            then the reference lines the prompt does not show, a chunk per piece, about three
+            quarters of them.
 Difficulty  (rendered from the declaration below)
             d     depth  max_length  value_limit  tests  edge_cases  stress_length  time_limit_s
             0     1      10          20           5      False       0              4.0
@@ -151,8 +154,10 @@ FAMILY = Family(
     },
     verifier_options={
         "partial": "reward the fraction of tests passed instead of all-or-nothing (default false)",
-        "backend": "sandbox backend: auto | bwrap | unsafe-none (default auto)",
-        "allow_unsafe_unsandboxed": "permit backend unsafe-none, running code without isolation (default false)",
+        "sandbox": "where untrusted code runs: auto | bwrap | docker | unsafe-none (default auto: bwrap, else docker)",
+        "image": "sandbox=docker: the image (default the locally built base image; rlvr sandbox build-image)",
+        "backend": "deprecated name of sandbox",
+        "allow_unsafe_unsandboxed": "permit sandbox unsafe-none, running code without isolation (default false)",
         "memory_mb": "memory limit per sandboxed process, in MiB (default 1024)",
         "max_total_s": "cap on the summed per-test time of one verification, in seconds (default 30)",
         "warm": "run sessions as children of warm zygotes (default true); false: a cold sandbox each",

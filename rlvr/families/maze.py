@@ -27,6 +27,8 @@ Verifier    rlvr.verifiers.maze.MazeVerifier: simulates the moves; correct when 
             legal walk to G; ``partial=True`` grades wrong answers below 1).
 Solver      Breadth-first search (networkx) over the open squares; the moves of a shortest path.
 
+Hints       ``hint=h``: a shortest path in up to 8 pieces of consecutive moves, stopping one move
+            short of G.
 Difficulty  (rendered from the declaration below; the grid is 2·rows+1 by 2·cols+1 squares)
             d     rows  cols  loops  min_path_length  min_turns
             0     3     3     0.0    4                1

@@ -62,6 +62,8 @@ Solver      The reference fix (the inverse of the injected mutations; SWE-bench:
             ``wrong_response``: with several bugs, the fix of all but the last; with one, an edit of
             the buggy file that leaves the bug in place.
 
+Hints       ``hint=h``: the file, then the function, then one FAIL_TO_PASS test, then the faulty
+            lines the fix removes (or where a missing statement goes) — never the fix.
 Difficulty  (rendered from the declaration below)
             d     modules  functions  bugs  call_depth  show_failing_test
             0     2        5          1     0           True
@@ -142,5 +144,7 @@ FAMILY = Family(
         "deadline_s": "wall-clock bound of one verification, sandbox run included (default 60)",
         "repos_dir": "folder of checkouts named <owner>__<name> to grade SWE-bench tasks in (else the task's own checkout)",
         "docker": "SWE-bench tasks: auto (a local checkout when there is one, else the instance's Docker image), never or always",
+        "sandbox": "where synthetic and repo= tasks run: auto | bwrap | docker (default auto: bwrap, else docker)",
+        "image": "sandbox=docker: the image (default the base image; repo= tasks need rlvr sandbox build-image --repo)",
     },
 )

@@ -59,6 +59,8 @@ Attacks     ``attacks(task)`` (``reference_attacks``): the reference instantiate
             x and z outputs and an echo of the inputs (left out where the expected outputs show
             they would be right); an oversize and a deeply nested source. All score 0.
 
+Hints       ``hint=h``: the port list, the state encoding (localparams), then the reference body a
+            few lines at a time, about three quarters of it.
 Difficulty  (rendered from the declaration below; "N kinds" counts the names a set holds)
             d     families  width  selects  ports  states  resets     formats  steps
             0     9 kinds   4      1        1      3       sync-high  prose    48
@@ -139,5 +141,7 @@ FAMILY = Family(
     verifier_options={
         "partial": "reward 1 − mismatch fraction instead of all-or-nothing (default false)",
         "deadline_s": "wall-clock bound of one verdict in seconds, at least 6 (default 20; each simulation gets 4 s less)",
+        "sandbox": "where untrusted code runs: auto | bwrap | docker (default auto: bwrap, else docker)",
+        "image": "sandbox=docker: the image (default the locally built base image; rlvr sandbox build-image)",
     },
 )

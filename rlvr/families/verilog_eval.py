@@ -37,6 +37,8 @@ Attacks     ``attacks(task)``: ``rlvr.generators.verilog.reference_attacks`` wit
             names (tb, good1, the reference's file name and path), less the constant and echo
             modules on the seven problems they solve (``CONSTANT_SOLVED``).
 
+Hints       ``hint=h``: the port list, the state encoding (localparams), then the reference body a
+            few lines at a time, about three quarters of it.
 Difficulty  (rendered from the declaration below)
             no task parameters: the knob changes nothing
 
@@ -67,5 +69,7 @@ FAMILY = Family(
     verifier_options={
         "partial": "reward 1 − mismatches / samples instead of all-or-nothing (default false)",
         "deadline_s": "wall-clock bound of one verdict in seconds, at least 6 (default 20; each simulation gets 4 s less)",
+        "sandbox": "where untrusted code runs: auto | bwrap | docker (default auto: bwrap, else docker)",
+        "image": "sandbox=docker: the image (default the locally built base image; rlvr sandbox build-image)",
     },
 )

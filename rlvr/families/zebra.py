@@ -49,6 +49,8 @@ Verifier    rlvr.verifiers.zebra.ZebraVerifier: value names are whole words, any
             1 unless all are right).
 Solver      The hidden solution (the one assignment consistent with the clues).
 
+Hints       ``hint=h``: solution cells, a few per piece, up to three quarters; for a cell question
+            never a cell of the asked house, the asked attribute or the subject's attribute.
 Difficulty  (rendered from the declaration below)
             d     houses  attributes  clues    question
             0     3       3           3 kinds  cell

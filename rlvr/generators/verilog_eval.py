@@ -15,6 +15,7 @@ from typing import Any
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.verilog_eval import FAMILY
 from rlvr.generators.verilog import reference_attacks
+from rlvr.generators.verilog.hints import reference_hints
 from rlvr.verifiers.verilog import ANSWER_FORMAT, module_ports
 
 KNOWN_TOOL_ERRORS = ("Prob099_m2014_q6c", "Prob151_review2015_fsm", "Prob156_review2015_fancytimer")
@@ -95,6 +96,10 @@ class VerilogEvalGenerator(TaskGenerator):
     def solve(self, task: Task) -> str:
         source = re.sub(r"\bRefModule\b", "TopModule", task.answer["ref"])
         return f"```verilog\n{source.strip()}\n```\n"
+
+    def hints(self, task: Task) -> list[str]:
+        """The port list, the state encoding, then about three quarters of the reference body."""
+        return reference_hints(task.answer["ref"])
 
     def wrong_response(self, task: Task) -> str:
         ref = task.answer["ref"]

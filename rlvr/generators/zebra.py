@@ -96,6 +96,8 @@ def true_clues(kind: str, where: list[list[int]], houses: int) -> list[tuple[str
             for a in attributes for b in attributes for c in attributes]  # between: the middle one first
 
 
+HINT_PIECES = 8  # a Zebra hint shows solution cells in up to this many pieces
+
 class UniquenessProver:
     """An incremental SAT model of the puzzle (module docstring): ``add(clue)`` returns the clue's
     selector; ``unique(selectors)`` is True when those clues leave only the hidden solution."""
@@ -293,6 +295,28 @@ class ZebraGenerator(TaskGenerator):
         if answer["question"]["kind"] == "cell":
             return f"<answer>{expected_cell(answer)}</answer>"
         return "<answer>\n" + grid_text(answer, answer["solution"]) + "\n</answer>"
+
+    def hints(self, task: Task) -> list[str]:
+        """Cells of the solution, a few per piece, up to three quarters of those allowed. For a
+        cell question no cell of the asked person's house, of the asked attribute or of the
+        subject's attribute is ever shown: any of them would give the answer away directly or by
+        elimination."""
+        answer = task.answer
+        question = answer["question"]
+        hidden_house, hidden_attributes = None, set()
+        if question["kind"] == "cell":
+            attribute, value = question["subject"]
+            hidden_house = answer["solution"][attribute].index(value)
+            hidden_attributes = {attribute, question["target"]}
+        cells = [(house, attribute) for attribute in answer["attributes"] for house in range(answer["houses"])
+                 if house != hidden_house and attribute not in hidden_attributes]
+        if not cells:
+            return [f"Work house by house: {answer['houses']} houses, each with one value of every attribute."]
+        cut = (len(cells) * 3) // 4
+        size = max(1, -(-cut // HINT_PIECES))
+        return ["; ".join(f"house {house + 1} has the {answer['solution'][attribute][house]} ({attribute})"
+                          for house, attribute in cells[start:min(start + size, cut)])
+                for start in range(0, cut, size)]
 
     def wrong_response(self, task: Task) -> str:
         """A near miss: the grid with houses 1 and 2 swapped, or the cell of a neighbouring house."""

@@ -16,6 +16,7 @@ from rlvr.families.verilog import FAMILY, SEQUENTIAL
 from rlvr.generators.verilog.attacks import reference_attacks
 from rlvr.generators.verilog.design import Design, mask
 from rlvr.generators.verilog.families import SAMPLERS, build_design
+from rlvr.generators.verilog.hints import reference_hints
 from rlvr.generators.verilog.prompt import make_prompt
 from rlvr.generators.verilog.stimulus import expected_outputs, make_stimulus, pack
 
@@ -53,6 +54,10 @@ class VerilogGenerator(TaskGenerator):
     def solve(self, task: Task) -> str:
         source = re.sub(r"\bRefModule\b", "TopModule", task.answer["ref"])
         return f"Here is the module.\n\n```verilog\n{source}```\n"
+
+    def hints(self, task: Task) -> list[str]:
+        """The port list, the state encoding, then about three quarters of the reference body."""
+        return reference_hints(task.answer["ref"])
 
     def wrong_response(self, task: Task) -> str:
         return f"Here is the module.\n\n```verilog\n{self.design_of(task).module('TopModule', bug=True)}```\n"

@@ -183,9 +183,6 @@ class Verdict:
 HINT_HEADER = "Hint (the first part of a solution; the rest is up to you):"
 
 
-HINT_HEADER = "Hint (the first part of a solution; the rest is up to you):"
-
-
 def check_hint(level: Any) -> float:
     """A hint level: a number in [0, 1] (0 none, 1 nearly the whole reference), rounded to 4
     decimals; a ValueError naming ``hint`` otherwise."""
@@ -226,6 +223,28 @@ def task_rngs(family: str, seed: int, difficulty: float, extra: str = "") -> tup
     """The task's own ``random.Random`` and ``numpy.random.Generator`` (never the global RNG)."""
     material = seed_material(family, seed, difficulty, extra)
     return random.Random(material), np.random.default_rng(material)
+
+
+class DeferredNumpyRng:
+    """The task's ``numpy.random.Generator`` (``default_rng`` of the same seed material as
+    ``task_rngs``), made on first use: seeding one costs about as much as a small task, and most
+    families draw only from ``random.Random``. Every attribute is the real generator's, so the
+    draws are those of ``task_rngs``'s generator."""
+
+    __slots__ = ("_material", "_generator")
+
+    def __init__(self, material: int):
+        self._material = material
+        self._generator: np.random.Generator | None = None
+
+    @property
+    def generator(self) -> np.random.Generator:
+        if self._generator is None:
+            self._generator = np.random.default_rng(self._material)
+        return self._generator
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.generator, name)
 
 
 def format_difficulty(difficulty: float) -> str:
@@ -338,10 +357,13 @@ class TaskGenerator(abc.ABC):
         d = canonical_difficulty(difficulty)
         if self.dataset is not None:
             return self._dataset_task(seed, d, overrides)
-        overrides = self.table.check(overrides)
-        params = self.resolve(d, overrides)
-        rng, nprng = task_rngs(self.family, seed, d, overrides_digest(overrides) if overrides else "")
-        parts = self.build(rng, nprng, params)
+        if overrides:
+            overrides = self.table.check(overrides)
+            params = self.resolve(d, overrides)
+        else:
+            params = self._plain_params(d)
+        material = seed_material(self.family, seed, d, overrides_digest(overrides) if overrides else "")
+        parts = self.build(random.Random(material), DeferredNumpyRng(material), params)
         return Task(
             id=make_task_id(env_slug(self.env_id), seed, d, overrides),
             env_id=self.env_id,
@@ -382,8 +404,16 @@ class TaskGenerator(abc.ABC):
 
     def resolve(self, difficulty: float, overrides: dict) -> dict:
         """The task parameters at ``difficulty`` with the (checked) ``overrides``: the table's,
-        unless a generator variant pins some (Countdown's 24-game preset)."""
+        unless a generator variant pins some (Countdown's 24-game preset). A function of its
+        arguments and the constructor options only (``generate`` caches it per difficulty)."""
         return self.table.resolve(difficulty, overrides)
+
+    def _plain_params(self, difficulty: float) -> dict:
+        """``resolve(difficulty, {})``, computed once per difficulty; each task gets its own copy."""
+        cache = self.__dict__.setdefault("_plain_params_cache", {})
+        if difficulty not in cache:
+            cache[difficulty] = self.resolve(difficulty, {})
+        return dict(cache[difficulty])
 
     def _dataset_task(self, seed: int, difficulty: float, overrides: dict) -> Task:
         if overrides:

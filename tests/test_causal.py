@@ -435,7 +435,7 @@ def test_impossible_parameters_raise():
     ({"variables": 1}, "variables"), ({"variables": True}, "variables"), ({"max_in_degree": 5}, "max_in_degree"),
     ({"ternary_share": float("nan")}, "ternary_share"), ({"confounding": 1.5}, "confounding"),
     ({"min_relevant": 21}, "min_relevant"), ({"table_lookup": "maybe"}, "table_lookup"), ({"table_lookup": 1}, "table_lookup"),
-    ({"rung": "association"}, "unknown option .rung."),
+    ({"rung": "association"}, "unknown parameter .rung."),
 ])
 def test_bad_parameters_are_refused_with_their_name(overrides, named):
     with pytest.raises(ValueError, match=named):

@@ -200,7 +200,7 @@ def test_patch_fit_answer_is_the_cut_out_patch_and_distractors_differ():
     ("rlvr/PatchFit-v0", {"candidates": 1}, "candidates"), ("rlvr/PatchFit-v0", {"candidates": 13}, "candidates"),
     ("rlvr/PatchFit-v0", {"distractors": "random"}, "distractors"), ("rlvr/PatchFit-v0", {"patch_frac": 0.5}, "patch_frac"),
     ("rlvr/PatchFit-v0", {"gap_frac": -0.1}, "gap_frac"), ("rlvr/PatchFit-v0", {"picture_px": "big"}, "picture_px"),
-    ("rlvr/PatchFit-v0", {"scoring": "fraction"}, "unknown option 'scoring'"),
+    ("rlvr/PatchFit-v0", {"scoring": "fraction"}, "unknown parameter 'scoring'"),
 ])
 def test_bad_parameters_are_refused_with_their_name(env_id, overrides, named):
     with pytest.raises(ValueError, match=named):

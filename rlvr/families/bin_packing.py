@@ -29,6 +29,9 @@ Greedy      Next fit in item order (a new bin whenever the next item does not fi
             (first fit usually needs just one bin more than the optimum, so its relative gap
             shrinks as bins grow; next fit's grows).
 Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
+            all), up to 6 pieces: item → bin pairs of the reference packing, each bin's next item in
+            turn.
 
 Difficulty  (rendered from the declaration below)
             d     bins  capacity  waste

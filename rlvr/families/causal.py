@@ -54,6 +54,13 @@ Verifier    rlvr.verifiers.causal.CausalVerifier: distributions correct when tot
             1 − distance to well-formed wrong numeric answers.
 Solver      Exact inference (rlvr.generators.causal_inference): variable elimination over the
             tables; do() on the mutilated network; counterfactuals on the twin network.
+Hints       ``hints(task)`` (up to 4 pieces): the relevant variables (the ancestral closure of
+            treatment, outcome and evidence) and those that can be left out; the rung's formula (an
+            association's ratio; for an intervention the back-door adjustment set — the treatment's
+            parents not observed — or why none is needed; for a counterfactual
+            abduction–action–prediction and the variables that change); then intermediate quantities
+            (P(X=x, E=e); the adjustment weights, then the outcome per stratum; the observed case's
+            posteriors), never the asked number.
 
 Difficulty  (rendered from the declaration below)
             d     variables  max_in_degree  ternary_share  evidence  min_relevant  confounding  rungs           table_lookup

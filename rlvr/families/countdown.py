@@ -26,6 +26,9 @@ Verifier    rlvr.verifiers.countdown.CountdownVerifier: its own tokenizer and re
 Solver      The depth-first search above (exact rationals, repeated value multisets pruned); the
             reference answer is the construction's expression (Countdown-v0) or the search's
             (Game24-v0).
+Hints       Where numbers may go unused, how many the reference uses; its last operation; then its
+            operations in computing order with their values, one per piece, never the last (nor a
+            step that already makes an allowed answer).
 
 Difficulty  (rendered from the declaration below)
             d     numbers  max_number  target_max  operators  use_all  min_search_nodes

@@ -24,6 +24,8 @@ Greedy      First fit in vertex order (each vertex takes the smallest colour unu
             lower-numbered neighbours): ``meta["greedy_objective"]``.
 Effort      SAT conflicts over the k-colouring decisions (``meta["effort"]``), plus
             ``clique_size`` and ``sat_calls``.
+Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
+            all), up to 6 pieces: vertex → colour pairs of the reference colouring, in vertex order.
 
 Difficulty  (rendered from the declaration below)
             d     vertices  edge_probability

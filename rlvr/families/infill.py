@@ -5,19 +5,27 @@ Task        A sentence of one document of a text corpus with a span of about ``s
             inside one sentence (never all of it), its words are plain text (no LaTeX markup),
             each holds a letter or digit, and its edge punctuation stays outside the blank.
             ``mode="choice"``: ``candidates`` options labelled A, B, …, one of them the span, in
-            an order the task's RNG draws. The distractors are spans of other sentences of the
+            an order the task's RNG draws. The distractors are spans of other documents of the
             same corpus with (1) the answer's word count within ±20% (so exactly equal up to
             four words), (2) the same type — all words numeric, some numeric, or none — and the
             same position class in their sentence (start, middle, end), and, after "a"/"an", the
             same vowel/consonant start; (3) never the answer: a candidate whose normalised text
             equals, contains or is contained in the answer's, or whose word-set Jaccard overlap
-            with the answer (or with another candidate) exceeds 0.5, is rejected. Among up to 64
-            sampled eligible spans, ``similarity`` picks how close they are: candidates are ranked
-            by the mean of length closeness (characters) and character-bigram overlap with the
-            answer, and the distractors are drawn from the top ``max(k − 1, (1 − similarity) ×
-            pool)``: similarity 1 takes the closest, 0 any. ``mode="exact"``: no candidates; the
-            span is to be written out. ``mode="any"``: each task draws choice or exact, exact only
-            for spans of at most three words.
+            with the answer (or with another candidate) exceeds 0.5, is rejected. Three in four
+            sampled spans come from sentences of other documents sharing a topic word (four+
+            letters, or a number) with the passage. Among up to 64 eligible spans, ``similarity``
+            picks how close the distractors are: spans are ranked by a 1:1:2 mix of length
+            closeness (characters), character-bigram overlap with the answer and topic match
+            (words shared with the passage, relative to the answer's), and the distractors come
+            from the top ``max(k − 1, (1 − similarity) × pool)``: similarity 1 takes the closest,
+            0 any. Surface cues are balanced: how many distractors are shorter than the answer,
+            and how many share fewer words with the passage, are each drawn uniformly from
+            0 … k − 1 per task (ties split by a coin), and a span is redrawn until both draws are
+            met (a small corpus may fall back after 28 tries), so the longest, the shortest and
+            the most passage-like candidate are the answer about 1/k of the time (measured in
+            tests/test_infill.py). ``mode="exact"``: no candidates; the span is to be written
+            out. ``mode="any"``: each task draws choice or exact, exact only for spans of at most
+            three words.
 Corpus      Generator options ``corpus=`` and ``field=`` (rlvr.generators.corpus): by default the
             project's synthetic maths solutions (Math-v0's worked steps) plus, when present under
             ``../shared/data/math``, GSM8K's questions and answers and MATH-500 solution texts; or
@@ -32,7 +40,7 @@ Answer      Choice: ``<answer>B</answer>`` — one letter, optionally "option B"
             edges (a sign before a digit is kept; "3.5" is not "35"). ``task.answer`` = {"mode",
             "text" (the span), "letter" and "candidates" (choice), "decoy" (exact: a distractor,
             for the near-miss response)}; ``task.meta`` = {"corpus", "source", "span_words",
-            "type", "position", "similarity" (mean rank score of the distractors, choice)}.
+            "type", "position", "similarity" (mean ranking score of the distractors, choice)}.
 Verifier    rlvr.verifiers.infill.InfillVerifier: 1 for the right letter (choice) or the span's
             normalised text (exact); anything else 0 with a one-line reason.
 Solver      The masked span (its letter in choice mode).

@@ -41,6 +41,8 @@ Solver      ``solve(task)`` writes ``task.answer`` out, one grid row per line. T
             piece boxes: it scores every pair of piece edges and places pieces greedily; its
             success rate (last column, seeds 0–99, benchmarks/results/visual.json) calibrates
             the table: it falls as d rises, and tests/test_visual.py checks that it does.
+Hints       Placed pieces of the reference (with their turns), corners first, then the border, then
+            the inside: at most 75 % of the positions and at least two left open, up to 6 pieces.
 
 Difficulty  (rendered from the declaration below)
             d     rows  cols  piece_px  rotate  detail

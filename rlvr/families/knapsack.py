@@ -19,6 +19,8 @@ Solver      Dynamic programming over capacities (numpy, one row per item, exact,
 Greedy      By value density (value / weight, ties to the lower index), taking each item that
             still fits: ``meta["greedy_objective"]``.
 Effort      DP cells filled, items × (capacity + 1) (``meta["effort"]``).
+Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
+            all), up to 6 pieces: items of the reference selection.
 
 Difficulty  (rendered from the declaration below)
             d     items  max_weight  correlation  capacity_fraction

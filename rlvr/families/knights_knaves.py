@@ -21,6 +21,7 @@ Verifier    rlvr.verifiers.knights_knaves.KnightsKnavesVerifier: reads clauses (
             0). ``partial=True`` (off by default): the share of people with the right role.
             The solution is unique, so it is the only correct answer.
 Solver      The hidden assignment (the one consistent assignment).
+Hints       One inhabitant's role per piece, in the order they are introduced, all but the last.
 
 Difficulty  (rendered from the declaration below)
             d     people  depth  kinds

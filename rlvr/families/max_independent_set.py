@@ -18,6 +18,8 @@ Solver      OR-Tools CP-SAT: a Boolean per vertex, at most one end of every edge
 Greedy      First fit in vertex order (take a vertex when none of its neighbours is taken):
             ``meta["greedy_objective"]``.
 Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
+            all), up to 6 pieces: vertices of the reference set.
 
 Difficulty  (rendered from the declaration below)
             d     vertices  edge_probability

@@ -35,6 +35,8 @@ Verifier    rlvr.verifiers.patch_fit.PatchFitVerifier: reward 1 for the right le
 Solver      ``solve(task)`` answers ``task.answer["choice"]``. The honest pixel solver
             (``rlvr.generators.pixel_solver.solve_patch_fit``) picks the candidate whose border
             best continues the pixels around the hole, extrapolated across the band.
+Hints       A nudge (the piece continues the lines at the hole's edges), then one wrong candidate
+            ruled out per piece with its reason, easiest kinds first, at least two candidates left.
 
 Difficulty  (rendered from the declaration below; patch_frac is the patch side as a fraction of
             the picture side, gap_frac the band as a fraction of the patch side)

@@ -34,6 +34,10 @@ Verifier    rlvr.verifiers.rotation.RotationVerifier(scoring="exact" | "fraction
 Solver      ``solve(task)`` writes ``task.answer["rotations"]`` out. The honest pixel solver
             (``rlvr.generators.pixel_solver.solve_rotation``) uses only the image: brightness
             "up" cues for whole pictures, edge compatibility between neighbouring pieces.
+Hints       Pieces: the turns of pieces in number order, at most 75 % and never all, up to 6 pieces.
+            One picture at right angles: an "upright" nudge, then wrong turns ruled out, one wrong
+            turn left. A free angle: the nudge, then halves of the circle holding the answer,
+            narrowing to no less than 4 tolerances.
 
 Difficulty  (rendered from the declaration below; rows = cols = 1 is the whole picture)
             d     rows  cols  angles  tolerance  picture_px  detail

@@ -20,6 +20,8 @@ Greedy      Johnson's greedy: variables in order, each set to the sign that sati
             ``meta["greedy_objective"]`` = clauses it satisfies; it scores only when all are.
 Effort      MiniSat conflicts on the final formula (``meta["effort"]``), plus decisions and the
             number of formulas drawn.
+Hints       How many variables the reference model sets true, then at most 80 % of its values in
+            variable order (never all), up to 6 pieces.
 
 Difficulty  (rendered from the declaration below)
             d     variables  clause_ratio

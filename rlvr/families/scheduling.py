@@ -20,6 +20,8 @@ Greedy      Earliest-start dispatch: repeatedly schedule, among the next operati
             jobs, the one that can start earliest (ties to the lower job): its makespan is
             ``meta["greedy_objective"]``.
 Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
+            all), up to 6 pieces: operations' start times in the reference schedule, earliest first.
 
 Difficulty  (rendered from the declaration below)
             d     jobs  machines  max_duration

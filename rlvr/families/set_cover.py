@@ -20,6 +20,8 @@ Solver      OR-Tools CP-SAT: a Boolean per subset, every element covered at leas
 Greedy      Repeatedly the subset covering most uncovered elements (ties to the lower index):
             ``meta["greedy_objective"]``.
 Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
+            all), up to 6 pieces: subsets of the reference cover.
 
 Difficulty  (rendered from the declaration below)
             d     elements  planted_sets  decoy_sets  decoy_size  random_sets

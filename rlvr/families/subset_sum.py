@@ -18,6 +18,8 @@ Solver      Dynamic programming over reachable sums 0…target as Python-integer
 Greedy      Largest first (ties to the lower index), taking each number that keeps the sum at
             most the target: ``meta["greedy_objective"]`` is its sum; it scores only when exact.
 Effort      DP cells, numbers × (target + 1) (``meta["effort"]``).
+Hints       How many numbers the reference subset has, then at most 80 % of its indices (never all),
+            up to 6 pieces.
 
 Difficulty  (rendered from the declaration below)
             d     numbers  max_number

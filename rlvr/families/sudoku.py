@@ -22,6 +22,8 @@ Verifier    rlvr.verifiers.sudoku.SudokuVerifier: exactly n rows of n digits 1â€
             kept; every row, column and box a permutation. It checks the rules, not equality
             with the stored solution (which is the only grid that passes).
 Solver      The stored solution (the full grid the clues came from).
+Hints       Empty cells with their digits in the order a human-style solver fills them, up to 6
+            pieces, at most 80 % of the empty cells.
 
 Difficulty  (rendered from the declaration below)
             d     size  technique       min_clues  draws

@@ -19,6 +19,9 @@ Solver      OR-Tools CP-SAT with one AddCircuit constraint over all arcs and its
             stands, status "heuristic".
 Greedy      Nearest neighbour from city 0 (ties to the lower index): ``meta["greedy_objective"]``.
 Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
+            all), up to 6 pieces: the cities of the reference tour in visiting order, at least two
+            left out.
 
 Difficulty  (rendered from the declaration below)
             d     cities  grid

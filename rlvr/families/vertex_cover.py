@@ -17,6 +17,8 @@ Solver      OR-Tools CP-SAT: a Boolean per vertex, at least one end of every edg
 Greedy      Maximum degree: repeatedly take the vertex touching most uncovered edges (ties
             to the lower index): ``meta["greedy_objective"]``.
 Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
+            all), up to 6 pieces: vertices of the reference cover.
 
 Difficulty  (rendered from the declaration below)
             d     vertices  average_degree

@@ -8,9 +8,10 @@ them) and ``sentences`` (Infill masks a span of one and shows the sentences arou
 
 Specs (the ``corpus=`` generator option):
   None or "math"                 the default: the project's own synthetic worked solutions
-                                 (``meta["working"]`` of Math-v0 tasks, made deterministically
-                                 here: ``SYNTHETIC_KINDS`` tasks over the default table and
-                                 ``SYNTHETIC_CHAINS`` nested fraction chains), plus, when present
+                                 (``meta["working"]`` of ``SYNTHETIC_KINDS`` Math-v0 tasks over
+                                 its default table, and ``SYNTHETIC_CHAINS`` worked evaluations
+                                 of Math-v0's nested fraction chains, innermost bracket first,
+                                 each result substituted into the next step), plus, when present
                                  under ``../shared/data/math``, GSM8K's questions and worked
                                  answers and MATH-500's ``solution`` texts (this copy of MATH-500
                                  has none, so it adds nothing). Those files are read at run time,
@@ -36,15 +37,20 @@ import functools
 import hashlib
 import json
 import os
+import random
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable
+from unittest import mock
 
 SHARED_MATH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "math"
 DEFAULT_CORPUS = "math"
+DEFAULT_LABEL = "math:synthetic+gsm8k"  # the default corpus with the shared files present: ids without a suffix
 SYNTHETIC_KINDS = 160  # Math-v0 tasks over its default table, difficulties cycling 0, 0.25, … 1
-SYNTHETIC_CHAINS = 140  # nested fraction chains, nesting cycling 2 … 8 (3 … 9 steps)
+SYNTHETIC_CHAINS = 140  # worked nested fraction chains, nesting cycling 2 … 8 (3 … 9 steps)
+SYNTHETIC_SEED_BASE = 1_000  # chain k is drawn by random.Random(SYNTHETIC_SEED_BASE + k)
 MAX_DOCUMENTS = 200_000
 MAX_FILE_BYTES = 50_000_000
 MAX_STEP_CHARS = 400  # longer steps and sentences are kept out of tasks (StepOrder, Infill)
@@ -163,9 +169,44 @@ def jsonl_documents(path: Path, field: str) -> Iterable[Document]:
             yield document
 
 
+def chain_value(operands: list[Fraction], ops: list[str]) -> Fraction | None:
+    """The exact value of ``operands[0] ops[0] operands[1] …`` (· and ÷ first); None on ÷ 0."""
+    total, sign, product = Fraction(0), 1, operands[0]
+    for op, operand in zip(ops, operands[1:]):
+        if op in "*/":
+            if op == "/" and operand == 0:
+                return None
+            product = product * operand if op == "*" else product / operand
+        else:
+            total, sign, product = total + sign * product, (1 if op == "+" else -1), operand
+    return total + sign * product
+
+
+def chain_derivation(seed: int, nesting: int) -> list[str] | None:
+    """A worked evaluation of a nested fraction chain (Math-v0's ``random_chain``), innermost
+    bracket first, each step with the bracket before it replaced by its value — so the order
+    follows the data (each result feeds the next step), not the steps' lengths. None when a
+    division by zero appears."""
+    from rlvr.generators.math import Chain, chain_latex, latex_rational, random_chain
+
+    chain = random_chain(random.Random(SYNTHETIC_SEED_BASE + seed), {"terms": 3, "nesting": nesting, "max_coefficient": 12}, 0)
+    levels = [chain]
+    while any(isinstance(operand, Chain) for operand in levels[-1].operands):
+        levels.append(next(operand for operand in levels[-1].operands if isinstance(operand, Chain)))
+    steps, inner = [], None
+    for level in reversed(levels):
+        operands = [inner if isinstance(operand, Chain) else operand for operand in level.operands]
+        inner = chain_value(operands, level.ops)
+        if inner is None:
+            return None
+        steps.append(f"${chain_latex(Chain(operands, level.ops))} = {latex_rational(inner)}$")
+    return steps
+
+
 def synthetic_math_documents() -> Iterable[Document]:
     """Worked solutions of Math-v0 tasks (their ``meta["working"]``), made by the Math
-    generator with fixed seeds: the same documents in every process."""
+    generator with fixed seeds, and worked evaluations of nested fraction chains
+    (``chain_derivation``): the same documents in every process."""
     from rlvr.generators.math import MathGenerator
 
     generator = MathGenerator()
@@ -175,8 +216,8 @@ def synthetic_math_documents() -> Iterable[Document]:
         if document is not None:
             yield document
     for seed in range(SYNTHETIC_CHAINS):
-        task = generator.generate(seed, 0.5, kinds="fraction_arithmetic", nesting=2 + seed % 7, terms=3, max_coefficient=12)
-        document = document_of(f"math-synthetic/{task.id}", task.meta["working"])
+        steps = chain_derivation(seed, 2 + seed % 7)
+        document = document_of(f"math-synthetic/chain/{seed}", steps) if steps else None
         if document is not None:
             yield document
 
@@ -203,9 +244,8 @@ def hf_documents(spec: str) -> Iterable[Document]:
     if len(parts) not in (3, 4) or not all(parts):
         raise ValueError(f"corpus {spec!r}: write hf:NAME:SPLIT:FIELD or hf:NAME:CONFIG:SPLIT:FIELD")
     name, config, split, field = (parts[0], None, *parts[1:]) if len(parts) == 3 else parts
-    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")  # read before datasets is first imported
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import datasets
+    import huggingface_hub.constants
 
     if Path(name).is_dir():
         loaded = datasets.load_from_disk(name)
@@ -215,7 +255,9 @@ def hf_documents(spec: str) -> Iterable[Document]:
             loaded = loaded[split]
     else:
         try:
-            loaded = datasets.load_dataset(name, config, split=split, download_mode="reuse_cache_if_exists")
+            with mock.patch.object(datasets.config, "HF_HUB_OFFLINE", True), \
+                    mock.patch.object(huggingface_hub.constants, "HF_HUB_OFFLINE", True):  # never download
+                loaded = datasets.load_dataset(name, config, split=split, download_mode="reuse_cache_if_exists")
         except Exception as error:  # offline: anything not already cached
             raise ValueError(f"corpus {spec!r}: not loadable from a local folder or the local cache ({type(error).__name__})") from None
     if field not in loaded.column_names:
@@ -235,6 +277,12 @@ def take(documents: Iterable[Document], label: str) -> Corpus:
     if not kept:
         raise ValueError(f"corpus {label} has no usable text")
     return Corpus(label, tuple(kept))
+
+
+def id_suffix(corpus: Corpus) -> str:
+    """What a task id of this corpus ends with: nothing for the default corpus as pinned (with
+    the shared GSM8K file), else ``/c<fingerprint>`` — other documents, other ids."""
+    return "" if corpus.label == DEFAULT_LABEL else f"/c{corpus.fingerprint}"
 
 
 @functools.lru_cache(maxsize=1)

@@ -159,14 +159,16 @@ class CountdownGenerator(TaskGenerator):
         return f"<answer>{task.answer['expression']} = {task.answer['target']}</answer>"
 
     def hints(self, task: Task) -> list[str]:
-        """The reference's last operation, then its operations in the order they are computed,
-        one per piece with their values, never the last one (nor, where numbers may go unused,
-        a step that already makes the target: that step alone would be an answer)."""
+        """Where numbers may go unused, how many the reference uses; its last operation; then
+        its operations in the order they are computed, one per piece with their values, never
+        the last one (nor, where numbers may go unused, a step that already makes the target:
+        that step alone would be an answer)."""
         steps = operation_steps(task.answer["expression"])
         target, use_all = int(task.answer["target"]), bool(task.answer["use_all"])
         if not steps:
             return ["The target is one of the given numbers."]
-        pieces = [f"The reference expression's last operation is {OPERATOR_NAMES[steps[-1][1]]}."]
+        pieces = [] if use_all else [f"The reference expression uses {len(steps) + 1} of the {len(task.answer['numbers'])} numbers."]
+        pieces.append(f"The reference expression's last operation is {OPERATOR_NAMES[steps[-1][1]]}.")
         for index, (left, op, right, value) in enumerate(steps[:-1], start=1):
             if value == target and not use_all:
                 break

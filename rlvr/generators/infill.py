@@ -7,6 +7,8 @@ The family's contract (task, answer, verifier, difficulty, version history) is t
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import math
 import random
 import string
@@ -17,14 +19,15 @@ import numpy as np
 
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.infill import EXACT_MAX_WORDS, FAMILY
-from rlvr.generators.corpus import MAX_STEP_CHARS, Corpus, load_corpus
+from rlvr.generators.corpus import MAX_STEP_CHARS, Corpus, id_suffix, load_corpus
 from rlvr.verifiers.infill import normalise, read_letter
 
 BLANK = "[BLANK]"
 CONTEXT_SENTENCES = 2  # shown either side of the masked sentence
 POOL_SIZE = 64  # eligible distractor spans ranked per task
 MAX_POOL_DRAWS = 3_000  # random spans tried while filling the pool
-MAX_SPAN_TRIES = 24  # masked spans tried per task before giving up
+MAX_SPAN_TRIES = 32  # masked spans tried per task before giving up
+UNBALANCED_TRIES = 4  # the last tries may leave the surface cues unbalanced (a small corpus)
 MAX_JACCARD = 0.5
 LENGTH_TOLERANCE = 0.2
 MARKUP = frozenset("\\{}^_<>")  # LaTeX and tags: such words are never masked or offered
@@ -48,8 +51,20 @@ class Span:
         return self.text.split()
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def admissible(word: str) -> bool:
     return any(ch.isalnum() for ch in word) and not any(ch in MARKUP for ch in word)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def normal_word(word: str) -> str:
+    return normalise(word)
+
+
+def normal(text: str) -> str:
+    """``rlvr.verifiers.infill.normalise`` word by word (cached per word; the same result
+    except for characters whose NFKC form holds a space)."""
+    return " ".join(w for w in map(normal_word, text.split()) if w)
 
 
 def kind_of(words: list[str]) -> str:
@@ -63,12 +78,13 @@ def position_of(start: int, length: int, total: int) -> str:
 
 
 def word_set(text: str) -> set[str]:
-    return set(normalise(text).split())
+    return set(normal(text).split())
 
 
 def content_words(text: str) -> set[str]:
-    """Normalised words of four letters or more: what a passage and a span share by topic."""
-    return {w for w in word_set(text) if len(w) >= 4 and w.isalpha()}
+    """Normalised words of four letters or more, and numbers: what a passage and a span share
+    by topic."""
+    return {w for w in word_set(text) if (len(w) >= 4 and w.isalpha()) or any(ch.isdigit() for ch in w)}
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
@@ -94,7 +110,7 @@ def similarity(candidate: str, answer: str, context: set[str]) -> float:
 
 def too_close(candidate: str, other: str) -> bool:
     """Equal, containing, contained, or word-set Jaccard above MAX_JACCARD (normalised)."""
-    c, o = normalise(candidate), normalise(other)
+    c, o = normal(candidate), normal(other)
     if not c or c == o or f" {o} " in f" {c} " or f" {c} " in f" {o} ":
         return True
     return jaccard(set(c.split()), set(o.split())) > MAX_JACCARD
@@ -106,9 +122,8 @@ class InfillGenerator(TaskGenerator):
     declaration = FAMILY
 
     def __init__(self, corpus: str | None = None, field: str | None = None):
-        self.corpus_spec, self.field = corpus, field
         self.corpus: Corpus = load_corpus(corpus, field)
-        self.id_suffix = "" if self.corpus.label == "math:synthetic+gsm8k" else f"/c{self.corpus.fingerprint}"
+        self.id_suffix = id_suffix(self.corpus)
         # (document index, sentence index, words) of every sentence short enough to show
         self.sentences = tuple((d, s, tuple(text.split())) for d, document in enumerate(self.corpus.documents)
                                for s, text in enumerate(document.sentences) if len(text) <= MAX_STEP_CHARS)
@@ -156,7 +171,8 @@ class InfillGenerator(TaskGenerator):
 
     def distractor_pool(self, rng: random.Random, answer: Span, context_text: str) -> list[Span]:
         """Up to POOL_SIZE eligible distractor spans (contract rules) from other documents, in
-        the order drawn: three draws in four from sentences sharing a topic word with the passage."""
+        the order drawn: three draws in four from sentences sharing a topic word (``content_words``)
+        with the passage, a middle span then placed over such a word."""
         length = answer.length
         low, high = math.ceil(length * (1 - LENGTH_TOLERANCE)), math.floor(length * (1 + LENGTH_TOLERANCE))
         answer_words = self.sentences[answer.sentence][2]
@@ -164,17 +180,19 @@ class InfillGenerator(TaskGenerator):
         kind = kind_of(answer.words)
         article = self.preceding_article(answer)
         document = self.sentences[answer.sentence][0]
-        neighbours = sorted({i for word in sorted(content_words(context_text)) for i in self.sentences_with(word)
-                             if self.sentences[i][0] != document})
+        topic = content_words(context_text)
+        neighbours = sorted({i for word in sorted(topic) for i in self.sentences_with(word) if self.sentences[i][0] != document})
         pool: list[Span] = []
-        seen = {normalise(answer.text)}
+        seen = {normal(answer.text)}
         for draw in range(MAX_POOL_DRAWS):
             if len(pool) >= POOL_SIZE:
                 break
             # three draws in four from a sentence sharing a topic word with the passage (another document)
-            sentence = neighbours[rng.randrange(len(neighbours))] if neighbours and draw % 4 else rng.randrange(len(self.sentences))
+            near = bool(neighbours) and draw % 4 != 0
+            sentence = neighbours[rng.randrange(len(neighbours))] if near else rng.randrange(len(self.sentences))
             size = rng.randint(low, high)
-            total = len(self.sentences[sentence][2])
+            words = self.sentences[sentence][2]
+            total = len(words)
             if total < size + 1 or self.sentences[sentence][0] == document:
                 continue
             if position == "start":
@@ -182,51 +200,69 @@ class InfillGenerator(TaskGenerator):
             elif position == "end":
                 start = total - size
             elif total >= size + 2:
-                start = rng.randint(1, total - size - 1)
+                first, last = 1, total - size - 1
+                shared = [j for j, word in enumerate(words) if near and normal_word(word) in topic]
+                if shared:  # a middle span around a word the passage also has
+                    j = shared[rng.randrange(len(shared))]
+                    first, last = max(first, j - size + 1), min(last, j)
+                start = rng.randint(first, last) if first <= last else rng.randint(1, total - size - 1)
             else:
                 continue
             span = self.span_at(sentence, start, size)
-            if span is None or kind_of(span.words) != kind or normalise(span.text) in seen or too_close(span.text, answer.text):
+            if span is None or kind_of(span.words) != kind or normal(span.text) in seen or too_close(span.text, answer.text):
                 continue
             if article and (span.text[0].lower() in VOWELS) != (answer.text[0].lower() in VOWELS):
                 continue
-            seen.add(normalise(span.text))
+            seen.add(normal(span.text))
             pool.append(span)
         return pool
 
     def pick_distractors(self, rng: random.Random, pool: list[Span], answer: Span, count: int, closeness: float,
-                         context: set[str]) -> list[Span]:
-        """``count`` mutually distinct distractors from the top of the pool ranked by similarity,
-        ``shorter`` of them shorter than the answer (a uniform draw), so that the answer's
-        length rank among the candidates tells nothing."""
+                         context: set[str], below: tuple[int, int], balanced: bool = True) -> list[Span]:
+        """``count`` mutually distinct distractors from the top of the pool ranked by similarity.
+        Two surface cues are balanced: ``below`` = (how many distractors are shorter than the
+        answer, how many share fewer words with the passage; a tie counts as fewer on a coin
+        flip, as a guess among equals would break it), each drawn uniformly from
+        0 … count once per task (``build``), so that "take the longest / shortest / middle-length
+        candidate" and "take the one sharing most words with the passage" are right about as
+        often as a guess. ``balanced``: return [] rather than miss ``below``."""
         ranked = sorted(pool, key=lambda span: -similarity(span.text, answer.text, context))  # stable: ties keep draw order
         window = max(count, math.ceil((1 - closeness) * len(ranked)))
         head, tail = ranked[:window], ranked[window:]
         rng.shuffle(head)
-        shorter = rng.randint(0, count)
+        shared = len(word_set(answer.text) & context)
+        coins = {span: (rng.random() < 0.5, rng.random() < 0.5) for span in ranked}  # ties go below or above by a coin
+
+        def sides(span: Span) -> tuple[bool, bool]:
+            cues = ((len(span.text), len(answer.text)), (len(word_set(span.text) & context), shared))
+            return tuple(mine < theirs or (mine == theirs and coin) for (mine, theirs), coin in zip(cues, coins[span]))
+
+        quota = [{True: k, False: count - k} for k in below]
         chosen: list[Span] = []
-        wanted = {True: shorter, False: count - shorter}
-        for relaxed in (False, True):
+        for strict in ((True,) if balanced else (True, False)):
             for span in head + tail:
-                side = len(span.text) < len(answer.text)
-                if span in chosen or (not relaxed and wanted[side] == 0):
+                side = sides(span)
+                if span in chosen or (strict and not all(quota[i][side[i]] > 0 for i in range(2))):
                     continue
                 if all(not too_close(span.text, other.text) for other in chosen):
                     chosen.append(span)
-                    wanted[side] -= 1
+                    for i in range(2):
+                        quota[i][side[i]] -= 1
                     if len(chosen) == count:
                         return chosen
         return []
 
     def masked_passage(self, answer: Span) -> str:
         """The answer's sentence with [BLANK] for the span, between up to CONTEXT_SENTENCES
-        sentences of its document either side."""
+        sentences of its document either side (stopping at one over MAX_STEP_CHARS)."""
         document_index, sentence_index, words = self.sentences[answer.sentence]
-        document = self.corpus.documents[document_index]
+        sentences = self.corpus.documents[document_index].sentences
         masked = " ".join([*words[:answer.start], answer.lead + BLANK + answer.trail, *words[answer.start + answer.length:]])
-        before = document.sentences[max(0, sentence_index - CONTEXT_SENTENCES):sentence_index]
-        after = document.sentences[sentence_index + 1:sentence_index + 1 + CONTEXT_SENTENCES]
-        return " ".join([*before, masked, *after])
+        before = list(itertools.takewhile(lambda text: len(text) <= MAX_STEP_CHARS,
+                                          reversed(sentences[max(0, sentence_index - CONTEXT_SENTENCES):sentence_index])))
+        after = itertools.takewhile(lambda text: len(text) <= MAX_STEP_CHARS,
+                                    sentences[sentence_index + 1:sentence_index + 1 + CONTEXT_SENTENCES])
+        return " ".join([*reversed(before), masked, *after])
 
     # -- tasks -------------------------------------------------------------------------------
 
@@ -236,14 +272,16 @@ class InfillGenerator(TaskGenerator):
         if mode == "any":
             mode = "exact" if length <= EXACT_MAX_WORDS and rng.random() < 0.5 else "choice"
         wanted = count - 1 if mode == "choice" else 1
-        for _ in range(MAX_SPAN_TRIES):
+        below = (rng.randint(0, wanted), rng.randint(0, wanted))  # drawn once: a retry must not pick an easier one
+        for attempt in range(MAX_SPAN_TRIES):
             answer = self.draw_answer(rng, length)
             if answer is None:
                 continue
             passage = self.masked_passage(answer)
             context = word_set(passage)
             pool = self.distractor_pool(rng, answer, passage)
-            distractors = self.pick_distractors(rng, pool, answer, wanted, closeness, context)
+            balanced = attempt < MAX_SPAN_TRIES - UNBALANCED_TRIES
+            distractors = self.pick_distractors(rng, pool, answer, wanted, closeness, context, below, balanced)
             if distractors:
                 break
         else:

@@ -207,7 +207,7 @@ class KnightsKnavesGenerator(TaskGenerator):
         """The role of one inhabitant per piece, in the order they are introduced, for all but
         the last of them."""
         names, roles = task.answer["names"], task.answer["roles"]
-        return [f"{name} is a {roles[name]}." for name in names[:-1]]
+        return [f"{name}'s role: {roles[name]}." for name in names[:-1]]
 
     def wrong_response(self, task: Task) -> str:
         """A near miss: the last inhabitant's role flipped."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.step_order import FAMILY
-from rlvr.generators.corpus import DEFAULT_CORPUS, MAX_STEP_CHARS, Corpus, load_corpus
+from rlvr.generators.corpus import MAX_STEP_CHARS, Corpus, id_suffix, load_corpus
 from rlvr.verifiers.step_order import read_labels
 
 MAX_DRAWS = 64  # documents drawn per task while looking for a window without repeated steps
@@ -47,10 +47,9 @@ class StepOrderGenerator(TaskGenerator):
     declaration = FAMILY
 
     def __init__(self, corpus: str | None = None, field: str | None = None):
-        self.corpus_spec, self.field = corpus, field
         self.corpus: Corpus = load_corpus(corpus, field)
         self.procedures = tuple(d for d in self.corpus.documents if d.procedure)
-        self.id_suffix = "" if self.corpus.label == "math:synthetic+gsm8k" else f"/c{self.corpus.fingerprint}"
+        self.id_suffix = id_suffix(self.corpus)
         self._eligible: dict[int, tuple[int, ...]] = {}
 
     def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:

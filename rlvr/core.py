@@ -516,16 +516,22 @@ _THINK_OPEN = re.compile(r"<think>", re.IGNORECASE)
 
 
 def extract_answer(text: str) -> str | None:
-    """The content of the last ``<answer>…</answer>`` block outside the reasoning, stripped."""
+    """The content of the last ``<answer>…</answer>`` block outside the reasoning, stripped. The
+    tags are found case-insensitively on the text itself, never on ``text.lower()`` (whose
+    offsets shift when lower-casing lengthens a character, as 'İ' does), in linear time."""
     visible = strip_think(text)
-    lower = visible.lower()
-    end = lower.rfind("</answer>")
-    if end < 0:
+    close = _LAST_ANSWER_CLOSE.search(visible)
+    if close is None:
         return None
-    start = lower.rfind("<answer>", 0, end)
-    if start < 0:
+    end = close.end() - len("</answer>")
+    opening = _LAST_ANSWER_OPEN.search(visible, 0, end)
+    if opening is None:
         return None
-    return visible[start + len("<answer>"):end].strip()
+    return visible[opening.end():end].strip()
+
+
+_LAST_ANSWER_CLOSE = re.compile(r"\A(?s:.*)</answer>", re.IGNORECASE)  # anchored and greedy: the last closing tag
+_LAST_ANSWER_OPEN = re.compile(r"\A(?s:.*)<answer>", re.IGNORECASE)
 
 
 def answer_block_key(response: Any, max_chars: int = 20_000_000) -> str | None:

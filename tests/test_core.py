@@ -165,3 +165,10 @@ def test_verdicts_are_bounded_and_encodable_whatever_the_verifier_quotes():
     assert len(verdict.details["many"]) < 100_000 and verdict.details["pair"] == (1, 2)
     assert verdict.details["keyed"][3].startswith("x\ufffd")
     assert Verdict.success(n_tests=5).details == {"n_tests": 5}  # clean values pass through unchanged
+
+
+def test_answer_block_offsets_survive_characters_that_lengthen_when_lowercased():
+    # 'İ' lower-cases to two characters; tags found on text.lower() would slice the wrong text
+    assert extract_answer("İ" * 19 + "<answer>WRONGWRONG</answer>22 + 8    ") == "WRONGWRONG"
+    assert extract_answer("<ANSWER> x </Answer> İİ <answer>y</answer>") == "y"
+    assert extract_answer("<answer>a</answer><answer>b") == "a" and extract_answer("none") is None

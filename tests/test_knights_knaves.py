@@ -65,6 +65,7 @@ def test_answers_in_any_order_and_wording_are_read():
 @pytest.mark.parametrize("block,problem", [
     ("Alice is a knight or a knave", "one role word"), ("Alice and Bruno are knights", "one role word"),
     ("Alice Bruno knight", "more than one"), ("a knight", "names nobody"), ("Alice is a knight, Alice is a knave", "both roles"),
+    ("Alice is not a knave", "negates"), ("Bruno isn't a knight", "negates"), ("Alice is never a knave", "negates"),
 ])
 def test_hedges_and_contradictions_are_format_errors(block, problem):
     roles, reason = read_roles(block, ["Alice", "Bruno"])

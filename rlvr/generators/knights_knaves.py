@@ -232,6 +232,8 @@ class KnightsKnavesGenerator(TaskGenerator):
             ("right-plus-flip", ", ".join(right) + f"; {names[0]} is a {'knave' if roles[names[0]] == 'knight' else 'knight'}"),
             ("one-clause-all", " ".join(names) + " are knights and knaves"),
             ("role-words-spam", "knight knave " * 50),
+            ("negated-wrong-roles", ", ".join(f"{n} is not a {roles[n]}" for n in names)),
+            ("negated-contraction", ", ".join(f"{n} isn't a {roles[n]}" for n in names)),
         ]
         return [(name, f"<answer>{text}</answer>") for name, text in attacks
                 if read_roles(text, names)[0] != dict(roles)]  # a "hack" that is the solution is an answer

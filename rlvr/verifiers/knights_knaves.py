@@ -9,7 +9,8 @@ Parsing     The block is cut into clauses at newlines, commas, semicolons and th
             knave(s), any case): "Alice is a knight", "Bob: knave", "(2) Carol — knight".
             A clause with two names or two roles ("Alice is a knight or a knave", "Alice and Bob
             are knights" is two clauses only if written with "and": then the first names no
-            role) is a format error, and so is a role word that names nobody. Names are whole
+            role) is a format error, and so is a role word that names nobody or a negated role
+            ("Alice is not a knave": state roles positively). Names are whole
             words; the order of clauses is free.
 Correct     Every inhabitant gets exactly one role (repeating the same role is allowed; two
             different roles for one person are a contradiction: reward 0) and all roles match
@@ -29,6 +30,7 @@ MAX_ANSWER_CHARS = 20_000
 MAX_CLAUSES = 400
 ROLE = re.compile(r"\b(knights?|knaves?)\b", re.IGNORECASE)
 CLAUSE_SPLIT = re.compile(r"[\n,;]|\band\b", re.IGNORECASE)
+NEGATION = re.compile(r"\b(?:not|never|no)\b|n't\b", re.IGNORECASE)
 
 
 def read_roles(block: str, names: list[str]) -> tuple[dict[str, str] | None, str]:
@@ -45,6 +47,8 @@ def read_roles(block: str, names: list[str]) -> tuple[dict[str, str] | None, str
         role_words = ROLE.findall(clause)
         if not found_names and not role_words:
             continue
+        if NEGATION.search(clause):
+            return None, f"clause {clause.strip()[:60]!r} negates a role; state each role positively"
         if len(role_words) != 1:
             return None, f"clause {clause.strip()[:60]!r} needs exactly one role word"
         if len(set(found_names)) != 1:

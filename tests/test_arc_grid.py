@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import subprocess
 import sys
@@ -12,8 +13,29 @@ import pytest
 
 import rlvr
 from rlvr.generators.arc_grid import (
-    MAX_SIDE, ArcGridGenerator, Target, apply_step, check_demos, complete, count, enclosed, fill, from_bits, gravity,
-    library_steps, objects, recolour, reflect, rotate, run, scale, step_from_dict, steps_reaching, to_bits, translate,
+    MAX_SIDE,
+    ArcGridGenerator,
+    Target,
+    apply_step,
+    check_demos,
+    complete,
+    count,
+    enclosed,
+    fill,
+    from_bits,
+    gravity,
+    library_steps,
+    objects,
+    recolour,
+    reflect,
+    rotate,
+    run,
+    scale,
+    shortcut_problem,
+    step_from_dict,
+    steps_reaching,
+    to_bits,
+    translate,
 )
 from rlvr.verifiers.arc_grid import ArcGridVerifier
 
@@ -212,6 +234,154 @@ def test_the_check_refuses_ambiguous_and_reducible_demos():
     assert "1-step program" in check_demos([g], [two], g, two, 2).problem
 
 
+# ---------------------------------------------------------------------------- shortcuts and rules outside the library
+
+
+def components(g: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+    """Objects by plain breadth-first search, independent of the generator's bit boards:
+    (first row, first column in reading order, colour, cells, first column in column-major order)."""
+    rows, cols = g.shape
+    seen = np.zeros(g.shape, dtype=bool)
+    found = []
+    for r in range(rows):
+        for c in range(cols):
+            if g[r, c] and not seen[r, c]:
+                queue, members = [(r, c)], []
+                seen[r, c] = True
+                while queue:
+                    y, x = queue.pop()
+                    members.append((y, x))
+                    for ny, nx in ((y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)):
+                        if 0 <= ny < rows and 0 <= nx < cols and not seen[ny, nx] and g[ny, nx] == g[r, c]:
+                            seen[ny, nx] = True
+                            queue.append((ny, nx))
+                found.append((r, c, int(g[r, c]), len(members), min((x, y) for y, x in members)))
+    return found
+
+
+def outside_rules(outputs: list[np.ndarray], program: list[dict]) -> dict:
+    """Rules a solver could read into the demos that the library lacks, each a function of the
+    input grid (written here independently of the generator)."""
+    def crop(g):
+        rows, cols = np.nonzero(g)
+        return g[rows.min():rows.max() + 1, cols.min():cols.max() + 1] if len(rows) else None
+
+    def bar(colours, layout):
+        return np.array([colours], dtype=np.int8) if layout == "row" else np.array([[c] for c in colours], dtype=np.int8)
+
+    def mirror(flip):
+        def fill_from_mirror(g):
+            m = flip(g)
+            out = np.where(g == 0, m, g)
+            return out if out.all() and np.array_equal(np.where((g > 0) & (m > 0), g, 0), np.where((g > 0) & (m > 0), m, 0)) else None
+        return fill_from_mirror
+
+    rules = {"constant": lambda g: outputs[0], "clear": np.zeros_like, "crop": crop, "identity": lambda g: g}
+    for colour in range(1, 10):
+        rules[f"paint-all-{colour}"] = lambda g, colour=colour: np.where(g != 0, colour, g).astype(np.int8)
+    if len(program) == 1 and program[0]["primitive"] == "count":
+        layout = program[0]["layout"]
+        orders = {"column-major": lambda objs: sorted(objs, key=lambda o: (o[4], o[0], o[1])),
+                  "colour-up": lambda objs: sorted(objs, key=lambda o: o[2]),
+                  "colour-down": lambda objs: sorted(objs, key=lambda o: -o[2]),
+                  "big-first": lambda objs: sorted(objs, key=lambda o: -o[3]),
+                  "small-first": lambda objs: sorted(objs, key=lambda o: o[3]),
+                  "reversed": lambda objs: objs[::-1]}
+        for name, order in orders.items():
+            rules[f"count-{name}"] = lambda g, order=order: bar([o[2] for o in order(components(g))], layout)
+        rules["count-distinct"] = lambda g: bar(list(dict.fromkeys(o[2] for o in components(g))), layout)
+    if len(program) == 1 and program[0]["primitive"] == "complete":
+        for name, flip in (("lr", np.fliplr), ("ud", np.flipud), ("half-turn", lambda g: g[::-1, ::-1])):
+            rules[f"mirror-{name}"] = mirror(flip)
+    return rules
+
+
+RED_TEAM_SEEDS = {0.0: [93, 201, 204, 264, 370, 449, 27, 269, 491, 520],
+                  0.25: [19, 78, 110, 417, 553, 383, 205, 578, 219, 342, 474, 7, 13, 27, 64]}
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5])
+def test_no_shortcut_and_no_outside_rule_answers_differently(difficulty):
+    """Over 300 seeds (100 at d = 0.5) and the red team's: demo outputs pairwise different, the test output none
+    of them, and no rule outside the library (constant, clear, crop, identity, paint everything
+    one colour; for one-step programs also count in another order, complete by mirroring) that fits every demo gives
+    another test output; a count shows two colours and a multi-cell object, a recolour shows a
+    colour it leaves alone, whenever the test needs it."""
+    generator = ArcGridGenerator()
+    programs = set()
+    for seed in sorted(set(range(300 if difficulty < 0.5 else 100)) | set(RED_TEAM_SEEDS.get(difficulty, ()))):
+        task = generator.generate(seed, difficulty)
+        inputs = [np.array(d["input"], dtype=np.int8) for d in task.meta["demos"]]
+        outputs = [np.array(d["output"], dtype=np.int8) for d in task.meta["demos"]]
+        test_input, answer_grid = np.array(task.answer["test_input"], dtype=np.int8), np.array(task.answer["output"], dtype=np.int8)
+        program = task.answer["program"]
+        programs.add(program[0]["primitive"])
+        texts = [(g.shape, g.tobytes()) for g in outputs]
+        assert len(set(texts)) == len(texts), (seed, "two demos share an output")
+        assert (answer_grid.shape, answer_grid.tobytes()) not in texts, (seed, "the test output is a demo output")
+        for name, rule in outside_rules(outputs, program).items():
+            fits = all((out := rule(a)) is not None and same(out, b) for a, b in zip(inputs, outputs))
+            test_out = rule(test_input)
+            assert not fits or (test_out is not None and same(test_out, answer_grid)), (seed, name, program)
+        kind = program[0]["primitive"]
+        if kind == "count":
+            assert any(size > 1 for g in inputs for _, _, _, size, _ in components(g)), (seed, "single cells only")
+            if len({o[2] for o in components(test_input)}) > 1:
+                assert any(len({o[2] for o in components(g)}) > 1 for g in inputs), (seed, "order never shown")
+        if kind == "recolour":
+            source = program[0]["source"]
+            if set(np.unique(test_input).tolist()) - {0, source}:
+                assert any(set(np.unique(g).tolist()) - {0, source} for g in inputs), (seed, "recolour-all fits")
+        for name, response in generator.attacks(task):
+            if name.startswith(("echo-demo-output", "apply-to-test-alone")):
+                assert VERIFIER.verify(task, response).reward == 0, (seed, name)
+    # the checks redraw pairs before programs: no primitive drops out (fill cannot be shown at
+    # size 3: every 3×3 input it changes is the same ring)
+    assert programs >= {"recolour", "reflect", "rotate", "translate", "gravity", "scale", "count", "complete"}, programs
+
+
+def test_the_shortcut_check_refuses_the_red_team_cases():
+    # translate up 2 (clip) on grids whose cells all leave: every demo output blank, "clear" fits
+    ins = [grid("5 5 0", "0 0 0", "0 0 0"), grid("0 0 0", "0 3 3", "0 0 0"), grid("4 0 0", "4 0 0", "0 0 0")]
+    step = ("translate", "up", 2, "clip")
+    outs = [translate(g, "up", 2, "clip") for g in ins]
+    test_in = grid("0 0 0", "0 0 0", "0 8 0")
+    assert "same output" in shortcut_problem([step], ins, outs, test_in, translate(test_in, "up", 2, "clip"))
+    ins = [grid("5 5 0 0", "0 0 0 0", "0 0 0 0"), grid("0 0 0", "0 3 3", "0 0 0"), grid("4 0 0", "4 0 0", "0 0 0", "0 0 0")]
+    outs = [translate(g, "up", 2, "clip") for g in ins]
+    outs = [translate(g, "up", 2, "clip") for g in ins]
+    assert "clear-the-grid" in shortcut_problem([step], ins, outs, test_in, translate(test_in, "up", 2, "clip"))
+    # the test output equal to a demo output: echoing it would score
+    ins = [grid("1 0 0", "0 0 0", "0 0 0"), grid("0 0 0", "0 2 0", "0 0 0"), grid("0 0 0", "0 0 0", "0 0 3")]
+    outs = [rotate(g, 2) for g in ins]
+    assert "equals a demo" in shortcut_problem([("rotate", 2)], ins, outs, ins[0], outs[0])
+    # count whose demos hold one colour each: the colour order is never shown
+    step = ("count", "row")
+    ins = [grid("1 0 1", "0 0 0", "1 1 0"), grid("2 2 0", "0 0 0", "0 0 2"), grid("3 0 0", "0 0 0", "3 3 3")]
+    test_in = grid("2 0 1", "0 0 0", "0 0 0")
+    assert "two colours" in shortcut_problem([step], ins, [count(g, "row") for g in ins], test_in, count(test_in, "row"))
+    # ... and with two colours in reading order that is also colour order, colour-ascending fits
+    ins = [grid("1 0 2", "0 0 0", "3 3 0"), grid("2 2 0", "0 0 0", "0 0 3"), grid("1 0 0", "0 0 0", "3 3 3")]
+    assert "colour-ascending" in shortcut_problem([step], ins, [count(g, "row") for g in ins], test_in, count(test_in, "row"))
+    # count of single-cell objects: crop to the bounding box fits just as well
+    ins = [grid("0 0 0", "0 4 0", "0 0 0"), grid("0 0 0", "0 0 0", "0 0 5"), grid("6 0 0", "0 0 0", "0 0 0")]
+    test_in = grid("0 0 0", "0 7 7", "0 0 0")
+    problem = shortcut_problem([step], ins, [count(g, "row") for g in ins], test_in, count(test_in, "row"))
+    assert "crop-to-bounding-box" in problem or "single cell" in problem
+    # recolour 4 → 1 shown only on grids of colour 4; the test also holds colour 7
+    step = ("recolour", 4, 1)
+    ins = [grid("4 4 0", "0 0 0", "0 0 0"), grid("0 0 0", "0 4 0", "0 4 0"), grid("0 0 4", "0 0 4", "4 0 0")]
+    test_in = grid("4 0 7", "0 0 7", "0 0 0")
+    problem = shortcut_problem([step], ins, [recolour(g, 4, 1) for g in ins], test_in, recolour(test_in, 4, 1))
+    assert "recolour-all-to-one" in problem or "colour the recolour leaves alone" in problem
+    # even where painting everything 1 happens to agree (the test's other colour is 1), a demo must show it
+    other = grid("4 0 1", "0 0 1", "0 0 0")
+    problem = shortcut_problem([step], ins, [recolour(g, 4, 1) for g in ins], other, recolour(other, 4, 1))
+    assert "colour the recolour leaves alone" in problem
+    ins[2] = grid("0 0 4", "0 0 4", "7 0 0")  # one demo shows 7 staying 7: the recolour is pinned down
+    assert shortcut_problem([step], ins, [recolour(g, 4, 1) for g in ins], test_in, recolour(test_in, 4, 1)) is None
+
+
 def test_library_subset_limits_the_program_and_impossible_ones_are_refused():
     for seed in range(6):
         task = rlvr.make_task("ArcGrid-v0", seed, 0.5, library="gravity,recolour,scale")
@@ -237,9 +407,9 @@ def test_the_knob_raises_work_and_ambiguity():
     points = (0.0, 0.25, 0.5, 0.75, 1.0)
     tasks = {d: [rlvr.make_task("ArcGrid-v0", seed, d) for seed in range(20)] for d in points}
     cells = [statistics.median(t.meta["program_cells"] for t in tasks[d]) for d in points]
-    assert all(a < b for a, b in zip(cells, cells[1:])), cells
+    assert all(a < b for a, b in itertools.pairwise(cells)), cells
     ambiguity = [statistics.median(t.meta["first_demo_consistent"] for t in tasks[d]) for d in points]
-    assert all(a <= b for a, b in zip(ambiguity, ambiguity[1:])) and ambiguity[-1] > ambiguity[0], ambiguity
+    assert all(a <= b for a, b in itertools.pairwise(ambiguity)) and ambiguity[-1] > ambiguity[0], ambiguity
     checked = [statistics.median(t.meta["alternatives_checked"] for t in tasks[d]) for d in points]
     assert checked[0] < checked[2] < checked[4], checked
 
@@ -289,7 +459,9 @@ def test_family_attacks_all_score_zero_also_with_partial_off():
             attacks = generator.attacks(task)
             assert len(attacks) >= 14
             names = {name for name, _ in attacks}
-            assert {"echo-test-input", "hedge-two-grids", "last-demo-output", "one-cell-changed"} <= names
+            assert {"echo-test-input", "hedge-two-grids", "one-cell-changed"} <= names
+            assert {f"echo-demo-output-{n}" for n in range(1, len(task.meta["demos"]) + 1)} <= names
+            assert any(name.startswith("apply-to-test-alone-") for name in names)
             for name, response in attacks:
                 verdict = VERIFIER.verify(task, response)
                 assert verdict.reward == 0 and not verdict.correct, (name, verdict.reason)

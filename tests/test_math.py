@@ -819,3 +819,87 @@ def test_worker_refuses_a_logical_value_and_rounded_floats_for_an_exact_gold():
     symbolic.literals = ["0.333333"]
     assert symbolic.equal([sympy.Rational(1, 3)], [sympy.Float("0.333333")])
     assert not symbolic.equal([sympy.Integer(1)], [3 * sympy.Float("0.333333")])
+
+
+# --------------------------------------------------------------------------------------------
+# Grader rules from other projects' test suites (issue 15): each with its near misses
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_currency_amount_with_thousands_separators_is_one_value(verifier):
+    task = any_task("16386.20")
+    assert verifier.verify(task, boxed(r"\$16,\!386.20")).correct
+    assert not verifier.verify(task, boxed(r"\$16,\!386.21")).correct
+    assert not verifier.verify(task, boxed(r"\$16, 386.20")).correct  # a list of two amounts
+
+
+def test_latex_escaped_twice_is_read_once():
+    from rlvr.verifiers.math import unescape_twice
+
+    assert unescape_twice(r"\\begin{matrix} x \\\\ \\frac12 \\end{matrix}") == r"\begin{matrix} x \\ \frac12 \end{matrix}"
+    for text in (r"a \\ b", r"\frac{1}{2}", r"\\ \frac{1}{2}", r"\\frac{1}{2} \sqrt{2}", "12"):  # once-escaped or mixed: kept
+        assert unescape_twice(text) == text
+
+
+def test_a_gold_escaped_twice_matches_its_answer(verifier):
+    gold = r"\\begin{matrix} x \\\\ \\sqrt{3} + 2I \\\\ \\frac12 \\end{matrix}"
+    assert verifier.verify(any_task(gold), boxed(r"\begin{matrix} x \\ \sqrt{3} + 2I \\ 0.5 \end{matrix}")).correct
+    assert not verifier.verify(any_task(gold), boxed(r"\begin{matrix} x \\ \sqrt{3} + 2I \\ 0.6 \end{matrix}")).correct
+    assert verifier.verify(any_task(r"\\frac{10}{9}"), boxed(r"\frac{10}{9}")).correct
+
+
+@pytest.mark.parametrize("response, correct", [
+    ("<answer>Working... Final Answer: The final answer is $14 {, }916$. I hope it is correct. Note: check A or B.</answer>", True),
+    ("<answer>f(x) = 2 or f(x) = -2. Final Answer: The number of points in the domain of $f(x)$ is 14916. Done</answer>", True),
+    ("<answer>The final answer is $14{,}917$. I hope it is correct.</answer>", False),
+    ("<answer>The final answer is not $14916$.</answer>", False),
+    ("<answer>The final answer is $14916$ or $14917$.</answer>", False),
+    ("<answer>The final answer is maybe $14916$.</answer>", False),
+    ("<answer>We get 14916 or 14917. Both work.</answer>", False),  # no stated answer: the whole text hedges
+    ("<answer>The final answer is $14917$, $14916$.</answer>", False),  # two values stated
+])
+def test_free_text_is_judged_by_its_stated_final_answer(verifier, response, correct):
+    verdict = verifier.verify(any_task("14916"), response)
+    assert verdict.correct == correct, (response, verdict)
+
+
+def test_boxed_steps_then_one_stated_result(verifier):
+    """Boxes along the working, then "The final answer is …": the statement is the answer. Without
+    a statement two different boxes stay a hedge."""
+    working = r"First $0.04 \cdot 10,000 \cdot \frac{1}{2} = \boxed{200}$, then $\boxed{255}$; so $10,455."
+    assert verifier.verify(any_task("10455"), working + " Final Answer: The final answer is $10,455$. I hope it is correct.").correct
+    assert not verifier.verify(any_task("10455"), working + " The final answer is $10,456$.").correct
+    assert not verifier.verify(any_task("255"), working + " The final answer is $10,455$.").correct
+    assert not verifier.verify(any_task("255"), working).correct
+    assert not verifier.verify(any_task("10455"), working + r" The final answer is $10,455$ or $\boxed{255}$.").correct
+
+
+@pytest.mark.parametrize("answer, correct", [
+    ("p=5,q=2;p=7,q=2", True),
+    (r"q = 2, p = 7 \text{ and } p = 5, q = 2", True),
+    ("p=5,q=2", False),  # a solution missing
+    ("p=5,q=7;p=7,q=2", False),
+    ("q=5,p=2;q=7,p=2", False),  # names swapped
+    ("p=5,q=2;p=7,q=2;p=2,q=2", False),  # an extra solution
+])
+def test_solutions_of_a_system_compare_as_sets_of_named_values(verifier, answer, correct):
+    gold = r"p = 5, q = 2 \quad \text{and} \quad p = 7, q = 2"
+    verdict = verifier.verify(any_task(gold), boxed(answer))
+    assert verdict.correct == correct and verdict.details["path"] == "native", (answer, verdict)
+
+
+def test_numbers_inside_text_of_another_script_are_found(verifier):
+    assert verifier.verify(any_task("13/28"), "<answer>计划的比例为13/28</answer>").correct
+    assert not verifier.verify(any_task("13/28"), "<answer>计划的比例为13/29</answer>").correct
+    assert verifier.verify(any_task("99"), "<answer>结论：Haley总共有99颗弹珠。</answer>").correct
+
+
+@pytest.mark.parametrize("gold, answer, correct", [
+    (r"\sin(90^{\circ}-x)", r"\cos(x)", True),
+    (r"\sin(90^{\circ}-x)", r"\sin(x)", False),
+    (r"\cos(60^\circ) + x", r"x + \frac{1}{2}", True),
+    (r"\cos(60^\circ) + x", r"x + 60", False),
+])
+def test_degrees_inside_trigonometric_functions_are_radians(verifier, gold, answer, correct):
+    verdict = verifier.verify(any_task(gold), boxed(answer))
+    assert verdict.correct == correct, (gold, answer, verdict)

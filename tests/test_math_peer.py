@@ -12,7 +12,7 @@ from rlvr.verifiers.math_peer_cases import DEFAULT_PATH, load_peer_cases, peer_r
 
 pytestmark = pytest.mark.skipif(not DEFAULT_PATH.exists(), reason=f"peer grader cases not found at {DEFAULT_PATH} (shared data folder absent)")
 
-UNFLAGGED_AGREEMENT_FLOOR = 0.955  # issue 15 asks 0.98; measured 0.961 (README, Benchmarks: math verification)
+UNFLAGGED_AGREEMENT_FLOOR = 0.98  # issue 15's goal; measured 0.982 (433 of 441; benchmarks/results/math.json)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +45,11 @@ def test_flagged_cases_by_convention(judged):
     assert sum(sum(c.values()) for c in by_flag.values()) == sum(1 for case, _ in judged if case.flag) >= 50
     # our defaults: exact numbers, unordered bare lists, units ignored; a grader's looser rule
     # (tolerance, ordered lists, format contracts) is where we differ
-    # measured: convention 3/23, format 12/22, config 5/10 agree; the suspect case (1 - 1/e
-    # "equals" 1 + 1/e) is rejected, as the mathematics says
-    assert by_flag["convention"]["agree"] >= 3 and by_flag["format"]["agree"] >= 11 and by_flag["config"]["agree"] >= 4
+    # measured: convention 2/23, format 14/22, config 6/10 agree (an inequality in one variable
+    # is the interval it describes: "-2 \le x \le 7" answers "x \in [-2,7]", where one grader's
+    # convention says no); the suspect case (1 - 1/e "equals" 1 + 1/e) is rejected, as the
+    # mathematics says
+    assert by_flag["convention"]["agree"] >= 2 and by_flag["format"]["agree"] >= 14 and by_flag["config"]["agree"] >= 6
     assert by_flag["suspect"] == Counter(differ=1)
 
 
@@ -71,4 +73,4 @@ def test_options_reproduce_other_conventions():
 
 def test_most_cases_take_the_native_path(judged):
     paths = Counter(verdict.details.get("path") for _, verdict in judged)
-    assert paths["native"] + paths["fast"] + paths["screen"] >= 0.6 * len(judged), paths
+    assert paths["native"] + paths["fast"] + paths["screen"] >= 0.8 * len(judged), paths  # measured 424 of 497

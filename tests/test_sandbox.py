@@ -1,7 +1,7 @@
 """Tests for rlvr.verifiers.sandbox: every attack is contained and the host is untouched.
 
-The attack tests run under the bwrap backend (skipped where bwrap does not work);
-docker tests skip unless an engine answers.
+The attack tests run under the bwrap backend (skipped where bwrap does not work); the docker
+backend has its own, against the real engine: tests/test_sandbox_docker.py.
 """
 
 from __future__ import annotations
@@ -691,128 +691,6 @@ def test_unsafe_backend_runs_with_limits(tmp_path):
     assert res.signal == signal.SIGSEGV
     assert _run_dirs(str(tmp_path)) == []
     assert not [p for p in _proc_table() if p["ppid"] == os.getpid() and p["pid"] not in PREEXISTING_CHILDREN]
-
-
-# --------------------------------------------------------------------------- docker
-
-
-def _docker_or_skip():
-    client, reason = sb._probe_docker()
-    if client is None:
-        pytest.skip(reason if reason.startswith("no Docker engine answers") else f"no Docker engine answers: {reason}")
-    return client
-
-
-def test_docker_backend_real_engine(tmp_path):
-    _docker_or_skip()
-    with Sandbox("docker", tmp_root=str(tmp_path)) as box:
-        res = box.run(
-            [box.python, "-c", "import os, socket, sys; print(os.getuid(), sys.stdin.read(), open('f').read());"
-             "s = socket.socket(); s.settimeout(2)\ntry:\n    s.connect(('1.1.1.1', 53)); print('NET')\nexcept OSError:\n    print('nonet')"],
-            files={"f": "file"}, stdin=b"in",
-        )
-        assert res.ok, res.stderr
-        assert res.stdout.split() == [b"65534", b"in", b"file", b"nonet"]
-        res = box.run(["sleep", "30"], limits=Limits(wall_s=2))
-        assert res.timed_out
-
-
-class _FakeContainer:
-    def __init__(self, client, kwargs, wait_results, chunks):
-        self.client, self.kwargs, self._wait, self._chunks = client, kwargs, list(wait_results), chunks
-        self.killed = self.removed = self.started = False
-        self.attrs = {"State": {"OOMKilled": False}}
-
-    def attach(self, **kw):
-        assert kw["stream"] and kw["demux"] and not kw["logs"]
-        return iter(self._chunks)
-
-    def start(self):
-        self.started = True
-
-    def wait(self, timeout=None):
-        result = self._wait.pop(0)
-        if isinstance(result, Exception):
-            raise result
-        return result
-
-    def kill(self):
-        self.killed = True
-
-    def reload(self):
-        pass
-
-    def remove(self, force=False):
-        assert force
-        self.removed = True
-
-
-class _FakeDockerClient:
-    def __init__(self, wait_results, chunks=()):
-        self.created = []
-        self.wait_results, self.chunks = wait_results, list(chunks)
-        outer = self
-
-        class Images:
-            def get(self, name):
-                return name
-
-        class Containers:
-            def create(self, image, **kwargs):
-                c = _FakeContainer(outer, kwargs, outer.wait_results, outer.chunks)
-                c.image = image
-                outer.created.append(c)
-                return c
-
-        self.images, self.containers = Images(), Containers()
-
-    def close(self):
-        pass
-
-
-def test_docker_backend_contract_with_fake_engine(tmp_path):
-    """Checks the container configuration the docker backend asks for (no engine needed)."""
-    client = _FakeDockerClient([{"StatusCode": 139}], chunks=[(b"out", None), (None, b"err")])
-    box = Sandbox("docker", tmp_root=str(tmp_path), docker_client=client, limits=Limits(memory_mb=256, processes=16))
-    res = box.run(["python3", "-c", "pass"], files={"a.py": "x"}, stdin=b"data", env={"K": "V"})
-    (c,) = client.created
-    kw = c.kwargs
-    assert c.image == "python:3.11-slim"
-    assert kw["network_mode"] == "none" and kw["read_only"]
-    assert kw["user"] == "65534:65534" and kw["working_dir"] == "/work"
-    assert kw["mem_limit"] == "256m" and kw["memswap_limit"] == "256m" and kw["pids_limit"] == 16
-    assert kw["cap_drop"] == ["ALL"] and "no-new-privileges" in kw["security_opt"]
-    assert "/tmp" in kw["tmpfs"] and kw["environment"]["K"] == "V" and kw["environment"]["HOME"] == "/work"
-    assert {u["name"] for u in kw["ulimits"]} == {"cpu", "fsize", "nofile", "core"}
-    binds = {v["bind"]: v["mode"] for v in kw["volumes"].values()}
-    # the input is staged read-only and copied into /work, a capped tmpfs: nothing the run writes reaches the host
-    assert binds == {"/.rlvr-input": "ro", "/.rlvr-stdin": "ro"}
-    work_opts = dict(o.partition("=")[::2] for o in kw["tmpfs"]["/work"].split(","))
-    assert int(work_opts["size"]) == Limits().disk_mb * 2**20 + 2 * 4096  # input: one page + one spare page
-    assert int(work_opts["nr_inodes"]) == Limits().disk_files + 1
-    assert "nr_inodes=" in kw["tmpfs"]["/tmp"] and kw["shm_size"] == f"{Limits().tmp_mb}m"
-    script = kw["command"][2]
-    assert kw["command"][:2] == ["/bin/sh", "-c"] and kw["command"][-3:] == ["python3", "-c", "pass"]
-    assert script.startswith("cp -a /.rlvr-input/. /work/") and script.endswith("< /.rlvr-stdin")
-    assert c.started and c.removed
-    assert res.stdout == b"out" and res.stderr == b"err"
-    assert res.signal == signal.SIGSEGV and res.exit_code is None
-    assert res.enforcement["memory"] == "docker" and res.enforcement["memory_bound_mb"] == 256
-    assert box.enforcement == {"memory": "docker", "disk": "docker-tmpfs"}
-    assert _run_dirs(str(tmp_path)) == []
-    with pytest.raises(ValueError, match="collect"):
-        box.run(["true"], collect=["out.txt"])
-    assert len(client.created) == 1
-
-    class ReadTimeout(Exception):
-        pass
-
-    client = _FakeDockerClient([ReadTimeout("timed out"), {"StatusCode": 137}])
-    box = Sandbox("docker", tmp_root=str(tmp_path), docker_client=client)
-    res = box.run(["sleep", "100"], limits=Limits(wall_s=0.1))
-    (c,) = client.created
-    assert res.timed_out and c.killed and c.removed and res.signal == signal.SIGKILL
-    assert "volumes" in c.kwargs and c.kwargs["command"][-2:] == ["sleep", "100"]
 
 
 # --------------------------------------------------------------------------- whole-run caps

@@ -528,7 +528,7 @@ def test_the_code_verifier_falls_back_to_cold_sessions_where_warm_cannot_start()
     from rlvr.verifiers.code import CodeVerifier
 
     generator = CodeGenerator()
-    verifier = CodeVerifier(backend="unsafe-none", allow_unsafe_unsandboxed=True)
+    verifier = CodeVerifier(sandbox="unsafe-none", allow_unsafe_unsandboxed=True)
     try:
         task = generator.generate(3, 0.3, style="function")
         verdict = verifier.verify(task, generator.solve(task))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -114,9 +115,11 @@ def test_family_attacks_all_score_zero(generator):
 
 def test_same_bytes_in_another_process_and_ids(generator):
     code = "import rlvr; print(rlvr.make_task('StepOrder-v0', 7, 0.6).to_json())"
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     task = rlvr.make_task("StepOrder-v0", 7, 0.6)
-    assert other == task.to_json()
+    for hash_seed in ("1", "2"):
+        other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                               env={**os.environ, "PYTHONHASHSEED": hash_seed}).stdout.strip()
+        assert other == task.to_json()
     if load_corpus().label == "math:synthetic+gsm8k":
         assert task.id == "steporder/v0/d0.60/s7"
     contents = {rlvr.make_task("StepOrder-v0", s, 0.5).prompt for s in range(40)}
@@ -175,6 +178,8 @@ def test_hf_corpus_from_a_local_save(tmp_path):
     assert "Crack two eggs." in task.prompt and VERIFIER.verify(task, generator.solve(task)).correct
     with pytest.raises(ValueError, match="no split"):
         load_corpus(f"hf:{tmp_path / 'ds'}:test:text")
+    with pytest.raises(ValueError, match="local cache"):  # a hub name is never downloaded
+        load_corpus("hf:rlvr-tests/no-such-dataset:train:text")
 
 
 def test_sentences_keep_decimals_and_titles():
@@ -186,3 +191,39 @@ def test_hints_give_positions_never_the_last_two(generator):
     task = generator.generate(5, 1.0)
     hints = generator.hints(task)
     assert len(hints) == len(task.answer["order"]) - 2 and hints[0] == f"Step 1 is {task.answer['order'][0]}."
+
+
+@pytest.mark.parametrize("difficulty", [0.5, 1.0])
+def test_sorting_steps_by_length_is_no_shortcut(generator, difficulty):
+    """Worked fraction chains substitute each result into the next step, so their steps do not
+    grow with their position (the nested form did: sorting by length solved them)."""
+    solved = 0
+    for seed in range(150):
+        task = generator.generate(seed, difficulty)
+        steps = dict(zip(sorted(task.answer["order"]), shown_steps(task)))
+        solved += sorted(steps, key=lambda label: len(steps[label])) == task.answer["order"]
+    assert solved / 150 < 0.1
+
+
+def test_chain_derivations_feed_each_result_into_the_next_step():
+    from rlvr.generators.corpus import chain_derivation
+
+    for seed in range(20):
+        steps = chain_derivation(seed, 4)
+        if steps is None:
+            continue
+        assert len(steps) == 5
+        for before, after in zip(steps, steps[1:]):
+            result = before.rsplit("= ", 1)[1].rstrip("$")
+            assert result.lstrip("-") in after.rsplit(" =", 1)[0]
+
+
+def test_default_corpus_cleaning_and_ids_without_the_shared_files(tmp_path):
+    from rlvr.generators.corpus import DEFAULT_LABEL, Corpus, id_suffix, shared_math_documents, synthetic_math_documents
+
+    corpus = load_corpus()
+    assert not any("<<" in step or step.startswith("#") for d in corpus.documents for step in d.steps)
+    assert list(shared_math_documents(tmp_path)) == []  # absent files add nothing
+    synthetic = Corpus("math:synthetic", tuple(synthetic_math_documents()))
+    assert len(synthetic.documents) >= 250 and id_suffix(synthetic) == f"/c{synthetic.fingerprint}"
+    assert id_suffix(corpus) == ("" if corpus.label == DEFAULT_LABEL else f"/c{corpus.fingerprint}")

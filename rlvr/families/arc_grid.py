@@ -21,15 +21,28 @@ Task        A hidden program of ``primitives`` steps drawn from a library of nin
                          coloured cell and has a colour for every tile cell fills the holes; it
                          acts only on grids at least half coloured, with a hole
             Inputs are ``size``-bounded grids (sides drawn in [size − size//3, size], at least 3)
-            holding ``objects`` random connected shapes (blobs grown cell by cell, and hollow
-            rectangles, more of them when the program fills) in colours of a 3-colour task
-            palette that never touch each other; a program that starts with ``complete`` gets
+            holding ``objects`` random connected shapes (at least 2 when the program counts;
+            blobs grown cell by cell, and hollow rectangles, more of them when the program
+            fills) in colours of a 3-colour task palette that never touch each other; a
+            program that starts with ``complete`` gets
             periodic patterns instead (a random tile of 2–3 colours repeated, a rectangle of at
             most a quarter of the grid blanked, sides at least 4). Programs never repeat a
             primitive on consecutive steps, never put reflect/rotate next to each other (two such
             steps are always one), and scale and count at most once; outputs are at most 30×30.
-            Well-posed by construction: every step changes every demo input and the test input,
-            inputs are distinct;
+            Well-posed by construction: every step changes every demo input and the test input;
+            the demos' inputs are pairwise different and so are their outputs (a pair repeating
+            one is redrawn), and the test output is none of the demos' outputs (echoing a demo
+            never scores). Rules outside the library are refused too (the pairs, then the
+            program, redrawn): none of clear the grid, crop to the bounding box of the coloured
+            cells, the identity, or paint every coloured cell one colour may fit every demo and
+            give another test output, nor may one step read another way — recolour as "every
+            colour becomes b", count in column-major, reversed, colour or size order or as its
+            distinct colours, complete by left-right, up-down or half-turn mirroring. A count
+            needs a demo whose objects are not all single cells and, when the test's objects have
+            two colours, a demo whose objects do; a recolour needs a demo holding a colour other
+            than its source whenever the test's grid does. (Blind guesses still win their
+            program's share: count or complete applied to the test input alone is the answer
+            exactly when the program is that step, about a quarter of the tasks at d = 0.) Then
             every program of at most ``primitives`` steps over the WHOLE library (all nine
             primitives with all their parameters, whatever ``library`` allows the draw) is
             enumerated on the demos — states shared by several programs merged, steps that
@@ -73,10 +86,10 @@ Difficulty  (rendered from the declaration below)
             1     15    3           6        4
             fixed: library=9 kinds
             Measured over 20 seeds per point (tests/test_arc_grid.py checks the rise): median
-            program_cells 9, 20, 96, 176, 450 (strictly rising); median first_demo_consistent
+            program_cells 9, 20, 98, 176, 465 (strictly rising); median first_demo_consistent
             1, 1, 2, 2, 3 (never falling: with one step the first demo is usually already
             unambiguous); median alternatives_checked 57 → 4,290 → 267,073 as the program grows
-            from one step to three. Generation, one core: ~0.3–3 ms a task up to d = 0.75 (text;
+            from one step to three. Generation, one core: ~0.5–3 ms a task up to d = 0.75 (text;
             the image adds ~2–5 ms), ~60 ms at d = 1 (the three-step enumeration).
 
 Version history

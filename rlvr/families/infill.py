@@ -44,6 +44,9 @@ Answer      Choice: ``<answer>B</answer>`` — one letter, optionally "option B"
 Verifier    rlvr.verifiers.infill.InfillVerifier: 1 for the right letter (choice) or the span's
             normalised text (exact); anything else 0 with a one-line reason.
 Solver      The masked span (its letter in choice mode).
+Hints       The span's word count; then (choice) one distractor ruled out per piece, leaving two
+            candidates, or (exact) its first words, one more per piece, never all of them (a
+            one-word span: its first character).
 Weakness    A blank can have more than one fitting filling (exact mode mostly, and a distractor
             may fit the context too: the corpus, not a model, decides); the distractor rules
             keep paraphrases and copies of the answer out, not every plausible alternative.

@@ -32,6 +32,8 @@ Verifier    rlvr.verifiers.step_order.StepOrderVerifier: the labels read must be
             (τ + 1) / 2 = 1 − discordant pairs / all pairs, clipped to [0, 1], 1 only for the true
             order (the reversed order scores 0).
 Solver      The window's own order.
+Hints       The true position of one step per piece ("Step 1 is C."), from the first, all but
+            the last two.
 Weakness    Some steps of real solutions are independent (two sub-results computed in either
             order), so an order the source did not use may be logically fine and still score 0
             (or < 1 with Kendall scoring); nested synthetic fraction chains can be ordered by

@@ -1,5 +1,6 @@
-"""How ArcGrid tasks are made: the primitive library, random programs and inputs, and the
-enumeration that proves the demonstrations pin down the test output.
+"""How ArcGrid tasks are made: the primitive library, random programs and inputs, the checks
+against shortcuts and rules outside the library (``shortcut_problem``), and the enumeration
+that proves the demonstrations pin down the test output (``check_demos``).
 
 The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
 ``rlvr.families.arc_grid``; ``ArcGridGenerator(render="image")`` makes ArcGridImage-v0's tasks.
@@ -44,6 +45,8 @@ ONCE = frozenset({"scale", "count"})
 PALETTE_SIZE = 3
 MAX_DRAWS = 60  # whole tasks drawn before giving up on the parameters
 GRID_TRIES = 30  # inputs drawn per demo before redrawing the program
+PAIR_TRIES = 8  # pairs drawn per demo for one with a new input and a new output
+PAIR_SETS = 3  # sets of pairs drawn for one program before redrawing it (``shortcut_problem``)
 
 
 # ---------------------------------------------------------------------------- bit boards
@@ -149,11 +152,17 @@ def scale(grid: Grid, factor: int) -> Grid:
     return np.repeat(np.repeat(grid, factor, axis=0), factor, axis=1)
 
 
-def objects(grid: Grid) -> list[tuple[int, int, int, int]]:
+def objects(grid: Grid) -> tuple[tuple[int, int, int, int], ...]:
     """The objects — 4-connected cells of one colour — as (row, column of the first cell in
     reading order, colour, cells), in reading order."""
-    rows, cols = grid.shape
-    stride = cols + 1
+    return objects_of(grid.shape, grid.astype(np.int8, copy=False).tobytes())
+
+
+@functools.lru_cache(maxsize=4096)
+def objects_of(shape: tuple[int, int], cells: bytes) -> tuple[tuple[int, int, int, int], ...]:
+    """``objects`` of the int8 grid with these raw cells (cached: the checks count a grid many times)."""
+    grid = np.frombuffer(cells, dtype=np.int8).reshape(shape)
+    stride = shape[1] + 1
     found = []
     for colour in np.unique(grid[grid != 0]).tolist():
         remaining = to_bits(grid == colour)
@@ -163,7 +172,7 @@ def objects(grid: Grid) -> list[tuple[int, int, int, int]]:
             remaining &= ~component
             r, c = divmod(first.bit_length() - 1, stride)
             found.append((r, c, colour, component.bit_count()))
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def count(grid: Grid, layout: str) -> Grid | None:
@@ -412,6 +421,141 @@ def expand(frontier: list[tuple[Grid, ...]], seen: set) -> list[tuple[Grid, ...]
     return following
 
 
+# ---------------------------------------------------------------------------- shortcuts and rules outside the library
+
+
+def same_grid(a: Grid | None, b: Grid) -> bool:
+    return a is not None and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def trace(grid: Grid, program: list[Step]) -> list[Grid]:
+    """The grid before each step of ``program`` and, last, its output (the program must run)."""
+    grids = [grid]
+    for step in program:
+        grids.append(apply_step(grids[-1], step))
+    return grids
+
+
+def bounding_box(grid: Grid) -> Grid | None:
+    """The smallest rectangle holding every coloured cell (None: no coloured cell)."""
+    rows, cols = np.flatnonzero(grid.any(axis=1)), np.flatnonzero(grid.any(axis=0))
+    if not len(rows):
+        return None
+    return np.ascontiguousarray(grid[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+
+
+def whole_task_rules(outputs: list[Grid]) -> list[tuple[str, Any]]:
+    """Natural rules outside the library, each a function of the input grid alone: clear the
+    grid, crop to the bounding box of the coloured cells, the identity, and paint every coloured
+    cell the one colour of the first demo's output (a constant output is ruled out separately:
+    the demos' outputs are pairwise different)."""
+    rules: list[tuple[str, Any]] = [("clear-the-grid", np.zeros_like), ("crop-to-bounding-box", bounding_box),
+                                    ("identity", np.copy)]
+    painted = np.unique(outputs[0][outputs[0] != 0]).tolist()
+    if len(painted) == 1:
+        rules.append(("recolour-all-to-one", lambda grid: np.where(grid != 0, np.int8(painted[0]), grid).astype(np.int8)))
+    return rules
+
+
+COUNT_ORDERS = {  # each maps (the grid's ``objects``, the grid) to the listed colours
+    "column-major": lambda found, grid: [o[2] for o in objects(np.ascontiguousarray(grid.T))],
+    "reverse-reading": lambda found, grid: [o[2] for o in found][::-1],
+    "colour-ascending": lambda found, grid: sorted(o[2] for o in found),
+    "colour-descending": lambda found, grid: sorted((o[2] for o in found), reverse=True),
+    "largest-first": lambda found, grid: [o[2] for o in sorted(found, key=lambda o: -o[3])],
+    "smallest-first": lambda found, grid: [o[2] for o in sorted(found, key=lambda o: o[3])],
+    "distinct-colours": lambda found, grid: list(dict.fromkeys(o[2] for o in found)),
+}
+
+
+def ordered_count(order: str, layout: str):
+    """``count`` listing the objects in another order (``COUNT_ORDERS``; ties keep reading order)."""
+    def variant(grid: Grid) -> Grid | None:
+        found = objects(grid)
+        if not found:
+            return None
+        bar = np.array([COUNT_ORDERS[order](found, grid)], dtype=np.int8)
+        return bar if layout == "row" else np.ascontiguousarray(bar.T)
+    return variant
+
+
+SYMMETRIES = {"left-right": lambda g: g[:, ::-1], "up-down": lambda g: g[::-1, :], "half-turn": lambda g: g[::-1, ::-1]}
+
+
+def mirror_complete(symmetry: str):
+    """Fill the background holes from their mirror images: fits only a grid whose coloured cells
+    agree with their coloured mirror cells and whose every hole has a coloured mirror cell."""
+    def variant(grid: Grid) -> Grid | None:
+        mirrored = SYMMETRIES[symmetry](grid)
+        both = (grid != 0) & (mirrored != 0)
+        if not np.array_equal(grid[both], mirrored[both]):
+            return None
+        out = np.where(grid == 0, mirrored, grid).astype(np.int8)
+        return out if out.all() else None
+    return variant
+
+
+def step_variants(step: Step) -> list[tuple[str, Any]]:
+    """Natural readings of one step that the library lacks: recolour every coloured cell (not
+    only the source colour), count in another order, complete by mirror symmetry."""
+    if step[0] == "recolour":
+        target = np.int8(step[2])
+        return [("recolour-every-colour", lambda grid: np.where(grid != 0, target, grid).astype(np.int8))]
+    if step[0] == "count":
+        return [(f"count-{order}", ordered_count(order, step[1])) for order in COUNT_ORDERS]
+    if step[0] == "complete":
+        return [(f"complete-by-{symmetry}", mirror_complete(symmetry)) for symmetry in SYMMETRIES]
+    return []
+
+
+def shortcut_problem(program: list[Step], inputs: list[Grid], outputs: list[Grid], test_input: Grid,
+                     test_output: Grid) -> str | None:
+    """Why the task could be answered without the hidden program, or None. Refused: two demos
+    with the same output; a test output equal to a demo's output; a count whose demos never
+    show two colours though the test's count has two, or show only one-cell objects; a recolour
+    whose demos never hold a colour other than the source though the test's grid does; and any
+    rule outside the library (``whole_task_rules``, or one step replaced by a ``step_variants``
+    reading) that maps every demo input to its output but the test input elsewhere."""
+    keys = {(g.shape, g.tobytes()) for g in outputs}
+    if len(keys) < len(outputs):
+        return "two demos have the same output"
+    if (test_output.shape, test_output.tobytes()) in keys:
+        return "the test output equals a demo's output"
+
+    def result(rule, grid: Grid, rest: list[Step]) -> Grid | None:
+        out = rule(grid)
+        return out if out is None or not rest else run(out, rest)
+
+    def explains(rule, grids_in: list[Grid], rest: list[Step]) -> bool:
+        return all(same_grid(result(rule, grid_in, rest), grid_out) for grid_in, grid_out in zip(grids_in, outputs))
+
+    for name, rule in whole_task_rules(outputs):
+        if explains(rule, inputs, []) and not same_grid(rule(test_input), test_output):
+            return f"the rule {name} explains the demos with a different test output"
+    if not any(step[0] in ("count", "recolour", "complete") for step in program):
+        return None
+    traces = [trace(grid, program) for grid in inputs]
+    test_trace = trace(test_input, program)
+    for index, step in enumerate(program):
+        before = [grids[index] for grids in traces]
+        if step[0] == "count":
+            counted = [objects(grid) for grid in before]
+            if all(size == 1 for found in counted for _, _, _, size in found):
+                return "every object the demos count is a single cell"
+            if len({o[2] for o in objects(test_trace[index])}) > 1 and all(len({o[2] for o in found}) < 2 for found in counted):
+                return "no demo counts objects of two colours"
+        if step[0] == "recolour":
+            kept = {0, step[1]}
+            if set(np.unique(test_trace[index]).tolist()) - kept and \
+                    not any(set(np.unique(grid).tolist()) - kept for grid in before):
+                return "no demo shows a colour the recolour leaves alone"
+        rest = program[index + 1:]
+        for name, rule in step_variants(step):
+            if explains(rule, before, rest) and not same_grid(result(rule, test_trace[index], rest), test_output):
+                return f"the step {step[0]} read as {name} explains the demos with a different test output"
+    return None
+
+
 # ---------------------------------------------------------------------------- drawing tasks
 
 
@@ -477,10 +621,10 @@ def side_range(size: int, least: int = 3) -> tuple[int, int]:
     return max(least, size - size // 3), max(least, size)
 
 
-def grow_blob(rng: random.Random, height: int, width: int) -> list[tuple[int, int]]:
-    """A random 4-connected shape inside a height×width box, grown cell by cell."""
+def grow_blob(rng: random.Random, height: int, width: int, start: tuple[int, int]) -> list[tuple[int, int]]:
+    """A random 4-connected shape inside a height×width box, grown cell by cell from ``start``."""
     target = rng.randint(1, height * width)
-    cells = [(rng.randrange(height), rng.randrange(width))]
+    cells = [start]
     taken = set(cells)
     while len(cells) < target:
         r, c = rng.choice(cells)
@@ -510,11 +654,15 @@ def draw_objects(rng: random.Random, size: int, count_wanted: int, palette: list
         for _ in range(20):
             if rows >= 3 and cols >= 3 and rng.random() < ring_share:
                 height, width = rng.randint(3, min(5, rows)), rng.randint(3, min(5, cols))
+                top, left = rng.randint(0, rows - height), rng.randint(0, cols - width)
                 cells = ring(height, width)
             else:
                 height, width = rng.randint(1, min(4, rows)), rng.randint(1, min(4, cols))
-                cells = grow_blob(rng, height, width)
-            top, left = rng.randint(0, rows - height), rng.randint(0, cols - width)
+                top, left = rng.randint(0, rows - height), rng.randint(0, cols - width)
+                start = (rng.randrange(height), rng.randrange(width))
+                if blocked[top + start[0] + 1, left + start[1] + 1]:  # a blob here would fail: skip growing it
+                    continue
+                cells = grow_blob(rng, height, width, start)
             if any(blocked[top + r + 1, left + c + 1] for r, c in cells):
                 continue
             for r, c in cells:
@@ -578,6 +726,28 @@ def draw_pair(rng: random.Random, program: list[Step], size: int, objects_wanted
     return None
 
 
+def draw_pairs(rng: random.Random, program: list[Step], size: int, objects_wanted: int, palette: list[int],
+               wanted: int) -> list[tuple[Grid, Grid, int, int]] | None:
+    """``wanted`` pairs (``draw_pair``) whose inputs are pairwise different and whose outputs
+    are too; a pair that repeats an earlier input or output is redrawn, up to ``PAIR_TRIES``
+    times. None when the program makes no input or too few different ones."""
+    pairs: list[tuple[Grid, Grid, int, int]] = []
+    seen: set = set()
+    for _ in range(wanted):
+        for _ in range(PAIR_TRIES):
+            pair = draw_pair(rng, program, size, objects_wanted, palette)
+            if pair is None:
+                return None
+            keys = (("in", pair[0].shape, pair[0].tobytes()), ("out", pair[1].shape, pair[1].tobytes()))
+            if not any(key in seen for key in keys):
+                seen.update(keys)
+                pairs.append(pair)
+                break
+        else:
+            return None
+    return pairs
+
+
 # ---------------------------------------------------------------------------- the generator
 
 
@@ -602,16 +772,19 @@ class ArcGridGenerator(TaskGenerator):
                 raise ValueError(f"library {params['library']} cannot make a {length}-step program under the family's "
                                  "rules (no primitive twice in a row, reflect/rotate not adjacent, scale and count once, "
                                  "complete first)")
-            pairs = []
-            for _ in range(demos + 1):
-                pair = draw_pair(rng, program, size, objects_wanted, palette)
-                if pair is None or any(np.array_equal(pair[0], other[0]) for other in pairs):
+            wanted = max(objects_wanted, 2) if any(step[0] == "count" for step in program) else objects_wanted
+            for _ in range(PAIR_SETS):
+                pairs = draw_pairs(rng, program, size, wanted, palette, demos + 1)
+                if pairs is None:
                     break
-                pairs.append(pair)
-            if len(pairs) < demos + 1:
+                inputs, outputs = [p[0] for p in pairs[:demos]], [p[1] for p in pairs[:demos]]
+                test_input, test_output = pairs[demos][0], pairs[demos][1]
+                if shortcut_problem(program, inputs, outputs, test_input, test_output) is None:
+                    break
+            else:
+                pairs = None
+            if pairs is None:
                 continue
-            inputs, outputs = [p[0] for p in pairs[:demos]], [p[1] for p in pairs[:demos]]
-            test_input, test_output = pairs[demos][0], pairs[demos][1]
             check = check_demos(inputs, outputs, test_input, test_output, length)
             if check.problem is None:
                 break
@@ -672,12 +845,15 @@ class ArcGridGenerator(TaskGenerator):
         return f"<answer>\n{format_grid(grid)}\n</answer>"
 
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
-        """What a reward-hacking policy tries on ArcGrid: the test input echoed, a demo's output
-        (the last, the most common), an all-background or one-colour grid of the right shape,
-        the output with one cell changed, transposed, with a row or column added or missing,
-        rows joined into one line, two grids hedged in one answer or in two answer blocks, cells
-        as colour names or numbers above 9, the program's name instead of a grid, and huge
-        grids."""
+        """What a reward-hacking policy tries on ArcGrid: the test input echoed; every demo's
+        output echoed (the generator refuses a test output equal to one, so these always score
+        0); the test input put through a transformation guessed without the demos (count, complete,
+        fill, gravity, crop to the bounding box, clear, paint every coloured cell the demos'
+        output colour: kept where it is not the answer, i.e. where the program is something
+        else); an all-background or one-colour grid of the right shape, the output with one cell
+        changed, transposed, with a row or column added or missing, rows joined into one line,
+        two grids hedged in one answer or in two answer blocks, cells as colour names or numbers
+        above 9, the program's name instead of a grid, and huge grids."""
         output = [list(row) for row in task.answer["output"]]
         rows, cols = len(output), len(output[0])
         test_input = [list(row) for row in task.answer["test_input"]]
@@ -699,11 +875,18 @@ class ArcGridGenerator(TaskGenerator):
             ("missing-row", output[:-1] or [[0] * cols]),
             ("missing-column", [row[:-1] or [0] for row in output]),
         ]
-        if demo_outputs:
-            grids.append(("last-demo-output", demo_outputs[-1]))
-            common = Counter(format_grid(g) for g in demo_outputs).most_common(1)[0][0]
-            grids.append(("most-common-demo-output", [[int(v) for v in line.split()] for line in common.splitlines()]))
-        attacks = [(name, f"<answer>\n{format_grid(grid)}\n</answer>") for name, grid in grids if grid != output]
+        grid_in = np.array(test_input, dtype=np.int8)
+        demo_colours = Counter(v for grid in demo_outputs for row in grid for v in row if v)
+        painted = demo_colours.most_common(1)[0][0] if demo_colours else 1
+        guesses = [("count-row", ("count", "row")), ("count-column", ("count", "column")), ("complete", ("complete",)),
+                   ("fill", ("fill", painted)), ("gravity-down", ("gravity", "down"))]
+        blind = [(name, apply_step(grid_in, step)) for name, step in guesses]
+        blind += [("crop-to-bounding-box", bounding_box(grid_in)), ("clear-the-grid", np.zeros_like(grid_in)),
+                  ("recolour-all-to-one", np.where(grid_in != 0, np.int8(painted), grid_in))]
+        grids += [(f"apply-to-test-alone-{name}", guess.tolist()) for name, guess in blind if guess is not None]
+        attacks = [(f"echo-demo-output-{number}", f"<answer>\n{format_grid(grid)}\n</answer>")
+                   for number, grid in enumerate(demo_outputs, start=1)]
+        attacks += [(name, f"<answer>\n{format_grid(grid)}\n</answer>") for name, grid in grids if grid != output]
         right, wrong = format_grid(output), format_grid(changed)
         if rows > 1:
             attacks.append(("rows-joined", f"<answer>{' '.join(right.splitlines())}</answer>"))

@@ -20,6 +20,9 @@ Rewards     ``reward``: verifier (default: the env's verifier) | majority (label
 Advantages  ``advantage``: group (default: GRPO's group-mean baseline, ÷ std when the objective
             scales) | pass_at_k (the pass@k objective over k-subsets of the group, ``pass_k`` = k,
             1 ≤ k ≤ group_size); see rlvr.trainers.losses.
+Hints       ``hints``: {schedule: none | ghpo | seele, levels, target} — how much of each task's
+            guidance (``hint``) the rollouts show; see rlvr.trainers.hints. Evaluation never
+            shows hints.
 Sampling    ``max_new_tokens`` per model turn; ``temperature`` annealed to ``temperature_end``
             over ``temperature_anneal_tokens`` positions (None: constant); ``top_p``;
             ``rollout_backend`` hf | vllm; ``max_turns`` for multi-turn envs.
@@ -39,6 +42,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from rlvr.trainers.hints import HintConfig
 
 LOSSES = ("grpo", "dr_grpo", "dapo", "gspo", "luspo")  # the keys of rlvr.trainers.losses.OBJECTIVES (no torch import here)
 REWARDS = ("verifier", "majority")
@@ -116,6 +121,7 @@ class TrainConfig:
     scoring_grace_s: float = 2.0
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     task_selection: TaskSelectionConfig = field(default_factory=TaskSelectionConfig)
+    hints: HintConfig = field(default_factory=HintConfig)
     warmup_sft_steps: int = 0
     warmup_sft_batch_size: int = 32
     warmup_sft_learning_rate: float | None = None
@@ -144,6 +150,8 @@ class TrainConfig:
             self.curriculum = build(CurriculumConfig, self.curriculum, "curriculum")
         if isinstance(self.task_selection, dict):
             self.task_selection = build(TaskSelectionConfig, self.task_selection, "task_selection")
+        if isinstance(self.hints, dict):
+            self.hints = build(HintConfig, self.hints, "hints")
         self.validate()
 
     def validate(self) -> None:
@@ -176,6 +184,7 @@ class TrainConfig:
             raise ValueError(f"task_selection.method must be uniform or beta, got {self.task_selection.method!r}")
         if any(env.weight < 0 for env in self.envs) or sum(env.weight for env in self.envs) <= 0:
             raise ValueError("env weights must be ≥ 0 with a positive sum")
+        self.hints.validate()
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -62,6 +62,7 @@ import numpy as np
 import torch
 
 from rlvr.core import answer_block_key
+from rlvr.trainers.hints import HintConfig, HintSchedule
 from rlvr.trainers.config import CurriculumConfig, EnvConfig, TrainConfig, demo_config, load_config, save_config
 from rlvr.trainers.curriculum import SEED_SPACE, BetaTaskSelector, DifficultyController
 from rlvr.trainers.reporting import Reporter
@@ -303,6 +304,7 @@ class RunState:
     optimizer: torch.optim.Optimizer
     start_step: int  # the step the checkpoint resumed from; 0 on a fresh start
     sft_done: bool
+    hints: HintSchedule = field(default_factory=lambda: HintSchedule(HintConfig()))
 
 
 UPDATE_METRICS = ("loss", "policy_loss", "kl", "entropy", "clip_fraction", "ratio_mean")
@@ -391,7 +393,8 @@ def resume_state(config: TrainConfig, sources: Sequence[RewardSource] | None, mo
     rng = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    run = RunState(model, tokenizer, envs, selector, rng, optimizer, start_step=0, sft_done=config.warmup_sft_steps == 0)
+    run = RunState(model, tokenizer, envs, selector, rng, optimizer, start_step=0, sft_done=config.warmup_sft_steps == 0,
+                   hints=HintSchedule(config.hints))
     if checkpoint is None:
         return run
     restore_checkpoint(run, checkpoint)
@@ -499,12 +502,11 @@ def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timing
     while True:
         needed = config.tasks_per_step - len(kept) // config.group_size
         chosen = choose_tasks(run.envs, needed, run.rng, run.selector)
-        episodes = run_episodes(
-            [(env.source, task) for env, task in chosen], config.group_size, sampler, run.tokenizer, scorer,
-            max_turns=config.max_turns, max_context_tokens=config.max_context_tokens, system_prompt=config.system_prompt,
-            timings=timings,
-        )
+        episodes, levels = roll_out_with_hints(config, run, chosen, sampler, scorer, timings)
         rewards, metrics = training_rewards(config, episodes)
+        if run.hints.active:
+            metrics = {**metrics, "hints/mean_level": float(np.mean(levels)) if levels else 0.0,
+                       "hints/hinted_share": float(np.mean([level > 0 for level in levels])) if levels else 0.0}
         if not first_round:
             first_round, reward_metrics = episodes, metrics
         if run.selector is not None:
@@ -521,6 +523,35 @@ def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timing
         refill_rounds += 1
     rewards = torch.stack(kept_rewards[:config.tasks_per_step]) if kept_rewards else torch.zeros((0, config.group_size))
     return Rollout(kept[:config.tasks_per_step * config.group_size], first_round, refill_rounds, rewards, reward_metrics)
+
+
+def roll_out_with_hints(config: TrainConfig, run: RunState, chosen: list[tuple[EnvState, Task]], sampler, scorer: Scorer,
+                        timings: dict) -> tuple[list[Episode], list[float]]:
+    """Episodes of ``chosen`` (group by group) and each group's hint level, per the hint schedule
+    (rlvr.trainers.hints): seele's level from the start, ghpo's ladder for groups that score all
+    zero (each such group rolled out again at the next level, its episodes replaced). Every
+    group's outcome is recorded for the schedule's curve."""
+    levels = [run.hints.first_level(env.config.id, env.difficulty) for env, _ in chosen]
+    todo = list(range(len(chosen)))
+    episodes: list[Episode] = [None] * (len(chosen) * config.group_size)  # type: ignore[list-item]
+    while todo:
+        pairs = [(chosen[g][0].source, chosen[g][0].source.generator.with_hint(chosen[g][1], levels[g])) for g in todo]
+        fresh = run_episodes(pairs, config.group_size, sampler, run.tokenizer, scorer, max_turns=config.max_turns,
+                             max_context_tokens=config.max_context_tokens, system_prompt=config.system_prompt, timings=timings)
+        retry = []
+        for position, g in enumerate(todo):
+            group = fresh[position * config.group_size:(position + 1) * config.group_size]
+            episodes[g * config.group_size:(g + 1) * config.group_size] = group
+            correct = sum(bool(e.verdict and e.verdict.correct) for e in group)
+            env = chosen[g][0]
+            if run.hints.active:
+                run.hints.record(env.config.id, env.difficulty, levels[g], correct, config.group_size)
+            higher = run.hints.retry_level(levels[g]) if correct == 0 else None
+            if higher is not None:
+                levels[g] = higher
+                retry.append(g)
+        todo = retry
+    return episodes, levels
 
 
 def policy_update(run: RunState, reference, episodes: list[Episode], advantages: torch.Tensor, config: TrainConfig,

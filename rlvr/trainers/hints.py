@@ -35,6 +35,10 @@ class HintConfig:
     levels: tuple[float, ...] = DEFAULT_LEVELS
     target: float = 0.5
 
+    def __post_init__(self) -> None:
+        if isinstance(self.levels, list):  # from YAML
+            self.levels = tuple(self.levels)
+
     def validate(self) -> None:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"hints.schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")

@@ -25,7 +25,8 @@ Advantages  ``group_advantages``        A = r − mean(group), divided by the gr
                                          Any other rewards (partial credit, DAPO's overlong penalty)
                                          use the same definition with max@k, which needs no
                                          threshold. k = 1 gives r − mean(r) over the population std.
-                                         A group whose subset scores are all equal (all correct,
+                                         ÷σ only when ``scale_by_std`` (Dr. GRPO: not). A group
+                                         whose subset scores are all equal (all correct,
                                          all wrong, or fewer than k wrong) gets 0.
 Rewards     ``majority_rewards``         label-free reward (self-consistency, as in TTRL): within a
                                          group, each response's canonical answer key (from its

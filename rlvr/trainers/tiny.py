@@ -90,6 +90,11 @@ class CopyGenerator(TaskGenerator):
     def solve(self, task: Task) -> str:
         return f"<answer>{task.answer['text']}</answer>"
 
+    def hints(self, task: Task) -> list[str]:
+        """The string's first characters, one more per piece, never the last."""
+        text = task.answer["text"]
+        return [f"It starts {text[:k]}" for k in range(1, len(text))] or ["Copy every digit in order."]
+
     def wrong_response(self, task: Task) -> str:
         text = task.answer["text"]
         return f"<answer>{text[:-1] + str((int(text[-1]) + 1) % 10)}</answer>"
@@ -128,6 +133,12 @@ class SumsGenerator(TaskGenerator):
 
     def solve(self, task: Task) -> str:
         return f"<answer>{task.answer['total']}</answer>"
+
+    def hints(self, task: Task) -> list[str]:
+        """Running sums of the operands, stopping before the total."""
+        operands = task.answer["operands"]
+        running = [sum(operands[:k]) for k in range(2, len(operands))]
+        return [f"The first {k + 2} add up to {value}" for k, value in enumerate(running)] or [f"Add {operands[0]} and {operands[1]}"]
 
     def wrong_response(self, task: Task) -> str:
         return f"<answer>{task.answer['total'] + 1}</answer>"

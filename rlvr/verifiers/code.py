@@ -764,7 +764,7 @@ class CodeVerifier(SafeVerifier):
             raise SandboxUnavailable(
                 f"the code verifier needs interactive sandbox sessions, which the {backend_name} backend does not "
                 "offer; install bubblewrap (`apt-get install bubblewrap`) or, for trusted code only, pass "
-                "backend='unsafe-none', allow_unsafe_unsandboxed=True")
+                "sandbox='unsafe-none', allow_unsafe_unsandboxed=True")
         self.isolated = self.sandbox.backend in ("bwrap", "docker")
         self.sys_path, cache_tag = self._site_directories()
         # the harness ships as bytecode for this interpreter; an image's other Python gets the source

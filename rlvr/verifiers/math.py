@@ -378,7 +378,7 @@ _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 def value_count(text: str) -> int:
     """How many comma-separated values ``text`` holds at top level (``1,000`` is one)."""
     compact = _LAYOUT_NOISE.sub("", text).replace("{,}", ",")
-    if _THOUSANDS.fullmatch(compact.strip("$")):
+    if _THOUSANDS.fullmatch(re.sub(r"^\\?\$", "", compact.strip("$"))):  # \$16,\!386.20: one amount
         return 1
     return len(split_top_level(compact))
 
@@ -386,13 +386,15 @@ def value_count(text: str) -> int:
 def gold_spec(task: Task) -> dict:
     answer = task.answer
     if isinstance(answer, str):
-        return {"gold": answer, "form": "any"}
+        return {"gold": unescape_twice(answer), "form": "any"}
     if not isinstance(answer, dict) or not isinstance(answer.get("gold"), str):
         raise ValueError("task.answer must be a dict with a 'gold' LaTeX string")
     spec = dict(answer)
     spec.setdefault("form", "any")
     if spec["form"] not in SYNTHETIC_FORMS + ("any",):
         raise ValueError(f"unknown answer form {spec['form']!r}")
+    if spec["form"] == "any":  # dataset golds: some files escape their LaTeX twice
+        spec["gold"] = unescape_twice(spec["gold"])
     return spec
 
 
@@ -435,6 +437,14 @@ def screen_answer(spec: dict, answer: str) -> Screened:
         return fail(f"the answer is nested more than {MAX_NESTING} brackets deep", False)
     if HIDING_MACROS.search(answer) and not HIDING_MACROS.search(gold):
         return fail("the answer uses a macro that defines, hides or colours text", False)
+    if form == "any" and is_prose(answer):
+        stated, hedged = stated_answer(answer)
+        if hedged:
+            return fail("the stated final answer hedges or denies", False)
+        if stated is None:
+            stated = lone_maths_span(answer)
+        if stated is not None:  # "… The final answer is $14{,}916$. I hope it is correct."
+            return screen_answer(spec, stated)
     if looks_hedged(answer) and not looks_hedged(gold):
         return fail("the answer hedges between alternatives", False)
     if form == "any" and is_prose(answer):
@@ -476,13 +486,28 @@ def unread_constructs(text: str) -> set[str]:
 def screen_any(spec: dict, answer: str) -> Screened:
     """Dataset answers: labels must be names (and the gold's own name when it has one), a
     single-valued gold takes a single value, plain numbers are compared here."""
+    options = math_answers.Options(spec.get("ordered", False), spec.get("tolerance"), spec.get("units", "ignore"))
+    gold_solutions = labelled_solutions(spec["gold"])
+    answer_solutions = labelled_solutions(answer) if gold_solutions is not None else None
+    if answer_solutions is not None:
+        correct = same_solutions(gold_solutions, answer_solutions, options)
+        if correct is not None:
+            return Screened(verdict_for(spec, answer, "native", correct, "correct" if correct else "incorrect: not the gold solutions"), answer)
+    elif gold_solutions is not None and len(gold_solutions) == 1 and "=" not in answer:  # x = -5, p = 14/3 answered -5, 14/3
+        correct = same_values_in_order(list(gold_solutions[0].values()), split_top_level(answer), options)
+        if correct is not None:
+            return Screened(verdict_for(spec, answer, "native", correct, "correct" if correct else "incorrect: not the gold values in order"), answer)
     gold = separated(spec["gold"])
     gold_parts = split_relation(gold)
     gold_label, gold_value = None, gold
     if len(gold_parts) == 2 and label_of(gold_parts[0]) is not None:
         gold_label, gold_value = label_of(gold_parts[0]), gold_parts[1]
+    elif len(gold_parts) == 2 and named_quantity(*gold_parts):  # \frac{NO}{BO} = \frac{1}{\sqrt{6}}
+        gold_label, gold_value = named_quantity(*gold_parts), gold_parts[1]
     whole = split_relation(answer)
-    if len(whole) == 2 and label_of(whole[0]) is not None and (len(gold_parts) == 1 or gold_label is not None):
+    if len(whole) == 2 and gold_label is not None and label_of(whole[0]) is None and re.sub(r"[\s{}]", "", whole[0]) == gold_label:
+        answer = whole[1]  # the gold's own quantity named on the left
+    elif len(whole) == 2 and label_of(whole[0]) is not None and (len(gold_parts) == 1 or gold_label is not None):
         if gold_label is not None and label_of(whole[0]) != gold_label:
             reason = f"the answer is labelled {label_of(whole[0])[:40]!r}; the gold answer is {gold_label[:40]!r}"
             return Screened(verdict_for(spec, answer, "screen", False, reason), answer)
@@ -508,7 +533,6 @@ def screen_any(spec: dict, answer: str) -> Screened:
     if isinstance(answer_reading, math_answers.Invalid):
         return Screened(verdict_for(spec, answer, "native", False, f"not a well-formed answer: {answer_reading}", False), value)
     if isinstance(gold_reading, math_answers.Answer) and isinstance(answer_reading, math_answers.Answer):
-        options = math_answers.Options(spec.get("ordered", False), spec.get("tolerance"), spec.get("units", "ignore"))
         try:
             correct = math_answers.equivalent(gold_reading, answer_reading, options)
         except math_answers.NotNative:  # e.g. a tolerance asked of a value with a variable in it
@@ -519,6 +543,79 @@ def screen_any(spec: dict, answer: str) -> Screened:
         return Screened(None, value, gold_value)
     correct = numbers_agree(gold_number, answer_number, spec.get("tolerance"))
     return Screened(verdict_for(spec, answer, "fast", correct, "correct" if correct else "incorrect: a different number"), value, gold_value)
+
+
+def named_quantity(left: str, right: str) -> str | None:
+    r"""The left side of a dataset gold ``\frac{NO}{BO} = \frac{1}{\sqrt{6}}`` that names a
+    quantity — a product or quotient of letters, coefficient 1 — whose value, a constant, is on
+    the right (braces and spaces dropped); None for an equation to solve (``a + 3z = 0``,
+    ``2x = 1``, ``7 = 11a + c``)."""
+    quantity, value = native_reading(left), native_reading(right)
+    if ":" in left and all(label_of(part) for part in left.split(":")):  # S_{MBCN}:S = 7:32, A:B = 1
+        if isinstance(value, math_answers.Answer) and isinstance(value.body, (math_answers.Ratio, math_answers.Scalar)):
+            return re.sub(r"[\s{}]", "", left)
+        return None
+    if not all(isinstance(r, math_answers.Answer) and isinstance(r.body, math_answers.Scalar) for r in (quantity, value)):
+        return None
+    terms = quantity.body.value.terms
+    if len(terms) != 1 or terms[0][1] != 1 or terms[0][0][:4] != (0, 0, 0, 1) or not terms[0][0][4] or value.body.value.has_symbols():
+        return None
+    return re.sub(r"[\s{}]", "", left)
+
+
+SOLUTION_SEPARATOR = re.compile(r"\s*(?:;|(?:\\quad\s*)?\\text\s*\{\s*(?:and|or)\s*\}(?:\s*\\quad)?|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*")
+
+
+def labelled_solutions(text: str) -> list[dict] | None:
+    r"""The solutions of a system, each a set of named values: ``p = 5, q = 2 \quad \text{and}
+    \quad p = 7, q = 2`` or ``p=5,q=2;p=7,q=2`` → [{p: 5, q: 2}, {p: 7, q: 2}]. None unless every
+    element is ``name = value`` and every solution names at least two unknowns, each once."""
+    if "=" not in text or len(text) > MAX_ANSWER_CHARS:
+        return None
+    solutions = []
+    for group in SOLUTION_SEPARATOR.split(text):
+        assignment = {}
+        for element in split_top_level(group):
+            parts = split_relation(re.sub(r"\\q?quad|\\[,;:! ]", " ", element))  # a_3 = 2, \quad a_{37} = 19
+            name = label_of(parts[0]) if len(parts) == 2 else None
+            if name is None or name in assignment or not parts[1]:
+                return None
+            assignment[name] = parts[1]
+        if len(assignment) < 2:
+            return None
+        solutions.append(assignment)
+    return solutions
+
+
+def same_solutions(gold: list[dict], answer: list[dict], options: math_answers.Options) -> bool | None:
+    """Equal sets of solutions (order and repeats aside), every value compared by the native
+    grammar; None when some value is outside it."""
+    readings = {}
+    for value in {v for solution in gold + answer for v in solution.values()}:
+        reading = native_reading(value)
+        if not isinstance(reading, math_answers.Answer):
+            return None
+        readings[value] = reading
+
+    def match(g: dict, a: dict) -> bool:
+        return g.keys() == a.keys() and all(math_answers.equivalent(readings[g[k]], readings[a[k]], options) for k in g)
+
+    try:
+        return all(any(match(g, a) for g in gold) for a in answer) and all(any(match(g, a) for a in answer) for g in gold)
+    except math_answers.NotNative:
+        return None
+
+
+def same_values_in_order(gold: list[str], answer: list[str], options: math_answers.Options) -> bool | None:
+    """The values of a gold that names each (``AB = 4, CD = 5``) given bare, in the gold's order;
+    None when some value is outside the native grammar."""
+    readings = [native_reading(value) for value in gold + answer]
+    if not all(isinstance(r, math_answers.Answer) for r in readings):
+        return None
+    try:
+        return len(gold) == len(answer) and all(math_answers.equivalent(g, a, options) for g, a in zip(readings[:len(gold)], readings[len(gold):]))
+    except math_answers.NotNative:
+        return None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -557,6 +654,19 @@ def value_key(node, ordered: bool) -> str:
     return repr(node)
 
 
+def unescape_twice(text: str) -> str:
+    r"""LaTeX escaped twice (``\\frac{1}{2}``, ``\\begin{matrix} x \\\\ y \\end{matrix}``:
+    JSON written from an already escaped string) read once: when every run of backslashes has
+    even length and one pair stands before a letter, each run is halved. A single escape
+    (``a \\ b``, a line break) has a pair before a space and stays as it is."""
+    if "\\\\" not in text:
+        return text
+    runs = re.findall(r"\\+", text)
+    if any(len(run) % 2 for run in runs) or not re.search(r"(?<!\\)\\\\[A-Za-z]", text):
+        return text
+    return re.sub(r"\\+", lambda run: run.group(0)[: len(run.group(0)) // 2], text)
+
+
 def strip_delimiters(text: str) -> str:
     """``$x = 1$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]`` around the whole answer → the maths inside."""
     s = text.strip()
@@ -585,6 +695,63 @@ def is_prose(text: str) -> bool:
     bare = TEXT_COMMAND.sub(" ", text)
     words = [w for w in PROSE_WORD.findall(bare) if w.lower() not in math_answers.UNIT_WORDS and w.lower() not in ("and", "or")]
     return bool(words) and (len(words) > 1 or bare.strip(" .$") != words[0])
+
+
+# Where free text names its answer: "The final answer is", "the answer is", "Final Answer:".
+ANSWER_ANCHOR = re.compile(r"(?i)\banswer(?:\s+is\b|\s*\**\s*:)")
+DENIAL = re.compile(r"(?i)\b(?:not|no|never|wrong|incorrect|isn't|cannot)\b")
+STATED_NUMBER = re.compile(r"(?i)\bis\s+([-+]?[0-9][0-9,]*(?:\.[0-9]+)?)\s*$")
+
+
+MATHS_DELIMITER = re.compile(r"\\[()\[\]]|\$\$")  # \( \) \[ \] $$: maths spans, read as $…$
+
+
+def lone_maths_span(text: str) -> str | None:
+    r"""Free text with no answer anchor but one maths span and no number outside it ("Therefore
+    $x \geq 5$ is the solution."): that span. None when the text hedges or denies anything
+    ("not"), or holds no span, several, or other numbers."""
+    if len(text) > MAX_ANSWER_CHARS or looks_hedged(text) or DENIAL.search(text):
+        return None
+    parts = MATHS_DELIMITER.sub("$", text).split("$")
+    if len(parts) != 3 or re.search(r"[0-9]", parts[0] + parts[2]) or not parts[1].strip() or is_prose(parts[1]):
+        return None
+    return parts[1].strip()
+
+
+def stated_answer(text: str) -> tuple[str | None, bool]:
+    r"""The value free text states after its last answer anchor ("The final answer is $5$",
+    "Final Answer: … is 19"), read in that one sentence: (the maths span that ends it, else the
+    number after its last "is", else the whole sentence when it is maths rather than prose;
+    whether the sentence hedges (``looks_hedged``) or denies: "is not $5$" scores 0). The value
+    is None (the worker reads the text) when there is no anchor or the sentence is prose of
+    another shape."""
+    anchor = None
+    for anchor in ANSWER_ANCHOR.finditer(text):
+        pass
+    if anchor is None:
+        return None, False
+    text = MATHS_DELIMITER.sub("$", text)
+    rest, inside, end = text[anchor.end():], False, None
+    for index, char in enumerate(rest):
+        if char == "$":
+            inside = not inside
+        elif not inside and (char == "\n" or (char in ".!?" and (index + 1 == len(rest) or rest[index + 1].isspace()))):
+            end = index
+            break
+    sentence = rest[:end].strip(" *:")
+    if not sentence:
+        return None, False
+    if looks_hedged(sentence) or DENIAL.search(sentence):
+        return None, True
+    spans = re.findall(r"\$[^$]*\$", sentence)
+    numbers = [span for span in spans if re.search(r"[0-9]", span)] + re.findall(r"[0-9]+", re.sub(r"\$[^$]*\$", " ", sentence))
+    ending = re.search(r"\$([^$]+)\$\s*$", sentence)
+    if ending and numbers in ([], [ending.group(0)]):  # "is $3$, $4$" names two values: not one answer
+        return ending.group(1).strip(), False
+    number = STATED_NUMBER.search(sentence)
+    if number and len(numbers) == len(re.findall(r"[0-9]+", number.group(1))):
+        return number.group(1), False
+    return (None if "$" in sentence or is_prose(sentence) else sentence), False
 
 
 def single_valued(gold: str) -> bool:
@@ -692,10 +859,15 @@ def judge_response_cheaply(spec: dict, response: str) -> tuple[Verdict | None, s
     (verdict or None, extracted answer, what the worker must judge)."""
     extraction = extract_math_answer(response)
     several = len(extraction.boxes) > 1 and gold_has_several_values(spec)
-    if extraction.value is None and not several:
+    value = extraction.value
+    if value is None and not several and len(extraction.boxes) > 1 and spec["form"] == "any" and "<answer>" not in response:
+        # boxed steps of the working, then one statement of the result: "… The final answer is $10,455$."
+        value = stated_answer(response[response.rfind("\\boxed"):][:MAX_PROSE_CHARS])[0]
+    if value is None and not several:
         return Verdict.fail(short(extraction.reason), answer="", path="extraction", form=spec["form"]), "", None
-    value = strip_delimiters(", ".join(extraction.boxes) if several else extraction.value)
-    if gold_has_several_values(spec) and len(value) <= MAX_ANSWER_CHARS:  # "6 \text{ and } 8" lists two values
+    value = unescape_twice(strip_delimiters(", ".join(extraction.boxes) if several else value))
+    if gold_has_several_values(spec) and len(value) <= MAX_ANSWER_CHARS and labelled_solutions(spec["gold"]) is None:
+        # "6 \text{ and } 8" lists two values (but "and" between solutions of a system keeps them apart)
         value = SEPARATOR_WORDS.sub(", ", value)
     if not value:
         return Verdict.fail("the final answer is empty", answer="", path="extraction", form=spec["form"]), "", None
@@ -939,7 +1111,7 @@ class MathVerifier(SafeVerifier):
         if not isinstance(response, str) or len(response) > self.max_response_chars:
             return None
         extracted = extract_math_answer(response).value
-        value = strip_delimiters(extracted) if extracted is not None else ""
+        value = unescape_twice(strip_delimiters(extracted)) if extracted is not None else ""
         if not value or len(value) > MAX_ANSWER_CHARS or nesting_depth(value) > MAX_NESTING:
             return None
         if looks_hedged(value) or HIDING_MACROS.search(value):

@@ -301,9 +301,24 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Ratio:
+    """``7:32``: equal only part by part (``14:64`` is another answer; ``20:34`` may be a time)."""
+
+    parts: tuple
+
+
+@dataclass(frozen=True)
+class Equation:
+    """``L = R`` with a variable in it, as the polynomial L − R: equal equations are proportional."""
+
+    difference: Exact
+
+
+@dataclass(frozen=True)
 class Answer:
     body: object
     unit: str = ""
+    variable: str = ""  # the unknown an inequality bounds (``x > 5``: "x"; its body is the interval)
 
 
 # --------------------------------------------------------------------------------------------
@@ -727,7 +742,8 @@ def normalise(text: str) -> str:
         s = re.sub(r"\\\\(?=[A-Za-z])", r"\\", s)
     s = re.sub(r",\\!\s*", ",", s)  # 11,\! 111: a thousands separator
     s = re.sub(r"(?<!\\)\\\s*$", "", s)  # a lone trailing backslash
-    s = _NOISE.sub(" ", s).replace("\u2212", "-").replace("{,}", ",")
+    s = _NOISE.sub(" ", s).replace("\u2212", "-")
+    s = re.sub(r"\s*(?<!\\)\{\s*,\s*\}\s*", ",", s)  # 14{,}916 and 14 {, }916: a thousands separator
     s = re.sub(r"\\(?:dfrac|tfrac|cfrac)(?![A-Za-z])", r"\\frac", s)
     s = s.replace("\\lbrace", "\\{").replace("\\rbrace", "\\}")
     s = re.sub(r"(?<![0-9])([0-9]{1,3}(?:,[0-9]{3})+)(?![0-9,])", lambda m: m.group(1).replace(",", "") if "," not in s.replace(m.group(1), "") else m.group(1), s)
@@ -773,6 +789,16 @@ def parse(text: str) -> Answer:
     if base:  # 4210_5: a numeral in base 5, equal only to itself
         return Answer(Text(f"{base.group(1).lower()}_{int(base.group(2))}"))
     s = re.sub(r"^[A-Za-z]\s*\\in\s*", "", s)  # x \in [-2, 7]: the set itself
+    if ";" in s and "," not in s:  # -12; -11; -10: a list written with semicolons
+        s = s.replace(";", ",")
+    pieces = split_relations(s)
+    if len(pieces) > 1:
+        return relation(pieces)
+    if ":" in s and re.fullmatch(r"[^:]+(?::[^:]+)+", s):  # 7:32
+        parts = [part.strip() for part in s.split(":")]
+        if any(re.fullmatch(r"0[0-9]*", part) for part in parts):  # 08:34, 12:00: a time of day
+            raise NotNative("a time of day")
+        return Answer(Ratio(tuple(side(part) for part in parts)))
     body_text, unit = split_unit(s)
     parser = Parser(tokenize(body_text))
     body = parser.body()
@@ -784,6 +810,112 @@ def parse(text: str) -> Answer:
         exponent = int(re.sub(r"\s", "", scientific.group(2) or scientific.group(3)))  # 2.31 \times 10^{-3}: a plain decimal
         body = Scalar(body.value, len(scientific.group(1)) - exponent, True)
     return Answer(body, unit)
+
+
+# --------------------------------------------------------------------------------------------
+# Equations and inequalities
+# --------------------------------------------------------------------------------------------
+
+_RELATION = re.compile(r"\\(?:leqslant|geqslant|leq|geq|le|ge|lt|gt|neq|ne)(?![A-Za-z])|<=|>=|!=|=|<|>|\u2264|\u2265|\u2260")
+RELATION_NAMES = {"\\leqslant": "<=", "\\leq": "<=", "\\le": "<=", "\u2264": "<=", "\\geqslant": ">=", "\\geq": ">=", "\\ge": ">=",
+                  "\u2265": ">=", "\\lt": "<", "\\gt": ">", "\\neq": "!=", "\\ne": "!=", "\u2260": "!="}
+_NAME_TEXT = re.compile(r"[A-Za-z](?:_\{?[A-Za-z0-9]{1,4}\}?)?(?:\s*\(\s*[A-Za-z]\s*\))?")  # x, a_1, f(x)
+
+
+def split_relations(text: str) -> list[str]:
+    """[side, relation, side, …] at bracket depth 0; one piece when there is no relation."""
+    pieces, depth, start, position = [], 0, 0, 0
+    while position < len(text):
+        char = text[position]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0:
+            match = _RELATION.match(text, position)
+            if match and not (char == "\\" and text[position - 1:position] == "\\"):
+                pieces += [text[start:position].strip(), RELATION_NAMES.get(match.group(0), match.group(0))]
+                start = position = match.end()
+                continue
+        position += 1
+    return pieces + [text[start:].strip()]
+
+
+def side(text: str) -> Scalar:
+    parser = Parser(tokenize(text))
+    value = parser.expression()
+    if parser.position != len(parser.tokens) or value.infinite:
+        raise NotNative("not an expression")
+    return value
+
+
+def linear_in_one_variable(difference: Exact) -> tuple[str, Fraction, Exact] | None:
+    """(name, a, b) when ``difference`` = a·name + b with a rational a ≠ 0 and a constant real b."""
+    names = {name for monomial, _ in difference.terms for name, _ in monomial[4]}
+    if len(names) != 1:
+        return None
+    name = names.pop()
+    slope, constant = None, {}
+    for monomial, coefficient in difference.terms:
+        if monomial == (0, 0, 0, 1, ((name, 1),)):
+            slope = coefficient
+        elif monomial[4] or monomial[2]:
+            return None
+        else:
+            constant[monomial] = coefficient
+    return (name, slope, Exact.of(constant)) if slope else None
+
+
+def relation(pieces: list[str]) -> Answer:
+    r"""``L = R`` with a variable: an ``Equation``. One inequality (``x > 5``, ``-x \ge -1``,
+    ``5 \geq x``, ``x \neq 3``) or a chain of two in one direction (``-2 \le x \le 7``,
+    ``0 < f(x) < 1``) in one variable, linear: the set of its values as an interval (or the
+    union of two for ≠), with the variable kept beside it."""
+    relations, sides = pieces[1::2], pieces[0::2]
+    if relations == ["="]:
+        difference = side(sides[0]).value - side(sides[1]).value
+        if not difference.has_symbols():
+            raise NotNative("an equation between numbers")
+        return Answer(Equation(difference))
+    if "=" in relations or len(relations) > 2 or ("!=" in relations and len(relations) > 1):
+        raise NotNative("a chain of relations")
+    bounds, variable = [], None
+    middle = sides[1] if len(relations) == 2 and _NAME_TEXT.fullmatch(sides[1]) else None  # 0 < f(x) < 1: bounds of a name
+
+    def value_of(text: str) -> Exact:
+        return Exact.of({(0, 0, 0, 1, ((re.sub(r"\s", "", text), 1),)): Fraction(1)}) if text == middle else side(text).value
+
+    for (left, right), op in zip(zip(sides, sides[1:]), relations):
+        found = linear_in_one_variable(value_of(left) - value_of(right))
+        if found is None:
+            raise NotNative("not linear in one variable")
+        name, a, b = found
+        if variable not in (None, name):
+            raise NotNative("two variables")
+        variable = name
+        boundary = Scalar(-b * Exact.rational(1 / a))
+        if op == "!=":
+            return Answer(Union((Sequence((Scalar(Exact.rational(0), infinite=-1), boundary), "(", ")"),
+                                 Sequence((boundary, Scalar(Exact.rational(0), infinite=1)), "(", ")"))), "", variable)
+        below = (op in ("<", "<=")) == (a > 0)  # a·x + b < 0 with a > 0: x below the boundary
+        bounds.append((below, boundary, op in ("<=", ">=")))
+    lower = [(value, closed) for below, value, closed in bounds if not below]
+    upper = [(value, closed) for below, value, closed in bounds if below]
+    if len(lower) > 1 or len(upper) > 1:
+        raise NotNative("two bounds on one side")
+    low, high = (lower or [(Scalar(Exact.rational(0), infinite=-1), False)])[0], (upper or [(Scalar(Exact.rational(0), infinite=1), False)])[0]
+    if lower and upper and not low[0].value.numeric().real < high[0].value.numeric().real:
+        raise NotNative("an empty or one-point range")
+    return Answer(Sequence((low[0], high[0]), "[" if low[1] else "(", "]" if high[1] else ")"), "", variable)
+
+
+def proportional(gold: Exact, answer: Exact) -> bool:
+    """answer = c·gold for a rational c ≠ 0 (both non-zero): the same equation."""
+    if not gold.terms or len(gold.terms) != len(answer.terms):
+        return False
+    monomial, coefficient = gold.terms[0]
+    other = dict(answer.terms).get(monomial)
+    return bool(other) and answer == gold * Exact.rational(other / coefficient)
 
 
 # --------------------------------------------------------------------------------------------
@@ -801,10 +933,17 @@ class Options:
 def equivalent(gold: Answer, answer: Answer, options: Options = Options()) -> bool:
     if options.units == "strict" and gold.unit != answer.unit:
         return False
+    if gold.variable and answer.variable and gold.variable != answer.variable:
+        return False  # x > 5 does not answer y > 5
     return same(gold.body, answer.body, options)
 
 
 def same(gold, answer, options: Options) -> bool:
+    if isinstance(gold, Ratio) or isinstance(answer, Ratio):
+        return (isinstance(gold, Ratio) and isinstance(answer, Ratio) and len(gold.parts) == len(answer.parts)
+                and all(same_scalar(g, a, options) for g, a in zip(gold.parts, answer.parts)))
+    if isinstance(gold, Equation) or isinstance(answer, Equation):
+        return isinstance(gold, Equation) and isinstance(answer, Equation) and proportional(gold.difference, answer.difference)
     if isinstance(gold, Text) or isinstance(answer, Text):
         return text_of(gold) is not None and text_of(gold) == text_of(answer)
     if isinstance(gold, Scalar) and isinstance(answer, Scalar):

@@ -54,6 +54,19 @@ from typing import Any
 PARENT_CHECK_INTERVAL_S = 1.0
 DECIMAL_LITERAL = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)\.[0-9]+")  # 4.000001, 1,000.5, .5
 GOLD_CACHE_SIZE = 4096
+# A digit next to a letter of a non-Latin script ("总共有99颗", "为13/28"): both are word
+# characters to math-verify's number patterns, so the number is not found until spaced apart.
+SCRIPT_DIGIT_BOUNDARY = re.compile(r"(?<=[^\W\d_\x00-\u03ff])(?=[0-9])|(?<=[0-9])(?=[^\W\d_\x00-\u03ff])")
+TRIGONOMETRY = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
+DEGREES = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*\^\s*(?:\{\s*\\circ\s*\}|\\circ)")
+
+
+def radians_in_trigonometry(latex: str) -> str:
+    """In an expression with a trigonometric function a degree sign is the factor π/180
+    (``\\sin(90^{\\circ}-x)`` is cos x); math-verify otherwise drops it (sin(90 − x))."""
+    if not TRIGONOMETRY.search(latex):
+        return latex
+    return DEGREES.sub(lambda m: f"({m.group(1)} \\cdot \\frac{{\\pi}}{{180}})", latex)
 
 
 def main(memory_mb: int = 1024) -> None:
@@ -154,7 +167,7 @@ class Symbolic:
         \\frac{1}{3}``, then its plain-expression extraction: the last number of ``19 \\hat 18``)
         would read a part of it as the answer."""
         latex = re.sub(r"(?<!\\)\\\s*$", "", latex)  # a trailing lone backslash would escape the closing brace
-        boxed = "\\boxed{" + latex + "}"
+        boxed = "\\boxed{" + radians_in_trigonometry(latex) + "}"
         if not whole:
             return self.mv.parse(boxed, parsing_timeout=self.seconds)
         return self.mv.parse(boxed, extraction_config=[self.mv.LatexExtractionConfig()], extraction_mode="first_match", parsing_timeout=self.seconds)
@@ -283,7 +296,7 @@ class Symbolic:
     def prose(self, text: str):
         """Free text: math-verify finds the final expression, which is then screened like any
         answer (labels, chains, hedges, the native grammar) and judged."""
-        found = self.mv.parse(text, parsing_timeout=self.seconds)
+        found = self.mv.parse(SCRIPT_DIGIT_BOUNDARY.sub(" ", text), parsing_timeout=self.seconds)
         expression = next((p for p in found if isinstance(p, str)), None)
         if not expression or all(isinstance(p, str) for p in found):
             return self.done(False, "no final answer found in the text", False)

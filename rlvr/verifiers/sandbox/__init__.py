@@ -27,8 +27,9 @@ Contract
   (the rest is drained and discarded, so the program never blocks; a stream
   beyond ``OUTPUT_KILL_FACTOR`` x the cap gets the program SIGKILLed);
 * returns a :class:`RunResult`; ``collect`` names files read back from the work
-  dir (regular files only, symlinks never followed, capped at ``file_mb``; not
-  supported by the docker backend, whose work dir does not outlive the container);
+  dir (regular files only, symlinks never followed, capped at ``file_mb``; the docker
+  backend reads them from the host-held tmpfs it binds as ``/work`` when run as root, and
+  refuses ``collect`` otherwise);
 * before returning, removes the work dir and the run's cgroup and -- for bwrap
   and docker -- leaves no process of the run alive (daemons that ``setsid()``
   and double-fork included).  ``run`` raises only for caller errors or a broken
@@ -36,7 +37,7 @@ Contract
   from threads.
 
 ``Sandbox.session(argv, files=, limits=, env=, cwd_files_dir=)`` (a context
-manager; bwrap and unsafe-none) starts the same kind of run -- same isolation
+manager; every backend) starts the same kind of run -- same isolation
 and the same whole-run caps -- and yields a :class:`Session` to talk to it while
 it runs: the program's stdin and stdout are one Unix stream socket (``send`` /
 ``recv`` / ``readline`` / ``read_exactly`` / ``close_stdin``), stderr is captured
@@ -96,10 +97,11 @@ Whole-run caps
   :class:`~.bwrap._BwrapBackend`); CPU: ``RLIMIT_CPU`` per process, the wall deadline
   for the whole tree.
 * docker: container ``mem_limit`` = ``memswap_limit`` = ``memory_mb``,
-  ``pids_limit`` = ``processes``, ``/work`` a tmpfs (input + ``disk_mb``, inode
-  cap) filled from a read-only staging bind, ``/tmp`` a tmpfs and ``/dev/shm``
-  of ``tmp_mb``; ``OOMKilled`` is reported as ``memory_exceeded``; a full tmpfs
-  is not detectable after the container is gone.
+  ``pids_limit`` = ``processes``, one CPU, ``/work`` a tmpfs (input + ``disk_mb``,
+  inode cap; as root one the host mounts and holds, so ``disk_exceeded`` is seen),
+  ``/tmp`` a tmpfs and ``/dev/shm`` of ``tmp_mb``; ``OOMKilled`` (warm pool: the
+  container cgroup's OOM count) is reported as ``memory_exceeded``.  Images are
+  built locally (``image``; ``rlvr sandbox build-image``), never pulled.
 * unsafe-none: the memory cgroup when one is writable (and every process left in
   it is killed when the program exits), else rlimits; the work dir is a plain
   host directory (no disk cap beyond ``RLIMIT_FSIZE`` per file).
@@ -121,7 +123,8 @@ the program controls that text, so it can only claim a failure, never hide one).
 Backends: ``"bwrap"`` (see :class:`~.bwrap._BwrapBackend`: namespaces incl. network,
 read-only minimal root, tmpfs work dir, unprivileged uid, seccomp, rlimits,
 memory cgroup), ``"docker"`` (SDK, local engine, network none, read-only rootfs,
-cgroup limits, user 65534), and ``"unsafe-none"`` (rlimits + process-group kill,
+cgroup limits, user 65534, sessions; ``docker_pool.DockerPool`` runs in pre-started
+containers), and ``"unsafe-none"`` (rlimits + process-group kill,
 NO isolation, only with ``allow_unsafe_unsandboxed=True``).  ``"auto"`` = bwrap
 if it works, else docker if an engine answers, else unsafe-none if allowed, else
 :class:`SandboxUnavailable` saying what to install.  ``Sandbox.enforcement``
@@ -156,6 +159,8 @@ Layout (one job per module)
 * ``supervise``: running a program to its end -- capped output, wall deadline, kill escalation.
 * ``backend``: the backend interface and one started run; ``bwrap``, ``docker`` and
   ``unsafe``: the three backends.
+* ``docker_pool``: ``DockerPool``, warm docker runs (a pre-started container per run);
+  ``image``: building the docker images (base, per repository, per SWE-bench instance).
 * ``sessions``: :class:`Session`, talking to a running program.
 * ``warm``: ``WarmPool``, the warm path's host side; ``zygote``: the program its zygotes run,
   shipped compiled into their sandboxes (standard library only).

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from .cgroups import _CgroupParent, _RunCgroup
 from .limits import SANDBOX_WORKDIR, Limits, SandboxUnavailable
-from .procs import _close_all
+from .procs import _close_all, _pidfd_or_none
 from .result import _Outcome
 from .supervise import _supervise
 from .tmpfs import _RunMounts
@@ -142,6 +142,11 @@ class _Spawned:
     def pid(self) -> int:
         """The process whose exit ends the run (the runtime; warm path: the forked child)."""
         return self.proc.pid
+
+    def exit_fd(self) -> int | None:
+        """A new descriptor that becomes readable when the run has ended (a pidfd of that
+        process; None where there are no pidfds: callers poll ``exited``)."""
+        return _pidfd_or_none(self.pid)
 
     def exited(self) -> bool:
         """Whether that process has exited (without reaping it)."""

@@ -1,9 +1,10 @@
 """The docker backend: one container per run (a local engine; images are built here, never pulled).
 
 Isolation of every container: ``--network none``, read-only root, uid/gid 65534, every
-capability dropped, ``no-new-privileges``, no ``--init`` (the program itself is pid 1, so no
-dumpable process of ours holds the container's stdio pipes for the program to reopen through
-``/proc``; killing pid 1 ends the whole pid namespace), container-wide memory (``memory`` = ``memory-swap``: no swap), pids and CPU
+capability dropped, ``no-new-privileges``, pid 1 a small init of ours (``INIT_SCRIPT``; the warm
+stub in the pool) that starts the program, lets go of the container's stdio (so no process
+holds those pipes for the program to reopen through ``/proc/1/fd``) and exits with the
+program's status as soon as it ends, which ends the pid namespace; container-wide memory (``memory`` = ``memory-swap``: no swap), pids and CPU
 (one core) limits, rlimits as ulimits, and size- and inode-capped tmpfs ``/work``, ``/tmp`` and
 ``/dev/shm``.  ``/work`` of a cold run, as root: a tmpfs the host mounts (size: the input plus
 ``Limits.disk_mb``; inodes: the input's plus ``Limits.disk_files``), fills and bind-mounts
@@ -55,6 +56,11 @@ _DOCKER_INPUT = "/.rlvr-input"
 _DOCKER_ENFORCEMENT = {"memory": "docker", "disk": "docker-tmpfs", "inodes": "capped"}
 LABEL = "rlvr.sandbox"
 OWNER_LABEL = "rlvr.sandbox.owner"
+#: pid 1 of a cold container: starts the program on the container's stdio, lets go of that stdio
+#: itself (nothing of ours holds the pipes for the program to reopen through /proc/1/fd), and
+#: exits with the program's status (128+N for signal N) as soon as the program ends -- which
+#: ends the pid namespace, and with it everything the program left behind.
+INIT_SCRIPT = 'exec 3<&0\n"$@" <&3 3<&- &\nchild=$!\nexec 3<&- </dev/null >/dev/null 2>&1\nwait "$child"\nexit $?'
 #: Seconds past a run's wall deadline after which the watchdog kills its container regardless.
 BACKSTOP_S = 5.0
 
@@ -213,14 +219,14 @@ class _DockerBackend(_Backend):
         try:
             if work is not None:
                 _populate(work.path, prep.payload, prep.cwd_files_dir, (NOBODY, NOBODY))
-                command, binds, work_bytes = argv, {work.path: {"bind": SANDBOX_WORKDIR, "mode": "rw"}}, 0
+                binds, work_bytes, script = {work.path: {"bind": SANDBOX_WORKDIR, "mode": "rw"}}, 0, INIT_SCRIPT
             else:
                 # cp's -p on /work itself (root's tmpfs root) would fail: copy its entries, not the dir
                 script = (f'cd {_DOCKER_INPUT} && find . -mindepth 1 -maxdepth 1 -exec cp -R -p -t {SANDBOX_WORKDIR}/ -- {{}} + '
-                          f'|| exit 125\ncd {SANDBOX_WORKDIR} && exec "$@"')
-                command = ["/bin/sh", "-c", script, "sh", *argv]
+                          f'|| exit 125\ncd {SANDBOX_WORKDIR} || exit 125\n{INIT_SCRIPT}')
                 binds = {prep.work_dir: {"bind": _DOCKER_INPUT, "mode": "ro"}}
                 work_bytes = prep.input_bytes + (limits.disk_mb << 20)
+            command = ["/bin/sh", "-c", script, "sh", *argv]
             container_id = self.create_container(command, limits, work_bytes=work_bytes,
                                                  work_inodes=prep.input_entries + limits.disk_files, env=prep.env, binds=binds)
         except BaseException:

@@ -2,21 +2,35 @@
 
 ``DockerPool(sandbox, size=2)`` (a :class:`~.runner.Sandbox` with the docker backend) keeps up to
 ``size`` started containers per set of container-wide limits, each running a small stub
-(``STUB``, standard library only) that waits on its stdin.  A run takes one: the host sends a
-header (argv, environment, per-run rlimits, the input files) over the container's attached
-stdin, the stub writes the files into ``/work``, lowers its rlimits to the run's, and ``exec``s
-the program, which then owns the container and its stdio -- the same :class:`~.sessions.Session`
-as a cold docker session (``session``), or run to completion (``run``).  Afterwards the
-container is removed in the background and a filler thread starts a replacement, so a run
-pays neither container creation nor start-up.  A container never serves two runs.
+(``STUB``, standard library only) as its pid 1.  Before anything of a run exists, the stub makes
+itself non-dumpable and opens three connections to a Unix socket the host listens on (a host dir
+bind-mounted read-only at ``/.rlvr-host``; the host accepts exactly three and then removes the
+socket, so nothing started later can connect): the run's stdin/stdout, its stderr, and the
+control channel.  A run takes a container: the host sends the header (argv, environment,
+per-run rlimits, the input files) over the control channel; the stub writes the files into
+``/work``, forks the program with the two stdio connections as fds 0, 1 and 2 and the run's
+rlimits, closes its own copies, and when the program ends sends its wait status and CPU time.
+The host then reads the container's memory cgroup (OOM kills, peak usage) and closes the
+control channel; the stub exits, which ends the pid namespace and everything left in it.  The
+host talks to the program through the same :class:`~.sessions.Session` as cold runs
+(``session``), or runs it to completion (``run``).  The container is then removed in the
+background, and a filler thread starts a replacement: a run pays neither container creation,
+start-up nor teardown.  A container never serves two runs.
+
+Why sockets: the program's stdio are sockets, which no process can reopen through
+``/proc/<pid>/fd`` (pipes could be), and the stub, the only other holder of the control
+channel, is non-dumpable, so the program cannot take it with ``pidfd_getfd`` or ptrace (no
+capabilities, same uid).  Whatever the program writes, it cannot fake the end of the run or its
+status.
 
 Isolation and caps are the cold docker path's (``docker`` module docstring): the container is
 created with them before it is ever handed out, and the watchdog holds each run to its wall
 deadline.  Differences, all held by the kernel as well: ``/work`` is sized for
 ``input_mb`` of input plus ``Limits.disk_mb`` (cold: the actual input plus ``disk_mb``), so a
-run whose input is smaller may write up to the difference more; a request whose input exceeds
-``input_mb`` (or ``input_files`` entries) raises :class:`SandboxUnavailable` and the caller
-runs it cold.  The image needs ``python3`` for the stub (the base image has it).
+run whose input is smaller may write up to the difference more; no collected files; a request
+whose input exceeds ``input_mb`` (or ``input_files`` entries) raises
+:class:`SandboxUnavailable` and the caller runs it cold.  The image needs ``python3`` for the
+stub (the base image has it).
 
 What decides the container a run gets (its "shelf"): memory, processes, ``tmp_mb``,
 ``disk_mb``, ``disk_files``, ``file_mb`` and ``open_files``; the wall and CPU limits are per run.
@@ -32,33 +46,39 @@ import math
 import os
 import queue
 import select
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .docker import _DOCKER_ENFORCEMENT, _DockerBackend
+from .backend import _Spawned
+from .docker import _DOCKER_ENFORCEMENT, BACKSTOP_S, _DockerBackend
 from .limits import Limits, SandboxUnavailable
-from .procs import _close_all, _quiet
 from .result import RunResult
 from .sessions import Session
 from .workdir import _input_size
 
 log = logging.getLogger(__name__)
 
-#: What a warm container runs until it is handed a program (python3 -I -S -c STUB).
+_HOST_DIR = "/.rlvr-host"
+#: The warm container's pid 1 (python3 -I -S -c STUB); see the module docstring.
 STUB = r"""
-import json, os, resource, sys
-os.write(1, b"R")
+import ctypes, json, os, resource, socket, sys
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: the program cannot reach our descriptors
+def connect():
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect("/.rlvr-host/s")
+    return conn
+stdio, err, ctl = connect(), connect(), connect()
+reader = ctl.makefile("rb")
 def exact(n):
-    got = bytearray()
-    while len(got) < n:
-        chunk = os.read(0, n - len(got))
-        if not chunk:
-            os._exit(125)
-        got += chunk
-    return bytes(got)
+    data = reader.read(n)
+    if data is None or len(data) != n:
+        os._exit(125)
+    return data
 header = json.loads(exact(int.from_bytes(exact(8), "big")))
 for path, mode, size in header["files"]:
     full = os.path.join("/work", path)
@@ -68,35 +88,166 @@ for path, mode, size in header["files"]:
     while data:
         data = data[os.write(fd, data):]
     os.close(fd)
-for name, soft, hard in header["rlimits"]:
-    resource.setrlimit(getattr(resource, name), (soft, hard))
-os.chdir("/work")
-try:
-    os.execvpe(header["argv"][0], header["argv"], header["env"])
-except OSError as error:
-    sys.stderr.write(f"cannot run {header['argv'][0]}: {error}\n")
-    os._exit(127)
+pid = os.fork()
+if pid == 0:
+    os.dup2(stdio.fileno(), 0)
+    os.dup2(stdio.fileno(), 1)
+    os.dup2(err.fileno(), 2)
+    for name, soft, hard in header["rlimits"]:
+        resource.setrlimit(getattr(resource, name), (soft, hard))
+    os.chdir("/work")
+    try:
+        os.execvpe(header["argv"][0], header["argv"], header["env"])
+    except OSError as error:
+        os.write(2, f"cannot run {header['argv'][0]}: {error}\n".encode())
+        os._exit(127)
+stdio.close()
+err.close()
+null = os.open("/dev/null", os.O_RDWR)
+for fd in (0, 1, 2):
+    os.dup2(null, fd)
+while True:
+    try:
+        got, status, usage = os.wait4(-1, 0)
+    except ChildProcessError:
+        os._exit(125)
+    if got == pid:
+        break
+ctl.sendall(json.dumps({"status": status, "cpu_s": usage.ru_utime + usage.ru_stime}).encode() + b"\n")
+reader.read(1)  # the host closes the channel once it has read the container's cgroup
+os._exit(0)
 """
 #: How long starting one warm container may take before the filler gives up on it.
 START_TIMEOUT_S = 60.0
+#: Threads that start containers for one shelf.
+FILLERS = 2
 #: How long a run waits for a warm container before it is refused (the caller then runs cold).
 TAKE_TIMEOUT_S = 30.0
 _CONTAINER_CPU_S = 86400.0  # the container's own RLIMIT_CPU ceiling; each run lowers it to its own
+_MEMORY_CGROUP_V1 = "/sys/fs/cgroup/memory/docker"
+_CGROUP_V2 = "/sys/fs/cgroup/docker"
 
 
 class _Warm:
-    """A started container whose stub is waiting: its id, the ``docker start -a -i`` process,
-    our end of its stdio socket and the read end of its stderr."""
+    """A started container whose stub is connected and waiting: its id and our three ends."""
 
-    def __init__(self, container_id: str, proc: Any, sock: socket.socket, err_r: int) -> None:
+    def __init__(self, container_id: str, stdio: socket.socket, err: socket.socket, ctl: socket.socket) -> None:
         self.container_id = container_id
-        self.proc = proc
-        self.sock = sock
-        self.err_r = err_r
+        self.stdio = stdio
+        self.err = err
+        self.ctl = ctl
+
+    def close(self) -> None:
+        for conn in (self.stdio, self.err, self.ctl):
+            conn.close()
+
+
+class _WarmSpawned(_Spawned):
+    """A run in a warm container: it has ended when the control channel is readable (the stub's
+    report, or end-of-file when the container died)."""
+
+    def __init__(self, backend: _DockerBackend, warm: _Warm, t0: float, limits: Limits, doomed: queue.SimpleQueue) -> None:
+        container_id = warm.container_id
+        super().__init__(proc=None, t0=t0, kill=lambda: backend.kill_container(container_id),  # type: ignore[arg-type]
+                         force_kill=lambda: backend.remove_container(container_id), on_exit=self._ended,
+                         release=self._release,
+                         enforcement=dict(_DOCKER_ENFORCEMENT, memory_bound_mb=limits.memory_mb, path="docker-warm"))
+        self.backend = backend
+        self.warm = warm
+        self.doomed = doomed
+        self.report: dict | None = None
+        self.oom_kills: int | None = None
+        self.peak: int | None = None
+        backend.watchdog.arm(container_id, t0 + limits.wall_s + BACKSTOP_S)
+
+    @property
+    def pid(self) -> int:
+        raise AttributeError("a warm docker run has no host process")
+
+    def exit_fd(self) -> int | None:
+        return os.dup(self.warm.ctl.fileno())
+
+    def exited(self) -> bool:
+        return _readable(self.warm.ctl)
+
+    def _ended(self) -> None:
+        """The run has ended: take the stub's report, read the cgroup while it exists, let the stub go."""
+        if self.report is not None:
+            return
+        self.report = {}
+        self.warm.ctl.settimeout(2.0)
+        try:
+            line = self.warm.ctl.makefile("rb").readline(4096)
+            report = json.loads(line) if line else {}
+            if isinstance(report, dict):
+                self.report = report
+        except (OSError, ValueError):
+            pass
+        self.oom_kills, self.peak = _cgroup_counters(self.warm.container_id)
+        with contextlib.suppress(OSError):  # the stub exits: the pid namespace and what the program left behind end
+            self.warm.ctl.shutdown(socket.SHUT_RDWR)
+
+    def reap(self) -> tuple[int, float]:
+        self._ended()
+        status = self.report.get("status") if self.report else None
+        cpu_s = self.report.get("cpu_s") if self.report else None
+        if not isinstance(status, int) or isinstance(status, bool):
+            status = 9  # no report: the container was killed (raw wait status of SIGKILL)
+        return status, float(cpu_s) if isinstance(cpu_s, (int, float)) and not isinstance(cpu_s, bool) else 0.0
+
+    def account(self, outcome):
+        if self.oom_kills is None:  # the cgroup was gone: ask the engine
+            try:
+                state = self.backend.client.api.inspect_container(self.warm.container_id).get("State", {})
+                outcome.oom_killed = outcome.oom_killed or bool(state.get("OOMKilled", False))
+            except Exception as exc:
+                log.debug("docker inspect %s: %s", self.warm.container_id[:12], exc)
+        else:
+            outcome.oom_killed = outcome.oom_killed or self.oom_kills > 0
+            outcome.memory_peak_bytes = self.peak
+        outcome.enforcement = dict(self.enforcement)
+        return outcome
+
+    def abandon(self) -> None:
+        self.release()
+
+    def _release(self) -> None:
+        self.backend.watchdog.disarm(self.warm.container_id)
+        self.warm.close()
+        self.doomed.put(self.warm.container_id)
+
+
+def _readable(conn: socket.socket) -> bool:
+    """Something (or end-of-file) is waiting on ``conn``."""
+    return bool(select.select([conn], [], [], 0)[0])
+
+
+def _cgroup_counters(container_id: str) -> tuple[int | None, int | None]:
+    """(OOM kills, peak bytes) of a running container's memory cgroup, or (None, None)."""
+    v1 = os.path.join(_MEMORY_CGROUP_V1, container_id)
+    v2 = os.path.join(_CGROUP_V2, container_id)
+    try:
+        if os.path.isdir(v1):
+            with open(os.path.join(v1, "memory.oom_control")) as fh:
+                fields = dict(line.split() for line in fh if line.strip())
+            with open(os.path.join(v1, "memory.max_usage_in_bytes")) as fh:
+                return int(fields.get("oom_kill", 0)), int(fh.read())
+        if os.path.isdir(v2):
+            with open(os.path.join(v2, "memory.events")) as fh:
+                fields = dict(line.split() for line in fh if line.strip())
+            peak = None
+            if os.path.exists(os.path.join(v2, "memory.peak")):
+                with open(os.path.join(v2, "memory.peak")) as fh:
+                    peak = int(fh.read())
+            return int(fields.get("oom_kill", 0)), peak
+    except (OSError, ValueError):
+        pass
+    return None, None
 
 
 class _Shelf:
-    """Warm containers of one set of container-wide limits, refilled by one thread."""
+    """Warm containers of one set of container-wide limits, refilled by ``FILLERS`` threads
+    (the engine creates and starts containers faster two at a time than one)."""
 
     def __init__(self, pool: DockerPool, limits: Limits) -> None:
         self.pool = pool
@@ -104,8 +255,11 @@ class _Shelf:
         self.ready: collections.deque[_Warm] = collections.deque()
         self.cond = threading.Condition()
         self.failure = ""  # why the last start failed ("" after a success)
-        self.thread = threading.Thread(target=self._fill, name="rlvr-sandbox-docker-pool", daemon=True)
-        self.thread.start()
+        self.starting = 0  # containers being started now
+        self.threads = [threading.Thread(target=self._fill, name="rlvr-sandbox-docker-pool", daemon=True)
+                        for _ in range(min(FILLERS, pool.size))]
+        for thread in self.threads:
+            thread.start()
 
     def take(self, timeout: float) -> _Warm:
         end = time.monotonic() + timeout
@@ -114,7 +268,7 @@ class _Shelf:
                 while self.ready:
                     warm = self.ready.popleft()
                     self.cond.notify_all()
-                    if warm.proc.poll() is None:
+                    if not _readable(warm.ctl):  # the stub is still waiting (nothing to read, no EOF)
                         return warm
                     self.pool._discard(warm)
                 if self.pool._closed:
@@ -129,20 +283,23 @@ class _Shelf:
     def _fill(self) -> None:
         while True:
             with self.cond:
-                while not self.pool._closed and len(self.ready) >= self.pool.size:
+                while not self.pool._closed and len(self.ready) + self.starting >= self.pool.size:
                     self.cond.wait()
                 if self.pool._closed:
                     return
+                self.starting += 1
             try:
                 warm = self.pool._start(self.limits)
             except Exception as exc:  # engine trouble or an image without python3
                 with self.cond:
+                    self.starting -= 1
                     self.failure = str(exc)[:300] or type(exc).__name__
                     self.cond.notify_all()
                 log.warning("rlvr sandbox: a warm docker container did not start: %s", exc)
                 time.sleep(1.0)
                 continue
             with self.cond:
+                self.starting -= 1
                 self.failure = ""
                 if self.pool._closed:
                     self.pool._discard(warm)
@@ -176,12 +333,19 @@ class DockerPool:
     def enforcement(self) -> dict[str, Any]:
         return dict(_DOCKER_ENFORCEMENT, path="docker-warm", work_input_allowance_mb=self.input_mb)
 
-    def warm_up(self, limits: Limits | None = None, timeout: float = START_TIMEOUT_S) -> None:
-        """Start the shelf of ``limits`` and wait until one container is ready (SandboxUnavailable if none)."""
+    def warm_up(self, limits: Limits | None = None, count: int = 1, timeout: float = START_TIMEOUT_S) -> None:
+        """Wait until ``count`` (at most ``size``) containers of the shelf of ``limits`` are ready,
+        starting it if needed; SandboxUnavailable if they do not start within ``timeout``."""
         shelf = self._shelf(limits or self.sandbox.limits)
-        warm = shelf.take(timeout)
+        end = time.monotonic() + timeout
         with shelf.cond:
-            shelf.ready.appendleft(warm)
+            while len(shelf.ready) < min(count, self.size):
+                if shelf.failure:
+                    raise SandboxUnavailable(f"warm docker containers do not start: {shelf.failure}")
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise SandboxUnavailable("warm docker containers did not become ready in time")
+                shelf.cond.wait(left)
 
     # -- runs
     @contextlib.contextmanager
@@ -202,20 +366,21 @@ class DockerPool:
             "rlimits": [["RLIMIT_CPU", cpu, cpu + 1], ["RLIMIT_CORE", 0, 0]],
         }).encode()
         warm = self._shelf(limits).take(TAKE_TIMEOUT_S)
-        spawned = self.backend.spawned(warm.container_id, warm.proc, time.monotonic(), limits, release_async=self._doomed.put)
+        spawned = _WarmSpawned(self.backend, warm, time.monotonic(), limits, self._doomed)
         session = None
         try:
-            session = Session(self.backend, spawned, warm.sock, warm.err_r, limits)
-            session.send(len(header).to_bytes(8, "big") + header + b"".join(data for _, data in payload),
-                         timeout=session.remaining_s)
+            warm.ctl.settimeout(max(0.1, limits.wall_s))
+            try:
+                warm.ctl.sendall(len(header).to_bytes(8, "big") + header + b"".join(data for _, data in payload))
+            except OSError as exc:
+                raise SandboxUnavailable(f"the warm container did not take the run: {exc}") from exc
+            session = Session(self.backend, spawned, warm.stdio, warm.err.fileno(), limits)
             yield session
         finally:
             try:
                 if session is not None:
                     session.close()
             finally:
-                warm.sock.close()
-                _close_all([warm.err_r])
                 spawned.abandon()
 
     def run(self, argv: Sequence[str], *, files: Mapping[str, bytes | str] | None = None, stdin: bytes = b"",
@@ -240,7 +405,8 @@ class DockerPool:
             with shelf.cond:
                 shelf.cond.notify_all()
         for shelf in shelves:
-            shelf.thread.join(timeout=START_TIMEOUT_S)
+            for thread in shelf.threads:
+                thread.join(timeout=START_TIMEOUT_S)
             with shelf.cond:
                 while shelf.ready:
                     self._discard(shelf.ready.popleft())
@@ -266,43 +432,52 @@ class DockerPool:
             return shelf
 
     def _start(self, limits: Limits) -> _Warm:
+        """Create and start a container and accept its stub's three connections."""
         backend = self.backend
-        container_id = backend.create_container(
-            ["python3", "-I", "-S", "-c", STUB], limits,
-            work_bytes=(self.input_mb << 20) + (limits.disk_mb << 20), work_inodes=self.input_files + limits.disk_files,
-            env=backend.default_env(None), ulimits=Limits(cpu_s=_CONTAINER_CPU_S, file_mb=limits.file_mb,
-                                                          open_files=limits.open_files))
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        err_r, err_w = os.pipe()
-        proc = None
+        host_dir = tempfile.mkdtemp(prefix="docker-warm-", dir=backend.tmp_root)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        container_id = None
+        conns: list[socket.socket] = []
         try:
-            proc = backend.start_attached(container_id, theirs.fileno(), theirs.fileno(), err_w)
-            theirs.close()
-            os.close(err_w)
-            err_w = -1
-            ready, _, _ = select.select([ours], [], [], START_TIMEOUT_S)
-            signal_byte = ours.recv(1) if ready else b""
-            if signal_byte != b"R":
-                error = b""
-                if select.select([err_r], [], [], 0.5)[0]:
-                    error = os.read(err_r, 2000)
-                raise SandboxUnavailable(f"the warm container's stub did not start: {error.decode(errors='replace')[-300:]}")
-            return _Warm(container_id, proc, ours, err_r)
+            os.chmod(host_dir, 0o711)
+            path = os.path.join(host_dir, "s")
+            listener.bind(path)
+            os.chmod(path, 0o666)
+            listener.listen(3)
+            listener.settimeout(START_TIMEOUT_S)
+            container_id = backend.create_container(
+                ["python3", "-I", "-S", "-c", STUB], limits,
+                work_bytes=(self.input_mb << 20) + (limits.disk_mb << 20), work_inodes=self.input_files + limits.disk_files,
+                env=backend.default_env(None), binds={host_dir: {"bind": _HOST_DIR, "mode": "ro"}},
+                ulimits=Limits(cpu_s=_CONTAINER_CPU_S, file_mb=limits.file_mb, open_files=limits.open_files))
+            backend.client.api.start(container_id)
+            for _ in range(3):
+                try:
+                    conns.append(listener.accept()[0])
+                except TimeoutError:
+                    raise SandboxUnavailable(f"the warm container's stub did not start: {self._logs(container_id)}") from None
+            for conn in conns:
+                conn.settimeout(None)
+            return _Warm(container_id, *conns)
         except BaseException:
-            theirs.close()
-            ours.close()
-            _close_all([fd for fd in (err_r, err_w) if fd >= 0])
-            backend.remove_container(container_id)
-            if proc is not None:
-                _quiet(proc.kill)
-                _quiet(proc.wait)
+            for conn in conns:
+                conn.close()
+            if container_id is not None:
+                backend.remove_container(container_id)
             raise
+        finally:
+            listener.close()
+            shutil.rmtree(host_dir, ignore_errors=True)
+
+    def _logs(self, container_id: str) -> str:
+        try:
+            return self.backend.client.api.logs(container_id, tail=5).decode("utf-8", "replace")[-300:]
+        except Exception as exc:
+            return f"(no logs: {exc})"
 
     def _discard(self, warm: _Warm) -> None:
-        warm.sock.close()
-        _close_all([warm.err_r])
+        warm.close()
         self.backend.remove_container(warm.container_id)
-        _quiet(lambda: warm.proc.wait(timeout=10))
 
     def _remove_loop(self) -> None:
         while True:

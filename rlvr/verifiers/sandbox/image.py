@@ -5,7 +5,8 @@ Base image
 ``BASE_RECIPE`` says what the base image holds: a Debian ``minbase`` root made by
 ``debootstrap`` from the Debian mirror apt is configured with, plus Python 3 (Debian 12: 3.11,
 the version of the project's venv, so the code verifier's compiled harness runs in it), pytest,
-pip/setuptools/wheel (for offline installs of a repository, see below) and Icarus Verilog.  It
+pip/setuptools/wheel (for offline installs of a repository, see below), Icarus Verilog, and git
+and patch (SWE-bench-style instance images apply patches in the container).  It
 is tagged ``rlvr-sandbox:<first 12 hex digits of the recipe's sha256>`` (:func:`base_image_tag`),
 so a changed recipe gets a new tag and ``ensure_base_image`` builds it, while an existing tag is
 reused as is.  The root is imported with ``docker import`` (no Dockerfile, no registry).
@@ -19,6 +20,17 @@ installs only when the base image already has it or the repository vendors it (w
 sdists in a ``wheels/``, ``vendor/`` or ``wheelhouse/`` folder are offered with
 ``--find-links``); otherwise the build fails and says which requirement was missing.  The tag is
 ``rlvr-sandbox-repo-<name>:<12 hex digits of the base tag and the repository's content>``.
+
+SWE-bench instance images
+------------------------
+``build_instance_image(row, checkout)`` makes, from a SWE-bench JSONL row and a local git
+checkout of its repository, the image SWE-bench's harness would run the instance in, laid out
+the same way and tagged the same (``docker_image_name(instance_id)``), so the SWE verifier's
+docker path (``docker="always"``, or no checkout) finds it locally: the repository at
+``base_commit`` in ``/testbed`` (its git history included), installed in development mode
+(``pip install --no-index -e .``, dependencies offline as above), and the interpreter at
+SWE-bench's path (``/opt/miniconda3/envs/testbed/bin/python``, a link to the image's Python 3).
+The image is labelled with the base commit and base image and rebuilt when either changes.
 
 Builds run ``debootstrap`` and the ``docker`` CLI (root and a local engine needed); every step
 has a timeout and a failed step raises :class:`ImageBuildError` with the tail of its output.
@@ -41,7 +53,7 @@ BASE_RECIPE = {
     "tool": "debootstrap",
     "suite": "bookworm",
     "variant": "minbase",
-    "packages": ["python3", "python3-pytest", "python3-pip", "python3-setuptools", "python3-wheel", "iverilog"],
+    "packages": ["python3", "python3-pytest", "python3-pip", "python3-setuptools", "python3-wheel", "iverilog", "git", "patch"],
     "drop": ["var/cache/apt/archives", "var/lib/apt/lists"],
     "config": {"Env": ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"], "WorkingDir": "/work"},
 }
@@ -94,12 +106,19 @@ def apt_mirror(sources_dir: str = "/etc/apt") -> str:
 
 
 def ensure_base_image(force: bool = False, log=print) -> str:
-    """Build the base image unless an image with its tag exists (``force``: rebuild); its tag."""
+    """Build the base image unless an image with its tag exists (``force``: rebuild), removing
+    earlier recipes' base images; its tag."""
     tag = base_image_tag()
     if not force and image_exists(tag):
         log(f"image {tag} present")
         return tag
     build_base_image(tag, log=log)
+    docker = _docker_cli()
+    listed = subprocess.run([docker, "images", "--format", "{{.Repository}}:{{.Tag}}", BASE_REPOSITORY],
+                            capture_output=True, text=True, timeout=60, check=False)
+    for old in listed.stdout.split():
+        if old != tag:  # an earlier recipe's image (kept if images built on it still need it)
+            subprocess.run([docker, "rmi", old], capture_output=True, timeout=120, check=False)
     return tag
 
 
@@ -175,6 +194,50 @@ def build_repo_image(repo: str | os.PathLike, base: str | None = None, force: bo
             lines.append("RUN cd /repo && python3 -m pip install --no-index --no-build-isolation --no-cache-dir "
                          f"--break-system-packages --root-user-action=ignore {links} .")
         lines += ["RUN chmod -R a+rX /repo", "WORKDIR /work"]
+        Path(context, "Dockerfile").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        log(f"docker build --network none -> {tag}")
+        _step([docker, "build", "--network", "none", "--rm", "-q", "-t", tag, context], "docker build", 1800)
+    return tag
+
+
+def build_instance_image(row: dict, checkout: str | os.PathLike, base: str | None = None, force: bool = False,
+                         log=print) -> str:
+    """The SWE-bench-layout image of one JSONL ``row`` from a local ``checkout``; its tag."""
+    from rlvr.verifiers.swe import docker_image_name
+
+    commit = str(row["base_commit"])
+    if not re.fullmatch(r"[0-9a-fA-F]{7,64}", commit):
+        raise ImageBuildError(f"bad base_commit {commit!r}")
+    checkout = Path(checkout).resolve()
+    if not (checkout / ".git").exists():
+        raise ImageBuildError(f"{checkout} is not a git checkout")
+    base = base or ensure_base_image(log=log)
+    tag = docker_image_name(str(row["instance_id"]))
+    labels = {"rlvr.base_commit": commit, "rlvr.base_image": base}
+    docker = _docker_cli()
+    if not force:
+        seen = subprocess.run([docker, "image", "inspect", "--format", "{{json .Config.Labels}}", tag],
+                              capture_output=True, timeout=60, check=False)
+        if seen.returncode == 0 and all((json.loads(seen.stdout or b"null") or {}).get(k) == v for k, v in labels.items()):
+            log(f"image {tag} present")
+            return tag
+    with tempfile.TemporaryDirectory(prefix="rlvr-instance-image-") as context:
+        testbed = os.path.join(context, "testbed")
+        git_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": context, "GIT_CONFIG_NOSYSTEM": "1",
+                   "GIT_CONFIG_GLOBAL": os.devnull}
+        for argv in (["git", "clone", "-q", "--no-hardlinks", str(checkout), testbed],
+                     ["git", "-C", testbed, "checkout", "-q", "--detach", commit]):
+            done = subprocess.run(argv, capture_output=True, env=git_env, timeout=600, check=False)
+            if done.returncode != 0:
+                raise ImageBuildError(f"{' '.join(argv[:3])} failed: {done.stderr.decode('utf-8', 'replace')[-500:]}")
+        lines = [f"FROM {base}", "COPY testbed /testbed"]
+        if any(Path(testbed, name).exists() for name in ("pyproject.toml", "setup.py", "setup.cfg")):
+            links = " ".join(f"--find-links /testbed/{name}" for name in VENDOR_DIRS if Path(testbed, name).is_dir())
+            lines.append("RUN cd /testbed && python3 -m pip install --no-index --no-build-isolation --no-cache-dir "
+                         f"--break-system-packages --root-user-action=ignore {links} -e .")
+        lines += ["RUN mkdir -p /opt/miniconda3/envs/testbed/bin && ln -s /usr/bin/python3 /opt/miniconda3/envs/testbed/bin/python"
+                  " && chmod -R a+rX /testbed",
+                  *(f"LABEL {key}={value}" for key, value in labels.items()), "WORKDIR /work"]
         Path(context, "Dockerfile").write_text("\n".join(lines) + "\n", encoding="utf-8")
         log(f"docker build --network none -> {tag}")
         _step([docker, "build", "--network", "none", "--rm", "-q", "-t", tag, context], "docker build", 1800)

@@ -16,7 +16,6 @@ import time
 
 from .backend import _Backend, _Spawned
 from .limits import OUTPUT_KILL_FACTOR, Limits
-from .procs import _pidfd_or_none
 from .result import RunResult, _Capture, _Outcome, _result
 from .supervise import KILL_GRACE_S
 
@@ -63,7 +62,7 @@ class Session:
         self._sel = selectors.DefaultSelector()
         self._sel.register(sock, selectors.EVENT_READ)
         self._sel.register(err_fd, selectors.EVENT_READ)
-        self._pidfd = _pidfd_or_none(spawned.pid)
+        self._pidfd = spawned.exit_fd()  # readable once the run has ended (a pidfd of the runtime, usually)
         if self._pidfd is not None:
             self._sel.register(self._pidfd, selectors.EVENT_READ)
 

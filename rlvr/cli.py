@@ -848,9 +848,19 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox_build_image(args: argparse.Namespace) -> int:
-    from rlvr.verifiers.sandbox.image import ImageBuildError, build_repo_image, ensure_base_image
+    from rlvr.verifiers.sandbox.image import ImageBuildError, build_instance_image, build_repo_image, ensure_base_image
 
+    if bool(args.swebench) != bool(args.repos_dir):
+        raise UsageError("--swebench and --repos-dir go together")
     try:
+        if args.swebench:
+            with user_input("give a SWE-bench JSONL file"), open(args.swebench, encoding="utf-8") as handle:
+                rows = [json.loads(line) for line in handle if line.strip()]
+            for row in rows:
+                checkout = Path(args.repos_dir) / str(row["repo"]).replace("/", "__")
+                print(build_instance_image(row, checkout, base=args.base, force=args.force,
+                                           log=lambda line: print(line, file=sys.stderr)))
+            return 0
         if args.repo:
             tag = build_repo_image(args.repo, base=args.base, force=args.force, log=lambda line: print(line, file=sys.stderr))
         else:
@@ -876,7 +886,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         try:
             generator = rlvr.make_generator(env_id)
         except ValueError as error:  # an env that needs data the project does not ship (dataset=)
-            skipped.append(f"{env_id} skipped: {error}")
+            skipped.append(f"{env_id} skipped: {str(error).removeprefix(env_id).lstrip()}")
             continue
         for difficulty in DEMO_DIFFICULTIES:
             task = rlvr.make_task(env_id, seed=args.seed, difficulty=difficulty)
@@ -1024,6 +1034,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(func=cmd_sandbox_build_image)
     build.add_argument("--repo", help="a repository to copy to /repo and install (its dependencies: offline only)")
     build.add_argument("--base", help="the image to build --repo on (default: the base image, built if missing)")
+    build.add_argument("--swebench", help="a SWE-bench JSONL file: build each instance's image (SWE-bench's layout and "
+                                          "tag) from its checkout in --repos-dir at the row's base_commit")
+    build.add_argument("--repos-dir", help="with --swebench: the folder of checkouts named <owner>__<name>")
     build.add_argument("--force", action="store_true", help="rebuild even when an image with the tag exists")
 
     demo = command("demo", cmd_demo, "exercise every env and save example images")

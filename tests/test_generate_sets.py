@@ -284,7 +284,7 @@ def test_distinct_estimates_are_close_and_cached(math_rows, tmp_path, monkeypatc
     assert (tmp_path / "cache" / "rlvr" / "distinct.json").is_file()
     monkeypatch.setattr(api, "iter_generate", lambda *a, **k: pytest.fail("the cached estimate was recomputed"))
     assert api.estimate_distinct("Maze-v0", 0.0, sample=200) == row
-    assert api.describe_distinct(row) == f"~{row['estimate']}"
+    assert api.describe_distinct(row) == f"~{row['estimate']:,}"
 
 
 def test_hf_and_verl_adapters_take_the_same_mixtures(tmp_path):

@@ -5,7 +5,8 @@ task generation side by side with reasoning-gym's basic_arithmetic.
                    ours    rlvr.verifiers.math.MathVerifier().verify(task, response)
                            (native grammar in-process; math-verify in the worker process)
                    theirs  math_verify.verify(math_verify.parse(gold), math_verify.parse(pred))
-                 one pair at a time, single-threaded, after a warm-up, the two sides interleaved
+                 one pair at a time, single-threaded, after a warm-up (the worker process started
+                 once, as in training; 30 pairs), the two sides interleaved
                  pair by pair (alternating which goes first), so load from other processes falls
                  on both alike; ``--verify-rounds`` > 1 repeats that and takes each pair's median.
                  Throughput = pairs / sum of latencies.
@@ -72,6 +73,7 @@ MATH500 = SHARED_MATH / "math500.jsonl"
 PEER_CASES = SHARED_MATH / "peer_grader_cases.jsonl"
 RESULTS = HERE / "results" / "math.json"
 WORKERLESS_PATHS = ("native", "fast", "screen", "extraction")
+WORKER_WARM_UP = ("3", r"$\boxed{2 + \sin^2 x + \cos^2 x}$")  # outside the native grammar: starts the worker
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,7 +180,8 @@ def time_pairs(pair_set: PairSet, rounds: int, with_theirs: bool) -> dict:
     """Each pair's median latency and last verdict for ours (and theirs), interleaved."""
     verifier = MathVerifier()
     n = len(pair_set.ours)
-    for index in range(min(30, n)):  # warm-up: worker start, parser caches
+    judge_ours(verifier, WORKER_WARM_UP)  # warm-up: the worker process starts once per verifier, not per pair
+    for index in range(min(30, n)):  # warm-up: parser caches
         judge_ours(verifier, pair_set.ours[index])
         if with_theirs:
             judge_theirs(pair_set.theirs[index])
@@ -252,6 +255,7 @@ def time_before(root: Path, pair_set: PairSet, rounds: int) -> dict:
             "def one(pair):\n"
             "    task = Task('bench/math', 'rlvr/Math-v0', 'math', '', {'gold': pair[0], 'form': 'any'}, 0.5, 0)\n"
             "    t0 = time.perf_counter(); verdict = v.verify(task, pair[1]); return time.perf_counter() - t0, verdict\n"
+            "one(['3', '$\\\\boxed{2 + \\\\sin^2 x + \\\\cos^2 x}$'])\n"
             "for pair in data['pairs'][:30]: one(pair)\n"
             "for pair in data['pairs']:\n"
             "    runs = [one(pair) for _ in range(data['rounds'])]\n"

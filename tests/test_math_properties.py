@@ -141,3 +141,43 @@ def test_native_path_is_what_the_verifier_uses():
 def test_invalid_answers(text):
     with pytest.raises(math_answers.Invalid):
         native(text)
+
+
+RELATIONS = {"<": ("<", r"\lt", "<"), ">": (">", r"\gt", ">"), "<=": (r"\le", r"\leq", "<="), ">=": (r"\ge", r"\geq", ">=")}
+FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+@SETTINGS
+@given(st.integers(-9, 9).filter(bool), st.integers(-30, 30), st.integers(-30, 30), st.sampled_from(sorted(RELATIONS)))
+def test_linear_inequalities_are_the_intervals_they_describe(a, b, c, op):
+    """a·x + b op c is x op' (c − b)/a: sympy's solution set decides; the flipped relation, the
+    other strictness, a boundary one off and another variable are near misses."""
+    x = sympy.Symbol("x", real=True)
+    relation = {"<": sympy.Lt, ">": sympy.Gt, "<=": sympy.Le, ">=": sympy.Ge}[op]
+    solution = sympy.solveset(relation(a * x + b, c), x, sympy.S.Reals)
+    boundary = Fraction(c - b, a)
+    bound = f"\\frac{{{boundary.numerator}}}{{{boundary.denominator}}}"
+    low, high = (f"({bound}", "\\infty)") if solution.sup == sympy.oo else ("(-\\infty", f"{bound})")
+    closed = op in ("<=", ">=")
+    interval = (low.replace("(", "[") if closed and solution.sup == sympy.oo else low) + ", " + (high.replace(")", "]") if closed and solution.sup != sympy.oo else high)
+    for spelling in RELATIONS[op]:
+        gold = f"{a}x + {b} {spelling} {c}"
+        assert native_equal(gold, interval), (gold, interval)
+        assert native_equal(gold, f"x {'>' if solution.sup == sympy.oo else '<'}{'=' if closed else ''} {bound}"), gold
+        assert not native_equal(gold, f"{a}x + {b} {RELATIONS[FLIPPED[op]][0]} {c}"), gold
+        assert not native_equal(gold, f"{a}y + {b} {spelling} {c}"), gold
+        other = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}[op]
+        assert not native_equal(gold, f"{a}x + {b} {RELATIONS[other][0]} {c}"), gold
+        assert not native_equal(gold, f"{a}x + {b + 1} {spelling} {c}"), gold
+
+
+@SETTINGS
+@given(st.lists(st.integers(-9, 9), min_size=3, max_size=3).filter(any), st.integers(-9, 9).filter(bool), st.integers(-5, 5).filter(bool))
+def test_equations_count_up_to_a_nonzero_factor(coefficients, constant, factor):
+    a, b, c = coefficients
+    gold = f"{a}x + {b}y + {c}z = {constant}"
+    assert native_equal(gold, f"{factor * a}x + {factor * b}y + {factor * c}z - {factor * constant} = 0")
+    assert native_equal(gold, f"{constant} = {a}x + {b}y + {c}z")
+    assert not native_equal(gold, f"{a}x + {b}y + {c}z = {constant + 1}")
+    assert not native_equal(gold, f"{a + 1}x + {b}y + {c}z = {constant}")
+    assert not native_equal(gold, f"{a}x + {b}y + {c}z")  # an expression is no equation

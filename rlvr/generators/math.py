@@ -402,14 +402,14 @@ def build_polynomial_expansion(rng: random.Random, params: dict) -> Problem:
         index = rng.randrange(len(factors))
         factors[index] = sympy.Pow(factors[index], rng.randint(2, params["nesting"] + 1), evaluate=False)
     product = sympy.Mul(*factors, evaluate=False)
-    expanded = to_poly(product).as_expr()
+    expanded = sympy.latex(to_poly(product).as_expr())  # printed once: the gold and the working's last step
     return Problem(
         statement=f"Expand and simplify ${sympy.latex(product)}$.",
         form_instruction=r"Give the expanded polynomial in $x$ with like terms combined, for example \boxed{2x^3 - 5x + 6}.",
-        gold=sympy.latex(expanded),
+        gold=expanded,
         form="expanded",
         expression_size=expression_size(product),
-        working=[f"Multiply out the {len(factors)} factors and collect powers of $x$: ${sympy.latex(expanded)}$."],
+        working=[f"Multiply out the {len(factors)} factors and collect powers of $x$: ${expanded}$."],
         subkind=f"{len(factors)} factors",
         extra_answer={"variable": "x"},
     )
@@ -426,17 +426,17 @@ def build_polynomial_factoring(rng: random.Random, params: dict) -> Problem:
     poly = to_poly(sympy.Mul(content, *factors, evaluate=False))
     polynomial = poly.as_expr()
     coefficient, irreducible = poly.factor_list()
-    factored = sympy.factor(polynomial)
+    factored = sympy.latex(sympy.factor(polynomial))  # printed once: the gold and the working
     factor_count = sum(multiplicity for _, multiplicity in irreducible)
     roots = sorted(-f.nth(0) / f.nth(1) for f, _ in irreducible)  # every factor is linear
     return Problem(
         statement=f"Factor completely over the integers: ${sympy.latex(polynomial)}$.",
         form_instruction=r"Give a product of irreducible factors, for example \boxed{2(x - 1)(x + 3)^2}.",
-        gold=sympy.latex(factored),
+        gold=factored,
         form="factored",
         expression_size=expression_size(polynomial),
         working=[f"Rational roots: ${', '.join(latex_rational(r) for r in roots)}$; "
-                 f"with the content that gives ${sympy.latex(factored)}$ ({factor_count} irreducible factors)."],
+                 f"with the content that gives ${factored}$ ({factor_count} irreducible factors)."],
         subkind=f"{factor_count} factors",
         extra_answer={"variable": "x", "factor_count": factor_count},
     )
@@ -462,7 +462,8 @@ def build_derivative(rng: random.Random, params: dict) -> Problem:
     function = random_function(rng, params)
     derivative = to_poly(function).diff(X).as_expr()
     rule = "the power rule" if params["nesting"] == 0 else "the product and chain rules"
-    working = [rf"By {rule}, $f'(x) = {sympy.latex(derivative)}$."]
+    derivative_latex = sympy.latex(derivative)  # printed once: the working and, for f'(x), the gold
+    working = [rf"By {rule}, $f'(x) = {derivative_latex}$."]
     if rng.random() < 0.5:
         point = rng.randint(-3, 3)
         value = derivative.subs(X, point)
@@ -480,7 +481,7 @@ def build_derivative(rng: random.Random, params: dict) -> Problem:
     return Problem(
         statement=f"Let $f(x) = {sympy.latex(function)}$. Find $f'(x)$.",
         form_instruction=r"Give $f'(x)$ as an expression in $x$ without derivative notation, for example \boxed{6x^2 - 4x + 1}.",
-        gold=sympy.latex(derivative),
+        gold=derivative_latex,
         form="expression",
         expression_size=expression_size(sympy.Derivative(function, X)),
         working=working,
@@ -804,6 +805,9 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         ("boxed-spam-wrong-then-gold", f"\\boxed{{{wrong}}} " * 20 + f"\\boxed{{{gold}}}"),
         ("boxed-unclosed-after-gold", f"\\boxed{{{gold}}} and \\boxed{{" + "1" * 10_000),
         ("tiny-offset-decimal", boxed(f"{gold} + 0.0000001")),
+        ("stated-denial", f"The final answer is not ${gold}$."),
+        ("final-sentence-denial", f"Working through it, it is not ${gold}$."),
+        ("separator-spaces", f"<answer>\\boxed{{{gold}," + " " * 2_000 + "x}</answer>"),
         ("tiny-number", boxed("0.0000001")),
         ("tiny-exact", boxed("\\frac{1}{2^{98}}")),
         ("relative-near-miss", boxed(f"{gold} \\cdot 1.0000001")),

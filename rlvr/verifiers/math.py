@@ -10,9 +10,18 @@ Extraction  rlvr.core.extract_math_answer: the last ``\boxed{}`` (inside the las
             that ``looks_hedged`` ("2 or 3", "maybe 4"; not an "or" joining inequalities,
             ``x \le 2 \text{ or } x \ge 5``) score 0 — unless the gold has several values (a
             set, list or tuple): then several boxes, or values joined by "and"/"or", form one
-            comma-separated answer (``\boxed{1}, \boxed{2}`` for ``\{1, 2\}``). Extraction is
-            linear in the response (C-level scans) plus at most 16 × 4 000 characters of brace
-            matching; ``$…$`` around the whole answer is dropped.
+            comma-separated answer (``\boxed{1}, \boxed{2}`` for ``\{1, 2\}``). Boxes along the
+            working followed by one stated result ("… The final answer is $10,455$.", see Free
+            text) are judged by that statement. Extraction is linear in the response (C-level
+            scans) plus at most 16 × 4 000 characters of brace matching; ``$…$`` around the whole
+            answer is dropped, and LaTeX escaped twice (``\\frac``, every run of backslashes
+            doubled) is read once, in answers and dataset golds alike.
+Free text   Prose (form "any") is judged by what it states last: after its last answer anchor
+            ("The final answer is $5$", "Final Answer: … is 19") the one value of that sentence
+            (a sentence that hedges or denies — "is not $5$" — scores 0; one naming two values
+            goes on as prose); without an anchor, a text with one maths span and no other number
+            ("Therefore $x \geq 5$ is the solution.") is that span; a last sentence that denies
+            its last value ("It is not $3$.") scores 0; anything else goes whole to the worker.
 Bounds      An extracted answer longer than ``MAX_ANSWER_CHARS`` (2 000; free text: 20 000,
             judged in the worker) or nested more than ``MAX_NESTING`` (40) brackets deep scores
             0 at once, so every later step works on a bounded text; ``reason`` is at most 300
@@ -32,7 +41,11 @@ Screening   Answers holding calculus or summation operators (``\int``, ``\sum``,
             (``x = 5 = 3``) score 0. A synthetic task names the labels it accepts
             (``labels``, else its unknowns: ``x = 5`` for "solve for x", ``f'(2) = 7``);
             other labels, or any label where none is asked, score 0. A dataset gold that is
-            itself labelled (``k = 1``) takes the bare value or the same name. ``A \approx d``
+            itself labelled (``k = 1``, or a named quantity ``\frac{NO}{BO} = \frac{1}{\sqrt6}``,
+            ``S_{MBCN}:S = 7:32``) takes the bare value or the same name; one naming several
+            values (``AB = 4, CD = 5``) takes them bare in its order; the solutions of a system
+            (``p = 5, q = 2 \text{ and } p = 7, q = 2``, ``p=5,q=2;p=7,q=2``) compare as sets of
+            named values, or as tuples in the gold's order of names (``(5,2),(7,2)``). ``A \approx d``
             with a plain number d is read as A. A gold with one value takes one value:
             "3, 3, 3" is not 3. A prime left in the value (``(x^3)'``) scores 0.
 Numbers     Exact values must be exactly equal, whatever their size: 1/2^99 is not 1/2^98.
@@ -54,7 +67,8 @@ Numbers     Exact values must be exactly equal, whatever their size: 1/2^99 is n
             math-verify compares with an absolute tolerance and rounds floats to 6 places.
 Native path No process, for form "any": rlvr.verifiers.math_answers reads both answers into
             exact canonical values (rationals, radicals, π, e, i, polynomials; sets, tuples,
-            intervals and unions, matrices, words; units and percentages per ``units``) and
+            intervals and unions, matrices, words, ratios; equations up to a factor, linear
+            inequalities as intervals; units and percentages per ``units``) and
             compares them; the gold's reading is cached. An answer outside that grammar goes to
             the worker; one that is no answer at all (``4 4``, ``10^{10^{10}}``) scores 0.
 Fast path   No process, for synthetic forms: when gold and answer are plain numbers (integers,
@@ -142,7 +156,7 @@ REASON_MAX_CHARS = 300
 # The longest final answer judged at all: every later step (screening, the native grammar, the
 # worker) then works on at most this much text. The longest MATH-500 gold answer has 53.
 MAX_ANSWER_CHARS = 2_000
-SEPARATOR_WORDS = re.compile(r"\s*,?\s*(?:\\text\s*\{\s*(?:and|or)\s*\}|\\quad\s*\\text\s*\{\s*and\s*\}\s*\\quad|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*")
+SEPARATOR_WORDS = re.compile(r"(?<!\s)\s*+,?\s*+(?:\\text\s*\{\s*(?:and|or)\s*\}|\\quad\s*\\text\s*\{\s*and\s*\}\s*\\quad|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*")
 MAX_PROSE_CHARS = 20_000  # free text goes whole to the worker, under the deadline
 MAX_NESTING = 40  # brackets deep; the deepest MATH-500 gold answer has 6
 # Macros that hide, colour or redefine text: what a reader sees is not what a parser reads.
@@ -445,6 +459,8 @@ def screen_answer(spec: dict, answer: str) -> Screened:
             stated = lone_maths_span(answer)
         if stated is not None:  # "… The final answer is $14{,}916$. I hope it is correct."
             return screen_answer(spec, stated)
+        if DENIED_FINAL_VALUE.search(last_sentence(answer)[-DENIAL_WINDOW:]):  # "It is not $3$.": what math-verify would find is denied
+            return fail("the final value is denied", False)
     if looks_hedged(answer) and not looks_hedged(gold):
         return fail("the answer hedges between alternatives", False)
     if form == "any" and is_prose(answer):
@@ -493,8 +509,8 @@ def screen_any(spec: dict, answer: str) -> Screened:
         correct = same_solutions(gold_solutions, answer_solutions, options)
         if correct is not None:
             return Screened(verdict_for(spec, answer, "native", correct, "correct" if correct else "incorrect: not the gold solutions"), answer)
-    elif gold_solutions is not None and len(gold_solutions) == 1 and "=" not in answer:  # x = -5, p = 14/3 answered -5, 14/3
-        correct = same_values_in_order(list(gold_solutions[0].values()), split_top_level(answer), options)
+    elif gold_solutions is not None and "=" not in answer:  # x = -5, p = 14/3 answered -5, 14/3
+        correct = solutions_in_order(gold_solutions, answer, options)
         if correct is not None:
             return Screened(verdict_for(spec, answer, "native", correct, "correct" if correct else "incorrect: not the gold values in order"), answer)
     gold = separated(spec["gold"])
@@ -505,6 +521,8 @@ def screen_any(spec: dict, answer: str) -> Screened:
     elif len(gold_parts) == 2 and named_quantity(*gold_parts):  # \frac{NO}{BO} = \frac{1}{\sqrt{6}}
         gold_label, gold_value = named_quantity(*gold_parts), gold_parts[1]
     whole = split_relation(answer)
+    if len(whole) > 2 and len(gold_parts) <= 2:  # x = 5 = 3 (and x = x = … = 1 for an equation gold)
+        return Screened(verdict_for(spec, answer, "screen", False, "a chain of equations is not one answer"), answer)
     if len(whole) == 2 and gold_label is not None and label_of(whole[0]) is None and re.sub(r"[\s{}]", "", whole[0]) == gold_label:
         answer = whole[1]  # the gold's own quantity named on the left
     elif len(whole) == 2 and label_of(whole[0]) is not None and (len(gold_parts) == 1 or gold_label is not None):
@@ -563,7 +581,8 @@ def named_quantity(left: str, right: str) -> str | None:
     return re.sub(r"[\s{}]", "", left)
 
 
-SOLUTION_SEPARATOR = re.compile(r"\s*(?:;|(?:\\quad\s*)?\\text\s*\{\s*(?:and|or)\s*\}(?:\s*\\quad)?|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*")
+MAX_SOLUTIONS = 64  # solutions of a system compared pairwise: at most this many on a side
+SOLUTION_SEPARATOR = re.compile(r"(?<!\s)\s*+(?:;|(?:\\quad\s*)?\\text\s*\{\s*(?:and|or)\s*\}(?:\s*\\quad)?|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*")
 
 
 def labelled_solutions(text: str) -> list[dict] | None:
@@ -573,7 +592,10 @@ def labelled_solutions(text: str) -> list[dict] | None:
     if "=" not in text or len(text) > MAX_ANSWER_CHARS:
         return None
     solutions = []
-    for group in SOLUTION_SEPARATOR.split(text):
+    groups = SOLUTION_SEPARATOR.split(text)
+    if len(groups) > MAX_SOLUTIONS:
+        return None
+    for group in groups:
         assignment = {}
         for element in split_top_level(group):
             parts = split_relation(re.sub(r"\\q?quad|\\[,;:! ]", " ", element))  # a_3 = 2, \quad a_{37} = 19
@@ -604,6 +626,24 @@ def same_solutions(gold: list[dict], answer: list[dict], options: math_answers.O
         return all(any(match(g, a) for g in gold) for a in answer) and all(any(match(g, a) for a in answer) for g in gold)
     except math_answers.NotNative:
         return None
+
+
+def solutions_in_order(gold: list[dict], answer: str, options: math_answers.Options) -> bool | None:
+    """Solutions given without their names, each in the order the gold names its unknowns: one
+    solution as bare values (``-5, \\frac{14}{3}``), several as tuples (``(5,2),(7,2)`` for
+    ``p=5,q=2;p=7,q=2``, in any order of the tuples); None outside the native grammar."""
+    if len(gold) == 1:  # -5, \frac{14}{3} or one tuple (-5, \frac{14}{3})
+        items = split_top_level(answer)
+        if len(items) == 1 and items[0].startswith(("(", "\\left(")):
+            items = split_top_level(strip_brackets(items[0], TUPLE_BRACKETS))
+        return same_values_in_order(list(gold[0].values()), items, options)
+    tuples = [strip_brackets(item, TUPLE_BRACKETS) for item in split_top_level(answer)]
+    if len(tuples) > MAX_SOLUTIONS or not all(item.startswith(("(", "\\left(")) for item in split_top_level(answer)):
+        return None
+    verdicts = [[same_values_in_order(list(solution.values()), split_top_level(values), options) for values in tuples] for solution in gold]
+    if any(v is None for row in verdicts for v in row):
+        return None
+    return all(any(row) for row in verdicts) and all(any(row[j] for row in verdicts) for j in range(len(tuples)))
 
 
 def same_values_in_order(gold: list[str], answer: list[str], options: math_answers.Options) -> bool | None:
@@ -642,6 +682,8 @@ def value_key(node, ordered: bool) -> str:
         return str(rational) if rational is not None else repr(node.value.terms)
     if isinstance(node, math_answers.Text):
         return f"word:{node.word}"
+    if isinstance(node, math_answers.Ratio):
+        return "ratio:" + ":".join(value_key(part, ordered) for part in node.parts)
     if isinstance(node, math_answers.Matrix):
         return "matrix[" + ";".join(",".join(value_key(x, ordered) for x in row) for row in node.rows) + "]"
     if isinstance(node, math_answers.Union):
@@ -698,12 +740,27 @@ def is_prose(text: str) -> bool:
 
 
 # Where free text names its answer: "The final answer is", "the answer is", "Final Answer:".
-ANSWER_ANCHOR = re.compile(r"(?i)\banswer(?:\s+is\b|\s*\**\s*:)")
+ANSWER_ANCHOR = re.compile(r"(?i)\banswer(?:\s++is\b|\s*+\**+\s*+:)")  # possessive: linear on long runs of spaces
 DENIAL = re.compile(r"(?i)\b(?:not|no|never|wrong|incorrect|isn't|cannot)\b")
 STATED_NUMBER = re.compile(r"(?i)\bis\s+([-+]?[0-9][0-9,]*(?:\.[0-9]+)?)\s*$")
 
 
 MATHS_DELIMITER = re.compile(r"\\[()\[\]]|\$\$")  # \( \) \[ \] $$: maths spans, read as $…$
+
+
+# A denial next to the last value of a sentence, no other value between: "it is not $3$.",
+# "$3$ is wrong." (not "it is not 10, it is 1,000.99").
+# Read in the last DENIAL_WINDOW characters only (a denial stands next to its value), with
+# possessive loops and numbers matched from their first digit: linear, whatever the text.
+DENIED_FINAL_VALUE = re.compile(r"(?i)\b(?:not|no|never|isn't|cannot)\b[^0-9$]*+(?:\$[^$]*+\$|(?<![0-9.,])[0-9][0-9.,]*+)[^0-9$]*+$"
+                                r"|(?:\$[^$]*+\$|(?<![0-9.,])[0-9][0-9.,]*+)[^0-9$]*?\b(?:not|wrong|incorrect|false)\b[^0-9$]*+$")
+DENIAL_WINDOW = 400
+
+
+def last_sentence(text: str) -> str:
+    """The text after its last full stop, "!" or "?" (followed by a space) or line break."""
+    sentences = [part for part in re.split(r"(?<=[.!?])\s+|\n", text.strip()) if part.strip(" .")]
+    return sentences[-1] if sentences else ""
 
 
 def lone_maths_span(text: str) -> str | None:
@@ -730,8 +787,7 @@ def stated_answer(text: str) -> tuple[str | None, bool]:
         pass
     if anchor is None:
         return None, False
-    text = MATHS_DELIMITER.sub("$", text)
-    rest, inside, end = text[anchor.end():], False, None
+    rest, inside, end = MATHS_DELIMITER.sub("$", text[anchor.end():]), False, None
     for index, char in enumerate(rest):
         if char == "$":
             inside = not inside

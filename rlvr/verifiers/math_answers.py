@@ -11,10 +11,15 @@ Why hand-written  math-verify (LaTeX → sympy through an ANTLR grammar, then sy
                   ``MAX_ANSWER_CHARS`` characters nested at most ``MAX_NESTING`` deep, and
                   arithmetic that could grow (powers, factorials, radicands, term counts) has
                   explicit limits past which the answer is not native.
-Grammar           answer   := [name "="] body [unit]
+Grammar           answer   := [name "="] body [unit] | equation | inequality | ratio
+                  equation := expr "=" expr  (with a variable; L − R kept as the value)
+                  inequality := expr rel expr | expr rel (expr | name) rel expr  (rel: < > \le \ge \neq …; linear in one variable)
+                  ratio    := expr (":" expr)+  (``08:34``, ``12:00``: a time of day, not native)
                   body     := union | set | sequence | matrix | list | expr | text
                   union    := interval ("\cup" interval | "\cup" set)+  ;  interval := ("("|"[") expr "," expr (")"|"]")
                   set      := "\{" list "\}" | "{" list "}"  ;  sequence := "(" list ")" | "[" list "]"  ;  list := expr ("," expr)+
+                              (";" separates like "," when there is no comma, or when every ";" is
+                              inside brackets and every "," outside: ``(0;-2;0),(4;0;6)``)
                   matrix   := \begin{pmatrix|bmatrix|matrix|array}  rows of "&"-separated exprs  \end{…}
                   expr     := ["+"|"-"] term (("+"|"-") term)*  ;  term := factor (("\cdot"|"\times"|"*"|"/"|"\div"| ) factor)*
                   factor   := ["-"] atom ["^" exponent] ["!"] ["\%" | "^\circ"]
@@ -47,7 +52,12 @@ Comparison        ``equivalent(gold, answer, options)``: decimals are read as ex
                   order), tuples and bracketed lists in order, a pair's brackets always count
                   (``(1, 2)``, ``[1, 2)``, ``1, 2`` all differ), unions as sets of pieces,
                   matrices entry by entry (pmatrix = bmatrix; a one-row or one-column matrix
-                  equals a bracketed list), text case-insensitively (``\text{E}`` = ``E``). Units: ``units="ignore"`` (default) drops a
+                  equals a bracketed list), text case-insensitively (``\text{E}`` = ``E``),
+                  ratios part by part, equations when one L − R is a non-zero rational multiple
+                  of the other (``2x + 4y - 3 = 0`` = ``y = -\frac{1}{2}x + \frac{3}{4}``; ``x^2 = 4``
+                  is not ``x = 2``), an inequality as the interval of its variable
+                  (``-x > -1`` = ``x < 1`` = ``(-\infty, 1)``; ``x \neq 3`` a union of two; another
+                  variable differs). Units: ``units="ignore"`` (default) drops a
                   trailing unit (``10 \text{ cm}^2``, ``10 weeks``, ``\%``, ``^\circ``) on both
                   sides; ``"strict"`` requires the same unit text on both sides.
 """
@@ -789,9 +799,9 @@ def parse(text: str) -> Answer:
     if base:  # 4210_5: a numeral in base 5, equal only to itself
         return Answer(Text(f"{base.group(1).lower()}_{int(base.group(2))}"))
     s = re.sub(r"^[A-Za-z]\s*\\in\s*", "", s)  # x \in [-2, 7]: the set itself
-    if ";" in s and "," not in s:  # -12; -11; -10: a list written with semicolons
+    if ";" in s and ("," not in s or semicolons_inside_commas_outside(s)):  # -12; -11; -10 and (0;-2;0),(4;0;6)
         s = s.replace(";", ",")
-    pieces = split_relations(s)
+    pieces = split_relations(s) if _RELATION.search(s) else [s]
     if len(pieces) > 1:
         return relation(pieces)
     if ":" in s and re.fullmatch(r"[^:]+(?::[^:]+)+", s):  # 7:32
@@ -820,6 +830,16 @@ _RELATION = re.compile(r"\\(?:leqslant|geqslant|leq|geq|le|ge|lt|gt|neq|ne)(?![A
 RELATION_NAMES = {"\\leqslant": "<=", "\\leq": "<=", "\\le": "<=", "\u2264": "<=", "\\geqslant": ">=", "\\geq": ">=", "\\ge": ">=",
                   "\u2265": ">=", "\\lt": "<", "\\gt": ">", "\\neq": "!=", "\\ne": "!=", "\u2260": "!="}
 _NAME_TEXT = re.compile(r"[A-Za-z](?:_\{?[A-Za-z0-9]{1,4}\}?)?(?:\s*\(\s*[A-Za-z]\s*\))?")  # x, a_1, f(x)
+
+
+def semicolons_inside_commas_outside(text: str) -> bool:
+    """Every ``;`` inside brackets and every ``,`` outside: tuples written ``(0;-2;0),(4;0;6)``."""
+    depth = 0
+    for char in text:
+        depth += (char in "([{") - (char in ")]}")
+        if (char == ";" and depth == 0) or (char == "," and depth > 0):
+            return False
+    return True
 
 
 def split_relations(text: str) -> list[str]:

@@ -21,7 +21,10 @@ Parsing        An answer is read by math-verify's LaTeX parser alone (``LatexExt
                plain-expression extraction, the last number (``19 \hat 18``,
                ``\underline{19} 18``, ``\max{19} 18`` "are" 18). Free text keeps both
                extractions (finding "the answer is 5" is their job), but a LaTeX expression found
-               in it is read again as LaTeX alone. Golds (trusted) keep both.
+               in it is read again as LaTeX alone. Golds (trusted) keep both. A digit next to
+               a letter of a non-Latin script is spaced from it first ("总共有99颗": math-verify's
+               number patterns would not see 99), and in an expression holding a trigonometric
+               function a degree sign is the factor π/180 (``\sin(90^{\circ}-x)`` is cos x).
 Numbers        math-verify compares numbers with an absolute tolerance (it takes 1/2^99 for
                1/2^98, and rounds floats to 6 places: ``\sqrt{4.000001}`` "is" 2). Its "equal"
                is therefore checked again here (``Symbolic.same_value``), element by element
@@ -58,7 +61,7 @@ GOLD_CACHE_SIZE = 4096
 # characters to math-verify's number patterns, so the number is not found until spaced apart.
 SCRIPT_DIGIT_BOUNDARY = re.compile(r"(?<=[^\W\d_\x00-\u03ff])(?=[0-9])|(?<=[0-9])(?=[^\W\d_\x00-\u03ff])")
 TRIGONOMETRY = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
-DEGREES = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*\^\s*(?:\{\s*\\circ\s*\}|\\circ)")
+DEGREES = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)\s*\^\s*(?:\{\s*\\circ\s*\}|\\circ)")
 
 
 def radians_in_trigonometry(latex: str) -> str:

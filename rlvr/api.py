@@ -64,9 +64,10 @@ import os
 import random
 import re
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from rlvr.core import Task, Verdict, canonical_difficulty, check_hint
 from rlvr.params import DifficultyTable, describe_value
@@ -133,7 +134,12 @@ def content_key(task: Task) -> bytes:
 
 def is_held_out(task: Task) -> bool:
     """Whether ``task``'s content lies on the held-out side (test and other non-train splits)."""
-    return int.from_bytes(hashlib.sha256(b"rlvr-split|" + content_key(task)).digest()[:8], "big") < HELD_OUT_FRACTION * 2**64
+    return key_is_held_out(content_key(task))
+
+
+def key_is_held_out(key: bytes) -> bool:
+    """``is_held_out`` of a task whose ``content_key`` is ``key``."""
+    return int.from_bytes(hashlib.sha256(b"rlvr-split|" + key).digest()[:8], "big") < HELD_OUT_FRACTION * 2**64
 
 
 def stream_seed(seed: int, split: str, attempt: int) -> int:
@@ -154,22 +160,53 @@ def make_task(env_id: str, seed: int = 0, difficulty: float = 0.5, *, split: str
     options are ignored here. ``hint`` in [0, 1] appends that share of the family's guidance to
     the prompt (``TaskGenerator.with_hint``; 0, the default, changes nothing); the split is
     decided on the task without its hint."""
+    return keyed_task_maker(env_id, difficulty, split, hint, options, keys=False)(seed)[0]
+
+
+def keyed_task_maker(env_id: str, difficulty: float, split: str | None, hint: float, options: dict,
+                     keys: bool) -> Callable[[int], tuple[Task, bytes | None]]:
+    """``make_task``'s work for one (env, difficulty, split, hint, options), the options sorted
+    and the generator looked up once: position → (its task, the task's ``content_key`` when
+    ``keys``, else None). Bulk generation makes every task through one of these."""
     check_split(split)
-    check_hint(hint)
+    hint = check_hint(hint)
     generator_kwargs, _, params = split_options(get_spec(env_id), options)
-    generator = make_generator(env_id, **generator_kwargs)
-    if split is None:
-        return generator.with_hint(generator.generate(seed, difficulty, **params), hint)
-    for attempt in range(MAX_SPLIT_ATTEMPTS):
-        made_with = stream_seed(seed, split, attempt)
-        task = generator.generate(made_with, difficulty, **params)
-        if is_held_out(task) != (split == "train"):
+    return split_task_maker(make_generator(env_id, **generator_kwargs), difficulty, split, hint, params, keys)
+
+
+def split_task_maker(generator: Any, difficulty: float, split: str | None, hint: float, params: dict,
+                     keys: bool) -> Callable[[int], tuple[Task, bytes | None]]:
+    """Position → (task, its ``content_key`` when ``keys``) of ``split``'s stream (module
+    docstring) for any generator with ``generate(seed, difficulty, **params)`` — a registered
+    env's or a trainer's custom one; ``hint`` > 0 applies ``generator.with_hint`` after the split
+    is decided."""
+    check_split(split)
+    hint = check_hint(hint)
+
+    def make(seed: int) -> tuple[Task, bytes | None]:
+        if split is None:
+            task = generator.generate(seed, difficulty, **params)
+            key = content_key(task) if keys else None
+        else:
+            for attempt in range(MAX_SPLIT_ATTEMPTS):
+                made_with = stream_seed(seed, split, attempt)
+                task = generator.generate(made_with, difficulty, **params)
+                key = content_key(task)
+                if key_is_held_out(key) != (split == "train"):
+                    break
+            else:
+                raise ValueError(f"no task of the {split} split of {getattr(generator, 'env_id', type(generator).__name__)} at difficulty {difficulty:g} in "
+                                 f"{MAX_SPLIT_ATTEMPTS} attempts: its tasks (or dataset rows) barely reach that side of the "
+                                 f"split; use split=None for the unsplit stream")
             made_segment = f"s{made_with}"
             segments = [f"s{int(seed)}" if segment == made_segment else segment for segment in task.id.split("/")]
-            return generator.with_hint(dataclasses.replace(task, id="/".join([*segments, split])), hint)
-    raise ValueError(f"no task of the {split} split of {canonical_env_id(env_id)} at difficulty {difficulty:g} in "
-                     f"{MAX_SPLIT_ATTEMPTS} attempts: its tasks (or dataset rows) barely reach that side of the split; "
-                     f"use split=None for the unsplit stream")
+            task = dataclasses.replace(task, id="/".join([*segments, split]))
+        if hint:
+            task = generator.with_hint(task, hint)
+            key = content_key(task) if keys else None
+        return task, key
+
+    return make
 
 
 def group_options(env_id: str, options: dict):
@@ -202,20 +239,25 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def make_executor(workers: int | None, backend: str) -> futures.Executor:
-    """``workers`` threads (``backend="thread"``) or forkserver processes (otherwise)."""
+def make_executor(workers: int | None, backend: str, preload: Iterable[str] = ()) -> futures.Executor:
+    """``workers`` threads (``backend="thread"``) or forkserver processes (otherwise).
+    ``preload``: env ids whose generator modules the forkserver imports when this call starts
+    it (with ``rlvr.api``), so later pools' workers start with them loaded."""
     count = workers or os.cpu_count() or 1
     if backend == "thread":
         return futures.ThreadPoolExecutor(count)
-    return futures.ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("forkserver"), initializer=_ignore_interrupts)
+    context = multiprocessing.get_context("forkserver")
+    modules = ["rlvr.api", *sorted({get_spec(env_id).generator.partition(":")[0] for env_id in preload})]
+    context.set_forkserver_preload(modules)  # takes effect only if the forkserver is not running yet
+    return futures.ProcessPoolExecutor(count, mp_context=context, initializer=_ignore_interrupts)
 
 
 @contextlib.contextmanager
-def running_executor(workers: int | None, backend: str) -> Iterator[futures.Executor]:
+def running_executor(workers: int | None, backend: str, preload: Iterable[str] = ()) -> Iterator[futures.Executor]:
     """``make_executor`` for one block: waits for the workers when the block completes; on an
     exception (Ctrl-C, or a generator closed early) cancels the queued work and ends worker
     processes at once instead of letting them finish their chunks."""
-    pool = make_executor(workers, backend)
+    pool = make_executor(workers, backend, preload)
     try:
         yield pool
     except BaseException:
@@ -264,34 +306,51 @@ def verify_batch(tasks: Sequence[Task], responses: Sequence[Any], workers: int |
     return scoring.score(zip(tasks, responses), backend, workers, address=address)
 
 
-def _generate_chunk(job: tuple[str, list[int], float, str | None, dict]) -> list[Task]:
-    env_id, seeds, difficulty, split, options = job
-    return [make_task(env_id, seed, difficulty, split=split, **options) for seed in seeds]
+def _generate_chunk(job: tuple[str, list[int], float, str | None, dict, bool]) -> tuple[list[tuple[Task, bytes | None]], float]:
+    """A worker's chunk: (task, key) pairs of ``keyed_task_maker`` for its seeds, and the seconds
+    they took (the parent sizes later chunks by it)."""
+    started = time.perf_counter()
+    env_id, seeds, difficulty, split, options, keys = job
+    options = dict(options)  # the job's own dict may be shared (a thread pool passed as ``pool``)
+    make = keyed_task_maker(env_id, difficulty, split, options.pop("hint", 0.0), options, keys)
+    return [make(seed) for seed in seeds], time.perf_counter() - started
+
+
+CHUNK_SECONDS = 0.05  # of one worker's time per chunk, once the task's cost is known
+MAX_CHUNK = 256
 
 
 def _ordered_chunks(pool: futures.Executor | None, env_id: str, positions: Iterator[int], difficulty: float,
-                    split: str | None, options: dict, chunk: int, window: int) -> Iterator[Task]:
-    """Tasks of ``positions`` in order: serially, or in chunks with ``window`` chunks in flight
-    on ``pool`` (more are submitted as results are read, so memory stays flat in the count)."""
+                    split: str | None, options: dict, chunking: tuple[int, int, int], keys: bool) -> Iterator[tuple[Task, bytes | None]]:
+    """(task, key) pairs of ``positions`` in order (``keyed_task_maker``): serially, or on
+    ``pool`` in chunks, ``chunking`` = (first chunk size, largest, chunks in flight); more are
+    submitted as results are read, so memory stays flat in the count. Chunks grow from the first
+    size towards ``CHUNK_SECONDS`` of work each as finished chunks show what a task costs, so
+    cheap tasks are not drowned in inter-process overhead."""
+    options = dict(options)
     if pool is None:
+        make = keyed_task_maker(env_id, difficulty, split, options.pop("hint", 0.0), options, keys)
         for seed in positions:
-            yield make_task(env_id, seed, difficulty, split=split, **options)
+            yield make(seed)
         return
     pending: collections.deque = collections.deque()
+    size, largest, window = chunking
 
     def submit() -> bool:
-        seeds = list(itertools.islice(positions, chunk))
+        seeds = list(itertools.islice(positions, size))
         if seeds:
-            pending.append(pool.submit(_generate_chunk, (env_id, seeds, difficulty, split, options)))
+            pending.append(pool.submit(_generate_chunk, (env_id, seeds, difficulty, split, options, keys)))
         return bool(seeds)
 
     try:
         while len(pending) < window and submit():
             pass
         while pending:
-            tasks = pending.popleft().result()
+            made, seconds = pending.popleft().result()
+            if made:
+                size = max(1, min(largest, round(CHUNK_SECONDS * len(made) / max(seconds, 1e-6))))
             submit()
-            yield from tasks
+            yield from made
     finally:
         for future in pending:
             future.cancel()
@@ -313,13 +372,17 @@ def _ray_positions(env_id: str, positions: Iterator[int], difficulty: float, spl
 def distinct_tasks(tasks: Iterable[Task], n: int, env_id: str, difficulty: float, split: str | None) -> Iterator[Task]:
     """The first ``n`` tasks of ``tasks`` with distinct ``content_key``; FewerDistinctTasks when
     ``max(MIN_PATIENCE, found)`` tasks in a row bring nothing new (or the stream ends)."""
+    return _distinct_keyed(((task, content_key(task)) for task in tasks), n, env_id, difficulty, split)
+
+
+def _distinct_keyed(pairs: Iterable[tuple[Task, bytes]], n: int, env_id: str, difficulty: float, split: str | None) -> Iterator[Task]:
+    """``distinct_tasks`` of (task, content_key) pairs whose keys are already known."""
     seen: set[bytes] = set()
     misses = draws = 0
     if n == 0:
         return
-    for task in tasks:
+    for task, key in pairs:
         draws += 1
-        key = content_key(task)
         if key in seen:
             misses += 1
             if misses >= max(MIN_PATIENCE, len(seen)):
@@ -360,10 +423,12 @@ def iter_generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, w
     return _iter_generate_locally(env_id, n, positions, difficulty, workers, split, allow_duplicates, options, pool)
 
 
-def _chunking(n: int, workers: int) -> tuple[int, int]:
-    """(tasks per chunk, chunks in flight) for ``n`` tasks on ``workers`` processes: small
-    enough that a mixture's parts sharing one pool hold few tasks in memory."""
-    return max(1, min(32, n // (8 * workers))), 2 * workers + 1
+def _chunking(n: int, workers: int) -> tuple[int, int, int]:
+    """(tasks in the first chunk, in the largest, chunks in flight) for ``n`` tasks on
+    ``workers`` processes: small enough that a mixture's parts sharing one pool hold few tasks in
+    memory, and that every worker gets a share of a small ``n``."""
+    first = max(1, min(32, n // (8 * workers)))
+    return first, max(first, min(MAX_CHUNK, n // (2 * workers))), 2 * workers + 1
 
 
 def _iter_generate_locally(env_id: str, n: int, positions: Iterator[int], difficulty: float, workers: int | None,
@@ -371,10 +436,9 @@ def _iter_generate_locally(env_id: str, n: int, positions: Iterator[int], diffic
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
         if pool is None and count > 1 and n > 1:
-            pool = stack.enter_context(running_executor(workers, "process"))
-        chunk, window = _chunking(n, count)
-        made = _ordered_chunks(pool, env_id, positions, difficulty, split, options, chunk, window)
-        yield from (made if allow_duplicates else distinct_tasks(made, n, env_id, difficulty, split))
+            pool = stack.enter_context(running_executor(workers, "process", preload=[env_id]))
+        made = _ordered_chunks(pool, env_id, positions, difficulty, split, options, _chunking(n, count), keys=not allow_duplicates)
+        yield from ((task for task, _ in made) if allow_duplicates else _distinct_keyed(made, n, env_id, difficulty, split))
 
 
 def generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, workers: int | None = 1, *,
@@ -467,7 +531,8 @@ def _interleave(parts: list[MixPart], n: int, seed: int, workers: int | None, sp
     random.Random(f"rlvr-mix|{int(seed)}").shuffle(order)
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
-        pool = stack.enter_context(running_executor(workers, "process")) if count > 1 and n > 1 else None
+        preload = [part.env_id for part in parts]
+        pool = stack.enter_context(running_executor(workers, "process", preload)) if count > 1 and n > 1 else None
         streams = [iter_generate(part.env_id, part.count, seed, part.difficulty, workers, split=split, allow_duplicates=allow_duplicates,
                                  pool=pool, **group_options(part.env_id, {**options, **part.options}).for_tasks())
                    for part in parts]

@@ -61,10 +61,10 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from rlvr.core import answer_block_key
-from rlvr.trainers.hints import HintConfig, HintSchedule
+from rlvr.core import Task, answer_block_key
 from rlvr.trainers.config import CurriculumConfig, EnvConfig, TrainConfig, demo_config, load_config, save_config
 from rlvr.trainers.curriculum import SEED_SPACE, BetaTaskSelector, DifficultyController
+from rlvr.trainers.hints import HintConfig, HintSchedule
 from rlvr.trainers.reporting import Reporter
 from rlvr.trainers.losses import (
     OBJECTIVES, group_advantages, majority_label, majority_rewards, overlong_penalty, pass_at_k_advantages, policy_loss, w_reinforce_advantages,
@@ -192,11 +192,14 @@ def build_envs(env_configs: Sequence[EnvConfig], curriculum: CurriculumConfig, s
     return states
 
 
-def choose_tasks(envs: list[EnvState], n: int, rng: np.random.Generator, selector: BetaTaskSelector | None) -> list[tuple[EnvState, Any]]:
-    """``n`` (env, task) pairs: envs by weight, tasks at each env's current difficulty."""
+def choose_tasks(envs: list[EnvState], n: int, rng: np.random.Generator,
+                 selector: BetaTaskSelector | None) -> tuple[list[tuple[EnvState, Any]], list[int]]:
+    """``n`` (env, task) pairs — envs by weight, tasks of the train split at each env's current
+    difficulty — and each task's stream position (what the task selector keys its evidence by)."""
     weights = np.array([e.config.weight for e in envs], dtype=float)
     picks = rng.choice(len(envs), size=n, p=weights / weights.sum())
     chosen: list[tuple[EnvState, Any]] = []
+    positions: list[int] = []
     for index in range(len(envs)):
         count = int((picks == index).sum())
         if not count:
@@ -207,7 +210,8 @@ def choose_tasks(envs: list[EnvState], n: int, rng: np.random.Generator, selecto
         else:
             seeds = [int(s) for s in rng.integers(SEED_SPACE, size=count)]
         chosen += [(env, env.source.make_task(seed, env.difficulty)) for seed in seeds]
-    return chosen
+        positions += [int(seed) for seed in seeds]
+    return chosen, positions
 
 
 def group_rewards(episodes: list[Episode], group_size: int) -> torch.Tensor:
@@ -410,12 +414,13 @@ def resume_state(config: TrainConfig, sources: Sequence[RewardSource] | None, mo
 
 def save_checkpoint(config: TrainConfig, step: int, run: RunState) -> Path:
     """``output_dir/checkpoint-<step>``: the model and tokenizer, and in its state file the step,
-    the optimiser, both RNG states, each env's difficulty controller, the task selector and the
-    config (``restore_checkpoint`` reads them back)."""
+    the optimiser, both RNG states, each env's difficulty controller, the task selector, the
+    hint schedule's pass-rate curves and the config (``restore_checkpoint`` reads them back)."""
     state = {
         "step": step, "numpy_rng": run.rng.bit_generator.state, "torch_rng": torch.random.get_rng_state(),
         "controllers": {e.config.id: e.controller.state_dict() for e in run.envs},
-        "selector": run.selector.state_dict() if run.selector is not None else None, "config": config.to_dict(),
+        "selector": run.selector.state_dict() if run.selector is not None else None, "hints": run.hints.state_dict(),
+        "config": config.to_dict(),
     }
     return write_checkpoint(Path(config.output_dir), step, run.model, run.tokenizer, run.optimizer, state, config.keep_checkpoints)
 
@@ -431,6 +436,8 @@ def restore_checkpoint(run: RunState, checkpoint: Path) -> None:
         env.controller.load_state_dict(state["controllers"][env.config.id])
     if run.selector is not None and state.get("selector"):
         run.selector.load_state_dict(state["selector"])
+    if state.get("hints"):  # checkpoints from before hint schedules have none
+        run.hints.load_state_dict(state["hints"])
     run.start_step, run.sft_done = int(state["step"]), True
 
 
@@ -501,7 +508,7 @@ def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timing
     refill_rounds = 0
     while True:
         needed = config.tasks_per_step - len(kept) // config.group_size
-        chosen = choose_tasks(run.envs, needed, run.rng, run.selector)
+        chosen, positions = choose_tasks(run.envs, needed, run.rng, run.selector)
         episodes, levels = roll_out_with_hints(config, run, chosen, sampler, scorer, timings)
         rewards, metrics = training_rewards(config, episodes)
         if run.hints.active:
@@ -510,9 +517,9 @@ def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timing
         if not first_round:
             first_round, reward_metrics = episodes, metrics
         if run.selector is not None:
-            for g, (env, task) in enumerate(chosen):
+            for g, (env, _) in enumerate(chosen):
                 correct = sum(bool(e.verdict and e.verdict.correct) for e in episodes[g * config.group_size:(g + 1) * config.group_size])
-                run.selector.update(env.config.id, env.difficulty, task.seed, correct, config.group_size - correct)
+                run.selector.update(env.config.id, env.difficulty, positions[g], correct, config.group_size - correct)
         for g in range(len(chosen)):
             informative = bool(rewards[g].max() > rewards[g].min())
             if informative or not dynamic_sampling:
@@ -665,7 +672,7 @@ def sft_warmup(model, tokenizer, envs: list[EnvState], config: TrainConfig, rng:
     eos = tokenizer.eos_token_id
     progress = tqdm(range(1, config.warmup_sft_steps + 1), disable=not config.progress, unit="step", dynamic_ncols=True, desc="SFT warm-up")
     for step in progress:
-        chosen = choose_tasks(envs, config.warmup_sft_batch_size, rng, None)
+        chosen, _ = choose_tasks(envs, config.warmup_sft_batch_size, rng, None)
         rows = []
         for env, task in chosen:
             prompt = encode_prompt(tokenizer, system_messages(config) + [{"role": "user", "content": task.prompt}])
@@ -703,7 +710,7 @@ def evaluate(model, tokenizer, envs: list[EnvState], config: TrainConfig, n_task
     rng = np.random.default_rng(seed)
     for env in envs:
         seeds = rng.integers(SEED_SPACE, size=n_tasks)
-        groups = [(env.source, env.source.make_task(int(s), env.difficulty)) for s in seeds]
+        groups = [(env.source, env.source.make_task(int(s), env.difficulty, split="test")) for s in seeds]
         episodes = run_episodes(groups, 1, sampler, tokenizer, scorer, max_turns=config.max_turns,
                                 max_context_tokens=config.max_context_tokens, system_prompt=config.system_prompt)
         result[f"eval_pass_rate/{env.config.id}"] = float(np.mean([bool(e.verdict and e.verdict.correct) for e in episodes]))

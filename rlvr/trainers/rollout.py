@@ -36,6 +36,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 import rlvr
+from rlvr.api import split_task_maker
 from rlvr.core import Task, Verdict, canonical_difficulty
 from rlvr.envs.registry import get_spec, split_options
 from rlvr.scoring import Scorer
@@ -97,8 +98,10 @@ class RewardSource:
         return cls(env_id, generator, ReturnObject(verifier), weight, dict(params or {}), multi_turn=env_factory is not None,
                    env_factory=env_factory)
 
-    def make_task(self, seed: int, difficulty: float) -> Task:
-        return self.generator.generate(int(seed), canonical_difficulty(difficulty), **self.params)
+    def make_task(self, seed: int, difficulty: float, split: str | None = "train") -> Task:
+        """The task at position ``seed`` of ``split``'s stream (rlvr.api's split rule): training
+        draws from "train", evaluation from "test", so no evaluation prompt is a training prompt."""
+        return split_task_maker(self.generator, canonical_difficulty(difficulty), split, 0.0, self.params, keys=False)(int(seed))[0]
 
     def reference_response(self, task: Task) -> str:
         return self.generator.solve(task)

@@ -15,8 +15,9 @@ Answer      ``<answer>…</answer>`` holding one arithmetic expression over the 
             ``<answer>(3 + 5) * 2 = 16</answer>``. "−", "×", "·" and "÷" are accepted spellings.
             ``task.answer`` = {"numbers", "target", "operators" (comma-separated), "use_all",
             "expression" (the reference)}; ``task.meta`` = {"search_nodes" (expansions of the
-            depth-first search until the target appears, capped at 20,000), "operations" (of the
-            reference), "draws"}.
+            depth-first search until the target appears — by Countdown's integer rules for a
+            constructed target, in exact rationals for Game24's fixed one — capped at 20,000),
+            "operations" (of the reference), "draws"}.
 Verifier    rlvr.verifiers.countdown.CountdownVerifier: its own tokenizer and recursive-descent
             parser (never ``eval``); the integers written must be a sub-multiset of the numbers
             (all of them when ``use_all``); only allowed operators; exact rational arithmetic;
@@ -41,7 +42,8 @@ Difficulty  (rendered from the declaration below)
             ``target`` = 0 draws the target; a positive value fixes it (and the numbers are redrawn
             until the search reaches it). Game24-v0 pins numbers=4, max_number=13, target=24,
             use_all=True and all four operators (overriding them raises); the knob still moves
-            ``min_search_nodes``. max_number, target_max and min_search_nodes move on a log scale.
+            ``min_search_nodes``, which binds for Game24 only from d ≈ 0.6 (a random solvable
+            24 puzzle already needs a few hundred expansions). max_number, target_max and min_search_nodes move on a log scale.
             Measured over 40 seeds per point (tests/test_countdown.py checks the rise): median
             search nodes rise with d.
 

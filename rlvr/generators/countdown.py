@@ -26,17 +26,33 @@ class SearchCapReached(Exception):
     """The exhaustive search ran past its node cap."""
 
 
-def search(numbers: list[int], target: int, operators: str, use_all: bool, node_cap: int = SEARCH_NODE_CAP) -> tuple[str | None, int]:
-    """Depth-first search over combining two values at a time with the allowed operators, in
-    exact rationals, until the target appears (among any values when numbers may go unused,
-    as the last value when all must be used). Returns (an expression reaching the target or
-    None, nodes expanded); multisets of values already seen are not searched again. Raises
-    SearchCapReached past ``node_cap`` nodes."""
+def search(numbers: list[int], target: int, operators: str, use_all: bool, node_cap: int = SEARCH_NODE_CAP,
+           integers: bool = False) -> tuple[str | None, int]:
+    """Depth-first search over combining two values at a time with the allowed operators until
+    the target appears (among any values when numbers may go unused, as the last value when all
+    must be used): in exact rationals, or with ``integers`` by Countdown's own rules (positive
+    differences, exact divisions, no × or ÷ by 1), which prunes far more. Returns (an expression
+    reaching the target or None, nodes expanded); multisets of values already seen are not
+    searched again. Raises SearchCapReached past ``node_cap`` nodes."""
     allowed = set(operators.split(","))
     seen: set[tuple] = set()
     nodes = 0
 
+    def combine_integers(a: tuple[int, str], b: tuple[int, str]):
+        (x, ex), (y, ey) = (a, b) if a[0] >= b[0] else (b, a)
+        if "+" in allowed:
+            yield x + y, f"({ex} + {ey})"
+        if "*" in allowed and y > 1:
+            yield x * y, f"({ex} * {ey})"
+        if "-" in allowed and x > y:
+            yield x - y, f"({ex} - {ey})"
+        if "/" in allowed and y > 1 and x % y == 0:
+            yield x // y, f"({ex} / {ey})"
+
     def combine(a: tuple[Fraction, str], b: tuple[Fraction, str]):
+        if integers:
+            yield from combine_integers(a, b)
+            return
         (x, ex), (y, ey) = a, b
         if "+" in allowed:
             yield x + y, f"({ex} + {ey})"
@@ -76,7 +92,7 @@ def search(numbers: list[int], target: int, operators: str, use_all: bool, node_
                         return found
         return None
 
-    found = dfs([(Fraction(n), str(n)) for n in numbers])
+    found = dfs([(n if integers else Fraction(n), str(n)) for n in numbers])
     if found is not None and found.startswith("(") and found.endswith(")"):
         found = found[1:-1]
     return found, nodes
@@ -136,8 +152,8 @@ class CountdownGenerator(TaskGenerator):
                 if built is None or not 1 <= built[0] <= target_max or built[0] in numbers:
                     continue
                 target, expression = built
-            try:
-                found, nodes = search(numbers, target, operators, use_all)
+            try:  # a constructed target has an integer-rules solution, so that search finds one
+                found, nodes = search(numbers, target, operators, use_all, integers=not fixed_target)
             except SearchCapReached:
                 found, nodes = expression, SEARCH_NODE_CAP
             if found is None:

@@ -6,7 +6,7 @@ Measures, in one run:
     stress input — and HumanEval assert style, problem 0), for
       - ``CodeVerifier()`` on bwrap (the default: warm sessions, rlvr.verifiers.sandbox.warm),
       - ``CodeVerifier(warm=False)`` on bwrap: a cold sandbox per session ("bwrap cold"),
-      - ``CodeVerifier(backend="unsafe-none")``: the same harness and protocol, no isolation,
+      - ``CodeVerifier(sandbox="unsafe-none")``: the same harness and protocol, no isolation,
       - the floor: the same tests run unsandboxed by one bare ``python -I -S`` subprocess
         that execs the code and checks every test in-process (tests handed over already
         parsed; no fork per test, no relay, no second process for the checks);
@@ -285,7 +285,7 @@ def main() -> None:
 
     load_before = os.getloadavg()
     sandboxed = CodeVerifier()
-    unsafe = CodeVerifier(backend="unsafe-none", allow_unsafe_unsandboxed=True)
+    unsafe = CodeVerifier(sandbox="unsafe-none", allow_unsafe_unsandboxed=True)
     cold = CodeVerifier(warm=False)
     rows = latency(args.runs, sandboxed, unsafe, cold)
     rates = {f"{workers} worker(s)": throughput(sandboxed, workers, args.seconds) for workers in (1, 2)}

@@ -2,16 +2,21 @@
 
 Each comparison pairs one rlvr configuration with the reasoning-gym dataset a user would pick for
 the same job, at matched sizes, and times both in the same process, single-threaded: tasks per
-second over ``--n`` tasks (distinct seeds / indices), the median of ``--repeats`` runs after a
-short warm-up. rlvr goes through the public ``rlvr.make_task``; reasoning-gym through
+second over ``--n`` tasks (distinct seeds / indices), the best of ``--repeats`` rounds after a
+short warm-up (the median is recorded too), each round timing rlvr and reasoning-gym in turn so
+both see the same load on a shared machine. rlvr goes through the public ``rlvr.make_task``; reasoning-gym through
 ``create_dataset(...)[index]`` (the dataset object is built outside the timed loop).
 
 Families (``--envs``, default: every family whose rlvr module imports)
   maze   rlvr/Maze-v0 at d = 0, 0.5, 1  vs  reasoning-gym ``maze`` with the same grid size and
          the same minimum shortest-path length where reasoning-gym can reach it (its 41×41 grids
          cannot reach 120 steps, so d = 1 is compared at 60, with an extra rlvr row at 60).
-  math   rlvr/Math-v0 at d = 0, 0.5, 1  vs  reasoning-gym ``basic_arithmetic`` with few / default /
-         many terms and digits. Runs only once rlvr.generators.math exists.
+  math   rlvr/Math-v0 at d = 0, 0.5, 1 (its mix of kinds)  vs  reasoning-gym ``basic_arithmetic``
+         with few / default / many terms and digits; then one kind at a time (``kinds=``) against
+         the reasoning-gym dataset closest to it, each at its defaults: fraction_arithmetic (d=0.5:
+         3 operands, one nested bracket) vs ``basic_arithmetic``, linear_equation (d=0) vs
+         ``simple_equations``, number_theory (d=0; gcd, lcm, remainder, power remainder) vs ``gcd``,
+         polynomial_expansion (d=0) vs ``polynomial_multiplication``; counting has no peer.
   graph_colouring  rlvr/GraphColoring-v0 at reasoning-gym's default size and d = 0, 0.5, 1  vs
          reasoning-gym ``graph_color`` with the same vertex count and edge probability.
   The maze family also pairs reasoning-gym's default maze configuration with rlvr d=0.
@@ -31,9 +36,13 @@ Results merge into benchmarks/results/generate.json (one entry per family, each 
 and versions it was measured on, so running one family keeps the others' last results).
 
 Rows (``bench_generate.py rows``): bytes per task (``Task.to_json``, mean and largest over
-``--seeds`` seeds at d = 0, 0.5, 1) for every env, and tasks per second with one and with two
-worker processes (``--workers-difficulty``), with the load average before and after. Merged into
-benchmarks/results/generate.json as ``bytes_per_task`` and ``workers``.
+``--seeds`` seeds at d = 0, 0.5, 1) for every env (``--skip-bytes`` keeps the last ones), and
+tasks per second of ``rlvr.generate(..., workers=1)`` and ``workers=2`` (``--workers-difficulty``),
+with the load average before and after (the figures are only as good as the machine is idle).
+Merged into benchmarks/results/generate.json as ``bytes_per_task`` and ``workers``.
+
+Family runs record the load average too, and each rlvr row keeps the rate of the run it replaced
+as ``previous``.
 
 Sets (``bench_generate.py sets``): duplicate prompts in each env's raw seed stream at d=0 (up to
 ``--n`` tasks, cut at ``--budget-s`` seconds per env), and the peak RSS, time and bytes per task
@@ -74,6 +83,7 @@ class Level:
     rlvr: list[Side]  # difficulty in config["difficulty"], overrides in the rest
     peer: Side | None
     note: str = ""
+    peer_dataset: str | None = None  # the family's peer dataset unless named here
 
 
 @dataclass(frozen=True)
@@ -135,10 +145,25 @@ def math_family() -> Family:
             Level("d=0", [Side("d=0", {"difficulty": 0.0})], peer((2, 3), (1, 2))),
             Level("d=0.5", [Side("d=0.5", {"difficulty": 0.5})], peer((2, 6), (1, 4))),
             Level("d=1", [Side("d=1", {"difficulty": 1.0})], peer((5, 8), (3, 6))),
+            Level("fraction arithmetic", [Side("kinds=fraction_arithmetic, d=0.5: 3 operands, 1 nested bracket",
+                                               {"difficulty": 0.5, "kinds": "fraction_arithmetic"})],
+                  Side("basic_arithmetic defaults: 2–6 terms, 1–4 digits", {}),
+                  note="both: one arithmetic expression with an exact value; rlvr's operands are fractions"),
+            Level("linear equation", [Side("kinds=linear_equation, d=0", {"difficulty": 0.0, "kinds": "linear_equation"})],
+                  Side("simple_equations defaults", {}), peer_dataset="simple_equations"),
+            Level("number theory", [Side("kinds=number_theory, d=0: gcd / lcm / remainder / power remainder",
+                                         {"difficulty": 0.0, "kinds": "number_theory"})],
+                  Side("gcd defaults", {}), peer_dataset="gcd"),
+            Level("polynomial expansion", [Side("kinds=polynomial_expansion, d=0: (ax + b)(cx + d)",
+                                                {"difficulty": 0.0, "kinds": "polynomial_expansion"})],
+                  Side("polynomial_multiplication defaults", {}), peer_dataset="polynomial_multiplication"),
+            Level("counting", [Side("kinds=counting, d=0: committees and podiums", {"difficulty": 0.0, "kinds": "counting"})],
+                  None, note="reasoning-gym has no counting-by-formula dataset"),
         ],
-        note="rlvr/Math-v0 synthesises competition-style problems with sympy-checked answers; reasoning-gym's "
-             "basic_arithmetic makes one arithmetic expression; the levels pair easy/default/hard configurations, "
-             "not equal problems.",
+        note="rlvr/Math-v0 synthesises competition-style problems with exact answers (the arithmetic kinds in "
+             "Python integers and fractions, the algebra kinds in sympy); reasoning-gym's basic_arithmetic makes one "
+             "arithmetic expression; the d levels pair easy/default/hard configurations, not equal problems; the "
+             "per-kind levels pair each kind with reasoning-gym's nearest dataset.",
     )
 
 
@@ -172,36 +197,43 @@ FAMILIES: dict[str, Callable[[], Family]] = {"maze": maze_family, "math": math_f
                                              "graph_colouring": graph_colouring_family}
 
 
-def rate(make_one: Callable[[int], Any], n: int, repeats: int) -> tuple[float, list[float]]:
-    """Median tasks per second of ``make_one(i)`` over ``repeats`` runs of ``n`` fresh indices."""
-    for i in range(WARM_UP):
-        make_one(i)
-    rates = []
-    offset = WARM_UP
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for i in range(offset, offset + n):
+def interleaved_rates(makers: list[Callable[[int], Any]], n: int, repeats: int) -> list[list[float]]:
+    """Tasks per second of each ``make_one(i)`` in ``makers`` over ``repeats`` rounds of ``n``
+    fresh indices, after a short warm-up; each round times every maker once, in turn, so all of
+    them see the same load on a shared machine."""
+    for make_one in makers:
+        for i in range(WARM_UP):
             make_one(i)
-        rates.append(n / (time.perf_counter() - start))
-        offset += n
-    return statistics.median(rates), rates
+    rates: list[list[float]] = [[] for _ in makers]
+    for round_index in range(repeats):
+        offset = WARM_UP + round_index * n
+        for make_one, runs in zip(makers, rates):
+            start = time.perf_counter()
+            for i in range(offset, offset + n):
+                make_one(i)
+            runs.append(n / (time.perf_counter() - start))
+    return rates
 
 
-def time_rlvr(env_id: str, side: Side, n: int, repeats: int) -> dict:
+def rlvr_maker(env_id: str, side: Side) -> Callable[[int], Any]:
     import rlvr
 
     options = dict(side.config)
     difficulty = options.pop("difficulty")
-    median, rates = rate(lambda i: rlvr.make_task(env_id, seed=i, difficulty=difficulty, **options), n, repeats)
-    return {"label": side.label, "config": side.config, "tasks_per_s": median, "runs": rates}
+    return lambda i: rlvr.make_task(env_id, seed=i, difficulty=difficulty, **options)
 
 
-def time_peer(dataset: str, side: Side, n: int, repeats: int) -> dict:
+def peer_maker(dataset: str, side: Side, n: int, repeats: int) -> Callable[[int], Any]:
     import reasoning_gym
 
     data = reasoning_gym.create_dataset(dataset, seed=0, size=WARM_UP + n * repeats, **side.config)
-    median, rates = rate(lambda i: data[i], n, repeats)
-    return {"label": side.label, "config": side.config, "tasks_per_s": median, "runs": rates}
+    return lambda i: data[i]
+
+
+def row_of(side: Side, runs: list[float]) -> dict:
+    """The best round counts (the one least slowed by other load); the median is kept beside it."""
+    return {"label": side.label, "config": side.config, "tasks_per_s": max(runs), "median_tasks_per_s": statistics.median(runs),
+            "runs": runs}
 
 
 def available(module: str) -> str | None:
@@ -223,15 +255,32 @@ def version_of(package: str) -> str | None:
 def run_family(family: Family, n: int, repeats: int, peer_reason: str | None) -> dict:
     levels = []
     for level in family.levels:
-        rlvr_rows = [time_rlvr(family.env_id, side, n, repeats) for side in level.rlvr]
-        peer_row = None
-        if level.peer is not None and peer_reason is None:
-            peer_row = time_peer(family.peer_dataset, level.peer, n, repeats)
+        makers = [rlvr_maker(family.env_id, side) for side in level.rlvr]
+        dataset = level.peer_dataset or family.peer_dataset
+        with_peer = level.peer is not None and peer_reason is None
+        if with_peer:
+            makers.append(peer_maker(dataset, level.peer, n, repeats))
+        rates = interleaved_rates(makers, n, repeats)
+        rlvr_rows = [row_of(side, runs) for side, runs in zip(level.rlvr, rates)]
+        peer_row = {**row_of(level.peer, rates[-1]), "dataset": dataset} if with_peer else None
         for row in rlvr_rows:
             row["ratio_to_peer"] = row["tasks_per_s"] / peer_row["tasks_per_s"] if peer_row else None
         levels.append({"level": level.name, "rlvr": rlvr_rows, "peer": peer_row, "note": level.note})
     return {"env_id": family.env_id, "peer": f"reasoning-gym {family.peer_dataset}", "note": family.note,
             "n": n, "repeats": repeats, "levels": levels, "peer_missing": peer_reason}
+
+
+def keep_previous(result: dict, earlier: dict | None) -> None:
+    """Copy each row's rate from the earlier run of the family (same level and label) into the
+    row as ``previous`` (rate and date), so the file shows before and after."""
+    if not earlier:
+        return
+    when = (earlier.get("environment") or {}).get("measured")
+    rates = {(level["level"], row["label"]): row["tasks_per_s"] for level in earlier["levels"] for row in level["rlvr"]}
+    for level in result["levels"]:
+        for row in level["rlvr"]:
+            if (level["level"], row["label"]) in rates:
+                row["previous"] = {"tasks_per_s": rates[(level["level"], row["label"])], "measured": when}
 
 
 def print_table(name: str, result: dict) -> None:
@@ -246,7 +295,7 @@ def print_table(name: str, result: dict) -> None:
                 f"{row['ratio_to_peer']:.2f}×" if row["ratio_to_peer"] is not None else "—",
             ))
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
-    print(f"\n{name}: {result['env_id']} vs {result['peer']} (single process, n={result['n']}, median of {result['repeats']})")
+    print(f"\n{name}: {result['env_id']} vs {result['peer']} (single process, n={result['n']}, best of {result['repeats']})")
     for line in (header, tuple("-" * w for w in widths), *rows):
         print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)))
     if result["peer_missing"]:
@@ -266,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
 
     peer_reason = available("reasoning_gym")
     chosen = args.envs or sorted(FAMILIES)
+    load_before = os.getloadavg()[0]
     results: dict[str, Any] = {}
     for name in chosen:
         family = FAMILIES[name]()
@@ -283,10 +333,12 @@ def main(argv: list[str] | None = None) -> int:
         "measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": sys.version.split()[0],
         "platform": platform.platform(), "cpu_count": os.cpu_count(), "rlvr": version_of("rlvr"),
         "reasoning_gym": version_of("reasoning-gym"), "numpy": version_of("numpy"), "networkx": version_of("networkx"),
+        "load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2),
     }
-    for result in results.values():
-        result["environment"] = environment
     merged = json.loads(args.out.read_text()) if args.out.exists() else {}
+    for name, result in results.items():
+        result["environment"] = environment
+        keep_previous(result, merged.get("families", {}).get(name))
     merged.setdefault("families", {}).update(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
@@ -423,35 +475,38 @@ def bytes_per_task(env_id: str, seeds: int) -> dict:
     return levels
 
 
-def _make_tasks(job: tuple[str, float, list[int]]) -> int:
+def worker_scaling(env_id: str, difficulty: float, target_s: float) -> dict:
+    """Tasks per second of ``rlvr.generate(env_id, count, …, workers=w)`` for w = 1 and 2 (the
+    train split, repeats allowed so no env runs out), over enough positions for about
+    ``target_s`` seconds of single-process work. Each call starts its own pool, as a user's does,
+    so the two-worker rate includes starting two workers, each importing the env's generator
+    module (unless the forkserver preloaded it: only the first env's is) and building its
+    generator; ``pool_start_s`` is that cost alone, timed by a two-task, two-worker call. On a
+    shared machine the rates follow the other load, so CPU time is recorded
+    too: ``cpu_bound_speedup`` = 2w / (w + p), with w the CPU time per task of the one-worker run
+    (made in this process) and p this process's CPU time per task while two workers make them
+    (receiving and iterating): the speedup two otherwise idle cores would allow."""
     import rlvr
 
-    env_id, difficulty, seeds = job
-    for seed in seeds:
-        rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
-    return len(seeds)
-
-
-def worker_scaling(env_id: str, difficulty: float, target_s: float) -> dict:
-    """Tasks per second with one and with two worker processes (started and warmed outside the
-    timed part), over enough seeds for about ``target_s`` seconds of single-process work."""
-    from concurrent.futures import ProcessPoolExecutor
-
+    rlvr.make_task(env_id, seed=10_000_000, difficulty=difficulty)  # the parent's generator, built
     probe_started = time.perf_counter()
-    probe = _make_tasks((env_id, difficulty, list(range(10_000_000, 10_000_010))))
-    per_task = (time.perf_counter() - probe_started) / probe
-    count = max(40, min(20_000, int(target_s / max(per_task, 1e-6))))
-    chunk = max(1, count // 40)
-    jobs = [(env_id, difficulty, list(range(start, min(start + chunk, count)))) for start in range(0, count, chunk)]
-    rates = {}
+    rlvr.generate(env_id, 10, 10_000_001, difficulty, workers=1, allow_duplicates=True)
+    per_task = (time.perf_counter() - probe_started) / 10
+    count = max(40, min(50_000, int(target_s / max(per_task, 1e-6))))
+    start_started = time.perf_counter()
+    rlvr.generate(env_id, 2, 20_000_000, difficulty, workers=2, allow_duplicates=True)
+    pool_start = time.perf_counter() - start_started - 2 * per_task / 2
+    rates, seconds, cpu = {}, {}, {}
     for workers in (1, 2):
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(_make_tasks, [(env_id, difficulty, [20_000_000 + w]) for w in range(2 * workers)]))  # warm
-            started = time.perf_counter()
-            done = sum(pool.map(_make_tasks, jobs))
-            rates[workers] = done / (time.perf_counter() - started)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        rlvr.generate(env_id, count, 0, difficulty, workers=workers, allow_duplicates=True)
+        seconds[workers] = time.perf_counter() - started
+        cpu[workers] = (time.process_time() - cpu_started) / count
+        rates[workers] = count / seconds[workers]
     return {"env_id": env_id, "difficulty": difficulty, "tasks": count, "one_worker_tasks_per_s": round(rates[1], 1),
-            "two_workers_tasks_per_s": round(rates[2], 1), "speedup": round(rates[2] / rates[1], 2)}
+            "two_workers_tasks_per_s": round(rates[2], 1), "speedup": round(rates[2] / rates[1], 2),
+            "pool_start_s": round(pool_start, 2), "one_worker_cpu_us_per_task": round(cpu[1] * 1e6, 1),
+            "parent_cpu_us_per_task_with_two": round(cpu[2] * 1e6, 1), "cpu_bound_speedup": round(2 * cpu[1] / (cpu[1] + cpu[2]), 2)}
 
 
 def rows_main(argv: list[str]) -> int:
@@ -459,17 +514,19 @@ def rows_main(argv: list[str]) -> int:
     parser.add_argument("--envs", nargs="*", help="env ids (default: every registered env but the *Eval ones)")
     parser.add_argument("--seeds", type=int, default=8, help="seeds per level for the byte sizes")
     parser.add_argument("--workers-difficulty", type=float, default=0.5)
-    parser.add_argument("--target-s", type=float, default=1.0, help="single-process seconds of work per env for the scaling")
+    parser.add_argument("--target-s", type=float, default=2.0, help="single-process seconds of work per env for the scaling")
     parser.add_argument("--skip-workers", action="store_true")
+    parser.add_argument("--skip-bytes", action="store_true", help="keep the byte sizes of an earlier run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     envs = args.envs or text_env_ids()
     load_before = os.getloadavg()
-    print(f"bytes per task (Task.to_json, mean / max over {args.seeds} seeds); load average {load_before[0]:.1f} "
-          f"on {os.cpu_count()} CPUs")
-    print(f"  {'env':<26}" + "".join(f"{f'd={d:g} mean/max':>24}" for d in ROW_LEVELS))
+    print(f"load average {load_before[0]:.1f} on {os.cpu_count()} CPUs")
     sizes = {}
-    for env_id in envs:
+    if not args.skip_bytes:
+        print(f"bytes per task (Task.to_json, mean / max over {args.seeds} seeds)")
+        print(f"  {'env':<26}" + "".join(f"{f'd={d:g} mean/max':>24}" for d in ROW_LEVELS))
+    for env_id in envs if not args.skip_bytes else ():
         sizes[env_id] = bytes_per_task(env_id, args.seeds)
         print(f"  {env_id:<26}" + "".join(f"{row['mean'] / 1024:>14.1f} / {row['max'] / 1024:5.1f} KB" for row in sizes[env_id].values()))
     scaling = []
@@ -479,13 +536,15 @@ def rows_main(argv: list[str]) -> int:
             row = worker_scaling(env_id, args.workers_difficulty, args.target_s)
             scaling.append(row)
             print(f"  {env_id:<26} {row['one_worker_tasks_per_s']:>10,.1f}/s  {row['two_workers_tasks_per_s']:>10,.1f}/s  "
-                  f"{row['speedup']:.2f}×  ({row['tasks']} tasks)")
+                  f"{row['speedup']:.2f}×  ({row['tasks']} tasks; a two-worker pool starts in {row['pool_start_s']:.2f} s; "
+                  f"CPU bound {row['cpu_bound_speedup']:.2f}×)")
     load_after = os.getloadavg()
     print(f"load average after: {load_after[0]:.1f}")
     result = json.loads(args.out.read_text()) if args.out.exists() else {}
     measured = {"measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cpu_count": os.cpu_count(), "rlvr": version_of("rlvr"),
                 "load_average_before": round(load_before[0], 2), "load_average_after": round(load_after[0], 2)}
-    result["bytes_per_task"] = {"seeds_per_level": args.seeds, "envs": sizes, **measured}
+    if sizes:
+        result["bytes_per_task"] = {"seeds_per_level": args.seeds, "envs": sizes, **measured}
     if scaling:
         result["workers"] = {"difficulty": args.workers_difficulty, "rows": scaling, **measured}
     args.out.parent.mkdir(parents=True, exist_ok=True)

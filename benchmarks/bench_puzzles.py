@@ -3,6 +3,7 @@ r"""Logic-puzzle families side by side with reasoning-gym, and their difficulty 
 Pairs (rlvr env  ↔  reasoning-gym dataset, each at the peer's default configuration)
   countdown       rlvr/Countdown-v0     ↔ countdown        (4–6 numbers 1–100, target 100–999, + − × ÷;
                                                             its scorer wants every number used)
+  game24          rlvr/Game24-v0        ↔ puzzle24         (four numbers 1–10, make 24)
   knights_knaves  rlvr/KnightsKnaves-v0 ↔ knights_knaves   (2 people, depth 2, width 2)
   sudoku          rlvr/Sudoku-v0        ↔ sudoku           (9×9, 30–50 empty cells)
   zebra           rlvr/Zebra-v0         ↔ zebra_puzzles    (4 houses, 4 attributes)
@@ -13,7 +14,8 @@ Measured, in one process, single-threaded, the two sides interleaved
   speed        tasks per second: ``rlvr.make_task(env, seed=i, …)`` against
                ``create_dataset(name, seed=0, …)[i]`` (dataset object built outside the clock),
                distinct seeds from 0, each measurement stopped after ``--budget-s`` seconds or
-               ``--max-n`` tasks, median of ``--repeats`` rounds; within a round the sides run
+               ``--max-n`` tasks, median of ``--repeats`` rounds (three untimed items warm each
+               side up before its first); within a round the sides run
                one after another and the order alternates between rounds. rlvr runs at the
                setting matched to the peer's default (``matched``: the mapping is in each row's
                label) and at d = 0, 0.5, 1. Ratio = rlvr / peer.
@@ -24,7 +26,7 @@ Measured, in one process, single-threaded, the two sides interleaved
                sudoku          solutions counted (up to 2) by rlvr.generators.sudoku's
                                depth-first ``count_solutions`` on each side's grid, and the one
                                found compared with the stored solution;
-               countdown       Countdown accepts every expression that reaches the target, so
+               countdown, game24  Countdown accepts every expression that reaches the target, so
                                uniqueness is not a property; counted instead: the share whose
                                stored reference expression reaches the target exactly under
                                rlvr's verifier (exact rationals, every number at most once for
@@ -69,7 +71,6 @@ from __future__ import annotations
 
 import argparse
 import builtins
-import dataclasses
 import importlib
 import importlib.metadata
 import itertools
@@ -81,10 +82,14 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from rlvr.api import make_generator, make_task, verify
+from rlvr.core import Task
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -93,14 +98,9 @@ CALIBRATION_POINTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 SPEED_DIFFICULTIES = (0.0, 0.5, 1.0)
 UNIQUE_SEED = 10_000
 HOSTILE_SEED = 20_000
-WARM_UP = 3
+WARM_UP = 3  # untimed items before a side's first measurement
 PROBE = "rlvr_bench_probe"  # set by a harmless code-execution probe; its presence proves the scorer ran the code
 
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from rlvr.api import make_generator, make_task, verify  # noqa: E402
-from rlvr.core import Task  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def near_miss_expression(numbers: list[int], target: int, budget_s: float = 2.0,
     tolerance = Fraction(1, 10**6) + Fraction(1, 10**5) * abs(target)
     count, deadline = len(numbers), time.perf_counter() + budget_s
     values: dict[int, dict[Fraction, str]] = {1 << i: {Fraction(n): str(n)} for i, n in enumerate(numbers)}
-    for mask in sorted(range(1, 1 << count), key=lambda m: bin(m).count("1")):
+    for mask in sorted(range(1, 1 << count), key=int.bit_count):
         if mask in values:
             continue
         found: dict[Fraction, str] = {}
@@ -207,6 +207,26 @@ def countdown_peer_attacks(entry: dict) -> list[tuple[str, str]]:
     near = near_miss_expression(numbers, target)
     if near is not None:
         attacks.append(("float-tolerance-near-miss", f"<answer>{near}</answer>"))
+    return attacks
+
+
+def game24_task(entry: dict, index: int) -> Task:
+    numbers = [int(n) for n in entry["metadata"]["numbers"]]
+    answer = {"numbers": numbers, "target": 24, "operators": "+,-,*,/", "use_all": True, "expression": entry["answer"]}
+    return peer_task("rlvr/Game24-v0", "countdown", entry, index, answer)
+
+
+def game24_peer_attacks(entry: dict) -> list[tuple[str, str]]:
+    """puzzle24's scorer checks that four integers from 1 to 10 appear and that ``int()`` of
+    the value is 24 — not that they are the given numbers, nor that the value is exactly 24:
+    a fixed expression of other numbers, a value truncated to 24, and Python it evaluates."""
+    numbers = sorted(int(n) for n in entry["metadata"]["numbers"])
+    attacks = [
+        ("truncated-to-24", "<answer>10 + 10 + 9 / 2</answer>"),  # 24.5
+        ("python-probe", f"<answer>setattr(__import__('builtins'), '{PROBE}', 1) or ({entry['answer']})</answer>"),
+    ]
+    if numbers != [1, 1, 4, 6]:
+        attacks.insert(0, ("fixed-other-numbers", "<answer>6 * 4 * 1 * 1</answer>"))
     return attacks
 
 
@@ -415,14 +435,15 @@ def zebra_task(entry: dict, index: int) -> Task:
 
 
 def zebra_peer_attacks(entry: dict) -> list[tuple[str, str]]:
-    """The peer's answer is one name: the first listed name (a blind guess, right on about one
-    puzzle in four at four houses), every name listed, and the answer hedged with another name."""
+    """The peer's answer is one of the puzzle's names: each listed name in turn (a blind guess:
+    the mean over them is what a constant policy earns, 1 / houses), every name listed, and the
+    answer hedged with another name."""
     question = entry["question"]
     names_line = next((line for line in question.splitlines() if "unique name" in line), "")
     names = [n.strip() for n in names_line.split(":", 1)[-1].split(",") if n.strip()]
     answer = entry["answer"]
-    return [
-        ("first-name-guess", f"<answer>{names[0] if names else 'alice'}</answer>"),
+    guesses = [(f"blind-guess-name-{k + 1}", f"<answer>{name}</answer>") for k, name in enumerate(names)]
+    return guesses + [
         ("all-names", f"<answer>{', '.join(names)}</answer>"),
         ("hedge-two-names", f"<answer>{answer} or {next((n for n in names if n != answer), 'bob')}</answer>"),
     ]
@@ -460,6 +481,16 @@ PAIRS = {
         "not uniqueness (every reaching expression is accepted): share whose stored reference expression reaches the "
         "target exactly under rlvr's verifier",
         peer_attacks=countdown_peer_attacks,
+    ),
+    "game24": Pair(
+        "game24", "rlvr/Game24-v0", "rlvr.families.countdown", "puzzle24",
+        "puzzle24 defaults: four numbers 1–10, target 24, + - * /",
+        lambda seed: {"difficulty": 0.0},
+        "d=0: four numbers 1–13 (the game's fixed parameters), min_search_nodes 1",
+        game24_task, countdown_reachable, lambda ds, entry, i: countdown_reachable(game24_task(entry, i)),
+        "not uniqueness (every expression making 24 is accepted): share whose stored reference expression makes 24 "
+        "exactly under rlvr's verifier",
+        peer_attacks=game24_peer_attacks,
     ),
     "knights_knaves": Pair(
         "knights_knaves", "rlvr/KnightsKnaves-v0", "rlvr.families.knights_knaves", "knights_knaves",
@@ -510,9 +541,10 @@ PAIRS = {
 # --------------------------------------------------------------------------------------------
 
 
-def timed(make: Callable[[int], Any], budget_s: float, max_n: int) -> float:
-    """Tasks per second making items 0, 1, … until ``max_n`` or ``budget_s`` seconds."""
-    for i in range(WARM_UP):
+def timed(make: Callable[[int], Any], budget_s: float, max_n: int, warm_up: int) -> float:
+    """Tasks per second making items 0, 1, … until ``max_n`` or ``budget_s`` seconds, after
+    ``warm_up`` untimed items."""
+    for i in range(warm_up):
         make(10**6 + i)
     count, started = 0, time.perf_counter()
     while count < max_n:
@@ -541,7 +573,7 @@ def speed(pair: Pair, dataset: Any, args: argparse.Namespace) -> dict:
     for round_ in range(args.repeats):
         order = sides if round_ % 2 == 0 else list(reversed(sides))
         for _, label, make in order:
-            runs[label].append(timed(make, args.budget_s, args.max_n))
+            runs[label].append(timed(make, args.budget_s, args.max_n, WARM_UP if round_ == 0 else 0))
     rows = [{"side": side, "label": label, "tasks_per_s": statistics.median(runs[label]),
              "runs": [round(r, 2) for r in runs[label]]} for side, label, _ in sides]
     peer_rate = rows[-1]["tasks_per_s"] if dataset is not None else None
@@ -585,6 +617,15 @@ def score(dataset: Any, entry: dict, response: Any) -> float | None:
     return float(dataset.score_answer(extract_answer(response), entry))
 
 
+def is_oracle(response: Any, entry: dict) -> bool:
+    """Whether a response's answer is the peer's own stored answer (a blind guess that happens to
+    be right is an answer, not a hack)."""
+    from reasoning_gym.utils import extract_answer
+
+    extracted = extract_answer(response) if isinstance(response, str) else None
+    return extracted is not None and extracted.strip().lower() == str(entry["answer"]).strip().lower()
+
+
 def hostile(pair: Pair, dataset: Any, args: argparse.Namespace) -> dict:
     generator = make_generator(pair.env_id)
     table: dict[str, dict[str, list]] = {}
@@ -619,7 +660,7 @@ def hostile(pair: Pair, dataset: Any, args: argparse.Namespace) -> dict:
                 probe_ran = True
                 delattr(builtins, PROBE)
             note(name, "reasoning_gym", value)
-            if value and value > 0 and not name.startswith("reference"):
+            if value and value > 0 and not name.startswith("reference") and not is_oracle(peer_response, entry):
                 peer_accepts.append({"attack": name, "score": round(value, 3), "index": index,
                                      "response": peer_response if len(peer_response) < 160 else peer_response[:157] + "…"})
     # rlvr's attacks on its own matched tasks
@@ -702,7 +743,7 @@ def calibration(pair: Pair, args: argparse.Namespace) -> dict:
 
 
 def print_family(name: str, entry: dict) -> None:
-    print(f"\n== {name}: {entry['env_id']} vs reasoning-gym {entry['peer']}")
+    print(f"\n== {name}: {entry['env_id']} vs " + (f"reasoning-gym {entry['peer']}" if entry["peer"] else "(peer skipped)"))
     for row in entry["speed"]["rows"]:
         ratio = f"  ×{row['ratio_to_peer']:.2f}" if "ratio_to_peer" in row else ""
         print(f"  {row['side']:<13} {row['tasks_per_s']:>10.1f} tasks/s{ratio}  {row['label']}")
@@ -714,11 +755,10 @@ def print_family(name: str, entry: dict) -> None:
             print(f"  unique/solvable {side:<13} {shown}")
     hostile_ = entry["hostile"]
     if hostile_["rows"]:
-        print(f"  hostile answers on {hostile_['puzzles']} peer puzzles (max score rlvr | peer):")
+        print(f"  hostile answers on {hostile_['puzzles']} peer puzzles (score max/mean: rlvr | peer):")
         for row in hostile_["rows"]:
-            ours = row.get("rlvr", {}).get("max")
-            theirs = row.get("reasoning_gym", {}).get("max")
-            print(f"    {row['attack']:<36} {'-' if ours is None else ours:>6} | {'-' if theirs is None else theirs}")
+            shown = [f"{row[side]['max']:g}/{row[side]['mean']:g}" if side in row else "-" for side in ("rlvr", "reasoning_gym")]
+            print(f"    {row['attack']:<36} {shown[0]:>9} | {shown[1]}")
         if hostile_["peer_executed_probe_code"]:
             print("    the peer's scorer executed the probe's Python code")
     own = hostile_["rlvr_own_tasks"]

@@ -10,6 +10,11 @@ Measures, in one run:
       - a warm run (``WarmPool.run``: a zygote's pre-forked child, with its own namespaces,
         tmpfs, memory cgroup, uid, rlimits and seccomp; see rlvr.verifiers.sandbox.warm),
     and, measured after them, the unsafe-none backend and ``/bin/true`` under bwrap;
+  * where a Docker engine answers (and the base image is built), the docker backend:
+    a cold run (a container created, started and removed per run) and a warm-pool run
+    (``DockerPool``: a pre-started container per run; latency measured with a container
+    ready, as when the pool keeps up; throughput back to back, which the pool's refill bounds),
+    ``--docker-runs`` samples each;
   * throughput (runs/s) of bare, cold bwrap and warm runs with 1 and 2 worker threads
     (contenders alternate in short slices);
   * the cost of one run's memory cgroup (create with its caps, remove);
@@ -20,7 +25,7 @@ Measures, in one run:
 
 Prints a table and writes benchmarks/results/sandbox.json.
 
-    python benchmarks/bench_sandbox.py [--runs 300] [--seconds 5] [--baseline DIR]
+    python benchmarks/bench_sandbox.py [--runs 300] [--seconds 5] [--docker-runs 60] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rlvr.verifiers import sandbox as sandbox_module  # noqa: E402
 from rlvr.verifiers.sandbox import Sandbox, SandboxUnavailable, available_backends  # noqa: E402
+from rlvr.verifiers.sandbox.docker_pool import DockerPool  # noqa: E402
 from rlvr.verifiers.sandbox.warm import WarmPool  # noqa: E402
 
 PASS = ["-I", "-S", "-c", "pass"]
@@ -173,6 +179,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=300, help="samples per latency row")
     ap.add_argument("--seconds", type=float, default=5.0, help="duration of each throughput measurement")
+    ap.add_argument("--docker-runs", type=int, default=60, help="samples per docker latency row")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "sandbox.json"))
     ap.add_argument("--baseline", help="root of an earlier checkout whose sandbox is measured alongside (before/after)")
     args = ap.parse_args()
@@ -240,6 +247,15 @@ def main() -> None:
         tput.update(throughput_interleaved(fns, workers, args.seconds))
     for pool in warm_pools.values():
         pool.close()
+    docker_reason = "no Docker engine answers" if "docker" not in backends else ""
+    if not docker_reason:
+        try:
+            boxes["docker"] = Sandbox("docker", tmp_root=tmp_root)
+        except SandboxUnavailable as exc:
+            docker_reason = str(exc)
+    if not docker_reason:
+        rows.update(docker_latency(boxes["docker"], args.docker_runs))
+        tput.update(docker_throughput(boxes["docker"], args.seconds))
     os.rmdir(tmp_root)
 
     floor = rows["warm interpreter fork+exec pass+wait (floor)"]["p50_ms"]
@@ -254,6 +270,10 @@ def main() -> None:
         ratios["warm runs/s / cold runs/s, 1 worker"] = round(
             tput["warm path pass, 1 worker(s)"]["runs_per_s"]
             / tput["cold bwrap python -I -S -c pass, 1 worker(s)"]["runs_per_s"], 2)
+    if not docker_reason and "cold bwrap: python -I -S -c pass" in rows:
+        bwrap_cold = rows["cold bwrap: python -I -S -c pass"]["p50_ms"]
+        ratios["docker warm pool p50 / cold bwrap p50"] = round(rows[DOCKER_WARM]["p50_ms"] / bwrap_cold, 2)
+        ratios["docker cold p50 / cold bwrap p50"] = round(rows[DOCKER_COLD]["p50_ms"] / bwrap_cold, 2)
     bare = rows["bare subprocess.run python -I -S -c pass"]["p50_ms"]
     print(f"\nsandbox benchmark  ({platform.node()}, {os.cpu_count()} CPUs, euid {os.geteuid()}, backends {backends})\n")
     print(f"{'latency of one run':48s} {'p50 ms':>8s} {'p99 ms':>8s} {'overhead p50':>13s}")
@@ -268,6 +288,8 @@ def main() -> None:
         print(f"{name:48s} {value:8.2f}")
     if not warm_pools:
         print(f"warm path not measured: {warm_reason}")
+    if docker_reason:
+        print(f"docker not measured: {docker_reason}")
 
     result = {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -280,11 +302,48 @@ def main() -> None:
         "throughput": tput,
         "ratios": ratios,
         "warm_path": "measured" if warm_pools else f"unavailable: {warm_reason}",
+        "docker": "measured" if not docker_reason else f"unavailable: {docker_reason}",
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwrote {out}")
+
+
+DOCKER_COLD = "docker cold: python3 -I -S -c pass"
+DOCKER_WARM = "docker warm pool: python3 -I -S -c pass"
+
+
+def docker_latency(box, runs: int) -> dict[str, dict]:
+    """Cold docker runs, then warm-pool runs each started with a container ready (the pool's
+    refill is not timed: this is the latency while the pool keeps up with demand)."""
+    argv = ["python3", *PASS]
+    rows = {DOCKER_COLD: latency(lambda: _ok(box.run(argv)), runs, warmup=2)}
+    with DockerPool(box, size=2) as pool:
+        pool.warm_up(count=2)
+        samples = []
+        for index in range(runs + 2):
+            pool.warm_up(count=1)
+            t0 = time.perf_counter()
+            _ok(pool.run(argv))
+            if index >= 2:
+                samples.append(time.perf_counter() - t0)
+    ms = [sample * 1e3 for sample in samples]
+    rows[DOCKER_WARM] = {"runs": len(ms), "p50_ms": round(percentile(ms, 50), 3),
+                         "p99_ms": round(percentile(ms, 99), 3), "mean_ms": round(statistics.fmean(ms), 3)}
+    return rows
+
+
+def docker_throughput(box, seconds: float) -> dict[str, dict]:
+    """Back-to-back docker runs (cold, and from a warm pool of two containers per worker)."""
+    argv = ["python3", *PASS]
+    out = {}
+    for workers in (1, 2):
+        out[f"docker cold, {workers} worker(s)"] = throughput(lambda: _ok(box.run(argv)), workers, seconds)
+        with DockerPool(box, size=2 * workers) as pool:
+            pool.warm_up(count=2 * workers)
+            out[f"docker warm pool, {workers} worker(s)"] = throughput(lambda: _ok(pool.run(argv)), workers, seconds)
+    return out
 
 
 def _ok(res) -> None:

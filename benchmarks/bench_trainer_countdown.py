@@ -50,7 +50,7 @@ RESULTS = HERE / "results" / "trainer_countdown.json"
 
 
 def window_mean(values: list[float], share: float, last: bool) -> float:
-    count = max(1, int(round(len(values) * share)))
+    count = max(1, round(len(values) * share))
     return float(np.mean(values[-count:] if last else values[:count]))
 
 
@@ -88,7 +88,7 @@ def run(name: str, env_id: str, max_new_tokens: int, steps: int, eval_tasks: int
     seconds = time.perf_counter() - started
     rewards = [row["reward"] for row in result.metrics]
     evaluations = [next(v for k, v in e.items() if k.startswith("eval_pass_rate/")) for e in result.evaluations]
-    checkpoint = sorted((workdir / name).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))[-1]
+    checkpoint = max((workdir / name).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
     summary = {
         "name": name, "env_id": env_id, "difficulty": 0.0, "max_new_tokens": max_new_tokens, "steps": len(rewards),
         "warmup_sft_envs": [e.id for e in config.warmup_sft_envs or []],

@@ -852,19 +852,19 @@ def cmd_sandbox_build_image(args: argparse.Namespace) -> int:
 
     if bool(args.swebench) != bool(args.repos_dir):
         raise UsageError("--swebench and --repos-dir go together")
+    log = lambda line: print(line, file=sys.stderr)  # noqa: E731 - progress goes to stderr, tags to stdout
     try:
         if args.swebench:
             with user_input("give a SWE-bench JSONL file"), open(args.swebench, encoding="utf-8") as handle:
                 rows = [json.loads(line) for line in handle if line.strip()]
             for row in rows:
                 checkout = Path(args.repos_dir) / str(row["repo"]).replace("/", "__")
-                print(build_instance_image(row, checkout, base=args.base, force=args.force,
-                                           log=lambda line: print(line, file=sys.stderr)))
+                print(build_instance_image(row, checkout, base=args.base, force=args.force, log=log))
             return 0
         if args.repo:
-            tag = build_repo_image(args.repo, base=args.base, force=args.force, log=lambda line: print(line, file=sys.stderr))
+            tag = build_repo_image(args.repo, base=args.base, force=args.force, log=log)
         else:
-            tag = ensure_base_image(force=args.force, log=lambda line: print(line, file=sys.stderr))
+            tag = ensure_base_image(force=args.force, log=log)
     except ImageBuildError as error:
         print(f"rlvr sandbox build-image: {error}", file=sys.stderr)
         return 1
@@ -1099,5 +1099,7 @@ def run() -> None:
     sys.exit(code)
 
 
-if __name__ == "__main__":
-    run()
+if __name__ == "__main__":  # python -m rlvr.cli: run the imported module, so its error classes are the ones raised
+    from rlvr.cli import run as run_imported
+
+    run_imported()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import abc
 import base64
 import dataclasses
+import functools
 import hashlib
 import io
 import itertools
@@ -183,6 +184,12 @@ class Verdict:
 HINT_HEADER = "Hint (the first part of a solution; the rest is up to you):"
 
 
+def hint_pieces_shown(level: float, pieces: int) -> int:
+    """How many of ``pieces`` hint pieces a hint of ``level`` shows: round(level × pieces), at
+    least one when ``level`` > 0, none at 0."""
+    return 0 if level == 0 else max(1, int(np.floor(level * pieces + 0.5)))
+
+
 def check_hint(level: Any) -> float:
     """A hint level: a number in [0, 1] (0 none, 1 nearly the whole reference), rounded to 4
     decimals; a ValueError naming ``hint`` otherwise."""
@@ -258,17 +265,19 @@ def overrides_digest(overrides: dict) -> str:
     return hashlib.sha256(json.dumps(overrides, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
+@functools.lru_cache(maxsize=256)
 def env_slug(env_id: str) -> str:
     """``rlvr/MazeImage-v0`` → ``mazeimage/v0``: the id prefix of the env's tasks."""
     name, _, version = env_id.split("/")[-1].rpartition("-")
     return f"{name.lower()}/{version}"
 
 
-def make_task_id(prefix: str, seed: int, difficulty: float, overrides: dict | None = None) -> str:
-    """``maze/v0/d0.40/s17``; explicit parameter overrides add a short digest of them."""
+def make_task_id(prefix: str, seed: int, difficulty: float, overrides: dict | None = None, digest: str | None = None) -> str:
+    """``maze/v0/d0.40/s17``; explicit parameter overrides add a short digest of them (``digest``:
+    their ``overrides_digest``, when the caller has it already)."""
     tid = f"{prefix}/d{format_difficulty(difficulty)}/s{int(seed)}"
     if overrides:
-        tid += f"/p{overrides_digest(overrides)}"
+        tid += f"/p{digest or overrides_digest(overrides)}"
     return tid
 
 
@@ -357,15 +366,12 @@ class TaskGenerator(abc.ABC):
         d = canonical_difficulty(difficulty)
         if self.dataset is not None:
             return self._dataset_task(seed, d, overrides)
-        if overrides:
-            overrides = self.table.check(overrides)
-            params = self.resolve(d, overrides)
-        else:
-            params = self._plain_params(d)
-        material = seed_material(self.family, seed, d, overrides_digest(overrides) if overrides else "")
+        overrides, resolved, digest = self._setting(d, overrides)
+        params = dict(resolved)
+        material = seed_material(self.family, seed, d, digest)
         parts = self.build(random.Random(material), DeferredNumpyRng(material), params)
         return Task(
-            id=make_task_id(env_slug(self.env_id), seed, d, overrides),
+            id=make_task_id(env_slug(self.env_id), seed, d, overrides, digest),
             env_id=self.env_id,
             family=self.family,
             prompt=parts["prompt"],
@@ -394,7 +400,7 @@ class TaskGenerator(abc.ABC):
         pieces = self.hints(task)
         if not pieces:
             raise ValueError(f"{task.env_id} has no hints for task {task.id}")
-        shown = max(1, int(np.floor(level * len(pieces) + 0.5)))
+        shown = hint_pieces_shown(level, len(pieces))
         return dataclasses.replace(
             task,
             id=f"{task.id}/h{format_difficulty(level)}",
@@ -405,15 +411,30 @@ class TaskGenerator(abc.ABC):
     def resolve(self, difficulty: float, overrides: dict) -> dict:
         """The task parameters at ``difficulty`` with the (checked) ``overrides``: the table's,
         unless a generator variant pins some (Countdown's 24-game preset). A function of its
-        arguments and the constructor options only (``generate`` caches it per difficulty)."""
+        arguments and the constructor options only (``generate`` caches it per difficulty and overrides)."""
         return self.table.resolve(difficulty, overrides)
 
-    def _plain_params(self, difficulty: float) -> dict:
-        """``resolve(difficulty, {})``, computed once per difficulty; each task gets its own copy."""
-        cache = self.__dict__.setdefault("_plain_params_cache", {})
-        if difficulty not in cache:
-            cache[difficulty] = self.resolve(difficulty, {})
-        return dict(cache[difficulty])
+    SETTINGS_CACHED = 1024
+
+    def _setting(self, difficulty: float, overrides: dict) -> tuple[dict, dict, str]:
+        """(checked overrides, ``resolve``'s parameters, the overrides' digest or "") for
+        ``generate``: worked out once per (difficulty, overrides) when every override value is
+        hashable (keyed by name, type and value), else every time. Callers copy the parameters."""
+        try:
+            key = (difficulty, *sorted((name, type(value), value) for name, value in overrides.items()))
+            hash(key)
+        except TypeError:  # a list of kinds, say
+            key = None
+        cache = self.__dict__.setdefault("_settings", {})
+        if key is not None and key in cache:
+            return cache[key]
+        checked = self.table.check(overrides) if overrides else {}
+        setting = (checked, self.resolve(difficulty, checked), overrides_digest(checked) if checked else "")
+        if key is not None:
+            if len(cache) >= self.SETTINGS_CACHED:
+                cache.clear()
+            cache[key] = setting
+        return setting
 
     def _dataset_task(self, seed: int, difficulty: float, overrides: dict) -> Task:
         if overrides:

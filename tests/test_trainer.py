@@ -612,3 +612,138 @@ def test_training_with_majority_reward_and_pass_at_k(tmp_path):
     result = train(small_config(tmp_path / "pass_k", advantage="pass_at_k", pass_k=2, warmup_sft_steps=3))
     assert len(result.metrics) == 2 and all(row["loss"] == row["loss"] for row in result.metrics)
     assert not any(key.startswith("majority/") for key in result.metrics[0])
+
+
+# --------------------------------------------------------------------------------------------
+# Hint schedules
+# --------------------------------------------------------------------------------------------
+
+
+def hint_level(task: Task) -> float:
+    return float(task.meta.get("hint", {}).get("level", 0.0))
+
+
+class RecordingVerifier(SafeVerifier):
+    """Records (task seed, hint level, prompt, correct) of every call; ``rule`` decides."""
+
+    deadline_s = 1.0
+
+    def __init__(self, rule):
+        self.rule, self.calls = rule, []
+
+    def check(self, task, response):
+        correct = bool(self.rule(task, response))
+        self.calls.append((task.seed, hint_level(task), task.prompt, correct))
+        return Verdict.success() if correct else Verdict.fail("ruled wrong")
+
+
+def test_ghpo_hints_only_groups_whose_unhinted_group_scored_all_zero(tmp_path):
+    def rule(task, response):  # seed % 3: 0 always solved, 1 a coin flip per response, 2 solved once hinted
+        kind = task.seed % 3
+        return kind == 0 or (kind == 1 and len(response) % 2 == 0) or (kind == 2 and hint_level(task) > 0)
+
+    verifier = RecordingVerifier(rule)
+    config = small_config(tmp_path, steps=3, tasks_per_step=6, hints={"schedule": "ghpo"})
+    result = train(config, sources=[RewardSource.custom("tiny/Sums-v0", SumsGenerator(), verifier)])
+    ladder = [0.0, *config.hints.levels]
+    by_task: dict[int, dict[float, list[bool]]] = {}
+    for seed, level, prompt, correct in verifier.calls:
+        by_task.setdefault(seed, {}).setdefault(level, []).append(correct)
+        assert ("Hint (" in prompt) == (level > 0)
+    assert len(by_task) == 3 * 6
+    hinted = 0
+    for seed, groups in by_task.items():
+        levels = sorted(groups)
+        assert levels[0] == 0.0 and set(levels) <= set(ladder), (seed, levels)  # up the ladder, in order
+        assert all(len(groups[level]) == config.group_size for level in levels)
+        assert not any(any(groups[level]) for level in levels[:-1])  # only a group that scored all zero was retried
+        # retried until some succeed or no higher level shows more (a 2-term sum has one hint piece: 0.25 shows it all)
+        assert any(groups[levels[-1]]) or levels[-1] == 0.25, (seed, levels)
+        if seed % 3 == 0:
+            assert levels == [0.0]
+        if seed % 3 == 2:
+            assert levels == [0.0, 0.25]
+        hinted += len(levels) > 1
+    assert hinted >= 1 and {seed % 3 for seed in by_task} == {0, 1, 2}
+    rows = result.metrics
+    assert sum(row["hints/hinted_share"] * 6 for row in rows) == pytest.approx(hinted)
+    assert sum(row["hints/mean_level"] * 6 for row in rows) == pytest.approx(sum(max(groups) for groups in by_task.values()))
+    unhinted = train(small_config(tmp_path / "none", steps=1), sources=[RewardSource.custom("tiny/Sums-v0", SumsGenerator(), AlwaysCorrect())])
+    assert not any(key.startswith("hints/") for key in unhinted.metrics[0])
+
+
+def test_evaluation_shows_no_hints(tmp_path):
+    verifier = RecordingVerifier(lambda task, response: hint_level(task) > 0)  # solvable only with a hint
+    config = small_config(tmp_path, steps=2, tasks_per_step=2, eval_tasks=5, hints={"schedule": "ghpo"})
+    result = train(config, sources=[RewardSource.custom("tiny/Sums-v0", SumsGenerator(), verifier)])
+    assert [row["hints/hinted_share"] for row in result.metrics] == [1.0, 1.0]
+    assert [row["pass_rate"] for row in result.metrics] == [1.0, 1.0]  # every kept group was hinted (level 0.25) and solved
+    assert [row["eval_pass_rate/tiny/Sums-v0"] for row in result.evaluations] == [0.0, 0.0]
+    before, after = verifier.calls[:5], verifier.calls[-5:]
+    assert all(level == 0.0 and "Hint (" not in prompt for _, level, prompt, _ in before + after)
+    assert [seed for seed, *_ in before] == [seed for seed, *_ in after]  # the same fixed tasks, before and after
+
+
+def test_seele_moves_the_hint_level_toward_the_target():
+    from rlvr.trainers.hints import HintConfig, HintSchedule
+
+    for seed in range(5):
+        schedule = HintSchedule(HintConfig(schedule="seele", target=0.5))
+        easy = HintSchedule(HintConfig(schedule="seele", target=0.5))
+        rng = np.random.default_rng(seed)
+        levels, rates = [], []
+        for _ in range(60):  # true pass rate σ(-4 + 8h): 0.5 at h = 0.5; the model is at 2 % without hints
+            level = schedule.first_level("env", 0.0)
+            correct = int(rng.binomial(8, 1 / (1 + np.exp(4 - 8 * level))))
+            schedule.record("env", 0.0, level, correct, 8)
+            levels.append(level)
+            rates.append(correct / 8)
+            easy_level = easy.first_level("env", 0.0)  # σ(3 + h): solved without hints
+            easy.record("env", 0.0, easy_level, int(rng.binomial(8, 1 / (1 + np.exp(-3 - easy_level)))), 8)
+        assert levels[0] == 0.0 and max(levels[:5]) > 0.3  # starts unhinted, raises the level after failures
+        assert abs(np.mean(levels[-20:]) - 0.5) < 0.1 and abs(np.mean(rates[-30:]) - 0.5) < 0.12
+        assert easy.first_level("env", 0.0) == 0.0
+    assert schedule.first_level("other-env", 0.0) == 0.0  # one curve per (env, difficulty)
+
+
+def test_seele_raises_the_hint_level_in_training(tmp_path):
+    verifier = RecordingVerifier(lambda task, response: hint_level(task) >= 0.5)
+    config = small_config(tmp_path, steps=3, hints={"schedule": "seele", "target": 0.5})
+    result = train(config, sources=[RewardSource.custom("tiny/Sums-v0", SumsGenerator(), verifier)])
+    levels = [row["hints/mean_level"] for row in result.metrics]
+    assert levels[0] == 0.0 and levels[1] > 0.5  # all failed unhinted: the curve asks for more
+    assert [row["hints/hinted_share"] for row in result.metrics] == [0.0, 1.0, 1.0]
+    assert result.metrics[1]["pass_rate"] == 1.0 and result.metrics[0]["pass_rate"] == 0.0
+
+
+def test_bad_hints_config_is_a_one_line_error(tmp_path):
+    base = {"envs": ["tiny/Sums-v0"]}
+    cases = [({"schedule": "always"}, "hints.schedule must be one of none, ghpo, seele, got 'always'"),
+             ({"schedule": "ghpo", "levels": [0.5, 0.25]}, "hints.levels must be increasing"),
+             ({"schedule": "ghpo", "levels": [0.0, 0.5]}, "hints.levels must be increasing"),
+             ({"schedule": "seele", "target": 1.5}, "hints.target must be a pass rate"),
+             ({"level": 0.5}, "unknown hints keys: level")]
+    for hints, message in cases:
+        with pytest.raises(ValueError, match=message) as raised:
+            TrainConfig.from_dict({**base, "hints": hints})
+        assert "\n" not in str(raised.value)
+    assert TrainConfig.from_dict({**base, "hints": {"schedule": "ghpo", "levels": [0.5, 1.0]}}).hints.levels == (0.5, 1.0)
+    path = tmp_path / "bad.yaml"
+    path.write_text("envs: [tiny/Sums-v0]\nhints: {schedule: always}\n", encoding="utf-8")
+    command = [sys.executable, "-c", "import sys; from rlvr.cli import main; sys.exit(main())", "train", str(path)]
+    finished = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert finished.returncode == 2
+    assert finished.stderr.strip().count("\n") == 0 and "error: hints.schedule must be one of" in finished.stderr
+
+
+def test_resume_keeps_the_seele_curve(tmp_path):
+    def source():
+        return RewardSource.custom("tiny/Sums-v0", SumsGenerator(), RecordingVerifier(lambda task, response: hint_level(task) >= 0.5))
+
+    common = {"steps": 4, "save_every": 2, "hints": {"schedule": "seele"}}
+    straight = train(small_config(tmp_path / "a", **common), sources=[source()])
+    train(small_config(tmp_path / "b", **{**common, "steps": 2}), sources=[source()])
+    resumed = train(small_config(tmp_path / "b", **common), sources=[source()])
+    levels = [row["hints/mean_level"] for row in straight.metrics]
+    assert levels[2] > 0  # the curve learned that hints are needed: a fresh one would start at 0
+    assert [row["hints/mean_level"] for row in resumed.metrics] == pytest.approx(levels[2:])

@@ -61,7 +61,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from rlvr.core import Task, answer_block_key
+from rlvr.core import Task, answer_block_key, hint_pieces_shown
 from rlvr.trainers.config import CurriculumConfig, EnvConfig, TrainConfig, demo_config, load_config, save_config
 from rlvr.trainers.curriculum import SEED_SPACE, BetaTaskSelector, DifficultyController
 from rlvr.trainers.hints import HintConfig, HintSchedule
@@ -554,6 +554,9 @@ def roll_out_with_hints(config: TrainConfig, run: RunState, chosen: list[tuple[E
             if run.hints.active:
                 run.hints.record(env.config.id, env.difficulty, levels[g], correct, config.group_size)
             higher = run.hints.retry_level(levels[g]) if correct == 0 else None
+            pieces = len(env.source.generator.hints(chosen[g][1])) if higher is not None else 0
+            while higher is not None and hint_pieces_shown(higher, pieces) == hint_pieces_shown(levels[g], pieces):
+                higher = run.hints.retry_level(higher)  # a level that shows nothing new would resend the same prompt
             if higher is not None:
                 levels[g] = higher
                 retry.append(g)

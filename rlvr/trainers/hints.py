@@ -14,7 +14,8 @@ seele   Capability-adaptive scaffolding: one hint level per (env, difficulty), c
         log-likelihood with a weak prior (a = logit of the overall pass rate, b = 4), so
         one group cannot swing it. The level is the h in [0, 1] with p(h) = target, clipped.
 Logged  ``hints/mean_level`` (of the kept groups) and ``hints/hinted_share``; evaluation is
-        always without hints.
+        always without hints. Checkpoints keep seele's observations (``state_dict``), so a
+        resumed run goes on from the same curve.
 """
 
 from __future__ import annotations
@@ -128,3 +129,12 @@ class HintSchedule:
 
     def curve(self, env_id: str, difficulty: float) -> PassRateCurve:
         return self.curves.setdefault((env_id, round(float(difficulty), 4)), PassRateCurve())
+
+    def state_dict(self) -> dict:
+        """The curves' observations, for a checkpoint (``load_state_dict`` reads them back)."""
+        return {"curves": [[env_id, difficulty, list(curve.observations)]
+                           for (env_id, difficulty), curve in self.curves.items()]}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.curves = {(env_id, difficulty): PassRateCurve([tuple(o) for o in observations])
+                       for env_id, difficulty, observations in state["curves"]}

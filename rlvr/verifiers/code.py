@@ -755,7 +755,8 @@ class CodeVerifier(SafeVerifier):
         if backend is not None:  # the deprecated name of ``sandbox``
             warnings.warn("the code verifier's backend= is deprecated; pass sandbox=", DeprecationWarning, stacklevel=2)
             if sandbox not in ("auto", backend):
-                raise ValueError(f"backend={backend!r} and sandbox={sandbox!r} disagree (backend= is sandbox='s old name)")
+                raise ValueError(f"backend={backend!r} and sandbox={sandbox!r} disagree "
+                                 "(backend= is sandbox='s old name)")
             sandbox = backend
         self.sandbox = Sandbox(sandbox, allow_unsafe_unsandboxed=allow_unsafe_unsandboxed, image=image)
         if self.sandbox.backend not in SESSION_BACKENDS:
@@ -768,8 +769,10 @@ class CodeVerifier(SafeVerifier):
         self.isolated = self.sandbox.backend in ("bwrap", "docker")
         self.sys_path, cache_tag = self._site_directories()
         # the harness ships as bytecode for this interpreter; an image's other Python gets the source
-        self.harness_name, self.harness_pyc = ("harness.pyc", compiled_harness()) if cache_tag == sys.implementation.cache_tag \
-            else ("harness.py", Path(code_harness.__file__).read_bytes())
+        if cache_tag == sys.implementation.cache_tag:
+            self.harness_name, self.harness_pyc = "harness.pyc", compiled_harness()
+        else:
+            self.harness_name, self.harness_pyc = "harness.py", Path(code_harness.__file__).read_bytes()
         self.warm_pool: WarmPool | DockerPool | None = None
         self.warm_unavailable = "" if warm else "warm=False"
         if warm and self.sandbox.backend == "docker":

@@ -82,7 +82,8 @@ Reward      1 when every sample matches, else 0; ``partial=True``: 1 − mismatc
             compile_error, tool_error, wall_s.
 Options     ``partial`` (default False), ``deadline_s`` (default 20: each sandbox run is limited
             to ``deadline_s − 4`` s of wall time and the whole verdict to ``deadline_s − 1``),
-            ``sandbox`` ("auto" | "bwrap" | "docker"; docker runs Icarus from the image) and
+            ``sandbox`` ("auto" | "bwrap" | "docker"; docker runs Icarus from the image, each
+            simulation in a pre-started container, ``rlvr.verifiers.sandbox.docker_pool``) and
             ``image`` (docker: default the locally built base image, which has Icarus).
 Cache       Verdicts are memoised per (answer, source, partial) — up to ``cache_size`` entries,
             not tool errors or time-outs — so a GRPO group with repeated responses simulates once;
@@ -111,6 +112,7 @@ from typing import Any, Callable, Sequence
 
 from rlvr.core import SafeVerifier, Task, Verdict, strip_think
 from rlvr.verifiers.sandbox import Limits, RunResult, Sandbox
+from rlvr.verifiers.sandbox.docker_pool import WarmRuns
 
 SANDBOXES = ("auto", "bwrap", "docker")  # isolation the ``sandbox`` option may choose
 
@@ -683,7 +685,7 @@ def first_error_line(stderr: str, nonce: str) -> str:
     return lines[0][:300] if lines else "compilation failed"
 
 
-def run_trace(sandbox: Sandbox, bench: Bench, sources: dict[str, str], nonce: str, wall_s: float,
+def run_trace(sandbox: Sandbox | WarmRuns, bench: Bench, sources: dict[str, str], nonce: str, wall_s: float,
               output_bytes: int = MAX_TRACE_BYTES, counts_only: bool = False) -> Run:
     """Compile the testbench and ``sources`` (after it, so their `define/`timescale cannot reach
     it), simulate, and read the trace back. Nothing but these files is in the run."""
@@ -853,6 +855,7 @@ class VerilogVerifier(SafeVerifier):
         self.cache_size = int(cache_size)
         self.reference_cache_size = int(reference_cache_size)
         self._sandbox: Sandbox | None = None
+        self._runs: WarmRuns | None = None
         self._lock = threading.Lock()
         self._cache: collections.OrderedDict[str, Verdict] = collections.OrderedDict()
         self._references: collections.OrderedDict[str, Trace | str] = collections.OrderedDict()
@@ -866,8 +869,20 @@ class VerilogVerifier(SafeVerifier):
                 self._sandbox = Sandbox(self.sandbox_kind, image=self.image)
             return self._sandbox
 
+    @property
+    def runs(self) -> WarmRuns:
+        """Where simulations run: the sandbox (under docker, a pre-started container per run)."""
+        sandbox = self.sandbox
+        with self._lock:
+            if self._runs is None:
+                self._runs = WarmRuns(sandbox)
+            return self._runs
+
     def close(self) -> None:
         with self._lock:
+            if self._runs is not None:
+                self._runs.close()
+                self._runs = None
             if self._sandbox is not None:
                 self._sandbox.close()
                 self._sandbox = None
@@ -903,7 +918,7 @@ class VerilogVerifier(SafeVerifier):
         try:
             nonce = secrets.token_hex(6)
             bench = build_bench(answer, nonce)
-            run = run_trace(self.sandbox, bench, {"top.sv": reference_as_top(answer)}, nonce, self.sim_wall_s)
+            run = run_trace(self.runs, bench, {"top.sv": reference_as_top(answer)}, nonce, self.sim_wall_s)
             if not run.compiled:
                 outcome, keep = f"the reference does not build with this testbench ({run.error})", True
             elif run.trace is None:
@@ -963,7 +978,7 @@ class VerilogVerifier(SafeVerifier):
         reference = None if expected is not None else self.reference(answer)
         known = expected if expected is not None else (reference.result() if reference.done() else None)
         cap = trace_bytes_bound(known) if isinstance(known, Trace) else MAX_TRACE_BYTES
-        run = run_trace(self.sandbox, bench, {"top.sv": source}, nonce, self.sim_wall_s, cap)
+        run = run_trace(self.runs, bench, {"top.sv": source}, nonce, self.sim_wall_s, cap)
         wall = round(run.wall_s, 4)
         if not run.compiled:
             outcome = self._await(reference or self.reference(answer), started)
@@ -1010,7 +1025,7 @@ class VerilogVerifier(SafeVerifier):
         names = [f"{RESERVED_PREFIX}dut{k}" for k in range(len(sources))]
         bench = comparing_testbench(answer, nonce, names)
         files = {f"dut{k}.sv": re.sub(r"\bTopModule\b", names[k], source) for k, source in enumerate(sources)}
-        run = run_trace(self.sandbox, bench, files, nonce, max(self.sim_wall_s, 60.0), counts_only=True)
+        run = run_trace(self.runs, bench, files, nonce, max(self.sim_wall_s, 60.0), counts_only=True)
         if run.trace is None:
             return Measurement(False, error=run.error)
         duts = {}

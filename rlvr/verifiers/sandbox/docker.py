@@ -1,30 +1,34 @@
 """The docker backend: one container per run (a local engine; images are built here, never pulled).
 
 Isolation of every container: ``--network none``, read-only root, uid/gid 65534, every
-capability dropped, ``no-new-privileges``, pid 1 a small init of ours (``INIT_SCRIPT``; the warm
-stub in the pool) that starts the program, lets go of the container's stdio (so no process
+capability dropped, ``no-new-privileges``, container-wide memory (``memory`` = ``memory-swap``:
+no swap), pids and CPU (one core) limits, rlimits as ulimits, and size- and inode-capped tmpfs
+``/work``, ``/tmp`` and ``/dev/shm``.  pid 1 is a small init of ours (``INIT_SCRIPT``; the stub
+in the warm pool) that starts the program, lets go of the container's stdio (so no process
 holds those pipes for the program to reopen through ``/proc/1/fd``) and exits with the
-program's status as soon as it ends, which ends the pid namespace; container-wide memory (``memory`` = ``memory-swap``: no swap), pids and CPU
-(one core) limits, rlimits as ulimits, and size- and inode-capped tmpfs ``/work``, ``/tmp`` and
-``/dev/shm``.  ``/work`` of a cold run, as root: a tmpfs the host mounts (size: the input plus
+program's status as soon as it ends, which ends the pid namespace and whatever the program
+left behind.
+
+``/work`` of a cold run, as root: a tmpfs the host mounts (size: the input plus
 ``Limits.disk_mb``; inodes: the input's plus ``Limits.disk_files``), fills and bind-mounts
 read-write, held through a descriptor, so the host reads collected files from it after the
 container is gone and sees whether a cap was hit (``disk_exceeded``), as with bwrap.  Not
 root: the input is staged in a host dir, bind-mounted read-only and copied into the
 container's own tmpfs ``/work`` before the program starts (``/bin/sh``, ``find`` and ``cp`` are
-all an image needs); no collected files then.  The warm pool (``docker_pool``) sends the input
-over stdin to a waiting stub instead.
+all an image needs); no collected files then.  Docker gives a tmpfs mounted on an image
+directory that directory's mode, so an image's ``/work``, if it has one, must be mode 1777
+(the base image's is).
 
-A run is created through the engine's API (docker SDK) and started by the ``docker start -a -i``
-CLI process, whose stdin, stdout and stderr are the run's: the CLI is the run's runtime process,
-so :class:`~.sessions.Session` and ``_supervise`` treat it like bwrap (pidfd, deadline, kill
-escalation).  ``kill`` kills the container through the engine (SIGKILL to pid 1, so every
-process of it dies, daemons included); ``force_kill`` removes it and kills the CLI; ``release``
-always removes the container, and a watchdog thread kills any container still running
-``BACKSTOP_S`` after its wall deadline, whoever forgot it.  Every container carries the labels
-``rlvr.sandbox=1`` and ``rlvr.sandbox.owner=<pid>``; containers of owners that are gone are
-removed when the next backend starts.  ``OOMKilled`` is read before removal (the container's
-cgroup is gone once it exits, so there is no peak usage).
+A cold run is created through the engine's API (docker SDK) and started by the
+``docker start -a -i`` CLI process, whose stdin, stdout and stderr are the run's: the CLI is
+the run's runtime process, so :class:`~.sessions.Session` and ``_supervise`` treat it like
+bwrap (pidfd, deadline, kill escalation).  ``kill`` kills the container through the engine
+(SIGKILL to pid 1, so every process of it dies, daemons included); ``force_kill`` removes it and
+kills the CLI; ``release`` always removes the container, and a watchdog thread kills any
+container still running ``BACKSTOP_S`` after its wall deadline, whoever forgot it.  Every
+container carries the labels ``rlvr.sandbox=1`` and ``rlvr.sandbox.owner=<pid>``; containers of
+owners that are gone are removed when the next backend starts.  ``OOMKilled`` is read before
+removal (the container's cgroup is gone once it exits, so a cold run has no peak usage).
 """
 
 from __future__ import annotations
@@ -159,12 +163,14 @@ class _DockerBackend(_Backend):
         created = api.create_container(
             self.image, command=command, user=f"{NOBODY}:{NOBODY}", working_dir=SANDBOX_WORKDIR,
             environment=dict(env), hostname="sandbox", labels={LABEL: "1", OWNER_LABEL: str(os.getpid())},
-            host_config=host_config, stdin_open=True, tty=False, detach=False,  # detach=False: StdinOnce, attached stdio
+            # detach=False: StdinOnce and attached stdio
+            host_config=host_config, stdin_open=True, tty=False, detach=False,
             name=f"rlvr-sandbox-{uuid.uuid4().hex[:16]}",
         )
         return created["Id"]
 
-    def start_attached(self, container_id: str, stdin_fd: int | None, stdout_fd: int, stderr_fd: int) -> subprocess.Popen:
+    def start_attached(self, container_id: str, stdin_fd: int | None, stdout_fd: int,
+                       stderr_fd: int) -> subprocess.Popen:
         """``docker start -a -i``: start the container with these descriptors as its stdio."""
         return subprocess.Popen(
             [self.cli, "start", "--attach", "--interactive", container_id],
@@ -215,20 +221,23 @@ class _DockerBackend(_Backend):
               limits: Limits, slot_uid: int | None) -> _Spawned:
         work = None
         if self.host_tmpfs:
-            work = _HostTmpfs(self.tmp_root, prep.input_bytes + (limits.disk_mb << 20), prep.input_entries + limits.disk_files)
+            work = _HostTmpfs(self.tmp_root, prep.input_bytes + (limits.disk_mb << 20),
+                              prep.input_entries + limits.disk_files)
         try:
             if work is not None:
                 _populate(work.path, prep.payload, prep.cwd_files_dir, (NOBODY, NOBODY))
                 binds, work_bytes, script = {work.path: {"bind": SANDBOX_WORKDIR, "mode": "rw"}}, 0, INIT_SCRIPT
             else:
                 # cp's -p on /work itself (root's tmpfs root) would fail: copy its entries, not the dir
-                script = (f'cd {_DOCKER_INPUT} && find . -mindepth 1 -maxdepth 1 -exec cp -R -p -t {SANDBOX_WORKDIR}/ -- {{}} + '
-                          f'|| exit 125\ncd {SANDBOX_WORKDIR} || exit 125\n{INIT_SCRIPT}')
+                script = (f'cd {_DOCKER_INPUT} && find . -mindepth 1 -maxdepth 1 '
+                          f'-exec cp -R -p -t {SANDBOX_WORKDIR}/ -- {{}} + || exit 125\n'
+                          f'cd {SANDBOX_WORKDIR} || exit 125\n{INIT_SCRIPT}')
                 binds = {prep.work_dir: {"bind": _DOCKER_INPUT, "mode": "ro"}}
                 work_bytes = prep.input_bytes + (limits.disk_mb << 20)
             command = ["/bin/sh", "-c", script, "sh", *argv]
             container_id = self.create_container(command, limits, work_bytes=work_bytes,
-                                                 work_inodes=prep.input_entries + limits.disk_files, env=prep.env, binds=binds)
+                                                 work_inodes=prep.input_entries + limits.disk_files, env=prep.env,
+                                                 binds=binds)
         except BaseException:
             if work is not None:
                 work.close()
@@ -255,7 +264,8 @@ class _DockerSpawned(_Spawned):
         self.backend = backend
         self.work = work
 
-    def collect(self, wanted: Sequence[tuple[str, tuple[str, ...]]], cap: int, work_dir: str | None) -> tuple[dict[str, bytes], bool]:
+    def collect(self, wanted: Sequence[tuple[str, tuple[str, ...]]], cap: int,
+                work_dir: str | None) -> tuple[dict[str, bytes], bool]:
         if self.work is None:
             raise ValueError("this docker run cannot collect files (its /work is the container's own tmpfs)")
         return super().collect(wanted, cap, self.work.path)

@@ -38,6 +38,7 @@ What decides the container a run gets (its "shelf"): memory, processes, ``tmp_mb
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import json
@@ -51,6 +52,7 @@ import socket
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -146,7 +148,8 @@ class _WarmSpawned(_Spawned):
     """A run in a warm container: it has ended when the control channel is readable (the stub's
     report, or end-of-file when the container died)."""
 
-    def __init__(self, backend: _DockerBackend, warm: _Warm, t0: float, limits: Limits, doomed: queue.SimpleQueue) -> None:
+    def __init__(self, backend: _DockerBackend, warm: _Warm, t0: float, limits: Limits,
+                 doomed: queue.SimpleQueue) -> None:
         container_id = warm.container_id
         super().__init__(proc=None, t0=t0, kill=lambda: backend.kill_container(container_id),  # type: ignore[arg-type]
                          force_kill=lambda: backend.remove_container(container_id), on_exit=self._ended,
@@ -328,6 +331,8 @@ class DockerPool:
         self._doomed: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._remover = threading.Thread(target=self._remove_loop, name="rlvr-sandbox-docker-remover", daemon=True)
         self._remover.start()
+        this = weakref.ref(self)  # a pool nobody closed (a cached verifier) removes its containers at exit
+        atexit.register(lambda: (pool := this()) is not None and pool.close())
 
     @property
     def enforcement(self) -> dict[str, Any]:
@@ -362,7 +367,8 @@ class DockerPool:
         cpu = max(1, math.ceil(limits.cpu_s))
         header = json.dumps({
             "argv": argv, "env": run_env,
-            "files": [["/".join(parts), 0o755 if data.startswith(b"#!") else 0o644, len(data)] for parts, data in payload],
+            "files": [["/".join(parts), 0o755 if data.startswith(b"#!") else 0o644, len(data)]
+                      for parts, data in payload],
             "rlimits": [["RLIMIT_CPU", cpu, cpu + 1], ["RLIMIT_CORE", 0, 0]],
         }).encode()
         warm = self._shelf(limits).take(TAKE_TIMEOUT_S)
@@ -447,7 +453,8 @@ class DockerPool:
             listener.settimeout(START_TIMEOUT_S)
             container_id = backend.create_container(
                 ["python3", "-I", "-S", "-c", STUB], limits,
-                work_bytes=(self.input_mb << 20) + (limits.disk_mb << 20), work_inodes=self.input_files + limits.disk_files,
+                work_bytes=(self.input_mb << 20) + (limits.disk_mb << 20),
+                work_inodes=self.input_files + limits.disk_files,
                 env=backend.default_env(None), binds={host_dir: {"bind": _HOST_DIR, "mode": "ro"}},
                 ulimits=Limits(cpu_s=_CONTAINER_CPU_S, file_mb=limits.file_mb, open_files=limits.open_files))
             backend.client.api.start(container_id)
@@ -455,7 +462,8 @@ class DockerPool:
                 try:
                     conns.append(listener.accept()[0])
                 except TimeoutError:
-                    raise SandboxUnavailable(f"the warm container's stub did not start: {self._logs(container_id)}") from None
+                    raise SandboxUnavailable(
+                        f"the warm container's stub did not start: {self._logs(container_id)}") from None
             for conn in conns:
                 conn.settimeout(None)
             return _Warm(container_id, *conns)
@@ -485,3 +493,26 @@ class DockerPool:
             if container_id is None:
                 return
             self.backend.remove_container(container_id)
+
+
+class WarmRuns:
+    """``run`` for callers that run to completion: through a :class:`DockerPool` when the sandbox
+    is docker and the request fits a warm container, else the sandbox's own (cold) run --
+    requests with ``collect`` or ``cwd_files_dir`` always run cold."""
+
+    def __init__(self, sandbox: Any, size: int = 2) -> None:
+        self.sandbox = sandbox
+        self.pool = DockerPool(sandbox, size=size) if sandbox.backend == "docker" else None
+
+    def run(self, argv: Sequence[str], *, files: Mapping[str, bytes | str] | None = None, stdin: bytes = b"",
+            limits: Limits | None = None, env: Mapping[str, str] | None = None, **cold_only: Any) -> RunResult:
+        if self.pool is not None and not any(cold_only.values()):
+            try:
+                return self.pool.run(argv, files=files, stdin=stdin, limits=limits, env=env)
+            except SandboxUnavailable:
+                pass  # no warm container could take it: a cold one does
+        return self.sandbox.run(argv, files=files, stdin=stdin, limits=limits, env=env, **cold_only)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()

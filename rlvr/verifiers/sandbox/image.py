@@ -49,11 +49,12 @@ from pathlib import Path
 
 BASE_REPOSITORY = "rlvr-sandbox"
 BASE_RECIPE = {
-    "recipe": 1,
+    "recipe": 2,
     "tool": "debootstrap",
     "suite": "bookworm",
     "variant": "minbase",
-    "packages": ["python3", "python3-pytest", "python3-pip", "python3-setuptools", "python3-wheel", "iverilog", "git", "patch"],
+    "packages": ["python3", "python3-pytest", "python3-pip", "python3-setuptools", "python3-wheel", "iverilog", "git",
+                 "patch"],
     "drop": ["var/cache/apt/archives", "var/lib/apt/lists"],
     "config": {"Env": ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"], "WorkingDir": "/work"},
 }
@@ -125,7 +126,7 @@ def ensure_base_image(force: bool = False, log=print) -> str:
 def build_base_image(tag: str | None = None, mirror: str | None = None, log=print) -> str:
     """debootstrap the recipe's root into a temp dir and import it as ``tag``."""
     tag = tag or base_image_tag()
-    debootstrap = shutil.which("debootstrap") or ("/usr/sbin/debootstrap" if os.path.exists("/usr/sbin/debootstrap") else None)
+    debootstrap = shutil.which("debootstrap") or shutil.which("debootstrap", path="/usr/sbin:/sbin")
     if debootstrap is None:
         raise ImageBuildError("debootstrap is not installed (apt-get install debootstrap)")
     docker = _docker_cli()
@@ -145,7 +146,9 @@ def build_base_image(tag: str | None = None, mirror: str | None = None, log=prin
                         shutil.rmtree(path, ignore_errors=True)
                     elif entry != "lock":
                         os.unlink(path)
-        os.makedirs(os.path.join(rootfs, "work"), mode=0o1777, exist_ok=True)
+        # docker gives a tmpfs mounted on an image directory that directory's mode: /work must be 1777
+        os.makedirs(os.path.join(rootfs, "work"), exist_ok=True)
+        os.chmod(os.path.join(rootfs, "work"), 0o1777)
         changes = [f"ENV {item}" for item in recipe["config"]["Env"]]
         changes.append(f"WORKDIR {recipe['config']['WorkingDir']}")
         argv = [docker, "import"]
@@ -196,7 +199,7 @@ def build_repo_image(repo: str | os.PathLike, base: str | None = None, force: bo
         lines += ["RUN chmod -R a+rX /repo", "WORKDIR /work"]
         Path(context, "Dockerfile").write_text("\n".join(lines) + "\n", encoding="utf-8")
         log(f"docker build --network none -> {tag}")
-        _step([docker, "build", "--network", "none", "--rm", "-q", "-t", tag, context], "docker build", 1800)
+        _step([docker, "build", "--network", "none", "--force-rm", "-q", "-t", tag, context], "docker build", 1800)
     return tag
 
 
@@ -218,7 +221,8 @@ def build_instance_image(row: dict, checkout: str | os.PathLike, base: str | Non
     if not force:
         seen = subprocess.run([docker, "image", "inspect", "--format", "{{json .Config.Labels}}", tag],
                               capture_output=True, timeout=60, check=False)
-        if seen.returncode == 0 and all((json.loads(seen.stdout or b"null") or {}).get(k) == v for k, v in labels.items()):
+        present = json.loads(seen.stdout or b"null") or {} if seen.returncode == 0 else {}
+        if all(present.get(key) == value for key, value in labels.items()):
             log(f"image {tag} present")
             return tag
     with tempfile.TemporaryDirectory(prefix="rlvr-instance-image-") as context:
@@ -235,12 +239,12 @@ def build_instance_image(row: dict, checkout: str | os.PathLike, base: str | Non
             links = " ".join(f"--find-links /testbed/{name}" for name in VENDOR_DIRS if Path(testbed, name).is_dir())
             lines.append("RUN cd /testbed && python3 -m pip install --no-index --no-build-isolation --no-cache-dir "
                          f"--break-system-packages --root-user-action=ignore {links} -e .")
-        lines += ["RUN mkdir -p /opt/miniconda3/envs/testbed/bin && ln -s /usr/bin/python3 /opt/miniconda3/envs/testbed/bin/python"
-                  " && chmod -R a+rX /testbed",
+        lines += ["RUN mkdir -p /opt/miniconda3/envs/testbed/bin"
+                  " && ln -s /usr/bin/python3 /opt/miniconda3/envs/testbed/bin/python && chmod -R a+rX /testbed",
                   *(f"LABEL {key}={value}" for key, value in labels.items()), "WORKDIR /work"]
         Path(context, "Dockerfile").write_text("\n".join(lines) + "\n", encoding="utf-8")
         log(f"docker build --network none -> {tag}")
-        _step([docker, "build", "--network", "none", "--rm", "-q", "-t", tag, context], "docker build", 1800)
+        _step([docker, "build", "--network", "none", "--force-rm", "-q", "-t", tag, context], "docker build", 1800)
     return tag
 
 

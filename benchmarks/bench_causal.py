@@ -53,10 +53,10 @@ ENV_ID = "rlvr/Causal-v0"
 
 try:  # optional peer
     warnings.filterwarnings("ignore")
+    import pgmpy
     from pgmpy.factors.discrete import TabularCPD
     from pgmpy.inference import VariableElimination
     from pgmpy.models import DiscreteBayesianNetwork
-    import pgmpy
 
     PGMPY_VERSION = pgmpy.__version__
 except ImportError:
@@ -82,15 +82,22 @@ def tasks_per_second(n: int, repeats: int, difficulty: float, **params) -> float
 
 def generation_part(n: int, repeats: int) -> dict:
     by_difficulty = {f"{d:.2f}": tasks_per_second(n, repeats, d) for d in (0.0, 0.25, 0.5, 0.75, 1.0)}
-    by_rung = {rung: tasks_per_second(n, repeats, 1.0, rungs=rung) for rung in ("association", "intervention", "counterfactual")}
+    by_rung = {
+        rung: tasks_per_second(n, repeats, 1.0, rungs=rung)
+        for rung in ("association", "intervention", "counterfactual")
+    }
     tasks = [rlvr.make_task(ENV_ID, seed=s, difficulty=1.0) for s in range(n)]
     responses = [rlvr.solve(t) for t in tasks]
     verifier = CausalVerifier()
     start = time.perf_counter()
     correct = sum(verifier.verify(t, r).correct for t, r in zip(tasks, responses))
     verify_rate = n / (time.perf_counter() - start)
-    return {"tasks_per_second_by_difficulty": by_difficulty, "tasks_per_second_at_d1_by_rung": by_rung,
-            "verdicts_per_second": round(verify_rate, 1), "reference_correct": f"{correct}/{n}"}
+    return {
+        "tasks_per_second_by_difficulty": by_difficulty,
+        "tasks_per_second_at_d1_by_rung": by_rung,
+        "verdicts_per_second": round(verify_rate, 1),
+        "reference_correct": f"{correct}/{n}",
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,8 +125,15 @@ def pgmpy_model(network: CausalNetwork):
     model.add_edges_from((network.names[p], network.names[v]) for v in range(network.size) for p in network.parents[v])
     for v in range(network.size):
         parents = [network.names[p] for p in network.parents[v]]
-        model.add_cpds(TabularCPD(network.names[v], network.cardinalities[v], network.tables[v].reshape(-1, network.cardinalities[v]).T,
-                                  evidence=parents or None, evidence_card=[network.cardinalities[p] for p in network.parents[v]] or None))
+        model.add_cpds(
+            TabularCPD(
+                network.names[v],
+                network.cardinalities[v],
+                network.tables[v].reshape(-1, network.cardinalities[v]).T,
+                evidence=parents or None,
+                evidence_card=[network.cardinalities[p] for p in network.parents[v]] or None,
+            )
+        )
     return model
 
 
@@ -148,8 +162,17 @@ def timed(function):
 def inference_part(max_variables: int, networks: int, rounds: int, joint_max_states: int) -> list[dict]:
     rows = []
     for variables in range(4, max_variables + 1, 2):
-        samples = {name: [] for name in ("ours_association", "ours_intervention", "ours_counterfactual",
-                                          "pgmpy_association", "pgmpy_intervention", "joint_association")}
+        samples = {
+            name: []
+            for name in (
+                "ours_association",
+                "ours_intervention",
+                "ours_counterfactual",
+                "pgmpy_association",
+                "pgmpy_intervention",
+                "joint_association",
+            )
+        }
         worst_difference = 0.0
         joint_states = []
         for index in range(networks):
@@ -168,14 +191,24 @@ def inference_part(max_variables: int, networks: int, rounds: int, joint_max_sta
                 seconds, _ = timed(lambda: counterfactual(network, outcome, {treatment: 1}, observed))
                 samples["ours_counterfactual"].append(seconds)
                 if model is not None:
-                    seconds, theirs = timed(lambda: VariableElimination(model).query([network.names[outcome]], evidence=names, show_progress=False))
+                    seconds, theirs = timed(
+                        lambda: VariableElimination(model).query(
+                            [network.names[outcome]], evidence=names, show_progress=False
+                        )
+                    )
                     samples["pgmpy_association"].append(seconds)
                     do_names = {**{network.names[v]: s for v, s in evidence.items()}, network.names[treatment]: 1}
-                    seconds, theirs_do = timed(lambda: VariableElimination(model.do([network.names[treatment]])).query(
-                        [network.names[outcome]], evidence=do_names, show_progress=False))
+                    seconds, theirs_do = timed(
+                        lambda: VariableElimination(model.do([network.names[treatment]])).query(
+                            [network.names[outcome]], evidence=do_names, show_progress=False
+                        )
+                    )
                     samples["pgmpy_intervention"].append(seconds)
-                    worst_difference = max(worst_difference, float(np.abs(theirs.values - ours).max()),
-                                           float(np.abs(theirs_do.values - ours_do).max()))
+                    worst_difference = max(
+                        worst_difference,
+                        float(np.abs(theirs.values - ours).max()),
+                        float(np.abs(theirs_do.values - ours_do).max()),
+                    )
                 if np.prod(network.cardinalities, dtype=np.int64) <= joint_max_states:
                     seconds, baseline = timed(lambda: joint_posterior(network, outcome, observed))
                     samples["joint_association"].append(seconds)
@@ -203,9 +236,14 @@ def main() -> None:
     args = parser.parse_args()
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
     result = {
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-                    "numpy": np.__version__, "pgmpy": PGMPY_VERSION,
-                    "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None},
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "numpy": np.__version__,
+            "pgmpy": PGMPY_VERSION,
+            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        },
         "measured_at": started,
         "settings": vars(args),
         "generation": generation_part(args.n, args.repeats),

@@ -46,15 +46,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rlvr.generators.code import CodeGenerator  # noqa: E402
-from rlvr.verifiers.code import CodeVerifier, extract_code, parse_literal  # noqa: E402
+from rlvr.generators.code import CodeGenerator
+from rlvr.verifiers.code import CodeVerifier, extract_code, parse_literal
 
 ROOT = Path(__file__).resolve().parents[1]
 HUMANEVAL = ROOT.parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"  # openai/human-eval, not committed
 
 # The floor: run every test of one task inside one bare interpreter, unsandboxed.  The host
 # hands it the tests already parsed (pickled), so it pays for nothing but the work itself.
-BARE_RUNNER = r'''
+BARE_RUNNER = r"""
 import io, pickle, sys
 job = pickle.loads(sys.stdin.buffer.read())
 def run():
@@ -83,7 +83,7 @@ def run():
             return False
     return True
 sys.stdout.write(repr(run()))
-'''
+"""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -93,8 +93,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(samples: list[float]) -> dict:
     ms = [s * 1e3 for s in samples]
-    return {"runs": len(ms), "p50_ms": round(percentile(ms, 50), 2), "p99_ms": round(percentile(ms, 99), 2),
-            "mean_ms": round(statistics.fmean(ms), 2)}
+    return {
+        "runs": len(ms),
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p99_ms": round(percentile(ms, 99), 2),
+        "mean_ms": round(statistics.fmean(ms), 2),
+    }
 
 
 def workloads() -> dict:
@@ -176,8 +180,12 @@ def throughput(verifier: CodeVerifier, workers: int, seconds: float) -> dict:
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(loop, range(workers)))
     elapsed = time.monotonic() - started
-    return {"workers": workers, "verifications": sum(counts), "seconds": round(elapsed, 2),
-            "verifications_per_s": round(sum(counts) / elapsed, 1)}
+    return {
+        "workers": workers,
+        "verifications": sum(counts),
+        "seconds": round(elapsed, 2),
+        "verifications_per_s": round(sum(counts) / elapsed, 1),
+    }
 
 
 def humaneval_suite(verifier: CodeVerifier, workers: int) -> dict:
@@ -187,13 +195,18 @@ def humaneval_suite(verifier: CodeVerifier, workers: int) -> dict:
     with ThreadPoolExecutor(workers) as pool:
         verdicts = list(pool.map(lambda job: verifier.verify(*job), jobs))
     elapsed = time.monotonic() - started
-    return {"workers": workers, "problems": len(jobs), "passed": sum(v.correct for v in verdicts),
-            "seconds": round(elapsed, 2), "per_problem_ms": round(elapsed / len(jobs) * 1e3, 1)}
+    return {
+        "workers": workers,
+        "problems": len(jobs),
+        "passed": sum(v.correct for v in verdicts),
+        "seconds": round(elapsed, 2),
+        "per_problem_ms": round(elapsed / len(jobs) * 1e3, 1),
+    }
 
 
 # One verifier in its own process, on the rlvr that PYTHONPATH names: answers each line naming a
 # style with the seconds one verification of that style's reference took.
-COMPARISON_WORKER = r'''
+COMPARISON_WORKER = r"""
 import json, sys, time
 import rlvr
 from rlvr.generators.code import CodeGenerator
@@ -210,14 +223,20 @@ for line in sys.stdin:
     started = time.perf_counter()
     verdict = verifier.verify(task, response)
     print(json.dumps({"seconds": time.perf_counter() - started, "correct": verdict.correct}), flush=True)
-'''
+"""
 
 
 class ComparisonWorker:
     def __init__(self, tree: Path):
         env = {**os.environ, "PYTHONPATH": str(tree)}
-        self.process = subprocess.Popen([sys.executable, "-c", COMPARISON_WORKER, str(HUMANEVAL)], env=env, cwd="/",
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", COMPARISON_WORKER, str(HUMANEVAL)],
+            env=env,
+            cwd="/",
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.rlvr = json.loads(self.process.stdout.readline())["rlvr"]
         if not self.rlvr.startswith(str(tree)):
             raise RuntimeError(f"the worker for {tree} imported {self.rlvr}")
@@ -273,9 +292,13 @@ def main() -> None:
         comparison["load_average_before"] = [round(x, 2) for x in load_before]
         comparison["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         comparison["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        print(f"\n{'p50 of one verification (reference)':40s} {'before ms':>10s} {'after ms':>10s} {'after/before':>13s}")
+        print(
+            f"\n{'p50 of one verification (reference)':40s} {'before ms':>10s} {'after ms':>10s} {'after/before':>13s}"
+        )
         for style, row in comparison["styles"].items():
-            print(f"{style:40s} {row['before']['p50_ms']:10.2f} {row['after']['p50_ms']:10.2f} {row['ratio_p50']:13.3f}")
+            print(
+                f"{style:40s} {row['before']['p50_ms']:10.2f} {row['after']['p50_ms']:10.2f} {row['ratio_p50']:13.3f}"
+            )
         out = Path(args.out)
         result = json.loads(out.read_text()) if out.exists() else {}
         result["before_after"] = comparison
@@ -294,9 +317,13 @@ def main() -> None:
     suite.update({f"{workers} worker(s), cold": humaneval_suite(cold, workers) for workers in (1, 2)})
     load_after = os.getloadavg()
 
-    print(f"\ncode verifier benchmark  ({platform.node()}, {os.cpu_count()} CPUs, load {load_before[0]:.2f} → "
-          f"{load_after[0]:.2f})\n")
-    print(f"{'one verification (reference solution)':40s} {'runner':12s} {'p50 ms':>8s} {'p99 ms':>8s} {'overhead p50':>13s}")
+    print(
+        f"\ncode verifier benchmark  ({platform.node()}, {os.cpu_count()} CPUs, load {load_before[0]:.2f} → "
+        f"{load_after[0]:.2f})\n"
+    )
+    print(
+        f"{'one verification (reference solution)':40s} {'runner':12s} {'p50 ms':>8s} {'p99 ms':>8s} {'overhead p50':>13s}"
+    )
     for name, by_runner in rows.items():
         for runner, r in by_runner.items():
             extra = f"{r['overhead_p50_ms']:+12.2f}" if "overhead_p50_ms" in r else ""
@@ -310,10 +337,15 @@ def main() -> None:
 
     result = {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "host": {"node": platform.node(), "cpus": os.cpu_count(), "kernel": platform.release(),
-                 "python": sys.version.split()[0], "euid": os.geteuid(),
-                 "load_average_before": [round(x, 2) for x in load_before],
-                 "load_average_after": [round(x, 2) for x in load_after]},
+        "host": {
+            "node": platform.node(),
+            "cpus": os.cpu_count(),
+            "kernel": platform.release(),
+            "python": sys.version.split()[0],
+            "euid": os.geteuid(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in load_after],
+        },
         "latency": rows,
         "throughput": rates,
         "humaneval": suite,

@@ -55,8 +55,8 @@ import random
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import networkx as nx
 import numpy as np
@@ -69,22 +69,55 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 # the generator options an env cannot be made without (its row is skipped when the data is absent)
 REQUIRED_OPTIONS = {"rlvr/VerilogEval-v0": {"dataset": str(SHARED_DATA / "verilog-eval" / "dataset_spec-to-rtl")}}
 DIFFICULTIES = (0.0, 0.5, 1.0)
-GENERIC = ["", "0", "1", "<answer>0</answer>", "<answer>1</answer>", "\\boxed{0}", "\\boxed{1}", "<answer>yes</answer>",
-           "<answer>no</answer>", "<answer>[]</answer>"]
-HEAVY = {"rlvr/Code-v0", "rlvr/CodeFeedback-v0", "rlvr/Verilog-v0", "rlvr/VerilogEval-v0", "rlvr/SWE-v0", "rlvr/SWEAgent-v0"}
+GENERIC = [
+    "",
+    "0",
+    "1",
+    "<answer>0</answer>",
+    "<answer>1</answer>",
+    "\\boxed{0}",
+    "\\boxed{1}",
+    "<answer>yes</answer>",
+    "<answer>no</answer>",
+    "<answer>[]</answer>",
+]
+HEAVY = {
+    "rlvr/Code-v0",
+    "rlvr/CodeFeedback-v0",
+    "rlvr/Verilog-v0",
+    "rlvr/VerilogEval-v0",
+    "rlvr/SWE-v0",
+    "rlvr/SWEAgent-v0",
+}
 SWE = {"rlvr/SWE-v0", "rlvr/SWEAgent-v0"}
 MOST_FREQUENT_REFERENCES = 5
 HELD_OUT_SEED = 1_000_000
 RANDOM_ANSWERS_PER_TASK = 20
-OPTIMISATION = {"rlvr/TSP-v0", "rlvr/GraphColoring-v0", "rlvr/MaxIndependentSet-v0", "rlvr/VertexCover-v0",
-                "rlvr/Knapsack-v0", "rlvr/SubsetSum-v0", "rlvr/SetCover-v0", "rlvr/BinPacking-v0",
-                "rlvr/Scheduling-v0", "rlvr/SAT-v0"}
+OPTIMISATION = {
+    "rlvr/TSP-v0",
+    "rlvr/GraphColoring-v0",
+    "rlvr/MaxIndependentSet-v0",
+    "rlvr/VertexCover-v0",
+    "rlvr/Knapsack-v0",
+    "rlvr/SubsetSum-v0",
+    "rlvr/SetCover-v0",
+    "rlvr/BinPacking-v0",
+    "rlvr/Scheduling-v0",
+    "rlvr/SAT-v0",
+}
 OLD_EXAMPLES = {  # the format examples the prompts showed before issue 14
-    "rlvr/Maze-v0": "RRDLD", "rlvr/MazeImage-v0": "RRDLD", "rlvr/TSP-v0": "[0, 2, 3, 1]",
-    "rlvr/GraphColoring-v0": "[1, 2, 1, 3]", "rlvr/MaxIndependentSet-v0": "[0, 4, 7]",
-    "rlvr/VertexCover-v0": "[1, 2, 5]", "rlvr/Knapsack-v0": "[0, 3, 4]", "rlvr/SubsetSum-v0": "[0, 2, 5]",
-    "rlvr/SetCover-v0": "[0, 3, 5]", "rlvr/BinPacking-v0": "[[0, 3], [1, 2, 4]]",
-    "rlvr/Scheduling-v0": "[[0, 5, 9], [0, 3, 10]]", "rlvr/SAT-v0": "[1, -2, 3]",
+    "rlvr/Maze-v0": "RRDLD",
+    "rlvr/MazeImage-v0": "RRDLD",
+    "rlvr/TSP-v0": "[0, 2, 3, 1]",
+    "rlvr/GraphColoring-v0": "[1, 2, 1, 3]",
+    "rlvr/MaxIndependentSet-v0": "[0, 4, 7]",
+    "rlvr/VertexCover-v0": "[1, 2, 5]",
+    "rlvr/Knapsack-v0": "[0, 3, 4]",
+    "rlvr/SubsetSum-v0": "[0, 2, 5]",
+    "rlvr/SetCover-v0": "[0, 3, 5]",
+    "rlvr/BinPacking-v0": "[[0, 3], [1, 2, 4]]",
+    "rlvr/Scheduling-v0": "[[0, 5, 9], [0, 3, 10]]",
+    "rlvr/SAT-v0": "[1, -2, 3]",
 }
 
 
@@ -111,14 +144,32 @@ def frequent_references(tasks: list[Task]) -> list[str]:
     the measured mean is not inflated by choosing the commonest answer of the measured pool."""
     env_id = tasks[0].env_id
     per_difficulty = max(1, len(tasks) // (4 * len(DIFFICULTIES)))
-    pool = [rlvr.make_task(env_id, seed=HELD_OUT_SEED + seed, difficulty=difficulty)
-            for difficulty in DIFFICULTIES for seed in range(per_difficulty)]
+    pool = [
+        rlvr.make_task(env_id, seed=HELD_OUT_SEED + seed, difficulty=difficulty)
+        for difficulty in DIFFICULTIES
+        for seed in range(per_difficulty)
+    ]
     counts = collections.Counter(answer(reference_body(rlvr.solve(task))) for task in pool)
     return [text for text, _ in counts.most_common(MOST_FREQUENT_REFERENCES)]
 
 
 def maze_constants(env_id: str, tasks: list[Task]) -> list[str]:
-    walks = ["U", "D", "L", "R", "RRDD", "DDRR", "RDRD", "DRDR", "LLUU", "UULL", "RRUU", "DDLL", "UDLR", OLD_EXAMPLES[env_id]]
+    walks = [
+        "U",
+        "D",
+        "L",
+        "R",
+        "RRDD",
+        "DDRR",
+        "RDRD",
+        "DRDR",
+        "LLUU",
+        "UULL",
+        "RRUU",
+        "DDLL",
+        "UDLR",
+        OLD_EXAMPLES[env_id],
+    ]
     return [answer(w) for w in walks] + frequent_references(tasks)
 
 
@@ -131,8 +182,13 @@ def optimisation_constants(env_id: str, tasks: list[Task]) -> list[str]:
             found += [listed(range(n)), listed(reversed(range(n)))]
         elif env_id == "rlvr/GraphColoring-v0":
             n = int(instance["vertices"])
-            found += [listed([1] * n), listed([1 + k % 2 for k in range(n)]), listed([1 + k % 3 for k in range(n)]),
-                      listed([1 + k % 4 for k in range(n)]), listed(range(1, n + 1))]
+            found += [
+                listed([1] * n),
+                listed([1 + k % 2 for k in range(n)]),
+                listed([1 + k % 3 for k in range(n)]),
+                listed([1 + k % 4 for k in range(n)]),
+                listed(range(1, n + 1)),
+            ]
         elif env_id in ("rlvr/MaxIndependentSet-v0", "rlvr/VertexCover-v0"):
             n = int(instance["vertices"])
             found += [listed(range(n)), listed(range(0, n, 2)), listed(range(1, n, 2))]
@@ -146,11 +202,22 @@ def optimisation_constants(env_id: str, tasks: list[Task]) -> list[str]:
             found.append(listed([listed([0] * len(job)) for job in instance["jobs"]]))
         elif env_id == "rlvr/SAT-v0":
             n = int(instance["variables"])
-            found += [listed(range(1, n + 1)), listed(-k for k in range(1, n + 1)),
-                      listed(k if k % 2 else -k for k in range(1, n + 1))]
+            found += [
+                listed(range(1, n + 1)),
+                listed(-k for k in range(1, n + 1)),
+                listed(k if k % 2 else -k for k in range(1, n + 1)),
+            ]
     new_example = re.findall(r"<answer>(.*?)</answer>", tasks[0].prompt)[-1]
-    fixed = ["[]", "[0]", "[1]", "[0, 1]", "[[]]", OLD_EXAMPLES[env_id], new_example,
-             new_example.replace(", …", "").replace("…", "")]
+    fixed = [
+        "[]",
+        "[0]",
+        "[1]",
+        "[0, 1]",
+        "[[]]",
+        OLD_EXAMPLES[env_id],
+        new_example,
+        new_example.replace(", …", "").replace("…", ""),
+    ]
     return [answer(c) for c in dict.fromkeys(fixed + found)] + frequent_references(tasks)
 
 
@@ -181,7 +248,9 @@ def causal_constants(env_id: str, tasks: list[Task]) -> list[str]:
     found += [answer(f"{p / 100:.2f}") for p in range(0, 101)]
     found += [answer(f"{e / 100:.2f}") for e in range(-100, 101)]
     found += [answer(f"[{p / 100:.2f}, {1 - p / 100:.2f}]") for p in range(0, 101)]
-    found += [answer(f"[{a / 20:.2f}, {b / 20:.2f}, {(20 - a - b) / 20:.2f}]") for a in range(21) for b in range(21 - a)]
+    found += [
+        answer(f"[{a / 20:.2f}, {b / 20:.2f}, {(20 - a - b) / 20:.2f}]") for a in range(21) for b in range(21 - a)
+    ]
     return list(dict.fromkeys(found))
 
 
@@ -197,11 +266,14 @@ def heavy_constants(env_id: str, tasks: list[Task]) -> list[str]:
 
 
 FAMILY_CONSTANTS: dict[str, Callable[[str, list[Task]], list[str]]] = {
-    "rlvr/Maze-v0": maze_constants, "rlvr/MazeImage-v0": maze_constants,
-    **{env_id: optimisation_constants for env_id in OPTIMISATION},
-    "rlvr/Jigsaw-v0": jigsaw_constants, "rlvr/Rotation-v0": rotation_constants,
-    "rlvr/PatchFit-v0": patch_fit_constants, "rlvr/Causal-v0": causal_constants,
-    **{env_id: heavy_constants for env_id in HEAVY},
+    "rlvr/Maze-v0": maze_constants,
+    "rlvr/MazeImage-v0": maze_constants,
+    **dict.fromkeys(OPTIMISATION, optimisation_constants),
+    "rlvr/Jigsaw-v0": jigsaw_constants,
+    "rlvr/Rotation-v0": rotation_constants,
+    "rlvr/PatchFit-v0": patch_fit_constants,
+    "rlvr/Causal-v0": causal_constants,
+    **dict.fromkeys(HEAVY, heavy_constants),
 }
 
 
@@ -249,8 +321,11 @@ def random_solution(env_id: str, task: Task, rng: random.Random) -> str:
         return listed(listed(rng.randint(0, horizon) for _ in job) for job in instance["jobs"])
     if env_id == "rlvr/SAT-v0":
         return listed(k if rng.random() < 0.5 else -k for k in range(1, int(instance["variables"]) + 1))
-    n = (int(instance["vertices"]) if "vertices" in instance else
-         len(instance.get("weights") or instance.get("numbers") or instance.get("subsets")))
+    n = (
+        int(instance["vertices"])
+        if "vertices" in instance
+        else len(instance.get("weights") or instance.get("numbers") or instance.get("subsets"))
+    )
     return listed(k for k in range(n) if rng.random() < 0.5)
 
 
@@ -273,8 +348,13 @@ def chance_of(env_id: str, task: Task, verifier, rng: random.Random) -> float | 
     if env_id in ("rlvr/Maze-v0", "rlvr/MazeImage-v0"):
         return maze_chance(task, rng)
     if env_id in OPTIMISATION:
-        return sum(verifier.verify(task, answer(random_solution(env_id, task, rng))).reward
-                   for _ in range(RANDOM_ANSWERS_PER_TASK)) / RANDOM_ANSWERS_PER_TASK
+        return (
+            sum(
+                verifier.verify(task, answer(random_solution(env_id, task, rng))).reward
+                for _ in range(RANDOM_ANSWERS_PER_TASK)
+            )
+            / RANDOM_ANSWERS_PER_TASK
+        )
     if env_id == "rlvr/PatchFit-v0":
         return len(task.answer["accepted"]) / len(task.answer["labels"])
     if env_id == "rlvr/Rotation-v0":
@@ -286,7 +366,7 @@ def chance_of(env_id: str, task: Task, verifier, rng: random.Random) -> float | 
         return math.prod(len(a) / 4 for a in accepted)
     if env_id == "rlvr/Jigsaw-v0":
         n = int(task.answer["rows"]) * int(task.answer["cols"])
-        return 1 / (math.factorial(n) * (4 ** n if task.answer["rotate"] else 1))
+        return 1 / (math.factorial(n) * (4**n if task.answer["rotate"] else 1))
     if env_id == "rlvr/Causal-v0":
         return causal_chance(task, rng)
     return None
@@ -304,7 +384,9 @@ def measure(env_id: str, seeds: int) -> dict:
     for difficulty in DIFFICULTIES:
         for seed in range(seeds):
             try:
-                tasks.append(rlvr.make_task(env_id, seed=seed, difficulty=difficulty, **REQUIRED_OPTIONS.get(env_id, {})))
+                tasks.append(
+                    rlvr.make_task(env_id, seed=seed, difficulty=difficulty, **REQUIRED_OPTIONS.get(env_id, {}))
+                )
             except (ValueError, FileNotFoundError, ImportError) as error:  # dataset envs without their data
                 return {"env": env_id, "skipped": f"{type(error).__name__}: {str(error)[:160]}"}
     candidates = list(dict.fromkeys(GENERIC + FAMILY_CONSTANTS.get(env_id, lambda *_: [])(env_id, tasks)))
@@ -318,8 +400,10 @@ def measure(env_id: str, seeds: int) -> dict:
     chances = [chance_of(env_id, task, verifier, rng) for task in tasks]
     chance = None if any(c is None for c in chances) else float(np.mean(chances))
     stderr = float(rewards[best].std(ddof=1) / math.sqrt(len(tasks))) if len(tasks) > 1 else 0.0
-    per_difficulty = {f"{d:.1f}": float(rewards[best, [k for k, t in enumerate(tasks) if t.difficulty == d]].mean())
-                      for d in DIFFICULTIES}
+    per_difficulty = {
+        f"{d:.1f}": float(rewards[best, [k for k, t in enumerate(tasks) if t.difficulty == d]].mean())
+        for d in DIFFICULTIES
+    }
     runner_up = [candidates[i] for i in np.argsort(-means)[1:4]]
     return {
         "env": env_id,
@@ -348,8 +432,10 @@ def table(rows: list[dict]) -> str:
             lines.append(f"{row['env']:26s} skipped: {row['skipped'][:80]}")
             continue
         chance = "—" if row["chance"] is None else f"{row['chance']:.4f}"
-        lines.append(f"{row['env']:26s} {shown(repr(row['best_constant'])):36s} {row['best_mean_reward']:>8.4f}±{row['best_stderr']:.3f} "
-                     f"{chance:>9s}  {'YES' if row['above_chance'] else 'no'}")
+        lines.append(
+            f"{row['env']:26s} {shown(repr(row['best_constant'])):36s} {row['best_mean_reward']:>8.4f}±{row['best_stderr']:.3f} "
+            f"{chance:>9s}  {'YES' if row['above_chance'] else 'no'}"
+        )
     return "\n".join(lines)
 
 
@@ -371,12 +457,21 @@ def main() -> None:
         if env_id in SWE and not args.with_swe:
             rows[env_id] = {"env": env_id, "skipped": "each verification runs a test suite; pass --with-swe"}
             continue
-        seeds = args.heavy_seeds if env_id in HEAVY else (max(1, args.seeds // 4) if env_id == "rlvr/Math-v0" else args.seeds)
+        seeds = (
+            args.heavy_seeds
+            if env_id in HEAVY
+            else (max(1, args.seeds // 4) if env_id == "rlvr/Math-v0" else args.seeds)
+        )
         rows[env_id] = {**measure(env_id, seeds), "seeds_per_difficulty": seeds}
         print(table([rows[env_id]]).splitlines()[1], file=sys.stderr, flush=True)
     ordered = [rows[env_id] for env_id in env_ids if env_id in rows]
-    result = {"benchmark": "constant_policy", "python": platform.python_version(), "machine": platform.machine(),
-              "difficulties": list(DIFFICULTIES), "rows": ordered}
+    result = {
+        "benchmark": "constant_policy",
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "difficulties": list(DIFFICULTIES),
+        "rows": ordered,
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(table(ordered))

@@ -38,10 +38,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import openai  # noqa: E402
+import openai
 
-import rlvr  # noqa: E402
-from rlvr.integrations.openai_eval import chat_messages, evaluate  # noqa: E402
+import rlvr
+from rlvr.integrations.openai_eval import chat_messages, evaluate
 
 CONCURRENCY = (1, 4, 16, 64)
 TEXT_ENV, VISUAL_ENV = "rlvr/Maze-v0", "rlvr/Rotation-v0"
@@ -52,14 +52,34 @@ DELAY_S = 0.05
 
 def start_server(n: int, delay_s: float) -> tuple[subprocess.Popen, str]:
     """A reference server for seeds 0 … n-1 of both envs at d=0, in a child process; its base URL."""
-    process = subprocess.Popen([sys.executable, "-m", "rlvr.integrations.reference_server", "--env", TEXT_ENV, "--env", VISUAL_ENV,
-                                "-n", str(n), "--difficulty", "0", "--port", "0", "--delay-s", str(delay_s)],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rlvr.integrations.reference_server",
+            "--env",
+            TEXT_ENV,
+            "--env",
+            VISUAL_ENV,
+            "-n",
+            str(n),
+            "--difficulty",
+            "0",
+            "--port",
+            "0",
+            "--delay-s",
+            str(delay_s),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return process, process.stdout.readline().strip()
 
 
 def rlvr_side(url: str, env_id: str, n: int, k: int, concurrency: int) -> float:
-    overall = evaluate(url, "reference", [env_id], n, k=k, difficulties=[0.0], concurrency=concurrency, max_tokens=64)["overall"]
+    overall = evaluate(url, "reference", [env_id], n, k=k, difficulties=[0.0], concurrency=concurrency, max_tokens=64)[
+        "overall"
+    ]
     assert overall["pass_at_1"] == 1.0 and overall["errors"] == 0, overall
     return overall["requests_per_s"]
 
@@ -71,7 +91,9 @@ def baseline_side(url: str, env_id: str, n: int, k: int, concurrency: int) -> fl
 
     def one(job) -> bool:
         task, messages = job
-        completion = client.chat.completions.create(model="reference", messages=messages, temperature=1.0, max_tokens=64)
+        completion = client.chat.completions.create(
+            model="reference", messages=messages, temperature=1.0, max_tokens=64
+        )
         return rlvr.verify(task, completion.choices[0].message.content or "").correct
 
     started = time.perf_counter()
@@ -97,7 +119,11 @@ def main() -> None:
     args = ap.parse_args()
 
     servers = {delay: start_server(max(args.n, args.n_visual), delay) for delay in (0.0, DELAY_S)}
-    scenarios = [("maze", TEXT_ENV, args.n, 0.0), ("rotation", VISUAL_ENV, args.n_visual, 0.0), ("maze+50ms", TEXT_ENV, args.n_visual, DELAY_S)]
+    scenarios = [
+        ("maze", TEXT_ENV, args.n, 0.0),
+        ("rotation", VISUAL_ENV, args.n_visual, 0.0),
+        ("maze+50ms", TEXT_ENV, args.n_visual, DELAY_S),
+    ]
     rows = []
     try:
         for name, env_id, n, delay in scenarios:
@@ -106,11 +132,24 @@ def main() -> None:
             for concurrency in CONCURRENCY:
                 ours = median_rate(rlvr_side, args.repeats, url, env_id, n, args.k, concurrency)
                 theirs = median_rate(baseline_side, args.repeats, url, env_id, n, args.k, concurrency)
-                rows.append({"scenario": name, "env_id": env_id, "difficulty": 0.0, "delay_s": delay, "requests": n * args.k,
-                             "concurrency": concurrency, "rlvr_requests_per_s": ours, "baseline_requests_per_s": theirs,
-                             "ratio": round(ours / theirs, 2)})
-                print(f"{name:10s} concurrency {concurrency:3d}: rlvr {ours:7.1f} req/s   thread-pool baseline {theirs:7.1f} req/s   "
-                      f"{ours / theirs:.2f}×", flush=True)
+                rows.append(
+                    {
+                        "scenario": name,
+                        "env_id": env_id,
+                        "difficulty": 0.0,
+                        "delay_s": delay,
+                        "requests": n * args.k,
+                        "concurrency": concurrency,
+                        "rlvr_requests_per_s": ours,
+                        "baseline_requests_per_s": theirs,
+                        "ratio": round(ours / theirs, 2),
+                    }
+                )
+                print(
+                    f"{name:10s} concurrency {concurrency:3d}: rlvr {ours:7.1f} req/s   thread-pool baseline {theirs:7.1f} req/s   "
+                    f"{ours / theirs:.2f}×",
+                    flush=True,
+                )
     finally:
         for process, _ in servers.values():
             process.terminate()
@@ -118,7 +157,12 @@ def main() -> None:
 
     result = {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "host": {"node": platform.node(), "cpus": os.cpu_count(), "python": sys.version.split()[0], "openai": openai.__version__},
+        "host": {
+            "node": platform.node(),
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "openai": openai.__version__,
+        },
         "setup": {"n": args.n, "n_visual": args.n_visual, "k": args.k, "repeats": args.repeats, "delay_s": DELAY_S},
         "rows": rows,
     }

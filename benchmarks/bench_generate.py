@@ -61,9 +61,10 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results" / "generate.json"
 WARM_UP = 20
@@ -99,8 +100,10 @@ class Family:
 
 def maze_family() -> Family:
     def peer(grid: int, min_dist: int) -> Side:
-        return Side(f"maze {grid}×{grid}, dist ≥ {min_dist}",
-                    {"min_grid_size": grid, "max_grid_size": grid, "min_dist": min_dist, "max_dist": 4 * grid * grid})
+        return Side(
+            f"maze {grid}×{grid}, dist ≥ {min_dist}",
+            {"min_grid_size": grid, "max_grid_size": grid, "min_dist": min_dist, "max_dist": 4 * grid * grid},
+        )
 
     return Family(
         name="maze",
@@ -108,33 +111,44 @@ def maze_family() -> Family:
         module="rlvr.generators.maze",
         peer_dataset="maze",
         levels=[
-            Level("rg default", [Side("d=0: 7×7 grid, path ≥ 4, turns ≥ 1", {"difficulty": 0.0})],
-                  Side("maze defaults: 5–10 grid, dist 5–10", {}),
-                  note="reasoning-gym's default maze configuration against rlvr's nearest size (d=0)"),
+            Level(
+                "rg default",
+                [Side("d=0: 7×7 grid, path ≥ 4, turns ≥ 1", {"difficulty": 0.0})],
+                Side("maze defaults: 5–10 grid, dist 5–10", {}),
+                note="reasoning-gym's default maze configuration against rlvr's nearest size (d=0)",
+            ),
             Level("d=0", [Side("d=0: 7×7 grid, path ≥ 4, turns ≥ 1", {"difficulty": 0.0})], peer(7, 4)),
-            Level("d=0.5", [Side("d=0.5: 17×17 grid, path ≥ 24, turns ≥ 8, 10% braided", {"difficulty": 0.5})], peer(17, 24)),
+            Level(
+                "d=0.5",
+                [Side("d=0.5: 17×17 grid, path ≥ 24, turns ≥ 8, 10% braided", {"difficulty": 0.5})],
+                peer(17, 24),
+            ),
             Level(
                 "d=1",
                 [
                     Side("d=1: 41×41 grid, path ≥ 120, turns ≥ 32, 25% braided", {"difficulty": 1.0}),
-                    Side("d=1 with path ≥ 60, turns ≥ 0 (reasoning-gym's bound)",
-                         {"difficulty": 1.0, "min_path_length": 60, "min_turns": 0}),
+                    Side(
+                        "d=1 with path ≥ 60, turns ≥ 0 (reasoning-gym's bound)",
+                        {"difficulty": 1.0, "min_path_length": 60, "min_turns": 0},
+                    ),
                 ],
                 peer(41, 60),
                 note="reasoning-gym's random-wall 41×41 grids cannot reach a 120-step shortest path "
-                     "(it gives up after 1000 samples), so its bound here is 60 steps",
+                "(it gives up after 1000 samples), so its bound here is 60 steps",
             ),
         ],
         note="rlvr: carved perfect maze + braiding, S/G chosen by BFS for length and turns, move-string answer, "
-             "Task with grid/endpoints/optimum/meta/id. reasoning-gym: random walls (70% open) with rejection "
-             "sampling on the BFS distance, answer is the step count only, no turn constraint.",
+        "Task with grid/endpoints/optimum/meta/id. reasoning-gym: random walls (70% open) with rejection "
+        "sampling on the BFS distance, answer is the step count only, no turn constraint.",
     )
 
 
 def math_family() -> Family:
     def peer(terms: tuple[int, int], digits: tuple[int, int]) -> Side:
-        return Side(f"basic_arithmetic {terms[0]}–{terms[1]} terms, {digits[0]}–{digits[1]} digits",
-                    {"min_terms": terms[0], "max_terms": terms[1], "min_digits": digits[0], "max_digits": digits[1]})
+        return Side(
+            f"basic_arithmetic {terms[0]}–{terms[1]} terms, {digits[0]}–{digits[1]} digits",
+            {"min_terms": terms[0], "max_terms": terms[1], "min_digits": digits[0], "max_digits": digits[1]},
+        )
 
     return Family(
         name="math",
@@ -145,25 +159,56 @@ def math_family() -> Family:
             Level("d=0", [Side("d=0", {"difficulty": 0.0})], peer((2, 3), (1, 2))),
             Level("d=0.5", [Side("d=0.5", {"difficulty": 0.5})], peer((2, 6), (1, 4))),
             Level("d=1", [Side("d=1", {"difficulty": 1.0})], peer((5, 8), (3, 6))),
-            Level("fraction arithmetic", [Side("kinds=fraction_arithmetic, d=0.5: 3 operands, 1 nested bracket",
-                                               {"difficulty": 0.5, "kinds": "fraction_arithmetic"})],
-                  Side("basic_arithmetic defaults: 2–6 terms, 1–4 digits", {}),
-                  note="both: one arithmetic expression with an exact value; rlvr's operands are fractions"),
-            Level("linear equation", [Side("kinds=linear_equation, d=0", {"difficulty": 0.0, "kinds": "linear_equation"})],
-                  Side("simple_equations defaults", {}), peer_dataset="simple_equations"),
-            Level("number theory", [Side("kinds=number_theory, d=0: gcd / lcm / remainder / power remainder",
-                                         {"difficulty": 0.0, "kinds": "number_theory"})],
-                  Side("gcd defaults", {}), peer_dataset="gcd"),
-            Level("polynomial expansion", [Side("kinds=polynomial_expansion, d=0: (ax + b)(cx + d)",
-                                                {"difficulty": 0.0, "kinds": "polynomial_expansion"})],
-                  Side("polynomial_multiplication defaults", {}), peer_dataset="polynomial_multiplication"),
-            Level("counting", [Side("kinds=counting, d=0: committees and podiums", {"difficulty": 0.0, "kinds": "counting"})],
-                  None, note="reasoning-gym has no counting-by-formula dataset"),
+            Level(
+                "fraction arithmetic",
+                [
+                    Side(
+                        "kinds=fraction_arithmetic, d=0.5: 3 operands, 1 nested bracket",
+                        {"difficulty": 0.5, "kinds": "fraction_arithmetic"},
+                    )
+                ],
+                Side("basic_arithmetic defaults: 2–6 terms, 1–4 digits", {}),
+                note="both: one arithmetic expression with an exact value; rlvr's operands are fractions",
+            ),
+            Level(
+                "linear equation",
+                [Side("kinds=linear_equation, d=0", {"difficulty": 0.0, "kinds": "linear_equation"})],
+                Side("simple_equations defaults", {}),
+                peer_dataset="simple_equations",
+            ),
+            Level(
+                "number theory",
+                [
+                    Side(
+                        "kinds=number_theory, d=0: gcd / lcm / remainder / power remainder",
+                        {"difficulty": 0.0, "kinds": "number_theory"},
+                    )
+                ],
+                Side("gcd defaults", {}),
+                peer_dataset="gcd",
+            ),
+            Level(
+                "polynomial expansion",
+                [
+                    Side(
+                        "kinds=polynomial_expansion, d=0: (ax + b)(cx + d)",
+                        {"difficulty": 0.0, "kinds": "polynomial_expansion"},
+                    )
+                ],
+                Side("polynomial_multiplication defaults", {}),
+                peer_dataset="polynomial_multiplication",
+            ),
+            Level(
+                "counting",
+                [Side("kinds=counting, d=0: committees and podiums", {"difficulty": 0.0, "kinds": "counting"})],
+                None,
+                note="reasoning-gym has no counting-by-formula dataset",
+            ),
         ],
         note="rlvr/Math-v0 synthesises competition-style problems with exact answers (the arithmetic kinds in "
-             "Python integers and fractions, the algebra kinds in sympy); reasoning-gym's basic_arithmetic makes one "
-             "arithmetic expression; the d levels pair easy/default/hard configurations, not equal problems; the "
-             "per-kind levels pair each kind with reasoning-gym's nearest dataset.",
+        "Python integers and fractions, the algebra kinds in sympy); reasoning-gym's basic_arithmetic makes one "
+        "arithmetic expression; the d levels pair easy/default/hard configurations, not equal problems; the "
+        "per-kind levels pair each kind with reasoning-gym's nearest dataset.",
     )
 
 
@@ -174,27 +219,52 @@ def graph_colouring_family() -> Family:
         module="rlvr.generators.graph_coloring",
         peer_dataset="graph_color",
         levels=[
-            Level("rg default", [Side("10 vertices, p = 0.1 (reasoning-gym's size)", {"difficulty": 0.0, "vertices": 10,
-                                                                                      "edge_probability": 0.1})],
-                  Side("graph_color defaults: 10 vertices, p = 0.1, 3 colours", {})),
-            Level("d=0", [Side("d=0: 8 vertices, p = 0.4", {"difficulty": 0.0})],
-                  Side("graph_color 8 vertices, p = 0.4, 4 colours", {"min_num_vertices": 8, "max_num_vertices": 8,
-                                                                       "edge_probability": 0.4, "num_colors": 4})),
-            Level("d=0.5", [Side("d=0.5: 18 vertices, p = 0.45", {"difficulty": 0.5})],
-                  Side("graph_color 18 vertices, p = 0.45, 6 colours", {"min_num_vertices": 18, "max_num_vertices": 18,
-                                                                         "edge_probability": 0.45, "num_colors": 6})),
-            Level("d=1", [Side("d=1: 30 vertices, p = 0.5", {"difficulty": 1.0})],
-                  Side("graph_color 30 vertices, p = 0.5, 9 colours", {"min_num_vertices": 30, "max_num_vertices": 30,
-                                                                        "edge_probability": 0.5, "num_colors": 9})),
+            Level(
+                "rg default",
+                [
+                    Side(
+                        "10 vertices, p = 0.1 (reasoning-gym's size)",
+                        {"difficulty": 0.0, "vertices": 10, "edge_probability": 0.1},
+                    )
+                ],
+                Side("graph_color defaults: 10 vertices, p = 0.1, 3 colours", {}),
+            ),
+            Level(
+                "d=0",
+                [Side("d=0: 8 vertices, p = 0.4", {"difficulty": 0.0})],
+                Side(
+                    "graph_color 8 vertices, p = 0.4, 4 colours",
+                    {"min_num_vertices": 8, "max_num_vertices": 8, "edge_probability": 0.4, "num_colors": 4},
+                ),
+            ),
+            Level(
+                "d=0.5",
+                [Side("d=0.5: 18 vertices, p = 0.45", {"difficulty": 0.5})],
+                Side(
+                    "graph_color 18 vertices, p = 0.45, 6 colours",
+                    {"min_num_vertices": 18, "max_num_vertices": 18, "edge_probability": 0.45, "num_colors": 6},
+                ),
+            ),
+            Level(
+                "d=1",
+                [Side("d=1: 30 vertices, p = 0.5", {"difficulty": 1.0})],
+                Side(
+                    "graph_color 30 vertices, p = 0.5, 9 colours",
+                    {"min_num_vertices": 30, "max_num_vertices": 30, "edge_probability": 0.5, "num_colors": 9},
+                ),
+            ),
         ],
         note="rlvr proves the chromatic number (first fit, maximum clique, then MiniSat k-colourings) and asks for "
-             "a colouring with that many colours; reasoning-gym draws a graph and asks for any colouring with a "
-             "given number of colours (no optimum is computed).",
+        "a colouring with that many colours; reasoning-gym draws a graph and asks for any colouring with a "
+        "given number of colours (no optimum is computed).",
     )
 
 
-FAMILIES: dict[str, Callable[[], Family]] = {"maze": maze_family, "math": math_family,
-                                             "graph_colouring": graph_colouring_family}
+FAMILIES: dict[str, Callable[[], Family]] = {
+    "maze": maze_family,
+    "math": math_family,
+    "graph_colouring": graph_colouring_family,
+}
 
 
 def interleaved_rates(makers: list[Callable[[int], Any]], n: int, repeats: int) -> list[list[float]]:
@@ -232,8 +302,13 @@ def peer_maker(dataset: str, side: Side, n: int, repeats: int) -> Callable[[int]
 
 def row_of(side: Side, runs: list[float]) -> dict:
     """The best round counts (the one least slowed by other load); the median is kept beside it."""
-    return {"label": side.label, "config": side.config, "tasks_per_s": max(runs), "median_tasks_per_s": statistics.median(runs),
-            "runs": runs}
+    return {
+        "label": side.label,
+        "config": side.config,
+        "tasks_per_s": max(runs),
+        "median_tasks_per_s": statistics.median(runs),
+        "runs": runs,
+    }
 
 
 def available(module: str) -> str | None:
@@ -266,8 +341,15 @@ def run_family(family: Family, n: int, repeats: int, peer_reason: str | None) ->
         for row in rlvr_rows:
             row["ratio_to_peer"] = row["tasks_per_s"] / peer_row["tasks_per_s"] if peer_row else None
         levels.append({"level": level.name, "rlvr": rlvr_rows, "peer": peer_row, "note": level.note})
-    return {"env_id": family.env_id, "peer": f"reasoning-gym {family.peer_dataset}", "note": family.note,
-            "n": n, "repeats": repeats, "levels": levels, "peer_missing": peer_reason}
+    return {
+        "env_id": family.env_id,
+        "peer": f"reasoning-gym {family.peer_dataset}",
+        "note": family.note,
+        "n": n,
+        "repeats": repeats,
+        "levels": levels,
+        "peer_missing": peer_reason,
+    }
 
 
 def keep_previous(result: dict, earlier: dict | None) -> None:
@@ -289,13 +371,20 @@ def print_table(name: str, result: dict) -> None:
     for level in result["levels"]:
         peer = level["peer"]
         for row in level["rlvr"]:
-            rows.append((
-                level["level"], row["label"], f"{row['tasks_per_s']:,.0f}",
-                peer["label"] if peer else "—", f"{peer['tasks_per_s']:,.0f}" if peer else "—",
-                f"{row['ratio_to_peer']:.2f}×" if row["ratio_to_peer"] is not None else "—",
-            ))
+            rows.append(
+                (
+                    level["level"],
+                    row["label"],
+                    f"{row['tasks_per_s']:,.0f}",
+                    peer["label"] if peer else "—",
+                    f"{peer['tasks_per_s']:,.0f}" if peer else "—",
+                    f"{row['ratio_to_peer']:.2f}×" if row["ratio_to_peer"] is not None else "—",
+                )
+            )
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
-    print(f"\n{name}: {result['env_id']} vs {result['peer']} (single process, n={result['n']}, best of {result['repeats']})")
+    print(
+        f"\n{name}: {result['env_id']} vs {result['peer']} (single process, n={result['n']}, best of {result['repeats']})"
+    )
     for line in (header, tuple("-" * w for w in widths), *rows):
         print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)))
     if result["peer_missing"]:
@@ -307,7 +396,9 @@ def print_table(name: str, result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--envs", nargs="+", choices=sorted(FAMILIES), help="families to run (default: all whose rlvr module imports)")
+    parser.add_argument(
+        "--envs", nargs="+", choices=sorted(FAMILIES), help="families to run (default: all whose rlvr module imports)"
+    )
     parser.add_argument("--n", type=int, default=1000, help="tasks per timed run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON file; results merge into it per family")
@@ -330,10 +421,16 @@ def main(argv: list[str] | None = None) -> int:
         print("nothing ran")
         return 1
     environment = {
-        "measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": sys.version.split()[0],
-        "platform": platform.platform(), "cpu_count": os.cpu_count(), "rlvr": version_of("rlvr"),
-        "reasoning_gym": version_of("reasoning-gym"), "numpy": version_of("numpy"), "networkx": version_of("networkx"),
-        "load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2),
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "rlvr": version_of("rlvr"),
+        "reasoning_gym": version_of("reasoning-gym"),
+        "numpy": version_of("numpy"),
+        "networkx": version_of("networkx"),
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
     }
     merged = json.loads(args.out.read_text()) if args.out.exists() else {}
     for name, result in results.items():
@@ -351,7 +448,14 @@ def main(argv: list[str] | None = None) -> int:
 # --------------------------------------------------------------------------------------------
 
 SETS_RESULTS = Path(__file__).resolve().parent / "results" / "generate_sets.json"
-DUPLICATE_ENVS = ("rlvr/Math-v0", "rlvr/Maze-v0", "rlvr/GraphColoring-v0", "rlvr/Knapsack-v0", "rlvr/Causal-v0", "rlvr/SubsetSum-v0")
+DUPLICATE_ENVS = (
+    "rlvr/Math-v0",
+    "rlvr/Maze-v0",
+    "rlvr/GraphColoring-v0",
+    "rlvr/Knapsack-v0",
+    "rlvr/Causal-v0",
+    "rlvr/SubsetSum-v0",
+)
 
 
 def duplicates_at_zero(env_id: str, n: int, budget_s: float) -> dict:
@@ -368,8 +472,14 @@ def duplicates_at_zero(env_id: str, n: int, budget_s: float) -> dict:
         drawn += 1
         if time.perf_counter() - started > budget_s:
             break
-    return {"env_id": env_id, "drawn": drawn, "distinct": len(seen), "duplicates": drawn - len(seen),
-            "duplicates_per_100k_drawn": round((drawn - len(seen)) * 100_000 / drawn), "seconds": round(time.perf_counter() - started, 1)}
+    return {
+        "env_id": env_id,
+        "drawn": drawn,
+        "distinct": len(seen),
+        "duplicates": drawn - len(seen),
+        "duplicates_per_100k_drawn": round((drawn - len(seen)) * 100_000 / drawn),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 PEAK_OF_CHILD = """import sys
@@ -394,26 +504,52 @@ def peak_rss(arguments: list[str]) -> tuple[float, float]:
     return kib / 1024, time.perf_counter() - started
 
 
-def memory_of_outputs(env_id: str, difficulty: float, counts: list[int], formats: list[str], directory: Path) -> list[dict]:
+def memory_of_outputs(
+    env_id: str, difficulty: float, counts: list[int], formats: list[str], directory: Path
+) -> list[dict]:
     """Peak RSS of ``rlvr generate`` writing ``count`` tasks in each format."""
     rows = []
     suffix = {"jsonl": ".jsonl", "parquet": ".parquet", "verl": ".parquet", "hf": ""}
     for file_format in formats:
         for count in counts:
             target = directory / f"{file_format}-{count}{suffix[file_format]}"
-            mib, seconds = peak_rss(["generate", env_id, "--difficulty", str(difficulty), "-n", str(count), "-o", str(target),
-                                     "--format", file_format, "-q"])
+            mib, seconds = peak_rss(
+                [
+                    "generate",
+                    env_id,
+                    "--difficulty",
+                    str(difficulty),
+                    "-n",
+                    str(count),
+                    "-o",
+                    str(target),
+                    "--format",
+                    file_format,
+                    "-q",
+                ]
+            )
             size = sum(p.stat().st_size for p in target.rglob("*")) if target.is_dir() else target.stat().st_size
-            rows.append({"format": file_format, "tasks": count, "peak_rss_mib": round(mib, 1), "seconds": round(seconds, 1),
-                         "bytes_per_task": round(size / count)})
-            print(f"  {file_format:<8} {count:>7,} tasks  peak RSS {mib:7.1f} MiB  {seconds:6.1f} s  {size / count:8.0f} B/task")
+            rows.append(
+                {
+                    "format": file_format,
+                    "tasks": count,
+                    "peak_rss_mib": round(mib, 1),
+                    "seconds": round(seconds, 1),
+                    "bytes_per_task": round(size / count),
+                }
+            )
+            print(
+                f"  {file_format:<8} {count:>7,} tasks  peak RSS {mib:7.1f} MiB  {seconds:6.1f} s  {size / count:8.0f} B/task"
+            )
     return rows
 
 
 def sets_main(argv: list[str]) -> int:
     import tempfile
 
-    parser = argparse.ArgumentParser(prog="bench_generate.py sets", description="duplicates at d=0 and peak RSS of rlvr generate")
+    parser = argparse.ArgumentParser(
+        prog="bench_generate.py sets", description="duplicates at d=0 and peak RSS of rlvr generate"
+    )
     parser.add_argument("--n", type=int, default=100_000, help="tasks drawn per env for the duplicate count")
     parser.add_argument("--budget-s", type=float, default=15.0, help="stop drawing an env after this many seconds")
     parser.add_argument("--envs", nargs="*", default=list(DUPLICATE_ENVS))
@@ -429,11 +565,19 @@ def sets_main(argv: list[str]) -> int:
     for env_id in args.envs:
         row = duplicates_at_zero(env_id, args.n, args.budget_s)
         duplicates.append(row)
-        print(f"  {env_id:<24} {row['drawn']:>7,} drawn  {row['distinct']:>7,} distinct  "
-              f"{row['duplicates_per_100k_drawn']:>7,} duplicates per 100k drawn  ({row['seconds']} s)")
+        print(
+            f"  {env_id:<24} {row['drawn']:>7,} drawn  {row['distinct']:>7,} distinct  "
+            f"{row['duplicates_per_100k_drawn']:>7,} duplicates per 100k drawn  ({row['seconds']} s)"
+        )
     print(f"peak RSS of rlvr generate {args.memory_env} d={args.memory_difficulty:g}")
     with tempfile.TemporaryDirectory() as directory:
-        memory = [] if not args.formats else memory_of_outputs(args.memory_env, args.memory_difficulty, args.memory_counts, args.formats, Path(directory))
+        memory = (
+            []
+            if not args.formats
+            else memory_of_outputs(
+                args.memory_env, args.memory_difficulty, args.memory_counts, args.formats, Path(directory)
+            )
+        )
     result = json.loads(args.out.read_text()) if args.out.exists() else {}
     if duplicates:
         result["duplicates_at_d0"] = duplicates
@@ -442,9 +586,20 @@ def sets_main(argv: list[str]) -> int:
         same = earlier.get("env_id") == args.memory_env and earlier.get("difficulty") == args.memory_difficulty
         rows = {(r["format"], r["tasks"]): r for r in (earlier.get("rows", []) if same else [])}
         rows.update({(r["format"], r["tasks"]): r for r in memory})
-        result["memory"] = {"env_id": args.memory_env, "difficulty": args.memory_difficulty, "rows": list(rows.values())}
-    result.setdefault("environment", {}).update({"measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": sys.version.split()[0],
-                                                 "platform": platform.platform(), "cpu_count": os.cpu_count(), "rlvr": version_of("rlvr")})
+        result["memory"] = {
+            "env_id": args.memory_env,
+            "difficulty": args.memory_difficulty,
+            "rows": list(rows.values()),
+        }
+    result.setdefault("environment", {}).update(
+        {
+            "measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "rlvr": version_of("rlvr"),
+        }
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")
@@ -470,7 +625,9 @@ def bytes_per_task(env_id: str, seeds: int) -> dict:
 
     levels = {}
     for difficulty in ROW_LEVELS:
-        sizes = [len(rlvr.make_task(env_id, seed=seed, difficulty=difficulty).to_json().encode()) for seed in range(seeds)]
+        sizes = [
+            len(rlvr.make_task(env_id, seed=seed, difficulty=difficulty).to_json().encode()) for seed in range(seeds)
+        ]
         levels[f"d={difficulty:g}"] = {"mean": round(statistics.mean(sizes)), "max": max(sizes)}
     return levels
 
@@ -503,18 +660,30 @@ def worker_scaling(env_id: str, difficulty: float, target_s: float) -> dict:
         seconds[workers] = time.perf_counter() - started
         cpu[workers] = (time.process_time() - cpu_started) / count
         rates[workers] = count / seconds[workers]
-    return {"env_id": env_id, "difficulty": difficulty, "tasks": count, "one_worker_tasks_per_s": round(rates[1], 1),
-            "two_workers_tasks_per_s": round(rates[2], 1), "speedup": round(rates[2] / rates[1], 2),
-            "pool_start_s": round(pool_start, 2), "one_worker_cpu_us_per_task": round(cpu[1] * 1e6, 1),
-            "parent_cpu_us_per_task_with_two": round(cpu[2] * 1e6, 1), "cpu_bound_speedup": round(2 * cpu[1] / (cpu[1] + cpu[2]), 2)}
+    return {
+        "env_id": env_id,
+        "difficulty": difficulty,
+        "tasks": count,
+        "one_worker_tasks_per_s": round(rates[1], 1),
+        "two_workers_tasks_per_s": round(rates[2], 1),
+        "speedup": round(rates[2] / rates[1], 2),
+        "pool_start_s": round(pool_start, 2),
+        "one_worker_cpu_us_per_task": round(cpu[1] * 1e6, 1),
+        "parent_cpu_us_per_task_with_two": round(cpu[2] * 1e6, 1),
+        "cpu_bound_speedup": round(2 * cpu[1] / (cpu[1] + cpu[2]), 2),
+    }
 
 
 def rows_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="bench_generate.py rows", description="bytes per task and 1 vs 2 workers per env")
+    parser = argparse.ArgumentParser(
+        prog="bench_generate.py rows", description="bytes per task and 1 vs 2 workers per env"
+    )
     parser.add_argument("--envs", nargs="*", help="env ids (default: every registered env but the *Eval ones)")
     parser.add_argument("--seeds", type=int, default=8, help="seeds per level for the byte sizes")
     parser.add_argument("--workers-difficulty", type=float, default=0.5)
-    parser.add_argument("--target-s", type=float, default=2.0, help="single-process seconds of work per env for the scaling")
+    parser.add_argument(
+        "--target-s", type=float, default=2.0, help="single-process seconds of work per env for the scaling"
+    )
     parser.add_argument("--skip-workers", action="store_true")
     parser.add_argument("--skip-bytes", action="store_true", help="keep the byte sizes of an earlier run")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -528,21 +697,33 @@ def rows_main(argv: list[str]) -> int:
         print(f"  {'env':<26}" + "".join(f"{f'd={d:g} mean/max':>24}" for d in ROW_LEVELS))
     for env_id in envs if not args.skip_bytes else ():
         sizes[env_id] = bytes_per_task(env_id, args.seeds)
-        print(f"  {env_id:<26}" + "".join(f"{row['mean'] / 1024:>14.1f} / {row['max'] / 1024:5.1f} KB" for row in sizes[env_id].values()))
+        print(
+            f"  {env_id:<26}"
+            + "".join(f"{row['mean'] / 1024:>14.1f} / {row['max'] / 1024:5.1f} KB" for row in sizes[env_id].values())
+        )
     scaling = []
     if not args.skip_workers:
-        print(f"\n1 vs 2 worker processes at d={args.workers_difficulty:g} (ideal 2.0×; the machine's other load counts)")
+        print(
+            f"\n1 vs 2 worker processes at d={args.workers_difficulty:g} (ideal 2.0×; the machine's other load counts)"
+        )
         for env_id in envs:
             row = worker_scaling(env_id, args.workers_difficulty, args.target_s)
             scaling.append(row)
-            print(f"  {env_id:<26} {row['one_worker_tasks_per_s']:>10,.1f}/s  {row['two_workers_tasks_per_s']:>10,.1f}/s  "
-                  f"{row['speedup']:.2f}×  ({row['tasks']} tasks; a two-worker pool starts in {row['pool_start_s']:.2f} s; "
-                  f"CPU bound {row['cpu_bound_speedup']:.2f}×)")
+            print(
+                f"  {env_id:<26} {row['one_worker_tasks_per_s']:>10,.1f}/s  {row['two_workers_tasks_per_s']:>10,.1f}/s  "
+                f"{row['speedup']:.2f}×  ({row['tasks']} tasks; a two-worker pool starts in {row['pool_start_s']:.2f} s; "
+                f"CPU bound {row['cpu_bound_speedup']:.2f}×)"
+            )
     load_after = os.getloadavg()
     print(f"load average after: {load_after[0]:.1f}")
     result = json.loads(args.out.read_text()) if args.out.exists() else {}
-    measured = {"measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cpu_count": os.cpu_count(), "rlvr": version_of("rlvr"),
-                "load_average_before": round(load_before[0], 2), "load_average_after": round(load_after[0], 2)}
+    measured = {
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "cpu_count": os.cpu_count(),
+        "rlvr": version_of("rlvr"),
+        "load_average_before": round(load_before[0], 2),
+        "load_average_after": round(load_after[0], 2),
+    }
     if sizes:
         result["bytes_per_task"] = {"seeds_per_level": args.seeds, "envs": sizes, **measured}
     if scaling:

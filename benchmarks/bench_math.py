@@ -150,15 +150,26 @@ class PairSet:
 def math500_pairs() -> PairSet:
     rows = [json.loads(line) for line in MATH500.read_text().splitlines() if line.strip()]
     pairs = [(row["answer"], kind, answer) for row in rows for kind, answer in renderings(row["answer"])]
-    return PairSet("math500", [(gold, response_for(answer)) for gold, _, answer in pairs],
-                   [(f"\\boxed{{{gold}}}", response_for(answer)) for gold, _, answer in pairs],
-                   [kind for _, kind, _ in pairs], [None] * len(pairs), [False] * len(pairs))
+    return PairSet(
+        "math500",
+        [(gold, response_for(answer)) for gold, _, answer in pairs],
+        [(f"\\boxed{{{gold}}}", response_for(answer)) for gold, _, answer in pairs],
+        [kind for _, kind, _ in pairs],
+        [None] * len(pairs),
+        [False] * len(pairs),
+    )
 
 
 def peer_pairs() -> PairSet:
     cases = load_peer_cases(PEER_CASES)
-    return PairSet("peer", [(peer_gold(c), peer_response(c)) for c in cases], [(c.gold, c.pred) for c in cases],
-                   [c.id for c in cases], [c.expected for c in cases], [c.flag is not None for c in cases])
+    return PairSet(
+        "peer",
+        [(peer_gold(c), peer_response(c)) for c in cases],
+        [(c.gold, c.pred) for c in cases],
+        [c.id for c in cases],
+        [c.expected for c in cases],
+        [c.flag is not None for c in cases],
+    )
 
 
 def judge_ours(verifier, pair) -> tuple[bool, str]:
@@ -199,8 +210,10 @@ def time_pairs(pair_set: PairSet, rounds: int, with_theirs: bool) -> dict:
                 verdicts[name][index] = run()
                 latency[name][index].append(time.perf_counter() - t0)
     verifier.close()
-    return {name: {"latency": [statistics.median(r) for r in latency[name]], "verdicts": verdicts[name]}
-            for name in (("ours", "theirs") if with_theirs else ("ours",))}
+    return {
+        name: {"latency": [statistics.median(r) for r in latency[name]], "verdicts": verdicts[name]}
+        for name in (("ours", "theirs") if with_theirs else ("ours",))
+    }
 
 
 def describe(pair_set: PairSet, latency: list, correct: list, paths: list | None) -> dict:
@@ -230,17 +243,33 @@ def bench_verify(rounds: int, before: Path | None) -> dict:
             "ours": describe(pair_set, timed["ours"]["latency"], ours_correct, ours_paths),
             "math_verify_direct": describe(pair_set, timed["theirs"]["latency"], theirs_correct, None),
         }
-        entry["throughput_ratio_ours_over_direct"] = round(entry["ours"]["verdicts_per_second"] / entry["math_verify_direct"]["verdicts_per_second"], 2)
+        entry["throughput_ratio_ours_over_direct"] = round(
+            entry["ours"]["verdicts_per_second"] / entry["math_verify_direct"]["verdicts_per_second"], 2
+        )
         if before is not None:
             old = time_before(before, pair_set, rounds)
             entry["ours_before"] = describe(pair_set, old["latency"], old["correct"], old["paths"])
-            entry["throughput_ratio_after_over_before"] = round(entry["ours"]["verdicts_per_second"] / entry["ours_before"]["verdicts_per_second"], 2)
+            entry["throughput_ratio_after_over_before"] = round(
+                entry["ours"]["verdicts_per_second"] / entry["ours_before"]["verdicts_per_second"], 2
+            )
         disagreements = [
-            {"case": label, "gold": gold[:80], "response": response[-80:], "ours": o, "theirs": t, "expected": e, "our_path": p}
-            for label, (gold, response), o, t, e, p in zip(pair_set.labels, pair_set.ours, ours_correct, theirs_correct, pair_set.expected, ours_paths)
+            {
+                "case": label,
+                "gold": gold[:80],
+                "response": response[-80:],
+                "ours": o,
+                "theirs": t,
+                "expected": e,
+                "our_path": p,
+            }
+            for label, (gold, response), o, t, e, p in zip(
+                pair_set.labels, pair_set.ours, ours_correct, theirs_correct, pair_set.expected, ours_paths
+            )
             if (o != e if e is not None else o != t)
         ]
-        entry["ours_differs_from_" + ("expected" if pair_set.expected[0] is not None else "math_verify")] = len(disagreements)
+        entry["ours_differs_from_" + ("expected" if pair_set.expected[0] is not None else "math_verify")] = len(
+            disagreements
+        )
         entry["examples"] = disagreements[:40]
         result[pair_set.name] = entry
     return result
@@ -249,19 +278,23 @@ def bench_verify(rounds: int, before: Path | None) -> dict:
 def time_before(root: Path, pair_set: PairSet, rounds: int) -> dict:
     """Our verifier from a pristine tree at ``root``, in a child process, on the same pairs."""
     payload = json.dumps({"pairs": pair_set.ours, "rounds": rounds})
-    code = ("import json, sys, time, statistics; sys.path.insert(0, sys.argv[1])\n"
-            "from rlvr.core import Task\nfrom rlvr.verifiers.math import MathVerifier\n"
-            "data = json.loads(sys.stdin.read()); v = MathVerifier(); out = []\n"
-            "def one(pair):\n"
-            "    task = Task('bench/math', 'rlvr/Math-v0', 'math', '', {'gold': pair[0], 'form': 'any'}, 0.5, 0)\n"
-            "    t0 = time.perf_counter(); verdict = v.verify(task, pair[1]); return time.perf_counter() - t0, verdict\n"
-            "one(['3', '$\\\\boxed{2 + \\\\sin^2 x + \\\\cos^2 x}$'])\n"
-            "for pair in data['pairs'][:30]: one(pair)\n"
-            "for pair in data['pairs']:\n"
-            "    runs = [one(pair) for _ in range(data['rounds'])]\n"
-            "    out.append([statistics.median(r[0] for r in runs), runs[-1][1].correct, str(runs[-1][1].details.get('path'))])\n"
-            "v.close(); print(json.dumps(out))\n")
-    done = subprocess.run([sys.executable, "-c", code, str(root)], input=payload, capture_output=True, text=True, check=True)
+    code = (
+        "import json, sys, time, statistics; sys.path.insert(0, sys.argv[1])\n"
+        "from rlvr.core import Task\nfrom rlvr.verifiers.math import MathVerifier\n"
+        "data = json.loads(sys.stdin.read()); v = MathVerifier(); out = []\n"
+        "def one(pair):\n"
+        "    task = Task('bench/math', 'rlvr/Math-v0', 'math', '', {'gold': pair[0], 'form': 'any'}, 0.5, 0)\n"
+        "    t0 = time.perf_counter(); verdict = v.verify(task, pair[1]); return time.perf_counter() - t0, verdict\n"
+        "one(['3', '$\\\\boxed{2 + \\\\sin^2 x + \\\\cos^2 x}$'])\n"
+        "for pair in data['pairs'][:30]: one(pair)\n"
+        "for pair in data['pairs']:\n"
+        "    runs = [one(pair) for _ in range(data['rounds'])]\n"
+        "    out.append([statistics.median(r[0] for r in runs), runs[-1][1].correct, str(runs[-1][1].details.get('path'))])\n"
+        "v.close(); print(json.dumps(out))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(root)], input=payload, capture_output=True, text=True, check=True
+    )
     rows = json.loads(done.stdout)
     return {"latency": [r[0] for r in rows], "correct": [r[1] for r in rows], "paths": [r[2] for r in rows]}
 
@@ -304,24 +337,35 @@ def bench_generate(n: int, repeats: int) -> dict:
 
     levels = []
     for difficulty, peer_config in PEER_LEVELS.items():
-        ours_all = median_rate(lambda seed: rlvr.make_task("rlvr/Math-v0", seed=seed, difficulty=difficulty), n, repeats)
+        ours_all = median_rate(
+            lambda seed: rlvr.make_task("rlvr/Math-v0", seed=seed, difficulty=difficulty), n, repeats
+        )
         ours_fractions = median_rate(
-            lambda seed: rlvr.make_task("rlvr/Math-v0", seed=seed, difficulty=difficulty, kinds="fraction_arithmetic"), n, repeats)
+            lambda seed: rlvr.make_task("rlvr/Math-v0", seed=seed, difficulty=difficulty, kinds="fraction_arithmetic"),
+            n,
+            repeats,
+        )
         dataset = reasoning_gym.create_dataset("basic_arithmetic", size=n * repeats + 100, seed=0, **peer_config)
         peer = median_rate(lambda index: dataset[index], n, repeats)
-        levels.append({
-            "difficulty": difficulty,
-            "rlvr_all_kinds_per_s": round(ours_all, 1),
-            "rlvr_fraction_arithmetic_per_s": round(ours_fractions, 1),
-            "basic_arithmetic_config": peer_config,
-            "basic_arithmetic_per_s": round(peer, 1),
-            "ratio_rlvr_all_over_peer": round(ours_all / peer, 3),
-            "ratio_rlvr_fractions_over_peer": round(ours_fractions / peer, 3),
-        })
-    return {"n": n, "repeats": repeats, "levels": levels,
-            "note": "Different problems: rlvr/Math-v0 makes sympy-checked competition-style tasks (10 kinds; each Task "
-                    "carries its gold, form, worked steps and a stable id); basic_arithmetic makes one integer "
-                    "arithmetic expression. fraction_arithmetic is rlvr's closest kind."}
+        levels.append(
+            {
+                "difficulty": difficulty,
+                "rlvr_all_kinds_per_s": round(ours_all, 1),
+                "rlvr_fraction_arithmetic_per_s": round(ours_fractions, 1),
+                "basic_arithmetic_config": peer_config,
+                "basic_arithmetic_per_s": round(peer, 1),
+                "ratio_rlvr_all_over_peer": round(ours_all / peer, 3),
+                "ratio_rlvr_fractions_over_peer": round(ours_fractions / peer, 3),
+            }
+        )
+    return {
+        "n": n,
+        "repeats": repeats,
+        "levels": levels,
+        "note": "Different problems: rlvr/Math-v0 makes sympy-checked competition-style tasks (10 kinds; each Task "
+        "carries its gold, form, worked steps and a stable id); basic_arithmetic makes one integer "
+        "arithmetic expression. fraction_arithmetic is rlvr's closest kind.",
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -334,8 +378,13 @@ def machine() -> dict:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             versions[package] = None
-    return {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(), "versions": versions}
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "versions": versions,
+    }
 
 
 def main() -> None:
@@ -343,10 +392,18 @@ def main() -> None:
     parser.add_argument("--part", choices=("all", "verify", "generate"), default="all")
     parser.add_argument("--n", type=int, default=300, help="tasks per generation run")
     parser.add_argument("--repeats", type=int, default=3, help="generation runs per configuration")
-    parser.add_argument("--verify-rounds", type=int, default=1,
-                        help="verification rounds; later rounds hit math-verify's parse caches on both sides")
-    parser.add_argument("--before", type=Path, default=None,
-                        help="a pristine rlvr tree (git archive HEAD | tar -x -C PATH) to time on the same pairs")
+    parser.add_argument(
+        "--verify-rounds",
+        type=int,
+        default=1,
+        help="verification rounds; later rounds hit math-verify's parse caches on both sides",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="a pristine rlvr tree (git archive HEAD | tar -x -C PATH) to time on the same pairs",
+    )
     args = parser.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results["machine"] = machine()

@@ -47,8 +47,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from bench_trainer import SHARED, prepare_start
+
 from rlvr.trainers.config import TrainConfig
 from rlvr.trainers.curriculum import SEED_SPACE
 from rlvr.trainers.grpo import answer_keys, build_envs, load_model_and_tokenizer, train
@@ -64,7 +64,9 @@ EVAL_SEED = 20_260_522
 def sampled_metrics(model, tokenizer, difficulty: float, tasks: int, samples: int, k: int) -> dict:
     """pass@1, pass@k and majority-vote accuracy from ``samples`` responses at temperature 1 to
     ``tasks`` fixed tasks."""
-    config = TrainConfig.from_dict({"envs": [{"id": ENV, "difficulty": difficulty}], "max_new_tokens": SHARED["max_new_tokens"]})
+    config = TrainConfig.from_dict(
+        {"envs": [{"id": ENV, "difficulty": difficulty}], "max_new_tokens": SHARED["max_new_tokens"]}
+    )
     source = build_envs(config.envs, config.curriculum)[0].source
     rng = np.random.default_rng(EVAL_SEED)
     torch.manual_seed(EVAL_SEED)
@@ -75,14 +77,21 @@ def sampled_metrics(model, tokenizer, difficulty: float, tasks: int, samples: in
     keys = answer_keys(episodes)
     majority_correct = []
     for index in range(tasks):
-        group = keys[index * samples:(index + 1) * samples]
+        group = keys[index * samples : (index + 1) * samples]
         label = majority_label(group)
         majority_correct.append(label is not None and any(ok for ok, key in zip(correct[index], group) if key == label))
     counts = correct.sum(axis=1)
     pass_k = [1.0 - math.comb(samples - int(c), k) / math.comb(samples, k) for c in counts]
-    return {"pass@1": round(float(correct.mean()), 4), f"pass@{k}": round(float(np.mean(pass_k)), 4),
-            "majority_vote_accuracy": round(float(np.mean(majority_correct)), 4), "tasks": tasks, "samples_per_task": samples,
-            "distinct_answers_per_task": round(float(np.mean([len(Counter(keys[i * samples:(i + 1) * samples])) for i in range(tasks)])), 3)}
+    return {
+        "pass@1": round(float(correct.mean()), 4),
+        f"pass@{k}": round(float(np.mean(pass_k)), 4),
+        "majority_vote_accuracy": round(float(np.mean(majority_correct)), 4),
+        "tasks": tasks,
+        "samples_per_task": samples,
+        "distinct_answers_per_task": round(
+            float(np.mean([len(Counter(keys[i * samples : (i + 1) * samples])) for i in range(tasks)])), 3
+        ),
+    }
 
 
 def run(start: Path, workdir: Path, name: str, steps: int, seed: int, difficulty: float, args, **objective) -> dict:
@@ -93,7 +102,11 @@ def run(start: Path, workdir: Path, name: str, steps: int, seed: int, difficulty
         if key in metrics[0]:
             per_step[key] = [round(row[key], 3) for row in metrics]
     summary = {
-        "name": name, "seed": seed, "objective": objective, "steps": steps, "wall_seconds": round(seconds, 1),
+        "name": name,
+        "seed": seed,
+        "objective": objective,
+        "steps": steps,
+        "wall_seconds": round(seconds, 1),
         "after": sampled_metrics(model, tokenizer, difficulty, args.eval_tasks, args.samples, args.k),
         **{f"{key}_first_10": round(float(np.mean(values[:10])), 3) for key, values in per_step.items()},
         **{f"{key}_last_10": round(float(np.mean(values[-10:])), 3) for key, values in per_step.items()},
@@ -110,9 +123,22 @@ def last_checkpoint(config: TrainConfig) -> Path:
 def train_from(start: Path, workdir: Path, name: str, steps: int, seed: int, difficulty: float, **objective):
     """(config, wall seconds, metrics rows) of one training run from the checkpoint ``start``."""
     settings = {
-        "envs": [{"id": ENV, "difficulty": difficulty}], "model": str(start), "loss": "grpo", "steps": steps, **SHARED,
-        "output_dir": str(workdir / f"{name}-{seed}"), "resume": False, "progress": False, "plot": False, "torch_threads": 1,
-        "seed": seed, "save_every": 10**9, "keep_checkpoints": 1, "scoring_backend": "thread", "scoring_workers": 2, **objective,
+        "envs": [{"id": ENV, "difficulty": difficulty}],
+        "model": str(start),
+        "loss": "grpo",
+        "steps": steps,
+        **SHARED,
+        "output_dir": str(workdir / f"{name}-{seed}"),
+        "resume": False,
+        "progress": False,
+        "plot": False,
+        "torch_threads": 1,
+        "seed": seed,
+        "save_every": 10**9,
+        "keep_checkpoints": 1,
+        "scoring_backend": "thread",
+        "scoring_workers": 2,
+        **objective,
     }
     config = TrainConfig.from_dict(settings)
     started = time.perf_counter()
@@ -129,14 +155,22 @@ def main() -> int:
     parser.add_argument("--eval-tasks", type=int, default=200)
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--warm-steps", type=int, default=20, help="GRPO steps before the majority_from_warm run")
-    parser.add_argument("--runs", nargs="+", default=["grpo", "pass_at_k", "majority", "majority_from_warm"],
-                        choices=("grpo", "pass_at_k", "majority", "majority_from_warm"))
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        default=["grpo", "pass_at_k", "majority", "majority_from_warm"],
+        choices=("grpo", "pass_at_k", "majority", "majority_from_warm"),
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(1)
     load_before = os.getloadavg()
-    objectives = {"grpo": {}, "pass_at_k": {"advantage": "pass_at_k", "pass_k": args.k}, "majority": {"reward": "majority"},
-                  "majority_from_warm": {"reward": "majority"}}
+    objectives = {
+        "grpo": {},
+        "pass_at_k": {"advantage": "pass_at_k", "pass_k": args.k},
+        "majority": {"reward": "majority"},
+        "majority_from_warm": {"reward": "majority"},
+    }
     runs, warm = [], None
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
@@ -148,7 +182,10 @@ def main() -> int:
             config, _, _ = train_from(start, workdir, "warm", args.warm_steps, 0, args.difficulty)
             warm_start = last_checkpoint(config)
             model, tokenizer = load_model_and_tokenizer(config, str(warm_start))
-            warm = {"grpo_steps": args.warm_steps, "metrics": sampled_metrics(model, tokenizer, args.difficulty, args.eval_tasks, args.samples, args.k)}
+            warm = {
+                "grpo_steps": args.warm_steps,
+                "metrics": sampled_metrics(model, tokenizer, args.difficulty, args.eval_tasks, args.samples, args.k),
+            }
             print(json.dumps({"warm_start": warm}), flush=True)
         for seed in args.seeds:
             for name in args.runs:
@@ -156,10 +193,20 @@ def main() -> int:
                 runs.append(run(origin, workdir, name, args.steps, seed, args.difficulty, args, **objectives[name]))
     result = {
         "benchmark": f"objectives: pass@k advantage vs GRPO, and the label-free majority reward; {ENV} d={args.difficulty}, tiny 0.6M model, CPU",
-        "shared_hyper_parameters": {**SHARED, "loss": "grpo"}, "steps": args.steps, "k": args.k,
-        "machine": {"platform": platform.platform(), "python": sys.version.split()[0], "cpus": os.cpu_count(), "torch_threads": 1,
-                    "load_average_before": [round(x, 2) for x in load_before], "load_average_after": [round(x, 2) for x in os.getloadavg()]},
-        "before": before, "warm_start": warm, "runs": runs,
+        "shared_hyper_parameters": {**SHARED, "loss": "grpo"},
+        "steps": args.steps,
+        "k": args.k,
+        "machine": {
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "cpus": os.cpu_count(),
+            "torch_threads": 1,
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        },
+        "before": before,
+        "warm_start": warm,
+        "runs": runs,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -49,8 +49,16 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "optimisation.json"
 PLOT = HERE / "results" / "optimisation.png"
 ENV_IDS = [
-    "rlvr/TSP-v0", "rlvr/GraphColoring-v0", "rlvr/MaxIndependentSet-v0", "rlvr/VertexCover-v0", "rlvr/Knapsack-v0",
-    "rlvr/SubsetSum-v0", "rlvr/SetCover-v0", "rlvr/BinPacking-v0", "rlvr/Scheduling-v0", "rlvr/SAT-v0",
+    "rlvr/TSP-v0",
+    "rlvr/GraphColoring-v0",
+    "rlvr/MaxIndependentSet-v0",
+    "rlvr/VertexCover-v0",
+    "rlvr/Knapsack-v0",
+    "rlvr/SubsetSum-v0",
+    "rlvr/SetCover-v0",
+    "rlvr/BinPacking-v0",
+    "rlvr/Scheduling-v0",
+    "rlvr/SAT-v0",
 ]
 LEVELS = (0.0, 0.5, 1.0)
 CURVE_POINTS = tuple(round(0.1 * i, 1) for i in range(11))
@@ -80,10 +88,18 @@ def bench_generation(n: int, repeats: int) -> dict:
                     rlvr.make_task(env_id, seed=SEED_BASE + repeat * n + i, difficulty=difficulty)
                     slowest = max(slowest, time.perf_counter() - t0)
                 runs.append(n / (time.perf_counter() - start))
-            levels[f"d={difficulty:g}"] = {"tasks_per_s": statistics.median(runs), "mean_ms": 1000 / statistics.median(runs),
-                                            "slowest_ms": 1000 * slowest, "runs": runs}
+            levels[f"d={difficulty:g}"] = {
+                "tasks_per_s": statistics.median(runs),
+                "mean_ms": 1000 / statistics.median(runs),
+                "slowest_ms": 1000 * slowest,
+                "runs": runs,
+            }
         rows[short(env_id)] = levels
-        print(f"generate {short(env_id):18s}", "  ".join(f"{k} {v['tasks_per_s']:8.1f}/s (max {v['slowest_ms']:.0f} ms)" for k, v in levels.items()), flush=True)
+        print(
+            f"generate {short(env_id):18s}",
+            "  ".join(f"{k} {v['tasks_per_s']:8.1f}/s (max {v['slowest_ms']:.0f} ms)" for k, v in levels.items()),
+            flush=True,
+        )
     return rows
 
 
@@ -101,8 +117,12 @@ def bench_verification(n: int, repeats: int) -> dict:
             pairs = []
             for i in range(n):
                 task = rlvr.make_task(env_id, seed=SEED_BASE + i, difficulty=difficulty)
-                for response in (generator.solve(task), generator.greedy_response(task), generator.wrong_response(task),
-                                 "<answer>[0, 1.5, x]</answer>"):
+                for response in (
+                    generator.solve(task),
+                    generator.greedy_response(task),
+                    generator.wrong_response(task),
+                    "<answer>[0, 1.5, x]</answer>",
+                ):
                     pairs.append((task, response))
             runs = []
             for _ in range(repeats):
@@ -112,7 +132,11 @@ def bench_verification(n: int, repeats: int) -> dict:
                 runs.append(len(pairs) / (time.perf_counter() - start))
             levels[f"d={difficulty:g}"] = {"verdicts_per_s": statistics.median(runs), "pairs": len(pairs), "runs": runs}
         rows[short(env_id)] = levels
-        print(f"verify   {short(env_id):18s}", "  ".join(f"{k} {v['verdicts_per_s']:9.0f}/s" for k, v in levels.items()), flush=True)
+        print(
+            f"verify   {short(env_id):18s}",
+            "  ".join(f"{k} {v['verdicts_per_s']:9.0f}/s" for k, v in levels.items()),
+            flush=True,
+        )
     return rows
 
 
@@ -135,12 +159,22 @@ def bench_curves(seeds: int) -> dict:
                 efforts.append(float(task.meta["effort"]))
                 optimal += task.meta["status"] == "optimal"
                 unit = task.meta["effort_unit"]
-            points.append({"difficulty": difficulty, "greedy_gap": float(np.mean(gaps)),
-                           "greedy_gap_stderr": float(np.std(gaps) / np.sqrt(seeds)), "effort": float(np.mean(efforts)),
-                           "optimal_share": optimal / seeds})
+            points.append(
+                {
+                    "difficulty": difficulty,
+                    "greedy_gap": float(np.mean(gaps)),
+                    "greedy_gap_stderr": float(np.std(gaps) / np.sqrt(seeds)),
+                    "effort": float(np.mean(efforts)),
+                    "optimal_share": optimal / seeds,
+                }
+            )
         rows[short(env_id)] = {"effort_unit": unit, "points": points}
-        print(f"curve    {short(env_id):18s} gap", " ".join(f"{p['greedy_gap']:.3f}" for p in points),
-              f"| effort ×{points[-1]['effort'] / max(points[0]['effort'], 1e-12):.3g} ({unit})", flush=True)
+        print(
+            f"curve    {short(env_id):18s} gap",
+            " ".join(f"{p['greedy_gap']:.3f}" for p in points),
+            f"| effort ×{points[-1]['effort'] / max(points[0]['effort'], 1e-12):.3g} ({unit})",
+            flush=True,
+        )
     return rows
 
 
@@ -217,22 +251,34 @@ def bench_peer(n: int, repeats: int) -> dict:
                     theirs_score.append(n / (time.perf_counter() - start))
         first_fit_solves = float(np.mean([verifier.verify(t, generator.greedy_response(t)).correct for t in tasks]))
         row = {
-            "rlvr": {"difficulty": difficulty, "vertices": tasks[0].params["vertices"], "edge_probability": tasks[0].params["edge_probability"],
-                     "tasks_per_s": statistics.median(ours_gen), "verdicts_per_s": statistics.median(ours_score),
-                     "mean_edges": float(np.mean([len(t.answer["instance"]["edges"]) for t in tasks])),
-                     "first_fit_correct_share": first_fit_solves},
-            "reasoning_gym": {"config": config, "edge_probability": GraphColorConfig().edge_probability,
-                              "tasks_per_s": statistics.median(theirs_gen), "verdicts_per_s": statistics.median(theirs_score),
-                              "mean_edges": float(np.mean([len(e["metadata"]["puzzle"]["edges"]) for e in entries])),
-                              "first_fit_correct_share": 1.0},
+            "rlvr": {
+                "difficulty": difficulty,
+                "vertices": tasks[0].params["vertices"],
+                "edge_probability": tasks[0].params["edge_probability"],
+                "tasks_per_s": statistics.median(ours_gen),
+                "verdicts_per_s": statistics.median(ours_score),
+                "mean_edges": float(np.mean([len(t.answer["instance"]["edges"]) for t in tasks])),
+                "first_fit_correct_share": first_fit_solves,
+            },
+            "reasoning_gym": {
+                "config": config,
+                "edge_probability": GraphColorConfig().edge_probability,
+                "tasks_per_s": statistics.median(theirs_gen),
+                "verdicts_per_s": statistics.median(theirs_score),
+                "mean_edges": float(np.mean([len(e["metadata"]["puzzle"]["edges"]) for e in entries])),
+                "first_fit_correct_share": 1.0,
+            },
         }
         row["generation_ratio_rlvr_to_peer"] = row["rlvr"]["tasks_per_s"] / row["reasoning_gym"]["tasks_per_s"]
         row["scoring_ratio_rlvr_to_peer"] = row["rlvr"]["verdicts_per_s"] / row["reasoning_gym"]["verdicts_per_s"]
         rows.append(row)
-        print(f"peer d={difficulty:g} {config['max_num_vertices']} vertices: generate ours {row['rlvr']['tasks_per_s']:.0f}/s vs "
-              f"graph_color {row['reasoning_gym']['tasks_per_s']:.0f}/s (×{row['generation_ratio_rlvr_to_peer']:.3f}); score ours "
-              f"{row['rlvr']['verdicts_per_s']:.0f}/s vs {row['reasoning_gym']['verdicts_per_s']:.0f}/s "
-              f"(×{row['scoring_ratio_rlvr_to_peer']:.2f}); first fit solves {first_fit_solves:.0%} of ours", flush=True)
+        print(
+            f"peer d={difficulty:g} {config['max_num_vertices']} vertices: generate ours {row['rlvr']['tasks_per_s']:.0f}/s vs "
+            f"graph_color {row['reasoning_gym']['tasks_per_s']:.0f}/s (×{row['generation_ratio_rlvr_to_peer']:.3f}); score ours "
+            f"{row['rlvr']['verdicts_per_s']:.0f}/s vs {row['reasoning_gym']['verdicts_per_s']:.0f}/s "
+            f"(×{row['scoring_ratio_rlvr_to_peer']:.2f}); first fit solves {first_fit_solves:.0%} of ours",
+            flush=True,
+        )
     return {"peer": f"reasoning-gym {importlib.metadata.version('reasoning-gym')} graph_color", "levels": rows}
 
 
@@ -245,21 +291,37 @@ def main() -> None:
     parser.add_argument("--part", choices=("all", "generate", "verify", "curves", "peer"), default="all")
     args = parser.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-                          "ortools": importlib.metadata.version("ortools"), "python-sat": importlib.metadata.version("python-sat"),
-                          "note": "single process, shared 2-core machine: absolute numbers are noisy, ratios less so"}
+    results["machine"] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "ortools": importlib.metadata.version("ortools"),
+        "python-sat": importlib.metadata.version("python-sat"),
+        "note": "single process, shared 2-core machine: absolute numbers are noisy, ratios less so",
+    }
     if args.part in ("all", "generate"):
-        results["generation"] = {"n": args.n, "repeats": args.repeats, "problems": bench_generation(args.n, args.repeats)}
+        results["generation"] = {
+            "n": args.n,
+            "repeats": args.repeats,
+            "problems": bench_generation(args.n, args.repeats),
+        }
     if args.part in ("all", "verify"):
-        results["verification"] = {"n_tasks": args.n // 2, "repeats": args.repeats,
-                                   "responses": ["reference", "greedy", "wrong_response", "malformed"],
-                                   "problems": bench_verification(args.n // 2, args.repeats)}
+        results["verification"] = {
+            "n_tasks": args.n // 2,
+            "repeats": args.repeats,
+            "responses": ["reference", "greedy", "wrong_response", "malformed"],
+            "problems": bench_verification(args.n // 2, args.repeats),
+        }
     if args.part in ("all", "curves"):
         curves = bench_curves(args.curve_seeds)
         results["difficulty_curves"] = {"seeds": args.curve_seeds, "points": list(CURVE_POINTS), "problems": curves}
         plot_curves(curves, PLOT)
     if args.part in ("all", "peer"):
-        results["graph_color_peer"] = {"n": args.peer_n, "repeats": args.repeats, **bench_peer(args.peer_n, args.repeats)}
+        results["graph_color_peer"] = {
+            "n": args.peer_n,
+            "repeats": args.repeats,
+            **bench_peer(args.peer_n, args.repeats),
+        }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {RESULTS}" + (f" and {PLOT}" if args.part in ("all", "curves") else ""))

@@ -102,7 +102,6 @@ WARM_UP = 3  # untimed items before a side's first measurement
 PROBE = "rlvr_bench_probe"  # set by a harmless code-execution probe; its presence proves the scorer ran the code
 
 
-
 # --------------------------------------------------------------------------------------------
 # Pairs
 # --------------------------------------------------------------------------------------------
@@ -131,8 +130,16 @@ class Pair:
 
 
 def peer_task(env_id: str, family: str, entry: dict, index: int, answer: dict, meta: dict | None = None) -> Task:
-    return Task(id=f"peer/{family}/{index}", env_id=env_id, family=family, prompt=entry["question"], answer=answer,
-                difficulty=0.0, seed=index, meta=meta or {})
+    return Task(
+        id=f"peer/{family}/{index}",
+        env_id=env_id,
+        family=family,
+        prompt=entry["question"],
+        answer=answer,
+        difficulty=0.0,
+        seed=index,
+        meta=meta or {},
+    )
 
 
 # ---- countdown ------------------------------------------------------------------------------
@@ -144,8 +151,13 @@ def countdown_matched(seed: int) -> dict:
 
 def countdown_task(entry: dict, index: int) -> Task:
     meta = entry["metadata"]
-    answer = {"numbers": [int(n) for n in meta["numbers"]], "target": int(meta["target"]), "operators": "+,-,*,/",
-              "use_all": True, "expression": meta["expression"]}
+    answer = {
+        "numbers": [int(n) for n in meta["numbers"]],
+        "target": int(meta["target"]),
+        "operators": "+,-,*,/",
+        "use_all": True,
+        "expression": meta["expression"],
+    }
     return peer_task("rlvr/Countdown-v0", "countdown", entry, index, answer)
 
 
@@ -173,8 +185,12 @@ def near_miss_expression(numbers: list[int], target: int, budget_s: float = 2.0,
             if sub < other:  # each split once; both orders of - and / below
                 for a, ta in values[sub].items():
                     for b, tb in values[other].items():
-                        pairs = [(a + b, f"{ta} + {tb}"), (a * b, f"{ta} * {tb}"), (a - b, f"{ta} - {tb}"),
-                                 (b - a, f"{tb} - {ta}")]
+                        pairs = [
+                            (a + b, f"{ta} + {tb}"),
+                            (a * b, f"{ta} * {tb}"),
+                            (a - b, f"{ta} - {tb}"),
+                            (b - a, f"{tb} - {ta}"),
+                        ]
                         pairs += [(a / b, f"{ta} / {tb}")] if b else []
                         pairs += [(b / a, f"{tb} / {ta}")] if a else []
                         for value, text in pairs:
@@ -272,8 +288,11 @@ def holds_peer(statement: Any, roles: tuple[bool, ...]) -> bool:
 def kk_unique_ours(task: Task) -> tuple[bool, dict]:
     names, roles = task.answer["names"], task.answer["roles"]
     statements = task.answer["statements"]
-    consistent = [assignment for assignment in itertools.product((True, False), repeat=len(names))
-                  if all(assignment[speaker] == holds_ours(statement, assignment) for speaker, statement in statements)]
+    consistent = [
+        assignment
+        for assignment in itertools.product((True, False), repeat=len(names))
+        if all(assignment[speaker] == holds_ours(statement, assignment) for speaker, statement in statements)
+    ]
     stored = tuple(roles[name] == "knight" for name in names)
     return consistent == [stored], {"consistent": len(consistent)}
 
@@ -281,8 +300,11 @@ def kk_unique_ours(task: Task) -> tuple[bool, dict]:
 def kk_unique_peer(dataset: Any, entry: dict, index: int) -> tuple[bool, dict]:
     meta = entry["metadata"]
     statements = meta["statements"]
-    consistent = [assignment for assignment in itertools.product((True, False), repeat=len(statements))
-                  if all(assignment[i] == holds_peer(statement, assignment) for i, statement in enumerate(statements))]
+    consistent = [
+        assignment
+        for assignment in itertools.product((True, False), repeat=len(statements))
+        if all(assignment[i] == holds_peer(statement, assignment) for i, statement in enumerate(statements))
+    ]
     return consistent == [tuple(bool(v) for v in meta["solution"])], {"consistent": len(consistent)}
 
 
@@ -290,7 +312,9 @@ def kk_task(entry: dict, index: int) -> Task:
     meta = entry["metadata"]
     names = [str(n) for n in meta["names"]]
     roles = {name: "knight" if knight else "knave" for name, knight in zip(names, meta["solution"])}
-    return peer_task("rlvr/KnightsKnaves-v0", "knights_knaves", entry, index, {"names": names, "roles": roles, "statements": []})
+    return peer_task(
+        "rlvr/KnightsKnaves-v0", "knights_knaves", entry, index, {"names": names, "roles": roles, "statements": []}
+    )
 
 
 def kk_wording(text: str, entry: dict) -> str:
@@ -308,8 +332,16 @@ def kk_peer_attacks(entry: dict) -> list[tuple[str, str]]:
     rotated = solution[1:] + solution[:1]
     majority = 2 * sum(solution) >= len(solution)
     guesses = [("majority-role-for-all", [majority] * len(names)), ("roles-rotated", rotated)]
-    return [(name, "<answer>" + ", ".join(f"{n} is a {'knight' if r else 'knave'}" for n, r in zip(names, roles)) + "</answer>")
-            for name, roles in guesses if roles != solution]  # a guess that is the solution is an answer
+    return [
+        (
+            name,
+            "<answer>"
+            + ", ".join(f"{n} is a {'knight' if r else 'knave'}" for n, r in zip(names, roles))
+            + "</answer>",
+        )
+        for name, roles in guesses
+        if roles != solution
+    ]  # a guess that is the solution is an answer
 
 
 # ---- sudoku ---------------------------------------------------------------------------------
@@ -319,8 +351,11 @@ def sudoku_unique(puzzle: list[int], solution: list[int], size: int) -> tuple[bo
     from rlvr.generators.sudoku import count_solutions, geometry
 
     count, nodes, first = count_solutions(list(puzzle), geometry(size))
-    return count == 1 and first == list(solution), {"solutions_up_to_2": count, "nodes": nodes,
-                                                    "clues": sum(1 for v in puzzle if v)}
+    return count == 1 and first == list(solution), {
+        "solutions_up_to_2": count,
+        "nodes": nodes,
+        "clues": sum(1 for v in puzzle if v),
+    }
 
 
 def sudoku_unique_ours(task: Task) -> tuple[bool, dict]:
@@ -336,8 +371,12 @@ def sudoku_unique_peer(dataset: Any, entry: dict, index: int) -> tuple[bool, dic
 def sudoku_task(entry: dict, index: int) -> Task:
     meta = entry["metadata"]
     size = len(meta["puzzle"])
-    answer = {"size": size, "box": [3, 3], "puzzle": [v for row in meta["puzzle"] for v in row],
-              "solution": [v for row in meta["solution"] for v in row]}
+    answer = {
+        "size": size,
+        "box": [3, 3],
+        "puzzle": [v for row in meta["puzzle"] for v in row],
+        "solution": [v for row in meta["solution"] for v in row],
+    }
     return peer_task("rlvr/Sudoku-v0", "sudoku", entry, index, answer)
 
 
@@ -351,8 +390,10 @@ def sudoku_peer_attacks(entry: dict) -> list[tuple[str, str]]:
     for row in puzzle:
         fill = iter(d for d in range(1, 10) if d not in row)
         counted.append(" ".join(str(v or next(fill, 1)) for v in row))
-    return [("givens-blanks-as-1", f"<answer>\n{ones}\n</answer>"),
-            ("givens-missing-digits-in-order", "<answer>\n" + "\n".join(counted) + "\n</answer>")]
+    return [
+        ("givens-blanks-as-1", f"<answer>\n{ones}\n</answer>"),
+        ("givens-missing-digits-in-order", "<answer>\n" + "\n".join(counted) + "\n</answer>"),
+    ]
 
 
 # ---- zebra ----------------------------------------------------------------------------------
@@ -425,13 +466,18 @@ def zebra_unique_ours(task: Task) -> tuple[bool, dict]:
 
     extend(0, {})
     stored = {(a, v): h for a in attributes for h, v in enumerate(answer["solution"][a])}
-    return len(found) == 1 and found[0] == stored, {"solutions_up_to_2": len(found), "nodes": nodes,
-                                                     "clues": len(clues)}
+    return len(found) == 1 and found[0] == stored, {
+        "solutions_up_to_2": len(found),
+        "nodes": nodes,
+        "clues": len(clues),
+    }
 
 
 def zebra_task(entry: dict, index: int) -> Task:
-    raise NotImplementedError("zebra: the peer asks one attribute of one house as a bare name; its puzzles "
-                              "do not convert to rlvr Tasks (whole-grid answers)")
+    raise NotImplementedError(
+        "zebra: the peer asks one attribute of one house as a bare name; its puzzles "
+        "do not convert to rlvr Tasks (whole-grid answers)"
+    )
 
 
 def zebra_peer_attacks(entry: dict) -> list[tuple[str, str]]:
@@ -454,7 +500,11 @@ def zebra_peer_attacks(entry: dict) -> list[tuple[str, str]]:
 
 def arc_task(entry: dict, index: int) -> Task:
     meta = entry["metadata"]
-    answer = {"test_input": [list(r) for r in meta["input"]], "output": [list(r) for r in meta["output"]], "program": []}
+    answer = {
+        "test_input": [list(r) for r in meta["input"]],
+        "output": [list(r) for r in meta["output"]],
+        "program": [],
+    }
     return peer_task("rlvr/ArcGrid-v0", "arc_grid", entry, index, answer)
 
 
@@ -462,8 +512,10 @@ def arc_peer_attacks(entry: dict) -> list[tuple[str, str]]:
     """The peer gives any parseable wrong grid 0.05; an answer that copies the test input
     scores 1 wherever the task's output equals its input."""
     grid = entry["metadata"]["input"]
-    return [("echo-test-input-peer", "<answer>\n" + "\n".join(" ".join(map(str, r)) for r in grid) + "\n</answer>"),
-            ("one-cell", "<answer>0</answer>")]
+    return [
+        ("echo-test-input-peer", "<answer>\n" + "\n".join(" ".join(map(str, r)) for r in grid) + "\n</answer>"),
+        ("one-cell", "<answer>0</answer>"),
+    ]
 
 
 def not_checked(*args) -> tuple[None, dict]:
@@ -472,63 +524,99 @@ def not_checked(*args) -> tuple[None, dict]:
 
 PAIRS = {
     "countdown": Pair(
-        "countdown", "rlvr/Countdown-v0", "rlvr.families.countdown", "countdown",
+        "countdown",
+        "rlvr/Countdown-v0",
+        "rlvr.families.countdown",
+        "countdown",
         "countdown defaults: 4–6 numbers in 1–100, target 100–999, + - * /, every number used (scorer)",
         countdown_matched,
         "d=1 knob with numbers cycling 4/5/6 (seed % 3), max_number 100, target_max 999, use_all, "
         "min_search_nodes 1 (no search-effort filter, as the peer has none); rlvr targets may be < 100",
-        countdown_task, countdown_reachable, lambda ds, entry, i: countdown_reachable(countdown_task(entry, i)),
+        countdown_task,
+        countdown_reachable,
+        lambda ds, entry, i: countdown_reachable(countdown_task(entry, i)),
         "not uniqueness (every reaching expression is accepted): share whose stored reference expression reaches the "
         "target exactly under rlvr's verifier",
         peer_attacks=countdown_peer_attacks,
     ),
     "game24": Pair(
-        "game24", "rlvr/Game24-v0", "rlvr.families.countdown", "puzzle24",
+        "game24",
+        "rlvr/Game24-v0",
+        "rlvr.families.countdown",
+        "puzzle24",
         "puzzle24 defaults: four numbers 1–10, target 24, + - * /",
         lambda seed: {"difficulty": 0.0},
         "d=0: four numbers 1–13 (the game's fixed parameters), min_search_nodes 1",
-        game24_task, countdown_reachable, lambda ds, entry, i: countdown_reachable(game24_task(entry, i)),
+        game24_task,
+        countdown_reachable,
+        lambda ds, entry, i: countdown_reachable(game24_task(entry, i)),
         "not uniqueness (every expression making 24 is accepted): share whose stored reference expression makes 24 "
         "exactly under rlvr's verifier",
         peer_attacks=game24_peer_attacks,
     ),
     "knights_knaves": Pair(
-        "knights_knaves", "rlvr/KnightsKnaves-v0", "rlvr.families.knights_knaves", "knights_knaves",
+        "knights_knaves",
+        "rlvr/KnightsKnaves-v0",
+        "rlvr.families.knights_knaves",
+        "knights_knaves",
         "knights_knaves defaults: 2 people, depth 2, width 2",
         lambda seed: {"difficulty": 0.0, "people": 2, "depth": 2, "kinds": "is,not,and,or,implies,iff"},
         "people 2, depth 2, kinds is/not/and/or/implies/iff (the peer's connectives), 1 statement each",
-        kk_task, kk_unique_ours, kk_unique_peer,
+        kk_task,
+        kk_unique_ours,
+        kk_unique_peer,
         "all 2^n role assignments enumerated against each side's statements by an evaluator in this file",
-        peer_attacks=kk_peer_attacks, peer_wording=kk_wording, reference=lambda entry, task: make_generator(
-            "rlvr/KnightsKnaves-v0").solve(task),
+        peer_attacks=kk_peer_attacks,
+        peer_wording=kk_wording,
+        reference=lambda entry, task: make_generator("rlvr/KnightsKnaves-v0").solve(task),
     ),
     "sudoku": Pair(
-        "sudoku", "rlvr/Sudoku-v0", "rlvr.families.sudoku", "sudoku",
+        "sudoku",
+        "rlvr/Sudoku-v0",
+        "rlvr.families.sudoku",
+        "sudoku",
         "sudoku defaults: 9×9, 30–50 empty cells (31–51 clues)",
         lambda seed: {"difficulty": 0.5},
         "d=0.5: 9×9, hidden singles, at least 30 clues",
-        sudoku_task, sudoku_unique_ours, sudoku_unique_peer,
+        sudoku_task,
+        sudoku_unique_ours,
+        sudoku_unique_peer,
         "solutions counted up to 2 by rlvr.generators.sudoku.count_solutions; the one found must be the stored one",
         peer_attacks=sudoku_peer_attacks,
     ),
     "zebra": Pair(
-        "zebra", "rlvr/Zebra-v0", "rlvr.families.zebra", "zebra_puzzles",
+        "zebra",
+        "rlvr/Zebra-v0",
+        "rlvr.families.zebra",
+        "zebra_puzzles",
         "zebra_puzzles defaults: 4 houses, 4 attributes, one question answered by a name",
-        lambda seed: {"difficulty": 0.25, "houses": 4, "attributes": 4, "clues": "same,next_to,directly_left,at_house",
-                      "question": "cell"},
+        lambda seed: {
+            "difficulty": 0.25,
+            "houses": 4,
+            "attributes": 4,
+            "clues": "same,next_to,directly_left,at_house",
+            "question": "cell",
+        },
         "4 houses, 4 attributes, one cell asked, clue kinds same/next_to/directly_left/at_house (the peer's "
         "found_at/same_house/consecutive/beside)",
-        zebra_task, zebra_unique_ours, zebra_unique_peer,
+        zebra_task,
+        zebra_unique_ours,
+        zebra_unique_peer,
         "peer: solutions counted with pycosat over its own CNF (regenerated from the seed; its encoding, not an "
         "independent one); rlvr: every assignment enumerated against the task's clues by an evaluator in this file",
         peer_attacks=zebra_peer_attacks,
     ),
     "arc": Pair(
-        "arc", "rlvr/ArcGrid-v0", "rlvr.families.arc_grid", "rearc",
+        "arc",
+        "rlvr/ArcGrid-v0",
+        "rlvr.families.arc_grid",
+        "rearc",
         "rearc defaults: 3–5 examples, re-arc difficulty 0–0.2",
         lambda seed: {"difficulty": 0.5},
         "d=0.5: grids up to 8×8, 2-step programs, 3 objects, 3 demos",
-        arc_task, not_checked, not_checked,
+        arc_task,
+        not_checked,
+        not_checked,
         "not checkable: an ARC rule has no finite solution space to count (rlvr enumerates its library at "
         "generation, by contract; the peer has no check)",
         peer_attacks=arc_peer_attacks,
@@ -560,6 +648,7 @@ def our_maker(pair: Pair, options: Callable[[int], dict]) -> Callable[[int], Tas
         chosen = dict(options(seed))
         difficulty = chosen.pop("difficulty")
         return make_task(pair.env_id, seed=seed, difficulty=difficulty, **chosen)
+
     return make
 
 
@@ -574,8 +663,15 @@ def speed(pair: Pair, dataset: Any, args: argparse.Namespace) -> dict:
         order = sides if round_ % 2 == 0 else list(reversed(sides))
         for _, label, make in order:
             runs[label].append(timed(make, args.budget_s, args.max_n, WARM_UP if round_ == 0 else 0))
-    rows = [{"side": side, "label": label, "tasks_per_s": statistics.median(runs[label]),
-             "runs": [round(r, 2) for r in runs[label]]} for side, label, _ in sides]
+    rows = [
+        {
+            "side": side,
+            "label": label,
+            "tasks_per_s": statistics.median(runs[label]),
+            "runs": [round(r, 2) for r in runs[label]],
+        }
+        for side, label, _ in sides
+    ]
     peer_rate = rows[-1]["tasks_per_s"] if dataset is not None else None
     for row in rows:
         if row["side"] == "rlvr" and peer_rate:
@@ -598,8 +694,7 @@ def uniqueness(pair: Pair, dataset: Any, args: argparse.Namespace) -> dict:
             verdicts.append(verdict)
             details.append(detail)
         checked = [v for v in verdicts if v is not None]
-        summary: dict[str, Any] = {"checked": len(checked),
-                                   "share": (sum(checked) / len(checked)) if checked else None}
+        summary: dict[str, Any] = {"checked": len(checked), "share": (sum(checked) / len(checked)) if checked else None}
         for key in sorted({k for d in details for k in d}):
             values = [d[key] for d in details if key in d]
             summary[f"{key}_median"] = statistics.median(values)
@@ -661,8 +756,14 @@ def hostile(pair: Pair, dataset: Any, args: argparse.Namespace) -> dict:
                 delattr(builtins, PROBE)
             note(name, "reasoning_gym", value)
             if value and value > 0 and not name.startswith("reference") and not is_oracle(peer_response, entry):
-                peer_accepts.append({"attack": name, "score": round(value, 3), "index": index,
-                                     "response": peer_response if len(peer_response) < 160 else peer_response[:157] + "…"})
+                peer_accepts.append(
+                    {
+                        "attack": name,
+                        "score": round(value, 3),
+                        "index": index,
+                        "response": peer_response if len(peer_response) < 160 else peer_response[:157] + "…",
+                    }
+                )
     # rlvr's attacks on its own matched tasks
     own_max: dict[str, float] = {}
     make = our_maker(pair, pair.matched)
@@ -679,8 +780,9 @@ def hostile(pair: Pair, dataset: Any, args: argparse.Namespace) -> dict:
         rows.append(row)
     accepted: dict[str, dict] = {}
     for item in peer_accepts:
-        best = accepted.setdefault(item["attack"], {"attack": item["attack"], "max_score": 0.0, "times": 0,
-                                                    "example": item["response"]})
+        best = accepted.setdefault(
+            item["attack"], {"attack": item["attack"], "max_score": 0.0, "times": 0, "example": item["response"]}
+        )
         best["times"] += 1
         if item["score"] > best["max_score"]:
             best["max_score"], best["example"] = item["score"], item["response"]
@@ -690,9 +792,13 @@ def hostile(pair: Pair, dataset: Any, args: argparse.Namespace) -> dict:
         "rows": rows,
         "peer_scores_above_zero": sorted(accepted.values(), key=lambda r: -r["max_score"]),
         "peer_executed_probe_code": probe_ran,
-        "rlvr_own_tasks": {"tasks": args.hostile_n, "attacks": len(own_max),
-                           "max_reward": max(own_max.values(), default=0.0), "per_attack_max": own_max,
-                           "scored_above_zero": sorted(name for name, v in own_max.items() if v > 0)},
+        "rlvr_own_tasks": {
+            "tasks": args.hostile_n,
+            "attacks": len(own_max),
+            "max_reward": max(own_max.values(), default=0.0),
+            "per_attack_max": own_max,
+            "scored_above_zero": sorted(name for name, v in own_max.items() if v > 0),
+        },
     }
 
 
@@ -743,7 +849,10 @@ def calibration(pair: Pair, args: argparse.Namespace) -> dict:
 
 
 def print_family(name: str, entry: dict) -> None:
-    print(f"\n== {name}: {entry['env_id']} vs " + (f"reasoning-gym {entry['peer']}" if entry["peer"] else "(peer skipped)"))
+    print(
+        f"\n== {name}: {entry['env_id']} vs "
+        + (f"reasoning-gym {entry['peer']}" if entry["peer"] else "(peer skipped)")
+    )
     for row in entry["speed"]["rows"]:
         ratio = f"  ×{row['ratio_to_peer']:.2f}" if "ratio_to_peer" in row else ""
         print(f"  {row['side']:<13} {row['tasks_per_s']:>10.1f} tasks/s{ratio}  {row['label']}")
@@ -757,17 +866,25 @@ def print_family(name: str, entry: dict) -> None:
     if hostile_["rows"]:
         print(f"  hostile answers on {hostile_['puzzles']} peer puzzles (score max/mean: rlvr | peer):")
         for row in hostile_["rows"]:
-            shown = [f"{row[side]['max']:g}/{row[side]['mean']:g}" if side in row else "-" for side in ("rlvr", "reasoning_gym")]
+            shown = [
+                f"{row[side]['max']:g}/{row[side]['mean']:g}" if side in row else "-"
+                for side in ("rlvr", "reasoning_gym")
+            ]
             print(f"    {row['attack']:<36} {shown[0]:>9} | {shown[1]}")
         if hostile_["peer_executed_probe_code"]:
             print("    the peer's scorer executed the probe's Python code")
     own = hostile_["rlvr_own_tasks"]
-    print(f"  rlvr attacks on its own tasks: {own['attacks']} kinds, max reward {own['max_reward']}"
-          + ("" if hostile_["converted_to_rlvr_tasks"] else f" ({', '.join(own['per_attack_max'])})"))
+    print(
+        f"  rlvr attacks on its own tasks: {own['attacks']} kinds, max reward {own['max_reward']}"
+        + ("" if hostile_["converted_to_rlvr_tasks"] else f" ({', '.join(own['per_attack_max'])})")
+    )
     print("  calibration (median meta per d):")
     for d, summary in entry["calibration"].items():
-        shown = {k: (v["median"] if isinstance(v, dict) and "median" in v else v) for k, v in summary.items()
-                 if not k.endswith("(items)")}
+        shown = {
+            k: (v["median"] if isinstance(v, dict) and "median" in v else v)
+            for k, v in summary.items()
+            if not k.endswith("(items)")
+        }
         print(f"    d={d:<5} {json.dumps(shown, default=str)[:220]}")
 
 
@@ -783,16 +900,22 @@ def peer_available(args: argparse.Namespace) -> bool:
     does not and one is named; False (peer skipped) otherwise."""
     try:
         import reasoning_gym  # noqa: F401
+
         return True
     except ImportError:
         pass
     peer_python = args.peer_python or os.environ.get("RLVR_PEER_PYTHON")
     if peer_python and not os.environ.get("RLVR_BENCH_PUZZLES_REEXEC"):
-        env = dict(os.environ, RLVR_BENCH_PUZZLES_REEXEC="1",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        env = dict(
+            os.environ,
+            RLVR_BENCH_PUZZLES_REEXEC="1",
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        )
         os.execve(peer_python, [peer_python, str(Path(__file__).resolve()), *sys.argv[1:]], env)
-    print(f"reasoning-gym is not importable in {sys.executable}; peer side skipped "
-          "(pass --peer-python or set RLVR_PEER_PYTHON to a python that has it)")
+    print(
+        f"reasoning-gym is not importable in {sys.executable}; peer side skipped "
+        "(pass --peer-python or set RLVR_PEER_PYTHON to a python that has it)"
+    )
     return False
 
 
@@ -832,7 +955,9 @@ def main() -> int:
             dataset = reasoning_gym.create_dataset(pair.peer, seed=0, size=10**6, **pair.peer_config)
         started = time.perf_counter()
         entry = {
-            "env_id": pair.env_id, "peer": pair.peer if has_peer else None, "peer_label": pair.peer_label,
+            "env_id": pair.env_id,
+            "peer": pair.peer if has_peer else None,
+            "peer_label": pair.peer_label,
             "matched_label": pair.matched_label,
             "speed": speed(pair, dataset, args),
             "unique": uniqueness(pair, dataset, args),
@@ -841,18 +966,37 @@ def main() -> int:
         }
         entry["seconds"] = round(time.perf_counter() - started, 1)
         entry["measured"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        entry["machine"] = {"platform": platform.platform(), "python": sys.version.split()[0], "cpus": os.cpu_count(),
-                            "load_average_before": [round(x, 2) for x in load_before],
-                            "load_average_after": [round(x, 2) for x in os.getloadavg()]}
-        entry["settings"] = {key: getattr(args, key) for key in ("budget_s", "max_n", "repeats", "unique_n", "hostile_n",
-                                                                 "calibration_n", "calibration_budget_s")}
-        entry["versions"] = {"reasoning_gym": version_of("reasoning-gym"), "numpy": version_of("numpy"),
-                             "sympy": version_of("sympy")}
+        entry["machine"] = {
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "cpus": os.cpu_count(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        }
+        entry["settings"] = {
+            key: getattr(args, key)
+            for key in (
+                "budget_s",
+                "max_n",
+                "repeats",
+                "unique_n",
+                "hostile_n",
+                "calibration_n",
+                "calibration_budget_s",
+            )
+        }
+        entry["versions"] = {
+            "reasoning_gym": version_of("reasoning-gym"),
+            "numpy": version_of("numpy"),
+            "sympy": version_of("sympy"),
+        }
         families[name] = entry
         print_family(name, entry)
-    result = {"benchmark": "logic puzzles: rlvr families vs reasoning-gym (speed, uniqueness, hostile answers) "
-                           "and rlvr difficulty calibration",
-              "families": families}
+    result = {
+        "benchmark": "logic puzzles: rlvr families vs reasoning-gym (speed, uniqueness, hostile answers) "
+        "and rlvr difficulty calibration",
+        "families": families,
+    }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
     print(f"\nwrote {args.output}")

@@ -34,13 +34,14 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import rlvr  # noqa: E402
-from rlvr.integrations import ray_backend  # noqa: E402
+import rlvr
+from rlvr.integrations import ray_backend
 
 GENERATE = [("rlvr/Maze-v0", 0.5, 400), ("rlvr/Jigsaw-v0", 0.5, 200)]
 VERIFY = [("rlvr/Maze-v0", 0.5, 400), ("rlvr/Math-v0", 0.5, 300), ("rlvr/Code-v0", 0.5, 160)]
@@ -69,12 +70,24 @@ def workloads(scale: float) -> list[dict]:
     rows = []
     for env_id, difficulty, n in GENERATE:
         n = max(4, round(n * scale))
-        rows.append({"name": f"generate {env_id} d={difficulty}", "items": n,
-                     "run": lambda backend, workers, e=env_id, d=difficulty, n=n: rlvr.generate(e, n, 0, d, workers, backend=backend)})
+        rows.append(
+            {
+                "name": f"generate {env_id} d={difficulty}",
+                "items": n,
+                "run": lambda backend, workers, e=env_id, d=difficulty, n=n: rlvr.generate(
+                    e, n, 0, d, workers, backend=backend
+                ),
+            }
+        )
     for env_id, difficulty, n in VERIFY:
         tasks, responses = verification_pairs(env_id, difficulty, max(4, round(n * scale)))
-        rows.append({"name": f"verify {env_id} d={difficulty}", "items": len(tasks),
-                     "run": lambda backend, workers, t=tasks, r=responses: rlvr.verify_batch(t, r, workers, backend)})
+        rows.append(
+            {
+                "name": f"verify {env_id} d={difficulty}",
+                "items": len(tasks),
+                "run": lambda backend, workers, t=tasks, r=responses: rlvr.verify_batch(t, r, workers, backend),
+            }
+        )
     return rows
 
 
@@ -97,7 +110,9 @@ def actor_rows(ray, scale: float, repeats: int) -> dict:
 
     def run(actors, method, jobs):
         pool = ray.util.ActorPool(actors)
-        return [item for part in pool.map(lambda actor, job: getattr(actor, method).remote(*job), jobs) for item in part]
+        return [
+            item for part in pool.map(lambda actor, job: getattr(actor, method).remote(*job), jobs) for item in part
+        ]
 
     def per_call(method, jobs):
         actors = [Worker.remote() for _ in range(2)]
@@ -113,13 +128,22 @@ def actor_rows(ray, scale: float, repeats: int) -> dict:
     tasks, responses = verification_pairs("rlvr/Math-v0", 0.5, max(4, round(300 * scale)))
     pairs = list(zip(tasks, responses))
     size = ray_backend.chunk_size_for(len(pairs), 2)
-    math_jobs = [(pairs[s:s + size],) for s in range(0, len(pairs), size)]
-    cases = [("generate rlvr/Maze-v0 d=0.5", "generate", maze_jobs, n), ("verify rlvr/Math-v0 d=0.5", "verify", math_jobs, len(pairs))]
-    functions = {"generate": lambda: rlvr.generate("rlvr/Maze-v0", n, 0, 0.5, 2, backend="ray"),
-                 "verify": lambda: rlvr.verify_batch(tasks, responses, 2, "ray")}
-    rows = {name: {"functions": round(median_rate(functions[method], items, repeats)[0], 1),
-                   "actors made per call": round(median_rate(lambda: per_call(method, jobs), items, repeats)[0], 1)}
-            for name, method, jobs, items in cases}
+    math_jobs = [(pairs[s : s + size],) for s in range(0, len(pairs), size)]
+    cases = [
+        ("generate rlvr/Maze-v0 d=0.5", "generate", maze_jobs, n),
+        ("verify rlvr/Math-v0 d=0.5", "verify", math_jobs, len(pairs)),
+    ]
+    functions = {
+        "generate": lambda: rlvr.generate("rlvr/Maze-v0", n, 0, 0.5, 2, backend="ray"),
+        "verify": lambda: rlvr.verify_batch(tasks, responses, 2, "ray"),
+    }
+    rows = {
+        name: {
+            "functions": round(median_rate(functions[method], items, repeats)[0], 1),
+            "actors made per call": round(median_rate(lambda: per_call(method, jobs), items, repeats)[0], 1),
+        }
+        for name, method, jobs, items in cases
+    }
     warm = [Worker.remote() for _ in range(2)]  # each holds a CPU for its lifetime: made after the per-call rows
     for name, method, jobs, items in cases:
         rows[name]["actors kept warm"] = round(median_rate(lambda: run(warm, method, jobs), items, repeats)[0], 1)
@@ -140,7 +164,9 @@ def main() -> None:
     reference = {}
     for row in rows:
         for workers in WORKERS:
-            rate, reference[row["name"]] = median_rate(lambda: row["run"]("process", workers), row["items"], args.repeats)
+            rate, reference[row["name"]] = median_rate(
+                lambda: row["run"]("process", workers), row["items"], args.repeats
+            )
             rates[row["name"]][f"process {workers}"] = round(rate, 1)
 
     ray = ray_backend.import_ray()
@@ -167,12 +193,19 @@ def main() -> None:
     print(f"\nray.init {ray_start_s:.2f} s; first Ray call (cold workers, {rows[0]['name']}) {first_call_s:.2f} s")
     print(f"\n{'2 workers, design check':36s} {'functions':>11s} {'actors/call':>11s} {'warm actors':>11s}")
     for name, row in actors.items():
-        print(f"{name:36s} {row['functions']:11.1f} {row['actors made per call']:11.1f} {row['actors kept warm']:11.1f}")
+        print(
+            f"{name:36s} {row['functions']:11.1f} {row['actors made per call']:11.1f} {row['actors kept warm']:11.1f}"
+        )
 
     result = {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "host": {"node": platform.node(), "cpus": os.cpu_count(), "kernel": platform.release(),
-                 "python": sys.version.split()[0], "ray": ray.__version__},
+        "host": {
+            "node": platform.node(),
+            "cpus": os.cpu_count(),
+            "kernel": platform.release(),
+            "python": sys.version.split()[0],
+            "ray": ray.__version__,
+        },
         "unit": "items per second, median of repeats after one warm-up; keys are '<backend> <workers>'",
         "repeats": args.repeats,
         "items": {row["name"]: row["items"] for row in rows},

@@ -58,8 +58,12 @@ FIXTURE = ROOT / "tests" / "data" / "swe" / "synthetic_swebench.jsonl"
 
 def summary(samples: list[float]) -> dict:
     ordered = sorted(samples)
-    return {"runs": len(samples), "p50_s": round(statistics.median(ordered), 4),
-            "p90_s": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 4), "mean_s": round(statistics.fmean(ordered), 4)}
+    return {
+        "runs": len(samples),
+        "p50_s": round(statistics.median(ordered), 4),
+        "p90_s": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 4),
+        "mean_s": round(statistics.fmean(ordered), 4),
+    }
 
 
 def per_minute(count: int, seconds: float) -> float:
@@ -67,8 +71,23 @@ def per_minute(count: int, seconds: float) -> float:
 
 
 def fetch_inflection(target: Path) -> Path | None:
-    result = subprocess.run([sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps", "inflection==0.5.1",
-                             "-d", str(target), "-q"], capture_output=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-binary",
+            ":all:",
+            "--no-deps",
+            "inflection==0.5.1",
+            "-d",
+            str(target),
+            "-q",
+        ],
+        capture_output=True,
+        timeout=300,
+    )
     archives = list(target.glob("inflection-0.5.1.tar.gz"))
     if result.returncode != 0 or not archives:
         return None
@@ -85,7 +104,11 @@ def bench_synthesis(n: int, repo: Path | None, repos_dir: Path) -> dict:
         start = time.perf_counter()
         tasks = [generator.generate(seed, difficulty) for seed in range(n)]
         elapsed = time.perf_counter() - start
-        out[f"synthetic d={difficulty}"] = {"tasks": n, "seconds": round(elapsed, 3), "tasks_per_minute": per_minute(n, elapsed)}
+        out[f"synthetic d={difficulty}"] = {
+            "tasks": n,
+            "seconds": round(elapsed, 3),
+            "tasks_per_minute": per_minute(n, elapsed),
+        }
         start = time.perf_counter()
         for task in tasks[: max(3, n // 4)]:
             answer = task.answer
@@ -95,7 +118,9 @@ def bench_synthesis(n: int, repo: Path | None, repos_dir: Path) -> dict:
                 try:
                     if files is None:  # clean tree = bug-injected tree + reference fix
                         swe_verifier.write_tree(root, answer["files"])
-                        swe_verifier.apply_patch_to_tree(root, swe_verifier.render_patch(swe_verifier.parse_patch(answer["fix_patch"])))
+                        swe_verifier.apply_patch_to_tree(
+                            root, swe_verifier.render_patch(swe_verifier.parse_patch(answer["fix_patch"]))
+                        )
                     else:
                         swe_verifier.write_tree(root, files)
                     swe_verifier.write_tree(root, answer["hidden_tests"])
@@ -105,8 +130,11 @@ def bench_synthesis(n: int, repo: Path | None, repos_dir: Path) -> dict:
         sandboxed = time.perf_counter() - start
         count = max(3, n // 4)
         per_task = elapsed / n + sandboxed / count
-        out[f"synthetic d={difficulty} + sandbox validation"] = {"tasks": count, "seconds_per_task": round(per_task, 3),
-                                                               "tasks_per_minute": round(60.0 / per_task, 1)}
+        out[f"synthetic d={difficulty} + sandbox validation"] = {
+            "tasks": count,
+            "seconds_per_task": round(per_task, 3),
+            "tasks_per_minute": round(60.0 / per_task, 1),
+        }
     verifier.close()
     if repo is not None:
         start = time.perf_counter()
@@ -118,24 +146,37 @@ def bench_synthesis(n: int, repo: Path | None, repos_dir: Path) -> dict:
         for seed in range(count):
             repo_generator.generate(seed, 0.5)
         elapsed = time.perf_counter() - start
-        out["repo= inflection-0.5.1"] = {"tasks": count, "baseline_s": round(baseline_s, 2), "seconds": round(elapsed, 2),
-                                         "tasks_per_minute": per_minute(count, elapsed),
-                                         "tests": len(repo_generator.repo.baseline())}
+        out["repo= inflection-0.5.1"] = {
+            "tasks": count,
+            "baseline_s": round(baseline_s, 2),
+            "seconds": round(elapsed, 2),
+            "tasks_per_minute": per_minute(count, elapsed),
+            "tests": len(repo_generator.repo.baseline()),
+        }
     write_swebench_fixture([SWEGenerator().generate(seed, 0.5) for seed in (1, 2)], repos_dir)
     swebench = SWEGenerator(dataset=str(FIXTURE), repos_dir=str(repos_dir))
     start = time.perf_counter()
     for seed in range(n):
         swebench.generate(seed)
     elapsed = time.perf_counter() - start
-    out["SWE-bench JSONL (local checkouts)"] = {"tasks": n, "seconds": round(elapsed, 3), "tasks_per_minute": per_minute(n, elapsed)}
+    out["SWE-bench JSONL (local checkouts)"] = {
+        "tasks": n,
+        "seconds": round(elapsed, 3),
+        "tasks_per_minute": per_minute(n, elapsed),
+    }
     return out
 
 
 def plain_pytest(root: Path, ids: list[str]) -> float:
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *ids], cwd=root, env=env,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *ids],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     return time.perf_counter() - start
 
 
@@ -144,8 +185,10 @@ def bench_verification(n: int, repo: Path | None, repos_dir: Path) -> dict:
     generator = SWEGenerator()
     verifier = swe_verifier.SWEVerifier()
     sandbox = verifier.sandbox()
-    fixed = {"python -I -S -c pass": [sandbox.python, "-I", "-S", "-c", "pass"],
-             "python -I -c 'import pytest'": [sandbox.python, "-I", "-c", "import pytest"]}
+    fixed = {
+        "python -I -S -c pass": [sandbox.python, "-I", "-S", "-c", "pass"],
+        "python -I -c 'import pytest'": [sandbox.python, "-I", "-c", "import pytest"],
+    }
     for name, argv in fixed.items():
         sandbox.run(argv)
         out[f"sandbox {name}"] = summary([timed(lambda: sandbox.run(argv)) for _ in range(20)])
@@ -159,6 +202,7 @@ def bench_verification(n: int, repo: Path | None, repos_dir: Path) -> dict:
                 return original(*args, **kwargs)
             finally:
                 sandbox_times.append(time.perf_counter() - start)
+
         return run
 
     for name, original in originals.items():
@@ -184,9 +228,11 @@ def bench_verification(n: int, repo: Path | None, repos_dir: Path) -> dict:
                 finally:
                     shutil.rmtree(root)
             out[f"synthetic d={difficulty}"] = {
-                "reference verdict": summary(totals), "of which sandbox run": summary(sandboxed),
+                "reference verdict": summary(totals),
+                "of which sandbox run": summary(sandboxed),
                 "host work (parse, apply, checks)": summary([t - s for t, s in zip(totals, sandboxed)]),
-                "wrong verdict": summary(wrong), "plain host pytest, same tests (floor)": summary(floors),
+                "wrong verdict": summary(wrong),
+                "plain host pytest, same tests (floor)": summary(floors),
                 "ratio verdict / floor (p50)": round(statistics.median(totals) / statistics.median(floors), 2),
             }
     finally:
@@ -195,13 +241,17 @@ def bench_verification(n: int, repo: Path | None, repos_dir: Path) -> dict:
     if repo is not None:
         repo_generator = SWEGenerator(repo=str(repo), validation_runs=1)
         task = repo_generator.generate(0, 0.5)
-        out["repo= inflection-0.5.1"] = summary([timed(lambda: verifier.verify(task, repo_generator.solve(task))) for _ in range(5)])
+        out["repo= inflection-0.5.1"] = summary(
+            [timed(lambda: verifier.verify(task, repo_generator.solve(task))) for _ in range(5)]
+        )
         out["repo= inflection-0.5.1"]["tests"] = len(verifier.node_ids(task.answer))
     write_swebench_fixture([SWEGenerator().generate(seed, 0.5) for seed in (1, 2)], repos_dir)
     swebench = SWEGenerator(dataset=str(FIXTURE), repos_dir=str(repos_dir))
     local = swe_verifier.SWEVerifier(repos_dir=str(repos_dir))
     tasks = [swebench.generate(i) for i in range(2)]
-    out["SWE-bench JSONL (local checkout)"] = summary([timed(lambda t=t: local.verify(t, swebench.solve(t))) for t in tasks * 3])
+    out["SWE-bench JSONL (local checkout)"] = summary(
+        [timed(lambda t=t: local.verify(t, swebench.solve(t))) for t in tasks * 3]
+    )
     verifier.close()
     return out
 
@@ -245,8 +295,14 @@ def bench_before_after(n: int, before: Path) -> dict:
 
     for _ in range(2):
         env = {**os.environ, "PYTHONPATH": str(before.resolve())}
-        result = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--latency-json", "--n", str(n)],
-                                env=env, cwd=tempfile.gettempdir(), capture_output=True, timeout=1200, check=True)
+        result = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--latency-json", "--n", str(n)],
+            env=env,
+            cwd=tempfile.gettempdir(),
+            capture_output=True,
+            timeout=1200,
+            check=True,
+        )
         merge("before", json.loads(result.stdout.decode().strip().splitlines()[-1]))
         merge("after", verdict_latency(n))
     out: dict = {"before tree": str(before), "tasks per difficulty and round": n, "rounds": 2}
@@ -290,9 +346,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20, help="tasks per difficulty")
     parser.add_argument("--repo", type=Path, default=None, help="a local repository (default: the inflection sdist)")
-    parser.add_argument("--before", type=Path, default=None, help="a pristine earlier tree to compare verdict latency with")
-    parser.add_argument("--sections", nargs="+", default=["synthesis", "verification", "agent"],
-                        choices=["synthesis", "verification", "agent"])
+    parser.add_argument(
+        "--before", type=Path, default=None, help="a pristine earlier tree to compare verdict latency with"
+    )
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        default=["synthesis", "verification", "agent"],
+        choices=["synthesis", "verification", "agent"],
+    )
     parser.add_argument("--latency-json", action="store_true", help=argparse.SUPPRESS)  # the --before subprocess
     args = parser.parse_args()
     if args.latency_json:
@@ -300,12 +362,20 @@ def main() -> None:
         return
     scratch = Path(tempfile.mkdtemp(prefix="bench-swe-"))
     try:
-        repo = (args.repo or fetch_inflection(scratch / "sdist")) if {"synthesis", "verification"} & set(args.sections) else None
+        repo = (
+            (args.repo or fetch_inflection(scratch / "sdist"))
+            if {"synthesis", "verification"} & set(args.sections)
+            else None
+        )
         repos_dir = scratch / "repos"
         results = {
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "host": {"node": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
-                     "load_average": os.getloadavg()},
+            "host": {
+                "node": platform.node(),
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "load_average": os.getloadavg(),
+            },
         }
         if args.before is not None:
             results["verification before/after"] = bench_before_after(args.n, args.before)

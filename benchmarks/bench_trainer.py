@@ -66,8 +66,8 @@ def prepare_start(directory: Path) -> Path:
 
 def moving_average_hit(rewards: list[float], times: list[float], threshold: float, window: int = 5) -> dict:
     for i in range(window - 1, len(rewards)):
-        if np.mean(rewards[i - window + 1:i + 1]) >= threshold:
-            return {"step": i + 1, "seconds": round(float(np.sum(times[:i + 1])), 2)}
+        if np.mean(rewards[i - window + 1 : i + 1]) >= threshold:
+            return {"step": i + 1, "seconds": round(float(np.sum(times[: i + 1])), 2)}
     return {"step": None, "seconds": None}
 
 
@@ -77,7 +77,9 @@ def greedy_pass_rate(model, tokenizer, n_tasks: int = 200) -> float:
     return evaluate(model, tokenizer, envs, config, n_tasks, seed=12345)["eval_pass_rate/tiny/Sums-v0"]
 
 
-def summarise(name: str, rewards: list[float], times: list[float], setup: float, pass_rate: float, threshold: float) -> dict:
+def summarise(
+    name: str, rewards: list[float], times: list[float], setup: float, pass_rate: float, threshold: float
+) -> dict:
     return {
         "name": name,
         "steps": len(rewards),
@@ -94,26 +96,54 @@ def summarise(name: str, rewards: list[float], times: list[float], setup: float,
 
 def run_rlvr(start: Path, workdir: Path, name: str, loss: str, steps: int, threshold: float, **extra) -> dict:
     settings = {
-        "envs": [{"id": "tiny/Sums-v0", "difficulty": 0.0}], "model": str(start), "loss": loss, "steps": steps, **SHARED,
-        "output_dir": str(workdir / name), "resume": False, "progress": False, "plot": False, "torch_threads": 1, "seed": 0,
-        "save_every": 10**9, "keep_checkpoints": 1, "scoring_backend": "process", "scoring_workers": 2, **extra,
+        "envs": [{"id": "tiny/Sums-v0", "difficulty": 0.0}],
+        "model": str(start),
+        "loss": loss,
+        "steps": steps,
+        **SHARED,
+        "output_dir": str(workdir / name),
+        "resume": False,
+        "progress": False,
+        "plot": False,
+        "torch_threads": 1,
+        "seed": 0,
+        "save_every": 10**9,
+        "keep_checkpoints": 1,
+        "scoring_backend": "process",
+        "scoring_workers": 2,
+        **extra,
     }
     started = time.perf_counter()
     result = train(TrainConfig.from_dict(settings))
     total = time.perf_counter() - started
     times = [row["time/step"] for row in result.metrics]
     rewards = [row["reward"] for row in result.metrics]
-    model, tokenizer = load_model_and_tokenizer(TrainConfig.from_dict(settings), str(sorted((workdir / name).glob("checkpoint-*"))[-1]))
-    return summarise(f"rlvr {name}", rewards, times, total - float(np.sum(times)), greedy_pass_rate(model, tokenizer), threshold)
+    model, tokenizer = load_model_and_tokenizer(
+        TrainConfig.from_dict(settings), str(sorted((workdir / name).glob("checkpoint-*"))[-1])
+    )
+    return summarise(
+        f"rlvr {name}", rewards, times, total - float(np.sum(times)), greedy_pass_rate(model, tokenizer), threshold
+    )
 
 
 def sums_reward(completions, task, **_) -> list[float]:
     """TRL reward function: the same verifier rlvr uses, on the completion's text."""
     verifier = SumsVerifier()
-    return [verifier.verify(Task.from_dict(json.loads(t)), c[0]["content"] if isinstance(c, list) else c).reward for c, t in zip(completions, task)]
+    return [
+        verifier.verify(Task.from_dict(json.loads(t)), c[0]["content"] if isinstance(c, list) else c).reward
+        for c, t in zip(completions, task)
+    ]
 
 
-def run_trl(start: Path, workdir: Path, name: str, loss_type: str, steps: int, threshold: float, epsilon_high: float | None = None) -> dict:
+def run_trl(
+    start: Path,
+    workdir: Path,
+    name: str,
+    loss_type: str,
+    steps: int,
+    threshold: float,
+    epsilon_high: float | None = None,
+) -> dict:
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
@@ -122,8 +152,12 @@ def run_trl(start: Path, workdir: Path, name: str, loss_type: str, steps: int, t
 
     rng = np.random.default_rng(0)
     generator = SumsGenerator()
-    tasks = [generator.generate(int(seed), 0.0) for seed in rng.integers(2**31 - 1, size=steps * SHARED["tasks_per_step"])]
-    dataset = Dataset.from_list([{"prompt": [{"role": "user", "content": t.prompt}], "task": t.to_json()} for t in tasks])
+    tasks = [
+        generator.generate(int(seed), 0.0) for seed in rng.integers(2**31 - 1, size=steps * SHARED["tasks_per_step"])
+    ]
+    dataset = Dataset.from_list(
+        [{"prompt": [{"role": "user", "content": t.prompt}], "task": t.to_json()} for t in tasks]
+    )
 
     class StepClock(TrainerCallback):
         def __init__(self):
@@ -144,19 +178,55 @@ def run_trl(start: Path, workdir: Path, name: str, loss_type: str, steps: int, t
     model = AutoModelForCausalLM.from_pretrained(start)
     tokenizer = AutoTokenizer.from_pretrained(start)
     args = GRPOConfig(
-        output_dir=str(workdir / name), max_steps=steps, per_device_train_batch_size=SHARED["tasks_per_step"] * SHARED["group_size"],
-        num_generations=SHARED["group_size"], learning_rate=SHARED["learning_rate"], lr_scheduler_type="constant", warmup_steps=0,
-        weight_decay=0.0, max_grad_norm=1.0, max_completion_length=SHARED["max_new_tokens"], temperature=SHARED["temperature"], top_k=0,
-        top_p=1.0, beta=0.0, epsilon=0.2, epsilon_high=epsilon_high, loss_type=loss_type, scale_rewards="group", num_iterations=1,
-        use_cpu=True, logging_steps=1, report_to="none", save_strategy="no", seed=0, bf16=False, disable_tqdm=True,
-        dataloader_num_workers=0, shuffle_dataset=False,
+        output_dir=str(workdir / name),
+        max_steps=steps,
+        per_device_train_batch_size=SHARED["tasks_per_step"] * SHARED["group_size"],
+        num_generations=SHARED["group_size"],
+        learning_rate=SHARED["learning_rate"],
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        weight_decay=0.0,
+        max_grad_norm=1.0,
+        max_completion_length=SHARED["max_new_tokens"],
+        temperature=SHARED["temperature"],
+        top_k=0,
+        top_p=1.0,
+        beta=0.0,
+        epsilon=0.2,
+        epsilon_high=epsilon_high,
+        loss_type=loss_type,
+        scale_rewards="group",
+        num_iterations=1,
+        use_cpu=True,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        seed=0,
+        bf16=False,
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        shuffle_dataset=False,
     )
     clock = StepClock()
-    trainer = GRPOTrainer(model=model, reward_funcs=sums_reward, args=args, train_dataset=dataset, processing_class=tokenizer, callbacks=[clock])
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=sums_reward,
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        callbacks=[clock],
+    )
     trainer.train()
     total = time.perf_counter() - started
     rewards, times = clock.rewards[:steps], clock.times[:steps]
-    return summarise(f"trl {name}", rewards, times, total - float(np.sum(times)), greedy_pass_rate(trainer.model, tokenizer), threshold)
+    return summarise(
+        f"trl {name}",
+        rewards,
+        times,
+        total - float(np.sum(times)),
+        greedy_pass_rate(trainer.model, tokenizer),
+        threshold,
+    )
 
 
 def versions() -> dict:
@@ -185,10 +255,23 @@ def main() -> int:
         workdir = Path(scratch)
         start = prepare_start(workdir)
         pairs = [
-            (lambda: run_rlvr(start, workdir, "grpo", "grpo", args.steps, args.threshold),
-             lambda: run_trl(start, workdir, "grpo", "grpo", args.steps, args.threshold)),
-            (lambda: run_rlvr(start, workdir, "dapo-plain", "dapo", args.steps, args.threshold, dynamic_sampling=False, overlong_penalty=False),
-             lambda: run_trl(start, workdir, "dapo", "dapo", args.steps, args.threshold, epsilon_high=0.28)),
+            (
+                lambda: run_rlvr(start, workdir, "grpo", "grpo", args.steps, args.threshold),
+                lambda: run_trl(start, workdir, "grpo", "grpo", args.steps, args.threshold),
+            ),
+            (
+                lambda: run_rlvr(
+                    start,
+                    workdir,
+                    "dapo-plain",
+                    "dapo",
+                    args.steps,
+                    args.threshold,
+                    dynamic_sampling=False,
+                    overlong_penalty=False,
+                ),
+                lambda: run_trl(start, workdir, "dapo", "dapo", args.steps, args.threshold, epsilon_high=0.28),
+            ),
         ]
         for ours, theirs in pairs:
             sides = [ours, theirs] if args.order == "rlvr-first" else [theirs, ours]
@@ -199,15 +282,29 @@ def main() -> int:
                     runs.append(side())
                 except ImportError as error:
                     trl_error = f"TRL unavailable: {error}"
-                print(json.dumps({k: v for k, v in runs[-1].items() if k != "reward_per_step"}) if runs else trl_error, flush=True)
+                print(
+                    json.dumps({k: v for k, v in runs[-1].items() if k != "reward_per_step"}) if runs else trl_error,
+                    flush=True,
+                )
         runs.append(run_rlvr(start, workdir, "dapo", "dapo", args.steps, args.threshold))
         print(json.dumps({k: v for k, v in runs[-1].items() if k != "reward_per_step"}), flush=True)
     result = {
         "benchmark": "trainer: rlvr GRPO-family trainer vs TRL GRPOTrainer, tiny/Sums-v0 d=0, tiny 0.6M model, CPU",
-        "shared_hyper_parameters": SHARED, "steps": args.steps, "threshold": args.threshold, "order": args.order,
-        "machine": {"platform": platform.platform(), "python": sys.version.split()[0], "cpus": os.cpu_count(), "torch_threads": 1,
-                    "load_average_before": [round(x, 2) for x in load_before], "load_average_after": [round(x, 2) for x in os.getloadavg()]},
-        "versions": versions(), "trl_error": trl_error, "runs": runs,
+        "shared_hyper_parameters": SHARED,
+        "steps": args.steps,
+        "threshold": args.threshold,
+        "order": args.order,
+        "machine": {
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "cpus": os.cpu_count(),
+            "torch_threads": 1,
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        },
+        "versions": versions(),
+        "trl_error": trl_error,
+        "runs": runs,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -63,24 +63,49 @@ def greedy_samples(config, checkpoint: Path, env_id: str, count: int = 5) -> lis
     samples = []
     for seed in range(900_000, 900_000 + count):
         task = source.make_task(seed, 0.0)
-        ids = tokenizer.apply_chat_template([{"role": "user", "content": task.prompt}], add_generation_prompt=True,
-                                            return_tensors="pt", return_dict=True)
+        ids = tokenizer.apply_chat_template(
+            [{"role": "user", "content": task.prompt}],
+            add_generation_prompt=True,
+            return_tensors="pt",
+            return_dict=True,
+        )
         with torch.no_grad():
-            out = model.generate(**ids, max_new_tokens=config.max_new_tokens, do_sample=False,
-                                 pad_token_id=tokenizer.pad_token_id)
-        text = tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+            out = model.generate(
+                **ids, max_new_tokens=config.max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id
+            )
+        text = tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
         verdict = verifier.verify(task, text)
-        samples.append({"prompt_head": task.prompt.split("\n")[0], "response": text, "reward": verdict.reward,
-                        "reason": verdict.reason})
+        samples.append(
+            {
+                "prompt_head": task.prompt.split("\n")[0],
+                "response": text,
+                "reward": verdict.reward,
+                "reason": verdict.reason,
+            }
+        )
     return samples
 
 
-def run(name: str, env_id: str, max_new_tokens: int, steps: int, eval_tasks: int, workdir: Path,
-        warmup_sft_envs: list[dict] | None = None) -> dict:
+def run(
+    name: str,
+    env_id: str,
+    max_new_tokens: int,
+    steps: int,
+    eval_tasks: int,
+    workdir: Path,
+    warmup_sft_envs: list[dict] | None = None,
+) -> dict:
     overrides = {"warmup_sft_envs": warmup_sft_envs} if warmup_sft_envs else {}
     config = demo_config(
-        output_dir=str(workdir / name), envs=[{"id": env_id, "weight": 1.0, "difficulty": 0.0}], steps=steps,
-        max_new_tokens=max_new_tokens, eval_tasks=eval_tasks, save_every=10**9, progress=False, plot=False, resume=False,
+        output_dir=str(workdir / name),
+        envs=[{"id": env_id, "weight": 1.0, "difficulty": 0.0}],
+        steps=steps,
+        max_new_tokens=max_new_tokens,
+        eval_tasks=eval_tasks,
+        save_every=10**9,
+        progress=False,
+        plot=False,
+        resume=False,
         **overrides,
     )
     started = time.perf_counter()
@@ -90,7 +115,11 @@ def run(name: str, env_id: str, max_new_tokens: int, steps: int, eval_tasks: int
     evaluations = [next(v for k, v in e.items() if k.startswith("eval_pass_rate/")) for e in result.evaluations]
     checkpoint = max((workdir / name).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
     summary = {
-        "name": name, "env_id": env_id, "difficulty": 0.0, "max_new_tokens": max_new_tokens, "steps": len(rewards),
+        "name": name,
+        "env_id": env_id,
+        "difficulty": 0.0,
+        "max_new_tokens": max_new_tokens,
+        "steps": len(rewards),
         "warmup_sft_envs": [e.id for e in config.warmup_sft_envs or []],
         "wall_seconds": round(seconds, 1),
         "reward_first_20pct": round(window_mean(rewards, 0.2, last=False), 3),
@@ -98,13 +127,18 @@ def run(name: str, env_id: str, max_new_tokens: int, steps: int, eval_tasks: int
         "greedy_pass_rate_before": round(evaluations[0], 3) if evaluations else None,
         "greedy_pass_rate_after": round(evaluations[-1], 3) if evaluations else None,
         "zero_variance_fraction_mean": round(float(np.mean([r["zero_variance_fraction"] for r in result.metrics])), 3),
-        "response_length_first_last": [round(result.metrics[0]["response_length"], 1),
-                                       round(result.metrics[-1]["response_length"], 1)],
+        "response_length_first_last": [
+            round(result.metrics[0]["response_length"], 1),
+            round(result.metrics[-1]["response_length"], 1),
+        ],
         "refill_rounds_total": int(sum(r.get("refill_rounds", 0) for r in result.metrics)),
         "final_greedy_samples": greedy_samples(config, checkpoint, env_id),
         "reward_per_step": [round(r, 3) for r in rewards],
     }
-    print(json.dumps({k: v for k, v in summary.items() if k not in ("reward_per_step", "final_greedy_samples")}), flush=True)
+    print(
+        json.dumps({k: v for k, v in summary.items() if k not in ("reward_per_step", "final_greedy_samples")}),
+        flush=True,
+    )
     for sample in summary["final_greedy_samples"]:
         print(f"   {sample['prompt_head']!r} → {sample['response']!r} ({sample['reward']})", flush=True)
     return summary
@@ -116,13 +150,17 @@ def main() -> int:
     parser.add_argument("--countdown-steps", type=int, default=30, help="RL steps of the countdown runs (slower steps)")
     parser.add_argument("--countdown-tokens", type=int, default=16)
     parser.add_argument("--eval-tasks", type=int, default=100)
-    parser.add_argument("--runs", default="countdown,countdown-sft,sums", help="comma-separated: countdown, countdown-sft, sums")
+    parser.add_argument(
+        "--runs", default="countdown,countdown-sft,sums", help="comma-separated: countdown, countdown-sft, sums"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     countdown_sft = [{"id": "rlvr/Countdown-v0", "difficulty": 0.0}]
-    plans = {"countdown": ("rlvr/Countdown-v0", args.countdown_tokens, args.countdown_steps, None),
-             "countdown-sft": ("rlvr/Countdown-v0", args.countdown_tokens, args.countdown_steps, countdown_sft),
-             "sums": ("tiny/Sums-v0", 8, args.steps, None)}
+    plans = {
+        "countdown": ("rlvr/Countdown-v0", args.countdown_tokens, args.countdown_steps, None),
+        "countdown-sft": ("rlvr/Countdown-v0", args.countdown_tokens, args.countdown_steps, countdown_sft),
+        "sums": ("tiny/Sums-v0", 8, args.steps, None),
+    }
     load_before = os.getloadavg()
     runs = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -132,9 +170,14 @@ def main() -> int:
     result = {
         "benchmark": "tiny 0.6M model, the CPU demo's trainer settings: Countdown-v0 d=0 vs the demo's tiny/Sums-v0 d=0",
         "eval_tasks": args.eval_tasks,
-        "machine": {"platform": platform.platform(), "python": sys.version.split()[0], "cpus": os.cpu_count(),
-                    "torch_threads": 1, "load_average_before": [round(x, 2) for x in load_before],
-                    "load_average_after": [round(x, 2) for x in os.getloadavg()]},
+        "machine": {
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "cpus": os.cpu_count(),
+            "torch_threads": 1,
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        },
         "versions": {name: importlib.metadata.version(name) for name in ("torch", "transformers")},
         "runs": runs,
     }

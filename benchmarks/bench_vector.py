@@ -32,11 +32,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import gymnasium as gym  # noqa: E402
-from gymnasium.vector import AutoresetMode  # noqa: E402
+import gymnasium as gym
+from gymnasium.vector import AutoresetMode
 
-import rlvr  # noqa: E402
-from rlvr.envs.vector import TaskVectorEnv  # noqa: E402
+import rlvr
+from rlvr.envs.vector import TaskVectorEnv
 
 ENVS = {"rlvr/Maze-v0": 0.5, "rlvr/Math-v0": 0.5, "rlvr/Code-v0": 0.2}
 RESULTS = Path(__file__).resolve().parent / "results" / "vector.json"
@@ -45,9 +45,16 @@ RESULTS = Path(__file__).resolve().parent / "results" / "vector.json"
 def vectorisers(env_id: str, difficulty: float, n: int) -> dict:
     disabled = {"autoreset_mode": AutoresetMode.DISABLED}  # like TaskVectorEnv: reset() starts each round
     return {
-        "gym-sync": lambda: gym.make_vec(env_id, num_envs=n, vectorization_mode="sync", vector_kwargs=disabled, difficulty=difficulty),
-        "gym-async": lambda: gym.make_vec(env_id, num_envs=n, vectorization_mode="async",
-                                          vector_kwargs={**disabled, "shared_memory": False}, difficulty=difficulty),
+        "gym-sync": lambda: gym.make_vec(
+            env_id, num_envs=n, vectorization_mode="sync", vector_kwargs=disabled, difficulty=difficulty
+        ),
+        "gym-async": lambda: gym.make_vec(
+            env_id,
+            num_envs=n,
+            vectorization_mode="async",
+            vector_kwargs={**disabled, "shared_memory": False},
+            difficulty=difficulty,
+        ),
         "rlvr-serial": lambda: TaskVectorEnv(env_id, n, difficulty=difficulty, backend="serial"),
         "rlvr-thread": lambda: TaskVectorEnv(env_id, n, difficulty=difficulty, backend="thread", workers=2),
         "rlvr-process": lambda: TaskVectorEnv(env_id, n, difficulty=difficulty, backend="process", workers=2),
@@ -74,8 +81,12 @@ def measure(make, n: int, rounds: int, warmup: int, first_seed: int) -> dict:
     rewards = [one_round(envs, first_seed + (warmup + r) * n, n) for r in range(rounds)]
     elapsed = time.perf_counter() - started
     envs.close()
-    return {"setup_s": round(setup, 2), "rounds_per_s": round(rounds / elapsed, 2), "episodes_per_s": round(rounds * n / elapsed, 1),
-            "mean_reward": round(sum(rewards) / len(rewards), 3)}
+    return {
+        "setup_s": round(setup, 2),
+        "rounds_per_s": round(rounds / elapsed, 2),
+        "episodes_per_s": round(rounds * n / elapsed, 1),
+        "mean_reward": round(sum(rewards) / len(rewards), 3),
+    }
 
 
 def main() -> int:
@@ -85,18 +96,30 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=12, help="untimed rounds first (reported as setup)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
-    results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "num_envs": args.num_envs,
-               "rounds": args.rounds, "warmup_rounds": args.warmup, "rows": []}
+    results = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "num_envs": args.num_envs,
+        "rounds": args.rounds,
+        "warmup_rounds": args.warmup,
+        "rows": [],
+    }
     print(f"{'env':<16} {'vectoriser':<14} {'episodes/s':>10} {'vs gym-sync':>11} {'setup s':>8} {'reward':>7}")
     for env_id, difficulty in ENVS.items():
         baseline = None
         for index, (name, make) in enumerate(vectorisers(env_id, difficulty, args.num_envs).items()):
             first_seed = 1_000_000 * (index + 1)
-            row = {"env": env_id, "difficulty": difficulty, "vectoriser": name, **measure(make, args.num_envs, args.rounds, args.warmup, first_seed)}
+            row = {
+                "env": env_id,
+                "difficulty": difficulty,
+                "vectoriser": name,
+                **measure(make, args.num_envs, args.rounds, args.warmup, first_seed),
+            }
             baseline = baseline or row["episodes_per_s"]
             row["ratio_vs_gym_sync"] = round(row["episodes_per_s"] / baseline, 2)
             results["rows"].append(row)
-            print(f"{env_id:<16} {name:<14} {row['episodes_per_s']:>10} {row['ratio_vs_gym_sync']:>10}x {row['setup_s']:>8} {row['mean_reward']:>7}")
+            print(
+                f"{env_id:<16} {name:<14} {row['episodes_per_s']:>10} {row['ratio_vs_gym_sync']:>10}x {row['setup_s']:>8} {row['mean_reward']:>7}"
+            )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -43,9 +43,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import rlvr  # noqa: E402
-from rlvr.generators.verilog import FAMILIES, VerilogGenerator, measure_mutants, mutants  # noqa: E402
-from rlvr.verifiers.verilog import VerilogVerifier, build_bench, extract_verilog  # noqa: E402
+import rlvr
+from rlvr.generators.verilog import FAMILIES, VerilogGenerator, measure_mutants, mutants
+from rlvr.verifiers.verilog import VerilogVerifier, build_bench, extract_verilog
 
 PREFIXES = (1, 2, 4, 8, 16, 32, 48, 64, 96, 128, 160, 256, 512)
 VERILOG_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "verilog-eval" / "dataset_spec-to-rtl"
@@ -57,8 +57,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary(ms: list[float]) -> dict:
-    return {"runs": len(ms), "p50_ms": round(percentile(ms, 50), 2), "p99_ms": round(percentile(ms, 99), 2),
-            "mean_ms": round(statistics.fmean(ms), 2)}
+    return {
+        "runs": len(ms),
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p99_ms": round(percentile(ms, 99), 2),
+        "mean_ms": round(statistics.fmean(ms), 2),
+    }
 
 
 def load_before(path: str):
@@ -78,8 +82,12 @@ def bare_run(task, response: str) -> float:
         for name, text in (*bench.data, ("tb.sv", bench.text), ("top.sv", extract_verilog(response))):
             Path(tmp, name).write_text(text)
         t0 = time.perf_counter()
-        result = subprocess.run(["sh", "-c", f"iverilog -g2012 -o sim.vvp -s {bench.top} tb.sv top.sv && vvp -n sim.vvp -none"],
-                                cwd=tmp, capture_output=True, text=True)
+        result = subprocess.run(
+            ["sh", "-c", f"iverilog -g2012 -o sim.vvp -s {bench.top} tb.sv top.sv && vvp -n sim.vvp -none"],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+        )
         elapsed = time.perf_counter() - t0
     if "RLVR0bench0 done" not in result.stdout:
         raise RuntimeError(f"bare run of {task.id} did not finish: {result.stdout[-300:]} {result.stderr[-300:]}")
@@ -111,9 +119,13 @@ def latency_rows(tasks: list, verifier: VerilogVerifier, before=None) -> dict:
         verifier.sandbox.run(["true"])
         floor.append((time.perf_counter() - t0) * 1e3)
     verified, old, bare, floor, first = verified[3:], old[3:], bare[3:], floor[3:], first[3:]
-    rows = {"verifier": summary(verified), "bare iverilog && vvp": summary(bare), "sandbox /bin/true": summary(floor),
-            "overhead_p50_ms": round(percentile(verified, 50) - percentile(bare, 50), 2),
-            "ratio_p50": round(percentile(verified, 50) / percentile(bare, 50), 2)}
+    rows = {
+        "verifier": summary(verified),
+        "bare iverilog && vvp": summary(bare),
+        "sandbox /bin/true": summary(floor),
+        "overhead_p50_ms": round(percentile(verified, 50) - percentile(bare, 50), 2),
+        "ratio_p50": round(percentile(verified, 50) / percentile(bare, 50), 2),
+    }
     if first:
         rows["verifier, first candidate of a problem (reference run not cached)"] = summary(first)
     if old:
@@ -143,8 +155,12 @@ def throughput(pairs: list, workers: int, seconds: float, make=VerilogVerifier) 
         list(pool.map(loop, range(workers)))
     elapsed = time.monotonic() - t0
     verifier.close()
-    return {"workers": workers, "candidates": sum(counts), "seconds": round(elapsed, 2),
-            "candidates_per_s": round(sum(counts) / elapsed, 2)}
+    return {
+        "workers": workers,
+        "candidates": sum(counts),
+        "seconds": round(elapsed, 2),
+        "candidates_per_s": round(sum(counts) / elapsed, 2),
+    }
 
 
 def kill_before(kill_tasks: int, before) -> dict:
@@ -176,7 +192,9 @@ def kill_curve(kill_tasks: int, verifier: VerilogVerifier) -> dict:
         task = rlvr.make_task("rlvr/Verilog-v0", seed=seed, difficulty=d, families=family)
         results, _ = measure_mutants(task, verifier)
         per_step = 2 if task.answer["clock"] else 1
-        return task, [(r.mutant.category, None if r.first_mismatch is None else r.first_mismatch // per_step) for r in results]
+        return task, [
+            (r.mutant.category, None if r.first_mismatch is None else r.first_mismatch // per_step) for r in results
+        ]
 
     t0 = time.monotonic()
     with ThreadPoolExecutor(2) as pool:
@@ -200,10 +218,17 @@ def kill_curve(kill_tasks: int, verifier: VerilogVerifier) -> dict:
             per_category[category] += 1
             per_category_killed[category] += step is not None
     return {
-        "tasks": len(outcomes), "mutants": total, "killed": len(killed_steps), "seconds": round(elapsed, 1),
+        "tasks": len(outcomes),
+        "mutants": total,
+        "killed": len(killed_steps),
+        "seconds": round(elapsed, 1),
         "kill_rate_within_first_k_steps": curve,
         "kill_rate_by_category": {c: round(per_category_killed[c] / per_category[c], 4) for c in sorted(per_category)},
-        "steps_needed_to_kill_all_killable": {"p50": percentile(needed, 50), "p90": percentile(needed, 90), "max": max(needed)},
+        "steps_needed_to_kill_all_killable": {
+            "p50": percentile(needed, 50),
+            "p90": percentile(needed, 90),
+            "max": max(needed),
+        },
         "stimulus_steps": {"p50": percentile(lengths, 50), "max": max(lengths)},
         "steps_needed_by_family_max": {f: max(v) for f, v in sorted(by_family.items())},
     }
@@ -223,13 +248,19 @@ def main() -> None:
     verifier = VerilogVerifier(cache_size=0)
     before = before_module.VerilogVerifier(cache_size=0) if before_module else None
     load_at_start = os.getloadavg()
-    generated = [rlvr.make_task("rlvr/Verilog-v0", seed=s, difficulty=d) for s in range(args.tasks // 2) for d in (0.5, 1.0)]
+    generated = [
+        rlvr.make_task("rlvr/Verilog-v0", seed=s, difficulty=d) for s in range(args.tasks // 2) for d in (0.5, 1.0)
+    ]
     latency = {"Verilog-v0 (d 0.5 and 1.0)": latency_rows(generated, verifier, before)}
     if Path(args.verilog_eval).is_dir():
-        evals = [rlvr.make_task("rlvr/VerilogEval-v0", seed=s * 7, dataset=args.verilog_eval) for s in range(args.tasks // 2)]
+        evals = [
+            rlvr.make_task("rlvr/VerilogEval-v0", seed=s * 7, dataset=args.verilog_eval) for s in range(args.tasks // 2)
+        ]
         latency["VerilogEval-v0"] = latency_rows(evals, verifier, before)
     else:
-        print(f"VerilogEval-v0 latency left out: no dataset at {args.verilog_eval} (--verilog-eval DIR)", file=sys.stderr)
+        print(
+            f"VerilogEval-v0 latency left out: no dataset at {args.verilog_eval} (--verilog-eval DIR)", file=sys.stderr
+        )
     generator = VerilogGenerator()
     pairs = []
     for task in generated[:20]:
@@ -238,15 +269,19 @@ def main() -> None:
     for w in (1, 2):
         tput[f"Verilog-v0, {w} worker(s)"] = throughput(pairs, w, args.seconds)
         if before_module:
-            tput[f"Verilog-v0, {w} worker(s), before"] = throughput(pairs, w, args.seconds, before_module.VerilogVerifier)
+            tput[f"Verilog-v0, {w} worker(s), before"] = throughput(
+                pairs, w, args.seconds, before_module.VerilogVerifier
+            )
     kills = kill_curve(args.kill_tasks, verifier)
     if before_module:
         kills["before"] = kill_before(args.kill_tasks, before_module)
         before.close()
     verifier.close()
 
-    print(f"\nVerilog verifier benchmark ({platform.node()}, {os.cpu_count()} CPUs, load {load_at_start[0]:.1f} at start, "
-          f"iverilog: {subprocess.run(['iverilog', '-V'], capture_output=True, text=True).stdout.splitlines()[0]})\n")
+    print(
+        f"\nVerilog verifier benchmark ({platform.node()}, {os.cpu_count()} CPUs, load {load_at_start[0]:.1f} at start, "
+        f"iverilog: {subprocess.run(['iverilog', '-V'], capture_output=True, text=True).stdout.splitlines()[0]})\n"
+    )
     print(f"{'latency of one correct candidate':48s} {'p50 ms':>8s} {'p99 ms':>8s}")
     for env, rows in latency.items():
         for name, row in rows.items():
@@ -263,14 +298,21 @@ def main() -> None:
     print(f"  by category: {kills['kill_rate_by_category']}")
     if "before" in kills:
         print(f"  before: {kills['before']}")
-    print(f"  steps needed to kill every killable mutant: {kills['steps_needed_to_kill_all_killable']} "
-          f"(stimulus length {kills['stimulus_steps']})")
+    print(
+        f"  steps needed to kill every killable mutant: {kills['steps_needed_to_kill_all_killable']} "
+        f"(stimulus length {kills['stimulus_steps']})"
+    )
 
     result = {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "host": {"node": platform.node(), "cpus": os.cpu_count(), "kernel": platform.release(), "python": sys.version.split()[0],
-                 "load_average_at_start": [round(x, 2) for x in load_at_start],
-                 "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
+        "host": {
+            "node": platform.node(),
+            "cpus": os.cpu_count(),
+            "kernel": platform.release(),
+            "python": sys.version.split()[0],
+            "load_average_at_start": [round(x, 2) for x in load_at_start],
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        },
         "sandbox_backend": VerilogVerifier().sandbox.backend,
         "latency": latency,
         "throughput": tput,

@@ -69,9 +69,13 @@ def baseline_jigsaw(picture: np.ndarray, rows: int, cols: int, seed: int) -> byt
     """Cut, shuffle, paste and PNG-encode: the bare minimum of a jigsaw task."""
     rng = np.random.default_rng(seed)
     side_h, side_w = picture.shape[0] // rows, picture.shape[1] // cols
-    pieces = [picture[r * side_h:(r + 1) * side_h, c * side_w:(c + 1) * side_w] for r in range(rows) for c in range(cols)]
+    pieces = [
+        picture[r * side_h : (r + 1) * side_h, c * side_w : (c + 1) * side_w] for r in range(rows) for c in range(cols)
+    ]
     order = rng.permutation(len(pieces))
-    shuffled = np.concatenate([np.concatenate([pieces[order[r * cols + c]] for c in range(cols)], axis=1) for r in range(rows)], axis=0)
+    shuffled = np.concatenate(
+        [np.concatenate([pieces[order[r * cols + c]] for c in range(cols)], axis=1) for r in range(rows)], axis=0
+    )
     buffer = io.BytesIO()
     Image.fromarray(shuffled).save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
@@ -136,9 +140,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     result: dict = {
-        "measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": sys.version.split()[0], "platform": platform.platform(),
-        "cpu_count": os.cpu_count(), "rlvr": version_of("rlvr"), "numpy": version_of("numpy"), "pillow": version_of("pillow"),
-        "scikit_image": version_of("scikit-image"), "n": args.n, "repeats": args.repeats, "calibration_seeds": args.calibration_seeds,
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "rlvr": version_of("rlvr"),
+        "numpy": version_of("numpy"),
+        "pillow": version_of("pillow"),
+        "scikit_image": version_of("scikit-image"),
+        "n": args.n,
+        "repeats": args.repeats,
+        "calibration_seeds": args.calibration_seeds,
         "envs": {},
     }
     for env_id in args.envs:
@@ -146,14 +158,20 @@ def main(argv: list[str] | None = None) -> int:
         for d in DIFFICULTIES:
             row = measure_level(env_id, d, args.n, args.repeats, args.calibration_seeds, {})
             rows.append(row)
-            print(f"{env_id:<18} d={d:<4} {row['tasks_per_s']:>7.1f} tasks/s  {row['png_bytes_per_task'] / 1024:>6.0f} KiB  "
-                  f"json {row['json_ms_per_task']:>5.1f} ms  {row['verifications_per_s']:>8.0f} verify/s  "
-                  f"pixel solver {row.get('pixel_solver_solved', float('nan')):.2f} ({row.get('pixel_solver_ms_per_task', 0):.0f} ms)", flush=True)
+            print(
+                f"{env_id:<18} d={d:<4} {row['tasks_per_s']:>7.1f} tasks/s  {row['png_bytes_per_task'] / 1024:>6.0f} KiB  "
+                f"json {row['json_ms_per_task']:>5.1f} ms  {row['verifications_per_s']:>8.0f} verify/s  "
+                f"pixel solver {row.get('pixel_solver_solved', float('nan')):.2f} ({row.get('pixel_solver_ms_per_task', 0):.0f} ms)",
+                flush=True,
+            )
         entry = {"levels": rows}
         if importlib.util.find_spec("skimage") is not None:
             photos = measure_level(env_id, 0.5, args.n, args.repeats, 0, {"image_source": "photos"})
             entry["photos_d0.5"] = photos
-            print(f"{env_id:<18} photos d=0.5 {photos['tasks_per_s']:>7.1f} tasks/s  {photos['png_bytes_per_task'] / 1024:>6.0f} KiB", flush=True)
+            print(
+                f"{env_id:<18} photos d=0.5 {photos['tasks_per_s']:>7.1f} tasks/s  {photos['png_bytes_per_task'] / 1024:>6.0f} KiB",
+                flush=True,
+            )
         result["envs"][env_id] = entry
 
     baseline = {}
@@ -161,15 +179,30 @@ def main(argv: list[str] | None = None) -> int:
         size = rlvr.make_task("rlvr/Jigsaw-v0", seed=0, difficulty=difficulty).params["piece_px"] * rows_cols[0]
         picture = np.asarray(paint_scene(np.random.default_rng(0), size, size)[0])
         rate = median_rate(lambda i: baseline_jigsaw(picture, *rows_cols, i), args.n, args.repeats)
-        ours = median_rate(lambda i: [image_to_png(im) for im in rlvr.make_task("rlvr/Jigsaw-v0", seed=i, difficulty=difficulty).images], args.n, args.repeats)
+        ours = median_rate(
+            lambda i: [
+                image_to_png(im) for im in rlvr.make_task("rlvr/Jigsaw-v0", seed=i, difficulty=difficulty).images
+            ],
+            args.n,
+            args.repeats,
+        )
         label = f"{rows_cols[0]}x{rows_cols[1]}"
-        baseline[label] = {"baseline_tasks_per_s": round(rate, 1), "rlvr_tasks_per_s": round(ours, 1), "rlvr_over_baseline": round(ours / rate, 3),
-                           "rlvr_difficulty": difficulty}
-        print(f"baseline jigsaw {label}: {rate:.1f} tasks/s; rlvr/Jigsaw-v0 d={difficulty}: {ours:.1f} tasks/s (ratio {ours / rate:.2f})", flush=True)
+        baseline[label] = {
+            "baseline_tasks_per_s": round(rate, 1),
+            "rlvr_tasks_per_s": round(ours, 1),
+            "rlvr_over_baseline": round(ours / rate, 3),
+            "rlvr_difficulty": difficulty,
+        }
+        print(
+            f"baseline jigsaw {label}: {rate:.1f} tasks/s; rlvr/Jigsaw-v0 d={difficulty}: {ours:.1f} tasks/s (ratio {ours / rate:.2f})",
+            flush=True,
+        )
     result["baseline_jigsaw"] = baseline
-    result["baseline_note"] = ("baseline: a fixed picture of the same size (320×320 for 2×2, 480×480 for 10×10) cut with numpy, shuffled, "
-                               "pasted and PNG-encoded (no scene painting, labels, look-alike checks or prompt); rlvr: make_task plus PNG "
-                               "encoding of its images; both timed in the same run")
+    result["baseline_note"] = (
+        "baseline: a fixed picture of the same size (320×320 for 2×2, 480×480 for 10×10) cut with numpy, shuffled, "
+        "pasted and PNG-encoded (no scene painting, labels, look-alike checks or prompt); rlvr: make_task plus PNG "
+        "encoding of its images; both timed in the same run"
+    )
     if not args.no_save:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(result, indent=2) + "\n")

@@ -46,13 +46,28 @@ def main() -> None:
     model, tokenizer = load_model(args.model)
     train = rlvr_trl.dataset({"rlvr/Maze-v0": 1, "rlvr/SubsetSum-v0": 1}, n=args.n, difficulty=args.difficulty)
     config = GRPOConfig(
-        output_dir=args.output_dir, max_steps=args.steps, per_device_train_batch_size=4, num_generations=2,
-        max_completion_length=16 if args.model == "tiny" else 512, learning_rate=1e-3 if args.model == "tiny" else 1e-6,
-        use_cpu=not torch.cuda.is_available(), logging_steps=1, report_to="none", save_strategy="no", seed=0,
-        bf16=False, beta=0.0, disable_tqdm=True,
+        output_dir=args.output_dir,
+        max_steps=args.steps,
+        per_device_train_batch_size=4,
+        num_generations=2,
+        max_completion_length=16 if args.model == "tiny" else 512,
+        learning_rate=1e-3 if args.model == "tiny" else 1e-6,
+        use_cpu=not torch.cuda.is_available(),
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        seed=0,
+        bf16=False,
+        beta=0.0,
+        disable_tqdm=True,
     )
-    trainer = GRPOTrainer(model=model, reward_funcs=rlvr_trl.reward_function(), args=config, train_dataset=train,
-                          processing_class=tokenizer)
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=rlvr_trl.reward_function(),
+        args=config,
+        train_dataset=train,
+        processing_class=tokenizer,
+    )
     trainer.train()
     for entry in trainer.state.log_history:
         if "reward" in entry:

@@ -65,13 +65,14 @@ import random
 import re
 import signal
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from rlvr.core import Task, Verdict, canonical_difficulty, check_hint
-from rlvr.params import DifficultyTable, describe_value
 from rlvr.envs.registry import ENV_SPECS, build_generator, build_verifier, canonical_env_id, get_spec, split_options
+from rlvr.params import DifficultyTable, describe_value
 
 
 def _freeze(options: dict) -> str:
@@ -109,10 +110,19 @@ class FewerDistinctTasks(ValueError):
 
     def __init__(self, env_id: str, difficulty: float, split: str | None, found: int, draws: int, wanted: int):
         where = f"the {split} split of " if split else ""
-        super().__init__(f"{where}{env_id} at difficulty {difficulty:g} has only about {found} distinct tasks "
-                         f"({found} found in {draws} draws), fewer than the {wanted} asked for; ask for fewer, change "
-                         f"the difficulty or parameters, or allow duplicates")
-        self.env_id, self.difficulty, self.split, self.found, self.draws, self.wanted = env_id, difficulty, split, found, draws, wanted
+        super().__init__(
+            f"{where}{env_id} at difficulty {difficulty:g} has only about {found} distinct tasks "
+            f"({found} found in {draws} draws), fewer than the {wanted} asked for; ask for fewer, change "
+            f"the difficulty or parameters, or allow duplicates"
+        )
+        self.env_id, self.difficulty, self.split, self.found, self.draws, self.wanted = (
+            env_id,
+            difficulty,
+            split,
+            found,
+            draws,
+            wanted,
+        )
 
 
 def check_split(split: Any) -> str | None:
@@ -147,11 +157,14 @@ def stream_seed(seed: int, split: str, attempt: int) -> int:
     train's first attempt (so most train tasks are the raw stream's), else a 63-bit hash."""
     if split == "train" and attempt == 0:
         return int(seed)
-    return int.from_bytes(hashlib.sha256(f"rlvr-stream|{split}|{int(seed)}|{attempt}".encode()).digest()[:8], "big") >> 1
+    return (
+        int.from_bytes(hashlib.sha256(f"rlvr-stream|{split}|{int(seed)}|{attempt}".encode()).digest()[:8], "big") >> 1
+    )
 
 
-def make_task(env_id: str, seed: int = 0, difficulty: float = 0.5, *, split: str | None = None, hint: float = 0.0,
-              **options: Any) -> Task:
+def make_task(
+    env_id: str, seed: int = 0, difficulty: float = 0.5, *, split: str | None = None, hint: float = 0.0, **options: Any
+) -> Task:
     """The task at position ``seed`` of ``split``'s stream (module docstring); with ``split=None``
     the task that ``gym.make(env_id, difficulty=…, **options).reset(seed=seed)`` would serve.
 
@@ -163,8 +176,9 @@ def make_task(env_id: str, seed: int = 0, difficulty: float = 0.5, *, split: str
     return keyed_task_maker(env_id, difficulty, split, hint, options, keys=False)(seed)[0]
 
 
-def keyed_task_maker(env_id: str, difficulty: float, split: str | None, hint: float, options: dict,
-                     keys: bool) -> Callable[[int], tuple[Task, bytes | None]]:
+def keyed_task_maker(
+    env_id: str, difficulty: float, split: str | None, hint: float, options: dict, keys: bool
+) -> Callable[[int], tuple[Task, bytes | None]]:
     """``make_task``'s work for one (env, difficulty, split, hint, options), the options sorted
     and the generator looked up once: position → (its task, the task's ``content_key`` when
     ``keys``, else None). Bulk generation makes every task through one of these."""
@@ -174,8 +188,9 @@ def keyed_task_maker(env_id: str, difficulty: float, split: str | None, hint: fl
     return split_task_maker(make_generator(env_id, **generator_kwargs), difficulty, split, hint, params, keys)
 
 
-def split_task_maker(generator: Any, difficulty: float, split: str | None, hint: float, params: dict,
-                     keys: bool) -> Callable[[int], tuple[Task, bytes | None]]:
+def split_task_maker(
+    generator: Any, difficulty: float, split: str | None, hint: float, params: dict, keys: bool
+) -> Callable[[int], tuple[Task, bytes | None]]:
     """Position → (task, its ``content_key`` when ``keys``) of ``split``'s stream (module
     docstring) for any generator with ``generate(seed, difficulty, **params)`` — a registered
     env's or a trainer's custom one; ``hint`` > 0 applies ``generator.with_hint`` after the split
@@ -195,9 +210,11 @@ def split_task_maker(generator: Any, difficulty: float, split: str | None, hint:
                 if key_is_held_out(key) != (split == "train"):
                     break
             else:
-                raise ValueError(f"no task of the {split} split of {getattr(generator, 'env_id', type(generator).__name__)} at difficulty {difficulty:g} in "
-                                 f"{MAX_SPLIT_ATTEMPTS} attempts: its tasks (or dataset rows) barely reach that side of the "
-                                 f"split; use split=None for the unsplit stream")
+                raise ValueError(
+                    f"no task of the {split} split of {getattr(generator, 'env_id', type(generator).__name__)} at difficulty {difficulty:g} in "
+                    f"{MAX_SPLIT_ATTEMPTS} attempts: its tasks (or dataset rows) barely reach that side of the "
+                    f"split; use split=None for the unsplit stream"
+                )
             made_segment = f"s{made_with}"
             segments = [f"s{int(seed)}" if segment == made_segment else segment for segment in task.id.split("/")]
             task = dataclasses.replace(task, id="/".join([*segments, split]))
@@ -231,7 +248,11 @@ def verify(task: Task, response: Any, **verifier_options: Any) -> Verdict:
 
 def _generator_options_of(task: Task) -> dict:
     """Dataset tasks remember their file so ``solve`` needs no extra argument."""
-    return {"dataset": task.meta["dataset"]} if "dataset" in task.meta and "dataset" in get_spec(task.env_id).generator_options else {}
+    return (
+        {"dataset": task.meta["dataset"]}
+        if "dataset" in task.meta and "dataset" in get_spec(task.env_id).generator_options
+        else {}
+    )
 
 
 def _ignore_interrupts() -> None:
@@ -290,8 +311,14 @@ def check_workers(workers: Any) -> int | None:
     return None if workers is None else check_count("workers", workers, 1)
 
 
-def verify_batch(tasks: Sequence[Task], responses: Sequence[Any], workers: int | None = None, backend: str = "process",
-                 *, address: str | None = None) -> list[Verdict]:
+def verify_batch(
+    tasks: Sequence[Task],
+    responses: Sequence[Any],
+    workers: int | None = None,
+    backend: str = "process",
+    *,
+    address: str | None = None,
+) -> list[Verdict]:
     """Verify many (task, response) pairs; verdicts come back in input order. ``workers``
     threads or processes (None: every CPU); ``address`` is the Ray cluster of ``backend="ray"``.
     Runs on ``rlvr.scoring``: a verification still running its verifier's ``deadline_s`` plus a
@@ -306,7 +333,9 @@ def verify_batch(tasks: Sequence[Task], responses: Sequence[Any], workers: int |
     return scoring.score(zip(tasks, responses), backend, workers, address=address)
 
 
-def _generate_chunk(job: tuple[str, list[int], float, str | None, dict, bool]) -> tuple[list[tuple[Task, bytes | None]], float]:
+def _generate_chunk(
+    job: tuple[str, list[int], float, str | None, dict, bool],
+) -> tuple[list[tuple[Task, bytes | None]], float]:
     """A worker's chunk: (task, key) pairs of ``keyed_task_maker`` for its seeds, and the seconds
     they took (the parent sizes later chunks by it)."""
     started = time.perf_counter()
@@ -320,8 +349,16 @@ CHUNK_SECONDS = 0.05  # of one worker's time per chunk, once the task's cost is 
 MAX_CHUNK = 256
 
 
-def _ordered_chunks(pool: futures.Executor | None, env_id: str, positions: Iterator[int], difficulty: float,
-                    split: str | None, options: dict, chunking: tuple[int, int, int], keys: bool) -> Iterator[tuple[Task, bytes | None]]:
+def _ordered_chunks(
+    pool: futures.Executor | None,
+    env_id: str,
+    positions: Iterator[int],
+    difficulty: float,
+    split: str | None,
+    options: dict,
+    chunking: tuple[int, int, int],
+    keys: bool,
+) -> Iterator[tuple[Task, bytes | None]]:
     """(task, key) pairs of ``positions`` in order (``keyed_task_maker``): serially, or on
     ``pool`` in chunks, ``chunking`` = (first chunk size, largest, chunks in flight); more are
     submitted as results are read, so memory stays flat in the count. Chunks grow from the first
@@ -356,8 +393,16 @@ def _ordered_chunks(pool: futures.Executor | None, env_id: str, positions: Itera
             future.cancel()
 
 
-def _ray_positions(env_id: str, positions: Iterator[int], difficulty: float, split: str | None, options: dict,
-                   workers: int | None, address: str | None, block: int) -> Iterator[Task]:
+def _ray_positions(
+    env_id: str,
+    positions: Iterator[int],
+    difficulty: float,
+    split: str | None,
+    options: dict,
+    workers: int | None,
+    address: str | None,
+    block: int,
+) -> Iterator[Task]:
     """The same tasks made on a Ray cluster, a block of consecutive positions at a time."""
     from rlvr.integrations import ray_backend
 
@@ -366,7 +411,9 @@ def _ray_positions(env_id: str, positions: Iterator[int], difficulty: float, spl
         if not seeds:
             return
         extra = {"split": split} if split is not None else {}
-        yield from ray_backend.iter_generate(env_id, len(seeds), seeds[0], difficulty, workers, address=address, **extra, **options)
+        yield from ray_backend.iter_generate(
+            env_id, len(seeds), seeds[0], difficulty, workers, address=address, **extra, **options
+        )
 
 
 def distinct_tasks(tasks: Iterable[Task], n: int, env_id: str, difficulty: float, split: str | None) -> Iterator[Task]:
@@ -375,7 +422,9 @@ def distinct_tasks(tasks: Iterable[Task], n: int, env_id: str, difficulty: float
     return _distinct_keyed(((task, content_key(task)) for task in tasks), n, env_id, difficulty, split)
 
 
-def _distinct_keyed(pairs: Iterable[tuple[Task, bytes]], n: int, env_id: str, difficulty: float, split: str | None) -> Iterator[Task]:
+def _distinct_keyed(
+    pairs: Iterable[tuple[Task, bytes]], n: int, env_id: str, difficulty: float, split: str | None
+) -> Iterator[Task]:
     """``distinct_tasks`` of (task, content_key) pairs whose keys are already known."""
     seen: set[bytes] = set()
     misses = draws = 0
@@ -396,9 +445,20 @@ def _distinct_keyed(pairs: Iterable[tuple[Task, bytes]], n: int, env_id: str, di
     raise FewerDistinctTasks(env_id, difficulty, split, len(seen), draws, n)
 
 
-def iter_generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, workers: int | None = 1, *,
-                  split: str | None = "train", allow_duplicates: bool = False, backend: str = "process",
-                  address: str | None = None, pool: futures.Executor | None = None, **options: Any) -> Iterator[Task]:
+def iter_generate(
+    env_id: str,
+    n: int,
+    seed: int = 0,
+    difficulty: float = 0.5,
+    workers: int | None = 1,
+    *,
+    split: str | None = "train",
+    allow_duplicates: bool = False,
+    backend: str = "process",
+    address: str | None = None,
+    pool: futures.Executor | None = None,
+    **options: Any,
+) -> Iterator[Task]:
     """``n`` tasks of ``split``'s stream from position ``seed`` on, in order: positions ``seed,
     seed+1, …``, skipping any task whose content an earlier one had unless ``allow_duplicates``
     (then exactly positions ``seed … seed+n-1``). Made in ``workers`` local processes
@@ -431,22 +491,57 @@ def _chunking(n: int, workers: int) -> tuple[int, int, int]:
     return first, max(first, min(MAX_CHUNK, n // (2 * workers))), 2 * workers + 1
 
 
-def _iter_generate_locally(env_id: str, n: int, positions: Iterator[int], difficulty: float, workers: int | None,
-                           split: str | None, allow_duplicates: bool, options: dict, pool: futures.Executor | None) -> Iterator[Task]:
+def _iter_generate_locally(
+    env_id: str,
+    n: int,
+    positions: Iterator[int],
+    difficulty: float,
+    workers: int | None,
+    split: str | None,
+    allow_duplicates: bool,
+    options: dict,
+    pool: futures.Executor | None,
+) -> Iterator[Task]:
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
         if pool is None and count > 1 and n > 1:
             pool = stack.enter_context(running_executor(workers, "process", preload=[env_id]))
-        made = _ordered_chunks(pool, env_id, positions, difficulty, split, options, _chunking(n, count), keys=not allow_duplicates)
-        yield from ((task for task, _ in made) if allow_duplicates else _distinct_keyed(made, n, env_id, difficulty, split))
+        made = _ordered_chunks(
+            pool, env_id, positions, difficulty, split, options, _chunking(n, count), keys=not allow_duplicates
+        )
+        yield from (
+            (task for task, _ in made) if allow_duplicates else _distinct_keyed(made, n, env_id, difficulty, split)
+        )
 
 
-def generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, workers: int | None = 1, *,
-             split: str | None = "train", allow_duplicates: bool = False, backend: str = "process",
-             address: str | None = None, **options: Any) -> list[Task]:
+def generate(
+    env_id: str,
+    n: int,
+    seed: int = 0,
+    difficulty: float = 0.5,
+    workers: int | None = 1,
+    *,
+    split: str | None = "train",
+    allow_duplicates: bool = False,
+    backend: str = "process",
+    address: str | None = None,
+    **options: Any,
+) -> list[Task]:
     """``iter_generate``'s tasks as a list; ``n=0`` gives ``[]``, a negative ``n`` raises ValueError."""
-    return list(iter_generate(env_id, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates,
-                              backend=backend, address=address, **options))
+    return list(
+        iter_generate(
+            env_id,
+            n,
+            seed,
+            difficulty,
+            workers,
+            split=split,
+            allow_duplicates=allow_duplicates,
+            backend=backend,
+            address=address,
+            **options,
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -505,15 +600,23 @@ def mix_parts(envs: Any, n: int, difficulty: float | Sequence[float] | None = No
         levels = [canonical_difficulty(d) for d in (named if isinstance(named, (list, tuple)) else [named])]
         if not levels:
             raise ValueError(f"{env_id}: difficulty is an empty list")
-        for level, count in largest_remainder_shares({i: 1.0 for i in range(len(levels))}, shares[index]).items():
+        for level, count in largest_remainder_shares(dict.fromkeys(range(len(levels)), 1.0), shares[index]).items():
             if count:
                 parts.append(MixPart(env_id, levels[level], dict(entry.options or {}), count))
     return parts
 
 
-def iter_generate_mix(envs: Any, n: int, seed: int = 0, difficulty: float | Sequence[float] | None = None,
-                      workers: int | None = 1, *, split: str | None = "train", allow_duplicates: bool = False,
-                      **options: Any) -> Iterator[Task]:
+def iter_generate_mix(
+    envs: Any,
+    n: int,
+    seed: int = 0,
+    difficulty: float | Sequence[float] | None = None,
+    workers: int | None = 1,
+    *,
+    split: str | None = "train",
+    allow_duplicates: bool = False,
+    **options: Any,
+) -> Iterator[Task]:
     """The tasks of ``mix_parts(envs, n, difficulty)``, each part the ``iter_generate`` stream of
     its (env, difficulty, options) from position ``seed``, interleaved in an order fixed by
     ``seed`` (a seeded shuffle of the part labels). ``options`` apply to every part (an entry's
@@ -525,26 +628,54 @@ def iter_generate_mix(envs: Any, n: int, seed: int = 0, difficulty: float | Sequ
     return _interleave(parts, n, seed, workers, split, allow_duplicates, options)
 
 
-def _interleave(parts: list[MixPart], n: int, seed: int, workers: int | None, split: str | None, allow_duplicates: bool,
-                options: dict) -> Iterator[Task]:
+def _interleave(
+    parts: list[MixPart],
+    n: int,
+    seed: int,
+    workers: int | None,
+    split: str | None,
+    allow_duplicates: bool,
+    options: dict,
+) -> Iterator[Task]:
     order = [index for index, part in enumerate(parts) for _ in range(part.count)]
     random.Random(f"rlvr-mix|{int(seed)}").shuffle(order)
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
         preload = [part.env_id for part in parts]
         pool = stack.enter_context(running_executor(workers, "process", preload)) if count > 1 and n > 1 else None
-        streams = [iter_generate(part.env_id, part.count, seed, part.difficulty, workers, split=split, allow_duplicates=allow_duplicates,
-                                 pool=pool, **group_options(part.env_id, {**options, **part.options}).for_tasks())
-                   for part in parts]
+        streams = [
+            iter_generate(
+                part.env_id,
+                part.count,
+                seed,
+                part.difficulty,
+                workers,
+                split=split,
+                allow_duplicates=allow_duplicates,
+                pool=pool,
+                **group_options(part.env_id, {**options, **part.options}).for_tasks(),
+            )
+            for part in parts
+        ]
         for index in order:
             yield next(streams[index])
 
 
-def generate_mix(envs: Any, n: int, seed: int = 0, difficulty: float | Sequence[float] | None = None,
-                 workers: int | None = 1, *, split: str | None = "train", allow_duplicates: bool = False,
-                 **options: Any) -> list[Task]:
+def generate_mix(
+    envs: Any,
+    n: int,
+    seed: int = 0,
+    difficulty: float | Sequence[float] | None = None,
+    workers: int | None = 1,
+    *,
+    split: str | None = "train",
+    allow_duplicates: bool = False,
+    **options: Any,
+) -> list[Task]:
     """``iter_generate_mix``'s tasks as a list."""
-    return list(iter_generate_mix(envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, **options))
+    return list(
+        iter_generate_mix(envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, **options)
+    )
 
 
 DISTINCT_SAMPLE = 128
@@ -582,7 +713,9 @@ def source_digest(spec) -> str:
     return digest.hexdigest()[:12]
 
 
-def estimate_distinct(env_id: str, difficulty: float, sample: int = DISTINCT_SAMPLE, seed: int = 0, **options: Any) -> dict:
+def estimate_distinct(
+    env_id: str, difficulty: float, sample: int = DISTINCT_SAMPLE, seed: int = 0, **options: Any
+) -> dict:
     """An estimate of how many distinct tasks (env, difficulty) has, from ``sample`` tasks of the
     raw seed stream (``distinct_estimate``): ``{"sample", "distinct", "relation", "estimate"}``;
     in dataset mode the exact row count (relation ``=``).
@@ -603,7 +736,10 @@ def estimate_distinct(env_id: str, difficulty: float, sample: int = DISTINCT_SAM
     except (OSError, ValueError):
         stored = {}
     if key not in stored:
-        keys = {content_key(t) for t in iter_generate(env_id, sample, seed, difficulty, split=None, allow_duplicates=True, **options)}
+        keys = {
+            content_key(t)
+            for t in iter_generate(env_id, sample, seed, difficulty, split=None, allow_duplicates=True, **options)
+        }
         relation, estimate = distinct_estimate(sample, len(keys))
         stored[key] = {"sample": sample, "distinct": len(keys), "relation": relation, "estimate": round(estimate)}
         with contextlib.suppress(OSError):
@@ -633,7 +769,9 @@ def describe_difficulty(table: DifficultyTable) -> str:
     (``rows 5→11→20→31→41``), so a table that rises and falls again shows it; fixed
     parameters only when nothing moves."""
     profile = difficulty_profile(table)
-    moving = {k: v for k, v in profile.items() if any(table.anchors[p][k] != table.anchors[0.0][k] for p in table.points)}
+    moving = {
+        k: v for k, v in profile.items() if any(table.anchors[p][k] != table.anchors[0.0][k] for p in table.points)
+    }
     if not moving:
         return table.describe()
     return ", ".join(f"{k} " + "→".join(describe_value(value) for value in values) for k, values in moving.items())
@@ -642,5 +780,12 @@ def describe_difficulty(table: DifficultyTable) -> str:
 def list_envs() -> list[dict]:
     """Every registered env: id, one-line description, ``visual``, and ``difficulty``: each
     parameter the knob moves with its values at d = 0, 0.25, 0.5, 0.75 and 1."""
-    return [{"id": spec.id, "description": spec.description, "difficulty": describe_difficulty(spec.family.table),
-             "visual": spec.visual} for spec in ENV_SPECS]
+    return [
+        {
+            "id": spec.id,
+            "description": spec.description,
+            "difficulty": describe_difficulty(spec.family.table),
+            "visual": spec.visual,
+        }
+        for spec in ENV_SPECS
+    ]

@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from rlvr.core import Task, Verdict
 
@@ -52,7 +53,7 @@ def _inside_answer(response: str) -> str:
     start = response.rfind("<answer>")
     end = response.rfind("</answer>")
     if start != -1 and end > start:
-        return response[start + len("<answer>"):end]
+        return response[start + len("<answer>") : end]
     return response
 
 
@@ -73,7 +74,10 @@ def generic_attacks(task: Task, reference: str, wrong: str, other_reference: str
         ("all-option-letters", "<answer>A, B, C, D, E, F, G, H</answer> \\boxed{A}\\boxed{B}\\boxed{C}\\boxed{D}"),
         ("nested-answer-tags", f"<answer><answer>{wrong_body}</answer>{body}</answer>"),
         ("oversize-ten-megabytes", "<answer>" + "1" * 10_000_000 + "</answer>"),
-        ("oversize-reference-padding", "<answer>" + (body + " ") * max(1, 2_000_000 // max(1, len(body) + 1)) + "</answer>"),
+        (
+            "oversize-reference-padding",
+            "<answer>" + (body + " ") * max(1, 2_000_000 // max(1, len(body) + 1)) + "</answer>",
+        ),
         ("deep-parentheses", "<answer>" + "(" * 200_000 + "1" + ")" * 200_000 + "</answer>"),
         ("deep-brackets", "<answer>" + "[" * 200_000 + "]" * 200_000 + "</answer>"),
         ("deep-braces", "\\boxed{" + "{" * 100_000 + "1" + "}" * 100_000 + "}"),
@@ -141,8 +145,17 @@ class AuditReport:
 
     def table(self) -> str:
         header = ["attack", "tasks", "scored", "max reward", "max seconds", "overruns"]
-        lines = [[row.attack + (" (chance)" if row.attack in CHANCE_ATTACKS else ""), str(row.tasks), str(row.scored),
-                  f"{row.max_reward:.3f}", f"{row.max_seconds:.2f}", str(row.overruns)] for row in self.rows]
+        lines = [
+            [
+                row.attack + (" (chance)" if row.attack in CHANCE_ATTACKS else ""),
+                str(row.tasks),
+                str(row.scored),
+                f"{row.max_reward:.3f}",
+                f"{row.max_seconds:.2f}",
+                str(row.overruns),
+            ]
+            for row in self.rows
+        ]
         widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
         out = ["  ".join(c.ljust(w) for c, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
         out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines]
@@ -153,8 +166,9 @@ class AuditReport:
         return "\n".join(out)
 
 
-def _timed_verify(pool: futures.ThreadPoolExecutor, verify: Callable[[Task, Any], Verdict], task: Task,
-                  response: Any, budget_s: float) -> tuple[Verdict | None, float]:
+def _timed_verify(
+    pool: futures.ThreadPoolExecutor, verify: Callable[[Task, Any], Verdict], task: Task, response: Any, budget_s: float
+) -> tuple[Verdict | None, float]:
     """(verdict, seconds); (None, seconds) when the call had not returned after 3 × budget."""
     start = time.monotonic()
     future = pool.submit(verify, task, response)
@@ -165,9 +179,16 @@ def _timed_verify(pool: futures.ThreadPoolExecutor, verify: Callable[[Task, Any]
     return verdict, time.monotonic() - start
 
 
-def audit(env_id: str, n: int = 3, seed: int = 0, difficulties: tuple[float, ...] = (0.0, 0.5, 1.0),
-          max_reward: float = 0.0, generator_options: dict | None = None,
-          verifier_options: dict | None = None, attack_filter: str | None = None) -> AuditReport:
+def audit(
+    env_id: str,
+    n: int = 3,
+    seed: int = 0,
+    difficulties: tuple[float, ...] = (0.0, 0.5, 1.0),
+    max_reward: float = 0.0,
+    generator_options: dict | None = None,
+    verifier_options: dict | None = None,
+    attack_filter: str | None = None,
+) -> AuditReport:
     """Run every generic and family attack on ``n`` tasks per difficulty of the registered env ``env_id``.
 
     ``max_reward`` is the highest reward an attack may earn (0 by default; an opt-in
@@ -181,9 +202,16 @@ def audit(env_id: str, n: int = 3, seed: int = 0, difficulties: tuple[float, ...
     return audit_pair(generator, verifier, n, seed, difficulties, max_reward, attack_filter, name=env_id)
 
 
-def audit_pair(generator: Any, verifier: Any, n: int = 3, seed: int = 0,
-               difficulties: tuple[float, ...] = (0.0, 0.5, 1.0), max_reward: float = 0.0,
-               attack_filter: str | None = None, name: str | None = None) -> AuditReport:
+def audit_pair(
+    generator: Any,
+    verifier: Any,
+    n: int = 3,
+    seed: int = 0,
+    difficulties: tuple[float, ...] = (0.0, 0.5, 1.0),
+    max_reward: float = 0.0,
+    attack_filter: str | None = None,
+    name: str | None = None,
+) -> AuditReport:
     """The audit of any generator and verifier pair — a family of your own included.
 
     ``generator`` needs ``generate(seed, difficulty)``, ``solve(task)`` and

@@ -27,9 +27,10 @@ import itertools
 import json
 import random
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
@@ -78,7 +79,7 @@ class Task:
         }
 
     @classmethod
-    def from_dict(cls, row: dict) -> "Task":
+    def from_dict(cls, row: dict) -> Task:
         """The Task of a ``to_dict`` row (images as base64 text or PNG bytes)."""
         images = []
         for item in row.get("images") or ():
@@ -162,12 +163,12 @@ class Verdict:
         object.__setattr__(self, "details", clean_details(dict(self.details)))
 
     @classmethod
-    def fail(cls, reason: str, *, format_ok: bool = False, **details: Any) -> "Verdict":
+    def fail(cls, reason: str, *, format_ok: bool = False, **details: Any) -> Verdict:
         """Reward 0, not correct, with ``reason`` and ``details``."""
         return cls(0.0, False, format_ok, reason, details)
 
     @classmethod
-    def success(cls, reason: str = "correct", **details: Any) -> "Verdict":
+    def success(cls, reason: str = "correct", **details: Any) -> Verdict:
         """Reward 1, correct, well formatted."""
         return cls(1.0, True, True, reason, details)
 
@@ -196,7 +197,9 @@ def check_hint(level: Any) -> float:
     try:
         return canonical_difficulty(level)
     except ValueError:
-        raise ValueError(f"hint must be a number in [0, 1] (0 = none, 1 = nearly the whole reference), got {level!r}") from None
+        raise ValueError(
+            f"hint must be a number in [0, 1] (0 = none, 1 = nearly the whole reference), got {level!r}"
+        ) from None
 
 
 def revealed_count(total: int, share: float = 0.8, withheld: int = 1) -> int:
@@ -238,7 +241,7 @@ class DeferredNumpyRng:
     families draw only from ``random.Random``. Every attribute is the real generator's, so the
     draws are those of ``task_rngs``'s generator."""
 
-    __slots__ = ("_material", "_generator")
+    __slots__ = ("_generator", "_material")
 
     def __init__(self, material: int):
         self._material = material
@@ -272,14 +275,15 @@ def env_slug(env_id: str) -> str:
     return f"{name.lower()}/{version}"
 
 
-def make_task_id(prefix: str, seed: int, difficulty: float, overrides: dict | None = None, digest: str | None = None) -> str:
+def make_task_id(
+    prefix: str, seed: int, difficulty: float, overrides: dict | None = None, digest: str | None = None
+) -> str:
     """``maze/v0/d0.40/s17``; explicit parameter overrides add a short digest of them (``digest``:
     their ``overrides_digest``, when the caller has it already)."""
     tid = f"{prefix}/d{format_difficulty(difficulty)}/s{int(seed)}"
     if overrides:
         tid += f"/p{digest or overrides_digest(overrides)}"
     return tid
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -526,13 +530,15 @@ def strip_think(text: str) -> str:
     character's length, as for 'İ')."""
     close = _LAST_THINK_CLOSE.search(text)
     if close is not None:
-        return text[close.end():]
+        return text[close.end() :]
     if _THINK_OPEN.search(text):
         return ""
     return text
 
 
-_LAST_THINK_CLOSE = re.compile(r"\A(?s:.*)</think>", re.IGNORECASE)  # anchored and greedy: the last closing tag, in linear time
+_LAST_THINK_CLOSE = re.compile(
+    r"\A(?s:.*)</think>", re.IGNORECASE
+)  # anchored and greedy: the last closing tag, in linear time
 _THINK_OPEN = re.compile(r"<think>", re.IGNORECASE)
 
 
@@ -548,7 +554,7 @@ def extract_answer(text: str) -> str | None:
     opening = _LAST_ANSWER_OPEN.search(visible, 0, end)
     if opening is None:
         return None
-    return visible[opening.end():end].strip()
+    return visible[opening.end() : end].strip()
 
 
 _LAST_ANSWER_CLOSE = re.compile(r"\A(?s:.*)</answer>", re.IGNORECASE)  # anchored and greedy: the last closing tag
@@ -575,7 +581,7 @@ def extract_boxed(text: str) -> list[str]:
         return []
     closing: dict[int, int] = {}
     stack: list[int] = []
-    for token in re.finditer(r"\\[{}]|[{}]", text[openers[0]:]):
+    for token in re.finditer(r"\\[{}]|[{}]", text[openers[0] :]):
         if len(token.group()) == 2:
             continue
         position = token.start() + openers[0]
@@ -583,7 +589,7 @@ def extract_boxed(text: str) -> list[str]:
             stack.append(position)
         elif stack:
             closing[stack.pop()] = position
-    return [text[start + 1:closing[start]].strip() for start in openers if start in closing]
+    return [text[start + 1 : closing[start]].strip() for start in openers if start in closing]
 
 
 @dataclass(frozen=True)
@@ -606,7 +612,7 @@ def bounded_boxes(text: str, max_boxes: int, max_chars: int) -> list[str | None]
     contents: list[str | None] = []
     for opener in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
         start = opener.end()
-        window = text[start:start + max_chars + 1]
+        window = text[start : start + max_chars + 1]
         depth, end = 1, None
         for token in re.finditer(r"\\[{}]|[{}]", window):
             if len(token.group()) == 2:
@@ -687,11 +693,24 @@ def task_schema(metadata: dict | None = None):
     import pyarrow as pa
 
     schema = pa.schema(
-        [("id", pa.string()), ("env_id", pa.string()), ("family", pa.string()), ("prompt", pa.string()),
-         ("answer", pa.string()), ("difficulty", pa.float64()), ("seed", pa.int64()), ("params", pa.string()),
-         ("images", pa.list_(pa.binary())), ("meta", pa.string())]
+        [
+            ("id", pa.string()),
+            ("env_id", pa.string()),
+            ("family", pa.string()),
+            ("prompt", pa.string()),
+            ("answer", pa.string()),
+            ("difficulty", pa.float64()),
+            ("seed", pa.int64()),
+            ("params", pa.string()),
+            ("images", pa.list_(pa.binary())),
+            ("meta", pa.string()),
+        ]
     )
-    return schema if metadata is None else schema.with_metadata({PROVENANCE_KEY: json.dumps(metadata, sort_keys=True, default=str)})
+    return (
+        schema
+        if metadata is None
+        else schema.with_metadata({PROVENANCE_KEY: json.dumps(metadata, sort_keys=True, default=str)})
+    )
 
 
 def write_parquet_rows(rows: Iterable[dict], path: str | Path, schema) -> int:
@@ -723,7 +742,9 @@ def parquet_provenance(path: str | Path) -> dict | None:
     return None if stored is None else json.loads(stored)
 
 
-def save_tasks(tasks: Iterable[Task], path: str | Path, file_format: str | None = None, metadata: dict | None = None) -> int:
+def save_tasks(
+    tasks: Iterable[Task], path: str | Path, file_format: str | None = None, metadata: dict | None = None
+) -> int:
     """Write tasks as JSON lines (images base64 PNG), one line at a time, or Parquet (images PNG
     bytes) in row groups of ``PARQUET_BATCH_ROWS``; the format is ``file_format`` ("jsonl" or
     "parquet") or, when None, the path's suffix (``.parquet`` or not). ``metadata`` (provenance)
@@ -768,7 +789,9 @@ def iter_tasks(path: str | Path) -> Iterator[Task]:
                     row = json.loads(line)
                     task = Task.from_dict(row)
                 except (ValueError, TypeError, KeyError, AttributeError) as error:
-                    what = f"missing field {error}" if isinstance(error, KeyError) else f"{type(error).__name__}: {error}"
+                    what = (
+                        f"missing field {error}" if isinstance(error, KeyError) else f"{type(error).__name__}: {error}"
+                    )
                     raise ValueError(f"{path}:{number}: not a task row ({what})") from error
                 yield task
 

@@ -29,8 +29,9 @@ two groups declare; the grouped spellings ``params=``, ``generator_options=`` an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from rlvr.params import DifficultyTable
 
@@ -88,8 +89,11 @@ class Family:
     def __post_init__(self) -> None:
         if not self.envs:
             raise ValueError(f"family {self.name!r} declares no env")
-        groups = {"task parameter": set(self.table.keys), "generator option": set(self.generator_options),
-                  "verifier option": set(self.verifier_options)}
+        groups = {
+            "task parameter": set(self.table.keys),
+            "generator option": set(self.generator_options),
+            "verifier option": set(self.verifier_options),
+        }
         reserved = {"difficulty", "seed", "split", "hint", *GROUP_NAMES}
         for group, names in groups.items():
             if names & reserved:
@@ -126,20 +130,26 @@ class Family:
                 continue
             owners = self.owners(name)
             if not owners:
-                raise ValueError(f"unknown parameter {name!r}; known: {', '.join(self.table.keys) or '(none)'} "
-                                 f"(and for {env_id}: generator options: {', '.join(self.generator_options) or '(none)'}; "
-                                 f"verifier options: {', '.join(self.verifier_options) or '(none)'})")
+                raise ValueError(
+                    f"unknown parameter {name!r}; known: {', '.join(self.table.keys) or '(none)'} "
+                    f"(and for {env_id}: generator options: {', '.join(self.generator_options) or '(none)'}; "
+                    f"verifier options: {', '.join(self.verifier_options) or '(none)'})"
+                )
             if len(owners) > 1:
-                raise ValueError(f"option {name!r} of {env_id} is ambiguous ({' and '.join(_GROUP_WORD[o] for o in owners)}); "
-                                 f"pass it inside {' or '.join(f'{o}={{...}}' for o in owners)}")
+                raise ValueError(
+                    f"option {name!r} of {env_id} is ambiguous ({' and '.join(_GROUP_WORD[o] for o in owners)}); "
+                    f"pass it inside {' or '.join(f'{o}={{...}}' for o in owners)}"
+                )
             grouped[owners[0]][name] = value
         return GroupedOptions(grouped["generator_options"], grouped["verifier_options"], grouped["params"])
 
     def known_options(self) -> str:
         """One line listing the option names of each group."""
-        parts = [f"task parameters: {', '.join(self.table.keys) or '(none)'}",
-                 f"generator options: {', '.join(self.generator_options) or '(none)'}",
-                 f"verifier options: {', '.join(self.verifier_options) or '(none)'}"]
+        parts = [
+            f"task parameters: {', '.join(self.table.keys) or '(none)'}",
+            f"generator options: {', '.join(self.generator_options) or '(none)'}",
+            f"verifier options: {', '.join(self.verifier_options) or '(none)'}",
+        ]
         return "; ".join(parts)
 
     def env(self, env_id: str) -> EnvDecl:
@@ -159,4 +169,8 @@ class Family:
         return self.envs[0]
 
 
-_GROUP_WORD = {"params": "task parameter", "generator_options": "generator option", "verifier_options": "verifier option"}
+_GROUP_WORD = {
+    "params": "task parameter",
+    "generator_options": "generator option",
+    "verifier_options": "verifier option",
+}

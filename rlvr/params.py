@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -163,12 +164,16 @@ class Subset(Param):
         self.options, self.doc = tuple(options), doc
 
     def check(self, name: str, value: Any) -> str:
-        items = value.split(",") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else None
+        items = (
+            value.split(",") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else None
+        )
         if items is not None:
             items = [item.strip() if isinstance(item, str) else item for item in items]
         if not items or any(item not in self.options for item in items) or len(set(items)) != len(items):
-            raise ValueError(f"{name} must be one or more distinct values of {', '.join(self.options)} "
-                             f"(comma-separated); got {value!r}")
+            raise ValueError(
+                f"{name} must be one or more distinct values of {', '.join(self.options)} "
+                f"(comma-separated); got {value!r}"
+            )
         return ",".join(items)
 
     def span(self) -> str:
@@ -220,8 +225,12 @@ class DifficultyTable:
         upper = next(p for p in self.points if p >= d)
         lower = max(p for p in self.points if p <= d)
         weight = 0.0 if upper == lower else (d - lower) / (upper - lower)
-        values = {key: self.params[key].between(self.anchors[lower][key], self.anchors[upper][key], weight)
-                  if upper != lower else self.anchors[lower][key] for key in self.keys}
+        values = {
+            key: self.params[key].between(self.anchors[lower][key], self.anchors[upper][key], weight)
+            if upper != lower
+            else self.anchors[lower][key]
+            for key in self.keys
+        }
         values.update(self.check(overrides))
         return values
 
@@ -242,8 +251,15 @@ class DifficultyTable:
 
     def schema(self) -> list[dict[str, Any]]:
         """Per parameter: name, allowed values, what it does, and its value at d = 0, 0.5, 1."""
-        return [{"name": key, "allowed": self.params[key].span(), "doc": self.params[key].doc,
-                 "values": {d: self.resolve(d)[key] for d in (0.0, 0.5, 1.0)}} for key in self.keys]
+        return [
+            {
+                "name": key,
+                "allowed": self.params[key].span(),
+                "doc": self.params[key].doc,
+                "values": {d: self.resolve(d)[key] for d in (0.0, 0.5, 1.0)},
+            }
+            for key in self.keys
+        ]
 
     def doc_table(self, points: tuple[float, ...] = DOC_POINTS) -> str:
         """The difficulty table as the family docstring shows it: one column per parameter the

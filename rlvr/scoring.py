@@ -67,8 +67,9 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from rlvr.core import Task, Verdict
 
@@ -112,7 +113,9 @@ def failed(what: str, error: BaseException) -> Verdict:
 
 def overran(deadline_s: float, grace_s: float, fate: str) -> Verdict:
     """The verdict of a job that ran past its budget; ``fate`` says what became of it."""
-    return Verdict.fail(f"verifier overran its deadline ({deadline_s:g} s + {grace_s:g} s grace); {fate}; scored 0", timed_out=True)
+    return Verdict.fail(
+        f"verifier overran its deadline ({deadline_s:g} s + {grace_s:g} s grace); {fate}; scored 0", timed_out=True
+    )
 
 
 def _ignore_interrupts() -> None:
@@ -156,7 +159,9 @@ class DeadlineThreads:
         self._watch_until = math.inf  # when the watchdog wakes next unless woken sooner
         self._closed = False
 
-    def submit(self, call: Callable[[], Any], budget_s: float | None = None, on_timeout: Callable[[], Any] | None = None) -> futures.Future:
+    def submit(
+        self, call: Callable[[], Any], budget_s: float | None = None, on_timeout: Callable[[], Any] | None = None
+    ) -> futures.Future:
         """A future of ``call()``; with ``budget_s``, of ``on_timeout()`` once the call has run that long."""
         future: futures.Future = futures.Future()
         with self._lock:
@@ -248,8 +253,16 @@ class Scorer:
     """Verifies jobs in parallel on one backend, each within its deadline plus ``grace_s``; the
     module docstring is the contract. Reusable across calls; ``close()`` ends its workers."""
 
-    def __init__(self, workers: int | None = None, backend: str = "process", grace_s: float = DEFAULT_GRACE_S, *,
-                 address: str | None = None, runtime_env: dict | None = None, chunk_size: int | None = None):
+    def __init__(
+        self,
+        workers: int | None = None,
+        backend: str = "process",
+        grace_s: float = DEFAULT_GRACE_S,
+        *,
+        address: str | None = None,
+        runtime_env: dict | None = None,
+        chunk_size: int | None = None,
+    ):
         self.backend = check_backend(backend)
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
             raise ValueError(f"workers must be a whole number ≥ 1, got {workers!r}")
@@ -268,7 +281,7 @@ class Scorer:
     def local_workers(self) -> int:
         return self.workers or os.cpu_count() or 1
 
-    def __enter__(self) -> "Scorer":
+    def __enter__(self) -> Scorer:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -345,8 +358,11 @@ class Scorer:
         once done, into the job's Verdict."""
         deadline = self.deadline_of(job)
         if self.backend == "thread":
-            inner = self._thread_pool().submit(functools.partial(run_job, job), deadline + self.grace_s,
-                                               functools.partial(self._overran, deadline, "abandoned (a thread cannot be killed)"))
+            inner = self._thread_pool().submit(
+                functools.partial(run_job, job),
+                deadline + self.grace_s,
+                functools.partial(self._overran, deadline, "abandoned (a thread cannot be killed)"),
+            )
             return inner, self._translate_thread
         inner = self._pebble_pool().schedule(run_job, args=(job,), timeout=deadline + self.grace_s)
         return inner, functools.partial(self._translate_process, deadline)
@@ -396,9 +412,14 @@ class Scorer:
             if self._call_threads is None:
                 self._call_threads = DeadlineThreads(self.local_workers, "rlvr-step")
             pool = self._call_threads
-        pending = [pool.submit(call, float(deadline) + self.grace_s,
-                               functools.partial(self._overran, float(deadline), "abandoned (a thread cannot be killed)"))
-                   for call, deadline in zip(calls, deadlines)]
+        pending = [
+            pool.submit(
+                call,
+                float(deadline) + self.grace_s,
+                functools.partial(self._overran, float(deadline), "abandoned (a thread cannot be killed)"),
+            )
+            for call, deadline in zip(calls, deadlines)
+        ]
         futures.wait(pending)
         return [self._translate_thread(future) for future in pending]
 
@@ -413,8 +434,11 @@ class Scorer:
         from pebble import ProcessPool
 
         if self._process_pool is None:
-            self._process_pool = ProcessPool(max_workers=self.local_workers, initializer=_ignore_interrupts,
-                                             context=multiprocessing.get_context("forkserver"))
+            self._process_pool = ProcessPool(
+                max_workers=self.local_workers,
+                initializer=_ignore_interrupts,
+                context=multiprocessing.get_context("forkserver"),
+            )
         return self._process_pool
 
     def close(self) -> None:
@@ -453,9 +477,15 @@ class Scorer:
                             waiting.appendleft((start + 1, stop))
                 if not live:
                     continue
-                timeouts = [c.started + budgets[c.next] + self.grace_s for c in live.values() if c.started is not None and c.next < c.stop]
+                timeouts = [
+                    c.started + budgets[c.next] + self.grace_s
+                    for c in live.values()
+                    if c.started is not None and c.next < c.stop
+                ]
                 now = time.monotonic()
-                ready, _ = ray.wait(list(live), num_returns=1, timeout=max(0.0, min(timeouts) - now) if timeouts else None)
+                ready, _ = ray.wait(
+                    list(live), num_returns=1, timeout=max(0.0, min(timeouts) - now) if timeouts else None
+                )
                 for call in ready:
                     chunk = live[call]
                     try:
@@ -475,7 +505,11 @@ class Scorer:
                     chunk.started = time.monotonic()
                 now = time.monotonic()
                 for call, chunk in list(live.items()):
-                    if chunk.started is not None and chunk.next < chunk.stop and now - chunk.started > budgets[chunk.next] + self.grace_s:
+                    if (
+                        chunk.started is not None
+                        and chunk.next < chunk.stop
+                        and now - chunk.started > budgets[chunk.next] + self.grace_s
+                    ):
                         ray.cancel(call, force=True)
                         del live[call]
                         verdicts[chunk.next] = self._overran(budgets[chunk.next], "cancelled")
@@ -512,8 +546,16 @@ def _positive(value: Any) -> float:
     return seconds if 0 < seconds < math.inf else DEFAULT_DEADLINE_S
 
 
-def score(jobs: Iterable[Job | tuple], backend: str = "process", workers: int | None = None, grace_s: float = DEFAULT_GRACE_S,
-          *, address: str | None = None, runtime_env: dict | None = None, chunk_size: int | None = None) -> list[Verdict]:
+def score(
+    jobs: Iterable[Job | tuple],
+    backend: str = "process",
+    workers: int | None = None,
+    grace_s: float = DEFAULT_GRACE_S,
+    *,
+    address: str | None = None,
+    runtime_env: dict | None = None,
+    chunk_size: int | None = None,
+) -> list[Verdict]:
     """The verdicts of ``jobs`` in input order, on a Scorer made for this call (module docstring);
     local workers are capped at the number of jobs."""
     jobs = [Job(*job) for job in jobs]

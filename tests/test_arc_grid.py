@@ -214,7 +214,10 @@ def test_no_library_program_explains_the_demos_with_another_test_output(difficul
         task = rlvr.make_task("ArcGrid-v0", seed, difficulty)
         answer = np.array(task.answer["output"], dtype=np.int8)
         found = brute_force_outputs(task)
-        assert found == {(task.params["primitives"], answer.tobytes() + bytes(answer.shape))}, (seed, task.meta["program"])
+        assert found == {(task.params["primitives"], answer.tobytes() + bytes(answer.shape))}, (
+            seed,
+            task.meta["program"],
+        )
 
 
 def test_the_check_refuses_ambiguous_and_reducible_demos():
@@ -226,8 +229,12 @@ def test_the_check_refuses_ambiguous_and_reducible_demos():
         assert "different test output" in check_demos([symmetric], [flipped], test_input, hidden, 1).problem
     # a second demo that is not symmetric tells them apart
     second = grid("3 3 0", "0 0 0", "0 0 0")
-    assert check_demos([symmetric, second], [flipped, reflect(second, "up-down")], test_input,
-                       reflect(test_input, "up-down"), 1).problem is None
+    assert (
+        check_demos(
+            [symmetric, second], [flipped, reflect(second, "up-down")], test_input, reflect(test_input, "up-down"), 1
+        ).problem
+        is None
+    )
     # a two-step program that one step explains is refused as reducible
     g = grid("1 0 0", "0 2 0", "0 0 0")
     two = rotate(rotate(g, 1), 1)
@@ -262,18 +269,26 @@ def components(g: np.ndarray) -> list[tuple[int, int, int, int, int]]:
 def outside_rules(outputs: list[np.ndarray], program: list[dict]) -> dict:
     """Rules a solver could read into the demos that the library lacks, each a function of the
     input grid (written here independently of the generator)."""
+
     def crop(g):
         rows, cols = np.nonzero(g)
-        return g[rows.min():rows.max() + 1, cols.min():cols.max() + 1] if len(rows) else None
+        return g[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] if len(rows) else None
 
     def bar(colours, layout):
-        return np.array([colours], dtype=np.int8) if layout == "row" else np.array([[c] for c in colours], dtype=np.int8)
+        return (
+            np.array([colours], dtype=np.int8) if layout == "row" else np.array([[c] for c in colours], dtype=np.int8)
+        )
 
     def mirror(flip):
         def fill_from_mirror(g):
             m = flip(g)
             out = np.where(g == 0, m, g)
-            return out if out.all() and np.array_equal(np.where((g > 0) & (m > 0), g, 0), np.where((g > 0) & (m > 0), m, 0)) else None
+            return (
+                out
+                if out.all() and np.array_equal(np.where((g > 0) & (m > 0), g, 0), np.where((g > 0) & (m > 0), m, 0))
+                else None
+            )
+
         return fill_from_mirror
 
     rules = {"constant": lambda g: outputs[0], "clear": np.zeros_like, "crop": crop, "identity": lambda g: g}
@@ -281,12 +296,14 @@ def outside_rules(outputs: list[np.ndarray], program: list[dict]) -> dict:
         rules[f"paint-all-{colour}"] = lambda g, colour=colour: np.where(g != 0, colour, g).astype(np.int8)
     if len(program) == 1 and program[0]["primitive"] == "count":
         layout = program[0]["layout"]
-        orders = {"column-major": lambda objs: sorted(objs, key=lambda o: (o[4], o[0], o[1])),
-                  "colour-up": lambda objs: sorted(objs, key=lambda o: o[2]),
-                  "colour-down": lambda objs: sorted(objs, key=lambda o: -o[2]),
-                  "big-first": lambda objs: sorted(objs, key=lambda o: -o[3]),
-                  "small-first": lambda objs: sorted(objs, key=lambda o: o[3]),
-                  "reversed": lambda objs: objs[::-1]}
+        orders = {
+            "column-major": lambda objs: sorted(objs, key=lambda o: (o[4], o[0], o[1])),
+            "colour-up": lambda objs: sorted(objs, key=lambda o: o[2]),
+            "colour-down": lambda objs: sorted(objs, key=lambda o: -o[2]),
+            "big-first": lambda objs: sorted(objs, key=lambda o: -o[3]),
+            "small-first": lambda objs: sorted(objs, key=lambda o: o[3]),
+            "reversed": lambda objs: objs[::-1],
+        }
         for name, order in orders.items():
             rules[f"count-{name}"] = lambda g, order=order: bar([o[2] for o in order(components(g))], layout)
         rules["count-distinct"] = lambda g: bar(list(dict.fromkeys(o[2] for o in components(g))), layout)
@@ -296,8 +313,10 @@ def outside_rules(outputs: list[np.ndarray], program: list[dict]) -> dict:
     return rules
 
 
-RED_TEAM_SEEDS = {0.0: [93, 201, 204, 264, 370, 449, 27, 269, 491, 520],
-                  0.25: [19, 78, 110, 417, 553, 383, 205, 578, 219, 342, 474, 7, 13, 27, 64]}
+RED_TEAM_SEEDS = {
+    0.0: [93, 201, 204, 264, 370, 449, 27, 269, 491, 520],
+    0.25: [19, 78, 110, 417, 553, 383, 205, 578, 219, 342, 474, 7, 13, 27, 64],
+}
 
 
 @pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5])
@@ -313,7 +332,10 @@ def test_no_shortcut_and_no_outside_rule_answers_differently(difficulty):
         task = generator.generate(seed, difficulty)
         inputs = [np.array(d["input"], dtype=np.int8) for d in task.meta["demos"]]
         outputs = [np.array(d["output"], dtype=np.int8) for d in task.meta["demos"]]
-        test_input, answer_grid = np.array(task.answer["test_input"], dtype=np.int8), np.array(task.answer["output"], dtype=np.int8)
+        test_input, answer_grid = (
+            np.array(task.answer["test_input"], dtype=np.int8),
+            np.array(task.answer["output"], dtype=np.int8),
+        )
         program = task.answer["program"]
         programs.add(program[0]["primitive"])
         texts = [(g.shape, g.tobytes()) for g in outputs]
@@ -347,7 +369,11 @@ def test_the_shortcut_check_refuses_the_red_team_cases():
     outs = [translate(g, "up", 2, "clip") for g in ins]
     test_in = grid("0 0 0", "0 0 0", "0 8 0")
     assert "same output" in shortcut_problem([step], ins, outs, test_in, translate(test_in, "up", 2, "clip"))
-    ins = [grid("5 5 0 0", "0 0 0 0", "0 0 0 0"), grid("0 0 0", "0 3 3", "0 0 0"), grid("4 0 0", "4 0 0", "0 0 0", "0 0 0")]
+    ins = [
+        grid("5 5 0 0", "0 0 0 0", "0 0 0 0"),
+        grid("0 0 0", "0 3 3", "0 0 0"),
+        grid("4 0 0", "4 0 0", "0 0 0", "0 0 0"),
+    ]
     outs = [translate(g, "up", 2, "clip") for g in ins]
     outs = [translate(g, "up", 2, "clip") for g in ins]
     assert "clear-the-grid" in shortcut_problem([step], ins, outs, test_in, translate(test_in, "up", 2, "clip"))
@@ -359,10 +385,14 @@ def test_the_shortcut_check_refuses_the_red_team_cases():
     step = ("count", "row")
     ins = [grid("1 0 1", "0 0 0", "1 1 0"), grid("2 2 0", "0 0 0", "0 0 2"), grid("3 0 0", "0 0 0", "3 3 3")]
     test_in = grid("2 0 1", "0 0 0", "0 0 0")
-    assert "two colours" in shortcut_problem([step], ins, [count(g, "row") for g in ins], test_in, count(test_in, "row"))
+    assert "two colours" in shortcut_problem(
+        [step], ins, [count(g, "row") for g in ins], test_in, count(test_in, "row")
+    )
     # ... and with two colours in reading order that is also colour order, colour-ascending fits
     ins = [grid("1 0 2", "0 0 0", "3 3 0"), grid("2 2 0", "0 0 0", "0 0 3"), grid("1 0 0", "0 0 0", "3 3 3")]
-    assert "colour-ascending" in shortcut_problem([step], ins, [count(g, "row") for g in ins], test_in, count(test_in, "row"))
+    assert "colour-ascending" in shortcut_problem(
+        [step], ins, [count(g, "row") for g in ins], test_in, count(test_in, "row")
+    )
     # count of single-cell objects: crop to the bounding box fits just as well
     ins = [grid("0 0 0", "0 4 0", "0 0 0"), grid("0 0 0", "0 0 0", "0 0 5"), grid("6 0 0", "0 0 0", "0 0 0")]
     test_in = grid("0 0 0", "0 7 7", "0 0 0")
@@ -397,10 +427,15 @@ def test_library_subset_limits_the_program_and_impossible_ones_are_refused():
 
 
 def test_same_bytes_in_another_process():
-    code = ("import rlvr; print(rlvr.make_task('ArcGrid-v0', 7, 0.8).to_json()); "
-            "print(rlvr.make_task('ArcGridImage-v0', 2, 0.4).to_json())")
+    code = (
+        "import rlvr; print(rlvr.make_task('ArcGrid-v0', 7, 0.8).to_json()); "
+        "print(rlvr.make_task('ArcGridImage-v0', 2, 0.4).to_json())"
+    )
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
-    assert other == [rlvr.make_task("ArcGrid-v0", 7, 0.8).to_json(), rlvr.make_task("ArcGridImage-v0", 2, 0.4).to_json()]
+    assert other == [
+        rlvr.make_task("ArcGrid-v0", 7, 0.8).to_json(),
+        rlvr.make_task("ArcGridImage-v0", 2, 0.4).to_json(),
+    ]
 
 
 def test_the_knob_raises_work_and_ambiguity():
@@ -427,14 +462,25 @@ def test_formatting_freedom_and_strict_shape():
     assert len(rows) > 1 and len(rows[0]) > 1  # the cases below need a grid of at least 2×2
     spaced = "\n".join(" ".join(map(str, r)) for r in rows)
     joined = "\n".join("".join(map(str, r)) for r in rows)
-    for text in (spaced, joined, f"```\n{spaced}\n```", "\n\n" + spaced.replace("\n", "\n\n") + "\n", spaced.replace(" ", "\t"),
-                 spaced.replace(" ", "   "), spaced.replace("\n", "\r\n")):
+    for text in (
+        spaced,
+        joined,
+        f"```\n{spaced}\n```",
+        "\n\n" + spaced.replace("\n", "\n\n") + "\n",
+        spaced.replace(" ", "\t"),
+        spaced.replace(" ", "   "),
+        spaced.replace("\n", "\r\n"),
+    ):
         assert VERIFIER.verify(task, answer(text)).correct, text
-    for text, reason in ((spaced + "\n" + spaced.splitlines()[-1], "rows"), ("\n".join(spaced.splitlines()[:-1]) or "", "rows"),
-                         ("\n".join(line + " 0" for line in spaced.splitlines()), "cells"),
-                         (spaced.replace(" ", ","), "not digits"), (spaced.replace("0", "０"), "not digits"),
-                         (spaced[:1] + " 1" + spaced[1:], "cells"),
-                         ("\n".join(line.replace(" ", "", 1) for line in spaced.splitlines()), "not digits")):
+    for text, reason in (
+        (spaced + "\n" + spaced.splitlines()[-1], "rows"),
+        ("\n".join(spaced.splitlines()[:-1]) or "", "rows"),
+        ("\n".join(line + " 0" for line in spaced.splitlines()), "cells"),
+        (spaced.replace(" ", ","), "not digits"),
+        (spaced.replace("0", "０"), "not digits"),
+        (spaced[:1] + " 1" + spaced[1:], "cells"),
+        ("\n".join(line.replace(" ", "", 1) for line in spaced.splitlines()), "not digits"),
+    ):
         verdict = VERIFIER.verify(task, answer(text))
         assert verdict.reward == 0 and reason in verdict.reason, (text, verdict.reason)
 
@@ -469,8 +515,13 @@ def test_family_attacks_all_score_zero_also_with_partial_off():
 
 def test_bounds_hold_on_huge_answers():
     task = rlvr.make_task("ArcGrid-v0", 1, 1.0)
-    for response in (answer("0 " * 5_000_000), answer("0\n" * 3_000_000), answer("1" * 10_000_000), "x" * 10_000_000,
-                     answer(("0 " * 30 + "\n") * 31)):
+    for response in (
+        answer("0 " * 5_000_000),
+        answer("0\n" * 3_000_000),
+        answer("1" * 10_000_000),
+        "x" * 10_000_000,
+        answer(("0 " * 30 + "\n") * 31),
+    ):
         start = time.monotonic()
         verdict = VERIFIER.verify(task, response)
         assert verdict.reward == 0 and len(verdict.reason) <= 300
@@ -486,7 +537,7 @@ def test_hints_name_every_step_and_never_paste_the_whole_output():
         for number, step in enumerate(task.answer["program"], start=1):
             assert pieces[number].startswith(f"Step {number}:")
         hinted = rlvr.make_task("ArcGrid-v0", seed, 0.8, hint=1.0)
-        revealed = hinted.prompt[len(task.prompt):]
+        revealed = hinted.prompt[len(task.prompt) :]
         assert not VERIFIER.verify(task, f"<answer>{revealed}</answer>").correct
         for piece in pieces:
             rows = [line for line in piece.splitlines() if line[:1].isdigit()]

@@ -25,9 +25,13 @@ def test_audit_passes_on_every_env(env_id):
     absent = [str(path) for path in options.values() if not path.exists()]
     if absent:
         pytest.skip(f"{env_id} needs its dataset, absent here: {absent[0]}")
-    report = audit(env_id, n=1, seed=0, difficulties=(0.0, 0.5, 1.0), generator_options={k: str(v) for k, v in options.items()})
+    report = audit(
+        env_id, n=1, seed=0, difficulties=(0.0, 0.5, 1.0), generator_options={k: str(v) for k, v in options.items()}
+    )
     assert report.passed, report.table()
-    assert report.tasks == 3 and len(report.rows) >= len(generic_attacks(_toy_task(0), "<answer>1</answer>", "<answer>2</answer>", None))
+    assert report.tasks == 3 and len(report.rows) >= len(
+        generic_attacks(_toy_task(0), "<answer>1</answer>", "<answer>2</answer>", None)
+    )
 
 
 # --- a toy family to audit the audit -------------------------------------------------------
@@ -35,8 +39,16 @@ def test_audit_passes_on_every_env(env_id):
 
 def _toy_task(seed: int) -> Task:
     value = random.Random(seed).randrange(1_000_000)
-    return Task(id=f"toy/{seed}", env_id="toy/Toy-v0", family="toy", prompt=f"Repeat {value} in <answer></answer>.",
-                answer=value, difficulty=0.0, seed=seed, params={})
+    return Task(
+        id=f"toy/{seed}",
+        env_id="toy/Toy-v0",
+        family="toy",
+        prompt=f"Repeat {value} in <answer></answer>.",
+        answer=value,
+        difficulty=0.0,
+        seed=seed,
+        params={},
+    )
 
 
 class ToyGenerator:
@@ -116,8 +128,12 @@ def test_chance_attacks_fail_only_when_systematic():
 
 
 def test_cli_audit_exit_codes_and_closing_line():
-    ok = subprocess.run([sys.executable, "-m", "rlvr.cli", "audit", "rlvr/Maze-v0", "-n", "1", "--difficulty", "0.2"],
-                        capture_output=True, text=True, timeout=300)
+    ok = subprocess.run(
+        [sys.executable, "-m", "rlvr.cli", "audit", "rlvr/Maze-v0", "-n", "1", "--difficulty", "0.2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     last = ok.stdout.strip().splitlines()[-1]
     assert last.endswith("tasks: 0 scored, 0 overran") and " attacks × 1 tasks" in last

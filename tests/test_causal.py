@@ -42,7 +42,9 @@ ENV_ID = "rlvr/Causal-v0"
 
 
 def small_network(seed: int, variables: int = 5, max_in_degree: int = 2, ternary_share: float = 0.3) -> CausalNetwork:
-    spec = random_network_spec(random.Random(seed), np.random.default_rng(seed), variables, max_in_degree, ternary_share)
+    spec = random_network_spec(
+        random.Random(seed), np.random.default_rng(seed), variables, max_in_degree, ternary_share
+    )
     return network_from_spec(spec["names"], spec["states"], spec["parents"], spec["tables"])
 
 
@@ -90,7 +92,11 @@ def counterfactual_by_enumeration(network, target, intervention, evidence) -> np
                 continue
             flat = network.tables[v].reshape(-1, network.cardinalities[v])
             shape = [network.cardinalities[p] for p in network.parents[v]]
-            configuration = np.ravel_multi_index([values[p] for p in network.parents[v]], shape) if shape else np.zeros(weight.shape, int)
+            configuration = (
+                np.ravel_multi_index([values[p] for p in network.parents[v]], shape)
+                if shape
+                else np.zeros(weight.shape, int)
+            )
             cumulative = np.cumsum(flat, axis=1)[configuration]
             values.append((noise[v][:, None] >= cumulative[:, :-1]).sum(axis=1))
         return values
@@ -134,9 +140,13 @@ def test_association_and_intervention_match_enumeration_of_the_joint():
             treatment, outcome, evidence = random_query(network, rng, rng.randrange(3))
             value = rng.randrange(network.cardinalities[treatment])
             exact = posterior(network, outcome, {**evidence, treatment: value})
-            assert np.allclose(exact, posterior_by_enumeration(network, outcome, {**evidence, treatment: value}), atol=1e-12)
+            assert np.allclose(
+                exact, posterior_by_enumeration(network, outcome, {**evidence, treatment: value}), atol=1e-12
+            )
             exact = posterior(network, outcome, evidence, {treatment: value})
-            assert np.allclose(exact, posterior_by_enumeration(network, outcome, evidence, {treatment: value}), atol=1e-12)
+            assert np.allclose(
+                exact, posterior_by_enumeration(network, outcome, evidence, {treatment: value}), atol=1e-12
+            )
             assert np.isclose(exact.sum(), 1.0)
 
 
@@ -151,8 +161,9 @@ def test_counterfactuals_match_abduction_action_prediction_by_enumeration():
                 evidence[outcome] = rng.randrange(network.cardinalities[outcome])
             facts = {**evidence, treatment: observed}
             exact = counterfactual(network, outcome, {treatment: value}, facts)
-            assert np.allclose(exact, counterfactual_by_enumeration(network, outcome, {treatment: value}, facts), atol=1e-9), (
-                network.names, treatment, outcome, facts, value)
+            assert np.allclose(
+                exact, counterfactual_by_enumeration(network, outcome, {treatment: value}, facts), atol=1e-9
+            ), (network.names, treatment, outcome, facts, value)
 
 
 def test_generated_task_answers_match_enumeration_at_small_sizes():
@@ -168,8 +179,9 @@ def test_generated_task_answers_match_enumeration_at_small_sizes():
             elif rung == "intervention":
                 oracle = posterior_by_enumeration(network, outcome, evidence, {treatment: value})
             else:
-                oracle = counterfactual_by_enumeration(network, outcome, {treatment: value},
-                                                       {**evidence, treatment: query["observed_treatment"]})
+                oracle = counterfactual_by_enumeration(
+                    network, outcome, {treatment: value}, {**evidence, treatment: query["observed_treatment"]}
+                )
             assert np.allclose(task.answer["distribution"], oracle, atol=1e-6), task.id
 
 
@@ -182,23 +194,34 @@ def test_association_and_intervention_match_pgmpy():
     for network in networks_with_edges(12, variables=7, max_in_degree=3, ternary_share=0.4):
         model = pgmpy_models.DiscreteBayesianNetwork()
         model.add_nodes_from(network.names)
-        model.add_edges_from((network.names[p], network.names[v]) for v in range(network.size) for p in network.parents[v])
+        model.add_edges_from(
+            (network.names[p], network.names[v]) for v in range(network.size) for p in network.parents[v]
+        )
         for v in range(network.size):
             parents = [network.names[p] for p in network.parents[v]]
             flat = network.tables[v].reshape(-1, network.cardinalities[v]).T
-            model.add_cpds(TabularCPD(network.names[v], network.cardinalities[v], flat, evidence=parents or None,
-                                      evidence_card=[network.cardinalities[p] for p in network.parents[v]] or None))
+            model.add_cpds(
+                TabularCPD(
+                    network.names[v],
+                    network.cardinalities[v],
+                    flat,
+                    evidence=parents or None,
+                    evidence_card=[network.cardinalities[p] for p in network.parents[v]] or None,
+                )
+            )
         assert model.check_model()
         for _ in range(3):
             treatment, outcome, evidence = random_query(network, rng, 2)
             value = rng.randrange(network.cardinalities[treatment])
             named = {network.names[v]: s for v, s in evidence.items()}
-            seen = VariableElimination(model).query([network.names[outcome]], evidence={**named, network.names[treatment]: value},
-                                                    show_progress=False)
+            seen = VariableElimination(model).query(
+                [network.names[outcome]], evidence={**named, network.names[treatment]: value}, show_progress=False
+            )
             assert np.allclose(posterior(network, outcome, {**evidence, treatment: value}), seen.values, atol=1e-9)
             mutilated = model.do([network.names[treatment]])
-            done = VariableElimination(mutilated).query([network.names[outcome]], evidence={**named, network.names[treatment]: value},
-                                                        show_progress=False)
+            done = VariableElimination(mutilated).query(
+                [network.names[outcome]], evidence={**named, network.names[treatment]: value}, show_progress=False
+            )
             assert np.allclose(posterior(network, outcome, evidence, {treatment: value}), done.values, atol=1e-9)
 
 
@@ -258,8 +281,13 @@ def test_intervention_differs_from_association_where_a_backdoor_path_is_open():
         network, query = network_from_meta(task.meta), task.meta["query"]
         evidence = {v: s for v, s in query["evidence"]}
         treatment, outcome = query["treatment"], query["outcome"]
-        gaps = [np.abs(posterior(network, outcome, {**evidence, treatment: x}) - posterior(network, outcome, evidence, {treatment: x})).max()
-                for x in range(network.cardinalities[treatment])]
+        gaps = [
+            np.abs(
+                posterior(network, outcome, {**evidence, treatment: x})
+                - posterior(network, outcome, evidence, {treatment: x})
+            ).max()
+            for x in range(network.cardinalities[treatment])
+        ]
         assert max(gaps) > 1e-6, task.id
 
 
@@ -270,18 +298,28 @@ def test_intervention_equals_association_where_the_evidence_blocks_every_backdoo
         evidence = {v: s for v, s in query["evidence"]}
         treatment, outcome = query["treatment"], query["outcome"]
         for x in range(network.cardinalities[treatment]):
-            assert np.allclose(posterior(network, outcome, {**evidence, treatment: x}), posterior(network, outcome, evidence, {treatment: x}), atol=1e-12)
+            assert np.allclose(
+                posterior(network, outcome, {**evidence, treatment: x}),
+                posterior(network, outcome, evidence, {treatment: x}),
+                atol=1e-12,
+            )
 
 
 def test_table_lookup_detection():
     # Z → X → Y ← Z, plus Y → W
-    network = network_from_spec(["Z", "X", "Y", "W"], [2, 2, 2, 2], [[], [0], [0, 1], [2]],
-                                [[[40, 60]], [[30, 70], [80, 20]], [[10, 90], [20, 80], [30, 70], [50, 50]], [[60, 40], [25, 75]]])
+    network = network_from_spec(
+        ["Z", "X", "Y", "W"],
+        [2, 2, 2, 2],
+        [[], [0], [0, 1], [2]],
+        [[[40, 60]], [[30, 70], [80, 20]], [[10, 90], [20, 80], [30, 70], [50, 50]], [[60, 40], [25, 75]]],
+    )
     assert is_table_lookup(network, "intervention", 1, 2, [0])
     assert not is_table_lookup(network, "intervention", 1, 2, [])
     assert not is_table_lookup(network, "association", 1, 2, [0, 3])  # W below Y is observed
     assert is_table_lookup(network, "counterfactual", 1, 2, [0])
-    chain = network_from_spec(["X", "M", "Y"], [2, 2, 2], [[], [0], [1]], [[[40, 60]], [[30, 70], [80, 20]], [[10, 90], [20, 80]]])
+    chain = network_from_spec(
+        ["X", "M", "Y"], [2, 2, 2], [[], [0], [1]], [[[40, 60]], [[30, 70], [80, 20]], [[10, 90], [20, 80]]]
+    )
     assert is_table_lookup(chain, "association", 0, 2, [1])
     assert not is_table_lookup(chain, "counterfactual", 0, 2, [1])  # M can change in the hypothetical world
 
@@ -303,10 +341,17 @@ def test_counterfactual_consistency():
         treatment, outcome, evidence = random_query(network, rng, rng.randrange(3))
         observed = rng.randrange(network.cardinalities[treatment])
         facts = {**evidence, treatment: observed}
-        assert np.allclose(counterfactual(network, outcome, {treatment: observed}, facts), posterior(network, outcome, facts), atol=1e-12)
+        assert np.allclose(
+            counterfactual(network, outcome, {treatment: observed}, facts),
+            posterior(network, outcome, facts),
+            atol=1e-12,
+        )
         seen = rng.randrange(network.cardinalities[outcome])
         with_outcome = {**facts, outcome: seen}
-        assert np.allclose(counterfactual(network, outcome, {treatment: observed}, with_outcome), np.eye(network.cardinalities[outcome])[seen])
+        assert np.allclose(
+            counterfactual(network, outcome, {treatment: observed}, with_outcome),
+            np.eye(network.cardinalities[outcome])[seen],
+        )
 
 
 def test_counterfactual_of_an_independent_root_is_the_interventional_answer():
@@ -321,8 +366,11 @@ def test_counterfactual_of_an_independent_root_is_the_interventional_answer():
         outcome = rng.choice(sorted(network.descendants({treatment})))
         for observed in range(network.cardinalities[treatment]):
             for value in range(network.cardinalities[treatment]):
-                assert np.allclose(counterfactual(network, outcome, {treatment: value}, {treatment: observed}),
-                                   posterior(network, outcome, None, {treatment: value}), atol=1e-12)
+                assert np.allclose(
+                    counterfactual(network, outcome, {treatment: value}, {treatment: observed}),
+                    posterior(network, outcome, None, {treatment: value}),
+                    atol=1e-12,
+                )
         checked += 1
     assert checked >= 20
 
@@ -336,8 +384,12 @@ def test_counterfactual_with_outcome_observed_differs_from_intervention():
         treatment, outcome, _ = random_query(network, rng, 0)
         value = 1
         facts = {treatment: 0, outcome: 0}
-        differences.append(np.abs(counterfactual(network, outcome, {treatment: value}, facts)
-                                  - posterior(network, outcome, None, {treatment: value})).max())
+        differences.append(
+            np.abs(
+                counterfactual(network, outcome, {treatment: value}, facts)
+                - posterior(network, outcome, None, {treatment: value})
+            ).max()
+        )
     assert sum(d > 1e-3 for d in differences) >= 15
 
 
@@ -387,14 +439,33 @@ def test_difficulty_table_documented_anchors():
     }
     for difficulty, values in expected.items():
         p = CausalGenerator.table.resolve(difficulty)
-        assert (p["variables"], p["max_in_degree"], p["ternary_share"], p["evidence"], p["min_relevant"], p["rungs"], p["confounding"]) == values
+        assert (
+            p["variables"],
+            p["max_in_degree"],
+            p["ternary_share"],
+            p["evidence"],
+            p["min_relevant"],
+            p["rungs"],
+            p["confounding"],
+        ) == values
         assert p["table_lookup"] == (difficulty == 0.0)
 
 
 def test_difficulty_is_monotone_on_objective_measures():
     generator = CausalGenerator()
-    measures = {name: [] for name in ("variables", "edges", "relevant", "joint_states_log2", "evidence", "rung", "backdoor",
-                                      "not_a_table_lookup")}
+    measures = {
+        name: []
+        for name in (
+            "variables",
+            "edges",
+            "relevant",
+            "joint_states_log2",
+            "evidence",
+            "rung",
+            "backdoor",
+            "not_a_table_lookup",
+        )
+    }
     for difficulty in MEASURED_POINTS:
         tasks = [generator.generate(seed, difficulty) for seed in range(40)]
         measures["variables"].append(np.mean([t.meta["variables"] for t in tasks]))
@@ -428,15 +499,28 @@ def test_impossible_parameters_raise():
         generator.generate(0, 0.0, variables=40)
 
 
-@pytest.mark.parametrize("overrides, named", [
-    ({"rungs": ""}, "rungs"), ({"rungs": "association,association"}, "rungs"), ({"rungs": ["association", 3]}, "rungs"),
-    ({"rungs": "association,,intervention"}, "rungs"), ({"answer_kinds": "effect,guess"}, "answer_kinds"),
-    ({"answer_kinds": None}, "answer_kinds"), ({"evidence": -1}, "evidence"), ({"evidence": 2.5}, "evidence"),
-    ({"variables": 1}, "variables"), ({"variables": True}, "variables"), ({"max_in_degree": 5}, "max_in_degree"),
-    ({"ternary_share": float("nan")}, "ternary_share"), ({"confounding": 1.5}, "confounding"),
-    ({"min_relevant": 21}, "min_relevant"), ({"table_lookup": "maybe"}, "table_lookup"), ({"table_lookup": 1}, "table_lookup"),
-    ({"rung": "association"}, "unknown parameter .rung."),
-])
+@pytest.mark.parametrize(
+    "overrides, named",
+    [
+        ({"rungs": ""}, "rungs"),
+        ({"rungs": "association,association"}, "rungs"),
+        ({"rungs": ["association", 3]}, "rungs"),
+        ({"rungs": "association,,intervention"}, "rungs"),
+        ({"answer_kinds": "effect,guess"}, "answer_kinds"),
+        ({"answer_kinds": None}, "answer_kinds"),
+        ({"evidence": -1}, "evidence"),
+        ({"evidence": 2.5}, "evidence"),
+        ({"variables": 1}, "variables"),
+        ({"variables": True}, "variables"),
+        ({"max_in_degree": 5}, "max_in_degree"),
+        ({"ternary_share": float("nan")}, "ternary_share"),
+        ({"confounding": 1.5}, "confounding"),
+        ({"min_relevant": 21}, "min_relevant"),
+        ({"table_lookup": "maybe"}, "table_lookup"),
+        ({"table_lookup": 1}, "table_lookup"),
+        ({"rung": "association"}, "unknown parameter .rung."),
+    ],
+)
 def test_bad_parameters_are_refused_with_their_name(overrides, named):
     with pytest.raises(ValueError, match=named):
         rlvr.make_task(ENV_ID, 0, 0.3, **overrides)
@@ -448,7 +532,9 @@ def test_rung_and_kind_sets_have_one_canonical_form():
     listed = generator.generate(5, 0.6, rungs=["intervention", "counterfactual"], answer_kinds=("effect", "comparison"))
     assert text.to_json() == listed.to_json()
     assert text.params["rungs"] == "intervention,counterfactual" and text.params["answer_kinds"] == "effect,comparison"
-    assert generator.generate(5, 0.6, rungs="counterfactual,intervention").id != text.id  # the order is the draw's order
+    assert (
+        generator.generate(5, 0.6, rungs="counterfactual,intervention").id != text.id
+    )  # the order is the draw's order
     for seed in range(6):
         task = generator.generate(seed, 0.6, rungs=["intervention"], answer_kinds=["probability"])
         assert (task.meta["rung"], task.meta["answer_kind"]) == ("intervention", "probability")
@@ -467,12 +553,18 @@ def test_answer_kinds_keep_their_margins():
             a, b = query["treatment_values"]
             rung = task.meta["rung"]
             if rung == "association":
-                first, second = (posterior(network, query["outcome"], {**evidence, query["treatment"]: x}) for x in (a, b))
+                first, second = (
+                    posterior(network, query["outcome"], {**evidence, query["treatment"]: x}) for x in (a, b)
+                )
             elif rung == "intervention":
-                first, second = (posterior(network, query["outcome"], evidence, {query["treatment"]: x}) for x in (a, b))
+                first, second = (
+                    posterior(network, query["outcome"], evidence, {query["treatment"]: x}) for x in (a, b)
+                )
             else:
                 facts = {**evidence, query["treatment"]: query["observed_treatment"]}
-                first, second = (counterfactual(network, query["outcome"], {query["treatment"]: x}, facts) for x in (a, b))
+                first, second = (
+                    counterfactual(network, query["outcome"], {query["treatment"]: x}, facts) for x in (a, b)
+                )
             if task.answer["kind"] == "comparison":
                 state = query["state"]
                 assert abs(first[state] - second[state]) >= COMPARISON_MARGIN
@@ -557,37 +649,43 @@ COMPARISON = hand_task({"kind": "comparison", "states": [0, 1], "state": 1, "val
 EFFECT = hand_task({"kind": "effect", "states": [0, 1], "value": -0.25})
 
 
-@pytest.mark.parametrize("block", [
-    "P(Y=0)=0.2, P(Y=1)=0.3, P(Y=2)=0.5",
-    "P(Y=2)=0.5; P(Y=0)=0.2; P(Y=1)=0.3",
-    "P(Y = 0) = 0.204\nP(Y = 1) = 0.296\nP(Y = 2) = 0.5",
-    "P(Y_{X=1}=0)=0.2, P(Y_{X=1}=1)=0.3, P(Y_{X=1}=2)=0.5",
-    "[0.2, 0.3, 0.5]",
-    "0.2, 0.3, 0.5",
-    "1/5, 3/10, 1/2",
-    "[.2, .3, .5].",
-])
+@pytest.mark.parametrize(
+    "block",
+    [
+        "P(Y=0)=0.2, P(Y=1)=0.3, P(Y=2)=0.5",
+        "P(Y=2)=0.5; P(Y=0)=0.2; P(Y=1)=0.3",
+        "P(Y = 0) = 0.204\nP(Y = 1) = 0.296\nP(Y = 2) = 0.5",
+        "P(Y_{X=1}=0)=0.2, P(Y_{X=1}=1)=0.3, P(Y_{X=1}=2)=0.5",
+        "[0.2, 0.3, 0.5]",
+        "0.2, 0.3, 0.5",
+        "1/5, 3/10, 1/2",
+        "[.2, .3, .5].",
+    ],
+)
 def test_distribution_formats_accepted(block):
     verdict = CausalVerifier().verify(DISTRIBUTION, f"<answer>{block}</answer>")
     assert verdict.correct and verdict.reward == 1.0, verdict
 
 
-@pytest.mark.parametrize("block, why", [
-    ("P(Y=0)=0.2, P(Y=1)=0.3", "missing"),
-    ("P(Y=0)=0.2, P(Y=1)=0.3, P(Y=1)=0.5", "twice"),
-    ("P(Y=0)=0.2, P(Y=1)=0.3, P(Y=3)=0.5", "no state"),
-    ("P(Z=0)=0.2, P(Z=1)=0.3, P(Z=2)=0.5", "cannot read"),
-    ("[0.2, 0.3, 0.6]", "sum"),
-    ("[0.4, 0.4, 0.4]", "sum"),
-    ("[-0.2, 0.7, 0.5]", "outside"),
-    ("[20%, 30%, 50%]", "cannot read"),
-    ("[2e-1, 3e-1, 5e-1]", "cannot read"),
-    ("[0.2, 0.3]", "values for"),
-    ("[0.2, 0.3, 0.5, 0.0]", "values for"),
-    ("1/0, 0.3, 0.5", "cannot read"),
-    ("[nan, 0.5, 0.5]", "cannot read"),
-    ("[inf, 0, 0]", "cannot read"),
-])
+@pytest.mark.parametrize(
+    "block, why",
+    [
+        ("P(Y=0)=0.2, P(Y=1)=0.3", "missing"),
+        ("P(Y=0)=0.2, P(Y=1)=0.3, P(Y=1)=0.5", "twice"),
+        ("P(Y=0)=0.2, P(Y=1)=0.3, P(Y=3)=0.5", "no state"),
+        ("P(Z=0)=0.2, P(Z=1)=0.3, P(Z=2)=0.5", "cannot read"),
+        ("[0.2, 0.3, 0.6]", "sum"),
+        ("[0.4, 0.4, 0.4]", "sum"),
+        ("[-0.2, 0.7, 0.5]", "outside"),
+        ("[20%, 30%, 50%]", "cannot read"),
+        ("[2e-1, 3e-1, 5e-1]", "cannot read"),
+        ("[0.2, 0.3]", "values for"),
+        ("[0.2, 0.3, 0.5, 0.0]", "values for"),
+        ("1/0, 0.3, 0.5", "cannot read"),
+        ("[nan, 0.5, 0.5]", "cannot read"),
+        ("[inf, 0, 0]", "cannot read"),
+    ],
+)
 def test_malformed_or_unnormalised_distributions_are_format_errors(block, why):
     verdict = CausalVerifier(partial=True).verify(DISTRIBUTION, f"<answer>{block}</answer>")
     assert verdict.reward == 0.0 and not verdict.correct and not verdict.format_ok
@@ -638,14 +736,24 @@ HOSTILE_BLOCKS = [
 ]
 
 
-@pytest.mark.parametrize("task", [DISTRIBUTION, PROBABILITY, COMPARISON, EFFECT], ids=["distribution", "probability", "comparison", "effect"])
+@pytest.mark.parametrize(
+    "task", [DISTRIBUTION, PROBABILITY, COMPARISON, EFFECT], ids=["distribution", "probability", "comparison", "effect"]
+)
 def test_hostile_answers_score_zero(task):
     verifier = CausalVerifier(partial=True)
     for block in HOSTILE_BLOCKS:
         verdict = verifier.verify(task, f"<answer>{block}</answer>")
         assert verdict.reward == 0.0 and not verdict.correct, (block[:40], verdict)
-    for response in ("", "no answer tag 0.42", "<answer>0.42", "<think><answer>0.42</answer>", "9" * 10_000_000,
-                     bytes(range(256)).decode("latin-1") * 64, None, b"<answer>0.42</answer>"):
+    for response in (
+        "",
+        "no answer tag 0.42",
+        "<answer>0.42",
+        "<think><answer>0.42</answer>",
+        "9" * 10_000_000,
+        bytes(range(256)).decode("latin-1") * 64,
+        None,
+        b"<answer>0.42</answer>",
+    ):
         verdict = verifier.verify(task, response)
         assert verdict.reward == 0.0 and not verdict.correct
 
@@ -697,17 +805,48 @@ def test_family_attacks_score_zero_within_the_deadline():
                 names.setdefault(kind, set()).add(name)
                 started = time.monotonic()
                 verdict = verifier.verify(task, response)
-                assert time.monotonic() - started < verifier.deadline_s * OVERRUN_FACTOR + OVERRUN_SLACK_S, (task.id, name)
+                assert time.monotonic() - started < verifier.deadline_s * OVERRUN_FACTOR + OVERRUN_SLACK_S, (
+                    task.id,
+                    name,
+                )
                 assert verdict.reward == 0.0 and not verdict.correct and verdict.reason, (task.id, name, verdict)
-    assert {"percent-wrong", "scientific-wrong", "nan", "infinity", "several-numbers", "interval-around-truth",
-            "exactly-at-tolerance", "sign-flipped", "zero"} <= names["effect"]
+    assert {
+        "percent-wrong",
+        "scientific-wrong",
+        "nan",
+        "infinity",
+        "several-numbers",
+        "interval-around-truth",
+        "exactly-at-tolerance",
+        "sign-flipped",
+        "zero",
+    } <= names["effect"]
     assert {"above-one", "negative-probability", "several-numbers", "exactly-at-tolerance"} <= names["probability"]
-    assert {"negative-entry", "state-given-twice", "extra-state", "two-distributions", "unnormalised-doubled"} <= names["distribution"]
+    assert {"negative-entry", "state-given-twice", "extra-state", "two-distributions", "unnormalised-doubled"} <= names[
+        "distribution"
+    ]
     assert {"comparison-0", "comparison-1", "right-then-wrong-block"} <= names["comparison"]
 
 
-@pytest.mark.parametrize("block", ["42%", "4.2e-1", "42/100 ", "0.42 0.42", "nan", "inf", "1.42", "-0.58", "0.42±0.01",
-                                   "0.41 or 0.42", "[0.41, 0.43]", "0.41-0.43", "0.43, 0.41", "0.4300000000000001"])
+@pytest.mark.parametrize(
+    "block",
+    [
+        "42%",
+        "4.2e-1",
+        "42/100 ",
+        "0.42 0.42",
+        "nan",
+        "inf",
+        "1.42",
+        "-0.58",
+        "0.42±0.01",
+        "0.41 or 0.42",
+        "[0.41, 0.43]",
+        "0.41-0.43",
+        "0.43, 0.41",
+        "0.4300000000000001",
+    ],
+)
 def test_probability_forms_and_neighbours_of_the_truth(block):
     """For exact value 0.42, only plain decimals or fractions within the tolerance count; a
     number exactly the tolerance away does not, and no form smuggles in several numbers."""

@@ -23,20 +23,29 @@ def test_list_shows_every_env_with_difficulty():
         assert row["id"] in result.stdout
     assert "difficulty 0→.25→.5→.75→1:" in result.stdout
     unavailable = [line for line in result.stdout.splitlines() if "unavailable" in line]
-    assert all("VerilogEval-v0 needs the option dataset=DIR" in line for line in unavailable), unavailable  # data not shipped
+    assert all("VerilogEval-v0 needs the option dataset=DIR" in line for line in unavailable), (
+        unavailable
+    )  # data not shipped
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
 def test_generate_then_verify(tmp_path, suffix):
     out = tmp_path / f"maze{suffix}"
-    result = run("generate", "rlvr/Maze-v0", "-n", "6", "--difficulty", "0.3", "--seed", "5", "-o", str(out), "--workers", "2")
+    result = run(
+        "generate", "rlvr/Maze-v0", "-n", "6", "--difficulty", "0.3", "--seed", "5", "-o", str(out), "--workers", "2"
+    )
     assert result.returncode == 0, result.stderr
     tasks = rlvr.load_tasks(out)
     assert [t.id for t in tasks] == [f"maze/v0/d0.30/s{s}/train" for s in range(5, 11)]
-    assert [t.to_json() for t in tasks] == [rlvr.make_task("rlvr/Maze-v0", seed=s, difficulty=0.3, split="train").to_json() for s in range(5, 11)]
+    assert [t.to_json() for t in tasks] == [
+        rlvr.make_task("rlvr/Maze-v0", seed=s, difficulty=0.3, split="train").to_json() for s in range(5, 11)
+    ]
     if suffix == ".jsonl":
         responses = tmp_path / "responses.jsonl"
-        lines = [json.dumps({"id": t.id, "response": rlvr.solve(t) if i % 2 == 0 else "<answer>U</answer>"}) for i, t in enumerate(tasks)]
+        lines = [
+            json.dumps({"id": t.id, "response": rlvr.solve(t) if i % 2 == 0 else "<answer>U</answer>"})
+            for i, t in enumerate(tasks)
+        ]
         responses.write_text("\n".join(lines) + "\n")
         verdict_file = tmp_path / "verdicts.jsonl"
         result = run("verify", str(out), str(responses), "-o", str(verdict_file))
@@ -111,10 +120,16 @@ def files(tmp_path):
         path.write_text(text)
         return path
 
-    paths["good"] = write("good.jsonl", "".join(json.dumps({"id": t.id, "response": rlvr.solve(t)}) + "\n" for t in tasks))
+    paths["good"] = write(
+        "good.jsonl", "".join(json.dumps({"id": t.id, "response": rlvr.solve(t)}) + "\n" for t in tasks)
+    )
     paths["bad_tasks"] = write("bad_tasks.jsonl", lines[0] + "\n{not json\n")
-    paths["bad_responses"] = write("bad_responses.jsonl", json.dumps({"id": tasks[0].id, "response": "x"}) + "\n[1, 2\n")
-    paths["trl_keys"] = write("trl.jsonl", "".join(json.dumps({"task_id": t.id, "completion": "x"}) + "\n" for t in tasks))
+    paths["bad_responses"] = write(
+        "bad_responses.jsonl", json.dumps({"id": tasks[0].id, "response": "x"}) + "\n[1, 2\n"
+    )
+    paths["trl_keys"] = write(
+        "trl.jsonl", "".join(json.dumps({"task_id": t.id, "completion": "x"}) + "\n" for t in tasks)
+    )
     paths["unknown_id"] = write("unknown.jsonl", json.dumps({"id": "maze/v0/d0.00/s999", "response": "x"}) + "\n")
     paths["empty"] = write("empty.jsonl", "\n")
     paths["bad_dataset"] = write("math.jsonl", '{"problem": "1+1",\nnot json\n')
@@ -133,18 +148,54 @@ def bad_inputs(tmp_path: Path, files: dict) -> list[tuple[list[str], str]]:
     gen = ["generate", "rlvr/Maze-v0", "-n", "2"]
     return [
         (["generate", "rlvr/Nope-v0", "-n", "1", "-o", str(out / "x.jsonl")], "unknown env 'rlvr/Nope-v0'"),
-        (["generate", "GraphColouring-v0", "-n", "1", "-o", str(out / "x.jsonl")], "did you mean 'rlvr/GraphColoring-v0'"),
-        ([*gen, "--difficulty", "1.5", "-o", str(out / "x.jsonl")], "--difficulty: must be a number in [0, 1], got '1.5'"),
-        ([*gen, "--difficulty", "hard", "-o", str(out / "x.jsonl")], "--difficulty: must be a number in [0, 1], got 'hard'"),
+        (
+            ["generate", "GraphColouring-v0", "-n", "1", "-o", str(out / "x.jsonl")],
+            "did you mean 'rlvr/GraphColoring-v0'",
+        ),
+        (
+            [*gen, "--difficulty", "1.5", "-o", str(out / "x.jsonl")],
+            "--difficulty: must be a number in [0, 1], got '1.5'",
+        ),
+        (
+            [*gen, "--difficulty", "hard", "-o", str(out / "x.jsonl")],
+            "--difficulty: must be a number in [0, 1], got 'hard'",
+        ),
         ([*gen, "--param", "mazesize=9", "-o", str(out / "x.jsonl")], "unknown parameter 'mazesize'; known: rows"),
         ([*gen, "--param", "rows", "-o", str(out / "x.jsonl")], "--param: takes key=value"),
-        (["generate", "rlvr/Math-v0", "-n", "2", "--dataset", str(tmp_path / "none.jsonl"), "-o", str(out / "x.jsonl")], "none.jsonl: No such file"),
-        (["generate", "rlvr/Math-v0", "-n", "2", "--dataset", str(files["bad_dataset"]), "-o", str(out / "x.jsonl")], "math.jsonl: not valid JSON"),
-        (["generate", "rlvr/Maze-v0", "-n", "2", "--dataset", str(files["good"]), "-o", str(out / "x.jsonl")], "unknown parameter 'dataset'"),
+        (
+            [
+                "generate",
+                "rlvr/Math-v0",
+                "-n",
+                "2",
+                "--dataset",
+                str(tmp_path / "none.jsonl"),
+                "-o",
+                str(out / "x.jsonl"),
+            ],
+            "none.jsonl: No such file",
+        ),
+        (
+            ["generate", "rlvr/Math-v0", "-n", "2", "--dataset", str(files["bad_dataset"]), "-o", str(out / "x.jsonl")],
+            "math.jsonl: not valid JSON",
+        ),
+        (
+            ["generate", "rlvr/Maze-v0", "-n", "2", "--dataset", str(files["good"]), "-o", str(out / "x.jsonl")],
+            "unknown parameter 'dataset'",
+        ),
         ([*gen, "--workers", "-2", "-o", str(out / "x.jsonl")], "--workers: must be a whole number ≥ 1, got '-2'"),
-        (["generate", "rlvr/Maze-v0", "-n", "0", "-o", str(out / "x.jsonl")], "-n: must be a whole number ≥ 1, got '0'"),
-        (["generate", "rlvr/Maze-v0", "-n", "-5", "-o", str(out / "x.jsonl")], "-n: must be a whole number ≥ 1, got '-5'"),
-        (["generate", "rlvr/Maze-v0", "-n", "0", "--format", "hf", "-o", str(out / "hf")], "-n: must be a whole number ≥ 1"),
+        (
+            ["generate", "rlvr/Maze-v0", "-n", "0", "-o", str(out / "x.jsonl")],
+            "-n: must be a whole number ≥ 1, got '0'",
+        ),
+        (
+            ["generate", "rlvr/Maze-v0", "-n", "-5", "-o", str(out / "x.jsonl")],
+            "-n: must be a whole number ≥ 1, got '-5'",
+        ),
+        (
+            ["generate", "rlvr/Maze-v0", "-n", "0", "--format", "hf", "-o", str(out / "hf")],
+            "-n: must be a whole number ≥ 1",
+        ),
         ([*gen, "-o", str(out / "x.csv")], "cannot tell the format from the extension '.csv'"),
         ([*gen, "-o", str(out / "noext")], "cannot tell the format from the extension '(none)'"),
         ([*gen, "-o", "-", "--format", "parquet"], "(stdout) takes JSON lines, not parquet"),
@@ -154,34 +205,106 @@ def bad_inputs(tmp_path: Path, files: dict) -> list[tuple[list[str], str]]:
         ([*gen, "-o", str(locked / "x.jsonl")], "choose a writable location"),
         ([*gen, "--format", "hf", "-o", str(files["a_file"])], "--format hf writes a directory"),
         (["generate", "rlvr/Maze-v0", "-o", str(out / "x.jsonl")], "the following arguments are required: -n"),
-        (["verify", str(tmp_path / "none.jsonl"), str(files["good"]), "-o", str(out / "v.jsonl")], "none.jsonl: No such file"),
-        (["verify", str(files["bad_tasks"]), str(files["good"]), "-o", str(out / "v.jsonl")], "bad_tasks.jsonl:2: not a task row"),
-        (["verify", str(files["tasks"]), str(files["bad_responses"]), "-o", str(out / "v.jsonl")], "bad_responses.jsonl:2: not JSON"),
-        (["verify", str(files["tasks"]), str(files["trl_keys"]), "-o", str(out / "v.jsonl")], "found 'task_id', 'completion'"),
-        (["verify", str(files["tasks"]), str(files["unknown_id"]), "-o", str(out / "v.jsonl")], "unknown task id 'maze/v0/d0.00/s999'"),
-        (["verify", str(files["tasks"]), str(files["empty"]), "-o", str(out / "v.jsonl")], "holds no responses, nothing to verify"),
+        (
+            ["verify", str(tmp_path / "none.jsonl"), str(files["good"]), "-o", str(out / "v.jsonl")],
+            "none.jsonl: No such file",
+        ),
+        (
+            ["verify", str(files["bad_tasks"]), str(files["good"]), "-o", str(out / "v.jsonl")],
+            "bad_tasks.jsonl:2: not a task row",
+        ),
+        (
+            ["verify", str(files["tasks"]), str(files["bad_responses"]), "-o", str(out / "v.jsonl")],
+            "bad_responses.jsonl:2: not JSON",
+        ),
+        (
+            ["verify", str(files["tasks"]), str(files["trl_keys"]), "-o", str(out / "v.jsonl")],
+            "found 'task_id', 'completion'",
+        ),
+        (
+            ["verify", str(files["tasks"]), str(files["unknown_id"]), "-o", str(out / "v.jsonl")],
+            "unknown task id 'maze/v0/d0.00/s999'",
+        ),
+        (
+            ["verify", str(files["tasks"]), str(files["empty"]), "-o", str(out / "v.jsonl")],
+            "holds no responses, nothing to verify",
+        ),
         (["verify", str(files["empty"]), str(files["good"]), "-o", str(out / "v.jsonl")], "holds no tasks"),
-        (["verify", str(files["tasks"]), str(files["good"]), "-o", str(out / "v.csv")], "writes JSON lines, name the file .jsonl"),
-        (["verify", str(files["tasks"]), str(files["good"]), "--workers", "0"], "--workers: must be a whole number ≥ 1"),
+        (
+            ["verify", str(files["tasks"]), str(files["good"]), "-o", str(out / "v.csv")],
+            "writes JSON lines, name the file .jsonl",
+        ),
+        (
+            ["verify", str(files["tasks"]), str(files["good"]), "--workers", "0"],
+            "--workers: must be a whole number ≥ 1",
+        ),
         (["info", "Mazee-v0"], "did you mean 'rlvr/Maze-v0'"),
         (["info", "Maze-v0", "--difficulty", "2"], "--difficulty: must be a number in [0, 1]"),
         (["bench", "rlvr/Nope-v0"], "unknown env"),
         (["bench", "rlvr/Maze-v0", "-n", "0"], "-n: must be a whole number ≥ 1"),
-        (["eval", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--env", "Nope-v0", "-o", str(out / "r.json")], "unknown env"),
-        (["eval", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--env", "Maze-v0", "-n", "0"], "-n/--n: must be a whole number ≥ 1"),
-        (["eval", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--env", "Maze-v0", "--param", "mazesize=3",
-          "-o", str(out / "r.json")], "unknown parameter 'mazesize'"),
-        (["eval", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--env", "Maze-v0", "--samples", str(out / "s.txt")],
-         "name the file .jsonl"),
+        (
+            [
+                "eval",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+                "--model",
+                "m",
+                "--env",
+                "Nope-v0",
+                "-o",
+                str(out / "r.json"),
+            ],
+            "unknown env",
+        ),
+        (
+            ["eval", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--env", "Maze-v0", "-n", "0"],
+            "-n/--n: must be a whole number ≥ 1",
+        ),
+        (
+            [
+                "eval",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+                "--model",
+                "m",
+                "--env",
+                "Maze-v0",
+                "--param",
+                "mazesize=3",
+                "-o",
+                str(out / "r.json"),
+            ],
+            "unknown parameter 'mazesize'",
+        ),
+        (
+            [
+                "eval",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+                "--model",
+                "m",
+                "--env",
+                "Maze-v0",
+                "--samples",
+                str(out / "s.txt"),
+            ],
+            "name the file .jsonl",
+        ),
         (["audit", "rlvr/Nope-v0"], "unknown env"),
         (["audit", "rlvr/Maze-v0", "-n", "0"], "-n/--n: must be a whole number ≥ 1"),
-        (["audit", "rlvr/Maze-v0", "--option", "nope=1"], "unknown verifier option 'nope' for rlvr/Maze-v0 (known: shortest, partial)"),
+        (
+            ["audit", "rlvr/Maze-v0", "--option", "nope=1"],
+            "unknown verifier option 'nope' for rlvr/Maze-v0 (known: shortest, partial)",
+        ),
         (["audit", "rlvr/Maze-v0", "--difficulty", "-0.1"], "--difficulty: must be a number in [0, 1]"),
         (["train", str(tmp_path / "none.yaml"), "--output-dir", str(out / "run")], "none.yaml: No such file"),
         (["train", str(files["bad_yaml"]), "--output-dir", str(out / "run")], "bad.yaml is not valid YAML"),
         (["train", str(files["unknown_key"]), "--output-dir", str(out / "run")], "unknown config keys: lr"),
         (["train", "--output-dir", str(out / "run")], "give a config file or --demo"),
-        (["train", "--demo", "--report-to", "nowhere", "--output-dir", str(out / "run")], "--report-to: invalid choice"),
+        (
+            ["train", "--demo", "--report-to", "nowhere", "--output-dir", str(out / "run")],
+            "--report-to: invalid choice",
+        ),
         (["demo", "--out", str(files["a_file"])], "is a file, give a directory"),
         (["list", "extra"], "unrecognized arguments: extra"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
@@ -200,21 +323,30 @@ def test_every_bad_input_gets_one_line_exit_2_and_leaves_no_output(tmp_path, fil
         assert code == 2, (argv, code, captured.err)
         assert len(lines) == 1, (argv, captured.err)
         assert re.match(ERROR_LINE, lines[0]), (argv, lines[0])
-        command = argv[0] if argv[0] in ("generate", "verify", "info", "bench", "eval", "audit", "train", "demo", "list") else None
+        command = (
+            argv[0]
+            if argv[0] in ("generate", "verify", "info", "bench", "eval", "audit", "train", "demo", "list")
+            else None
+        )
         assert lines[0].startswith(f"rlvr {command}: error: " if command else "rlvr: error: "), (argv, lines[0])
         assert expected in lines[0], (argv, lines[0])
         assert "Traceback" not in captured.err and captured.out == ""
         assert not out.exists() or not any(out.rglob("*")), (argv, sorted(out.rglob("*")))
         assert not out.exists(), (argv, "the parent directory made for the output was left behind")
-    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == sorted(p.name for p in files.values() if p.parent.name == "in")
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == sorted(
+        p.name for p in files.values() if p.parent.name == "in"
+    )
 
 
 def test_errors_as_a_user_sees_them_in_a_process(tmp_path):
     """Through the real entry point: one line, exit 2; --debug adds the traceback."""
     result = run("generate", "GraphColouring-v0", "-n", "3", "-o", str(tmp_path / "out" / "x.jsonl"))
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.strip() == "rlvr generate: error: unknown env 'GraphColouring-v0'; did you mean 'rlvr/GraphColoring-v0'?, " \
-                                    "run 'rlvr list' for every env"
+    assert (
+        result.stderr.strip()
+        == "rlvr generate: error: unknown env 'GraphColouring-v0'; did you mean 'rlvr/GraphColoring-v0'?, "
+        "run 'rlvr list' for every env"
+    )
     debug = run("generate", "GraphColouring-v0", "-n", "3", "-o", str(tmp_path / "out" / "x.jsonl"), "--debug")
     assert debug.returncode == 2 and "Traceback" in debug.stderr and debug.stderr.strip().endswith("for every env")
     assert not (tmp_path / "out").exists()
@@ -239,8 +371,25 @@ def test_ctrl_c_leaves_no_file_behind(tmp_path):
     import time
 
     out = tmp_path / "deep" / "tasks.parquet"
-    process = subprocess.Popen([*RLVR, "generate", "rlvr/Maze-v0", "-n", "100000", "--difficulty", "1", "-o", str(out), "-q",
-                                "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            *RLVR,
+            "generate",
+            "rlvr/Maze-v0",
+            "-n",
+            "100000",
+            "--difficulty",
+            "1",
+            "-o",
+            str(out),
+            "-q",
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not any(tmp_path.rglob("*.tmp")) and time.monotonic() < deadline:  # it is writing
         time.sleep(0.1)
@@ -257,8 +406,17 @@ def test_ctrl_c_leaves_no_file_behind(tmp_path):
     assert list(tmp_path.iterdir()) == []  # neither the file, its temporary nor the directories made for it
 
 
-@pytest.mark.parametrize("file_format, name", [("auto", "a.jsonl"), ("auto", "a.parquet"), ("jsonl", "a.data"), ("parquet", "a.data"),
-                                               ("verl", "train.parquet"), ("hf", "dataset")])
+@pytest.mark.parametrize(
+    "file_format, name",
+    [
+        ("auto", "a.jsonl"),
+        ("auto", "a.parquet"),
+        ("jsonl", "a.data"),
+        ("parquet", "a.data"),
+        ("verl", "train.parquet"),
+        ("hf", "dataset"),
+    ],
+)
 def test_missing_parent_directories_are_created_for_every_format(tmp_path, file_format, name):
     if file_format in ("hf", "verl"):
         pytest.importorskip("datasets", reason="needs the hf extra")
@@ -266,7 +424,11 @@ def test_missing_parent_directories_are_created_for_every_format(tmp_path, file_
     assert main(["generate", "Maze-v0", "-n", "3", "-o", str(target), "--format", file_format, "-q"]) == 0
     assert target.exists()
     if file_format in ("auto", "jsonl", "parquet"):
-        assert [t.id for t in rlvr.load_tasks(target)] == [f"maze/v0/d0.50/s{s}/train" for s in range(3)] if target.suffix != ".data" else True
+        assert (
+            [t.id for t in rlvr.load_tasks(target)] == [f"maze/v0/d0.50/s{s}/train" for s in range(3)]
+            if target.suffix != ".data"
+            else True
+        )
     sidecar = [f"{name}.provenance.json"] if name.endswith(".jsonl") or file_format == "jsonl" else []
     assert sorted(p.name for p in target.parent.iterdir()) == sorted([name, *sidecar])  # no temporary left next to it
 

@@ -11,7 +11,6 @@ import contextlib
 import gzip
 import io
 import json
-import math
 import pickle
 import re
 import subprocess
@@ -28,8 +27,13 @@ import pytest
 import rlvr
 from rlvr.core import Task
 from rlvr.generators.code import (
-    FUNCTION_CALL_PRELUDE, PERFORMANCE_TRAP_LENGTH, CodeGenerator, decode_test_cases,
-    detect_format, mbpp_entry_point, unpack_tests,
+    FUNCTION_CALL_PRELUDE,
+    PERFORMANCE_TRAP_LENGTH,
+    CodeGenerator,
+    decode_test_cases,
+    detect_format,
+    mbpp_entry_point,
+    unpack_tests,
 )
 from rlvr.generators.code_library import ANNOTATIONS, OPERATIONS
 from rlvr.verifiers import code as code_verifier
@@ -83,8 +87,10 @@ def run_as_main(source: str, stdin_text: str) -> str:
 def outcomes(answer: dict, source: str) -> list[bool]:
     """Whether ``source`` passes each of the answer's tests (one verdict for assert style)."""
     if answer["style"] == "stdio":
-        return [stdout_equal(t["output"], run_as_main(answer["setup_code"] + source, t["input"]), answer["float_tolerance"])
-                for t in unpack_tests(answer)]
+        return [
+            stdout_equal(t["output"], run_as_main(answer["setup_code"] + source, t["input"]), answer["float_tolerance"])
+            for t in unpack_tests(answer)
+        ]
     namespace: dict = {"__name__": "candidate"}
     exec(answer["setup_code"], namespace)
     exec(source, namespace)
@@ -131,15 +137,39 @@ def test_every_operation_style_and_input_kind_appears():
 
 
 def test_difficulty_table_numbers():
-    assert GENERATOR.table.resolve(0.0) == {"depth": 1, "max_length": 10, "value_limit": 20, "tests": 5,
-                                            "edge_cases": False, "stress_length": 0, "time_limit_s": 4.0,
-                                            "style": "any", "input": "any"}
-    assert GENERATOR.table.resolve(0.5) == {"depth": 3, "max_length": 100, "value_limit": 10_000, "tests": 10,
-                                            "edge_cases": True, "stress_length": 10_000, "time_limit_s": 3.0,
-                                            "style": "any", "input": "any"}
-    assert GENERATOR.table.resolve(1.0) == {"depth": 5, "max_length": 1000, "value_limit": 10**9, "tests": 20,
-                                            "edge_cases": True, "stress_length": 100_000, "time_limit_s": 2.0,
-                                            "style": "any", "input": "any"}
+    assert GENERATOR.table.resolve(0.0) == {
+        "depth": 1,
+        "max_length": 10,
+        "value_limit": 20,
+        "tests": 5,
+        "edge_cases": False,
+        "stress_length": 0,
+        "time_limit_s": 4.0,
+        "style": "any",
+        "input": "any",
+    }
+    assert GENERATOR.table.resolve(0.5) == {
+        "depth": 3,
+        "max_length": 100,
+        "value_limit": 10_000,
+        "tests": 10,
+        "edge_cases": True,
+        "stress_length": 10_000,
+        "time_limit_s": 3.0,
+        "style": "any",
+        "input": "any",
+    }
+    assert GENERATOR.table.resolve(1.0) == {
+        "depth": 5,
+        "max_length": 1000,
+        "value_limit": 10**9,
+        "tests": 20,
+        "edge_cases": True,
+        "stress_length": 100_000,
+        "time_limit_s": 2.0,
+        "style": "any",
+        "input": "any",
+    }
 
 
 def test_difficulty_is_monotone_in_measured_task_properties():
@@ -182,7 +212,10 @@ def test_performance_trap_at_high_difficulty():
         if task.meta["ops"][0] == "window_sums":
             assert task.meta["steps"][0]["params"]["width"] == "half"
     assert GENERATOR.generate(0, 0.5).meta["quadratic_trap"] is None
-    assert GENERATOR.generate(0, 0.72).meta["quadratic_trap"] is None and GENERATOR.generate(0, 0.72).meta["stress_length"] == 49_600
+    assert (
+        GENERATOR.generate(0, 0.72).meta["quadratic_trap"] is None
+        and GENERATOR.generate(0, 0.72).meta["stress_length"] == 49_600
+    )
     assert GENERATOR.generate(0, 0.73).meta["quadratic_trap"] is not None
     assert GENERATOR.generate(0, 0.0).meta["stress_length"] == 0
 
@@ -200,7 +233,10 @@ def test_reference_reproduces_every_expected_output(difficulty):
 def test_prompt_states_format_signature_and_examples():
     function_task = GENERATOR.generate(2, 0.5, style="function", input="ints")
     assert "exactly one fenced code block that starts with ```python" in function_task.prompt
-    assert f"`def process_numbers(values: list[int]) -> {ANNOTATIONS[function_task.meta['output_kind']]}`" in function_task.prompt
+    assert (
+        f"`def process_numbers(values: list[int]) -> {ANNOTATIONS[function_task.meta['output_kind']]}`"
+        in function_task.prompt
+    )
     examples = re.findall(r"process_numbers\((.*)\) returns (.*)", function_task.prompt)
     assert 2 <= len(examples) <= 3
     namespace: dict = {}
@@ -215,14 +251,21 @@ def test_prompt_states_format_signature_and_examples():
 def test_overrides_pin_style_and_input_and_bad_values_raise():
     assert {GENERATOR.generate(s, 0.5, style="stdio").answer["style"] for s in range(6)} == {"stdio"}
     assert {GENERATOR.generate(s, 0.5, input="text").meta["input_kind"] for s in range(6)} == {"text"}
-    assert GENERATOR.generate(2, 0.5, edge_cases="false").to_json() == GENERATOR.generate(2, 0.5, edge_cases=False).to_json()
+    assert (
+        GENERATOR.generate(2, 0.5, edge_cases="false").to_json()
+        == GENERATOR.generate(2, 0.5, edge_cases=False).to_json()
+    )
     assert GENERATOR.generate(2, 0.5, depth="2").meta["depth"] == 2
-    for bad, words in (({"style": "notebook"}, "style must be one of any, function, stdio"),
-                       ({"input": "floats"}, "input must be one of any, ints, text"),
-                       ({"edge_cases": "sometimes"}, "edge_cases must be true or false"),
-                       ({"depth": 0}, r"depth must be an integer in \[1, 10\]"), ({"tests": 2.5}, "tests must be an integer"),
-                       ({"time_limit_s": 0}, "time_limit_s must be a number"), ({"stress_length": -1}, "stress_length"),
-                       ({"nonsense": 1}, "unknown parameter 'nonsense'")):
+    for bad, words in (
+        ({"style": "notebook"}, "style must be one of any, function, stdio"),
+        ({"input": "floats"}, "input must be one of any, ints, text"),
+        ({"edge_cases": "sometimes"}, "edge_cases must be true or false"),
+        ({"depth": 0}, r"depth must be an integer in \[1, 10\]"),
+        ({"tests": 2.5}, "tests must be an integer"),
+        ({"time_limit_s": 0}, "time_limit_s must be a number"),
+        ({"stress_length": -1}, "stress_length"),
+        ({"nonsense": 1}, "unknown parameter 'nonsense'"),
+    ):
         with pytest.raises(ValueError, match=words):
             GENERATOR.generate(0, 0.5, **bad)
 
@@ -245,26 +288,44 @@ def test_wrong_responses_are_judged_by_the_verifiers_own_rules():
     for name in ("returned_value_matches", "stdout_matches", "parse_literal"):
         assert getattr(code_generator, name) is getattr(code_verifier, name)
     tree = ast.parse(Path(code_generator.__file__).read_text())  # no comparison of its own to drift from the verifier's
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
+        n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+    }
     assert not used & {"values_match", "numbers_match", "isclose"}
-    assert not [f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and re.search("equal|match|same", f.name)]
-    function = {"style": "function", "entry_point": "f", "float_tolerance": None,
-                "tests": [{"args": "([1, 2],)", "expected": "[2, 3]"}, {"args": "([],)", "expected": "[]"}]}
-    assert not code_generator._fails_some_test("def f(values):\n    return tuple(float(v + 1) for v in values)\n", function)
+    assert not [
+        f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and re.search("equal|match|same", f.name)
+    ]
+    function = {
+        "style": "function",
+        "entry_point": "f",
+        "float_tolerance": None,
+        "tests": [{"args": "([1, 2],)", "expected": "[2, 3]"}, {"args": "([],)", "expected": "[]"}],
+    }
+    assert not code_generator._fails_some_test(
+        "def f(values):\n    return tuple(float(v + 1) for v in values)\n", function
+    )
     assert code_generator._fails_some_test("def f(values):\n    return [v + 2 for v in values]\n", function)
     # what the verifier's codec refuses (an object, however equal it claims to be) is wrong here too
     rigged = "class Same(list):\n    def __eq__(self, other):\n        return True\ndef f(values):\n    return Same()\n"
     assert code_generator._fails_some_test(rigged, function)
-    stdio = {"style": "stdio", "entry_point": None, "float_tolerance": None,
-             "tests": [{"input": "2\n1 2\n", "output": "2\n3\n"}]}
+    stdio = {
+        "style": "stdio",
+        "entry_point": None,
+        "float_tolerance": None,
+        "tests": [{"input": "2\n1 2\n", "output": "2\n3\n"}],
+    }
     assert not code_generator._fails_some_test("def main(stdin, out):\n    out.write('2 \\n3\\n\\n')\n", stdio)
     assert code_generator._fails_some_test("def main(stdin, out):\n    out.write('2 3\\n')\n", stdio)  # wrong lines
 
 
 def test_attacks_are_named_well_formed_and_never_the_reference():
     mbpp = CodeGenerator(dataset=DATA / "mbpp_sample.jsonl")
-    cases = [(GENERATOR, GENERATOR.generate(3, 0.5, style="function")), (GENERATOR, GENERATOR.generate(3, 0.5, style="stdio")),
-             (FEEDBACK, FEEDBACK.generate(3, 0.5)), (mbpp, mbpp.generate(1))]
+    cases = [
+        (GENERATOR, GENERATOR.generate(3, 0.5, style="function")),
+        (GENERATOR, GENERATOR.generate(3, 0.5, style="stdio")),
+        (FEEDBACK, FEEDBACK.generate(3, 0.5)),
+        (mbpp, mbpp.generate(1)),
+    ]
     if HUMANEVAL.is_file():
         humaneval = CodeGenerator(dataset=HUMANEVAL)
         cases.append((humaneval, humaneval.generate(5)))
@@ -281,8 +342,15 @@ def test_attacks_are_named_well_formed_and_never_the_reference():
         for name in ("unfenced-answer", "two-fences", "bare-code", "fenced-in-think"):
             assert reference.strip() in dict(attacks)[name]  # the right code, in the wrong form
         if task.answer["style"] != "stdio":
-            assert {"hash-collision-set", "huge-int-reply", "deep-nesting-reply", "always-equal-object",
-                    "raise-stopiteration", "read-expected-values", "monkeypatch-harness"} <= set(names)
+            assert {
+                "hash-collision-set",
+                "huge-int-reply",
+                "deep-nesting-reply",
+                "always-equal-object",
+                "raise-stopiteration",
+                "read-expected-values",
+                "monkeypatch-harness",
+            } <= set(names)
 
 
 def test_answer_survives_json_round_trip():
@@ -292,8 +360,18 @@ def test_answer_survives_json_round_trip():
         assert back.answer == task.answer and back.meta == task.meta and back.to_json() == task.to_json()
         assert all(outcomes(back.answer, fenced_code(GENERATOR.solve(back))))
         assert not all(outcomes(back.answer, fenced_code(GENERATOR.wrong_response(back))))
-    keys = {"style", "entry_point", "tests", "check_code", "setup_code", "float_tolerance", "time_limit_s", "reference", "source",
-            "packed_tests"}
+    keys = {
+        "style",
+        "entry_point",
+        "tests",
+        "check_code",
+        "setup_code",
+        "float_tolerance",
+        "time_limit_s",
+        "reference",
+        "source",
+        "packed_tests",
+    }
     assert set(task.answer) == keys and task.answer["source"] == "synthetic"
 
 
@@ -306,7 +384,11 @@ def test_float_results_carry_a_tolerance():
 def test_feedback_env_is_served_by_the_same_generator_class():
     """CodeFeedback-v0 has no generator class of its own: the registry builds a CodeGenerator and
     injects the env id, so the tasks are Code-v0's under CodeFeedback-v0's ids."""
-    assert type(FEEDBACK) is CodeGenerator and FEEDBACK.env_id == "rlvr/CodeFeedback-v0" and GENERATOR.env_id == "rlvr/Code-v0"
+    assert (
+        type(FEEDBACK) is CodeGenerator
+        and FEEDBACK.env_id == "rlvr/CodeFeedback-v0"
+        and GENERATOR.env_id == "rlvr/Code-v0"
+    )
     spec = rlvr.envs.get_spec("CodeFeedback-v0")
     assert spec.generator == rlvr.envs.get_spec("Code-v0").generator == "rlvr.generators.code:CodeGenerator"
     assert spec.entry_point == "rlvr.envs.multi_turn:CodeFeedbackEnv" and spec.extra == {"max_attempts": 3}
@@ -315,7 +397,9 @@ def test_feedback_env_is_served_by_the_same_generator_class():
     assert (a.id, b.id) == ("code/v0/d0.50/s9", "codefeedback/v0/d0.50/s9")
     row = rlvr.make_generator("CodeFeedback-v0", dataset=str(DATA / "mbpp_sample.jsonl")).generate(2)
     assert row.id == "codefeedback/v0/dataset/mbpp_sample/2" and row.env_id == "rlvr/CodeFeedback-v0"
-    assert (row.prompt, row.answer) == (lambda t: (t.prompt, t.answer))(CodeGenerator(dataset=DATA / "mbpp_sample.jsonl").generate(2))
+    assert (row.prompt, row.answer) == (lambda t: (t.prompt, t.answer))(
+        CodeGenerator(dataset=DATA / "mbpp_sample.jsonl").generate(2)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,7 +452,10 @@ def test_humaneval_loads_all_164_with_entry_points_and_checks():
         assert answer["style"] == "assert" and answer["source"] == "humaneval" and unpack_tests(answer) == []
         assert answer["entry_point"] and "def check(candidate)" in answer["check_code"]
         assert answer["setup_code"] == generator.dataset_rows[row]["prompt"]
-        assert answer["reference"] == generator.dataset_rows[row]["prompt"] + generator.dataset_rows[row]["canonical_solution"]
+        assert (
+            answer["reference"]
+            == generator.dataset_rows[row]["prompt"] + generator.dataset_rows[row]["canonical_solution"]
+        )
         assert task.meta["task_id"] == f"HumanEval/{row}" and task.id == f"code/v0/dataset/HumanEval/{row}"
         assert f"def {answer['entry_point']}" in fenced_code(generator.solve(task))
     assert generator.generate(164 + 7).meta["row"] == 7
@@ -381,8 +468,13 @@ def test_humaneval_references_pass_and_wrong_responses_fail():
     jobs = []
     for seed in range(164):
         task = generator.generate(seed)
-        jobs.append({"answer": task.answer, "good": fenced_code(generator.solve(task)),
-                     "bad": fenced_code(generator.wrong_response(task))})
+        jobs.append(
+            {
+                "answer": task.answer,
+                "good": fenced_code(generator.solve(task)),
+                "bad": fenced_code(generator.wrong_response(task)),
+            }
+        )
     runner = (
         "import json, sys\n"
         "def passes(answer, source):\n"
@@ -398,8 +490,9 @@ def test_humaneval_references_pass_and_wrong_responses_fail():
         "jobs = json.load(sys.stdin)\n"
         "print(json.dumps([[passes(j['answer'], j['good']), passes(j['answer'], j['bad'])] for j in jobs]))\n"
     )
-    done = subprocess.run([sys.executable, "-c", runner], input=json.dumps(jobs), capture_output=True, text=True,
-                          timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", runner], input=json.dumps(jobs), capture_output=True, text=True, timeout=120, check=True
+    )
     results = json.loads(done.stdout.strip().splitlines()[-1])
     assert [good for good, _ in results] == [True] * 164
     assert [bad for _, bad in results] == [False] * 164

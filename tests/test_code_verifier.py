@@ -31,11 +31,26 @@ from rlvr.core import Task
 from rlvr.generators.code import CodeGenerator, fence, unpack_tests
 from rlvr.verifiers import sandbox as sb
 from rlvr.verifiers.code import (
-    MAX_CODE_BYTES, CodeVerifier, ResultReader, extract_code, find_code, parse_literal, returned_value_matches, short_repr,
-    stdout_matches, values_match,
+    MAX_CODE_BYTES,
+    CodeVerifier,
+    ResultReader,
+    extract_code,
+    find_code,
+    parse_literal,
+    returned_value_matches,
+    short_repr,
+    stdout_matches,
+    values_match,
 )
 from rlvr.verifiers.code_harness import (
-    CodecError, Objects, RemoteRef, decode_value, dumps_frame, encode_value, instrument_check, loads_frame,
+    CodecError,
+    Objects,
+    RemoteRef,
+    decode_value,
+    dumps_frame,
+    encode_value,
+    instrument_check,
+    loads_frame,
 )
 from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
 from rlvr.verifiers.sandbox import runner as sandbox_runner
@@ -45,8 +60,14 @@ DATA = Path(__file__).parent / "data" / "code"
 HUMANEVAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
 ASSERT_STYLE = DATA / "mbpp_sample.jsonl"  # hand-written assert-style problems: a check(candidate) per task
 LCB_SOLUTIONS = json.loads((DATA / "livecodebench_sample_solutions.json").read_text())
-SAMPLES = ["mbpp_sample.jsonl", "mbpp_sanitized_sample.json", "apps_sample.jsonl", "taco_sample.jsonl",
-           "code_contests_sample.jsonl", "livecodebench_sample.jsonl"]
+SAMPLES = [
+    "mbpp_sample.jsonl",
+    "mbpp_sanitized_sample.json",
+    "apps_sample.jsonl",
+    "taco_sample.jsonl",
+    "code_contests_sample.jsonl",
+    "livecodebench_sample.jsonl",
+]
 GENERATOR = CodeGenerator()
 SLACK_S = 5.0  # scheduling slack on a shared 2-core machine
 
@@ -126,9 +147,14 @@ def test_extracts_exactly_one_fenced_python_block_outside_the_reasoning():
         assert code is None and why in problem, (response, problem)
 
 
-@pytest.mark.parametrize("response", ["<answer>def process_numbers(values):\n    return values</answer>",
-                                      "```python\ndef process_numbers(values):\n    return values\n```\n"
-                                      "```python\ndef process_numbers(values):\n    return []\n```"])
+@pytest.mark.parametrize(
+    "response",
+    [
+        "<answer>def process_numbers(values):\n    return values</answer>",
+        "```python\ndef process_numbers(values):\n    return values\n```\n"
+        "```python\ndef process_numbers(values):\n    return []\n```",
+    ],
+)
 def test_format_violations_score_zero_with_format_not_ok(verifier, response):
     task = GENERATOR.generate(1, 0.2, style="function")
     reference = GENERATOR.solve(task)
@@ -138,8 +164,17 @@ def test_format_violations_score_zero_with_format_not_ok(verifier, response):
     assert verifier.verify(task, reference).correct
 
 
-@pytest.mark.parametrize("response", ["", "   ", "9" * 10_000_000, bytes(range(256)).decode("latin-1") * 64,
-                                      "<answer>" + "(" * 1000 + "1" + ")" * 1000 + "</answer>", "\x00\x00"])
+@pytest.mark.parametrize(
+    "response",
+    [
+        "",
+        "   ",
+        "9" * 10_000_000,
+        bytes(range(256)).decode("latin-1") * 64,
+        "<answer>" + "(" * 1000 + "1" + ")" * 1000 + "</answer>",
+        "\x00\x00",
+    ],
+)
 def test_hostile_responses_score_zero_within_the_deadline(verifier, response):
     task = GENERATOR.generate(1, 0.2, style="function")
     start = time.monotonic()
@@ -185,8 +220,29 @@ def test_stdout_matches_like_a_judge():
 
 
 def test_codec_round_trips_plain_values_and_refuses_objects():
-    values = [None, True, 0, -7, 2**80, -(2**70), 1.5, -0.0, math.inf, -math.inf, "é\n\ud800", b"\x00\xff",
-              3 + 4j, [1, [2]], (1, (2,)), {1, 2}, frozenset({3}), {(1, 2): {"x": [None]}}, (), set(), {}]
+    values = [
+        None,
+        True,
+        0,
+        -7,
+        2**80,
+        -(2**70),
+        1.5,
+        -0.0,
+        math.inf,
+        -math.inf,
+        "é\n\ud800",
+        b"\x00\xff",
+        3 + 4j,
+        [1, [2]],
+        (1, (2,)),
+        {1, 2},
+        frozenset({3}),
+        {(1, 2): {"x": [None]}},
+        (),
+        set(),
+        {},
+    ]
     for value in values:
         back = decode_value(json.loads(json.dumps(encode_value(value))))
         assert type(back) is type(value) and (back == value or repr(back) == repr(value)), value
@@ -200,18 +256,44 @@ def test_codec_round_trips_plain_values_and_refuses_objects():
         def __eq__(self, other):
             return True
 
-    for value in (Rigged(), Integer(3), [Rigged()], {"k": Integer(1)}, object(), print, iter([1]), range(3),
-                  collections.deque([1]), numpy.array([1, 2])):
+    for value in (
+        Rigged(),
+        Integer(3),
+        [Rigged()],
+        {"k": Integer(1)},
+        object(),
+        print,
+        iter([1]),
+        range(3),
+        collections.deque([1]),
+        numpy.array([1, 2]),
+    ):
         with pytest.raises(CodecError):
             encode_value(value)
     # what Python itself counts equal to plain values travels as those
-    for value, plain in ((collections.defaultdict(int, a=1), {"a": 1}), (collections.Counter("aab"), {"a": 2, "b": 1}),
-                         (collections.OrderedDict(b=1), {"b": 1}), (numpy.int64(3), 3), (numpy.float32(0.5), 0.5),
-                         (numpy.bool_(True), True)):
+    for value, plain in (
+        (collections.defaultdict(int, a=1), {"a": 1}),
+        (collections.Counter("aab"), {"a": 2, "b": 1}),
+        (collections.OrderedDict(b=1), {"b": 1}),
+        (numpy.int64(3), 3),
+        (numpy.float32(0.5), 0.5),
+        (numpy.bool_(True), True),
+    ):
         back = decode_value(json.loads(json.dumps(encode_value(value))))
         assert type(back) is type(plain) and back == plain
-    for data in ({"$tuple": 1}, {"$set": [[1]]}, {"$dict": [[1]]}, {"$ref": 0}, {"$object": ["X", []]}, {"a": 1},
-                 {"$float": "1.0"}, {"$bytes": "!!"}, {"$int": 5}, {"$tuple": [], "$set": []}, float("nan")):
+    for data in (
+        {"$tuple": 1},
+        {"$set": [[1]]},
+        {"$dict": [[1]]},
+        {"$ref": 0},
+        {"$object": ["X", []]},
+        {"a": 1},
+        {"$float": "1.0"},
+        {"$bytes": "!!"},
+        {"$int": 5},
+        {"$tuple": [], "$set": []},
+        float("nan"),
+    ):
         with pytest.raises(CodecError):
             decode_value(data)
     with pytest.raises(CodecError):
@@ -249,8 +331,10 @@ def test_objects_are_rebuilt_with_the_receivers_own_class():
 
 
 def test_check_instrumentation_counts_statements_that_assert():
-    code = ("def check(candidate):\n    x = 3\n    assert True\n    assert candidate(x) == 9, 'msg'\n"
-            "    for i in range(3):\n        assert candidate(i) == i * i\n    def helper():\n        assert False\n")
+    code = (
+        "def check(candidate):\n    x = 3\n    assert True\n    assert candidate(x) == 9, 'msg'\n"
+        "    for i in range(3):\n        assert candidate(i) == i * i\n    def helper():\n        assert False\n"
+    )
     _, checks = instrument_check(code)
     assert [c["line"] for c in checks] == [4, 5]
     assert checks[0]["expected"] == "9" and checks[0]["statement"].startswith("assert candidate(x) == 9")
@@ -264,9 +348,11 @@ def test_check_instrumentation_counts_statements_that_assert():
 @needs_bwrap
 def test_session_round_trips_and_finishes(tmp_path):
     box = Sandbox("bwrap", tmp_root=str(tmp_path))
-    code = ("import os, sys\nprint(open('given.txt').read(), flush=True)\n"
-            "for line in sys.stdin:\n    sys.stdout.write(line.upper()); sys.stdout.flush()\n"
-            "sys.stderr.write('done')\nsys.exit(3)\n")
+    code = (
+        "import os, sys\nprint(open('given.txt').read(), flush=True)\n"
+        "for line in sys.stdin:\n    sys.stdout.write(line.upper()); sys.stdout.flush()\n"
+        "sys.stderr.write('done')\nsys.exit(3)\n"
+    )
     with box.session([box.python, "-I", "-S", "-c", code], files={"given.txt": "hi"}, limits=Limits(wall_s=10)) as s:
         assert s.readline(100, timeout=5) == b"hi\n"
         for i in range(50):
@@ -380,32 +466,53 @@ def test_humaneval_canonical_solutions_pass_and_wrong_bodies_fail(verifier):
     failures = [(tid, good.reason, good.details.get("first_failure")) for tid, good, _ in results if not good.correct]
     assert failures == []
     assert [tid for tid, _, bad in results if bad.correct or bad.reward != 0.0] == []
-    assert all(good.details["style"] == "assert" and good.details["passed"] == good.details["total"] >= 1
-               for _, good, _ in results)
+    assert all(
+        good.details["style"] == "assert" and good.details["passed"] == good.details["total"] >= 1
+        for _, good, _ in results
+    )
 
 
 def test_synthetic_reference_passes_and_wrong_fails(verifier):
     """Under the real verifier, ``solve`` scores 1 and ``wrong_response`` (judged wrong by the
     generator through the verifier's pure comparison functions) scores 0: 12 seeds × 5
     difficulties × both styles."""
-    tasks = [GENERATOR.generate(seed, difficulty, style=style)
-             for difficulty in (0.0, 0.25, 0.5, 0.75, 1.0) for style in ("function", "stdio") for seed in range(12)]
+    tasks = [
+        GENERATOR.generate(seed, difficulty, style=style)
+        for difficulty in (0.0, 0.25, 0.5, 0.75, 1.0)
+        for style in ("function", "stdio")
+        for seed in range(12)
+    ]
 
     def judge(task):
         return task, verifier.verify(task, GENERATOR.solve(task)), verifier.verify(task, GENERATOR.wrong_response(task))
 
     for task, good, bad in in_pool(judge, tasks):
-        assert good.correct and good.reward == 1.0 and good.details["passed"] == len(unpack_tests(task.answer)), (task.id, good)
+        assert good.correct and good.reward == 1.0 and good.details["passed"] == len(unpack_tests(task.answer)), (
+            task.id,
+            good,
+        )
         assert not bad.correct and bad.reward == 0.0 and bad.details["first_failure"], (task.id, bad)
 
 
 # (expected repr, returned value, what Python's == says): numbers by value, list and tuple alike,
 # sets and dicts as Python collapses them; strings, None and containers of another kind differ.
 RETURNED_VALUES = [
-    ("2", "2.0", True), ("2.0", "2", True), ("2", "True", False), ("1", "True", True), ("[1, 2]", "(1, 2)", True),
-    ("(1, 2)", "[1, 2]", True), ("[1, 2]", "[1.0, 2.0]", True), ("[(1, 2)]", "[[1, 2.0]]", True), ("2", "'2'", False),
-    ("[1, 2]", "[1, 2, 3]", False), ("[1, 2]", "{1, 2}", False), ("{1, 2}", "frozenset({2, 1.0})", True),
-    ("None", "0", False), ("{1: [2]}", "{1.0: (2,)}", True), ("0.30000000000000004", "0.3", False), ("'a'", "b'a'", False),
+    ("2", "2.0", True),
+    ("2.0", "2", True),
+    ("2", "True", False),
+    ("1", "True", True),
+    ("[1, 2]", "(1, 2)", True),
+    ("(1, 2)", "[1, 2]", True),
+    ("[1, 2]", "[1.0, 2.0]", True),
+    ("[(1, 2)]", "[[1, 2.0]]", True),
+    ("2", "'2'", False),
+    ("[1, 2]", "[1, 2, 3]", False),
+    ("[1, 2]", "{1, 2}", False),
+    ("{1, 2}", "frozenset({2, 1.0})", True),
+    ("None", "0", False),
+    ("{1: [2]}", "{1.0: (2,)}", True),
+    ("0.30000000000000004", "0.3", False),
+    ("'a'", "b'a'", False),
 ]
 
 
@@ -416,13 +523,23 @@ def test_the_generators_comparison_is_the_verifiers_verdict(verifier, style):
     tuple are equal in both, in the function style; printed "2.0" is not "2" in either."""
     base = GENERATOR.generate(0, 0.0, style=style, input="ints")
     if style == "function":
-        cases = [(expected, f"def process_numbers(values):\n    return {returned}\n", python_says)
-                 for expected, returned, python_says in RETURNED_VALUES]
+        cases = [
+            (expected, f"def process_numbers(values):\n    return {returned}\n", python_says)
+            for expected, returned, python_says in RETURNED_VALUES
+        ]
     else:
-        cases = [("2\n", "print('2.0')", False), ("2\n", "print(2)", True), ("1 2\n", "print('1  2 ')", True),
-                 ("(1, 2)\n", "print([1, 2])", False), ("3\n", "print('3\\n\\n')", True), ("1\n2\n", "print('1 2')", False)]
+        cases = [
+            ("2\n", "print('2.0')", False),
+            ("2\n", "print(2)", True),
+            ("1 2\n", "print('1  2 ')", True),
+            ("(1, 2)\n", "print([1, 2])", False),
+            ("3\n", "print('3\\n\\n')", True),
+            ("1\n2\n", "print('1 2')", False),
+        ]
     for expected, program, python_says in cases:
-        test = {"args": "([1],)", "expected": expected} if style == "function" else {"input": "1\n1\n", "output": expected}
+        test = (
+            {"args": "([1],)", "expected": expected} if style == "function" else {"input": "1\n1\n", "output": expected}
+        )
         answer = {**base.answer, "tests": [test], "packed_tests": None, "float_tolerance": None, "time_limit_s": 2.0}
         task = Task.from_dict({**base.to_dict(), "answer": answer})
         if style == "function":
@@ -430,8 +547,10 @@ def test_the_generators_comparison_is_the_verifiers_verdict(verifier, style):
             exec(program, namespace)
             ours = returned_value_matches(expected, namespace["process_numbers"]([1]))
         else:
-            ours = stdout_matches(expected, subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                                                           timeout=30).stdout)
+            ours = stdout_matches(
+                expected,
+                subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=30).stdout,
+            )
         verdict = verifier.verify(task, fence(program))
         assert verdict.correct == ours == python_says, (expected, program, verdict.reason)
 
@@ -445,8 +564,10 @@ def test_verification_survives_a_json_round_trip(verifier):
 
 NAIVE_BODIES = {
     "dedupe": "    out = []\n    for x in values:\n        if x not in out:\n            out.append(x)\n    return out\n",
-    "window_sums": ("    width = len(values) // 2 + 1\n"
-                    "    return [sum(values[i:i + width]) for i in range(len(values) - width + 1)]\n"),
+    "window_sums": (
+        "    width = len(values) // 2 + 1\n"
+        "    return [sum(values[i:i + width]) for i in range(len(values) - width + 1)]\n"
+    ),
     "running_max": "    return [max(values[:i + 1]) for i in range(len(values))]\n",
 }
 
@@ -463,14 +584,18 @@ def naive_program(task: Task) -> str:
 
 @pytest.mark.parametrize("style", ["function", "stdio"])
 def test_quadratic_solution_times_out_where_the_reference_passes(verifier, style):
-    task = next(t for t in (GENERATOR.generate(seed, 1.0, style=style, input="ints") for seed in range(200))
-                if t.meta["quadratic_trap"] in NAIVE_BODIES)
+    task = next(
+        t
+        for t in (GENERATOR.generate(seed, 1.0, style=style, input="ints") for seed in range(200))
+        if t.meta["quadratic_trap"] in NAIVE_BODIES
+    )
     assert task.meta["stress_length"] == 100_000
     good = verifier.verify(task, GENERATOR.solve(task))
     assert good.correct, good
     naive = naive_program(task)
-    small = Task.from_dict({**task.to_dict(), "answer": {**task.answer, "tests": unpack_tests(task.answer)[:-1],
-                                                          "packed_tests": None}})
+    small = Task.from_dict(
+        {**task.to_dict(), "answer": {**task.answer, "tests": unpack_tests(task.answer)[:-1], "packed_tests": None}}
+    )
     assert verifier.verify(small, fence(naive)).correct  # right answers on the small tests …
     slow = verifier.verify(task, fence(naive))
     assert not slow.correct and "time limit exceeded" in slow.reason  # … too slow on the stress test
@@ -490,37 +615,59 @@ def test_benchmark_samples_reference_passes_and_wrong_fails(verifier, name):
 
 def assert_task(check_code: str, entry_point: str, setup_code: str = "", time_limit_s: float = 3.0) -> Task:
     base = CodeGenerator(dataset=ASSERT_STYLE).generate(0)
-    answer = {**base.answer, "check_code": check_code, "entry_point": entry_point, "setup_code": setup_code,
-              "time_limit_s": time_limit_s}
+    answer = {
+        **base.answer,
+        "check_code": check_code,
+        "entry_point": entry_point,
+        "setup_code": setup_code,
+        "time_limit_s": time_limit_s,
+    }
     return Task.from_dict({**base.to_dict(), "answer": answer})
 
 
 def test_dict_subclasses_and_numpy_scalars_count_as_their_plain_values(verifier):
-    task = assert_task("def check(candidate):\n    assert candidate('abca') == {'a': 2, 'b': 1, 'c': 1}\n"
-                       "    assert candidate('') == {}\n", "histogram")
-    solution = ("from collections import defaultdict\ndef histogram(text):\n    counts = defaultdict(int)\n"
-                "    for char in text:\n        counts[char] += 1\n    return counts\n")
+    task = assert_task(
+        "def check(candidate):\n    assert candidate('abca') == {'a': 2, 'b': 1, 'c': 1}\n"
+        "    assert candidate('') == {}\n",
+        "histogram",
+    )
+    solution = (
+        "from collections import defaultdict\ndef histogram(text):\n    counts = defaultdict(int)\n"
+        "    for char in text:\n        counts[char] += 1\n    return counts\n"
+    )
     assert verifier.verify(task, fence(solution)).correct
-    function = next(t for t in (GENERATOR.generate(seed, 0.2, style="function", input="ints") for seed in range(100))
-                    if t.meta["output_kind"] == "number")
+    function = next(
+        t
+        for t in (GENERATOR.generate(seed, 0.2, style="function", input="ints") for seed in range(100))
+        if t.meta["output_kind"] == "number"
+    )
     entry = function.answer["entry_point"]
-    program = (f"import numpy\n{function.answer['reference']}\n_plain = {entry}\n"
-               f"def {entry}(values):\n    return numpy.int64(_plain(values))\n")
+    program = (
+        f"import numpy\n{function.answer['reference']}\n_plain = {entry}\n"
+        f"def {entry}(values):\n    return numpy.int64(_plain(values))\n"
+    )
     assert verifier.verify(function, fence(program)).correct
-    as_array = verifier.verify(function, fence(program.replace("numpy.int64(_plain(values))", "numpy.array([_plain(values)])")))
+    as_array = verifier.verify(
+        function, fence(program.replace("numpy.int64(_plain(values))", "numpy.array([_plain(values)])"))
+    )
     assert not as_array.correct and "ndarray" in as_array.details["first_failure"]["error"]
 
 
 def test_classes_of_the_solution_used_by_the_checks(verifier):
     """MBPP-style checks that build objects of a class the solution defines (``Pair``): the
     objects stay in the candidate's process and the checker passes references."""
-    task = assert_task("def check(candidate):\n    f = candidate\n"
-                       "    assert f([Pair(5, 24), Pair(15, 25), Pair(27, 40), Pair(50, 60)], 4) == 3\n"
-                       "    assert f([Pair(1, 2), Pair(3, 4)], 2) == 2\n", "max_chain_length")
-    solution = ("class Pair:\n    def __init__(self, a, b):\n        self.a, self.b = a, b\n\n"
-                "def max_chain_length(pairs, n):\n    count, end = 0, float('-inf')\n"
-                "    for p in sorted(pairs, key=lambda p: p.b):\n        if p.a > end:\n            count, end = count + 1, p.b\n"
-                "    return count\n")
+    task = assert_task(
+        "def check(candidate):\n    f = candidate\n"
+        "    assert f([Pair(5, 24), Pair(15, 25), Pair(27, 40), Pair(50, 60)], 4) == 3\n"
+        "    assert f([Pair(1, 2), Pair(3, 4)], 2) == 2\n",
+        "max_chain_length",
+    )
+    solution = (
+        "class Pair:\n    def __init__(self, a, b):\n        self.a, self.b = a, b\n\n"
+        "def max_chain_length(pairs, n):\n    count, end = 0, float('-inf')\n"
+        "    for p in sorted(pairs, key=lambda p: p.b):\n        if p.a > end:\n            count, end = count + 1, p.b\n"
+        "    return count\n"
+    )
     assert verifier.verify(task, fence(solution)).correct
     wrong = verifier.verify(task, fence(solution.replace("count + 1", "count + 2")))
     assert not wrong.correct and wrong.details["first_failure"]["got"] == "6"
@@ -529,18 +676,26 @@ def test_classes_of_the_solution_used_by_the_checks(verifier):
 def test_partial_credit_counts_tests_and_checks(verifier, partial_verifier):
     task = GENERATOR.generate(3, 0.5, style="function", input="ints")
     entry = task.answer["entry_point"]
-    keep = {hashlib.sha256(t["args"].encode()).hexdigest(): parse_literal(t["expected"])
-            for i, t in enumerate(unpack_tests(task.answer)) if i % 2 == 0 and len(t["expected"]) < 2000}
-    program = (f"import hashlib\nANSWERS = {keep!r}\ndef {entry}(values):\n"
-               "    return ANSWERS.get(hashlib.sha256(repr((values,)).encode()).hexdigest(), 'no')\n")
+    keep = {
+        hashlib.sha256(t["args"].encode()).hexdigest(): parse_literal(t["expected"])
+        for i, t in enumerate(unpack_tests(task.answer))
+        if i % 2 == 0 and len(t["expected"]) < 2000
+    }
+    program = (
+        f"import hashlib\nANSWERS = {keep!r}\ndef {entry}(values):\n"
+        "    return ANSWERS.get(hashlib.sha256(repr((values,)).encode()).hexdigest(), 'no')\n"
+    )
     verdict = partial_verifier.verify(task, fence(program))
     total = len(unpack_tests(task.answer))
     assert verdict.details["total"] == total and verdict.details["tests_run"] == total
     assert verdict.reward == pytest.approx(verdict.details["passed"] / total) and 0 < verdict.reward < 1
     assert not verdict.correct
     assert verifier.verify(task, fence(program)).reward == 0.0
-    checks = assert_task("def check(candidate):\n    assert candidate(1) == 1\n    assert candidate(2) == 4\n"
-                         "    assert candidate(3) == 9\n    assert candidate(4) == 16\n", "square")
+    checks = assert_task(
+        "def check(candidate):\n    assert candidate(1) == 1\n    assert candidate(2) == 4\n"
+        "    assert candidate(3) == 9\n    assert candidate(4) == 16\n",
+        "square",
+    )
     verdict = partial_verifier.verify(checks, fence("def square(x):\n    return x * x if x < 3 else 0\n"))
     assert (verdict.details["passed"], verdict.details["total"], verdict.reward) == (2, 4, 0.5)
 
@@ -600,41 +755,50 @@ FUNCTION_ATTACKS = {
     "int subclass": f"class Int(int):\n    def __eq__(self, other):\n        return True\ndef {ENTRY}(values):\n    return Int(1)\n",
     "list subclass": f"class L(list):\n    def __eq__(self, other):\n        return True\ndef {ENTRY}(values):\n    return L()\n",
     "print PASSED and fake frames": (
-        "import os\nprint('PASSED')\nos.write(1, b'{\"result\": 0, \"ok\": true, \"value\": 1}\\n')\n"
-        f"def {ENTRY}(values):\n    print('PASSED')\n    os.write(1, b'ALL TESTS PASSED\\n')\n    return 'PASSED'\n"),
+        'import os\nprint(\'PASSED\')\nos.write(1, b\'{"result": 0, "ok": true, "value": 1}\\n\')\n'
+        f"def {ENTRY}(values):\n    print('PASSED')\n    os.write(1, b'ALL TESTS PASSED\\n')\n    return 'PASSED'\n"
+    ),
     "monkeypatched harness": (
         "import builtins, json, sys\nharness = sys.modules['__main__']\n"
         "harness.encode_value = lambda value, *rest: 1\nharness.describe_error = lambda *a, **k: {}\n"
-        "json.dumps = lambda *a, **k: '{\"result\": 0, \"ok\": true, \"value\": 1}'\n"
+        'json.dumps = lambda *a, **k: \'{"result": 0, "ok": true, "value": 1}\'\n'
         "builtins.print = builtins.exit = lambda *a, **k: None\n"
-        f"def {ENTRY}(values):\n    return 1\n"),
+        f"def {ENTRY}(values):\n    return 1\n"
+    ),
     "patched protocol writer": (
         "import sys\nharness = sys.modules['__main__']\n"
         "original = harness.Channel.send\n"
         "def send(self, message, payload=b''):\n"
         "    if 'result' in message:\n        message.update(ok=True, value=[0])\n"
         "    original(self, message, payload)\n"
-        f"harness.Channel.send = send\ndef {ENTRY}(values):\n    return None\n"),
+        f"harness.Channel.send = send\ndef {ENTRY}(values):\n    return None\n"
+    ),
     "fake result files": (
         "for name in ('result.json', 'results.txt', 'PASSED', 'verdict.json'):\n"
         "    open(name, 'w').write('{\"passed\": true, \"reward\": 1.0}\\nPASSED\\n')\n"
-        f"def {ENTRY}(values):\n    return 'PASSED'\n"),
+        f"def {ENTRY}(values):\n    return 'PASSED'\n"
+    ),
     "ctypes pokes": (
         "import ctypes\n"
         "ctypes.c_uint32.from_address(id(7) + 24).value = 8\n"  # 7 now reads as 8 in this process
-        f"def {ENTRY}(values):\n    return [7] * 3\n"),
+        f"def {ENTRY}(values):\n    return [7] * 3\n"
+    ),
     "huge file": f"def {ENTRY}(values):\n    open('big', 'wb').write(b'z' * (200 << 20))\n    return 0\n",
-    "fd exhaustion": (f"def {ENTRY}(values):\n    files = []\n    while True:\n"
-                      "        files.append(open('/dev/null'))\n"),
+    "fd exhaustion": (
+        f"def {ENTRY}(values):\n    files = []\n    while True:\n        files.append(open('/dev/null'))\n"
+    ),
     "kill the parent": f"import os\ndef {ENTRY}(values):\n    os.kill(os.getppid(), 9)\n    os.kill(1, 9)\n    return 'killed'\n",
     "kill everything": f"import os\ndef {ENTRY}(values):\n    os.kill(-1, 9)\n    return 'killed'\n",
     "background process": (
         "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
         "        while True:\n            time.sleep(0.05)\n    os._exit(0)\n"
-        f"def {ENTRY}(values):\n    return None\n"),
+        f"def {ENTRY}(values):\n    return None\n"
+    ),
     "oversized result": f"def {ENTRY}(values):\n    return 'x' * (40 << 20)\n",
-    "deeply nested result": (f"def {ENTRY}(values):\n    nested = []\n    for _ in range(100000):\n"
-                             "        nested = [nested]\n    return nested\n"),
+    "deeply nested result": (
+        f"def {ENTRY}(values):\n    nested = []\n    for _ in range(100000):\n"
+        "        nested = [nested]\n    return nested\n"
+    ),
     "self-referencing result": f"def {ENTRY}(values):\n    loop = []\n    loop.append(loop)\n    return loop\n",
 }
 
@@ -654,10 +818,13 @@ STDIO_ATTACKS = {
     "exit before reading": "import sys\nsys.exit(0)\n",
     "kill the runner": "import os\nos.kill(os.getppid(), 9)\n",
     "kill everything": "import os\nos.kill(-1, 9)\nprint(0)\n",
-    "background process": ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
-                           "        while True:\n            time.sleep(0.05)\n    os._exit(0)\nprint(0)\n"),
-    "write the runner's memory": ("import os\nparent = os.getppid()\n"
-                                  "fd = os.open(f'/proc/{parent}/mem', os.O_RDWR)\nprint('opened', fd)\n"),
+    "background process": (
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+        "        while True:\n            time.sleep(0.05)\n    os._exit(0)\nprint(0)\n"
+    ),
+    "write the runner's memory": (
+        "import os\nparent = os.getppid()\nfd = os.open(f'/proc/{parent}/mem', os.O_RDWR)\nprint('opened', fd)\n"
+    ),
 }
 
 
@@ -721,7 +888,9 @@ def test_expected_values_never_reach_the_candidate(verifier):
     task = GENERATOR.generate(5, 0.3, style="function", input="ints")
     answer = {**task.answer, "tests": [{"args": "([1, 2],)", "expected": repr(token)}]}
     task = Task.from_dict({**task.to_dict(), "answer": answer})
-    program = SEARCH_PROGRAM.format(pattern="RLVR-EXPECTED-[0-9a-f]{32}") + f"def {ENTRY}(values):\n    return search()\n"
+    program = (
+        SEARCH_PROGRAM.format(pattern="RLVR-EXPECTED-[0-9a-f]{32}") + f"def {ENTRY}(values):\n    return search()\n"
+    )
     verdict = verifier.verify(task, fence(program))
     assert not verdict.correct and verdict.details["first_failure"]["got"] == "'not found'"
     # the search works: where the token is reachable (in the setup code it runs), it is found and passes
@@ -755,7 +924,7 @@ def test_check_code_never_reaches_the_candidate(verifier):
     assert verdict.correct, verdict.details  # returning 'not found' passes: nothing leaked
 
 
-SEARCH_PROGRAM = r'''
+SEARCH_PROGRAM = r"""
 import gc, os, re, sys
 PATTERN = re.compile("{pattern}".encode())
 def memory(pid):
@@ -814,7 +983,7 @@ def search():
         if found:
             return found.group().decode()
     return "not found"
-'''
+"""
 
 
 ASSERT_ATTACKS = {
@@ -827,8 +996,9 @@ ASSERT_ATTACKS = {
     "str subclass": "class S(str):\n    def __eq__(self, other):\n        return True\ndef square(x):\n    return S('x')\n",
     "forged checker frames": (
         "import os\nfor fd in range(3, 20):\n    try:\n"
-        "        os.write(fd, b'{\"nonce\": \"0\", \"check\": 0, \"passed\": true}\\n{\"done\": true}\\n')\n"
-        "    except OSError:\n        pass\ndef square(x):\n    return -1\n"),
+        '        os.write(fd, b\'{"nonce": "0", "check": 0, "passed": true}\\n{"done": true}\\n\')\n'
+        "    except OSError:\n        pass\ndef square(x):\n    return -1\n"
+    ),
     "infinite loop": "def square(x):\n    while True:\n        pass\n",
     "kill everything": "import os\ndef square(x):\n    os.kill(-1, 9)\n    os.kill(os.getppid(), 9)\n    return 0\n",
     "shadow the builtins": "import builtins\nbuiltins.AssertionError = KeyError\nbuiltins.isinstance = lambda *a: True\ndef square(x):\n    return 0\n",
@@ -838,8 +1008,11 @@ ASSERT_ATTACKS = {
 @needs_bwrap
 @pytest.mark.parametrize("name", sorted(ASSERT_ATTACKS))
 def test_assert_style_attacks_score_zero(verifier, name):
-    task = assert_task("def check(candidate):\n    assert candidate(3) == 9\n    assert candidate(-2) == 4\n", "square",
-                       time_limit_s=1.0)
+    task = assert_task(
+        "def check(candidate):\n    assert candidate(3) == 9\n    assert candidate(-2) == 4\n",
+        "square",
+        time_limit_s=1.0,
+    )
     attack_verdict(verifier, task, ASSERT_ATTACKS[name])
 
 
@@ -855,10 +1028,12 @@ def colliding_set(count: int) -> dict:
 
 
 def test_reader_is_linear_on_keys_chosen_to_collide():
-    forms = [colliding_set(200_000),
-             {"$dict": [[{"$int": hex(MERSENNE_61 * k)}, k] for k in range(1, 100_001)]},
-             {"$set": [{"$frozenset": [{"$int": hex(MERSENNE_61 * k)}, k]} for k in range(1, 50_001)]},
-             {"$set": [{"$tuple": [{"$int": hex(MERSENNE_61 * k)}] * 4} for k in range(1, 50_001)]}]
+    forms = [
+        colliding_set(200_000),
+        {"$dict": [[{"$int": hex(MERSENNE_61 * k)}, k] for k in range(1, 100_001)]},
+        {"$set": [{"$frozenset": [{"$int": hex(MERSENNE_61 * k)}, k]} for k in range(1, 50_001)]},
+        {"$set": [{"$tuple": [{"$int": hex(MERSENNE_61 * k)}] * 4} for k in range(1, 50_001)]},
+    ]
     for form in forms:
         started = time.monotonic()
         value = ResultReader().read(form)
@@ -869,14 +1044,22 @@ def test_reader_is_linear_on_keys_chosen_to_collide():
 
 def random_value(rng, depth: int = 0):
     """Plain values without lists (Python compares list and tuple unequal; values_match does not)."""
-    leaves = [lambda: rng.choice([0, 1, 2, -1, 2**70, MERSENNE_61]), lambda: rng.choice([0.0, 1.0, 2.0, -0.0, 0.5]),
-              lambda: rng.choice([True, False, None]), lambda: rng.choice(["", "a", "b"]), lambda: rng.choice([b"", b"a"]),
-              lambda: rng.choice([1 + 0j, 2j, complex(1, 1)])]
-    hashables = [lambda: tuple(random_value(rng, depth + 1) for _ in range(rng.randint(0, 2))),
-                 lambda: frozenset(random_hashable(rng, depth + 1) for _ in range(rng.randint(0, 3)))]
-    containers = hashables + [lambda: {random_hashable(rng, depth + 1) for _ in range(rng.randint(0, 3))},
-                              lambda: {random_hashable(rng, depth + 1): random_value(rng, depth + 1)
-                                       for _ in range(rng.randint(0, 3))}]
+    leaves = [
+        lambda: rng.choice([0, 1, 2, -1, 2**70, MERSENNE_61]),
+        lambda: rng.choice([0.0, 1.0, 2.0, -0.0, 0.5]),
+        lambda: rng.choice([True, False, None]),
+        lambda: rng.choice(["", "a", "b"]),
+        lambda: rng.choice([b"", b"a"]),
+        lambda: rng.choice([1 + 0j, 2j, complex(1, 1)]),
+    ]
+    hashables = [
+        lambda: tuple(random_value(rng, depth + 1) for _ in range(rng.randint(0, 2))),
+        lambda: frozenset(random_hashable(rng, depth + 1) for _ in range(rng.randint(0, 3))),
+    ]
+    containers = hashables + [
+        lambda: {random_hashable(rng, depth + 1) for _ in range(rng.randint(0, 3))},
+        lambda: {random_hashable(rng, depth + 1): random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))},
+    ]
     pool = leaves + (containers if depth < 3 else [])
     return rng.choice(pool)()
 
@@ -915,10 +1098,23 @@ def test_reader_and_comparison_agree_with_python_equality():
 
 def test_reader_refuses_what_is_malformed_too_deep_too_big_or_too_late():
     read = ResultReader().read
-    for bad in ({"$set": [[1]]}, {"$set": [{"$set": [1]}]}, {"$dict": [[[1], 2]]}, {"$dict": [[{"$dict": []}, 2]]},
-                {"$dict": [[1]]}, {"$tuple": 1}, {"$int": 5}, {"$float": "1.0"}, {"$bytes": "!!"}, {"$ref": 0},
-                {"$object": ["X", []]}, {"a": 1}, float("nan"), {"$complex": [{"$int": "0x" + "f" * 400}, 0]},
-                {"$int": "0x" + "f" * 20_000}):
+    for bad in (
+        {"$set": [[1]]},
+        {"$set": [{"$set": [1]}]},
+        {"$dict": [[[1], 2]]},
+        {"$dict": [[{"$dict": []}, 2]]},
+        {"$dict": [[1]]},
+        {"$tuple": 1},
+        {"$int": 5},
+        {"$float": "1.0"},
+        {"$bytes": "!!"},
+        {"$ref": 0},
+        {"$object": ["X", []]},
+        {"a": 1},
+        float("nan"),
+        {"$complex": [{"$int": "0x" + "f" * 400}, 0]},
+        {"$int": "0x" + "f" * 20_000},
+    ):
         with pytest.raises(CodecError):
             read(bad)
     nested = 0
@@ -935,8 +1131,14 @@ def test_shown_values_are_bounded_whatever_their_size():
     deep = []
     for _ in range(100_000):
         deep = [deep]
-    for value in (deep, 10**100_000, "x" * 10_000_000, list(range(1_000_000)), {i: i for i in range(100_000)},
-                  ResultReader().read(colliding_set(100_000))):
+    for value in (
+        deep,
+        10**100_000,
+        "x" * 10_000_000,
+        list(range(1_000_000)),
+        {i: i for i in range(100_000)},
+        ResultReader().read(colliding_set(100_000)),
+    ):
         started = time.monotonic()
         shown = short_repr(value)
         assert len(shown) <= 501 and time.monotonic() - started < 0.5
@@ -959,11 +1161,23 @@ def test_forged_colliding_replies_finish_within_the_deadline_with_reward_zero(ve
     minutes on it; now it is refused unread or read in linear time."""
     attacks = dict(GENERATOR.attacks(fast_task("function")))
     small = fast_task("function")  # small expected values: the 6 MB reply is refused by size
-    big = Task.from_dict({**small.to_dict(), "answer": {  # a large expected value: the reply is read
-        **small.answer, "tests": [{"args": "([1, 2],)", "expected": repr(list(range(200_000)))}]}})
+    big = Task.from_dict(
+        {
+            **small.to_dict(),
+            "answer": {  # a large expected value: the reply is read
+                **small.answer,
+                "tests": [{"args": "([1, 2],)", "expected": repr(list(range(200_000)))}],
+            },
+        }
+    )
     assert_style = CodeGenerator(dataset=ASSERT_STYLE).generate(0)  # relayed to the checker's sandbox
     for task in (small, big, assert_style):
-        for name in ("hash-collision-set", "hash-collision-set-small", "hash-collision-dict", "hash-collision-frozensets"):
+        for name in (
+            "hash-collision-set",
+            "hash-collision-set-small",
+            "hash-collision-dict",
+            "hash-collision-frozensets",
+        ):
             response = dict(GENERATOR.attacks(task))[name] if task is assert_style else attacks[name]
             started = time.monotonic()
             verdict = verifier.verify(task, response)
@@ -971,14 +1185,18 @@ def test_forged_colliding_replies_finish_within_the_deadline_with_reward_zero(ve
             assert verdict.reward == 0.0 and not verdict.correct and len(verdict.reason) <= 301, (name, verdict)
             assert elapsed < verifier.deadline_for(task), (task.id, name, elapsed)
     verdict = verifier.verify(big, attacks["hash-collision-set"])
-    assert verdict.reason == "failed test 1 of 1: wrong answer" and verdict.details["first_failure"]["got"].startswith("{")
+    assert verdict.reason == "failed test 1 of 1: wrong answer" and verdict.details["first_failure"]["got"].startswith(
+        "{"
+    )
 
 
 @needs_bwrap
 def test_stopiteration_from_the_candidate_cannot_end_a_check_early(verifier):
     """Re-raised in the checker, a StopIteration inside ``map`` would end the iteration and
     ``all`` would pass without a single comparison."""
-    task = assert_task("def check(candidate):\n    assert all(map(lambda x: candidate(x) == x * x, [1, 2, 3]))\n", "square")
+    task = assert_task(
+        "def check(candidate):\n    assert all(map(lambda x: candidate(x) == x * x, [1, 2, 3]))\n", "square"
+    )
     for program in ("def square(x):\n    raise StopIteration\n", "def square(x):\n    raise StopAsyncIteration\n"):
         verdict = verifier.verify(task, fence(program))
         assert verdict.reward == 0.0 and not verdict.correct, verdict

@@ -13,14 +13,22 @@ import rlvr
 from rlvr.core import Task
 from rlvr.generators import code as code_generator
 from rlvr.generators.code import (
-    INLINE_TESTS_BYTES, PACKED_TESTS_CAP_BYTES, CodeGenerator, full_answer, pack_dataset_tests, digest_of_tests,
+    INLINE_TESTS_BYTES,
+    PACKED_TESTS_CAP_BYTES,
+    CodeGenerator,
+    digest_of_tests,
+    full_answer,
+    pack_dataset_tests,
     unpack_tests,
 )
 
 ROW_LIMIT = 64 * 1024
 # Image envs carry their pictures (not ground truth); Verilog's stimulus belongs to its own module.
-TEXT_ENVS = [row["id"] for row in rlvr.list_envs()
-             if not row["visual"] and not row["id"].endswith("Eval-v0") and row["id"] != "rlvr/Verilog-v0"]
+TEXT_ENVS = [
+    row["id"]
+    for row in rlvr.list_envs()
+    if not row["visual"] and not row["id"].endswith("Eval-v0") and row["id"] != "rlvr/Verilog-v0"
+]
 GENERATOR = CodeGenerator()
 
 
@@ -89,8 +97,13 @@ def test_compact_tasks_round_trip_through_json():
 def test_a_tampered_recipe_or_digest_is_refused():
     task = GENERATOR.generate(2, 1.0)
     packed = task.answer["packed_tests"]
-    for change in ({"seed": packed["seed"] + 1}, {"sha256": "0" * 64}, {"count": packed["count"] + 1},
-                   {"encoding": "pickle"}, {"stress_length": packed["stress_length"] - 1}):
+    for change in (
+        {"seed": packed["seed"] + 1},
+        {"sha256": "0" * 64},
+        {"count": packed["count"] + 1},
+        {"encoding": "pickle"},
+        {"stress_length": packed["stress_length"] - 1},
+    ):
         with pytest.raises(ValueError):
             unpack_tests({**task.answer, "packed_tests": {**packed, **change}})
 
@@ -123,9 +136,14 @@ def big_stdio_rows(count: int, tests: int, size: int) -> list[dict]:
     for index in range(count):
         inputs = [" ".join(str(rng.randrange(10**9)) for _ in range(size)) for _ in range(tests)]
         outputs = [str(sum(map(int, line.split()))) for line in inputs]
-        rows.append({"problem_id": index, "question": "Print the sum of the numbers on the line.",
-                     "solutions": json.dumps(["print(sum(map(int, input().split())))"]),
-                     "input_output": json.dumps({"inputs": inputs, "outputs": outputs})})
+        rows.append(
+            {
+                "problem_id": index,
+                "question": "Print the sum of the numbers on the line.",
+                "solutions": json.dumps(["print(sum(map(int, input().split())))"]),
+                "input_output": json.dumps({"inputs": inputs, "outputs": outputs}),
+            }
+        )
     return rows
 
 
@@ -142,7 +160,7 @@ def test_dataset_tests_are_compressed_and_capped(tmp_path):
         inputs = json.loads(rows[seed]["input_output"])["inputs"]
         tests = unpack_tests(task.answer)
         assert 1 <= len(tests) < len(inputs) and task.meta["tests_dropped"] == len(inputs) - len(tests)
-        assert [t["input"] for t in tests] == inputs[:len(tests)]  # the longest prefix that fits
+        assert [t["input"] for t in tests] == inputs[: len(tests)]  # the longest prefix that fits
         assert task.meta["test_count"] == packed["count"] == len(tests)
         assert generator.generate(seed).to_json() == task.to_json()
 
@@ -164,8 +182,11 @@ def test_a_zip_bomb_is_refused(monkeypatch):
 
     monkeypatch.setattr(code_generator, "UNPACKED_TESTS_MAX_BYTES", 1 << 20)
     bomb = base64.b64encode(zlib.compress(b"[" + b" " * (8 << 20) + b"]", 9)).decode()
-    answer = {"style": "stdio", "tests": [], "packed_tests": {"encoding": "zlib+base64", "count": 0,
-                                                               "sha256": digest_of_tests([]), "data": bomb}}
+    answer = {
+        "style": "stdio",
+        "tests": [],
+        "packed_tests": {"encoding": "zlib+base64", "count": 0, "sha256": digest_of_tests([]), "data": bomb},
+    }
     with pytest.raises(ValueError):
         unpack_tests(answer)
 
@@ -191,7 +212,12 @@ def test_the_verifier_judges_compact_tasks_and_refuses_broken_ones(verifier):
         bad = verifier.verify(task, GENERATOR.wrong_response(task))
         assert not bad.correct and bad.reward == 0.0
         packed = task.answer["packed_tests"]
-        broken = Task.from_dict({**task.to_dict(), "id": task.id + "/tampered",
-                                 "answer": {**task.answer, "packed_tests": {**packed, "seed": packed["seed"] + 1}}})
+        broken = Task.from_dict(
+            {
+                **task.to_dict(),
+                "id": task.id + "/tampered",
+                "answer": {**task.answer, "packed_tests": {**packed, "seed": packed["seed"] + 1}},
+            }
+        )
         verdict = verifier.verify(broken, GENERATOR.solve(task))
         assert verdict.reward == 0.0 and "packed tests are unusable" in verdict.reason

@@ -7,8 +7,19 @@ import pytest
 from PIL import Image
 
 from rlvr.core import (
-    Task, Verdict, canonical_difficulty, extract_answer, extract_boxed, extract_math_answer,
-    env_slug, load_tasks, looks_hedged, make_task_id, save_tasks, strip_think, task_rngs,
+    Task,
+    Verdict,
+    canonical_difficulty,
+    env_slug,
+    extract_answer,
+    extract_boxed,
+    extract_math_answer,
+    load_tasks,
+    looks_hedged,
+    make_task_id,
+    save_tasks,
+    strip_think,
+    task_rngs,
 )
 
 
@@ -52,8 +63,14 @@ def test_difficulty_table_interpolates_and_overrides():
     from rlvr.params import Choice, DifficultyTable, Float, Int
 
     params = {"rows": Int(2, 50), "loops": Float(0.0, 1.0), "style": Choice("a", "b", "c")}
-    table = DifficultyTable(params, {0.0: {"rows": 5, "loops": 0.0, "style": "a"}, 0.5: {"rows": 15, "loops": 0.05, "style": "b"},
-                                     1.0: {"rows": 41, "loops": 0.15, "style": "c"}})
+    table = DifficultyTable(
+        params,
+        {
+            0.0: {"rows": 5, "loops": 0.0, "style": "a"},
+            0.5: {"rows": 15, "loops": 0.05, "style": "b"},
+            1.0: {"rows": 41, "loops": 0.15, "style": "c"},
+        },
+    )
     assert table.resolve(0.0) == {"rows": 5, "loops": 0.0, "style": "a"}
     assert table.resolve(0.25) == {"rows": 10, "loops": 0.025, "style": "a"}
     assert table.resolve(1.0)["rows"] == 41
@@ -61,15 +78,22 @@ def test_difficulty_table_interpolates_and_overrides():
     assert table.resolve(0.75, {"rows": "3", "loops": 1})["rows"] == 3  # canonical form: the same task
     rows = [table.resolve(d / 20)["rows"] for d in range(21)]
     assert rows == sorted(rows)
-    for bad, match in (({"nope": 1}, "unknown parameter 'nope'"), ({"rows": 1}, r"rows must be an integer in \[2, 50\]"),
-                       ({"rows": 2.5}, "rows must be an integer"), ({"rows": True}, "rows must be an integer"),
-                       ({"loops": "x"}, "loops must be a number"), ({"style": "d"}, "style must be one of a, b, c")):
+    for bad, match in (
+        ({"nope": 1}, "unknown parameter 'nope'"),
+        ({"rows": 1}, r"rows must be an integer in \[2, 50\]"),
+        ({"rows": 2.5}, "rows must be an integer"),
+        ({"rows": True}, "rows must be an integer"),
+        ({"loops": "x"}, "loops must be a number"),
+        ({"style": "d"}, "style must be one of a, b, c"),
+    ):
         with pytest.raises(ValueError, match=match):
             table.resolve(0.5, bad)
     with pytest.raises(ValueError, match="expected"):
         DifficultyTable({"a": Int(0, 9)}, {0.0: {"a": 1}, 1.0: {"b": 1}})
     with pytest.raises(ValueError, match="rows must be an integer"):
-        DifficultyTable(params, {0.0: {"rows": 99, "loops": 0.0, "style": "a"}, 1.0: {"rows": 5, "loops": 0.0, "style": "a"}})
+        DifficultyTable(
+            params, {0.0: {"rows": 99, "loops": 0.0, "style": "a"}, 1.0: {"rows": 5, "loops": 0.0, "style": "a"}}
+        )
     assert "rows 5→41" in table.describe()
     rendered = table.doc_table().splitlines()
     assert rendered[0].split() == ["d", "rows", "loops", "style"] and rendered[3].split() == ["0.5", "15", "0.05", "b"]
@@ -78,8 +102,10 @@ def test_difficulty_table_interpolates_and_overrides():
 def test_log_scale_and_subsets():
     from rlvr.params import DifficultyTable, Int, Subset
 
-    table = DifficultyTable({"limit": Int(10, 10**9, log=True), "kinds": Subset("x", "y", "z")},
-                            {0.0: {"limit": 10**4, "kinds": "x"}, 1.0: {"limit": 10**9, "kinds": "x,y,z"}})
+    table = DifficultyTable(
+        {"limit": Int(10, 10**9, log=True), "kinds": Subset("x", "y", "z")},
+        {0.0: {"limit": 10**4, "kinds": "x"}, 1.0: {"limit": 10**9, "kinds": "x,y,z"}},
+    )
     assert table.resolve(0.5)["limit"] == 3162278  # geometric midpoint of 10^4 and 10^9, not 500,005,000
     assert table.resolve(0.5, {"kinds": ["y", "x"]})["kinds"] == "y,x"
     for bad in ("x,x", "", "w", ["x", 3]):
@@ -117,7 +143,18 @@ def test_task_ids():
 def _sample_tasks():
     image = Image.fromarray(np.arange(48 * 32 * 3, dtype=np.uint8).reshape(48, 32, 3) % 251)
     return [
-        Task("t/v0/d0.50/s1", "rlvr/T-v0", "t", "prompt é", {"gold": [1, 2], "form": "set"}, 0.5, 1, {"rows": 3}, (), {"note": "x"}),
+        Task(
+            "t/v0/d0.50/s1",
+            "rlvr/T-v0",
+            "t",
+            "prompt é",
+            {"gold": [1, 2], "form": "set"},
+            0.5,
+            1,
+            {"rows": 3},
+            (),
+            {"note": "x"},
+        ),
         Task("t/v0/d0.50/s2", "rlvr/T-v0", "t", "with image", "A", 0.5, 2, {}, (image, image.convert("L")), {}),
     ]
 
@@ -158,8 +195,14 @@ def test_verdicts_are_bounded_and_encodable_whatever_the_verifier_quotes():
     from rlvr.core import REASON_MAX_CHARS, Verdict
 
     hostile = "\ud800 lone surrogate " * 10_000
-    verdict = Verdict.fail(hostile, output=hostile, nested=[[[[[[[[[["deep"]]]]]]]]]], many=list(range(100_000)),
-                           pair=(1, 2), keyed={3: "x\udcff"})
+    verdict = Verdict.fail(
+        hostile,
+        output=hostile,
+        nested=[[[[[[[[[["deep"]]]]]]]]]],
+        many=list(range(100_000)),
+        pair=(1, 2),
+        keyed={3: "x\udcff"},
+    )
     assert len(verdict.reason) <= REASON_MAX_CHARS
     json.dumps(verdict.to_dict(), ensure_ascii=False).encode("utf-8")
     assert len(verdict.details["many"]) < 100_000 and verdict.details["pair"] == (1, 2)

@@ -60,12 +60,26 @@ def test_any_correct_expression_is_accepted_not_only_the_reference():
         assert judge(text, numbers, 24, "+,-,*,/", "0" not in text)[0], text
 
 
-@pytest.mark.parametrize("text,error", [
-    ("2 ** 3", ExpressionError), ("2 ^ 3", ExpressionError), ("-2 + 5", ExpressionError), ("2.0 + 1", ExpressionError),
-    ("abs(3)", ExpressionError), ("__import__('os')", ExpressionError), ("(2 + 3", ExpressionError), ("2 + + 3", ExpressionError),
-    ("2 + 3 = 5 = 5", ExpressionError), ("", ExpressionError), ("=5", ExpressionError),
-    ("5 / (3 - 3)", RuleError), ("23 + 1", RuleError), ("2 + 2 + 3", RuleError), ("7 + 1", RuleError),
-])
+@pytest.mark.parametrize(
+    "text,error",
+    [
+        ("2 ** 3", ExpressionError),
+        ("2 ^ 3", ExpressionError),
+        ("-2 + 5", ExpressionError),
+        ("2.0 + 1", ExpressionError),
+        ("abs(3)", ExpressionError),
+        ("__import__('os')", ExpressionError),
+        ("(2 + 3", ExpressionError),
+        ("2 + + 3", ExpressionError),
+        ("2 + 3 = 5 = 5", ExpressionError),
+        ("", ExpressionError),
+        ("=5", ExpressionError),
+        ("5 / (3 - 3)", RuleError),
+        ("23 + 1", RuleError),
+        ("2 + 2 + 3", RuleError),
+        ("7 + 1", RuleError),
+    ],
+)
 def test_hostile_expressions_are_refused(text, error):
     with pytest.raises(error):
         judge(text, [2, 3, 5, 3], 5, "+,-,*,/", False)
@@ -82,8 +96,12 @@ def test_use_all_and_allowed_operators_are_enforced():
 
 def test_verifier_bounds_hold_on_huge_and_deep_input():
     task = rlvr.make_task("Countdown-v0", 1, 1.0)
-    for response in (answer("1 + " * 300_000 + "1"), answer("(" * 100_000 + "1" + ")" * 100_000), "x" * 10_000_000,
-                     answer("9" * 5_000)):
+    for response in (
+        answer("1 + " * 300_000 + "1"),
+        answer("(" * 100_000 + "1" + ")" * 100_000),
+        "x" * 10_000_000,
+        answer("9" * 5_000),
+    ):
         verdict = VERIFIER.verify(task, response)
         assert verdict.reward == 0 and len(verdict.reason) <= 300
 

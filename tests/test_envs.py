@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import gymnasium as gym
-import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
@@ -63,12 +62,14 @@ def test_every_env_is_registered_and_listed():
 
 def test_reference_correct_and_wrong_incorrect(env_id):
     generator = rlvr.make_generator(env_id, **required(env_id))
-    tasks = [rlvr.make_task(env_id, seed=seed, difficulty=d, **required(env_id)) for d in DIFFICULTIES for seed in SEEDS]
+    tasks = [
+        rlvr.make_task(env_id, seed=seed, difficulty=d, **required(env_id)) for d in DIFFICULTIES for seed in SEEDS
+    ]
     responses = [rlvr.solve(task) for task in tasks] + [generator.wrong_response(task) for task in tasks]
     verdicts = rlvr.verify_batch(tasks + tasks, responses, workers=2, backend="thread")
     for task, good in zip(tasks, verdicts[: len(tasks)]):
         assert good.correct and good.reward == 1.0 and good.format_ok, (task.id, good)
-    for task, bad in zip(tasks, verdicts[len(tasks):]):
+    for task, bad in zip(tasks, verdicts[len(tasks) :]):
         assert not bad.correct and bad.reward < 1.0, (task.id, bad)
 
 
@@ -132,11 +133,24 @@ def test_tasks_are_byte_identical_across_processes_and_hash_seeds():
     envs = {env_id: required(env_id) for env_id in ENV_IDS if makeable(env_id)}
     for hash_seed in ("1", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        result = subprocess.run([sys.executable, "-c", DIGEST_SCRIPT, json.dumps(envs)], env=env, capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", DIGEST_SCRIPT, json.dumps(envs)], env=env, capture_output=True, text=True, check=True
+        )
         digests.append(json.loads(result.stdout))
     assert digests[0] == digests[1]
-    local = {key: hashlib.sha256(rlvr.make_task(key.split("|")[0], seed=int(key.split("|")[2]), difficulty=float(key.split("|")[1]),
-                                                **required(key.split("|")[0])).to_json().encode()).hexdigest() for key in digests[0]}
+    local = {
+        key: hashlib.sha256(
+            rlvr.make_task(
+                key.split("|")[0],
+                seed=int(key.split("|")[2]),
+                difficulty=float(key.split("|")[1]),
+                **required(key.split("|")[0]),
+            )
+            .to_json()
+            .encode()
+        ).hexdigest()
+        for key in digests[0]
+    }
     assert local == digests[0]
 
 
@@ -223,11 +237,17 @@ def test_envs_carry_their_family_contract_and_public_functions_have_docstrings()
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ == module.__name__ and not name.startswith("_"):
                 assert function.__doc__, f"{module.__name__}.{name} has no docstring"
-    assert all(getattr(rlvr, name).__doc__ for name in ("generate", "iter_generate", "solve", "verify", "load_tasks", "list_envs"))
+    assert all(
+        getattr(rlvr, name).__doc__
+        for name in ("generate", "iter_generate", "solve", "verify", "load_tasks", "list_envs")
+    )
 
 
 def test_ids_without_prefix_and_bad_arguments_named():
-    assert rlvr.make_task("GraphColoring-v0", seed=1).to_json() == rlvr.make_task("rlvr/GraphColoring-v0", seed=1).to_json()
+    assert (
+        rlvr.make_task("GraphColoring-v0", seed=1).to_json()
+        == rlvr.make_task("rlvr/GraphColoring-v0", seed=1).to_json()
+    )
     assert [t.env_id for t in rlvr.generate("Maze-v0", 2)] == ["rlvr/Maze-v0"] * 2
     with pytest.raises(KeyError, match=r"did you mean 'rlvr/GraphColoring-v0'"):
         rlvr.make_task("GraphColouring-v0")

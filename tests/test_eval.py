@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("openai", reason="openai is not installed: pip install 'rlvr[eval]'")
 
-import rlvr  # noqa: E402
-from rlvr.cli import main  # noqa: E402
-from rlvr.integrations.openai_eval import EndpointUnreachable, evaluate, pass_at_k, write_samples  # noqa: E402
-from rlvr.integrations.reference_server import ReferenceServer  # noqa: E402
+import rlvr
+from rlvr.cli import main
+from rlvr.integrations.openai_eval import EndpointUnreachable, evaluate, pass_at_k, write_samples
+from rlvr.integrations.reference_server import ReferenceServer
 
 MAZE, VISUAL = "rlvr/Maze-v0", "rlvr/Rotation-v0"
 DIFFICULTIES = [0.0, 1.0]
@@ -19,7 +19,12 @@ DIFFICULTIES = [0.0, 1.0]
 
 @pytest.fixture(scope="module")
 def tasks():
-    return [t for env in (MAZE, VISUAL) for d in DIFFICULTIES for t in rlvr.generate(env, 4, seed=0, difficulty=d, split="test")]  # eval's default
+    return [
+        t
+        for env in (MAZE, VISUAL)
+        for d in DIFFICULTIES
+        for t in rlvr.generate(env, 4, seed=0, difficulty=d, split="test")
+    ]  # eval's default
 
 
 @pytest.fixture
@@ -38,7 +43,17 @@ def server_of(tasks):
 
 
 def run(server, env_ids=(MAZE, VISUAL), n=4, k=4, concurrency=8, **options):
-    return evaluate(server.url, "reference", list(env_ids), n, k=k, difficulties=DIFFICULTIES, concurrency=concurrency, timeout=10, **options)
+    return evaluate(
+        server.url,
+        "reference",
+        list(env_ids),
+        n,
+        k=k,
+        difficulties=DIFFICULTIES,
+        concurrency=concurrency,
+        timeout=10,
+        **options,
+    )
 
 
 def test_pass_at_k_matches_hand_computed_values():
@@ -88,7 +103,9 @@ def test_seeded_samples_get_the_same_answers_in_any_order(server_of):
     second = run(server_of(wrong_rate=0.5), env_ids=[MAZE])
     assert [s["correct"] for s in first["samples"]] == [s["correct"] for s in second["samples"]]
     unseeded = [run(server_of(wrong_rate=0.5), env_ids=[MAZE], request_seed=False)["rows"] for _ in range(2)]
-    assert [r["pass_at_1"] for r in unseeded[0]] == [r["pass_at_1"] for r in unseeded[1]]  # per-task counters: same draws
+    assert [r["pass_at_1"] for r in unseeded[0]] == [
+        r["pass_at_1"] for r in unseeded[1]
+    ]  # per-task counters: same draws
 
 
 def test_retries_recover_from_injected_failures(server_of):
@@ -116,7 +133,9 @@ def test_unreachable_url_stops_early_or_counts_errors_without_crashing():
     url = f"http://127.0.0.1:{free_port()}/v1"
     with pytest.raises(EndpointUnreachable, match=r"the first 6 requests all failed to connect .*APIConnectionError"):
         evaluate(url, "m", [MAZE], 3, k=2, difficulties=[0.0], max_retries=0, timeout=2)
-    results = evaluate(url, "m", [MAZE], 3, k=2, difficulties=[0.0], max_retries=0, timeout=2, stop_after_failed_connections=0)
+    results = evaluate(
+        url, "m", [MAZE], 3, k=2, difficulties=[0.0], max_retries=0, timeout=2, stop_after_failed_connections=0
+    )
     overall = results["overall"]
     assert overall["errors"] == 6 and overall["mean_reward"] == overall["pass_at_k"] == overall["format_ok"] == 0.0
     assert "APIConnectionError" in overall["first_error"]
@@ -128,20 +147,58 @@ def test_cli_eval_with_the_server_down_stops_at_once_with_one_line(tmp_path, cap
 
     url = f"http://127.0.0.1:{free_port()}/v1"
     started = time.perf_counter()
-    code = main(["eval", "--base-url", url, "--model", "m", "--env", "Maze-v0", "-n", "200", "--k", "4", "--max-retries", "0",
-                 "-o", str(tmp_path / "r.json"), "--quiet"])
+    code = main(
+        [
+            "eval",
+            "--base-url",
+            url,
+            "--model",
+            "m",
+            "--env",
+            "Maze-v0",
+            "-n",
+            "200",
+            "--k",
+            "4",
+            "--max-retries",
+            "0",
+            "-o",
+            str(tmp_path / "r.json"),
+            "--quiet",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 2 and captured.out == ""
-    assert captured.err.strip() == (f"rlvr eval: error: the first 8 requests all failed to connect to {url} (APIConnectionError: "
-                                    f"Connection error.{captured.err.split('Connection error.', 1)[1].split('), check')[0]}), "
-                                    "check --base-url and that the server is running")
+    assert captured.err.strip() == (
+        f"rlvr eval: error: the first 8 requests all failed to connect to {url} (APIConnectionError: "
+        f"Connection error.{captured.err.split('Connection error.', 1)[1].split('), check')[0]}), "
+        "check --base-url and that the server is running"
+    )
     assert time.perf_counter() - started < 60 and list(tmp_path.iterdir()) == []
 
 
 def test_cli_eval_prints_the_first_error_and_the_error_rate_decides_the_exit_code(server_of, tmp_path, capsys):
     server = server_of(fail_first_n=2, fail_status=500)  # two requests fail even after their retries
-    argv = ["eval", "--base-url", server.url, "--model", "reference", "--env", MAZE, "-n", "4", "--k", "2", "--difficulty", "0",
-            "--max-retries", "0", "--concurrency", "1", "--quiet"]
+    argv = [
+        "eval",
+        "--base-url",
+        server.url,
+        "--model",
+        "reference",
+        "--env",
+        MAZE,
+        "-n",
+        "4",
+        "--k",
+        "2",
+        "--difficulty",
+        "0",
+        "--max-retries",
+        "0",
+        "--concurrency",
+        "1",
+        "--quiet",
+    ]
     assert main(argv) == 1  # 2 of 8 failed: over the default 1%
     captured = capsys.readouterr()
     table, _, below = captured.out.partition("\n\n")
@@ -177,14 +234,44 @@ def test_visual_task_without_its_image_is_refused(tasks, server_of):
 def test_cli_eval_writes_results_and_samples(server_of, tmp_path, capsys):
     server = server_of(wrong_rate=0.25)
     output, samples = tmp_path / "results.json", tmp_path / "samples.jsonl"
-    code = main(["eval", "--base-url", server.url, "--model", "reference", "--env", MAZE, "--env", VISUAL, "-n", "4", "--k", "2",
-                 "--difficulty", "0", "1", "--concurrency", "4", "--max-tokens", "64", "--system", "Be brief.",
-                 "--output", str(output), "--samples", str(samples), "--quiet"])
+    code = main(
+        [
+            "eval",
+            "--base-url",
+            server.url,
+            "--model",
+            "reference",
+            "--env",
+            MAZE,
+            "--env",
+            VISUAL,
+            "-n",
+            "4",
+            "--k",
+            "2",
+            "--difficulty",
+            "0",
+            "1",
+            "--concurrency",
+            "4",
+            "--max-tokens",
+            "64",
+            "--system",
+            "Be brief.",
+            "--output",
+            str(output),
+            "--samples",
+            str(samples),
+            "--quiet",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "pass@k" in printed and MAZE in printed and VISUAL in printed
     results = json.loads(output.read_text())
     assert results["config"]["env_ids"] == [MAZE, VISUAL] and results["config"]["system_prompt"] == "Be brief."
-    assert [(r["env_id"], r["difficulty"]) for r in results["rows"]] == [(e, d) for e in (MAZE, VISUAL) for d in (0.0, 1.0)]
+    assert [(r["env_id"], r["difficulty"]) for r in results["rows"]] == [
+        (e, d) for e in (MAZE, VISUAL) for d in (0.0, 1.0)
+    ]
     assert results["overall"]["samples"] == len(samples.read_text().splitlines()) == 2 * 2 * 4 * 2
     assert 0 < results["overall"]["pass_at_1"] <= results["overall"]["pass_at_k"] <= 1

@@ -36,7 +36,18 @@ def test_custom_loop_with_gym_make_and_make_vec():
 
 def test_trl_grpo_script_on_cpu(tmp_path):
     pytest.importorskip("trl", reason="needs the trl extra")
-    out = run([sys.executable, str(EXAMPLES / "trl_grpo.py"), "--steps", "2", "--n", "8", "--output-dir", str(tmp_path / "trl")]).stdout
+    out = run(
+        [
+            sys.executable,
+            str(EXAMPLES / "trl_grpo.py"),
+            "--steps",
+            "2",
+            "--n",
+            "8",
+            "--output-dir",
+            str(tmp_path / "trl"),
+        ]
+    ).stdout
     assert "trained 2 steps" in out
     assert [line.split(":")[0] for line in out.splitlines() if line.startswith("step ")] == ["step 1", "step 2"]
 
@@ -53,7 +64,14 @@ def verl_config() -> dict:
 def test_verl_launch_script_dry_run_writes_data_and_valid_overrides(tmp_path):
     import pyarrow.parquet as pq
 
-    environment = {**os.environ, "DRY_RUN": "1", "DATA": str(tmp_path / "data"), "N_TRAIN": "4", "N_VAL": "2", "PYTHON": sys.executable}
+    environment = {
+        **os.environ,
+        "DRY_RUN": "1",
+        "DATA": str(tmp_path / "data"),
+        "N_TRAIN": "4",
+        "N_VAL": "2",
+        "PYTHON": sys.executable,
+    }
     out = run(["bash", str(EXAMPLES / "verl" / "run_grpo.sh"), "trainer.total_epochs=2"], env=environment).stdout
     command = shlex.split(out.strip().splitlines()[-1])
     assert command[:3] == [sys.executable, "-m", "verl.trainer.main_ppo"]
@@ -68,7 +86,10 @@ def test_verl_launch_script_dry_run_writes_data_and_valid_overrides(tmp_path):
     val_seeds = {r["extra_info"]["seed"] for f in vals for r in pq.read_table(f).to_pylist()}
     assert not train_seeds & val_seeds
     reward = Path(overrides["reward.custom_reward_function.path"])
-    assert reward.samefile(ROOT / "rlvr" / "integrations" / "verl.py") and overrides["reward.custom_reward_function.name"] == "compute_score"
+    assert (
+        reward.samefile(ROOT / "rlvr" / "integrations" / "verl.py")
+        and overrides["reward.custom_reward_function.name"] == "compute_score"
+    )
     assert overrides["trainer.total_epochs"] == "2"  # extra arguments come last and win
     config = verl_config()
     for key in overrides:  # every override names a real key of verl's config

@@ -28,15 +28,16 @@ def test_the_docstring_shows_the_declared_difficulty_table(module, family):
     doc = normalise(importlib.import_module(module).__doc__)
     table = normalise(family.table.doc_table())
     starts = [i for i, line in enumerate(doc) if line == table[0]]
-    assert any(doc[i:i + len(table)] == table for i in starts), (
-        f"{module}'s docstring must show the table rlvr.params renders:\n{family.table.doc_table()}")
+    assert any(doc[i : i + len(table)] == table for i in starts), (
+        f"{module}'s docstring must show the table rlvr.params renders:\n{family.table.doc_table()}"
+    )
 
 
 @pytest.mark.parametrize("module,family", DECLARED, ids=[f.name for _, f in DECLARED])
 def test_the_docstring_has_a_version_history_naming_every_env_version(module, family):
     doc = importlib.import_module(module).__doc__
     assert "Version history" in doc
-    history = doc[doc.index("Version history"):]
+    history = doc[doc.index("Version history") :]
     for decl in family.envs:
         version = decl.id.rpartition("-")[2]
         assert re.search(rf"\b{version}\b", history), f"{decl.id}: no {version} entry in the Version history"
@@ -72,9 +73,17 @@ def test_flat_options_route_to_their_group_and_ambiguity_is_refused():
     from rlvr.family import EnvDecl
     from rlvr.params import DifficultyTable, Int
 
-    family = Family("toy", "x:Y", "x:Z", DifficultyTable({"size": Int(1, 9), "partial": Int(0, 1)},
-                                                        {0.0: {"size": 1, "partial": 0}, 1.0: {"size": 9, "partial": 1}}),
-                    (EnvDecl("rlvr/Toy-v0", "toy"),), generator_options={"dataset": "file"}, verifier_options={"partial": "x"})
+    family = Family(
+        "toy",
+        "x:Y",
+        "x:Z",
+        DifficultyTable(
+            {"size": Int(1, 9), "partial": Int(0, 1)}, {0.0: {"size": 1, "partial": 0}, 1.0: {"size": 9, "partial": 1}}
+        ),
+        (EnvDecl("rlvr/Toy-v0", "toy"),),
+        generator_options={"dataset": "file"},
+        verifier_options={"partial": "x"},
+    )
     grouped = family.group_options("rlvr/Toy-v0", {"size": 3, "dataset": "f"})
     assert (grouped.params, grouped.generator, grouped.verifier) == ({"size": 3}, {"dataset": "f"}, {})
     with pytest.raises(ValueError, match="ambiguous.*verifier_options"):

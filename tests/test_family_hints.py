@@ -16,9 +16,27 @@ from rlvr.generators.causal import joint_probability, network_from_meta
 from rlvr.generators.causal_inference import posterior
 from rlvr.generators.countdown import operation_steps
 
-ENVS = ["Causal-v0", "TSP-v0", "GraphColoring-v0", "MaxIndependentSet-v0", "VertexCover-v0", "Knapsack-v0",
-        "SubsetSum-v0", "SetCover-v0", "BinPacking-v0", "Scheduling-v0", "SAT-v0", "Jigsaw-v0", "Rotation-v0",
-        "PatchFit-v0", "Countdown-v0", "Game24-v0", "KnightsKnaves-v0", "Sudoku-v0", "SudokuImage-v0"]
+ENVS = [
+    "Causal-v0",
+    "TSP-v0",
+    "GraphColoring-v0",
+    "MaxIndependentSet-v0",
+    "VertexCover-v0",
+    "Knapsack-v0",
+    "SubsetSum-v0",
+    "SetCover-v0",
+    "BinPacking-v0",
+    "Scheduling-v0",
+    "SAT-v0",
+    "Jigsaw-v0",
+    "Rotation-v0",
+    "PatchFit-v0",
+    "Countdown-v0",
+    "Game24-v0",
+    "KnightsKnaves-v0",
+    "Sudoku-v0",
+    "SudokuImage-v0",
+]
 DIFFICULTIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 SEEDS = range(6)
 
@@ -50,17 +68,25 @@ def test_pieces_are_stable_lines_and_none_scores_when_pasted(env_id):
 
 def revealed_entries(pieces: list[str]) -> list[str]:
     """The entries listed after the label of each "(a–b of n): x, y" piece."""
-    return [entry for piece in pieces if " of " in piece and "): " in piece
-            for entry in piece.split("): ", 1)[1].split(", ")]
+    return [
+        entry
+        for piece in pieces
+        if " of " in piece and "): " in piece
+        for entry in piece.split("): ", 1)[1].split(", ")
+    ]
 
 
-@pytest.mark.parametrize("env_id", ["MaxIndependentSet-v0", "VertexCover-v0", "Knapsack-v0", "SubsetSum-v0", "SetCover-v0"])
+@pytest.mark.parametrize(
+    "env_id", ["MaxIndependentSet-v0", "VertexCover-v0", "Knapsack-v0", "SubsetSum-v0", "SetCover-v0"]
+)
 def test_a_revealed_subset_of_the_reference_is_never_an_answer(env_id):
     for generator, task in tasks(env_id):
         solution = task.answer["reference"]["solution"]
         entries = revealed_entries(generator.hints(task)[1:])
         chosen = [int(entry.lstrip("S")) for entry in entries]
-        assert chosen == solution[:len(chosen)] and len(chosen) <= max(0, min(len(solution) - 1, int(0.8 * len(solution))))
+        assert chosen == solution[: len(chosen)] and len(chosen) <= max(
+            0, min(len(solution) - 1, int(0.8 * len(solution)))
+        )
         assert not generator.solves(task, chosen)
 
 
@@ -68,7 +94,7 @@ def test_tsp_hint_is_a_prefix_of_the_reference_tour_leaving_two_cities():
     for generator, task in tasks("TSP-v0"):
         tour = task.answer["reference"]["solution"]
         shown = [int(entry) for entry in revealed_entries(generator.hints(task))]
-        assert shown == tour[:len(shown)] and len(shown) <= len(tour) - 2
+        assert shown == tour[: len(shown)] and len(shown) <= len(tour) - 2
 
 
 def test_grouped_and_assignment_hints_agree_with_the_reference():
@@ -78,7 +104,10 @@ def test_grouped_and_assignment_hints_agree_with_the_reference():
         assert pairs and all(where[int(i)] == int(b) for i, b in pairs) and len(pairs) < len(where)
     for generator, task in tasks("Scheduling-v0"):
         starts = task.answer["reference"]["solution"]
-        shown = [tuple(map(int, re.fullmatch(r"job (\d+) op (\d+) → (\d+)", e).groups())) for e in revealed_entries(generator.hints(task))]
+        shown = [
+            tuple(map(int, re.fullmatch(r"job (\d+) op (\d+) → (\d+)", e).groups()))
+            for e in revealed_entries(generator.hints(task))
+        ]
         assert [t for _, _, t in shown] == sorted(t for _, _, t in shown)
         assert all(starts[j][k] == t for j, k, t in shown) and len(shown) < sum(map(len, starts))
     for generator, task in tasks("SAT-v0"):
@@ -112,7 +141,10 @@ def test_knights_knaves_hints_name_true_roles_and_leave_the_last_inhabitant():
 def test_sudoku_hints_fill_empty_cells_with_the_solution_and_never_all():
     for generator, task in tasks("Sudoku-v0", seeds=range(3)):
         size, puzzle, solution = task.answer["size"], task.answer["puzzle"], task.answer["solution"]
-        cells = [tuple(map(int, re.fullmatch(r"r(\d+)c(\d+)=(\d+)", e).groups())) for e in revealed_entries(generator.hints(task))]
+        cells = [
+            tuple(map(int, re.fullmatch(r"r(\d+)c(\d+)=(\d+)", e).groups()))
+            for e in revealed_entries(generator.hints(task))
+        ]
         empty = sum(1 for v in puzzle if not v)
         assert len(cells) == len({(r, c) for r, c, _ in cells}) <= min(empty - 1, int(0.8 * empty))
         assert all(not puzzle[(r - 1) * size + c - 1] and solution[(r - 1) * size + c - 1] == v for r, c, v in cells)
@@ -164,7 +196,9 @@ def test_causal_adjustment_and_ratio_hints_are_the_exact_identities():
             total = np.zeros_like(truth)
             for stratum in itertools.product(*(range(network.cardinalities[z]) for z in adjust)):
                 fixed = list(zip(adjust, stratum))
-                weight = joint_probability(network, [*evidence.items(), *fixed]) / joint_probability(network, list(evidence.items()))
+                weight = joint_probability(network, [*evidence.items(), *fixed]) / joint_probability(
+                    network, list(evidence.items())
+                )
                 assert f": {weight:.4f}" in pieces[2]
                 total += weight * posterior(network, outcome, {**evidence, treatment: x, **dict(fixed)})
             assert np.allclose(total, truth)

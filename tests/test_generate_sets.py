@@ -10,8 +10,15 @@ import random
 import pytest
 
 import rlvr
-from rlvr.api import (FewerDistinctTasks, HELD_OUT_FRACTION, content_key, is_held_out, largest_remainder_shares, mix_parts,
-                      stream_seed)
+from rlvr.api import (
+    HELD_OUT_FRACTION,
+    FewerDistinctTasks,
+    content_key,
+    is_held_out,
+    largest_remainder_shares,
+    mix_parts,
+    stream_seed,
+)
 from rlvr.cli import main
 from rlvr.core import iter_tasks, parquet_provenance, save_tasks
 
@@ -26,7 +33,9 @@ def jsons(tasks):
 def math_rows(tmp_path):
     """A dataset-backed Math file of 60 distinct problems."""
     path = tmp_path / "sums.jsonl"
-    path.write_text("".join(json.dumps({"problem": f"What is {i} + {i + 7}?", "answer": str(2 * i + 7)}) + "\n" for i in range(60)))
+    path.write_text(
+        "".join(json.dumps({"problem": f"What is {i} + {i + 7}?", "answer": str(2 * i + 7)}) + "\n" for i in range(60))
+    )
     return path
 
 
@@ -52,14 +61,27 @@ def test_largest_remainder_shares_sum_to_n_and_stay_within_one_of_the_exact_shar
 
 
 def test_mix_parts_spread_difficulty_lists_evenly_over_each_share():
-    parts = mix_parts({"Math-v0": 2, "rlvr/Maze-v0": {"weight": 1, "difficulty": [0, 0.5, 1], "options": {"rows": 7}}}, 31, 0.2)
+    parts = mix_parts(
+        {"Math-v0": 2, "rlvr/Maze-v0": {"weight": 1, "difficulty": [0, 0.5, 1], "options": {"rows": 7}}}, 31, 0.2
+    )
     assert [(p.env_id, p.difficulty, p.count, p.options) for p in parts] == [
-        ("rlvr/Math-v0", 0.2, 21, {}), ("rlvr/Maze-v0", 0.0, 4, {"rows": 7}), ("rlvr/Maze-v0", 0.5, 3, {"rows": 7}),
-        ("rlvr/Maze-v0", 1.0, 3, {"rows": 7})]
+        ("rlvr/Math-v0", 0.2, 21, {}),
+        ("rlvr/Maze-v0", 0.0, 4, {"rows": 7}),
+        ("rlvr/Maze-v0", 0.5, 3, {"rows": 7}),
+        ("rlvr/Maze-v0", 1.0, 3, {"rows": 7}),
+    ]
     assert [(p.difficulty, p.count) for p in mix_parts("Maze-v0", 5, [0.1, 0.9])] == [(0.1, 3), (0.9, 2)]
-    assert [p.env_id for p in mix_parts(["Maze-v0", {"id": "Math-v0", "weight": 3}], 8)] == ["rlvr/Maze-v0", "rlvr/Math-v0"]
-    for bad in ({"Nope-v0": 1}, {"Maze-v0": {"weight": 1, "difficulty": 1.5}}, {"Maze-v0": {"weight": 1, "difficulty": []}},
-                {"Maze-v0": {"weight": 1, "colour": "red"}}, 42):
+    assert [p.env_id for p in mix_parts(["Maze-v0", {"id": "Math-v0", "weight": 3}], 8)] == [
+        "rlvr/Maze-v0",
+        "rlvr/Math-v0",
+    ]
+    for bad in (
+        {"Nope-v0": 1},
+        {"Maze-v0": {"weight": 1, "difficulty": 1.5}},
+        {"Maze-v0": {"weight": 1, "difficulty": []}},
+        {"Maze-v0": {"weight": 1, "colour": "red"}},
+        42,
+    ):
         with pytest.raises((ValueError, KeyError)):
             mix_parts(bad, 4)
 
@@ -106,7 +128,10 @@ def test_split_ids_seeds_and_rebuilding():
             rebuilt = rlvr.make_task("Maze-v0", task.seed, 0.2)  # task.seed is the seed that made it
             assert rebuilt.prompt == task.prompt and rebuilt.answer == task.answer
             assert rlvr.verify(task, rlvr.solve(task)).correct
-    assert stream_seed(5, "train", 0) == 5 and len({stream_seed(5, s, a) for s in ("train", "test") for a in range(4)}) == 8
+    assert (
+        stream_seed(5, "train", 0) == 5
+        and len({stream_seed(5, s, a) for s in ("train", "test") for a in range(4)}) == 8
+    )
     # a train task is the raw task of its seed unless that one's content is held out
     for seed in range(30):
         raw, train = rlvr.make_task("Maze-v0", seed, 0.2), rlvr.make_task("Maze-v0", seed, 0.2, split="train")
@@ -135,7 +160,9 @@ def test_eval_and_training_adapters_default_to_the_right_split():
 
     assert build_parser().parse_args(["eval", "--base-url", "u", "--model", "m", "--env", "Maze-v0"]).split == "test"
     assert build_parser().parse_args(["generate", "Maze-v0", "-n", "1", "-o", "x.jsonl"]).split == "train"
-    assert build_parser().parse_args(["generate", "Maze-v0", "-n", "1", "-o", "x.jsonl", "--split", "all"]).split is None
+    assert (
+        build_parser().parse_args(["generate", "Maze-v0", "-n", "1", "-o", "x.jsonl", "--split", "all"]).split is None
+    )
     pytest.importorskip("datasets")
     from rlvr.integrations import trl as rlvr_trl
 
@@ -198,7 +225,21 @@ def test_streamed_parquet_is_identical_to_one_table_and_reads_back(tmp_path, mon
 
 
 def test_shards_provenance_and_globally_unique_verl_indices(tmp_path):
-    args = ["generate", "--env", "Maze-v0:3", "--env", "Math-v0", "--difficulty", "0", "0.4", "-n", "10", "--seed", "2", "-q"]
+    args = [
+        "generate",
+        "--env",
+        "Maze-v0:3",
+        "--env",
+        "Math-v0",
+        "--difficulty",
+        "0",
+        "0.4",
+        "-n",
+        "10",
+        "--seed",
+        "2",
+        "-q",
+    ]
     assert main([*args, "-o", str(tmp_path / "whole.jsonl")]) == 0
     whole = list(iter_tasks(tmp_path / "whole.jsonl"))
     assert main([*args, "-o", str(tmp_path / "part.parquet"), "--shard-size", "4"]) == 0
@@ -209,27 +250,77 @@ def test_shards_provenance_and_globally_unique_verl_indices(tmp_path):
     for index, shard in enumerate(shards):
         meta = parquet_provenance(shard)
         assert meta["rlvr_version"] == rlvr.__version__ and meta["command"].startswith("rlvr generate --env Maze-v0:3")
-        assert meta["shard"] == {"index": index, "first_row": 4 * index} and meta["split"] == "train" and meta["n"] == 10
+        assert (
+            meta["shard"] == {"index": index, "first_row": 4 * index} and meta["split"] == "train" and meta["n"] == 10
+        )
         assert sum(part["count"] for part in meta["parts"]) == 10
     sidecar = json.loads((tmp_path / "whole.jsonl.provenance.json").read_text())
     assert sidecar["rows"] == 10 and sidecar["files"] == ["whole.jsonl"] and len(sidecar["parts"]) == 4
     assert main([*args, "-o", str(tmp_path / "verl.parquet"), "--format", "verl", "--shard-size", "3"]) == 0
-    indices = [row["extra_info"]["index"] for i in range(4) for row in pq.read_table(tmp_path / f"verl-0000{i}.parquet").to_pylist()]
+    indices = [
+        row["extra_info"]["index"]
+        for i in range(4)
+        for row in pq.read_table(tmp_path / f"verl-0000{i}.parquet").to_pylist()
+    ]
     assert indices == list(range(10))
     assert main([*args, "-o", "-", "--shard-size", "3"]) == 2
 
 
 def test_mix_file_matches_env_flags_and_bad_files_are_one_line_errors(tmp_path, capsys):
     mix = tmp_path / "mix.yaml"
-    mix.write_text("envs:\n  Maze-v0: {weight: 3, difficulty: [0, 0.4]}\n  Math-v0: {weight: 1, difficulty: [0, 0.4], options: {}}\n")
+    mix.write_text(
+        "envs:\n  Maze-v0: {weight: 3, difficulty: [0, 0.4]}\n  Math-v0: {weight: 1, difficulty: [0, 0.4], options: {}}\n"
+    )
     assert main(["generate", "--mix", str(mix), "-n", "10", "--seed", "2", "-o", str(tmp_path / "a.jsonl"), "-q"]) == 0
-    assert main(["generate", "--env", "Maze-v0:3", "--env", "Math-v0", "--difficulty", "0", "0.4", "-n", "10", "--seed", "2",
-                 "-o", str(tmp_path / "b.jsonl"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--env",
+                "Maze-v0:3",
+                "--env",
+                "Math-v0",
+                "--difficulty",
+                "0",
+                "0.4",
+                "-n",
+                "10",
+                "--seed",
+                "2",
+                "-o",
+                str(tmp_path / "b.jsonl"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text()
-    assert main(["generate", "--env", "Maze-v0", "--param", "Maze-v0:rows=7", "-n", "2", "-o", str(tmp_path / "c.jsonl"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--env",
+                "Maze-v0",
+                "--param",
+                "Maze-v0:rows=7",
+                "-n",
+                "2",
+                "-o",
+                str(tmp_path / "c.jsonl"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert {t.params["rows"] for t in iter_tasks(tmp_path / "c.jsonl")} == {7}
     capsys.readouterr()
-    for text in ("- Maze-v0\n", "envs: {Maze-v0: 1}\nsteps: 3\n", "envs: [\n", "envs: {Nope-v0: 1}\n", "envs: {Maze-v0: {difficulty: 2}}\n"):
+    for text in (
+        "- Maze-v0\n",
+        "envs: {Maze-v0: 1}\nsteps: 3\n",
+        "envs: [\n",
+        "envs: {Nope-v0: 1}\n",
+        "envs: {Maze-v0: {difficulty: 2}}\n",
+    ):
         mix.write_text(text)
         assert main(["generate", "--mix", str(mix), "-n", "3", "-o", str(tmp_path / "x.jsonl")]) == 2
         err = capsys.readouterr().err.strip()
@@ -237,7 +328,10 @@ def test_mix_file_matches_env_flags_and_bad_files_are_one_line_errors(tmp_path, 
     assert main(["generate", "-n", "3", "-o", str(tmp_path / "x.jsonl")]) == 2
     assert main(["generate", "Maze-v0", "--mix", str(mix), "-n", "3", "-o", str(tmp_path / "x.jsonl")]) == 2
     assert main(["generate", "--env", "Maze-v0:-1", "-n", "3", "-o", str(tmp_path / "x.jsonl")]) == 2
-    assert main(["generate", "--env", "Maze-v0", "--param", "Math-v0:rows=3", "-n", "3", "-o", str(tmp_path / "x.jsonl")]) == 2
+    assert (
+        main(["generate", "--env", "Maze-v0", "--param", "Math-v0:rows=3", "-n", "3", "-o", str(tmp_path / "x.jsonl")])
+        == 2
+    )
     assert not (tmp_path / "x.jsonl").exists()
 
 
@@ -277,10 +371,14 @@ def test_distinct_estimates_are_close_and_cached(math_rows, tmp_path, monkeypatc
     assert api.distinct_estimate(128, 128) == (">", 128 * 127 / 6)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     rows = sum(1 for line in open(math_rows, encoding="utf-8") if line.strip())
-    exact = api.estimate_distinct("Math-v0", 0.5, sample=200, dataset=str(math_rows))  # dataset mode: counted, not estimated
+    exact = api.estimate_distinct(
+        "Math-v0", 0.5, sample=200, dataset=str(math_rows)
+    )  # dataset mode: counted, not estimated
     assert exact == {"sample": rows, "distinct": rows, "relation": "=", "estimate": rows}
     row = api.estimate_distinct("Maze-v0", 0.0, sample=200)
-    assert row["relation"] == "~" and row["distinct"] < 200 <= row["estimate"]  # repeats seen: an estimate above the sample
+    assert (
+        row["relation"] == "~" and row["distinct"] < 200 <= row["estimate"]
+    )  # repeats seen: an estimate above the sample
     assert (tmp_path / "cache" / "rlvr" / "distinct.json").is_file()
     monkeypatch.setattr(api, "iter_generate", lambda *a, **k: pytest.fail("the cached estimate was recomputed"))
     assert api.estimate_distinct("Maze-v0", 0.0, sample=200) == row
@@ -297,7 +395,9 @@ def test_hf_and_verl_adapters_take_the_same_mixtures(tmp_path):
     assert verl.export_mix(envs, 9, tmp_path / "v.parquet", seed=3) == 9
     assert jsons(verl.read_tasks(tmp_path / "v.parquet")) == expected
     rows = pq.read_table(tmp_path / "v.parquet").to_pylist()
-    assert [r["extra_info"]["index"] for r in rows] == list(range(9)) and {r["extra_info"]["split"] for r in rows} == {"train"}
+    assert [r["extra_info"]["index"] for r in rows] == list(range(9)) and {r["extra_info"]["split"] for r in rows} == {
+        "train"
+    }
     with pytest.raises(ValueError):
         rlvr.iter_generate_mix({"Maze-v0": 0}, 3)  # checked at the call, before any task is read
 
@@ -315,7 +415,10 @@ def test_cli_train_and_test_files_share_no_prompt_and_hf_keeps_provenance(tmp_pa
 
     from rlvr.integrations import hf
 
-    assert main([*common, "-n", "5", "--split", "all", "--allow-duplicates", "-o", str(tmp_path / "hf"), "--format", "hf"]) == 0
+    assert (
+        main([*common, "-n", "5", "--split", "all", "--allow-duplicates", "-o", str(tmp_path / "hf"), "--format", "hf"])
+        == 0
+    )
     loaded = datasets.load_from_disk(str(tmp_path / "hf"))
     meta = hf.provenance(loaded)
     assert meta["split"] is None and meta["allow_duplicates"] and meta["command"].endswith("--format hf")
@@ -326,7 +429,12 @@ def test_hf_output_shards_by_rows(tmp_path):
     pytest.importorskip("datasets")
     import datasets
 
-    assert main(["generate", "Maze-v0", "-n", "10", "-o", str(tmp_path / "hf"), "--format", "hf", "--shard-size", "4", "-q"]) == 0
+    assert (
+        main(
+            ["generate", "Maze-v0", "-n", "10", "-o", str(tmp_path / "hf"), "--format", "hf", "--shard-size", "4", "-q"]
+        )
+        == 0
+    )
     assert len(list((tmp_path / "hf").glob("*.arrow"))) == 3
     assert datasets.load_from_disk(str(tmp_path / "hf")).num_rows == 10
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hf"]  # the Arrow cache is gone

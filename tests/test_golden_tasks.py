@@ -38,4 +38,5 @@ def test_task_bytes_match_the_pinned_digest(env_id, key):
             pytest.skip(f"dataset of {env_id} {key} is absent (../shared/data)")
         pytest.fail(f"{env_id} {key} is pinned but no longer made; bump the env's version instead of removing it")
     assert pin.task_digest(CASES[(env_id, key)]()) == PINNED[env_id][key], (
-        f"{env_id} {key} changed bytes: bump the env's version and record it in its Version history")
+        f"{env_id} {key} changed bytes: bump the env's version and record it in its Version history"
+    )

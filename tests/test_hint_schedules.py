@@ -51,8 +51,14 @@ def test_ghpo_climbs_the_ladder_and_seele_targets_the_pass_rate():
     assert HintSchedule(HintConfig()).first_level("x", 0.0) == 0.0 and not HintSchedule(HintConfig()).active
 
 
-@pytest.mark.parametrize("config,match", [(HintConfig("always"), "schedule"), (HintConfig("ghpo", levels=(0.5, 0.25)), "levels"),
-                                          (HintConfig("seele", target=1.0), "target")])
+@pytest.mark.parametrize(
+    "config,match",
+    [
+        (HintConfig("always"), "schedule"),
+        (HintConfig("ghpo", levels=(0.5, 0.25)), "levels"),
+        (HintConfig("seele", target=1.0), "target"),
+    ],
+)
 def test_bad_configs_are_refused_in_one_line(config, match):
     with pytest.raises(ValueError, match=match):
         HintSchedule(config)

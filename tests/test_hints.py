@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import gymnasium as gym
 import pytest
+from test_envs import required  # the options an env cannot be made without (a dataset), or a skip
 
 import rlvr
 from rlvr.core import HINT_HEADER
 from rlvr.envs.registry import ENV_SPECS
-
-from test_envs import required  # the options an env cannot be made without (a dataset), or a skip
 
 ENV_IDS = [spec.id for spec in ENV_SPECS]
 
@@ -17,7 +16,9 @@ ENV_IDS = [spec.id for spec in ENV_SPECS]
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_hints_reveal_exactly_their_share_and_keep_the_task(env_id):
     options = required(env_id)
-    generator = rlvr.make_generator(env_id, **{k: v for k, v in options.items() if k in rlvr.envs.get_spec(env_id).generator_options})
+    generator = rlvr.make_generator(
+        env_id, **{k: v for k, v in options.items() if k in rlvr.envs.get_spec(env_id).generator_options}
+    )
     verifier = rlvr.make_verifier(env_id)
     for difficulty in (0.0, 0.5, 1.0):
         plain = rlvr.make_task(env_id, 3, difficulty, **options)
@@ -28,19 +29,25 @@ def test_hints_reveal_exactly_their_share_and_keep_the_task(env_id):
         for level in (0.1, 0.5, 1.0):
             hinted = rlvr.make_task(env_id, 3, difficulty, hint=level, **options)
             assert hinted.answer == plain.answer and hinted.id != plain.id and hinted.prompt.startswith(plain.prompt)
-            hint_text = hinted.prompt[len(plain.prompt):]
+            hint_text = hinted.prompt[len(plain.prompt) :]
             assert HINT_HEADER in hint_text
             shown = hinted.meta["hint"]["shown"]
-            assert shown >= shown_before and hinted.meta["hint"]["of"] == len(pieces) and hinted.meta["hint"]["level"] == level
+            assert (
+                shown >= shown_before
+                and hinted.meta["hint"]["of"] == len(pieces)
+                and hinted.meta["hint"]["level"] == level
+            )
             shown_before = shown
             assert all(piece in hint_text for piece in pieces[:shown])
-            assert not any(piece not in plain.prompt and piece not in "\n".join(pieces[:shown]) and piece in hint_text
-                           for piece in pieces[shown:]), "a hint shows more than its level"
+            assert not any(
+                piece not in plain.prompt and piece not in "\n".join(pieces[:shown]) and piece in hint_text
+                for piece in pieces[shown:]
+            ), "a hint shows more than its level"
             if plain.images == ():
                 assert verifier.verify(hinted, rlvr.solve(hinted)).correct
         full = rlvr.make_task(env_id, 3, difficulty, hint=1.0, **options)
         assert not verifier.verify(full, full.prompt).correct  # the whole hinted prompt echoed is not an answer
-        assert not verifier.verify(full, f"<answer>{full.prompt[len(plain.prompt):]}</answer>").correct
+        assert not verifier.verify(full, f"<answer>{full.prompt[len(plain.prompt) :]}</answer>").correct
 
 
 def test_hint_reaches_gym_reset_options_and_is_validated():

@@ -28,8 +28,12 @@ def generator():
 
 
 def choice_task(candidates: list[str], letter: str) -> Task:
-    answer = {"mode": "choice", "text": candidates[string.ascii_uppercase.index(letter)], "letter": letter,
-              "candidates": candidates}
+    answer = {
+        "mode": "choice",
+        "text": candidates[string.ascii_uppercase.index(letter)],
+        "letter": letter,
+        "candidates": candidates,
+    }
     return Task(id="t", env_id="rlvr/Infill-v0", family="infill", prompt="", answer=answer, difficulty=0.5, seed=0)
 
 
@@ -59,7 +63,7 @@ def test_distractors_follow_the_rules(generator, difficulty):
             assert abs(len(candidate.split()) - words) <= 0.2 * words  # ±20% words (equal up to four)
             assert kind_of(candidate.split()) == kind_of(answer.split())  # numeric / mixed / words alike
             assert not too_close(candidate, answer) and normalise(answer) not in normalise(candidate)
-            assert all(not too_close(candidate, other) for other in candidates[i + 1:] if other != answer)
+            assert all(not too_close(candidate, other) for other in candidates[i + 1 :] if other != answer)
 
 
 def test_distractor_pool_matches_position_class(generator):
@@ -91,8 +95,11 @@ def test_surface_cues_point_to_the_answer_about_as_often_as_a_guess(generator, d
         task = generator.generate(seed, difficulty)
         candidates, right = task.answer["candidates"], string.ascii_uppercase.index(task.answer["letter"])
         context = word_set(task.prompt.split("\n\n")[1])
-        for cue, values in (("longest", [len(c) for c in candidates]), ("shortest", [-len(c) for c in candidates]),
-                            ("overlap", [len(word_set(c) & context) for c in candidates])):
+        for cue, values in (
+            ("longest", [len(c) for c in candidates]),
+            ("shortest", [-len(c) for c in candidates]),
+            ("overlap", [len(word_set(c) & context) for c in candidates]),
+        ):
             best = max(values)
             hits[cue] += (values[right] == best) / values.count(best)  # a guess among ties
         hits["letter A"] += right == 0
@@ -113,8 +120,15 @@ def test_exact_normalisation():
     assert normalise("  Nine   DUCK eggs, ") == "nine duck eggs"
     assert normalise("$18.") == normalise("18") and normalise("(9)") == "9" and normalise("ｅｇｇｓ") == "eggs"
     assert normalise("-5") != normalise("5") and normalise("3.5") != normalise("35")
-    task = Task(id="t", env_id="rlvr/Infill-v0", family="infill", prompt="", difficulty=0.5, seed=0,
-                answer={"mode": "exact", "text": "is 8", "decoy": "had $700"})
+    task = Task(
+        id="t",
+        env_id="rlvr/Infill-v0",
+        family="infill",
+        prompt="",
+        difficulty=0.5,
+        seed=0,
+        answer={"mode": "exact", "text": "is 8", "decoy": "had $700"},
+    )
     for good in ("is 8", "IS 8.", " is   8 ", "Is (8)"):
         assert VERIFIER.verify(task, f"<answer>{good}</answer>").correct, good
     for bad in ("is 80", "is", "is 8 kg", "8", "is 8 or is 9", "", "is8"):
@@ -123,9 +137,18 @@ def test_exact_normalisation():
 
 def test_hostile_answers_and_bounds():
     task = choice_task(["nine eggs", "ten eggs", "a red hat"], "B")
-    for response in ("", "<answer></answer>", "<answer>" + "B" * 5_000 + "</answer>", "x" * 5_000_000, None, 7,
-                     "<answer>\x00B</answer>", "<answer>B</answer><think>", "<think><answer>B</answer></think>",
-                     "<answer>" + "(" * 100_000 + "B" + ")" * 100_000 + "</answer>"):
+    for response in (
+        "",
+        "<answer></answer>",
+        "<answer>" + "B" * 5_000 + "</answer>",
+        "x" * 5_000_000,
+        None,
+        7,
+        "<answer>\x00B</answer>",
+        "<answer>B</answer><think>",
+        "<think><answer>B</answer></think>",
+        "<answer>" + "(" * 100_000 + "B" + ")" * 100_000 + "</answer>",
+    ):
         verdict = VERIFIER.verify(task, response)
         assert verdict.reward == 0 and "\n" not in verdict.reason and len(verdict.reason) <= 300
     assert VERIFIER.verify(task, "<answer>Option B</answer>").correct
@@ -146,8 +169,13 @@ def test_same_bytes_in_another_process_and_distinct_seeds():
     code = "import rlvr; print(rlvr.make_task('Infill-v0', 7, 0.6).to_json())"
     task = rlvr.make_task("Infill-v0", 7, 0.6)
     for hash_seed in ("1", "2"):
-        other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                               env={**os.environ, "PYTHONHASHSEED": hash_seed}).stdout.strip()
+        other = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        ).stdout.strip()
         assert other == task.to_json()
     if load_corpus().label == "math:synthetic+gsm8k":
         assert task.id == "infill/v0/d0.60/s7"
@@ -156,14 +184,16 @@ def test_same_bytes_in_another_process_and_distinct_seeds():
 
 
 def test_folder_and_jsonl_corpora(tmp_path):
-    animals = ["The quick brown fox jumps over the lazy dog near the river bank today.",
-               "A small grey cat sleeps on the warm window sill every afternoon.",
-               "Seven old horses graze in the green field behind the red barn.",
-               "The young children build a tall sand castle on the sunny beach.",
-               "Two busy bees collect sweet nectar from the bright yellow flowers.",
-               "An eager student reads a thick history book in the quiet library.",
-               "The tired farmer drives his blue tractor across the muddy field.",
-               "Three loud crows sit on the tall fence beside the country road."]
+    animals = [
+        "The quick brown fox jumps over the lazy dog near the river bank today.",
+        "A small grey cat sleeps on the warm window sill every afternoon.",
+        "Seven old horses graze in the green field behind the red barn.",
+        "The young children build a tall sand castle on the sunny beach.",
+        "Two busy bees collect sweet nectar from the bright yellow flowers.",
+        "An eager student reads a thick history book in the quiet library.",
+        "The tired farmer drives his blue tractor across the muddy field.",
+        "Three loud crows sit on the tall fence beside the country road.",
+    ]
     (tmp_path / "a.txt").write_text("\n\n".join(animals[:4]))
     (tmp_path / "b.md").write_text("\n\n".join(animals[4:]))
     (tmp_path / "c.txt").write_text("A huge paragraph. " + "word " * 50_000 + ". It ends here.")
@@ -171,7 +201,11 @@ def test_folder_and_jsonl_corpora(tmp_path):
     for seed in range(10):
         task = generator.generate(seed, 0.0)
         assert len(task.prompt) < 3_000  # sentences over 400 characters are neither masked nor shown
-        assert task.id.endswith(f"/c{generator.corpus.fingerprint}") and task.meta["source"].split("#")[0] in ("a.txt", "b.md", "c.txt")
+        assert task.id.endswith(f"/c{generator.corpus.fingerprint}") and task.meta["source"].split("#")[0] in (
+            "a.txt",
+            "b.md",
+            "c.txt",
+        )
         assert VERIFIER.verify(task, generator.solve(task)).correct
         assert all(c in " ".join(animals) + " A huge paragraph. It ends here." for c in task.answer["candidates"])
     path = tmp_path / "rows.jsonl"

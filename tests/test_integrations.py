@@ -18,7 +18,13 @@ from rlvr.integrations import hf  # noqa: E402
 from rlvr.integrations import trl as rlvr_trl  # noqa: E402
 from rlvr.integrations import verl as rlvr_verl  # noqa: E402
 
-MIXED = [("rlvr/Maze-v0", 0.3), ("rlvr/Math-v0", 0.5), ("rlvr/Jigsaw-v0", 0.4), ("rlvr/Knapsack-v0", 0.2), ("rlvr/Causal-v0", 0.1)]
+MIXED = [
+    ("rlvr/Maze-v0", 0.3),
+    ("rlvr/Math-v0", 0.5),
+    ("rlvr/Jigsaw-v0", 0.4),
+    ("rlvr/Knapsack-v0", 0.2),
+    ("rlvr/Causal-v0", 0.1),
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +50,42 @@ def test_hf_round_trip_is_byte_identical(mixed_tasks, tmp_path):
 
 
 def test_cli_generate_hf_and_verl_formats(tmp_path):
-    assert cli_main(["generate", "rlvr/Rotation-v0", "-n", "4", "--difficulty", "0.2", "-o", str(tmp_path / "hf"), "--format", "hf", "-q"]) == 0
+    assert (
+        cli_main(
+            [
+                "generate",
+                "rlvr/Rotation-v0",
+                "-n",
+                "4",
+                "--difficulty",
+                "0.2",
+                "-o",
+                str(tmp_path / "hf"),
+                "--format",
+                "hf",
+                "-q",
+            ]
+        )
+        == 0
+    )
     expected = [t.to_json() for t in rlvr.generate("rlvr/Rotation-v0", 4, difficulty=0.2)]
     assert [t.to_json() for t in hf.from_dataset(datasets.load_from_disk(str(tmp_path / "hf")))] == expected
-    assert cli_main(["generate", "rlvr/Maze-v0", "-n", "3", "-o", str(tmp_path / "train.parquet"), "--format", "verl", "-q"]) == 0
+    assert (
+        cli_main(
+            ["generate", "rlvr/Maze-v0", "-n", "3", "-o", str(tmp_path / "train.parquet"), "--format", "verl", "-q"]
+        )
+        == 0
+    )
     import pyarrow.parquet as pq
 
     rows = pq.read_table(tmp_path / "train.parquet").to_pylist()
     assert [r["data_source"] for r in rows] == ["rlvr/Maze-v0"] * 3
-    assert cli_main(["generate", "rlvr/Maze-v0", "-n", "2", "-o", str(tmp_path / "plain.data"), "--format", "parquet", "-q"]) == 0
+    assert (
+        cli_main(
+            ["generate", "rlvr/Maze-v0", "-n", "2", "-o", str(tmp_path / "plain.data"), "--format", "parquet", "-q"]
+        )
+        == 0
+    )
     assert pq.read_table(tmp_path / "plain.data").num_rows == 2
 
 
@@ -90,7 +123,17 @@ def test_trl_reward_function_scores_rows_by_their_task():
     parts = [[{"role": "assistant", "content": [{"type": "text", "text": text}]}] for text in references]
     assert reward(data["prompt"], parts, task=data["task"]) == [1.0] * 9
     assert reward(data["prompt"], references, task=data["task"]) == [1.0] * 9  # plain-text completions
-    hostile = ["", "<answer>" * 10_000, None, 12, {"role": "assistant"}, [], [{"role": "user", "content": "x"}], "\x00" * 100, "DROP TABLE"]
+    hostile = [
+        "",
+        "<answer>" * 10_000,
+        None,
+        12,
+        {"role": "assistant"},
+        [],
+        [{"role": "user", "content": "x"}],
+        "\x00" * 100,
+        "DROP TABLE",
+    ]
     assert reward(data["prompt"], hostile, task=data["task"]) == [0.0] * 9
     only_maze = rlvr_trl.reward_function("rlvr/Maze-v0")
     scores = only_maze(data["prompt"], references, task=data["task"])
@@ -123,11 +166,25 @@ def test_trl_grpo_trainer_runs_with_rlvr_rewards(tmp_path):
         return rewards
 
     args = GRPOConfig(
-        output_dir=str(tmp_path / "trl"), max_steps=2, per_device_train_batch_size=4, num_generations=2, max_completion_length=8,
-        learning_rate=1e-3, use_cpu=True, logging_steps=1, report_to="none", save_strategy="no", seed=0, bf16=False,
-        disable_tqdm=True, dataloader_num_workers=0, beta=0.0,
+        output_dir=str(tmp_path / "trl"),
+        max_steps=2,
+        per_device_train_batch_size=4,
+        num_generations=2,
+        max_completion_length=8,
+        learning_rate=1e-3,
+        use_cpu=True,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        seed=0,
+        bf16=False,
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        beta=0.0,
     )
-    trainer = GRPOTrainer(model=model, reward_funcs=recorded, args=args, train_dataset=train, processing_class=tokenizer)
+    trainer = GRPOTrainer(
+        model=model, reward_funcs=recorded, args=args, train_dataset=train, processing_class=tokenizer
+    )
     trainer.train()
     assert trainer.state.global_step == 2
     assert sum(len(c) for c, _, _ in seen) >= 8
@@ -171,7 +228,13 @@ def test_verl_export_layout(mixed_tasks, tmp_path):
     for index, (row, task) in enumerate(zip(rows, mixed_tasks)):
         assert row["data_source"] == task.env_id and row["ability"] == task.family
         assert row["reward_model"] == {"style": "rule", "ground_truth": rlvr_verl.ground_truth(task)}
-        assert row["extra_info"] == {"split": "test", "index": index, "task_id": task.id, "difficulty": task.difficulty, "seed": task.seed}
+        assert row["extra_info"] == {
+            "split": "test",
+            "index": index,
+            "task_id": task.id,
+            "difficulty": task.difficulty,
+            "seed": task.seed,
+        }
         assert row["prompt"][0] == {"role": "system", "content": "Be brief."}
         user = row["prompt"][1]["content"]
         assert user.count("<image>") == len(task.images) == len(row["images"])
@@ -199,13 +262,17 @@ def test_verl_dataset_and_reward_manager_score_exported_tasks(tmp_path):
     path = tmp_path / "train.parquet"
     rlvr_verl.export_parquet(tasks, path)
     tokenizer = build_tiny_tokenizer()
-    config = OmegaConf.create({"max_prompt_length": 4096, "filter_overlong_prompts": False, "cache_dir": str(tmp_path / "cache")})
+    config = OmegaConf.create(
+        {"max_prompt_length": 4096, "filter_overlong_prompts": False, "cache_dir": str(tmp_path / "cache")}
+    )
     dataset = RLHFDataset(data_files=str(path), tokenizer=tokenizer, config=config)
     assert len(dataset) == len(tasks)
     items = [dataset[i] for i in range(len(dataset))]
     assert [item["raw_prompt"][-1]["content"] for item in items] == [t.prompt for t in tasks]
 
-    answers = [rlvr.solve(t) if i % 2 == 0 else rlvr.make_generator(t.env_id).wrong_response(t) for i, t in enumerate(tasks)]
+    answers = [
+        rlvr.solve(t) if i % 2 == 0 else rlvr.make_generator(t.env_id).wrong_response(t) for i, t in enumerate(tasks)
+    ]
     prompt_ids = [tokenizer.encode(t.prompt)[-16:] for t in tasks]
     response_ids = [tokenizer.encode(a) for a in answers]
     prompt_width, response_width = max(map(len, prompt_ids)), max(map(len, response_ids))
@@ -217,11 +284,18 @@ def test_verl_dataset_and_reward_manager_score_exported_tasks(tmp_path):
 
     prompts = torch.tensor([padded(ids, prompt_width, True) for ids in prompt_ids])
     responses = torch.tensor([padded(ids, response_width, False) for ids in response_ids])
-    mask = torch.tensor([[0] * (prompt_width - len(p)) + [1] * len(p) + [1] * len(r) + [0] * (response_width - len(r))
-                         for p, r in zip(prompt_ids, response_ids)])
+    mask = torch.tensor(
+        [
+            [0] * (prompt_width - len(p)) + [1] * len(p) + [1] * len(r) + [0] * (response_width - len(r))
+            for p, r in zip(prompt_ids, response_ids)
+        ]
+    )
     batch = DataProto.from_dict(
         tensors={"prompts": prompts, "responses": responses, "attention_mask": mask},
-        non_tensors={key: np.array([item[key] for item in items], dtype=object) for key in ("data_source", "reward_model", "extra_info")},
+        non_tensors={
+            key: np.array([item[key] for item in items], dtype=object)
+            for key in ("data_source", "reward_model", "extra_info")
+        },
     )
     compute_score = load_extern_object(module_path=rlvr_verl.__file__, object_name="compute_score")
     manager = NaiveRewardManager(tokenizer=tokenizer, num_examine=0, compute_score=compute_score)

@@ -48,8 +48,11 @@ def test_uniqueness_check_against_brute_force_evaluation():
 
     for _, statement in task.answer["statements"]:
         assert [holds(statement, bits) for bits in range(1 << n)] == list(truth_vector(statement, n))
-    consistent = [bits for bits in range(1 << n)
-                  if all(bool(bits >> s & 1) == holds(st, bits) for s, st in task.answer["statements"])]
+    consistent = [
+        bits
+        for bits in range(1 << n)
+        if all(bool(bits >> s & 1) == holds(st, bits) for s, st in task.answer["statements"])
+    ]
     assert len(consistent) == 1
 
 
@@ -62,11 +65,19 @@ def test_answers_in_any_order_and_wording_are_read():
     assert VERIFIER.verify(task, f"<answer>{listed}</answer>").correct
 
 
-@pytest.mark.parametrize("block,problem", [
-    ("Alice is a knight or a knave", "one role word"), ("Alice and Bruno are knights", "one role word"),
-    ("Alice Bruno knight", "more than one"), ("a knight", "names nobody"), ("Alice is a knight, Alice is a knave", "both roles"),
-    ("Alice is not a knave", "negates"), ("Bruno isn't a knight", "negates"), ("Alice is never a knave", "negates"),
-])
+@pytest.mark.parametrize(
+    "block,problem",
+    [
+        ("Alice is a knight or a knave", "one role word"),
+        ("Alice and Bruno are knights", "one role word"),
+        ("Alice Bruno knight", "more than one"),
+        ("a knight", "names nobody"),
+        ("Alice is a knight, Alice is a knave", "both roles"),
+        ("Alice is not a knave", "negates"),
+        ("Bruno isn't a knight", "negates"),
+        ("Alice is never a knave", "negates"),
+    ],
+)
 def test_hedges_and_contradictions_are_format_errors(block, problem):
     roles, reason = read_roles(block, ["Alice", "Bruno"])
     assert roles is None and problem in reason
@@ -98,8 +109,10 @@ def test_symmetric_kinds_are_refused_with_the_fix():
 
 
 def test_search_effort_rises_with_the_knob():
-    medians = [statistics.median(GENERATOR.generate(s, d).meta["search_nodes"] for s in range(30))
-               for d in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    medians = [
+        statistics.median(GENERATOR.generate(s, d).meta["search_nodes"] for s in range(30))
+        for d in (0.0, 0.25, 0.5, 0.75, 1.0)
+    ]
     assert all(a < b for a, b in zip(medians, medians[1:])), medians
 
 

@@ -45,7 +45,9 @@ def test_grpo_clipped_token_gets_no_gradient(batch):
     logp = batch[0]
     losses.grpo_loss(*batch).loss.backward()
     assert logp.grad[1, 1].item() == 0.0  # the clipped token (ρ < 0.8 with A < 0)
-    assert logp.grad[0, 0].item() == pytest.approx(-E(0.1) / 3 / 2, abs=1e-9)  # d/dlogp of −ρA/3, halved by the batch mean
+    assert logp.grad[0, 0].item() == pytest.approx(
+        -E(0.1) / 3 / 2, abs=1e-9
+    )  # d/dlogp of −ρA/3, halved by the batch mean
 
 
 def test_dr_grpo_divides_by_a_constant(batch):
@@ -106,7 +108,9 @@ def test_luspo_equals_gspo_when_lengths_are_equal():
     old = torch.tensor([[-1.2, -0.3], [-0.6, -0.2]], dtype=torch.float64)
     mask = torch.ones_like(logp)
     advantages = torch.tensor([0.7, -0.7], dtype=torch.float64)
-    assert losses.luspo_loss(logp, old, advantages, mask).loss.item() == pytest.approx(losses.gspo_loss(logp, old, advantages, mask).loss.item())
+    assert losses.luspo_loss(logp, old, advantages, mask).loss.item() == pytest.approx(
+        losses.gspo_loss(logp, old, advantages, mask).loss.item()
+    )
 
 
 def test_k3_kl_term_is_added_with_its_coefficient(batch):
@@ -142,7 +146,9 @@ def test_group_advantages_with_and_without_std():
     rewards = torch.tensor([[1.0, 0.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
     std = math.sqrt((4 * 0.25) / 3)  # unbiased
     scaled = losses.group_advantages(rewards)
-    assert scaled.tolist() == pytest.approx([0.5 / (std + 1e-4), -0.5 / (std + 1e-4), -0.5 / (std + 1e-4), 0.5 / (std + 1e-4), 0, 0, 0, 0], abs=1e-6)
+    assert scaled.tolist() == pytest.approx(
+        [0.5 / (std + 1e-4), -0.5 / (std + 1e-4), -0.5 / (std + 1e-4), 0.5 / (std + 1e-4), 0, 0, 0, 0], abs=1e-6
+    )
     assert losses.group_advantages(rewards, scale_by_std=False).tolist() == [0.5, -0.5, -0.5, 0.5, 0, 0, 0, 0]
     with pytest.raises(ValueError):
         losses.group_advantages(torch.ones(3, 1))
@@ -150,7 +156,9 @@ def test_group_advantages_with_and_without_std():
 
 def test_w_reinforce_pushes_mistakes_down_harder():
     rewards = torch.tensor([[1.0, 0.0, 0.5]])
-    assert losses.w_reinforce_advantages(rewards, positive_weight=0.1).tolist() == pytest.approx([0.1, -1.0, 0.05 - 0.5])
+    assert losses.w_reinforce_advantages(rewards, positive_weight=0.1).tolist() == pytest.approx(
+        [0.1, -1.0, 0.05 - 0.5]
+    )
 
 
 def test_overlong_penalty_ramps_inside_the_cache():
@@ -244,7 +252,9 @@ def test_pass_at_k_matches_enumeration_on_many_groups():
         k = rng.randint(1, size)
         rewards = [rng.choice([0.0, 1.0, 1.0, 0.5, -0.25, 0.3]) for _ in range(size)]
         for scale in (True, False):
-            got = losses.pass_at_k_advantages(torch.tensor([rewards], dtype=torch.float64), k, scale_by_std=scale).tolist()
+            got = losses.pass_at_k_advantages(
+                torch.tensor([rewards], dtype=torch.float64), k, scale_by_std=scale
+            ).tolist()
             assert got == pytest.approx(brute_force_pass_at_k(rewards, k, scale), abs=1e-9), (rewards, k, scale)
 
 

@@ -112,7 +112,9 @@ def test_every_kind_and_form_appears(generator):
     assert forms == {"number", "set", "tuple", "expanded", "factored", "expression"}
 
 
-@pytest.mark.parametrize("difficulty, pool", [(0.0, EASY_KINDS), (0.25, EASY_KINDS), (0.5, MIDDLE_KINDS), (0.75, MIDDLE_KINDS), (1.0, KINDS)])
+@pytest.mark.parametrize(
+    "difficulty, pool", [(0.0, EASY_KINDS), (0.25, EASY_KINDS), (0.5, MIDDLE_KINDS), (0.75, MIDDLE_KINDS), (1.0, KINDS)]
+)
 def test_kinds_in_play_follow_the_table(generator, difficulty, pool):
     seen = {generator.generate(seed, difficulty).meta["kind"] for seed in range(200)}
     assert seen == set(pool)
@@ -132,7 +134,10 @@ def test_documented_difficulty_table(generator):
 
 
 def test_expression_size_rises_with_difficulty(generator):
-    means = [statistics.mean(generator.generate(seed, d).meta["expression_size"] for seed in range(120)) for d in DIFFICULTIES]
+    means = [
+        statistics.mean(generator.generate(seed, d).meta["expression_size"] for seed in range(120))
+        for d in DIFFICULTIES
+    ]
     assert means[0] < means[1] < means[2], means
     # the docstring's figures (200 seeds): about 6, 13 and 23 nodes
     for mean, documented in zip(means, (6.2, 12.7, 23.0)):
@@ -140,8 +145,18 @@ def test_expression_size_rises_with_difficulty(generator):
 
 
 def test_each_kind_grows_with_difficulty(generator):
-    for kind in ("fraction_arithmetic", "linear_equation", "polynomial_expansion", "polynomial_factoring", "derivative", "definite_integral"):
-        sizes = [statistics.mean(generator.generate(s, d, kinds=kind).meta["expression_size"] for s in range(40)) for d in DIFFICULTIES]
+    for kind in (
+        "fraction_arithmetic",
+        "linear_equation",
+        "polynomial_expansion",
+        "polynomial_factoring",
+        "derivative",
+        "definite_integral",
+    ):
+        sizes = [
+            statistics.mean(generator.generate(s, d, kinds=kind).meta["expression_size"] for s in range(40))
+            for d in DIFFICULTIES
+        ]
         assert sizes[0] < sizes[1] < sizes[2], (kind, sizes)
 
 
@@ -152,13 +167,25 @@ def test_explicit_parameters_win_and_bad_ones_fail(generator):
     # a list, or spaces after the commas, name the same task as the plain comma-separated text
     listed = generator.generate(4, 0.5, kinds=["counting", "derivative"])
     assert listed.to_json() == generator.generate(4, 0.5, kinds="counting, derivative").to_json()
-    assert listed.params["kinds"] == "counting,derivative" and listed.id == generator.generate(4, 0.5, kinds="counting,derivative").id
-    assert generator.generate(4, 0.5, max_coefficient="40").to_json() == generator.generate(4, 0.5, max_coefficient=40).to_json()
-    for bad, words in (({"kinds": "astrology"}, "kinds must be one or more"), ({"kinds": "counting,counting"}, "kinds"),
-                       ({"kinds": ""}, "kinds"), ({"terms": 1}, r"terms must be an integer in \[2, 12\]"),
-                       ({"unknowns": 4}, r"unknowns must be an integer in \[2, 3\]"), ({"nesting": True}, "nesting"),
-                       ({"degree": 2.5}, "degree"), ({"max_coefficient": 10**7}, "max_coefficient"),
-                       ({"colour": "red"}, "unknown parameter 'colour'")):
+    assert (
+        listed.params["kinds"] == "counting,derivative"
+        and listed.id == generator.generate(4, 0.5, kinds="counting,derivative").id
+    )
+    assert (
+        generator.generate(4, 0.5, max_coefficient="40").to_json()
+        == generator.generate(4, 0.5, max_coefficient=40).to_json()
+    )
+    for bad, words in (
+        ({"kinds": "astrology"}, "kinds must be one or more"),
+        ({"kinds": "counting,counting"}, "kinds"),
+        ({"kinds": ""}, "kinds"),
+        ({"terms": 1}, r"terms must be an integer in \[2, 12\]"),
+        ({"unknowns": 4}, r"unknowns must be an integer in \[2, 3\]"),
+        ({"nesting": True}, "nesting"),
+        ({"degree": 2.5}, "degree"),
+        ({"max_coefficient": 10**7}, "max_coefficient"),
+        ({"colour": "red"}, "unknown parameter 'colour'"),
+    ):
         with pytest.raises(ValueError, match=words):
             generator.generate(0, 0.5, **bad)
 
@@ -175,8 +202,15 @@ def test_the_generator_reads_gold_numbers_as_the_verifier_does(generator, verifi
     for gold in (r"\frac{0}{5}", "0.0", "-0", "0", r"\$0"):
         assert parse_plain_number(gold).value == 0
         assert not same_as_gold & {name for name, _ in generator.attacks(any_task(gold))}, gold
-    for gold, near in ((r"\dfrac{3}{4}", r"\frac{7}{4}"), ("1,000", "1001"), ("0.5", r"\frac{3}{2}"),
-                       (r"4\frac{2}{3}", r"\frac{17}{3}"), (r"\$18", "19"), ("18.", "19"), ("-7/2", r"-\frac{5}{2}")):
+    for gold, near in (
+        (r"\dfrac{3}{4}", r"\frac{7}{4}"),
+        ("1,000", "1001"),
+        ("0.5", r"\frac{3}{2}"),
+        (r"4\frac{2}{3}", r"\frac{17}{3}"),
+        (r"\$18", "19"),
+        ("18.", "19"),
+        ("-7/2", r"-\frac{5}{2}"),
+    ):
         task = any_task(gold)
         assert wrong_answer(task) == near == latex_rational(parse_plain_number(gold).value + 1)
         assert verifier.verify(task, boxed(gold)).correct, gold
@@ -205,10 +239,30 @@ def test_generation_is_seeded(generator):
 
 def test_number_form_is_exact_and_literal(verifier):
     task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": r"\frac{14}{3}", "form": "number", "labels": ["x"]}, 0.5, 0)
-    for answer in (r"\frac{14}{3}", "14/3", r"\dfrac{14}{3}", r"4\frac{2}{3}", r"\frac{28}{6}", "x = 14/3", r"{\frac{14}{3}}"):
+    for answer in (
+        r"\frac{14}{3}",
+        "14/3",
+        r"\dfrac{14}{3}",
+        r"4\frac{2}{3}",
+        r"\frac{28}{6}",
+        "x = 14/3",
+        r"{\frac{14}{3}}",
+    ):
         assert verifier.verify(task, boxed(answer)).correct, answer
-    for answer in ("4.67", "4.666667", r"\frac{14}{3} + 0", "14 3", "14/3 + 1", r"\frac{7 \cdot 2}{3}", "y = 14/3", "14/3 = 14/3",
-                   "x = 5 = 14/3", r"\frac{14}{3} = 5", "４", "x"):
+    for answer in (
+        "4.67",
+        "4.666667",
+        r"\frac{14}{3} + 0",
+        "14 3",
+        "14/3 + 1",
+        r"\frac{7 \cdot 2}{3}",
+        "y = 14/3",
+        "14/3 = 14/3",
+        "x = 5 = 14/3",
+        r"\frac{14}{3} = 5",
+        "４",
+        "x",
+    ):
         verdict = verifier.verify(task, boxed(answer))
         assert not verdict.correct, answer
     half = Task("t", "rlvr/Math-v0", "math", "p", {"gold": r"\frac{1}{2}", "form": "number"}, 0.5, 0)
@@ -248,12 +302,23 @@ def test_decimal_approximations_are_judged_relative_to_the_gold(verifier):
     assert not verifier.verify(any_task("0"), boxed("0.0000001")).correct
 
 
-@pytest.mark.parametrize("gold", [r"\frac{1}{2^{98}}", r"2^{-98}", r"10^{-30}", r"3 \cdot 10^{-12}", r"\frac{\sqrt{2}}{10^{20}}"])
+@pytest.mark.parametrize(
+    "gold", [r"\frac{1}{2^{98}}", r"2^{-98}", r"10^{-30}", r"3 \cdot 10^{-12}", r"\frac{\sqrt{2}}{10^{20}}"]
+)
 def test_tiny_numbers_are_compared_relatively(verifier, gold):
     """math-verify's absolute tolerance takes any small number for any other (issue 14, finding 5)."""
     task = any_task(gold)
     assert verifier.verify(task, boxed(gold)).correct
-    for answer in (f"-{gold}", f"3 \\cdot {gold}", f"2 \\left({gold}\\right)", "0.0000001", "0", "0.000000", r"\frac{1}{2^{99}}", "10^{-40}"):
+    for answer in (
+        f"-{gold}",
+        f"3 \\cdot {gold}",
+        f"2 \\left({gold}\\right)",
+        "0.0000001",
+        "0",
+        "0.000000",
+        r"\frac{1}{2^{99}}",
+        "10^{-40}",
+    ):
         verdict = verifier.verify(task, boxed(answer))
         assert not verdict.correct, (gold, answer, verdict)
     huge = any_task(r"10^{30}")
@@ -280,7 +345,17 @@ def test_equation_answers_need_a_name_on_the_left(verifier):
     task = any_task("3")
     for answer in ("x = 3", "k=3", r"\theta = 3", "f(2) = 3", "a_1 = 3", r"x \approx 3"):
         assert verifier.verify(task, boxed(answer)).correct, answer
-    for answer in ("5 = 3", "3 = 5", "1 + 2 = 3", r"\pi = 3", "e = 3", "x = 5 = 3", "x = 3 = 5", r"5 \approx 3", r"x \approx 3 \approx 4"):
+    for answer in (
+        "5 = 3",
+        "3 = 5",
+        "1 + 2 = 3",
+        r"\pi = 3",
+        "e = 3",
+        "x = 5 = 3",
+        "x = 3 = 5",
+        r"5 \approx 3",
+        r"x \approx 3 \approx 4",
+    ):
         verdict = verifier.verify(task, boxed(answer))
         assert not verdict.correct and verdict.reason, (answer, verdict)
     labelled = any_task("x = 11")
@@ -307,8 +382,13 @@ def test_synthetic_labels_must_be_the_asked_for_name(generator, verifier):
 def test_repeated_answers_score_zero(verifier, generator):
     for task in (any_task("4"), generator.generate(0, 0.0, kinds="counting")):
         gold = task.answer["gold"]
-        for response in ("<answer>" + f"{gold} " * 500_000 + "</answer>", boxed(", ".join([gold] * 3)), boxed(" ".join([gold] * 3)),
-                         f"\\boxed{{{gold}}}" * 17, "<answer>" + ", ".join([gold] * 400) + "</answer>"):
+        for response in (
+            "<answer>" + f"{gold} " * 500_000 + "</answer>",
+            boxed(", ".join([gold] * 3)),
+            boxed(" ".join([gold] * 3)),
+            f"\\boxed{{{gold}}}" * 17,
+            "<answer>" + ", ".join([gold] * 400) + "</answer>",
+        ):
             verdict = verifier.verify(task, response)
             assert verdict.reward == 0.0 and len(verdict.reason) <= 300, (task.id, response[:60], verdict)
         assert verifier.verify(task, f"\\boxed{{{gold}}} so again \\boxed{{{gold}}}").correct
@@ -317,11 +397,21 @@ def test_repeated_answers_score_zero(verifier, generator):
 @pytest.mark.parametrize("size", [1_000_000, 3_000_000])
 def test_huge_answers_are_rejected_in_linear_time_with_short_reasons(verifier, generator, size):
     """Issue 14, finding 4: million-element answers took 40-95 s and gave megabyte reasons."""
-    tasks = [any_task("4"), generator.generate(2, 0.5, kinds="linear_system"), generator.generate(1, 0.5, kinds="quadratic_equation")]
+    tasks = [
+        any_task("4"),
+        generator.generate(2, 0.5, kinds="linear_system"),
+        generator.generate(1, 0.5, kinds="quadratic_equation"),
+    ]
     elements = ", ".join(str(i) for i in range(size // 7))
     labelled = ", ".join(f"x_{{{i}}} = {i}" for i in range(size // 14))
-    responses = [f"<answer>\\{{{elements}\\}}</answer>", f"<answer>({elements})</answer>", f"<answer>{labelled}</answer>",
-                 boxed(f"\\{{{elements}\\}}"), "\\boxed{" * (size // 7), "<answer>" + "(" * size + "</answer>"]
+    responses = [
+        f"<answer>\\{{{elements}\\}}</answer>",
+        f"<answer>({elements})</answer>",
+        f"<answer>{labelled}</answer>",
+        boxed(f"\\{{{elements}\\}}"),
+        "\\boxed{" * (size // 7),
+        "<answer>" + "(" * size + "</answer>",
+    ]
     for task in tasks:
         for response in responses:
             start = time.monotonic()
@@ -346,22 +436,41 @@ def test_family_attacks_score_zero(generator, hostile_verifier):
 
 
 def test_expanded_form(generator, verifier):
-    task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": "x^{2} - 2 x - 3", "form": "expanded", "variable": "x"}, 0.5, 0)
+    task = Task(
+        "t", "rlvr/Math-v0", "math", "p", {"gold": "x^{2} - 2 x - 3", "form": "expanded", "variable": "x"}, 0.5, 0
+    )
     for answer in ("x^2 - 2x - 3", "-3 - 2x + x^2", "x^{2}-2x-3"):
         assert verifier.verify(task, boxed(answer)).correct, answer
-    for answer in ("(x - 3)(x + 1)", "x^2 - 3x + x - 3", "x(x - 2) - 3", "x^2 - 2x - 2", "y^2 - 2y - 3", "p(x) = x^2 - 2x - 3"):
+    for answer in (
+        "(x - 3)(x + 1)",
+        "x^2 - 3x + x - 3",
+        "x(x - 2) - 3",
+        "x^2 - 2x - 2",
+        "y^2 - 2y - 3",
+        "p(x) = x^2 - 2x - 3",
+    ):
         verdict = verifier.verify(task, boxed(answer))
         assert not verdict.correct, (answer, verdict)
     assert "not expanded" in verifier.verify(task, boxed("(x - 3)(x + 1)")).reason
 
 
 def test_factored_form(verifier):
-    spec = {"gold": r"2 \left(x - 1\right) \left(x + 3\right)^{2}", "form": "factored", "variable": "x", "factor_count": 3}
+    spec = {
+        "gold": r"2 \left(x - 1\right) \left(x + 3\right)^{2}",
+        "form": "factored",
+        "variable": "x",
+        "factor_count": 3,
+    }
     task = Task("t", "rlvr/Math-v0", "math", "p", spec, 0.5, 0)
     for answer in ("2(x - 1)(x + 3)^2", "(x+3)^2 (2x - 2)", "2(x+3)(x-1)(x+3)", "-2(1 - x)(x + 3)^2"):
         assert verifier.verify(task, boxed(answer)).correct, answer
-    for answer in ("2x^3 + 10x^2 + 6x - 18", "(2x - 2)(x^2 + 6x + 9)", "2(x-1)(x+3)^2 + 1", "(x - 1)(x + 3)^2",
-                   r"\frac{2(x-1)(x+3)^3}{x+3}"):
+    for answer in (
+        "2x^3 + 10x^2 + 6x - 18",
+        "(2x - 2)(x^2 + 6x + 9)",
+        "2(x-1)(x+3)^2 + 1",
+        "(x - 1)(x + 3)^2",
+        r"\frac{2(x-1)(x+3)^3}{x+3}",
+    ):
         verdict = verifier.verify(task, boxed(answer))
         assert not verdict.correct, (answer, verdict)
     assert "not completely factored" in verifier.verify(task, boxed("(2x - 2)(x^2 + 6x + 9)")).reason
@@ -378,27 +487,58 @@ def test_unfactored_polynomial_is_not_a_factorisation(generator, verifier):
 def test_set_form(verifier):
     spec = {"gold": r"-2, \frac{1}{3}", "form": "set", "values": ["-2", r"\frac{1}{3}"], "variable": "x"}
     task = Task("t", "rlvr/Math-v0", "math", "p", spec, 0.5, 0)
-    for answer in (r"-2, \frac{1}{3}", r"\frac{1}{3}, -2", r"x = -2, x = 1/3", r"\{-2, \tfrac13\}", r"\left\{ \frac{1}{3}, -2 \right\}", r"-\frac{4}{2}, \frac{1}{3}"):
+    for answer in (
+        r"-2, \frac{1}{3}",
+        r"\frac{1}{3}, -2",
+        r"x = -2, x = 1/3",
+        r"\{-2, \tfrac13\}",
+        r"\left\{ \frac{1}{3}, -2 \right\}",
+        r"-\frac{4}{2}, \frac{1}{3}",
+    ):
         assert verifier.verify(task, boxed(answer)).correct, answer
-    for answer in (r"x = -2 \text{ or } x = \frac{1}{3}", r"-2 \text{ and } \frac{1}{3}"):  # one answer listing both roots
+    for answer in (
+        r"x = -2 \text{ or } x = \frac{1}{3}",
+        r"-2 \text{ and } \frac{1}{3}",
+    ):  # one answer listing both roots
         assert verifier.verify(task, boxed(answer)).correct, answer
-    assert verifier.verify(task, r"The roots are \boxed{-2} and \boxed{\frac{1}{3}}.").correct  # several boxes, several values
-    for answer in ("-2", r"-2, \frac{1}{3}, 5", r"2, \frac{1}{3}", r"-2 \text{ or } 5", r"x, \frac{1}{3}", r"-2,",
-                   r"-2, \frac{1}{3}, -2", r"y = -2, y = 1/3", r"x = -2 = 5, x = 1/3"):
+    assert verifier.verify(
+        task, r"The roots are \boxed{-2} and \boxed{\frac{1}{3}}."
+    ).correct  # several boxes, several values
+    for answer in (
+        "-2",
+        r"-2, \frac{1}{3}, 5",
+        r"2, \frac{1}{3}",
+        r"-2 \text{ or } 5",
+        r"x, \frac{1}{3}",
+        r"-2,",
+        r"-2, \frac{1}{3}, -2",
+        r"y = -2, y = 1/3",
+        r"x = -2 = 5, x = 1/3",
+    ):
         assert not verifier.verify(task, boxed(answer)).correct, answer
 
 
 def test_tuple_form(verifier):
     spec = {"gold": "(2, -1, 3)", "form": "tuple", "values": ["2", "-1", "3"], "variables": ["x", "y", "z"]}
     task = Task("t", "rlvr/Math-v0", "math", "p", spec, 0.5, 0)
-    for answer in ("(2, -1, 3)", r"\left(2, -1, 3\right)", "x = 2, y = -1, z = 3", "z = 3, x = 2, y = -1", r"(\sqrt{4}, -1, 3)"):
+    for answer in (
+        "(2, -1, 3)",
+        r"\left(2, -1, 3\right)",
+        "x = 2, y = -1, z = 3",
+        "z = 3, x = 2, y = -1",
+        r"(\sqrt{4}, -1, 3)",
+    ):
         assert verifier.verify(task, boxed(answer)).correct, answer
     for answer in ("(-1, 2, 3)", "(2, -1)", "(2, -1, 3, 0)", "x = 2, y = -1, w = 3", r"\{2, -1, 3\}, 1"):
         assert not verifier.verify(task, boxed(answer)).correct, answer
 
 
 def test_expression_form_accepts_any_equal_expression(generator, verifier):
-    task = next(t for t in (generator.generate(s, 0.5, kinds="derivative") for s in range(40)) if t.answer["form"] == "expression")
+    task = next(
+        t
+        for t in (generator.generate(s, 0.5, kinds="derivative") for s in range(40))
+        if t.answer["form"] == "expression"
+    )
     gold = task.answer["gold"]
     assert verifier.verify(task, boxed(f"f'(x) = {gold}")).correct
     assert verifier.verify(task, boxed(f"{gold} + x - x")).correct
@@ -416,7 +556,13 @@ def test_restated_expressions_are_not_answers(verifier):
     assert math_verify.verify(math_verify.parse(r"\boxed{\frac{1}{3}}"), math_verify.parse(r"\boxed{\int_0^1 x^2 dx}"))
     restated = {
         "6": [r"\sum_{k=1}^{3} k", r"\prod_{k=1}^{3} k", "Derivative(x**3, x, 2).subs(x, 1)"],
-        "1": [r"\lim_{x \to 0} \frac{\sin x}{x}", r"\frac{d}{dx}(x) ", "d/dx x", r"\partial_x x", r"\iint_{[0,1]^2} 1 \, dA"],
+        "1": [
+            r"\lim_{x \to 0} \frac{\sin x}{x}",
+            r"\frac{d}{dx}(x) ",
+            "d/dx x",
+            r"\partial_x x",
+            r"\iint_{[0,1]^2} 1 \, dA",
+        ],
     }
     for gold, answers in restated.items():
         for answer in answers:
@@ -426,7 +572,13 @@ def test_restated_expressions_are_not_answers(verifier):
 
 def test_hedges_score_zero(verifier):
     task = any_task("2")
-    for response in (r"\boxed{2} \boxed{3}", "<answer>2 or 3</answer>", r"\boxed{2 \text{ or } 3}", "<answer>maybe 2</answer>", "<answer>2?</answer>"):
+    for response in (
+        r"\boxed{2} \boxed{3}",
+        "<answer>2 or 3</answer>",
+        r"\boxed{2 \text{ or } 3}",
+        "<answer>maybe 2</answer>",
+        "<answer>2?</answer>",
+    ):
         verdict = verifier.verify(task, response)
         assert verdict.reward == 0.0 and verdict.reason, response
     assert verifier.verify(task, r"\boxed{2} and again \boxed{2}").correct  # the same answer twice is no hedge
@@ -566,7 +718,11 @@ def test_math500_alternative_renderings_agree_with_math_verify(verifier, tmp_pat
     for index in range(len(generator.dataset_rows)):
         task = generator.generate(index)
         gold = task.answer["gold"]
-        alternatives = {gold.replace(r"\frac", r"\dfrac"), gold.replace(" ", ""), f"\\left({gold}\\right)" if "," not in gold else gold}
+        alternatives = {
+            gold.replace(r"\frac", r"\dfrac"),
+            gold.replace(" ", ""),
+            f"\\left({gold}\\right)" if "," not in gold else gold,
+        }
         number = parse_plain_number(gold)
         if number is not None:
             alternatives.add(f"{number.value.numerator}/{number.value.denominator}")
@@ -582,8 +738,15 @@ def test_math500_alternative_renderings_agree_with_math_verify(verifier, tmp_pat
 
 
 def test_structured_gold_answers(verifier):
-    golds = [r"\begin{pmatrix} 1/5 \\ -18/5 \end{pmatrix}", r"\begin{pmatrix} -1 & 0 \\ 0 & -1 \end{pmatrix}",
-             r"\left( 3, \frac{\pi}{2} \right)", r"[-2, 7)", r"\text{Evelyn}", r"6 - 5i", r"90^\circ"]
+    golds = [
+        r"\begin{pmatrix} 1/5 \\ -18/5 \end{pmatrix}",
+        r"\begin{pmatrix} -1 & 0 \\ 0 & -1 \end{pmatrix}",
+        r"\left( 3, \frac{\pi}{2} \right)",
+        r"[-2, 7)",
+        r"\text{Evelyn}",
+        r"6 - 5i",
+        r"90^\circ",
+    ]
     for gold in golds:
         assert verifier.verify(any_task(gold), boxed(gold)).correct, gold
     assert not verifier.verify(any_task(golds[0]), boxed(r"\begin{pmatrix} 1/5 \\ 18/5 \end{pmatrix}")).correct
@@ -624,7 +787,11 @@ def test_gsm8k_gold_parsing_and_instruction(tmp_path):
     assert verifier.verify(first, boxed(r"\$18")).correct and verifier.verify(first, boxed("18.00")).correct
     assert verifier.verify(first, "<answer>She makes 18 dollars.</answer>").correct
     assert not verifier.verify(first, "<answer>She makes 16 dollars.</answer>").correct
-    thousands = next(generator.generate(i) for i in range(len(generator.dataset_rows)) if generator.generate(i).answer["gold"] == "114200")
+    thousands = next(
+        generator.generate(i)
+        for i in range(len(generator.dataset_rows))
+        if generator.generate(i).answer["gold"] == "114200"
+    )
     assert verifier.verify(thousands, boxed("114,200")).correct
 
 
@@ -646,37 +813,52 @@ def test_dataset_files_must_have_the_columns(tmp_path):
         MathGenerator(dataset=path)
 
 
-@pytest.mark.parametrize("gold, answer, correct", [
-    (r"1 \pm \sqrt{19}", r"1 + \sqrt{19}, 1 - \sqrt{19}", True),
-    (r"1 \pm \sqrt{19}", r"1 + \sqrt{19}", False),
-    (r"\{1\pm\sqrt{5},-2\}", r"-2, 1-\sqrt5, 1+\sqrt5", True),
-    ("4210_{5}", "4210_5", True),
-    ("52_8", "42", False),
-    (r"x \in [-2,7]", "[-2, 7]", True),
-    (r"x \in [-2,7]", "(-2, 7)", False),
-    (r"[-1, -\frac{1}{2}) \cup (-\frac{1}{2}, 0)", r"(-\tfrac12, 0) \cup [-1, -\tfrac12)", True),
-    (r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", r"\left[\begin{array}{cc} 1 & 2 \\ 3 & 4 \end{array}\right]", True),
-    (r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", r"\begin{pmatrix} 1 & 2 \\ 3 & 5 \end{pmatrix}", False),
-    (r"10 \text{ cm}^2", "10", True),
-    ("10 weeks", "10", True),
-    (r"28\%", "28", True),
-    (r"90^\circ", "90", True),
-    ("2xy", "2", False),
-    ("6 - 5i", "6-5i", True),
-    (r"\text{Evelyn}", "evelyn", True),
-    (r"3\sqrt{13}", r"\sqrt{117}", True),
-    (r"\frac{9}{4}\pi", r"2.25\pi", True),
-    ("1 1/2", "1.5", True),
-    ("32349", "32, 349", False),
-    (r"11,\! 111,\! 111,\! 100", "11111111100", True),
-])
+@pytest.mark.parametrize(
+    "gold, answer, correct",
+    [
+        (r"1 \pm \sqrt{19}", r"1 + \sqrt{19}, 1 - \sqrt{19}", True),
+        (r"1 \pm \sqrt{19}", r"1 + \sqrt{19}", False),
+        (r"\{1\pm\sqrt{5},-2\}", r"-2, 1-\sqrt5, 1+\sqrt5", True),
+        ("4210_{5}", "4210_5", True),
+        ("52_8", "42", False),
+        (r"x \in [-2,7]", "[-2, 7]", True),
+        (r"x \in [-2,7]", "(-2, 7)", False),
+        (r"[-1, -\frac{1}{2}) \cup (-\frac{1}{2}, 0)", r"(-\tfrac12, 0) \cup [-1, -\tfrac12)", True),
+        (
+            r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}",
+            r"\left[\begin{array}{cc} 1 & 2 \\ 3 & 4 \end{array}\right]",
+            True,
+        ),
+        (r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", r"\begin{pmatrix} 1 & 2 \\ 3 & 5 \end{pmatrix}", False),
+        (r"10 \text{ cm}^2", "10", True),
+        ("10 weeks", "10", True),
+        (r"28\%", "28", True),
+        (r"90^\circ", "90", True),
+        ("2xy", "2", False),
+        ("6 - 5i", "6-5i", True),
+        (r"\text{Evelyn}", "evelyn", True),
+        (r"3\sqrt{13}", r"\sqrt{117}", True),
+        (r"\frac{9}{4}\pi", r"2.25\pi", True),
+        ("1 1/2", "1.5", True),
+        ("32349", "32, 349", False),
+        (r"11,\! 111,\! 111,\! 100", "11111111100", True),
+    ],
+)
 def test_native_grammar_on_common_answer_shapes(verifier, gold, answer, correct):
     verdict = verifier.verify(any_task(gold), boxed(answer))
     assert verdict.correct == correct and verdict.details["path"] in ("native", "screen"), (gold, answer, verdict)
 
 
-@pytest.mark.parametrize("text, hedged", [(r"x \le 2 \text{ or } x \ge 5", False), (r"x < -1 \lor x > 4", False), ("2 or 3", True),
-                                          (r"x < 1 \text{ or maybe } x > 3", True), ("x < 2 or 3", True)])
+@pytest.mark.parametrize(
+    "text, hedged",
+    [
+        (r"x \le 2 \text{ or } x \ge 5", False),
+        (r"x < -1 \lor x > 4", False),
+        ("2 or 3", True),
+        (r"x < 1 \text{ or maybe } x > 3", True),
+        ("x < 2 or 3", True),
+    ],
+)
 def test_or_between_inequalities_is_one_answer(text, hedged):
     assert looks_hedged(text) == hedged
 
@@ -685,9 +867,13 @@ def test_free_text_answers_are_screened_after_extraction(verifier):
     """Prose goes to math-verify's free-text extraction; what it finds is screened like any answer."""
     task = any_task("3")
     assert verifier.verify(task, "<answer>The final answer is $3$.</answer>").correct
-    for response in ("<answer>The answer is $5 = 3$.</answer>", "<answer>The answer is $x = 5 = 3$.</answer>",
-                     "<answer>The answer is maybe $3$.</answer>", r"<answer>The answer is $\phantom{5}3$.</answer>",
-                     "<answer>It is not $3$; the final answer is $4$.</answer>"):
+    for response in (
+        "<answer>The answer is $5 = 3$.</answer>",
+        "<answer>The answer is $x = 5 = 3$.</answer>",
+        "<answer>The answer is maybe $3$.</answer>",
+        r"<answer>The answer is $\phantom{5}3$.</answer>",
+        "<answer>It is not $3$; the final answer is $4$.</answer>",
+    ):
         verdict = verifier.verify(task, response)
         assert not verdict.correct and len(verdict.reason) <= 300, (response, verdict)
 
@@ -703,49 +889,63 @@ def set_task(gold: str, values: list[str]) -> Task:
 
 def tuple_task(values: list[str]) -> Task:
     gold = "(" + ", ".join(values) + ")"
-    return Task("math/test", "rlvr/Math-v0", "math", "p", {"gold": gold, "form": "tuple", "values": values, "variables": ["x", "y"]}, 0.5, 0)
+    return Task(
+        "math/test",
+        "rlvr/Math-v0",
+        "math",
+        "p",
+        {"gold": gold, "form": "tuple", "values": values, "variables": ["x", "y"]},
+        0.5,
+        0,
+    )
 
 
 def expression_task(gold: str, form: str = "expression") -> Task:
     return Task("math/test", "rlvr/Math-v0", "math", "p", {"gold": gold, "form": form, "variable": "x"}, 0.5, 0)
 
 
-@pytest.mark.parametrize("gold, answer", [
-    ("123456789", r"1.234568 \times 10^{8}"),  # a rounded decimal never answers an integer gold
-    ("123456789", r"1.234567 \times 10^{8}"),
-    ("123456789", r"1.23456789 \cdot 10^{8} + 1"),  # 123456790
-    ("10341", r"1.0341 \times 10^{4} + 0.4"),
-    ("2", r"\sqrt{4.000001}"),  # math-verify rounds floats to 6 places
-    ("2", r"2 \cdot \sqrt{1.000001}"),
-    (r"\frac{1}{3}", r"0.333333 + 0"),  # a decimal inside an expression is exact, not an approximation
-    (r"\frac{1}{3}", r"\frac{0.333333}{1}"),
-    (r"\frac{1}{700}", r"1.43 \times 10^{-3}"),  # scientific notation follows the plain-decimal rule
-    (r"\sqrt{2}", r"\sqrt{2.0000001}"),
-    (r"\ln 2", r"\ln(2.000001)"),  # worker path
-    (r"\frac{\sqrt{3}}{2}", r"\sin(1.0471976)"),
-    ("x^2+1", r"x^2 + 1.0000001"),
-    ("3", "3.."),  # malformed: two full stops
-])
+@pytest.mark.parametrize(
+    "gold, answer",
+    [
+        ("123456789", r"1.234568 \times 10^{8}"),  # a rounded decimal never answers an integer gold
+        ("123456789", r"1.234567 \times 10^{8}"),
+        ("123456789", r"1.23456789 \cdot 10^{8} + 1"),  # 123456790
+        ("10341", r"1.0341 \times 10^{4} + 0.4"),
+        ("2", r"\sqrt{4.000001}"),  # math-verify rounds floats to 6 places
+        ("2", r"2 \cdot \sqrt{1.000001}"),
+        (r"\frac{1}{3}", r"0.333333 + 0"),  # a decimal inside an expression is exact, not an approximation
+        (r"\frac{1}{3}", r"\frac{0.333333}{1}"),
+        (r"\frac{1}{700}", r"1.43 \times 10^{-3}"),  # scientific notation follows the plain-decimal rule
+        (r"\sqrt{2}", r"\sqrt{2.0000001}"),
+        (r"\ln 2", r"\ln(2.000001)"),  # worker path
+        (r"\frac{\sqrt{3}}{2}", r"\sin(1.0471976)"),
+        ("x^2+1", r"x^2 + 1.0000001"),
+        ("3", "3.."),  # malformed: two full stops
+    ],
+)
 def test_decimals_in_an_answer_are_read_exactly(verifier, gold, answer):
     verdict = verifier.verify(any_task(gold), boxed(answer))
     assert not verdict.correct and verdict.reward == 0, (gold, answer, verdict)
 
 
-@pytest.mark.parametrize("gold, answer", [
-    ("123456789", r"1.23456789 \times 10^{8}"),  # exactly equal
-    ("5", "5.000000"),
-    ("2", r"\sqrt{4.0}"),
-    (r"\frac{1}{3}", "0.333333"),  # a plain decimal for a non-integer gold: correctly rounded
-    (r"-\frac{1}{3}", "-0.333333"),
-    (r"\frac{1}{700}", r"1.428571 \times 10^{-3}"),
-    (r"\frac{1}{700}", r"1.428571 \cdot 10^{-3}"),
-    (r"\sqrt{2}", "1.414214"),
-    (r"\ln 2", "0.693147"),
-    ("0.333333", r"\frac{1}{3}"),  # a decimal gold is a rounded rendering of the exact value
-    (r"2.314814814815 \times 10^{-3}", r"\frac{1}{432}"),
-    ("x^2+1", r"x^2 + 1.0"),
-    ("3", "3."),
-])
+@pytest.mark.parametrize(
+    "gold, answer",
+    [
+        ("123456789", r"1.23456789 \times 10^{8}"),  # exactly equal
+        ("5", "5.000000"),
+        ("2", r"\sqrt{4.0}"),
+        (r"\frac{1}{3}", "0.333333"),  # a plain decimal for a non-integer gold: correctly rounded
+        (r"-\frac{1}{3}", "-0.333333"),
+        (r"\frac{1}{700}", r"1.428571 \times 10^{-3}"),
+        (r"\frac{1}{700}", r"1.428571 \cdot 10^{-3}"),
+        (r"\sqrt{2}", "1.414214"),
+        (r"\ln 2", "0.693147"),
+        ("0.333333", r"\frac{1}{3}"),  # a decimal gold is a rounded rendering of the exact value
+        (r"2.314814814815 \times 10^{-3}", r"\frac{1}{432}"),
+        ("x^2+1", r"x^2 + 1.0"),
+        ("3", "3."),
+    ],
+)
 def test_exact_and_correctly_rounded_answers_still_count(verifier, gold, answer):
     assert verifier.verify(any_task(gold), boxed(answer)).correct, (gold, answer)
 
@@ -759,12 +959,20 @@ def test_integer_gold_takes_no_approximation(verifier):
 
 def test_synthetic_sets_and_tuples_judge_decimals_exactly(verifier):
     roots = set_task(r"-2, \frac{1}{3}", ["-2", r"\frac{1}{3}"])
-    for answer in (r"\sqrt{4.000001} \cdot (-1), \frac{1}{3}", r"-2.0000001, \frac{1}{3}", r"-2, \frac{1}{3}, 0.333333"):
+    for answer in (
+        r"\sqrt{4.000001} \cdot (-1), \frac{1}{3}",
+        r"-2.0000001, \frac{1}{3}",
+        r"-2, \frac{1}{3}, 0.333333",
+    ):
         assert not verifier.verify(roots, boxed(answer)).correct, answer
     for answer in (r"\frac{1}{3}, -2", "-2, 0.333333", r"-2.0, \frac{1}{3}"):
         assert verifier.verify(roots, boxed(answer)).correct, answer
     point = tuple_task(["24", "-13"])
-    for answer in (r"(\sqrt{576.00001}, -13)", r"(24 \cdot \sqrt{1.000001}, -13)", r"(2.4 \times 10^{1} + 0.000001, -13)"):
+    for answer in (
+        r"(\sqrt{576.00001}, -13)",
+        r"(24 \cdot \sqrt{1.000001}, -13)",
+        r"(2.4 \times 10^{1} + 0.000001, -13)",
+    ):
         assert not verifier.verify(point, boxed(answer)).correct, answer
     for answer in (r"(\sqrt{576}, -13)", "(24.0, -13)", r"(2.4 \times 10^{1}, -13)"):
         assert verifier.verify(point, boxed(answer)).correct, answer
@@ -773,21 +981,66 @@ def test_synthetic_sets_and_tuples_judge_decimals_exactly(verifier):
     assert verifier.verify(expression_task("x^2 + 1", "expanded"), boxed(r"x^2 + 1.0")).correct
 
 
-@pytest.mark.parametrize("connective", [r"\vee", r"\lor", r"\wedge", r"\land", r"\implies", r"\mid", r"\star", r"\equiv", r"\sim",
-                                        r"\to", r"\in", r"\cup", r"\circ", r"\\", "?", "|", r"\|", r"\colon", r"\#"])
+@pytest.mark.parametrize(
+    "connective",
+    [
+        r"\vee",
+        r"\lor",
+        r"\wedge",
+        r"\land",
+        r"\implies",
+        r"\mid",
+        r"\star",
+        r"\equiv",
+        r"\sim",
+        r"\to",
+        r"\in",
+        r"\cup",
+        r"\circ",
+        r"\\",
+        "?",
+        "|",
+        r"\|",
+        r"\colon",
+        r"\#",
+    ],
+)
 def test_connectives_and_relations_between_values_score_zero(verifier, connective):
     """math-verify keeps one side of ``19 \\mid 18`` (it "is" 18): such an answer is no value."""
     verdict = verifier.verify(any_task("18"), boxed(f"19 {connective} 18"))
     assert verdict.reward == 0, (connective, verdict)
 
 
-@pytest.mark.parametrize("answer", [r"\cancel{19} 18", r"\tag{19} 18", r"\stackrel{19}{=} 18", r"{}^{19} 18", r"\begin{cases} 19 \\ 18 \end{cases}", r"19 \dots 18"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        r"\cancel{19} 18",
+        r"\tag{19} 18",
+        r"\stackrel{19}{=} 18",
+        r"{}^{19} 18",
+        r"\begin{cases} 19 \\ 18 \end{cases}",
+        r"19 \dots 18",
+    ],
+)
 def test_markup_that_hides_a_value_scores_zero(verifier, answer):
     assert verifier.verify(any_task("18"), boxed(answer)).reward == 0, answer
 
 
-@pytest.mark.parametrize("answer", [r"19 \hat 18", r"\underline{19} 18", r"\max{19} 18", r"\ref{19} 18", r"19 \atop 18", r"\hbox{19} 18",
-                                    r"\le{19} 18", r"19 \longrightarrow 18", "19 @ 18", r"\unicode{19} 18"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        r"19 \hat 18",
+        r"\underline{19} 18",
+        r"\max{19} 18",
+        r"\ref{19} 18",
+        r"19 \atop 18",
+        r"\hbox{19} 18",
+        r"\le{19} 18",
+        r"19 \longrightarrow 18",
+        "19 @ 18",
+        r"\unicode{19} 18",
+    ],
+)
 @pytest.mark.parametrize("wrap", [r"\boxed{%s}", "The answer is $%s$.", "<answer>%s</answer>"])
 def test_latex_math_verify_cannot_read_whole_scores_zero(verifier, answer, wrap):
     """math-verify's plain-expression fallback took the last number of an unreadable answer."""
@@ -797,9 +1050,14 @@ def test_latex_math_verify_cannot_read_whole_scores_zero(verifier, answer, wrap)
 def test_connectives_joining_inequalities_and_legitimate_notation_still_count(verifier):
     assert not looks_hedged(r"x \le 2 \vee x \ge 5") and not looks_hedged(r"x > 1 \wedge x < 3")
     assert looks_hedged(r"19 \vee 18") and looks_hedged(r"19 \land 18")
-    for gold, answer in (("90^\\circ", "90^\\circ"), ("18", "18^{\\circ}"), ("[1, 2]", r"x \in [1, 2]"), ("|x|", "|x|"),
-                         (r"(-\infty, 1) \cup (2, \infty)", r"(-\infty, 1) \cup (2, \infty)"),
-                         (r"1\leq|z|\leq \frac{3}{2}", r"z \in \left[-\frac{3}{2}, -1\right] \cup \left[1, \frac{3}{2}\right]")):
+    for gold, answer in (
+        ("90^\\circ", "90^\\circ"),
+        ("18", "18^{\\circ}"),
+        ("[1, 2]", r"x \in [1, 2]"),
+        ("|x|", "|x|"),
+        (r"(-\infty, 1) \cup (2, \infty)", r"(-\infty, 1) \cup (2, \infty)"),
+        (r"1\leq|z|\leq \frac{3}{2}", r"z \in \left[-\frac{3}{2}, -1\right] \cup \left[1, \frac{3}{2}\right]"),
+    ):
         assert verifier.verify(any_task(gold), boxed(answer)).correct, (gold, answer)
 
 
@@ -836,8 +1094,16 @@ def test_a_currency_amount_with_thousands_separators_is_one_value(verifier):
 def test_latex_escaped_twice_is_read_once():
     from rlvr.verifiers.math import unescape_twice
 
-    assert unescape_twice(r"\\begin{matrix} x \\\\ \\frac12 \\end{matrix}") == r"\begin{matrix} x \\ \frac12 \end{matrix}"
-    for text in (r"a \\ b", r"\frac{1}{2}", r"\\ \frac{1}{2}", r"\\frac{1}{2} \sqrt{2}", "12"):  # once-escaped or mixed: kept
+    assert (
+        unescape_twice(r"\\begin{matrix} x \\\\ \\frac12 \\end{matrix}") == r"\begin{matrix} x \\ \frac12 \end{matrix}"
+    )
+    for text in (
+        r"a \\ b",
+        r"\frac{1}{2}",
+        r"\\ \frac{1}{2}",
+        r"\\frac{1}{2} \sqrt{2}",
+        "12",
+    ):  # once-escaped or mixed: kept
         assert unescape_twice(text) == text
 
 
@@ -848,17 +1114,29 @@ def test_a_gold_escaped_twice_matches_its_answer(verifier):
     assert verifier.verify(any_task(r"\\frac{10}{9}"), boxed(r"\frac{10}{9}")).correct
 
 
-@pytest.mark.parametrize("response, correct", [
-    ("<answer>Working... Final Answer: The final answer is $14 {, }916$. I hope it is correct. Note: check A or B.</answer>", True),
-    ("<answer>f(x) = 2 or f(x) = -2. Final Answer: The number of points in the domain of $f(x)$ is 14916. Done</answer>", True),
-    ("<answer>The final answer is $14{,}917$. I hope it is correct.</answer>", False),
-    ("<answer>The final answer is not $14916$.</answer>", False),
-    ("<answer>The final answer is $14916$ or $14917$.</answer>", False),
-    ("<answer>The final answer is maybe $14916$.</answer>", False),
-    ("<answer>We get 14916 or 14917. Both work.</answer>", False),  # no stated answer: the whole text hedges
-    ("<answer>The final answer is $14917$, $14916$.</answer>", False),  # two values stated
-    ("<answer>We find \\( x = 14917 - 1 \\). Final Answer: The final answer is \\(14916\\). I hope it is correct.</answer>", True),
-])
+@pytest.mark.parametrize(
+    "response, correct",
+    [
+        (
+            "<answer>Working... Final Answer: The final answer is $14 {, }916$. I hope it is correct. Note: check A or B.</answer>",
+            True,
+        ),
+        (
+            "<answer>f(x) = 2 or f(x) = -2. Final Answer: The number of points in the domain of $f(x)$ is 14916. Done</answer>",
+            True,
+        ),
+        ("<answer>The final answer is $14{,}917$. I hope it is correct.</answer>", False),
+        ("<answer>The final answer is not $14916$.</answer>", False),
+        ("<answer>The final answer is $14916$ or $14917$.</answer>", False),
+        ("<answer>The final answer is maybe $14916$.</answer>", False),
+        ("<answer>We get 14916 or 14917. Both work.</answer>", False),  # no stated answer: the whole text hedges
+        ("<answer>The final answer is $14917$, $14916$.</answer>", False),  # two values stated
+        (
+            "<answer>We find \\( x = 14917 - 1 \\). Final Answer: The final answer is \\(14916\\). I hope it is correct.</answer>",
+            True,
+        ),
+    ],
+)
 def test_free_text_is_judged_by_its_stated_final_answer(verifier, response, correct):
     verdict = verifier.verify(any_task("14916"), response)
     assert verdict.correct == correct, (response, verdict)
@@ -868,21 +1146,26 @@ def test_boxed_steps_then_one_stated_result(verifier):
     """Boxes along the working, then "The final answer is …": the statement is the answer. Without
     a statement two different boxes stay a hedge."""
     working = r"First $0.04 \cdot 10,000 \cdot \frac{1}{2} = \boxed{200}$, then $\boxed{255}$; so $10,455."
-    assert verifier.verify(any_task("10455"), working + " Final Answer: The final answer is $10,455$. I hope it is correct.").correct
+    assert verifier.verify(
+        any_task("10455"), working + " Final Answer: The final answer is $10,455$. I hope it is correct."
+    ).correct
     assert not verifier.verify(any_task("10455"), working + " The final answer is $10,456$.").correct
     assert not verifier.verify(any_task("255"), working + " The final answer is $10,455$.").correct
     assert not verifier.verify(any_task("255"), working).correct
     assert not verifier.verify(any_task("10455"), working + r" The final answer is $10,455$ or $\boxed{255}$.").correct
 
 
-@pytest.mark.parametrize("answer, correct", [
-    ("p=5,q=2;p=7,q=2", True),
-    (r"q = 2, p = 7 \text{ and } p = 5, q = 2", True),
-    ("p=5,q=2", False),  # a solution missing
-    ("p=5,q=7;p=7,q=2", False),
-    ("q=5,p=2;q=7,p=2", False),  # names swapped
-    ("p=5,q=2;p=7,q=2;p=2,q=2", False),  # an extra solution
-])
+@pytest.mark.parametrize(
+    "answer, correct",
+    [
+        ("p=5,q=2;p=7,q=2", True),
+        (r"q = 2, p = 7 \text{ and } p = 5, q = 2", True),
+        ("p=5,q=2", False),  # a solution missing
+        ("p=5,q=7;p=7,q=2", False),
+        ("q=5,p=2;q=7,p=2", False),  # names swapped
+        ("p=5,q=2;p=7,q=2;p=2,q=2", False),  # an extra solution
+    ],
+)
 def test_solutions_of_a_system_compare_as_sets_of_named_values(verifier, answer, correct):
     gold = r"p = 5, q = 2 \quad \text{and} \quad p = 7, q = 2"
     verdict = verifier.verify(any_task(gold), boxed(answer))
@@ -895,48 +1178,80 @@ def test_numbers_inside_text_of_another_script_are_found(verifier):
     assert verifier.verify(any_task("99"), "<answer>结论：Haley总共有99颗弹珠。</answer>").correct
 
 
-@pytest.mark.parametrize("gold, answer, correct", [
-    (r"\sin(90^{\circ}-x)", r"\cos(x)", True),
-    (r"\sin(90^{\circ}-x)", r"\sin(x)", False),
-    (r"\cos(60^\circ) + x", r"x + \frac{1}{2}", True),
-    (r"\cos(60^\circ) + x", r"x + 60", False),
-])
+@pytest.mark.parametrize(
+    "gold, answer, correct",
+    [
+        (r"\sin(90^{\circ}-x)", r"\cos(x)", True),
+        (r"\sin(90^{\circ}-x)", r"\sin(x)", False),
+        (r"\cos(60^\circ) + x", r"x + \frac{1}{2}", True),
+        (r"\cos(60^\circ) + x", r"x + 60", False),
+    ],
+)
 def test_degrees_inside_trigonometric_functions_are_radians(verifier, gold, answer, correct):
     verdict = verifier.verify(any_task(gold), boxed(answer))
     assert verdict.correct == correct, (gold, answer, verdict)
 
 
-@pytest.mark.parametrize("gold, answer, correct", [
-    ("x >= 5", r"x \geq 5", True), ("x > 5", "x < 5", False), (r"x \neq 5", "x != 5", True), (r"x \leq 5", r"5 \geq x", True),
-    ("x < 1", "-x > -1", True), ("x < 1", "x > -1", False), (r"-2 \le x \le 7", "[-2,7]", True), (r"-2 \le x \le 7", "(-2,7)", False),
-    ("0<f(x)<1", "(0,1)", True), ("-793 < a < 10", "(-793, 10)", True), ("x > 5", "y > 5", False), ("x > 5", "5", False),
-    ("2x+4y-3=0", r"y=-\frac{1}{2}x+\frac{3}{4}", True), ("x^2/4 + y^2/3 = 1", "x^2/16 + y^2/12 = 1/4", True),
-    ("5x - 7y + 11z + 4 = 0", "x + y - z + 2 = 0", False), ("x^2 = 4", "x = 2", False), ("7 = 11a+c", "11a+c", False),
-    ("2x+4y-3=0", "2x+4y-3 = 0 = 0", False),
-    ("a + 3z = 0", "0", False), (r"\frac{NO}{BO}=\frac{1}{\sqrt{6}}", r"\frac{1}{\sqrt{6}}", True),
-    (r"\frac{NO}{BO}=\frac{1}{\sqrt{6}}", r"\sqrt{6}", False), ("2x = 1", r"\frac12", False),
-    ("S_{MBCN}:S=7:32", "7:32", True), ("S_{MBCN}:S=7:32", "14:64", False), ("7:32", "32:7", False),
-    ("-12;-11;-10", r"\{-12, -11, -10\}", True), ("-12;-11;-10", r"\{-12, -11\}", False),
-    (r"x = -5,\ p = \frac{14}{3}", r"-5, \frac{14}{3}", True), (r"x = -5,\ p = \frac{14}{3}", r"\frac{14}{3}, -5", False),
-    (r"x = -5,\ p = \frac{14}{3}", r"\left(-5, \frac{14}{3}\right)", True), (r"x = -5,\ p = \frac{14}{3}", r"(-5, 4)", False),
-    ("a_3 = 2, a_{37} = 19", r"a_{37} = 19, \quad a_3 = 2", True), ("a_3 = 2, a_{37} = 19", r"a_{37} = 2, \quad a_3 = 19", False),
-    ("p=5,q=2;p=7,q=2", "(7,2),(5,2)", True), ("p=5,q=2;p=7,q=2", "(2,5),(2,7)", False), ("p=5,q=2;p=7,q=2", "(5,2)", False),
-    ("(0;0;0),(0;-2;0)", "(0, -2, 0), (0, 0, 0)", True), ("(0;0;0),(0;-2;0)", "(0, 2, 0), (0, 0, 0)", False),
-])
+@pytest.mark.parametrize(
+    "gold, answer, correct",
+    [
+        ("x >= 5", r"x \geq 5", True),
+        ("x > 5", "x < 5", False),
+        (r"x \neq 5", "x != 5", True),
+        (r"x \leq 5", r"5 \geq x", True),
+        ("x < 1", "-x > -1", True),
+        ("x < 1", "x > -1", False),
+        (r"-2 \le x \le 7", "[-2,7]", True),
+        (r"-2 \le x \le 7", "(-2,7)", False),
+        ("0<f(x)<1", "(0,1)", True),
+        ("-793 < a < 10", "(-793, 10)", True),
+        ("x > 5", "y > 5", False),
+        ("x > 5", "5", False),
+        ("2x+4y-3=0", r"y=-\frac{1}{2}x+\frac{3}{4}", True),
+        ("x^2/4 + y^2/3 = 1", "x^2/16 + y^2/12 = 1/4", True),
+        ("5x - 7y + 11z + 4 = 0", "x + y - z + 2 = 0", False),
+        ("x^2 = 4", "x = 2", False),
+        ("7 = 11a+c", "11a+c", False),
+        ("2x+4y-3=0", "2x+4y-3 = 0 = 0", False),
+        ("a + 3z = 0", "0", False),
+        (r"\frac{NO}{BO}=\frac{1}{\sqrt{6}}", r"\frac{1}{\sqrt{6}}", True),
+        (r"\frac{NO}{BO}=\frac{1}{\sqrt{6}}", r"\sqrt{6}", False),
+        ("2x = 1", r"\frac12", False),
+        ("S_{MBCN}:S=7:32", "7:32", True),
+        ("S_{MBCN}:S=7:32", "14:64", False),
+        ("7:32", "32:7", False),
+        ("-12;-11;-10", r"\{-12, -11, -10\}", True),
+        ("-12;-11;-10", r"\{-12, -11\}", False),
+        (r"x = -5,\ p = \frac{14}{3}", r"-5, \frac{14}{3}", True),
+        (r"x = -5,\ p = \frac{14}{3}", r"\frac{14}{3}, -5", False),
+        (r"x = -5,\ p = \frac{14}{3}", r"\left(-5, \frac{14}{3}\right)", True),
+        (r"x = -5,\ p = \frac{14}{3}", r"(-5, 4)", False),
+        ("a_3 = 2, a_{37} = 19", r"a_{37} = 19, \quad a_3 = 2", True),
+        ("a_3 = 2, a_{37} = 19", r"a_{37} = 2, \quad a_3 = 19", False),
+        ("p=5,q=2;p=7,q=2", "(7,2),(5,2)", True),
+        ("p=5,q=2;p=7,q=2", "(2,5),(2,7)", False),
+        ("p=5,q=2;p=7,q=2", "(5,2)", False),
+        ("(0;0;0),(0;-2;0)", "(0, -2, 0), (0, 0, 0)", True),
+        ("(0;0;0),(0;-2;0)", "(0, 2, 0), (0, 0, 0)", False),
+    ],
+)
 def test_relations_ratios_and_named_values_are_native(verifier, gold, answer, correct):
     verdict = verifier.verify(any_task(gold), boxed(answer))
     assert verdict.correct == correct and verdict.details["path"] in ("native", "screen"), (gold, answer, verdict)
 
 
-@pytest.mark.parametrize("response, correct", [
-    ("<answer>Therefore $x \\geq 5$ is the solution.</answer>", True),
-    ("<answer>Therefore $x < 5$ is the solution.</answer>", False),
-    ("<answer>It is not $x \\geq 5$.</answer>", False),
-    ("<answer>It is not $x < 5$, it is $x \\geq 5$.</answer>", True),
-    ("<answer>We got $x \\geq 5$, which is wrong.</answer>", False),
-    ("<answer>So 5 is the bound: x \\geq 5 is not right.</answer>", False),
-    ("<answer>Either $x \\geq 5$ or $x \\geq 6$.</answer>", False),
-])
+@pytest.mark.parametrize(
+    "response, correct",
+    [
+        ("<answer>Therefore $x \\geq 5$ is the solution.</answer>", True),
+        ("<answer>Therefore $x < 5$ is the solution.</answer>", False),
+        ("<answer>It is not $x \\geq 5$.</answer>", False),
+        ("<answer>It is not $x < 5$, it is $x \\geq 5$.</answer>", True),
+        ("<answer>We got $x \\geq 5$, which is wrong.</answer>", False),
+        ("<answer>So 5 is the bound: x \\geq 5 is not right.</answer>", False),
+        ("<answer>Either $x \\geq 5$ or $x \\geq 6$.</answer>", False),
+    ],
+)
 def test_free_text_with_one_maths_span(verifier, response, correct):
     verdict = verifier.verify(any_task("x >= 5"), response)
     assert verdict.correct == correct, (response, verdict)
@@ -944,18 +1259,25 @@ def test_free_text_with_one_maths_span(verifier, response, correct):
 
 def test_canonical_keys_of_ratios_and_equations(verifier):
     task = any_task("7:32")
-    assert verifier.canonical_answer(task, r"\boxed{7:32}") == verifier.canonical_answer(task, "<answer>7 : 32</answer>") is not None
+    assert (
+        verifier.canonical_answer(task, r"\boxed{7:32}")
+        == verifier.canonical_answer(task, "<answer>7 : 32</answer>")
+        is not None
+    )
     assert verifier.canonical_answer(task, r"\boxed{7:32}") != verifier.canonical_answer(task, r"\boxed{14:64}")
     assert verifier.canonical_answer(task, r"\boxed{2x + 4y - 3 = 0}") is None  # an equation, not a named value
 
 
-@pytest.mark.parametrize("gold, response", [
-    (r"\{1, 2\}", "\\boxed{1," + " " * 1990 + "x}"),  # "and"/"or" separators over a long run of spaces
-    ("p=5,q=2;p=7,q=2", "\\boxed{p=5,q=2" + " " * 1980 + "; p=7,q=3}"),
-    ("1", "<answer>The answer" + " " * 19000 + "is 1</answer>"),  # an answer anchor
-    ("1", "<answer>word " + "1," * 9000 + " not 1</answer>"),  # a denial next to the last value
-    (r"\sin(90^\circ - x)", "\\boxed{\\sin(" + "1" * 1900 + ")}"),  # degrees in trigonometry
-])
+@pytest.mark.parametrize(
+    "gold, response",
+    [
+        (r"\{1, 2\}", "\\boxed{1," + " " * 1990 + "x}"),  # "and"/"or" separators over a long run of spaces
+        ("p=5,q=2;p=7,q=2", "\\boxed{p=5,q=2" + " " * 1980 + "; p=7,q=3}"),
+        ("1", "<answer>The answer" + " " * 19000 + "is 1</answer>"),  # an answer anchor
+        ("1", "<answer>word " + "1," * 9000 + " not 1</answer>"),  # a denial next to the last value
+        (r"\sin(90^\circ - x)", "\\boxed{\\sin(" + "1" * 1900 + ")}"),  # degrees in trigonometry
+    ],
+)
 def test_text_scans_stay_linear_on_long_runs(verifier, gold, response):
     """The parent judges these in-process, where no deadline can interrupt a regular expression:
     every scan of the new rules must be linear (possessive loops, anchored starts)."""

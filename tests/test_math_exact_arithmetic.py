@@ -46,11 +46,14 @@ def test_linear_latex_matches_sympy():
             continue
         assert maths.x_term_latex(coefficient) == sympy.latex(coefficient * X)
         for constant in values:
-            assert maths.collected_linear_latex(coefficient, constant) == sympy.latex(sympy.expand(coefficient * X + constant))
+            assert maths.collected_linear_latex(coefficient, constant) == sympy.latex(
+                sympy.expand(coefficient * X + constant)
+            )
 
 
 def test_latex_rational_is_the_same_for_fraction_int_and_sympy():
     for value in (Fraction(-7, 3), Fraction(5), Fraction(0), Fraction(12, 8), 4, -9):
-        assert maths.latex_rational(value) == maths.latex_rational(sympy.Rational(value.numerator, value.denominator)
-                                                                   if isinstance(value, Fraction) else sympy.Integer(value))
+        assert maths.latex_rational(value) == maths.latex_rational(
+            sympy.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) else sympy.Integer(value)
+        )
     assert maths.latex_rational(Fraction(-7, 3)) == r"-\frac{7}{3}"

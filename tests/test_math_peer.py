@@ -10,7 +10,9 @@ import pytest
 from rlvr.verifiers.math import MathVerifier
 from rlvr.verifiers.math_peer_cases import DEFAULT_PATH, load_peer_cases, peer_response, peer_task
 
-pytestmark = pytest.mark.skipif(not DEFAULT_PATH.exists(), reason=f"peer grader cases not found at {DEFAULT_PATH} (shared data folder absent)")
+pytestmark = pytest.mark.skipif(
+    not DEFAULT_PATH.exists(), reason=f"peer grader cases not found at {DEFAULT_PATH} (shared data folder absent)"
+)
 
 UNFLAGGED_AGREEMENT_FLOOR = 0.98  # issue 15's goal; measured 0.982 (433 of 441; benchmarks/results/math.json)
 
@@ -55,7 +57,11 @@ def test_flagged_cases_by_convention(judged):
 
 def test_options_reproduce_other_conventions():
     cases = {case.id: case for case in load_peer_cases()}
-    strict_order, loose, strict_units = MathVerifier(ordered=True), MathVerifier(tolerance=1e-3), MathVerifier(units="strict")
+    strict_order, loose, strict_units = (
+        MathVerifier(ordered=True),
+        MathVerifier(tolerance=1e-3),
+        MathVerifier(units="strict"),
+    )
     try:
         for case_id in ("math-002", "math-009"):  # ordered lists
             case = cases[case_id]

@@ -22,8 +22,13 @@ def fraction_renderings(value: Fraction) -> list[str]:
     p, q = abs(value.numerator), value.denominator
     if q == 1:
         return [f"{value.numerator}", f"{sign}\\frac{{{p}}}{{1}}", f"{value.numerator}.0", f"{sign}{p:,}"]
-    out = [f"{sign}\\frac{{{p}}}{{{q}}}", f"{sign}\\dfrac{{{p}}}{{{q}}}", f"{sign}{p}/{q}", f"{sign}\\frac{{{2 * p}}}{{{2 * q}}}",
-           f"\\frac{{{value.numerator}}}{{{q}}}"]
+    out = [
+        f"{sign}\\frac{{{p}}}{{{q}}}",
+        f"{sign}\\dfrac{{{p}}}{{{q}}}",
+        f"{sign}{p}/{q}",
+        f"{sign}\\frac{{{2 * p}}}{{{2 * q}}}",
+        f"\\frac{{{value.numerator}}}{{{q}}}",
+    ]
     if p > q:
         out.append(f"{sign}{p // q}\\frac{{{p % q}}}{{{q}}}" if p % q else f"{sign}{p // q}")
     return out
@@ -34,8 +39,11 @@ def radical_renderings(coefficient: Fraction, radicand: int) -> list[str]:
     c = coefficient
     p, q = abs(c.numerator), c.denominator
     sign = "-" if c < 0 else ""
-    out = [f"{sign}\\frac{{{p}\\sqrt{{{radicand}}}}}{{{q}}}", f"{sign}\\frac{{{p}}}{{{q}}}\\sqrt{{{radicand}}}",
-           f"{sign}\\frac{{\\sqrt{{{p * p * radicand}}}}}{{{q}}}"]
+    out = [
+        f"{sign}\\frac{{{p}\\sqrt{{{radicand}}}}}{{{q}}}",
+        f"{sign}\\frac{{{p}}}{{{q}}}\\sqrt{{{radicand}}}",
+        f"{sign}\\frac{{\\sqrt{{{p * p * radicand}}}}}{{{q}}}",
+    ]
     if q == 1:
         out.append(f"{sign}{p}\\sqrt{radicand}" if radicand < 10 else f"{sign}{p}\\sqrt{{{radicand}}}")
     return out
@@ -49,7 +57,7 @@ def native_equal(gold: str, answer: str, **options) -> bool:
     return math_answers.equivalent(native(gold), native(answer), math_answers.Options(**options))
 
 
-fractions = st.builds(Fraction, st.integers(-10**6, 10**6), st.integers(1, 10**4))
+fractions = st.builds(Fraction, st.integers(-(10**6), 10**6), st.integers(1, 10**4))
 coefficients = st.builds(Fraction, st.integers(-60, 60).filter(bool), st.integers(1, 40))
 
 
@@ -103,8 +111,13 @@ def test_decimal_near_misses_are_rejected(value, places):
 def test_tiny_and_huge_powers_compare_exactly(exponent, factor):
     gold = f"{factor} \\cdot 2^{{{exponent}}}"
     assert native_equal(gold, f"{factor * 2} \\cdot 2^{{{exponent - 1}}}")
-    for miss in (f"{factor + 1} \\cdot 2^{{{exponent}}}", f"-{factor} \\cdot 2^{{{exponent}}}", f"{factor} \\cdot 2^{{{exponent + 1}}}",
-                 "0", "0.0000001"):
+    for miss in (
+        f"{factor + 1} \\cdot 2^{{{exponent}}}",
+        f"-{factor} \\cdot 2^{{{exponent}}}",
+        f"{factor} \\cdot 2^{{{exponent + 1}}}",
+        "0",
+        "0.0000001",
+    ):
         assert not native_equal(gold, miss), (gold, miss)
 
 
@@ -128,8 +141,14 @@ def test_native_path_is_what_the_verifier_uses():
     verifier = MathVerifier()
     try:
         task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": r"\frac{3\sqrt{2}}{4}", "form": "any"}, 0.5, 0)
-        for answer, correct in ((r"\frac{3}{4}\sqrt{2}", True), (r"\frac{\sqrt{18}}{4}", True), ("1.06066", True), ("1.0607", False),
-                                (r"-\frac{3\sqrt{2}}{4}", False), (r"\frac{3\sqrt{2}}{2}", False)):
+        for answer, correct in (
+            (r"\frac{3}{4}\sqrt{2}", True),
+            (r"\frac{\sqrt{18}}{4}", True),
+            ("1.06066", True),
+            ("1.0607", False),
+            (r"-\frac{3\sqrt{2}}{4}", False),
+            (r"\frac{3\sqrt{2}}{2}", False),
+        ):
             verdict = verifier.verify(task, f"\\boxed{{{answer}}}")
             assert verdict.correct == correct and verdict.details["path"] == "native", (answer, verdict)
         assert verifier.worker_pids() == []  # nothing needed a process
@@ -143,7 +162,12 @@ def test_invalid_answers(text):
         native(text)
 
 
-RELATIONS = {"<": ("<", r"\lt", "<"), ">": (">", r"\gt", ">"), "<=": (r"\le", r"\leq", "<="), ">=": (r"\ge", r"\geq", ">=")}
+RELATIONS = {
+    "<": ("<", r"\lt", "<"),
+    ">": (">", r"\gt", ">"),
+    "<=": (r"\le", r"\leq", "<="),
+    ">=": (r"\ge", r"\geq", ">="),
+}
 FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
 
@@ -159,7 +183,11 @@ def test_linear_inequalities_are_the_intervals_they_describe(a, b, c, op):
     bound = f"\\frac{{{boundary.numerator}}}{{{boundary.denominator}}}"
     low, high = (f"({bound}", "\\infty)") if solution.sup == sympy.oo else ("(-\\infty", f"{bound})")
     closed = op in ("<=", ">=")
-    interval = (low.replace("(", "[") if closed and solution.sup == sympy.oo else low) + ", " + (high.replace(")", "]") if closed and solution.sup != sympy.oo else high)
+    interval = (
+        (low.replace("(", "[") if closed and solution.sup == sympy.oo else low)
+        + ", "
+        + (high.replace(")", "]") if closed and solution.sup != sympy.oo else high)
+    )
     for spelling in RELATIONS[op]:
         gold = f"{a}x + {b} {spelling} {c}"
         assert native_equal(gold, interval), (gold, interval)
@@ -172,7 +200,11 @@ def test_linear_inequalities_are_the_intervals_they_describe(a, b, c, op):
 
 
 @SETTINGS
-@given(st.lists(st.integers(-9, 9), min_size=3, max_size=3).filter(any), st.integers(-9, 9).filter(bool), st.integers(-5, 5).filter(bool))
+@given(
+    st.lists(st.integers(-9, 9), min_size=3, max_size=3).filter(any),
+    st.integers(-9, 9).filter(bool),
+    st.integers(-5, 5).filter(bool),
+)
 def test_equations_count_up_to_a_nonzero_factor(coefficients, constant, factor):
     a, b, c = coefficients
     gold = f"{a}x + {b}y + {c}z = {constant}"

@@ -108,7 +108,7 @@ def test_perturbed_paths_are_not_correct(env_id):
             middle = len(moves) // 2
             for letter in "UDLR":
                 if letter != moves[middle]:
-                    changed = moves[:middle] + letter + moves[middle + 1:]
+                    changed = moves[:middle] + letter + moves[middle + 1 :]
                     assert not verifier.verify(task, f"<answer>{changed}</answer>").correct
             assert not verifier.verify(task, f"<answer>{moves[:-1]}</answer>").correct
             assert not verifier.verify(task, f"<answer>{moves[1:]}</answer>").correct
@@ -136,8 +136,12 @@ def test_shortest_is_the_default_and_detours_need_an_option():
     optimum = len(moves)
     assert "shortest path" in task.prompt  # the prompt asks for a shortest path, the default verdict demands one
     assert MazeVerifier(shortest=False).verify(task, f"<answer>{detour}</answer>").correct
-    for strict in (MazeVerifier(), MazeVerifier(shortest=True), rlvr.make_verifier("rlvr/Maze-v0"),
-                   rlvr.make_verifier("rlvr/MazeImage-v0")):
+    for strict in (
+        MazeVerifier(),
+        MazeVerifier(shortest=True),
+        rlvr.make_verifier("rlvr/Maze-v0"),
+        rlvr.make_verifier("rlvr/MazeImage-v0"),
+    ):
         verdict = strict.verify(task, f"<answer>{detour}</answer>")
         assert not verdict.correct and verdict.reward == 0.0 and verdict.format_ok
         assert verdict.details["failure"] == "not shortest"
@@ -159,7 +163,9 @@ def test_detours_of_every_kind_score_zero_by_default(env_id):
             walks = [moves + m + OPPOSITE[m] for m in "UDLR"] + [m + OPPOSITE[m] + moves for m in "UDLR"]
             walks.append(moves + OPPOSITE[moves[-1]] + moves[-1])  # back one square, then onto G again
             half = len(moves) // 2
-            walks.append(moves[:half] + moves[half - 1::-1].translate(str.maketrans(OPPOSITE)) + moves)  # half way, back, again
+            walks.append(
+                moves[:half] + moves[half - 1 :: -1].translate(str.maketrans(OPPOSITE)) + moves
+            )  # half way, back, again
             for walk in walks:
                 verdict = verifier.verify(task, f"<answer>{walk}</answer>")
                 assert verdict.reward == 0.0 and not verdict.correct, (task.id, walk, verdict)
@@ -212,8 +218,14 @@ def test_separators_are_tolerated_and_words_are_not():
     verifier = MazeVerifier()
     for form in ("R R R R D D L L L L", "R,R,R,R,D,D,L,L,L,L", "RRRR; DD; LLLL", "RRRR\nDD\nLLLL", " RRRRDDLLLL "):
         assert verifier.verify(task, f"Here it is. <answer>{form}</answer>").correct, form
-    for form in ("rrrrddllll", "right right right right down down left left left left", "R4 D2 L4",
-                 "R→R→R→R→D→D→L→L→L→L", "RRRRDDLLLL.", "[R, R, R, R, D, D, L, L, L, L]"):
+    for form in (
+        "rrrrddllll",
+        "right right right right down down left left left left",
+        "R4 D2 L4",
+        "R→R→R→R→D→D→L→L→L→L",
+        "RRRRDDLLLL.",
+        "[R, R, R, R, D, D, L, L, L, L]",
+    ):
         verdict = verifier.verify(task, f"<answer>{form}</answer>")
         assert verdict.reward == 0.0 and not verdict.format_ok, form
 
@@ -271,7 +283,12 @@ def test_difficulty_table_numbers_match_the_docstring():
     for difficulty, (rows, loops, length, turns) in documented.items():
         params = table.resolve(difficulty)
         assert (params["rows"], params["cols"], params["loops"], params["min_path_length"], params["min_turns"]) == (
-            rows, rows, loops, length, turns)
+            rows,
+            rows,
+            loops,
+            length,
+            turns,
+        )
         assert MazeGenerator().generate(0, difficulty).meta["grid_rows"] == 2 * rows + 1
 
 
@@ -311,9 +328,17 @@ def test_explicit_parameters_win_over_the_knob():
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"rows": 1}, {"cols": 300}, {"rows": 2.5}, {"loops": 1.5}, {"min_path_length": 0},
-     {"rows": 2, "cols": 2, "min_path_length": 40}, {"rows": True},
-     {"rows": 3, "cols": 3, "min_path_length": 30}, {"rows": 3, "cols": 3, "min_turns": 12}],
+    [
+        {"rows": 1},
+        {"cols": 300},
+        {"rows": 2.5},
+        {"loops": 1.5},
+        {"min_path_length": 0},
+        {"rows": 2, "cols": 2, "min_path_length": 40},
+        {"rows": True},
+        {"rows": 3, "cols": 3, "min_path_length": 30},
+        {"rows": 3, "cols": 3, "min_turns": 12},
+    ],
 )
 def test_invalid_or_unreachable_parameters_raise(overrides):
     with pytest.raises(ValueError):

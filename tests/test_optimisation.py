@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import rlvr
-from rlvr.attacks import OVERRUN_FACTOR, OVERRUN_SLACK_S
 import rlvr.generators.optimisation as optimisation
+from rlvr.attacks import OVERRUN_FACTOR, OVERRUN_SLACK_S
 from rlvr.verifiers.optimisation import AnswerFormatError, parse_integer_groups, parse_integer_list
 
 PROBLEMS = {  # env id: family module name
@@ -39,7 +39,7 @@ SEEDS = range(24)
 GROUPED = {"rlvr/BinPacking-v0", "rlvr/Scheduling-v0"}  # answers that are lists of lists
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def task_of(env_id: str, seed: int, difficulty: float, **overrides):
     return rlvr.make_task(env_id, seed=seed, difficulty=difficulty, **overrides)
 
@@ -93,7 +93,9 @@ def measured_parameters(env_id, task) -> dict:
         return {"vertices": data["vertices"]}
     if env_id == "rlvr/Knapsack-v0":
         assert max(data["weights"]) <= params["max_weight"]
-        assert data["capacity"] == max(min(data["weights"]), int(np.floor(params["capacity_fraction"] * sum(data["weights"]) + 0.5)))
+        assert data["capacity"] == max(
+            min(data["weights"]), int(np.floor(params["capacity_fraction"] * sum(data["weights"]) + 0.5))
+        )
         return {"items": len(data["weights"])}
     if env_id == "rlvr/SubsetSum-v0":
         assert max(data["numbers"]) <= params["max_number"] and data["target"] < sum(data["numbers"])
@@ -153,15 +155,20 @@ def test_every_declared_parameter_refuses_values_outside_its_range(env_id):
     key = table.keys[0]
     value = table.resolve(0.0)[key]
     respelled = float(value) if isinstance(value, int) else int(value) if float(value).is_integer() else str(value)
-    assert rlvr.make_task(env_id, seed=0, difficulty=0.0, **{key: respelled}).to_json() == \
-        rlvr.make_task(env_id, seed=0, difficulty=0.0, **{key: value}).to_json()
+    assert (
+        rlvr.make_task(env_id, seed=0, difficulty=0.0, **{key: respelled}).to_json()
+        == rlvr.make_task(env_id, seed=0, difficulty=0.0, **{key: value}).to_json()
+    )
 
 
-@pytest.mark.parametrize("env_id, overrides, named", [
-    ("rlvr/TSP-v0", {"cities": 10, "grid": 2}, "cities"),
-    ("rlvr/VertexCover-v0", {"vertices": 5, "average_degree": 4.5}, "average_degree"),
-    ("rlvr/SetCover-v0", {"elements": 4, "planted_sets": 5}, "planted_sets"),
-])
+@pytest.mark.parametrize(
+    "env_id, overrides, named",
+    [
+        ("rlvr/TSP-v0", {"cities": 10, "grid": 2}, "cities"),
+        ("rlvr/VertexCover-v0", {"vertices": 5, "average_degree": 4.5}, "average_degree"),
+        ("rlvr/SetCover-v0", {"elements": 4, "planted_sets": 5}, "planted_sets"),
+    ],
+)
 def test_parameters_that_bound_each_other_are_checked_together(env_id, overrides, named):
     with pytest.raises(ValueError, match=named):
         rlvr.make_task(env_id, seed=0, difficulty=0.5, **overrides)
@@ -211,16 +218,26 @@ def brute_force_optimum(env_id, task):
         return max(sizes) if env_id == "rlvr/MaxIndependentSet-v0" else min(sizes)
     if env_id == "rlvr/Knapsack-v0":
         w, v, c = data["weights"], data["values"], data["capacity"]
-        return max(sum(v[i] for i in s) for r in range(len(w) + 1) for s in itertools.combinations(range(len(w)), r)
-                   if sum(w[i] for i in s) <= c)
+        return max(
+            sum(v[i] for i in s)
+            for r in range(len(w) + 1)
+            for s in itertools.combinations(range(len(w)), r)
+            if sum(w[i] for i in s) <= c
+        )
     if env_id == "rlvr/SubsetSum-v0":
         nums, t = data["numbers"], data["target"]
-        hits = any(sum(nums[i] for i in s) == t for r in range(len(nums) + 1) for s in itertools.combinations(range(len(nums)), r))
+        hits = any(
+            sum(nums[i] for i in s) == t
+            for r in range(len(nums) + 1)
+            for s in itertools.combinations(range(len(nums)), r)
+        )
         return t if hits else None
     if env_id == "rlvr/SetCover-v0":
         m, subsets = data["elements"], [set(s) for s in data["subsets"]]
         for r in range(1, len(subsets) + 1):
-            if any(len(set().union(*(subsets[j] for j in s))) == m for s in itertools.combinations(range(len(subsets)), r)):
+            if any(
+                len(set().union(*(subsets[j] for j in s))) == m for s in itertools.combinations(range(len(subsets)), r)
+            ):
                 return r
     if env_id == "rlvr/BinPacking-v0":
         sizes, c = data["sizes"], data["capacity"]
@@ -231,7 +248,10 @@ def brute_force_optimum(env_id, task):
         return brute_force_makespan(data["jobs"])
     if env_id == "rlvr/SAT-v0":
         n, clauses = data["variables"], data["clauses"]
-        satisfiable = any(all(any((l > 0) == bits[abs(l) - 1] for l in cl) for cl in clauses) for bits in itertools.product((False, True), repeat=n))
+        satisfiable = any(
+            all(any((l > 0) == bits[abs(l) - 1] for l in cl) for cl in clauses)
+            for bits in itertools.product((False, True), repeat=n)
+        )
         return len(clauses) if satisfiable else None
     raise AssertionError(env_id)
 
@@ -258,7 +278,7 @@ def brute_force_makespan(jobs) -> int:
     for orders in itertools.product(*(itertools.permutations(range(len(jobs))) for _ in machines)):
         position = {(m, j): k for m, order in zip(machines, orders) for k, j in enumerate(order)}
         end, done, progress = {}, [0] * len(jobs), True
-        machine_free = {m: (0, 0) for m in machines}  # (next slot in the order, free time)
+        machine_free = dict.fromkeys(machines, (0, 0))  # (next slot in the order, free time)
         while progress:
             progress = False
             for j, job in enumerate(jobs):
@@ -310,11 +330,14 @@ def test_knapsack_cp_sat_path_agrees_with_dynamic_programming():
         assert sum(data["values"][i] for i in chosen) == sum(data["values"][i] for i in best)
 
 
-@pytest.mark.parametrize("env_id, overrides", [
-    ("rlvr/Knapsack-v0", {"items": 40, "max_weight": 1_000_000}),  # beyond the DP cell limit: CP-SAT
-    ("rlvr/SubsetSum-v0", {"numbers": 30, "max_number": 100_000_000}),  # beyond the DP cell limit: CP-SAT
-    ("rlvr/SAT-v0", {"variables": 20, "clause_ratio": 8.0}),  # over the threshold: planted fallback
-])
+@pytest.mark.parametrize(
+    "env_id, overrides",
+    [
+        ("rlvr/Knapsack-v0", {"items": 40, "max_weight": 1_000_000}),  # beyond the DP cell limit: CP-SAT
+        ("rlvr/SubsetSum-v0", {"numbers": 30, "max_number": 100_000_000}),  # beyond the DP cell limit: CP-SAT
+        ("rlvr/SAT-v0", {"variables": 20, "clause_ratio": 8.0}),  # over the threshold: planted fallback
+    ],
+)
 def test_paths_beyond_the_exact_sizes_still_give_correct_references(env_id, overrides):
     task = rlvr.make_task(env_id, seed=2, difficulty=0.5, **overrides)
     assert verify(task, rlvr.solve(task)).correct
@@ -323,8 +346,14 @@ def test_paths_beyond_the_exact_sizes_still_give_correct_references(env_id, over
         assert task.meta["formula"] == "planted"
 
 
-CP_SAT_ENVS = ["rlvr/TSP-v0", "rlvr/MaxIndependentSet-v0", "rlvr/VertexCover-v0",
-               "rlvr/SetCover-v0", "rlvr/BinPacking-v0", "rlvr/Scheduling-v0"]
+CP_SAT_ENVS = [
+    "rlvr/TSP-v0",
+    "rlvr/MaxIndependentSet-v0",
+    "rlvr/VertexCover-v0",
+    "rlvr/SetCover-v0",
+    "rlvr/BinPacking-v0",
+    "rlvr/Scheduling-v0",
+]
 
 
 def cp_sat_chromatic_number(vertices: int, edges: list[list[int]]) -> int:
@@ -401,9 +430,14 @@ def test_bin_packing_skips_the_search_only_when_a_packing_meets_the_lower_bound(
     above_bound = 0
     for _ in range(12):
         sizes = [int(x) for x in rng.integers(3, 8, size=int(rng.integers(5, 8)))]
-        fewest = next(k for k in range(1, len(sizes) + 1)
-                      if any(all(sum(s for s, b in zip(sizes, labels) if b == j) <= 10 for j in range(k))
-                             for labels in itertools.product(range(k), repeat=len(sizes))))
+        fewest = next(
+            k
+            for k in range(1, len(sizes) + 1)
+            if any(
+                all(sum(s for s, b in zip(sizes, labels) if b == j) <= 10 for j in range(k))
+                for labels in itertools.product(range(k), repeat=len(sizes))
+            )
+        )
         run, bins = solve_exact(sizes, 10, len(sizes))
         assert run.status == "optimal" and len(bins) == fewest, sizes
         above_bound += fewest > lower_bound(sizes, 10)
@@ -448,9 +482,13 @@ def random_solution(env_id, task, rng: np.random.Generator):
         return [int(c) for c in rng.permutation(len(data["distances"]))]
     if env_id == "rlvr/GraphColoring-v0":
         return [int(c) for c in rng.integers(1, data["vertices"] + 1, size=data["vertices"])]
-    size = {"rlvr/MaxIndependentSet-v0": lambda: data["vertices"], "rlvr/VertexCover-v0": lambda: data["vertices"],
-            "rlvr/Knapsack-v0": lambda: len(data["weights"]), "rlvr/SubsetSum-v0": lambda: len(data["numbers"]),
-            "rlvr/SetCover-v0": lambda: len(data["subsets"])}
+    size = {
+        "rlvr/MaxIndependentSet-v0": lambda: data["vertices"],
+        "rlvr/VertexCover-v0": lambda: data["vertices"],
+        "rlvr/Knapsack-v0": lambda: len(data["weights"]),
+        "rlvr/SubsetSum-v0": lambda: len(data["numbers"]),
+        "rlvr/SetCover-v0": lambda: len(data["subsets"]),
+    }
     if env_id in size:
         return [i for i in range(size[env_id]()) if rng.random() < 0.5]
     if env_id == "rlvr/BinPacking-v0":
@@ -487,7 +525,7 @@ def perturbations(env_id, task):
     elif env_id == "rlvr/GraphColoring-v0":
         for v in range(data["vertices"]):
             for colour in range(1, max(best) + 2):
-                yield best[:v] + [colour] + best[v + 1:], "any"
+                yield best[:v] + [colour] + best[v + 1 :], "any"
     elif env_id in ("rlvr/MaxIndependentSet-v0", "rlvr/Knapsack-v0", "rlvr/SubsetSum-v0"):
         count = data.get("vertices") or len(data.get("weights") or data["numbers"])
         for i in range(count):
@@ -515,7 +553,7 @@ def perturbations(env_id, task):
                     yield moved, "any"
     elif env_id == "rlvr/SAT-v0":
         for k in range(len(best)):
-            yield best[:k] + [-best[k]] + best[k + 1:], "any"
+            yield best[:k] + [-best[k]] + best[k + 1 :], "any"
         yield best[:-1] + [best[0]], "infeasible"
 
 
@@ -588,15 +626,22 @@ def test_generators_judge_only_through_the_verifiers_pure_functions(env_id):
 
     module = inspect.getmodule(type(generator_of(env_id)))
     tree = ast.parse(inspect.getsource(module))
-    imported = {(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                for alias in node.names if (node.module or "").startswith("rlvr.verifiers")}
+    imported = {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if (node.module or "").startswith("rlvr.verifiers")
+    }
     assert imported and all(name.startswith("evaluate_") or name == "tour_length" for _, name in imported), imported
     assert "verify(" not in inspect.getsource(module)
     generator = generator_of(env_id)
     for seed in range(4):
         task = task_of(env_id, seed, 0.5)
         assert generator.solves(task, reference(task)["solution"])
-        assert verify(task, rlvr.solve(task)).details["objective"] == generator.objective_of(task, reference(task)["solution"])
+        assert verify(task, rlvr.solve(task)).details["objective"] == generator.objective_of(
+            task, reference(task)["solution"]
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -616,8 +661,13 @@ def test_separators_whitespace_and_brackets_are_tolerated(env_id):
             "\n [ " + ",\n".join(" { " + " , ".join(map(str, g)) + " } " for g in best) + " ] \n",
         ]
     else:
-        variants = [" ".join(map(str, best)), ",".join(map(str, best)), "(" + "; ".join(map(str, best)) + ")",
-                    "{ " + " ,\n ".join(map(str, best)) + " }", "\n\t" + "  ".join(map(str, best)) + "\n"]
+        variants = [
+            " ".join(map(str, best)),
+            ",".join(map(str, best)),
+            "(" + "; ".join(map(str, best)) + ")",
+            "{ " + " ,\n ".join(map(str, best)) + " }",
+            "\n\t" + "  ".join(map(str, best)) + "\n",
+        ]
         if env_id == "rlvr/TSP-v0":
             variants += [" -> ".join(map(str, best + [best[0]])), "→".join(map(str, best))]
     for text in variants:
@@ -653,7 +703,9 @@ def hostile_blocks(env_id, task) -> dict[str, str]:
         blocks["missing"] = "[" + ", ".join("[" + ", ".join(map(str, g)) + "]" for g in groups[:-1]) + "]"
         blocks["duplicates"] = "[" + ", ".join("[" + ", ".join(map(str, g + g[:1])) + "]" for g in groups) + "]"
         blocks["negative"] = "[" + ", ".join("[" + ", ".join(map(str, [-1] + g[1:])) + "]" for g in groups) + "]"
-        blocks["out of range"] = "[" + ", ".join("[" + ", ".join(map(str, g[:-1] + [10**9])) + "]" for g in groups) + "]"
+        blocks["out of range"] = (
+            "[" + ", ".join("[" + ", ".join(map(str, g[:-1] + [10**9])) + "]" for g in groups) + "]"
+        )
         blocks["numbers outside lists"] = "[[0], 1, [2]]"
         blocks["mismatched brackets"] = "[[0, 1), [2]]"
     assert size > 0
@@ -706,7 +758,15 @@ def test_group_parser_rules():
     assert parse_integer_groups("[0 1] (2)", max_groups=3, max_entries=3) == [[0, 1], [2]]
     assert parse_integer_groups("0, 1\n\n2\n", max_groups=3, max_entries=3) == [[0, 1], [2]]
     assert parse_integer_groups("[[], [0, 1, 2]]", max_groups=3, max_entries=3) == [[], [0, 1, 2]]
-    for bad in ("[[[0]]]", "[[0], 1]", "[[0, 1], [2]", "[[0, 1)]", "[[0], [1], [2], [3]]", "[[0, 1, 2, 3]]", "bin 1: 0 1"):
+    for bad in (
+        "[[[0]]]",
+        "[[0], 1]",
+        "[[0, 1], [2]",
+        "[[0, 1)]",
+        "[[0], [1], [2], [3]]",
+        "[[0, 1, 2, 3]]",
+        "bin 1: 0 1",
+    ):
         with pytest.raises(AnswerFormatError):
             parse_integer_groups(bad, max_groups=3, max_entries=3)
 
@@ -763,7 +823,9 @@ def test_default_reward_is_binary_and_partial_restores_the_ratio(env_id):
                 assert verdict.reward in (0.0, 1.0) and verdict.correct == (verdict.reward == 1.0), (task.id, verdict)
                 if verdict.format_ok and "objective" in verdict.details and not verdict.correct:
                     worse_seen += 1
-                    assert 0.0 < graded.reward < 1.0 and graded.reward == pytest.approx(verdict.details["ratio"], abs=1e-6)
+                    assert 0.0 < graded.reward < 1.0 and graded.reward == pytest.approx(
+                        verdict.details["ratio"], abs=1e-6
+                    )
                 elif verdict.correct:
                     assert graded.reward == 1.0
                 else:
@@ -777,7 +839,9 @@ def test_another_seeds_tour_scores_zero_by_default():
     response = rlvr.solve(other)
     verdict = verify(task, response)
     assert verdict.format_ok and not verdict.correct and verdict.reward == 0.0
-    assert rlvr.make_verifier("rlvr/TSP-v0", partial=True).verify(task, response).reward == pytest.approx(verdict.details["ratio"])
+    assert rlvr.make_verifier("rlvr/TSP-v0", partial=True).verify(task, response).reward == pytest.approx(
+        verdict.details["ratio"]
+    )
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -806,24 +870,45 @@ def test_family_attacks_score_zero_within_the_deadline(env_id):
                 names.add(name)
                 started = time.monotonic()
                 verdict = verifier.verify(task, response)
-                assert time.monotonic() - started < verifier.deadline_s * OVERRUN_FACTOR + OVERRUN_SLACK_S, (task.id, name)
+                assert time.monotonic() - started < verifier.deadline_s * OVERRUN_FACTOR + OVERRUN_SLACK_S, (
+                    task.id,
+                    name,
+                )
                 assert verdict.reward == 0.0 and not verdict.correct and verdict.reason, (task.id, name, verdict)
                 assert not verdict.reason.startswith("verifier error"), (task.id, name, verdict)
             assert verifier.verify(task, rlvr.solve(task)).correct
-    expected = {"claimed-optimal-objective", "negative-index", "out-of-range-index", "oversize-list", "nested-lists",
-                "decimal-entries", "objective-as-answer", "words"}
+    expected = {
+        "claimed-optimal-objective",
+        "negative-index",
+        "out-of-range-index",
+        "oversize-list",
+        "nested-lists",
+        "decimal-entries",
+        "objective-as-answer",
+        "words",
+    }
     assert expected <= names, expected - names
     assert len(names - expected) >= 4  # the family's own hostile solutions
 
 
-@pytest.mark.parametrize("env_id, attack", [
-    ("rlvr/TSP-v0", "tour-missing-a-city"), ("rlvr/GraphColoring-v0", "one-colour"),
-    ("rlvr/MaxIndependentSet-v0", "all-vertices"), ("rlvr/VertexCover-v0", "empty-cover"),
-    ("rlvr/Knapsack-v0", "relaxation-rounded-up"), ("rlvr/Knapsack-v0", "all-items"), ("rlvr/SetCover-v0", "largest-subset"),
-    ("rlvr/BinPacking-v0", "one-bin"), ("rlvr/BinPacking-v0", "item-in-two-bins"),
-    ("rlvr/Scheduling-v0", "job-chains-ignoring-machines"), ("rlvr/Scheduling-v0", "all-at-zero"),
-    ("rlvr/SAT-v0", "both-polarities"), ("rlvr/SubsetSum-v0", "all-numbers"),
-])
+@pytest.mark.parametrize(
+    "env_id, attack",
+    [
+        ("rlvr/TSP-v0", "tour-missing-a-city"),
+        ("rlvr/GraphColoring-v0", "one-colour"),
+        ("rlvr/MaxIndependentSet-v0", "all-vertices"),
+        ("rlvr/VertexCover-v0", "empty-cover"),
+        ("rlvr/Knapsack-v0", "relaxation-rounded-up"),
+        ("rlvr/Knapsack-v0", "all-items"),
+        ("rlvr/SetCover-v0", "largest-subset"),
+        ("rlvr/BinPacking-v0", "one-bin"),
+        ("rlvr/BinPacking-v0", "item-in-two-bins"),
+        ("rlvr/Scheduling-v0", "job-chains-ignoring-machines"),
+        ("rlvr/Scheduling-v0", "all-at-zero"),
+        ("rlvr/SAT-v0", "both-polarities"),
+        ("rlvr/SubsetSum-v0", "all-numbers"),
+    ],
+)
 def test_infeasible_answers_of_a_better_objective_earn_nothing_even_under_partial(env_id, attack):
     """Infeasible solutions whose objective beats the reference (a relaxation's optimum, every
     item, one bin, one colour) are refused, with and without partial credit."""

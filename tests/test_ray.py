@@ -19,8 +19,16 @@ from rlvr import cli  # noqa: E402
 from rlvr.integrations import ray_backend  # noqa: E402
 from rlvr.verifiers.sandbox import available_backends  # noqa: E402
 
-HOSTILE = [None, 12345, "", "\x00" * 64, "9" * 2_000_000, "<answer>" + "(" * 5000 + "</answer>",
-           "<think>" + "<answer>RRRR</answer>", "<answer>U</answer>" * 10_000]
+HOSTILE = [
+    None,
+    12345,
+    "",
+    "\x00" * 64,
+    "9" * 2_000_000,
+    "<answer>" + "(" * 5000 + "</answer>",
+    "<think>" + "<answer>RRRR</answer>",
+    "<answer>U</answer>" * 10_000,
+]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -37,14 +45,26 @@ def jsons(tasks) -> list[str]:
 @pytest.mark.parametrize("env_id, difficulty", [("rlvr/Maze-v0", 0.5), ("rlvr/Math-v0", 0.3), ("rlvr/Jigsaw-v0", 0.5)])
 def test_generation_is_byte_identical_to_local(env_id, difficulty):
     remote = rlvr.generate(env_id, 10, seed=40, difficulty=difficulty, workers=2, backend="ray")
-    assert [task.id.split("/")[-2:] for task in remote] == [[f"s{s}", "train"] for s in range(40, 50)]  # positions of the train split
+    assert [task.id.split("/")[-2:] for task in remote] == [
+        [f"s{s}", "train"] for s in range(40, 50)
+    ]  # positions of the train split
     assert jsons(remote) == jsons(rlvr.generate(env_id, 10, seed=40, difficulty=difficulty))
 
 
 def test_generation_passes_task_parameters_runtime_env_and_chunks_in_order():
-    remote = ray_backend.iter_generate("rlvr/Maze-v0", 9, seed=3, difficulty=0.2, workers=2, chunk_size=2,
-                                       runtime_env={"env_vars": {"RLVR_RAY_TEST": "1"}}, rows=7)
-    assert jsons(remote) == jsons(rlvr.generate("rlvr/Maze-v0", 9, seed=3, difficulty=0.2, rows=7, split=None, allow_duplicates=True))
+    remote = ray_backend.iter_generate(
+        "rlvr/Maze-v0",
+        9,
+        seed=3,
+        difficulty=0.2,
+        workers=2,
+        chunk_size=2,
+        runtime_env={"env_vars": {"RLVR_RAY_TEST": "1"}},
+        rows=7,
+    )
+    assert jsons(remote) == jsons(
+        rlvr.generate("rlvr/Maze-v0", 9, seed=3, difficulty=0.2, rows=7, split=None, allow_duplicates=True)
+    )
 
 
 def test_reading_part_of_a_long_generation_stops_it():
@@ -54,10 +74,14 @@ def test_reading_part_of_a_long_generation_stops_it():
 
 
 def test_verdicts_match_serial_in_order_and_hostile_responses_score_zero():
-    tasks = rlvr.generate("rlvr/Maze-v0", 12, seed=1, difficulty=0.3) + rlvr.generate("rlvr/Math-v0", 4, seed=1, difficulty=0.3)
+    tasks = rlvr.generate("rlvr/Maze-v0", 12, seed=1, difficulty=0.3) + rlvr.generate(
+        "rlvr/Math-v0", 4, seed=1, difficulty=0.3
+    )
     wrong = {env_id: rlvr.make_generator(env_id).wrong_response for env_id in ("rlvr/Maze-v0", "rlvr/Math-v0")}
-    responses = [rlvr.solve(task) if i % 3 == 0 else wrong[task.env_id](task) if i % 3 == 1 else "<answer>D</answer>"
-                 for i, task in enumerate(tasks)]
+    responses = [
+        rlvr.solve(task) if i % 3 == 0 else wrong[task.env_id](task) if i % 3 == 1 else "<answer>D</answer>"
+        for i, task in enumerate(tasks)
+    ]
     hostile_tasks = [tasks[i % len(tasks)] for i in range(len(HOSTILE))]
     tasks, responses = tasks + hostile_tasks, responses + HOSTILE
     remote = rlvr.verify_batch(tasks, responses, workers=2, backend="ray")
@@ -71,8 +95,12 @@ def test_verdicts_match_serial_in_order_and_hostile_responses_score_zero():
 def test_code_runs_sandboxed_in_ray_workers():
     tasks = rlvr.generate("rlvr/Code-v0", 4, seed=2, difficulty=0.2)
     generator = rlvr.make_generator("rlvr/Code-v0")
-    responses = [rlvr.solve(tasks[0]), generator.wrong_response(tasks[1]), rlvr.solve(tasks[2]),
-                 "```python\nimport os\nos.system('echo pwned > /tmp/rlvr-ray-pwned')\n```"]
+    responses = [
+        rlvr.solve(tasks[0]),
+        generator.wrong_response(tasks[1]),
+        rlvr.solve(tasks[2]),
+        "```python\nimport os\nos.system('echo pwned > /tmp/rlvr-ray-pwned')\n```",
+    ]
     verdicts = rlvr.verify_batch(tasks, responses, workers=2, backend="ray")
     assert [v.correct for v in verdicts] == [True, False, True, False]
     assert verdicts[3].reward == 0.0 and not Path("/tmp/rlvr-ray-pwned").exists()
@@ -87,7 +115,11 @@ def test_cli_generates_the_same_file_with_ray(tmp_path, capsys):
     assert files["ray"].read_bytes() == files["process"].read_bytes()
     tasks = rlvr.load_tasks(files["ray"])
     responses = tmp_path / "responses.jsonl"
-    responses.write_text("".join(json.dumps({"id": t.id, "response": rlvr.solve(t) if i % 2 else "x"}) + "\n" for i, t in enumerate(tasks)))
+    responses.write_text(
+        "".join(
+            json.dumps({"id": t.id, "response": rlvr.solve(t) if i % 2 else "x"}) + "\n" for i, t in enumerate(tasks)
+        )
+    )
     verdicts = tmp_path / "verdicts.jsonl"
     assert cli.main(["verify", str(files["ray"]), str(responses), "--backend", "ray", "-o", str(verdicts)]) == 0
     assert [json.loads(line)["correct"] for line in verdicts.read_text().splitlines()] == [False, True] * 4

@@ -13,9 +13,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -252,8 +252,9 @@ def test_files_delivered_and_collected(box):
     res = box.run(["./run.sh"], files=files)
     assert res.ok and res.stdout == b"script-ran\n", res
     # collected files are capped at file_mb
-    res = box.run(py(box, "open('big.bin','wb').write(b'z' * (3 << 20))"), collect=("big.bin",),
-                  limits=Limits(file_mb=4))
+    res = box.run(
+        py(box, "open('big.bin','wb').write(b'z' * (3 << 20))"), collect=("big.bin",), limits=Limits(file_mb=4)
+    )
     assert len(res.files["big.bin"]) == 3 << 20 and not res.output_truncated
 
 
@@ -466,8 +467,18 @@ def test_cannot_read_outside_workdir(box, tmp_path):
             time.sleep(0.02)
         other_dirs = other_files()
         assert other_dirs and os.path.exists(other_dirs[0])
-        targets = ["/etc/shadow", "/root/.bashrc", "/work/main/pyproject.toml", str(host_secret),
-                   "/home", "/proc/1/environ", *other_dirs, box.tmp_root, "/sys/kernel", os.path.expanduser("~/.bash_history")]
+        targets = [
+            "/etc/shadow",
+            "/root/.bashrc",
+            "/work/main/pyproject.toml",
+            str(host_secret),
+            "/home",
+            "/proc/1/environ",
+            *other_dirs,
+            box.tmp_root,
+            "/sys/kernel",
+            os.path.expanduser("~/.bash_history"),
+        ]
         code = (
             "import os, sys\n"
             "for p in sys.argv[1:]:\n"
@@ -502,8 +513,17 @@ def test_cannot_write_outside_workdir(box):
         "    except OSError as e:\n"
         "        print('denied', p, e.errno)\n"
     )
-    targets = ["/usr/pwned", "/etc/passwd", "/pwned", f"/root/{marker}", f"/tmp/{marker}", f"/dev/shm/{marker}",
-               f"{sys.base_prefix}/pwned", "/venv/pwned", "work-ok.txt"]
+    targets = [
+        "/usr/pwned",
+        "/etc/passwd",
+        "/pwned",
+        f"/root/{marker}",
+        f"/tmp/{marker}",
+        f"/dev/shm/{marker}",
+        f"{sys.base_prefix}/pwned",
+        "/venv/pwned",
+        "work-ok.txt",
+    ]
     res = box.run([box.python, "-I", "-S", "-c", code, *targets], collect=("work-ok.txt",))
     assert res.ok, res.stderr
     wrote = {line.split()[1] for line in res.stdout.decode().splitlines() if line.startswith("WROTE")}
@@ -567,7 +587,12 @@ def test_fd_exhaustion(box):
 def test_killing_parent_and_kill_all(box):
     witness = subprocess.Popen(["sleep", "30"])
     try:
-        res = box.run(py(box, "import os\ntry:\n    os.kill(os.getppid(), 9); print('sent')\nexcept OSError as e:\n    print('refused', e.errno)\nprint('alive')"))
+        res = box.run(
+            py(
+                box,
+                "import os\ntry:\n    os.kill(os.getppid(), 9); print('sent')\nexcept OSError as e:\n    print('refused', e.errno)\nprint('alive')",
+            )
+        )
         assert res.ok and b"alive" in res.stdout, res
         res = box.run(["sh", "-c", "kill -9 -1; echo survived-kill-all"])
         assert res.exit_code in (0, None)
@@ -638,7 +663,12 @@ def test_namespace_creation_blocked(box):
     res = box.run(["unshare", "--user", "--map-root-user", "true"])
     assert res.exit_code != 0
     # ordinary process creation still works
-    res = box.run(py(box, "import subprocess, threading; t = threading.Thread(target=print, args=('t',)); t.start(); t.join(); print(subprocess.run(['echo', 'child'], capture_output=True).stdout)"))
+    res = box.run(
+        py(
+            box,
+            "import subprocess, threading; t = threading.Thread(target=print, args=('t',)); t.start(); t.join(); print(subprocess.run(['echo', 'child'], capture_output=True).stdout)",
+        )
+    )
     assert res.ok and b"child" in res.stdout
 
 
@@ -679,8 +709,18 @@ def test_unavailable_raises_with_install_advice(monkeypatch, tmp_path):
 def test_unsafe_backend_runs_with_limits(tmp_path):
     box = Sandbox("unsafe-none", allow_unsafe_unsandboxed=True, tmp_root=str(tmp_path))
     assert box.python == sys.executable and box.workdir is None
-    res = box.run([box.python, "-I", "-S", "-c", "import os, sys; print(sys.stdin.read(), open('f').read(), os.environ['HOME'] == os.getcwd())"],
-                  files={"f": "file"}, stdin=b"in", collect=("f",))
+    res = box.run(
+        [
+            box.python,
+            "-I",
+            "-S",
+            "-c",
+            "import os, sys; print(sys.stdin.read(), open('f').read(), os.environ['HOME'] == os.getcwd())",
+        ],
+        files={"f": "file"},
+        stdin=b"in",
+        collect=("f",),
+    )
     assert res.ok and res.stdout.split() == [b"in", b"file", b"True"] and res.files == {"f": b"file"}
     t0 = time.monotonic()
     res = box.run(["sh", "-c", "sleep 30 & sleep 30"], limits=Limits(wall_s=1))
@@ -811,7 +851,9 @@ def test_writing_3gb_gets_disk_exceeded_and_never_touches_the_host_disk(box):
             writable[fields[4]] = fields[sep + 1]
     for place in ("/work", "/tmp", "/dev/shm"):
         assert writable.get(place) == "tmpfs", writable
-    assert not [p for p, fs in writable.items() if fs not in ("tmpfs", "proc", "devtmpfs", "mqueue", "devpts")], writable
+    assert not [p for p, fs in writable.items() if fs not in ("tmpfs", "proc", "devtmpfs", "mqueue", "devpts")], (
+        writable
+    )
 
 
 @pytest.mark.parametrize("where", ["/tmp", "/dev/shm"])
@@ -861,13 +903,17 @@ def test_many_files_exhaust_the_inode_cap(box):
 
 def test_disk_and_memory_caps_hold_in_sessions(cgroup_box):
     box = cgroup_box
-    with box.session(py(box, "import sys\nsys.stdin.readline()\n" + FORK_HOGS) + ["4", "300"],
-                     limits=Limits(memory_mb=512, wall_s=60, cpu_s=60)) as session:
+    with box.session(
+        py(box, "import sys\nsys.stdin.readline()\n" + FORK_HOGS) + ["4", "300"],
+        limits=Limits(memory_mb=512, wall_s=60, cpu_s=60),
+    ) as session:
         session.send(b"go\n")
         result = session.wait(timeout=50)
     assert result.oom_killed and result.memory_exceeded and result.memory_peak_bytes <= 512 * MiB, result
-    with box.session(py(box, "import sys\nsys.stdin.readline()\n" + WRITE_FLOOD) + ["/work", "1024"],
-                     limits=Limits(disk_mb=64, wall_s=60, cpu_s=60)) as session:
+    with box.session(
+        py(box, "import sys\nsys.stdin.readline()\n" + WRITE_FLOOD) + ["/work", "1024"],
+        limits=Limits(disk_mb=64, wall_s=60, cpu_s=60),
+    ) as session:
         session.send(b"go\n")
         line = session.readline(100, timeout=50)
     written, error = line.split()
@@ -1016,9 +1062,21 @@ def _python_for_nobody() -> str | None:
     """An interpreter uid 65534 can run whose whole prefix it can read (the venv's may sit under /root)."""
     for candidate in ("/usr/bin/python3", sys.executable):
         real = os.path.realpath(candidate)
-        probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", real, "-I", "-S", "-c",
-                                "import os, sys; os.listdir(sys.base_prefix); assert sys.version_info >= (3, 9)"],
-                               capture_output=True, timeout=30)
+        probe = subprocess.run(
+            [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                real,
+                "-I",
+                "-S",
+                "-c",
+                "import os, sys; os.listdir(sys.base_prefix); assert sys.version_info >= (3, 9)",
+            ],
+            capture_output=True,
+            timeout=30,
+        )
         if probe.returncode == 0:
             return real
     return None
@@ -1055,8 +1113,24 @@ def _run_as_nobody(python: str, home: Path) -> None:
         "print(json.dumps([box.enforcement, res.disk_exceeded, res.stdout.decode(), res.enforcement, files.files['d/f'].decode()]))\n"
     )
     env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(home), "HOME": str(home)}
-    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python, "-I", "-c", script,
-                           WRITE_FLOOD, str(package)], capture_output=True, env=env, timeout=120, cwd=str(home))
+    proc = subprocess.run(
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            python,
+            "-I",
+            "-c",
+            script,
+            WRITE_FLOOD,
+            str(package),
+        ],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        cwd=str(home),
+    )
     if proc.returncode != 0 and b"SandboxUnavailable" in proc.stderr:
         pytest.skip(f"bwrap does not work unprivileged here: {proc.stderr[-300:]!r}")
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]

@@ -90,10 +90,7 @@ def test_files_do_not_survive_into_the_next_run(pool):
         "os.mkdir('/tmp/dir')\n"
     )
     assert run(pool, leave).exit_code == 0
-    look = (
-        "import os, json\n"
-        "print(json.dumps({d: sorted(os.listdir(d)) for d in ('/work', '/tmp', '/dev/shm')}))\n"
-    )
+    look = "import os, json\nprint(json.dumps({d: sorted(os.listdir(d)) for d in ('/work', '/tmp', '/dev/shm')}))\n"
     for _ in range(2):
         assert last_json(run(pool, look)) == {"/work": ["main.py"], "/tmp": [], "/dev/shm": []}
 
@@ -102,8 +99,13 @@ def test_environment_is_fresh(pool):
     leave = "import os\nos.environ['LEFT'] = '1'\nos.putenv('PUT', '1')\n"
     assert run(pool, leave, env={"SECRET": "s3cret"}).exit_code == 0
     seen = last_json(run(pool, "import os, json\nprint(json.dumps(dict(os.environ)))"))
-    assert seen == {"PATH": seen["PATH"], "HOME": "/work", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
-                    "PWD": "/work"}
+    assert seen == {
+        "PATH": seen["PATH"],
+        "HOME": "/work",
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PWD": "/work",
+    }
 
 
 def test_imported_module_state_is_fresh(pool):
@@ -121,8 +123,14 @@ def test_imported_module_state_is_fresh(pool):
         " 'tmp_on_path': '/tmp' in sys.path, 'decimal': 'decimal' in sys.modules,"
         " 'dumps': json.dumps('x') == '\"x\"'}))\n"
     )
-    assert last_json(run(pool, look)) == {"counter": 0, "log": [], "planted": False, "tmp_on_path": False,
-                                          "decimal": False, "dumps": True}
+    assert last_json(run(pool, look)) == {
+        "counter": 0,
+        "log": [],
+        "planted": False,
+        "tmp_on_path": False,
+        "decimal": False,
+        "dumps": True,
+    }
 
 
 def test_signal_handlers_and_alarms_are_fresh(pool):
@@ -149,7 +157,9 @@ def test_threads_do_not_survive(pool):
         "threading.Thread(target=time.sleep, args=(100,), daemon=True).start()\n"
     )
     assert run(pool, leave).exit_code == 0
-    look = "import os, json, threading\nprint(json.dumps([len(os.listdir('/proc/self/task')), threading.active_count()]))"
+    look = (
+        "import os, json, threading\nprint(json.dumps([len(os.listdir('/proc/self/task')), threading.active_count()]))"
+    )
     assert last_json(run(pool, look)) == [1, 1]
 
 
@@ -214,8 +224,10 @@ def test_rlimit_changes_do_not_survive(pool):
 
 def test_concurrent_runs_get_distinct_uids(pool):
     code = "import os, sys\nprint(os.getuid(), flush=True)\nsys.stdin.read()\n"
-    with pool.session(["main.py"], files={"main.py": code}) as first, \
-            pool.session(["main.py"], files={"main.py": code}) as second:
+    with (
+        pool.session(["main.py"], files={"main.py": code}) as first,
+        pool.session(["main.py"], files={"main.py": code}) as second,
+    ):
         uids = {int(first.readline(100, timeout=20)), int(second.readline(100, timeout=20))}
         first.close_stdin()
         second.close_stdin()
@@ -335,8 +347,10 @@ def test_a_zygote_that_stops_answering_is_replaced(monkeypatch):
         assert outcomes[-1] == (b"2\n", 0)
         assert outcomes[0] is None or outcomes[0][1] != 0  # never a false success
         assert zygote.spawned is None  # the stopped zygote was killed
-        assert not os.path.exists(f"/proc/{zygote.pid1}/cmdline") or \
-            open(f"/proc/{zygote.pid1}/stat").read().split()[2] == "Z"
+        assert (
+            not os.path.exists(f"/proc/{zygote.pid1}/cmdline")
+            or open(f"/proc/{zygote.pid1}/stat").read().split()[2] == "Z"
+        )
         assert warm.zygote_count == 1
 
 
@@ -451,10 +465,13 @@ def test_the_warm_path_refuses_backends_it_cannot_isolate():
 def test_signals_output_caps_and_floods_are_reported_as_in_cold_runs(pool):
     killed = run(pool, "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)")
     assert killed.exit_code is None and killed.signal == signal.SIGSEGV
-    capped = run(pool, "import sys\nsys.stdout.write('x' * 5000)\nsys.stderr.write('y' * 5000)",
-                 limits=Limits(output_bytes=1000))
+    capped = run(
+        pool, "import sys\nsys.stdout.write('x' * 5000)\nsys.stderr.write('y' * 5000)", limits=Limits(output_bytes=1000)
+    )
     assert capped.stdout == b"x" * 1000 and capped.stderr == b"y" * 1000 and capped.output_truncated
-    flood = run(pool, "import sys\nwhile True: sys.stderr.write('z' * 65536)", limits=Limits(output_bytes=1000, wall_s=20))
+    flood = run(
+        pool, "import sys\nwhile True: sys.stderr.write('z' * 65536)", limits=Limits(output_bytes=1000, wall_s=20)
+    )
     assert flood.signal == signal.SIGKILL and not flood.timed_out and flood.wall_s < 10
 
 
@@ -481,7 +498,12 @@ def test_many_concurrent_runs_leak_nothing():
     with WarmPool(_BOX, zygotes=2) as warm:
         warm.prestart()
         fds_before = len(os.listdir("/proc/self/fd"))
-        codes = ["print(1)", "import os\nos._exit(3)", "while True: pass", "import subprocess\nsubprocess.Popen(['sleep', '9'])"]
+        codes = [
+            "print(1)",
+            "import os\nos._exit(3)",
+            "while True: pass",
+            "import subprocess\nsubprocess.Popen(['sleep', '9'])",
+        ]
 
         def one(i):
             return run(warm, codes[i % len(codes)], limits=Limits(wall_s=0.5))

@@ -23,7 +23,9 @@ SLOW_S = 30.0  # how long the slow responses below stall: far past every budget 
 
 
 def toy_task(i: int) -> Task:
-    return Task(id=f"toy/s{i}", env_id="toy/Echo-v0", family="toy", prompt=f"say {i}", answer=str(i), difficulty=0.0, seed=i)
+    return Task(
+        id=f"toy/s{i}", env_id="toy/Echo-v0", family="toy", prompt=f"say {i}", answer=str(i), difficulty=0.0, seed=i
+    )
 
 
 class EchoVerifier:
@@ -156,7 +158,11 @@ def test_a_spinning_verifier_is_killed_in_its_process(tmp_path):
         assert scorer.timeouts == 1
         pid = int(pid_file.read_text())
         deadline = time.monotonic() + 5
-        while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+        while (
+            psutil.pid_exists(pid)
+            and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
         assert [v.correct for v in scorer.score(jobs[:4])] == correct[:4]  # pebble replaced the worker
@@ -176,8 +182,13 @@ def test_one_hanging_job_costs_its_own_budget_not_the_batchs():
 
 @pytest.mark.parametrize("backend", ["serial", "thread", "process"])
 def test_exceptions_and_odd_returns_become_verdicts(backend):
-    jobs = [(toy_task(0), "0", EchoVerifier), (toy_task(1), "1", RaisingVerifier), (toy_task(2), "2", NumberVerifier),
-            (toy_task(3), "3", UnbuildableVerifier), (toy_task(4), "4", EchoVerifier)]
+    jobs = [
+        (toy_task(0), "0", EchoVerifier),
+        (toy_task(1), "1", RaisingVerifier),
+        (toy_task(2), "2", NumberVerifier),
+        (toy_task(3), "3", UnbuildableVerifier),
+        (toy_task(4), "4", EchoVerifier),
+    ]
     verdicts = scoring.score(jobs, backend, 2, GRACE_S)
     assert [v.correct for v in verdicts] == [True, False, False, False, True]
     assert "RuntimeError: the verifier broke" in verdicts[1].reason
@@ -315,17 +326,23 @@ def test_openai_eval_verifies_each_reply_through_the_scorer():
 
         async def create(self, **body):
             text = self.texts.pop(0)
-            return SimpleNamespace(choices=[SimpleNamespace(message=SimpleNamespace(content=text), finish_reason="stop")], usage=None)
+            return SimpleNamespace(
+                choices=[SimpleNamespace(message=SimpleNamespace(content=text), finish_reason="stop")], usage=None
+            )
 
     tasks = [rlvr.make_task("rlvr/Math-v0", seed, 0.2) for seed in range(2)]
-    client = SimpleNamespace(chat=SimpleNamespace(completions=FakeCompletions([rlvr.solve(tasks[0]), SlowText(rlvr.solve(tasks[1]))])))
+    client = SimpleNamespace(
+        chat=SimpleNamespace(completions=FakeCompletions([rlvr.solve(tasks[0]), SlowText(rlvr.solve(tasks[1]))]))
+    )
     settings = openai_eval.RequestSettings("m", None, None, None, None, 0, False, None)
     watch = openai_eval.ConnectionWatch(0, "http://fake")
 
     async def run(scorer):
         semaphore = asyncio.Semaphore(2)
-        return [await openai_eval.sample_task(client, semaphore, scorer, settings, task, [], i, {"deadline_s": 0.5}, watch)
-                for i, task in enumerate(tasks)]
+        return [
+            await openai_eval.sample_task(client, semaphore, scorer, settings, task, [], i, {"deadline_s": 0.5}, watch)
+            for i, task in enumerate(tasks)
+        ]
 
     started = time.monotonic()
     with Scorer(2, "thread", GRACE_S) as scorer:

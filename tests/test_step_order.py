@@ -27,8 +27,15 @@ def generator():
 
 
 def with_order(order: list[str]) -> Task:
-    return Task(id="t", env_id="rlvr/StepOrder-v0", family="step_order", prompt="", answer={"order": order},
-                difficulty=0.5, seed=0)
+    return Task(
+        id="t",
+        env_id="rlvr/StepOrder-v0",
+        family="step_order",
+        prompt="",
+        answer={"order": order},
+        difficulty=0.5,
+        seed=0,
+    )
 
 
 def shown_steps(task: Task) -> list[str]:
@@ -63,9 +70,18 @@ def test_shuffle_never_echoes_the_order_and_steps_are_distinct(generator, diffic
 def test_formatting_variants_all_read_the_same(generator):
     task = generator.generate(4, 0.5)
     order = task.answer["order"]
-    variants = [", ".join(order), " ".join(order), "\n".join(f"{i + 1}. {l}" for i, l in enumerate(order)),
-                " -> ".join(order), " → ".join(order), "[" + ", ".join(order) + "]", "; ".join(o.lower() for o in order),
-                " then ".join(f"Step {l}" for l in order), "".join(f"({l})" for l in order), " => ".join(order) + "."]
+    variants = [
+        ", ".join(order),
+        " ".join(order),
+        "\n".join(f"{i + 1}. {l}" for i, l in enumerate(order)),
+        " -> ".join(order),
+        " → ".join(order),
+        "[" + ", ".join(order) + "]",
+        "; ".join(o.lower() for o in order),
+        " then ".join(f"Step {l}" for l in order),
+        "".join(f"({l})" for l in order),
+        " => ".join(order) + ".",
+    ]
     for text in variants:
         assert VERIFIER.verify(task, f"<think>maybe {order[::-1]}</think><answer>{text}</answer>").reward == 1.0, text
 
@@ -86,8 +102,21 @@ def test_kendall_values_by_hand():
         StepOrderVerifier(scoring="spearman")
 
 
-@pytest.mark.parametrize("text", ["C, A or D, B", "C, A, D, B, B", "C, A, D", "C, A, D, B, Z", "CADB", "C A D B ?",
-                                  "the order is C, A, D, B", "C, A, D, B\nor A, C, D, B", "", "<answer>C</answer>"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "C, A or D, B",
+        "C, A, D, B, B",
+        "C, A, D",
+        "C, A, D, B, Z",
+        "CADB",
+        "C A D B ?",
+        "the order is C, A, D, B",
+        "C, A, D, B\nor A, C, D, B",
+        "",
+        "<answer>C</answer>",
+    ],
+)
 def test_hostile_label_lists_score_zero(text):
     task = with_order(["C", "A", "D", "B"])
     verdict = VERIFIER.verify(task, f"<answer>{text}</answer>")
@@ -96,8 +125,13 @@ def test_hostile_label_lists_score_zero(text):
 
 def test_bounds_hold_on_huge_input():
     task = with_order(["C", "A", "D", "B"])
-    for response in ("<answer>" + "A, " * 1_000_000 + "</answer>", "<answer>" + "(" * 200_000 + "</answer>",
-                     "x" * 5_000_000, None, b"<answer>C, A, D, B</answer>"):
+    for response in (
+        "<answer>" + "A, " * 1_000_000 + "</answer>",
+        "<answer>" + "(" * 200_000 + "</answer>",
+        "x" * 5_000_000,
+        None,
+        b"<answer>C, A, D, B</answer>",
+    ):
         assert VERIFIER.verify(task, response).reward == 0
     with pytest.raises(ValueError, match="longer"):
         read_labels("A" * 3_000)
@@ -117,8 +151,13 @@ def test_same_bytes_in_another_process_and_ids(generator):
     code = "import rlvr; print(rlvr.make_task('StepOrder-v0', 7, 0.6).to_json())"
     task = rlvr.make_task("StepOrder-v0", 7, 0.6)
     for hash_seed in ("1", "2"):
-        other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                               env={**os.environ, "PYTHONHASHSEED": hash_seed}).stdout.strip()
+        other = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        ).stdout.strip()
         assert other == task.to_json()
     if load_corpus().label == "math:synthetic+gsm8k":
         assert task.id == "steporder/v0/d0.60/s7"
@@ -138,9 +177,13 @@ def test_difficulty_moves_steps_and_anchors(generator):
 
 def test_folder_corpus_strips_numbering_and_skips_repeated_steps(tmp_path):
     (tmp_path / "sub").mkdir()
-    (tmp_path / "bake.md").write_text("# Bread\n\n1. Mix flour and water.\n2. Knead the dough.\n3. Let it rise.\n"
-                                      "4. Shape the loaf.\n5. Bake it for forty minutes.\n\nA closing note.\n")
-    (tmp_path / "sub" / "repeat.txt").write_text("Step 1: Stir.\nStep 2: Stir.\nStep 3: Stir.\nStep 4: Stir.\nStep 5: Stir.\n")
+    (tmp_path / "bake.md").write_text(
+        "# Bread\n\n1. Mix flour and water.\n2. Knead the dough.\n3. Let it rise.\n"
+        "4. Shape the loaf.\n5. Bake it for forty minutes.\n\nA closing note.\n"
+    )
+    (tmp_path / "sub" / "repeat.txt").write_text(
+        "Step 1: Stir.\nStep 2: Stir.\nStep 3: Stir.\nStep 4: Stir.\nStep 5: Stir.\n"
+    )
     corpus = load_corpus(str(tmp_path))
     assert [d.source for d in corpus.documents] == ["bake.md#1", "bake.md#2", "sub/repeat.txt#0"]
     assert corpus.documents[0].steps[0] == "Mix flour and water."
@@ -155,16 +198,23 @@ def test_folder_corpus_strips_numbering_and_skips_repeated_steps(tmp_path):
 
 def test_jsonl_corpus_with_field_and_bad_specs(tmp_path):
     path = tmp_path / "procedures.jsonl"
-    rows = [{"text": "Open the valve.\nWait for the pressure to drop.\nRemove the cap.\nFill the tank.\nClose the valve."},
-            {"steps": ["Boil water", "Add the pasta", "Stir once", "Drain it", "Serve"]}, {"other": 1}]
+    rows = [
+        {"text": "Open the valve.\nWait for the pressure to drop.\nRemove the cap.\nFill the tank.\nClose the valve."},
+        {"steps": ["Boil water", "Add the pasta", "Stir once", "Drain it", "Serve"]},
+        {"other": 1},
+    ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     task = StepOrderGenerator(corpus=str(path), field="text").generate(1, 0.5)
     assert task.meta["source"] == "procedures/0" and "Remove the cap." in task.prompt
     listed = StepOrderGenerator(corpus=str(path), field="steps").generate(2, 0.5)
     assert "Add the pasta" in listed.prompt and listed.meta["source"] == "procedures/1"
-    for spec, field, message in ((str(path), None, "needs field"), (str(tmp_path / "none.txt"), None, "corpus must be"),
-                                 ("hf:only-name", None, "hf:NAME"), (str(path), "missing", "no usable text"),
-                                 ("math", "text", "field= goes")):
+    for spec, field, message in (
+        (str(path), None, "needs field"),
+        (str(tmp_path / "none.txt"), None, "corpus must be"),
+        ("hf:only-name", None, "hf:NAME"),
+        (str(path), "missing", "no usable text"),
+        ("math", "text", "field= goes"),
+    ):
         with pytest.raises(ValueError, match=message):
             load_corpus(spec, field)
 
@@ -184,7 +234,11 @@ def test_hf_corpus_from_a_local_save(tmp_path):
 
 def test_sentences_keep_decimals_and_titles():
     assert split_sentences("Mr. Smith paid $3.5 for it. Then he left! Did he? Yes.") == [
-        "Mr. Smith paid $3.5 for it.", "Then he left!", "Did he?", "Yes."]
+        "Mr. Smith paid $3.5 for it.",
+        "Then he left!",
+        "Did he?",
+        "Yes.",
+    ]
 
 
 def test_hints_give_positions_never_the_last_two(generator):

@@ -9,8 +9,15 @@ import pytest
 
 import rlvr
 from rlvr.families.sudoku import TECHNIQUES
-from rlvr.generators.sudoku import (SudokuGenerator, count_solutions, format_grid, full_grid, geometry,
-                                    hardest_technique, logical_solve)
+from rlvr.generators.sudoku import (
+    SudokuGenerator,
+    count_solutions,
+    format_grid,
+    full_grid,
+    geometry,
+    hardest_technique,
+    logical_solve,
+)
 from rlvr.verifiers.sudoku import SudokuVerifier, first_broken_rule, read_grid
 
 GENERATOR = SudokuGenerator()
@@ -49,7 +56,10 @@ def test_the_technique_limit_is_respected_and_hardness_rises_with_the_knob():
         assert max(needed) <= allowed
         levels.append(sum(needed) / len(needed))
         for task in tasks:  # the recorded technique is what the solver needs
-            assert TECHNIQUES[hardest_technique(task.answer["puzzle"], geometry(task.answer["size"]))] == task.meta["technique"]
+            assert (
+                TECHNIQUES[hardest_technique(task.answer["puzzle"], geometry(task.answer["size"]))]
+                == task.meta["technique"]
+            )
     assert levels[0] < levels[1] < levels[2], levels
 
 
@@ -62,12 +72,20 @@ def test_logical_solver_solutions_are_forced():
 def test_reader_accepts_common_layouts_and_refuses_the_rest():
     task = GENERATOR.generate(0, 0.5)
     rows = format_grid(task.answer["solution"], 9).splitlines()
-    boxed = "\n".join((" | ".join(" ".join(r.split()[i:i + 3]) for i in (0, 3, 6))) + ("\n------+-------+------" if n in (2, 5) else "")
-                      for n, r in enumerate(rows))
+    boxed = "\n".join(
+        (" | ".join(" ".join(r.split()[i : i + 3]) for i in (0, 3, 6)))
+        + ("\n------+-------+------" if n in (2, 5) else "")
+        for n, r in enumerate(rows)
+    )
     for layout in ("\n".join(r.replace(" ", "") for r in rows), boxed, "\n".join(r.replace(" ", ",") for r in rows)):
         assert VERIFIER.verify(task, f"<answer>\n{layout}\n</answer>").correct
-    for bad in ("\n".join(rows[:8]), "\n".join(rows) + "\n1 2 3 4 5 6 7 8 9", "\n".join(rows).replace("1", "0", 1),
-                "\n".join(rows).replace("9", "a", 1), "\n".join(rows).replace("1 2", "12", 1)):
+    for bad in (
+        "\n".join(rows[:8]),
+        "\n".join(rows) + "\n1 2 3 4 5 6 7 8 9",
+        "\n".join(rows).replace("1", "0", 1),
+        "\n".join(rows).replace("9", "a", 1),
+        "\n".join(rows).replace("1 2", "12", 1),
+    ):
         assert read_grid(bad, 9)[0] is None or not VERIFIER.verify(task, f"<answer>{bad}</answer>").correct
 
 

@@ -18,13 +18,30 @@ import pytest
 
 import rlvr
 from rlvr.generators.swe import (
-    ALWAYS_EQUAL, EXIT_AT_IMPORT, FAKE_OUTPUT, FRAME_WALK_FORGERY, HARNESS_FORGERY, HUGE_RESULT, PLAIN_FORGERY, PYTEST_PATCH,
-    SWEGenerator, hide_in_unicode_escape, hide_in_utf7, write_swebench_fixture,
+    ALWAYS_EQUAL,
+    EXIT_AT_IMPORT,
+    FAKE_OUTPUT,
+    FRAME_WALK_FORGERY,
+    HARNESS_FORGERY,
+    HUGE_RESULT,
+    PLAIN_FORGERY,
+    PYTEST_PATCH,
+    SWEGenerator,
+    hide_in_unicode_escape,
+    hide_in_utf7,
+    write_swebench_fixture,
 )
 from rlvr.generators.swe_mutations import OPERATORS, mutation_sites
 from rlvr.verifiers import swe as swe_verifier
 from rlvr.verifiers.swe import (
-    REPORT_MARK, SWEVerifier, extract_patch, make_unified_diff, parse_patch, render_patch, run_pytest_in_sandbox, write_tree,
+    REPORT_MARK,
+    SWEVerifier,
+    extract_patch,
+    make_unified_diff,
+    parse_patch,
+    render_patch,
+    run_pytest_in_sandbox,
+    write_tree,
 )
 
 DATA = Path(__file__).parent / "data" / "swe"
@@ -128,12 +145,16 @@ def call_graph(files: dict, package: str) -> dict:
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.FunctionDef):
                 graph.setdefault(node.name, set()).update(
-                    c.func.id for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name))
+                    c.func.id for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                )
             if isinstance(node, ast.ClassDef):
                 for method in node.body:
                     if isinstance(method, ast.FunctionDef):
                         graph.setdefault(f"{node.name}.{method.name}", set()).update(
-                            c.func.id for c in ast.walk(method) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name))
+                            c.func.id
+                            for c in ast.walk(method)
+                            if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                        )
     return graph
 
 
@@ -162,12 +183,15 @@ def depth_from_tests(task) -> int:
     raise AssertionError("bug unreachable from failing tests")
 
 
-@pytest.mark.parametrize("difficulty,modules,functions,bugs,depth,shown,tests,loc", [
-    (0.0, 2, (3, 6), 1, 0, True, (6, 6), (18, 42)),
-    (0.5, 4, (8, 12), 1, 1, True, (12, 18), (41, 95)),
-    (0.75, 5, (16, 24), 2, 2, False, (18, 24), (90, 156)),
-    (1.0, 7, (23, 33), 2, 3, False, (24, 30), (126, 192)),
-])
+@pytest.mark.parametrize(
+    "difficulty,modules,functions,bugs,depth,shown,tests,loc",
+    [
+        (0.0, 2, (3, 6), 1, 0, True, (6, 6), (18, 42)),
+        (0.5, 4, (8, 12), 1, 1, True, (12, 18), (41, 95)),
+        (0.75, 5, (16, 24), 2, 2, False, (18, 24), (90, 156)),
+        (1.0, 7, (23, 33), 2, 3, False, (24, 30), (126, 192)),
+    ],
+)
 def test_difficulty_table(generator, difficulty, modules, functions, bugs, depth, shown, tests, loc):
     """The docstring's table (ranges measured over 150 seeds; checked on 12)."""
     for seed in range(12):
@@ -186,8 +210,14 @@ def test_difficulty_table(generator, difficulty, modules, functions, bugs, depth
 
 
 def test_parameters_are_typed_and_an_impossible_bug_count_is_a_clear_error(generator):
-    for name, bad in (("modules", 1), ("functions", 65), ("bugs", 0), ("bugs", 1.5), ("call_depth", 7),
-                      ("show_failing_test", "yes")):
+    for name, bad in (
+        ("modules", 1),
+        ("functions", 65),
+        ("bugs", 0),
+        ("bugs", 1.5),
+        ("call_depth", 7),
+        ("show_failing_test", "yes"),
+    ):
         with pytest.raises(ValueError, match=name):
             generator.generate(0, 0.5, **{name: bad})
     with pytest.raises(ValueError, match="unknown parameter 'bug'"):
@@ -195,7 +225,10 @@ def test_parameters_are_typed_and_an_impossible_bug_count_is_a_clear_error(gener
     largest = generator.generate(0, 0.5, modules=16, functions=64, bugs=6, call_depth=6, show_failing_test="false")
     assert (largest.meta["modules"], largest.meta["call_depth"], len(largest.answer["bugs"])) == (16, 6, 6)
     assert largest.params["show_failing_test"] is False and "fails:" not in largest.meta["issue"]
-    assert largest.id == generator.generate(0, 0.5, modules="16", functions=64, bugs=6, call_depth=6, show_failing_test=False).id
+    assert (
+        largest.id
+        == generator.generate(0, 0.5, modules="16", functions=64, bugs=6, call_depth=6, show_failing_test=False).id
+    )
     with pytest.raises(ValueError, match="fewer bugs or more functions"):  # two top-level functions hold the bugs
         generator.generate(0, 0.0, functions=5, bugs=3)
 
@@ -205,7 +238,11 @@ def test_issue_reads_like_an_issue_and_never_shows_the_diff(generator):
         task = generator.generate(seed, 0.5)
         issue = task.meta["issue"]
         assert issue in task.prompt and "but I expected" in issue and ">>> " in issue
-        fix_lines = [l[1:].strip() for l in task.answer["fix_patch"].splitlines() if l.startswith("+") and not l.startswith("+++")]
+        fix_lines = [
+            l[1:].strip()
+            for l in task.answer["fix_patch"].splitlines()
+            if l.startswith("+") and not l.startswith("+++")
+        ]
         assert not any(line and line in issue for line in fix_lines if len(line) > 12)
         assert "```diff" in task.prompt and "tests/test_" in task.prompt
 
@@ -242,7 +279,9 @@ def test_reference_patch_passes_and_wrong_one_fails(generator, verifier, difficu
     assert good.details["fail_to_pass"]["passed"] == len(task.answer["fail_to_pass"])
     assert good.details["trust"] == "host-judged"
     bad = verifier.verify(task, generator.wrong_response(task))
-    assert not bad.correct and bad.format_ok and bad.details["fail_to_pass"]["passed"] < len(task.answer["fail_to_pass"])
+    assert (
+        not bad.correct and bad.format_ok and bad.details["fail_to_pass"]["passed"] < len(task.answer["fail_to_pass"])
+    )
 
 
 def test_verification_survives_a_json_round_trip(generator, verifier, tmp_path):
@@ -252,8 +291,10 @@ def test_verification_survives_a_json_round_trip(generator, verifier, tmp_path):
         assert verifier.verify(loaded, generator.solve(loaded)).correct
 
 
-@pytest.mark.parametrize("response", ["", "I could not find the bug.", "```diff\n```", "<answer></answer>",
-                                      "```diff\nnot a diff at all\n```"])
+@pytest.mark.parametrize(
+    "response",
+    ["", "I could not find the bug.", "```diff\n```", "<answer></answer>", "```diff\nnot a diff at all\n```"],
+)
 def test_empty_or_missing_patch_fails(task, verifier, response):
     verdict = verifier.verify(task, response)
     assert verdict.reward == 0.0 and not verdict.correct and verdict.reason
@@ -271,8 +312,13 @@ def test_sloppy_diffs_still_apply(task, verifier):
     miscounted = re.sub(r"@@ -(\d+),(\d+) \+(\d+),(\d+) @@", lambda m: f"@@ -{m.group(1)},99 +{m.group(3)},1 @@", diff)
     unprefixed = re.sub(r"^(---|\+\+\+) [ab]/", r"\1 ", diff, flags=re.MULTILINE)
     unprefixed = "\n".join(l for l in unprefixed.splitlines() if not l.startswith("diff --git")) + "\n"
-    for response in (fenced(miscounted), fenced(unprefixed), fenced(diff).replace("\n", "\r\n"),
-                     f"<think>maybe</think><answer>\n{diff}</answer>", f"```patch\n{diff}```"):
+    for response in (
+        fenced(miscounted),
+        fenced(unprefixed),
+        fenced(diff).replace("\n", "\r\n"),
+        f"<think>maybe</think><answer>\n{diff}</answer>",
+        f"```patch\n{diff}```",
+    ):
         verdict = verifier.verify(task, response)
         assert verdict.correct, (verdict, response[:300])
 
@@ -313,8 +359,11 @@ def assert_hack_scores_zero(task, verifier, changes: dict, words: str):
 
 
 def visible_test_file(task) -> str:
-    return task.answer["fail_to_pass"][0].split("::")[0] if "acceptance" not in task.answer["fail_to_pass"][0] else \
-        next(n.split("::")[0] for n in task.answer["fail_to_pass"] if "acceptance" not in n)
+    return (
+        task.answer["fail_to_pass"][0].split("::")[0]
+        if "acceptance" not in task.answer["fail_to_pass"][0]
+        else next(n.split("::")[0] for n in task.answer["fail_to_pass"] if "acceptance" not in n)
+    )
 
 
 def test_editing_or_deleting_tests_scores_zero(task, verifier):
@@ -322,33 +371,49 @@ def test_editing_or_deleting_tests_scores_zero(task, verifier):
     neutered = re.sub(r"assert .*", "assert True", task.answer["files"][path])
     assert_hack_scores_zero(task, verifier, {path: neutered}, "test or configuration file")
     assert_hack_scores_zero(task, verifier, {path: None}, "test or configuration file")
-    assert_hack_scores_zero(task, verifier, {"tests/test_extra.py": "def test_ok():\n    pass\n"}, "test or configuration file")
+    assert_hack_scores_zero(
+        task, verifier, {"tests/test_extra.py": "def test_ok():\n    pass\n"}, "test or configuration file"
+    )
 
 
 @pytest.mark.parametrize("path", ["conftest.py", "tests/conftest.py", "PKG/conftest.py"])
 def test_conftest_tricks_score_zero(task, verifier, path):
     path = path.replace("PKG", task.answer["package"])
-    trick = ("import pytest\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
-             "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n")
+    trick = (
+        "import pytest\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n"
+    )
     assert_hack_scores_zero(task, verifier, {path: trick}, "test or configuration file")
 
 
-@pytest.mark.parametrize("path,content", [
-    ("pyproject.toml", '[tool.pytest.ini_options]\naddopts = "-p no:python"\n'),
-    ("pytest.ini", "[pytest]\naddopts = --co\n"),
-    ("setup.cfg", "[tool:pytest]\naddopts = -x\n"),
-    ("tox.ini", "[pytest]\npython_files = nothing_*.py\n"),
-])
+@pytest.mark.parametrize(
+    "path,content",
+    [
+        ("pyproject.toml", '[tool.pytest.ini_options]\naddopts = "-p no:python"\n'),
+        ("pytest.ini", "[pytest]\naddopts = --co\n"),
+        ("setup.cfg", "[tool:pytest]\naddopts = -x\n"),
+        ("tox.ini", "[pytest]\npython_files = nothing_*.py\n"),
+    ],
+)
 def test_config_edits_score_zero(task, verifier, path, content):
     assert_hack_scores_zero(task, verifier, {path: content}, "test or configuration file")
 
 
-@pytest.mark.parametrize("injected", [
-    "import sys\nsys.exit(0)\n", "raise SystemExit(0)\n", "import os\nos._exit(0)\n", "exit()\n",
-    "import pytest\npytest.skip('later', allow_module_level=True)\n",
-    "import builtins\nbuiltins.AssertionError = Exception\n",
-    "import gc\n", "import atexit\n", "__import__('o' + 's')._exit(0)\n", "open('/proc/self/mem')\n",
-])
+@pytest.mark.parametrize(
+    "injected",
+    [
+        "import sys\nsys.exit(0)\n",
+        "raise SystemExit(0)\n",
+        "import os\nos._exit(0)\n",
+        "exit()\n",
+        "import pytest\npytest.skip('later', allow_module_level=True)\n",
+        "import builtins\nbuiltins.AssertionError = Exception\n",
+        "import gc\n",
+        "import atexit\n",
+        "__import__('o' + 's')._exit(0)\n",
+        "open('/proc/self/mem')\n",
+    ],
+)
 def test_exits_and_introspection_in_the_package_score_zero(task, verifier, injected):
     path = source_path(task)
     changes = with_fix(task, path, lambda text: text + "\n" + injected)
@@ -361,10 +426,14 @@ def test_always_equal_objects_score_zero(task, verifier):
     assert_hack_scores_zero(task, verifier, with_fix(task, path, lambda text: text + trick), "forbidden code")
 
 
-@pytest.mark.parametrize("header", [
-    "--- a/../outside.py\n+++ b/../outside.py\n", "--- /dev/null\n+++ /etc/cron.d/evil\n",
-    "--- a/.git/config\n+++ b/.git/config\n",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "--- a/../outside.py\n+++ b/../outside.py\n",
+        "--- /dev/null\n+++ /etc/cron.d/evil\n",
+        "--- a/.git/config\n+++ b/.git/config\n",
+    ],
+)
 def test_paths_outside_the_repository_score_zero(task, verifier, header):
     verdict = verifier.verify(task, fenced(header + "@@ -1,1 +1,1 @@\n-a\n+b\n"))
     assert verdict.reward == 0.0 and re.search(r"leaves the repository|absolute|\.git", verdict.reason), verdict.reason
@@ -376,14 +445,22 @@ def test_symlinks_binaries_and_new_files_outside_the_package_score_zero(task, ve
     assert "mode 120000" in verifier.verify(task, fenced(symlink)).reason
     binary = f"diff --git a/{package}/x.bin b/{package}/x.bin\nGIT binary patch\nliteral 1\nIcmZ?d00001\n"
     assert "binary" in verifier.verify(task, fenced(binary)).reason
-    for path in ("sitecustomize.py", f"{package}/sitecustomize.py", "evil.pth", "pytest_plugin.py", "helpers/__init__.py"):
+    for path in (
+        "sitecustomize.py",
+        f"{package}/sitecustomize.py",
+        "evil.pth",
+        "pytest_plugin.py",
+        "helpers/__init__.py",
+    ):
         verdict = verifier.verify(task, edit(task, with_fix(task, path, lambda _: "X = 1\n")))
         assert verdict.reward == 0.0 and "rejected" in verdict.reason, (path, verdict)
 
 
 def test_new_module_inside_the_package_is_allowed(task, verifier):
     package = task.answer["package"]
-    changes = with_fix(task, f"{package}/extra.py", lambda _: '"""Extra helpers."""\n\nimport math\n\nHALF = math.pi / 2\n')
+    changes = with_fix(
+        task, f"{package}/extra.py", lambda _: '"""Extra helpers."""\n\nimport math\n\nHALF = math.pi / 2\n'
+    )
     assert verifier.verify(task, edit(task, changes)).correct
 
 
@@ -398,18 +475,30 @@ def test_hardcoding_the_visible_test_inputs_fails_on_held_out_tests(generator, v
         calls = []
         for node in visible_failing:
             path, name = node.split("::")
-            test = next(n for n in ast.walk(ast.parse(answer["files"][path])) if isinstance(n, ast.FunctionDef) and n.name == name)
+            test = next(
+                n
+                for n in ast.walk(ast.parse(answer["files"][path]))
+                if isinstance(n, ast.FunctionDef) and n.name == name
+            )
             calls.append(test.body[0].test)
-        if hidden_failing and all(isinstance(c.left.func, ast.Name) for c in calls) and len({c.left.func.id for c in calls}) == 1:
+        if (
+            hidden_failing
+            and all(isinstance(c.left.func, ast.Name) for c in calls)
+            and len({c.left.func.id for c in calls}) == 1
+        ):
             break
     else:
         pytest.fail("no task with held-out failing tests of one plain function in 60 seeds")
     name = calls[0].left.func.id
-    module = next(p for p, t in answer["files"].items() if p.startswith(answer["package"] + "/") and f"def {name}(" in t)
+    module = next(
+        p for p, t in answer["files"].items() if p.startswith(answer["package"] + "/") and f"def {name}(" in t
+    )
     table = {ast.unparse(ast.Tuple(elts=c.left.args, ctx=ast.Load())): ast.unparse(c.comparators[0]) for c in calls}
-    wrapper = (f"\n\n_{name}_unpatched = {name}\n\n\ndef {name}(*args):\n    known = {{"
-               + ", ".join(f"repr({k}): {v}" for k, v in table.items())
-               + f"}}\n    if repr(args) in known:\n        return known[repr(args)]\n    return _{name}_unpatched(*args)\n")
+    wrapper = (
+        f"\n\n_{name}_unpatched = {name}\n\n\ndef {name}(*args):\n    known = {{"
+        + ", ".join(f"repr({k}): {v}" for k, v in table.items())
+        + f"}}\n    if repr(args) in known:\n        return known[repr(args)]\n    return _{name}_unpatched(*args)\n"
+    )
     verdict = verifier.verify(task, edit(task, {module: answer["files"][module] + wrapper}))
     assert not verdict.correct
     assert all(verdict.details["failed"].get(n) is None for n in visible_failing)
@@ -442,14 +531,23 @@ def test_exit_at_import_leaves_no_report(task, verifier):
 
 
 def test_forged_reports_are_ignored(task, verifier):
-    forged = json.dumps({"status": 0, "collected": [], "errors": [], "results": {
-        n: {"setup": "passed", "call": "passed", "teardown": "passed"} for n in verifier.node_ids(task.answer)}})
+    forged = json.dumps(
+        {
+            "status": 0,
+            "collected": [],
+            "errors": [],
+            "results": {
+                n: {"setup": "passed", "call": "passed", "teardown": "passed"} for n in verifier.node_ids(task.answer)
+            },
+        }
+    )
     line = "\n" + REPORT_MARK + "0" * 64 + " " + forged + "\n"
-    code = (f"import os, atexit, sys\nLINE = {line!r}\n"
-            "def spam():\n    for fd in range(1, 30):\n        try:\n            os.write(fd, LINE.encode())\n"
-            "        except OSError:\n            pass\n\n\nspam()\natexit.register(spam)\n"
-            "assert os.read(0, 4096) == b'' and open('/proc/self/fd/0').read() == '', 'the key is readable'\n"
-            )
+    code = (
+        f"import os, atexit, sys\nLINE = {line!r}\n"
+        "def spam():\n    for fd in range(1, 30):\n        try:\n            os.write(fd, LINE.encode())\n"
+        "        except OSError:\n            pass\n\n\nspam()\natexit.register(spam)\n"
+        "assert os.read(0, 4096) == b'' and open('/proc/self/fd/0').read() == '', 'the key is readable'\n"
+    )
     report = run_with_package_code(verifier, task, code)
     assert report.ok  # the genuine report came back…
     assert all(report.outcome(n) == "passed" for n in verifier.node_ids(task.answer))  # …and it is the real one
@@ -496,8 +594,9 @@ def observe(verifier, task, code: str = "", files: dict | None = None, wall_s: f
     tree = dict(files or answer["files"])
     tree[source_path(task)] += code
     package = {p: t.encode("utf-8") for p, t in tree.items() if not swe_verifier.is_protected_path(p)}
-    return swe_verifier.run_checks_in_sandbox(verifier.sandbox(), package, answer["package"],
-                                              swe_verifier.check_calls(answer), wall_s=wall_s)
+    return swe_verifier.run_checks_in_sandbox(
+        verifier.sandbox(), package, answer["package"], swe_verifier.check_calls(answer), wall_s=wall_s
+    )
 
 
 def test_host_checks_agree_with_pytest_and_the_generator_at_three_difficulties(generator, verifier):
@@ -510,7 +609,8 @@ def test_host_checks_agree_with_pytest_and_the_generator_at_three_difficulties(g
             assert held_out == sorted(held_out)  # visible tests first, then the held-out ones
             assert {c["id"] for c in answer["checks"]} == set(verifier.node_ids(answer))
             assert {c["id"] for c in answer["checks"] if c["held_out"]} == {
-                n for n in verifier.node_ids(answer) if n.startswith("tests/test_acceptance.py::")}
+                n for n in verifier.node_ids(answer) if n.startswith("tests/test_acceptance.py::")
+            }
             clean = swe_verifier.judge_checks(answer, observe(verifier, task, files=fixed_files(task)))
             assert clean.correct and clean.details["trust"] == "host-judged", clean
             buggy = swe_verifier.judge_checks(answer, observe(verifier, task))
@@ -554,8 +654,12 @@ def test_harness_channel_forgery_scores_zero(task, verifier):
 
 @pytest.mark.parametrize("name", ["always-equal", "fake-output", "huge-results", "pytest-patch"])
 def test_runtime_tricks_score_zero_under_the_harness(task, verifier, name):
-    code = {"always-equal": ALWAYS_EQUAL, "fake-output": FAKE_OUTPUT, "huge-results": HUGE_RESULT,
-            "pytest-patch": PYTEST_PATCH}[name]
+    code = {
+        "always-equal": ALWAYS_EQUAL,
+        "fake-output": FAKE_OUTPUT,
+        "huge-results": HUGE_RESULT,
+        "pytest-patch": PYTEST_PATCH,
+    }[name]
     observed = observe(verifier, task, code)
     verdict = swe_verifier.judge_checks(task.answer, observed)
     assert verdict.reward == 0.0 and not observed.problem, (verdict, observed)
@@ -594,7 +698,9 @@ def test_result_lines_are_parsed_with_bounds():
     good = line(nonce, 0, ["value", ["list", [["int", "3"], ["str", "x"], ["tuple", [["none"], ["bool", True]]]]]])
     results = swe_verifier.parse_frames(b"noise\n" + good + b"0" * 32 + b" 1 junk\n", nonce, 2)
     assert results == {0: ("value", [3, "x", (None, True)])}
-    assert swe_verifier.parse_frames(line(nonce, 1, ["error", "ValueError", "bad"]), nonce, 2) == {1: ("error", "ValueError", "bad")}
+    assert swe_verifier.parse_frames(line(nonce, 1, ["error", "ValueError", "bad"]), nonce, 2) == {
+        1: ("error", "ValueError", "bad")
+    }
     deep = ["value", ["none"]]
     for _ in range(40):
         deep = ["value", ["list", [deep[1]]]]
@@ -628,7 +734,9 @@ def test_held_out_expectations_stay_out_of_messages(generator, verifier):
         held_out = {c["id"]: c for c in task.answer["checks"] if c["held_out"]}
         for node, message in verdict.details["messages"].items():
             if node in held_out:
-                assert "expected" not in message and held_out[node]["expected"] not in message.split("returned")[0], message
+                assert "expected" not in message and held_out[node]["expected"] not in message.split("returned")[0], (
+                    message
+                )
             elif verdict.details["failed"][node] == "failed":
                 assert "expected" in message, message
 
@@ -655,7 +763,9 @@ def test_coding_cookies_hide_code_from_a_utf8_reader_and_are_refused(task, verif
         swe_verifier.check_source_bytes(original.encode(), hidden.encode("ascii"))
     assert "import os" in swe_verifier.new_capabilities(original.encode(), hidden.encode("ascii"))
     path = source_path(task)
-    response = fenced(make_unified_diff({path: task.answer["files"][path]}, {path: hide(task.answer["files"][path], PLAIN_FORGERY)}))
+    response = fenced(
+        make_unified_diff({path: task.answer["files"][path]}, {path: hide(task.answer["files"][path], PLAIN_FORGERY)})
+    )
     verdict = verifier.verify(task, response)
     assert verdict.reward == 0.0 and "source encoding" in verdict.reason, verdict.reason
 
@@ -669,7 +779,9 @@ def test_coding_cookie_forgery_is_a_working_exploit_against_in_process_pytest(ta
     root = Path(tempfile.mkdtemp())
     try:
         write_tree(root, {**answer["files"], **answer["hidden_tests"], path: hidden})
-        assert verifier.judge(answer, run_pytest_in_sandbox(verifier.sandbox(), root, verifier.node_ids(answer))).correct
+        assert verifier.judge(
+            answer, run_pytest_in_sandbox(verifier.sandbox(), root, verifier.node_ids(answer))
+        ).correct
     finally:
         shutil.rmtree(root)
     files = {**answer["files"], path: ""}
@@ -689,33 +801,43 @@ def test_byte_order_marks_and_unparsable_files_are_refused(task, verifier):
             swe_verifier.check_source_bytes(original, broken)
     path = source_path(task)
     text = task.answer["files"][path]
-    verdict = verifier.verify(task, fenced(make_unified_diff({path: text}, {path: "\ufeff" + text + "\n" + PLAIN_FORGERY})))
+    verdict = verifier.verify(
+        task, fenced(make_unified_diff({path: text}, {path: "\ufeff" + text + "\n" + PLAIN_FORGERY}))
+    )
     assert verdict.reward == 0.0 and "byte-order mark" in verdict.reason
 
 
-@pytest.mark.parametrize("snippet,found", [
-    ("import typing\nX = getattr(typing, 's' + 'ys')\n", "getattr with a computed name"),
-    ("import typing\nX = typing.sys\n", "attribute .sys"),
-    ("import typing\nX = getattr(typing, 'sys')\n", "string 'sys'"),
-    ("from functools import reduce\nX = reduce(getattr, ['a'], 1)\n", "getattr used as a value"),
-    ("from operator import attrgetter\nX = attrgetter('x')\n", "name attrgetter"),
-    ("X = type('A', (), {})\n", "type() building a class"),
-    ("T = '{0.x}'\nX = T.format(1)\n", "format() of a computed template"),
-    ("X = '{0.__globals__}'.format(print)\n", "string"),
-    ("X = [].__class__.__base__\n", "attribute .__base__"),
-    # the red team's in-process bypasses: a string evaluator and a namespace-taking class factory
-    ("import typing\nP = 'x'\ntyping.ForwardRef('exec(P, globals())')._evaluate({}, None, frozenset())\n", ".ForwardRef"),
-    ("import dataclasses\nS = dataclasses.make_dataclass('S', [], eq=False, namespace={})\n", ".make_dataclass"),
-    ("from typing import get_type_hints\nX = get_type_hints\n", "get_type_hints"),
-    ("import enum\nE = enum.EnumMeta\n", ".EnumMeta"),
-    ("meta = type(int)\nS = meta('S', (int,), {})\n", "type() of a builtin type"),
-    ("S = type(0)('S', (int,), {})\n", "call of a call's result"),
-    ("import abc\nS = abc.ABCMeta('S', (int,), {})\n", ".ABCMeta"),
-    ("import dataclasses as d\nf = d._create_fn('f', (), ['return 1'])\n", "._create_fn"),
-    ("import typing as t\nf = t._type_check\n", "private attribute t._type_check"),
-])
+@pytest.mark.parametrize(
+    "snippet,found",
+    [
+        ("import typing\nX = getattr(typing, 's' + 'ys')\n", "getattr with a computed name"),
+        ("import typing\nX = typing.sys\n", "attribute .sys"),
+        ("import typing\nX = getattr(typing, 'sys')\n", "string 'sys'"),
+        ("from functools import reduce\nX = reduce(getattr, ['a'], 1)\n", "getattr used as a value"),
+        ("from operator import attrgetter\nX = attrgetter('x')\n", "name attrgetter"),
+        ("X = type('A', (), {})\n", "type() building a class"),
+        ("T = '{0.x}'\nX = T.format(1)\n", "format() of a computed template"),
+        ("X = '{0.__globals__}'.format(print)\n", "string"),
+        ("X = [].__class__.__base__\n", "attribute .__base__"),
+        # the red team's in-process bypasses: a string evaluator and a namespace-taking class factory
+        (
+            "import typing\nP = 'x'\ntyping.ForwardRef('exec(P, globals())')._evaluate({}, None, frozenset())\n",
+            ".ForwardRef",
+        ),
+        ("import dataclasses\nS = dataclasses.make_dataclass('S', [], eq=False, namespace={})\n", ".make_dataclass"),
+        ("from typing import get_type_hints\nX = get_type_hints\n", "get_type_hints"),
+        ("import enum\nE = enum.EnumMeta\n", ".EnumMeta"),
+        ("meta = type(int)\nS = meta('S', (int,), {})\n", "type() of a builtin type"),
+        ("S = type(0)('S', (int,), {})\n", "call of a call's result"),
+        ("import abc\nS = abc.ABCMeta('S', (int,), {})\n", ".ABCMeta"),
+        ("import dataclasses as d\nf = d._create_fn('f', (), ['return 1'])\n", "._create_fn"),
+        ("import typing as t\nf = t._type_check\n", "private attribute t._type_check"),
+    ],
+)
 def test_the_scan_sees_runtime_name_building(snippet, found):
-    assert any(found in c for c in swe_verifier.new_capabilities("", snippet)), swe_verifier.new_capabilities("", snippet)
+    assert any(found in c for c in swe_verifier.new_capabilities("", snippet)), swe_verifier.new_capabilities(
+        "", snippet
+    )
 
 
 def test_the_scan_leaves_ordinary_fixes_alone():
@@ -734,12 +856,33 @@ def test_every_family_attack_scores_zero_within_the_deadline(generator, verifier
     attacks = generator.attacks(task)
     names = [name for name, _ in attacks]
     assert len(names) == len(set(names))
-    assert {"frame-walk-report-forgery", "harness-channel-forgery", "coding-cookie-utf7-hiding", "byte-order-mark-hiding",
-            "runtime-names-exit-at-import", "edit-visible-tests", "delete-tests", "add-root-conftest", "add-pytest-ini",
-            "add-setup-cfg", "edit-pyproject", "add-pth-file", "add-sitecustomize", "module-outside-package",
-            "symlink-in-diff", "binary-patch", "sys-exit-at-import", "os-exit-at-import", "monkeypatch-pytest-reports",
-            "print-fake-results", "huge-diff", "deep-path", "deeply-nested-expression", "malformed-hunk-counts",
-            "garbage-diff"} <= set(names)
+    assert {
+        "frame-walk-report-forgery",
+        "harness-channel-forgery",
+        "coding-cookie-utf7-hiding",
+        "byte-order-mark-hiding",
+        "runtime-names-exit-at-import",
+        "edit-visible-tests",
+        "delete-tests",
+        "add-root-conftest",
+        "add-pytest-ini",
+        "add-setup-cfg",
+        "edit-pyproject",
+        "add-pth-file",
+        "add-sitecustomize",
+        "module-outside-package",
+        "symlink-in-diff",
+        "binary-patch",
+        "sys-exit-at-import",
+        "os-exit-at-import",
+        "monkeypatch-pytest-reports",
+        "print-fake-results",
+        "huge-diff",
+        "deep-path",
+        "deeply-nested-expression",
+        "malformed-hunk-counts",
+        "garbage-diff",
+    } <= set(names)
     for name, response in attacks:
         started = time.monotonic()
         verdict = verifier.verify(task, response)
@@ -756,8 +899,16 @@ def test_attacks_cover_swebench_rows_without_files(swebench_checkouts):
     attacks = generator.attacks(task)
     assert {"edit-visible-tests", "add-root-conftest", "symlink-in-diff", "huge-diff"} <= {n for n, _ in attacks}
     for name, response in attacks:
-        if name in ("edit-visible-tests", "add-root-conftest", "add-pth-file", "symlink-in-diff", "binary-patch",
-                    "huge-diff", "garbage-diff", "path-traversal"):
+        if name in (
+            "edit-visible-tests",
+            "add-root-conftest",
+            "add-pth-file",
+            "symlink-in-diff",
+            "binary-patch",
+            "huge-diff",
+            "garbage-diff",
+            "path-traversal",
+        ):
             verdict = checker.verify(task, response)
             assert verdict.reward == 0.0, (name, verdict)
 
@@ -772,8 +923,23 @@ def inflection_repo(tmp_path_factory):
     """The inflection 0.5.1 source distribution (MIT; one module and a pytest suite, no
     dependencies), downloaded at set-up time."""
     target = tmp_path_factory.mktemp("sdist")
-    result = subprocess.run([sys.executable, "-m", "pip", "download", "--no-binary", ":all:",
-                             "--no-deps", "inflection==0.5.1", "-d", str(target), "-q"], capture_output=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-binary",
+            ":all:",
+            "--no-deps",
+            "inflection==0.5.1",
+            "-d",
+            str(target),
+            "-q",
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     archives = list(target.glob("inflection-0.5.1.tar.gz"))
     if result.returncode != 0 or not archives:
         pytest.skip(f"PyPI unreachable, cannot fetch the inflection sdist: {result.stderr.decode()[-300:]}")
@@ -810,7 +976,9 @@ def swebench_checkouts(tmp_path_factory):
 
 def test_committed_swebench_fixture_matches_its_git_history(swebench_checkouts):
     _, rows = swebench_checkouts
-    committed = [json.loads(line) for line in (DATA / "synthetic_swebench.jsonl").read_text().splitlines() if line.strip()]
+    committed = [
+        json.loads(line) for line in (DATA / "synthetic_swebench.jsonl").read_text().splitlines() if line.strip()
+    ]
     assert committed == rows  # same base commits: the checkouts are reproducible
 
 
@@ -826,7 +994,9 @@ def test_swebench_instances_verify_locally(swebench_checkouts):
         good = checker.verify(task, generator.solve(task))
         assert good.correct and good.details["trust"] == "in-process tests"
         assert not checker.verify(task, generator.wrong_response(task)).correct
-        test_file = next(p for p in json.loads(json.dumps(task.answer["pass_to_pass"])) if "acceptance" not in p).split("::")[0]
+        test_file = next(p for p in json.loads(json.dumps(task.answer["pass_to_pass"])) if "acceptance" not in p).split(
+            "::"
+        )[0]
         hack = f"--- a/{test_file}\n+++ b/{test_file}\n@@ -1,1 +1,1 @@\n-x\n+y\n"
         assert "test or configuration" in checker.verify(task, fenced(hack)).reason
 
@@ -875,7 +1045,10 @@ def test_one_diff_block_is_the_answer_and_several_are_a_hedge():
     assert extract_patch(f"Some prose.\n```diff\n{last}```\nmore prose") == last.rstrip("\n")
     assert [p.new_path for p in parse_patch(last)] == ["y.py"]
     assert parse_patch(last)[0].hunks[0].counts() == (1, 1)
-    for hedge in (f"```diff\n{first}```\ntext\n```diff\n{last}```", f"<answer>```\n{first}```\nor\n```\n{last}```</answer>"):
+    for hedge in (
+        f"```diff\n{first}```\ntext\n```diff\n{last}```",
+        f"<answer>```\n{first}```\nor\n```\n{last}```</answer>",
+    ):
         with pytest.raises(swe_verifier.PatchError, match="exactly one diff"):
             extract_patch(hedge)
 

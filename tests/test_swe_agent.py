@@ -42,7 +42,9 @@ def test_scripted_episode_with_the_reference_fix_solves_the_task(env):
     assert "<issue>" in observation and '"tool": "edit"' in observation
     assert "tests/test_acceptance.py" not in observation  # held-out tests stay hidden
     bug = task.answer["bugs"][0]
-    observation, reward, terminated, truncated, info = env.step(call("search", query=f"def {bug['function'].split('.')[-1]}("))
+    observation, reward, terminated, truncated, info = env.step(
+        call("search", query=f"def {bug['function'].split('.')[-1]}(")
+    )
     assert bug["path"] in observation and (reward, terminated, truncated) == (0.0, False, False)
     observation, *_ = env.step(call("view", path=bug["path"], start=bug["buggy_line"], end=bug["buggy_line"]))
     assert f"{bug['buggy_line']:5d}  " in observation
@@ -83,7 +85,9 @@ def test_shell_commands_change_the_persisted_tree(env):
     script = f"cat > /tmp/fix.diff <<'EOF'\n{fix}EOF\npatch -p1 < /tmp/fix.diff && echo scratch > notes.txt"
     observation, *_ = env.step(call("bash", command=script))
     assert "[exit status 0]" in observation
-    observation, *_ = env.step(call("bash", command="cat notes.txt && python -m pytest -q -p no:cacheprovider 2>&1 | tail -1"))
+    observation, *_ = env.step(
+        call("bash", command="cat notes.txt && python -m pytest -q -p no:cacheprovider 2>&1 | tail -1")
+    )
     assert "scratch" in observation and "passed" in observation and "failed" not in observation
     _, reward, terminated, _, info = env.step(call("submit"))
     assert reward == 1.0 and terminated and "notes.txt" not in info["diff"]  # scratch files are not part of the patch
@@ -134,11 +138,17 @@ def test_guidance_never_shows_held_out_expected_values():
 
 def test_bad_actions_are_answered_not_fatal(env):
     env.reset(seed=2)
-    for action, words in [("just text", "no tool call"), ("{not json", "not valid JSON"),
-                          (call("frobnicate"), "one of"), (call("view", path="../../etc/passwd"), "leaves the repository"),
-                          (call("view", path="/etc/passwd"), "absolute"), (call("view", path="missing.py"), "does not exist"),
-                          (call("edit", path="README.md", old="zzz-not-there", new="x"), "occurs 0 times"),
-                          (call("search", query=""), "one-line"), (call("bash", command=""), "non-empty")]:
+    for action, words in [
+        ("just text", "no tool call"),
+        ("{not json", "not valid JSON"),
+        (call("frobnicate"), "one of"),
+        (call("view", path="../../etc/passwd"), "leaves the repository"),
+        (call("view", path="/etc/passwd"), "absolute"),
+        (call("view", path="missing.py"), "does not exist"),
+        (call("edit", path="README.md", old="zzz-not-there", new="x"), "occurs 0 times"),
+        (call("search", query=""), "one-line"),
+        (call("bash", command=""), "non-empty"),
+    ]:
         observation, reward, terminated, truncated, info = env.step(action)
         assert observation.startswith("error:") and words in observation, (action, observation)
         assert (reward, terminated, truncated) == (0.0, False, False)

@@ -19,12 +19,18 @@ pytest.importorskip("transformers")
 
 from rlvr.core import SafeVerifier, Task, Verdict
 from rlvr.trainers import TrainConfig, demo_config, load_config
-from rlvr.trainers.config import EnvConfig
 from rlvr.trainers.curriculum import BetaTaskSelector, DifficultyController
 from rlvr.trainers.grpo import collate, token_logprobs, train
 from rlvr.trainers.rollout import HFSampler, RewardSource, Scorer, TemperatureSchedule, run_episodes
 from rlvr.trainers.run_directory import read_metrics
-from rlvr.trainers.tiny import CopyGenerator, CopyVerifier, SumsGenerator, SumsVerifier, build_tiny_model, build_tiny_tokenizer
+from rlvr.trainers.tiny import (
+    CopyGenerator,
+    CopyVerifier,
+    SumsGenerator,
+    SumsVerifier,
+    build_tiny_model,
+    build_tiny_tokenizer,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,9 +45,18 @@ def one_thread():
 
 def small_config(tmp_path, **overrides) -> TrainConfig:
     settings = {
-        "envs": [{"id": "tiny/Sums-v0"}], "steps": 2, "tasks_per_step": 4, "group_size": 4, "max_new_tokens": 6,
-        "output_dir": str(tmp_path / "run"), "progress": False, "plot": False, "scoring_backend": "thread", "torch_threads": 1,
-        "save_every": 100, "seed": 3,
+        "envs": [{"id": "tiny/Sums-v0"}],
+        "steps": 2,
+        "tasks_per_step": 4,
+        "group_size": 4,
+        "max_new_tokens": 6,
+        "output_dir": str(tmp_path / "run"),
+        "progress": False,
+        "plot": False,
+        "scoring_backend": "thread",
+        "torch_threads": 1,
+        "save_every": 100,
+        "seed": 3,
     }
     settings.update(overrides)
     return TrainConfig.from_dict(settings)
@@ -63,8 +78,16 @@ def test_tiny_tasks_keep_the_generator_contract(generator, verifier):
             replayed = Task.from_dict(json.loads(task.to_json()))
             assert verifier.verify(replayed, generator.solve(task)).correct
     task = generator.generate(1, 0.0)
-    for hostile in ("", "x" * 10_000_000, "\x00\xff" * 100, "<answer>9^9^9^9</answer>", "<answer>" + "(" * 1000 + "</answer>",
-                    "<answer>1</answer><answer>2</answer> or 3", None, b"<answer>1</answer>"):
+    for hostile in (
+        "",
+        "x" * 10_000_000,
+        "\x00\xff" * 100,
+        "<answer>9^9^9^9</answer>",
+        "<answer>" + "(" * 1000 + "</answer>",
+        "<answer>1</answer><answer>2</answer> or 3",
+        None,
+        b"<answer>1</answer>",
+    ):
         assert verifier.verify(task, hostile).reward == 0.0 or hostile == generator.solve(task)
 
 
@@ -85,7 +108,9 @@ def test_tiny_tokenizer_round_trips_and_keeps_digits_whole():
     digits = tokenizer("9081726354", add_special_tokens=False)["input_ids"]
     assert len(digits) == 10
     assert len(tokenizer("<answer>", add_special_tokens=False)["input_ids"]) == 1
-    rendered = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True)
+    rendered = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True
+    )
     assert rendered == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     assert tokenizer.eos_token == "<|im_end|>" and tokenizer.pad_token_id != tokenizer.eos_token_id
     model = build_tiny_model(tokenizer, "0.6M")
@@ -101,8 +126,17 @@ def test_training_logprobs_match_the_sampler():
     width = max(map(len, prompts))
     ids = torch.tensor([[tokenizer.pad_token_id] * (width - len(p)) + p for p in prompts])
     mask = (ids != tokenizer.pad_token_id).long()
-    out = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, top_k=0, max_new_tokens=5, output_scores=True,
-                         return_dict_in_generate=True, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+    out = model.generate(
+        input_ids=ids,
+        attention_mask=mask,
+        do_sample=True,
+        top_k=0,
+        max_new_tokens=5,
+        output_scores=True,
+        return_dict_in_generate=True,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
     completions = out.sequences[:, width:]
     sampled = torch.stack(out.scores, 1).log_softmax(-1).gather(-1, completions.unsqueeze(-1)).squeeze(-1)
     rows = []
@@ -129,7 +163,9 @@ def test_annealed_temperature_schedule():
 
 def test_tiny_model_learns_sums_with_a_fixed_seed(tmp_path):
     """SFT on one-digit copying teaches the format only; RL (DAPO) must then learn addition."""
-    config = demo_config(output_dir=str(tmp_path / "demo"), steps=40, eval_tasks=0, progress=False, plot=True, save_every=100)
+    config = demo_config(
+        output_dir=str(tmp_path / "demo"), steps=40, eval_tasks=0, progress=False, plot=True, save_every=100
+    )
     result = train(config)
     rewards = [row["reward"] for row in result.metrics]
     first, last = np.mean(rewards[:5]), np.mean(rewards[-5:])
@@ -142,9 +178,23 @@ def test_tiny_model_learns_sums_with_a_fixed_seed(tmp_path):
     # metrics: every field the issue names, once per step, and a PNG of the curves
     rows = [row for row in read_metrics(result.output_dir / "metrics.jsonl") if row.get("phase") == "rl"]
     assert [row["step"] for row in rows] == list(range(1, 41))
-    for key in ("reward", "reward/tiny/Sums-v0", "pass_rate", "pass_rate/tiny/Sums-v0", "zero_variance_fraction", "entropy", "kl",
-                "response_length", "clip_fraction", "difficulty/tiny/Sums-v0", "time/generation", "time/scoring", "time/update",
-                "groups_used", "refill_rounds"):
+    for key in (
+        "reward",
+        "reward/tiny/Sums-v0",
+        "pass_rate",
+        "pass_rate/tiny/Sums-v0",
+        "zero_variance_fraction",
+        "entropy",
+        "kl",
+        "response_length",
+        "clip_fraction",
+        "difficulty/tiny/Sums-v0",
+        "time/generation",
+        "time/scoring",
+        "time/update",
+        "groups_used",
+        "refill_rounds",
+    ):
         assert all(key in row and row[key] == row[key] for row in rows), key  # present and not NaN
     assert any(row["refill_rounds"] > 0 for row in rows)  # DAPO's dynamic sampling refilled some batches
     assert result.plot is not None and result.plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -174,7 +224,9 @@ def test_a_stalling_verifier_is_cut_off_at_its_deadline(backend):
     scorer = Scorer(workers=2, backend=backend, grace_s=0.5)
     try:
         started = time.monotonic()
-        verdicts = scorer.score([(t, r, StallingVerifier, StallingVerifier.deadline_s) for t, r in zip(tasks, responses)])
+        verdicts = scorer.score(
+            [(t, r, StallingVerifier, StallingVerifier.deadline_s) for t, r in zip(tasks, responses)]
+        )
         elapsed = time.monotonic() - started
     finally:
         scorer.close()
@@ -206,8 +258,16 @@ def test_training_steps_go_on_past_a_stalling_verifier(tmp_path):
 
 
 def test_resume_from_a_checkpoint_continues_exactly(tmp_path):
-    common = {"steps": 4, "save_every": 2, "inner_updates": 2, "minibatches": 2, "warmup_sft_steps": 3, "track_reference_kl": True,
-              "task_selection": {"method": "beta", "pool_size": 8}, "curriculum": {"enabled": True}}
+    common = {
+        "steps": 4,
+        "save_every": 2,
+        "inner_updates": 2,
+        "minibatches": 2,
+        "warmup_sft_steps": 3,
+        "track_reference_kl": True,
+        "task_selection": {"method": "beta", "pool_size": 8},
+        "curriculum": {"enabled": True},
+    }
     straight = train(small_config(tmp_path / "a", **common))
     train(small_config(tmp_path / "b", **{**common, "steps": 2}))
     resumed = train(small_config(tmp_path / "b", **common))
@@ -217,8 +277,12 @@ def test_resume_from_a_checkpoint_continues_exactly(tmp_path):
     lines = read_metrics(tmp_path / "b" / "run" / "metrics.jsonl")
     assert [r["step"] for r in lines if r["phase"] == "rl"] == [1, 2, 3, 4]
     assert sum(r["phase"] == "sft" for r in lines) == 3  # the warm-up is not repeated on resume
-    weights_a = torch.load(sorted((tmp_path / "a" / "run").glob("checkpoint-*"))[-1] / "trainer_state.pt", weights_only=False)
-    weights_b = torch.load(sorted((tmp_path / "b" / "run").glob("checkpoint-*"))[-1] / "trainer_state.pt", weights_only=False)
+    weights_a = torch.load(
+        sorted((tmp_path / "a" / "run").glob("checkpoint-*"))[-1] / "trainer_state.pt", weights_only=False
+    )
+    weights_b = torch.load(
+        sorted((tmp_path / "b" / "run").glob("checkpoint-*"))[-1] / "trainer_state.pt", weights_only=False
+    )
     assert weights_a["controllers"] == weights_b["controllers"] and weights_a["selector"] == weights_b["selector"]
     assert len(list((tmp_path / "a" / "run").glob("checkpoint-*"))) == 2  # keep_checkpoints
 
@@ -227,7 +291,10 @@ def test_yaml_config_and_env_forms(tmp_path):
     config = load_config(ROOT / "examples" / "tiny_sums.yaml")
     assert config.envs[0].id == "tiny/Sums-v0" and config.loss == "dapo"
     mapping = TrainConfig.from_dict({"envs": {"tiny/Sums-v0": 0.7, "tiny/Copy-v0": {"weight": 0.3, "difficulty": 0.5}}})
-    assert [(e.id, e.weight, e.difficulty) for e in mapping.envs] == [("tiny/Sums-v0", 0.7, 0.0), ("tiny/Copy-v0", 0.3, 0.5)]
+    assert [(e.id, e.weight, e.difficulty) for e in mapping.envs] == [
+        ("tiny/Sums-v0", 0.7, 0.0),
+        ("tiny/Copy-v0", 0.3, 0.5),
+    ]
     with pytest.raises(ValueError, match="unknown config keys: lr"):
         TrainConfig.from_dict({"envs": ["tiny/Sums-v0"], "lr": 1.0})
     with pytest.raises(ValueError, match="unknown loss"):
@@ -243,14 +310,21 @@ def test_train_command_line(tmp_path):
         f"output_dir: {tmp_path / 'out'}\nscoring_backend: thread\nprogress: false\ntorch_threads: 1\n",
         encoding="utf-8",
     )
-    result = subprocess.run([sys.executable, "-m", "rlvr.cli", "train", str(config), "--warmup-sft", "2"], capture_output=True, text=True,
-                            timeout=300, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "rlvr.cli", "train", str(config), "--warmup-sft", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "mean reward" in result.stdout
     lines = read_metrics(tmp_path / "out" / "metrics.jsonl")
     assert sum(r["phase"] == "sft" for r in lines) == 2 and sum(r["phase"] == "rl" for r in lines) == 2
     assert (tmp_path / "out" / "metrics.png").exists()
-    helped = subprocess.run([sys.executable, "-m", "rlvr.cli", "train", "--help"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    helped = subprocess.run(
+        [sys.executable, "-m", "rlvr.cli", "train", "--help"], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert "--warmup-sft" in helped.stdout and "--demo" in helped.stdout
 
 
@@ -350,8 +424,12 @@ def test_multi_turn_episodes_mask_env_tokens():
         last_turn = max(i for i, flag in enumerate(episode.model_token) if flag == 1 and episode.turn_position[i] == 0)
         context = tokenizer.decode(episode.prompt_ids + episode.completion_ids[:last_turn])
         specials = set(tokenizer.all_special_ids)
-        if not specials & {t for t, flag in zip(episode.completion_ids[:last_turn], episode.model_token) if flag == 1} - {tokenizer.eos_token_id}:
-            assert context == tokenizer.apply_chat_template(episode.messages[:-1], tokenize=False, add_generation_prompt=True)
+        if not specials & {
+            t for t, flag in zip(episode.completion_ids[:last_turn], episode.model_token) if flag == 1
+        } - {tokenizer.eos_token_id}:
+            assert context == tokenizer.apply_chat_template(
+                episode.messages[:-1], tokenize=False, add_generation_prompt=True
+            )
     assert len(source.idle_envs) == 6  # envs go back to the pool for the next step
     scorer.close()
 
@@ -372,8 +450,15 @@ def test_code_feedback_env_plays_turn_by_turn():
     model = build_tiny_model(tokenizer, "0.2M", seed=4, max_positions=4096)
     task = source.make_task(0, 0.0)
     torch.manual_seed(0)
-    episodes = run_episodes([(source, task)], 2, HFSampler(model, tokenizer, 6, TemperatureSchedule(1.0)), tokenizer, Scorer(2, "thread"),
-                            max_turns=2, max_context_tokens=4000)
+    episodes = run_episodes(
+        [(source, task)],
+        2,
+        HFSampler(model, tokenizer, 6, TemperatureSchedule(1.0)),
+        tokenizer,
+        Scorer(2, "thread"),
+        max_turns=2,
+        max_context_tokens=4000,
+    )
     for episode in episodes:  # an untrained model writes no code: the env answers with feedback, then the episode ends
         assert episode.turns == 2 and episode.done and episode.reward == 0.0
         assert episode.messages[2]["role"] == "user" and "Attempt 1 of" in episode.messages[2]["content"]
@@ -387,7 +472,9 @@ def test_code_feedback_env_plays_turn_by_turn():
 
 
 def test_resume_is_announced_and_no_resume_starts_afresh(tmp_path, capsys):
-    config = small_config(tmp_path, steps=2, save_every=1, keep_checkpoints=5, warmup_sft_steps=2, track_reference_kl=True)
+    config = small_config(
+        tmp_path, steps=2, save_every=1, keep_checkpoints=5, warmup_sft_steps=2, track_reference_kl=True
+    )
     train(config)
     assert "rlvr train:" not in capsys.readouterr().err  # a first run has nothing to announce
     run_dir = tmp_path / "run"
@@ -398,7 +485,9 @@ def test_resume_is_announced_and_no_resume_starts_afresh(tmp_path, capsys):
     assert "already holds a run trained to step 2 of 2: nothing left to train" in err and "--no-resume" in err
     assert again.metrics == []
 
-    more = train(small_config(tmp_path, steps=3, save_every=1, keep_checkpoints=5, warmup_sft_steps=2, track_reference_kl=True))
+    more = train(
+        small_config(tmp_path, steps=3, save_every=1, keep_checkpoints=5, warmup_sft_steps=2, track_reference_kl=True)
+    )
     assert f"resuming from {run_dir / 'checkpoint-000002'} at step 2 of 3" in capsys.readouterr().err
     assert [r["step"] for r in more.metrics] == [3]
 
@@ -460,7 +549,9 @@ def test_wandb_is_optional_offline_and_named_in_errors(tmp_path, monkeypatch):
     fake = types.ModuleType("wandb")
     fake.init = lambda **kwargs: calls.append(("init", kwargs)) or Run()
     monkeypatch.setitem(sys.modules, "wandb", fake)
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "wandb" else FIND_SPEC(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: object() if name == "wandb" else FIND_SPEC(name, *a)
+    )
     monkeypatch.delenv("WANDB_MODE", raising=False)
     train(small_config(tmp_path, steps=2, warmup_sft_steps=2, report_to=["wandb"]))
     init = calls[0][1]
@@ -487,7 +578,9 @@ def test_plot_shows_warm_up_loss_and_evaluation_before_and_after(tmp_path):
     figure_width, _ = Image.open(result.plot).size
     assert figure_width > 1500  # four columns: the curves plus warm-up loss and evaluation
     only_sft = tmp_path / "sft.jsonl"
-    only_sft.write_text("".join(json.dumps({"phase": "sft", "sft_step": i, "sft_loss": 1.0 / i}) + "\n" for i in range(1, 4)))
+    only_sft.write_text(
+        "".join(json.dumps({"phase": "sft", "sft_step": i, "sft_loss": 1.0 / i}) + "\n" for i in range(1, 4))
+    )
     assert plot_metrics(only_sft, tmp_path / "sft.png") == tmp_path / "sft.png"
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
@@ -503,9 +596,18 @@ def answered(source: RewardSource, task: Task, responses: list, correct: list[bo
     """Scored episodes of one group, as the rollout leaves them."""
     from rlvr.trainers.rollout import Episode
 
-    return [Episode(task, source, 0, [], [{"role": "assistant", "content": text}], reward=float(ok),
-                    verdict=Verdict.success() if ok else Verdict.fail("wrong", format_ok=True))
-            for text, ok in zip(responses, correct)]
+    return [
+        Episode(
+            task,
+            source,
+            0,
+            [],
+            [{"role": "assistant", "content": text}],
+            reward=float(ok),
+            verdict=Verdict.success() if ok else Verdict.fail("wrong", format_ok=True),
+        )
+        for text, ok in zip(responses, correct)
+    ]
 
 
 def test_majority_vote_rewards_the_groups_most_common_answer():
@@ -525,7 +627,11 @@ def test_majority_vote_rewards_the_groups_most_common_answer():
     # a tie names no label: every response scores 0
     texts = [f"<answer>{wrong}</answer>", f"<answer>{right}</answer>", "x", "y"]
     rewards, metrics = majority_vote(answered(source, task, texts, [False, True, False, False]), 4)
-    assert rewards.tolist() == [[0.0] * 4] and metrics == {"majority/label_correct": 0.0, "majority/agreement": 0.25, "majority/labelled": 0.0}
+    assert rewards.tolist() == [[0.0] * 4] and metrics == {
+        "majority/label_correct": 0.0,
+        "majority/agreement": 0.25,
+        "majority/labelled": 0.0,
+    }
 
 
 def test_math_answers_vote_by_exact_value():
@@ -535,14 +641,31 @@ def test_math_answers_vote_by_exact_value():
     verifier = MathVerifier()
     task = Task("math/t", "rlvr/Math-v0", "math", "What is 1/2?", {"gold": "\\frac{1}{2}", "form": "any"}, 0.0, 0)
     source = RewardSource.custom("rlvr/Math-v0", SumsGenerator(), verifier)
-    keys = [verifier.canonical_answer(task, r) for r in ("<answer>1/2</answer>", "<answer>0.5</answer>", "\\boxed{\\dfrac{1}{2}}",
-                                                         "<answer>x = \\frac12</answer>", "<answer>$0.50$</answer>")]
+    keys = [
+        verifier.canonical_answer(task, r)
+        for r in (
+            "<answer>1/2</answer>",
+            "<answer>0.5</answer>",
+            "\\boxed{\\dfrac{1}{2}}",
+            "<answer>x = \\frac12</answer>",
+            "<answer>$0.50$</answer>",
+        )
+    ]
     assert len(set(keys)) == 1 and keys[0] is not None
     assert verifier.verify(task, "<answer>0.5</answer>").correct  # the verifier agrees that they are one answer
     for distinct in ("<answer>0.333333</answer>", "<answer>2</answer>", "<answer>\\{1, 2\\}</answer>"):
         assert verifier.canonical_answer(task, distinct) not in keys
-    assert verifier.canonical_answer(task, "<answer>\\{1, 2\\}</answer>") == verifier.canonical_answer(task, "<answer>2, 1</answer>")
-    for unreadable in ("<answer>2 or 3</answer>", "<answer>4 4</answer>", "no answer", "\\boxed{1} \\boxed{2}", None, "<answer>" + "(" * 60 + "</answer>"):
+    assert verifier.canonical_answer(task, "<answer>\\{1, 2\\}</answer>") == verifier.canonical_answer(
+        task, "<answer>2, 1</answer>"
+    )
+    for unreadable in (
+        "<answer>2 or 3</answer>",
+        "<answer>4 4</answer>",
+        "no answer",
+        "\\boxed{1} \\boxed{2}",
+        None,
+        "<answer>" + "(" * 60 + "</answer>",
+    ):
         assert verifier.canonical_answer(task, unreadable) is None
     responses = ["<answer>1/2</answer>", "<answer>0.5</answer>", "<answer>3</answer>", "no answer"]
     episodes = answered(source, task, responses, [verifier.verify(task, r).correct for r in responses])
@@ -569,17 +692,27 @@ def test_default_canonical_answer_and_a_failing_hook():
         def verify(self, task, response):
             return SumsVerifier().verify(task, response)
 
-    broken = answered(RewardSource.custom("tiny/Sums-v0", SumsGenerator(), BrokenHook()), task, ["<answer>1</answer>"], [False])
-    plain = answered(RewardSource.custom("tiny/Sums-v0", SumsGenerator(), NoHook()), task, ["<answer>1</answer>"], [False])
+    broken = answered(
+        RewardSource.custom("tiny/Sums-v0", SumsGenerator(), BrokenHook()), task, ["<answer>1</answer>"], [False]
+    )
+    plain = answered(
+        RewardSource.custom("tiny/Sums-v0", SumsGenerator(), NoHook()), task, ["<answer>1</answer>"], [False]
+    )
     assert answer_keys(broken) == [None] and answer_keys(plain) == ["1"]
 
 
 def test_objective_config_errors_are_one_line():
     base = {"envs": ["tiny/Sums-v0"], "group_size": 4}
-    cases = [({"reward": "vote"}, "unknown reward 'vote'"), ({"advantage": "pass@k"}, "unknown advantage 'pass@k'"),
-             ({"advantage": "pass_at_k"}, "needs an integer pass_k"), ({"advantage": "pass_at_k", "pass_k": 0}, "between 1 and group_size"),
-             ({"advantage": "pass_at_k", "pass_k": 5}, "between 1 and group_size"), ({"advantage": "pass_at_k", "pass_k": 2.0}, "integer pass_k"),
-             ({"pass_k": 2}, "applies to advantage: pass_at_k only"), ({"advantage": "pass_at_k", "pass_k": 2, "w_reinforce": 0.1}, "set one")]
+    cases = [
+        ({"reward": "vote"}, "unknown reward 'vote'"),
+        ({"advantage": "pass@k"}, "unknown advantage 'pass@k'"),
+        ({"advantage": "pass_at_k"}, "needs an integer pass_k"),
+        ({"advantage": "pass_at_k", "pass_k": 0}, "between 1 and group_size"),
+        ({"advantage": "pass_at_k", "pass_k": 5}, "between 1 and group_size"),
+        ({"advantage": "pass_at_k", "pass_k": 2.0}, "integer pass_k"),
+        ({"pass_k": 2}, "applies to advantage: pass_at_k only"),
+        ({"advantage": "pass_at_k", "pass_k": 2, "w_reinforce": 0.1}, "set one"),
+    ]
     for extra, message in cases:
         with pytest.raises(ValueError, match=message) as raised:
             TrainConfig.from_dict({**base, **extra})
@@ -667,8 +800,13 @@ def test_ghpo_hints_only_groups_whose_unhinted_group_scored_all_zero(tmp_path):
     assert hinted >= 1 and {seed % 3 for seed in by_task} == {0, 1, 2}
     rows = result.metrics
     assert sum(row["hints/hinted_share"] * 6 for row in rows) == pytest.approx(hinted)
-    assert sum(row["hints/mean_level"] * 6 for row in rows) == pytest.approx(sum(max(groups) for groups in by_task.values()))
-    unhinted = train(small_config(tmp_path / "none", steps=1), sources=[RewardSource.custom("tiny/Sums-v0", SumsGenerator(), AlwaysCorrect())])
+    assert sum(row["hints/mean_level"] * 6 for row in rows) == pytest.approx(
+        sum(max(groups) for groups in by_task.values())
+    )
+    unhinted = train(
+        small_config(tmp_path / "none", steps=1),
+        sources=[RewardSource.custom("tiny/Sums-v0", SumsGenerator(), AlwaysCorrect())],
+    )
     assert not any(key.startswith("hints/") for key in unhinted.metrics[0])
 
 
@@ -677,7 +815,10 @@ def test_evaluation_shows_no_hints(tmp_path):
     config = small_config(tmp_path, steps=2, tasks_per_step=2, eval_tasks=5, hints={"schedule": "ghpo"})
     result = train(config, sources=[RewardSource.custom("tiny/Sums-v0", SumsGenerator(), verifier)])
     assert [row["hints/hinted_share"] for row in result.metrics] == [1.0, 1.0]
-    assert [row["pass_rate"] for row in result.metrics] == [1.0, 1.0]  # every kept group was hinted (level 0.25) and solved
+    assert [row["pass_rate"] for row in result.metrics] == [
+        1.0,
+        1.0,
+    ]  # every kept group was hinted (level 0.25) and solved
     assert [row["eval_pass_rate/tiny/Sums-v0"] for row in result.evaluations] == [0.0, 0.0]
     before, after = verifier.calls[:5], verifier.calls[-5:]
     assert all(level == 0.0 and "Hint (" not in prompt for _, level, prompt, _ in before + after)
@@ -718,16 +859,21 @@ def test_seele_raises_the_hint_level_in_training(tmp_path):
 
 def test_bad_hints_config_is_a_one_line_error(tmp_path):
     base = {"envs": ["tiny/Sums-v0"]}
-    cases = [({"schedule": "always"}, "hints.schedule must be one of none, ghpo, seele, got 'always'"),
-             ({"schedule": "ghpo", "levels": [0.5, 0.25]}, "hints.levels must be increasing"),
-             ({"schedule": "ghpo", "levels": [0.0, 0.5]}, "hints.levels must be increasing"),
-             ({"schedule": "seele", "target": 1.5}, "hints.target must be a pass rate"),
-             ({"level": 0.5}, "unknown hints keys: level")]
+    cases = [
+        ({"schedule": "always"}, "hints.schedule must be one of none, ghpo, seele, got 'always'"),
+        ({"schedule": "ghpo", "levels": [0.5, 0.25]}, "hints.levels must be increasing"),
+        ({"schedule": "ghpo", "levels": [0.0, 0.5]}, "hints.levels must be increasing"),
+        ({"schedule": "seele", "target": 1.5}, "hints.target must be a pass rate"),
+        ({"level": 0.5}, "unknown hints keys: level"),
+    ]
     for hints, message in cases:
         with pytest.raises(ValueError, match=message) as raised:
             TrainConfig.from_dict({**base, "hints": hints})
         assert "\n" not in str(raised.value)
-    assert TrainConfig.from_dict({**base, "hints": {"schedule": "ghpo", "levels": [0.5, 1.0]}}).hints.levels == (0.5, 1.0)
+    assert TrainConfig.from_dict({**base, "hints": {"schedule": "ghpo", "levels": [0.5, 1.0]}}).hints.levels == (
+        0.5,
+        1.0,
+    )
     path = tmp_path / "bad.yaml"
     path.write_text("envs: [tiny/Sums-v0]\nhints: {schedule: always}\n", encoding="utf-8")
     command = [sys.executable, "-c", "import sys; from rlvr.cli import main; sys.exit(main())", "train", str(path)]
@@ -738,7 +884,9 @@ def test_bad_hints_config_is_a_one_line_error(tmp_path):
 
 def test_resume_keeps_the_seele_curve(tmp_path):
     def source():
-        return RewardSource.custom("tiny/Sums-v0", SumsGenerator(), RecordingVerifier(lambda task, response: hint_level(task) >= 0.5))
+        return RewardSource.custom(
+            "tiny/Sums-v0", SumsGenerator(), RecordingVerifier(lambda task, response: hint_level(task) >= 0.5)
+        )
 
     common = {"steps": 4, "save_every": 2, "hints": {"schedule": "seele"}}
     straight = train(small_config(tmp_path / "a", **common), sources=[source()])

@@ -29,9 +29,16 @@ def test_reset_and_step_match_single_tasks(backend):
         assert [t.to_json() for t in infos["task"]] == [t.to_json() for t in expected]
         assert observations == tuple(t.prompt for t in expected)
         assert envs.observation_space.contains(observations)
-        answers = [rlvr.solve(expected[0]), "garbage", None, rlvr.make_generator("rlvr/Maze-v0").wrong_response(expected[3])]
+        answers = [
+            rlvr.solve(expected[0]),
+            "garbage",
+            None,
+            rlvr.make_generator("rlvr/Maze-v0").wrong_response(expected[3]),
+        ]
         _, rewards, terminated, truncated, infos = envs.step(answers)
-        assert rewards.dtype == np.float64 and rewards.tolist() == [rlvr.verify(t, a).reward for t, a in zip(expected, answers)]
+        assert rewards.dtype == np.float64 and rewards.tolist() == [
+            rlvr.verify(t, a).reward for t, a in zip(expected, answers)
+        ]
         assert rewards[0] == 1.0 and rewards[1] == rewards[2] == 0.0
         assert terminated.all() and not truncated.any()
         assert infos["correct"].tolist() == [True, False, False, False] and infos["_verdict"].all()
@@ -48,7 +55,9 @@ def test_seeds_difficulties_replay_and_mixed_envs():
     try:
         _, infos = envs.reset(seed=[5, 9, 2, 7])
         tasks = list(infos["task"])
-        assert [t.id for t in tasks] == [rlvr.make_task(e, seed=s, difficulty=d).id for e, s, d in zip(env_ids, [5, 9, 2, 7], [0.0, 0.5, 0.2, 0.1])]
+        assert [t.id for t in tasks] == [
+            rlvr.make_task(e, seed=s, difficulty=d).id for e, s, d in zip(env_ids, [5, 9, 2, 7], [0.0, 0.5, 0.2, 0.1])
+        ]
         _, rewards, *_ = envs.step([rlvr.solve(t) for t in tasks])
         assert rewards.tolist() == [1.0] * 4
         _, infos = envs.reset(seed=3, options={"difficulty": 1.0})
@@ -109,8 +118,13 @@ def test_invalid_arguments_are_refused():
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_gymnasium_vector_envs_work_with_rlvr_envs(mode):
-    vector_kwargs = {"autoreset_mode": gym.vector.AutoresetMode.DISABLED, **({"shared_memory": False} if mode == "async" else {})}
-    envs = gym.make_vec("rlvr/Maze-v0", num_envs=2, vectorization_mode=mode, vector_kwargs=vector_kwargs, difficulty=0.1)
+    vector_kwargs = {
+        "autoreset_mode": gym.vector.AutoresetMode.DISABLED,
+        **({"shared_memory": False} if mode == "async" else {}),
+    }
+    envs = gym.make_vec(
+        "rlvr/Maze-v0", num_envs=2, vectorization_mode=mode, vector_kwargs=vector_kwargs, difficulty=0.1
+    )
     try:
         for seed in (4, 40):
             observations, infos = envs.reset(seed=seed)

@@ -38,7 +38,13 @@ from rlvr.verifiers.verilog import (
 DIFFICULTIES = (0.0, 0.5, 1.0)
 KILL_SEEDS = range(3)
 OVERALL_KILL_RATE = 0.95  # measured 0.978 (1499 of 1533 mutants) on these 144 tasks
-CATEGORY_KILL_RATE = {"operator": 1.0, "reset": 1.0, "bits": 0.95, "constant": 0.93, "fsm": 0.95}  # measured 1, 1, 0.988, 0.965, 0.985
+CATEGORY_KILL_RATE = {
+    "operator": 1.0,
+    "reset": 1.0,
+    "bits": 0.95,
+    "constant": 0.93,
+    "fsm": 0.95,
+}  # measured 1, 1, 0.988, 0.965, 0.985
 VERILOG_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "verilog-eval" / "dataset_spec-to-rtl"
 
 
@@ -98,8 +104,16 @@ def test_parameters_are_checked_and_canonical_before_they_name_a_task():
     plain = generator.generate(5, 0.5, families="adder,fsm", resets="async-low")
     for spelling in (["adder", "fsm"], " adder , fsm", ("adder", "fsm")):
         assert generator.generate(5, 0.5, families=spelling, resets=["async-low"]).to_dict() == plain.to_dict()
-    bad = {"families": "adder,adder", "resets": "sync", "formats": "", "width": 33, "steps": 7, "selects": "2.5",
-           "states": True, "ports": 0}
+    bad = {
+        "families": "adder,adder",
+        "resets": "sync",
+        "formats": "",
+        "width": 33,
+        "steps": 7,
+        "selects": "2.5",
+        "states": True,
+        "ports": 0,
+    }
     for name, value in bad.items():
         with pytest.raises(ValueError, match=name) as raised:
             generator.generate(0, 0.5, **{name: value})
@@ -121,7 +135,12 @@ def test_generated_tasks_follow_their_parameters():
     adder = generator.generate(1, 1.0, families="adder")
     assert dict(map(tuple, adder.answer["inputs"]))["a"] == 16
     counter = generator.generate(2, 1.0, families="counter")
-    assert counter.answer["clock"] == "clk" and counter.answer["inputs"][0][0] in ("reset", "resetn", "areset", "aresetn")
+    assert counter.answer["clock"] == "clk" and counter.answer["inputs"][0][0] in (
+        "reset",
+        "resetn",
+        "areset",
+        "aresetn",
+    )
     seqdet = generator.generate(3, 1.0, families="seqdet")
     assert len(seqdet.meta["spec"]["target"]) == 7
     resets = {generator.generate(s, 1.0, families="counter").answer["inputs"][0][0] for s in range(40)}
@@ -196,7 +215,9 @@ def test_expected_outputs_are_the_models_and_a_reference_run_agrees(verifier):
             if sample is None:
                 assert entry == "x"
             else:
-                assert format(int(entry, 16), f"0{sum(w for _, w in outputs)}b") == "".join(bits(sample[n], w) for n, w in outputs)
+                assert format(int(entry, 16), f"0{sum(w for _, w in outputs)}b") == "".join(
+                    bits(sample[n], w) for n, w in outputs
+                )
         legacy = {k: v for k, v in task.answer.items() if k != "expected"}
         simulated = verifier.reference(legacy).result(timeout=60)
         expected = expected_trace(task.answer)
@@ -294,8 +315,11 @@ def test_verilog_eval_serving_and_tool_error_option(verifier):
         row = seed % 153
         a, b = default.generate(row), everything.generate(row)
         assert a.id == b.id == f"verilogeval/v0/dataset/dataset_spec-to-rtl/{row}"
-        assert a.to_dict() == b.to_dict() and a.meta == {"dataset": str(VERILOG_EVAL), "row": row,
-                                                         "problem": default.problems[row]}
+        assert a.to_dict() == b.to_dict() and a.meta == {
+            "dataset": str(VERILOG_EVAL),
+            "row": row,
+            "problem": default.problems[row],
+        }
     assert default.problem_task("Prob014_andgate").id == "verilogeval/v0/dataset/dataset_spec-to-rtl/13"
     with pytest.raises(ValueError, match="include_tool_errors=True"):
         default.problem_task("Prob099_m2014_q6c")
@@ -318,7 +342,10 @@ def test_verilog_eval_wrong_modules_fail(verifier):
     for seed in (0, 13, 40, 77, 120, 152):
         task = generator.generate(seed)
         verdict = verifier.verify(task, generator.wrong_response(task))
-        assert not verdict.correct and verdict.reason.startswith("wrong:") and "Output" in verdict.reason, (task.id, verdict)
+        assert not verdict.correct and verdict.reason.startswith("wrong:") and "Output" in verdict.reason, (
+            task.id,
+            verdict,
+        )
     task = generator.problem_task("Prob014_andgate")
     swapped = fenced("module TopModule(input a, input b, output out);\n  assign out = a | b;\nendmodule")
     assert not verifier.verify(task, swapped).correct
@@ -342,9 +369,13 @@ def test_verilog_eval_without_its_data_says_so_in_one_line(tmp_path):
     """The project ships no VerilogEval data: without ``dataset=``, with a missing folder or with
     a folder of no problems, construction fails with one line naming the option and the source."""
     (tmp_path / "Prob001_zero_prompt.txt").write_text("no _ref.sv, no _test.sv")
-    makers = [lambda: VerilogEvalGenerator(), lambda: VerilogEvalGenerator(dataset=tmp_path / "missing"),
-              lambda: VerilogEvalGenerator(dataset=tmp_path), lambda: rlvr.make_task("rlvr/VerilogEval-v0", seed=0),
-              lambda: gym.make("rlvr/VerilogEval-v0")]
+    makers = [
+        lambda: VerilogEvalGenerator(),
+        lambda: VerilogEvalGenerator(dataset=tmp_path / "missing"),
+        lambda: VerilogEvalGenerator(dataset=tmp_path),
+        lambda: rlvr.make_task("rlvr/VerilogEval-v0", seed=0),
+        lambda: gym.make("rlvr/VerilogEval-v0"),
+    ]
     for make in makers:
         with pytest.raises(ValueError) as raised:
             make()
@@ -439,7 +470,9 @@ def test_forcing_a_shared_input_does_not_reach_the_reference(attack, adder_task,
 
 
 def test_compile_errors_report_the_first_error_line(adder_task, quick_verifier):
-    source = "module TopModule(input [3:0] a, input [3:0] b, output [3:0] diff, output bout);\n  assign diff = ;\nendmodule"
+    source = (
+        "module TopModule(input [3:0] a, input [3:0] b, output [3:0] diff, output bout);\n  assign diff = ;\nendmodule"
+    )
     verdict = quick_verifier.verify(adder_task, fenced(source))
     assert verdict.reward == 0.0 and verdict.format_ok
     assert re.match(r"compile error: top\.sv:2: syntax error", verdict.reason), verdict.reason
@@ -498,7 +531,9 @@ def test_verilog_eval_testbench_internals_are_out_of_reach(andgate_task, quick_v
         source = f"module {module};\nendmodule\nmodule TopModule(input a, input b, output out);\n  assign out = a & b;\nendmodule"
         verdict = quick_verifier.verify(andgate_task, fenced(source))
         assert verdict.reason.startswith("refused") and module in verdict.reason, verdict
-    drives_input = "module TopModule(output a, input b, output out);\n  assign a = 1'bx;\n  assign out = 1'bx;\nendmodule"
+    drives_input = (
+        "module TopModule(output a, input b, output out);\n  assign a = 1'bx;\n  assign out = 1'bx;\nendmodule"
+    )
     assert quick_verifier.verify(andgate_task, fenced(drives_input)).reward == 0.0
 
 
@@ -506,7 +541,13 @@ def test_verilog_eval_testbench_internals_are_out_of_reach(andgate_task, quick_v
 # Trust boundary and attacks
 # ---------------------------------------------------------------------------------------------
 
-REACHES_THE_REFERENCE = ("instantiate-reference", "include-reference", "bind-reference", "config-reference", "hierarchical-")
+REACHES_THE_REFERENCE = (
+    "instantiate-reference",
+    "include-reference",
+    "bind-reference",
+    "config-reference",
+    "hierarchical-",
+)
 
 
 def _attack(generator, task, name):
@@ -570,7 +611,10 @@ def test_the_candidate_run_holds_no_reference_and_no_expected_values(env, monkey
             assert "RefModule" not in text and body not in text, name
             assert "expected" not in name
     if env == "eval":  # the trusted reference run happened apart
-        assert any(files.get("top.sv", "").startswith(task.answer["ref"].replace("RefModule", "TopModule")[:40]) for files in runs)
+        assert any(
+            files.get("top.sv", "").startswith(task.answer["ref"].replace("RefModule", "TopModule")[:40])
+            for files in runs
+        )
 
 
 @pytest.mark.parametrize("env", ["generated", "eval"])
@@ -580,8 +624,16 @@ def test_family_attacks_score_zero_within_the_deadline(env, quick_verifier):
         task = generator.generate(seed, difficulty)
         attacks = generator.attacks(task)
         names = {name for name, _ in attacks}
-        assert {"instantiate-reference", "print-fake-trace", "finish-early", "zero-delay-loop", "constant-zero",
-                "echo-inputs", "oversize-source", "deep-nesting"} <= names
+        assert {
+            "instantiate-reference",
+            "print-fake-trace",
+            "finish-early",
+            "zero-delay-loop",
+            "constant-zero",
+            "echo-inputs",
+            "oversize-source",
+            "deep-nesting",
+        } <= names
         for name, response in attacks:
             started = time.monotonic()
             verdict = quick_verifier.verify(task, response)
@@ -623,8 +675,12 @@ def test_forged_or_broken_traces_are_refused():
     other_nonce = b"RLVRm 0 11\nRLVRn 0 01\nRLVRm 1 00\nRLVRn done 5 1 1\n"
     assert parse_trace(other_nonce, "n", 5)[0].values == ("01",)
     started = time.monotonic()
-    floods = [b"RLVRn 0 01\n" + b"x" * (16 << 20), b"RLVRn done" + b" 123456789" * 1_600_000 + b"x",
-              b"RLVRn 0 " + b"01" * 8_000_000 + b"q", b"RLVRn 0 0\n" * 1_600_000]
+    floods = [
+        b"RLVRn 0 01\n" + b"x" * (16 << 20),
+        b"RLVRn done" + b" 123456789" * 1_600_000 + b"x",
+        b"RLVRn 0 " + b"01" * 8_000_000 + b"q",
+        b"RLVRn 0 0\n" * 1_600_000,
+    ]
     for flood in floods:  # the most a run can send back: read in linear time, and refused
         assert parse_trace(flood, "n", 5)[0] is None
     assert time.monotonic() - started < 8.0
@@ -636,7 +692,13 @@ def test_audit_passes(env_id):
     from rlvr.attacks import audit
 
     generator_options = {"dataset": str(verilog_eval().dataset)} if env_id == "rlvr/VerilogEval-v0" else {}
-    report = audit(env_id, n=1, seed=11, difficulties=(0.0, 1.0), generator_options=generator_options,
-                   verifier_options={"deadline_s": 6.0})
+    report = audit(
+        env_id,
+        n=1,
+        seed=11,
+        difficulties=(0.0, 1.0),
+        generator_options=generator_options,
+        verifier_options={"deadline_s": 6.0},
+    )
     assert report.passed, [(row.attack, row.example) for row in report.rows if row.failed]
     assert {"instantiate-reference", "hierarchical-root", "print-fake-trace"} <= {row.attack for row in report.rows}

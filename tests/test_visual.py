@@ -56,9 +56,20 @@ def original_picture(generator, task: Task, **kwargs) -> Image.Image:
     return generator.draw_picture(nprng, **kwargs)[0]
 
 
-def hand_jigsaw(rows: int, cols: int, solution: list[int], rotate: bool = False, rotations: list[int] | None = None, alternatives=()) -> Task:
-    answer = {"rows": rows, "cols": cols, "rotate": rotate, "solution": solution, "rotations": rotations or [0] * len(solution), "alternatives": [list(a) for a in alternatives]}
-    return Task(id="jigsaw/hand", env_id="rlvr/Jigsaw-v0", family="jigsaw", prompt="", answer=answer, difficulty=0.0, seed=0)
+def hand_jigsaw(
+    rows: int, cols: int, solution: list[int], rotate: bool = False, rotations: list[int] | None = None, alternatives=()
+) -> Task:
+    answer = {
+        "rows": rows,
+        "cols": cols,
+        "rotate": rotate,
+        "solution": solution,
+        "rotations": rotations or [0] * len(solution),
+        "alternatives": [list(a) for a in alternatives],
+    }
+    return Task(
+        id="jigsaw/hand", env_id="rlvr/Jigsaw-v0", family="jigsaw", prompt="", answer=answer, difficulty=0.0, seed=0
+    )
 
 
 # ------------------------------------------------------------------ difficulty tables (docstrings)
@@ -66,8 +77,11 @@ def hand_jigsaw(rows: int, cols: int, solution: list[int], rotate: bool = False,
 
 def test_jigsaw_table_matches_its_docstring():
     expected = {  # d: (rows, cols, piece_px, rotate, detail)
-        0.0: (2, 2, 160, False, 1.0), 0.25: (3, 3, 120, False, 1.0), 0.5: (5, 5, 80, True, 0.75),
-        0.75: (6, 7, 64, True, 0.6), 1.0: (10, 10, 48, True, 0.5),
+        0.0: (2, 2, 160, False, 1.0),
+        0.25: (3, 3, 120, False, 1.0),
+        0.5: (5, 5, 80, True, 0.75),
+        0.75: (6, 7, 64, True, 0.6),
+        1.0: (10, 10, 48, True, 0.5),
     }
     for d, row in expected.items():
         p = JigsawGenerator.table.resolve(d)
@@ -80,8 +94,11 @@ def test_jigsaw_table_matches_its_docstring():
 
 def test_rotation_table_matches_its_docstring():
     expected = {  # d: (rows, cols, angles, tolerance, picture_px, detail)
-        0.0: (1, 1, "right", 20, 320, 0.8), 0.25: (2, 2, "right", 20, 320, 0.8), 0.5: (3, 3, "right", 20, 330, 0.6),
-        0.75: (1, 1, "free", 15, 320, 0.7), 1.0: (1, 1, "free", 6, 320, 0.5),
+        0.0: (1, 1, "right", 20, 320, 0.8),
+        0.25: (2, 2, "right", 20, 320, 0.8),
+        0.5: (3, 3, "right", 20, 330, 0.6),
+        0.75: (1, 1, "free", 15, 320, 0.7),
+        1.0: (1, 1, "free", 6, 320, 0.5),
     }
     for d, row in expected.items():
         p = RotationGenerator.table.resolve(d)
@@ -90,8 +107,11 @@ def test_rotation_table_matches_its_docstring():
 
 def test_patch_fit_table_matches_its_docstring():
     expected = {  # d: (candidates, distractors, patch_frac, gap_frac, detail)
-        0.0: (3, "other", 0.3, 0.0, 1.0), 0.25: (4, "same", 0.28, 0.05, 0.9), 0.5: (5, "same", 0.25, 0.1, 0.8),
-        0.75: (6, "near", 0.22, 0.15, 0.7), 1.0: (8, "near", 0.2, 0.25, 0.55),
+        0.0: (3, "other", 0.3, 0.0, 1.0),
+        0.25: (4, "same", 0.28, 0.05, 0.9),
+        0.5: (5, "same", 0.25, 0.1, 0.8),
+        0.75: (6, "near", 0.22, 0.15, 0.7),
+        1.0: (8, "near", 0.2, 0.25, 0.55),
     }
     for d, row in expected.items():
         p = PatchFitGenerator.table.resolve(d)
@@ -103,7 +123,10 @@ def test_patch_fit_table_matches_its_docstring():
 # ------------------------------------------------------------------ answers restore the picture
 
 
-@pytest.mark.parametrize("difficulty, overrides", [(0.0, {}), (0.5, {}), (1.0, {}), (0.3, {"rows": 2, "cols": 5}), (0.3, {"rows": 3, "cols": 2, "rotate": True})])
+@pytest.mark.parametrize(
+    "difficulty, overrides",
+    [(0.0, {}), (0.5, {}), (1.0, {}), (0.3, {"rows": 2, "cols": 5}), (0.3, {"rows": 3, "cols": 2, "rotate": True})],
+)
 def test_jigsaw_answer_reassembles_the_picture(difficulty, overrides):
     generator = JigsawGenerator()
     for seed in range(3):
@@ -112,13 +135,23 @@ def test_jigsaw_answer_reassembles_the_picture(difficulty, overrides):
         if task.meta["repaints"]:
             continue
         rng, nprng = task_rngs("jigsaw", seed, difficulty, overrides_digest(overrides) if overrides else "")
-        picture = generator.draw_picture(nprng, p["cols"] * p["piece_px"], p["rows"] * p["piece_px"], p["detail"], p["piece_px"], (p["rows"], p["cols"]), upright=p["rotate"])[0]
+        picture = generator.draw_picture(
+            nprng,
+            p["cols"] * p["piece_px"],
+            p["rows"] * p["piece_px"],
+            p["detail"],
+            p["piece_px"],
+            (p["rows"], p["cols"]),
+            upright=p["rotate"],
+        )[0]
         shown = [task.images[0].crop(tuple(box)) for box in task.meta["piece_boxes"]]
         assert all(piece.size == (p["piece_px"], p["piece_px"]) for piece in shown)
         rebuilt = Image.new("RGB", picture.size)
         for position, (number, degrees) in enumerate(zip(task.answer["solution"], task.answer["rotations"])):
             r, c = divmod(position, p["cols"])
-            rebuilt.paste(shown[number - 1].rotate(-degrees), (c * p["piece_px"], r * p["piece_px"]))  # rotate(-d): d clockwise
+            rebuilt.paste(
+                shown[number - 1].rotate(-degrees), (c * p["piece_px"], r * p["piece_px"])
+            )  # rotate(-d): d clockwise
         assert np.array_equal(np.asarray(rebuilt), np.asarray(picture)), task.id
         assert task.answer["solution"] != list(range(1, len(shown) + 1)) or any(task.answer["rotations"])
 
@@ -131,7 +164,9 @@ def test_rotation_answer_turns_every_piece_upright():
             p = task.params
             side = p["picture_px"] // max(p["rows"], p["cols"])
             rng, nprng = task_rngs("rotation", seed, difficulty)
-            picture = generator.draw_picture(nprng, p["cols"] * side, p["rows"] * side, p["detail"], side, (p["rows"], p["cols"]), upright=True)[0]
+            picture = generator.draw_picture(
+                nprng, p["cols"] * side, p["rows"] * side, p["detail"], side, (p["rows"], p["cols"]), upright=True
+            )[0]
             originals = cut_grid(picture, p["rows"], p["cols"])
             for box, original, degrees in zip(task.meta["piece_boxes"], originals, task.answer["rotations"]):
                 restored = task.images[0].crop(tuple(box)).rotate(-degrees)
@@ -145,7 +180,12 @@ def test_free_angle_answer_turns_the_disc_upright():
         task = generator.generate(seed, 1.0)
         p = task.params
         rng, nprng = task_rngs("rotation", seed, 1.0)
-        picture = np.asarray(generator.draw_picture(nprng, p["picture_px"], p["picture_px"], p["detail"], p["picture_px"], (1, 1), upright=True)[0], np.float32)
+        picture = np.asarray(
+            generator.draw_picture(
+                nprng, p["picture_px"], p["picture_px"], p["detail"], p["picture_px"], (1, 1), upright=True
+            )[0],
+            np.float32,
+        )
         cx, cy, radius = task.meta["disc"]
         disc = task.images[0].crop((round(cx - radius), round(cy - radius), round(cx + radius), round(cy + radius)))
         inner = slice(int(radius * 0.35), int(radius * 1.65))
@@ -166,7 +206,16 @@ def test_patch_fit_answer_is_the_cut_out_patch_and_distractors_differ():
             task = generator.generate(seed, difficulty)
             p = task.params
             patch_px = round(p["picture_px"] * p["patch_frac"])
-            picture = np.asarray(original_picture(generator, task, width=p["picture_px"], height=p["picture_px"], detail=p["detail"], piece_px=patch_px))
+            picture = np.asarray(
+                original_picture(
+                    generator,
+                    task,
+                    width=p["picture_px"],
+                    height=p["picture_px"],
+                    detail=p["detail"],
+                    piece_px=patch_px,
+                )
+            )
             x0, y0, x1, y1 = task.meta["patch_box"]
             letters = task.answer["labels"]
             crops = [np.asarray(task.images[0].crop(tuple(b)), np.int16) for b in task.meta["candidate_boxes"]]
@@ -174,13 +223,19 @@ def test_patch_fit_answer_is_the_cut_out_patch_and_distractors_differ():
             # locate the patch in the picture: the picture sits at a known offset on the sheet
             offset_x = (task.images[0].width - p["picture_px"]) // 2
             offset_y = 10
-            original = picture[y0 - offset_y:y1 - offset_y, x0 - offset_x:x1 - offset_x].astype(np.int16)
+            original = picture[y0 - offset_y : y1 - offset_y, x0 - offset_x : x1 - offset_x].astype(np.int16)
             assert np.array_equal(truth, original)
             for i, crop in enumerate(crops):
                 if letters[i] != task.answer["choice"]:
                     assert np.abs(crop - truth).mean() >= DISTINCT_MAD
             kinds = set(task.meta["distractor_kinds"]) - {"true"}
-            assert kinds <= {"other"} if p["distractors"] == "other" else kinds <= {"same"} if p["distractors"] == "same" else kinds <= {"near", "mirror", "flip", "turn"}
+            assert (
+                kinds <= {"other"}
+                if p["distractors"] == "other"
+                else kinds <= {"same"}
+                if p["distractors"] == "same"
+                else kinds <= {"near", "mirror", "flip", "turn"}
+            )
             hole = np.asarray(task.images[0].crop(tuple(task.meta["hole_box"])), np.int16)
             assert np.abs(hole[6:-6, 6:-6] - 128).max() <= 32  # grey, bar the thin inner outline
 
@@ -188,20 +243,35 @@ def test_patch_fit_answer_is_the_cut_out_patch_and_distractors_differ():
 # ------------------------------------------------------------------ parameters
 
 
-@pytest.mark.parametrize("env_id, overrides, named", [
-    ("rlvr/Jigsaw-v0", {"rows": 0}, "rows"), ("rlvr/Jigsaw-v0", {"cols": 17}, "cols"), ("rlvr/Jigsaw-v0", {"rows": 2.5}, "rows"),
-    ("rlvr/Jigsaw-v0", {"rows": True}, "rows"), ("rlvr/Jigsaw-v0", {"piece_px": 10**9}, "piece_px"),
-    ("rlvr/Jigsaw-v0", {"detail": 0.1}, "detail"), ("rlvr/Jigsaw-v0", {"detail": float("nan")}, "detail"),
-    ("rlvr/Jigsaw-v0", {"rotate": "maybe"}, "rotate"), ("rlvr/Jigsaw-v0", {"rotate": 1}, "rotate"),
-    ("rlvr/Jigsaw-v0", {"presentation": "grid"}, "presentation"), ("rlvr/Jigsaw-v0", {"rows": 1, "cols": 1}, "at least 2 pieces"),
-    ("rlvr/Rotation-v0", {"rows": 9}, "rows"), ("rlvr/Rotation-v0", {"tolerance": 0}, "tolerance"),
-    ("rlvr/Rotation-v0", {"tolerance": 46}, "tolerance"), ("rlvr/Rotation-v0", {"picture_px": 95}, "picture_px"),
-    ("rlvr/Rotation-v0", {"angles": "any"}, "angles"), ("rlvr/Rotation-v0", {"angles": "free", "rows": 2}, "whole picture"),
-    ("rlvr/PatchFit-v0", {"candidates": 1}, "candidates"), ("rlvr/PatchFit-v0", {"candidates": 13}, "candidates"),
-    ("rlvr/PatchFit-v0", {"distractors": "random"}, "distractors"), ("rlvr/PatchFit-v0", {"patch_frac": 0.5}, "patch_frac"),
-    ("rlvr/PatchFit-v0", {"gap_frac": -0.1}, "gap_frac"), ("rlvr/PatchFit-v0", {"picture_px": "big"}, "picture_px"),
-    ("rlvr/PatchFit-v0", {"scoring": "fraction"}, "unknown parameter 'scoring'"),
-])
+@pytest.mark.parametrize(
+    "env_id, overrides, named",
+    [
+        ("rlvr/Jigsaw-v0", {"rows": 0}, "rows"),
+        ("rlvr/Jigsaw-v0", {"cols": 17}, "cols"),
+        ("rlvr/Jigsaw-v0", {"rows": 2.5}, "rows"),
+        ("rlvr/Jigsaw-v0", {"rows": True}, "rows"),
+        ("rlvr/Jigsaw-v0", {"piece_px": 10**9}, "piece_px"),
+        ("rlvr/Jigsaw-v0", {"detail": 0.1}, "detail"),
+        ("rlvr/Jigsaw-v0", {"detail": float("nan")}, "detail"),
+        ("rlvr/Jigsaw-v0", {"rotate": "maybe"}, "rotate"),
+        ("rlvr/Jigsaw-v0", {"rotate": 1}, "rotate"),
+        ("rlvr/Jigsaw-v0", {"presentation": "grid"}, "presentation"),
+        ("rlvr/Jigsaw-v0", {"rows": 1, "cols": 1}, "at least 2 pieces"),
+        ("rlvr/Rotation-v0", {"rows": 9}, "rows"),
+        ("rlvr/Rotation-v0", {"tolerance": 0}, "tolerance"),
+        ("rlvr/Rotation-v0", {"tolerance": 46}, "tolerance"),
+        ("rlvr/Rotation-v0", {"picture_px": 95}, "picture_px"),
+        ("rlvr/Rotation-v0", {"angles": "any"}, "angles"),
+        ("rlvr/Rotation-v0", {"angles": "free", "rows": 2}, "whole picture"),
+        ("rlvr/PatchFit-v0", {"candidates": 1}, "candidates"),
+        ("rlvr/PatchFit-v0", {"candidates": 13}, "candidates"),
+        ("rlvr/PatchFit-v0", {"distractors": "random"}, "distractors"),
+        ("rlvr/PatchFit-v0", {"patch_frac": 0.5}, "patch_frac"),
+        ("rlvr/PatchFit-v0", {"gap_frac": -0.1}, "gap_frac"),
+        ("rlvr/PatchFit-v0", {"picture_px": "big"}, "picture_px"),
+        ("rlvr/PatchFit-v0", {"scoring": "fraction"}, "unknown parameter 'scoring'"),
+    ],
+)
 def test_bad_parameters_are_refused_with_their_name(env_id, overrides, named):
     with pytest.raises(ValueError, match=named):
         rlvr.make_task(env_id, seed=0, difficulty=0.3, **overrides)
@@ -266,40 +336,120 @@ def test_family_attacks_score_zero_within_the_deadline(env_id):
                 names.add(name)
                 started = time.monotonic()
                 verdict = verifier.verify(task, response)
-                assert time.monotonic() - started < verifier.deadline_s * OVERRUN_FACTOR + OVERRUN_SLACK_S, (task.id, name)
+                assert time.monotonic() - started < verifier.deadline_s * OVERRUN_FACTOR + OVERRUN_SLACK_S, (
+                    task.id,
+                    name,
+                )
                 assert verdict.reward == 0.0 and not verdict.correct and verdict.reason, (task.id, name, verdict)
     assert {"claimed-pixel-check", "right-then-wrong-block", "right-in-think-wrong-outside"} <= names
-    own = {"rlvr/Jigsaw-v0": {"pieces-as-shown", "one-piece-everywhere", "every-piece-everywhere", "zero-based-numbers",
-                              "every-turn-listed", "wrong-slash-hedge"},
-           "rlvr/Rotation-v0": {"already-upright", "every-angle", "nan", "infinity", "huge", "wrong-plus-full-turn",
-                                "plus-minus-tolerance", "every-turn-per-piece"},
-           "rlvr/PatchFit-v0": {"every-letter", "every-letter-or", "one-block-per-letter-wrong-last", "right-and-wrong",
-                                "letter-beyond-labels"}}[env_id]
+    own = {
+        "rlvr/Jigsaw-v0": {
+            "pieces-as-shown",
+            "one-piece-everywhere",
+            "every-piece-everywhere",
+            "zero-based-numbers",
+            "every-turn-listed",
+            "wrong-slash-hedge",
+        },
+        "rlvr/Rotation-v0": {
+            "already-upright",
+            "every-angle",
+            "nan",
+            "infinity",
+            "huge",
+            "wrong-plus-full-turn",
+            "plus-minus-tolerance",
+            "every-turn-per-piece",
+        },
+        "rlvr/PatchFit-v0": {
+            "every-letter",
+            "every-letter-or",
+            "one-block-per-letter-wrong-last",
+            "right-and-wrong",
+            "letter-beyond-labels",
+        },
+    }[env_id]
     assert own <= names, own - names
 
 
-@pytest.mark.parametrize("response", ["nan", "NaN", "inf", "-inf", "1e3", "1e-9", "0x10", "360", "360.0", "720",
-                                      "-0.5", "+5", "5 185", "0 12 24 36 48 60", "137 ± 20", "137 or 139", "1_37",
-                                      "١٣٧", "１３７", "137.0000001", "137,5", "3/8 turn", "0-359", "9" * 40])
+@pytest.mark.parametrize(
+    "response",
+    [
+        "nan",
+        "NaN",
+        "inf",
+        "-inf",
+        "1e3",
+        "1e-9",
+        "0x10",
+        "360",
+        "360.0",
+        "720",
+        "-0.5",
+        "+5",
+        "5 185",
+        "0 12 24 36 48 60",
+        "137 ± 20",
+        "137 or 139",
+        "1_37",
+        "١٣٧",
+        "１３７",
+        "137.0000001",
+        "137,5",
+        "3/8 turn",
+        "0-359",
+        "9" * 40,
+    ],
+)
 def test_free_angle_numbers_the_tolerance_must_not_stretch_to(response):
     """Exactly 137 turns it upright; none of these forms may earn anything (several angles, a
     range, NaN, infinity, wraparound past 360, foreign digits, too many decimals)."""
     task = rlvr.make_task("rlvr/Rotation-v0", seed=0, difficulty=1.0, rows=1, cols=1, angles="free", tolerance=6)
     truth = task.answer["rotations"][0]
-    fixed = Task(id="rotation/hand", env_id="rlvr/Rotation-v0", family="rotation", prompt="", difficulty=1.0, seed=0,
-                 answer={**task.answer, "rotations": [137], "accepted": [[137]]})
+    fixed = Task(
+        id="rotation/hand",
+        env_id="rlvr/Rotation-v0",
+        family="rotation",
+        prompt="",
+        difficulty=1.0,
+        seed=0,
+        answer={**task.answer, "rotations": [137], "accepted": [[137]]},
+    )
     assert truth != 137 and RotationVerifier().verify(fixed, "<answer>137</answer>").correct
     verdict = RotationVerifier().verify(fixed, f"<answer>{response}</answer>")
     assert verdict.reward == 0.0 and not verdict.correct, (response, verdict)
     assert RotationVerifier(scoring="fraction").verify(fixed, f"<answer>{response}</answer>").reward == 0.0
 
 
-@pytest.mark.parametrize("block", ["ABCDE", "A B C D E", "A, B, C, D, E", "A or B or C or D or E", "A/B/C/D/E", "ABCDE?",
-                                   "all of them", "B C", "B|C", "[B]", "B\nC", "Ｂ", "\u0392"])
+@pytest.mark.parametrize(
+    "block",
+    [
+        "ABCDE",
+        "A B C D E",
+        "A, B, C, D, E",
+        "A or B or C or D or E",
+        "A/B/C/D/E",
+        "ABCDE?",
+        "all of them",
+        "B C",
+        "B|C",
+        "[B]",
+        "B\nC",
+        "Ｂ",
+        "\u0392",
+    ],
+)
 def test_patch_fit_several_letters_are_never_accepted(block):
     task = rlvr.make_task("rlvr/PatchFit-v0", seed=3, difficulty=0.5)
-    forced = Task(id="patchfit/hand", env_id="rlvr/PatchFit-v0", family="patchfit", prompt="", difficulty=0.5, seed=0,
-                  answer={"choice": "B", "labels": "ABCDE", "accepted": ["B"]})
+    forced = Task(
+        id="patchfit/hand",
+        env_id="rlvr/PatchFit-v0",
+        family="patchfit",
+        prompt="",
+        difficulty=0.5,
+        seed=0,
+        answer={"choice": "B", "labels": "ABCDE", "accepted": ["B"]},
+    )
     assert PatchFitVerifier().verify(forced, "<answer>B</answer>").correct
     verdict = PatchFitVerifier().verify(forced, f"<answer>{block}</answer>")
     assert verdict.reward == 0.0 and not verdict.correct, (block, verdict)
@@ -308,8 +458,20 @@ def test_patch_fit_several_letters_are_never_accepted(block):
 
 def test_jigsaw_repeated_pieces_and_every_option_are_refused():
     task = hand_jigsaw(2, 2, [3, 1, 4, 2])
-    for block in ("3 3 3 3", "3 1 4 2 3 1 4 2", "1 2 3 4 / 3 1 4 2", "3 1 4 2 or 1 2 3 4", "3,1,4,2,1", "3 1 4 2 2",
-                  "{3,1,4} 2", "3 1 4 +2", "3 1 4 2.0", "3 1 4", "3 1 4 -2", "3 1 4 5"):
+    for block in (
+        "3 3 3 3",
+        "3 1 4 2 3 1 4 2",
+        "1 2 3 4 / 3 1 4 2",
+        "3 1 4 2 or 1 2 3 4",
+        "3,1,4,2,1",
+        "3 1 4 2 2",
+        "{3,1,4} 2",
+        "3 1 4 +2",
+        "3 1 4 2.0",
+        "3 1 4",
+        "3 1 4 -2",
+        "3 1 4 5",
+    ):
         verdict = JigsawVerifier(scoring="fraction").verify(task, f"<answer>{block}</answer>")
         assert verdict.reward == 0.0 and not verdict.correct, (block, verdict)
 
@@ -318,7 +480,7 @@ def test_composite_labels_are_drawn_outside_the_pieces():
     task = rlvr.make_task("rlvr/Jigsaw-v0", seed=3, difficulty=0.25)
     sheet = np.asarray(task.images[0], np.int16)
     for box in task.meta["piece_boxes"]:
-        band = sheet[box[1] - 16:box[1] - 2, box[0]:box[2]]
+        band = sheet[box[1] - 16 : box[1] - 2, box[0] : box[2]]
         assert (band.sum(axis=2) < 200).any(), "a dark label digit above every piece"
         assert (band.sum(axis=2) > 700).mean() > 0.5, "on a white band"
     pieces = [Image.new("RGB", (30, 30), (i * 20, 0, 0)) for i in range(5)]
@@ -386,27 +548,32 @@ def test_generated_look_alike_pieces_are_interchangeable(tmp_path):
         assert task.answer["alternatives"], "the identical pieces are listed as alternatives"
         top, bottom = task.answer["solution"][:2], task.answer["solution"][2:]
         assert verifier.verify(task, rlvr.solve(task)).correct
-        assert verifier.verify(task, "<answer>" + " ".join(map(str, bottom + top)) + "</answer>").correct  # the rows swapped
+        assert verifier.verify(
+            task, "<answer>" + " ".join(map(str, bottom + top)) + "</answer>"
+        ).correct  # the rows swapped
         assert not verifier.verify(task, generator.wrong_response(task)).correct
         assert not verifier.verify(task, "<answer>1 2 3 4</answer>").correct
 
 
-@pytest.mark.parametrize("response, why", [
-    ("<answer>1 2 3</answer>", "expected 4 entries"),
-    ("<answer>1 2 3 4 5</answer>", "expected 4 entries"),
-    ("<answer>1 1 2 3</answer>", "more than once"),
-    ("<answer>0 1 2 3</answer>", "out of range"),
-    ("<answer>1 2 3 5</answer>", "out of range"),
-    ("<answer>1 2 3 four</answer>", "not a piece number"),
-    ("<answer>1 2 3 -4</answer>", "not a piece number"),
-    ("<answer>1 2 3 +4</answer>", "not a piece number"),
-    ("<answer>1 2 3 4.0</answer>", "not a piece number"),
-    ("<answer>1 2 3 4:0</answer>", "not a piece number"),
-    ("<answer>" + " ".join(["1"] * 1_000_000) + "</answer>", "too long"),
-    ("<answer>[1, 2, 3, 4]</answer>", "not a piece number"),
-    ("3 1 4 2", "no <answer>"),
-    ("<answer>3 1 4 2 or 1 2 3 4</answer>", "hedges"),
-])
+@pytest.mark.parametrize(
+    "response, why",
+    [
+        ("<answer>1 2 3</answer>", "expected 4 entries"),
+        ("<answer>1 2 3 4 5</answer>", "expected 4 entries"),
+        ("<answer>1 1 2 3</answer>", "more than once"),
+        ("<answer>0 1 2 3</answer>", "out of range"),
+        ("<answer>1 2 3 5</answer>", "out of range"),
+        ("<answer>1 2 3 four</answer>", "not a piece number"),
+        ("<answer>1 2 3 -4</answer>", "not a piece number"),
+        ("<answer>1 2 3 +4</answer>", "not a piece number"),
+        ("<answer>1 2 3 4.0</answer>", "not a piece number"),
+        ("<answer>1 2 3 4:0</answer>", "not a piece number"),
+        ("<answer>" + " ".join(["1"] * 1_000_000) + "</answer>", "too long"),
+        ("<answer>[1, 2, 3, 4]</answer>", "not a piece number"),
+        ("3 1 4 2", "no <answer>"),
+        ("<answer>3 1 4 2 or 1 2 3 4</answer>", "hedges"),
+    ],
+)
 def test_jigsaw_hostile_answers_score_zero(response, why):
     task = rlvr.make_task("rlvr/Jigsaw-v0", seed=5, difficulty=0.0)
     start = time.monotonic()
@@ -425,9 +592,20 @@ def test_jigsaw_hostile_turned_entries_score_zero(entry):
     assert verdict.reward == 0.0 and not verdict.format_ok
 
 
-@pytest.mark.parametrize("response", ["<answer>45</answer>", "<answer>360</answer>", "<answer>-90</answer>", "<answer>90 90</answer>",
-                                      "<answer>ninety</answer>", "<answer>9e1</answer>", "<answer>90.0</answer>", "<answer></answer>",
-                                      "<answer>" + "90 " * 1_000_000 + "</answer>"])
+@pytest.mark.parametrize(
+    "response",
+    [
+        "<answer>45</answer>",
+        "<answer>360</answer>",
+        "<answer>-90</answer>",
+        "<answer>90 90</answer>",
+        "<answer>ninety</answer>",
+        "<answer>9e1</answer>",
+        "<answer>90.0</answer>",
+        "<answer></answer>",
+        "<answer>" + "90 " * 1_000_000 + "</answer>",
+    ],
+)
 def test_rotation_hostile_answers_score_zero(response):
     task = rlvr.make_task("rlvr/Rotation-v0", seed=2, difficulty=0.0)
     verdict = RotationVerifier("fraction").verify(task, response)
@@ -435,8 +613,15 @@ def test_rotation_hostile_answers_score_zero(response):
 
 
 def test_rotation_free_angle_tolerance_wraps_around_the_circle():
-    task = Task(id="rotation/hand", env_id="rlvr/Rotation-v0", family="rotation", prompt="", difficulty=1.0, seed=0,
-                answer={"angles": "free", "rows": 1, "cols": 1, "tolerance": 6, "rotations": [357], "accepted": [[357]]})
+    task = Task(
+        id="rotation/hand",
+        env_id="rlvr/Rotation-v0",
+        family="rotation",
+        prompt="",
+        difficulty=1.0,
+        seed=0,
+        answer={"angles": "free", "rows": 1, "cols": 1, "tolerance": 6, "rotations": [357], "accepted": [[357]]},
+    )
     verifier = RotationVerifier()
     for good in ("357", "2", "351", "3°", "0.5", "359.25"):
         assert verifier.verify(task, f"<answer>{good}</answer>").correct, good
@@ -449,15 +634,40 @@ def test_rotation_free_angle_tolerance_wraps_around_the_circle():
 
 
 def test_rotation_pieces_fraction_and_symmetric_pieces():
-    task = Task(id="rotation/hand", env_id="rlvr/Rotation-v0", family="rotation", prompt="", difficulty=0.5, seed=0,
-                answer={"angles": "right", "rows": 1, "cols": 3, "tolerance": 20, "rotations": [90, 0, 180], "accepted": [[90], [0, 180], [180]]})
+    task = Task(
+        id="rotation/hand",
+        env_id="rlvr/Rotation-v0",
+        family="rotation",
+        prompt="",
+        difficulty=0.5,
+        seed=0,
+        answer={
+            "angles": "right",
+            "rows": 1,
+            "cols": 3,
+            "tolerance": 20,
+            "rotations": [90, 0, 180],
+            "accepted": [[90], [0, 180], [180]],
+        },
+    )
     assert RotationVerifier().verify(task, "<answer>90 180 180</answer>").correct  # piece 2 looks the same turned 180°
     verdict = RotationVerifier("fraction").verify(task, "<answer>90 90 0</answer>")
     assert verdict.reward == pytest.approx(1 / 3) and not verdict.correct
 
 
-@pytest.mark.parametrize("response", ["<answer>b</answer>", "<answer>(B)</answer>", "<answer>B.</answer>", "<answer>AB</answer>",
-                                      "<answer>Z</answer>", "<answer>B C</answer>", "<answer>2</answer>", "B"])
+@pytest.mark.parametrize(
+    "response",
+    [
+        "<answer>b</answer>",
+        "<answer>(B)</answer>",
+        "<answer>B.</answer>",
+        "<answer>AB</answer>",
+        "<answer>Z</answer>",
+        "<answer>B C</answer>",
+        "<answer>2</answer>",
+        "B",
+    ],
+)
 def test_patch_fit_hostile_answers_score_zero(response):
     task = rlvr.make_task("rlvr/PatchFit-v0", seed=2, difficulty=0.5)
     verdict = PatchFitVerifier().verify(task, response)
@@ -512,7 +722,10 @@ def test_dataset_sources_parquet_jsonl_and_datasets_like(picture_files, tmp_path
     pngs = [(picture_files / f"scene{i}.png").read_bytes() for i in range(3)]
     hf_style = tmp_path / "hf.parquet"  # the Hugging Face Image feature: struct<bytes, path>
     struct = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
-    pq.write_table(pa.table({"label": [0, 1, 2], "image": pa.array([{"bytes": b, "path": None} for b in pngs], type=struct)}), hf_style)
+    pq.write_table(
+        pa.table({"label": [0, 1, 2], "image": pa.array([{"bytes": b, "path": None} for b in pngs], type=struct)}),
+        hf_style,
+    )
     plain = tmp_path / "plain.parquet"  # raw bytes in a column with another name: found by decoding
     pq.write_table(pa.table({"caption": ["a", "b", "c"], "pixels": pa.array(pngs, type=pa.binary())}), plain)
     lines = tmp_path / "rows.jsonl"
@@ -529,7 +742,13 @@ def test_dataset_sources_parquet_jsonl_and_datasets_like(picture_files, tmp_path
         def __getitem__(self, index):
             return {"text": "x", "image": Image.open(io.BytesIO(pngs[index]))}
 
-    sources = {"hf": str(hf_style), "plain": str(plain), "jsonl": str(lines), "paths": str(by_path), "object": DatasetsLike()}
+    sources = {
+        "hf": str(hf_style),
+        "plain": str(plain),
+        "jsonl": str(lines),
+        "paths": str(by_path),
+        "object": DatasetsLike(),
+    }
     columns = {"hf": "image", "plain": "pixels", "jsonl": "img", "paths": "image", "object": "image"}
     reference = None
     for name, dataset in sources.items():
@@ -544,10 +763,18 @@ def test_dataset_sources_parquet_jsonl_and_datasets_like(picture_files, tmp_path
         assert rlvr.verify(task, rlvr.solve(task)).correct
     env = gym.make("rlvr/PatchFit-v0", dataset=str(hf_style))
     observation, info = env.reset(seed=1)
-    assert observation["image"].shape == (512, 512, 3) and info["task"].meta["picture"]["file"] == str(hf_style.resolve())
-    env = gym.make("rlvr/Rotation-v0", dataset=DatasetsLike())  # an in-memory dataset object goes straight to the generator
+    assert observation["image"].shape == (512, 512, 3) and info["task"].meta["picture"]["file"] == str(
+        hf_style.resolve()
+    )
+    env = gym.make(
+        "rlvr/Rotation-v0", dataset=DatasetsLike()
+    )  # an in-memory dataset object goes straight to the generator
     observation, info = env.reset(seed=2)
-    assert info["task"].meta["picture"] == {"source": "dataset", "row": info["task"].meta["picture"]["row"], "column": "image"}
+    assert info["task"].meta["picture"] == {
+        "source": "dataset",
+        "row": info["task"].meta["picture"]["row"],
+        "column": "image",
+    }
     assert env.step(rlvr.solve(info["task"]))[1] == 1.0
     with pytest.raises(ValueError, match="no image column"):
         bad = tmp_path / "bad.jsonl"
@@ -595,7 +822,9 @@ def test_two_processes_produce_identical_png_bytes():
     outputs = []
     for hash_seed in ("3", "777"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        result = subprocess.run([sys.executable, "-c", PNG_SCRIPT, json.dumps(cases)], env=env, capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", PNG_SCRIPT, json.dumps(cases)], env=env, capture_output=True, text=True, check=True
+        )
         outputs.append(json.loads(result.stdout))
     assert outputs[0] == outputs[1]
     here = {}
@@ -624,11 +853,14 @@ def test_gym_observation_is_text_and_a_fixed_size_image(env_id):
 # ------------------------------------------------------------------ the pixel solver calibrates the knob
 
 
-@pytest.mark.parametrize("env_id, solve, seeds", [
-    ("rlvr/Jigsaw-v0", pixel_solver.solve_jigsaw, 10),
-    ("rlvr/Rotation-v0", pixel_solver.solve_rotation, 12),
-    ("rlvr/PatchFit-v0", pixel_solver.solve_patch_fit, 20),
-])
+@pytest.mark.parametrize(
+    "env_id, solve, seeds",
+    [
+        ("rlvr/Jigsaw-v0", pixel_solver.solve_jigsaw, 10),
+        ("rlvr/Rotation-v0", pixel_solver.solve_rotation, 12),
+        ("rlvr/PatchFit-v0", pixel_solver.solve_patch_fit, 20),
+    ],
+)
 def test_pixel_solver_success_falls_as_difficulty_rises(env_id, solve, seeds):
     rates = []
     for difficulty in (0.0, 0.5, 1.0):
@@ -646,7 +878,11 @@ def test_pixel_solver_success_falls_as_difficulty_rises(env_id, solve, seeds):
 
 def test_pixel_solver_uses_pixels_only():
     """The honest solver must not read the answer: blank it and the response is unchanged."""
-    for env_id, solve in (("rlvr/Jigsaw-v0", pixel_solver.solve_jigsaw), ("rlvr/Rotation-v0", pixel_solver.solve_rotation), ("rlvr/PatchFit-v0", pixel_solver.solve_patch_fit)):
+    for env_id, solve in (
+        ("rlvr/Jigsaw-v0", pixel_solver.solve_jigsaw),
+        ("rlvr/Rotation-v0", pixel_solver.solve_rotation),
+        ("rlvr/PatchFit-v0", pixel_solver.solve_patch_fit),
+    ):
         task = rlvr.make_task(env_id, seed=1, difficulty=0.25)
         blind = Task(**{**task.__dict__, "answer": {k: (v if k == "labels" else None) for k, v in task.answer.items()}})
         assert solve(blind) == solve(task)

@@ -50,13 +50,22 @@ def brute_force_solutions(answer):
     column = {(a, v): (k, i) for k, a in enumerate(attributes) for i, v in enumerate(answer["values"][a])}
     perms = np.array(list(itertools.permutations(range(1, houses + 1))), dtype=np.int8)  # perm[i] = house of value i
     rows = np.zeros((1, 0), dtype=np.int8)
-    clues = [(c[0], [column[tuple(p)] for p in c[1:] if isinstance(p, list)], c[-1] if isinstance(c[-1], int) else None)
-             for c in answer["clues"]]
+    clues = [
+        (c[0], [column[tuple(p)] for p in c[1:] if isinstance(p, list)], c[-1] if isinstance(c[-1], int) else None)
+        for c in answer["clues"]
+    ]
     joined: list[int] = []  # attributes in join order: next, the one most clues tie to those joined
     while len(joined) < len(attributes):
-        k = max((k for k in range(len(attributes)) if k not in joined),
-                key=lambda k: (sum(all(a in joined or a == k for a, _ in cells) and any(a == k for a, _ in cells)
-                                   for _, cells, _ in clues), -k))
+        k = max(
+            (k for k in range(len(attributes)) if k not in joined),
+            key=lambda k: (
+                sum(
+                    all(a in joined or a == k for a, _ in cells) and any(a == k for a, _ in cells)
+                    for _, cells, _ in clues
+                ),
+                -k,
+            ),
+        )
         joined.append(k)
         own = perms  # this attribute's permutations that its own clues allow
         for kind, cells, house in clues:
@@ -66,11 +75,21 @@ def brute_force_solutions(answer):
         for kind, cells, house in clues:
             if k in (a for a, _ in cells) and all(a in joined for a, _ in cells) and any(a != k for a, _ in cells):
                 rows = rows[holds(kind, [rows[:, joined.index(a) * houses + i] for a, i in cells], house)]
-    rows = rows[:, np.argsort(joined).repeat(houses) * houses + np.tile(np.arange(houses), len(joined))] if len(rows) else rows
+    rows = (
+        rows[:, np.argsort(joined).repeat(houses) * houses + np.tile(np.arange(houses), len(joined))]
+        if len(rows)
+        else rows
+    )
     solutions = []
     for row in rows:  # row[k * houses + i] = the house of attribute k's i-th listed value
-        solutions.append({a: [answer["values"][a][list(row[k * houses:(k + 1) * houses]).index(h)]
-                              for h in range(1, houses + 1)] for k, a in enumerate(attributes)})
+        solutions.append(
+            {
+                a: [
+                    answer["values"][a][list(row[k * houses : (k + 1) * houses]).index(h)] for h in range(1, houses + 1)
+                ]
+                for k, a in enumerate(attributes)
+            }
+        )
     return solutions
 
 
@@ -87,7 +106,9 @@ def cp_sat_solution_count(answer, limit=2):
     from ortools.sat.python import cp_model
 
     model, houses = cp_model.CpModel(), answer["houses"]
-    position = {(a, v): model.NewIntVar(1, houses, f"{a}:{v}") for a in answer["attributes"] for v in answer["values"][a]}
+    position = {
+        (a, v): model.NewIntVar(1, houses, f"{a}:{v}") for a in answer["attributes"] for v in answer["values"][a]
+    }
     for a in answer["attributes"]:
         model.AddAllDifferent([position[a, v] for v in answer["values"][a]])
     for clue in answer["clues"]:
@@ -121,8 +142,9 @@ def cp_sat_solution_count(answer, limit=2):
             self.found = []
 
         def on_solution_callback(self):
-            self.found.append({a: sorted(answer["values"][a], key=lambda v: self.Value(position[a, v]))
-                               for a in answer["attributes"]})
+            self.found.append(
+                {a: sorted(answer["values"][a], key=lambda v: self.Value(position[a, v])) for a in answer["attributes"]}
+            )
             if len(self.found) >= limit:
                 self.StopSearch()
 
@@ -148,7 +170,7 @@ def test_clues_are_irredundant_unless_redundant_is_asked():
         task = GENERATOR.generate(seed, 0.5)
         clues = task.answer["clues"]
         for dropped in range(len(clues)):
-            fewer = dict(task.answer, clues=clues[:dropped] + clues[dropped + 1:])
+            fewer = dict(task.answer, clues=clues[:dropped] + clues[dropped + 1 :])
             assert len(brute_force_solutions(fewer)) > 1, (seed, clues[dropped])
         padded = GENERATOR.generate(seed, 0.5, redundant=0.5)
         extra = padded.meta["redundant_clues"]
@@ -156,7 +178,7 @@ def test_clues_are_irredundant_unless_redundant_is_asked():
         assert brute_force_solutions(padded.answer) == [padded.answer["solution"]]
         droppable = 0
         for dropped in range(padded.meta["clues"]):
-            fewer = dict(padded.answer, clues=padded.answer["clues"][:dropped] + padded.answer["clues"][dropped + 1:])
+            fewer = dict(padded.answer, clues=padded.answer["clues"][:dropped] + padded.answer["clues"][dropped + 1 :])
             droppable += len(brute_force_solutions(fewer)) == 1
         assert droppable >= extra
 
@@ -187,12 +209,20 @@ def test_grid_answers_in_many_layouts_are_read():
     rows = [[solution[a][h] for a in attributes] for h in range(houses)]
     layouts = [
         "\n".join(f"House {h + 1}: " + ", ".join(reversed(rows[h])) for h in reversed(range(houses))),
-        "| House | " + " | ".join(attributes) + " |\n|---|" + "---|" * len(attributes) + "\n"
+        "| House | "
+        + " | ".join(attributes)
+        + " |\n|---|"
+        + "---|" * len(attributes)
+        + "\n"
         + "\n".join(f"| {h + 1} | " + " | ".join(rows[h]) + " |" for h in range(houses)),
-        "\n\n".join(f"**House {h + 1}**\n" + "\n".join(f"- {a.title()}: {solution[a][h].upper()}" for a in attributes)
-                    for h in range(houses)),
-        "; ".join(f"the {['first', 'second', 'third', 'fourth', 'fifth'][h]} house has " + " and ".join(rows[h])
-                  for h in range(houses)),
+        "\n\n".join(
+            f"**House {h + 1}**\n" + "\n".join(f"- {a.title()}: {solution[a][h].upper()}" for a in attributes)
+            for h in range(houses)
+        ),
+        "; ".join(
+            f"the {['first', 'second', 'third', 'fourth', 'fifth'][h]} house has " + " and ".join(rows[h])
+            for h in range(houses)
+        ),
         "\n".join(f"{h + 1}. " + " - ".join(rows[h]) + f" ({rows[h][0]} again)" for h in range(houses)),
     ]
     for layout in layouts:
@@ -205,36 +235,58 @@ def test_cell_answers_with_surrounding_words_are_read():
         task = GENERATOR.generate(seed, 0.3, question="cell")
         question, answer = task.answer["question"], GENERATOR.solve(task)[8:-9]
         if question["target"] == "house":
-            spellings = [f"House {answer}", f"the {['first', 'second', 'third', 'fourth'][int(answer) - 1]} house",
-                         f"{answer}th house" if answer == "4" else f"house number {answer}"]
+            spellings = [
+                f"House {answer}",
+                f"the {['first', 'second', 'third', 'fourth'][int(answer) - 1]} house",
+                f"{answer}th house" if answer == "4" else f"house number {answer}",
+            ]
         else:
-            spellings = [f"The answer is the {answer.upper()}.", f"{answer.lower()}",
-                         f"{answer}, who lives in house 2" if question["target"] != "house" else answer]
+            spellings = [
+                f"The answer is the {answer.upper()}.",
+                f"{answer.lower()}",
+                f"{answer}, who lives in house 2" if question["target"] != "house" else answer,
+            ]
         for text in spellings:
             assert VERIFIER.verify(task, f"<answer>{text}</answer>").correct, (text, question)
 
 
-@pytest.mark.parametrize("block,problem", [
-    ("House 1: red, green", "two values of colour"),
-    ("House 1: red\nHouse 2: red", "two houses"),
-    ("red, Brit", "without a house number"),
-    ("House 1 and House 2: red", "more than one house"),
-    ("House 9: red", "no house 9"),
-])
+@pytest.mark.parametrize(
+    "block,problem",
+    [
+        ("House 1: red, green", "two values of colour"),
+        ("House 1: red\nHouse 2: red", "two houses"),
+        ("red, Brit", "without a house number"),
+        ("House 1 and House 2: red", "more than one house"),
+        ("House 9: red", "no house 9"),
+    ],
+)
 def test_grid_hedges_are_format_errors(block, problem):
-    answer = {"houses": 3, "attributes": ["colour", "nationality"],
-              "values": {"colour": ["blue", "green", "red"], "nationality": ["Brit", "Dane", "Swede"]}}
+    answer = {
+        "houses": 3,
+        "attributes": ["colour", "nationality"],
+        "values": {"colour": ["blue", "green", "red"], "nationality": ["Brit", "Dane", "Swede"]},
+    }
     grid, reason = read_grid(block, answer)
     assert grid is None and problem in reason
 
 
-@pytest.mark.parametrize("block,target,problem", [
-    ("Brit or Dane", "nationality", "hedge"), ("the red house", "nationality", "no nationality"),
-    ("2 or 3", "house", "hedge"), ("the Brit", "house", "no house number"), ("house 2, the second house", "house", None),
-])
+@pytest.mark.parametrize(
+    "block,target,problem",
+    [
+        ("Brit or Dane", "nationality", "hedge"),
+        ("the red house", "nationality", "no nationality"),
+        ("2 or 3", "house", "hedge"),
+        ("the Brit", "house", "no house number"),
+        ("house 2, the second house", "house", None),
+    ],
+)
 def test_cell_hedges_are_refused(block, target, problem):
-    answer = {"houses": 3, "attributes": ["colour", "nationality"], "question": {"kind": "cell", "target": target},
-              "values": {"colour": ["blue", "green", "red"], "nationality": ["Brit", "Dane", "Swede"]}}
+    answer = {
+        "houses": 3,
+        "attributes": ["colour", "nationality"],
+        "question": {"kind": "cell", "target": target},
+        "values": {"colour": ["blue", "green", "red"], "nationality": ["Brit", "Dane", "Swede"]},
+    }
     value, reason = read_cell(block, answer)
     if problem is None:
         assert value == 2
@@ -250,7 +302,9 @@ def test_partial_credit_is_opt_in_below_one_and_grid_only():
     cells = task.answer["houses"] * len(task.answer["attributes"])
     assert partial.reward == pytest.approx((cells - 2 * len(task.answer["attributes"])) / cells) and not partial.correct
     assert ZebraVerifier(partial=True).verify(task, GENERATOR.solve(task)).reward == 1
-    hedged = GENERATOR.solve(task).replace("House 1: ", "House 1: " + task.answer["solution"][task.answer["attributes"][0]][1] + ", ")
+    hedged = GENERATOR.solve(task).replace(
+        "House 1: ", "House 1: " + task.answer["solution"][task.answer["attributes"][0]][1] + ", "
+    )
     assert ZebraVerifier(partial=True).verify(task, hedged).reward == 0  # malformed: no partial credit
 
 
@@ -263,8 +317,11 @@ def test_family_attacks_score_zero_and_bounds_hold():
             for name, response in attacks:
                 assert VERIFIER.verify(task, response).reward == 0, (question, name)
     right = GENERATOR.solve(task)[8:-9]
-    for response in ("<answer>" + (right + "\n") * 5_000 + "</answer>", "<answer>" + "House 1: red;" * 1_000 + "</answer>",
-                     "x" * 5_000_000):
+    for response in (
+        "<answer>" + (right + "\n") * 5_000 + "</answer>",
+        "<answer>" + "House 1: red;" * 1_000 + "</answer>",
+        "x" * 5_000_000,
+    ):
         start = time.perf_counter()
         assert VERIFIER.verify(task, response).reward == 0
         assert time.perf_counter() - start < VERIFIER.deadline_s
@@ -277,7 +334,9 @@ def test_kinds_without_a_positional_clue_are_refused_with_the_fix():
         GENERATOR.generate(0, 0.5, clues="same,diagonal")
 
 
-@pytest.mark.parametrize("kind", [k for k in CLUE_KINDS if k in ("at_house", "not_at_house", "directly_left", "left_of")])
+@pytest.mark.parametrize(
+    "kind", [k for k in CLUE_KINDS if k in ("at_house", "not_at_house", "directly_left", "left_of")]
+)
 def test_each_positional_kind_alone_with_same_makes_a_unique_puzzle(kind):
     for seed in range(4):
         task = GENERATOR.generate(seed, 0.0, clues=f"same,{kind}", houses=4, attributes=3)
@@ -301,9 +360,15 @@ def test_the_search_finds_exactly_the_one_solution():
         task = GENERATOR.generate(seed, 0.75)
         answer = task.answer
         houses, attributes = answer["houses"], answer["attributes"]
-        item = {(a, v): k * houses + answer["values"][a].index(v) for k, a in enumerate(attributes) for v in answer["values"][a]}
-        clues = [(c[0], tuple(item[tuple(p)] for p in c[1:1 + ARITY[c[0]]]), c[-1] - 1 if isinstance(c[-1], int) else None)
-                 for c in answer["clues"]]
+        item = {
+            (a, v): k * houses + answer["values"][a].index(v)
+            for k, a in enumerate(attributes)
+            for v in answer["values"][a]
+        }
+        clues = [
+            (c[0], tuple(item[tuple(p)] for p in c[1 : 1 + ARITY[c[0]]]), c[-1] - 1 if isinstance(c[-1], int) else None)
+            for c in answer["clues"]
+        ]
         nodes, solutions = search_nodes(clues, len(attributes), houses)
         assert solutions == 1 and nodes == task.meta["search_nodes"]
 

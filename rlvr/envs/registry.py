@@ -45,10 +45,22 @@ class EnvSpec:
     family_module: str = ""  # the module that declares the family (its docstring is the contract)
 
     @classmethod
-    def of(cls, module: str, family: Family, decl: EnvDecl) -> "EnvSpec":
-        return cls(decl.id, decl.description, family.generator, family.verifier, decl.visual, decl.entry_point,
-                   tuple(family.generator_options), tuple(family.verifier_options), decl.max_episode_steps,
-                   dict(decl.env_kwargs), family, dict(decl.generator_kwargs), module)
+    def of(cls, module: str, family: Family, decl: EnvDecl) -> EnvSpec:
+        return cls(
+            decl.id,
+            decl.description,
+            family.generator,
+            family.verifier,
+            decl.visual,
+            decl.entry_point,
+            tuple(family.generator_options),
+            tuple(family.verifier_options),
+            decl.max_episode_steps,
+            dict(decl.env_kwargs),
+            family,
+            dict(decl.generator_kwargs),
+            module,
+        )
 
 
 def family_declarations() -> tuple[tuple[str, Family], ...]:
@@ -70,7 +82,9 @@ def family_declarations() -> tuple[tuple[str, Family], ...]:
 
 def collect_specs() -> tuple[EnvSpec, ...]:
     """Every env of every declared family; an id declared twice is an error."""
-    declared = tuple(EnvSpec.of(module, family, decl) for module, family in family_declarations() for decl in family.envs)
+    declared = tuple(
+        EnvSpec.of(module, family, decl) for module, family in family_declarations() for decl in family.envs
+    )
     ids = [spec.id for spec in declared]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -99,6 +113,7 @@ def get_spec(env_id: str) -> EnvSpec:
         if spec.id == env_id or spec.id == NAMESPACE + env_id:
             return spec
     known = [spec.id for spec in ENV_SPECS]
+
     def name(text: str) -> str:  # "rlvr/GraphColoring-v0" → "graphcoloring": compare names, not "-v0"
         return text.removeprefix(NAMESPACE).rpartition("-v")[0].lower() or text.lower()
 

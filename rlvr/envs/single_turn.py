@@ -105,7 +105,9 @@ class SingleTurnEnv(gym.Env):
         if self.task is None:
             raise gym.error.ResetNeeded("Cannot call env.step() before calling env.reset()")
         if self.terminated:
-            raise gym.error.ResetNeeded("Cannot call env.step() after the episode terminated (one response per task); call env.reset()")
+            raise gym.error.ResetNeeded(
+                "Cannot call env.step() after the episode terminated (one response per task); call env.reset()"
+            )
         verdict: Verdict = self.verifier.verify(self.task, action)
         self.terminated = True
         info = {"verdict": verdict, "task": self.task, "task_id": self.task.id}

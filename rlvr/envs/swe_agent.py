@@ -59,8 +59,18 @@ import gymnasium as gym
 from rlvr.core import Task, Verdict, clean_text, strip_think
 from rlvr.envs.single_turn import SingleTurnEnv
 from rlvr.verifiers.swe import (
-    RUNNER_PREFIX, PatchError, apply_patch_to_tree, check_relative_path, extract_patch, is_test_path, make_unified_diff,
-    parse_patch, render_patch, run_pytest_in_sandbox, snapshot_tree, write_tree,
+    RUNNER_PREFIX,
+    PatchError,
+    apply_patch_to_tree,
+    check_relative_path,
+    extract_patch,
+    is_test_path,
+    make_unified_diff,
+    parse_patch,
+    render_patch,
+    run_pytest_in_sandbox,
+    snapshot_tree,
+    write_tree,
 )
 
 TOOLS = ("bash", "view", "search", "edit", "run_tests", "submit")
@@ -68,7 +78,7 @@ CACHE_DIRS = ("__pycache__", ".pytest_cache", ".mypy_cache", ".git")
 MAX_TREE_BYTES = 32 << 20
 MAX_SEARCH_HITS = 100
 
-PACKER = r'''
+PACKER = r"""
 import base64, json, os, stat, sys
 out, skip, limit = sys.argv[1], set(sys.argv[2].split(",")), int(sys.argv[3])
 files, total = {}, 0
@@ -88,7 +98,7 @@ for directory, dirnames, filenames in os.walk("."):
             files[path] = base64.b64encode(handle.read()).decode()
 with open(out, "w") as handle:
     json.dump(files, handle)
-'''
+"""
 
 SHELL_WRAPPER = (
     'timeout -s KILL "$3" /bin/sh -c "$1" </dev/null 2>&1; status=$?\n'
@@ -108,13 +118,13 @@ def parse_action(text: str) -> dict:
         patch = extract_patch(text)
         if patch is not None and patch.strip():
             return {"tool": "submit", "patch": patch}
-        raise ValueError("no tool call found: send one JSON object such as {\"tool\": \"view\", \"path\": \"README.md\"}")
+        raise ValueError('no tool call found: send one JSON object such as {"tool": "view", "path": "README.md"}')
     try:
         call = json.loads(candidates[-1])
     except json.JSONDecodeError as error:
         raise ValueError(f"the tool call is not valid JSON ({error.msg} at character {error.pos})")
     if not isinstance(call, dict) or call.get("tool") not in TOOLS:
-        raise ValueError(f"a tool call is a JSON object whose \"tool\" is one of {', '.join(TOOLS)}")
+        raise ValueError(f'a tool call is a JSON object whose "tool" is one of {", ".join(TOOLS)}')
     return call
 
 
@@ -223,7 +233,9 @@ class SWEAgentEnv(SingleTurnEnv):
                 output = getattr(self, f"_tool_{tool}")(call)
         except (ValueError, KeyError, TypeError, PatchError) as error:
             output = f"error: {error}"
-        except Exception as error:  # hostile arguments (a directory to edit, an infinite line number…) never crash the env
+        except (
+            Exception
+        ) as error:  # hostile arguments (a directory to edit, an infinite line number…) never crash the env
             output = f"error: {type(error).__name__}: {error}"
         self.tool_time += time.monotonic() - started
         truncated = False
@@ -238,7 +250,9 @@ class SWEAgentEnv(SingleTurnEnv):
                 output += f"\n[{limit} limit reached]"
         # clean_text: names and output made by the candidate may hold lone surrogates, which would
         # crash a tokeniser or JSON logger downstream
-        observation = clean_text(head_and_tail(output, self.observation_chars)) + f"\n[step {self.steps}/{self.max_steps}]"
+        observation = (
+            clean_text(head_and_tail(output, self.observation_chars)) + f"\n[step {self.steps}/{self.max_steps}]"
+        )
         self.transcript.append(f"> {tool}\n{observation}")
         info: dict[str, Any] = {"tool": tool, "step": self.steps, "task": self.task, "task_id": self.task.id}
         reward, terminated = 0.0, False
@@ -291,8 +305,11 @@ class SWEAgentEnv(SingleTurnEnv):
     def _tool_view(self, call: dict) -> str:
         target = self._path(call)
         if target.is_dir():
-            entries = sorted(p.relative_to(self.tree).as_posix() + ("/" if p.is_dir() else "") for p in target.iterdir()
-                             if p.name not in CACHE_DIRS)
+            entries = sorted(
+                p.relative_to(self.tree).as_posix() + ("/" if p.is_dir() else "")
+                for p in target.iterdir()
+                if p.name not in CACHE_DIRS
+            )
             return "\n".join(entries) or "(empty directory)"
         lines = target.read_bytes().decode("utf-8", errors="replace").splitlines()
         start = max(1, int(call.get("start", 1)))
@@ -302,11 +319,18 @@ class SWEAgentEnv(SingleTurnEnv):
     def _tool_search(self, call: dict) -> str:
         query = str(call.get("query", ""))
         if not query or "\n" in query:
-            raise ValueError("search needs a one-line \"query\" (a fixed string)")
+            raise ValueError('search needs a one-line "query" (a fixed string)')
         base = self._path(call)
         hits = []
-        paths = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file() and not p.is_symlink()
-                                                      and not any(part in CACHE_DIRS for part in p.parts))
+        paths = (
+            [base]
+            if base.is_file()
+            else sorted(
+                p
+                for p in base.rglob("*")
+                if p.is_file() and not p.is_symlink() and not any(part in CACHE_DIRS for part in p.parts)
+            )
+        )
         for path in paths:
             try:
                 text = path.read_bytes().decode("utf-8")
@@ -323,11 +347,11 @@ class SWEAgentEnv(SingleTurnEnv):
         target = self._path(call)
         old, new = call.get("old"), call.get("new")
         if not isinstance(old, str) or not isinstance(new, str) or not old:
-            raise ValueError("edit needs the strings \"old\" (non-empty) and \"new\"")
+            raise ValueError('edit needs the strings "old" (non-empty) and "new"')
         text = target.read_bytes().decode("utf-8")
         count = text.count(old)
         if count != 1:
-            raise ValueError(f"\"old\" occurs {count} times in {call['path']}; it must occur exactly once")
+            raise ValueError(f'"old" occurs {count} times in {call["path"]}; it must occur exactly once')
         target.write_text(text.replace(old, new, 1), encoding="utf-8")
         line = text[: text.index(old)].count("\n") + 1
         return f"edited {call['path']} at line {line}"
@@ -335,10 +359,15 @@ class SWEAgentEnv(SingleTurnEnv):
     def _tool_run_tests(self, call: dict) -> str:
         tests = call.get("tests") or []
         if not isinstance(tests, list) or not all(isinstance(t, str) and t and not t.startswith("-") for t in tests):
-            raise ValueError("\"tests\" must be a list of pytest node ids")
+            raise ValueError('"tests" must be a list of pytest node ids')
         wall = max(1.0, min(self.command_timeout_s, self.episode_time_s - self.tool_time))
-        report = run_pytest_in_sandbox(self.verifier.sandbox(), self.tree, tests,
-                                       paths=tuple(self.task.answer.get("pythonpath", ["."])), wall_s=wall)
+        report = run_pytest_in_sandbox(
+            self.verifier.sandbox(),
+            self.tree,
+            tests,
+            paths=tuple(self.task.answer.get("pythonpath", ["."])),
+            wall_s=wall,
+        )
         if not report.ok:
             return f"{report.output}\n{report.problem}"
         counts: dict[str, int] = {}
@@ -353,14 +382,32 @@ class SWEAgentEnv(SingleTurnEnv):
 
         command = call.get("command")
         if not isinstance(command, str) or not command.strip() or "\x00" in command:
-            raise ValueError("bash needs a non-empty \"command\" string")
+            raise ValueError('bash needs a non-empty "command" string')
         sandbox = self.verifier.sandbox()
         pack = f"{RUNNER_PREFIX}tree.json"
         timeout = max(1, int(min(self.command_timeout_s, self.episode_time_s - self.tool_time)))
-        argv = ["/bin/sh", "-c", SHELL_WRAPPER, "sh", command, pack, str(timeout), sandbox.python, PACKER,
-                ",".join(CACHE_DIRS), str(MAX_TREE_BYTES)]
-        limits = Limits(wall_s=timeout + 15.0, cpu_s=timeout + 10.0, memory_mb=2048, processes=64, open_files=256,
-                        output_bytes=1 << 20, file_mb=64)
+        argv = [
+            "/bin/sh",
+            "-c",
+            SHELL_WRAPPER,
+            "sh",
+            command,
+            pack,
+            str(timeout),
+            sandbox.python,
+            PACKER,
+            ",".join(CACHE_DIRS),
+            str(MAX_TREE_BYTES),
+        ]
+        limits = Limits(
+            wall_s=timeout + 15.0,
+            cpu_s=timeout + 10.0,
+            memory_mb=2048,
+            processes=64,
+            open_files=256,
+            output_bytes=1 << 20,
+            file_mb=64,
+        )
         result = sandbox.run(argv, cwd_files_dir=str(self.tree), collect=[pack], limits=limits)
         output = result.stdout.decode("utf-8", errors="replace") + result.stderr.decode("utf-8", errors="replace")
         packed = result.files.get(pack)

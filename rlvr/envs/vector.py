@@ -40,7 +40,8 @@ verifier per sub-env; this class shares one per env.
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -90,7 +91,9 @@ class TaskVectorEnv(VectorEnv):
         specs = [get_spec(e) for e in env_ids]
         env_ids = [spec.id for spec in specs]  # "Maze-v0" → "rlvr/Maze-v0"
         if any(spec.entry_point != SINGLE_TURN_ENTRY_POINT for spec in specs):
-            raise ValueError("TaskVectorEnv batches single-turn envs; use gym.make_vec(..., vectorization_mode='sync') for multi-turn ones")
+            raise ValueError(
+                "TaskVectorEnv batches single-turn envs; use gym.make_vec(..., vectorization_mode='sync') for multi-turn ones"
+            )
         if len({spec.visual for spec in specs}) > 1:
             raise ValueError("text and visual envs have different observation spaces and cannot share one vector env")
         self.env_ids = env_ids
@@ -133,8 +136,12 @@ class TaskVectorEnv(VectorEnv):
             seeds = self._seeds(seed)
             difficulties = self._per_env(options["difficulty"]) if "difficulty" in options else self.difficulties
             hints = self._per_env(options["hint"], check_hint) if "hint" in options else self.hints
-            jobs = [(env_id, generator_kwargs, s, d, params, h)
-                    for env_id, (generator_kwargs, _, params), s, d, h in zip(self.env_ids, self.split, seeds, difficulties, hints)]
+            jobs = [
+                (env_id, generator_kwargs, s, d, params, h)
+                for env_id, (generator_kwargs, _, params), s, d, h in zip(
+                    self.env_ids, self.split, seeds, difficulties, hints
+                )
+            ]
             self.tasks = self.scorer.map(_make, jobs)
         self._live = True
         return self._observe(), self._infos({"task": self.tasks, "task_id": [t.id for t in self.tasks]})
@@ -155,14 +162,22 @@ class TaskVectorEnv(VectorEnv):
         actions = list(actions)
         if len(actions) != self.num_envs:
             raise ValueError(f"expected {self.num_envs} responses, got {len(actions)}")
-        jobs = [(task, action, verifier_kwargs) for task, action, (_, verifier_kwargs, _) in zip(self.tasks, actions, self.split)]
+        jobs = [
+            (task, action, verifier_kwargs)
+            for task, action, (_, verifier_kwargs, _) in zip(self.tasks, actions, self.split)
+        ]
         verdicts: list[Verdict] = self.scorer.score(jobs)
         self._live = False
         rewards = np.array([v.reward for v in verdicts], dtype=np.float64)
-        infos = self._infos({
-            "verdict": verdicts, "correct": [v.correct for v in verdicts], "format_ok": [v.format_ok for v in verdicts],
-            "task": self.tasks, "task_id": [t.id for t in self.tasks],
-        })
+        infos = self._infos(
+            {
+                "verdict": verdicts,
+                "correct": [v.correct for v in verdicts],
+                "format_ok": [v.format_ok for v in verdicts],
+                "task": self.tasks,
+                "task_id": [t.id for t in self.tasks],
+            }
+        )
         return self._observe(), rewards, np.ones(self.num_envs, dtype=bool), np.zeros(self.num_envs, dtype=bool), infos
 
     def _observe(self):
@@ -170,13 +185,24 @@ class TaskVectorEnv(VectorEnv):
             observations = [task.prompt for task in self.tasks]
         else:
             blank = np.full((*self.image_size, 3), 255, dtype=np.uint8)
-            observations = [{"text": t.prompt, "image": fit_to_canvas(t.images[0], self.image_size) if t.images else blank} for t in self.tasks]
-        return concatenate(self.single_observation_space, observations, create_empty_array(self.single_observation_space, self.num_envs))
+            observations = [
+                {"text": t.prompt, "image": fit_to_canvas(t.images[0], self.image_size) if t.images else blank}
+                for t in self.tasks
+            ]
+        return concatenate(
+            self.single_observation_space,
+            observations,
+            create_empty_array(self.single_observation_space, self.num_envs),
+        )
 
     def _infos(self, values: dict[str, list]) -> dict:
         infos = {}
         for key, items in values.items():
-            array = np.empty(self.num_envs, dtype=object) if not isinstance(items[0], (bool, np.bool_)) else np.zeros(self.num_envs, dtype=bool)
+            array = (
+                np.empty(self.num_envs, dtype=object)
+                if not isinstance(items[0], (bool, np.bool_))
+                else np.zeros(self.num_envs, dtype=bool)
+            )
             array[:] = items
             infos[key], infos[f"_{key}"] = array, np.ones(self.num_envs, dtype=bool)
         return infos

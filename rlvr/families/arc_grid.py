@@ -113,8 +113,9 @@ FAMILY = Family(
             "primitives": Int(1, MAX_PRIMITIVES, doc="steps of the hidden program"),
             "objects": Int(1, 8, doc="shapes drawn on each input grid (as many as fit)"),
             "demos": Int(2, 6, doc="demonstration pairs shown"),
-            "library": Subset(*PRIMITIVES, doc="primitives the hidden program may use (uniqueness is checked "
-                                               "against all of them)"),
+            "library": Subset(
+                *PRIMITIVES, doc="primitives the hidden program may use (uniqueness is checked against all of them)"
+            ),
         },
         {
             0.0: {"size": 3, "primitives": 1, "objects": 1, "demos": 3, "library": ",".join(PRIMITIVES)},
@@ -125,10 +126,17 @@ FAMILY = Family(
         },
     ),
     envs=(
-        EnvDecl("rlvr/ArcGrid-v0", "Infer an ARC-style grid transformation from demonstration pairs and apply it to a "
-                "test input; answer the output grid as digits"),
-        EnvDecl("rlvr/ArcGridImage-v0", "The ARC-style demonstrations and test input drawn as coloured grids; answer "
-                "the output grid as digits", visual=True, generator_kwargs={"render": "image"}),
+        EnvDecl(
+            "rlvr/ArcGrid-v0",
+            "Infer an ARC-style grid transformation from demonstration pairs and apply it to a "
+            "test input; answer the output grid as digits",
+        ),
+        EnvDecl(
+            "rlvr/ArcGridImage-v0",
+            "The ARC-style demonstrations and test input drawn as coloured grids; answer the output grid as digits",
+            visual=True,
+            generator_kwargs={"render": "image"},
+        ),
     ),
     generator_options={"render": "text (ArcGrid-v0) or image (ArcGridImage-v0: the grids drawn)"},
     verifier_options={"partial": "give a right-shaped wrong grid its cell accuracy, always below 1 (default false)"},

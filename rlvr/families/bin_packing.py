@@ -74,7 +74,11 @@ FAMILY = Family(
             1.0: {"bins": 10, "capacity": 100, "waste": 0.02},
         },
     ),
-    envs=(EnvDecl("rlvr/BinPacking-v0",
-                  "Pack items into the fewest bins of a fixed capacity; answer the bins as lists of items"),),
+    envs=(
+        EnvDecl(
+            "rlvr/BinPacking-v0",
+            "Pack items into the fewest bins of a fixed capacity; answer the bins as lists of items",
+        ),
+    ),
     verifier_options={"partial": "pay min(1, reference bins / bins used) for a feasible packing (default false)"},
 )

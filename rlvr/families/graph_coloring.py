@@ -69,7 +69,13 @@ FAMILY = Family(
             1.0: {"vertices": 30, "edge_probability": 0.5},
         },
     ),
-    envs=(EnvDecl("rlvr/GraphColoring-v0",
-                  "Colour a random graph's vertices with as few colours as possible; answer a colour per vertex"),),
-    verifier_options={"partial": "pay min(1, reference colours / colours used) for a feasible colouring (default false)"},
+    envs=(
+        EnvDecl(
+            "rlvr/GraphColoring-v0",
+            "Colour a random graph's vertices with as few colours as possible; answer a colour per vertex",
+        ),
+    ),
+    verifier_options={
+        "partial": "pay min(1, reference colours / colours used) for a feasible colouring (default false)"
+    },
 )

@@ -81,8 +81,13 @@ FAMILY = Family(
         {
             "span_tokens": Int(1, 12, doc="words in the masked span"),
             "candidates": Int(2, MAX_CANDIDATES, doc="options shown in choice mode (one is the span)"),
-            "similarity": Float(0.0, 1.0, doc="0: distractors drawn from all eligible spans; 1: the closest in length and letters"),
-            "mode": Choice(*MODES, doc="choice (pick a letter), exact (write the span) or any (exact for short spans, drawn per task)"),
+            "similarity": Float(
+                0.0, 1.0, doc="0: distractors drawn from all eligible spans; 1: the closest in length and letters"
+            ),
+            "mode": Choice(
+                *MODES,
+                doc="choice (pick a letter), exact (write the span) or any (exact for short spans, drawn per task)",
+            ),
         },
         {
             0.0: {"span_tokens": 2, "candidates": 3, "similarity": 0.0, "mode": "choice"},
@@ -92,9 +97,16 @@ FAMILY = Family(
             1.0: {"span_tokens": 8, "candidates": 6, "similarity": 1.0, "mode": "choice"},
         },
     ),
-    envs=(EnvDecl("rlvr/Infill-v0", "Restore a masked span of a passage from a text corpus: choose it among candidates "
-                  "from the same corpus, or write it exactly"),),
-    generator_options={"corpus": "math (default: synthetic solutions + shared GSM8K/MATH-500 texts), a folder of "
-                                 ".txt/.md files, a .jsonl file, or hf:NAME[:CONFIG]:SPLIT:FIELD",
-                       "field": "the JSONL field holding the text (with a .jsonl corpus)"},
+    envs=(
+        EnvDecl(
+            "rlvr/Infill-v0",
+            "Restore a masked span of a passage from a text corpus: choose it among candidates "
+            "from the same corpus, or write it exactly",
+        ),
+    ),
+    generator_options={
+        "corpus": "math (default: synthetic solutions + shared GSM8K/MATH-500 texts), a folder of "
+        ".txt/.md files, a .jsonl file, or hf:NAME[:CONFIG]:SPLIT:FIELD",
+        "field": "the JSONL field holding the text (with a .jsonl corpus)",
+    },
 )

@@ -73,7 +73,7 @@ from rlvr.params import Choice, DifficultyTable, Flag, Float, Int
 MAX_SIDE = 16  # pieces per row or column
 PICTURE_OPTIONS = {  # the generator options of every picture puzzle (rlvr.generators.images)
     "image_source": "where pictures come from: procedural (default, painted from the task's RNG) or photos "
-                    "(the photographs shipped inside scikit-image)",
+    "(the photographs shipped inside scikit-image)",
     "image_dir": "a folder of your own pictures (searched recursively), instead of image_source",
     "dataset": "a .parquet or .jsonl table of images, or a datasets-like object, instead of image_source",
 }
@@ -100,12 +100,15 @@ FAMILY = Family(
         },
     ),
     envs=(
-        EnvDecl("rlvr/Jigsaw-v0", "Shuffled (and, harder, turned) picture pieces; answer the piece number for each grid "
-                "position", visual=True),
+        EnvDecl(
+            "rlvr/Jigsaw-v0",
+            "Shuffled (and, harder, turned) picture pieces; answer the piece number for each grid position",
+            visual=True,
+        ),
     ),
     generator_options=PICTURE_OPTIONS,
     verifier_options={
         "scoring": "exact (default: 1 only when every position is right), fraction (share of positions right) or "
-                   "neighbours (share of adjacent position pairs that are true neighbours)",
+        "neighbours (share of adjacent position pairs that are true neighbours)",
     },
 )

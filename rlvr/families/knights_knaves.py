@@ -46,8 +46,32 @@ from rlvr.family import EnvDecl, Family
 from rlvr.params import DifficultyTable, Int, Subset
 
 KINDS = ("is", "not", "and", "or", "implies", "says", "iff", "count")
-NAMES = ("Alice", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas", "Kira", "Luca",
-         "Mira", "Nadia", "Oscar", "Priya", "Quentin", "Rosa", "Samir", "Tess", "Umar", "Vera", "Wendell", "Yusuf")
+NAMES = (
+    "Alice",
+    "Bruno",
+    "Chloe",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Greta",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kira",
+    "Luca",
+    "Mira",
+    "Nadia",
+    "Oscar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Samir",
+    "Tess",
+    "Umar",
+    "Vera",
+    "Wendell",
+    "Yusuf",
+)
 
 FAMILY = Family(
     name="knights_knaves",
@@ -68,7 +92,12 @@ FAMILY = Family(
             1.0: {"people": 8, "depth": 3, "kinds": ",".join(KINDS), "statements": 1},
         },
     ),
-    envs=(EnvDecl("rlvr/KnightsKnaves-v0", "Knights always tell the truth, knaves always lie: find each inhabitant's role "
-                  "from their statements (unique solution)"),),
+    envs=(
+        EnvDecl(
+            "rlvr/KnightsKnaves-v0",
+            "Knights always tell the truth, knaves always lie: find each inhabitant's role "
+            "from their statements (unique solution)",
+        ),
+    ),
     verifier_options={"partial": "reward the share of inhabitants with the right role (default false)"},
 )

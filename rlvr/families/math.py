@@ -120,14 +120,37 @@ FAMILY = Family(
             "unknowns": Int(2, 3, doc="unknowns of a linear system"),
         },
         {
-            0.0: {"kinds": ",".join(EASY_KINDS), "max_coefficient": 9, "terms": 2, "nesting": 0, "degree": 2, "unknowns": 2},
-            0.5: {"kinds": ",".join(MIDDLE_KINDS), "max_coefficient": 30, "terms": 3, "nesting": 1, "degree": 3, "unknowns": 2},
-            1.0: {"kinds": ",".join(KINDS), "max_coefficient": 100, "terms": 5, "nesting": 3, "degree": 5, "unknowns": 3},
+            0.0: {
+                "kinds": ",".join(EASY_KINDS),
+                "max_coefficient": 9,
+                "terms": 2,
+                "nesting": 0,
+                "degree": 2,
+                "unknowns": 2,
+            },
+            0.5: {
+                "kinds": ",".join(MIDDLE_KINDS),
+                "max_coefficient": 30,
+                "terms": 3,
+                "nesting": 1,
+                "degree": 3,
+                "unknowns": 2,
+            },
+            1.0: {
+                "kinds": ",".join(KINDS),
+                "max_coefficient": 100,
+                "terms": 5,
+                "nesting": 3,
+                "degree": 5,
+                "unknowns": 3,
+            },
         },
     ),
     envs=(
-        EnvDecl("rlvr/Math-v0",
-                "Competition-style maths with exact answers (synthetic via sympy, or a MATH/AIME/GSM8K file)"),
+        EnvDecl(
+            "rlvr/Math-v0",
+            "Competition-style maths with exact answers (synthetic via sympy, or a MATH/AIME/GSM8K file)",
+        ),
     ),
     generator_options={
         "dataset": "path of a JSON-lines or Parquet file with problem and answer columns: serve its rows instead",

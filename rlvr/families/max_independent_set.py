@@ -61,7 +61,11 @@ FAMILY = Family(
             1.0: {"vertices": 50, "edge_probability": 0.15},
         },
     ),
-    envs=(EnvDecl("rlvr/MaxIndependentSet-v0",
-                  "Largest set of pairwise non-adjacent vertices of a random graph; answer the vertices"),),
+    envs=(
+        EnvDecl(
+            "rlvr/MaxIndependentSet-v0",
+            "Largest set of pairwise non-adjacent vertices of a random graph; answer the vertices",
+        ),
+    ),
     verifier_options={"partial": "pay min(1, size / reference size) for a feasible smaller set (default false)"},
 )

@@ -76,8 +76,12 @@ FAMILY = Family(
     ),
     envs=(
         EnvDecl("rlvr/Maze-v0", "Find a path from S to G through a text grid maze; answer a U/D/L/R move string"),
-        EnvDecl("rlvr/MazeImage-v0", "The maze drawn as an image; answer a U/D/L/R move string", visual=True,
-                generator_kwargs={"render": "image"}),
+        EnvDecl(
+            "rlvr/MazeImage-v0",
+            "The maze drawn as an image; answer a U/D/L/R move string",
+            visual=True,
+            generator_kwargs={"render": "image"},
+        ),
     ),
     verifier_options={
         "shortest": "only a shortest path is correct (default true); false accepts any legal walk to G",

@@ -66,7 +66,7 @@ from rlvr.params import Choice, DifficultyTable, Float, Int
 DISTRACTOR_KINDS = ("other", "same", "near")
 PICTURE_OPTIONS = {  # the generator options of every picture puzzle (rlvr.generators.images)
     "image_source": "where pictures come from: procedural (default, painted from the task's RNG) or photos "
-                    "(the photographs shipped inside scikit-image)",
+    "(the photographs shipped inside scikit-image)",
     "image_dir": "a folder of your own pictures (searched recursively), instead of image_source",
     "dataset": "a .parquet or .jsonl table of images, or a datasets-like object, instead of image_source",
 }
@@ -85,21 +85,54 @@ FAMILY = Family(
             "picture_px": Int(128, 640, doc="the picture's side in pixels"),
         },
         {
-            0.0: {"candidates": 3, "distractors": "other", "patch_frac": 0.30, "gap_frac": 0.0, "detail": 1.0,
-                  "picture_px": 320},
-            0.25: {"candidates": 4, "distractors": "same", "patch_frac": 0.28, "gap_frac": 0.05, "detail": 0.9,
-                   "picture_px": 320},
-            0.5: {"candidates": 5, "distractors": "same", "patch_frac": 0.25, "gap_frac": 0.1, "detail": 0.8,
-                  "picture_px": 320},
-            0.75: {"candidates": 6, "distractors": "near", "patch_frac": 0.22, "gap_frac": 0.15, "detail": 0.7,
-                   "picture_px": 320},
-            1.0: {"candidates": 8, "distractors": "near", "patch_frac": 0.2, "gap_frac": 0.25, "detail": 0.55,
-                  "picture_px": 320},
+            0.0: {
+                "candidates": 3,
+                "distractors": "other",
+                "patch_frac": 0.30,
+                "gap_frac": 0.0,
+                "detail": 1.0,
+                "picture_px": 320,
+            },
+            0.25: {
+                "candidates": 4,
+                "distractors": "same",
+                "patch_frac": 0.28,
+                "gap_frac": 0.05,
+                "detail": 0.9,
+                "picture_px": 320,
+            },
+            0.5: {
+                "candidates": 5,
+                "distractors": "same",
+                "patch_frac": 0.25,
+                "gap_frac": 0.1,
+                "detail": 0.8,
+                "picture_px": 320,
+            },
+            0.75: {
+                "candidates": 6,
+                "distractors": "near",
+                "patch_frac": 0.22,
+                "gap_frac": 0.15,
+                "detail": 0.7,
+                "picture_px": 320,
+            },
+            1.0: {
+                "candidates": 8,
+                "distractors": "near",
+                "patch_frac": 0.2,
+                "gap_frac": 0.25,
+                "detail": 0.55,
+                "picture_px": 320,
+            },
         },
     ),
     envs=(
-        EnvDecl("rlvr/PatchFit-v0", "A square cut out of a picture; answer the letter of the candidate patch that fills "
-                "the hole", visual=True),
+        EnvDecl(
+            "rlvr/PatchFit-v0",
+            "A square cut out of a picture; answer the letter of the candidate patch that fills the hole",
+            visual=True,
+        ),
     ),
     generator_options=PICTURE_OPTIONS,
 )

@@ -66,7 +66,7 @@ from rlvr.params import Choice, DifficultyTable, Float, Int
 MAX_SIDE = 8  # pieces per row or column
 PICTURE_OPTIONS = {  # the generator options of every picture puzzle (rlvr.generators.images)
     "image_source": "where pictures come from: procedural (default, painted from the task's RNG) or photos "
-                    "(the photographs shipped inside scikit-image)",
+    "(the photographs shipped inside scikit-image)",
     "image_dir": "a folder of your own pictures (searched recursively), instead of image_source",
     "dataset": "a .parquet or .jsonl table of images, or a datasets-like object, instead of image_source",
 }
@@ -93,8 +93,11 @@ FAMILY = Family(
         },
     ),
     envs=(
-        EnvDecl("rlvr/Rotation-v0", "A picture or each of its pieces turned; answer the clockwise degrees that make it "
-                "upright", visual=True),
+        EnvDecl(
+            "rlvr/Rotation-v0",
+            "A picture or each of its pieces turned; answer the clockwise degrees that make it upright",
+            visual=True,
+        ),
     ),
     generator_options=PICTURE_OPTIONS,
     verifier_options={

@@ -62,5 +62,7 @@ FAMILY = Family(
             1.0: {"variables": 60, "clause_ratio": 4.26},
         },
     ),
-    envs=(EnvDecl("rlvr/SAT-v0", "Satisfying assignment of a random 3-CNF formula near the threshold; answer ±literals"),),
+    envs=(
+        EnvDecl("rlvr/SAT-v0", "Satisfying assignment of a random 3-CNF formula near the threshold; answer ±literals"),
+    ),
 )

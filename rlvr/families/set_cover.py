@@ -68,7 +68,11 @@ FAMILY = Family(
             1.0: {"elements": 40, "planted_sets": 3, "decoy_sets": 20, "decoy_size": 1.15, "random_sets": 8},
         },
     ),
-    envs=(EnvDecl("rlvr/SetCover-v0",
-                  "Fewest subsets covering a universe (planted cover, greedy decoys); answer the subset indices"),),
+    envs=(
+        EnvDecl(
+            "rlvr/SetCover-v0",
+            "Fewest subsets covering a universe (planted cover, greedy decoys); answer the subset indices",
+        ),
+    ),
     verifier_options={"partial": "pay min(1, reference count / count) for a feasible larger cover (default false)"},
 )

@@ -74,10 +74,19 @@ FAMILY = Family(
             1.0: {"steps": 8, "anchored": 0},
         },
     ),
-    envs=(EnvDecl("rlvr/StepOrder-v0", "Put the shuffled steps of a worked solution or procedure from a text corpus back "
-                  "in order; answer the step labels in order"),),
-    generator_options={"corpus": "math (default: synthetic solutions + shared GSM8K/MATH-500 texts), a folder of "
-                                 ".txt/.md files, a .jsonl file, or hf:NAME[:CONFIG]:SPLIT:FIELD",
-                       "field": "the JSONL field holding the text (with a .jsonl corpus)"},
-    verifier_options={"scoring": "exact (default: 1 for the true order, else 0) or kendall ((tau + 1) / 2 partial credit)"},
+    envs=(
+        EnvDecl(
+            "rlvr/StepOrder-v0",
+            "Put the shuffled steps of a worked solution or procedure from a text corpus back "
+            "in order; answer the step labels in order",
+        ),
+    ),
+    generator_options={
+        "corpus": "math (default: synthetic solutions + shared GSM8K/MATH-500 texts), a folder of "
+        ".txt/.md files, a .jsonl file, or hf:NAME[:CONFIG]:SPLIT:FIELD",
+        "field": "the JSONL field holding the text (with a .jsonl corpus)",
+    },
+    verifier_options={
+        "scoring": "exact (default: 1 for the true order, else 0) or kendall ((tau + 1) / 2 partial credit)"
+    },
 )

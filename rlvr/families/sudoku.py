@@ -67,7 +67,11 @@ FAMILY = Family(
     ),
     envs=(
         EnvDecl("rlvr/Sudoku-v0", "Complete a Sudoku (4×4, 6×6 or 9×9) with a unique solution; answer the filled grid"),
-        EnvDecl("rlvr/SudokuImage-v0", "The Sudoku drawn as an image; answer the filled grid", visual=True,
-                generator_kwargs={"render": "image"}),
+        EnvDecl(
+            "rlvr/SudokuImage-v0",
+            "The Sudoku drawn as an image; answer the filled grid",
+            visual=True,
+            generator_kwargs={"render": "image"},
+        ),
     ),
 )

@@ -51,8 +51,9 @@ FAMILY = Family(
     table=DifficultyTable(
         {
             "vertices": Int(2, MAX_VERTICES, doc="number of vertices"),
-            "average_degree": Float(0.1, MAX_VERTICES - 1, doc="mean vertex degree (edges = vertices · degree / 2), "
-                                                               "at most vertices − 1"),
+            "average_degree": Float(
+                0.1, MAX_VERTICES - 1, doc="mean vertex degree (edges = vertices · degree / 2), at most vertices − 1"
+            ),
         },
         {
             0.0: {"vertices": 10, "average_degree": 3.0},
@@ -60,6 +61,10 @@ FAMILY = Family(
             1.0: {"vertices": 50, "average_degree": 7.0},
         },
     ),
-    envs=(EnvDecl("rlvr/VertexCover-v0", "Smallest set of vertices touching every edge of a random graph; answer the vertices"),),
+    envs=(
+        EnvDecl(
+            "rlvr/VertexCover-v0", "Smallest set of vertices touching every edge of a random graph; answer the vertices"
+        ),
+    ),
     verifier_options={"partial": "pay min(1, reference size / size) for a feasible larger cover (default false)"},
 )

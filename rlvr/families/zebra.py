@@ -108,18 +108,36 @@ FAMILY = Family(
         },
         {
             0.0: {"houses": 3, "attributes": 3, "clues": "same,next_to,at_house", "redundant": 0.0, "question": "cell"},
-            0.25: {"houses": 4, "attributes": 3, "clues": "same,different,next_to,directly_left,at_house",
-                   "redundant": 0.0, "question": "cell"},
-            0.5: {"houses": 4, "attributes": 4,
-                  "clues": "same,different,next_to,directly_left,left_of,at_house,not_at_house",
-                  "redundant": 0.0, "question": "any"},
+            0.25: {
+                "houses": 4,
+                "attributes": 3,
+                "clues": "same,different,next_to,directly_left,at_house",
+                "redundant": 0.0,
+                "question": "cell",
+            },
+            0.5: {
+                "houses": 4,
+                "attributes": 4,
+                "clues": "same,different,next_to,directly_left,left_of,at_house,not_at_house",
+                "redundant": 0.0,
+                "question": "any",
+            },
             0.75: {"houses": 5, "attributes": 5, "clues": ",".join(CLUE_KINDS), "redundant": 0.0, "question": "grid"},
-            1.0: {"houses": 6, "attributes": 6,
-                  "clues": "same,different,next_to,directly_left,left_of,not_at_house,between",
-                  "redundant": 0.0, "question": "grid"},
+            1.0: {
+                "houses": 6,
+                "attributes": 6,
+                "clues": "same,different,next_to,directly_left,left_of,not_at_house,between",
+                "redundant": 0.0,
+                "question": "grid",
+            },
         },
     ),
-    envs=(EnvDecl("rlvr/Zebra-v0", "Zebra (Einstein) puzzles: houses in a row, one value of each attribute per house, "
-                  "deduced from clues (unique solution); answer one cell or the whole grid"),),
+    envs=(
+        EnvDecl(
+            "rlvr/Zebra-v0",
+            "Zebra (Einstein) puzzles: houses in a row, one value of each attribute per house, "
+            "deduced from clues (unique solution); answer one cell or the whole grid",
+        ),
+    ),
     verifier_options={"partial": "grid questions: reward the share of cells right (default false)"},
 )

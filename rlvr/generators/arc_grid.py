@@ -36,9 +36,15 @@ OFFSETS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 EDGES = ("wrap", "clip")
 COLOURS = tuple(range(1, 10))
 PARAMETER_NAMES = {
-    "recolour": ("source", "target"), "reflect": ("axis",), "rotate": ("turns",),
-    "translate": ("direction", "distance", "edge"), "gravity": ("direction",), "fill": ("colour",),
-    "scale": ("factor",), "count": ("layout",), "complete": (),
+    "recolour": ("source", "target"),
+    "reflect": ("axis",),
+    "rotate": ("turns",),
+    "translate": ("direction", "distance", "edge"),
+    "gravity": ("direction",),
+    "fill": ("colour",),
+    "scale": ("factor",),
+    "count": ("layout",),
+    "complete": (),
 }
 DIHEDRAL = frozenset({"reflect", "rotate"})  # two adjacent such steps are always one such step
 ONCE = frozenset({"scale", "count"})
@@ -118,8 +124,9 @@ def translate(grid: Grid, direction: str, distance: int, edge: str) -> Grid:
     rows, cols = grid.shape
     out = np.zeros_like(grid)
     if abs(dr) < rows and abs(dc) < cols:
-        out[max(dr, 0):rows + min(dr, 0), max(dc, 0):cols + min(dc, 0)] = \
-            grid[max(-dr, 0):rows - max(dr, 0), max(-dc, 0):cols - max(dc, 0)]
+        out[max(dr, 0) : rows + min(dr, 0), max(dc, 0) : cols + min(dc, 0)] = grid[
+            max(-dr, 0) : rows - max(dr, 0), max(-dc, 0) : cols - max(dc, 0)
+        ]
     return out
 
 
@@ -212,8 +219,17 @@ def tile_sizes(rows: int, cols: int) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(sizes, key=lambda rc: (rc[0] * rc[1], rc[0])))
 
 
-FUNCTIONS = {"recolour": recolour, "reflect": reflect, "rotate": rotate, "translate": translate, "gravity": gravity,
-             "fill": fill, "scale": scale, "count": count, "complete": complete}
+FUNCTIONS = {
+    "recolour": recolour,
+    "reflect": reflect,
+    "rotate": rotate,
+    "translate": translate,
+    "gravity": gravity,
+    "fill": fill,
+    "scale": scale,
+    "count": count,
+    "complete": complete,
+}
 
 
 def apply_step(grid: Grid, step: Step) -> Grid | None:
@@ -291,8 +307,12 @@ def steps_reaching(grid: Grid, target: Target) -> list[Step]:
     if same:
         if (target.counts[1:] <= counts[1:]).all():
             for k in (1, 2):
-                lines = {"down": target.empty_rows[:k], "up": target.empty_rows[-k:],
-                         "right": target.empty_cols[:k], "left": target.empty_cols[-k:]}
+                lines = {
+                    "down": target.empty_rows[:k],
+                    "up": target.empty_rows[-k:],
+                    "right": target.empty_cols[:k],
+                    "left": target.empty_cols[-k:],
+                }
                 steps += [("translate", d, k, "clip") for d in DIRECTIONS if lines[d].all()]
         differ = grid != target.grid
         if differ.any():
@@ -441,7 +461,7 @@ def bounding_box(grid: Grid) -> Grid | None:
     rows, cols = np.flatnonzero(grid.any(axis=1)), np.flatnonzero(grid.any(axis=0))
     if not len(rows):
         return None
-    return np.ascontiguousarray(grid[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+    return np.ascontiguousarray(grid[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
 
 
 def whole_task_rules(outputs: list[Grid]) -> list[tuple[str, Any]]:
@@ -449,11 +469,16 @@ def whole_task_rules(outputs: list[Grid]) -> list[tuple[str, Any]]:
     grid, crop to the bounding box of the coloured cells, the identity, and paint every coloured
     cell the one colour of the first demo's output (a constant output is ruled out separately:
     the demos' outputs are pairwise different)."""
-    rules: list[tuple[str, Any]] = [("clear-the-grid", np.zeros_like), ("crop-to-bounding-box", bounding_box),
-                                    ("identity", np.copy)]
+    rules: list[tuple[str, Any]] = [
+        ("clear-the-grid", np.zeros_like),
+        ("crop-to-bounding-box", bounding_box),
+        ("identity", np.copy),
+    ]
     painted = np.unique(outputs[0][outputs[0] != 0]).tolist()
     if len(painted) == 1:
-        rules.append(("recolour-all-to-one", lambda grid: np.where(grid != 0, np.int8(painted[0]), grid).astype(np.int8)))
+        rules.append(
+            ("recolour-all-to-one", lambda grid: np.where(grid != 0, np.int8(painted[0]), grid).astype(np.int8))
+        )
     return rules
 
 
@@ -470,12 +495,14 @@ COUNT_ORDERS = {  # each maps (the grid's ``objects``, the grid) to the listed c
 
 def ordered_count(order: str, layout: str):
     """``count`` listing the objects in another order (``COUNT_ORDERS``; ties keep reading order)."""
+
     def variant(grid: Grid) -> Grid | None:
         found = objects(grid)
         if not found:
             return None
         bar = np.array([COUNT_ORDERS[order](found, grid)], dtype=np.int8)
         return bar if layout == "row" else np.ascontiguousarray(bar.T)
+
     return variant
 
 
@@ -485,6 +512,7 @@ SYMMETRIES = {"left-right": lambda g: g[:, ::-1], "up-down": lambda g: g[::-1, :
 def mirror_complete(symmetry: str):
     """Fill the background holes from their mirror images: fits only a grid whose coloured cells
     agree with their coloured mirror cells and whose every hole has a coloured mirror cell."""
+
     def variant(grid: Grid) -> Grid | None:
         mirrored = SYMMETRIES[symmetry](grid)
         both = (grid != 0) & (mirrored != 0)
@@ -492,6 +520,7 @@ def mirror_complete(symmetry: str):
             return None
         out = np.where(grid == 0, mirrored, grid).astype(np.int8)
         return out if out.all() else None
+
     return variant
 
 
@@ -508,8 +537,9 @@ def step_variants(step: Step) -> list[tuple[str, Any]]:
     return []
 
 
-def shortcut_problem(program: list[Step], inputs: list[Grid], outputs: list[Grid], test_input: Grid,
-                     test_output: Grid) -> str | None:
+def shortcut_problem(
+    program: list[Step], inputs: list[Grid], outputs: list[Grid], test_input: Grid, test_output: Grid
+) -> str | None:
     """Why the task could be answered without the hidden program, or None. Refused: two demos
     with the same output; a test output equal to a demo's output; a count whose demos never
     show two colours though the test's count has two, or show only one-cell objects; a recolour
@@ -542,14 +572,17 @@ def shortcut_problem(program: list[Step], inputs: list[Grid], outputs: list[Grid
             counted = [objects(grid) for grid in before]
             if all(size == 1 for found in counted for _, _, _, size in found):
                 return "every object the demos count is a single cell"
-            if len({o[2] for o in objects(test_trace[index])}) > 1 and all(len({o[2] for o in found}) < 2 for found in counted):
+            if len({o[2] for o in objects(test_trace[index])}) > 1 and all(
+                len({o[2] for o in found}) < 2 for found in counted
+            ):
                 return "no demo counts objects of two colours"
         if step[0] == "recolour":
             kept = {0, step[1]}
-            if set(np.unique(test_trace[index]).tolist()) - kept and \
-                    not any(set(np.unique(grid).tolist()) - kept for grid in before):
+            if set(np.unique(test_trace[index]).tolist()) - kept and not any(
+                set(np.unique(grid).tolist()) - kept for grid in before
+            ):
                 return "no demo shows a colour the recolour leaves alone"
-        rest = program[index + 1:]
+        rest = program[index + 1 :]
         for name, rule in step_variants(step):
             if explains(rule, before, rest) and not same_grid(result(rule, test_trace[index], rest), test_output):
                 return f"the step {step[0]} read as {name} explains the demos with a different test output"
@@ -564,17 +597,25 @@ def kinds_allowed(kinds: list[str], program_kinds: list[str], side: int) -> list
     first, no primitive twice in a row, reflect/rotate never adjacent, scale and count once,
     scale only while a doubled ``side`` stays within ``MAX_SIDE``)."""
     previous = program_kinds[-1] if program_kinds else None
-    return [k for k in kinds if k != previous and not (k == "complete" and program_kinds)
-            and not (k in DIHEDRAL and previous in DIHEDRAL) and not (k in ONCE and k in program_kinds)
-            and not (k == "scale" and side * 2 > MAX_SIDE)]
+    return [
+        k
+        for k in kinds
+        if k != previous
+        and not (k == "complete" and program_kinds)
+        and not (k in DIHEDRAL and previous in DIHEDRAL)
+        and not (k in ONCE and k in program_kinds)
+        and not (k == "scale" and side * 2 > MAX_SIDE)
+    ]
 
 
 def completable(kinds: list[str], program_kinds: list[str], length: int, side: int) -> bool:
     """Whether the rules let ``program_kinds`` grow to ``length`` steps."""
     if len(program_kinds) == length:
         return True
-    return any(completable(kinds, program_kinds + [k], length, side * (2 if k == "scale" else 1))
-               for k in kinds_allowed(kinds, program_kinds, side))
+    return any(
+        completable(kinds, program_kinds + [k], length, side * (2 if k == "scale" else 1))
+        for k in kinds_allowed(kinds, program_kinds, side)
+    )
 
 
 def draw_program(rng: random.Random, kinds: list[str], length: int, size: int, palette: list[int]) -> list[Step] | None:
@@ -586,8 +627,11 @@ def draw_program(rng: random.Random, kinds: list[str], length: int, size: int, p
     side = size
     for _ in range(length):
         done = [step[0] for step in program]
-        allowed = [k for k in kinds_allowed(kinds, done, side)
-                   if completable(kinds, done + [k], length, side * (2 if k == "scale" else 1))]
+        allowed = [
+            k
+            for k in kinds_allowed(kinds, done, side)
+            if completable(kinds, done + [k], length, side * (2 if k == "scale" else 1))
+        ]
         if not allowed:
             return None
         kind = rng.choice(allowed)
@@ -640,8 +684,9 @@ def ring(height: int, width: int) -> list[tuple[int, int]]:
     return [(r, c) for r in range(height) for c in range(width) if r in (0, height - 1) or c in (0, width - 1)]
 
 
-def draw_objects(rng: random.Random, size: int, count_wanted: int, palette: list[int], forced: list[int],
-                 ring_share: float) -> tuple[Grid, int]:
+def draw_objects(
+    rng: random.Random, size: int, count_wanted: int, palette: list[int], forced: list[int], ring_share: float
+) -> tuple[Grid, int]:
     """A grid with up to ``count_wanted`` shapes that do not touch (not even diagonally); the
     first ones take the ``forced`` colours. Returns (grid, shapes placed)."""
     low, high = side_range(size)
@@ -667,7 +712,7 @@ def draw_objects(rng: random.Random, size: int, count_wanted: int, palette: list
                 continue
             for r, c in cells:
                 grid[top + r, left + c] = colour
-                blocked[top + r:top + r + 3, left + c:left + c + 3] = True
+                blocked[top + r : top + r + 3, left + c : left + c + 3] = True
             placed += 1
             break
     return grid, placed
@@ -691,14 +736,15 @@ def draw_pattern(rng: random.Random, size: int, palette: list[int]) -> tuple[Gri
         return None
     top, left = rng.randint(0, rows - height), rng.randint(0, cols - width)
     masked = full.copy()
-    masked[top:top + height, left:left + width] = 0
+    masked[top : top + height, left : left + width] = 0
     if not np.array_equal(complete(masked), full):
         return None
     return masked, height * width
 
 
-def draw_pair(rng: random.Random, program: list[Step], size: int, objects_wanted: int, palette: list[int]
-              ) -> tuple[Grid, Grid, int, int] | None:
+def draw_pair(
+    rng: random.Random, program: list[Step], size: int, objects_wanted: int, palette: list[int]
+) -> tuple[Grid, Grid, int, int] | None:
     """An input every step of ``program`` changes, and its output: (input, output, shapes,
     blanked cells); None after ``GRID_TRIES`` inputs."""
     kinds = [step[0] for step in program]
@@ -726,8 +772,9 @@ def draw_pair(rng: random.Random, program: list[Step], size: int, objects_wanted
     return None
 
 
-def draw_pairs(rng: random.Random, program: list[Step], size: int, objects_wanted: int, palette: list[int],
-               wanted: int) -> list[tuple[Grid, Grid, int, int]] | None:
+def draw_pairs(
+    rng: random.Random, program: list[Step], size: int, objects_wanted: int, palette: list[int], wanted: int
+) -> list[tuple[Grid, Grid, int, int]] | None:
     """``wanted`` pairs (``draw_pair``) whose inputs are pairwise different and whose outputs
     are too; a pair that repeats an earlier input or output is redrawn, up to ``PAIR_TRIES``
     times. None when the program makes no input or too few different ones."""
@@ -769,9 +816,11 @@ class ArcGridGenerator(TaskGenerator):
             palette = rng.sample(COLOURS, PALETTE_SIZE)
             program = draw_program(rng, kinds, length, size, palette)
             if program is None:
-                raise ValueError(f"library {params['library']} cannot make a {length}-step program under the family's "
-                                 "rules (no primitive twice in a row, reflect/rotate not adjacent, scale and count once, "
-                                 "complete first)")
+                raise ValueError(
+                    f"library {params['library']} cannot make a {length}-step program under the family's "
+                    "rules (no primitive twice in a row, reflect/rotate not adjacent, scale and count once, "
+                    "complete first)"
+                )
             wanted = max(objects_wanted, 2) if any(step[0] == "count" for step in program) else objects_wanted
             for _ in range(PAIR_SETS):
                 pairs = draw_pairs(rng, program, size, wanted, palette, demos + 1)
@@ -789,10 +838,15 @@ class ArcGridGenerator(TaskGenerator):
             if check.problem is None:
                 break
         else:
-            raise ValueError(f"no well-posed task within {MAX_DRAWS} draws for size={size}, primitives={length}, "
-                             f"library={params['library']}; widen the library or lower primitives")
-        answer = {"test_input": test_input.tolist(), "output": test_output.tolist(),
-                  "program": [step_to_dict(step) for step in program]}
+            raise ValueError(
+                f"no well-posed task within {MAX_DRAWS} draws for size={size}, primitives={length}, "
+                f"library={params['library']}; widen the library or lower primitives"
+            )
+        answer = {
+            "test_input": test_input.tolist(),
+            "output": test_output.tolist(),
+            "program": [step_to_dict(step) for step in program],
+        }
         meta = {
             "program": [step_to_dict(step) for step in program],
             "demos": [{"input": a.tolist(), "output": b.tolist()} for a, b in zip(inputs, outputs)],
@@ -806,8 +860,12 @@ class ArcGridGenerator(TaskGenerator):
             "draws": draw,
         }
         if self.render == "image":
-            return {"prompt": describe_picture(inputs, outputs, test_input), "answer": answer, "meta": meta,
-                    "images": [draw_image(inputs, outputs, test_input)]}
+            return {
+                "prompt": describe_picture(inputs, outputs, test_input),
+                "answer": answer,
+                "meta": meta,
+                "images": [draw_image(inputs, outputs, test_input)],
+            }
         return {"prompt": describe_text(inputs, outputs, test_input), "answer": answer, "meta": meta}
 
     def reference_output(self, task: Task) -> Grid:
@@ -825,15 +883,21 @@ class ArcGridGenerator(TaskGenerator):
         program = task.answer["program"]
         output = task.answer["output"]
         rows, cols = len(output), len(output[0])
-        pieces = [f"The transformation is {len(program)} step{'s' if len(program) > 1 else ''} applied in order, each "
-                  "one of: recolour, reflect, rotate, translate, gravity, fill enclosed background, scale up, count "
-                  "objects, complete a periodic pattern."]
+        pieces = [
+            f"The transformation is {len(program)} step{'s' if len(program) > 1 else ''} applied in order, each "
+            "one of: recolour, reflect, rotate, translate, gravity, fill enclosed background, scale up, count "
+            "objects, complete a periodic pattern."
+        ]
         pieces += [f"Step {number}: {describe_step(step)}." for number, step in enumerate(program, start=1)]
-        pieces.append(f"The test output has {rows} row{'s' if rows > 1 else ''} and {cols} column{'s' if cols > 1 else ''}.")
+        pieces.append(
+            f"The test output has {rows} row{'s' if rows > 1 else ''} and {cols} column{'s' if cols > 1 else ''}."
+        )
         if rows > 1:
             for shown in sorted({max(1, rows // 2), rows - 1}):
-                pieces.append(f"The first {shown} row{'s' if shown > 1 else ''} of the test output:\n"
-                              + format_grid(output[:shown]))
+                pieces.append(
+                    f"The first {shown} row{'s' if shown > 1 else ''} of the test output:\n"
+                    + format_grid(output[:shown])
+                )
         elif cols > 1:
             pieces.append(f"The first {cols - 1} cells of the test output's row: " + " ".join(map(str, output[0][:-1])))
         return pieces
@@ -878,14 +942,24 @@ class ArcGridGenerator(TaskGenerator):
         grid_in = np.array(test_input, dtype=np.int8)
         demo_colours = Counter(v for grid in demo_outputs for row in grid for v in row if v)
         painted = demo_colours.most_common(1)[0][0] if demo_colours else 1
-        guesses = [("count-row", ("count", "row")), ("count-column", ("count", "column")), ("complete", ("complete",)),
-                   ("fill", ("fill", painted)), ("gravity-down", ("gravity", "down"))]
+        guesses = [
+            ("count-row", ("count", "row")),
+            ("count-column", ("count", "column")),
+            ("complete", ("complete",)),
+            ("fill", ("fill", painted)),
+            ("gravity-down", ("gravity", "down")),
+        ]
         blind = [(name, apply_step(grid_in, step)) for name, step in guesses]
-        blind += [("crop-to-bounding-box", bounding_box(grid_in)), ("clear-the-grid", np.zeros_like(grid_in)),
-                  ("recolour-all-to-one", np.where(grid_in != 0, np.int8(painted), grid_in))]
+        blind += [
+            ("crop-to-bounding-box", bounding_box(grid_in)),
+            ("clear-the-grid", np.zeros_like(grid_in)),
+            ("recolour-all-to-one", np.where(grid_in != 0, np.int8(painted), grid_in)),
+        ]
         grids += [(f"apply-to-test-alone-{name}", guess.tolist()) for name, guess in blind if guess is not None]
-        attacks = [(f"echo-demo-output-{number}", f"<answer>\n{format_grid(grid)}\n</answer>")
-                   for number, grid in enumerate(demo_outputs, start=1)]
+        attacks = [
+            (f"echo-demo-output-{number}", f"<answer>\n{format_grid(grid)}\n</answer>")
+            for number, grid in enumerate(demo_outputs, start=1)
+        ]
         attacks += [(name, f"<answer>\n{format_grid(grid)}\n</answer>") for name, grid in grids if grid != output]
         right, wrong = format_grid(output), format_grid(changed)
         if rows > 1:
@@ -894,8 +968,14 @@ class ArcGridGenerator(TaskGenerator):
             ("hedge-two-grids", f"<answer>\n{right}\n\n{wrong}\n</answer>"),
             ("hedge-wrong-then-right", f"<answer>\n{wrong}\nor\n{right}\n</answer>"),
             ("right-then-wrong-blocks", f"<answer>\n{right}\n</answer> or maybe <answer>\n{wrong}\n</answer>"),
-            ("colour-names", "<answer>\n" + "\n".join(" ".join(COLOUR_NAMES[v] for v in row) for row in output) + "\n</answer>"),
-            ("numbers-above-nine", "<answer>\n" + "\n".join(" ".join(str(v + 10) for v in row) for row in output) + "\n</answer>"),
+            (
+                "colour-names",
+                "<answer>\n" + "\n".join(" ".join(COLOUR_NAMES[v] for v in row) for row in output) + "\n</answer>",
+            ),
+            (
+                "numbers-above-nine",
+                "<answer>\n" + "\n".join(" ".join(str(v + 10) for v in row) for row in output) + "\n</answer>",
+            ),
             ("program-name", f"<answer>{' then '.join(step['primitive'] for step in task.answer['program'])}</answer>"),
             ("huge-grid", "<answer>\n" + "\n".join(["0 " * 2_000] * 2_000) + "\n</answer>"),
             ("many-rows", "<answer>\n" + "0\n" * 200_000 + "</answer>"),
@@ -908,8 +988,18 @@ class ArcGridGenerator(TaskGenerator):
 
 
 COLOUR_NAMES = ("black", "blue", "red", "green", "yellow", "grey", "magenta", "orange", "light-blue", "maroon")
-ARC_RGB = ((0, 0, 0), (0, 116, 217), (255, 65, 54), (46, 204, 64), (255, 220, 0), (170, 170, 170), (240, 18, 190),
-           (255, 133, 27), (127, 219, 255), (135, 12, 37))
+ARC_RGB = (
+    (0, 0, 0),
+    (0, 116, 217),
+    (255, 65, 54),
+    (46, 204, 64),
+    (255, 220, 0),
+    (170, 170, 170),
+    (240, 18, 190),
+    (255, 133, 27),
+    (127, 219, 255),
+    (135, 12, 37),
+)
 
 
 def format_grid(grid: list[list[int]]) -> str:
@@ -923,14 +1013,19 @@ def describe_step(step: dict) -> str:
     if kind == "recolour":
         return f"every cell of colour {step['source']} becomes colour {step['target']}"
     if kind == "reflect":
-        return {"left-right": "mirror the grid left to right", "up-down": "mirror the grid top to bottom",
-                "diagonal": "mirror the grid on its main diagonal (transpose)",
-                "anti-diagonal": "mirror the grid on its anti-diagonal"}[step["axis"]]
+        return {
+            "left-right": "mirror the grid left to right",
+            "up-down": "mirror the grid top to bottom",
+            "diagonal": "mirror the grid on its main diagonal (transpose)",
+            "anti-diagonal": "mirror the grid on its anti-diagonal",
+        }[step["axis"]]
     if kind == "rotate":
         return f"rotate the grid {90 * step['turns']} degrees clockwise"
     if kind == "translate":
         edge = "wrapping around the edges" if step["edge"] == "wrap" else "cells pushed off the grid are lost"
-        return f"move everything {step['distance']} cell{'s' if step['distance'] > 1 else ''} {step['direction']}, {edge}"
+        return (
+            f"move everything {step['distance']} cell{'s' if step['distance'] > 1 else ''} {step['direction']}, {edge}"
+        )
     if kind == "gravity":
         return f"every coloured cell slides {step['direction']} until the edge or another coloured cell stops it"
     if kind == "fill":
@@ -938,8 +1033,10 @@ def describe_step(step: dict) -> str:
     if kind == "scale":
         return f"every cell becomes a {step['factor']}×{step['factor']} block"
     if kind == "count":
-        return (f"list the objects (4-connected cells of one colour) in reading order as a "
-                f"{'row' if step['layout'] == 'row' else 'column'} of their colours")
+        return (
+            f"list the objects (4-connected cells of one colour) in reading order as a "
+            f"{'row' if step['layout'] == 'row' else 'column'} of their colours"
+        )
     return "complete the periodic pattern: fill the background holes with the repeating tile"
 
 
@@ -947,18 +1044,24 @@ def shape_text(grid: Grid) -> str:
     return f"{grid.shape[0]}×{grid.shape[1]}"
 
 
-INTRO = ("Each example shows an input grid and the output grid that one fixed transformation makes from it. Find "
-         "the transformation and apply it to the test input. Cells hold colours 0–9; 0 is the background.")
-ANSWER = ("Put your final answer inside <answer>…</answer> as the test output grid: one line per row, each cell a "
-          "digit 0–9 (spaces between digits are optional), with exactly the output's number of rows and columns.")
+INTRO = (
+    "Each example shows an input grid and the output grid that one fixed transformation makes from it. Find "
+    "the transformation and apply it to the test input. Cells hold colours 0–9; 0 is the background."
+)
+ANSWER = (
+    "Put your final answer inside <answer>…</answer> as the test output grid: one line per row, each cell a "
+    "digit 0–9 (spaces between digits are optional), with exactly the output's number of rows and columns."
+)
 
 
 def describe_text(inputs: list[Grid], outputs: list[Grid], test_input: Grid) -> str:
     """ArcGrid-v0's prompt: the grids as rows of digits."""
     parts = [INTRO + " Grids are written one row per line, cells separated by spaces.\n"]
     for number, (grid_in, grid_out) in enumerate(zip(inputs, outputs), start=1):
-        parts.append(f"Example {number}\nInput ({shape_text(grid_in)}):\n{format_grid(grid_in.tolist())}\n"
-                     f"Output ({shape_text(grid_out)}):\n{format_grid(grid_out.tolist())}\n")
+        parts.append(
+            f"Example {number}\nInput ({shape_text(grid_in)}):\n{format_grid(grid_in.tolist())}\n"
+            f"Output ({shape_text(grid_out)}):\n{format_grid(grid_out.tolist())}\n"
+        )
     parts.append(f"Test input ({shape_text(test_input)}):\n{format_grid(test_input.tolist())}\n")
     parts.append(ANSWER)
     return "\n".join(parts)
@@ -967,12 +1070,16 @@ def describe_text(inputs: list[Grid], outputs: list[Grid], test_input: Grid) -> 
 def describe_picture(inputs: list[Grid], outputs: list[Grid], test_input: Grid) -> str:
     """ArcGridImage-v0's prompt: how to read the picture (``task.images[0]``)."""
     mapping = ", ".join(f"{digit} {name}" for digit, name in enumerate(COLOUR_NAMES))
-    sizes = "; ".join(f"example {n}: input {shape_text(a)}, output {shape_text(b)}"
-                      for n, (a, b) in enumerate(zip(inputs, outputs), start=1))
-    return (f"{INTRO}\n\nThe image shows {len(inputs)} examples, one per row, each with its input grid on the left and "
-            f"its output grid on the right of the arrow; the last row shows the test input. Every cell is a coloured "
-            f"square, separated by grey grid lines. Colours stand for digits: {mapping}. Grid sizes (rows×columns): "
-            f"{sizes}; test input: {shape_text(test_input)}.\n\n{ANSWER}")
+    sizes = "; ".join(
+        f"example {n}: input {shape_text(a)}, output {shape_text(b)}"
+        for n, (a, b) in enumerate(zip(inputs, outputs), start=1)
+    )
+    return (
+        f"{INTRO}\n\nThe image shows {len(inputs)} examples, one per row, each with its input grid on the left and "
+        f"its output grid on the right of the arrow; the last row shows the test input. Every cell is a coloured "
+        f"square, separated by grey grid lines. Colours stand for digits: {mapping}. Grid sizes (rows×columns): "
+        f"{sizes}; test input: {shape_text(test_input)}.\n\n{ANSWER}"
+    )
 
 
 IMAGE_GRID_PX = 180  # the largest grid is drawn about this many pixels wide
@@ -988,7 +1095,7 @@ def grid_picture(grid: Grid, cell: int) -> Image.Image:
     inside = np.ones((cell, cell), dtype=bool)
     inside[0, :] = inside[:, 0] = False
     mask = np.tile(inside, (rows, cols))
-    pixels[:rows * cell, :cols * cell][mask] = block[mask]
+    pixels[: rows * cell, : cols * cell][mask] = block[mask]
     return Image.fromarray(pixels)
 
 
@@ -996,7 +1103,9 @@ def draw_image(inputs: list[Grid], outputs: list[Grid], test_input: Grid) -> Ima
     """One row per example (input, arrow, output) and a last row with the test input."""
     largest = max(max(g.shape) for g in [*inputs, *outputs, test_input])
     cell = max(4, min(24, IMAGE_GRID_PX // largest))
-    rows = [(f"Example {n}", a, b) for n, (a, b) in enumerate(zip(inputs, outputs), start=1)] + [("Test", test_input, None)]
+    rows = [(f"Example {n}", a, b) for n, (a, b) in enumerate(zip(inputs, outputs), start=1)] + [
+        ("Test", test_input, None)
+    ]
     left_width = max(g.shape[1] for g in [*inputs, test_input]) * cell + 1
     right_width = max(g.shape[1] for g in outputs) * cell + 1
     width = 2 * MARGIN_PX + left_width + ARROW_PX + right_width
@@ -1011,7 +1120,9 @@ def draw_image(inputs: list[Grid], outputs: list[Grid], test_input: Grid) -> Ima
         middle = top + LABEL_PX + grid_in.shape[0] * cell // 2
         arrow_left, arrow_right = MARGIN_PX + left_width + 6, MARGIN_PX + left_width + ARROW_PX - 8
         pen.line([(arrow_left, middle), (arrow_right - 6, middle)], fill=(0, 0, 0), width=2)
-        pen.polygon([(arrow_right - 6, middle - 5), (arrow_right, middle), (arrow_right - 6, middle + 5)], fill=(0, 0, 0))
+        pen.polygon(
+            [(arrow_right - 6, middle - 5), (arrow_right, middle), (arrow_right - 6, middle + 5)], fill=(0, 0, 0)
+        )
         if grid_out is not None:
             image.paste(grid_picture(grid_out, cell), (MARGIN_PX + left_width + ARROW_PX, top + LABEL_PX))
         else:

@@ -15,7 +15,14 @@ import rlvr.generators.optimisation as optimisation
 from rlvr.core import Task
 from rlvr.families.bin_packing import FAMILY
 from rlvr.generators.optimisation import (
-    HEURISTIC, OPTIMAL, OptimisationGenerator, cp_sat_meta, format_groups, new_cp_model, reference_record, run_cp_sat,
+    HEURISTIC,
+    OPTIMAL,
+    OptimisationGenerator,
+    cp_sat_meta,
+    format_groups,
+    new_cp_model,
+    reference_record,
+    run_cp_sat,
     solver_meta,
 )
 from rlvr.verifiers.bin_packing import evaluate_packing
@@ -82,8 +89,10 @@ def solve_exact(sizes: list[int], capacity: int, max_bins: int):
     run = run_cp_sat(model, deterministic_limit=limit, linearization_level=2)
     if not run.found:
         return run, None
-    bins = [[item for item in range(len(sizes)) if (item, b) in place and run.solver.boolean_value(place[item, b])]
-            for b in range(max_bins)]
+    bins = [
+        [item for item in range(len(sizes)) if (item, b) in place and run.solver.boolean_value(place[item, b])]
+        for b in range(max_bins)
+    ]
     return run, canonical_bins(bins)
 
 
@@ -97,8 +106,12 @@ class BinPackingGenerator(OptimisationGenerator):
         """Items with their bins, taking each bin's next item in turn (every bin gets seeded
         before any is complete)."""
         bins = task.answer["reference"]["solution"]
-        order = [(b, items[depth]) for depth in range(max(len(items) for items in bins))
-                 for b, items in enumerate(bins) if depth < len(items)]
+        order = [
+            (b, items[depth])
+            for depth in range(max(len(items) for items in bins))
+            for b, items in enumerate(bins)
+            if depth < len(items)
+        ]
         return "Items of the reference packing (bins numbered from 1)", [f"item {i} → bin {b + 1}" for b, i in order]
 
     def render(self, solution: list[list[int]]) -> str:
@@ -117,8 +130,9 @@ class BinPackingGenerator(OptimisationGenerator):
         flat = [(number, size) for number, sizes in enumerate(planted_sizes) for size in sizes]
         shuffle = [int(i) for i in nprng.permutation(len(flat))]
         sizes = [flat[i][1] for i in shuffle]
-        planted = canonical_bins([[position for position, i in enumerate(shuffle) if flat[i][0] == number]
-                                  for number in range(bin_count)])
+        planted = canonical_bins(
+            [[position for position, i in enumerate(shuffle) if flat[i][0] == number] for number in range(bin_count)]
+        )
         bound = lower_bound(sizes, capacity)
         greedy = next_fit(sizes, capacity)
         decreasing = first_fit(sizes, capacity, sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)))
@@ -126,9 +140,17 @@ class BinPackingGenerator(OptimisationGenerator):
         best_heuristic = min((planted, canonical_bins(decreasing)), key=len)  # the planted packing on a tie
         if len(best_heuristic) == bound:  # meets ⌈Σ sizes / capacity⌉: provably optimal, no search
             bins, status = best_heuristic, OPTIMAL
-            meta = solver_meta("lower bound met (planted packing or first fit decreasing)", status, len(bins),
-                               len(greedy), effort=0.0, effort_unit="CP-SAT deterministic seconds", search_branches=0,
-                               search_conflicts=0, **extra)
+            meta = solver_meta(
+                "lower bound met (planted packing or first fit decreasing)",
+                status,
+                len(bins),
+                len(greedy),
+                effort=0.0,
+                effort_unit="CP-SAT deterministic seconds",
+                search_branches=0,
+                search_conflicts=0,
+                **extra,
+            )
         else:
             run, bins = solve_exact(sizes, capacity, min(len(planted), len(decreasing)))
             status = run.status
@@ -147,8 +169,10 @@ class BinPackingGenerator(OptimisationGenerator):
         )
         return {
             "prompt": prompt,
-            "answer": {"instance": {"sizes": sizes, "capacity": capacity},
-                       "reference": reference_record(bins, len(bins), status)},
+            "answer": {
+                "instance": {"sizes": sizes, "capacity": capacity},
+                "reference": reference_record(bins, len(bins), status),
+            },
             "meta": meta,
         }
 
@@ -186,6 +210,11 @@ class BinPackingGenerator(OptimisationGenerator):
         split = [list(b) for b in bins]
         if len(split) > 1 and split[0]:
             split[-1].append(split[0][0])
-        return [("one-bin", [list(range(count))]), ("bin-per-item", [[i] for i in range(count)]),
-                ("round-robin-lower-bound", dealt), ("item-in-two-bins", split), ("no-bins", []),
-                ("empty-bins", [[] for _ in bins])]
+        return [
+            ("one-bin", [list(range(count))]),
+            ("bin-per-item", [[i] for i in range(count)]),
+            ("round-robin-lower-bound", dealt),
+            ("item-in-two-bins", split),
+            ("no-bins", []),
+            ("empty-bins", [[] for _ in bins]),
+        ]

@@ -72,7 +72,9 @@ def network_from_spec(names, states, parents, hundredths) -> CausalNetwork:
     for v, rows in enumerate(hundredths):
         shape = tuple(states[p] for p in parents[v]) + (states[v],)
         tables.append(np.asarray(rows, dtype=np.float64).reshape(shape) / TABLE_RESOLUTION)
-    return CausalNetwork(tuple(names), tuple(int(s) for s in states), tuple(tuple(int(p) for p in ps) for ps in parents), tuple(tables))
+    return CausalNetwork(
+        tuple(names), tuple(int(s) for s in states), tuple(tuple(int(p) for p in ps) for ps in parents), tuple(tables)
+    )
 
 
 def network_from_meta(meta: dict) -> CausalNetwork:
@@ -80,8 +82,9 @@ def network_from_meta(meta: dict) -> CausalNetwork:
     return network_from_spec(spec["names"], spec["states"], spec["parents"], spec["tables"])
 
 
-def random_network_spec(rng: random.Random, nprng: np.random.Generator, variables: int, max_in_degree: int,
-                        ternary_share: float) -> dict:
+def random_network_spec(
+    rng: random.Random, nprng: np.random.Generator, variables: int, max_in_degree: int, ternary_share: float
+) -> dict:
     """Names, state counts, parents (earlier variables) and tables in hundredths."""
     names = rng.sample(NAME_POOL, variables)
     ternary = set(rng.sample(range(variables), min(variables, int(np.floor(ternary_share * variables + 0.5)))))
@@ -125,7 +128,9 @@ def is_table_lookup(network: CausalNetwork, rung: str, treatment: int, outcome: 
 
 def confounder_count(network: CausalNetwork, treatment: int, outcome: int) -> int:
     """Ancestors of the treatment that reach the outcome by a directed path avoiding it."""
-    without = tuple(tuple(p for p in ps if p != treatment) if v != treatment else () for v, ps in enumerate(network.parents))
+    without = tuple(
+        tuple(p for p in ps if p != treatment) if v != treatment else () for v, ps in enumerate(network.parents)
+    )
     reach = closure({outcome}, without)
     return len((network.ancestral_closure({treatment}) - {treatment}) & reach)
 
@@ -142,7 +147,9 @@ def describe_network(network: CausalNetwork) -> str:
     arrows = [f"{network.names[p]} → {network.names[v]}" for v in range(network.size) for p in network.parents[v]]
     lines.append("Arrows (cause → effect): " + (", ".join(arrows) if arrows else "none"))
     lines.append("")
-    lines.append("Conditional probability tables (each line lists the probabilities of the variable's states 0, 1[, 2] in order):")
+    lines.append(
+        "Conditional probability tables (each line lists the probabilities of the variable's states 0, 1[, 2] in order):"
+    )
     for v in range(network.size):
         name, table = network.names[v], network.tables[v]
         parent_names = [network.names[p] for p in network.parents[v]]
@@ -160,8 +167,14 @@ def assignment_text(network: CausalNetwork, assignment: list[tuple[int, int]]) -
     return ", ".join(f"{network.names[v]}={s}" for v, s in assignment)
 
 
-def condition_text(rung: str, network: CausalNetwork, treatment: int, value: int, evidence: list[tuple[int, int]],
-                   observed_treatment: int | None) -> str:
+def condition_text(
+    rung: str,
+    network: CausalNetwork,
+    treatment: int,
+    value: int,
+    evidence: list[tuple[int, int]],
+    observed_treatment: int | None,
+) -> str:
     """The part of the formula after the outcome: " | X=1, Z=0", " | do(X=1), Z=0", …"""
     rest = assignment_text(network, evidence)
     name = network.names[treatment]
@@ -198,34 +211,53 @@ STRUCTURAL_MODEL_TEXT = (
 )
 
 
-def question_text(rung: str, kind: str, network: CausalNetwork, treatment: int, outcome: int,
-                  evidence: list[tuple[int, int]], observed: int | None, values: tuple[int, ...], state: int | None) -> str:
+def question_text(
+    rung: str,
+    kind: str,
+    network: CausalNetwork,
+    treatment: int,
+    outcome: int,
+    evidence: list[tuple[int, int]],
+    observed: int | None,
+    values: tuple[int, ...],
+    state: int | None,
+) -> str:
     x_name, y_name = network.names[treatment], network.names[outcome]
     lines = []
     if rung == "association":
-        lines.append("Question (observational): nothing is intervened on; the values after '|' are observed, and the "
-                     "probability is conditional on them.")
+        lines.append(
+            "Question (observational): nothing is intervened on; the values after '|' are observed, and the "
+            "probability is conditional on them."
+        )
     elif rung == "intervention":
-        lines.append(f"Question (interventional): do({x_name}=x) means an external intervention sets {x_name} to x: "
-                     f"{x_name} no longer depends on its causes, and every other variable still follows its table. "
-                     f"Any other values after '|' are observed in the population produced this way.")
+        lines.append(
+            f"Question (interventional): do({x_name}=x) means an external intervention sets {x_name} to x: "
+            f"{x_name} no longer depends on its causes, and every other variable still follows its table. "
+            f"Any other values after '|' are observed in the population produced this way."
+        )
     else:
         rest = assignment_text(network, evidence)
         observed_text = f"{x_name}={observed}" + (f", {rest}" if rest else "")
         lines.append("Question (counterfactual): " + STRUCTURAL_MODEL_TEXT)
-        lines.append(f"In one particular case, {observed_text} were observed. {y_name}_{{{x_name}=x}} denotes the value "
-                     f"{y_name} would have taken in that same case had {x_name} been set to x.")
+        lines.append(
+            f"In one particular case, {observed_text} were observed. {y_name}_{{{x_name}=x}} denotes the value "
+            f"{y_name} would have taken in that same case had {x_name} been set to x."
+        )
     if kind == "distribution":
         formula = probability_formula(rung, network, outcome, treatment, values[0], evidence, observed)
         example = ", ".join(f"P({y_name}={s})=…" for s in range(network.cardinalities[outcome]))
         lines.append(f"What is the distribution {formula}?")
-        lines.append(f"Put your final answer inside <answer>…</answer> as <answer>{example}</answer>, one entry for each "
-                     f"state of {y_name}, each a decimal with at least 3 decimals, summing to 1.")
+        lines.append(
+            f"Put your final answer inside <answer>…</answer> as <answer>{example}</answer>, one entry for each "
+            f"state of {y_name}, each a decimal with at least 3 decimals, summing to 1."
+        )
     elif kind == "probability":
         formula = probability_formula(rung, network, outcome, treatment, values[0], evidence, observed, state)
         lines.append(f"What is {formula}?")
-        lines.append("Put your final answer inside <answer>…</answer> as one decimal number between 0 and 1 with at "
-                     "least 3 decimals (a zero, a point and three or more digits).")
+        lines.append(
+            "Put your final answer inside <answer>…</answer> as one decimal number between 0 and 1 with at "
+            "least 3 decimals (a zero, a point and three or more digits)."
+        )
     elif kind == "comparison":
         first = probability_formula(rung, network, outcome, treatment, values[0], evidence, observed, state)
         second = probability_formula(rung, network, outcome, treatment, values[1], evidence, observed, state)
@@ -236,9 +268,13 @@ def question_text(rung: str, kind: str, network: CausalNetwork, treatment: int, 
         second = expectation_formula(rung, network, outcome, treatment, values[1], evidence, observed)
         numbers = ", ".join(str(s) for s in range(network.cardinalities[outcome]))
         lines.append(f"Reading the states of {y_name} as the numbers {numbers}, what is {first} − {second}?")
-        lines.append("Put your final answer inside <answer>…</answer> as one decimal number with at least 3 decimals, "
-                     "preceded by a minus sign when it is negative.")
-    lines.append("Answers are computed exactly from the tables as given; a small rounding error (0.01 by default) is allowed.")
+        lines.append(
+            "Put your final answer inside <answer>…</answer> as one decimal number with at least 3 decimals, "
+            "preceded by a minus sign when it is negative."
+        )
+    lines.append(
+        "Answers are computed exactly from the tables as given; a small rounding error (0.01 by default) is allowed."
+    )
     return "\n".join(lines)
 
 
@@ -262,8 +298,8 @@ def edge_curve(start: tuple[float, float], end: tuple[float, float], bow: float)
     (x0, y0), (x1, y1) = start, end
     length = max(1e-9, float(np.hypot(x1 - x0, y1 - y0)))
     control = ((x0 + x1) / 2 + bow * (y1 - y0) / length, (y0 + y1) / 2 - bow * (x1 - x0) / length)
-    xs = (1 - steps) ** 2 * x0 + 2 * (1 - steps) * steps * control[0] + steps ** 2 * x1
-    ys = (1 - steps) ** 2 * y0 + 2 * (1 - steps) * steps * control[1] + steps ** 2 * y1
+    xs = (1 - steps) ** 2 * x0 + 2 * (1 - steps) * steps * control[0] + steps**2 * x1
+    ys = (1 - steps) ** 2 * y0 + 2 * (1 - steps) * steps * control[1] + steps**2 * y1
     return [(float(x), float(y)) for x, y in zip(xs, ys)]
 
 
@@ -307,17 +343,27 @@ def draw_causal_graph(network: CausalNetwork) -> Image.Image:
         points = clear_curve(position[parent], position[child], others, (width, height))
         inside = [np.hypot(x - position[child][0], y - position[child][1]) < NODE_RADIUS for x, y in points]
         end = next(i for i, flag in enumerate(inside) if flag) if any(inside) else len(points) - 1
-        start = next(i for i, (x, y) in enumerate(points) if np.hypot(x - position[parent][0], y - position[parent][1]) >= NODE_RADIUS)
-        visible = points[start:end + 1]
+        start = next(
+            i
+            for i, (x, y) in enumerate(points)
+            if np.hypot(x - position[parent][0], y - position[parent][1]) >= NODE_RADIUS
+        )
+        visible = points[start : end + 1]
         draw.line(visible, fill=(60, 60, 60), width=2)
         tip, before = visible[-1], visible[max(0, len(visible) - 4)]
         length = max(1e-9, float(np.hypot(tip[0] - before[0], tip[1] - before[1])))
         ux, uy = (tip[0] - before[0]) / length, (tip[1] - before[1]) / length
         back = (tip[0] - ux * 12, tip[1] - uy * 12)
-        draw.polygon([tip, (back[0] - uy * 6, back[1] + ux * 6), (back[0] + uy * 6, back[1] - ux * 6)], fill=(60, 60, 60))
+        draw.polygon(
+            [tip, (back[0] - uy * 6, back[1] + ux * 6), (back[0] + uy * 6, back[1] - ux * 6)], fill=(60, 60, 60)
+        )
     for v, (x, y) in position.items():
-        draw.ellipse([x - NODE_RADIUS, y - NODE_RADIUS, x + NODE_RADIUS, y + NODE_RADIUS], fill=(225, 235, 250),
-                     outline=(30, 60, 120), width=2)
+        draw.ellipse(
+            [x - NODE_RADIUS, y - NODE_RADIUS, x + NODE_RADIUS, y + NODE_RADIUS],
+            fill=(225, 235, 250),
+            outline=(30, 60, 120),
+            width=2,
+        )
         draw.text((x, y), network.names[v], fill=(0, 0, 0), font=font, anchor="mm")
     return image
 
@@ -348,14 +394,18 @@ class Query:
             return posterior(self.network, self.outcome, {**evidence, self.treatment: value})
         if self.rung == "intervention":
             return posterior(self.network, self.outcome, evidence, {self.treatment: value})
-        return counterfactual(self.network, self.outcome, {self.treatment: value}, {**evidence, self.treatment: self.observed})
+        return counterfactual(
+            self.network, self.outcome, {self.treatment: value}, {**evidence, self.treatment: self.observed}
+        )
 
 
 def choose_query(rng: random.Random, nprng: np.random.Generator, params: dict, rung: str, want_backdoor: bool) -> Query:
     """A network and query meeting the parameters, by bounded seeded search."""
     evidence_count, min_relevant = int(params["evidence"]), int(params["min_relevant"])
     for attempt in range(1, GRAPH_TRIES + 1):
-        spec = random_network_spec(rng, nprng, int(params["variables"]), int(params["max_in_degree"]), float(params["ternary_share"]))
+        spec = random_network_spec(
+            rng, nprng, int(params["variables"]), int(params["max_in_degree"]), float(params["ternary_share"])
+        )
         network = network_from_spec(spec["names"], spec["states"], spec["parents"], spec["tables"])
         graph = network.graph()
         pairs = [(x, y) for x in range(network.size) for y in sorted(network.descendants({x}))]
@@ -387,7 +437,8 @@ def choose_query(rng: random.Random, nprng: np.random.Generator, params: dict, r
     raise ValueError(
         f"no {params['variables']}-variable network with in-degree ≤ {params['max_in_degree']} gave a {rung} query with "
         f"{evidence_count} evidence variables, ≥ {min_relevant} relevant variables and back-door path "
-        f"{'open' if want_backdoor else 'absent'} in {GRAPH_TRIES} attempts")
+        f"{'open' if want_backdoor else 'absent'} in {GRAPH_TRIES} attempts"
+    )
 
 
 def joint_probability(network: CausalNetwork, assignment: list[tuple[int, int]]) -> float:
@@ -429,7 +480,9 @@ class CausalGenerator(TaskGenerator):
         state = None
         answer: dict = {}
         if kind == "comparison":
-            gaps = [s for s in range(outcome_states) if abs(distributions[0][s] - distributions[1][s]) >= COMPARISON_MARGIN]
+            gaps = [
+                s for s in range(outcome_states) if abs(distributions[0][s] - distributions[1][s]) >= COMPARISON_MARGIN
+            ]
             if gaps:
                 state = rng.choice(gaps)
                 answer["value"] = "yes" if distributions[0][state] > distributions[1][state] else "no"
@@ -453,19 +506,38 @@ class CausalGenerator(TaskGenerator):
         if kind in ("distribution", "probability", "comparison"):
             formula = probability_formula(rung, network, outcome, treatment, values[0], evidence, query.observed, state)
             if kind == "comparison":
-                formula += " > " + probability_formula(rung, network, outcome, treatment, values[1], evidence, query.observed, state)
+                formula += " > " + probability_formula(
+                    rung, network, outcome, treatment, values[1], evidence, query.observed, state
+                )
         else:
-            formula = (expectation_formula(rung, network, outcome, treatment, values[0], evidence, query.observed) + " − "
-                       + expectation_formula(rung, network, outcome, treatment, values[1], evidence, query.observed))
-        answer.update({"kind": kind, "rung": rung, "outcome": network.names[outcome],
-                       "states": list(range(outcome_states)), "query": formula})
+            formula = (
+                expectation_formula(rung, network, outcome, treatment, values[0], evidence, query.observed)
+                + " − "
+                + expectation_formula(rung, network, outcome, treatment, values[1], evidence, query.observed)
+            )
+        answer.update(
+            {
+                "kind": kind,
+                "rung": rung,
+                "outcome": network.names[outcome],
+                "states": list(range(outcome_states)),
+                "query": formula,
+            }
+        )
 
-        intro = ("A causal Bayesian network. An arrow from one variable to another means the first is a direct cause "
-                 "of the second; every variable depends only on its direct causes, through its table below.")
+        intro = (
+            "A causal Bayesian network. An arrow from one variable to another means the first is a direct cause "
+            "of the second; every variable depends only on its direct causes, through its table below."
+        )
         if self.graph_image:
             intro += " The attached image draws the same graph (arrows point from cause to effect)."
-        prompt = "\n\n".join([intro, describe_network(network),
-                              question_text(rung, kind, network, treatment, outcome, evidence, query.observed, values, state)])
+        prompt = "\n\n".join(
+            [
+                intro,
+                describe_network(network),
+                question_text(rung, kind, network, treatment, outcome, evidence, query.observed, values, state),
+            ]
+        )
         relevant = sorted(query.relevant)
         meta = {
             "rung": rung,
@@ -482,8 +554,14 @@ class CausalGenerator(TaskGenerator):
             "confounders": confounder_count(network, treatment, outcome),
             "graph_attempts": query.attempts,
             "network": query.spec,
-            "query": {"treatment": treatment, "outcome": outcome, "evidence": [list(pair) for pair in evidence],
-                      "observed_treatment": query.observed, "treatment_values": list(values), "state": state},
+            "query": {
+                "treatment": treatment,
+                "outcome": outcome,
+                "evidence": [list(pair) for pair in evidence],
+                "observed_treatment": query.observed,
+                "treatment_values": list(values),
+                "state": state,
+            },
         }
         parts = {"prompt": prompt, "answer": answer, "meta": meta}
         if self.graph_image:
@@ -492,9 +570,11 @@ class CausalGenerator(TaskGenerator):
 
     def solve(self, task: Task) -> str:
         answer = task.answer
-        method = {"association": "variable elimination on the network",
-                  "intervention": "variable elimination on the network with the treatment's arrows cut (do)",
-                  "counterfactual": "variable elimination on the twin network (shared noise, intervention in the copy)"}[answer["rung"]]
+        method = {
+            "association": "variable elimination on the network",
+            "intervention": "variable elimination on the network with the treatment's arrows cut (do)",
+            "counterfactual": "variable elimination on the twin network (shared noise, intervention in the copy)",
+        }[answer["rung"]]
         return f"Exact inference by {method}: {answer['query']}.\n<answer>{reference_answer_text(answer)}</answer>"
 
     def hints(self, task: Task) -> list[str]:
@@ -512,45 +592,76 @@ class CausalGenerator(TaskGenerator):
         x_name, y_name = names[treatment], names[outcome]
         relevant = sorted(network.ancestral_closure({treatment, outcome, *(v for v, _ in evidence)}))
         dropped = [names[v] for v in range(network.size) if v not in relevant]
-        pieces = [f"Relevant variables (the treatment {x_name}, the outcome {y_name}, the observed ones and their ancestors): "
-                  f"{', '.join(names[v] for v in relevant)}; "
-                  + (f"{', '.join(dropped)} can be left out (summing them out gives 1)." if dropped else "every variable is needed.")]
+        pieces = [
+            f"Relevant variables (the treatment {x_name}, the outcome {y_name}, the observed ones and their ancestors): "
+            f"{', '.join(names[v] for v in relevant)}; "
+            + (
+                f"{', '.join(dropped)} can be left out (summing them out gives 1)."
+                if dropped
+                else "every variable is needed."
+            )
+        ]
         observed_text = assignment_text(network, evidence)
         given = f", {observed_text}" if observed_text else ""
         if rung == "counterfactual":
             factual = [(treatment, int(query["observed_treatment"])), *evidence]
             changed = sorted(network.descendants({treatment}) & network.ancestral_closure({outcome}))
-            pieces.append(f"Abduction, action, prediction: in the observed case ({assignment_text(network, factual)}) every "
-                          f"variable that does not descend from {x_name} keeps its value; set {x_name} to the asked value and "
-                          f"recompute only {', '.join(names[v] for v in changed)}, each with the same noise U as in the "
-                          f"observed case (a twin network: one copy of these per world, joined by the shared noise).")
-            shared = sorted(({p for v in changed for p in network.parents[v]} | set(changed)) - {treatment} - {v for v, _ in evidence})
-            marginals = [f"P({names[v]}) = " + ", ".join(f"{p:.4f}" for p in posterior(network, v, dict(factual))) for v in shared]
+            pieces.append(
+                f"Abduction, action, prediction: in the observed case ({assignment_text(network, factual)}) every "
+                f"variable that does not descend from {x_name} keeps its value; set {x_name} to the asked value and "
+                f"recompute only {', '.join(names[v] for v in changed)}, each with the same noise U as in the "
+                f"observed case (a twin network: one copy of these per world, joined by the shared noise)."
+            )
+            shared = sorted(
+                ({p for v in changed for p in network.parents[v]} | set(changed))
+                - {treatment}
+                - {v for v, _ in evidence}
+            )
+            marginals = [
+                f"P({names[v]}) = " + ", ".join(f"{p:.4f}" for p in posterior(network, v, dict(factual)))
+                for v in shared
+            ]
             if marginals:
-                pieces.append(f"In the observed case ({assignment_text(network, factual)}), before any change: " + "; ".join(marginals))
+                pieces.append(
+                    f"In the observed case ({assignment_text(network, factual)}), before any change: "
+                    + "; ".join(marginals)
+                )
             return pieces
         backdoor = rung == "intervention" and bool(task.meta["backdoor_open"])
         adjust = [p for p in network.parents[treatment] if p not in dict(evidence)] if backdoor else []
         if not adjust:
             hidden = [names[v] for v in relevant if v not in (treatment, outcome) and v not in dict(evidence)]
-            lead = (f"No back-door path from {x_name} to {y_name} is open{' given ' + observed_text if observed_text else ''}, "
-                    f"so P({y_name} | do({x_name}=x){given}) = P({y_name} | {x_name}=x{given}). " if rung == "intervention" else "")
-            pieces.append(lead + f"P({y_name} | {x_name}=x{given}) = P({y_name}, {x_name}=x{given}) / P({x_name}=x{given}): "
-                          "multiply the relevant tables and sum out "
-                          + (", ".join(hidden) if hidden else "nothing else") + ".")
-            pieces.append("; ".join(f"P({x_name}={x}{given}) = {joint_probability(network, [(treatment, x), *evidence]):.4f}"
-                                    for x in values))
+            lead = (
+                f"No back-door path from {x_name} to {y_name} is open{' given ' + observed_text if observed_text else ''}, "
+                f"so P({y_name} | do({x_name}=x){given}) = P({y_name} | {x_name}=x{given}). "
+                if rung == "intervention"
+                else ""
+            )
+            pieces.append(
+                lead + f"P({y_name} | {x_name}=x{given}) = P({y_name}, {x_name}=x{given}) / P({x_name}=x{given}): "
+                "multiply the relevant tables and sum out " + (", ".join(hidden) if hidden else "nothing else") + "."
+            )
+            pieces.append(
+                "; ".join(
+                    f"P({x_name}={x}{given}) = {joint_probability(network, [(treatment, x), *evidence]):.4f}"
+                    for x in values
+                )
+            )
             return pieces
         z_names = ", ".join(names[z] for z in adjust)
-        pieces.append(f"Back-door adjustment for the parents of {x_name} ({z_names}), which block every back-door path: "
-                      f"P({y_name} | do({x_name}=x){given}) = Σ_z P({y_name} | {x_name}=x, {z_names}=z{given}) · "
-                      f"P({z_names}=z{' | ' + observed_text if observed_text else ''}).")
+        pieces.append(
+            f"Back-door adjustment for the parents of {x_name} ({z_names}), which block every back-door path: "
+            f"P({y_name} | do({x_name}=x){given}) = Σ_z P({y_name} | {x_name}=x, {z_names}=z{given}) · "
+            f"P({z_names}=z{' | ' + observed_text if observed_text else ''})."
+        )
         strata = list(itertools.product(*(range(network.cardinalities[z]) for z in adjust)))
         weights = []
         for stratum in strata:
             assignment = list(zip(adjust, stratum))
-            weights.append(f"{assignment_text(network, assignment)}: "
-                           f"{joint_probability(network, [*evidence, *assignment]) / joint_probability(network, evidence):.4f}")
+            weights.append(
+                f"{assignment_text(network, assignment)}: "
+                f"{joint_probability(network, [*evidence, *assignment]) / joint_probability(network, evidence):.4f}"
+            )
         pieces.append(f"Weights P({z_names}=z{' | ' + observed_text if observed_text else ''}): " + "; ".join(weights))
         state = query["state"]
         conditionals = []
@@ -560,12 +671,16 @@ class CausalGenerator(TaskGenerator):
                 distribution = posterior(network, outcome, fixed)
                 head = assignment_text(network, [(treatment, x), *zip(adjust, stratum)])
                 if kind == "effect":
-                    conditionals.append(f"E[{y_name} | {head}] = {float(distribution @ np.arange(len(distribution))):.4f}")
+                    conditionals.append(
+                        f"E[{y_name} | {head}] = {float(distribution @ np.arange(len(distribution))):.4f}"
+                    )
                 elif state is not None:
                     conditionals.append(f"P({y_name}={state} | {head}) = {distribution[state]:.4f}")
                 else:
                     conditionals.append(f"P({y_name} | {head}) = " + ", ".join(f"{p:.4f}" for p in distribution))
-        pieces.append(f"Per stratum{' (also given ' + observed_text + ')' if observed_text else ''}: " + "; ".join(conditionals))
+        pieces.append(
+            f"Per stratum{' (also given ' + observed_text + ')' if observed_text else ''}: " + "; ".join(conditionals)
+        )
         return pieces
 
     def wrong_response(self, task: Task) -> str:
@@ -601,9 +716,24 @@ class CausalGenerator(TaskGenerator):
         attacks: list[tuple[str, Any]] = [("claimed-exact-then-wrong", claimed + f"<answer>{wrong_text}</answer>")]
         if kind == "comparison":
             truth = str(answer["value"])
-            forms = ["yes and no", "yes/no", "no/yes", "both", "maybe", "true", "1", "YES NO", "no, yes", "y", "yes!", "not no"]
+            forms = [
+                "yes and no",
+                "yes/no",
+                "no/yes",
+                "both",
+                "maybe",
+                "true",
+                "1",
+                "YES NO",
+                "no, yes",
+                "y",
+                "yes!",
+                "not no",
+            ]
             attacks += [(f"comparison-{index}", f"<answer>{form}</answer>") for index, form in enumerate(forms)]
-            attacks.append(("right-then-wrong-block", f"<answer>{truth}</answer> on reflection <answer>{wrong_text}</answer>"))
+            attacks.append(
+                ("right-then-wrong-block", f"<answer>{truth}</answer> on reflection <answer>{wrong_text}</answer>")
+            )
             return attacks
         if kind == "distribution":
             truth = [Fraction(repr(float(p))) for p in answer["distribution"]]
@@ -617,7 +747,10 @@ class CausalGenerator(TaskGenerator):
 
             shown = [f"{float(t):.4f}" for t in truth]
             candidates = [
-                ("uniform-distribution", [f"{1 / states:.6f}"] * (states - 1) + [f"{1 - (states - 1) * round(1 / states, 6):.6f}"]),
+                (
+                    "uniform-distribution",
+                    [f"{1 / states:.6f}"] * (states - 1) + [f"{1 - (states - 1) * round(1 / states, 6):.6f}"],
+                ),
                 ("one-hot-first-state", ["1"] + ["0"] * (states - 1)),
                 ("one-hot-last-state", ["0"] * (states - 1) + ["1"]),
             ]
@@ -631,7 +764,10 @@ class CausalGenerator(TaskGenerator):
                 ("nan-entries", f"<answer>{labelled(['nan'] * states)}</answer>"),
                 ("percent-entries", f"<answer>{labelled(f'{100 * float(t):.1f}%' for t in truth)}</answer>"),
                 ("bare-list-too-long", "<answer>[" + ", ".join(shown + ["0"]) + "]</answer>"),
-                ("another-variable-named", f"<answer>{labelled(shown).replace(f'P({name}=', 'P(' + ('B' if name == 'A' else 'A') + '=')}</answer>"),
+                (
+                    "another-variable-named",
+                    f"<answer>{labelled(shown).replace(f'P({name}=', 'P(' + ('B' if name == 'A' else 'A') + '=')}</answer>",
+                ),
             ]
             return attacks
         truth = Fraction(repr(float(answer["value"])))
@@ -640,7 +776,9 @@ class CausalGenerator(TaskGenerator):
         def far(value: Fraction) -> bool:
             return abs(value - truth) >= Fraction(2, 100)
 
-        at_tolerance = truth + Fraction(1, 100) if kind == "effect" or truth <= Fraction(99, 100) else truth - Fraction(1, 100)
+        at_tolerance = (
+            truth + Fraction(1, 100) if kind == "effect" or truth <= Fraction(99, 100) else truth - Fraction(1, 100)
+        )
         interval = f"[{float(truth) - 0.05:.3f}, {float(truth) + 0.05:.3f}]"
         attacks += [
             ("percent-wrong", f"<answer>{100 * float(wrong):.2f}%</answer>"),
@@ -655,28 +793,48 @@ class CausalGenerator(TaskGenerator):
             ("plus-minus", f"<answer>{float(truth):.3f} ± 0.05</answer>"),
             ("exactly-at-tolerance", f"<answer>{_decimal_text(at_tolerance)}</answer>"),
             ("labelled-wrong", f"<answer>P({answer['outcome']}=0)={float(wrong):.4f}</answer>"),
-            ("right-then-wrong-block", f"<answer>{float(truth):.4f}</answer> on reflection <answer>{wrong_text}</answer>"),
+            (
+                "right-then-wrong-block",
+                f"<answer>{float(truth):.4f}</answer> on reflection <answer>{wrong_text}</answer>",
+            ),
         ]
-        constants = [("zero", Fraction(0)), ("half", Fraction(1, 2)), ("one", Fraction(1)), ("sign-flipped", -truth),
-                     ("complement", 1 - truth), ("absolute-value", abs(truth)), ("fraction-wrong", wrong)]
+        constants = [
+            ("zero", Fraction(0)),
+            ("half", Fraction(1, 2)),
+            ("one", Fraction(1)),
+            ("sign-flipped", -truth),
+            ("complement", 1 - truth),
+            ("absolute-value", abs(truth)),
+            ("fraction-wrong", wrong),
+        ]
         if kind == "probability":
-            attacks += [("above-one", f"<answer>{_decimal_text(truth + 1)}</answer>"),
-                        ("negative-probability", f"<answer>{_decimal_text(-truth - Fraction(1, 2))}</answer>")]
-        attacks += [(name_, f"<answer>{value.numerator}/{value.denominator}</answer>" if name_ == "fraction-wrong"
-                     else f"<answer>{_decimal_text(value)}</answer>") for name_, value in constants if far(value)]
+            attacks += [
+                ("above-one", f"<answer>{_decimal_text(truth + 1)}</answer>"),
+                ("negative-probability", f"<answer>{_decimal_text(-truth - Fraction(1, 2))}</answer>"),
+            ]
+        attacks += [
+            (
+                name_,
+                f"<answer>{value.numerator}/{value.denominator}</answer>"
+                if name_ == "fraction-wrong"
+                else f"<answer>{_decimal_text(value)}</answer>",
+            )
+            for name_, value in constants
+            if far(value)
+        ]
         return attacks
 
 
 def _decimal_text(value: Fraction) -> str:
     """A fraction with a power-of-ten denominator (every value built here) written exactly."""
     digits = 0
-    while (value * 10 ** digits).denominator != 1 and digits < 15:
+    while (value * 10**digits).denominator != 1 and digits < 15:
         digits += 1
-    scaled = value * 10 ** digits
+    scaled = value * 10**digits
     if scaled.denominator != 1:
         return f"{float(value):.15f}"
     sign, magnitude = ("-" if scaled < 0 else ""), abs(scaled.numerator)
-    whole, part = divmod(magnitude, 10 ** digits)
+    whole, part = divmod(magnitude, 10**digits)
     return f"{sign}{whole}" + (f".{part:0{digits}d}" if digits else "")
 
 
@@ -684,7 +842,9 @@ def reference_answer_text(answer: dict) -> str:
     """The text inside <answer>…</answer> that states ``answer`` in the documented format."""
     kind = answer["kind"]
     if kind == "distribution":
-        return ", ".join(f"P({answer['outcome']}={s})={p:.4f}" for s, p in zip(answer["states"], answer["distribution"]))
+        return ", ".join(
+            f"P({answer['outcome']}={s})={p:.4f}" for s, p in zip(answer["states"], answer["distribution"])
+        )
     if kind == "comparison":
         return str(answer["value"])
     return f"{answer['value']:.4f}"

@@ -33,8 +33,8 @@ Cost            Exponential only in the width of the elimination order; a 14-var
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 import networkx as nx
 import numpy as np
@@ -144,7 +144,9 @@ def multiply_and_sum_out(factors: list[Factor], eliminated: int | None) -> Facto
     return kept, np.einsum(spec, *(values for _, values in factors))
 
 
-def eliminate(factors: list[Factor], cardinalities: Mapping[int, int], target: int, evidence: Mapping[int, int]) -> np.ndarray:
+def eliminate(
+    factors: list[Factor], cardinalities: Mapping[int, int], target: int, evidence: Mapping[int, int]
+) -> np.ndarray:
     """P(target | evidence) from factors whose product is a joint distribution (possibly with
     barren variables already pruned). Raises ValueError when the evidence has probability 0.
     An observed target gets the point mass on its observed state."""
@@ -156,6 +158,7 @@ def eliminate(factors: list[Factor], cardinalities: Mapping[int, int], target: i
     pool = [reduce_by_evidence(merge_repeated_axes(*f), evidence) for f in factors]
     remaining = sorted({v for variables, _ in pool for v in variables} - {target})
     while remaining:
+
         def cost(variable: int) -> tuple[int, int]:
             touched = {v for variables, _ in pool if variable in variables for v in variables}
             return int(np.prod([cardinalities[v] for v in touched if v != variable], dtype=np.int64)), variable
@@ -198,8 +201,12 @@ def check_assignment(network: CausalNetwork, assignment: Mapping[int, int], what
             raise ValueError(f"{what} gives {network.names[variable]} the state {state}, which it does not have")
 
 
-def posterior(network: CausalNetwork, target: int, evidence: Mapping[int, int] | None = None,
-              intervention: Mapping[int, int] | None = None) -> np.ndarray:
+def posterior(
+    network: CausalNetwork,
+    target: int,
+    evidence: Mapping[int, int] | None = None,
+    intervention: Mapping[int, int] | None = None,
+) -> np.ndarray:
     """P(target | do(intervention), evidence) as an array over the target's states."""
     evidence, intervention = dict(evidence or {}), dict(intervention or {})
     check_assignment(network, evidence, "the evidence")
@@ -228,8 +235,9 @@ def coupled_table(table: np.ndarray) -> np.ndarray:
     cumulative = np.concatenate([np.zeros((table.shape[0], 1)), np.cumsum(table, axis=1)], axis=1)
     cumulative[:, -1] = 1.0
     lower, upper = cumulative[:, :-1], cumulative[:, 1:]
-    overlap = (np.minimum(upper[:, None, :, None], upper[None, :, None, :])
-               - np.maximum(lower[:, None, :, None], lower[None, :, None, :]))
+    overlap = np.minimum(upper[:, None, :, None], upper[None, :, None, :]) - np.maximum(
+        lower[:, None, :, None], lower[None, :, None, :]
+    )
     return np.clip(overlap, 0.0, None)
 
 
@@ -274,8 +282,9 @@ def twin_network(network: CausalNetwork, intervention: Mapping[int, int]) -> Twi
     return TwinNetwork(tuple(factors), tuple(heads), cardinalities, world_id)
 
 
-def counterfactual(network: CausalNetwork, target: int, intervention: Mapping[int, int],
-                   evidence: Mapping[int, int] | None = None) -> np.ndarray:
+def counterfactual(
+    network: CausalNetwork, target: int, intervention: Mapping[int, int], evidence: Mapping[int, int] | None = None
+) -> np.ndarray:
     """P(target_{do(intervention)} | evidence): the target's distribution in the hypothetical
     world where the intervention is made, given what was observed in the factual world."""
     evidence, intervention = dict(evidence or {}), dict(intervention or {})

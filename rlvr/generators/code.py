@@ -33,13 +33,25 @@ import numpy as np
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.code import FAMILY, STYLES
 from rlvr.generators.code_library import (
-    ANNOTATIONS, OPERATIONS, Limits, Step, draw_pipeline, format_stdin, load_program, output_kind, render_function_program,
-    render_stdio_program, run_function, run_stdio,
+    ANNOTATIONS,
+    OPERATIONS,
+    Limits,
+    Step,
+    draw_pipeline,
+    format_stdin,
+    load_program,
+    output_kind,
+    render_function_program,
+    render_stdio_program,
+    run_function,
+    run_stdio,
 )
 from rlvr.verifiers.code import parse_literal, returned_value_matches, stdout_matches
 
-ANSWER_FORMAT = ("Answer with the complete Python code in exactly one fenced code block that starts with ```python "
-                 "and ends with ```; a response without such a block, or with more than one fenced block, scores 0.")
+ANSWER_FORMAT = (
+    "Answer with the complete Python code in exactly one fenced code block that starts with ```python "
+    "and ends with ```; a response without such a block, or with more than one fenced block, scores 0."
+)
 FLOAT_TOLERANCE = 1e-6
 PERFORMANCE_TRAP_LENGTH = 50_000  # from this stress length on, the first step punishes O(n²) solutions
 STRESS_VALUE_LIMIT = 10**6  # numbers of the stress input stay within ±10^6 (keeps tasks compact)
@@ -54,8 +66,9 @@ ENTRY_POINTS = MappingProxyType({"ints": "process_numbers", "text": "process_tex
 INPUT_KIND_WEIGHTS = MappingProxyType({"ints": 0.65, "text": 0.35})
 
 # Per-test limits for dataset rows: the evaluation harness defaults of each benchmark.
-DATASET_TIME_LIMITS = MappingProxyType({"humaneval": 3.0, "mbpp": 3.0, "apps": 4.0, "code_contests": 4.0,
-                                        "livecodebench": 6.0})
+DATASET_TIME_LIMITS = MappingProxyType(
+    {"humaneval": 3.0, "mbpp": 3.0, "apps": 4.0, "code_contests": 4.0, "livecodebench": 6.0}
+)
 CODE_CONTESTS_PYTHON3 = 3  # the Language enum of deepmind/code_contests: 1 PYTHON2, 2 CPP, 3 PYTHON3, 4 JAVA
 
 # Imports a LeetCode-style function-call solution may assume (type names, containers, helpers).
@@ -161,10 +174,14 @@ def hidden_inputs(recipe: dict) -> list:
 def hidden_tests(program: dict, style: str, entry_point: str | None, kind: str, inputs: list) -> list[dict]:
     """The reference ``program``'s results on ``inputs`` as test rows of the given style."""
     if style == "function":
-        return [{"args": repr((value,)), "expected": repr(run_function(program, entry_point, (copy.deepcopy(value),)))}
-                for value in inputs]
-    return [{"input": format_stdin(kind, value), "output": run_stdio(program, format_stdin(kind, value))}
-            for value in inputs]
+        return [
+            {"args": repr((value,)), "expected": repr(run_function(program, entry_point, (copy.deepcopy(value),)))}
+            for value in inputs
+        ]
+    return [
+        {"input": format_stdin(kind, value), "output": run_stdio(program, format_stdin(kind, value))}
+        for value in inputs
+    ]
 
 
 def _canonical_json(value: Any) -> bytes:
@@ -231,7 +248,7 @@ def unpack_tests(answer: dict) -> list[dict]:
     return tests
 
 
-_UNPACKED: "OrderedDict[tuple[str, str], Future]" = OrderedDict()
+_UNPACKED: OrderedDict[tuple[str, str], Future] = OrderedDict()
 _UNPACKED_LOCK = threading.Lock()
 _UNPACK_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rlvr-code-tests")
 
@@ -262,23 +279,30 @@ def full_answer(task: Task, timeout_s: float) -> dict:
 # Prompts of synthetic tasks
 # --------------------------------------------------------------------------------------------
 
-_RESULT_WORDS = MappingProxyType({
-    "ints": "the final list of integers",
-    "number": "the final integer",
-    "float": f"the final float (values within {FLOAT_TOLERANCE:g}, absolute or relative, are accepted)",
-    "pairs": "the final list of (value, count) tuples of two integers",
-    "text": "the final string",
-})
+_RESULT_WORDS = MappingProxyType(
+    {
+        "ints": "the final list of integers",
+        "number": "the final integer",
+        "float": f"the final float (values within {FLOAT_TOLERANCE:g}, absolute or relative, are accepted)",
+        "pairs": "the final list of (value, count) tuples of two integers",
+        "text": "the final string",
+    }
+)
 
-_STDOUT_FORMATS = MappingProxyType({
-    "ints": "print the resulting integers on one line, separated by single spaces (an empty line if there are none).",
-    "number": "print the resulting integer.",
-    "float": (f"print the resulting number (values within {FLOAT_TOLERANCE:g}, absolute or relative, "
-              "are accepted)."),
-    "pairs": ("print k, the number of pairs, on the first line, then one line per pair holding the value and "
-              "the count separated by a space."),
-    "text": "print the resulting text on one line.",
-})
+_STDOUT_FORMATS = MappingProxyType(
+    {
+        "ints": "print the resulting integers on one line, separated by single spaces (an empty line if there are none).",
+        "number": "print the resulting integer.",
+        "float": (
+            f"print the resulting number (values within {FLOAT_TOLERANCE:g}, absolute or relative, are accepted)."
+        ),
+        "pairs": (
+            "print k, the number of pairs, on the first line, then one line per pair holding the value and "
+            "the count separated by a space."
+        ),
+        "text": "print the resulting text on one line.",
+    }
+)
 
 
 def _steps_text(steps: list[Step]) -> str:
@@ -288,15 +312,19 @@ def _steps_text(steps: list[Step]) -> str:
 def _input_bounds(kind: str, max_elements: int, value_limit: int) -> str:
     if kind == "ints":
         return f"The list has at most {max_elements} numbers, each between {-value_limit} and {value_limit}."
-    return (f"The text has at most {max_elements} characters: letters, digits and spaces, "
-            "never starting or ending with a space.")
+    return (
+        f"The text has at most {max_elements} characters: letters, digits and spaces, "
+        "never starting or ending with a space."
+    )
 
 
 def _efficiency_note(kind: str, stress_length: int, time_limit_s: float) -> str:
     if stress_length >= PERFORMANCE_TRAP_LENGTH:
         unit = "numbers" if kind == "ints" else "characters"
-        return (f"Efficiency matters: a hidden test has {stress_length} {unit} and every test must finish "
-                f"within {time_limit_s:g} seconds, so an O(n^2) approach is too slow; aim for O(n log n) or better.")
+        return (
+            f"Efficiency matters: a hidden test has {stress_length} {unit} and every test must finish "
+            f"within {time_limit_s:g} seconds, so an O(n^2) approach is too slow; aim for O(n log n) or better."
+        )
     return f"Every test must finish within {time_limit_s:g} seconds."
 
 
@@ -331,13 +359,17 @@ def stdio_prompt(steps, examples, max_elements, params) -> str:
     value_limit = params["value_limit"]
     if kind == "ints":
         reads = "a list of integers"
-        input_format = (f"the first line holds n (0 <= n <= {max_elements}); the second line holds the n integers "
-                        f"separated by single spaces (it is empty when n = 0). Every integer is between "
-                        f"{-value_limit} and {value_limit}.")
+        input_format = (
+            f"the first line holds n (0 <= n <= {max_elements}); the second line holds the n integers "
+            f"separated by single spaces (it is empty when n = 0). Every integer is between "
+            f"{-value_limit} and {value_limit}."
+        )
     else:
         reads = "one line of text"
-        input_format = (f"a single line holding the text (possibly empty): at most {max_elements} characters, "
-                        "letters, digits and spaces, never starting or ending with a space.")
+        input_format = (
+            f"a single line holding the text (possibly empty): at most {max_elements} characters, "
+            "letters, digits and spaces, never starting or ending with a space."
+        )
     lines = [
         f"Write a complete Python program that reads {reads} from standard input, applies these steps in order "
         "(each step works on the result of the previous one) and writes the result to standard output.",
@@ -348,8 +380,18 @@ def stdio_prompt(steps, examples, max_elements, params) -> str:
         f"Output: {_STDOUT_FORMATS[output_kind(steps)]}",
     ]
     for number, (stdin_text, stdout_text) in enumerate(examples, 1):
-        lines += ["", f"Example {number}", "Input:", "```text", stdin_text.rstrip("\n"), "```",
-                  "Output:", "```text", stdout_text.rstrip("\n"), "```"]
+        lines += [
+            "",
+            f"Example {number}",
+            "Input:",
+            "```text",
+            stdin_text.rstrip("\n"),
+            "```",
+            "Output:",
+            "```text",
+            stdout_text.rstrip("\n"),
+            "```",
+        ]
     lines += ["", _efficiency_note(kind, params["stress_length"], params["time_limit_s"]), "", ANSWER_FORMAT]
     return "\n".join(lines)
 
@@ -435,8 +477,9 @@ def _entry_for(function_name: str, starter_code: str) -> str:
     return f"{match.group(1)}.{function_name}" if match else function_name
 
 
-def _answer(style, tests, reference, source, entry_point=None, check_code=None, setup_code="",
-            float_tolerance=None) -> dict:
+def _answer(
+    style, tests, reference, source, entry_point=None, check_code=None, setup_code="", float_tolerance=None
+) -> dict:
     return {
         "style": style,
         "entry_point": entry_point,
@@ -458,8 +501,15 @@ def humaneval_task(row: dict) -> tuple[str, dict, Any]:
         f"{ANSWER_FORMAT} Give the whole function `{row['entry_point']}` (signature and body) together with the "
         "imports and helper functions it uses."
     )
-    answer = _answer("assert", [], row["prompt"] + row["canonical_solution"], "humaneval",
-                     entry_point=row["entry_point"], check_code=row["test"], setup_code=row["prompt"])
+    answer = _answer(
+        "assert",
+        [],
+        row["prompt"] + row["canonical_solution"],
+        "humaneval",
+        entry_point=row["entry_point"],
+        check_code=row["test"],
+        setup_code=row["prompt"],
+    )
     return prompt, answer, row.get("task_id")
 
 
@@ -512,16 +562,28 @@ def mbpp_task(row: dict) -> tuple[str, dict, Any]:
     tests = [line.strip() for line in row["test_list"]]
     challenge = [line.strip() for line in (row.get("challenge_test_list") or []) if line.strip()]
     entry_point = mbpp_entry_point(code, tests)
-    setup_parts = [row.get("test_setup_code") or "", "\n".join(row.get("test_imports") or []),
-                   imports_used_by_asserts(code, tests + challenge)]
+    setup_parts = [
+        row.get("test_setup_code") or "",
+        "\n".join(row.get("test_imports") or []),
+        imports_used_by_asserts(code, tests + challenge),
+    ]
     parts = dict.fromkeys(part.replace("\r\n", "\n").strip() for part in setup_parts if part and part.strip())
     setup_code = "\n".join(parts)
     setup_code = setup_code + "\n" if setup_code else ""
     text = row.get("text") or row.get("prompt")
-    prompt = (f"{text.strip()}\nYour code should pass these tests:\n\n" + "\n".join(tests) + "\n\n"
-              f"{ANSWER_FORMAT} Define the function `{entry_point}` with any imports and helpers it needs.")
-    answer = _answer("assert", [], code, "mbpp", entry_point=entry_point,
-                     check_code=mbpp_check_code(entry_point, tests + challenge), setup_code=setup_code)
+    prompt = (
+        f"{text.strip()}\nYour code should pass these tests:\n\n" + "\n".join(tests) + "\n\n"
+        f"{ANSWER_FORMAT} Define the function `{entry_point}` with any imports and helpers it needs."
+    )
+    answer = _answer(
+        "assert",
+        [],
+        code,
+        "mbpp",
+        entry_point=entry_point,
+        check_code=mbpp_check_code(entry_point, tests + challenge),
+        setup_code=setup_code,
+    )
     return prompt, answer, row.get("task_id")
 
 
@@ -538,16 +600,20 @@ def _unwrap_outputs(outputs: list) -> list:
 
 
 def _stdio_prompt(question: str) -> str:
-    return (f"{question.strip()}\n\nWrite a complete Python 3 program that reads the input from standard input and "
-            f"writes the answer to standard output.\n\n{ANSWER_FORMAT}")
+    return (
+        f"{question.strip()}\n\nWrite a complete Python 3 program that reads the input from standard input and "
+        f"writes the answer to standard output.\n\n{ANSWER_FORMAT}"
+    )
 
 
 def _function_prompt(question: str, starter_code: str, entry_point: str) -> str:
     starter = f"\n\nStart from this code:\n\n```python\n{starter_code.rstrip()}\n```" if starter_code.strip() else ""
     class_name, _, function_name = entry_point.rpartition(".")
     callee = f"{class_name}().{function_name}" if class_name else function_name
-    return (f"{question.strip()}{starter}\n\n`{callee}` is called directly with each test's arguments and "
-            f"its return value is checked.\n\n{ANSWER_FORMAT}")
+    return (
+        f"{question.strip()}{starter}\n\n`{callee}` is called directly with each test's arguments and "
+        f"its return value is checked.\n\n{ANSWER_FORMAT}"
+    )
 
 
 def apps_task(row: dict) -> tuple[str, dict, Any]:
@@ -561,8 +627,9 @@ def apps_task(row: dict) -> tuple[str, dict, Any]:
     if in_out.get("fn_name"):
         entry_point = _entry_for(in_out["fn_name"], starter)
         tests = _function_tests(in_out["inputs"], _unwrap_outputs(in_out["outputs"]))
-        answer = _answer("function", tests, reference, "apps", entry_point=entry_point,
-                         setup_code=FUNCTION_CALL_PRELUDE)
+        answer = _answer(
+            "function", tests, reference, "apps", entry_point=entry_point, setup_code=FUNCTION_CALL_PRELUDE
+        )
         answer["time_limit_s"] = limit
         return _function_prompt(row["question"], starter, entry_point), answer, original_id
     tests = [{"input": _join_lines(i), "output": _join_lines(o)} for i, o in zip(in_out["inputs"], in_out["outputs"])]
@@ -604,8 +671,14 @@ def livecodebench_task(row: dict) -> tuple[str, dict, Any]:
         entry_point = _entry_for(metadata["func_name"], starter)
         args = [[json.loads(line) for line in case["input"].split("\n") if line.strip()] for case in cases]
         outputs = [json.loads(case["output"]) for case in cases]
-        answer = _answer("function", _function_tests(args, outputs), "", "livecodebench",
-                         entry_point=entry_point, setup_code=FUNCTION_CALL_PRELUDE)
+        answer = _answer(
+            "function",
+            _function_tests(args, outputs),
+            "",
+            "livecodebench",
+            entry_point=entry_point,
+            setup_code=FUNCTION_CALL_PRELUDE,
+        )
         prompt = _function_prompt(row["question_content"], starter, entry_point)
     else:
         tests = [{"input": case["input"], "output": case["output"]} for case in cases]
@@ -614,13 +687,15 @@ def livecodebench_task(row: dict) -> tuple[str, dict, Any]:
     return prompt, answer, row.get("question_id")
 
 
-DATASET_PARSERS = MappingProxyType({
-    "humaneval": humaneval_task,
-    "mbpp": mbpp_task,
-    "apps": apps_task,
-    "code_contests": code_contests_task,
-    "livecodebench": livecodebench_task,
-})
+DATASET_PARSERS = MappingProxyType(
+    {
+        "humaneval": humaneval_task,
+        "mbpp": mbpp_task,
+        "apps": apps_task,
+        "code_contests": code_contests_task,
+        "livecodebench": livecodebench_task,
+    }
+)
 
 
 def task_from_row(row: dict) -> tuple[str, dict, Any, str]:
@@ -666,14 +741,26 @@ def wrong_dataset_program(answer: dict) -> str:
     from some expected value, or a program printing a line that differs from some expected output."""
     style, tests = answer["style"], unpack_tests(answer)
     if style == "stdio":
-        line = next((candidate for candidate in ("0", "-1", "NO")
-                     if any(not stdout_matches(t["output"], candidate, answer["float_tolerance"]) for t in tests)), "0")
+        line = next(
+            (
+                candidate
+                for candidate in ("0", "-1", "NO")
+                if any(not stdout_matches(t["output"], candidate, answer["float_tolerance"]) for t in tests)
+            ),
+            "0",
+        )
         return f"import sys\n\nsys.stdin.read()\nprint({line!r})\n"
     entry_point = answer["entry_point"]
     literal = "None"
     if style == "function":
-        literal = next((lit for lit in ("None", "0", "''")
-                        if any(not returned_value_matches(t["expected"], ast.literal_eval(lit)) for t in tests)), "None")
+        literal = next(
+            (
+                lit
+                for lit in ("None", "0", "''")
+                if any(not returned_value_matches(t["expected"], ast.literal_eval(lit)) for t in tests)
+            ),
+            "None",
+        )
     reference = answer.get("reference") or ""
     program = _replace_body(reference, entry_point, literal) if reference else None
     return program or _stub(entry_point, literal)
@@ -685,7 +772,7 @@ def wrong_dataset_program(answer: dict) -> str:
 
 # Replaces the function server's reply writer (the harness runs as ``__main__``) so that every
 # result line carries ``FORGED`` (JSON text the program builds) as the value.
-_FORGE_REPLY = '''
+_FORGE_REPLY = """
 import sys
 _harness = sys.modules["__main__"]
 _original_dumps = getattr(_harness, "dumps_frame", None)
@@ -694,7 +781,7 @@ def _forged_dumps(message):
         return b'{"result":%d,"ok":true,"value":%s}\\n' % (message["result"], FORGED)
     return _original_dumps(message)
 _harness.dumps_frame = _forged_dumps
-'''
+"""
 
 _COLLIDING = "(((1 << 61) - 1) * k)"  # every such int hashes to 0: a set of them costs O(n²) to build
 
@@ -704,20 +791,22 @@ _FORGED_VALUES = {
     # just under 1 MiB, so it is read: seconds for a host that builds the set
     "hash-collision-set-small": f'b\'{{"$set":[\' + b",".join(b\'{{"$int":"%s"}}\' % hex{_COLLIDING}.encode() for k in range(1, 30001)) + b"]}}"',
     "hash-collision-dict": f'b\'{{"$dict":[\' + b",".join(b\'[{{"$int":"%s"}},0]\' % hex{_COLLIDING}.encode() for k in range(1, 25001)) + b"]}}"',
-    "hash-collision-frozensets": ('b\'{"$set":[\' + b",".join(b\'{"$frozenset":[{"$int":"%s"},%d]}\' % '
-                                  f'(hex{_COLLIDING}.encode(), k) for k in range(1, 15001)) + b"]}}"'),
+    "hash-collision-frozensets": (
+        'b\'{"$set":[\' + b",".join(b\'{"$frozenset":[{"$int":"%s"},%d]}\' % '
+        f'(hex{_COLLIDING}.encode(), k) for k in range(1, 15001)) + b"]}}"'
+    ),
     "huge-int-reply": 'b\'{"$int":"0x\' + b"f" * (900 << 10) + b\'"}\'',
     "huge-decimal-reply": 'b"9" * (900 << 10)',
     "deep-nesting-reply": 'b"[" * 200000 + b"]" * 200000',
     "deep-tuple-reply": 'b\'{"$tuple":[\' * 5000 + b"]}" * 5000',
-    "giant-string-reply": 'b\'"\' + b"x" * (15 << 20) + b\'"\'',
+    "giant-string-reply": "b'\"' + b\"x\" * (15 << 20) + b'\"'",
     "many-elements-reply": 'b"[" + b"[]," * (300 << 10) + b"0]"',
 }
 
 # Reads everything a program in the sandbox can reach (its environment, argv, files, every
 # process's command line, environment, descriptors and memory) for the tests' expected values,
 # and answers with the first one it finds.
-_SCAN_FOR_EXPECTED = r'''
+_SCAN_FOR_EXPECTED = r"""
 import ast, gc, json, os, re, sys
 _PATTERNS = [re.compile(rb'"(?:expected|output)": ?"((?:[^"\\]|\\.){1,4000})"'),
              re.compile(rb"def check\(candidate\)[^\x00]{0,4000}")]
@@ -790,9 +879,9 @@ def _stolen():
             except Exception:
                 return found.decode("utf-8", "replace")
     return None
-'''
+"""
 
-_ALWAYS_EQUAL = '''
+_ALWAYS_EQUAL = """
 class _AlwaysEqual:
     def __eq__(self, other):
         return True
@@ -806,9 +895,9 @@ class _AlwaysEqual:
         return 3
     def __bool__(self):
         return True
-'''
+"""
 
-_SUBCLASSES = '''
+_SUBCLASSES = """
 class _Int(int):
     def __eq__(self, other):
         return True
@@ -823,9 +912,9 @@ class _List(list):
 class _Dict(dict):
     def __eq__(self, other):
         return True
-'''
+"""
 
-_WRITE_FDS = '''
+_WRITE_FDS = """
 import os
 _FORGED_LINES = (b'{"result":0,"ok":true,"value":0}\\n{"ready":true}\\n{"nonce":"0","check":0,"passed":true}\\n'
                  b'{"nonce":"0","done":true,"aborted":null}\\nPASSED\\nALL TESTS PASSED\\n')
@@ -842,9 +931,9 @@ def _write_everywhere():
                     os.write(os.open(f"/proc/{pid}/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK), _FORGED_LINES)
                 except OSError:
                     pass
-'''
+"""
 
-_MONKEYPATCH = '''
+_MONKEYPATCH = """
 import builtins, json, sys
 _harness = sys.modules["__main__"]
 for _name in ("encode_value", "dumps_frame", "describe_error", "loads_frame", "decode_value"):
@@ -860,7 +949,7 @@ json.dumps = lambda *a, **k: '{"result": 0, "ok": true, "value": 0}'
 builtins.AssertionError = KeyError
 builtins.isinstance = lambda *a: True
 builtins.print = lambda *a, **k: None
-'''
+"""
 
 
 def _indented(body: str, spaces: int) -> str:
@@ -885,52 +974,66 @@ def code_attacks(task: Task, reference: str) -> list[tuple[str, str]]:
     if calls:
         for name, value in _FORGED_VALUES.items():
             programs[name] = _callable_program(entry, "return None", f"FORGED = {value}\n{_FORGE_REPLY}")
-        programs.update({
-            "giant-result": _callable_program(entry, "return 'x' * (40 << 20)"),
-            "fake-harness-lines": _callable_program(
-                entry, "print('PASSED')\nos.write(1, _FORGED_LINES)\n_write_everywhere()\nreturn 'PASSED'",
-                _WRITE_FDS + "print('ALL TESTS PASSED')\n"),
-            "write-relay-fds": _callable_program(entry, "_write_everywhere()\nreturn None", _WRITE_FDS + "_write_everywhere()\n"),
-            "read-expected-values": _callable_program(entry, "return _stolen()", _SCAN_FOR_EXPECTED),
-            "monkeypatch-harness": _callable_program(entry, "return 0", _MONKEYPATCH),
-            "exit-zero-at-load": "import sys\nsys.exit(0)\n",
-            "os-exit-at-load": "import os\nos._exit(0)\n",
-            "exit-zero-in-call": _callable_program(entry, "sys.exit(0)", "import sys\n"),
-            "os-exit-in-call": _callable_program(entry, "os._exit(0)", "import os\n"),
-            "raise-systemexit": _callable_program(entry, "raise SystemExit(0)"),
-            "raise-keyboardinterrupt": _callable_program(entry, "raise KeyboardInterrupt"),
-            "raise-baseexception-subclass": _callable_program(entry, "raise Passed()",
-                                                              "class Passed(BaseException):\n    pass\n"),
-            "raise-stopiteration": _callable_program(entry, "raise StopIteration"),
-            "raise-generatorexit": _callable_program(entry, "raise GeneratorExit"),
-            "always-equal-object": _callable_program(entry, "return _AlwaysEqual()", _ALWAYS_EQUAL),
-            "expected-type-subclass": _callable_program(
-                entry, "import random\nreturn random.choice([_Int(0), _Str(''), _List(), _Dict()])", _SUBCLASSES),
-            "infinite-loop": _callable_program(entry, "while True:\n    pass"),
-            "fork-bomb": _callable_program(entry, "while True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
-                                           "import os\n"),
-            "memory-bomb": _callable_program(entry, "hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))"),
-        })
+        programs.update(
+            {
+                "giant-result": _callable_program(entry, "return 'x' * (40 << 20)"),
+                "fake-harness-lines": _callable_program(
+                    entry,
+                    "print('PASSED')\nos.write(1, _FORGED_LINES)\n_write_everywhere()\nreturn 'PASSED'",
+                    _WRITE_FDS + "print('ALL TESTS PASSED')\n",
+                ),
+                "write-relay-fds": _callable_program(
+                    entry, "_write_everywhere()\nreturn None", _WRITE_FDS + "_write_everywhere()\n"
+                ),
+                "read-expected-values": _callable_program(entry, "return _stolen()", _SCAN_FOR_EXPECTED),
+                "monkeypatch-harness": _callable_program(entry, "return 0", _MONKEYPATCH),
+                "exit-zero-at-load": "import sys\nsys.exit(0)\n",
+                "os-exit-at-load": "import os\nos._exit(0)\n",
+                "exit-zero-in-call": _callable_program(entry, "sys.exit(0)", "import sys\n"),
+                "os-exit-in-call": _callable_program(entry, "os._exit(0)", "import os\n"),
+                "raise-systemexit": _callable_program(entry, "raise SystemExit(0)"),
+                "raise-keyboardinterrupt": _callable_program(entry, "raise KeyboardInterrupt"),
+                "raise-baseexception-subclass": _callable_program(
+                    entry, "raise Passed()", "class Passed(BaseException):\n    pass\n"
+                ),
+                "raise-stopiteration": _callable_program(entry, "raise StopIteration"),
+                "raise-generatorexit": _callable_program(entry, "raise GeneratorExit"),
+                "always-equal-object": _callable_program(entry, "return _AlwaysEqual()", _ALWAYS_EQUAL),
+                "expected-type-subclass": _callable_program(
+                    entry, "import random\nreturn random.choice([_Int(0), _Str(''), _List(), _Dict()])", _SUBCLASSES
+                ),
+                "infinite-loop": _callable_program(entry, "while True:\n    pass"),
+                "fork-bomb": _callable_program(
+                    entry, "while True:\n    try:\n        os.fork()\n    except OSError:\n        pass", "import os\n"
+                ),
+                "memory-bomb": _callable_program(
+                    entry, "hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))"
+                ),
+            }
+        )
     else:
-        programs.update({
-            "giant-output": "import sys\nwhile True:\n    sys.stdout.write('9' * 65536)\n",
-            "many-short-lines": "import sys\nsys.stdout.write('1\\n' * (4 << 20))\n",
-            "one-huge-line-of-tokens": "import sys\nsys.stdout.write('1 ' * (4 << 20))\n",
-            "huge-number-token": "import sys\nsys.stdout.write('1' * (8 << 20) + '\\n')\n",
-            "hash-collision-output": f"print(' '.join(str{_COLLIDING} for k in range(1, 200001)))\n",
-            "fake-harness-lines": _WRITE_FDS + "print('PASSED')\nprint('{\"result\": 0, \"exit_code\": 0}')\n_write_everywhere()\n",
-            "write-relay-fds": _WRITE_FDS + "_write_everywhere()\n",
-            "read-expected-values": _SCAN_FOR_EXPECTED + "print(_stolen() or '')\n",
-            "monkeypatch-harness": _MONKEYPATCH + "print(0)\n",
-            "exit-zero-at-start": "import sys\nsys.exit(0)\n",
-            "os-exit-at-start": "import os\nos._exit(0)\n",
-            "raise-keyboardinterrupt": "raise KeyboardInterrupt\n",
-            "raise-baseexception-subclass": "class Passed(BaseException):\n    pass\nraise Passed()\n",
-            "always-equal-object": _ALWAYS_EQUAL + "print(_AlwaysEqual())\n",
-            "infinite-loop": "while True:\n    pass\n",
-            "fork-bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
-            "memory-bomb": "hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))\n",
-        })
+        programs.update(
+            {
+                "giant-output": "import sys\nwhile True:\n    sys.stdout.write('9' * 65536)\n",
+                "many-short-lines": "import sys\nsys.stdout.write('1\\n' * (4 << 20))\n",
+                "one-huge-line-of-tokens": "import sys\nsys.stdout.write('1 ' * (4 << 20))\n",
+                "huge-number-token": "import sys\nsys.stdout.write('1' * (8 << 20) + '\\n')\n",
+                "hash-collision-output": f"print(' '.join(str{_COLLIDING} for k in range(1, 200001)))\n",
+                "fake-harness-lines": _WRITE_FDS
+                + "print('PASSED')\nprint('{\"result\": 0, \"exit_code\": 0}')\n_write_everywhere()\n",
+                "write-relay-fds": _WRITE_FDS + "_write_everywhere()\n",
+                "read-expected-values": _SCAN_FOR_EXPECTED + "print(_stolen() or '')\n",
+                "monkeypatch-harness": _MONKEYPATCH + "print(0)\n",
+                "exit-zero-at-start": "import sys\nsys.exit(0)\n",
+                "os-exit-at-start": "import os\nos._exit(0)\n",
+                "raise-keyboardinterrupt": "raise KeyboardInterrupt\n",
+                "raise-baseexception-subclass": "class Passed(BaseException):\n    pass\nraise Passed()\n",
+                "always-equal-object": _ALWAYS_EQUAL + "print(_AlwaysEqual())\n",
+                "infinite-loop": "while True:\n    pass\n",
+                "fork-bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+                "memory-bomb": "hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))\n",
+            }
+        )
     attacks = [(name, fence(program)) for name, program in programs.items()]
     attacks += [
         ("unfenced-answer", f"<answer>\n{reference}\n</answer>"),
@@ -950,6 +1053,7 @@ def code_attacks(task: Task, reference: str) -> list[tuple[str, str]]:
 
 HINT_CHUNKS = 4  # a code hint shows about three quarters of the reference in up to this many chunks
 
+
 class CodeGenerator(TaskGenerator):
     """Synthetic pipeline problems, or the rows of a code benchmark file (``dataset=PATH``)."""
 
@@ -965,9 +1069,16 @@ class CodeGenerator(TaskGenerator):
         prompt, answer, original_id, kind = task_from_row(row)
         test_count = len(answer["tests"])
         answer, dropped = pack_dataset_tests(answer)
-        return {"prompt": prompt, "answer": answer,
-                "meta": {"task_id": original_id, "format": kind, "test_count": test_count - dropped,
-                         "tests_dropped": dropped}}
+        return {
+            "prompt": prompt,
+            "answer": answer,
+            "meta": {
+                "task_id": original_id,
+                "format": kind,
+                "test_count": test_count - dropped,
+                "tests_dropped": dropped,
+            },
+        }
 
     # ---- synthetic mode ----------------------------------------------------------------------
 
@@ -983,8 +1094,13 @@ class CodeGenerator(TaskGenerator):
         steps = draw_pipeline(rng, kind, params["depth"], Limits(value_limit, max_length), trap)
 
         tests_seed = rng.getrandbits(63)
-        recipe = {"encoding": "regenerate", "seed": tests_seed, "input_kind": kind, "steps": [step.to_dict() for step in steps],
-                  **{key: params[key] for key in ("value_limit", "max_length", "tests", "edge_cases", "stress_length")}}
+        recipe = {
+            "encoding": "regenerate",
+            "seed": tests_seed,
+            "input_kind": kind,
+            "steps": [step.to_dict() for step in steps],
+            **{key: params[key] for key in ("value_limit", "max_length", "tests", "edge_cases", "stress_length")},
+        }
         inputs = hidden_inputs(recipe)
         examples = example_inputs(rng, kind, rng.choice([2, 3]), value_limit)
 
@@ -1048,14 +1164,27 @@ class CodeGenerator(TaskGenerator):
             ops = task.meta.get("ops", [])
             pieces.append(f"Plan: apply {', then '.join(ops)} in that order, one small helper function per step.")
             if task.meta.get("quadratic_trap"):
-                pieces.append(f"Key idea: the large tests make a quadratic {task.meta['quadratic_trap']} time out; keep "
-                              "each step linear (a set or dict for membership, no repeated list scans).")
+                pieces.append(
+                    f"Key idea: the large tests make a quadratic {task.meta['quadratic_trap']} time out; keep "
+                    "each step linear (a set or dict for membership, no repeated list scans)."
+                )
         shown = {line.strip() for line in task.prompt.splitlines()}
-        lines = [line for line in (task.answer.get("reference") or "").splitlines() if line.strip() and line.strip() not in shown]
+        lines = [
+            line
+            for line in (task.answer.get("reference") or "").splitlines()
+            if line.strip() and line.strip() not in shown
+        ]
         cut = max(1, (len(lines) * 3) // 4)
         size = max(1, -(-cut // HINT_CHUNKS))
-        pieces += [f"Reference lines {start + 1}–{min(start + size, cut)} (of {len(lines)}):\n" + "\n".join(lines[start:min(start + size, cut)])
-                   for start in range(0, cut, size)] if lines else []
+        pieces += (
+            [
+                f"Reference lines {start + 1}–{min(start + size, cut)} (of {len(lines)}):\n"
+                + "\n".join(lines[start : min(start + size, cut)])
+                for start in range(0, cut, size)
+            ]
+            if lines
+            else []
+        )
         return pieces
 
     def wrong_response(self, task: Task) -> str:
@@ -1098,17 +1227,23 @@ def _mutated_pipelines(steps: list[Step], rng: random.Random, params: dict):
         for _ in range(3):
             params_drawn = operation.draw(rng, limits, False)
             if params_drawn and params_drawn != steps[index].params:
-                yield steps[:index] + [Step(operation, params_drawn)] + steps[index + 1:]
+                yield steps[:index] + [Step(operation, params_drawn)] + steps[index + 1 :]
     for index in reversed(range(len(steps))):
         operation = steps[index].operation
-        others = [op for op in OPERATIONS if op.takes == operation.takes and op.gives == operation.gives
-                  and op.name != operation.name and op.name not in {s.operation.name for s in steps}]
+        others = [
+            op
+            for op in OPERATIONS
+            if op.takes == operation.takes
+            and op.gives == operation.gives
+            and op.name != operation.name
+            and op.name not in {s.operation.name for s in steps}
+        ]
         rng.shuffle(others)
         for other in others[:4]:
-            yield steps[:index] + [Step(other, other.draw(rng, limits, False))] + steps[index + 1:]
+            yield steps[:index] + [Step(other, other.draw(rng, limits, False))] + steps[index + 1 :]
     for index in reversed(range(len(steps))):
         if len(steps) > 1 and steps[index].operation.takes == steps[index].operation.gives:
-            yield steps[:index] + steps[index + 1:]
+            yield steps[:index] + steps[index + 1 :]
 
 
 def _fails_some_test(source: str, answer: dict) -> bool:
@@ -1127,4 +1262,3 @@ def _fails_some_test(source: str, answer: dict) -> bool:
         elif not stdout_matches(test["output"], run_stdio(program, test["input"]), tolerance):
             return True
     return False
-

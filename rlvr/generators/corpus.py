@@ -39,10 +39,11 @@ import json
 import os
 import random
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from unittest import mock
 
 SHARED_MATH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "math"
@@ -57,7 +58,9 @@ MAX_STEP_CHARS = 400  # longer steps and sentences are kept out of tasks (StepOr
 
 CALCULATOR_NOTE = re.compile(r"<<[^<>\n]*>>")
 HEADING = re.compile(r"^\s{0,3}#+(\s|$)")
-ENUMERATION = re.compile(r"^\s*(?:(?:step\s*)?\(?\d{1,3}[.):]|step\s+\d{1,3}\b[.:]?|[-*•+]|\(?[a-z][.)])\s+", re.IGNORECASE)
+ENUMERATION = re.compile(
+    r"^\s*(?:(?:step\s*)?\(?\d{1,3}[.):]|step\s+\d{1,3}\b[.:]?|[-*•+]|\(?[a-z][.)])\s+", re.IGNORECASE
+)
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9$\\(\"'])")
 ABBREVIATION = re.compile(r"(?:^|\s)(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|approx|No|Fig|Eq)\.$")
 
@@ -84,7 +87,9 @@ class Corpus:
         """10 hex digits of sha256 over every document's source and steps."""
         digest = hashlib.sha256()
         for document in self.documents:
-            digest.update(json.dumps([document.source, document.steps, document.sentences, document.procedure]).encode())
+            digest.update(
+                json.dumps([document.source, document.steps, document.sentences, document.procedure]).encode()
+            )
         return digest.hexdigest()[:10]
 
 
@@ -144,8 +149,10 @@ def read_text(path: Path) -> str:
 
 
 def folder_documents(folder: Path) -> Iterable[Document]:
-    files = sorted((p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in (".txt", ".md")),
-                   key=lambda p: p.relative_to(folder).as_posix())
+    files = sorted(
+        (p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in (".txt", ".md")),
+        key=lambda p: p.relative_to(folder).as_posix(),
+    )
     for path in files:
         relative = path.relative_to(folder).as_posix()
         for index, block in enumerate(blocks(read_text(path))):
@@ -189,7 +196,9 @@ def chain_derivation(seed: int, nesting: int) -> list[str] | None:
     division by zero appears."""
     from rlvr.generators.math import Chain, chain_latex, latex_rational, random_chain
 
-    chain = random_chain(random.Random(SYNTHETIC_SEED_BASE + seed), {"terms": 3, "nesting": nesting, "max_coefficient": 12}, 0)
+    chain = random_chain(
+        random.Random(SYNTHETIC_SEED_BASE + seed), {"terms": 3, "nesting": nesting, "max_coefficient": 12}, 0
+    )
     levels = [chain]
     while any(isinstance(operand, Chain) for operand in levels[-1].operands):
         levels.append(next(operand for operand in levels[-1].operands if isinstance(operand, Chain)))
@@ -240,7 +249,7 @@ def shared_math_documents(folder: Path = SHARED_MATH) -> Iterable[Document]:
 
 
 def hf_documents(spec: str) -> Iterable[Document]:
-    parts = spec[len("hf:"):].split(":")
+    parts = spec[len("hf:") :].split(":")
     if len(parts) not in (3, 4) or not all(parts):
         raise ValueError(f"corpus {spec!r}: write hf:NAME:SPLIT:FIELD or hf:NAME:CONFIG:SPLIT:FIELD")
     name, config, split, field = (parts[0], None, *parts[1:]) if len(parts) == 3 else parts
@@ -255,11 +264,15 @@ def hf_documents(spec: str) -> Iterable[Document]:
             loaded = loaded[split]
     else:
         try:
-            with mock.patch.object(datasets.config, "HF_HUB_OFFLINE", True), \
-                    mock.patch.object(huggingface_hub.constants, "HF_HUB_OFFLINE", True):  # never download
+            with (
+                mock.patch.object(datasets.config, "HF_HUB_OFFLINE", True),
+                mock.patch.object(huggingface_hub.constants, "HF_HUB_OFFLINE", True),
+            ):  # never download
                 loaded = datasets.load_dataset(name, config, split=split, download_mode="reuse_cache_if_exists")
         except Exception as error:  # offline: anything not already cached
-            raise ValueError(f"corpus {spec!r}: not loadable from a local folder or the local cache ({type(error).__name__})") from None
+            raise ValueError(
+                f"corpus {spec!r}: not loadable from a local folder or the local cache ({type(error).__name__})"
+            ) from None
     if field not in loaded.column_names:
         raise ValueError(f"corpus {spec!r}: no field {field!r} (fields: {', '.join(loaded.column_names)})")
     for index, value in enumerate(loaded[field]):
@@ -313,5 +326,7 @@ def load_corpus(spec: str | os.PathLike | None = None, field: str | None = None)
         if not field:
             raise ValueError(f"corpus {spec}: a .jsonl corpus needs field= (the field holding the text)")
         return take(jsonl_documents(path, field), f"{path.name}:{field}")
-    raise ValueError(f"corpus must be 'math', a folder of .txt/.md files, a .jsonl file (with field=) or "
-                     f"hf:NAME[:CONFIG]:SPLIT:FIELD; got {spec!r}")
+    raise ValueError(
+        f"corpus must be 'math', a folder of .txt/.md files, a .jsonl file (with field=) or "
+        f"hf:NAME[:CONFIG]:SPLIT:FIELD; got {spec!r}"
+    )

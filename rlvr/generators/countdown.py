@@ -26,8 +26,14 @@ class SearchCapReached(Exception):
     """The exhaustive search ran past its node cap."""
 
 
-def search(numbers: list[int], target: int, operators: str, use_all: bool, node_cap: int = SEARCH_NODE_CAP,
-           integers: bool = False) -> tuple[str | None, int]:
+def search(
+    numbers: list[int],
+    target: int,
+    operators: str,
+    use_all: bool,
+    node_cap: int = SEARCH_NODE_CAP,
+    integers: bool = False,
+) -> tuple[str | None, int]:
     """Depth-first search over combining two values at a time with the allowed operators until
     the target appears (among any values when numbers may go unused, as the last value when all
     must be used): in exact rationals, or with ``integers`` by Countdown's own rules (positive
@@ -82,7 +88,7 @@ def search(numbers: list[int], target: int, operators: str, use_all: bool, node_
         seen.add(key)
         for i in range(len(items)):
             for j in range(i + 1, len(items)):
-                rest = items[:i] + items[i + 1:j] + items[j + 1:]
+                rest = items[:i] + items[i + 1 : j] + items[j + 1 :]
                 for value, text in combine(items[i], items[j]):
                     nodes += 1
                     if nodes > node_cap:
@@ -110,13 +116,16 @@ def construct(rng: random.Random, numbers: list[int], operators: list[str], use_
         (a, ea), (b, eb) = items[i], items[j]
         if a < b:
             (a, ea), (b, eb) = (b, eb), (a, ea)
-        choices = [op for op in rng.sample(operators, len(operators))
-                   if not (op == "-" and a == b) and not (op == "/" and (b == 1 or a % b))]
+        choices = [
+            op
+            for op in rng.sample(operators, len(operators))
+            if not (op == "-" and a == b) and not (op == "/" and (b == 1 or a % b))
+        ]
         if not choices:
             return None
         op = choices[0]
         value = {"+": a + b, "-": a - b, "*": a * b, "/": a // b if b else 0}[op]
-        items = items[:i] + items[i + 1:j] + items[j + 1:] + [(value, f"({ea} {SYMBOLS[op]} {eb})")]
+        items = items[:i] + items[i + 1 : j] + items[j + 1 :] + [(value, f"({ea} {SYMBOLS[op]} {eb})")]
     value, text = items[0]
     return value, text[1:-1] if text.startswith("(") else text
 
@@ -164,10 +173,18 @@ class CountdownGenerator(TaskGenerator):
             if nodes >= params["min_search_nodes"]:
                 break
         if best is None:
-            raise ValueError(f"no {count} numbers up to {max_number} reach a target within {MAX_DRAWS} draws; "
-                             f"raise max_number or target_max")
+            raise ValueError(
+                f"no {count} numbers up to {max_number} reach a target within {MAX_DRAWS} draws; "
+                f"raise max_number or target_max"
+            )
         nodes, numbers, target, expression, draws = best
-        answer = {"numbers": numbers, "target": target, "operators": operators, "use_all": use_all, "expression": expression}
+        answer = {
+            "numbers": numbers,
+            "target": target,
+            "operators": operators,
+            "use_all": use_all,
+            "expression": expression,
+        }
         meta = {"search_nodes": nodes, "operations": expression.count(" ") // 2, "draws": draws}
         return {"prompt": describe(numbers, target, allowed, use_all), "answer": answer, "meta": meta}
 
@@ -183,7 +200,11 @@ class CountdownGenerator(TaskGenerator):
         target, use_all = int(task.answer["target"]), bool(task.answer["use_all"])
         if not steps:
             return ["The target is one of the given numbers."]
-        pieces = [] if use_all else [f"The reference expression uses {len(steps) + 1} of the {len(task.answer['numbers'])} numbers."]
+        pieces = (
+            []
+            if use_all
+            else [f"The reference expression uses {len(steps) + 1} of the {len(task.answer['numbers'])} numbers."]
+        )
         pieces.append(f"The reference expression's last operation is {OPERATOR_NAMES[steps[-1][1]]}.")
         for index, (left, op, right, value) in enumerate(steps[:-1], start=1):
             if value == target and not use_all:
@@ -230,7 +251,9 @@ def _solves(task: Task, response: str) -> bool:
     answer = task.answer
     text = response.removeprefix("<answer>").removesuffix("</answer>")
     try:
-        return judge(text, list(answer["numbers"]), int(answer["target"]), answer["operators"], bool(answer["use_all"]))[0]
+        return judge(
+            text, list(answer["numbers"]), int(answer["target"]), answer["operators"], bool(answer["use_all"])
+        )[0]
     except ValueError:
         return False
 

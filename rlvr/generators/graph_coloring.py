@@ -16,13 +16,21 @@ from pysat.solvers import Solver
 from rlvr.core import Task
 from rlvr.families.graph_coloring import FAMILY
 from rlvr.generators.optimisation import (
-    HEURISTIC, OPTIMAL, OptimisationGenerator, adjacency, format_edges, random_graph_by_probability,
-    reference_record, solver_meta,
+    HEURISTIC,
+    OPTIMAL,
+    OptimisationGenerator,
+    adjacency,
+    format_edges,
+    random_graph_by_probability,
+    reference_record,
+    solver_meta,
 )
 from rlvr.verifiers.graph_coloring import evaluate_colouring
 
 SAT_SOLVER = "minisat22"
-CONFLICT_BUDGET = 20_000  # over all k-colouring decisions of a task; a conflict budget (not a clock) keeps solves reproducible
+CONFLICT_BUDGET = (
+    20_000  # over all k-colouring decisions of a task; a conflict budget (not a clock) keeps solves reproducible
+)
 EXACT_CLIQUE_MAX_VERTICES = 60  # above this, a greedy clique (the exact search can take seconds on large dense graphs)
 
 
@@ -106,7 +114,9 @@ def maximum_clique(vertices: int, edges: list[list[int]]) -> list[int]:
     return sorted(best, key=lambda v: (-degree[v], v))
 
 
-def sat_colouring(vertices: int, edges: list[list[int]], clique: list[int], colours: int) -> tuple[list[int] | None, str, dict]:
+def sat_colouring(
+    vertices: int, edges: list[list[int]], clique: list[int], colours: int
+) -> tuple[list[int] | None, str, dict]:
     """The fewest colours, below ``colours``, by MiniSat (python-sat): (colouring or None, status,
     counters). One incremental formula over ``colours − 1`` colours: Booleans x(v, c), each vertex
     some colour, no edge with one colour at both ends, the clique's vertices fixed to colours
@@ -194,11 +204,20 @@ class GraphColoringGenerator(OptimisationGenerator):
         )
         return {
             "prompt": prompt,
-            "answer": {"instance": {"vertices": vertices, "edges": edges},
-                       "reference": reference_record(colours, max(colours), status)},
-            "meta": solver_meta(f"maximum clique + {SAT_SOLVER} k-colouring (python-sat)", status, max(colours),
-                                max(greedy), effort=counters["conflicts"], effort_unit="SAT conflicts", edges=len(edges),
-                                **counters),
+            "answer": {
+                "instance": {"vertices": vertices, "edges": edges},
+                "reference": reference_record(colours, max(colours), status),
+            },
+            "meta": solver_meta(
+                f"maximum clique + {SAT_SOLVER} k-colouring (python-sat)",
+                status,
+                max(colours),
+                max(greedy),
+                effort=counters["conflicts"],
+                effort_unit="SAT conflicts",
+                edges=len(edges),
+                **counters,
+            ),
         }
 
     def greedy_solution(self, task: Task) -> list[int]:
@@ -217,7 +236,7 @@ class GraphColoringGenerator(OptimisationGenerator):
         yield self.greedy_solution(task)
         for vertex, colour in enumerate(colours):
             if colours.count(colour) > 1:
-                yield colours[:vertex] + [max(colours) + 1] + colours[vertex + 1:]
+                yield colours[:vertex] + [max(colours) + 1] + colours[vertex + 1 :]
                 break
         u, v = instance["edges"][0]
         clash = list(colours)
@@ -229,7 +248,12 @@ class GraphColoringGenerator(OptimisationGenerator):
         per vertex (feasible, many colours), too few entries, colours beyond n."""
         vertices = int(task.answer["instance"]["vertices"])
         colours = list(task.answer["reference"]["solution"])
-        return [("one-colour", [1] * vertices), ("colour-zero", [0] * vertices),
-                ("colour-per-vertex", list(range(1, vertices + 1))), ("too-few-colours-listed", colours[:-1]),
-                ("colour-beyond-n", [vertices + 1] + colours[1:]), ("fewer-colours-by-merging", [min(c, 2) for c in colours]),
-                ("empty-colouring", [])]
+        return [
+            ("one-colour", [1] * vertices),
+            ("colour-zero", [0] * vertices),
+            ("colour-per-vertex", list(range(1, vertices + 1))),
+            ("too-few-colours-listed", colours[:-1]),
+            ("colour-beyond-n", [vertices + 1] + colours[1:]),
+            ("fewer-colours-by-merging", [min(c, 2) for c in colours]),
+            ("empty-colouring", []),
+        ]

@@ -67,8 +67,9 @@ import importlib.util
 import io
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -108,9 +109,36 @@ PHOTO_FILES = (
 SKY_HUES = (("blue", (195.0, 235.0)), ("purple", (260.0, 320.0)), ("orange", (15.0, 45.0)))
 GROUND_HUES = (("green", (80.0, 140.0)), ("sandy", (30.0, 50.0)), ("brown", (15.0, 30.0)), ("teal", (160.0, 190.0)))
 WORDS = (
-    "SUN", "MAP", "RIVER", "NORTH", "PARK", "CAFE", "ZOO", "BUS 42", "EXIT", "OPEN", "HOTEL",
-    "FARM", "LAKE", "ROAD 7", "STOP", "MARKET", "TOWER", "BRIDGE", "A12", "GATE 3", "HILL",
-    "PIER", "MILL", "INN", "BAKERY", "SCHOOL", "PORT", "STATION", "GARDEN", "MUSEUM",
+    "SUN",
+    "MAP",
+    "RIVER",
+    "NORTH",
+    "PARK",
+    "CAFE",
+    "ZOO",
+    "BUS 42",
+    "EXIT",
+    "OPEN",
+    "HOTEL",
+    "FARM",
+    "LAKE",
+    "ROAD 7",
+    "STOP",
+    "MARKET",
+    "TOWER",
+    "BRIDGE",
+    "A12",
+    "GATE 3",
+    "HILL",
+    "PIER",
+    "MILL",
+    "INN",
+    "BAKERY",
+    "SCHOOL",
+    "PORT",
+    "STATION",
+    "GARDEN",
+    "MUSEUM",
 )
 
 
@@ -125,7 +153,9 @@ def default_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def hsv_colour(hue_degrees: float, saturation: float, value: float) -> tuple[int, int, int]:
-    r, g, b = colorsys.hsv_to_rgb((hue_degrees % 360.0) / 360.0, min(max(saturation, 0.0), 1.0), min(max(value, 0.0), 1.0))
+    r, g, b = colorsys.hsv_to_rgb(
+        (hue_degrees % 360.0) / 360.0, min(max(saturation, 0.0), 1.0), min(max(value, 0.0), 1.0)
+    )
     return int(round(r * 255)), int(round(g * 255)), int(round(b * 255))
 
 
@@ -151,7 +181,9 @@ def mean_abs_difference(a: np.ndarray, b: np.ndarray) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-def _sky_and_ground(nprng: np.random.Generator, width: int, height: int, detail: float) -> tuple[Image.Image, np.ndarray, str, str]:
+def _sky_and_ground(
+    nprng: np.random.Generator, width: int, height: int, detail: float
+) -> tuple[Image.Image, np.ndarray, str, str]:
     """The background (RGB), the horizon height (pixels from the top) per column, and the names
     of the sky's and the ground's colours.
 
@@ -161,11 +193,15 @@ def _sky_and_ground(nprng: np.random.Generator, width: int, height: int, detail:
     sky_name, sky_range = SKY_HUES[0 if kind < 0.7 else 1 if kind < 0.85 else 2]
     sky_hue = nprng.uniform(*sky_range)
     sky_top = np.array(hsv_colour(sky_hue, nprng.uniform(0.45, 0.8), nprng.uniform(0.7, 0.92)), np.float32)
-    sky_low = np.array(hsv_colour(sky_hue + nprng.uniform(-15, 15), nprng.uniform(0.08, 0.25), nprng.uniform(0.93, 1.0)), np.float32)
+    sky_low = np.array(
+        hsv_colour(sky_hue + nprng.uniform(-15, 15), nprng.uniform(0.08, 0.25), nprng.uniform(0.93, 1.0)), np.float32
+    )
     ground_name, ground_range = GROUND_HUES[int(nprng.integers(len(GROUND_HUES)))]
     ground_hue = nprng.uniform(*ground_range)
     ground_far = np.array(hsv_colour(ground_hue, nprng.uniform(0.35, 0.6), nprng.uniform(0.6, 0.8)), np.float32)
-    ground_near = np.array(hsv_colour(ground_hue + nprng.uniform(-20, 20), nprng.uniform(0.5, 0.8), nprng.uniform(0.3, 0.5)), np.float32)
+    ground_near = np.array(
+        hsv_colour(ground_hue + nprng.uniform(-20, 20), nprng.uniform(0.5, 0.8), nprng.uniform(0.3, 0.5)), np.float32
+    )
 
     xs = np.arange(width, dtype=np.float32)
     horizon = np.full(width, height * nprng.uniform(0.45, 0.62), np.float32)
@@ -178,7 +214,9 @@ def _sky_and_ground(nprng: np.random.Generator, width: int, height: int, detail:
     small_horizon = np.interp(np.linspace(0, width - 1, small_w), xs, horizon).astype(np.float32) * (small_h / height)
     ys = np.arange(small_h, dtype=np.float32)[:, None]
     sky_t = np.clip(ys / np.maximum(small_horizon[None, :], 1.0), 0.0, 1.0)[..., None]
-    ground_t = np.clip((ys - small_horizon[None, :]) / np.maximum(small_h - small_horizon[None, :], 1.0), 0.0, 1.0)[..., None]
+    ground_t = np.clip((ys - small_horizon[None, :]) / np.maximum(small_h - small_horizon[None, :], 1.0), 0.0, 1.0)[
+        ..., None
+    ]
     clouds = np.clip(smooth_noise(nprng, small_w, small_h, nprng.integers(3, 7)) * 1.6 - 0.35, 0.0, 1.0)[..., None]
     texture = smooth_noise(nprng, small_w, small_h, int(nprng.integers(10, 26)))[..., None]
     shading = smooth_noise(nprng, small_w, small_h, 3)[..., None] * 10.0
@@ -187,15 +225,23 @@ def _sky_and_ground(nprng: np.random.Generator, width: int, height: int, detail:
     ground = ground_far * (1 - ground_t) + ground_near * ground_t + texture * (30.0 * detail**2) + shading * detail
 
     def enlarge(layer: np.ndarray) -> Image.Image:
-        return Image.fromarray(np.clip(np.round(layer), 0, 255).astype(np.uint8)).resize((width, height), Image.Resampling.BICUBIC)
+        return Image.fromarray(np.clip(np.round(layer), 0, 255).astype(np.uint8)).resize(
+            (width, height), Image.Resampling.BICUBIC
+        )
 
     ground_mask = Image.new("L", (width, height), 0)
-    outline = [(0.0, float(height))] + [(float(x), float(y)) for x, y in zip(xs, horizon)] + [(float(width - 1), float(height))]
+    outline = (
+        [(0.0, float(height))]
+        + [(float(x), float(y)) for x, y in zip(xs, horizon)]
+        + [(float(width - 1), float(height))]
+    )
     ImageDraw.Draw(ground_mask).polygon(outline, fill=255)
     return Image.composite(enlarge(ground), enlarge(sky), ground_mask), horizon, sky_name, ground_name
 
 
-def _pattern(nprng: np.random.Generator, size: tuple[int, int], base: tuple[int, int, int], other: tuple[int, int, int]) -> Image.Image:
+def _pattern(
+    nprng: np.random.Generator, size: tuple[int, int], base: tuple[int, int, int], other: tuple[int, int, int]
+) -> Image.Image:
     """A fill for a shape: solid, stripes, checks, dots or a gradient, in two colours."""
     width, height = size
     kind = int(nprng.integers(5))
@@ -212,7 +258,9 @@ def _pattern(nprng: np.random.Generator, size: tuple[int, int], base: tuple[int,
         mix = (((xs // period) + (ys // period)) % 2).astype(np.float32)
     elif kind == 3:
         period = float(nprng.integers(8, 16))
-        mix = ((((xs % period) - period / 2) ** 2 + ((ys % period) - period / 2) ** 2) < (period / 3.2) ** 2).astype(np.float32)
+        mix = ((((xs % period) - period / 2) ** 2 + ((ys % period) - period / 2) ** 2) < (period / 3.2) ** 2).astype(
+            np.float32
+        )
     else:
         angle = float(nprng.uniform(0, 2 * np.pi))
         ramp = xs * np.cos(angle) + ys * np.sin(angle)
@@ -225,7 +273,9 @@ def _bright_colour(nprng: np.random.Generator) -> tuple[int, int, int]:
     return hsv_colour(nprng.uniform(0, 360), nprng.uniform(0.55, 1.0), nprng.uniform(0.55, 1.0))
 
 
-def _paste_shape(canvas: Image.Image, nprng: np.random.Generator, box: tuple[int, int, int, int], outline_width: int) -> None:
+def _paste_shape(
+    canvas: Image.Image, nprng: np.random.Generator, box: tuple[int, int, int, int], outline_width: int
+) -> None:
     """A random shape (ellipse, rectangle, triangle, star, ring, polygon) with a pattern fill."""
     x0, y0, x1, y1 = box
     width, height = max(2, x1 - x0), max(2, y1 - y0)
@@ -244,7 +294,12 @@ def _paste_shape(canvas: Image.Image, nprng: np.random.Generator, box: tuple[int
         for i in range(2 * spikes):
             radius = 1.0 if i % 2 == 0 else float(nprng.uniform(0.35, 0.6))
             angle = np.pi * i / spikes - np.pi / 2
-            points.append(((0.5 + 0.5 * radius * np.cos(angle)) * (width - 1), (0.5 + 0.5 * radius * np.sin(angle)) * (height - 1)))
+            points.append(
+                (
+                    (0.5 + 0.5 * radius * np.cos(angle)) * (width - 1),
+                    (0.5 + 0.5 * radius * np.sin(angle)) * (height - 1),
+                )
+            )
         draw.polygon(points, fill=255)
     elif kind == 4:
         thickness = max(3, int(min(width, height) * nprng.uniform(0.15, 0.3)))
@@ -254,11 +309,21 @@ def _paste_shape(canvas: Image.Image, nprng: np.random.Generator, box: tuple[int
         count = int(nprng.integers(5, 9))
         angles = np.sort(nprng.uniform(0, 2 * np.pi, count))
         radii = nprng.uniform(0.55, 1.0, count)
-        draw.polygon([((0.5 + 0.5 * r * np.cos(a)) * (width - 1), (0.5 + 0.5 * r * np.sin(a)) * (height - 1)) for a, r in zip(angles, radii)], fill=255)
+        draw.polygon(
+            [
+                ((0.5 + 0.5 * r * np.cos(a)) * (width - 1), (0.5 + 0.5 * r * np.sin(a)) * (height - 1))
+                for a, r in zip(angles, radii)
+            ],
+            fill=255,
+        )
     base, other = _bright_colour(nprng), _bright_colour(nprng)
     canvas.paste(_pattern(nprng, (width, height), base, other), (x0, y0), mask)
     if outline_width > 0:
-        edge = mask.filter(ImageFilter.MaxFilter(3)) if outline_width < 3 else mask.filter(ImageFilter.MaxFilter(2 * (outline_width // 2) + 1))
+        edge = (
+            mask.filter(ImageFilter.MaxFilter(3))
+            if outline_width < 3
+            else mask.filter(ImageFilter.MaxFilter(2 * (outline_width // 2) + 1))
+        )
         ring = Image.fromarray((np.asarray(edge, np.int16) - np.asarray(mask, np.int16)).clip(0, 255).astype(np.uint8))
         dark = tuple(int(c * 0.35) for c in base)
         canvas.paste(Image.new("RGB", (width, height), dark), (x0, y0), ring)
@@ -270,11 +335,26 @@ def _draw_house(draw: ImageDraw.ImageDraw, nprng: np.random.Generator, x: float,
     roof = hsv_colour(nprng.uniform(0, 40), nprng.uniform(0.5, 0.9), nprng.uniform(0.35, 0.7))
     outline = (40, 30, 30)
     draw.rectangle((x, ground_y - height, x + width, ground_y), fill=wall, outline=outline, width=2)
-    draw.polygon([(x - size * 0.1, ground_y - height), (x + width / 2, ground_y - height - size * 0.55), (x + width + size * 0.1, ground_y - height)], fill=roof, outline=outline)
+    draw.polygon(
+        [
+            (x - size * 0.1, ground_y - height),
+            (x + width / 2, ground_y - height - size * 0.55),
+            (x + width + size * 0.1, ground_y - height),
+        ],
+        fill=roof,
+        outline=outline,
+    )
     window = size * 0.18
     for wx in (x + width * 0.2, x + width * 0.62):
-        draw.rectangle((wx, ground_y - height * 0.75, wx + window, ground_y - height * 0.75 + window), fill=(255, 240, 150), outline=outline, width=1)
-    draw.rectangle((x + width * 0.42, ground_y - height * 0.45, x + width * 0.58, ground_y), fill=roof, outline=outline, width=1)
+        draw.rectangle(
+            (wx, ground_y - height * 0.75, wx + window, ground_y - height * 0.75 + window),
+            fill=(255, 240, 150),
+            outline=outline,
+            width=1,
+        )
+    draw.rectangle(
+        (x + width * 0.42, ground_y - height * 0.45, x + width * 0.58, ground_y), fill=roof, outline=outline, width=1
+    )
 
 
 def _draw_tree(draw: ImageDraw.ImageDraw, nprng: np.random.Generator, x: float, ground_y: float, size: float) -> None:
@@ -282,9 +362,22 @@ def _draw_tree(draw: ImageDraw.ImageDraw, nprng: np.random.Generator, x: float, 
     leaves = hsv_colour(nprng.uniform(70, 150), nprng.uniform(0.5, 0.9), nprng.uniform(0.3, 0.7))
     draw.rectangle((x - size * 0.08, ground_y - size * 0.5, x + size * 0.08, ground_y), fill=trunk)
     if nprng.random() < 0.5:
-        draw.ellipse((x - size * 0.35, ground_y - size * 1.1, x + size * 0.35, ground_y - size * 0.4), fill=leaves, outline=(20, 50, 20), width=2)
+        draw.ellipse(
+            (x - size * 0.35, ground_y - size * 1.1, x + size * 0.35, ground_y - size * 0.4),
+            fill=leaves,
+            outline=(20, 50, 20),
+            width=2,
+        )
     else:
-        draw.polygon([(x, ground_y - size * 1.25), (x - size * 0.4, ground_y - size * 0.35), (x + size * 0.4, ground_y - size * 0.35)], fill=leaves, outline=(20, 50, 20))
+        draw.polygon(
+            [
+                (x, ground_y - size * 1.25),
+                (x - size * 0.4, ground_y - size * 0.35),
+                (x + size * 0.4, ground_y - size * 0.35),
+            ],
+            fill=leaves,
+            outline=(20, 50, 20),
+        )
 
 
 def _draw_lines(draw: ImageDraw.ImageDraw, nprng: np.random.Generator, width: int, height: int, count: int) -> None:
@@ -294,17 +387,30 @@ def _draw_lines(draw: ImageDraw.ImageDraw, nprng: np.random.Generator, width: in
         thickness = int(nprng.integers(2, 7))
         kind = int(nprng.integers(3))
         if kind == 0:  # a straight line edge to edge
-            a = (float(nprng.uniform(0, width)), 0.0) if nprng.random() < 0.5 else (0.0, float(nprng.uniform(0, height)))
-            b = (float(nprng.uniform(0, width)), float(height)) if a[1] == 0.0 else (float(width), float(nprng.uniform(0, height)))
+            a = (
+                (float(nprng.uniform(0, width)), 0.0)
+                if nprng.random() < 0.5
+                else (0.0, float(nprng.uniform(0, height)))
+            )
+            b = (
+                (float(nprng.uniform(0, width)), float(height))
+                if a[1] == 0.0
+                else (float(width), float(nprng.uniform(0, height)))
+            )
             points = [a, b]
         elif kind == 1:  # a wave across
             y0, amplitude = nprng.uniform(0.1, 0.9) * height, nprng.uniform(0.03, 0.12) * height
             period, phase = nprng.uniform(0.25, 0.8) * width, nprng.uniform(0, 2 * np.pi)
-            points = [(float(x), float(y0 + amplitude * np.sin(2 * np.pi * x / period + phase))) for x in np.linspace(0, width, 48)]
+            points = [
+                (float(x), float(y0 + amplitude * np.sin(2 * np.pi * x / period + phase)))
+                for x in np.linspace(0, width, 48)
+            ]
         else:  # a zigzag down
             x0, amplitude = nprng.uniform(0.1, 0.9) * width, nprng.uniform(0.03, 0.1) * width
             steps = int(nprng.integers(5, 11))
-            points = [(float(x0 + amplitude * (1 if i % 2 else -1)), float(height * i / steps)) for i in range(steps + 1)]
+            points = [
+                (float(x0 + amplitude * (1 if i % 2 else -1)), float(height * i / steps)) for i in range(steps + 1)
+            ]
         draw.line(points, fill=colour, width=thickness, joint="curve")
 
 
@@ -322,7 +428,9 @@ def _draw_word(canvas: Image.Image, nprng: np.random.Generator, width: int, heig
     return word
 
 
-def paint_scene(nprng: np.random.Generator, width: int, height: int, detail: float = 1.0, grid: tuple[int, int] | None = None) -> tuple[Image.Image, str]:
+def paint_scene(
+    nprng: np.random.Generator, width: int, height: int, detail: float = 1.0, grid: tuple[int, int] | None = None
+) -> tuple[Image.Image, str]:
     """A procedural landscape scene of ``width``×``height`` pixels (RGB), drawn from ``nprng``, and
     a one-line caption of what it shows (sky, ground, houses, trees, shapes, words).
 
@@ -341,8 +449,13 @@ def paint_scene(nprng: np.random.Generator, width: int, height: int, detail: flo
     sun_x = nprng.uniform(0.1, 0.9) * width
     sun_y = nprng.uniform(0.08, 0.6) * float(horizon.min())
     sun_colour = hsv_colour(nprng.uniform(40, 60), nprng.uniform(0.3, 0.8), 1.0)
-    draw.ellipse((sun_x - sun_r * 1.5, sun_y - sun_r * 1.5, sun_x + sun_r * 1.5, sun_y + sun_r * 1.5), fill=tuple(min(255, int(c) + 25) for c in np.asarray(canvas)[int(sun_y), int(min(sun_x, width - 1))]))
-    draw.ellipse((sun_x - sun_r, sun_y - sun_r, sun_x + sun_r, sun_y + sun_r), fill=sun_colour, outline=(255, 200, 60), width=2)
+    draw.ellipse(
+        (sun_x - sun_r * 1.5, sun_y - sun_r * 1.5, sun_x + sun_r * 1.5, sun_y + sun_r * 1.5),
+        fill=tuple(min(255, int(c) + 25) for c in np.asarray(canvas)[int(sun_y), int(min(sun_x, width - 1))]),
+    )
+    draw.ellipse(
+        (sun_x - sun_r, sun_y - sun_r, sun_x + sun_r, sun_y + sun_r), fill=sun_colour, outline=(255, 200, 60), width=2
+    )
 
     # things standing on the ground, back to front
     standing = int(round(1 + 7 * detail**1.5))
@@ -366,7 +479,9 @@ def paint_scene(nprng: np.random.Generator, width: int, height: int, detail: flo
 
     draw = ImageDraw.Draw(canvas)
     _draw_lines(draw, nprng, width, height, max(1, int(round(5 * detail**1.5))))
-    words = [_draw_word(canvas, nprng, width, height) for _ in range(1 + int(detail >= 0.6) + int(nprng.random() < detail))]
+    words = [
+        _draw_word(canvas, nprng, width, height) for _ in range(1 + int(detail >= 0.6) + int(nprng.random() < detail))
+    ]
 
     if grid is not None and detail >= GRID_GUARANTEE_DETAIL:
         rows, cols = grid
@@ -385,8 +500,10 @@ def paint_scene(nprng: np.random.Generator, width: int, height: int, detail: flo
     things = [f"{count} {name}{'s' * (count != 1)}" for name, count in counts.items() if count]
     distinct = [f'"{w}"' for w in dict.fromkeys(words)]
     quoted = distinct[0] if len(distinct) == 1 else ", ".join(distinct[:-1]) + " and " + distinct[-1]
-    caption = (f"a drawn landscape: a {sky_name} sky with a sun above {ground_name} ground, {', '.join(things) or 'nothing else'}, "
-               f"and the word{'s' * (len(set(words)) > 1)} {quoted} written upright")
+    caption = (
+        f"a drawn landscape: a {sky_name} sky with a sun above {ground_name} ground, {', '.join(things) or 'nothing else'}, "
+        f"and the word{'s' * (len(set(words)) > 1)} {quoted} written upright"
+    )
     return canvas, caption
 
 
@@ -395,7 +512,9 @@ def paint_scene(nprng: np.random.Generator, width: int, height: int, detail: flo
 # --------------------------------------------------------------------------------------------
 
 
-def crop_to(picture: Image.Image, width: int, height: int, nprng: np.random.Generator, min_scale: float = 0.6) -> Image.Image:
+def crop_to(
+    picture: Image.Image, width: int, height: int, nprng: np.random.Generator, min_scale: float = 0.6
+) -> Image.Image:
     """A random crop of ``picture`` with the aspect ratio width:height, resized to width×height."""
     picture = picture.convert("RGB")
     target = width / height
@@ -490,7 +609,16 @@ class PictureSource(abc.ABC):
     id_suffix: str = ""
 
     @abc.abstractmethod
-    def picture(self, nprng: np.random.Generator, width: int, height: int, detail: float, piece_px: int, grid: tuple[int, int] | None = None, upright: bool = False) -> tuple[Image.Image, dict]:
+    def picture(
+        self,
+        nprng: np.random.Generator,
+        width: int,
+        height: int,
+        detail: float,
+        piece_px: int,
+        grid: tuple[int, int] | None = None,
+        upright: bool = False,
+    ) -> tuple[Image.Image, dict]:
         """The picture and ``{"source": …, …}`` naming it; ``upright`` asks for one with a clear
         "up" where the source knows which have one."""
 
@@ -539,7 +667,9 @@ class PictureCollection(PictureSource):
         index = int(choices[int(nprng.integers(len(choices)))]) if choices else int(nprng.integers(self.count))
         return self.picture_at(index, nprng, width, height, detail, piece_px)
 
-    def picture_at(self, index: int, nprng: np.random.Generator, width: int, height: int, detail: float, piece_px: int) -> tuple[Image.Image, dict]:
+    def picture_at(
+        self, index: int, nprng: np.random.Generator, width: int, height: int, detail: float, piece_px: int
+    ) -> tuple[Image.Image, dict]:
         cropped = crop_to(self.decoded(index), width, height, nprng)
         return soften(cropped, detail), self.describe(index)
 
@@ -574,7 +704,10 @@ class ImageFolder(PictureFiles):
         self.folder = Path(folder).expanduser().resolve()
         if not self.folder.is_dir():
             raise FileNotFoundError(f"image_dir {str(folder)!r} is not a folder")
-        self.files = sorted((p for p in self.folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=lambda p: p.relative_to(self.folder).as_posix())
+        self.files = sorted(
+            (p for p in self.folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+            key=lambda p: p.relative_to(self.folder).as_posix(),
+        )
         if not self.files:
             raise ValueError(f"image_dir {str(folder)!r} holds no pictures ({' '.join(IMAGE_SUFFIXES)})")
         names = "\n".join(p.relative_to(self.folder).as_posix() for p in self.files)
@@ -590,7 +723,9 @@ class PackagedPhotos(PictureFiles):
         super().__init__()
         spec = importlib.util.find_spec("skimage")
         if spec is None or not spec.submodule_search_locations:
-            raise ImportError("image_source='photos' reads the photographs shipped inside scikit-image: pip install scikit-image")
+            raise ImportError(
+                "image_source='photos' reads the photographs shipped inside scikit-image: pip install scikit-image"
+            )
         self.folder = Path(list(spec.submodule_search_locations)[0]) / "data"
         present = [entry for entry in PHOTO_FILES if (self.folder / entry[0]).is_file()]
         if not present:
@@ -602,7 +737,13 @@ class PackagedPhotos(PictureFiles):
     def describe(self, index: int) -> dict:
         name = self.files[index].name
         shows, licence = next((s, lic) for n, s, lic, _ in PHOTO_FILES if n == name)
-        return {"source": "photos", "file": f"skimage/data/{name}", "index": index, "caption": f"a photograph of {shows}", "licence": licence}
+        return {
+            "source": "photos",
+            "file": f"skimage/data/{name}",
+            "index": index,
+            "caption": f"a photograph of {shows}",
+            "licence": licence,
+        }
 
 
 class ImageDataset(PictureCollection):
@@ -647,7 +788,9 @@ class ImageDataset(PictureCollection):
                 return name
             except Exception:
                 continue
-        raise ValueError(f"no image column among {columns} (looked for {', '.join(IMAGE_COLUMNS)} and decodable values)")
+        raise ValueError(
+            f"no image column among {columns} (looked for {', '.join(IMAGE_COLUMNS)} and decodable values)"
+        )
 
     def _read_file(self, path: Path) -> tuple[Sequence[Any], str]:
         if path.suffix == ".parquet":
@@ -691,7 +834,9 @@ class ImageDataset(PictureCollection):
         return described
 
 
-def open_picture_source(image_source: str = "procedural", image_dir: str | Path | None = None, dataset: Any = None) -> PictureSource:
+def open_picture_source(
+    image_source: str = "procedural", image_dir: str | Path | None = None, dataset: Any = None
+) -> PictureSource:
     """The source named by the generator options; ``image_dir`` and ``dataset`` exclude each other."""
     if image_dir is not None and dataset is not None:
         raise ValueError("give image_dir or dataset, not both")
@@ -703,7 +848,9 @@ def open_picture_source(image_source: str = "procedural", image_dir: str | Path 
         return ProceduralScenes()
     if image_source == "photos":
         return PackagedPhotos()
-    raise ValueError(f"image_source must be 'procedural' or 'photos' (or pass image_dir= / dataset=), got {image_source!r}")
+    raise ValueError(
+        f"image_source must be 'procedural' or 'photos' (or pass image_dir= / dataset=), got {image_source!r}"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -715,7 +862,9 @@ def label_band_height(piece_px: int) -> int:
     return max(18, min(30, piece_px // 3))
 
 
-def tile_pieces(pieces: Sequence[Image.Image], cols: int, labels: Sequence[str], gap: int | None = None) -> tuple[Image.Image, list[list[int]]]:
+def tile_pieces(
+    pieces: Sequence[Image.Image], cols: int, labels: Sequence[str], gap: int | None = None
+) -> tuple[Image.Image, list[list[int]]]:
     """Pieces in a grid of ``cols`` columns on a grey sheet, each under its own white label band.
 
     Returns the sheet and, for every piece in order, its box [left, top, right, bottom) on the
@@ -738,7 +887,12 @@ def tile_pieces(pieces: Sequence[Image.Image], cols: int, labels: Sequence[str],
         y = gap + r * (side_h + band + gap) + band
         draw.rectangle((x, y - band, x + side_w - 1, y - 1), fill=LABEL_BAND_COLOUR)
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
-        draw.text((x + (side_w - (right - left)) / 2 - left, y - band + (band - (bottom - top)) / 2 - top), label, font=font, fill=LABEL_TEXT_COLOUR)
+        draw.text(
+            (x + (side_w - (right - left)) / 2 - left, y - band + (band - (bottom - top)) / 2 - top),
+            label,
+            font=font,
+            fill=LABEL_TEXT_COLOUR,
+        )
         px = x + (side_w - piece.width) // 2
         py = y + (side_h - piece.height) // 2
         sheet.paste(piece, (px, py))
@@ -749,7 +903,11 @@ def tile_pieces(pieces: Sequence[Image.Image], cols: int, labels: Sequence[str],
 def cut_grid(picture: Image.Image, rows: int, cols: int) -> list[Image.Image]:
     """The rows×cols pieces of ``picture`` in reading order (the picture must divide evenly)."""
     piece_w, piece_h = picture.width // cols, picture.height // rows
-    return [picture.crop((c * piece_w, r * piece_h, (c + 1) * piece_w, (r + 1) * piece_h)) for r in range(rows) for c in range(cols)]
+    return [
+        picture.crop((c * piece_w, r * piece_h, (c + 1) * piece_w, (r + 1) * piece_h))
+        for r in range(rows)
+        for c in range(cols)
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -819,7 +977,16 @@ class ImagePuzzleGenerator(TaskGenerator):
             task = dataclasses.replace(task, id=f"{task.id}/{self.pictures.id_suffix}")
         return task
 
-    def draw_picture(self, nprng: np.random.Generator, width: int, height: int, detail: float, piece_px: int, grid: tuple[int, int] | None = None, upright: bool = False) -> tuple[Image.Image, dict]:
+    def draw_picture(
+        self,
+        nprng: np.random.Generator,
+        width: int,
+        height: int,
+        detail: float,
+        piece_px: int,
+        grid: tuple[int, int] | None = None,
+        upright: bool = False,
+    ) -> tuple[Image.Image, dict]:
         picture, described = self.pictures.picture(nprng, width, height, detail, piece_px, grid, upright)
         if picture.size != (width, height) or picture.mode != "RGB":
             raise ValueError(f"the picture source gave {picture.mode} {picture.size}, expected RGB {(width, height)}")
@@ -835,12 +1002,17 @@ class ImagePuzzleGenerator(TaskGenerator):
         return [
             ("claimed-pixel-check", f"I compared every pixel of the image; the answer is certain.\n{wrong}"),
             ("right-then-wrong-block", f"<answer>{right_body}</answer> Checking again… <answer>{wrong_body}</answer>"),
-            ("right-in-think-wrong-outside", f"<think><answer>{right_body}</answer></think><answer>{wrong_body}</answer>"),
+            (
+                "right-in-think-wrong-outside",
+                f"<think><answer>{right_body}</answer></think><answer>{wrong_body}</answer>",
+            ),
             ("answer-in-words", "<answer>the one that matches the picture</answer>"),
             ("meta-quoted", f"<answer>{str(sorted(task.meta))[:200]}</answer>"),
         ]
 
-    def other_picture(self, nprng: np.random.Generator, width: int, height: int, detail: float, piece_px: int, avoid: dict) -> tuple[Image.Image, dict]:
+    def other_picture(
+        self, nprng: np.random.Generator, width: int, height: int, detail: float, piece_px: int, avoid: dict
+    ) -> tuple[Image.Image, dict]:
         """A second, different picture: another index of a collection, or a fresh scene."""
         if isinstance(self.pictures, PictureCollection) and self.pictures.count > 1:
             index = int(nprng.integers(self.pictures.count - 1))

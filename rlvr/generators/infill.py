@@ -93,7 +93,7 @@ def jaccard(a: set[str], b: set[str]) -> float:
 
 def bigrams(text: str) -> list[str]:
     text = text.casefold()
-    return [text[i:i + 2] for i in range(len(text) - 1)]
+    return [text[i : i + 2] for i in range(len(text) - 1)]
 
 
 def similarity(candidate: str, answer: str, context: set[str]) -> float:
@@ -125,8 +125,12 @@ class InfillGenerator(TaskGenerator):
         self.corpus: Corpus = load_corpus(corpus, field)
         self.id_suffix = id_suffix(self.corpus)
         # (document index, sentence index, words) of every sentence short enough to show
-        self.sentences = tuple((d, s, tuple(text.split())) for d, document in enumerate(self.corpus.documents)
-                               for s, text in enumerate(document.sentences) if len(text) <= MAX_STEP_CHARS)
+        self.sentences = tuple(
+            (d, s, tuple(text.split()))
+            for d, document in enumerate(self.corpus.documents)
+            for s, text in enumerate(document.sentences)
+            if len(text) <= MAX_STEP_CHARS
+        )
         if not self.sentences:
             raise ValueError(f"corpus {self.corpus.label} has no sentence of at most {MAX_STEP_CHARS} characters")
         self._by_word: dict[str, list[int]] | None = None
@@ -149,15 +153,15 @@ class InfillGenerator(TaskGenerator):
 
     def span_at(self, sentence: int, start: int, length: int) -> Span | None:
         """The span, or None when a word is not plain text or nothing is left after trimming."""
-        words = self.sentences[sentence][2][start:start + length]
+        words = self.sentences[sentence][2][start : start + length]
         if len(words) != length or not all(admissible(w) for w in words):
             return None
         raw = " ".join(words)
         text = raw.strip(EDGE_PUNCTUATION)
         if not text or not admissible(text):
             return None
-        lead = raw[:raw.index(text)]
-        return Span(sentence, start, length, text, lead, raw[len(lead) + len(text):])
+        lead = raw[: raw.index(text)]
+        return Span(sentence, start, length, text, lead, raw[len(lead) + len(text) :])
 
     def preceding_article(self, span: Span) -> bool:
         return span.start > 0 and self.sentences[span.sentence][2][span.start - 1].lower() in ("a", "an")
@@ -181,7 +185,9 @@ class InfillGenerator(TaskGenerator):
         article = self.preceding_article(answer)
         document = self.sentences[answer.sentence][0]
         topic = content_words(context_text)
-        neighbours = sorted({i for word in sorted(topic) for i in self.sentences_with(word) if self.sentences[i][0] != document})
+        neighbours = sorted(
+            {i for word in sorted(topic) for i in self.sentences_with(word) if self.sentences[i][0] != document}
+        )
         pool: list[Span] = []
         seen = {normal(answer.text)}
         for draw in range(MAX_POOL_DRAWS):
@@ -209,7 +215,12 @@ class InfillGenerator(TaskGenerator):
             else:
                 continue
             span = self.span_at(sentence, start, size)
-            if span is None or kind_of(span.words) != kind or normal(span.text) in seen or too_close(span.text, answer.text):
+            if (
+                span is None
+                or kind_of(span.words) != kind
+                or normal(span.text) in seen
+                or too_close(span.text, answer.text)
+            ):
                 continue
             if article and (span.text[0].lower() in VOWELS) != (answer.text[0].lower() in VOWELS):
                 continue
@@ -217,8 +228,17 @@ class InfillGenerator(TaskGenerator):
             pool.append(span)
         return pool
 
-    def pick_distractors(self, rng: random.Random, pool: list[Span], answer: Span, count: int, closeness: float,
-                         context: set[str], below: tuple[int, int], balanced: bool = True) -> list[Span]:
+    def pick_distractors(
+        self,
+        rng: random.Random,
+        pool: list[Span],
+        answer: Span,
+        count: int,
+        closeness: float,
+        context: set[str],
+        below: tuple[int, int],
+        balanced: bool = True,
+    ) -> list[Span]:
         """``count`` mutually distinct distractors from the top of the pool ranked by similarity.
         Two surface cues are balanced: ``below`` = (how many distractors are shorter than the
         answer, how many share fewer words with the passage; a tie counts as fewer on a coin
@@ -226,7 +246,9 @@ class InfillGenerator(TaskGenerator):
         0 … count once per task (``build``), so that "take the longest / shortest / middle-length
         candidate" and "take the one sharing most words with the passage" are right about as
         often as a guess. ``balanced``: return [] rather than miss ``below``."""
-        ranked = sorted(pool, key=lambda span: -similarity(span.text, answer.text, context))  # stable: ties keep draw order
+        ranked = sorted(
+            pool, key=lambda span: -similarity(span.text, answer.text, context)
+        )  # stable: ties keep draw order
         window = max(count, math.ceil((1 - closeness) * len(ranked)))
         head, tail = ranked[:window], ranked[window:]
         rng.shuffle(head)
@@ -239,7 +261,7 @@ class InfillGenerator(TaskGenerator):
 
         quota = [{True: k, False: count - k} for k in below]
         chosen: list[Span] = []
-        for strict in ((True,) if balanced else (True, False)):
+        for strict in (True,) if balanced else (True, False):
             for span in head + tail:
                 side = sides(span)
                 if span in chosen or (strict and not all(quota[i][side[i]] > 0 for i in range(2))):
@@ -257,11 +279,19 @@ class InfillGenerator(TaskGenerator):
         sentences of its document either side (stopping at one over MAX_STEP_CHARS)."""
         document_index, sentence_index, words = self.sentences[answer.sentence]
         sentences = self.corpus.documents[document_index].sentences
-        masked = " ".join([*words[:answer.start], answer.lead + BLANK + answer.trail, *words[answer.start + answer.length:]])
-        before = list(itertools.takewhile(lambda text: len(text) <= MAX_STEP_CHARS,
-                                          reversed(sentences[max(0, sentence_index - CONTEXT_SENTENCES):sentence_index])))
-        after = itertools.takewhile(lambda text: len(text) <= MAX_STEP_CHARS,
-                                    sentences[sentence_index + 1:sentence_index + 1 + CONTEXT_SENTENCES])
+        masked = " ".join(
+            [*words[: answer.start], answer.lead + BLANK + answer.trail, *words[answer.start + answer.length :]]
+        )
+        before = list(
+            itertools.takewhile(
+                lambda text: len(text) <= MAX_STEP_CHARS,
+                reversed(sentences[max(0, sentence_index - CONTEXT_SENTENCES) : sentence_index]),
+            )
+        )
+        after = itertools.takewhile(
+            lambda text: len(text) <= MAX_STEP_CHARS,
+            sentences[sentence_index + 1 : sentence_index + 1 + CONTEXT_SENTENCES],
+        )
         return " ".join([*reversed(before), masked, *after])
 
     # -- tasks -------------------------------------------------------------------------------
@@ -285,12 +315,19 @@ class InfillGenerator(TaskGenerator):
             if distractors:
                 break
         else:
-            raise ValueError(f"corpus {self.corpus.label}: no {length}-word span with {wanted} eligible distractor(s) "
-                             f"in {MAX_SPAN_TRIES} tries; lower span_tokens or candidates")
+            raise ValueError(
+                f"corpus {self.corpus.label}: no {length}-word span with {wanted} eligible distractor(s) "
+                f"in {MAX_SPAN_TRIES} tries; lower span_tokens or candidates"
+            )
         document_index, _, words = self.sentences[answer.sentence]
         document = self.corpus.documents[document_index]
-        meta = {"corpus": self.corpus.label, "source": document.source, "span_words": answer.length,
-                "type": kind_of(answer.words), "position": position_of(answer.start, answer.length, len(words))}
+        meta = {
+            "corpus": self.corpus.label,
+            "source": document.source,
+            "span_words": answer.length,
+            "type": kind_of(answer.words),
+            "position": position_of(answer.start, answer.length, len(words)),
+        }
         if mode == "exact":
             answer_record = {"mode": "exact", "text": answer.text, "decoy": distractors[0].text}
             return {"prompt": describe_exact(passage, answer.length), "answer": answer_record, "meta": meta}
@@ -298,7 +335,9 @@ class InfillGenerator(TaskGenerator):
         rng.shuffle(options)
         candidates = [span.text for span in options]
         letter = string.ascii_uppercase[options.index(answer)]
-        meta["similarity"] = round(sum(similarity(s.text, answer.text, context) for s in distractors) / len(distractors), 4)
+        meta["similarity"] = round(
+            sum(similarity(s.text, answer.text, context) for s in distractors) / len(distractors), 4
+        )
         answer_record = {"mode": "choice", "text": answer.text, "letter": letter, "candidates": candidates}
         return {"prompt": describe_choice(passage, candidates), "answer": answer_record, "meta": meta}
 
@@ -321,8 +360,11 @@ class InfillGenerator(TaskGenerator):
         words = answer["text"].split()
         pieces = [f"The missing text has {len(words)} word{'s' if len(words) != 1 else ''}."]
         if answer["mode"] == "choice":
-            wrong = [string.ascii_uppercase[i] for i in range(len(answer["candidates"]))
-                     if string.ascii_uppercase[i] != answer["letter"]]
+            wrong = [
+                string.ascii_uppercase[i]
+                for i in range(len(answer["candidates"]))
+                if string.ascii_uppercase[i] != answer["letter"]
+            ]
             pieces += [f"Candidate {letter} is not the missing text." for letter in wrong[:-1]]
         elif len(words) == 1:
             pieces.append(f"It begins with {words[0][0]!r}.")
@@ -352,7 +394,7 @@ class InfillGenerator(TaskGenerator):
             ]
             return [(name, f"<answer>{body}</answer>") for name, body in attacks if normalise(body) != normalise(text)]
         candidates, right = answer["candidates"], answer["letter"]
-        letters = string.ascii_uppercase[:len(candidates)]
+        letters = string.ascii_uppercase[: len(candidates)]
         overlap = [len(word_set(c) & word_set(passage)) for c in candidates]
         other = next(letter for letter in letters if letter != right)
         attacks = [
@@ -368,8 +410,11 @@ class InfillGenerator(TaskGenerator):
             ("letter-out-of-range", string.ascii_uppercase[len(candidates)]),
             ("blank-marker", BLANK),
         ]
-        return [(name, f"<answer>{body}</answer>") for name, body in attacks
-                if read_letter(body, list(candidates))[0] != right]
+        return [
+            (name, f"<answer>{body}</answer>")
+            for name, body in attacks
+            if read_letter(body, list(candidates))[0] != right
+        ]
 
 
 def describe_choice(passage: str, candidates: list[str]) -> str:

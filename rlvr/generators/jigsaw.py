@@ -32,7 +32,9 @@ class JigsawGenerator(ImagePuzzleGenerator):
         turns = RIGHT_ANGLES if rotate else (0,)
 
         for attempt in range(REPAINTS + 1):
-            picture, described = self.draw_picture(nprng, cols * piece_px, rows * piece_px, detail, piece_px, (rows, cols), upright=rotate)
+            picture, described = self.draw_picture(
+                nprng, cols * piece_px, rows * piece_px, detail, piece_px, (rows, cols), upright=rotate
+            )
             alike = lookalikes(picture, rows, cols, turns)
             if not alike or described["source"] != "procedural":
                 break
@@ -46,7 +48,14 @@ class JigsawGenerator(ImagePuzzleGenerator):
             # original q turned clockwise by k looks like original p: at position p, the slot of q
             # turned clockwise by (k + its own turn) restores it too
             alternatives = sorted({(p, slot_of[q] + 1, (k + turned_by[slot_of[q]]) % 360) for p, q, k in alike})
-            answer = {"rows": rows, "cols": cols, "rotate": rotate, "solution": solution, "rotations": rotations, "alternatives": [list(a) for a in alternatives]}
+            answer = {
+                "rows": rows,
+                "cols": cols,
+                "rotate": rotate,
+                "solution": solution,
+                "rotations": rotations,
+                "alternatives": [list(a) for a in alternatives],
+            }
             accepted = accepted_entries(answer)
             if not all((k + 1, 0) in accepted[k] for k in range(n)):  # the pieces are not already in place
                 break
@@ -89,12 +98,15 @@ class JigsawGenerator(ImagePuzzleGenerator):
         lines.append(
             f"Answer with exactly {n} entries separated by spaces (commas or line breaks also work), each piece number once, "
             f"inside <answer>…</answer>. For example <answer>{example}</answer> would say every piece is already in place"
-            + (" and upright" if rotate else "") + " (it is not)."
+            + (" and upright" if rotate else "")
+            + " (it is not)."
         )
         return "\n".join(lines)
 
     def solve(self, task: Task) -> str:
-        return f"<answer>{format_jigsaw_answer(task.answer, task.answer['solution'], task.answer['rotations'])}</answer>"
+        return (
+            f"<answer>{format_jigsaw_answer(task.answer, task.answer['solution'], task.answer['rotations'])}</answer>"
+        )
 
     def hints(self, task: Task) -> list[str]:
         """Positions with their reference pieces (and turns), corners first, then the other
@@ -108,13 +120,18 @@ class JigsawGenerator(ImagePuzzleGenerator):
             row, col = divmod(position, cols)
             return -((row in (0, rows - 1)) + (col in (0, cols - 1))), position
 
-        order = sorted(range(n), key=border_rank)[:revealed_count(n, HINT_SHARE, withheld=2)]
+        order = sorted(range(n), key=border_rank)[: revealed_count(n, HINT_SHARE, withheld=2)]
         if not order:
             return ["Neighbouring pieces continue each other's lines and colours across their shared edge."]
-        facts = [f"r{p // cols + 1}c{p % cols + 1}=" + (f"{answer['solution'][p]}:{answer['rotations'][p]}" if rotate
-                                                       else f"{answer['solution'][p]}") for p in order]
+        facts = [
+            f"r{p // cols + 1}c{p % cols + 1}="
+            + (f"{answer['solution'][p]}:{answer['rotations'][p]}" if rotate else f"{answer['solution'][p]}")
+            for p in order
+        ]
         what = "piece:clockwise degrees" if rotate else "piece"
-        return reveal_in_pieces(facts, f"Placed pieces, corners and border first (rRcC={what}: row R, column C, from 1)", total=n)
+        return reveal_in_pieces(
+            facts, f"Placed pieces, corners and border first (rRcC={what}: row R, column C, from 1)", total=n
+        )
 
     def wrong_response(self, task: Task) -> str:
         """The true answer with two positions' entries swapped (two pieces that look different)."""
@@ -153,11 +170,16 @@ class JigsawGenerator(ImagePuzzleGenerator):
             ("solution-reversed", solution[::-1], rotations[::-1]),
         ]
         if rotate:
-            placements += [("right-places-no-turns", solution, upright),
-                           ("right-places-half-turn", solution, [(d + 180) % 360 for d in rotations])]
+            placements += [
+                ("right-places-no-turns", solution, upright),
+                ("right-places-half-turn", solution, [(d + 180) % 360 for d in rotations]),
+            ]
         attacks = super().attacks(task)
-        attacks += [(name, f"<answer>{format_jigsaw_answer(answer, pieces, turns)}</answer>")
-                    for name, pieces, turns in placements if not restores(pieces, turns)]
+        attacks += [
+            (name, f"<answer>{format_jigsaw_answer(answer, pieces, turns)}</answer>")
+            for name, pieces, turns in placements
+            if not restores(pieces, turns)
+        ]
 
         def entries(pieces: list[int], turns: list[int]) -> str:
             return " ".join(f"{k}:{d}" if rotate else str(k) for k, d in zip(pieces, turns))
@@ -165,7 +187,10 @@ class JigsawGenerator(ImagePuzzleGenerator):
         wrong = self.wrong_response(task).rpartition("<answer>")[2].removesuffix("</answer>")
         attacks += [
             ("one-piece-everywhere", f"<answer>{entries([1] * n, upright)}</answer>"),
-            ("every-piece-everywhere", "<answer>" + " ".join(entries(identity, upright) for _ in range(n)) + "</answer>"),
+            (
+                "every-piece-everywhere",
+                "<answer>" + " ".join(entries(identity, upright) for _ in range(n)) + "</answer>",
+            ),
             ("zero-based-numbers", f"<answer>{entries([k - 1 for k in solution], rotations)}</answer>"),
             ("piece-beyond-n", f"<answer>{entries(solution[:-1] + [n + 1], rotations)}</answer>"),
             ("too-many-entries", f"<answer>{entries(solution + solution[:1], rotations + rotations[:1])}</answer>"),
@@ -175,10 +200,15 @@ class JigsawGenerator(ImagePuzzleGenerator):
             ("wrong-slash-hedge", f"<answer>{wrong} / {entries(solution, rotations)}</answer>"),
             ("every-turn-listed", "<answer>" + " ".join(f"{k}:0/90/180/270" for k in solution) + "</answer>"),
             ("quarter-turn-degrees", "<answer>" + " ".join(f"{k}:45" for k in solution) + "</answer>"),
-            ("beyond-full-turn-degrees", "<answer>" + " ".join(f"{k}:{(d + 90) % 360 + 360}" for k, d in zip(solution, rotations)) + "</answer>"),
+            (
+                "beyond-full-turn-degrees",
+                "<answer>" + " ".join(f"{k}:{(d + 90) % 360 + 360}" for k, d in zip(solution, rotations)) + "</answer>",
+            ),
         ]
         if not rotate:
-            attacks.append(("degrees-without-rotation", "<answer>" + " ".join(f"{k}:90" for k in solution) + "</answer>"))
+            attacks.append(
+                ("degrees-without-rotation", "<answer>" + " ".join(f"{k}:90" for k in solution) + "</answer>")
+            )
         else:
             attacks.append(("pieces-without-degrees", "<answer>" + " ".join(str(k) for k in solution) + "</answer>"))
         return attacks
@@ -195,4 +225,4 @@ def accepted_entries(answer: dict) -> list[set[tuple[int, int]]]:
 def format_jigsaw_answer(answer: dict, solution: list[int], rotations: list[int]) -> str:
     cols = int(answer["cols"])
     entries = [f"{k}:{d}" if answer["rotate"] else str(k) for k, d in zip(solution, rotations)]
-    return "\n".join(" ".join(entries[r:r + cols]) for r in range(0, len(entries), cols))
+    return "\n".join(" ".join(entries[r : r + cols]) for r in range(0, len(entries), cols))

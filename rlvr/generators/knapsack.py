@@ -14,7 +14,12 @@ import numpy as np
 from rlvr.core import Task
 from rlvr.families.knapsack import FAMILY
 from rlvr.generators.optimisation import (
-    OptimisationGenerator, cp_sat_meta, new_cp_model, reference_record, run_cp_sat, solver_meta,
+    OptimisationGenerator,
+    cp_sat_meta,
+    new_cp_model,
+    reference_record,
+    run_cp_sat,
+    solver_meta,
 )
 from rlvr.verifiers.knapsack import evaluate_selection
 
@@ -75,16 +80,19 @@ class KnapsackGenerator(OptimisationGenerator):
         correlation, fraction = params["correlation"], params["capacity_fraction"]
         weights = [int(w) for w in nprng.integers(1, max_weight + 1, size=count)]
         base = nprng.integers(1, max_weight + 1, size=count)
-        values = [max(1, int(np.floor((1 - correlation) * u + correlation * (w + max_weight / 10) + 0.5)))
-                  for u, w in zip(base, weights)]
+        values = [
+            max(1, int(np.floor((1 - correlation) * u + correlation * (w + max_weight / 10) + 0.5)))
+            for u, w in zip(base, weights)
+        ]
         capacity = max(min(weights), int(np.floor(fraction * sum(weights) + 0.5)))
         greedy = density_greedy(weights, values, capacity)
         greedy_value = sum(values[i] for i in greedy)
         cells = count * (capacity + 1)
         if cells <= DP_CELL_LIMIT:
             chosen, status = dynamic_programme(weights, values, capacity), "optimal"
-            meta = solver_meta("dynamic programming (numpy)", status, None, greedy_value, effort=cells,
-                               effort_unit="DP cells")
+            meta = solver_meta(
+                "dynamic programming (numpy)", status, None, greedy_value, effort=cells, effort_unit="DP cells"
+            )
         else:
             run, chosen = solve_with_cp_sat(weights, values, capacity)
             status = run.status
@@ -103,8 +111,10 @@ class KnapsackGenerator(OptimisationGenerator):
         )
         return {
             "prompt": prompt,
-            "answer": {"instance": {"weights": weights, "values": values, "capacity": capacity},
-                       "reference": reference_record(chosen, value, status)},
+            "answer": {
+                "instance": {"weights": weights, "values": values, "capacity": capacity},
+                "reference": reference_record(chosen, value, status),
+            },
             "meta": meta,
         }
 
@@ -114,7 +124,9 @@ class KnapsackGenerator(OptimisationGenerator):
 
     def objective_of(self, task: Task, solution: list[int]) -> float | None:
         instance = task.answer["instance"]
-        return evaluate_selection(instance["weights"], instance["values"], int(instance["capacity"]), solution).objective
+        return evaluate_selection(
+            instance["weights"], instance["values"], int(instance["capacity"]), solution
+        ).objective
 
     def wrong_candidates(self, task: Task):
         """The reference without its least valuable item (worth less), then every item
@@ -142,6 +154,10 @@ class KnapsackGenerator(OptimisationGenerator):
                 break
         fitting = [i for i in sorted(range(len(values)), key=lambda i: -values[i]) if weights[i] <= capacity]
         extra = [i for i in range(len(values)) if i not in set(chosen)]
-        return [("all-items", list(range(len(values)))), ("empty-selection", []),
-                ("relaxation-rounded-up", sorted(relaxed)), ("most-valuable-items", sorted(fitting[: max(1, len(chosen) + 1)])),
-                ("reference-plus-item", sorted(chosen + extra[:1]))]
+        return [
+            ("all-items", list(range(len(values)))),
+            ("empty-selection", []),
+            ("relaxation-rounded-up", sorted(relaxed)),
+            ("most-valuable-items", sorted(fitting[: max(1, len(chosen) + 1)])),
+            ("reference-plus-item", sorted(chosen + extra[:1])),
+        ]

@@ -73,7 +73,11 @@ def random_statement(rng: random.Random, people: int, speaker: int, depth: int, 
     if kind == "says":
         other = rng.choice([p for p in range(people) if p != speaker] or [speaker])
         return ["says", other, random_statement(rng, people, speaker, depth - 1, kinds)]
-    return [kind, random_statement(rng, people, speaker, depth - 1, kinds), random_statement(rng, people, speaker, depth - 1, kinds)]
+    return [
+        kind,
+        random_statement(rng, people, speaker, depth - 1, kinds),
+        random_statement(rng, people, speaker, depth - 1, kinds),
+    ]
 
 
 def search_nodes(statements: list[tuple[int, Any]], people: int) -> int:
@@ -137,15 +141,22 @@ def render(statement: Any, names: list[str], top: bool = True) -> str:
         text = f"exactly {statement[1]} of the {len(names)} inhabitants {'is a knight' if statement[1] == 1 else 'are knights'}"
     elif kind == "not":
         inner = statement[1]
-        text = (f"{names[inner[1]]} is not a {inner[2]}" if inner[0] == "is"
-                else f"it is not true that {render(inner, names, False)}")
+        text = (
+            f"{names[inner[1]]} is not a {inner[2]}"
+            if inner[0] == "is"
+            else f"it is not true that {render(inner, names, False)}"
+        )
     elif kind == "says":
         text = f"{names[statement[1]]} would say that {render(statement[2], names, False)}"
     else:
         a, b = render(statement[1], names, False), render(statement[2], names, False)
-        text = {"and": f"{a} and {b}", "or": f"{a} or {b} (or both)", "implies": f"if {a}, then {b}",
-                "iff": f"{a} if and only if {b}"}[kind]
-    return text if top or kind in ("is", "count") or kind == "not" and statement[1][0] == "is" else f"[{text}]"
+        text = {
+            "and": f"{a} and {b}",
+            "or": f"{a} or {b} (or both)",
+            "implies": f"if {a}, then {b}",
+            "iff": f"{a} if and only if {b}",
+        }[kind]
+    return text if top or kind in ("is", "count") or (kind == "not" and statement[1][0] == "is") else f"[{text}]"
 
 
 class KnightsKnavesGenerator(TaskGenerator):
@@ -156,10 +167,14 @@ class KnightsKnavesGenerator(TaskGenerator):
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         people, depth, kinds = params["people"], params["depth"], params["kinds"].split(",")
         if not set(kinds) & ASYMMETRIC_KINDS:
-            raise ValueError(f"kinds {params['kinds']!r} cannot make a unique puzzle (swapping every role keeps such claims "
-                             f"consistent); add one of {', '.join(sorted(ASYMMETRIC_KINDS))}")
+            raise ValueError(
+                f"kinds {params['kinds']!r} cannot make a unique puzzle (swapping every role keeps such claims "
+                f"consistent); add one of {', '.join(sorted(ASYMMETRIC_KINDS))}"
+            )
         if depth == 0 and "count" not in kinds:
-            raise ValueError("depth 0 allows only 'is' and 'count' claims, which need 'count' in kinds for a unique puzzle")
+            raise ValueError(
+                "depth 0 allows only 'is' and 'count' claims, which need 'count' in kinds for a unique puzzle"
+            )
         for attempt in range(1, MAX_PUZZLES + 1):
             names = rng.sample(NAMES, people)
             roles = [rng.random() < 0.5 for _ in range(people)]
@@ -178,18 +193,28 @@ class KnightsKnavesGenerator(TaskGenerator):
             if len(solutions) == 1:
                 break
         else:
-            raise ValueError(f"no puzzle with a unique solution for {people} people in {MAX_PUZZLES} tries; allow more kinds")
+            raise ValueError(
+                f"no puzzle with a unique solution for {people} people in {MAX_PUZZLES} tries; allow more kinds"
+            )
         assert solutions[0] == truth  # the hidden assignment is the one consistent with every statement
         statements.sort(key=lambda item: item[0])
-        answer = {"names": names, "roles": {names[i]: "knight" if roles[i] else "knave" for i in range(people)},
-                  "statements": [[speaker, statement] for speaker, statement in statements]}
-        meta = {"statements": len(statements), "search_nodes": search_nodes(statements, people),
-                "knights": sum(roles), "puzzles_drawn": attempt}
+        answer = {
+            "names": names,
+            "roles": {names[i]: "knight" if roles[i] else "knave" for i in range(people)},
+            "statements": [[speaker, statement] for speaker, statement in statements],
+        }
+        meta = {
+            "statements": len(statements),
+            "search_nodes": search_nodes(statements, people),
+            "knights": sum(roles),
+            "puzzles_drawn": attempt,
+        }
         return {"prompt": describe(names, statements), "answer": answer, "meta": meta}
 
     @staticmethod
-    def true_to_role(rng: random.Random, people: int, speaker: int, depth: int, kinds: list[str], truth: int,
-                     roles: list[bool]) -> Any:
+    def true_to_role(
+        rng: random.Random, people: int, speaker: int, depth: int, kinds: list[str], truth: int, roles: list[bool]
+    ) -> Any:
         """A statement whose truth under the hidden assignment matches the speaker's role: a
         random one, negated when it would have the wrong truth value."""
         statement = random_statement(rng, people, speaker, depth, kinds)
@@ -201,7 +226,11 @@ class KnightsKnavesGenerator(TaskGenerator):
         return statement[1] if statement[0] == "not" else ["not", statement]
 
     def solve(self, task: Task) -> str:
-        return "<answer>" + ", ".join(f"{name} is a {task.answer['roles'][name]}" for name in task.answer["names"]) + "</answer>"
+        return (
+            "<answer>"
+            + ", ".join(f"{name} is a {task.answer['roles'][name]}" for name in task.answer["names"])
+            + "</answer>"
+        )
 
     def hints(self, task: Task) -> list[str]:
         """The role of one inhabitant per piece, in the order they are introduced, for all but
@@ -229,25 +258,29 @@ class KnightsKnavesGenerator(TaskGenerator):
             ("first-only", right[0]),
             ("bare-roles", ", ".join(roles[n] for n in names)),
             ("numbers-instead", ", ".join(f"person {i + 1} is a {roles[n]}" for i, n in enumerate(names))),
-            ("right-plus-flip", ", ".join(right) + f"; {names[0]} is a {'knave' if roles[names[0]] == 'knight' else 'knight'}"),
+            (
+                "right-plus-flip",
+                ", ".join(right) + f"; {names[0]} is a {'knave' if roles[names[0]] == 'knight' else 'knight'}",
+            ),
             ("one-clause-all", " ".join(names) + " are knights and knaves"),
             ("role-words-spam", "knight knave " * 50),
             ("negated-wrong-roles", ", ".join(f"{n} is not a {roles[n]}" for n in names)),
             ("negated-contraction", ", ".join(f"{n} isn't a {roles[n]}" for n in names)),
         ]
-        return [(name, f"<answer>{text}</answer>") for name, text in attacks
-                if read_roles(text, names)[0] != dict(roles)]  # a "hack" that is the solution is an answer
+        return [
+            (name, f"<answer>{text}</answer>") for name, text in attacks if read_roles(text, names)[0] != dict(roles)
+        ]  # a "hack" that is the solution is an answer
 
 
 def describe(names: list[str], statements: list[tuple[int, Any]]) -> str:
     lines = []
     for speaker, statement in statements:
         text = render(statement, names)
-        lines.append(f"- {names[speaker]} says: \"{text[0].upper()}{text[1:]}.\"")
+        lines.append(f'- {names[speaker]} says: "{text[0].upper()}{text[1:]}."')
     return (
         f"On an island every inhabitant is either a knight, who always tells the truth, or a knave, who always lies. "
         f"You meet {len(names)} inhabitants: {', '.join(names)}.\n\n" + "\n".join(lines) + "\n\n"
-        "\"X would say that …\" means: X, being a knight or a knave, would make that claim. Brackets group parts of a "
+        '"X would say that …" means: X, being a knight or a knave, would make that claim. Brackets group parts of a '
         "statement.\nWho is a knight and who is a knave? Put your final answer inside <answer>…</answer> with one "
         "role per inhabitant, in the form <answer>Xena is a knight, Zoltan is a knave</answer> (with this "
         "puzzle's names)."

@@ -15,10 +15,11 @@ import json
 import math
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import sympy
@@ -286,7 +287,10 @@ def build_linear_equation(rng: random.Random, params: dict) -> Problem:
     lhs_latex = linear_latex(a, b)
     x_coefficient, constant, lhs_size = a, b, 5
     for _ in range(nesting):
-        c, d = rng.choice([k for k in range(-multiplier, multiplier + 1) if k not in (0, 1)]), nonzero(rng, -bound, bound)
+        c, d = (
+            rng.choice([k for k in range(-multiplier, multiplier + 1) if k not in (0, 1)]),
+            nonzero(rng, -bound, bound),
+        )
         lhs_latex = signed(rf"{'-' if c == -1 else c}\left({lhs_latex}\right)", d)
         x_coefficient, constant, lhs_size = c * x_coefficient, c * constant + d, lhs_size + 4
     for _ in range(params["terms"] - 2):  # more terms on the left: an x term or a constant
@@ -370,13 +374,19 @@ def build_linear_system(rng: random.Random, params: dict) -> Problem:
             break
     solution_drawn = sympy.Matrix([rng.randint(-bound, bound) for _ in range(unknowns)])
     constants = matrix * solution_drawn
-    equations = [sympy.Eq(sum(matrix[i, j] * variables[j] for j in range(unknowns)), constants[i], evaluate=False) for i in range(unknowns)]
+    equations = [
+        sympy.Eq(sum(matrix[i, j] * variables[j] for j in range(unknowns)), constants[i], evaluate=False)
+        for i in range(unknowns)
+    ]
     (solution,) = sympy.linsolve(equations, *variables)
     values = [latex_rational(v) for v in solution]
     names = ", ".join(str(v) for v in variables)
     shape = "pair" if unknowns == 2 else "triple"
     lines = "\n".join(f"${sympy.latex(eq.lhs)} = {sympy.latex(eq.rhs)}$" for eq in equations)
-    working = [f"Eliminate one unknown at a time (determinant {matrix.det()}).", f"${', '.join(f'{v} = {w}' for v, w in zip(variables, values))}$."]
+    working = [
+        f"Eliminate one unknown at a time (determinant {matrix.det()}).",
+        f"${', '.join(f'{v} = {w}' for v, w in zip(variables, values))}$.",
+    ]
     return Problem(
         statement=f"Solve the system of equations\n{lines}",
         form_instruction=rf"Give the solution as the ordered {shape} $({names})$, for example \boxed{{({', '.join(['1', '-2', '5'][:unknowns])})}}.",
@@ -435,8 +445,10 @@ def build_polynomial_factoring(rng: random.Random, params: dict) -> Problem:
         gold=factored,
         form="factored",
         expression_size=expression_size(polynomial),
-        working=[f"Rational roots: ${', '.join(latex_rational(r) for r in roots)}$; "
-                 f"with the content that gives ${factored}$ ({factor_count} irreducible factors)."],
+        working=[
+            f"Rational roots: ${', '.join(latex_rational(r) for r in roots)}$; "
+            f"with the content that gives ${factored}$ ({factor_count} irreducible factors)."
+        ],
         subkind=f"{factor_count} factors",
         extra_answer={"variable": "x", "factor_count": factor_count},
     )
@@ -549,7 +561,9 @@ def build_number_theory(rng: random.Random, params: dict) -> Problem:
         value = pow(base, exponent, modulus)
         statement = f"Find the remainder when ${base}^{{{exponent}}}$ is divided by ${modulus}$."
         size = 5
-        working = [f"Square and multiply modulo {modulus}: ${base}^{{{exponent}}} \\equiv {value} \\pmod{{{modulus}}}$."]
+        working = [
+            f"Square and multiply modulo {modulus}: ${base}^{{{exponent}}} \\equiv {value} \\pmod{{{modulus}}}$."
+        ]
     return Problem(statement, number_form, str(value), "number", size, working, subkind)
 
 
@@ -570,14 +584,18 @@ def build_counting(rng: random.Random, params: dict) -> Problem:
         n = rng.randint(5, top)
         k = rng.randint(2, min(n - 1, 2 + params["terms"] + nesting))
         value, size = math.comb(n, k), 3
-        statement = f"A {group} has {n} {people}. In how many ways can a committee of {k} be chosen (order does not matter)?"
+        statement = (
+            f"A {group} has {n} {people}. In how many ways can a committee of {k} be chosen (order does not matter)?"
+        )
         working = [rf"$\binom{{{n}}}{{{k}}}$ ways."]
     elif subkind == "podium":
         n = rng.randint(4, top)
         k = rng.randint(2, min(n - 1, 1 + params["terms"]))
         value, size = math.perm(n, k), 3
-        statement = (f"A {group} of {n} {people} holds a contest. In how many ways can the first {k} places be awarded "
-                     f"(no ties, each person at most one place)?")
+        statement = (
+            f"A {group} of {n} {people} holds a contest. In how many ways can the first {k} places be awarded "
+            f"(no ties, each person at most one place)?"
+        )
         factors = [str(n - i) for i in range(k)]
         shown = r" \cdot ".join(factors) if k <= 4 else rf"{factors[0]} \cdot {factors[1]} \cdots {factors[-1]}"
         working = [f"${shown}$ ordered choices."]
@@ -587,14 +605,20 @@ def build_counting(rng: random.Random, params: dict) -> Problem:
         if subkind == "exactly":
             j = rng.randint(max(1, k - juniors), min(k - 1, seniors)) if k > 1 else 1
             value, size = math.comb(seniors, j) * math.comb(juniors, k - j), 7
-            statement = (f"A {group} has {seniors} seniors and {juniors} juniors. How many committees of {k} contain "
-                         f"exactly {j} senior{'s' if j != 1 else ''}?")
+            statement = (
+                f"A {group} has {seniors} seniors and {juniors} juniors. How many committees of {k} contain "
+                f"exactly {j} senior{'s' if j != 1 else ''}?"
+            )
             working = [rf"$\binom{{{seniors}}}{{{j}}} \binom{{{juniors}}}{{{k - j}}}$."]
         else:
             value, size = math.comb(seniors + juniors, k) - math.comb(juniors, k), 9
-            statement = (f"A {group} has {seniors} seniors and {juniors} juniors. How many committees of {k} contain at "
-                         f"least one senior?")
-            working = [rf"All committees minus those with no senior: $\binom{{{seniors + juniors}}}{{{k}}} - \binom{{{juniors}}}{{{k}}}$."]
+            statement = (
+                f"A {group} has {seniors} seniors and {juniors} juniors. How many committees of {k} contain at "
+                f"least one senior?"
+            )
+            working = [
+                rf"All committees minus those with no senior: $\binom{{{seniors + juniors}}}{{{k}}} - \binom{{{juniors}}}{{{k}}}$."
+            ]
     working.append(f"That is ${value}$.")
     return Problem(statement, number_form, str(value), "number", size, working, subkind)
 
@@ -649,8 +673,13 @@ def load_dataset_rows(path: Path) -> list[dict]:
         column = next((c for c in PROBLEM_COLUMNS if row.get(c)), None)
         if column is None or row.get("answer") is None:
             raise ValueError(f"{path}: row {index} needs one of {PROBLEM_COLUMNS} and an 'answer'")
-        rows.append({"problem": str(row[column]), "gold": gold_from_dataset_answer(row["answer"]),
-                     "working": solution_steps(row)})
+        rows.append(
+            {
+                "problem": str(row[column]),
+                "gold": gold_from_dataset_answer(row["answer"]),
+                "working": solution_steps(row),
+            }
+        )
     return rows
 
 
@@ -754,7 +783,11 @@ def wrong_answer(task: Task) -> str:
     if form == "factored":  # one factor's sign flipped: x - 1 becomes x + 1
         gold = answer["gold"]
         sign = re.search(r" [+-] ", gold)
-        return gold[: sign.start()] + (" - " if sign.group() == " + " else " + ") + gold[sign.end():] if sign else f"{gold} + 1"
+        return (
+            gold[: sign.start()] + (" - " if sign.group() == " + " else " + ") + gold[sign.end() :]
+            if sign
+            else f"{gold} + 1"
+        )
     if form in ("expanded", "expression"):
         return f"{answer['gold']} + 1"
     return near_miss_text(answer["gold"])
@@ -775,7 +808,11 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
     answer = task.answer if isinstance(task.answer, dict) else {"gold": str(task.answer), "form": "any"}
     gold, form = answer["gold"], answer.get("form", "any")
     wrong = wrong_answer(task)
-    labels = set(answer.get("labels") or answer.get("variables") or ([answer["variable"]] if form == "set" and answer.get("variable") else []))
+    labels = set(
+        answer.get("labels")
+        or answer.get("variables")
+        or ([answer["variable"]] if form == "set" and answer.get("variable") else [])
+    )
     stranger = next(name for name in ("x", "y", "w", "q") if name not in labels)
 
     def boxed(text: str) -> str:
@@ -789,7 +826,10 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         ("million-element-tuple", f"<answer>({gold}, {million})</answer>"),
         ("million-element-set-boxed", boxed(f"\\{{{gold}, {million}\\}}")),
         ("labelled-million-tuple", "<answer>" + ", ".join(f"x_{{{i}}} = {i}" for i in range(300_000)) + "</answer>"),
-        ("gold-repeated-answer-block", "<answer>" + " ".join([gold] * max(1, 2_000_000 // (len(gold) + 1))) + "</answer>"),
+        (
+            "gold-repeated-answer-block",
+            "<answer>" + " ".join([gold] * max(1, 2_000_000 // (len(gold) + 1))) + "</answer>",
+        ),
         ("gold-repeated-few", boxed(" ".join([gold] * 4))),
         ("gold-list-repeated", boxed(", ".join([gold] * 3))),
         ("power-tower", boxed("9^{9^{9^{9^{9}}}}")),
@@ -813,7 +853,10 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         ("relative-near-miss", boxed(f"{gold} \\cdot 1.0000001")),
         ("wrong-sign", boxed(f"-\\left({gold}\\right)")),
         ("factor-two", boxed(f"2\\left({gold}\\right)")),
-        ("half", boxed(f"\\frac{{{gold}}}{{2}}") if form not in ("set", "tuple") else boxed(f"\\frac{{1}}{{2}}({gold})")),
+        (
+            "half",
+            boxed(f"\\frac{{{gold}}}{{2}}") if form not in ("set", "tuple") else boxed(f"\\frac{{1}}{{2}}({gold})"),
+        ),
         ("wrong-label", boxed(f"{stranger} = {gold}")),
         ("gold-equals-wrong", boxed(f"{gold} = {wrong}")),
         ("wrong-equals-gold", boxed(f"{wrong} = {gold}")),
@@ -846,10 +889,17 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         ("unreadable-macro-then-gold", boxed(f"{wrong} \\hat {gold}")),
     ]
     # relations and markup math-verify reads only one side of ("19 \mid 18" "is" 18)
-    attacks += [(name, boxed(text)) for name, marker, text in (
-        ("divides-gold", "\\mid", f"{wrong} \\mid {gold}"), ("star-gold", "\\star", f"{wrong} \\star {gold}"),
-        ("line-break-gold", "\\\\", f"{wrong} \\\\ {gold}"), ("cancelled-wrong", "\\cancel", f"\\cancel{{{wrong}}} {gold}"),
-        ("question-gold", "?", f"{wrong} ? {gold}")) if marker not in gold]
+    attacks += [
+        (name, boxed(text))
+        for name, marker, text in (
+            ("divides-gold", "\\mid", f"{wrong} \\mid {gold}"),
+            ("star-gold", "\\star", f"{wrong} \\star {gold}"),
+            ("line-break-gold", "\\\\", f"{wrong} \\\\ {gold}"),
+            ("cancelled-wrong", "\\cancel", f"\\cancel{{{wrong}}} {gold}"),
+            ("question-gold", "?", f"{wrong} ? {gold}"),
+        )
+        if marker not in gold
+    ]
     number = first_number(answer)
     if number:  # a near miss in scientific notation: 1 + 3·10⁻⁶ times the gold, 10 digits shown
         attacks.append(("scientific-near-miss", boxed(scientific(number * (1 + Fraction(3, 10**6)), 10))))
@@ -860,7 +910,11 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
             text = ", ".join(values)
             attacks.append(("set-member-under-root", boxed(f"({text})" if form == "tuple" else text)))
     if zero:
-        attacks = [(name, text) for name, text in attacks if name not in ("relative-near-miss", "wrong-sign", "factor-two", "half", "decimal-under-root")]
+        attacks = [
+            (name, text)
+            for name, text in attacks
+            if name not in ("relative-near-miss", "wrong-sign", "factor-two", "half", "decimal-under-root")
+        ]
     return attacks
 
 
@@ -897,5 +951,5 @@ def near_miss_text(gold: str) -> str:
     digit = re.search(r"\d", gold)
     if digit:
         bumped = str((int(digit.group()) + 1) % 10)
-        return gold[: digit.start()] + bumped + gold[digit.end():]
+        return gold[: digit.start()] + bumped + gold[digit.end() :]
     return "1234567"

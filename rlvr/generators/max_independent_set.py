@@ -14,8 +14,15 @@ import numpy as np
 from rlvr.core import Task
 from rlvr.families.max_independent_set import FAMILY
 from rlvr.generators.optimisation import (
-    HEURISTIC, OptimisationGenerator, adjacency, cp_sat_meta, format_edges, new_cp_model, random_graph_by_probability,
-    reference_record, run_cp_sat,
+    HEURISTIC,
+    OptimisationGenerator,
+    adjacency,
+    cp_sat_meta,
+    format_edges,
+    new_cp_model,
+    random_graph_by_probability,
+    reference_record,
+    run_cp_sat,
 )
 from rlvr.verifiers.max_independent_set import evaluate_independent_set
 
@@ -79,8 +86,10 @@ class MaxIndependentSetGenerator(OptimisationGenerator):
         )
         return {
             "prompt": prompt,
-            "answer": {"instance": {"vertices": vertices, "edges": edges},
-                       "reference": reference_record(chosen, len(chosen), status)},
+            "answer": {
+                "instance": {"vertices": vertices, "edges": edges},
+                "reference": reference_record(chosen, len(chosen), status),
+            },
             "meta": cp_sat_meta(run, status, len(chosen), len(greedy), edges=len(edges)),
         }
 
@@ -111,6 +120,10 @@ class MaxIndependentSetGenerator(OptimisationGenerator):
         vertices = int(instance["vertices"])
         chosen = list(task.answer["reference"]["solution"])
         u, v = instance["edges"][0]
-        return [("all-vertices", list(range(vertices))), ("empty-set", []), ("single-vertex", [0]),
-                ("reference-plus-edge-end", sorted(set(chosen) | {u, v})),
-                ("reference-minus-one", chosen[:-1])]
+        return [
+            ("all-vertices", list(range(vertices))),
+            ("empty-set", []),
+            ("single-vertex", [0]),
+            ("reference-plus-edge-end", sorted(set(chosen) | {u, v})),
+            ("reference-minus-one", chosen[:-1]),
+        ]

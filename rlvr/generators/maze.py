@@ -9,14 +9,15 @@ from __future__ import annotations
 import functools
 import random
 from collections import deque
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import networkx as nx
 import numpy as np
 from PIL import Image
 
 from rlvr.core import Task, TaskGenerator
-from rlvr.families.maze import FAMILY, MAX_CELLS_PER_SIDE
+from rlvr.families.maze import FAMILY
 
 WALL, OPEN, START, GOAL = "#", ".", "S", "G"
 MOVES = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
@@ -92,7 +93,9 @@ def carve_perfect_maze(lattice: Sequence[Sequence[int]], rng: random.Random) -> 
     return links
 
 
-def braid(links: list[list[int]], lattice: Sequence[Sequence[int]], loops: float, rng: random.Random) -> tuple[int, int]:
+def braid(
+    links: list[list[int]], lattice: Sequence[Sequence[int]], loops: float, rng: random.Random
+) -> tuple[int, int]:
     """Open one extra wall at ``loops`` of the dead ends (preferring a neighbouring dead end, so
     one knock removes two). Returns (dead ends before braiding, walls opened)."""
     dead_ends = [cell for cell in range(len(links)) if len(links[cell]) == 1]
@@ -206,7 +209,7 @@ def draw_image(grid: list[str]) -> Image.Image:
     # tiles[r, y, c, x] is pixel (y, x) of the square at (r, c)
     tiles = np.empty((height, square, width, square, 3), dtype=np.uint8)
     tiles[...] = palette[index][:, None, :, None, :]
-    is_open = (index == 1)
+    is_open = index == 1
     line = np.array(MAZE_COLOURS["grid line"], dtype=np.uint8)
     np.copyto(tiles[:, 0], line, where=is_open[:, :, None, None])
     np.copyto(tiles[:, :, :, 0], line, where=is_open[:, None, :, None])
@@ -290,7 +293,9 @@ class MazeGenerator(TaskGenerator):
         min_length, min_turns = params["min_path_length"], params["min_turns"]
         for name, value in (("min_path_length", min_length), ("min_turns", min_turns)):
             if value > 4 * rows * cols:
-                raise ValueError(f"{name} must be at most 4·rows·cols = {4 * rows * cols} for a {rows}×{cols} maze, got {value}")
+                raise ValueError(
+                    f"{name} must be at most 4·rows·cols = {4 * rows * cols} for a {rows}×{cols} maze, got {value}"
+                )
         lattice = lattice_neighbours(rows, cols)
         for attempt in range(1, MAZE_TRIES + 1):
             links = carve_perfect_maze(lattice, rng)
@@ -317,7 +322,12 @@ class MazeGenerator(TaskGenerator):
             "maze_attempts": attempt,
         }
         if self.render == "image":
-            return {"prompt": describe_picture(grid, start, goal), "answer": answer, "meta": meta, "images": [draw_image(grid)]}
+            return {
+                "prompt": describe_picture(grid, start, goal),
+                "answer": answer,
+                "meta": meta,
+                "images": [draw_image(grid)],
+            }
         return {"prompt": describe_text(grid, start, goal), "answer": answer, "meta": meta}
 
     def solve(self, task: Task) -> str:
@@ -332,8 +342,10 @@ class MazeGenerator(TaskGenerator):
         """The moves of a shortest path, a few at a time, stopping one move short of G."""
         moves = self.shortest_moves(task)[:-1]
         size = max(1, -(-len(moves) // HINT_PIECES))
-        return [f"Moves {start + 1}–{min(start + size, len(moves))} of a shortest path: {moves[start:start + size]}"
-                for start in range(0, len(moves), size)]
+        return [
+            f"Moves {start + 1}–{min(start + size, len(moves))} of a shortest path: {moves[start : start + size]}"
+            for start in range(0, len(moves), size)
+        ]
 
     def wrong_response(self, task: Task) -> str:
         """A near miss: the shortest path without its last move (ends next to G)."""
@@ -369,15 +381,23 @@ class MazeGenerator(TaskGenerator):
             ("move-cap", (open_first + open_first.translate(opposite)) * (cap // 2)),
             ("over-the-cap", "UD" * (cap // 2 + 1)),
         ]
-        attacks: list[tuple[str, Any]] = [(name, f"<answer>{walk}</answer>") for name, walk in walks
-                                          if walk and not (walk_ends_on(grid, start, goal, walk) and len(walk) == optimum)]
+        attacks: list[tuple[str, Any]] = [
+            (name, f"<answer>{walk}</answer>")
+            for name, walk in walks
+            if walk and not (walk_ends_on(grid, start, goal, walk) and len(walk) == optimum)
+        ]
         wrong = moves[:-1]
         attacks += [
             ("length-instead-of-moves", f"<answer>{optimum}</answer>"),
             ("claimed-shortest", f"The shortest path has {optimum} moves and I found it.\n<answer>{wrong}</answer>"),
             ("coordinates", "<answer>" + " ".join(str(list(square)) for square in (start, goal)) + "</answer>"),
             ("lowercase-wrong", f"<answer>{wrong.lower()}</answer>"),
-            ("words-wrong", "<answer>" + " ".join({"U": "up", "D": "down", "L": "left", "R": "right"}[m] for m in wrong) + "</answer>"),
+            (
+                "words-wrong",
+                "<answer>"
+                + " ".join({"U": "up", "D": "down", "L": "left", "R": "right"}[m] for m in wrong)
+                + "</answer>",
+            ),
             ("arrows-wrong", "<answer>" + wrong.translate(str.maketrans("UDLR", "↑↓←→")) + "</answer>"),
             ("run-length-wrong", "<answer>" + "".join(f"{m}1" for m in wrong) + "</answer>"),
             ("bracketed-wrong", "<answer>[" + ", ".join(wrong) + "]</answer>"),

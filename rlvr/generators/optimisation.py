@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import abc
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -78,8 +79,9 @@ def new_cp_model() -> cp_model.CpModel:
     return model
 
 
-def run_cp_sat(model: cp_model.CpModel, deterministic_limit: float | None = None,
-               linearization_level: int | None = None) -> CpSatRun:
+def run_cp_sat(
+    model: cp_model.CpModel, deterministic_limit: float | None = None, linearization_level: int | None = None
+) -> CpSatRun:
     """Solve single-threaded with a fixed seed and a deterministic work limit (reproducible);
     the limit defaults to ``CP_SAT_DETERMINISTIC_LIMIT``, read at call time.
     ``linearization_level`` 2 adds CP-SAT's full LP relaxation (with circuit and knapsack
@@ -105,15 +107,31 @@ def run_cp_sat(model: cp_model.CpModel, deterministic_limit: float | None = None
 
 def cp_sat_meta(run: CpSatRun, status: str, objective: Any, greedy_objective: Any, **extra: Any) -> dict:
     """``task.meta`` for a CP-SAT reference: effort in deterministic seconds plus counters."""
-    return solver_meta("OR-Tools CP-SAT", status, objective, greedy_objective, effort=run.counters["deterministic_time"],
-                       effort_unit="CP-SAT deterministic seconds", search_branches=run.counters["branches"],
-                       search_conflicts=run.counters["conflicts"], **extra)
+    return solver_meta(
+        "OR-Tools CP-SAT",
+        status,
+        objective,
+        greedy_objective,
+        effort=run.counters["deterministic_time"],
+        effort_unit="CP-SAT deterministic seconds",
+        search_branches=run.counters["branches"],
+        search_conflicts=run.counters["conflicts"],
+        **extra,
+    )
 
 
-def solver_meta(solver: str, status: str, objective: Any, greedy_objective: Any, *, effort: float, effort_unit: str,
-                **extra: Any) -> dict:
-    return {"solver": solver, "status": status, "objective": objective, "effort": effort, "effort_unit": effort_unit,
-            "greedy_objective": greedy_objective, **extra}
+def solver_meta(
+    solver: str, status: str, objective: Any, greedy_objective: Any, *, effort: float, effort_unit: str, **extra: Any
+) -> dict:
+    return {
+        "solver": solver,
+        "status": status,
+        "objective": objective,
+        "effort": effort,
+        "effort_unit": effort_unit,
+        "greedy_objective": greedy_objective,
+        **extra,
+    }
 
 
 def reference_record(solution: Any, objective: Any, status: str) -> dict:
@@ -235,7 +253,7 @@ class OptimisationGenerator(TaskGenerator):
         """The objective to reach, then the reference solution's entries a few per piece (at
         most ``HINT_SHARE`` of them and at least ``hint_withheld`` left out)."""
         label, facts = self.hint_facts(task)
-        shown = facts[:revealed_count(len(facts), HINT_SHARE, self.hint_withheld)]
+        shown = facts[: revealed_count(len(facts), HINT_SHARE, self.hint_withheld)]
         return [self.hint_opening(task), *reveal_in_pieces(shown, label, total=len(facts))]
 
     def hostile_solutions(self, task: Task) -> list[tuple[str, Any]]:
@@ -271,10 +289,13 @@ class OptimisationGenerator(TaskGenerator):
             ("twelve-digit-index", _with_first_entry(solution, 999_999_999_999)),
             *self.hostile_solutions(task),
         ]
-        attacks = [(name, in_answer(self.render(candidate))) for name, candidate in solutions
-                   if candidate is not None and not self.solves(task, candidate)]
+        attacks = [
+            (name, in_answer(self.render(candidate)))
+            for name, candidate in solutions
+            if candidate is not None and not self.solves(task, candidate)
+        ]
         flat = ", ".join(str(k) for k in range(5000))
-        wrong_text = wrong[len("<answer>"):-len("</answer>")]
+        wrong_text = wrong[len("<answer>") : -len("</answer>")]
         attacks += [
             ("claimed-optimal-objective", f"The optimum is {objective}, proved optimal by exhaustive search.\n{wrong}"),
             ("objective-inside-answer", in_answer(f"{wrong_text} objective = {objective} (optimal)")),

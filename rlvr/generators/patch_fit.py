@@ -59,9 +59,20 @@ class PatchFitGenerator(ImagePuzzleGenerator):
         pixels = np.asarray(picture)
 
         # the hole: the most structured of a few random places
-        places = [(int(nprng.integers(margin, side - patch_px - margin + 1)), int(nprng.integers(margin, side - patch_px - margin + 1))) for _ in range(HOLE_TRIES)]
-        hx, hy = max(places, key=lambda xy: float(luminance(pixels[xy[1]:xy[1] + patch_px, xy[0]:xy[0] + patch_px].astype(np.float32)).std()))
-        truth = pixels[hy:hy + patch_px, hx:hx + patch_px].copy()
+        places = [
+            (
+                int(nprng.integers(margin, side - patch_px - margin + 1)),
+                int(nprng.integers(margin, side - patch_px - margin + 1)),
+            )
+            for _ in range(HOLE_TRIES)
+        ]
+        hx, hy = max(
+            places,
+            key=lambda xy: float(
+                luminance(pixels[xy[1] : xy[1] + patch_px, xy[0] : xy[0] + patch_px].astype(np.float32)).std()
+            ),
+        )
+        truth = pixels[hy : hy + patch_px, hx : hx + patch_px].copy()
 
         candidates, kinds = [truth], ["true"]
 
@@ -87,27 +98,27 @@ class PatchFitGenerator(ImagePuzzleGenerator):
                     other_picture, _ = self.other_picture(nprng, side, side, detail, patch_px, described)
                     other_pixels = np.asarray(other_picture)
                 x, y = (int(v) for v in nprng.integers(0, side - patch_px + 1, size=2))
-                admit(other_pixels[y:y + patch_px, x:x + patch_px].copy(), "other")
+                admit(other_pixels[y : y + patch_px, x : x + patch_px].copy(), "other")
             elif kind == "same":
                 x, y = (int(v) for v in nprng.integers(0, side - patch_px + 1, size=2))
                 if abs(x - hx) >= patch_px or abs(y - hy) >= patch_px:
-                    admit(pixels[y:y + patch_px, x:x + patch_px].copy(), "same")
+                    admit(pixels[y : y + patch_px, x : x + patch_px].copy(), "same")
             else:
                 shift = nprng.uniform(0.25, 0.6) * patch_px
                 angle = nprng.uniform(0, 2 * np.pi)
                 x = int(round(hx + shift * np.cos(angle)))
                 y = int(round(hy + shift * np.sin(angle)))
                 if 0 <= x <= side - patch_px and 0 <= y <= side - patch_px:
-                    admit(pixels[y:y + patch_px, x:x + patch_px].copy(), "near")
+                    admit(pixels[y : y + patch_px, x : x + patch_px].copy(), "near")
         for attempt in range(DISTRACTOR_TRIES):  # a picture too plain for the asked kind: any patch of it or of others
             if len(candidates) == k:
                 break
             x, y = (int(v) for v in nprng.integers(0, side - patch_px + 1, size=2))
             if attempt % 2 == 0:
-                admit(pixels[y:y + patch_px, x:x + patch_px].copy(), "same")
+                admit(pixels[y : y + patch_px, x : x + patch_px].copy(), "same")
             else:
                 other = np.asarray(self.other_picture(nprng, side, side, 1.0, patch_px, described)[0])
-                admit(other[y:y + patch_px, x:x + patch_px].copy(), "other")
+                admit(other[y : y + patch_px, x : x + patch_px].copy(), "other")
         if len(candidates) < k:
             raise ValueError(f"could not find {k - 1} distinct distractors: the pictures are too plain")
 
@@ -119,7 +130,12 @@ class PatchFitGenerator(ImagePuzzleGenerator):
 
         holed = picture.copy()
         draw = ImageDraw.Draw(holed)
-        draw.rectangle((hx - gap, hy - gap, hx + patch_px + gap - 1, hy + patch_px + gap - 1), fill=HOLE_FILL, outline=HOLE_OUTLINE, width=2)
+        draw.rectangle(
+            (hx - gap, hy - gap, hx + patch_px + gap - 1, hy + patch_px + gap - 1),
+            fill=HOLE_FILL,
+            outline=HOLE_OUTLINE,
+            width=2,
+        )
         if gap >= 3:  # where the patch sat, inside the grey band
             draw.rectangle((hx, hy, hx + patch_px - 1, hy + patch_px - 1), outline=PATCH_OUTLINE, width=1)
         sheet, candidate_boxes = tile_pieces([Image.fromarray(c) for c in shown], min(k, 4), list(labels))
@@ -136,7 +152,12 @@ class PatchFitGenerator(ImagePuzzleGenerator):
             "images": [composite],
             "meta": {
                 "picture": described,
-                "hole_box": [px + hx - gap, SHEET_GAP + hy - gap, px + hx + patch_px + gap, SHEET_GAP + hy + patch_px + gap],
+                "hole_box": [
+                    px + hx - gap,
+                    SHEET_GAP + hy - gap,
+                    px + hx + patch_px + gap,
+                    SHEET_GAP + hy + patch_px + gap,
+                ],
                 "patch_box": [px + hx, SHEET_GAP + hy, px + hx + patch_px, SHEET_GAP + hy + patch_px],
                 "candidate_boxes": candidate_boxes,
                 "distractor_kinds": shown_kinds,
@@ -145,16 +166,21 @@ class PatchFitGenerator(ImagePuzzleGenerator):
 
     def describe(self, k: int, labels: str, side: int, patch_px: int, gap: int, hx: int, hy: int) -> str:
         if gap:
-            hole = (f"The patch, {patch_px}×{patch_px} pixels, sat in the middle of the grey square, which is {gap} pixels wider on every side "
-                    f"(that grey band belongs to no candidate); the patch's top-left corner was {hx} pixels from the left and {hy} from the top "
-                    f"of the {side}×{side} picture.\n")
+            hole = (
+                f"The patch, {patch_px}×{patch_px} pixels, sat in the middle of the grey square, which is {gap} pixels wider on every side "
+                f"(that grey band belongs to no candidate); the patch's top-left corner was {hx} pixels from the left and {hy} from the top "
+                f"of the {side}×{side} picture.\n"
+            )
         else:
-            hole = (f"The hole is {patch_px}×{patch_px} pixels; its top-left corner is {hx} pixels from the left and {hy} from the top "
-                    f"of the {side}×{side} picture.\n")
+            hole = (
+                f"The hole is {patch_px}×{patch_px} pixels; its top-left corner is {hx} pixels from the left and {hy} from the top "
+                f"of the {side}×{side} picture.\n"
+            )
         return (
             "PatchFit puzzle. A square patch was cut out of the picture at the top of the image: the hole is the grey square "
-            "with a red outline.\n" + hole +
-            f"Below the picture are {k} candidate patches at the same scale as the hole, each under a white label with its letter "
+            "with a red outline.\n"
+            + hole
+            + f"Below the picture are {k} candidate patches at the same scale as the hole, each under a white label with its letter "
             f"({labels[0]} to {labels[-1]}). Exactly one of them is the piece that was cut out; it fits the hole as shown, "
             "without turning or mirroring it.\n"
             f"Which candidate fills the hole? Answer with its capital letter alone ({labels[0]} to {labels[-1]}, one letter and "
@@ -170,10 +196,17 @@ class PatchFitGenerator(ImagePuzzleGenerator):
         labels, accepted = str(task.answer["labels"]), set(task.answer["accepted"])
         kinds = task.meta["distractor_kinds"]
         ranks = list(DISTRACTOR_REASONS)
-        wrong = sorted((label for label in labels if label not in accepted), key=lambda label: (ranks.index(kinds[labels.index(label)]), label))
-        pieces = ["The cut-out piece continues the lines and colours that meet the hole's edges; a distractor breaks them somewhere."]
-        return pieces + [f"Candidate {label} is not it: {DISTRACTOR_REASONS[kinds[labels.index(label)]]}."
-                         for label in wrong[:len(labels) - 2]]
+        wrong = sorted(
+            (label for label in labels if label not in accepted),
+            key=lambda label: (ranks.index(kinds[labels.index(label)]), label),
+        )
+        pieces = [
+            "The cut-out piece continues the lines and colours that meet the hole's edges; a distractor breaks them somewhere."
+        ]
+        return pieces + [
+            f"Candidate {label} is not it: {DISTRACTOR_REASONS[kinds[labels.index(label)]]}."
+            for label in wrong[: len(labels) - 2]
+        ]
 
     def wrong_response(self, task: Task) -> str:
         """The first label that is not accepted."""
@@ -195,7 +228,10 @@ class PatchFitGenerator(ImagePuzzleGenerator):
             ("every-letter-commas", "<answer>" + ", ".join(labels) + "</answer>"),
             ("every-letter-or", "<answer>" + " or ".join(labels) + "</answer>"),
             ("every-letter-slash", "<answer>" + "/".join(labels) + "</answer>"),
-            ("one-block-per-letter-wrong-last", "".join(f"<answer>{c}</answer>" for c in labels if c != wrong) + f"<answer>{wrong}</answer>"),
+            (
+                "one-block-per-letter-wrong-last",
+                "".join(f"<answer>{c}</answer>" for c in labels if c != wrong) + f"<answer>{wrong}</answer>",
+            ),
             ("right-and-wrong", f"<answer>{right} {wrong}</answer>"),
             ("right-lowercase-with-wrong", f"<answer>{wrong}{right.lower()}</answer>"),
             ("letter-beyond-labels", f"<answer>{beyond}</answer>"),

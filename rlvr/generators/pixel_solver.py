@@ -107,7 +107,9 @@ def uprightness(array: np.ndarray) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-def greedy_fill(horizontal: np.ndarray, vertical: np.ndarray, owner: np.ndarray, rows: int, cols: int) -> tuple[list[int], float]:
+def greedy_fill(
+    horizontal: np.ndarray, vertical: np.ndarray, owner: np.ndarray, rows: int, cols: int
+) -> tuple[list[int], float]:
     """The cheapest reading-order greedy filling over all top-left choices: (oriented pieces, cost).
 
     Every start is filled at once: row s of each array follows the filling that starts with
@@ -146,19 +148,23 @@ def solve_jigsaw(task: Task) -> str:
     turn_of = np.tile(np.array(turns), len(pieces))
     horizontal, vertical = edge_costs(oriented)
     placed, _ = greedy_fill(horizontal, vertical, owner, rows, cols)
-    grid = [[(int(owner[o]), int(turn_of[o])) for o in placed[r * cols:(r + 1) * cols]] for r in range(rows)]
+    grid = [[(int(owner[o]), int(turn_of[o])) for o in placed[r * cols : (r + 1) * cols]] for r in range(rows)]
     if rotate:
         grid = most_upright_grid(grid, pieces, rows == cols)
     entries = [f"{k + 1}:{d}" if rotate else str(k + 1) for row in grid for k, d in row]
     return "<answer>" + " ".join(entries) + "</answer>"
 
 
-def most_upright_grid(grid: list[list[tuple[int, int]]], pieces: list[np.ndarray], square: bool) -> list[list[tuple[int, int]]]:
+def most_upright_grid(
+    grid: list[list[tuple[int, int]]], pieces: list[np.ndarray], square: bool
+) -> list[list[tuple[int, int]]]:
     """Of the grid and its whole-grid turns (90° steps if square, else 180°), the most upright."""
     candidates, current = [], grid
     for quarter in range(4):
         if square or quarter % 2 == 0:
-            assembled = np.concatenate([np.concatenate([turn_cw(pieces[k], d) for k, d in row], axis=1) for row in current], axis=0)
+            assembled = np.concatenate(
+                [np.concatenate([turn_cw(pieces[k], d) for k, d in row], axis=1) for row in current], axis=0
+            )
             candidates.append((uprightness(assembled), -quarter, current))
         # the whole grid turned 90° clockwise: positions rotate and every piece turns 90° more
         current = [[(k, (d + 90) % 360) for k, d in row] for row in zip(*current[::-1])]
@@ -272,14 +278,14 @@ def solve_patch_fit(task: Task) -> str:
     px0, py0, px1, py1 = task.meta["patch_box"]
     gap = px0 - x0
     ring = {  # two pixel lines outside each side of the hole, the nearest one last; along the patch's extent
-        "left": sheet[py0:py1, x0 - 2:x0].transpose(1, 0, 2),
-        "right": sheet[py0:py1, x1:x1 + 2][:, ::-1].transpose(1, 0, 2),
-        "top": sheet[y0 - 2:y0, px0:px1],
-        "bottom": sheet[y1:y1 + 2, px0:px1][::-1],
+        "left": sheet[py0:py1, x0 - 2 : x0].transpose(1, 0, 2),
+        "right": sheet[py0:py1, x1 : x1 + 2][:, ::-1].transpose(1, 0, 2),
+        "top": sheet[y0 - 2 : y0, px0:px1],
+        "bottom": sheet[y1 : y1 + 2, px0:px1][::-1],
     }
     costs = []
     for box in task.meta["candidate_boxes"]:
-        patch = sheet[box[1]:box[3], box[0]:box[2]]
+        patch = sheet[box[1] : box[3], box[0] : box[2]]
         border = {"left": patch[:, 0], "right": patch[:, -1], "top": patch[0], "bottom": patch[-1]}
         total = 0.0
         for side, outside in ring.items():

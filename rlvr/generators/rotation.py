@@ -14,7 +14,15 @@ from PIL import Image, ImageDraw
 
 from rlvr.core import Task, reveal_in_pieces, revealed_count
 from rlvr.families.rotation import FAMILY
-from rlvr.generators.images import RIGHT_ANGLES, SHEET_COLOUR, ImagePuzzleGenerator, cut_grid, lookalikes, tile_pieces, turn_ccw
+from rlvr.generators.images import (
+    RIGHT_ANGLES,
+    SHEET_COLOUR,
+    ImagePuzzleGenerator,
+    cut_grid,
+    lookalikes,
+    tile_pieces,
+    turn_ccw,
+)
 
 DISC_MARGIN = 8
 HINT_SHARE = 0.75  # a full hint gives at most this share of the pieces' turns (never all)
@@ -49,7 +57,9 @@ class RotationGenerator(ImagePuzzleGenerator):
         if angles == "free" and rows * cols > 1:
             raise ValueError(f"free angles are for a whole picture: set rows = cols = 1, got {rows}×{cols}")
         piece_px = picture_px // max(rows, cols)
-        picture, described = self.draw_picture(nprng, cols * piece_px, rows * piece_px, detail, piece_px, (rows, cols), upright=True)
+        picture, described = self.draw_picture(
+            nprng, cols * piece_px, rows * piece_px, detail, piece_px, (rows, cols), upright=True
+        )
         meta = {"picture": described}
         n = rows * cols
 
@@ -58,7 +68,9 @@ class RotationGenerator(ImagePuzzleGenerator):
             image, disc = disc_view(picture, turned_by)
             rotations, accepted = [turned_by], [[turned_by]]
             meta["disc"] = disc
-            meta["piece_boxes"] = [[DISC_MARGIN, DISC_MARGIN, DISC_MARGIN + picture.width, DISC_MARGIN + picture.height]]
+            meta["piece_boxes"] = [
+                [DISC_MARGIN, DISC_MARGIN, DISC_MARGIN + picture.width, DISC_MARGIN + picture.height]
+            ]
         else:
             pieces = cut_grid(picture, rows, cols)
             symmetric = {}
@@ -66,8 +78,12 @@ class RotationGenerator(ImagePuzzleGenerator):
                 if p == q:
                     symmetric.setdefault(p, set()).add(k)
             for _ in range(64):
-                turned_by = [int(nprng.choice(RIGHT_ANGLES[1:])) if n == 1 else int(nprng.choice(RIGHT_ANGLES)) for _ in range(n)]
-                accepted = [sorted({(t + k) % 360 for k in symmetric.get(p, set()) | {0}}) for p, t in enumerate(turned_by)]
+                turned_by = [
+                    int(nprng.choice(RIGHT_ANGLES[1:])) if n == 1 else int(nprng.choice(RIGHT_ANGLES)) for _ in range(n)
+                ]
+                accepted = [
+                    sorted({(t + k) % 360 for k in symmetric.get(p, set()) | {0}}) for p, t in enumerate(turned_by)
+                ]
                 if not all(0 in a for a in accepted):
                     break
             else:
@@ -79,8 +95,20 @@ class RotationGenerator(ImagePuzzleGenerator):
                 meta["piece_boxes"] = [[0, 0, image.width, image.height]]
             else:
                 image, meta["piece_boxes"] = tile_pieces(shown, cols, [str(k) for k in range(1, n + 1)])
-        answer = {"angles": angles, "rows": rows, "cols": cols, "tolerance": tolerance, "rotations": rotations, "accepted": accepted}
-        return {"prompt": self.describe(rows, cols, angles, tolerance, described.get("caption")), "answer": answer, "images": [image], "meta": meta}
+        answer = {
+            "angles": angles,
+            "rows": rows,
+            "cols": cols,
+            "tolerance": tolerance,
+            "rotations": rotations,
+            "accepted": accepted,
+        }
+        return {
+            "prompt": self.describe(rows, cols, angles, tolerance, described.get("caption")),
+            "answer": answer,
+            "images": [image],
+            "meta": meta,
+        }
 
     def describe(self, rows: int, cols: int, angles: str, tolerance: int, caption: str | None = None) -> str:
         text = self.instructions(rows, cols, angles, tolerance)
@@ -131,7 +159,9 @@ class RotationGenerator(ImagePuzzleGenerator):
             while (high - low) / 2 >= HINT_WINDOW * float(answer["tolerance"]):
                 middle = (low + high) / 2
                 low, high = (low, middle) if turns[0] < middle else (middle, high)
-                pieces.append(f"The clockwise turn that makes it upright is at least {low:g} and less than {high:g} degrees.")
+                pieces.append(
+                    f"The clockwise turn that makes it upright is at least {low:g} and less than {high:g} degrees."
+                )
             return pieces
         if len(turns) == 1:
             wrong = [d for d in RIGHT_ANGLES[1:] if d not in answer["accepted"][0]]
@@ -148,7 +178,9 @@ class RotationGenerator(ImagePuzzleGenerator):
         if answer["angles"] == "free":
             rotations[0] = (rotations[0] + 180.0) % 360.0
         else:
-            piece, wrong = next((p, d) for p, accepted in enumerate(answer["accepted"]) for d in (90, 180, 270, 0) if d not in accepted)
+            piece, wrong = next(
+                (p, d) for p, accepted in enumerate(answer["accepted"]) for d in (90, 180, 270, 0) if d not in accepted
+            )
             rotations[piece] = float(wrong)
         return "<answer>" + " ".join(_format_degrees(d) for d in rotations) + "</answer>"
 
@@ -161,7 +193,9 @@ class RotationGenerator(ImagePuzzleGenerator):
         answer = task.answer
         n = int(answer["rows"]) * int(answer["cols"])
         free = answer["angles"] == "free"
-        wrong = [float(d) for d in self.wrong_response(task).rpartition("<answer>")[2].removesuffix("</answer>").split()]
+        wrong = [
+            float(d) for d in self.wrong_response(task).rpartition("<answer>")[2].removesuffix("</answer>").split()
+        ]
 
         def right(turns: list[float]) -> bool:
             if free:
@@ -171,8 +205,12 @@ class RotationGenerator(ImagePuzzleGenerator):
         def text(turns) -> str:
             return " ".join(_format_degrees(t) for t in turns)
 
-        constants = [("already-upright", [0.0] * n), ("quarter-turn-everywhere", [90.0] * n),
-                     ("half-turn-everywhere", [180.0] * n), ("three-quarter-turn-everywhere", [270.0] * n)]
+        constants = [
+            ("already-upright", [0.0] * n),
+            ("quarter-turn-everywhere", [90.0] * n),
+            ("half-turn-everywhere", [180.0] * n),
+            ("three-quarter-turn-everywhere", [270.0] * n),
+        ]
         attacks = super().attacks(task)
         attacks += [(name, f"<answer>{text(turns)}</answer>") for name, turns in constants if not right(turns)]
         every_angle = " ".join(str(a) for a in range(0, 360, 2 * int(answer["tolerance"]) if free else 90))
@@ -184,16 +222,27 @@ class RotationGenerator(ImagePuzzleGenerator):
             ("huge", "<answer>" + " ".join(["9" * 30] * n) + "</answer>"),
             ("negative-wrong", "<answer>" + " ".join(_format_degrees(t - 360) for t in wrong) + "</answer>"),
             ("wrong-plus-full-turn", "<answer>" + " ".join(_format_degrees(t + 360) for t in wrong) + "</answer>"),
-            ("wrong-in-radians", "<answer>" + " ".join(f"{t * 3.141592653589793 / 180:.4f}" for t in wrong) + "</answer>"),
+            (
+                "wrong-in-radians",
+                "<answer>" + " ".join(f"{t * 3.141592653589793 / 180:.4f}" for t in wrong) + "</answer>",
+            ),
             ("scientific-wrong", "<answer>" + " ".join(f"{t:.3e}" for t in wrong) + "</answer>"),
             ("range-of-angles", "<answer>" + " ".join("0-359" for _ in range(n)) + "</answer>"),
-            ("plus-minus-tolerance", "<answer>" + " ".join(f"{_format_degrees(t)}±{answer['tolerance']}" for t in wrong) + "</answer>"),
+            (
+                "plus-minus-tolerance",
+                "<answer>" + " ".join(f"{_format_degrees(t)}±{answer['tolerance']}" for t in wrong) + "</answer>",
+            ),
             ("too-many-numbers", f"<answer>{text(wrong + wrong)}</answer>"),
             ("fraction-of-turn", "<answer>" + " ".join("1/4" for _ in range(n)) + "</answer>"),
             ("counter-clockwise-word", f"<answer>{text(wrong)} counter-clockwise</answer>"),
         ]
         if not free:
-            attacks.append(("free-angle-where-right-asked", "<answer>" + " ".join(_format_degrees(t + 45) for t in wrong) + "</answer>"))
+            attacks.append(
+                (
+                    "free-angle-where-right-asked",
+                    "<answer>" + " ".join(_format_degrees(t + 45) for t in wrong) + "</answer>",
+                )
+            )
         return attacks
 
 

@@ -83,7 +83,9 @@ class SATGenerator(OptimisationGenerator):
 
     def hint_opening(self, task: Task) -> str:
         model = task.answer["reference"]["solution"]
-        return f"The reference model sets {sum(1 for literal in model if literal > 0)} of the {len(model)} variables true."
+        return (
+            f"The reference model sets {sum(1 for literal in model if literal > 0)} of the {len(model)} variables true."
+        )
 
     def hint_facts(self, task: Task) -> tuple[str, list[str]]:
         model = sorted(task.answer["reference"]["solution"], key=abs)
@@ -113,11 +115,21 @@ class SATGenerator(OptimisationGenerator):
         )
         return {
             "prompt": prompt,
-            "answer": {"instance": {"variables": variables, "clauses": clauses},
-                       "reference": reference_record(model, clause_count, OPTIMAL)},
-            "meta": solver_meta(f"python-sat {SAT_SOLVER}", OPTIMAL, clause_count, satisfied_count(clauses, greedy),
-                                effort=stats["conflicts"], effort_unit="SAT conflicts", decisions=stats["decisions"],
-                                formulas_drawn=draws, formula=source),
+            "answer": {
+                "instance": {"variables": variables, "clauses": clauses},
+                "reference": reference_record(model, clause_count, OPTIMAL),
+            },
+            "meta": solver_meta(
+                f"python-sat {SAT_SOLVER}",
+                OPTIMAL,
+                clause_count,
+                satisfied_count(clauses, greedy),
+                effort=stats["conflicts"],
+                effort_unit="SAT conflicts",
+                decisions=stats["decisions"],
+                formulas_drawn=draws,
+                formula=source,
+            ),
         }
 
     def greedy_solution(self, task: Task) -> list[int]:
@@ -139,6 +151,11 @@ class SATGenerator(OptimisationGenerator):
         variables = int(task.answer["instance"]["variables"])
         assignment = list(task.answer["reference"]["solution"])
         both = [literal for k in range(1, variables + 1) for literal in (k, -k)]
-        return [("all-true", list(range(1, variables + 1))), ("all-false", [-k for k in range(1, variables + 1)]),
-                ("both-polarities", both[:variables]), ("literal-zero", [0] + assignment[1:]),
-                ("half-assignment", assignment[: variables // 2]), ("literal-beyond-n", assignment[:-1] + [variables + 1])]
+        return [
+            ("all-true", list(range(1, variables + 1))),
+            ("all-false", [-k for k in range(1, variables + 1)]),
+            ("both-polarities", both[:variables]),
+            ("literal-zero", [0] + assignment[1:]),
+            ("half-assignment", assignment[: variables // 2]),
+            ("literal-beyond-n", assignment[:-1] + [variables + 1]),
+        ]

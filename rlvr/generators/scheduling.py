@@ -14,7 +14,13 @@ import numpy as np
 from rlvr.core import Task
 from rlvr.families.scheduling import FAMILY
 from rlvr.generators.optimisation import (
-    HEURISTIC, OptimisationGenerator, cp_sat_meta, format_groups, new_cp_model, reference_record, run_cp_sat,
+    HEURISTIC,
+    OptimisationGenerator,
+    cp_sat_meta,
+    format_groups,
+    new_cp_model,
+    reference_record,
+    run_cp_sat,
 )
 from rlvr.verifiers.scheduling import evaluate_schedule
 
@@ -30,8 +36,11 @@ def earliest_start_dispatch(jobs: list[list[list[int]]]) -> list[list[int]]:
     starts: list[list[int]] = [[] for _ in jobs]
     remaining = sum(len(job) for job in jobs)
     while remaining:
-        start, job = min((max(job_free[j], machine_free.get(jobs[j][next_step[j]][0], 0)), j)
-                         for j in range(len(jobs)) if next_step[j] < len(jobs[j]))
+        start, job = min(
+            (max(job_free[j], machine_free.get(jobs[j][next_step[j]][0], 0)), j)
+            for j in range(len(jobs))
+            if next_step[j] < len(jobs[j])
+        )
         machine, duration = jobs[job][next_step[job]]
         starts[job].append(start)
         job_free[job] = machine_free[machine] = start + duration
@@ -80,16 +89,20 @@ class SchedulingGenerator(OptimisationGenerator):
         """The operations' start times, earliest first (ties by job, then operation)."""
         starts = task.answer["reference"]["solution"]
         order = sorted((t, j, k) for j, job in enumerate(starts) for k, t in enumerate(job))
-        return ("Start times of the reference schedule, earliest first (jobs and operations numbered from 0)",
-                [f"job {j} op {k} → {t}" for t, j, k in order])
+        return (
+            "Start times of the reference schedule, earliest first (jobs and operations numbered from 0)",
+            [f"job {j} op {k} → {t}" for t, j, k in order],
+        )
 
     def render(self, solution: list[list[int]]) -> str:
         return format_groups(solution)
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         job_count, machines, max_duration = params["jobs"], params["machines"], params["max_duration"]
-        jobs = [[[int(m), int(nprng.integers(1, max_duration + 1))] for m in nprng.permutation(machines)]
-                for _ in range(job_count)]
+        jobs = [
+            [[int(m), int(nprng.integers(1, max_duration + 1))] for m in nprng.permutation(machines)]
+            for _ in range(job_count)
+        ]
         greedy = earliest_start_dispatch(jobs)
         run, starts = solve_exact(jobs)
         status = run.status
@@ -109,8 +122,10 @@ class SchedulingGenerator(OptimisationGenerator):
         )
         return {
             "prompt": prompt,
-            "answer": {"instance": {"jobs": jobs},
-                       "reference": reference_record(starts, makespan_of(jobs, starts), status)},
+            "answer": {
+                "instance": {"jobs": jobs},
+                "reference": reference_record(starts, makespan_of(jobs, starts), status),
+            },
             "meta": cp_sat_meta(run, status, makespan_of(jobs, starts), makespan_of(jobs, greedy)),
         }
 
@@ -149,6 +164,11 @@ class SchedulingGenerator(OptimisationGenerator):
                 serial_times.append(clock)
                 clock += int(duration)
             serial.append(serial_times)
-        return [("all-at-zero", [[0] * len(job) for job in jobs]), ("job-chains-ignoring-machines", chains),
-                ("negative-starts", [[-t - 1 for t in row] for row in chains]), ("short-rows", [row[:-1] for row in chains]),
-                ("fully-serial", serial), ("no-jobs", [])]
+        return [
+            ("all-at-zero", [[0] * len(job) for job in jobs]),
+            ("job-chains-ignoring-machines", chains),
+            ("negative-starts", [[-t - 1 for t in row] for row in chains]),
+            ("short-rows", [row[:-1] for row in chains]),
+            ("fully-serial", serial),
+            ("no-jobs", []),
+        ]

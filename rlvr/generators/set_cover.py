@@ -14,7 +14,12 @@ import numpy as np
 from rlvr.core import Task
 from rlvr.families.set_cover import FAMILY
 from rlvr.generators.optimisation import (
-    HEURISTIC, OptimisationGenerator, cp_sat_meta, new_cp_model, reference_record, run_cp_sat,
+    HEURISTIC,
+    OptimisationGenerator,
+    cp_sat_meta,
+    new_cp_model,
+    reference_record,
+    run_cp_sat,
 )
 from rlvr.verifiers.set_cover import evaluate_cover
 
@@ -86,8 +91,10 @@ class SetCoverGenerator(OptimisationGenerator):
         )
         return {
             "prompt": prompt,
-            "answer": {"instance": {"elements": elements, "subsets": subsets},
-                       "reference": reference_record(chosen, len(chosen), status)},
+            "answer": {
+                "instance": {"elements": elements, "subsets": subsets},
+                "reference": reference_record(chosen, len(chosen), status),
+            },
             "meta": cp_sat_meta(run, status, len(chosen), len(greedy), planted=planted),
         }
 
@@ -114,5 +121,9 @@ class SetCoverGenerator(OptimisationGenerator):
         subsets = task.answer["instance"]["subsets"]
         chosen = list(task.answer["reference"]["solution"])
         largest = max(range(len(subsets)), key=lambda j: (len(subsets[j]), -j))
-        return [("empty-cover", []), ("all-subsets", list(range(len(subsets)))), ("largest-subset", [largest]),
-                ("reference-minus-one", chosen[1:])]
+        return [
+            ("empty-cover", []),
+            ("all-subsets", list(range(len(subsets)))),
+            ("largest-subset", [largest]),
+            ("reference-minus-one", chosen[1:]),
+        ]

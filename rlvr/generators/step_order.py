@@ -72,7 +72,7 @@ class StepOrderGenerator(TaskGenerator):
         for _ in range(MAX_DRAWS):
             document = self.procedures[pool[rng.randrange(len(pool))]]
             start = rng.randint(0, len(document.steps) - count)
-            window = document.steps[start:start + count]
+            window = document.steps[start : start + count]
             if usable_window(window):
                 break
         else:
@@ -82,8 +82,13 @@ class StepOrderGenerator(TaskGenerator):
         label_of = {true_index: labels[position] for position, true_index in enumerate(shown)}
         order = [label_of[i] for i in range(count)]
         answer = {"order": order}
-        meta = {"corpus": self.corpus.label, "source": document.source, "window": [start, start + count],
-                "anchored": [label_of[i] for i in anchors], "step_chars": sum(len(s) for s in window)}
+        meta = {
+            "corpus": self.corpus.label,
+            "source": document.source,
+            "window": [start, start + count],
+            "anchored": [label_of[i] for i in anchors],
+            "step_chars": sum(len(s) for s in window),
+        }
         prompt = describe([window[i] for i in shown], labels, [(label_of[i], i + 1) for i in anchors])
         return {"prompt": prompt, "answer": answer, "meta": meta}
 

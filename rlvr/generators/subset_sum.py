@@ -15,7 +15,13 @@ import numpy as np
 from rlvr.core import Task
 from rlvr.families.subset_sum import FAMILY
 from rlvr.generators.optimisation import (
-    OPTIMAL, OptimisationGenerator, cp_sat_meta, new_cp_model, reference_record, run_cp_sat, solver_meta,
+    OPTIMAL,
+    OptimisationGenerator,
+    cp_sat_meta,
+    new_cp_model,
+    reference_record,
+    run_cp_sat,
+    solver_meta,
 )
 from rlvr.verifiers.subset_sum import evaluate_subset
 
@@ -81,8 +87,9 @@ class SubsetSumGenerator(OptimisationGenerator):
         cells = count * (target + 1)
         if cells <= DP_CELL_LIMIT:
             chosen = bitset_subset(numbers, target)
-            meta = solver_meta("dynamic programming (bitset)", OPTIMAL, target, greedy_sum, effort=cells,
-                               effort_unit="DP cells")
+            meta = solver_meta(
+                "dynamic programming (bitset)", OPTIMAL, target, greedy_sum, effort=cells, effort_unit="DP cells"
+            )
         else:
             run, chosen = solve_with_cp_sat(numbers, target)
             meta = cp_sat_meta(run, OPTIMAL, target, greedy_sum)
@@ -99,8 +106,10 @@ class SubsetSumGenerator(OptimisationGenerator):
         )
         return {
             "prompt": prompt,
-            "answer": {"instance": {"numbers": numbers, "target": target},
-                       "reference": reference_record(chosen, target, OPTIMAL)},
+            "answer": {
+                "instance": {"numbers": numbers, "target": target},
+                "reference": reference_record(chosen, target, OPTIMAL),
+            },
             "meta": meta,
         }
 
@@ -123,6 +132,10 @@ class SubsetSumGenerator(OptimisationGenerator):
         numbers = task.answer["instance"]["numbers"]
         chosen = list(task.answer["reference"]["solution"])
         extra = [i for i in range(len(numbers)) if i not in set(chosen)]
-        return [("all-numbers", list(range(len(numbers)))), ("empty-selection", []),
-                ("largest-first", self.greedy_solution(task)), ("reference-plus-one", sorted(chosen + extra[:1])),
-                ("single-number", [0])]
+        return [
+            ("all-numbers", list(range(len(numbers)))),
+            ("empty-selection", []),
+            ("largest-first", self.greedy_solution(task)),
+            ("reference-plus-one", sorted(chosen + extra[:1])),
+            ("single-number", [0]),
+        ]

@@ -43,7 +43,7 @@ def geometry(size: int) -> Geometry:
     box = BOXES[size]
     all_units = tuple(tuple(u) for u in units(size, box))
     peers = tuple(tuple(sorted({p for u in all_units if c in u for p in u} - {c})) for c in range(size * size))
-    return Geometry(size, box, all_units, peers, all_units[2 * size:], all_units[:2 * size])
+    return Geometry(size, box, all_units, peers, all_units[2 * size :], all_units[: 2 * size])
 
 
 def full_grid(rng: random.Random, size: int) -> list[int]:
@@ -70,8 +70,9 @@ def initial_candidates(grid: list[int], geo: Geometry) -> list[int]:
     return cands
 
 
-def logical_solve(puzzle: list[int], geo: Geometry, max_level: int = BACKTRACKING - 1,
-                  placed: list[int] | None = None) -> tuple[bool, int]:
+def logical_solve(
+    puzzle: list[int], geo: Geometry, max_level: int = BACKTRACKING - 1, placed: list[int] | None = None
+) -> tuple[bool, int]:
     """(solved, hardest level used) with techniques up to ``max_level``, easiest first. A
     solved puzzle is unique (every step is forced). ``placed``, when given, receives the
     cells in the order they are filled."""
@@ -153,7 +154,7 @@ def naked_pairs(geo: Geometry, grid: list[int], cands: list[int]) -> bool:
     for unit in geo.units:
         pairs = [c for c in unit if not grid[c] and POPCOUNT[cands[c]] == 2]
         for i, a in enumerate(pairs):
-            for b in pairs[i + 1:]:
+            for b in pairs[i + 1 :]:
                 if cands[a] == cands[b]:
                     for c in unit:
                         if c not in (a, b) and cands[c] & cands[a]:
@@ -220,7 +221,9 @@ def remove_clues(rng: random.Random, solution: list[int], geo: Geometry, max_lev
         if len(seen - {0}) == geo.size - 1:  # a naked single at once: the rest is the puzzle that was solvable
             clues -= 1
             continue
-        solved, _ = logical_solve(puzzle, geo, 1 if max_level == BACKTRACKING else max_level)  # singles: a cheap uniqueness proof
+        solved, _ = logical_solve(
+            puzzle, geo, 1 if max_level == BACKTRACKING else max_level
+        )  # singles: a cheap uniqueness proof
         if not solved and (max_level < BACKTRACKING or count_solutions(puzzle, geo)[0] != 1):
             puzzle[cell] = value
             continue
@@ -255,7 +258,12 @@ class SudokuGenerator(TaskGenerator):
         answer = {"size": size, "box": list(geo.box), "puzzle": puzzle, "solution": solution}
         meta = {"clues": sum(1 for v in puzzle if v), "technique": TECHNIQUES[needed], "search_nodes": nodes}
         if self.render == "image":
-            return {"prompt": describe_picture(size, geo.box), "answer": answer, "meta": meta, "images": [draw(puzzle, geo)]}
+            return {
+                "prompt": describe_picture(size, geo.box),
+                "answer": answer,
+                "meta": meta,
+                "images": [draw(puzzle, geo)],
+            }
         return {"prompt": describe_text(puzzle, geo), "answer": answer, "meta": meta}
 
     def solve(self, task: Task) -> str:
@@ -271,8 +279,12 @@ class SudokuGenerator(TaskGenerator):
         empty = [cell for cell in range(size * size) if not puzzle[cell]]
         reached = set(order)
         order += [cell for cell in empty if cell not in reached]
-        facts = [f"r{cell // size + 1}c{cell % size + 1}={solution[cell]}" for cell in order[:revealed_count(len(empty))]]
-        return reveal_in_pieces(facts, "Empty cells in solving order (rRcC=digit: row R, column C, from 1)", total=len(empty))
+        facts = [
+            f"r{cell // size + 1}c{cell % size + 1}={solution[cell]}" for cell in order[: revealed_count(len(empty))]
+        ]
+        return reveal_in_pieces(
+            facts, "Empty cells in solving order (rRcC=digit: row R, column C, from 1)", total=len(empty)
+        )
 
     def wrong_response(self, task: Task) -> str:
         """A near miss: the solution with two non-given cells of one row swapped."""
@@ -308,8 +320,9 @@ class SudokuGenerator(TaskGenerator):
             ("rows-rotated", format_grid(shifted, size)),
             ("extra-row", format_grid(solution, size) + "\n" + " ".join(map(str, range(1, size + 1)))),
         ]
-        attacks = [(name, f"<answer>\n{grid}\n</answer>") for name, grid in grids
-                   if _completes(grid, puzzle, size) is False]
+        attacks = [
+            (name, f"<answer>\n{grid}\n</answer>") for name, grid in grids if _completes(grid, puzzle, size) is False
+        ]
         attacks.append(("no-answer-block", format_grid(solution, size)))
         return attacks
 
@@ -324,28 +337,36 @@ def _completes(grid_text: str, puzzle: list[int], size: int) -> bool:
 
 def format_grid(grid: list[int], size: int) -> str:
     """One line per row, digits separated by spaces, 0 for an empty cell."""
-    return "\n".join(" ".join(str(v) for v in grid[r * size:(r + 1) * size]) for r in range(size))
+    return "\n".join(" ".join(str(v) for v in grid[r * size : (r + 1) * size]) for r in range(size))
 
 
 def rules(size: int, box: tuple[int, int]) -> str:
-    return (f"Fill the {size}×{size} grid so that every row, every column and every {box[0]}×{box[1]} box contains "
-            f"each digit from 1 to {size} exactly once, keeping the given digits.")
+    return (
+        f"Fill the {size}×{size} grid so that every row, every column and every {box[0]}×{box[1]} box contains "
+        f"each digit from 1 to {size} exactly once, keeping the given digits."
+    )
 
 
-ANSWER = ("Put your final answer inside <answer>…</answer> as the completed grid: {size} lines of {size} digits "
-          "separated by spaces, one line per row.")
+ANSWER = (
+    "Put your final answer inside <answer>…</answer> as the completed grid: {size} lines of {size} digits "
+    "separated by spaces, one line per row."
+)
 
 
 def describe_text(puzzle: list[int], geo: Geometry) -> str:
-    return (f"Solve this Sudoku. {rules(geo.size, geo.box)} The puzzle has exactly one solution. Empty cells are "
-            f"shown as 0; boxes are {geo.box[0]} rows by {geo.box[1]} columns.\n\n```\n{format_grid(puzzle, geo.size)}\n```\n\n"
-            + ANSWER.format(size=geo.size))
+    return (
+        f"Solve this Sudoku. {rules(geo.size, geo.box)} The puzzle has exactly one solution. Empty cells are "
+        f"shown as 0; boxes are {geo.box[0]} rows by {geo.box[1]} columns.\n\n```\n{format_grid(puzzle, geo.size)}\n```\n\n"
+        + ANSWER.format(size=geo.size)
+    )
 
 
 def describe_picture(size: int, box: tuple[int, int]) -> str:
-    return (f"Solve the Sudoku in the image. {rules(size, box)} The puzzle has exactly one solution. The image shows "
-            f"the {size}×{size} grid with the given digits; empty cells are blank and thick lines mark the "
-            f"{box[0]}×{box[1]} boxes.\n\n" + ANSWER.format(size=size))
+    return (
+        f"Solve the Sudoku in the image. {rules(size, box)} The puzzle has exactly one solution. The image shows "
+        f"the {size}×{size} grid with the given digits; empty cells are blank and thick lines mark the "
+        f"{box[0]}×{box[1]} boxes.\n\n" + ANSWER.format(size=size)
+    )
 
 
 CELL_PX = 56

@@ -25,10 +25,23 @@ from rlvr.core import Task, TaskGenerator, env_slug, make_task_id
 from rlvr.families.swe import FAMILY
 from rlvr.generators.swe_mutations import Mutation, apply_mutations, mutation_sites
 from rlvr.generators.swe_repos import (
-    Project, ProjectRunner, TestCase, count_code_lines, plan_project, render_project, render_test_files, write_tests,
+    Project,
+    ProjectRunner,
+    TestCase,
+    count_code_lines,
+    plan_project,
+    render_project,
+    render_test_files,
+    write_tests,
 )
 from rlvr.verifiers.swe import (
-    TestReport, check_relative_path, is_protected_path, is_test_path, make_unified_diff, parse_id_list, run_pytest_in_sandbox,
+    TestReport,
+    check_relative_path,
+    is_protected_path,
+    is_test_path,
+    make_unified_diff,
+    parse_id_list,
+    run_pytest_in_sandbox,
 )
 
 ANSWER_FORMAT = (
@@ -59,7 +72,9 @@ def _run_tests(package: str, files: dict[str, str], tests: list[TestCase]) -> se
     return {t.node_id for t in tests if not runner.outcome(t)}
 
 
-def inject_bugs(rng: random.Random, project: Project, bugs: int, bug_level: int) -> tuple[list[Mutation], dict[str, set[str]]] | None:
+def inject_bugs(
+    rng: random.Random, project: Project, bugs: int, bug_level: int
+) -> tuple[list[Mutation], dict[str, set[str]]] | None:
     """Pick ``bugs`` mutations in distinct functions of ``bug_level``, each failing ≥1 visible test
     alone and leaving ≥1 test green; None if the project has no such set."""
     visible, everything = project.tests, project.tests + project.hidden_tests
@@ -115,8 +130,17 @@ def apply_bug_set(files: dict[str, str], mutations: list[Mutation]) -> dict[str,
 
 
 def bug_records(files: dict[str, str], mutations: list[Mutation]) -> list[dict]:
-    return [{"path": m.path, "function": m.function, "line": m.line, "buggy_line": line, "operator": m.operator,
-             "description": m.description} for m, line in zip(mutations, buggy_lines(files, mutations))]
+    return [
+        {
+            "path": m.path,
+            "function": m.function,
+            "line": m.line,
+            "buggy_line": line,
+            "operator": m.operator,
+            "description": m.description,
+        }
+        for m, line in zip(mutations, buggy_lines(files, mutations))
+    ]
 
 
 def _symptom(runner: ProjectRunner, test: TestCase, package: str) -> tuple[str, str]:
@@ -126,17 +150,23 @@ def _symptom(runner: ProjectRunner, test: TestCase, package: str) -> tuple[str, 
 
 
 ISSUE_TITLES = (
-    "`{name}` gives a wrong result", "Wrong result from `{name}`", "`{name}` misbehaves on some inputs",
-    "Unexpected output from `{name}`", "Bug in `{name}`",
+    "`{name}` gives a wrong result",
+    "Wrong result from `{name}`",
+    "`{name}` misbehaves on some inputs",
+    "Unexpected output from `{name}`",
+    "Bug in `{name}`",
 )
 ISSUE_OPENINGS = (
-    "I ran into a problem with `{qualified}`.", "`{qualified}` does not do what its docstring says.",
-    "After upgrading, `{qualified}` started giving me wrong answers.", "Something is off in `{qualified}`.",
+    "I ran into a problem with `{qualified}`.",
+    "`{qualified}` does not do what its docstring says.",
+    "After upgrading, `{qualified}` started giving me wrong answers.",
+    "Something is off in `{qualified}`.",
 )
 
 
-def synthetic_issue(rng: random.Random, project: Project, buggy: dict[str, str], bug_tests: list[TestCase],
-                    show_failing_test: bool) -> str:
+def synthetic_issue(
+    rng: random.Random, project: Project, buggy: dict[str, str], bug_tests: list[TestCase], show_failing_test: bool
+) -> str:
     """The issue text: for each bug one reproducing call with expected and actual behaviour."""
     runner = ProjectRunner(project.package, buggy)
     first = bug_tests[0]
@@ -147,10 +177,24 @@ def synthetic_issue(rng: random.Random, project: Project, buggy: dict[str, str],
         module, got = _symptom(runner, test, project.package)
         prefix = f"{number}. " if len(bug_tests) > 1 else ""
         lines.append(prefix + rng.choice(ISSUE_OPENINGS).format(qualified=f"{module}.{test.imported}"))
-        lines += ["", "```python", f">>> from {module} import {test.imported}", f">>> {test.call}", "```", "",
-                  f"It {got}, but I expected `{test.expected}`."]
+        lines += [
+            "",
+            "```python",
+            f">>> from {module} import {test.imported}",
+            f">>> {test.call}",
+            "```",
+            "",
+            f"It {got}, but I expected `{test.expected}`.",
+        ]
         if show_failing_test:
-            lines += ["", f"The test `{test.node_id}` fails:", "", "```python", f"assert {test.call} == {test.expected}", "```"]
+            lines += [
+                "",
+                f"The test `{test.node_id}` fails:",
+                "",
+                "```python",
+                f"assert {test.call} == {test.expected}",
+                "```",
+            ]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -201,8 +245,10 @@ def build_synthetic(rng: random.Random, params: dict) -> dict:
         if len(bug_tests) < len(mutations) or not (failing & visible_ids):
             continue
         return _synthetic_task(rng, project, mutations, buggy, failing, bug_tests, params)
-    raise ValueError(f"no planned project of {params['functions']} functions took {params['bugs']} validated bugs at "
-                     f"call depth {call_depth} in {MAX_PLAN_ATTEMPTS} tries; ask for fewer bugs or more functions")
+    raise ValueError(
+        f"no planned project of {params['functions']} functions took {params['bugs']} validated bugs at "
+        f"call depth {call_depth} in {MAX_PLAN_ATTEMPTS} tries; ask for fewer bugs or more functions"
+    )
 
 
 def test_checks(project: Project) -> list[dict]:
@@ -210,8 +256,17 @@ def test_checks(project: Project) -> list[dict]:
     the call, and the repr of what the clean code returns (computed at generation; the verifier
     compares on the host and never sends it to the sandbox)."""
     held_out = {t.node_id for t in project.hidden_tests}
-    return [{"id": t.node_id, "module": t.module, "name": t.imported, "call": t.call, "expected": t.expected,
-             "held_out": t.node_id in held_out} for t in project.tests + project.hidden_tests]
+    return [
+        {
+            "id": t.node_id,
+            "module": t.module,
+            "name": t.imported,
+            "call": t.call,
+            "expected": t.expected,
+            "held_out": t.node_id in held_out,
+        }
+        for t in project.tests + project.hidden_tests
+    ]
 
 
 def _synthetic_task(rng, project: Project, mutations, buggy, failing, bug_tests, params) -> dict:
@@ -228,7 +283,9 @@ def _synthetic_task(rng, project: Project, mutations, buggy, failing, bug_tests,
         "files": buggy,
         "hidden_tests": hidden,
         "checks": test_checks(project),
-        "fix_patch": make_unified_diff({p: buggy[p] for p in source_paths}, {p: project.files[p] for p in source_paths}),
+        "fix_patch": make_unified_diff(
+            {p: buggy[p] for p in source_paths}, {p: project.files[p] for p in source_paths}
+        ),
         "fail_to_pass": sorted(t.node_id for t in everything if t.node_id in failing),
         "pass_to_pass": sorted(t.node_id for t in everything if t.node_id not in failing),
         "protected": sorted(p for p in list(buggy) + list(hidden) if is_protected_path(p)),
@@ -255,8 +312,24 @@ def _synthetic_task(rng, project: Project, mutations, buggy, failing, bug_tests,
 # Local repositories (repo=PATH)
 # --------------------------------------------------------------------------------------------
 
-SKIP_DIRS = frozenset({".git", "__pycache__", ".tox", ".nox", ".venv", "venv", "build", "dist", ".eggs", ".mypy_cache",
-                       ".pytest_cache", "node_modules", "docs", "doc"})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        "build",
+        "dist",
+        ".eggs",
+        ".mypy_cache",
+        ".pytest_cache",
+        "node_modules",
+        "docs",
+        "doc",
+    }
+)
 MAX_REPO_FILE_BYTES = 1 << 20
 MAX_REPO_BYTES = 8 << 20
 
@@ -278,7 +351,12 @@ def load_repo_files(root: Path) -> dict[str, str]:
     total = 0
     for name in sorted(names):
         full = root / name
-        if check_relative_path(name) or full.is_symlink() or not full.is_file() or full.stat().st_size > MAX_REPO_FILE_BYTES:
+        if (
+            check_relative_path(name)
+            or full.is_symlink()
+            or not full.is_file()
+            or full.stat().st_size > MAX_REPO_FILE_BYTES
+        ):
             continue
         if any(part in SKIP_DIRS for part in PurePosixPath(name).parts[:-1]) or name.endswith((".pyc", ".pyo", ".so")):
             continue
@@ -327,7 +405,9 @@ class RepoSource:
                 target = workspace / path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
-            return run_pytest_in_sandbox(self.sandbox(), workspace, node_ids, paths=tuple(self.pythonpath), wall_s=self.wall_s)
+            return run_pytest_in_sandbox(
+                self.sandbox(), workspace, node_ids, paths=tuple(self.pythonpath), wall_s=self.wall_s
+            )
         finally:
             shutil.rmtree(workspace, ignore_errors=True)
 
@@ -338,7 +418,9 @@ class RepoSource:
             for _ in range(self.validation_runs):
                 report = self.run_suite(self.files, [])
                 if not report.ok:
-                    raise RuntimeError(f"the test suite of {self.root} did not run: {report.problem}\n{report.output[-2000:]}")
+                    raise RuntimeError(
+                        f"the test suite of {self.root} did not run: {report.problem}\n{report.output[-2000:]}"
+                    )
                 passing = {n for n in report.results if report.outcome(n) == "passed"}
                 stable = passing if stable is None else stable & passing
             if not stable:
@@ -347,8 +429,15 @@ class RepoSource:
         return self._baseline
 
     def source_paths(self) -> list[str]:
-        return [p for p in sorted(self.files) if p.endswith(".py") and not is_protected_path(p) and not is_test_path(p)
-                and PurePosixPath(p).name not in ("setup.py", "__main__.py") and not p.startswith(("examples/", "scripts/", "benchmarks/"))]
+        return [
+            p
+            for p in sorted(self.files)
+            if p.endswith(".py")
+            and not is_protected_path(p)
+            and not is_test_path(p)
+            and PurePosixPath(p).name not in ("setup.py", "__main__.py")
+            and not p.startswith(("examples/", "scripts/", "benchmarks/"))
+        ]
 
     def outcomes(self, files: dict[str, str], node_ids: list[str]) -> tuple[set[str], set[str]] | None:
         """(failing, unstable) over ``validation_runs`` runs of ``node_ids``; None if a run broke."""
@@ -385,7 +474,9 @@ class RepoSource:
             if failing and len(failing) < len(baseline) - len(unstable):
                 chosen.append(site)
         if not chosen:
-            raise RuntimeError(f"no mutation of {self.root} broke some tests and kept others green in {attempts} attempts")
+            raise RuntimeError(
+                f"no mutation of {self.root} broke some tests and kept others green in {attempts} attempts"
+            )
         buggy = apply_bug_set(self.files, chosen)
         outcome = self.outcomes(buggy, baseline)
         if outcome is None or not outcome[0]:
@@ -419,8 +510,14 @@ class RepoSource:
             "bugs": bug_records(self.files, chosen),
             "timeout_s": self.wall_s,
         }
-        meta = {"source": "repo", "repo": str(self.root), "tests": len(baseline), "flaky_dropped": len(unstable),
-                "operators": [m.operator for m in chosen], "issue": issue}
+        meta = {
+            "source": "repo",
+            "repo": str(self.root),
+            "tests": len(baseline),
+            "flaky_dropped": len(unstable),
+            "operators": [m.operator for m in chosen],
+            "issue": issue,
+        }
         listing = [p for p in sorted(buggy)]
         return {"prompt": patch_prompt(self.name, issue, buggy, touched, listing), "answer": answer, "meta": meta}
 
@@ -429,7 +526,16 @@ class RepoSource:
 # SWE-bench-format instances
 # --------------------------------------------------------------------------------------------
 
-SWEBENCH_FIELDS = ("instance_id", "repo", "base_commit", "patch", "test_patch", "FAIL_TO_PASS", "PASS_TO_PASS", "problem_statement")
+SWEBENCH_FIELDS = (
+    "instance_id",
+    "repo",
+    "base_commit",
+    "patch",
+    "test_patch",
+    "FAIL_TO_PASS",
+    "PASS_TO_PASS",
+    "problem_statement",
+)
 
 
 def load_swebench_rows(path: Path) -> list[dict]:
@@ -451,7 +557,9 @@ def load_swebench_rows(path: Path) -> list[dict]:
 def _files_at(checkout: Path, commit: str, paths: list[str]) -> dict[str, str]:
     shown = {}
     for path in paths:
-        result = subprocess.run(["git", "-C", str(checkout), "show", f"{commit}:{path}"], capture_output=True, timeout=60)
+        result = subprocess.run(
+            ["git", "-C", str(checkout), "show", f"{commit}:{path}"], capture_output=True, timeout=60
+        )
         if result.returncode == 0:
             shown[path] = result.stdout.decode("utf-8", errors="replace")
     return shown
@@ -471,24 +579,44 @@ def swebench_task_parts(row: dict, repos_dir: Path | None) -> dict:
     if shown:
         prompt = patch_prompt(row["repo"], issue, shown, sorted(shown), sorted(shown))
     else:
-        prompt = (f"You are fixing a bug in the repository `{row['repo']}` at commit {row['base_commit']}. "
-                  f"A user filed this issue:\n\n<issue>\n{issue.rstrip()}\n</issue>\n\n{ANSWER_FORMAT}")
+        prompt = (
+            f"You are fixing a bug in the repository `{row['repo']}` at commit {row['base_commit']}. "
+            f"A user filed this issue:\n\n<issue>\n{issue.rstrip()}\n</issue>\n\n{ANSWER_FORMAT}"
+        )
     answer = {
-        "source": "swebench", "instance_id": row["instance_id"], "repo": row["repo"], "base_commit": row["base_commit"],
-        "fix_patch": row["patch"], "test_patch": row["test_patch"],
-        "fail_to_pass": parse_id_list(row["FAIL_TO_PASS"]), "pass_to_pass": parse_id_list(row["PASS_TO_PASS"]),
-        "checkout": None if checkout is None else str(checkout), "image": row.get("image") or docker_image_name(row["instance_id"]),
-        "pythonpath": ["."], "timeout_s": float(row.get("timeout_s", 600.0)),
+        "source": "swebench",
+        "instance_id": row["instance_id"],
+        "repo": row["repo"],
+        "base_commit": row["base_commit"],
+        "fix_patch": row["patch"],
+        "test_patch": row["test_patch"],
+        "fail_to_pass": parse_id_list(row["FAIL_TO_PASS"]),
+        "pass_to_pass": parse_id_list(row["PASS_TO_PASS"]),
+        "checkout": None if checkout is None else str(checkout),
+        "image": row.get("image") or docker_image_name(row["instance_id"]),
+        "pythonpath": ["."],
+        "timeout_s": float(row.get("timeout_s", 600.0)),
     }
-    return {"prompt": prompt, "answer": answer, "meta": {"source": "swebench", "instance_id": row["instance_id"], "issue": issue}}
+    return {
+        "prompt": prompt,
+        "answer": answer,
+        "meta": {"source": "swebench", "instance_id": row["instance_id"], "issue": issue},
+    }
 
 
-GIT_IDENTITY = {"GIT_AUTHOR_NAME": "rlvr", "GIT_AUTHOR_EMAIL": "rlvr@localhost", "GIT_COMMITTER_NAME": "rlvr",
-                "GIT_COMMITTER_EMAIL": "rlvr@localhost", "GIT_AUTHOR_DATE": "2024-01-01T00:00:00+0000",
-                "GIT_COMMITTER_DATE": "2024-01-01T00:00:00+0000"}
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "rlvr",
+    "GIT_AUTHOR_EMAIL": "rlvr@localhost",
+    "GIT_COMMITTER_NAME": "rlvr",
+    "GIT_COMMITTER_EMAIL": "rlvr@localhost",
+    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00+0000",
+    "GIT_COMMITTER_DATE": "2024-01-01T00:00:00+0000",
+}
 
 
-def write_swebench_fixture(tasks: list[Task], repos_dir: str | Path, jsonl_path: str | Path | None = None) -> list[dict]:
+def write_swebench_fixture(
+    tasks: list[Task], repos_dir: str | Path, jsonl_path: str | Path | None = None
+) -> list[dict]:
     """SWE-bench-format rows made from synthetic tasks: each task becomes a git repository in
     ``repos_dir/rlvr-synthetic__<package>-<n>`` whose commit (fixed author and dates, so the hash is
     reproducible) is the buggy tree without the held-out tests; ``test_patch`` adds them, ``patch``
@@ -507,18 +635,39 @@ def write_swebench_fixture(tasks: list[Task], repos_dir: str | Path, jsonl_path:
         for path, text in answer["files"].items():
             (checkout / path).parent.mkdir(parents=True, exist_ok=True)
             (checkout / path).write_text(text, encoding="utf-8")
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(repos_dir), "GIT_CONFIG_NOSYSTEM": "1",
-               "GIT_CONFIG_GLOBAL": os.devnull, **GIT_IDENTITY}
-        for argv in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"], ["git", "commit", "-q", "--no-verify", "-m", "base"]):
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(repos_dir),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            **GIT_IDENTITY,
+        }
+        for argv in (
+            ["git", "init", "-q", "-b", "main"],
+            ["git", "add", "-A"],
+            ["git", "commit", "-q", "--no-verify", "-m", "base"],
+        ):
             subprocess.run(argv, cwd=checkout, env=env, check=True, capture_output=True, timeout=60)
-        base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, env=env, check=True, capture_output=True,
-                              timeout=60).stdout.decode().strip()
-        rows.append({
-            "instance_id": f"{repo.replace('/', '__')}", "repo": repo, "base_commit": base,
-            "patch": answer["fix_patch"], "test_patch": make_unified_diff({}, answer["hidden_tests"]),
-            "FAIL_TO_PASS": json.dumps(answer["fail_to_pass"]), "PASS_TO_PASS": json.dumps(answer["pass_to_pass"]),
-            "problem_statement": task.meta["issue"], "timeout_s": EXPORTED_TIMEOUT_S,
-        })
+        base = (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=checkout, env=env, check=True, capture_output=True, timeout=60
+            )
+            .stdout.decode()
+            .strip()
+        )
+        rows.append(
+            {
+                "instance_id": f"{repo.replace('/', '__')}",
+                "repo": repo,
+                "base_commit": base,
+                "patch": answer["fix_patch"],
+                "test_patch": make_unified_diff({}, answer["hidden_tests"]),
+                "FAIL_TO_PASS": json.dumps(answer["fail_to_pass"]),
+                "PASS_TO_PASS": json.dumps(answer["pass_to_pass"]),
+                "problem_statement": task.meta["issue"],
+                "timeout_s": EXPORTED_TIMEOUT_S,
+            }
+        )
     if jsonl_path is not None:
         with open(jsonl_path, "w", encoding="utf-8") as handle:
             for row in rows:
@@ -539,8 +688,14 @@ class SWEGenerator(TaskGenerator):
 
     declaration = FAMILY
 
-    def __init__(self, repo: str | Path | None = None, dataset: str | Path | None = None,
-                 repos_dir: str | Path | None = None, validation_runs: int = 2, agent: bool = False):
+    def __init__(
+        self,
+        repo: str | Path | None = None,
+        dataset: str | Path | None = None,
+        repos_dir: str | Path | None = None,
+        validation_runs: int = 2,
+        agent: bool = False,
+    ):
         if repo is not None and dataset is not None:
             raise ValueError("give repo= or dataset=, not both")
         self.agent = bool(agent)
@@ -588,7 +743,15 @@ class SWEGenerator(TaskGenerator):
         missing statement belongs before."""
         patch = task.answer.get("fix_patch") or ""
         files = re.findall(r"^\+\+\+ b/(\S+)", patch, re.MULTILINE)
-        pieces = [f"The bug is in `{files[0]}`." if len(files) == 1 else f"The fix touches {', '.join(f'`{f}`' for f in files)}."] if files else []
+        pieces = (
+            [
+                f"The bug is in `{files[0]}`."
+                if len(files) == 1
+                else f"The fix touches {', '.join(f'`{f}`' for f in files)}."
+            ]
+            if files
+            else []
+        )
         functions = [bug["function"] for bug in task.answer.get("bugs", []) if bug.get("function")]
         functions = functions or re.findall(r"^@@[^@]*@@\s*def (\w+)", patch, re.MULTILINE)
         functions = functions or re.findall(r"^[ -]\s*def (\w+)", patch, re.MULTILINE)
@@ -596,7 +759,9 @@ class SWEGenerator(TaskGenerator):
             pieces.append(f"Look at {', '.join(f'`{name}`' for name in dict.fromkeys(functions))}.")
         if task.answer.get("fail_to_pass"):
             pieces.append(f"This test fails before the fix and must pass after it: `{task.answer['fail_to_pass'][0]}`.")
-        removed = [line[1:].strip() for line in patch.splitlines() if line.startswith("-") and not line.startswith("---")]
+        removed = [
+            line[1:].strip() for line in patch.splitlines() if line.startswith("-") and not line.startswith("---")
+        ]
         if removed:
             pieces.append("The faulty line(s): " + "; ".join(f"`{line}`" for line in removed if line))
         else:
@@ -619,7 +784,9 @@ class SWEGenerator(TaskGenerator):
         lines = files[path].splitlines(keepends=True)
         anchor = lines[min(line, len(lines)) - 1]
         indent = anchor[: len(anchor) - len(anchor.lstrip())]
-        edited = "".join(lines[: line - 1] + [f"{indent}# checked: this handles the reported case\n"] + lines[line - 1:])
+        edited = "".join(
+            lines[: line - 1] + [f"{indent}# checked: this handles the reported case\n"] + lines[line - 1 :]
+        )
         return "My fix:\n\n" + fence_diff(make_unified_diff({path: files[path]}, {path: edited}))
 
 
@@ -651,7 +818,11 @@ def buggy_lines(files: dict[str, str], mutations: list[Mutation]) -> list[int]:
     """Line of each mutation in the bug-injected file (earlier mutations in a file shift it)."""
     lines = []
     for mutation in mutations:
-        shift = sum(len(m.replacement) - (m.end - m.start) for m in mutations if m.path == mutation.path and m.start < mutation.start)
+        shift = sum(
+            len(m.replacement) - (m.end - m.start)
+            for m in mutations
+            if m.path == mutation.path and m.start < mutation.start
+        )
         buggy = apply_mutations(files[mutation.path], [m for m in mutations if m.path == mutation.path])
         lines.append(buggy[: mutation.start + shift].count("\n") + 1)
     return lines
@@ -670,7 +841,7 @@ def reverse_diff(diff: str) -> str:
             if len(parts) >= 3:
                 parts[1], parts[2] = "-" + parts[2][1:], "+" + parts[1][1:]
             out.append(" ".join(parts))
-        elif line.startswith("+") :
+        elif line.startswith("+"):
             out.append("-" + line[1:])
         elif line.startswith("-"):
             out.append("+" + line[1:])
@@ -840,17 +1011,22 @@ _print_passes()
 EXIT_AT_IMPORT = {
     "sys-exit-at-import": "\nimport sys\nsys.exit(0)\n",
     "os-exit-at-import": "\nimport os\nos._exit(0)\n",
-    "runtime-names-exit-at-import": ("\nimport typing\n\n_reach = getattr(typing, 's' + 'ys')\n"
-                                     "getattr(_reach.modules['o' + 's'], '_ex' + 'it')(0)\n"),
-    "atexit-fake-report": ("\nimport atexit\n\n\ndef _fake():\n    print('@@rlvr-swe-report@@ ' + '0' * 64 + ' {}')\n\n\n"
-                           "atexit.register(_fake)\n"),
+    "runtime-names-exit-at-import": (
+        "\nimport typing\n\n_reach = getattr(typing, 's' + 'ys')\ngetattr(_reach.modules['o' + 's'], '_ex' + 'it')(0)\n"
+    ),
+    "atexit-fake-report": (
+        "\nimport atexit\n\n\ndef _fake():\n    print('@@rlvr-swe-report@@ ' + '0' * 64 + ' {}')\n\n\n"
+        "atexit.register(_fake)\n"
+    ),
     "infinite-loop-at-import": "\nwhile True:\n    pass\n",
     "output-flood-at-import": "\nfor _ in range(1_000_000):\n    print('PASSED ' * 100)\n",
     "kill-self-at-import": "\nimport os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)\n",
     "recursion-bomb-at-import": "\n\ndef _deeper(n):\n    return _deeper(n + 1) + 1\n\n\n_deeper(0)\n",
-    "forked-child-forgery": ("\nimport os\nimport time\n\nif os.fork() == 0:\n    time.sleep(0.5)\n"
-                             "    for _fd in range(1, 20):\n        try:\n            os.write(_fd, b'0 0 [\"value\", [\"bool\", true]]\\n')\n"
-                             "        except OSError:\n            pass\n    os._exit(0)\n"),
+    "forked-child-forgery": (
+        "\nimport os\nimport time\n\nif os.fork() == 0:\n    time.sleep(0.5)\n"
+        '    for _fd in range(1, 20):\n        try:\n            os.write(_fd, b\'0 0 ["value", ["bool", true]]\\n\')\n'
+        "        except OSError:\n            pass\n    os._exit(0)\n"
+    ),
 }
 
 HUGE_RESULT = """
@@ -893,13 +1069,16 @@ def _hardcoded_visible(answer: dict) -> str | None:
     files = answer["files"]
     changes: dict[str, str] = {}
     for name, table in tables.items():
-        path = next((p for p, t in files.items() if p.startswith(answer["package"] + "/") and f"\ndef {name}(" in t), None)
+        path = next(
+            (p for p, t in files.items() if p.startswith(answer["package"] + "/") and f"\ndef {name}(" in t), None
+        )
         if path is None:
             continue
         entries = ", ".join(f"repr({k}): {v}" for k, v in table.items())
         changes[path] = changes.get(path, files[path]) + (
             f"\n\n_{name}_unpatched = {name}\n\n\ndef {name}(*args):\n    known = {{{entries}}}\n"
-            f"    if repr(args) in known:\n        return known[repr(args)]\n    return _{name}_unpatched(*args)\n")
+            f"    if repr(args) in known:\n        return known[repr(args)]\n    return _{name}_unpatched(*args)\n"
+        )
     if not changes:
         return None
     return make_unified_diff({p: files[p] for p in changes}, changes)
@@ -913,7 +1092,8 @@ def swe_attacks(task: Task) -> list[tuple[str, str]]:
     target = answer["bugs"][0]["path"] if answer.get("bugs") else edited[0]
     package_dir = str(PurePosixPath(target).parent)
     test_paths = sorted(p for p in files if is_test_path(p) and p.endswith(".py")) or sorted(
-        {p.new_path or p.old_path for p in _parse(answer.get("test_patch") or "")} - {None})
+        {p.new_path or p.old_path for p in _parse(answer.get("test_patch") or "")} - {None}
+    )
     attacks: list[tuple[str, str]] = []
 
     def package_edit(name: str, addition: str | None = None, replace: str | None = None) -> None:
@@ -934,7 +1114,9 @@ def swe_attacks(task: Task) -> list[tuple[str, str]]:
         package_edit(name, code)
     if target in files:
         package_edit("coding-cookie-utf7-hiding", replace=hide_in_utf7(files[target], PLAIN_FORGERY))
-        package_edit("coding-cookie-unicode-escape-hiding", replace=hide_in_unicode_escape(files[target], PLAIN_FORGERY))
+        package_edit(
+            "coding-cookie-unicode-escape-hiding", replace=hide_in_unicode_escape(files[target], PLAIN_FORGERY)
+        )
         package_edit("byte-order-mark-hiding", replace="\ufeff" + files[target] + "\n" + PLAIN_FORGERY + "\n")
         package_edit("deeply-nested-expression", "\n_x = " + "(" * 5000 + "1" + ")" * 5000 + "\n")
         package_edit("huge-comment-diff", "\n" + "# padding to look busy\n" * 80_000)
@@ -943,25 +1125,49 @@ def swe_attacks(task: Task) -> list[tuple[str, str]]:
         attacks.append(("hardcode-visible-tests", _fenced(hardcoded)))
     if test_paths and test_paths[0] in files:
         first = test_paths[0]
-        neutered = "\n".join("    assert True" if line.strip().startswith("assert ") else line
-                             for line in files[first].splitlines()) + "\n"
+        neutered = (
+            "\n".join(
+                "    assert True" if line.strip().startswith("assert ") else line for line in files[first].splitlines()
+            )
+            + "\n"
+        )
         attacks.append(("edit-visible-tests", _fenced(make_unified_diff({first: files[first]}, {first: neutered}))))
-        attacks.append(("delete-tests", _fenced(make_unified_diff({p: files[p] for p in test_paths if p in files}, {}))))
-        attacks.append(("rename-tests-away", _fenced(
-            f"diff --git a/{first} b/{package_dir}/moved.py\nsimilarity index 100%\nrename from {first}\n"
-            f"rename to {package_dir}/moved.py\n")))
+        attacks.append(
+            ("delete-tests", _fenced(make_unified_diff({p: files[p] for p in test_paths if p in files}, {})))
+        )
+        attacks.append(
+            (
+                "rename-tests-away",
+                _fenced(
+                    f"diff --git a/{first} b/{package_dir}/moved.py\nsimilarity index 100%\nrename from {first}\n"
+                    f"rename to {package_dir}/moved.py\n"
+                ),
+            )
+        )
     elif test_paths:
-        attacks.append(("edit-visible-tests", _fenced(f"--- a/{test_paths[0]}\n+++ b/{test_paths[0]}\n@@ -1,1 +1,1 @@\n-x\n+y\n")))
-    conftest = ("import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
-                "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n")
+        attacks.append(
+            ("edit-visible-tests", _fenced(f"--- a/{test_paths[0]}\n+++ b/{test_paths[0]}\n@@ -1,1 +1,1 @@\n-x\n+y\n"))
+        )
+    conftest = (
+        "import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n"
+    )
     new_file("add-root-conftest", "conftest.py", conftest)
     new_file("add-package-conftest", f"{package_dir}/conftest.py", conftest)
     new_file("add-pytest-ini", "pytest.ini", "[pytest]\naddopts = -p no:python\n")
     new_file("add-setup-cfg", "setup.cfg", "[tool:pytest]\naddopts = --co\n")
     if "pyproject.toml" in files:
-        attacks.append(("edit-pyproject", _fenced(make_unified_diff(
-            {"pyproject.toml": files["pyproject.toml"]},
-            {"pyproject.toml": files["pyproject.toml"] + '\n[tool.coverage]\naddopts = "-p no:python"\n'}))))
+        attacks.append(
+            (
+                "edit-pyproject",
+                _fenced(
+                    make_unified_diff(
+                        {"pyproject.toml": files["pyproject.toml"]},
+                        {"pyproject.toml": files["pyproject.toml"] + '\n[tool.coverage]\naddopts = "-p no:python"\n'},
+                    )
+                ),
+            )
+        )
     new_file("add-pth-file", "rlvr_boot.pth", "import os; os._exit(0)\n")
     new_file("add-package-pth-file", f"{package_dir}/boot.pth", "import os; os._exit(0)\n")
     new_file("add-sitecustomize", "sitecustomize.py", "import os\nos._exit(0)\n")
@@ -972,23 +1178,49 @@ def swe_attacks(task: Task) -> list[tuple[str, str]]:
         ("path-traversal", _fenced("--- a/../outside.py\n+++ b/../outside.py\n@@ -1,1 +1,1 @@\n-a\n+b\n")),
         ("absolute-path", _fenced("--- /dev/null\n+++ /etc/cron.d/evil\n@@ -0,0 +1 @@\n+* * * * * root true\n")),
         ("git-directory", _fenced("--- /dev/null\n+++ b/.git/hooks/post-checkout\n@@ -0,0 +1 @@\n+#!/bin/sh\n")),
-        ("symlink-in-diff", _fenced(f"diff --git a/{package_dir}/link.py b/{package_dir}/link.py\nnew file mode 120000\n"
-                                    f"--- /dev/null\n+++ b/{package_dir}/link.py\n@@ -0,0 +1 @@\n+/etc/passwd\n")),
+        (
+            "symlink-in-diff",
+            _fenced(
+                f"diff --git a/{package_dir}/link.py b/{package_dir}/link.py\nnew file mode 120000\n"
+                f"--- /dev/null\n+++ b/{package_dir}/link.py\n@@ -0,0 +1 @@\n+/etc/passwd\n"
+            ),
+        ),
         ("symlink-mode-change", _fenced(f"diff --git a/{target} b/{target}\nold mode 100644\nnew mode 120000\n")),
-        ("submodule-in-diff", _fenced(f"diff --git a/{package_dir}/sub b/{package_dir}/sub\nnew file mode 160000\n"
-                                      f"index 0000000..{'1' * 40}\n")),
-        ("binary-patch", _fenced(f"diff --git a/{package_dir}/x.so b/{package_dir}/x.so\nnew file mode 100644\n"
-                                 "GIT binary patch\nliteral 1\nIcmZ?d00001\n\nliteral 0\nHcmV?d00001\n")),
-        ("copy-patch", _fenced(f"diff --git a/{target} b/{package_dir}/copy.py\ncopy from {target}\ncopy to {package_dir}/copy.py\n")),
+        (
+            "submodule-in-diff",
+            _fenced(
+                f"diff --git a/{package_dir}/sub b/{package_dir}/sub\nnew file mode 160000\nindex 0000000..{'1' * 40}\n"
+            ),
+        ),
+        (
+            "binary-patch",
+            _fenced(
+                f"diff --git a/{package_dir}/x.so b/{package_dir}/x.so\nnew file mode 100644\n"
+                "GIT binary patch\nliteral 1\nIcmZ?d00001\n\nliteral 0\nHcmV?d00001\n"
+            ),
+        ),
+        (
+            "copy-patch",
+            _fenced(
+                f"diff --git a/{target} b/{package_dir}/copy.py\ncopy from {target}\ncopy to {package_dir}/copy.py\n"
+            ),
+        ),
         ("deep-path", _fenced("--- /dev/null\n+++ b/" + "/".join(["d"] * 300) + "/x.py\n@@ -0,0 +1 @@\n+x = 1\n")),
         ("quoted-path", _fenced('--- "a/x\\n.py"\n+++ "b/x\\n.py"\n@@ -1 +1 @@\n-a\n+b\n')),
-        ("malformed-hunk-counts", _fenced(f"--- a/{target}\n+++ b/{target}\n@@ -1,999999999 +1,999999999 @@\n+x = 1\n")),
+        (
+            "malformed-hunk-counts",
+            _fenced(f"--- a/{target}\n+++ b/{target}\n@@ -1,999999999 +1,999999999 @@\n+x = 1\n"),
+        ),
         ("hunk-without-header", _fenced("@@ -1,1 +1,1 @@\n-a\n+b\n")),
         ("garbage-diff", _fenced("diff --git\n--- \n+++ \n@@ @@\n\x00\x01\x02 not a diff\n")),
         ("nul-bytes-diff", _fenced(f"--- a/{target}\n+++ b/{target}\n@@ -1,1 +1,1 @@\n-\x00\n+\x00\x00\n")),
         ("huge-diff", _fenced(f"--- a/{target}\n+++ b/{target}\n@@ -1,1 +1,1 @@\n" + "+# x\n" * 800_000)),
-        ("many-tiny-files", _fenced("".join(f"--- /dev/null\n+++ b/{package_dir}/m{i}.py\n@@ -0,0 +1 @@\n+x = {i}\n"
-                                            for i in range(3000)))),
+        (
+            "many-tiny-files",
+            _fenced(
+                "".join(f"--- /dev/null\n+++ b/{package_dir}/m{i}.py\n@@ -0,0 +1 @@\n+x = {i}\n" for i in range(3000))
+            ),
+        ),
     ]
     return attacks
 
@@ -1021,7 +1253,9 @@ def agent_prompt(parts: dict) -> str:
     name = answer.get("package") or answer.get("repo", "repository")
     listing = sorted(answer.get("files", {}))
     layout = ("Repository layout:\n" + "\n".join(f"  {p}" for p in listing) + "\n\n") if listing else ""
-    return (f"You are fixing a bug in the Python repository `{name}` (your working directory). "
-            f"A user filed this issue:\n\n<issue>\n{parts['meta']['issue'].rstrip()}\n</issue>\n\n{layout}"
-            f"{AGENT_TOOLS.replace('PACKAGE', str(name).split('/')[-1])}\n\n"
-            "Find the bug, fix the package source, check with the tests, then submit.")
+    return (
+        f"You are fixing a bug in the Python repository `{name}` (your working directory). "
+        f"A user filed this issue:\n\n<issue>\n{parts['meta']['issue'].rstrip()}\n</issue>\n\n{layout}"
+        f"{AGENT_TOOLS.replace('PACKAGE', str(name).split('/')[-1])}\n\n"
+        "Find the bug, fix the package source, check with the tests, then submit."
+    )

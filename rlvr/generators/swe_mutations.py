@@ -34,15 +34,45 @@ import re
 from dataclasses import asdict, dataclass
 
 OPERATORS = (
-    "flip_operator", "flip_comparison", "off_by_one", "slice_bound", "swap_arguments", "remove_branch",
-    "remove_statement", "wrong_default", "invert_condition",
+    "flip_operator",
+    "flip_comparison",
+    "off_by_one",
+    "slice_bound",
+    "swap_arguments",
+    "remove_branch",
+    "remove_statement",
+    "wrong_default",
+    "invert_condition",
 )
 
-BINARY_FLIPS = {ast.Add: "-", ast.Sub: "+", ast.Mult: "+", ast.FloorDiv: "/", ast.Mod: "//", ast.BitAnd: "|", ast.BitOr: "&"}
-BINARY_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%", ast.BitAnd: "&", ast.BitOr: "|"}
+BINARY_FLIPS = {
+    ast.Add: "-",
+    ast.Sub: "+",
+    ast.Mult: "+",
+    ast.FloorDiv: "/",
+    ast.Mod: "//",
+    ast.BitAnd: "|",
+    ast.BitOr: "&",
+}
+BINARY_SYMBOLS = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+}
 COMPARISON_FLIPS = {
-    ast.Lt: ("<", "<="), ast.LtE: ("<=", "<"), ast.Gt: (">", ">="), ast.GtE: (">=", ">"), ast.Eq: ("==", "!="),
-    ast.NotEq: ("!=", "=="), ast.In: ("in", "not in"), ast.NotIn: ("not in", "in"), ast.Is: ("is", "is not"),
+    ast.Lt: ("<", "<="),
+    ast.LtE: ("<=", "<"),
+    ast.Gt: (">", ">="),
+    ast.GtE: (">=", ">"),
+    ast.Eq: ("==", "!="),
+    ast.NotEq: ("!=", "=="),
+    ast.In: ("in", "not in"),
+    ast.NotIn: ("not in", "in"),
+    ast.Is: ("is", "is not"),
     ast.IsNot: ("is not", "is"),
 }
 BOOL_FLIPS = {ast.And: ("and", "or"), ast.Or: ("or", "and")}
@@ -64,9 +94,9 @@ class Mutation:
     description: str
 
     def apply(self, source: str) -> str:
-        if source[self.start:self.end] != self.original:
+        if source[self.start : self.end] != self.original:
             raise ValueError(f"{self.path}:{self.line}: the text to mutate has changed")
-        return source[:self.start] + self.replacement + source[self.end:]
+        return source[: self.start] + self.replacement + source[self.end :]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,8 +156,13 @@ def _body_nodes(function: ast.AST) -> list[ast.AST]:
 
 
 def _is_docstring(node: ast.AST, parent_body: list) -> bool:
-    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-            and parent_body and parent_body[0] is node)
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        and parent_body
+        and parent_body[0] is node
+    )
 
 
 def _gap_token(source: str, start: int, end: int) -> tuple[int, int, str] | None:
@@ -149,11 +184,15 @@ class _SiteFinder:
         self.offsets = _Offsets(source)
         self.sites: list[Mutation] = []
 
-    def add(self, operator: str, function: str, node_line: int, start: int, end: int, replacement: str, description: str) -> None:
+    def add(
+        self, operator: str, function: str, node_line: int, start: int, end: int, replacement: str, description: str
+    ) -> None:
         original = self.source[start:end]
         if original == replacement:
             return
-        self.sites.append(Mutation(self.path, operator, function, node_line, start, end, original, replacement, description))
+        self.sites.append(
+            Mutation(self.path, operator, function, node_line, start, end, original, replacement, description)
+        )
 
     # -- operators ---------------------------------------------------------------------------
     def binary(self, name: str, node: ast.BinOp) -> None:
@@ -206,7 +245,15 @@ class _SiteFinder:
         if self.source[start:end] != str(value):
             return  # hex, underscores: leave them
         for delta in (1, -1):
-            self.add("off_by_one", name, node.lineno, start, end, str(value + delta), f"constant {value} became {value + delta}")
+            self.add(
+                "off_by_one",
+                name,
+                node.lineno,
+                start,
+                end,
+                str(value + delta),
+                f"constant {value} became {value + delta}",
+            )
 
     def slice_bounds(self, name: str, node: ast.Slice) -> None:
         for bound in (node.lower, node.upper):
@@ -225,7 +272,9 @@ class _SiteFinder:
                 wrapped = text if simple else f"({text})"
                 options = [f"{wrapped} + 1", f"{wrapped} - 1"]
             for option in options:
-                self.add("slice_bound", name, bound.lineno, start, end, option, f"slice bound `{text}` became `{option}`")
+                self.add(
+                    "slice_bound", name, bound.lineno, start, end, option, f"slice bound `{text}` became `{option}`"
+                )
 
     def call(self, name: str, node: ast.Call) -> None:
         arguments = node.args
@@ -239,16 +288,35 @@ class _SiteFinder:
             if a_text == b_text or "#" in between or "\n" in a_text + b_text:
                 continue
             replacement = b_text + between + a_text
-            self.add("swap_arguments", name, node.lineno, a_start, b_end, replacement,
-                     f"arguments `{a_text}` and `{b_text}` swapped")
+            self.add(
+                "swap_arguments",
+                name,
+                node.lineno,
+                a_start,
+                b_end,
+                replacement,
+                f"arguments `{a_text}` and `{b_text}` swapped",
+            )
 
     def conditional_expression(self, name: str, node: ast.IfExp) -> None:
         start, end = self.offsets.span(node)
         body_start, body_end = self.offsets.span(node.body)
         body_text = self.source[body_start:body_end]
         if "\n" not in self.source[start:end]:
-            wrapped = body_text if isinstance(node.body, (ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.Subscript)) else f"({body_text})"
-            self.add("remove_branch", name, node.lineno, start, end, wrapped, "the `else` arm of a conditional expression was removed")
+            wrapped = (
+                body_text
+                if isinstance(node.body, (ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.Subscript))
+                else f"({body_text})"
+            )
+            self.add(
+                "remove_branch",
+                name,
+                node.lineno,
+                start,
+                end,
+                wrapped,
+                "the `else` arm of a conditional expression was removed",
+            )
         self.negate(name, node.test, "the condition of a conditional expression was inverted")
 
     def negate(self, name: str, test: ast.AST, description: str) -> None:
@@ -278,8 +346,8 @@ class _SiteFinder:
         """The statement starts its first line and ends its last one (no `a = 1; b = 2`)."""
         first = self.offsets.lines[node.lineno - 1]
         last = self.offsets.lines[node.end_lineno - 1]
-        head = first.encode("utf-8")[:node.col_offset].decode("utf-8", errors="ignore")
-        tail = last.encode("utf-8")[node.end_col_offset:].decode("utf-8", errors="ignore")
+        head = first.encode("utf-8")[: node.col_offset].decode("utf-8", errors="ignore")
+        tail = last.encode("utf-8")[node.end_col_offset :].decode("utf-8", errors="ignore")
         return head.strip() == "" and (tail.strip() == "" or tail.strip().startswith("#"))
 
     def _block(self, name: str, holder: ast.AST, field_name: str, block: list) -> None:
@@ -288,11 +356,14 @@ class _SiteFinder:
             if _is_docstring(statement, block) or not self._owns_lines(statement):
                 continue
             removable = isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Break, ast.Continue)) or (
-                isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call))
+                isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
+            )
             start, end = self.offsets.line_span(statement.lineno, statement.end_lineno)
             if removable and len(real) > 1:
                 summary = self.offsets.lines[statement.lineno - 1].strip()
-                self.add("remove_statement", name, statement.lineno, start, end, "", f"statement `{summary}` was removed")
+                self.add(
+                    "remove_statement", name, statement.lineno, start, end, "", f"statement `{summary}` was removed"
+                )
             if isinstance(statement, ast.If):
                 self._if_statement(name, statement, len(real) > 1, start, end)
 
@@ -303,18 +374,28 @@ class _SiteFinder:
         self.negate(name, node.test, "an `if` condition was inverted")
         if node.orelse:
             first_else = node.orelse[0]
-            is_elif = isinstance(first_else, ast.If) and self.offsets.lines[first_else.lineno - 1].lstrip().startswith("elif")
+            is_elif = isinstance(first_else, ast.If) and self.offsets.lines[first_else.lineno - 1].lstrip().startswith(
+                "elif"
+            )
             if is_elif:
                 return
-            else_line = next((n for n in range(first_else.lineno - 1, node.body[-1].end_lineno, -1)
-                              if self.offsets.lines[n - 1].strip().startswith("else")), None)
+            else_line = next(
+                (
+                    n
+                    for n in range(first_else.lineno - 1, node.body[-1].end_lineno, -1)
+                    if self.offsets.lines[n - 1].strip().startswith("else")
+                ),
+                None,
+            )
             last = node.orelse[-1].end_lineno
             if else_line is None or not self.offsets.lines[last - 1].strip():
                 return
             else_start, else_end = self.offsets.line_span(else_line, last)
             self.add("remove_branch", name, else_line, else_start, else_end, "", "an `else` branch was removed")
         elif has_siblings and self._owns_lines(node):
-            self.add("remove_branch", name, node.lineno, start, end, "", f"the branch `{line_text.strip()}` was removed")
+            self.add(
+                "remove_branch", name, node.lineno, start, end, "", f"the branch `{line_text.strip()}` was removed"
+            )
 
     def defaults(self, name: str, function: ast.AST) -> None:
         arguments = function.args
@@ -331,7 +412,9 @@ class _SiteFinder:
             else:
                 continue
             for option in options:
-                self.add("wrong_default", name, default.lineno, start, end, option, f"default `{text}` became `{option}`")
+                self.add(
+                    "wrong_default", name, default.lineno, start, end, option, f"default `{text}` became `{option}`"
+                )
 
     # -- driver ------------------------------------------------------------------------------
     def find(self, tree: ast.Module) -> list[Mutation]:

@@ -44,22 +44,62 @@ class Theme:
 
 
 THEMES = (
-    Theme("stockroom", "Stockroom", ("stock", "price", "crate", "order", "shelf"),
-          ("apple", "Bolt", "crate", "Hammer", "nail", "Paint", "rope", "Saw", "tape", "Widget"), ("Shelf", "Inventory", "Batch")),
-    Theme("gradebook", "Gradebook", ("score", "grade", "credit", "exam", "quiz"),
-          ("algebra", "Biology", "chemistry", "Drama", "essay", "French", "geometry", "History", "lab", "Music"), ("Course", "Roster", "Term")),
-    Theme("ledgerly", "Ledgerly", ("amount", "fee", "balance", "payment", "entry"),
-          ("rent", "Salary", "coffee", "Taxes", "refund", "Travel", "books", "Insurance", "gift", "Fuel"), ("Ledger", "Account", "Budget")),
-    Theme("meteo", "Meteo", ("reading", "temperature", "rainfall", "gust", "humidity"),
-          ("north", "Coast", "valley", "Summit", "harbor", "Plains", "ridge", "Delta", "forest", "Island"), ("Station", "Forecast", "Series")),
-    Theme("shipyard", "Shipyard", ("weight", "distance", "parcel", "route", "cargo"),
-          ("dock", "Anchor", "harbor", "Vessel", "crane", "Pallet", "berth", "Tanker", "quay", "Freight"), ("Manifest", "Voyage", "Fleet")),
-    Theme("fitlog", "Fitlog", ("step", "lap", "calorie", "rep", "pace"),
-          ("run", "Swim", "cycle", "Yoga", "row", "Climb", "walk", "Sprint", "lift", "Hike"), ("Workout", "Session", "Plan")),
-    Theme("playlist", "Playlist", ("track", "duration", "rating", "play", "volume"),
-          ("jazz", "Blues", "rock", "Opera", "folk", "Disco", "funk", "Reggae", "soul", "Techno"), ("Mixtape", "Album", "Queue")),
-    Theme("greenhouse", "Greenhouse", ("seedling", "water", "sunlight", "yield", "pot"),
-          ("basil", "Tomato", "fern", "Orchid", "mint", "Cactus", "ivy", "Lettuce", "sage", "Pepper"), ("Bed", "Tray", "Harvest")),
+    Theme(
+        "stockroom",
+        "Stockroom",
+        ("stock", "price", "crate", "order", "shelf"),
+        ("apple", "Bolt", "crate", "Hammer", "nail", "Paint", "rope", "Saw", "tape", "Widget"),
+        ("Shelf", "Inventory", "Batch"),
+    ),
+    Theme(
+        "gradebook",
+        "Gradebook",
+        ("score", "grade", "credit", "exam", "quiz"),
+        ("algebra", "Biology", "chemistry", "Drama", "essay", "French", "geometry", "History", "lab", "Music"),
+        ("Course", "Roster", "Term"),
+    ),
+    Theme(
+        "ledgerly",
+        "Ledgerly",
+        ("amount", "fee", "balance", "payment", "entry"),
+        ("rent", "Salary", "coffee", "Taxes", "refund", "Travel", "books", "Insurance", "gift", "Fuel"),
+        ("Ledger", "Account", "Budget"),
+    ),
+    Theme(
+        "meteo",
+        "Meteo",
+        ("reading", "temperature", "rainfall", "gust", "humidity"),
+        ("north", "Coast", "valley", "Summit", "harbor", "Plains", "ridge", "Delta", "forest", "Island"),
+        ("Station", "Forecast", "Series"),
+    ),
+    Theme(
+        "shipyard",
+        "Shipyard",
+        ("weight", "distance", "parcel", "route", "cargo"),
+        ("dock", "Anchor", "harbor", "Vessel", "crane", "Pallet", "berth", "Tanker", "quay", "Freight"),
+        ("Manifest", "Voyage", "Fleet"),
+    ),
+    Theme(
+        "fitlog",
+        "Fitlog",
+        ("step", "lap", "calorie", "rep", "pace"),
+        ("run", "Swim", "cycle", "Yoga", "row", "Climb", "walk", "Sprint", "lift", "Hike"),
+        ("Workout", "Session", "Plan"),
+    ),
+    Theme(
+        "playlist",
+        "Playlist",
+        ("track", "duration", "rating", "play", "volume"),
+        ("jazz", "Blues", "rock", "Opera", "folk", "Disco", "funk", "Reggae", "soul", "Techno"),
+        ("Mixtape", "Album", "Queue"),
+    ),
+    Theme(
+        "greenhouse",
+        "Greenhouse",
+        ("seedling", "water", "sunlight", "yield", "pot"),
+        ("basil", "Tomato", "fern", "Orchid", "mint", "Cactus", "ivy", "Lettuce", "sage", "Pepper"),
+        ("Bed", "Tray", "Harvest"),
+    ),
 )
 
 LEVEL_MODULE_NAMES = (
@@ -89,12 +129,23 @@ class Template:
 
 
 LEAF_TEMPLATES = (
-    Template("scale", "int->int", (), {"k": (2, 5), "c": (1, 9)}, '''
+    Template(
+        "scale",
+        "int->int",
+        (),
+        {"k": (2, 5), "c": (1, 9)},
+        '''
 def {name}(amount, factor={k}):
     """Return ``amount`` scaled by ``factor`` plus the fixed {noun} offset of {c}."""
     return amount * factor + {c}
-'''),
-    Template("clamp", "int->int", (), {"lo": (0, 5), "hi": ("after", "lo", 10, 30)}, '''
+''',
+    ),
+    Template(
+        "clamp",
+        "int->int",
+        (),
+        {"lo": (0, 5), "hi": ("after", "lo", 10, 30)},
+        '''
 def {name}(value):
     """Clamp {a_noun} value into the range [{lo}, {hi}]."""
     if value < {lo}:
@@ -102,22 +153,40 @@ def {name}(value):
     if value > {hi}:
         return {hi}
     return value
-'''),
-    Template("bucket", "int->int", (), {"k": (2, 6)}, '''
+''',
+    ),
+    Template(
+        "bucket",
+        "int->int",
+        (),
+        {"k": (2, 6)},
+        '''
 def {name}(value, size={k}):
     """Return the index of the {noun} bucket of width ``size`` that holds ``value``."""
     if value < 0:
         return -((-value) // size) - 1
     return value // size
-'''),
-    Template("step", "int->int", (), {}, '''
+''',
+    ),
+    Template(
+        "step",
+        "int->int",
+        (),
+        {},
+        '''
 def {name}(value):
     """Halve an even {noun} value; triple an odd one and add one."""
     if value % 2 == 0:
         return value // 2
     return value * 3 + 1
-'''),
-    Template("sum_above", "ints->int", (), {"t": (0, 10)}, '''
+''',
+    ),
+    Template(
+        "sum_above",
+        "ints->int",
+        (),
+        {"t": (0, 10)},
+        '''
 def {name}(values, threshold={t}):
     """Sum the {noun} values strictly greater than ``threshold``."""
     total = 0
@@ -125,8 +194,14 @@ def {name}(values, threshold={t}):
         if value > threshold:
             total += value
     return total
-'''),
-    Template("count_between", "ints->int", (), {"lo": (0, 6), "hi": ("after", "lo", 5, 15)}, '''
+''',
+    ),
+    Template(
+        "count_between",
+        "ints->int",
+        (),
+        {"lo": (0, 6), "hi": ("after", "lo", 5, 15)},
+        '''
 def {name}(values):
     """Count the {noun} values between {lo} and {hi}, both included."""
     count = 0
@@ -134,8 +209,14 @@ def {name}(values):
         if value >= {lo} and value <= {hi}:
             count += 1
     return count
-'''),
-    Template("largest", "ints->int", (), {}, '''
+''',
+    ),
+    Template(
+        "largest",
+        "ints->int",
+        (),
+        {},
+        '''
 def {name}(values):
     """Return the largest {noun} value, or 0 when there are none."""
     if not values:
@@ -145,40 +226,76 @@ def {name}(values):
         if value > best:
             best = value
     return best
-'''),
-    Template("weighted_sum", "ints->int", (), {}, '''
+''',
+    ),
+    Template(
+        "weighted_sum",
+        "ints->int",
+        (),
+        {},
+        '''
 def {name}(values):
     """Weight each {noun} value by its 1-based position and add them up."""
     total = 0
     for index, value in enumerate(values):
         total += (index + 1) * value
     return total
-'''),
-    Template("window_total", "ints->int", (), {"s": (0, 2), "w": (2, 4)}, '''
+''',
+    ),
+    Template(
+        "window_total",
+        "ints->int",
+        (),
+        {"s": (0, 2), "w": (2, 4)},
+        '''
 def {name}(values, start={s}, width={w}):
     """Sum the window of ``width`` {noun} values that begins at index ``start``."""
     return sum(values[start:start + width])
-'''),
-    Template("spread", "ints->int", (), {}, '''
+''',
+    ),
+    Template(
+        "spread",
+        "ints->int",
+        (),
+        {},
+        '''
 def {name}(values):
     """Return the difference between the largest and the smallest {noun} value."""
     if len(values) < 2:
         return 0
     return max(values) - min(values)
-'''),
-    Template("mean_floor", "ints->int", (), {}, '''
+''',
+    ),
+    Template(
+        "mean_floor",
+        "ints->int",
+        (),
+        {},
+        '''
 def {name}(values):
     """Return the mean {noun} value rounded down, or 0 when there are none."""
     if not values:
         return 0
     return sum(values) // len(values)
-'''),
-    Template("differences", "ints->ints", (), {}, '''
+''',
+    ),
+    Template(
+        "differences",
+        "ints->ints",
+        (),
+        {},
+        '''
 def {name}(values):
     """Return the change between each pair of neighbouring {noun} values."""
     return [values[i + 1] - values[i] for i in range(len(values) - 1)]
-'''),
-    Template("running_totals", "ints->ints", (), {}, '''
+''',
+    ),
+    Template(
+        "running_totals",
+        "ints->ints",
+        (),
+        {},
+        '''
 def {name}(values):
     """Return the running totals of the {noun} values."""
     totals = []
@@ -187,28 +304,58 @@ def {name}(values):
         current += value
         totals.append(current)
     return totals
-'''),
-    Template("top_values", "ints->ints", (), {"k": (2, 4)}, '''
+''',
+    ),
+    Template(
+        "top_values",
+        "ints->ints",
+        (),
+        {"k": (2, 4)},
+        '''
 def {name}(values, count={k}):
     """Return the ``count`` largest {noun} values, largest first."""
     return sorted(values, reverse=True)[:count]
-'''),
-    Template("keep_multiples", "ints->ints", (), {"k": (2, 4)}, '''
+''',
+    ),
+    Template(
+        "keep_multiples",
+        "ints->ints",
+        (),
+        {"k": (2, 4)},
+        '''
 def {name}(values, divisor={k}):
     """Keep the {noun} values that are multiples of ``divisor``."""
     return [value for value in values if value % divisor == 0]
-'''),
-    Template("chunk_sums", "ints->ints", (), {"k": (2, 3)}, '''
+''',
+    ),
+    Template(
+        "chunk_sums",
+        "ints->ints",
+        (),
+        {"k": (2, 3)},
+        '''
 def {name}(values, size={k}):
     """Split the {noun} values into chunks of ``size`` and sum each chunk."""
     return [sum(values[i:i + size]) for i in range(0, len(values), size)]
-'''),
-    Template("count_vowels", "str->int", (), {}, '''
+''',
+    ),
+    Template(
+        "count_vowels",
+        "str->int",
+        (),
+        {},
+        '''
 def {name}(text):
     """Count the vowels in {a_noun} label."""
     return sum(1 for char in text.lower() if char in "aeiou")
-'''),
-    Template("word_score", "str->int", (), {"k": (2, 5)}, '''
+''',
+    ),
+    Template(
+        "word_score",
+        "str->int",
+        (),
+        {"k": (2, 5)},
+        '''
 def {name}(text, bonus={k}):
     """Score {a_noun} label: the length of each word plus ``bonus`` per capitalised word."""
     score = 0
@@ -217,25 +364,49 @@ def {name}(text, bonus={k}):
         if word[:1].isupper():
             score += bonus
     return score
-'''),
-    Template("shout", "str->str", (), {"k": (1, 3)}, '''
+''',
+    ),
+    Template(
+        "shout",
+        "str->str",
+        (),
+        {"k": (1, 3)},
+        '''
 def {name}(text, marks={k}):
     """Upper-case {a_noun} label and append ``marks`` exclamation marks."""
     return text.upper() + "!" * marks
-'''),
-    Template("initials", "str->str", (), {}, '''
+''',
+    ),
+    Template(
+        "initials",
+        "str->str",
+        (),
+        {},
+        '''
 def {name}(text):
     """Return the upper-case initials of the words of {a_noun} label."""
     return "".join(word[0] for word in text.split()).upper()
-'''),
-    Template("pad_label", "str->str", (), {"k": (8, 14)}, '''
+''',
+    ),
+    Template(
+        "pad_label",
+        "str->str",
+        (),
+        {"k": (8, 14)},
+        '''
 def {name}(text, width={k}):
     """Pad or cut {a_noun} label to exactly ``width`` characters, filling with dots."""
     if len(text) >= width:
         return text[:width]
     return text + "." * (width - len(text))
-'''),
-    Template("caesar", "str->str", (), {"k": (1, 5)}, '''
+''',
+    ),
+    Template(
+        "caesar",
+        "str->str",
+        (),
+        {"k": (1, 5)},
+        '''
 def {name}(text, shift={k}):
     """Shift each lower-case letter of {a_noun} code by ``shift`` places."""
     letters = []
@@ -245,43 +416,85 @@ def {name}(text, shift={k}):
         else:
             letters.append(char)
     return "".join(letters)
-'''),
-    Template("safe_ratio", "int,int->int", (), {}, '''
+''',
+    ),
+    Template(
+        "safe_ratio",
+        "int,int->int",
+        (),
+        {},
+        '''
 def {name}(numerator, denominator):
     """Divide two {noun} amounts rounding down; a zero denominator gives 0."""
     if denominator == 0:
         return 0
     return numerator // denominator
-'''),
-    Template("gap", "int,int->int", (), {}, '''
+''',
+    ),
+    Template(
+        "gap",
+        "int,int->int",
+        (),
+        {},
+        '''
 def {name}(first, second):
     """Return the distance between two {noun} values."""
     return first - second if first > second else second - first
-'''),
-    Template("capped_sum", "int,int->int", (), {"k": (20, 40)}, '''
+''',
+    ),
+    Template(
+        "capped_sum",
+        "int,int->int",
+        (),
+        {"k": (20, 40)},
+        '''
 def {name}(first, second, cap={k}):
     """Add two {noun} values, never going above ``cap``."""
     return min(first + second, cap)
-'''),
+''',
+    ),
 )
 
 COMPOSITE_TEMPLATES = (
-    Template("apply_each", "ints->ints", ("int->int",), {}, '''
+    Template(
+        "apply_each",
+        "ints->ints",
+        ("int->int",),
+        {},
+        '''
 def {name}(values):
     """Apply ``{g0}`` to every {noun} value."""
     return [{g0}(value) for value in values]
-'''),
-    Template("keep_where", "ints->ints", ("int->int",), {"t": (0, 6)}, '''
+''',
+    ),
+    Template(
+        "keep_where",
+        "ints->ints",
+        ("int->int",),
+        {"t": (0, 6)},
+        '''
 def {name}(values, minimum={t}):
     """Keep the {noun} values whose ``{g0}`` is at least ``minimum``."""
     return [value for value in values if {g0}(value) >= minimum]
-'''),
-    Template("chain_lists", "ints->ints", ("ints->ints", "ints->ints"), {}, '''
+''',
+    ),
+    Template(
+        "chain_lists",
+        "ints->ints",
+        ("ints->ints", "ints->ints"),
+        {},
+        '''
 def {name}(values):
     """Run the {noun} values through ``{g0}`` and then ``{g1}``."""
     return {g1}({g0}(values))
-'''),
-    Template("total_mapped", "ints->int", ("int->int",), {"k": (15, 60)}, '''
+''',
+    ),
+    Template(
+        "total_mapped",
+        "ints->int",
+        ("int->int",),
+        {"k": (15, 60)},
+        '''
 def {name}(values, limit={k}):
     """Add up ``{g0}`` of each {noun} value, skipping results above ``limit``."""
     total = 0
@@ -290,14 +503,26 @@ def {name}(values, limit={k}):
         if converted <= limit:
             total += converted
     return total
-'''),
-    Template("reduce_prepared", "ints->int", ("ints->ints", "ints->int"), {}, '''
+''',
+    ),
+    Template(
+        "reduce_prepared",
+        "ints->int",
+        ("ints->ints", "ints->int"),
+        {},
+        '''
 def {name}(values):
     """Reduce the {noun} values with ``{g1}`` after preparing them with ``{g0}``."""
     prepared = {g0}(values)
     return {g1}(prepared)
-'''),
-    Template("balance", "ints->int", ("ints->int", "ints->int"), {"t": (5, 25)}, '''
+''',
+    ),
+    Template(
+        "balance",
+        "ints->int",
+        ("ints->int", "ints->int"),
+        {"t": (5, 25)},
+        '''
 def {name}(values, threshold={t}):
     """Combine two {noun} measures: above ``threshold`` the second is subtracted, else added."""
     primary = {g0}(values)
@@ -305,54 +530,102 @@ def {name}(values, threshold={t}):
     if primary > threshold:
         return primary - secondary
     return primary + secondary
-'''),
-    Template("normalised_score", "str->int", ("str->str", "str->int"), {"k": (2, 4)}, '''
+''',
+    ),
+    Template(
+        "normalised_score",
+        "str->int",
+        ("str->str", "str->int"),
+        {"k": (2, 4)},
+        '''
 def {name}(text, weight={k}):
     """Score the {noun} label with ``{g1}`` after normalising it with ``{g0}``."""
     normalised = {g0}(text)
     return {g1}(normalised) * weight
-'''),
-    Template("mixed_score", "str->int", ("str->int", "str->int"), {}, '''
+''',
+    ),
+    Template(
+        "mixed_score",
+        "str->int",
+        ("str->int", "str->int"),
+        {},
+        '''
 def {name}(text):
     """Blend two scores of {a_noun} label, counting the first twice."""
     first = {g0}(text)
     second = {g1}(text)
     return first * 2 + second
-'''),
-    Template("format_label", "str->str", ("str->str", "str->str"), {}, '''
+''',
+    ),
+    Template(
+        "format_label",
+        "str->str",
+        ("str->str", "str->str"),
+        {},
+        '''
 def {name}(text):
     """Format the {noun} label with ``{g0}`` and then ``{g1}``."""
     return {g1}({g0}(text))
-'''),
-    Template("adjusted_pair", "int,int->int", ("int->int", "int,int->int"), {}, '''
+''',
+    ),
+    Template(
+        "adjusted_pair",
+        "int,int->int",
+        ("int->int", "int,int->int"),
+        {},
+        '''
 def {name}(first, second):
     """Combine two {noun} values after adjusting the first with ``{g0}``."""
     adjusted = {g0}(first)
     return {g1}(adjusted, second)
-'''),
-    Template("range_measure", "int,int->int", ("ints->int",), {}, '''
+''',
+    ),
+    Template(
+        "range_measure",
+        "int,int->int",
+        ("ints->int",),
+        {},
+        '''
 def {name}(low, high):
     """Measure the {noun} values from ``low`` up to ``high`` (excluded) with ``{g0}``."""
     return {g0}(list(range(low, high)))
-'''),
-    Template("adjusted_value", "int->int", ("int->int", "int->int"), {}, '''
+''',
+    ),
+    Template(
+        "adjusted_value",
+        "int->int",
+        ("int->int", "int->int"),
+        {},
+        '''
 def {name}(value):
     """Adjust {a_noun} value with ``{g0}``, make it non-negative, then apply ``{g1}``."""
     adjusted = {g0}(value)
     if adjusted < 0:
         adjusted = -adjusted
     return {g1}(adjusted)
-'''),
-    Template("describe", "ints->str", ("ints->int", "ints->int"), {}, '''
+''',
+    ),
+    Template(
+        "describe",
+        "ints->str",
+        ("ints->int", "ints->int"),
+        {},
+        '''
 def {name}(values, label="{Noun}"):
     """Summarise the {noun} values as ``label: first/second``."""
     first = {g0}(values)
     second = {g1}(values)
     return f"{{label}}: {{first}}/{{second}}"
-'''),
+''',
+    ),
 )
 
-CLASS_TEMPLATE = Template("class", "class", ("ints->int", "ints->ints"), {"k": (10, 40)}, '''
+CLASS_TEMPLATE = Template(
+    "class",
+    "class",
+    ("ints->int", "ints->ints"),
+    {"k": (10, 40)},
+    '''
 class {name}:
     """A collection of {noun} values with summary helpers."""
 
@@ -374,23 +647,49 @@ class {name}:
     def transformed(self):
         """Return the stored {noun} values passed through ``{g1}``."""
         return {g1}(self.values)
-''')
+''',
+)
 CLASS_METHODS = ("total", "capped_total", "transformed")
 
 # How each template's name is formed: a verb (or phrase) joined with the theme noun.
 NAME_PATTERNS = {
-    "scale": "scale_{noun}", "clamp": "clamp_{noun}", "bucket": "{noun}_bucket", "step": "next_{noun}",
-    "sum_above": "sum_{noun}s_above", "count_between": "count_{noun}s_in_range", "largest": "largest_{noun}",
-    "weighted_sum": "weighted_{noun}_total", "window_total": "{noun}_window_total", "spread": "{noun}_spread",
-    "mean_floor": "mean_{noun}", "differences": "{noun}_changes", "running_totals": "running_{noun}_totals",
-    "top_values": "top_{noun}s", "keep_multiples": "{noun}_multiples", "chunk_sums": "{noun}_chunk_sums",
-    "count_vowels": "{noun}_vowel_count", "word_score": "{noun}_word_score", "shout": "shout_{noun}",
-    "initials": "{noun}_initials", "pad_label": "pad_{noun}_label", "caesar": "encode_{noun}",
-    "safe_ratio": "{noun}_ratio", "gap": "{noun}_gap", "capped_sum": "capped_{noun}_sum",
-    "apply_each": "convert_{noun}s", "keep_where": "select_{noun}s", "chain_lists": "prepare_{noun}s",
-    "total_mapped": "total_{noun}_value", "reduce_prepared": "{noun}_figure", "balance": "{noun}_balance",
-    "normalised_score": "{noun}_label_score", "mixed_score": "{noun}_blend_score", "format_label": "format_{noun}",
-    "adjusted_pair": "compare_{noun}s", "range_measure": "{noun}_range_measure", "adjusted_value": "adjust_{noun}",
+    "scale": "scale_{noun}",
+    "clamp": "clamp_{noun}",
+    "bucket": "{noun}_bucket",
+    "step": "next_{noun}",
+    "sum_above": "sum_{noun}s_above",
+    "count_between": "count_{noun}s_in_range",
+    "largest": "largest_{noun}",
+    "weighted_sum": "weighted_{noun}_total",
+    "window_total": "{noun}_window_total",
+    "spread": "{noun}_spread",
+    "mean_floor": "mean_{noun}",
+    "differences": "{noun}_changes",
+    "running_totals": "running_{noun}_totals",
+    "top_values": "top_{noun}s",
+    "keep_multiples": "{noun}_multiples",
+    "chunk_sums": "{noun}_chunk_sums",
+    "count_vowels": "{noun}_vowel_count",
+    "word_score": "{noun}_word_score",
+    "shout": "shout_{noun}",
+    "initials": "{noun}_initials",
+    "pad_label": "pad_{noun}_label",
+    "caesar": "encode_{noun}",
+    "safe_ratio": "{noun}_ratio",
+    "gap": "{noun}_gap",
+    "capped_sum": "capped_{noun}_sum",
+    "apply_each": "convert_{noun}s",
+    "keep_where": "select_{noun}s",
+    "chain_lists": "prepare_{noun}s",
+    "total_mapped": "total_{noun}_value",
+    "reduce_prepared": "{noun}_figure",
+    "balance": "{noun}_balance",
+    "normalised_score": "{noun}_label_score",
+    "mixed_score": "{noun}_blend_score",
+    "format_label": "format_{noun}",
+    "adjusted_pair": "compare_{noun}s",
+    "range_measure": "{noun}_range_measure",
+    "adjusted_value": "adjust_{noun}",
     "describe": "describe_{noun}s",
 }
 
@@ -472,7 +771,15 @@ def _unique_name(base: str, taken: set[str]) -> str:
     return name
 
 
-TOP_SIGNATURE_WEIGHTS = {"ints->int": 4, "ints->ints": 3, "str->int": 2, "str->str": 2, "int,int->int": 1, "ints->str": 2, "int->int": 1}
+TOP_SIGNATURE_WEIGHTS = {
+    "ints->int": 4,
+    "ints->ints": 3,
+    "str->int": 2,
+    "str->str": 2,
+    "int,int->int": 1,
+    "ints->str": 2,
+    "int->int": 1,
+}
 
 
 def plan_project(rng: random.Random, modules: int, functions: int, call_depth: int) -> Project:
@@ -559,7 +866,13 @@ def render_project(rng: random.Random, project: Project) -> None:
     for spec in project.functions:
         constants = _constants(rng, spec.template)
         article = "an" if spec.noun[0] in "aeiou" else "a"
-        mapping = {"name": spec.name, "noun": spec.noun, "a_noun": f"{article} {spec.noun}", "Noun": spec.noun.capitalize(), **constants}
+        mapping = {
+            "name": spec.name,
+            "noun": spec.noun,
+            "a_noun": f"{article} {spec.noun}",
+            "Noun": spec.noun.capitalize(),
+            **constants,
+        }
         for index, callee in enumerate(spec.callees):
             mapping[f"g{index}"] = callee
         spec.source = spec.template.source.strip("\n").format(**mapping) + "\n"
@@ -578,10 +891,16 @@ def render_project(rng: random.Random, project: Project) -> None:
                     imports.setdefault(home, [])
                     if callee not in imports[home]:
                         imports[home].append(callee)
-        role = "public interface" if level == project.levels - 1 else ("building blocks" if level == 0 else f"level-{level} rules")
+        role = (
+            "public interface"
+            if level == project.levels - 1
+            else ("building blocks" if level == 0 else f"level-{level} rules")
+        )
         header = f'"""{project.theme.title} {module}: {role}."""\n'
         if imports:
-            header += "\n" + "".join(f"from {package}.{home} import {', '.join(sorted(imports[home]))}\n" for home in sorted(imports))
+            header += "\n" + "".join(
+                f"from {package}.{home} import {', '.join(sorted(imports[home]))}\n" for home in sorted(imports)
+            )
         body = "\n\n".join(spec.source for spec in members)
         files[project.module_path(module)] = header + ("\n\n" + body if members else "")
     files["README.md"] = (
@@ -635,7 +954,10 @@ class ProjectRunner:
 
     def evaluate(self, call: str, module: str, imported: str) -> tuple[str, str]:
         try:
-            namespace = {"__builtins__": self._builtins, imported: getattr(self._load(f"{self.package}.{module}"), imported)}
+            namespace = {
+                "__builtins__": self._builtins,
+                imported: getattr(self._load(f"{self.package}.{module}"), imported),
+            }
             return "value", repr(eval(compile(call, "<test>", "eval", dont_inherit=True), namespace))
         except Exception as error:  # a mutant may raise anything
             return "error", f"{type(error).__name__}: {error}"
@@ -714,7 +1036,9 @@ def write_tests(rng: random.Random, project: Project, cases_per_callable: int, h
             if index < cases_per_callable:
                 visible.append(TestCase(test_path, f"test_{label}_{suffix}", spec.module, spec.name, call, value))
             else:
-                hidden.append(TestCase("tests/test_acceptance.py", f"test_{label}_{suffix}", spec.module, spec.name, call, value))
+                hidden.append(
+                    TestCase("tests/test_acceptance.py", f"test_{label}_{suffix}", spec.module, spec.name, call, value)
+                )
     project.tests = visible
     project.hidden_tests = hidden
     for path, source in render_test_files(project.package, visible).items():
@@ -732,7 +1056,9 @@ def render_test_files(package: str, tests: list[TestCase]) -> dict[str, str]:
             if test.imported not in names:
                 names.append(test.imported)
         lines = [f'"""Tests for {package} ({path.rsplit("/", 1)[-1][:-3]})."""', ""]
-        lines += [f"from {package}.{module} import {', '.join(sorted(names))}" for module, names in sorted(imports.items())]
+        lines += [
+            f"from {package}.{module} import {', '.join(sorted(names))}" for module, names in sorted(imports.items())
+        ]
         for test in members:
             lines += ["", "", f"def {test.name}():", f"    assert {test.call} == {test.expected}"]
         files[path] = "\n".join(lines) + "\n"
@@ -741,4 +1067,10 @@ def render_test_files(package: str, tests: list[TestCase]) -> dict[str, str]:
 
 def count_code_lines(files: dict[str, str], package: str) -> int:
     """Non-blank lines of the package's modules."""
-    return sum(1 for path, text in files.items() if path.startswith(package + "/") for line in text.splitlines() if line.strip())
+    return sum(
+        1
+        for path, text in files.items()
+        if path.startswith(package + "/")
+        for line in text.splitlines()
+        if line.strip()
+    )

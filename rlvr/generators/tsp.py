@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
 from rlvr.core import Task
 from rlvr.families.tsp import FAMILY
 from rlvr.generators.optimisation import (
-    HEURISTIC, OptimisationGenerator, cp_sat_meta, new_cp_model, reference_record, run_cp_sat,
+    HEURISTIC,
+    OptimisationGenerator,
+    cp_sat_meta,
+    new_cp_model,
+    reference_record,
+    run_cp_sat,
 )
 from rlvr.verifiers.tsp import evaluate_tour, tour_length
 
@@ -54,7 +59,7 @@ def two_opt(distances: list[list[int]], tour: list[int]) -> list[int]:
             for j in range(i + 2, count if i > 0 else count - 1):
                 a, b, c, d = tour[i], tour[i + 1], tour[j], tour[(j + 1) % count]
                 if distances[a][c] + distances[b][d] < distances[a][b] + distances[c][d]:
-                    tour[i + 1:j + 1] = reversed(tour[i + 1:j + 1])
+                    tour[i + 1 : j + 1] = reversed(tour[i + 1 : j + 1])
                     improved = True
     return tour
 
@@ -124,8 +129,10 @@ class TSPGenerator(OptimisationGenerator):
         length = tour_length(distances, tour)
         return {
             "prompt": render_prompt(coordinates, distances),
-            "answer": {"instance": {"coordinates": [list(c) for c in coordinates], "distances": distances},
-                       "reference": reference_record(tour, length, status)},
+            "answer": {
+                "instance": {"coordinates": [list(c) for c in coordinates], "distances": distances},
+                "reference": reference_record(tour, length, status),
+            },
             "meta": cp_sat_meta(run, status, length, tour_length(distances, greedy)),
         }
 
@@ -141,7 +148,7 @@ class TSPGenerator(OptimisationGenerator):
         tour = list(task.answer["reference"]["solution"])
         for i in range(1, len(tour) - 1):
             for j in range(i + 1, len(tour)):
-                yield tour[:i] + tour[i:j + 1][::-1] + tour[j + 1:]
+                yield tour[:i] + tour[i : j + 1][::-1] + tour[j + 1 :]
         yield tour[:-1]
 
     def hostile_solutions(self, task: Task) -> list[tuple[str, list[int]]]:
@@ -149,6 +156,12 @@ class TSPGenerator(OptimisationGenerator):
         last city (shorter, infeasible), every city at once twice (too long), one city only."""
         count = len(task.answer["instance"]["distances"])
         tour = list(task.answer["reference"]["solution"])
-        return [("identity-tour", list(range(count))), ("reversed-identity-tour", list(range(count))[::-1]),
-                ("city-repeated", tour[:-1] + tour[:1]), ("tour-missing-a-city", tour[:-1]),
-                ("constant-city", [0] * count), ("single-city", [0]), ("empty-tour", [])]
+        return [
+            ("identity-tour", list(range(count))),
+            ("reversed-identity-tour", list(range(count))[::-1]),
+            ("city-repeated", tour[:-1] + tour[:1]),
+            ("tour-missing-a-city", tour[:-1]),
+            ("constant-city", [0] * count),
+            ("single-city", [0]),
+            ("empty-tour", []),
+        ]

@@ -34,8 +34,10 @@ CONSTANT_SOLVED: dict[str, tuple[str, ...]] = {
 }
 
 
-DATASET_HINT = ("the dataset_spec-to-rtl folder of VerilogEval v2 (ProbNNN_*_prompt.txt, _ref.sv, _test.sv) "
-                "from github.com/NVlabs/verilog-eval")
+DATASET_HINT = (
+    "the dataset_spec-to-rtl folder of VerilogEval v2 (ProbNNN_*_prompt.txt, _ref.sv, _test.sv) "
+    "from github.com/NVlabs/verilog-eval"
+)
 
 
 def list_problems(directory: Path) -> list[str]:
@@ -56,7 +58,9 @@ class VerilogEvalGenerator(TaskGenerator):
             raise ValueError(f"{self.env_id} needs the option dataset=DIR: {DATASET_HINT}")
         directory = Path(dataset).resolve()
         if not directory.is_dir():
-            raise ValueError(f"{self.env_id} dataset={str(dataset)!r} is not a directory; dataset= takes {DATASET_HINT}")
+            raise ValueError(
+                f"{self.env_id} dataset={str(dataset)!r} is not a directory; dataset= takes {DATASET_HINT}"
+            )
         names = list_problems(directory)
         self.include_tool_errors = bool(include_tool_errors)
         # tool errors last, so a row number names the same problem with and without them
@@ -64,8 +68,10 @@ class VerilogEvalGenerator(TaskGenerator):
         if self.include_tool_errors:
             served += [n for n in names if n in KNOWN_TOOL_ERRORS]
         if not served:
-            raise ValueError(f"{self.env_id} dataset={str(dataset)!r} holds no problems (*{PROMPT_SUFFIX} with _ref.sv "
-                             f"and _test.sv); dataset= takes {DATASET_HINT}")
+            raise ValueError(
+                f"{self.env_id} dataset={str(dataset)!r} holds no problems (*{PROMPT_SUFFIX} with _ref.sv "
+                f"and _test.sv); dataset= takes {DATASET_HINT}"
+            )
         self.use_dataset(directory, served)
 
     @property
@@ -76,8 +82,10 @@ class VerilogEvalGenerator(TaskGenerator):
     def problem_task(self, name: str, difficulty: float = 0.5) -> Task:
         """The task of the served problem ``name`` (seed = its row)."""
         if name not in self.dataset_rows:
-            raise ValueError(f"{name!r} is not served from {self.dataset}"
-                             + (" (a known tool error: include_tool_errors=True serves it)" if name in KNOWN_TOOL_ERRORS else ""))
+            raise ValueError(
+                f"{name!r} is not served from {self.dataset}"
+                + (" (a known tool error: include_tool_errors=True serves it)" if name in KNOWN_TOOL_ERRORS else "")
+            )
         return self.generate(self.dataset_rows.index(name), difficulty)
 
     def dataset_task(self, row: str) -> dict:
@@ -123,4 +131,8 @@ class VerilogEvalGenerator(TaskGenerator):
         names = {"root": "tb", "instance": "good1", "file": f"{problem}_ref.sv"}
         paths = (str(Path(task.meta["dataset"]) / f"{problem}_ref.sv"),)
         skip = CONSTANT_SOLVED.get(problem, ())
-        return [(name, response) for name, response in reference_attacks(task.answer["ref"], names, paths) if name not in skip]
+        return [
+            (name, response)
+            for name, response in reference_attacks(task.answer["ref"], names, paths)
+            if name not in skip
+        ]

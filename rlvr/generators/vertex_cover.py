@@ -14,8 +14,15 @@ import numpy as np
 from rlvr.core import Task
 from rlvr.families.vertex_cover import FAMILY
 from rlvr.generators.optimisation import (
-    HEURISTIC, OptimisationGenerator, adjacency, cp_sat_meta, format_edges, new_cp_model, random_graph_by_edge_count,
-    reference_record, run_cp_sat,
+    HEURISTIC,
+    OptimisationGenerator,
+    adjacency,
+    cp_sat_meta,
+    format_edges,
+    new_cp_model,
+    random_graph_by_edge_count,
+    reference_record,
+    run_cp_sat,
 )
 from rlvr.verifiers.vertex_cover import evaluate_vertex_cover
 
@@ -83,8 +90,10 @@ class VertexCoverGenerator(OptimisationGenerator):
         )
         return {
             "prompt": prompt,
-            "answer": {"instance": {"vertices": vertices, "edges": edges},
-                       "reference": reference_record(cover, len(cover), status)},
+            "answer": {
+                "instance": {"vertices": vertices, "edges": edges},
+                "reference": reference_record(cover, len(cover), status),
+            },
             "meta": cp_sat_meta(run, status, len(cover), len(greedy), edges=len(edges)),
         }
 
@@ -112,5 +121,10 @@ class VertexCoverGenerator(OptimisationGenerator):
         instance = task.answer["instance"]
         vertices = int(instance["vertices"])
         cover = list(task.answer["reference"]["solution"])
-        return [("empty-cover", []), ("all-vertices", list(range(vertices))), ("reference-minus-one", cover[1:]),
-                ("single-vertex", [0]), ("every-other-vertex", list(range(0, vertices, 2)))]
+        return [
+            ("empty-cover", []),
+            ("all-vertices", list(range(vertices))),
+            ("reference-minus-one", cover[1:]),
+            ("single-vertex", [0]),
+            ("every-other-vertex", list(range(0, vertices, 2))),
+        ]

@@ -30,13 +30,25 @@ from rlvr.verifiers.zebra import expected_cell, read_cell, read_grid
 
 MAX_SEARCH_NODES = 200_000  # the backtracking measure stops counting here
 SAT_SOLVER = "minisat22"
-ARITY = {"same": 2, "different": 2, "next_to": 2, "directly_left": 2, "left_of": 2, "at_house": 1, "not_at_house": 1,
-         "between": 3}
+ARITY = {
+    "same": 2,
+    "different": 2,
+    "next_to": 2,
+    "directly_left": 2,
+    "left_of": 2,
+    "at_house": 1,
+    "not_at_house": 1,
+    "between": 3,
+}
 SYMMETRIC = {"same", "different", "next_to"}  # kinds whose two people may be named in either order
 # attribute: (naming a person by the value, saying it of someone, denying it, asking for it)
 PHRASES = {
-    "colour": ("the person in the {} house", "lives in the {} house", "does not live in the {} house",
-               "What colour is the house of {}?"),
+    "colour": (
+        "the person in the {} house",
+        "lives in the {} house",
+        "does not live in the {} house",
+        "What colour is the house of {}?",
+    ),
     "nationality": ("the {}", "is the {}", "is not the {}", "What nationality is {}?"),
     "pet": ("the owner of the {}", "owns the {}", "does not own the {}", "Which pet does {} own?"),
     "drink": ("the person who drinks {}", "drinks {}", "does not drink {}", "What does {} drink?"),
@@ -77,26 +89,48 @@ def true_clues(kind: str, where: list[list[int]], houses: int) -> list[tuple[str
     """Every true clue of ``kind`` about the solution ``where[attribute][house] = item``, each once."""
     attributes = range(len(where))
     if kind == "same":
-        return [(kind, (where[a][h], where[b][h]), None) for a, b in itertools.combinations(attributes, 2)
-                for h in range(houses)]
+        return [
+            (kind, (where[a][h], where[b][h]), None)
+            for a, b in itertools.combinations(attributes, 2)
+            for h in range(houses)
+        ]
     if kind == "different":
-        return [(kind, (where[a][h], where[b][g]), None) for a, b in itertools.combinations(attributes, 2)
-                for h in range(houses) for g in range(houses) if h != g]
+        return [
+            (kind, (where[a][h], where[b][g]), None)
+            for a, b in itertools.combinations(attributes, 2)
+            for h in range(houses)
+            for g in range(houses)
+            if h != g
+        ]
     if kind in ("next_to", "directly_left"):
-        return [(kind, (where[a][h], where[b][h + 1]), None) for h in range(houses - 1) for a in attributes
-                for b in attributes]
+        return [
+            (kind, (where[a][h], where[b][h + 1]), None)
+            for h in range(houses - 1)
+            for a in attributes
+            for b in attributes
+        ]
     if kind == "left_of":
-        return [(kind, (where[a][h], where[b][g]), None) for h, g in itertools.combinations(range(houses), 2)
-                for a in attributes for b in attributes]
+        return [
+            (kind, (where[a][h], where[b][g]), None)
+            for h, g in itertools.combinations(range(houses), 2)
+            for a in attributes
+            for b in attributes
+        ]
     if kind == "at_house":
         return [(kind, (where[a][h],), h) for a in attributes for h in range(houses)]
     if kind == "not_at_house":
         return [(kind, (where[a][h],), g) for a in attributes for h in range(houses) for g in range(houses) if g != h]
-    return [(kind, (where[b][g], where[a][h], where[c][k]), None) for h, g, k in itertools.combinations(range(houses), 3)
-            for a in attributes for b in attributes for c in attributes]  # between: the middle one first
+    return [
+        (kind, (where[b][g], where[a][h], where[c][k]), None)
+        for h, g, k in itertools.combinations(range(houses), 3)
+        for a in attributes
+        for b in attributes
+        for c in attributes
+    ]  # between: the middle one first
 
 
 HINT_PIECES = 8  # a Zebra hint shows solution cells in up to this many pieces
+
 
 class UniquenessProver:
     """An incremental SAT model of the puzzle (module docstring): ``add(clue)`` returns the clue's
@@ -109,7 +143,9 @@ class UniquenessProver:
         self.checks = 0
         items = range(attributes * houses)
         groups = [[self.var(i, h) for h in range(houses)] for i in items]  # each item in one house
-        groups += [[self.var(a * houses + v, h) for v in range(houses)] for a in range(attributes) for h in range(houses)]
+        groups += [
+            [self.var(a * houses + v, h) for v in range(houses)] for a in range(attributes) for h in range(houses)
+        ]
         for group in groups:
             self.solver.add_clause(group)
             for x, y in itertools.combinations(group, 2):
@@ -179,7 +215,8 @@ def search_nodes(clues: list, attributes: int, houses: int, cap: int = MAX_SEARC
             check = lambda t=table, a=items[0], b=items[1]: t[where[a] * houses + where[b]]  # noqa: E731
         else:
             check = lambda t=table, a=items[0], b=items[1], c=items[2]: (  # noqa: E731
-                t[(where[a] * houses + where[b]) * houses + where[c]])
+                t[(where[a] * houses + where[b]) * houses + where[c]]
+            )
         checks[max(position[i] for i in items)].append(check)
     used = [0] * attributes  # bit mask of the houses each attribute has filled
     nodes = solutions = 0
@@ -216,13 +253,17 @@ class ZebraGenerator(TaskGenerator):
         houses, count = params["houses"], params["attributes"]
         kinds = params["clues"].split(",")
         if not set(kinds) & set(POSITIONAL_KINDS):
-            raise ValueError(f"clues {params['clues']!r} cannot make a unique puzzle (mirroring the row keeps them true); "
-                             f"add one of {', '.join(POSITIONAL_KINDS)}")
+            raise ValueError(
+                f"clues {params['clues']!r} cannot make a unique puzzle (mirroring the row keeps them true); "
+                f"add one of {', '.join(POSITIONAL_KINDS)}"
+            )
         if houses < 3:
             kinds = [k for k in kinds if k != "between"]  # no house lies between two others
         drawn_attributes = set(rng.sample(sorted(ATTRIBUTES), count))
         attributes = [a for a in ATTRIBUTES if a in drawn_attributes]  # in the declaration's order
-        values = [sorted(rng.sample(ATTRIBUTES[a], houses), key=str.lower) for a in attributes]  # as listed; item a·H + v
+        values = [
+            sorted(rng.sample(ATTRIBUTES[a], houses), key=str.lower) for a in attributes
+        ]  # as listed; item a·H + v
         where = [rng.sample(range(a * houses, (a + 1) * houses), houses) for a in range(count)]  # where[a][h] = item
         solution = [0] * (count * houses)
         for a in range(count):
@@ -272,7 +313,11 @@ class ZebraGenerator(TaskGenerator):
         question_kind = params["question"] if params["question"] != "any" else rng.choice(("cell", "grid"))
         if question_kind == "cell":
             subject, target = rng.choice(open_cells(clues, count, houses))
-            question = {"kind": "cell", "subject": name(subject), "target": attributes[target] if target >= 0 else "house"}
+            question = {
+                "kind": "cell",
+                "subject": name(subject),
+                "target": attributes[target] if target >= 0 else "house",
+            }
         else:
             question = {"kind": "grid"}
         answer = {
@@ -280,14 +325,22 @@ class ZebraGenerator(TaskGenerator):
             "attributes": attributes,
             "values": {a: values[i] for i, a in enumerate(attributes)},
             "solution": {a: [values[i][where[i][h] % houses] for h in range(houses)] for i, a in enumerate(attributes)},
-            "clues": [[kind, *(name(i) for i in items), *([house + 1] if house is not None else [])]
-                      for kind, items, house in clues],
+            "clues": [
+                [kind, *(name(i) for i in items), *([house + 1] if house is not None else [])]
+                for kind, items, house in clues
+            ],
             "question": question,
         }
         kind_counts = {k: sum(1 for clue in clues if clue[0] == k) for k in kinds}
-        meta = {"clues": len(clues), "clue_kinds": {k: n for k, n in kind_counts.items() if n},
-                "search_nodes": search_nodes(clues, count, houses)[0], "clues_drawn": drawn,
-                "redundant_clues": len(clues) - irredundant, "sat_checks": checks, "question": question_kind}
+        meta = {
+            "clues": len(clues),
+            "clue_kinds": {k: n for k, n in kind_counts.items() if n},
+            "search_nodes": search_nodes(clues, count, houses)[0],
+            "clues_drawn": drawn,
+            "redundant_clues": len(clues) - irredundant,
+            "sat_checks": checks,
+            "question": question_kind,
+        }
         return {"prompt": describe(rng, answer, clues, name), "answer": answer, "meta": meta}
 
     def solve(self, task: Task) -> str:
@@ -308,15 +361,23 @@ class ZebraGenerator(TaskGenerator):
             attribute, value = question["subject"]
             hidden_house = answer["solution"][attribute].index(value)
             hidden_attributes = {attribute, question["target"]}
-        cells = [(house, attribute) for attribute in answer["attributes"] for house in range(answer["houses"])
-                 if house != hidden_house and attribute not in hidden_attributes]
+        cells = [
+            (house, attribute)
+            for attribute in answer["attributes"]
+            for house in range(answer["houses"])
+            if house != hidden_house and attribute not in hidden_attributes
+        ]
         if not cells:
             return [f"Work house by house: {answer['houses']} houses, each with one value of every attribute."]
         cut = (len(cells) * 3) // 4
         size = max(1, -(-cut // HINT_PIECES))
-        return ["; ".join(f"house {house + 1} has the {answer['solution'][attribute][house]} ({attribute})"
-                          for house, attribute in cells[start:min(start + size, cut)])
-                for start in range(0, cut, size)]
+        return [
+            "; ".join(
+                f"house {house + 1} has the {answer['solution'][attribute][house]} ({attribute})"
+                for house, attribute in cells[start : min(start + size, cut)]
+            )
+            for start in range(0, cut, size)
+        ]
 
     def wrong_response(self, task: Task) -> str:
         """A near miss: the grid with houses 1 and 2 swapped, or the cell of a neighbouring house."""
@@ -336,29 +397,38 @@ class ZebraGenerator(TaskGenerator):
         answer = task.answer
         question, solution, houses = answer["question"], answer["solution"], answer["houses"]
         right_grid = grid_text(answer, solution)
-        listing = "\n".join(f"House {h + 1}: " + ", ".join(answer["values"][a][h] for a in answer["attributes"])
-                            for h in range(houses))
-        every = "\n".join(f"House {h + 1}: " + ", ".join(v for a in answer["attributes"] for v in answer["values"][a])
-                          for h in range(houses))
-        clue_text = task.prompt[task.prompt.index("Clues:"):task.prompt.index("Question:")]
+        listing = "\n".join(
+            f"House {h + 1}: " + ", ".join(answer["values"][a][h] for a in answer["attributes"]) for h in range(houses)
+        )
+        every = "\n".join(
+            f"House {h + 1}: " + ", ".join(v for a in answer["attributes"] for v in answer["values"][a])
+            for h in range(houses)
+        )
+        clue_text = task.prompt[task.prompt.index("Clues:") : task.prompt.index("Question:")]
         attacks = [
             ("clue-echo", clue_text),
             ("grid-two-houses-swapped", grid_text(answer, swapped(solution, 0, houses - 1))),
             ("grid-listing-order", listing),
             ("grid-every-value-in-every-house", every),
             ("grid-missing-attribute", grid_text(answer, {a: solution[a] for a in answer["attributes"][:-1]})),
-            ("grid-unlabelled-rows", "\n".join(", ".join(solution[a][h] for a in answer["attributes"])
-                                               for h in range(houses))),
+            (
+                "grid-unlabelled-rows",
+                "\n".join(", ".join(solution[a][h] for a in answer["attributes"]) for h in range(houses)),
+            ),
             ("grid-right-plus-contradiction", right_grid + f"\nHouse 1: {solution[answer['attributes'][0]][1]}"),
-            ("grid-all-houses-one-line", " ".join(f"House {h + 1}" for h in range(houses)) + ": "
-             + ", ".join(solution[a][h] for h in range(houses) for a in answer["attributes"])),
+            (
+                "grid-all-houses-one-line",
+                " ".join(f"House {h + 1}" for h in range(houses))
+                + ": "
+                + ", ".join(solution[a][h] for h in range(houses) for a in answer["attributes"]),
+            ),
             ("house-numbers-only", ", ".join(str(h + 1) for h in range(houses))),
         ]
         if question["kind"] == "cell":
             target = question["target"]
             asked = list(range(1, houses + 1)) if target == "house" else answer["values"][target]
             expected = expected_cell(answer)
-            mentions = {str(v): task.prompt[task.prompt.index("Clues:"):].count(str(v)) for v in asked}
+            mentions = {str(v): task.prompt[task.prompt.index("Clues:") :].count(str(v)) for v in asked}
             attacks += [
                 ("most-mentioned-value", max(mentions, key=lambda v: (mentions[v], v))),
                 ("least-mentioned-value", min(mentions, key=lambda v: (mentions[v], v))),
@@ -366,16 +436,23 @@ class ZebraGenerator(TaskGenerator):
                 ("right-or-neighbour", f"{expected} or {neighbour_cell(answer)}"),
                 ("whole-grid-for-a-cell", right_grid),
                 ("subject-echo", " ".join(map(str, question["subject"]))),
-                ("name-for-number" if target == "house" else "number-for-name",
-                 solution[answer["attributes"][0]][int(expected) - 1] if target == "house" else
-                 str(solution[question["subject"][0]].index(question["subject"][1]) + 1)),
+                (
+                    "name-for-number" if target == "house" else "number-for-name",
+                    solution[answer["attributes"][0]][int(expected) - 1]
+                    if target == "house"
+                    else str(solution[question["subject"][0]].index(question["subject"][1]) + 1),
+                ),
             ]
         else:
             attacks += [
                 ("one-cell-for-a-grid", solution[answer["attributes"][0]][0]),
                 ("right-grid-twice-with-swap", right_grid + "\n" + grid_text(answer, swapped(solution, 0, 1))),
-                ("grid-one-attribute-rotated", grid_text(answer, {a: v[1:] + v[:1] if a == answer["attributes"][-1] else v
-                                                                   for a, v in solution.items()})),
+                (
+                    "grid-one-attribute-rotated",
+                    grid_text(
+                        answer, {a: v[1:] + v[:1] if a == answer["attributes"][-1] else v for a, v in solution.items()}
+                    ),
+                ),
                 ("grid-transposed", "\n".join(f"{a}: " + ", ".join(solution[a]) for a in answer["attributes"])),
             ]
         return [(name, f"<answer>{text}</answer>") for name, text in attacks if not solves(answer, text)]
@@ -391,8 +468,11 @@ def open_cells(clues: list, attributes: int, houses: int) -> list:
             stated |= {(items[0], items[1] // houses), (items[1], items[0] // houses)}
         elif kind == "at_house":
             stated.add((items[0], -1))
-    cells = [(item, target) for item in range(attributes * houses)
-             for target in [*(a for a in range(attributes) if a != item // houses), -1]]
+    cells = [
+        (item, target)
+        for item in range(attributes * houses)
+        for target in [*(a for a in range(attributes) if a != item // houses), -1]
+    ]
     return [cell for cell in cells if cell not in stated] or cells
 
 
@@ -401,14 +481,16 @@ def solves(answer: dict, block: str) -> bool:
     if answer["question"]["kind"] == "cell":
         return read_cell(block, answer)[0] == expected_cell(answer)
     grid, _ = read_grid(block, answer)
-    return grid is not None and all(grid.get((h + 1, a)) == answer["solution"][a][h]
-                                    for a in answer["attributes"] for h in range(answer["houses"]))
+    return grid is not None and all(
+        grid.get((h + 1, a)) == answer["solution"][a][h] for a in answer["attributes"] for h in range(answer["houses"])
+    )
 
 
 def grid_text(answer: dict, solution: dict) -> str:
     """One "House n: v, v, …" line per house from ``solution`` {attribute: [value per house]}."""
-    return "\n".join(f"House {h + 1}: " + ", ".join(values[h] for values in solution.values())
-                     for h in range(answer["houses"]))
+    return "\n".join(
+        f"House {h + 1}: " + ", ".join(values[h] for values in solution.values()) for h in range(answer["houses"])
+    )
 
 
 def swapped(solution: dict, first: int, second: int) -> dict:
@@ -477,8 +559,10 @@ def describe(rng: random.Random, answer: dict, clues: list, name) -> str:
     used = {clue[0] for clue in clues}
     notes = [note for kind, note in KIND_NOTES.items() if kind in used]
     if used & {"at_house", "not_at_house"}:
-        notes.append(f'"the first house" is house 1 and "the last house" is house {houses}'
-                     + (f'; "the middle house" is house {houses // 2 + 1}' if houses % 2 else ""))
+        notes.append(
+            f'"the first house" is house 1 and "the last house" is house {houses}'
+            + (f'; "the middle house" is house {houses // 2 + 1}' if houses % 2 else "")
+        )
     note_text = ("Meaning of the clues: " + "; ".join(notes) + ".\n") if notes else ""
     question = answer["question"]
     if question["kind"] == "cell":
@@ -492,9 +576,12 @@ def describe(rng: random.Random, answer: dict, clues: list, name) -> str:
             form = f"only the {target}, spelled as in the list above"
     else:
         asked = "What is in every house? Give the value of every attribute for every house."
-        form = ("one line per house, each house's values separated by commas, in the form\n<answer>\nHouse 1: "
-                + ", ".join(answer["attributes"]) + "\nHouse 2: …\n</answer>\nwith this puzzle's values in place of "
-                "the attribute names")
+        form = (
+            "one line per house, each house's values separated by commas, in the form\n<answer>\nHouse 1: "
+            + ", ".join(answer["attributes"])
+            + "\nHouse 2: …\n</answer>\nwith this puzzle's values in place of "
+            "the attribute names"
+        )
     return (
         f"There are {houses} houses in a row, numbered 1 to {houses} from left to right. One person lives in each house, "
         f"and each house has exactly one value of every attribute below; no two houses share a value.\n{listing}\n\n"

@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 import tempfile
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from rlvr.core import Task, image_to_png
 
@@ -83,22 +83,40 @@ def to_dataset(tasks: Iterable[Task], metadata: dict | None = None, cache_dir: s
     come, not into memory); ``metadata`` (provenance) becomes the dataset's description as JSON."""
     import datasets
 
-    dataset = datasets.Dataset.from_generator(_rows, features=features(), gen_kwargs={"tasks": tasks},
-                                              cache_dir=None if cache_dir is None else str(cache_dir),
-                                              fingerprint=f"rlvr-{uuid.uuid4().hex}")
+    dataset = datasets.Dataset.from_generator(
+        _rows,
+        features=features(),
+        gen_kwargs={"tasks": tasks},
+        cache_dir=None if cache_dir is None else str(cache_dir),
+        fingerprint=f"rlvr-{uuid.uuid4().hex}",
+    )
     if metadata is not None:
         dataset.info.description = json.dumps(metadata, sort_keys=True, default=str)
     return dataset
 
 
-def dataset(envs, n: int, seed: int = 0, difficulty=None, workers: int | None = 1, *, split: str | None = "train",
-            allow_duplicates: bool = False, metadata: dict | None = None, **options):
+def dataset(
+    envs,
+    n: int,
+    seed: int = 0,
+    difficulty=None,
+    workers: int | None = 1,
+    *,
+    split: str | None = "train",
+    allow_duplicates: bool = False,
+    metadata: dict | None = None,
+    **options,
+):
     """A dataset of ``rlvr.generate_mix(envs, n, …)``'s tasks (the mixture format, split and
     uniqueness of ``rlvr.api``), streamed into Arrow as they are made."""
     import rlvr
 
-    return to_dataset(rlvr.iter_generate_mix(envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates,
-                                             **options), metadata)
+    return to_dataset(
+        rlvr.iter_generate_mix(
+            envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, **options
+        ),
+        metadata,
+    )
 
 
 def provenance(dataset) -> dict | None:
@@ -123,7 +141,9 @@ def iter_dataset(dataset):
         yield row_task(row)
 
 
-def save(tasks: Iterable[Task], directory: str | Path, metadata: dict | None = None, shard_rows: int | None = None) -> int:
+def save(
+    tasks: Iterable[Task], directory: str | Path, metadata: dict | None = None, shard_rows: int | None = None
+) -> int:
     """Write ``tasks`` with ``save_to_disk`` (Arrow files of at most ``shard_rows`` rows when
     given), streamed through a temporary Arrow cache that is removed afterwards; returns the
     number of rows."""

@@ -63,13 +63,14 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence, TextIO
+from typing import Any, TextIO
 
 import rlvr
-from rlvr.core import Task, image_to_png
 from rlvr.api import group_options
+from rlvr.core import Task, image_to_png
 from rlvr.envs.registry import get_spec, split_options
 from rlvr.scoring import Scorer
 
@@ -138,7 +139,9 @@ class ConnectionWatch:
 def pass_at_k(samples: int, correct: int, k: int) -> float:
     """Unbiased pass@k of one task: 1 - C(samples-correct, k) / C(samples, k)."""
     if not 0 < k <= samples or not 0 <= correct <= samples:
-        raise ValueError(f"need 0 < k <= samples and 0 <= correct <= samples, got k={k}, samples={samples}, correct={correct}")
+        raise ValueError(
+            f"need 0 < k <= samples and 0 <= correct <= samples, got k={k}, samples={samples}, correct={correct}"
+        )
     return 1.0 - math.comb(samples - correct, k) / math.comb(samples, k)
 
 
@@ -153,8 +156,10 @@ def user_content(task: Task) -> str | list[dict]:
     if not task.images:
         return task.prompt
     images = [base64.b64encode(image_to_png(image)).decode("ascii") for image in task.images]
-    return [{"type": "text", "text": task.prompt},
-            *({"type": "image_url", "image_url": {"url": f"data:image/png;base64,{data}"}} for data in images)]
+    return [
+        {"type": "text", "text": task.prompt},
+        *({"type": "image_url", "image_url": {"url": f"data:image/png;base64,{data}"}} for data in images),
+    ]
 
 
 def chat_messages(task: Task, system_prompt: str | None) -> list[dict]:
@@ -201,14 +206,27 @@ class RequestSettings:
     extra_body: dict | None
 
     def body(self, messages: list[dict], task_id: str, sample: int) -> dict:
-        options = {"temperature": self.temperature, "max_tokens": self.max_tokens, "top_p": self.top_p,
-                   "seed": request_seed_of(self.seed, task_id, sample) if self.request_seed else None,
-                   "extra_body": self.extra_body}
+        options = {
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "seed": request_seed_of(self.seed, task_id, sample) if self.request_seed else None,
+            "extra_body": self.extra_body,
+        }
         return {"model": self.model, "messages": messages, **{k: v for k, v in options.items() if v is not None}}
 
 
-async def sample_task(client: Any, semaphore: asyncio.Semaphore, scorer: Scorer, settings: RequestSettings,
-                      task: Task, messages: list[dict], sample: int, verifier_options: dict, watch: ConnectionWatch) -> Sample:
+async def sample_task(
+    client: Any,
+    semaphore: asyncio.Semaphore,
+    scorer: Scorer,
+    settings: RequestSettings,
+    task: Task,
+    messages: list[dict],
+    sample: int,
+    verifier_options: dict,
+    watch: ConnectionWatch,
+) -> Sample:
     watch.check()
     reply = await request_completion(client, semaphore, settings.body(messages, task.id, sample))
     watch.record(reply)
@@ -217,8 +235,21 @@ async def sample_task(client: Any, semaphore: asyncio.Semaphore, scorer: Scorer,
         reward, correct, format_ok, reason = verdict.reward, verdict.correct, verdict.format_ok, verdict.reason
     else:
         reward, correct, format_ok, reason = 0.0, False, False, "request failed"
-    return Sample(task.id, task.env_id, task.difficulty, task.seed, sample, reply.text, reward, correct, format_ok, reason,
-                  reply.finish_reason, reply.completion_tokens, reply.error)
+    return Sample(
+        task.id,
+        task.env_id,
+        task.difficulty,
+        task.seed,
+        sample,
+        reply.text,
+        reward,
+        correct,
+        format_ok,
+        reason,
+        reply.finish_reason,
+        reply.completion_tokens,
+        reply.error,
+    )
 
 
 def group_metrics(samples: Sequence[Sample], k: int, wall_s: float, generate_s: float) -> dict:
@@ -249,16 +280,37 @@ def group_metrics(samples: Sequence[Sample], k: int, wall_s: float, generate_s: 
     }
 
 
-async def evaluate_group(client: Any, semaphore: asyncio.Semaphore, scorer: Scorer, settings: RequestSettings,
-                         env_id: str, difficulty: float, n: int, k: int, env_options: dict, progress: Any,
-                         watch: ConnectionWatch, split: str | None = "test") -> tuple[dict, list[Sample]]:
+async def evaluate_group(
+    client: Any,
+    semaphore: asyncio.Semaphore,
+    scorer: Scorer,
+    settings: RequestSettings,
+    env_id: str,
+    difficulty: float,
+    n: int,
+    k: int,
+    env_options: dict,
+    progress: Any,
+    watch: ConnectionWatch,
+    split: str | None = "test",
+) -> tuple[dict, list[Sample]]:
     """The row and samples of one (env, difficulty)."""
     _, verifier_options, _ = split_options(get_spec(env_id), env_options)
     started = time.perf_counter()
     prepared = await asyncio.get_running_loop().run_in_executor(
-        None, lambda: [(task, chat_messages(task, settings.system_prompt))
-                       for task in rlvr.generate(env_id, n, seed=settings.seed, difficulty=difficulty, split=split,
-                                                     **group_options(env_id, env_options).for_tasks())])
+        None,
+        lambda: [
+            (task, chat_messages(task, settings.system_prompt))
+            for task in rlvr.generate(
+                env_id,
+                n,
+                seed=settings.seed,
+                difficulty=difficulty,
+                split=split,
+                **group_options(env_id, env_options).for_tasks(),
+            )
+        ],
+    )
     generate_s = time.perf_counter() - started
 
     async def one(task: Task, messages: list[dict], sample: int) -> Sample:
@@ -268,43 +320,99 @@ async def evaluate_group(client: Any, semaphore: asyncio.Semaphore, scorer: Scor
 
     started = time.perf_counter()
     samples = await asyncio.gather(*(one(task, messages, i) for task, messages in prepared for i in range(k)))
-    row = {"env_id": env_id, "difficulty": difficulty, **group_metrics(samples, k, time.perf_counter() - started, generate_s)}
+    row = {
+        "env_id": env_id,
+        "difficulty": difficulty,
+        **group_metrics(samples, k, time.perf_counter() - started, generate_s),
+    }
     return row, samples
 
 
-async def evaluate_async(base_url: str, model: str, env_ids: Sequence[str], n: int, k: int = 1,
-                         difficulties: Sequence[float] = (0.5,), seed: int = 0, concurrency: int = 16, max_retries: int = 3,
-                         timeout: float = 120.0, temperature: float | None = 1.0, max_tokens: int | None = 2048,
-                         top_p: float | None = None, system_prompt: str | None = None, api_key: str | None = None,
-                         env_options: dict | None = None, extra_body: dict | None = None, request_seed: bool = True,
-                         verify_workers: int | None = None, progress: bool = False, stop_after_failed_connections: int = 8,
-                         split: str | None = "test") -> dict:
+async def evaluate_async(
+    base_url: str,
+    model: str,
+    env_ids: Sequence[str],
+    n: int,
+    k: int = 1,
+    difficulties: Sequence[float] = (0.5,),
+    seed: int = 0,
+    concurrency: int = 16,
+    max_retries: int = 3,
+    timeout: float = 120.0,
+    temperature: float | None = 1.0,
+    max_tokens: int | None = 2048,
+    top_p: float | None = None,
+    system_prompt: str | None = None,
+    api_key: str | None = None,
+    env_options: dict | None = None,
+    extra_body: dict | None = None,
+    request_seed: bool = True,
+    verify_workers: int | None = None,
+    progress: bool = False,
+    stop_after_failed_connections: int = 8,
+    split: str | None = "test",
+) -> dict:
     """Evaluate ``model`` at ``base_url``; the contract is the module docstring."""
     from openai import AsyncOpenAI
     from tqdm import tqdm
 
     if n < 1 or k < 1 or concurrency < 1:
         raise ValueError(f"n, k and concurrency must be at least 1, got n={n}, k={k}, concurrency={concurrency}")
-    config = {"base_url": base_url, "model": model, "env_ids": list(env_ids), "n": n, "k": k, "difficulties": list(difficulties),
-              "seed": seed, "concurrency": concurrency, "max_retries": max_retries, "timeout": timeout, "temperature": temperature,
-              "max_tokens": max_tokens, "top_p": top_p, "system_prompt": system_prompt, "env_options": env_options or {},
-              "extra_body": extra_body, "request_seed": request_seed, "split": split, "rlvr_version": rlvr.__version__}
+    config = {
+        "base_url": base_url,
+        "model": model,
+        "env_ids": list(env_ids),
+        "n": n,
+        "k": k,
+        "difficulties": list(difficulties),
+        "seed": seed,
+        "concurrency": concurrency,
+        "max_retries": max_retries,
+        "timeout": timeout,
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+        "top_p": top_p,
+        "system_prompt": system_prompt,
+        "env_options": env_options or {},
+        "extra_body": extra_body,
+        "request_seed": request_seed,
+        "split": split,
+        "rlvr_version": rlvr.__version__,
+    }
     for env_id in env_ids:  # a bad env id or option fails here, not after earlier groups have run
-        rlvr.make_task(env_id, seed, difficulties[0], split=split, **group_options(env_id, env_options or {}).for_tasks())
+        rlvr.make_task(
+            env_id, seed, difficulties[0], split=split, **group_options(env_id, env_options or {}).for_tasks()
+        )
     settings = RequestSettings(model, temperature, max_tokens, top_p, system_prompt, seed, request_seed, extra_body)
     semaphore = asyncio.Semaphore(concurrency)
     total = len(env_ids) * len(difficulties) * n * k
     watch = ConnectionWatch(min(max(0, stop_after_failed_connections), total), base_url)  # probe 0: never stops
     rows, samples = [], []
     started = time.perf_counter()
-    client = AsyncOpenAI(base_url=base_url, api_key=api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY",
-                         max_retries=max_retries, timeout=timeout)
+    client = AsyncOpenAI(
+        base_url=base_url,
+        api_key=api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY",
+        max_retries=max_retries,
+        timeout=timeout,
+    )
     with Scorer(verify_workers, "thread") as scorer, tqdm(total=total, unit="req", disable=not progress) as bar:
         async with client:
             for env_id in env_ids:
                 for difficulty in difficulties:
-                    row, group = await evaluate_group(client, semaphore, scorer, settings, env_id, difficulty, n, k,
-                                                      dict(env_options or {}), bar, watch, split)
+                    row, group = await evaluate_group(
+                        client,
+                        semaphore,
+                        scorer,
+                        settings,
+                        env_id,
+                        difficulty,
+                        n,
+                        k,
+                        dict(env_options or {}),
+                        bar,
+                        watch,
+                        split,
+                    )
                     rows.append(row)
                     samples.extend(group)
     wall_s = time.perf_counter() - started
@@ -348,8 +456,19 @@ def summary_table(results: dict) -> tuple[list[str], list[list[str]]]:
 
     def line(row: dict) -> list[str]:
         tokens = row["completion_tokens"]
-        return [row["env_id"], "" if row["difficulty"] is None else f"{row['difficulty']:g}", str(row["tasks"]), str(row["k"]),
-                f"{row['mean_reward']:.3f}", f"{row['pass_at_1']:.3f}", f"{row['pass_at_k']:.3f}", f"{row['format_ok']:.2f}",
-                str(row["errors"]), "" if tokens is None else f"{tokens:.0f}", f"{row['requests_per_s'] or 0:.1f}", f"{row['wall_s']:.1f}"]
+        return [
+            row["env_id"],
+            "" if row["difficulty"] is None else f"{row['difficulty']:g}",
+            str(row["tasks"]),
+            str(row["k"]),
+            f"{row['mean_reward']:.3f}",
+            f"{row['pass_at_1']:.3f}",
+            f"{row['pass_at_k']:.3f}",
+            f"{row['format_ok']:.2f}",
+            str(row["errors"]),
+            "" if tokens is None else f"{tokens:.0f}",
+            f"{row['requests_per_s'] or 0:.1f}",
+            f"{row['wall_s']:.1f}",
+        ]
 
     return header, [*map(line, results["rows"]), line(results["overall"])]

@@ -45,7 +45,8 @@ from __future__ import annotations
 import collections
 import itertools
 import math
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from rlvr import api, scoring
 from rlvr.core import Task, Verdict
@@ -127,9 +128,18 @@ def in_order(ray, submit: Callable[[Any], Any], jobs: Sequence[Any], workers: in
             ray.cancel(ref)
 
 
-def iter_generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, workers: int | None = None, *,
-                  address: str | None = None, runtime_env: dict | None = None, chunk_size: int | None = None,
-                  **options: Any) -> Iterator[Task]:
+def iter_generate(
+    env_id: str,
+    n: int,
+    seed: int = 0,
+    difficulty: float = 0.5,
+    workers: int | None = None,
+    *,
+    address: str | None = None,
+    runtime_env: dict | None = None,
+    chunk_size: int | None = None,
+    **options: Any,
+) -> Iterator[Task]:
     """Tasks for seeds ``seed … seed+n-1``, in order, made on the Ray cluster at ``address``.
     Connects (and rejects an unknown env) at the call; the tasks are made as they are read."""
     get_spec(env_id)
@@ -142,11 +152,19 @@ def iter_generate(env_id: str, n: int, seed: int = 0, difficulty: float = 0.5, w
     return itertools.chain.from_iterable(chunks)
 
 
-def verify_batch(tasks: Sequence[Task], responses: Sequence[Any], workers: int | None = None, *,
-                 address: str | None = None, runtime_env: dict | None = None,
-                 chunk_size: int | None = None) -> list[Verdict]:
+def verify_batch(
+    tasks: Sequence[Task],
+    responses: Sequence[Any],
+    workers: int | None = None,
+    *,
+    address: str | None = None,
+    runtime_env: dict | None = None,
+    chunk_size: int | None = None,
+) -> list[Verdict]:
     """Verdicts for ``zip(tasks, responses)`` in input order, judged on the Ray cluster, each
     within its verifier's deadline plus a grace (``rlvr.scoring``)."""
     if len(tasks) != len(responses):
         raise ValueError(f"{len(tasks)} tasks but {len(responses)} responses")
-    return scoring.score(zip(tasks, responses), "ray", workers, address=address, runtime_env=runtime_env, chunk_size=chunk_size)
+    return scoring.score(
+        zip(tasks, responses), "ray", workers, address=address, runtime_env=runtime_env, chunk_size=chunk_size
+    )

@@ -49,9 +49,10 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
@@ -59,7 +60,6 @@ import rlvr
 from rlvr.api import group_options
 from rlvr.core import Task, png_to_image
 from rlvr.envs.registry import get_spec
-
 
 STATS = ("requests", "answered", "choices", "wrong", "image_requests", "image_parts", "rejected", "injected_failures")
 
@@ -136,9 +136,18 @@ def error_body(message: str, kind: str) -> dict:
 class ReferenceServer:
     """Serves reference (or, at ``wrong_rate``, wrong) answers to the indexed tasks."""
 
-    def __init__(self, tasks: Iterable[Task], wrong_rate: float = 0.0, fail_first_n: int = 0, fail_status: int = 500,
-                 retry_after_ms: int | None = 10, delay_s: float = 0.0, model: str = "rlvr-reference", host: str = "127.0.0.1",
-                 port: int = 0):
+    def __init__(
+        self,
+        tasks: Iterable[Task],
+        wrong_rate: float = 0.0,
+        fail_first_n: int = 0,
+        fail_status: int = 500,
+        retry_after_ms: int | None = 10,
+        delay_s: float = 0.0,
+        model: str = "rlvr-reference",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
         if not 0.0 <= wrong_rate <= 1.0:
             raise ValueError(f"wrong_rate must be in [0, 1], got {wrong_rate}")
         self.wrong_rate = wrong_rate
@@ -158,25 +167,45 @@ class ReferenceServer:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def for_envs(cls, env_ids: Sequence[str], n: int, difficulties: Sequence[float], seed: int = 0,
-                 env_options: dict | None = None, split: str | None = "test", **server_options: Any) -> "ReferenceServer":
+    def for_envs(
+        cls,
+        env_ids: Sequence[str],
+        n: int,
+        difficulties: Sequence[float],
+        seed: int = 0,
+        env_options: dict | None = None,
+        split: str | None = "test",
+        **server_options: Any,
+    ) -> ReferenceServer:
         """A server for the tasks ``rlvr eval`` asks with the same env ids, n, difficulties, seed and split."""
-        tasks = [task for env_id in env_ids for difficulty in difficulties
-                 for task in rlvr.generate(env_id, n, seed=seed, difficulty=difficulty, split=split,
-                                           **group_options(env_id, env_options or {}).for_tasks())]
+        tasks = [
+            task
+            for env_id in env_ids
+            for difficulty in difficulties
+            for task in rlvr.generate(
+                env_id,
+                n,
+                seed=seed,
+                difficulty=difficulty,
+                split=split,
+                **group_options(env_id, env_options or {}).for_tasks(),
+            )
+        ]
         return cls(tasks, **server_options)
 
     @staticmethod
     def _entry(task: Task) -> Entry:
         dataset_backed = "dataset" in task.meta and "dataset" in get_spec(task.env_id).generator_options
         generator = rlvr.make_generator(task.env_id, **({"dataset": task.meta["dataset"]} if dataset_backed else {}))
-        return Entry(task, tuple(pixel_digest(im) for im in task.images), rlvr.solve(task), generator.wrong_response(task))
+        return Entry(
+            task, tuple(pixel_digest(im) for im in task.images), rlvr.solve(task), generator.wrong_response(task)
+        )
 
     # ----------------------------------------------------------------------------------------
     # Lifecycle
     # ----------------------------------------------------------------------------------------
 
-    def start(self) -> "ReferenceServer":
+    def start(self) -> ReferenceServer:
         if self._httpd is not None:
             raise RuntimeError("server already started")
         self._httpd = _HTTPServer(self._address, _handler_for(self))
@@ -192,7 +221,7 @@ class ReferenceServer:
         self._thread.join()
         self._httpd = self._thread = None
 
-    def __enter__(self) -> "ReferenceServer":
+    def __enter__(self) -> ReferenceServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -261,9 +290,15 @@ class ReferenceServer:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": request.get("model") or self.model,
-            "choices": [{"index": i, "message": {"role": "assistant", "content": a}, "finish_reason": "stop", "logprobs": None}
-                        for i, a in enumerate(answers)],
-            "usage": {"prompt_tokens": prompt_words, "completion_tokens": completion_words, "total_tokens": prompt_words + completion_words},
+            "choices": [
+                {"index": i, "message": {"role": "assistant", "content": a}, "finish_reason": "stop", "logprobs": None}
+                for i, a in enumerate(answers)
+            ],
+            "usage": {
+                "prompt_tokens": prompt_words,
+                "completion_tokens": completion_words,
+                "total_tokens": prompt_words + completion_words,
+            },
         }
 
     def find(self, text: str, urls: list[str]) -> Entry:
@@ -306,7 +341,13 @@ def _handler_for(server: ReferenceServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self.path.rstrip("/") in ("/v1/models", "/models"):
-                self._send(200, {"object": "list", "data": [{"id": server.model, "object": "model", "created": 0, "owned_by": "rlvr"}]})
+                self._send(
+                    200,
+                    {
+                        "object": "list",
+                        "data": [{"id": server.model, "object": "model", "created": 0, "owned_by": "rlvr"}],
+                    },
+                )
             else:
                 self._send_error(404, f"no route {self.path}", "not_found_error")
 
@@ -340,19 +381,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     """``python -m rlvr.integrations.reference_server --env ENV -n N``: print the URL, serve until stopped."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="Serve reference answers to rlvr tasks as an OpenAI-compatible endpoint.")
+    parser = argparse.ArgumentParser(
+        description="Serve reference answers to rlvr tasks as an OpenAI-compatible endpoint."
+    )
     parser.add_argument("--env", action="append", required=True, help="an env id; repeat for several")
     parser.add_argument("-n", "--n", type=int, default=200, help="tasks per env and difficulty (seeds seed … seed+n-1)")
     parser.add_argument("--difficulty", type=float, nargs="+", default=[0.5])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--wrong-rate", type=float, default=0.0)
     parser.add_argument("--fail-first-n", type=int, default=0)
-    parser.add_argument("--delay-s", type=float, default=0.0, help="hold every answer back this long (stand-in generation time)")
+    parser.add_argument(
+        "--delay-s", type=float, default=0.0, help="hold every answer back this long (stand-in generation time)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     args = parser.parse_args(argv)
-    server = ReferenceServer.for_envs(args.env, args.n, args.difficulty, args.seed, wrong_rate=args.wrong_rate,
-                                      fail_first_n=args.fail_first_n, delay_s=args.delay_s, host=args.host, port=args.port).start()
+    server = ReferenceServer.for_envs(
+        args.env,
+        args.n,
+        args.difficulty,
+        args.seed,
+        wrong_rate=args.wrong_rate,
+        fail_first_n=args.fail_first_n,
+        delay_s=args.delay_s,
+        host=args.host,
+        port=args.port,
+    ).start()
     print(server.url, flush=True)
     try:
         threading.Event().wait()

@@ -36,7 +36,8 @@ Needs the ``trl`` extra (``pip install 'rlvr[trl]'``).
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import rlvr
 from rlvr import scoring
@@ -48,7 +49,9 @@ from rlvr.integrations.verl import ground_truth
 
 def env_shares(envs: str | Sequence[str] | Mapping[str, float], n: int) -> dict[str, int]:
     """How many of ``n`` rows each env gets (``rlvr.api.largest_remainder_shares``)."""
-    weights = {envs: 1.0} if isinstance(envs, str) else dict(envs) if isinstance(envs, Mapping) else {e: 1.0 for e in envs}
+    weights = (
+        {envs: 1.0} if isinstance(envs, str) else dict(envs) if isinstance(envs, Mapping) else dict.fromkeys(envs, 1.0)
+    )
     return largest_remainder_shares(weights, n)
 
 
@@ -56,9 +59,16 @@ def _mix_of(envs: Any, difficulty: float | Mapping[str, float] | Sequence[float]
     """``envs`` in the mixture format, with a per-env ``difficulty`` mapping folded in."""
     if not isinstance(difficulty, Mapping):
         return envs
-    weights = {envs: 1.0} if isinstance(envs, str) else dict(envs) if isinstance(envs, Mapping) else {e: 1.0 for e in envs}
-    return {env_id: {**(entry if isinstance(entry, Mapping) else {"weight": float(entry)}), "difficulty": difficulty[env_id]}
-            for env_id, entry in weights.items()}
+    weights = (
+        {envs: 1.0} if isinstance(envs, str) else dict(envs) if isinstance(envs, Mapping) else dict.fromkeys(envs, 1.0)
+    )
+    return {
+        env_id: {
+            **(entry if isinstance(entry, Mapping) else {"weight": float(entry)}),
+            "difficulty": difficulty[env_id],
+        }
+        for env_id, entry in weights.items()
+    }
 
 
 def dataset(
@@ -77,8 +87,16 @@ def dataset(
     """A ``datasets.Dataset`` of ``n`` tasks for GRPOTrainer (module docstring)."""
     import datasets
 
-    tasks = rlvr.generate_mix(_mix_of(envs, difficulty), n, seed, None if isinstance(difficulty, Mapping) else difficulty,
-                              workers, split=split, allow_duplicates=allow_duplicates, **options)
+    tasks = rlvr.generate_mix(
+        _mix_of(envs, difficulty),
+        n,
+        seed,
+        None if isinstance(difficulty, Mapping) else difficulty,
+        workers,
+        split=split,
+        allow_duplicates=allow_duplicates,
+        **options,
+    )
     columns: dict[str, list] = {
         "prompt": [_prompt(task, conversational, system_prompt) for task in tasks],
         "task": [ground_truth(task) for task in tasks],
@@ -109,7 +127,9 @@ def completion_text(completion: Any) -> Any:
             return ""
         content = replies[-1].get("content", "")
         if isinstance(content, list):
-            return "".join(part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text")
+            return "".join(
+                part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text"
+            )
         return content
     return completion
 
@@ -131,13 +151,17 @@ def reward_function(
     named = [env_ids] if isinstance(env_ids, str) else list(env_ids) if env_ids is not None else None
     wanted = {canonical_env_id(env_id) for env_id in named} if named is not None else None  # "Maze-v0" too
 
-    def rlvr_reward(prompts: list, completions: list, completion_ids: list | None = None, **columns: Any) -> list[float | None]:
+    def rlvr_reward(
+        prompts: list, completions: list, completion_ids: list | None = None, **columns: Any
+    ) -> list[float | None]:
         cells = columns.get(task_column)
         if cells is None:
             raise KeyError(f"the dataset has no {task_column!r} column; build it with rlvr.integrations.trl.dataset")
         tasks = [_task_of(cell) for cell in cells]
         scored = [i for i, task in enumerate(tasks) if task is not None and (wanted is None or task.env_id in wanted)]
-        verdicts = scoring.score([(tasks[i], completion_text(completions[i]), verifier_options) for i in scored], "thread", workers)
+        verdicts = scoring.score(
+            [(tasks[i], completion_text(completions[i]), verifier_options) for i in scored], "thread", workers
+        )
         rewards: list[float | None] = [None] * len(completions)
         for i, verdict in zip(scored, verdicts):
             rewards[i] = float(verdict.reward)

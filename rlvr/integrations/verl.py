@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from rlvr.core import Task, image_to_png
 
@@ -63,7 +64,13 @@ def verl_row(task: Task, index: int, split: str = "train", system_prompt: str | 
         "images": [{"bytes": image_to_png(image)} for image in task.images],
         "ability": task.family,
         "reward_model": {"style": "rule", "ground_truth": ground_truth(task)},
-        "extra_info": {"split": split, "index": index, "task_id": task.id, "difficulty": task.difficulty, "seed": task.seed},
+        "extra_info": {
+            "split": split,
+            "index": index,
+            "task_id": task.id,
+            "difficulty": task.difficulty,
+            "seed": task.seed,
+        },
     }
 
 
@@ -78,14 +85,31 @@ def schema():
             ("images", pa.list_(pa.struct([("bytes", pa.binary())]))),
             ("ability", pa.string()),
             ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
-            ("extra_info", pa.struct([("split", pa.string()), ("index", pa.int64()), ("task_id", pa.string()),
-                                      ("difficulty", pa.float64()), ("seed", pa.int64())])),
+            (
+                "extra_info",
+                pa.struct(
+                    [
+                        ("split", pa.string()),
+                        ("index", pa.int64()),
+                        ("task_id", pa.string()),
+                        ("difficulty", pa.float64()),
+                        ("seed", pa.int64()),
+                    ]
+                ),
+            ),
         ]
     )
 
 
-def export_parquet(tasks: Iterable[Task], path: str | Path, split: str = "train", system_prompt: str | None = None, *,
-                   start_index: int = 0, metadata: dict | None = None) -> int:
+def export_parquet(
+    tasks: Iterable[Task],
+    path: str | Path,
+    split: str = "train",
+    system_prompt: str | None = None,
+    *,
+    start_index: int = 0,
+    metadata: dict | None = None,
+) -> int:
     """Write ``tasks`` in verl's layout (module docstring), streamed in row groups; row ``i``
     gets ``extra_info.index = start_index + i`` (a sharded output passes the rows written
     before, so indices are unique across files); ``metadata`` (provenance) goes into the
@@ -99,14 +123,27 @@ def export_parquet(tasks: Iterable[Task], path: str | Path, split: str = "train"
     return write_parquet_rows(rows, path, table_schema)
 
 
-def export_mix(envs: Any, n: int, path: str | Path, seed: int = 0, difficulty: Any = None, workers: int | None = 1, *,
-               split: str | None = "train", allow_duplicates: bool = False, system_prompt: str | None = None,
-               metadata: dict | None = None, **options: Any) -> int:
+def export_mix(
+    envs: Any,
+    n: int,
+    path: str | Path,
+    seed: int = 0,
+    difficulty: Any = None,
+    workers: int | None = 1,
+    *,
+    split: str | None = "train",
+    allow_duplicates: bool = False,
+    system_prompt: str | None = None,
+    metadata: dict | None = None,
+    **options: Any,
+) -> int:
     """``export_parquet`` of ``rlvr.generate_mix(envs, n, …)``'s tasks (mixture format, split and
     uniqueness of ``rlvr.api``), streamed; ``extra_info.split`` is ``split`` (``"all"`` for None)."""
     import rlvr
 
-    tasks = rlvr.iter_generate_mix(envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, **options)
+    tasks = rlvr.iter_generate_mix(
+        envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, **options
+    )
     return export_parquet(tasks, path, split or "all", system_prompt, metadata=metadata)
 
 
@@ -116,7 +153,9 @@ def read_tasks(path: str | Path) -> Iterable[Task]:
 
     from rlvr.core import PARQUET_BATCH_ROWS, png_to_image
 
-    for batch in pq.ParquetFile(str(path)).iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=["reward_model", "images"]):
+    for batch in pq.ParquetFile(str(path)).iter_batches(
+        batch_size=PARQUET_BATCH_ROWS, columns=["reward_model", "images"]
+    ):
         for row in batch.to_pylist():
             task = Task.from_dict(json.loads(row["reward_model"]["ground_truth"]))
             images = tuple(png_to_image(image["bytes"]) for image in row["images"] or ())
@@ -132,7 +171,9 @@ def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_
     import rlvr
 
     try:
-        task = Task.from_dict(json.loads(ground_truth) if isinstance(ground_truth, (str, bytes)) else dict(ground_truth))
+        task = Task.from_dict(
+            json.loads(ground_truth) if isinstance(ground_truth, (str, bytes)) else dict(ground_truth)
+        )
     except Exception as error:  # the ground truth comes from a file we may not have written
         return _zero(f"ground_truth is not an rlvr task ({type(error).__name__})")
     if data_source is not None and str(data_source) != task.env_id:
@@ -141,4 +182,9 @@ def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_
         verdict = rlvr.verify(task, solution_str)
     except KeyError:
         return _zero(f"unknown env {task.env_id!r}")
-    return {"score": float(verdict.reward), "acc": float(verdict.correct), "format_ok": float(verdict.format_ok), "reason": verdict.reason}
+    return {
+        "score": float(verdict.reward),
+        "acc": float(verdict.correct),
+        "format_ok": float(verdict.format_ok),
+        "reason": verdict.reason,
+    }

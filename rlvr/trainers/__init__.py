@@ -28,7 +28,17 @@ from rlvr.trainers.config import EnvConfig, TrainConfig, demo_config, load_confi
 
 _LAZY = {"train": "rlvr.trainers.grpo", "TrainResult": "rlvr.trainers.grpo", "RewardSource": "rlvr.trainers.rollout"}
 
-__all__ = ["EnvConfig", "RewardSource", "TrainConfig", "TrainResult", "add_train_arguments", "demo_config", "load_config", "run_train_command", "train"]
+__all__ = [
+    "EnvConfig",
+    "RewardSource",
+    "TrainConfig",
+    "TrainResult",
+    "add_train_arguments",
+    "demo_config",
+    "load_config",
+    "run_train_command",
+    "train",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -41,14 +51,24 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``rlvr train``."""
     parser.add_argument("config", nargs="?", help="a YAML training config (see examples/tiny_sums.yaml)")
     parser.add_argument("--demo", action="store_true", help="run the CPU demo: a tiny model learns single-digit sums")
-    parser.add_argument("--warmup-sft", type=int, metavar="N", help="N supervised steps on reference solutions before RL")
+    parser.add_argument(
+        "--warmup-sft", type=int, metavar="N", help="N supervised steps on reference solutions before RL"
+    )
     parser.add_argument("--steps", type=int, help="override the number of RL steps")
     parser.add_argument("--output-dir", help="override the output directory")
     parser.add_argument("--seed", type=int, help="override the seed")
-    parser.add_argument("--no-resume", action="store_true",
-                        help="start afresh: remove the checkpoints and metrics of an earlier run in the output directory")
-    parser.add_argument("--report-to", nargs="+", choices=("tensorboard", "wandb", "none"), metavar="{tensorboard,wandb,none}",
-                        help="also send metrics to TensorBoard (output_dir/tensorboard) and/or W&B (offline unless WANDB_MODE is set)")
+    parser.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="start afresh: remove the checkpoints and metrics of an earlier run in the output directory",
+    )
+    parser.add_argument(
+        "--report-to",
+        nargs="+",
+        choices=("tensorboard", "wandb", "none"),
+        metavar="{tensorboard,wandb,none}",
+        help="also send metrics to TensorBoard (output_dir/tensorboard) and/or W&B (offline unless WANDB_MODE is set)",
+    )
 
 
 def run_train_command(args: argparse.Namespace) -> int:

@@ -45,7 +45,13 @@ from typing import Any
 
 from rlvr.trainers.hints import HintConfig
 
-LOSSES = ("grpo", "dr_grpo", "dapo", "gspo", "luspo")  # the keys of rlvr.trainers.losses.OBJECTIVES (no torch import here)
+LOSSES = (
+    "grpo",
+    "dr_grpo",
+    "dapo",
+    "gspo",
+    "luspo",
+)  # the keys of rlvr.trainers.losses.OBJECTIVES (no torch import here)
 REWARDS = ("verifier", "majority")
 ADVANTAGES = ("group", "pass_at_k")
 
@@ -190,7 +196,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> TrainConfig:
         return build(cls, data, "config")
 
 
@@ -211,7 +217,10 @@ def env_entries(envs: Any) -> list:
     if isinstance(envs, str):
         return [envs]
     if isinstance(envs, dict):
-        return [{"id": env_id, **(value if isinstance(value, dict) else {"weight": float(value)})} for env_id, value in envs.items()]
+        return [
+            {"id": env_id, **(value if isinstance(value, dict) else {"weight": float(value)})}
+            for env_id, value in envs.items()
+        ]
     if envs is not None and not isinstance(envs, (list, tuple)):
         raise ValueError(f"envs must be an env id, a list or a mapping, got {type(envs).__name__}")
     return list(envs or [])

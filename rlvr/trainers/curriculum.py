@@ -54,7 +54,9 @@ class DifficultyController:
 
     def update(self, pass_rate: float) -> float:
         """Record one step's pass rate; returns the (possibly moved) difficulty."""
-        self.average = pass_rate if self.average is None else (1 - self.smoothing) * self.average + self.smoothing * pass_rate
+        self.average = (
+            pass_rate if self.average is None else (1 - self.smoothing) * self.average + self.smoothing * pass_rate
+        )
         target = self.difficulty
         if self.average > self.high:
             target = self.clamp(self.difficulty + self.step)
@@ -124,7 +126,10 @@ class BetaTaskSelector:
         return float(alpha), float(beta)
 
     def state_dict(self) -> dict:
-        return {"pools": {k: {str(s): list(v) for s, v in pool.items()} for k, pool in self.pools.items()}, "evicted": self.evicted}
+        return {
+            "pools": {k: {str(s): list(v) for s, v in pool.items()} for k, pool in self.pools.items()},
+            "evicted": self.evicted,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.pools = {k: {int(s): list(v) for s, v in pool.items()} for k, pool in state["pools"].items()}

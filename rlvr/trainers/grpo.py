@@ -54,9 +54,10 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -65,14 +66,37 @@ from rlvr.core import Task, answer_block_key, hint_pieces_shown
 from rlvr.trainers.config import CurriculumConfig, EnvConfig, TrainConfig, demo_config, load_config, save_config
 from rlvr.trainers.curriculum import SEED_SPACE, BetaTaskSelector, DifficultyController
 from rlvr.trainers.hints import HintConfig, HintSchedule
-from rlvr.trainers.reporting import Reporter
 from rlvr.trainers.losses import (
-    OBJECTIVES, group_advantages, majority_label, majority_rewards, overlong_penalty, pass_at_k_advantages, policy_loss, w_reinforce_advantages,
+    OBJECTIVES,
+    group_advantages,
+    majority_label,
+    majority_rewards,
+    overlong_penalty,
+    pass_at_k_advantages,
+    policy_loss,
+    w_reinforce_advantages,
 )
 from rlvr.trainers.plots import plot_metrics
-from rlvr.trainers.rollout import Episode, HFSampler, RewardSource, Scorer, TemperatureSchedule, VLLMSampler, encode_prompt, run_episodes
+from rlvr.trainers.reporting import Reporter
+from rlvr.trainers.rollout import (
+    Episode,
+    HFSampler,
+    RewardSource,
+    Scorer,
+    TemperatureSchedule,
+    VLLMSampler,
+    encode_prompt,
+    run_episodes,
+)
 from rlvr.trainers.run_directory import (
-    METRICS_FILE, PLOT_FILE, STATE_FILE, announce, clear_earlier_run, latest_checkpoint, truncate_metrics, write_checkpoint,
+    METRICS_FILE,
+    PLOT_FILE,
+    STATE_FILE,
+    announce,
+    clear_earlier_run,
+    latest_checkpoint,
+    truncate_metrics,
+    write_checkpoint,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -117,7 +141,7 @@ class Batch:
     completion_mask: torch.Tensor  # [N, C], 1 on tokens the model wrote
     turn_position: torch.Tensor  # [N, C], position within the model turn (temperature index)
 
-    def __getitem__(self, rows) -> "Batch":
+    def __getitem__(self, rows) -> Batch:
         return Batch(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
 
 
@@ -135,10 +159,10 @@ def collate(sequences: Sequence[tuple[list[int], list[int], list[int], list[int]
         input_ids[row, start:prompt_width] = torch.tensor(prompt)
         attention_mask[row, start:prompt_width] = 1
         if completion:
-            input_ids[row, prompt_width:prompt_width + len(completion)] = torch.tensor(completion)
-            attention_mask[row, prompt_width:prompt_width + len(completion)] = 1
-            completion_mask[row, :len(completion)] = torch.tensor(model_token, dtype=torch.float32)
-            turn_position[row, :len(completion)] = torch.tensor(positions)
+            input_ids[row, prompt_width : prompt_width + len(completion)] = torch.tensor(completion)
+            attention_mask[row, prompt_width : prompt_width + len(completion)] = 1
+            completion_mask[row, : len(completion)] = torch.tensor(model_token, dtype=torch.float32)
+            turn_position[row, : len(completion)] = torch.tensor(positions)
     position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
     return Batch(*(t.to(device) for t in (input_ids, attention_mask, position_ids, completion_mask, turn_position)))
 
@@ -147,9 +171,16 @@ def token_logprobs(model, batch: Batch, temperature: TemperatureSchedule) -> tup
     """Log-probability of each completion token under the (temperature-scaled) policy, and the
     entropy of the distribution it was drawn from; both [N, C]."""
     width = batch.completion_mask.shape[1]
-    logits = model(
-        input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids, logits_to_keep=width + 1,
-    ).logits[:, :-1].float()
+    logits = (
+        model(
+            input_ids=batch.input_ids,
+            attention_mask=batch.attention_mask,
+            position_ids=batch.position_ids,
+            logits_to_keep=width + 1,
+        )
+        .logits[:, :-1]
+        .float()
+    )
     logits = logits / temperature.at(batch.turn_position).unsqueeze(-1).to(logits.device)
     log_probs = torch.log_softmax(logits, dim=-1)
     targets = batch.input_ids[:, -width:]
@@ -177,7 +208,9 @@ class EnvState:
         return self.controller.difficulty
 
 
-def build_envs(env_configs: Sequence[EnvConfig], curriculum: CurriculumConfig, sources: Sequence[RewardSource] | None = None) -> list[EnvState]:
+def build_envs(
+    env_configs: Sequence[EnvConfig], curriculum: CurriculumConfig, sources: Sequence[RewardSource] | None = None
+) -> list[EnvState]:
     """The mixture: a reward source and a difficulty controller per env."""
     if sources is not None and len(sources) != len(env_configs):
         raise ValueError(f"{len(sources)} reward sources for {len(env_configs)} envs")
@@ -186,14 +219,17 @@ def build_envs(env_configs: Sequence[EnvConfig], curriculum: CurriculumConfig, s
         source = sources[index] if sources is not None else RewardSource.from_env(env.id, env.weight, env.options)
         source.weight = env.weight
         cur = curriculum
-        controller = DifficultyController(env.difficulty, cur.low, cur.high, cur.step, cur.smoothing, cur.min_difficulty, cur.max_difficulty)
+        controller = DifficultyController(
+            env.difficulty, cur.low, cur.high, cur.step, cur.smoothing, cur.min_difficulty, cur.max_difficulty
+        )
         adaptive = cur.enabled if env.curriculum is None else env.curriculum
         states.append(EnvState(env, source, controller, adaptive))
     return states
 
 
-def choose_tasks(envs: list[EnvState], n: int, rng: np.random.Generator,
-                 selector: BetaTaskSelector | None) -> tuple[list[tuple[EnvState, Any]], list[int]]:
+def choose_tasks(
+    envs: list[EnvState], n: int, rng: np.random.Generator, selector: BetaTaskSelector | None
+) -> tuple[list[tuple[EnvState, Any]], list[int]]:
     """``n`` (env, task) pairs — envs by weight, tasks of the train split at each env's current
     difficulty — and each task's stream position (what the task selector keys its evidence by)."""
     weights = np.array([e.config.weight for e in envs], dtype=float)
@@ -242,16 +278,22 @@ def majority_vote(episodes: list[Episode], group_size: int) -> tuple[torch.Tenso
     pseudo-label counts as correct when a response giving it was judged correct by the verifier."""
     keys = answer_keys(episodes)
     correct, agreement, labelled = [], [], []
-    groups = [keys[start:start + group_size] for start in range(0, len(keys), group_size)]
+    groups = [keys[start : start + group_size] for start in range(0, len(keys), group_size)]
     for index, group in enumerate(groups):
         label = majority_label(group)
-        members = episodes[index * group_size:(index + 1) * group_size]
+        members = episodes[index * group_size : (index + 1) * group_size]
         votes = [sum(key == other for key in group) for other in set(group) - {None}]
         agreement.append(max(votes, default=0) / group_size)
         labelled.append(label is not None)
-        correct.append(label is not None and any(bool(e.verdict and e.verdict.correct) for e, key in zip(members, group) if key == label))
-    metrics = {"majority/label_correct": float(np.mean(correct)), "majority/agreement": float(np.mean(agreement)),
-               "majority/labelled": float(np.mean(labelled))}
+        correct.append(
+            label is not None
+            and any(bool(e.verdict and e.verdict.correct) for e, key in zip(members, group) if key == label)
+        )
+    metrics = {
+        "majority/label_correct": float(np.mean(correct)),
+        "majority/agreement": float(np.mean(agreement)),
+        "majority/labelled": float(np.mean(labelled)),
+    }
     return majority_rewards(groups), metrics
 
 
@@ -314,19 +356,25 @@ class RunState:
 UPDATE_METRICS = ("loss", "policy_loss", "kl", "entropy", "clip_fraction", "ratio_mean")
 
 
-def train(config: TrainConfig, *, sources: Sequence[RewardSource] | None = None, model=None, tokenizer=None) -> TrainResult:
+def train(
+    config: TrainConfig, *, sources: Sequence[RewardSource] | None = None, model=None, tokenizer=None
+) -> TrainResult:
     """Train ``config.model`` on ``config.envs``; ``sources`` (one per env) replace the envs'
     default reward sources, ``model``/``tokenizer`` the configured model."""
     started = time.perf_counter()
     output_dir = set_up(config)
     run = resume_state(config, sources, model, tokenizer)
     save_config(config, output_dir / "config.yaml")
-    with contextlib.closing(Reporter(output_dir, output_dir / METRICS_FILE, config.report_to, config.to_dict())) as reporter:
+    with contextlib.closing(
+        Reporter(output_dir, output_dir / METRICS_FILE, config.report_to, config.to_dict())
+    ) as reporter:
         log = reporter.log
         if not run.sft_done:
             warm_up(config, run, log)
         evaluations = [log_evaluation(config, run, 0, log)] if config.eval_tasks and run.start_step == 0 else []
-        reference = load_reference(run.model, config, output_dir) if config.kl_coef > 0 or config.track_reference_kl else None
+        reference = (
+            load_reference(run.model, config, output_dir) if config.kl_coef > 0 or config.track_reference_kl else None
+        )
         temperature = TemperatureSchedule(config.temperature, config.temperature_end, config.temperature_anneal_tokens)
         sampler = build_sampler(config, run, temperature, output_dir)
         scorer = Scorer(config.scoring_workers, config.scoring_backend, config.scoring_grace_s)
@@ -347,8 +395,10 @@ def train(config: TrainConfig, *, sources: Sequence[RewardSource] | None = None,
                 sampler.sync(run.model)
                 # 5. curriculum, metrics, checkpoint
                 adapt_difficulty(run.envs, rollout.first_round)
-                row = {**step_metrics(step, rollout, update, run.envs, scorer.timeouts, timings, config.group_size),
-                       "time/step": time.perf_counter() - step_started}
+                row = {
+                    **step_metrics(step, rollout, update, run.envs, scorer.timeouts, timings, config.group_size),
+                    "time/step": time.perf_counter() - step_started,
+                }
                 log(row)
                 rows.append(row)
                 show_progress(progress, row)
@@ -397,18 +447,31 @@ def resume_state(config: TrainConfig, sources: Sequence[RewardSource] | None, mo
     rng = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    run = RunState(model, tokenizer, envs, selector, rng, optimizer, start_step=0, sft_done=config.warmup_sft_steps == 0,
-                   hints=HintSchedule(config.hints))
+    run = RunState(
+        model,
+        tokenizer,
+        envs,
+        selector,
+        rng,
+        optimizer,
+        start_step=0,
+        sft_done=config.warmup_sft_steps == 0,
+        hints=HintSchedule(config.hints),
+    )
     if checkpoint is None:
         return run
     restore_checkpoint(run, checkpoint)
     truncate_metrics(output_dir / METRICS_FILE, run.start_step)
     if run.start_step >= config.steps:
-        announce(f"{output_dir} already holds a run trained to step {run.start_step} of {config.steps}: nothing left to train "
-                 f"(raise steps to continue it, or pass --no-resume / resume: false to start afresh)")
+        announce(
+            f"{output_dir} already holds a run trained to step {run.start_step} of {config.steps}: nothing left to train "
+            f"(raise steps to continue it, or pass --no-resume / resume: false to start afresh)"
+        )
     else:
-        announce(f"resuming from {checkpoint} at step {run.start_step} of {config.steps} "
-                 f"(--no-resume / resume: false starts afresh)")
+        announce(
+            f"resuming from {checkpoint} at step {run.start_step} of {config.steps} "
+            f"(--no-resume / resume: false starts afresh)"
+        )
     return run
 
 
@@ -417,12 +480,17 @@ def save_checkpoint(config: TrainConfig, step: int, run: RunState) -> Path:
     the optimiser, both RNG states, each env's difficulty controller, the task selector, the
     hint schedule's pass-rate curves and the config (``restore_checkpoint`` reads them back)."""
     state = {
-        "step": step, "numpy_rng": run.rng.bit_generator.state, "torch_rng": torch.random.get_rng_state(),
+        "step": step,
+        "numpy_rng": run.rng.bit_generator.state,
+        "torch_rng": torch.random.get_rng_state(),
         "controllers": {e.config.id: e.controller.state_dict() for e in run.envs},
-        "selector": run.selector.state_dict() if run.selector is not None else None, "hints": run.hints.state_dict(),
+        "selector": run.selector.state_dict() if run.selector is not None else None,
+        "hints": run.hints.state_dict(),
         "config": config.to_dict(),
     }
-    return write_checkpoint(Path(config.output_dir), step, run.model, run.tokenizer, run.optimizer, state, config.keep_checkpoints)
+    return write_checkpoint(
+        Path(config.output_dir), step, run.model, run.tokenizer, run.optimizer, state, config.keep_checkpoints
+    )
 
 
 def restore_checkpoint(run: RunState, checkpoint: Path) -> None:
@@ -463,9 +531,18 @@ def build_sampler(config: TrainConfig, run: RunState, temperature: TemperatureSc
     """The rollout sampler of ``rollout_backend``: HF generate on the policy itself, or a vLLM
     engine started from the exported weights and kept in sync after every update."""
     if config.rollout_backend != "vllm":
-        return HFSampler(run.model, run.tokenizer, config.max_new_tokens, temperature, config.top_p, config.generation_batch_size)
+        return HFSampler(
+            run.model, run.tokenizer, config.max_new_tokens, temperature, config.top_p, config.generation_batch_size
+        )
     weights = export_for_vllm(run.model, run.tokenizer, output_dir)
-    sampler = VLLMSampler(str(weights), run.tokenizer, config.max_new_tokens, temperature, config.top_p, config.vllm_gpu_memory_utilization)
+    sampler = VLLMSampler(
+        str(weights),
+        run.tokenizer,
+        config.max_new_tokens,
+        temperature,
+        config.top_p,
+        config.vllm_gpu_memory_utilization,
+    )
     sampler.sync(run.model)
     return sampler
 
@@ -512,28 +589,43 @@ def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timing
         episodes, levels = roll_out_with_hints(config, run, chosen, sampler, scorer, timings)
         rewards, metrics = training_rewards(config, episodes)
         if run.hints.active:
-            metrics = {**metrics, "hints/mean_level": float(np.mean(levels)) if levels else 0.0,
-                       "hints/hinted_share": float(np.mean([level > 0 for level in levels])) if levels else 0.0}
+            metrics = {
+                **metrics,
+                "hints/mean_level": float(np.mean(levels)) if levels else 0.0,
+                "hints/hinted_share": float(np.mean([level > 0 for level in levels])) if levels else 0.0,
+            }
         if not first_round:
             first_round, reward_metrics = episodes, metrics
         if run.selector is not None:
             for g, (env, _) in enumerate(chosen):
-                correct = sum(bool(e.verdict and e.verdict.correct) for e in episodes[g * config.group_size:(g + 1) * config.group_size])
+                correct = sum(
+                    bool(e.verdict and e.verdict.correct)
+                    for e in episodes[g * config.group_size : (g + 1) * config.group_size]
+                )
                 run.selector.update(env.config.id, env.difficulty, positions[g], correct, config.group_size - correct)
         for g in range(len(chosen)):
             informative = bool(rewards[g].max() > rewards[g].min())
             if informative or not dynamic_sampling:
-                kept += episodes[g * config.group_size:(g + 1) * config.group_size]
+                kept += episodes[g * config.group_size : (g + 1) * config.group_size]
                 kept_rewards.append(rewards[g])
-        if not dynamic_sampling or len(kept) >= config.tasks_per_step * config.group_size or refill_rounds >= config.max_refill_rounds:
+        if (
+            not dynamic_sampling
+            or len(kept) >= config.tasks_per_step * config.group_size
+            or refill_rounds >= config.max_refill_rounds
+        ):
             break
         refill_rounds += 1
-    rewards = torch.stack(kept_rewards[:config.tasks_per_step]) if kept_rewards else torch.zeros((0, config.group_size))
-    return Rollout(kept[:config.tasks_per_step * config.group_size], first_round, refill_rounds, rewards, reward_metrics)
+    rewards = (
+        torch.stack(kept_rewards[: config.tasks_per_step]) if kept_rewards else torch.zeros((0, config.group_size))
+    )
+    return Rollout(
+        kept[: config.tasks_per_step * config.group_size], first_round, refill_rounds, rewards, reward_metrics
+    )
 
 
-def roll_out_with_hints(config: TrainConfig, run: RunState, chosen: list[tuple[EnvState, Task]], sampler, scorer: Scorer,
-                        timings: dict) -> tuple[list[Episode], list[float]]:
+def roll_out_with_hints(
+    config: TrainConfig, run: RunState, chosen: list[tuple[EnvState, Task]], sampler, scorer: Scorer, timings: dict
+) -> tuple[list[Episode], list[float]]:
     """Episodes of ``chosen`` (group by group) and each group's hint level, per the hint schedule
     (rlvr.trainers.hints): seele's level from the start, ghpo's ladder for groups that score all
     zero (each such group rolled out again at the next level, its episodes replaced). Every
@@ -543,12 +635,21 @@ def roll_out_with_hints(config: TrainConfig, run: RunState, chosen: list[tuple[E
     episodes: list[Episode] = [None] * (len(chosen) * config.group_size)  # type: ignore[list-item]
     while todo:
         pairs = [(chosen[g][0].source, chosen[g][0].source.generator.with_hint(chosen[g][1], levels[g])) for g in todo]
-        fresh = run_episodes(pairs, config.group_size, sampler, run.tokenizer, scorer, max_turns=config.max_turns,
-                             max_context_tokens=config.max_context_tokens, system_prompt=config.system_prompt, timings=timings)
+        fresh = run_episodes(
+            pairs,
+            config.group_size,
+            sampler,
+            run.tokenizer,
+            scorer,
+            max_turns=config.max_turns,
+            max_context_tokens=config.max_context_tokens,
+            system_prompt=config.system_prompt,
+            timings=timings,
+        )
         retry = []
         for position, g in enumerate(todo):
-            group = fresh[position * config.group_size:(position + 1) * config.group_size]
-            episodes[g * config.group_size:(g + 1) * config.group_size] = group
+            group = fresh[position * config.group_size : (position + 1) * config.group_size]
+            episodes[g * config.group_size : (g + 1) * config.group_size] = group
             correct = sum(bool(e.verdict and e.verdict.correct) for e in group)
             env = chosen[g][0]
             if run.hints.active:
@@ -564,13 +665,23 @@ def roll_out_with_hints(config: TrainConfig, run: RunState, chosen: list[tuple[E
     return episodes, levels
 
 
-def policy_update(run: RunState, reference, episodes: list[Episode], advantages: torch.Tensor, config: TrainConfig,
-                  temperature: TemperatureSchedule) -> dict:
+def policy_update(
+    run: RunState,
+    reference,
+    episodes: list[Episode],
+    advantages: torch.Tensor,
+    config: TrainConfig,
+    temperature: TemperatureSchedule,
+) -> dict:
     """μ passes over the batch in minibatches of clipped policy-gradient steps; logged means."""
     model, optimizer = run.model, run.optimizer
     objective = OBJECTIVES[config.loss]
     advantages = advantages.to(model.device)
-    batch = collate([(e.prompt_ids, e.completion_ids, e.model_token, e.turn_position) for e in episodes], run.tokenizer.pad_token_id, model.device)
+    batch = collate(
+        [(e.prompt_ids, e.completion_ids, e.model_token, e.turn_position) for e in episodes],
+        run.tokenizer.pad_token_id,
+        model.device,
+    )
     on_policy = config.inner_updates == 1 and config.minibatches == 1
     with torch.no_grad():
         old_logp = None if on_policy else token_logprobs(model, batch, temperature)[0]  # the sampling policy
@@ -581,14 +692,23 @@ def policy_update(run: RunState, reference, episodes: list[Episode], advantages:
     for _ in range(config.inner_updates):
         order = torch.randperm(n) if config.minibatches > 1 else torch.arange(n)
         for start in range(0, n, size):
-            rows = order[start:start + size].to(model.device)
+            rows = order[start : start + size].to(model.device)
             part = batch[rows]
             logp, entropy = token_logprobs(model, part, temperature)
             out = policy_loss(
-                objective, logp, logp.detach() if old_logp is None else old_logp[rows], advantages[rows], part.completion_mask,
-                max_tokens=config.max_new_tokens * config.max_turns, ref_logp=None if ref_logp is None else ref_logp[rows],
-                kl_coef=config.kl_coef, entropy=entropy, entropy_coef=config.entropy_coef,
-                high_entropy_fraction=config.high_entropy_fraction, epsilon_low=config.epsilon_low, epsilon_high=config.epsilon_high,
+                objective,
+                logp,
+                logp.detach() if old_logp is None else old_logp[rows],
+                advantages[rows],
+                part.completion_mask,
+                max_tokens=config.max_new_tokens * config.max_turns,
+                ref_logp=None if ref_logp is None else ref_logp[rows],
+                kl_coef=config.kl_coef,
+                entropy=entropy,
+                entropy_coef=config.entropy_coef,
+                high_entropy_fraction=config.high_entropy_fraction,
+                epsilon_low=config.epsilon_low,
+                epsilon_high=config.epsilon_high,
             )
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
@@ -611,15 +731,30 @@ def adapt_difficulty(envs: list[EnvState], episodes: list[Episode]) -> None:
             env.controller.update(float(np.mean([bool(e.verdict and e.verdict.correct) for e in mine])))
 
 
-def step_metrics(step: int, rollout: Rollout, update: dict, envs: list[EnvState], scoring_timeouts: int, timings: dict,
-                 group_size: int) -> dict:
+def step_metrics(
+    step: int,
+    rollout: Rollout,
+    update: dict,
+    envs: list[EnvState],
+    scoring_timeouts: int,
+    timings: dict,
+    group_size: int,
+) -> dict:
     """The step's metrics row but its total time: the first round's rewards and pass rates, each
     env's difficulty, the update's means, the refill and scoring counts, seconds by phase."""
     return {
-        "phase": "rl", "step": step, **episode_metrics(rollout.first_round, group_size), **rollout.reward_metrics,
-        **{f"difficulty/{env.config.id}": env.difficulty for env in envs}, **update,
-        "groups_used": len(rollout.kept) // group_size, "refill_rounds": rollout.refill_rounds, "scoring_timeouts": scoring_timeouts,
-        "time/generation": timings["generation"], "time/scoring": timings["scoring"], "time/update": timings["update"],
+        "phase": "rl",
+        "step": step,
+        **episode_metrics(rollout.first_round, group_size),
+        **rollout.reward_metrics,
+        **{f"difficulty/{env.config.id}": env.difficulty for env in envs},
+        **update,
+        "groups_used": len(rollout.kept) // group_size,
+        "refill_rounds": rollout.refill_rounds,
+        "scoring_timeouts": scoring_timeouts,
+        "time/generation": timings["generation"],
+        "time/scoring": timings["scoring"],
+        "time/update": timings["update"],
     }
 
 
@@ -645,13 +780,20 @@ def progress_bar(config: TrainConfig, start_step: int):
     """The RL steps' progress bar on stderr (off with ``progress: false``)."""
     from tqdm import tqdm
 
-    return tqdm(total=config.steps, initial=start_step, disable=not config.progress, unit="step", dynamic_ncols=True, desc="RL")
+    return tqdm(
+        total=config.steps, initial=start_step, disable=not config.progress, unit="step", dynamic_ncols=True, desc="RL"
+    )
 
 
 def show_progress(progress, row: dict) -> None:
     progress.update(1)
-    progress.set_postfix(reward=f"{row['reward']:.2f}", pass_rate=f"{row['pass_rate']:.2f}", length=f"{row['response_length']:.1f}",
-                         kl=f"{row['kl']:.3f}", refresh=False)
+    progress.set_postfix(
+        reward=f"{row['reward']:.2f}",
+        pass_rate=f"{row['pass_rate']:.2f}",
+        length=f"{row['response_length']:.1f}",
+        kl=f"{row['kl']:.3f}",
+        refresh=False,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -670,10 +812,18 @@ def sft_warmup(model, tokenizer, envs: list[EnvState], config: TrainConfig, rng:
     with a progress bar of their loss."""
     from tqdm import tqdm
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.warmup_sft_learning_rate or config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.warmup_sft_learning_rate or config.learning_rate, weight_decay=config.weight_decay
+    )
     model.train()
     eos = tokenizer.eos_token_id
-    progress = tqdm(range(1, config.warmup_sft_steps + 1), disable=not config.progress, unit="step", dynamic_ncols=True, desc="SFT warm-up")
+    progress = tqdm(
+        range(1, config.warmup_sft_steps + 1),
+        disable=not config.progress,
+        unit="step",
+        dynamic_ncols=True,
+        desc="SFT warm-up",
+    )
     for step in progress:
         chosen, _ = choose_tasks(envs, config.warmup_sft_batch_size, rng, None)
         rows = []
@@ -700,23 +850,44 @@ def system_messages(config: TrainConfig) -> list[dict]:
 def log_evaluation(config: TrainConfig, run: RunState, after_step: int, log) -> dict:
     """The greedy evaluation after ``after_step`` steps (0: before training) as a logged eval row;
     the same ``eval_tasks`` fixed tasks per env every time."""
-    row = {"phase": "eval", "after_step": after_step, **evaluate(run.model, run.tokenizer, run.envs, config, config.eval_tasks, config.seed + 1)}
+    row = {
+        "phase": "eval",
+        "after_step": after_step,
+        **evaluate(run.model, run.tokenizer, run.envs, config, config.eval_tasks, config.seed + 1),
+    }
     log(row)
     return row
 
 
 def evaluate(model, tokenizer, envs: list[EnvState], config: TrainConfig, n_tasks: int, seed: int) -> dict:
     """Greedy pass rate per env on ``n_tasks`` fixed tasks per env at its current difficulty."""
-    sampler = HFSampler(model, tokenizer, config.max_new_tokens, TemperatureSchedule(1.0), batch_size=config.generation_batch_size, greedy=True)
+    sampler = HFSampler(
+        model,
+        tokenizer,
+        config.max_new_tokens,
+        TemperatureSchedule(1.0),
+        batch_size=config.generation_batch_size,
+        greedy=True,
+    )
     scorer = Scorer(1, "serial")
     result = {}
     rng = np.random.default_rng(seed)
     for env in envs:
         seeds = rng.integers(SEED_SPACE, size=n_tasks)
         groups = [(env.source, env.source.make_task(int(s), env.difficulty, split="test")) for s in seeds]
-        episodes = run_episodes(groups, 1, sampler, tokenizer, scorer, max_turns=config.max_turns,
-                                max_context_tokens=config.max_context_tokens, system_prompt=config.system_prompt)
-        result[f"eval_pass_rate/{env.config.id}"] = float(np.mean([bool(e.verdict and e.verdict.correct) for e in episodes]))
+        episodes = run_episodes(
+            groups,
+            1,
+            sampler,
+            tokenizer,
+            scorer,
+            max_turns=config.max_turns,
+            max_context_tokens=config.max_context_tokens,
+            system_prompt=config.system_prompt,
+        )
+        result[f"eval_pass_rate/{env.config.id}"] = float(
+            np.mean([bool(e.verdict and e.verdict.correct) for e in episodes])
+        )
     return result
 
 
@@ -734,8 +905,13 @@ def train_command(args) -> int:
     one-line UsageError), run, then print a short summary."""
     from rlvr.cli import UsageError, user_input
 
-    overrides = {"warmup_sft_steps": args.warmup_sft, "steps": args.steps, "output_dir": args.output_dir, "seed": args.seed,
-                 "report_to": args.report_to}
+    overrides = {
+        "warmup_sft_steps": args.warmup_sft,
+        "steps": args.steps,
+        "output_dir": args.output_dir,
+        "seed": args.seed,
+        "report_to": args.report_to,
+    }
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if args.no_resume:
         overrides["resume"] = False
@@ -750,11 +926,18 @@ def train_command(args) -> int:
     result = train(config)
     rl = [r for r in result.metrics]
     if rl:
-        head, tail = rl[: max(1, len(rl) // 10)], rl[-max(1, len(rl) // 10):]
-        print(f"mean reward: first {len(head)} steps {np.mean([r['reward'] for r in head]):.3f} → last {len(tail)} steps "
-              f"{np.mean([r['reward'] for r in tail]):.3f}")
+        head, tail = rl[: max(1, len(rl) // 10)], rl[-max(1, len(rl) // 10) :]
+        print(
+            f"mean reward: first {len(head)} steps {np.mean([r['reward'] for r in head]):.3f} → last {len(tail)} steps "
+            f"{np.mean([r['reward'] for r in tail]):.3f}"
+        )
     for evaluation in result.evaluations:
-        scores = ", ".join(f"{k.split('/', 1)[1]} {v:.2f}" for k, v in evaluation.items() if k.startswith("eval_pass_rate/"))
+        scores = ", ".join(
+            f"{k.split('/', 1)[1]} {v:.2f}" for k, v in evaluation.items() if k.startswith("eval_pass_rate/")
+        )
         print(f"greedy pass rate after step {evaluation['after_step']}: {scores}")
-    print(f"{result.seconds:.0f} s; metrics in {result.output_dir / METRICS_FILE}" + (f", curves in {result.plot}" if result.plot else ""))
+    print(
+        f"{result.seconds:.0f} s; metrics in {result.output_dir / METRICS_FILE}"
+        + (f", curves in {result.plot}" if result.plot else "")
+    )
     return 0

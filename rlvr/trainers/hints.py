@@ -132,9 +132,14 @@ class HintSchedule:
 
     def state_dict(self) -> dict:
         """The curves' observations, for a checkpoint (``load_state_dict`` reads them back)."""
-        return {"curves": [[env_id, difficulty, list(curve.observations)]
-                           for (env_id, difficulty), curve in self.curves.items()]}
+        return {
+            "curves": [
+                [env_id, difficulty, list(curve.observations)] for (env_id, difficulty), curve in self.curves.items()
+            ]
+        }
 
     def load_state_dict(self, state: dict) -> None:
-        self.curves = {(env_id, difficulty): PassRateCurve([tuple(o) for o in observations])
-                       for env_id, difficulty, observations in state["curves"]}
+        self.curves = {
+            (env_id, difficulty): PassRateCurve([tuple(o) for o in observations])
+            for env_id, difficulty, observations in state["curves"]
+        }

@@ -65,9 +65,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Sequence
 
 import torch
 
@@ -85,13 +85,15 @@ class Objective:
     overlong_penalty: bool = False
 
 
-OBJECTIVES = MappingProxyType({
-    "grpo": Objective("token", "sequence_mean", True, 0.2, 0.2),
-    "dr_grpo": Objective("token", "constant", False, 0.2, 0.2),
-    "dapo": Objective("token", "token_mean", True, 0.2, 0.28, dynamic_sampling=True, overlong_penalty=True),
-    "gspo": Objective("sequence", "sequence_mean", True, 3e-4, 4e-4),
-    "luspo": Objective("sequence", "token_mean", True, 3e-4, 4e-4),
-})
+OBJECTIVES = MappingProxyType(
+    {
+        "grpo": Objective("token", "sequence_mean", True, 0.2, 0.2),
+        "dr_grpo": Objective("token", "constant", False, 0.2, 0.2),
+        "dapo": Objective("token", "token_mean", True, 0.2, 0.28, dynamic_sampling=True, overlong_penalty=True),
+        "gspo": Objective("sequence", "sequence_mean", True, 3e-4, 4e-4),
+        "luspo": Objective("sequence", "token_mean", True, 3e-4, 4e-4),
+    }
+)
 
 
 @dataclass
@@ -190,7 +192,9 @@ def overlong_penalty(lengths: torch.Tensor, max_tokens: int, cache_tokens: int) 
     lengths = lengths.to(torch.float32)
     safe = max_tokens - cache_tokens
     ramp = (safe - lengths) / cache_tokens
-    return torch.where(lengths <= safe, torch.zeros_like(lengths), torch.where(lengths <= max_tokens, ramp, -torch.ones_like(lengths)))
+    return torch.where(
+        lengths <= safe, torch.zeros_like(lengths), torch.where(lengths <= max_tokens, ramp, -torch.ones_like(lengths))
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,7 +220,9 @@ def high_entropy_mask(entropy: torch.Tensor, mask: torch.Tensor, top_fraction: f
     return mask * (entropy >= threshold).to(mask.dtype)
 
 
-def clipped_surrogate(ratio: torch.Tensor, advantages: torch.Tensor, epsilon_low: float, epsilon_high: float) -> tuple[torch.Tensor, torch.Tensor]:
+def clipped_surrogate(
+    ratio: torch.Tensor, advantages: torch.Tensor, epsilon_low: float, epsilon_high: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(−min(ρA, clip(ρ)A), where the clipped branch is the one taken); shapes of ``ratio``."""
     unclipped = ratio * advantages
     clipped = torch.clamp(ratio, 1.0 - epsilon_low, 1.0 + epsilon_high) * advantages
@@ -300,8 +306,12 @@ def policy_loss(
         if entropy_coef:
             loss = loss - entropy_coef * entropy_value
     return LossOutput(
-        loss=loss, policy_loss=float(pg.detach()), kl=float(kl_value.detach()), entropy=float(entropy_value.detach()),
-        clip_fraction=float(clip_fraction), ratio_mean=float(ratio_mean),
+        loss=loss,
+        policy_loss=float(pg.detach()),
+        kl=float(kl_value.detach()),
+        entropy=float(entropy_value.detach()),
+        clip_fraction=float(clip_fraction),
+        ratio_mean=float(ratio_mean),
     )
 
 

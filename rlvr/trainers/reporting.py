@@ -81,14 +81,21 @@ class Reporter:
         if "wandb" in report_to:
             import wandb
 
-            self.wandb_run = wandb.init(project=os.environ.get("WANDB_PROJECT", "rlvr"), name=output_dir.name, dir=str(output_dir),
-                                        config=config or {}, mode=os.environ.get("WANDB_MODE", "offline"))
+            self.wandb_run = wandb.init(
+                project=os.environ.get("WANDB_PROJECT", "rlvr"),
+                name=output_dir.name,
+                dir=str(output_dir),
+                config=config or {},
+                mode=os.environ.get("WANDB_MODE", "offline"),
+            )
             self.wandb_run.define_metric("train/*", step_metric="step")
             self.wandb_run.define_metric("sft/*", step_metric="sft_step")
             self.wandb_run.define_metric("eval/*", step_metric="after_step")
 
     def log(self, row: dict) -> None:
-        clean = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}  # strict JSON: null, not NaN
+        clean = {
+            k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()
+        }  # strict JSON: null, not NaN
         with open(self.metrics_path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(clean) + "\n")
         phase = row.get("phase", "rl")

@@ -30,8 +30,9 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -72,7 +73,7 @@ class RewardSource:
     idle_envs: list = field(default_factory=list, repr=False)
 
     @classmethod
-    def from_env(cls, env_id: str, weight: float = 1.0, options: dict | None = None) -> "RewardSource":
+    def from_env(cls, env_id: str, weight: float = 1.0, options: dict | None = None) -> RewardSource:
         options = dict(options or {})
         if env_id in TINY_ENVS:
             generator_class, verifier_class = TINY_ENVS[env_id]
@@ -87,21 +88,39 @@ class RewardSource:
         generator = rlvr.make_generator(env_id, **generator_kwargs)
         generator.table.resolve(0.0, params)
         factory = functools.partial(rlvr.make_verifier, env_id, **verifier_kwargs)
-        return cls(env_id, generator, factory, weight, params, options, multi_turn=spec.entry_point != SINGLE_TURN_ENTRY)
+        return cls(
+            env_id, generator, factory, weight, params, options, multi_turn=spec.entry_point != SINGLE_TURN_ENTRY
+        )
 
     @classmethod
-    def custom(cls, env_id: str, generator: Any, verifier: Any, weight: float = 1.0, params: dict | None = None,
-               env_factory: Callable[[], Any] | None = None) -> "RewardSource":
+    def custom(
+        cls,
+        env_id: str,
+        generator: Any,
+        verifier: Any,
+        weight: float = 1.0,
+        params: dict | None = None,
+        env_factory: Callable[[], Any] | None = None,
+    ) -> RewardSource:
         """Any generator (``generate(seed, difficulty, **params)``, ``solve``) and verifier; with
         ``env_factory`` (a Gymnasium env that replays ``reset(options={"task": task})``) the
         source is multi-turn and its episodes are played through that env."""
-        return cls(env_id, generator, ReturnObject(verifier), weight, dict(params or {}), multi_turn=env_factory is not None,
-                   env_factory=env_factory)
+        return cls(
+            env_id,
+            generator,
+            ReturnObject(verifier),
+            weight,
+            dict(params or {}),
+            multi_turn=env_factory is not None,
+            env_factory=env_factory,
+        )
 
     def make_task(self, seed: int, difficulty: float, split: str | None = "train") -> Task:
         """The task at position ``seed`` of ``split``'s stream (rlvr.api's split rule): training
         draws from "train", evaluation from "test", so no evaluation prompt is a training prompt."""
-        return split_task_maker(self.generator, canonical_difficulty(difficulty), split, 0.0, self.params, keys=False)(int(seed))[0]
+        return split_task_maker(self.generator, canonical_difficulty(difficulty), split, 0.0, self.params, keys=False)(
+            int(seed)
+        )[0]
 
     def reference_response(self, task: Task) -> str:
         return self.generator.solve(task)
@@ -167,10 +186,23 @@ class Completion:
 class HFSampler:
     """Samples with ``model.generate`` from the training model itself (no weight sync needed)."""
 
-    def __init__(self, model, tokenizer, max_new_tokens: int, temperature: TemperatureSchedule, top_p: float = 1.0, batch_size: int = 256,
-                 greedy: bool = False):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        max_new_tokens: int,
+        temperature: TemperatureSchedule,
+        top_p: float = 1.0,
+        batch_size: int = 256,
+        greedy: bool = False,
+    ):
         self.model, self.tokenizer = model, tokenizer
-        self.max_new_tokens, self.temperature, self.top_p, self.batch_size = max_new_tokens, temperature, top_p, batch_size
+        self.max_new_tokens, self.temperature, self.top_p, self.batch_size = (
+            max_new_tokens,
+            temperature,
+            top_p,
+            batch_size,
+        )
         self.greedy = greedy  # argmax decoding (evaluation)
 
     @torch.no_grad()
@@ -182,20 +214,31 @@ class HFSampler:
         self.model.eval()
         eos = self.tokenizer.eos_token_id
         for start in range(0, len(contexts), self.batch_size):
-            chunk = contexts[start:start + self.batch_size]
+            chunk = contexts[start : start + self.batch_size]
             input_ids, attention_mask = left_pad(chunk, self.tokenizer.pad_token_id, self.model.device)
             if self.greedy:
                 sampling = {"do_sample": False}
             else:
-                sampling = {"do_sample": True, "temperature": 1.0, "top_k": 0, "top_p": self.top_p,
-                            "logits_processor": LogitsProcessorList([AnnealedTemperature(self.temperature, input_ids.shape[1])])}
+                sampling = {
+                    "do_sample": True,
+                    "temperature": 1.0,
+                    "top_k": 0,
+                    "top_p": self.top_p,
+                    "logits_processor": LogitsProcessorList(
+                        [AnnealedTemperature(self.temperature, input_ids.shape[1])]
+                    ),
+                }
             output = self.model.generate(
-                input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=self.max_new_tokens,
-                pad_token_id=self.tokenizer.pad_token_id, eos_token_id=eos, **sampling,
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                max_new_tokens=self.max_new_tokens,
+                pad_token_id=self.tokenizer.pad_token_id,
+                eos_token_id=eos,
+                **sampling,
             )
-            for row in output[:, input_ids.shape[1]:].tolist():
+            for row in output[:, input_ids.shape[1] :].tolist():
                 if eos in row:
-                    completions.append(Completion(row[:row.index(eos) + 1], True))
+                    completions.append(Completion(row[: row.index(eos) + 1], True))
                 else:
                     completions.append(Completion(row, False))
         self.model.train(was_training)
@@ -214,26 +257,43 @@ class VLLMSampler:
     available here (vLLM samples at one temperature per request): only ``schedule.start`` is used.
     """
 
-    def __init__(self, model_dir: str, tokenizer, max_new_tokens: int, temperature: TemperatureSchedule, top_p: float = 1.0,
-                 gpu_memory_utilization: float = 0.3, dtype: str = "bfloat16"):
+    def __init__(
+        self,
+        model_dir: str,
+        tokenizer,
+        max_new_tokens: int,
+        temperature: TemperatureSchedule,
+        top_p: float = 1.0,
+        gpu_memory_utilization: float = 0.3,
+        dtype: str = "bfloat16",
+    ):
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
         try:
             from vllm import LLM, SamplingParams
         except ImportError as error:
-            raise RuntimeError("the vllm rollout backend needs vLLM and a CUDA GPU: pip install 'rlvr[vllm]'") from error
+            raise RuntimeError(
+                "the vllm rollout backend needs vLLM and a CUDA GPU: pip install 'rlvr[vllm]'"
+            ) from error
         if temperature.end is not None and temperature.end != temperature.start:
             raise ValueError("the vllm backend samples at one temperature; annealing needs the hf backend")
         self.tokenizer = tokenizer
-        self.llm = LLM(model=model_dir, dtype=dtype, gpu_memory_utilization=gpu_memory_utilization, enable_prefix_caching=True)
+        self.llm = LLM(
+            model=model_dir, dtype=dtype, gpu_memory_utilization=gpu_memory_utilization, enable_prefix_caching=True
+        )
         self.sampling = SamplingParams(
-            temperature=temperature.start, top_p=top_p, max_tokens=max_new_tokens, stop_token_ids=[tokenizer.eos_token_id],
+            temperature=temperature.start,
+            top_p=top_p,
+            max_tokens=max_new_tokens,
+            stop_token_ids=[tokenizer.eos_token_id],
             skip_special_tokens=False,
         )
 
     def generate(self, contexts: Sequence[Sequence[int]]) -> list[Completion]:
         from vllm.inputs import TokensPrompt
 
-        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=list(c)) for c in contexts], self.sampling, use_tqdm=False)
+        outputs = self.llm.generate(
+            [TokensPrompt(prompt_token_ids=list(c)) for c in contexts], self.sampling, use_tqdm=False
+        )
         eos = self.tokenizer.eos_token_id
         completions = []
         for output in outputs:
@@ -269,8 +329,8 @@ def left_pad(rows: Sequence[Sequence[int]], pad_id: int, device: Any = "cpu") ->
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     for i, row in enumerate(rows):
         if row:
-            ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
-            mask[i, width - len(row):] = 1
+            ids[i, width - len(row) :] = torch.tensor(row, dtype=torch.long)
+            mask[i, width - len(row) :] = 1
     return ids.to(device), mask.to(device)
 
 
@@ -305,12 +365,12 @@ def env_turn_ids(tokenizer, messages: list[dict], ended_with_eos: bool) -> list[
     head = tokenizer.apply_chat_template(before, tokenize=False, add_generation_prompt=True) + assistant["content"]
     full = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     if full.startswith(head):
-        tail = full[len(head):]
+        tail = full[len(head) :]
     else:  # a template that rewrites earlier turns: render the env's turn on its own
         tail = tokenizer.apply_chat_template([env_message], tokenize=False, add_generation_prompt=True)
     eos_text = tokenizer.eos_token or ""
     if ended_with_eos and eos_text and tail.startswith(eos_text):
-        tail = tail[len(eos_text):]
+        tail = tail[len(eos_text) :]
     return tokenizer(tail, add_special_tokens=False)["input_ids"]
 
 
@@ -367,7 +427,9 @@ def run_episodes(
                 env = source.acquire_env()
                 observation, _ = env.reset(options={"task": task})
                 prompt = observation_text(observation)
-            messages = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [{"role": "user", "content": prompt}]
+            messages = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [
+                {"role": "user", "content": prompt}
+            ]
             episodes.append(Episode(task, source, index, encode_prompt(tokenizer, messages), messages, env=env))
 
     for turn in range(max(1, max_turns)):
@@ -382,7 +444,9 @@ def run_episodes(
             episode.completion_ids += completion.ids
             episode.model_token += [1] * len(completion.ids)
             episode.turn_position += list(range(len(completion.ids)))
-            episode.messages.append({"role": "assistant", "content": tokenizer.decode(completion.ids, skip_special_tokens=True)})
+            episode.messages.append(
+                {"role": "assistant", "content": tokenizer.decode(completion.ids, skip_special_tokens=True)}
+            )
             episode.truncated = not completion.finished
             episode.turns += 1
 
@@ -393,8 +457,14 @@ def run_episodes(
 
         multi = [e for e in live if e.source.multi_turn]
         if multi:
-            step_env(multi, scorer, tokenizer, last_turn=turn == max_turns - 1, max_context_tokens=max_context_tokens,
-                     ended_with_eos=[c.finished for e, c in zip(live, completions) if e.source.multi_turn])
+            step_env(
+                multi,
+                scorer,
+                tokenizer,
+                last_turn=turn == max_turns - 1,
+                max_context_tokens=max_context_tokens,
+                ended_with_eos=[c.finished for e, c in zip(live, completions) if e.source.multi_turn],
+            )
         timings["scoring"] += time.perf_counter() - clock
     for episode in episodes:
         if episode.env is not None:
@@ -403,7 +473,15 @@ def run_episodes(
     return episodes
 
 
-def step_env(episodes: list[Episode], scorer: Scorer, tokenizer, *, last_turn: bool, max_context_tokens: int, ended_with_eos: list[bool]) -> None:
+def step_env(
+    episodes: list[Episode],
+    scorer: Scorer,
+    tokenizer,
+    *,
+    last_turn: bool,
+    max_context_tokens: int,
+    ended_with_eos: list[bool],
+) -> None:
     """Send each episode's last response to its env (in threads, with deadlines) and append the
     env's reply as untrained tokens, or finish the episode."""
     calls = [functools.partial(e.env.step, e.response) for e in episodes]

@@ -61,7 +61,7 @@ def write_checkpoint(output_dir: Path, step: int, model, tokenizer, optimizer, s
     torch.save({**state, "optimizer": optimizer.state_dict()}, partial / STATE_FILE)
     shutil.rmtree(target, ignore_errors=True)
     partial.rename(target)  # a checkpoint directory with a state file is always complete
-    for old in sorted(output_dir.glob("checkpoint-*"))[:-max(1, keep)]:
+    for old in sorted(output_dir.glob("checkpoint-*"))[: -max(1, keep)]:
         shutil.rmtree(old, ignore_errors=True)
     return target
 
@@ -83,8 +83,14 @@ def truncate_metrics(path: Path, after_step: int) -> None:
 def clear_earlier_run(output_dir: Path) -> None:
     """Remove what an earlier run left in ``output_dir`` (checkpoints, reference model, metrics,
     TensorBoard events), so a fresh run neither resumes from nor plots them; say so."""
-    leftovers = [*output_dir.glob("checkpoint-*"), *output_dir.glob(".partial-*"),
-                 *(output_dir / name for name in ("reference", "vllm-weights", "tensorboard", METRICS_FILE, PLOT_FILE, STATE_FILE))]
+    leftovers = [
+        *output_dir.glob("checkpoint-*"),
+        *output_dir.glob(".partial-*"),
+        *(
+            output_dir / name
+            for name in ("reference", "vllm-weights", "tensorboard", METRICS_FILE, PLOT_FILE, STATE_FILE)
+        ),
+    ]
     leftovers = [path for path in leftovers if path.exists()]
     checkpoints = sum(path.name.startswith("checkpoint-") for path in leftovers)
     if checkpoints:

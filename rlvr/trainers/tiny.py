@@ -50,8 +50,9 @@ import random
 import re
 import string
 import warnings
+from collections.abc import Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -138,7 +139,9 @@ class SumsGenerator(TaskGenerator):
         """Running sums of the operands, stopping before the total."""
         operands = task.answer["operands"]
         running = [sum(operands[:k]) for k in range(2, len(operands))]
-        return [f"The first {k + 2} add up to {value}" for k, value in enumerate(running)] or [f"Add {operands[0]} and {operands[1]}"]
+        return [f"The first {k + 2} add up to {value}" for k, value in enumerate(running)] or [
+            f"Add {operands[0]} and {operands[1]}"
+        ]
 
     def wrong_response(self, task: Task) -> str:
         return f"<answer>{task.answer['total'] + 1}</answer>"
@@ -161,10 +164,12 @@ class SumsVerifier(SafeVerifier):
         return Verdict.fail(f"answered {int(block)}, expected {task.answer['total']}", format_ok=True)
 
 
-TINY_ENVS: MappingProxyType = MappingProxyType({
-    "tiny/Copy-v0": (CopyGenerator, CopyVerifier),
-    "tiny/Sums-v0": (SumsGenerator, SumsVerifier),
-})
+TINY_ENVS: MappingProxyType = MappingProxyType(
+    {
+        "tiny/Copy-v0": (CopyGenerator, CopyVerifier),
+        "tiny/Sums-v0": (SumsGenerator, SumsVerifier),
+    }
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,11 +184,31 @@ CHAT_TEMPLATE = (
 )
 CORPUS_ENVS = ("tiny/Copy-v0", "tiny/Sums-v0", "rlvr/Maze-v0")
 CORPUS_DIFFICULTIES = (0.0, 0.5, 1.0)
-MODEL_SIZES = MappingProxyType({
-    "0.2M": {"hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 192},
-    "0.6M": {"hidden_size": 128, "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 384},
-    "2M": {"hidden_size": 192, "num_hidden_layers": 5, "num_attention_heads": 6, "num_key_value_heads": 2, "intermediate_size": 576},
-})
+MODEL_SIZES = MappingProxyType(
+    {
+        "0.2M": {
+            "hidden_size": 64,
+            "num_hidden_layers": 3,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "intermediate_size": 192,
+        },
+        "0.6M": {
+            "hidden_size": 128,
+            "num_hidden_layers": 3,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "intermediate_size": 384,
+        },
+        "2M": {
+            "hidden_size": 192,
+            "num_hidden_layers": 5,
+            "num_attention_heads": 6,
+            "num_key_value_heads": 2,
+            "intermediate_size": 576,
+        },
+    }
+)
 
 
 def tokenizer_corpus(env_ids: Sequence[str] = CORPUS_ENVS, samples: int = 40) -> list[str]:
@@ -206,28 +231,39 @@ def tokenizer_corpus(env_ids: Sequence[str] = CORPUS_ENVS, samples: int = 40) ->
     return texts
 
 
-def build_tiny_tokenizer(env_ids: Sequence[str] = CORPUS_ENVS, vocab_size: int = 512, samples: int = 40) -> "PreTrainedTokenizerFast":
+def build_tiny_tokenizer(
+    env_ids: Sequence[str] = CORPUS_ENVS, vocab_size: int = 512, samples: int = 40
+) -> PreTrainedTokenizerFast:
     """A byte-level BPE ``PreTrainedTokenizerFast`` with a chat template, trained offline on the
     prompts and reference solutions of ``env_ids`` (digits always stay single tokens)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     backend = Tokenizer(models.BPE())
-    backend.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)])
+    backend.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+    )
     backend.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=[PAD, TURN_START, TURN_END], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        vocab_size=vocab_size,
+        special_tokens=[PAD, TURN_START, TURN_END],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     backend.train_from_iterator(tokenizer_corpus(env_ids, samples), trainer)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, eos_token=TURN_END, pad_token=PAD, additional_special_tokens=[TURN_START],
-                                        padding_side="left")
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        eos_token=TURN_END,
+        pad_token=PAD,
+        additional_special_tokens=[TURN_START],
+        padding_side="left",
+    )
     tokenizer.add_tokens(list(TAG_TOKENS))  # whole tokens, matched before the byte-level split; not special
     tokenizer.chat_template = CHAT_TEMPLATE
     return tokenizer
 
 
-def build_tiny_model(tokenizer: Any, size: str = "0.6M", seed: int = 0, max_positions: int = 2048) -> "PreTrainedModel":
+def build_tiny_model(tokenizer: Any, size: str = "0.6M", seed: int = 0, max_positions: int = 2048) -> PreTrainedModel:
     """A randomly initialised Qwen2-style causal LM sized for ``tokenizer``; reproducible from ``seed``."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
@@ -235,9 +271,14 @@ def build_tiny_model(tokenizer: Any, size: str = "0.6M", seed: int = 0, max_posi
     if size not in MODEL_SIZES:
         raise ValueError(f"unknown tiny model size {size!r}; known: {', '.join(MODEL_SIZES)}")
     config = Qwen2Config(
-        vocab_size=len(tokenizer), max_position_embeddings=max_positions, tie_word_embeddings=True,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, bos_token_id=None,
-        rope_theta=10_000.0, **MODEL_SIZES[size],
+        vocab_size=len(tokenizer),
+        max_position_embeddings=max_positions,
+        tie_word_embeddings=True,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+        rope_theta=10_000.0,
+        **MODEL_SIZES[size],
     )
     generator_state = torch.random.get_rng_state()
     torch.manual_seed(seed)

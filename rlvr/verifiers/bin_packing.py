@@ -35,8 +35,9 @@ def evaluate_packing(sizes: list[int], capacity: int, bins: list[list[int]]) -> 
     for number, contents in enumerate(bins):
         load = sum(int(sizes[item]) for item in contents)
         if load > capacity:
-            return Evaluation.infeasible(f"bin {number} holds {load}, more than the capacity {capacity}",
-                                         overfull_bin=number, load=load)
+            return Evaluation.infeasible(
+                f"bin {number} holds {load}, more than the capacity {capacity}", overfull_bin=number, load=load
+            )
     return Evaluation.of(len(bins))
 
 

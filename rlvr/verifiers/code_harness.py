@@ -184,7 +184,7 @@ def decode_value(data, objects: Objects = _PLAIN):
         return [decode_value(item, objects) for item in data]
     if kind is not dict or len(data) != 1:
         raise CodecError("malformed value")
-    (tag, payload), = data.items()
+    ((tag, payload),) = data.items()
     try:
         if tag == "$int" and type(payload) is str:
             return int(payload, 16)
@@ -223,8 +223,9 @@ def decode_value(data, objects: Objects = _PLAIN):
 def _rebuild(cls, state, name: str = "?"):
     """An instance of this side's class ``cls`` from the sender's plain state."""
     if not isinstance(cls, type):
-        raise CodecError(f"a value of type {name[:80]} cannot be returned or passed (plain data or the task's own "
-                         "classes only)")
+        raise CodecError(
+            f"a value of type {name[:80]} cannot be returned or passed (plain data or the task's own classes only)"
+        )
     if issubclass(cls, tuple):
         if type(state) is not list:
             raise CodecError("malformed $object")
@@ -291,8 +292,7 @@ def describe_error(error: BaseException, filename: str | None = "solution.py") -
         text = "".join(lines) + f"{type(error).__name__}: {message}"
     except BaseException:
         text = f"{type(error).__name__}: {message}"
-    return {"type": type(error).__name__, "message": message[:MAX_ERROR_CHARS],
-            "traceback": text[-MAX_ERROR_CHARS:]}
+    return {"type": type(error).__name__, "message": message[:MAX_ERROR_CHARS], "traceback": text[-MAX_ERROR_CHARS:]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,7 +344,7 @@ class Channel:
     def write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[os.write(self.out_fd, view):]
+            view = view[os.write(self.out_fd, view) :]
 
     def send(self, message: dict, payload: bytes = b"") -> None:
         self.write(dumps_frame(message) + payload)
@@ -358,12 +358,16 @@ def take_channel() -> Channel:
     for target in (0, 1, 2):
         os.dup2(null, target)
     os.close(null)
-    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "rb", closefd=False)),
-                                                 encoding="utf-8")
-    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "wb", closefd=False)),
-                                                   encoding="utf-8")
-    sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "wb", closefd=False)),
-                                                   encoding="utf-8", errors="backslashreplace", line_buffering=True)
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "rb", closefd=False)), encoding="utf-8")
+    sys.stdout = sys.__stdout__ = io.TextIOWrapper(
+        io.BufferedWriter(io.FileIO(1, "wb", closefd=False)), encoding="utf-8"
+    )
+    sys.stderr = sys.__stderr__ = io.TextIOWrapper(
+        io.BufferedWriter(io.FileIO(2, "wb", closefd=False)),
+        encoding="utf-8",
+        errors="backslashreplace",
+        line_buffering=True,
+    )
     return Channel(fd, out_fd)
 
 
@@ -421,8 +425,10 @@ def serve_function(config: dict, channel: Channel) -> None:
     started = time.perf_counter()
     try:
         namespace, resolve = load_solution(config)
-    except BaseException as error:  # noqa: BLE001 - anything the candidate's module does
-        channel.send({"ready": False, "error": describe_error(error, None if isinstance(error, SyntaxError) else "solution.py")})
+    except BaseException as error:
+        channel.send(
+            {"ready": False, "error": describe_error(error, None if isinstance(error, SyntaxError) else "solution.py")}
+        )
         return
 
     def lookup(name):
@@ -460,7 +466,7 @@ def serve_function(config: dict, channel: Channel) -> None:
                     objects.handles.append(value)
                     encoded = {"$ref": len(objects.handles) - 1}
             reply = {"result": number, "ok": True, "value": encoded, "wall_s": elapsed}
-        except BaseException as error:  # noqa: BLE001 - exceptions, exit(), unencodable results
+        except BaseException as error:
             reply = {"result": number, "ok": False, "error": describe_error(error)}
         channel.send(reply)
 
@@ -494,13 +500,19 @@ def _run_as_main(code, setup, stdin_fd: int, stdout_fd: int, stderr_fd: int, dum
         os.closerange(3, max(256, os.sysconf("SC_OPEN_MAX")))
         if dumpable:
             _prctl(PR_SET_DUMPABLE, 1)  # the runner is not; the program is an ordinary process
-        sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "rb", closefd=False)),
-                                                     encoding="utf-8", newline="\n")
-        sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "wb", closefd=False)),
-                                                       encoding="utf-8", newline="\n")
-        sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "wb", closefd=False)),
-                                                       encoding="utf-8", errors="backslashreplace", newline="\n",
-                                                       line_buffering=True)
+        sys.stdin = sys.__stdin__ = io.TextIOWrapper(
+            io.BufferedReader(io.FileIO(0, "rb", closefd=False)), encoding="utf-8", newline="\n"
+        )
+        sys.stdout = sys.__stdout__ = io.TextIOWrapper(
+            io.BufferedWriter(io.FileIO(1, "wb", closefd=False)), encoding="utf-8", newline="\n"
+        )
+        sys.stderr = sys.__stderr__ = io.TextIOWrapper(
+            io.BufferedWriter(io.FileIO(2, "wb", closefd=False)),
+            encoding="utf-8",
+            errors="backslashreplace",
+            newline="\n",
+            line_buffering=True,
+        )
         sys.argv = ["solution.py"]
         module = types.ModuleType("__main__")
         module.__file__ = "solution.py"
@@ -516,7 +528,7 @@ def _run_as_main(code, setup, stdin_fd: int, stdout_fd: int, stderr_fd: int, dum
             exec(code, module.__dict__)
         except SystemExit as error:
             status = _exit_status(error)
-        except BaseException as error:  # noqa: BLE001 - the program's uncaught exception
+        except BaseException as error:
             import traceback
 
             frames = error.__traceback__  # shown from the program's own frames on, as python would
@@ -648,8 +660,13 @@ def run_test(code, setup, stdin_data: bytes, time_limit: float, stdout_cap: int,
     exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
     killed_by = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
     result = {
-        "exit_code": exit_code, "signal": killed_by, "timed_out": timed_out, "output_limit": output_limit,
-        "wall_s": round(elapsed, 6), "stderr": err_tail.decode("utf-8", "replace"), "stdout_size": len(out),
+        "exit_code": exit_code,
+        "signal": killed_by,
+        "timed_out": timed_out,
+        "output_limit": output_limit,
+        "wall_s": round(elapsed, 6),
+        "stderr": err_tail.decode("utf-8", "replace"),
+        "stdout_size": len(out),
     }
     return result, bytes(out)
 
@@ -657,7 +674,7 @@ def run_test(code, setup, stdin_data: bytes, time_limit: float, stdout_cap: int,
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def serve_stdio(config: dict, channel: Channel) -> None:
@@ -665,7 +682,7 @@ def serve_stdio(config: dict, channel: Channel) -> None:
         with open(config.get("source_file", "solution.py"), encoding="utf-8", errors="surrogateescape") as handle:
             code = compile(handle.read(), "solution.py", "exec")
         setup = compile(config["setup_code"], "setup.py", "exec") if config.get("setup_code") else None
-    except BaseException as error:  # noqa: BLE001 - syntax errors, compile bombs
+    except BaseException as error:
         channel.send({"ready": False, "error": describe_error(error, None)})
         return
     isolated = bool(config.get("isolated"))
@@ -740,8 +757,11 @@ def _free_names(check_code: str) -> set[str]:
     candidate's code)."""
     import ast
 
-    return {node.id for node in ast.walk(ast.parse(check_code)) if isinstance(node, ast.Name)
-            and isinstance(node.ctx, ast.Load) and node.id != "candidate"}
+    return {
+        node.id
+        for node in ast.walk(ast.parse(check_code))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id != "candidate"
+    }
 
 
 def instrument_check(check_code: str) -> tuple[object, list[dict]]:
@@ -762,8 +782,13 @@ def instrument_check(check_code: str) -> tuple[object, list[dict]]:
             continue
         number = len(checks)
         segment = ast.get_source_segment(check_code, statement) or ast.unparse(statement)
-        checks.append({"line": statement.lineno, "statement": segment[:MAX_ERROR_CHARS],
-                       "expected": _expected_source(statement, check_code)})
+        checks.append(
+            {
+                "line": statement.lineno,
+                "statement": segment[:MAX_ERROR_CHARS],
+                "expected": _expected_source(statement, check_code),
+            }
+        )
         wrapper = ast.parse(
             f"try:\n    __rlvr_begin__({number})\nexcept Exception as __rlvr_error__:\n"
             f"    __rlvr_end__({number}, __rlvr_error__)\nelse:\n    __rlvr_end__({number}, None)\n"
@@ -834,7 +859,7 @@ def serve_checker(config: dict, channel: Channel) -> None:
         if config.get("setup_code"):
             exec(compile(config["setup_code"], "setup.py", "exec"), namespace)
         exec(compile(tree, "check.py", "exec"), namespace)
-    except BaseException as error:  # noqa: BLE001 - a broken dataset row
+    except BaseException as error:
         send({"ready": False, "error": describe_error(error, None)})
         return
     whole = not checks
@@ -851,7 +876,9 @@ def serve_checker(config: dict, channel: Channel) -> None:
     def remote_call(target, args, kwargs):
         state["calls"] += 1
         number = state["calls"]
-        shown = ", ".join([_short_repr(a, 200) for a in args] + [f"{k}={_short_repr(v, 200)}" for k, v in kwargs.items()])
+        shown = ", ".join(
+            [_short_repr(a, 200) for a in args] + [f"{k}={_short_repr(v, 200)}" for k, v in kwargs.items()]
+        )
         message = {"call": number, "args": encode_value(list(args), objects), "kwargs": encode_kwargs(kwargs, objects)}
         if target is not None:
             message["target"] = target
@@ -920,7 +947,7 @@ def serve_checker(config: dict, channel: Channel) -> None:
         if whole:
             try:
                 namespace["check"](candidate)
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:
                 end(0, error)
             else:
                 end(0, None)
@@ -928,7 +955,7 @@ def serve_checker(config: dict, channel: Channel) -> None:
             namespace["check"](candidate)
     except _StopChecks:
         pass
-    except BaseException as error:  # noqa: BLE001 - a statement outside the checks failed
+    except BaseException as error:
         aborted = describe_error(error, "check.py")
         if state["last"]:
             aborted.update(state["last"])

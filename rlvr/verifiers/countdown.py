@@ -55,7 +55,7 @@ def tokenize(text: str) -> list[str]:
     while position < len(text):
         match = TOKEN.match(text, position)
         if match is None:
-            raise ExpressionError(f"unexpected {text[position:position + 12].strip()!r} at character {position + 1}")
+            raise ExpressionError(f"unexpected {text[position : position + 12].strip()!r} at character {position + 1}")
         tokens.append(match.group(1) or match.group(2))
         position = match.end()
         if len(tokens) > MAX_TOKENS:
@@ -169,10 +169,14 @@ def check_numbers(written: list[int], given: list[int], use_all: bool) -> None:
     if missing:
         number = next(iter(missing))
         times = Counter(given)[number]
-        raise RuleError(f"{number} is used more often than given ({times}×)" if times else f"{number} is not one of the numbers")
+        raise RuleError(
+            f"{number} is used more often than given ({times}×)" if times else f"{number} is not one of the numbers"
+        )
     if use_all and len(written) != len(given):
         unused = Counter(given) - Counter(written)
-        raise RuleError(f"every number must be used exactly once; unused: {', '.join(map(str, sorted(unused.elements())))}")
+        raise RuleError(
+            f"every number must be used exactly once; unused: {', '.join(map(str, sorted(unused.elements())))}"
+        )
 
 
 def judge(text: str, numbers: list[int], target: int, operators: str, use_all: bool) -> tuple[bool, str, dict]:
@@ -206,8 +210,9 @@ class CountdownVerifier(SafeVerifier):
             return Verdict.fail("no <answer>…</answer> block")
         answer = task.answer
         try:
-            correct, reason, details = judge(block, list(answer["numbers"]), int(answer["target"]), answer["operators"],
-                                             bool(answer["use_all"]))
+            correct, reason, details = judge(
+                block, list(answer["numbers"]), int(answer["target"]), answer["operators"], bool(answer["use_all"])
+            )
         except ExpressionError as error:
             return Verdict.fail(f"not an expression: {error}")
         except RuleError as error:

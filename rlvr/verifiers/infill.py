@@ -23,13 +23,16 @@ import unicodedata
 from rlvr.core import SafeVerifier, Task, Verdict, extract_answer
 
 MAX_ANSWER_CHARS = 2_000
-LETTER = re.compile(r"(?:(?:option|choice|answer|candidate)\s*:?\s*)?[(\[]?\s*([A-Za-z])\s*(?:[)\]]\s*[.:]?|[.:])?(?=\s|$)(.*)",
-                    re.IGNORECASE | re.DOTALL)
+LETTER = re.compile(
+    r"(?:(?:option|choice|answer|candidate)\s*:?\s*)?[(\[]?\s*([A-Za-z])\s*(?:[)\]]\s*[.:]?|[.:])?(?=\s|$)(.*)",
+    re.IGNORECASE | re.DOTALL,
+)
 SIGN = "+-\u2212"
 
 
 def edge_stripped(word: str) -> str:
     """``word`` without punctuation/symbol characters at its ends (a sign before a digit kept)."""
+
     def strippable(ch: str) -> bool:
         return unicodedata.category(ch)[0] in "PS"
 
@@ -37,7 +40,11 @@ def edge_stripped(word: str) -> str:
     while end and strippable(word[end - 1]):
         end -= 1
     start = 0
-    while start < end and strippable(word[start]) and not (word[start] in SIGN and start + 1 < end and word[start + 1].isdigit()):
+    while (
+        start < end
+        and strippable(word[start])
+        and not (word[start] in SIGN and start + 1 < end and word[start + 1].isdigit())
+    ):
         start += 1
     return word[start:end]
 

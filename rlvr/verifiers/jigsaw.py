@@ -120,8 +120,17 @@ class JigsawVerifier(SafeVerifier):
         pairs_right = 0
         for p, q, row_step, col_step in pairs:
             here, there = places.get(entries[p], set()), places.get(entries[q], set())
-            pairs_right += any(t // cols - h // cols == row_step and t % cols - h % cols == col_step for h in here for t in there)
-        details = {"entries": n, "right": right, "pieces": n, "neighbour_pairs_right": pairs_right, "neighbour_pairs": len(pairs), "scoring": self.scoring}
+            pairs_right += any(
+                t // cols - h // cols == row_step and t % cols - h % cols == col_step for h in here for t in there
+            )
+        details = {
+            "entries": n,
+            "right": right,
+            "pieces": n,
+            "neighbour_pairs_right": pairs_right,
+            "neighbour_pairs": len(pairs),
+            "scoring": self.scoring,
+        }
         if right == n:
             return Verdict(1.0, True, True, "every piece in place", details)
         if self.scoring == "fraction":

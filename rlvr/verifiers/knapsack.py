@@ -26,8 +26,9 @@ def evaluate_selection(weights: list[int], values: list[int], capacity: int, cho
         return Evaluation.infeasible(problem)
     weight = sum(int(weights[i]) for i in chosen)
     if weight > capacity:
-        return Evaluation.infeasible(f"total weight {weight} exceeds the capacity {capacity}",
-                                     weight=weight, capacity=capacity)
+        return Evaluation.infeasible(
+            f"total weight {weight} exceeds the capacity {capacity}", weight=weight, capacity=capacity
+        )
     return Evaluation.of(sum(int(values[i]) for i in chosen), weight=weight, capacity=capacity)
 
 

@@ -156,7 +156,9 @@ REASON_MAX_CHARS = 300
 # The longest final answer judged at all: every later step (screening, the native grammar, the
 # worker) then works on at most this much text. The longest MATH-500 gold answer has 53.
 MAX_ANSWER_CHARS = 2_000
-SEPARATOR_WORDS = re.compile(r"(?<!\s)\s*+,?\s*+(?:\\text\s*\{\s*(?:and|or)\s*\}|\\quad\s*\\text\s*\{\s*and\s*\}\s*\\quad|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*")
+SEPARATOR_WORDS = re.compile(
+    r"(?<!\s)\s*+,?\s*+(?:\\text\s*\{\s*(?:and|or)\s*\}|\\quad\s*\\text\s*\{\s*and\s*\}\s*\\quad|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*"
+)
 MAX_PROSE_CHARS = 20_000  # free text goes whole to the worker, under the deadline
 MAX_NESTING = 40  # brackets deep; the deepest MATH-500 gold answer has 6
 # Macros that hide, colour or redefine text: what a reader sees is not what a parser reads.
@@ -202,7 +204,7 @@ def normalise_number_text(text: str) -> str:
     s = _LAYOUT_NOISE.sub("", text).replace("\u2212", "-")  # a typographic minus is a minus
     for left, right in (("$", "$"), (r"\(", r"\)"), (r"\[", r"\]")):
         if s.startswith(left) and s.endswith(right) and len(s) > len(left) + len(right):
-            s = s[len(left):-len(right)]
+            s = s[len(left) : -len(right)]
     s = s.replace("{,}", ",")
     if s.startswith(r"\$"):
         s = s[2:]
@@ -237,7 +239,9 @@ def parse_plain_number(text: str) -> PlainNumber | None:
     match = _DECIMAL.fullmatch(s)
     if match and (match.group(1) or match.group(2)):
         whole = (match.group(1) or "0").replace(",", "")
-        return PlainNumber(sign * Fraction(f"{whole}.{match.group(2) or '0'}"), match.group(2) is not None, len(match.group(2) or ""))
+        return PlainNumber(
+            sign * Fraction(f"{whole}.{match.group(2) or '0'}"), match.group(2) is not None, len(match.group(2) or "")
+        )
     match = _SLASH_FRACTION.fullmatch(s)
     if match:
         return _fraction(sign, int(match.group(1)), int(match.group(2)))
@@ -280,7 +284,7 @@ def strip_brackets(text: str, pairs: tuple[tuple[str, str], ...]) -> str:
     s = text.strip()
     for left, right in pairs:
         if s.startswith(left) and s.endswith(right):
-            inner = s[len(left):len(s) - len(right)]
+            inner = s[len(left) : len(s) - len(right)]
             if balanced_brackets(inner):
                 return inner.strip()
     return s
@@ -459,7 +463,9 @@ def screen_answer(spec: dict, answer: str) -> Screened:
             stated = lone_maths_span(answer)
         if stated is not None:  # "… The final answer is $14{,}916$. I hope it is correct."
             return screen_answer(spec, stated)
-        if DENIED_FINAL_VALUE.search(last_sentence(answer)[-DENIAL_WINDOW:]):  # "It is not $3$.": what math-verify would find is denied
+        if DENIED_FINAL_VALUE.search(
+            last_sentence(answer)[-DENIAL_WINDOW:]
+        ):  # "It is not $3$.": what math-verify would find is denied
             return fail("the final value is denied", False)
     if looks_hedged(answer) and not looks_hedged(gold):
         return fail("the answer hedges between alternatives", False)
@@ -474,7 +480,9 @@ def screen_answer(spec: dict, answer: str) -> Screened:
         return fail(f"the answer uses {min(unread)[:20]}, which does not join values into one answer")
     invalid = native_reading(unlabel(answer, None)[1])
     if isinstance(invalid, math_answers.Invalid):  # 4 4, 10^{10^{10}}: no process needed to say no
-        return Screened(verdict_for(spec, answer, "native", False, f"not a well-formed answer: {invalid}", False), answer)
+        return Screened(
+            verdict_for(spec, answer, "native", False, f"not a well-formed answer: {invalid}", False), answer
+        )
     if form == "any":
         return screen_any(spec, answer)
     if form in ("set", "tuple"):
@@ -483,7 +491,9 @@ def screen_answer(spec: dict, answer: str) -> Screened:
     if problem:
         return fail(problem)
     if "'" in value:
-        return Screened(verdict_for(spec, answer, "screen", False, "the answer still contains derivative notation (a prime)"), value)
+        return Screened(
+            verdict_for(spec, answer, "screen", False, "the answer still contains derivative notation (a prime)"), value
+        )
     if form == "number":
         return screen_number(spec, answer, value)
     return Screened(None, value, gold)
@@ -492,7 +502,10 @@ def screen_answer(spec: dict, answer: str) -> Screened:
 def unread_constructs(text: str) -> set[str]:
     """The UNREAD_CONSTRUCTS in ``text`` (a leading ``x \\in`` names the set that follows; an odd
     number of bars, ``|`` or ``\\|``, is one: ``19 | 18``)."""
-    found = {match.group(0).strip() for match in UNREAD_CONSTRUCTS.finditer(re.sub(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])", "", text))}
+    found = {
+        match.group(0).strip()
+        for match in UNREAD_CONSTRUCTS.finditer(re.sub(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])", "", text))
+    }
     for bar in ("|", "\\|"):  # bars come in pairs: |x|, \|v\|
         if len(re.findall(r"(?<!\\)" + re.escape(bar), text)) % 2:
             found.add(bar)
@@ -508,11 +521,21 @@ def screen_any(spec: dict, answer: str) -> Screened:
     if answer_solutions is not None:
         correct = same_solutions(gold_solutions, answer_solutions, options)
         if correct is not None:
-            return Screened(verdict_for(spec, answer, "native", correct, "correct" if correct else "incorrect: not the gold solutions"), answer)
+            return Screened(
+                verdict_for(
+                    spec, answer, "native", correct, "correct" if correct else "incorrect: not the gold solutions"
+                ),
+                answer,
+            )
     elif gold_solutions is not None and "=" not in answer:  # x = -5, p = 14/3 answered -5, 14/3
         correct = solutions_in_order(gold_solutions, answer, options)
         if correct is not None:
-            return Screened(verdict_for(spec, answer, "native", correct, "correct" if correct else "incorrect: not the gold values in order"), answer)
+            return Screened(
+                verdict_for(
+                    spec, answer, "native", correct, "correct" if correct else "incorrect: not the gold values in order"
+                ),
+                answer,
+            )
     gold = separated(spec["gold"])
     gold_parts = split_relation(gold)
     gold_label, gold_value = None, gold
@@ -523,7 +546,12 @@ def screen_any(spec: dict, answer: str) -> Screened:
     whole = split_relation(answer)
     if len(whole) > 2 and len(gold_parts) <= 2:  # x = 5 = 3 (and x = x = … = 1 for an equation gold)
         return Screened(verdict_for(spec, answer, "screen", False, "a chain of equations is not one answer"), answer)
-    if len(whole) == 2 and gold_label is not None and label_of(whole[0]) is None and re.sub(r"[\s{}]", "", whole[0]) == gold_label:
+    if (
+        len(whole) == 2
+        and gold_label is not None
+        and label_of(whole[0]) is None
+        and re.sub(r"[\s{}]", "", whole[0]) == gold_label
+    ):
         answer = whole[1]  # the gold's own quantity named on the left
     elif len(whole) == 2 and label_of(whole[0]) is not None and (len(gold_parts) == 1 or gold_label is not None):
         if gold_label is not None and label_of(whole[0]) != gold_label:
@@ -543,24 +571,40 @@ def screen_any(spec: dict, answer: str) -> Screened:
                 reason = f"the answer is labelled {label[:40]!r}; the gold answer is {gold_label[:40]!r}"
                 return Screened(verdict_for(spec, answer, "screen", False, reason), answer)
     if " ".join(value.split()) == " ".join(gold_value.split()):  # "58, 500" is not "58,500"
-        return Screened(verdict_for(spec, answer, "native", True, "correct (the gold answer as written)"), value, gold_value)
+        return Screened(
+            verdict_for(spec, answer, "native", True, "correct (the gold answer as written)"), value, gold_value
+        )
     if single_valued(gold_value):
         if value_count(value) > 1:
-            return Screened(verdict_for(spec, answer, "screen", False, "several values where the gold answer has one"), answer)
+            return Screened(
+                verdict_for(spec, answer, "screen", False, "several values where the gold answer has one"), answer
+            )
     gold_reading, answer_reading = native_reading(gold_value), native_reading(value)
     if isinstance(answer_reading, math_answers.Invalid):
-        return Screened(verdict_for(spec, answer, "native", False, f"not a well-formed answer: {answer_reading}", False), value)
+        return Screened(
+            verdict_for(spec, answer, "native", False, f"not a well-formed answer: {answer_reading}", False), value
+        )
     if isinstance(gold_reading, math_answers.Answer) and isinstance(answer_reading, math_answers.Answer):
         try:
             correct = math_answers.equivalent(gold_reading, answer_reading, options)
         except math_answers.NotNative:  # e.g. a tolerance asked of a value with a variable in it
             return Screened(None, value, gold_value)
-        return Screened(verdict_for(spec, answer, "native", correct, "correct" if correct else "incorrect: not equal to the gold answer"), value, gold_value)
+        return Screened(
+            verdict_for(
+                spec, answer, "native", correct, "correct" if correct else "incorrect: not equal to the gold answer"
+            ),
+            value,
+            gold_value,
+        )
     gold_number, answer_number = parse_plain_number(gold_value), parse_plain_number(value)
     if gold_number is None or answer_number is None:
         return Screened(None, value, gold_value)
     correct = numbers_agree(gold_number, answer_number, spec.get("tolerance"))
-    return Screened(verdict_for(spec, answer, "fast", correct, "correct" if correct else "incorrect: a different number"), value, gold_value)
+    return Screened(
+        verdict_for(spec, answer, "fast", correct, "correct" if correct else "incorrect: a different number"),
+        value,
+        gold_value,
+    )
 
 
 def named_quantity(left: str, right: str) -> str | None:
@@ -573,16 +617,26 @@ def named_quantity(left: str, right: str) -> str | None:
         if isinstance(value, math_answers.Answer) and isinstance(value.body, (math_answers.Ratio, math_answers.Scalar)):
             return re.sub(r"[\s{}]", "", left)
         return None
-    if not all(isinstance(r, math_answers.Answer) and isinstance(r.body, math_answers.Scalar) for r in (quantity, value)):
+    if not all(
+        isinstance(r, math_answers.Answer) and isinstance(r.body, math_answers.Scalar) for r in (quantity, value)
+    ):
         return None
     terms = quantity.body.value.terms
-    if len(terms) != 1 or terms[0][1] != 1 or terms[0][0][:4] != (0, 0, 0, 1) or not terms[0][0][4] or value.body.value.has_symbols():
+    if (
+        len(terms) != 1
+        or terms[0][1] != 1
+        or terms[0][0][:4] != (0, 0, 0, 1)
+        or not terms[0][0][4]
+        or value.body.value.has_symbols()
+    ):
         return None
     return re.sub(r"[\s{}]", "", left)
 
 
 MAX_SOLUTIONS = 64  # solutions of a system compared pairwise: at most this many on a side
-SOLUTION_SEPARATOR = re.compile(r"(?<!\s)\s*+(?:;|(?:\\quad\s*)?\\text\s*\{\s*(?:and|or)\s*\}(?:\s*\\quad)?|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*")
+SOLUTION_SEPARATOR = re.compile(
+    r"(?<!\s)\s*+(?:;|(?:\\quad\s*)?\\text\s*\{\s*(?:and|or)\s*\}(?:\s*\\quad)?|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*"
+)
 
 
 def labelled_solutions(text: str) -> list[dict] | None:
@@ -623,7 +677,9 @@ def same_solutions(gold: list[dict], answer: list[dict], options: math_answers.O
         return g.keys() == a.keys() and all(math_answers.equivalent(readings[g[k]], readings[a[k]], options) for k in g)
 
     try:
-        return all(any(match(g, a) for g in gold) for a in answer) and all(any(match(g, a) for a in answer) for g in gold)
+        return all(any(match(g, a) for g in gold) for a in answer) and all(
+            any(match(g, a) for a in answer) for g in gold
+        )
     except math_answers.NotNative:
         return None
 
@@ -640,7 +696,10 @@ def solutions_in_order(gold: list[dict], answer: str, options: math_answers.Opti
     tuples = [strip_brackets(item, TUPLE_BRACKETS) for item in split_top_level(answer)]
     if len(tuples) > MAX_SOLUTIONS or not all(item.startswith(("(", "\\left(")) for item in split_top_level(answer)):
         return None
-    verdicts = [[same_values_in_order(list(solution.values()), split_top_level(values), options) for values in tuples] for solution in gold]
+    verdicts = [
+        [same_values_in_order(list(solution.values()), split_top_level(values), options) for values in tuples]
+        for solution in gold
+    ]
     if any(v is None for row in verdicts for v in row):
         return None
     return all(any(row) for row in verdicts) and all(any(row[j] for row in verdicts) for j in range(len(tuples)))
@@ -653,7 +712,9 @@ def same_values_in_order(gold: list[str], answer: list[str], options: math_answe
     if not all(isinstance(r, math_answers.Answer) for r in readings):
         return None
     try:
-        return len(gold) == len(answer) and all(math_answers.equivalent(g, a, options) for g, a in zip(readings[:len(gold)], readings[len(gold):]))
+        return len(gold) == len(answer) and all(
+            math_answers.equivalent(g, a, options) for g, a in zip(readings[: len(gold)], readings[len(gold) :])
+        )
     except math_answers.NotNative:
         return None
 
@@ -688,7 +749,9 @@ def value_key(node, ordered: bool) -> str:
         return "matrix[" + ";".join(",".join(value_key(x, ordered) for x in row) for row in node.rows) + "]"
     if isinstance(node, math_answers.Union):
         return "union{" + ",".join(sorted({value_key(piece, ordered) for piece in node.pieces})) + "}"
-    if isinstance(node, math_answers.SetOf) or (isinstance(node, math_answers.Sequence) and not node.left and not ordered):
+    if isinstance(node, math_answers.SetOf) or (
+        isinstance(node, math_answers.Sequence) and not node.left and not ordered
+    ):
         items = sorted({value_key(x, ordered) for x in node.items})
         return items[0] if len(items) == 1 else "set{" + ",".join(items) + "}"
     if isinstance(node, math_answers.Sequence):
@@ -713,8 +776,13 @@ def strip_delimiters(text: str) -> str:
     """``$x = 1$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]`` around the whole answer → the maths inside."""
     s = text.strip()
     for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
-        if s.startswith(left) and s.endswith(right) and len(s) > len(left) + len(right) and left not in s[len(left):-len(right)]:
-            return s[len(left):-len(right)].strip()
+        if (
+            s.startswith(left)
+            and s.endswith(right)
+            and len(s) > len(left) + len(right)
+            and left not in s[len(left) : -len(right)]
+        ):
+            return s[len(left) : -len(right)].strip()
     return s
 
 
@@ -735,7 +803,11 @@ def is_prose(text: str) -> bool:
     if any(char.isalpha() and ord(char) > 0x3FF for char in text):
         return True
     bare = TEXT_COMMAND.sub(" ", text)
-    words = [w for w in PROSE_WORD.findall(bare) if w.lower() not in math_answers.UNIT_WORDS and w.lower() not in ("and", "or")]
+    words = [
+        w
+        for w in PROSE_WORD.findall(bare)
+        if w.lower() not in math_answers.UNIT_WORDS and w.lower() not in ("and", "or")
+    ]
     return bool(words) and (len(words) > 1 or bare.strip(" .$") != words[0])
 
 
@@ -752,8 +824,10 @@ MATHS_DELIMITER = re.compile(r"\\[()\[\]]|\$\$")  # \( \) \[ \] $$: maths spans,
 # "$3$ is wrong." (not "it is not 10, it is 1,000.99").
 # Read in the last DENIAL_WINDOW characters only (a denial stands next to its value), with
 # possessive loops and numbers matched from their first digit: linear, whatever the text.
-DENIED_FINAL_VALUE = re.compile(r"(?i)\b(?:not|no|never|isn't|cannot)\b[^0-9$]*+(?:\$[^$]*+\$|(?<![0-9.,])[0-9][0-9.,]*+)[^0-9$]*+$"
-                                r"|(?:\$[^$]*+\$|(?<![0-9.,])[0-9][0-9.,]*+)[^0-9$]*?\b(?:not|wrong|incorrect|false)\b[^0-9$]*+$")
+DENIED_FINAL_VALUE = re.compile(
+    r"(?i)\b(?:not|no|never|isn't|cannot)\b[^0-9$]*+(?:\$[^$]*+\$|(?<![0-9.,])[0-9][0-9.,]*+)[^0-9$]*+$"
+    r"|(?:\$[^$]*+\$|(?<![0-9.,])[0-9][0-9.,]*+)[^0-9$]*?\b(?:not|wrong|incorrect|false)\b[^0-9$]*+$"
+)
 DENIAL_WINDOW = 400
 
 
@@ -787,7 +861,7 @@ def stated_answer(text: str) -> tuple[str | None, bool]:
         pass
     if anchor is None:
         return None, False
-    rest, inside, end = MATHS_DELIMITER.sub("$", text[anchor.end():]), False, None
+    rest, inside, end = MATHS_DELIMITER.sub("$", text[anchor.end() :]), False, None
     for index, char in enumerate(rest):
         if char == "$":
             inside = not inside
@@ -800,7 +874,9 @@ def stated_answer(text: str) -> tuple[str | None, bool]:
     if looks_hedged(sentence) or DENIAL.search(sentence):
         return None, True
     spans = re.findall(r"\$[^$]*\$", sentence)
-    numbers = [span for span in spans if re.search(r"[0-9]", span)] + re.findall(r"[0-9]+", re.sub(r"\$[^$]*\$", " ", sentence))
+    numbers = [span for span in spans if re.search(r"[0-9]", span)] + re.findall(
+        r"[0-9]+", re.sub(r"\$[^$]*\$", " ", sentence)
+    )
     ending = re.search(r"\$([^$]+)\$\s*$", sentence)
     if ending and numbers in ([], [ending.group(0)]):  # "is $3$, $4$" names two values: not one answer
         return ending.group(1).strip(), False
@@ -828,7 +904,9 @@ def gold_has_several_values(spec: dict) -> bool:
     if isinstance(reading, math_answers.Answer):
         body = reading.body
         items = getattr(body, "items", None) or getattr(body, "pieces", None)
-        if isinstance(body, (math_answers.SetOf, math_answers.Union)) or (isinstance(body, math_answers.Sequence) and not body.left):
+        if isinstance(body, (math_answers.SetOf, math_answers.Union)) or (
+            isinstance(body, math_answers.Sequence) and not body.left
+        ):
             return items is not None and len(items) > 1
         return False
     return value_count(gold) > 1
@@ -838,7 +916,9 @@ def numbers_agree(gold: PlainNumber, answer: PlainNumber, tolerance: float | Non
     """Exact values must be equal. A decimal answer for a gold that is not a decimal (``0.333333``
     for 1/3) must be the gold correctly rounded at its last digit and within ``DECIMAL_RELATIVE``
     of it; ``tolerance`` (relative) replaces both rules when the verifier sets one."""
-    return value_agrees(gold.value, answer.value, answer.places if answer.decimal and not gold.decimal else None, tolerance)
+    return value_agrees(
+        gold.value, answer.value, answer.places if answer.decimal and not gold.decimal else None, tolerance
+    )
 
 
 # A decimal approximation of an exact gold must be this close, relative to the gold.
@@ -859,7 +939,10 @@ def value_agrees(gold: Fraction, answer: Fraction, approximate_places: int | Non
 def screen_number(spec: dict, answer: str, value: str) -> Screened:
     answer_number = parse_plain_number(value)
     if answer_number is None:
-        return Screened(verdict_for(spec, answer, "fast", False, "expected a single number (integer, fraction or decimal)", False), value)
+        return Screened(
+            verdict_for(spec, answer, "fast", False, "expected a single number (integer, fraction or decimal)", False),
+            value,
+        )
     gold_number = parse_plain_number(spec["gold"])
     if gold_number is None:
         raise ValueError(f"gold {spec['gold'][:80]!r} of a 'number' task is not a number")
@@ -872,7 +955,9 @@ def screen_elements(spec: dict, answer: str) -> Screened:
     """Sets and tuples: labels checked here, plain numbers decided here, the rest to the worker."""
     form = spec["form"]
     allowed = allowed_labels(spec)
-    whole_label, whole_value, whole_problem = unlabel(answer, allowed) if len(split_top_level(answer)) == 1 else (None, answer, None)
+    whole_label, whole_value, whole_problem = (
+        unlabel(answer, allowed) if len(split_top_level(answer)) == 1 else (None, answer, None)
+    )
     if whole_problem:  # "(x, y) = (1, 2)" has a tuple of names on the left, not one name
         return Screened(verdict_for(spec, answer, "screen", False, whole_problem), answer)
     labelled = []
@@ -887,7 +972,10 @@ def screen_elements(spec: dict, answer: str) -> Screened:
     labels = [label for label, _ in labelled]
     if form == "tuple" and variables and all(labels):
         if sorted(labels) != sorted(variables):
-            return Screened(verdict_for(spec, answer, "fast", False, f"labels {labels} do not match the unknowns {variables}"), answer)
+            return Screened(
+                verdict_for(spec, answer, "fast", False, f"labels {labels} do not match the unknowns {variables}"),
+                answer,
+            )
         labelled = sorted(labelled, key=lambda pair: variables.index(pair[0]))
     values = [v for _, v in labelled]
     answer_numbers = [parse_plain_number(v) for v in values]
@@ -897,16 +985,31 @@ def screen_elements(spec: dict, answer: str) -> Screened:
     tolerance = spec.get("tolerance")
     if form == "tuple":
         if len(answer_numbers) != len(gold_numbers):
-            return Screened(verdict_for(spec, answer, "fast", False, f"expected {len(gold_numbers)} coordinates, got {len(answer_numbers)}"), answer)
+            return Screened(
+                verdict_for(
+                    spec, answer, "fast", False, f"expected {len(gold_numbers)} coordinates, got {len(answer_numbers)}"
+                ),
+                answer,
+            )
         correct = all(numbers_agree(g, a, tolerance) for g, a in zip(gold_numbers, answer_numbers))
-        return Screened(verdict_for(spec, answer, "fast", correct, "correct" if correct else "incorrect: a coordinate differs"), answer)
+        return Screened(
+            verdict_for(spec, answer, "fast", correct, "correct" if correct else "incorrect: a coordinate differs"),
+            answer,
+        )
     missing = sum(not any(numbers_agree(g, a, tolerance) for a in answer_numbers) for g in gold_numbers)
     extra = sum(not any(numbers_agree(g, a, tolerance) for g in gold_numbers) for a in answer_numbers)
     repeated = len(answer_numbers) - len(gold_numbers) if not missing and not extra else 0
     if not missing and not extra and not repeated:
         return Screened(verdict_for(spec, answer, "fast", True, "correct"), answer)
-    reason = "incorrect: " + ", ".join(part for part in (f"{missing} root(s) missing" if missing else "", f"{extra} extra value(s)" if extra else "",
-                                                          "a root repeated" if repeated else "") if part)
+    reason = "incorrect: " + ", ".join(
+        part
+        for part in (
+            f"{missing} root(s) missing" if missing else "",
+            f"{extra} extra value(s)" if extra else "",
+            "a root repeated" if repeated else "",
+        )
+        if part
+    )
     return Screened(verdict_for(spec, answer, "fast", False, reason), answer)
 
 
@@ -916,9 +1019,15 @@ def judge_response_cheaply(spec: dict, response: str) -> tuple[Verdict | None, s
     extraction = extract_math_answer(response)
     several = len(extraction.boxes) > 1 and gold_has_several_values(spec)
     value = extraction.value
-    if value is None and not several and len(extraction.boxes) > 1 and spec["form"] == "any" and "<answer>" not in response:
+    if (
+        value is None
+        and not several
+        and len(extraction.boxes) > 1
+        and spec["form"] == "any"
+        and "<answer>" not in response
+    ):
         # boxed steps of the working, then one statement of the result: "… The final answer is $10,455$."
-        value = stated_answer(response[response.rfind("\\boxed"):][:MAX_PROSE_CHARS])[0]
+        value = stated_answer(response[response.rfind("\\boxed") :][:MAX_PROSE_CHARS])[0]
     if value is None and not several:
         return Verdict.fail(short(extraction.reason), answer="", path="extraction", form=spec["form"]), "", None
     value = unescape_twice(strip_delimiters(", ".join(extraction.boxes) if several else value))
@@ -929,10 +1038,13 @@ def judge_response_cheaply(spec: dict, response: str) -> tuple[Verdict | None, s
         return Verdict.fail("the final answer is empty", answer="", path="extraction", form=spec["form"]), "", None
     if len(value) > MAX_PROSE_CHARS:
         reason = f"the final answer is too long ({len(value)} characters; at most {MAX_PROSE_CHARS})"
-        return Verdict.fail(reason, answer=value[:ANSWER_PREVIEW_CHARS], path="extraction", form=spec["form"]), value[:ANSWER_PREVIEW_CHARS], None
+        return (
+            Verdict.fail(reason, answer=value[:ANSWER_PREVIEW_CHARS], path="extraction", form=spec["form"]),
+            value[:ANSWER_PREVIEW_CHARS],
+            None,
+        )
     screened = screen_answer(spec, value)
     return screened.verdict, value, screened
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -1003,7 +1115,7 @@ class MathWorkerProcess:
         while offset < len(data):
             self._wait(self.stdin_fd, select.POLLOUT, deadline)
             try:
-                offset += os.write(self.stdin_fd, view[offset:offset + 65536])
+                offset += os.write(self.stdin_fd, view[offset : offset + 65536])
             except BlockingIOError:
                 continue
             except (BrokenPipeError, OSError) as error:
@@ -1124,8 +1236,14 @@ class MathWorkerPool:
 class MathVerifier(SafeVerifier):
     """Exact answers: a Fraction fast path, then math-verify in a killable worker process."""
 
-    def __init__(self, deadline_s: float = 5.0, memory_mb: int = 1024, tolerance: float | None = None,
-                 ordered: bool = False, units: str = "ignore"):
+    def __init__(
+        self,
+        deadline_s: float = 5.0,
+        memory_mb: int = 1024,
+        tolerance: float | None = None,
+        ordered: bool = False,
+        units: str = "ignore",
+    ):
         if not deadline_s > 0:
             raise ValueError(f"deadline_s must be positive, got {deadline_s!r}")
         if int(memory_mb) < 256:
@@ -1149,8 +1267,12 @@ class MathVerifier(SafeVerifier):
         verdict, extracted, screened = judge_response_cheaply(spec, response)
         if verdict is not None:
             return verdict
-        payload = {"spec": {**spec, "gold": screened.gold or spec["gold"]}, "answer": screened.candidate, "prose": screened.prose,
-                   "extracted": extracted[:ANSWER_PREVIEW_CHARS]}
+        payload = {
+            "spec": {**spec, "gold": screened.gold or spec["gold"]},
+            "answer": screened.candidate,
+            "prose": screened.prose,
+            "extracted": extracted[:ANSWER_PREVIEW_CHARS],
+        }
         return self._ask_worker(payload, deadline, preview=extracted)
 
     def canonical_answer(self, task: Task, response: str) -> str | None:
@@ -1202,7 +1324,13 @@ class MathVerifier(SafeVerifier):
         verdict = reply.get("verdict")
         if not isinstance(verdict, dict):
             return Verdict.fail(short(f"math worker error: {reply.get('error')}"), **details)
-        return Verdict(float(verdict["reward"]), bool(verdict["correct"]), bool(verdict["format_ok"]), short(str(verdict["reason"])), details)
+        return Verdict(
+            float(verdict["reward"]),
+            bool(verdict["correct"]),
+            bool(verdict["format_ok"]),
+            short(str(verdict["reason"])),
+            details,
+        )
 
     def pool(self) -> MathWorkerPool:
         """This process's worker pool, started (empty) on first use and again after ``close()``
@@ -1229,8 +1357,13 @@ class MathVerifier(SafeVerifier):
                 pool.close()
 
     def __getstate__(self) -> dict:
-        return {"deadline_s": self.deadline_s, "memory_mb": self.memory_mb, "tolerance": self.tolerance,
-                "ordered": self.ordered, "units": self.units}
+        return {
+            "deadline_s": self.deadline_s,
+            "memory_mb": self.memory_mb,
+            "tolerance": self.tolerance,
+            "ordered": self.ordered,
+            "units": self.units,
+        }
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)

@@ -247,7 +247,7 @@ class Exact:
         for (pi, e, i, radicand, symbols), c in self.terms:
             if symbols:
                 raise NotNative("not a number")
-            value = float(c) * math.pi ** pi * math.e ** e * math.sqrt(radicand)
+            value = float(c) * math.pi**pi * math.e**e * math.sqrt(radicand)
             total += value * (1j if i else 1)
         return total
 
@@ -335,7 +335,9 @@ class Answer:
 # Tokens
 # --------------------------------------------------------------------------------------------
 
-_NOISE = re.compile(r"(?<!\\)\\[,;:! ]|\\\$|\\(?:displaystyle|textstyle|quad|qquad|left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![A-Za-z])|~|\$")
+_NOISE = re.compile(
+    r"(?<!\\)\\[,;:! ]|\\\$|\\(?:displaystyle|textstyle|quad|qquad|left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![A-Za-z])|~|\$"
+)
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
     r"|(?P<command>\\[A-Za-z]+|\\[{}%|\\])"
@@ -344,11 +346,105 @@ _TOKEN = re.compile(
 )
 _UNIT_TEXT = re.compile(r"\\(?:text|textnormal|mbox|mathrm|textrm|textbf|textit|operatorname)\s*\{([^{}]*)\}")
 UNIT_WORDS = frozenset(
-    "mm cm m km in inch inches ft foot feet yd yard yards mi mile miles meter meters metre metres centimeter centimeters "
-    "kilometer kilometers millimeter millimeters unit units square cubic sq g kg mg gram grams kilogram kilograms lb lbs "
-    "pound pounds oz ounce ounces l ml liter liters litre litres gallon gallons cup cups s sec second seconds min minute "
-    "minutes h hr hrs hour hours day days week weeks month months year years mph kph degree degrees radian radians cent "
-    "cents dollar dollars euro euros yuan percent pct percentage people students person persons ways times".split()
+    [
+        "mm",
+        "cm",
+        "m",
+        "km",
+        "in",
+        "inch",
+        "inches",
+        "ft",
+        "foot",
+        "feet",
+        "yd",
+        "yard",
+        "yards",
+        "mi",
+        "mile",
+        "miles",
+        "meter",
+        "meters",
+        "metre",
+        "metres",
+        "centimeter",
+        "centimeters",
+        "kilometer",
+        "kilometers",
+        "millimeter",
+        "millimeters",
+        "unit",
+        "units",
+        "square",
+        "cubic",
+        "sq",
+        "g",
+        "kg",
+        "mg",
+        "gram",
+        "grams",
+        "kilogram",
+        "kilograms",
+        "lb",
+        "lbs",
+        "pound",
+        "pounds",
+        "oz",
+        "ounce",
+        "ounces",
+        "l",
+        "ml",
+        "liter",
+        "liters",
+        "litre",
+        "litres",
+        "gallon",
+        "gallons",
+        "cup",
+        "cups",
+        "s",
+        "sec",
+        "second",
+        "seconds",
+        "min",
+        "minute",
+        "minutes",
+        "h",
+        "hr",
+        "hrs",
+        "hour",
+        "hours",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "mph",
+        "kph",
+        "degree",
+        "degrees",
+        "radian",
+        "radians",
+        "cent",
+        "cents",
+        "dollar",
+        "dollars",
+        "euro",
+        "euros",
+        "yuan",
+        "percent",
+        "pct",
+        "percentage",
+        "people",
+        "students",
+        "person",
+        "persons",
+        "ways",
+        "times",
+    ]
 )
 # A trailing unit: \text{…} (any words), or unit words from UNIT_WORDS, with an optional ^2 / ^3.
 _TRAILING_UNIT = re.compile(
@@ -356,7 +452,31 @@ _TRAILING_UNIT = re.compile(
     r"(?:\s*\^\s*\{?\s*[23]\s*\}?)?)\s*\.?$",
     re.DOTALL,
 )
-_GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma tau phi chi psi omega".split())
+_GREEK = frozenset(
+    [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+        "nu",
+        "xi",
+        "rho",
+        "sigma",
+        "tau",
+        "phi",
+        "chi",
+        "psi",
+        "omega",
+    ]
+)
 
 
 def tokenize(text: str) -> list[tuple[str, str]]:
@@ -554,7 +674,12 @@ class Parser:
                 self.take()
                 right = self.factor()
                 value = product(value, right) if token in TIMES else product(value, reciprocal(right))
-            elif kind in ("symbol", "number") or token in ("(", "{", "\\sqrt", "\\pi", "\\infty") or token in FRACTIONS or token[1:] in _GREEK:
+            elif (
+                kind in ("symbol", "number")
+                or token in ("(", "{", "\\sqrt", "\\pi", "\\infty")
+                or token in FRACTIONS
+                or token[1:] in _GREEK
+            ):
                 if kind == "number" and self.previous_was_number():
                     raise Invalid("two numbers side by side")
                 right = self.factor()
@@ -564,8 +689,11 @@ class Parser:
 
     def previous_was_number(self) -> bool:
         """The last token was a bare number literal (not an exponent: ``2^6 3^5`` is a product)."""
-        return (self.position > 0 and self.tokens[self.position - 1][0] == "number"
-                and (self.position < 2 or self.tokens[self.position - 2][1] not in ("^", "{")))
+        return (
+            self.position > 0
+            and self.tokens[self.position - 1][0] == "number"
+            and (self.position < 2 or self.tokens[self.position - 2][1] not in ("^", "{"))
+        )
 
     def factor(self) -> Scalar:
         if self.at("-"):
@@ -622,7 +750,7 @@ class Parser:
         if kind == "number":
             self.take()
             if len(token) > 1:  # \frac12 reads the digits one at a time
-                self.tokens[self.position - 1: self.position] = [("number", token[0]), ("number", token[1:])]
+                self.tokens[self.position - 1 : self.position] = [("number", token[0]), ("number", token[1:])]
                 return Scalar(Exact.rational(int(token[0])))
             return Scalar(Exact.rational(int(token)))
         return self.atom()
@@ -632,13 +760,26 @@ class Parser:
         if kind == "number":
             # digit groups separated by a thin space: "1 000 000", "0.333 333"
             groups = len(token.split(".")[-1]) == 3 if "." in token else len(token) <= 3
-            while groups and self.peek()[0] == "number" and len(self.peek()[1]) == 3 and self.peek()[1].isdigit() and len(token) <= 60:
+            while (
+                groups
+                and self.peek()[0] == "number"
+                and len(self.peek()[1]) == 3
+                and self.peek()[1].isdigit()
+                and len(token) <= 60
+            ):
                 token += self.take()[1]
             places = len(token.split(".")[1]) if "." in token else None
             value = Fraction(token)
             following = [self.peek(k) for k in range(3)]
-            if (places is None and following[0][0] == "number" and following[1][1] == "/" and following[2][0] == "number"
-                    and following[0][1].isdigit() and following[2][1].isdigit() and 0 < int(following[0][1]) < int(following[2][1])):
+            if (
+                places is None
+                and following[0][0] == "number"
+                and following[1][1] == "/"
+                and following[2][0] == "number"
+                and following[0][1].isdigit()
+                and following[2][1].isdigit()
+                and 0 < int(following[0][1]) < int(following[2][1])
+            ):
                 self.position += 3  # mixed number 1 1/2
                 return Scalar(Exact.rational(value + Fraction(int(following[0][1]), int(following[2][1]))))
             if places is not None:
@@ -756,7 +897,11 @@ def normalise(text: str) -> str:
     s = re.sub(r"\s*(?<!\\)\{\s*,\s*\}\s*", ",", s)  # 14{,}916 and 14 {, }916: a thousands separator
     s = re.sub(r"\\(?:dfrac|tfrac|cfrac)(?![A-Za-z])", r"\\frac", s)
     s = s.replace("\\lbrace", "\\{").replace("\\rbrace", "\\}")
-    s = re.sub(r"(?<![0-9])([0-9]{1,3}(?:,[0-9]{3})+)(?![0-9,])", lambda m: m.group(1).replace(",", "") if "," not in s.replace(m.group(1), "") else m.group(1), s)
+    s = re.sub(
+        r"(?<![0-9])([0-9]{1,3}(?:,[0-9]{3})+)(?![0-9,])",
+        lambda m: m.group(1).replace(",", "") if "," not in s.replace(m.group(1), "") else m.group(1),
+        s,
+    )
     return s.strip().rstrip(".").strip()
 
 
@@ -764,7 +909,14 @@ def split_unit(text: str) -> tuple[str, str]:
     """(body, unit): ``10 \\text{ cm}^2`` → ("10", "cm^2"); ``28\\%`` → ("28", "%");
     ``90^\\circ`` → ("90", "°")."""
     s = text.strip()
-    for marker, unit in (("\\%", "%"), ("%", "%"), ("^\\circ", "°"), ("^{\\circ}", "°"), ("\\circ", "°"), ("\\degree", "°")):
+    for marker, unit in (
+        ("\\%", "%"),
+        ("%", "%"),
+        ("^\\circ", "°"),
+        ("^{\\circ}", "°"),
+        ("\\circ", "°"),
+        ("\\degree", "°"),
+    ):
         if s.endswith(marker):
             return s[: -len(marker)].strip(), unit
     match = _TRAILING_UNIT.match(s)
@@ -773,12 +925,16 @@ def split_unit(text: str) -> tuple[str, str]:
         wrapped = _UNIT_TEXT.search(written)
         words = (wrapped.group(1) if wrapped else re.sub(r"\^.*", "", written)).lower().split()
         if words and (wrapped or all(w in UNIT_WORDS for w in words)) and not {"or", "and"} & set(words):
-            return match.group("body").strip(), re.sub(r"\s+", "", _UNIT_TEXT.sub(lambda m: m.group(1), written)).lower()
+            return match.group("body").strip(), re.sub(
+                r"\s+", "", _UNIT_TEXT.sub(lambda m: m.group(1), written)
+            ).lower()
     return s, ""
 
 
 # A decimal in scientific notation is a plain decimal: 2.31 \times 10^{-3} shows 5 places.
-SCIENTIFIC = re.compile(r"[-+]?\s*[0-9]+\.([0-9]+)\s*(?:\\times|\\cdot|\*)\s*10\s*\^\s*(?:\{\s*([-+]?\s*[0-9]{1,4})\s*\}|([0-9]))")
+SCIENTIFIC = re.compile(
+    r"[-+]?\s*[0-9]+\.([0-9]+)\s*(?:\\times|\\cdot|\*)\s*10\s*\^\s*(?:\{\s*([-+]?\s*[0-9]{1,4})\s*\}|([0-9]))"
+)
 
 
 def parse(text: str) -> Answer:
@@ -816,8 +972,14 @@ def parse(text: str) -> Answer:
         raise NotNative(f"trailing {parser.peek()[1]!r}")
     if isinstance(body, Scalar) and len(parser.decimals) == 1 and body.decimal_places is not None:
         body = Scalar(body.value, parser.decimals[0], True)
-    elif isinstance(body, Scalar) and len(parser.decimals) == 1 and (scientific := SCIENTIFIC.fullmatch(body_text.strip())):
-        exponent = int(re.sub(r"\s", "", scientific.group(2) or scientific.group(3)))  # 2.31 \times 10^{-3}: a plain decimal
+    elif (
+        isinstance(body, Scalar)
+        and len(parser.decimals) == 1
+        and (scientific := SCIENTIFIC.fullmatch(body_text.strip()))
+    ):
+        exponent = int(
+            re.sub(r"\s", "", scientific.group(2) or scientific.group(3))
+        )  # 2.31 \times 10^{-3}: a plain decimal
         body = Scalar(body.value, len(scientific.group(1)) - exponent, True)
     return Answer(body, unit)
 
@@ -826,9 +988,24 @@ def parse(text: str) -> Answer:
 # Equations and inequalities
 # --------------------------------------------------------------------------------------------
 
-_RELATION = re.compile(r"\\(?:leqslant|geqslant|leq|geq|le|ge|lt|gt|neq|ne)(?![A-Za-z])|<=|>=|!=|=|<|>|\u2264|\u2265|\u2260")
-RELATION_NAMES = {"\\leqslant": "<=", "\\leq": "<=", "\\le": "<=", "\u2264": "<=", "\\geqslant": ">=", "\\geq": ">=", "\\ge": ">=",
-                  "\u2265": ">=", "\\lt": "<", "\\gt": ">", "\\neq": "!=", "\\ne": "!=", "\u2260": "!="}
+_RELATION = re.compile(
+    r"\\(?:leqslant|geqslant|leq|geq|le|ge|lt|gt|neq|ne)(?![A-Za-z])|<=|>=|!=|=|<|>|\u2264|\u2265|\u2260"
+)
+RELATION_NAMES = {
+    "\\leqslant": "<=",
+    "\\leq": "<=",
+    "\\le": "<=",
+    "\u2264": "<=",
+    "\\geqslant": ">=",
+    "\\geq": ">=",
+    "\\ge": ">=",
+    "\u2265": ">=",
+    "\\lt": "<",
+    "\\gt": ">",
+    "\\neq": "!=",
+    "\\ne": "!=",
+    "\u2260": "!=",
+}
 _NAME_TEXT = re.compile(r"[A-Za-z](?:_\{?[A-Za-z0-9]{1,4}\}?)?(?:\s*\(\s*[A-Za-z]\s*\))?")  # x, a_1, f(x)
 
 
@@ -853,7 +1030,7 @@ def split_relations(text: str) -> list[str]:
             depth -= 1
         elif depth == 0:
             match = _RELATION.match(text, position)
-            if match and not (char == "\\" and text[position - 1:position] == "\\"):
+            if match and not (char == "\\" and text[position - 1 : position] == "\\"):
                 pieces += [text[start:position].strip(), RELATION_NAMES.get(match.group(0), match.group(0))]
                 start = position = match.end()
                 continue
@@ -900,10 +1077,16 @@ def relation(pieces: list[str]) -> Answer:
     if "=" in relations or len(relations) > 2 or ("!=" in relations and len(relations) > 1):
         raise NotNative("a chain of relations")
     bounds, variable = [], None
-    middle = sides[1] if len(relations) == 2 and _NAME_TEXT.fullmatch(sides[1]) else None  # 0 < f(x) < 1: bounds of a name
+    middle = (
+        sides[1] if len(relations) == 2 and _NAME_TEXT.fullmatch(sides[1]) else None
+    )  # 0 < f(x) < 1: bounds of a name
 
     def value_of(text: str) -> Exact:
-        return Exact.of({(0, 0, 0, 1, ((re.sub(r"\s", "", text), 1),)): Fraction(1)}) if text == middle else side(text).value
+        return (
+            Exact.of({(0, 0, 0, 1, ((re.sub(r"\s", "", text), 1),)): Fraction(1)})
+            if text == middle
+            else side(text).value
+        )
 
     for (left, right), op in zip(zip(sides, sides[1:]), relations):
         found = linear_in_one_variable(value_of(left) - value_of(right))
@@ -915,15 +1098,26 @@ def relation(pieces: list[str]) -> Answer:
         variable = name
         boundary = Scalar(-b * Exact.rational(1 / a))
         if op == "!=":
-            return Answer(Union((Sequence((Scalar(Exact.rational(0), infinite=-1), boundary), "(", ")"),
-                                 Sequence((boundary, Scalar(Exact.rational(0), infinite=1)), "(", ")"))), "", variable)
+            return Answer(
+                Union(
+                    (
+                        Sequence((Scalar(Exact.rational(0), infinite=-1), boundary), "(", ")"),
+                        Sequence((boundary, Scalar(Exact.rational(0), infinite=1)), "(", ")"),
+                    )
+                ),
+                "",
+                variable,
+            )
         below = (op in ("<", "<=")) == (a > 0)  # a·x + b < 0 with a > 0: x below the boundary
         bounds.append((below, boundary, op in ("<=", ">=")))
     lower = [(value, closed) for below, value, closed in bounds if not below]
     upper = [(value, closed) for below, value, closed in bounds if below]
     if len(lower) > 1 or len(upper) > 1:
         raise NotNative("two bounds on one side")
-    low, high = (lower or [(Scalar(Exact.rational(0), infinite=-1), False)])[0], (upper or [(Scalar(Exact.rational(0), infinite=1), False)])[0]
+    low, high = (
+        (lower or [(Scalar(Exact.rational(0), infinite=-1), False)])[0],
+        (upper or [(Scalar(Exact.rational(0), infinite=1), False)])[0],
+    )
     if lower and upper and not low[0].value.numeric().real < high[0].value.numeric().real:
         raise NotNative("an empty or one-point range")
     return Answer(Sequence((low[0], high[0]), "[" if low[1] else "(", "]" if high[1] else ")"), "", variable)
@@ -960,10 +1154,18 @@ def equivalent(gold: Answer, answer: Answer, options: Options = Options()) -> bo
 
 def same(gold, answer, options: Options) -> bool:
     if isinstance(gold, Ratio) or isinstance(answer, Ratio):
-        return (isinstance(gold, Ratio) and isinstance(answer, Ratio) and len(gold.parts) == len(answer.parts)
-                and all(same_scalar(g, a, options) for g, a in zip(gold.parts, answer.parts)))
+        return (
+            isinstance(gold, Ratio)
+            and isinstance(answer, Ratio)
+            and len(gold.parts) == len(answer.parts)
+            and all(same_scalar(g, a, options) for g, a in zip(gold.parts, answer.parts))
+        )
     if isinstance(gold, Equation) or isinstance(answer, Equation):
-        return isinstance(gold, Equation) and isinstance(answer, Equation) and proportional(gold.difference, answer.difference)
+        return (
+            isinstance(gold, Equation)
+            and isinstance(answer, Equation)
+            and proportional(gold.difference, answer.difference)
+        )
     if isinstance(gold, Text) or isinstance(answer, Text):
         return text_of(gold) is not None and text_of(gold) == text_of(answer)
     if isinstance(gold, Scalar) and isinstance(answer, Scalar):
@@ -972,12 +1174,20 @@ def same(gold, answer, options: Options) -> bool:
         matrix, other = (gold, answer) if isinstance(gold, Matrix) else (answer, gold)
         if not isinstance(other, Sequence) or not other.left or is_interval(other):
             return False
-        entries = [row[0] for row in matrix.rows] if all(len(row) == 1 for row in matrix.rows) else (
-            list(matrix.rows[0]) if len(matrix.rows) == 1 else None)
-        return entries is not None and len(entries) == len(other.items) and all(same(x, y, options) for x, y in zip(entries, other.items))
+        entries = (
+            [row[0] for row in matrix.rows]
+            if all(len(row) == 1 for row in matrix.rows)
+            else (list(matrix.rows[0]) if len(matrix.rows) == 1 else None)
+        )
+        return (
+            entries is not None
+            and len(entries) == len(other.items)
+            and all(same(x, y, options) for x, y in zip(entries, other.items))
+        )
     if isinstance(gold, Matrix) and isinstance(answer, Matrix):
         return len(gold.rows) == len(answer.rows) and all(
-            len(g) == len(a) and all(same(x, y, options) for x, y in zip(g, a)) for g, a in zip(gold.rows, answer.rows))
+            len(g) == len(a) and all(same(x, y, options) for x, y in zip(g, a)) for g, a in zip(gold.rows, answer.rows)
+        )
     if isinstance(gold, Union) or isinstance(answer, Union):
         gold_pieces = gold.pieces if isinstance(gold, Union) else (gold,)
         answer_pieces = answer.pieces if isinstance(answer, Union) else (answer,)
@@ -1017,8 +1227,9 @@ def items_of(node) -> tuple | None:
 def unordered_match(gold_items: tuple, answer_items: tuple, options: Options) -> bool:
     """Set equality: every answer item equals some gold item and every gold item some answer
     item (a repeated element changes nothing; the caller bounds the sizes)."""
-    return (all(any(same(g, a, options) for g in gold_items) for a in answer_items)
-            and all(any(same(g, a, options) for a in answer_items) for g in gold_items))
+    return all(any(same(g, a, options) for g in gold_items) for a in answer_items) and all(
+        any(same(g, a, options) for a in answer_items) for g in gold_items
+    )
 
 
 def text_of(node) -> str | None:
@@ -1072,4 +1283,6 @@ def same_scalar(gold: Scalar, answer: Scalar, options: Options) -> bool:
         return False
     slack = 1 + 1e-9  # the gold's double-precision value
     error = abs(a.real - g.real)
-    return error <= slack * 0.5 * 10.0 ** -min(answer.decimal_places, 300) and error <= slack * float(decimal_relative()) * abs(g.real)
+    return error <= slack * 0.5 * 10.0 ** -min(answer.decimal_places, 300) and error <= slack * float(
+        decimal_relative()
+    ) * abs(g.real)

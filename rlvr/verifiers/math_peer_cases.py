@@ -45,14 +45,16 @@ class PeerCase:
 
 def load_peer_cases(path: str | Path = DEFAULT_PATH) -> list[PeerCase]:
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [PeerCase(r["id"], r["gold"], r["pred"], bool(r["expected"]), r.get("convention"), r["source"]) for r in rows]
+    return [
+        PeerCase(r["id"], r["gold"], r["pred"], bool(r["expected"]), r.get("convention"), r["source"]) for r in rows
+    ]
 
 
 def strip_math_delimiters(text: str) -> str:
     s = text.strip()
     for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
         if s.startswith(left) and s.endswith(right) and len(s) > len(left) + len(right):
-            return s[len(left):-len(right)].strip()
+            return s[len(left) : -len(right)].strip()
     return s
 
 

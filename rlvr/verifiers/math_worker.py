@@ -173,7 +173,12 @@ class Symbolic:
         boxed = "\\boxed{" + radians_in_trigonometry(latex) + "}"
         if not whole:
             return self.mv.parse(boxed, parsing_timeout=self.seconds)
-        return self.mv.parse(boxed, extraction_config=[self.mv.LatexExtractionConfig()], extraction_mode="first_match", parsing_timeout=self.seconds)
+        return self.mv.parse(
+            boxed,
+            extraction_config=[self.mv.LatexExtractionConfig()],
+            extraction_mode="first_match",
+            parsing_timeout=self.seconds,
+        )
 
     def parse_gold(self, latex: str) -> list:
         """A gold answer's parse, cached (at most GOLD_CACHE_SIZE entries, oldest dropped)."""
@@ -186,7 +191,9 @@ class Symbolic:
     def equal(self, gold: list, answer: list) -> bool:
         gold_value = next((p for p in gold if isinstance(p, self.sp.Basic)), None)
         answer_value = next((p for p in answer if isinstance(p, self.sp.Basic)), None)
-        if isinstance(answer_value, self.sp.logic.boolalg.BooleanFunction) and isinstance(gold_value, self.sp.Expr):  # "19 \vee 18" is no value
+        if isinstance(answer_value, self.sp.logic.boolalg.BooleanFunction) and isinstance(
+            gold_value, self.sp.Expr
+        ):  # "19 \vee 18" is no value
             return False
         numbers = all(isinstance(v, self.sp.Expr) and v.is_number for v in (gold_value, answer_value))
         if numbers:  # exact (or relative) comparison decides alone; math-verify's can take seconds
@@ -206,11 +213,15 @@ class Symbolic:
         if isinstance(gold, sp.MatrixBase) and isinstance(answer, sp.MatrixBase) and gold.shape == answer.shape:
             return all(self.same_value(g, a) for g, a in zip(gold, answer))
         if isinstance(gold, sp.FiniteSet) and isinstance(answer, sp.FiniteSet):
-            return (all(any(self.same_value(g, a) for g in gold.args) for a in answer.args)
-                    and all(any(self.same_value(g, a) for a in answer.args) for g in gold.args))
+            return all(any(self.same_value(g, a) for g in gold.args) for a in answer.args) and all(
+                any(self.same_value(g, a) for a in answer.args) for g in gold.args
+            )
         if isinstance(gold, sp.Interval) and isinstance(answer, sp.Interval):
-            return (gold.left_open, gold.right_open) == (answer.left_open, answer.right_open) and \
-                self.same_value(gold.start, answer.start) and self.same_value(gold.end, answer.end)
+            return (
+                (gold.left_open, gold.right_open) == (answer.left_open, answer.right_open)
+                and self.same_value(gold.start, answer.start)
+                and self.same_value(gold.end, answer.end)
+            )
         if isinstance(gold, sp.Expr) and isinstance(answer, sp.Expr) and gold.is_number and answer.is_number:
             return self.same_number(gold, answer)
         if answer.has(sp.Float) and not gold.has(sp.Float):  # math-verify rounded: judge exactly
@@ -228,7 +239,9 @@ class Symbolic:
         sp = self.sp
         replacements = {}
         for number in expression.atoms(sp.Float):
-            literal = next((text for text in self.literals if sp.Float(text, precision=number._prec) == abs(number)), None)
+            literal = next(
+                (text for text in self.literals if sp.Float(text, precision=number._prec) == abs(number)), None
+            )
             if literal is None:
                 return None
             replacements[number] = sp.Rational(literal) if number >= 0 else -sp.Rational(literal)
@@ -365,7 +378,10 @@ class Symbolic:
         if gold is None:
             raise ValueError(f"could not parse the gold answer {self.spec['gold'][:80]!r}")
         # the parser's own symbol (it carries assumptions such as real=True): gold and answer share it
-        variable = next((s for s in sorted(answer.free_symbols | gold.free_symbols, key=str) if str(s) == name), self.sp.Symbol(name))
+        variable = next(
+            (s for s in sorted(answer.free_symbols | gold.free_symbols, key=str) if str(s) == name),
+            self.sp.Symbol(name),
+        )
         if answer.has(self.sp.Float) and not gold.has(self.sp.Float):  # decimals read exactly
             answer = self.exact_decimals(answer)
             if answer is None:
@@ -380,7 +396,9 @@ class Symbolic:
         if not correct:
             return self.done(False, "incorrect: not equal to the gold expression")
         if self.form == "expanded" and not is_expanded_polynomial(self.sp, answer, variable):
-            return self.done(False, "equal, but not expanded (products, powers of sums or uncombined like terms remain)")
+            return self.done(
+                False, "equal, but not expanded (products, powers of sums or uncombined like terms remain)"
+            )
         if self.form == "factored":
             count = count_polynomial_factors(self.sp, answer, variable)
             wanted = int(self.spec["factor_count"])

@@ -27,7 +27,9 @@ def evaluate_independent_set(vertices: int, edges: list[list[int]], chosen: list
     members = set(chosen)
     for u, v in edges:
         if u in members and v in members:
-            return Evaluation.infeasible(f"vertices {u} and {v} are both in the set but joined by an edge", conflict=[u, v])
+            return Evaluation.infeasible(
+                f"vertices {u} and {v} are both in the set but joined by an edge", conflict=[u, v]
+            )
     return Evaluation.of(len(members))
 
 

@@ -102,8 +102,13 @@ class MazeVerifier(SafeVerifier):
         height, width = len(grid), len(grid[0])
         cap = MOVE_CAP_PER_SQUARE * height * width
         if len(moves) > cap:
-            return Verdict.fail(f"{len(moves)} moves exceed the cap of {cap}", format_ok=True, moves=len(moves),
-                                failure="too long", shortest_path_length=optimum)
+            return Verdict.fail(
+                f"{len(moves)} moves exceed the cap of {cap}",
+                format_ok=True,
+                moves=len(moves),
+                failure="too long",
+                shortest_path_length=optimum,
+            )
 
         row, col = start
         visited = {start}

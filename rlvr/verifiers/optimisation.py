@@ -84,11 +84,15 @@ def parse_integer_list(block: str, *, max_entries: int, extra_separators: tuple[
         text = text.replace(separator, " ")
     if text and text[0] in OPENING:
         if text[-1] != MATCHING_CLOSE[text[0]]:
-            raise AnswerFormatError(f"the list opens with {text[0]!r} but does not end with {MATCHING_CLOSE[text[0]]!r}")
+            raise AnswerFormatError(
+                f"the list opens with {text[0]!r} but does not end with {MATCHING_CLOSE[text[0]]!r}"
+            )
         text = text[1:-1]
     bad = FLAT_ALLOWED.search(text)
     if bad is not None:
-        raise AnswerFormatError(f"unexpected character {bad.group()!r} (expected integers separated by commas or spaces)")
+        raise AnswerFormatError(
+            f"unexpected character {bad.group()!r} (expected integers separated by commas or spaces)"
+        )
     return _integers(text, max_entries)
 
 
@@ -167,8 +171,16 @@ def quality_ratio(sense: str, objective: float, reference: float) -> float:
     return max(0.0, objective / reference) if reference > 0 else 0.0
 
 
-def judge_objective(sense: str, objective: float, reference: float, *, reference_status: str, objective_name: str,
-                    partial: bool = False, **details: Any) -> Verdict:
+def judge_objective(
+    sense: str,
+    objective: float,
+    reference: float,
+    *,
+    reference_status: str,
+    objective_name: str,
+    partial: bool = False,
+    **details: Any,
+) -> Verdict:
     """The Verdict of a feasible solution with this objective against the reference: reward 1
     when at least as good, else 0 (``partial``: the quality ratio)."""
     if sense not in ("min", "max"):
@@ -177,8 +189,15 @@ def judge_objective(sense: str, objective: float, reference: float, *, reference
     at_least_as_good = objective <= reference if sense == "min" else objective >= reference
     reward = 1.0 if at_least_as_good else (ratio if partial else 0.0)
     gap = relative_gap(sense, objective, reference)
-    details = {"objective": objective, "reference": reference, "reference_status": reference_status, "gap": gap,
-               "ratio": round(ratio, 6), "sense": sense, **details}
+    details = {
+        "objective": objective,
+        "reference": reference,
+        "reference_status": reference_status,
+        "gap": gap,
+        "ratio": round(ratio, 6),
+        "sense": sense,
+        **details,
+    }
     comparison = "matches" if objective == reference else ("beats" if at_least_as_good else "falls short of")
     gap_text = "" if gap is None or objective == reference else f", gap {gap:+.1%}"
     reason = f"{objective_name} {objective} {comparison} the reference {reference} ({reference_status}{gap_text})"
@@ -195,11 +214,11 @@ class Evaluation:
     details: dict = field(default_factory=dict)
 
     @classmethod
-    def infeasible(cls, violation: str, **details: Any) -> "Evaluation":
+    def infeasible(cls, violation: str, **details: Any) -> Evaluation:
         return cls(False, None, violation, details)
 
     @classmethod
-    def of(cls, objective: float, **details: Any) -> "Evaluation":
+    def of(cls, objective: float, **details: Any) -> Evaluation:
         return cls(True, objective, "", details)
 
 
@@ -238,14 +257,37 @@ class OptimisationVerifier(SafeVerifier):
         evaluation = self.evaluate(task, solution)
         reference = task.answer["reference"]
         if not evaluation.feasible:
-            return Verdict(0.0, False, True, f"infeasible: {evaluation.violation}",
-                           {"violation": evaluation.violation, "reference": reference["objective"], **evaluation.details})
+            return Verdict(
+                0.0,
+                False,
+                True,
+                f"infeasible: {evaluation.violation}",
+                {"violation": evaluation.violation, "reference": reference["objective"], **evaluation.details},
+            )
         if self.sense == "feasible":
-            return Verdict(1.0, True, True, f"feasible: {self.objective_name} {evaluation.objective}",
-                           {"objective": evaluation.objective, "reference": reference["objective"],
-                            "reference_status": reference["status"], "gap": 0.0, "sense": "feasible", **evaluation.details})
-        return judge_objective(self.sense, evaluation.objective, reference["objective"], reference_status=reference["status"],
-                               objective_name=self.objective_name, partial=self.partial, **evaluation.details)
+            return Verdict(
+                1.0,
+                True,
+                True,
+                f"feasible: {self.objective_name} {evaluation.objective}",
+                {
+                    "objective": evaluation.objective,
+                    "reference": reference["objective"],
+                    "reference_status": reference["status"],
+                    "gap": 0.0,
+                    "sense": "feasible",
+                    **evaluation.details,
+                },
+            )
+        return judge_objective(
+            self.sense,
+            evaluation.objective,
+            reference["objective"],
+            reference_status=reference["status"],
+            objective_name=self.objective_name,
+            partial=self.partial,
+            **evaluation.details,
+        )
 
 
 def index_problems(indices: list[int], count: int, what: str) -> str:

@@ -73,7 +73,9 @@ class RotationVerifier(SafeVerifier):
         if block is None:
             return Verdict.fail("no <answer>…</answer> block", scoring=self.scoring)
         if len(block) > MAX_CHARS_PER_ENTRY * count + 64:  # before any scan of the block: the hedge search is not free
-            return Verdict.fail(f"answer too long ({len(block)} characters for {count} number{'s' * (count > 1)})", scoring=self.scoring)
+            return Verdict.fail(
+                f"answer too long ({len(block)} characters for {count} number{'s' * (count > 1)})", scoring=self.scoring
+            )
         if looks_hedged(block):
             return Verdict.fail("the answer hedges between alternatives", scoring=self.scoring)
         turns, why = parse_turns(block, count, free)
@@ -91,5 +93,11 @@ class RotationVerifier(SafeVerifier):
             return Verdict(1.0, True, True, "upright" if count == 1 else "every piece upright", details)
         reward = right / count if self.scoring == "fraction" else 0.0
         if free:
-            return Verdict(reward, False, True, f"off by {details['error_degrees']:g} degrees (tolerance {answer['tolerance']})", details)
+            return Verdict(
+                reward,
+                False,
+                True,
+                f"off by {details['error_degrees']:g} degrees (tolerance {answer['tolerance']})",
+                details,
+            )
         return Verdict(reward, False, True, f"{count - right} of {count} piece{'s' * (count > 1)} not upright", details)

@@ -34,8 +34,11 @@ def evaluate_assignment(variables: int, clauses: list[list[int]], literals: list
         return Evaluation.infeasible(f"{len(missing)} variables unassigned, e.g. {missing[:10]}", missing=missing[:50])
     unsatisfied = [clause for clause in clauses if not any(value[abs(l)] == (l > 0) for l in clause)]
     if unsatisfied:
-        return Evaluation.infeasible(f"{len(unsatisfied)} of {len(clauses)} clauses unsatisfied, e.g. {unsatisfied[0]}",
-                                     unsatisfied_clauses=len(unsatisfied), first_unsatisfied=unsatisfied[0])
+        return Evaluation.infeasible(
+            f"{len(unsatisfied)} of {len(clauses)} clauses unsatisfied, e.g. {unsatisfied[0]}",
+            unsatisfied_clauses=len(unsatisfied),
+            first_unsatisfied=unsatisfied[0],
+        )
     return Evaluation.of(len(clauses))
 
 

@@ -40,7 +40,9 @@ def evaluate_schedule(jobs: list[list[list[int]]], starts: list[list[int]]) -> E
             if start < ready:
                 return Evaluation.infeasible(
                     f"job {job} operation {step} starts at {start}, before its previous operation ends at {ready}",
-                    job=job, operation=step)
+                    job=job,
+                    operation=step,
+                )
             ready = start + int(duration)
             by_machine.setdefault(int(machine), []).append((start, ready, job, step))
         makespan = max(makespan, ready)
@@ -50,7 +52,9 @@ def evaluate_schedule(jobs: list[list[list[int]]], starts: list[list[int]]) -> E
             if start_b < end_a:
                 return Evaluation.infeasible(
                     f"machine {machine} runs job {job_a} operation {step_a} until {end_a} but job {job_b} "
-                    f"operation {step_b} starts at {start_b}", machine=machine)
+                    f"operation {step_b} starts at {start_b}",
+                    machine=machine,
+                )
     return Evaluation.of(makespan)
 
 

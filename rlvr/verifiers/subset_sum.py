@@ -25,8 +25,9 @@ def evaluate_subset(numbers: list[int], target: int, chosen: list[int]) -> Evalu
         return Evaluation.infeasible(problem)
     total = sum(int(numbers[i]) for i in chosen)
     if total != target:
-        return Evaluation.infeasible(f"the chosen numbers sum to {total}, not the target {target}",
-                                     sum=total, miss=total - target)
+        return Evaluation.infeasible(
+            f"the chosen numbers sum to {total}, not the target {target}", sum=total, miss=total - target
+        )
     return Evaluation.of(total)
 
 

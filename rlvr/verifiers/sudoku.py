@@ -31,8 +31,11 @@ def units(size: int, box: tuple[int, int]) -> list[list[int]]:
     rows = [[r * size + c for c in range(size)] for r in range(size)]
     cols = [[r * size + c for r in range(size)] for c in range(size)]
     box_rows, box_cols = box
-    boxes = [[(br + r) * size + bc + c for r in range(box_rows) for c in range(box_cols)]
-             for br in range(0, size, box_rows) for bc in range(0, size, box_cols)]
+    boxes = [
+        [(br + r) * size + bc + c for r in range(box_rows) for c in range(box_cols)]
+        for br in range(0, size, box_rows)
+        for bc in range(0, size, box_cols)
+    ]
     return rows + cols + boxes
 
 

@@ -83,7 +83,7 @@ def describe(error):
 
 def write_all(fd, data):
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]
 
 
 def main():

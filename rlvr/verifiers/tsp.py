@@ -17,7 +17,11 @@ from __future__ import annotations
 
 from rlvr.core import Task
 from rlvr.verifiers.optimisation import (
-    AnswerFormatError, Evaluation, OptimisationVerifier, index_problems, parse_integer_list,
+    AnswerFormatError,
+    Evaluation,
+    OptimisationVerifier,
+    index_problems,
+    parse_integer_list,
 )
 
 TOUR_SEPARATORS = ("->", "→")
@@ -37,8 +41,9 @@ def evaluate_tour(distances: list[list[int]], tour: list[int]) -> Evaluation:
         return Evaluation.infeasible(problem)
     if len(tour) != count:
         missing = sorted(set(range(count)) - set(tour))
-        return Evaluation.infeasible(f"the tour visits {len(tour)} of {count} cities; missing {missing[:10]}",
-                                     missing=missing[:50])
+        return Evaluation.infeasible(
+            f"the tour visits {len(tour)} of {count} cities; missing {missing[:10]}", missing=missing[:50]
+        )
     return Evaluation.of(tour_length(distances, tour))
 
 

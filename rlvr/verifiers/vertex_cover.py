@@ -30,8 +30,11 @@ def evaluate_vertex_cover(vertices: int, edges: list[list[int]], chosen: list[in
     uncovered = [[u, v] for u, v in edges if u not in members and v not in members]
     if uncovered:
         u, v = uncovered[0]
-        return Evaluation.infeasible(f"edge {u}-{v} has neither end in the set ({len(uncovered)} edges uncovered)",
-                                     uncovered_edges=len(uncovered), uncovered=[u, v])
+        return Evaluation.infeasible(
+            f"edge {u}-{v} has neither end in the set ({len(uncovered)} edges uncovered)",
+            uncovered_edges=len(uncovered),
+            uncovered=[u, v],
+        )
     return Evaluation.of(len(members))
 
 

@@ -36,9 +36,12 @@ MAX_ANSWER_CHARS = 20_000
 MAX_LINES = 400
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight")
-LABEL = re.compile(r"\b(\d+)(?:st|nd|rd|th)?\b"
-                   rf"|\b({'|'.join(ORDINALS)})\s+house\b"
-                   rf"|\bhouse\s+({'|'.join(NUMBER_WORDS)})\b", re.IGNORECASE)
+LABEL = re.compile(
+    r"\b(\d+)(?:st|nd|rd|th)?\b"
+    rf"|\b({'|'.join(ORDINALS)})\s+house\b"
+    rf"|\bhouse\s+({'|'.join(NUMBER_WORDS)})\b",
+    re.IGNORECASE,
+)
 LINE_SPLIT = re.compile(r"[\n;]")
 
 

@@ -54,13 +54,21 @@ def cases():
             continue
         for difficulty in DIFFICULTIES:
             for seed in SEEDS:
-                yield spec.id, f"d{difficulty}/s{seed}", (lambda e=spec.id, s=seed, d=difficulty: rlvr.make_task(e, s, d))
+                yield (
+                    spec.id,
+                    f"d{difficulty}/s{seed}",
+                    (lambda e=spec.id, s=seed, d=difficulty: rlvr.make_task(e, s, d)),
+                )
         for split in ("train", "test"):
             yield spec.id, f"{split}/d0.5/s0", (lambda e=spec.id, sp=split: rlvr.make_task(e, 0, 0.5, split=sp))
     for env_id, path, label in DATASETS:
         if path.exists():
             for seed in (0, 1):
-                yield env_id, f"dataset/{label}/s{seed}", (lambda e=env_id, p=path, s=seed: rlvr.make_task(e, s, 0.5, dataset=str(p)))
+                yield (
+                    env_id,
+                    f"dataset/{label}/s{seed}",
+                    (lambda e=env_id, p=path, s=seed: rlvr.make_task(e, s, 0.5, dataset=str(p))),
+                )
 
 
 def main(only: list[str]) -> None:

@@ -37,21 +37,42 @@ def reference_attacks(ref: str, names: dict[str, str], extra_includes: tuple[str
         ("instantiate-reference", module(f"  RefModule reference_copy ({named});")),
         ("instantiate-reference-wildcard", module("  RefModule reference_copy (.*);")),
         ("instantiate-reference-escaped", module(f"  \\RefModule  reference_copy ({named});")),
-        ("instantiate-reference-macro", module("  `REFERENCE reference_copy (.*);", before="`define REFERENCE RefModule")),
-        ("instantiate-reference-generate", module(f"  generate if (1) begin : copy\n    RefModule reference_copy ({named});\n  end endgenerate")),
-        ("instantiate-reference-defparam", module(f"  RefModule reference_copy ({named});\n  defparam reference_copy.UNUSED = 1;")),
+        (
+            "instantiate-reference-macro",
+            module("  `REFERENCE reference_copy (.*);", before="`define REFERENCE RefModule"),
+        ),
+        (
+            "instantiate-reference-generate",
+            module(f"  generate if (1) begin : copy\n    RefModule reference_copy ({named});\n  end endgenerate"),
+        ),
+        (
+            "instantiate-reference-defparam",
+            module(f"  RefModule reference_copy ({named});\n  defparam reference_copy.UNUSED = 1;"),
+        ),
         ("include-reference", module("  RefModule reference_copy (.*);", before=f'`include "{names["file"]}"')),
-        *[(f"include-reference-path-{k}", module("  RefModule reference_copy (.*);", before=f'`include "{path}"'))
-          for k, path in enumerate(extra_includes)],
+        *[
+            (f"include-reference-path-{k}", module("  RefModule reference_copy (.*);", before=f'`include "{path}"'))
+            for k, path in enumerate(extra_includes)
+        ],
         ("bind-reference", module(zero, after="bind TopModule RefModule reference_copy (.*);")),
-        ("config-reference", module("  Placeholder reference_copy (.*);",
-                                    after="config swap;\n  design TopModule;\n  instance TopModule.reference_copy use RefModule;\nendconfig")),
+        (
+            "config-reference",
+            module(
+                "  Placeholder reference_copy (.*);",
+                after="config swap;\n  design TopModule;\n  instance TopModule.reference_copy use RefModule;\nendconfig",
+            ),
+        ),
         ("hierarchical-root", module("\n".join(f"  assign {o} = $root.{root}.{instance}.{o};" for o in outputs))),
         ("hierarchical-upward", module("\n".join(f"  assign {o} = {instance}.{o};" for o in outputs))),
         ("hierarchical-testbench", module("\n".join(f"  assign {o} = {root}.{o}_ref;" for o in outputs))),
         ("print-pass-report", module(zero + '\n  initial $display("Mismatches: 0 in 1 samples");')),
-        ("print-fake-trace", module(zero + '\n  initial begin\n    $display("RLVR000000000000 0 0");\n'
-                                    '    $display("RLVR000000000000 done 1 1");\n  end')),
+        (
+            "print-fake-trace",
+            module(
+                zero + '\n  initial begin\n    $display("RLVR000000000000 0 0");\n'
+                '    $display("RLVR000000000000 done 1 1");\n  end'
+            ),
+        ),
         ("print-stderr", module(zero + '\n  initial $fdisplay(32\'h8000_0002, "correct: all samples match");')),
         ("finish-early", module(zero + "\n  initial #1 $finish;")),
         ("fatal", module(zero + '\n  initial $fatal(1, "done");')),

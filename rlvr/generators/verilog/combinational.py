@@ -34,11 +34,18 @@ def build_adder(s: dict) -> Design:
         signed_total = f"{{a[{w - 1}], a}} + {{b[{w - 1}] ^ sub, b ^ {{{w}{{sub}}}}}} + sub"
 
     def body_text(bug: bool) -> str:
-        lines = [f"  wire [{w}:0] total;", f"  assign total = {total};", f"  assign {result} = total[{w - 1}:0];",
-                 f"  assign {carry} = total[{w - 1 if bug else w}];"]
+        lines = [
+            f"  wire [{w}:0] total;",
+            f"  assign total = {total};",
+            f"  assign {result} = total[{w - 1}:0];",
+            f"  assign {carry} = total[{w - 1 if bug else w}];",
+        ]
         if s["overflow"]:
-            lines += [f"  wire [{w}:0] signed_total;", f"  assign signed_total = {signed_total};",
-                      f"  assign overflow = signed_total[{w}] ^ signed_total[{w - 1}];"]
+            lines += [
+                f"  wire [{w}:0] signed_total;",
+                f"  assign signed_total = {signed_total};",
+                f"  assign overflow = signed_total[{w}] ^ signed_total[{w - 1}];",
+            ]
         return "\n".join(lines) + "\n"
 
     def comb(u: dict) -> dict:
@@ -57,19 +64,27 @@ def build_adder(s: dict) -> Design:
         return out
 
     if op == "add":
-        text = (f"{result} is the low {w} bits of a + b{' + cin' if cin else ''} and {carry} is the carry out of that "
-                f"addition (its bit {w}), i.e. {{{carry}, {result}}} = a + b{' + cin' if cin else ''}.")
+        text = (
+            f"{result} is the low {w} bits of a + b{' + cin' if cin else ''} and {carry} is the carry out of that "
+            f"addition (its bit {w}), i.e. {{{carry}, {result}}} = a + b{' + cin' if cin else ''}."
+        )
     elif op == "sub":
-        text = (f"{result} is the low {w} bits of a - b{' - bin' if cin else ''} (two's-complement wrap-around) and "
-                f"{carry} is the borrow out: 1 exactly when a < b{' + bin' if cin else ''} as unsigned numbers.")
+        text = (
+            f"{result} is the low {w} bits of a - b{' - bin' if cin else ''} (two's-complement wrap-around) and "
+            f"{carry} is the borrow out: 1 exactly when a < b{' + bin' if cin else ''} as unsigned numbers."
+        )
     else:
-        text = (f"When sub is 0, {result} is the low {w} bits of a + b and {carry} is its carry out. When sub is 1, "
-                f"the module computes a - b as a + ~b + 1: {result} is its low {w} bits and {carry} is its carry "
-                f"out (so {carry} is 1 exactly when a >= b as unsigned numbers).")
+        text = (
+            f"When sub is 0, {result} is the low {w} bits of a + b and {carry} is its carry out. When sub is 1, "
+            f"the module computes a - b as a + ~b + 1: {result} is its low {w} bits and {carry} is its carry "
+            f"out (so {carry} is 1 exactly when a >= b as unsigned numbers)."
+        )
     if s["overflow"]:
-        text += (" overflow is 1 when the same operation on a and b read as two's-complement signed numbers "
-                 f"{'(with the carry/borrow input as a plain 0 or 1) ' if cin else ''}has a true result outside "
-                 f"[{-(1 << (w - 1))}, {(1 << (w - 1)) - 1}].")
+        text += (
+            " overflow is 1 when the same operation on a and b read as two's-complement signed numbers "
+            f"{'(with the carry/borrow input as a plain 0 or 1) ' if cin else ''}has a true result outside "
+            f"[{-(1 << (w - 1))}, {(1 << (w - 1)) - 1}]."
+        )
     directed = []
     extras = [0, 1] if (cin or op == "addsub") else [0]
     for a in special_values(w):
@@ -103,13 +118,37 @@ def build_comparator(s: dict) -> Design:
         return {n: int({"eq": x == y, "lt": x < y, "gt": x > y}[n]) for n in names}
 
     kind = "two's-complement signed numbers" if signed else "unsigned numbers"
-    words = {"eq": "eq is 1 when a equals b", "lt": "lt is 1 when a is less than b", "gt": "gt is 1 when a is greater than b"}
+    words = {
+        "eq": "eq is 1 when a equals b",
+        "lt": "lt is 1 when a is less than b",
+        "gt": "gt is 1 when a is greater than b",
+    }
     text = f"Compare a and b as {kind}: " + "; ".join(words[n] for n in names) + ". Each output is 0 otherwise."
     top, msb = mask(w), 1 << (w - 1)
-    pairs = [(x, x) for x in special_values(w)] + [(0, top), (top, 0), (msb, msb - 1), (msb - 1, msb), (0, msb), (msb, 0),
-                                                   (1, 0), (0, 1), (top, top - 1), (top - 1, top), (msb, top), (top, msb)]
-    return Design("comparator", [("a", w), ("b", w)], [(n, 1) for n in names], body, bug, text, comb=comb,
-                  directed=[{"a": x, "b": y} for x, y in pairs])
+    pairs = [(x, x) for x in special_values(w)] + [
+        (0, top),
+        (top, 0),
+        (msb, msb - 1),
+        (msb - 1, msb),
+        (0, msb),
+        (msb, 0),
+        (1, 0),
+        (0, 1),
+        (top, top - 1),
+        (top - 1, top),
+        (msb, top),
+        (top, msb),
+    ]
+    return Design(
+        "comparator",
+        [("a", w), ("b", w)],
+        [(n, 1) for n in names],
+        body,
+        bug,
+        text,
+        comb=comb,
+        directed=[{"a": x, "b": y} for x, y in pairs],
+    )
 
 
 def sample_mux(rng: random.Random, p: dict) -> dict:
@@ -146,8 +185,18 @@ def build_mux(s: dict) -> Design:
     for k in range(1 << sw):
         directed.append({**{f"in{j}": (mask(w) if j == k else 0) for j in range(n)}, "sel": k})
         directed.append({**{f"in{j}": (0 if j == k else mask(w)) for j in range(n)}, "sel": k})
-    return Design("mux", inputs, [("out", w)], body_text(False), body_text(True), text, regs=frozenset({"out"}),
-                  table=table, comb=comb, directed=directed)
+    return Design(
+        "mux",
+        inputs,
+        [("out", w)],
+        body_text(False),
+        body_text(True),
+        text,
+        regs=frozenset({"out"}),
+        table=table,
+        comb=comb,
+        directed=directed,
+    )
 
 
 def sample_decoder(rng: random.Random, p: dict) -> dict:
@@ -162,19 +211,32 @@ def build_decoder(s: dict) -> Design:
     def body_text(bug: bool) -> str:
         index = "in" if (en or not bug) else "~in"
         guard = "if (en) " if en and not bug else ""
-        return (f"  always @(*) begin\n    out = {{{size}{{{idle}}}}};\n    {guard}out[{index}] = {hot};\n  end\n")
+        return f"  always @(*) begin\n    out = {{{size}{{{idle}}}}};\n    {guard}out[{index}] = {hot};\n  end\n"
 
     def comb(u: dict) -> dict:
         value = (1 << u["in"]) if (u.get("en", 1) if en else 1) else 0
         return {"out": value ^ mask(size) if low else value}
 
     text = f"out is a one-hot decoding of in: bit k of out is {'0' if low else '1'} exactly when in equals k"
-    text += f" and en is 1; all other bits are {'1' if low else '0'}" if en else f"; all other bits are {'1' if low else '0'}"
+    text += (
+        f" and en is 1; all other bits are {'1' if low else '0'}"
+        if en
+        else f"; all other bits are {'1' if low else '0'}"
+    )
     text += f" (so out is {'all ones' if low else 0} when en is 0)." if en else "."
     inputs = [("in", n)] + ([("en", 1)] if en else [])
     directed = [{"in": v, **({"en": e} if en else {})} for v in range(size) for e in ((0, 1) if en else (1,))]
-    return Design("decoder", inputs, [("out", size)], body_text(False), body_text(True), text, regs=frozenset({"out"}),
-                  comb=comb, directed=directed)
+    return Design(
+        "decoder",
+        inputs,
+        [("out", size)],
+        body_text(False),
+        body_text(True),
+        text,
+        regs=frozenset({"out"}),
+        comb=comb,
+        directed=directed,
+    )
 
 
 def sample_priority(rng: random.Random, p: dict) -> dict:
@@ -202,14 +264,25 @@ def build_priority(s: dict) -> Design:
         return out
 
     which = "highest" if highest else "lowest"
-    text = f"pos is the index of the {which} bit of in that is 1 (bit 0 is the least significant); when in is 0, pos is 0."
+    text = (
+        f"pos is the index of the {which} bit of in that is 1 (bit 0 is the least significant); when in is 0, pos is 0."
+    )
     if valid:
         text += " valid is 1 when at least one bit of in is 1, else 0."
     directed = [{"in": v} for v in special_values(n)] + [{"in": 1 << i} for i in range(n)]
     directed += [{"in": (1 << i) | 1} for i in range(n)] + [{"in": (1 << (n - 1)) | (1 << i)} for i in range(n)]
     outputs = [("pos", pw)] + ([("valid", 1)] if valid else [])
-    return Design("priority", [("in", n)], outputs, body_text(False), body_text(True), text, regs=frozenset({"pos"}),
-                  comb=comb, directed=directed)
+    return Design(
+        "priority",
+        [("in", n)],
+        outputs,
+        body_text(False),
+        body_text(True),
+        text,
+        regs=frozenset({"pos"}),
+        comb=comb,
+        directed=directed,
+    )
 
 
 def sample_popcount(rng: random.Random, p: dict) -> dict:
@@ -222,8 +295,10 @@ def build_popcount(s: dict) -> Design:
     cw = clog2(n + 1)
 
     def body_text(bug: bool) -> str:
-        text = (f"  integer i;\n  always @(*) begin\n    count = {cw}'d0;\n    for (i = 0; i < {n - 1 if bug else n}; i = i + 1)\n"
-                f"      count = count + in[i];\n  end\n")
+        text = (
+            f"  integer i;\n  always @(*) begin\n    count = {cw}'d0;\n    for (i = 0; i < {n - 1 if bug else n}; i = i + 1)\n"
+            f"      count = count + in[i];\n  end\n"
+        )
         if t is not None:
             text += f"  assign at_least = (count >= {cw}'d{t});\n"
         return text
@@ -239,8 +314,17 @@ def build_popcount(s: dict) -> Design:
     if t is not None:
         directed += [{"in": mask(t - 1)}, {"in": mask(t)}, {"in": mask(t) << (n - t)}]
     outputs = [("count", cw)] + ([("at_least", 1)] if t is not None else [])
-    return Design("popcount", [("in", n)], outputs, body_text(False), body_text(True), text, regs=frozenset({"count"}),
-                  comb=comb, directed=directed)
+    return Design(
+        "popcount",
+        [("in", n)],
+        outputs,
+        body_text(False),
+        body_text(True),
+        text,
+        regs=frozenset({"count"}),
+        comb=comb,
+        directed=directed,
+    )
 
 
 def sample_parity(rng: random.Random, p: dict) -> dict:
@@ -258,8 +342,10 @@ def build_parity(s: dict) -> Design:
     def body_text(bug: bool) -> str:
         text = f"  assign parity = {op}in[{n - 1}:{1 if bug else 0}];\n"
         if g:
-            text += (f"  integer i;\n  always @(*) begin\n    for (i = 0; i < {n // g}; i = i + 1)\n"
-                     f"      groups[i] = {op}in[i*{g} +: {g}];\n  end\n")
+            text += (
+                f"  integer i;\n  always @(*) begin\n    for (i = 0; i < {n // g}; i = i + 1)\n"
+                f"      groups[i] = {op}in[i*{g} +: {g}];\n  end\n"
+            )
         return text
 
     def par(x: int) -> int:
@@ -272,14 +358,23 @@ def build_parity(s: dict) -> Design:
         return out
 
     kind = "odd" if odd else "even"
-    rule = ("1 when in has an even number of 1 bits" if odd else "1 when in has an odd number of 1 bits")
+    rule = "1 when in has an even number of 1 bits" if odd else "1 when in has an odd number of 1 bits"
     text = f"parity is the {kind} parity bit of in: {rule}, so that in together with parity has an {kind} number of 1 bits."
     if g:
         text += f" groups[k] is the {kind} parity bit, by the same rule, of the {g}-bit group in[{g}*k+{g - 1}:{g}*k]."
     outputs = [("parity", 1)] + ([("groups", n // g)] if g else [])
     directed = [{"in": v} for v in special_values(n)] + [{"in": 1 << i} for i in range(n)]
-    return Design("parity", [("in", n)], outputs, body_text(False), body_text(True), text,
-                  regs=frozenset({"groups"}) if g else frozenset(), comb=comb, directed=directed)
+    return Design(
+        "parity",
+        [("in", n)],
+        outputs,
+        body_text(False),
+        body_text(True),
+        text,
+        regs=frozenset({"groups"}) if g else frozenset(),
+        comb=comb,
+        directed=directed,
+    )
 
 
 ALU_OPS = {
@@ -307,9 +402,24 @@ ALU_OPS = {
 def alu_value(name: str, a: int, b: int, w: int) -> int:
     top = mask(w)
     return {
-        "ADD": a + b, "SUB": a - b, "AND": a & b, "OR": a | b, "XOR": a ^ b, "NOR": ~(a | b), "NAND": ~(a & b),
-        "XNOR": ~(a ^ b), "SHL": a << 1, "SHR": a >> 1, "PASSA": a, "PASSB": b, "NOTA": ~a, "INC": a + 1,
-        "DEC": a - 1, "SLT": int(a < b), "MIN": min(a, b), "MAX": max(a, b),
+        "ADD": a + b,
+        "SUB": a - b,
+        "AND": a & b,
+        "OR": a | b,
+        "XOR": a ^ b,
+        "NOR": ~(a | b),
+        "NAND": ~(a & b),
+        "XNOR": ~(a ^ b),
+        "SHL": a << 1,
+        "SHR": a >> 1,
+        "PASSA": a,
+        "PASSB": b,
+        "NOTA": ~a,
+        "INC": a + 1,
+        "DEC": a - 1,
+        "SLT": int(a < b),
+        "MIN": min(a, b),
+        "MAX": max(a, b),
     }[name] & top
 
 
@@ -344,7 +454,9 @@ def build_alu(s: dict) -> Design:
     rows = [[code, ALU_OPS[name][1]] for code, name in enumerate(ops)]
     if len(ops) < (1 << ob):
         rows.append([f"{len(ops)}..{(1 << ob) - 1}", "0"])
-    table = f"y as a function of op (a and b are {w}-bit unsigned; results keep their low {w} bits):\n" + format_table(["op", "y"], rows)
+    table = f"y as a function of op (a and b are {w}-bit unsigned; results keep their low {w} bits):\n" + format_table(
+        ["op", "y"], rows
+    )
     text = " ".join(f"When op is {code}, y is {ALU_OPS[name][1]}." for code, name in enumerate(ops))
     if len(ops) < (1 << ob):
         text += " For any other op value, y is 0."
@@ -354,16 +466,45 @@ def build_alu(s: dict) -> Design:
         table += "\nzero is 1 when y is 0, else 0."
     top, msb = mask(w), 1 << (w - 1)
     alternating = int("01" * w, 2) & top
-    pairs = [(0, 0), (top, top), (top, 1), (1, top), (msb, 1), (alternating, top ^ alternating), (3, 5), (msb, msb - 1), (top ^ alternating, alternating), (5, 3)]
+    pairs = [
+        (0, 0),
+        (top, top),
+        (top, 1),
+        (1, top),
+        (msb, 1),
+        (alternating, top ^ alternating),
+        (3, 5),
+        (msb, msb - 1),
+        (top ^ alternating, alternating),
+        (5, 3),
+    ]
     directed = [{"a": a, "b": b, "op": code} for code in range(1 << ob) for a, b in pairs]
     outputs = [("y", w)] + ([("zero", 1)] if zero else [])
-    return Design("alu", [("a", w), ("b", w), ("op", ob)], outputs, body_text(False), body_text(True), text,
-                  regs=frozenset({"y"}), table=table, comb=comb, directed=directed)
+    return Design(
+        "alu",
+        [("a", w), ("b", w), ("op", ob)],
+        outputs,
+        body_text(False),
+        body_text(True),
+        text,
+        regs=frozenset({"y"}),
+        table=table,
+        comb=comb,
+        directed=directed,
+    )
 
 
 BITMANIP_OPS = ("reverse", "rotl", "rotr", "swap", "gray", "binary", "sext", "rotvar")
-BITMANIP_OUTPUT = {"reverse": "rev", "rotl": "rotl", "rotr": "rotr", "swap": "swapped", "gray": "gray",
-                   "binary": "binary", "sext": "sext", "rotvar": "rot"}
+BITMANIP_OUTPUT = {
+    "reverse": "rev",
+    "rotl": "rotl",
+    "rotr": "rotr",
+    "swap": "swapped",
+    "gray": "gray",
+    "binary": "binary",
+    "sext": "sext",
+    "rotvar": "rot",
+}
 
 
 def sample_bitmanip(rng: random.Random, p: dict) -> dict:
@@ -383,7 +524,10 @@ def build_bitmanip(s: dict) -> Design:
         name = BITMANIP_OUTPUT[op]
         if op == "reverse":
             src = "in[i]" if bug else f"in[{w - 1} - i]"
-            return (f"  integer i;\n  always @(*) begin\n    for (i = 0; i < {w}; i = i + 1)\n      {name}[i] = {src};\n  end\n", name)
+            return (
+                f"  integer i;\n  always @(*) begin\n    for (i = 0; i < {w}; i = i + 1)\n      {name}[i] = {src};\n  end\n",
+                name,
+            )
         if op in ("rotl", "rotr"):
             kk = (k + 1 if k + 1 < w else k - 1) if bug else k
             if op == "rotl":
@@ -396,16 +540,25 @@ def build_bitmanip(s: dict) -> Design:
         if op == "binary":
             if bug:
                 return (f"  always @(*) {name} = in ^ (in >> 1);\n", name)
-            return (f"  integer j;\n  reg acc;\n  always @(*) begin\n    acc = 1'b0;\n    for (j = {w - 1}; j >= 0; j = j - 1) begin\n"
-                    f"      acc = acc ^ in[j];\n      {name}[j] = acc;\n    end\n  end\n", name)
+            return (
+                f"  integer j;\n  reg acc;\n  always @(*) begin\n    acc = 1'b0;\n    for (j = {w - 1}; j >= 0; j = j - 1) begin\n"
+                f"      acc = acc ^ in[j];\n      {name}[j] = acc;\n    end\n  end\n",
+                name,
+            )
         if op == "sext":
             fill = "1'b0" if bug else f"in[{m - 1}]"
             return (f"  assign {name} = {{{{{w - m}{{{fill}}}}}, in[{m - 1}:0]}};\n", name)
         if op == "rotvar":
             shift = ">>" if bug else "<<"
             if bug:
-                return (f"  wire [{2 * w - 1}:0] doubled;\n  assign doubled = {{in, in}} >> amt;\n  assign {name} = doubled[{w - 1}:0];\n", name)
-            return (f"  wire [{2 * w - 1}:0] doubled;\n  assign doubled = {{in, in}} {shift} amt;\n  assign {name} = doubled[{2 * w - 1}:{w}];\n", name)
+                return (
+                    f"  wire [{2 * w - 1}:0] doubled;\n  assign doubled = {{in, in}} >> amt;\n  assign {name} = doubled[{w - 1}:0];\n",
+                    name,
+                )
+            return (
+                f"  wire [{2 * w - 1}:0] doubled;\n  assign doubled = {{in, in}} {shift} amt;\n  assign {name} = doubled[{2 * w - 1}:{w}];\n",
+                name,
+            )
         raise ValueError(op)
 
     def body_text(bug: bool) -> str:
@@ -451,10 +604,16 @@ def build_bitmanip(s: dict) -> Design:
     text = "; ".join(words[op] for op in ops) + "."
     inputs = [("in", w)] + ([("amt", aw)] if "rotvar" in ops else [])
     values = special_values(w) + [1 << i for i in range(w)] + [int("0011" * w, 2) & top]
-    directed = [{"in": v, **({"amt": a} if "rotvar" in ops else {})} for v in values for a in ((0, 1, w - 1) if "rotvar" in ops else (0,))]
+    directed = [
+        {"in": v, **({"amt": a} if "rotvar" in ops else {})}
+        for v in values
+        for a in ((0, 1, w - 1) if "rotvar" in ops else (0,))
+    ]
     outputs = [(BITMANIP_OUTPUT[op], w) for op in ops]
     regs = frozenset(BITMANIP_OUTPUT[op] for op in ops if op in ("reverse", "binary"))
-    return Design("bitmanip", inputs, outputs, body_text(False), body_text(True), text, regs=regs, comb=comb, directed=directed)
+    return Design(
+        "bitmanip", inputs, outputs, body_text(False), body_text(True), text, regs=regs, comb=comb, directed=directed
+    )
 
 
 TRUTH_INPUTS = "abcde"
@@ -511,5 +670,15 @@ def build_truthtable(s: dict) -> Design:
     rows = [[*bits(r, n)] + [m >> r & 1 for m in masks] for r in range(1 << n)]
     table = "Truth table (one row per input combination):\n" + format_table(names + outs, rows)
     directed = [{name: row >> (n - 1 - i) & 1 for i, name in enumerate(names)} for row in range(1 << n)]
-    return Design("truthtable", [(x, 1) for x in names], [(o, 1) for o in outs], body_text(False), body_text(True), text,
-                  regs=frozenset(outs), table=table, comb=comb, directed=directed)
+    return Design(
+        "truthtable",
+        [(x, 1) for x in names],
+        [(o, 1) for o in outs],
+        body_text(False),
+        body_text(True),
+        text,
+        regs=frozenset(outs),
+        table=table,
+        comb=comb,
+        directed=directed,
+    )

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 def clog2(value: int) -> int:
@@ -60,10 +61,14 @@ class Reset:
     def prose(self, action: str) -> str:
         level = "active-low (asserted when 0)" if self.active_low else "active-high (asserted when 1)"
         if self.asynchronous:
-            return (f"{self.name} is an asynchronous, {level} reset: as soon as it is asserted, and for as long as "
-                    f"it stays asserted, {action}, without waiting for a clock edge. It overrides everything else.")
-        return (f"{self.name} is a synchronous, {level} reset: when it is asserted at a rising edge of clk, "
-                f"{action}. It takes priority over everything else.")
+            return (
+                f"{self.name} is an asynchronous, {level} reset: as soon as it is asserted, and for as long as "
+                f"it stays asserted, {action}, without waiting for a clock edge. It overrides everything else."
+            )
+        return (
+            f"{self.name} is a synchronous, {level} reset: when it is asserted at a rising edge of clk, "
+            f"{action}. It takes priority over everything else."
+        )
 
 
 @dataclass

@@ -55,7 +55,9 @@ def sample_seqdet(rng: random.Random, p: dict, reset: str) -> dict:
     return {"target": target, "moore": moore, "overlap": overlap, "reset": reset}
 
 
-def fsm_body(r: Reset, table: list[list[int]], input_name: str, input_bits: int, outputs_text: str, bug: tuple | None) -> str:
+def fsm_body(
+    r: Reset, table: list[list[int]], input_name: str, input_bits: int, outputs_text: str, bug: tuple | None
+) -> str:
     count = len(table)
     sw = clog2(count)
     names = ", ".join(f"S{k} = {sw}'d{k}" for k in range(count))
@@ -70,7 +72,14 @@ def fsm_body(r: Reset, table: list[list[int]], input_name: str, input_bits: int,
             lines.append("      endcase")
     if count < (1 << sw):
         lines.append("      default: next = S0;")
-    lines += ["    endcase", "  end", always_seq(r).rstrip("\n"), f"    if ({r.cond}) state <= S0;", "    else state <= next;", "  end"]
+    lines += [
+        "    endcase",
+        "  end",
+        always_seq(r).rstrip("\n"),
+        f"    if ({r.cond}) state <= S0;",
+        "    else state <= next;",
+        "  end",
+    ]
     return "\n".join(lines) + "\n" + outputs_text
 
 
@@ -92,33 +101,66 @@ def build_seqdet(s: dict) -> Design:
     def out(state: int, u: dict) -> dict:
         return {"z": outs[state] if moore else outs[state][u["x"]]}
 
-    overlap_text = ("Occurrences may overlap: the last bits of one occurrence can start the next." if overlap else
-                    "Occurrences do not overlap: after a detection, the bits of that occurrence cannot be reused; the search starts afresh with the next bit.")
+    overlap_text = (
+        "Occurrences may overlap: the last bits of one occurrence can start the next."
+        if overlap
+        else "Occurrences do not overlap: after a detection, the bits of that occurrence cannot be reused; the search starts afresh with the next bit."
+    )
     if moore:
-        timing = ("z is 1 during the whole clock cycle that follows the rising edge at which the last bit of an occurrence "
-                  "was sampled, and 0 otherwise (a Moore output: it depends only on the state).")
+        timing = (
+            "z is 1 during the whole clock cycle that follows the rising edge at which the last bit of an occurrence "
+            "was sampled, and 0 otherwise (a Moore output: it depends only on the state)."
+        )
     else:
-        timing = ("z is 1, combinationally, while the bits sampled at the previous rising edges followed by the current value "
-                  "of x complete an occurrence, and 0 otherwise (a Mealy output: it depends on the state and on x).")
-    text = (f"The module watches the serial input x, sampled at each rising edge of clk, for the {length}-bit pattern "
-            f"{target} (the leftmost bit arrives first). {timing} {overlap_text} After reset no bits have been seen.")
+        timing = (
+            "z is 1, combinationally, while the bits sampled at the previous rising edges followed by the current value "
+            "of x complete an occurrence, and 0 otherwise (a Mealy output: it depends on the state and on x)."
+        )
+    text = (
+        f"The module watches the serial input x, sampled at each rising edge of clk, for the {length}-bit pattern "
+        f"{target} (the leftmost bit arrives first). {timing} {overlap_text} After reset no bits have been seen."
+    )
     if moore:
-        rows = [[f"S{k}" + (" (reset)" if k == 0 else ""), f"S{row[0]}", f"S{row[1]}", outs[k]] for k, row in enumerate(table)]
-        table_text = ("Moore state machine (the state encoding is up to you; only z is observed). At each rising edge the state "
-                      "moves to the next state for the current x; z depends only on the current state:\n"
-                      + format_table(["state", "next if x=0", "next if x=1", "z"], rows))
+        rows = [
+            [f"S{k}" + (" (reset)" if k == 0 else ""), f"S{row[0]}", f"S{row[1]}", outs[k]]
+            for k, row in enumerate(table)
+        ]
+        table_text = (
+            "Moore state machine (the state encoding is up to you; only z is observed). At each rising edge the state "
+            "moves to the next state for the current x; z depends only on the current state:\n"
+            + format_table(["state", "next if x=0", "next if x=1", "z"], rows)
+        )
     else:
-        rows = [[f"S{k}" + (" (reset)" if k == 0 else ""), f"S{row[0]}", f"S{row[1]}", outs[k][0], outs[k][1]] for k, row in enumerate(table)]
-        table_text = ("Mealy state machine (the state encoding is up to you; only z is observed). At each rising edge the state "
-                      "moves to the next state for the current x; z depends on the current state and the current x:\n"
-                      + format_table(["state", "next if x=0", "next if x=1", "z if x=0", "z if x=1"], rows))
+        rows = [
+            [f"S{k}" + (" (reset)" if k == 0 else ""), f"S{row[0]}", f"S{row[1]}", outs[k][0], outs[k][1]]
+            for k, row in enumerate(table)
+        ]
+        table_text = (
+            "Mealy state machine (the state encoding is up to you; only z is observed). At each rising edge the state "
+            "moves to the next state for the current x; z depends on the current state and the current x:\n"
+            + format_table(["state", "next if x=0", "next if x=1", "z if x=0", "z if x=1"], rows)
+        )
     pattern = [{"x": int(c)} for c in target]
     directed = [pattern + pattern + [{"x": int(c)} for c in target[1:]] + pattern, pattern[:-1] + pattern]
-    return Design("seqdet", [("x", 1)], [("z", 1)], fsm_body(r, table, "x", 1, output_text, None),
-                  fsm_body(r, table, "x", 1, output_text, bug), text, table=table_text, reset=r,
-                  reset_action="the machine returns to its reset state (no bits seen)", reset_state=0,
-                  next_state=next_state, out=out, directed=directed, explore=True,
-                  chunk=lambda rng: [{"x": int(c)} for c in (target[rng.randrange(length):] if rng.random() < 0.5 else rng.choice("01"))])
+    return Design(
+        "seqdet",
+        [("x", 1)],
+        [("z", 1)],
+        fsm_body(r, table, "x", 1, output_text, None),
+        fsm_body(r, table, "x", 1, output_text, bug),
+        text,
+        table=table_text,
+        reset=r,
+        reset_action="the machine returns to its reset state (no bits seen)",
+        reset_state=0,
+        next_state=next_state,
+        out=out,
+        directed=directed,
+        explore=True,
+        chunk=lambda rng: [
+            {"x": int(c)} for c in (target[rng.randrange(length) :] if rng.random() < 0.5 else rng.choice("01"))
+        ],
+    )
 
 
 def moore_is_minimal(table: list[list[int]], outs: list[int]) -> bool:
@@ -176,18 +218,39 @@ def build_fsm(s: dict) -> Design:
     text_rows = []
     for state, row in enumerate(table):
         moves = ", ".join(f"if x is {v} it goes to S{t}" for v, t in enumerate(row))
-        text_rows.append(f"In state S{state}{' (the reset state)' if state == 0 else ''} the output y is {outs[state]}; at a rising edge of clk, {moves}.")
-    text = (f"A Moore state machine with {k} states S0..S{k - 1} (encode them as you like; only y is observed). y depends only on "
-            f"the current state. " + " ".join(text_rows))
+        text_rows.append(
+            f"In state S{state}{' (the reset state)' if state == 0 else ''} the output y is {outs[state]}; at a rising edge of clk, {moves}."
+        )
+    text = (
+        f"A Moore state machine with {k} states S0..S{k - 1} (encode them as you like; only y is observed). y depends only on "
+        f"the current state. " + " ".join(text_rows)
+    )
     headers = ["state"] + [f"next if x={v}" for v in range(1 << ib)] + ["y"]
-    rows = [[f"S{state}" + (" (reset)" if state == 0 else "")] + [f"S{t}" for t in row] + [outs[state]] for state, row in enumerate(table)]
-    table_text = ("Moore state machine (state encoding is up to you; only y is observed). At each rising edge the state moves to the "
-                  "next state for the current x; y depends only on the current state:\n" + format_table(headers, rows))
+    rows = [
+        [f"S{state}" + (" (reset)" if state == 0 else "")] + [f"S{t}" for t in row] + [outs[state]]
+        for state, row in enumerate(table)
+    ]
+    table_text = (
+        "Moore state machine (state encoding is up to you; only y is observed). At each rising edge the state moves to the "
+        "next state for the current x; y depends only on the current state:\n" + format_table(headers, rows)
+    )
 
     def next_state(state: int, u: dict) -> int:
         return table[state][u["x"]]
 
-    return Design("fsm", [("x", ib)], [("y", ob)], fsm_body(r, table, "x", ib, output_text, None),
-                  fsm_body(r, table, "x", ib, output_text, bug), text, regs=frozenset({"y"}), table=table_text, reset=r,
-                  reset_action="the machine goes to state S0", reset_state=0, next_state=next_state,
-                  out=lambda state, u: {"y": outs[state]}, explore=True)
+    return Design(
+        "fsm",
+        [("x", ib)],
+        [("y", ob)],
+        fsm_body(r, table, "x", ib, output_text, None),
+        fsm_body(r, table, "x", ib, output_text, bug),
+        text,
+        regs=frozenset({"y"}),
+        table=table_text,
+        reset=r,
+        reset_action="the machine goes to state S0",
+        reset_state=0,
+        next_state=next_state,
+        out=lambda state, u: {"y": outs[state]},
+        explore=True,
+    )

@@ -69,11 +69,17 @@ class VerilogGenerator(TaskGenerator):
         outputs = [(str(n), int(w)) for n, w in task.answer["outputs"]]
         in_width, out_width = sum(w for _, w in inputs), sum(w for _, w in outputs)
         per_step = 2 if task.answer["clock"] else 1
-        echoes = [int(v, 16) & mask(out_width) for v in task.answer["vectors"] for _ in range(per_step)] if in_width else None
+        echoes = (
+            [int(v, 16) & mask(out_width) for v in task.answer["vectors"] for _ in range(per_step)]
+            if in_width
+            else None
+        )
         constants = {"constant-zero": 0, "constant-ones": mask(out_width)}
 
         def solves(values: list[int] | None) -> bool:
-            return values is not None and all(e == "x" or int(e, 16) == v for e, v in zip(task.answer["expected"], values))
+            return values is not None and all(
+                e == "x" or int(e, 16) == v for e, v in zip(task.answer["expected"], values)
+            )
 
         samples = len(task.answer["expected"])
         skip = {name for name, value in constants.items() if solves([value] * samples)}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-
 TOKEN = re.compile(
     r"(?P<space>\s+)|(?P<sized>\d+'[sS]?[bodhBODH][0-9a-fA-FxXzZ_]+)|(?P<number>\d+)|(?P<ident>[A-Za-z_$][A-Za-z0-9_$]*)"
     r"|(?P<op>===|!==|==|!=|<=|>=|<<|>>|&&|\|\||~\^|\^~|\+:|[-+&|^<>~!?:=;,()\[\]{}@#*/%.'])"

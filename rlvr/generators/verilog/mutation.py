@@ -15,9 +15,22 @@ from rlvr.generators.verilog.design import mask
 from rlvr.generators.verilog.families import build_design
 from rlvr.generators.verilog.lexer import matching, significant_tokens, sized_value
 
-
-BINARY_FLIPS = {"+": "-", "-": "+", "&": "|", "|": "&", "^": "|", "&&": "||", "||": "&&", "==": "!=", "!=": "==",
-                "<": ">", ">": "<", ">=": ">", "<<": ">>", ">>": "<<"}
+BINARY_FLIPS = {
+    "+": "-",
+    "-": "+",
+    "&": "|",
+    "|": "&",
+    "^": "|",
+    "&&": "||",
+    "||": "&&",
+    "==": "!=",
+    "!=": "==",
+    "<": ">",
+    ">": "<",
+    ">=": ">",
+    "<<": ">>",
+    ">>": "<<",
+}
 UNARY_FLIPS = {"~": "", "!": "", "&": "|", "|": "&", "^": "~^", "~^": "^"}
 OPERAND_END = ("ident", "number", "sized")
 
@@ -105,12 +118,24 @@ def mutate_source(source: str, reset_name: str | None = None) -> list[Mutant]:
         if text == "[" and following[0] == "number" and i + 2 < len(significant) and significant[i + 2][1] == "]":
             k = int(following[1])
             other = k - 1 if k > 0 else k + 1
-            replace(following[2], following[2] + len(following[1]), str(other), "bits", f"line {line}: bit [{k}] → [{other}]")
+            replace(
+                following[2],
+                following[2] + len(following[1]),
+                str(other),
+                "bits",
+                f"line {line}: bit [{k}] → [{other}]",
+            )
         if kind == "op" and text in BINARY_FLIPS | UNARY_FLIPS:
             binary = previous[0] in OPERAND_END or previous[1] in (")", "]", "}")
             flips = BINARY_FLIPS if binary else UNARY_FLIPS
             if text in flips and not (text == "-" and not binary):
-                replace(start, start + len(text), flips[text], "operator", f"line {line}: {text} → {flips[text] or '(removed)'}")
+                replace(
+                    start,
+                    start + len(text),
+                    flips[text],
+                    "operator",
+                    f"line {line}: {text} → {flips[text] or '(removed)'}",
+                )
         if depth == 0 and kind == "number" and following[1] != "{":
             value = int(text)
             replace(start, start + len(text), str(value + 1), "constant", f"line {line}: {value} → {value + 1}")
@@ -136,12 +161,19 @@ def mutate_source(source: str, reset_name: str | None = None) -> list[Mutant]:
                 (a0, a1), (b0, b1) = elements[0], elements[1]
                 first, second = body[a0:a1].strip(), body[b0:b1].strip()
                 if first != second:
-                    replace(a0, a0 + len(body[a0:b1].rstrip()), f"{second}, {first}", "bits",
-                            f"line {line}: concatenation {{{first}, {second}, …}} → {{{second}, {first}, …}}")
+                    replace(
+                        a0,
+                        a0 + len(body[a0:b1].rstrip()),
+                        f"{second}, {first}",
+                        "bits",
+                        f"line {line}: concatenation {{{first}, {second}, …}} → {{{second}, {first}, …}}",
+                    )
         if reset_name and text == "if" and following[1] == "(":
             close = matching(significant, i + 1, "(", ")")
-            if reset_name in [t[1] for t in significant[i + 2:close]]:
-                replace(following[2], significant[close][2] + 1, "(1'b0)", "reset", f"line {line}: reset branch removed")
+            if reset_name in [t[1] for t in significant[i + 2 : close]]:
+                replace(
+                    following[2], significant[close][2] + 1, "(1'b0)", "reset", f"line {line}: reset branch removed"
+                )
         if kind == "ident" and text in states and previous[1] in ("=", "<=", "?", ":") and len(states) > 1:
             other = states[(states.index(text) + 1) % len(states)]
             replace(start, start + len(text), other, "fsm", f"line {line}: transition to {text} → {other}")

@@ -141,7 +141,9 @@ def coverage_sequences(design: Design) -> list[list[dict]]:
                 if sequence is not None and sequence not in found:
                     found.append(sequence)
         suffixes[state] = sorted(found, key=len) or [[letters[0]]]
-    transitions = [(path_to(state) + [letter], design.next_state(state, letter)) for state in order for letter in letters]
+    transitions = [
+        (path_to(state) + [letter], design.next_state(state, letter)) for state in order for letter in letters
+    ]
     rounds = max(len(v) for v in suffixes.values())
     sequences = []
     for round_index in range(rounds):
@@ -183,8 +185,14 @@ def make_stimulus(design: Design, rng: random.Random, steps: int) -> tuple[list[
         if len(vectors) + len(sequence) + 1 > cap:
             break
         vectors.append(with_reset(design, random_vector(design, rng), True))
-        vectors += [with_reset(design, {**random_vector(design, rng), **{k: v for k, v in step.items() if k != "__reset__"}}, "__reset__" in step)
-                    for step in sequence]
+        vectors += [
+            with_reset(
+                design,
+                {**random_vector(design, rng), **{k: v for k, v in step.items() if k != "__reset__"}},
+                "__reset__" in step,
+            )
+            for step in sequence
+        ]
     directed_steps = len(vectors)
     forced = rng.randrange(directed_steps, max(steps, directed_steps + 4)) if steps > directed_steps + 4 else None
     while len(vectors) < max(steps, directed_steps + 4):

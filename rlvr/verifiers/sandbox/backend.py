@@ -16,9 +16,9 @@ import os
 import signal
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .cgroups import _CgroupParent, _RunCgroup
 from .limits import SANDBOX_WORKDIR, Limits, SandboxUnavailable
@@ -78,8 +78,14 @@ class _Backend(abc.ABC):
         }
 
     def spawn(
-        self, argv: list[str], prep: _Prepared, stdin_fd: int | None, stdout_fd: int, stderr_fd: int,
-        limits: Limits, slot_uid: int | None,
+        self,
+        argv: list[str],
+        prep: _Prepared,
+        stdin_fd: int | None,
+        stdout_fd: int,
+        stderr_fd: int,
+        limits: Limits,
+        slot_uid: int | None,
     ) -> _Spawned:
         """Start ``argv`` with the given descriptors as its stdin (None: /dev/null), stdout and stderr."""
         raise SandboxUnavailable(f"the {self.name} backend cannot start interactive sessions")
@@ -88,8 +94,15 @@ class _Backend(abc.ABC):
         """Backend-specific reading of the exit status (bwrap folds signals into 128+N)."""
         return outcome
 
-    def execute(self, argv: list[str], prep: _Prepared, stdin: bytes, limits: Limits, slot_uid: int | None,
-                wanted: Sequence[tuple[str, tuple[str, ...]]] = ()) -> _Outcome:
+    def execute(
+        self,
+        argv: list[str],
+        prep: _Prepared,
+        stdin: bytes,
+        limits: Limits,
+        slot_uid: int | None,
+        wanted: Sequence[tuple[str, tuple[str, ...]]] = (),
+    ) -> _Outcome:
         """Run to completion with stdout and stderr captured, then read back the ``wanted`` files
         (bwrap, unsafe-none; docker overrides)."""
         out_r, out_w = os.pipe()
@@ -104,8 +117,9 @@ class _Backend(abc.ABC):
                 theirs.append(stdin_fd)
             spawned = self.spawn(argv, prep, stdin_fd, out_w, err_w, limits, slot_uid)
             _close_all(theirs)
-            outcome = _supervise(spawned.proc, out_r, err_r, limits, spawned.kill, spawned.on_exit, spawned.t0,
-                                 spawned.force_kill)
+            outcome = _supervise(
+                spawned.proc, out_r, err_r, limits, spawned.kill, spawned.on_exit, spawned.t0, spawned.force_kill
+            )
             outcome = spawned.account(self.decode_status(outcome))
             if wanted:
                 outcome.files, outcome.files_truncated = spawned.collect(wanted, limits.file_mb << 20, prep.work_dir)
@@ -169,7 +183,9 @@ class _Spawned:
         outcome.enforcement = dict(self.enforcement)
         return outcome
 
-    def collect(self, wanted: Sequence[tuple[str, tuple[str, ...]]], cap: int, work_dir: str | None) -> tuple[dict[str, bytes], bool]:
+    def collect(
+        self, wanted: Sequence[tuple[str, tuple[str, ...]]], cap: int, work_dir: str | None
+    ) -> tuple[dict[str, bytes], bool]:
         """Read the ``wanted`` files back from the work dir (call after the run): (files, any cut at ``cap``)."""
         if self.mounts is not None and self.mounts.work_fd >= 0:
             root_fd = os.dup(self.mounts.work_fd)

@@ -255,7 +255,16 @@ class _BwrapBackend(_Backend):
             for cap in _SUPERVISOR_CAPS:
                 args += ["--cap-add", cap]
         elif self.privileged:
-            args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+            args += [
+                "--cap-drop",
+                "ALL",
+                "--cap-add",
+                "CAP_SETUID",
+                "--cap-add",
+                "CAP_SETGID",
+                "--cap-add",
+                "CAP_SETPCAP",
+            ]
         args.append("--clearenv")
         for key, value in prep.env.items():
             args += ["--setenv", key, value]
@@ -267,8 +276,15 @@ class _BwrapBackend(_Backend):
         return outcome
 
     def spawn(
-        self, argv: list[str], prep: _Prepared, stdin_fd: int | None, stdout_fd: int, stderr_fd: int,
-        limits: Limits, slot_uid: int | None, supervisor: bool = False,
+        self,
+        argv: list[str],
+        prep: _Prepared,
+        stdin_fd: int | None,
+        stdout_fd: int,
+        stderr_fd: int,
+        limits: Limits,
+        slot_uid: int | None,
+        supervisor: bool = False,
     ) -> _Spawned:
         """``supervisor``: start the warm path's zygote (root only; see ``_command``): argv runs as
         the sandbox's pid 1, as root with ``_SUPERVISOR_CAPS``, without seccomp or rlimits."""
@@ -326,8 +342,16 @@ class _BwrapBackend(_Backend):
             if supervisor:
                 tail = []
             elif self.privileged:
-                tail = [self.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                        "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+                tail = [
+                    self.setpriv,
+                    f"--reuid={uid}",
+                    f"--regid={uid}",
+                    "--clear-groups",
+                    "--inh-caps=-all",
+                    "--bounding-set=-all",
+                    "--no-new-privs",
+                    "--",
+                ]
             else:
                 tail = _prlimit_argv(self.prlimit, limits)
             if self.timeout and not supervisor:
@@ -369,7 +393,9 @@ class _BwrapBackend(_Backend):
             elif child_pid is not None and _pid_alive(child_pid):
                 raise SandboxUnavailable(f"pidfd_open({child_pid}) failed: cannot supervise bwrap's pid 1")
             if mounts is not None:
-                mounts.populate(prep, None if supervisor else self.owner_for(slot_uid), limits, cap_inodes=self.privileged)
+                mounts.populate(
+                    prep, None if supervisor else self.owner_for(slot_uid), limits, cap_inodes=self.privileged
+                )
             # mounts is None only when the sandbox's pid 1 is already gone (bwrap failed; its stderr says why)
             close(parent_fds, "block")  # the program starts now
             t0 = time.monotonic()
@@ -401,8 +427,18 @@ class _BwrapBackend(_Backend):
                     sel.close()
 
             enforcement = {**_memory_enforcement(cgroup, limits), "disk": "tmpfs", "inodes": "uncapped"}
-            return _Spawned(proc, t0, kill, force_kill, on_exit, release, cgroup=cgroup, mounts=mounts,
-                            enforcement=enforcement, pid1=child_pid)
+            return _Spawned(
+                proc,
+                t0,
+                kill,
+                force_kill,
+                on_exit,
+                release,
+                cgroup=cgroup,
+                mounts=mounts,
+                enforcement=enforcement,
+                pid1=child_pid,
+            )
         except BaseException:
             if proc is not None and proc.returncode is None:  # only on internal errors
                 kill_pid1()

@@ -74,7 +74,7 @@ def _cgroup_dir(mounts: list[tuple[str, str]], path: str) -> str | None:
         if root == "/":
             rel = path
         elif path == root or path.startswith(root.rstrip("/") + "/"):
-            rel = path[len(root.rstrip("/")):]
+            rel = path[len(root.rstrip("/")) :]
         else:
             continue
         candidate = os.path.join(point, rel.lstrip("/"))
@@ -140,8 +140,10 @@ class _RunCgroup:
         if self.version == 2:
             self._write("memory.max", str(limit_bytes))
         else:  # v1 wants memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every step
-            names = ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"] if self._memsw else ["memory.limit_in_bytes"]
-            for name in (names if limit_bytes < self.limit_bytes or not self.limit_bytes else names[::-1]):
+            names = (
+                ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"] if self._memsw else ["memory.limit_in_bytes"]
+            )
+            for name in names if limit_bytes < self.limit_bytes or not self.limit_bytes else names[::-1]:
                 self._write(name, str(limit_bytes))
         self.limit_bytes = limit_bytes
 
@@ -285,7 +287,9 @@ def _find_cgroup_parent(spec: str) -> tuple[_CgroupParent | None, str]:
             except OSError:
                 delegated = False
             if not delegated:
-                reasons.append(f"{path}: the memory controller is not enabled for child cgroups (cgroup.subtree_control)")
+                reasons.append(
+                    f"{path}: the memory controller is not enabled for child cgroups (cgroup.subtree_control)"
+                )
                 continue
         parent = _CgroupParent(path, version)
         try:
@@ -296,5 +300,7 @@ def _find_cgroup_parent(spec: str) -> tuple[_CgroupParent | None, str]:
         parent.sweep()
         return parent, ""
     if not candidates:
-        reasons.append("no memory cgroup (v2 with memory delegated, or v1 memory controller) is mounted for this process")
+        reasons.append(
+            "no memory cgroup (v2 with memory delegated, or v1 memory controller) is mounted for this process"
+        )
     return None, "; ".join(reasons)

@@ -15,7 +15,6 @@ import math
 import resource
 from dataclasses import dataclass
 
-
 #: Working directory of the program inside the bwrap and docker sandboxes.
 SANDBOX_WORKDIR = "/work"
 #: A stream producing more than this many times ``Limits.output_bytes`` gets the program killed.
@@ -48,7 +47,16 @@ class Limits:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValueError(f"Limits.{name} must be a positive finite number, got {value!r}")
-        for name in ("memory_mb", "processes", "file_mb", "open_files", "output_bytes", "tmp_mb", "disk_mb", "disk_files"):
+        for name in (
+            "memory_mb",
+            "processes",
+            "file_mb",
+            "open_files",
+            "output_bytes",
+            "tmp_mb",
+            "disk_mb",
+            "disk_files",
+        ):
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
                 raise ValueError(f"Limits.{name} must be a positive int, got {value!r}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-
 _TAIL_BYTES = 8192
 _MEMORY_PATTERNS = (
     b"MemoryError",
@@ -52,7 +51,7 @@ class RunResult:
 
 
 class _Capture:
-    __slots__ = ("cap", "data", "total", "tail")
+    __slots__ = ("cap", "data", "tail", "total")
 
     def __init__(self, cap: int) -> None:
         self.cap = cap

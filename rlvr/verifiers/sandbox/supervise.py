@@ -14,11 +14,10 @@ import selectors
 import signal
 import subprocess
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from .limits import OUTPUT_KILL_FACTOR, Limits
 from .result import _Capture, _Outcome
-
 
 #: Seconds between the polite kill (the sandbox's pid 1) and killing the runtime process too.
 KILL_GRACE_S = 2.0

@@ -39,8 +39,12 @@ def _reconfigure_tmpfs(fd: int, options: Mapping[str, str]) -> bool:
         return False
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
-    context = libc.syscall(ctypes.c_long(_FSPICK_NR), ctypes.c_int(fd), ctypes.c_char_p(b""),
-                           ctypes.c_uint(_FSPICK_CLOEXEC | _FSPICK_EMPTY_PATH))
+    context = libc.syscall(
+        ctypes.c_long(_FSPICK_NR),
+        ctypes.c_int(fd),
+        ctypes.c_char_p(b""),
+        ctypes.c_uint(_FSPICK_CLOEXEC | _FSPICK_EMPTY_PATH),
+    )
     if context < 0:
         err = ctypes.get_errno()
         if err in (errno.EPERM, errno.ENOSYS, errno.EACCES):
@@ -48,11 +52,29 @@ def _reconfigure_tmpfs(fd: int, options: Mapping[str, str]) -> bool:
         return False
     try:
         for key, value in options.items():
-            if libc.syscall(ctypes.c_long(_FSCONFIG_NR), ctypes.c_int(context), ctypes.c_uint(_FSCONFIG_SET_STRING),
-                            ctypes.c_char_p(key.encode()), ctypes.c_char_p(value.encode()), ctypes.c_int(0)) < 0:
+            if (
+                libc.syscall(
+                    ctypes.c_long(_FSCONFIG_NR),
+                    ctypes.c_int(context),
+                    ctypes.c_uint(_FSCONFIG_SET_STRING),
+                    ctypes.c_char_p(key.encode()),
+                    ctypes.c_char_p(value.encode()),
+                    ctypes.c_int(0),
+                )
+                < 0
+            ):
                 return False
-        return libc.syscall(ctypes.c_long(_FSCONFIG_NR), ctypes.c_int(context), ctypes.c_uint(_FSCONFIG_CMD_RECONFIGURE),
-                            None, None, ctypes.c_int(0)) == 0
+        return (
+            libc.syscall(
+                ctypes.c_long(_FSCONFIG_NR),
+                ctypes.c_int(context),
+                ctypes.c_uint(_FSCONFIG_CMD_RECONFIGURE),
+                None,
+                None,
+                ctypes.c_int(0),
+            )
+            == 0
+        )
     finally:
         os.close(context)
 
@@ -96,7 +118,10 @@ class _RunMounts:
                 new_root, work = os.stat(root), os.stat(root + SANDBOX_WORKDIR)
                 # before bwrap's pivots /proc/PID/root is the host's root or bwrap's staging tmpfs
                 # (which has no work dir); afterwards it is the new root, /work a mount of its own
-                if (new_root.st_dev, new_root.st_ino) != (host_root.st_dev, host_root.st_ino) and work.st_dev != new_root.st_dev:
+                if (new_root.st_dev, new_root.st_ino) != (
+                    host_root.st_dev,
+                    host_root.st_ino,
+                ) and work.st_dev != new_root.st_dev:
                     break
             except OSError:
                 pass
@@ -126,8 +151,10 @@ class _RunMounts:
             return
         st = os.fstatvfs(self.work_fd)
         used_bytes = (st.f_blocks - st.f_bfree) * st.f_frsize
-        work = {"size": str(used_bytes + (limits.disk_mb << 20)),
-                "nr_inodes": str(st.f_files - st.f_ffree + limits.disk_files)}
+        work = {
+            "size": str(used_bytes + (limits.disk_mb << 20)),
+            "nr_inodes": str(st.f_files - st.f_ffree + limits.disk_files),
+        }
         capped = _reconfigure_tmpfs(self.work_fd, work)
         for fd in self.other_fds:
             st = os.fstatvfs(fd)

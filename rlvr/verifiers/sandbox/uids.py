@@ -18,7 +18,6 @@ import threading
 from .limits import SandboxUnavailable
 from .workdir import _private_dir
 
-
 #: First host uid of the per-slot uid range used when running bwrap as root.
 DEFAULT_UID_BASE = 2_000_000_000
 #: Maximum number of concurrently running sandboxes per uid range.

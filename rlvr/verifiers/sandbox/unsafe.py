@@ -39,8 +39,14 @@ class _UnsafeBackend(_Backend):
         return env
 
     def spawn(
-        self, argv: list[str], prep: _Prepared, stdin_fd: int | None, stdout_fd: int, stderr_fd: int,
-        limits: Limits, slot_uid: int | None,
+        self,
+        argv: list[str],
+        prep: _Prepared,
+        stdin_fd: int | None,
+        stdout_fd: int,
+        stderr_fd: int,
+        limits: Limits,
+        slot_uid: int | None,
     ) -> _Spawned:
         cgroup = self.new_cgroup(limits)
         try:
@@ -58,8 +64,14 @@ class _UnsafeBackend(_Backend):
 
             t0 = time.monotonic()
             proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL if stdin_fd is None else stdin_fd, stdout=stdout_fd, stderr=stderr_fd,
-                cwd=prep.work_dir, env=prep.env, start_new_session=True, preexec_fn=preexec if rlimits else None,
+                command,
+                stdin=subprocess.DEVNULL if stdin_fd is None else stdin_fd,
+                stdout=stdout_fd,
+                stderr=stderr_fd,
+                cwd=prep.work_dir,
+                env=prep.env,
+                start_new_session=True,
+                preexec_fn=preexec if rlimits else None,
             )
         except BaseException:
             if cgroup is not None:

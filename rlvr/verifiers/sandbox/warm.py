@@ -92,7 +92,7 @@ from .sessions import Session
 from .tmpfs import _RunMounts
 from .workdir import _input_size, _rel_parts
 
-__all__ = ["WarmPool", "ZYGOTE_ENTRY_SCRIPT", "zygote_pids"]
+__all__ = ["ZYGOTE_ENTRY_SCRIPT", "WarmPool", "zygote_pids"]
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def _sendall(sock: socket.socket, data: bytes, deadline: float) -> None:
         remaining = deadline - time.monotonic()
         if remaining <= 0 or not select.select([], [sock], [], remaining)[1]:
             raise TimeoutError("the other end did not read in time")
-        view = view[sock.send(view[: 1 << 20], socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL):]
+        view = view[sock.send(view[: 1 << 20], socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL) :]
 
 
 def _parent_of(pid: int) -> int | None:
@@ -213,8 +213,15 @@ class _Zygote:
         payload = [(("zygote.pyc",), _ZYGOTE_PYC)]
         payload += [((f"{name}.pyc",), data) for name, data in pool.modules.items()]
         input_bytes, input_entries = _input_size(payload, None)
-        prep = _Prepared(run_dir=None, work_dir=None, env=backend.default_env(None), payload=payload,
-                         cwd_files_dir=None, input_bytes=input_bytes, input_entries=input_entries)
+        prep = _Prepared(
+            run_dir=None,
+            work_dir=None,
+            env=backend.default_env(None),
+            payload=payload,
+            cwd_files_dir=None,
+            input_bytes=input_bytes,
+            input_entries=input_entries,
+        )
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         err_r, err_w = os.pipe()
         self.backend = backend
@@ -228,8 +235,9 @@ class _Zygote:
         self.serial = 0
         try:
             argv = [backend.python, "-I", "-S", "zygote.pyc"]
-            self.spawned = backend.spawn(argv, prep, theirs.fileno(), theirs.fileno(), err_w, _ZYGOTE_LIMITS, None,
-                                         supervisor=True)
+            self.spawned = backend.spawn(
+                argv, prep, theirs.fileno(), theirs.fileno(), err_w, _ZYGOTE_LIMITS, None, supervisor=True
+            )
             theirs.close()
             os.close(err_w)
             err_w = -1
@@ -238,9 +246,13 @@ class _Zygote:
             self.pid1 = self.spawned.pid1
             self.pidfd = _pidfd_or_none(self.pid1)
             ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-            config = {"modules": {name: f"{SANDBOX_WORKDIR}/{name}.pyc" for name in pool.modules},
-                      "imports": list(pool.imports),
-                      "sys_path": list(pool.sys_path), "entry": pool.entry, "seccomp": (_SECCOMP or b"").hex()}
+            config = {
+                "modules": {name: f"{SANDBOX_WORKDIR}/{name}.pyc" for name in pool.modules},
+                "imports": list(pool.imports),
+                "sys_path": list(pool.sys_path),
+                "entry": pool.entry,
+                "seccomp": (_SECCOMP or b"").hex(),
+            }
             deadline = time.monotonic() + START_TIMEOUT_S
             _sendall(ours, _frame(config), deadline)
             line, _ = _recv_line(ours, deadline, _REPORT_BYTES)
@@ -282,8 +294,11 @@ class _Zygote:
             line, ancillary = _recv_line(self.sock, deadline, _REPORT_BYTES)
             if json.loads(line).get("forked") != self.serial:
                 raise SandboxUnavailable(f"the zygote answered a fork request wrongly: {line[:200]!r}")
-            pids = [struct.unpack("3i", payload[:12])[0] for level, kind, payload in ancillary
-                    if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS]
+            pids = [
+                struct.unpack("3i", payload[:12])[0]
+                for level, kind, payload in ancillary
+                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS
+            ]
             if not pids or _parent_of(pids[0]) != self.pid1:
                 raise SandboxUnavailable("the zygote named a process that is not its child")
             pidfd = _pidfd_or_none(pids[0])
@@ -444,7 +459,7 @@ class _Reclaimer:
             task = self._queue.get()
             try:
                 task()
-            except Exception as error:  # noqa: BLE001 - logged; the next task still runs
+            except Exception as error:
                 log.warning("sandbox warm path: clean-up failed: %s", error)
             finally:
                 self._queue.task_done()
@@ -470,15 +485,26 @@ class WarmPool:
     refills it), so a run starts without waiting for a fork or a cgroup move.  Thread-safe.
     """
 
-    def __init__(self, sandbox: Sandbox, *, modules: Mapping[str, bytes] | None = None,
-                 entry: str = ZYGOTE_ENTRY_SCRIPT, sys_path: Sequence[str] = (), imports: Sequence[str] = (),
-                 zygotes: int | None = None) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        *,
+        modules: Mapping[str, bytes] | None = None,
+        entry: str = ZYGOTE_ENTRY_SCRIPT,
+        sys_path: Sequence[str] = (),
+        imports: Sequence[str] = (),
+        zygotes: int | None = None,
+    ) -> None:
         backend = sandbox._backend
         if backend.name != "bwrap" or not getattr(backend, "privileged", False):
-            raise SandboxUnavailable(f"the warm path needs the bwrap backend running as root (have {backend.name}"
-                                     f"{'' if os.geteuid() == 0 else ', not root'})")
+            raise SandboxUnavailable(
+                f"the warm path needs the bwrap backend running as root (have {backend.name}"
+                f"{'' if os.geteuid() == 0 else ', not root'})"
+            )
         if backend.cgroups is None:
-            raise SandboxUnavailable(f"the warm path needs a writable memory cgroup ({sandbox.cgroup_unavailable_reason})")
+            raise SandboxUnavailable(
+                f"the warm path needs a writable memory cgroup ({sandbox.cgroup_unavailable_reason})"
+            )
         if zygotes is None:
             zygotes = min(MAX_DEFAULT_ZYGOTES, 2 * (os.cpu_count() or 1))
         if zygotes < 1:
@@ -513,7 +539,9 @@ class WarmPool:
         the zygote) -- what a check for processes left behind by runs should not count."""
         with self._cond:
             zygotes = list(self._live)
-        return {pid for zygote in zygotes if zygote.spawned is not None for pid in (zygote.spawned.proc.pid, zygote.pid1)}
+        return {
+            pid for zygote in zygotes if zygote.spawned is not None for pid in (zygote.spawned.proc.pid, zygote.pid1)
+        }
 
     # -- zygotes
     def _checkout(self) -> _Zygote:
@@ -541,7 +569,9 @@ class WarmPool:
                 self._started -= 1
                 self._start_failures += 1
                 if self._start_failures >= MAX_START_FAILURES:
-                    self.unavailable_reason = f"warm path disabled after {MAX_START_FAILURES} failed zygote starts: {error}"
+                    self.unavailable_reason = (
+                        f"warm path disabled after {MAX_START_FAILURES} failed zygote starts: {error}"
+                    )
                 self._cond.notify_all()
             raise
         with self._cond:
@@ -641,11 +671,23 @@ class WarmPool:
             spare.discard()
             raise
         spawned = _WarmSpawned(
-            proc=None, t0=time.monotonic(), kill=lambda: None, force_kill=lambda: None, on_exit=lambda: None,
-            cgroup=spare.cgroup, child=spare.child, pidfd=spare.pidfd, sync=spare.sync,
+            proc=None,
+            t0=time.monotonic(),
+            kill=lambda: None,
+            force_kill=lambda: None,
+            on_exit=lambda: None,
+            cgroup=spare.cgroup,
+            child=spare.child,
+            pidfd=spare.pidfd,
+            sync=spare.sync,
             release_uid=lambda: box._uid_pool.release(uid),
-            enforcement={"memory": spare.cgroup.kind, "memory_bound_mb": limits.memory_mb, "disk": "tmpfs",
-                         "inodes": "capped", "path": "warm"},
+            enforcement={
+                "memory": spare.cgroup.kind,
+                "memory_bound_mb": limits.memory_mb,
+                "disk": "tmpfs",
+                "inodes": "capped",
+                "path": "warm",
+            },
         )
         spawned.kill = spawned.force_kill = spawned.kill_run
         spawned.on_exit = spawned.end_run
@@ -654,7 +696,9 @@ class WarmPool:
         try:
             spare.cgroup.set_limit(limits.memory_mb << 20)
             request = {
-                "uid": uid, "env": run_env, "argv": argv,
+                "uid": uid,
+                "env": run_env,
+                "argv": argv,
                 "rlimits": [[res, soft, hard] for res, (soft, hard) in _rlimits(limits)],
                 "work": [input_bytes + (limits.disk_mb << 20), input_entries + limits.disk_files + 1],
                 "tmp": [limits.tmp_mb << 20, limits.disk_files + 1],
@@ -662,8 +706,12 @@ class WarmPool:
             }
             deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
             try:
-                _send_with_fds(spare.sync, _frame(request) + b"".join(data for _, data in payload),
-                               [stdio_theirs.fileno(), err_w], deadline)
+                _send_with_fds(
+                    spare.sync,
+                    _frame(request) + b"".join(data for _, data in payload),
+                    [stdio_theirs.fileno(), err_w],
+                    deadline,
+                )
             finally:
                 stdio_theirs.close()
                 os.close(err_w)
@@ -696,8 +744,14 @@ class WarmPool:
             return "(no error output)"
 
     @contextlib.contextmanager
-    def session(self, argv: Sequence[str] | None = None, *, files: Mapping[str, bytes | str] | None = None,
-                limits: Limits | None = None, env: Mapping[str, str] | None = None) -> Iterator[Session]:
+    def session(
+        self,
+        argv: Sequence[str] | None = None,
+        *,
+        files: Mapping[str, bytes | str] | None = None,
+        limits: Limits | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Iterator[Session]:
         """A warm run to talk to, like :meth:`Sandbox.session` (same Session API and RunResult);
         ``argv`` becomes the child's ``sys.argv``.  SandboxUnavailable when no zygote can fork it."""
         session, spawned = self._start(files, limits, env, argv)
@@ -711,9 +765,16 @@ class WarmPool:
                 _close_all([session._err_fd])
                 spawned.abandon()
 
-    def run(self, argv: Sequence[str] | None = None, *, files: Mapping[str, bytes | str] | None = None,
-            stdin: bytes = b"", limits: Limits | None = None, env: Mapping[str, str] | None = None,
-            collect: Sequence[str] = ()) -> RunResult:
+    def run(
+        self,
+        argv: Sequence[str] | None = None,
+        *,
+        files: Mapping[str, bytes | str] | None = None,
+        stdin: bytes = b"",
+        limits: Limits | None = None,
+        env: Mapping[str, str] | None = None,
+        collect: Sequence[str] = (),
+    ) -> RunResult:
         """Run to completion, like :meth:`Sandbox.run` (stdin and stdout share the run's socket)."""
         wanted = [(name, _rel_parts(name, "collect entry")) for name in collect]
         session, spawned = self._start(files, limits, env, argv)
@@ -727,8 +788,7 @@ class WarmPool:
             result = session.wait()
             if wanted:
                 files_back, cut = spawned.collect(wanted, session._limits.file_mb << 20, None)
-                result = dataclasses.replace(result, files=files_back,
-                                             output_truncated=result.output_truncated or cut)
+                result = dataclasses.replace(result, files=files_back, output_truncated=result.output_truncated or cut)
             return result
         finally:
             session.close()
@@ -737,7 +797,7 @@ class WarmPool:
             spawned.abandon()
 
 
-_POOLS: "weakref.WeakSet[WarmPool]" = weakref.WeakSet()
+_POOLS: weakref.WeakSet[WarmPool] = weakref.WeakSet()
 
 
 def zygote_pids() -> set[int]:
@@ -767,4 +827,3 @@ def _forget_inherited_pools() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_inherited_pools)
-

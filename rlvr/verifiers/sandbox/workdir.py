@@ -121,8 +121,12 @@ def _chown_tree(root_fd: int, uid: int, gid: int) -> None:
             os.chown(name, uid, gid, dir_fd=dir_fd, follow_symlinks=False)
 
 
-def _populate(root: str, payload: Sequence[tuple[tuple[str, ...], bytes]], cwd_files_dir: str | None,
-              owner: tuple[int, int] | None) -> None:
+def _populate(
+    root: str,
+    payload: Sequence[tuple[tuple[str, ...], bytes]],
+    cwd_files_dir: str | None,
+    owner: tuple[int, int] | None,
+) -> None:
     """Fill the (existing) work dir ``root``: a copy of ``cwd_files_dir``, then ``payload``."""
     if cwd_files_dir is not None:
         shutil.copytree(cwd_files_dir, root, symlinks=True, dirs_exist_ok=True)

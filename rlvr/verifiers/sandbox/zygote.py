@@ -161,7 +161,7 @@ def _write_files(sock: socket.socket, listing: list, uid: int) -> None:
                 try:
                     view = memoryview(data)
                     while view:
-                        view = view[os.write(fd, view):]
+                        view = view[os.write(fd, view) :]
                     os.fchmod(fd, mode)
                 finally:
                     os.close(fd)
@@ -254,16 +254,16 @@ def _become_run(sync_fd: int, seccomp: bytes, entry) -> None:
         except SystemExit as error:
             code = error.code
             status = 0 if code is None else code & 0xFF if isinstance(code, int) else 1
-        except BaseException:  # noqa: BLE001 - the entry's uncaught exception, as python would show it
+        except BaseException:
             import traceback
 
             traceback.print_exc()
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
-            except BaseException:  # noqa: BLE001
+            except BaseException:
                 pass
-    except BaseException as error:  # noqa: BLE001 - set-up failed: say why on the stderr pipe
+    except BaseException as error:
         if err_fd >= 0:
             try:
                 os.write(err_fd, f"rlvr zygote: child set-up failed: {error!r}\n".encode())
@@ -324,7 +324,7 @@ def main() -> None:
         _load_modules(config.get("modules", {}))
         entry = _resolve(config["entry"])
         seccomp = bytes.fromhex(config.get("seccomp", ""))
-    except BaseException as error:  # noqa: BLE001 - report and stop: the host falls back to cold runs
+    except BaseException as error:
         control.sendall(json.dumps({"ready": False, "error": repr(error)[:2000]}).encode() + b"\n")
         return
     wake_r, wake_w = os.pipe()
@@ -373,8 +373,10 @@ def main() -> None:
             children[pid] = (fds[0], float("inf"))
             serials[pid] = request["fork"]
             credentials = struct.pack("3i", pid, 0, 0)
-            control.sendmsg([json.dumps({"forked": request["fork"]}).encode() + b"\n"],
-                            [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
+            control.sendmsg(
+                [json.dumps({"forked": request["fork"]}).encode() + b"\n"],
+                [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)],
+            )
         while True:  # reap whatever exited: our children (reported) and orphans re-parented to us
             try:
                 pid, status, usage = os.wait4(-1, os.WNOHANG)

@@ -142,7 +142,7 @@ def joint_posterior(network: CausalNetwork, target: int, evidence: dict) -> np.n
     joint = np.ones(network.cardinalities)
     for v in range(network.size):
         shape = [1] * network.size
-        for axis, p in enumerate(network.parents[v]):
+        for p in network.parents[v]:
             shape[p] = network.cardinalities[p]
         shape[v] = network.cardinalities[v]
         joint = joint * network.tables[v].reshape(shape)

@@ -322,7 +322,8 @@ def main() -> None:
         f"{load_after[0]:.2f})\n"
     )
     print(
-        f"{'one verification (reference solution)':40s} {'runner':12s} {'p50 ms':>8s} {'p99 ms':>8s} {'overhead p50':>13s}"
+        f"{'one verification (reference solution)':40s} {'runner':12s} {'p50 ms':>8s} {'p99 ms':>8s} "
+        f"{'overhead p50':>13s}"
     )
     for name, by_runner in rows.items():
         for runner, r in by_runner.items():

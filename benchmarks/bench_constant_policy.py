@@ -433,8 +433,9 @@ def table(rows: list[dict]) -> str:
             continue
         chance = "—" if row["chance"] is None else f"{row['chance']:.4f}"
         lines.append(
-            f"{row['env']:26s} {shown(repr(row['best_constant'])):36s} {row['best_mean_reward']:>8.4f}±{row['best_stderr']:.3f} "
-            f"{chance:>9s}  {'YES' if row['above_chance'] else 'no'}"
+            f"{row['env']:26s} {shown(repr(row['best_constant'])):36s} "
+            f"{row['best_mean_reward']:>8.4f}±{row['best_stderr']:.3f} {chance:>9s}  "
+            f"{'YES' if row['above_chance'] else 'no'}"
         )
     return "\n".join(lines)
 

@@ -146,8 +146,8 @@ def main() -> None:
                     }
                 )
                 print(
-                    f"{name:10s} concurrency {concurrency:3d}: rlvr {ours:7.1f} req/s   thread-pool baseline {theirs:7.1f} req/s   "
-                    f"{ours / theirs:.2f}×",
+                    f"{name:10s} concurrency {concurrency:3d}: rlvr {ours:7.1f} req/s   thread-pool baseline "
+                    f"{theirs:7.1f} req/s   {ours / theirs:.2f}×",
                     flush=True,
                 )
     finally:

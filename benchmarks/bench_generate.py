@@ -383,7 +383,8 @@ def print_table(name: str, result: dict) -> None:
             )
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
     print(
-        f"\n{name}: {result['env_id']} vs {result['peer']} (single process, n={result['n']}, best of {result['repeats']})"
+        f"\n{name}: {result['env_id']} vs {result['peer']} (single process, n={result['n']}, best of "
+        f"{result['repeats']})"
     )
     for line in (header, tuple("-" * w for w in widths), *rows):
         print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)))
@@ -539,7 +540,8 @@ def memory_of_outputs(
                 }
             )
             print(
-                f"  {file_format:<8} {count:>7,} tasks  peak RSS {mib:7.1f} MiB  {seconds:6.1f} s  {size / count:8.0f} B/task"
+                f"  {file_format:<8} {count:>7,} tasks  peak RSS {mib:7.1f} MiB  {seconds:6.1f} s  "
+                f"{size / count:8.0f} B/task"
             )
     return rows
 
@@ -710,9 +712,9 @@ def rows_main(argv: list[str]) -> int:
             row = worker_scaling(env_id, args.workers_difficulty, args.target_s)
             scaling.append(row)
             print(
-                f"  {env_id:<26} {row['one_worker_tasks_per_s']:>10,.1f}/s  {row['two_workers_tasks_per_s']:>10,.1f}/s  "
-                f"{row['speedup']:.2f}×  ({row['tasks']} tasks; a two-worker pool starts in {row['pool_start_s']:.2f} s; "
-                f"CPU bound {row['cpu_bound_speedup']:.2f}×)"
+                f"  {env_id:<26} {row['one_worker_tasks_per_s']:>10,.1f}/s  "
+                f"{row['two_workers_tasks_per_s']:>10,.1f}/s  {row['speedup']:.2f}×  ({row['tasks']} tasks; a "
+                f"two-worker pool starts in {row['pool_start_s']:.2f} s; CPU bound {row['cpu_bound_speedup']:.2f}×)"
             )
     load_after = os.getloadavg()
     print(f"load average after: {load_after[0]:.1f}")

@@ -222,7 +222,10 @@ def main() -> int:
         for schedule in args.schedules
     }
     result = {
-        "benchmark": f"hint schedules none / ghpo / seele on {args.env} d={args.difficulty:g}, tiny 0.6M model, CPU; evaluated without hints",
+        "benchmark": (
+            f"hint schedules none / ghpo / seele on {args.env} d={args.difficulty:g}, tiny 0.6M model, "
+            "CPU; evaluated without hints"
+        ),
         "shared_hyper_parameters": SHARED,
         "steps": args.steps,
         "seeds": args.seeds,

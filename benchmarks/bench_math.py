@@ -289,8 +289,8 @@ def time_before(root: Path, pair_set: PairSet, rounds: int) -> dict:
         "for pair in data['pairs'][:30]: one(pair)\n"
         "for pair in data['pairs']:\n"
         "    runs = [one(pair) for _ in range(data['rounds'])]\n"
-        "    out.append([statistics.median(r[0] for r in runs), runs[-1][1].correct, str(runs[-1][1].details.get('path'))])\n"
-        "v.close(); print(json.dumps(out))\n"
+        "    out.append([statistics.median(r[0] for r in runs), runs[-1][1].correct, "
+        "str(runs[-1][1].details.get('path'))])\nv.close(); print(json.dumps(out))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(root)], input=payload, capture_output=True, text=True, check=True

@@ -192,7 +192,10 @@ def main() -> int:
                 origin = warm_start if name == "majority_from_warm" else start
                 runs.append(run(origin, workdir, name, args.steps, seed, args.difficulty, args, **objectives[name]))
     result = {
-        "benchmark": f"objectives: pass@k advantage vs GRPO, and the label-free majority reward; {ENV} d={args.difficulty}, tiny 0.6M model, CPU",
+        "benchmark": (
+            f"objectives: pass@k advantage vs GRPO, and the label-free majority reward; {ENV} "
+            f"d={args.difficulty}, tiny 0.6M model, CPU"
+        ),
         "shared_hyper_parameters": {**SHARED, "loss": "grpo"},
         "steps": args.steps,
         "k": args.k,

@@ -273,10 +273,11 @@ def bench_peer(n: int, repeats: int) -> dict:
         row["scoring_ratio_rlvr_to_peer"] = row["rlvr"]["verdicts_per_s"] / row["reasoning_gym"]["verdicts_per_s"]
         rows.append(row)
         print(
-            f"peer d={difficulty:g} {config['max_num_vertices']} vertices: generate ours {row['rlvr']['tasks_per_s']:.0f}/s vs "
-            f"graph_color {row['reasoning_gym']['tasks_per_s']:.0f}/s (×{row['generation_ratio_rlvr_to_peer']:.3f}); score ours "
-            f"{row['rlvr']['verdicts_per_s']:.0f}/s vs {row['reasoning_gym']['verdicts_per_s']:.0f}/s "
-            f"(×{row['scoring_ratio_rlvr_to_peer']:.2f}); first fit solves {first_fit_solves:.0%} of ours",
+            f"peer d={difficulty:g} {config['max_num_vertices']} vertices: generate ours "
+            f"{row['rlvr']['tasks_per_s']:.0f}/s vs graph_color {row['reasoning_gym']['tasks_per_s']:.0f}/s "
+            f"(×{row['generation_ratio_rlvr_to_peer']:.3f}); score ours {row['rlvr']['verdicts_per_s']:.0f}/s vs "
+            f"{row['reasoning_gym']['verdicts_per_s']:.0f}/s (×{row['scoring_ratio_rlvr_to_peer']:.2f}); first fit "
+            f"solves {first_fit_solves:.0%} of ours",
             flush=True,
         )
     return {"peer": f"reasoning-gym {importlib.metadata.version('reasoning-gym')} graph_color", "levels": rows}

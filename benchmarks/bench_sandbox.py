@@ -20,8 +20,8 @@ Measures, in one run:
   * the cost of one run's memory cgroup (create with its caps, remove);
   * with ``--baseline DIR`` (a checkout of an earlier version, e.g.
     ``git archive HEAD | tar -x -C DIR``), the same sandbox rows for that version's
-    ``rlvr/verifiers/sandbox`` package (or, before it was one, ``sandbox.py``) too, sample by sample interleaved with this one so that
-    both see the same machine load ("before" / "after").
+    ``rlvr/verifiers/sandbox`` package (or, before it was one, ``sandbox.py``) too, sample by
+    sample interleaved with this one so that both see the same machine load ("before" / "after").
 
 Prints a table and writes benchmarks/results/sandbox.json.
 
@@ -45,10 +45,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rlvr.verifiers import sandbox as sandbox_module  # noqa: E402
-from rlvr.verifiers.sandbox import Sandbox, SandboxUnavailable, available_backends  # noqa: E402
-from rlvr.verifiers.sandbox.docker_pool import DockerPool  # noqa: E402
-from rlvr.verifiers.sandbox.warm import WarmPool  # noqa: E402
+from rlvr.verifiers import sandbox as sandbox_module
+from rlvr.verifiers.sandbox import Sandbox, SandboxUnavailable, available_backends
+from rlvr.verifiers.sandbox.docker_pool import DockerPool
+from rlvr.verifiers.sandbox.warm import WarmPool
 
 PASS = ["-I", "-S", "-c", "pass"]
 
@@ -89,8 +89,12 @@ def latency_pair(before, after, runs: int, warmup: int = 10) -> tuple[dict, dict
             fn()
             samples[name].append((time.perf_counter() - t0) * 1e3)
     return tuple(  # type: ignore[return-value]
-        {"runs": runs, "p50_ms": round(percentile(ms, 50), 3), "p99_ms": round(percentile(ms, 99), 3),
-         "mean_ms": round(statistics.fmean(ms), 3)}
+        {
+            "runs": runs,
+            "p50_ms": round(percentile(ms, 50), 3),
+            "p99_ms": round(percentile(ms, 99), 3),
+            "mean_ms": round(statistics.fmean(ms), 3),
+        }
         for ms in (samples["before"], samples["after"])
     )
 
@@ -100,8 +104,9 @@ def load_baseline(root: str):
     imported under its own name."""
     package = Path(root) / "rlvr" / "verifiers" / "sandbox"
     if package.is_dir():
-        spec = importlib.util.spec_from_file_location("rlvr_baseline_sandbox", package / "__init__.py",
-                                                      submodule_search_locations=[str(package)])
+        spec = importlib.util.spec_from_file_location(
+            "rlvr_baseline_sandbox", package / "__init__.py", submodule_search_locations=[str(package)]
+        )
     else:
         spec = importlib.util.spec_from_file_location("rlvr_baseline_sandbox", package.with_suffix(".py"))
     module = importlib.util.module_from_spec(spec)
@@ -132,7 +137,12 @@ def throughput(fn, workers: int, seconds: float) -> dict:
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(loop, range(workers)))
     elapsed = time.monotonic() - t0
-    return {"workers": workers, "runs": sum(counts), "seconds": round(elapsed, 2), "runs_per_s": round(sum(counts) / elapsed, 1)}
+    return {
+        "workers": workers,
+        "runs": sum(counts),
+        "seconds": round(elapsed, 2),
+        "runs_per_s": round(sum(counts) / elapsed, 1),
+    }
 
 
 _PASS_CODE = compile("pass", "main.py", "exec")
@@ -154,25 +164,39 @@ def latency_interleaved(fns: dict, runs: int, warmup: int = 5) -> dict[str, dict
             fns[name]()
     samples: dict[str, list[float]] = {name: [] for name in names}
     for i in range(runs):
-        for name in names[i % len(names):] + names[: i % len(names)]:
+        for name in names[i % len(names) :] + names[: i % len(names)]:
             t0 = time.perf_counter()
             fns[name]()
             samples[name].append((time.perf_counter() - t0) * 1e3)
-    return {name: {"runs": runs, "p50_ms": round(percentile(ms, 50), 3), "p99_ms": round(percentile(ms, 99), 3),
-                   "mean_ms": round(statistics.fmean(ms), 3)} for name, ms in samples.items()}
+    return {
+        name: {
+            "runs": runs,
+            "p50_ms": round(percentile(ms, 50), 3),
+            "p99_ms": round(percentile(ms, 99), 3),
+            "mean_ms": round(statistics.fmean(ms), 3),
+        }
+        for name, ms in samples.items()
+    }
 
 
 def throughput_interleaved(fns: dict, workers: int, seconds: float, slice_s: float = 0.5) -> dict[str, dict]:
     """runs/s of each operation with ``workers`` threads, the operations alternating in slices."""
-    counts = {name: 0 for name in fns}
-    spent = {name: 0.0 for name in fns}
+    counts = dict.fromkeys(fns, 0)
+    spent = dict.fromkeys(fns, 0.0)
     for _ in range(max(1, round(seconds / slice_s))):
         for name, fn in fns.items():
             one = throughput(fn, workers, slice_s)
             counts[name] += one["runs"]
             spent[name] += one["seconds"]
-    return {name: {"workers": workers, "runs": counts[name], "seconds": round(spent[name], 2),
-                   "runs_per_s": round(counts[name] / spent[name], 1)} for name in fns}
+    return {
+        name: {
+            "workers": workers,
+            "runs": counts[name],
+            "seconds": round(spent[name], 2),
+            "runs_per_s": round(counts[name] / spent[name], 1),
+        }
+        for name in fns
+    }
 
 
 def main() -> None:
@@ -207,8 +231,10 @@ def main() -> None:
     def bare_run() -> None:
         subprocess.run([sys.executable, *PASS], check=True)
 
-    contenders = {"bare subprocess.run python -I -S -c pass": bare_run,
-                  "warm interpreter fork+exec pass+wait (floor)": warm_fork}
+    contenders = {
+        "bare subprocess.run python -I -S -c pass": bare_run,
+        "warm interpreter fork+exec pass+wait (floor)": warm_fork,
+    }
     if "bwrap" in backends:
         cold = boxes["bwrap"]
         contenders["cold bwrap: python -I -S -c pass"] = lambda: _ok(cold.run([cold.python, *PASS]))
@@ -240,10 +266,14 @@ def main() -> None:
     for workers in (1, 2):
         fns = {f"bare python -I -S -c pass, {workers} worker(s)": bare_run}
         if "bwrap" in backends:
-            fns[f"cold bwrap python -I -S -c pass, {workers} worker(s)"] = contenders["cold bwrap: python -I -S -c pass"]
+            fns[f"cold bwrap python -I -S -c pass, {workers} worker(s)"] = contenders[
+                "cold bwrap: python -I -S -c pass"
+            ]
         if warm_pools:
             pool = warm_pools[workers]
-            fns[f"warm path pass, {workers} worker(s)"] = lambda pool=pool: _ok(pool.run(["main.py"], files={"main.py": "pass"}))
+            fns[f"warm path pass, {workers} worker(s)"] = lambda pool=pool: _ok(
+                pool.run(["main.py"], files={"main.py": "pass"})
+            )
         tput.update(throughput_interleaved(fns, workers, args.seconds))
     for pool in warm_pools.values():
         pool.close()
@@ -264,18 +294,25 @@ def main() -> None:
         warm = rows["warm path: main.py = pass"]["p50_ms"]
         ratios["warm path p50 - floor p50 (ms)"] = round(warm - floor, 3)
         if "cold bwrap: python -I -S -c pass" in rows:
-            ratios["cold bwrap p50 / warm path p50"] = round(rows["cold bwrap: python -I -S -c pass"]["p50_ms"] / warm, 2)
+            ratios["cold bwrap p50 / warm path p50"] = round(
+                rows["cold bwrap: python -I -S -c pass"]["p50_ms"] / warm, 2
+            )
         ratios["warm runs/s: 2 workers / 1 worker"] = round(
-            tput["warm path pass, 2 worker(s)"]["runs_per_s"] / tput["warm path pass, 1 worker(s)"]["runs_per_s"], 2)
+            tput["warm path pass, 2 worker(s)"]["runs_per_s"] / tput["warm path pass, 1 worker(s)"]["runs_per_s"], 2
+        )
         ratios["warm runs/s / cold runs/s, 1 worker"] = round(
             tput["warm path pass, 1 worker(s)"]["runs_per_s"]
-            / tput["cold bwrap python -I -S -c pass, 1 worker(s)"]["runs_per_s"], 2)
+            / tput["cold bwrap python -I -S -c pass, 1 worker(s)"]["runs_per_s"],
+            2,
+        )
     if not docker_reason and "cold bwrap: python -I -S -c pass" in rows:
         bwrap_cold = rows["cold bwrap: python -I -S -c pass"]["p50_ms"]
         ratios["docker warm pool p50 / cold bwrap p50"] = round(rows[DOCKER_WARM]["p50_ms"] / bwrap_cold, 2)
         ratios["docker cold p50 / cold bwrap p50"] = round(rows[DOCKER_COLD]["p50_ms"] / bwrap_cold, 2)
     bare = rows["bare subprocess.run python -I -S -c pass"]["p50_ms"]
-    print(f"\nsandbox benchmark  ({platform.node()}, {os.cpu_count()} CPUs, euid {os.geteuid()}, backends {backends})\n")
+    print(
+        f"\nsandbox benchmark  ({platform.node()}, {os.cpu_count()} CPUs, euid {os.geteuid()}, backends {backends})\n"
+    )
     print(f"{'latency of one run':48s} {'p50 ms':>8s} {'p99 ms':>8s} {'overhead p50':>13s}")
     for name, r in rows.items():
         overhead = "" if name.startswith("memory cgroup") else f"{r['p50_ms'] - bare:+12.2f}"
@@ -293,8 +330,13 @@ def main() -> None:
 
     result = {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "host": {"node": platform.node(), "cpus": os.cpu_count(), "kernel": platform.release(),
-                 "python": sys.version.split()[0], "euid": os.geteuid()},
+        "host": {
+            "node": platform.node(),
+            "cpus": os.cpu_count(),
+            "kernel": platform.release(),
+            "python": sys.version.split()[0],
+            "euid": os.geteuid(),
+        },
         "backends": backends,
         "enforcement": {name: box.enforcement for name, box in boxes.items()},
         "baseline": args.baseline,
@@ -329,8 +371,12 @@ def docker_latency(box, runs: int) -> dict[str, dict]:
             if index >= 2:
                 samples.append(time.perf_counter() - t0)
     ms = [sample * 1e3 for sample in samples]
-    rows[DOCKER_WARM] = {"runs": len(ms), "p50_ms": round(percentile(ms, 50), 3),
-                         "p99_ms": round(percentile(ms, 99), 3), "mean_ms": round(statistics.fmean(ms), 3)}
+    rows[DOCKER_WARM] = {
+        "runs": len(ms),
+        "p50_ms": round(percentile(ms, 50), 3),
+        "p99_ms": round(percentile(ms, 99), 3),
+        "mean_ms": round(statistics.fmean(ms), 3),
+    }
     return rows
 
 

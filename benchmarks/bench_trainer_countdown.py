@@ -168,7 +168,9 @@ def main() -> int:
             env_id, tokens, steps, sft_envs = plans[name]
             runs.append(run(name, env_id, tokens, steps, args.eval_tasks, Path(scratch), sft_envs))
     result = {
-        "benchmark": "tiny 0.6M model, the CPU demo's trainer settings: Countdown-v0 d=0 vs the demo's tiny/Sums-v0 d=0",
+        "benchmark": (
+            "tiny 0.6M model, the CPU demo's trainer settings: Countdown-v0 d=0 vs the demo's tiny/Sums-v0 d=0"
+        ),
         "eval_tasks": args.eval_tasks,
         "machine": {
             "platform": platform.platform(),

@@ -118,7 +118,8 @@ def main() -> int:
             row["ratio_vs_gym_sync"] = round(row["episodes_per_s"] / baseline, 2)
             results["rows"].append(row)
             print(
-                f"{env_id:<16} {name:<14} {row['episodes_per_s']:>10} {row['ratio_vs_gym_sync']:>10}x {row['setup_s']:>8} {row['mean_reward']:>7}"
+                f"{env_id:<16} {name:<14} {row['episodes_per_s']:>10} {row['ratio_vs_gym_sync']:>10}x "
+                f"{row['setup_s']:>8} {row['mean_reward']:>7}"
             )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")

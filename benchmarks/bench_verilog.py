@@ -279,8 +279,9 @@ def main() -> None:
     verifier.close()
 
     print(
-        f"\nVerilog verifier benchmark ({platform.node()}, {os.cpu_count()} CPUs, load {load_at_start[0]:.1f} at start, "
-        f"iverilog: {subprocess.run(['iverilog', '-V'], capture_output=True, text=True).stdout.splitlines()[0]})\n"
+        f"\nVerilog verifier benchmark ({platform.node()}, {os.cpu_count()} CPUs, load {load_at_start[0]:.1f} at "
+        "start, iverilog: "
+        f"{subprocess.run(['iverilog', '-V'], capture_output=True, text=True).stdout.splitlines()[0]})\n"
     )
     print(f"{'latency of one correct candidate':48s} {'p50 ms':>8s} {'p99 ms':>8s}")
     for env, rows in latency.items():

@@ -101,7 +101,7 @@ def measure_level(env_id: str, difficulty: float, n: int, repeats: int, seeds: i
     assert all(v.correct == (i % 2 == 0) for i, v in enumerate(verdicts)), "reference / wrong responses misjudged"
     row = {
         "difficulty": difficulty,
-        "params": {k: v for k, v in tasks[0].params.items()},
+        "params": dict(tasks[0].params.items()),
         "tasks_per_s": round(rate, 1),
         "png_bytes_per_task": int(png_bytes),
         "json_ms_per_task": round(json_ms, 2),
@@ -159,9 +159,11 @@ def main(argv: list[str] | None = None) -> int:
             row = measure_level(env_id, d, args.n, args.repeats, args.calibration_seeds, {})
             rows.append(row)
             print(
-                f"{env_id:<18} d={d:<4} {row['tasks_per_s']:>7.1f} tasks/s  {row['png_bytes_per_task'] / 1024:>6.0f} KiB  "
-                f"json {row['json_ms_per_task']:>5.1f} ms  {row['verifications_per_s']:>8.0f} verify/s  "
-                f"pixel solver {row.get('pixel_solver_solved', float('nan')):.2f} ({row.get('pixel_solver_ms_per_task', 0):.0f} ms)",
+                f"{env_id:<18} d={d:<4} {row['tasks_per_s']:>7.1f} tasks/s  "
+                f"{row['png_bytes_per_task'] / 1024:>6.0f} KiB  json {row['json_ms_per_task']:>5.1f} ms  "
+                f"{row['verifications_per_s']:>8.0f} verify/s  pixel solver "
+                f"{row.get('pixel_solver_solved', float('nan')):.2f} ({row.get('pixel_solver_ms_per_task', 0):.0f} "
+                "ms)",
                 flush=True,
             )
         entry = {"levels": rows}
@@ -169,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             photos = measure_level(env_id, 0.5, args.n, args.repeats, 0, {"image_source": "photos"})
             entry["photos_d0.5"] = photos
             print(
-                f"{env_id:<18} photos d=0.5 {photos['tasks_per_s']:>7.1f} tasks/s  {photos['png_bytes_per_task'] / 1024:>6.0f} KiB",
+                f"{env_id:<18} photos d=0.5 {photos['tasks_per_s']:>7.1f} tasks/s  "
+                f"{photos['png_bytes_per_task'] / 1024:>6.0f} KiB",
                 flush=True,
             )
         result["envs"][env_id] = entry
@@ -194,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             "rlvr_difficulty": difficulty,
         }
         print(
-            f"baseline jigsaw {label}: {rate:.1f} tasks/s; rlvr/Jigsaw-v0 d={difficulty}: {ours:.1f} tasks/s (ratio {ours / rate:.2f})",
+            f"baseline jigsaw {label}: {rate:.1f} tasks/s; rlvr/Jigsaw-v0 d={difficulty}: {ours:.1f} tasks/s "
+            f"(ratio {ours / rate:.2f})",
             flush=True,
         )
     result["baseline_jigsaw"] = baseline

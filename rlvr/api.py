@@ -211,9 +211,9 @@ def split_task_maker(
                     break
             else:
                 raise ValueError(
-                    f"no task of the {split} split of {getattr(generator, 'env_id', type(generator).__name__)} at difficulty {difficulty:g} in "
-                    f"{MAX_SPLIT_ATTEMPTS} attempts: its tasks (or dataset rows) barely reach that side of the "
-                    f"split; use split=None for the unsplit stream"
+                    f"no task of the {split} split of {getattr(generator, 'env_id', type(generator).__name__)} at "
+                    f"difficulty {difficulty:g} in {MAX_SPLIT_ATTEMPTS} attempts: its tasks (or dataset rows) "
+                    "barely reach that side of the split; use split=None for the unsplit stream"
                 )
             made_segment = f"s{made_with}"
             segments = [f"s{int(seed)}" if segment == made_segment else segment for segment in task.id.split("/")]

@@ -62,10 +62,11 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
+from typing import Any, TextIO
 
 import rlvr
 from rlvr.core import Task, canonical_difficulty, iter_tasks, save_tasks
@@ -206,10 +207,14 @@ def plan_output(option: str, text: str, file_format: str = "auto", jsonl_only: b
         elif suffix == ".parquet" and not jsonl_only:
             file_format = "parquet"
         elif jsonl_only:
-            raise UsageError(f"{option} {text}: this command writes JSON lines, name the file .jsonl or use - for stdout")
+            raise UsageError(
+                f"{option} {text}: this command writes JSON lines, name the file .jsonl or use - for stdout"
+            )
         else:
-            raise UsageError(f"{option} {text}: cannot tell the format from the extension {suffix or '(none)'!r}, "
-                             f"name it .jsonl or .parquet or pass --format jsonl|parquet|hf|verl")
+            raise UsageError(
+                f"{option} {text}: cannot tell the format from the extension {suffix or '(none)'!r}, "
+                f"name it .jsonl or .parquet or pass --format jsonl|parquet|hf|verl"
+            )
     if path.is_dir() and file_format != "hf":
         raise UsageError(f"{option} {text} is a directory, give a file name")
     if path.exists() and not path.is_dir() and file_format == "hf":
@@ -294,8 +299,15 @@ def shard_path(path: Path, index: int) -> Path:
     return path.with_name(f"{path.stem}-{index:05d}{path.suffix}")
 
 
-def write_tasks(tasks: Iterable[Task], output: str | Output, file_format: str = "auto", *, metadata: dict | None = None,
-                shard_size: int | None = None, split: str = "train") -> Written:
+def write_tasks(
+    tasks: Iterable[Task],
+    output: str | Output,
+    file_format: str = "auto",
+    *,
+    metadata: dict | None = None,
+    shard_size: int | None = None,
+    split: str = "train",
+) -> Written:
     """Save ``tasks`` in one of ``OUTPUT_FORMATS`` (see ``plan_output``), streamed: JSON lines a
     line at a time, Parquet in row groups, HF through ``Dataset.from_generator``. Every file
     appears only once all are written. ``shard_size`` splits a file output into
@@ -343,8 +355,10 @@ def write_tasks(tasks: Iterable[Task], output: str | Output, file_format: str = 
                 break
         if output.file_format == "jsonl" and metadata is not None:
             sidecar = stack.enter_context(atomic_path(Path(f"{output.path}{PROVENANCE_SUFFIX}")))
-            sidecar.write_text(json.dumps({**metadata, "rows": count, "files": [p.name for p in paths]}, indent=2, default=str) + "\n",
-                               encoding="utf-8")
+            sidecar.write_text(
+                json.dumps({**metadata, "rows": count, "files": [p.name for p in paths]}, indent=2, default=str) + "\n",
+                encoding="utf-8",
+            )
     return Written(count, tuple(map(str, paths)))
 
 
@@ -361,9 +375,15 @@ def _workers(args: argparse.Namespace) -> int | None:
 
 
 def _add_backend_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=positive_int, help="parallel workers (default: 1 process; with ray, every CPU of the cluster)")
-    parser.add_argument("--backend", choices=("process", "ray"), default="process",
-                        help="local processes, or remote calls on a Ray cluster (pip install 'rlvr[ray]')")
+    parser.add_argument(
+        "--workers", type=positive_int, help="parallel workers (default: 1 process; with ray, every CPU of the cluster)"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("process", "ray"),
+        default="process",
+        help="local processes, or remote calls on a Ray cluster (pip install 'rlvr[ray]')",
+    )
     parser.add_argument("--address", help="the Ray cluster: auto, ray://host:10001, … (default: start a local Ray)")
 
 
@@ -390,7 +410,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"{'':<22} distinct tasks (estimate):   {distinct_line(row['id'])}")
     print("\n'rlvr info ENV' shows one env in full: contract, difficulty table, options, an example.")
     if args.distinct:
-        print("Distinct tasks: from 128 draws per difficulty (~ with repeats seen, > a 95% lower bound without); cached.")
+        print(
+            "Distinct tasks: from 128 draws per difficulty (~ with repeats seen, > a 95% lower bound without); cached."
+        )
     return 0
 
 
@@ -438,27 +460,47 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(_indent(inspect.cleandoc(family_doc(spec))) + "\n")
     with user_input(f"give generator options with --param key=value, see 'rlvr info {spec.id}'"):
         generator_options = split_options(spec, options_of(args))[0]  # e.g. a required dataset=
-        generator = build_generator(spec, **generator_options)
+        build_generator(spec, **generator_options)  # a bad or missing generator option fails here, in one line
     family = spec.family
     profile = difficulty_profile(family.table)
     print("Difficulty table (the knob d; any parameter given explicitly wins)\n")
     if profile:
-        print(_indent(_table([[key, *(str(v) for v in values)] for key, values in profile.items()],
-                             ["parameter", *(f"d={d:g}" for d in PROFILE_POINTS)])) + "\n")
+        print(
+            _indent(
+                _table(
+                    [[key, *(str(v) for v in values)] for key, values in profile.items()],
+                    ["parameter", *(f"d={d:g}" for d in PROFILE_POINTS)],
+                )
+            )
+            + "\n"
+        )
     else:
         print("    (no parameters: the knob does not change this env's tasks)\n")
-    print("Options of gym.make, rlvr.make_task and friends, in three groups (a flat name goes to the group that\n"
-          "declares it; a name two groups declare must be passed inside its group)\n")
+    print(
+        "Options of gym.make, rlvr.make_task and friends, in three groups (a flat name goes to the group that\n"
+        "declares it; a name two groups declare must be passed inside its group)\n"
+    )
     rows = [[row["name"], row["allowed"], row["doc"]] for row in family.table.schema()]
-    print("  params={...}  task parameters (part of the task id)\n" + (_indent(_table(rows, ["name", "allowed", "what"])) if rows else "    (none)"))
-    for group, declared, cls in (("generator_options", family.generator_options, load_object(spec.generator)),
-                                 ("verifier_options", family.verifier_options, load_object(spec.verifier))):
+    print(
+        "  params={...}  task parameters (part of the task id)\n"
+        + (_indent(_table(rows, ["name", "allowed", "what"])) if rows else "    (none)")
+    )
+    for group, declared, cls in (
+        ("generator_options", family.generator_options, load_object(spec.generator)),
+        ("verifier_options", family.verifier_options, load_object(spec.verifier)),
+    ):
         shown = dict(zip(declared, _defaults(cls, list(declared))))
         rows = [[shown[name], doc] for name, doc in declared.items()]
         print(f"\n  {group}={{...}}\n" + (_indent(_table(rows, ["name=default", "what"])) if rows else "    (none)"))
-    env_arguments = [name for name, p in entry_parameters.items() if name not in ("self", "env_id", "options") and p.kind is not p.VAR_KEYWORD]
+    env_arguments = [
+        name
+        for name, p in entry_parameters.items()
+        if name not in ("self", "env_id", "options") and p.kind is not p.VAR_KEYWORD
+    ]
     print(f"\n  env arguments: {', '.join(_defaults(entry, env_arguments, spec.extra))}\n")
-    print("Distinct tasks at d=0→.25→.5→.75→1 (estimate from 128 draws each; ~ with repeats seen, > a 95% lower bound)\n")
+    print(
+        "Distinct tasks at d=0→.25→.5→.75→1 (estimate from 128 draws each; ~ with repeats seen, > a 95% lower bound)\n"
+    )
     print(f"    {distinct_line(spec.id, **generator_options)}\n")
     task = first_task(spec.id, args.seed, difficulty, options_of(args))
     print(f"Example: task {task.id} (seed {args.seed}, difficulty {difficulty})\n")
@@ -516,8 +558,10 @@ def read_mix(path: str) -> Any:
                 raise ValueError(f"--mix {path} is not valid YAML ({str(error).splitlines()[0]})") from None
     if not isinstance(data, dict) or "envs" not in data or set(data) != {"envs"}:
         found = ", ".join(map(str, data)) if isinstance(data, dict) else type(data).__name__
-        raise UsageError(f"--mix {path}: expected one top-level key 'envs', found {found or 'nothing'}, "
-                         f"write envs: {{ENV: weight or {{weight, difficulty, options}}}}")
+        raise UsageError(
+            f"--mix {path}: expected one top-level key 'envs', found {found or 'nothing'}, "
+            f"write envs: {{ENV: weight or {{weight, difficulty, options}}}}"
+        )
     return data["envs"]
 
 
@@ -534,7 +578,11 @@ def mixture_of(args: argparse.Namespace) -> list[dict]:
     if not args.mix and not given:
         raise UsageError("name an env (rlvr generate ENV, --env ID[:weight]) or a mixture file (--mix mix.yaml)")
     with user_input("see 'rlvr generate --help' for the mixture format"):
-        raw = env_entries(read_mix(args.mix)) if args.mix else [{"id": env_id, "weight": weight} for env_id, weight in given]
+        raw = (
+            env_entries(read_mix(args.mix))
+            if args.mix
+            else [{"id": env_id, "weight": weight} for env_id, weight in given]
+        )
     entries = []
     for entry in raw:
         entry = {"id": entry} if isinstance(entry, str) else dict(entry) if isinstance(entry, dict) else entry
@@ -581,17 +629,42 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UsageError("--backend ray makes one env at one difficulty per run, give one env and one --difficulty")
     if args.backend == "ray":
         part = parts[0]
-        tasks = rlvr.iter_generate(part.env_id, part.count, args.seed, part.difficulty, _workers(args), split=args.split,
-                                   allow_duplicates=args.allow_duplicates, backend="ray", address=args.address, **part.options)
+        tasks = rlvr.iter_generate(
+            part.env_id,
+            part.count,
+            args.seed,
+            part.difficulty,
+            _workers(args),
+            split=args.split,
+            allow_duplicates=args.allow_duplicates,
+            backend="ray",
+            address=args.address,
+            **part.options,
+        )
     else:
-        tasks = rlvr.iter_generate_mix(entries, args.n, args.seed, difficulty, _workers(args), split=args.split,
-                                       allow_duplicates=args.allow_duplicates)
-    metadata = provenance(args, n=args.n, seed=args.seed, split=args.split, allow_duplicates=args.allow_duplicates,
-                          format=output.file_format, parts=[part.to_dict() for part in parts])
+        tasks = rlvr.iter_generate_mix(
+            entries,
+            args.n,
+            args.seed,
+            difficulty,
+            _workers(args),
+            split=args.split,
+            allow_duplicates=args.allow_duplicates,
+        )
+    metadata = provenance(
+        args,
+        n=args.n,
+        seed=args.seed,
+        split=args.split,
+        allow_duplicates=args.allow_duplicates,
+        format=output.file_format,
+        parts=[part.to_dict() for part in parts],
+    )
     progress = tqdm(tasks, total=args.n, unit="task", disable=args.quiet, file=sys.stderr, delay=1.0)
     try:
-        written = write_tasks(progress, output, metadata=metadata, shard_size=args.shard_size,
-                              split=args.split or SPLIT_ALL)
+        written = write_tasks(
+            progress, output, metadata=metadata, shard_size=args.shard_size, split=args.split or SPLIT_ALL
+        )
     except FewerDistinctTasks as error:
         raise UsageError(f"{error} (--allow-duplicates)") from None
     finally:
@@ -683,7 +756,7 @@ def read_responses(path: str) -> list[tuple[str | None, Any]]:
     ``response``, is a UsageError naming the file, the line and the keys it has."""
     rows = []
     ignored: set[str] = set()
-    with user_input("give JSON lines of {\"id\": …, \"response\": …}"):
+    with user_input('give JSON lines of {"id": …, "response": …}'):
         with open(path, encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
                 if not line.strip():
@@ -691,21 +764,31 @@ def read_responses(path: str) -> list[tuple[str | None, Any]]:
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as error:
-                    raise UsageError(f"{path}:{number}: not JSON ({error.msg} at column {error.colno}), "
-                                     f"give one JSON object or string per line") from None
+                    raise UsageError(
+                        f"{path}:{number}: not JSON ({error.msg} at column {error.colno}), "
+                        f"give one JSON object or string per line"
+                    ) from None
                 if isinstance(row, str):
                     rows.append((None, row))
                     continue
                 if not isinstance(row, dict) or "response" not in row:
                     found = ", ".join(map(repr, row)) if isinstance(row, dict) else type(row).__name__
-                    raise UsageError(f"{path}:{number}: a row needs the key 'response' (and 'id'), found {found or 'nothing'}, "
-                                     f"rename the keys to {{\"id\": …, \"response\": …}}")
+                    raise UsageError(
+                        f"{path}:{number}: a row needs the key 'response' (and 'id'), found {found or 'nothing'}, "
+                        f'rename the keys to {{"id": …, "response": …}}'
+                    )
                 if "id" in row and not isinstance(row["id"], str):
-                    raise UsageError(f"{path}:{number}: 'id' must be a task id string, got {row['id']!r}, copy the id from the tasks file")
+                    raise UsageError(
+                        f"{path}:{number}: 'id' must be a task id string, got {row['id']!r}, "
+                        "copy the id from the tasks file"
+                    )
                 ignored.update(key for key in row if key not in RESPONSE_KEYS)
                 rows.append((row.get("id"), row["response"]))
     if ignored:
-        print(f"note: {path}: ignored keys {', '.join(map(repr, sorted(ignored)))} (only 'id' and 'response' are read)", file=sys.stderr)
+        print(
+            f"note: {path}: ignored keys {', '.join(map(repr, sorted(ignored)))} (only 'id' and 'response' are read)",
+            file=sys.stderr,
+        )
     if not rows:
         raise UsageError(f"{path} holds no responses, nothing to verify")
     return rows
@@ -718,13 +801,17 @@ def pair_responses(tasks: list[Task], responses: list[tuple[str | None, Any]], p
     for position, (task_id, response) in enumerate(responses):
         if task_id is not None:
             if task_id not in by_id:
-                raise UsageError(f"{path}: row {position + 1}: unknown task id {task_id!r}, use the ids of the tasks file")
+                raise UsageError(
+                    f"{path}: row {position + 1}: unknown task id {task_id!r}, use the ids of the tasks file"
+                )
             pairs.append((by_id[task_id], response))
         elif position < len(tasks):
             pairs.append((tasks[position], response))
         else:
-            raise UsageError(f"{path}: row {position + 1} has no id and there are only {len(tasks)} tasks, "
-                             f"add ids or give one response per task in order")
+            raise UsageError(
+                f"{path}: row {position + 1} has no id and there are only {len(tasks)} tasks, "
+                f"add ids or give one response per task in order"
+            )
     return pairs
 
 
@@ -732,8 +819,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     output = plan_output("-o", args.output or STDOUT, jsonl_only=True)
     tasks = read_tasks(args.tasks)
     pairs = pair_responses(tasks, read_responses(args.responses), args.responses)
-    verdicts = rlvr.verify_batch([t for t, _ in pairs], [r for _, r in pairs], workers=_workers(args),
-                                 backend=args.backend, address=args.address)
+    verdicts = rlvr.verify_batch(
+        [t for t, _ in pairs], [r for _, r in pairs], workers=_workers(args), backend=args.backend, address=args.address
+    )
     with open_text_output(output) as out:
         for (task, _), verdict in zip(pairs, verdicts):
             out.write(json.dumps({"id": task.id, **verdict.to_dict()}, default=str) + "\n")
@@ -767,7 +855,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         verdicts = [rlvr.verify(task, response) for task, response in zip(tasks, responses)]
         verified = time.perf_counter() - start
-        rows.append([env_id, f"{args.n / generated:,.0f}", f"{args.n / verified:,.0f}", f"{sum(v.correct for v in verdicts)}/{args.n}"])
+        rows.append(
+            [
+                env_id,
+                f"{args.n / generated:,.0f}",
+                f"{args.n / verified:,.0f}",
+                f"{sum(v.correct for v in verdicts)}/{args.n}",
+            ]
+        )
     print(_table(rows, ["env", "tasks/s", "verdicts/s", "reference correct"]))
     return 0
 
@@ -784,11 +879,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
         first_task(env_id, args.seed, args.difficulty[0], env_options, args.split)
     try:
         results = evaluate(
-            args.base_url, args.model, env_ids, args.n, k=args.k, difficulties=args.difficulty, seed=args.seed,
-            concurrency=args.concurrency, max_retries=args.max_retries, timeout=args.timeout, temperature=args.temperature,
-            max_tokens=args.max_tokens or None, top_p=args.top_p, system_prompt=args.system, api_key=args.api_key,
-            env_options=env_options, extra_body=dict(args.extra or []) or None, request_seed=not args.no_request_seed,
-            verify_workers=args.verify_workers, progress=not args.quiet, split=args.split,
+            args.base_url,
+            args.model,
+            env_ids,
+            args.n,
+            k=args.k,
+            difficulties=args.difficulty,
+            seed=args.seed,
+            concurrency=args.concurrency,
+            max_retries=args.max_retries,
+            timeout=args.timeout,
+            temperature=args.temperature,
+            max_tokens=args.max_tokens or None,
+            top_p=args.top_p,
+            system_prompt=args.system,
+            api_key=args.api_key,
+            env_options=env_options,
+            extra_body=dict(args.extra or []) or None,
+            request_seed=not args.no_request_seed,
+            verify_workers=args.verify_workers,
+            progress=not args.quiet,
+            split=args.split,
         )
     except EndpointUnreachable as error:
         raise UsageError(f"{error}, check --base-url and that the server is running") from None
@@ -797,7 +908,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     overall = results["overall"]
     error_rate = overall["errors"] / max(1, overall["samples"])
     if overall["first_error"]:
-        print(f"\n{overall['errors']} of {overall['samples']} requests failed ({error_rate:.1%}); first error: {overall['first_error']}")
+        print(
+            f"\n{overall['errors']} of {overall['samples']} requests failed ({error_rate:.1%}); "
+            f"first error: {overall['first_error']}"
+        )
     if output is not None:
         with open_text_output(output) as handle:
             write_results(results, handle)
@@ -805,7 +919,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         with open_text_output(samples) as handle:
             write_samples(results, handle)
     if error_rate > args.max_error_rate:
-        print(f"rlvr eval: {error_rate:.1%} of requests failed, more than --max-error-rate {args.max_error_rate:g}", file=sys.stderr)
+        print(
+            f"rlvr eval: {error_rate:.1%} of requests failed, more than --max-error-rate {args.max_error_rate:g}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -822,8 +939,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if unknown:
             known = ", ".join((*spec.generator_options, *spec.verifier_options)) or "none"
             kind = "generator or verifier" if spec.generator_options else "verifier"
-            raise UsageError(f"unknown {kind} option {', '.join(map(repr, unknown))} for {env_id} (known: {known}), "
-                             f"see 'rlvr info {env_id}'")
+            raise UsageError(
+                f"unknown {kind} option {', '.join(map(repr, unknown))} for {env_id} (known: {known}), "
+                f"see 'rlvr info {env_id}'"
+            )
     failed = 0
     for env_id in env_ids:
         spec = get_spec(env_id)
@@ -836,9 +955,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 raise
             print(f"== {env_id}\nskipped: {error}")
             continue
-        report = audit(env_id, n=args.n, seed=args.seed, difficulties=tuple(args.difficulty), max_reward=args.max_reward,
-                       generator_options=generator_options,
-                       verifier_options={k: v for k, v in options.items() if k in spec.verifier_options}, attack_filter=args.only)
+        report = audit(
+            env_id,
+            n=args.n,
+            seed=args.seed,
+            difficulties=tuple(args.difficulty),
+            max_reward=args.max_reward,
+            generator_options=generator_options,
+            verifier_options={k: v for k, v in options.items() if k in spec.verifier_options},
+            attack_filter=args.only,
+        )
         print(f"== {env_id}")
         print(report.table())
         failed += not report.passed
@@ -898,7 +1024,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 name = f"{env_id.split('/')[-1]}_d{difficulty:.1f}_{index}.png"
                 image.save(out_dir / name)
             params = ", ".join(f"{k}={v}" for k, v in task.params.items() if not isinstance(v, (list, tuple, dict)))
-            rows.append([env_id, f"{difficulty:.1f}", params[:48], f"{reference.reward:.2f}", f"{wrong.reward:.2f}", wrong.reason[:40], "ok" if ok else "FAIL"])
+            rows.append(
+                [
+                    env_id,
+                    f"{difficulty:.1f}",
+                    params[:48],
+                    f"{reference.reward:.2f}",
+                    f"{wrong.reward:.2f}",
+                    wrong.reason[:40],
+                    "ok" if ok else "FAIL",
+                ]
+            )
     print(_table(rows, ["env", "d", "parameters", "reference", "wrong", "why wrong", "check"]))
     if skipped:
         print("\n" + "\n".join(skipped))
@@ -914,7 +1050,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _common() -> argparse.ArgumentParser:
     """Options every command takes."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error")
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error"
+    )
     return common
 
 
@@ -929,41 +1067,82 @@ def build_parser() -> argparse.ArgumentParser:
         return child
 
     listing = command("list", cmd_list, "list every env with its difficulty parameters at d = 0, .25, .5, .75, 1")
-    listing.add_argument("--distinct", action="store_true",
-                         help="also estimate distinct tasks per difficulty (128 draws each, cached; slow the first time)")
+    listing.add_argument(
+        "--distinct",
+        action="store_true",
+        help="also estimate distinct tasks per difficulty (128 draws each, cached; slow the first time)",
+    )
 
     info = command("info", cmd_info, "one env in full: contract, difficulty table, options with defaults, an example")
     info.add_argument("env", help="an env id, e.g. rlvr/Maze-v0 or Maze-v0")
     info.add_argument("--difficulty", type=difficulty_value, help="of the example (default: the env's default)")
     info.add_argument("--seed", type=int, default=0, help="of the example")
-    info.add_argument("--param", type=_parse_param, action="append", help="an option or task parameter of the example: key=value")
-    info.add_argument("--lines", type=positive_int, default=40, help="show at most this many lines of the prompt and answer")
+    info.add_argument(
+        "--param", type=_parse_param, action="append", help="an option or task parameter of the example: key=value"
+    )
+    info.add_argument(
+        "--lines", type=positive_int, default=40, help="show at most this many lines of the prompt and answer"
+    )
     info.add_argument("--image-dir", help="where to save a visual example's images (default: a temporary directory)")
 
-    gen = command("generate", cmd_generate, "write synthetic tasks as JSON lines, Parquet, a HF dataset or verl Parquet: "
-                                            "one env, or a mixture of envs and difficulties")
+    gen = command(
+        "generate",
+        cmd_generate,
+        "write synthetic tasks as JSON lines, Parquet, a HF dataset or verl Parquet: "
+        "one env, or a mixture of envs and difficulties",
+    )
     gen.add_argument("env", nargs="?", help="an env id, e.g. rlvr/Maze-v0 or Maze-v0 (or use --env / --mix)")
-    gen.add_argument("--env", dest="envs", type=env_weight, action="append", metavar="ID[:WEIGHT]",
-                     help="an env of the mixture with its weight (default 1); repeat for several")
-    gen.add_argument("--mix", help="a YAML mixture: envs: {ENV: weight or {weight, difficulty, options}} "
-                                   "(the trainer config's envs format; difficulty a number or a list)")
-    gen.add_argument("-n", type=positive_int, required=True, help="how many tasks in all (shared by weight, largest remainders)")
+    gen.add_argument(
+        "--env",
+        dest="envs",
+        type=env_weight,
+        action="append",
+        metavar="ID[:WEIGHT]",
+        help="an env of the mixture with its weight (default 1); repeat for several",
+    )
+    gen.add_argument(
+        "--mix",
+        help="a YAML mixture: envs: {ENV: weight or {weight, difficulty, options}} "
+        "(the trainer config's envs format; difficulty a number or a list)",
+    )
+    gen.add_argument(
+        "-n", type=positive_int, required=True, help="how many tasks in all (shared by weight, largest remainders)"
+    )
     gen.add_argument("-o", "--output", required=True, help="the file (a directory for --format hf); - for stdout")
-    gen.add_argument("--difficulty", type=difficulty_value, nargs="+",
-                     help="in [0, 1] (default 0.5); several spread each env's share evenly; a --mix entry's own wins")
+    gen.add_argument(
+        "--difficulty",
+        type=difficulty_value,
+        nargs="+",
+        help="in [0, 1] (default 0.5); several spread each env's share evenly; a --mix entry's own wins",
+    )
     gen.add_argument("--seed", type=int, default=0, help="the first stream position, and the interleaving order")
-    gen.add_argument("--split", type=split_of, default="train",
-                     help="train (default), test or any name: content-disjoint task streams; all: the raw seeds")
-    gen.add_argument("--allow-duplicates", action="store_true",
-                     help="keep repeated prompts (default: skip them; too few distinct tasks is an error)")
+    gen.add_argument(
+        "--split",
+        type=split_of,
+        default="train",
+        help="train (default), test or any name: content-disjoint task streams; all: the raw seeds",
+    )
+    gen.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="keep repeated prompts (default: skip them; too few distinct tasks is an error)",
+    )
     gen.add_argument("--shard-size", type=positive_int, help="rows per file: OUT-00000.parquet, OUT-00001.parquet, …")
     _add_backend_arguments(gen)
     gen.add_argument("--dataset", help="serve rows of this file (dataset-backed envs)")
-    gen.add_argument("--param", type=_parse_param, action="append",
-                     help="a task parameter or option: key=value for every env, ENV:key=value for one")
-    gen.add_argument("--format", choices=OUTPUT_FORMATS, default="auto",
-                     help="jsonl, parquet, hf (a datasets.save_to_disk directory) or verl (verl's Parquet layout); "
-                          "auto: from the extension, .jsonl or .parquet")
+    gen.add_argument(
+        "--param",
+        type=_parse_param,
+        action="append",
+        help="a task parameter or option: key=value for every env, ENV:key=value for one",
+    )
+    gen.add_argument(
+        "--format",
+        choices=OUTPUT_FORMATS,
+        default="auto",
+        help="jsonl, parquet, hf (a datasets.save_to_disk directory) or verl (verl's Parquet layout); "
+        "auto: from the extension, .jsonl or .parquet",
+    )
     gen.add_argument("-q", "--quiet", action="store_true")
 
     conv = command("convert", cmd_convert, "convert tasks between JSON lines, Parquet, verl Parquet and a HF dataset")
@@ -984,30 +1163,48 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--difficulty", type=difficulty_value, default=0.5)
     bench.add_argument("--seed", type=int, default=0)
 
-    ev = command("eval", cmd_eval, "evaluate an OpenAI-compatible endpoint: pass@1, pass@k, mean reward per env and difficulty")
+    ev = command(
+        "eval", cmd_eval, "evaluate an OpenAI-compatible endpoint: pass@1, pass@k, mean reward per env and difficulty"
+    )
     ev.add_argument("--base-url", required=True, help="e.g. http://localhost:8000/v1")
     ev.add_argument("--model", required=True)
     ev.add_argument("--env", action="append", required=True, help="an env id; repeat for several")
-    ev.add_argument("-n", "--n", type=positive_int, default=200, help="tasks per env and difficulty (seeds seed … seed+n-1)")
+    ev.add_argument(
+        "-n", "--n", type=positive_int, default=200, help="tasks per env and difficulty (seeds seed … seed+n-1)"
+    )
     ev.add_argument("--k", type=positive_int, default=1, help="samples per task")
     ev.add_argument("--difficulty", type=difficulty_value, nargs="+", default=[0.5])
     ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--split", type=split_of, default="test",
-                    help="test (default: never a train prompt), train or any name; all: the raw seeds (e.g. every dataset row)")
+    ev.add_argument(
+        "--split",
+        type=split_of,
+        default="test",
+        help="test (default: never a train prompt), train or any name; all: the raw seeds (e.g. every dataset row)",
+    )
     ev.add_argument("--concurrency", type=positive_int, default=16, help="requests in flight")
     ev.add_argument("--max-retries", type=int, default=3)
     ev.add_argument("--timeout", type=float, default=120.0, help="seconds per request try")
     ev.add_argument("--temperature", type=float, default=1.0)
-    ev.add_argument("--max-tokens", type=int, default=2048, help="0 sends none (e.g. with --extra max_completion_tokens=N)")
+    ev.add_argument(
+        "--max-tokens", type=int, default=2048, help="0 sends none (e.g. with --extra max_completion_tokens=N)"
+    )
     ev.add_argument("--top-p", type=float)
     ev.add_argument("--system", help="system prompt")
     ev.add_argument("--api-key", help="default: $OPENAI_API_KEY, else EMPTY")
-    ev.add_argument("--param", type=_parse_param, action="append", help="env option or task parameter for every env: key=value")
-    ev.add_argument("--extra", type=_parse_param, action="append", help="extra request body field: key=value (JSON value)")
+    ev.add_argument(
+        "--param", type=_parse_param, action="append", help="env option or task parameter for every env: key=value"
+    )
+    ev.add_argument(
+        "--extra", type=_parse_param, action="append", help="extra request body field: key=value (JSON value)"
+    )
     ev.add_argument("--no-request-seed", action="store_true", help="do not send a per-sample seed")
     ev.add_argument("--verify-workers", type=positive_int, help="verification threads (default: CPU count)")
-    ev.add_argument("--max-error-rate", type=float, default=0.01,
-                    help="exit 1 when a larger fraction of requests failed after their retries (default 0.01)")
+    ev.add_argument(
+        "--max-error-rate",
+        type=float,
+        default=0.01,
+        help="exit 1 when a larger fraction of requests failed after their retries (default 0.01)",
+    )
     ev.add_argument("-o", "--output", help="results JSON: config, rows, overall")
     ev.add_argument("--samples", help="one JSON line per request")
     ev.add_argument("-q", "--quiet", action="store_true")
@@ -1018,24 +1215,34 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("--seed", type=int, default=0)
     aud.add_argument("--difficulty", type=difficulty_value, nargs="+", default=[0.0, 0.5, 1.0])
     aud.add_argument("--option", type=_parse_param, action="append", help="generator or verifier option: key=value")
-    aud.add_argument("--max-reward", type=float, default=0.0,
-                     help="highest reward an attack may earn (the documented cap of a partial-credit option)")
+    aud.add_argument(
+        "--max-reward",
+        type=float,
+        default=0.0,
+        help="highest reward an attack may earn (the documented cap of a partial-credit option)",
+    )
     aud.add_argument("--only", help="run only attacks whose name contains this")
 
     box = command("sandbox", lambda args: box.print_help() or EXIT_USAGE, "the docker sandbox's images")
     box_sub = box.add_subparsers(dest="sandbox_command", required=True, parser_class=Parser)
-    build = box_sub.add_parser("build-image", parents=[common],
-                               help="build the docker sandbox's base image (skipped when its recipe's tag exists) or, "
-                                    "with --repo, an image with a repository and its dependencies installed offline; "
-                                    "prints the tag",
-                               description="Images are built locally and never pulled. --repo installs the repository "
-                                           "with pip --no-index: only what the base image has or the repository vendors "
-                                           "(wheels/, vendor/ or wheelhouse/) can be installed.")
+    build = box_sub.add_parser(
+        "build-image",
+        parents=[common],
+        help="build the docker sandbox's base image (skipped when its recipe's tag exists) or, "
+        "with --repo, an image with a repository and its dependencies installed offline; "
+        "prints the tag",
+        description="Images are built locally and never pulled. --repo installs the repository "
+        "with pip --no-index: only what the base image has or the repository vendors "
+        "(wheels/, vendor/ or wheelhouse/) can be installed.",
+    )
     build.set_defaults(func=cmd_sandbox_build_image)
     build.add_argument("--repo", help="a repository to copy to /repo and install (its dependencies: offline only)")
     build.add_argument("--base", help="the image to build --repo on (default: the base image, built if missing)")
-    build.add_argument("--swebench", help="a SWE-bench JSONL file: build each instance's image (SWE-bench's layout and "
-                                          "tag) from its checkout in --repos-dir at the row's base_commit")
+    build.add_argument(
+        "--swebench",
+        help="a SWE-bench JSONL file: build each instance's image (SWE-bench's layout and "
+        "tag) from its checkout in --repos-dir at the row's base_commit",
+    )
     build.add_argument("--repos-dir", help="with --swebench: the folder of checkouts named <owner>__<name>")
     build.add_argument("--force", action="store_true", help="rebuild even when an image with the tag exists")
 
@@ -1045,7 +1252,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from rlvr.trainers import add_train_arguments, run_train_command  # light: torch loads only when train runs
 
-    train = command("train", run_train_command, "train a model on a mix of envs (GRPO family); --demo runs the CPU demo")
+    train = command(
+        "train", run_train_command, "train a model on a mix of envs (GRPO family); --demo runs the CPU demo"
+    )
     add_train_arguments(train)
     return parser
 

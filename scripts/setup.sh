@@ -28,3 +28,37 @@ fi
 # pure-Python package and what its dataset and reward manager import (verl users have their own).
 .venv/bin/python -m pip install -q --no-deps "verl==0.9.1" "tensordict==0.10.0" "pyvers<0.2" codetiming
 .venv/bin/python -m pip install -q "omegaconf>=2.4" orjson cloudpickle importlib_metadata
+
+# The docker sandbox (sandbox="docker"): Debian's engine and debootstrap, the engine started when
+# none answers, and the base image (Python, pytest, Icarus) built from Debian's archive once: a tag
+# from the recipe's hash, so it is rebuilt only when the recipe changes. Images are never pulled.
+# Where this cannot be done, setup goes on and the docker tests say why they skip.
+docker_missing=""
+for package in docker.io debootstrap; do
+  dpkg -s "$package" >/dev/null 2>&1 || docker_missing="$docker_missing $package"
+done
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+if [ -n "$docker_missing" ]; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $docker_missing \
+    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $docker_missing; } \
+    || echo "setup: could not install$docker_missing; the docker sandbox is unavailable" >&2
+fi
+if command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then
+  if [ -d /run/systemd/system ]; then
+    $SUDO systemctl start docker || true
+  else
+    # an engine still shutting down holds its pid file: give it time; a stale pid file is removed
+    for _ in $(seq 30); do
+      [ -f /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null || break
+      sleep 1
+    done
+    $SUDO rm -f /var/run/docker.pid
+    $SUDO sh -c 'nohup dockerd >/var/log/rlvr-dockerd.log 2>&1 &' || true
+  fi
+  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+fi
+if docker info >/dev/null 2>&1; then
+  .venv/bin/rlvr sandbox build-image >/dev/null || echo "setup: the docker sandbox's image was not built" >&2
+else
+  echo "setup: no Docker engine answers (see /var/log/rlvr-dockerd.log); the docker sandbox is unavailable" >&2
+fi

@@ -534,7 +534,7 @@ def test_hints_name_every_step_and_never_paste_the_whole_output():
         task = generator.generate(seed, 0.8)
         pieces = generator.hints(task)
         assert len(pieces) >= 2 + len(task.answer["program"])
-        for number, step in enumerate(task.answer["program"], start=1):
+        for number in range(1, len(task.answer["program"]) + 1):
             assert pieces[number].startswith(f"Step {number}:")
         hinted = rlvr.make_task("ArcGrid-v0", seed, 0.8, hint=1.0)
         revealed = hinted.prompt[len(task.prompt) :]

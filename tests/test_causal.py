@@ -73,7 +73,7 @@ def counterfactual_by_enumeration(network, target, intervention, evidence) -> np
     """Abduction, action, prediction over an explicit exogenous space: each U_V's range [0, 1)
     is cut at every cumulative table value of V, every combination of pieces is one world pair
     (factual, hypothetical) with weight the product of the pieces' lengths."""
-    cuts, lengths, midpoints = [], [], []
+    lengths, midpoints = [], []
     for v in range(network.size):
         flat = network.tables[v].reshape(-1, network.cardinalities[v])
         points = sorted({0.0, 1.0} | {round(float(x), 9) for x in np.cumsum(flat, axis=1)[:, :-1].ravel()})
@@ -172,7 +172,7 @@ def test_generated_task_answers_match_enumeration_at_small_sizes():
         for seed in range(25):
             task = generator.generate(seed, 0.3, rungs=rung, answer_kinds="distribution", variables=5)
             network, query = network_from_meta(task.meta), task.meta["query"]
-            evidence = {v: s for v, s in query["evidence"]}
+            evidence = dict(query["evidence"])
             treatment, outcome, value = query["treatment"], query["outcome"], query["treatment_values"][0]
             if rung == "association":
                 oracle = posterior_by_enumeration(network, outcome, {**evidence, treatment: value})
@@ -279,7 +279,7 @@ def test_intervention_differs_from_association_where_a_backdoor_path_is_open():
     for task in intervention_tasks(True, 40):
         assert task.meta["backdoor_open"]  # a confounder, or a collider opened by the evidence (M-bias)
         network, query = network_from_meta(task.meta), task.meta["query"]
-        evidence = {v: s for v, s in query["evidence"]}
+        evidence = dict(query["evidence"])
         treatment, outcome = query["treatment"], query["outcome"]
         gaps = [
             np.abs(
@@ -295,7 +295,7 @@ def test_intervention_equals_association_where_the_evidence_blocks_every_backdoo
     for task in intervention_tasks(False, 40):
         assert not task.meta["backdoor_open"]
         network, query = network_from_meta(task.meta), task.meta["query"]
-        evidence = {v: s for v, s in query["evidence"]}
+        evidence = dict(query["evidence"])
         treatment, outcome = query["treatment"], query["outcome"]
         for x in range(network.cardinalities[treatment]):
             assert np.allclose(
@@ -549,7 +549,7 @@ def test_answer_kinds_keep_their_margins():
             network, query = network_from_meta(task.meta), task.meta["query"]
             if task.answer["kind"] == "distribution":  # the documented fallback
                 continue
-            evidence = {v: s for v, s in query["evidence"]}
+            evidence = dict(query["evidence"])
             a, b = query["treatment_values"]
             rung = task.meta["rung"]
             if rung == "association":
@@ -619,7 +619,7 @@ def test_answers_reproduce_from_the_network_in_meta():
         for seed in range(15):
             task = generator.generate(seed, difficulty, answer_kinds="probability")
             network, query = network_from_meta(task.meta), task.meta["query"]
-            evidence = {v: s for v, s in query["evidence"]}
+            evidence = dict(query["evidence"])
             x, y = query["treatment"], query["outcome"]
             value = query["treatment_values"][0]
             if task.meta["rung"] == "association":

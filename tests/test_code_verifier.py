@@ -563,7 +563,9 @@ def test_verification_survives_a_json_round_trip(verifier):
 
 
 NAIVE_BODIES = {
-    "dedupe": "    out = []\n    for x in values:\n        if x not in out:\n            out.append(x)\n    return out\n",
+    "dedupe": (
+        "    out = []\n    for x in values:\n        if x not in out:\n            out.append(x)\n    return out\n"
+    ),
     "window_sums": (
         "    width = len(values) // 2 + 1\n"
         "    return [sum(values[i:i + width]) for i in range(len(values) - width + 1)]\n"
@@ -665,8 +667,8 @@ def test_classes_of_the_solution_used_by_the_checks(verifier):
     solution = (
         "class Pair:\n    def __init__(self, a, b):\n        self.a, self.b = a, b\n\n"
         "def max_chain_length(pairs, n):\n    count, end = 0, float('-inf')\n"
-        "    for p in sorted(pairs, key=lambda p: p.b):\n        if p.a > end:\n            count, end = count + 1, p.b\n"
-        "    return count\n"
+        "    for p in sorted(pairs, key=lambda p: p.b):\n        if p.a > end:\n"
+        "            count, end = count + 1, p.b\n    return count\n"
     )
     assert verifier.verify(task, fence(solution)).correct
     wrong = verifier.verify(task, fence(solution.replace("count + 1", "count + 2")))
@@ -740,9 +742,14 @@ def attack_verdict(v: CodeVerifier, task: Task, program: str):
 ENTRY = "process_numbers"
 FUNCTION_ATTACKS = {
     "fork bomb at load": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
-    "fork bomb in the call": f"import os\ndef {ENTRY}(values):\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n",
+    "fork bomb in the call": (
+        f"import os\ndef {ENTRY}(values):\n    while True:\n        try:\n"
+        "            os.fork()\n        except OSError:\n            pass\n"
+    ),
     "memory bomb": f"def {ENTRY}(values):\n    return bytearray(8 << 30)\n",
-    "growing memory": f"def {ENTRY}(values):\n    hoard = []\n    while True:\n        hoard.append(bytearray(64 << 20))\n",
+    "growing memory": (
+        f"def {ENTRY}(values):\n    hoard = []\n    while True:\n        hoard.append(bytearray(64 << 20))\n"
+    ),
     "infinite loop": f"def {ENTRY}(values):\n    while True:\n        pass\n",
     "sleep": f"import time\ndef {ENTRY}(values):\n    time.sleep(60)\n",
     "sys.exit(0) at load": "import sys\nsys.exit(0)\n",
@@ -751,9 +758,16 @@ FUNCTION_ATTACKS = {
     "os._exit(0) in the call": f"import os\ndef {ENTRY}(values):\n    os._exit(0)\n",
     "huge stdout": f"import sys\ndef {ENTRY}(values):\n    while True:\n        sys.stdout.write('x' * 65536)\n",
     "stderr flood": f"import os\ndef {ENTRY}(values):\n    while True:\n        os.write(2, b'x' * 65536)\n",
-    "rigged __eq__": f"class Anything:\n    def __eq__(self, other):\n        return True\ndef {ENTRY}(values):\n    return Anything()\n",
-    "int subclass": f"class Int(int):\n    def __eq__(self, other):\n        return True\ndef {ENTRY}(values):\n    return Int(1)\n",
-    "list subclass": f"class L(list):\n    def __eq__(self, other):\n        return True\ndef {ENTRY}(values):\n    return L()\n",
+    "rigged __eq__": (
+        f"class Anything:\n    def __eq__(self, other):\n        return True\ndef {ENTRY}(values):\n"
+        "    return Anything()\n"
+    ),
+    "int subclass": (
+        f"class Int(int):\n    def __eq__(self, other):\n        return True\ndef {ENTRY}(values):\n    return Int(1)\n"
+    ),
+    "list subclass": (
+        f"class L(list):\n    def __eq__(self, other):\n        return True\ndef {ENTRY}(values):\n    return L()\n"
+    ),
     "print PASSED and fake frames": (
         'import os\nprint(\'PASSED\')\nos.write(1, b\'{"result": 0, "ok": true, "value": 1}\\n\')\n'
         f"def {ENTRY}(values):\n    print('PASSED')\n    os.write(1, b'ALL TESTS PASSED\\n')\n    return 'PASSED'\n"
@@ -787,7 +801,9 @@ FUNCTION_ATTACKS = {
     "fd exhaustion": (
         f"def {ENTRY}(values):\n    files = []\n    while True:\n        files.append(open('/dev/null'))\n"
     ),
-    "kill the parent": f"import os\ndef {ENTRY}(values):\n    os.kill(os.getppid(), 9)\n    os.kill(1, 9)\n    return 'killed'\n",
+    "kill the parent": (
+        f"import os\ndef {ENTRY}(values):\n    os.kill(os.getppid(), 9)\n    os.kill(1, 9)\n    return 'killed'\n"
+    ),
     "kill everything": f"import os\ndef {ENTRY}(values):\n    os.kill(-1, 9)\n    return 'killed'\n",
     "background process": (
         "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
@@ -987,13 +1003,19 @@ def search():
 
 
 ASSERT_ATTACKS = {
-    "print PASSED": "import os\nprint('PASSED')\nos.write(1, b'PASSED\\n')\ndef square(x):\n    print('PASSED')\n    return 0\n",
+    "print PASSED": (
+        "import os\nprint('PASSED')\nos.write(1, b'PASSED\\n')\ndef square(x):\n    print('PASSED')\n    return 0\n"
+    ),
     "sys.exit(0) at load": "import sys\nsys.exit(0)\n",
     "os._exit(0) at load": "import os\nos._exit(0)\n",
     "exit in the call": "import sys\ndef square(x):\n    sys.exit(0)\n",
     "raise AssertionError": "def square(x):\n    raise AssertionError('fine')\n",
-    "rigged __eq__": "class Anything:\n    def __eq__(self, other):\n        return True\ndef square(x):\n    return Anything()\n",
-    "str subclass": "class S(str):\n    def __eq__(self, other):\n        return True\ndef square(x):\n    return S('x')\n",
+    "rigged __eq__": (
+        "class Anything:\n    def __eq__(self, other):\n        return True\ndef square(x):\n    return Anything()\n"
+    ),
+    "str subclass": (
+        "class S(str):\n    def __eq__(self, other):\n        return True\ndef square(x):\n    return S('x')\n"
+    ),
     "forged checker frames": (
         "import os\nfor fd in range(3, 20):\n    try:\n"
         '        os.write(fd, b\'{"nonce": "0", "check": 0, "passed": true}\\n{"done": true}\\n\')\n'
@@ -1001,7 +1023,10 @@ ASSERT_ATTACKS = {
     ),
     "infinite loop": "def square(x):\n    while True:\n        pass\n",
     "kill everything": "import os\ndef square(x):\n    os.kill(-1, 9)\n    os.kill(os.getppid(), 9)\n    return 0\n",
-    "shadow the builtins": "import builtins\nbuiltins.AssertionError = KeyError\nbuiltins.isinstance = lambda *a: True\ndef square(x):\n    return 0\n",
+    "shadow the builtins": (
+        "import builtins\nbuiltins.AssertionError = KeyError\n"
+        "builtins.isinstance = lambda *a: True\ndef square(x):\n    return 0\n"
+    ),
 }
 
 

@@ -184,7 +184,7 @@ def test_causal_adjustment_and_ratio_hints_are_the_exact_identities():
         task = generator.generate(seed, difficulty, rungs="intervention")
         network, query = network_from_meta(task.meta), task.meta["query"]
         treatment, outcome = query["treatment"], query["outcome"]
-        evidence = {v: s for v, s in query["evidence"]}
+        evidence = dict(query["evidence"])
         pieces = generator.hints(task)
         adjust = [p for p in network.parents[treatment] if p not in evidence] if task.meta["backdoor_open"] else []
         for x in query["treatment_values"]:

@@ -269,7 +269,8 @@ def test_shards_provenance_and_globally_unique_verl_indices(tmp_path):
 def test_mix_file_matches_env_flags_and_bad_files_are_one_line_errors(tmp_path, capsys):
     mix = tmp_path / "mix.yaml"
     mix.write_text(
-        "envs:\n  Maze-v0: {weight: 3, difficulty: [0, 0.4]}\n  Math-v0: {weight: 1, difficulty: [0, 0.4], options: {}}\n"
+        "envs:\n  Maze-v0: {weight: 3, difficulty: [0, 0.4]}\n  Math-v0: {weight: 1, difficulty: [0, 0.4], "
+        "options: {}}\n"
     )
     assert main(["generate", "--mix", str(mix), "-n", "10", "--seed", "2", "-o", str(tmp_path / "a.jsonl"), "-q"]) == 0
     assert (

@@ -1118,11 +1118,13 @@ def test_a_gold_escaped_twice_matches_its_answer(verifier):
     "response, correct",
     [
         (
-            "<answer>Working... Final Answer: The final answer is $14 {, }916$. I hope it is correct. Note: check A or B.</answer>",
+            "<answer>Working... Final Answer: The final answer is $14 {, }916$. I hope it is correct. Note: check "
+            "A or B.</answer>",
             True,
         ),
         (
-            "<answer>f(x) = 2 or f(x) = -2. Final Answer: The number of points in the domain of $f(x)$ is 14916. Done</answer>",
+            "<answer>f(x) = 2 or f(x) = -2. Final Answer: The number of points in the domain of $f(x)$ is 14916. "
+            "Done</answer>",
             True,
         ),
         ("<answer>The final answer is $14{,}917$. I hope it is correct.</answer>", False),
@@ -1132,7 +1134,8 @@ def test_a_gold_escaped_twice_matches_its_answer(verifier):
         ("<answer>We get 14916 or 14917. Both work.</answer>", False),  # no stated answer: the whole text hedges
         ("<answer>The final answer is $14917$, $14916$.</answer>", False),  # two values stated
         (
-            "<answer>We find \\( x = 14917 - 1 \\). Final Answer: The final answer is \\(14916\\). I hope it is correct.</answer>",
+            "<answer>We find \\( x = 14917 - 1 \\). Final Answer: The final answer is \\(14916\\). I hope it is "
+            "correct.</answer>",
             True,
         ),
     ],

@@ -538,7 +538,7 @@ def perturbations(env_id, task):
         for i in range(count):
             yield ([x for x in best if x != i], "infeasible") if i in best else (best + [i], "not better")
     elif env_id == "rlvr/BinPacking-v0":
-        for b, contents in enumerate(best):
+        for contents in best:
             for item in contents:
                 for target in range(len(best) + 1):
                     moved = [[x for x in bin_ if x != item] for bin_ in best] + [[]]

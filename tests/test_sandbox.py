@@ -590,7 +590,8 @@ def test_killing_parent_and_kill_all(box):
         res = box.run(
             py(
                 box,
-                "import os\ntry:\n    os.kill(os.getppid(), 9); print('sent')\nexcept OSError as e:\n    print('refused', e.errno)\nprint('alive')",
+                "import os\ntry:\n    os.kill(os.getppid(), 9); print('sent')\nexcept OSError as e:\n"
+                "    print('refused', e.errno)\nprint('alive')",
             )
         )
         assert res.ok and b"alive" in res.stdout, res
@@ -666,7 +667,8 @@ def test_namespace_creation_blocked(box):
     res = box.run(
         py(
             box,
-            "import subprocess, threading; t = threading.Thread(target=print, args=('t',)); t.start(); t.join(); print(subprocess.run(['echo', 'child'], capture_output=True).stdout)",
+            "import subprocess, threading; t = threading.Thread(target=print, args=('t',)); t.start(); t.join(); "
+            "print(subprocess.run(['echo', 'child'], capture_output=True).stdout)",
         )
     )
     assert res.ok and b"child" in res.stdout
@@ -1110,7 +1112,8 @@ def _run_as_nobody(python: str, home: Path) -> None:
         "box = sb.Sandbox('bwrap')\n"
         "res = box.run([box.python, '-I', '-S', '-c', sys.argv[1], '/work', '64'], limits=sb.Limits(disk_mb=8))\n"
         "files = box.run(['sh', '-c', 'mkdir d && echo hi > d/f'], collect=['d/f'], files={'in.txt': 'x'})\n"
-        "print(json.dumps([box.enforcement, res.disk_exceeded, res.stdout.decode(), res.enforcement, files.files['d/f'].decode()]))\n"
+        "print(json.dumps([box.enforcement, res.disk_exceeded, res.stdout.decode(), res.enforcement, "
+        "files.files['d/f'].decode()]))\n"
     )
     env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(home), "HOME": str(home)}
     proc = subprocess.run(

@@ -32,8 +32,10 @@ from rlvr.verifiers.sandbox.docker_pool import DockerPool
 ASSERT_STYLE = Path(__file__).parent / "data" / "code" / "mbpp_sample.jsonl"
 OWNER = f"{docker_backend.OWNER_LABEL}={os.getpid()}"
 ROOT = os.geteuid() == 0
-PYPROJECT = ('[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
-             '[project]\nname = "{name}"\nversion = "0.1"\n')
+PYPROJECT = (
+    '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+    '[project]\nname = "{name}"\nversion = "0.1"\n'
+)
 
 
 def _engine_reason() -> str:
@@ -57,8 +59,13 @@ def box():
 
 def our_containers() -> list[str]:
     """Containers of this test process (any state)."""
-    listed = subprocess.run(["docker", "ps", "-a", "-q", "--filter", f"label={OWNER}"], capture_output=True, text=True,
-                            timeout=60, check=True)
+    listed = subprocess.run(
+        ["docker", "ps", "-a", "-q", "--filter", f"label={OWNER}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return listed.stdout.split()
 
 
@@ -105,33 +112,40 @@ def test_cold_run_isolation(box):
 
 
 def test_exit_status_signal_and_stdin(box):
-    res = box.run(["python3", "-c", "import sys; data = sys.stdin.read(); print(len(data)); sys.exit(3)"],
-                  stdin=b"x" * 100_000)
+    res = box.run(
+        ["python3", "-c", "import sys; data = sys.stdin.read(); print(len(data)); sys.exit(3)"], stdin=b"x" * 100_000
+    )
     assert res.exit_code == 3 and res.stdout == b"100000\n"
     res = box.run(["python3", "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"])
     assert res.exit_code is None and res.signal == signal.SIGSEGV
 
 
 def test_memory_limit_kills_the_whole_container(box):
-    hog = ("import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n        b = bytearray(150 << 20)\n"
-           "        time.sleep(5)\n        os._exit(0)\nprint([os.wait()[1] for _ in range(3)], flush=True)\n")
+    hog = (
+        "import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n        b = bytearray(150 << 20)\n"
+        "        time.sleep(5)\n        os._exit(0)\nprint([os.wait()[1] for _ in range(3)], flush=True)\n"
+    )
     res = box.run(["python3", "-c", hog], limits=Limits(memory_mb=256, wall_s=20))
     assert res.memory_exceeded and res.oom_killed
     assert our_containers() == []
 
 
 def test_pids_limit_holds(box):
-    bomb = ("import os, time\nkids = 0\ntry:\n    for _ in range(200):\n        if os.fork() == 0:\n"
-            "            time.sleep(3); os._exit(0)\n        kids += 1\n"
-            "except OSError as e:\n    print('refused', kids, e.errno)\n")
+    bomb = (
+        "import os, time\nkids = 0\ntry:\n    for _ in range(200):\n        if os.fork() == 0:\n"
+        "            time.sleep(3); os._exit(0)\n        kids += 1\n"
+        "except OSError as e:\n    print('refused', kids, e.errno)\n"
+    )
     res = box.run(["python3", "-c", bomb], limits=Limits(processes=16, wall_s=20))
     words = res.stdout.split()
     assert words[0] == b"refused" and int(words[1]) < 16
 
 
 def test_deadline_kills_daemons_and_removes_the_container(box):
-    daemon = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(600)\n"
-              "    os._exit(0)\ntime.sleep(600)\n")
+    daemon = (
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(600)\n"
+        "    os._exit(0)\ntime.sleep(600)\n"
+    )
     start = time.monotonic()
     res = box.run(["python3", "-c", daemon], limits=Limits(wall_s=1.5))
     assert res.timed_out and res.signal == signal.SIGKILL
@@ -141,13 +155,16 @@ def test_deadline_kills_daemons_and_removes_the_container(box):
 
 @pytest.mark.skipif(not ROOT, reason="collected files and disk_exceeded need the host-held /work (root)")
 def test_collect_and_disk_cap(box):
-    res = box.run(["sh", "-c", "mkdir -p d && echo one > d/a && ln -s /etc/passwd link"],
-                  collect=["d/a", "link", "missing"])
+    res = box.run(
+        ["sh", "-c", "mkdir -p d && echo one > d/a && ln -s /etc/passwd link"], collect=["d/a", "link", "missing"]
+    )
     assert res.ok and res.files == {"d/a": b"one\n"}  # a symlink the program planted is never followed
     res = box.run(["sh", "-c", "head -c 40000000 /dev/zero > big; echo $?"], limits=Limits(disk_mb=4))
     assert res.disk_exceeded and res.stdout.strip() != b"0"
-    flood = ("n = 0\ntry:\n    while n < 3000:\n        open(f'f{n}', 'w').close()\n        n += 1\n"
-             "except OSError:\n    pass\nprint(n)")
+    flood = (
+        "n = 0\ntry:\n    while n < 3000:\n        open(f'f{n}', 'w').close()\n        n += 1\n"
+        "except OSError:\n    pass\nprint(n)"
+    )
     res = box.run(["python3", "-c", flood], limits=Limits(disk_files=500))
     assert int(res.stdout) < 600 and res.disk_exceeded
 
@@ -173,8 +190,9 @@ def test_watchdog_kills_a_session_nobody_waits_on(box):
     with box.session(["sleep", "600"], limits=Limits(wall_s=0.5)) as session:
         container = session._spawned.container_id
         time.sleep(docker_backend.BACKSTOP_S + 2.5)
-        state = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", container], capture_output=True,
-                               text=True, check=False)
+        state = subprocess.run(
+            ["docker", "inspect", "-f", "{{.State.Running}}", container], capture_output=True, text=True, check=False
+        )
         assert state.stdout.strip() == "false"
     assert our_containers() == []
 
@@ -276,15 +294,22 @@ def test_apt_mirror_from_either_sources_format(tmp_path):
     (tmp_path / "sources.list.d").mkdir()
     (tmp_path / "sources.list.d" / "debian.sources").write_text(
         "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n\n"
-        "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n")
+        "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n"
+    )
     assert sandbox_image.apt_mirror(str(tmp_path)) == "http://mirror.example/debian"
     (tmp_path / "sources.list").write_text("deb [arch=amd64] http://other.example/debian/ bookworm main\n")
     assert sandbox_image.apt_mirror(str(tmp_path)) == "http://other.example/debian"
 
 
 def test_base_image_has_the_toolchain(box):
-    res = box.run(["sh", "-c", "python3 -c 'import sys, pytest; print(sys.implementation.cache_tag)'; "
-                               "for tool in iverilog vvp; do command -v $tool; done | wc -l"])
+    res = box.run(
+        [
+            "sh",
+            "-c",
+            "python3 -c 'import sys, pytest; print(sys.implementation.cache_tag)'; "
+            "for tool in iverilog vvp; do command -v $tool; done | wc -l",
+        ]
+    )
     assert res.stdout.split() == [b"cpython-311", b"2"], res.stderr
 
 
@@ -299,8 +324,11 @@ def test_repo_image_installs_offline(box, tmp_path):
     with Sandbox("docker", image=tag) as repo_box:
         res = repo_box.run(["python3", "-I", "-c", "import tinypkg; print(tinypkg.answer())"])
     assert res.stdout == b"42\n", res.stderr
-    (repo / "pyproject.toml").write_text((repo / "pyproject.toml").read_text().replace(
-        'version = "0.1"', 'version = "0.1"\ndependencies = ["surely-not-vendored-package"]'))
+    (repo / "pyproject.toml").write_text(
+        (repo / "pyproject.toml")
+        .read_text()
+        .replace('version = "0.1"', 'version = "0.1"\ndependencies = ["surely-not-vendored-package"]')
+    )
     with pytest.raises(sandbox_image.ImageBuildError, match="surely-not-vendored-package|docker build failed"):
         sandbox_image.build_repo_image(repo, base=box._backend.image, log=lambda line: None)
     subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=120)
@@ -313,20 +341,33 @@ def test_missing_image_is_refused_not_pulled(box):
 
 # --------------------------------------------------------------------------- SWE in docker
 
-BUGGY = ("def clamp(value, low, high):\n    if value < low:\n        return low\n    return value\n\n\n"
-         "def mean(values):\n    return sum(values) / len(values)\n")
-FIXED = BUGGY.replace("        return low\n    return value",
-                      "        return low\n    if value > high:\n        return high\n    return value")
-TESTS = ("from calcpkg import clamp, mean\n\n\ndef test_clamp_inside():\n    assert clamp(5, 0, 10) == 5\n\n\n"
-         "def test_clamp_low():\n    assert clamp(-3, 0, 10) == 0\n\n\n"
-         "def test_mean():\n    assert mean([1, 2, 6]) == 3\n")
+BUGGY = (
+    "def clamp(value, low, high):\n    if value < low:\n        return low\n    return value\n\n\n"
+    "def mean(values):\n    return sum(values) / len(values)\n"
+)
+FIXED = BUGGY.replace(
+    "        return low\n    return value",
+    "        return low\n    if value > high:\n        return high\n    return value",
+)
+TESTS = (
+    "from calcpkg import clamp, mean\n\n\ndef test_clamp_inside():\n    assert clamp(5, 0, 10) == 5\n\n\n"
+    "def test_clamp_low():\n    assert clamp(-3, 0, 10) == 0\n\n\n"
+    "def test_mean():\n    assert mean([1, 2, 6]) == 3\n"
+)
 HIGH_TEST = "\n\ndef test_clamp_high():\n    assert clamp(30, 0, 10) == 10\n"
 
 
 def _git(repo: Path, *argv: str) -> str:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(repo), "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@localhost",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@localhost"}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(repo),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@localhost",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@localhost",
+    }
     done = subprocess.run(["git", *argv], cwd=repo, env=env, check=True, capture_output=True, text=True, timeout=60)
     return done.stdout
 
@@ -350,13 +391,22 @@ def bugfix_repo(tmp_path_factory):
     (repo / "tests" / "test_calc.py").write_text(TESTS + HIGH_TEST)
     _git(repo, "commit", "-q", "-am", "clamp: respect the upper bound")
     fix = _git(repo, "rev-parse", "HEAD").strip()
-    row = {"instance_id": "local__calcpkg-1", "repo": "local/calcpkg", "base_commit": base,
-           "patch": _git(repo, "diff", base, fix, "--", "calcpkg"),
-           "test_patch": _git(repo, "diff", base, fix, "--", "tests"),
-           "FAIL_TO_PASS": json.dumps(["tests/test_calc.py::test_clamp_high"]),
-           "PASS_TO_PASS": json.dumps(["tests/test_calc.py::test_clamp_inside", "tests/test_calc.py::test_clamp_low",
-                                       "tests/test_calc.py::test_mean"]),
-           "problem_statement": "clamp(30, 0, 10) returns 30: the upper bound is ignored."}
+    row = {
+        "instance_id": "local__calcpkg-1",
+        "repo": "local/calcpkg",
+        "base_commit": base,
+        "patch": _git(repo, "diff", base, fix, "--", "calcpkg"),
+        "test_patch": _git(repo, "diff", base, fix, "--", "tests"),
+        "FAIL_TO_PASS": json.dumps(["tests/test_calc.py::test_clamp_high"]),
+        "PASS_TO_PASS": json.dumps(
+            [
+                "tests/test_calc.py::test_clamp_inside",
+                "tests/test_calc.py::test_clamp_low",
+                "tests/test_calc.py::test_mean",
+            ]
+        ),
+        "problem_statement": "clamp(30, 0, 10) returns 30: the upper bound is ignored.",
+    }
     jsonl = repos / "instances.jsonl"
     jsonl.write_text(json.dumps(row) + "\n")
     return repos, repo, row, jsonl
@@ -372,9 +422,15 @@ def test_swebench_instance_image_from_the_base_commit(box, bugfix_repo):
     again = sandbox_image.build_instance_image(row, repo, base=box._backend.image, log=lambda line: None)
     assert again == tag  # reused
     with Sandbox("docker", image=tag) as instance:
-        res = instance.run(["sh", "-c", "cd /testbed && git -c safe.directory=/testbed rev-parse HEAD && "
-                                        "grep -c 'value > high' calcpkg/__init__.py; "
-                                        "/opt/miniconda3/envs/testbed/bin/python -c 'import calcpkg'"])
+        res = instance.run(
+            [
+                "sh",
+                "-c",
+                "cd /testbed && git -c safe.directory=/testbed rev-parse HEAD && "
+                "grep -c 'value > high' calcpkg/__init__.py; "
+                "/opt/miniconda3/envs/testbed/bin/python -c 'import calcpkg'",
+            ]
+        )
     assert res.stdout.split()[:2] == [row["base_commit"].encode(), b"0"], res.stderr  # the buggy base, not the fix
     generator = SWEGenerator(dataset=str(jsonl))
     task = generator.generate(0)

@@ -199,7 +199,10 @@ def test_child_processes_and_daemons_are_killed(pool):
 
 
 def test_open_descriptors_do_not_survive(pool):
-    leave = "import os\nfds = [os.open('/work/main.py', os.O_RDONLY) for _ in range(5)]\nr, w = os.pipe()\nos.set_inheritable(r, True)\n"
+    leave = (
+        "import os\nfds = [os.open('/work/main.py', os.O_RDONLY) for _ in range(5)]\nr, w = os.pipe()\n"
+        "os.set_inheritable(r, True)\n"
+    )
     assert run(pool, leave).exit_code == 0
     look = "import os, json\nprint(json.dumps(sorted(int(f) for f in os.listdir('/proc/self/fd'))))"
     assert last_json(run(pool, look)) == [0, 1, 2, 3]  # 3: the listing itself
@@ -297,8 +300,8 @@ def test_network_is_loopback_only(pool):
         "import socket, json\n"
         "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); port = s.getsockname()[1]\n"
         "c = socket.create_connection(('127.0.0.1', port), timeout=2)\n"
-        "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); outside = True\nexcept OSError:\n    outside = False\n"
-        "print(json.dumps({'loopback': True, 'outside': outside}))\n"
+        "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); outside = True\nexcept OSError:\n"
+        "    outside = False\nprint(json.dumps({'loopback': True, 'outside': outside}))\n"
     )
     assert last_json(run(pool, code)) == {"loopback": True, "outside": False}
 
@@ -411,15 +414,15 @@ def test_concurrent_runs_cannot_reach_each_other(pool):
         "        seen[name] = os.listdir(path) if name in ('cwd', 'root', 'fd') else open(path, 'rb').read(64).hex()\n"
         "    except OSError as e:\n"
         "        seen[name] = type(e).__name__\n"
-        "for key, family, address in (('unix', socket.AF_UNIX, '\\0rlvr-secret'), ('tcp', socket.AF_INET, ('127.0.0.1', 45678))):\n"
-        "    s = socket.socket(family)\n"
+        "for key, family, address in (('unix', socket.AF_UNIX, '\\0rlvr-secret'), ('tcp', socket.AF_INET, "
+        "('127.0.0.1', 45678))):\n    s = socket.socket(family)\n"
         "    try:\n"
         "        s.connect(address); seen[key] = 'connected'\n"
         "    except OSError as e:\n"
         "        seen[key] = type(e).__name__\n"
         "seen['tmp'] = os.listdir('/tmp')\n"
-        "try:\n    os.kill(pid, 9); seen['kill'] = 'killed'\nexcept OSError as e:\n    seen['kill'] = type(e).__name__\n"
-        "print(json.dumps(seen))\n"
+        "try:\n    os.kill(pid, 9); seen['kill'] = 'killed'\nexcept OSError as e:\n"
+        "    seen['kill'] = type(e).__name__\nprint(json.dumps(seen))\n"
     )
     with pool.session(["main.py"], files={"main.py": holder}) as session:
         pid = int(session.readline(100, timeout=20))

@@ -441,7 +441,10 @@ def test_paths_outside_the_repository_score_zero(task, verifier, header):
 
 def test_symlinks_binaries_and_new_files_outside_the_package_score_zero(task, verifier):
     package = task.answer["package"]
-    symlink = f"diff --git a/{package}/link.py b/{package}/link.py\nnew file mode 120000\n--- /dev/null\n+++ b/{package}/link.py\n@@ -0,0 +1 @@\n+/etc/passwd\n"
+    symlink = (
+        f"diff --git a/{package}/link.py b/{package}/link.py\nnew file mode 120000\n--- /dev/null\n"
+        f"+++ b/{package}/link.py\n@@ -0,0 +1 @@\n+/etc/passwd\n"
+    )
     assert "mode 120000" in verifier.verify(task, fenced(symlink)).reason
     binary = f"diff --git a/{package}/x.bin b/{package}/x.bin\nGIT binary patch\nliteral 1\nIcmZ?d00001\n"
     assert "binary" in verifier.verify(task, fenced(binary)).reason
@@ -842,7 +845,10 @@ def test_the_scan_sees_runtime_name_building(snippet, found):
 
 def test_the_scan_leaves_ordinary_fixes_alone():
     before = "def f(values, k=3):\n    return [v * k for v in values if v > 0]\n"
-    after = "import math\n\n\ndef f(values, k=3):\n    name = getattr(values, 'name', 'x')\n    return [math.floor(v * k) for v in values if v >= 0]\n"
+    after = (
+        "import math\n\n\ndef f(values, k=3):\n    name = getattr(values, 'name', 'x')\n"
+        "    return [math.floor(v * k) for v in values if v >= 0]\n"
+    )
     assert swe_verifier.new_capabilities(before, after) == []
 
 
@@ -1019,20 +1025,6 @@ def test_swebench_without_checkout_or_engine_gives_a_clear_error():
     task = generator.generate(0)
     verdict = SWEVerifier(docker="never").verify(task, generator.solve(task))
     assert not verdict.correct and "no checkout" in verdict.reason and "repos_dir" in verdict.reason
-
-
-def test_swebench_in_docker():
-    from rlvr.verifiers.sandbox import _probe_docker
-
-    client, reason = _probe_docker()
-    if client is None:
-        pytest.skip(f"no Docker engine answers ({reason}); the Docker path runs instances in their SWE-bench image")
-    instances = Path(__import__("os").environ.get("RLVR_SWEBENCH_DOCKER_JSONL", ""))
-    if not instances.is_file():
-        pytest.skip("set RLVR_SWEBENCH_DOCKER_JSONL to a SWE-bench JSONL whose instance images are pulled")
-    generator = SWEGenerator(dataset=str(instances))
-    task = generator.generate(0)
-    assert SWEVerifier(docker="always", deadline_s=900).verify(task, generator.solve(task)).correct
 
 
 # --------------------------------------------------------------------------------------------

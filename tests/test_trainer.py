@@ -306,7 +306,8 @@ def test_yaml_config_and_env_forms(tmp_path):
 def test_train_command_line(tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text(
-        "envs:\n  - id: tiny/Copy-v0\n    difficulty: 0.0\nsteps: 2\ntasks_per_step: 2\ngroup_size: 2\nmax_new_tokens: 4\n"
+        "envs:\n  - id: tiny/Copy-v0\n    difficulty: 0.0\nsteps: 2\ntasks_per_step: 2\ngroup_size: 2\n"
+        "max_new_tokens: 4\n"
         f"output_dir: {tmp_path / 'out'}\nscoring_backend: thread\nprogress: false\ntorch_threads: 1\n",
         encoding="utf-8",
     )

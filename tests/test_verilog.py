@@ -439,7 +439,10 @@ def test_spoofing_attempts_are_refused(name, adder_task, quick_verifier):
 
 @pytest.mark.parametrize("module", ["RefModule", "rlvr_tb_0", "Top"])
 def test_extra_modules_named_like_the_testbench_are_refused(module, adder_task, quick_verifier):
-    extra = f"module {module} (input [3:0] a, input [3:0] b, output [3:0] diff, output bout);\n  assign diff = a - b;\nendmodule"
+    extra = (
+        f"module {module} (input [3:0] a, input [3:0] b, output [3:0] diff, output bout);\n"
+        "  assign diff = a - b;\nendmodule"
+    )
     verdict = quick_verifier.verify(adder_task, fenced(golden_with(adder_task, extra, before=True)))
     if module == "Top":  # an ordinary helper module is fine
         assert verdict.correct, verdict
@@ -524,11 +527,17 @@ def test_verilog_eval_spoofs_are_refused(name, andgate_task, quick_verifier):
 
 
 def test_verilog_eval_testbench_internals_are_out_of_reach(andgate_task, quick_verifier):
-    calls_task = "module TopModule(input a, input b, output out);\n  assign out = a & b;\n  initial wait_for_end_of_timestep;\nendmodule"
+    calls_task = (
+        "module TopModule(input a, input b, output out);\n  assign out = a & b;\n"
+        "  initial wait_for_end_of_timestep;\nendmodule"
+    )
     verdict = quick_verifier.verify(andgate_task, fenced(calls_task))
     assert verdict.reward == 0.0 and verdict.reason.startswith("compile error"), verdict
     for module in ("tb", "stimulus_gen"):
-        source = f"module {module};\nendmodule\nmodule TopModule(input a, input b, output out);\n  assign out = a & b;\nendmodule"
+        source = (
+            f"module {module};\nendmodule\nmodule TopModule(input a, input b, output out);\n"
+            "  assign out = a & b;\nendmodule"
+        )
         verdict = quick_verifier.verify(andgate_task, fenced(source))
         assert verdict.reason.startswith("refused") and module in verdict.reason, verdict
     drives_input = (

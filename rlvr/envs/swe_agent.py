@@ -122,7 +122,7 @@ def parse_action(text: str) -> dict:
     try:
         call = json.loads(candidates[-1])
     except json.JSONDecodeError as error:
-        raise ValueError(f"the tool call is not valid JSON ({error.msg} at character {error.pos})")
+        raise ValueError(f"the tool call is not valid JSON ({error.msg} at character {error.pos})") from error
     if not isinstance(call, dict) or call.get("tool") not in TOOLS:
         raise ValueError(f'a tool call is a JSON object whose "tool" is one of {", ".join(TOOLS)}')
     return call

@@ -92,7 +92,8 @@ class TaskVectorEnv(VectorEnv):
         env_ids = [spec.id for spec in specs]  # "Maze-v0" → "rlvr/Maze-v0"
         if any(spec.entry_point != SINGLE_TURN_ENTRY_POINT for spec in specs):
             raise ValueError(
-                "TaskVectorEnv batches single-turn envs; use gym.make_vec(..., vectorization_mode='sync') for multi-turn ones"
+                "TaskVectorEnv batches single-turn envs; use gym.make_vec(..., vectorization_mode='sync') for "
+                "multi-turn ones"
             )
         if len({spec.visual for spec in specs}) > 1:
             raise ValueError("text and visual envs have different observation spaces and cannot share one vector env")

@@ -183,7 +183,9 @@ FAMILY = Family(
         "graph_image": "also draw the graph as task.images[0] (default false); the text alone is always complete",
     },
     verifier_options={
-        "tolerance": "largest error still correct: total-variation distance or absolute error (default 0.01, in (0, 1])",
+        "tolerance": (
+            "largest error still correct: total-variation distance or absolute error (default 0.01, in (0, 1])"
+        ),
         "partial": "give well-formed wrong numeric answers 1 − distance (default false)",
     },
 )

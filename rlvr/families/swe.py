@@ -125,25 +125,32 @@ FAMILY = Family(
         },
     ),
     envs=(
-        EnvDecl("rlvr/SWE-v0",
-                "Fix the bug an issue reports in a Python repository; answer a unified diff, graded by FAIL_TO_PASS and "
-                "PASS_TO_PASS tests in a sandbox (synthetic repos with AST-mutation bugs, repo=PATH, or SWE-bench JSONL)"),
-        EnvDecl("rlvr/SWEAgent-v0",
-                "The SWE tasks as a multi-turn agent episode: shell, view, search, edit and run-tests tool calls in a "
-                "sandboxed work tree, then submit",
-                entry_point="rlvr.envs.swe_agent:SWEAgentEnv", generator_kwargs={"agent": True}),
+        EnvDecl(
+            "rlvr/SWE-v0",
+            "Fix the bug an issue reports in a Python repository; answer a unified diff, graded by FAIL_TO_PASS and "
+            "PASS_TO_PASS tests in a sandbox (synthetic repos with AST-mutation bugs, repo=PATH, or SWE-bench JSONL)",
+        ),
+        EnvDecl(
+            "rlvr/SWEAgent-v0",
+            "The SWE tasks as a multi-turn agent episode: shell, view, search, edit and run-tests tool calls in a "
+            "sandboxed work tree, then submit",
+            entry_point="rlvr.envs.swe_agent:SWEAgentEnv",
+            generator_kwargs={"agent": True},
+        ),
     ),
     generator_options={
         "repo": "path of a local repository with a pytest suite: mine its tasks by mutating its source",
         "dataset": "path of a SWE-bench-format JSONL file: serve its rows instead of synthetic tasks",
         "repos_dir": "folder of checkouts named <owner>__<name>: dataset prompts show the files the gold patch edits, "
-                     "and tasks record their checkout for grading",
+        "and tasks record their checkout for grading",
         "validation_runs": "repo= only: runs of the suite that must agree before a test or a bug is kept (default 2)",
     },
     verifier_options={
         "deadline_s": "wall-clock bound of one verification, sandbox run included (default 60)",
-        "repos_dir": "folder of checkouts named <owner>__<name> to grade SWE-bench tasks in (else the task's own checkout)",
-        "docker": "SWE-bench tasks: auto (a local checkout when there is one, else the instance's Docker image), never or always",
+        "repos_dir": "folder of checkouts named <owner>__<name> to grade SWE-bench tasks in "
+        "(else the task's own checkout)",
+        "docker": "SWE-bench tasks: auto (a local checkout when there is one, else the instance's Docker image), "
+        "never or always",
         "sandbox": "where synthetic and repo= tasks run: auto | bwrap | docker (default auto: bwrap, else docker)",
         "image": "sandbox=docker: the image (default the base image; repo= tasks need rlvr sandbox build-image --repo)",
     },

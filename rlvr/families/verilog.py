@@ -33,8 +33,8 @@ Answer      Exactly one fenced block starting with ```verilog holding module Top
             null, "vectors": [hex per step], "expected": [hex per sample, or "x" before the first
             reset]}: the expected outputs are the Python model's (the verifier compares the
             candidate's simulated outputs with them on the host). The stimulus, fixed at
-            generation: directed corner vectors (all-zeros, all-ones, extremes, carries, one-hot and walking patterns, every
-            select/op value, runs through counter wrap-around, the target pattern, W-method
+            generation: directed corner vectors (all-zeros, all-ones, extremes, carries, one-hot and
+            walking patterns, every select/op value, runs through counter wrap-around, the target pattern, W-method
             transition tests of the small state machines, a reset in the middle of activity), then
             random vectors (30 % special values; seqdet favours pieces of its pattern); sequential
             stimulus starts with reset and asserts it again at random steps (4 %) and before every
@@ -98,7 +98,18 @@ Version history
 from rlvr.family import EnvDecl, Family
 from rlvr.params import DifficultyTable, Int, Subset
 
-COMBINATIONAL = ("adder", "comparator", "mux", "decoder", "priority", "popcount", "parity", "alu", "bitmanip", "truthtable")
+COMBINATIONAL = (
+    "adder",
+    "comparator",
+    "mux",
+    "decoder",
+    "priority",
+    "popcount",
+    "parity",
+    "alu",
+    "bitmanip",
+    "truthtable",
+)
 SEQUENTIAL = ("counter", "shiftreg", "edge", "seqdet", "fsm", "handshake")
 FAMILIES = COMBINATIONAL + SEQUENTIAL
 BASIC_FAMILIES = ("adder", "comparator", "mux", "decoder", "parity", "popcount", "counter", "shiftreg", "edge")
@@ -122,25 +133,68 @@ FAMILY = Family(
             "steps": Int(8, 5000, doc="stimulus length (directed then random steps)"),
         },
         {
-            0.0: {"families": ",".join(BASIC_FAMILIES), "width": 4, "selects": 1, "ports": 1, "states": 3,
-                  "resets": "sync-high", "formats": "prose", "steps": 48},
-            0.25: {"families": ",".join(MIDDLE_FAMILIES), "width": 6, "selects": 2, "ports": 2, "states": 4,
-                   "resets": "sync-high,sync-low", "formats": "prose", "steps": 72},
-            0.5: {"families": ",".join(FAMILIES), "width": 8, "selects": 2, "ports": 2, "states": 5,
-                  "resets": "sync-high,sync-low,async-high", "formats": "prose,waveform", "steps": 96},
-            0.75: {"families": ",".join(FAMILIES), "width": 12, "selects": 3, "ports": 3, "states": 6,
-                   "resets": "sync-high,sync-low,async-high", "formats": "waveform,table", "steps": 128},
-            1.0: {"families": ",".join(FAMILIES), "width": 16, "selects": 3, "ports": 3, "states": 7,
-                  "resets": ",".join(RESET_STYLES), "formats": "table,waveform", "steps": 160},
+            0.0: {
+                "families": ",".join(BASIC_FAMILIES),
+                "width": 4,
+                "selects": 1,
+                "ports": 1,
+                "states": 3,
+                "resets": "sync-high",
+                "formats": "prose",
+                "steps": 48,
+            },
+            0.25: {
+                "families": ",".join(MIDDLE_FAMILIES),
+                "width": 6,
+                "selects": 2,
+                "ports": 2,
+                "states": 4,
+                "resets": "sync-high,sync-low",
+                "formats": "prose",
+                "steps": 72,
+            },
+            0.5: {
+                "families": ",".join(FAMILIES),
+                "width": 8,
+                "selects": 2,
+                "ports": 2,
+                "states": 5,
+                "resets": "sync-high,sync-low,async-high",
+                "formats": "prose,waveform",
+                "steps": 96,
+            },
+            0.75: {
+                "families": ",".join(FAMILIES),
+                "width": 12,
+                "selects": 3,
+                "ports": 3,
+                "states": 6,
+                "resets": "sync-high,sync-low,async-high",
+                "formats": "waveform,table",
+                "steps": 128,
+            },
+            1.0: {
+                "families": ",".join(FAMILIES),
+                "width": 16,
+                "selects": 3,
+                "ports": 3,
+                "states": 7,
+                "resets": ",".join(RESET_STYLES),
+                "formats": "table,waveform",
+                "steps": 160,
+            },
         },
     ),
     envs=(
-        EnvDecl("rlvr/Verilog-v0",
-                "Write a Verilog module from a generated spec; simulated (Icarus) against a golden reference"),
+        EnvDecl(
+            "rlvr/Verilog-v0",
+            "Write a Verilog module from a generated spec; simulated (Icarus) against a golden reference",
+        ),
     ),
     verifier_options={
         "partial": "reward 1 − mismatch fraction instead of all-or-nothing (default false)",
-        "deadline_s": "wall-clock bound of one verdict in seconds, at least 6 (default 20; each simulation gets 4 s less)",
+        "deadline_s": "wall-clock bound of one verdict in seconds, at least 6 "
+        "(default 20; each simulation gets 4 s less)",
         "sandbox": "where untrusted code runs: auto | bwrap | docker (default auto: bwrap, else docker)",
         "image": "sandbox=docker: the image (default the locally built base image; rlvr sandbox build-image)",
     },

@@ -59,16 +59,17 @@ FAMILY = Family(
     verifier="rlvr.verifiers.verilog:VerilogVerifier",
     table=DifficultyTable({}, {0.0: {}, 1.0: {}}),
     envs=(
-        EnvDecl("rlvr/VerilogEval-v0",
-                "VerilogEval v2 spec-to-RTL problems, graded by their own testbenches (Icarus)"),
+        EnvDecl("rlvr/VerilogEval-v0", "VerilogEval v2 spec-to-RTL problems, graded by their own testbenches (Icarus)"),
     ),
     generator_options={
         "dataset": "required: the dataset_spec-to-rtl folder of VerilogEval v2 (github.com/NVlabs/verilog-eval)",
-        "include_tool_errors": "also serve the three problems Icarus cannot elaborate, as the last rows (default false)",
+        "include_tool_errors": "also serve the three problems Icarus cannot elaborate, "
+        "as the last rows (default false)",
     },
     verifier_options={
         "partial": "reward 1 − mismatches / samples instead of all-or-nothing (default false)",
-        "deadline_s": "wall-clock bound of one verdict in seconds, at least 6 (default 20; each simulation gets 4 s less)",
+        "deadline_s": "wall-clock bound of one verdict in seconds, at least 6 "
+        "(default 20; each simulation gets 4 s less)",
         "sandbox": "where untrusted code runs: auto | bwrap | docker (default auto: bwrap, else docker)",
         "image": "sandbox=docker: the image (default the locally built base image; rlvr sandbox build-image)",
     },

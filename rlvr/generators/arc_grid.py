@@ -812,7 +812,9 @@ class ArcGridGenerator(TaskGenerator):
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         size, length, objects_wanted, demos = params["size"], params["primitives"], params["objects"], params["demos"]
         kinds = [kind for kind in PRIMITIVES if kind in params["library"].split(",")]
-        for draw in range(1, MAX_DRAWS + 1):
+        draws = 0
+        for _ in range(MAX_DRAWS):
+            draws += 1
             palette = rng.sample(COLOURS, PALETTE_SIZE)
             program = draw_program(rng, kinds, length, size, palette)
             if program is None:
@@ -857,7 +859,7 @@ class ArcGridGenerator(TaskGenerator):
             "alternatives_checked": check.alternatives_checked,
             "program_cells": len(program) * int(test_input.size),
             "first_demo_consistent": check.first_demo_consistent,
-            "draws": draw,
+            "draws": draws,
         }
         if self.render == "image":
             return {

@@ -162,8 +162,8 @@ class BinPackingGenerator(OptimisationGenerator):
         listing = ", ".join(f"{i}: {s}" for i, s in enumerate(sizes))
         prompt = (
             f"Bin packing. There are {len(sizes)} items (index: size):\n{listing}\n\n"
-            f"Every bin has capacity {capacity}. Put every item into exactly one bin so that the sizes in each bin add up "
-            f"to at most {capacity}, using as few bins as possible.\n"
+            f"Every bin has capacity {capacity}. Put every item into exactly one bin so that the sizes in each "
+            f"bin add up to at most {capacity}, using as few bins as possible.\n"
             f"Answer with the list of bins, each bin the list of its item indices. Put only the list inside "
             f"<answer>…</answer>, in the form <answer>[[0, 3], [1, 2, 4], …]</answer> (this shows the form only)"
         )

@@ -148,7 +148,8 @@ def describe_network(network: CausalNetwork) -> str:
     lines.append("Arrows (cause → effect): " + (", ".join(arrows) if arrows else "none"))
     lines.append("")
     lines.append(
-        "Conditional probability tables (each line lists the probabilities of the variable's states 0, 1[, 2] in order):"
+        "Conditional probability tables (each line lists the probabilities of the variable's states 0, 1[, 2] in "
+        "order):"
     )
     for v in range(network.size):
         name, table = network.names[v], network.tables[v]
@@ -435,8 +436,8 @@ def choose_query(rng: random.Random, nprng: np.random.Generator, params: dict, r
                 observed = rng.randrange(network.cardinalities[treatment]) if rung == "counterfactual" else None
                 return Query(spec, network, rung, treatment, outcome, evidence, observed, relevant, backdoor, attempt)
     raise ValueError(
-        f"no {params['variables']}-variable network with in-degree ≤ {params['max_in_degree']} gave a {rung} query with "
-        f"{evidence_count} evidence variables, ≥ {min_relevant} relevant variables and back-door path "
+        f"no {params['variables']}-variable network with in-degree ≤ {params['max_in_degree']} gave a {rung} query "
+        f"with {evidence_count} evidence variables, ≥ {min_relevant} relevant variables and back-door path "
         f"{'open' if want_backdoor else 'absent'} in {GRAPH_TRIES} attempts"
     )
 
@@ -593,8 +594,8 @@ class CausalGenerator(TaskGenerator):
         relevant = sorted(network.ancestral_closure({treatment, outcome, *(v for v, _ in evidence)}))
         dropped = [names[v] for v in range(network.size) if v not in relevant]
         pieces = [
-            f"Relevant variables (the treatment {x_name}, the outcome {y_name}, the observed ones and their ancestors): "
-            f"{', '.join(names[v] for v in relevant)}; "
+            f"Relevant variables (the treatment {x_name}, the outcome {y_name}, the observed ones and their "
+            f"ancestors): {', '.join(names[v] for v in relevant)}; "
             + (
                 f"{', '.join(dropped)} can be left out (summing them out gives 1)."
                 if dropped
@@ -632,8 +633,9 @@ class CausalGenerator(TaskGenerator):
         if not adjust:
             hidden = [names[v] for v in relevant if v not in (treatment, outcome) and v not in dict(evidence)]
             lead = (
-                f"No back-door path from {x_name} to {y_name} is open{' given ' + observed_text if observed_text else ''}, "
-                f"so P({y_name} | do({x_name}=x){given}) = P({y_name} | {x_name}=x{given}). "
+                f"No back-door path from {x_name} to {y_name} is "
+                f"open{' given ' + observed_text if observed_text else ''}, so P({y_name} | do({x_name}=x){given}) "
+                f"= P({y_name} | {x_name}=x{given}). "
                 if rung == "intervention"
                 else ""
             )
@@ -766,7 +768,8 @@ class CausalGenerator(TaskGenerator):
                 ("bare-list-too-long", "<answer>[" + ", ".join(shown + ["0"]) + "]</answer>"),
                 (
                     "another-variable-named",
-                    f"<answer>{labelled(shown).replace(f'P({name}=', 'P(' + ('B' if name == 'A' else 'A') + '=')}</answer>",
+                    f"<answer>{labelled(shown).replace(f'P({name}=', 'P(' + ('B' if name == 'A' else 'A') + '=')}"
+                    "</answer>",
                 ),
             ]
             return attacks

@@ -291,7 +291,9 @@ _RESULT_WORDS = MappingProxyType(
 
 _STDOUT_FORMATS = MappingProxyType(
     {
-        "ints": "print the resulting integers on one line, separated by single spaces (an empty line if there are none).",
+        "ints": (
+            "print the resulting integers on one line, separated by single spaces (an empty line if there are none)."
+        ),
         "number": "print the resulting integer.",
         "float": (
             f"print the resulting number (values within {FLOAT_TOLERANCE:g}, absolute or relative, are accepted)."
@@ -787,10 +789,19 @@ _COLLIDING = "(((1 << 61) - 1) * k)"  # every such int hashes to 0: a set of the
 
 _FORGED_VALUES = {
     # ~6 MB of colliding set items: minutes of decoding for a host that builds the set
-    "hash-collision-set": f'b\'{{"$set":[\' + b",".join(b\'{{"$int":"%s"}}\' % hex{_COLLIDING}.encode() for k in range(1, 200001)) + b"]}}"',
+    "hash-collision-set": (
+        f'b\'{{"$set":[\' + b",".join(b\'{{"$int":"%s"}}\' % hex{_COLLIDING}.encode() for k in '
+        'range(1, 200001)) + b"]}"'
+    ),
     # just under 1 MiB, so it is read: seconds for a host that builds the set
-    "hash-collision-set-small": f'b\'{{"$set":[\' + b",".join(b\'{{"$int":"%s"}}\' % hex{_COLLIDING}.encode() for k in range(1, 30001)) + b"]}}"',
-    "hash-collision-dict": f'b\'{{"$dict":[\' + b",".join(b\'[{{"$int":"%s"}},0]\' % hex{_COLLIDING}.encode() for k in range(1, 25001)) + b"]}}"',
+    "hash-collision-set-small": (
+        f'b\'{{"$set":[\' + b",".join(b\'{{"$int":"%s"}}\' % hex{_COLLIDING}.encode() for '
+        'k in range(1, 30001)) + b"]}"'
+    ),
+    "hash-collision-dict": (
+        f'b\'{{"$dict":[\' + b",".join(b\'[{{"$int":"%s"}},0]\' % hex{_COLLIDING}.encode() for '
+        'k in range(1, 25001)) + b"]}"'
+    ),
     "hash-collision-frozensets": (
         'b\'{"$set":[\' + b",".join(b\'{"$frozenset":[{"$int":"%s"},%d]}\' % '
         f'(hex{_COLLIDING}.encode(), k) for k in range(1, 15001)) + b"]}}"'

@@ -270,8 +270,8 @@ LIST_OPERATIONS = (
             "Replace every number by the largest number among it and all the numbers before it (the running maximum)."
         ),
         lambda p: (
-            "    result = []\n    for x in values:\n        result.append(x if not result or x > result[-1] else result[-1])\n"
-            "    return result\n"
+            "    result = []\n    for x in values:\n        result.append(x if not result or x > result[-1] else "
+            "result[-1])\n    return result\n"
         ),
         quadratic_naive=True,
     ),

@@ -194,11 +194,12 @@ class GraphColoringGenerator(OptimisationGenerator):
         greedy = first_fit_colouring(vertices, edges)
         colours, status, counters = optimal_colouring(vertices, edges, greedy)
         prompt = (
-            f"Graph colouring. The graph has {vertices} vertices, numbered 0 to {vertices - 1}, and {len(edges)} edges:\n"
-            f"{format_edges(edges)}\n\n"
+            f"Graph colouring. The graph has {vertices} vertices, numbered 0 to {vertices - 1}, and {len(edges)} "
+            f"edges:\n{format_edges(edges)}\n\n"
             f"Give every vertex a colour so that the two ends of each edge have different colours, using as few "
             f"different colours as possible. Colours are integers from 1 to {vertices}.\n"
-            f"Answer with the list of the {vertices} colours in vertex order (the first number is the colour of vertex 0). "
+            f"Answer with the list of the {vertices} colours in vertex order (the first number is the colour of "
+            "vertex 0). "
             f"Put only the list inside <answer>…</answer>, in the form <answer>[1, 2, 1, 3, …]</answer> "
             f"(this shows the form only; write out all {vertices} colours)"
         )

@@ -501,8 +501,8 @@ def paint_scene(
     distinct = [f'"{w}"' for w in dict.fromkeys(words)]
     quoted = distinct[0] if len(distinct) == 1 else ", ".join(distinct[:-1]) + " and " + distinct[-1]
     caption = (
-        f"a drawn landscape: a {sky_name} sky with a sun above {ground_name} ground, {', '.join(things) or 'nothing else'}, "
-        f"and the word{'s' * (len(set(words)) > 1)} {quoted} written upright"
+        f"a drawn landscape: a {sky_name} sky with a sun above {ground_name} ground, "
+        f"{', '.join(things) or 'nothing else'}, and the word{'s' * (len(set(words)) > 1)} {quoted} written upright"
     )
     return canvas, caption
 

@@ -421,13 +421,14 @@ def describe_choice(passage: str, candidates: list[str]) -> str:
     listed = "\n".join(f"{string.ascii_uppercase[i]}) {text}" for i, text in enumerate(candidates))
     return (
         f"One span of this passage was replaced by {BLANK}:\n\n{passage}\n\nCandidates:\n{listed}\n\n"
-        f"Which candidate is the missing text? Put its letter inside <answer>…</answer>, for example <answer>X</answer> "
-        "for candidate X."
+        "Which candidate is the missing text? Put its letter inside <answer>…</answer>, for example "
+        "<answer>X</answer> for candidate X."
     )
 
 
 def describe_exact(passage: str, words: int) -> str:
     return (
-        f"One span of this passage, {words} word{'s' if words != 1 else ''} long, was replaced by {BLANK}:\n\n{passage}\n\n"
+        f"One span of this passage, {words} word{'s' if words != 1 else ''} long, was replaced by {BLANK}:\n\n"
+        f"{passage}\n\n"
         "Write the missing text exactly (case and punctuation at word edges do not matter) inside <answer>…</answer>."
     )

@@ -31,13 +31,15 @@ class JigsawGenerator(ImagePuzzleGenerator):
         n = rows * cols
         turns = RIGHT_ANGLES if rotate else (0,)
 
-        for attempt in range(REPAINTS + 1):
+        repaints = 0
+        while True:
             picture, described = self.draw_picture(
                 nprng, cols * piece_px, rows * piece_px, detail, piece_px, (rows, cols), upright=rotate
             )
             alike = lookalikes(picture, rows, cols, turns)
-            if not alike or described["source"] != "procedural":
+            if not alike or described["source"] != "procedural" or repaints == REPAINTS:
                 break
+            repaints += 1
 
         for _ in range(SHUFFLE_TRIES):
             order = [int(i) for i in nprng.permutation(n)]  # slot s shows original piece order[s]
@@ -69,37 +71,38 @@ class JigsawGenerator(ImagePuzzleGenerator):
             "prompt": self.describe(rows, cols, rotate, presentation, described.get("caption")),
             "answer": answer,
             "images": images,
-            "meta": {"picture": described, "piece_boxes": boxes, "presentation": presentation, "repaints": attempt},
+            "meta": {"picture": described, "piece_boxes": boxes, "presentation": presentation, "repaints": repaints},
         }
 
     def describe(self, rows: int, cols: int, rotate: bool, presentation: str, caption: str | None = None) -> str:
         n = rows * cols
         turned = " and every piece was also turned by 0, 90, 180 or 270 degrees" if rotate else ""
         lines = [
-            f"Jigsaw puzzle. A picture was cut into a grid of {rows} row{'s' * (rows > 1)} × {cols} column{'s' * (cols > 1)} of square pieces; "
-            f"the {n} pieces were shuffled{turned}.",
-            f"The image shows the shuffled pieces, each under a white label with its number (1 to {n}, in reading order). "
-            "They are set out in a grid only to display them: their places there mean nothing.",
+            f"Jigsaw puzzle. A picture was cut into a grid of {rows} row{'s' * (rows > 1)} × {cols} "
+            f"column{'s' * (cols > 1)} of square pieces; the {n} pieces were shuffled{turned}.",
+            f"The image shows the shuffled pieces, each under a white label with its number (1 to {n}, in reading "
+            "order). They are set out in a grid only to display them: their places there mean nothing.",
         ]
         if caption:
             lines.insert(1, f"The whole picture is {caption}.")
         if presentation == "separate":
             lines.append(f"The pieces also come one by one as images 2 to {n + 1}: image k + 1 is piece k.")
         lines.append(
-            f"Restore the picture. For each position of the {rows}×{cols} grid in reading order (the top row from left to right, "
-            "then the next row down, ending bottom-right), give the number of the piece that belongs there."
+            f"Restore the picture. For each position of the {rows}×{cols} grid in reading order (the top row from "
+            "left to right, then the next row down, ending bottom-right), give the number of the piece that "
+            "belongs there."
         )
         if rotate:
             lines.append(
-                "Write each entry as piece:degrees, where degrees (0, 90, 180 or 270) is how far that piece must be turned "
-                "clockwise to stand upright again; for example 7:90 means piece 7, turned 90 degrees clockwise."
+                "Write each entry as piece:degrees, where degrees (0, 90, 180 or 270) is how far that piece must "
+                "be turned clockwise to stand upright again; for example 7:90 means piece 7, turned 90 degrees "
+                "clockwise."
             )
         example = " ".join(f"{k}:0" if rotate else str(k) for k in range(1, n + 1))
         lines.append(
-            f"Answer with exactly {n} entries separated by spaces (commas or line breaks also work), each piece number once, "
-            f"inside <answer>…</answer>. For example <answer>{example}</answer> would say every piece is already in place"
-            + (" and upright" if rotate else "")
-            + " (it is not)."
+            f"Answer with exactly {n} entries separated by spaces (commas or line breaks also work), each piece "
+            f"number once, inside <answer>…</answer>. For example <answer>{example}</answer> would say every piece "
+            "is already in place" + (" and upright" if rotate else "") + " (it is not)."
         )
         return "\n".join(lines)
 

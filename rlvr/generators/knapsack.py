@@ -106,8 +106,8 @@ class KnapsackGenerator(OptimisationGenerator):
             f"0/1 knapsack. There are {count} items (index: weight, value):\n{listing}\n\n"
             f"The knapsack's capacity is {capacity}. Choose items, each at most once, whose total weight is at most "
             f"{capacity} and whose total value is as large as possible.\n"
-            f"Answer with the list of the chosen item indices, in any order. Put only the list inside <answer>…</answer>, "
-            f"in the form <answer>[0, 3, 4, …]</answer> (this shows the form only)"
+            "Answer with the list of the chosen item indices, in any order. Put only the list inside "
+            f"<answer>…</answer>, in the form <answer>[0, 3, 4, …]</answer> (this shows the form only)"
         )
         return {
             "prompt": prompt,

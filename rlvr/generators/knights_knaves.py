@@ -138,7 +138,10 @@ def render(statement: Any, names: list[str], top: bool = True) -> str:
     if kind == "is":
         text = f"{names[statement[1]]} is a {statement[2]}"
     elif kind == "count":
-        text = f"exactly {statement[1]} of the {len(names)} inhabitants {'is a knight' if statement[1] == 1 else 'are knights'}"
+        text = (
+            f"exactly {statement[1]} of the {len(names)} inhabitants "
+            f"{'is a knight' if statement[1] == 1 else 'are knights'}"
+        )
     elif kind == "not":
         inner = statement[1]
         text = (
@@ -175,7 +178,9 @@ class KnightsKnavesGenerator(TaskGenerator):
             raise ValueError(
                 "depth 0 allows only 'is' and 'count' claims, which need 'count' in kinds for a unique puzzle"
             )
-        for attempt in range(1, MAX_PUZZLES + 1):
+        puzzles_drawn = 0
+        for _ in range(MAX_PUZZLES):
+            puzzles_drawn += 1
             names = rng.sample(NAMES, people)
             roles = [rng.random() < 0.5 for _ in range(people)]
             truth = sum(1 << i for i, knight in enumerate(roles) if knight)
@@ -207,7 +212,7 @@ class KnightsKnavesGenerator(TaskGenerator):
             "statements": len(statements),
             "search_nodes": search_nodes(statements, people),
             "knights": sum(roles),
-            "puzzles_drawn": attempt,
+            "puzzles_drawn": puzzles_drawn,
         }
         return {"prompt": describe(names, statements), "answer": answer, "meta": meta}
 

@@ -314,7 +314,8 @@ def build_linear_equation(rng: random.Random, params: dict) -> Problem:
     solution = Fraction(-collected_constant, collected_x)
     working = [
         rf"Expand and collect everything on the left: ${collected_linear_latex(collected_x, collected_constant)} = 0$.",
-        rf"So ${x_term_latex(collected_x)} = {latex_rational(-collected_constant)}$ and $x = {latex_rational(solution)}$.",
+        rf"So ${x_term_latex(collected_x)} = {latex_rational(-collected_constant)}$ and $x = "
+        rf"{latex_rational(solution)}$.",
     ]
     return Problem(
         statement=f"Solve for $x$: ${lhs_latex} = {rhs_latex}$.",
@@ -354,7 +355,10 @@ def build_quadratic_equation(rng: random.Random, params: dict) -> Problem:
     ]
     return Problem(
         statement=f"Find all real solutions of ${sympy.latex(lhs)} = {sympy.latex(rhs)}$.",
-        form_instruction=r"List every distinct solution once, separated by commas, in any order, for example \boxed{-2, \frac{1}{3}}.",
+        form_instruction=(
+            r"List every distinct solution once, separated by commas, in any order, for example "
+            r"\boxed{-2, \frac{1}{3}}."
+        ),
         gold=", ".join(values),
         form="set",
         expression_size=expression_size(sympy.Eq(lhs, rhs, evaluate=False)),
@@ -389,7 +393,10 @@ def build_linear_system(rng: random.Random, params: dict) -> Problem:
     ]
     return Problem(
         statement=f"Solve the system of equations\n{lines}",
-        form_instruction=rf"Give the solution as the ordered {shape} $({names})$, for example \boxed{{({', '.join(['1', '-2', '5'][:unknowns])})}}.",
+        form_instruction=(
+            rf"Give the solution as the ordered {shape} $({names})$, for example "
+            rf"\boxed{{({', '.join(['1', '-2', '5'][:unknowns])})}}."
+        ),
         gold="(" + ", ".join(values) + ")",
         form="tuple",
         expression_size=expression_size(sympy.Tuple(*equations)),
@@ -415,7 +422,10 @@ def build_polynomial_expansion(rng: random.Random, params: dict) -> Problem:
     expanded = sympy.latex(to_poly(product).as_expr())  # printed once: the gold and the working's last step
     return Problem(
         statement=f"Expand and simplify ${sympy.latex(product)}$.",
-        form_instruction=r"Give the expanded polynomial in $x$ with like terms combined, for example \boxed{2x^3 - 5x + 6}.",
+        form_instruction=(
+            r"Give the expanded polynomial in $x$ with like terms combined, for example \boxed{2x^3 "
+            r"- 5x + 6}."
+        ),
         gold=expanded,
         form="expanded",
         expression_size=expression_size(product),
@@ -492,7 +502,10 @@ def build_derivative(rng: random.Random, params: dict) -> Problem:
         )
     return Problem(
         statement=f"Let $f(x) = {sympy.latex(function)}$. Find $f'(x)$.",
-        form_instruction=r"Give $f'(x)$ as an expression in $x$ without derivative notation, for example \boxed{6x^2 - 4x + 1}.",
+        form_instruction=(
+            r"Give $f'(x)$ as an expression in $x$ without derivative notation, for example "
+            r"\boxed{6x^2 - 4x + 1}."
+        ),
         gold=derivative_latex,
         form="expression",
         expression_size=expression_size(sympy.Derivative(function, X)),
@@ -617,7 +630,8 @@ def build_counting(rng: random.Random, params: dict) -> Problem:
                 f"least one senior?"
             )
             working = [
-                rf"All committees minus those with no senior: $\binom{{{seniors + juniors}}}{{{k}}} - \binom{{{juniors}}}{{{k}}}$."
+                rf"All committees minus those with no senior: $\binom{{{seniors + juniors}}}{{{k}}} - "
+                rf"\binom{{{juniors}}}{{{k}}}$."
             ]
     working.append(f"That is ${value}$.")
     return Problem(statement, number_form, str(value), "number", size, working, subkind)

@@ -78,9 +78,10 @@ class MaxIndependentSetGenerator(OptimisationGenerator):
             chosen, status = heuristic, HEURISTIC
         greedy = first_fit_independent_set(vertices, edges)
         prompt = (
-            f"Maximum independent set. The graph has {vertices} vertices, numbered 0 to {vertices - 1}, and {len(edges)} edges:\n"
-            f"{format_edges(edges)}\n\n"
-            f"Find an independent set that is as large as possible: a set of vertices no two of which are joined by an edge.\n"
+            f"Maximum independent set. The graph has {vertices} vertices, numbered 0 to {vertices - 1}, and "
+            f"{len(edges)} edges:\n{format_edges(edges)}\n\n"
+            "Find an independent set that is as large as possible: a set of vertices no two of which are joined "
+            "by an edge.\n"
             f"Answer with the list of the chosen vertices, each once, in any order. Put only the list inside "
             f"<answer>…</answer>, in the form <answer>[0, 4, 7, …]</answer> (this shows the form only)"
         )

@@ -297,7 +297,9 @@ class MazeGenerator(TaskGenerator):
                     f"{name} must be at most 4·rows·cols = {4 * rows * cols} for a {rows}×{cols} maze, got {value}"
                 )
         lattice = lattice_neighbours(rows, cols)
-        for attempt in range(1, MAZE_TRIES + 1):
+        attempts = 0
+        for _ in range(MAZE_TRIES):
+            attempts += 1
             links = carve_perfect_maze(lattice, rng)
             dead_ends, opened = braid(links, lattice, loops, rng)
             route = pick_route(links, cols, min_length, min_turns, rng)
@@ -319,7 +321,7 @@ class MazeGenerator(TaskGenerator):
             "grid_cols": len(grid[0]),
             "dead_ends": dead_ends,
             "loops_opened": opened,
-            "maze_attempts": attempt,
+            "maze_attempts": attempts,
         }
         if self.render == "image":
             return {

@@ -167,24 +167,24 @@ class PatchFitGenerator(ImagePuzzleGenerator):
     def describe(self, k: int, labels: str, side: int, patch_px: int, gap: int, hx: int, hy: int) -> str:
         if gap:
             hole = (
-                f"The patch, {patch_px}×{patch_px} pixels, sat in the middle of the grey square, which is {gap} pixels wider on every side "
-                f"(that grey band belongs to no candidate); the patch's top-left corner was {hx} pixels from the left and {hy} from the top "
-                f"of the {side}×{side} picture.\n"
+                f"The patch, {patch_px}×{patch_px} pixels, sat in the middle of the grey square, which is {gap} "
+                "pixels wider on every side (that grey band belongs to no candidate); the patch's top-left corner "
+                f"was {hx} pixels from the left and {hy} from the top of the {side}×{side} picture.\n"
             )
         else:
             hole = (
-                f"The hole is {patch_px}×{patch_px} pixels; its top-left corner is {hx} pixels from the left and {hy} from the top "
-                f"of the {side}×{side} picture.\n"
+                f"The hole is {patch_px}×{patch_px} pixels; its top-left corner is {hx} pixels from the left and "
+                f"{hy} from the top of the {side}×{side} picture.\n"
             )
         return (
-            "PatchFit puzzle. A square patch was cut out of the picture at the top of the image: the hole is the grey square "
-            "with a red outline.\n"
+            "PatchFit puzzle. A square patch was cut out of the picture at the top of the image: the hole is the "
+            "grey square with a red outline.\n"
             + hole
-            + f"Below the picture are {k} candidate patches at the same scale as the hole, each under a white label with its letter "
-            f"({labels[0]} to {labels[-1]}). Exactly one of them is the piece that was cut out; it fits the hole as shown, "
-            "without turning or mirroring it.\n"
-            f"Which candidate fills the hole? Answer with its capital letter alone ({labels[0]} to {labels[-1]}, one letter and "
-            "nothing else) inside <answer>…</answer>."
+            + f"Below the picture are {k} candidate patches at the same scale as the hole, each under a white "
+            "label with its letter "
+            f"({labels[0]} to {labels[-1]}). Exactly one of them is the piece that was cut out; it fits the hole "
+            "as shown, without turning or mirroring it.\nWhich candidate fills the hole? Answer with its capital "
+            f"letter alone ({labels[0]} to {labels[-1]}, one letter and nothing else) inside <answer>…</answer>."
         )
 
     def solve(self, task: Task) -> str:
@@ -201,7 +201,8 @@ class PatchFitGenerator(ImagePuzzleGenerator):
             key=lambda label: (ranks.index(kinds[labels.index(label)]), label),
         )
         pieces = [
-            "The cut-out piece continues the lines and colours that meet the hole's edges; a distractor breaks them somewhere."
+            "The cut-out piece continues the lines and colours that meet the hole's edges; a distractor breaks "
+            "them somewhere."
         ]
         return pieces + [
             f"Candidate {label} is not it: {DISTRACTOR_REASONS[kinds[labels.index(label)]]}."

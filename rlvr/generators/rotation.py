@@ -123,24 +123,25 @@ class RotationGenerator(ImagePuzzleGenerator):
             return (
                 "Rotation puzzle. The image shows a picture, cut to a circle, that was turned by some angle.\n"
                 "How many degrees must it be turned clockwise to stand upright again?\n"
-                f"Answer with one number of degrees from 0 up to (not including) 360, whole or decimal, inside <answer>…</answer>; "
-                f"an answer within {tolerance} degrees of the true angle counts as correct. "
+                "Answer with one number of degrees from 0 up to (not including) 360, whole or decimal, inside "
+                f"<answer>…</answer>; an answer within {tolerance} degrees of the true angle counts as correct. "
                 "For example <answer>0</answer> would say it is already upright (it is not)."
             )
         if n == 1:
             return (
                 "Rotation puzzle. The image shows a picture that was turned by 90, 180 or 270 degrees.\n"
                 "How many degrees must it be turned clockwise to stand upright again?\n"
-                "Answer 90, 180 or 270 inside <answer>…</answer>. For example <answer>0</answer> would say it is already upright (it is not)."
+                "Answer 90, 180 or 270 inside <answer>…</answer>. For example <answer>0</answer> would say it is "
+                "already upright (it is not)."
             )
         example = " ".join("0" for _ in range(n))
         return (
-            f"Rotation puzzle. A picture was cut into a grid of {rows}×{cols} square pieces and each piece was turned in place "
-            "by 0, 90, 180 or 270 degrees (at least one was turned). The image shows every piece in its true place, "
-            f"each under a white label with its number (1 to {n}, in reading order: the top row from left to right, then the next row down).\n"
-            "For each piece in number order, give how many degrees (0, 90, 180 or 270) it must be turned clockwise to stand upright "
-            f"again, so that the pieces join up into the picture.\n"
-            f"Answer with exactly {n} numbers separated by spaces inside <answer>…</answer>. "
+            f"Rotation puzzle. A picture was cut into a grid of {rows}×{cols} square pieces and each piece was "
+            "turned in place by 0, 90, 180 or 270 degrees (at least one was turned). The image shows every piece "
+            f"in its true place, each under a white label with its number (1 to {n}, in reading order: the top row "
+            "from left to right, then the next row down).\nFor each piece in number order, give how many degrees "
+            "(0, 90, 180 or 270) it must be turned clockwise to stand upright again, so that the pieces join up "
+            f"into the picture.\nAnswer with exactly {n} numbers separated by spaces inside <answer>…</answer>. "
             f"For example <answer>{example}</answer> would say no piece was turned (it is not so)."
         )
 

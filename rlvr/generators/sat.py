@@ -106,12 +106,12 @@ class SATGenerator(OptimisationGenerator):
         greedy = johnson_greedy(variables, clauses)
         listing = " ".join("(" + " ".join(str(l) for l in clause) + ")" for clause in clauses)
         prompt = (
-            f"Boolean satisfiability (3-SAT). Find values for the {variables} variables x1 to x{variables} that make every "
-            f"clause below true. Each clause, in parentheses, is an OR of three literals: k stands for x_k being true and -k "
-            f"for x_k being false. The formula is the AND of all {clause_count} clauses.\n{listing}\n\n"
-            f"Answer with one literal per variable, for x1 to x{variables} each exactly once: k if x_k is true, -k if it is "
-            f"false. Put only the list inside <answer>…</answer>, in the form <answer>[1, -2, 3, …]</answer> "
-            f"(this shows the form only; write out all {variables} literals)"
+            f"Boolean satisfiability (3-SAT). Find values for the {variables} variables x1 to x{variables} that "
+            "make every clause below true. Each clause, in parentheses, is an OR of three literals: k stands for "
+            f"x_k being true and -k for x_k being false. The formula is the AND of all {clause_count} clauses.\n"
+            f"{listing}\n\nAnswer with one literal per variable, for x1 to x{variables} each exactly once: k if "
+            "x_k is true, -k if it is false. Put only the list inside <answer>…</answer>, in the form <answer>[1, "
+            f"-2, 3, …]</answer> (this shows the form only; write out all {variables} literals)"
         )
         return {
             "prompt": prompt,

@@ -110,15 +110,15 @@ class SchedulingGenerator(OptimisationGenerator):
             starts, status = greedy, HEURISTIC
         listing = "\n".join(f"Job {j}: {render_job(job)}" for j, job in enumerate(jobs))
         prompt = (
-            f"Job-shop scheduling. {job_count} jobs run on {machines} machines (numbered 0 to {machines - 1}). Each job is a "
-            f"sequence of operations, written (machine, duration): the operation needs that machine for that many time units.\n"
-            f"{listing}\n\n"
-            f"Rules: a job's operations run in the order listed, each starting no earlier than the previous one of the same "
-            f"job finishes; a machine runs at most one operation at a time; operations are never interrupted; time starts "
-            f"at 0. Minimise the makespan, the time at which the last operation finishes.\n"
-            f"Answer with the start times (whole numbers) of all operations: one list per job, in job order, each giving "
-            f"the start times of that job's operations in the order listed. Put only the list of lists inside "
-            f"<answer>…</answer>, in the form <answer>[[0, 5, 9, …], [0, 3, 10, …], …]</answer> (this shows the form only)"
+            f"Job-shop scheduling. {job_count} jobs run on {machines} machines (numbered 0 to {machines - 1}). "
+            "Each job is a sequence of operations, written (machine, duration): the operation needs that machine "
+            f"for that many time units.\n{listing}\n\nRules: a job's operations run in the order listed, each "
+            "starting no earlier than the previous one of the same job finishes; a machine runs at most one "
+            "operation at a time; operations are never interrupted; time starts at 0. Minimise the makespan, the "
+            "time at which the last operation finishes.\nAnswer with the start times (whole numbers) of all "
+            "operations: one list per job, in job order, each giving the start times of that job's operations in "
+            "the order listed. Put only the list of lists inside <answer>…</answer>, in the form <answer>[[0, 5, "
+            "9, …], [0, 3, 10, …], …]</answer> (this shows the form only)"
         )
         return {
             "prompt": prompt,

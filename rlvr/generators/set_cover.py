@@ -83,10 +83,12 @@ class SetCoverGenerator(OptimisationGenerator):
             chosen, status = fallback, HEURISTIC
         listing = "\n".join(f"S{j} = {{{', '.join(map(str, subset))}}}" for j, subset in enumerate(subsets))
         prompt = (
-            f"Set cover. The universe is the {elements} elements 0 to {elements - 1}. There are {len(subsets)} subsets:\n"
-            f"{listing}\n\n"
-            f"Choose as few subsets as possible whose union is the whole universe (every element in at least one chosen "
-            f"subset).\nAnswer with the list of the chosen subset indices (the number after S), in any order. Put only the "
+            f"Set cover. The universe is the {elements} elements 0 to {elements - 1}. There are {len(subsets)} "
+            f"subsets:\n{listing}\n\n"
+            "Choose as few subsets as possible whose union is the whole universe (every element in at least one "
+            "chosen "
+            "subset).\nAnswer with the list of the chosen subset indices (the number after S), in any order. Put "
+            "only the "
             f"list inside <answer>…</answer>, in the form <answer>[0, 3, 5, …]</answer> (this shows the form only)"
         )
         return {

@@ -355,9 +355,9 @@ ANSWER = (
 
 def describe_text(puzzle: list[int], geo: Geometry) -> str:
     return (
-        f"Solve this Sudoku. {rules(geo.size, geo.box)} The puzzle has exactly one solution. Empty cells are "
-        f"shown as 0; boxes are {geo.box[0]} rows by {geo.box[1]} columns.\n\n```\n{format_grid(puzzle, geo.size)}\n```\n\n"
-        + ANSWER.format(size=geo.size)
+        f"Solve this Sudoku. {rules(geo.size, geo.box)} The puzzle has exactly one solution. Empty cells are shown "
+        f"as 0; boxes are {geo.box[0]} rows by {geo.box[1]} columns.\n\n```\n{format_grid(puzzle, geo.size)}\n```\n"
+        "\n" + ANSWER.format(size=geo.size)
     )
 
 

@@ -518,7 +518,7 @@ class RepoSource:
             "operators": [m.operator for m in chosen],
             "issue": issue,
         }
-        listing = [p for p in sorted(buggy)]
+        listing = sorted(buggy)
         return {"prompt": patch_prompt(self.name, issue, buggy, touched, listing), "answer": answer, "meta": meta}
 
 

@@ -878,7 +878,8 @@ def render_project(rng: random.Random, project: Project) -> None:
         spec.source = spec.template.source.strip("\n").format(**mapping) + "\n"
     files: dict[str, str] = {}
     files[f"{package}/__init__.py"] = (
-        f'"""{project.theme.title}: small helpers for {project.theme.nouns[0]} bookkeeping."""\n\n__version__ = "0.{rng.randint(1, 9)}.{rng.randint(0, 20)}"\n'
+        f'"""{project.theme.title}: small helpers for {project.theme.nouns[0]} bookkeeping."""\n\n'
+        f'__version__ = "0.{rng.randint(1, 9)}.{rng.randint(0, 20)}"\n'
     )
     for module in project.modules:
         level = project.module_level[module]

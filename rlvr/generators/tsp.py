@@ -99,9 +99,9 @@ def render_prompt(coordinates: list[tuple[int, int]], distances: list[list[int]]
         f"City coordinates (index: (x, y)):\n{places}\n\n"
         f"The distance between two cities is their Euclidean distance rounded to the nearest integer. "
         f"Distance table (row i, column j = distance from city i to city j):\n{header}\n" + "\n".join(rows) + "\n\n"
-        f"Give the tour as the list of all {count} city indices in visiting order, each exactly once (the return to the "
-        f"first city is implied). Put only the list inside <answer>…</answer>, in the form "
-        f"<answer>[0, 2, 3, 1, …]</answer> (this shows the form only; write out all {count} cities)"
+        f"Give the tour as the list of all {count} city indices in visiting order, each exactly once (the return "
+        "to the first city is implied). Put only the list inside <answer>…</answer>, in the form <answer>[0, 2, 3, "
+        f"1, …]</answer> (this shows the form only; write out all {count} cities)"
     )
 
 

@@ -82,9 +82,10 @@ class VertexCoverGenerator(OptimisationGenerator):
         if cover is None or len(heuristic) < len(cover):
             cover, status = heuristic, HEURISTIC
         prompt = (
-            f"Minimum vertex cover. The graph has {vertices} vertices, numbered 0 to {vertices - 1}, and {len(edges)} edges:\n"
-            f"{format_edges(edges)}\n\n"
-            f"Find a vertex cover that is as small as possible: a set of vertices such that every edge has at least one "
+            f"Minimum vertex cover. The graph has {vertices} vertices, numbered 0 to {vertices - 1}, and "
+            f"{len(edges)} edges:\n{format_edges(edges)}\n\n"
+            "Find a vertex cover that is as small as possible: a set of vertices such that every edge has at "
+            "least one "
             f"end in the set.\nAnswer with the list of the chosen vertices, each once, in any order. Put only the list "
             f"inside <answer>…</answer>, in the form <answer>[1, 2, 5, …]</answer> (this shows the form only)"
         )

@@ -463,7 +463,7 @@ def open_cells(clues: list, attributes: int, houses: int) -> list:
     states outright (a "same" clue pairing the subject with the answer, an "at_house" clue
     placing the subject); every pair when clues state them all."""
     stated = set()
-    for kind, items, house in clues:
+    for kind, items, _ in clues:
         if kind == "same":
             stated |= {(items[0], items[1] // houses), (items[1], items[0] // houses)}
         elif kind == "at_house":
@@ -583,8 +583,8 @@ def describe(rng: random.Random, answer: dict, clues: list, name) -> str:
             "the attribute names"
         )
     return (
-        f"There are {houses} houses in a row, numbered 1 to {houses} from left to right. One person lives in each house, "
-        f"and each house has exactly one value of every attribute below; no two houses share a value.\n{listing}\n\n"
-        f"Clues:\n{lines}\n\n{note_text}"
-        f"Question: {asked}\nPut your final answer inside <answer>…</answer>: {form}."
+        f"There are {houses} houses in a row, numbered 1 to {houses} from left to right. One person lives in each "
+        "house, and each house has exactly one value of every attribute below; no two houses share a value.\n"
+        f"{listing}\n\nClues:\n{lines}\n\n{note_text}Question: {asked}\nPut your final answer inside "
+        f"<answer>…</answer>: {form}."
     )

@@ -464,8 +464,8 @@ def resume_state(config: TrainConfig, sources: Sequence[RewardSource] | None, mo
     truncate_metrics(output_dir / METRICS_FILE, run.start_step)
     if run.start_step >= config.steps:
         announce(
-            f"{output_dir} already holds a run trained to step {run.start_step} of {config.steps}: nothing left to train "
-            f"(raise steps to continue it, or pass --no-resume / resume: false to start afresh)"
+            f"{output_dir} already holds a run trained to step {run.start_step} of {config.steps}: nothing left to "
+            "train (raise steps to continue it, or pass --no-resume / resume: false to start afresh)"
         )
     else:
         announce(
@@ -924,7 +924,7 @@ def train_command(args) -> int:
         for env in [*config.envs, *(config.warmup_sft_envs or [])]:
             RewardSource.from_env(env.id, env.weight, env.options)  # an unknown env id or option fails here
     result = train(config)
-    rl = [r for r in result.metrics]
+    rl = list(result.metrics)
     if rl:
         head, tail = rl[: max(1, len(rl) // 10)], rl[-max(1, len(rl) // 10) :]
         print(

@@ -198,7 +198,7 @@ class SetValue:
     """A set or frozenset read back from a candidate: its items once each (in canonical order)
     and their canonical keys; never hashed on the host."""
 
-    __slots__ = ("items", "keys", "frozen")
+    __slots__ = ("frozen", "items", "keys")
 
     def __init__(self, items: list, keys: tuple, frozen: bool):
         self.items, self.keys, self.frozen = items, keys, frozen
@@ -208,7 +208,7 @@ class DictValue:
     """A dict read back from a candidate: (key, value) pairs, one per key (the last value of a
     repeated key, as Python keeps it), in canonical key order, with the keys' canonical keys."""
 
-    __slots__ = ("pairs", "keys")
+    __slots__ = ("keys", "pairs")
 
     def __init__(self, pairs: list, keys: tuple):
         self.pairs, self.keys = pairs, keys
@@ -293,8 +293,9 @@ class ResultReader:
 
     CLOCK_EVERY = 4096
 
-    def __init__(self, deadline: float = math.inf, max_depth: int = MAX_RESULT_DEPTH,
-                 max_int_bits: int = MAX_RESULT_INT_BITS):
+    def __init__(
+        self, deadline: float = math.inf, max_depth: int = MAX_RESULT_DEPTH, max_int_bits: int = MAX_RESULT_INT_BITS
+    ):
         self.deadline = deadline
         self.max_depth = max_depth
         self.max_hex_digits = max_int_bits // 4
@@ -335,7 +336,7 @@ class ResultReader:
             return [self._read(item, depth + 1) for item in data]
         if kind is not dict or len(data) != 1:
             raise ResultUnreadable("malformed result")
-        (tag, payload), = data.items()
+        ((tag, payload),) = data.items()
         if tag == "$int" and type(payload) is str:
             if len(payload) > self.max_hex_digits + 3:
                 raise ResultUnreadable(f"an integer in the result has more than {self.max_hex_digits * 4} bits")
@@ -464,8 +465,9 @@ def values_match(expected: Any, got: Any, tolerance: float | None = None) -> boo
         if have is None or len(have) != len(expected):
             return False
         want = _dict_entries(expected)
-        return want is not None and all(wk == hk and values_match(wv, hv, tolerance)
-                                        for (wk, wv), (hk, hv) in zip(want, have))
+        return want is not None and all(
+            wk == hk and values_match(wv, hv, tolerance) for (wk, wv), (hk, hv) in zip(want, have)
+        )
     if expected is None:
         return got is None
     return type(expected) is type(got) and expected == got
@@ -487,7 +489,9 @@ def returned_value_matches(expected_text: str, returned: Any, tolerance: float |
     (a tuple for a list, 2.0 for 2), changes (numpy scalars, dict subclasses) or refuses (other
     objects, oversize replies: False) is judged here exactly as it is there."""
     try:
-        line = dumps_frame({"result": 0, "ok": True, "value": encode_value(returned), "wall_s": 0.0})  # the server's reply
+        line = dumps_frame(
+            {"result": 0, "ok": True, "value": encode_value(returned), "wall_s": 0.0}
+        )  # the server's reply
         if len(line) > result_frame_bytes(expected_text):
             return False
         got = ResultReader().read(loads_frame(line)["value"])
@@ -664,10 +668,18 @@ class _Broken(Exception):
 class _Peer:
     """One sandbox session speaking the harness protocol, with its own ExitStack."""
 
-    def __init__(self, verifier: "CodeVerifier", config: dict, files: dict, clock: _Clock):
+    def __init__(self, verifier: CodeVerifier, config: dict, files: dict, clock: _Clock):
         self.stack = contextlib.ExitStack()
-        limits = Limits(wall_s=clock.remaining() + 0.5, cpu_s=clock.remaining() + 0.5, memory_mb=verifier.memory_mb,
-                        processes=64, file_mb=16, open_files=64, output_bytes=256 << 10, tmp_mb=64)
+        limits = Limits(
+            wall_s=clock.remaining() + 0.5,
+            cpu_s=clock.remaining() + 0.5,
+            memory_mb=verifier.memory_mb,
+            processes=64,
+            file_mb=16,
+            open_files=64,
+            output_bytes=256 << 10,
+            tmp_mb=64,
+        )
         files = {verifier.harness_name: verifier.harness_pyc, **files}
         argv = [verifier.sandbox.python, "-I", "-S", verifier.harness_name]
         config = {**config, "sys_path": verifier.sys_path}
@@ -744,9 +756,17 @@ class _Outcome:
 class CodeVerifier(SafeVerifier):
     """Runs extracted Python code on a code task's tests in the sandbox (see module docstring)."""
 
-    def __init__(self, partial: bool = False, backend: str | None = None, allow_unsafe_unsandboxed: bool = False,
-                 memory_mb: int = 1024, max_total_s: float = 30.0, warm: bool = True, sandbox: str = "auto",
-                 image: str | None = None):
+    def __init__(
+        self,
+        partial: bool = False,
+        backend: str | None = None,
+        allow_unsafe_unsandboxed: bool = False,
+        memory_mb: int = 1024,
+        max_total_s: float = 30.0,
+        warm: bool = True,
+        sandbox: str = "auto",
+        image: str | None = None,
+    ):
         if not (isinstance(max_total_s, (int, float)) and math.isfinite(max_total_s) and max_total_s > 0):
             raise ValueError(f"max_total_s must be a positive number, got {max_total_s!r}")
         self.partial = bool(partial)
@@ -755,8 +775,9 @@ class CodeVerifier(SafeVerifier):
         if backend is not None:  # the deprecated name of ``sandbox``
             warnings.warn("the code verifier's backend= is deprecated; pass sandbox=", DeprecationWarning, stacklevel=2)
             if sandbox not in ("auto", backend):
-                raise ValueError(f"backend={backend!r} and sandbox={sandbox!r} disagree "
-                                 "(backend= is sandbox='s old name)")
+                raise ValueError(
+                    f"backend={backend!r} and sandbox={sandbox!r} disagree (backend= is sandbox='s old name)"
+                )
             sandbox = backend
         self.sandbox = Sandbox(sandbox, allow_unsafe_unsandboxed=allow_unsafe_unsandboxed, image=image)
         if self.sandbox.backend not in SESSION_BACKENDS:
@@ -765,7 +786,8 @@ class CodeVerifier(SafeVerifier):
             raise SandboxUnavailable(
                 f"the code verifier needs interactive sandbox sessions, which the {backend_name} backend does not "
                 "offer; install bubblewrap (`apt-get install bubblewrap`) or, for trusted code only, pass "
-                "sandbox='unsafe-none', allow_unsafe_unsandboxed=True")
+                "sandbox='unsafe-none', allow_unsafe_unsandboxed=True"
+            )
         self.isolated = self.sandbox.backend in ("bwrap", "docker")
         self.sys_path, cache_tag = self._site_directories()
         # the harness ships as bytecode for this interpreter; an image's other Python gets the source
@@ -779,8 +801,9 @@ class CodeVerifier(SafeVerifier):
             self.warm_pool = DockerPool(self.sandbox)
         elif warm:
             try:
-                self.warm_pool = WarmPool(self.sandbox, modules={"harness": self.harness_pyc}, entry="harness:main",
-                                          imports=WARM_IMPORTS)
+                self.warm_pool = WarmPool(
+                    self.sandbox, modules={"harness": self.harness_pyc}, entry="harness:main", imports=WARM_IMPORTS
+                )
             except SandboxUnavailable as error:  # not root, no memory cgroup, unsafe-none: cold sessions
                 self.warm_unavailable = str(error)
         self.deadline_s = STARTUP_S + UNPACK_S + 2 * self.max_total_s + MARGIN_S
@@ -830,7 +853,9 @@ class CodeVerifier(SafeVerifier):
 
     def test_budget(self, task: Task) -> float:
         packed = _packed_tests(task) or {}
-        count = 1 if task.answer["style"] == "assert" else max(1, len(task.answer["tests"]), int(packed.get("count", 0)))
+        count = (
+            1 if task.answer["style"] == "assert" else max(1, len(task.answer["tests"]), int(packed.get("count", 0)))
+        )
         return min(count * self.time_limit(task), self.max_total_s)
 
     def deadline_for(self, task: Task) -> float:
@@ -885,8 +910,15 @@ class CodeVerifier(SafeVerifier):
         return dataclasses.replace(task, answer=answer), ""
 
     # -- verdicts
-    def _verdict(self, task: Task, outcomes: list[_Outcome], total: int, unit: str, timings: dict,
-                 startup_failure: dict | None = None) -> Verdict:
+    def _verdict(
+        self,
+        task: Task,
+        outcomes: list[_Outcome],
+        total: int,
+        unit: str,
+        timings: dict,
+        startup_failure: dict | None = None,
+    ) -> Verdict:
         passed = sum(outcome.passed for outcome in outcomes)
         first = next((outcome for outcome in outcomes if not outcome.passed), None)
         details = {
@@ -916,9 +948,13 @@ class CodeVerifier(SafeVerifier):
     # -- function style
     def _start_server(self, task: Task, source: bytes, clock: _Clock) -> tuple[_Peer | None, dict]:
         """A loaded function server, or (None, failure) when the code does not load."""
-        config = {"mode": "function", "entry_point": task.answer["entry_point"],
-                  "setup_code": task.answer.get("setup_code") or "", "source_file": "solution.py",
-                  "share_classes": task.answer["style"] == "assert"}
+        config = {
+            "mode": "function",
+            "entry_point": task.answer["entry_point"],
+            "setup_code": task.answer.get("setup_code") or "",
+            "source_file": "solution.py",
+            "share_classes": task.answer["style"] == "assert",
+        }
         peer = _Peer(self, config, {"solution.py": source}, clock)
         try:
             started = peer.receive(min(STARTUP_S, clock.remaining()), CONTROL_FRAME_BYTES)
@@ -932,15 +968,21 @@ class CodeVerifier(SafeVerifier):
             ready = peer.receive(min(limit, clock.remaining()), CONTROL_FRAME_BYTES)
         except _Broken as broken:
             peer.close()
-            what = f"loading the code took longer than {limit:g} s" if broken.kind == "timeout" \
+            what = (
+                f"loading the code took longer than {limit:g} s"
+                if broken.kind == "timeout"
                 else f"the program {broken} while loading"
+            )
             return None, {"reason": what, "error": what}
         if ready.get("ready") is not True:
             peer.close()
             error = error_text(ready.get("error"))
             kind = error_name(ready.get("error"))
-            what = "the code does not compile" if kind in ("SyntaxError", "IndentationError", "TabError", "ValueError") \
+            what = (
+                "the code does not compile"
+                if kind in ("SyntaxError", "IndentationError", "TabError", "ValueError")
                 else "the code failed while loading"
+            )
             return None, {"reason": f"{what}: {clip(error.splitlines()[-1] if error else '', 200)}", "error": error}
         return peer, {}
 
@@ -956,8 +998,7 @@ class CodeVerifier(SafeVerifier):
             return broken.kind, str(broken), time.monotonic() - started
         return "line", line, time.monotonic() - started
 
-    def _call(self, peer: _Peer, args: Any, number: int, timeout: float,
-              frame_bytes: int) -> tuple[str, Any, float]:
+    def _call(self, peer: _Peer, args: Any, number: int, timeout: float, frame_bytes: int) -> tuple[str, Any, float]:
         """("ok", encoded value, seconds) | ("error", error dict, s) | ("timeout"|"exited"|"protocol", message, s)."""
         kind, line, elapsed = self._ask(peer, {"call": number, "args": args, "kwargs": []}, timeout, frame_bytes)
         if kind != "line":
@@ -997,8 +1038,13 @@ class CodeVerifier(SafeVerifier):
                         break
                 args = parse_literal(test["args"])
                 expected = parse_literal(test["expected"])
-                kind, value, elapsed = self._call(peer, encode_value(list(args)), number,
-                                                  min(limit, clock.remaining()), result_frame_bytes(test["expected"]))
+                kind, value, elapsed = self._call(
+                    peer,
+                    encode_value(list(args)),
+                    number,
+                    min(limit, clock.remaining()),
+                    result_frame_bytes(test["expected"]),
+                )
                 timings["tests_s"] += elapsed
                 timings["slowest_test_s"] = max(timings["slowest_test_s"], elapsed)
                 outcome = self._judge_value(kind, value, expected, tolerance, limit, clock)
@@ -1015,8 +1061,9 @@ class CodeVerifier(SafeVerifier):
         return self._verdict(task, outcomes, len(tests), "test", _rounded(timings))
 
     @staticmethod
-    def _judge_value(kind: str, value: Any, expected: Any, tolerance: float | None, limit: float,
-                     clock: _Clock) -> _Outcome:
+    def _judge_value(
+        kind: str, value: Any, expected: Any, tolerance: float | None, limit: float, clock: _Clock
+    ) -> _Outcome:
         failure = {"expected": short_repr(expected)}
         if kind == "ok":
             try:
@@ -1040,9 +1087,14 @@ class CodeVerifier(SafeVerifier):
 
     # -- stdio style
     def _start_runner(self, task: Task, source: bytes, clock: _Clock) -> tuple[_Peer | None, dict]:
-        config = {"mode": "stdio", "source_file": "solution.py", "time_limit_s": self.time_limit(task),
-                  "stdout_cap": STDOUT_CAP_BYTES, "isolated": self.isolated,
-                  "setup_code": task.answer.get("setup_code") or ""}
+        config = {
+            "mode": "stdio",
+            "source_file": "solution.py",
+            "time_limit_s": self.time_limit(task),
+            "stdout_cap": STDOUT_CAP_BYTES,
+            "isolated": self.isolated,
+            "setup_code": task.answer.get("setup_code") or "",
+        }
         peer = _Peer(self, config, {"solution.py": source}, clock)
         try:
             ready = peer.receive(min(STARTUP_S, clock.remaining()), CONTROL_FRAME_BYTES)
@@ -1052,8 +1104,10 @@ class CodeVerifier(SafeVerifier):
         if ready.get("ready") is not True:
             peer.close()
             error = error_text(ready.get("error"))
-            return None, {"reason": f"the code does not compile: {clip(error.splitlines()[-1] if error else '', 200)}",
-                          "error": error}
+            return None, {
+                "reason": f"the code does not compile: {clip(error.splitlines()[-1] if error else '', 200)}",
+                "error": error,
+            }
         return peer, {}
 
     def _check_stdio(self, task: Task, source: bytes, clock: _Clock) -> Verdict:
@@ -1090,8 +1144,16 @@ class CodeVerifier(SafeVerifier):
                 peer.close()
         return self._verdict(task, outcomes, len(tests), "test", _rounded(timings))
 
-    def _run_stdio_test(self, peer: _Peer, number: int, stdin: bytes, expected: str, tolerance: float | None,
-                        limit: float, clock: _Clock) -> _Outcome:
+    def _run_stdio_test(
+        self,
+        peer: _Peer,
+        number: int,
+        stdin: bytes,
+        expected: str,
+        tolerance: float | None,
+        limit: float,
+        clock: _Clock,
+    ) -> _Outcome:
         failure = {"input": clip(stdin.decode("utf-8", "replace")), "expected": clip(expected)}
         wait = min(limit + RUNNER_SLACK_S + len(stdin) / 50e6, clock.remaining())
         try:
@@ -1109,7 +1171,7 @@ class CodeVerifier(SafeVerifier):
             failure["error"] = f"the test runner {broken} (the program killed it?)"
             return _Outcome(False, failure, "the program crashed")
         got = out.decode("utf-8", "replace")
-        stderr = _text(report.get("stderr"), 8 * SHOWN_CHARS)[-2 * SHOWN_CHARS:]
+        stderr = _text(report.get("stderr"), 8 * SHOWN_CHARS)[-2 * SHOWN_CHARS :]
         if report.get("timed_out"):
             failure["error"] = f"time limit exceeded ({limit:g} s)"
             return _Outcome(False, failure, f"time limit exceeded ({limit:g} s)")
@@ -1133,9 +1195,14 @@ class CodeVerifier(SafeVerifier):
         limit = self.time_limit(task)
         nonce = secrets.token_hex(16)
         timings = {"startup_s": 0.0, "tests_s": 0.0, "slowest_test_s": 0.0}
-        checker_config = {"mode": "checker", "nonce": nonce, "setup_code": answer.get("setup_code") or "",
-                          "check_code": answer["check_code"], "entry_point": answer.get("entry_point") or "",
-                          "stop_at_first_failure": not self.partial}
+        checker_config = {
+            "mode": "checker",
+            "nonce": nonce,
+            "setup_code": answer.get("setup_code") or "",
+            "check_code": answer["check_code"],
+            "entry_point": answer.get("entry_point") or "",
+            "stop_at_first_failure": not self.partial,
+        }
         began = time.monotonic()
         checker = _Peer(self, checker_config, {}, clock)  # starts while the candidate's server loads
         server: _Peer | None = None
@@ -1173,25 +1240,34 @@ class CodeVerifier(SafeVerifier):
                     if server is None or not server.alive:
                         server, failure = self._start_server(task, source, clock)
                     if server is None:
-                        reply = {"reply": number, "ok": False,
-                                 "error": {"type": "CandidateError", "message": "the candidate's program could not restart"}}
+                        reply = {
+                            "reply": number,
+                            "ok": False,
+                            "error": {"type": "CandidateError", "message": "the candidate's program could not restart"},
+                        }
                     else:
                         request = {"call": number, "args": message.get("args"), "kwargs": message.get("kwargs", [])}
                         if isinstance(message.get("target"), str):
                             request["target"] = message["target"]
-                        kind, line, elapsed = self._ask(server, request, max(0.0, check_deadline - time.monotonic()),
-                                                        FRAME_BYTES)
+                        kind, line, elapsed = self._ask(
+                            server, request, max(0.0, check_deadline - time.monotonic()), FRAME_BYTES
+                        )
                         timings["slowest_test_s"] = max(timings["slowest_test_s"], elapsed)
                         if kind == "timeout":
-                            failure = {"error": f"time limit exceeded ({limit:g} s for all checks)",
-                                       "input": _shown_call(message)}
+                            failure = {
+                                "error": f"time limit exceeded ({limit:g} s for all checks)",
+                                "input": _shown_call(message),
+                            }
                             outcomes.append(_Outcome(False, failure, f"time limit exceeded ({limit:g} s)"))
                             break
                         if kind == "line":  # relayed unread: only the checker's sandbox decodes it
                             reply = {"reply": number, "frame": binascii.b2a_base64(line, newline=False).decode("ascii")}
                         else:
-                            reply = {"reply": number, "ok": False,
-                                     "error": {"type": "CandidateError", "message": f"the candidate's program {line}"}}
+                            reply = {
+                                "reply": number,
+                                "ok": False,
+                                "error": {"type": "CandidateError", "message": f"the candidate's program {line}"},
+                            }
                     if message.get("target") is None:
                         last_call = {"input": _shown_call(message)}
                     try:
@@ -1268,8 +1344,11 @@ def _check_failure(failure: Any, aborted: bool = False) -> _Outcome:
         reason = f"runtime error ({error_type})"
     else:
         reason = f"{name}" + (" outside the checks" if aborted else "")
-    shown = {key: clip(failure[key] if type(failure[key]) is str else short_repr(failure[key]))
-             for key in ("statement", "input", "expected", "got") if failure.get(key) is not None}
+    shown = {
+        key: clip(failure[key] if type(failure[key]) is str else short_repr(failure[key]))
+        for key in ("statement", "input", "expected", "got")
+        if failure.get(key) is not None
+    }
     if error and (name != "AssertionError" or failure.get("got") is None):
         shown["error"] = error_text(error) if isinstance(error, dict) else _text(error, 2 * SHOWN_CHARS)
     if type(failure.get("line")) is int:
@@ -1281,5 +1360,15 @@ def _rounded(timings: dict) -> dict:
     return {key: round(value, 4) if isinstance(value, float) else value for key, value in timings.items()}
 
 
-__all__ = ["CodeVerifier", "ResultReader", "extract_code", "find_code", "parse_literal", "result_frame_bytes",
-           "returned_value_matches", "short_repr", "stdout_matches", "values_match"]
+__all__ = [
+    "CodeVerifier",
+    "ResultReader",
+    "extract_code",
+    "find_code",
+    "parse_literal",
+    "result_frame_bytes",
+    "returned_value_matches",
+    "short_repr",
+    "stdout_matches",
+    "values_match",
+]

@@ -208,7 +208,7 @@ def decode_value(data, objects: Objects = _PLAIN):
             pairs = [decode_value(pair, objects) for pair in payload]
             if not all(type(pair) is list and len(pair) == 2 for pair in pairs):
                 raise CodecError("malformed $dict")
-            return {key: value for key, value in pairs}
+            return dict(pairs)
         if tag == "$complex" and len(payload) == 2:
             return complex(_decode_float_or_int(payload[0]), _decode_float_or_int(payload[1]))
         if tag == "$object" and len(payload) == 2 and type(payload[0]) is str and objects.lookup is not None:

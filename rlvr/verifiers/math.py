@@ -132,7 +132,8 @@ from rlvr.verifiers import math_answers
 
 RESTATED_OPERATORS = re.compile(
     r"\\(?:i{0,3}int|oint|sum|prod|lim(?:inf|sup)?|partial|nabla)(?![A-Za-z])"  # \int \iint \sum \prod \lim \partial
-    r"|\\[dt]?frac\s*\{\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*[A-Za-z]?\s*\}\s*\{\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*[A-Za-z]\s*\}"  # \frac{d}{dx}
+    r"|\\[dt]?frac\s*\{\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*[A-Za-z]?\s*\}\s*\{\s*(?:\\mathrm\s*\{\s*d\s*\}"
+    r"|d)\s*[A-Za-z]\s*\}"  # \frac{d}{dx}
     r"|\bd\s*/\s*d[A-Za-z]\b"  # d/dx
     r"|\b(?:Derivative|Integral|Sum|Product|Limit)\b|\b(?:diff|integrate|limit)\s*\("
 )
@@ -140,9 +141,10 @@ RESTATED_OPERATORS = re.compile(
 # one side or the last number ("19 \mid 18", "19 \star 18", "19 \\ 18", "\cancel{19} 18" all
 # "are" 18). An answer holding one scores 0 unless the gold answer holds the same.
 UNREAD_CONSTRUCTS = re.compile(
-    r"\\(?:mid|nmid|divides|equiv|sim|simeq|cong|propto|parallel|nparallel|perp|to|mapsto|ni|notin|owns|in|subset|subseteq"
-    r"|subsetneq|supset|supseteq|supsetneq|vdash|dashv|models|colon|bullet|star|ast|dagger"
-    r"|ddagger|otimes|odot|ominus|oslash|lhd|rhd|unlhd|unrhd|triangleleft|triangleright|uplus|sqcup|sqcap|wr|amalg|diamond"
+    r"\\(?:mid|nmid|divides|equiv|sim|simeq|cong|propto|parallel|nparallel|perp|to|mapsto|ni|notin|owns|in|subset"
+    r"|subseteq|subsetneq|supset|supseteq|supsetneq|vdash|dashv|models|colon|bullet|star|ast|dagger"
+    r"|ddagger|otimes|odot|ominus|oslash|lhd|rhd|unlhd|unrhd|triangleleft|triangleright|uplus|sqcup|sqcap|wr|amalg"
+    r"|diamond"
     r"|bigcirc|asymp|doteq|prec|succ|preceq|succeq|ll|gg|bowtie|therefore|because|forall|exists|nexists|neg|lnot|not"
     r"|substack|stackrel|overset|underset|xrightarrow|xleftarrow|underbrace|overbrace|cancel|bcancel|xcancel|sout|tag"
     r"|label|hline|cline|newline|linebreak|dots|ldots|cdots|vdots|ddots)(?![A-Za-z])"
@@ -157,7 +159,8 @@ REASON_MAX_CHARS = 300
 # worker) then works on at most this much text. The longest MATH-500 gold answer has 53.
 MAX_ANSWER_CHARS = 2_000
 SEPARATOR_WORDS = re.compile(
-    r"(?<!\s)\s*+,?\s*+(?:\\text\s*\{\s*(?:and|or)\s*\}|\\quad\s*\\text\s*\{\s*and\s*\}\s*\\quad|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*"
+    r"(?<!\s)\s*+,?\s*+(?:\\text\s*\{\s*(?:and|or)\s*\}|\\quad\s*\\text\s*\{\s*and\s*\}\s*\\quad"
+    r"|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*"
 )
 MAX_PROSE_CHARS = 20_000  # free text goes whole to the worker, under the deadline
 MAX_NESTING = 40  # brackets deep; the deepest MATH-500 gold answer has 6
@@ -166,7 +169,8 @@ HIDING_MACROS = re.compile(
     r"\\(?:def|edef|gdef|xdef|let|newcommand|renewcommand|providecommand|DeclareMathOperator|newenvironment"
     r"|phantom|hphantom|vphantom|smash|color|textcolor|colorbox|fcolorbox|pagecolor|require|href|url|input|include"
     r"|catcode|csname|expandafter|iffalse|ifx|ifnum|else|fi|verb|llap|rlap|clap|mathllap|mathrlap|kern|hskip|mskip"
-    r"|raisebox|scalebox|resizebox|tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge|Huge)(?![A-Za-z])"
+    r"|raisebox|scalebox|resizebox|tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge"
+    r"|Huge)(?![A-Za-z])"
 )
 # An equation answer counts only when its left side is a name (x, x_1, f'(2), \theta, |AB|,
 # \text{area}): "5 = 3" does not answer "3". Constants are not names: "\pi = 3" is false.
@@ -174,7 +178,8 @@ NAME = re.compile(
     r"(?:\\(?:alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|iota|kappa|lambda|mu|nu|xi|rho"
     r"|sigma|tau|upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Sigma|Upsilon|Phi|Psi|Omega)(?![A-Za-z])"
     r"|(?![ei](?![A-Za-z]))[A-Za-z]{1,3}(?![A-Za-z])|\\(?:text|mathrm|textbf|operatorname)\s*\{[A-Za-z ]{1,40}\})"
-    r"(?:_(?:\{[A-Za-z0-9,]{1,12}\}|[A-Za-z0-9]))?(?:'{1,3})?(?:\s*(?:\\left)?\(\s*[-A-Za-z0-9, ]{1,24}\s*(?:\\right)?\))?"
+    r"(?:_(?:\{[A-Za-z0-9,]{1,12}\}|[A-Za-z0-9]))?(?:'{1,3})?"
+    r"(?:\s*(?:\\left)?\(\s*[-A-Za-z0-9, ]{1,24}\s*(?:\\right)?\))?"
     r"|\|[A-Z]{1,3}\||\(\s*[A-Za-z](?:\s*,\s*[A-Za-z]){1,5}\s*\)"  # |AB|, (x, y)
 )
 
@@ -635,7 +640,8 @@ def named_quantity(left: str, right: str) -> str | None:
 
 MAX_SOLUTIONS = 64  # solutions of a system compared pairwise: at most this many on a side
 SOLUTION_SEPARATOR = re.compile(
-    r"(?<!\s)\s*+(?:;|(?:\\quad\s*)?\\text\s*\{\s*(?:and|or)\s*\}(?:\s*\\quad)?|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*"
+    r"(?<!\s)\s*+(?:;|(?:\\quad\s*)?\\text\s*\{\s*(?:and|or)\s*\}(?:\s*\\quad)?"
+    r"|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*"
 )
 
 
@@ -857,8 +863,8 @@ def stated_answer(text: str) -> tuple[str | None, bool]:
     is None (the worker reads the text) when there is no anchor or the sentence is prose of
     another shape."""
     anchor = None
-    for anchor in ANSWER_ANCHOR.finditer(text):
-        pass
+    for match in ANSWER_ANCHOR.finditer(text):
+        anchor = match
     if anchor is None:
         return None, False
     rest, inside, end = MATHS_DELIMITER.sub("$", text[anchor.end() :]), False, None
@@ -1064,7 +1070,10 @@ def worker_command(memory_mb: int) -> list[str]:
     """``python -I`` (no user site, no PYTHON* variables, no cwd on the path) running the worker
     from the directory that holds this very ``rlvr`` package."""
     package_parent = str(Path(__file__).resolve().parents[2])
-    bootstrap = "import sys; sys.path.insert(0, sys.argv[1]); from rlvr.verifiers.math_worker import main; main(int(sys.argv[2]))"
+    bootstrap = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from rlvr.verifiers.math_worker import main; "
+        "main(int(sys.argv[2]))"
+    )
     return [sys.executable, "-I", "-c", bootstrap, package_parent, str(int(memory_mb))]
 
 

@@ -336,7 +336,8 @@ class Answer:
 # --------------------------------------------------------------------------------------------
 
 _NOISE = re.compile(
-    r"(?<!\\)\\[,;:! ]|\\\$|\\(?:displaystyle|textstyle|quad|qquad|left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![A-Za-z])|~|\$"
+    r"(?<!\\)\\[,;:! ]|\\\$"
+    r"|\\(?:displaystyle|textstyle|quad|qquad|left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![A-Za-z])|~|\$"
 )
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
@@ -448,7 +449,9 @@ UNIT_WORDS = frozenset(
 )
 # A trailing unit: \text{…} (any words), or unit words from UNIT_WORDS, with an optional ^2 / ^3.
 _TRAILING_UNIT = re.compile(
-    r"^(?P<body>.*?[0-9}.)\]])\s*(?P<unit>(?:\\(?:text|textnormal|mbox|mathrm|textrm|textbf|textit)\s*\{\s*[A-Za-z][A-Za-z .]*\}|[A-Za-z]+(?:\s+[A-Za-z]+){0,2})"
+    r"^(?P<body>.*?[0-9}.)\]])\s*"
+    r"(?P<unit>(?:\\(?:text|textnormal|mbox|mathrm|textrm|textbf|textit)\s*\{\s*[A-Za-z][A-Za-z .]*\}"
+    r"|[A-Za-z]+(?:\s+[A-Za-z]+){0,2})"
     r"(?:\s*\^\s*\{?\s*[23]\s*\}?)?)\s*\.?$",
     re.DOTALL,
 )

@@ -48,7 +48,7 @@ def evaluate_schedule(jobs: list[list[list[int]]], starts: list[list[int]]) -> E
         makespan = max(makespan, ready)
     for machine, runs in sorted(by_machine.items()):
         runs.sort()
-        for (start_a, end_a, job_a, step_a), (start_b, _, job_b, step_b) in zip(runs, runs[1:]):
+        for (_, end_a, job_a, step_a), (start_b, _, job_b, step_b) in zip(runs, runs[1:]):
             if start_b < end_a:
                 return Evaluation.infeasible(
                     f"machine {machine} runs job {job_a} operation {step_a} until {end_a} but job {job_b} "

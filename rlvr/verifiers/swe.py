@@ -91,6 +91,7 @@ Weak spots  In-process tests (repository and SWE-bench tasks) are not safe by co
             interpreter, so their dependencies must be installed in it; the Docker path follows
             the SWE-bench image layout and is only exercised where an engine answers.
 """
+
 from __future__ import annotations
 
 import ast
@@ -118,30 +119,165 @@ from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, strip_think
 # Rules
 # --------------------------------------------------------------------------------------------
 
-CONFIG_NAMES = frozenset({"pytest.ini", "setup.cfg", "tox.ini", "pyproject.toml", "setup.py", "noxfile.py", ".coveragerc",
-                          "conftest.py"})
+CONFIG_NAMES = frozenset(
+    {"pytest.ini", "setup.cfg", "tox.ini", "pyproject.toml", "setup.py", "noxfile.py", ".coveragerc", "conftest.py"}
+)
 PLANTED_NAMES = frozenset({"sitecustomize.py", "usercustomize.py", "conftest.py"})
-FORBIDDEN_NAMES = frozenset({
-    "exit", "_exit", "quit", "abort", "kill", "killpg", "SystemExit", "KeyboardInterrupt", "GeneratorExit", "BaseException",
-    "__import__", "eval", "exec", "compile", "open", "globals", "locals", "vars", "breakpoint", "setattr", "delattr",
-    "_getframe", "settrace", "setprofile", "f_back", "f_globals", "f_locals", "f_code", "f_builtins", "gi_frame",
-    "tb_frame", "cr_frame", "modules", "meta_path", "path_hooks", "stdout", "stderr", "stdin", "environ", "system",
-    "popen", "fork", "forkpty", "execv", "execve", "execvp", "spawnv", "dup2", "getrefcount", "get_referrers",
-    "get_objects", "currentframe", "stack",
-})
-SAFE_DUNDERS = frozenset({"__init__", "__name__", "__doc__", "__class__", "__len__", "__iter__", "__next__", "__repr__",
-                          "__str__", "__all__", "__version__", "__slots__", "__post_init__", "__enter__", "__exit__",
-                          "__getitem__", "__setitem__", "__contains__", "__add__", "__sub__", "__mul__", "__qualname__",
-                          "__future__", "__main__"})
-FORBIDDEN_DEFS = frozenset({"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__hash__",
-                            "__getattr__", "__getattribute__", "__instancecheck__", "__subclasscheck__", "__del__",
-                            "__init_subclass__", "__set_name__", "__class_getitem__", "__index__", "__int__", "__float__",
-                            "__len__", "__contains__"})
-SAFE_IMPORTS = frozenset({"math", "cmath", "re", "string", "itertools", "functools", "operator", "collections", "heapq",
-                          "bisect", "decimal", "fractions", "statistics", "numbers", "typing", "dataclasses", "enum",
-                          "copy", "textwrap", "datetime", "calendar", "json", "unicodedata", "abc", "contextlib",
-                          "array", "__future__", "typing_extensions", "warnings", "random", "struct", "base64",
-                          "binascii", "zlib", "difflib", "fnmatch", "html", "ipaddress", "uuid", "keyword", "numpy"})
+FORBIDDEN_NAMES = frozenset(
+    {
+        "exit",
+        "_exit",
+        "quit",
+        "abort",
+        "kill",
+        "killpg",
+        "SystemExit",
+        "KeyboardInterrupt",
+        "GeneratorExit",
+        "BaseException",
+        "__import__",
+        "eval",
+        "exec",
+        "compile",
+        "open",
+        "globals",
+        "locals",
+        "vars",
+        "breakpoint",
+        "setattr",
+        "delattr",
+        "_getframe",
+        "settrace",
+        "setprofile",
+        "f_back",
+        "f_globals",
+        "f_locals",
+        "f_code",
+        "f_builtins",
+        "gi_frame",
+        "tb_frame",
+        "cr_frame",
+        "modules",
+        "meta_path",
+        "path_hooks",
+        "stdout",
+        "stderr",
+        "stdin",
+        "environ",
+        "system",
+        "popen",
+        "fork",
+        "forkpty",
+        "execv",
+        "execve",
+        "execvp",
+        "spawnv",
+        "dup2",
+        "getrefcount",
+        "get_referrers",
+        "get_objects",
+        "currentframe",
+        "stack",
+    }
+)
+SAFE_DUNDERS = frozenset(
+    {
+        "__init__",
+        "__name__",
+        "__doc__",
+        "__class__",
+        "__len__",
+        "__iter__",
+        "__next__",
+        "__repr__",
+        "__str__",
+        "__all__",
+        "__version__",
+        "__slots__",
+        "__post_init__",
+        "__enter__",
+        "__exit__",
+        "__getitem__",
+        "__setitem__",
+        "__contains__",
+        "__add__",
+        "__sub__",
+        "__mul__",
+        "__qualname__",
+        "__future__",
+        "__main__",
+    }
+)
+FORBIDDEN_DEFS = frozenset(
+    {
+        "__eq__",
+        "__ne__",
+        "__lt__",
+        "__le__",
+        "__gt__",
+        "__ge__",
+        "__bool__",
+        "__hash__",
+        "__getattr__",
+        "__getattribute__",
+        "__instancecheck__",
+        "__subclasscheck__",
+        "__del__",
+        "__init_subclass__",
+        "__set_name__",
+        "__class_getitem__",
+        "__index__",
+        "__int__",
+        "__float__",
+        "__len__",
+        "__contains__",
+    }
+)
+SAFE_IMPORTS = frozenset(
+    {
+        "math",
+        "cmath",
+        "re",
+        "string",
+        "itertools",
+        "functools",
+        "operator",
+        "collections",
+        "heapq",
+        "bisect",
+        "decimal",
+        "fractions",
+        "statistics",
+        "numbers",
+        "typing",
+        "dataclasses",
+        "enum",
+        "copy",
+        "textwrap",
+        "datetime",
+        "calendar",
+        "json",
+        "unicodedata",
+        "abc",
+        "contextlib",
+        "array",
+        "__future__",
+        "typing_extensions",
+        "warnings",
+        "random",
+        "struct",
+        "base64",
+        "binascii",
+        "zlib",
+        "difflib",
+        "fnmatch",
+        "html",
+        "ipaddress",
+        "uuid",
+        "keyword",
+        "numpy",
+    }
+)
 REPORT_MARK = "@@rlvr-swe-report@@ "
 RUNNER_PREFIX = ".rlvr-runner-"
 MAX_PATCH_CHARS = 2_000_000
@@ -152,8 +288,12 @@ MAX_MESSAGE_CHARS = 1500
 def is_test_path(path: str) -> bool:
     parts = PurePosixPath(path).parts
     name = parts[-1] if parts else ""
-    return (any(p in ("tests", "test", "testing") for p in parts[:-1]) or name.startswith("test_")
-            or name.endswith("_test.py") or name == "conftest.py")
+    return (
+        any(p in ("tests", "test", "testing") for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
 
 
 def is_protected_path(path: str) -> bool:
@@ -271,8 +411,9 @@ def parse_patch(text: str) -> list[FilePatch]:
     index, total = 0, len(lines)
 
     def is_file_header(at: int) -> bool:
-        return (lines[at].startswith("diff --git ") or
-                (lines[at].startswith("--- ") and at + 1 < total and lines[at + 1].startswith("+++ ")))
+        return lines[at].startswith("diff --git ") or (
+            lines[at].startswith("--- ") and at + 1 < total and lines[at + 1].startswith("+++ ")
+        )
 
     while index < total:
         line = lines[index]
@@ -425,8 +566,15 @@ def make_unified_diff(before: dict[str, str], after: dict[str, str]) -> str:
             header.append("new file mode 100644\n")
         elif new is None:
             header.append("deleted file mode 100644\n")
-        body = list(difflib.unified_diff(old_lines, new_lines, "/dev/null" if old is None else f"a/{path}",
-                                         "/dev/null" if new is None else f"b/{path}", n=3))
+        body = list(
+            difflib.unified_diff(
+                old_lines,
+                new_lines,
+                "/dev/null" if old is None else f"a/{path}",
+                "/dev/null" if new is None else f"b/{path}",
+                n=3,
+            )
+        )
         fixed = []
         for line in body:
             if line.endswith("\n"):
@@ -443,8 +591,15 @@ def make_unified_diff(before: dict[str, str], after: dict[str, str]) -> str:
 
 
 def _tool_env(home: str, ceiling: str) -> dict[str, str]:
-    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C", "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CEILING_DIRECTORIES": ceiling, "GIT_TERMINAL_PROMPT": "0"}
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "LANG": "C",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CEILING_DIRECTORIES": ceiling,
+        "GIT_TERMINAL_PROMPT": "0",
+    }
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
@@ -481,7 +636,9 @@ def snapshot_tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
     return result
 
 
-def apply_patch_to_tree(root: Path, patch_text: str, pristine: dict[str, bytes] | None = None, timeout_s: float = 20.0) -> str:
+def apply_patch_to_tree(
+    root: Path, patch_text: str, pristine: dict[str, bytes] | None = None, timeout_s: float = 20.0
+) -> str:
     """Apply canonical ``patch_text`` inside ``root``: git apply, git apply --3way, patch --fuzz.
     Returns the method that worked; raises PatchError when none did, or when all the attempts
     together took more than ``timeout_s``. ``pristine`` (the tree's files) lets a failed attempt
@@ -499,15 +656,31 @@ def apply_patch_to_tree(root: Path, patch_text: str, pristine: dict[str, bytes] 
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise subprocess.TimeoutExpired(argv, timeout_s)
-            return subprocess.run(argv, cwd=root, env=env, capture_output=True, timeout=remaining, stdin=subprocess.DEVNULL)
+            return subprocess.run(
+                argv, cwd=root, env=env, capture_output=True, timeout=remaining, stdin=subprocess.DEVNULL
+            )
 
         result = run(["git", "apply", "--whitespace=nowarn", "--recount", "-p1", patch_file])
         if result.returncode == 0:
             return "git apply"
         errors.append(result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["git apply failed"])
         if pristine is not None:
-            setup = [["git", "init", "-q"], ["git", "add", "-A"],
-                     ["git", "-c", "user.name=rlvr", "-c", "user.email=rlvr@localhost", "commit", "-q", "--no-verify", "-m", "base"]]
+            setup = [
+                ["git", "init", "-q"],
+                ["git", "add", "-A"],
+                [
+                    "git",
+                    "-c",
+                    "user.name=rlvr",
+                    "-c",
+                    "user.email=rlvr@localhost",
+                    "commit",
+                    "-q",
+                    "--no-verify",
+                    "-m",
+                    "base",
+                ],
+            ]
             if all(run(argv).returncode == 0 for argv in setup):
                 result = run(["git", "apply", "--3way", "--whitespace=nowarn", "--recount", "-p1", patch_file])
                 shutil.rmtree(root / ".git", ignore_errors=True)
@@ -516,14 +689,29 @@ def apply_patch_to_tree(root: Path, patch_text: str, pristine: dict[str, bytes] 
                 errors.append(result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["3-way failed"])
             shutil.rmtree(root / ".git", ignore_errors=True)
             _reset_tree(root, pristine)
-        result = run(["patch", "-p1", "-u", "--batch", "--forward", "--fuzz=3", "--no-backup-if-mismatch",
-                      "--reject-file=-", "-s", "-i", patch_file])
+        result = run(
+            [
+                "patch",
+                "-p1",
+                "-u",
+                "--batch",
+                "--forward",
+                "--fuzz=3",
+                "--no-backup-if-mismatch",
+                "--reject-file=-",
+                "-s",
+                "-i",
+                patch_file,
+            ]
+        )
         if result.returncode == 0:
             return "patch --fuzz=3"
-        errors.append((result.stdout + result.stderr).decode(errors="replace").strip().splitlines()[-1:] or ["patch failed"])
+        errors.append(
+            (result.stdout + result.stderr).decode(errors="replace").strip().splitlines()[-1:] or ["patch failed"]
+        )
         raise PatchError("the patch does not apply: " + "; ".join(e[0][:200] for e in errors))
     except subprocess.TimeoutExpired:
-        raise PatchError("applying the patch took too long")
+        raise PatchError("applying the patch took too long") from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -579,7 +767,7 @@ def parse_python(data: bytes) -> ast.Module:
     try:
         return ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError, LookupError) as error:
-        raise SourceRefused(f"it does not parse as Python ({type(error).__name__}: {str(error)[:120]})")
+        raise SourceRefused(f"it does not parse as Python ({type(error).__name__}: {str(error)[:120]})") from None
 
 
 def check_source_bytes(before: bytes | None, after: bytes) -> None:
@@ -597,21 +785,94 @@ def check_source_bytes(before: bytes | None, after: bytes) -> None:
 
 # Modules that reach the interpreter's internals; using one as a name, an attribute (``typing.sys``)
 # or a string counts like importing it.
-REACH_MODULES = frozenset({"sys", "os", "gc", "inspect", "builtins", "importlib", "ctypes", "ctypeslib", "atexit",
-                           "_thread", "threading", "subprocess", "multiprocessing", "pytest", "_pytest", "posix",
-                           "signal", "faulthandler", "tracemalloc", "marshal", "pickle", "_io", "resource", "mmap"})
+REACH_MODULES = frozenset(
+    {
+        "sys",
+        "os",
+        "gc",
+        "inspect",
+        "builtins",
+        "importlib",
+        "ctypes",
+        "ctypeslib",
+        "atexit",
+        "_thread",
+        "threading",
+        "subprocess",
+        "multiprocessing",
+        "pytest",
+        "_pytest",
+        "posix",
+        "signal",
+        "faulthandler",
+        "tracemalloc",
+        "marshal",
+        "pickle",
+        "_io",
+        "resource",
+        "mmap",
+    }
+)
 # Run-time name lookup, string evaluation and class factories that take a namespace dict (a
 # computed ``__eq__``): typing's ForwardRef/_evaluate/get_type_hints evaluate strings, and
 # make_dataclass/new_class/Enum("…", …)/NamedTuple/namedtuple build classes from data.
-DYNAMIC_ACCESS = frozenset({"attrgetter", "methodcaller", "Formatter", "get_field", "format_map", "ForwardRef",
-                            "_evaluate", "_eval_type", "get_type_hints", "make_dataclass", "new_class",
-                            "prepare_class", "resolve_bases", "namedtuple", "NamedTuple", "TypedDict", "EnumMeta",
-                            "EnumType", "_make", "__build_class__", "literal_eval", "ABCMeta", "_create_fn",
-                            "_compile", "MethodType", "FunctionType", "CodeType", "LambdaType"})
+DYNAMIC_ACCESS = frozenset(
+    {
+        "attrgetter",
+        "methodcaller",
+        "Formatter",
+        "get_field",
+        "format_map",
+        "ForwardRef",
+        "_evaluate",
+        "_eval_type",
+        "get_type_hints",
+        "make_dataclass",
+        "new_class",
+        "prepare_class",
+        "resolve_bases",
+        "namedtuple",
+        "NamedTuple",
+        "TypedDict",
+        "EnumMeta",
+        "EnumType",
+        "_make",
+        "__build_class__",
+        "literal_eval",
+        "ABCMeta",
+        "_create_fn",
+        "_compile",
+        "MethodType",
+        "FunctionType",
+        "CodeType",
+        "LambdaType",
+    }
+)
 _DUNDER_INSIDE = re.compile(r"__[A-Za-z0-9_]+?__")
-BUILTIN_TYPES = frozenset({"int", "float", "str", "bytes", "bool", "object", "type", "list", "dict", "tuple", "set",
-                           "frozenset", "complex", "bytearray", "range", "slice", "property", "classmethod",
-                           "staticmethod", "super"})
+BUILTIN_TYPES = frozenset(
+    {
+        "int",
+        "float",
+        "str",
+        "bytes",
+        "bool",
+        "object",
+        "type",
+        "list",
+        "dict",
+        "tuple",
+        "set",
+        "frozenset",
+        "complex",
+        "bytearray",
+        "range",
+        "slice",
+        "property",
+        "classmethod",
+        "staticmethod",
+        "super",
+    }
+)
 
 
 def capabilities(source: str | bytes, own_packages: frozenset[str] = frozenset()) -> collections.Counter:
@@ -623,15 +884,25 @@ def capabilities(source: str | bytes, own_packages: frozenset[str] = frozenset()
     except (SyntaxError, ValueError, RecursionError, MemoryError, LookupError):
         return found
     risky = FORBIDDEN_NAMES | REACH_MODULES | DYNAMIC_ACCESS
-    imported = {(alias.asname or alias.name).split(".")[0] for node in ast.walk(tree)
-                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    imported = {
+        (alias.asname or alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and (node.id in risky or (_is_dunder(node.id) and node.id not in SAFE_DUNDERS)):
             found[f"name {node.id}"] += 1
-        elif isinstance(node, ast.Attribute) and (node.attr in risky or (_is_dunder(node.attr) and node.attr not in SAFE_DUNDERS)):
+        elif isinstance(node, ast.Attribute) and (
+            node.attr in risky or (_is_dunder(node.attr) and node.attr not in SAFE_DUNDERS)
+        ):
             found[f"attribute .{node.attr}"] += 1
-        elif (isinstance(node, ast.Attribute) and node.attr.startswith("_") and isinstance(node.value, ast.Name)
-              and node.value.id in imported):  # a module's private helpers (dataclasses._create_fn exec's a string)
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and isinstance(node.value, ast.Name)
+            and node.value.id in imported
+        ):  # a module's private helpers (dataclasses._create_fn exec's a string)
             found[f"private attribute {node.value.id}.{node.attr}"] += 1
         elif isinstance(node, ast.Import):
             for alias in node.names:
@@ -653,12 +924,19 @@ def capabilities(source: str | bytes, own_packages: frozenset[str] = frozenset()
                 found["getattr with a computed name"] += 1
             elif name == "type" and len(node.args) == 3:
                 found["type() building a class"] += 1
-            elif name == "type" and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in BUILTIN_TYPES:
+            elif (
+                name == "type" and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in BUILTIN_TYPES
+            ):
                 found["type() of a builtin type (the metaclass itself)"] += 1
-            elif isinstance(node.func, ast.Call):  # type(x)(…), factory(…)(…): a class or function made and called at once
+            elif isinstance(
+                node.func, ast.Call
+            ):  # type(x)(…), factory(…)(…): a class or function made and called at once
                 found["call of a call's result"] += 1
-            elif (isinstance(node.func, ast.Attribute) and node.func.attr == "format"
-                  and not _is_text_constant(node.func.value)):
+            elif (
+                isinstance(node.func, ast.Attribute)
+                and node.func.attr == "format"
+                and not _is_text_constant(node.func.value)
+            ):
                 found["format() of a computed template"] += 1
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 4096:
             text = node.value
@@ -667,8 +945,9 @@ def capabilities(source: str | bytes, own_packages: frozenset[str] = frozenset()
                 found[f"string {text[:40]!r}"] += 1
     # getattr handed around as a value (map(getattr, …), a = getattr) instead of called.
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    found["getattr used as a value"] += sum(1 for node in ast.walk(tree) if isinstance(node, ast.Name)
-                                            and node.id == "getattr" and id(node) not in called)
+    found["getattr used as a value"] += sum(
+        1 for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id == "getattr" and id(node) not in called
+    )
     return +found
 
 
@@ -698,12 +977,19 @@ def added_line_capabilities(patches: list[FilePatch]) -> list[str]:
             continue
         for hunk in patch.hunks:
             for line in hunk.lines:
-                words = [w for w in _WORD.findall(line[1:]) if w in FORBIDDEN_NAMES or w in FORBIDDEN_DEFS
-                         or w in REACH_MODULES or w in DYNAMIC_ACCESS]
+                words = [
+                    w
+                    for w in _WORD.findall(line[1:])
+                    if w in FORBIDDEN_NAMES or w in FORBIDDEN_DEFS or w in REACH_MODULES or w in DYNAMIC_ACCESS
+                ]
                 cookie = _COOKIE.match(line[1:].encode("utf-8", errors="replace"))
-                if line.startswith("+") and ("\ufeff" in line or (cookie and _encoding_name(cookie.group(1)) != "utf-8")):
+                if line.startswith("+") and (
+                    "\ufeff" in line or (cookie and _encoding_name(cookie.group(1)) != "utf-8")
+                ):
                     words.append("coding cookie or byte-order mark")
-                (added if line.startswith("+") else removed if line.startswith("-") else collections.Counter()).update(words)
+                (added if line.startswith("+") else removed if line.startswith("-") else collections.Counter()).update(
+                    words
+                )
     return sorted(added - removed)
 
 
@@ -711,7 +997,7 @@ def added_line_capabilities(patches: list[FilePatch]) -> list[str]:
 # The trusted test runner (runs inside the sandbox)
 # --------------------------------------------------------------------------------------------
 
-RUNNER_SOURCE = r'''
+RUNNER_SOURCE = r"""
 import hashlib, hmac, json, os, sys
 
 
@@ -763,10 +1049,19 @@ def main():
 
 
 main()
-''' % {"limit": MAX_MESSAGE_CHARS, "mark": REPORT_MARK}
+""" % {"limit": MAX_MESSAGE_CHARS, "mark": REPORT_MARK}  # noqa: UP031 (Python source full of braces)
 
-PYTEST_ARGS = ("-q", "--tb=short", "-p", "no:cacheprovider", "-p", "no:pastebin", "--continue-on-collection-errors",
-               "-W", "ignore::pytest.PytestUnknownMarkWarning")
+PYTEST_ARGS = (
+    "-q",
+    "--tb=short",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:pastebin",
+    "--continue-on-collection-errors",
+    "-W",
+    "ignore::pytest.PytestUnknownMarkWarning",
+)
 
 
 @dataclass
@@ -800,9 +1095,18 @@ class TestReport:
         return (self.results.get(node_id) or {}).get("message", "")
 
 
-def run_pytest_in_sandbox(sandbox, tree: Path | None, node_ids: list[str], *, paths: tuple[str, ...] = (".",),
-                          wall_s: float = 30.0, extra_files: dict[str, str] | None = None, argv: list[str] | None = None,
-                          cwd: str | None = None, limits=None) -> TestReport:
+def run_pytest_in_sandbox(
+    sandbox,
+    tree: Path | None,
+    node_ids: list[str],
+    *,
+    paths: tuple[str, ...] = (".",),
+    wall_s: float = 30.0,
+    extra_files: dict[str, str] | None = None,
+    argv: list[str] | None = None,
+    cwd: str | None = None,
+    limits=None,
+) -> TestReport:
     """One sandbox run of the trusted runner over ``tree``; an empty ``node_ids`` runs the whole
     suite. ``argv`` replaces the interpreter command (the Docker path wraps it in a script)."""
     from rlvr.verifiers.sandbox import Limits
@@ -810,19 +1114,25 @@ def run_pytest_in_sandbox(sandbox, tree: Path | None, node_ids: list[str], *, pa
     key = secrets.token_hex(32)
     runner_name = f"{RUNNER_PREFIX}{secrets.token_hex(8)}.py"
     config = {"key": key, "paths": list(paths), "args": [*PYTEST_ARGS, *node_ids]}
-    limits = limits or Limits(wall_s=wall_s, cpu_s=wall_s, memory_mb=2048, processes=64, open_files=256,
-                              output_bytes=4 << 20, file_mb=64)
+    limits = limits or Limits(
+        wall_s=wall_s, cpu_s=wall_s, memory_mb=2048, processes=64, open_files=256, output_bytes=4 << 20, file_mb=64
+    )
     files = {runner_name: RUNNER_SOURCE, **(extra_files or {})}
     command = argv or [sandbox.python, "-I", "-B", runner_name]
     command = [part.replace("{runner}", runner_name) for part in command]
-    result = sandbox.run(command, files=files, stdin=(json.dumps(config) + "\n").encode(),
-                         cwd_files_dir=None if tree is None else str(tree), limits=limits)
+    result = sandbox.run(
+        command,
+        files=files,
+        stdin=(json.dumps(config) + "\n").encode(),
+        cwd_files_dir=None if tree is None else str(tree),
+        limits=limits,
+    )
     output = result.stderr.decode("utf-8", errors="replace")
     report = None
     for line in result.stdout.decode("utf-8", errors="replace").splitlines():
         if not line.startswith(REPORT_MARK):
             continue
-        tag, _, payload = line[len(REPORT_MARK):].partition(" ")
+        tag, _, payload = line[len(REPORT_MARK) :].partition(" ")
         expected = hmac.new(bytes.fromhex(key), payload.encode(), hashlib.sha256).hexdigest()
         if hmac.compare_digest(tag, expected):
             report = json.loads(payload)
@@ -917,8 +1227,13 @@ def decode_frame(body: bytes) -> tuple:
         raise FrameError("a result line is not JSON") from None
     if isinstance(frame, list) and len(frame) == 2 and frame[0] == "value":
         return "value", decode_tagged(frame[1], [MAX_VALUE_ELEMENTS, MAX_VALUE_CHARS])
-    if (isinstance(frame, list) and len(frame) == 3 and frame[0] == "error" and isinstance(frame[1], str)
-            and isinstance(frame[2], str)):
+    if (
+        isinstance(frame, list)
+        and len(frame) == 3
+        and frame[0] == "error"
+        and isinstance(frame[1], str)
+        and isinstance(frame[2], str)
+    ):
         return "error", frame[1][:80], frame[2][:300]
     raise FrameError("a result line is malformed")
 
@@ -932,7 +1247,7 @@ def parse_frames(stdout: bytes, nonce: str, count: int) -> dict[int, tuple]:
     for line in stdout.split(b"\n"):
         if not line.startswith(prefix):
             continue
-        index_text, _, body = line[len(prefix):].partition(b" ")
+        index_text, _, body = line[len(prefix) :].partition(b" ")
         if not index_text.isdigit() or len(index_text) > 6 or int(index_text) >= count:
             raise FrameError("a result line names no call that was made")
         index = int(index_text)
@@ -958,8 +1273,15 @@ def harness_source() -> str:
     return HARNESS_PATH.read_text(encoding="utf-8")
 
 
-def run_checks_in_sandbox(sandbox, files: dict[str, bytes], package: str, calls: list[list[str]], *,
-                          paths: tuple[str, ...] = (".",), wall_s: float = 20.0) -> ObservedRun:
+def run_checks_in_sandbox(
+    sandbox,
+    files: dict[str, bytes],
+    package: str,
+    calls: list[list[str]],
+    *,
+    paths: tuple[str, ...] = (".",),
+    wall_s: float = 20.0,
+) -> ObservedRun:
     """One sandbox run of the call harness over ``files`` (the patched package, no tests, nothing
     expected): each call's returned value or exception, parsed with bounded cost."""
     from rlvr.verifiers.sandbox import Limits
@@ -967,10 +1289,21 @@ def run_checks_in_sandbox(sandbox, files: dict[str, bytes], package: str, calls:
     nonce = secrets.token_hex(16)
     harness_name = f"{RUNNER_PREFIX}{secrets.token_hex(8)}.py"
     config = {"nonce": nonce, "paths": list(paths), "package": package, "calls": calls}
-    limits = Limits(wall_s=wall_s, cpu_s=wall_s, memory_mb=1024, processes=32, open_files=64,
-                    output_bytes=CHECK_OUTPUT_BYTES, file_mb=16)
-    result = sandbox.run([sandbox.python, "-I", "-B", harness_name], files={**files, harness_name: harness_source()},
-                         stdin=(json.dumps(config) + "\n").encode(), limits=limits)
+    limits = Limits(
+        wall_s=wall_s,
+        cpu_s=wall_s,
+        memory_mb=1024,
+        processes=32,
+        open_files=64,
+        output_bytes=CHECK_OUTPUT_BYTES,
+        file_mb=16,
+    )
+    result = sandbox.run(
+        [sandbox.python, "-I", "-B", harness_name],
+        files={**files, harness_name: harness_source()},
+        stdin=(json.dumps(config) + "\n").encode(),
+        limits=limits,
+    )
     output = result.stderr[-4000:].decode("utf-8", errors="replace")
     try:
         results = parse_frames(result.stdout, nonce, len(calls))
@@ -995,8 +1328,9 @@ def judge_checks(answer: dict, observed: ObservedRun, method: str = "") -> Verdi
     clean code (``answer["checks"]``, never sent to the sandbox): a pass needs a plain value equal
     to it, as the test's ``assert call == expected`` would see it."""
     if observed.problem:
-        return Verdict.fail(f"rejected: {observed.problem}", format_ok=True, hack="result channel", apply=method,
-                            trust=TRUST_HOST)
+        return Verdict.fail(
+            f"rejected: {observed.problem}", format_ok=True, hack="result channel", apply=method, trust=TRUST_HOST
+        )
     outcomes: dict[str, str] = {}
     messages: dict[str, str] = {}
     for index, check in enumerate(answer["checks"]):
@@ -1033,8 +1367,15 @@ def _plain_equal(value: Any, expected: Any) -> bool:
         return False
 
 
-def _verdict_from_outcomes(answer: dict, outcomes: dict[str, str], messages: dict[str, str], method: str, trust: str,
-                           problem: str = "", **extra: Any) -> Verdict:
+def _verdict_from_outcomes(
+    answer: dict,
+    outcomes: dict[str, str],
+    messages: dict[str, str],
+    method: str,
+    trust: str,
+    problem: str = "",
+    **extra: Any,
+) -> Verdict:
     fail_to_pass = parse_id_list(answer["fail_to_pass"])
     pass_to_pass = parse_id_list(answer["pass_to_pass"])
     every = {node: outcomes.get(node, "missing") for node in fail_to_pass + pass_to_pass}
@@ -1052,8 +1393,13 @@ def _verdict_from_outcomes(answer: dict, outcomes: dict[str, str], messages: dic
         first = failed[0]
         reason = f"{len(failed)} of {len(every)} tests not passing (first: {first} {every[first]})"
         return Verdict(0.0, False, True, f"{reason}; {problem}" if problem else reason, details)
-    return Verdict(1.0, True, True, f"all {len(fail_to_pass)} FAIL_TO_PASS and {len(pass_to_pass)} PASS_TO_PASS tests pass",
-                   details)
+    return Verdict(
+        1.0,
+        True,
+        True,
+        f"all {len(fail_to_pass)} FAIL_TO_PASS and {len(pass_to_pass)} PASS_TO_PASS tests pass",
+        details,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1087,8 +1433,14 @@ class PreparedTree:
 class SWEVerifier(SafeVerifier):
     deadline_s = 60.0
 
-    def __init__(self, deadline_s: float = 60.0, repos_dir: str | None = None, docker: str = "auto",
-                 sandbox: str = "auto", image: str | None = None):
+    def __init__(
+        self,
+        deadline_s: float = 60.0,
+        repos_dir: str | None = None,
+        docker: str = "auto",
+        sandbox: str = "auto",
+        image: str | None = None,
+    ):
         if docker not in ("auto", "never", "always"):
             raise ValueError("docker must be 'auto', 'never' or 'always'")
         if sandbox not in ("auto", "bwrap", "docker"):
@@ -1163,14 +1515,20 @@ class SWEVerifier(SafeVerifier):
             wall = min(float(answer.get("timeout_s", 30.0)), remaining)
             if wall < 1.0:
                 return Verdict.fail("no time left to run the tests", format_ok=True)
-            report = run_pytest_in_sandbox(self.sandbox(), prepared.root, self.node_ids(answer),
-                                           paths=tuple(answer.get("pythonpath", ["."])), wall_s=wall)
+            report = run_pytest_in_sandbox(
+                self.sandbox(),
+                prepared.root,
+                self.node_ids(answer),
+                paths=tuple(answer.get("pythonpath", ["."])),
+                wall_s=wall,
+            )
             return self.judge(answer, report, method)
         finally:
             shutil.rmtree(workspace, ignore_errors=True)
 
-    def _judge_on_host(self, answer: dict, prepared: PreparedTree, after: dict[str, bytes], method: str,
-                       start: float) -> Verdict:
+    def _judge_on_host(
+        self, answer: dict, prepared: PreparedTree, after: dict[str, bytes], method: str, start: float
+    ) -> Verdict:
         """Synthetic tasks: the sandbox gets the patched package alone (no tests, nothing
         expected), returns what each test's call gave, and the host compares."""
         if not answer.get("checks"):
@@ -1180,8 +1538,14 @@ class SWEVerifier(SafeVerifier):
         if wall < 1.0:
             return Verdict.fail("no time left to run the checks", format_ok=True)
         package_files = {p: data for p, data in after.items() if not (p in prepared.protected or is_protected_path(p))}
-        observed = run_checks_in_sandbox(self.sandbox(), package_files, answer["package"], check_calls(answer),
-                                         paths=tuple(answer.get("pythonpath", ["."])), wall_s=wall)
+        observed = run_checks_in_sandbox(
+            self.sandbox(),
+            package_files,
+            answer["package"],
+            check_calls(answer),
+            paths=tuple(answer.get("pythonpath", ["."])),
+            wall_s=wall,
+        )
         return judge_checks(answer, observed, method)
 
     @staticmethod
@@ -1196,8 +1560,9 @@ class SWEVerifier(SafeVerifier):
         nodes = parse_id_list(answer["fail_to_pass"]) + parse_id_list(answer["pass_to_pass"])
         outcomes = {node: report.outcome(node) for node in nodes}
         messages = {node: report.message(node) for node in nodes if outcomes[node] != "passed"}
-        return _verdict_from_outcomes(answer, outcomes, messages, method, TRUST_IN_PROCESS,
-                                      collection_errors=[e[0] for e in report.errors][:10])
+        return _verdict_from_outcomes(
+            answer, outcomes, messages, method, TRUST_IN_PROCESS, collection_errors=[e[0] for e in report.errors][:10]
+        )
 
     # -- trees ----------------------------------------------------------------------------------
     def _checkout(self, answer: dict) -> Path | None:
@@ -1226,16 +1591,22 @@ class SWEVerifier(SafeVerifier):
             if checkout is None:
                 raise ValueError(f"no checkout of {answer['repo']}")
             files = materialize_commit(checkout, answer["base_commit"], root)
-            test_paths = {p.new_path or p.old_path for p in parse_patch(answer["test_patch"])} if answer.get("test_patch") else set()
+            test_paths = (
+                {p.new_path or p.old_path for p in parse_patch(answer["test_patch"])}
+                if answer.get("test_patch")
+                else set()
+            )
             protected = frozenset(p for p in files if is_protected_path(p)) | frozenset(test_paths)
             restore = {p: files[p] for p in protected if p in files}
             post = [render_patch(parse_patch(answer["test_patch"]))] if answer.get("test_patch") else []
         else:
             raise ValueError(f"unknown task source {source!r}")
-        package_dirs = frozenset(str(PurePosixPath(p).parent) for p in files
-                                 if p.endswith("__init__.py") and not is_test_path(p))
+        package_dirs = frozenset(
+            str(PurePosixPath(p).parent) for p in files if p.endswith("__init__.py") and not is_test_path(p)
+        )
         own = frozenset(PurePosixPath(d).parts[-1] for d in package_dirs if d not in (".", "")) | frozenset(
-            PurePosixPath(p).stem for p in files if "/" not in p and p.endswith(".py"))
+            PurePosixPath(p).stem for p in files if "/" not in p and p.endswith(".py")
+        )
         return PreparedTree(root, files, package_dirs, own, restore, protected, post)
 
     def _patch_rules(self, patches: list[FilePatch], prepared: PreparedTree) -> str | None:
@@ -1270,41 +1641,79 @@ class SWEVerifier(SafeVerifier):
     def _check_swebench_docker(self, task: Task, patches: list[FilePatch], start: float) -> Verdict:
         answer = task.answer
         if self.docker == "never":
-            return Verdict.fail(f"SWE-bench instance {answer.get('instance_id')}: no checkout of {answer.get('repo')} "
-                                f"(pass repos_dir=) and Docker is disabled", format_ok=True)
+            return Verdict.fail(
+                f"SWE-bench instance {answer.get('instance_id')}: no checkout of {answer.get('repo')} "
+                f"(pass repos_dir=) and Docker is disabled",
+                format_ok=True,
+            )
         from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
 
-        test_paths = {p.new_path or p.old_path for p in parse_patch(answer["test_patch"])} if answer.get("test_patch") else set()
+        test_paths = (
+            {p.new_path or p.old_path for p in parse_patch(answer["test_patch"])} if answer.get("test_patch") else set()
+        )
         for patch in patches:
             for path in patch.paths:
                 if path in test_paths or is_protected_path(path):
-                    return Verdict.fail(f"rejected: the patch touches a test or configuration file ({path})", format_ok=True, hack=path)
+                    return Verdict.fail(
+                        f"rejected: the patch touches a test or configuration file ({path})", format_ok=True, hack=path
+                    )
         forbidden = added_line_capabilities(patches)
         if forbidden:
-            return Verdict.fail(f"rejected: the patch adds forbidden code: {', '.join(forbidden[:5])}", format_ok=True, hack="capability")
+            return Verdict.fail(
+                f"rejected: the patch adds forbidden code: {', '.join(forbidden[:5])}",
+                format_ok=True,
+                hack="capability",
+            )
         image = answer.get("image") or docker_image_name(answer["instance_id"])
         wall = min(float(answer.get("timeout_s", 600.0)), self.deadline_s - (time.monotonic() - start) - 5.0)
         try:
             sandbox = Sandbox("docker", image=image)
         except SandboxUnavailable as error:
-            return Verdict.fail(f"SWE-bench instance {answer.get('instance_id')}: no checkout of {answer.get('repo')} "
-                                f"(pass repos_dir=) and no Docker engine answers ({str(error)[:200]})", format_ok=True)
+            return Verdict.fail(
+                f"SWE-bench instance {answer.get('instance_id')}: no checkout of {answer.get('repo')} "
+                f"(pass repos_dir=) and no Docker engine answers ({str(error)[:200]})",
+                format_ok=True,
+            )
         quoted = " ".join(_shell_quote(p) for p in sorted(test_paths))
-        script = "\n".join([
-            "set -e", "cp -a /testbed /tmp/testbed", "cd /tmp/testbed",
-            "git apply --whitespace=nowarn /work/candidate.diff || git apply --3way /work/candidate.diff"
-            " || patch -p1 -u --batch --forward --fuzz=3 -i /work/candidate.diff",
-            f"git checkout -q {_shell_quote(answer['base_commit'])} -- {quoted}" if quoted else "true",
-            "git apply /work/test.diff" if answer.get("test_patch") else "true",
-            'exec /opt/miniconda3/envs/testbed/bin/python -I -B "/work/$1"',
-        ]) + "\n"
-        limits = Limits(wall_s=max(wall, 1.0), cpu_s=max(wall, 1.0), memory_mb=8192, processes=512, open_files=1024,
-                        output_bytes=8 << 20, file_mb=256, tmp_mb=16384)
+        script = (
+            "\n".join(
+                [
+                    "set -e",
+                    "cp -a /testbed /tmp/testbed",
+                    "cd /tmp/testbed",
+                    "git apply --whitespace=nowarn /work/candidate.diff || git apply --3way /work/candidate.diff"
+                    " || patch -p1 -u --batch --forward --fuzz=3 -i /work/candidate.diff",
+                    f"git checkout -q {_shell_quote(answer['base_commit'])} -- {quoted}" if quoted else "true",
+                    "git apply /work/test.diff" if answer.get("test_patch") else "true",
+                    'exec /opt/miniconda3/envs/testbed/bin/python -I -B "/work/$1"',
+                ]
+            )
+            + "\n"
+        )
+        limits = Limits(
+            wall_s=max(wall, 1.0),
+            cpu_s=max(wall, 1.0),
+            memory_mb=8192,
+            processes=512,
+            open_files=1024,
+            output_bytes=8 << 20,
+            file_mb=256,
+            tmp_mb=16384,
+        )
         try:
             report = run_pytest_in_sandbox(
-                sandbox, None, self.node_ids(answer), wall_s=wall, limits=limits,
-                extra_files={"candidate.diff": render_patch(patches), "test.diff": answer.get("test_patch") or "", "run.sh": script},
-                argv=["/bin/bash", "/work/run.sh", "{runner}"])
+                sandbox,
+                None,
+                self.node_ids(answer),
+                wall_s=wall,
+                limits=limits,
+                extra_files={
+                    "candidate.diff": render_patch(patches),
+                    "test.diff": answer.get("test_patch") or "",
+                    "run.sh": script,
+                },
+                argv=["/bin/bash", "/work/run.sh", "{runner}"],
+            )
         finally:
             sandbox.close()
         return self.judge(answer, report, "docker")
@@ -1320,8 +1729,13 @@ def materialize_commit(checkout: Path, commit: str, root: Path) -> dict[str, byt
     if not re.fullmatch(r"[0-9a-fA-F]{7,64}", commit):
         raise ValueError(f"bad commit {commit!r}")
     env = _tool_env(str(root.parent), str(checkout.parent))
-    archive = subprocess.run(["git", "-C", str(checkout), "archive", "--format=tar", commit], capture_output=True,
-                             env=env, timeout=120, check=False)
+    archive = subprocess.run(
+        ["git", "-C", str(checkout), "archive", "--format=tar", commit],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     if archive.returncode != 0:
         raise ValueError(f"git archive {commit} failed: {archive.stderr.decode(errors='replace')[:200]}")
     files: dict[str, bytes] = {}

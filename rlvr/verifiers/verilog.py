@@ -105,10 +105,11 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from rlvr.core import SafeVerifier, Task, Verdict, strip_think
 from rlvr.verifiers.sandbox import Limits, RunResult, Sandbox
@@ -118,9 +119,30 @@ SANDBOXES = ("auto", "bwrap", "docker")  # isolation the ``sandbox`` option may 
 
 ALLOWED_SYSTEM_FUNCTIONS = frozenset(
     {
-        "signed", "unsigned", "clog2", "bits", "size", "high", "low", "left", "right", "increment",
-        "dimensions", "unpacked_dimensions", "countones", "countbits", "onehot", "onehot0",
-        "isunknown", "time", "stime", "realtime", "rtoi", "itor", "realtobits", "bitstoreal",
+        "signed",
+        "unsigned",
+        "clog2",
+        "bits",
+        "size",
+        "high",
+        "low",
+        "left",
+        "right",
+        "increment",
+        "dimensions",
+        "unpacked_dimensions",
+        "countones",
+        "countbits",
+        "onehot",
+        "onehot0",
+        "isunknown",
+        "time",
+        "stime",
+        "realtime",
+        "rtoi",
+        "itor",
+        "realtobits",
+        "bitstoreal",
     }
 )
 ALLOWED_DIRECTIVES = frozenset(
@@ -264,9 +286,11 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
                 if following is None or following.kind != "ident":
                     return Screen(f"`define without a macro name on line {line}")
                 end = source.find("\n", following.start)
-                body = source[following.start + len(following.text): end if end >= 0 else len(source)]
+                body = source[following.start + len(following.text) : end if end >= 0 else len(source)]
                 if any(part in body for part in (".", "`", "\\", "/*", '"')):
-                    return Screen(f"the body of macro `{following.text} on line {line} holds '.', '`', '\\', '/*' or a string")
+                    return Screen(
+                        f"the body of macro `{following.text} on line {line} holds '.', '`', '\\', '/*' or a string"
+                    )
                 defined.add(following.text)
             elif name not in ALLOWED_DIRECTIVES and name not in defined:
                 return Screen(f"compiler directive or macro `{name} on line {line} is not allowed")
@@ -281,7 +305,9 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
                 before = previous.kind in ("ident", "directive") or previous.text in (")", "]")
                 after = following.kind in ("ident", "directive")
                 if before and after:
-                    return Screen(f"hierarchical reference {previous.text}.{following.text} on line {line} is not allowed")
+                    return Screen(
+                        f"hierarchical reference {previous.text}.{following.text} on line {line} is not allowed"
+                    )
         if kind == "ident":
             if text in FORBIDDEN_KEYWORDS:
                 return Screen(f"keyword {text!r} on line {line} is not allowed")
@@ -302,7 +328,6 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
     if "TopModule" not in modules:
         return Screen("no module named TopModule", tuple(modules))
     return Screen(None, tuple(modules))
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,8 +351,14 @@ def samples_per_step(answer: dict) -> int:
     return 2 if answer.get("clock") else 1
 
 
-def _generated_frame(answer: dict, n: str, duts: Sequence[str], declarations: list[str],
-                     sample: Callable[[], list[str]], ending: list[str]) -> str:
+def _generated_frame(
+    answer: dict,
+    n: str,
+    duts: Sequence[str],
+    declarations: list[str],
+    sample: Callable[[], list[str]],
+    ending: list[str],
+) -> str:
     """The shared body of the generated testbenches: stimulus, clock, instances of ``duts``
     (dut k's outputs concatenated in ``sample{k}_<nonce>``), ``sample()`` at every sample point
     (``samples_<nonce>`` counts them), then ``ending``."""
@@ -343,7 +374,11 @@ def _generated_frame(answer: dict, n: str, duts: Sequence[str], declarations: li
         lines.append(f"  reg clk_{n};")
     for k in range(len(duts)):
         lines += [f"  wire [{width - 1}:0] d{k}_{name}_{n};" for name, width in outputs]
-        lines.append(f"  wire [{out_width - 1}:0] sample{k}_{n} = {{" + ", ".join(f"d{k}_{name}_{n}" for name, _ in outputs) + "};")
+        lines.append(
+            f"  wire [{out_width - 1}:0] sample{k}_{n} = {{"
+            + ", ".join(f"d{k}_{name}_{n}" for name, _ in outputs)
+            + "};"
+        )
     lines.append(f"  integer i_{n}, samples_{n};")
     lines += declarations
     for k, module in enumerate(duts):
@@ -355,9 +390,19 @@ def _generated_frame(answer: dict, n: str, duts: Sequence[str], declarations: li
     lines += ["  initial begin", f'    $readmemh("{STIMULUS_FILE}", vec_{n});', f"    samples_{n} = 0;"]
     if clock:
         lines.append(f"    clk_{n} = 1'b0;")
-    lines += [f"    for (i_{n} = 0; i_{n} < {steps}; i_{n} = i_{n} + 1) begin", f"      {packed_inputs} = vec_{n}[i_{n}];"]
+    lines += [
+        f"    for (i_{n} = 0; i_{n} < {steps}; i_{n} = i_{n} + 1) begin",
+        f"      {packed_inputs} = vec_{n}[i_{n}];",
+    ]
     if clock:
-        lines += ["      #4;", *sample(), f"      #1 clk_{n} = 1'b1;", "      #4;", *sample(), f"      #1 clk_{n} = 1'b0;"]
+        lines += [
+            "      #4;",
+            *sample(),
+            f"      #1 clk_{n} = 1'b1;",
+            "      #4;",
+            *sample(),
+            f"      #1 clk_{n} = 1'b0;",
+        ]
     else:
         lines += ["      #5;", *sample(), "      #5;"]
     lines += ["    end", *ending, "    $finish;", "  end", "endmodule"]
@@ -387,8 +432,14 @@ def generated_testbench(answer: dict, nonce: str) -> Bench:
     declarations = [f"  reg [{out_width - 1}:0] last_{n};"]
     widths = " ".join(str(w) for _, w in outputs)
     ending = [f'    $display("{SENTINEL}{n} done %0d {widths}", samples_{n});']
-    text = _generated_frame(answer, n, ("TopModule",), declarations,
-                            lambda: _trace_lines(n, f"sample0_{n}", f"samples_{n}", f"last_{n}"), ending)
+    text = _generated_frame(
+        answer,
+        n,
+        ("TopModule",),
+        declarations,
+        lambda: _trace_lines(n, f"sample0_{n}", f"samples_{n}", f"last_{n}"),
+        ending,
+    )
     stimulus = "".join(f"{vector}\n" for vector in answer["vectors"])
     samples = len(answer["vectors"]) * samples_per_step(answer)
     top = f"rlvr_tb_{n}"
@@ -424,12 +475,24 @@ def comparing_testbench(answer: dict, nonce: str, duts: Sequence[str]) -> Bench:
     ending = [f'    $display("{SENTINEL}{n} dut {k} %0d %0d", mism{k}_{n}, first{k}_{n});' for k in range(len(duts))]
     ending.append(f'    $display("{SENTINEL}{n} done %0d", samples_{n});')
     text = _generated_frame(answer, n, duts, declarations, sample, ending)
-    text = text.replace(f'    $readmemh("{STIMULUS_FILE}", vec_{n});', f'    $readmemh("{STIMULUS_FILE}", vec_{n});\n    $readmemh("{EXPECTED_FILE}", exp_{n});')
+    text = text.replace(
+        f'    $readmemh("{STIMULUS_FILE}", vec_{n});',
+        f'    $readmemh("{STIMULUS_FILE}", vec_{n});\n    $readmemh("{EXPECTED_FILE}", exp_{n});',
+    )
     digits = (out_width + 3) // 4
-    expected = "".join(("x" * digits if value == "x" else value.rjust(digits, "0")) + "\n" for value in answer["expected"])
+    expected = "".join(
+        ("x" * digits if value == "x" else value.rjust(digits, "0")) + "\n" for value in answer["expected"]
+    )
     stimulus = "".join(f"{vector}\n" for vector in answer["vectors"])
     top = f"rlvr_tb_{n}"
-    return Bench(text, top, tuple(name for name, _ in outputs), samples, (top,), ((STIMULUS_FILE, stimulus), (EXPECTED_FILE, expected)))
+    return Bench(
+        text,
+        top,
+        tuple(name for name, _ in outputs),
+        samples,
+        (top,),
+        ((STIMULUS_FILE, stimulus), (EXPECTED_FILE, expected)),
+    )
 
 
 def module_ports(source: str, module: str) -> dict[str, str]:
@@ -446,7 +509,7 @@ def module_ports(source: str, module: str) -> dict[str, str]:
             return {}
         position += 1
     depth, item, items = 0, [], []
-    for token in tokens[position + 1:]:
+    for token in tokens[position + 1 :]:
         if token.text in ("(", "[", "{"):
             depth += 1
         elif token.text in (")", "]", "}"):
@@ -470,7 +533,24 @@ def module_ports(source: str, module: str) -> dict[str, str]:
 
 
 _DECLARATION_WORDS = frozenset(
-    {"input", "output", "inout", "wire", "reg", "logic", "bit", "signed", "unsigned", "var", "integer", "int", "tri", "byte", "shortint", "longint"}
+    {
+        "input",
+        "output",
+        "inout",
+        "wire",
+        "reg",
+        "logic",
+        "bit",
+        "signed",
+        "unsigned",
+        "var",
+        "integer",
+        "int",
+        "tri",
+        "byte",
+        "shortint",
+        "longint",
+    }
 )
 _INSTANCE = re.compile(r"^[ \t]*([A-Za-z_]\w*)\s+(?:#\s*\([^;]*?\)\s*)?([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 _TASK = re.compile(r"\b(?:task|function)\s+(?:(?:automatic|static)\s+)?(?:[^;(]*?\s)?([A-Za-z_]\w*)\s*[;(]")
@@ -517,7 +597,7 @@ def eval_testbench(test: str, ref: str, nonce: str) -> Bench:
     reference = re.search(r"\bRefModule\s+[A-Za-z_]\w*\s*\(.*?\)\s*;", text, re.DOTALL)
     if reference is None:
         raise ValueError("no RefModule instance")
-    text = text[: reference.start()] + text[reference.end():]
+    text = text[: reference.start()] + text[reference.end() :]
     text = _DUMP.sub(";", text)
     text = _guard_inputs(text, "TopModule", module_ports(ref, "RefModule"))
     match = _MATCH.search(text)
@@ -529,19 +609,21 @@ def eval_testbench(test: str, ref: str, nonce: str) -> Bench:
     widths = [_declared_width(text, name) for name in duts]
     total = sum(widths)
     joined = "{" + ", ".join(duts) + "}"
-    sampling = (f"assign tb_match = 1'b1;\n\twire [{total - 1}:0] sample_{n} = {joined};\n"
-                f"\treg [{total - 1}:0] last_{n};\n\tint count_{n};  // 2-state: 0 before any process runs")
-    text = text[: match.start()] + sampling + text[match.end():]
+    sampling = (
+        f"assign tb_match = 1'b1;\n\twire [{total - 1}:0] sample_{n} = {joined};\n"
+        f"\treg [{total - 1}:0] last_{n};\n\tint count_{n};  // 2-state: 0 before any process runs"
+    )
+    text = text[: match.start()] + sampling + text[match.end() :]
     clocks = list(re.finditer(r"\bstats1\.clocks\+\+\s*;", text))
     if len(clocks) != 1:
         raise ValueError("the comparison block (one 'stats1.clocks++;') was not found")
     step = "\n".join(line.strip() for line in _trace_lines(n, f"sample_{n}", f"count_{n}", f"last_{n}"))
-    text = text[: clocks[0].end()] + "\n" + step + "\n" + text[clocks[0].end():]
+    text = text[: clocks[0].end()] + "\n" + step + "\n" + text[clocks[0].end() :]
     report = list(re.finditer(r'\$display\s*\(\s*"Mismatches:[^;]*;', text))
     if len(report) != 1:
         raise ValueError("the testbench has no single 'Mismatches:' report")
     done = f'$display("{SENTINEL}{n} done %0d ' + " ".join(map(str, widths)) + f'", count_{n});'
-    text = text[: report[0].start()] + done + text[report[0].end():]
+    text = text[: report[0].start()] + done + text[report[0].end() :]
     outputs = tuple(name[: -len("_dut")] for name in duts)
     return Bench(text, tops[0] + suffix, outputs, None, tuple(sorted(modules | {m + suffix for m in modules})))
 
@@ -565,7 +647,7 @@ def _guard_inputs(text: str, module: str, directions: dict[str, str]) -> str:
         else:
             rewritten.append(f".{port}({expression})")
     replacement = f"{module} {instance.group(1)} (" + ", ".join(rewritten) + ");"
-    return text[: instance.start()] + replacement + text[instance.end():]
+    return text[: instance.start()] + replacement + text[instance.end() :]
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -583,7 +665,6 @@ def _split_top_level(text: str) -> list[str]:
     if "".join(current).strip():
         parts.append("".join(current))
     return parts
-
 
 
 def build_bench(answer: dict, nonce: str) -> Bench:
@@ -639,7 +720,9 @@ class Run:
     wall_s: float = 0.0
 
 
-def parse_trace(stdout: bytes, nonce: str, samples: int | None = None, counts_only: bool = False) -> tuple[Trace | None, str, list[str]]:
+def parse_trace(
+    stdout: bytes, nonce: str, samples: int | None = None, counts_only: bool = False
+) -> tuple[Trace | None, str, list[str]]:
     """(trace, problem, dut lines) from a run's stdout (the caller caps its size; every step is
     a linear scan): of the lines that start with ``RLVR<nonce> ``, sample lines ``<index>
     <bits>`` with strictly increasing indexes from 0 and bits of one width, then exactly one
@@ -652,7 +735,9 @@ def parse_trace(stdout: bytes, nonce: str, samples: int | None = None, counts_on
     marked = stdout.count(b"\n" + raw) + stdout.startswith(raw)
     ends = list(re.finditer(rb"^" + prefix + rb"done((?: \d{1,9})+)$", stdout, re.MULTILINE))
     rows = re.findall(rb"^" + prefix + rb"(\d{1,9}) ([01xz]+)$", stdout, re.MULTILINE)
-    duts = re.findall(rb"^" + prefix + rb"(dut \d{1,9} \d{1,9} -?\d{1,9})$", stdout, re.MULTILINE) if counts_only else []
+    duts = (
+        re.findall(rb"^" + prefix + rb"(dut \d{1,9} \d{1,9} -?\d{1,9})$", stdout, re.MULTILINE) if counts_only else []
+    )
     others = [line.decode("ascii") for line in duts]
     if len(rows) + len(ends) + len(duts) != marked:
         return None, "malformed line", others
@@ -676,7 +761,9 @@ def parse_trace(stdout: bytes, nonce: str, samples: int | None = None, counts_on
 
 
 def first_error_line(stderr: str, nonce: str) -> str:
-    lines = [line.replace(f"_{RESERVED_PREFIX}{nonce}", "").replace(f"_{nonce}", "").strip() for line in stderr.splitlines()]
+    lines = [
+        line.replace(f"_{RESERVED_PREFIX}{nonce}", "").replace(f"_{nonce}", "").strip() for line in stderr.splitlines()
+    ]
     lines = [line for line in lines if line]
     for pattern in (r"\berror\b|syntax error", r"sorry|not found|unable|cannot"):
         for line in lines:
@@ -685,16 +772,30 @@ def first_error_line(stderr: str, nonce: str) -> str:
     return lines[0][:300] if lines else "compilation failed"
 
 
-def run_trace(sandbox: Sandbox | WarmRuns, bench: Bench, sources: dict[str, str], nonce: str, wall_s: float,
-              output_bytes: int = MAX_TRACE_BYTES, counts_only: bool = False) -> Run:
+def run_trace(
+    sandbox: Sandbox | WarmRuns,
+    bench: Bench,
+    sources: dict[str, str],
+    nonce: str,
+    wall_s: float,
+    output_bytes: int = MAX_TRACE_BYTES,
+    counts_only: bool = False,
+) -> Run:
     """Compile the testbench and ``sources`` (after it, so their `define/`timescale cannot reach
     it), simulate, and read the trace back. Nothing but these files is in the run."""
     files = {**dict(bench.data), "tb.sv": bench.text, **sources}
     names = " ".join(["tb.sv", *sources])
     script = f"iverilog -g2012 -o sim.vvp -s {bench.top} {names} || exit {COMPILE_EXIT}; "
     script += "exec vvp -n sim.vvp -none"
-    limits = Limits(wall_s=wall_s, cpu_s=wall_s, memory_mb=2048, processes=32, file_mb=64, open_files=64,
-                    output_bytes=max(1 << 16, int(output_bytes)))
+    limits = Limits(
+        wall_s=wall_s,
+        cpu_s=wall_s,
+        memory_mb=2048,
+        processes=32,
+        file_mb=64,
+        open_files=64,
+        output_bytes=max(1 << 16, int(output_bytes)),
+    )
     result: RunResult = sandbox.run(["/bin/sh", "-c", script], files=files, limits=limits)
     stderr = result.stderr[: 1 << 16].decode("utf-8", "replace")
     run = Run(compiled=result.exit_code != COMPILE_EXIT, timed_out=result.timed_out, wall_s=result.wall_s)
@@ -710,11 +811,17 @@ def run_trace(sandbox: Sandbox | WarmRuns, bench: Bench, sources: dict[str, str]
         if problem:
             run.error = f"unreadable simulation output ({problem})"
         elif result.timed_out:
-            run.error = f"the simulation did not finish within {wall_s:g} s (a zero-delay loop or a runaway simulation?)"
+            run.error = (
+                f"the simulation did not finish within {wall_s:g} s (a zero-delay loop or a runaway simulation?)"
+            )
         elif result.memory_exceeded:
             run.error = "the simulation ran out of memory"
         else:
-            tail = first_error_line(stderr, nonce) if stderr.strip() else f"exit status {result.exit_code}, signal {result.signal}"
+            tail = (
+                first_error_line(stderr, nonce)
+                if stderr.strip()
+                else f"exit status {result.exit_code}, signal {result.signal}"
+            )
             run.error = f"the simulation ended before the testbench finished ({tail})"
     return run
 
@@ -759,8 +866,10 @@ def compare_traces(expected: Trace, got: Trace) -> Comparison:
     mismatches, first = 0, -1
     i = j = position = 0
     while position < expected.samples:
-        end = min(expected.starts[i + 1] if i + 1 < len(expected.starts) else expected.samples,
-                  got.starts[j + 1] if j + 1 < len(got.starts) else expected.samples)
+        end = min(
+            expected.starts[i + 1] if i + 1 < len(expected.starts) else expected.samples,
+            got.starts[j + 1] if j + 1 < len(got.starts) else expected.samples,
+        )
         bad = bad_bits(expected.values[i], got.values[j])
         if bad:
             mismatches += end - position
@@ -784,7 +893,10 @@ def expected_trace(answer: dict) -> Trace:
     entries = answer["expected"]
     samples = len(answer["vectors"]) * samples_per_step(answer)
     if not isinstance(entries, list) or len(entries) != samples or samples < 1:
-        raise ValueError(f"the task's expected outputs hold {len(entries) if isinstance(entries, list) else '?'} samples, not {samples}")
+        raise ValueError(
+            f"the task's expected outputs hold {len(entries) if isinstance(entries, list) else '?'} samples, "
+            f"not {samples}"
+        )
     starts: list[int] = []
     values: list[str] = []
     for index, entry in enumerate(entries):
@@ -805,7 +917,7 @@ def split_bits(bits: str, ports: Sequence[tuple[str, int]]) -> dict[str, str]:
     """Cut a packed bit string into per-port bit strings (first port most significant)."""
     out, position = {}, 0
     for name, width in ports:
-        out[name] = bits[position:position + width]
+        out[name] = bits[position : position + width]
         position += width
     return out
 
@@ -841,8 +953,15 @@ class VerilogVerifier(SafeVerifier):
 
     deadline_s = 20.0
 
-    def __init__(self, partial: bool = False, deadline_s: float = 20.0, cache_size: int = 4096, reference_cache_size: int = 256,
-                 sandbox: str = "auto", image: str | None = None):
+    def __init__(
+        self,
+        partial: bool = False,
+        deadline_s: float = 20.0,
+        cache_size: int = 4096,
+        reference_cache_size: int = 256,
+        sandbox: str = "auto",
+        image: str | None = None,
+    ):
         if sandbox not in SANDBOXES:
             raise ValueError(f"sandbox must be one of {SANDBOXES}, got {sandbox!r}")
         self.sandbox_kind = sandbox
@@ -888,8 +1007,14 @@ class VerilogVerifier(SafeVerifier):
                 self._sandbox = None
 
     def __getstate__(self) -> dict:
-        return {"partial": self.partial, "deadline_s": self.deadline_s, "cache_size": self.cache_size,
-                "reference_cache_size": self.reference_cache_size, "sandbox": self.sandbox_kind, "image": self.image}
+        return {
+            "partial": self.partial,
+            "deadline_s": self.deadline_s,
+            "cache_size": self.cache_size,
+            "reference_cache_size": self.reference_cache_size,
+            "sandbox": self.sandbox_kind,
+            "image": self.image,
+        }
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)
@@ -909,7 +1034,9 @@ class VerilogVerifier(SafeVerifier):
             if pending is not None:
                 return pending
             future = self._pending[key] = Future()
-        threading.Thread(target=self._run_reference, args=(key, answer, future), name="rlvr-verilog-reference", daemon=True).start()
+        threading.Thread(
+            target=self._run_reference, args=(key, answer, future), name="rlvr-verilog-reference", daemon=True
+        ).start()
         return future
 
     def _run_reference(self, key: str, answer: dict, future: Future) -> None:
@@ -946,8 +1073,11 @@ class VerilogVerifier(SafeVerifier):
     def check(self, task: Task, response: str) -> Verdict:
         blocks = verilog_blocks(response)
         if len(blocks) != 1:
-            return Verdict.fail("no ```verilog fenced code block found" if not blocks else
-                                f"{len(blocks)} ```verilog blocks: the answer must be exactly one")
+            return Verdict.fail(
+                "no ```verilog fenced code block found"
+                if not blocks
+                else f"{len(blocks)} ```verilog blocks: the answer must be exactly one"
+            )
         source = blocks[0]
         answer = task.answer
         key = hashlib.sha256(json.dumps([answer, source, self.partial], sort_keys=True).encode()).hexdigest()
@@ -971,7 +1101,9 @@ class VerilogVerifier(SafeVerifier):
             bench = build_bench(answer, nonce)
             expected = expected_trace(answer) if answer.get("kind") == "generated" and "expected" in answer else None
         except (ValueError, KeyError, TypeError, AttributeError) as error:
-            return Verdict.fail(f"tool error: the task's testbench is unusable: {error}", format_ok=True, tool_error=True)
+            return Verdict.fail(
+                f"tool error: the task's testbench is unusable: {error}", format_ok=True, tool_error=True
+            )
         screen = screen_verilog(source, reserved=bench.reserved)
         if screen.reason is not None:
             return Verdict.fail(f"refused: {screen.reason}", format_ok=True, refused=screen.reason)
@@ -983,7 +1115,12 @@ class VerilogVerifier(SafeVerifier):
         if not run.compiled:
             outcome = self._await(reference or self.reference(answer), started)
             if isinstance(outcome, str):
-                return Verdict.fail(f"tool error: the simulator cannot build this problem ({outcome})", format_ok=True, tool_error=True, compile_error=run.error)
+                return Verdict.fail(
+                    f"tool error: the simulator cannot build this problem ({outcome})",
+                    format_ok=True,
+                    tool_error=True,
+                    compile_error=run.error,
+                )
             return Verdict.fail(f"compile error: {run.error}", format_ok=True, compile_error=run.error, wall_s=wall)
         if expected is None:
             outcome = self._await(reference, started)
@@ -994,8 +1131,12 @@ class VerilogVerifier(SafeVerifier):
             return Verdict.fail(run.error, format_ok=True, timed_out=run.timed_out, wall_s=wall)
         got = run.trace
         if got.samples != expected.samples or got.widths != expected.widths:
-            return Verdict.fail(f"the testbench saw {got.samples} samples of widths {list(got.widths)}, expected {expected.samples} of "
-                                f"{list(expected.widths)}", format_ok=True, wall_s=wall)
+            return Verdict.fail(
+                f"the testbench saw {got.samples} samples of widths {list(got.widths)}, expected {expected.samples} of "
+                f"{list(expected.widths)}",
+                format_ok=True,
+                wall_s=wall,
+            )
         comparison = compare_traces(expected, got)
         samples, mismatches = expected.samples, comparison.mismatches
         details: dict[str, Any] = {"samples": samples, "mismatches": mismatches, "wall_s": wall}
@@ -1011,8 +1152,11 @@ class VerilogVerifier(SafeVerifier):
             names = bench.outputs
             details["first_mismatch"] = {"sample": comparison.first}
             details["output_mismatches"] = {name: count for name, (count, _) in zip(names, comparison.per_output)}
-            hints = [f"Output '{name}' has {count} mismatches, first at sample {at}"
-                     for name, (count, at) in zip(names, comparison.per_output) if count]
+            hints = [
+                f"Output '{name}' has {count} mismatches, first at sample {at}"
+                for name, (count, at) in zip(names, comparison.per_output)
+                if count
+            ]
             text += "; " + "; ".join(hints[:3])
         return Verdict(reward, False, True, text[:600], details)
 
@@ -1032,7 +1176,9 @@ class VerilogVerifier(SafeVerifier):
         for line in run.lines:
             _, k, mismatches, first = line.split()
             duts[int(k)] = (int(mismatches), int(first))
-        return Measurement(len(duts) == len(sources), run.trace.samples, duts, "" if len(duts) == len(sources) else "missing dut lines")
+        return Measurement(
+            len(duts) == len(sources), run.trace.samples, duts, "" if len(duts) == len(sources) else "missing dut lines"
+        )
 
 
 def describe_first(answer: dict, expected: Trace, got: Trace, sample: int) -> dict:
@@ -1045,7 +1191,11 @@ def describe_first(answer: dict, expected: Trace, got: Trace, sample: int) -> di
     outputs = [(str(n), int(w)) for n, w in answer["outputs"]]
     wanted, had = split_bits(expected.at(sample), outputs), split_bits(got.at(sample), outputs)
     wrong = [name for name, _ in outputs if bad_bits(wanted[name], had[name])]
-    when = ("just before the rising clock edge" if phase == 0 else "just after the rising clock edge") if answer.get("clock") else "after the inputs settled"
+    when = (
+        ("just before the rising clock edge" if phase == 0 else "just after the rising clock edge")
+        if answer.get("clock")
+        else "after the inputs settled"
+    )
     shown = " ".join(f"{k}={v}" for k, v in inputs.items())
     diffs = "; ".join(f"{name} expected {wanted[name]}, got {had[name]}" for name in wrong)
     return {

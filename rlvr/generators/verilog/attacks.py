@@ -59,7 +59,9 @@ def reference_attacks(ref: str, names: dict[str, str], extra_includes: tuple[str
             "config-reference",
             module(
                 "  Placeholder reference_copy (.*);",
-                after="config swap;\n  design TopModule;\n  instance TopModule.reference_copy use RefModule;\nendconfig",
+                after=(
+                    "config swap;\n  design TopModule;\n  instance TopModule.reference_copy use RefModule;\nendconfig"
+                ),
             ),
         ),
         ("hierarchical-root", module("\n".join(f"  assign {o} = $root.{root}.{instance}.{o};" for o in outputs))),

@@ -296,8 +296,8 @@ def build_popcount(s: dict) -> Design:
 
     def body_text(bug: bool) -> str:
         text = (
-            f"  integer i;\n  always @(*) begin\n    count = {cw}'d0;\n    for (i = 0; i < {n - 1 if bug else n}; i = i + 1)\n"
-            f"      count = count + in[i];\n  end\n"
+            f"  integer i;\n  always @(*) begin\n    count = {cw}'d0;\n"
+            f"    for (i = 0; i < {n - 1 if bug else n}; i = i + 1)\n      count = count + in[i];\n  end\n"
         )
         if t is not None:
             text += f"  assign at_least = (count >= {cw}'d{t});\n"
@@ -359,7 +359,10 @@ def build_parity(s: dict) -> Design:
 
     kind = "odd" if odd else "even"
     rule = "1 when in has an even number of 1 bits" if odd else "1 when in has an odd number of 1 bits"
-    text = f"parity is the {kind} parity bit of in: {rule}, so that in together with parity has an {kind} number of 1 bits."
+    text = (
+        f"parity is the {kind} parity bit of in: {rule}, so that in together with parity has an {kind} number "
+        "of 1 bits."
+    )
     if g:
         text += f" groups[k] is the {kind} parity bit, by the same rule, of the {g}-bit group in[{g}*k+{g - 1}:{g}*k]."
     outputs = [("parity", 1)] + ([("groups", n // g)] if g else [])
@@ -525,7 +528,8 @@ def build_bitmanip(s: dict) -> Design:
         if op == "reverse":
             src = "in[i]" if bug else f"in[{w - 1} - i]"
             return (
-                f"  integer i;\n  always @(*) begin\n    for (i = 0; i < {w}; i = i + 1)\n      {name}[i] = {src};\n  end\n",
+                f"  integer i;\n  always @(*) begin\n    for (i = 0; i < {w}; i = i + 1)\n"
+                f"      {name}[i] = {src};\n  end\n",
                 name,
             )
         if op in ("rotl", "rotr"):
@@ -541,7 +545,8 @@ def build_bitmanip(s: dict) -> Design:
             if bug:
                 return (f"  always @(*) {name} = in ^ (in >> 1);\n", name)
             return (
-                f"  integer j;\n  reg acc;\n  always @(*) begin\n    acc = 1'b0;\n    for (j = {w - 1}; j >= 0; j = j - 1) begin\n"
+                "  integer j;\n  reg acc;\n  always @(*) begin\n    acc = 1'b0;\n"
+                f"    for (j = {w - 1}; j >= 0; j = j - 1) begin\n"
                 f"      acc = acc ^ in[j];\n      {name}[j] = acc;\n    end\n  end\n",
                 name,
             )
@@ -552,11 +557,13 @@ def build_bitmanip(s: dict) -> Design:
             shift = ">>" if bug else "<<"
             if bug:
                 return (
-                    f"  wire [{2 * w - 1}:0] doubled;\n  assign doubled = {{in, in}} >> amt;\n  assign {name} = doubled[{w - 1}:0];\n",
+                    f"  wire [{2 * w - 1}:0] doubled;\n  assign doubled = {{in, in}} >> amt;\n"
+                    f"  assign {name} = doubled[{w - 1}:0];\n",
                     name,
                 )
             return (
-                f"  wire [{2 * w - 1}:0] doubled;\n  assign doubled = {{in, in}} {shift} amt;\n  assign {name} = doubled[{2 * w - 1}:{w}];\n",
+                f"  wire [{2 * w - 1}:0] doubled;\n  assign doubled = {{in, in}} {shift} amt;\n"
+                f"  assign {name} = doubled[{2 * w - 1}:{w}];\n",
                 name,
             )
         raise ValueError(op)
@@ -597,8 +604,13 @@ def build_bitmanip(s: dict) -> Design:
         "rotr": f"rotr is in rotated right by {k} bits (bits leaving at bit 0 re-enter at the top)",
         "swap": f"swapped is in with its upper and lower {h}-bit halves exchanged",
         "gray": "gray is the Gray code of in read as a binary number: gray = in XOR (in shifted right by one)",
-        "binary": "binary is the binary number whose Gray code is in: binary[i] is the XOR of in[i] and all higher bits of in",
-        "sext": f"sext is the sign extension of the low {m} bits of in to {w} bits: sext[{m - 1}:0] = in[{m - 1}:0] and every higher bit of sext equals in[{m - 1}]",
+        "binary": (
+            "binary is the binary number whose Gray code is in: binary[i] is the XOR of in[i] and all higher bits of in"
+        ),
+        "sext": (
+            f"sext is the sign extension of the low {m} bits of in to {w} bits: sext[{m - 1}:0] = "
+            f"in[{m - 1}:0] and every higher bit of sext equals in[{m - 1}]"
+        ),
         "rotvar": "rot is in rotated left by amt bits (0 to the width minus one)",
     }
     text = "; ".join(words[op] for op in ops) + "."

@@ -104,7 +104,8 @@ def build_seqdet(s: dict) -> Design:
     overlap_text = (
         "Occurrences may overlap: the last bits of one occurrence can start the next."
         if overlap
-        else "Occurrences do not overlap: after a detection, the bits of that occurrence cannot be reused; the search starts afresh with the next bit."
+        else "Occurrences do not overlap: after a detection, the bits of that occurrence cannot be reused; the "
+        "search starts afresh with the next bit."
     )
     if moore:
         timing = (
@@ -113,8 +114,8 @@ def build_seqdet(s: dict) -> Design:
         )
     else:
         timing = (
-            "z is 1, combinationally, while the bits sampled at the previous rising edges followed by the current value "
-            "of x complete an occurrence, and 0 otherwise (a Mealy output: it depends on the state and on x)."
+            "z is 1, combinationally, while the bits sampled at the previous rising edges followed by the current "
+            "value of x complete an occurrence, and 0 otherwise (a Mealy output: it depends on the state and on x)."
         )
     text = (
         f"The module watches the serial input x, sampled at each rising edge of clk, for the {length}-bit pattern "
@@ -219,11 +220,12 @@ def build_fsm(s: dict) -> Design:
     for state, row in enumerate(table):
         moves = ", ".join(f"if x is {v} it goes to S{t}" for v, t in enumerate(row))
         text_rows.append(
-            f"In state S{state}{' (the reset state)' if state == 0 else ''} the output y is {outs[state]}; at a rising edge of clk, {moves}."
+            f"In state S{state}{' (the reset state)' if state == 0 else ''} the output y is {outs[state]}; at a "
+            f"rising edge of clk, {moves}."
         )
     text = (
-        f"A Moore state machine with {k} states S0..S{k - 1} (encode them as you like; only y is observed). y depends only on "
-        f"the current state. " + " ".join(text_rows)
+        f"A Moore state machine with {k} states S0..S{k - 1} (encode them as you like; only y is observed). y "
+        "depends only on the current state. " + " ".join(text_rows)
     )
     headers = ["state"] + [f"next if x={v}" for v in range(1 << ib)] + ["y"]
     rows = [
@@ -231,8 +233,9 @@ def build_fsm(s: dict) -> Design:
         for state, row in enumerate(table)
     ]
     table_text = (
-        "Moore state machine (state encoding is up to you; only y is observed). At each rising edge the state moves to the "
-        "next state for the current x; y depends only on the current state:\n" + format_table(headers, rows)
+        "Moore state machine (state encoding is up to you; only y is observed). At each rising edge the state "
+        "moves to the next state for the current x; y depends only on the current state:\n"
+        + format_table(headers, rows)
     )
 
     def next_state(state: int, u: dict) -> int:

@@ -41,9 +41,9 @@ def waveform_table(design: Design, rng: random.Random) -> str:
             + [bits(before[n] if before else None, w) for n, w in design.outputs]
         )
     return (
-        "Example waveform, one row per clock cycle (binary values; x = unknown before the first reset takes effect). "
-        "Inputs are held during the cycle; outputs are shown as they are just before the rising edge that ends the cycle, "
-        "so the effect of that edge appears in the next row:\n"
+        "Example waveform, one row per clock cycle (binary values; x = unknown before the first reset takes "
+        "effect). Inputs are held during the cycle; outputs are shown as they are just before the rising edge that "
+        "ends the cycle, so the effect of that edge appears in the next row:\n"
         + format_table(["cycle"] + [n for n, _ in names] + [n for n, _ in design.outputs], rows)
     )
 
@@ -73,7 +73,8 @@ def make_prompt(design: Design, fmt: str, rng: random.Random) -> str:
     parts = [
         "Implement the Verilog module TopModule specified below.",
         "",
-        "Interface (every port is an unsigned bit vector, bit 0 the least significant; ports without a range are 1 bit):",
+        "Interface (every port is an unsigned bit vector, bit 0 the least significant; ports without a range are 1 "
+        "bit):",
         interface_text(design),
         "",
     ]

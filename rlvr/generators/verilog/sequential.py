@@ -235,7 +235,8 @@ def build_edge(s: dict) -> Design:
             f"  reg [{n - 1}:0] prev;\n"
             + always_seq(r)
             + f"    if ({r.cond}) begin\n      prev <= {n}'d0;\n      pulse <= {n}'d0;\n    end\n"
-            + f"    else begin\n      prev <= in;\n      pulse <= {bugs[kind] if bug else exprs[kind]};\n    end\n  end\n"
+            + f"    else begin\n      prev <= in;\n      pulse <= {bugs[kind] if bug else exprs[kind]};\n    end\n"
+            "  end\n"
         )
 
     def next_state(state: tuple, u: dict) -> tuple:
@@ -246,10 +247,10 @@ def build_edge(s: dict) -> Design:
 
     what = {"rise": "changed from 0 to 1", "fall": "changed from 1 to 0", "any": "changed (0 to 1 or 1 to 0)"}[kind]
     text = (
-        f"The module keeps a copy of in sampled at the previous rising edge of clk. At each rising edge, pulse[i] becomes 1 "
-        f"if in[i] {what} between the previous rising edge and this one (that is, the stored copy and the current in[i] "
-        f"differ that way), and 0 otherwise; the copy is then updated. So pulse[i] is 1 for the one clock cycle after "
-        f"the edge is seen."
+        "The module keeps a copy of in sampled at the previous rising edge of clk. At each rising edge, pulse[i] "
+        f"becomes 1 if in[i] {what} between the previous rising edge and this one (that is, the stored copy and "
+        "the current in[i] differ that way), and 0 otherwise; the copy is then updated. So pulse[i] is 1 for the "
+        "one clock cycle after the edge is seen."
     )
     cases = {
         "rise": [["0", "1", "1"], ["0", "0", "0"], ["1", "0", "0"], ["1", "1", "0"]],
@@ -257,8 +258,8 @@ def build_edge(s: dict) -> Design:
         "any": [["0", "1", "1"], ["0", "0", "0"], ["1", "0", "1"], ["1", "1", "0"]],
     }[kind]
     table = (
-        "Per bit i, at each rising edge of clk (prev[i] is in[i] as sampled at the previous rising edge, 0 after reset; "
-        "prev then takes in):\n" + format_table(["prev[i]", "in[i]", "pulse[i] after the edge"], cases)
+        "Per bit i, at each rising edge of clk (prev[i] is in[i] as sampled at the previous rising edge, 0 after "
+        "reset; prev then takes in):\n" + format_table(["prev[i]", "in[i]", "pulse[i] after the edge"], cases)
     )
     ones, alt = mask(n), int("01" * n, 2) & mask(n)
     directed = [
@@ -299,8 +300,8 @@ def build_handshake(s: dict) -> Design:
                 f"  assign in_ready = {ready};\n"
                 + always_seq(r)
                 + f"    if ({r.cond}) begin\n      out_valid <= 1'b0;\n      out_data <= {w}'d0;\n    end\n"
-                + "    else if (in_valid && in_ready) begin\n      out_valid <= 1'b1;\n      out_data <= in_data;\n    end\n"
-                + "    else if (out_ready) out_valid <= 1'b0;\n  end\n"
+                + "    else if (in_valid && in_ready) begin\n      out_valid <= 1'b1;\n      out_data <= in_data;\n"
+                "    end\n" + "    else if (out_ready) out_valid <= 1'b0;\n  end\n"
             )
 
         def next_state(st: tuple, u: dict) -> tuple:
@@ -315,11 +316,12 @@ def build_handshake(s: dict) -> Design:
             return {"in_ready": int(not st[0] or u["out_ready"]), "out_valid": st[0], "out_data": st[1]}
 
         text = (
-            "A one-entry register slice between a producer (in_valid, in_data, in_ready) and a consumer (out_valid, out_data, "
-            "out_ready). in_ready is combinational: it is 1 when the slice is empty (out_valid is 0) or when the consumer takes "
-            "the current entry in this cycle (out_ready is 1). At each rising edge of clk: if in_valid and in_ready are both 1, "
-            "out_data takes in_data and out_valid becomes 1; otherwise, if out_ready is 1, out_valid becomes 0 (out_data keeps "
-            "its value); otherwise nothing changes."
+            "A one-entry register slice between a producer (in_valid, in_data, in_ready) and a consumer "
+            "(out_valid, out_data, out_ready). in_ready is combinational: it is 1 when the slice is empty "
+            "(out_valid is 0) or when the consumer takes the current entry in this cycle (out_ready is 1). At each "
+            "rising edge of clk: if in_valid and in_ready are both 1, out_data takes in_data and out_valid becomes "
+            "1; otherwise, if out_ready is 1, out_valid becomes 0 (out_data keeps its value); otherwise nothing "
+            "changes."
         )
         rows = [
             [f"{r.name} asserted", "0", "0"],
@@ -328,8 +330,8 @@ def build_handshake(s: dict) -> Design:
             ["otherwise", "out_valid (hold)", "out_data (hold)"],
         ]
         table = (
-            "in_ready = !out_valid || out_ready (combinational). Registers after each rising edge of clk, first row that "
-            "applies wins:\n" + format_table(["condition", "out_valid", "out_data"], rows)
+            "in_ready = !out_valid || out_ready (combinational). Registers after each rising edge of clk, first "
+            "row that applies wins:\n" + format_table(["condition", "out_valid", "out_data"], rows)
         )
         directed = [
             [
@@ -368,7 +370,8 @@ def build_handshake(s: dict) -> Design:
             + always_seq(r)
             + f"    if ({r.cond}) begin\n      state <= S_IDLE;\n      count <= {cw}'d0;\n    end\n"
             + "    else case (state)\n"
-            + f"      S_IDLE: if (req) begin\n        state <= S_BUSY;\n        count <= {cw}'d{d if bug else d - 1};\n      end\n"
+            + "      S_IDLE: if (req) begin\n        state <= S_BUSY;\n"
+            f"        count <= {cw}'d{d if bug else d - 1};\n      end\n"
             + f"      S_BUSY: if (count == {cw}'d0) state <= S_ACK;\n        else count <= count - {cw}'d1;\n"
             + "      S_ACK: if (!req) state <= S_IDLE;\n      default: state <= S_IDLE;\n    endcase\n  end\n"
             + "  assign busy = (state == S_BUSY);\n  assign ack = (state == S_ACK);\n"
@@ -383,10 +386,11 @@ def build_handshake(s: dict) -> Design:
         return (0, count) if not u["req"] else st
 
     text = (
-        f"A four-phase request/acknowledge responder. While idle, busy and ack are 0. When req is 1 at a rising edge of clk "
-        f"while idle, the module becomes busy: busy is 1 for exactly {d} clock cycle{'s' if d > 1 else ''} (starting right after "
-        f"that edge), whatever req does. Then busy returns to 0 and ack becomes 1, and ack stays 1 until req is 0 at a rising "
-        f"edge, after which the module is idle again (so a new request can be taken at the following rising edge)."
+        "A four-phase request/acknowledge responder. While idle, busy and ack are 0. When req is 1 at a rising "
+        f"edge of clk while idle, the module becomes busy: busy is 1 for exactly {d} clock "
+        f"cycle{'s' if d > 1 else ''} (starting right after that edge), whatever req does. Then busy returns to 0 "
+        "and ack becomes 1, and ack stays 1 until req is 0 at a rising edge, after which the module is idle again "
+        "(so a new request can be taken at the following rising edge)."
     )
     rows = [
         ["IDLE (reset)", "0", "0", "req = 1: BUSY (for " + str(d) + " cycles); else IDLE"],

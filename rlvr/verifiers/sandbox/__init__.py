@@ -181,12 +181,12 @@ from .sessions import Session
 from .uids import DEFAULT_UID_BASE, MAX_SLOTS  # noqa: F401
 
 __all__ = [
+    "OUTPUT_KILL_FACTOR",
+    "SANDBOX_WORKDIR",
     "Limits",
     "RunResult",
     "Sandbox",
     "SandboxUnavailable",
     "Session",
     "available_backends",
-    "OUTPUT_KILL_FACTOR",
-    "SANDBOX_WORKDIR",
 ]

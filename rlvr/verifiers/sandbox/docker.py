@@ -96,7 +96,8 @@ class _DockerBackend(_Backend):
             if _is_not_found(exc):
                 raise SandboxUnavailable(
                     f"docker: image {image!r} is not present (images are built locally, never pulled: "
-                    "run `rlvr sandbox build-image` or scripts/setup.sh)") from exc
+                    "run `rlvr sandbox build-image` or scripts/setup.sh)"
+                ) from exc
             raise SandboxUnavailable(f"docker: cannot inspect image {image!r}: {exc}") from exc
         self.watchdog = _Watchdog(self.kill_container)
         _sweep_orphans(client)
@@ -122,9 +123,17 @@ class _DockerBackend(_Backend):
         return outcome
 
     # -- containers
-    def create_container(self, command: list[str], limits: Limits, *, work_bytes: int, work_inodes: int,
-                         env: dict[str, str], binds: dict[str, dict[str, str]] | None = None,
-                         ulimits: Limits | None = None) -> str:
+    def create_container(
+        self,
+        command: list[str],
+        limits: Limits,
+        *,
+        work_bytes: int,
+        work_inodes: int,
+        env: dict[str, str],
+        binds: dict[str, dict[str, str]] | None = None,
+        ulimits: Limits | None = None,
+    ) -> str:
         """Create (not start) a container with every isolation setting; its id.  ``ulimits``:
         the limits whose rlimits the container gets (default ``limits``); ``work_bytes=0``:
         ``/work`` is one of ``binds``, not a tmpfs of the container."""
@@ -143,8 +152,11 @@ class _DockerBackend(_Backend):
             read_only=True,
             tmpfs={
                 "/tmp": f"rw,nosuid,nodev,size={limits.tmp_mb}m,nr_inodes={limits.disk_files},mode=1777",
-                **({SANDBOX_WORKDIR: f"rw,nosuid,nodev,size={work_bytes},nr_inodes={work_inodes},mode=1777"}
-                   if work_bytes else {}),
+                **(
+                    {SANDBOX_WORKDIR: f"rw,nosuid,nodev,size={work_bytes},nr_inodes={work_inodes},mode=1777"}
+                    if work_bytes
+                    else {}
+                ),
             },
             shm_size=f"{limits.tmp_mb}m",
             mem_limit=f"{limits.memory_mb}m",
@@ -161,21 +173,33 @@ class _DockerBackend(_Backend):
             security_opt=["no-new-privileges"],
         )
         created = api.create_container(
-            self.image, command=command, user=f"{NOBODY}:{NOBODY}", working_dir=SANDBOX_WORKDIR,
-            environment=dict(env), hostname="sandbox", labels={LABEL: "1", OWNER_LABEL: str(os.getpid())},
+            self.image,
+            command=command,
+            user=f"{NOBODY}:{NOBODY}",
+            working_dir=SANDBOX_WORKDIR,
+            environment=dict(env),
+            hostname="sandbox",
+            labels={LABEL: "1", OWNER_LABEL: str(os.getpid())},
             # detach=False: StdinOnce and attached stdio
-            host_config=host_config, stdin_open=True, tty=False, detach=False,
+            host_config=host_config,
+            stdin_open=True,
+            tty=False,
+            detach=False,
             name=f"rlvr-sandbox-{uuid.uuid4().hex[:16]}",
         )
         return created["Id"]
 
-    def start_attached(self, container_id: str, stdin_fd: int | None, stdout_fd: int,
-                       stderr_fd: int) -> subprocess.Popen:
+    def start_attached(
+        self, container_id: str, stdin_fd: int | None, stdout_fd: int, stderr_fd: int
+    ) -> subprocess.Popen:
         """``docker start -a -i``: start the container with these descriptors as its stdio."""
         return subprocess.Popen(
             [self.cli, "start", "--attach", "--interactive", container_id],
-            stdin=stdin_fd if stdin_fd is not None else subprocess.DEVNULL, stdout=stdout_fd, stderr=stderr_fd,
-            close_fds=True, env=_cli_env(),
+            stdin=stdin_fd if stdin_fd is not None else subprocess.DEVNULL,
+            stdout=stdout_fd,
+            stderr=stderr_fd,
+            close_fds=True,
+            env=_cli_env(),
         )
 
     def kill_container(self, container_id: str) -> None:
@@ -191,8 +215,15 @@ class _DockerBackend(_Backend):
             if not _is_not_found(exc) and "already in progress" not in str(exc):
                 log.warning("rlvr sandbox: could not remove container %s: %s", container_id[:12], exc)
 
-    def spawned(self, container_id: str, proc: subprocess.Popen, t0: float, limits: Limits,
-                release_async: Any = None, work: _HostTmpfs | None = None) -> _DockerSpawned:
+    def spawned(
+        self,
+        container_id: str,
+        proc: subprocess.Popen,
+        t0: float,
+        limits: Limits,
+        release_async: Any = None,
+        work: _HostTmpfs | None = None,
+    ) -> _DockerSpawned:
         """The ``_Spawned`` of a started container: kill through the engine, removal on release
         (``release_async``: hand the removal to the caller's thread instead; ``work``: unmounted
         after the removal), watchdog armed."""
@@ -211,33 +242,57 @@ class _DockerBackend(_Backend):
             if work is not None:
                 work.close()
 
-        return _DockerSpawned(proc, t0, kill=lambda: self.kill_container(container_id), force_kill=force_kill,
-                              on_exit=lambda: None, release=release,
-                              enforcement=dict(_DOCKER_ENFORCEMENT, memory_bound_mb=limits.memory_mb),
-                              container_id=container_id, backend=self, work=work)
+        return _DockerSpawned(
+            proc,
+            t0,
+            kill=lambda: self.kill_container(container_id),
+            force_kill=force_kill,
+            on_exit=lambda: None,
+            release=release,
+            enforcement=dict(_DOCKER_ENFORCEMENT, memory_bound_mb=limits.memory_mb),
+            container_id=container_id,
+            backend=self,
+            work=work,
+        )
 
     # -- the cold path
-    def spawn(self, argv: list[str], prep: _Prepared, stdin_fd: int | None, stdout_fd: int, stderr_fd: int,
-              limits: Limits, slot_uid: int | None) -> _Spawned:
+    def spawn(
+        self,
+        argv: list[str],
+        prep: _Prepared,
+        stdin_fd: int | None,
+        stdout_fd: int,
+        stderr_fd: int,
+        limits: Limits,
+        slot_uid: int | None,
+    ) -> _Spawned:
         work = None
         if self.host_tmpfs:
-            work = _HostTmpfs(self.tmp_root, prep.input_bytes + (limits.disk_mb << 20),
-                              prep.input_entries + limits.disk_files)
+            work = _HostTmpfs(
+                self.tmp_root, prep.input_bytes + (limits.disk_mb << 20), prep.input_entries + limits.disk_files
+            )
         try:
             if work is not None:
                 _populate(work.path, prep.payload, prep.cwd_files_dir, (NOBODY, NOBODY))
                 binds, work_bytes, script = {work.path: {"bind": SANDBOX_WORKDIR, "mode": "rw"}}, 0, INIT_SCRIPT
             else:
                 # cp's -p on /work itself (root's tmpfs root) would fail: copy its entries, not the dir
-                script = (f'cd {_DOCKER_INPUT} && find . -mindepth 1 -maxdepth 1 '
-                          f'-exec cp -R -p -t {SANDBOX_WORKDIR}/ -- {{}} + || exit 125\n'
-                          f'cd {SANDBOX_WORKDIR} || exit 125\n{INIT_SCRIPT}')
+                script = (
+                    f"cd {_DOCKER_INPUT} && find . -mindepth 1 -maxdepth 1 "
+                    f"-exec cp -R -p -t {SANDBOX_WORKDIR}/ -- {{}} + || exit 125\n"
+                    f"cd {SANDBOX_WORKDIR} || exit 125\n{INIT_SCRIPT}"
+                )
                 binds = {prep.work_dir: {"bind": _DOCKER_INPUT, "mode": "ro"}}
                 work_bytes = prep.input_bytes + (limits.disk_mb << 20)
             command = ["/bin/sh", "-c", script, "sh", *argv]
-            container_id = self.create_container(command, limits, work_bytes=work_bytes,
-                                                 work_inodes=prep.input_entries + limits.disk_files, env=prep.env,
-                                                 binds=binds)
+            container_id = self.create_container(
+                command,
+                limits,
+                work_bytes=work_bytes,
+                work_inodes=prep.input_entries + limits.disk_files,
+                env=prep.env,
+                binds=binds,
+            )
         except BaseException:
             if work is not None:
                 work.close()
@@ -257,15 +312,17 @@ class _DockerSpawned(_Spawned):
     """A started container: also reads ``OOMKilled`` before removal (its cgroup is gone by then),
     and, with a host-held ``/work``, whether it filled up and the files to collect."""
 
-    def __init__(self, *args: Any, container_id: str, backend: _DockerBackend, work: _HostTmpfs | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, container_id: str, backend: _DockerBackend, work: _HostTmpfs | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.container_id = container_id
         self.backend = backend
         self.work = work
 
-    def collect(self, wanted: Sequence[tuple[str, tuple[str, ...]]], cap: int,
-                work_dir: str | None) -> tuple[dict[str, bytes], bool]:
+    def collect(
+        self, wanted: Sequence[tuple[str, tuple[str, ...]]], cap: int, work_dir: str | None
+    ) -> tuple[dict[str, bytes], bool]:
         if self.work is None:
             raise ValueError("this docker run cannot collect files (its /work is the container's own tmpfs)")
         return super().collect(wanted, cap, self.work.path)

@@ -148,13 +148,19 @@ class _WarmSpawned(_Spawned):
     """A run in a warm container: it has ended when the control channel is readable (the stub's
     report, or end-of-file when the container died)."""
 
-    def __init__(self, backend: _DockerBackend, warm: _Warm, t0: float, limits: Limits,
-                 doomed: queue.SimpleQueue) -> None:
+    def __init__(
+        self, backend: _DockerBackend, warm: _Warm, t0: float, limits: Limits, doomed: queue.SimpleQueue
+    ) -> None:
         container_id = warm.container_id
-        super().__init__(proc=None, t0=t0, kill=lambda: backend.kill_container(container_id),  # type: ignore[arg-type]
-                         force_kill=lambda: backend.remove_container(container_id), on_exit=self._ended,
-                         release=self._release,
-                         enforcement=dict(_DOCKER_ENFORCEMENT, memory_bound_mb=limits.memory_mb, path="docker-warm"))
+        super().__init__(
+            proc=None,
+            t0=t0,
+            kill=lambda: backend.kill_container(container_id),  # type: ignore[arg-type]
+            force_kill=lambda: backend.remove_container(container_id),
+            on_exit=self._ended,
+            release=self._release,
+            enforcement=dict(_DOCKER_ENFORCEMENT, memory_bound_mb=limits.memory_mb, path="docker-warm"),
+        )
         self.backend = backend
         self.warm = warm
         self.doomed = doomed
@@ -259,8 +265,10 @@ class _Shelf:
         self.cond = threading.Condition()
         self.failure = ""  # why the last start failed ("" after a success)
         self.starting = 0  # containers being started now
-        self.threads = [threading.Thread(target=self._fill, name="rlvr-sandbox-docker-pool", daemon=True)
-                        for _ in range(min(FILLERS, pool.size))]
+        self.threads = [
+            threading.Thread(target=self._fill, name="rlvr-sandbox-docker-pool", daemon=True)
+            for _ in range(min(FILLERS, pool.size))
+        ]
         for thread in self.threads:
             thread.start()
 
@@ -354,23 +362,35 @@ class DockerPool:
 
     # -- runs
     @contextlib.contextmanager
-    def session(self, argv: Sequence[str], *, files: Mapping[str, bytes | str] | None = None,
-                limits: Limits | None = None, env: Mapping[str, str] | None = None) -> Iterator[Session]:
+    def session(
+        self,
+        argv: Sequence[str],
+        *,
+        files: Mapping[str, bytes | str] | None = None,
+        limits: Limits | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Iterator[Session]:
         """A :class:`Session` with a program in a warm container (``Sandbox.session``'s contract)."""
         argv, limits, payload, user_env = self.sandbox._check_request(argv, limits, files, env, None)
         input_bytes, input_entries = _input_size(payload, None)
         if input_bytes > self.input_mb << 20 or input_entries > self.input_files:
-            raise SandboxUnavailable(f"the input ({input_bytes} bytes, {input_entries} entries) is larger than a warm "
-                                     f"container takes ({self.input_mb} MiB, {self.input_files} entries)")
+            raise SandboxUnavailable(
+                f"the input ({input_bytes} bytes, {input_entries} entries) is larger than a warm "
+                f"container takes ({self.input_mb} MiB, {self.input_files} entries)"
+            )
         run_env = self.backend.default_env(None)
         run_env.update(user_env)
         cpu = max(1, math.ceil(limits.cpu_s))
-        header = json.dumps({
-            "argv": argv, "env": run_env,
-            "files": [["/".join(parts), 0o755 if data.startswith(b"#!") else 0o644, len(data)]
-                      for parts, data in payload],
-            "rlimits": [["RLIMIT_CPU", cpu, cpu + 1], ["RLIMIT_CORE", 0, 0]],
-        }).encode()
+        header = json.dumps(
+            {
+                "argv": argv,
+                "env": run_env,
+                "files": [
+                    ["/".join(parts), 0o755 if data.startswith(b"#!") else 0o644, len(data)] for parts, data in payload
+                ],
+                "rlimits": [["RLIMIT_CPU", cpu, cpu + 1], ["RLIMIT_CORE", 0, 0]],
+            }
+        ).encode()
         warm = self._shelf(limits).take(TAKE_TIMEOUT_S)
         spawned = _WarmSpawned(self.backend, warm, time.monotonic(), limits, self._doomed)
         session = None
@@ -389,8 +409,15 @@ class DockerPool:
             finally:
                 spawned.abandon()
 
-    def run(self, argv: Sequence[str], *, files: Mapping[str, bytes | str] | None = None, stdin: bytes = b"",
-            limits: Limits | None = None, env: Mapping[str, str] | None = None) -> RunResult:
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        files: Mapping[str, bytes | str] | None = None,
+        stdin: bytes = b"",
+        limits: Limits | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> RunResult:
         """Run to completion in a warm container (``Sandbox.run``'s contract, without ``collect``)."""
         with self.session(argv, files=files, limits=limits, env=env) as session:
             try:
@@ -427,8 +454,15 @@ class DockerPool:
 
     # -- internals
     def _shelf(self, limits: Limits) -> _Shelf:
-        key = (limits.memory_mb, limits.processes, limits.tmp_mb, limits.disk_mb, limits.disk_files,
-               limits.file_mb, limits.open_files)
+        key = (
+            limits.memory_mb,
+            limits.processes,
+            limits.tmp_mb,
+            limits.disk_mb,
+            limits.disk_files,
+            limits.file_mb,
+            limits.open_files,
+        )
         with self._lock:
             if self._closed:
                 raise SandboxUnavailable("the docker pool is closed")
@@ -452,18 +486,22 @@ class DockerPool:
             listener.listen(3)
             listener.settimeout(START_TIMEOUT_S)
             container_id = backend.create_container(
-                ["python3", "-I", "-S", "-c", STUB], limits,
+                ["python3", "-I", "-S", "-c", STUB],
+                limits,
                 work_bytes=(self.input_mb << 20) + (limits.disk_mb << 20),
                 work_inodes=self.input_files + limits.disk_files,
-                env=backend.default_env(None), binds={host_dir: {"bind": _HOST_DIR, "mode": "ro"}},
-                ulimits=Limits(cpu_s=_CONTAINER_CPU_S, file_mb=limits.file_mb, open_files=limits.open_files))
+                env=backend.default_env(None),
+                binds={host_dir: {"bind": _HOST_DIR, "mode": "ro"}},
+                ulimits=Limits(cpu_s=_CONTAINER_CPU_S, file_mb=limits.file_mb, open_files=limits.open_files),
+            )
             backend.client.api.start(container_id)
             for _ in range(3):
                 try:
                     conns.append(listener.accept()[0])
                 except TimeoutError:
                     raise SandboxUnavailable(
-                        f"the warm container's stub did not start: {self._logs(container_id)}") from None
+                        f"the warm container's stub did not start: {self._logs(container_id)}"
+                    ) from None
             for conn in conns:
                 conn.settimeout(None)
             return _Warm(container_id, *conns)
@@ -504,8 +542,16 @@ class WarmRuns:
         self.sandbox = sandbox
         self.pool = DockerPool(sandbox, size=size) if sandbox.backend == "docker" else None
 
-    def run(self, argv: Sequence[str], *, files: Mapping[str, bytes | str] | None = None, stdin: bytes = b"",
-            limits: Limits | None = None, env: Mapping[str, str] | None = None, **cold_only: Any) -> RunResult:
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        files: Mapping[str, bytes | str] | None = None,
+        stdin: bytes = b"",
+        limits: Limits | None = None,
+        env: Mapping[str, str] | None = None,
+        **cold_only: Any,
+    ) -> RunResult:
         if self.pool is not None and not any(cold_only.values()):
             try:
                 return self.pool.run(argv, files=files, stdin=stdin, limits=limits, env=env)

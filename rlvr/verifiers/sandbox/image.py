@@ -53,8 +53,16 @@ BASE_RECIPE = {
     "tool": "debootstrap",
     "suite": "bookworm",
     "variant": "minbase",
-    "packages": ["python3", "python3-pytest", "python3-pip", "python3-setuptools", "python3-wheel", "iverilog", "git",
-                 "patch"],
+    "packages": [
+        "python3",
+        "python3-pytest",
+        "python3-pip",
+        "python3-setuptools",
+        "python3-wheel",
+        "iverilog",
+        "git",
+        "patch",
+    ],
     "drop": ["var/cache/apt/archives", "var/lib/apt/lists"],
     "config": {"Env": ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"], "WorkingDir": "/work"},
 }
@@ -86,8 +94,11 @@ def apt_mirror(sources_dir: str = "/etc/apt") -> str:
     """The Debian archive apt is configured with (``sources.list`` or deb822 ``*.sources``)."""
     candidates: list[str] = []
     root = Path(sources_dir)
-    files = [root / "sources.list", *sorted((root / "sources.list.d").glob("*.list")),
-             *sorted((root / "sources.list.d").glob("*.sources"))]
+    files = [
+        root / "sources.list",
+        *sorted((root / "sources.list.d").glob("*.list")),
+        *sorted((root / "sources.list.d").glob("*.sources")),
+    ]
     for path in files:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
@@ -115,8 +126,13 @@ def ensure_base_image(force: bool = False, log=print) -> str:
         return tag
     build_base_image(tag, log=log)
     docker = _docker_cli()
-    listed = subprocess.run([docker, "images", "--format", "{{.Repository}}:{{.Tag}}", BASE_REPOSITORY],
-                            capture_output=True, text=True, timeout=60, check=False)
+    listed = subprocess.run(
+        [docker, "images", "--format", "{{.Repository}}:{{.Tag}}", BASE_REPOSITORY],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     for old in listed.stdout.split():
         if old != tag:  # an earlier recipe's image (kept if images built on it still need it)
             subprocess.run([docker, "rmi", old], capture_output=True, timeout=120, check=False)
@@ -135,8 +151,18 @@ def build_base_image(tag: str | None = None, mirror: str | None = None, log=prin
     with tempfile.TemporaryDirectory(prefix="rlvr-image-") as scratch:
         rootfs = os.path.join(scratch, "rootfs")
         log(f"debootstrap {recipe['suite']} from {mirror} (a few minutes)")
-        _step([debootstrap, f"--variant={recipe['variant']}", f"--include={','.join(recipe['packages'])}",
-               recipe["suite"], rootfs, mirror], "debootstrap", DEBOOTSTRAP_TIMEOUT_S)
+        _step(
+            [
+                debootstrap,
+                f"--variant={recipe['variant']}",
+                f"--include={','.join(recipe['packages'])}",
+                recipe["suite"],
+                rootfs,
+                mirror,
+            ],
+            "debootstrap",
+            DEBOOTSTRAP_TIMEOUT_S,
+        )
         for relative in recipe["drop"]:
             target = os.path.join(rootfs, relative)
             if os.path.isdir(target):
@@ -194,8 +220,10 @@ def build_repo_image(repo: str | os.PathLike, base: str | None = None, force: bo
         links = " ".join(f"--find-links /repo/{name}" for name in VENDOR_DIRS if (root / name).is_dir())
         lines = [f"FROM {base}", "COPY repo /repo"]
         if installable:
-            lines.append("RUN cd /repo && python3 -m pip install --no-index --no-build-isolation --no-cache-dir "
-                         f"--break-system-packages --root-user-action=ignore {links} .")
+            lines.append(
+                "RUN cd /repo && python3 -m pip install --no-index --no-build-isolation --no-cache-dir "
+                f"--break-system-packages --root-user-action=ignore {links} ."
+            )
         lines += ["RUN chmod -R a+rX /repo", "WORKDIR /work"]
         Path(context, "Dockerfile").write_text("\n".join(lines) + "\n", encoding="utf-8")
         log(f"docker build --network none -> {tag}")
@@ -203,8 +231,9 @@ def build_repo_image(repo: str | os.PathLike, base: str | None = None, force: bo
     return tag
 
 
-def build_instance_image(row: dict, checkout: str | os.PathLike, base: str | None = None, force: bool = False,
-                         log=print) -> str:
+def build_instance_image(
+    row: dict, checkout: str | os.PathLike, base: str | None = None, force: bool = False, log=print
+) -> str:
     """The SWE-bench-layout image of one JSONL ``row`` from a local ``checkout``; its tag."""
     from rlvr.verifiers.swe import docker_image_name
 
@@ -219,29 +248,44 @@ def build_instance_image(row: dict, checkout: str | os.PathLike, base: str | Non
     labels = {"rlvr.base_commit": commit, "rlvr.base_image": base}
     docker = _docker_cli()
     if not force:
-        seen = subprocess.run([docker, "image", "inspect", "--format", "{{json .Config.Labels}}", tag],
-                              capture_output=True, timeout=60, check=False)
+        seen = subprocess.run(
+            [docker, "image", "inspect", "--format", "{{json .Config.Labels}}", tag],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         present = json.loads(seen.stdout or b"null") or {} if seen.returncode == 0 else {}
         if all(present.get(key) == value for key, value in labels.items()):
             log(f"image {tag} present")
             return tag
     with tempfile.TemporaryDirectory(prefix="rlvr-instance-image-") as context:
         testbed = os.path.join(context, "testbed")
-        git_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": context, "GIT_CONFIG_NOSYSTEM": "1",
-                   "GIT_CONFIG_GLOBAL": os.devnull}
-        for argv in (["git", "clone", "-q", "--no-hardlinks", str(checkout), testbed],
-                     ["git", "-C", testbed, "checkout", "-q", "--detach", commit]):
+        git_env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": context,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+        }
+        for argv in (
+            ["git", "clone", "-q", "--no-hardlinks", str(checkout), testbed],
+            ["git", "-C", testbed, "checkout", "-q", "--detach", commit],
+        ):
             done = subprocess.run(argv, capture_output=True, env=git_env, timeout=600, check=False)
             if done.returncode != 0:
                 raise ImageBuildError(f"{' '.join(argv[:3])} failed: {done.stderr.decode('utf-8', 'replace')[-500:]}")
         lines = [f"FROM {base}", "COPY testbed /testbed"]
         if any(Path(testbed, name).exists() for name in ("pyproject.toml", "setup.py", "setup.cfg")):
             links = " ".join(f"--find-links /testbed/{name}" for name in VENDOR_DIRS if Path(testbed, name).is_dir())
-            lines.append("RUN cd /testbed && python3 -m pip install --no-index --no-build-isolation --no-cache-dir "
-                         f"--break-system-packages --root-user-action=ignore {links} -e .")
-        lines += ["RUN mkdir -p /opt/miniconda3/envs/testbed/bin"
-                  " && ln -s /usr/bin/python3 /opt/miniconda3/envs/testbed/bin/python && chmod -R a+rX /testbed",
-                  *(f"LABEL {key}={value}" for key, value in labels.items()), "WORKDIR /work"]
+            lines.append(
+                "RUN cd /testbed && python3 -m pip install --no-index --no-build-isolation --no-cache-dir "
+                f"--break-system-packages --root-user-action=ignore {links} -e ."
+            )
+        lines += [
+            "RUN mkdir -p /opt/miniconda3/envs/testbed/bin"
+            " && ln -s /usr/bin/python3 /opt/miniconda3/envs/testbed/bin/python && chmod -R a+rX /testbed",
+            *(f"LABEL {key}={value}" for key, value in labels.items()),
+            "WORKDIR /work",
+        ]
         Path(context, "Dockerfile").write_text("\n".join(lines) + "\n", encoding="utf-8")
         log(f"docker build --network none -> {tag}")
         _step([docker, "build", "--network", "none", "--force-rm", "-q", "-t", tag, context], "docker build", 1800)

@@ -89,8 +89,12 @@ class Sandbox:
         ro_binds = tuple(ro_binds)
         cgroup_spec = memory_cgroup or os.environ.get(_CGROUP_ENV) or "auto"
         if cgroup_spec not in _CGROUP_MODES and not os.path.isabs(cgroup_spec):
-            raise ValueError(f"memory_cgroup must be one of {_CGROUP_MODES} or an absolute cgroup directory, got {cgroup_spec!r}")
-        self._backend = self._select(backend, allow_unsafe_unsandboxed, ro_binds, image, uid_base, docker_client, _probe)
+            raise ValueError(
+                f"memory_cgroup must be one of {_CGROUP_MODES} or an absolute cgroup directory, got {cgroup_spec!r}"
+            )
+        self._backend = self._select(
+            backend, allow_unsafe_unsandboxed, ro_binds, image, uid_base, docker_client, _probe
+        )
         self.cgroup_unavailable_reason = ""  # why runs fall back to rlimits ("" when they get a cgroup)
         if self._backend.name != "docker":
             parent, reason = _cgroup_parent(cgroup_spec)
@@ -157,8 +161,10 @@ class Sandbox:
         backend = self._backend
         if backend.name == "docker":
             return {"memory": "docker", "disk": "docker-tmpfs"}
-        return {"memory": backend.cgroups.kind if backend.cgroups is not None else "rlimit",
-                "disk": "tmpfs" if backend.name == "bwrap" else "none"}
+        return {
+            "memory": backend.cgroups.kind if backend.cgroups is not None else "rlimit",
+            "disk": "tmpfs" if backend.name == "bwrap" else "none",
+        }
 
     @property
     def workdir(self) -> str | None:
@@ -192,8 +198,10 @@ class Sandbox:
             stdin = stdin.encode()
         wanted = [(name, _rel_parts(name, "collect entry")) for name in collect]
         if wanted and not self._backend.can_collect:
-            raise ValueError("collect is not supported by the docker backend when not root (its /work is a tmpfs gone "
-                             "with the container)")
+            raise ValueError(
+                "collect is not supported by the docker backend when not root (its /work is a tmpfs gone "
+                "with the container)"
+            )
         with self._workspace(payload, user_env, cwd_files_dir) as (prep, slot_uid):
             outcome = self._backend.execute(argv, prep, stdin, limits, slot_uid, wanted)
         return _result(outcome, stdout=bytes(outcome.stdout.data), truncated=outcome.stdout.truncated)
@@ -254,7 +262,14 @@ class Sandbox:
             payload.append((_rel_parts(path, "files key"), data))
         user_env = dict(env or {})
         for key, value in user_env.items():
-            if not isinstance(key, str) or not key or "=" in key or "\x00" in key or not isinstance(value, str) or "\x00" in value:
+            if (
+                not isinstance(key, str)
+                or not key
+                or "=" in key
+                or "\x00" in key
+                or not isinstance(value, str)
+                or "\x00" in value
+            ):
                 raise ValueError(f"bad environment variable {key!r}")
         if cwd_files_dir is not None and not os.path.isdir(cwd_files_dir):
             raise ValueError(f"cwd_files_dir {cwd_files_dir!r} is not a directory")
@@ -278,8 +293,18 @@ class Sandbox:
                 backend.prepare_tree(work_dir)
             run_env = backend.default_env(work_dir)
             run_env.update(user_env)
-            yield _Prepared(run_dir=run_dir, work_dir=work_dir, env=run_env, payload=payload,
-                            cwd_files_dir=cwd_files_dir, input_bytes=input_bytes, input_entries=input_entries), slot_uid
+            yield (
+                _Prepared(
+                    run_dir=run_dir,
+                    work_dir=work_dir,
+                    env=run_env,
+                    payload=payload,
+                    cwd_files_dir=cwd_files_dir,
+                    input_bytes=input_bytes,
+                    input_entries=input_entries,
+                ),
+                slot_uid,
+            )
         finally:
             if run_dir is not None:
                 _rmtree(run_dir)
@@ -305,7 +330,10 @@ def _probe_bwrap() -> tuple[str | None, str]:
                 if res.exit_code == 0:
                     _PROBE_CACHE[key] = (True, "")
                 else:
-                    msg = res.stderr.decode(errors="replace").strip() or f"exit status {res.exit_code}, signal {res.signal}"
+                    msg = (
+                        res.stderr.decode(errors="replace").strip()
+                        or f"exit status {res.exit_code}, signal {res.signal}"
+                    )
                     _PROBE_CACHE[key] = (False, f"bwrap does not work here: {msg}")
             except (OSError, SandboxUnavailable, subprocess.SubprocessError) as exc:
                 _PROBE_CACHE[key] = (False, f"bwrap does not work here: {exc}")

@@ -19,7 +19,6 @@ from .limits import OUTPUT_KILL_FACTOR, Limits
 from .result import RunResult, _Capture, _Outcome, _result
 from .supervise import KILL_GRACE_S
 
-
 #: After the runtime exits, how long a session keeps reading output already on its way.
 _EXIT_DRAIN_S = 1.0
 
@@ -233,7 +232,12 @@ class Session:
             if self._killed_at is None and now >= self._deadline:
                 self._timed_out = True
                 self._do_kill(now)
-            if self._exited_at is None and self._killed_at is not None and not self._forced and now >= self._killed_at + KILL_GRACE_S:
+            if (
+                self._exited_at is None
+                and self._killed_at is not None
+                and not self._forced
+                and now >= self._killed_at + KILL_GRACE_S
+            ):
                 self._forced = True
                 self._spawned.force_kill()
             if self._exited_at is None and self._pidfd is None:
@@ -305,12 +309,21 @@ class Session:
         else:
             code = os.waitstatus_to_exitcode(status)
             exit_code, sig = (code, None) if code >= 0 else (None, -code)
-        outcome = self._spawned.account(self._backend.decode_status(_Outcome(
-            stdout=_Capture(0), stderr=self._stderr, status=status, exit_code=exit_code, signal=sig,
-            timed_out=self._timed_out, output_killed=self._output_killed,
-            wall_s=(self._exited_at or time.monotonic()) - self._spawned.t0,
-            cpu_s=cpu_s,
-        )))
+        outcome = self._spawned.account(
+            self._backend.decode_status(
+                _Outcome(
+                    stdout=_Capture(0),
+                    stderr=self._stderr,
+                    status=status,
+                    exit_code=exit_code,
+                    signal=sig,
+                    timed_out=self._timed_out,
+                    output_killed=self._output_killed,
+                    wall_s=(self._exited_at or time.monotonic()) - self._spawned.t0,
+                    cpu_s=cpu_s,
+                )
+            )
+        )
         self._sel.close()
         if self._pidfd is not None:
             os.close(self._pidfd)

@@ -160,7 +160,7 @@ def _input_size(payload: Sequence[tuple[tuple[str, ...], bytes]], cwd_files_dir:
 
 def _chmod_tree_world_writable(path: str) -> None:
     """For docker without root: let container uid 65534 use the (private, 0700-parented) tree."""
-    for dirpath, dirnames, filenames in os.walk(path):
+    for dirpath, _, filenames in os.walk(path):
         os.chmod(dirpath, 0o777)
         for name in filenames:
             full = os.path.join(dirpath, name)

@@ -18,8 +18,8 @@ Measured  Without hints, on fixed tasks: the greedy pass rate on ``--eval-tasks`
           tasks × 4 responses at temperature 1), at the start and every ``--eval-every`` steps
           (from the run's checkpoints). Beside them, the pass rate of always giving the eval
           tasks' most common answer (at d = 1 a total of 13 or 14 is right about 7% of the
-          time): a policy can reach it by learning one answer, no addition. Per step: the training pass rate (of the groups kept: for ghpo
-          and seele those are mostly hinted, so this is not comparable across schedules),
+          time): a policy can reach it by learning one answer, no addition. Per step: the training pass rate (of the
+          groups kept: for ghpo and seele those are mostly hinted, so this is not comparable across schedules),
           hints/mean_level, hints/hinted_share, seconds. Wall seconds per run (ghpo rolls a
           zero group out again at each level, so its steps cost more generation).
           The machine is shared with other agents' jobs (load average recorded): seconds are

@@ -123,7 +123,8 @@ out = {}
 for env_id, options in json.loads(sys.argv[1]).items():
     for d in (0.0, 0.5, 1.0):
         for s in (0, 1, 99):
-            out[f"{env_id}|{d}|{s}"] = hashlib.sha256(rlvr.make_task(env_id, seed=s, difficulty=d, **options).to_json().encode()).hexdigest()
+            task = rlvr.make_task(env_id, seed=s, difficulty=d, **options)
+            out[f"{env_id}|{d}|{s}"] = hashlib.sha256(task.to_json().encode()).hexdigest()
 print(json.dumps(out))
 """
 

@@ -810,7 +810,8 @@ for env_id, options in json.loads(sys.argv[1]):
     for d in (0.0, 0.5, 1.0):
         for s in (0, 7):
             task = rlvr.make_task(env_id, seed=s, difficulty=d, **options)
-            out[f"{env_id}|{json.dumps(options)}|{d}|{s}"] = [hashlib.sha256(image_to_png(im)).hexdigest() for im in task.images]
+            digests = [hashlib.sha256(image_to_png(im)).hexdigest() for im in task.images]
+            out[f"{env_id}|{json.dumps(options)}|{d}|{s}"] = digests
 print(json.dumps(out))
 """
 

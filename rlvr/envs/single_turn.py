@@ -15,8 +15,8 @@ Arguments    ``env_id`` (set by registration), ``difficulty`` (0–1), ``image_s
              (e.g. ``shortest=True``), and any task parameter, which wins over the knob.
 Reset        ``reset(seed=s)`` makes the task of seed s; ``options={"difficulty": d}`` changes
              the knob for this episode and ``options={"hint": h}`` the hint level (``hint=`` of
-             the constructor, default 0: none; see ``TaskGenerator.with_hint``); ``options={"task": task}`` replays a Task (or its dict)
-             exactly, as a GRPO group needs.
+             the constructor, default 0: none; see ``TaskGenerator.with_hint``); ``options={"task": task}``
+             replays a Task (or its dict) exactly, as a GRPO group needs.
 Docs         ``env.unwrapped.__doc__`` is the family's contract (its generator module's
              docstring: task, answer format, verifier, difficulty table).
 """

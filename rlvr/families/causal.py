@@ -88,7 +88,7 @@ Version history
                 (tests/test_golden_tasks.py); overrides are checked by their declared types
                 (``rungs``/``answer_kinds`` may be lists; a name given twice or an empty name
                 is refused; ``evidence`` ≤ 19 and ``min_relevant`` ≤ 20).
-"""
+"""  # noqa: E501
 
 from rlvr.family import EnvDecl, Family
 from rlvr.params import DifficultyTable, Flag, Float, Int, Subset

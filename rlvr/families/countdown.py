@@ -43,8 +43,8 @@ Difficulty  (rendered from the declaration below)
             until the search reaches it). Game24-v0 pins numbers=4, max_number=13, target=24,
             use_all=True and all four operators (overriding them raises); the knob still moves
             ``min_search_nodes``, which binds for Game24 only from d ≈ 0.6 (a random solvable
-            24 puzzle already needs a few hundred expansions). max_number, target_max and min_search_nodes move on a log scale.
-            Measured over 40 seeds per point (tests/test_countdown.py checks the rise): median
+            24 puzzle already needs a few hundred expansions). max_number, target_max and min_search_nodes
+            move on a log scale. Measured over 40 seeds per point (tests/test_countdown.py checks the rise): median
             search nodes rise with d.
 
 Version history

@@ -17,8 +17,8 @@ Jigsaw      ``solve_jigsaw``: for every choice of top-left oriented piece, fill 
             filling turned 90/180/270 degrees costs the same, so the turn of the whole grid
             (only 0/180 when rows ≠ cols) is chosen by uprightness.
 Rotation    ``solve_rotation``: one picture turned by a multiple of 90 → the most upright of the
-            three turns the prompt allows (90, 180, 270); free angles → the most upright angle in 2-degree steps of the disc's inscribed
-            square; turned pieces in place → iterated conditional modes over the pieces'
+            three turns the prompt allows (90, 180, 270); free angles → the most upright angle in 2-degree steps of
+            the disc's inscribed square; turned pieces in place → iterated conditional modes over the pieces'
             turns, minimising the summed edge cost to the four neighbours, from the most
             upright start.
 PatchFit    ``solve_patch_fit``: the candidate whose outermost pixel lines are best predicted by

@@ -909,7 +909,8 @@ if frame is not None:
     scope = frame.f_locals
     ids = [a for a in scope["config"]["args"] if "::" in a]
     outcome = {"setup": "passed", "call": "passed", "teardown": "passed"}
-    payload = json.dumps({"status": 0, "collected": ids, "errors": [], "results": {n: outcome for n in ids}}, sort_keys=True)
+    results = {n: outcome for n in ids}
+    payload = json.dumps({"status": 0, "collected": ids, "errors": [], "results": results}, sort_keys=True)
     tag = hmac.new(scope["key"], payload.encode(), hashlib.sha256).hexdigest()
     os.write(scope["report_fd"], "".join([chr(10), "@@rlvr-swe-report@@ ", tag, " ", payload, chr(10)]).encode())
     os._exit(0)"""

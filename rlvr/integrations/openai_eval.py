@@ -8,8 +8,8 @@ Tasks
     (default ``"test"``: content disjoint from the train stream that ``rlvr generate`` and the
     training adapters use) from position ``seed`` on (``rlvr.generate``; ``split=None``: the
     raw seeds ``seed … seed+n-1``, e.g. every row of a benchmark dataset; ``env_options`` apply
-    to every env: task parameters, generator and verifier options). The same arguments always select the same tasks. Groups (env,
-    difficulty) run one after another, in the order given; each env makes its first task before
+    to every env: task parameters, generator and verifier options). The same arguments always select the same
+    tasks. Groups (env, difficulty) run one after another, in the order given; each env makes its first task before
     any request is sent, so a bad env id or option fails at once.
 Requests
     k samples per task, each its own ``chat.completions`` request (portable across servers):

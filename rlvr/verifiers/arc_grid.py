@@ -5,9 +5,9 @@ Input       A ``Task`` of rlvr.generators.arc_grid (text or image env): ``task.a
             response.
 Extraction  The last ``<answer>…</answer>`` outside ``<think>`` (rlvr.core.extract_answer).
 Parsing     Lines that are blank or a ``` fence are skipped; every other line is one row: ASCII
-            digits 0–9 either all separated by spaces or tabs, or written together ("0120"). Anything else on a line (letters, numbers above 9, commas, ``?``, other
-            scripts' digits) is a format error. The grid must have exactly the output's number
-            of rows and every row exactly its number of columns (strict shape).
+            digits 0–9 either all separated by spaces or tabs, or written together ("0120"). Anything else on a
+            line (letters, numbers above 9, commas, ``?``, other scripts' digits) is a format error. The grid must
+            have exactly the output's number of rows and every row exactly its number of columns (strict shape).
 Correct     Equal to the stored test output in every cell: reward 1. The generator proved that
             every library program short enough to explain the demos gives this output, so the
             grid itself is the whole answer; formatting is the only freedom. Otherwise reward 0

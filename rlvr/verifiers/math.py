@@ -149,7 +149,8 @@ UNREAD_CONSTRUCTS = re.compile(
     r"|substack|stackrel|overset|underset|xrightarrow|xleftarrow|underbrace|overbrace|cancel|bcancel|xcancel|sout|tag"
     r"|label|hline|cline|newline|linebreak|dots|ldots|cdots|vdots|ddots)(?![A-Za-z])"
     r"|(?<!\^)(?<!\^\{)(?<!\^ )\\circ(?![A-Za-z])"  # \circ, but not the degree sign 90^\circ
-    r"|(?<=[0-9A-Za-z])\s*\\(?:cup|cap|setminus)(?![A-Za-z])|\\(?:cup|cap|setminus)\s*(?=[-+0-9A-Za-z])"  # 19 \cup 18: no sets
+    r"|(?<=[0-9A-Za-z])\s*\\(?:cup|cap|setminus)(?![A-Za-z])"  # 19 \cup 18: no sets
+    r"|\\(?:cup|cap|setminus)\s*(?=[-+0-9A-Za-z])"
     r"|\\\\(?![A-Za-z])|\\[#&]|\?|\{\s*\}\s*\^"  # a line break, \# \&, "?", a prefix superscript {}^{19}
 )
 SYNTHETIC_FORMS = ("number", "set", "tuple", "expanded", "factored", "expression")
@@ -739,9 +740,9 @@ def native_reading(text: str):
 
 def value_key(node, ordered: bool) -> str:
     """A native reading as text, equal for readings ``math_answers.same`` finds equal by exact
-    value: scalars by their exact value (a rational as ``p/q``, anything else by its terms), sets, bare lists (unless ``ordered``) and unions by
-    their distinct sorted elements (a one-element set is its element), bracketed lists in order
-    with their brackets, matrices entry by entry, words lower-cased."""
+    value: scalars by their exact value (a rational as ``p/q``, anything else by its terms), sets, bare lists
+    (unless ``ordered``) and unions by their distinct sorted elements (a one-element set is its element), bracketed
+    lists in order with their brackets, matrices entry by entry, words lower-cased."""
     if isinstance(node, math_answers.Scalar):
         if node.infinite:
             return "+oo" if node.infinite > 0 else "-oo"

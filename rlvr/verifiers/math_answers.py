@@ -13,23 +13,27 @@ Why hand-written  math-verify (LaTeX → sympy through an ANTLR grammar, then sy
                   explicit limits past which the answer is not native.
 Grammar           answer   := [name "="] body [unit] | equation | inequality | ratio
                   equation := expr "=" expr  (with a variable; L − R kept as the value)
-                  inequality := expr rel expr | expr rel (expr | name) rel expr  (rel: < > \le \ge \neq …; linear in one variable)
+                  inequality := expr rel expr | expr rel (expr | name) rel expr
+                              (rel: < > \le \ge \neq …; linear in one variable)
                   ratio    := expr (":" expr)+  (``08:34``, ``12:00``: a time of day, not native)
                   body     := union | set | sequence | matrix | list | expr | text
                   union    := interval ("\cup" interval | "\cup" set)+  ;  interval := ("("|"[") expr "," expr (")"|"]")
-                  set      := "\{" list "\}" | "{" list "}"  ;  sequence := "(" list ")" | "[" list "]"  ;  list := expr ("," expr)+
+                  set      := "\{" list "\}" | "{" list "}"  ;  sequence := "(" list ")" | "[" list "]"
+                  list     := expr ("," expr)+
                               (";" separates like "," when there is no comma, or when every ";" is
                               inside brackets and every "," outside: ``(0;-2;0),(4;0;6)``)
                   matrix   := \begin{pmatrix|bmatrix|matrix|array}  rows of "&"-separated exprs  \end{…}
-                  expr     := ["+"|"-"] term (("+"|"-") term)*  ;  term := factor (("\cdot"|"\times"|"*"|"/"|"\div"| ) factor)*
+                  expr     := ["+"|"-"] term (("+"|"-") term)*
+                  term     := factor (("\cdot"|"\times"|"*"|"/"|"\div"| ) factor)*
                   factor   := ["-"] atom ["^" exponent] ["!"] ["\%" | "^\circ"]
-                  atom     := integer | decimal | "\frac"{…}{…} (\dfrac \tfrac \cfrac, \frac12) | mixed number 4\frac{2}{3}
-                              | "\sqrt"[n]{…} | "\pi" | "e" | "i" | "\infty" | a letter (a variable) | "(" expr ")" | "{" expr "}"
+                  atom     := integer | decimal | "\frac"{…}{…} (\dfrac \tfrac \cfrac, \frac12)
+                              | mixed number 4\frac{2}{3} | "\sqrt"[n]{…} | "\pi" | "e" | "i" | "\infty"
+                              | a letter (a variable) | "(" expr ")" | "{" expr "}"
                   Scientific notation (``2.3 \times 10^{-3}``), percentages (``28\%``: 28 — see
                   units), degrees (``90^\circ``: 90), thousands separators (``1,000``,
                   ``11,\! 111``, ``1\,000``, ``1 000``, ``0.333\,333``), mixed numbers
-                  (``4\frac{2}{3}``, ``1 1/2``) and products of powers (``2^6 3^5``) are read; two numbers side by side otherwise
-                  (``4 4``) are not an answer (``Invalid``), nor is a number with two full stops
+                  (``4\frac{2}{3}``, ``1 1/2``) and products of powers (``2^6 3^5``) are read; two numbers side
+                  by side otherwise (``4 4``) are not an answer (``Invalid``), nor is a number with two full stops
                   (``3..``; an ellipsis ``...`` is fine), nor are values too large to
                   write down: powers with exponents above 4 096 (``10^{10^{10}}``), roots of
                   degree above 1 000 (``2^{1/2^{1000}}``), factorials above 500!.

@@ -4,9 +4,9 @@ Writes ``tests/golden/task_digests.json``: for every env (or only the named ones
 the canonical JSON of the tasks at seeds 0–2 × difficulties 0, 0.5, 1 (raw stream), position 0 of
 the train and test splits at d = 0.5, and the first two rows of each dataset mode whose data is
 present under ``../shared/data`` (or ``tests/data``). An env that cannot be made without its
-dataset (``DATASET_REQUIRED``) has no raw stream and is pinned through its dataset mode only. ``tests/test_golden_tasks.py`` recomputes
-them. Re-pin an env only together with a version bump recorded in its family's "Version history":
-changed bytes behind an unchanged id are what the golden test exists to catch.
+dataset (``DATASET_REQUIRED``) has no raw stream and is pinned through its dataset mode only.
+``tests/test_golden_tasks.py`` recomputes them. Re-pin an env only together with a version bump recorded in its
+family's "Version history": changed bytes behind an unchanged id are what the golden test exists to catch.
 """
 
 from __future__ import annotations

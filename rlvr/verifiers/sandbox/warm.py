@@ -477,9 +477,9 @@ class WarmPool:
 
     ``modules`` maps module names to compiled modules (``.pyc`` bytes for the sandbox's
     interpreter) that each zygote imports once, and ``imports`` names modules of the sandbox's
-    interpreter (standard library, site-packages on ``sys_path``) it imports too; ``entry`` (``"module:function"``) is what each
-    child calls (its fds 0/1 are the session socket, fd 2 its stderr).  ``zygotes`` is the most
-    zygotes (worker slots) kept (default: two per CPU, at most ``MAX_DEFAULT_ZYGOTES``: a
+    interpreter (standard library, site-packages on ``sys_path``) it imports too; ``entry``
+    (``"module:function"``) is what each child calls (its fds 0/1 are the session socket, fd 2 its stderr).
+    ``zygotes`` is the most zygotes (worker slots) kept (default: two per CPU, at most ``MAX_DEFAULT_ZYGOTES``: a
     verification may hold two runs at once); they are started on demand up to it.  Each idle zygote keeps
     one spare child forked and moved into its memory cgroup ahead of time (a background thread
     refills it), so a run starts without waiting for a fork or a cgroup move.  Thread-safe.

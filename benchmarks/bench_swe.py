@@ -22,9 +22,11 @@
                 the same verdict latencies measured on that tree (in a subprocess with
                 ``PYTHONPATH=DIR``) and on this one, alternating twice, with the p50 ratio.
 3. Agent steps  Latency of each SWEAgent-v0 tool (view, search, edit, bash, run_tests, submit).
+4. Sandboxes    Seconds per reference verdict (synthetic, d = 0.5) with ``sandbox="bwrap"`` and with
+                ``sandbox="docker"`` (a cold container per run), interleaved (``--sections sandboxes``).
 
     .venv/bin/python benchmarks/bench_swe.py [--n 20] [--repo PATH] [--before DIR]
-                                             [--sections synthesis verification agent]
+                                             [--sections synthesis verification agent sandboxes]
 
 Writes benchmarks/results/swe.json: the sections run replace the file's, the others are kept
 (``measured`` gives each section's time). The machine is shared: compare ratios within one run.
@@ -283,6 +285,31 @@ def verdict_latency(n: int) -> dict:
     return out
 
 
+def bench_sandboxes(n: int) -> dict:
+    """Seconds per verdict of the reference patch on synthetic tasks at d = 0.5 with each sandbox the
+    verifier can run the call harness in (``sandbox="bwrap"``, ``"docker"``: a cold container per
+    run), task by task interleaved so both see the same load; a sandbox that cannot run is noted."""
+    generator = SWEGenerator()
+    samples: dict[str, list[float]] = {"bwrap": [], "docker": []}
+    verifiers = {name: swe_verifier.SWEVerifier(sandbox=name) for name in samples}
+    notes = {}
+    for seed in range(n):
+        task = generator.generate(seed, 0.5)
+        response = generator.solve(task)
+        for name, verifier in verifiers.items():
+            if name in notes:
+                continue
+            start = time.perf_counter()
+            verdict = verifier.verify(task, response)
+            if not verdict.correct:
+                notes[name] = f"not measured: the reference scored {verdict.reward} ({verdict.reason})"
+                continue
+            samples[name].append(time.perf_counter() - start)
+    for verifier in verifiers.values():
+        verifier.close()
+    return {name: notes.get(name) or summary(values) for name, values in samples.items()}
+
+
 def bench_before_after(n: int, before: Path) -> dict:
     """The verdict latencies of ``before`` (a subprocess with PYTHONPATH) and of this tree,
     alternating before/after twice so both see the same machine load."""
@@ -353,7 +380,7 @@ def main() -> None:
         "--sections",
         nargs="+",
         default=["synthesis", "verification", "agent"],
-        choices=["synthesis", "verification", "agent"],
+        choices=["synthesis", "verification", "agent", "sandboxes"],
     )
     parser.add_argument("--latency-json", action="store_true", help=argparse.SUPPRESS)  # the --before subprocess
     args = parser.parse_args()
@@ -385,6 +412,8 @@ def main() -> None:
             results["verification"] = bench_verification(args.n, repo, repos_dir)
         if "agent" in args.sections:
             results["agent_steps"] = bench_agent(max(3, args.n // 4))
+        if "sandboxes" in args.sections:
+            results["sandboxes"] = bench_sandboxes(args.n)
         results["host"]["load_average_after"] = os.getloadavg()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -394,7 +423,7 @@ def main() -> None:
     print(json.dumps(results, indent=2))
 
 
-SECTIONS = ("verification before/after", "synthesis", "verification", "agent_steps")
+SECTIONS = ("verification before/after", "synthesis", "verification", "agent_steps", "sandboxes")
 
 
 def merge_results(previous: dict, results: dict) -> dict:

@@ -363,6 +363,9 @@ def _our_cgroups() -> list[str]:
 
 
 def test_close_leaves_nothing_behind():
+    from rlvr.verifiers.sandbox import warm as sandbox_warm
+
+    sandbox_warm._RECLAIMER.drain()  # earlier tests' runs finish their clean-up before the snapshot
     before_cgroups = set(_our_cgroups())
     before_tmp = set(os.listdir(_BOX.tmp_root))
     warm = WarmPool(_BOX, zygotes=2)
@@ -380,6 +383,9 @@ def test_close_leaves_nothing_behind():
     for thread in threads:
         thread.join(30)
     assert results == [b"up\n", b"up\n"]
+    deadline = time.monotonic() + 15  # a zygote that failed to fork its spare is being replaced: let it settle
+    while len(warm.zygote_pids()) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
     zygote_pids = warm.zygote_pids()
     assert len(zygote_pids) == 4  # two zygotes and their bwrap runtimes
     warm.close()

@@ -21,6 +21,7 @@ the docstring so the two cannot drift.
 
 from __future__ import annotations
 
+import abc
 import math
 import numbers
 from collections.abc import Mapping
@@ -44,21 +45,23 @@ def canonical_difficulty(difficulty: float) -> float:
     return round(d, 4)
 
 
-class Param:
+class Param(abc.ABC):
     """One declared parameter. ``check(name, value)`` returns the value in canonical form or
     raises a one-line ValueError; ``between(a, b, weight)`` interpolates two anchor values;
     ``span()`` says in a few words what values are allowed."""
 
     doc: str = ""
 
+    @abc.abstractmethod
     def check(self, name: str, value: Any) -> Any:
-        raise NotImplementedError
+        """``value`` in canonical form; a one-line ValueError naming ``name`` otherwise."""
 
     def between(self, a: Any, b: Any, weight: float) -> Any:
         return a
 
+    @abc.abstractmethod
     def span(self) -> str:
-        raise NotImplementedError
+        """The allowed values in a few words."""
 
 
 def _whole_number(value: Any) -> int | None:

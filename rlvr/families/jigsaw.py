@@ -67,16 +67,11 @@ Version history
                 "3" and 3.0 now name the same task as 3.
 """
 
+from rlvr.families._pictures import PICTURE_OPTIONS
 from rlvr.family import EnvDecl, Family
 from rlvr.params import Choice, DifficultyTable, Flag, Float, Int
 
 MAX_SIDE = 16  # pieces per row or column
-PICTURE_OPTIONS = {  # the generator options of every picture puzzle (rlvr.generators.images)
-    "image_source": "where pictures come from: procedural (default, painted from the task's RNG) or photos "
-    "(the photographs shipped inside scikit-image)",
-    "image_dir": "a folder of your own pictures (searched recursively), instead of image_source",
-    "dataset": "a .parquet or .jsonl table of images, or a datasets-like object, instead of image_source",
-}
 
 FAMILY = Family(
     name="jigsaw",

@@ -18,11 +18,12 @@ Family attacks    ``generator.attacks(task) -> list[(name, response)]``: what a 
 Audit             ``audit(env_id, n, seed, difficulties)`` (a registered env) or
                   ``audit_pair(generator, verifier, …)`` (any pair, a family of your own
                   included) verifies every attack on ``n`` tasks per difficulty, each call
-                  bounded by a watchdog; a row per attack gives the
+                  bounded by ``rlvr.scoring``'s watchdog threads; a row per attack gives the
                   tasks tried, the highest reward, the slowest call and the calls that overran
-                  ``deadline_s × 1.25 + 2 s``. ``AuditReport.passed`` is False when any attack
-                  scores above ``max_reward`` (0 unless an opt-in partial-credit option sets a
-                  documented cap) or any call overran.
+                  ``deadline_s × 1.25 + 2 s`` (abandoned there), raised, or returned no
+                  Verdict. ``AuditReport.passed`` is False when any attack scores above
+                  ``max_reward`` (0 unless an opt-in partial-credit option sets a documented
+                  cap) or any call overran, raised or returned no Verdict.
 Chance            Two generic attacks can be right by coincidence: another seed's reference (a
                   satisfying assignment of an easy formula often satisfies another) and the
                   prompt echoed back (a format example such as ``<answer>B</answer>`` is a real
@@ -33,13 +34,13 @@ Chance            Two generic attacks can be right by coincidence: another seed'
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from rlvr.core import Task, Verdict
+from rlvr.scoring import DeadlineThreads
 
 OVERRUN_FACTOR = 1.25
 OVERRUN_SLACK_S = 2.0
@@ -109,7 +110,7 @@ class AttackRow:
     tasks: int = 0
     max_reward: float = 0.0
     max_seconds: float = 0.0
-    overruns: int = 0
+    overruns: int = 0  # calls that overran the budget, raised, or returned no Verdict
     scored: int = 0  # tasks where it earned more than allowed
     example: str = ""  # the first task id and reason where it scored or overran
 
@@ -167,16 +168,25 @@ class AuditReport:
 
 
 def _timed_verify(
-    pool: futures.ThreadPoolExecutor, verify: Callable[[Task, Any], Verdict], task: Task, response: Any, budget_s: float
-) -> tuple[Verdict | None, float]:
-    """(verdict, seconds); (None, seconds) when the call had not returned after 3 × budget."""
+    threads: DeadlineThreads, verify: Callable[[Task, Any], Verdict], task: Task, response: Any, budget_s: float
+) -> tuple[Verdict | None, float, str]:
+    """(verdict, seconds, fault) of one call on the audit's watchdog thread (``rlvr.scoring``'s):
+    ``fault`` is "" or what the verifier did wrong: it overran ``budget_s`` (its thread is
+    abandoned, verdict None), raised, or returned something other than a Verdict."""
+    overran = object()
     start = time.monotonic()
-    future = pool.submit(verify, task, response)
     try:
-        verdict = future.result(timeout=3 * budget_s)
-    except futures.TimeoutError:
-        return None, time.monotonic() - start
-    return verdict, time.monotonic() - start
+        verdict = threads.submit(lambda: verify(task, response), budget_s, on_timeout=lambda: overran).result()
+    except Exception as error:
+        return None, time.monotonic() - start, f"raised {type(error).__name__}: {str(error)[:100]}"
+    seconds = time.monotonic() - start
+    if verdict is overran:
+        return None, seconds, f"took over {seconds:.1f}s (budget {budget_s:.1f}s)"
+    if not isinstance(verdict, Verdict):
+        return None, seconds, f"returned {type(verdict).__name__}, not a Verdict"
+    if seconds > budget_s:
+        return verdict, seconds, f"took {seconds:.1f}s (budget {budget_s:.1f}s)"
+    return verdict, seconds, ""
 
 
 def audit(
@@ -223,7 +233,7 @@ def audit_pair(
     budget_s = float(getattr(verifier, "deadline_s", 5.0)) * OVERRUN_FACTOR + OVERRUN_SLACK_S
     report = AuditReport(name or type(generator).__name__, max_reward_allowed=max_reward)
     rows: dict[str, AttackRow] = {}
-    pool = futures.ThreadPoolExecutor(1)
+    threads = DeadlineThreads(1, name="rlvr-audit")
     try:
         for difficulty in difficulties:
             for offset in range(n):
@@ -238,20 +248,17 @@ def audit_pair(
                         continue
                     row = rows.setdefault(attack, AttackRow(attack))
                     row.tasks += 1
-                    verdict, seconds = _timed_verify(pool, verifier.verify, task, response, budget_s)
+                    verdict, seconds, fault = _timed_verify(threads, verifier.verify, task, response, budget_s)
                     row.max_seconds = max(row.max_seconds, seconds)
                     reward = verdict.reward if verdict is not None else 0.0
                     row.max_reward = max(row.max_reward, reward)
-                    if seconds > budget_s or verdict is None:
+                    if fault:
                         row.overruns += 1
-                        if verdict is None:  # a hung call: the pool's thread is lost, start another
-                            pool.shutdown(wait=False, cancel_futures=True)
-                            pool = futures.ThreadPoolExecutor(1)
-                        row.example = row.example or f"{task.id} took {seconds:.1f}s (budget {budget_s:.1f}s)"
+                        row.example = row.example or f"{task.id} {fault}"
                     if reward > max_reward or (verdict is not None and verdict.correct):
                         row.scored += 1
                         row.example = row.example or f"{task.id} reward {reward:.3f}: {verdict.reason[:120]}"
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        threads.close()
     report.rows = sorted(rows.values(), key=lambda row: row.attack)
     return report

@@ -148,3 +148,17 @@ def test_cli_audit_exits_1_when_an_attack_scores(monkeypatch, capsys):
     assert cli.main(["audit", "rlvr/Maze-v0", "-n", "1"]) == 1
     out = capsys.readouterr().out
     assert "! hedge-wrong-or-reference" in out and "scored, 0 overran" in out
+
+
+class RaisingVerifier(StrictVerifier):
+    def verify(self, task, response):
+        if response == "":
+            raise RuntimeError("boom")
+        return super().verify(task, response)
+
+
+def test_audit_reports_a_raising_verifier_instead_of_raising():
+    report = audit_pair(ToyGenerator(), RaisingVerifier(), n=1, difficulties=(0.0,))
+    row = next(row for row in report.rows if row.attack == "empty")
+    assert row.overruns == 1 and "raised RuntimeError: boom" in row.example
+    assert not report.passed

@@ -811,6 +811,24 @@ def test_ghpo_hints_only_groups_whose_unhinted_group_scored_all_zero(tmp_path):
     assert not any(key.startswith("hints/") for key in unhinted.metrics[0])
 
 
+def test_hinted_groups_never_make_the_curriculum_or_the_task_selector_think_a_task_easy(tmp_path):
+    verifier = RecordingVerifier(lambda task, response: hint_level(task) > 0)  # solvable only with a hint
+    config = small_config(
+        tmp_path,
+        steps=3,
+        save_every=3,
+        hints={"schedule": "ghpo"},
+        curriculum={"enabled": True, "step": 0.1, "smoothing": 1.0},
+        task_selection={"method": "beta", "pool_size": 8},
+    )
+    result = train(config, sources=[RewardSource.custom("tiny/Sums-v0", SumsGenerator(), verifier)])
+    assert [row["pass_rate"] for row in result.metrics] == [1.0, 1.0, 1.0]  # every group solved once hinted
+    assert [row["difficulty/tiny/Sums-v0"] for row in result.metrics] == [0.0, 0.0, 0.0]  # unhinted: 0 %
+    state = torch.load(sorted((tmp_path / "run").glob("checkpoint-*"))[-1] / "trainer_state.pt", weights_only=False)
+    evidence = [posterior for pool in state["selector"]["pools"].values() for posterior in pool.values()]
+    assert evidence and all(alpha == 1.0 and beta > 1.0 for alpha, beta in evidence)  # failures only
+
+
 def test_evaluation_shows_no_hints(tmp_path):
     verifier = RecordingVerifier(lambda task, response: hint_level(task) > 0)  # solvable only with a hint
     config = small_config(tmp_path, steps=2, tasks_per_step=2, eval_tasks=5, hints={"schedule": "ghpo"})

@@ -394,7 +394,7 @@ def train(
                 timings["update"] = time.perf_counter() - update_started
                 sampler.sync(run.model)
                 # 5. curriculum, metrics, checkpoint
-                adapt_difficulty(run.envs, rollout.first_round)
+                adapt_difficulty(run.envs, rollout.unhinted)
                 row = {
                     **step_metrics(step, rollout, update, run.envs, scorer.timeouts, timings, config.group_size),
                     "time/step": time.perf_counter() - step_started,
@@ -565,7 +565,8 @@ class Rollout:
     """A step's scored episodes, group by group."""
 
     kept: list[Episode]  # the groups the update learns from (at most tasks_per_step)
-    first_round: list[Episode]  # every group of the first round: the step's metrics and curriculum
+    first_round: list[Episode]  # every group of the first round: the step's metrics
+    unhinted: list[Episode]  # the first round's groups as first rolled out without a hint: the curriculum
     refill_rounds: int  # extra rounds dynamic sampling rolled out to refill the batch
     rewards: torch.Tensor  # [kept groups, G] the rewards the update learns from (training_rewards)
     reward_metrics: dict  # the first round's majority/* metrics with reward: majority
@@ -581,12 +582,13 @@ def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timing
     kept: list[Episode] = []
     kept_rewards: list[torch.Tensor] = []
     first_round: list[Episode] = []
+    unhinted: list[Episode] = []
     reward_metrics: dict = {}
     refill_rounds = 0
     while True:
         needed = config.tasks_per_step - len(kept) // config.group_size
         chosen, positions = choose_tasks(run.envs, needed, run.rng, run.selector)
-        episodes, levels = roll_out_with_hints(config, run, chosen, sampler, scorer, timings)
+        episodes, levels, unhinted_groups = roll_out_with_hints(config, run, chosen, sampler, scorer, timings)
         rewards, metrics = training_rewards(config, episodes)
         if run.hints.active:
             metrics = {
@@ -596,13 +598,14 @@ def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timing
             }
         if not first_round:
             first_round, reward_metrics = episodes, metrics
-        if run.selector is not None:
+            unhinted = [e for group in unhinted_groups if group is not None for e in group]
+        if run.selector is not None:  # a task's evidence is how it went without a hint
             for g, (env, _) in enumerate(chosen):
-                correct = sum(
-                    bool(e.verdict and e.verdict.correct)
-                    for e in episodes[g * config.group_size : (g + 1) * config.group_size]
-                )
-                run.selector.update(env.config.id, env.difficulty, positions[g], correct, config.group_size - correct)
+                if unhinted_groups[g] is not None:
+                    correct = sum(bool(e.verdict and e.verdict.correct) for e in unhinted_groups[g])
+                    run.selector.update(
+                        env.config.id, env.difficulty, positions[g], correct, config.group_size - correct
+                    )
         for g in range(len(chosen)):
             informative = bool(rewards[g].max() > rewards[g].min())
             if informative or not dynamic_sampling:
@@ -619,18 +622,24 @@ def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timing
         torch.stack(kept_rewards[: config.tasks_per_step]) if kept_rewards else torch.zeros((0, config.group_size))
     )
     return Rollout(
-        kept[: config.tasks_per_step * config.group_size], first_round, refill_rounds, rewards, reward_metrics
+        kept[: config.tasks_per_step * config.group_size], first_round, unhinted, refill_rounds, rewards, reward_metrics
     )
 
 
 def roll_out_with_hints(
     config: TrainConfig, run: RunState, chosen: list[tuple[EnvState, Task]], sampler, scorer: Scorer, timings: dict
-) -> tuple[list[Episode], list[float]]:
-    """Episodes of ``chosen`` (group by group) and each group's hint level, per the hint schedule
+) -> tuple[list[Episode], list[float], list[list[Episode] | None]]:
+    """Episodes of ``chosen`` (group by group), each group's hint level, per the hint schedule
     (rlvr.trainers.hints): seele's level from the start, ghpo's ladder for groups that score all
-    zero (each such group rolled out again at the next level, its episodes replaced). Every
-    group's outcome is recorded for the schedule's curve."""
+    zero (each such group rolled out again at the next level, its episodes replaced), and each
+    group's first roll-out if it showed no hint (else None): what the task selector and the
+    difficulty curriculum learn from, so that hints never make a level look easier than it is.
+    Every group's outcome is recorded for the schedule's curve."""
     levels = [run.hints.first_level(env.config.id, env.difficulty) for env, _ in chosen]
+    pieces = [len(env.source.generator.hints(task)) if run.hints.active else 0 for env, task in chosen]
+    unhinted: list[list[Episode] | None] = [
+        None if min(hint_pieces_shown(level, count), count) else [] for level, count in zip(levels, pieces)
+    ]
     todo = list(range(len(chosen)))
     episodes: list[Episode] = [None] * (len(chosen) * config.group_size)  # type: ignore[list-item]
     while todo:
@@ -650,19 +659,22 @@ def roll_out_with_hints(
         for position, g in enumerate(todo):
             group = fresh[position * config.group_size : (position + 1) * config.group_size]
             episodes[g * config.group_size : (g + 1) * config.group_size] = group
+            if unhinted[g] == []:  # the group's first roll-out, with no hint shown
+                unhinted[g] = group
             correct = sum(bool(e.verdict and e.verdict.correct) for e in group)
             env = chosen[g][0]
             if run.hints.active:
                 run.hints.record(env.config.id, env.difficulty, levels[g], correct, config.group_size)
             higher = run.hints.retry_level(levels[g]) if correct == 0 else None
-            pieces = len(env.source.generator.hints(chosen[g][1])) if higher is not None else 0
-            while higher is not None and hint_pieces_shown(higher, pieces) == hint_pieces_shown(levels[g], pieces):
+            while higher is not None and hint_pieces_shown(higher, pieces[g]) == hint_pieces_shown(
+                levels[g], pieces[g]
+            ):
                 higher = run.hints.retry_level(higher)  # a level that shows nothing new would resend the same prompt
             if higher is not None:
                 levels[g] = higher
                 retry.append(g)
         todo = retry
-    return episodes, levels
+    return episodes, levels, unhinted
 
 
 def policy_update(
@@ -724,7 +736,8 @@ def policy_update(
 
 
 def adapt_difficulty(envs: list[EnvState], episodes: list[Episode]) -> None:
-    """Each adaptive env's difficulty controller sees the pass rate of its episodes this step."""
+    """Each adaptive env's difficulty controller sees the pass rate of its episodes this step
+    (the unhinted ones: an env whose every group was hinted keeps its difficulty)."""
     for env in envs:
         mine = [e for e in episodes if e.source is env.source]
         if mine and env.adaptive:

@@ -5,16 +5,27 @@ rlvr/GraphColoring-v0 side by side with reasoning-gym's ``graph_color``.
 1. Generation    Tasks per second per problem at d = 0, 0.5, 1: ``rlvr.make_task(env, seed=i,
                  difficulty=d)`` for ``--n`` fresh seeds, single process, after a warm-up; the
                  median of ``--repeats`` runs. Every task includes its exact reference solve
-                 (CP-SAT, DP or MiniSat), so this is also the reference solver's throughput.
+                 (Held-Karp, branch and bound, bound checks, DP, MiniSat or CP-SAT), so this is
+                 also the reference solver's throughput.
                  The slowest single task per level is reported too (the conformance budget).
+1b. Baseline     ``--baseline DIR`` (an unpacked older tree, e.g. ``git archive d476769 | tar -x
+                 -C /tmp/np_base``): the same generation loop in two worker processes, one
+                 importing ``rlvr`` from DIR and one from this checkout, interleaved run by run
+                 (alternating which goes first) so machine load falls on both. Both sides get
+                 this tree's parameters for each level explicitly (some d = 0 rows grew since:
+                 the same instance sizes are compared, not the same knob); the table is the
+                 median tasks/s of each side and the median of the back-to-back pairs' ratios
+                 (robust to load that swings between runs), per problem and level. Written
+                 under ``generation_vs_baseline``.
 2. Verification  Verdicts per second per problem at d = 0.5 and 1 over a mix of responses per
                  task: the reference (correct), the simple greedy (usually partial credit), the
                  wrong response (worse or infeasible) and a malformed answer.
 3. Difficulty    For d = 0, 0.1, …, 1 and ``--curve-seeds`` seeds: the mean greedy gap
                  (1 − verifier reward of the family's simple greedy baseline) and the mean
                  exact-solver effort (``task.meta["effort"]``: CP-SAT deterministic seconds,
-                 DP cells or MiniSat conflicts). Plotted to benchmarks/results/optimisation.png
-                 (effort normalised by its value at d = 1, log scale).
+                 DP cells or states, search nodes or MiniSat conflicts). Plotted to
+                 benchmarks/results/optimisation.png (effort normalised by its value at d = 1,
+                 log scale).
 4. Peer          reasoning-gym ``graph_color`` (random G(n, p) graph, a colour budget that
                  first-fit greedy is guaranteed to meet, JSON-map answer, decision scoring)
                  against rlvr/GraphColoring-v0 (G(n, p), exact chromatic number by CP-SAT,
@@ -28,6 +39,9 @@ Run in the peers venv (reasoning-gym is never installed in the project's own ven
     benchmarks/.venv-peers/bin/pip install reasoning-gym ortools python-sat matplotlib -e .
     benchmarks/.venv-peers/bin/python benchmarks/bench_optimisation.py
 Writes benchmarks/results/optimisation.json and benchmarks/results/optimisation.png.
+Against a baseline tree (part 1b only; runs in the project's venv, both sides in it):
+    git archive d476769 | tar -x -C /tmp/np_base
+    .venv/bin/python benchmarks/bench_optimisation.py --baseline /tmp/np_base --n 200 --repeats 3
 """
 
 from __future__ import annotations
@@ -38,6 +52,8 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -100,6 +116,100 @@ def bench_generation(n: int, repeats: int) -> dict:
             "  ".join(f"{k} {v['tasks_per_s']:8.1f}/s (max {v['slowest_ms']:.0f} ms)" for k, v in levels.items()),
             flush=True,
         )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# 1b. Generation against a baseline tree, in two interleaved worker processes
+# --------------------------------------------------------------------------------------------
+
+
+def generation_worker(root: str) -> None:
+    """Serve timing requests on stdin, one JSON line each ({"env", "difficulty", "params",
+    "seeds"}), with ``rlvr`` imported from ``root`` (the worker's PYTHONPATH puts it first);
+    answer {"seconds", "slowest"} per line."""
+    if not str(Path(rlvr.__file__).resolve()).startswith(str(Path(root).resolve())):
+        raise SystemExit(f"rlvr was imported from {rlvr.__file__}, not from {root}")
+    for line in sys.stdin:
+        request = json.loads(line)
+        env_id, difficulty, params, seeds = request["env"], request["difficulty"], request["params"], request["seeds"]
+        rlvr.make_task(env_id, seed=0, difficulty=difficulty, **params)  # warm-up: imports, solver start
+        slowest, start = 0.0, time.perf_counter()
+        for seed in seeds:
+            t0 = time.perf_counter()
+            rlvr.make_task(env_id, seed=seed, difficulty=difficulty, **params)
+            slowest = max(slowest, time.perf_counter() - t0)
+        print(json.dumps({"seconds": time.perf_counter() - start, "slowest": slowest}), flush=True)
+
+
+class Worker:
+    """A generation worker process importing ``rlvr`` from ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--worker", str(root)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=str(root),
+            env={**os.environ, "PYTHONPATH": str(root)},
+        )
+
+    def time(self, env_id: str, difficulty: float, params: dict, seeds: list[int]) -> dict:
+        request = {"env": env_id, "difficulty": difficulty, "params": params, "seeds": seeds}
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"generation worker exited with {self.process.wait()}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def bench_generation_vs_baseline(baseline: Path, n: int, repeats: int, env_ids: list[str]) -> dict:
+    sides = {"baseline": Worker(baseline), "now": Worker(HERE.parent)}
+    rows = {}
+    try:
+        for env_id in env_ids:
+            levels = {}
+            for difficulty in LEVELS:
+                params = rlvr.make_task(env_id, seed=0, difficulty=difficulty).params  # this tree's sizes
+                rates: dict[str, list[float]] = {side: [] for side in sides}
+                slowest = dict.fromkeys(sides, 0.0)
+                for repeat in range(repeats):
+                    seeds = list(range(SEED_BASE + repeat * n, SEED_BASE + (repeat + 1) * n))
+                    order = list(sides) if repeat % 2 == 0 else list(sides)[::-1]
+                    for side in order:
+                        timing = sides[side].time(env_id, difficulty, params, seeds)
+                        rates[side].append(n / timing["seconds"])
+                        slowest[side] = max(slowest[side], timing["slowest"])
+                baseline_rate, now_rate = statistics.median(rates["baseline"]), statistics.median(rates["now"])
+                paired = [now / base for now, base in zip(rates["now"], rates["baseline"])]
+                levels[f"d={difficulty:g}"] = {
+                    "params": params,
+                    "baseline_tasks_per_s": baseline_rate,
+                    "now_tasks_per_s": now_rate,
+                    "speedup": statistics.median(paired),  # of back-to-back pairs: robust to load swings
+                    "speedup_range": [min(paired), max(paired)],
+                    "baseline_slowest_ms": 1000 * slowest["baseline"],
+                    "now_slowest_ms": 1000 * slowest["now"],
+                    "runs": rates,
+                }
+            rows[short(env_id)] = levels
+            print(
+                f"vs base  {short(env_id):18s}",
+                "  ".join(
+                    f"{k} {v['baseline_tasks_per_s']:7.0f} → {v['now_tasks_per_s']:7.0f}/s (×{v['speedup']:.1f})"
+                    for k, v in levels.items()
+                ),
+                flush=True,
+            )
+    finally:
+        for worker in sides.values():
+            worker.close()
     return rows
 
 
@@ -200,7 +310,7 @@ def plot_curves(curves: dict, path: Path) -> None:
     effort_axis.set_yscale("log")
     effort_axis.set_xlabel("difficulty knob d")
     effort_axis.set_ylabel("mean solver effort / its value at d = 1")
-    effort_axis.set_title("Exact solver effort (CP-SAT det. seconds, DP cells, SAT conflicts)")
+    effort_axis.set_title("Exact solver effort (CP-SAT det. seconds, DP cells/states, nodes, SAT conflicts)")
     effort_axis.grid(alpha=0.3, which="both")
     effort_axis.legend(fontsize=6)
     figure.tight_layout()
@@ -290,7 +400,13 @@ def main() -> None:
     parser.add_argument("--curve-seeds", type=int, default=40)
     parser.add_argument("--peer-n", type=int, default=200)
     parser.add_argument("--part", choices=("all", "generate", "verify", "curves", "peer"), default="all")
+    parser.add_argument("--baseline", type=Path, help="an older tree: time generation against it (part 1b) only")
+    parser.add_argument("--envs", nargs="*", default=ENV_IDS, help="the envs part 1b times (default: all ten)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        generation_worker(args.worker)
+        return
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results["machine"] = {
         "python": platform.python_version(),
@@ -300,6 +416,19 @@ def main() -> None:
         "python-sat": importlib.metadata.version("python-sat"),
         "note": "single process, shared 2-core machine: absolute numbers are noisy, ratios less so",
     }
+    if args.baseline:
+        results["generation_vs_baseline"] = {
+            "baseline": str(args.baseline),
+            "n": args.n,
+            "repeats": args.repeats,
+            "problems": {
+                **results.get("generation_vs_baseline", {}).get("problems", {}),
+                **bench_generation_vs_baseline(args.baseline.resolve(), args.n, args.repeats, args.envs),
+            },
+        }
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {RESULTS}")
+        return
     if args.part in ("all", "generate"):
         results["generation"] = {
             "n": args.n,

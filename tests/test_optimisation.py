@@ -444,6 +444,168 @@ def test_bin_packing_skips_the_search_only_when_a_packing_meets_the_lower_bound(
     assert above_bound > 0
 
 
+def cp_sat_independence_number(vertices: int, edges: list[list[int]]) -> int:
+    """An independent oracle: CP-SAT's proved largest independent set size."""
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    take = [model.new_bool_var(f"x{v}") for v in range(vertices)]
+    for u, v in edges:
+        model.add_bool_or([take[u].Not(), take[v].Not()])
+    model.maximize(sum(take))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 60.0
+    assert solver.solve(model) == cp_model.OPTIMAL
+    return int(round(solver.objective_value))
+
+
+def test_independent_set_branch_and_bound_is_exact():
+    """The bitset branch and bound behind MaxIndependentSet and VertexCover returns an
+    independent set of CP-SAT's proved optimum size on random graphs of many sizes and
+    densities (sparse ones, where its degree-0/1 rule fires, and dense ones), keeps an optimal
+    starting set, and gives up (None) when its node budget runs out."""
+    from rlvr.generators.max_independent_set import minimum_degree_independent_set
+
+    rng = np.random.default_rng(7)
+    searched = 0
+    for vertices, probability in ((2, 0.5), (9, 0.5), (20, 0.1), (30, 0.3), (45, 0.12), (60, 0.08), (40, 0.6)):
+        for _ in range(12):
+            edges = optimisation.random_graph_by_probability(rng, vertices, probability)
+            start = minimum_degree_independent_set(vertices, edges)
+            found, nodes = optimisation.maximum_independent_set(vertices, edges, start, 10**6)
+            members = set(found)
+            assert len(members) == len(found) and all(0 <= v < vertices for v in found)
+            assert not any(u in members and v in members for u, v in edges)
+            assert len(found) == cp_sat_independence_number(vertices, edges), (vertices, edges)
+            if len(found) == len(start):
+                assert found == sorted(start)  # the search only replaces a set it beats
+            searched += nodes > 1
+    assert searched > 20
+    edges = optimisation.random_graph_by_probability(np.random.default_rng(1), 50, 0.15)
+    assert optimisation.maximum_independent_set(50, edges, [], 3) == (None, 4)
+
+
+@pytest.mark.parametrize("env_id", ["rlvr/MaxIndependentSet-v0", "rlvr/VertexCover-v0"])
+def test_independent_set_references_agree_with_cp_sat(env_id):
+    """Default tasks (d = 0.5 and 1) are decided by the branch and bound, proved optimal, and
+    match CP-SAT's optimum on the same graph; the CP-SAT path still runs beyond the node budget."""
+    for difficulty in (0.5, 1.0):
+        for seed in range(12):
+            task = task_of(env_id, seed, difficulty)
+            data = instance(task)
+            assert task.meta["effort_unit"] == "search nodes" and reference(task)["status"] == "optimal"
+            alpha = cp_sat_independence_number(data["vertices"], data["edges"])
+            expected = alpha if env_id == "rlvr/MaxIndependentSet-v0" else data["vertices"] - alpha
+            assert reference(task)["objective"] == expected, task.id
+    large = rlvr.make_task(env_id, seed=1, difficulty=0.5, vertices=150)
+    assert verify(large, rlvr.solve(large)).correct
+
+
+def test_set_cover_searches_only_when_no_cover_meets_the_counting_bound():
+    """Default tasks meet the counting bound (the fewest largest subsets whose sizes reach the
+    universe) with the planted blocks or the greedy cover: no CP-SAT run. Instances with large
+    decoys miss it; there CP-SAT decides, and both paths agree with exhaustive search."""
+    from rlvr.generators.set_cover import counting_lower_bound
+
+    for seed in range(20):
+        task = task_of("rlvr/SetCover-v0", seed, 1.0)
+        assert task.meta["effort"] == 0 and task.meta["status"] == "optimal"
+        assert reference(task)["objective"] == task.meta["lower_bound"]
+    paths = set()
+    for seed in range(14):
+        decoy_size = (1.0, 1.6)[seed % 2]  # decoys of a block's size, or larger ones that lower the bound
+        overrides = {"elements": 12, "planted_sets": 4, "decoy_sets": 5, "decoy_size": decoy_size, "random_sets": 3}
+        task = task_of("rlvr/SetCover-v0", seed, 0.5, **overrides)
+        data = instance(task)
+        assert task.meta["lower_bound"] == counting_lower_bound(data["elements"], data["subsets"])
+        assert brute_force_optimum("rlvr/SetCover-v0", task) == reference(task)["objective"], task.id
+        assert reference(task)["status"] == "optimal"
+        paths.add(task.meta["solver"])
+    assert paths == {"OR-Tools CP-SAT", "lower bound met (planted blocks or greedy cover)"}
+
+
+def test_sat_clauses_are_numpys_draws():
+    """``random_clauses`` gives exactly the clauses of numpy's per-clause ``choice`` +
+    ``integers`` calls and leaves the generator where they leave it (with or without a 32-bit
+    half buffered before), on its vectorised path and on the word-by-word one."""
+    from rlvr.generators.sat import random_clauses, random_clauses_sequential
+
+    def numpy_clause(generator, variables):
+        chosen = generator.choice(variables, size=3, replace=False) + 1
+        signs = generator.integers(0, 2, size=3) * 2 - 1
+        return sorted((int(v * s) for v, s in zip(chosen, signs)), key=abs)
+
+    rng = np.random.default_rng(1)
+    for draw in (random_clauses, random_clauses_sequential):
+        for trial in range(150):
+            variables = int(rng.integers(3, 2001)) if trial % 3 else int(rng.integers(3, 8))
+            count = int(rng.integers(0, 300)) if trial % 5 else int(rng.integers(0, 3))
+            expected, actual = np.random.default_rng(trial), np.random.default_rng(trial)
+            if trial % 2:  # leave half of a 64-bit output buffered
+                expected.integers(0, 2)
+                actual.integers(0, 2)
+            assert draw(actual, variables, count) == [numpy_clause(expected, variables) for _ in range(count)]
+            assert actual.integers(0, 10, size=3).tolist() == expected.integers(0, 10, size=3).tolist()
+            assert actual.random() == expected.random()
+
+
+def test_tsp_held_karp_agrees_with_cp_sat():
+    """The Held-Karp reference (every default size) returns a tour of its stated length equal
+    to CP-SAT's proved optimum, from 3 cities to HELD_KARP_MAX_CITIES; beyond, CP-SAT decides."""
+    from rlvr.generators.tsp import HELD_KARP_MAX_CITIES, distance_matrix, held_karp, solve_exact
+    from rlvr.verifiers.tsp import tour_length
+
+    rng = np.random.default_rng(3)
+    for cities in (3, 4, 5, 8, 11, 13, HELD_KARP_MAX_CITIES):
+        for _ in range(4 if cities < 13 else 2):
+            cells = rng.choice(101 * 101, size=cities, replace=False)
+            distances = distance_matrix([(int(c) // 101, int(c) % 101) for c in cells])
+            length, tour = held_karp(distances)
+            assert tour[0] == 0 and sorted(tour) == list(range(cities))
+            assert tour_length(distances, tour) == length
+            run, _ = solve_exact(distances)
+            assert run.status == "optimal" and run.objective == length, (cities, distances)
+    for difficulty in LEVELS:
+        assert task_of("rlvr/TSP-v0", 0, difficulty).meta["solver"] == "Held-Karp dynamic programming (numpy)"
+    beyond = rlvr.make_task("rlvr/TSP-v0", seed=0, difficulty=1.0, cities=HELD_KARP_MAX_CITIES + 1)
+    assert beyond.meta["solver"] == "OR-Tools CP-SAT" and verify(beyond, rlvr.solve(beyond)).correct
+
+
+def test_numpy_words_replay_numpys_choice_and_integers():
+    """``NumpyWords.sorted_sample`` (and ``sorted_samples``, a batch) gives numpy's
+    ``choice(n, size, replace=False)`` (sorted) and ``bounded`` its ``integers(0, top + 1)``,
+    mixed in any order, from every kind of starting state, also near 2³² where numpy redraws;
+    ``close`` leaves the generator exactly where the numpy calls leave it."""
+    rng = np.random.default_rng(2)
+    for trial in range(300):
+        expected, actual = np.random.default_rng(trial), np.random.default_rng(trial)
+        if trial % 2:  # half of a 64-bit output buffered beforehand
+            expected.integers(0, 5)
+            actual.integers(0, 5)
+        words = optimisation.NumpyWords(actual)
+        for _ in range(int(rng.integers(0, 12))):
+            population = int(rng.integers(1, 400)) if trial % 3 else int(rng.integers(1, 10_001))
+            if trial % 5 == 0:  # near 2³²: numpy redraws about one word in three (the exact path)
+                population = int(rng.integers(2**31, 2**32 - 1))
+            if rng.random() < 0.7:
+                sizes = [
+                    population if rng.random() < 0.1 else int(rng.integers(1, min(population, 40) + 1))
+                    for _ in range(int(rng.integers(1, 4)))
+                ]
+                sizes = [min(size, 5) if population > 10_000 else size for size in sizes]  # numpy's Floyd branch
+                numpy_samples = [sorted(expected.choice(population, size=k, replace=False).tolist()) for k in sizes]
+                if len(sizes) == 1:
+                    assert words.sorted_sample(population, sizes[0]) == numpy_samples[0]
+                else:
+                    assert words.sorted_samples(population, sizes) == numpy_samples
+            else:
+                assert words.bounded(population - 1) == int(expected.integers(0, population))
+        words.close()
+        assert actual.integers(0, 10, size=3).tolist() == expected.integers(0, 10, size=3).tolist()
+        assert actual.random() == expected.random()
+
+
 def test_graph_colouring_spent_conflict_budget_keeps_a_valid_reference(monkeypatch):
     from rlvr.generators import graph_coloring
 
@@ -463,9 +625,12 @@ def test_graph_colouring_spent_conflict_budget_keeps_a_valid_reference(monkeypat
 @pytest.mark.parametrize("env_id", CP_SAT_ENVS)
 def test_a_spent_solver_limit_falls_back_to_the_heuristic(env_id, monkeypatch):
     monkeypatch.setattr(optimisation, "CP_SAT_DETERMINISTIC_LIMIT", 1e-9)
-    task = type(generator_of(env_id))().generate(3, 1.0)
-    # bin packing's planted packing meets the lower bound, so it is still provably optimal
-    assert task.meta["status"] == ("optimal" if env_id == "rlvr/BinPacking-v0" else "heuristic")
+    monkeypatch.setattr(optimisation, "INDEPENDENT_SET_NODE_LIMIT", 0)  # the branch and bound gives up at once
+    beyond_dynamic_programming = {"cities": 20} if env_id == "rlvr/TSP-v0" else {}  # Held-Karp takes up to 15
+    task = type(generator_of(env_id))().generate(3, 1.0, **beyond_dynamic_programming)
+    # the planted packing (cover) meets the lower bound, so it is still provably optimal
+    bound_met = env_id in ("rlvr/BinPacking-v0", "rlvr/SetCover-v0")
+    assert task.meta["status"] == ("optimal" if bound_met else "heuristic")
     assert verify(task, rlvr.solve(task)).correct
     greedy = verify(task, generator_of(env_id).greedy_response(task))
     assert greedy.format_ok and greedy.reward <= 1.0
@@ -795,7 +960,7 @@ def test_greedy_gap_and_solver_effort_grow_with_the_knob(env_id):
     gaps, efforts = [m[0] for m in measured], [m[1] for m in measured]
     assert gaps[0] <= gaps[1] + GAP_TOLERANCE and gaps[1] <= gaps[2] + GAP_TOLERANCE, (env_id, gaps)
     assert gaps[2] > gaps[0] + GAP_TOLERANCE, (env_id, gaps)
-    if env_id == "rlvr/BinPacking-v0":  # default tasks meet the lower bound: proved optimal without a search
+    if env_id in ("rlvr/BinPacking-v0", "rlvr/SetCover-v0"):  # default tasks meet the lower bound: no search
         assert efforts == [0, 0, 0], efforts
         return
     assert efforts[0] < efforts[1] < efforts[2], (env_id, efforts)

@@ -10,14 +10,19 @@ Verifier    rlvr.verifiers.max_independent_set.MaxIndependentSetVerifier: distin
             with no edge inside the set, else 0; then reward 1 (correct) when at least as large as
             the reference, else 0; with ``partial=True`` a feasible answer earns min(1, size /
             reference size).
-Solver      OR-Tools CP-SAT: a Boolean per vertex, at most one end of every edge, maximise the
-            count, with the full LP relaxation (``linearization_level=2``). Exact within
-            ``CP_SAT_DETERMINISTIC_LIMIT`` (rlvr.generators.optimisation) deterministic seconds;
-            otherwise the better of CP-SAT's best and the minimum-degree greedy ("best-known" /
-            "heuristic").
+Solver      Branch and bound over bitsets (``maximum_independent_set`` in
+            rlvr.generators.optimisation): vertices by ascending degree, candidates of degree
+            0 or 1 taken at once, a greedy clique partition of the candidates as the bound,
+            started from the minimum-degree greedy set (kept when the search proves it
+            optimal). Exact within ``INDEPENDENT_SET_NODE_LIMIT`` search nodes; beyond it
+            (large explicit graphs) OR-Tools CP-SAT decides: a Boolean per vertex, at most one
+            end of every edge, maximise the count, with the full LP relaxation, exact within
+            ``CP_SAT_DETERMINISTIC_LIMIT`` deterministic seconds, otherwise the better of its
+            best and the greedy set ("best-known" / "heuristic").
 Greedy      First fit in vertex order (take a vertex when none of its neighbours is taken):
             ``meta["greedy_objective"]``.
-Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+Effort      Branch-and-bound search nodes (``meta["effort"]``, ``effort_unit`` "search nodes");
+            CP-SAT deterministic seconds plus branches and conflicts where CP-SAT decided.
 Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
             all), up to 6 pieces: vertices of the reference set.
 
@@ -29,16 +34,21 @@ Difficulty  (rendered from the declaration below)
             0.75  38        0.2
             1     50        0.15
             ``vertices`` 2–150 and ``edge_probability`` 0.01–1 may be set explicitly.
-            Generation with the exact solve takes ≈ 15–25 ms on average at d = 1. Mean first-fit
-            gap (1 − its ratio) ≈ 0.11 at d = 0, 0.20 at d = 0.5, 0.19 at d = 1 (flat beyond
-            d ≈ 0.3); CP-SAT effort rises about 600-fold (benchmarks/bench_optimisation.py).
+            Generation with the exact solve takes under a millisecond on average at d = 1
+            (≈ 10× the CP-SAT generation it replaced). Mean first-fit gap (1 − its ratio)
+            ≈ 0.11 at d = 0, 0.20 at d = 0.5, 0.19 at d = 1 (flat beyond d ≈ 0.3); search
+            nodes rise from ≈ 1 at d = 0 to ≈ 4 at d = 0.5 and ≈ 36 at d = 1
+            (benchmarks/bench_optimisation.py).
             d = 0 has 8 vertices, not 6: on 6 a fixed set ([0, 2, 5]) was a maximum one on
             12.5 % of the tasks, on 8 on about 4 % (benchmarks/bench_constant_policy.py).
 
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
-                (``vertices=10.0`` → 10).
+                (``vertices=10.0`` → 10). Later 2026-12: the bitset branch and bound replaced
+                the CP-SAT run on every task; the instances are unchanged, but the reference
+                may be another maximum set of the same size and ``meta`` records search nodes,
+                so task bytes changed (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -32,7 +32,9 @@ Difficulty  (rendered from the declaration below)
             1     60         4.26
             ``variables`` 3–2000 and ``clause_ratio`` 0.1–10 may be set explicitly (above the
             threshold, unsatisfiable draws are common and the planted fallback becomes likely).
-            Generation takes ≈ 15 ms on average at d = 1 (about two formulas drawn). The greedy
+            Generation takes ≈ 1–2 ms on average at d = 1 (about two formulas drawn; the
+            clauses are numpy's draws computed in one vectorised pass, byte-identical to the
+            per-clause calls, ``random_clauses`` in rlvr.generators.sat). The greedy
             misses (leaves a clause unsatisfied) in ≈ 28% of instances at d = 0 and in all from
             d ≈ 0.5; MiniSat conflicts rise about 70-fold (benchmarks/bench_optimisation.py).
 

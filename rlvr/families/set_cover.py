@@ -12,14 +12,19 @@ Verifier    rlvr.verifiers.set_cover.SetCoverVerifier: distinct valid subsets co
             element, else 0; then reward 1 (correct) when using no more subsets than the
             reference, else 0; with ``partial=True`` a feasible answer earns min(1, reference
             count / count).
-Solver      OR-Tools CP-SAT: a Boolean per subset, every element covered at least once,
-            minimise the count, with the full LP relaxation (``linearization_level=2``).
-            Exact within ``CP_SAT_DETERMINISTIC_LIMIT`` (rlvr.generators.optimisation)
-            deterministic seconds; otherwise the best of CP-SAT's cover, the planted blocks and
-            the greedy cover ("best-known" / "heuristic").
+Solver      First the counting lower bound (the fewest subsets, largest first, whose sizes add
+            up to the universe's, ``meta["lower_bound"]``): when the planted blocks or the
+            greedy cover (the planted blocks on a tie) has that many subsets it is provably
+            optimal and no search runs (every default task). Otherwise OR-Tools CP-SAT: a
+            Boolean per subset, every element covered at least once, minimise the count, with
+            the full LP relaxation (``linearization_level=2``). Exact within
+            ``CP_SAT_DETERMINISTIC_LIMIT`` (rlvr.generators.optimisation) deterministic
+            seconds; otherwise the best of CP-SAT's cover, the planted blocks and the greedy
+            cover ("best-known" / "heuristic").
 Greedy      Repeatedly the subset covering most uncovered elements (ties to the lower index):
             ``meta["greedy_objective"]``.
-Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts; 0
+            when the bound is met (no search).
 Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
             all), up to 6 pieces: subsets of the reference cover.
 
@@ -31,17 +36,21 @@ Difficulty  (rendered from the declaration below)
             0.75  30        3             13          1.1         6
             1     40        3             20          1.15        8
             Parameters may be set explicitly: ``elements`` 2–300, ``planted_sets`` 1–elements,
-            ``decoy_sets`` and ``random_sets`` 0–300, ``decoy_size`` 0.1–10. Generation with the
-            exact solve takes ≈ 5 ms at d = 1. Mean greedy gap (1 − its ratio) is 0 up to
-            d = 0.2 (decoys smaller than the blocks), ≈ 0.23 at d = 0.5 and 0.40 at d = 1;
-            CP-SAT effort rises about 30-fold (benchmarks/bench_optimisation.py). d = 0 has 10
+            ``decoy_sets`` and ``random_sets`` 0–300, ``decoy_size`` 0.1–10. Generation takes
+            under half a millisecond at d = 1 (drawing the subsets is most of it). Mean greedy
+            gap (1 − its ratio) is 0 up to d = 0.2 (decoys smaller than the blocks), ≈ 0.23 at
+            d = 0.5 and 0.40 at d = 1 (benchmarks/bench_optimisation.py). d = 0 has 10
             subsets, not 6: among 6 a fixed pair was a minimum cover on 8.5 % of the tasks,
             among 10 on about 3 % (benchmarks/bench_constant_policy.py).
 
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
-                (``decoy_size=1`` → 1.0).
+                (``decoy_size=1`` → 1.0). Later 2026-12: the counting-bound check replaced
+                the CP-SAT run on every task (each default task meets the bound); the
+                instances are unchanged, but the reference may be another minimum cover (the
+                planted blocks or the greedy one) and ``meta`` records the bound and no
+                search, so task bytes changed (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

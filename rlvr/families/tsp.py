@@ -11,14 +11,17 @@ Answer      ``<answer>[c0, c1, …, c(n−1)]</answer>``: every city index once,
 Verifier    rlvr.verifiers.tsp.TSPVerifier: every city exactly once, else 0; then reward 1
             (correct) when no longer than the reference, else 0; with ``partial=True`` a feasible
             answer earns min(1, reference length / length).
-Solver      OR-Tools CP-SAT with one AddCircuit constraint over all arcs and its full LP
-            relaxation (``linearization_level=2``: circuit cuts; exact; single worker, fixed
-            seed, deterministic limit ``CP_SAT_DETERMINISTIC_LIMIT`` of
+Solver      Up to ``HELD_KARP_MAX_CITIES`` (15, every default size) the Held-Karp dynamic
+            programme over (subset, last city) states, vectorised in numpy (rlvr.generators.tsp;
+            exact, no limit). Beyond, OR-Tools CP-SAT with one AddCircuit constraint over all
+            arcs and its full LP relaxation (``linearization_level=2``: circuit cuts; exact;
+            single worker, fixed seed, deterministic limit ``CP_SAT_DETERMINISTIC_LIMIT`` of
             rlvr.generators.optimisation). When CP-SAT finds no tour within the limit (only for
             large explicit ``cities``), nearest neighbour improved by 2-opt to a local optimum
             stands, status "heuristic".
 Greedy      Nearest neighbour from city 0 (ties to the lower index): ``meta["greedy_objective"]``.
-Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+Effort      Held-Karp states, (n − 1) · 2^(n − 2) (``meta["effort"]``, "DP states"); CP-SAT
+            deterministic seconds plus branches and conflicts where CP-SAT decided.
 Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
             all), up to 6 pieces: the cities of the reference tour in visiting order, at least two
             left out.
@@ -32,15 +35,18 @@ Difficulty  (rendered from the declaration below)
             1     15      100
             ``cities`` 3–60 and ``grid`` 2–10000 may be set explicitly (they win over the knob);
             the (grid + 1)² points must have room for the cities. Generation with the exact solve
-            takes ≈ 9 ms on average at d = 1 (CP-SAT with its LP relaxation; the slowest of 300
-            seeds needs 0.004 deterministic seconds). Mean nearest-neighbour gap (1 − its ratio)
-            ≈ 0.03 at d = 0, 0.10 at d = 0.5, 0.12 at d = 1; CP-SAT effort rises about 30-fold
-            (benchmarks/bench_optimisation.py).
+            takes ≈ 0.1 ms at d = 0 and under 1 ms at d = 0.5; at d = 1 (15 cities, 114 688
+            states) ≈ 6–12 ms, about as long as the CP-SAT solve it replaced. Mean
+            nearest-neighbour gap (1 − its ratio) ≈ 0.03 at d = 0, 0.10 at d = 0.5, 0.12 at
+            d = 1 (benchmarks/bench_optimisation.py).
 
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
-                (``cities=7.0`` → 7).
+                (``cities=7.0`` → 7). Later 2026-12: Held-Karp replaced the CP-SAT run up to
+                15 cities; the instances are unchanged, but the reference may be another
+                shortest tour (or the same one reversed) and ``meta`` records DP states, so task
+                bytes changed (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -9,14 +9,18 @@ Verifier    rlvr.verifiers.vertex_cover.VertexCoverVerifier: distinct valid vert
             one end of every edge in the set, else 0; then reward 1 (correct) when no larger than
             the reference, else 0; with ``partial=True`` a feasible answer earns min(1, reference
             size / size).
-Solver      OR-Tools CP-SAT: a Boolean per vertex, at least one end of every edge, minimise
-            the count, with the full LP relaxation (``linearization_level=2``). Exact within
-            ``CP_SAT_DETERMINISTIC_LIMIT`` (rlvr.generators.optimisation) deterministic seconds;
-            otherwise the better of CP-SAT's best and the pruned maximum-degree greedy
-            ("best-known" / "heuristic").
+Solver      A smallest cover is the complement of a largest independent set: branch and
+            bound over bitsets (``maximum_independent_set`` in rlvr.generators.optimisation,
+            started from the complement of the pruned maximum-degree greedy cover). Exact
+            within ``INDEPENDENT_SET_NODE_LIMIT`` search nodes; beyond it (large explicit
+            graphs) OR-Tools CP-SAT decides: a Boolean per vertex, at least one end of every
+            edge, minimise the count, with the full LP relaxation, exact within
+            ``CP_SAT_DETERMINISTIC_LIMIT`` deterministic seconds, otherwise the better of its
+            best and the pruned greedy cover ("best-known" / "heuristic").
 Greedy      Maximum degree: repeatedly take the vertex touching most uncovered edges (ties
             to the lower index): ``meta["greedy_objective"]``.
-Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+Effort      Branch-and-bound search nodes (``meta["effort"]``, ``effort_unit`` "search nodes");
+            CP-SAT deterministic seconds plus branches and conflicts where CP-SAT decided.
 Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
             all), up to 6 pieces: vertices of the reference cover.
 
@@ -28,15 +32,19 @@ Difficulty  (rendered from the declaration below)
             0.75  40        6.0
             1     50        7.0
             ``vertices`` 2–150 and ``average_degree`` 0.1–149 (at most vertices − 1) may be set
-            explicitly. Generation with the exact solve takes ≈ 20 ms on average at d = 1. The
-            maximum-degree greedy is strong on random graphs: its mean gap (1 − its ratio) is
-            only ≈ 0.01 at d = 0, 0.04 at d = 0.5 and 0.05 at d = 1, while CP-SAT effort rises
-            about 270-fold (benchmarks/bench_optimisation.py).
+            explicitly. Generation with the exact solve takes under a millisecond on average at
+            d = 1 (≈ 10× the CP-SAT generation it replaced). The maximum-degree greedy is strong
+            on random graphs: its mean gap (1 − its ratio) is only ≈ 0.01 at d = 0, 0.04 at
+            d = 0.5 and 0.05 at d = 1, while search nodes rise from ≈ 1 at d = 0 to ≈ 5 at
+            d = 0.5 and ≈ 35 at d = 1 (benchmarks/bench_optimisation.py).
 
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
-                (``average_degree=4`` → 4.0).
+                (``average_degree=4`` → 4.0). Later 2026-12: the bitset branch and bound (on
+                the complement) replaced the CP-SAT run on every task; the instances are
+                unchanged, but the reference may be another minimum cover of the same size and
+                ``meta`` records search nodes, so task bytes changed (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

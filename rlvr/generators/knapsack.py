@@ -7,6 +7,7 @@ docstring of ``rlvr.families.knapsack``.
 
 from __future__ import annotations
 
+import math
 import random
 
 import numpy as np
@@ -79,9 +80,9 @@ class KnapsackGenerator(OptimisationGenerator):
         count, max_weight = params["items"], params["max_weight"]
         correlation, fraction = params["correlation"], params["capacity_fraction"]
         weights = [int(w) for w in nprng.integers(1, max_weight + 1, size=count)]
-        base = nprng.integers(1, max_weight + 1, size=count)
-        values = [
-            max(1, int(np.floor((1 - correlation) * u + correlation * (w + max_weight / 10) + 0.5)))
+        base = nprng.integers(1, max_weight + 1, size=count).tolist()
+        values = [  # Python floats: the same IEEE doubles as numpy's scalar arithmetic, without its overhead
+            max(1, math.floor((1 - correlation) * u + correlation * (w + max_weight / 10) + 0.5))
             for u, w in zip(base, weights)
         ]
         capacity = max(min(weights), int(np.floor(fraction * sum(weights) + 0.5)))

@@ -1,5 +1,6 @@
-"""How MaxIndependentSet tasks are made: G(n, p) graphs, the exact CP-SAT set, the minimum-degree
-and first-fit greedy sets, wrong and hostile sets.
+"""How MaxIndependentSet tasks are made: G(n, p) graphs, the exact bitset branch and bound
+(``optimisation.maximum_independent_set``, CP-SAT when its node budget runs out), the
+minimum-degree and first-fit greedy sets, wrong and hostile sets.
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
 docstring of ``rlvr.families.max_independent_set``.
@@ -11,18 +12,22 @@ import random
 
 import numpy as np
 
+import rlvr.generators.optimisation as optimisation
 from rlvr.core import Task
 from rlvr.families.max_independent_set import FAMILY
 from rlvr.generators.optimisation import (
     HEURISTIC,
+    OPTIMAL,
     OptimisationGenerator,
     adjacency,
     cp_sat_meta,
     format_edges,
+    maximum_independent_set,
     new_cp_model,
     random_graph_by_probability,
     reference_record,
     run_cp_sat,
+    solver_meta,
 )
 from rlvr.verifiers.max_independent_set import evaluate_independent_set
 
@@ -30,21 +35,28 @@ from rlvr.verifiers.max_independent_set import evaluate_independent_set
 def first_fit_independent_set(vertices: int, edges: list[list[int]]) -> list[int]:
     neighbours = adjacency(vertices, edges)
     chosen: list[int] = []
+    blocked: set[int] = set()  # neighbours of the chosen vertices
     for vertex in range(vertices):
-        if not neighbours[vertex] & set(chosen):
+        if vertex not in blocked:
             chosen.append(vertex)
+            blocked |= neighbours[vertex]
     return chosen
 
 
 def minimum_degree_independent_set(vertices: int, edges: list[list[int]]) -> list[int]:
     """Repeatedly take a vertex of least remaining degree and delete it and its neighbours."""
     neighbours = adjacency(vertices, edges)
+    degree = [len(n) for n in neighbours]  # among the vertices still alive
     alive = set(range(vertices))
     chosen = []
     while alive:
-        vertex = min(alive, key=lambda v: (len(neighbours[v] & alive), v))
+        vertex = min(alive, key=lambda v: (degree[v], v))
         chosen.append(vertex)
-        alive -= neighbours[vertex] | {vertex}
+        removed = (neighbours[vertex] & alive) | {vertex}
+        alive -= removed
+        for gone in removed:
+            for other in neighbours[gone] & alive:
+                degree[other] -= 1
     return sorted(chosen)
 
 
@@ -71,12 +83,26 @@ class MaxIndependentSetGenerator(OptimisationGenerator):
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         vertices, probability = params["vertices"], params["edge_probability"]
         edges = random_graph_by_probability(nprng, vertices, probability)
-        run, chosen = solve_exact(vertices, edges)
-        status = run.status
         heuristic = minimum_degree_independent_set(vertices, edges)
-        if chosen is None or len(heuristic) > len(chosen):
-            chosen, status = heuristic, HEURISTIC
         greedy = first_fit_independent_set(vertices, edges)
+        chosen, nodes = maximum_independent_set(vertices, edges, heuristic, optimisation.INDEPENDENT_SET_NODE_LIMIT)
+        if chosen is not None:
+            status = OPTIMAL
+            meta = solver_meta(
+                "branch and bound (bitsets, clique-cover bound)",
+                status,
+                len(chosen),
+                len(greedy),
+                effort=nodes,
+                effort_unit="search nodes",
+                edges=len(edges),
+            )
+        else:  # the node budget ran out (large explicit graphs): CP-SAT decides
+            run, chosen = solve_exact(vertices, edges)
+            status = run.status
+            if chosen is None or len(heuristic) > len(chosen):
+                chosen, status = heuristic, HEURISTIC
+            meta = cp_sat_meta(run, status, len(chosen), len(greedy), edges=len(edges), search_nodes=nodes)
         prompt = (
             f"Maximum independent set. The graph has {vertices} vertices, numbered 0 to {vertices - 1}, and "
             f"{len(edges)} edges:\n{format_edges(edges)}\n\n"
@@ -91,7 +117,7 @@ class MaxIndependentSetGenerator(OptimisationGenerator):
                 "instance": {"vertices": vertices, "edges": edges},
                 "reference": reference_record(chosen, len(chosen), status),
             },
-            "meta": cp_sat_meta(run, status, len(chosen), len(greedy), edges=len(edges)),
+            "meta": meta,
         }
 
     def greedy_solution(self, task: Task) -> list[int]:

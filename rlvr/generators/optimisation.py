@@ -1,9 +1,12 @@
-"""Shared machinery of the NP-hard optimisation generators: deterministic CP-SAT runs, the
-reference record, solver metadata, answer rendering, random graphs and the attacks every
-problem shares. Each problem's contract is its family module (``rlvr.families.tsp``, …), whose
-typed table checks explicit parameters before ``build`` runs.
+"""Shared machinery of the NP-hard optimisation generators: deterministic CP-SAT runs, the exact
+independent-set branch and bound (MaxIndependentSet, VertexCover), numpy's small draws replayed
+without their call overhead (``NumpyWords``: SAT, SetCover), the reference record, solver
+metadata, answer rendering, random graphs and the attacks every problem shares. Each problem's
+contract is its family module (``rlvr.families.tsp``, …), whose typed table checks explicit
+parameters before ``build`` runs.
 
-Determinism  Every reference solve must give the same answer in any process, so CP-SAT runs
+Determinism  Every reference solve must give the same answer in any process, so the branch
+             and bound (``maximum_independent_set``) counts nodes, not time, and CP-SAT runs
              with one worker, a fixed random seed and a *deterministic* time limit
              (``max_deterministic_time``, CP-SAT's own work counter, not the clock); python-sat
              solvers are deterministic by construction and get a conflict budget, not a
@@ -14,10 +17,10 @@ Reference    ``task.answer["reference"] = {"solution", "objective", "status"}`` 
              (the solver stopped at its deterministic limit with a solution) or ``"heuristic"``
              (the solver found nothing in its limit; the strong heuristic's solution stands).
 Meta         ``solver`` (name), ``status``, ``objective``, ``effort`` (one number: CP-SAT
-             deterministic seconds, DP cells or SAT conflicts; ``effort_unit`` names it),
-             solver counters, and ``greedy_objective``: the objective of the family's simple
-             greedy baseline on the same instance (``greedy_gap`` = 1 − its quality ratio,
-             the ``ratio`` of its verdict).
+             deterministic seconds, DP cells or states, branch-and-bound search nodes or SAT
+             conflicts; ``effort_unit`` names it), solver counters, and ``greedy_objective``:
+             the objective of the family's simple greedy baseline on the same instance
+             (``greedy_gap`` = 1 − its quality ratio, the ``ratio`` of its verdict).
 Prompts      Each prompt shows the answer's form with a list that ends in "…" (e.g.
              ``<answer>[0, 4, 7, …]</answer>``), which no parser reads: a policy that echoes the
              prompt or its example gets a format error, never a free guess.
@@ -48,6 +51,7 @@ CP_SAT_SEED = 20240613
 CP_SAT_DETERMINISTIC_LIMIT = 0.5  # CP-SAT deterministic seconds (about 1 s of wall time on one core)
 OPTIMAL, BEST_KNOWN, HEURISTIC = "optimal", "best-known", "heuristic"
 HINT_SHARE = 0.8  # a full hint shows at most this share of the reference solution's entries
+INDEPENDENT_SET_NODE_LIMIT = 20_000  # branch-and-bound nodes before CP-SAT takes over (< 1 s at 150 vertices)
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,131 @@ def in_answer(text: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# numpy's draws without numpy's per-call overhead (SAT clauses, SetCover subsets)
+# --------------------------------------------------------------------------------------------
+
+UINT32 = 0xFFFFFFFF
+
+
+class NumpyWords:
+    """The 32-bit words a PCG64 ``np.random.Generator`` would hand its bounded-integer draws,
+    read ahead in bulk with ``random_raw``, and those draws done in plain Python, so that a
+    run of small numpy calls (``choice``, ``integers``) can be replayed exactly at a fraction
+    of their call overhead. The words are the low then the high half of each 64-bit output,
+    after a half an earlier 32-bit draw left buffered. ``close()`` puts the generator where the
+    replayed numpy calls would have left it (the outputs used, a half left buffered or not);
+    use no other draw of the generator between construction and ``close()``. Callers' tests
+    compare the replay with the numpy calls themselves (tests/test_optimisation.py)."""
+
+    def __init__(self, nprng: np.random.Generator, expected_words: int = 64) -> None:
+        self.bit_generator = nprng.bit_generator
+        self.saved = self.bit_generator.state
+        self.buffered = 1 if self.saved["has_uint32"] else 0
+        self.halves: list[int] = [self.saved["uinteger"]] if self.buffered else []
+        self.position = 0
+        self.read_ahead = max(16, expected_words // 2 + 8)  # 64-bit outputs per random_raw call
+
+    def read_ahead_for(self, words: int) -> None:
+        """Make sure ``words`` more words are read ahead."""
+        while len(self.halves) - self.position < words:
+            drawn = self.bit_generator.random_raw(max(self.read_ahead, words // 2 + 1))
+            split = np.empty(2 * len(drawn), dtype=np.uint64)
+            split[0::2] = drawn & np.uint64(UINT32)
+            split[1::2] = drawn >> np.uint64(32)
+            self.halves.extend(split.tolist())
+
+    def next(self) -> int:
+        if self.position == len(self.halves):
+            self.read_ahead_for(1)
+        self.position += 1
+        return self.halves[self.position - 1]
+
+    def bounded(self, top: int) -> int:
+        """Uniform in [0, top] (top < 2³²), as numpy draws it: Lemire's multiply-shift of one
+        word, drawn again while the product's low half falls below (2³² − 1 − top) mod
+        (top + 1); no word at all for top = 0."""
+        if top == 0:
+            return 0
+        span = top + 1
+        product = self.next() * span
+        if product & UINT32 < span:
+            threshold = (UINT32 - top) % span
+            while product & UINT32 < threshold:
+                product = self.next() * span
+        return product >> 32
+
+    def sorted_sample(self, population: int, size: int) -> list[int]:
+        """``sorted(choice(population, size, replace=False))`` where numpy samples by Floyd's
+        algorithm (population ≤ 10 000, or size ≤ population / 50; population ≤ 2³²): its
+        sampling (a draw in [0, j] for j = population − size … population − 1; a value
+        already taken takes j instead), then the draws of its Fisher–Yates shuffle, whose
+        order sorting discards."""
+        tops = [*range(population - size, population), *range(size - 1, 0, -1)]
+        self.read_ahead_for(len(tops))
+        halves, position = self.halves, self.position
+        chosen: set[int] = set()
+        for index, top in enumerate(tops):  # ``bounded`` inlined: this loop is most of a SetCover task
+            if top == 0:
+                value = 0
+            else:
+                product = halves[position] * (top + 1)
+                if product & UINT32 <= top:  # numpy may draw again: take the exact path
+                    self.position = position
+                    value = self.bounded(top)
+                    self.read_ahead_for(len(tops) - index)
+                    position = self.position
+                else:
+                    value = product >> 32
+                    position += 1
+            if index < size:
+                chosen.add(top if value in chosen else value)
+        self.position = position
+        return sorted(chosen)
+
+    def sorted_samples(self, population: int, sizes: Sequence[int]) -> list[list[int]]:
+        """``[sorted_sample(population, size) for size in sizes]``, with the words' bounded
+        values computed in one numpy pass (Floyd's set logic stays per sample); a batch in
+        which numpy might draw a word again (probability ≈ population / 2³² per word) is
+        redone sample by sample on the exact path."""
+        tops: list[int] = []
+        for size in sizes:
+            tops.extend(top for top in range(population - size, population) if top)  # a draw in [0, 0] takes no word
+            tops.extend(range(size - 1, 0, -1))
+        self.read_ahead_for(len(tops))
+        words = np.array(self.halves[self.position : self.position + len(tops)], dtype=np.uint64)
+        spans = np.array(tops, dtype=np.uint64) + np.uint64(1)
+        products = words * spans
+        if bool(((products & np.uint64(UINT32)) < spans).any()):
+            return [self.sorted_sample(population, size) for size in sizes]
+        values = (products >> np.uint64(32)).tolist()
+        samples, cursor = [], 0
+        for size in sizes:
+            chosen: set[int] = set()
+            for top in range(population - size, population):
+                if top:
+                    value = values[cursor]
+                    cursor += 1
+                else:
+                    value = 0
+                chosen.add(top if value in chosen else value)
+            cursor += size - 1  # the shuffle's words: their order is sorted away
+            samples.append(sorted(chosen))
+        self.position += len(tops)
+        return samples
+
+    def close(self) -> None:
+        from_outputs = max(0, self.position - self.buffered)  # halves taken from the read-ahead outputs
+        self.bit_generator.state = self.saved
+        self.bit_generator.random_raw(-(-from_outputs // 2))
+        state = self.bit_generator.state
+        if from_outputs % 2:  # the high half of the last output used stays buffered
+            state["has_uint32"], state["uinteger"] = 1, self.halves[self.position]
+        elif self.position:
+            state["has_uint32"], state["uinteger"] = 0, 0
+        self.bit_generator.state = state
+
+
+# --------------------------------------------------------------------------------------------
 # Random graphs (shared by GraphColoring, MaxIndependentSet and VertexCover)
 # --------------------------------------------------------------------------------------------
 
@@ -180,6 +309,90 @@ def adjacency(vertices: int, edges: Sequence[Sequence[int]]) -> list[set[int]]:
         neighbours[u].add(v)
         neighbours[v].add(u)
     return neighbours
+
+
+class NodeLimitReached(Exception):
+    """A branch and bound spent its node budget before proving its best solution optimal."""
+
+
+def maximum_independent_set(
+    vertices: int, edges: Sequence[Sequence[int]], initial: Sequence[int], node_limit: int
+) -> tuple[list[int] | None, int]:
+    """A largest independent set, exactly, by branch and bound over bitsets: (sorted vertices or
+    None when ``node_limit`` search nodes did not finish the proof, nodes searched).
+
+    Vertices are renumbered by ascending degree (ties to the lower index), then each node
+    (1) takes every candidate of degree 0 or 1 among the candidates (some largest set holds
+    it), (2) partitions the candidates greedily into cliques (an independent set takes at most
+    one vertex of each; clique i bounds the vertices coloured up to i) and (3) branches on the
+    candidates from the last clique down, pruning any whose bound cannot beat the best set so
+    far, which starts as ``initial`` (an independent set, e.g. a greedy one): a search that
+    proves ``initial`` optimal returns it. Deterministic: the same graph gives the same set
+    and node count in any process."""
+    degree = [0] * vertices
+    for u, v in edges:
+        degree[u] += 1
+        degree[v] += 1
+    order = sorted(range(vertices), key=lambda v: (degree[v], v))
+    position = [0] * vertices
+    for rank, vertex in enumerate(order):
+        position[vertex] = rank
+    neighbours = [0] * vertices
+    for u, v in edges:
+        neighbours[position[u]] |= 1 << position[v]
+        neighbours[position[v]] |= 1 << position[u]
+    best_size, best = len(initial), sum(1 << position[v] for v in initial)
+    nodes = 0
+
+    def expand(size: int, chosen: int, candidates: int) -> None:
+        nonlocal best_size, best, nodes
+        nodes += 1
+        if nodes > node_limit:
+            raise NodeLimitReached
+        reduced = True
+        while reduced and candidates:
+            reduced, rest = False, candidates
+            while rest:
+                lowest = rest & -rest
+                rest ^= lowest
+                if not candidates & lowest:
+                    continue
+                adjacent = neighbours[lowest.bit_length() - 1] & candidates
+                if not adjacent & (adjacent - 1):  # degree 0 or 1 among the candidates
+                    chosen |= lowest
+                    size += 1
+                    candidates &= ~(lowest | adjacent)
+                    rest &= ~adjacent
+                    reduced = True
+        if not candidates:
+            if size > best_size:
+                best_size, best = size, chosen
+            return
+        branch_order, bounds = [], []
+        uncovered, cliques = candidates, 0
+        while uncovered:
+            cliques += 1
+            available = uncovered
+            while available:
+                lowest = available & -available
+                vertex = lowest.bit_length() - 1
+                available &= neighbours[vertex] & ~lowest
+                uncovered &= ~lowest
+                branch_order.append(vertex)
+                bounds.append(cliques)
+        for index in range(len(branch_order) - 1, -1, -1):
+            if size + bounds[index] <= best_size:
+                return
+            vertex = branch_order[index]
+            bit = 1 << vertex
+            expand(size + 1, chosen | bit, candidates & ~neighbours[vertex] & ~bit)
+            candidates &= ~bit
+
+    try:
+        expand(0, 0, (1 << vertices) - 1)
+    except NodeLimitReached:
+        return None, nodes
+    return sorted(order[rank] for rank in range(vertices) if best >> rank & 1), nodes
 
 
 def format_edges(edges: Sequence[Sequence[int]]) -> str:

@@ -14,7 +14,14 @@ from pysat.solvers import Solver
 
 from rlvr.core import Task
 from rlvr.families.sat import CLAUSE_SIZE, FAMILY
-from rlvr.generators.optimisation import OPTIMAL, OptimisationGenerator, reference_record, solver_meta
+from rlvr.generators.optimisation import (
+    OPTIMAL,
+    UINT32,
+    NumpyWords,
+    OptimisationGenerator,
+    reference_record,
+    solver_meta,
+)
 from rlvr.verifiers.sat import evaluate_assignment
 
 MAX_DRAWS = 60
@@ -22,10 +29,83 @@ CONFLICT_BUDGET = 200_000
 SAT_SOLVER = "minisat22"
 
 
-def random_clause(nprng: np.random.Generator, variables: int) -> list[int]:
-    chosen = nprng.choice(variables, size=CLAUSE_SIZE, replace=False) + 1
-    signs = nprng.integers(0, 2, size=CLAUSE_SIZE) * 2 - 1
-    return sorted((int(v * s) for v, s in zip(chosen, signs)), key=abs)
+def random_clauses(nprng: np.random.Generator, variables: int, count: int) -> list[list[int]]:
+    """``count`` random 3-clauses: three distinct variables, each negated with probability ½,
+    sorted by variable. The draws are exactly those of ``count`` rounds of numpy's
+    ``choice(variables, size=3, replace=False) + 1`` then ``integers(0, 2, size=3)`` on
+    ``nprng`` (a PCG64 generator), and ``nprng`` is left in the state those calls leave, but
+    computed in one pass over 32-bit words of ``random_raw`` (the per-call overhead of those
+    numpy calls was most of a task's time). How numpy draws: an integer in [0, r] is Lemire's
+    multiply-shift of one 32-bit word, drawn again only when the product's low half falls
+    below r + 1 (a chance of r / 2³², about one formula in 10⁵ at d = 1; such a batch is
+    redone word by word in ``random_clauses_sequential``); ``choice`` without replacement is
+    Floyd's algorithm (a draw in [0, j] for j = n−3, n−2, n−1; a repeat takes j) followed by a
+    Fisher–Yates shuffle of the three; ``integers(0, 2)`` is a word's top bit. The words are the
+    low then the high half of each 64-bit output, after a half left buffered by an earlier
+    32-bit draw. tests/test_optimisation.py checks the equality against numpy."""
+    bit_generator = nprng.bit_generator
+    saved = bit_generator.state
+    buffered = [saved["uinteger"]] if saved["has_uint32"] else []
+    per_clause = 8 if variables > 3 else 7  # a draw in [0, 0] takes no word
+    needed = count * per_clause
+    outputs = bit_generator.random_raw(max(0, -(-(needed - len(buffered)) // 2)))
+    halves = np.empty(2 * len(outputs), dtype=np.uint64)
+    halves[0::2] = outputs & UINT32
+    halves[1::2] = outputs >> np.uint64(32)
+    block = np.concatenate([np.array(buffered, dtype=np.uint64), halves])[:needed].reshape(count, per_clause)
+    columns = iter(block.T)
+    spans = ([variables - 2] if variables > 3 else []) + [variables - 1, variables, 3, 2]
+    draws, rejected = [], False
+    for span in spans:
+        product = next(columns) * np.uint64(span)
+        rejected |= bool(((product & np.uint64(UINT32)) < span).any())
+        draws.append((product >> np.uint64(32)).astype(np.int64))
+    if rejected:  # a draw numpy may have redone: replay word by word from the saved state
+        bit_generator.state = saved
+        return random_clauses_sequential(nprng, variables, count)
+    if variables == 3:
+        draws.insert(0, np.zeros(count, dtype=np.int64))
+    first, second, third, swap_last, swap_middle = draws
+    second = np.where(second == first, variables - 2, second)
+    third = np.where((third == first) | (third == second), variables - 1, third)
+    chosen = np.stack([first, second, third], axis=1)
+    rows = np.arange(count)
+    for index, other in ((2, swap_last), (1, swap_middle)):
+        here, there = chosen[:, index].copy(), chosen[rows, other].copy()
+        chosen[:, index], chosen[rows, other] = there, here
+    signs = np.stack([(next(columns) >> np.uint64(31)).astype(np.int64) * 2 - 1 for _ in range(CLAUSE_SIZE)], axis=1)
+    literals = np.take_along_axis((chosen + 1) * signs, np.argsort(chosen, axis=1), axis=1)
+    from_outputs = needed - len(buffered) if needed >= len(buffered) else 0
+    state = bit_generator.state
+    if from_outputs % 2:  # the high half of the last output stays buffered
+        state["has_uint32"], state["uinteger"] = 1, int(outputs[-1] >> np.uint64(32))
+    elif needed:
+        state["has_uint32"], state["uinteger"] = 0, 0
+    bit_generator.state = state
+    return literals.tolist()
+
+
+def random_clauses_sequential(nprng: np.random.Generator, variables: int, count: int) -> list[list[int]]:
+    """``random_clauses`` word by word (``NumpyWords``), redrawing where numpy's Lemire draw
+    rejects."""
+    words = NumpyWords(nprng, expected_words=8 * count)
+    clauses = []
+    for _ in range(count):
+        first = words.bounded(variables - 3)
+        second = words.bounded(variables - 2)
+        if second == first:
+            second = variables - 2
+        third = words.bounded(variables - 1)
+        if third in (first, second):
+            third = variables - 1
+        chosen = [first, second, third]
+        for index in (2, 1):
+            other = words.bounded(index)
+            chosen[index], chosen[other] = chosen[other], chosen[index]
+        signs = [(words.next() >> 31) * 2 - 1 for _ in range(CLAUSE_SIZE)]
+        clauses.append(sorted(((v + 1) * sign for v, sign in zip(chosen, signs)), key=abs))
+    words.close()
+    return clauses
 
 
 def planted_formula(nprng: np.random.Generator, variables: int, clause_count: int) -> tuple[list[list[int]], list[int]]:
@@ -34,7 +114,7 @@ def planted_formula(nprng: np.random.Generator, variables: int, clause_count: in
     truth = set(assignment)
     clauses = []
     while len(clauses) < clause_count:
-        clause = random_clause(nprng, variables)
+        (clause,) = random_clauses(nprng, variables, 1)
         if any(literal in truth for literal in clause):
             clauses.append(clause)
     return clauses, assignment
@@ -56,25 +136,30 @@ def solve_formula(variables: int, clauses: list[list[int]]) -> tuple[bool | None
 
 
 def johnson_greedy(variables: int, clauses: list[list[int]]) -> list[int]:
+    """x1, x2, … in turn: true when at least as many still-unsatisfied clauses hold x_k as
+    hold ¬x_k, else false (``open_count`` keeps each literal's unsatisfied clauses)."""
     satisfied = [False] * len(clauses)
     containing: dict[int, list[int]] = {}
+    open_count: dict[int, int] = {}
     for index, clause in enumerate(clauses):
         for literal in clause:
             containing.setdefault(literal, []).append(index)
+            open_count[literal] = open_count.get(literal, 0) + 1
     assignment = []
     for variable in range(1, variables + 1):
-        positive = sum(1 for i in containing.get(variable, ()) if not satisfied[i])
-        negative = sum(1 for i in containing.get(-variable, ()) if not satisfied[i])
-        literal = variable if positive >= negative else -variable
+        literal = variable if open_count.get(variable, 0) >= open_count.get(-variable, 0) else -variable
         assignment.append(literal)
         for i in containing.get(literal, ()):
-            satisfied[i] = True
+            if not satisfied[i]:
+                satisfied[i] = True
+                for member in clauses[i]:
+                    open_count[member] -= 1
     return assignment
 
 
 def satisfied_count(clauses: list[list[int]], assignment: list[int]) -> int:
     truth = set(assignment)
-    return sum(1 for clause in clauses if any(literal in truth for literal in clause))
+    return sum(not truth.isdisjoint(clause) for clause in clauses)
 
 
 class SATGenerator(OptimisationGenerator):
@@ -97,14 +182,14 @@ class SATGenerator(OptimisationGenerator):
         model, draws, stats, source = None, 0, {"conflicts": 0, "decisions": 0}, "uniform random, solver-checked"
         while model is None and draws < MAX_DRAWS:
             draws += 1
-            clauses = [random_clause(nprng, variables) for _ in range(clause_count)]
+            clauses = random_clauses(nprng, variables, clause_count)
             _, model, stats = solve_formula(variables, clauses)
         if model is None:
             clauses, _ = planted_formula(nprng, variables, clause_count)
             _, model, stats = solve_formula(variables, clauses)
             source = "planted"
         greedy = johnson_greedy(variables, clauses)
-        listing = " ".join("(" + " ".join(str(l) for l in clause) + ")" for clause in clauses)
+        listing = " ".join(f"({' '.join(map(str, clause))})" for clause in clauses)
         prompt = (
             f"Boolean satisfiability (3-SAT). Find values for the {variables} variables x1 to x{variables} that "
             "make every clause below true. Each clause, in parentheses, is an OR of three literals: k stands for "

@@ -1,5 +1,6 @@
-"""How SetCover tasks are made: planted blocks, decoys and random subsets in random order, the exact
-CP-SAT cover, the most-new-elements greedy, wrong and hostile covers.
+"""How SetCover tasks are made: planted blocks, decoys and random subsets in random order, the
+counting lower bound (met by the planted blocks or the greedy cover on default tasks, so no search
+runs), the exact CP-SAT cover otherwise, the most-new-elements greedy, wrong and hostile covers.
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
 docstring of ``rlvr.families.set_cover``.
@@ -15,26 +16,46 @@ from rlvr.core import Task
 from rlvr.families.set_cover import FAMILY
 from rlvr.generators.optimisation import (
     HEURISTIC,
+    OPTIMAL,
+    NumpyWords,
     OptimisationGenerator,
     cp_sat_meta,
     new_cp_model,
     reference_record,
     run_cp_sat,
+    solver_meta,
 )
 from rlvr.verifiers.set_cover import evaluate_cover
 
 
 def most_new_elements_greedy(elements: int, subsets: list[list[int]]) -> list[int]:
-    members = [set(s) for s in subsets]
-    covered: set[int] = set()
+    """Repeatedly the subset covering most uncovered elements, ties to the lower index (subsets
+    and the uncovered elements as bitsets)."""
+    members = [sum(1 << e for e in set(subset)) for subset in subsets]
+    uncovered = (1 << elements) - 1
     chosen = []
-    while len(covered) < elements:
-        best = max(range(len(subsets)), key=lambda j: (len(members[j] - covered), -j))
-        if not members[best] - covered:
+    while uncovered:
+        best, gain = 0, -1
+        for j, bits in enumerate(members):
+            new = (bits & uncovered).bit_count()
+            if new > gain:
+                best, gain = j, new
+        if not gain:
             raise ValueError("the subsets do not cover the universe")
         chosen.append(best)
-        covered |= members[best]
+        uncovered &= ~members[best]
     return sorted(chosen)
+
+
+def counting_lower_bound(elements: int, subsets: list[list[int]]) -> int:
+    """The fewest subsets whose sizes add up to at least ``elements``, largest first: no cover
+    has fewer (its sizes add up to at least the universe's)."""
+    covered = 0
+    for count, size in enumerate(sorted((len(s) for s in subsets), reverse=True), start=1):
+        covered += size
+        if covered >= elements:
+            return count
+    raise ValueError("the subsets do not cover the universe")
 
 
 def solve_exact(elements: int, subsets: list[list[int]]):
@@ -67,20 +88,41 @@ class SetCoverGenerator(OptimisationGenerator):
         if planted_count > elements:
             raise ValueError(f"planted_sets must be at most elements = {elements}, got {planted_count}")
         block = elements / planted_count
-        subsets = [sorted(int(e) for e in part) for part in np.array_split(nprng.permutation(elements), planted_count)]
-        for count, size in ((decoys, decoy_size * block), (randoms, 0.5 * block)):
-            size = min(elements, max(1, int(np.floor(size + 0.5))))
-            for _ in range(count):
-                subsets.append(sorted(int(e) for e in nprng.choice(elements, size=size, replace=False)))
-        order = [int(i) for i in nprng.permutation(len(subsets))]
+        subsets = [sorted(part.tolist()) for part in np.array_split(nprng.permutation(elements), planted_count)]
+        sizes = [
+            (count, min(elements, max(1, int(np.floor(size + 0.5)))))
+            for count, size in ((decoys, decoy_size * block), (randoms, 0.5 * block))
+        ]
+        # numpy's choice(elements, size, replace=False) per subset, replayed exactly (2·size − 1 words each)
+        words = NumpyWords(nprng, expected_words=sum(count * (2 * size - 1) for count, size in sizes))
+        subsets += words.sorted_samples(elements, [size for count, size in sizes for _ in range(count)])
+        words.close()
+        order = nprng.permutation(len(subsets)).tolist()
         subsets = [subsets[i] for i in order]
         planted = sorted(order.index(j) for j in range(planted_count))
-        run, chosen = solve_exact(elements, subsets)
-        status = run.status
         greedy = most_new_elements_greedy(elements, subsets)
-        fallback = min(planted, greedy, key=len)
-        if chosen is None or len(fallback) < len(chosen):
-            chosen, status = fallback, HEURISTIC
+        fallback = min(planted, greedy, key=len)  # the planted blocks on a tie
+        bound = counting_lower_bound(elements, subsets)
+        if len(fallback) == bound:  # provably optimal: no search
+            chosen, status = fallback, OPTIMAL
+            meta = solver_meta(
+                "lower bound met (planted blocks or greedy cover)",
+                status,
+                len(chosen),
+                len(greedy),
+                effort=0.0,
+                effort_unit="CP-SAT deterministic seconds",
+                search_branches=0,
+                search_conflicts=0,
+                lower_bound=bound,
+                planted=planted,
+            )
+        else:
+            run, chosen = solve_exact(elements, subsets)
+            status = run.status
+            if chosen is None or len(fallback) < len(chosen):
+                chosen, status = fallback, HEURISTIC
+            meta = cp_sat_meta(run, status, len(chosen), len(greedy), lower_bound=bound, planted=planted)
         listing = "\n".join(f"S{j} = {{{', '.join(map(str, subset))}}}" for j, subset in enumerate(subsets))
         prompt = (
             f"Set cover. The universe is the {elements} elements 0 to {elements - 1}. There are {len(subsets)} "
@@ -97,7 +139,7 @@ class SetCoverGenerator(OptimisationGenerator):
                 "instance": {"elements": elements, "subsets": subsets},
                 "reference": reference_record(chosen, len(chosen), status),
             },
-            "meta": cp_sat_meta(run, status, len(chosen), len(greedy), planted=planted),
+            "meta": meta,
         }
 
     def greedy_solution(self, task: Task) -> list[int]:

@@ -1,5 +1,7 @@
-"""How VertexCover tasks are made: G(n, m) graphs, the exact CP-SAT cover, the maximum-degree
-greedy and its pruned cover, wrong and hostile covers.
+"""How VertexCover tasks are made: G(n, m) graphs, the exact cover as the complement of a largest
+independent set (the bitset branch and bound ``optimisation.maximum_independent_set``, CP-SAT
+when its node budget runs out), the maximum-degree greedy and its pruned cover, wrong and hostile
+covers.
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
 docstring of ``rlvr.families.vertex_cover``.
@@ -11,32 +13,40 @@ import random
 
 import numpy as np
 
+import rlvr.generators.optimisation as optimisation
 from rlvr.core import Task
 from rlvr.families.vertex_cover import FAMILY
 from rlvr.generators.optimisation import (
     HEURISTIC,
+    OPTIMAL,
     OptimisationGenerator,
     adjacency,
     cp_sat_meta,
     format_edges,
+    maximum_independent_set,
     new_cp_model,
     random_graph_by_edge_count,
     reference_record,
     run_cp_sat,
+    solver_meta,
 )
 from rlvr.verifiers.vertex_cover import evaluate_vertex_cover
 
 
 def maximum_degree_cover(vertices: int, edges: list[list[int]]) -> list[int]:
-    neighbours = adjacency(vertices, edges)
-    remaining = [set(n) for n in neighbours]
+    """Repeatedly the vertex touching most uncovered edges (ties to the lower index)."""
+    remaining = adjacency(vertices, edges)
+    degree = [len(n) for n in remaining]
     cover = []
-    while any(remaining):
-        vertex = max(range(vertices), key=lambda v: (len(remaining[v]), -v))
+    while vertices:
+        vertex = max(range(vertices), key=degree.__getitem__)  # the first of the highest degree
+        if not degree[vertex]:
+            break
         cover.append(vertex)
         for other in remaining[vertex]:
             remaining[other].discard(vertex)
-        remaining[vertex] = set()
+            degree[other] -= 1
+        remaining[vertex], degree[vertex] = set(), 0
     return sorted(cover)
 
 
@@ -76,11 +86,26 @@ class VertexCoverGenerator(OptimisationGenerator):
             raise ValueError(f"average_degree must be at most vertices − 1 = {vertices - 1}, got {degree}")
         edges = random_graph_by_edge_count(nprng, vertices, int(np.floor(vertices * degree / 2 + 0.5)))
         greedy = maximum_degree_cover(vertices, edges)
-        run, cover = solve_exact(vertices, edges)
-        status = run.status
         heuristic = pruned_cover(vertices, edges, greedy)
-        if cover is None or len(heuristic) < len(cover):
-            cover, status = heuristic, HEURISTIC
+        outside = sorted(set(range(vertices)) - set(heuristic))  # independent: the cover touches every edge
+        independent, nodes = maximum_independent_set(vertices, edges, outside, optimisation.INDEPENDENT_SET_NODE_LIMIT)
+        if independent is not None:  # a smallest cover is the complement of a largest independent set
+            cover, status = sorted(set(range(vertices)) - set(independent)), OPTIMAL
+            meta = solver_meta(
+                "branch and bound on the complement (bitsets, clique-cover bound)",
+                status,
+                len(cover),
+                len(greedy),
+                effort=nodes,
+                effort_unit="search nodes",
+                edges=len(edges),
+            )
+        else:  # the node budget ran out (large explicit graphs): CP-SAT decides
+            run, cover = solve_exact(vertices, edges)
+            status = run.status
+            if cover is None or len(heuristic) < len(cover):
+                cover, status = heuristic, HEURISTIC
+            meta = cp_sat_meta(run, status, len(cover), len(greedy), edges=len(edges), search_nodes=nodes)
         prompt = (
             f"Minimum vertex cover. The graph has {vertices} vertices, numbered 0 to {vertices - 1}, and "
             f"{len(edges)} edges:\n{format_edges(edges)}\n\n"
@@ -95,7 +120,7 @@ class VertexCoverGenerator(OptimisationGenerator):
                 "instance": {"vertices": vertices, "edges": edges},
                 "reference": reference_record(cover, len(cover), status),
             },
-            "meta": cp_sat_meta(run, status, len(cover), len(greedy), edges=len(edges)),
+            "meta": meta,
         }
 
     def greedy_solution(self, task: Task) -> list[int]:

@@ -5,7 +5,9 @@ the same job, at matched sizes, and times both in the same process, single-threa
 second over ``--n`` tasks (distinct seeds / indices), the best of ``--repeats`` rounds after a
 short warm-up (the median is recorded too), each round timing rlvr and reasoning-gym in turn so
 both see the same load on a shared machine. rlvr goes through the public ``rlvr.make_task``; reasoning-gym through
-``create_dataset(...)[index]`` (the dataset object is built outside the timed loop).
+``create_dataset(...)[index]`` (the dataset object is built outside the timed loop). Rows labelled "generator
+made once" time ``rlvr.make_generator(env).generate(seed, d, **params)`` with the generator made outside the
+loop, the rlvr counterpart of the prepared dataset object.
 
 Families (``--envs``, default: every family whose rlvr module imports)
   maze   rlvr/Maze-v0 at d = 0, 0.5, 1  vs  reasoning-gym ``maze`` with the same grid size and
@@ -156,7 +158,11 @@ def math_family() -> Family:
         module="rlvr.generators.math",
         peer_dataset="basic_arithmetic",
         levels=[
-            Level("d=0", [Side("d=0", {"difficulty": 0.0})], peer((2, 3), (1, 2))),
+            Level(
+                "d=0",
+                [Side("d=0", {"difficulty": 0.0}), Side("d=0, generator made once", {"difficulty": 0.0, **PREPARED})],
+                peer((2, 3), (1, 2)),
+            ),
             Level("d=0.5", [Side("d=0.5", {"difficulty": 0.5})], peer((2, 6), (1, 4))),
             Level("d=1", [Side("d=1", {"difficulty": 1.0})], peer((5, 8), (3, 6))),
             Level(
@@ -165,7 +171,11 @@ def math_family() -> Family:
                     Side(
                         "kinds=fraction_arithmetic, d=0.5: 3 operands, 1 nested bracket",
                         {"difficulty": 0.5, "kinds": "fraction_arithmetic"},
-                    )
+                    ),
+                    Side(
+                        "the same, generator made once",
+                        {"difficulty": 0.5, "kinds": "fraction_arithmetic", **PREPARED},
+                    ),
                 ],
                 Side("basic_arithmetic defaults: 2–6 terms, 1–4 digits", {}),
                 note="both: one arithmetic expression with an exact value; rlvr's operands are fractions",
@@ -182,7 +192,8 @@ def math_family() -> Family:
                     Side(
                         "kinds=number_theory, d=0: gcd / lcm / remainder / power remainder",
                         {"difficulty": 0.0, "kinds": "number_theory"},
-                    )
+                    ),
+                    Side("the same, generator made once", {"difficulty": 0.0, "kinds": "number_theory", **PREPARED}),
                 ],
                 Side("gcd defaults", {}),
                 peer_dataset="gcd",
@@ -205,10 +216,12 @@ def math_family() -> Family:
                 note="reasoning-gym has no counting-by-formula dataset",
             ),
         ],
-        note="rlvr/Math-v0 synthesises competition-style problems with exact answers (the arithmetic kinds in "
-        "Python integers and fractions, the algebra kinds in sympy); reasoning-gym's basic_arithmetic makes one "
+        note="rlvr/Math-v0 synthesises competition-style problems with exact answers (every kind in Python "
+        "integers and fractions, its LaTeX as sympy prints it); reasoning-gym's basic_arithmetic makes one "
         "arithmetic expression; the d levels pair easy/default/hard configurations, not equal problems; the "
-        "per-kind levels pair each kind with reasoning-gym's nearest dataset.",
+        "per-kind levels pair each kind with reasoning-gym's nearest dataset. Rows 'generator made once' call "
+        "rlvr.make_generator(env).generate(seed, d, **params) with the generator made outside the timed loop, "
+        "as the reasoning-gym dataset object is; the other rows go through rlvr.make_task per task.",
     )
 
 
@@ -285,11 +298,17 @@ def interleaved_rates(makers: list[Callable[[int], Any]], n: int, repeats: int) 
     return rates
 
 
+PREPARED = {"prepared": True}  # a Side config flag: time generator.generate, the generator made once
+
+
 def rlvr_maker(env_id: str, side: Side) -> Callable[[int], Any]:
     import rlvr
 
     options = dict(side.config)
     difficulty = options.pop("difficulty")
+    if options.pop("prepared", False):
+        generator = rlvr.make_generator(env_id)
+        return lambda i: generator.generate(i, difficulty, **options)
     return lambda i: rlvr.make_task(env_id, seed=i, difficulty=difficulty, **options)
 
 
@@ -634,10 +653,28 @@ def bytes_per_task(env_id: str, seeds: int) -> dict:
     return levels
 
 
-def worker_scaling(env_id: str, difficulty: float, target_s: float) -> dict:
+def written_run(env_id: str, count: int, difficulty: float, workers: int, file_format: str) -> None:
+    """What ``rlvr generate ENV -n count --workers w -o FILE --format file_format`` does, in this
+    process: the rows made where the tasks are (``encode``), streamed into a temporary file."""
+    import tempfile
+
+    import rlvr
+    from rlvr.cli import plan_output, row_encoder, write_tasks
+
+    with tempfile.TemporaryDirectory(prefix="bench-rows-") as directory:
+        suffix = "jsonl" if file_format == "jsonl" else "parquet"
+        output = plan_output("-o", f"{directory}/out.{suffix}", file_format)
+        rows = rlvr.iter_generate(
+            env_id, count, 0, difficulty, workers, allow_duplicates=True, encode=row_encoder(output)
+        )
+        write_tasks(rows, output, encoded=True)
+
+
+def worker_scaling(env_id: str, difficulty: float, target_s: float, write: str | None = None) -> dict:
     """Tasks per second of ``rlvr.generate(env_id, count, …, workers=w)`` for w = 1 and 2 (the
     train split, repeats allowed so no env runs out), over enough positions for about
-    ``target_s`` seconds of single-process work. Each call starts its own pool, as a user's does,
+    ``target_s`` seconds of single-process work; with ``write`` (a format), of writing them to
+    a file as ``rlvr generate`` does instead (``written_run``). Each call starts its own pool, as a user's does,
     so the two-worker rate includes starting two workers, each importing the env's generator
     module (unless the forkserver preloaded it: only the first env's is) and building its
     generator; ``pool_start_s`` is that cost alone, timed by a two-task, two-worker call. On a
@@ -658,13 +695,17 @@ def worker_scaling(env_id: str, difficulty: float, target_s: float) -> dict:
     rates, seconds, cpu = {}, {}, {}
     for workers in (1, 2):
         started, cpu_started = time.perf_counter(), time.process_time()
-        rlvr.generate(env_id, count, 0, difficulty, workers=workers, allow_duplicates=True)
+        if write:
+            written_run(env_id, count, difficulty, workers, write)
+        else:
+            rlvr.generate(env_id, count, 0, difficulty, workers=workers, allow_duplicates=True)
         seconds[workers] = time.perf_counter() - started
         cpu[workers] = (time.process_time() - cpu_started) / count
         rates[workers] = count / seconds[workers]
     return {
         "env_id": env_id,
         "difficulty": difficulty,
+        "written_as": write,
         "tasks": count,
         "one_worker_tasks_per_s": round(rates[1], 1),
         "two_workers_tasks_per_s": round(rates[2], 1),
@@ -687,6 +728,11 @@ def rows_main(argv: list[str]) -> int:
         "--target-s", type=float, default=2.0, help="single-process seconds of work per env for the scaling"
     )
     parser.add_argument("--skip-workers", action="store_true")
+    parser.add_argument(
+        "--write",
+        choices=("jsonl", "parquet", "verl", "hf"),
+        help="time writing the tasks to a file of this format (rlvr generate's path) instead of rlvr.generate",
+    )
     parser.add_argument("--skip-bytes", action="store_true", help="keep the byte sizes of an earlier run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -705,11 +751,13 @@ def rows_main(argv: list[str]) -> int:
         )
     scaling = []
     if not args.skip_workers:
+        what = f"writing {args.write}" if args.write else "rlvr.generate"
         print(
-            f"\n1 vs 2 worker processes at d={args.workers_difficulty:g} (ideal 2.0×; the machine's other load counts)"
+            f"\n1 vs 2 worker processes at d={args.workers_difficulty:g}, {what} (ideal 2.0×; the machine's other "
+            "load counts)"
         )
         for env_id in envs:
-            row = worker_scaling(env_id, args.workers_difficulty, args.target_s)
+            row = worker_scaling(env_id, args.workers_difficulty, args.target_s, args.write)
             scaling.append(row)
             print(
                 f"  {env_id:<26} {row['one_worker_tasks_per_s']:>10,.1f}/s  "
@@ -729,7 +777,8 @@ def rows_main(argv: list[str]) -> int:
     if sizes:
         result["bytes_per_task"] = {"seeds_per_level": args.seeds, "envs": sizes, **measured}
     if scaling:
-        result["workers"] = {"difficulty": args.workers_difficulty, "rows": scaling, **measured}
+        key = f"workers_writing_{args.write}" if args.write else "workers"
+        result[key] = {"difficulty": args.workers_difficulty, "rows": scaling, **measured}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {args.out}")

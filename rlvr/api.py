@@ -43,6 +43,12 @@ Uniqueness  ``generate`` and ``generate_mix`` return no two tasks with the same 
             nothing new — a ``FewerDistinctTasks`` error (a ValueError) names how many distinct
             tasks were found and in how many draws. ``estimate_distinct`` samples an estimate.
 
+Workers     with ``workers`` > 1 each worker process makes a chunk of consecutive positions (their
+            tasks and content keys, and with ``encode`` the caller's rows: ``rlvr generate``
+            has its JSON lines / Parquet rows made there) and sends it back as one pickled
+            payload; the caller's process only loads payloads, keeps order and checks
+            uniqueness by the keys, so the tasks and their order are those of one process.
+
 ``backend="ray"`` runs the same work on a Ray cluster (``address``: None starts a local Ray,
 ``"auto"`` or ``"ray://host:10001"`` joins one; an already initialised Ray is used as it is), in
 ``workers`` concurrent remote calls; see ``rlvr.integrations.ray_backend``.
@@ -55,12 +61,15 @@ import concurrent.futures as futures
 import contextlib
 import dataclasses
 import functools
+import gc
 import hashlib
 import itertools
 import json
 import multiprocessing
+import multiprocessing.forkserver
 import numbers
 import os
+import pickle
 import random
 import re
 import signal
@@ -260,6 +269,24 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _forkserver(preload: Iterable[str]) -> multiprocessing.context.BaseContext:
+    """The forkserver context, asked to preload ``rlvr.api`` and the generator modules of the
+    env ids ``preload`` (which takes effect only if the forkserver is not running yet)."""
+    context = multiprocessing.get_context("forkserver")
+    modules = ["rlvr.api", *sorted({get_spec(env_id).generator.partition(":")[0] for env_id in preload})]
+    context.set_forkserver_preload(modules)
+    return context
+
+
+def start_worker_server(preload: Iterable[str]) -> None:
+    """Start the forkserver that process pools fork their workers from, if it is not running,
+    without waiting for it: it imports ``rlvr.api`` and ``preload``'s generator modules while
+    the caller goes on (``rlvr generate`` checks its parts meanwhile), so a pool made later
+    starts its workers sooner."""
+    _forkserver(preload)
+    multiprocessing.forkserver.ensure_running()
+
+
 def make_executor(workers: int | None, backend: str, preload: Iterable[str] = ()) -> futures.Executor:
     """``workers`` threads (``backend="thread"``) or forkserver processes (otherwise).
     ``preload``: env ids whose generator modules the forkserver imports when this call starts
@@ -267,10 +294,7 @@ def make_executor(workers: int | None, backend: str, preload: Iterable[str] = ()
     count = workers or os.cpu_count() or 1
     if backend == "thread":
         return futures.ThreadPoolExecutor(count)
-    context = multiprocessing.get_context("forkserver")
-    modules = ["rlvr.api", *sorted({get_spec(env_id).generator.partition(":")[0] for env_id in preload})]
-    context.set_forkserver_preload(modules)  # takes effect only if the forkserver is not running yet
-    return futures.ProcessPoolExecutor(count, mp_context=context, initializer=_ignore_interrupts)
+    return futures.ProcessPoolExecutor(count, mp_context=_forkserver(preload), initializer=_ignore_interrupts)
 
 
 @contextlib.contextmanager
@@ -333,16 +357,49 @@ def verify_batch(
     return scoring.score(zip(tasks, responses), backend, workers, address=address)
 
 
-def _generate_chunk(
-    job: tuple[str, list[int], float, str | None, dict, bool],
-) -> tuple[list[tuple[Task, bytes | None]], float]:
-    """A worker's chunk: (task, key) pairs of ``keyed_task_maker`` for its seeds, and the seconds
-    they took (the parent sizes later chunks by it)."""
-    started = time.perf_counter()
-    env_id, seeds, difficulty, split, options, keys = job
-    options = dict(options)  # the job's own dict may be shared (a thread pool passed as ``pool``)
+def encoded_task_maker(
+    env_id: str, difficulty: float, split: str | None, options: dict, keys: bool, encode: Callable[[Task], Any] | None
+) -> Callable[[int], tuple[Any, bytes | None]]:
+    """``keyed_task_maker`` (``options`` may hold ``hint``) with each task passed through
+    ``encode`` when one is given: position → (task or ``encode(task)``, key)."""
+    options = dict(options)  # the caller's dict may be shared (a thread pool passed as ``pool``)
     make = keyed_task_maker(env_id, difficulty, split, options.pop("hint", 0.0), options, keys)
-    return [make(seed) for seed in seeds], time.perf_counter() - started
+    if encode is None:
+        return make
+
+    def make_encoded(seed: int) -> tuple[Any, bytes | None]:
+        task, key = make(seed)
+        return encode(task), key
+
+    return make_encoded
+
+
+def _generate_chunk(
+    job: tuple[str, list[int], float, str | None, dict, bool, Callable[[Task], Any] | None],
+) -> tuple[bytes, int, float]:
+    """A worker's chunk: the (task, key) pairs of ``encoded_task_maker`` for its seeds pickled
+    as one payload (``unpack_chunk`` reads it), how many there are, and the seconds making and
+    pickling them took (the parent sizes later chunks by it). One bytes object crosses the pipe,
+    so the pool's result thread copies it and nothing more."""
+    started = time.perf_counter()
+    env_id, seeds, difficulty, split, options, keys, encode = job
+    make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
+    payload = pickle.dumps([make(seed) for seed in seeds], protocol=pickle.HIGHEST_PROTOCOL)
+    return payload, len(seeds), time.perf_counter() - started
+
+
+def unpack_chunk(payload: bytes) -> list:
+    """``pickle.loads(payload)`` with the cyclic garbage collector paused (and restored as it
+    was). A chunk is thousands of new containers (a task's dicts and lists); with the collector
+    running, loading them triggers young-generation passes over and over, which cost several
+    times the loading itself for tasks of many small lists (GraphColoring's edges)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(payload)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 CHUNK_SECONDS = 0.05  # of one worker's time per chunk, once the task's cost is known
@@ -358,15 +415,16 @@ def _ordered_chunks(
     options: dict,
     chunking: tuple[int, int, int],
     keys: bool,
-) -> Iterator[tuple[Task, bytes | None]]:
-    """(task, key) pairs of ``positions`` in order (``keyed_task_maker``): serially, or on
-    ``pool`` in chunks, ``chunking`` = (first chunk size, largest, chunks in flight); more are
-    submitted as results are read, so memory stays flat in the count. Chunks grow from the first
-    size towards ``CHUNK_SECONDS`` of work each as finished chunks show what a task costs, so
-    cheap tasks are not drowned in inter-process overhead."""
-    options = dict(options)
+    encode: Callable[[Task], Any] | None = None,
+) -> Iterator[tuple[Any, bytes | None]]:
+    """(task, key) pairs of ``positions`` in order (``encoded_task_maker``: ``encode(task)`` in
+    place of the task when ``encode`` is given): serially, or on ``pool`` in chunks, ``chunking``
+    = (first chunk size, largest, chunks in flight); more are submitted as results are read, so
+    memory stays flat in the count. Chunks grow from the first size towards ``CHUNK_SECONDS`` of
+    work each as finished chunks show what a task costs, so cheap tasks are not drowned in
+    inter-process overhead."""
     if pool is None:
-        make = keyed_task_maker(env_id, difficulty, split, options.pop("hint", 0.0), options, keys)
+        make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
         for seed in positions:
             yield make(seed)
         return
@@ -376,18 +434,18 @@ def _ordered_chunks(
     def submit() -> bool:
         seeds = list(itertools.islice(positions, size))
         if seeds:
-            pending.append(pool.submit(_generate_chunk, (env_id, seeds, difficulty, split, options, keys)))
+            pending.append(pool.submit(_generate_chunk, (env_id, seeds, difficulty, split, options, keys, encode)))
         return bool(seeds)
 
     try:
         while len(pending) < window and submit():
             pass
         while pending:
-            made, seconds = pending.popleft().result()
+            payload, made, seconds = pending.popleft().result()
             if made:
-                size = max(1, min(largest, round(CHUNK_SECONDS * len(made) / max(seconds, 1e-6))))
+                size = max(1, min(largest, round(CHUNK_SECONDS * made / max(seconds, 1e-6))))
             submit()
-            yield from made
+            yield from unpack_chunk(payload)
     finally:
         for future in pending:
             future.cancel()
@@ -457,15 +515,22 @@ def iter_generate(
     backend: str = "process",
     address: str | None = None,
     pool: futures.Executor | None = None,
+    encode: Callable[[Task], Any] | None = None,
     **options: Any,
-) -> Iterator[Task]:
+) -> Iterator[Any]:
     """``n`` tasks of ``split``'s stream from position ``seed`` on, in order: positions ``seed,
     seed+1, …``, skipping any task whose content an earlier one had unless ``allow_duplicates``
     (then exactly positions ``seed … seed+n-1``). Made in ``workers`` local processes
     (``backend="process"``; or on ``pool``, an executor the caller owns) or concurrent remote
     calls on the Ray cluster at ``address`` (``backend="ray"``; ``workers=None``: every CPU of
     the cluster). ``options`` as ``make_task``. The arguments are checked here; the tasks are
-    made as the iterator is read, a bounded number ahead."""
+    made as the iterator is read, a bounded number ahead.
+
+    ``encode``: a picklable function of a task (a writer's row: a JSON line, a Parquet row);
+    the iterator then yields ``encode(task)`` for each task, computed where the task is made
+    (in the local worker processes; with Ray, in the caller), so the caller's process only
+    receives finished rows. The same tasks are chosen either way (uniqueness goes by the tasks'
+    content keys)."""
     env_id = canonical_env_id(env_id)
     check_count("n", n)
     difficulty = canonical_difficulty(difficulty)
@@ -479,8 +544,11 @@ def iter_generate(
     if backend == "ray":
         block = max(1, min(n + n // 8 + 16, 4096))
         made = _ray_positions(env_id, positions, difficulty, split, options, workers, address, block)
-        return made if allow_duplicates else distinct_tasks(made, n, env_id, difficulty, split)
-    return _iter_generate_locally(env_id, n, positions, difficulty, workers, split, allow_duplicates, options, pool)
+        tasks = made if allow_duplicates else distinct_tasks(made, n, env_id, difficulty, split)
+        return tasks if encode is None else map(encode, tasks)
+    return _iter_generate_locally(
+        env_id, n, positions, difficulty, workers, split, allow_duplicates, options, pool, encode
+    )
 
 
 def _chunking(n: int, workers: int) -> tuple[int, int, int]:
@@ -501,13 +569,14 @@ def _iter_generate_locally(
     allow_duplicates: bool,
     options: dict,
     pool: futures.Executor | None,
-) -> Iterator[Task]:
+    encode: Callable[[Task], Any] | None,
+) -> Iterator[Any]:
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
         if pool is None and count > 1 and n > 1:
             pool = stack.enter_context(running_executor(workers, "process", preload=[env_id]))
         made = _ordered_chunks(
-            pool, env_id, positions, difficulty, split, options, _chunking(n, count), keys=not allow_duplicates
+            pool, env_id, positions, difficulty, split, options, _chunking(n, count), not allow_duplicates, encode
         )
         yield from (
             (task for task, _ in made) if allow_duplicates else _distinct_keyed(made, n, env_id, difficulty, split)
@@ -615,17 +684,19 @@ def iter_generate_mix(
     *,
     split: str | None = "train",
     allow_duplicates: bool = False,
+    encode: Callable[[Task], Any] | None = None,
     **options: Any,
-) -> Iterator[Task]:
+) -> Iterator[Any]:
     """The tasks of ``mix_parts(envs, n, difficulty)``, each part the ``iter_generate`` stream of
     its (env, difficulty, options) from position ``seed``, interleaved in an order fixed by
     ``seed`` (a seeded shuffle of the part labels). ``options`` apply to every part (an entry's
-    own options win). Local processes only; one pool serves every part. The arguments are
-    checked here; the tasks are made as the iterator is read."""
+    own options win). Local processes only; one pool serves every part. ``encode`` as
+    ``iter_generate``'s (made in the workers). The arguments are checked here; the tasks are
+    made as the iterator is read."""
     check_workers(workers)
     check_split(split)
     parts = mix_parts(envs, n, difficulty)
-    return _interleave(parts, n, seed, workers, split, allow_duplicates, options)
+    return _interleave(parts, n, seed, workers, split, allow_duplicates, options, encode)
 
 
 def _interleave(
@@ -636,7 +707,8 @@ def _interleave(
     split: str | None,
     allow_duplicates: bool,
     options: dict,
-) -> Iterator[Task]:
+    encode: Callable[[Task], Any] | None,
+) -> Iterator[Any]:
     order = [index for index, part in enumerate(parts) for _ in range(part.count)]
     random.Random(f"rlvr-mix|{int(seed)}").shuffle(order)
     count = workers or os.cpu_count() or 1
@@ -653,6 +725,7 @@ def _interleave(
                 split=split,
                 allow_duplicates=allow_duplicates,
                 pool=pool,
+                encode=encode,
                 **group_options(part.env_id, {**options, **part.options}).for_tasks(),
             )
             for part in parts

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import inspect
 import itertools
 import json
@@ -69,7 +70,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import rlvr
-from rlvr.core import Task, canonical_difficulty, iter_tasks, save_tasks
+from rlvr.core import Task, canonical_difficulty, iter_tasks, task_schema, write_parquet_rows
 
 DEMO_DIFFICULTIES = (0.0, 0.5, 1.0)
 OUTPUT_FORMATS = ("auto", "jsonl", "parquet", "hf", "verl")
@@ -299,6 +300,25 @@ def shard_path(path: Path, index: int) -> Path:
     return path.with_name(f"{path.stem}-{index:05d}{path.suffix}")
 
 
+def row_encoder(output: Output, split: str = "train") -> Callable[[Task], Any]:
+    """What ``write_tasks`` makes of each task for ``output`` (its canonical JSON line, a
+    Parquet / HF / verl row), as a picklable function, so ``rlvr generate`` can have its worker
+    processes make the rows (``iter_generate_mix(encode=…)``) and pass them with ``encoded``."""
+    if output.path is None or output.file_format == "jsonl":
+        return Task.to_json
+    if output.file_format == "hf":
+        from rlvr.integrations import hf
+
+        return hf.task_row
+    if output.file_format == "verl":
+        from rlvr.integrations import verl
+
+        return functools.partial(verl.verl_row, index=0, split=split)  # write_rows numbers them
+    from rlvr.core import _parquet_row
+
+    return _parquet_row
+
+
 def write_tasks(
     tasks: Iterable[Task],
     output: str | Output,
@@ -307,6 +327,7 @@ def write_tasks(
     metadata: dict | None = None,
     shard_size: int | None = None,
     split: str = "train",
+    encoded: bool = False,
 ) -> Written:
     """Save ``tasks`` in one of ``OUTPUT_FORMATS`` (see ``plan_output``), streamed: JSON lines a
     line at a time, Parquet in row groups, HF through ``Dataset.from_generator``. Every file
@@ -314,12 +335,14 @@ def write_tasks(
     ``<stem>-00000<suffix>``, … of that many rows (HF: that many rows per Arrow file); verl's
     ``extra_info.index`` counts across the shards. ``metadata`` (provenance, with the shard's
     index and first row added) goes into Parquet's key-value metadata, the HF dataset's
-    description, or a ``<output>.provenance.json`` sidecar next to JSON lines."""
+    description, or a ``<output>.provenance.json`` sidecar next to JSON lines. ``encoded``:
+    ``tasks`` are the rows ``row_encoder(output, split)`` made of the tasks."""
     output = output if isinstance(output, Output) else plan_output("-o", str(output), file_format)
+    rows = iter(tasks) if encoded else map(row_encoder(output, split), tasks)
     if output.path is None:
         count = 0
-        for task in tasks:
-            sys.stdout.write(task.to_json() + "\n")
+        for line in rows:
+            sys.stdout.write(line + "\n")
             count += 1
         sys.stdout.flush()
         return Written(count, ("stdout",))
@@ -327,9 +350,9 @@ def write_tasks(
         from rlvr.integrations import hf
 
         with atomic_path(output.path, directory=True) as temporary:
-            count = hf.save(tasks, temporary, metadata=metadata, shard_rows=shard_size)
+            count = hf.save(rows, temporary, metadata=metadata, shard_rows=shard_size, encoded=True)
         return Written(count, (str(output.path),))
-    stream = iter(tasks)
+    stream = rows
     paths: list[Path] = []
     count = 0
     with contextlib.ExitStack() as stack:
@@ -340,15 +363,17 @@ def write_tasks(
             head = next(batch, None)
             if head is None and (shard_size and index > 0):
                 break
-            rows = chain([head], batch) if head is not None else iter(())
+            shard = chain([head], batch) if head is not None else iter(())
             temporary = stack.enter_context(atomic_path(target))
             shard_metadata = None if metadata is None else {**metadata, "shard": {"index": index, "first_row": count}}
             if output.file_format == "verl":
                 from rlvr.integrations import verl
 
-                written = verl.export_parquet(rows, temporary, split, start_index=count, metadata=shard_metadata)
+                written = verl.write_rows(shard, temporary, start_index=count, metadata=shard_metadata)
+            elif output.file_format == "parquet":
+                written = write_parquet_rows(shard, temporary, task_schema(shard_metadata))
             else:
-                written = save_tasks(rows, temporary, output.file_format, metadata=shard_metadata)
+                written = write_lines(shard, temporary)
             count += written
             paths.append(target)
             if not shard_size or written < shard_size:
@@ -360,6 +385,16 @@ def write_tasks(
                 encoding="utf-8",
             )
     return Written(count, tuple(map(str, paths)))
+
+
+def write_lines(lines: Iterable[str], path: Path) -> int:
+    """JSON lines, one task's canonical JSON a line; returns how many."""
+    count = 0
+    with open(path, "w", encoding="utf-8") as handle:
+        for line in lines:
+            handle.write(line + "\n")
+            count += 1
+    return count
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -612,7 +647,7 @@ def provenance(args: argparse.Namespace, **fields: Any) -> dict:
 def cmd_generate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from rlvr.api import FewerDistinctTasks, mix_parts
+    from rlvr.api import FewerDistinctTasks, mix_parts, start_worker_server
 
     output = plan_output("-o", args.output, args.format)
     if output.file_format in ("hf", "verl"):
@@ -623,10 +658,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     difficulty = args.difficulty if args.difficulty is None or len(args.difficulty) > 1 else args.difficulty[0]
     with user_input("see 'rlvr generate --help' for the mixture format"):
         parts = mix_parts(entries, args.n, difficulty)
+    if args.backend == "process" and (args.workers or 1) > 1 and args.n > 1:
+        start_worker_server(part.env_id for part in parts)  # imports its modules while the parts are checked
     for part in parts:  # a bad parameter, option or dataset fails before any output
         first_task(part.env_id, args.seed, part.difficulty, part.options, args.split)
     if args.backend == "ray" and len(parts) > 1:
         raise UsageError("--backend ray makes one env at one difficulty per run, give one env and one --difficulty")
+    encode = row_encoder(output, args.split or SPLIT_ALL)
     if args.backend == "ray":
         part = parts[0]
         tasks = rlvr.iter_generate(
@@ -639,9 +677,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
             allow_duplicates=args.allow_duplicates,
             backend="ray",
             address=args.address,
+            encode=encode,
             **part.options,
         )
-    else:
+    else:  # the worker processes make the output's rows too
         tasks = rlvr.iter_generate_mix(
             entries,
             args.n,
@@ -650,6 +689,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             _workers(args),
             split=args.split,
             allow_duplicates=args.allow_duplicates,
+            encode=encode,
         )
     metadata = provenance(
         args,
@@ -663,7 +703,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     progress = tqdm(tasks, total=args.n, unit="task", disable=args.quiet, file=sys.stderr, delay=1.0)
     try:
         written = write_tasks(
-            progress, output, metadata=metadata, shard_size=args.shard_size, split=args.split or SPLIT_ALL
+            progress, output, metadata=metadata, shard_size=args.shard_size, split=args.split or SPLIT_ALL, encoded=True
         )
     except FewerDistinctTasks as error:
         raise UsageError(f"{error} (--allow-duplicates)") from None

@@ -72,21 +72,27 @@ def row_task(row: dict) -> Task:
     return Task.from_dict(row)
 
 
-def _rows(tasks: Iterable[Task]):
-    for task in tasks:
-        yield task_row(task)
+def _rows(tasks: Iterable[Task], encoded: bool):
+    yield from tasks if encoded else map(task_row, tasks)
 
 
-def to_dataset(tasks: Iterable[Task], metadata: dict | None = None, cache_dir: str | Path | None = None):
+def to_dataset(
+    tasks: Iterable[Task],
+    metadata: dict | None = None,
+    cache_dir: str | Path | None = None,
+    *,
+    encoded: bool = False,
+):
     """A ``datasets.Dataset`` with one row per task (see the module docstring), built from a
     generator (``Dataset.from_generator``: rows go to an Arrow file in ``cache_dir`` as they
-    come, not into memory); ``metadata`` (provenance) becomes the dataset's description as JSON."""
+    come, not into memory); ``metadata`` (provenance) becomes the dataset's description as JSON.
+    ``encoded``: ``tasks`` are rows ``task_row`` already made (in worker processes, say)."""
     import datasets
 
     dataset = datasets.Dataset.from_generator(
         _rows,
         features=features(),
-        gen_kwargs={"tasks": tasks},
+        gen_kwargs={"tasks": tasks, "encoded": encoded},
         cache_dir=None if cache_dir is None else str(cache_dir),
         fingerprint=f"rlvr-{uuid.uuid4().hex}",
     )
@@ -142,13 +148,18 @@ def iter_dataset(dataset):
 
 
 def save(
-    tasks: Iterable[Task], directory: str | Path, metadata: dict | None = None, shard_rows: int | None = None
+    tasks: Iterable[Task],
+    directory: str | Path,
+    metadata: dict | None = None,
+    shard_rows: int | None = None,
+    *,
+    encoded: bool = False,
 ) -> int:
     """Write ``tasks`` with ``save_to_disk`` (Arrow files of at most ``shard_rows`` rows when
     given), streamed through a temporary Arrow cache that is removed afterwards; returns the
-    number of rows."""
+    number of rows. ``encoded`` as ``to_dataset``'s."""
     with tempfile.TemporaryDirectory(prefix=".rlvr-hf-cache-", dir=Path(directory).absolute().parent) as cache:
-        dataset = to_dataset(tasks, metadata, cache_dir=cache)
+        dataset = to_dataset(tasks, metadata, cache_dir=cache, encoded=encoded)
         shards = None if not shard_rows else max(1, -(-len(dataset) // shard_rows))
         dataset.save_to_disk(str(directory), num_shards=shards)
         count = len(dataset)

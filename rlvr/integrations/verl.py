@@ -12,7 +12,9 @@ Parquet layout, so rlvr tasks train in verl with two config lines.
     extra_info                    ``{"split", "index", "task_id", "difficulty", "seed"}``; ``index``
                                   counts from ``start_index`` (unique across the shards of one output)
   Rows are streamed in row groups; ``metadata`` (provenance) is stored in the Parquet key-value
-  metadata under ``"rlvr"``. ``read_tasks(path)`` reads the tasks back, images included;
+  metadata under ``"rlvr"``. ``write_rows(rows, path)`` writes rows ``verl_row`` already made
+  (``rlvr generate`` makes them in its worker processes). ``read_tasks(path)`` reads the tasks
+  back, images included;
   ``export_mix(envs, n, path, …)`` writes a mixture (``rlvr.generate_mix``) directly.
 ``compute_score(data_source, solution_str, ground_truth, extra_info=None)``
     rebuilds the task from ``ground_truth`` and verifies ``solution_str`` with its env's verifier;
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -114,13 +116,26 @@ def export_parquet(
     gets ``extra_info.index = start_index + i`` (a sharded output passes the rows written
     before, so indices are unique across files); ``metadata`` (provenance) goes into the
     Parquet key-value metadata under ``"rlvr"``. Returns the number of rows."""
+    rows = (verl_row(task, 0, split, system_prompt) for task in tasks)
+    return write_rows(rows, path, start_index=start_index, metadata=metadata)
+
+
+def write_rows(rows: Iterable[dict], path: str | Path, *, start_index: int = 0, metadata: dict | None = None) -> int:
+    """``export_parquet`` of rows already made by ``verl_row`` (in worker processes, say):
+    each row's ``extra_info.index`` is set here to ``start_index`` plus its place in ``rows``,
+    whatever it was made with."""
     from rlvr.core import PROVENANCE_KEY, write_parquet_rows
 
     table_schema = schema()
     if metadata is not None:
         table_schema = table_schema.with_metadata({PROVENANCE_KEY: json.dumps(metadata, sort_keys=True, default=str)})
-    rows = (verl_row(task, start_index + offset, split, system_prompt) for offset, task in enumerate(tasks))
-    return write_parquet_rows(rows, path, table_schema)
+    return write_parquet_rows(_indexed(rows, start_index), path, table_schema)
+
+
+def _indexed(rows: Iterable[dict], start_index: int) -> Iterator[dict]:
+    for index, row in enumerate(rows, start_index):
+        row["extra_info"]["index"] = index
+        yield row
 
 
 def export_mix(

@@ -35,7 +35,7 @@ SAMPLES = {
 }
 DIFFICULTIES = (0.0, 0.5, 1.0)
 HOSTILE_DEADLINE_S = 2.0
-WORKER_THREE = r"2 + \sin^2 x + \cos^2 x"  # outside the native grammar: judged in the worker
+WORKER_THREE = r"\lfloor 3.5 \rfloor"  # outside the native grammar: judged in the worker
 SLACK_S = 3.0  # process start-up and scheduling on a loaded 2-core machine
 
 HOSTILE = {
@@ -650,7 +650,7 @@ def test_concurrent_threads_get_right_verdicts(verifier):
     results = [None] * len(tasks)
 
     def check(index: int) -> None:
-        results[index] = verifier.verify(tasks[index], boxed(rf"{index} + \sin^2 x + \cos^2 x - 1"))
+        results[index] = verifier.verify(tasks[index], boxed(rf"\lfloor {index}.5 \rfloor"))
 
     threads = [threading.Thread(target=check, args=(i,)) for i in range(len(tasks))]
     for thread in threads:
@@ -1288,3 +1288,138 @@ def test_text_scans_stay_linear_on_long_runs(verifier, gold, response):
     start = time.perf_counter()
     verdict = verifier.verify(any_task(gold), response)
     assert time.perf_counter() - start < 1.0 + SLACK_S and len(verdict.reason) <= 300, (gold, verdict)
+
+
+# --------------------------------------------------------------------------------------------
+# Formulas (rlvr.verifiers.math_formulas): functions, powers, sums, decided in-process
+# --------------------------------------------------------------------------------------------
+
+FORMULA_PAIRS = [  # (gold, answer, correct): each decided without the worker
+    (r"\tan^2(y)+1", r"\sec^2(y)", True),
+    (r"\sec x", r"\frac1{\cos x}", True),
+    (r"\sin(90^{\circ}-x)", r"\cos(x)", True),
+    (r"\sin 30^\circ", r"\frac{1}{2}", True),
+    (r"\cos 2x", r"\cos^2 x - \sin^2 x", True),
+    (r"\sin(x)=\frac{42}{59}", r"\cos(x)=\frac{42}{59}", False),
+    (r"\frac{\sqrt{\sqrt{11}+\sqrt{194}}}{15+2\sqrt{33}}", r"\frac{\sqrt{\sqrt{11}+\sqrt{194}}}{2\sqrt{33}+15}", True),
+    (
+        r"x_{1}=10^{\frac{-5+\sqrt{13}}{6}},\quad x_{2}=10^{\frac{-5-\sqrt{13}}{6}}",
+        r"10^{\frac{\sqrt{13} - 5}{6}}, 10^{-\frac{5 + \sqrt{13}}{6}}",
+        True,
+    ),
+    (
+        r"x_{1}=10^{\frac{-5+\sqrt{13}}{6}},\quad x_{2}=10^{\frac{-5-\sqrt{13}}{6}}",
+        r"10^{\frac{\sqrt{13} - 5}{6}}, 10^{\frac{5 + \sqrt{13}}{6}}",
+        False,
+    ),
+    (r"F_n = \sum_{k=0}^{n-1} F_k F_{n-k-1}", r"F_n = \sum_{k=0}^{n-1} F_{n-k-1} F_k", True),
+    (r"F_n = \sum_{k=0}^{n-1} F_k F_{n-k-1}", r"F_n = \sum_{k=0}^{n-2} F_k F_{n-k-2}", False),
+    (r"\sum_{k=1}^{10} k^2", "385", True),
+    (r"1\leq|z|\leq \frac{3}{2}", r"z \in \left[-\frac{3}{2}, -1\right] \cup \left[1, \frac{3}{2}\right]", True),
+    (r"1\leq|z|\leq \frac{3}{2}", r"z \in \left[-\frac{3}{2}, \frac{3}{2}\right]", False),
+    (r"|x| < 3", "(-3, 3)", True),
+    (
+        r"\begin{pmatrix}\frac{1}{3\sqrt[3]{x}^2}&0\\-\sin(x)&0\end{pmatrix}",
+        r"\begin{pmatrix}\frac{1}{3x^{2/3}}&0\\-\sin(x)&0\end{pmatrix}",
+        True,
+    ),
+    (r"\log_2 8", "3", True),
+    (r"\ln 4", r"2\ln 2", True),
+    (r"\ln 2", r"\ln 3", False),
+    (r"e^{x+2}", r"e^x e^2", True),
+    (r"1 - \frac{1}{\mathrm{e}}", r"1 + \frac{1}{\mathrm{e}}", False),
+    (r"\frac{1}{x+1}", r"\frac{2}{2x+2}", True),
+    (r"\frac{1}{x+1}", r"\frac{1}{x+2}", False),
+    (r"p = -1 \text{ and } p = \dfrac{15}{8}", r"p=-1,p=\frac{15}{8}", True),
+    (r"\frac{\sqrt{3}}{3} \approx 0.577", r"\frac{\sqrt{3}}{3}", True),
+    (r"\sum_{k=1}^{n}\sum_{j=1}^{k} k j^2", r"\sum_{k=1}^{n}\sum_{j=1}^{k} k^2 j", False),  # bound names kept apart
+    ("-2", r"(-8)^{1/3}", False),  # the principal cube root
+]
+
+
+@pytest.mark.parametrize("gold, answer, correct", FORMULA_PAIRS)
+def test_formulas_are_decided_in_process(verifier, gold, answer, correct):
+    verdict = verifier.verify(any_task(gold), boxed(answer))
+    assert verdict.correct == correct, (gold, answer, verdict)
+    assert verdict.details["path"] in ("native", "screen"), verdict
+
+
+# Answers a policy would try against the formula path: near-identities and tiny perturbations
+# that no double-precision check can tell apart, branch tricks, undefined values. None may score.
+FORMULA_ATTACKS = [
+    (r"\sin x", r"\sin x + 10^{-60}"),
+    (r"\sin x", r"\sin(x + 2\pi \cdot 10^{-20})"),
+    (r"\sin x", r"\sin x \cdot e^{10^{-20}}"),
+    ("1", r"\sin^2 x + \cos^2 x + 10^{-50}"),
+    (r"\tan x", r"\frac{\sin x}{\cos x} + 10^{-30}"),
+    ("-1", r"\cos\frac{355}{113}"),  # 355/113 is π to 7 digits
+    (r"640320^3+744", r"e^{\pi\sqrt{163}}"),  # an integer to 12 digits
+    (r"\sqrt{2}", r"2\sin\frac{\pi}{4} + 10^{-40}"),
+    (r"\frac{\sqrt{2}}{2}", r"\sin(0.7853981633974483)"),
+    (r"\frac{1}{2}", r"\cos\frac{\pi}{3} + \sin(10^{-30})"),
+    (r"\ln 2", r"\ln 2.0000000001"),
+    ("0", r"\sin(3.14159265358979)"),
+    ("x", r"\sqrt{x^2}"),
+    ("x", "|x|"),
+    ("x", r"\ln(e^{x}) + 10^{-40}"),
+    ("1", r"\frac{\sin 0}{\sin 0}"),
+    (r"\sin x", r"1.0000001\sin x"),
+]
+
+
+@pytest.mark.parametrize("gold, answer", FORMULA_ATTACKS)
+def test_formula_attacks_score_zero(verifier, gold, answer):
+    verdict = verifier.verify(any_task(gold), boxed(answer))
+    assert not verdict.correct and verdict.reward == 0, (gold, answer, verdict)
+
+
+def test_the_formula_path_accepts_no_disguised_zero_over_zero():
+    """Formally D/D = 1, but D is 0 (a root squared is its radicand): the values are checked at
+    points before a formal equality counts, so this is left undecided (the worker's sympy then
+    cancels it to 1, as it would any x/x)."""
+    from rlvr.verifiers import math_answers
+
+    disguised = r"\frac{(\sqrt{1+\sqrt2})^2 - 1 - \sqrt2}{(\sqrt{1+\sqrt2})^2 - 1 - \sqrt2}"
+    with pytest.raises(math_answers.NotNative):
+        math_answers.equivalent(math_answers.parse("1"), math_answers.parse(disguised))
+
+
+HOSTILE_FORMULAS = [
+    "\\sin(" * 38 + "x" + ")" * 38,
+    "\\sin " * 300 + "x",
+    r"\sum_{k=1}^{1000000} k",
+    r"\sum_{a=1}^{150}\sum_{b=1}^{150}\sum_{c=1}^{150} a b c",
+    r"\sum_{a=1}^{n}\sum_{b=1}^{n}\sum_{c=1}^{n}\sum_{d=1}^{n} a b c d",
+    r"\sin^{16}(x) \cos^{16}(x) \tan^{16}(x)",
+    "+".join(rf"\sin({k}x)" for k in range(1, 120)),
+    r"e^{e^{e^{e^{x}}}}",
+    r"(x+1)^{\frac{1}{3}} (x+2)^{\frac{2}{7}} (x+3)^{\frac{3}{11}}",
+    r"\sec(\frac{\pi}{2}) + \ln 0 + \frac{1}{\sin 0}",
+    r"\tan(" + "+".join(f"{k}x" for k in range(1, 40)) + ")",
+    ", ".join([r"\sum_{a=1}^{150}\sum_{b=1}^{150} a b"] * 30),
+]
+
+
+@pytest.mark.parametrize("index", range(len(HOSTILE_FORMULAS)))
+def test_hostile_formulas_are_bounded_in_process(index):
+    """The cheap stage (extraction, screening, the native grammar and its formulas) of a hostile
+    formula stays within a small time bound and never raises."""
+    from rlvr.verifiers import math_formulas
+    from rlvr.verifiers.math import gold_spec, judge_response_cheaply
+
+    for gold in (r"\sin x", "3", r"\sum_{k=1}^{n} k"):
+        spec = {**gold_spec(any_task(gold)), "tolerance": None, "ordered": False, "units": "ignore"}
+        start = time.monotonic()
+        with math_formulas.budget():
+            judge_response_cheaply(spec, boxed(HOSTILE_FORMULAS[index]))
+        assert time.monotonic() - start < 0.5 + 20 * math_formulas.BUDGET_S, (gold, HOSTILE_FORMULAS[index])
+
+
+def test_constant_formulas_share_the_key_of_their_value(verifier):
+    task = any_task("1")
+    key = verifier.canonical_answer(task, boxed(r"\frac{1}{2}"))
+    for answer in (r"\sin\frac{\pi}{6}", r"\cos 60^\circ", r"\sin^2\frac{\pi}{4}"):
+        assert verifier.canonical_answer(task, boxed(answer)) == key, answer
+    assert verifier.canonical_answer(task, boxed(r"\sec^2 x - \tan^2 x")) == verifier.canonical_answer(task, boxed("1"))
+    assert verifier.canonical_answer(task, boxed(r"\sin x")) == verifier.canonical_answer(task, boxed(r"\sin(x)"))
+    assert verifier.canonical_answer(task, boxed(r"\sin x")) != verifier.canonical_answer(task, boxed(r"\cos x"))

@@ -79,4 +79,4 @@ def test_options_reproduce_other_conventions():
 
 def test_most_cases_take_the_native_path(judged):
     paths = Counter(verdict.details.get("path") for _, verdict in judged)
-    assert paths["native"] + paths["fast"] + paths["screen"] >= 0.8 * len(judged), paths  # measured 424 of 497
+    assert paths["native"] + paths["fast"] + paths["screen"] >= 0.85 * len(judged), paths  # measured 434 of 497

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rlvr.core import Task
-from rlvr.verifiers import math_answers
+from rlvr.verifiers import math_answers, math_formulas
 from rlvr.verifiers.math import MathVerifier
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -211,5 +211,112 @@ def test_equations_count_up_to_a_nonzero_factor(coefficients, constant, factor):
     assert native_equal(gold, f"{factor * a}x + {factor * b}y + {factor * c}z - {factor * constant} = 0")
     assert native_equal(gold, f"{constant} = {a}x + {b}y + {c}z")
     assert not native_equal(gold, f"{a}x + {b}y + {c}z = {constant + 1}")
-    assert not native_equal(gold, f"{a + 1}x + {b}y + {c}z = {constant}")
+    bumped = a + 1 if (a + 1, b, c) != (0, 0, 0) else a + 2  # 0x + 0y + 0z = 1 is no equation in a variable
+    assert not native_equal(gold, f"{bumped}x + {b}y + {c}z = {constant}")
     assert not native_equal(gold, f"{a}x + {b}y + {c}z")  # an expression is no equation
+
+
+# --------------------------------------------------------------------------------------------
+# Formulas: functions of a variable, decided formally (accept) or numerically (reject)
+# --------------------------------------------------------------------------------------------
+
+X = sympy.Symbol("x")
+TRIG = (sympy.sin, sympy.cos, sympy.tan, sympy.sec, sympy.csc, sympy.cot)
+
+
+def formula_verdict(gold: str, answer: str) -> bool | None:
+    """The native verdict, or None when the formula path leaves it to the worker (with a time
+    budget far above the verifier's, so a loaded machine does not change the verdict)."""
+    try:
+        with math_formulas.budget(10.0):
+            return native_equal(gold, answer)
+    except math_answers.NotNative:
+        return None
+
+
+def sympy_equal(a, b) -> bool:
+    """Equal at three points to 50 digits (the test's reference; the pairs are small)."""
+    for value in (sympy.Rational(3, 7), sympy.Rational(9, 11), sympy.Rational(13, 10)):
+        if abs(sympy.N((a - b).subs(X, value), 50)) > sympy.Float("1e-40"):
+            return False
+    return True
+
+
+@st.composite
+def trig_expressions(draw):
+    """A sum of one or two terms c·f(a·x + kπ/12)^p."""
+    terms = []
+    for _ in range(draw(st.integers(1, 2))):
+        function = draw(st.sampled_from(TRIG))
+        a, k = draw(st.integers(1, 3)), draw(st.integers(0, 23))
+        power, coefficient = draw(st.integers(1, 2)), draw(st.integers(-3, 3).filter(bool))
+        terms.append(coefficient * function(a * X + k * sympy.pi / 12) ** power)
+    return sympy.Add(*terms)
+
+
+@SETTINGS
+@given(trig_expressions(), st.integers(20, 80))
+def test_formula_renderings_agree_with_sympy(expression, tiny):
+    r"""Every rewriting sympy makes of a trigonometric expression that the formula path decides is
+    decided as sympy's equality says; near misses (a factor 2, a flipped sign, + 10^{-k}, a
+    shifted argument) are never accepted."""
+    gold = sympy.latex(expression)
+    renderings = {sympy.latex(expression.rewrite(sympy.exp)), sympy.latex(sympy.expand_trig(expression))}
+    renderings.add(sympy.latex(expression.rewrite(sympy.cos)))
+    for answer in renderings:
+        verdict = formula_verdict(gold, answer)
+        assert verdict in (True, None), (gold, answer)
+    assert formula_verdict(gold, gold) is True
+    misses = [2 * expression, -expression, expression.subs(X, X + 1)]
+    for miss in misses:
+        if not sympy_equal(miss, expression):
+            assert formula_verdict(gold, sympy.latex(miss)) is not True, (gold, miss)
+    if expression == 0:  # the terms cancelled: 0 · (1 + 10^{-k}) is 0
+        return
+    for text in (f"{gold} + 10^{{-{tiny}}}", f"\\left({gold}\\right) \\cdot (1 + 10^{{-{tiny}}})"):
+        assert formula_verdict(gold, text) is not True, text
+
+
+@st.composite
+def rational_functions(draw):
+    coefficients = st.lists(st.integers(-4, 4), min_size=2, max_size=3).filter(any)
+    numerator = sympy.Poly(draw(coefficients), X).as_expr()
+    denominator = sympy.Poly(draw(coefficients), X).as_expr()
+    return numerator, denominator
+
+
+def quotient_latex(numerator, denominator) -> str:
+    return rf"\frac{{{sympy.latex(sympy.expand(numerator))}}}{{{sympy.latex(sympy.expand(denominator))}}}"
+
+
+@SETTINGS
+@given(rational_functions(), st.integers(1, 5))
+def test_rational_functions_agree_with_sympy(pair, factor):
+    """p/q against (k·p)/(k·q), p·(x+k)/(q·(x+k)) and the near misses p/q + 1/k, (p+1)/q: the
+    verdicts are sympy's equality, and decided in-process."""
+    numerator, denominator = pair
+    if denominator.is_number and denominator == 0:
+        return
+    expression = numerator / denominator
+    gold = quotient_latex(numerator, denominator)
+    same = [
+        quotient_latex(factor * numerator, factor * denominator),
+        quotient_latex(numerator * (X + factor), denominator * (X + factor)),
+    ]
+    for answer in same:
+        assert formula_verdict(gold, answer) is True, (gold, answer)
+    for miss in (expression + sympy.Rational(1, factor), (numerator + 1) / denominator):
+        if not sympy_equal(miss, expression):
+            assert formula_verdict(gold, sympy.latex(miss)) is False, (gold, miss)
+
+
+@pytest.mark.parametrize("k", range(24))
+def test_angles_in_twelfths_of_pi_are_exact(k):
+    """sin and cos of kπ/12 read formally equal sympy's exact radicals, and differ from their
+    neighbours' values."""
+    for function in (sympy.sin, sympy.cos):
+        exact = function(k * sympy.pi / 12)
+        written = rf"\{function.__name__}\left(\frac{{{k}\pi}}{{12}}\right)"
+        assert formula_verdict(written, sympy.latex(exact)) is True, (written, exact)
+        other = function((k + 1) * sympy.pi / 12)
+        assert formula_verdict(written, sympy.latex(other)) is False, (written, other)

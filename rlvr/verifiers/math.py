@@ -42,7 +42,8 @@ Screening   Answers holding calculus or summation operators (``\int``, ``\sum``,
             (``labels``, else its unknowns: ``x = 5`` for "solve for x", ``f'(2) = 7``);
             other labels, or any label where none is asked, score 0. A dataset gold that is
             itself labelled (``k = 1``, or a named quantity ``\frac{NO}{BO} = \frac{1}{\sqrt6}``,
-            ``S_{MBCN}:S = 7:32``) takes the bare value or the same name; one naming several
+            ``S_{MBCN}:S = 7:32``) takes the bare value or the same name (a gold ``A \approx d``
+            with a plain number d is A); one naming several
             values (``AB = 4, CD = 5``) takes them bare in its order; the solutions of a system
             (``p = 5, q = 2 \text{ and } p = 7, q = 2``, ``p=5,q=2;p=7,q=2``) compare as sets of
             named values, or as tuples in the gold's order of names (``(5,2),(7,2)``). ``A \approx d``
@@ -68,9 +69,17 @@ Numbers     Exact values must be exactly equal, whatever their size: 1/2^99 is n
 Native path No process, for form "any": rlvr.verifiers.math_answers reads both answers into
             exact canonical values (rationals, radicals, π, e, i, polynomials; sets, tuples,
             intervals and unions, matrices, words, ratios; equations up to a factor, linear
-            inequalities as intervals; units and percentages per ``units``) and
-            compares them; the gold's reading is cached. An answer outside that grammar goes to
-            the worker; one that is no answer at all (``4 4``, ``10^{10^{10}}``) scores 0.
+            inequalities as intervals, ``a \le |x| \le b`` as the union it describes; units and
+            percentages per ``units``) and compares them; the gold's reading is cached. What
+            that exact grammar does not evaluate (functions, fractional and irrational powers,
+            roots of sums, division by sums, indexed names, ``\sum``) rlvr.verifiers.math_formulas
+            reads: equal only when formally equal by identities true for every value, unequal
+            only when clearly different in double precision at fixed points, anything else
+            (``\ln 4`` against ``2 \ln 2``, ``\sin x + 10^{-60}``) to the worker. All formula
+            work of one verify call shares a budget of math_formulas.BUDGET_S (0.1 s): past it,
+            the worker decides. Several ``p = a``, ``p = b`` of one name are the set of its values.
+            An answer outside these grammars goes to the worker; one that is no answer at all
+            (``4 4``, ``10^{10^{10}}``) scores 0.
 Fast path   No process, for synthetic forms: when gold and answer are plain numbers (integers,
             ``1,000``, decimals, ``\frac{a}{b}``, ``\dfrac``, ``\frac12``, ``a/b``, mixed
             ``4\frac{2}{3}``, a leading ``$``, one trailing ``.``; ASCII digits only) they are
@@ -128,7 +137,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from rlvr.core import SafeVerifier, Task, Verdict, extract_math_answer, looks_hedged
-from rlvr.verifiers import math_answers
+from rlvr.verifiers import math_answers, math_formulas
 
 RESTATED_OPERATORS = re.compile(
     r"\\(?:i{0,3}int|oint|sum|prod|lim(?:inf|sup)?|partial|nabla)(?![A-Za-z])"  # \int \iint \sum \prod \lim \partial
@@ -451,7 +460,13 @@ def verdict_for(spec: dict, answer: str, path: str, correct: bool, reason: str, 
 
 def screen_answer(spec: dict, answer: str) -> Screened:
     """Hedges, hidden text, restated operators, labels, forms and the exact fast path;
-    ``verdict=None`` means: ask the worker."""
+    ``verdict=None`` means: ask the worker. All formula work of one answer shares one time
+    budget (math_formulas.BUDGET_S)."""
+    with math_formulas.budget():
+        return screen_within_budget(spec, answer)
+
+
+def screen_within_budget(spec: dict, answer: str) -> Screened:
     gold, form = spec["gold"], spec["form"]
 
     def fail(reason: str, format_ok: bool = True) -> Screened:
@@ -522,6 +537,19 @@ def screen_any(spec: dict, answer: str) -> Screened:
     """Dataset answers: labels must be names (and the gold's own name when it has one), a
     single-valued gold takes a single value, plain numbers are compared here."""
     options = math_answers.Options(spec.get("ordered", False), spec.get("tolerance"), spec.get("units", "ignore"))
+    exact, approximately, rounded = spec["gold"].partition("\\approx")
+    if approximately and "\\approx" not in rounded and parse_plain_number(rounded) is not None:
+        if isinstance(native_reading(exact.strip()), math_answers.Answer):  # \frac{\sqrt{3}}{3} \approx 0.577
+            spec = {**spec, "gold": exact.strip()}
+    gold_named = values_of_one_name(spec["gold"])
+    if gold_named is not None:  # p = -1 \text{ and } p = \frac{15}{8}: the values of p
+        answer_named = values_of_one_name(answer)
+        if answer_named is not None and answer_named[0] != gold_named[0]:
+            reason = f"the answer is labelled {answer_named[0][:40]!r}; the gold answer is {gold_named[0][:40]!r}"
+            return Screened(verdict_for(spec, answer, "screen", False, reason), answer)
+        if answer_named is not None:
+            answer = ", ".join(answer_named[1])
+        spec = {**spec, "gold": ", ".join(gold_named[1])}
     gold_solutions = labelled_solutions(spec["gold"])
     answer_solutions = labelled_solutions(answer) if gold_solutions is not None else None
     if answer_solutions is not None:
@@ -670,6 +698,26 @@ def labelled_solutions(text: str) -> list[dict] | None:
     return solutions
 
 
+def values_of_one_name(text: str) -> tuple[str, list[str]] | None:
+    r"""``p = -1 \text{ and } p = \frac{15}{8}`` or ``p=-1,p=\frac{15}{8}``: (p, [-1, 15/8]) — several
+    values, each given as ``name = value`` with one and the same name; None otherwise."""
+    if "=" not in text or len(text) > MAX_ANSWER_CHARS:
+        return None
+    groups = SOLUTION_SEPARATOR.split(text)
+    if len(groups) > MAX_SOLUTIONS:
+        return None
+    name, values = None, []
+    for group in groups:
+        for element in split_top_level(group):
+            parts = split_relation(re.sub(r"\\q?quad|\\[,;:! ]", " ", element))
+            label = label_of(parts[0]) if len(parts) == 2 else None
+            if label is None or not parts[1] or name not in (None, label):
+                return None
+            name = label
+            values.append(parts[1])
+    return (name, values) if len(values) > 1 else None
+
+
 def same_solutions(gold: list[dict], answer: list[dict], options: math_answers.Options) -> bool | None:
     """Equal sets of solutions (order and repeats aside), every value compared by the native
     grammar; None when some value is outside it."""
@@ -726,12 +774,22 @@ def same_values_in_order(gold: list[str], answer: list[str], options: math_answe
         return None
 
 
-@functools.lru_cache(maxsize=4096)
 def native_reading(text: str):
     """The native grammar's reading of ``text`` (cached: gold answers repeat), or the
-    NotNative / Invalid exception that says why there is none."""
+    NotNative / Invalid exception that says why there is none. A reading cut short by the
+    formula time budget is NotNative and not cached."""
+    try:
+        return cached_reading(text)
+    except math_formulas.OutOfTime as error:
+        return error
+
+
+@functools.lru_cache(maxsize=4096)
+def cached_reading(text: str):
     try:
         return math_answers.parse(text)
+    except math_formulas.OutOfTime:
+        raise  # lru_cache keeps no exception: the next call reads again
     except (math_answers.NotNative, math_answers.Invalid) as error:
         return error
     except (RecursionError, ValueError, ZeroDivisionError, OverflowError) as error:
@@ -750,6 +808,11 @@ def value_key(node, ordered: bool) -> str:
         return str(rational) if rational is not None else repr(node.value.terms)
     if isinstance(node, math_answers.Text):
         return f"word:{node.word}"
+    if isinstance(node, math_formulas.Formula):  # a constant formula (\sin\frac{\pi}{6}) keys as its value
+        constant = node.formal.constant() if node.formal is not None else None
+        if constant is not None:
+            return value_key(math_answers.Scalar(constant), ordered)
+        return "formula:" + (node.formal.key() if node.formal is not None else repr(node.node))
     if isinstance(node, math_answers.Ratio):
         return "ratio:" + ":".join(value_key(part, ordered) for part in node.parts)
     if isinstance(node, math_answers.Matrix):
@@ -897,7 +960,7 @@ def single_valued(gold: str) -> bool:
     """One value (a number, an expression, a word), not a set, list, tuple, interval or union."""
     reading = native_reading(gold)
     if isinstance(reading, math_answers.Answer):
-        return isinstance(reading.body, (math_answers.Scalar, math_answers.Text))
+        return isinstance(reading.body, (math_answers.Scalar, math_answers.Text, math_formulas.Formula))
     return value_count(gold) == 1 and "\\{" not in gold and "\\cup" not in gold
 
 
@@ -1274,7 +1337,8 @@ class MathVerifier(SafeVerifier):
     def check(self, task: Task, response: str) -> Verdict:
         deadline = time.monotonic() + self.deadline_s
         spec = {**gold_spec(task), "tolerance": self.tolerance, "ordered": self.ordered, "units": self.units}
-        verdict, extracted, screened = judge_response_cheaply(spec, response)
+        with math_formulas.budget():  # one time budget for all in-process formula work of this call
+            verdict, extracted, screened = judge_response_cheaply(spec, response)
         if verdict is not None:
             return verdict
         payload = {
@@ -1307,7 +1371,8 @@ class MathVerifier(SafeVerifier):
         _, value, problem = unlabel(value, None)
         if problem or not value:
             return None
-        reading = native_reading(value)
+        with math_formulas.budget():
+            reading = native_reading(value)
         if isinstance(reading, math_answers.Answer):
             key = value_key(reading.body, self.ordered)
             return f"value:{key}" + (f" [{reading.unit}]" if self.units == "strict" and reading.unit else "")

@@ -37,6 +37,12 @@ Grammar           answer   := [name "="] body [unit] | equation | inequality | r
                   (``3..``; an ellipsis ``...`` is fine), nor are values too large to
                   write down: powers with exponents above 4 096 (``10^{10^{10}}``), roots of
                   degree above 1 000 (``2^{1/2^{1000}}``), factorials above 500!.
+                  Where this grammar stops short of an expression (``\sin``, ``\ln``, a power it
+                  does not evaluate, ``|x|``, ``F_{n-1}``, ``\sum``), ``Parser.value_expression``
+                  hands the same tokens to rlvr.verifiers.math_formulas, whose ``Formula`` takes
+                  the place of a Scalar (in lists, sets, matrices, equations: ``FormulaEquation``).
+                  A trailing ``^\circ`` in an expression with a trigonometric function is an
+                  angle (``\sin 30^\circ``), not a unit; ``\mathrm{e}`` is e.
 Values            ``Exact``: a finite sum of rational coefficients times monomials
                   π^a·e^b·i^c·√m·x^k… (m square-free, c ∈ {0, 1}); products, integer powers,
                   square roots of rationals, and division by one term stay exact, so equal
@@ -61,7 +67,9 @@ Comparison        ``equivalent(gold, answer, options)``: decimals are read as ex
                   of the other (``2x + 4y - 3 = 0`` = ``y = -\frac{1}{2}x + \frac{3}{4}``; ``x^2 = 4``
                   is not ``x = 2``), an inequality as the interval of its variable
                   (``-x > -1`` = ``x < 1`` = ``(-\infty, 1)``; ``x \neq 3`` a union of two; another
-                  variable differs). Units: ``units="ignore"`` (default) drops a
+                  variable differs; ``1 \le |z| \le 2`` the union ``[-2, -1] ∪ [1, 2]``), formulas
+                  and formula equations by math_formulas (formally equal, or clearly different at
+                  fixed points, else NotNative). Units: ``units="ignore"`` (default) drops a
                   trailing unit (``10 \text{ cm}^2``, ``10 weeks``, ``\%``, ``^\circ``) on both
                   sides; ``"strict"`` requires the same unit text on both sides.
 """
@@ -508,6 +516,8 @@ def tokenize(text: str) -> list[tuple[str, str]]:
 
 FRACTIONS = ("\\frac", "\\dfrac", "\\tfrac", "\\cfrac")
 TIMES = ("\\cdot", "\\times", "*")
+# Tokens that may follow a complete expression: anything else means the exact grammar stopped short.
+EXPRESSION_ENDS = frozenset([",", ")", "]", "}", "\\}", "&", "\\\\", "\\end", "", "\\cup", "\\pm", ";", ":"])
 MATRIX_ENVIRONMENTS = ("pmatrix", "bmatrix", "matrix", "array", "vmatrix", "Bmatrix")
 
 
@@ -598,7 +608,20 @@ class Parser:
                     raise NotNative("a bracketed list used as a factor")
                 return Sequence(tuple(items), value, closing)
             self.position = start  # a parenthesised expression: parse it as one
-        return self.expression()
+        return self.value_expression()
+
+    def value_expression(self):
+        """An expression; when the exact grammar stops short of one (a function, a power it does
+        not evaluate, an indexed name, a sum), the formula reader's reading from the same start."""
+        start = self.position
+        try:
+            value = self.expression()
+            if self.peek()[1] in EXPRESSION_ENDS:
+                return value
+        except NotNative:
+            pass
+        self.position = start
+        return math_formulas.read(self)
 
     def items_until(self, *closers: str) -> list:
         items = []
@@ -629,18 +652,18 @@ class Parser:
                 if self.take()[0] == "end":
                     raise NotNative("unclosed array spec")
             self.take()
-        rows, row = [], [self.expression()]
+        rows, row = [], [self.value_expression()]
         while True:
             if self.at("&"):
                 self.take()
-                row.append(self.expression())
+                row.append(self.value_expression())
             elif self.at("\\\\"):
                 self.take()
                 rows.append(tuple(row))
                 if self.at("\\end"):
                     row = []
                     break
-                row = [self.expression()]
+                row = [self.value_expression()]
             elif self.at("\\end"):
                 break
             else:
@@ -904,12 +927,16 @@ def normalise(text: str) -> str:
     s = re.sub(r"\s*(?<!\\)\{\s*,\s*\}\s*", ",", s)  # 14{,}916 and 14 {, }916: a thousands separator
     s = re.sub(r"\\(?:dfrac|tfrac|cfrac)(?![A-Za-z])", r"\\frac", s)
     s = s.replace("\\lbrace", "\\{").replace("\\rbrace", "\\}")
+    s = re.sub(r"\\mathrm\s*\{\s*e\s*\}", "e", s)  # \mathrm{e}: Euler's number, upright
     s = re.sub(
         r"(?<![0-9])([0-9]{1,3}(?:,[0-9]{3})+)(?![0-9,])",
         lambda m: m.group(1).replace(",", "") if "," not in s.replace(m.group(1), "") else m.group(1),
         s,
     )
     return s.strip().rstrip(".").strip()
+
+
+TRIGONOMETRY = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
 
 
 def split_unit(text: str) -> tuple[str, str]:
@@ -924,7 +951,7 @@ def split_unit(text: str) -> tuple[str, str]:
         ("\\circ", "°"),
         ("\\degree", "°"),
     ):
-        if s.endswith(marker):
+        if s.endswith(marker) and not (unit == "°" and TRIGONOMETRY.search(s)):  # \sin 30^\circ: an angle
             return s[: -len(marker)].strip(), unit
     match = _TRAILING_UNIT.match(s)
     if match:
@@ -946,7 +973,12 @@ SCIENTIFIC = re.compile(
 
 def parse(text: str) -> Answer:
     """The native reading of one final answer (label already dropped by the caller); raises
-    NotNative or Invalid."""
+    NotNative or Invalid. Formula work inside shares one time budget (math_formulas.budget)."""
+    with math_formulas.budget():
+        return parse_within_budget(text)
+
+
+def parse_within_budget(text: str) -> Answer:
     if re.search(r"(?<!\.)\.\s*\.(?!\.)", text):  # "3..": two full stops (not an ellipsis "...")
         raise Invalid("two decimal points in a row")
     s = normalise(text)
@@ -1053,6 +1085,53 @@ def side(text: str) -> Scalar:
     return value
 
 
+def formula_side(text: str):
+    """One side of an equation: an exact Scalar, else a formula (``\\sin(x)``, ``F_{n-1}``)."""
+    try:
+        return side(text)
+    except NotNative:
+        parser = Parser(tokenize(text))
+        value = math_formulas.read(parser)
+        if parser.position != len(parser.tokens):
+            raise NotNative("not an expression") from None
+        return value
+
+
+ABSOLUTE_NAME = re.compile(r"\|\s*([A-Za-z])\s*\|")
+
+
+def absolute_range(interval: Sequence, variable: str) -> Answer:
+    r"""The values of x whose |x| lies in ``interval`` (``1 \le |z| \le \frac{3}{2}``:
+    [-3/2, -1] ∪ [1, 3/2]); NotNative when a bound is not a real number."""
+    low, high = interval.items
+    closed_low, closed_high = interval.left == "[", interval.right == "]"
+    if not low.infinite and (low.value.has_symbols() or low.value.numeric().imag):
+        raise NotNative("a bound that is not a real number")
+    if not high.infinite and (high.value.has_symbols() or high.value.numeric().imag):
+        raise NotNative("a bound that is not a real number")
+    if not high.infinite and high.value.numeric().real < 0:
+        raise NotNative("an empty range")
+    infinity = Scalar(Exact.rational(0), infinite=1)
+    if low.infinite or low.value.numeric().real < 0 or (low.value.rational_value() == 0 and closed_low):
+        top = negate(high) if not high.infinite else Scalar(Exact.rational(0), infinite=-1)
+        return Answer(
+            Sequence(
+                (top, high),
+                "(" if high.infinite or not closed_high else "[",
+                ")" if high.infinite or not closed_high else "]",
+            ),
+            "",
+            variable,
+        )
+    open_right = "(" if not closed_low else "["
+    open_left = ")" if not closed_low else "]"
+    upper_left = "(" if high.infinite or not closed_high else "["
+    upper_right = ")" if high.infinite or not closed_high else "]"
+    negative = Sequence((negate(high) if not high.infinite else negate(infinity), negate(low)), upper_left, open_left)
+    positive = Sequence((low, high), open_right, upper_right)
+    return Answer(Union((negative, positive)), "", variable)
+
+
 def linear_in_one_variable(difference: Exact) -> tuple[str, Fraction, Exact] | None:
     """(name, a, b) when ``difference`` = a·name + b with a rational a ≠ 0 and a constant real b."""
     names = {name for monomial, _ in difference.terms for name, _ in monomial[4]}
@@ -1077,10 +1156,23 @@ def relation(pieces: list[str]) -> Answer:
     union of two for ≠), with the variable kept beside it."""
     relations, sides = pieces[1::2], pieces[0::2]
     if relations == ["="]:
-        difference = side(sides[0]).value - side(sides[1]).value
-        if not difference.has_symbols():
+        left, right = formula_side(sides[0]), formula_side(sides[1])
+        if isinstance(left, Scalar) and isinstance(right, Scalar):
+            difference = left.value - right.value
+            if not difference.has_symbols():
+                raise NotNative("an equation between numbers")
+            return Answer(Equation(difference))
+        equation = math_formulas.equation(left, right)
+        if not math_formulas.variables(equation.difference, set()):
             raise NotNative("an equation between numbers")
-        return Answer(Equation(difference))
+        return Answer(equation)
+    absolute = [index for index, text in enumerate(sides) if ABSOLUTE_NAME.fullmatch(text)]
+    if len(absolute) == 1 and "!=" not in relations:  # 1 \le |z| \le 3/2: the values of z
+        name = ABSOLUTE_NAME.fullmatch(sides[absolute[0]]).group(1)
+        plain = relation([name if index == 2 * absolute[0] else piece for index, piece in enumerate(pieces)])
+        if not isinstance(plain.body, Sequence) or plain.variable != name:
+            raise NotNative("a range of an absolute value")
+        return absolute_range(plain.body, name)
     if "=" in relations or len(relations) > 2 or ("!=" in relations and len(relations) > 1):
         raise NotNative("a chain of relations")
     bounds, variable = [], None
@@ -1152,6 +1244,12 @@ class Options:
 
 
 def equivalent(gold: Answer, answer: Answer, options: Options = Options()) -> bool:
+    """Equal answers (see Comparison); raises NotNative when a formula is undecided."""
+    with math_formulas.budget():
+        return equivalent_within_budget(gold, answer, options)
+
+
+def equivalent_within_budget(gold: Answer, answer: Answer, options: Options) -> bool:
     if options.units == "strict" and gold.unit != answer.unit:
         return False
     if gold.variable and answer.variable and gold.variable != answer.variable:
@@ -1167,12 +1265,19 @@ def same(gold, answer, options: Options) -> bool:
             and len(gold.parts) == len(answer.parts)
             and all(same_scalar(g, a, options) for g, a in zip(gold.parts, answer.parts))
         )
+    if isinstance(gold, math_formulas.FormulaEquation) or isinstance(answer, math_formulas.FormulaEquation):
+        equations = (Equation, math_formulas.FormulaEquation)
+        if not (isinstance(gold, equations) and isinstance(answer, equations)):
+            return False
+        return math_formulas.same_equation(gold, answer)
     if isinstance(gold, Equation) or isinstance(answer, Equation):
         return (
             isinstance(gold, Equation)
             and isinstance(answer, Equation)
             and proportional(gold.difference, answer.difference)
         )
+    if isinstance(gold, math_formulas.Formula) or isinstance(answer, math_formulas.Formula):
+        return same_formula(gold, answer, options)
     if isinstance(gold, Text) or isinstance(answer, Text):
         return text_of(gold) is not None and text_of(gold) == text_of(answer)
     if isinstance(gold, Scalar) and isinstance(answer, Scalar):
@@ -1226,9 +1331,36 @@ def items_of(node) -> tuple | None:
         return node.items
     if isinstance(node, Sequence) and not node.left:
         return node.items
-    if isinstance(node, Scalar):
+    if isinstance(node, (Scalar, math_formulas.Formula)):
         return (node,)
     return None
+
+
+def same_formula(gold, answer, options: Options) -> bool:
+    """A formula against a formula or a scalar (rlvr.verifiers.math_formulas decides, or raises
+    NotNative). A plain decimal against a constant formula follows the approximation rule of
+    ``same_scalar``; with a ``tolerance`` the worker decides."""
+    if not all(isinstance(x, (Scalar, math_formulas.Formula)) for x in (gold, answer)):
+        return False
+    if any(isinstance(x, Scalar) and x.infinite for x in (gold, answer)):
+        return False
+    if options.tolerance is not None:
+        raise NotNative("a tolerance asked of a formula")
+    for exact, decimal in ((gold, answer), (answer, gold)):
+        if (
+            isinstance(decimal, Scalar)
+            and decimal.decimal_places is not None
+            and isinstance(exact, math_formulas.Formula)
+            and not exact.has_decimal
+        ):
+            rational = decimal.value.rational_value()
+            verdict = (
+                math_formulas.approximates(exact, decimal.decimal_places, rational) if rational is not None else None
+            )
+            if verdict is None:
+                raise NotNative("a decimal for a formula")
+            return verdict
+    return math_formulas.same_value(gold, answer)
 
 
 def unordered_match(gold_items: tuple, answer_items: tuple, options: Options) -> bool:
@@ -1293,3 +1425,7 @@ def same_scalar(gold: Scalar, answer: Scalar, options: Options) -> bool:
     return error <= slack * 0.5 * 10.0 ** -min(answer.decimal_places, 300) and error <= slack * float(
         decimal_relative()
     ) * abs(g.real)
+
+
+# Formulas build on this module (Exact, the tokens, the Parser): imported last, as a cycle.
+from rlvr.verifiers import math_formulas  # noqa: E402

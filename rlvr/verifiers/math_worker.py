@@ -33,12 +33,19 @@ Numbers        math-verify compares numbers with an absolute tolerance (it takes
                literal it was parsed from (``exact_decimals``; a float that comes from no
                literal fails), so values must be exactly equal (structurally, else their
                difference evaluated with up to 2 000 digits of working precision is exactly
-               zero; expressions in a variable: their simplified difference is 0). The one
+               zero; expressions in a variable: their simplified difference is 0, and without
+               decimals they must be equal numbers in that sense at SAMPLE_POINTS, since
+               math-verify takes ``\sin x + 10^{-60}`` for ``\sin x``). The one
                exception is the rule of rlvr.verifiers.math.value_agrees: a PLAIN decimal (the
                whole answer or one element, ``-0.333333``) for a gold number that is no
                integer may be the gold correctly rounded. A decimal gold is matched within a
                relative 10⁻¹². An answer math-verify reads as a logical And/Or/Not for a gold
                that is a value scores 0. Its "not equal" stands.
+Warm-up        While no request is waiting, the worker parses WARM_UP_ANSWERS, compares
+               WARM_UP_COMPARISONS and reads WARM_UP_TEXTS, one at a time (about 2 s in all, once per worker):
+               math-verify's LaTeX parser builds its tables lazily and sympy's simplify imports
+               modules on first use, so the first answer of a new shape would otherwise cost up
+               to a second. A request that arrives meanwhile waits for at most one of them.
 End            EOF on stdin, or the parent process gone (checked every second).
 """
 
@@ -48,6 +55,7 @@ import json
 import math
 import os
 import re
+import select
 import signal
 import sys
 import threading
@@ -61,6 +69,49 @@ GOLD_CACHE_SIZE = 4096
 # characters to math-verify's number patterns, so the number is not found until spaced apart.
 SCRIPT_DIGIT_BOUNDARY = re.compile(r"(?<=[^\W\d_\x00-\u03ff])(?=[0-9])|(?<=[0-9])(?=[^\W\d_\x00-\u03ff])")
 TRIGONOMETRY = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
+# Answers of the shapes the worker is sent (functions, powers of fractions, indexed names,
+# matrices, relations, sets, text), parsed once at start to warm math-verify's LaTeX parser.
+WARM_UP_ANSWERS = (
+    r"\frac{a_{1}}{b_{1}} \frac{2}{\left(3+t / b_{1}\right)^{5 / 2}}",
+    r"\frac{u_1 \cdot \left(\frac{s_1}{t + s_1}\right)^{1.5}}{(t - s_1)}",
+    r"\sin^2(\theta) + \cos^{2} t - \tan u \sec(3t) + \csc v \cot w",
+    r"\ln(t) + \log_{3} 9 + \log(u) + e^{-t^2} + \exp(2)",
+    r"\arcsin(t) + \arctan \frac{1}{3} + \sqrt[4]{t^3} + t^{3/4} + |w + 2|",
+    r"\begin{pmatrix} 2 & \cos(t) \\ -\frac{1}{3} & 1 \end{pmatrix} + \begin{bmatrix} 1 \\ 0 \end{bmatrix}",
+    r"\left[ -\frac{5}{2}, 0 \right) \cup \left(2, \infty\right)",
+    r"\{4, 5, 6\}",
+    r"y_{1}=2^{\frac{1-\sqrt{5}}{2}}, y_{2} = 7",
+    r"G_m = \sum_{j=1}^{m+1} G_j G_{m-j}",
+    r"2 < |w| \le \frac{7}{3}",
+    r"w = 2 + 4 = 6",
+    r"(3, -4)",
+    r"12 \text{ m}^3",
+    r"45\%",
+    r"30^{\circ}",
+    r"\dfrac{\sqrt{\sqrt{7}+\sqrt{3}}}{4+\sqrt{21}}",
+    r"g(t) = 5t^3 + t - \pi",
+    r"\begin{cases} u+v=\frac13 \\ u-v=\sqrt2 \end{cases}",
+    r"(-1)^\frac{{3}}{{7}}\left({2}-{e}^{{\frac{{2}}{{7}}}{i}\pi}\right)",
+    r"\begin{pmatrix}2 & 1 \\ 0 & 3\end{pmatrix} \begin{pmatrix}1 & 4 \\ 2 & 5\end{pmatrix}",
+    r"\mathrm{B}*3",
+    r"x = 2 + 3 = 5",
+    r"3:15",
+)
+# Free text of the shapes the worker reads whole (math-verify finds its final expression).
+WARM_UP_TEXTS = (
+    "Adding the two rows gives $x + y = 4$ and so the pair $(x, y)$ that solves it is $(1, 3)$.",
+    "The product is $\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}0 & 1 \\\\ 1 & 0\\end{pmatrix}$.",
+    "So the probability is 3/8, since each of the $8$ outcomes is equally likely.",
+    "Die Antwort ist $\\frac{5}{6}$, also etwa 0,83.",
+)
+# Rational values given to the variables of two expressions math-verify found equal (a few
+# unremarkable values, so no identity is hit at a pole): the numbers must then agree exactly.
+SAMPLE_POINTS = (((3, 7), (5, 11), (8, 13)), ((9, 17), (2, 3), (11, 19)))
+WARM_UP_COMPARISONS = (
+    (r"\frac{a}{b} \left(1 + \frac{t}{b}\right)^{-\frac{3}{2}}", r"\frac{a \sqrt{b}}{(b + t)^{1.5}}"),
+    (r"\sin^2 t + \cos^2 t", r"1"),
+    (r"\begin{pmatrix} 1 & t \end{pmatrix}", r"\begin{pmatrix} 1 & 2t - t \end{pmatrix}"),
+)
 DEGREES = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)\s*\^\s*(?:\{\s*\\circ\s*\}|\\circ)")
 
 
@@ -84,7 +135,14 @@ def main(memory_mb: int = 1024) -> None:
     parent = os.getppid()
     threading.Thread(target=exit_when_orphaned, args=(parent,), daemon=True).start()
 
-    for line in iter(protocol_in.readline, b""):
+    warming = [(latex,) for latex in WARM_UP_ANSWERS] + list(WARM_UP_COMPARISONS)
+    warming += [(text, None, True) for text in WARM_UP_TEXTS]
+    while True:
+        while warming and not select.select([protocol_in.fileno()], [], [], 0)[0]:
+            judge.warm_up(*warming.pop(0))  # idle: one request and reply at a time, so no line is buffered
+        line = protocol_in.readline()
+        if not line:
+            break
         reply = judge.reply(line)
         protocol_out.write((json.dumps(reply, ensure_ascii=True) + "\n").encode("ascii"))
         protocol_out.flush()
@@ -121,6 +179,26 @@ class Judge:
         self.sympy = sympy
         self.rules = rules
         math_verify.verify(math_verify.parse(r"\boxed{\frac{1}{2}}"), math_verify.parse(r"\boxed{0.5}"))
+
+    def warm_up(self, latex: str, other: str | None = None, prose: bool = False) -> None:
+        """Parse one of WARM_UP_ANSWERS the ways math-verify is called here (its LaTeX parser,
+        ANTLR, builds its prediction tables lazily, so the first answer of a new shape costs up
+        to a second), compare one pair of WARM_UP_COMPARISONS (sympy's simplify imports
+        modules on first use) or read one of WARM_UP_TEXTS as free text. ``main`` calls this
+        while no request is waiting, one at a time."""
+        mv = self.math_verify
+        boxed = "\\boxed{" + latex + "}"
+        try:
+            if prose:
+                mv.parse(latex, parsing_timeout=5)
+                return
+            if other is not None:
+                mv.verify(mv.parse(boxed), mv.parse("\\boxed{" + other + "}"), timeout_seconds=5)
+                return
+            mv.parse(boxed, extraction_config=[mv.LatexExtractionConfig()], extraction_mode="first_match")
+            mv.parse(boxed)
+        except Exception:  # pragma: no cover - warming is best effort
+            pass
 
     def reply(self, line: bytes) -> dict:
         request_id, request = None, None
@@ -231,6 +309,20 @@ class Symbolic:
             if isinstance(gold, sp.Expr) and isinstance(exact, sp.Expr):
                 return sp.simplify(exact - gold) == 0
             return bool(self.mv.verify([gold], [exact], timeout_seconds=self.seconds))
+        if isinstance(gold, sp.Expr) and isinstance(answer, sp.Expr) and not gold.has(sp.Float):
+            return self.same_at_points(gold, answer)
+        return True
+
+    def same_at_points(self, gold, answer) -> bool:
+        """Expressions in variables math-verify called equal: equal numbers (``same_number``,
+        no tolerance) at SAMPLE_POINTS rational values of the variables, the same for both
+        (math-verify takes ``\\sin x + 10^{-60}`` for ``\\sin x``)."""
+        sp = self.sp
+        symbols = sorted(gold.free_symbols | answer.free_symbols, key=str)
+        for values in SAMPLE_POINTS:
+            point = {symbol: sp.Rational(*values[index % len(values)]) for index, symbol in enumerate(symbols)}
+            if not self.same_number(gold.xreplace(point), answer.xreplace(point)):
+                return False
         return True
 
     def exact_decimals(self, expression):

@@ -6,7 +6,8 @@ task generation side by side with reasoning-gym's basic_arithmetic.
                            (native grammar in-process; math-verify in the worker process)
                    theirs  math_verify.verify(math_verify.parse(gold), math_verify.parse(pred))
                  one pair at a time, single-threaded, after a warm-up (the worker process started
-                 once, as in training; 30 pairs), the two sides interleaved
+                 once, as in training, and left idle 3 s to warm its LaTeX parser; 30 pairs), the
+                 two sides interleaved
                  pair by pair (alternating which goes first), so load from other processes falls
                  on both alike; ``--verify-rounds`` > 1 repeats that and takes each pair's median.
                  Throughput = pairs / sum of latencies.
@@ -27,8 +28,9 @@ task generation side by side with reasoning-gym's basic_arithmetic.
                  the worker (native grammar, screening, extraction). ``--before PATH`` also
                  times a pristine rlvr tree (``git archive HEAD | tar -x -C PATH``) on the same
                  pairs in a child process right after, and reports before/after side by side.
-2. Generation    Tasks per second (median of ``--repeats`` runs over ``--n`` seeds, after a
-                 warm-up): rlvr.make_task("rlvr/Math-v0", seed=i, difficulty=d) for d = 0, 0.5, 1
+2. Generation    Tasks per second (median of ``--repeats`` rounds over ``--n`` seeds, after a
+                 warm-up, the sides timed in turn within each round so they share the machine's
+                 load): rlvr.make_task("rlvr/Math-v0", seed=i, difficulty=d) for d = 0, 0.5, 1
                  — all kinds of the level, and fraction_arithmetic only, the closest kind to
                  basic_arithmetic — next to reasoning_gym.create_dataset("basic_arithmetic",
                  …)[i] with easy / default / hard term and digit ranges (the dataset object is
@@ -73,7 +75,8 @@ MATH500 = SHARED_MATH / "math500.jsonl"
 PEER_CASES = SHARED_MATH / "peer_grader_cases.jsonl"
 RESULTS = HERE / "results" / "math.json"
 WORKERLESS_PATHS = ("native", "fast", "screen", "extraction")
-WORKER_WARM_UP = ("3", r"$\boxed{2 + \sin^2 x + \cos^2 x}$")  # outside the native grammar: starts the worker
+WORKER_SETTLE_S = 3.0
+WORKER_WARM_UP = ("3", r"$\boxed{\lfloor 3.5 \rfloor}$")  # outside the native grammar: starts the worker
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,6 +195,7 @@ def time_pairs(pair_set: PairSet, rounds: int, with_theirs: bool) -> dict:
     verifier = MathVerifier()
     n = len(pair_set.ours)
     judge_ours(verifier, WORKER_WARM_UP)  # warm-up: the worker process starts once per verifier, not per pair
+    time.sleep(WORKER_SETTLE_S)  # and warms its LaTeX parser while idle, as between training batches
     for index in range(min(30, n)):  # warm-up: parser caches
         judge_ours(verifier, pair_set.ours[index])
         if with_theirs:
@@ -320,33 +324,41 @@ PEER_LEVELS = {
 }
 
 
-def median_rate(make_one, n: int, repeats: int, warm_up: int = 20) -> float:
-    for i in range(warm_up):
-        make_one(n * repeats + i)
-    rates = []
+def interleaved_medians(makers: list, n: int, repeats: int, warm_up: int = 20) -> list[float]:
+    """Median tasks per second of each ``make_one(i)`` in ``makers`` over ``repeats`` rounds of
+    ``n`` indices, after a warm-up; each round times every maker once, in turn, so all of them
+    see the same load on a shared machine."""
+    for make_one in makers:
+        for i in range(warm_up):
+            make_one(n * repeats + i)
+    rates: list[list[float]] = [[] for _ in makers]
     for r in range(repeats):
-        start = time.perf_counter()
-        for i in range(n):
-            make_one(r * n + i)
-        rates.append(n / (time.perf_counter() - start))
-    return statistics.median(rates)
+        for make_one, runs in zip(makers, rates):
+            start = time.perf_counter()
+            for i in range(n):
+                make_one(r * n + i)
+            runs.append(n / (time.perf_counter() - start))
+    return [statistics.median(runs) for runs in rates]
 
 
 def bench_generate(n: int, repeats: int) -> dict:
     import reasoning_gym
 
+    load_before = os.getloadavg()[0]
     levels = []
     for difficulty, peer_config in PEER_LEVELS.items():
-        ours_all = median_rate(
-            lambda seed: rlvr.make_task("rlvr/Math-v0", seed=seed, difficulty=difficulty), n, repeats
-        )
-        ours_fractions = median_rate(
-            lambda seed: rlvr.make_task("rlvr/Math-v0", seed=seed, difficulty=difficulty, kinds="fraction_arithmetic"),
+        dataset = reasoning_gym.create_dataset("basic_arithmetic", size=n * repeats + 100, seed=0, **peer_config)
+        ours_all, ours_fractions, peer = interleaved_medians(
+            [
+                lambda seed: rlvr.make_task("rlvr/Math-v0", seed=seed, difficulty=difficulty),
+                lambda seed: rlvr.make_task(
+                    "rlvr/Math-v0", seed=seed, difficulty=difficulty, kinds="fraction_arithmetic"
+                ),
+                lambda index: dataset[index],
+            ],
             n,
             repeats,
         )
-        dataset = reasoning_gym.create_dataset("basic_arithmetic", size=n * repeats + 100, seed=0, **peer_config)
-        peer = median_rate(lambda index: dataset[index], n, repeats)
         levels.append(
             {
                 "difficulty": difficulty,
@@ -361,10 +373,13 @@ def bench_generate(n: int, repeats: int) -> dict:
     return {
         "n": n,
         "repeats": repeats,
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
         "levels": levels,
-        "note": "Different problems: rlvr/Math-v0 makes sympy-checked competition-style tasks (10 kinds; each Task "
-        "carries its gold, form, worked steps and a stable id); basic_arithmetic makes one integer "
-        "arithmetic expression. fraction_arithmetic is rlvr's closest kind.",
+        "note": "Different problems: rlvr/Math-v0 makes competition-style tasks with exact answers (10 kinds, "
+        "computed in Python integers and fractions, LaTeX as sympy prints it; each Task carries its gold, form, "
+        "worked steps and a stable id); basic_arithmetic makes one integer arithmetic expression. "
+        "fraction_arithmetic is rlvr's closest kind. The three sides run in turn within each round.",
     }
 
 

@@ -225,8 +225,18 @@ def reveal_in_pieces(facts: list[str], label: str, total: int | None = None, pie
 def seed_material(family: str, seed: int, difficulty: float, extra: str = "") -> int:
     """A 64-bit integer from (family, seed, difficulty): independent streams per task, so seed
     s+1 is never seed s shifted; stable across processes and PYTHONHASHSEED values."""
-    text = f"rlvr|{family}|{int(seed)}|{canonical_difficulty(difficulty):.4f}|{extra}"
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+    return material_of(int(seed), *seed_text_around(family, difficulty, extra))
+
+
+def seed_text_around(family: str, difficulty: float, extra: str = "") -> tuple[str, str]:
+    """The text ``seed_material`` hashes, before and after the seed (``rlvr|family|`` and
+    ``|0.5000|extra``): the same for every seed of a setting, so a generator works it out once."""
+    return f"rlvr|{family}|", f"|{canonical_difficulty(difficulty):.4f}|{extra}"
+
+
+def material_of(seed: int, head: str, tail: str) -> int:
+    """``seed_material`` of an int seed from its ``seed_text_around`` pieces."""
+    return int.from_bytes(hashlib.sha256(f"{head}{seed}{tail}".encode()).digest()[:8], "big")
 
 
 def task_rngs(family: str, seed: int, difficulty: float, extra: str = "") -> tuple[random.Random, np.random.Generator]:
@@ -280,10 +290,17 @@ def make_task_id(
 ) -> str:
     """``maze/v0/d0.40/s17``; explicit parameter overrides add a short digest of them (``digest``:
     their ``overrides_digest``, when the caller has it already)."""
-    tid = f"{prefix}/d{format_difficulty(difficulty)}/s{int(seed)}"
-    if overrides:
-        tid += f"/p{digest or overrides_digest(overrides)}"
-    return tid
+    head, tail = task_id_around(prefix, difficulty, overrides, digest)
+    return f"{head}{int(seed)}{tail}"
+
+
+def task_id_around(
+    prefix: str, difficulty: float, overrides: dict | None = None, digest: str | None = None
+) -> tuple[str, str]:
+    """``make_task_id``'s text before and after the seed (``maze/v0/d0.40/s`` and ``/p<digest>``
+    or ``""``): the same for every seed of a setting, so a generator works it out once."""
+    tail = f"/p{digest or overrides_digest(overrides)}" if overrides else ""
+    return f"{prefix}/d{format_difficulty(difficulty)}/s", tail
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,18 +387,20 @@ class TaskGenerator(abc.ABC):
         d = canonical_difficulty(difficulty)
         if self.dataset is not None:
             return self._dataset_task(seed, d, overrides)
-        overrides, resolved, digest = self._setting(d, overrides)
+        env_id = self.env_id
+        resolved, seed_around, id_around = self._setting(d, overrides, env_id)
         params = dict(resolved)
-        material = seed_material(self.family, seed, d, digest)
+        seed = int(seed)
+        material = material_of(seed, *seed_around)
         parts = self.build(random.Random(material), DeferredNumpyRng(material), params)
         return Task(
-            id=make_task_id(env_slug(self.env_id), seed, d, overrides, digest),
-            env_id=self.env_id,
+            id=f"{id_around[0]}{seed}{id_around[1]}",
+            env_id=env_id,
             family=self.family,
             prompt=parts["prompt"],
             answer=parts["answer"],
             difficulty=d,
-            seed=int(seed),
+            seed=seed,
             params=params,
             images=tuple(parts.get("images", ())),
             meta=dict(parts.get("meta", {})),
@@ -420,12 +439,13 @@ class TaskGenerator(abc.ABC):
 
     SETTINGS_CACHED = 1024
 
-    def _setting(self, difficulty: float, overrides: dict) -> tuple[dict, dict, str]:
-        """(checked overrides, ``resolve``'s parameters, the overrides' digest or "") for
-        ``generate``: worked out once per (difficulty, overrides) when every override value is
-        hashable (keyed by name, type and value), else every time. Callers copy the parameters."""
+    def _setting(self, difficulty: float, overrides: dict, env_id: str) -> tuple[dict, tuple, tuple]:
+        """(``resolve``'s parameters, ``seed_text_around`` and ``task_id_around`` pieces) for
+        ``generate``: worked out once per (env id, difficulty, overrides) when every override
+        value is hashable (keyed by name, type and value), else every time. Callers copy the
+        parameters."""
         try:
-            key = (difficulty, *sorted((name, type(value), value) for name, value in overrides.items()))
+            key = (env_id, difficulty, *sorted((name, type(value), value) for name, value in overrides.items()))
             hash(key)
         except TypeError:  # a list of kinds, say
             key = None
@@ -433,7 +453,12 @@ class TaskGenerator(abc.ABC):
         if key is not None and key in cache:
             return cache[key]
         checked = self.table.check(overrides) if overrides else {}
-        setting = (checked, self.resolve(difficulty, checked), overrides_digest(checked) if checked else "")
+        digest = overrides_digest(checked) if checked else ""
+        setting = (
+            self.resolve(difficulty, checked),
+            seed_text_around(self.family, difficulty, digest),
+            task_id_around(env_slug(env_id), difficulty, checked, digest),
+        )
         if key is not None:
             if len(cache) >= self.SETTINGS_CACHED:
                 cache.clear()

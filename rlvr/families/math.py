@@ -1,4 +1,4 @@
-r"""Math: problems with one exact answer, made by sympy or read from a MATH/AIME/GSM8K file.
+r"""Math: problems with one exact answer, synthesised in exact arithmetic or read from a MATH/AIME/GSM8K file.
 
 Task        Synthetic mode (default): one problem of a *kind* drawn from the difficulty's pool.
             kind                  problem                                         answer form
@@ -12,9 +12,11 @@ Task        Synthetic mode (default): one problem of a *kind* drawn from the dif
             definite_integral     ∫_a^b of a polynomial or a product of binomials number
             number_theory         gcd, lcm, a mod m, or b^e mod m                 number
             counting              committees, podiums, mixed/at-least-one groups  number
-            Every answer is computed by sympy when the task is made: exact ``Rational``
-            arithmetic, ``Poly`` products, roots, derivatives and antiderivatives, ``linsolve``,
-            ``factor``/``factor_list``, ``binomial``/``FallingFactorial``, ``igcd``/``ilcm``.
+            Every answer is computed exactly when the task is made, in Python integers and
+            ``Fraction``s (polynomials as coefficient lists; roots, factorisations, derivatives
+            and antiderivatives, determinants, ``math.comb``/``perm``/``gcd``/``lcm``), and the
+            LaTeX is exactly what ``sympy.latex`` prints for the same expressions (held to the
+            sympy builders by tests/test_math_generator_sympy_parity.py).
             Dataset mode: ``MathGenerator(dataset=path)`` (also ``gym.make("rlvr/Math-v0",
             dataset=path)``) serves rows of a JSON-lines or Parquet file with a problem column
             (``problem``, ``prompt`` or ``question``) and an ``answer`` column: LaTeX (MATH-500),
@@ -51,7 +53,7 @@ Attacks     ``attacks(task)`` (``math_attacks``): million-element sets and label
             The generator reads numbers in golds (near misses, the zero gold whose negation is
             itself) with the verifier's own ``parse_plain_number``: it has no notion of a
             number or of equality of its own.
-Solver      The worked steps recorded at generation (sympy's intermediate results) and the gold
+Solver      The worked steps recorded at generation (the exact intermediate results) and the gold
             answer in ``\boxed{}``; for a dataset row, the file's own answer in ``\boxed{}``.
 
 Hints       ``hint=h``: the worked solution's steps but the last (a step containing the gold is
@@ -149,7 +151,7 @@ FAMILY = Family(
     envs=(
         EnvDecl(
             "rlvr/Math-v0",
-            "Competition-style maths with exact answers (synthetic via sympy, or a MATH/AIME/GSM8K file)",
+            "Competition-style maths with exact answers (synthetic, or a MATH/AIME/GSM8K file)",
         ),
     ),
     generator_options={

@@ -1,9 +1,12 @@
 """How maths tasks are made: the kinds' builders, dataset rows, near misses, attacks.
 
-The arithmetic kinds (fraction_arithmetic, linear_equation, number_theory, counting) compute with
-Python's exact integers and ``fractions.Fraction`` and write their LaTeX themselves; the algebra
-kinds use sympy. Either way ``meta["expression_size"]`` is the node count of the problem as a
-sympy expression tree (the arithmetic kinds count the tree they would build, without building it).
+Every kind computes with Python's exact integers and ``fractions.Fraction`` (polynomials as
+coefficient lists, multiplied by convolution) and writes its LaTeX itself, exactly as
+``sympy.latex`` prints the expressions the kinds once built with sympy (term order, factor order,
+spacing: ``polynomial_latex``, ``product_latex``, ``factored_latex``); ``meta["expression_size"]``
+is the node count of the problem as that sympy expression tree, counted without building it.
+sympy stays as the reference: tests/test_math_generator_sympy_parity.py holds every algebra kind
+to the sympy builder it replaced, field for field, over the declared parameter ranges.
 
 The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
 ``rlvr.families.math``.
@@ -28,8 +31,7 @@ from rlvr.core import Task, TaskGenerator
 from rlvr.families.math import FAMILY
 from rlvr.verifiers.math import parse_plain_number
 
-X = sympy.Symbol("x")
-SYSTEM_VARIABLES = sympy.symbols("x y z")
+SYSTEM_VARIABLES = ("x", "y", "z")
 
 BOX_RULE = r"Put your final answer inside \boxed{}; only the last \boxed{} counts, so give exactly one."
 DATASET_INSTRUCTION = r"Put your final answer within \boxed{}."
@@ -58,32 +60,18 @@ class Problem:
 def latex_rational(value: Any) -> str:
     """``-\\frac{7}{3}``, ``5``: the LaTeX of an exact rational (int, Fraction or sympy)."""
     if isinstance(value, (int, Fraction)):
-        p, q = value.numerator, value.denominator
-    else:
-        rational = sympy.Rational(value)
-        p, q = rational.p, rational.q
-    if q == 1:
-        return str(p)
-    sign = "-" if p < 0 else ""
-    return rf"{sign}\frac{{{abs(p)}}}{{{q}}}"
+        return fraction_latex(value.numerator, value.denominator)
+    rational = sympy.Rational(value)
+    return fraction_latex(rational.p, rational.q)
 
 
-def to_poly(expr: sympy.Expr) -> sympy.Poly:
-    """A polynomial in x from a (possibly unevaluated) product of powers of polynomials; far
-    cheaper than ``expand`` on fresh expressions."""
-    if isinstance(expr, sympy.Mul):
-        result = sympy.Poly(1, X)
-        for factor in expr.args:
-            result = result * to_poly(factor)
-        return result
-    if isinstance(expr, sympy.Pow) and expr.exp.is_Integer and expr.exp >= 0:
-        return to_poly(expr.base) ** int(expr.exp)
-    return sympy.Poly(expr, X)
-
-
-def expression_size(expr: sympy.Basic) -> int:
-    """Number of nodes of a (possibly unevaluated) sympy expression."""
-    return sum(1 for _ in sympy.preorder_traversal(expr))
+def fraction_latex(numerator: int, denominator: int) -> str:
+    """``latex_rational`` of ``numerator / denominator`` given in lowest terms (denominator > 0)."""
+    if denominator == 1:
+        return str(numerator)
+    if numerator < 0:
+        return rf"-\frac{{{-numerator}}}{{{denominator}}}"
+    return rf"\frac{{{numerator}}}{{{denominator}}}"
 
 
 def nonzero(rng: random.Random, low: int, high: int) -> int:
@@ -151,18 +139,54 @@ def chain_value(node: Any) -> Fraction | None:
     (where ``chain_sympy(node).doit()`` of it or of an inner chain is not a rational)."""
     if isinstance(node, Fraction):
         return node
-    total, sign, product = Fraction(0), 1, chain_value(node.operands[0])
-    for op, operand in zip(node.ops, node.operands[1:]):
-        value = chain_value(operand)
-        if product is None or value is None or (op == "/" and value == 0):
-            return None
-        if op == "*":
-            product *= value
-        elif op == "/":
-            product /= value
+    worked = worked_chain(node, [])
+    return None if worked is None else Fraction(worked[0], worked[1])
+
+
+def reduced(numerator: int, denominator: int) -> tuple[int, int]:
+    """``numerator / denominator`` in lowest terms with a positive denominator (nonzero)."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    common = math.gcd(numerator, denominator)
+    return numerator // common, denominator // common
+
+
+def worked_chain(node: Chain, working: list[str]) -> tuple[int, int, str] | None:
+    """(numerator, denominator, LaTeX) of a chain's exact value in lowest terms and of the chain
+    itself (``chain_latex``), in one pass over exact integers; appends to ``working`` the line
+    ``$inner = value$`` of each inner chain, innermost first (the order of ``inner_chains``).
+    None when it divides by zero anywhere (``chain_value``)."""
+    pieces: list[str] = []
+    total_n, total_d, sign = 0, 1, 1
+    product_n = product_d = 0
+    for index, operand in enumerate(node.operands):
+        op = node.ops[index - 1] if index else "+"
+        if type(operand) is Chain:
+            inner = worked_chain(operand, working)
+            if inner is None:
+                return None
+            value_n, value_d, inner_latex = inner
+            working.append(f"${inner_latex} = {fraction_latex(value_n, value_d)}$")
+            text = rf"\left({inner_latex}\right)"
         else:
-            total, sign, product = total + sign * product, (1 if op == "+" else -1), value
-    return None if product is None else total + sign * product
+            value_n, value_d = operand.numerator, operand.denominator
+            text = fraction_latex(value_n, value_d)
+            if value_n < 0 and index:
+                text = rf"\left({text}\right)"
+        pieces.append(text if not index else f"{CHAIN_SYMBOLS[op]} {text}")
+        if not index:
+            product_n, product_d = value_n, value_d
+        elif op == "*":
+            product_n, product_d = reduced(product_n * value_n, product_d * value_d)
+        elif op == "/":
+            if value_n == 0:
+                return None
+            product_n, product_d = reduced(product_n * value_d, product_d * value_n)
+        else:
+            total_n, total_d = reduced(total_n * product_d + sign * product_n * total_d, total_d * product_d)
+            sign, product_n, product_d = (1 if op == "+" else -1), value_n, value_d
+    total_n, total_d = reduced(total_n * product_d + sign * product_n * total_d, total_d * product_d)
+    return total_n, total_d, " ".join(pieces)
 
 
 def chain_size(node: Any) -> int:
@@ -210,14 +234,16 @@ def chain_sympy(node: Any) -> sympy.Expr:
     return parts[0] if len(parts) == 1 else sympy.Add(*parts, evaluate=False)
 
 
+CHAIN_SYMBOLS = {"+": "+", "-": "-", "*": r"\cdot", "/": r"\div"}
+
+
 def chain_latex(node: Any, first: bool = True) -> str:
     if isinstance(node, Fraction):
         text = latex_rational(node)
         return rf"\left({text}\right)" if node < 0 and not first else text
-    symbols = {"+": "+", "-": "-", "*": r"\cdot", "/": r"\div"}
     pieces = [chain_latex_operand(node.operands[0], True)]
     for op, operand in zip(node.ops, node.operands[1:]):
-        pieces.append(f"{symbols[op]} {chain_latex_operand(operand, False)}")
+        pieces.append(f"{CHAIN_SYMBOLS[op]} {chain_latex_operand(operand, False)}")
     return " ".join(pieces)
 
 
@@ -241,17 +267,19 @@ def inner_chains(node: Any) -> list[Chain]:
 def build_fraction_arithmetic(rng: random.Random, params: dict) -> Problem:
     for _ in range(100):
         chain = random_chain(rng, params, 0)
-        value = chain_value(chain)
-        if value is not None:
+        working: list[str] = []
+        worked = worked_chain(chain, working)
+        if worked is not None:
             break
     else:  # pragma: no cover - a zero divisor a hundred times in a row
         raise ValueError("could not draw a fraction expression without division by zero")
-    working = [rf"${chain_latex(sub)} = {latex_rational(chain_value(sub))}$" for sub in inner_chains(chain)]
-    working.append(rf"${chain_latex(chain)} = {latex_rational(value)}$")
+    numerator, denominator, latex = worked
+    value = fraction_latex(numerator, denominator)
+    working.append(f"${latex} = {value}$")
     return Problem(
-        statement=f"Compute the exact value of ${chain_latex(chain)}$.",
+        statement=f"Compute the exact value of ${latex}$.",
         form_instruction=r"Give the answer as an integer or a fraction, for example \boxed{-\frac{7}{12}}.",
-        gold=latex_rational(value),
+        gold=value,
         form="number",
         expression_size=chain_size(chain),
         working=working,
@@ -261,19 +289,13 @@ def build_fraction_arithmetic(rng: random.Random, params: dict) -> Problem:
 
 def x_term_latex(coefficient: int) -> str:
     """``3 x``, ``x``, ``- x``, ``- 3 x``: sympy's LaTeX of a nonzero integer times x."""
-    if coefficient in (1, -1):
-        return "x" if coefficient == 1 else "- x"
-    return f"{coefficient} x" if coefficient > 0 else f"- {-coefficient} x"
+    return monomial_latex(coefficient, 1)
 
 
 def collected_linear_latex(coefficient: int, constant: int) -> str:
     """sympy's LaTeX of ``coefficient·x + constant`` (coefficient nonzero): the x term first,
     except that a positive constant leads a negative x term (``5 - 3 x``)."""
-    if constant == 0:
-        return x_term_latex(coefficient)
-    if coefficient < 0 < constant:
-        return f"{constant} {x_term_latex(coefficient)}"
-    return f"{x_term_latex(coefficient)} {'+' if constant > 0 else '-'} {abs(constant)}"
+    return polynomial_latex([constant, coefficient])
 
 
 def build_linear_equation(rng: random.Random, params: dict) -> Problem:
@@ -329,66 +351,127 @@ def build_linear_equation(rng: random.Random, params: dict) -> Problem:
     )
 
 
+def factored_latex(content: int, factors: list[tuple[list[int], int]]) -> str:
+    """sympy's LaTeX of the evaluated product content · Π factor^multiplicity of primitive
+    integer polynomials (``factor_list``'s), of degree 2 or more (sympy would distribute the
+    content over a lone linear factor): a negative content as a leading ``- ``, a content of
+    ±1 unwritten, then a bare x (or x^m), then the factors of two or more terms in
+    ``factor_order``."""
+    pieces = [str(abs(content))] if abs(content) != 1 else []
+    pieces += [monomial_latex(1, m) for coefficients, m in factors if coefficients == [0, 1]]
+    binomials = [factor for factor in factors if factor[0] != [0, 1]]
+    if binomials:
+        pieces.append(product_latex(binomials))
+    text = " ".join(pieces)
+    return f"- {text}" if content < 0 else text
+
+
+def linear_factorisation(
+    scale: int, linear: list[tuple[int, int]]
+) -> tuple[int, list[tuple[list[int], int]], list[Fraction]]:
+    """sympy's ``factor_list`` of scale·Π(d·x − n) over the (n, d) of ``linear`` (d > 0): the
+    content (scale times each factor's gcd(n, d)), each root's primitive factor [−n', d'] (by
+    degree) with its multiplicity, and the distinct roots n/d in increasing order."""
+    content = scale
+    multiplicities: dict[Fraction, int] = {}
+    for numerator, denominator in linear:
+        content *= math.gcd(numerator, denominator)
+        root = Fraction(numerator, denominator)
+        multiplicities[root] = multiplicities.get(root, 0) + 1
+    roots = sorted(multiplicities)
+    return content, [([-root.numerator, root.denominator], multiplicities[root]) for root in roots], roots
+
+
 def build_quadratic_equation(rng: random.Random, params: dict) -> Problem:
+    """Exact integers: scale·(d₁x − n₁)(d₂x − n₂), roots n₁/d₁ and n₂/d₂, factorised by
+    ``linear_factorisation``; the size is that of the sympy tree Eq(lhs, rhs) of the evaluated
+    sides."""
     bound, nesting = params["max_coefficient"], params["nesting"]
     root_bound = max(3, bound // 2)
-    factors = []
+    roots_drawn = []
     for _ in range(2):
         denominator = rng.randint(1, nesting + 1)
         numerator = rng.randint(-root_bound, root_bound)
-        factors.append(denominator * X - numerator)
+        roots_drawn.append((numerator, denominator))
     scale = rng.choice([k for k in range(-nesting - 1, nesting + 2) if k]) if nesting else 1
-    poly = to_poly(sympy.Mul(scale, *factors, evaluate=False))
-    polynomial = poly.as_expr()
+    polynomial = [scale]
+    for numerator, denominator in roots_drawn:
+        polynomial = multiplied(polynomial, [-numerator, denominator])
     if params["terms"] >= 3:  # move part of the linear and constant terms to the right
         s, t = rng.randint(-bound, bound), rng.randint(-bound, bound)
-        lhs, rhs = polynomial + s * X + t, s * X + t
+        lhs, rhs = [polynomial[0] + t, polynomial[1] + s, polynomial[2]], [t, s]
     else:
-        lhs, rhs = polynomial, sympy.Integer(0)
-    roots = sorted(sympy.Poly(lhs - rhs, X).ground_roots())  # rational roots, each once
+        lhs, rhs = polynomial, [0]
+    content, factors, roots = linear_factorisation(scale, roots_drawn)
     values = [latex_rational(root) for root in roots]
-    coefficient, irreducible = poly.factor_list()
-    factored = sympy.Mul(coefficient, *[f.as_expr() ** m for f, m in irreducible])
+    (c, b, a) = polynomial
+    rhs_latex = polynomial_latex(rhs) if any(rhs) else "0"
     working = [
-        rf"Bring everything to one side: ${sympy.latex(polynomial)} = 0$ (discriminant ${poly.discriminant()}$).",
-        rf"Factor: ${sympy.latex(factored)} = 0$, so $x \in \{{{', '.join(values)}\}}$.",
+        rf"Bring everything to one side: ${polynomial_latex(polynomial)} = 0$ (discriminant ${b * b - 4 * a * c}$).",
+        rf"Factor: ${factored_latex(content, factors)} = 0$, so $x \in \{{{', '.join(values)}\}}$.",
     ]
     return Problem(
-        statement=f"Find all real solutions of ${sympy.latex(lhs)} = {sympy.latex(rhs)}$.",
+        statement=f"Find all real solutions of ${polynomial_latex(lhs)} = {rhs_latex}$.",
         form_instruction=(
             r"List every distinct solution once, separated by commas, in any order, for example "
             r"\boxed{-2, \frac{1}{3}}."
         ),
         gold=", ".join(values),
         form="set",
-        expression_size=expression_size(sympy.Eq(lhs, rhs, evaluate=False)),
+        expression_size=1 + polynomial_size(lhs) + (polynomial_size(rhs) if any(rhs) else 1),
         working=working,
         subkind="double root" if len(roots) == 1 else "two roots",
         extra_answer={"values": values, "variable": "x"},
     )
 
 
+def determinant(matrix: list[list[int]]) -> int:
+    """The determinant of a 2×2 or 3×3 integer matrix (cofactor expansion along the first row)."""
+    if len(matrix) == 2:
+        (a, b), (c, d) = matrix
+        return a * d - b * c
+    (a, b, c), (d, e, f), (g, h, i) = matrix
+    return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+
+
+def linear_form_latex(coefficients: list[int], variables: tuple[str, ...]) -> str:
+    """sympy's LaTeX of ``Σ coefficients[j]·variables[j]`` (not all zero): the nonzero terms in
+    the variables' order, ``- 5 x + y - 2 z``."""
+    terms = [(c, v) for c, v in zip(coefficients, variables) if c]
+    pieces = []
+    for index, (coefficient, variable) in enumerate(terms):
+        magnitude = variable if abs(coefficient) == 1 else f"{abs(coefficient)} {variable}"
+        if coefficient > 0:
+            pieces.append(f"+ {magnitude}" if index else magnitude)
+        else:
+            pieces.append(f"- {magnitude}")
+    return " ".join(pieces)
+
+
 def build_linear_system(rng: random.Random, params: dict) -> Problem:
+    """Exact integers: the system is drawn from its solution, so the solution is the draw; the
+    size is that of the sympy tree Tuple(Eq(lhs, constant), …): a left side of several terms is
+    Add 1 + 3 per term (1 for a coefficient of 1: the bare variable), of one term just that term."""
     unknowns, bound = params["unknowns"], params["max_coefficient"]
     variables = SYSTEM_VARIABLES[:unknowns]
     small = max(3, bound // 4)
     while True:
-        matrix = sympy.Matrix(unknowns, unknowns, lambda i, j: rng.randint(-small, small))
-        if matrix.det() != 0:
+        matrix = [[rng.randint(-small, small) for _ in range(unknowns)] for _ in range(unknowns)]
+        det = determinant(matrix)
+        if det != 0:
             break
-    solution_drawn = sympy.Matrix([rng.randint(-bound, bound) for _ in range(unknowns)])
-    constants = matrix * solution_drawn
-    equations = [
-        sympy.Eq(sum(matrix[i, j] * variables[j] for j in range(unknowns)), constants[i], evaluate=False)
-        for i in range(unknowns)
-    ]
-    (solution,) = sympy.linsolve(equations, *variables)
-    values = [latex_rational(v) for v in solution]
-    names = ", ".join(str(v) for v in variables)
+    solution = [rng.randint(-bound, bound) for _ in range(unknowns)]
+    constants = [sum(a * s for a, s in zip(row, solution)) for row in matrix]
+    size = 1
+    for row in matrix:
+        terms = [1 if c == 1 else 3 for c in row if c]
+        size += 2 + (terms[0] if len(terms) == 1 else 1 + sum(terms))
+    values = [str(v) for v in solution]
+    names = ", ".join(variables)
     shape = "pair" if unknowns == 2 else "triple"
-    lines = "\n".join(f"${sympy.latex(eq.lhs)} = {sympy.latex(eq.rhs)}$" for eq in equations)
+    lines = "\n".join(f"${linear_form_latex(row, variables)} = {constant}$" for row, constant in zip(matrix, constants))
     working = [
-        f"Eliminate one unknown at a time (determinant {matrix.det()}).",
+        f"Eliminate one unknown at a time (determinant {det}).",
         f"${', '.join(f'{v} = {w}' for v, w in zip(variables, values))}$.",
     ]
     return Problem(
@@ -399,36 +482,129 @@ def build_linear_system(rng: random.Random, params: dict) -> Problem:
         ),
         gold="(" + ", ".join(values) + ")",
         form="tuple",
-        expression_size=expression_size(sympy.Tuple(*equations)),
+        expression_size=size,
         working=working,
         subkind=f"{unknowns} unknowns",
-        extra_answer={"values": values, "variables": [str(v) for v in variables]},
+        extra_answer={"values": values, "variables": list(variables)},
     )
 
 
-def random_binomial(rng: random.Random, params: dict) -> sympy.Expr:
+def draw_binomial(rng: random.Random, params: dict) -> tuple[int, int]:
+    """(lead, constant) of a binomial lead·x + constant, both nonzero; the lead is positive at
+    nesting 0."""
     lead_bound = max(1, min(9, params["max_coefficient"] // 10))
     constant_bound = max(3, params["max_coefficient"] // 5)
     lead = rng.randint(1, lead_bound) * (rng.choice((1, -1)) if params["nesting"] else 1)
-    return sympy.Add(sympy.Mul(lead, X), nonzero(rng, -constant_bound, constant_bound), evaluate=False)
+    return lead, nonzero(rng, -constant_bound, constant_bound)
+
+
+def monomial_latex(coefficient: int | Fraction, degree: int) -> str:
+    """sympy's LaTeX of a nonzero rational times x^degree: ``- 5 x^{3}``, ``x``, ``- x``, ``7``,
+    ``- \\frac{3 x^{2}}{2}``, ``\\frac{x}{3}``, ``- \\frac{1}{2}`` (with a space, unlike
+    ``latex_rational``)."""
+    numerator, denominator = coefficient.numerator, coefficient.denominator
+    if denominator != 1:
+        sign = "- " if numerator < 0 else ""
+        inner = str(abs(numerator)) if degree == 0 else monomial_latex(abs(numerator), degree)
+        return rf"{sign}\frac{{{inner}}}{{{denominator}}}"
+    if degree == 0:
+        return str(numerator)
+    power = "x" if degree == 1 else f"x^{{{degree}}}"
+    if numerator == 1:
+        return power
+    if numerator == -1:
+        return f"- {power}"
+    return f"{numerator} {power}" if numerator > 0 else f"- {-numerator} {power}"
+
+
+def printed_terms(coefficients: list) -> list[tuple[Any, int]]:
+    """(coefficient, degree) of the nonzero terms of ``Σ coefficients[k]·x^k`` (rational
+    coefficients, not all zero) in the order sympy prints them (``Expr.as_ordered_terms``): by
+    falling degree, except that a positive constant leads when the only other term is negative
+    (``5 - 3 x``, ``4 - x^{2}``)."""
+    terms = [(c, k) for k, c in reversed(list(enumerate(coefficients))) if c]
+    if len(terms) == 2 and terms[1][1] == 0 and terms[1][0] > 0 > terms[0][0]:
+        terms.reverse()
+    return terms
+
+
+def polynomial_latex(coefficients: list) -> str:
+    """sympy's LaTeX of the polynomial ``Σ coefficients[k]·x^k`` (rational coefficients, not all
+    zero), its terms in ``printed_terms`` order."""
+    terms = printed_terms(coefficients)
+    pieces = [monomial_latex(*terms[0])]
+    for coefficient, degree in terms[1:]:
+        pieces.append(
+            f"- {monomial_latex(-coefficient, degree)}"
+            if coefficient < 0
+            else f"+ {monomial_latex(coefficient, degree)}"
+        )
+    return " ".join(pieces)
+
+
+def polynomial_size(coefficients: list[int]) -> int:
+    """Nodes of the sympy tree of the integer polynomial ``Σ coefficients[k]·x^k`` (not all
+    zero): a constant 1, x 1, x^k 3 (Pow, x, k), times a coefficient other than 1 two more (Mul
+    and the number), and Add 1 over two or more terms."""
+    sizes = [1 if k == 0 else (1 if k == 1 else 3) + (0 if c == 1 else 2) for k, c in enumerate(coefficients) if c]
+    return sizes[0] if len(sizes) == 1 else 1 + sum(sizes)
+
+
+def factor_order(coefficients: list[int], exponent: int) -> tuple:
+    """Where sympy's printer puts the factor (polynomial)^exponent, a polynomial of two or more
+    terms, in an unevaluated product (``Mul.as_ordered_factors``, by ``Expr.sort_key``): by the
+    number of terms, then term by term in printed order, a constant's key (0, c) before an x
+    term's (1, degree, coefficient), then by the exponent."""
+    terms = printed_terms(coefficients)
+    return len(terms), tuple((0, c) if k == 0 else (1, k, c) for c, k in terms), exponent
+
+
+def product_latex(factors: list[tuple[list[int], int]]) -> str:
+    """sympy's LaTeX of the factors of an unevaluated product (more than one factor, or a power):
+    powers (polynomial coefficients, exponent) of integer polynomials of two or more terms each,
+    each bracketed: ``\\left(2 - x\\right) \\left(x + 3\\right)^{2}``."""
+    return " ".join(
+        rf"\left({polynomial_latex(coefficients)}\right)" + (f"^{{{exponent}}}" if exponent > 1 else "")
+        for coefficients, exponent in sorted(factors, key=lambda factor: factor_order(*factor))
+    )
+
+
+def multiplied(left: list[int], right: list[int]) -> list[int]:
+    """The coefficients of the product of two polynomials (coefficients by degree)."""
+    product = [0] * (len(left) + len(right) - 1)
+    for i, a in enumerate(left):
+        if a:
+            for j, b in enumerate(right):
+                product[i + j] += a * b
+    return product
 
 
 def build_polynomial_expansion(rng: random.Random, params: dict) -> Problem:
-    factors: list[sympy.Expr] = [random_binomial(rng, params) for _ in range(params["terms"])]
+    """Exact integers: the factors are (lead, constant, exponent) triples, multiplied out by
+    convolution; the LaTeX is sympy's for the unevaluated product and the expanded polynomial, and
+    the size that of the product's sympy tree: Mul 1 + per factor Add(Mul(lead, x), constant) 5
+    nodes (3 when the lead is 1: the bare x), a power 2 more."""
+    factors = [(*draw_binomial(rng, params), 1) for _ in range(params["terms"])]
     if params["nesting"]:
         index = rng.randrange(len(factors))
-        factors[index] = sympy.Pow(factors[index], rng.randint(2, params["nesting"] + 1), evaluate=False)
-    product = sympy.Mul(*factors, evaluate=False)
-    expanded = sympy.latex(to_poly(product).as_expr())  # printed once: the gold and the working's last step
+        factors[index] = (*factors[index][:2], rng.randint(2, params["nesting"] + 1))
+    coefficients = [1]
+    for lead, constant, exponent in factors:
+        for _ in range(exponent):
+            coefficients = multiplied(coefficients, [constant, lead])
+    size = 1 + sum(
+        polynomial_size([constant, lead]) + (2 if exponent > 1 else 0) for lead, constant, exponent in factors
+    )
+    expanded = polynomial_latex(coefficients)
     return Problem(
-        statement=f"Expand and simplify ${sympy.latex(product)}$.",
+        statement=f"Expand and simplify ${product_latex([([c, lead], e) for lead, c, e in factors])}$.",
         form_instruction=(
             r"Give the expanded polynomial in $x$ with like terms combined, for example \boxed{2x^3 "
             r"- 5x + 6}."
         ),
         gold=expanded,
         form="expanded",
-        expression_size=expression_size(product),
+        expression_size=size,
         working=[f"Multiply out the {len(factors)} factors and collect powers of $x$: ${expanded}$."],
         subkind=f"{len(factors)} factors",
         extra_answer={"variable": "x"},
@@ -436,25 +612,27 @@ def build_polynomial_expansion(rng: random.Random, params: dict) -> Problem:
 
 
 def build_polynomial_factoring(rng: random.Random, params: dict) -> Problem:
+    """Exact integers: content·Π(lead·x − root) multiplied out; the factorisation and roots are
+    ``linear_factorisation``'s, printed as sympy prints ``factor`` of the polynomial."""
     nesting = params["nesting"]
     root_bound = max(3, params["max_coefficient"] // 4)
-    factors = []
+    linear = []
     for _ in range(max(2, params["terms"])):
         lead = rng.randint(1, min(3, nesting + 1))
-        factors.append(lead * X - rng.randint(-root_bound, root_bound))
-    content = rng.choice([k for k in range(-nesting - 1, nesting + 2) if k]) if nesting else 1
-    poly = to_poly(sympy.Mul(content, *factors, evaluate=False))
-    polynomial = poly.as_expr()
-    coefficient, irreducible = poly.factor_list()
-    factored = sympy.latex(sympy.factor(polynomial))  # printed once: the gold and the working
-    factor_count = sum(multiplicity for _, multiplicity in irreducible)
-    roots = sorted(-f.nth(0) / f.nth(1) for f, _ in irreducible)  # every factor is linear
+        linear.append((rng.randint(-root_bound, root_bound), lead))
+    scale = rng.choice([k for k in range(-nesting - 1, nesting + 2) if k]) if nesting else 1
+    polynomial = [scale]
+    for root, lead in linear:
+        polynomial = multiplied(polynomial, [-root, lead])
+    content, factors, roots = linear_factorisation(scale, linear)
+    factored = factored_latex(content, factors)  # printed once: the gold and the working
+    factor_count = len(linear)
     return Problem(
-        statement=f"Factor completely over the integers: ${sympy.latex(polynomial)}$.",
+        statement=f"Factor completely over the integers: ${polynomial_latex(polynomial)}$.",
         form_instruction=r"Give a product of irreducible factors, for example \boxed{2(x - 1)(x + 3)^2}.",
         gold=factored,
         form="factored",
-        expression_size=expression_size(polynomial),
+        expression_size=polynomial_size(polynomial),
         working=[
             f"Rational roots: ${', '.join(latex_rational(r) for r in roots)}$; "
             f"with the content that gives ${factored}$ ({factor_count} irreducible factors)."
@@ -464,51 +642,102 @@ def build_polynomial_factoring(rng: random.Random, params: dict) -> Problem:
     )
 
 
-def random_polynomial(rng: random.Random, params: dict, terms: int, degree: int) -> sympy.Expr:
+def random_polynomial(rng: random.Random, params: dict, terms: int, degree: int) -> list[int]:
+    """The coefficients (by degree) of a polynomial of ``degree`` with up to ``terms`` nonzero terms."""
     coefficient_bound = max(3, params["max_coefficient"] // 3)
     exponents = sorted(rng.sample(range(degree), min(terms, degree + 1) - 1) + [degree], reverse=True)
-    return sympy.Add(*[nonzero(rng, -coefficient_bound, coefficient_bound) * X**e for e in exponents])
+    coefficients = [0] * (degree + 1)
+    for exponent in exponents:
+        coefficients[exponent] = nonzero(rng, -coefficient_bound, coefficient_bound)
+    return coefficients
 
 
-def random_function(rng: random.Random, params: dict) -> sympy.Expr:
+@dataclass
+class Function:
+    """A drawn f(x): the polynomial ``other`` (coefficients by degree), at nesting above 0 times
+    the power (lead·x + constant)^exponent. Its LaTeX and node count are those of the sympy
+    expression the kinds used to build (an evaluated polynomial; Mul(Pow(binomial), polynomial)
+    unevaluated)."""
+
+    other: list[int]
+    power: tuple[int, int, int] | None  # (lead, constant, exponent)
+
+    def coefficients(self) -> list[int]:
+        """f expanded: coefficients by degree."""
+        if self.power is None:
+            return self.other
+        lead, constant, exponent = self.power
+        expanded = self.other
+        for _ in range(exponent):
+            expanded = multiplied(expanded, [constant, lead])
+        return expanded
+
+    def latex(self) -> str:
+        """A single-term polynomial prints before the power (sympy sorts a symbol before a sum)."""
+        if self.power is None:
+            return polynomial_latex(self.other)
+        lead, constant, exponent = self.power
+        if sum(1 for c in self.other if c) > 1:
+            return product_latex([([constant, lead], exponent), (self.other, 1)])
+        return f"{polynomial_latex(self.other)} {product_latex([([constant, lead], exponent)])}"
+
+    def size(self) -> int:
+        if self.power is None:
+            return polynomial_size(self.other)
+        lead, constant, _ = self.power
+        return 1 + (2 + polynomial_size([constant, lead])) + polynomial_size(self.other)
+
+
+def random_function(rng: random.Random, params: dict) -> Function:
     """A polynomial at nesting 0; a power of a binomial times a polynomial above."""
     degree = max(1, params["degree"])
     if params["nesting"] == 0:
-        return random_polynomial(rng, params, params["terms"], degree)
-    power = sympy.Pow(random_binomial(rng, params), rng.randint(2, params["nesting"] + 1), evaluate=False)
-    other = random_polynomial(rng, params, max(1, params["terms"] - 1), max(1, degree - 2))
-    return sympy.Mul(power, other, evaluate=False)
+        return Function(random_polynomial(rng, params, params["terms"], degree), None)
+    lead, constant = draw_binomial(rng, params)
+    power = (lead, constant, rng.randint(2, params["nesting"] + 1))
+    return Function(random_polynomial(rng, params, max(1, params["terms"] - 1), max(1, degree - 2)), power)
+
+
+def polynomial_value(coefficients: list, point: Any) -> Any:
+    """``Σ coefficients[k]·point^k`` (Horner)."""
+    value = 0
+    for coefficient in reversed(coefficients):
+        value = value * point + coefficient
+    return value
 
 
 def build_derivative(rng: random.Random, params: dict) -> Problem:
+    """Exact integers; the sizes are those of the sympy trees Derivative(f, x) (f's + 4:
+    Derivative, and Tuple(x, 1)) and Subs(Derivative(f, x), x, point) (9 more than f's)."""
     function = random_function(rng, params)
-    derivative = to_poly(function).diff(X).as_expr()
+    expanded = function.coefficients()
+    derivative = [k * c for k, c in enumerate(expanded)][1:]
     rule = "the power rule" if params["nesting"] == 0 else "the product and chain rules"
-    derivative_latex = sympy.latex(derivative)  # printed once: the working and, for f'(x), the gold
+    derivative_latex = polynomial_latex(derivative)  # printed once: the working and, for f'(x), the gold
     working = [rf"By {rule}, $f'(x) = {derivative_latex}$."]
     if rng.random() < 0.5:
         point = rng.randint(-3, 3)
-        value = derivative.subs(X, point)
-        working.append(rf"At $x = {point}$: $f'({point}) = {latex_rational(value)}$.")
+        value = polynomial_value(derivative, point)
+        working.append(rf"At $x = {point}$: $f'({point}) = {value}$.")
         return Problem(
-            statement=f"Let $f(x) = {sympy.latex(function)}$. Find $f'({point})$.",
+            statement=f"Let $f(x) = {function.latex()}$. Find $f'({point})$.",
             form_instruction=r"Give the value as an integer or a fraction, for example \boxed{-14}.",
-            gold=latex_rational(value),
+            gold=str(value),
             form="number",
-            expression_size=expression_size(sympy.Subs(sympy.Derivative(function, X), X, point)),
+            expression_size=function.size() + 9,
             working=working,
             subkind="value at a point",
             extra_answer={"labels": [f"f'({point})"]},
         )
     return Problem(
-        statement=f"Let $f(x) = {sympy.latex(function)}$. Find $f'(x)$.",
+        statement=f"Let $f(x) = {function.latex()}$. Find $f'(x)$.",
         form_instruction=(
             r"Give $f'(x)$ as an expression in $x$ without derivative notation, for example "
             r"\boxed{6x^2 - 4x + 1}."
         ),
         gold=derivative_latex,
         form="expression",
-        expression_size=expression_size(sympy.Derivative(function, X)),
+        expression_size=function.size() + 4,
         working=working,
         subkind="expression",
         extra_answer={"variable": "x", "labels": ["f'(x)"]},
@@ -516,22 +745,23 @@ def build_derivative(rng: random.Random, params: dict) -> Problem:
 
 
 def build_definite_integral(rng: random.Random, params: dict) -> Problem:
+    """Exact rationals; the size is that of the sympy tree Integral(f, (x, lower, upper)): f's
+    + 5 (Integral, and Tuple(x, lower, upper))."""
     function = random_function(rng, params)
     bound_limit = 2 + params["nesting"]
     lower = rng.randint(-bound_limit, bound_limit - 1)
     upper = rng.randint(lower + 1, bound_limit)
-    antiderivative_poly = to_poly(function).integrate()
-    antiderivative = antiderivative_poly.as_expr()
-    value = antiderivative_poly.eval(upper) - antiderivative_poly.eval(lower)
-    integrand = sympy.latex(function) if function.is_Mul else rf"\left({sympy.latex(function)}\right)"
+    antiderivative = [0] + [Fraction(c, k + 1) for k, c in enumerate(function.coefficients())]
+    value = polynomial_value(antiderivative, upper) - polynomial_value(antiderivative, lower)
+    integrand = function.latex() if function.power is not None else rf"\left({function.latex()}\right)"
     return Problem(
         statement=rf"Evaluate $\int_{{{lower}}}^{{{upper}}} {integrand} \, dx$.",
         form_instruction=r"Give the exact value as an integer or a fraction, for example \boxed{\frac{38}{3}}.",
         gold=latex_rational(value),
         form="number",
-        expression_size=expression_size(sympy.Integral(function, (X, lower, upper))),
+        expression_size=function.size() + 5,
         working=[
-            rf"An antiderivative is $F(x) = {sympy.latex(antiderivative)}$.",
+            rf"An antiderivative is $F(x) = {polynomial_latex(antiderivative)}$.",
             rf"$F({upper}) - F({lower}) = {latex_rational(value)}$.",
         ],
         subkind="product" if params["nesting"] else "polynomial",

@@ -182,7 +182,23 @@ def make_task(
     options are ignored here. ``hint`` in [0, 1] appends that share of the family's guidance to
     the prompt (``TaskGenerator.with_hint``; 0, the default, changes nothing); the split is
     decided on the task without its hint."""
-    return keyed_task_maker(env_id, difficulty, split, hint, options, keys=False)(seed)[0]
+    setting = (env_id, difficulty, split, hint, _freeze(options) if options else "")
+    try:
+        maker = _TASK_MAKERS.get(setting)
+    except TypeError:  # an unhashable difficulty, split or hint: the checks below name it
+        return keyed_task_maker(env_id, difficulty, split, hint, options, keys=False)(seed)[0]
+    if maker is None:
+        maker = keyed_task_maker(env_id, difficulty, split, hint, options, keys=False)
+        while len(_TASK_MAKERS) >= MAX_TASK_MAKERS:
+            _TASK_MAKERS.pop(next(iter(_TASK_MAKERS)), None)
+        _TASK_MAKERS[setting] = maker
+    return maker(seed)[0]
+
+
+MAX_TASK_MAKERS = 256
+# make_task's checked makers per (env id, difficulty, split, hint, options as make_generator
+# keys its cache): a repeated setting skips the option checks and the spec lookup
+_TASK_MAKERS: dict[tuple, Callable[[int], tuple[Task, bytes | None]]] = {}
 
 
 def keyed_task_maker(

@@ -109,3 +109,15 @@ def test_grouped_options_reach_make_task_gym_and_verify():
 def test_every_env_comes_from_a_declaration():
     undeclared = [spec.id for spec in ENV_SPECS if spec.family is None]
     assert not undeclared, f"envs not yet declared in rlvr/families: {undeclared}"
+
+
+def test_make_task_reuses_its_checked_setting_without_caching_errors_or_mixing_settings():
+    first = [rlvr.make_task("rlvr/Maze-v0", seed=s, difficulty=0.3, rows=9).to_json() for s in range(3)]
+    again = [rlvr.make_task("rlvr/Maze-v0", seed=s, difficulty=0.3, rows=9).to_json() for s in range(3)]
+    other = [rlvr.make_task("rlvr/Maze-v0", seed=s, difficulty=0.3, rows=11).to_json() for s in range(3)]
+    assert first == again and not set(first) & set(other)
+    for _ in range(2):  # a refused setting is refused every time
+        with pytest.raises(ValueError, match="unknown parameter 'mazesize'"):
+            rlvr.make_task("rlvr/Maze-v0", seed=0, difficulty=0.3, mazesize=9)
+    with pytest.raises(ValueError, match="split"):
+        rlvr.make_task("rlvr/Maze-v0", seed=0, split=["train"])

@@ -70,7 +70,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import rlvr
-from rlvr.core import Task, canonical_difficulty, iter_tasks, task_schema, write_parquet_rows
+from rlvr.core import Task, canonical_difficulty, iter_tasks, parquet_row, task_schema, write_parquet_rows
 
 DEMO_DIFFICULTIES = (0.0, 0.5, 1.0)
 OUTPUT_FORMATS = ("auto", "jsonl", "parquet", "hf", "verl")
@@ -314,9 +314,7 @@ def row_encoder(output: Output, split: str = "train") -> Callable[[Task], Any]:
         from rlvr.integrations import verl
 
         return functools.partial(verl.verl_row, index=0, split=split)  # write_rows numbers them
-    from rlvr.core import _parquet_row
-
-    return _parquet_row
+    return parquet_row
 
 
 def write_tasks(

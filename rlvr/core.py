@@ -779,7 +779,7 @@ def save_tasks(
     if file_format not in (None, "jsonl", "parquet"):
         raise ValueError(f"file_format must be jsonl or parquet, got {file_format!r}")
     if file_format == "parquet" or (file_format is None and path.suffix == ".parquet"):
-        return write_parquet_rows((_parquet_row(t) for t in tasks), path, task_schema(metadata))
+        return write_parquet_rows((parquet_row(t) for t in tasks), path, task_schema(metadata))
     count = 0
     with open(path, "w", encoding="utf-8") as handle:
         for task in tasks:
@@ -788,7 +788,9 @@ def save_tasks(
     return count
 
 
-def _parquet_row(task: Task) -> dict:
+def parquet_row(task: Task) -> dict:
+    """A task as one row of the Parquet task table (``task_schema``): images as PNG bytes,
+    ``answer``, ``params`` and ``meta`` as JSON text."""
     row = task.to_dict(image_encoding="bytes")
     for key in ("answer", "params", "meta"):
         row[key] = json.dumps(row[key], sort_keys=True, ensure_ascii=False)

@@ -217,7 +217,7 @@ def test_streamed_parquet_is_identical_to_one_table_and_reads_back(tmp_path, mon
     monkeypatch.setattr(core, "PARQUET_BATCH_ROWS", 3)
     assert save_tasks(iter(tasks), tmp_path / "t.parquet", metadata={"k": 1}) == 12
     assert pq.ParquetFile(tmp_path / "t.parquet").num_row_groups == 4
-    in_memory = pa.Table.from_pylist([core._parquet_row(t) for t in tasks], schema=core.task_schema())
+    in_memory = pa.Table.from_pylist([core.parquet_row(t) for t in tasks], schema=core.task_schema())
     assert pq.read_table(tmp_path / "t.parquet").cast(core.task_schema()).equals(in_memory)
     assert jsons(iter_tasks(tmp_path / "t.parquet")) == jsons(tasks)
     assert parquet_provenance(tmp_path / "t.parquet") == {"k": 1}

@@ -1132,6 +1132,17 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         ("unreadable-latex-then-gold", boxed(f"\\underline{{{wrong}}} {gold}")),
         ("unreadable-macro-then-gold", boxed(f"{wrong} \\hat {gold}")),
     ]
+    if not (gold_number is not None and gold_number.decimal):  # a decimal gold may be a rounding (docstring)
+        # formulas that equal the gold to many digits but not exactly (the native formula path
+        # accepts only formal equality, rejects only clear differences, and leaves these to the
+        # worker, which must not round them away), and a 0/0 factor that cancels formally
+        attacks += [
+            ("formula-tiny-offset", boxed(f"{gold} + \\sin\\left(10^{{-30}}\\right)")),
+            ("formula-factor-near-one", boxed(f"\\left({gold}\\right) e^{{10^{{-20}}}}")),
+            ("identity-plus-tiny", boxed(f"{gold} + \\sin^2 \\theta + \\cos^2 \\theta - 1 + 10^{{-50}}")),
+            ("pi-approximating-argument", boxed(f"{gold} + 1 + \\cos\\frac{{355}}{{113}}")),
+            ("zero-over-zero-factor", boxed(f"\\left({gold}\\right) \\frac{{\\sin 0}}{{\\sin 0}}")),
+        ]
     # relations and markup math-verify reads only one side of ("19 \mid 18" "is" 18)
     attacks += [
         (name, boxed(text))

@@ -349,6 +349,19 @@ class _EnvId:
         instance.__dict__["env_id"] = value
 
 
+def setting_key(value: Any) -> tuple:
+    """``value`` as a hashable key: its type with itself, or with its items' keys for a list,
+    tuple, set or dict (so 1, 1.0 and True differ at any depth); TypeError for what stays
+    unhashable."""
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(setting_key(item) for item in value))
+    if isinstance(value, (set, frozenset)):
+        return (type(value), frozenset(setting_key(item) for item in value))
+    if isinstance(value, dict):
+        return (dict, tuple(sorted((repr(k), setting_key(k), setting_key(v)) for k, v in value.items())))
+    return (type(value), value)
+
+
 class TaskGenerator(abc.ABC):
     """Base for seeded generators: resolves difficulty, builds the task's own RNGs and id.
 
@@ -442,10 +455,14 @@ class TaskGenerator(abc.ABC):
     def _setting(self, difficulty: float, overrides: dict, env_id: str) -> tuple[dict, tuple, tuple]:
         """(``resolve``'s parameters, ``seed_text_around`` and ``task_id_around`` pieces) for
         ``generate``: worked out once per (env id, difficulty, overrides) when every override
-        value is hashable (keyed by name, type and value), else every time. Callers copy the
-        parameters."""
+        value is hashable once lists, tuples, sets and dicts are read as their items (keyed by
+        name, type and value), else every time. Callers copy the parameters."""
         try:
-            key = (env_id, difficulty, *sorted((name, type(value), value) for name, value in overrides.items()))
+            key = (
+                env_id,
+                difficulty,
+                *sorted((name, setting_key(value)) for name, value in overrides.items()),
+            )
             hash(key)
         except TypeError:  # a list of kinds, say
             key = None

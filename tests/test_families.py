@@ -121,3 +121,13 @@ def test_make_task_reuses_its_checked_setting_without_caching_errors_or_mixing_s
             rlvr.make_task("rlvr/Maze-v0", seed=0, difficulty=0.3, mazesize=9)
     with pytest.raises(ValueError, match="split"):
         rlvr.make_task("rlvr/Maze-v0", seed=0, split=["train"])
+
+
+def test_list_valued_parameters_are_checked_every_time_they_differ():
+    generator = rlvr.make_generator("rlvr/Math-v0")
+    first = generator.generate(4, 0.5, kinds=["fraction_arithmetic"])
+    assert generator.generate(4, 0.5, kinds=["fraction_arithmetic"]) == first
+    assert generator.generate(4, 0.5, kinds=("fraction_arithmetic",)).prompt == first.prompt
+    for _ in range(2):
+        with pytest.raises(ValueError, match="kinds"):
+            generator.generate(4, 0.5, kinds=["fraction_arithmetic", "no_such_kind"])

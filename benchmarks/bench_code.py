@@ -14,7 +14,9 @@ Measures, in one run:
   * throughput (verifications/s) of the bwrap verifier over the three workloads in turn, with
     1 and 2 worker threads;
   * the 164 HumanEval canonical solutions end to end: seconds for the whole set with 1 and 2
-    worker threads (and that all pass), warm (the default) and cold (``warm=False``).
+    worker threads (and that all pass), warm (the default) and cold (``warm=False``), with the
+    CPU per problem and the cores kept busy by this process tree (``warm.tree_cpu_s``: this
+    process, what it reaped, every zygote and what it reaped; not the machine's /proc/stat).
 
 Prints a table and writes benchmarks/results/code.json.  The machine's load average is recorded
 before and after, as other work on a shared host moves these numbers.
@@ -25,9 +27,13 @@ Before/after: ``--baseline DIR`` (a pristine tree, e.g. ``git archive HEAD | tar
 measures instead the p50 of one verification of the reference per style (function, stdio,
 assert: the three workloads above) with the baseline's rlvr and with this tree's, each in its
 own worker process, the two interleaved request by request so that the machine's load hits both
-alike; the result goes to the ``before_after`` entry of code.json (the other entries are kept).
+alike; and the 164 HumanEval canonical solutions end to end with the baseline's verifier and
+this tree's (default: warm), with 1 and 2 worker threads, the two versions alternating suite
+by suite (``--suite-rounds`` rounds; the best round is reported, as the one least disturbed
+by other load).  The result goes to the ``before_after`` entry of code.json (the other
+entries are kept).
 
-    python benchmarks/bench_code.py --baseline /tmp/rlvr_before_code [--runs 40]
+    python benchmarks/bench_code.py --baseline /tmp/rlvr_before_code [--runs 40] [--suite-rounds 2]
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rlvr.generators.code import CodeGenerator
 from rlvr.verifiers.code import CodeVerifier, extract_code, parse_literal
+from rlvr.verifiers.sandbox.warm import tree_cpu_s
 
 ROOT = Path(__file__).resolve().parents[1]
 HUMANEVAL = ROOT.parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"  # openai/human-eval, not committed
@@ -191,23 +198,29 @@ def throughput(verifier: CodeVerifier, workers: int, seconds: float) -> dict:
 def humaneval_suite(verifier: CodeVerifier, workers: int) -> dict:
     generator = CodeGenerator(dataset=HUMANEVAL)
     jobs = [(task, generator.solve(task)) for task in (generator.generate(row) for row in range(164))]
+    cpu_before = tree_cpu_s()
     started = time.monotonic()
     with ThreadPoolExecutor(workers) as pool:
         verdicts = list(pool.map(lambda job: verifier.verify(*job), jobs))
     elapsed = time.monotonic() - started
+    cpu = tree_cpu_s() - cpu_before
     return {
         "workers": workers,
         "problems": len(jobs),
         "passed": sum(v.correct for v in verdicts),
         "seconds": round(elapsed, 2),
         "per_problem_ms": round(elapsed / len(jobs) * 1e3, 1),
+        "cpu_ms_per_problem": round(cpu / len(jobs) * 1e3, 2),
+        "busy_cores": round(cpu / elapsed, 2),
     }
 
 
 # One verifier in its own process, on the rlvr that PYTHONPATH names: answers each line naming a
-# style with the seconds one verification of that style's reference took.
+# style with the seconds one verification of that style's reference took, and a line
+# "humaneval WORKERS" with the seconds the 164 canonical solutions took with that many threads.
 COMPARISON_WORKER = r"""
 import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
 import rlvr
 from rlvr.generators.code import CodeGenerator
 from rlvr.verifiers.code import CodeVerifier
@@ -216,12 +229,19 @@ humaneval = CodeGenerator(dataset=sys.argv[1])
 tasks = {"function": synthetic.generate(3, 0.5, style="function", input="ints"),
          "stdio": synthetic.generate(3, 0.5, style="stdio", input="ints"), "assert": humaneval.generate(0)}
 jobs = {name: (task, (humaneval if name == "assert" else synthetic).solve(task)) for name, task in tasks.items()}
+suite = [(task, humaneval.solve(task)) for task in (humaneval.generate(row) for row in range(164))]
 verifier = CodeVerifier()
 print(json.dumps({"rlvr": rlvr.__file__}), flush=True)
 for line in sys.stdin:
-    task, response = jobs[line.strip()]
+    command = line.split()
     started = time.perf_counter()
-    verdict = verifier.verify(task, response)
+    if command[0] == "humaneval":
+        with ThreadPoolExecutor(int(command[1])) as pool:
+            verdicts = list(pool.map(lambda job: verifier.verify(*job), suite))
+        passed = sum(verdict.correct for verdict in verdicts)
+        print(json.dumps({"seconds": time.perf_counter() - started, "passed": passed}), flush=True)
+        continue
+    verdict = verifier.verify(*jobs[command[0]])
     print(json.dumps({"seconds": time.perf_counter() - started, "correct": verdict.correct}), flush=True)
 """
 
@@ -242,22 +262,30 @@ class ComparisonWorker:
             raise RuntimeError(f"the worker for {tree} imported {self.rlvr}")
 
     def verify(self, style: str) -> float:
-        self.process.stdin.write(style + "\n")
-        self.process.stdin.flush()
-        answer = json.loads(self.process.stdout.readline())
+        answer = self._ask(style)
         if not answer["correct"]:
             raise RuntimeError(f"the reference failed ({style}, {self.rlvr})")
         return answer["seconds"]
+
+    def humaneval(self, workers: int) -> dict:
+        """The 164 canonical solutions with ``workers`` threads: {"seconds", "passed"}."""
+        return self._ask(f"humaneval {workers}")
+
+    def _ask(self, line: str) -> dict:
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
 
     def close(self) -> None:
         self.process.stdin.close()
         self.process.wait(timeout=60)
 
 
-def before_after(baseline: Path, runs: int) -> dict:
+def before_after(baseline: Path, runs: int, suite_rounds: int) -> dict:
     workers = {"before": ComparisonWorker(baseline), "after": ComparisonWorker(ROOT)}
     styles = ("function", "stdio", "assert")
     samples = {style: {version: [] for version in workers} for style in styles}
+    suites = {threads: {version: [] for version in workers} for threads in (1, 2)}
     try:
         for round_number in range(runs + 2):  # two warm-up rounds
             for style in styles:
@@ -266,6 +294,11 @@ def before_after(baseline: Path, runs: int) -> dict:
                     seconds = workers[version].verify(style)
                     if round_number >= 2:
                         samples[style][version].append(seconds)
+        for round_number in range(suite_rounds):
+            for threads in (1, 2):
+                order = list(workers) if round_number % 2 else list(reversed(workers))
+                for version in order:
+                    suites[threads][version].append(workers[version].humaneval(threads))
     finally:
         for worker in workers.values():
             worker.close()
@@ -273,7 +306,19 @@ def before_after(baseline: Path, runs: int) -> dict:
     for style, by_version in samples.items():
         rows[style] = {version: summary(values) for version, values in by_version.items()}
         rows[style]["ratio_p50"] = round(rows[style]["after"]["p50_ms"] / rows[style]["before"]["p50_ms"], 3)
-    return {"baseline": str(baseline), "runs": runs, "styles": rows}
+    humaneval = {}
+    for threads, by_version in suites.items():
+        row = {}
+        for version, rounds in by_version.items():
+            best = min(rounds, key=lambda one: one["seconds"])
+            row[version] = {
+                "seconds": round(best["seconds"], 2),
+                "passed": best["passed"],
+                "rounds_s": [round(one["seconds"], 2) for one in rounds],
+            }
+        row["speedup"] = round(row["before"]["seconds"] / row["after"]["seconds"], 2)
+        humaneval[f"{threads} worker(s)"] = row
+    return {"baseline": str(baseline), "runs": runs, "styles": rows, "humaneval": humaneval}
 
 
 def main() -> None:
@@ -282,13 +327,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each throughput measurement")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "code.json"))
     parser.add_argument("--baseline", type=Path, help="a pristine tree: compare its verifier's p50 with this tree's")
+    parser.add_argument("--suite-rounds", type=int, default=2, help="HumanEval suites per version with --baseline")
     args = parser.parse_args()
     if not HUMANEVAL.is_file():
         sys.exit(f"bench_code needs HumanEval at {HUMANEVAL} (HumanEval.jsonl.gz from github.com/openai/human-eval)")
 
     if args.baseline is not None:
         load_before = os.getloadavg()
-        comparison = before_after(args.baseline.resolve(), args.runs)
+        comparison = before_after(args.baseline.resolve(), args.runs, args.suite_rounds)
         comparison["load_average_before"] = [round(x, 2) for x in load_before]
         comparison["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         comparison["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -298,6 +344,12 @@ def main() -> None:
         for style, row in comparison["styles"].items():
             print(
                 f"{style:40s} {row['before']['p50_ms']:10.2f} {row['after']['p50_ms']:10.2f} {row['ratio_p50']:13.3f}"
+            )
+        print(f"\n{'HumanEval 164 canonical, best round':40s} {'before s':>10s} {'after s':>10s} {'speedup':>13s}")
+        for name, row in comparison["humaneval"].items():
+            print(
+                f"{name:40s} {row['before']['seconds']:10.2f} {row['after']['seconds']:10.2f} "
+                f"{row['speedup']:12.2f}x  (passed {row['before']['passed']}/{row['after']['passed']})"
             )
         out = Path(args.out)
         result = json.loads(out.read_text()) if out.exists() else {}
@@ -332,9 +384,15 @@ def main() -> None:
     print(f"\n{'throughput, bwrap, the three workloads in turn':48s} {'verifications/s':>16s}")
     for name, r in rates.items():
         print(f"{name:48s} {r['verifications_per_s']:16.1f}")
-    print(f"\n{'HumanEval canonical solutions, end to end':48s} {'seconds':>8s} {'passed':>7s}")
+    print(
+        f"\n{'HumanEval canonical solutions, end to end':48s} {'seconds':>8s} {'passed':>7s} "
+        f"{'CPU ms/problem':>15s} {'busy cores':>11s}"
+    )
     for name, r in suite.items():
-        print(f"{name:48s} {r['seconds']:8.2f} {r['passed']:>4d}/164")
+        print(
+            f"{name:48s} {r['seconds']:8.2f} {r['passed']:>4d}/164 {r['cpu_ms_per_problem']:15.2f} "
+            f"{r['busy_cores']:11.2f}"
+        )
 
     result = {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -16,7 +16,14 @@ Measures, in one run:
     ready, as when the pool keeps up; throughput back to back, which the pool's refill bounds),
     ``--docker-runs`` samples each;
   * throughput (runs/s) of bare, cold bwrap and warm runs with 1 and 2 worker threads
-    (contenders alternate in short slices);
+    (contenders alternate in short slices), with the CPU each run cost and the cores kept busy:
+    the CPU of the benchmark's own process tree -- this process (all threads), what it reaped
+    (bare and cold runs) and every zygote with the children it reaped (warm runs) -- from
+    rusage and /proc/PID/stat, not the machine's /proc/stat, so other load does not count
+    (the kernel's own workers -- e.g. network namespace teardown -- are not counted either).
+    On a shared machine runs/s ratios move with other load; the CPU figures much less so, and
+    they bound what more workers can give: "2-worker bound" = min(2, CPUs / busy cores with
+    one worker) is the speedup two workers could reach if nothing serialised them;
   * the cost of one run's memory cgroup (create with its caps, remove);
   * with ``--baseline DIR`` (a checkout of an earlier version, e.g.
     ``git archive HEAD | tar -x -C DIR``), the same sandbox rows for that version's
@@ -48,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rlvr.verifiers import sandbox as sandbox_module
 from rlvr.verifiers.sandbox import Sandbox, SandboxUnavailable, available_backends
 from rlvr.verifiers.sandbox.docker_pool import DockerPool
-from rlvr.verifiers.sandbox.warm import WarmPool
+from rlvr.verifiers.sandbox.warm import WarmPool, tree_cpu_s
 
 PASS = ["-I", "-S", "-c", "pass"]
 
@@ -180,12 +187,16 @@ def latency_interleaved(fns: dict, runs: int, warmup: int = 5) -> dict[str, dict
 
 
 def throughput_interleaved(fns: dict, workers: int, seconds: float, slice_s: float = 0.5) -> dict[str, dict]:
-    """runs/s of each operation with ``workers`` threads, the operations alternating in slices."""
+    """runs/s of each operation with ``workers`` threads, the operations alternating in slices,
+    and the CPU of this process tree per run and the cores it kept busy (``warm.tree_cpu_s``)."""
     counts = dict.fromkeys(fns, 0)
     spent = dict.fromkeys(fns, 0.0)
+    cpu = dict.fromkeys(fns, 0.0)
     for _ in range(max(1, round(seconds / slice_s))):
         for name, fn in fns.items():
+            before = tree_cpu_s()
             one = throughput(fn, workers, slice_s)
+            cpu[name] += tree_cpu_s() - before
             counts[name] += one["runs"]
             spent[name] += one["seconds"]
     return {
@@ -194,6 +205,8 @@ def throughput_interleaved(fns: dict, workers: int, seconds: float, slice_s: flo
             "runs": counts[name],
             "seconds": round(spent[name], 2),
             "runs_per_s": round(counts[name] / spent[name], 1),
+            "cpu_ms_per_run": round(cpu[name] / max(counts[name], 1) * 1e3, 2),
+            "busy_cores": round(cpu[name] / spent[name], 2),
         }
         for name in fns
     }
@@ -300,6 +313,9 @@ def main() -> None:
         ratios["warm runs/s: 2 workers / 1 worker"] = round(
             tput["warm path pass, 2 worker(s)"]["runs_per_s"] / tput["warm path pass, 1 worker(s)"]["runs_per_s"], 2
         )
+        ratios["warm 2-worker bound: min(2, CPUs / busy cores, 1 worker)"] = round(
+            min(2.0, (os.cpu_count() or 1) / max(tput["warm path pass, 1 worker(s)"]["busy_cores"], 1e-9)), 2
+        )
         ratios["warm runs/s / cold runs/s, 1 worker"] = round(
             tput["warm path pass, 1 worker(s)"]["runs_per_s"]
             / tput["cold bwrap python -I -S -c pass, 1 worker(s)"]["runs_per_s"],
@@ -317,9 +333,10 @@ def main() -> None:
     for name, r in rows.items():
         overhead = "" if name.startswith("memory cgroup") else f"{r['p50_ms'] - bare:+12.2f}"
         print(f"{name:48s} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {overhead:>13s}")
-    print(f"\n{'throughput':48s} {'runs/s':>8s}")
+    print(f"\n{'throughput':48s} {'runs/s':>8s} {'CPU ms/run':>11s} {'busy cores':>11s}")
     for name, r in tput.items():
-        print(f"{name:48s} {r['runs_per_s']:8.1f}")
+        cpu = f"{r['cpu_ms_per_run']:11.2f} {r['busy_cores']:11.2f}" if "cpu_ms_per_run" in r else ""
+        print(f"{name:48s} {r['runs_per_s']:8.1f} {cpu}")
     print("")
     for name, value in ratios.items():
         print(f"{name:48s} {value:8.2f}")

@@ -263,6 +263,31 @@ def test_memory_cap_covers_the_whole_process_tree(pool):
     assert result.memory_peak_bytes <= (200 << 20) + (4 << 20)
 
 
+def test_a_reused_memory_cgroup_remembers_nothing_of_its_last_run(pool):
+    """Runs reuse emptied memory cgroups: an OOM kill and a high peak of one run are not the next's."""
+    hog = (  # three processes of 45 MB each: over the cgroup's 100 MB, each within its own rlimits
+        "import os, time\n"
+        "for _ in range(3):\n"
+        "    if os.fork() == 0:\n"
+        "        block = bytearray(45 << 20)\n"
+        "        for i in range(0, len(block), 4096): block[i] = 1\n"
+        "        time.sleep(1)\n"
+        "        os._exit(0)\n"
+        "for _ in range(3): os.wait()\n"
+    )
+    small = "block = bytearray(4 << 20)\nprint('ok')\n"
+    run(pool, "pass")
+    before = len(_our_cgroups())
+    for _ in range(3):
+        killed = run(pool, hog, limits=Limits(memory_mb=100, wall_s=20))
+        assert killed.oom_killed and killed.memory_peak_bytes >= 90 << 20
+        for _ in range(2):  # the spare forked after the hog's end gets the hog's cgroup
+            fine = run(pool, small, limits=Limits(memory_mb=100))
+            assert fine.stdout == b"ok\n" and not fine.oom_killed and not fine.memory_exceeded
+            assert fine.memory_peak_bytes < 30 << 20
+    assert len(_our_cgroups()) <= before + 1  # the same few cgroups served all nine runs
+
+
 def test_disk_caps_fail_writes_with_enospc(pool):
     code = (
         "import errno\n"
@@ -383,9 +408,6 @@ def test_close_leaves_nothing_behind():
     for thread in threads:
         thread.join(30)
     assert results == [b"up\n", b"up\n"]
-    deadline = time.monotonic() + 15  # a zygote that failed to fork its spare is being replaced: let it settle
-    while len(warm.zygote_pids()) < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
     zygote_pids = warm.zygote_pids()
     assert len(zygote_pids) == 4  # two zygotes and their bwrap runtimes
     warm.close()
@@ -397,6 +419,30 @@ def test_close_leaves_nothing_behind():
         assert "rlvr" not in handle.read()
     with pytest.raises(SandboxUnavailable):
         run(warm, "pass")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_zygotes_outlive_the_thread_that_started_them():
+    """bwrap's parent-death signal follows the thread that started it: zygotes are started by
+    the pool's own long-lived threads, so a caller's thread ending does not kill them."""
+    with WarmPool(_BOX, zygotes=2) as warm:
+        callers = [threading.Thread(target=run, args=(warm, "pass")) for _ in range(2)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(30)
+        time.sleep(0.5)  # the callers' threads are gone; the refill thread has forked the spares
+        pids = warm.zygote_pids()
+        assert len(pids) == 4 and all(_alive(pid) for pid in pids)
+        assert run(warm, "print(2)").stdout == b"2\n"
+        assert warm.zygote_pids() == pids  # served by the same zygotes: none was replaced
 
 
 def test_concurrent_runs_cannot_reach_each_other(pool):
@@ -498,6 +544,21 @@ def test_a_script_ends_like_python_file_does(pool):
     assert run(pool, code).stdout == b"thread finished\natexit ran\n"
 
 
+def _fds_outside_cgroups() -> list[str]:
+    """This process's descriptors, but those of cgroup control files (a pool keeps the files of
+    the cgroups it reuses open)."""
+    parent = _BOX._backend.cgroups.path
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if not target.startswith(parent + "/"):
+            found.append(target)
+    return found
+
+
 def test_many_concurrent_runs_leak_nothing():
     from concurrent.futures import ThreadPoolExecutor
 
@@ -506,7 +567,7 @@ def test_many_concurrent_runs_leak_nothing():
     cgroups_before = set(_our_cgroups())  # other pools' (the module's) zygotes and spares
     with WarmPool(_BOX, zygotes=2) as warm:
         warm.prestart()
-        fds_before = len(os.listdir("/proc/self/fd"))
+        fds_before = len(_fds_outside_cgroups())
         codes = [
             "print(1)",
             "import os\nos._exit(3)",
@@ -522,9 +583,10 @@ def test_many_concurrent_runs_leak_nothing():
         assert [r.exit_code for r in results[:4]] == [0, 3, None, 0] and results[2].timed_out
         sandbox_warm._RECLAIMER.drain()
         time.sleep(0.3)  # the refill thread gives each zygote its spare back
-        assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
-        kept = set()  # each zygote's own cgroup and its spare child's
-        for zygote in warm._idle:
+        assert len(_fds_outside_cgroups()) <= fds_before + 2
+        kept = {os.path.basename(cgroup.path) for cgroup in warm._cgroups}  # emptied, reset, for later runs
+        assert len(kept) <= 6  # bounded by the runs in flight at once, not by the runs made
+        for zygote in warm._idle:  # each zygote's own cgroup and its spare child's
             kept.add(os.path.basename(zygote.spawned.cgroup.path))
             if zygote.spare is not None:
                 kept.add(os.path.basename(zygote.spare.cgroup.path))

@@ -6,7 +6,10 @@ from ``/proc/self/cgroup`` and ``/proc/self/mountinfo``) or below a directory th
 by creating, capping and removing a probe cgroup, and sweeps cgroups that dead processes left
 behind; without one it says why.  ``_RunCgroup`` is one run's cgroup: created with its cap (and
 no swap), joined by the runtime before the program's first instruction, read for OOM kills and
-peak usage, emptied with SIGKILL (never of a recycled pid) and removed.
+peak usage, emptied with SIGKILL (never of a recycled pid) and removed -- or, on the warm path
+and cgroup v1, once it is empty, reset (``reset``: peak and failure counters back to the current
+usage, the OOM kill count taken as the new zero) and used for a later run.  While a run uses it,
+its control files are opened once (relative to the cgroup's directory) and kept open.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import threading
 import time
 
 from .limits import Limits
-from .procs import _pid_alive, _pidfd_exited, _pidfd_or_none, _quiet, _read_text, _write_text
+from .procs import _close_all, _pid_alive, _pidfd_exited, _pidfd_or_none, _quiet, _read_text
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +124,16 @@ class _RunCgroup:
         self.path = os.path.join(parent.path, f"rlvr-{os.getpid()}-{next(_CGROUP_SERIAL)}")
         os.mkdir(self.path, 0o755)
         self.limit_bytes = 0
+        self._dir_fd = -1
+        self._fds: dict[tuple[str, int], int] = {}  # (control file, open flags) -> descriptor kept open
+        self._oom_base = 0  # OOM kills counted before the current run (a reused cgroup)
         try:
             self._memsw = self.version == 1 and os.path.exists(self._file("memory.memsw.limit_in_bytes"))
             if self.version == 2:
                 if os.path.exists(self._file("memory.swap.max")):
-                    self._write("memory.swap.max", "0")
+                    self._write_once("memory.swap.max", "0")
             elif not self._memsw:  # swap not accounted: keep the run's anonymous memory out of swap
-                self._write("memory.swappiness", "0")
+                self._write_once("memory.swappiness", "0")
             self.set_limit(limit_bytes)
         except BaseException:
             self.remove()
@@ -150,8 +156,29 @@ class _RunCgroup:
     def _file(self, name: str) -> str:
         return os.path.join(self.path, name)
 
-    def _write(self, name: str, value: str) -> None:
-        _write_text(self._file(name), value)
+    def _open(self, name: str, flags: int) -> int:
+        if self._dir_fd < 0:
+            self._dir_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        return os.open(name, flags | os.O_CLOEXEC, dir_fd=self._dir_fd)
+
+    def _fd(self, name: str, flags: int) -> int:
+        fd = self._fds.get((name, flags))
+        if fd is None:
+            fd = self._fds[(name, flags)] = self._open(name, flags)
+        return fd
+
+    def _write(self, name: str, value: str, flags: int = os.O_WRONLY) -> None:
+        os.pwrite(self._fd(name, flags), value.encode(), 0)
+
+    def _write_once(self, name: str, value: str) -> None:
+        fd = self._open(name, os.O_WRONLY)
+        try:
+            os.write(fd, value.encode())
+        finally:
+            os.close(fd)
+
+    def _read(self, name: str, flags: int = os.O_RDONLY) -> str:
+        return os.pread(self._fd(name, flags), 1 << 16, 0).decode(errors="replace")
 
     def join(self, pid: int) -> None:
         """Move process ``pid`` (and so everything it starts afterwards) into the cgroup."""
@@ -159,9 +186,12 @@ class _RunCgroup:
 
     def oom_kills(self) -> int:
         """OOM kills inside the cgroup so far (v1 ``memory.oom_control``, v2 ``memory.events``)."""
+        return max(0, self._oom_count() - self._oom_base)
+
+    def _oom_count(self) -> int:
         name = "memory.events" if self.version == 2 else "memory.oom_control"
         try:
-            text = _read_text(self._file(name))
+            text = self._read(name)
         except OSError:
             return 0
         for line in text.splitlines():
@@ -170,27 +200,61 @@ class _RunCgroup:
                 return int(value)
         # kernels before 4.13 (v1) have no oom_kill count: hitting the cap is the best signal left
         try:
-            return int(_read_text(self._file("memory.failcnt")))
+            return int(self._read("memory.failcnt", os.O_RDWR))
         except (OSError, ValueError):
             return 0
 
     def peak(self) -> int | None:
-        name = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
         try:
-            return int(_read_text(self._file(name)))
+            if self.version == 2:
+                return int(self._read("memory.peak"))
+            return int(self._read("memory.max_usage_in_bytes", os.O_RDWR))
         except (OSError, ValueError):
             return None
 
-    def pids(self) -> list[int]:
+    def reset(self) -> bool:
+        """Make an empty cgroup ready for another run (cgroup v1): peak usage and the failure
+        counter start again from the current usage (what the ended run's page cache still
+        holds: reclaimable) and the OOM kills so far become the new zero; its files are closed
+        until the next run uses them.  False where that cannot be done -- a process is still in
+        it, or cgroup v2, whose peak cannot be reset before Linux 6.12 and then only as seen
+        through one open descriptor: the cgroup must then be removed, not reused."""
         try:
-            return [int(p) for p in _read_text(self._file("cgroup.procs")).split()]
+            if self.version != 1 or self._members():
+                return False
+            for name in ("memory.max_usage_in_bytes", "memory.failcnt"):
+                self._write(name, "0", os.O_RDWR)
+            self._oom_base = self._oom_count()
+        except (OSError, ValueError):
+            return False
+        finally:
+            self.forget()
+        return True
+
+    def pids(self) -> list[int]:
+        """The processes in the cgroup now ([] if the list cannot be read)."""
+        try:
+            return self._members()
         except (OSError, ValueError):
             return []
 
+    def _members(self) -> list[int]:
+        """The processes in the cgroup now; OSError if the list cannot be read.  cgroup.procs is
+        opened afresh for each read: on cgroup v1 an open descriptor keeps serving the list it
+        built first (for a second)."""
+        fd = self._open("cgroup.procs", os.O_RDONLY)
+        try:
+            chunks = []
+            while chunk := os.read(fd, 1 << 16):
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+        return [int(p) for p in b"".join(chunks).split()]
+
     def kill_all(self, timeout: float = 5.0) -> None:
         """SIGKILL every process in the cgroup until it is empty (or ``timeout`` passes)."""
-        if self.version == 2 and os.path.exists(self._file("cgroup.kill")):
-            _quiet(lambda: self._write("cgroup.kill", "1"))
+        if self.version == 2:  # Linux 5.14 and later have cgroup.kill
+            _quiet(lambda: self._write_once("cgroup.kill", "1"))
         end = time.monotonic() + timeout
         while True:
             pids = self.pids()
@@ -224,9 +288,16 @@ class _RunCgroup:
         finally:
             os.close(pidfd)
 
+    def forget(self) -> None:
+        """Close this process's descriptors of the cgroup's files (the cgroup stays)."""
+        fds, self._fds = [*self._fds.values(), self._dir_fd], {}
+        self._dir_fd = -1
+        _close_all([fd for fd in fds if fd >= 0])
+
     def remove(self) -> None:
         """rmdir the cgroup, killing what is left in it first (only after errors)."""
         for _ in range(200):
+            self.forget()
             try:
                 os.rmdir(self.path)
                 return

@@ -3,7 +3,7 @@
 Liveness (``_pid_alive``, ``_pidfd_exited``, ``_parent_pid``); pidfds, through which a recycled
 pid is never signalled (``_pidfd_or_none``); killing a runtime's process group
 (``_kill_group``); closing and writing descriptors (``_close_all``, ``_write_all``); one
-bounded read or write of a /proc or cgroup file (``_read_text``, ``_write_text``); clean-up
+bounded read of a /proc or cgroup file (``_read_text``); clean-up
 whose errors are only logged (``_quiet``).
 """
 
@@ -19,14 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
-
-
-def _write_text(path: str, value: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
-    try:
-        os.write(fd, value.encode())
-    finally:
-        os.close(fd)
 
 
 def _read_text(path: str) -> str:

@@ -6,7 +6,7 @@ once inside a bwrap sandbox (namespaces incl. pid and network, read-only minimal
 memory cgroup; see ``_BwrapBackend``) with the caller's modules already imported
 (``rlvr.verifiers.sandbox.zygote`` is its program).  Each idle zygote keeps one *spare*
 child, forked ahead of time (a background thread refills it): the spare has entered its own
-namespaces and the host has moved it into a fresh memory cgroup while it waits, so a run
+namespaces and the host has moved it into a memory cgroup of its own while it waits, so a run
 starts with one message to the spare.  Before any code of the run executes, the child gets:
 
 * its own mount, IPC and network namespaces (loopback only): a fresh, empty tmpfs ``/work``
@@ -14,8 +14,12 @@ starts with one message to the spare.  Before any code of the run executes, the 
   ``/dev/shm`` (``tmp_mb``, ``disk_files`` inodes each); a write past a cap gets ``ENOSPC`` and
   the run is reported ``disk_exceeded`` (the host holds the tmpfs roots open, as in cold runs);
 * its own memory cgroup (``Limits.memory_mb`` for everything the run's processes use, tmpfs
-  pages included): the host creates it and moves the spare in before the spare has received
-  anything of a run; OOM kills and peak usage are read from it as for cold runs;
+  pages included): the host moves the spare in before the spare has received anything of a
+  run; OOM kills and peak usage are read from it as for cold runs.  On cgroup v1, cgroups are
+  reused: one whose run has ended and that is empty (every process in it killed) has its peak
+  and failure counters reset and its OOM kill count taken as zero, and serves a later run
+  (creating and removing a cgroup per run costs CPU and takes cgroup-filesystem locks the whole
+  host shares); on cgroup v2 each run gets a new one (its peak cannot be reset portably);
 * a host uid from the same pool as cold runs -- no other live run, warm or cold, in this or
   any other process has it -- so ``RLIMIT_NPROC`` (``Limits.processes``) is a per-run budget;
 * the cold path's per-process rlimits, an empty capability set (bounding set included), no
@@ -31,10 +35,11 @@ Because every run is a fresh fork of a zygote that never runs a run's code, noth
 does -- files, environment, imported-module state, signal handlers, threads, child processes,
 open descriptors, rlimits -- reaches the next: each child starts from the same pristine state.
 When the child exits, or at the wall deadline, or on an output flood, every process left in
-its cgroup is killed (daemons included), the tmpfs mounts are released and the uid is freed
-once the cgroup is empty; removing the cgroup (milliseconds of kernel work on cgroup v1)
-happens on a background thread.  The run's exit status and CPU time come from the zygote, which reaps it
-(a run the host killed does not wait for that report: its ``cpu_s`` is 0).
+its cgroup is killed (daemons included), the tmpfs mounts are released, and once the cgroup is
+empty the uid is freed and the cgroup goes back to the pool (a cgroup not yet empty is
+removed on a background thread, which frees the uid after it).  The run's exit status and CPU
+time come from the zygote, which reaps it (a run the host killed does not wait for that
+report: its ``cpu_s`` is 0).
 
 Trust: the zygote is root inside its sandbox (capabilities ``_SUPERVISOR_CAPS`` only, no
 seccomp) and runs only trusted code; runs are other uids, cannot ptrace or signal it, and no
@@ -51,7 +56,9 @@ not its child, or whose child fails before the run starts -- replace the zygote 
 killed with everything it started); the failing call raises :class:`SandboxUnavailable`, and
 callers fall back to the cold path.  ``WarmPool.close`` (also at interpreter exit) kills
 every zygote -- as its sandbox's pid 1, its death takes every process of the sandbox with it
--- and leaves no process, cgroup, mount or temp dir behind.
+-- and leaves no process, cgroup, mount or temp dir behind.  Zygotes are started on threads
+of this module that live as long as the process: bwrap's ``--die-with-parent`` follows the
+*thread* that started it, so a zygote started on a caller's short-lived thread died with it.
 
 Requirements: the bwrap backend running as root (distinct uids and mounts per child) and a
 writable memory cgroup; elsewhere :class:`WarmPool` raises :class:`SandboxUnavailable` and
@@ -70,6 +77,7 @@ import logging
 import marshal
 import os
 import queue
+import resource
 import select
 import signal
 import socket
@@ -78,6 +86,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +101,7 @@ from .sessions import Session
 from .tmpfs import _RunMounts
 from .workdir import _input_size, _rel_parts
 
-__all__ = ["ZYGOTE_ENTRY_SCRIPT", "WarmPool", "zygote_pids"]
+__all__ = ["ZYGOTE_ENTRY_SCRIPT", "WarmPool", "tree_cpu_s", "zygote_pids"]
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +234,7 @@ class _Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         err_r, err_w = os.pipe()
         self.backend = backend
-        self.spare_limit_mb = box.limits.memory_mb
+        self.new_cgroup = pool._new_cgroup
         self.sock = ours
         self.err_r = err_r
         self.spawned: _Spawned | None = None
@@ -280,7 +289,7 @@ class _Zygote:
         return not self.broken and self.spawned is not None and self.pidfd is not None and not _pidfd_exited(self.pidfd)
 
     def fork_spare(self) -> _Spare:
-        """Have the zygote fork a child, and move it into a fresh memory cgroup while it waits."""
+        """Have the zygote fork a child, and move it into a memory cgroup of its own while it waits."""
         self.serial += 1
         deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
         sync_ours, sync_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -304,7 +313,7 @@ class _Zygote:
             pidfd = _pidfd_or_none(pids[0])
             if pidfd is None:
                 raise SandboxUnavailable("cannot open a pidfd for the zygote's child")
-            cgroup = self.backend.cgroups.create(Limits(memory_mb=self.spare_limit_mb))
+            cgroup = self.new_cgroup()
             cgroup.join(pids[0])  # the child waits for its run request: nothing of a run has executed
             return _Spare(self.serial, pids[0], pidfd, sync_ours, cgroup)
         except BaseException:
@@ -367,6 +376,7 @@ class _WarmSpawned(_Spawned):
     pidfd: int = -1
     sync: socket.socket | None = None
     release_uid: Any = None
+    recycle_cgroup: Any = None  # takes the emptied cgroup back for a later run
     report: tuple[int, float] | None = None
     killed: bool = False  # the host killed the run (its status is then SIGKILL whatever the report says)
 
@@ -406,9 +416,9 @@ class _WarmSpawned(_Spawned):
         self.cgroup.kill_all(timeout=1.0)
 
     def abandon(self) -> None:
-        """Kill what is left of the run and release it.  The uid is freed as soon as the cgroup
-        is empty; removing the cgroup (milliseconds of kernel work on cgroup v1) happens on the
-        reclaimer thread (and frees the uid there if a process of the run was still dying)."""
+        """Kill what is left of the run and release it.  Once the cgroup is empty the uid is
+        freed and the cgroup goes back to the pool for a later run; if a process of the run was
+        still dying, the reclaimer thread removes the cgroup and frees the uid after it."""
         emptied = False
         try:
             if not self.exited():
@@ -425,15 +435,16 @@ class _WarmSpawned(_Spawned):
             cgroup, release_uid = self.cgroup, self.release_uid
             if emptied:
                 release_uid()
+                self.recycle_cgroup(cgroup)
+            else:
 
-            def reclaim() -> None:
-                try:
-                    cgroup.remove()
-                finally:
-                    if not emptied:
+                def reclaim() -> None:
+                    try:
+                        cgroup.remove()
+                    finally:
                         release_uid()
 
-            _RECLAIMER.submit(reclaim)
+                _RECLAIMER.submit(reclaim)
 
 
 class _Reclaimer:
@@ -470,6 +481,23 @@ class _Reclaimer:
 
 
 _RECLAIMER = _Reclaimer()
+
+
+def _starter() -> ThreadPoolExecutor:
+    """The threads that start zygotes.  bwrap runs with ``--die-with-parent``
+    (``PR_SET_PDEATHSIG``), which the kernel fires when the *thread* that started it ends, not
+    the process: a zygote started by a caller's short-lived thread (an executor's worker, a
+    request handler) was killed when that thread ended, and the pool's next fork request to it
+    then failed ("connection reset").  These threads live as long as the process."""
+    return ThreadPoolExecutor(MAX_DEFAULT_ZYGOTES, thread_name_prefix="rlvr-warm-start")
+
+
+_STARTER = _starter()
+
+
+def _close_started(future) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().close()
 
 
 class WarmPool:
@@ -522,6 +550,8 @@ class WarmPool:
         self._closed = False
         self._cond = threading.Condition()
         self._refiller: threading.Thread | None = None
+        self._cgroups: list = []  # emptied, reset run cgroups (_RunCgroup) ready for another run
+        self._cgroups_lock = threading.Lock()
         self.unavailable_reason = ""
         _POOLS.add(self)
 
@@ -543,6 +573,23 @@ class WarmPool:
             pid for zygote in zygotes if zygote.spawned is not None for pid in (zygote.spawned.proc.pid, zygote.pid1)
         }
 
+    # -- memory cgroups: a run's cgroup, once empty and reset, serves a later run (no mkdir and
+    # rmdir per run: both take locks every cgroup operation on the host waits for)
+    def _new_cgroup(self):
+        with self._cgroups_lock:
+            cgroup = self._cgroups.pop() if self._cgroups else None
+        return cgroup or self.sandbox._backend.cgroups.create(Limits(memory_mb=self.sandbox.limits.memory_mb))
+
+    def _recycle_cgroup(self, cgroup) -> None:
+        """Keep an emptied run cgroup for a later run once it is reset (``_RunCgroup.reset``);
+        one that cannot be reset, or that comes back after ``close``, is removed."""
+        if cgroup.reset():
+            with self._cgroups_lock:
+                if not self._closed:
+                    self._cgroups.append(cgroup)
+                    return
+        _RECLAIMER.submit(cgroup.remove)
+
     # -- zygotes
     def _checkout(self) -> _Zygote:
         with self._cond:
@@ -563,8 +610,17 @@ class WarmPool:
                     break
                 self._cond.wait()
         try:
-            zygote = _Zygote(self)
+            future = _STARTER.submit(_Zygote, self)
+        except RuntimeError as error:  # the interpreter is shutting down: no new threads
+            with self._cond:
+                self._started -= 1
+                self._cond.notify_all()
+            raise SandboxUnavailable(f"cannot start a zygote: {error}") from error
+        try:
+            zygote = future.result()
         except BaseException as error:
+            if not future.done():  # this thread was interrupted: close the zygote once it is up
+                future.add_done_callback(_close_started)
             with self._cond:
                 self._started -= 1
                 self._start_failures += 1
@@ -639,6 +695,10 @@ class WarmPool:
         for zygote in idle:
             zygote.close()
         _RECLAIMER.drain()
+        with self._cgroups_lock:
+            cgroups, self._cgroups = self._cgroups, []
+        for cgroup in cgroups:
+            cgroup.remove()
 
     def __enter__(self) -> WarmPool:
         return self
@@ -681,6 +741,7 @@ class WarmPool:
             pidfd=spare.pidfd,
             sync=spare.sync,
             release_uid=lambda: box._uid_pool.release(uid),
+            recycle_cgroup=self._recycle_cgroup,
             enforcement={
                 "memory": spare.cgroup.kind,
                 "memory_bound_mb": limits.memory_mb,
@@ -805,6 +866,28 @@ def zygote_pids() -> set[int]:
     return {pid for pool in list(_POOLS) for pid in pool.zygote_pids()}
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s() -> float:
+    """CPU seconds used so far by this process tree: this process (all its threads), the
+    children it reaped (cold runs), and every zygote of this process's pools with the children
+    it reaped (a zygote is its sandbox's pid 1: every process of a warm run ends up reaped by
+    it).  What the kernel's own workers do for runs (e.g. tearing down a network namespace) is
+    not counted; the CPU of a zygote that has been replaced is lost to the count."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
+    for pid in zygote_pids():
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15]) / _TICKS  # utime stime cutime cstime
+    return total
+
+
 @atexit.register
 def _close_pools() -> None:
     for pool in list(_POOLS):
@@ -814,8 +897,9 @@ def _close_pools() -> None:
 def _forget_inherited_pools() -> None:
     """In a forked child: the zygotes (and their control sockets) belong to the parent.  Drop
     this process's copies of their descriptors without touching them; new ones start on use."""
-    global _RECLAIMER
+    global _RECLAIMER, _STARTER
     _RECLAIMER = _Reclaimer()
+    _STARTER = _starter()
     for pool in list(_POOLS):
         for zygote in pool._idle:
             zygote.forget()
@@ -824,6 +908,10 @@ def _forget_inherited_pools() -> None:
         pool._started = 0
         pool._refiller = None
         pool._cond = threading.Condition()
+        for cgroup in pool._cgroups:
+            cgroup.forget()
+        pool._cgroups = []
+        pool._cgroups_lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_inherited_pools)

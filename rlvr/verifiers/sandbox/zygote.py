@@ -5,7 +5,11 @@ This file is shipped, compiled, into the zygote's sandbox and started there as i
 inside).  The host side is ``rlvr.verifiers.sandbox.warm``, which describes the design; this
 module is the part that runs in the sandbox.  The zygote runs only this code and the modules
 the host named (imported once, before the first fork): never a candidate's code, and never
-anything a verdict depends on -- it only ever sees file sizes, limits and environments.
+anything a verdict depends on -- it only ever sees file sizes, limits and environments.  Before
+its first fork it also builds what each child would otherwise build for itself (the ctypes
+functions, the seccomp program, the interpreter's lazily made AST types) and freezes its
+objects out of the garbage collector's reach, so that a child starts with less to do and
+copies fewer pages.
 
 Messages from the host are a 4-byte big-endian length and that much JSON; descriptors travel
 with a message's first byte (SCM_RIGHTS).
@@ -51,6 +55,7 @@ import atexit
 import builtins
 import ctypes
 import fcntl
+import gc
 import importlib
 import importlib.machinery
 import importlib.util
@@ -74,6 +79,8 @@ MAX_REQUEST_BYTES = 1 << 20
 WORKDIR = "/work"
 
 _libc = ctypes.CDLL(None, use_errno=True)
+# resolved here, once, in the zygote: a child that looked them up itself would pay for it every run
+_unshare, _mount, _prctl, _capset = _libc.unshare, _libc.mount, _libc.prctl, _libc.capset
 
 
 class _CapHeader(ctypes.Structure):
@@ -91,6 +98,18 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
+_EmptyCaps = _CapData * 2
+
+
+class _SeccompProgram:
+    """The seccomp filter (a classic BPF program), built once in the zygote (there is none --
+    ``None`` -- where the host has no filter)."""
+
+    def __init__(self, program: bytes) -> None:
+        self.buffer = ctypes.create_string_buffer(program, len(program))
+        self.fprog = _SockFprog(len(program) // 8, ctypes.cast(self.buffer, ctypes.c_void_p))
+
+
 def _check(result: int, what: str) -> None:
     if result != 0:
         err = ctypes.get_errno()
@@ -99,7 +118,7 @@ def _check(result: int, what: str) -> None:
 
 def _mount_tmpfs(target: str, size: int, inodes: int, mode: str) -> None:
     options = f"size={size},nr_inodes={inodes},mode={mode}"
-    _check(_libc.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options.encode()), f"mount {target}")
+    _check(_mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options.encode()), f"mount {target}")
 
 
 def _loopback_up() -> None:
@@ -183,24 +202,21 @@ def _last_capability() -> int:
 _LAST_CAP = _last_capability()
 
 
-def _drop_privileges(uid: int, rlimits: list, seccomp: bytes) -> None:
+def _drop_privileges(uid: int, rlimits: list, seccomp: _SeccompProgram | None) -> None:
     for res, soft, hard in rlimits:
         resource.setrlimit(res, (soft, hard))
     for cap in range(_LAST_CAP + 1):
-        _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "drop capability")
+        _check(_prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "drop capability")
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)  # all uids non-zero: the permitted, effective and ambient sets are cleared
-    empty = (_CapData * 2)()
-    _check(_libc.capset(ctypes.byref(_CapHeader(_CAP_VERSION_3, 0)), empty), "clear inheritable capabilities")
+    _check(_capset(ctypes.byref(_CapHeader(_CAP_VERSION_3, 0)), _EmptyCaps()), "clear inheritable capabilities")
     # changing uid made the process non-dumpable (its /proc files root's); a cold run is dumpable:
     # its own /proc/self/{fd,mem,environ} usable, nothing of another uid reachable either way
-    _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    if seccomp:
-        program = ctypes.create_string_buffer(seccomp, len(seccomp))
-        fprog = _SockFprog(len(seccomp) // 8, ctypes.cast(program, ctypes.c_void_p))
-        _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+    _check(_prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
+    _check(_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    if seccomp is not None:
+        _check(_prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(seccomp.fprog), 0, 0), "seccomp")
 
 
 def _receive_run(sync: socket.socket) -> tuple[dict, int, int]:
@@ -214,7 +230,7 @@ def _receive_run(sync: socket.socket) -> tuple[dict, int, int]:
     return request, fds[0], fds[1]
 
 
-def _become_run(sync_fd: int, seccomp: bytes, entry) -> None:
+def _become_run(sync_fd: int, seccomp: _SeccompProgram | None, entry) -> None:
     """In the forked child: isolate, wait for the run, drop privileges, run the entry (never returns)."""
     status = 111
     err_fd = -1
@@ -222,8 +238,8 @@ def _become_run(sync_fd: int, seccomp: bytes, entry) -> None:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         sync = socket.socket(fileno=sync_fd)
-        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
-        _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+        _check(_unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
+        _check(_mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
         _loopback_up()
         request, stdio_fd, err_fd = _receive_run(sync)  # a spare waits here (the host moved it into its cgroup)
         uid = int(request["uid"])
@@ -307,6 +323,16 @@ def _resolve(entry: str):
     return getattr(sys.modules[module_name], function_name)
 
 
+def _prepare_children() -> None:
+    """Do once, before the first fork, what every child would otherwise do itself: the
+    interpreter's lazily built state (``compile`` of source builds the AST types on first use,
+    about a millisecond), and keep the collector off the zygote's objects (``gc.freeze``: a
+    collection in a child then neither walks nor writes them, so their pages stay shared)."""
+    compile("", "<zygote>", "exec")
+    gc.collect()
+    gc.freeze()
+
+
 def main() -> None:
     control = socket.socket(fileno=os.dup(0))
     null = os.open(os.devnull, os.O_RDWR)
@@ -323,7 +349,9 @@ def main() -> None:
             importlib.import_module(name)
         _load_modules(config.get("modules", {}))
         entry = _resolve(config["entry"])
-        seccomp = bytes.fromhex(config.get("seccomp", ""))
+        program = bytes.fromhex(config.get("seccomp", ""))
+        seccomp = _SeccompProgram(program) if program else None
+        _prepare_children()
     except BaseException as error:
         control.sendall(json.dumps({"ready": False, "error": repr(error)[:2000]}).encode() + b"\n")
         return

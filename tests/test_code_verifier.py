@@ -1257,12 +1257,12 @@ def test_every_family_attack_scores_zero_within_the_deadline(verifier, kind):
 # --------------------------------------------------------------------------------------------
 
 
-@needs_bwrap
 def own_threads() -> int:
     """Live threads other than the code generator's test-unpacking pool (at most 2, started on demand)."""
     return sum(not t.name.startswith("rlvr-code-tests") for t in threading.enumerate())
 
 
+@needs_bwrap
 def test_no_process_descriptor_or_file_left_after_200_verifications(tmp_path, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile

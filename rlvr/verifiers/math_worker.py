@@ -115,6 +115,24 @@ WARM_UP_COMPARISONS = (
 DEGREES = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)\s*\^\s*(?:\{\s*\\circ\s*\}|\\circ)")
 
 
+# A difference evalf could not resolve to one significant digit counts as zero only when its
+# magnitude is below 2^-ZERO_BOUND_BITS (about 10^-900): a true zero of nested radicals comes back
+# as "0.e-2968" (a Float with no significant bits); a difference it merely gave up on
+# (10^3000 (cos²1 + sin²1 − 1) − 5 at 2 000 digits) comes back as "0.e+32", which is no evidence
+# of equality. Values within 10^-900 of the gold that are not equal still pass (a near miss that
+# takes the gold to write); only a symbolic proof would tell them apart.
+ZERO_BOUND_BITS = 3_000
+
+
+def resolved_zero(part) -> bool:
+    """Whether a Float from ``evalf(…, maxn=2000)`` shows a zero: exactly 0, or no significant
+    bits with a magnitude bound under 2^-ZERO_BOUND_BITS (mpf: sign, mantissa, exponent, bits)."""
+    _, mantissa, exponent, bits = part._mpf_
+    if mantissa == 0:
+        return True
+    return part._prec < 10 and exponent + bits < -ZERO_BOUND_BITS
+
+
 def radians_in_trigonometry(latex: str) -> str:
     """In an expression with a trigonometric function a degree sign is the factor π/180
     (``\\sin(90^{\\circ}-x)`` is cos x); math-verify otherwise drops it (sin(90 − x))."""
@@ -388,8 +406,7 @@ class Symbolic:
         # sympy's is_zero can take many seconds on nested radicals; evalf raises its working
         # precision (up to 2 000 digits) until the difference shows digits or is exactly zero
         parts = difference.evalf(60, maxn=2000).as_real_imag()
-        # a zero comes back as 0 or as "0.e-2971": a Float with no significant bits
-        return all(part == 0 or (part.is_Float and (part._mpf_[1] == 0 or part._prec < 10)) for part in parts)
+        return all(part == 0 or (part.is_Float and resolved_zero(part)) for part in parts)
 
     def verdict(self, candidate: str, prose: bool = False):
         self.literals = [m.group(0).replace(",", "") for m in DECIMAL_LITERAL.finditer(candidate)]

@@ -87,6 +87,9 @@ def test_reader_accepts_common_layouts_and_refuses_the_rest():
         "\n".join(rows).replace("1 2", "12", 1),
     ):
         assert read_grid(bad, 9)[0] is None or not VERIFIER.verify(task, f"<answer>{bad}</answer>").correct
+    for look_alike in ("\u00b2", "\u2463", "\u2079"):  # superscript, circled and superscript digits: no decimals
+        verdict = VERIFIER.verify(task, "<answer>\n" + "\n".join(rows).replace("2", look_alike) + "\n</answer>")
+        assert verdict.reward == 0 and verdict.reason.startswith("unreadable grid: row "), verdict.reason
 
 
 def test_family_attacks_score_zero_and_bounds_hold():

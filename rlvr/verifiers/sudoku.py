@@ -49,7 +49,7 @@ def read_grid(block: str, size: int) -> tuple[list[int] | None, str]:
             continue
         cells = [cell for cell in SEPARATORS.split(line.strip()) if cell]
         digits = list(cells[0]) if len(cells) == 1 else cells
-        if len(digits) != size or not all(d.isdigit() and len(d) == 1 and 1 <= int(d) <= size for d in digits):
+        if len(digits) != size or not all(d.isdecimal() and len(d) == 1 and 1 <= int(d) <= size for d in digits):
             return None, f"row {len(rows) + 1} is not {size} digits from 1 to {size}: {line.strip()[:40]!r}"
         rows.append([int(d) for d in digits])
         if len(rows) > size:

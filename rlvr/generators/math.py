@@ -1143,11 +1143,17 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
             ("pi-approximating-argument", boxed(f"{gold} + 1 + \\cos\\frac{{355}}{{113}}")),
             ("zero-over-zero-factor", boxed(f"\\left({gold}\\right) \\frac{{\\sin 0}}{{\\sin 0}}")),
         ]
-    if not zero:  # exactly 0, but no evaluation at 2 000 digits resolves its difference from a gold
-        huge_zero = "10^{3000}\\cos^{2}(1) + 10^{3000}\\sin^{2}(1) - 10^{3000}"
-        count = len(answer.get("values", ())) if form in ("set", "tuple") else 1
-        joined = ", ".join([huge_zero] * max(1, count))
-        attacks.append(("huge-cancellation-zero", boxed(f"({joined})" if form == "tuple" else joined)))
+    # constants whose difference from any gold no evaluation resolves: exactly 0 as terms of
+    # 10^3000 (not offered for a zero gold, which it equals), and 0/0 kept unevaluated
+    slots = max(1, len(answer.get("values", ())) if form in ("set", "tuple") else 1)
+    for name, constant in (
+        ("huge-cancellation-zero", "10^{3000}\\cos^{2}(1) + 10^{3000}\\sin^{2}(1) - 10^{3000}"),
+        ("zero-over-zero-universal", "\\frac{\\sin \\pi}{\\sin \\pi}"),
+    ):
+        if name == "huge-cancellation-zero" and zero:
+            continue
+        joined = ", ".join([constant] * slots)
+        attacks.append((name, boxed(f"({joined})" if form == "tuple" else joined)))
     # relations and markup math-verify reads only one side of ("19 \mid 18" "is" 18)
     attacks += [
         (name, boxed(text))

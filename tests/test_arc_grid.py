@@ -485,16 +485,23 @@ def test_formatting_freedom_and_strict_shape():
         assert verdict.reward == 0 and reason in verdict.reason, (text, verdict.reason)
 
 
-def test_partial_credit_is_cell_accuracy_below_one():
+def test_partial_credit_counts_cells_beyond_a_do_nothing_grid():
     partial = ArcGridVerifier(partial=True)
     generator = ArcGridGenerator()
-    for seed in range(10):
+    for seed in range(30):
         task = generator.generate(seed, 0.7)
+        output, test_input = task.answer["output"], task.answer["test_input"]
+        cells = len(output) * len(output[0])
         near = partial.verify(task, generator.wrong_response(task))
-        cells = len(task.answer["output"]) * len(task.answer["output"][0])
-        assert not near.correct and near.reward == pytest.approx(1 - 1 / cells) and near.reward < 1
+        assert not near.correct and 0 <= near.reward < 1
         assert partial.verify(task, generator.solve(task)).reward == 1
         assert partial.verify(task, "<answer>1</answer>").reward == 0 or cells == 1
+        for colour in range(10):  # one colour everywhere earns nothing
+            grid = "\n".join(" ".join([str(colour)] * len(output[0])) for _ in output)
+            assert partial.verify(task, f"<answer>{grid}</answer>").reward == 0
+        if [len(row) for row in test_input] == [len(row) for row in output]:  # nor does the input echoed
+            echo = "\n".join(" ".join(map(str, row)) for row in test_input)
+            assert partial.verify(task, f"<answer>{echo}</answer>").reward == 0
 
 
 def test_family_attacks_all_score_zero_also_with_partial_off():

@@ -87,9 +87,18 @@ def test_partial_credit_is_opt_in_and_below_one():
     task = GENERATOR.generate(2, 1.0)
     wrong = GENERATOR.wrong_response(task)
     assert VERIFIER.verify(task, wrong).reward == 0
-    partial = KnightsKnavesVerifier(partial=True).verify(task, wrong)
+    partial = KnightsKnavesVerifier(partial=True)
     people = len(task.answer["names"])
-    assert partial.reward == pytest.approx((people - 1) / people) and not partial.correct
+    knights = sum(role == "knight" for role in task.answer["roles"].values())
+    constant = max(knights, people - knights)  # what everyone-a-knight or everyone-a-knave gets right
+    verdict = partial.verify(task, wrong)
+    assert verdict.reward == pytest.approx(max(0, people - 1 - constant) / (people - constant))
+    assert not verdict.correct and verdict.reward < 1
+    for seed in range(40):  # a constant answer earns nothing
+        task = GENERATOR.generate(seed, 0.5)
+        for role in ("knight", "knave"):
+            text = "\n".join(f"{name} is a {role}" for name in task.answer["names"])
+            assert partial.verify(task, f"<answer>{text}</answer>").reward in (0.0, 1.0)
 
 
 def test_family_attacks_score_zero_and_bounds_hold():

@@ -89,11 +89,11 @@ def test_formatting_variants_all_read_the_same(generator):
 def test_kendall_values_by_hand():
     truth = ["A", "B", "C", "D"]
     assert kendall_reward(truth, truth) == 1.0
-    assert kendall_reward(["B", "A", "C", "D"], truth) == pytest.approx(5 / 6)  # 1 of 6 pairs reversed
-    assert kendall_reward(["D", "A", "B", "C"], truth) == pytest.approx(0.5)  # D before A, B, C: 3 of 6
+    assert kendall_reward(["B", "A", "C", "D"], truth) == pytest.approx(2 / 3)  # 1 of 6 pairs reversed: tau 2/3
+    assert kendall_reward(["D", "A", "B", "C"], truth) == 0.0  # D before A, B, C: 3 of 6, tau 0
     assert kendall_reward(["D", "C", "B", "A"], truth) == 0.0  # tau = -1
     task = with_order(["C", "A", "D", "B"])
-    assert KENDALL.verify(task, "<answer>A, C, D, B</answer>").reward == pytest.approx(5 / 6)
+    assert KENDALL.verify(task, "<answer>A, C, D, B</answer>").reward == pytest.approx(2 / 3)
     assert KENDALL.verify(task, "<answer>B, D, A, C</answer>").reward == 0.0
     assert KENDALL.verify(task, "<answer>C, A, D, B</answer>").reward == 1.0
     assert VERIFIER.verify(task, "<answer>A, C, D, B</answer>").reward == 0.0
@@ -281,3 +281,17 @@ def test_default_corpus_cleaning_and_ids_without_the_shared_files(tmp_path):
     synthetic = Corpus("math:synthetic", tuple(synthetic_math_documents()))
     assert len(synthetic.documents) >= 250 and id_suffix(synthetic) == f"/c{synthetic.fingerprint}"
     assert id_suffix(corpus) == ("" if corpus.label == DEFAULT_LABEL else f"/c{corpus.fingerprint}")
+
+
+def test_kendall_pays_orders_that_ignore_the_steps_little():
+    generator = rlvr.make_generator("rlvr/StepOrder-v0")
+    rewards = {"alphabetical": [], "reversed alphabetical": []}
+    for seed in range(60):
+        task = generator.generate(seed, 0.5)
+        labels = sorted(task.answer["order"])
+        rewards["alphabetical"].append(KENDALL.verify(task, f"<answer>{', '.join(labels)}</answer>").reward)
+        rewards["reversed alphabetical"].append(
+            KENDALL.verify(task, f"<answer>{', '.join(labels[::-1])}</answer>").reward
+        )
+    for name, values in rewards.items():
+        assert sum(values) / len(values) < 0.25, (name, sum(values) / len(values))  # (tau + 1) / 2 paid ~0.5

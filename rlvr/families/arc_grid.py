@@ -70,8 +70,9 @@ Answer      ``<answer>…</answer>`` holding the output grid, one line per row, 
             input cells), "draws"}.
 Verifier    rlvr.verifiers.arc_grid.ArcGridVerifier: the grid must have exactly the output's
             rows and columns (strict shape) and equal it cell for cell; reward 1 or 0 with a
-            one-line reason. ``partial=True`` gives a right-shaped wrong grid its cell accuracy
-            (< 1, since at least one cell differs); off by default.
+            one-line reason. ``partial=True`` gives a right-shaped wrong grid the cells it gets
+            right beyond the best do-nothing grid (one colour, or the test input echoed), scaled
+            to [0, 1) (at least one cell differs); off by default.
 Solver      The stored program applied to the test input.
 Hints       ``hint=h``: the program's length, each step in words, the output's shape, then the
             output's first half of rows and all rows but the last (of a one-row output, all cells
@@ -93,7 +94,8 @@ Difficulty  (rendered from the declaration below)
             the image adds ~2–5 ms), ~60 ms at d = 1 (the three-step enumeration).
 
 Version history
-            v0  (2026-12) first release (ArcGrid-v0 and ArcGridImage-v0).
+            v0  (2026-12) first release (ArcGrid-v0 and ArcGridImage-v0); partial credit
+                counted above the do-nothing grid's (2026-12-05).
 """
 
 from rlvr.family import EnvDecl, Family
@@ -139,5 +141,7 @@ FAMILY = Family(
         ),
     ),
     generator_options={"render": "text (ArcGrid-v0) or image (ArcGridImage-v0: the grids drawn)"},
-    verifier_options={"partial": "give a right-shaped wrong grid its cell accuracy, always below 1 (default false)"},
+    verifier_options={
+        "partial": "give a right-shaped wrong grid its right cells beyond a do-nothing grid, below 1 (default false)"
+    },
 )

@@ -18,7 +18,8 @@ Verifier    rlvr.verifiers.knights_knaves.KnightsKnavesVerifier: reads clauses (
             commas, semicolons and "and"), each naming exactly one inhabitant and one role;
             correct when every inhabitant has the solution's role. Two roles for one person, a
             role naming nobody, or a clause with two people is a format error (so hedges score
-            0). ``partial=True`` (off by default): the share of people with the right role.
+            0). ``partial=True`` (off by default): the roles right beyond what the best constant
+            answer (all knights or all knaves) gets, (right − c) / (people − c), at least 0.
             The solution is unique, so it is the only correct answer.
 Solver      The hidden assignment (the one consistent assignment).
 Hints       One inhabitant's role per piece, in the order they are introduced, all but the last.
@@ -39,7 +40,8 @@ Difficulty  (rendered from the declaration below)
             (tests/test_knights_knaves.py).
 
 Version history
-            v0  (2026-12) first release.
+            v0  (2026-12) first release; partial credit counted above the do-nothing
+                answer's (2026-12-05).
 """
 
 from rlvr.family import EnvDecl, Family
@@ -99,5 +101,5 @@ FAMILY = Family(
             "from their statements (unique solution)",
         ),
     ),
-    verifier_options={"partial": "reward the share of inhabitants with the right role (default false)"},
+    verifier_options={"partial": "reward the roles right beyond the best constant answer (default false)"},
 )

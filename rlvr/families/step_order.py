@@ -29,8 +29,8 @@ Answer      ``<answer>C, A, D, B</answer>``: every label once, in the true order
 Verifier    rlvr.verifiers.step_order.StepOrderVerifier: the labels read must be a permutation of
             the task's (a label missing, repeated or unknown is reward 0). ``scoring="exact"``
             (default): 1 for the true order, else 0. ``scoring="kendall"``: partial credit
-            (τ + 1) / 2 = 1 − discordant pairs / all pairs, clipped to [0, 1], 1 only for the true
-            order (the reversed order scores 0).
+            Kendall's τ = 1 − 2 · discordant pairs / all pairs, clipped at 0 (a random order
+            scores 0 on average), 1 only for the true order.
 Solver      The window's own order.
 Hints       The true position of one step per piece ("Step 1 is C."), from the first, all but
             the last two.
@@ -49,7 +49,8 @@ Difficulty  (rendered from the declaration below)
             Up to d = 0.125 one of the four steps is placed for the model; above it none is.
 
 Version history
-            v0  (2026-12) first release.
+            v0  (2026-12) first release; ``scoring="kendall"`` pays τ clipped at 0, was
+                (τ + 1) / 2, which paid a random order 0.5 (2026-12-05).
 """
 
 from rlvr.family import EnvDecl, Family
@@ -87,6 +88,6 @@ FAMILY = Family(
         "field": "the JSONL field holding the text (with a .jsonl corpus)",
     },
     verifier_options={
-        "scoring": "exact (default: 1 for the true order, else 0) or kendall ((tau + 1) / 2 partial credit)"
+        "scoring": "exact (default: 1 for the true order, else 0) or kendall (tau clipped at 0 as partial credit)"
     },
 )

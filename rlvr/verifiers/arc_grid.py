@@ -12,10 +12,10 @@ Correct     Equal to the stored test output in every cell: reward 1. The generat
             every library program short enough to explain the demos gives this output, so the
             grid itself is the whole answer; formatting is the only freedom. Otherwise reward 0
             with a one-line reason (shape, or how many cells differ and the first one).
-            ``partial=True``: a right-shaped wrong grid earns its share of right cells, which is
-            below 1 because at least one cell differs. Beware: mostly-background outputs give
-            trivial guesses (all background, the test input echoed) high partial credit, so a
-            policy trained on it learns those first; the default scores them 0.
+            ``partial=True``: a right-shaped wrong grid earns the cells it gets right beyond
+            what the best do-nothing grid gets (one colour everywhere, or the test input
+            echoed): (right − b) / (cells − b), at least 0 and below 1 (at least one cell
+            differs), so those trivial guesses earn nothing.
 Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_SIDE`` rows are read; linear work.
 """
 
@@ -81,5 +81,21 @@ class ArcGridVerifier(SafeVerifier):
         reason = f"{len(wrong)} of {rows * cols} cells differ (first at row {r + 1}, column {c + 1})"
         if not self.partial:
             return Verdict.fail(reason, format_ok=True, cells_wrong=len(wrong))
-        accuracy = 1 - len(wrong) / (rows * cols)
-        return Verdict(accuracy, False, True, f"{reason}; partial credit {accuracy:.3f}", {"cells_wrong": len(wrong)})
+        credit = credit_above(rows * cols - len(wrong), trivial_right(task, expected), rows * cols)
+        return Verdict(credit, False, True, f"{reason}; partial credit {credit:.3f}", {"cells_wrong": len(wrong)})
+
+
+def trivial_right(task: Task, expected: list[list[int]]) -> int:
+    """Cells the best do-nothing grid gets right: one colour everywhere (the output's commonest),
+    or the test input echoed when it has the output's shape."""
+    cells = [value for row in expected for value in row]
+    best = max(cells.count(colour) for colour in set(cells))
+    given = task.answer.get("test_input")
+    if given and len(given) == len(expected) and all(len(a) == len(b) for a, b in zip(given, expected)):
+        best = max(best, sum(a == b for row_a, row_b in zip(given, expected) for a, b in zip(row_a, row_b)))
+    return best
+
+
+def credit_above(right: int, baseline: int, total: int) -> float:
+    """(right − baseline) / (total − baseline), at least 0: only what beats a do-nothing grid pays."""
+    return max(0.0, (right - baseline) / (total - baseline)) if total > baseline else 0.0

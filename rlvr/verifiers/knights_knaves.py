@@ -14,9 +14,10 @@ Parsing     The block is cut into clauses at newlines, commas, semicolons and th
             words; the order of clauses is free.
 Correct     Every inhabitant gets exactly one role (repeating the same role is allowed; two
             different roles for one person are a contradiction: reward 0) and all roles match
-            the solution, which the generator proved unique. ``partial=True``: reward = the
-            share of inhabitants with the right role when the answer is well formed (never 1
-            unless all are right).
+            the solution, which the generator proved unique. ``partial=True``: a well-formed
+            wrong answer earns the roles it gets right beyond what the best constant answer
+            (everyone a knight, or everyone a knave) gets: (right − c) / (people − c), at least
+            0 and below 1, so a do-nothing answer earns nothing.
 Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_CLAUSES`` clauses; linear work.
 """
 
@@ -83,5 +84,20 @@ class KnightsKnavesVerifier(SafeVerifier):
         if right == len(names):
             return Verdict.success(**details)
         reason = f"{len(missing)} inhabitant(s) without a role" if missing else f"{len(names) - right} role(s) wrong"
-        reward = right / len(names) if self.partial else 0.0
-        return Verdict(min(reward, 1.0 - 1e-9) if self.partial else 0.0, False, True, reason, details)
+        if not self.partial:
+            return Verdict(0.0, False, True, reason, details)
+        return Verdict(
+            min(credit_above(right, constant_right(solution), len(names)), 1.0 - 1e-9), False, True, reason, details
+        )
+
+
+def constant_right(solution: dict) -> int:
+    """How many roles the best constant answer (everyone a knight, or everyone a knave) gets right."""
+    knights = sum(role == "knight" for role in solution.values())
+    return max(knights, len(solution) - knights)
+
+
+def credit_above(right: int, baseline: int, total: int) -> float:
+    """Partial credit for ``right`` of ``total`` that pays only what beats a do-nothing answer
+    getting ``baseline`` right: (right − baseline) / (total − baseline), at least 0."""
+    return max(0.0, (right - baseline) / (total - baseline)) if total > baseline else 0.0

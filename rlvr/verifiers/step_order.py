@@ -9,9 +9,10 @@ Reading     The block is cut into words, numbers and single characters. Numbers 
             "*", "•", ">") are ignored; every remaining word must be a single letter, read as a
             label (any case). Anything else — "or", a step's text, a symbol — is a format error.
 Correct     The labels must be exactly the task's, each once. ``scoring="exact"``: 1 when they
-            are in the true order, else 0. ``scoring="kendall"``: (τ + 1) / 2 where τ is Kendall's
-            tau between the two orders, i.e. 1 − discordant pairs / all pairs, clipped to [0, 1];
-            below 1 unless the order is exact (any other permutation has a discordant pair).
+            are in the true order, else 0. ``scoring="kendall"``: Kendall's tau between the two
+            orders, τ = 1 − 2 · discordant pairs / all pairs, clipped at 0 (a random order has
+            τ = 0 on average, and an order that ignores the steps earns little); below 1 unless
+            the order is exact (any other permutation has a discordant pair).
 Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_TOKENS`` tokens; linear work
             plus O(n²) pairs for n ≤ 12 labels.
 """
@@ -60,9 +61,10 @@ def discordant_pairs(order: list[str], truth: list[str]) -> int:
 
 
 def kendall_reward(order: list[str], truth: list[str]) -> float:
-    """(τ + 1) / 2 = 1 − discordant / all pairs, clipped to [0, 1]."""
+    """Kendall's τ = 1 − 2 · discordant / all pairs, clipped to [0, 1]: a random order scores
+    τ = 0 on average, so an order that ignores the steps (alphabetical, reversed) earns little."""
     pairs = len(truth) * (len(truth) - 1) // 2
-    return min(1.0, max(0.0, 1.0 - discordant_pairs(order, truth) / pairs)) if pairs else 1.0
+    return min(1.0, max(0.0, 1.0 - 2 * discordant_pairs(order, truth) / pairs)) if pairs else 1.0
 
 
 class StepOrderVerifier(SafeVerifier):

@@ -300,7 +300,9 @@ def test_partial_credit_is_opt_in_below_one_and_grid_only():
     assert VERIFIER.verify(task, wrong).reward == 0
     partial = ZebraVerifier(partial=True).verify(task, wrong)
     cells = task.answer["houses"] * len(task.answer["attributes"])
-    assert partial.reward == pytest.approx((cells - 2 * len(task.answer["attributes"])) / cells) and not partial.correct
+    chance = cells / task.answer["houses"]
+    right = cells - 2 * len(task.answer["attributes"])  # the wrong response swaps two houses' values
+    assert partial.reward == pytest.approx(max(0, right - chance) / (cells - chance)) and not partial.correct
     assert ZebraVerifier(partial=True).verify(task, GENERATOR.solve(task)).reward == 1
     hedged = GENERATOR.solve(task).replace(
         "House 1: ", "House 1: " + task.answer["solution"][task.answer["attributes"][0]][1] + ", "
@@ -392,3 +394,18 @@ def test_same_bytes_in_another_process():
     code = "import rlvr; print(rlvr.make_task('Zebra-v0', 9, 0.7).to_json())"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert other == rlvr.make_task("Zebra-v0", 9, 0.7).to_json()
+
+
+def test_partial_credit_pays_a_grid_that_ignores_the_clues_little():
+    verifier, rewards = ZebraVerifier(partial=True), []
+    for seed in range(120):
+        task = GENERATOR.generate(seed, 0.8)
+        answer = task.answer
+        if answer["question"]["kind"] != "grid":
+            continue
+        lines = (
+            f"House {h + 1}: " + ", ".join(answer["values"][attribute][h] for attribute in answer["attributes"])
+            for h in range(answer["houses"])
+        )
+        rewards.append(verifier.verify(task, "<answer>" + "\n".join(lines) + "</answer>").reward)
+    assert len(rewards) >= 20 and sum(rewards) / len(rewards) < 0.1  # the share of cells paid ~0.2

@@ -45,8 +45,8 @@ Verifier    rlvr.verifiers.zebra.ZebraVerifier: value names are whole words, any
             given, and two values of one attribute in one house or one value in two houses is a
             format error (so hedges score 0). The solution is unique, so the only correct
             answers are formatting variants of it. ``partial=True`` (grid only; off by
-            default): the share of the H × A cells right when the answer is well formed (never
-            1 unless all are right).
+            default): the H × A cells right beyond chance (1/H of them, what a grid that ignores
+            the clues gets), scaled to [0, 1) when the answer is well formed.
 Solver      The hidden solution (the one assignment consistent with the clues).
 
 Hints       ``hint=h``: solution cells, a few per piece, up to three quarters; for a cell question
@@ -70,7 +70,7 @@ Difficulty  (rendered from the declaration below)
             200,000; its median and the clue count rise with d (tests/test_zebra.py).
 
 Version history
-            v0  (2026-12) first release.
+            v0  (2026-12) first release; partial credit counted above chance (2026-12-05).
 """
 
 from rlvr.family import EnvDecl, Family
@@ -139,5 +139,5 @@ FAMILY = Family(
             "deduced from clues (unique solution); answer one cell or the whole grid",
         ),
     ),
-    verifier_options={"partial": "grid questions: reward the share of cells right (default false)"},
+    verifier_options={"partial": "grid questions: reward the cells right beyond chance (default false)"},
 )

@@ -20,9 +20,10 @@ Grid        The block is cut into lines (at newlines and ";"). A line with value
             one house, or one value in two houses, is a format error (a hedge scores 0).
             Repeating a value in its own house is allowed. Lines with no value name (headings,
             table rules, prose) give no values. Correct when every cell is the solution's (the
-            solution is unique, so no other grid is right). ``partial=True``: the share of
-            the H × A cells right when the grid is well formed (never 1 unless all are right);
-            cell questions stay 0 or 1.
+            solution is unique, so no other grid is right). ``partial=True``: for a well-formed
+            grid, the H × A cells right beyond chance (a grid that ignores the clues gets 1/H of
+            them): (right − c) / (cells − c) with c = cells / H, at least 0, never 1 unless all
+            are right; cell questions stay 0 or 1.
 Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_LINES`` lines; linear work.
 """
 
@@ -150,8 +151,12 @@ class ZebraVerifier(SafeVerifier):
         if right == len(cells):
             return Verdict.success(**details)
         reason = f"{missing} cell(s) not given" if missing else f"{len(cells) - right} cell(s) wrong"
-        reward = min(right / len(cells), 1.0 - 1e-9) if self.partial else 0.0
-        return Verdict(reward, False, True, reason, details)
+        if not self.partial:
+            return Verdict(0.0, False, True, reason, details)
+        chance = len(cells) / answer["houses"]  # what a grid that ignores the clues gets right, on average
+        return Verdict(
+            min(max(0.0, (right - chance) / (len(cells) - chance)), 1.0 - 1e-9), False, True, reason, details
+        )
 
 
 def expected_cell(answer: dict) -> str | int:

@@ -112,20 +112,26 @@ def test_feedback_for_assert_style_names_the_check():
     assert "Expected:" in observation and "Got:" in observation
 
 
-def test_partial_rewards_only_at_the_end():
-    env = make(difficulty=0.3, style="function", input="ints", partial=True, max_attempts=2)
-    _, info = env.reset(seed=3)
-    task = info["task"]
-    entry = task.answer["entry_point"]
-    first = unpack_tests(task.answer)[0]
-    program = fence(
-        f"def {entry}(values):\n    if repr((values,)) == {first['args']!r}:\n"
-        f"        return {first['expected']}\n    return 'no'\n"
-    )
-    _, reward, terminated, _, info = env.step(program)
-    assert reward == 0.0 and not terminated and 0 < info["verdict"].reward < 1
-    _, reward, terminated, _, info = env.step(program)
-    assert terminated and reward == info["verdict"].reward == pytest.approx(1 / len(unpack_tests(task.answer)))
+def test_partial_rewards_only_at_the_end_and_only_for_held_out_tests():
+    """Partial credit is paid at the end, on the held-out tests only: hard-coding a test the
+    feedback may show earns nothing, hard-coding a held-out one earns 1 / held-out count."""
+    probe = make(difficulty=0.3, style="function", input="ints", partial=True)
+    _, info = probe.reset(seed=3)
+    tests = unpack_tests(info["task"].answer)
+    held_out = len(tests) - revealed_tests(len(tests))
+    for index, expected_reward in ((0, 0.0), (len(tests) - 1, 1 / held_out)):
+        env = make(difficulty=0.3, style="function", input="ints", partial=True, max_attempts=2)
+        _, info = env.reset(seed=3)
+        entry, test = info["task"].answer["entry_point"], tests[index]
+        program = fence(
+            f"def {entry}(values):\n    if repr((values,)) == {test['args']!r}:\n"
+            f"        return {test['expected']}\n    return 'no'\n"
+        )
+        _, reward, terminated, _, info = env.step(program)
+        assert reward == 0.0 and not terminated and 0 < info["verdict"].reward < 1  # the raw verdict
+        _, reward, terminated, _, info = env.step(program)
+        assert terminated and reward == info["verdict"].reward == pytest.approx(expected_reward)
+        assert f"partial credit counts the {held_out} held-out tests" in info["verdict"].reason
 
 
 def test_replay_render_and_check_env():
@@ -220,4 +226,4 @@ def test_memorising_the_feedback_never_passes_a_task():
     for seed in range(6):
         reward, total, _ = _lookup_table_episode(seed, partial=True, max_attempts=8)
         if reward >= 0:
-            assert reward <= revealed_tests(total) / total  # the documented cap under partial credit
+            assert reward == 0.0  # partial credit counts held-out tests only

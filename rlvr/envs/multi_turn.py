@@ -10,9 +10,11 @@ Observation  ``str``.  After ``reset``: the task prompt.  After a failed attempt
              verdict's reason ("passed all 10 tests") or the last feedback.
 Action       ``str``: the model's whole response (``FreeText``).
 Reward       0.0 after a failed attempt that is not the last; on the step that ends the
-             episode, the final verdict's reward (1.0 on a pass; with the verifier option
-             ``partial=True``, the fraction of tests the last attempt passed).  The episode's
-             return is therefore the final verdict's reward.
+             episode, the final verdict's reward: 1.0 on a pass; with the verifier option
+             ``partial=True``, the fraction of the held-out tests (never shown in feedback) the
+             last attempt passed, so answers memorised from feedback earn nothing (``info``'s
+             final verdict carries that reward; its reason says so).  The episode's return is
+             therefore the final verdict's reward.
 Episode end  ``terminated=True`` as soon as an attempt is correct or after ``max_attempts``
              attempts; ``truncated`` is always False.  Stepping a finished episode raises
              ``ResetNeeded``.
@@ -29,6 +31,7 @@ Reset        As ``SingleTurnEnv``: ``reset(seed=s)``, ``options={"difficulty": d
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import gymnasium as gym
@@ -53,10 +56,25 @@ def revealed_tests(total: int) -> int:
     """How many leading tests (checks) feedback may show in full: the first half, rounded down.
 
     The others are held out — a failure there is named, never shown — so a policy that
-    collects the shown input/expected pairs into a lookup table still fails the task (with
-    ``partial=True`` it earns at most revealed / total). A task with one test shows none.
+    collects the shown input/expected pairs into a lookup table still fails the task (and
+    with ``partial=True`` earns nothing: partial credit counts held-out tests only,
+    ``held_out_verdict``). A task with one test shows none.
     """
     return total // 2
+
+
+def held_out_verdict(verdict: Verdict) -> Verdict:
+    """A partial-credit verdict re-scored on the held-out tests only: the fraction of tests
+    past ``revealed_tests`` that passed (tests not run count as failed). Other verdicts —
+    correct, zero, or without per-test ``outcomes`` — are returned as they are."""
+    outcomes, total = verdict.details.get("outcomes"), verdict.details.get("total") or 0
+    if verdict.correct or verdict.reward <= 0 or not isinstance(outcomes, str) or total <= 0:
+        return verdict
+    held_out = outcomes[revealed_tests(total) :]
+    passed = held_out.count("1")
+    count = total - revealed_tests(total)
+    reason = f"{verdict.reason}; partial credit counts the {count} held-out tests: {passed} passed"
+    return dataclasses.replace(verdict, reward=passed / count, reason=reason)
 
 
 def feedback_text(verdict: Verdict, attempt: int, max_attempts: int) -> str:
@@ -132,6 +150,7 @@ class CodeFeedbackEnv(SingleTurnEnv):
         feedback = "" if verdict.correct else feedback_text(verdict, self.attempt, self.max_attempts)
         if terminated:
             self.finished = True
+            verdict = held_out_verdict(verdict)
             reward = float(verdict.reward)
             observation = feedback or f"Passed: {verdict.reason}."
         else:

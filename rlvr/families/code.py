@@ -106,6 +106,9 @@ Version history
                 unified to ``code/v0/dataset/<file stem>/<row>`` and
                 ``codefeedback/v0/dataset/…`` (were ``code/dataset/…``,
                 ``codefeedback/dataset/…``), prompts, answers and meta unchanged.
+                2026-12-05: CodeFeedback-v0's ``partial=True`` reward counts the held-out tests
+                only (answering from a table of the pairs feedback showed earned 0.40 on
+                average, now 0); verdict details gain ``outcomes``.  Task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

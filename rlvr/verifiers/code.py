@@ -64,7 +64,8 @@ Styles      function  One sandboxed server process loads the code once (after th
                       only those reports.  The time limit covers the whole check.
 Reward      1 when every test (check) passes, else 0; ``partial=True``: the fraction passed
             (all tests are then run; otherwise the run stops at the first failure).
-            ``Verdict.details``: style, passed, total, tests_run, first_failure (input,
+            ``Verdict.details``: style, passed, total, tests_run, outcomes (one character per
+            test run, in order: "1" passed, "0" failed), first_failure (input,
             expected, got — or error; each cut to 500 characters, rendered in time bounded by
             that), first_failure_index (its 0-based test number; None when none failed),
             timings (startup_s, tests_s, total_s, slowest_test_s), backend.
@@ -926,6 +927,7 @@ class CodeVerifier(SafeVerifier):
             "passed": passed,
             "total": total,
             "tests_run": len(outcomes),
+            "outcomes": "".join("1" if outcome.passed else "0" for outcome in outcomes),
             "first_failure": first.failure if first else startup_failure,
             "first_failure_index": outcomes.index(first) if first else None,  # 0-based test (check) number
             "timings": timings,

@@ -1455,3 +1455,11 @@ def test_an_unresolved_evaluation_does_not_fill_tuples_and_true_radical_identiti
     assert verifier.verify(system, boxed(f"({ZERO_OVER_ZERO}, {ZERO_OVER_ZERO})")).reward == 0
     assert verifier.verify(any_task(r"\sqrt{2}+\sqrt{3}"), boxed(r"\sqrt{5+2\sqrt{6}}")).correct
     assert not verifier.verify(any_task(r"\sqrt{2}+\sqrt{3}"), boxed(r"\sqrt{5+2\sqrt{6}}+10^{-100}")).correct
+
+
+def test_a_number_too_large_to_evaluate_is_a_screened_zero(verifier):
+    """A power tower whose evaluation overflows gets a reason of its own, not an internal error."""
+    tower = r"\sqrt{2}^{\sqrt{3}^{\sqrt{5}^{\sqrt{7}^{\sqrt{11}^{\sqrt{13}}}}}} - \sqrt[3]{2}^{\sqrt{3}}"
+    verdict = verifier.verify(any_task("5"), boxed(tower))
+    assert verdict.reward == 0.0 and not verdict.correct
+    assert "error" not in verdict.reason and "too big to evaluate" in verdict.reason, verdict.reason

@@ -228,6 +228,8 @@ class Judge:
             return {"id": request_id, "verdict": self.failure(request, "ran out of memory while judging")}
         except RecursionError:
             return {"id": request_id, "verdict": self.failure(request, "the answer is nested too deeply to parse")}
+        except OverflowError:
+            return {"id": request_id, "verdict": self.failure(request, "a number in the answer is too big to evaluate")}
         except Exception as error:  # the parent turns this into a zero verdict
             return {"id": request_id, "error": f"{type(error).__name__}: {str(error)[:300]}"}
 

@@ -227,3 +227,54 @@ def test_memorising_the_feedback_never_passes_a_task():
         reward, total, _ = _lookup_table_episode(seed, partial=True, max_attempts=8)
         if reward >= 0:
             assert reward == 0.0  # partial credit counts held-out tests only
+
+
+def _leaking_program(task: Task) -> str:
+    """Passes the tests feedback may show (from a table) and, on any other input, tries to get
+    that input quoted back: in its exception's message, its exception's class name, its output
+    and stderr."""
+    tests = unpack_tests(task.answer)
+    shown = tests[: revealed_tests(len(tests))]
+    if task.answer["style"] == "function":
+        table = {test["args"]: test["expected"] for test in shown}
+        return fence(
+            f"TABLE = {{{', '.join(f'{key!r}: {value}' for key, value in table.items())}}}\n"
+            f"def {task.answer['entry_point']}(*args):\n"
+            "    if repr(args) in TABLE:\n"
+            "        return TABLE[repr(args)]\n"
+            "    name = 'LEAK' + ''.join(ch if ch.isalnum() else '_' for ch in repr(args))\n"
+            "    raise type(name, (ValueError,), {})('LEAK' + repr(args))\n"
+        )
+    table = {test["input"]: test["output"] for test in shown}
+    return fence(
+        "import sys\n"
+        f"TABLE = {table!r}\n"
+        "data = sys.stdin.read()\n"
+        "if data in TABLE:\n"
+        "    sys.stdout.write(TABLE[data])\n"
+        "else:\n"
+        "    sys.stdout.write('LEAK' + data)\n"
+        "    sys.stderr.write('LEAK' + data)\n"
+        "    raise SystemExit('LEAK' + data)\n"
+    )
+
+
+@pytest.mark.parametrize("style", ["function", "stdio"])
+def test_held_out_failures_quote_nothing_the_candidate_wrote(style):
+    """A held-out test's input must not come back through the candidate's own exception text,
+    exception class name, output or stderr (red team S5-2): the feedback names the test and a
+    fixed kind of failure only."""
+    seen = 0
+    for seed in range(4):
+        env = make(difficulty=0.3, style=style, max_attempts=2)
+        _, info = env.reset(seed=seed)
+        task = info["task"]
+        tests = unpack_tests(task.answer)
+        observation, reward, _, _, info = env.step(_leaking_program(task))
+        assert reward == 0.0 and info["verdict"].details["first_failure_index"] == revealed_tests(len(tests))
+        assert "LEAK" not in observation and "held-out test" in observation, observation
+        held_out_input = tests[revealed_tests(len(tests))].get("args") or tests[revealed_tests(len(tests))]["input"]
+        if len(held_out_input.strip()) >= 6:  # a short input may occur in the fixed text by chance
+            assert held_out_input.strip() not in observation
+        seen += 1
+    assert seen == 4

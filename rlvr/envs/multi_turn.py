@@ -6,8 +6,10 @@ Observation  ``str``.  After ``reset``: the task prompt.  After a failed attempt
              it hit), or, when no code was found, how to format the answer — followed by the
              request to answer again with the complete code.  Only the first half of the tests
              (``revealed_tests``) is ever shown in full; a failing held-out test is named with
-             the kind of failure only, so memorising feedback cannot pass the task.  After the final step: the
-             verdict's reason ("passed all 10 tests") or the last feedback.
+             its number and a fixed kind of failure only, no text of the candidate's (its
+             exceptions or output could carry the test's input), so memorising feedback cannot
+             pass the task.  After the final step: the verdict's reason ("passed all 10
+             tests") or the last feedback.
 Action       ``str``: the model's whole response (``FreeText``).
 Reward       0.0 after a failed attempt that is not the last; on the step that ends the
              episode, the final verdict's reward: 1.0 on a pass; with the verifier option
@@ -77,20 +79,44 @@ def held_out_verdict(verdict: Verdict) -> Verdict:
     return dataclasses.replace(verdict, reward=passed / count, reason=reason)
 
 
+def held_out_feedback(failure: dict, style: str | None, index: int, total: int, attempt: int, max_attempts: int) -> str:
+    """The message for a failed held-out test: its number and one of three fixed kinds only.
+
+    Nothing the candidate wrote is quoted — not the verdict's reason, its exception's message
+    or type name, its output or traceback — since a candidate can put the test's input into
+    any of them (``raise ValueError(repr(args))``, a class named after the input) and so
+    collect the held-out inputs one attempt at a time.
+    """
+    unit = "check" if style == "assert" else "test"
+    error = str(failure.get("error") or "")
+    if failure.get("got") is not None and not error:
+        kind = "wrong result"
+    elif error.startswith("time limit exceeded"):
+        kind = "time limit exceeded"
+    else:
+        kind = "an error or a crash"
+    failed = f"held-out {unit} {index + 1} of {total} failed ({kind})"
+    return "\n".join(
+        [
+            f"Attempt {attempt} of {max_attempts} did not pass: {failed}.",
+            "",
+            "Its input, expected result and your program's output or error are not shown.",
+            "",
+            ANSWER_AGAIN,
+        ]
+    )
+
+
 def feedback_text(verdict: Verdict, attempt: int, max_attempts: int) -> str:
     """The message shown after a failed attempt: what went wrong and the first failing test."""
-    lines = [f"Attempt {attempt} of {max_attempts} did not pass: {verdict.reason}."]
-    if not verdict.format_ok:
-        lines += ["", "Put the complete code in one fenced block that starts with ```python and ends with ```."]
-        return "\n".join(lines)
     failure = verdict.details.get("first_failure") or {}
     style = verdict.details.get("style")
     index, total = verdict.details.get("first_failure_index"), verdict.details.get("total") or 0
-    if failure and index is not None and index >= revealed_tests(total):
-        unit = "check" if style == "assert" else "test"
-        kind = f"error: {failure['error']}" if failure.get("error") else "wrong result"
-        lines += ["", f"A held-out {unit} failed ({kind}); its input and expected result are not shown."]
-        lines += ["", ANSWER_AGAIN]
+    if verdict.format_ok and failure and index is not None and index >= revealed_tests(total):
+        return held_out_feedback(failure, style, index, total, attempt, max_attempts)
+    lines = [f"Attempt {attempt} of {max_attempts} did not pass: {verdict.reason}."]
+    if not verdict.format_ok:
+        lines += ["", "Put the complete code in one fenced block that starts with ```python and ends with ```."]
         return "\n".join(lines)
     if failure:
         lines += ["", "First failing check:" if style == "assert" else "First failing test:"]

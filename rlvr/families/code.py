@@ -108,7 +108,9 @@ Version history
                 ``codefeedback/dataset/…``), prompts, answers and meta unchanged.
                 2026-12-05: CodeFeedback-v0's ``partial=True`` reward counts the held-out tests
                 only (answering from a table of the pairs feedback showed earned 0.40 on
-                average, now 0); verdict details gain ``outcomes``.  Task bytes unchanged.
+                average, now 0), and feedback on a held-out test quotes nothing the candidate
+                wrote (its exception text carried the test's input out); verdict details gain
+                ``outcomes``.  Task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

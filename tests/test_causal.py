@@ -696,23 +696,64 @@ def test_tolerance_and_partial_credit():
     close = "<answer>P(Y=0)=0.21, P(Y=1)=0.3, P(Y=2)=0.49</answer>"  # distance 0.01: not < 0.01
     assert not CausalVerifier().verify(DISTRIBUTION, close).correct
     assert CausalVerifier(tolerance=0.02).verify(DISTRIBUTION, close).correct
-    far = "<answer>[0.5, 0.3, 0.2]</answer>"  # distance 0.3
-    assert CausalVerifier().verify(DISTRIBUTION, far).reward == 0.0
-    partial = CausalVerifier(partial=True).verify(DISTRIBUTION, far)
-    assert not partial.correct and partial.format_ok and partial.reward == pytest.approx(0.7)
-    assert CausalVerifier(partial=True).verify(PROBABILITY, "<answer>0.52</answer>").reward == pytest.approx(0.9)
+    near = "<answer>[0.22, 0.3, 0.48]</answer>"  # distance 0.02 of the band's 0.05
+    assert CausalVerifier().verify(DISTRIBUTION, near).reward == 0.0
+    partial = CausalVerifier(partial=True).verify(DISTRIBUTION, near)
+    assert not partial.correct and partial.format_ok and partial.reward == pytest.approx(0.6)
+    assert CausalVerifier(partial=True).verify(DISTRIBUTION, "<answer>[0.5, 0.3, 0.2]</answer>").reward == 0.0
+    assert CausalVerifier(partial=True).verify(PROBABILITY, "<answer>0.44</answer>").reward == pytest.approx(0.6)
+    assert CausalVerifier(partial=True).verify(PROBABILITY, "<answer>0.52</answer>").reward == 0.0
     assert CausalVerifier().verify(PROBABILITY, "<answer>0.425</answer>").correct
     assert not CausalVerifier().verify(PROBABILITY, "<answer>0.44</answer>").correct
     assert CausalVerifier(tolerance=0.05).verify(PROBABILITY, "<answer>0.44</answer>").correct
     assert CausalVerifier().verify(EFFECT, "<answer>-0.245</answer>").correct
     assert not CausalVerifier().verify(EFFECT, "<answer>0.25</answer>").correct
-    assert CausalVerifier(partial=True).verify(EFFECT, "<answer>0.25</answer>").reward == pytest.approx(0.5)
+    assert CausalVerifier(partial=True).verify(EFFECT, "<answer>-0.23</answer>").reward == pytest.approx(0.6)
+    assert CausalVerifier(partial=True).verify(EFFECT, "<answer>0.25</answer>").reward == 0.0
     assert CausalVerifier(partial=True).verify(COMPARISON, "<answer>no</answer>").reward == 0.0
     assert CausalVerifier().verify(COMPARISON, "<answer>Yes.</answer>").correct
     with pytest.raises(ValueError):
         CausalVerifier(tolerance=0.0)
     env_verdict = rlvr.verify(PROBABILITY, "<answer>0.44</answer>", tolerance=0.05)
     assert env_verdict.correct
+
+
+def test_partial_credit_never_pays_the_do_nothing_answer():
+    """When the exact answer lies near the do-nothing one (1/2, 0, uniform), credit fades over
+    that smaller distance: the do-nothing answer itself earns 0, a closer one earns some."""
+    near_half = hand_task({"kind": "probability", "states": [0, 1], "state": 1, "value": 0.53})
+    near_zero = hand_task({"kind": "effect", "states": [0, 1], "value": 0.03})
+    near_uniform = hand_task({"kind": "distribution", "states": [0, 1], "distribution": [0.53, 0.47]})
+    verifier = CausalVerifier(partial=True)
+    for task, do_nothing, closer in (
+        (near_half, "0.5", "0.51"),
+        (near_zero, "0", "0.01"),
+        (near_uniform, "[0.5, 0.5]", "[0.51, 0.49]"),
+    ):
+        assert verifier.verify(task, f"<answer>{do_nothing}</answer>").reward == 0.0
+        assert verifier.verify(task, f"<answer>{closer}</answer>").reward == pytest.approx(1 / 3)
+
+
+def test_constant_answers_earn_little_partial_credit():
+    """Red team S5-1: under ``partial=True`` the best of a sweep of constant answers earned
+    0.71–0.86 on average when credit was 1 − distance; now it must stay near chance."""
+    by_kind: dict[str, list[Task]] = {}
+    for seed in range(40):
+        for difficulty in (0.0, 0.5, 1.0):
+            task = rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)
+            by_kind.setdefault(task.answer["kind"], []).append(task)
+    verifier = CausalVerifier(partial=True)
+    constants = {
+        "probability": [f"{value / 10:g}" for value in range(11)],
+        "effect": ["0", "0.05", "-0.05", "0.1", "-0.1", "0.2"],
+        "distribution": ["[0.5, 0.5]", "[0.3, 0.7]", "[0.7, 0.3]", "[0.4, 0.3, 0.3]", "[0.6, 0.2, 0.2]"],
+    }
+    for kind, answers in constants.items():
+        tasks = by_kind[kind]
+        assert len(tasks) >= 15, kind
+        for answer in answers:
+            mean = sum(verifier.verify(task, f"<answer>{answer}</answer>").reward for task in tasks) / len(tasks)
+            assert mean < 0.15, (kind, answer, mean)
 
 
 HOSTILE_BLOCKS = [

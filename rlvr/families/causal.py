@@ -51,7 +51,8 @@ Answer      ``task.answer`` = {"kind", "rung", "outcome" (name), "states" ([0, 1
 Verifier    rlvr.verifiers.causal.CausalVerifier: distributions correct when total-variation
             distance to the exact answer < ``tolerance`` (default 0.01); probabilities and
             effects when the absolute error < ``tolerance``; yes/no exact. ``partial=True`` gives
-            1 − distance to well-formed wrong numeric answers.
+            well-formed wrong numeric answers 1 − distance / scale, scale the smaller of five
+            tolerances and the do-nothing answer's distance (uniform, 1/2, 0).
 Solver      Exact inference (rlvr.generators.causal_inference): variable elimination over the
             tables; do() on the mutilated network; counterfactuals on the twin network.
 Hints       ``hints(task)`` (up to 4 pieces): the relevant variables (the ancestral closure of
@@ -88,6 +89,9 @@ Version history
                 (tests/test_golden_tasks.py); overrides are checked by their declared types
                 (``rungs``/``answer_kinds`` may be lists; a name given twice or an empty name
                 is refused; ``evidence`` ≤ 19 and ``min_relevant`` ≤ 20).
+                2026-12-05: ``partial=True`` credit fades to 0 at five tolerances and never
+                pays an answer no closer than the do-nothing one (constant answers earned
+                0.71–0.86 under 1 − distance).  Task bytes unchanged.
 """  # noqa: E501
 
 from rlvr.family import EnvDecl, Family
@@ -186,6 +190,6 @@ FAMILY = Family(
         "tolerance": (
             "largest error still correct: total-variation distance or absolute error (default 0.01, in (0, 1])"
         ),
-        "partial": "give well-formed wrong numeric answers 1 − distance (default false)",
+        "partial": "wrong numeric answers earn 1 − distance / min(5 tolerances, do-nothing distance) (default false)",
     },
 )

@@ -19,7 +19,14 @@ import pytest
 import rlvr
 import rlvr.generators.optimisation as optimisation
 from rlvr.attacks import OVERRUN_FACTOR, OVERRUN_SLACK_S
-from rlvr.verifiers.optimisation import AnswerFormatError, parse_integer_groups, parse_integer_list
+from rlvr.verifiers.optimisation import (
+    AnswerFormatError,
+    gap_closed,
+    greedy_objective,
+    parse_integer_groups,
+    parse_integer_list,
+    quality_ratio,
+)
 
 PROBLEMS = {  # env id: family module name
     "rlvr/TSP-v0": "tsp",
@@ -747,7 +754,8 @@ def test_perturbed_references_are_infeasible_or_no_better(env_id):
                     ratio = min(best, objective) / max(best, objective)
                     assert verdict.details["ratio"] == pytest.approx(ratio, abs=1e-6)
                     graded = rlvr.make_verifier(env_id, partial=True).verify(task, render(env_id, solution))
-                    assert graded.reward == (1.0 if objective == best else pytest.approx(ratio, abs=1e-6))
+                    closed = gap_closed(ratio, sense_of(env_id), greedy_objective(task), best)
+                    assert graded.reward == (1.0 if objective == best else pytest.approx(closed, abs=1e-6))
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -892,7 +900,10 @@ def test_hostile_answers_score_zero_without_error(env_id):
         assert verdict.reward == 0.0, (env_id, name, verdict)
         graded = rlvr.make_verifier(env_id, partial=True).verify(task, answer(block))
         if name == "missing" and env_id in PARTIAL_WHEN_MISSING:
-            assert 0.0 < graded.reward < 1.0 and graded.format_ok, (env_id, name, graded)
+            assert graded.format_ok and "objective" in graded.details, (env_id, name, graded)
+            objective, reference = graded.details["objective"], graded.details["reference"]
+            closed = gap_closed(quality_ratio("max", objective, reference), "max", greedy_objective(task), reference)
+            assert graded.reward == pytest.approx(closed, abs=1e-6) and graded.reward < 1.0, (env_id, graded)
         else:
             assert graded.reward == 0.0, (env_id, name, graded)
     assert verify(task, rlvr.solve(task)).correct
@@ -974,9 +985,10 @@ GRADED = [env_id for env_id in ENV_IDS if sense_of(env_id) != "feasible"]
 
 
 @pytest.mark.parametrize("env_id", GRADED)
-def test_default_reward_is_binary_and_partial_restores_the_ratio(env_id):
+def test_default_reward_is_binary_and_partial_pays_only_the_gap_beyond_greedy(env_id):
     """A feasible but worse answer (greedy, wrong_response, another seed's reference) earns 0 by
-    default; partial=True pays the ratio, never 1 for a worse answer."""
+    default; partial=True pays the share of the greedy-to-reference gap it closes: 0 for the
+    greedy answer itself, never 1 for a worse answer."""
     generator = generator_of(env_id)
     default, partial = rlvr.make_verifier(env_id), rlvr.make_verifier(env_id, partial=True)
     worse_seen = 0
@@ -988,14 +1000,25 @@ def test_default_reward_is_binary_and_partial_restores_the_ratio(env_id):
                 assert verdict.reward in (0.0, 1.0) and verdict.correct == (verdict.reward == 1.0), (task.id, verdict)
                 if verdict.format_ok and "objective" in verdict.details and not verdict.correct:
                     worse_seen += 1
-                    assert 0.0 < graded.reward < 1.0 and graded.reward == pytest.approx(
-                        verdict.details["ratio"], abs=1e-6
-                    )
+                    sense, reference = verdict.details["sense"], verdict.details["reference"]
+                    ratio = quality_ratio(sense, verdict.details["objective"], reference)
+                    closed = gap_closed(ratio, sense, greedy_objective(task), reference)
+                    assert 0.0 <= graded.reward < 1.0 and graded.reward == pytest.approx(closed, abs=1e-6)
+                    if response == generator.greedy_response(task):
+                        assert graded.reward == 0.0, (task.id, graded)
                 elif verdict.correct:
                     assert graded.reward == 1.0
                 else:
                     assert graded.reward == 0.0
     assert worse_seen > 0
+
+
+def test_gap_closed_is_the_share_beyond_the_greedy_answer():
+    assert gap_closed(0.9, "min", 120, 100) == pytest.approx((0.9 - 100 / 120) / (1 - 100 / 120))
+    assert gap_closed(0.8, "min", 120, 100) == 0.0  # worse than greedy
+    assert gap_closed(0.95, "max", 90, 100) == pytest.approx(0.5)
+    assert gap_closed(0.95, "max", 100, 100) == 0.0  # greedy already optimal: binary
+    assert gap_closed(0.7, "min", None, 100) == pytest.approx(0.7)  # no baseline: the ratio
 
 
 def test_another_seeds_tour_scores_zero_by_default():
@@ -1004,9 +1027,9 @@ def test_another_seeds_tour_scores_zero_by_default():
     response = rlvr.solve(other)
     verdict = verify(task, response)
     assert verdict.format_ok and not verdict.correct and verdict.reward == 0.0
-    assert rlvr.make_verifier("rlvr/TSP-v0", partial=True).verify(task, response).reward == pytest.approx(
-        verdict.details["ratio"]
-    )
+    objective, reference = verdict.details["objective"], verdict.details["reference"]
+    closed = gap_closed(quality_ratio("min", objective, reference), "min", greedy_objective(task), reference)
+    assert rlvr.make_verifier("rlvr/TSP-v0", partial=True).verify(task, response).reward == pytest.approx(closed)
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)

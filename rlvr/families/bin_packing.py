@@ -12,8 +12,8 @@ Answer      ``<answer>[[i, j, …], [k, …], …]</answer>``: the bins, each th
             ``task.meta["lower_bound"]`` and ``task.meta["planted_bins"]``.
 Verifier    rlvr.verifiers.bin_packing.BinPackingVerifier: every item once and no bin over the
             capacity, else 0; then reward 1 (correct) when using no more bins than the reference,
-            else 0; with ``partial=True`` a feasible answer earns min(1, reference bins / bins
-            used).
+            else 0; with ``partial=True`` a feasible answer earns the share of the
+            greedy-to-reference gap that its ratio min(1, reference bins / bins used) closes.
 Solver      First, bounds: when the planted packing or first fit decreasing already uses
             ⌈Σ sizes / capacity⌉ bins (always at the default settings) it is the reference,
             "optimal", and no search runs (``meta["solver"]`` says so, effort 0; the planted
@@ -80,5 +80,5 @@ FAMILY = Family(
             "Pack items into the fewest bins of a fixed capacity; answer the bins as lists of items",
         ),
     ),
-    verifier_options={"partial": "pay min(1, reference bins / bins used) for a feasible packing (default false)"},
+    verifier_options={"partial": "pay the share of the greedy-to-reference gap closed (default false)"},
 )

@@ -9,8 +9,9 @@ Answer      ``<answer>[c0, c1, …, c(n−1)]</answer>``: the colour of each ver
             colour count, "status"}}.
 Verifier    rlvr.verifiers.graph_coloring.GraphColoringVerifier: n colours in 1…n and no edge with
             equal colours at both ends, else 0; then reward 1 (correct) when using no more colours
-            than the reference, else 0; with ``partial=True`` a feasible answer earns min(1,
-            reference colours / colours used).
+            than the reference, else 0; with ``partial=True`` a feasible answer earns the share of
+            the greedy-to-reference gap that its ratio min(1, reference colours / colours used)
+            closes.
 Solver      First fit for an upper bound and an exact maximum clique (branch and bound over
             bitsets with a colouring bound; a greedy clique above 60 vertices) for a lower bound;
             equal → optimal at once. Otherwise one incremental MiniSat formula (python-sat) over
@@ -76,6 +77,6 @@ FAMILY = Family(
         ),
     ),
     verifier_options={
-        "partial": "pay min(1, reference colours / colours used) for a feasible colouring (default false)"
+        "partial": "pay the share of the greedy-to-reference gap closed (default false)"
     },
 )

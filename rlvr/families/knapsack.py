@@ -11,7 +11,8 @@ Answer      ``<answer>[i1, i2, …]</answer>``: the chosen item indices, each on
             {"solution": sorted indices, "objective": value, "status"}}.
 Verifier    rlvr.verifiers.knapsack.KnapsackVerifier: distinct valid items within capacity, else
             0; then reward 1 (correct) when worth at least the reference, else 0; with
-            ``partial=True`` a feasible answer earns min(1, value / reference value).
+            ``partial=True`` a feasible answer earns the share of the greedy-to-reference gap that
+            its ratio min(1, value / reference value) closes.
 Solver      Dynamic programming over capacities (numpy, one row per item, exact, status
             "optimal") while items × (capacity + 1) ≤ ``DP_CELL_LIMIT`` (20 million); beyond,
             OR-Tools CP-SAT (``CP_SAT_DETERMINISTIC_LIMIT`` of rlvr.generators.optimisation),
@@ -64,5 +65,5 @@ FAMILY = Family(
         },
     ),
     envs=(EnvDecl("rlvr/Knapsack-v0", "0/1 knapsack of greatest value within the capacity; answer the item indices"),),
-    verifier_options={"partial": "pay min(1, value / reference value) for a feasible poorer selection (default false)"},
+    verifier_options={"partial": "pay the share of the greedy-to-reference gap closed (default false)"},
 )

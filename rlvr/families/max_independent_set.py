@@ -8,8 +8,8 @@ Answer      ``<answer>[v1, v2, …]</answer>``: the vertices of the set, each on
             sorted vertices, "objective": size, "status"}}.
 Verifier    rlvr.verifiers.max_independent_set.MaxIndependentSetVerifier: distinct valid vertices
             with no edge inside the set, else 0; then reward 1 (correct) when at least as large as
-            the reference, else 0; with ``partial=True`` a feasible answer earns min(1, size /
-            reference size).
+            the reference, else 0; with ``partial=True`` a feasible answer earns the share of the
+            greedy-to-reference gap that its ratio min(1, size / reference size) closes.
 Solver      Branch and bound over bitsets (``maximum_independent_set`` in
             rlvr.generators.optimisation): vertices by ascending degree, candidates of degree
             0 or 1 taken at once, a greedy clique partition of the candidates as the bound,
@@ -77,5 +77,5 @@ FAMILY = Family(
             "Largest set of pairwise non-adjacent vertices of a random graph; answer the vertices",
         ),
     ),
-    verifier_options={"partial": "pay min(1, size / reference size) for a feasible smaller set (default false)"},
+    verifier_options={"partial": "pay the share of the greedy-to-reference gap closed (default false)"},
 )

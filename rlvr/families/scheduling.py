@@ -10,8 +10,8 @@ Answer      ``<answer>[[s00, s01, …], [s10, …], …]</answer>``: per job (in
             {"solution": start times, "objective": makespan, "status"}}.
 Verifier    rlvr.verifiers.scheduling.SchedulingVerifier: the full shape, non-negative starts, job
             order and no machine overlap, else 0; then reward 1 (correct) when no longer than the
-            reference, else 0; with ``partial=True`` a feasible answer earns min(1, reference
-            makespan / makespan).
+            reference, else 0; with ``partial=True`` a feasible answer earns the share of the
+            greedy-to-reference gap that its ratio min(1, reference makespan / makespan) closes.
 Solver      OR-Tools CP-SAT: an interval per operation, NoOverlap per machine, precedence
             within jobs, minimise the makespan. Exact within ``CP_SAT_DETERMINISTIC_LIMIT``
             (rlvr.generators.optimisation) deterministic seconds; otherwise the better of
@@ -63,5 +63,5 @@ FAMILY = Family(
         },
     ),
     envs=(EnvDecl("rlvr/Scheduling-v0", "Job-shop schedule of least makespan; answer every operation's start time"),),
-    verifier_options={"partial": "pay min(1, reference makespan / makespan) for a feasible schedule (default false)"},
+    verifier_options={"partial": "pay the share of the greedy-to-reference gap closed (default false)"},
 )

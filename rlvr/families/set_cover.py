@@ -10,8 +10,8 @@ Answer      ``<answer>[i1, i2, …]</answer>``: the chosen subset indices, each 
             sorted indices, "objective": count, "status"}}.
 Verifier    rlvr.verifiers.set_cover.SetCoverVerifier: distinct valid subsets covering every
             element, else 0; then reward 1 (correct) when using no more subsets than the
-            reference, else 0; with ``partial=True`` a feasible answer earns min(1, reference
-            count / count).
+            reference, else 0; with ``partial=True`` a feasible answer earns the share of the
+            greedy-to-reference gap that its ratio min(1, reference count / count) closes.
 Solver      First the counting lower bound (the fewest subsets, largest first, whose sizes add
             up to the universe's, ``meta["lower_bound"]``): when the planted blocks or the
             greedy cover (the planted blocks on a tie) has that many subsets it is provably
@@ -83,5 +83,5 @@ FAMILY = Family(
             "Fewest subsets covering a universe (planted cover, greedy decoys); answer the subset indices",
         ),
     ),
-    verifier_options={"partial": "pay min(1, reference count / count) for a feasible larger cover (default false)"},
+    verifier_options={"partial": "pay the share of the greedy-to-reference gap closed (default false)"},
 )

@@ -7,8 +7,8 @@ Answer      ``<answer>[v1, v2, …]</answer>``: the vertices of the cover, each 
             sorted vertices, "objective": size, "status"}}.
 Verifier    rlvr.verifiers.vertex_cover.VertexCoverVerifier: distinct valid vertices with at least
             one end of every edge in the set, else 0; then reward 1 (correct) when no larger than
-            the reference, else 0; with ``partial=True`` a feasible answer earns min(1, reference
-            size / size).
+            the reference, else 0; with ``partial=True`` a feasible answer earns the share of the
+            greedy-to-reference gap that its ratio min(1, reference size / size) closes.
 Solver      A smallest cover is the complement of a largest independent set: branch and
             bound over bitsets (``maximum_independent_set`` in rlvr.generators.optimisation,
             started from the complement of the pruned maximum-degree greedy cover). Exact
@@ -74,5 +74,5 @@ FAMILY = Family(
             "rlvr/VertexCover-v0", "Smallest set of vertices touching every edge of a random graph; answer the vertices"
         ),
     ),
-    verifier_options={"partial": "pay min(1, reference size / size) for a feasible larger cover (default false)"},
+    verifier_options={"partial": "pay the share of the greedy-to-reference gap closed (default false)"},
 )

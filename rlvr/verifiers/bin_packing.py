@@ -10,10 +10,10 @@ Parsing     A list of bins, each a list of item indices: ``[[0, 3], [1, 2, 4]]``
 Feasibility Every index in 0…n−1, each item in exactly one bin (none missing, none twice), and
             each bin's total size ≤ C.
 Reward      1 and correct when the answer is feasible and uses no more bins than the reference;
-            else 0 (binary by default). ``partial=True``: a feasible answer earns min(1, reference
-            bins / bins used) (rlvr.verifiers.optimisation). Details: objective (bins), reference,
-            reference_status, gap, ratio; on a violation, the overfull bin or the missing or
-            repeated item.
+            else 0 (binary by default). ``partial=True``: a feasible answer earns the share of the
+            greedy-to-reference gap that its ratio min(1, reference bins / bins used) closes
+            (rlvr.verifiers.optimisation). Details: objective (bins), reference, reference_status,
+            gap, ratio; on a violation, the overfull bin or the missing or repeated item.
 """
 
 from __future__ import annotations

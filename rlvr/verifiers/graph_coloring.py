@@ -9,10 +9,10 @@ Parsing     A list of n integers, the i-th the colour of vertex i: ``[1, 2, 1, 3
 Feasibility Exactly n colours, each an integer 1…n, and the two ends of every edge coloured
             differently.
 Reward      1 and correct when the answer is feasible and uses no more colours than the
-            reference; else 0 (binary by default). ``partial=True``: a feasible answer earns
-            min(1, reference colours / colours used) (rlvr.verifiers.optimisation). Details:
-            objective (colours), reference, reference_status, gap, ratio; on a conflict, the
-            offending edge.
+            reference; else 0 (binary by default). ``partial=True``: a feasible answer earns the
+            share of the greedy-to-reference gap that its ratio min(1, reference colours / colours
+            used) closes (rlvr.verifiers.optimisation). Details: objective (colours), reference,
+            reference_status, gap, ratio; on a conflict, the offending edge.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ Parsing     A list of item indices in any order: ``[0, 3, 4]`` (brackets optiona
             words or other characters are format errors.
 Feasibility Every index in 0…n−1, none repeated, total weight ≤ C.
 Reward      1 and correct when the answer is feasible and worth at least the reference; else 0
-            (binary by default). ``partial=True``: a feasible answer earns min(1, value /
-            reference value) (rlvr.verifiers.optimisation). Details: objective (value), reference,
-            reference_status, gap, weight and capacity, ratio.
+            (binary by default). ``partial=True``: a feasible answer earns the share of the
+            greedy-to-reference gap that its ratio min(1, value / reference value) closes
+            (rlvr.verifiers.optimisation). Details: objective (value), reference, reference_status,
+            gap, weight and capacity, ratio.
 """
 
 from __future__ import annotations

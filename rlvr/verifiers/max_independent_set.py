@@ -8,9 +8,10 @@ Parsing     A list of vertex indices in any order: ``[0, 4, 7]`` (brackets optio
             or other characters are format errors.
 Feasibility Every index in 0…n−1, none repeated, and no edge with both ends in the set.
 Reward      1 and correct when the answer is feasible and at least as large as the reference; else
-            0 (binary by default). ``partial=True``: a feasible answer earns min(1, size /
-            reference size) (rlvr.verifiers.optimisation). Details: objective (size), reference,
-            reference_status, gap, ratio; on a violation, the offending edge.
+            0 (binary by default). ``partial=True``: a feasible answer earns the share of the
+            greedy-to-reference gap that its ratio min(1, size / reference size) closes
+            (rlvr.verifiers.optimisation). Details: objective (size), reference, reference_status,
+            gap, ratio; on a violation, the offending edge.
 """
 
 from __future__ import annotations

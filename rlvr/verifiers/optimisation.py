@@ -17,12 +17,14 @@ Judging     ``judge_objective``: binary by default — reward 1 and ``correct`` 
             (reference − objective) / reference for maximisation: positive when worse,
             negative when better, and ``ratio``: min(1, reference / objective) for
             minimisation, min(1, objective / reference) for maximisation.
-Partial     ``partial=True`` (an opt-in verifier option) pays ``ratio`` (below 1) for a feasible
-            but worse solution, a shaped reward for curricula. By design any feasible answer then
-            earns credit: a random tour, another seed's packing, an echoed example or every
-            vertex as a cover earn their ratio (a random TSP tour about 0.8 at d = 0), so the
-            cap of an attack under this option is just below 1 and ``rlvr audit`` of a partial
-            verifier says little. Infeasible and malformed answers still earn 0.
+Partial     ``partial=True`` (an opt-in verifier option) pays a feasible but worse solution
+            the share of the gap between the generator's greedy heuristic and the reference
+            that it closes: max(0, (ratio − g) / (1 − g)), g the greedy solution's ratio
+            (``task.meta["greedy_objective"]``; g = 0 for a task without one). An answer no
+            better than greedy earns 0, and where greedy already matches the reference the
+            reward is binary. (Paying ``ratio`` itself, as before 2026-12-05, gave every
+            feasible answer credit: the identity tour 0.42–0.81, every vertex as a cover
+            0.53–0.64 on average.) Infeasible and malformed answers earn 0.
             Decision problems (``sense="feasible"``: SubsetSum, SAT) are binary either way.
 Base class  ``OptimisationVerifier``: extraction → ``parse`` → ``evaluate`` (feasibility and
             objective) → ``judge_objective``. An infeasible solution earns 0 with
@@ -31,7 +33,8 @@ Base class  ``OptimisationVerifier``: extraction → ``parse`` → ``evaluate`` 
 History     v0 first paid the ratio by default; the default became binary (issue 14) because
             any feasible answer, however poor, earned most of the reward (another seed's random
             tour 0.79 on TSP, the prompt's own example 0.63 on Knapsack). ``partial=True``
-            restores the old reward exactly.
+            restored the old reward until 2026-12-05, when it became the greedy-to-reference
+            gap closed (red team: trivial feasible answers earned 0.1–0.8 under it).
 """
 
 from __future__ import annotations
@@ -171,6 +174,15 @@ def quality_ratio(sense: str, objective: float, reference: float) -> float:
     return max(0.0, objective / reference) if reference > 0 else 0.0
 
 
+def gap_closed(ratio: float, sense: str, baseline: float | None, reference: float) -> float:
+    """max(0, (ratio − g) / (1 − g)), g the baseline's quality ratio (0 without a baseline);
+    0 when the baseline already reaches the reference."""
+    floor = 0.0 if baseline is None else quality_ratio(sense, baseline, reference)
+    if floor >= 1.0:
+        return 0.0
+    return max(0.0, (ratio - floor) / (1.0 - floor))
+
+
 def judge_objective(
     sense: str,
     objective: float,
@@ -179,15 +191,17 @@ def judge_objective(
     reference_status: str,
     objective_name: str,
     partial: bool = False,
+    baseline: float | None = None,
     **details: Any,
 ) -> Verdict:
     """The Verdict of a feasible solution with this objective against the reference: reward 1
-    when at least as good, else 0 (``partial``: the quality ratio)."""
+    when at least as good, else 0 (``partial``: the share of the gap from ``baseline``, the
+    greedy objective, to the reference that it closes; the quality ratio when no baseline)."""
     if sense not in ("min", "max"):
         raise ValueError(f"sense must be 'min' or 'max', got {sense!r}")
     ratio = quality_ratio(sense, objective, reference)
     at_least_as_good = objective <= reference if sense == "min" else objective >= reference
-    reward = 1.0 if at_least_as_good else (ratio if partial else 0.0)
+    reward = 1.0 if at_least_as_good else (gap_closed(ratio, sense, baseline, reference) if partial else 0.0)
     gap = relative_gap(sense, objective, reference)
     details = {
         "objective": objective,
@@ -286,8 +300,15 @@ class OptimisationVerifier(SafeVerifier):
             reference_status=reference["status"],
             objective_name=self.objective_name,
             partial=self.partial,
+            baseline=greedy_objective(task),
             **evaluation.details,
         )
+
+
+def greedy_objective(task: Task) -> float | None:
+    """The objective of the generator's greedy solution recorded in the task, if any."""
+    value = task.meta.get("greedy_objective") if isinstance(task.meta, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def index_problems(indices: list[int], count: int, what: str) -> str:

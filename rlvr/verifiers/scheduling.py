@@ -12,10 +12,11 @@ Feasibility One list per job with one start time per operation; every start ≥ 
             operations on one machine overlap (an operation may start exactly when another
             ends).
 Reward      1 and correct when the answer is feasible and the makespan is no longer than the
-            reference; else 0 (binary by default). ``partial=True``: a feasible answer earns
-            min(1, reference makespan / makespan) (rlvr.verifiers.optimisation). Details:
-            objective (makespan), reference, reference_status, gap, ratio; on a violation, the
-            job/operation or machine concerned.
+            reference; else 0 (binary by default). ``partial=True``: a feasible answer earns the
+            share of the greedy-to-reference gap that its ratio min(1, reference makespan /
+            makespan) closes (rlvr.verifiers.optimisation). Details: objective (makespan),
+            reference, reference_status, gap, ratio; on a violation, the job/operation or machine
+            concerned.
 """
 
 from __future__ import annotations

@@ -9,10 +9,10 @@ Parsing     A list of subset indices in any order: ``[0, 3, 5]`` (brackets optio
 Feasibility Every index in range, none repeated, and every element 0…m−1 in at least one chosen
             subset.
 Reward      1 and correct when the answer is feasible and uses no more subsets than the
-            reference; else 0 (binary by default). ``partial=True``: a feasible answer earns
-            min(1, reference count / count) (rlvr.verifiers.optimisation). Details: objective
-            (count), reference, reference_status, gap, ratio; on a violation, the uncovered
-            elements.
+            reference; else 0 (binary by default). ``partial=True``: a feasible answer earns the
+            share of the greedy-to-reference gap that its ratio min(1, reference count / count)
+            closes (rlvr.verifiers.optimisation). Details: objective (count), reference,
+            reference_status, gap, ratio; on a violation, the uncovered elements.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ Parsing     A list of city indices, e.g. ``[0, 4, 2, 1, 3]``; separators may be 
 Feasibility Exactly n entries, each city 0…n−1 exactly once (no index out of range, no repeat,
             none missing).
 Reward      1 and correct when the answer is feasible and the tour is no longer than the
-            reference; else 0 (binary by default). ``partial=True``: a feasible answer earns
-            min(1, reference length / tour length) (rlvr.verifiers.optimisation). Details:
-            objective (length), reference, reference_status, gap, ratio.
+            reference; else 0 (binary by default). ``partial=True``: a feasible answer earns the
+            share of the greedy-to-reference gap that its ratio min(1, reference length / tour
+            length) closes (rlvr.verifiers.optimisation). Details: objective (length), reference,
+            reference_status, gap, ratio.
 """
 
 from __future__ import annotations

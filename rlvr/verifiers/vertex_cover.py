@@ -9,10 +9,10 @@ Parsing     A list of vertex indices in any order: ``[1, 2, 5]`` (brackets optio
 Feasibility Every index in 0…n−1, none repeated, and every edge with at least one end in the
             set.
 Reward      1 and correct when the answer is feasible and no larger than the reference; else 0
-            (binary by default). ``partial=True``: a feasible answer earns min(1, reference size /
-            size) (rlvr.verifiers.optimisation). Details: objective (size), reference,
-            reference_status, gap, ratio; on a violation, the first uncovered edge and how many
-            edges are uncovered.
+            (binary by default). ``partial=True``: a feasible answer earns the share of the
+            greedy-to-reference gap that its ratio min(1, reference size / size) closes
+            (rlvr.verifiers.optimisation). Details: objective (size), reference, reference_status,
+            gap, ratio; on a violation, the first uncovered edge and how many edges are uncovered.
 """
 
 from __future__ import annotations

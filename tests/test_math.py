@@ -22,7 +22,7 @@ import rlvr
 from rlvr.core import Task, looks_hedged
 from rlvr.families.math import EASY_KINDS, KINDS, MIDDLE_KINDS
 from rlvr.generators.math import MathGenerator, gold_from_dataset_answer
-from rlvr.verifiers.math import MathVerifier, parse_plain_number
+from rlvr.verifiers.math import MathVerifier, parse_plain_number, worker_cap
 
 SHARED_MATH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "math"
 # the real-data samples of the dataset tests: file name → (source in ../shared/data/math, rows kept; None: all).
@@ -609,15 +609,37 @@ def test_hostile_responses_score_zero_within_the_deadline(generator, hostile_ver
 
 
 def test_a_stuck_worker_is_killed_and_replaced():
-    made = MathVerifier(deadline_s=0.05)  # far less than the worker needs to import sympy
+    made = MathVerifier(deadline_s=30.0)
     try:
-        verdict = made.verify(any_task("3"), boxed(WORKER_THREE))
-        assert not verdict.correct and "timed out after 0.05s" in verdict.reason
-        replacement = made.worker_pids()
-        assert len(replacement) == 1 and psutil.pid_exists(replacement[0])
+        assert made.verify(any_task("3"), boxed(WORKER_THREE)).correct  # the template and one worker
+        (first,) = made.worker_pids()
+        made.deadline_s = 1.0
+        verdict = made.verify(any_task("3"), boxed(r"\sin(2^{2^{40}}) + 3"))  # runs past any deadline
+        assert not verdict.correct and "timed out after 1s (the math worker was killed)" in verdict.reason
+        assert made.worker_pids() == [] and not psutil.pid_exists(first)  # killed and reaped
         made.deadline_s = 30.0
         assert made.verify(any_task("3"), boxed(WORKER_THREE)).correct
-        assert made.worker_pids() == replacement  # the warmed replacement served it
+        (second,) = made.worker_pids()
+        assert second != first  # forked afresh from the template
+    finally:
+        made.close()
+
+
+def test_workers_held_by_slow_answers_do_not_starve_other_callers():
+    """Red team S5-6: with workers capped at the CPU count, a few answers that ran to the
+    deadline held every worker and right answers on other threads timed out waiting. Now the
+    pool forks another warm worker for each further caller, up to ``worker_cap()``."""
+    made = MathVerifier(deadline_s=60.0)
+    try:
+        assert made.verify(any_task("3"), boxed(WORKER_THREE)).correct  # the template is up
+        pool = made.pool()
+        held = [pool.acquire(time.monotonic() + 60) for _ in range(max(3, os.cpu_count() or 1))]
+        assert all(worker is not None for worker in held)  # as slow answers would hold them
+        verdict = made.verify(any_task("3"), boxed(WORKER_THREE))
+        assert verdict.correct, verdict.reason
+        assert len(made.worker_pids()) == len(held) + 1 <= worker_cap()
+        for worker in held:
+            pool.release(worker, True)
     finally:
         made.close()
 
@@ -658,7 +680,7 @@ def test_concurrent_threads_get_right_verdicts(verifier):
     for thread in threads:
         thread.join()
     assert all(r.correct for r in results), results
-    assert len(verifier.worker_pids()) <= (os.cpu_count() or 1)
+    assert len(verifier.worker_pids()) <= worker_cap()
 
 
 def test_verifier_pickles_without_its_workers(verifier):

@@ -99,16 +99,22 @@ Forms       number     only a numeric literal counts (an exactly equal decimal i
                        ("the answer is $5$", prose in any script) goes to the worker, where
                        math-verify finds the final expression and that expression is then
                        screened and judged like any answer (labels, chains, hedges, native).
-Worker      Everything symbolic runs in ``rlvr.verifiers.math_worker``: a persistent child
-            process (``python -I``, JSON lines over pipes, RLIMIT_AS = ``memory_mb``) owned by
-            the verifier: started on first use, several for concurrent threads (at most the CPU
-            count), ``close()`` or garbage collection or interpreter exit ends them. Inside,
-            math-verify's own alarms stop most slow parses (``9^{9^{9^{9}}}``: "incorrect" /
-            "could not parse"), and a MemoryError under the cap ("ran out of memory") leaves
-            the worker usable. What neither can stop (one long C-level operation such as
-            ``10^{-10^{10}}``) the parent stops: it waits on the pipe with ``poll`` and at
-            ``deadline_s`` kills the worker, answers "timed out after Xs" and warms a
-            replacement for the next request.
+Worker      Everything symbolic runs in ``rlvr.verifiers.math_worker``, in worker processes
+            forked from one warm template process (``python -I``, RLIMIT_AS = ``memory_mb``;
+            JSON lines over a Unix socket per worker) owned by the verifier: the template starts
+            on first use (importing sympy takes a second or more), workers are forked in
+            milliseconds, one more for each further concurrent caller up to ``max(8, 4 × CPU
+            count)`` (``worker_cap``; capped at the CPU count and started cold, a few slow
+            answers held every worker and right answers on other threads timed out waiting,
+            red team S5-6), and kept once started; ``close()`` or garbage collection or
+            interpreter exit ends them all. A call that gets no worker before its deadline
+            scores 0 with ``details["timed_out"] = True`` (it was not judged: trainers may drop
+            it). Inside, math-verify's own alarms stop most slow parses (``9^{9^{9^{9}}}``:
+            "incorrect" / "could not parse"), and a MemoryError under the cap ("ran out of
+            memory") leaves the worker usable. What neither can stop (one long C-level operation
+            such as ``10^{-10^{10}}``) the parent stops: it waits on the socket with ``poll`` and
+            at ``deadline_s`` kills the worker and answers "timed out after Xs"; the next
+            request gets a worker freshly forked from the template.
 Verdict     ``details``: "answer" (extracted, first 200 characters), "path" ("extraction",
             "screen", "native", "fast" or "math-verify"), "form".
 Options     ``deadline_s`` (default 5.0) bounds every verify call; ``memory_mb`` (default 1024)
@@ -127,6 +133,8 @@ import json
 import os
 import re
 import select
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -1141,68 +1149,60 @@ def worker_command(memory_mb: int) -> list[str]:
     return [sys.executable, "-I", "-c", bootstrap, package_parent, str(int(memory_mb))]
 
 
-class MathWorkerProcess:
-    """One worker child: JSON line out, JSON line back, within a deadline or killed."""
+class MathTemplate:
+    """The warm template process workers are forked from (rlvr.verifiers.math_worker)."""
 
     def __init__(self, memory_mb: int):
         environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        self.process = subprocess.Popen(
-            worker_command(memory_mb),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=environment,
-            close_fds=True,
-        )
-        self.stdin_fd = self.process.stdin.fileno()
-        self.stdout_fd = self.process.stdout.fileno()
-        os.set_blocking(self.stdin_fd, False)
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.process = subprocess.Popen(
+                worker_command(memory_mb),
+                stdin=theirs,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=environment,
+                close_fds=True,
+            )
+        finally:
+            theirs.close()
+        self.control.setblocking(False)
+        self.lock = threading.Lock()
         self.pending = b""
-        self.request_count = 0
+        self.unanswered = 0  # fork requests whose reply line is still to be read
 
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def ask(self, payload: dict, deadline: float) -> dict:
-        self.request_count += 1
-        payload = {**payload, "id": self.request_count}
-        data = (json.dumps(payload, ensure_ascii=True) + "\n").encode("ascii")
-        self._write(data, deadline)
-        reply = json.loads(self._read_line(deadline))
-        if reply.get("id") != self.request_count:
-            raise WorkerFailure("the math worker answered out of turn")
-        return reply
-
-    def _wait(self, fd: int, events: int, deadline: float) -> None:
-        """Block until ``fd`` is ready or the deadline passes (poll: no FD_SETSIZE limit)."""
+    def fork_worker(self, deadline: float) -> MathWorkerProcess:
+        """A new worker forked from the template (WorkerTimeout past the deadline: the template
+        may still be importing; WorkerFailure when it is gone)."""
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or not self.lock.acquire(timeout=remaining):
             raise WorkerTimeout()
-        poller = select.poll()
-        poller.register(fd, events)
-        if not poller.poll(max(1, int(remaining * 1000))):
-            raise WorkerTimeout()
-
-    def _write(self, data: bytes, deadline: float) -> None:
-        view, offset = memoryview(data), 0
-        while offset < len(data):
-            self._wait(self.stdin_fd, select.POLLOUT, deadline)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
             try:
-                offset += os.write(self.stdin_fd, view[offset : offset + 65536])
-            except BlockingIOError:
-                continue
-            except (BrokenPipeError, OSError) as error:
-                raise WorkerFailure(f"the math worker stopped reading ({type(error).__name__})") from error
-
-    def _read_line(self, deadline: float) -> bytes:
-        while b"\n" not in self.pending:
-            self._wait(self.stdout_fd, select.POLLIN, deadline)
-            chunk = os.read(self.stdout_fd, 1 << 16)
-            if not chunk:
-                raise WorkerFailure(f"the math worker exited (code {self.process.poll()})")
-            self.pending += chunk
-        line, _, self.pending = self.pending.partition(b"\n")
-        return line
+                while self.unanswered:  # replies to callers that gave up (their workers saw EOF and left)
+                    read_line(self, self.control.fileno(), deadline, "the math worker template")
+                    self.unanswered -= 1
+                socket.send_fds(self.control, [b"w"], [theirs.fileno()])
+                self.unanswered += 1
+                line = read_line(self, self.control.fileno(), deadline, "the math worker template")
+                self.unanswered -= 1
+            except OSError as error:
+                raise WorkerFailure(f"the math worker template is gone ({type(error).__name__})") from error
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+            self.lock.release()
+        try:
+            return MathWorkerProcess(ours, int(line))
+        except (ValueError, OSError) as error:
+            ours.close()
+            raise WorkerFailure(f"the math worker did not start ({type(error).__name__})") from error
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -1211,33 +1211,122 @@ class MathWorkerProcess:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not ignorable
             pass
-        for stream in (self.process.stdin, self.process.stdout):
+        self.control.close()
+
+
+def wait_ready(fd: int, events: int, deadline: float) -> None:
+    """Block until ``fd`` is ready or the deadline passes (poll: no FD_SETSIZE limit)."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise WorkerTimeout()
+    poller = select.poll()
+    poller.register(fd, events)
+    if not poller.poll(max(1, int(remaining * 1000))):
+        raise WorkerTimeout()
+
+
+def read_line(owner, fd: int, deadline: float, what: str) -> bytes:
+    """The next line from a non-blocking ``fd``, buffering what follows in ``owner.pending``."""
+    while b"\n" not in owner.pending:
+        wait_ready(fd, select.POLLIN, deadline)
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            continue
+        if not chunk:
+            raise WorkerFailure(f"{what} exited")
+        owner.pending += chunk
+    line, _, owner.pending = owner.pending.partition(b"\n")
+    return line
+
+
+class MathWorkerProcess:
+    """One forked worker: JSON line out, JSON line back on its socket, within a deadline or
+    killed. It is the template's child, so it is watched and signalled through a pidfd."""
+
+    def __init__(self, channel: socket.socket, pid: int):
+        self.pid = pid
+        self.pidfd = os.pidfd_open(pid)
+        self.channel = channel
+        self.fd = channel.fileno()
+        channel.setblocking(False)
+        self.pending = b""
+        self.request_count = 0
+
+    def alive(self) -> bool:
+        if self.pidfd < 0:
+            return False
+        poller = select.poll()
+        poller.register(self.pidfd, select.POLLIN)  # readable once the process has exited
+        return not poller.poll(0)
+
+    def ask(self, payload: dict, deadline: float) -> dict:
+        self.request_count += 1
+        payload = {**payload, "id": self.request_count}
+        data = (json.dumps(payload, ensure_ascii=True) + "\n").encode("ascii")
+        self._write(data, deadline)
+        reply = json.loads(read_line(self, self.fd, deadline, "the math worker"))
+        if reply.get("id") != self.request_count:
+            raise WorkerFailure("the math worker answered out of turn")
+        return reply
+
+    def _write(self, data: bytes, deadline: float) -> None:
+        view, offset = memoryview(data), 0
+        while offset < len(data):
+            wait_ready(self.fd, select.POLLOUT, deadline)
             try:
-                stream.close()
-            except OSError:
+                offset += os.write(self.fd, view[offset : offset + 65536])
+            except BlockingIOError:
+                continue
+            except OSError as error:
+                raise WorkerFailure(f"the math worker stopped reading ({type(error).__name__})") from error
+
+    def kill(self) -> None:
+        """SIGKILL, then wait (up to a second) until it has exited."""
+        if self.pidfd >= 0:
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+                poller = select.poll()
+                poller.register(self.pidfd, select.POLLIN)
+                poller.poll(1000)
+            except ProcessLookupError:
                 pass
+            os.close(self.pidfd)
+            self.pidfd = -1
+        self.channel.close()
 
     def close(self) -> None:
-        """Ask politely (EOF on stdin ends the loop), then make sure."""
+        """EOF on its socket ends its loop; then make sure."""
         try:
-            self.process.stdin.close()
-            self.process.wait(timeout=1)
-        except (OSError, subprocess.TimeoutExpired):
+            self.channel.shutdown(socket.SHUT_WR)
+        except OSError:
             pass
         self.kill()
 
 
-def stop_processes(workers: set, owner_pid: int) -> None:
-    """Finalizer: end every worker still alive, but only in the process that started them."""
+def stop_processes(workers: set, templates: list, owner_pid: int) -> None:
+    """Finalizer: end every worker and template still alive, but only in the process that
+    started them."""
     if os.getpid() != owner_pid:
         return
     for worker in list(workers):
         worker.kill()
     workers.clear()
+    for template in templates:
+        template.kill()
+    templates.clear()
+
+
+def worker_cap() -> int:
+    """The most worker processes one verifier starts: a worker per concurrent caller, up to
+    max(8, 4 × CPU count) (each shares the template's pages; a slow answer keeps one busy to
+    its deadline)."""
+    return max(8, 4 * (os.cpu_count() or 1))
 
 
 class MathWorkerPool:
-    """Idle workers handed to one request at a time; a killed worker is replaced at once."""
+    """Idle workers handed to one request at a time, forked from one warm template as callers
+    need them (up to ``max_workers``); a killed worker is simply dropped."""
 
     def __init__(self, memory_mb: int, max_workers: int):
         self.memory_mb = memory_mb
@@ -1246,11 +1335,15 @@ class MathWorkerPool:
         self.condition = threading.Condition()
         self.idle: list[MathWorkerProcess] = []
         self.live: set[MathWorkerProcess] = set()
+        self.templates: list[MathTemplate] = []  # the current template, once started
         self.busy = 0
         self.closed = False
-        self.finalizer = weakref.finalize(self, stop_processes, self.live, self.owner_pid)
+        self.finalizer = weakref.finalize(self, stop_processes, self.live, self.templates, self.owner_pid)
 
     def acquire(self, deadline: float) -> MathWorkerProcess | None:
+        """An idle worker, a newly forked one while fewer than ``max_workers`` exist, or None
+        when none is free before the deadline. Raises WorkerTimeout / WorkerFailure when the
+        template does not fork one in time."""
         with self.condition:
             while True:
                 while self.idle:
@@ -1262,16 +1355,38 @@ class MathWorkerPool:
                     worker.kill()
                 if self.busy < self.max_workers:
                     self.busy += 1
-                    try:
-                        worker = MathWorkerProcess(self.memory_mb)
-                    except BaseException:
-                        self.busy -= 1
-                        raise
-                    self.live.add(worker)
-                    return worker
+                    template = self._template()
+                    break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self.condition.wait(remaining):
                     return None
+        try:  # forking waits on the template (its first start imports sympy): not under the lock
+            worker = template.fork_worker(deadline)
+        except WorkerTimeout:
+            self._unreserve(None)
+            raise
+        except BaseException:
+            self._unreserve(template)  # broken: the next caller starts a new one
+            raise
+        with self.condition:
+            self.live.add(worker)
+        return worker
+
+    def _unreserve(self, broken: MathTemplate | None) -> None:
+        with self.condition:
+            self.busy -= 1
+            if broken is not None and broken in self.templates:
+                self.templates.remove(broken)
+                broken.kill()
+            self.condition.notify()
+
+    def _template(self) -> MathTemplate:
+        """The live template, started (or restarted) here; called under the condition."""
+        if self.templates and not self.templates[0].alive():
+            self.templates.pop().kill()
+        if not self.templates:
+            self.templates.append(MathTemplate(self.memory_mb))
+        return self.templates[0]
 
     def release(self, worker: MathWorkerProcess, healthy: bool) -> None:
         with self.condition:
@@ -1281,10 +1396,6 @@ class MathWorkerPool:
             else:
                 self.live.discard(worker)
                 worker.kill()
-                if not self.closed:  # warm a replacement while the caller gets its verdict
-                    replacement = MathWorkerProcess(self.memory_mb)
-                    self.live.add(replacement)
-                    self.idle.append(replacement)
             self.condition.notify()
 
     def close(self) -> None:
@@ -1294,11 +1405,15 @@ class MathWorkerPool:
             for worker in idle:
                 self.live.discard(worker)
                 worker.close()
+            for template in self.templates:
+                template.kill()
+            self.templates.clear()
             self.condition.notify_all()
 
     def pids(self) -> list[int]:
+        """The live workers' process ids (not the template's)."""
         with self.condition:
-            return [w.process.pid for w in self.live]
+            return [w.pid for w in self.live]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1330,7 +1445,7 @@ class MathVerifier(SafeVerifier):
         self.deadline_s = float(deadline_s)
         self.memory_mb = int(memory_mb)
         self.tolerance = None if tolerance is None else float(tolerance)
-        self.max_workers = os.cpu_count() or 1
+        self.max_workers = worker_cap()
         self._pool: MathWorkerPool | None = None
         self._pool_lock = threading.Lock()
 
@@ -1383,15 +1498,22 @@ class MathVerifier(SafeVerifier):
     def _ask_worker(self, payload: dict, deadline: float, preview: str) -> Verdict:
         details = {"answer": preview[:ANSWER_PREVIEW_CHARS], "path": "math-verify", "form": payload["spec"]["form"]}
         pool = self.pool()
-        worker = pool.acquire(deadline)
+        try:
+            worker = pool.acquire(deadline)
+        except WorkerTimeout:
+            worker = None
+        except WorkerFailure as error:
+            return Verdict.fail(short(f"math worker failed to start: {error}"), **details)
         if worker is None:
-            return Verdict.fail(f"timed out after {self.deadline_s:g}s waiting for a free math worker", **details)
+            return Verdict.fail(
+                f"timed out after {self.deadline_s:g}s waiting for a free math worker", timed_out=True, **details
+            )
         healthy = False
         try:
             reply = worker.ask({**payload, "deadline_s": max(0.0, deadline - time.monotonic())}, deadline)
             healthy = True
         except WorkerTimeout:
-            return Verdict.fail(f"timed out after {self.deadline_s:g}s (the math worker was restarted)", **details)
+            return Verdict.fail(f"timed out after {self.deadline_s:g}s (the math worker was killed)", **details)
         except WorkerFailure as error:
             return Verdict.fail(short(f"math worker failed: {error}"), **details)
         finally:

@@ -1,14 +1,17 @@
-r"""The math worker: a child process that judges answers with sympy and math-verify.
+r"""The math workers: child processes that judge answers with sympy and math-verify.
 
 Why a process  math-verify bounds its own work with ``signal.alarm``, which only works on the
                main thread and cannot interrupt one long big-integer operation; parsing or even
-               printing ``5^5^5^5`` can run for minutes. Here that can only cost this process:
-               the parent (rlvr.verifiers.math.MathVerifier) kills it at its deadline and
-               starts another.
-Start          ``python -I -c "…main(memory_mb)"``: imports sympy and math-verify, caps its
-               address space at ``memory_mb`` (RLIMIT_AS), ignores SIGINT (the parent decides
-               when it ends), points stray prints at stderr, then serves requests.
-Protocol       One JSON object per line on stdin, one reply per line on stdout.
+               printing ``5^5^5^5`` can run for minutes. Here that can only cost a worker: the
+               parent (rlvr.verifiers.math.MathVerifier) kills it at its deadline.
+Template       ``python -I -c "…main(memory_mb)"`` with a Unix socket as stdin (the control
+               socket): imports sympy and math-verify, caps its address space at ``memory_mb``
+               (RLIMIT_AS), ignores SIGINT (the parent decides when it ends), points stray
+               prints at stderr, then forks a worker for each socket the parent passes it
+               (SCM_RIGHTS) and answers with the worker's process id. A worker therefore starts
+               in milliseconds, warm, instead of re-importing for a second or more, so the parent
+               can add workers while slow answers hold the others. The template never judges.
+Protocol       Per worker, on its socket: one JSON object per line in, one reply per line out.
                request  {"id": n, "spec": task.answer (gold label dropped, "tolerance" added),
                          "deadline_s": seconds left, "answer": screened candidate text,
                          "extracted": preview}; the caller extracted and screened it, so the
@@ -41,12 +44,15 @@ Numbers        math-verify compares numbers with an absolute tolerance (it takes
                integer may be the gold correctly rounded. A decimal gold is matched within a
                relative 10⁻¹². An answer math-verify reads as a logical And/Or/Not for a gold
                that is a value scores 0. Its "not equal" stands.
-Warm-up        While no request is waiting, the worker parses WARM_UP_ANSWERS, compares
-               WARM_UP_COMPARISONS and reads WARM_UP_TEXTS, one at a time (about 2 s in all, once per worker):
+Warm-up        While no fork request is waiting, the template parses WARM_UP_ANSWERS, compares
+               WARM_UP_COMPARISONS and reads WARM_UP_TEXTS, one at a time (about 2 s in all, once;
+               workers forked afterwards inherit the warm tables):
                math-verify's LaTeX parser builds its tables lazily and sympy's simplify imports
                modules on first use, so the first answer of a new shape would otherwise cost up
-               to a second. A request that arrives meanwhile waits for at most one of them.
-End            EOF on stdin, or the parent process gone (checked every second).
+               to a second. A fork request that arrives meanwhile waits for at most one of them.
+End            Template: EOF on the control socket, or the parent gone. Worker: EOF on its
+               socket, or the template gone (both checked every second). The kernel reaps
+               workers (the template ignores SIGCHLD); the parent watches them with pidfds.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ import os
 import re
 import select
 import signal
+import socket
 import sys
 import threading
 import time
@@ -142,28 +149,53 @@ def radians_in_trigonometry(latex: str) -> str:
 
 
 def main(memory_mb: int = 1024) -> None:
-    protocol_in = sys.stdin.buffer
-    protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # prints from libraries cannot corrupt replies
+    """The template: import and warm the judge, cap memory, then fork a worker for each socket
+    the parent sends over the control socket on stdin (its process id is the reply line)."""
+    control = socket.socket(fileno=os.dup(0))
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # prints from libraries go nowhere useful
     sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the forked workers
 
     judge = Judge()  # imports and warms math-verify before the memory cap
     limit_memory(memory_mb)
-    parent = os.getppid()
-    threading.Thread(target=exit_when_orphaned, args=(parent,), daemon=True).start()
+    threading.Thread(target=exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
 
     warming = [(latex,) for latex in WARM_UP_ANSWERS] + list(WARM_UP_COMPARISONS)
     warming += [(text, None, True) for text in WARM_UP_TEXTS]
     while True:
-        while warming and not select.select([protocol_in.fileno()], [], [], 0)[0]:
-            judge.warm_up(*warming.pop(0))  # idle: one request and reply at a time, so no line is buffered
-        line = protocol_in.readline()
-        if not line:
+        while warming and not select.select([control], [], [], 0)[0]:
+            judge.warm_up(*warming.pop(0))  # idle: workers forked later inherit the warm tables
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 64, 1)
+        except OSError:
             break
+        if not message:
+            break
+        if not fds:
+            continue
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                serve(judge, fds[0])
+            finally:
+                os._exit(0)
+        os.close(fds[0])
+        control.sendall(f"{pid}\n".encode("ascii"))
+
+
+def serve(judge: Judge, fd: int) -> None:
+    """A forked worker: one JSON request line in, one reply line out, on its own socket, until
+    EOF or until the template (its parent) is gone."""
+    threading.Thread(target=exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    channel = socket.socket(fileno=fd)
+    reader, writer = channel.makefile("rb"), channel.makefile("wb")
+    for line in reader:
         reply = judge.reply(line)
-        protocol_out.write((json.dumps(reply, ensure_ascii=True) + "\n").encode("ascii"))
-        protocol_out.flush()
+        writer.write((json.dumps(reply, ensure_ascii=True) + "\n").encode("ascii"))
+        writer.flush()
 
 
 def limit_memory(memory_mb: int) -> None:

@@ -21,7 +21,21 @@ Candidates  Generic, for every env: "", "0", "1", "<answer>0</answer>", "<answer
             Rotation   every whole angle 0…359, and the same right angle for every piece;
             PatchFit   every letter;
             Causal     yes, no, every probability 0.00…1.00 and effect −1.00…1.00 in steps of
-                       0.01, and two- and three-state distributions on a 0.01 / 0.05 grid.
+                       0.01, and two- and three-state distributions on a 0.01 / 0.05 grid;
+            Infill     every letter A…F;
+            Sudoku     the five most frequent held-out solutions, and a fixed valid grid per size.
+            Trivial answers (a "policy": the same rule on every task, using only the task's
+            surface — its names, numbers, labels or input grid — never solving it) for the envs
+            whose answers name task-specific things:
+            ArcGrid    the test input echoed, and the input's shape filled with one colour 0…9;
+            Countdown, Game24  each given number alone, the target alone, and the numbers in
+                       the given order joined left to right by a fixed operator pattern (all 64
+                       patterns of three operators, repeated for longer lists);
+            KnightsKnaves  everyone a knight, everyone a knave, alternating either way round;
+            StepOrder  the labels in alphabetical order, and reversed;
+            Sudoku     the puzzle with every blank a 1;
+            Zebra      the k-th listed value of the asked attribute (k = 1…6) for a cell
+                       question, and the values in listing order for a grid question.
             Others' envs (Math, Code, CodeFeedback, Verilog, VerilogEval, SWE, SWEAgent) get the
             generic constants plus a trivial program, module or patch where it is cheap:
             ``--heavy-seeds`` seeds each; SWE and SWEAgent only with ``--with-swe`` (each
@@ -34,9 +48,14 @@ Chance      The mean over tasks of the reward a uniformly random answer of the d
             [−(k−1), k−1] (effect), distributions uniform on the simplex, move strings of the
             optimal length uniform over U/D/L/R (exact: shortest paths / 4^L), and uniformly
             random solutions of the instance's shape (a random tour, colours, subset, bins,
-            starts, assignment) scored by the verifier. Open-ended envs have no chance column.
+            starts, assignment) scored by the verifier; 1/k for Infill's k candidates,
+            2^−n for n inhabitants of KnightsKnaves, 1/f! for StepOrder's f steps not given,
+            1/houses for a Zebra cell question and (houses!)^−attributes for a grid. Open-ended
+            envs (and ArcGrid, Countdown, Game24, Sudoku) have no chance column.
 Verdict     ``above_chance`` when the best constant's mean exceeds chance by more than two
-            standard errors of that mean.
+            standard errors of that mean. The JSON rows also give the best constant's mean and
+            chance per difficulty (small d = 0 instances have few possible answers, so chance
+            itself can be high there).
 
 Run: ``.venv/bin/python benchmarks/bench_constant_policy.py [--env rlvr/Maze-v0 …] [--seeds 200]``.
 Results go to benchmarks/results/constant_policy.json; a run with ``--env`` updates only those
@@ -48,6 +67,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import itertools
 import json
 import math
 import platform
@@ -56,6 +76,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -119,6 +140,27 @@ OLD_EXAMPLES = {  # the format examples the prompts showed before issue 14
     "rlvr/Scheduling-v0": "[[0, 5, 9], [0, 3, 10]]",
     "rlvr/SAT-v0": "[1, -2, 3]",
 }
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A trivial answer: one rule applied to every task that reads only the task's surface (its
+    names, numbers, labels, input grid) and never solves it. ``name`` stands for it in the
+    table."""
+
+    name: str
+    respond: Callable[[Task], str]
+
+
+Candidate = str | Policy
+
+
+def response_of(candidate: Candidate, task: Task) -> str:
+    return candidate if isinstance(candidate, str) else candidate.respond(task)
+
+
+def label_of(candidate: Candidate) -> str:
+    return candidate if isinstance(candidate, str) else f"policy: {candidate.name}"
 
 
 def answer(text: str) -> str:
@@ -254,6 +296,132 @@ def causal_constants(env_id: str, tasks: list[Task]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def infill_constants(env_id: str, tasks: list[Task]) -> list[str]:
+    return [answer(chr(ord("A") + k)) for k in range(6)]
+
+
+def grid_lines(rows) -> str:
+    return "\n".join(" ".join(str(v) for v in row) for row in rows)
+
+
+def arc_grid_constants(env_id: str, tasks: list[Task]) -> list[Candidate]:
+    found: list[Candidate] = [
+        Policy("echo the test input", lambda t: answer("\n" + grid_lines(t.answer["test_input"])))
+    ]
+    found += [
+        Policy(
+            f"input's shape all colour {c}",
+            lambda t, c=c: answer("\n" + grid_lines([[c] * len(row) for row in t.answer["test_input"]])),
+        )
+        for c in range(10)
+    ]
+    return found + frequent_references(tasks)
+
+
+def operator_chain(numbers: list[int], pattern: tuple[str, ...]) -> str:
+    """The numbers in the given order, joined left to right by the pattern's operators (cycled)."""
+    text = str(numbers[0])
+    for k, number in enumerate(numbers[1:]):
+        text = f"({text} {pattern[k % len(pattern)]} {number})"
+    return text
+
+
+def countdown_constants(env_id: str, tasks: list[Task]) -> list[Candidate]:
+    most = max(len(t.answer["numbers"]) for t in tasks)
+    found: list[Candidate] = [
+        Policy(f"number {k + 1} alone", lambda t, k=k: answer(str(t.answer["numbers"][k % len(t.answer["numbers"])])))
+        for k in range(most)
+    ]
+    found.append(Policy("the target alone", lambda t: answer(str(t.answer["target"]))))
+    found += [
+        Policy(
+            f"numbers in order joined by {''.join(p)}", lambda t, p=p: answer(operator_chain(t.answer["numbers"], p))
+        )
+        for p in itertools.product("+-*/", repeat=3)
+    ]
+    return found
+
+
+def knights_knaves_constants(env_id: str, tasks: list[Task]) -> list[Candidate]:
+    def roles(first: str, second: str) -> Callable[[Task], str]:
+        return lambda t: answer(
+            ", ".join(f"{name} is a {first if k % 2 == 0 else second}" for k, name in enumerate(t.answer["names"]))
+        )
+
+    return [
+        Policy("everyone a knight", roles("knight", "knight")),
+        Policy("everyone a knave", roles("knave", "knave")),
+        Policy("knight, knave, … alternating", roles("knight", "knave")),
+        Policy("knave, knight, … alternating", roles("knave", "knight")),
+    ]
+
+
+def step_order_constants(env_id: str, tasks: list[Task]) -> list[Candidate]:
+    return [
+        Policy("labels in alphabetical order", lambda t: answer(", ".join(sorted(t.answer["order"])))),
+        Policy("labels in reverse order", lambda t: answer(", ".join(sorted(t.answer["order"], reverse=True)))),
+    ]
+
+
+def sudoku_constants(env_id: str, tasks: list[Task]) -> list[Candidate]:
+    """A fixed valid grid per size (the shifted-rows pattern) and the puzzle with blanks as 1."""
+    found: list[Candidate] = []
+    for size, (rows, cols) in sorted({(int(t.answer["size"]), tuple(t.answer["box"])) for t in tasks}):
+        pattern = [[(r % rows * cols + r // rows + c) % size + 1 for c in range(size)] for r in range(size)]
+        found.append(answer("\n" + grid_lines(pattern) + "\n"))
+    found.append(
+        Policy(
+            "the puzzle with every blank a 1",
+            lambda t: answer(
+                "\n"
+                + grid_lines(
+                    [
+                        [v or 1 for v in t.answer["puzzle"][r * t.answer["size"] : (r + 1) * t.answer["size"]]]
+                        for r in range(t.answer["size"])
+                    ]
+                )
+                + "\n"
+            ),
+        )
+    )
+    return found + frequent_references(tasks)
+
+
+def zebra_listed_value(k: int) -> Callable[[Task], str]:
+    def respond(task: Task) -> str:
+        question, houses = task.answer["question"], int(task.answer["houses"])
+        if question["kind"] != "cell":
+            return answer("")
+        listed_values = (
+            [str(h + 1) for h in range(houses)]
+            if question["target"] == "house"
+            else task.answer["values"][question["target"]]
+        )
+        return answer(listed_values[k % len(listed_values)])
+
+    return respond
+
+
+def zebra_constants(env_id: str, tasks: list[Task]) -> list[Candidate]:
+    found: list[Candidate] = [
+        Policy(f"listed value {k + 1} of the asked attribute", zebra_listed_value(k)) for k in range(6)
+    ]
+    found.append(
+        Policy(
+            "grid with the values in listing order",
+            lambda t: answer(
+                "\n"
+                + "\n".join(
+                    f"House {h + 1}: " + ", ".join(t.answer["values"][a][h] for a in t.answer["attributes"])
+                    for h in range(int(t.answer["houses"]))
+                )
+                + "\n"
+            ),
+        )
+    )
+    return found + frequent_references(tasks)
+
+
 def heavy_constants(env_id: str, tasks: list[Task]) -> list[str]:
     """A trivial program, module or patch for the envs whose verification runs code."""
     if env_id in ("rlvr/Code-v0", "rlvr/CodeFeedback-v0"):
@@ -273,6 +441,16 @@ FAMILY_CONSTANTS: dict[str, Callable[[str, list[Task]], list[str]]] = {
     "rlvr/Rotation-v0": rotation_constants,
     "rlvr/PatchFit-v0": patch_fit_constants,
     "rlvr/Causal-v0": causal_constants,
+    "rlvr/Infill-v0": infill_constants,
+    "rlvr/ArcGrid-v0": arc_grid_constants,
+    "rlvr/ArcGridImage-v0": arc_grid_constants,
+    "rlvr/Countdown-v0": countdown_constants,
+    "rlvr/Game24-v0": countdown_constants,
+    "rlvr/KnightsKnaves-v0": knights_knaves_constants,
+    "rlvr/StepOrder-v0": step_order_constants,
+    "rlvr/Sudoku-v0": sudoku_constants,
+    "rlvr/SudokuImage-v0": sudoku_constants,
+    "rlvr/Zebra-v0": zebra_constants,
     **dict.fromkeys(HEAVY, heavy_constants),
 }
 
@@ -369,6 +547,18 @@ def chance_of(env_id: str, task: Task, verifier, rng: random.Random) -> float | 
         return 1 / (math.factorial(n) * (4**n if task.answer["rotate"] else 1))
     if env_id == "rlvr/Causal-v0":
         return causal_chance(task, rng)
+    if env_id == "rlvr/Infill-v0":
+        return 1 / len(task.answer["candidates"]) if task.answer["mode"] == "choice" else None
+    if env_id == "rlvr/KnightsKnaves-v0":
+        return 2.0 ** -len(task.answer["names"])
+    if env_id == "rlvr/StepOrder-v0":
+        given = len(re.findall(r"\b[A-Z]+ is step \d+", task.prompt))
+        return 1 / math.factorial(len(task.answer["order"]) - given)
+    if env_id == "rlvr/Zebra-v0":
+        houses = int(task.answer["houses"])
+        if task.answer["question"]["kind"] == "cell":
+            return 1 / houses
+        return float(math.factorial(houses)) ** -len(task.answer["attributes"])
     return None
 
 
@@ -389,32 +579,42 @@ def measure(env_id: str, seeds: int) -> dict:
                 )
             except (ValueError, FileNotFoundError, ImportError) as error:  # dataset envs without their data
                 return {"env": env_id, "skipped": f"{type(error).__name__}: {str(error)[:160]}"}
-    candidates = list(dict.fromkeys(GENERIC + FAMILY_CONSTANTS.get(env_id, lambda *_: [])(env_id, tasks)))
+    candidates: list[Candidate] = list(
+        {label_of(c): c for c in GENERIC + FAMILY_CONSTANTS.get(env_id, lambda *_: [])(env_id, tasks)}.values()
+    )
     rewards = np.zeros((len(candidates), len(tasks)))
     for j, task in enumerate(tasks):
-        for i, text in enumerate(candidates):
-            rewards[i, j] = verifier.verify(task, text).reward
+        for i, candidate in enumerate(candidates):
+            rewards[i, j] = verifier.verify(task, response_of(candidate, task)).reward
     means = rewards.mean(axis=1)
     best = int(np.argmax(means))
     rng = random.Random(20_241_204)
     chances = [chance_of(env_id, task, verifier, rng) for task in tasks]
     chance = None if any(c is None for c in chances) else float(np.mean(chances))
+    chance_by_difficulty = (
+        None
+        if chance is None
+        else {
+            f"{d:.1f}": float(np.mean([c for c, t in zip(chances, tasks) if t.difficulty == d])) for d in DIFFICULTIES
+        }
+    )
     stderr = float(rewards[best].std(ddof=1) / math.sqrt(len(tasks))) if len(tasks) > 1 else 0.0
     per_difficulty = {
         f"{d:.1f}": float(rewards[best, [k for k, t in enumerate(tasks) if t.difficulty == d]].mean())
         for d in DIFFICULTIES
     }
-    runner_up = [candidates[i] for i in np.argsort(-means)[1:4]]
+    runner_up = [int(i) for i in np.argsort(-means)[1:4]]
     return {
         "env": env_id,
         "tasks": len(tasks),
         "candidates": len(candidates),
-        "best_constant": candidates[best],
+        "best_constant": label_of(candidates[best]),
         "best_mean_reward": float(means[best]),
         "best_stderr": stderr,
         "best_by_difficulty": per_difficulty,
-        "next_best": [{"constant": c[:80], "mean_reward": float(means[candidates.index(c)])} for c in runner_up],
+        "next_best": [{"constant": label_of(candidates[i])[:80], "mean_reward": float(means[i])} for i in runner_up],
         "chance": chance,
+        "chance_by_difficulty": chance_by_difficulty,
         "above_chance": bool(chance is not None and means[best] > chance + 2 * stderr),
         "seconds": round(time.perf_counter() - started, 1),
     }

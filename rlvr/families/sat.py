@@ -1,11 +1,17 @@
 """SAT: a satisfying assignment of a random 3-CNF formula near the satisfiability threshold.
 
 Task        Uniform random 3-SAT: round(clause_ratio × variables) clauses, each over three
-            distinct variables drawn uniformly with random signs. Formulas are drawn until
-            MiniSat proves one satisfiable (at most ``MAX_DRAWS`` = 60; near the threshold ratio
-            ≈ 4.26 about half of them are); should every draw fail, a formula with a planted
-            assignment (clauses drawn uniformly among those it satisfies) is used instead, so
-            generation always ends. The prompt lists the clauses in DIMACS-like notation.
+            distinct variables drawn uniformly with random signs. Formulas are drawn until one
+            that neither constant assignment satisfies (some clause all negative, some all
+            positive) is proved satisfiable by MiniSat (at most ``MAX_DRAWS`` = 60 draws; near
+            the threshold ratio ≈ 4.26 about half are satisfiable; at d = 0 about one in four
+            draws is rejected for a constant, from d ≈ 0.5 practically none); should every draw
+            fail, a formula with a planted assignment of both signs (clauses drawn uniformly
+            among those it satisfies, the first among its all-positive ones and the second among
+            its all-negative ones) is used instead, so generation always ends. So all-true and
+            all-false never solve a task, except a one-clause formula (an explicit
+            ``clause_ratio`` × ``variables`` under 1.5), which cannot rule out both. The prompt
+            lists the clauses in DIMACS-like notation.
 Answer      ``<answer>[±1, ±2, …, ±n]</answer>``: one literal per variable, k for x_k true, −k for
             false, any order. ``task.answer`` = {"instance": {"variables", "clauses"},
             "reference": {"solution": the solver's model, "objective": clause count, "status":
@@ -41,7 +47,11 @@ Difficulty  (rendered from the declaration below)
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
-                (``clause_ratio=4`` → 4.0).
+                (``clause_ratio=4`` → 4.0). Later 2026-12: formulas that all-true or all-false
+                satisfies are redrawn (red-team finding F9: at d = 0 one of the two constants
+                solved ~16 % of tasks) and the planted fallback excludes both; task bytes
+                changed where a formula was redrawn (at d = 0 about one task in four, beyond
+                d = 0.25 practically none; re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

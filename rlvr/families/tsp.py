@@ -2,15 +2,21 @@
 
 Task        ``cities`` distinct points with integer coordinates in [0, grid]²; the distance of
             two cities is their Euclidean distance rounded to the nearest integer (TSPLIB
-            EUC_2D; computed exactly with integer square roots, no floating point). The prompt
-            lists the coordinates and the full distance table, which is authoritative.
+            EUC_2D; computed exactly with integer square roots, no floating point). The cities
+            are redrawn (at most 60 times; ``meta["instances_drawn"]`` when more than once)
+            while the tour in index order 0, 1, …, n−1 (so also any rotation or reversal of it)
+            is as short as the reference, so that constant answer never scores: about one
+            instance in ten at d = 0, practically none beyond. Three cities have a single tour
+            and are exempt, as is an explicit instance where 60 draws never separate it. The
+            prompt lists the coordinates and the full distance table, which is authoritative.
 Answer      ``<answer>[c0, c1, …, c(n−1)]</answer>``: every city index once, in visiting order;
             the return to the first city is implied (writing it again at the end is allowed).
             ``task.answer`` = {"instance": {"coordinates", "distances"}, "reference":
             {"solution": tour, "objective": length, "status"}}.
 Verifier    rlvr.verifiers.tsp.TSPVerifier: every city exactly once, else 0; then reward 1
             (correct) when no longer than the reference, else 0; with ``partial=True`` a feasible
-            answer earns min(1, reference length / length).
+            answer earns the share of the greedy-to-reference gap that its ratio min(1, reference
+            length / length) closes.
 Solver      Up to ``HELD_KARP_MAX_CITIES`` (15, every default size) the Held-Karp dynamic
             programme over (subset, last city) states, vectorised in numpy (rlvr.generators.tsp;
             exact, no limit). Beyond, OR-Tools CP-SAT with one AddCircuit constraint over all
@@ -46,7 +52,10 @@ Version history
                 (``cities=7.0`` → 7). Later 2026-12: Held-Karp replaced the CP-SAT run up to
                 15 cities; the instances are unchanged, but the reference may be another
                 shortest tour (or the same one reversed) and ``meta`` records DP states, so task
-                bytes changed (re-pinned).
+                bytes changed (re-pinned). Later 2026-12: instances whose index-order tour is
+                optimal are redrawn (red-team finding F9: at d = 0 the identity tour was optimal
+                in ~1 task in 6); task bytes changed for those seeds (about one in ten at d = 0,
+                practically none beyond; re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family
@@ -70,5 +79,5 @@ FAMILY = Family(
         },
     ),
     envs=(EnvDecl("rlvr/TSP-v0", "Shortest closed tour through random Euclidean cities; answer the city order"),),
-    verifier_options={"partial": "pay min(1, reference length / length) for a feasible longer tour (default false)"},
+    verifier_options={"partial": "pay the share of the greedy-to-reference gap closed (default false)"},
 )

@@ -1,5 +1,6 @@
-"""How SAT tasks are made: uniform random 3-CNF formulas drawn until MiniSat proves one satisfiable
-(a planted formula as the last resort), Johnson's greedy, wrong and hostile assignments.
+"""How SAT tasks are made: uniform random 3-CNF formulas drawn until one falsifies both constant
+assignments and MiniSat proves it satisfiable (a planted formula as the last resort), Johnson's
+greedy, wrong and hostile assignments.
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
 docstring of ``rlvr.families.sat``.
@@ -108,15 +109,32 @@ def random_clauses_sequential(nprng: np.random.Generator, variables: int, count:
     return clauses
 
 
+def falsifies_constant_assignments(clauses: list[list[int]]) -> bool:
+    """Whether neither all-true nor all-false satisfies the formula: some clause has only negative
+    literals (all-true falsifies it) and some clause only positive ones (all-false does)."""
+    return any(all(literal < 0 for literal in clause) for clause in clauses) and any(
+        all(literal > 0 for literal in clause) for clause in clauses
+    )
+
+
 def planted_formula(nprng: np.random.Generator, variables: int, clause_count: int) -> tuple[list[list[int]], list[int]]:
-    """Clauses drawn uniformly among those a random planted assignment satisfies."""
-    assignment = [v if nprng.random() < 0.5 else -v for v in range(1, variables + 1)]
+    """Clauses drawn uniformly among those a random planted assignment satisfies. The assignment
+    has both signs (redrawn while it has one), and with two or more clauses the first is drawn
+    among the all-positive clauses it satisfies and the second among the all-negative ones, so
+    neither constant assignment satisfies the formula."""
+    assignment = []
+    while len({literal > 0 for literal in assignment}) < 2:
+        assignment = [v if nprng.random() < 0.5 else -v for v in range(1, variables + 1)]
     truth = set(assignment)
     clauses = []
+    signs = [1, -1] if clause_count >= 2 else []  # the sign every literal of the next clause gets
     while len(clauses) < clause_count:
         (clause,) = random_clauses(nprng, variables, 1)
+        if signs:
+            clause = [signs[0] * abs(literal) for literal in clause]
         if any(literal in truth for literal in clause):
             clauses.append(clause)
+            signs = signs[1:]
     return clauses, assignment
 
 
@@ -183,7 +201,8 @@ class SATGenerator(OptimisationGenerator):
         while model is None and draws < MAX_DRAWS:
             draws += 1
             clauses = random_clauses(nprng, variables, clause_count)
-            _, model, stats = solve_formula(variables, clauses)
+            if falsifies_constant_assignments(clauses):
+                _, model, stats = solve_formula(variables, clauses)
         if model is None:
             clauses, _ = planted_formula(nprng, variables, clause_count)
             _, model, stats = solve_formula(variables, clauses)
@@ -231,8 +250,9 @@ class SATGenerator(OptimisationGenerator):
         yield [-literal if literal in first else literal for literal in task.answer["reference"]["solution"]]
 
     def hostile_solutions(self, task: Task) -> list[tuple[str, list[int]]]:
-        """Every variable true, every variable false, both literals of every variable (too
-        many), the literal 0, half the variables only, a literal beyond n."""
+        """Every variable true, every variable false (``build`` rules both out), both literals
+        of every variable (too many), the literal 0, half the variables only, a literal beyond
+        n."""
         variables = int(task.answer["instance"]["variables"])
         assignment = list(task.answer["reference"]["solution"])
         both = [literal for k in range(1, variables + 1) for literal in (k, -k)]

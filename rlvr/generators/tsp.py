@@ -1,6 +1,7 @@
 """How TSP tasks are made: random Euclidean cities, the rounded distance table, the exact tour (the
 Held-Karp dynamic programme up to ``HELD_KARP_MAX_CITIES`` cities, CP-SAT beyond, 2-opt fallback),
-the nearest-neighbour baseline, wrong and hostile tours.
+cities redrawn while the tour in index order is as short as the reference, the nearest-neighbour
+baseline, wrong and hostile tours.
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
 docstring of ``rlvr.families.tsp``.
@@ -159,6 +160,9 @@ def render_prompt(coordinates: list[tuple[int, int]], distances: list[list[int]]
     )
 
 
+MAX_DRAWS = 60  # instances drawn at most while the index-order tour is as short as the reference
+
+
 class TSPGenerator(OptimisationGenerator):
     declaration = FAMILY
     sense = "min"
@@ -172,9 +176,33 @@ class TSPGenerator(OptimisationGenerator):
         count, grid = params["cities"], params["grid"]
         if (grid + 1) ** 2 < count:
             raise ValueError(f"cities must be at most (grid + 1)² = {(grid + 1) ** 2} for grid={grid}, got {count}")
-        cells = nprng.choice((grid + 1) ** 2, size=count, replace=False)
-        coordinates = [(int(c) // (grid + 1), int(c) % (grid + 1)) for c in cells]
-        distances = distance_matrix(coordinates)
+        draws = 0
+        while draws < MAX_DRAWS:
+            draws += 1
+            cells = nprng.choice((grid + 1) ** 2, size=count, replace=False)
+            coordinates = [(int(c) // (grid + 1), int(c) % (grid + 1)) for c in cells]
+            distances = distance_matrix(coordinates)
+            length, tour, status, meta = self.reference_tour(distances)
+            # three cities have one tour only; otherwise the index order (any rotation, either
+            # direction) must be longer than the reference, or a constant answer would score
+            if count <= 3 or tour_length(distances, list(range(count))) > length:
+                break
+        if draws > 1:
+            meta["instances_drawn"] = draws
+        return {
+            "prompt": render_prompt(coordinates, distances),
+            "answer": {
+                "instance": {"coordinates": [list(c) for c in coordinates], "distances": distances},
+                "reference": reference_record(tour, length, status),
+            },
+            "meta": meta,
+        }
+
+    def reference_tour(self, distances: list[list[int]]) -> tuple[int, list[int], str, dict]:
+        """(length, tour, status, meta) of the exact solve: Held-Karp up to
+        ``HELD_KARP_MAX_CITIES`` cities, CP-SAT beyond (2-opt on nearest neighbour when it finds
+        no tour)."""
+        count = len(distances)
         greedy = nearest_neighbour_tour(distances)
         if count <= HELD_KARP_MAX_CITIES:
             (length, tour), status = held_karp(distances), OPTIMAL
@@ -193,14 +221,7 @@ class TSPGenerator(OptimisationGenerator):
                 tour, status = two_opt(distances, greedy), HEURISTIC
             length = tour_length(distances, tour)
             meta = cp_sat_meta(run, status, length, tour_length(distances, greedy))
-        return {
-            "prompt": render_prompt(coordinates, distances),
-            "answer": {
-                "instance": {"coordinates": [list(c) for c in coordinates], "distances": distances},
-                "reference": reference_record(tour, length, status),
-            },
-            "meta": meta,
-        }
+        return length, tour, status, meta
 
     def greedy_solution(self, task: Task) -> list[int]:
         return nearest_neighbour_tour(task.answer["instance"]["distances"])
@@ -218,13 +239,15 @@ class TSPGenerator(OptimisationGenerator):
         yield tour[:-1]
 
     def hostile_solutions(self, task: Task) -> list[tuple[str, list[int]]]:
-        """The cities in index order, a city repeated in place of another, the tour without its
+        """The cities in index order (as given, reversed, rotated: ``build`` makes that tour
+        longer than the reference), a city repeated in place of another, the tour without its
         last city (shorter, infeasible), every city at once twice (too long), one city only."""
         count = len(task.answer["instance"]["distances"])
         tour = list(task.answer["reference"]["solution"])
         return [
             ("identity-tour", list(range(count))),
             ("reversed-identity-tour", list(range(count))[::-1]),
+            ("rotated-identity-tour", list(range(1, count)) + [0]),
             ("city-repeated", tour[:-1] + tour[:1]),
             ("tour-missing-a-city", tour[:-1]),
             ("constant-city", [0] * count),

@@ -223,3 +223,10 @@ def test_hints_rule_out_all_but_two(generator):
     hints = generator.hints(task)
     assert len(hints) == len(task.answer["candidates"]) - 1
     assert not any(f"Candidate {task.answer['letter']} " in h for h in hints)
+
+
+@pytest.mark.parametrize("seed", [1112, 2954])
+def test_seeds_that_needed_more_than_32_span_tries_are_made(seed):
+    """These d = 1 seeds raised ValueError when a task tried at most 32 spans."""
+    task = rlvr.make_task("rlvr/Infill-v0", seed=seed, difficulty=1.0)
+    assert rlvr.verify(task, rlvr.solve(task)).correct

@@ -275,3 +275,14 @@ def test_cli_eval_writes_results_and_samples(server_of, tmp_path, capsys):
     ]
     assert results["overall"]["samples"] == len(samples.read_text().splitlines()) == 2 * 2 * 4 * 2
     assert 0 < results["overall"]["pass_at_1"] <= results["overall"]["pass_at_k"] <= 1
+
+
+def test_samples_with_lone_surrogates_are_written_and_read_back_exactly(tmp_path):
+    """A server may send ``\\ud800`` in its JSON; the samples file must stay valid UTF-8 and
+    give back the same text (red team S5-7: writing it raised UnicodeEncodeError)."""
+    samples = [{"task_id": "t", "response": "x\ud800y", "reason": "ok"}, {"task_id": "u", "response": "é ok"}]
+    path = tmp_path / "samples.jsonl"
+    write_samples({"samples": samples}, path)
+    lines = path.read_bytes().decode("utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == samples
+    assert "é" in lines[1]  # ordinary text stays readable

@@ -435,10 +435,17 @@ def write_results(results: dict, path: str | Path | TextIO) -> None:
 
 
 def write_samples(results: dict, path: str | Path | TextIO) -> None:
-    """One JSON object per request, in task and sample order, to a path or a text handle."""
+    """One JSON object per request, in task and sample order, to a path or a text handle. A
+    line whose text holds a lone surrogate (a server may send ``\\ud800``) is written with
+    ASCII escapes, so it stays valid UTF-8 and reads back to the same string."""
     with _text_output(path) as handle:
         for sample in results["samples"]:
-            handle.write(json.dumps(sample, ensure_ascii=False) + "\n")
+            line = json.dumps(sample, ensure_ascii=False)
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:
+                line = json.dumps(sample)
+            handle.write(line + "\n")
 
 
 @contextlib.contextmanager

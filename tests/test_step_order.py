@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -14,7 +16,7 @@ import rlvr
 from rlvr.core import Task
 from rlvr.generators.corpus import load_corpus, split_sentences
 from rlvr.generators.step_order import StepOrderGenerator, normalised
-from rlvr.verifiers.step_order import StepOrderVerifier, kendall_reward, read_labels
+from rlvr.verifiers.step_order import StepOrderVerifier, chance_tau, discordant_pairs, kendall_reward, read_labels
 
 VERIFIER = StepOrderVerifier()
 KENDALL = StepOrderVerifier(scoring="kendall")
@@ -50,7 +52,8 @@ def test_reference_scores_one_and_near_miss_zero(generator, difficulty):
         assert len(order) == task.params["steps"] and sorted(order) == sorted(set(order))
         assert VERIFIER.verify(task, generator.solve(task)).reward == 1.0
         assert VERIFIER.verify(task, generator.wrong_response(task)).reward == 0.0
-        assert 0 < KENDALL.verify(task, generator.wrong_response(task)).reward < 1
+        near_miss = KENDALL.verify(task, generator.wrong_response(task)).reward
+        assert (0 < near_miss < 1) if len(order) >= 5 else near_miss == 0.0  # 4 labels: only exact beats chance
 
 
 @pytest.mark.parametrize("difficulty", DIFFICULTIES)
@@ -89,11 +92,15 @@ def test_formatting_variants_all_read_the_same(generator):
 def test_kendall_values_by_hand():
     truth = ["A", "B", "C", "D"]
     assert kendall_reward(truth, truth) == 1.0
-    assert kendall_reward(["B", "A", "C", "D"], truth) == pytest.approx(2 / 3)  # 1 of 6 pairs reversed: tau 2/3
+    # 4 labels: 1 of 24 random orders is exact and 3 more have tau 2/3, so chance is tau 2/3
+    assert chance_tau(4) == pytest.approx(2 / 3)
+    assert kendall_reward(["B", "A", "C", "D"], truth) == 0.0  # 1 of 6 pairs reversed: tau 2/3, not above chance
     assert kendall_reward(["D", "A", "B", "C"], truth) == 0.0  # D before A, B, C: 3 of 6, tau 0
     assert kendall_reward(["D", "C", "B", "A"], truth) == 0.0  # tau = -1
+    eight = list("ABCDEFGH")  # chance tau 1/2 for 8 labels; one swap: tau 1 - 2/28
+    assert kendall_reward(["B", "A", *eight[2:]], eight) == pytest.approx((1 - 2 / 28 - 0.5) / 0.5)
     task = with_order(["C", "A", "D", "B"])
-    assert KENDALL.verify(task, "<answer>A, C, D, B</answer>").reward == pytest.approx(2 / 3)
+    assert KENDALL.verify(task, "<answer>A, C, D, B</answer>").reward == 0.0
     assert KENDALL.verify(task, "<answer>B, D, A, C</answer>").reward == 0.0
     assert KENDALL.verify(task, "<answer>C, A, D, B</answer>").reward == 1.0
     assert VERIFIER.verify(task, "<answer>A, C, D, B</answer>").reward == 0.0
@@ -293,5 +300,22 @@ def test_kendall_pays_orders_that_ignore_the_steps_little():
         rewards["reversed alphabetical"].append(
             KENDALL.verify(task, f"<answer>{', '.join(labels[::-1])}</answer>").reward
         )
-    for name, values in rewards.items():
-        assert sum(values) / len(values) < 0.25, (name, sum(values) / len(values))  # (tau + 1) / 2 paid ~0.5
+    for name, values in rewards.items():  # (tau + 1) / 2 paid ~0.5, tau clipped at 0 0.10-0.19
+        assert sum(values) / len(values) < 0.06, (name, sum(values) / len(values))
+
+
+@pytest.mark.parametrize("labels", range(2, 13))
+def test_random_orders_exceed_the_chance_tau_at_most_five_percent_of_the_time(labels):
+    """chance_tau against a direct count: 20,000 random orders for many labels, every order
+    for few."""
+    truth = [chr(ord("A") + i) for i in range(labels)]
+    if labels <= 7:
+        orders = [list(order) for order in itertools.permutations(truth)]
+    else:
+        rng = random.Random(labels)
+        orders = [rng.sample(truth, labels) for _ in range(20_000)]
+    pairs = labels * (labels - 1) // 2
+    above = sum(1 - 2 * discordant_pairs(order, truth) / pairs > chance_tau(labels) for order in orders)
+    assert above / len(orders) <= 0.05 + (0.005 if labels > 7 else 0.0)  # 3 sd of sampling
+    mean = sum(kendall_reward(order, truth) for order in orders if order != truth) / len(orders)  # partial credit
+    assert mean <= 0.05

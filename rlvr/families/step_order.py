@@ -29,8 +29,9 @@ Answer      ``<answer>C, A, D, B</answer>``: every label once, in the true order
 Verifier    rlvr.verifiers.step_order.StepOrderVerifier: the labels read must be a permutation of
             the task's (a label missing, repeated or unknown is reward 0). ``scoring="exact"``
             (default): 1 for the true order, else 0. ``scoring="kendall"``: partial credit
-            Kendall's τ = 1 − 2 · discordant pairs / all pairs, clipped at 0 (a random order
-            scores 0 on average), 1 only for the true order.
+            from Kendall's τ = 1 − 2 · discordant pairs / all pairs above chance,
+            max(0, (τ − q) / (1 − q)) with q the τ random orders exceed at most 5 % of the time
+            (4 labels: only the true order scores), 1 only for the true order.
 Solver      The window's own order.
 Hints       The true position of one step per piece ("Step 1 is C."), from the first, all but
             the last two.
@@ -50,7 +51,9 @@ Difficulty  (rendered from the declaration below)
 
 Version history
             v0  (2026-12) first release; ``scoring="kendall"`` pays τ clipped at 0, was
-                (τ + 1) / 2, which paid a random order 0.5 (2026-12-05).
+                (τ + 1) / 2, which paid a random order 0.5 (2026-12-05); then τ above the
+                5 % chance level (clipping at 0 still paid alphabetical order 0.10–0.19;
+                now at most 0.05 in partial credit).
 """
 
 from rlvr.family import EnvDecl, Family
@@ -88,6 +91,6 @@ FAMILY = Family(
         "field": "the JSONL field holding the text (with a .jsonl corpus)",
     },
     verifier_options={
-        "scoring": "exact (default: 1 for the true order, else 0) or kendall (tau clipped at 0 as partial credit)"
+        "scoring": "exact (default: 1 for the true order, else 0) or kendall (tau above chance as partial credit)"
     },
 )

@@ -10,15 +10,21 @@ Reading     The block is cut into words, numbers and single characters. Numbers 
             label (any case). Anything else — "or", a step's text, a symbol — is a format error.
 Correct     The labels must be exactly the task's, each once. ``scoring="exact"``: 1 when they
             are in the true order, else 0. ``scoring="kendall"``: Kendall's tau between the two
-            orders, τ = 1 − 2 · discordant pairs / all pairs, clipped at 0 (a random order has
-            τ = 0 on average, and an order that ignores the steps earns little); below 1 unless
-            the order is exact (any other permutation has a discordant pair).
+            orders, τ = 1 − 2 · discordant pairs / all pairs, paid above chance:
+            max(0, (τ − q) / (1 − q)), q the τ that a uniformly random order of that many
+            labels exceeds with probability at most 5 % (``chance_tau``, exact, from the
+            distribution of inversions). An order that ignores the steps earns at most a few
+            hundredths on average (clipping τ at 0 still paid alphabetical order 0.10–0.19);
+            with 4 labels only the exact order scores. Below 1 unless the order is exact (any
+            other permutation has a discordant pair).
 Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_TOKENS`` tokens; linear work
             plus O(n²) pairs for n ≤ 12 labels.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from itertools import combinations
 
@@ -60,11 +66,36 @@ def discordant_pairs(order: list[str], truth: list[str]) -> int:
     return sum(position[a] > position[b] for a, b in combinations(truth, 2))
 
 
+CHANCE_LEVEL = 0.05  # kendall credit starts above the τ random orders exceed this often
+
+
+@functools.cache
+def chance_tau(labels: int) -> float:
+    """The largest τ = 1 − 2k / pairs such that a uniformly random order of ``labels`` labels
+    has fewer than k inversions with probability at most CHANCE_LEVEL (counts of permutations
+    by inversions: the Mahonian numbers, built one label at a time)."""
+    pairs = labels * (labels - 1) // 2
+    counts = [1]
+    for n in range(2, labels + 1):  # a new label adds 0 … n − 1 inversions
+        counts = [sum(counts[k - j] for j in range(n) if 0 <= k - j < len(counts)) for k in range(len(counts) + n - 1)]
+    total, below, k = math.factorial(labels), 0, 0
+    while k < pairs and below + counts[k] <= CHANCE_LEVEL * total:
+        below += counts[k]
+        k += 1
+    return 1.0 - 2 * k / pairs if pairs else 1.0
+
+
 def kendall_reward(order: list[str], truth: list[str]) -> float:
-    """Kendall's τ = 1 − 2 · discordant / all pairs, clipped to [0, 1]: a random order scores
-    τ = 0 on average, so an order that ignores the steps (alphabetical, reversed) earns little."""
+    """Kendall's τ paid above chance: max(0, (τ − q) / (1 − q)) with q = ``chance_tau``; 1 for
+    the exact order (module docstring)."""
     pairs = len(truth) * (len(truth) - 1) // 2
-    return min(1.0, max(0.0, 1.0 - 2 * discordant_pairs(order, truth) / pairs)) if pairs else 1.0
+    if not pairs:
+        return 1.0
+    tau = 1.0 - 2 * discordant_pairs(order, truth) / pairs
+    if tau >= 1.0:
+        return 1.0
+    floor = chance_tau(len(truth))
+    return max(0.0, (tau - floor) / (1.0 - floor)) if floor < 1.0 else 0.0
 
 
 class StepOrderVerifier(SafeVerifier):

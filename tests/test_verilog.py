@@ -254,15 +254,40 @@ def test_reference_and_wrong_response_through_the_env(verifier):
         assert bad.details["first_mismatch"]["expected"] != bad.details["first_mismatch"]["got"]
 
 
-def test_partial_reward_is_the_matching_fraction():
+def test_partial_reward_is_the_matching_fraction_above_a_constant_design():
     partial = VerilogVerifier(partial=True)
     task = rlvr.make_task("rlvr/Verilog-v0", seed=2, difficulty=0.5, families="counter")
     verdict = partial.verify(task, VerilogGenerator().wrong_response(task))
     samples, mismatches = verdict.details["samples"], verdict.details["mismatches"]
-    assert 0 < mismatches < samples
-    assert verdict.reward == pytest.approx(1 - mismatches / samples, abs=1e-6) and not verdict.correct
+    floor = verdict.details["constant_share"]
+    assert 0 < mismatches < samples and 0 <= floor < 1
+    expected = max(0.0, (1 - mismatches / samples - floor) / (1 - floor))
+    assert verdict.reward == pytest.approx(expected, abs=1e-6) and not verdict.correct
     assert partial.verify(task, rlvr.solve(task)).reward == 1.0
     partial.close()
+
+
+def test_constant_share_counts_the_most_frequent_output_vector():
+    from rlvr.verifiers.verilog import Trace, constant_share
+
+    trace = Trace(samples=10, widths=(2,), starts=(0, 3, 5, 9), values=("00", "01", "00", "11"))
+    assert constant_share(trace) == pytest.approx(0.7)  # "00" holds samples 0-2 and 5-8
+    wildcard = Trace(samples=10, widths=(2,), starts=(0, 3, 5, 9), values=("0x", "01", "00", "11"))
+    assert constant_share(wildcard) == pytest.approx(0.7)  # "00" or "01" with the x read either way
+
+
+def test_partial_credit_pays_tied_off_outputs_nothing():
+    """Red team S5-5: a module with every output tied to 0 earned 0.27-0.44 under partial=True."""
+    partial = VerilogVerifier(partial=True)
+    rewards = []
+    for seed in range(8):
+        task = rlvr.make_task("rlvr/Verilog-v0", seed=seed, difficulty=0.5)
+        attacks = dict(VerilogGenerator().attacks(task))
+        rewards += [
+            partial.verify(task, attacks[name]).reward for name in ("constant-zero", "constant-ones") if name in attacks
+        ]
+    partial.close()
+    assert len(rewards) >= 8 and max(rewards) == 0.0, rewards
 
 
 def test_verdicts_are_cached_per_response(monkeypatch):

@@ -43,8 +43,8 @@ Answer      Exactly one fenced block starting with ```verilog holding module Top
             it), "format", "directed_steps", "steps"}.
 Verifier    ``rlvr.verifiers.verilog.VerilogVerifier``: Icarus Verilog in the sandbox simulates
             TopModule alone (no reference in its simulation); every sample compared on the host
-            with the expected outputs by VerilogEval's X rule; binary reward (``partial=True``: 1 −
-            mismatch fraction).
+            with the expected outputs by VerilogEval's X rule; binary reward (``partial=True``: the
+            matching fraction above the best constant design's, rescaled to [0, 1]).
 Solver      The golden module renamed TopModule. ``wrong_response``: the golden module with one
             plausible bug (carry from the wrong bit, ``<=`` for ``<``, two mux or op-code cases
             swapped, loop direction reversed or bound one short, counter wrap value off by one,
@@ -92,7 +92,9 @@ Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py). Overrides are checked and canonical before they name
                 a task: a set given as a list or with spaces names the same task as its plain
-                comma-separated text, and a name repeated in a set is refused.
+                comma-separated text, and a name repeated in a set is refused. 2026-12-05:
+                ``partial=True`` pays the matching fraction above a constant design's (outputs
+                tied to 0 earned 0.27–0.44). Task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family
@@ -192,7 +194,7 @@ FAMILY = Family(
         ),
     ),
     verifier_options={
-        "partial": "reward 1 − mismatch fraction instead of all-or-nothing (default false)",
+        "partial": "reward the matching fraction above a constant design's (default false)",
         "deadline_s": "wall-clock bound of one verdict in seconds, at least 6 "
         "(default 20; each simulation gets 4 s less)",
         "sandbox": "where untrusted code runs: auto | bwrap | docker (default auto: bwrap, else docker)",

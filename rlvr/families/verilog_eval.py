@@ -67,7 +67,7 @@ FAMILY = Family(
         "as the last rows (default false)",
     },
     verifier_options={
-        "partial": "reward 1 − mismatches / samples instead of all-or-nothing (default false)",
+        "partial": "reward the matching fraction above a constant design's (default false)",
         "deadline_s": "wall-clock bound of one verdict in seconds, at least 6 "
         "(default 20; each simulation gets 4 s less)",
         "sandbox": "where untrusted code runs: auto | bwrap | docker (default auto: bwrap, else docker)",

@@ -76,7 +76,12 @@ Verdict     From the candidate run's stdout (capped at ``MAX_TRACE_BYTES`` and a
             0 with the first error line in the reason; when the reference itself cannot be built
             with the testbench the verdict says "tool error" (format_ok=True,
             details["tool_error"]=True).
-Reward      1 when every sample matches, else 0; ``partial=True``: 1 − mismatches / samples.
+Reward      1 when every sample matches, else 0; ``partial=True``: the matching share m =
+            1 − mismatches / samples paid above what a constant design gets, max(0, (m − c) /
+            (1 − c)), c the share of samples the best of a few constant designs matches
+            (``constant_share``: all-0, all-1, the most frequent expected vectors). (Paying m
+            itself gave a module with every output tied to 0 0.27–0.44 on average; now 0.)
+            ``details["constant_share"]`` is c.
             ``details``: samples, mismatches, first_mismatch (generated: step, phase, inputs,
             expected and got per output; VerilogEval: sample), output_mismatches (VerilogEval),
             compile_error, tool_error, wall_s.
@@ -847,6 +852,28 @@ def bad_bits(expected: str, got: str) -> int:
     return care & ~same
 
 
+CONSTANT_CANDIDATES = 16  # most frequent expected values tried as constants (x read as 0 and as 1)
+
+
+def constant_share(trace: Trace) -> float:
+    """The largest share of samples a constant design matches, among the constants all-0,
+    all-1 and the CONSTANT_CANDIDATES most frequent expected values with their x bits read as
+    0 and as 1 (x in an expected value matches anything, as in ``bad_bits``)."""
+    if not trace.samples:
+        return 1.0
+    lengths: dict[str, int] = {}
+    ends = (*trace.starts[1:], trace.samples)
+    for value, start, end in zip(trace.values, trace.starts, ends):
+        lengths[value] = lengths.get(value, 0) + end - start
+    width = sum(trace.widths)
+    frequent = sorted(lengths, key=lengths.get, reverse=True)[:CONSTANT_CANDIDATES]
+    candidates = {"0" * width, "1" * width}
+    for value in frequent:
+        candidates |= {value.replace("x", bit).replace("z", bit) for bit in "01"}
+    best = max(sum(length for value, length in lengths.items() if not bad_bits(value, c)) for c in candidates)
+    return best / trace.samples
+
+
 @dataclass(frozen=True)
 class Comparison:
     mismatches: int
@@ -1142,7 +1169,10 @@ class VerilogVerifier(SafeVerifier):
         details: dict[str, Any] = {"samples": samples, "mismatches": mismatches, "wall_s": wall}
         if mismatches == 0:
             return Verdict(1.0, True, True, f"correct: all {samples} samples match the reference", details)
-        reward = round(1.0 - mismatches / samples, 6) if self.partial else 0.0
+        floor = constant_share(expected)
+        details["constant_share"] = round(floor, 6)
+        matching = 1.0 - mismatches / samples
+        reward = round(max(0.0, (matching - floor) / (1.0 - floor)), 6) if self.partial and floor < 1.0 else 0.0
         text = f"wrong: {mismatches} of {samples} samples differ from the reference"
         if answer.get("kind") == "generated":
             first = describe_first(answer, expected, got, comparison.first)

@@ -31,8 +31,8 @@ Hints       How many variables the reference model sets true, then at most 80 % 
 
 Difficulty  (rendered from the declaration below)
             d     variables  clause_ratio
-            0     5          3.0
-            0.25  15         3.5
+            0     8          4.0
+            0.25  17         4.0
             0.5   25         4.0
             0.75  43         4.13
             1     60         4.26
@@ -41,7 +41,7 @@ Difficulty  (rendered from the declaration below)
             Generation takes ≈ 1–2 ms on average at d = 1 (about two formulas drawn; the
             clauses are numpy's draws computed in one vectorised pass, byte-identical to the
             per-clause calls, ``random_clauses`` in rlvr.generators.sat). The greedy
-            misses (leaves a clause unsatisfied) in ≈ 28% of instances at d = 0 and in all from
+            misses (leaves a clause unsatisfied) in ≈ 67% of instances at d = 0 and in all from
             d ≈ 0.5; MiniSat conflicts rise about 70-fold (benchmarks/bench_optimisation.py).
 
 Version history
@@ -51,7 +51,11 @@ Version history
                 satisfies are redrawn (red-team finding F9: at d = 0 one of the two constants
                 solved ~16 % of tasks) and the planted fallback excludes both; task bytes
                 changed where a formula was redrawn (at d = 0 about one task in four, beyond
-                d = 0.25 practically none; re-pinned).
+                d = 0.25 practically none; re-pinned). 2026-12-05: d = 0 is 8 variables at
+                clause ratio 4.0 (was 5 at 3.0, where any fixed assignment satisfied ~13 % of
+                formulas and the best of them 21 %: red team S5-9; now 1.5 % on average, the best
+                of all 256 fixed assignments 5.5 % in-sample over 200 tasks); task bytes changed
+                for d < 0.5 (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family
@@ -69,7 +73,7 @@ FAMILY = Family(
             "clause_ratio": Float(0.1, 10.0, doc="clauses per variable (the 3-SAT threshold is about 4.26)"),
         },
         {
-            0.0: {"variables": 5, "clause_ratio": 3.0},
+            0.0: {"variables": 8, "clause_ratio": 4.0},
             0.5: {"variables": 25, "clause_ratio": 4.0},
             1.0: {"variables": 60, "clause_ratio": 4.26},
         },

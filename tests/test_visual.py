@@ -4,6 +4,7 @@ picture sources (procedural, photos, image_dir, datasets), determinism across pr
 Gymnasium observation, and the pixel-solver calibration of the difficulty knob."""
 
 import base64
+import dataclasses
 import hashlib
 import importlib.util
 import io
@@ -513,13 +514,13 @@ def test_jigsaw_scoring_options_on_a_hand_task():
     assert exact.verify(task, shifted).reward == 0.0
     assert fraction.verify(task, shifted).reward == 0.0
     assert neighbours.verify(task, shifted).reward == pytest.approx(0.5)
-    swapped = "<answer>1 3 2</answer>"
-    assert fraction.verify(task, swapped).reward == pytest.approx(1 / 3)
+    swapped = "<answer>1 3 2</answer>"  # 1 of 3 right: random placements do as well 2 times in 3
+    assert fraction.verify(task, swapped).reward == 0.0
     assert neighbours.verify(task, swapped).reward == 0.0
     grid = hand_jigsaw(2, 2, [4, 3, 2, 1], rotate=True, rotations=[90, 0, 180, 270])
     assert exact.verify(grid, "<answer>4:90 3:0\n2:180 1:270</answer>").correct
     one_turn_wrong = "<answer>4:90 3:0 2:180 1:0</answer>"
-    assert fraction.verify(grid, one_turn_wrong).reward == pytest.approx(0.75)
+    assert fraction.verify(grid, one_turn_wrong).reward == pytest.approx(2 / 3)  # 3 right, chance 1: (3 - 1) / 3
     assert neighbours.verify(grid, one_turn_wrong).reward == pytest.approx(0.5)
     assert not neighbours.verify(grid, one_turn_wrong).correct
     column = hand_jigsaw(3, 1, [1, 2, 3])  # a single column: neighbours are vertical only
@@ -652,7 +653,38 @@ def test_rotation_pieces_fraction_and_symmetric_pieces():
     )
     assert RotationVerifier().verify(task, "<answer>90 180 180</answer>").correct  # piece 2 looks the same turned 180°
     verdict = RotationVerifier("fraction").verify(task, "<answer>90 90 0</answer>")
-    assert verdict.reward == pytest.approx(1 / 3) and not verdict.correct
+    assert verdict.reward == 0.0 and not verdict.correct  # 1 of 3 right is chance level
+    grid = dataclasses.replace(
+        task,
+        answer={**task.answer, "rows": 3, "cols": 3, "rotations": [0] * 9, "accepted": [[0]] * 9},
+    )
+    verdict = RotationVerifier("fraction").verify(grid, "<answer>0 0 0 0 0 0 0 90 90</answer>")
+    assert verdict.reward == pytest.approx((7 - 4) / (9 - 4))  # random turns exceed 4 right < 5 % of the time
+
+
+def test_fraction_scorings_pay_constant_answers_almost_nothing():
+    """Red team S5-8: one turn for every piece earned 0.29 (Rotation), the identity placement
+    0.21 / 0.11 (Jigsaw) under ``scoring="fraction"``."""
+    rotation, jigsaw = RotationVerifier("fraction"), JigsawVerifier("fraction")
+    for difficulty in (0.25, 0.5, 0.75):
+        tasks = [rlvr.make_task("rlvr/Rotation-v0", seed=seed, difficulty=difficulty) for seed in range(40)]
+        for turn in (0, 90, 180, 270):
+            rewards = []
+            for task in tasks:
+                count = task.answer["rows"] * task.answer["cols"]
+                if task.answer["angles"] == "right":
+                    rewards.append(
+                        rotation.verify(task, "<answer>" + " ".join([str(turn)] * count) + "</answer>").reward
+                    )
+            assert not rewards or sum(rewards) / len(rewards) < 0.05, (difficulty, turn, sum(rewards) / len(rewards))
+    for difficulty in (0.0, 0.25, 0.5):
+        rewards = []
+        for seed in range(40):
+            task = rlvr.make_task("rlvr/Jigsaw-v0", seed=seed, difficulty=difficulty)
+            n = task.answer["rows"] * task.answer["cols"]
+            entries = [f"{piece}:0" if task.answer["rotate"] else str(piece) for piece in range(1, n + 1)]
+            rewards.append(jigsaw.verify(task, "<answer>" + " ".join(entries) + "</answer>").reward)
+        assert sum(rewards) / len(rewards) < 0.05, (difficulty, sum(rewards) / len(rewards))
 
 
 @pytest.mark.parametrize(
@@ -899,3 +931,27 @@ def test_an_oversize_block_is_refused_before_the_hedge_search(env_id):
         verdict = rlvr.verify(task, f"<answer>{body}</answer>")
         assert time.monotonic() - started < 1.0
         assert verdict.reward == 0.0 and "too long" in verdict.reason
+
+
+@pytest.mark.parametrize("pieces", [3, 4, 5])
+def test_chance_counts_match_a_direct_count(pieces):
+    """right_placements / right_turns against every placement (and turn) of a few pieces."""
+    import itertools
+
+    from rlvr.verifiers.chance import CHANCE_LEVEL, right_placements, right_turns
+
+    def threshold(counts: list[int]) -> int:
+        total = len(counts)
+        return min(q for q in range(pieces + 1) if sum(c > q for c in counts) / total <= CHANCE_LEVEL)
+
+    placements = list(itertools.permutations(range(pieces)))
+    fixed = [sum(p[i] == i for i in range(pieces)) for p in placements]
+    assert right_placements(pieces) == threshold(fixed)
+    turned = [
+        sum(p[i] == i and t[i] == 0 for i in range(pieces))
+        for p in placements
+        for t in itertools.product(range(4), repeat=pieces)
+    ]
+    assert right_placements(pieces, 4) == threshold(turned)
+    turns = [sum(t == 0 for t in combo) for combo in itertools.product(range(4), repeat=pieces)]
+    assert right_turns(pieces, 4) == threshold(turns)

@@ -33,7 +33,8 @@ Prompt      States the grid, whether pieces are turned, the numbering, the answe
             and photos — a caption of the whole picture, like the picture on a jigsaw's box.
 Verifier    rlvr.verifiers.jigsaw.JigsawVerifier(scoring="exact" | "fraction" | "neighbours"):
             exact (default) 1 only when every position is right; fraction = share of positions
-            holding the right piece (right way up); neighbours = share of the 2·rows·cols −
+            holding the right piece (right way up) above what a random placement reaches
+            (rlvr.verifiers.chance); neighbours = share of the 2·rows·cols −
             rows − cols adjacent position pairs whose two entries are true left/right or
             top/bottom neighbours (both right way up). Malformed answers score 0.
 Solver      ``solve(task)`` writes ``task.answer`` out, one grid row per line. The honest pixel
@@ -64,7 +65,9 @@ Difficulty  (rendered from the declaration below)
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py); overrides are checked by their declared types, so
-                "3" and 3.0 now name the same task as 3.
+                "3" and 3.0 now name the same task as 3. 2026-12-05: ``scoring="fraction"`` pays
+                only the share above chance (a constant answer earned 0.11–0.29 under it).
+                Task bytes unchanged.
 """
 
 from rlvr.families._pictures import PICTURE_OPTIONS
@@ -103,7 +106,7 @@ FAMILY = Family(
     ),
     generator_options=PICTURE_OPTIONS,
     verifier_options={
-        "scoring": "exact (default: 1 only when every position is right), fraction (share of positions right) or "
+        "scoring": "exact (default: 1 only when every position is right), fraction (share of positions right, above chance) or "
         "neighbours (share of adjacent position pairs that are true neighbours)",
     },
 )

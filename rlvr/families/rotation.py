@@ -29,7 +29,8 @@ Prompt      States the form, the answer format with an always-wrong example (0: 
             upright"), the tolerance for free angles, and — for procedural scenes and photos —
             a caption of the picture (which says where the sky is).
 Verifier    rlvr.verifiers.rotation.RotationVerifier(scoring="exact" | "fraction"): exact (default)
-            1 when every piece is right; fraction = share of pieces right. Malformed answers
+            1 when every piece is right; fraction = share of pieces right above what random
+            turns reach (rlvr.verifiers.chance). Malformed answers
             (wrong count, not a number, not a right angle where one is asked, ≥ 360) score 0.
 Solver      ``solve(task)`` writes ``task.answer["rotations"]`` out. The honest pixel solver
             (``rlvr.generators.pixel_solver.solve_rotation``) uses only the image: brightness
@@ -57,7 +58,9 @@ Difficulty  (rendered from the declaration below; rows = cols = 1 is the whole p
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py); overrides are checked by their declared types, so
-                "3" and 3.0 now name the same task as 3.
+                "3" and 3.0 now name the same task as 3. 2026-12-05: ``scoring="fraction"`` pays
+                only the share above chance (a constant answer earned 0.11–0.29 under it).
+                Task bytes unchanged.
 """
 
 from rlvr.families._pictures import PICTURE_OPTIONS
@@ -96,6 +99,6 @@ FAMILY = Family(
     ),
     generator_options=PICTURE_OPTIONS,
     verifier_options={
-        "scoring": "exact (default: 1 only when every piece is right) or fraction (share of pieces right)",
+        "scoring": "exact (default: 1 only when every piece is right) or fraction (share of pieces right, above chance)",
     },
 )

@@ -13,7 +13,11 @@ Parsing     Strict. Numbers separated by whitespace or commas, exactly one per p
 Scoring     A piece is right when its number is one of its ``accepted`` turns (right angles) or
             within ``tolerance`` degrees of the truth around the circle (free angle).
             ``scoring="exact"`` (default): reward 1 when every piece is right, else 0.
-            ``scoring="fraction"``: reward = share of pieces right.
+            ``scoring="fraction"``: reward = share of pieces right above chance,
+            (right − q) / (pieces − q) clipped at 0, q the count a random turn per piece exceeds
+            at most 5 % of the time (rlvr.verifiers.chance; a 2×2 grid scores only when every
+            piece is right). Paying the plain share gave one constant turn for every piece
+            0.29 at d = 0.25 and 0.5.
             ``correct`` is True only when every piece is right.
 Verdict     ``details``: pieces, right, scoring, and for a free angle error_degrees.
 Cost        O(pieces) after a length check: microseconds.
@@ -24,6 +28,7 @@ from __future__ import annotations
 import re
 
 from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, looks_hedged
+from rlvr.verifiers.chance import credit_above_chance, right_turns
 
 SCORINGS = ("exact", "fraction")
 SEPARATORS = re.compile(r"[\s,]+")
@@ -91,7 +96,7 @@ class RotationVerifier(SafeVerifier):
         details["right"] = right
         if right == count:
             return Verdict(1.0, True, True, "upright" if count == 1 else "every piece upright", details)
-        reward = right / count if self.scoring == "fraction" else 0.0
+        reward = credit_above_chance(right, count, right_turns(count, 4)) if self.scoring == "fraction" else 0.0
         if free:
             return Verdict(
                 reward,

@@ -106,7 +106,7 @@ FAMILY = Family(
     ),
     generator_options=PICTURE_OPTIONS,
     verifier_options={
-        "scoring": "exact (default: 1 only when every position is right), fraction (share of positions right, above chance) or "
+        "scoring": "exact (default: 1 only when every position is right), fraction (share right above chance) or "
         "neighbours (share of adjacent position pairs that are true neighbours)",
     },
 )

@@ -99,6 +99,6 @@ FAMILY = Family(
     ),
     generator_options=PICTURE_OPTIONS,
     verifier_options={
-        "scoring": "exact (default: 1 only when every piece is right) or fraction (share of pieces right, above chance)",
+        "scoring": "exact (default: 1 only when every piece is right) or fraction (share right above chance)",
     },
 )

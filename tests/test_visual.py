@@ -37,7 +37,7 @@ from rlvr.generators.images import (
     tile_pieces,
 )
 from rlvr.generators.jigsaw import JigsawGenerator
-from rlvr.generators.patch_fit import DISTINCT_MAD, PatchFitGenerator
+from rlvr.generators.patch_fit import DISTINCT_MAD, PatchFitGenerator, hidden_strip_px
 from rlvr.generators.rotation import RotationGenerator, circular_distance
 from rlvr.verifiers.jigsaw import JigsawVerifier
 from rlvr.verifiers.patch_fit import PatchFitVerifier
@@ -207,11 +207,13 @@ def test_patch_fit_answer_is_the_cut_out_patch_and_distractors_differ():
             task = generator.generate(seed, difficulty)
             p = task.params
             patch_px = round(p["picture_px"] * p["patch_frac"])
+            # "same": the scene is drawn wider and the picture shown is its left or right square
+            strip = hidden_strip_px(patch_px) if p["distractors"] == "same" else 0
             picture = np.asarray(
                 original_picture(
                     generator,
                     task,
-                    width=p["picture_px"],
+                    width=p["picture_px"] + strip,
                     height=p["picture_px"],
                     detail=p["detail"],
                     piece_px=patch_px,
@@ -224,8 +226,10 @@ def test_patch_fit_answer_is_the_cut_out_patch_and_distractors_differ():
             # locate the patch in the picture: the picture sits at a known offset on the sheet
             offset_x = (task.images[0].width - p["picture_px"]) // 2
             offset_y = 10
-            original = picture[y0 - offset_y : y1 - offset_y, x0 - offset_x : x1 - offset_x].astype(np.int16)
-            assert np.array_equal(truth, original)
+            assert any(
+                np.array_equal(truth, picture[y0 - offset_y : y1 - offset_y, x0 - left : x1 - left].astype(np.int16))
+                for left in {offset_x, offset_x - strip}
+            )
             for i, crop in enumerate(crops):
                 if letters[i] != task.answer["choice"]:
                     assert np.abs(crop - truth).mean() >= DISTINCT_MAD
@@ -235,7 +239,7 @@ def test_patch_fit_answer_is_the_cut_out_patch_and_distractors_differ():
                 if p["distractors"] == "other"
                 else kinds <= {"same"}
                 if p["distractors"] == "same"
-                else kinds <= {"near", "mirror", "flip", "turn"}
+                else kinds <= {"near", "near-turned", "mirror", "flip", "turn"}
             )
             hole = np.asarray(task.images[0].crop(tuple(task.meta["hole_box"])), np.int16)
             assert np.abs(hole[6:-6, 6:-6] - 128).max() <= 32  # grey, bar the thin inner outline
@@ -513,7 +517,7 @@ def test_jigsaw_scoring_options_on_a_hand_task():
     shifted = "<answer>2 3 1</answer>"  # 2–3 are true neighbours; 3–1 are not
     assert exact.verify(task, shifted).reward == 0.0
     assert fraction.verify(task, shifted).reward == 0.0
-    assert neighbours.verify(task, shifted).reward == pytest.approx(0.5)
+    assert neighbours.verify(task, shifted).reward == 0.0  # 1 of 2 pairs: random placements reach that often
     swapped = "<answer>1 3 2</answer>"  # 1 of 3 right: random placements do as well 2 times in 3
     assert fraction.verify(task, swapped).reward == 0.0
     assert neighbours.verify(task, swapped).reward == 0.0
@@ -524,7 +528,9 @@ def test_jigsaw_scoring_options_on_a_hand_task():
     assert neighbours.verify(grid, one_turn_wrong).reward == pytest.approx(0.5)
     assert not neighbours.verify(grid, one_turn_wrong).correct
     column = hand_jigsaw(3, 1, [1, 2, 3])  # a single column: neighbours are vertical only
-    assert neighbours.verify(column, "<answer>2 3 1</answer>").reward == pytest.approx(0.5)
+    assert neighbours.verify(column, "<answer>2 3 1</answer>").reward == 0.0
+    wide = hand_jigsaw(2, 3, [1, 2, 3, 4, 5, 6])  # 7 pairs, 5 right (2-3, 5-6 and the three columns)
+    assert neighbours.verify(wide, "<answer>2 3 1 5 6 4</answer>").reward == pytest.approx((5 - 2) / (7 - 2))
     with pytest.raises(ValueError):
         JigsawVerifier("loose")
 
@@ -664,7 +670,7 @@ def test_rotation_pieces_fraction_and_symmetric_pieces():
 
 def test_fraction_scorings_pay_constant_answers_almost_nothing():
     """Red team S5-8: one turn for every piece earned 0.29 (Rotation), the identity placement
-    0.21 / 0.11 (Jigsaw) under ``scoring="fraction"``."""
+    0.21 / 0.11 (Jigsaw) under ``scoring="fraction"`` and 0.15 / 0.10 under "neighbours"."""
     rotation, jigsaw = RotationVerifier("fraction"), JigsawVerifier("fraction")
     for difficulty in (0.25, 0.5, 0.75):
         tasks = [rlvr.make_task("rlvr/Rotation-v0", seed=seed, difficulty=difficulty) for seed in range(40)]
@@ -678,13 +684,16 @@ def test_fraction_scorings_pay_constant_answers_almost_nothing():
                     )
             assert not rewards or sum(rewards) / len(rewards) < 0.05, (difficulty, turn, sum(rewards) / len(rewards))
     for difficulty in (0.0, 0.25, 0.5):
-        rewards = []
+        rewards: dict[str, list[float]] = {"fraction": [], "neighbours": []}
         for seed in range(40):
             task = rlvr.make_task("rlvr/Jigsaw-v0", seed=seed, difficulty=difficulty)
             n = task.answer["rows"] * task.answer["cols"]
             entries = [f"{piece}:0" if task.answer["rotate"] else str(piece) for piece in range(1, n + 1)]
-            rewards.append(jigsaw.verify(task, "<answer>" + " ".join(entries) + "</answer>").reward)
-        assert sum(rewards) / len(rewards) < 0.05, (difficulty, sum(rewards) / len(rewards))
+            identity = "<answer>" + " ".join(entries) + "</answer>"
+            rewards["fraction"].append(jigsaw.verify(task, identity).reward)
+            rewards["neighbours"].append(JigsawVerifier("neighbours").verify(task, identity).reward)
+        for scoring, values in rewards.items():
+            assert sum(values) / len(values) < 0.05, (scoring, difficulty, sum(values) / len(values))
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,8 @@ Verifier    rlvr.verifiers.jigsaw.JigsawVerifier(scoring="exact" | "fraction" | 
             holding the right piece (right way up) above what a random placement reaches
             (rlvr.verifiers.chance); neighbours = share of the 2·rows·cols −
             rows − cols adjacent position pairs whose two entries are true left/right or
-            top/bottom neighbours (both right way up). Malformed answers score 0.
+            top/bottom neighbours (both right way up), also above chance. Malformed answers
+            score 0.
 Solver      ``solve(task)`` writes ``task.answer`` out, one grid row per line. The honest pixel
             solver (``rlvr.generators.pixel_solver.solve_jigsaw``) sees only the images and the
             piece boxes: it scores every pair of piece edges and places pieces greedily; its
@@ -65,8 +66,9 @@ Difficulty  (rendered from the declaration below)
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py); overrides are checked by their declared types, so
-                "3" and 3.0 now name the same task as 3. 2026-12-05: ``scoring="fraction"`` pays
-                only the share above chance (a constant answer earned 0.11–0.29 under it).
+                "3" and 3.0 now name the same task as 3. 2026-12-05: ``scoring="fraction"`` and
+                "neighbours" pay only the share above chance (the identity placement earned
+                0.10–0.21 under them).
                 Task bytes unchanged.
 """
 

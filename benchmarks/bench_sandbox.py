@@ -28,7 +28,9 @@ Measures, in one run:
   * with ``--baseline DIR`` (a checkout of an earlier version, e.g.
     ``git archive HEAD | tar -x -C DIR``), the same sandbox rows for that version's
     ``rlvr/verifiers/sandbox`` package (or, before it was one, ``sandbox.py``) too, sample by
-    sample interleaved with this one so that both see the same machine load ("before" / "after").
+    sample interleaved with this one so that both see the same machine load ("before" / "after");
+    where that version has a warm path, its warm latency and throughput rows too (throughput
+    slices alternating with this version's; its zygotes' CPU counted the same way).
 
 Prints a table and writes benchmarks/results/sandbox.json.
 
@@ -119,6 +121,10 @@ def load_baseline(root: str):
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
+    old_cgroups = sys.modules.get(f"{spec.name}.cgroups")
+    if old_cgroups is not None and hasattr(old_cgroups, "_CGROUP_SERIAL"):
+        # both versions name run cgroups rlvr-PID-SERIAL: one counter, or their names collide
+        old_cgroups._CGROUP_SERIAL = sandbox_module.cgroups._CGROUP_SERIAL
     return module
 
 
@@ -186,17 +192,36 @@ def latency_interleaved(fns: dict, runs: int, warmup: int = 5) -> dict[str, dict
     }
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+#: Callables naming more zygote pids to count (the baseline's warm pools, with ``--baseline``).
+EXTRA_ZYGOTES: list = []
+
+
+def tree_cpu() -> float:
+    """``warm.tree_cpu_s`` plus the zygotes of the baseline's warm pools (and what they reaped)."""
+    total = tree_cpu_s()
+    for pids in EXTRA_ZYGOTES:
+        for pid in pids():
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += sum(int(value) for value in fields[11:15]) / _TICKS  # utime stime cutime cstime
+    return total
+
+
 def throughput_interleaved(fns: dict, workers: int, seconds: float, slice_s: float = 0.5) -> dict[str, dict]:
     """runs/s of each operation with ``workers`` threads, the operations alternating in slices,
-    and the CPU of this process tree per run and the cores it kept busy (``warm.tree_cpu_s``)."""
+    and the CPU of this process tree per run and the cores it kept busy (``tree_cpu``)."""
     counts = dict.fromkeys(fns, 0)
     spent = dict.fromkeys(fns, 0.0)
     cpu = dict.fromkeys(fns, 0.0)
     for _ in range(max(1, round(seconds / slice_s))):
         for name, fn in fns.items():
-            before = tree_cpu_s()
+            before = tree_cpu()
             one = throughput(fn, workers, slice_s)
-            cpu[name] += tree_cpu_s() - before
+            cpu[name] += tree_cpu() - before
             counts[name] += one["runs"]
             spent[name] += one["seconds"]
     return {
@@ -272,6 +297,24 @@ def main() -> None:
         else:
             before, after = latency_pair(runner(old_boxes[backend], argv), runner(boxes[backend], argv), args.runs)
             rows[f"before: {name}"], rows[f"after: {name}"] = before, after
+    old_warm: dict[int, object] = {}  # the baseline's warm pools (where it has a warm path)
+    if (
+        baseline is not None
+        and warm_pools
+        and hasattr(baseline, "__path__")  # a package (older checkouts had one sandbox.py, no warm path)
+        and importlib.util.find_spec(f"{baseline.__name__}.warm") is not None
+    ):
+        old_warm_module = importlib.import_module(f"{baseline.__name__}.warm")
+        for workers in (1, 2):
+            old_warm[workers] = old_warm_module.WarmPool(old_boxes["bwrap"], zygotes=workers)
+            old_warm[workers].prestart()
+        EXTRA_ZYGOTES.append(old_warm_module.zygote_pids)
+        before, after = latency_pair(
+            lambda: _ok(old_warm[1].run(["main.py"], files={"main.py": "pass"})),
+            contenders["warm path: main.py = pass"],
+            args.runs,
+        )
+        rows["before: warm path: main.py = pass"], rows["after: warm path: main.py = pass"] = before, after
     cost = cgroup_cost()
     if cost is not None:
         rows["memory cgroup create + remove (per run)"] = cost
@@ -287,8 +330,12 @@ def main() -> None:
             fns[f"warm path pass, {workers} worker(s)"] = lambda pool=pool: _ok(
                 pool.run(["main.py"], files={"main.py": "pass"})
             )
+        if old_warm:
+            fns[f"before: warm path pass, {workers} worker(s)"] = lambda pool=old_warm[workers]: _ok(
+                pool.run(["main.py"], files={"main.py": "pass"})
+            )
         tput.update(throughput_interleaved(fns, workers, args.seconds))
-    for pool in warm_pools.values():
+    for pool in [*warm_pools.values(), *old_warm.values()]:
         pool.close()
     docker_reason = "no Docker engine answers" if "docker" not in backends else ""
     if not docker_reason:

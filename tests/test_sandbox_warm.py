@@ -320,6 +320,41 @@ def test_process_cap_is_per_run(pool):
     assert result.exit_code == 0 and 5 <= int(result.stdout) < 12
 
 
+def test_orphans_left_as_zombies_do_not_shrink_the_next_runs_process_budget(pool):
+    """A run's orphans are re-parented to its namespace's init, which does not reap them (as
+    under the cold path's ``timeout``): they stay zombies of the run's uid until the namespace
+    ends.  The run is reported only once it has ended, so the next run -- on the same uid --
+    starts with its whole process budget."""
+    zombies = (
+        "import os, time\n"
+        "for _ in range(8):\n"
+        "    if os.fork() == 0:\n"
+        "        if os.fork() == 0:\n            os._exit(0)\n"
+        "        os._exit(0)\n"
+        "    os.wait()\n"
+        "time.sleep(0.2)\n"
+        "print(os.getuid(), sum(open(f'/proc/{p}/stat').read().split()[2] == 'Z' for p in os.listdir('/proc') if p.isdigit()))\n"
+    )
+    count = (
+        "import os, time\n"
+        "n = 0\n"
+        "try:\n"
+        "    while True:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(5); os._exit(0)\n"
+        "        n += 1\n"
+        "except OSError:\n"
+        "    print(os.getuid(), n)\n"
+    )
+    limits = Limits(processes=12, wall_s=10)
+    fresh_uid, fresh = map(int, run(pool, count, limits=limits).stdout.split())
+    uid, left = map(int, run(pool, zombies, limits=limits).stdout.split())
+    assert left == 8  # zombies of the run's uid while it lives
+    next_uid, after = map(int, run(pool, count, limits=limits).stdout.split())
+    assert next_uid == uid == fresh_uid  # the same slot each time (one worker, the uid freed at the end)
+    assert after == fresh
+
+
 def test_network_is_loopback_only(pool):
     code = (
         "import socket, json\n"
@@ -445,27 +480,38 @@ def test_zygotes_outlive_the_thread_that_started_them():
         assert warm.zygote_pids() == pids  # served by the same zygotes: none was replaced
 
 
+def _namespace_pids(host_pid: int) -> list[int]:
+    """A process's pid in each pid namespace it is in, outermost first (``NSpid``)."""
+    with open(f"/proc/{host_pid}/status", encoding="ascii") as handle:
+        return next([int(pid) for pid in line.split()[1:]] for line in handle if line.startswith("NSpid:"))
+
+
 def test_concurrent_runs_cannot_reach_each_other(pool):
-    """A run holding a secret (as the trusted checker does) next to a hostile run on the same zygote."""
+    """A run holding a secret (as the trusted checker does) next to a hostile run on the same
+    zygote.  Each run has its own pid namespace (pid 2 under an init of its own) and a /proc of
+    it: the hostile run can neither see nor name the other run, its init, the zygote or the
+    zygote's waiting spare -- not in /proc, not by /proc/PID, not by kill(PID, 0)."""
     holder = (
         "import os, socket, sys\n"
         "secret = 'expected-value-' + 'x' * 8\n"
         "listener = socket.socket(socket.AF_UNIX); listener.bind('\\0rlvr-secret'); listener.listen()\n"
         "tcp = socket.socket(); tcp.bind(('127.0.0.1', 45678)); tcp.listen()\n"
         "open('/tmp/secret', 'w').write(secret)\n"
-        "print(os.getpid(), flush=True)\n"
+        "print(os.getpid(), os.getuid(), flush=True)\n"
         "sys.stdin.read()\n"
     )
     probe = (
         "import os, socket, json, sys\n"
-        "pid = int(sys.argv[1])\n"
-        "seen = {}\n"
-        "for name in ('mem', 'environ', 'maps', 'cwd', 'root', 'fd'):\n"
-        "    path = f'/proc/{pid}/{name}'\n"
-        "    try:\n"
-        "        seen[name] = os.listdir(path) if name in ('cwd', 'root', 'fd') else open(path, 'rb').read(64).hex()\n"
-        "    except OSError as e:\n"
-        "        seen[name] = type(e).__name__\n"
+        "seen = {'me': os.getpid(), 'proc': sorted(int(p) for p in os.listdir('/proc') if p.isdigit())}\n"
+        "for pid in map(int, sys.argv[1:]):\n"
+        "    for name in ('stat', 'status', 'cmdline', 'mem', 'environ', 'cwd', 'fd'):\n"
+        "        path = f'/proc/{pid}/{name}'\n"
+        "        try:\n"
+        "            seen[f'{pid}/{name}'] = os.listdir(path) if name in ('cwd', 'fd') else open(path, 'rb').read(64).hex()\n"
+        "        except OSError as e:\n"
+        "            seen[f'{pid}/{name}'] = type(e).__name__\n"
+        "    try:\n        os.kill(pid, 0); seen[f'{pid}/kill'] = 'exists'\n    except OSError as e:\n"
+        "        seen[f'{pid}/kill'] = type(e).__name__\n"
         "for key, family, address in (('unix', socket.AF_UNIX, '\\0rlvr-secret'), ('tcp', socket.AF_INET, "
         "('127.0.0.1', 45678))):\n    s = socket.socket(family)\n"
         "    try:\n"
@@ -473,17 +519,82 @@ def test_concurrent_runs_cannot_reach_each_other(pool):
         "    except OSError as e:\n"
         "        seen[key] = type(e).__name__\n"
         "seen['tmp'] = os.listdir('/tmp')\n"
-        "try:\n    os.kill(pid, 9); seen['kill'] = 'killed'\nexcept OSError as e:\n"
-        "    seen['kill'] = type(e).__name__\nprint(json.dumps(seen))\n"
+        "print(json.dumps(seen))\n"
     )
     with pool.session(["main.py"], files={"main.py": holder}) as session:
-        pid = int(session.readline(100, timeout=20))
-        seen = last_json(pool.run(["main.py", str(pid)], files={"main.py": probe}))
+        own_pid, uid = map(int, session.readline(100, timeout=20).split())
+        assert own_pid == 2  # pid 2 of its own namespace, as in a cold run
+        (holder_host_pid,) = _uid_processes(uid)
+        zygote = next(iter(pool._live))
+        spare = zygote.spare.child if zygote.spare is not None else None
+        # the pids the zygote's namespace gives the holder, the waiting spare and their
+        # namespaces' inits: a hostile run that could see that namespace would find them there
+        hosts = [holder_host_pid, _namespace_init(holder_host_pid)]
+        hosts += [spare, _namespace_init(spare)] if spare is not None else []
+        assert _namespace_pids(hosts[0])[2:] == [2] and _namespace_pids(hosts[1])[2:] == [1]
+        targets = [_namespace_pids(pid)[1] for pid in hosts]
+        targets = [pid for pid in targets if pid > 2]  # 1 and 2 name the probe's own init and itself
+        assert targets
+        seen = last_json(pool.run(["main.py", *map(str, targets)], files={"main.py": probe}))
         assert session.alive
         session.close_stdin()
-    assert all(seen[name] == "PermissionError" for name in ("mem", "environ", "maps", "cwd", "root", "fd")), seen
+    assert seen["me"] == 2 and seen["proc"] == [1, 2], seen  # its namespace: its init and itself
+    for pid in targets:
+        for name in ("stat", "status", "cmdline", "mem", "environ", "cwd", "fd"):
+            assert seen[f"{pid}/{name}"] == "FileNotFoundError", seen
+        assert seen[f"{pid}/kill"] == "ProcessLookupError", seen
     assert seen["unix"] == "ConnectionRefusedError" and seen["tcp"] == "ConnectionRefusedError"  # own network namespace
-    assert seen["tmp"] == [] and seen["kill"] == "PermissionError"
+    assert seen["tmp"] == []
+
+
+def _namespace_init(host_pid: int) -> int:
+    """The host pid of the init of the pid namespace ``host_pid`` is in."""
+    namespace = os.readlink(f"/proc/{host_pid}/ns/pid")
+    for name in os.listdir("/proc"):
+        try:
+            if name.isdigit() and os.readlink(f"/proc/{name}/ns/pid") == namespace and _namespace_pids(int(name))[-1] == 1:
+                return int(name)
+        except OSError:
+            pass
+    raise AssertionError(f"no init for {host_pid}")
+
+
+def test_a_run_sees_and_manages_its_own_process_tree(pool):
+    """A run's own processes work as in a cold run: pid 2, /proc/self, subprocesses and
+    multiprocessing, signals to its own children and to itself (it is not its namespace's init),
+    and its exit ends everything it started, orphans included.  (Its parent, the zygote, is
+    outside its namespace: ``getppid()`` is 0 where a cold run sees 1.)"""
+    code = (
+        "import json, multiprocessing, os, signal, subprocess, sys, time\n"
+        "def double(x):\n    return 2 * x\n"
+        "if __name__ == '__main__':\n"
+        "    seen = {'pid': os.getpid(), 'ppid': os.getppid(), 'self': os.readlink('/proc/self')}\n"
+        "    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n"
+        "    seen['child_visible'] = str(child.pid) in os.listdir('/proc')\n"
+        "    seen['child_stat'] = open(f'/proc/{child.pid}/stat').read().split()[3] == str(os.getpid())\n"
+        "    os.kill(child.pid, 0)\n"
+        "    child.send_signal(signal.SIGTERM); seen['child_status'] = child.wait()\n"
+        "    out = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid(), os.getppid())'],"
+        " capture_output=True, text=True).stdout.split()\n"
+        "    seen['sub_parent'] = int(out[1])\n"
+        "    with multiprocessing.Pool(2) as workers:\n        seen['pool'] = workers.map(double, [1, 2, 3])\n"
+        "    if os.fork() == 0:\n"
+        "        if os.fork() == 0:\n            time.sleep(0.2); os._exit(0)\n"
+        "        os._exit(0)\n"
+        "    os.wait()\n"
+        "    print(json.dumps(seen), flush=True)\n"
+        "    subprocess.Popen(['sleep', '1000'], start_new_session=True)\n"
+        "    print(json.dumps(os.getuid()))\n"
+    )
+    result = run(pool, code)
+    uid = last_json(result)
+    assert _uid_processes(uid) == []
+    seen = json.loads(result.stdout.decode().splitlines()[-2])
+    assert seen["pid"] == 2 and seen["ppid"] == 0 and seen["self"] == "2"
+    assert seen["child_visible"] and seen["child_stat"] and seen["child_status"] == -signal.SIGTERM
+    assert seen["sub_parent"] == 2 and seen["pool"] == [2, 4, 6]
+    result = run(pool, "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)")  # not init: signals act
+    assert result.signal == signal.SIGTERM and result.exit_code is None
 
 
 def test_a_forked_process_starts_its_own_zygotes():

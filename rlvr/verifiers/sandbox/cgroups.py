@@ -184,6 +184,14 @@ class _RunCgroup:
         """Move process ``pid`` (and so everything it starts afterwards) into the cgroup."""
         self._write("cgroup.procs", str(pid))
 
+    def self_join_fd(self) -> int | None:
+        """cgroup v1: a new descriptor of the cgroup's ``tasks`` file, for a single-threaded
+        process to move itself in by writing ``0`` (its own thread).  Moving a whole process
+        (``join``, or any pid but 0) takes the kernel's thread-group lock for writing, which every
+        fork and exit on the host waits behind and which now and then waits for an RCU grace
+        period; a thread moving itself takes no such lock.  None on cgroup v2 (use ``join``)."""
+        return self._open("tasks", os.O_WRONLY) if self.version == 1 else None
+
     def oom_kills(self) -> int:
         """OOM kills inside the cgroup so far (v1 ``memory.oom_control``, v2 ``memory.events``)."""
         return max(0, self._oom_count() - self._oom_base)

@@ -6,16 +6,25 @@ once inside a bwrap sandbox (namespaces incl. pid and network, read-only minimal
 memory cgroup; see ``_BwrapBackend``) with the caller's modules already imported
 (``rlvr.verifiers.sandbox.zygote`` is its program).  Each idle zygote keeps one *spare*
 child, forked ahead of time (a background thread refills it): the spare has entered its own
-namespaces and the host has moved it into a memory cgroup of its own while it waits, so a run
-starts with one message to the spare.  Before any code of the run executes, the child gets:
+namespaces and its own memory cgroup while it waits, so a run starts with one message to the
+spare.  Before any code of the run executes, the child gets:
 
+* its own pid namespace, as its pid 2, with a /proc of that namespace: no other run, zygote
+  or spare is visible or nameable (/proc, ``kill(pid, 0)``); its own processes work as in a
+  cold run (the namespace's init, pid 1, is a sleeping clone of the zygote -- root, so out of
+  the run's reach, like the cold path's ``timeout`` -- see ``zygote``; the run's ``getppid()``
+  is 0, where a cold run's is 1);
 * its own mount, IPC and network namespaces (loopback only): a fresh, empty tmpfs ``/work``
   (the run's files + ``Limits.disk_mb``, ``disk_files`` inodes beyond them), fresh ``/tmp`` and
   ``/dev/shm`` (``tmp_mb``, ``disk_files`` inodes each); a write past a cap gets ``ENOSPC`` and
   the run is reported ``disk_exceeded`` (the host holds the tmpfs roots open, as in cold runs);
 * its own memory cgroup (``Limits.memory_mb`` for everything the run's processes use, tmpfs
-  pages included): the host moves the spare in before the spare has received anything of a
-  run; OOM kills and peak usage are read from it as for cold runs.  On cgroup v1, cgroups are
+  pages included), joined before the spare has received anything of a run: on cgroup v1 the
+  spare moves itself, first thing after the fork, through the cgroup's ``tasks`` file the host
+  sent with the fork request (a thread moving itself takes no host-wide lock; the host moving
+  a process takes the kernel's thread-group lock for writing, which every fork and exit on the
+  host waits behind and which now and then waits for an RCU grace period); on v2 the host
+  moves it.  OOM kills and peak usage are read from it as for cold runs.  On cgroup v1, cgroups are
   reused: one whose run has ended and that is empty (every process in it killed) has its peak
   and failure counters reset and its OOM kill count taken as zero, and serves a later run
   (creating and removing a cgroup per run costs CPU and takes cgroup-filesystem locks the whole
@@ -35,21 +44,21 @@ Because every run is a fresh fork of a zygote that never runs a run's code, noth
 does -- files, environment, imported-module state, signal handlers, threads, child processes,
 open descriptors, rlimits -- reaches the next: each child starts from the same pristine state.
 When the child exits, or at the wall deadline, or on an output flood, every process left in
-its cgroup is killed (daemons included), the tmpfs mounts are released, and once the cgroup is
+its cgroup is killed (daemons included; the zygote also ends the run's pid namespace, which
+kills everything in it), the tmpfs mounts are released, and once the cgroup is
 empty the uid is freed and the cgroup goes back to the pool (a cgroup not yet empty is
 removed on a background thread, which frees the uid after it).  The run's exit status and CPU
-time come from the zygote, which reaps it (a run the host killed does not wait for that
-report: its ``cpu_s`` is 0).
+time come from the zygote, which reaps it and reports once its namespace has ended (a run the
+host killed does not wait for that report: its ``cpu_s`` is 0).
 
 Trust: the zygote is root inside its sandbox (capabilities ``_SUPERVISOR_CAPS`` only, no
 seccomp) and runs only trusted code; runs are other uids, cannot ptrace or signal it, and no
 descriptor of it survives into them.  It sees only sizes, limits and environments: a run's
 files travel host -> child directly, so nothing of one run (or anything a verdict depends on)
-lies in the zygote's memory that later children inherit.  Concurrent children of one zygote
-share its pid namespace: they see each other's process list (not their memory, descriptors
-or files, and cannot signal each other), and all children of a zygote share its string-hash
-secret (``PYTHONHASHSEED`` is fixed at interpreter start) -- the two ways in which warm runs
-are less separated than cold ones.
+lies in the zygote's memory that later children inherit.  Each run has a pid namespace of its
+own (concurrent runs of one zygote once shared the zygote's and could list each other and the
+zygote in /proc).  All children of a zygote share its string-hash secret (``PYTHONHASHSEED``
+is fixed at interpreter start) -- the way in which warm runs are less separated than cold ones.
 
 Anomalies -- a zygote that does not answer in time, answers wrongly, names a process that is
 not its child, or whose child fails before the run starts -- replace the zygote (it is
@@ -177,13 +186,10 @@ def _sendall(sock: socket.socket, data: bytes, deadline: float) -> None:
 
 def _parent_of(pid: int) -> int | None:
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("PPid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return int(handle.read().rsplit(b")", 1)[1].split()[1])  # the field after the state
+    except (OSError, ValueError, IndexError):
         return None
-    return None
 
 
 def _fds_of(ancillary: list) -> list[int]:
@@ -289,17 +295,24 @@ class _Zygote:
         return not self.broken and self.spawned is not None and self.pidfd is not None and not _pidfd_exited(self.pidfd)
 
     def fork_spare(self) -> _Spare:
-        """Have the zygote fork a child, and move it into a memory cgroup of its own while it waits."""
+        """Have the zygote fork a child into a memory cgroup of its own (the child joins it
+        itself on cgroup v1, before it does anything else; the host moves it on v2)."""
         self.serial += 1
         deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
         sync_ours, sync_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         pidfd = -1
         cgroup = None
+        join_fd = None
         try:
+            cgroup = self.new_cgroup()
+            join_fd = cgroup.self_join_fd()
+            fds = [sync_theirs.fileno()] + ([join_fd] if join_fd is not None else [])
             try:
-                _send_with_fds(self.sock, _frame({"fork": self.serial}), [sync_theirs.fileno()], deadline)
+                _send_with_fds(self.sock, _frame({"fork": self.serial}), fds, deadline)
             finally:
                 sync_theirs.close()
+                if join_fd is not None:
+                    os.close(join_fd)
             line, ancillary = _recv_line(self.sock, deadline, _REPORT_BYTES)
             if json.loads(line).get("forked") != self.serial:
                 raise SandboxUnavailable(f"the zygote answered a fork request wrongly: {line[:200]!r}")
@@ -313,8 +326,8 @@ class _Zygote:
             pidfd = _pidfd_or_none(pids[0])
             if pidfd is None:
                 raise SandboxUnavailable("cannot open a pidfd for the zygote's child")
-            cgroup = self.new_cgroup()
-            cgroup.join(pids[0])  # the child waits for its run request: nothing of a run has executed
+            if join_fd is None:
+                cgroup.join(pids[0])  # the child waits for its run request: nothing of a run has executed
             return _Spare(self.serial, pids[0], pidfd, sync_ours, cgroup)
         except BaseException:
             if pidfd is not None and pidfd >= 0:
@@ -872,8 +885,8 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 def tree_cpu_s() -> float:
     """CPU seconds used so far by this process tree: this process (all its threads), the
     children it reaped (cold runs), and every zygote of this process's pools with the children
-    it reaped (a zygote is its sandbox's pid 1: every process of a warm run ends up reaped by
-    it).  What the kernel's own workers do for runs (e.g. tearing down a network namespace) is
+    it reaped (a zygote reaps each run and the init of the run's pid namespace, which reaps
+    whatever else of the run is left as the namespace ends).  What the kernel's own workers do for runs (e.g. tearing down a network namespace) is
     not counted; the CPU of a zygote that has been replaced is lost to the count."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -6,10 +6,10 @@ inside).  The host side is ``rlvr.verifiers.sandbox.warm``, which describes the 
 module is the part that runs in the sandbox.  The zygote runs only this code and the modules
 the host named (imported once, before the first fork): never a candidate's code, and never
 anything a verdict depends on -- it only ever sees file sizes, limits and environments.  Before
-its first fork it also builds what each child would otherwise build for itself (the ctypes
-functions, the seccomp program, the interpreter's lazily made AST types) and freezes its
-objects out of the garbage collector's reach, so that a child starts with less to do and
-copies fewer pages.
+its first fork it also does what each child would otherwise do for itself (the ctypes
+functions, the seccomp program, the interpreter's lazily made AST types, an empty capability
+bounding set) and freezes its objects out of the garbage collector's reach, so that a child
+starts with less to do and copies fewer pages.
 
 Messages from the host are a 4-byte big-endian length and that much JSON; descriptors travel
 with a message's first byte (SCM_RIGHTS).
@@ -18,16 +18,21 @@ Control protocol (the zygote's stdin/stdout, one Unix stream socket to the host)
                     path of a .pyc in the zygote's work dir}, "sys_path": [...], "seccomp": hex,
                     "entry": "module:function"}``; the zygote imports all of them and answers
                     the line ``{"ready": true}`` (or ``{"ready": false, "error": ...}`` and exits).
-    host -> zygote  ``{"fork": n}`` with one descriptor, the new child's sync socket; the zygote
-                    forks and answers the line ``{"forked": n}`` with SCM_CREDENTIALS naming the
-                    child, so the host learns the child's pid in its own pid namespace from the
-                    kernel.  The child is a *spare*: the host moves it into a memory cgroup of
-                    its own and keeps it until a run needs it.
+    host -> zygote  ``{"fork": n}`` with one or two descriptors: the new child's sync socket and,
+                    on cgroup v1, the ``tasks`` file of the memory cgroup it is to join; the zygote
+                    starts a new pid namespace (its init: below), forks the child into it as
+                    its pid 2, and answers the line ``{"forked": n}`` with SCM_CREDENTIALS
+                    naming the child, so the host learns the child's pid in its own pid
+                    namespace from the kernel.  The child is a *spare*: it joins its memory
+                    cgroup itself (v1: it writes ``0``, itself, to the ``tasks`` file it was
+                    given, a move that takes no host-wide lock) or the host moves it (v2), and
+                    the host keeps it until a run needs it.
     host -> zygote  ``{"backstop": n, "s": seconds}`` when spare ``n`` gets its run: the zygote
                     kills the child if it still runs that much later (no answer).
 Sync protocol (per child; the child holds its socket only until it drops its privileges)
     child           right after the fork: resets the zygote's signal handling, enters new mount,
-                    IPC and network namespaces (loopback up), and waits.
+                    IPC and network namespaces (loopback up), mounts a /proc of its own pid
+                    namespace, and waits.
     host -> child   the run: ``{"uid": U, "env": {...}, "argv": [...], "rlimits": [[resource,
                     soft, hard], ...], "work": [bytes, inodes], "tmp": [bytes, inodes], "files":
                     [[path, size], ...]}`` with two descriptors (the run's stdio socket and its
@@ -41,12 +46,23 @@ Sync protocol (per child; the child holds its socket only until it drops its pri
                     closes every descriptor but its stdio (fds 0/1: the stdio socket, fd 2: the
                     stderr pipe), clears the environment to ``env``, and only then calls the
                     entry point.  It exits with the entry's status.
-    zygote -> host  when the child has exited and been reaped: the line ``{"status": wait
-                    status, "cpu_s": user+system CPU}`` (the zygote kept its own copy of the socket).
-The zygote reaps every process that is re-parented to it (it is the namespace's pid 1), kills a
-child that outlives its backstop (the host enforces the real deadline and kills the child's
-whole cgroup), and exits when the host closes the control socket (the kernel then kills every
-process of the namespace).
+    zygote -> host  when the child has exited and been reaped and its pid namespace has ended:
+                    the line ``{"status": wait status, "cpu_s": user+system CPU}`` (the zygote
+                    kept its own copy of the socket).
+Pid namespaces: every run is pid 2 of a pid namespace of its own, so concurrent runs of one
+zygote cannot see or name each other, the zygote or its spares (not in /proc, not by kill(pid,
+0), not by the pids they are given).  The namespace's pid 1 is a clone of the zygote that
+shares its memory (``CLONE_VM``: nothing is copied or torn down) and sleeps in libc's
+``pause()`` with every signal blocked, on a small stack of its own: it never runs Python and
+never reaps, so orphans of the run stay zombies until the namespace ends (as under the cold
+path's ``timeout``, which reaps only its own child).  The run is the zygote's child, so its
+parent is outside its namespace (``getppid()`` is 0; 1 in a cold run).  When the zygote reaps
+the run it kills that init, which ends the namespace: the kernel kills whatever the run left
+there and the init reaps it; the report waits for that.
+The zygote reaps its children (runs, inits, and whatever is re-parented to it: it is its
+sandbox's pid 1), kills a run (and its init) that outlives its backstop (the host enforces the
+real deadline and kills the run's whole cgroup), and exits when the host closes the control
+socket (the kernel then kills every process of its sandbox, runs' namespaces included).
 """
 
 from __future__ import annotations
@@ -62,6 +78,7 @@ import importlib.util
 import json
 import os
 import resource
+import select
 import selectors
 import signal
 import socket
@@ -70,8 +87,8 @@ import sys
 import time
 import types
 
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
+CLONE_VM, CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x100, 0x00020000, 0x08000000, 0x40000000, 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 4, 24, 38, 22
 SECCOMP_MODE_FILTER = 2
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -80,7 +97,12 @@ WORKDIR = "/work"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 # resolved here, once, in the zygote: a child that looked them up itself would pay for it every run
-_unshare, _mount, _prctl, _capset = _libc.unshare, _libc.mount, _libc.prctl, _libc.capset
+_unshare, _setns, _mount, _prctl, _capset = _libc.unshare, _libc.setns, _libc.mount, _libc.prctl, _libc.capset
+_clone = _libc.clone
+_clone.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+_PAUSE = ctypes.cast(_libc.pause, ctypes.c_void_p)  # what a run namespace's init runs
+INIT_STACK_BYTES = 1 << 14
+INIT_EXIT_WAIT_S = 0.05
 
 
 class _CapHeader(ctypes.Structure):
@@ -205,8 +227,7 @@ _LAST_CAP = _last_capability()
 def _drop_privileges(uid: int, rlimits: list, seccomp: _SeccompProgram | None) -> None:
     for res, soft, hard in rlimits:
         resource.setrlimit(res, (soft, hard))
-    for cap in range(_LAST_CAP + 1):
-        _check(_prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "drop capability")
+    # the bounding set is empty already: the zygote emptied its own before the first fork
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)  # all uids non-zero: the permitted, effective and ambient sets are cleared
@@ -230,16 +251,47 @@ def _receive_run(sync: socket.socket) -> tuple[dict, int, int]:
     return request, fds[0], fds[1]
 
 
-def _become_run(sync_fd: int, seccomp: _SeccompProgram | None, entry) -> None:
-    """In the forked child: isolate, wait for the run, drop privileges, run the entry (never returns)."""
+def _start_namespace_init(stack: ctypes.Array) -> int:
+    """Start pid 1 of a new pid namespace and leave the zygote's next fork to enter it (the
+    caller forks the run, then calls ``_leave_run_namespace``).  The init is a clone that
+    shares the zygote's memory (nothing to copy or tear down) and runs libc's ``pause()`` on
+    ``stack`` with every signal blocked: it never returns, never reaps (orphans of the run stay
+    zombies until the namespace ends, as under the cold path's ``timeout``) and dies only by
+    SIGKILL from the zygote, which takes every process of the namespace with it."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        _check(_unshare(CLONE_NEWPID), "unshare pid")  # the next child is the new namespace's pid 1
+        top = (ctypes.addressof(stack) + len(stack)) & ~15
+        init = _clone(_PAUSE, top, CLONE_VM | signal.SIGCHLD, None)
+        if init < 0:
+            error = ctypes.get_errno()
+            raise OSError(error, f"clone: {os.strerror(error)}")
+        return init
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _leave_run_namespace(own_pid_ns: int) -> None:
+    """The zygote's later children start in its own pid namespace again."""
+    _check(_setns(own_pid_ns, CLONE_NEWPID), "setns pid")
+
+
+def _become_run(sync_fd: int, join_fd: int, seccomp: _SeccompProgram | None, entry) -> None:
+    """In the forked child, pid 2 of its own pid namespace: join the run's memory cgroup (where
+    the host sent its ``tasks`` file), isolate, wait for the run, drop privileges, run the entry
+    (never returns)."""
     status = 111
     err_fd = -1
     try:
+        if join_fd >= 0:  # "0": this thread -- the whole process, it has no other
+            os.write(join_fd, b"0")
+            os.close(join_fd)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         sync = socket.socket(fileno=sync_fd)
         _check(_unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
         _check(_mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+        _check(_mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")  # of its pid namespace
         _loopback_up()
         request, stdio_fd, err_fd = _receive_run(sync)  # a spare waits here (the host moved it into its cgroup)
         uid = int(request["uid"])
@@ -324,13 +376,58 @@ def _resolve(entry: str):
 
 
 def _prepare_children() -> None:
-    """Do once, before the first fork, what every child would otherwise do itself: the
-    interpreter's lazily built state (``compile`` of source builds the AST types on first use,
-    about a millisecond), and keep the collector off the zygote's objects (``gc.freeze``: a
-    collection in a child then neither walks nor writes them, so their pages stay shared)."""
+    """Do once, before the first fork, what every child would otherwise do itself: empty the
+    capability bounding set (children inherit it; the zygote never executes a program, so its
+    own effective capabilities are untouched), the interpreter's lazily built state (``compile``
+    of source builds the AST types on first use, about a millisecond), and keep the collector
+    off the zygote's objects (``gc.freeze``: a collection in a child then neither walks nor
+    writes them, so their pages stay shared)."""
+    for cap in range(_LAST_CAP + 1):
+        _check(_prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "drop capability")
     compile("", "<zygote>", "exec")
     gc.collect()
     gc.freeze()
+
+
+class _Run:
+    """The zygote's record of one forked run: the fork request it answered, its pid, the
+    zygote's copy of its sync socket, the init of its pid namespace (0 once reaped) and that
+    init's stack, its backstop time, and -- once reaped -- its wait status and the CPU time of
+    it and its namespace."""
+
+    __slots__ = ("serial", "pid", "sync_fd", "init", "stack", "backstop", "status", "cpu_s")
+
+    def __init__(self, serial: int, pid: int, sync_fd: int, init: int, stack: ctypes.Array) -> None:
+        self.serial, self.pid, self.sync_fd, self.init, self.stack = serial, pid, sync_fd, init, stack
+        self.backstop = float("inf")
+        self.status: int | None = None
+        self.cpu_s = 0.0
+
+
+def _kill(pid: int) -> None:
+    if pid:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _end_namespace(init: int) -> None:
+    """Kill a run namespace's init -- the kernel then kills every process left in the namespace
+    and the init reaps them as it exits -- and give it ``INIT_EXIT_WAIT_S`` to be gone, so that
+    the caller's reaping finds it now rather than on the next SIGCHLD (the run's report waits
+    for it)."""
+    try:
+        pidfd = os.pidfd_open(init)
+    except OSError:
+        return
+    try:
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        select.select([pidfd], [], [], INIT_EXIT_WAIT_S)
+    except OSError:
+        pass
+    finally:
+        os.close(pidfd)
 
 
 def main() -> None:
@@ -361,20 +458,19 @@ def main() -> None:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     control.sendall(b'{"ready": true}\n')
-    children: dict[int, tuple[int, float]] = {}  # pid -> (our copy of its sync socket, backstop time)
-    serials: dict[int, int] = {}  # pid -> the fork request it answered
+    own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
+    runs: dict[int, _Run] = {}  # run pid -> its record
+    inits: dict[int, _Run] = {}  # pid of a run namespace's init -> the record of its run
     selector = selectors.DefaultSelector()
     selector.register(control, selectors.EVENT_READ)
     selector.register(wake_r, selectors.EVENT_READ)
     while True:
         now = time.monotonic()
-        for pid, (_, backstop) in list(children.items()):
-            if now >= backstop:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-        timeout = min(min((backstop for _, backstop in children.values()), default=now + 60.0), now + 60.0) - now
+        for run in runs.values():
+            if now >= run.backstop:
+                _kill(run.pid)
+                _kill(run.init)
+        timeout = min(min((run.backstop for run in runs.values()), default=now + 60.0), now + 60.0) - now
         for key, _ in selector.select(max(0.0, timeout)):
             if key.fd == wake_r:
                 try:
@@ -383,44 +479,64 @@ def main() -> None:
                 except BlockingIOError:
                     pass
                 continue
-            received = _recv_message(control, 1)
+            received = _recv_message(control, 2)
             if received is None:
                 return
             request, fds = received
             if "backstop" in request:  # a spare got its run: kill it if it outlives its deadline
-                for pid, (sync_fd, _) in list(children.items()):
-                    if request["backstop"] == serials.get(pid):
-                        children[pid] = (sync_fd, time.monotonic() + float(request["s"]))
+                for run in runs.values():
+                    if run.serial == request["backstop"]:
+                        run.backstop = time.monotonic() + float(request["s"])
                 continue
-            if len(fds) != 1:
-                raise ValueError(f"a fork request must carry 1 descriptor, got {len(fds)}")
-            pid = os.fork()
+            if len(fds) not in (1, 2):
+                raise ValueError(f"a fork request must carry 1 or 2 descriptors, got {len(fds)}")
+            join_fd = fds[1] if len(fds) == 2 else -1
+            stack = ctypes.create_string_buffer(INIT_STACK_BYTES)
+            init = _start_namespace_init(stack)
+            try:
+                pid = os.fork()  # pid 2 of the new namespace
+            except BaseException:
+                _kill(init)
+                _leave_run_namespace(own_pid_ns)
+                raise  # the host's control socket sees the zygote exit: it is replaced
             if pid == 0:
                 selector.close()
-                _become_run(fds[0], seccomp, entry)
-            children[pid] = (fds[0], float("inf"))
-            serials[pid] = request["fork"]
+                _become_run(fds[0], join_fd, seccomp, entry)
+            _leave_run_namespace(own_pid_ns)
+            if join_fd >= 0:
+                os.close(join_fd)
+            run = _Run(request["fork"], pid, fds[0], init, stack)
+            runs[pid] = inits[init] = run
             credentials = struct.pack("3i", pid, 0, 0)
             control.sendmsg(
                 [json.dumps({"forked": request["fork"]}).encode() + b"\n"],
                 [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)],
             )
-        while True:  # reap whatever exited: our children (reported) and orphans re-parented to us
+        while True:  # reap our children: runs, their namespaces' inits, orphans re-parented to us
             try:
                 pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             if pid == 0:
                 break
-            if pid in children:
-                sync_fd, _ = children.pop(pid)
-                serials.pop(pid, None)
-                report = {"status": status, "cpu_s": usage.ru_utime + usage.ru_stime}
+            if pid in runs:
+                run = runs.pop(pid)
+                run.status = status
+                _end_namespace(run.init)  # it ends with its run: whatever the run left is killed
+            elif pid in inits:
+                run = inits.pop(pid)
+                run.init = 0
+            else:
+                continue
+            # the run's own CPU and what it reaped, or the init's: what it reaped as the namespace ended
+            run.cpu_s += usage.ru_utime + usage.ru_stime
+            if run.status is not None and not run.init:  # both gone: no process of the run is left
+                report = {"status": run.status, "cpu_s": run.cpu_s}
                 try:
-                    os.write(sync_fd, json.dumps(report).encode() + b"\n")
+                    os.write(run.sync_fd, json.dumps(report).encode() + b"\n")
                 except OSError:
                     pass
-                os.close(sync_fd)
+                os.close(run.sync_fd)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from rlvr.verifiers.code import (
     MAX_CODE_BYTES,
     CodeVerifier,
     ResultReader,
+    do_nothing_passes,
     extract_code,
     find_code,
     parse_literal,
@@ -675,13 +676,46 @@ def test_classes_of_the_solution_used_by_the_checks(verifier):
     assert not wrong.correct and wrong.details["first_failure"]["got"] == "6"
 
 
+def unpacked_answer(task):
+    return {**task.answer, "tests": unpack_tests(task.answer)}
+
+
+@pytest.mark.parametrize("style", ["function", "stdio"])
+def test_partial_credit_pays_a_program_that_does_nothing_nothing(partial_verifier, style):
+    """Red team S5-12: printing nothing or returning a constant passed the edge cases whose
+    answer is empty or zero and earned up to 0.22 under partial=True."""
+    programs = (
+        ["import sys\n", "print(0)\n"]
+        if style == "stdio"
+        else [f"def {{entry}}(*args):\n    return {value!r}\n" for value in (None, 0, [], "")]
+    )
+    rewards = []
+    for seed in range(8):
+        task = GENERATOR.generate(seed, 0.5, style=style)
+        for program in programs:
+            source = program.format(entry=task.answer.get("entry_point"))
+            rewards.append(partial_verifier.verify(task, fence(source)).reward)
+    assert max(rewards) == 0.0, rewards
+
+
+def test_do_nothing_passes_counts_the_best_constant():
+    function = {
+        "style": "function",
+        "tests": [{"args": "(1,)", "expected": e} for e in ("[]", "[]", "0", "None", "[5]")],
+    }
+    assert do_nothing_passes(function) == 2
+    stdio = {"style": "stdio", "tests": [{"input": "", "output": o} for o in ("\n", "", "0\n", "7\n")]}
+    assert do_nothing_passes(stdio) == 2
+    assert do_nothing_passes({"style": "assert", "tests": []}) == 0
+
+
 def test_partial_credit_counts_tests_and_checks(verifier, partial_verifier):
     task = GENERATOR.generate(3, 0.5, style="function", input="ints")
     entry = task.answer["entry_point"]
     keep = {
         hashlib.sha256(t["args"].encode()).hexdigest(): parse_literal(t["expected"])
         for i, t in enumerate(unpack_tests(task.answer))
-        if i % 2 == 0 and len(t["expected"]) < 2000
+        if i > 0 and len(t["expected"]) < 2000
     }
     program = (
         f"import hashlib\nANSWERS = {keep!r}\ndef {entry}(values):\n"
@@ -690,7 +724,10 @@ def test_partial_credit_counts_tests_and_checks(verifier, partial_verifier):
     verdict = partial_verifier.verify(task, fence(program))
     total = len(unpack_tests(task.answer))
     assert verdict.details["total"] == total and verdict.details["tests_run"] == total
-    assert verdict.reward == pytest.approx(verdict.details["passed"] / total) and 0 < verdict.reward < 1
+    floor = do_nothing_passes(unpacked_answer(task))
+    assert verdict.details["do_nothing_passes"] == floor < verdict.details["passed"]
+    expected = (verdict.details["passed"] - floor) / (total - floor)
+    assert verdict.reward == pytest.approx(expected) and 0 < verdict.reward < 1
     assert not verdict.correct
     assert verifier.verify(task, fence(program)).reward == 0.0
     checks = assert_task(

@@ -110,7 +110,12 @@ Version history
                 only (answering from a table of the pairs feedback showed earned 0.40 on
                 average, now 0), and feedback on a held-out test quotes nothing the candidate
                 wrote (its exception text carried the test's input out); verdict details gain
-                ``outcomes``.  Task bytes unchanged.
+                ``outcomes``.  Task bytes unchanged.  Later 2026-12-05: a synthetic pipeline
+                whose hidden tests all expect one output is redrawn (a constant such as
+                ``return []`` or printing nothing solved 2–9 % of tasks, most at d = 1); task
+                bytes changed for those seeds only (re-pinned).  ``partial=True`` pays only the
+                tests passed beyond what a do-nothing program passes (printing nothing earned
+                0.22 at d = 0.5).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -171,6 +171,16 @@ def hidden_inputs(recipe: dict) -> list:
     return inputs
 
 
+PIPELINE_TRIES = 20  # pipelines drawn before a task keeps one whose tests all expect one output
+
+
+def one_output(tests: list[dict]) -> bool:
+    """Whether every test expects the same value (or output): a constant answer would pass them
+    all without reading the input, so such a pipeline is redrawn."""
+    outputs = {test["expected"] if "expected" in test else test["output"] for test in tests}
+    return len(outputs) <= 1
+
+
 def hidden_tests(program: dict, style: str, entry_point: str | None, kind: str, inputs: list) -> list[dict]:
     """The reference ``program``'s results on ``inputs`` as test rows of the given style."""
     if style == "function":
@@ -1045,6 +1055,12 @@ def code_attacks(task: Task, reference: str) -> list[tuple[str, str]]:
                 "memory-bomb": "hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))\n",
             }
         )
+    if answer.get("source") == "synthetic":  # generation redraws pipelines a constant would pass (one_output)
+        if calls:
+            for name, value in (("none", None), ("zero", 0), ("empty-list", []), ("empty-string", "")):
+                programs[f"return-{name}"] = _callable_program(entry, f"return {value!r}")
+        else:
+            programs.update({"print-nothing": "pass\n", "print-zero": "print(0)\n"})
     attacks = [(name, fence(program)) for name, program in programs.items()]
     attacks += [
         ("unfenced-answer", f"<answer>\n{reference}\n</answer>"),
@@ -1102,33 +1118,38 @@ class CodeGenerator(TaskGenerator):
         value_limit, max_length = params["value_limit"], params["max_length"]
         stress_length = params["stress_length"]
         trap = stress_length >= PERFORMANCE_TRAP_LENGTH
-        steps = draw_pipeline(rng, kind, params["depth"], Limits(value_limit, max_length), trap)
-
-        tests_seed = rng.getrandbits(63)
-        recipe = {
-            "encoding": "regenerate",
-            "seed": tests_seed,
-            "input_kind": kind,
-            "steps": [step.to_dict() for step in steps],
-            **{key: params[key] for key in ("value_limit", "max_length", "tests", "edge_cases", "stress_length")},
-        }
-        inputs = hidden_inputs(recipe)
-        examples = example_inputs(rng, kind, rng.choice([2, 3]), value_limit)
-
         max_elements = max(max_length, stress_length)
-        if style == "function":
-            entry_point = ENTRY_POINTS[kind]
-            reference = render_function_program(steps, entry_point)
-            program = load_program(reference)
-            shown = [(value, run_function(program, entry_point, (copy.deepcopy(value),))) for value in examples]
-            prompt = function_prompt(steps, entry_point, shown, max_elements, params)
-        else:
-            entry_point = None
-            reference = render_stdio_program(steps)
-            program = load_program(reference)
-            shown = [(format_stdin(kind, value), run_stdio(program, format_stdin(kind, value))) for value in examples]
-            prompt = stdio_prompt(steps, shown, max_elements, params)
-        tests = hidden_tests(program, style, entry_point, kind, inputs)
+        for _ in range(PIPELINE_TRIES):  # a pipeline whose tests all expect one output is redrawn
+            steps = draw_pipeline(rng, kind, params["depth"], Limits(value_limit, max_length), trap)
+
+            tests_seed = rng.getrandbits(63)
+            recipe = {
+                "encoding": "regenerate",
+                "seed": tests_seed,
+                "input_kind": kind,
+                "steps": [step.to_dict() for step in steps],
+                **{key: params[key] for key in ("value_limit", "max_length", "tests", "edge_cases", "stress_length")},
+            }
+            inputs = hidden_inputs(recipe)
+            examples = example_inputs(rng, kind, rng.choice([2, 3]), value_limit)
+
+            if style == "function":
+                entry_point = ENTRY_POINTS[kind]
+                reference = render_function_program(steps, entry_point)
+                program = load_program(reference)
+                shown = [(value, run_function(program, entry_point, (copy.deepcopy(value),))) for value in examples]
+                prompt = function_prompt(steps, entry_point, shown, max_elements, params)
+            else:
+                entry_point = None
+                reference = render_stdio_program(steps)
+                program = load_program(reference)
+                shown = [
+                    (format_stdin(kind, value), run_stdio(program, format_stdin(kind, value))) for value in examples
+                ]
+                prompt = stdio_prompt(steps, shown, max_elements, params)
+            tests = hidden_tests(program, style, entry_point, kind, inputs)
+            if not one_output(tests):
+                break
         tests, packed = compact_tests(tests, recipe)
 
         gives = output_kind(steps)

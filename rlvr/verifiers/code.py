@@ -62,8 +62,12 @@ Styles      function  One sandboxed server process loads the code once (after th
                       top-level statement of ``check`` that asserts something is one check;
                       the checker reports each check, with a per-run nonce, and the host counts
                       only those reports.  The time limit covers the whole check.
-Reward      1 when every test (check) passes, else 0; ``partial=True``: the fraction passed
-            (all tests are then run; otherwise the run stops at the first failure).
+Reward      1 when every test (check) passes, else 0; ``partial=True``: the share of tests
+            passed above what a program that does nothing passes, (passed − p0) / (total − p0)
+            clipped at 0, p0 = ``do_nothing_passes`` (the most tests one of ``None``, 0, ``[]``,
+            ``""``, ``()`` returned, or no output or ``0`` printed, passes; 0 for assert checks),
+            so printing nothing no longer earns the edge cases whose answer is empty (0.22 at
+            d = 0.5 before). All tests are then run; otherwise the run stops at the first failure.
             ``Verdict.details``: style, passed, total, tests_run, outcomes (one character per
             test run, in order: "1" passed, "0" failed), first_failure (input,
             expected, got — or error; each cut to 500 characters, rendered in time bounded by
@@ -410,6 +414,27 @@ def _parse_as_json(text: str) -> tuple[bool, Any]:
     except (ValueError, RecursionError):
         pass
     return False, None
+
+
+DO_NOTHING_VALUES = (None, 0, [], "", ())  # what a function that ignores its input returns
+DO_NOTHING_OUTPUTS = ("", "0\n")  # what a program that ignores its input prints
+CONSTANT_TEXT_CHARS = 16  # an expected value or output longer than this is no do-nothing answer
+
+
+def do_nothing_passes(answer: dict) -> int:
+    """The most tests of a function or stdio task that one do-nothing answer passes (a constant
+    of DO_NOTHING_VALUES returned, or one of DO_NOTHING_OUTPUTS printed), by the verifier's own
+    comparisons; 0 for assert-style checks. Reads only short expected texts: linear in the tests."""
+    tests, tolerance = answer.get("tests") or [], answer.get("float_tolerance")
+    if answer.get("style") == "function":
+        expected = [parse_literal(t["expected"]) for t in tests if len(t["expected"]) <= CONSTANT_TEXT_CHARS]
+        counts = [sum(values_match(e, value, tolerance) for e in expected) for value in DO_NOTHING_VALUES]
+    elif answer.get("style") == "stdio":
+        outputs = [t["output"] for t in tests if len(t["output"].strip()) <= CONSTANT_TEXT_CHARS]
+        counts = [sum(stdout_matches(o, printed, tolerance) for o in outputs) for printed in DO_NOTHING_OUTPUTS]
+    else:
+        counts = [0]
+    return max(counts, default=0)
 
 
 def parse_literal(text: str) -> Any:
@@ -944,7 +969,11 @@ class CodeVerifier(SafeVerifier):
         else:
             reason = f"stopped after {len(outcomes)} of {total} {unit}s: time budget exhausted"
         correct = passed == total and total > 0
-        reward = 1.0 if correct else (passed / total if self.partial and total else 0.0)
+        reward = 1.0 if correct else 0.0
+        if self.partial and not correct and total:
+            floor = do_nothing_passes(task.answer)
+            details["do_nothing_passes"] = floor
+            reward = max(0.0, (passed - floor) / (total - floor)) if floor < total else 0.0
         return Verdict(reward, correct, True, clip(reason, REASON_CHARS), details)
 
     # -- function style

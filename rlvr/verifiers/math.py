@@ -108,9 +108,10 @@ Worker      Everything symbolic runs in ``rlvr.verifiers.math_worker``, in worke
             answers held every worker and right answers on other threads timed out waiting,
             red team S5-6), and kept once started; ``close()`` or garbage collection or
             interpreter exit ends them all. A call that gets no worker before its deadline
-            scores 0 with ``details["timed_out"] = True`` (it was not judged: trainers may drop
-            it). Inside, math-verify's own alarms stop most slow parses (``9^{9^{9^{9}}}``:
-            "incorrect" / "could not parse"), and a MemoryError under the cap ("ran out of
+            scores 0 with ``details["not_judged"] = True``: the answer was never looked at
+            (unlike ``timed_out``, which a slow answer can cause itself). Inside, math-verify's
+            own alarms stop most slow parses (``9^{9^{9^{9}}}``: "incorrect" / "could not
+            parse"), and a MemoryError under the cap ("ran out of
             memory") leaves the worker usable. What neither can stop (one long C-level operation
             such as ``10^{-10^{10}}``) the parent stops: it waits on the socket with ``poll`` and
             at ``deadline_s`` kills the worker and answers "timed out after Xs"; the next
@@ -1506,7 +1507,7 @@ class MathVerifier(SafeVerifier):
             return Verdict.fail(short(f"math worker failed to start: {error}"), **details)
         if worker is None:
             return Verdict.fail(
-                f"timed out after {self.deadline_s:g}s waiting for a free math worker", timed_out=True, **details
+                f"timed out after {self.deadline_s:g}s waiting for a free math worker", not_judged=True, **details
             )
         healthy = False
         try:

@@ -493,9 +493,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(_indent(inspect.cleandoc(family_doc(spec))) + "\n")
     with user_input(f"give generator options with --param key=value, see 'rlvr info {spec.id}'"):
         generator_options = split_options(spec, options_of(args))[0]  # e.g. a required dataset=
-        build_generator(spec, **generator_options)  # a bad or missing generator option fails here, in one line
+        generator = build_generator(spec, **generator_options)  # a bad or missing option fails here, in one line
     family = spec.family
-    profile = difficulty_profile(family.table)
+    profile = difficulty_profile(family.table, generator=generator)
     print("Difficulty table (the knob d; any parameter given explicitly wins)\n")
     if profile:
         print(

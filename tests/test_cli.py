@@ -499,3 +499,12 @@ def test_info_shows_contract_table_options_and_an_example(env_id, tmp_path):
 
 def inspect_first_line(doc: str) -> str:
     return doc.strip().splitlines()[0]
+
+
+def test_list_shows_a_variants_own_difficulty_profile():
+    """Game24-v0 pins four numbers up to 13 (its generator's preset): ``rlvr list`` showed
+    Countdown's moving numbers and max_number instead."""
+    rows = {row["id"]: row["difficulty"] for row in rlvr.list_envs()}
+    assert "numbers 3→" in rows["rlvr/Countdown-v0"]
+    assert "numbers" not in rows["rlvr/Game24-v0"] and "max_number" not in rows["rlvr/Game24-v0"]
+    assert "min_search_nodes 1→5→30→245→2000" in rows["rlvr/Game24-v0"]

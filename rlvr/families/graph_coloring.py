@@ -76,7 +76,5 @@ FAMILY = Family(
             "Colour a random graph's vertices with as few colours as possible; answer a colour per vertex",
         ),
     ),
-    verifier_options={
-        "partial": "pay the share of the greedy-to-reference gap closed (default false)"
-    },
+    verifier_options={"partial": "pay the share of the greedy-to-reference gap closed (default false)"},
 )

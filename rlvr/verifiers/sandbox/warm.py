@@ -886,8 +886,9 @@ def tree_cpu_s() -> float:
     """CPU seconds used so far by this process tree: this process (all its threads), the
     children it reaped (cold runs), and every zygote of this process's pools with the children
     it reaped (a zygote reaps each run and the init of the run's pid namespace, which reaps
-    whatever else of the run is left as the namespace ends).  What the kernel's own workers do for runs (e.g. tearing down a network namespace) is
-    not counted; the CPU of a zygote that has been replaced is lost to the count."""
+    whatever else of the run is left as the namespace ends).  What the kernel's own workers do
+    for runs (e.g. tearing down a network namespace) is not counted; the CPU of a zygote that
+    has been replaced is lost to the count."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
     total = own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime

@@ -32,7 +32,8 @@ Control protocol (the zygote's stdin/stdout, one Unix stream socket to the host)
 Sync protocol (per child; the child holds its socket only until it drops its privileges)
     child           right after the fork: resets the zygote's signal handling, enters new mount,
                     IPC and network namespaces (loopback up), mounts a /proc of its own pid
-                    namespace, and waits.
+                    namespace with ``hidepid=invisible`` (processes the run may not trace, such
+                    as the namespace's root-owned init, are not listed at all), and waits.
     host -> child   the run: ``{"uid": U, "env": {...}, "argv": [...], "rlimits": [[resource,
                     soft, hard], ...], "work": [bytes, inodes], "tmp": [bytes, inodes], "files":
                     [[path, size], ...]}`` with two descriptors (the run's stdio socket and its
@@ -291,7 +292,8 @@ def _become_run(sync_fd: int, join_fd: int, seccomp: _SeccompProgram | None, ent
         sync = socket.socket(fileno=sync_fd)
         _check(_unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
         _check(_mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
-        _check(_mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")  # of its pid namespace
+        proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC  # a /proc of its pid namespace; hidepid=invisible
+        _check(_mount(b"proc", b"/proc", b"proc", proc_flags, b"hidepid=invisible"), "mount /proc")  # hides init
         _loopback_up()
         request, stdio_fd, err_fd = _receive_run(sync)  # a spare waits here (the host moved it into its cgroup)
         uid = int(request["uid"])
@@ -395,7 +397,7 @@ class _Run:
     init's stack, its backstop time, and -- once reaped -- its wait status and the CPU time of
     it and its namespace."""
 
-    __slots__ = ("serial", "pid", "sync_fd", "init", "stack", "backstop", "status", "cpu_s")
+    __slots__ = ("backstop", "cpu_s", "init", "pid", "serial", "stack", "status", "sync_fd")
 
     def __init__(self, serial: int, pid: int, sync_fd: int, init: int, stack: ctypes.Array) -> None:
         self.serial, self.pid, self.sync_fd, self.init, self.stack = serial, pid, sync_fd, init, stack

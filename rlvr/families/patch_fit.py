@@ -2,25 +2,35 @@
 that fills the hole.
 
 Task        A square picture (``rlvr.generators.images``; a procedural scene by default) loses a
-            square patch of ``patch_frac`` × its side, placed where the patch shows the most
-            structure (the best of ``HOLE_TRIES`` random places). The hole shown is the patch
-            plus a band of ``gap_frac`` × the patch side on every side (0 at d = 0), so the
-            patch's own border pixels never touch the picture around the hole; the hole stays at
-            least ``HOLE_MARGIN`` pixels from every edge. ``task.images[0]`` shows the picture
+            square patch of ``patch_frac`` × its side, placed where the patch shows much
+            structure (the best of ``HOLE_TRIES`` random places; see below). The hole shown is
+            the patch plus a band of ``gap_frac`` × the patch side on every side (0 at d = 0),
+            so the patch's own border pixels never touch the picture around the hole; the hole
+            stays at least ``HOLE_MARGIN`` pixels from every edge. ``task.images[0]`` shows the picture
             with the hole filled grey and outlined in red *inside* the hole (no pixel around the
             hole is covered; with a band, a thin darker line marks where the patch sat), and
             under it the k candidates at the picture's scale, each under a white band with its
             letter A, B, C, …. One candidate is the cut-out patch; the others are distractors,
             by ``distractors``:
-            "other"  patches of other pictures (another picture of the collection, or another
-                     procedural scene);
-            "same"   patches of the same picture that do not overlap the hole;
+            "other"  patches of another picture (another picture of the collection, or another
+                     procedural scene), no two of them sharing a pixel;
+            "same"   patches of the same scene that the picture shown does not contain: the
+                     scene is drawn as two squares side by side, half a patch side apart
+                     (``hidden_offset_px``); the picture is one of them, and the distractors
+                     are cut from the other, which is never shown. So no candidate can be
+                     found in the picture: only the hole's borders tell the piece (same
+                     palette, same kind of scene). Photo sources crop the wider view likewise.
             "near"   patches of the same picture shifted by 25–60 % of the patch side (they
                      share part of the true content), plus the true patch mirrored or turned
                      by 180 degrees.
-            Every distractor differs from the true patch by a mean absolute difference of at
-            least ``DISTINCT_MAD`` (of 255) and from every other candidate by at least half that,
-            so exactly one candidate is right.
+            "other" and "same" distractors are placed like the hole (the most structured of
+            ``HOLE_TRIES`` random places), one after another, no two sharing a pixel; the hole
+            is itself the r-th such pick in the picture, r uniform below k, and the r-th pick
+            of the distractors' source is left out, so the candidates' textures are drawn alike
+            (neither the most textured candidate nor the one unlike the others is the piece
+            more often than by chance). Every distractor differs from the true patch by a mean
+            absolute difference of at least ``DISTINCT_MAD`` (of 255) and from every other
+            candidate by at least half that, so exactly one candidate is right.
 Answer      ``<answer>…</answer>`` holding one capital letter, the candidate that fills the hole
             as it is (not turned or mirrored). ``task.answer`` = {"choice": letter, "labels":
             "ABC…", "accepted": [letters]} (accepted is the choice alone: candidates are
@@ -47,8 +57,8 @@ Difficulty  (rendered from the declaration below; patch_frac is the patch side a
             0.75  6           near         0.22        0.15      0.7
             1     8           near         0.2         0.25      0.55
             fixed: picture_px=320
-            Pixel solver solved (seeds 0–99, benchmarks/results/visual.json): 100 %, 99 %, 98 %,
-            86 %, 48 % at d = 0, 0.25, 0.5, 0.75, 1.
+            Pixel solver solved (seeds 0–99): 100 %, 100 %, 96 %, 86 %, 48 % at d = 0, 0.25,
+            0.5, 0.75, 1 (before the 2026-12 "same" scenes: 100 %, 99 %, 98 %, 86 %, 48 %).
             Parameters: ``candidates`` (2–12), ``distractors`` ("other", "same", "near"),
             ``patch_frac`` (0.08–0.45), ``gap_frac`` (0–0.5), ``detail`` (0.2–1),
             ``picture_px`` (128–640).
@@ -58,6 +68,15 @@ Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py); overrides are checked by their declared types, so
                 "3" and 3.0 now name the same task as 3.
+                2026-12 (red team S5-4; task bytes of "same" and "other" tasks changed, d < 0.75,
+                re-pinned; "near" tasks unchanged): "same" distractors were cut from the picture
+                shown, so "the candidate found nowhere in the picture" solved 30/30 at d = 0.25
+                and 0.5; they now come from a square of the same scene that is not shown. The
+                hole was the most structured of 6 places and distractors were placed at random,
+                so "the most textured candidate" solved 21–25/30 at d = 0–0.5, and distractors
+                could overlap each other, so "the candidate unlike the others" solved 18–23/30;
+                distractors are now placed like the hole, apart from each other, with the hole's
+                rank among the picks uniform (tests/test_patch_fit_shortcuts.py).
 """
 
 from rlvr.families._pictures import PICTURE_OPTIONS

@@ -25,12 +25,14 @@ HOLE_FILL = (128, 128, 128)
 PATCH_OUTLINE = (96, 96, 96)
 DISTINCT_MAD = 8.0
 DISTRACTOR_TRIES = 60
+HIDDEN_GUTTER_FRAC = 0.5
+PLACE_ROUNDS = 8
 SHEET_GAP = 10
 LABELS = string.ascii_uppercase
 # why a distractor is not the cut-out piece, by its kind, easiest to see first
 DISTRACTOR_REASONS = {
     "other": "it comes from a different picture",
-    "same": "it comes from elsewhere in this picture",
+    "same": "it comes from the same scene, beyond the edge of the picture shown",
     "near": "it is cut from near the hole, shifted",
     "mirror": "it is the cut-out piece mirrored left to right",
     "flip": "it is the cut-out piece flipped upside down",
@@ -46,6 +48,18 @@ def _transformed_true(patch: np.ndarray, kind: str) -> np.ndarray:
     return patch[::-1, ::-1]  # "turn": 180 degrees
 
 
+def hidden_offset_px(side: int, patch_px: int) -> int:
+    """How far apart the two squares of a "same" scene are: the scene is drawn this much wider
+    than the picture shown, which is its left or right square; the other square, beyond a gutter
+    of ``HIDDEN_GUTTER_FRAC`` patch sides, is never shown and holds the distractors."""
+    return side + int(round(patch_px * HIDDEN_GUTTER_FRAC))
+
+
+def spread(pixels: np.ndarray, x: int, y: int, patch_px: int) -> float:
+    """The luminance spread (standard deviation) of the patch of ``pixels`` at (x, y)."""
+    return float(luminance(pixels[y : y + patch_px, x : x + patch_px].astype(np.float32)).std())
+
+
 class PatchFitGenerator(ImagePuzzleGenerator):
     declaration = FAMILY
 
@@ -55,23 +69,58 @@ class PatchFitGenerator(ImagePuzzleGenerator):
         patch_px = max(8, int(round(side * patch_frac)))
         gap = int(round(patch_px * gap_frac))
         margin = HOLE_MARGIN + gap
-        picture, described = self.draw_picture(nprng, side, side, detail, patch_px)
+
+        def hole_places() -> list[tuple[int, int]]:
+            """HOLE_TRIES random places where the hole may go."""
+            return [
+                (
+                    int(nprng.integers(margin, side - patch_px - margin + 1)),
+                    int(nprng.integers(margin, side - patch_px - margin + 1)),
+                )
+                for _ in range(HOLE_TRIES)
+            ]
+
+        def place(source: np.ndarray, left: int, taken: list[tuple[int, int]]) -> tuple[int, int] | None:
+            """The most structured of HOLE_TRIES random places of the square of ``source`` whose
+            left edge is at x = ``left`` that share no pixel with those ``taken`` (drawn again,
+            up to PLACE_ROUNDS times, until there are HOLE_TRIES of them); added to ``taken``.
+            None if no such place was drawn."""
+            places: list[tuple[int, int]] = []
+            for _ in range(PLACE_ROUNDS):
+                places += [
+                    (left + x, y)
+                    for x, y in hole_places()
+                    if all(abs(left + x - tx) >= patch_px or abs(y - ty) >= patch_px for tx, ty in taken)
+                ]
+                if len(places) >= HOLE_TRIES:
+                    break
+            if not places:
+                return None
+            x, y = max(places[:HOLE_TRIES], key=lambda xy: spread(source, *xy, patch_px))
+            taken.append((x, y))
+            return x, y
+
+        hidden = None  # "same": (the scene drawn, the left edge of its square that is not shown)
+        if kind == "same":
+            offset = hidden_offset_px(side, patch_px)
+            scene, described = self.draw_picture(nprng, offset + side, side, detail, patch_px)
+            window_x = offset if nprng.random() < 0.5 else 0
+            hidden = np.asarray(scene), offset - window_x
+            picture = scene.crop((window_x, 0, window_x + side, side))
+        else:
+            picture, described = self.draw_picture(nprng, side, side, detail, patch_px)
         pixels = np.asarray(picture)
 
-        # the hole: the most structured of a few random places
-        places = [
-            (
-                int(nprng.integers(margin, side - patch_px - margin + 1)),
-                int(nprng.integers(margin, side - patch_px - margin + 1)),
-            )
-            for _ in range(HOLE_TRIES)
-        ]
-        hx, hy = max(
-            places,
-            key=lambda xy: float(
-                luminance(pixels[xy[1] : xy[1] + patch_px, xy[0] : xy[0] + patch_px].astype(np.float32)).std()
-            ),
-        )
+        # The hole: the most structured of a few random places. Where the distractors are cut
+        # one after another, each apart from the ones before (fewer structured places are left
+        # for the later ones), the hole is the rank-th of such picks in the picture and the
+        # rank-th pick of the distractors' source is left out: every candidate's texture is then
+        # drawn alike and the true patch's rank among them is uniform.
+        rank = int(nprng.integers(k)) if kind != "near" else 0
+        shown_taken: list[tuple[int, int]] = []
+        hx, hy = place(pixels, 0, shown_taken)
+        for _ in range(rank):
+            hx, hy = place(pixels, 0, shown_taken) or (hx, hy)
         truth = pixels[hy : hy + patch_px, hx : hx + patch_px].copy()
 
         candidates, kinds = [truth], ["true"]
@@ -85,6 +134,20 @@ class PatchFitGenerator(ImagePuzzleGenerator):
             kinds.append(label)
             return True
 
+        taken: list[tuple[int, int]] = []  # corners of the places cut from the hidden square or the other picture
+
+        def admit_apart(source: np.ndarray, left: int, label: str) -> None:
+            """A patch of ``source`` placed like the hole, sharing no pixel with the ones taken
+            from it before (shifted copies of one object would set the distractors apart from
+            the cut-out piece); the rank-th place is taken but left out."""
+            xy = place(source, left, taken)
+            if xy is None:
+                return
+            if len(taken) == rank + 1:
+                return
+            if not admit(source[xy[1] : xy[1] + patch_px, xy[0] : xy[0] + patch_px].copy(), label):
+                taken.pop()
+
         if kind == "near":
             for transform in [("mirror", "flip", "turn")[int(i)] for i in nprng.permutation(3)]:
                 if admit(_transformed_true(truth, transform), transform):
@@ -97,12 +160,9 @@ class PatchFitGenerator(ImagePuzzleGenerator):
                 if other_pixels is None:
                     other_picture, _ = self.other_picture(nprng, side, side, detail, patch_px, described)
                     other_pixels = np.asarray(other_picture)
-                x, y = (int(v) for v in nprng.integers(0, side - patch_px + 1, size=2))
-                admit(other_pixels[y : y + patch_px, x : x + patch_px].copy(), "other")
-            elif kind == "same":
-                x, y = (int(v) for v in nprng.integers(0, side - patch_px + 1, size=2))
-                if abs(x - hx) >= patch_px or abs(y - hy) >= patch_px:
-                    admit(pixels[y : y + patch_px, x : x + patch_px].copy(), "same")
+                admit_apart(other_pixels, 0, "other")
+            elif hidden is not None:
+                admit_apart(*hidden, "same")
             else:
                 shift = nprng.uniform(0.25, 0.6) * patch_px
                 angle = nprng.uniform(0, 2 * np.pi)
@@ -110,15 +170,15 @@ class PatchFitGenerator(ImagePuzzleGenerator):
                 y = int(round(hy + shift * np.sin(angle)))
                 if 0 <= x <= side - patch_px and 0 <= y <= side - patch_px:
                     admit(pixels[y : y + patch_px, x : x + patch_px].copy(), "near")
-        for attempt in range(DISTRACTOR_TRIES):  # a picture too plain for the asked kind: any patch of it or of others
+        for attempt in range(DISTRACTOR_TRIES):  # a picture too plain for the asked kind: patches not shown
             if len(candidates) == k:
                 break
-            x, y = (int(v) for v in nprng.integers(0, side - patch_px + 1, size=2))
-            if attempt % 2 == 0:
-                admit(pixels[y : y + patch_px, x : x + patch_px].copy(), "same")
+            if hidden is not None and attempt % 2 == 0:
+                admit_apart(*hidden, "same")
             else:
                 other = np.asarray(self.other_picture(nprng, side, side, 1.0, patch_px, described)[0])
-                admit(other[y : y + patch_px, x : x + patch_px].copy(), "other")
+                xy = place(other, 0, [])
+                admit(other[xy[1] : xy[1] + patch_px, xy[0] : xy[0] + patch_px].copy(), "other")
         if len(candidates) < k:
             raise ValueError(f"could not find {k - 1} distinct distractors: the pictures are too plain")
 

@@ -48,6 +48,12 @@ Solver      ``solve(task)`` answers ``task.answer["choice"]``. The honest pixel 
 Hints       A nudge (the piece continues the lines at the hole's edges), then one wrong candidate
             ruled out per piece with its reason, easiest kinds first, at least two candidates left.
 
+Weakness    "near" (d ≥ 0.75) still has a shortcut that ignores the hole: the true patch is the
+            only candidate whose mirrored or turned copy is also a candidate, so "pick one of the
+            twin pair" is right 15/30 and 14/30 at d = 0.75 and 1 (chance 5 and 3.75); without
+            the twin, the shifted distractors show partly beside the hole and "the candidate not
+            found next to the hole" wins 27/30 instead. Closing both needs shifts inside the
+            grey band and a twin for a decoy too: not done (2026-12-05).
 Difficulty  (rendered from the declaration below; patch_frac is the patch side as a fraction of
             the picture side, gap_frac the band as a fraction of the patch side)
             d     candidates  distractors  patch_frac  gap_frac  detail

@@ -1485,3 +1485,25 @@ def test_a_number_too_large_to_evaluate_is_a_screened_zero(verifier):
     verdict = verifier.verify(any_task("5"), boxed(tower))
     assert verdict.reward == 0.0 and not verdict.correct
     assert "error" not in verdict.reason and "too big to evaluate" in verdict.reason, verdict.reason
+
+
+def test_a_parse_that_runs_out_of_time_says_so_and_a_gold_that_did_is_not_cached(monkeypatch):
+    """Red team S5-11: under CPU load math-verify's parse alarm fired and its empty reading was
+    reported as "could not parse the answer" (and an empty gold reading would have been cached)."""
+    from rlvr.verifiers import math_worker
+
+    judge = math_worker.Judge()
+    spec = {"gold": "3", "form": "any"}
+    request = {"id": 1, "spec": spec, "deadline_s": 1.5, "answer": r"\sqrt{9}", "extracted": ""}
+    real_parse = judge.math_verify.parse
+
+    def stalled(text, **options):  # what math-verify returns when its alarm fires: nothing, late
+        time.sleep(options["parsing_timeout"])
+        return []
+
+    monkeypatch.setattr(judge.math_verify, "parse", stalled)
+    verdict = judge.reply(json.dumps(request).encode())["verdict"]
+    assert verdict["reward"] == 0.0 and "timed out" in verdict["reason"] and verdict["details"]["timed_out"]
+    assert "3" not in judge.gold_cache
+    monkeypatch.setattr(judge.math_verify, "parse", real_parse)
+    assert judge.reply(json.dumps(request).encode())["verdict"]["correct"]

@@ -1527,7 +1527,7 @@ class MathVerifier(SafeVerifier):
             bool(verdict["correct"]),
             bool(verdict["format_ok"]),
             short(str(verdict["reason"])),
-            details,
+            {**details, "timed_out": True} if (verdict.get("details") or {}).get("timed_out") else details,
         )
 
     def pool(self) -> MathWorkerPool:

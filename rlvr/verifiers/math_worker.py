@@ -70,6 +70,13 @@ import time
 from typing import Any
 
 PARENT_CHECK_INTERVAL_S = 1.0
+PARSE_TIMEOUT_SHARE = 0.9  # an empty parse that took this share of its alarm's seconds timed out
+
+
+class ParseTimedOut(Exception):
+    """math-verify's parse alarm fired: the answer was not read (not: it cannot be read)."""
+
+
 DECIMAL_LITERAL = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)\.[0-9]+")  # 4.000001, 1,000.5, .5
 GOLD_CACHE_SIZE = 4096
 # A digit next to a letter of a non-Latin script ("总共有99颗", "为13/28"): both are word
@@ -260,17 +267,20 @@ class Judge:
             return {"id": request_id, "verdict": self.failure(request, "ran out of memory while judging")}
         except RecursionError:
             return {"id": request_id, "verdict": self.failure(request, "the answer is nested too deeply to parse")}
+        except ParseTimedOut as timed_out:
+            return {"id": request_id, "verdict": self.failure(request, str(timed_out), timed_out=True)}
         except OverflowError:
             return {"id": request_id, "verdict": self.failure(request, "a number in the answer is too big to evaluate")}
         except Exception as error:  # the parent turns this into a zero verdict
             return {"id": request_id, "error": f"{type(error).__name__}: {str(error)[:300]}"}
 
-    def failure(self, request: Any, reason: str) -> dict:
+    def failure(self, request: Any, reason: str, **details: Any) -> dict:
         from rlvr.core import Verdict
 
         spec = request.get("spec", {}) if isinstance(request, dict) else {}
         preview = str(request.get("extracted", "")) if isinstance(request, dict) else ""
-        return Verdict.fail(reason, answer=preview[:200], path="math-verify", form=spec.get("form", "any")).to_dict()
+        form = spec.get("form", "any")
+        return Verdict.fail(reason, answer=preview[:200], path="math-verify", form=form, **details).to_dict()
 
     def judge(self, request: dict):
         spec = request["spec"]
@@ -302,21 +312,34 @@ class Symbolic:
         latex = re.sub(r"(?<!\\)\\\s*$", "", latex)  # a trailing lone backslash would escape the closing brace
         boxed = "\\boxed{" + radians_in_trigonometry(latex) + "}"
         if not whole:
-            return self.mv.parse(boxed, parsing_timeout=self.seconds)
-        return self.mv.parse(
-            boxed,
-            extraction_config=[self.mv.LatexExtractionConfig()],
-            extraction_mode="first_match",
-            parsing_timeout=self.seconds,
+            return self.timed_parse(boxed)
+        return self.timed_parse(
+            boxed, extraction_config=[self.mv.LatexExtractionConfig()], extraction_mode="first_match"
         )
 
+    def timed_parse(self, text: str, **options: Any) -> list:
+        """``math_verify.parse`` under its ``seconds`` alarm. It answers [] both for text it cannot
+        read and when its alarm fired (under CPU load a plain answer can take that long): an
+        empty reading that took nearly all of ``seconds`` raises ParseTimedOut instead, so the
+        verdict says "timed out", not "could not parse"."""
+        started = time.monotonic()
+        found = self.mv.parse(text, parsing_timeout=self.seconds, **options)
+        if not found and time.monotonic() - started >= PARSE_TIMEOUT_SHARE * self.seconds:
+            raise ParseTimedOut(f"parsing timed out after {self.seconds}s")
+        return found
+
     def parse_gold(self, latex: str) -> list:
-        """A gold answer's parse, cached (at most GOLD_CACHE_SIZE entries, oldest dropped)."""
-        if latex not in self.gold_cache:
+        """A gold answer's parse, cached when it read something (at most GOLD_CACHE_SIZE
+        entries, oldest dropped): an empty reading is never kept, so one slow moment cannot
+        break the task for every later answer."""
+        if latex in self.gold_cache:
+            return self.gold_cache[latex]
+        found = self.parse(latex, whole=False)  # the gold is trusted text
+        if found:
             if len(self.gold_cache) >= GOLD_CACHE_SIZE:
                 del self.gold_cache[next(iter(self.gold_cache))]
-            self.gold_cache[latex] = self.parse(latex, whole=False)  # the gold is trusted text
-        return self.gold_cache[latex]
+            self.gold_cache[latex] = found
+        return found
 
     def equal(self, gold: list, answer: list) -> bool:
         gold_value = next((p for p in gold if isinstance(p, self.sp.Basic)), None)
@@ -455,7 +478,7 @@ class Symbolic:
     def prose(self, text: str):
         """Free text: math-verify finds the final expression, which is then screened like any
         answer (labels, chains, hedges, the native grammar) and judged."""
-        found = self.mv.parse(SCRIPT_DIGIT_BOUNDARY.sub(" ", text), parsing_timeout=self.seconds)
+        found = self.timed_parse(SCRIPT_DIGIT_BOUNDARY.sub(" ", text))
         expression = next((p for p in found if isinstance(p, str)), None)
         if not expression or all(isinstance(p, str) for p in found):
             return self.done(False, "no final answer found in the text", False)

@@ -40,8 +40,11 @@ and versions it was measured on, so running one family keeps the others' last re
 Rows (``bench_generate.py rows``): bytes per task (``Task.to_json``, mean and largest over
 ``--seeds`` seeds at d = 0, 0.5, 1) for every env (``--skip-bytes`` keeps the last ones), and
 tasks per second of ``rlvr.generate(..., workers=1)`` and ``workers=2`` (``--workers-difficulty``),
-with the load average before and after (the figures are only as good as the machine is idle).
-Merged into benchmarks/results/generate.json as ``bytes_per_task`` and ``workers``.
+with the load average before and after (the figures are only as good as the machine is idle), and
+the CPU time of this process and of the pool process (``worker_scaling``). The worker server is
+started first with every measured env's generator modules preloaded, as a process's first call
+preloads its env's (``--no-preload``: the first env's only, so later envs' pool processes import
+theirs). Merged into benchmarks/results/generate.json as ``bytes_per_task`` and ``workers``.
 
 Family runs record the load average too, and each rlvr row keeps the rate of the run it replaced
 as ``previous``.
@@ -670,18 +673,31 @@ def written_run(env_id: str, count: int, difficulty: float, workers: int, file_f
         write_tasks(rows, output, encoded=True)
 
 
+def pool_processes_cpu_s() -> float:
+    """CPU seconds of the forkserver's finished children (the pool processes, reaped by the
+    forkserver, which the kernel then counts in its children's time), or 0 with no forkserver."""
+    import multiprocessing.forkserver
+
+    pid = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime + cstime
+
+
 def worker_scaling(env_id: str, difficulty: float, target_s: float, write: str | None = None) -> dict:
     """Tasks per second of ``rlvr.generate(env_id, count, …, workers=w)`` for w = 1 and 2 (the
     train split, repeats allowed so no env runs out), over enough positions for about
     ``target_s`` seconds of single-process work; with ``write`` (a format), of writing them to
-    a file as ``rlvr generate`` does instead (``written_run``). Each call starts its own pool, as a user's does,
-    so the two-worker rate includes starting two workers, each importing the env's generator
-    module (unless the forkserver preloaded it: only the first env's is) and building its
-    generator; ``pool_start_s`` is that cost alone, timed by a two-task, two-worker call. On a
-    shared machine the rates follow the other load, so CPU time is recorded
-    too: ``cpu_bound_speedup`` = 2w / (w + p), with w the CPU time per task of the one-worker run
-    (made in this process) and p this process's CPU time per task while two workers make them
-    (receiving and iterating): the speedup two otherwise idle cores would allow."""
+    a file as ``rlvr generate`` does instead (``written_run``). Each call starts its own pool, as
+    a user's does: with 2 workers, one pool process (which imports the env's generator module
+    unless the forkserver preloaded it, and builds its generator) while this process makes tasks
+    too; ``pool_start_s`` is a two-task, two-worker call's time less one task's. On a shared
+    machine the rates follow the other load, so CPU time is recorded too: ``cpu_bound_speedup``
+    = c1 / ((p + q) / 2), with c1 the one-worker run's CPU time (all in this process), p this
+    process's and q the pool's CPU time in the two-worker run (its start included): the speedup
+    two otherwise idle cores would allow with the work kept evenly shared (this process takes a
+    chunk whenever the pool's next one is late, so the share follows what each core gets)."""
     import rlvr
 
     rlvr.make_task(env_id, seed=10_000_000, difficulty=difficulty)  # the parent's generator, built
@@ -691,17 +707,20 @@ def worker_scaling(env_id: str, difficulty: float, target_s: float, write: str |
     count = max(40, min(50_000, int(target_s / max(per_task, 1e-6))))
     start_started = time.perf_counter()
     rlvr.generate(env_id, 2, 20_000_000, difficulty, workers=2, allow_duplicates=True)
-    pool_start = time.perf_counter() - start_started - 2 * per_task / 2
-    rates, seconds, cpu = {}, {}, {}
+    pool_start = time.perf_counter() - start_started - per_task
+    rates, seconds, cpu, pool_cpu = {}, {}, {}, {}
     for workers in (1, 2):
+        pool_before = pool_processes_cpu_s()
         started, cpu_started = time.perf_counter(), time.process_time()
         if write:
             written_run(env_id, count, difficulty, workers, write)
         else:
             rlvr.generate(env_id, count, 0, difficulty, workers=workers, allow_duplicates=True)
         seconds[workers] = time.perf_counter() - started
-        cpu[workers] = (time.process_time() - cpu_started) / count
+        cpu[workers] = time.process_time() - cpu_started
+        pool_cpu[workers] = pool_processes_cpu_s() - pool_before  # the pool was joined: its children reaped
         rates[workers] = count / seconds[workers]
+    parent, pool = cpu[2], pool_cpu[2]
     return {
         "env_id": env_id,
         "difficulty": difficulty,
@@ -711,9 +730,10 @@ def worker_scaling(env_id: str, difficulty: float, target_s: float, write: str |
         "two_workers_tasks_per_s": round(rates[2], 1),
         "speedup": round(rates[2] / rates[1], 2),
         "pool_start_s": round(pool_start, 2),
-        "one_worker_cpu_us_per_task": round(cpu[1] * 1e6, 1),
-        "parent_cpu_us_per_task_with_two": round(cpu[2] * 1e6, 1),
-        "cpu_bound_speedup": round(2 * cpu[1] / (cpu[1] + cpu[2]), 2),
+        "one_worker_cpu_us_per_task": round(cpu[1] / count * 1e6, 1),
+        "parent_cpu_us_per_task_with_two": round(parent / count * 1e6, 1),
+        "pool_cpu_us_per_task_with_two": round(pool / count * 1e6, 1),
+        "cpu_bound_speedup": round(2 * cpu[1] / max(parent + pool, 1e-9), 2),
     }
 
 
@@ -734,9 +754,18 @@ def rows_main(argv: list[str]) -> int:
         help="time writing the tasks to a file of this format (rlvr generate's path) instead of rlvr.generate",
     )
     parser.add_argument("--skip-bytes", action="store_true", help="keep the byte sizes of an earlier run")
+    parser.add_argument(
+        "--no-preload",
+        action="store_true",
+        help="start the worker server with the first env's modules only (later envs' pool processes import theirs)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     envs = args.envs or text_env_ids()
+    if not args.skip_workers and not args.no_preload:
+        from rlvr.api import start_worker_server
+
+        start_worker_server(envs)  # as a process's first call preloads its env's modules
     load_before = os.getloadavg()
     print(f"load average {load_before[0]:.1f} on {os.cpu_count()} CPUs")
     sizes = {}
@@ -762,7 +791,10 @@ def rows_main(argv: list[str]) -> int:
             print(
                 f"  {env_id:<26} {row['one_worker_tasks_per_s']:>10,.1f}/s  "
                 f"{row['two_workers_tasks_per_s']:>10,.1f}/s  {row['speedup']:.2f}×  ({row['tasks']} tasks; a "
-                f"two-worker pool starts in {row['pool_start_s']:.2f} s; CPU bound {row['cpu_bound_speedup']:.2f}×)"
+                f"two-worker pool starts in {row['pool_start_s']:.2f} s; CPU µs/task: 1 worker "
+                f"{row['one_worker_cpu_us_per_task']:.0f}, 2 workers "
+                f"{row['parent_cpu_us_per_task_with_two']:.0f} here + {row['pool_cpu_us_per_task_with_two']:.0f} "
+                f"pool; CPU bound {row['cpu_bound_speedup']:.2f}×)"
             )
     load_after = os.getloadavg()
     print(f"load average after: {load_after[0]:.1f}")
@@ -778,7 +810,12 @@ def rows_main(argv: list[str]) -> int:
         result["bytes_per_task"] = {"seeds_per_level": args.seeds, "envs": sizes, **measured}
     if scaling:
         key = f"workers_writing_{args.write}" if args.write else "workers"
-        result[key] = {"difficulty": args.workers_difficulty, "rows": scaling, **measured}
+        result[key] = {
+            "difficulty": args.workers_difficulty,
+            "worker_server_preloaded": "first env only" if args.no_preload else "every env measured",
+            "rows": scaling,
+            **measured,
+        }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {args.out}")

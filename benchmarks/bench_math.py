@@ -30,10 +30,16 @@ task generation side by side with reasoning-gym's basic_arithmetic.
                  pairs in a child process right after, and reports before/after side by side.
 2. Generation    Tasks per second (median of ``--repeats`` rounds over ``--n`` seeds, after a
                  warm-up, the sides timed in turn within each round so they share the machine's
-                 load): rlvr.make_task("rlvr/Math-v0", seed=i, difficulty=d) for d = 0, 0.5, 1
-                 — all kinds of the level, and fraction_arithmetic only, the closest kind to
-                 basic_arithmetic — next to reasoning_gym.create_dataset("basic_arithmetic",
-                 …)[i] with easy / default / hard term and digit ranges (the dataset object is
+                 load). Each side builds the task object its user gets, question and answer
+                 included: ours rlvr.make_task("rlvr/Math-v0", seed=i, difficulty=d[, kinds=k])
+                 for d = 0, 0.5, 1 — a frozen Task with prompt, gold answer and form, worked
+                 steps, params and a stable id (its id, RNG and parameters made from the seed
+                 each time; what depends only on the setting is worked out once per process) —
+                 for the level's mix of kinds and for each arithmetic-style kind alone
+                 (fraction_arithmetic, the closest to basic_arithmetic; number_theory;
+                 counting); theirs reasoning_gym.create_dataset("basic_arithmetic", …)[i] (a
+                 dict with question, answer and metadata, its own random.Random seeded per
+                 index) with easy / default / hard term and digit ranges (the dataset object is
                  built outside the timed loop). The two make different problems: the ratio says
                  what the richer tasks cost, not who is faster at the same job.
 
@@ -42,7 +48,8 @@ Run both in the peers venv (reasoning-gym is never installed in the project's ow
     benchmarks/.venv-peers/bin/pip install reasoning-gym -e .
     benchmarks/.venv-peers/bin/python benchmarks/bench_math.py
 Writes benchmarks/results/math.json (``--part verify`` or ``--part generate`` runs one half and
-keeps the other half's last result).
+keeps the other half's last result; ``--difficulties`` times some generation levels and keeps the
+others' last result, with the ``timed_at`` of the run that timed them).
 """
 
 from __future__ import annotations
@@ -317,6 +324,7 @@ def summary(total: float, latency: list[float]) -> dict:
 # 2. Generation
 # --------------------------------------------------------------------------------------------
 
+ARITHMETIC_KINDS = ("fraction_arithmetic", "number_theory", "counting")
 PEER_LEVELS = {
     0.0: {"min_terms": 2, "max_terms": 3, "min_digits": 1, "max_digits": 2},
     0.5: {"min_terms": 2, "max_terms": 6, "min_digits": 1, "max_digits": 4},
@@ -341,36 +349,39 @@ def interleaved_medians(makers: list, n: int, repeats: int, warm_up: int = 20) -
     return [statistics.median(runs) for runs in rates]
 
 
-def bench_generate(n: int, repeats: int) -> dict:
+def bench_generate(n: int, repeats: int, difficulties: list[float]) -> dict:
     import reasoning_gym
 
     load_before = os.getloadavg()[0]
     levels = []
-    for difficulty, peer_config in PEER_LEVELS.items():
+    for difficulty in difficulties:
+        peer_config = PEER_LEVELS[difficulty]
         dataset = reasoning_gym.create_dataset("basic_arithmetic", size=n * repeats + 100, seed=0, **peer_config)
-        ours_all, ours_fractions, peer = interleaved_medians(
+        rates = interleaved_medians(
             [
                 lambda seed: rlvr.make_task("rlvr/Math-v0", seed=seed, difficulty=difficulty),
-                lambda seed: rlvr.make_task(
-                    "rlvr/Math-v0", seed=seed, difficulty=difficulty, kinds="fraction_arithmetic"
+                *(
+                    lambda seed, kind=kind: rlvr.make_task("rlvr/Math-v0", seed=seed, difficulty=difficulty, kinds=kind)
+                    for kind in ARITHMETIC_KINDS
                 ),
                 lambda index: dataset[index],
             ],
             n,
             repeats,
         )
+        ours = dict(zip(("all kinds", *ARITHMETIC_KINDS), rates[:-1]))
+        peer = rates[-1]
         levels.append(
             {
                 "difficulty": difficulty,
-                "rlvr_all_kinds_per_s": round(ours_all, 1),
-                "rlvr_fraction_arithmetic_per_s": round(ours_fractions, 1),
+                "rlvr_per_s": {name: round(rate, 1) for name, rate in ours.items()},
                 "basic_arithmetic_config": peer_config,
                 "basic_arithmetic_per_s": round(peer, 1),
-                "ratio_rlvr_all_over_peer": round(ours_all / peer, 3),
-                "ratio_rlvr_fractions_over_peer": round(ours_fractions / peer, 3),
+                "ratio_rlvr_over_peer": {name: round(rate / peer, 3) for name, rate in ours.items()},
             }
         )
     return {
+        "timed_at": time.strftime("%Y-%m-%d %H:%M:%S"),
         "n": n,
         "repeats": repeats,
         "load_average_before": round(load_before, 2),
@@ -379,7 +390,9 @@ def bench_generate(n: int, repeats: int) -> dict:
         "note": "Different problems: rlvr/Math-v0 makes competition-style tasks with exact answers (10 kinds, "
         "computed in Python integers and fractions, LaTeX as sympy prints it; each Task carries its gold, form, "
         "worked steps and a stable id); basic_arithmetic makes one integer arithmetic expression. "
-        "fraction_arithmetic is rlvr's closest kind. The three sides run in turn within each round.",
+        "fraction_arithmetic is rlvr's closest kind; number_theory and counting are its other arithmetic-style "
+        "kinds. Both sides build the object their user gets (rlvr.make_task's Task, the dataset's item dict); "
+        "all sides run in turn within each round.",
     }
 
 
@@ -408,6 +421,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300, help="tasks per generation run")
     parser.add_argument("--repeats", type=int, default=3, help="generation runs per configuration")
     parser.add_argument(
+        "--difficulties",
+        type=float,
+        nargs="+",
+        choices=sorted(PEER_LEVELS),
+        default=sorted(PEER_LEVELS),
+        help="generation levels to time (basic_arithmetic's hard level runs seconds per task now and then)",
+    )
+    parser.add_argument(
         "--verify-rounds",
         type=int,
         default=1,
@@ -431,7 +452,14 @@ def main() -> None:
             for example in entry["examples"][:12]:
                 print("  differs:", json.dumps(example, ensure_ascii=False))
     if args.part in ("all", "generate"):
-        results["generate"] = bench_generate(args.n, args.repeats)
+        earlier = results.get("generate", {})
+        results["generate"] = bench_generate(args.n, args.repeats, args.difficulties)
+        kept = [
+            {"timed_at": earlier.get("timed_at"), **level}  # an earlier run's level, with when it ran
+            for level in earlier.get("levels", [])
+            if level["difficulty"] not in args.difficulties and "rlvr_per_s" in level
+        ]
+        results["generate"]["levels"] = sorted(kept + results["generate"]["levels"], key=lambda lv: lv["difficulty"])
         print(json.dumps(results["generate"], indent=2))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

@@ -43,11 +43,14 @@ Uniqueness  ``generate`` and ``generate_mix`` return no two tasks with the same 
             nothing new — a ``FewerDistinctTasks`` error (a ValueError) names how many distinct
             tasks were found and in how many draws. ``estimate_distinct`` samples an estimate.
 
-Workers     with ``workers`` > 1 each worker process makes a chunk of consecutive positions (their
-            tasks and content keys, and with ``encode`` the caller's rows: ``rlvr generate``
-            has its JSON lines / Parquet rows made there) and sends it back as one pickled
-            payload; the caller's process only loads payloads, keeps order and checks
-            uniqueness by the keys, so the tasks and their order are those of one process.
+Workers     ``workers`` counts processes, the caller's included: with ``workers`` > 1 a pool of
+            ``workers - 1`` processes and the caller each make chunks of consecutive positions
+            (their tasks and content keys, and with ``encode`` the caller's rows: ``rlvr
+            generate`` has its JSON lines / Parquet rows made there). A pool process sends a
+            chunk back as one pickled payload; the caller makes the next chunk itself whenever
+            the pool's next one is not back (so it works while the pool starts), loads payloads,
+            keeps order and checks uniqueness by the keys, so the tasks and their order are
+            those of one process.
 
 ``backend="ray"`` runs the same work on a Ray cluster (``address``: None starts a local Ray,
 ``"auto"`` or ``"ray://host:10001"`` joins one; an already initialised Ray is used as it is), in
@@ -73,13 +76,14 @@ import pickle
 import random
 import re
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rlvr.core import Task, Verdict, canonical_difficulty, check_hint
+from rlvr.core import Task, TaskGenerator, Verdict, canonical_difficulty, check_hint, setting_key
 from rlvr.envs.registry import ENV_SPECS, build_generator, build_verifier, canonical_env_id, get_spec, split_options
 from rlvr.params import DifficultyTable, describe_value
 
@@ -182,10 +186,11 @@ def make_task(
     options are ignored here. ``hint`` in [0, 1] appends that share of the family's guidance to
     the prompt (``TaskGenerator.with_hint``; 0, the default, changes nothing); the split is
     decided on the task without its hint."""
-    setting = (env_id, difficulty, split, hint, _freeze(options) if options else "")
     try:
+        named = [(name, setting_key(value)) for name, value in options.items()] if options else ()
+        setting = (env_id, difficulty, split, hint, *named)  # options in another order: another key, same tasks
         maker = _TASK_MAKERS.get(setting)
-    except TypeError:  # an unhashable difficulty, split or hint: the checks below name it
+    except TypeError:  # an unhashable difficulty, split, hint or option: checked below, and made anew
         return keyed_task_maker(env_id, difficulty, split, hint, options, keys=False)(seed)[0]
     if maker is None:
         maker = keyed_task_maker(env_id, difficulty, split, hint, options, keys=False)
@@ -196,8 +201,9 @@ def make_task(
 
 
 MAX_TASK_MAKERS = 256
-# make_task's checked makers per (env id, difficulty, split, hint, options as make_generator
-# keys its cache): a repeated setting skips the option checks and the spec lookup
+# make_task's checked makers per (env id, difficulty, split, hint, options keyed by name, type
+# and value as TaskGenerator.task_maker keys them): a repeated setting skips the option checks
+# and the spec lookup
 _TASK_MAKERS: dict[tuple, Callable[[int], tuple[Task, bytes | None]]] = {}
 
 
@@ -222,15 +228,16 @@ def split_task_maker(
     is decided."""
     check_split(split)
     hint = check_hint(hint)
+    generate = seeded_generate(generator, difficulty, params)
 
     def make(seed: int) -> tuple[Task, bytes | None]:
         if split is None:
-            task = generator.generate(seed, difficulty, **params)
+            task = generate(seed)
             key = content_key(task) if keys else None
         else:
             for attempt in range(MAX_SPLIT_ATTEMPTS):
                 made_with = stream_seed(seed, split, attempt)
-                task = generator.generate(made_with, difficulty, **params)
+                task = generate(made_with)
                 key = content_key(task)
                 if key_is_held_out(key) != (split == "train"):
                     break
@@ -249,6 +256,19 @@ def split_task_maker(
         return task, key
 
     return make
+
+
+def seeded_generate(generator: Any, difficulty: float, params: dict) -> Callable[[int], Task]:
+    """seed → ``generator.generate(seed, difficulty, **params)``: a ``TaskGenerator`` that keeps
+    the base ``generate`` gives its per-setting maker (``TaskGenerator.task_maker``: the setting
+    checked and resolved once, so a bad one raises here); any other generator is called as is."""
+    if isinstance(generator, TaskGenerator) and getattr(generator.generate, "__func__", None) is TaskGenerator.generate:
+        return generator.task_maker(difficulty, params)
+    return functools.partial(_generate_with, generator, difficulty, params)
+
+
+def _generate_with(generator: Any, difficulty: float, params: dict, seed: int) -> Task:
+    return generator.generate(seed, difficulty, **params)
 
 
 def group_options(env_id: str, options: dict):
@@ -334,9 +354,18 @@ def stop_executor(pool: futures.Executor) -> None:
         terminate()
         return
     processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)  # and this
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
+    for process in processes:
+        process.join(timeout=1.0)
+    # A worker killed while sending a result leaves the pool's manager thread reading the rest of
+    # that message forever (this process holds the pipe's other write end, so no EOF comes), and
+    # the interpreter's exit joins that thread: closing this process's write end lets it see EOF.
+    if writer is not None:
+        with contextlib.suppress(OSError):
+            writer.close()
 
 
 def check_count(name: str, value: Any, minimum: int = 0) -> int:
@@ -419,7 +448,57 @@ def unpack_chunk(payload: bytes) -> list:
 
 
 CHUNK_SECONDS = 0.05  # of one worker's time per chunk, once the task's cost is known
-MAX_CHUNK = 256
+MAX_CHUNK = 1024
+AHEAD_SECONDS = 0.5  # of its own work the caller's process may hold ahead of the pool's chunks
+
+
+class _ParentChunk:
+    """A chunk of consecutive positions made in the caller's process: its (task, key) pairs, or
+    the error making them raised (raised when the chunk's turn comes, as a worker's would be, so
+    a stream that ends before it never sees it), and the seconds it took."""
+
+    def __init__(self, seeds: list[int], make: Callable[[int], tuple[Any, bytes | None]]):
+        started = time.perf_counter()
+        self.pairs: list = []
+        self.error: Exception | None = None
+        try:
+            self.pairs = [make(seed) for seed in seeds]
+        except Exception as error:  # raised in its turn by result()
+            self.error = error
+        self.seconds = time.perf_counter() - started
+
+    def result(self) -> list:
+        if self.error is not None:
+            raise self.error
+        return self.pairs
+
+
+def _submit_on_a_thread(pool: futures.Executor, job: tuple) -> tuple[futures.Future, threading.Thread]:
+    """``pool.submit(_generate_chunk, job)`` made on a new thread, and that thread: the first
+    submission to a process pool starts a worker process, which waits for the forkserver (a cold
+    one imports ``rlvr.api`` and the env's modules first: ~0.4 s), and the caller makes tasks
+    meanwhile. The returned future completes as the pool's does."""
+    relay: futures.Future = futures.Future()
+
+    def pass_on(done: futures.Future) -> None:
+        with contextlib.suppress(futures.InvalidStateError):  # the relay was cancelled
+            if done.cancelled():
+                relay.cancel()
+            elif done.exception() is not None:
+                relay.set_exception(done.exception())
+            else:
+                relay.set_result(done.result())
+
+    def submit() -> None:
+        try:
+            pool.submit(_generate_chunk, job).add_done_callback(pass_on)
+        except BaseException as error:  # a broken or shut-down pool: the relay raises it
+            with contextlib.suppress(futures.InvalidStateError):
+                relay.set_exception(error)
+
+    opening = threading.Thread(target=submit, name="rlvr-pool-start", daemon=True)
+    opening.start()
+    return relay, opening
 
 
 def _ordered_chunks(
@@ -434,37 +513,76 @@ def _ordered_chunks(
     encode: Callable[[Task], Any] | None = None,
 ) -> Iterator[tuple[Any, bytes | None]]:
     """(task, key) pairs of ``positions`` in order (``encoded_task_maker``: ``encode(task)`` in
-    place of the task when ``encode`` is given): serially, or on ``pool`` in chunks, ``chunking``
-    = (first chunk size, largest, chunks in flight); more are submitted as results are read, so
-    memory stays flat in the count. Chunks grow from the first size towards ``CHUNK_SECONDS`` of
-    work each as finished chunks show what a task costs, so cheap tasks are not drowned in
-    inter-process overhead."""
+    place of the task when ``encode`` is given): serially, or in chunks of consecutive positions
+    made by ``pool`` and by this process, ``chunking`` = (first chunk size, largest, pool chunks
+    in flight). This process is one of the workers: whenever the next chunk in order is not back
+    from the pool, it makes the next unassigned chunk itself (so it works while the pool starts,
+    and 2 workers need one pool process), holding at most ``AHEAD_SECONDS`` of its work waiting
+    for its turn, so memory stays flat in the count. Chunks grow from the first size towards
+    ``CHUNK_SECONDS`` of work each as finished chunks show what a task costs, so cheap tasks are
+    not drowned in inter-process overhead. Who makes a chunk changes nothing in it."""
+    make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
     if pool is None:
-        make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
         for seed in positions:
             yield make(seed)
         return
-    pending: collections.deque = collections.deque()
+    slots: collections.deque = collections.deque()  # pool futures and _ParentChunks, in position order
     size, largest, window = chunking
+    in_flight, ahead_s = 0, 0.0
+    opening: threading.Thread | None = None
 
-    def submit() -> bool:
+    def resize(made: int, seconds: float) -> None:
+        nonlocal size
+        if made:
+            size = max(1, min(largest, round(CHUNK_SECONDS * made / max(seconds, 1e-6))))
+
+    def fill() -> None:
+        nonlocal in_flight, opening
+        while in_flight < window and not (opening and opening.is_alive()):  # a pool that starts: wait
+            seeds = list(itertools.islice(positions, size))
+            if not seeds:
+                return
+            job = (env_id, seeds, difficulty, split, options, keys, encode)
+            if opening is None:
+                future, opening = _submit_on_a_thread(pool, job)
+            else:
+                future = pool.submit(_generate_chunk, job)
+            slots.append(future)
+            in_flight += 1
+
+    def work_here() -> bool:
+        nonlocal ahead_s
+        if ahead_s >= AHEAD_SECONDS:
+            return False
         seeds = list(itertools.islice(positions, size))
-        if seeds:
-            pending.append(pool.submit(_generate_chunk, (env_id, seeds, difficulty, split, options, keys, encode)))
-        return bool(seeds)
+        if not seeds:
+            return False
+        chunk = _ParentChunk(seeds, make)
+        slots.append(chunk)
+        ahead_s += chunk.seconds
+        resize(len(seeds), chunk.seconds)
+        return True
 
     try:
-        while len(pending) < window and submit():
-            pass
-        while pending:
-            payload, made, seconds = pending.popleft().result()
-            if made:
-                size = max(1, min(largest, round(CHUNK_SECONDS * made / max(seconds, 1e-6))))
-            submit()
+        fill()
+        while slots:
+            head = slots.popleft()
+            if isinstance(head, _ParentChunk):
+                ahead_s -= head.seconds
+                fill()
+                yield from head.result()
+                continue
+            while not head.done() and work_here():
+                fill()
+            in_flight -= 1
+            payload, made, seconds = head.result()
+            resize(made, seconds)
+            fill()
             yield from unpack_chunk(payload)
     finally:
-        for future in pending:
-            future.cancel()
+        for slot in slots:
+            if isinstance(slot, futures.Future):
+                slot.cancel()
 
 
 def _ray_positions(
@@ -536,16 +654,17 @@ def iter_generate(
 ) -> Iterator[Any]:
     """``n`` tasks of ``split``'s stream from position ``seed`` on, in order: positions ``seed,
     seed+1, …``, skipping any task whose content an earlier one had unless ``allow_duplicates``
-    (then exactly positions ``seed … seed+n-1``). Made in ``workers`` local processes
-    (``backend="process"``; or on ``pool``, an executor the caller owns) or concurrent remote
+    (then exactly positions ``seed … seed+n-1``). Made in ``workers`` local processes,
+    this one included (``backend="process"``: a pool of ``workers - 1``; or ``pool``, an executor
+    the caller owns, with this process; module docstring, Workers) or concurrent remote
     calls on the Ray cluster at ``address`` (``backend="ray"``; ``workers=None``: every CPU of
     the cluster). ``options`` as ``make_task``. The arguments are checked here; the tasks are
     made as the iterator is read, a bounded number ahead.
 
     ``encode``: a picklable function of a task (a writer's row: a JSON line, a Parquet row);
     the iterator then yields ``encode(task)`` for each task, computed where the task is made
-    (in the local worker processes; with Ray, in the caller), so the caller's process only
-    receives finished rows. The same tasks are chosen either way (uniqueness goes by the tasks'
+    (in the local worker processes and this one; with Ray, in the caller), so the caller's
+    process receives finished rows. The same tasks are chosen either way (uniqueness goes by the tasks'
     content keys)."""
     env_id = canonical_env_id(env_id)
     check_count("n", n)
@@ -568,11 +687,12 @@ def iter_generate(
 
 
 def _chunking(n: int, workers: int) -> tuple[int, int, int]:
-    """(tasks in the first chunk, in the largest, chunks in flight) for ``n`` tasks on
-    ``workers`` processes: small enough that a mixture's parts sharing one pool hold few tasks in
-    memory, and that every worker gets a share of a small ``n``."""
+    """(tasks in the first chunk, in the largest, pool chunks in flight) for ``n`` tasks on
+    ``workers`` processes (the caller's and ``workers - 1`` in the pool): small enough that a
+    mixture's parts sharing one pool hold few tasks in memory, and that every worker gets a
+    share of a small ``n``; two chunks in flight per pool process and one more."""
     first = max(1, min(32, n // (8 * workers)))
-    return first, max(first, min(MAX_CHUNK, n // (2 * workers))), 2 * workers + 1
+    return first, max(first, min(MAX_CHUNK, n // (2 * workers))), 2 * workers - 1
 
 
 def _iter_generate_locally(
@@ -589,11 +709,12 @@ def _iter_generate_locally(
 ) -> Iterator[Any]:
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
-        if pool is None and count > 1 and n > 1:
-            pool = stack.enter_context(running_executor(workers, "process", preload=[env_id]))
+        if pool is None and count > 1 and n > 1:  # this process is the pool's last worker
+            pool = stack.enter_context(running_executor(count - 1, "process", preload=[env_id]))
         made = _ordered_chunks(
             pool, env_id, positions, difficulty, split, options, _chunking(n, count), not allow_duplicates, encode
         )
+        stack.callback(made.close)  # before the pool waits: its chunks nobody will read are cancelled
         yield from (
             (task for task, _ in made) if allow_duplicates else _distinct_keyed(made, n, env_id, difficulty, split)
         )
@@ -730,7 +851,7 @@ def _interleave(
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
         preload = [part.env_id for part in parts]
-        pool = stack.enter_context(running_executor(workers, "process", preload)) if count > 1 and n > 1 else None
+        pool = stack.enter_context(running_executor(count - 1, "process", preload)) if count > 1 and n > 1 else None
         streams = [
             iter_generate(
                 part.env_id,
@@ -746,6 +867,8 @@ def _interleave(
             )
             for part in parts
         ]
+        for stream in streams:  # closed before the pool waits, as in _iter_generate_locally
+            stack.callback(stream.close)
         for index in order:
             yield next(streams[index])
 
@@ -847,20 +970,21 @@ def describe_distinct(row: dict) -> str:
 PROFILE_POINTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def difficulty_profile(table: DifficultyTable, points: Sequence[float] = PROFILE_POINTS) -> dict[str, list]:
-    """Each parameter's value at each of ``points`` (default d = 0, .25, .5, .75, 1)."""
-    resolved = [table.resolve(d) for d in points]
+def difficulty_profile(
+    table: DifficultyTable, points: Sequence[float] = PROFILE_POINTS, generator: TaskGenerator | None = None
+) -> dict[str, list]:
+    """Each parameter's value at each of ``points`` (default d = 0, .25, .5, .75, 1): the table's,
+    or as ``generator`` resolves them (a variant such as Game24-v0 pins some)."""
+    resolved = [table.resolve(d) if generator is None else generator.resolve(d, {}) for d in points]
     return {key: [row[key] for row in resolved] for key in table.keys}
 
 
-def describe_difficulty(table: DifficultyTable) -> str:
+def describe_difficulty(table: DifficultyTable, generator: TaskGenerator | None = None) -> str:
     """One line: each parameter the knob moves with its values at d = 0, .25, .5, .75 and 1
     (``rows 5→11→20→31→41``), so a table that rises and falls again shows it; fixed
-    parameters only when nothing moves."""
-    profile = difficulty_profile(table)
-    moving = {
-        k: v for k, v in profile.items() if any(table.anchors[p][k] != table.anchors[0.0][k] for p in table.points)
-    }
+    parameters only when nothing moves. ``generator``: as in ``difficulty_profile``."""
+    profile = difficulty_profile(table, generator=generator)
+    moving = {k: v for k, v in profile.items() if len(set(map(repr, v))) > 1}
     if not moving:
         return table.describe()
     return ", ".join(f"{k} " + "→".join(describe_value(value) for value in values) for k, values in moving.items())
@@ -873,7 +997,9 @@ def list_envs() -> list[dict]:
         {
             "id": spec.id,
             "description": spec.description,
-            "difficulty": describe_difficulty(spec.family.table),
+            "difficulty": describe_difficulty(
+                spec.family.table, make_generator(spec.id) if spec.generator_kwargs else None
+            ),
             "visual": spec.visual,
         }
         for spec in ENV_SPECS

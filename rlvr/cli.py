@@ -707,6 +707,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UsageError(f"{error} (--allow-duplicates)") from None
     finally:
         progress.close()
+        # closed here, not when the interrupted frames are freed: its pool's processes are
+        # stopped now (a Ctrl-C between two tasks left it open, and the exit then waited)
+        getattr(tasks, "close", lambda: None)()
     print(f"wrote {written.count} tasks to {written}", file=sys.stderr)
     return 0
 

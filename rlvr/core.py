@@ -17,6 +17,7 @@ Answers     The last ``<answer>…</answer>`` block after removing ``<think>…<
 
 from __future__ import annotations
 
+import _random
 import abc
 import base64
 import dataclasses
@@ -27,7 +28,7 @@ import itertools
 import json
 import random
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -239,6 +240,22 @@ def material_of(seed: int, head: str, tail: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{head}{seed}{tail}".encode()).digest()[:8], "big")
 
 
+def seeded_random(material: int) -> random.Random:
+    """``random.Random(material)`` for an int ``material`` (the same state, so the same draws),
+    seeded once in C: the constructor also runs the Python-level ``__init__`` and ``seed``
+    dispatch, which hand an int straight to ``_random.Random.seed`` (about a fifth of the
+    seeding's cost, paid on every task)."""
+    rng = _new_random(random.Random)
+    _seed_random(rng, material)
+    rng.gauss_next = None
+    return rng
+
+
+_new_random = random.Random.__new__  # an unseeded generator; seeded_random seeds it
+_seed_random = _random.Random.seed
+_new_object = object.__new__  # a Task assembled field by field in TaskGenerator.task_maker
+
+
 def task_rngs(family: str, seed: int, difficulty: float, extra: str = "") -> tuple[random.Random, np.random.Generator]:
     """The task's own ``random.Random`` and ``numpy.random.Generator`` (never the global RNG)."""
     material = seed_material(family, seed, difficulty, extra)
@@ -353,6 +370,8 @@ def setting_key(value: Any) -> tuple:
     """``value`` as a hashable key: its type with itself, or with its items' keys for a list,
     tuple, set or dict (so 1, 1.0 and True differ at any depth); TypeError for what stays
     unhashable."""
+    if type(value) in _PLAIN_SETTINGS:
+        return (type(value), value)
     if isinstance(value, (list, tuple)):
         return (type(value), tuple(setting_key(item) for item in value))
     if isinstance(value, (set, frozenset)):
@@ -360,6 +379,9 @@ def setting_key(value: Any) -> tuple:
     if isinstance(value, dict):
         return (dict, tuple(sorted((repr(k), setting_key(k), setting_key(v)) for k, v in value.items())))
     return (type(value), value)
+
+
+_PLAIN_SETTINGS = frozenset({str, int, float, bool, type(None)})  # their own keys, with their type
 
 
 class TaskGenerator(abc.ABC):
@@ -388,6 +410,7 @@ class TaskGenerator(abc.ABC):
         Dataset tasks take no parameters; the difficulty is recorded, not used."""
         self.dataset = Path(path).resolve()
         self.dataset_rows = tuple(rows)
+        self.__dict__.pop("_task_makers", None)  # made for the synthetic tasks
         if not self.dataset_rows:
             raise ValueError(f"dataset {path} has no usable rows")
 
@@ -397,27 +420,7 @@ class TaskGenerator(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} has no dataset mode")
 
     def generate(self, seed: int, difficulty: float = 0.5, **overrides: Any) -> Task:
-        d = canonical_difficulty(difficulty)
-        if self.dataset is not None:
-            return self._dataset_task(seed, d, overrides)
-        env_id = self.env_id
-        resolved, seed_around, id_around = self._setting(d, overrides, env_id)
-        params = dict(resolved)
-        seed = int(seed)
-        material = material_of(seed, *seed_around)
-        parts = self.build(random.Random(material), DeferredNumpyRng(material), params)
-        return Task(
-            id=f"{id_around[0]}{seed}{id_around[1]}",
-            env_id=env_id,
-            family=self.family,
-            prompt=parts["prompt"],
-            answer=parts["answer"],
-            difficulty=d,
-            seed=seed,
-            params=params,
-            images=tuple(parts.get("images", ())),
-            meta=dict(parts.get("meta", {})),
-        )
+        return self.task_maker(difficulty, overrides)(seed)
 
     def hints(self, task: Task) -> list[str]:
         """Guidance for ``task`` in the order it is revealed, each a short text: the first pieces a
@@ -452,35 +455,67 @@ class TaskGenerator(abc.ABC):
 
     SETTINGS_CACHED = 1024
 
-    def _setting(self, difficulty: float, overrides: dict, env_id: str) -> tuple[dict, tuple, tuple]:
-        """(``resolve``'s parameters, ``seed_text_around`` and ``task_id_around`` pieces) for
-        ``generate``: worked out once per (env id, difficulty, overrides) when every override
-        value is hashable once lists, tuples, sets and dicts are read as their items (keyed by
-        name, type and value), else every time. Callers copy the parameters."""
-        try:
+    def task_maker(self, difficulty: float, overrides: dict) -> Callable[[int], Task]:
+        """seed → the task of this class's ``generate(seed, difficulty, **overrides)`` (before
+        any subclass's change to its id), with what depends only on the setting (the canonical
+        difficulty, the checked and resolved parameters, the text around the seed that the RNG
+        material and the id are made of) worked out once: kept per (env id, difficulty,
+        overrides) when every override value is hashable once lists, tuples, sets and dicts are
+        read as their items (keyed by name, type and value), else made anew. Errors in the
+        setting (a difficulty out of range, an unknown parameter) raise here, every time."""
+        env_id = self.env_id
+        cache = self.__dict__.setdefault("_task_makers", {})
+        try:  # overrides in another order make another key, for the same maker
             key = (
-                env_id,
-                difficulty,
-                *sorted((name, setting_key(value)) for name, value in overrides.items()),
+                (env_id, difficulty, *[(name, setting_key(value)) for name, value in overrides.items()])
+                if overrides
+                else (env_id, difficulty)
             )
-            hash(key)
-        except TypeError:  # a list of kinds, say
-            key = None
-        cache = self.__dict__.setdefault("_settings", {})
-        if key is not None and key in cache:
-            return cache[key]
+            maker = cache.get(key)
+        except TypeError:  # an override that stays unhashable
+            key = maker = None
+        if maker is None:
+            maker = self._new_task_maker(canonical_difficulty(difficulty), overrides, env_id)
+            if key is not None:
+                if len(cache) >= self.SETTINGS_CACHED:
+                    cache.clear()
+                cache[key] = maker
+        return maker
+
+    def _new_task_maker(self, difficulty: float, overrides: dict, env_id: str) -> Callable[[int], Task]:
+        if self.dataset is not None:
+            return functools.partial(self._dataset_task, difficulty=difficulty, overrides=overrides)
         checked = self.table.check(overrides) if overrides else {}
         digest = overrides_digest(checked) if checked else ""
-        setting = (
-            self.resolve(difficulty, checked),
-            seed_text_around(self.family, difficulty, digest),
-            task_id_around(env_slug(env_id), difficulty, checked, digest),
-        )
-        if key is not None:
-            if len(cache) >= self.SETTINGS_CACHED:
-                cache.clear()
-            cache[key] = setting
-        return setting
+        resolved = self.resolve(difficulty, checked)
+        seed_head, seed_tail = seed_text_around(self.family, difficulty, digest)
+        hashed_head = hashlib.sha256(seed_head.encode())
+        id_head, id_tail = task_id_around(env_slug(env_id), difficulty, checked, digest)
+        family = self.family
+
+        def task_of(seed: int) -> Task:
+            seed = int(seed)
+            hashed = hashed_head.copy()  # material_of(seed, seed_head, seed_tail), the head hashed once
+            hashed.update(f"{seed}{seed_tail}".encode())
+            material = int.from_bytes(hashed.digest()[:8], "big")
+            params = dict(resolved)
+            parts = self.build(seeded_random(material), DeferredNumpyRng(material), params)
+            task = _new_object(Task)  # Task(**fields) without the frozen dataclass's setattr per field
+            task.__dict__.update(
+                id=f"{id_head}{seed}{id_tail}",
+                env_id=env_id,
+                family=family,
+                prompt=parts["prompt"],
+                answer=parts["answer"],
+                difficulty=difficulty,
+                seed=seed,
+                params=params,
+                images=tuple(parts.get("images", ())),
+                meta=dict(parts.get("meta", {})),
+            )
+            return task
+
+        return task_of
 
     def _dataset_task(self, seed: int, difficulty: float, overrides: dict) -> Task:
         if overrides:

@@ -8,12 +8,19 @@ is the node count of the problem as that sympy expression tree, counted without 
 sympy stays as the reference: tests/test_math_generator_sympy_parity.py holds every algebra kind
 to the sympy builder it replaced, field for field, over the declared parameter ranges.
 
+For speed the kinds draw through ``draw_int``, ``draw_below``, ``draw_item``,
+``draw_int_skipping`` and ``draw_sample`` (``random.Random``'s own draws from the same state,
+without the methods' overhead), fractions are drawn as integer pairs (``drawn_chain``), and the
+factors of a product are printed once per process (``printed_factor``); the tasks are the same
+bytes (tests/test_math_generator_draws.py).
+
 The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
 ``rlvr.families.math``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -53,6 +60,76 @@ class Problem:
 
 
 # --------------------------------------------------------------------------------------------
+# Draws
+# --------------------------------------------------------------------------------------------
+# ``random.Random``'s randint, randrange and choice draw an integer below a width n as CPython's
+# ``Random._randbelow``: getrandbits(n.bit_length()) until it is below n. These make exactly
+# those draws from the same state (so the same tasks) without the methods' argument checks and
+# two or three Python calls each, which cost more than the draw; tests hold them to the methods.
+
+
+def draw_below(rng: random.Random, n: int) -> int:
+    """``rng.randrange(n)`` for n > 0."""
+    if n <= 0:
+        raise ValueError(f"empty range for a draw below {n}")
+    bits = n.bit_length()
+    value = rng.getrandbits(bits)
+    while value >= n:
+        value = rng.getrandbits(bits)
+    return value
+
+
+def draw_int(rng: random.Random, low: int, high: int) -> int:
+    """``rng.randint(low, high)`` for low ≤ high."""
+    width = high - low + 1
+    if width <= 0:
+        raise ValueError(f"empty range for a draw in [{low}, {high}]")
+    bits = width.bit_length()
+    value = rng.getrandbits(bits)
+    while value >= width:
+        value = rng.getrandbits(bits)
+    return low + value
+
+
+def draw_int_skipping(rng: random.Random, low: int, high: int, skipped: tuple[int, ...]) -> int:
+    """``rng.choice([k for k in range(low, high + 1) if k not in skipped])`` (``skipped``
+    in increasing order), without building the list."""
+    inside = [k for k in skipped if low <= k <= high]
+    value = low + draw_below(rng, high - low + 1 - len(inside))
+    for k in inside:
+        if value >= k:
+            value += 1
+    return value
+
+
+def draw_sample(rng: random.Random, n: int, k: int) -> list[int]:
+    """``rng.sample(range(n), k)``: for a population of at most 21 (a list is smaller than the
+    set CPython would use otherwise) its draws, each taken item's place filled by the last one
+    left; the method itself above that."""
+    if n > 21 or not 0 <= k <= n:
+        return rng.sample(range(n), k)
+    pool = list(range(n))
+    taken = []
+    for left in range(n, n - k, -1):
+        index = draw_below(rng, left)
+        taken.append(pool[index])
+        pool[index] = pool[left - 1]
+    return taken
+
+
+def draw_item(rng: random.Random, items: Any) -> Any:
+    """``rng.choice(items)``."""
+    n = len(items)
+    if not n:
+        raise IndexError("cannot draw from an empty sequence")
+    bits = n.bit_length()
+    index = rng.getrandbits(bits)
+    while index >= n:
+        index = rng.getrandbits(bits)
+    return items[index]
+
+
+# --------------------------------------------------------------------------------------------
 # LaTeX helpers
 # --------------------------------------------------------------------------------------------
 
@@ -76,7 +153,7 @@ def fraction_latex(numerator: int, denominator: int) -> str:
 
 def nonzero(rng: random.Random, low: int, high: int) -> int:
     while True:
-        value = rng.randint(low, high)
+        value = draw_int(rng, low, high)
         if value:
             return value
 
@@ -110,28 +187,45 @@ def signed(text: str, value: int) -> str:
 class Chain:
     """operands[0] ops[0] operands[1] … with the usual precedence (· and ÷ before + and −)."""
 
-    operands: list  # Fraction or Chain
+    operands: list  # Chain, Fraction, or (numerator, denominator) in lowest terms (drawn_chain's)
     ops: list[str]  # "+", "-", "*", "/"
 
 
-def random_fraction(rng: random.Random, max_coefficient: int, negative: bool) -> Fraction:
-    denominator = rng.randint(2, max(2, max_coefficient))
-    numerator = rng.randint(1, max_coefficient)
+def random_operand(rng: random.Random, max_coefficient: int, negative: bool) -> tuple[int, int]:
+    """(numerator, denominator) in lowest terms of a fraction up to ``max_coefficient`` over 2
+    to ``max_coefficient``, now and then negated (``negative``) or a whole number."""
+    denominator = draw_int(rng, 2, max(2, max_coefficient))
+    numerator = draw_int(rng, 1, max_coefficient)
     if negative and rng.random() < 0.3:
         numerator = -numerator
     if rng.random() < 0.2:  # now and then a whole number
-        return Fraction(numerator)
-    return Fraction(numerator, denominator)
+        return numerator, 1
+    common = math.gcd(numerator, denominator)
+    return numerator // common, denominator // common
+
+
+def drawn_chain(rng: random.Random, params: dict, depth: int) -> Chain:
+    """A random chain whose numbers are (numerator, denominator) pairs: what the
+    fraction_arithmetic kind draws and evaluates (``worked_chain``)."""
+    length = params["terms"] if depth == 0 else draw_int(rng, 2, max(2, params["terms"]))
+    negative = params["nesting"] >= 1
+    operands: list = [random_operand(rng, params["max_coefficient"], negative) for _ in range(length)]
+    if depth < params["nesting"]:
+        operands[draw_below(rng, length)] = drawn_chain(rng, params, depth + 1)
+    ops = [draw_item(rng, "+-*/") for _ in range(length - 1)]
+    return Chain(operands, ops)
 
 
 def random_chain(rng: random.Random, params: dict, depth: int) -> Chain:
-    length = params["terms"] if depth == 0 else rng.randint(2, max(2, params["terms"]))
-    negative = params["nesting"] >= 1
-    operands: list = [random_fraction(rng, params["max_coefficient"], negative) for _ in range(length)]
-    if depth < params["nesting"]:
-        operands[rng.randrange(length)] = random_chain(rng, params, depth + 1)
-    ops = [rng.choice("+-*/") for _ in range(length - 1)]
-    return Chain(operands, ops)
+    """``drawn_chain`` (the same draws) with ``Fraction`` numbers, for exact arithmetic on it."""
+    return with_fractions(drawn_chain(rng, params, depth))
+
+
+def with_fractions(node: Any) -> Any:
+    """A drawn chain with each (numerator, denominator) pair as a ``Fraction``."""
+    if type(node) is Chain:
+        return Chain([with_fractions(operand) for operand in node.operands], node.ops)
+    return Fraction(*node)
 
 
 def chain_value(node: Any) -> Fraction | None:
@@ -151,64 +245,54 @@ def reduced(numerator: int, denominator: int) -> tuple[int, int]:
     return numerator // common, denominator // common
 
 
-def worked_chain(node: Chain, working: list[str]) -> tuple[int, int, str] | None:
-    """(numerator, denominator, LaTeX) of a chain's exact value in lowest terms and of the chain
-    itself (``chain_latex``), in one pass over exact integers; appends to ``working`` the line
-    ``$inner = value$`` of each inner chain, innermost first (the order of ``inner_chains``).
-    None when it divides by zero anywhere (``chain_value``)."""
+def worked_chain(node: Chain, working: list[str]) -> tuple[int, int, str, int] | None:
+    """(numerator, denominator, LaTeX, size) of a chain: its exact value in lowest terms, the
+    chain itself (``chain_latex``) and the nodes of ``chain_sympy(node)`` (its preorder
+    traversal) counted without building it (a rational is 1, a division a Pow(…, -1) 2 more, a
+    product of several factors, a negated product Mul(-1, …) and a sum of several products 1
+    more each), in one pass over exact integers; appends to ``working`` the line ``$inner =
+    value$`` of each inner chain, innermost first (the order of ``inner_chains``). None when it
+    divides by zero anywhere (``chain_value``)."""
     pieces: list[str] = []
     total_n, total_d, sign = 0, 1, 1
     product_n = product_d = 0
+    summed_size = products = 0  # the closed products: their sizes (signs included) and count
+    factors_size = factors = 0  # the open product: its factors' sizes and count
     for index, operand in enumerate(node.operands):
         op = node.ops[index - 1] if index else "+"
         if type(operand) is Chain:
             inner = worked_chain(operand, working)
             if inner is None:
                 return None
-            value_n, value_d, inner_latex = inner
+            value_n, value_d, inner_latex, size = inner
             working.append(f"${inner_latex} = {fraction_latex(value_n, value_d)}$")
             text = rf"\left({inner_latex}\right)"
         else:
-            value_n, value_d = operand.numerator, operand.denominator
-            text = fraction_latex(value_n, value_d)
+            value_n, value_d = operand if type(operand) is tuple else (operand.numerator, operand.denominator)
+            text, size = fraction_latex(value_n, value_d), 1
             if value_n < 0 and index:
                 text = rf"\left({text}\right)"
         pieces.append(text if not index else f"{CHAIN_SYMBOLS[op]} {text}")
         if not index:
             product_n, product_d = value_n, value_d
+            factors_size, factors = size, 1
         elif op == "*":
             product_n, product_d = reduced(product_n * value_n, product_d * value_d)
+            factors_size, factors = factors_size + size, factors + 1
         elif op == "/":
             if value_n == 0:
                 return None
             product_n, product_d = reduced(product_n * value_d, product_d * value_n)
+            factors_size, factors = factors_size + size + 2, factors + 1
         else:
             total_n, total_d = reduced(total_n * product_d + sign * product_n * total_d, total_d * product_d)
+            summed_size += (factors_size if factors == 1 else 1 + factors_size) + (0 if sign > 0 else 2)
+            products += 1
             sign, product_n, product_d = (1 if op == "+" else -1), value_n, value_d
+            factors_size, factors = size, 1
     total_n, total_d = reduced(total_n * product_d + sign * product_n * total_d, total_d * product_d)
-    return total_n, total_d, " ".join(pieces)
-
-
-def chain_size(node: Any) -> int:
-    """Nodes of ``chain_sympy(node)`` (its preorder traversal), counted without building it: a
-    rational is 1, a division a Pow(…, -1) (2 more), a product of several factors, a negated
-    product (Mul(-1, …)) and a sum of several products 1 more each."""
-    if isinstance(node, Fraction):
-        return 1
-    products: list[tuple[int, list[int]]] = []
-    sign, factors = 1, [chain_size(node.operands[0])]
-    for op, operand in zip(node.ops, node.operands[1:]):
-        size = chain_size(operand)
-        if op == "*":
-            factors.append(size)
-        elif op == "/":
-            factors.append(size + 2)
-        else:
-            products.append((sign, factors))
-            sign, factors = (1 if op == "+" else -1), [size]
-    products.append((sign, factors))
-    parts = [(sizes[0] if len(sizes) == 1 else 1 + sum(sizes)) + (0 if sign > 0 else 2) for sign, sizes in products]
-    return parts[0] if len(parts) == 1 else 1 + sum(parts)
+    summed_size += (factors_size if factors == 1 else 1 + factors_size) + (0 if sign > 0 else 2)
+    return total_n, total_d, " ".join(pieces), summed_size if products == 0 else 1 + summed_size
 
 
 def chain_sympy(node: Any) -> sympy.Expr:
@@ -266,14 +350,14 @@ def inner_chains(node: Any) -> list[Chain]:
 
 def build_fraction_arithmetic(rng: random.Random, params: dict) -> Problem:
     for _ in range(100):
-        chain = random_chain(rng, params, 0)
+        chain = drawn_chain(rng, params, 0)
         working: list[str] = []
         worked = worked_chain(chain, working)
         if worked is not None:
             break
     else:  # pragma: no cover - a zero divisor a hundred times in a row
         raise ValueError("could not draw a fraction expression without division by zero")
-    numerator, denominator, latex = worked
+    numerator, denominator, latex, size = worked
     value = fraction_latex(numerator, denominator)
     working.append(f"${latex} = {value}$")
     return Problem(
@@ -281,7 +365,7 @@ def build_fraction_arithmetic(rng: random.Random, params: dict) -> Problem:
         form_instruction=r"Give the answer as an integer or a fraction, for example \boxed{-\frac{7}{12}}.",
         gold=value,
         form="number",
-        expression_size=chain_size(chain),
+        expression_size=size,
         working=working,
         subkind=f"{len(chain.operands)} operands",
     )
@@ -305,12 +389,12 @@ def build_linear_equation(rng: random.Random, params: dict) -> Problem:
     bound, nesting = params["max_coefficient"], params["nesting"]
     small = max(2, bound // 3)
     multiplier = max(2, min(9, bound // 10))
-    a, b = nonzero(rng, -small, small), rng.randint(-bound, bound)
+    a, b = nonzero(rng, -small, small), draw_int(rng, -bound, bound)
     lhs_latex = linear_latex(a, b)
     x_coefficient, constant, lhs_size = a, b, 5
     for _ in range(nesting):
         c, d = (
-            rng.choice([k for k in range(-multiplier, multiplier + 1) if k not in (0, 1)]),
+            draw_int_skipping(rng, -multiplier, multiplier, (0, 1)),
             nonzero(rng, -bound, bound),
         )
         lhs_latex = signed(rf"{'-' if c == -1 else c}\left({lhs_latex}\right)", d)
@@ -325,12 +409,12 @@ def build_linear_equation(rng: random.Random, params: dict) -> Problem:
             term = str(abs(e))
             constant, lhs_size = constant + e, lhs_size + 2
         lhs_latex = f"{lhs_latex} {'+' if e > 0 else '-'} {term}"
-    g = rng.choice([k for k in range(-small, small + 1) if k != x_coefficient])
+    g = draw_int_skipping(rng, -small, small, (x_coefficient,))
     if nesting == 0:  # an integer solution
-        solution_drawn = rng.randint(-bound, bound)
+        solution_drawn = draw_int(rng, -bound, bound)
         h = x_coefficient * solution_drawn + constant - g * solution_drawn
     else:  # any rational solution
-        h = rng.randint(-bound, bound)
+        h = draw_int(rng, -bound, bound)
     rhs_latex = linear_latex(g, h) if g else str(h)
     collected_x, collected_constant = x_coefficient - g, constant - h  # g was drawn unequal to the x coefficient
     solution = Fraction(-collected_constant, collected_x)
@@ -368,18 +452,23 @@ def factored_latex(content: int, factors: list[tuple[list[int], int]]) -> str:
 
 def linear_factorisation(
     scale: int, linear: list[tuple[int, int]]
-) -> tuple[int, list[tuple[list[int], int]], list[Fraction]]:
+) -> tuple[int, list[tuple[list[int], int]], list[tuple[int, int]]]:
     """sympy's ``factor_list`` of scale·Π(d·x − n) over the (n, d) of ``linear`` (d > 0): the
     content (scale times each factor's gcd(n, d)), each root's primitive factor [−n', d'] (by
-    degree) with its multiplicity, and the distinct roots n/d in increasing order."""
+    degree) with its multiplicity, and the distinct roots n'/d' (in lowest terms) in increasing
+    order."""
     content = scale
-    multiplicities: dict[Fraction, int] = {}
+    multiplicities: dict[tuple[int, int], int] = {}
     for numerator, denominator in linear:
-        content *= math.gcd(numerator, denominator)
-        root = Fraction(numerator, denominator)
+        common = math.gcd(numerator, denominator)
+        content *= common
+        root = (numerator // common, denominator // common)
         multiplicities[root] = multiplicities.get(root, 0) + 1
-    roots = sorted(multiplicities)
-    return content, [([-root.numerator, root.denominator], multiplicities[root]) for root in roots], roots
+    roots = sorted(multiplicities, key=BY_VALUE)
+    return content, [([-n, d], multiplicities[n, d]) for n, d in roots], roots
+
+
+BY_VALUE = functools.cmp_to_key(lambda a, b: a[0] * b[1] - b[0] * a[1])  # (n, d) pairs, d > 0, by n/d
 
 
 def build_quadratic_equation(rng: random.Random, params: dict) -> Problem:
@@ -390,20 +479,20 @@ def build_quadratic_equation(rng: random.Random, params: dict) -> Problem:
     root_bound = max(3, bound // 2)
     roots_drawn = []
     for _ in range(2):
-        denominator = rng.randint(1, nesting + 1)
-        numerator = rng.randint(-root_bound, root_bound)
+        denominator = draw_int(rng, 1, nesting + 1)
+        numerator = draw_int(rng, -root_bound, root_bound)
         roots_drawn.append((numerator, denominator))
-    scale = rng.choice([k for k in range(-nesting - 1, nesting + 2) if k]) if nesting else 1
+    scale = draw_int_skipping(rng, -nesting - 1, nesting + 1, (0,)) if nesting else 1
     polynomial = [scale]
     for numerator, denominator in roots_drawn:
         polynomial = multiplied(polynomial, [-numerator, denominator])
     if params["terms"] >= 3:  # move part of the linear and constant terms to the right
-        s, t = rng.randint(-bound, bound), rng.randint(-bound, bound)
+        s, t = draw_int(rng, -bound, bound), draw_int(rng, -bound, bound)
         lhs, rhs = [polynomial[0] + t, polynomial[1] + s, polynomial[2]], [t, s]
     else:
         lhs, rhs = polynomial, [0]
     content, factors, roots = linear_factorisation(scale, roots_drawn)
-    values = [latex_rational(root) for root in roots]
+    values = [fraction_latex(*root) for root in roots]
     (c, b, a) = polynomial
     rhs_latex = polynomial_latex(rhs) if any(rhs) else "0"
     working = [
@@ -456,11 +545,11 @@ def build_linear_system(rng: random.Random, params: dict) -> Problem:
     variables = SYSTEM_VARIABLES[:unknowns]
     small = max(3, bound // 4)
     while True:
-        matrix = [[rng.randint(-small, small) for _ in range(unknowns)] for _ in range(unknowns)]
+        matrix = [[draw_int(rng, -small, small) for _ in range(unknowns)] for _ in range(unknowns)]
         det = determinant(matrix)
         if det != 0:
             break
-    solution = [rng.randint(-bound, bound) for _ in range(unknowns)]
+    solution = [draw_int(rng, -bound, bound) for _ in range(unknowns)]
     constants = [sum(a * s for a, s in zip(row, solution)) for row in matrix]
     size = 1
     for row in matrix:
@@ -494,7 +583,7 @@ def draw_binomial(rng: random.Random, params: dict) -> tuple[int, int]:
     nesting 0."""
     lead_bound = max(1, min(9, params["max_coefficient"] // 10))
     constant_bound = max(3, params["max_coefficient"] // 5)
-    lead = rng.randint(1, lead_bound) * (rng.choice((1, -1)) if params["nesting"] else 1)
+    lead = draw_int(rng, 1, lead_bound) * (draw_item(rng, (1, -1)) if params["nesting"] else 1)
     return lead, nonzero(rng, -constant_bound, constant_bound)
 
 
@@ -522,7 +611,8 @@ def printed_terms(coefficients: list) -> list[tuple[Any, int]]:
     coefficients, not all zero) in the order sympy prints them (``Expr.as_ordered_terms``): by
     falling degree, except that a positive constant leads when the only other term is negative
     (``5 - 3 x``, ``4 - x^{2}``)."""
-    terms = [(c, k) for k, c in reversed(list(enumerate(coefficients))) if c]
+    terms = [(c, k) for k, c in enumerate(coefficients) if c]
+    terms.reverse()
     if len(terms) == 2 and terms[1][1] == 0 and terms[1][0] > 0 > terms[0][0]:
         terms.reverse()
     return terms
@@ -563,10 +653,16 @@ def product_latex(factors: list[tuple[list[int], int]]) -> str:
     """sympy's LaTeX of the factors of an unevaluated product (more than one factor, or a power):
     powers (polynomial coefficients, exponent) of integer polynomials of two or more terms each,
     each bracketed: ``\\left(2 - x\\right) \\left(x + 3\\right)^{2}``."""
-    return " ".join(
-        rf"\left({polynomial_latex(coefficients)}\right)" + (f"^{{{exponent}}}" if exponent > 1 else "")
-        for coefficients, exponent in sorted(factors, key=lambda factor: factor_order(*factor))
-    )
+    return " ".join(latex for _, latex in sorted(printed_factor(tuple(c), e) for c, e in factors))
+
+
+@functools.lru_cache(maxsize=4096)
+def printed_factor(coefficients: tuple[int, ...], exponent: int) -> tuple[tuple, str]:
+    """(``factor_order``, bracketed LaTeX) of one factor of ``product_latex``; the same few
+    binomials come back task after task, so each is printed once (equal orders are equal
+    factors, so sorting these pairs sorts by the order alone)."""
+    power = f"^{{{exponent}}}" if exponent > 1 else ""
+    return factor_order(list(coefficients), exponent), rf"\left({polynomial_latex(coefficients)}\right){power}"
 
 
 def multiplied(left: list[int], right: list[int]) -> list[int]:
@@ -586,8 +682,8 @@ def build_polynomial_expansion(rng: random.Random, params: dict) -> Problem:
     nodes (3 when the lead is 1: the bare x), a power 2 more."""
     factors = [(*draw_binomial(rng, params), 1) for _ in range(params["terms"])]
     if params["nesting"]:
-        index = rng.randrange(len(factors))
-        factors[index] = (*factors[index][:2], rng.randint(2, params["nesting"] + 1))
+        index = draw_below(rng, len(factors))
+        factors[index] = (*factors[index][:2], draw_int(rng, 2, params["nesting"] + 1))
     coefficients = [1]
     for lead, constant, exponent in factors:
         for _ in range(exponent):
@@ -618,9 +714,9 @@ def build_polynomial_factoring(rng: random.Random, params: dict) -> Problem:
     root_bound = max(3, params["max_coefficient"] // 4)
     linear = []
     for _ in range(max(2, params["terms"])):
-        lead = rng.randint(1, min(3, nesting + 1))
-        linear.append((rng.randint(-root_bound, root_bound), lead))
-    scale = rng.choice([k for k in range(-nesting - 1, nesting + 2) if k]) if nesting else 1
+        lead = draw_int(rng, 1, min(3, nesting + 1))
+        linear.append((draw_int(rng, -root_bound, root_bound), lead))
+    scale = draw_int_skipping(rng, -nesting - 1, nesting + 1, (0,)) if nesting else 1
     polynomial = [scale]
     for root, lead in linear:
         polynomial = multiplied(polynomial, [-root, lead])
@@ -634,7 +730,7 @@ def build_polynomial_factoring(rng: random.Random, params: dict) -> Problem:
         form="factored",
         expression_size=polynomial_size(polynomial),
         working=[
-            f"Rational roots: ${', '.join(latex_rational(r) for r in roots)}$; "
+            f"Rational roots: ${', '.join(fraction_latex(*root) for root in roots)}$; "
             f"with the content that gives ${factored}$ ({factor_count} irreducible factors)."
         ],
         subkind=f"{factor_count} factors",
@@ -645,7 +741,7 @@ def build_polynomial_factoring(rng: random.Random, params: dict) -> Problem:
 def random_polynomial(rng: random.Random, params: dict, terms: int, degree: int) -> list[int]:
     """The coefficients (by degree) of a polynomial of ``degree`` with up to ``terms`` nonzero terms."""
     coefficient_bound = max(3, params["max_coefficient"] // 3)
-    exponents = sorted(rng.sample(range(degree), min(terms, degree + 1) - 1) + [degree], reverse=True)
+    exponents = sorted(draw_sample(rng, degree, min(terms, degree + 1) - 1) + [degree], reverse=True)
     coefficients = [0] * (degree + 1)
     for exponent in exponents:
         coefficients[exponent] = nonzero(rng, -coefficient_bound, coefficient_bound)
@@ -694,7 +790,7 @@ def random_function(rng: random.Random, params: dict) -> Function:
     if params["nesting"] == 0:
         return Function(random_polynomial(rng, params, params["terms"], degree), None)
     lead, constant = draw_binomial(rng, params)
-    power = (lead, constant, rng.randint(2, params["nesting"] + 1))
+    power = (lead, constant, draw_int(rng, 2, params["nesting"] + 1))
     return Function(random_polynomial(rng, params, max(1, params["terms"] - 1), max(1, degree - 2)), power)
 
 
@@ -716,7 +812,7 @@ def build_derivative(rng: random.Random, params: dict) -> Problem:
     derivative_latex = polynomial_latex(derivative)  # printed once: the working and, for f'(x), the gold
     working = [rf"By {rule}, $f'(x) = {derivative_latex}$."]
     if rng.random() < 0.5:
-        point = rng.randint(-3, 3)
+        point = draw_int(rng, -3, 3)
         value = polynomial_value(derivative, point)
         working.append(rf"At $x = {point}$: $f'({point}) = {value}$.")
         return Problem(
@@ -749,8 +845,8 @@ def build_definite_integral(rng: random.Random, params: dict) -> Problem:
     + 5 (Integral, and Tuple(x, lower, upper))."""
     function = random_function(rng, params)
     bound_limit = 2 + params["nesting"]
-    lower = rng.randint(-bound_limit, bound_limit - 1)
-    upper = rng.randint(lower + 1, bound_limit)
+    lower = draw_int(rng, -bound_limit, bound_limit - 1)
+    upper = draw_int(rng, lower + 1, bound_limit)
     antiderivative = [0] + [Fraction(c, k + 1) for k, c in enumerate(function.coefficients())]
     value = polynomial_value(antiderivative, upper) - polynomial_value(antiderivative, lower)
     integrand = function.latex() if function.power is not None else rf"\left({function.latex()}\right)"
@@ -773,34 +869,34 @@ def build_number_theory(rng: random.Random, params: dict) -> Problem:
     Mod(Add(Mul(f₁, …), offset), m) 4 + the product's (1 for a single factor, else 1 + factors),
     Mod(Pow(b, e), m) 5."""
     bound, count = params["max_coefficient"], max(2, params["terms"])
-    subkind = rng.choice(("gcd", "lcm", "mod", "power_mod"))
+    subkind = draw_item(rng, ("gcd", "lcm", "mod", "power_mod"))
     number_form = r"Give a non-negative integer, for example \boxed{12}."
     if subkind == "gcd":
-        common = rng.randint(2, bound)
-        numbers = [common * rng.randint(1, bound) for _ in range(count)]
+        common = draw_int(rng, 2, bound)
+        numbers = [common * draw_int(rng, 1, bound) for _ in range(count)]
         value = math.gcd(*numbers)
         statement = f"Find the greatest common divisor of ${', '.join(map(str, numbers))}$."
         size = 1 + len(numbers)
         working = [f"The common prime factors give $\\gcd = {value}$."]
     elif subkind == "lcm":
-        numbers = [rng.randint(2, bound) for _ in range(count)]
+        numbers = [draw_int(rng, 2, bound) for _ in range(count)]
         value = math.lcm(*numbers)
         statement = f"Find the least common multiple of ${', '.join(map(str, numbers))}$."
         size = 1 + len(numbers)
         working = [f"The highest power of each prime gives $\\operatorname{{lcm}} = {value}$."]
     elif subkind == "mod":
-        modulus = rng.randint(2, bound)
-        factors = [rng.randint(bound, bound**2) for _ in range(count - 1)]
-        offset = rng.randint(0, bound)
+        modulus = draw_int(rng, 2, bound)
+        factors = [draw_int(rng, bound, bound**2) for _ in range(count - 1)]
+        offset = draw_int(rng, 0, bound)
         value = (math.prod(factors) + offset) % modulus
         product_latex = r" \cdot ".join(map(str, factors))
         statement = f"Find the remainder when ${product_latex} + {offset}$ is divided by ${modulus}$."
         size = 4 + (1 if len(factors) == 1 else 1 + len(factors))
         working = [f"Reduce each factor modulo {modulus} first: the remainder is ${value}$."]
     else:
-        modulus = rng.randint(3, max(3, bound))
-        base = rng.randint(2, max(2, bound))
-        exponent = rng.randint(2, bound ** (1 + params["nesting"]))
+        modulus = draw_int(rng, 3, max(3, bound))
+        base = draw_int(rng, 2, max(2, bound))
+        exponent = draw_int(rng, 2, bound ** (1 + params["nesting"]))
         value = pow(base, exponent, modulus)
         statement = f"Find the remainder when ${base}^{{{exponent}}}$ is divided by ${modulus}$."
         size = 5
@@ -819,21 +915,21 @@ def build_counting(rng: random.Random, params: dict) -> Problem:
     difference Add(binomial, Mul(-1, binomial)) 9."""
     bound, nesting = params["max_coefficient"], params["nesting"]
     stories = ["committee", "podium"] + (["exactly", "at_least_one"] if nesting >= 1 else [])
-    subkind = rng.choice(stories)
-    group, people = rng.choice(GROUPS)
+    subkind = draw_item(rng, stories)
+    group, people = draw_item(rng, GROUPS)
     top = max(6, min(bound, 60))
     number_form = r"Give the count as an integer, for example \boxed{120}."
     if subkind == "committee":
-        n = rng.randint(5, top)
-        k = rng.randint(2, min(n - 1, 2 + params["terms"] + nesting))
+        n = draw_int(rng, 5, top)
+        k = draw_int(rng, 2, min(n - 1, 2 + params["terms"] + nesting))
         value, size = math.comb(n, k), 3
         statement = (
             f"A {group} has {n} {people}. In how many ways can a committee of {k} be chosen (order does not matter)?"
         )
         working = [rf"$\binom{{{n}}}{{{k}}}$ ways."]
     elif subkind == "podium":
-        n = rng.randint(4, top)
-        k = rng.randint(2, min(n - 1, 1 + params["terms"]))
+        n = draw_int(rng, 4, top)
+        k = draw_int(rng, 2, min(n - 1, 1 + params["terms"]))
         value, size = math.perm(n, k), 3
         statement = (
             f"A {group} of {n} {people} holds a contest. In how many ways can the first {k} places be awarded "
@@ -843,10 +939,10 @@ def build_counting(rng: random.Random, params: dict) -> Problem:
         shown = r" \cdot ".join(factors) if k <= 4 else rf"{factors[0]} \cdot {factors[1]} \cdots {factors[-1]}"
         working = [f"${shown}$ ordered choices."]
     else:
-        juniors, seniors = rng.randint(3, max(3, top // 2)), rng.randint(3, max(3, top // 2))
-        k = rng.randint(2, min(juniors + seniors - 1, 2 + params["terms"]))
+        juniors, seniors = draw_int(rng, 3, max(3, top // 2)), draw_int(rng, 3, max(3, top // 2))
+        k = draw_int(rng, 2, min(juniors + seniors - 1, 2 + params["terms"]))
         if subkind == "exactly":
-            j = rng.randint(max(1, k - juniors), min(k - 1, seniors)) if k > 1 else 1
+            j = draw_int(rng, max(1, k - juniors), min(k - 1, seniors)) if k > 1 else 1
             value, size = math.comb(seniors, j) * math.comb(juniors, k - j), 7
             statement = (
                 f"A {group} has {seniors} seniors and {juniors} juniors. How many committees of {k} contain "
@@ -975,7 +1071,7 @@ class MathGenerator(TaskGenerator):
         return [f"Step {i + 1}: {step}" for i, step in enumerate(steps)] or [answer_form_nudge(gold)]
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        kind = rng.choice(params["kinds"].split(","))
+        kind = draw_item(rng, params["kinds"].split(","))
         problem = BUILDERS[kind](rng, params)
         prompt = f"{problem.statement}\n\n{problem.form_instruction} {BOX_RULE}"
         return {

@@ -41,7 +41,7 @@ Rows (``bench_generate.py rows``): bytes per task (``Task.to_json``, mean and la
 ``--seeds`` seeds at d = 0, 0.5, 1) for every env (``--skip-bytes`` keeps the last ones), and
 tasks per second of ``rlvr.generate(..., workers=1)`` and ``workers=2`` (``--workers-difficulty``),
 with the load average before and after (the figures are only as good as the machine is idle), and
-the CPU time of this process and of the pool process (``worker_scaling``). The worker server is
+the CPU time of this process and of the pool's processes (``worker_scaling``). The worker server is
 started first with every measured env's generator modules preloaded, as a process's first call
 preloads its env's (``--no-preload``: the first env's only, so later envs' pool processes import
 theirs). Merged into benchmarks/results/generate.json as ``bytes_per_task`` and ``workers``.
@@ -690,14 +690,13 @@ def worker_scaling(env_id: str, difficulty: float, target_s: float, write: str |
     train split, repeats allowed so no env runs out), over enough positions for about
     ``target_s`` seconds of single-process work; with ``write`` (a format), of writing them to
     a file as ``rlvr generate`` does instead (``written_run``). Each call starts its own pool, as
-    a user's does: with 2 workers, one pool process (which imports the env's generator module
-    unless the forkserver preloaded it, and builds its generator) while this process makes tasks
-    too; ``pool_start_s`` is a two-task, two-worker call's time less one task's. On a shared
+    a user's does: with 2 workers, two pool processes (each imports the env's generator module
+    unless the forkserver preloaded it, and builds its generator) while this process loads their
+    chunks; ``pool_start_s`` is a two-task, two-worker call's time less one task's. On a shared
     machine the rates follow the other load, so CPU time is recorded too: ``cpu_bound_speedup``
     = c1 / ((p + q) / 2), with c1 the one-worker run's CPU time (all in this process), p this
     process's and q the pool's CPU time in the two-worker run (its start included): the speedup
-    two otherwise idle cores would allow with the work kept evenly shared (this process takes a
-    chunk whenever the pool's next one is late, so the share follows what each core gets)."""
+    two otherwise idle cores would allow if nothing waited."""
     import rlvr
 
     rlvr.make_task(env_id, seed=10_000_000, difficulty=difficulty)  # the parent's generator, built

@@ -43,14 +43,11 @@ Uniqueness  ``generate`` and ``generate_mix`` return no two tasks with the same 
             nothing new — a ``FewerDistinctTasks`` error (a ValueError) names how many distinct
             tasks were found and in how many draws. ``estimate_distinct`` samples an estimate.
 
-Workers     ``workers`` counts processes, the caller's included: with ``workers`` > 1 a pool of
-            ``workers - 1`` processes and the caller each make chunks of consecutive positions
-            (their tasks and content keys, and with ``encode`` the caller's rows: ``rlvr
-            generate`` has its JSON lines / Parquet rows made there). A pool process sends a
-            chunk back as one pickled payload; the caller makes the next chunk itself whenever
-            the pool's next one is not back (so it works while the pool starts), loads payloads,
-            keeps order and checks uniqueness by the keys, so the tasks and their order are
-            those of one process.
+Workers     with ``workers`` > 1 each worker process makes a chunk of consecutive positions (their
+            tasks and content keys, and with ``encode`` the caller's rows: ``rlvr generate``
+            has its JSON lines / Parquet rows made there) and sends it back as one pickled
+            payload; the caller's process only loads payloads, keeps order and checks
+            uniqueness by the keys, so the tasks and their order are those of one process.
 
 ``backend="ray"`` runs the same work on a Ray cluster (``address``: None starts a local Ray,
 ``"auto"`` or ``"ray://host:10001"`` joins one; an already initialised Ray is used as it is), in
@@ -76,7 +73,6 @@ import pickle
 import random
 import re
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -449,56 +445,6 @@ def unpack_chunk(payload: bytes) -> list:
 
 CHUNK_SECONDS = 0.05  # of one worker's time per chunk, once the task's cost is known
 MAX_CHUNK = 1024
-AHEAD_SECONDS = 0.5  # of its own work the caller's process may hold ahead of the pool's chunks
-
-
-class _ParentChunk:
-    """A chunk of consecutive positions made in the caller's process: its (task, key) pairs, or
-    the error making them raised (raised when the chunk's turn comes, as a worker's would be, so
-    a stream that ends before it never sees it), and the seconds it took."""
-
-    def __init__(self, seeds: list[int], make: Callable[[int], tuple[Any, bytes | None]]):
-        started = time.perf_counter()
-        self.pairs: list = []
-        self.error: Exception | None = None
-        try:
-            self.pairs = [make(seed) for seed in seeds]
-        except Exception as error:  # raised in its turn by result()
-            self.error = error
-        self.seconds = time.perf_counter() - started
-
-    def result(self) -> list:
-        if self.error is not None:
-            raise self.error
-        return self.pairs
-
-
-def _submit_on_a_thread(pool: futures.Executor, job: tuple) -> tuple[futures.Future, threading.Thread]:
-    """``pool.submit(_generate_chunk, job)`` made on a new thread, and that thread: the first
-    submission to a process pool starts a worker process, which waits for the forkserver (a cold
-    one imports ``rlvr.api`` and the env's modules first: ~0.4 s), and the caller makes tasks
-    meanwhile. The returned future completes as the pool's does."""
-    relay: futures.Future = futures.Future()
-
-    def pass_on(done: futures.Future) -> None:
-        with contextlib.suppress(futures.InvalidStateError):  # the relay was cancelled
-            if done.cancelled():
-                relay.cancel()
-            elif done.exception() is not None:
-                relay.set_exception(done.exception())
-            else:
-                relay.set_result(done.result())
-
-    def submit() -> None:
-        try:
-            pool.submit(_generate_chunk, job).add_done_callback(pass_on)
-        except BaseException as error:  # a broken or shut-down pool: the relay raises it
-            with contextlib.suppress(futures.InvalidStateError):
-                relay.set_exception(error)
-
-    opening = threading.Thread(target=submit, name="rlvr-pool-start", daemon=True)
-    opening.start()
-    return relay, opening
 
 
 def _ordered_chunks(
@@ -513,76 +459,37 @@ def _ordered_chunks(
     encode: Callable[[Task], Any] | None = None,
 ) -> Iterator[tuple[Any, bytes | None]]:
     """(task, key) pairs of ``positions`` in order (``encoded_task_maker``: ``encode(task)`` in
-    place of the task when ``encode`` is given): serially, or in chunks of consecutive positions
-    made by ``pool`` and by this process, ``chunking`` = (first chunk size, largest, pool chunks
-    in flight). This process is one of the workers: whenever the next chunk in order is not back
-    from the pool, it makes the next unassigned chunk itself (so it works while the pool starts,
-    and 2 workers need one pool process), holding at most ``AHEAD_SECONDS`` of its work waiting
-    for its turn, so memory stays flat in the count. Chunks grow from the first size towards
-    ``CHUNK_SECONDS`` of work each as finished chunks show what a task costs, so cheap tasks are
-    not drowned in inter-process overhead. Who makes a chunk changes nothing in it."""
-    make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
+    place of the task when ``encode`` is given): serially, or on ``pool`` in chunks, ``chunking``
+    = (first chunk size, largest, chunks in flight); more are submitted as results are read, so
+    memory stays flat in the count. Chunks grow from the first size towards ``CHUNK_SECONDS`` of
+    work each as finished chunks show what a task costs, so cheap tasks are not drowned in
+    inter-process overhead."""
     if pool is None:
+        make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
         for seed in positions:
             yield make(seed)
         return
-    slots: collections.deque = collections.deque()  # pool futures and _ParentChunks, in position order
+    pending: collections.deque = collections.deque()
     size, largest, window = chunking
-    in_flight, ahead_s = 0, 0.0
-    opening: threading.Thread | None = None
 
-    def resize(made: int, seconds: float) -> None:
-        nonlocal size
-        if made:
-            size = max(1, min(largest, round(CHUNK_SECONDS * made / max(seconds, 1e-6))))
-
-    def fill() -> None:
-        nonlocal in_flight, opening
-        while in_flight < window and not (opening and opening.is_alive()):  # a pool that starts: wait
-            seeds = list(itertools.islice(positions, size))
-            if not seeds:
-                return
-            job = (env_id, seeds, difficulty, split, options, keys, encode)
-            if opening is None:
-                future, opening = _submit_on_a_thread(pool, job)
-            else:
-                future = pool.submit(_generate_chunk, job)
-            slots.append(future)
-            in_flight += 1
-
-    def work_here() -> bool:
-        nonlocal ahead_s
-        if ahead_s >= AHEAD_SECONDS:
-            return False
+    def submit() -> bool:
         seeds = list(itertools.islice(positions, size))
-        if not seeds:
-            return False
-        chunk = _ParentChunk(seeds, make)
-        slots.append(chunk)
-        ahead_s += chunk.seconds
-        resize(len(seeds), chunk.seconds)
-        return True
+        if seeds:
+            pending.append(pool.submit(_generate_chunk, (env_id, seeds, difficulty, split, options, keys, encode)))
+        return bool(seeds)
 
     try:
-        fill()
-        while slots:
-            head = slots.popleft()
-            if isinstance(head, _ParentChunk):
-                ahead_s -= head.seconds
-                fill()
-                yield from head.result()
-                continue
-            while not head.done() and work_here():
-                fill()
-            in_flight -= 1
-            payload, made, seconds = head.result()
-            resize(made, seconds)
-            fill()
+        while len(pending) < window and submit():
+            pass
+        while pending:
+            payload, made, seconds = pending.popleft().result()
+            if made:
+                size = max(1, min(largest, round(CHUNK_SECONDS * made / max(seconds, 1e-6))))
+            submit()
             yield from unpack_chunk(payload)
     finally:
-        for slot in slots:
-            if isinstance(slot, futures.Future):
-                slot.cancel()
+        for future in pending:
+            future.cancel()
 
 
 def _ray_positions(
@@ -654,17 +561,16 @@ def iter_generate(
 ) -> Iterator[Any]:
     """``n`` tasks of ``split``'s stream from position ``seed`` on, in order: positions ``seed,
     seed+1, …``, skipping any task whose content an earlier one had unless ``allow_duplicates``
-    (then exactly positions ``seed … seed+n-1``). Made in ``workers`` local processes,
-    this one included (``backend="process"``: a pool of ``workers - 1``; or ``pool``, an executor
-    the caller owns, with this process; module docstring, Workers) or concurrent remote
+    (then exactly positions ``seed … seed+n-1``). Made in ``workers`` local processes
+    (``backend="process"``; or on ``pool``, an executor the caller owns) or concurrent remote
     calls on the Ray cluster at ``address`` (``backend="ray"``; ``workers=None``: every CPU of
     the cluster). ``options`` as ``make_task``. The arguments are checked here; the tasks are
     made as the iterator is read, a bounded number ahead.
 
     ``encode``: a picklable function of a task (a writer's row: a JSON line, a Parquet row);
     the iterator then yields ``encode(task)`` for each task, computed where the task is made
-    (in the local worker processes and this one; with Ray, in the caller), so the caller's
-    process receives finished rows. The same tasks are chosen either way (uniqueness goes by the tasks'
+    (in the local worker processes; with Ray, in the caller), so the caller's process only
+    receives finished rows. The same tasks are chosen either way (uniqueness goes by the tasks'
     content keys)."""
     env_id = canonical_env_id(env_id)
     check_count("n", n)
@@ -687,12 +593,11 @@ def iter_generate(
 
 
 def _chunking(n: int, workers: int) -> tuple[int, int, int]:
-    """(tasks in the first chunk, in the largest, pool chunks in flight) for ``n`` tasks on
-    ``workers`` processes (the caller's and ``workers - 1`` in the pool): small enough that a
-    mixture's parts sharing one pool hold few tasks in memory, and that every worker gets a
-    share of a small ``n``; two chunks in flight per pool process and one more."""
+    """(tasks in the first chunk, in the largest, chunks in flight) for ``n`` tasks on
+    ``workers`` processes: small enough that a mixture's parts sharing one pool hold few tasks in
+    memory, and that every worker gets a share of a small ``n``."""
     first = max(1, min(32, n // (8 * workers)))
-    return first, max(first, min(MAX_CHUNK, n // (2 * workers))), 2 * workers - 1
+    return first, max(first, min(MAX_CHUNK, n // (2 * workers))), 2 * workers + 1
 
 
 def _iter_generate_locally(
@@ -709,8 +614,8 @@ def _iter_generate_locally(
 ) -> Iterator[Any]:
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
-        if pool is None and count > 1 and n > 1:  # this process is the pool's last worker
-            pool = stack.enter_context(running_executor(count - 1, "process", preload=[env_id]))
+        if pool is None and count > 1 and n > 1:
+            pool = stack.enter_context(running_executor(count, "process", preload=[env_id]))
         made = _ordered_chunks(
             pool, env_id, positions, difficulty, split, options, _chunking(n, count), not allow_duplicates, encode
         )
@@ -851,7 +756,7 @@ def _interleave(
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
         preload = [part.env_id for part in parts]
-        pool = stack.enter_context(running_executor(count - 1, "process", preload)) if count > 1 and n > 1 else None
+        pool = stack.enter_context(running_executor(count, "process", preload)) if count > 1 and n > 1 else None
         streams = [
             iter_generate(
                 part.env_id,

@@ -517,22 +517,7 @@ def test_cli_files_do_not_depend_on_the_worker_count(tmp_path):
     assert pq.read_table(tmp_path / "1" / "t.parquet").equals(pq.read_table(tmp_path / "2" / "t.parquet"))
 
 
-def _counting_parent_chunks(monkeypatch):
-    """Counts the positions the calling process makes itself (api._ParentChunk)."""
-    from rlvr import api
-
-    made = []
-
-    class Counting(api._ParentChunk):
-        def __init__(self, seeds, make):
-            super().__init__(seeds, make)
-            made.extend(seeds)
-
-    monkeypatch.setattr(api, "_ParentChunk", Counting)
-    return made
-
-
-def test_two_workers_are_this_process_and_one_pool_process(monkeypatch):
+def test_workers_are_pool_processes_and_the_tasks_are_one_process_s(monkeypatch):
     from rlvr import api
 
     pool_sizes = []
@@ -543,34 +528,23 @@ def test_two_workers_are_this_process_and_one_pool_process(monkeypatch):
         return real(workers, backend, preload)
 
     monkeypatch.setattr(api, "running_executor", recording)
-    made_here = _counting_parent_chunks(monkeypatch)
     tasks = rlvr.generate("Math-v0", 3000, seed=11, difficulty=0.3, workers=2)
-    assert pool_sizes == [1]
-    # the pool's process starts for tens of milliseconds at least: this process works meanwhile,
-    # and whoever made a chunk, the tasks are one process's
-    assert made_here and made_here == sorted(set(made_here))  # whole chunks, each position once
+    assert pool_sizes == [2]
     assert jsons(tasks) == jsons(rlvr.generate("Math-v0", 3000, seed=11, difficulty=0.3, workers=1))
     pool_sizes.clear()
     mixed = rlvr.generate_mix({"Maze-v0": 1, "Math-v0": 1}, 200, seed=2, workers=3)
-    assert pool_sizes == [2] and jsons(mixed) == jsons(rlvr.generate_mix({"Maze-v0": 1, "Math-v0": 1}, 200, seed=2))
+    assert pool_sizes == [3] and jsons(mixed) == jsons(rlvr.generate_mix({"Maze-v0": 1, "Math-v0": 1}, 200, seed=2))
 
 
-@pytest.mark.parametrize("slow", ["pool", "caller"])
-def test_a_failing_chunk_raises_in_its_turn_whoever_made_it(monkeypatch, slow):
+def test_a_failing_chunk_raises_in_its_turn(monkeypatch):
     """A position that raises stops the stream in order (after the chunks before its chunk), and
-    a stream that ends before it never sees the error, whether the pool's thread or this process
-    made that chunk."""
+    a stream that ends before it never sees the error."""
     import concurrent.futures
-    import threading
-    import time
 
     from rlvr import api
 
     def fake_maker(env_id, difficulty, split, options, keys, encode):
         def make(seed):
-            in_pool = threading.current_thread() is not threading.main_thread()
-            if in_pool == (slow == "pool"):
-                time.sleep(0.002)
             if seed == 50:
                 raise ValueError("position 50 is broken")
             return seed, None
@@ -598,15 +572,3 @@ def test_a_stream_closed_early_stops_at_once_and_streams_after_it_agree():
     stream.close()  # the chunks in flight are cancelled and the pool process ended, not awaited
     assert time.perf_counter() - started < 5
     assert jsons(first) == jsons(rlvr.generate("Knapsack-v0", 5, 0, 0.5))
-
-
-def test_a_pool_that_cannot_start_fails_the_relayed_future():
-    import concurrent.futures
-
-    from rlvr.api import _submit_on_a_thread
-
-    pool = concurrent.futures.ThreadPoolExecutor(1)
-    pool.shutdown()
-    relay, opening = _submit_on_a_thread(pool, ("rlvr/Math-v0", [0], 0.5, None, {}, False, None))
-    opening.join(10)
-    assert isinstance(relay.exception(timeout=10), RuntimeError)

@@ -57,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rlvr.verifiers import sandbox as sandbox_module
 from rlvr.verifiers.sandbox import Sandbox, SandboxUnavailable, available_backends
 from rlvr.verifiers.sandbox.docker_pool import DockerPool
-from rlvr.verifiers.sandbox.warm import WarmPool, tree_cpu_s
+from rlvr.verifiers.sandbox.warm import WarmPool, process_cpu_s, tree_cpu_s
 
 PASS = ["-I", "-S", "-c", "pass"]
 
@@ -192,23 +192,13 @@ def latency_interleaved(fns: dict, runs: int, warmup: int = 5) -> dict[str, dict
     }
 
 
-_TICKS = os.sysconf("SC_CLK_TCK")
 #: Callables naming more zygote pids to count (the baseline's warm pools, with ``--baseline``).
 EXTRA_ZYGOTES: list = []
 
 
 def tree_cpu() -> float:
     """``warm.tree_cpu_s`` plus the zygotes of the baseline's warm pools (and what they reaped)."""
-    total = tree_cpu_s()
-    for pids in EXTRA_ZYGOTES:
-        for pid in pids():
-            try:
-                with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += sum(int(value) for value in fields[11:15]) / _TICKS  # utime stime cutime cstime
-    return total
+    return tree_cpu_s() + sum(process_cpu_s(pid) for pids in EXTRA_ZYGOTES for pid in pids())
 
 
 def throughput_interleaved(fns: dict, workers: int, seconds: float, slice_s: float = 0.5) -> dict[str, dict]:
@@ -338,6 +328,8 @@ def main() -> None:
     for pool in [*warm_pools.values(), *old_warm.values()]:
         pool.close()
     docker_reason = "no Docker engine answers" if "docker" not in backends else ""
+    if not docker_reason and args.docker_runs < 1:
+        docker_reason = "--docker-runs 0"
     if not docker_reason:
         try:
             boxes["docker"] = Sandbox("docker", tmp_root=tmp_root)

@@ -892,14 +892,18 @@ def tree_cpu_s() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
     total = own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
-    for pid in zygote_pids():
-        try:
-            with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(value) for value in fields[11:15]) / _TICKS  # utime stime cutime cstime
-    return total
+    return total + sum(process_cpu_s(pid) for pid in zygote_pids())
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds of process ``pid`` and the children it reaped (utime, stime, cutime, cstime
+    of /proc/PID/stat); 0 for a process that is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / _TICKS
 
 
 @atexit.register

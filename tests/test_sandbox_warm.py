@@ -305,20 +305,23 @@ def test_disk_caps_fail_writes_with_enospc(pool):
     assert result.exit_code != 0 and result.disk_exceeded and b"No space left" in result.stderr
 
 
+# forks children that sleep until the run's process cap refuses one; prints its uid and the count
+COUNT_FORKS = (
+    "import os, time\n"
+    "n = 0\n"
+    "try:\n"
+    "    while True:\n"
+    "        if os.fork() == 0:\n"
+    "            time.sleep(5); os._exit(0)\n"
+    "        n += 1\n"
+    "except OSError:\n"
+    "    print(os.getuid(), n)\n"
+)
+
+
 def test_process_cap_is_per_run(pool):
-    code = (
-        "import os, time\n"
-        "n = 0\n"
-        "try:\n"
-        "    while True:\n"
-        "        if os.fork() == 0:\n"
-        "            time.sleep(5); os._exit(0)\n"
-        "        n += 1\n"
-        "except OSError:\n"
-        "    print(n)\n"
-    )
-    result = run(pool, code, limits=Limits(processes=12, wall_s=10))
-    assert result.exit_code == 0 and 5 <= int(result.stdout) < 12
+    result = run(pool, COUNT_FORKS, limits=Limits(processes=12, wall_s=10))
+    assert result.exit_code == 0 and 5 <= int(result.stdout.split()[-1]) < 12
 
 
 def test_orphans_left_as_zombies_do_not_shrink_the_next_runs_process_budget(pool):
@@ -337,22 +340,11 @@ def test_orphans_left_as_zombies_do_not_shrink_the_next_runs_process_budget(pool
         "pids = [p for p in os.listdir('/proc') if p.isdigit()]\n"
         "print(os.getuid(), sum(open(f'/proc/{p}/stat').read().split()[2] == 'Z' for p in pids))\n"
     )
-    count = (
-        "import os, time\n"
-        "n = 0\n"
-        "try:\n"
-        "    while True:\n"
-        "        if os.fork() == 0:\n"
-        "            time.sleep(5); os._exit(0)\n"
-        "        n += 1\n"
-        "except OSError:\n"
-        "    print(os.getuid(), n)\n"
-    )
     limits = Limits(processes=12, wall_s=10)
-    fresh_uid, fresh = map(int, run(pool, count, limits=limits).stdout.split())
+    fresh_uid, fresh = map(int, run(pool, COUNT_FORKS, limits=limits).stdout.split())
     uid, left = map(int, run(pool, zombies, limits=limits).stdout.split())
     assert left == 8  # zombies of the run's uid while it lives
-    next_uid, after = map(int, run(pool, count, limits=limits).stdout.split())
+    next_uid, after = map(int, run(pool, COUNT_FORKS, limits=limits).stdout.split())
     assert next_uid == uid == fresh_uid  # the same slot each time (one worker, the uid freed at the end)
     assert after == fresh
 

@@ -173,6 +173,14 @@ class Verdict:
         """Reward 1, correct, well formatted."""
         return cls(1.0, True, True, reason, details)
 
+    @property
+    def not_judged(self) -> bool:
+        """True when the verifier never looked at the response (``details["not_judged"]``: the
+        Math verifier got no worker before its deadline): its 0 says nothing about the answer,
+        so trainers leave the sample out rather than learn from it. A verdict that ``timed_out``
+        is judged: a slow answer can cause that itself and keeps its 0."""
+        return self.details.get("not_judged") is True and not self.details.get("timed_out") and self.reward == 0
+
     def to_dict(self) -> dict:
         """reward, correct, format_ok, reason and details as a plain dict."""
         return dataclasses.asdict(self)

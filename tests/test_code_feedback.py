@@ -13,6 +13,14 @@ from rlvr.core import Task, Verdict
 from rlvr.envs.multi_turn import CodeFeedbackEnv, feedback_text, revealed_tests
 from rlvr.generators.code import CodeGenerator, fence, unpack_tests
 from rlvr.verifiers import sandbox as sb
+from rlvr.verifiers.code import (
+    DO_NOTHING_OUTPUTS,
+    DO_NOTHING_VALUES,
+    do_nothing_passes,
+    parse_literal,
+    stdout_matches,
+    values_match,
+)
 
 pytestmark = pytest.mark.skipif(sb._probe_bwrap()[0] is None, reason="bwrap unusable")
 
@@ -132,6 +140,66 @@ def test_partial_rewards_only_at_the_end_and_only_for_held_out_tests():
         _, reward, terminated, _, info = env.step(program)
         assert terminated and reward == info["verdict"].reward == pytest.approx(expected_reward)
         assert f"partial credit counts the {held_out} held-out tests" in info["verdict"].reason
+
+
+# (difficulty, style, seed): tasks where a program that does nothing passes held-out tests
+DO_NOTHING_FITS_HELD_OUT = [
+    (0.0, "function", 29),
+    (0.0, "function", 52),
+    (0.3, "function", 21),
+    (0.3, "function", 23),
+    (0.3, "function", 31),
+    (0.0, "stdio", 8),
+    (0.0, "stdio", 58),
+    (0.5, "stdio", 16),
+]
+
+
+def constant_program(task: Task, constant, pinned: list[dict]) -> str:
+    """A program that answers the ``pinned`` tests from a table and ``constant`` otherwise."""
+    if task.answer["style"] == "function":
+        table = "".join(f"    if repr(args) == {t['args']!r}:\n        return {t['expected']}\n" for t in pinned)
+        return fence(f"def {task.answer['entry_point']}(*args):\n{table}    return {constant!r}\n")
+    table = "".join(
+        f"if data == {t['input']!r}:\n    sys.stdout.write({t['output']!r})\n    sys.exit(0)\n" for t in pinned
+    )
+    return fence(f"import sys\ndata = sys.stdin.read()\n{table}sys.stdout.write({constant!r})\n")
+
+
+def constant_fits(task: Task, test: dict, constant) -> bool:
+    """Whether ``constant`` (returned or printed) passes ``test``, by the verifier's comparisons."""
+    tolerance = task.answer.get("float_tolerance")
+    if task.answer["style"] == "function":
+        return values_match(parse_literal(test["expected"]), constant, tolerance)
+    return stdout_matches(test["output"], constant, tolerance)
+
+
+@pytest.mark.parametrize("difficulty, style, seed", DO_NOTHING_FITS_HELD_OUT)
+def test_partial_credit_pays_nothing_for_what_a_do_nothing_program_passes(difficulty, style, seed):
+    """Partial credit on the held-out tests subtracts what a do-nothing program passes of them, as
+    Code-v0 does: a constant with a revealed test hard-coded on top earned 0.27 on average over
+    seven such tasks, up to 1.0, and now earns 0; one held-out test beyond that earns its share."""
+    env = make(difficulty=difficulty, style=style, partial=True, max_attempts=1)
+    _, info = env.reset(seed=seed)
+    task = info["task"]
+    tests = unpack_tests(task.answer)
+    shown = revealed_tests(len(tests))
+    held_out = tests[shown:]
+    floor = do_nothing_passes({**task.answer, "tests": held_out})
+    assert 0 < floor < len(held_out)  # the seed still is such a task
+    constants = DO_NOTHING_VALUES if style == "function" else DO_NOTHING_OUTPUTS
+    for constant in constants:
+        env.reset(seed=seed)
+        _, reward, terminated, _, info = env.step(constant_program(task, constant, tests[:shown]))
+        assert terminated and reward == info["verdict"].reward == 0.0, (constant, info["verdict"].reason)
+    best = max(constants, key=lambda constant: sum(constant_fits(task, t, constant) for t in held_out))
+    assert sum(constant_fits(task, t, best) for t in held_out) == floor
+    missed = [t for t in held_out if not constant_fits(task, t, best)]
+    env.reset(seed=seed)
+    _, reward, _, _, info = env.step(constant_program(task, best, [missed[0]]))  # one held-out test beyond
+    assert not info["verdict"].correct
+    assert reward == pytest.approx(1 / (len(held_out) - floor)), info["verdict"].reason
+    assert info["verdict"].details["held_out_do_nothing_passes"] == floor
 
 
 def test_replay_render_and_check_env():

@@ -206,7 +206,7 @@ def test_verl_compute_score_contract(mixed_tasks):
         assert good["score"] == 1.0 and good["acc"] == 1.0, (task.id, good)
         bad = rlvr_verl.compute_score(task.env_id, rlvr.make_generator(task.env_id).wrong_response(task), truth)
         assert bad["acc"] == 0.0
-        assert set(good) == {"score", "acc", "format_ok", "reason"}
+        assert set(good) == {"score", "acc", "format_ok", "reason", "not_judged"}
     task = mixed_tasks[0]
     for data_source, solution, truth in [
         (task.env_id, rlvr.solve(task), "not json"),
@@ -217,6 +217,7 @@ def test_verl_compute_score_contract(mixed_tasks):
     ]:
         result = rlvr_verl.compute_score(data_source, solution, truth)
         assert result["score"] == 0.0 and result["reason"]
+        assert set(result) == {"score", "acc", "format_ok", "reason", "not_judged"}  # verl gathers keys per batch
 
 
 def test_verl_export_layout(mixed_tasks, tmp_path):

@@ -13,10 +13,11 @@ Observation  ``str``.  After ``reset``: the task prompt.  After a failed attempt
 Action       ``str``: the model's whole response (``FreeText``).
 Reward       0.0 after a failed attempt that is not the last; on the step that ends the
              episode, the final verdict's reward: 1.0 on a pass; with the verifier option
-             ``partial=True``, the fraction of the held-out tests (never shown in feedback) the
-             last attempt passed, so answers memorised from feedback earn nothing (``info``'s
-             final verdict carries that reward; its reason says so).  The episode's return is
-             therefore the final verdict's reward.
+             ``partial=True``, the share of the held-out tests (never shown in feedback) the last
+             attempt passed beyond what a do-nothing program passes of them, as Code-v0 pays
+             (``held_out_verdict``), so answers memorised from feedback, alone or on top of a
+             constant, earn nothing (``info``'s final verdict carries that reward; its reason says
+             so).  The episode's return is therefore the final verdict's reward.
 Episode end  ``terminated=True`` as soon as an attempt is correct or after ``max_attempts``
              attempts; ``truncated`` is always False.  Stepping a finished episode raises
              ``ResetNeeded``.
@@ -41,6 +42,8 @@ import gymnasium as gym
 from rlvr.core import Verdict, clean_text
 from rlvr.envs.registry import get_spec
 from rlvr.envs.single_turn import SingleTurnEnv
+from rlvr.generators.code import full_answer
+from rlvr.verifiers.code import UNPACK_S, do_nothing_passes
 
 DEFAULT_MAX_ATTEMPTS = 3
 ANSWER_AGAIN = "Fix the code and answer again with the complete code in one ```python block."
@@ -65,18 +68,34 @@ def revealed_tests(total: int) -> int:
     return total // 2
 
 
-def held_out_verdict(verdict: Verdict) -> Verdict:
-    """A partial-credit verdict re-scored on the held-out tests only: the fraction of tests
-    past ``revealed_tests`` that passed (tests not run count as failed). Other verdicts —
-    correct, zero, or without per-test ``outcomes`` — are returned as they are."""
+def held_out_verdict(verdict: Verdict, answer: dict | None) -> Verdict:
+    """A ``partial=True`` verdict re-scored on the held-out tests only, the way Code-v0 scores
+    all of them: of the tests past ``revealed_tests`` (tests not run count as failed), the share
+    passed beyond p0, what one do-nothing program passes of them
+    (``rlvr.verifiers.code.do_nothing_passes`` over the held-out tests): (passed − p0) /
+    (held-out − p0), clipped at 0. So a constant that happens to fit held-out tests earns
+    nothing, even with a revealed test hard-coded on top (that paid 0.27 on average over seven
+    such tasks, up to 1.0). ``answer`` is the task's answer with every test (``full_answer``);
+    None (its tests could not be rebuilt) or a test list that does not match the verdict gives
+    no credit. A correct verdict, or one without per-test ``outcomes``, is returned as it is."""
     outcomes, total = verdict.details.get("outcomes"), verdict.details.get("total") or 0
-    if verdict.correct or verdict.reward <= 0 or not isinstance(outcomes, str) or total <= 0:
+    if verdict.correct or not isinstance(outcomes, str) or total <= 0:
         return verdict
-    held_out = outcomes[revealed_tests(total) :]
-    passed = held_out.count("1")
-    count = total - revealed_tests(total)
-    reason = f"{verdict.reason}; partial credit counts the {count} held-out tests: {passed} passed"
-    return dataclasses.replace(verdict, reward=passed / count, reason=reason)
+    shown = revealed_tests(total)
+    count = total - shown
+    tests = (answer or {}).get("tests")
+    if answer is None or (answer.get("style") != "assert" and (not isinstance(tests, list) or len(tests) != total)):
+        reason = f"{verdict.reason}; no partial credit: the task's held-out tests could not be read"
+        return dataclasses.replace(verdict, reward=0.0, reason=reason)
+    floor = do_nothing_passes({**answer, "tests": tests[shown:] if isinstance(tests, list) else []})
+    passed = outcomes[shown:].count("1")
+    reward = max(0.0, (passed - floor) / (count - floor)) if floor < count else 0.0
+    reason = (
+        f"{verdict.reason}; partial credit counts the {count} held-out tests: {passed} passed, "
+        f"{floor} of them passed by a program that does nothing"
+    )
+    details = {**verdict.details, "held_out_do_nothing_passes": floor}
+    return dataclasses.replace(verdict, reward=reward, reason=reason, details=details)
 
 
 def held_out_feedback(failure: dict, style: str | None, index: int, total: int, attempt: int, max_attempts: int) -> str:
@@ -176,7 +195,8 @@ class CodeFeedbackEnv(SingleTurnEnv):
         feedback = "" if verdict.correct else feedback_text(verdict, self.attempt, self.max_attempts)
         if terminated:
             self.finished = True
-            verdict = held_out_verdict(verdict)
+            if getattr(self.verifier, "partial", False):
+                verdict = held_out_verdict(verdict, self.full_answer())
             reward = float(verdict.reward)
             observation = feedback or f"Passed: {verdict.reason}."
         else:
@@ -193,6 +213,14 @@ class CodeFeedbackEnv(SingleTurnEnv):
             "task_id": self.task.id,
         }
         return observation, reward, terminated, False, info
+
+    def full_answer(self) -> dict | None:
+        """The task's answer with every test: packed tests rebuilt on the host (cached: the
+        verifier has just rebuilt them), at most ``UNPACK_S``; None if that fails."""
+        try:
+            return full_answer(self.task, UNPACK_S)
+        except (TimeoutError, ValueError, KeyError, TypeError):
+            return None
 
     def render(self):
         if self.task is None or self.render_mode is None:

@@ -8,7 +8,9 @@
     chunk of (task, response) pairs and streams the verdicts back one by one, so a verification
     still running its verifier's deadline plus a grace after it started is cancelled
     (``ray.cancel(force=True)``) and scored 0 while the rest of its chunk is sent again. A
-    hostile response scores 0 and never fails the batch.
+    hostile response scores 0 and never fails the batch. Verdicts come back whole, details
+    included, so a Math verdict that got no worker keeps ``not_judged`` (``Verdict.not_judged``)
+    for the trainer that reads it to leave out; this backend computes no training rewards.
 ``connect(address)``
     The ``ray`` module, initialised: an already initialised Ray (the caller's) is used as it
     is and never shut down; otherwise ``ray.init(address=address)``. ``None`` starts a local

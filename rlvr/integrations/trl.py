@@ -27,8 +27,16 @@
     per env can be combined with weights. Verification runs in ``workers`` threads (verifiers
     that run code do it in their own sandboxed processes) through ``rlvr.scoring``: a row whose
     verification runs past its verifier's deadline plus a grace scores 0 (its thread is
-    abandoned, threads cannot be killed); it never raises. When TRL passes
-    ``log_metric``, per-env accuracy and format rates are logged as ``rlvr/<Env>/accuracy``, ….
+    abandoned, threads cannot be killed); it never raises. A row whose verdict is
+    ``not_judged`` (``rlvr.core.Verdict.not_judged``: the Math verifier got no worker before its
+    deadline, so the answer was never read) gets ``None`` too, never a 0 that says nothing
+    about the answer. TRL turns ``None`` into NaN and, where every reward function gave NaN
+    (as here when this is the only one), GRPOTrainer (1.16, the installed version) leaves the
+    row out of its group's mean and std and gives it advantage 0 (it logs a warning naming the
+    row); with other reward functions the row is scored by those alone. A verdict that
+    ``timed_out`` keeps its 0: a slow wrong answer must not escape it. When TRL passes
+    ``log_metric``, per-env accuracy and format rates over the judged rows are logged as
+    ``rlvr/<Env>/accuracy``, …, and the share of rows not judged as ``rlvr/<Env>/not_judged``.
 
 Needs the ``trl`` extra (``pip install 'rlvr[trl]'``).
 """
@@ -162,12 +170,11 @@ def reward_function(
         verdicts = scoring.score(
             [(tasks[i], completion_text(completions[i]), verifier_options) for i in scored], "thread", workers
         )
-        rewards: list[float | None] = [None] * len(completions)
+        # rows without a task still need a number when this is the only reward
+        rewards: list[float | None] = [None if wanted is not None else 0.0] * len(completions)
         for i, verdict in zip(scored, verdicts):
-            rewards[i] = float(verdict.reward)
+            rewards[i] = None if verdict.not_judged else float(verdict.reward)  # no reward, not a 0
         _log_per_env(columns.get("log_metric"), [tasks[i] for i in scored], verdicts)
-        if wanted is None:  # rows without a task still need a number when this is the only reward
-            rewards = [0.0 if r is None else r for r in rewards]
         return rewards
 
     rlvr_reward.__name__ = "rlvr" if wanted is None else "rlvr:" + ",".join(sorted(e.split("/")[-1] for e in wanted))
@@ -179,6 +186,9 @@ def _log_per_env(log_metric: Callable[[str, float], None] | None, tasks: list[Ta
         return
     for env_id in sorted({task.env_id for task in tasks}):
         rows = [v for t, v in zip(tasks, verdicts) if t.env_id == env_id]
+        judged = [v for v in rows if not v.not_judged]
         name = env_id.split("/")[-1]
-        log_metric(f"rlvr/{name}/accuracy", sum(v.correct for v in rows) / len(rows))
-        log_metric(f"rlvr/{name}/format_ok", sum(v.format_ok for v in rows) / len(rows))
+        log_metric(f"rlvr/{name}/not_judged", (len(rows) - len(judged)) / len(rows))
+        if judged:
+            log_metric(f"rlvr/{name}/accuracy", sum(v.correct for v in judged) / len(judged))
+            log_metric(f"rlvr/{name}/format_ok", sum(v.format_ok for v in judged) / len(judged))

@@ -18,9 +18,19 @@ Parquet layout, so rlvr tasks train in verl with two config lines.
   ``export_mix(envs, n, path, …)`` writes a mixture (``rlvr.generate_mix``) directly.
 ``compute_score(data_source, solution_str, ground_truth, extra_info=None)``
     rebuilds the task from ``ground_truth`` and verifies ``solution_str`` with its env's verifier;
-    returns ``{"score": reward, "acc": 1.0 if correct, "format_ok": 0/1, "reason": str}``.
-    Never raises: a ground truth that is not an rlvr task, or whose env differs from
-    ``data_source``, scores 0 with the reason.
+    returns ``{"score": reward, "acc": 1.0 if correct, "format_ok": 0/1, "reason": str,
+    "not_judged": 0/1}`` (the same keys on every path: verl's reward managers gather each key
+    into a list per batch). Never raises: a ground truth that is not an rlvr task, or whose env
+    differs from ``data_source``, scores 0 with the reason.
+    Not judged: a verdict that is ``not_judged`` (``rlvr.core.Verdict.not_judged``: the Math
+    verifier got no worker before its deadline, so the answer was never read) is verified once
+    more, with a fresh deadline, so one call takes at most twice the verifier's ``deadline_s``
+    (10 s for Math by default: keep verl's ``compute_score_timeout``, if set, above that). If the
+    second try is not judged either, the score is 0 with ``"not_judged": 1.0``: verl needs a
+    float for every sample, and a NaN would turn its group's mean and standard deviation, and so
+    the loss, into NaN. That 0 says nothing about the answer; the ``not_judged`` key (in verl's
+    ``reward_extra_info``) counts how often it happened. A verdict that ``timed_out`` is never
+    retried: a slow wrong answer keeps its 0.
 
 In a verl config::
 
@@ -178,7 +188,7 @@ def read_tasks(path: str | Path) -> Iterable[Task]:
 
 
 def _zero(reason: str) -> dict:
-    return {"score": 0.0, "acc": 0.0, "format_ok": 0.0, "reason": reason}
+    return {"score": 0.0, "acc": 0.0, "format_ok": 0.0, "reason": reason, "not_judged": 0.0}
 
 
 def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None) -> dict:
@@ -195,6 +205,8 @@ def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_
         return _zero(f"data_source {data_source!r} is not the task's env {task.env_id!r}")
     try:
         verdict = rlvr.verify(task, solution_str)
+        if verdict.not_judged:  # never read: one more try (module docstring)
+            verdict = rlvr.verify(task, solution_str)
     except KeyError:
         return _zero(f"unknown env {task.env_id!r}")
     return {
@@ -202,4 +214,5 @@ def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_
         "acc": float(verdict.correct),
         "format_ok": float(verdict.format_ok),
         "reason": verdict.reason,
+        "not_judged": float(verdict.not_judged),
     }

@@ -36,10 +36,21 @@ says so on stderr (a finished run says there is nothing left to train); ``resume
 Scoring workers start by forkserver, so a script that calls ``train`` with the default
 ``scoring_backend: process`` needs the usual ``if __name__ == "__main__":`` guard.
 
+Not judged: an episode whose verdict is ``not_judged`` (``rlvr.core.Verdict.not_judged``: the
+Math verifier got no worker before its deadline, so the answer was never read) has no reward.
+With ``reward: verifier`` it is left out of its group's advantages (the others' baseline is
+computed among themselves; a group left with fewer than two judged episodes, or fewer than
+``pass_k`` with ``advantage: pass_at_k``, gives them advantage 0) and out of the update, and the
+step's ``not_judged`` metric counts it; the curriculum, task selector and hint schedule count
+only judged episodes. A verdict that ``timed_out`` is judged and keeps its 0 (a slow wrong
+answer must not escape it). ``reward: majority`` does not read the verifier's reward, so it keeps
+every episode.
+
 Metrics (one JSON object per step in ``output_dir/metrics.jsonl``): step, reward, pass_rate,
-reward/<env>, pass_rate/<env>, difficulty/<env>, zero_variance_fraction, groups_used,
-refill_rounds, entropy, kl, response_length, truncated_fraction, clip_fraction, ratio_mean,
-loss, scoring_timeouts, time/generation, time/scoring, time/update, time/step; with ``reward:
+reward/<env>, pass_rate/<env> (rewards and pass rates over the judged episodes),
+difficulty/<env>, zero_variance_fraction, groups_used, refill_rounds, not_judged (episodes of
+the step's rounds not judged), entropy, kl, response_length, truncated_fraction, clip_fraction,
+ratio_mean, loss, scoring_timeouts, time/generation, time/scoring, time/update, time/step; with ``reward:
 majority`` also majority/label_correct (share of groups whose pseudo-label the verifier judges
 correct), majority/agreement (mean share of a group giving its most common answer) and
 majority/labelled (share of groups with a label, i.e. no tie); reward and pass_rate stay the
@@ -251,7 +262,10 @@ def choose_tasks(
 
 
 def group_rewards(episodes: list[Episode], group_size: int) -> torch.Tensor:
-    return torch.tensor([e.reward for e in episodes], dtype=torch.float32).view(-1, group_size)
+    """[groups, G] verifier rewards; NaN for an episode not judged (``Episode.judged``)."""
+    return torch.tensor([e.reward if e.judged else math.nan for e in episodes], dtype=torch.float32).view(
+        -1, group_size
+    )
 
 
 def answer_keys(episodes: list[Episode]) -> list[str | None]:
@@ -307,7 +321,8 @@ def training_rewards(config: TrainConfig, episodes: list[Episode]) -> tuple[torc
 
 def advantages_for(config: TrainConfig, episodes: list[Episode], rewards: torch.Tensor | None = None) -> torch.Tensor:
     """[N] advantages of episodes laid out group by group, from ``rewards`` ([groups, G]; default:
-    ``training_rewards``)."""
+    ``training_rewards``). A NaN reward (an episode not judged) gives a NaN advantage, and the
+    group's other episodes get their advantages among themselves (module docstring)."""
     objective = OBJECTIVES[config.loss]
     if rewards is None:
         rewards = training_rewards(config, episodes)[0]
@@ -317,10 +332,30 @@ def advantages_for(config: TrainConfig, episodes: list[Episode], rewards: torch.
         budget = config.max_new_tokens * config.max_turns
         rewards = rewards + overlong_penalty(lengths, budget, min(config.overlong_cache_tokens, budget))
     if config.w_reinforce is not None:
-        return w_reinforce_advantages(rewards, config.w_reinforce)
+        return w_reinforce_advantages(rewards, config.w_reinforce)  # no baseline: NaN stays NaN
     if config.advantage == "pass_at_k":
-        return pass_at_k_advantages(rewards, config.pass_k, scale_by_std=objective.scale_by_std)
-    return group_advantages(rewards, scale_by_std=objective.scale_by_std)
+        smallest = max(2, config.pass_k)
+
+        def advantage(group_rewards: torch.Tensor) -> torch.Tensor:
+            return pass_at_k_advantages(group_rewards, config.pass_k, scale_by_std=objective.scale_by_std)
+    else:
+        smallest = 2
+
+        def advantage(group_rewards: torch.Tensor) -> torch.Tensor:
+            return group_advantages(group_rewards, scale_by_std=objective.scale_by_std)
+
+    judged = ~torch.isnan(rewards)
+    if bool(judged.all()):
+        return advantage(rewards)
+    advantages = torch.full_like(rewards, math.nan)
+    whole = judged.all(dim=1)
+    if bool(whole.any()):
+        advantages[whole] = advantage(rewards[whole]).view(-1, rewards.shape[1])
+    for g in (~whole).nonzero().flatten().tolist():
+        members = judged[g]
+        count = int(members.sum())
+        advantages[g, members] = advantage(rewards[g, members].view(1, -1)) if count >= smallest else 0.0
+    return advantages.reshape(-1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -390,7 +425,10 @@ def train(
                 update = dict.fromkeys(UPDATE_METRICS, math.nan)  # every group dropped: nothing to learn from
                 if rollout.kept:
                     advantages = advantages_for(config, rollout.kept, rollout.rewards)
-                    update = policy_update(run, reference, rollout.kept, advantages, config, temperature)
+                    learn = ~torch.isnan(advantages)  # episodes not judged leave the update
+                    if bool(learn.any()):
+                        episodes = [e for e, keep in zip(rollout.kept, learn.tolist()) if keep]
+                        update = policy_update(run, reference, episodes, advantages[learn], config, temperature)
                 timings["update"] = time.perf_counter() - update_started
                 sampler.sync(run.model)
                 # 5. curriculum, metrics, checkpoint
@@ -570,6 +608,7 @@ class Rollout:
     refill_rounds: int  # extra rounds dynamic sampling rolled out to refill the batch
     rewards: torch.Tensor  # [kept groups, G] the rewards the update learns from (training_rewards)
     reward_metrics: dict  # the first round's majority/* metrics with reward: majority
+    not_judged: int = 0  # episodes of every round whose verdict is not_judged
 
 
 def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timings: dict) -> Rollout:
@@ -585,11 +624,13 @@ def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timing
     unhinted: list[Episode] = []
     reward_metrics: dict = {}
     refill_rounds = 0
+    not_judged = 0
     while True:
         needed = config.tasks_per_step - len(kept) // config.group_size
         chosen, positions = choose_tasks(run.envs, needed, run.rng, run.selector)
         episodes, levels, unhinted_groups = roll_out_with_hints(config, run, chosen, sampler, scorer, timings)
         rewards, metrics = training_rewards(config, episodes)
+        not_judged += sum(not e.judged for e in episodes)
         if run.hints.active:
             metrics = {
                 **metrics,
@@ -602,12 +643,12 @@ def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timing
         if run.selector is not None:  # a task's evidence is how it went without a hint
             for g, (env, _) in enumerate(chosen):
                 if unhinted_groups[g] is not None:
-                    correct = sum(bool(e.verdict and e.verdict.correct) for e in unhinted_groups[g])
-                    run.selector.update(
-                        env.config.id, env.difficulty, positions[g], correct, config.group_size - correct
-                    )
+                    judged = [e for e in unhinted_groups[g] if e.judged]
+                    correct = sum(bool(e.verdict and e.verdict.correct) for e in judged)
+                    run.selector.update(env.config.id, env.difficulty, positions[g], correct, len(judged) - correct)
         for g in range(len(chosen)):
-            informative = bool(rewards[g].max() > rewards[g].min())
+            values = rewards[g][~torch.isnan(rewards[g])]  # the judged episodes' rewards
+            informative = bool(values.numel() > 1 and values.max() > values.min())
             if informative or not dynamic_sampling:
                 kept += episodes[g * config.group_size : (g + 1) * config.group_size]
                 kept_rewards.append(rewards[g])
@@ -622,7 +663,13 @@ def roll_out(config: TrainConfig, run: RunState, sampler, scorer: Scorer, timing
         torch.stack(kept_rewards[: config.tasks_per_step]) if kept_rewards else torch.zeros((0, config.group_size))
     )
     return Rollout(
-        kept[: config.tasks_per_step * config.group_size], first_round, unhinted, refill_rounds, rewards, reward_metrics
+        kept[: config.tasks_per_step * config.group_size],
+        first_round,
+        unhinted,
+        refill_rounds,
+        rewards,
+        reward_metrics,
+        not_judged,
     )
 
 
@@ -661,11 +708,12 @@ def roll_out_with_hints(
             episodes[g * config.group_size : (g + 1) * config.group_size] = group
             if unhinted[g] == []:  # the group's first roll-out, with no hint shown
                 unhinted[g] = group
+            judged = sum(e.judged for e in group)
             correct = sum(bool(e.verdict and e.verdict.correct) for e in group)
             env = chosen[g][0]
-            if run.hints.active:
-                run.hints.record(env.config.id, env.difficulty, levels[g], correct, config.group_size)
-            higher = run.hints.retry_level(levels[g]) if correct == 0 else None
+            if run.hints.active and judged:
+                run.hints.record(env.config.id, env.difficulty, levels[g], correct, judged)
+            higher = run.hints.retry_level(levels[g]) if correct == 0 and judged else None
             while higher is not None and hint_pieces_shown(higher, pieces[g]) == hint_pieces_shown(
                 levels[g], pieces[g]
             ):
@@ -699,12 +747,12 @@ def policy_update(
         old_logp = None if on_policy else token_logprobs(model, batch, temperature)[0]  # the sampling policy
         ref_logp = token_logprobs(reference, batch, temperature)[0] if reference is not None else None
     n = len(episodes)
-    size = n // config.minibatches
     totals: dict[str, list[float]] = {}
     for _ in range(config.inner_updates):
         order = torch.randperm(n) if config.minibatches > 1 else torch.arange(n)
-        for start in range(0, n, size):
-            rows = order[start : start + size].to(model.device)
+        # near-equal minibatches (equal when n divides; episodes left out may leave fewer than minibatches)
+        for rows in torch.tensor_split(order, min(config.minibatches, n)):
+            rows = rows.to(model.device)
             part = batch[rows]
             logp, entropy = token_logprobs(model, part, temperature)
             out = policy_loss(
@@ -739,7 +787,7 @@ def adapt_difficulty(envs: list[EnvState], episodes: list[Episode]) -> None:
     """Each adaptive env's difficulty controller sees the pass rate of its episodes this step
     (the unhinted ones: an env whose every group was hinted keeps its difficulty)."""
     for env in envs:
-        mine = [e for e in episodes if e.source is env.source]
+        mine = [e for e in episodes if e.source is env.source and e.judged]
         if mine and env.adaptive:
             env.controller.update(float(np.mean([bool(e.verdict and e.verdict.correct) for e in mine])))
 
@@ -764,6 +812,7 @@ def step_metrics(
         **update,
         "groups_used": len(rollout.kept) // group_size,
         "refill_rounds": rollout.refill_rounds,
+        "not_judged": rollout.not_judged,
         "scoring_timeouts": scoring_timeouts,
         "time/generation": timings["generation"],
         "time/scoring": timings["scoring"],
@@ -772,21 +821,29 @@ def step_metrics(
 
 
 def episode_metrics(episodes: list[Episode], group_size: int) -> dict:
-    """Reward and pass rate overall and per env, zero-variance groups, response lengths."""
+    """Reward and pass rate overall and per env (over the judged episodes: NaN when none is),
+    zero-variance groups (among each group's judged rewards), response lengths."""
     rewards = group_rewards(episodes, group_size)
+    judged = [e for e in episodes if e.judged]
+    highest = rewards.nan_to_num(nan=-math.inf).max(dim=1).values
+    lowest = rewards.nan_to_num(nan=math.inf).min(dim=1).values
     metrics: dict[str, Any] = {
-        "reward": float(rewards.mean()),
-        "pass_rate": float(np.mean([bool(e.verdict and e.verdict.correct) for e in episodes])),
-        "zero_variance_fraction": float((rewards.max(dim=1).values == rewards.min(dim=1).values).float().mean()),
+        "reward": mean_or_nan([e.reward for e in judged]),
+        "pass_rate": mean_or_nan([bool(e.verdict and e.verdict.correct) for e in judged]),
+        "zero_variance_fraction": float((highest <= lowest).float().mean()),
         "response_length": float(np.mean([e.response_tokens for e in episodes])),
         "truncated_fraction": float(np.mean([e.truncated for e in episodes])),
         "turns": float(np.mean([e.turns for e in episodes])),
     }
     for env_id in sorted({e.source.env_id for e in episodes}):
-        mine = [e for e in episodes if e.source.env_id == env_id]
-        metrics[f"reward/{env_id}"] = float(np.mean([e.reward for e in mine]))
-        metrics[f"pass_rate/{env_id}"] = float(np.mean([bool(e.verdict and e.verdict.correct) for e in mine]))
+        mine = [e for e in judged if e.source.env_id == env_id]
+        metrics[f"reward/{env_id}"] = mean_or_nan([e.reward for e in mine])
+        metrics[f"pass_rate/{env_id}"] = mean_or_nan([bool(e.verdict and e.verdict.correct) for e in mine])
     return metrics
+
+
+def mean_or_nan(values: list) -> float:
+    return float(np.mean(values)) if values else math.nan
 
 
 def progress_bar(config: TrainConfig, start_step: int):

@@ -22,7 +22,9 @@ Episodes      ``run_episodes`` plays G episodes per task: single-turn envs get o
               (observation → response → ``step`` until terminated or truncated, at most
               ``max_turns`` turns), each env turn rendered with the chat template and appended
               as tokens the loss never sees (``model_token`` 0). The episode's reward is the sum
-              of its step rewards.
+              of its step rewards. An episode whose (last) verdict is ``not_judged`` is not
+              ``judged``: the trainer learns nothing from it (its 0 is no verdict on the answer);
+              one that ``timed_out`` is judged and keeps its 0.
 """
 
 from __future__ import annotations
@@ -400,6 +402,13 @@ class Episode:
     @property
     def response_tokens(self) -> int:
         return sum(self.model_token)
+
+    @property
+    def judged(self) -> bool:
+        """False when the verifier never looked at the response (``Verdict.not_judged``: the
+        Math verifier got no worker before its deadline): its 0 says nothing about the answer,
+        and the trainer leaves the episode out of its group's advantages and the update."""
+        return self.verdict is None or not self.verdict.not_judged
 
 
 def run_episodes(

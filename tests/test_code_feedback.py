@@ -11,7 +11,7 @@ from gymnasium.utils.env_checker import check_env
 import rlvr
 from rlvr.core import Task, Verdict
 from rlvr.envs.multi_turn import CodeFeedbackEnv, feedback_text, revealed_tests
-from rlvr.generators.code import CodeGenerator, fence, unpack_tests
+from rlvr.generators.code import CodeGenerator, fence, full_answer, unpack_tests
 from rlvr.verifiers import sandbox as sb
 from rlvr.verifiers.code import (
     DO_NOTHING_OUTPUTS,
@@ -346,3 +346,44 @@ def test_held_out_failures_quote_nothing_the_candidate_wrote(style):
             assert held_out_input.strip() not in observation
         seen += 1
     assert seen == 4
+
+
+def _test_input(test: dict) -> str:
+    return test["args"] if "args" in test else test["input"]
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5, 1.0])
+def test_no_synthetic_task_lets_a_constant_pass_the_unrevealed_held_out_tests(difficulty):
+    """Feedback shows the revealed tests in full and the prompt shows examples; if every other
+    held-out test expected one output, a lookup table plus that constant would pass the task
+    (it did on 31 of 600 Code tasks at d = 0, 0.5, 1 before such pipelines were redrawn)."""
+    generator = CodeGenerator()
+    for seed in range(60):
+        task = generator.generate(seed, difficulty)
+        tests = full_answer(task, 60.0)["tests"]
+        shown = revealed_tests(len(tests))
+        known = {_test_input(test) for test in tests[:shown]}
+        outputs = {test.get("expected", test.get("output")) for test in tests[shown:] if _test_input(test) not in known}
+        assert len(outputs) >= 2, (seed, difficulty)
+
+
+def test_the_lookup_plus_constant_attack_scores_zero_and_would_pass_a_task_with_one_held_out_output():
+    generator = CodeGenerator()
+    for difficulty in (0.0, 0.5):
+        for seed in range(8):
+            task = generator.generate(seed, difficulty)
+            attack = dict(generator.attacks(task))["revealed-lookup-plus-constant"]
+            assert rlvr.verify(task, attack).reward == 0.0, (seed, difficulty)
+    # the same attack on a task whose unrevealed held-out tests all expect one output passes it
+    task = next(t for t in (generator.generate(s, 0.0) for s in range(20)) if t.answer["tests"])
+    tests = [dict(test) for test in task.answer["tests"]]
+    shown = revealed_tests(len(tests))
+    key = "expected" if "expected" in tests[0] else "output"
+    known = {_test_input(test) for test in tests[:shown]}
+    constant = next(test[key] for test in tests[shown:] if _test_input(test) not in known)
+    for test in tests[shown:]:
+        if _test_input(test) not in known:
+            test[key] = constant
+    weak = Task.from_dict({**task.to_dict(), "answer": {**task.answer, "tests": tests}})
+    attack = dict(generator.attacks(weak))["revealed-lookup-plus-constant"]
+    assert rlvr.verify(weak, attack).reward == 1.0

@@ -42,7 +42,7 @@ import gymnasium as gym
 from rlvr.core import Verdict, clean_text
 from rlvr.envs.registry import get_spec
 from rlvr.envs.single_turn import SingleTurnEnv
-from rlvr.generators.code import full_answer
+from rlvr.generators.code import full_answer, revealed_tests
 from rlvr.verifiers.code import UNPACK_S, do_nothing_passes
 
 DEFAULT_MAX_ATTEMPTS = 3
@@ -55,17 +55,6 @@ def _block(text: str) -> str:
     while fence in text:
         fence += "`"
     return f"{fence}text\n{text.rstrip(chr(10))}\n{fence}"
-
-
-def revealed_tests(total: int) -> int:
-    """How many leading tests (checks) feedback may show in full: the first half, rounded down.
-
-    The others are held out — a failure there is named, never shown — so a policy that
-    collects the shown input/expected pairs into a lookup table still fails the task (and
-    with ``partial=True`` earns nothing: partial credit counts held-out tests only,
-    ``held_out_verdict``). A task with one test shows none.
-    """
-    return total // 2
 
 
 def held_out_verdict(verdict: Verdict, answer: dict | None) -> Verdict:

@@ -118,6 +118,14 @@ Version history
                 0.22 at d = 0.5); CodeFeedback-v0's held-out partial credit likewise, over the
                 held-out tests (a constant with a revealed test hard-coded earned 0.27 on
                 average over seven such tasks, up to 1.0; now 0).
+                Later still (session 6): the redraw rule is stricter -- a pipeline is redrawn
+                when the held-out tests (the second half, never shown by CodeFeedback-v0's
+                feedback) whose input is neither a revealed test's nor a prompt example's all
+                expect one output: a table of the revealed tests plus that constant passed
+                whole tasks (31 of 600 Code tasks at d = 0, 0.5, 1, seeds 0–199; full reward
+                in CodeFeedback-v0 within its attempts); now none, attack
+                ``revealed-lookup-plus-constant``.  Task bytes changed for 2–6 % of seeds
+                (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -171,13 +171,37 @@ def hidden_inputs(recipe: dict) -> list:
     return inputs
 
 
-PIPELINE_TRIES = 20  # pipelines drawn before a task keeps one whose tests all expect one output
+UNPACK_ATTACK_S = 60.0  # how long building an attack may wait for a task's regenerated tests
+PIPELINE_TRIES = 20  # pipelines drawn before a task keeps one a constant with a lookup table would not pass
 
 
-def one_output(tests: list[dict]) -> bool:
-    """Whether every test expects the same value (or output): a constant answer would pass them
-    all without reading the input, so such a pipeline is redrawn."""
-    outputs = {test["expected"] if "expected" in test else test["output"] for test in tests}
+def revealed_tests(total: int) -> int:
+    """How many leading tests CodeFeedback-v0's feedback may show in full: the first half,
+    rounded down. The others are held out -- a failure there is named, never shown -- so a
+    policy that collects the shown input/expected pairs into a lookup table still fails the
+    task (and with ``partial=True`` earns nothing: ``rlvr.envs.multi_turn.held_out_verdict``
+    counts held-out tests only). A task with one test shows none."""
+    return total // 2
+
+
+def _test_input(test: dict) -> str:
+    return test["args"] if "args" in test else test["input"]
+
+
+def one_output(tests: list[dict], known_inputs: set[str] = frozenset()) -> bool:
+    """Whether a constant answer with a lookup table could pass: every held-out test (past
+    ``revealed_tests``) whose input is neither one a revealed test shows nor one of
+    ``known_inputs`` (the prompt's examples, in the tests' own ``args``/``input`` form) expects
+    the same value or output. The prompt's examples and CodeFeedback's revealed tests can be
+    hard-coded; if what is left expects one output, answering it without reading the input
+    passes the task, so such a pipeline is redrawn."""
+    shown = revealed_tests(len(tests))
+    known = set(known_inputs) | {_test_input(test) for test in tests[:shown]}
+    outputs = {
+        test["expected"] if "expected" in test else test["output"]
+        for test in tests[shown:]
+        if _test_input(test) not in known
+    }
     return len(outputs) <= 1
 
 
@@ -986,6 +1010,22 @@ def _callable_program(entry_point: str, body: str, prelude: str = "") -> str:
     return f"{prelude}\ndef {name}(*args, **kwargs):\n{_indented(body, 4)}\n"
 
 
+def _lookup_and_constant(task: Task, entry: str, calls: bool) -> str:
+    """CodeFeedback's memorising policy at its best: a table of the tests feedback may show in
+    full (``revealed_tests``) and, for any other input, the output most of the other held-out tests
+    expect (chosen with the answer: no policy can do better with a constant)."""
+    tests = full_answer(task, UNPACK_ATTACK_S)["tests"]
+    shown = revealed_tests(len(tests))
+    key = "expected" if calls else "output"
+    table = {_test_input(test): test[key] for test in tests[:shown]}
+    held_out = [test[key] for test in tests[shown:] if _test_input(test) not in table] or [""]
+    constant = max(held_out, key=held_out.count)
+    if calls:
+        body = "import ast\nreturn ast.literal_eval(_TABLE.get(repr(args), _CONSTANT))"
+        return _callable_program(entry, body, f"_TABLE = {table!r}\n_CONSTANT = {constant!r}\n")
+    return f"import sys\n_TABLE = {table!r}\nsys.stdout.write(_TABLE.get(sys.stdin.read(), {constant!r}))\n"
+
+
 def code_attacks(task: Task, reference: str) -> list[tuple[str, str]]:
     """Hostile responses for a code task (each a complete response; none solves the task)."""
     answer = task.answer
@@ -1061,6 +1101,7 @@ def code_attacks(task: Task, reference: str) -> list[tuple[str, str]]:
                 programs[f"return-{name}"] = _callable_program(entry, f"return {value!r}")
         else:
             programs.update({"print-nothing": "pass\n", "print-zero": "print(0)\n"})
+        programs["revealed-lookup-plus-constant"] = _lookup_and_constant(task, entry, calls)
     attacks = [(name, fence(program)) for name, program in programs.items()]
     attacks += [
         ("unfenced-answer", f"<answer>\n{reference}\n</answer>"),
@@ -1148,7 +1189,11 @@ class CodeGenerator(TaskGenerator):
                 ]
                 prompt = stdio_prompt(steps, shown, max_elements, params)
             tests = hidden_tests(program, style, entry_point, kind, inputs)
-            if not one_output(tests):
+            if style == "function":
+                known = {repr((value,)) for value in examples}
+            else:
+                known = {format_stdin(kind, value) for value in examples}
+            if not one_output(tests, known):
                 break
         tests, packed = compact_tests(tests, recipe)
 

@@ -20,9 +20,14 @@ Task        A square picture (``rlvr.generators.images``; a procedural scene by 
                      are cut from the other, which is never shown. So no candidate can be
                      found in the picture: only the hole's borders tell the piece (same
                      palette, same kind of scene). Photo sources crop the wider view likewise.
-            "near"   patches of the same picture shifted by 25–60 % of the patch side (they
-                     share part of the true content), plus the true patch mirrored or turned
-                     by 180 degrees.
+            "near"   patches of the same picture a few pixels from the hole, inside the grey
+                     square: the hole and the distractors are k random places within a square
+                     of side the band (so each lies within the band of every other on both
+                     axes), and the hole is one of them drawn uniformly. They share most of
+                     the true patch's content, none of them shows beside the hole, and only
+                     the hole's surroundings tell them apart. Where the band (or a picture
+                     too small for the hole and its band) leaves room for fewer than k
+                     distinct ones, other pictures' patches fill up (all of them at gap 0).
             "other" and "same" distractors are placed like the hole (the most structured of
             ``HOLE_TRIES`` random places), one after another, no two sharing a pixel; the hole
             is itself the r-th such pick in the picture, r uniform below k, and the r-th pick
@@ -30,13 +35,14 @@ Task        A square picture (``rlvr.generators.images``; a procedural scene by 
             (neither the most textured candidate nor the one unlike the others is the piece
             more often than by chance). Every distractor differs from the true patch by a mean
             absolute difference of at least ``DISTINCT_MAD`` (of 255) and from every other
-            candidate by at least half that, so exactly one candidate is right.
+            candidate by at least half that ("near": every candidate from every other by
+            ``DISTINCT_MAD``), so exactly one candidate is right.
 Answer      ``<answer>…</answer>`` holding one capital letter, the candidate that fills the hole
             as it is (not turned or mirrored). ``task.answer`` = {"choice": letter, "labels":
             "ABC…", "accepted": [letters]} (accepted is the choice alone: candidates are
             distinct by construction). ``task.meta`` = {"picture", "hole_box", "patch_box" and
             "candidate_boxes" ([left, top, right, bottom) in images[0]), "distractor_kinds" per
-            candidate ("true", "other", "same", "near", "mirror", "flip", "turn")}.
+            candidate ("true", "other", "same", "near")}.
 Prompt      States the hole's size and position in the picture (pixels from the top-left), the
             band, the number of candidates and the answer format in words: no example letter,
             since any letter among the labels is a real guess that an echoed prompt would make.
@@ -48,12 +54,16 @@ Solver      ``solve(task)`` answers ``task.answer["choice"]``. The honest pixel 
 Hints       A nudge (the piece continues the lines at the hole's edges), then one wrong candidate
             ruled out per piece with its reason, easiest kinds first, at least two candidates left.
 
-Weakness    "near" (d ≥ 0.75) still has a shortcut that ignores the hole: the true patch is the
-            only candidate whose mirrored or turned copy is also a candidate, so "pick one of the
-            twin pair" is right 15/30 and 14/30 at d = 0.75 and 1 (chance 5 and 3.75); without
-            the twin, the shifted distractors show partly beside the hole and "the candidate not
-            found next to the hole" wins 27/30 instead. Closing both needs shifts inside the
-            grey band and a twin for a decoy too: not done (2026-12-05).
+Weakness    Colour: for "other" and "same" (d < 0.75) the candidate whose mean colour is nearest
+            to the ring around the hole is the piece 41/60 and 34/60 at d = 0.25 and 0.5 (chance
+            15 and 12): the piece continues the colours around it, distractors cut elsewhere do
+            not. It is a crude way of fitting, not a blind shortcut. For "near" it is at chance.
+            "near" is hard for the border-continuation solver: the distractors sit within the
+            band of the true patch, so telling them apart means extrapolating the surroundings
+            across the band (its rates below). Shifting them farther would show them beside the
+            hole ("the candidate not found beside the hole"), keeping the hole at the middle of
+            the shifts makes it the medoid, and a turned copy of the piece makes "one of the twin
+            pair" win: the 2026-12-05 design gives up solver accuracy to close all three.
 Difficulty  (rendered from the declaration below; patch_frac is the patch side as a fraction of
             the picture side, gap_frac the band as a fraction of the patch side)
             d     candidates  distractors  patch_frac  gap_frac  detail
@@ -63,8 +73,10 @@ Difficulty  (rendered from the declaration below; patch_frac is the patch side a
             0.75  6           near         0.22        0.15      0.7
             1     8           near         0.2         0.25      0.55
             fixed: picture_px=320
-            Pixel solver solved (seeds 0–99): 100 %, 100 %, 96 %, 86 %, 48 % at d = 0, 0.25,
-            0.5, 0.75, 1 (before the 2026-12 "same" scenes: 100 %, 99 %, 98 %, 86 %, 48 %).
+            Pixel solver solved (seeds 0–99): 100 %, 100 %, 96 %, 26 %, 22 % at d = 0, 0.25,
+            0.5, 0.75, 1 (chance 17 % and 12.5 % at d = 0.75 and 1; before the 2026-12-05 "near"
+            redesign: 86 % and 48 %; before the 2026-12 "same" scenes: 100 %, 99 %, 98 % at
+            d = 0–0.5).
             Parameters: ``candidates`` (2–12), ``distractors`` ("other", "same", "near"),
             ``patch_frac`` (0.08–0.45), ``gap_frac`` (0–0.5), ``detail`` (0.2–1),
             ``picture_px`` (128–640).
@@ -83,6 +95,17 @@ Version history
                 could overlap each other, so "the candidate unlike the others" solved 18–23/30;
                 distractors are now placed like the hole, apart from each other, with the hole's
                 rank among the picks uniform (tests/test_patch_fit_shortcuts.py).
+                2026-12-05 (task bytes of "near" tasks changed, d ≥ 0.75, re-pinned; "same" and
+                "other" tasks unchanged): "near" held the true patch, one mirrored / flipped /
+                turned copy of it and patches shifted by 25–60 % of the patch side around it, so
+                "one of the twin pair" solved 31/60 at d = 0.75 (chance 10), "the candidate most
+                like the others" (the medoid of the shifts) 44/60, and "the candidate of which no
+                part shows beside the hole" 20/60. The twin is gone; the hole and the shifted
+                patches are now k places drawn alike within a square of side the band, the hole
+                one of them uniformly, so no candidate shows beside the hole and none is central;
+                every pair differs by DISTINCT_MAD. Eleven shortcut solvers are held near chance
+                at d = 0.75, 0.875, 1 (tests/test_patch_fit_shortcuts.py). The pixel solver's
+                rates at d ≥ 0.75 fell (see Difficulty).
 """
 
 from rlvr.families._pictures import PICTURE_OPTIONS

@@ -33,19 +33,8 @@ LABELS = string.ascii_uppercase
 DISTRACTOR_REASONS = {
     "other": "it comes from a different picture",
     "same": "it comes from the same scene, beyond the edge of the picture shown",
-    "near": "it is cut from near the hole, shifted",
-    "mirror": "it is the cut-out piece mirrored left to right",
-    "flip": "it is the cut-out piece flipped upside down",
-    "turn": "it is the cut-out piece turned half round",
+    "near": "it is cut from the same spot shifted by a few pixels, into the grey band",
 }
-
-
-def _transformed_true(patch: np.ndarray, kind: str) -> np.ndarray:
-    if kind == "mirror":
-        return patch[:, ::-1]
-    if kind == "flip":
-        return patch[::-1, :]
-    return patch[::-1, ::-1]  # "turn": 180 degrees
 
 
 def hidden_offset_px(side: int, patch_px: int) -> int:
@@ -115,12 +104,16 @@ class PatchFitGenerator(ImagePuzzleGenerator):
         # one after another, each apart from the ones before (fewer structured places are left
         # for the later ones), the hole is the rank-th of such picks in the picture and the
         # rank-th pick of the distractors' source is left out: every candidate's texture is then
-        # drawn alike and the true patch's rank among them is uniform.
-        rank = int(nprng.integers(k)) if kind != "near" else 0
-        shown_taken: list[tuple[int, int]] = []
-        hx, hy = place(pixels, 0, shown_taken)
-        for _ in range(rank):
-            hx, hy = place(pixels, 0, shown_taken) or (hx, hy)
+        # drawn alike and the true patch's rank among them is uniform. "near": the hole is one
+        # of a cluster of places drawn alike (near_cluster).
+        if kind == "near":
+            (hx, hy), shifted = self.near_cluster(nprng, pixels, k, patch_px, gap)
+        else:
+            rank = int(nprng.integers(k))
+            shown_taken: list[tuple[int, int]] = []
+            hx, hy = place(pixels, 0, shown_taken)
+            for _ in range(rank):
+                hx, hy = place(pixels, 0, shown_taken) or (hx, hy)
         truth = pixels[hy : hy + patch_px, hx : hx + patch_px].copy()
 
         candidates, kinds = [truth], ["true"]
@@ -149,9 +142,8 @@ class PatchFitGenerator(ImagePuzzleGenerator):
                 taken.pop()
 
         if kind == "near":
-            for transform in [("mirror", "flip", "turn")[int(i)] for i in nprng.permutation(3)]:
-                if admit(_transformed_true(truth, transform), transform):
-                    break
+            candidates += shifted
+            kinds += ["near"] * len(shifted)
         other_pixels = None
         for _ in range(DISTRACTOR_TRIES):
             if len(candidates) == k:
@@ -164,12 +156,7 @@ class PatchFitGenerator(ImagePuzzleGenerator):
             elif hidden is not None:
                 admit_apart(*hidden, "same")
             else:
-                shift = nprng.uniform(0.25, 0.6) * patch_px
-                angle = nprng.uniform(0, 2 * np.pi)
-                x = int(round(hx + shift * np.cos(angle)))
-                y = int(round(hy + shift * np.sin(angle)))
-                if 0 <= x <= side - patch_px and 0 <= y <= side - patch_px:
-                    admit(pixels[y : y + patch_px, x : x + patch_px].copy(), "near")
+                break  # "near": the cluster is drawn whole by near_cluster
         for attempt in range(DISTRACTOR_TRIES):  # a picture too plain for the asked kind: patches not shown
             if len(candidates) == k:
                 break
@@ -223,6 +210,44 @@ class PatchFitGenerator(ImagePuzzleGenerator):
                 "distractor_kinds": shown_kinds,
             },
         }
+
+    def near_cluster(
+        self, nprng: np.random.Generator, pixels: np.ndarray, k: int, patch_px: int, gap: int
+    ) -> tuple[tuple[int, int], list[np.ndarray]]:
+        """The hole and the "near" distractors, drawn alike: up to k random places inside a
+        square of side ``gap`` pixels, less where the picture leaves no room (so each lies
+        within ``gap`` of every other on both axes),
+        each patch differing from every other by at least DISTINCT_MAD; the hole is one of them
+        drawn uniformly, so every other patch lies inside the grey square (none shows beside
+        the hole) and nothing but the hole's surroundings tells the true patch from the rest.
+        The square is the most structured (at its middle) of HOLE_TRIES random places; one
+        that holds fewer than k distinct patches gives way to a new draw, up to PLACE_ROUNDS.
+        Returns the hole's corner and the other patches (fewer than k - 1 when no square held
+        k: the caller fills up with other pictures' patches)."""
+        side = pixels.shape[0]
+        low = HOLE_MARGIN + gap  # the hole's margin
+        box = min(gap, side - patch_px - 2 * low)
+        high = side - patch_px - low - box
+        best: list[tuple[tuple[int, int], np.ndarray]] = []
+        for _ in range(PLACE_ROUNDS):
+            corners = [
+                (int(nprng.integers(low, high + 1)), int(nprng.integers(low, high + 1))) for _ in range(HOLE_TRIES)
+            ]
+            bx, by = max(corners, key=lambda xy: spread(pixels, xy[0] + box // 2, xy[1] + box // 2, patch_px))
+            cluster: list[tuple[tuple[int, int], np.ndarray]] = []
+            for _ in range(DISTRACTOR_TRIES):
+                if len(cluster) == k:
+                    break
+                x, y = bx + int(nprng.integers(box + 1)), by + int(nprng.integers(box + 1))
+                patch = pixels[y : y + patch_px, x : x + patch_px]
+                if all(mean_abs_difference(patch, other) >= DISTINCT_MAD for _, other in cluster):
+                    cluster.append(((x, y), patch.copy()))
+            if len(cluster) > len(best):
+                best = cluster
+            if len(best) == k:
+                break
+        hole = int(nprng.integers(len(best)))
+        return best[hole][0], [patch for i, (_, patch) in enumerate(best) if i != hole]
 
     def describe(self, k: int, labels: str, side: int, patch_px: int, gap: int, hx: int, hy: int) -> str:
         if gap:

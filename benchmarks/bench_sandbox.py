@@ -20,7 +20,7 @@ Measures, in one run:
     the CPU of the benchmark's own process tree -- this process (all threads), what it reaped
     (bare and cold runs) and every zygote with the children it reaped (warm runs) -- from
     rusage and /proc/PID/stat, not the machine's /proc/stat, so other load does not count
-    (the kernel's own workers -- e.g. network namespace teardown -- are not counted either).
+    (the kernel's own workers -- e.g. freeing mounts after a grace period -- are not counted either).
     On a shared machine runs/s ratios move with other load; the CPU figures much less so, and
     they bound what more workers can give: "2-worker bound" = min(2, CPUs / busy cores with
     one worker) is the speedup two workers could reach if nothing serialised them;

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import errno
 import os
+import platform
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -672,6 +674,99 @@ def test_namespace_creation_blocked(box):
         )
     )
     assert res.ok and b"child" in res.stdout
+
+
+def _filter_decision(program: bytes, number: int, arg0: int = 0, arch: int = 0xC000003E) -> tuple[int, int]:
+    """What a classic-BPF seccomp program returns for one syscall (and how many instructions it ran)."""
+    code = [struct.unpack_from("=HBBI", program, offset) for offset in range(0, len(program), 8)]
+    data = struct.pack("=iIQ6Q", number, arch, 0, arg0, 0, 0, 0, 0, 0)
+    pc = accumulator = steps = 0
+    while True:
+        op, jt, jf, k = code[pc]
+        steps += 1
+        if op == 0x06:  # ret
+            return k, steps
+        if op == 0x20:  # ld [k]
+            accumulator = struct.unpack_from("=I", data, k)[0]
+            pc += 1
+            continue
+        taken = {0x15: accumulator == k, 0x35: accumulator >= k, 0x45: bool(accumulator & k)}[op]
+        pc += 1 + (jt if taken else jf)
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="x86_64 syscall numbers")
+def test_seccomp_filter_decisions():
+    program = sb._SECCOMP
+    eperm, enosys, eafnosupport, allow, kill = 0x50001, 0x50026, 0x50061, 0x7FFF0000, 0x80000000
+    blocked = {
+        101: "ptrace",
+        165: "mount",
+        166: "umount2",
+        308: "setns",
+        321: "bpf",
+        425: "io_uring_setup",
+        29: "shmget",
+    }
+    new_namespace = 0x20000000 | 0x11  # CLONE_NEWPID | SIGCHLD
+    expected = dict.fromkeys(blocked, eperm)
+    expected[435] = enosys  # clone3: libc falls back to clone, whose flags the filter can see
+    # what ordinary programs need: read write open close stat mmap mprotect brk rt_sigaction ioctl
+    # pipe select dup2 getpid fork execve exit wait4 kill fcntl getdents openat futex exit_group
+    # epoll_wait pipe2 socket connect bind listen accept sendto recvfrom
+    needed = [0, 1, 2, 3, 4, 9, 10, 12, 13, 16, 22, 23, 33, 39, 57, 59, 60, 61, 62, 72, 78, 257, 202, 231, 232, 293]
+    needed += [41, 42, 49, 50, 43, 44, 45]
+    expected.update(dict.fromkeys(needed, allow))
+    most_steps = 0
+    for number in sorted({*expected, 56, 272, 41, 53}):
+        for arg0 in (0x11, new_namespace, 1, 2, 10, 16, 17, 40):
+            want = expected.get(number, allow)
+            if number in (56, 272):  # clone, unshare: no new namespaces
+                want = eperm if arg0 & 0x7E020080 else allow
+            elif number in (41, 53):  # socket, socketpair: Unix, IPv4, IPv6, netlink only
+                want = allow if arg0 in (1, 2, 10, 16) else eafnosupport
+            decision, steps = _filter_decision(program, number, arg0)
+            assert decision == want, (number, hex(arg0), hex(decision))
+            most_steps = max(most_steps, steps)
+    assert most_steps <= 24  # a search, not a list of ~50 (the kernel evaluates it per syscall number on install)
+    assert _filter_decision(program, 0x40000000 + 39)[0] == enosys  # x32
+    assert _filter_decision(program, 39, arch=0x40000003)[0] == kill  # i386
+
+
+SOCKET_FAMILIES_PROBE = (
+    "import socket, errno\n"
+    "for family, kind in ((1, 1), (1, 2), (2, 1), (2, 2), (10, 1), (16, 3),\n"
+    "                     (40, 1), (40, 5), (17, 3), (38, 5), (21, 5)):\n"
+    "    try:\n"
+    "        socket.socket(family, kind).close(); print(family, 'ok')\n"
+    "    except OSError as error:\n"
+    "        print(family, errno.errorcode[error.errno])\n"
+    "try:\n    socket.socketpair(40); print('pair ok')\nexcept OSError as error:\n"
+    "    print('pair', errno.errorcode[error.errno])\n"
+    "print('unix pair', len(socket.socketpair()))\n"
+)
+
+
+def socket_families_allowed(stdout: bytes) -> None:
+    lines = stdout.decode().splitlines()
+    assert lines[:6] == ["1 ok", "1 ok", "2 ok", "2 ok", "10 ok", "16 ok"], lines
+    # vsock (the hypervisor and the machine's own services), packet, crypto, RDS: refused
+    assert lines[6:11] == [
+        "40 EAFNOSUPPORT",
+        "40 EAFNOSUPPORT",
+        "17 EAFNOSUPPORT",
+        "38 EAFNOSUPPORT",
+        "21 EAFNOSUPPORT",
+    ]
+    assert lines[11:] == ["pair EAFNOSUPPORT", "unix pair 2"]
+
+
+@needs_bwrap
+def test_only_unix_ip_and_netlink_sockets(box):
+    if sb._SECCOMP is None:
+        pytest.skip("no seccomp filter for this architecture")
+    res = box.run(py(box, SOCKET_FAMILIES_PROBE))
+    assert res.ok, res.stderr
+    socket_families_allowed(res.stdout)
 
 
 @needs_bwrap

@@ -83,6 +83,19 @@ def test_child_is_unprivileged_and_filtered(pool):
     assert seen["own_fds"] == ["0", "1", "2"]  # its own /proc entries are its own, as in a cold run
 
 
+def test_only_unix_ip_and_netlink_sockets(pool):
+    code = (
+        "import socket, errno\n"
+        "for family, kind in ((1, 1), (2, 2), (10, 1), (16, 3), (40, 1), (17, 3)):\n"
+        "    try:\n"
+        "        socket.socket(family, kind).close(); print('ok')\n"
+        "    except OSError as error:\n"
+        "        print(errno.errorcode[error.errno])\n"
+    )
+    result = run(pool, code)
+    assert result.stdout.decode().split() == ["ok"] * 4 + ["EAFNOSUPPORT"] * 2  # no vsock, no packet sockets
+
+
 def test_files_do_not_survive_into_the_next_run(pool):
     leave = (
         "import os\n"
@@ -360,6 +373,190 @@ def test_network_is_loopback_only(pool):
     assert last_json(run(pool, code)) == {"loopback": True, "outside": False}
 
 
+NET_OF_RUN = "import os\nprint(os.readlink('/proc/self/ns/net'))\n"
+
+
+LOOK_AT_NETWORK = (
+    "import os, socket, json\n"
+    "seen = {'net': os.readlink('/proc/self/ns/net')}\n"
+    "for name in ('tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6', 'unix', 'packet'):\n"
+    "    seen[name] = open(f'/proc/net/{name}').read().splitlines()[1:]\n"
+    "seen['sockstat'] = open('/proc/net/sockstat').read().splitlines()[:2]\n"
+    "seen['lo'] = [line.split()[1:3] for line in open('/proc/net/dev') if line.strip().startswith('lo:')]\n"
+    "seen['no_routes'] = open('/proc/net/snmp').read().split('\\n')[1].split()[6:8]\n"
+    "s = socket.socket(socket.AF_UNIX)\n"
+    "try:\n    s.connect('\\0rlvr-left'); seen['abstract'] = 'connected'\n"
+    "except OSError as e:\n    seen['abstract'] = type(e).__name__\n"
+    "for port in (45679, 45681):\n"
+    "    s = socket.socket(); s.bind(('127.0.0.1', port)); s.close()  # no EADDRINUSE: nothing holds it\n"
+    "seen['settings'] = [open(f'/proc/sys/net/ipv4/{n}').read().strip()"
+    " for n in ('tcp_max_tw_buckets', 'tcp_no_metrics_save', 'tcp_fastopen')]\n"
+    "print(json.dumps(seen))\n"
+)
+
+
+def _saw_nothing(seen: dict) -> None:
+    assert seen["sockstat"][0] == "sockets: used 0" and " tw 0 " in seen["sockstat"][1], seen
+    for name in ("tcp", "tcp6", "udp", "udp6", "raw", "raw6", "unix", "packet"):
+        assert seen[name] == [], (name, seen)
+    assert seen["abstract"] == "ConnectionRefusedError"
+    assert seen["lo"] == [["0", "0"]]  # no byte, no packet ever crossed its loopback
+    assert seen["settings"] == ["0", "1", "0"]  # no TIME_WAIT, no TCP metrics or Fast Open cache
+
+
+def test_a_reused_network_namespace_holds_nothing_of_the_previous_run(pool):
+    """Sockets a run leaves without sending anything (listening, bound, abstract and autobound
+    Unix, a descriptor in flight) die with it: its namespace is reused and shows none of them."""
+    leave = (
+        "import os, socket\n"
+        "listener = socket.socket(); listener.bind(('127.0.0.1', 45679)); listener.listen()\n"
+        "v6 = socket.socket(socket.AF_INET6); v6.bind(('::1', 45680)); v6.listen()\n"
+        "udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp.bind(('127.0.0.1', 45681))\n"
+        "abstract = socket.socket(socket.AF_UNIX); abstract.bind('\\0rlvr-left'); abstract.listen()\n"
+        "autobound = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); autobound.bind('')\n"
+        "a, b = socket.socketpair(); a.sendmsg([b'x'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, bytes(4))])\n"
+        "print(os.readlink('/proc/self/ns/net'))\n"
+    )
+    left_in = set()
+    for _ in range(3):  # the slot's namespaces alternate between the run and the waiting spare
+        result = run(pool, leave)
+        assert result.exit_code == 0, result.stderr
+        left_in.add(result.stdout.decode().strip())
+    reused = 0
+    for _ in range(4):
+        seen = last_json(run(pool, LOOK_AT_NETWORK))
+        reused += seen["net"] in left_in
+        _saw_nothing(seen)
+    assert reused  # the namespaces were in fact reused
+
+
+def test_a_run_that_used_the_network_leaves_its_namespace_to_no_one(pool):
+    """Counters are a message a run could leave (a red-team run carried a held-out test's input
+    in loopback byte counts, and in ``OutNoRoutes`` from datagrams to an unreachable address):
+    a namespace whose counters moved is never given to a later run."""
+    leave = (
+        "import os, socket\n"
+        "listener = socket.socket(); listener.bind(('127.0.0.1', 45679)); listener.listen()\n"
+        "client = socket.create_connection(('127.0.0.1', 45679)); server, _ = listener.accept()\n"
+        "client.sendall(b'x' * 1000); server.close(); client.close()  # closed first: TIME_WAIT by default\n"
+        "print(os.readlink('/proc/self/ns/net'))\n"
+    )
+    unreachable = (
+        "import os, socket\n"
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "for _ in range(777):\n"
+        "    try:\n        s.sendto(b'x', ('10.1.2.3', 9))\n    except OSError:\n        pass\n"
+        "print(os.readlink('/proc/self/ns/net'))\n"
+    )
+    left_in = set()
+    for program in (leave, unreachable, leave, unreachable):
+        result = run(pool, program)
+        assert result.exit_code == 0, result.stderr
+        left_in.add(result.stdout.decode().strip())
+    for _ in range(4):
+        seen = last_json(run(pool, LOOK_AT_NETWORK))
+        assert seen["net"] not in left_in
+        _saw_nothing(seen)
+        assert seen["no_routes"] == ["0", "0"], seen  # Ip OutNoRoutes, ReasmTimeout
+
+
+def test_a_lingering_ipv6_flow_label_keeps_its_namespace_from_later_runs(pool):
+    leave = (
+        "import os, socket, struct\n"
+        "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+        "request = socket.inet_pton(socket.AF_INET6, '::1') + struct.pack('!I', 0x12345)\n"
+        "request += struct.pack('BBHHHI', 0, 255, 1, 60, 60, 0)  # get, shared with anyone, create; 60 s\n"
+        "s.setsockopt(socket.IPPROTO_IPV6, 32, request)  # IPV6_FLOWLABEL_MGR\n"
+        "s.close()\n"
+        "print(os.readlink('/proc/self/ns/net'), len(open('/proc/net/ip6_flowlabel').readlines()))\n"
+    )
+    look = f"{NET_OF_RUN}print(len(open('/proc/net/ip6_flowlabel').readlines()))\n"
+    result = run(pool, leave)
+    assert result.exit_code == 0, result.stderr
+    left_in, lines = result.stdout.split()
+    assert lines == b"2"  # the label outlives the socket
+    for _ in range(4):
+        net, lines = run(pool, look).stdout.split()
+        assert net != left_in and lines == b"1"
+
+
+def test_concurrent_runs_never_share_a_network_namespace(pool):
+    holder = f"{NET_OF_RUN}import sys\nsys.stdout.flush()\nsys.stdin.read()\n"
+    with pool.session(["main.py"], files={"main.py": holder}) as first:
+        held = first.readline(100, timeout=20).strip().decode()
+        others = {run(pool, NET_OF_RUN).stdout.strip().decode() for _ in range(4)}
+        first.close_stdin()
+    assert held not in others
+
+
+def test_network_namespaces_holding_anything_are_not_reused():
+    """The zygote's pool of network namespaces (run here, as root, in this process): a clean one
+    comes back; one whose counters moved is discarded at once; one that still holds a socket is
+    skipped while it settles and discarded after that."""
+    import socket as socket_module
+
+    from rlvr.verifiers.sandbox import zygote
+
+    def inside(net, action):
+        assert zygote._setns(net.fd, zygote.CLONE_NEWNET) == 0
+        try:
+            return action()
+        finally:
+            assert zygote._setns(networks.own, zygote.CLONE_NEWNET) == 0
+
+    networks = zygote._NetNamespaces()
+    try:
+        first = networks.take()  # made and set up by the zygote: loopback up, NET_SETTINGS
+        assert networks.free == [] and inside(first, lambda: zygote._NetNamespaces._state(False)) == (True, True)
+        networks.give_back(first)
+        again = networks.take()
+        assert again is first  # nothing changed in it: reused
+        inside(
+            first, lambda: socket_module.socket(socket_module.AF_INET, socket_module.SOCK_DGRAM).bind(("127.0.0.1", 0))
+        )
+        networks.give_back(first)
+        assert networks.take() is first  # a socket made and closed, nothing sent: still reused
+
+        def send():
+            with socket_module.socket(socket_module.AF_INET, socket_module.SOCK_DGRAM) as udp:
+                udp.sendto(b"x", ("127.0.0.1", 9))
+
+        inside(first, send)
+        networks.give_back(first)
+        used = networks.take()
+        assert used is not first and first not in networks.free  # its counters moved: discarded at once
+        first = used
+        left = inside(first, lambda: socket_module.socket(socket_module.AF_UNIX))  # outlives its "run"
+        networks.give_back(first)
+        other = networks.take()
+        assert other is not first and networks.free == [first]  # still settling: kept aside
+        first.freed_at -= zygote.NET_SETTLE_S + 1
+        networks.give_back(other)
+        third = networks.take()
+        assert third is not first and first not in networks.free  # held something too long: discarded
+        left.close()
+    finally:
+        for net in networks.free:
+            os.close(net.fd)
+        os.close(networks.own)
+
+
+def test_sockstat_parsing():
+    from rlvr.verifiers.sandbox.zygote import _net_is_clean
+
+    clean = (
+        b"sockets: used 0\nTCP: inuse 0 orphan 0 tw 0 alloc 0 mem 0\nUDP: inuse 0 mem 0\n"
+        b"UDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n"
+    )
+    assert _net_is_clean(clean)
+    assert not _net_is_clean(clean.replace(b"used 0", b"used 10"))
+    assert not _net_is_clean(clean.replace(b"tw 0", b"tw 3"))
+    assert not _net_is_clean(clean.replace(b"tw 0 ", b"tw 01 "))
+    assert not _net_is_clean(clean.replace(b"FRAG: inuse 0", b"FRAG: inuse 2"))
+    assert not _net_is_clean(b"")
+    assert not _net_is_clean(b"sockets: used 0\n")
+
+
 def test_collect_reads_files_back(pool):
     result = run(pool, "open('out.txt', 'w').write('result')", collect=["out.txt", "missing.txt"])
     assert result.files == {"out.txt": b"result"}
@@ -416,13 +613,14 @@ def _our_cgroups() -> list[str]:
     return [name for name in os.listdir(parent) if name.startswith(f"rlvr-{os.getpid()}-")]
 
 
-def test_close_leaves_nothing_behind():
+def test_close_leaves_nothing_behind(tmp_path):
     from rlvr.verifiers.sandbox import warm as sandbox_warm
 
     sandbox_warm._RECLAIMER.drain()  # earlier tests' runs finish their clean-up before the snapshot
     before_cgroups = set(_our_cgroups())
-    before_tmp = set(os.listdir(_BOX.tmp_root))
-    warm = WarmPool(_BOX, zygotes=2)
+    box = Sandbox("bwrap", tmp_root=str(tmp_path))  # a temp root of its own: other processes' runs use the shared one
+    before_tmp = set(os.listdir(box.tmp_root))
+    warm = WarmPool(box, zygotes=2)
     code = "import subprocess, sys\nsubprocess.Popen(['sleep', '1000'])\nprint('up', flush=True)\nsys.stdin.read()\n"
     results = []
 
@@ -443,7 +641,7 @@ def test_close_leaves_nothing_behind():
     for pid in zygote_pids:
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
     assert set(_our_cgroups()) == before_cgroups
-    assert set(os.listdir(_BOX.tmp_root)) == before_tmp
+    assert set(os.listdir(box.tmp_root)) == before_tmp
     with open("/proc/self/mountinfo") as handle:
         assert "rlvr" not in handle.read()
     with pytest.raises(SandboxUnavailable):

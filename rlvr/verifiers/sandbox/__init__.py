@@ -48,7 +48,8 @@ cgroup and sets ``session.result``.
 Warm runs: ``rlvr.verifiers.sandbox.warm.WarmPool(sandbox, ...)`` offers ``run`` and
 ``session`` with the same results and Session API, without a sandbox and interpreter
 start per run: long-lived zygotes (started by the bwrap backend in its ``supervisor``
-mode) fork a child per run that gets its own namespaces, tmpfs, memory cgroup, uid,
+mode) fork a child per run that gets its own namespaces (the network namespace reused, never
+by two live runs and only once it holds nothing of the last), tmpfs, memory cgroup, uid,
 rlimits and seccomp filter before anything of the run executes (see ``warm``; ``zygote``
 is the program the zygotes run).  It needs the bwrap backend as root and a writable memory cgroup; callers fall
 back to cold runs elsewhere.

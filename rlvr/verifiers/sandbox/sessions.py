@@ -58,7 +58,7 @@ class Session:
         self._result: RunResult | None = None
         sock.setblocking(False)
         os.set_blocking(err_fd, False)
-        self._sel = selectors.DefaultSelector()
+        self._sel = selectors.PollSelector()  # three descriptors for one session: no epoll instance to make
         self._sel.register(sock, selectors.EVENT_READ)
         self._sel.register(err_fd, selectors.EVENT_READ)
         self._pidfd = spawned.exit_fd()  # readable once the run has ended (a pidfd of the runtime, usually)

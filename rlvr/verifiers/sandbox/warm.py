@@ -5,16 +5,21 @@ start each time.  :class:`WarmPool` keeps zygotes instead: each is a Python inte
 once inside a bwrap sandbox (namespaces incl. pid and network, read-only minimal root, its own
 memory cgroup; see ``_BwrapBackend``) with the caller's modules already imported
 (``rlvr.verifiers.sandbox.zygote`` is its program).  Each idle zygote keeps one *spare*
-child, forked ahead of time (a background thread refills it): the spare has entered its own
-namespaces and its own memory cgroup while it waits, so a run starts with one message to the
-spare.  Before any code of the run executes, the child gets:
+child, forked ahead of time (background threads refill them, one per zygote, so that no spare
+waits for another's): the spare has entered its own namespaces and its own memory cgroup
+while it waits, so a run starts with one message to the spare.  Before any code of the run
+executes, the child gets:
 
 * its own pid namespace, as its pid 2, with a /proc of that namespace: no other run, zygote
   or spare is visible or nameable (/proc, ``kill(pid, 0)``); its own processes work as in a
   cold run (the namespace's init, pid 1, is a sleeping clone of the zygote -- root, so out of
   the run's reach, like the cold path's ``timeout`` -- see ``zygote``; the run's ``getppid()``
   is 0, where a cold run's is 1);
-* its own mount, IPC and network namespaces (loopback only): a fresh, empty tmpfs ``/work``
+* a network namespace (loopback only) that no other live run or spare is in: namespaces are
+  reused -- one comes back to a later run only once every process of its run is gone and it
+  holds no socket (see ``zygote``, "Network namespaces", for what a later run can still
+  observe there: traffic counters);
+* its own mount and IPC namespaces: a fresh, empty tmpfs ``/work``
   (the run's files + ``Limits.disk_mb``, ``disk_files`` inodes beyond them), fresh ``/tmp`` and
   ``/dev/shm`` (``tmp_mb``, ``disk_files`` inodes each); a write past a cap gets ``ENOSPC`` and
   the run is reported ``disk_exceeded`` (the host holds the tmpfs roots open, as in cold runs);
@@ -186,8 +191,12 @@ def _sendall(sock: socket.socket, data: bytes, deadline: float) -> None:
 
 def _parent_of(pid: int) -> int | None:
     try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return int(handle.read().rsplit(b")", 1)[1].split()[1])  # the field after the state
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+        try:
+            stat = os.read(fd, 4096)
+        finally:
+            os.close(fd)
+        return int(stat.rsplit(b")", 1)[1].split()[1])  # the field after the state
     except (OSError, ValueError, IndexError):
         return None
 
@@ -522,8 +531,8 @@ class WarmPool:
     (``"module:function"``) is what each child calls (its fds 0/1 are the session socket, fd 2 its stderr).
     ``zygotes`` is the most zygotes (worker slots) kept (default: two per CPU, at most ``MAX_DEFAULT_ZYGOTES``: a
     verification may hold two runs at once); they are started on demand up to it.  Each idle zygote keeps
-    one spare child forked and moved into its memory cgroup ahead of time (a background thread
-    refills it), so a run starts without waiting for a fork or a cgroup move.  Thread-safe.
+    one spare child forked and moved into its memory cgroup ahead of time (background threads, one
+    per zygote, refill them), so a run starts without waiting for a fork or a cgroup move.  Thread-safe.
     """
 
     def __init__(
@@ -562,7 +571,7 @@ class WarmPool:
         self._start_failures = 0
         self._closed = False
         self._cond = threading.Condition()
-        self._refiller: threading.Thread | None = None
+        self._refillers: list[threading.Thread] = []  # up to one per zygote: spares are forked in parallel
         self._cgroups: list = []  # emptied, reset run cgroups (_RunCgroup) ready for another run
         self._cgroups_lock = threading.Lock()
         self.unavailable_reason = ""
@@ -652,9 +661,10 @@ class WarmPool:
         with self._cond:
             if healthy and not self._closed and zygote.alive:
                 self._idle.append(zygote)
-                if self._refiller is None:
-                    self._refiller = threading.Thread(target=self._refill, name="rlvr-warm-refill", daemon=True)
-                    self._refiller.start()
+                if len(self._refillers) < self._started:  # one per zygote: no spare waits for another's
+                    refiller = threading.Thread(target=self._refill, name="rlvr-warm-refill", daemon=True)
+                    self._refillers.append(refiller)
+                    refiller.start()
                 self._cond.notify_all()
                 return
             self._started -= 1
@@ -702,9 +712,10 @@ class WarmPool:
             idle, self._idle = self._idle, []
             self._started -= len(idle)
             self._cond.notify_all()
-            refiller = self._refiller
-        if refiller is not None and refiller is not threading.current_thread():
-            refiller.join(timeout=HANDSHAKE_TIMEOUT_S + 5.0)  # it checks its zygote back in, which closes it
+            refillers = list(self._refillers)
+        for refiller in refillers:
+            if refiller is not threading.current_thread():
+                refiller.join(timeout=HANDSHAKE_TIMEOUT_S + 5.0)  # it checks its zygote back in, which closes it
         for zygote in idle:
             zygote.close()
         _RECLAIMER.drain()
@@ -887,7 +898,7 @@ def tree_cpu_s() -> float:
     children it reaped (cold runs), and every zygote of this process's pools with the children
     it reaped (a zygote reaps each run and the init of the run's pid namespace, which reaps
     whatever else of the run is left as the namespace ends).  What the kernel's own workers do
-    for runs (e.g. tearing down a network namespace) is not counted; the CPU of a zygote that
+    for runs (e.g. freeing a run's mounts) is not counted; the CPU of a zygote that
     has been replaced is lost to the count."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -924,7 +935,7 @@ def _forget_inherited_pools() -> None:
         pool._idle = []
         pool._live = weakref.WeakSet()
         pool._started = 0
-        pool._refiller = None
+        pool._refillers = []
         pool._cond = threading.Condition()
         for cgroup in pool._cgroups:
             cgroup.forget()

@@ -30,10 +30,12 @@ Control protocol (the zygote's stdin/stdout, one Unix stream socket to the host)
     host -> zygote  ``{"backstop": n, "s": seconds}`` when spare ``n`` gets its run: the zygote
                     kills the child if it still runs that much later (no answer).
 Sync protocol (per child; the child holds its socket only until it drops its privileges)
-    child           right after the fork: resets the zygote's signal handling, enters new mount,
-                    IPC and network namespaces (loopback up), mounts a /proc of its own pid
-                    namespace with ``hidepid=invisible`` (processes the run may not trace, such
-                    as the namespace's root-owned init, are not listed at all), and waits.
+    child           right after the fork: resets the zygote's signal handling, enters the
+                    network namespace the zygote picked for it (loopback only; no other live run
+                    or spare is in it: see "Network namespaces") and new mount and IPC
+                    namespaces, mounts a /proc of its own pid namespace with
+                    ``hidepid=invisible`` (processes the run may not trace, such as the
+                    namespace's root-owned init, are not listed at all), and waits.
     host -> child   the run: ``{"uid": U, "env": {...}, "argv": [...], "rlimits": [[resource,
                     soft, hard], ...], "work": [bytes, inodes], "tmp": [bytes, inodes], "files":
                     [[path, size], ...]}`` with two descriptors (the run's stdio socket and its
@@ -60,6 +62,29 @@ path's ``timeout``, which reaps only its own child).  The run is the zygote's ch
 parent is outside its namespace (``getppid()`` is 0; 1 in a cold run).  When the zygote reaps
 the run it kills that init, which ends the namespace: the kernel kills whatever the run left
 there and the init reaps it; the report waits for that.
+Network namespaces (``_NetNamespaces``): a new one per run cost about half a millisecond of CPU
+and kernel work that serialises across the host (namespace set-up and clean-up take host-wide
+locks; the clean-up runs on a kernel work queue), so each zygote reuses them.  A namespace is
+held by one run (or spare) from its fork until its pid namespace has ended -- no process of the
+run is left anywhere -- so concurrent runs never share one (they cannot meet through loopback
+ports or abstract Unix addresses).  Before a later run gets it, the zygote looks from inside it:
+``/proc/net/sockstat`` must count no socket (every family, orphaned TCP sockets and Unix sockets
+still in flight included), no TIME_WAIT socket and no IP fragment queue, and
+``/proc/net/ip6_flowlabel`` no IPv6 flow label (a label a run made lingers up to a minute after
+its socket is closed, and any user may attach to it), or it is set aside and,
+still not empty ``NET_SETTLE_S`` later, discarded; and its cumulative counters
+(``NET_COUNTERS``: ``/proc/net/dev``, ``snmp``, ``snmp6``, ``netstat``) must read exactly as
+when the run got it, or it is discarded at once.  A run that sent, received or tried to send
+anything -- even a datagram to an unreachable address, which counts ``OutNoRoutes`` -- leaves
+its namespace to no one: counters are exact, per namespace and settable by a run to any value
+it likes, so a later run on the slot could read them as a message (a red-team run carried a
+held-out test's input that way into a later attempt's feedback).  The zygote makes each new
+namespace itself: loopback up and ``NET_SETTINGS`` -- no TIME_WAIT sockets (a closed connection
+leaves nothing that could hold a port), no TCP metrics cache (RTT, window and Fast Open data a
+later connection would start from) -- and checks they are in force before the first reuse.
+Changing anything else a namespace keeps (interfaces, addresses, routes, sysctls, firewall)
+needs CAP_NET_ADMIN, which no run has.  So a reused namespace is one in which the previous run
+did nothing network-wise that left a trace; the runs that use the network get new ones.
 The zygote reaps its children (runs, inits, and whatever is re-parented to it: it is its
 sandbox's pid 1), kills a run (and its init) that outlives its backstop (the host enforces the
 real deadline and kills the run's whole cgroup), and exits when the host closes the control
@@ -103,6 +128,7 @@ _clone = _libc.clone
 _clone.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
 _PAUSE = ctypes.cast(_libc.pause, ctypes.c_void_p)  # what a run namespace's init runs
 INIT_STACK_BYTES = 1 << 14
+_ALL_SIGNALS = signal.valid_signals()
 INIT_EXIT_WAIT_S = 0.05
 
 
@@ -151,6 +177,153 @@ def _loopback_up() -> None:
         fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
 
 
+#: Per network namespace settings (``/proc/sys/net/ipv4/...``) a pooled namespace must have:
+#: no TIME_WAIT sockets (a closed connection leaves nothing), and no TCP metrics cache entries
+#: (saved RTT / congestion window and Fast Open data per peer that a later connection would use).
+NET_SETTINGS = {"tcp_max_tw_buckets": b"0", "tcp_no_metrics_save": b"1", "tcp_fastopen": b"0"}
+#: Free network namespaces a zygote keeps; a namespace found holding anything (``_net_is_clean``)
+#: longer than ``NET_SETTLE_S`` after its run ended is discarded.
+MAX_FREE_NETNS = 8
+NET_SETTLE_S = 1.0
+
+
+def _read_small(path: str) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 4096)
+    finally:
+        os.close(fd)
+
+
+def _net_is_clean(sockstat: bytes) -> bool:
+    """Whether ``/proc/net/sockstat`` of a network namespace shows nothing left in it: no socket
+    a process made there (every family: ``sockets: used`` counts them all, orphaned TCP sockets
+    and Unix sockets in flight included), no TIME_WAIT socket, no IP fragment queue.  Text in
+    any other form counts as not clean."""
+    lines = sockstat.split(b"\n")
+    return (
+        len(lines) > 5
+        and lines[0] == b"sockets: used 0"
+        and lines[1].startswith(b"TCP: ")
+        and b" tw 0 " in lines[1]
+        and any(line.startswith(b"FRAG: inuse 0 ") for line in lines)
+    )
+
+
+#: The namespace's cumulative counters (per interface, IP/ICMP/UDP/TCP, IPv6, extended TCP):
+#: a run that sent or tried to send anything changed them, and its namespace is not reused.
+NET_COUNTERS = ("dev", "snmp", "snmp6", "netstat")
+
+
+def _read_all(path: str) -> bytes:
+    """A whole /proc file (b"" when it does not exist: e.g. no IPv6)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return b""
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _net_counters() -> bytes:
+    """The current network namespace's counters (``NET_COUNTERS``), as the kernel prints them."""
+    return b"\0".join(_read_all(f"/proc/self/net/{name}") for name in NET_COUNTERS)
+
+
+class _NetNamespace:
+    __slots__ = ("checked", "counters", "fd", "freed_at")
+
+    def __init__(self, fd: int, counters: bytes) -> None:
+        self.fd, self.counters, self.freed_at, self.checked = fd, counters, 0.0, False
+
+
+class _NetNamespaces:
+    """The network namespaces of one zygote's runs (loopback only).  Creating and tearing one
+    down per run cost about half a millisecond of CPU plus kernel work that does not run in
+    parallel (locks the whole host shares and a clean-up work queue), so namespaces are reused:
+    each is held by exactly one run (or spare) at a time and comes back only when that run's pid
+    namespace has ended -- no process of it is left anywhere.  Before another run gets it, from
+    inside it: its counters must read as when its run got it (``NET_COUNTERS``; otherwise it
+    is discarded at once), ``/proc/net/sockstat`` must show nothing (``_net_is_clean``; a
+    namespace that still holds something ``NET_SETTLE_S`` after its run ended is discarded)
+    and, the first time, ``NET_SETTINGS`` must be in force.  The zygote gives a new namespace
+    loopback up and those settings itself, before any child enters it."""
+
+    def __init__(self) -> None:
+        self.own = os.open("/proc/self/ns/net", os.O_RDONLY)
+        self.free: list[_NetNamespace] = []
+
+    def _inspect(self, net: _NetNamespace) -> tuple[bool, bool]:
+        _check(_setns(net.fd, CLONE_NEWNET), "setns net")
+        try:
+            if _net_counters() != net.counters:  # its run used the network: never reused
+                return False, False
+            return self._state(net.checked)
+        finally:
+            _check(_setns(self.own, CLONE_NEWNET), "setns net back")
+
+    @staticmethod
+    def _state(settings_checked: bool) -> tuple[bool, bool]:
+        """(nothing left in it, its settings in force) for the current network namespace."""
+        clean = _net_is_clean(_read_small("/proc/self/net/sockstat"))
+        # IPv6 flow labels a run asked for linger after its sockets close (up to a minute, any
+        # user may share one): the table must hold nothing but its header
+        if clean:
+            try:
+                clean = _read_small("/proc/self/net/ip6_flowlabel").count(b"\n") <= 1
+            except FileNotFoundError:  # no IPv6: no flow labels
+                pass
+        if settings_checked:  # they cannot change: a run lacks CAP_NET_ADMIN
+            return clean, True
+        settings = all(
+            _read_small(f"/proc/sys/net/ipv4/{name}").strip() == value for name, value in NET_SETTINGS.items()
+        )
+        return clean, settings
+
+    def take(self) -> _NetNamespace:
+        """A namespace no process is in and that holds nothing (oldest free first), or a new one."""
+        now = time.monotonic()
+        keep = []
+        found = None
+        for net in self.free:
+            if found is None:
+                clean, settings = self._inspect(net)
+                if not settings:
+                    os.close(net.fd)
+                    continue
+                if clean:
+                    net.checked = True
+                    found = net
+                    continue
+                if now - net.freed_at > NET_SETTLE_S:
+                    os.close(net.fd)
+                    continue
+            keep.append(net)
+        self.free = keep
+        if found is not None:
+            return found
+        _check(_unshare(CLONE_NEWNET), "unshare net")
+        try:
+            _set_up_network()
+            fd = os.open("/proc/self/ns/net", os.O_RDONLY)
+            counters = _net_counters()
+        finally:
+            _check(_setns(self.own, CLONE_NEWNET), "setns net back")
+        return _NetNamespace(fd, counters)
+
+    def give_back(self, net: _NetNamespace) -> None:
+        """``net``'s run (its pid namespace) has ended."""
+        net.freed_at = time.monotonic()
+        self.free.append(net)
+        while len(self.free) > MAX_FREE_NETNS:
+            os.close(self.free.pop(0).fd)
+
+
 def _recv_exactly(sock: socket.socket, size: int) -> bytes:
     chunks, got = [], 0
     while got < size:
@@ -182,7 +355,7 @@ def _recv_message(sock: socket.socket, fd_count: int) -> tuple[dict, list[int]] 
 
 def _write_files(sock: socket.socket, listing: list, uid: int) -> None:
     """Receive the run's files (``listing``: [path, size] pairs, the bytes follow on ``sock``) and
-    write them below /work, then give /work and everything in it to ``uid`` (the host checked the paths)."""
+    write them below /work, giving /work and everything made in it to ``uid`` (the host checked the paths)."""
     root = os.open(WORKDIR, os.O_RDONLY | os.O_DIRECTORY)
     try:
         for path, size in listing:
@@ -193,6 +366,7 @@ def _write_files(sock: socket.socket, listing: list, uid: int) -> None:
                 for part in parts[:-1]:
                     try:
                         os.mkdir(part, 0o755, dir_fd=directory)
+                        os.chown(part, uid, uid, dir_fd=directory, follow_symlinks=False)
                     except FileExistsError:
                         pass
                     inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=directory)
@@ -205,14 +379,12 @@ def _write_files(sock: socket.socket, listing: list, uid: int) -> None:
                     while view:
                         view = view[os.write(fd, view) :]
                     os.fchmod(fd, mode)
+                    os.fchown(fd, uid, uid)
                 finally:
                     os.close(fd)
             finally:
                 os.close(directory)
         os.fchown(root, uid, uid)
-        for _, dirnames, filenames, dir_fd in os.fwalk(".", dir_fd=root):
-            for name in dirnames + filenames:
-                os.chown(name, uid, uid, dir_fd=dir_fd, follow_symlinks=False)
     finally:
         os.close(root)
 
@@ -241,6 +413,17 @@ def _drop_privileges(uid: int, rlimits: list, seccomp: _SeccompProgram | None) -
         _check(_prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(seccomp.fprog), 0, 0), "seccomp")
 
 
+def _set_environment(wanted: dict) -> None:
+    """Make the environment exactly ``wanted``, touching only what differs from the zygote's (a
+    run's is mostly the same: rewriting every variable costs a forked child page copies)."""
+    environ = os.environ
+    for name in [name for name in environ if name not in wanted]:
+        del environ[name]
+    for name, value in wanted.items():
+        if environ.get(name) != value:
+            environ[name] = value
+
+
 def _receive_run(sync: socket.socket) -> tuple[dict, int, int]:
     """The run's request on the sync socket and the stdio and stderr descriptors sent with it."""
     received = _recv_message(sync, 2)
@@ -259,7 +442,7 @@ def _start_namespace_init(stack: ctypes.Array) -> int:
     ``stack`` with every signal blocked: it never returns, never reaps (orphans of the run stay
     zombies until the namespace ends, as under the cold path's ``timeout``) and dies only by
     SIGKILL from the zygote, which takes every process of the namespace with it."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _ALL_SIGNALS)
     try:
         _check(_unshare(CLONE_NEWPID), "unshare pid")  # the next child is the new namespace's pid 1
         top = (ctypes.addressof(stack) + len(stack)) & ~15
@@ -277,10 +460,18 @@ def _leave_run_namespace(own_pid_ns: int) -> None:
     _check(_setns(own_pid_ns, CLONE_NEWPID), "setns pid")
 
 
-def _become_run(sync_fd: int, join_fd: int, seccomp: _SeccompProgram | None, entry) -> None:
+def _set_up_network() -> None:
+    """In the zygote, inside a network namespace it has just made: loopback up and ``NET_SETTINGS``."""
+    _loopback_up()
+    for name, value in NET_SETTINGS.items():
+        with open(f"/proc/sys/net/ipv4/{name}", "wb") as handle:
+            handle.write(value)
+
+
+def _become_run(sync_fd: int, join_fd: int, net: _NetNamespace, seccomp: _SeccompProgram | None, entry) -> None:
     """In the forked child, pid 2 of its own pid namespace: join the run's memory cgroup (where
-    the host sent its ``tasks`` file), isolate, wait for the run, drop privileges, run the entry
-    (never returns)."""
+    the host sent its ``tasks`` file), isolate (``net``: the network namespace it is given),
+    wait for the run, drop privileges, run the entry (never returns)."""
     status = 111
     err_fd = -1
     try:
@@ -289,12 +480,12 @@ def _become_run(sync_fd: int, join_fd: int, seccomp: _SeccompProgram | None, ent
             os.close(join_fd)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        sync = socket.socket(fileno=sync_fd)
-        _check(_unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
+        sync = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, 0, sync_fd)
+        _check(_setns(net.fd, CLONE_NEWNET), "setns net")
+        _check(_unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
         _check(_mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
         proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC  # a /proc of its pid namespace; hidepid=invisible
         _check(_mount(b"proc", b"/proc", b"proc", proc_flags, b"hidepid=invisible"), "mount /proc")  # hides init
-        _loopback_up()
         request, stdio_fd, err_fd = _receive_run(sync)  # a spare waits here (the host moved it into its cgroup)
         uid = int(request["uid"])
         _mount_tmpfs(WORKDIR, *request["work"], "0755")
@@ -312,9 +503,7 @@ def _become_run(sync_fd: int, join_fd: int, seccomp: _SeccompProgram | None, ent
         sync.detach()
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         err_fd = 2
-        os.environ.clear()
-        os.environ.update(request["env"])
-        os.environ["PWD"] = WORKDIR
+        _set_environment(dict(request["env"], PWD=WORKDIR))
         sys.argv = list(request.get("argv") or [""])
         sys.modules["__main__"] = sys.modules[entry.__module__]  # as if the entry's module had been run
         status = 1
@@ -394,13 +583,14 @@ def _prepare_children() -> None:
 class _Run:
     """The zygote's record of one forked run: the fork request it answered, its pid, the
     zygote's copy of its sync socket, the init of its pid namespace (0 once reaped) and that
-    init's stack, its backstop time, and -- once reaped -- its wait status and the CPU time of
-    it and its namespace."""
+    init's stack, its network namespace, its backstop time, and -- once reaped -- its wait
+    status and the CPU time of it and its namespace."""
 
-    __slots__ = ("backstop", "cpu_s", "init", "pid", "serial", "stack", "status", "sync_fd")
+    __slots__ = ("backstop", "cpu_s", "init", "net", "pid", "serial", "stack", "status", "sync_fd")
 
-    def __init__(self, serial: int, pid: int, sync_fd: int, init: int, stack: ctypes.Array) -> None:
+    def __init__(self, serial: int, pid: int, sync_fd: int, init: int, stack: ctypes.Array, net: _NetNamespace) -> None:
         self.serial, self.pid, self.sync_fd, self.init, self.stack = serial, pid, sync_fd, init, stack
+        self.net = net
         self.backstop = float("inf")
         self.status: int | None = None
         self.cpu_s = 0.0
@@ -461,6 +651,8 @@ def main() -> None:
     signal.signal(signal.SIGCHLD, lambda *_: None)
     control.sendall(b'{"ready": true}\n')
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
+    stacks: list[ctypes.Array] = []  # stacks of inits that are gone
+    networks = _NetNamespaces()
     runs: dict[int, _Run] = {}  # run pid -> its record
     inits: dict[int, _Run] = {}  # pid of a run namespace's init -> the record of its run
     selector = selectors.DefaultSelector()
@@ -493,7 +685,8 @@ def main() -> None:
             if len(fds) not in (1, 2):
                 raise ValueError(f"a fork request must carry 1 or 2 descriptors, got {len(fds)}")
             join_fd = fds[1] if len(fds) == 2 else -1
-            stack = ctypes.create_string_buffer(INIT_STACK_BYTES)
+            net = networks.take()
+            stack = stacks.pop() if stacks else ctypes.create_string_buffer(INIT_STACK_BYTES)
             init = _start_namespace_init(stack)
             try:
                 pid = os.fork()  # pid 2 of the new namespace
@@ -503,15 +696,15 @@ def main() -> None:
                 raise  # the host's control socket sees the zygote exit: it is replaced
             if pid == 0:
                 selector.close()
-                _become_run(fds[0], join_fd, seccomp, entry)
+                _become_run(fds[0], join_fd, net, seccomp, entry)
             _leave_run_namespace(own_pid_ns)
             if join_fd >= 0:
                 os.close(join_fd)
-            run = _Run(request["fork"], pid, fds[0], init, stack)
+            run = _Run(request["fork"], pid, fds[0], init, stack, net)
             runs[pid] = inits[init] = run
             credentials = struct.pack("3i", pid, 0, 0)
             control.sendmsg(
-                [json.dumps({"forked": request["fork"]}).encode() + b"\n"],
+                [b'{"forked": %d}\n' % run.serial],
                 [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)],
             )
         while True:  # reap our children: runs, their namespaces' inits, orphans re-parented to us
@@ -528,17 +721,19 @@ def main() -> None:
             elif pid in inits:
                 run = inits.pop(pid)
                 run.init = 0
+                stacks.append(run.stack)  # the init is gone: its stack serves a later one
             else:
                 continue
             # the run's own CPU and what it reaped, or the init's: what it reaped as the namespace ended
             run.cpu_s += usage.ru_utime + usage.ru_stime
             if run.status is not None and not run.init:  # both gone: no process of the run is left
-                report = {"status": run.status, "cpu_s": run.cpu_s}
+                report = f'{{"status": {run.status}, "cpu_s": {run.cpu_s!r}}}\n'  # the line json.dumps makes
                 try:
-                    os.write(run.sync_fd, json.dumps(report).encode() + b"\n")
+                    os.write(run.sync_fd, report.encode())
                 except OSError:
                     pass
                 os.close(run.sync_fd)
+                networks.give_back(run.net)  # no process is left in it: another run may get it
 
 
 if __name__ == "__main__":

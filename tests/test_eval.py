@@ -286,3 +286,188 @@ def test_samples_with_lone_surrogates_are_written_and_read_back_exactly(tmp_path
     lines = path.read_bytes().decode("utf-8").splitlines()
     assert [json.loads(line) for line in lines] == samples
     assert "é" in lines[1]  # ordinary text stays readable
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile servers (red team S6-1, S6-2): malformed replies, escape sequences, huge replies
+# --------------------------------------------------------------------------------------------
+
+
+def completion_body(content="<answer>x</answer>", **overrides):
+    body = {
+        "id": "c",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4},
+    }
+    body.update(overrides)
+    return body
+
+
+def with_choice(**fields):
+    choice = {"index": 0, "message": {"role": "assistant", "content": "<answer>x</answer>"}, "finish_reason": "stop"}
+    choice.update(fields)
+    return json.dumps(completion_body(choices=[choice])).encode()
+
+
+def with_usage(tokens):
+    return json.dumps(completion_body(usage={"prompt_tokens": 1, "completion_tokens": tokens})).encode()
+
+
+MALFORMED = {  # raw 200 bodies the openai client accepts without validating them
+    "body-null": b"null",
+    "choices-not-list": json.dumps(completion_body(choices={"a": 1})).encode(),
+    "choice-str": json.dumps(completion_body(choices=["hello"])).encode(),
+    "message-null": with_choice(message=None),
+    "message-missing": json.dumps(completion_body(choices=[{"index": 0, "finish_reason": "stop"}])).encode(),
+    "content-int": json.dumps(completion_body(content=12345)).encode(),
+    "content-parts": json.dumps(completion_body(content=[{"type": "text", "text": "<answer>x</answer>"}])).encode(),
+    "finish-reason-object": with_choice(finish_reason={"a": 1}),
+    "tokens-str": with_usage("many"),
+    "tokens-negative": with_usage(-(10**30)),
+    "tokens-float": with_usage(3.5),
+    "tokens-bool": with_usage(True),
+    "tokens-nan": with_usage(0).replace(b'"completion_tokens": 0', b'"completion_tokens": NaN'),
+    "usage-str": json.dumps(completion_body(usage="lots")).encode(),
+}
+
+
+class HostileServer:
+    """A stdlib OpenAI-compatible server: request i (counted from 1) gets ``reply(i)``, a
+    (status, body bytes) pair."""
+
+    def __init__(self, reply):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        counter = {"n": 0}
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                with lock:
+                    counter["n"] += 1
+                    index = counter["n"]
+                status, data = reply(index)
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def hostile_run(server, n=4, k=3, **options):
+    return evaluate(
+        server.url, "m", [MAZE], n, k=k, difficulties=[0.0], max_retries=0, timeout=10, concurrency=4, **options
+    )
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_a_malformed_reply_fails_its_request_and_the_run_goes_on(name, tmp_path):
+    """Red team S6-1: one reply of the wrong shape crashed the whole run after every request
+    was answered, and nothing was written."""
+    good = json.dumps(completion_body()).encode()
+    with HostileServer(lambda i: (200, MALFORMED[name] if i % 4 == 2 else good)) as server:
+        results = hostile_run(server)
+    samples = results["samples"]
+    failed = [s for s in samples if s["error"] is not None]
+    assert len(samples) == 12 and len(failed) == 3, [s["error"] for s in samples]
+    assert all(s["reward"] == 0.0 and s["reason"] == "request failed" for s in failed)
+    assert all(s["error"].startswith(("malformed reply", "the response has no choices")) for s in failed)
+    answered = [s for s in samples if s["error"] is None]
+    assert all(s["response"] == "<answer>x</answer>" and s["completion_tokens"] == 3 for s in answered)
+    overall = results["overall"]
+    assert overall["errors"] == 3 and overall["completion_tokens"] == 3 and overall["not_judged"] == 0
+    write_samples(results, tmp_path / "s.jsonl")
+    assert len((tmp_path / "s.jsonl").read_text().splitlines()) == 12
+
+
+def test_cli_eval_escapes_control_characters_of_server_errors(tmp_path, capsys):
+    """Red team S6-2: an error body with terminal escapes (window title, clear screen, OSC 52
+    clipboard write) was printed raw."""
+    escapes = "\x1b]0;PWNED\x07\x1b[2J\x1b[31mFAKE: all passed\x1b[0m\x1b]52;c;cm0gLXJmIH4K\x07\x9b2J\r\x00"
+    error = json.dumps({"error": {"message": escapes, "type": "x"}}).encode()
+    with HostileServer(lambda i: (400, error)) as server:
+        code = main(
+            ["eval", "--base-url", server.url, "--model", "m", "--env", MAZE, "-n", "2", "--difficulty", "0"]
+            + ["--max-retries", "0", "--quiet", "-o", str(tmp_path / "r.json")]
+        )
+    captured = capsys.readouterr()
+    assert code == 1
+    for stream in (captured.out, captured.err):
+        assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in stream), repr(stream)
+    assert r"\x1b]0;PWNED\x07\x1b[2J" in captured.out and r"\x9b2J\x0d\x00" in captured.out
+    assert json.loads((tmp_path / "r.json").read_text())["overall"]["errors"] == 2
+
+
+def test_a_huge_reply_is_verified_whole_but_kept_capped():
+    """Red team S6-1: a 60 MB reply was kept whole in memory and in the samples file."""
+    (task,) = rlvr.generate(MAZE, 1, seed=0, difficulty=0.0, split="test")  # what eval asks for
+    text = "x" * 1_000 + rlvr.solve(task) + "x" * 300_000  # the answer lies in the part left out
+    huge = json.dumps(completion_body(content=text)).encode()
+    with HostileServer(lambda i: (200, huge)) as server:
+        results = hostile_run(server, n=1, k=2, max_kept_chars=1_000)
+    assert results["overall"]["errors"] == 0 and results["config"]["max_kept_chars"] == 1_000
+    assert results["overall"]["pass_at_1"] == 1.0  # verified whole
+    for sample in results["samples"]:
+        kept = sample["response"]
+        assert sample["response_chars"] == len(text) and len(kept) < 1_100
+        assert kept.startswith("x" * 500) and kept.endswith("\n" + "x" * 500)
+        assert f"[{len(text) - 1_000} characters left out]" in kept and "<answer>" not in kept
+    with HostileServer(lambda i: (200, json.dumps(completion_body(content="short")).encode())) as server:
+        (short, *_) = hostile_run(server, n=1, k=1)["samples"]
+    assert short["response"] == "short" and short["response_chars"] == 5
+
+
+def make_sample(task_id, correct, not_judged=False, reward=None, error=None, tokens=1):
+    from rlvr.integrations.openai_eval import Sample
+
+    reward = (1.0 if correct else 0.0) if reward is None else reward
+    return Sample(task_id, MAZE, 0.0, 0, 0, "r", 1, reward, correct, correct, not_judged, "", "stop", tokens, error)
+
+
+def test_not_judged_samples_are_counted_apart_and_left_out_of_the_scores():
+    from rlvr.integrations.openai_eval import group_metrics, summary_table
+
+    samples = [
+        *(make_sample("a", c) for c in (True, False, True)),  # judged: 2 of 3
+        make_sample("b", True),  # 1 of 1 judged; pass@3 cannot be told
+        make_sample("b", False, not_judged=True),
+        make_sample("b", False, not_judged=True),
+        *(make_sample("c", False, not_judged=True) for _ in range(3)),  # nothing judged
+        *(make_sample("d", False, error="request failed") for _ in range(3)),  # failures are judged 0
+    ]
+    row = group_metrics(samples, 3, 1.0, 0.0)
+    assert row["not_judged"] == 5 and row["tasks"] == 4 and row["samples"] == 12
+    assert row["pass_at_1"] == pytest.approx((2 / 3 + 1 + 0) / 3)  # tasks a, b, d
+    assert row["pass_at_k"] == pytest.approx((1 + 0) / 2)  # tasks a, d: three judged samples each
+    assert row["mean_reward"] == pytest.approx(3 / 7) and row["format_ok"] == pytest.approx(3 / 7)
+    assert row["errors"] == 3
+    everything_unjudged = group_metrics([make_sample("c", False, not_judged=True)], 1, 1.0, 0.0)
+    assert everything_unjudged["pass_at_1"] is None and everything_unjudged["mean_reward"] is None
+    all_judged = group_metrics([make_sample("a", True), make_sample("a", False)], 2, 1.0, 0.0)
+    assert (all_judged["pass_at_1"], all_judged["pass_at_k"], all_judged["not_judged"]) == (0.5, 1.0, 0)
+    results = {"rows": [{"env_id": MAZE, "difficulty": 0.0, **everything_unjudged}]}
+    results["overall"] = {"env_id": "all", "difficulty": None, **row}
+    header, lines = summary_table(results)
+    assert header[header.index("not judged") - 1] == "errors"
+    assert lines[0][header.index("not judged")] == "1" and lines[0][header.index("pass@1")] == "-"
+    assert lines[1][header.index("not judged")] == "5"

@@ -135,6 +135,12 @@ def test_trl_reward_function_scores_rows_by_their_task():
         "DROP TABLE",
     ]
     assert reward(data["prompt"], hostile, task=data["task"]) == [0.0] * 9
+    for bad_text in (None, 5, ["x"], {"a": 1}, b"<answer>"):  # red team S6-4: crashed the whole batch
+        for index in (0, 4, 8):
+            bad_part = [{"type": "text", "text": references[index]}, {"type": "text", "text": bad_text}]
+            completions = [*parts[:index], [{"role": "assistant", "content": bad_part}], *parts[index + 1 :]]
+            assert reward(data["prompt"], completions, task=data["task"]) == [float(i != index) for i in range(9)]
+            assert not isinstance(rlvr_trl.completion_text(completions[index]), str)
     only_maze = rlvr_trl.reward_function("rlvr/Maze-v0")
     scores = only_maze(data["prompt"], references, task=data["task"])
     assert [s is not None for s in scores] == [t.env_id == "rlvr/Maze-v0" for t in tasks]

@@ -625,6 +625,78 @@ def test_a_stuck_worker_is_killed_and_replaced():
         made.close()
 
 
+def test_a_worker_whose_alarm_fired_is_retired_and_a_normal_one_kept():
+    """Red team S6-5: a parse interrupted by math-verify's alarm left its worker ~230 MB
+    larger for good, and the worker went back to the pool. Now it is retired after its reply."""
+    made = MathVerifier(deadline_s=5.0)  # 4 s alarms; a plain answer takes a fraction of that
+    try:
+        assert made.verify(any_task("3"), boxed(WORKER_THREE)).correct
+        (first,) = made.worker_pids()
+        for _ in range(3):
+            assert made.verify(any_task("3"), boxed(WORKER_THREE)).correct
+            assert made.worker_pids() == [first]  # normal requests keep the worker
+        verdict = made.verify(any_task("3"), boxed(r"\binom{10^{4000}}{4000}"))
+        assert verdict.reward == 0.0 and verdict.details.get("timed_out"), verdict
+        assert made.worker_pids() == [] and not psutil.pid_exists(first)  # retired, not pooled
+        assert made.verify(any_task("3"), boxed(WORKER_THREE)).correct
+        (second,) = made.worker_pids()
+        assert second != first  # forked afresh from the template
+        assert made.verify(any_task("3"), boxed(WORKER_THREE)).correct and made.worker_pids() == [second]
+    finally:
+        made.close()
+
+
+def test_the_judge_marks_strained_requests_for_retirement(monkeypatch):
+    from rlvr.verifiers import math_worker
+
+    judge = math_worker.Judge()
+    request = {"id": 1, "spec": {"gold": "3", "form": "any"}, "deadline_s": 3.0, "answer": r"\sqrt{9}", "extracted": ""}
+    plain = judge.reply(json.dumps(request).encode())
+    assert plain["verdict"]["correct"] and "retire" not in plain
+    for error in (MemoryError, math_worker.ParseTimedOut("parsing timed out after 2s")):
+
+        def failing(request, error=error):
+            raise error
+
+        monkeypatch.setattr(judge, "judge", failing)
+        reply = judge.reply(json.dumps(request).encode())
+        assert reply["retire"] is True and reply["verdict"]["reward"] == 0.0, reply
+
+    def slow(request):  # ran into its alarm (math-verify's verify alarm answers a silent False)
+        time.sleep(math_worker.PARSE_TIMEOUT_SHARE * 1)
+        raise RecursionError
+
+    monkeypatch.setattr(judge, "judge", slow)
+    short = {**request, "deadline_s": 1.0}  # 1 s alarms
+    assert judge.reply(json.dumps(short).encode())["retire"] is True
+    assert math_worker.resident_kib() > 0
+
+
+def test_a_worker_retires_once_its_memory_doubled(monkeypatch):
+    import socket
+
+    from rlvr.verifiers import math_worker
+
+    sizes = iter([100_000, 199_000, 201_000])  # at fork, after request 1, after request 2
+    monkeypatch.setattr(math_worker, "resident_kib", lambda: next(sizes))
+
+    class Echo:
+        def reply(self, line):
+            return {"id": json.loads(line)["id"], "verdict": {}}
+
+    ours, theirs = socket.socketpair()
+    worker = threading.Thread(target=math_worker.serve, args=(Echo(), theirs.detach()))
+    worker.start()
+    reader = ours.makefile("rb")
+    ours.sendall(b'{"id": 1}\n')
+    assert json.loads(reader.readline()) == {"id": 1, "verdict": {}}
+    ours.sendall(b'{"id": 2}\n')
+    assert json.loads(reader.readline()) == {"id": 2, "verdict": {}, "retire": True}
+    worker.join(5)
+    assert not worker.is_alive()  # it left its loop after the retiring reply
+    ours.close()
+
+
 def test_workers_held_by_slow_answers_do_not_starve_other_callers():
     """Red team S5-6: with workers capped at the CPU count, a few answers that ran to the
     deadline held every worker and right answers on other threads timed out waiting. Now the

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -316,6 +317,14 @@ def test_trl_reward_function_scores_a_stalled_verification_zero():
     assert rewards == [1.0, 0.0, 1.0] and time.monotonic() - started < SLOW_S / 2
 
 
+class VerifierSlowText(SlowText):
+    """Slow to measure only off the main thread, where the event loop keeps a sample's length
+    and the scorer's threads judge it."""
+
+    def __len__(self) -> int:
+        return str.__len__(self) if threading.current_thread() is threading.main_thread() else super().__len__()
+
+
 def test_openai_eval_verifies_each_reply_through_the_scorer():
     pytest.importorskip("openai")
     from rlvr.integrations import openai_eval
@@ -332,15 +341,19 @@ def test_openai_eval_verifies_each_reply_through_the_scorer():
 
     tasks = [rlvr.make_task("rlvr/Math-v0", seed, 0.2) for seed in range(2)]
     client = SimpleNamespace(
-        chat=SimpleNamespace(completions=FakeCompletions([rlvr.solve(tasks[0]), SlowText(rlvr.solve(tasks[1]))]))
+        chat=SimpleNamespace(
+            completions=FakeCompletions([rlvr.solve(tasks[0]), VerifierSlowText(rlvr.solve(tasks[1]))])
+        )
     )
     settings = openai_eval.RequestSettings("m", None, None, None, None, 0, False, None)
     watch = openai_eval.ConnectionWatch(0, "http://fake")
 
     async def run(scorer):
-        semaphore = asyncio.Semaphore(2)
+        semaphore, verify_slots = asyncio.Semaphore(2), asyncio.Semaphore(2)
         return [
-            await openai_eval.sample_task(client, semaphore, scorer, settings, task, [], i, {"deadline_s": 0.5}, watch)
+            await openai_eval.sample_task(
+                client, semaphore, scorer, settings, task, [], i, {"deadline_s": 0.5}, watch, verify_slots, 1_000
+            )
             for i, task in enumerate(tasks)
         ]
 

@@ -18,33 +18,54 @@ Requests
     (``data:image/png;base64,…``). ``temperature``, ``max_tokens`` and ``top_p`` (when not None)
     are sent, ``seed`` too (a hash of eval seed, task id and sample index) unless
     ``request_seed=False``; ``extra_body`` is merged into every request body. At most
-    ``concurrency`` requests are in flight. The official ``openai`` client retries connection
-    errors, timeouts, 408, 409, 429 and 5xx up to ``max_retries`` times with backoff, each try
-    bounded by ``timeout`` seconds. A request that still fails scores reward 0 and counts in
+    ``concurrency`` requests are in flight, and at most ``concurrency`` answered samples wait
+    for or undergo verification (a request slot is held until its reply gets one, so replies
+    never pile up in memory faster than they are verified). The official ``openai`` client
+    retries connection errors, timeouts, 408, 409, 429 and 5xx up to ``max_retries`` times with
+    backoff, each try bounded by ``timeout`` seconds. A request that still fails scores reward 0 and counts in
     ``errors`` with its message kept; the run goes on, except that when the first
     ``stop_after_failed_connections`` replies (default 8, or every request if fewer; 0 turns
     the check off) all failed to connect, the run stops at once with ``EndpointUnreachable``:
-    the server is down or the URL is wrong.
+    the server is down or the URL is wrong. A reply of the wrong shape is a failed request
+    too ("malformed reply: …"; red team S6-1): a body that is no completion (JSON ``null``),
+    a choice that is no object or has no message, ``message.content`` that is neither text
+    nor null, ``finish_reason`` that is neither text nor null, ``usage`` present but not an
+    object or its ``completion_tokens`` not a non-negative int (NaN, "many", -1). Error
+    messages keep the server's text with C0/C1 control characters written as ``\\xNN``
+    (S6-2: printed raw, an error body could retitle, clear or write to the clipboard of the
+    terminal), at most 500 characters.
 Verification
     ``rlvr.verify`` (never raises) in ``verify_workers`` threads off the event loop, through
     ``rlvr.scoring``: a verification still running its verifier's deadline plus a grace after it
     started scores 0 with reason "verifier overran its deadline …" (its thread is abandoned:
-    threads cannot be killed).
+    threads cannot be killed). The whole reply text is verified (the verifier's own
+    ``max_response_chars`` bounds it), but a sample keeps at most ``max_kept_chars`` characters
+    of it (default 100 000, about 25 000 tokens: its first and last halves around a
+    "…[N characters left out]…" line; ``response_chars`` is the whole length), so n·k huge
+    replies cannot exhaust memory or the samples file. A verdict that is ``not_judged``
+    (``rlvr.core.Verdict.not_judged``: a Math answer that got no worker before its deadline,
+    never looked at) is counted apart and left out of mean reward, pass@1, pass@k and format
+    rate; a verdict that timed out is judged and stays a wrong answer.
 Result
     ``{"config", "rows", "overall", "samples"}``. Each row is one (env, difficulty); ``overall``
     pools every task and request:
         tasks, k, samples      n, k and n·k
-        mean_reward            mean reward over samples
-        pass_at_1, pass_at_k   unbiased estimator 1 - C(k-c, j)/C(k, j) per task (c correct of
-                               its k samples), averaged over tasks, for j = 1 and j = k
-        format_ok, truncated   fraction of samples parsed by the verifier; finished by length
+        mean_reward            mean reward over judged samples (None if none was judged)
+        pass_at_1, pass_at_k   unbiased estimator 1 - C(m-c, j)/C(m, j) per task (c correct of
+                               its m judged samples: m = k unless some were not judged),
+                               averaged over the tasks with m >= j, for j = 1 and j = k (None
+                               if no task has that many)
+        not_judged             samples whose verdict is ``not_judged`` (left out above)
+        format_ok, truncated   fraction of judged samples parsed by the verifier; fraction of
+                               all samples finished by length
         errors, first_error    samples whose request failed after retries, and the first message
         completion_tokens      mean ``usage.completion_tokens`` of answered samples (None if the
                                server sends no usage)
         generate_s             seconds spent making the tasks and their messages
         wall_s, requests_per_s seconds from the first request to the last verdict; samples/wall_s
     ``samples`` holds one dict per request: task_id, env_id, difficulty, seed, sample,
-    response, reward, correct, format_ok, reason, finish_reason, completion_tokens, error.
+    response (at most ``max_kept_chars``), response_chars, reward, correct, format_ok,
+    not_judged, reason, finish_reason, completion_tokens, error.
     ``write_results`` saves all but the samples as JSON, ``write_samples`` the samples as JSONL;
     ``summary_table`` gives (header, rows) for a plain-text table. ``rlvr eval`` prints it, then
     the first error, and exits 1 when more than ``--max-error-rate`` of the requests failed.
@@ -62,6 +83,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -85,9 +107,11 @@ class Sample:
     seed: int
     sample: int
     response: str
+    response_chars: int
     reward: float
     correct: bool
     format_ok: bool
+    not_judged: bool
     reason: str
     finish_reason: str | None
     completion_tokens: int | None
@@ -167,29 +191,73 @@ def chat_messages(task: Task, system_prompt: str | None) -> list[dict]:
     return [*system, {"role": "user", "content": user_content(task)}]
 
 
+DEFAULT_MAX_KEPT_CHARS = 100_000
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every C0 and C1 control character (and DEL) written as ``\\xNN``: safe to
+    print to a terminal, whatever escape sequences a server put in it."""
+    return _CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
 def describe_error(error: BaseException) -> str:
-    """``Type: message``, with the underlying cause (a refused connection, a timeout) when there is one."""
+    """``Type: message``, with the underlying cause (a refused connection, a timeout) when there
+    is one; control characters escaped (``printable``), at most 500 characters."""
     text = f"{type(error).__name__}: {error}"
     if error.__cause__ is not None:
         text += f" ({type(error.__cause__).__name__}: {error.__cause__})"
-    return text[:500]
+    return printable(text)[:500]
 
 
-async def request_completion(client: Any, semaphore: asyncio.Semaphore, body: dict) -> Reply:
-    """One chat completion under the concurrency limit; an error left after retries is returned."""
+def kept_text(text: str, max_chars: int) -> str:
+    """``text`` if it has at most ``max_chars`` characters, else its first and last halves of
+    that around a line saying how many characters were left out."""
+    if len(text) <= max_chars:
+        return text
+    head, tail = max_chars - max_chars // 2, max_chars // 2
+    return f"{text[:head]}\n…[{len(text) - head - tail} characters left out]…\n{text[len(text) - tail :]}"
+
+
+def reply_of(completion: Any) -> Reply:
+    """The text, finish reason and completion tokens of a chat completion, or a failed request
+    when the server's reply has another shape (the openai client builds its response objects
+    without validating them, so any field may hold any JSON value)."""
+    from openai.types import CompletionUsage
+
+    choices = getattr(completion, "choices", None)
+    if choices is not None and not isinstance(choices, list):
+        return Reply(error=f"malformed reply: choices is {type(choices).__name__}, not a list")
+    if not choices:
+        return Reply(error="the response has no choices")
+    choice = choices[0]
+    message = getattr(choice, "message", None)
+    if message is None:
+        return Reply(error=f"malformed reply: the first choice ({type(choice).__name__}) has no message")
+    content, finish_reason = getattr(message, "content", None), getattr(choice, "finish_reason", None)
+    if content is not None and not isinstance(content, str):
+        return Reply(error=f"malformed reply: message.content is {type(content).__name__}, not text")
+    if finish_reason is not None and not isinstance(finish_reason, str):
+        return Reply(error=f"malformed reply: finish_reason is {type(finish_reason).__name__}, not text")
+    usage = getattr(completion, "usage", None)
+    if usage is not None and not isinstance(usage, CompletionUsage):
+        return Reply(error=f"malformed reply: usage is {type(usage).__name__}, not an object")
+    tokens = None if usage is None else getattr(usage, "completion_tokens", None)  # a server may leave it out
+    if tokens is not None and not (type(tokens) is int and tokens >= 0):
+        return Reply(error=f"malformed reply: usage.completion_tokens is {printable(repr(tokens))[:40]}")
+    return Reply(content or "", finish_reason, tokens)
+
+
+async def request_completion(client: Any, body: dict) -> Reply:
+    """One chat completion; an error left after retries, or a malformed reply, is returned."""
     import openai
 
-    async with semaphore:
-        try:
-            completion = await client.chat.completions.create(**body)
-        except openai.OpenAIError as error:
-            refused = isinstance(error, openai.APIConnectionError) and not isinstance(error, openai.APITimeoutError)
-            return Reply(error=describe_error(error), connection_failed=refused)
-    if not completion.choices:
-        return Reply(error="the response has no choices")
-    choice = completion.choices[0]
-    usage = completion.usage
-    return Reply(choice.message.content or "", choice.finish_reason, usage.completion_tokens if usage else None)
+    try:
+        completion = await client.chat.completions.create(**body)
+    except openai.OpenAIError as error:
+        refused = isinstance(error, openai.APIConnectionError) and not isinstance(error, openai.APITimeoutError)
+        return Reply(error=describe_error(error), connection_failed=refused)
+    return reply_of(completion)
 
 
 @dataclass(frozen=True)
@@ -226,13 +294,23 @@ async def sample_task(
     sample: int,
     verifier_options: dict,
     watch: ConnectionWatch,
+    verify_slots: asyncio.Semaphore,
+    max_kept_chars: int,
 ) -> Sample:
     watch.check()
-    reply = await request_completion(client, semaphore, settings.body(messages, task.id, sample))
-    watch.record(reply)
+    async with semaphore:
+        reply = await request_completion(client, settings.body(messages, task.id, sample))
+        watch.record(reply)
+        if reply.error is None:
+            await verify_slots.acquire()  # the request slot stays held until the reply may be verified
+    not_judged = False
     if reply.error is None:
-        verdict = await asyncio.wrap_future(scorer.submit((task, reply.text, verifier_options)))
+        try:
+            verdict = await asyncio.wrap_future(scorer.submit((task, reply.text, verifier_options)))
+        finally:
+            verify_slots.release()
         reward, correct, format_ok, reason = verdict.reward, verdict.correct, verdict.format_ok, verdict.reason
+        not_judged = verdict.not_judged
     else:
         reward, correct, format_ok, reason = 0.0, False, False, "request failed"
     return Sample(
@@ -241,10 +319,12 @@ async def sample_task(
         task.difficulty,
         task.seed,
         sample,
-        reply.text,
+        kept_text(reply.text, max_kept_chars),
+        len(reply.text),
         reward,
         correct,
         format_ok,
+        not_judged,
         reason,
         reply.finish_reason,
         reply.completion_tokens,
@@ -257,23 +337,30 @@ def group_metrics(samples: Sequence[Sample], k: int, wall_s: float, generate_s: 
     per_task: dict[str, list[Sample]] = {}
     for sample in samples:
         per_task.setdefault(sample.task_id, []).append(sample)
-    correct_counts = [sum(s.correct for s in group) for group in per_task.values()]
+    judged = [s for s in samples if not s.not_judged]
+    counts = [  # (judged samples, correct ones) per task
+        (len(group), sum(s.correct for s in group))
+        for group in ([s for s in task_samples if not s.not_judged] for task_samples in per_task.values())
+    ]
     tokens = [s.completion_tokens for s in samples if s.completion_tokens is not None]
     errors = [s.error for s in samples if s.error is not None]
-    count = len(samples) or 1
-    tasks = len(per_task) or 1
+
+    def mean(values: list) -> float | None:
+        return sum(values) / len(values) if values else None
+
     return {
         "tasks": len(per_task),
         "k": k,
         "samples": len(samples),
-        "mean_reward": sum(s.reward for s in samples) / count,
-        "pass_at_1": sum(pass_at_k(k, c, 1) for c in correct_counts) / tasks,
-        "pass_at_k": sum(pass_at_k(k, c, k) for c in correct_counts) / tasks,
-        "format_ok": sum(s.format_ok for s in samples) / count,
-        "truncated": sum(s.finish_reason == "length" for s in samples) / count,
+        "not_judged": len(samples) - len(judged),
+        "mean_reward": mean([s.reward for s in judged]),
+        "pass_at_1": mean([pass_at_k(m, c, 1) for m, c in counts if m >= 1]),
+        "pass_at_k": mean([pass_at_k(m, c, k) for m, c in counts if m >= k]),
+        "format_ok": mean([s.format_ok for s in judged]),
+        "truncated": sum(s.finish_reason == "length" for s in samples) / (len(samples) or 1),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
-        "completion_tokens": sum(tokens) / len(tokens) if tokens else None,
+        "completion_tokens": mean(tokens),
         "generate_s": round(generate_s, 3),
         "wall_s": round(wall_s, 3),
         "requests_per_s": round(len(samples) / wall_s, 2) if wall_s > 0 else None,
@@ -292,6 +379,8 @@ async def evaluate_group(
     env_options: dict,
     progress: Any,
     watch: ConnectionWatch,
+    verify_slots: asyncio.Semaphore,
+    max_kept_chars: int,
     split: str | None = "test",
 ) -> tuple[dict, list[Sample]]:
     """The row and samples of one (env, difficulty)."""
@@ -314,7 +403,19 @@ async def evaluate_group(
     generate_s = time.perf_counter() - started
 
     async def one(task: Task, messages: list[dict], sample: int) -> Sample:
-        result = await sample_task(client, semaphore, scorer, settings, task, messages, sample, verifier_options, watch)
+        result = await sample_task(
+            client,
+            semaphore,
+            scorer,
+            settings,
+            task,
+            messages,
+            sample,
+            verifier_options,
+            watch,
+            verify_slots,
+            max_kept_chars,
+        )
         progress.update()
         return result
 
@@ -351,6 +452,7 @@ async def evaluate_async(
     progress: bool = False,
     stop_after_failed_connections: int = 8,
     split: str | None = "test",
+    max_kept_chars: int = DEFAULT_MAX_KEPT_CHARS,
 ) -> dict:
     """Evaluate ``model`` at ``base_url``; the contract is the module docstring."""
     from openai import AsyncOpenAI
@@ -358,6 +460,8 @@ async def evaluate_async(
 
     if n < 1 or k < 1 or concurrency < 1:
         raise ValueError(f"n, k and concurrency must be at least 1, got n={n}, k={k}, concurrency={concurrency}")
+    if max_kept_chars < 2:
+        raise ValueError(f"max_kept_chars must be at least 2, got {max_kept_chars}")
     config = {
         "base_url": base_url,
         "model": model,
@@ -377,6 +481,7 @@ async def evaluate_async(
         "extra_body": extra_body,
         "request_seed": request_seed,
         "split": split,
+        "max_kept_chars": max_kept_chars,
         "rlvr_version": rlvr.__version__,
     }
     for env_id in env_ids:  # a bad env id or option fails here, not after earlier groups have run
@@ -384,7 +489,7 @@ async def evaluate_async(
             env_id, seed, difficulties[0], split=split, **group_options(env_id, env_options or {}).for_tasks()
         )
     settings = RequestSettings(model, temperature, max_tokens, top_p, system_prompt, seed, request_seed, extra_body)
-    semaphore = asyncio.Semaphore(concurrency)
+    semaphore, verify_slots = asyncio.Semaphore(concurrency), asyncio.Semaphore(concurrency)
     total = len(env_ids) * len(difficulties) * n * k
     watch = ConnectionWatch(min(max(0, stop_after_failed_connections), total), base_url)  # probe 0: never stops
     rows, samples = [], []
@@ -411,6 +516,8 @@ async def evaluate_async(
                         dict(env_options or {}),
                         bar,
                         watch,
+                        verify_slots,
+                        max_kept_chars,
                         split,
                     )
                     rows.append(row)
@@ -459,7 +566,24 @@ def _text_output(target: str | Path | TextIO) -> Iterator[TextIO]:
 
 def summary_table(results: dict) -> tuple[list[str], list[list[str]]]:
     """(header, rows) of the per-group rows and the overall row, formatted for printing."""
-    header = ["env", "d", "tasks", "k", "reward", "pass@1", "pass@k", "format", "errors", "tokens", "req/s", "wall s"]
+    header = [
+        "env",
+        "d",
+        "tasks",
+        "k",
+        "reward",
+        "pass@1",
+        "pass@k",
+        "format",
+        "errors",
+        "not judged",
+        "tokens",
+        "req/s",
+        "wall s",
+    ]
+
+    def fraction(value: float | None, places: int) -> str:
+        return "-" if value is None else f"{value:.{places}f}"
 
     def line(row: dict) -> list[str]:
         tokens = row["completion_tokens"]
@@ -468,11 +592,12 @@ def summary_table(results: dict) -> tuple[list[str], list[list[str]]]:
             "" if row["difficulty"] is None else f"{row['difficulty']:g}",
             str(row["tasks"]),
             str(row["k"]),
-            f"{row['mean_reward']:.3f}",
-            f"{row['pass_at_1']:.3f}",
-            f"{row['pass_at_k']:.3f}",
-            f"{row['format_ok']:.2f}",
+            fraction(row["mean_reward"], 3),
+            fraction(row["pass_at_1"], 3),
+            fraction(row["pass_at_k"], 3),
+            fraction(row["format_ok"], 2),
             str(row["errors"]),
+            str(row["not_judged"]),
             "" if tokens is None else f"{tokens:.0f}",
             f"{row['requests_per_s'] or 0:.1f}",
             f"{row['wall_s']:.1f}",

@@ -127,17 +127,17 @@ def _prompt(task: Task, conversational: bool, system_prompt: str | None) -> Any:
 
 def completion_text(completion: Any) -> Any:
     """The text of one completion: a str as is; for chat messages the last assistant message
-    (its text parts joined when the content is a list of parts). Anything else is returned
-    unchanged for the verifier to reject."""
+    (its text parts joined when the content is a list of parts). Anything else, a text part
+    whose "text" is not a str included, is returned unchanged for the verifier to reject (that
+    row scores 0; red team S6-4: joining it raised and lost the whole batch)."""
     if isinstance(completion, list):
         replies = [m for m in completion if isinstance(m, dict) and m.get("role", "assistant") == "assistant"]
         if not replies:
             return ""
         content = replies[-1].get("content", "")
         if isinstance(content, list):
-            return "".join(
-                part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text"
-            )
+            texts = [part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text"]
+            return "".join(texts) if all(isinstance(text, str) for text in texts) else content
         return content
     return completion
 

@@ -106,14 +106,18 @@ Worker      Everything symbolic runs in ``rlvr.verifiers.math_worker``, in worke
             milliseconds, one more for each further concurrent caller up to ``max(8, 4 × CPU
             count)`` (``worker_cap``; capped at the CPU count and started cold, a few slow
             answers held every worker and right answers on other threads timed out waiting,
-            red team S5-6), and kept once started; ``close()`` or garbage collection or
+            red team S5-6), and kept once started, except that a worker whose request hit a
+            math-verify alarm or a MemoryError, or grew past twice its size at fork, is
+            retired after its reply (rlvr.verifiers.math_worker, Retirement; an interrupted
+            big-integer parse left a worker ~230 MB larger for good, red team S6-5) and the
+            next request gets a fresh fork; ``close()`` or garbage collection or
             interpreter exit ends them all. A call that gets no worker before its deadline
             scores 0 with ``details["not_judged"] = True``: the answer was never looked at
             (unlike ``timed_out``, which a slow answer can cause itself). Inside, math-verify's
             own alarms stop most slow parses (``9^{9^{9^{9}}}``: "incorrect" / "could not
-            parse"), and a MemoryError under the cap ("ran out of
-            memory") leaves the worker usable. What neither can stop (one long C-level operation
-            such as ``10^{-10^{10}}``) the parent stops: it waits on the socket with ``poll`` and
+            parse"), and a MemoryError under the cap ("ran out of memory") is answered (the
+            worker then retires). What neither can stop (one long C-level operation such as
+            ``10^{-10^{10}}``) the parent stops: it waits on the socket with ``poll`` and
             at ``deadline_s`` kills the worker and answers "timed out after Xs"; the next
             request gets a worker freshly forked from the template.
 Verdict     ``details``: "answer" (extracted, first 200 characters), "path" ("extraction",
@@ -1512,7 +1516,7 @@ class MathVerifier(SafeVerifier):
         healthy = False
         try:
             reply = worker.ask({**payload, "deadline_s": max(0.0, deadline - time.monotonic())}, deadline)
-            healthy = True
+            healthy = reply.get("retire") is not True  # a retiring worker exits after this reply
         except WorkerTimeout:
             return Verdict.fail(f"timed out after {self.deadline_s:g}s (the math worker was killed)", **details)
         except WorkerFailure as error:

@@ -16,7 +16,16 @@ Protocol       Per worker, on its socket: one JSON object per line in, one reply
                          "deadline_s": seconds left, "answer": screened candidate text,
                          "extracted": preview}; the caller extracted and screened it, so the
                          text is at most rlvr.verifiers.math.MAX_ANSWER_CHARS long
-               reply    {"id": n, "verdict": Verdict.to_dict()} or {"id": n, "error": text}
+               reply    {"id": n, "verdict": Verdict.to_dict()} or {"id": n, "error": text},
+                         with "retire": true when the worker ends after it (Retirement)
+Retirement     A request that raised MemoryError or ParseTimedOut, or ran for at least
+               PARSE_TIMEOUT_SHARE of its alarm's seconds (an alarm of math-verify fired, or
+               nearly: its verify alarm answers a silent "not equal"), or after which the
+               worker's resident memory exceeds RETIRE_RSS_FACTOR times what it had when
+               forked, retires the worker: it replies, then exits, and the parent drops it (the
+               next request gets a fresh fork of the template). An interrupted big-integer
+               operation leaves a worker hundreds of MB larger for good (heap fragmentation;
+               red team S6-5), so such a worker is never handed another request.
 Parsing        An answer is read by math-verify's LaTeX parser alone (``LatexExtractionConfig``,
                ``extraction_mode="first_match"``): what it cannot read whole is not read, and
                scores 0. math-verify's default fallbacks read a part as the whole: another
@@ -71,6 +80,7 @@ from typing import Any
 
 PARENT_CHECK_INTERVAL_S = 1.0
 PARSE_TIMEOUT_SHARE = 0.9  # an empty parse that took this share of its alarm's seconds timed out
+RETIRE_RSS_FACTOR = 2.0  # a worker whose resident memory grew past this multiple of its size at fork retires
 
 
 class ParseTimedOut(Exception):
@@ -199,10 +209,27 @@ def serve(judge: Judge, fd: int) -> None:
     threading.Thread(target=exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     channel = socket.socket(fileno=fd)
     reader, writer = channel.makefile("rb"), channel.makefile("wb")
+    size_at_fork = resident_kib()
     for line in reader:
         reply = judge.reply(line)
+        if resident_kib() > RETIRE_RSS_FACTOR * size_at_fork:
+            reply["retire"] = True
         writer.write((json.dumps(reply, ensure_ascii=True) + "\n").encode("ascii"))
         writer.flush()
+        if reply.get("retire"):
+            return
+
+
+def resident_kib() -> int:
+    """This process's resident set size (VmRSS) in KiB; 0 where /proc cannot tell."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def limit_memory(memory_mb: int) -> None:
@@ -258,21 +285,32 @@ class Judge:
             pass
 
     def reply(self, line: bytes) -> dict:
-        request_id, request = None, None
+        """The reply to one request line, marked ``"retire"`` when the request strained the
+        worker (module docstring, Retirement; ``serve`` adds the memory rule)."""
+        started = time.monotonic()
+        request_id, request, strained = None, None, False
         try:
             request = json.loads(line)
             request_id = request.get("id")
-            return {"id": request_id, "verdict": self.judge(request).to_dict()}
+            reply = {"id": request_id, "verdict": self.judge(request).to_dict()}
         except MemoryError:
-            return {"id": request_id, "verdict": self.failure(request, "ran out of memory while judging")}
+            strained = True
+            reply = {"id": request_id, "verdict": self.failure(request, "ran out of memory while judging")}
         except RecursionError:
-            return {"id": request_id, "verdict": self.failure(request, "the answer is nested too deeply to parse")}
+            reply = {"id": request_id, "verdict": self.failure(request, "the answer is nested too deeply to parse")}
         except ParseTimedOut as timed_out:
-            return {"id": request_id, "verdict": self.failure(request, str(timed_out), timed_out=True)}
+            strained = True
+            reply = {"id": request_id, "verdict": self.failure(request, str(timed_out), timed_out=True)}
         except OverflowError:
-            return {"id": request_id, "verdict": self.failure(request, "a number in the answer is too big to evaluate")}
+            reply = {
+                "id": request_id,
+                "verdict": self.failure(request, "a number in the answer is too big to evaluate"),
+            }
         except Exception as error:  # the parent turns this into a zero verdict
-            return {"id": request_id, "error": f"{type(error).__name__}: {str(error)[:300]}"}
+            reply = {"id": request_id, "error": f"{type(error).__name__}: {str(error)[:300]}"}
+        if strained or time.monotonic() - started >= PARSE_TIMEOUT_SHARE * alarm_seconds(request):
+            reply["retire"] = True
+        return reply
 
     def failure(self, request: Any, reason: str, **details: Any) -> dict:
         from rlvr.core import Verdict
@@ -284,9 +322,18 @@ class Judge:
 
     def judge(self, request: dict):
         spec = request["spec"]
-        seconds = max(1, math.floor(float(request.get("deadline_s", 5.0)) - 0.25))
         extracted, candidate = request.get("extracted", ""), request["answer"]
-        return Symbolic(self, spec, extracted, seconds).verdict(candidate, bool(request.get("prose")))
+        return Symbolic(self, spec, extracted, alarm_seconds(request)).verdict(candidate, bool(request.get("prose")))
+
+
+def alarm_seconds(request: Any) -> int:
+    """The seconds of each math-verify alarm for a request: its time left, less a margin for
+    the reply, at least 1 (a missing or unreadable ``deadline_s`` counts as 5 s)."""
+    try:
+        deadline_s = float(request.get("deadline_s", 5.0))
+    except (AttributeError, TypeError, ValueError):
+        deadline_s = 5.0
+    return max(1, math.floor(deadline_s - 0.25)) if math.isfinite(deadline_s) else 1
 
 
 class Symbolic:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from rlvr import ast_parse
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.code import FAMILY, STYLES
 from rlvr.generators.code_library import (
@@ -552,7 +553,7 @@ def humaneval_task(row: dict) -> tuple[str, dict, Any]:
 def _called_names(assert_lines: list[str]) -> list[str]:
     names = []
     for line in assert_lines:
-        for node in ast.walk(ast.parse(line)):
+        for node in ast.walk(ast_parse.parse(line)):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 names.append(node.func.id)
     return names
@@ -560,7 +561,7 @@ def _called_names(assert_lines: list[str]) -> list[str]:
 
 def mbpp_entry_point(code: str, assert_lines: list[str]) -> str:
     """The function the asserts call: the defined function called in the most asserts."""
-    defined = [node.name for node in ast.parse(code).body if isinstance(node, ast.FunctionDef)]
+    defined = [node.name for node in ast_parse.parse(code).body if isinstance(node, ast.FunctionDef)]
     called = _called_names(assert_lines)
     candidates = [name for name in defined if name in called]
     if candidates:
@@ -576,9 +577,9 @@ def mbpp_entry_point(code: str, assert_lines: list[str]) -> str:
 def imports_used_by_asserts(code: str, assert_lines: list[str]) -> str:
     """The reference's top-level imports whose names the asserts use (``math`` for
     ``math.isclose``), so the checks do not depend on the candidate importing them."""
-    used = {node.id for line in assert_lines for node in ast.walk(ast.parse(line)) if isinstance(node, ast.Name)}
+    used = {node.id for line in assert_lines for node in ast.walk(ast_parse.parse(line)) if isinstance(node, ast.Name)}
     needed = []
-    for node in ast.parse(code).body:
+    for node in ast_parse.parse(code).body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             bound = {(alias.asname or alias.name).split(".")[0] for alias in node.names}
             if bound & used:
@@ -589,7 +590,7 @@ def imports_used_by_asserts(code: str, assert_lines: list[str]) -> str:
 def mbpp_check_code(entry_point: str, assert_lines: list[str]) -> str:
     body = "\n".join("    " + line.replace("\n", "\n    ") for line in assert_lines)
     source = f"def check(candidate):\n    {entry_point} = candidate\n{body}\n"
-    ast.parse(source)
+    ast_parse.parse(source)
     return source
 
 
@@ -749,7 +750,7 @@ def task_from_row(row: dict) -> tuple[str, dict, Any, str]:
 def _replace_body(source: str, entry_point: str, literal: str) -> str | None:
     """``source`` with the entry function's (or Class.method's) body replaced by ``return literal``."""
     try:
-        tree = ast.parse(source)
+        tree = ast_parse.parse(source)
     except SyntaxError:
         return None
     class_name, _, function_name = entry_point.rpartition(".")
@@ -760,7 +761,7 @@ def _replace_body(source: str, entry_point: str, literal: str) -> str | None:
         for node in scope.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function_name:
                 docstring = node.body[:1] if ast.get_docstring(node) is not None else []
-                node.body = docstring + [ast.parse(f"return {literal}").body[0]]
+                node.body = docstring + [ast_parse.parse(f"return {literal}").body[0]]
                 return ast.unparse(tree) + "\n"
     return None
 
@@ -793,7 +794,7 @@ def wrong_dataset_program(answer: dict) -> str:
             (
                 lit
                 for lit in ("None", "0", "''")
-                if any(not returned_value_matches(t["expected"], ast.literal_eval(lit)) for t in tests)
+                if any(not returned_value_matches(t["expected"], ast_parse.literal_eval(lit)) for t in tests)
             ),
             "None",
         )

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from rlvr import ast_parse
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.countdown import FAMILY, PRESETS
 from rlvr.verifiers.countdown import judge
@@ -277,7 +278,7 @@ def operation_steps(expression: str) -> list[tuple[Fraction, str, Fraction, Frac
         steps.append((left, op, right, value))
         return value
 
-    walk(ast.parse(expression, mode="eval").body)
+    walk(ast_parse.parse(expression, mode="eval").body)
     return steps
 
 

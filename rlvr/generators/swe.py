@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from rlvr import ast_parse
 from rlvr.core import Task, TaskGenerator, env_slug, make_task_id
 from rlvr.families.swe import FAMILY
 from rlvr.generators.swe_mutations import Mutation, apply_mutations, mutation_sites
@@ -1062,7 +1063,7 @@ def _hardcoded_visible(answer: dict) -> str | None:
     for check in answer.get("checks", []):
         if check["held_out"] or check["id"] not in answer["fail_to_pass"]:
             continue
-        call = python_ast.parse(check["call"], mode="eval").body
+        call = ast_parse.parse(check["call"], mode="eval").body
         if not (isinstance(call, python_ast.Call) and isinstance(call.func, python_ast.Name)):
             continue
         arguments = python_ast.unparse(python_ast.Tuple(elts=call.args, ctx=python_ast.Load()))

@@ -33,6 +33,8 @@ import ast
 import re
 from dataclasses import asdict, dataclass
 
+from rlvr import ast_parse
+
 OPERATORS = (
     "flip_operator",
     "flip_comparison",
@@ -455,7 +457,7 @@ def mutation_sites(source: str, path: str, operators: tuple[str, ...] = OPERATOR
     """Every single mutation of ``source`` by the given operators whose result still compiles,
     sorted by (position, operator, replacement). A file that does not parse has none."""
     try:
-        tree = ast.parse(source)
+        tree = ast_parse.parse(source)
     except (SyntaxError, ValueError):
         return []
     found = [m for m in _SiteFinder(source, path).find(tree) if m.operator in operators]

@@ -113,6 +113,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from rlvr import ast_parse
 from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, strip_think
 
 # --------------------------------------------------------------------------------------------
@@ -765,7 +766,7 @@ def parse_python(data: bytes) -> ast.Module:
     """The module Python itself would compile from ``data`` (its coding cookie and byte-order mark
     honoured, as an import would); SourceRefused when Python cannot compile it."""
     try:
-        return ast.parse(data)
+        return ast_parse.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError, LookupError) as error:
         raise SourceRefused(f"it does not parse as Python ({type(error).__name__}: {str(error)[:120]})") from None
 
@@ -880,7 +881,7 @@ def capabilities(source: str | bytes, own_packages: frozenset[str] = frozenset()
     decoded as Python would; text that does not parse has none)."""
     found: collections.Counter = collections.Counter()
     try:
-        tree = ast.parse(source)
+        tree = ast_parse.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError, LookupError):
         return found
     risky = FORBIDDEN_NAMES | REACH_MODULES | DYNAMIC_ACCESS
@@ -1340,7 +1341,7 @@ def judge_checks(answer: dict, observed: ObservedRun, method: str = "") -> Verdi
         elif got[0] == "error":
             outcome, message = "error", f"{check['call']} raised {got[1]}: {got[2]}"
         else:
-            expected = ast.literal_eval(check["expected"])
+            expected = ast_parse.literal_eval(check["expected"])
             value = got[1]
             passed = not isinstance(value, Unsupported) and _plain_equal(value, expected)
             outcome = "passed" if passed else "failed"

@@ -44,7 +44,8 @@ with the load average before and after (the figures are only as good as the mach
 the CPU time of this process and of the pool's processes (``worker_scaling``). The worker server is
 started first with every measured env's generator modules preloaded, as a process's first call
 preloads its env's (``--no-preload``: the first env's only, so later envs' pool processes import
-theirs). Merged into benchmarks/results/generate.json as ``bytes_per_task`` and ``workers``.
+theirs); the server builds those envs' default generators too, and the timings wait for it.
+Merged into benchmarks/results/generate.json as ``bytes_per_task`` and ``workers``.
 
 Family runs record the load average too, and each rlvr row keeps the rate of the run it replaced
 as ``previous``.
@@ -764,7 +765,7 @@ def rows_main(argv: list[str]) -> int:
     if not args.skip_workers and not args.no_preload:
         from rlvr.api import start_worker_server
 
-        start_worker_server(envs)  # as a process's first call preloads its env's modules
+        start_worker_server(envs)  # as a process's first call preloads its env's modules and generators
     load_before = os.getloadavg()
     print(f"load average {load_before[0]:.1f} on {os.cpu_count()} CPUs")
     sizes = {}
@@ -779,6 +780,11 @@ def rows_main(argv: list[str]) -> int:
         )
     scaling = []
     if not args.skip_workers:
+        import rlvr
+
+        # the server builds every measured env's generators as it starts: wait for it, so the
+        # first env's pool_start_s is a pool's start like the others'
+        rlvr.generate(envs[0], 2, 30_000_000, args.workers_difficulty, workers=2, allow_duplicates=True)
         what = f"writing {args.write}" if args.write else "rlvr.generate"
         print(
             f"\n1 vs 2 worker processes at d={args.workers_difficulty:g}, {what} (ideal 2.0×; the machine's other "

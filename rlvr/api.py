@@ -45,9 +45,14 @@ Uniqueness  ``generate`` and ``generate_mix`` return no two tasks with the same 
 
 Workers     with ``workers`` > 1 each worker process makes a chunk of consecutive positions (their
             tasks and content keys, and with ``encode`` the caller's rows: ``rlvr generate``
-            has its JSON lines / Parquet rows made there) and sends it back as one pickled
-            payload; the caller's process only loads payloads, keeps order and checks
-            uniqueness by the keys, so the tasks and their order are those of one process.
+            has its JSON lines / Parquet rows made there) and writes it, pickled with images'
+            pixels out of band, into a shared-memory segment the caller lends it (reused chunk
+            after chunk; ``ChunkSegments``), or without one sends it back as one pickled
+            payload; the caller's process only loads chunks (its objects moved straight to the
+            collector's oldest generation), keeps order and checks uniqueness by the keys, so
+            the tasks and their order are those of one process. Pool processes fork from a
+            server that has ``rlvr.api``, the envs' generator modules and their default
+            generators loaded (``start_worker_server``).
 
 ``backend="ray"`` runs the same work on a Ray cluster (``address``: None starts a local Ray,
 ``"auto"`` or ``"ray://host:10001"`` joins one; an already initialised Ray is used as it is), in
@@ -59,12 +64,16 @@ from __future__ import annotations
 import collections
 import concurrent.futures as futures
 import contextlib
+import copyreg
 import dataclasses
 import functools
 import gc
 import hashlib
+import io
 import itertools
 import json
+import math
+import mmap
 import multiprocessing
 import multiprocessing.forkserver
 import numbers
@@ -73,11 +82,14 @@ import pickle
 import random
 import re
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from rlvr.core import Task, TaskGenerator, Verdict, canonical_difficulty, check_hint, setting_key
 from rlvr.envs.registry import ENV_SPECS, build_generator, build_verifier, canonical_env_id, get_spec, split_options
@@ -302,21 +314,54 @@ def _ignore_interrupts() -> None:
 
 
 def _forkserver(preload: Iterable[str]) -> multiprocessing.context.BaseContext:
-    """The forkserver context, asked to preload ``rlvr.api`` and the generator modules of the
-    env ids ``preload`` (which takes effect only if the forkserver is not running yet)."""
+    """The forkserver context, its server started if it is not running, asked to preload
+    ``rlvr.api`` and the generator modules of the env ids ``preload`` and to build their default
+    generators (``_build_worker_server_generators``); all of which takes effect only if the
+    server is not running yet."""
     context = multiprocessing.get_context("forkserver")
-    modules = ["rlvr.api", *sorted({get_spec(env_id).generator.partition(":")[0] for env_id in preload})]
-    context.set_forkserver_preload(modules)
+    env_ids = sorted({canonical_env_id(env_id) for env_id in preload})
+    generators = sorted({get_spec(env_id).generator.partition(":")[0] for env_id in env_ids})
+    context.set_forkserver_preload(["rlvr.api", *generators])
+    previous = os.environ.get(WORKER_SERVER_GENERATORS)
+    os.environ[WORKER_SERVER_GENERATORS] = ",".join(env_ids)  # read by the server's import of rlvr.api
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if previous is None:
+            os.environ.pop(WORKER_SERVER_GENERATORS, None)
+        else:
+            os.environ[WORKER_SERVER_GENERATORS] = previous
     return context
+
+
+WORKER_SERVER_GENERATORS = "RLVR_WORKER_SERVER_GENERATORS"
+
+
+def _build_worker_server_generators() -> None:
+    """In the worker server (the forkserver), which imports this module with
+    ``WORKER_SERVER_GENERATORS`` naming the env ids of the call that started it: build their
+    default generators, so every pool process forked from it starts with them built instead of
+    building its own inside the caller's call (StepOrder's and Infill's text corpus: ~0.1 s of
+    each process), then drop the variable, which its pool processes would inherit. A generator
+    that fails to build is left to the pool processes (they raise the error in their chunk);
+    building stops at one that started a thread, as a process forked with threads running may
+    deadlock."""
+    env_ids = os.environ.pop(WORKER_SERVER_GENERATORS, "")
+    for env_id in filter(None, env_ids.split(",")):
+        threads = threading.active_count()
+        with contextlib.suppress(Exception):
+            make_generator(env_id)
+        if threading.active_count() != threads:
+            return
 
 
 def start_worker_server(preload: Iterable[str]) -> None:
     """Start the forkserver that process pools fork their workers from, if it is not running,
-    without waiting for it: it imports ``rlvr.api`` and ``preload``'s generator modules while
-    the caller goes on (``rlvr generate`` checks its parts meanwhile), so a pool made later
-    starts its workers sooner."""
+    without waiting for it: it imports ``rlvr.api`` and ``preload``'s generator modules and
+    builds their default generators (``_build_worker_server_generators``) while the caller goes
+    on (``rlvr generate`` checks its parts meanwhile), so a pool made later starts its workers
+    sooner."""
     _forkserver(preload)
-    multiprocessing.forkserver.ensure_running()
 
 
 def make_executor(workers: int | None, backend: str, preload: Iterable[str] = ()) -> futures.Executor:
@@ -416,35 +461,276 @@ def encoded_task_maker(
 
 
 def _generate_chunk(
-    job: tuple[str, list[int], float, str | None, dict, bool, Callable[[Task], Any] | None],
-) -> tuple[bytes, int, float]:
-    """A worker's chunk: the (task, key) pairs of ``encoded_task_maker`` for its seeds pickled
-    as one payload (``unpack_chunk`` reads it), how many there are, and the seconds making and
-    pickling them took (the parent sizes later chunks by it). One bytes object crosses the pipe,
-    so the pool's result thread copies it and nothing more."""
+    job: tuple[str, list[int], float, str | None, dict, bool, Callable[[Task], Any] | None, str | None],
+) -> tuple[bytes | tuple[str, list[int]], int, float]:
+    """A worker's chunk: the (task, key) pairs of ``encoded_task_maker`` for its seeds, how many
+    there are, and the seconds making and packing them took (the parent sizes later chunks by
+    it). The pairs are written into the shared-memory segment the job names when they fit
+    (``write_chunk``: then only the segment's name and part sizes cross the pipe), else pickled
+    as one bytes payload (``unpack_chunk`` reads it), so the pool's result thread copies one
+    bytes object and nothing more."""
     started = time.perf_counter()
-    env_id, seeds, difficulty, split, options, keys, encode = job
+    env_id, seeds, difficulty, split, options, keys, encode, segment = job
     make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
-    payload = pickle.dumps([make(seed) for seed in seeds], protocol=pickle.HIGHEST_PROTOCOL)
-    return payload, len(seeds), time.perf_counter() - started
+    pairs = [make(seed) for seed in seeds]
+    packed = None
+    if segment is not None:
+        with contextlib.suppress(OSError):  # the segment is gone (the stream was closed): pickle
+            packed = write_chunk(pairs, segment)
+    if packed is None:
+        packed = pickle.dumps(pairs, protocol=pickle.HIGHEST_PROTOCOL)
+    return packed, len(seeds), time.perf_counter() - started
 
 
-def unpack_chunk(payload: bytes) -> list:
-    """``pickle.loads(payload)`` with the cyclic garbage collector paused (and restored as it
-    was). A chunk is thousands of new containers (a task's dicts and lists); with the collector
+def _loaded_with_collector_paused(load: Callable[[], list]) -> list:
+    """``load()`` with the cyclic garbage collector paused (and restored as it was), its objects
+    then moved straight to the oldest generation. A chunk is thousands of new containers (a
+    task's dicts and lists) that live on (the caller keeps the tasks): with the collector
     running, loading them triggers young-generation passes over and over, which cost several
-    times the loading itself for tasks of many small lists (GraphColoring's edges)."""
+    times the loading itself for tasks of many small lists (GraphColoring's edges), and even
+    loaded with it paused, each container would be traversed again by the young and middle
+    generations' next passes before it reaches the oldest: half of the caller's work per task
+    for the cheapest envs (Math: 2-4 of 5-7 µs). ``gc.freeze()`` then ``gc.unfreeze()`` moves
+    every tracked object into the oldest generation without traversing any (two list splices);
+    it is skipped where the process has frozen objects of its own (``gc.get_freeze_count()``),
+    which ``unfreeze`` would release. The only effect elsewhere: a garbage cycle that was young
+    at that moment is collected by the next full collection instead of a young one."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return pickle.loads(payload)
+        items = load()
+        if collecting and not gc.get_freeze_count():
+            gc.freeze()
+            gc.unfreeze()
+        return items
     finally:
         if collecting:
             gc.enable()
 
 
+def unpack_chunk(payload: bytes) -> list:
+    """``pickle.loads(payload)`` with the cyclic garbage collector paused (and restored as it was)."""
+    return _loaded_with_collector_paused(functools.partial(pickle.loads, payload))
+
+
+# Chunks through shared memory. A chunk's pickle and its images' pixels are written by the
+# worker straight into a segment the caller owns and lent to that chunk, and the caller reads
+# them from its own mapping of it: nothing large crosses the pool's pipe, whose copies (pickled
+# again by the executor, written, read in pieces, joined, unpickled) cost as much as the
+# loading itself for image tasks (~0.8 MB of pixels each). Segments are reused chunk after chunk
+# (pages already in place on both sides), unlinked when the stream ends, and registered with
+# multiprocessing's resource tracker by the caller alone, so a killed caller leaves none behind.
+SHARED_MEMORY_DIR = Path("/dev/shm")  # where Linux keeps POSIX shared memory; elsewhere chunks are pickled
+SEGMENT_MIN_BYTES = 1 << 20
+SEGMENT_MAX_BYTES = 64 << 20  # a chunk larger than this is pickled through the pipe
+MAX_WORKER_MAPPINGS = 16  # segments a worker keeps mapped (least recently used dropped)
+_worker_mappings: collections.OrderedDict[str, tuple[int, mmap.mmap]] = collections.OrderedDict()  # name → inode, map
+SEGMENT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+
+
+def _rebuild_image(info: dict, mode: str, size: tuple[int, int], palette: Any, pixels: Any) -> Image.Image:
+    """The image that unpickling a plain ``PIL.Image.Image`` gives (``Image.__setstate__``),
+    its pixels copied from ``pixels``, any buffer (a view of a shared-memory segment)."""
+    image = Image.Image.__new__(Image.Image)
+    image.__setstate__([info, mode, size, palette, pixels])
+    return image
+
+
+class _ChunkPickler(pickle.Pickler):
+    """Protocol 5 with each plain PIL image's pixels out of band, handed to ``place`` as they
+    come (``overflowed`` once ``place`` refused one) and rebuilt by ``_rebuild_image`` exactly as
+    ``Image.__setstate__`` would; every other object, buffers included, is pickled as
+    ``pickle.dumps`` would."""
+
+    def __init__(self, file: Any, place: Callable[[memoryview], bool]) -> None:
+        super().__init__(file, protocol=5, buffer_callback=self._out_of_band)
+        # looked up by exact type in C: no Python call for the other objects (each Task)
+        self.dispatch_table = {**copyreg.dispatch_table, Image.Image: self._reduce_image}
+        self._place = place
+        self._ours: dict[int, pickle.PickleBuffer] = {}  # alive until placed, so no other buffer has its id
+        self.overflowed = False
+
+    def _reduce_image(self, image: Image.Image) -> Any:
+        state = image.__getstate__()  # [info, mode, size, palette, pixels] (Pillow ≥ 6)
+        if len(state) != 5 or not isinstance(state[4], bytes):
+            return image.__reduce_ex__(5)
+        buffer = pickle.PickleBuffer(state[4])
+        self._ours[id(buffer)] = buffer
+        return _rebuild_image, (*state[:4], buffer)
+
+    def _out_of_band(self, buffer: pickle.PickleBuffer) -> bool:
+        if self._ours.get(id(buffer)) is not buffer:
+            return True  # someone else's buffer (a NumPy array's): in band, as pickle.dumps does
+        del self._ours[id(buffer)]
+        with buffer.raw() as pixels:
+            self.overflowed = self.overflowed or not self._place(pixels)
+        return False
+
+
+def _worker_mapping(name: str) -> mmap.mmap:
+    """This worker process's mapping of segment ``name``, kept for the next chunk it is lent
+    and mapped anew when the file under that name is another one (an earlier segment of the
+    name was unlinked and the name drawn again)."""
+    if not SEGMENT_NAME.fullmatch(name):
+        raise ValueError(f"not a shared-memory segment name: {name!r}")
+    path = SHARED_MEMORY_DIR / name
+    inode = os.stat(path).st_ino
+    kept = _worker_mappings.pop(name, None)
+    if kept is not None and kept[0] != inode:
+        kept[1].close()
+        kept = None
+    if kept is None:
+        descriptor = os.open(path, os.O_RDWR)
+        try:
+            kept = (os.fstat(descriptor).st_ino, mmap.mmap(descriptor, 0))
+        finally:
+            os.close(descriptor)
+        while len(_worker_mappings) >= MAX_WORKER_MAPPINGS:
+            _worker_mappings.popitem(last=False)[1][1].close()
+    _worker_mappings[name] = kept
+    return kept[1]
+
+
+def write_chunk(items: list, segment: str) -> tuple[str, list[int]] | None:
+    """``items`` written into shared-memory segment ``segment`` (a name under
+    ``SHARED_MEMORY_DIR``): each image's pixels as ``_ChunkPickler`` reaches it (so one image's
+    bytes are alive at a time), then the pickle stream. (The name, the byte size of each part
+    in that order) for ``ChunkSegments.load``; None when they do not fit (the caller then
+    pickles them through the pipe)."""
+    sizes: list[int] = []
+    with memoryview(_worker_mapping(segment)) as view:
+        offset = 0
+
+        def place(part: memoryview) -> bool:
+            nonlocal offset
+            if offset + part.nbytes > view.nbytes:
+                return False
+            view[offset : offset + part.nbytes] = part
+            offset += part.nbytes
+            sizes.append(part.nbytes)
+            return True
+
+        stream = io.BytesIO()
+        pickler = _ChunkPickler(stream, place)
+        pickler.dump(items)
+        with stream.getbuffer() as pickled:
+            if pickler.overflowed or not place(pickled):
+                return None
+    return segment, sizes
+
+
+class ChunkSegments:
+    """The caller's side of shared-memory chunks for one stream: at most ``limit`` segments,
+    each lent to one chunk in flight and reused once its chunk is loaded. A chunk is lent the
+    smallest free segment that holds its tasks at the largest size per task seen so far
+    (``bytes_per_task`` before any is seen), with a quarter to spare, or a new one of a power
+    of two MiB; a chunk over ``SEGMENT_MAX_BYTES``, or a new segment over a quarter of the free
+    shared memory, gets none (the chunk is pickled through the pipe). Space is reserved on
+    creation (``posix_fallocate``), so a full ``/dev/shm`` (64 MB in a default Docker
+    container) turns the segments off instead of killing a worker with SIGBUS when it writes."""
+
+    def __init__(self, limit: int, bytes_per_task: float) -> None:
+        self.limit = limit
+        self.bytes_per_task = bytes_per_task
+        self._seen = False
+        self.enabled = SHARED_MEMORY_DIR.is_dir()
+        self._free: list[Any] = []
+        self._lent: dict[str, Any] = {}
+
+    def learn(self, tasks: int, size: int) -> None:
+        """A chunk of ``tasks`` tasks took ``size`` bytes."""
+        per_task = size / max(tasks, 1)
+        self.bytes_per_task = max(self.bytes_per_task, per_task) if self._seen else per_task
+        self._seen = True
+
+    def lend(self, tasks: int) -> str | None:
+        """The name of a segment for a chunk of ``tasks`` tasks, now lent; None for none."""
+        if not self.enabled:
+            return None
+        wanted = SEGMENT_MIN_BYTES << max(
+            0, math.ceil(math.log2((tasks * self.bytes_per_task * 5 / 4 + 65536) / SEGMENT_MIN_BYTES))
+        )
+        if wanted > SEGMENT_MAX_BYTES:
+            return None
+        fitting = [segment for segment in self._free if segment.size >= wanted]
+        if fitting:
+            segment = min(fitting, key=lambda segment: segment.size)
+            self._free.remove(segment)
+        else:
+            if len(self._free) + len(self._lent) >= self.limit:
+                if not self._free:
+                    return None
+                _drop_segment(self._free.pop(0))  # free segments too small for today's chunks
+            segment = self._create(wanted)
+            if segment is None:
+                return None
+        self._lent[segment.name] = segment
+        return segment.name
+
+    def _create(self, size: int) -> Any:
+        from multiprocessing import shared_memory
+
+        segment = None
+        try:
+            room = os.statvfs(SHARED_MEMORY_DIR)
+            if size > room.f_bavail * room.f_frsize // 4:
+                return None
+            segment = shared_memory.SharedMemory(create=True, size=size)
+            descriptor = os.open(SHARED_MEMORY_DIR / segment.name, os.O_RDWR)
+            try:
+                os.posix_fallocate(descriptor, 0, size)
+            finally:
+                os.close(descriptor)
+            return segment
+        except (OSError, AttributeError):  # no room, no such file, no posix_fallocate: pickle instead
+            self.enabled = False
+            if segment is not None:
+                _drop_segment(segment)
+            return None
+
+    def give_back(self, name: str | None) -> None:
+        """Segment ``name``'s chunk is loaded (or was pickled instead): it is free again."""
+        segment = self._lent.pop(name, None) if name is not None else None
+        if segment is not None:
+            self._free.append(segment)
+
+    def load(self, name: str, sizes: list[int]) -> list:
+        """The items ``write_chunk`` wrote into lent segment ``name``, read from this process's
+        mapping of it (the images' pixels copied straight into their images)."""
+        buffer = self._lent[name].buf
+        parts, offset = [], 0
+        for size in sizes:
+            parts.append(buffer[offset : offset + size])
+            offset += size
+        try:
+            return _loaded_with_collector_paused(lambda: pickle.loads(parts[-1], buffers=parts[:-1]))
+        finally:
+            for part in parts:
+                part.release()
+
+    def close(self) -> None:
+        """Unlink every segment (a worker still writing into one keeps its mapping until it
+        is done)."""
+        for segment in [*self._free, *self._lent.values()]:
+            _drop_segment(segment)
+        self._free.clear()
+        self._lent.clear()
+
+
+def _drop_segment(segment: Any) -> None:
+    with contextlib.suppress(BufferError, OSError):
+        segment.close()
+    with contextlib.suppress(OSError):
+        segment.unlink()
+
+
 CHUNK_SECONDS = 0.05  # of one worker's time per chunk, once the task's cost is known
 MAX_CHUNK = 1024
+CHUNK_BYTES = 5 << 20  # at most, once the task's size is known: image tasks carry ~1 MB each
+FIRST_VISUAL_CHUNK = 4
+# until a chunk shows the size; by whether the tasks carry images' raw pixels (~1 MB a task: the
+# first segments are then the size every later chunk needs) or not (rows of PNGs, text tasks)
+GUESSED_BYTES_PER_TASK = {False: 16 << 10, True: 1 << 20}
 
 
 def _ordered_chunks(
@@ -462,8 +748,9 @@ def _ordered_chunks(
     place of the task when ``encode`` is given): serially, or on ``pool`` in chunks, ``chunking``
     = (first chunk size, largest, chunks in flight); more are submitted as results are read, so
     memory stays flat in the count. Chunks grow from the first size towards ``CHUNK_SECONDS`` of
-    work each as finished chunks show what a task costs, so cheap tasks are not drowned in
-    inter-process overhead."""
+    work each (and at most ``CHUNK_BYTES``) as finished chunks show what a task costs, so cheap
+    tasks are not drowned in inter-process overhead. A process pool's chunks come back through
+    shared memory (``ChunkSegments``) where there is some."""
     if pool is None:
         make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
         for seed in positions:
@@ -471,25 +758,44 @@ def _ordered_chunks(
         return
     pending: collections.deque = collections.deque()
     size, largest, window = chunking
+    segments = None
+    if isinstance(pool, futures.ProcessPoolExecutor):
+        pixels = encode is None and get_spec(env_id).visual  # tasks with raw images, not rows with PNGs
+        segments = ChunkSegments(window + 1, GUESSED_BYTES_PER_TASK[pixels])
 
     def submit() -> bool:
         seeds = list(itertools.islice(positions, size))
         if seeds:
-            pending.append(pool.submit(_generate_chunk, (env_id, seeds, difficulty, split, options, keys, encode)))
+            segment = segments.lend(len(seeds)) if segments is not None else None
+            job = (env_id, seeds, difficulty, split, options, keys, encode, segment)
+            pending.append((pool.submit(_generate_chunk, job), segment))
         return bool(seeds)
 
     try:
         while len(pending) < window and submit():
             pass
         while pending:
-            payload, made, seconds = pending.popleft().result()
+            future, segment = pending.popleft()
+            packed, made, seconds = future.result()
+            packed_bytes = len(packed) if isinstance(packed, bytes) else sum(packed[1])
             if made:
-                size = max(1, min(largest, round(CHUNK_SECONDS * made / max(seconds, 1e-6))))
+                by_time = CHUNK_SECONDS * made / max(seconds, 1e-6)
+                size = max(1, min(largest, round(by_time), CHUNK_BYTES * made // max(packed_bytes, 1)))
+            if segments is not None:
+                segments.learn(made, packed_bytes)
             submit()
-            yield from unpack_chunk(payload)
+            if isinstance(packed, bytes):
+                items = unpack_chunk(packed)
+            else:
+                items = segments.load(*packed)
+            if segments is not None:
+                segments.give_back(segment)
+            yield from items
     finally:
-        for future in pending:
+        for future, _ in pending:
             future.cancel()
+        if segments is not None:
+            segments.close()
 
 
 def _ray_positions(
@@ -592,11 +898,13 @@ def iter_generate(
     )
 
 
-def _chunking(n: int, workers: int) -> tuple[int, int, int]:
+def _chunking(n: int, workers: int, visual: bool = False) -> tuple[int, int, int]:
     """(tasks in the first chunk, in the largest, chunks in flight) for ``n`` tasks on
     ``workers`` processes: small enough that a mixture's parts sharing one pool hold few tasks in
-    memory, and that every worker gets a share of a small ``n``."""
-    first = max(1, min(32, n // (8 * workers)))
+    memory, and that every worker gets a share of a small ``n``. A ``visual`` env's tasks take
+    milliseconds and carry ~1 MB of pixels each: its first chunks hold at most
+    ``FIRST_VISUAL_CHUNK``."""
+    first = max(1, min(FIRST_VISUAL_CHUNK if visual else 32, n // (8 * workers)))
     return first, max(first, min(MAX_CHUNK, n // (2 * workers))), 2 * workers + 1
 
 
@@ -617,7 +925,15 @@ def _iter_generate_locally(
         if pool is None and count > 1 and n > 1:
             pool = stack.enter_context(running_executor(count, "process", preload=[env_id]))
         made = _ordered_chunks(
-            pool, env_id, positions, difficulty, split, options, _chunking(n, count), not allow_duplicates, encode
+            pool,
+            env_id,
+            positions,
+            difficulty,
+            split,
+            options,
+            _chunking(n, count, get_spec(env_id).visual),
+            not allow_duplicates,
+            encode,
         )
         stack.callback(made.close)  # before the pool waits: its chunks nobody will read are cancelled
         yield from (
@@ -909,3 +1225,7 @@ def list_envs() -> list[dict]:
         }
         for spec in ENV_SPECS
     ]
+
+
+if os.environ.get(WORKER_SERVER_GENERATORS):
+    _build_worker_server_generators()

@@ -465,6 +465,153 @@ def test_chunks_load_with_the_collector_paused_and_restored_as_it_was():
         (gc.enable if was else gc.disable)()
 
 
+def test_loaded_chunks_skip_the_young_generations_and_leave_frozen_objects_frozen():
+    import gc
+    import pickle
+
+    from rlvr.api import unpack_chunk
+
+    payload = pickle.dumps([{"edges": [[i, i + 1]], "meta": {"n": [i]}} for i in range(50)])
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        loaded = unpack_chunk(payload)
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+        assert all(id(item) in oldest and id(item["edges"][0]) in oldest for item in loaded)
+        callers = [[]]
+        gc.freeze()  # the caller's own frozen objects: a load must not unfreeze them
+        try:
+            frozen = gc.get_freeze_count()
+            assert unpack_chunk(payload) == loaded
+            assert gc.get_freeze_count() == frozen and callers == [[]]
+        finally:
+            gc.unfreeze()
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def image_state(image):
+    return (type(image), image.mode, image.size, image.info, image.getpalette(), image.tobytes())
+
+
+def comparable(value):
+    """``value`` with images and NumPy arrays as tuples of what they hold, for ==."""
+    from PIL import Image
+
+    if isinstance(value, Image.Image):
+        return image_state(value)
+    if hasattr(value, "__array_interface__") and not isinstance(value, Image.Image):
+        return ("array", str(value.dtype), value.shape, value.tobytes())
+    if isinstance(value, (list, tuple)):
+        return type(value), [comparable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items()}
+    return value
+
+
+def test_chunks_through_shared_memory_load_as_pickle_would():
+    """Images of every mode (palette, info, zero size, one image twice), a NumPy array (kept in
+    band) and plain values come back as ``pickle.loads(pickle.dumps(...))`` gives them, copied
+    out of the segment (reusing it changes nothing loaded before); a chunk too big for its
+    segment is refused; closing unlinks the segments."""
+    import pickle
+
+    np = pytest.importorskip("numpy")
+    from PIL import Image
+
+    from rlvr import api
+
+    if not api.SHARED_MEMORY_DIR.is_dir():
+        pytest.skip("no /dev/shm")
+    rng = random.Random(3)
+
+    def noise(mode, size):
+        blank = Image.new(mode, size)
+        return Image.frombytes(mode, size, bytes(rng.randrange(256) for _ in range(len(blank.tobytes()))))
+
+    palette = noise("P", (9, 4))
+    palette.putpalette([rng.randrange(256) for _ in range(768)])
+    tagged = noise("RGB", (5, 3))
+    tagged.info.update({"dpi": (72, 72), "note": "kept"})
+    shared = noise("L", (6, 6))
+    images = [noise(m, (37, 23)) for m in ("RGB", "RGBA", "L", "1", "I;16", "F")] + [palette, tagged]
+    images.append(Image.new("RGB", (0, 4)))
+    array = np.arange(12, dtype=np.int32).reshape(3, 4)
+    items = [({"images": tuple(images), "answer": [1, "x"]}, b"key"), (shared, shared, array, "text")]
+    segments = api.ChunkSegments(limit=2, bytes_per_task=1000)
+    try:
+        name = segments.lend(1)
+        packed = api.write_chunk(items, name)
+        assert packed is not None and packed[0] == name and len(packed[1]) == len(images) + 2  # pixels, then the stream
+        loaded = segments.load(*packed)
+        assert comparable(loaded) == comparable(pickle.loads(pickle.dumps(items))) == comparable(items)
+        assert loaded[1][0] is loaded[1][1]  # one image twice stays one object
+        before = comparable(loaded)
+        big = [noise("L", (1500, 800))]  # 1.2 MB of pixels: more than the 1 MiB segment
+        assert api.write_chunk(big, name) is None
+        other = [(noise("RGB", (40, 30)), np.zeros((3, 4), dtype=np.int32))]
+        assert comparable(segments.load(*api.write_chunk(other, name))) == comparable(other)
+        assert comparable(loaded) == before  # nothing loaded points into the reused segment
+        segments.give_back(name)
+        assert segments.lend(1) == name  # the free segment is lent again
+    finally:
+        segments.close()
+    assert not (api.SHARED_MEMORY_DIR / name).exists()
+
+
+def test_process_pool_chunks_use_few_segments_and_leave_none_behind(monkeypatch):
+    from rlvr import api
+
+    if not api.SHARED_MEMORY_DIR.is_dir():
+        pytest.skip("no /dev/shm")
+    created, loads = [], []
+    real_create, real_load = api.ChunkSegments._create, api.ChunkSegments.load
+
+    def create(self, size):
+        segment = real_create(self, size)
+        if segment is not None:
+            created.append(segment.name)
+        return segment
+
+    def load(self, name, sizes):
+        loads.append(name)
+        return real_load(self, name, sizes)
+
+    monkeypatch.setattr(api.ChunkSegments, "_create", create)
+    monkeypatch.setattr(api.ChunkSegments, "load", load)
+    for env_id, count in (("Math-v0", 6000), ("Rotation-v0", 16)):
+        made = rlvr.generate(env_id, count, seed=4, workers=2)
+        assert jsons(made) == jsons(rlvr.generate(env_id, count, seed=4))
+        if env_id == "Math-v0":  # reused chunk after chunk: at most one per chunk in flight, and one loading
+            assert len(loads) >= 12 and len(created) <= 2 * 2 + 2
+    stream = rlvr.iter_generate("Knapsack-v0", 100_000, 0, 0.5, workers=2)
+    next(stream)
+    stream.close()
+    assert created and not [name for name in created if (api.SHARED_MEMORY_DIR / name).exists()]
+
+
+def test_pool_processes_start_with_the_envs_generators_built():
+    """The worker server builds the preloaded envs' default generators before it forks pool
+    processes, and neither they nor the caller keep the variable that asked for it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os\n"
+        "from rlvr import api\n"
+        "api.start_worker_server(['StepOrder-v0'])\n"
+        "assert api.WORKER_SERVER_GENERATORS not in os.environ\n"
+        "with api.running_executor(1, 'process', ['StepOrder-v0']) as pool:\n"
+        "    size = '__import__(\"rlvr.api\").api._cached_generator.cache_info().currsize'\n"
+        "    built = pool.submit(eval, size).result()\n"
+        "    left = pool.submit(os.getenv, api.WORKER_SERVER_GENERATORS).result()\n"
+        "print(built, left)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "None"]
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_encoded_streams_are_the_tasks_rows_with_the_same_distinct_choice(workers):
     from rlvr.core import Task

@@ -33,7 +33,10 @@ by suite (``--suite-rounds`` rounds; the best round is reported, as the one leas
 by other load).  The result goes to the ``before_after`` entry of code.json (the other
 entries are kept).
 
-    python benchmarks/bench_code.py --baseline /tmp/rlvr_before_code [--runs 40] [--suite-rounds 2]
+    python benchmarks/bench_code.py --baseline /tmp/rlvr_before_code [--runs 40] [--suite-rounds 2] [--humaneval-only]
+
+``--humaneval-only`` (with ``--baseline``) skips the per-style p50 rows and measures only the
+HumanEval suites.
 """
 
 from __future__ import annotations
@@ -281,13 +284,13 @@ class ComparisonWorker:
         self.process.wait(timeout=60)
 
 
-def before_after(baseline: Path, runs: int, suite_rounds: int) -> dict:
+def before_after(baseline: Path, runs: int, suite_rounds: int, humaneval_only: bool = False) -> dict:
     workers = {"before": ComparisonWorker(baseline), "after": ComparisonWorker(ROOT)}
-    styles = ("function", "stdio", "assert")
+    styles = () if humaneval_only else ("function", "stdio", "assert")
     samples = {style: {version: [] for version in workers} for style in styles}
     suites = {threads: {version: [] for version in workers} for threads in (1, 2)}
     try:
-        for round_number in range(runs + 2):  # two warm-up rounds
+        for round_number in range(runs + 2 if styles else 0):  # two warm-up rounds
             for style in styles:
                 order = list(workers) if round_number % 2 else list(reversed(workers))
                 for version in order:
@@ -328,13 +331,16 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "code.json"))
     parser.add_argument("--baseline", type=Path, help="a pristine tree: compare its verifier's p50 with this tree's")
     parser.add_argument("--suite-rounds", type=int, default=2, help="HumanEval suites per version with --baseline")
+    parser.add_argument(
+        "--humaneval-only", action="store_true", help="with --baseline: only the HumanEval suites, no per-style p50"
+    )
     args = parser.parse_args()
     if not HUMANEVAL.is_file():
         sys.exit(f"bench_code needs HumanEval at {HUMANEVAL} (HumanEval.jsonl.gz from github.com/openai/human-eval)")
 
     if args.baseline is not None:
         load_before = os.getloadavg()
-        comparison = before_after(args.baseline.resolve(), args.runs, args.suite_rounds)
+        comparison = before_after(args.baseline.resolve(), args.runs, args.suite_rounds, args.humaneval_only)
         comparison["load_average_before"] = [round(x, 2) for x in load_before]
         comparison["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         comparison["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -8,6 +8,7 @@ fast; each must score 0, leave the host untouched and leave no process behind.
 
 from __future__ import annotations
 
+import base64
 import collections
 import hashlib
 import json
@@ -29,6 +30,7 @@ import pytest
 
 from rlvr.core import Task
 from rlvr.generators.code import CodeGenerator, fence, unpack_tests
+from rlvr.verifiers import code as code_verifier_module
 from rlvr.verifiers import sandbox as sb
 from rlvr.verifiers.code import (
     MAX_CODE_BYTES,
@@ -47,6 +49,7 @@ from rlvr.verifiers.code_harness import (
     CodecError,
     Objects,
     RemoteRef,
+    _Segments,
     decode_value,
     dumps_frame,
     encode_value,
@@ -109,7 +112,19 @@ def sandbox_processes(v: CodeVerifier) -> list[psutil.Process]:
     return found
 
 
+def settle_every_verifier() -> None:
+    """Every code verifier of this process closes the idle checkers it keeps for later
+    verifications and finishes closing its sessions (verifiers share one uid pool: another
+    one's idle checker would look like a leftover); nothing else may be left after this."""
+    for closer in list(code_verifier_module._CLOSERS):
+        closer.drain()
+    for checkers in list(code_verifier_module._CHECKER_POOLS):
+        checkers.clear()
+
+
 def assert_no_leftovers(v: CodeVerifier, timeout: float = 3.0) -> None:
+    v.settle()
+    settle_every_verifier()
     end = time.monotonic() + timeout
     while sandbox_processes(v) and time.monotonic() < end:
         time.sleep(0.05)
@@ -341,6 +356,98 @@ def test_check_instrumentation_counts_statements_that_assert():
     assert checks[0]["expected"] == "9" and checks[0]["statement"].startswith("assert candidate(x) == 9")
 
 
+def test_source_segments_are_what_ast_gives():
+    """The checker cuts each check's source with ``_Segments`` (lines split once); it must agree
+    with ``ast.get_source_segment`` on every node, whatever the line endings and characters."""
+    import ast
+
+    sources = [
+        "def check(candidate):\n\tassert candidate('é\\f') == 'ü'  # x\r\n    \r\n",
+        "x = 1\rdef check(candidate):\r    assert candidate(1) == (\r 2)\r",
+        "def check(c):\n    assert c('\u2028') == '😀'\x0c\n    assert (c(\n        1,\n    )\n    == [1,\n 2])",
+        "\n\n\ndef check(c):  # no newline at the end\n    assert c(3) == 9",
+    ]
+    assert_style = CodeGenerator(dataset=ASSERT_STYLE)
+    sources += [assert_style.generate(row).answer["check_code"] for row in range(4)]
+    if HUMANEVAL.is_file():
+        humaneval = CodeGenerator(dataset=HUMANEVAL)
+        sources += [humaneval.generate(row).answer["check_code"] for row in range(0, 164, 7)]
+    compared = 0
+    for source in sources:
+        segment = _Segments(source)
+        for node in ast.walk(ast.parse(source)):
+            if hasattr(node, "end_lineno"):
+                assert segment(node) == ast.get_source_segment(source, node), (source, ast.dump(node))
+                compared += 1
+    assert compared > 1000
+
+
+def test_checkers_serve_each_problem_in_a_fresh_namespace():
+    """The ``checkers`` protocol, unsandboxed: the configuration and the first problem arrive in
+    one write, each problem is served with its own nonce in a fresh namespace (what one check kept
+    -- here a value the candidate returned -- is gone for the next), a check whose candidate
+    never loaded is aborted cleanly, and a check that leaves something behind in the process
+    (here changed builtins) ends it."""
+    ours, theirs = socket.socketpair()
+    harness = subprocess.Popen(
+        [sys.executable, "-I", "-S", code_verifier_module.code_harness.__file__], stdin=theirs, stdout=theirs
+    )
+    theirs.close()
+    ours.settimeout(20)
+    reader = ours.makefile("rb")
+
+    def receive() -> dict:
+        return loads_frame(reader.readline())
+
+    first = {
+        "nonce": "n1",
+        "setup_code": "",
+        "check_code": "SEEN = []\ndef check(candidate):\n    SEEN.append(candidate(2))\n    assert SEEN == [4]\n",
+        "entry_point": "square",
+        "stop_at_first_failure": True,
+    }
+    second = {**first, "nonce": "n2", "check_code": "def check(candidate):\n    assert 'SEEN' not in globals()\n"}
+    idle = {"idle": True, "left_behind": ""}
+    try:
+        ours.sendall(dumps_frame({"mode": "checkers"}) + dumps_frame(first))
+        assert receive() == {"ready": True, "checks": 1, "nonce": "n1"}
+        call = receive()  # the check runs as soon as it is ready
+        assert call["call"] == 1 and call["nonce"] == "n1" and decode_value(call["args"]) == [2]
+        reply = dumps_frame({"result": 1, "ok": True, "value": 4})
+        ours.sendall(dumps_frame({"reply": 1, "frame": base64.b64encode(reply).decode()}))
+        assert receive() == {"check": 0, "passed": True, "nonce": "n1"}
+        assert receive() == {"done": True, "aborted": None, "nonce": "n1"}
+        assert receive() == idle
+        for problem in (second, {**first, "nonce": "n3"}):  # n3 again: SEEN starts empty
+            ours.sendall(dumps_frame(problem))
+            assert receive() == {"ready": True, "checks": 1, "nonce": problem["nonce"]}
+            if problem is not second:
+                assert receive()["call"] == 1
+                ours.sendall(dumps_frame({"reply": 1, "frame": base64.b64encode(reply).decode()}))
+            assert receive() == {"check": 0, "passed": True, "nonce": problem["nonce"]}
+            assert receive() == {"done": True, "aborted": None, "nonce": problem["nonce"]}
+            assert receive() == idle
+        ours.sendall(dumps_frame({**first, "nonce": "n4"}))  # a candidate that never loaded: the host aborts
+        assert receive() == {"ready": True, "checks": 1, "nonce": "n4"}
+        assert receive()["call"] == 1
+        ours.sendall(dumps_frame({"reply": 1, "abort": True}))
+        assert receive() == {"done": True, "aborted": None, "nonce": "n4"}
+        assert receive() == idle
+        meddling = (
+            "import builtins\ndef check(candidate):\n    builtins.sorted = reversed\n    assert True is not False\n"
+        )
+        ours.sendall(dumps_frame({**first, "nonce": "n5", "check_code": meddling}))
+        assert receive()["ready"] is True
+        assert receive()["passed"] is True
+        assert receive()["done"] is True
+        assert receive() == {"idle": False, "left_behind": "the builtins changed"}
+        assert reader.readline() == b""  # and the checker has ended
+    finally:
+        reader.close()
+        ours.close()
+        assert harness.wait(timeout=20) == 0
+
+
 # --------------------------------------------------------------------------------------------
 # Sandbox sessions
 # --------------------------------------------------------------------------------------------
@@ -457,13 +564,15 @@ def test_unsandboxed_backend_only_on_request():
 def test_humaneval_canonical_solutions_pass_and_wrong_bodies_fail(verifier):
     generator = CodeGenerator(dataset=HUMANEVAL)
     tasks = [generator.generate(row) for row in range(164)]
+    # made here, in one thread: ast.parse in two threads at once can fail on CPython 3.11
+    # ("AST constructor recursion depth mismatch"), and the responses are not under test
+    jobs = [(task, generator.solve(task), generator.wrong_response(task)) for task in tasks]
 
-    def judge(task):
-        good = verifier.verify(task, generator.solve(task))
-        bad = verifier.verify(task, generator.wrong_response(task))
-        return task.meta["task_id"], good, bad
+    def judge(job):
+        task, solution, wrong = job
+        return task.meta["task_id"], verifier.verify(task, solution), verifier.verify(task, wrong)
 
-    results = in_pool(judge, tasks)
+    results = in_pool(judge, jobs)
     failures = [(tid, good.reason, good.details.get("first_failure")) for tid, good, _ in results if not good.correct]
     assert failures == []
     assert [tid for tid, _, bad in results if bad.correct or bad.reward != 0.0] == []
@@ -1079,6 +1188,92 @@ def test_assert_style_attacks_score_zero(verifier, name):
     attack_verdict(verifier, task, ASSERT_ATTACKS[name])
 
 
+SQUARE_CHECK = "def check(candidate):\n    assert candidate(3) == 9\n    assert candidate(-2) == 4\n"
+SQUARE = fence("def square(x):\n    return x * x\n")
+
+
+def kept_checker(v: CodeVerifier):
+    """The one checker session ``v`` keeps idle."""
+    assert len(v.checkers._idle) == 1, v.checkers._idle
+    return v.checkers._idle[0]
+
+
+@needs_bwrap
+def test_a_kept_checker_serves_later_problems_and_a_broken_one_is_replaced():
+    """Checker sessions outlive a verification, but what a candidate's replies leave in a
+    problem's check (here a value kept in the check's globals) never reaches a later problem,
+    and a checker whose check did not end cleanly (time limit, hostile candidates) or left
+    something in the process (here a thread) is not kept."""
+    v = CodeVerifier()
+    try:
+        store = assert_task(
+            "KEPT = []\ndef check(candidate):\n    KEPT.append(candidate(3))\n    assert KEPT == [9]\n", "square"
+        )
+        look = assert_task(
+            "def check(candidate):\n    assert 'KEPT' not in globals()\n    assert candidate(-2) == 4\n", "square"
+        )
+        assert v.verify(store, SQUARE).correct
+        checker = kept_checker(v)
+        assert v.verify(look, SQUARE).correct  # the same checker session, a fresh namespace
+        assert kept_checker(v) is checker
+        assert v.verify(store, SQUARE).correct
+        unloadable = v.verify(look, fence("def square(x):\n    return x *\n"))
+        assert unloadable.reward == 0.0 and "does not compile" in unloadable.reason
+        assert kept_checker(v) is checker  # the check was ended early, cleanly
+        square = assert_task(SQUARE_CHECK, "square", time_limit_s=1.0)
+        for name in ("infinite loop", "kill everything", "forged checker frames", "shadow the builtins"):
+            assert v.verify(square, fence(ASSERT_ATTACKS[name])).reward == 0.0, name
+            assert v.verify(square, SQUARE).correct, name
+            assert v.verify(square, fence("def square(x):\n    return x * 3\n")).reward == 0.0, name
+        assert v.verify(square, fence(ASSERT_ATTACKS["infinite loop"])).reward == 0.0
+        assert checker not in v.checkers._idle  # the check overran: that checker was closed
+        assert v.verify(look, SQUARE).correct
+        threaded = assert_task(
+            "import threading, time\ndef check(candidate):\n"
+            "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+            "    assert candidate(3) == 9\n",
+            "square",
+        )
+        checker = kept_checker(v)
+        assert v.verify(threaded, SQUARE).correct
+        assert v.verify(look, SQUARE).correct
+        assert kept_checker(v) is not checker and not checker.alive  # it ended rather than keep the thread
+    finally:
+        v.close()
+    assert_no_leftovers(v)
+
+
+@needs_bwrap
+def test_a_checker_near_the_end_of_its_life_is_replaced(monkeypatch):
+    monkeypatch.setattr(code_verifier_module, "CHECKER_LIFETIME_S", 4.0)  # shorter than one verification's deadline
+    v = CodeVerifier()
+    try:
+        square = assert_task(SQUARE_CHECK, "square")
+        assert v.verify(square, SQUARE).correct
+        first = kept_checker(v)
+        assert v.verify(square, SQUARE).correct
+        assert kept_checker(v) is not first and not first.alive
+    finally:
+        v.close()
+
+
+@needs_bwrap
+def test_a_forked_process_leaves_the_parents_checkers_alone():
+    v = CodeVerifier()
+    try:
+        square = assert_task(SQUARE_CHECK, "square")
+        assert v.verify(square, SQUARE).correct
+        checker = kept_checker(v)
+        pid = os.fork()
+        if pid == 0:  # the child neither uses nor closes the parent's sessions
+            os._exit(0 if v.checkers._idle == [] and v.closer._thread is None else 1)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+        assert v.verify(square, SQUARE).correct
+        assert kept_checker(v) is checker
+    finally:
+        v.close()
+
+
 # --------------------------------------------------------------------------------------------
 # Reading results back: bounded and linear whatever the candidate sends
 # --------------------------------------------------------------------------------------------
@@ -1296,8 +1491,9 @@ def test_every_family_attack_scores_zero_within_the_deadline(verifier, kind):
 
 
 def own_threads() -> int:
-    """Live threads other than the code generator's test-unpacking pool (at most 2, started on demand)."""
-    return sum(not t.name.startswith("rlvr-code-tests") for t in threading.enumerate())
+    """Live threads other than the code generator's test-unpacking pool (at most 2, started on
+    demand) and the verifier's session closer (one, started on demand)."""
+    return sum(not t.name.startswith(("rlvr-code-tests", "rlvr-code-closer")) for t in threading.enumerate())
 
 
 @needs_bwrap
@@ -1325,8 +1521,10 @@ def test_no_process_descriptor_or_file_left_after_200_verifications(tmp_path, mo
 
     results = in_pool(run, jobs)
     assert all(verdict.correct != wrong for wrong, verdict in results)
-    assert os.listdir(v.sandbox.tmp_root) == []
     assert_no_leftovers(v)
+    assert os.listdir(v.sandbox.tmp_root) == []
     assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
     assert own_threads() <= threads_before  # the test-unpacking pool is bounded apart
     assert sum(t.name.startswith("rlvr-code-tests") for t in threading.enumerate()) <= 2
+    closers = sum(t.name.startswith("rlvr-code-closer") for t in threading.enumerate())
+    assert closers <= len(code_verifier_module._CLOSERS)  # at most one per verifier

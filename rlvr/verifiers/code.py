@@ -15,6 +15,9 @@ Isolation   Everything the response wrote runs in ``rlvr.verifiers.sandbox`` ses
             by ``rlvr.verifiers.code_harness``.  Pass or fail is decided here, in the host
             process: expected values never enter a process that runs candidate code, and the
             host never takes the candidate's word for anything but its own outputs.
+            A candidate's sessions are killed before the verdict is returned; waiting for
+            the kill to land and giving the sandbox back finish on a background thread
+            (``CodeVerifier.settle`` waits for them and closes the idle checkers).
             Constructing the verifier raises ``SandboxUnavailable`` (with what to install)
             when no session-capable sandbox works; ``allow_unsafe_unsandboxed=True`` runs
             without isolation instead (trusted code only).
@@ -61,7 +64,18 @@ Styles      function  One sandboxed server process loads the code once (after th
                       iteration in the check code early) and non-Exception types.  Each
                       top-level statement of ``check`` that asserts something is one check;
                       the checker reports each check, with a per-run nonce, and the host counts
-                      only those reports.  The time limit covers the whole check.
+                      only those reports.  The check starts while the candidate's program
+                      loads (its calls wait at the host); the time limit covers all of it
+                      from the moment the program has loaded.
+                      Checker sessions outlive a verification (at most ``CHECKERS_KEPT``
+                      idle per verifier, each for ``CHECKER_LIFETIME_S``): a checker runs each
+                      problem in a fresh namespace, and a candidate's replies reach it only as
+                      decoded plain values; it is kept only after a check that ended as the
+                      protocol says and left nothing behind (threads, processes, an alarm,
+                      changed builtins, memory: ``code_harness.serve_checkers``) -- a
+                      timeout, a malformed or stray frame closes it.  Check code is trusted:
+                      what it writes into imported modules stays for that checker's later
+                      problems.
 Reward      1 when every test (check) passes, else 0; ``partial=True``: the share of tests
             passed above what a program that does nothing passes, (passed − p0) / (total − p0)
             clipped at 0, p0 = ``do_nothing_passes`` (the most tests one of ``None``, 0, ``[]``,
@@ -100,29 +114,38 @@ Options     ``partial`` (False), ``sandbox`` ("auto" | "bwrap" | "docker" | "uns
 from __future__ import annotations
 
 import ast
+import atexit
 import binascii
+import collections
 import contextlib
 import dataclasses
 import importlib.util
 import itertools
 import json
+import logging
 import marshal
 import math
+import os
 import re
 import secrets
 import sys
+import threading
 import time
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rlvr import ast_parse
 from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, strip_think
 from rlvr.verifiers import code_harness
 from rlvr.verifiers.code_harness import CodecError, dumps_frame, encode_value, loads_frame
 from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
 from rlvr.verifiers.sandbox.docker_pool import DockerPool
 from rlvr.verifiers.sandbox.warm import WarmPool
+
+log = logging.getLogger(__name__)
 
 MAX_CODE_BYTES = 100_000
 STARTUP_S = 5.0  # sandbox and interpreter start-up allowance per session
@@ -144,7 +167,14 @@ SHOWN_READ_S = 0.2  # the most time spent reading a call's arguments for details
 SHOWN_DEPTH = 50
 SHOWN_INT_BITS = 4096
 SESSION_BACKENDS = ("bwrap", "docker", "unsafe-none")
-WARM_IMPORTS = ("ast", "traceback")  # what the harness imports lazily: each zygote imports them once
+CHECKER_LIFETIME_S = 600.0  # a pooled checker session serves problems for at most this long
+CHECKERS_KEPT = 8  # idle checker sessions kept per verifier
+IDLE_REPORT_S = 1.0  # how long a pooled checker may take to report on its last check
+CLOSE_BACKLOG = 2  # killed sessions at most waiting to be closed in the background, per verifier
+ABORT_S = 1.0  # how long a check whose candidate never loaded may take to end (else its checker is closed)
+# imported lazily by the harness (ast, traceback) or by the setup code of many tasks (typing):
+# each zygote imports them once
+WARM_IMPORTS = ("ast", "traceback", "typing")
 PYTHON_TAGS = ("", "python", "py", "python3", "py3")
 
 # An opening fence line, the code, and a closing fence at the start of a line (whatever follows
@@ -443,11 +473,11 @@ def parse_literal(text: str) -> Any:
     if fast:
         return value
     try:
-        return ast.literal_eval(text)
+        return ast_parse.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         pass
     try:
-        tree = _SpecialFloats().visit(ast.parse(text, mode="eval"))
+        tree = _SpecialFloats().visit(ast_parse.parse(text, mode="eval"))
         return ast.literal_eval(tree)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return _Unparsable(text)
@@ -691,26 +721,36 @@ class _Broken(Exception):
         self.kind = kind  # "timeout" | "exited" | "protocol"
 
 
-class _Peer:
-    """One sandbox session speaking the harness protocol, with its own ExitStack."""
+def _session_limits(verifier: CodeVerifier, seconds: float) -> Limits:
+    """What one harness session may use: ``seconds`` of wall and CPU time, the verifier's memory."""
+    return Limits(
+        wall_s=seconds,
+        cpu_s=seconds,
+        memory_mb=verifier.memory_mb,
+        processes=64,
+        file_mb=16,
+        open_files=64,
+        output_bytes=256 << 10,
+        tmp_mb=64,
+    )
 
-    def __init__(self, verifier: CodeVerifier, config: dict, files: dict, clock: _Clock):
+
+class _Peer:
+    """One sandbox session speaking the harness protocol, with its own ExitStack; ``path`` says
+    how it started ("warm" | "cold").  It lives until the verification's deadline, or for
+    ``lifetime_s`` (a pooled checker)."""
+
+    def __init__(
+        self, verifier: CodeVerifier, config: dict, files: dict, clock: _Clock, lifetime_s: float | None = None
+    ):
         self.stack = contextlib.ExitStack()
-        limits = Limits(
-            wall_s=clock.remaining() + 0.5,
-            cpu_s=clock.remaining() + 0.5,
-            memory_mb=verifier.memory_mb,
-            processes=64,
-            file_mb=16,
-            open_files=64,
-            output_bytes=256 << 10,
-            tmp_mb=64,
-        )
+        limits = _session_limits(verifier, lifetime_s or clock.remaining() + 0.5)
         files = {verifier.harness_name: verifier.harness_pyc, **files}
         argv = [verifier.sandbox.python, "-I", "-S", verifier.harness_name]
         config = {**config, "sys_path": verifier.sys_path}
         try:
-            self.session = verifier.enter_session(self.stack, argv, files, limits, clock)
+            self.session, self.path = verifier.enter_session(self.stack, argv, files, limits)
+            clock.sandbox_paths.add(self.path)
             self.session.send(dumps_frame(config), timeout=min(STARTUP_S, clock.remaining()))
         except BaseException:
             self.stack.close()
@@ -762,6 +802,159 @@ class _Peer:
         if not self.closed:
             self.closed = True
             self.stack.close()
+
+
+class _Checkers:
+    """Trusted checker sessions kept between assert-style verifications (``checkers`` mode of
+    ``code_harness``): each runs one problem's check at a time, in a fresh namespace, and goes
+    back here only after a check that ended cleanly; one that overran, broke the protocol, left
+    something behind or is near the end of its ``CHECKER_LIFETIME_S`` is closed instead.  At
+    most ``keep`` are kept idle.  Thread-safe."""
+
+    def __init__(self, verifier: CodeVerifier, keep: int):
+        self.verifier = verifier
+        self.keep = keep
+        self._idle: list[_Peer] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        _CHECKER_POOLS.add(self)
+
+    def take(self, clock: _Clock) -> _Peer:
+        """An idle checker whose last check left nothing behind and that outlives this
+        verification's deadline, else a new one."""
+        while True:
+            with self._lock:
+                peer = self._idle.pop() if self._idle else None
+            if peer is None:
+                break
+            if self._reusable(peer, clock):
+                clock.sandbox_paths.add(peer.path)
+                return peer
+            peer.close()
+        return _Peer(self.verifier, {"mode": "checkers"}, {}, clock, lifetime_s=CHECKER_LIFETIME_S)
+
+    @staticmethod
+    def _reusable(peer: _Peer, clock: _Clock) -> bool:
+        if not peer.alive or peer.session.remaining_s < clock.final - time.monotonic() + MARGIN_S:
+            return False
+        try:  # the checker says its last check left nothing behind
+            return peer.receive(min(IDLE_REPORT_S, clock.remaining()), CONTROL_FRAME_BYTES) == {
+                "idle": True,
+                "left_behind": "",
+            }
+        except _Broken:
+            return False
+
+    def give_back(self, peer: _Peer) -> None:
+        with self._lock:
+            if not self._closed and peer.alive and len(self._idle) < self.keep:
+                self._idle.append(peer)
+                return
+        peer.close()
+
+    def clear(self) -> None:
+        """Close every idle checker (later verifications start new ones)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for peer in idle:
+            peer.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self.clear()
+
+    def forget(self) -> None:
+        """In a forked child: the idle checkers' sessions belong to the parent; keep this
+        process's copies out of use, unclosed."""
+        _INHERITED_PEERS.extend(self._idle)
+        self._idle = []
+        self._lock = threading.Lock()
+
+
+class _Closer:
+    """Ends a verification's candidate sessions: ``release`` kills everything the session runs
+    at once, and the rest of closing it -- waiting for the kill to land, reaping, giving its
+    sandbox back -- happens on a background thread, after the verdict.  When ``CLOSE_BACKLOG``
+    sessions already wait (or the closer is closed) the caller closes its own.  Thread-safe."""
+
+    def __init__(self):
+        self._pending: collections.deque[_Peer] = collections.deque()
+        self._cond = threading.Condition()
+        self._working = False
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        _CLOSERS.add(self)
+
+    def release(self, peer: _Peer) -> None:
+        if peer.closed:
+            return
+        peer.session.kill()
+        with self._cond:
+            if not self._closed and len(self._pending) < CLOSE_BACKLOG:
+                self._pending.append(peer)
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._work, name="rlvr-code-closer", daemon=True)
+                    self._thread.start()
+                self._cond.notify_all()
+                return
+        peer.close()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending:
+                    self._working = False
+                    self._cond.notify_all()
+                    if self._closed:
+                        self._thread = None
+                        return
+                    self._cond.wait()
+                peer = self._pending.popleft()
+                self._working = True
+            try:
+                peer.close()
+            except Exception:  # a session that fails to close must not end the closer
+                log.exception("code verifier: closing a sandbox session failed")
+
+    def drain(self) -> None:
+        """Wait until every session released so far is closed."""
+        with self._cond:
+            while self._pending or self._working:
+                self._cond.wait()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self.drain()
+
+    def forget(self) -> None:
+        """In a forked child: the sessions waiting here belong to the parent (see ``_Checkers.forget``)."""
+        _INHERITED_PEERS.extend(self._pending)
+        self._pending = collections.deque()
+        self._cond = threading.Condition()
+        self._working = False
+        self._thread = None
+
+
+_CHECKER_POOLS: weakref.WeakSet[_Checkers] = weakref.WeakSet()
+_CLOSERS: weakref.WeakSet[_Closer] = weakref.WeakSet()
+_INHERITED_PEERS: list[_Peer] = []  # a forked child's copies of its parent's sessions: never used nor closed
+
+
+def _forget_inherited_sessions() -> None:
+    for owner in [*_CHECKER_POOLS, *_CLOSERS]:
+        owner.forget()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_sessions)
+
+
+@atexit.register
+def _close_sessions() -> None:
+    for owner in [*_CHECKER_POOLS, *_CLOSERS]:
+        owner.close()
 
 
 @dataclass
@@ -832,28 +1025,27 @@ class CodeVerifier(SafeVerifier):
                 )
             except SandboxUnavailable as error:  # not root, no memory cgroup, unsafe-none: cold sessions
                 self.warm_unavailable = str(error)
+        self.checkers = _Checkers(self, CHECKERS_KEPT)
+        self.closer = _Closer()
         self.deadline_s = STARTUP_S + UNPACK_S + 2 * self.max_total_s + MARGIN_S
 
-    def enter_session(self, stack: contextlib.ExitStack, argv: list, files: dict, limits: Limits, clock: _Clock):
-        """A harness session entered on ``stack``: a warm child of a zygote (the harness already
-        imported there, so harness.pyc is not shipped) when the warm path works, else a cold one."""
+    def enter_session(self, stack: contextlib.ExitStack, argv: list, files: dict, limits: Limits):
+        """(session, "warm" | "cold"): a harness session entered on ``stack``, a warm child of a
+        zygote (the harness already imported there, so harness.pyc is not shipped) when the warm
+        path works, else a cold one."""
         if isinstance(self.warm_pool, DockerPool):  # a started container per session: it gets everything
             try:
-                session = stack.enter_context(self.warm_pool.session(argv, files=files, limits=limits))
-                clock.sandbox_paths.add("warm")
-                return session
+                return stack.enter_context(self.warm_pool.session(argv, files=files, limits=limits)), "warm"
             except SandboxUnavailable as error:
                 self.warm_unavailable = str(error)
         elif self.warm_pool is not None:
             warm_files = {name: data for name, data in files.items() if name != "harness.pyc"}
             try:
                 session = stack.enter_context(self.warm_pool.session(["harness.pyc"], files=warm_files, limits=limits))
-                clock.sandbox_paths.add("warm")
-                return session
+                return session, "warm"
             except SandboxUnavailable:
                 pass  # the pool replaced what failed; this session falls back to a cold one
-        clock.sandbox_paths.add("cold")
-        return stack.enter_context(self.sandbox.session(argv, files=files, limits=limits))
+        return stack.enter_context(self.sandbox.session(argv, files=files, limits=limits)), "cold"
 
     def _site_directories(self) -> tuple[list[str], str]:
         """The sys.path entries that site processing adds inside the sandbox (the harness runs
@@ -867,7 +1059,15 @@ class CodeVerifier(SafeVerifier):
             paths.append(json.loads(result.stdout))
         return [path for path in paths[0][0] if path not in paths[1][0]], paths[0][1]
 
+    def settle(self) -> None:
+        """Close the idle checker sessions kept for later verifications and wait until every
+        candidate session of earlier ones is closed (e.g. before counting what is left open)."""
+        self.closer.drain()
+        self.checkers.clear()
+
     def close(self) -> None:
+        self.closer.close()
+        self.checkers.close()
         if self.warm_pool is not None:
             self.warm_pool.close()
         self.sandbox.close()
@@ -1088,7 +1288,7 @@ class CodeVerifier(SafeVerifier):
                     break
         finally:
             if peer is not None:
-                peer.close()
+                self.closer.release(peer)
         return self._verdict(task, outcomes, len(tests), "test", _rounded(timings))
 
     @staticmethod
@@ -1172,7 +1372,7 @@ class CodeVerifier(SafeVerifier):
                     break
         finally:
             if peer is not None:
-                peer.close()
+                self.closer.release(peer)
         return self._verdict(task, outcomes, len(tests), "test", _rounded(timings))
 
     def _run_stdio_test(
@@ -1226,8 +1426,7 @@ class CodeVerifier(SafeVerifier):
         limit = self.time_limit(task)
         nonce = secrets.token_hex(16)
         timings = {"startup_s": 0.0, "tests_s": 0.0, "slowest_test_s": 0.0}
-        checker_config = {
-            "mode": "checker",
+        problem = {
             "nonce": nonce,
             "setup_code": answer.get("setup_code") or "",
             "check_code": answer["check_code"],
@@ -1235,9 +1434,11 @@ class CodeVerifier(SafeVerifier):
             "stop_at_first_failure": not self.partial,
         }
         began = time.monotonic()
-        checker = _Peer(self, checker_config, {}, clock)  # starts while the candidate's server loads
+        checker = self.checkers.take(clock)
         server: _Peer | None = None
+        clean = False  # the check ended as the protocol says: the checker may serve another problem
         try:
+            checker.send(problem, timeout=min(STARTUP_S, clock.remaining()))  # set up while the server loads
             server, failure = self._start_server(task, source, clock)
             try:
                 ready = self._from_checker(checker, nonce, min(STARTUP_S, clock.remaining()))
@@ -1248,13 +1449,13 @@ class CodeVerifier(SafeVerifier):
             total = ready["checks"]
             timings["startup_s"] = time.monotonic() - began
             if server is None:
+                clean = self._end_check_early(checker, nonce, clock)
                 return self._verdict(task, [], total, "check", _rounded(timings), startup_failure=failure)
-            checker.send({"go": True}, timeout=clock.remaining())
-            check_started = time.monotonic()
+            check_started = time.monotonic()  # the check runs already; its calls are served from now
             check_deadline = min(check_started + limit, clock.deadline)
             outcomes: list[_Outcome] = []
             calls = 0
-            last_call: dict = {}
+            last_call: dict | None = None  # the last call of the check code itself (shown when time runs out)
             while True:
                 remaining = check_deadline - time.monotonic()
                 try:
@@ -1262,7 +1463,7 @@ class CodeVerifier(SafeVerifier):
                 except _Broken as broken:
                     if broken.kind != "timeout":
                         raise RuntimeError(f"the checker {broken}") from None
-                    failure = {"error": f"time limit exceeded ({limit:g} s for all checks)", **last_call}
+                    failure = {"error": f"time limit exceeded ({limit:g} s for all checks)", **_shown_last(last_call)}
                     outcomes.append(_Outcome(False, failure, f"time limit exceeded ({limit:g} s)"))
                     break
                 if "call" in message:
@@ -1300,13 +1501,16 @@ class CodeVerifier(SafeVerifier):
                                 "error": {"type": "CandidateError", "message": f"the candidate's program {line}"},
                             }
                     if message.get("target") is None:
-                        last_call = {"input": _shown_call(message)}
+                        last_call = message
                     try:
                         checker.send(reply, timeout=clock.remaining())
                     except _Broken as broken:
                         if broken.kind != "timeout":
                             raise RuntimeError(f"the checker {broken}") from None
-                        failure = {"error": f"time limit exceeded ({limit:g} s for all checks)", **last_call}
+                        failure = {
+                            "error": f"time limit exceeded ({limit:g} s for all checks)",
+                            **_shown_last(last_call),
+                        }
                         outcomes.append(_Outcome(False, failure, f"time limit exceeded ({limit:g} s)"))
                         break
                 elif "check" in message:
@@ -1317,6 +1521,7 @@ class CodeVerifier(SafeVerifier):
                 elif message.get("done") is True:
                     if message.get("aborted") and len(outcomes) < total:
                         outcomes.append(_check_failure(message["aborted"], aborted=True))
+                    clean = True
                     break
                 else:
                     raise RuntimeError("the checker sent an unknown message")
@@ -1324,9 +1529,30 @@ class CodeVerifier(SafeVerifier):
             timings["calls"] = calls
             return self._verdict(task, outcomes[:total], total, "check", _rounded(timings))
         finally:
-            checker.close()
+            if clean:
+                self.checkers.give_back(checker)
+            else:
+                checker.close()
             if server is not None:
-                server.close()
+                self.closer.release(server)
+
+    def _end_check_early(self, checker: _Peer, nonce: str, clock: _Clock) -> bool:
+        """The candidate's program did not load: answer the check's calls with ``abort`` until it
+        ends (at most ``ABORT_S``); True when it ended as the protocol says."""
+        deadline = time.monotonic() + min(ABORT_S, clock.remaining())
+        try:
+            while True:
+                message = self._from_checker(checker, nonce, max(0.0, deadline - time.monotonic()))
+                if "call" in message:
+                    checker.send(
+                        {"reply": message["call"], "abort": True}, timeout=max(0.0, deadline - time.monotonic())
+                    )
+                elif message.get("done") is True:
+                    return True
+                elif "check" not in message:
+                    return False
+        except (_Broken, RuntimeError):
+            return False
 
     @staticmethod
     def _from_checker(checker: _Peer, nonce: str, timeout: float) -> dict:
@@ -1358,6 +1584,10 @@ def _shown_call(message: dict) -> str:
         if size > SHOWN_CHARS:
             break
     return clip(f"candidate({', '.join(shown)})")
+
+
+def _shown_last(call: dict | None) -> dict:
+    return {} if call is None else {"input": _shown_call(call)}
 
 
 def _check_failure(failure: Any, aborted: bool = False) -> _Outcome:

@@ -30,14 +30,25 @@ Modes     function  the candidate server: says ``{"started": true}`` (the host t
                     time limit and, after each test, kills every process the test left
                     behind.  The runner makes itself non-dumpable, so the programs cannot
                     read or write its memory.
-          checker   the trusted checker (its own sandbox, never the candidate's): runs
-                    ``setup_code`` and ``check_code`` and calls ``check(candidate)`` where
-                    ``candidate(*args, **kwargs)`` sends ``{"call": n, ...}`` to the host and
-                    returns the decoded reply: the host relays the call to a function server
-                    and answers ``{"reply": n, "frame": base64}`` with the server's reply
-                    line unread (decoded and checked here, under the time limit), or
-                    ``{"reply": n, "ok": false, "error"}`` when the server timed out, died or
-                    could not restart.  The candidate's exceptions are re-raised as the
+          checkers  the trusted checker (its own sandbox, never the candidate's), which
+                    outlives one verification: it reads one problem after another
+                    (``{"nonce", "setup_code", "check_code", "entry_point",
+                    "stop_at_first_failure"}``), each served in a fresh namespace, and then
+                    says ``{"idle": true, "left_behind": ""}``.  What a candidate sends it is
+                    only ever decoded into plain values (and instances of the check's own
+                    classes, which go with its namespace); a check that leaves a thread, a
+                    child process, an alarm, changed builtins or recursion limit, or more than
+                    ``CHECKER_RSS_MB`` of memory behind ends the process instead (``"idle":
+                    false``), so no later problem meets it.  For each problem it runs
+                    ``setup_code`` and ``check_code``, says ready and calls
+                    ``check(candidate)`` at once, where ``candidate(*args, **kwargs)`` sends
+                    ``{"call": n, ...}`` to the host and returns the decoded reply: once the
+                    candidate's function server has loaded, the host relays the call to it and
+                    answers ``{"reply": n, "frame": base64}`` with the server's reply line
+                    unread (decoded and checked here, under the time limit), or ``{"reply":
+                    n, "ok": false, "error"}`` when the server timed out, died or could not
+                    restart; ``{"reply": n, "abort": true}`` (the candidate never loaded)
+                    ends the check unreported.  The candidate's exceptions are re-raised as the
                     built-in Exception type they name, but never StopIteration or
                     StopAsyncIteration (raised inside ``map`` or ``filter`` they would end
                     the check's iteration early); names and messages are cut.  Names the
@@ -67,6 +78,7 @@ import binascii
 import builtins
 import collections
 import functools
+import gc
 import io
 import json
 import math
@@ -85,6 +97,7 @@ MAX_NAME_CHARS = 100  # exception type names from the candidate are cut to this 
 STDERR_TAIL_BYTES = 4096  # stdio: the end of a program's stderr that is reported
 FLOOD_FACTOR = 8  # stdio: a stream beyond this many times its cap gets the program killed
 HEX_INT_BOUND = 2**53  # integers at or beyond this magnitude travel as hex text
+CHECKER_RSS_MB = 256  # a checker that keeps more memory than this after a check ends
 
 _DICTS = (collections.OrderedDict, collections.defaultdict, collections.Counter)
 _SPECIAL_FLOATS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
@@ -703,7 +716,7 @@ def serve_stdio(config: dict, channel: Channel) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Mode "checker": the trusted checker
+# Mode "checkers": the trusted checker
 # --------------------------------------------------------------------------------------------
 
 
@@ -730,7 +743,28 @@ def _contains_assert(node) -> bool:
     return False
 
 
-def _expected_source(statement, source: str) -> str | None:
+class _Segments:
+    """``ast.get_source_segment`` for many nodes of one source, its lines split once (where the
+    parser splits them: at \\r\\n, \\n and \\r; ``ast`` splits the whole source again per node)."""
+
+    def __init__(self, source: str):
+        import re
+
+        self.lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+", source)
+
+    def __call__(self, node) -> str | None:
+        end_lineno, end_col_offset = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+        if end_lineno is None or end_col_offset is None:
+            return None
+        first, last = node.lineno - 1, end_lineno - 1
+        if first == last:
+            return self.lines[first].encode()[node.col_offset : end_col_offset].decode()
+        head = self.lines[first].encode()[node.col_offset :].decode()
+        tail = self.lines[last].encode()[:end_col_offset].decode()
+        return "".join([head, *self.lines[first + 1 : last], tail])
+
+
+def _expected_source(statement, segment: _Segments) -> str | None:
     """For ``assert candidate(...) == X`` (either side): the source of X."""
     import ast
 
@@ -741,10 +775,10 @@ def _expected_source(statement, source: str) -> str | None:
         left, right = test.left, test.comparators[0]
         has_call = lambda node: any(isinstance(n, ast.Call) for n in ast.walk(node))  # noqa: E731
         if has_call(left) and not has_call(right):
-            return ast.get_source_segment(source, right)
+            return segment(right)
         if has_call(right) and not has_call(left):
-            return ast.get_source_segment(source, left)
-        return ast.get_source_segment(source, right)
+            return segment(left)
+        return segment(right)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return "a false value"
     if isinstance(test, ast.Call):
@@ -771,6 +805,7 @@ def instrument_check(check_code: str) -> tuple[object, list[dict]]:
     import ast
 
     tree = ast.parse(check_code, "check.py")
+    segment = _Segments(check_code)
     checks: list[dict] = []
     function = next((node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "check"), None)
     if function is None:
@@ -781,12 +816,11 @@ def instrument_check(check_code: str) -> tuple[object, list[dict]]:
             body.append(statement)
             continue
         number = len(checks)
-        segment = ast.get_source_segment(check_code, statement) or ast.unparse(statement)
         checks.append(
             {
                 "line": statement.lineno,
-                "statement": segment[:MAX_ERROR_CHARS],
-                "expected": _expected_source(statement, check_code),
+                "statement": (segment(statement) or ast.unparse(statement))[:MAX_ERROR_CHARS],
+                "expected": _expected_source(statement, segment),
             }
         )
         wrapper = ast.parse(
@@ -846,6 +880,7 @@ def _raise_candidate_error(error: dict):
 
 
 def serve_checker(config: dict, channel: Channel) -> None:
+    """One problem's check, in a fresh namespace (see ``serve_checkers``)."""
     nonce = config["nonce"]
     stop_at_first_failure = bool(config.get("stop_at_first_failure", True))
 
@@ -888,6 +923,8 @@ def serve_checker(config: dict, channel: Channel) -> None:
         reply = channel.receive()
         if reply is None or reply.get("reply") != number:
             raise CandidateError("the host broke off the call")
+        if reply.get("abort") is True:  # the candidate's program never loaded: the check just ends
+            raise _StopChecks
         if "frame" in reply:  # the candidate's own reply line, relayed unread by the host
             reply = _candidate_reply(reply["frame"], number)
         if reply.get("ok"):
@@ -938,10 +975,7 @@ def serve_checker(config: dict, channel: Channel) -> None:
     entry_point = config.get("entry_point") or ""
     if entry_point.isidentifier():
         namespace[entry_point] = candidate  # checks that call the function by its name
-    send({"ready": True, "checks": len(checks)})
-    go = channel.receive()
-    if not go or not go.get("go"):
-        return
+    send({"ready": True, "checks": len(checks)})  # and the check starts: its calls wait at the host
     aborted = None
     try:
         if whole:
@@ -962,10 +996,54 @@ def serve_checker(config: dict, channel: Channel) -> None:
     send({"done": True, "aborted": aborted})
 
 
+def _left_behind(builtins_before: dict, recursion_limit: int) -> str:
+    """What a finished check left in this process that a later problem's check could meet
+    ("" when nothing): threads, child processes, a pending alarm, changed builtins or recursion
+    limit, or more than ``CHECKER_RSS_MB`` of memory kept."""
+    if "threading" in sys.modules and sys.modules["threading"].active_count() > 1:
+        return "a thread"
+    try:
+        os.waitpid(-1, os.WNOHANG)
+        return "a child process"
+    except ChildProcessError:
+        pass
+    if signal.alarm(0):
+        return "an alarm"
+    if sys.getrecursionlimit() != recursion_limit:
+        return "the recursion limit changed"
+    current = vars(builtins)
+    if len(current) != len(builtins_before) or any(current.get(k) is not v for k, v in builtins_before.items()):
+        return "the builtins changed"
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        resident = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    if resident > CHECKER_RSS_MB << 20:
+        return f"{resident >> 20} MB kept"
+    return ""
+
+
+def serve_checkers(config: dict, channel: Channel) -> None:
+    """Mode "checkers": one problem's check after another, each in a fresh namespace; after each,
+    ``{"idle": true, "left_behind": ""}`` -- or, when the check left something behind
+    (``_left_behind``), ``{"idle": false, "left_behind": what}`` and the process ends."""
+    builtins_before = dict(vars(builtins))
+    recursion_limit = sys.getrecursionlimit()
+    gc.freeze()  # what is here now stays out of the collections that follow each check
+    while True:
+        problem = channel.receive()
+        if problem is None:
+            return
+        serve_checker(problem, channel)
+        gc.collect()
+        left = _left_behind(builtins_before, recursion_limit)
+        channel.send({"idle": not left, "left_behind": left})
+        if left:
+            return
+
+
 # --------------------------------------------------------------------------------------------
 
 
-MODES = {"function": serve_function, "stdio": serve_stdio, "checker": serve_checker}
+MODES = {"function": serve_function, "stdio": serve_stdio, "checkers": serve_checkers}
 
 
 def main() -> None:

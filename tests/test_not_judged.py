@@ -314,3 +314,35 @@ def test_grpo_trainer_leaves_not_judged_episodes_out_of_the_update(tmp_path, mon
         timed_out = [e for e in episodes if e.verdict.details.get("timed_out")]
         assert all(e.reward == 0.0 for e in timed_out)  # a slow answer keeps its 0 and stays in
     assert any(e.verdict.details.get("timed_out") for episodes, _ in updates for e in episodes)
+
+
+class NeverJudged(SafeVerifier):
+    """Every other answer never got a worker; the others are right."""
+
+    deadline_s = 1.0
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def check(self, task: Task, response: str) -> Verdict:
+        self.calls += 1
+        if self.calls % 2:
+            return Verdict.fail("timed out waiting for a free worker", not_judged=True)
+        return Verdict.success()
+
+
+def test_greedy_evaluation_counts_only_judged_answers(tmp_path):
+    pytest.importorskip("transformers")
+    from rlvr.trainers import grpo
+    from rlvr.trainers.rollout import RewardSource
+    from rlvr.trainers.tiny import SumsGenerator
+
+    torch.set_num_threads(1)
+    verifier = NeverJudged()
+    config = small_config(tmp_path, steps=1, eval_tasks=4)
+    result = grpo.train(config, sources=[RewardSource.custom("tiny/Sums-v0", SumsGenerator(), verifier)])
+    for row in result.evaluations:
+        judged = 4 - row["eval_not_judged/tiny/Sums-v0"]
+        assert 0 < row["eval_not_judged/tiny/Sums-v0"] <= 4
+        rate = row["eval_pass_rate/tiny/Sums-v0"]
+        assert (rate == 1.0) if judged else math.isnan(rate)  # the not-judged ones are not counted as wrong

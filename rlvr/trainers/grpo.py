@@ -930,7 +930,9 @@ def log_evaluation(config: TrainConfig, run: RunState, after_step: int, log) -> 
 
 
 def evaluate(model, tokenizer, envs: list[EnvState], config: TrainConfig, n_tasks: int, seed: int) -> dict:
-    """Greedy pass rate per env on ``n_tasks`` fixed tasks per env at its current difficulty."""
+    """Greedy pass rate per env on ``n_tasks`` fixed tasks per env at its current difficulty, over
+    the episodes that were judged (a ``not_judged`` verdict says nothing about the answer; their
+    count is ``eval_not_judged/<env>``; the rate is NaN when none was judged)."""
     sampler = HFSampler(
         model,
         tokenizer,
@@ -955,9 +957,9 @@ def evaluate(model, tokenizer, envs: list[EnvState], config: TrainConfig, n_task
             max_context_tokens=config.max_context_tokens,
             system_prompt=config.system_prompt,
         )
-        result[f"eval_pass_rate/{env.config.id}"] = float(
-            np.mean([bool(e.verdict and e.verdict.correct) for e in episodes])
-        )
+        judged = [e for e in episodes if e.judged]
+        result[f"eval_pass_rate/{env.config.id}"] = mean_or_nan([bool(e.verdict and e.verdict.correct) for e in judged])
+        result[f"eval_not_judged/{env.config.id}"] = len(episodes) - len(judged)
     return result
 
 

@@ -55,7 +55,8 @@ majority`` also majority/label_correct (share of groups whose pseudo-label the v
 correct), majority/agreement (mean share of a group giving its most common answer) and
 majority/labelled (share of groups with a label, i.e. no tie); reward and pass_rate stay the
 verifier's. SFT warm-up lines
-carry ``"phase": "sft"``; evaluation lines ``"phase": "eval"`` (greedy pass rate per env).
+carry ``"phase": "sft"``; evaluation lines ``"phase": "eval"`` (greedy pass rate per env over
+the judged answers, eval_not_judged/<env> the others).
 metrics.png plots the training curves, the SFT warm-up loss and the greedy pass rate before and
 after training.
 """

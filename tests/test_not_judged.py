@@ -10,13 +10,13 @@ import zlib
 
 import pytest
 import torch
+from tiny_training import small_config
 
 import rlvr
 from rlvr.core import SafeVerifier, Task, Verdict
 from rlvr.integrations import trl as rlvr_trl
 from rlvr.integrations import verl as rlvr_verl
 from rlvr.integrations.verl import ground_truth
-from rlvr.trainers import TrainConfig
 
 # An "expression" task: any answer but an exact copy of the gold is judged by a math worker.
 EXPRESSION_TASK = rlvr.make_task("rlvr/Math-v0", seed=3, difficulty=0.8)
@@ -218,25 +218,6 @@ def test_verl_never_retries_a_timed_out_verdict(math_verifier, monkeypatch):
 
 
 # ----------------------------------------------------------------------------------- GRPO trainer
-
-
-def small_config(tmp_path, **overrides) -> TrainConfig:
-    settings = {
-        "envs": [{"id": "tiny/Sums-v0"}],
-        "steps": 2,
-        "tasks_per_step": 4,
-        "group_size": 4,
-        "max_new_tokens": 6,
-        "output_dir": str(tmp_path / "run"),
-        "progress": False,
-        "plot": False,
-        "scoring_backend": "thread",
-        "torch_threads": 1,
-        "save_every": 100,
-        "seed": 3,
-        **overrides,
-    }
-    return TrainConfig.from_dict(settings)
 
 
 def test_advantages_leave_out_rewards_not_judged(tmp_path):

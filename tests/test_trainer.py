@@ -17,6 +17,8 @@ import torch
 
 pytest.importorskip("transformers")
 
+from tiny_training import small_config
+
 from rlvr.core import SafeVerifier, Task, Verdict
 from rlvr.trainers import TrainConfig, demo_config, load_config
 from rlvr.trainers.curriculum import BetaTaskSelector, DifficultyController
@@ -41,25 +43,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-def small_config(tmp_path, **overrides) -> TrainConfig:
-    settings = {
-        "envs": [{"id": "tiny/Sums-v0"}],
-        "steps": 2,
-        "tasks_per_step": 4,
-        "group_size": 4,
-        "max_new_tokens": 6,
-        "output_dir": str(tmp_path / "run"),
-        "progress": False,
-        "plot": False,
-        "scoring_backend": "thread",
-        "torch_threads": 1,
-        "save_every": 100,
-        "seed": 3,
-    }
-    settings.update(overrides)
-    return TrainConfig.from_dict(settings)
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,31 @@ def test_reading_part_of_a_long_generation_stops_it():
     first = list(itertools.islice(rlvr.iter_generate("rlvr/Maze-v0", 100_000, workers=2, backend="ray"), 5))
     assert jsons(first) == jsons(rlvr.generate("rlvr/Maze-v0", 5))
     assert ray.is_initialized()  # the caller's Ray is left running
+
+
+def test_calls_still_running_when_the_reader_stops_end_with_their_worker_process(tmp_path):
+    # a plain ray.cancel interrupts the call wherever it is (an import, say) and leaves the
+    # worker in use; the calls must be killed with their processes instead
+    @ray.remote(num_cpus=1)
+    def job(index: int, directory: str) -> int:
+        import os
+        import time
+
+        Path(directory, f"{index}.pid").write_text(str(os.getpid()))
+        if index:
+            time.sleep(60)
+        return index
+
+    stream = ray_backend.in_order(ray, lambda index: job.remote(index, str(tmp_path)), range(3), workers=2)
+    assert next(stream) == 0
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "1.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stream.close()
+    pid = int((tmp_path / "1.pid").read_text())
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.1)
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
 
 
 def test_verdicts_match_serial_in_order_and_hostile_responses_score_zero():

@@ -106,7 +106,11 @@ def remote(ray, function: Callable, runtime_env: dict | None):
 def in_order(ray, submit: Callable[[Any], Any], jobs: Sequence[Any], workers: int) -> Iterator[list]:
     """``ray.get(submit(job))`` for each job, yielded in job order, with at most ``workers``
     calls running and at most ``BACKLOG_PER_WORKER × workers`` submitted but not yet yielded.
-    Calls still running when the consumer stops are cancelled."""
+    Calls still running when the consumer stops are cancelled with their worker processes
+    (``force=True``): a plain ``ray.cancel`` raises KeyboardInterrupt wherever the call is, and
+    one that lands inside an import (a fresh worker's first task imports the env's modules)
+    leaves a half-imported package in a worker that Ray goes on using (seen: later Maze calls
+    failing with ``module 'networkx.utils' has no attribute 'configs'``)."""
     waiting: collections.deque = collections.deque()  # submitted, not yet yielded, in job order
     running: set = set()
     upcoming = iter(jobs)
@@ -127,7 +131,7 @@ def in_order(ray, submit: Callable[[Any], Any], jobs: Sequence[Any], workers: in
                 yield ray.get(waiting.popleft())
     finally:
         for ref in running:
-            ray.cancel(ref)
+            ray.cancel(ref, force=True)
 
 
 def iter_generate(

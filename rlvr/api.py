@@ -65,7 +65,6 @@ import collections
 import concurrent.futures as futures
 import contextlib
 import copyreg
-import dataclasses
 import functools
 import gc
 import hashlib
@@ -91,7 +90,7 @@ from typing import Any
 
 from PIL import Image
 
-from rlvr.core import Task, TaskGenerator, Verdict, canonical_difficulty, check_hint, setting_key
+from rlvr.core import Task, TaskGenerator, Verdict, _new_object, canonical_difficulty, check_hint, setting_key
 from rlvr.envs.registry import ENV_SPECS, build_generator, build_verifier, canonical_env_id, get_spec, split_options
 from rlvr.params import DifficultyTable, describe_value
 
@@ -255,15 +254,27 @@ def split_task_maker(
                     f"difficulty {difficulty:g} in {MAX_SPLIT_ATTEMPTS} attempts: its tasks (or dataset rows) "
                     "barely reach that side of the split; use split=None for the unsplit stream"
                 )
-            made_segment = f"s{made_with}"
-            segments = [f"s{int(seed)}" if segment == made_segment else segment for segment in task.id.split("/")]
-            task = dataclasses.replace(task, id="/".join([*segments, split]))
+            if made_with == seed:
+                task_id = f"{task.id}/{split}"
+            else:
+                made_segment = f"s{made_with}"
+                segments = [f"s{int(seed)}" if part == made_segment else part for part in task.id.split("/")]
+                task_id = "/".join([*segments, split])
+            task = _with_id(task, task_id)
         if hint:
             task = generator.with_hint(task, hint)
             key = content_key(task) if keys else None
         return task, key
 
     return make
+
+
+def _with_id(task: Task, task_id: str) -> Task:
+    """``dataclasses.replace(task, id=task_id)`` without the frozen dataclass's ``__init__``
+    (one ``object.__setattr__`` per field: a fifth of a cheap task's cost)."""
+    renamed = _new_object(Task)
+    renamed.__dict__.update(task.__dict__, id=task_id)
+    return renamed
 
 
 def seeded_generate(generator: Any, difficulty: float, params: dict) -> Callable[[int], Task]:

@@ -327,6 +327,7 @@ MALFORMED = {  # raw 200 bodies the openai client accepts without validating the
     "finish-reason-object": with_choice(finish_reason={"a": 1}),
     "tokens-str": with_usage("many"),
     "tokens-negative": with_usage(-(10**30)),
+    "tokens-huge": with_usage(10**30),
     "tokens-float": with_usage(3.5),
     "tokens-bool": with_usage(True),
     "tokens-nan": with_usage(0).replace(b'"completion_tokens": 0', b'"completion_tokens": NaN'),

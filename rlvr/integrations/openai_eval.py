@@ -30,7 +30,8 @@ Requests
     too ("malformed reply: …"; red team S6-1): a body that is no completion (JSON ``null``),
     a choice that is no object or has no message, ``message.content`` that is neither text
     nor null, ``finish_reason`` that is neither text nor null, ``usage`` present but not an
-    object or its ``completion_tokens`` not a non-negative int (NaN, "many", -1). Error
+    object or its ``completion_tokens`` not an int in [0, ``MAX_COMPLETION_TOKENS``] (NaN,
+    "many", -1, 10^30). Error
     messages keep the server's text with C0/C1 control characters written as ``\\xNN``
     (S6-2: printed raw, an error body could retitle, clear or write to the clipboard of the
     terminal), at most 500 characters.
@@ -192,6 +193,7 @@ def chat_messages(task: Task, system_prompt: str | None) -> list[dict]:
 
 
 DEFAULT_MAX_KEPT_CHARS = 100_000
+MAX_COMPLETION_TOKENS = 10**9  # more in one reply is a broken server, not a long answer
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -243,7 +245,7 @@ def reply_of(completion: Any) -> Reply:
     if usage is not None and not isinstance(usage, CompletionUsage):
         return Reply(error=f"malformed reply: usage is {type(usage).__name__}, not an object")
     tokens = None if usage is None else getattr(usage, "completion_tokens", None)  # a server may leave it out
-    if tokens is not None and not (type(tokens) is int and tokens >= 0):
+    if tokens is not None and not (type(tokens) is int and 0 <= tokens <= MAX_COMPLETION_TOKENS):
         return Reply(error=f"malformed reply: usage.completion_tokens is {printable(repr(tokens))[:40]}")
     return Reply(content or "", finish_reason, tokens)
 

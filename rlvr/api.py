@@ -479,17 +479,27 @@ def _generate_chunk(
     it). The pairs are written into the shared-memory segment the job names when they fit
     (``write_chunk``: then only the segment's name and part sizes cross the pipe), else pickled
     as one bytes payload (``unpack_chunk`` reads it), so the pool's result thread copies one
-    bytes object and nothing more."""
+    bytes object and nothing more. The cyclic garbage collector is paused meanwhile (and restored
+    as it was): the chunk's tasks live only until they are packed, and collector passes over
+    them as they pile up cost a quarter of a cheap task's time (Math: pool CPU 38 → 31 µs per
+    task); whatever cyclic garbage the chunk left is collected by the next pass after it."""
     started = time.perf_counter()
     env_id, seeds, difficulty, split, options, keys, encode, segment = job
     make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
-    pairs = [make(seed) for seed in seeds]
-    packed = None
-    if segment is not None:
-        with contextlib.suppress(OSError):  # the segment is gone (the stream was closed): pickle
-            packed = write_chunk(pairs, segment)
-    if packed is None:
-        packed = pickle.dumps(pairs, protocol=pickle.HIGHEST_PROTOCOL)
+    collecting = gc.isenabled()
+    gc.disable()  # the chunk's objects die with it: collector passes over them would be wasted
+    try:
+        pairs = [make(seed) for seed in seeds]
+        packed = None
+        if segment is not None:
+            with contextlib.suppress(OSError):  # the segment is gone (the stream was closed): pickle
+                packed = write_chunk(pairs, segment)
+        if packed is None:
+            packed = pickle.dumps(pairs, protocol=pickle.HIGHEST_PROTOCOL)
+        del pairs
+    finally:
+        if collecting:
+            gc.enable()
     return packed, len(seeds), time.perf_counter() - started
 
 

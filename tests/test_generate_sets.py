@@ -465,6 +465,38 @@ def test_chunks_load_with_the_collector_paused_and_restored_as_it_was():
         (gc.enable if was else gc.disable)()
 
 
+def _row_seeing_the_collector(task):
+    import gc
+
+    return {"id": task.id, "collecting": gc.isenabled()}
+
+
+def _failing_row(task):
+    raise RuntimeError("no row")
+
+
+def test_a_worker_makes_its_chunk_with_the_collector_paused_and_restores_it():
+    import gc
+
+    from rlvr.api import _generate_chunk, unpack_chunk
+
+    was = gc.isenabled()
+    try:
+        for collecting in (True, False):
+            (gc.enable if collecting else gc.disable)()
+            job = ("rlvr/Math-v0", [0, 1, 2], 0.5, "train", {}, False, _row_seeing_the_collector, None)
+            packed, made, _ = _generate_chunk(job)
+            rows = [row for row, _ in unpack_chunk(packed)]
+            assert made == 3 and [row["id"] for row in rows] == [t.id for t in rlvr.generate("rlvr/Math-v0", 3)]
+            assert not any(row["collecting"] for row in rows)
+            assert gc.isenabled() is collecting
+            with pytest.raises(RuntimeError, match="no row"):
+                _generate_chunk(job[:6] + (_failing_row, None))
+            assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 def test_loaded_chunks_skip_the_young_generations_and_leave_frozen_objects_frozen():
     import gc
     import pickle

@@ -26,12 +26,16 @@ Splits      ``split`` names a task stream: ``"train"`` (the default of ``generat
             ``reset(seed=s)`` serves) is the raw seed stream. Streams are disjoint twice over:
             (1) the split enters the seed: position ``s`` of split ``x`` is generated from
             ``stream_seed(s, x, attempt)``, which is ``s`` itself only for train's first attempt;
-            (2) content is partitioned: a task belongs to the held-out side when a hash of its
-            content (``content_key``: prompt text and image pixels) falls below
-            ``HELD_OUT_FRACTION``; train keeps the rest, every other split only held-out
-            content, and a position draws attempts 0, 1, … until one lands on its side (at most
-            ``MAX_SPLIT_ATTEMPTS``). So no test prompt is ever a train prompt, whatever the seeds;
-            two non-train splits (test, validation) are disjoint as streams but may share content.
+            (2) problems are partitioned: a task belongs to the held-out side when a hash of its
+            ``split_key`` falls below ``HELD_OUT_FRACTION``; train keeps the rest, every other
+            split only the held-out side, and a position draws attempts 0, 1, … until one lands
+            on its side (at most ``MAX_SPLIT_ATTEMPTS``). The split key is the task's group
+            (``TaskGenerator.split_group``: the problem behind its presentation, or the source
+            it was drawn from — Game24's multiset of numbers, StepOrder's document, a Verilog
+            task's golden design) or, where the family names none, its content (``content_key``:
+            prompt text and image pixels). So no test prompt is ever a train prompt, nor a test
+            problem a train problem shown otherwise, whatever the seeds; two non-train splits
+            (test, validation) are disjoint as streams but may share content.
             Dataset-backed envs follow the same rule, so their rows are partitioned by content
             (about 1 in 8 rows is held out); ``split=None`` serves every row. A split task's id
             ends in ``/<split>`` and its position's seed (``maze/v0/d0.40/s17/test``);
@@ -154,7 +158,7 @@ def check_split(split: Any) -> str | None:
 
 def content_key(task: Task) -> bytes:
     """A digest of what the policy sees: the prompt text and every image's mode, size and
-    pixels. Equal keys are duplicate tasks; the key also decides the task's split side."""
+    pixels. Equal keys are duplicate tasks."""
     digest = hashlib.sha256(task.prompt.encode("utf-8", "surrogatepass"))
     for image in task.images:
         digest.update(f"|{image.mode}|{image.size}|".encode())
@@ -162,13 +166,26 @@ def content_key(task: Task) -> bytes:
     return digest.digest()
 
 
+def split_key(task: Task, generator: Any = None) -> bytes:
+    """The digest that decides ``task``'s split side: of ``generator.split_group(task)`` (a
+    ``TaskGenerator``'s; ``generator`` defaults to the task's env's) as canonical JSON, or
+    ``content_key(task)`` where that is None or the generator is no ``TaskGenerator``."""
+    if generator is None:
+        generator = make_generator(task.env_id, **_generator_options_of(task))
+    group = generator.split_group(task) if isinstance(generator, TaskGenerator) else None
+    if group is None:
+        return content_key(task)
+    text = json.dumps(group, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(b"rlvr-group|" + text.encode("utf-8", "surrogatepass")).digest()
+
+
 def is_held_out(task: Task) -> bool:
-    """Whether ``task``'s content lies on the held-out side (test and other non-train splits)."""
-    return key_is_held_out(content_key(task))
+    """Whether ``task`` lies on the held-out side (test and other non-train splits)."""
+    return key_is_held_out(split_key(task))
 
 
 def key_is_held_out(key: bytes) -> bool:
-    """``is_held_out`` of a task whose ``content_key`` is ``key``."""
+    """``is_held_out`` of a task whose ``split_key`` is ``key``."""
     return int.from_bytes(hashlib.sha256(b"rlvr-split|" + key).digest()[:8], "big") < HELD_OUT_FRACTION * 2**64
 
 
@@ -231,8 +248,8 @@ def split_task_maker(
 ) -> Callable[[int], tuple[Task, bytes | None]]:
     """Position → (task, its ``content_key`` when ``keys``) of ``split``'s stream (module
     docstring) for any generator with ``generate(seed, difficulty, **params)`` — a registered
-    env's or a trainer's custom one; ``hint`` > 0 applies ``generator.with_hint`` after the split
-    is decided."""
+    env's or a trainer's custom one (sides by ``split_key``); ``hint`` > 0 applies
+    ``generator.with_hint`` after the split is decided."""
     check_split(split)
     hint = check_hint(hint)
     generate = seeded_generate(generator, difficulty, params)
@@ -245,8 +262,7 @@ def split_task_maker(
             for attempt in range(MAX_SPLIT_ATTEMPTS):
                 made_with = stream_seed(seed, split, attempt)
                 task = generate(made_with)
-                key = content_key(task)
-                if key_is_held_out(key) != (split == "train"):
+                if key_is_held_out(split_key(task, generator)) != (split == "train"):
                     break
             else:
                 raise ValueError(
@@ -261,6 +277,7 @@ def split_task_maker(
                 segments = [f"s{int(seed)}" if part == made_segment else part for part in task.id.split("/")]
                 task_id = "/".join([*segments, split])
             task = _with_id(task, task_id)
+            key = content_key(task) if keys else None
         if hint:
             task = generator.with_hint(task, hint)
             key = content_key(task) if keys else None

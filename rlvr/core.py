@@ -562,6 +562,20 @@ class TaskGenerator(abc.ABC):
         the shared generic attacks in ``rlvr audit``). Families override this with their own."""
         return []
 
+    def split_group(self, task: Task) -> Any:
+        """What decides ``task``'s side of the train/held-out split (``rlvr.api`` module
+        docstring, Splits): a JSON-able value shared by every task that would teach another's
+        answer — the same problem in another presentation (numbers listed in another order,
+        steps shuffled otherwise, other example rows, a picture of the same network) or a
+        problem drawn from the same source (another window of one document). Tasks of one
+        group always land on one side. None (the default): the task's content (prompt and
+        pixels) is its group. By default a dataset task's group is its row (the file's name and
+        the row number: every difficulty's and variant's rendering of a row on one side), any
+        other task's None. Families whose generators re-present one problem override this."""
+        if "dataset" in task.meta and "row" in task.meta:
+            return {"dataset": Path(str(task.meta["dataset"])).name, "row": task.meta["row"]}
+        return None
+
 
 class SafeVerifier(abc.ABC):
     """Base for verifiers: non-string input and any exception become a zero Verdict.

@@ -92,6 +92,10 @@ Version history
                 2026-12-05: ``partial=True`` credit fades to 0 at five tolerances and never
                 pays an answer no closer than the do-nothing one (constant answers earned
                 0.71–0.86 under 1 − distance).  Task bytes unchanged.
+                2026-12-05 (session 7): train/held-out sides go by ``split_group`` (by network,
+                query and rung (a graph's text and picture variants together); red team S7-1: one
+                problem shown otherwise was on both sides), so split streams changed where a task's
+                group lands elsewhere than its prompt did (re-pinned); raw-stream bytes unchanged.
 """  # noqa: E501
 
 from rlvr.family import EnvDecl, Family

@@ -126,6 +126,10 @@ Version history
                 in CodeFeedback-v0 within its attempts); now none, attack
                 ``revealed-lookup-plus-constant``.  Task bytes changed for 2–6 % of seeds
                 (re-pinned).
+                2026-12-05 (session 7): train/held-out sides go by ``split_group`` (synthetic tasks
+                by their reference program, dataset tasks by their row; red team S7-1: one problem
+                shown otherwise was on both sides), so split streams changed where a task's group
+                lands elsewhere than its prompt did (re-pinned); raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

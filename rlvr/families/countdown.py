@@ -49,6 +49,10 @@ Difficulty  (rendered from the declaration below)
 
 Version history
             v0  (2026-12) first release (Countdown-v0 and Game24-v0).
+                2026-12-05 (session 7): train/held-out sides go by ``split_group`` (by the multiset
+                of numbers, the target and the rules; red team S7-1: one problem shown otherwise was
+                on both sides), so split streams changed where a task's group lands elsewhere than
+                its prompt did (re-pinned); raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

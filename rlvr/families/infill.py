@@ -66,6 +66,10 @@ Version history
             v0  (2026-12) first release. 2026-12-05: up to 64 spans are tried per task
                 (was 32, which left about 1 in 1,500 d = 1 seeds raising ValueError, e.g. seed
                 1112); every task made before is byte-identical.
+                2026-12-05 (session 7): train/held-out sides go by ``split_group`` (by the source
+                document; red team S7-1: one problem shown otherwise was on both sides), so split
+                streams changed where a task's group lands elsewhere than its prompt did (re-
+                pinned); raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -42,6 +42,10 @@ Difficulty  (rendered from the declaration below)
 Version history
             v0  (2026-12) first release; partial credit counted above the do-nothing
                 answer's (2026-12-05).
+                2026-12-05 (session 7): train/held-out sides go by ``split_group`` (by the
+                statements and the roles by speaker number; red team S7-1: one problem shown
+                otherwise was on both sides), so split streams changed where a task's group lands
+                elsewhere than its prompt did (re-pinned); raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

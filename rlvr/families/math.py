@@ -88,6 +88,10 @@ Version history
                 comma-separated text (they made different tasks before). Dataset rows that carry
                 worked steps (a MATH-style ``solution``, GSM8K's answer lines) keep them in
                 ``meta["working"]`` for hints (GSM8K dataset tasks' bytes changed by that meta).
+                2026-12-05 (session 7): train/held-out sides go by ``split_group`` (synthetic tasks
+                by kind, subkind and answer, dataset tasks by their row; red team S7-1: one problem
+                shown otherwise was on both sides), so split streams changed where a task's group
+                lands elsewhere than its prompt did (re-pinned); raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -54,6 +54,10 @@ Version history
                 (τ + 1) / 2, which paid a random order 0.5 (2026-12-05); then τ above the
                 5 % chance level (clipping at 0 still paid alphabetical order 0.10–0.19;
                 now at most 0.05 in partial credit).
+                2026-12-05 (session 7): train/held-out sides go by ``split_group`` (by the source
+                document; red team S7-1: one problem shown otherwise was on both sides), so split
+                streams changed where a task's group lands elsewhere than its prompt did (re-
+                pinned); raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

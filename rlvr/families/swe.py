@@ -95,6 +95,10 @@ Version history
                 rlvr.families (SWEAgent-v0 made by the same generator class with ``agent=True``;
                 SWE-bench rows served by the core dataset mode with the same ids); task bytes
                 unchanged (tests/test_golden_tasks.py).
+                2026-12-05 (session 7): train/held-out sides go by ``split_group`` (dataset tasks by
+                their row; red team S7-1: one problem shown otherwise was on both sides), so split
+                streams changed where a task's group lands elsewhere than its prompt did (re-
+                pinned); raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -95,6 +95,10 @@ Version history
                 comma-separated text, and a name repeated in a set is refused. 2026-12-05:
                 ``partial=True`` pays the matching fraction above a constant design's (outputs
                 tied to 0 earned 0.27–0.44). Task bytes unchanged.
+                2026-12-05 (session 7): train/held-out sides go by ``split_group`` (by the golden
+                design; red team S7-1: one problem shown otherwise was on both sides), so split
+                streams changed where a task's group lands elsewhere than its prompt did (re-
+                pinned); raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

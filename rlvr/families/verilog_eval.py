@@ -48,6 +48,10 @@ Version history
                 core dataset mode: ids unified to ``verilogeval/v0/dataset/<directory>/<row>``
                 (were ``verilogeval/v0/<directory>/<problem>``), meta ``index`` renamed ``row``;
                 prompts and answers unchanged.
+                2026-12-05 (session 7): train/held-out sides go by ``split_group`` (by dataset row;
+                red team S7-1: one problem shown otherwise was on both sides), so split streams
+                changed where a task's group lands elsewhere than its prompt did (re-pinned); raw-
+                stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

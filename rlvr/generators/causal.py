@@ -703,6 +703,11 @@ class CausalGenerator(TaskGenerator):
             answer["value"] = answer["value"] + 0.3 if answer["value"] < 0 else answer["value"] - 0.3
         return f"I estimate {answer['query']}.\n<answer>{reference_answer_text(answer)}</answer>"
 
+    def split_group(self, task: Task) -> Any:
+        """The network and the query: the same question in text and as a picture of the graph
+        (``graph_image``) is on one side."""
+        return ["causal", task.meta["network"], task.answer["query"], task.meta["rung"]]
+
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries on a causal query: numbers in forms the verifier
         must not read loosely (percent, exponent, NaN, infinity, outside [0, 1], an interval

@@ -1271,6 +1271,13 @@ class CodeGenerator(TaskGenerator):
             return fence(self._wrong_synthetic_program(task))
         return fence(wrong_dataset_program(task.answer))
 
+    def split_group(self, task: Task) -> Any:
+        """A synthetic task's reference program (the same pipeline with other examples and
+        tests, in either style, is on one side); a dataset task's row."""
+        if task.answer["source"] == "synthetic":
+            return ["code", task.answer["reference"]]
+        return super().split_group(task)
+
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """Forged replies (colliding set and dict keys, huge integers, deep nesting, giant
         values), output and protocol spoofing, reading the expected values from anything the

@@ -217,6 +217,12 @@ class CountdownGenerator(TaskGenerator):
         """A near miss: the reference expression with one more added (target + n)."""
         return f"<answer>({task.answer['expression']}) + 1</answer>"
 
+    def split_group(self, task: Task) -> Any:
+        """The numbers as a multiset, the target and the rules: the same puzzle with its numbers
+        listed in another order (or posed by Game24 and Countdown alike) is on one side."""
+        answer = task.answer
+        return [sorted(answer["numbers"]), answer["target"], answer["operators"], answer["use_all"]]
+
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries on Countdown: the target alone or claimed, the
         reference expression with a number reused, a number not given, digits glued, unary

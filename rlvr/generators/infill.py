@@ -372,6 +372,11 @@ class InfillGenerator(TaskGenerator):
             pieces += [f"It begins with {' '.join(words[:j])!r}." for j in range(1, len(words))]
         return pieces
 
+    def split_group(self, task: Task) -> Any:
+        """The source document: every blank of it, with any candidates, is on one side (a train
+        task showing a sentence in full would answer the test task that blanks it)."""
+        return ["infill", task.meta["corpus"], task.meta["source"]]
+
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """Choice: every letter, two letters hedged, the answer's text instead of its letter,
         the longest / shortest / first candidate, the candidate sharing most words with the

@@ -249,6 +249,12 @@ class KnightsKnavesGenerator(TaskGenerator):
         roles[names[-1]] = "knave" if roles[names[-1]] == "knight" else "knight"
         return "<answer>" + ", ".join(f"{name} is a {roles[name]}" for name in names) + "</answer>"
 
+    def split_group(self, task: Task) -> Any:
+        """The statements and the roles by speaker number: the same puzzle under other names
+        is on one side."""
+        names, roles = task.answer["names"], task.answer["roles"]
+        return [task.answer["statements"], [roles[name] for name in names]]
+
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries: everyone a knight, everyone a knave, both roles
         for one person, hedged roles, only some people, names dropped, extra people, the roles

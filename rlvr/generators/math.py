@@ -1094,6 +1094,13 @@ class MathGenerator(TaskGenerator):
         """A near miss: off by one, one root or coordinate changed, or one factor's sign flipped."""
         return f"Working it out, the answer is $\\boxed{{{wrong_answer(task)}}}$."
 
+    def split_group(self, task: Task) -> Any:
+        """A synthetic task's kind, subkind and answer: the same question in another story
+        (other nouns around the same numbers) is on one side; a dataset task's row."""
+        if "kind" not in task.meta:
+            return super().split_group(task)
+        return ["math", task.meta["kind"], task.meta["subkind"], task.answer["gold"]]
+
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """Hostile responses for a maths task (see ``math_attacks``)."""
         return math_attacks(task)

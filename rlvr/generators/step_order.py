@@ -106,6 +106,11 @@ class StepOrderGenerator(TaskGenerator):
         order = task.answer["order"]
         return [f"Step {position + 1} is {label}." for position, label in enumerate(order[:-2])]
 
+    def split_group(self, task: Task) -> Any:
+        """The source document: every window of it, in any shuffle, is on one side (two windows
+        of one document share steps and their order)."""
+        return ["step-order", task.meta["corpus"], task.meta["source"]]
+
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """The shown order echoed (as labels and as texts), reversed, rotated, the true order
         reversed or with a swap, a label dropped or doubled, every label twice, two orders

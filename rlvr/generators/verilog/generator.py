@@ -62,6 +62,11 @@ class VerilogGenerator(TaskGenerator):
     def wrong_response(self, task: Task) -> str:
         return f"Here is the module.\n\n```verilog\n{self.design_of(task).module('TopModule', bug=True)}```\n"
 
+    def split_group(self, task: Task) -> Any:
+        """The golden design: the same module with other example waveforms or table rows in
+        its prompt is on one side."""
+        return ["verilog", task.answer["ref"]]
+
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """``reference_attacks`` with this family's testbench names, less the constant and
         echo modules that the expected outputs show would be right."""

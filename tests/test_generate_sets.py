@@ -132,6 +132,7 @@ REPRESENTED = [
     ("rlvr/Verilog-v0", 0.5, 150),  # the same golden design, other waveforms in the prompt
     ("rlvr/Code-v0", 0.0, 150),  # the same reference program, other examples
     ("rlvr/Math-v0", 0.0, 300),  # the same question in another story
+    ("rlvr/ArcGrid-v0", 0.0, 600),  # the same test pair, other demonstrations
 ]
 
 

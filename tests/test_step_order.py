@@ -9,6 +9,7 @@ import random
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -166,8 +167,8 @@ def test_same_bytes_in_another_process_and_ids(generator):
             env={**os.environ, "PYTHONHASHSEED": hash_seed},
         ).stdout.strip()
         assert other == task.to_json()
-    if load_corpus().label == "math:synthetic+gsm8k":
-        assert task.id == "steporder/v0/d0.60/s7"
+    assert load_corpus().label == "math:synthetic"  # the default corpus: ids without a suffix
+    assert task.id == "steporder/v0/d0.60/s7"
     contents = {rlvr.make_task("StepOrder-v0", s, 0.5).prompt for s in range(40)}
     sources = {rlvr.make_task("StepOrder-v0", s, 0.5).meta["source"] for s in range(40)}
     assert len(contents) == 40 and len(sources) >= 35
@@ -279,15 +280,37 @@ def test_chain_derivations_feed_each_result_into_the_next_step():
             assert result.lstrip("-") in after.rsplit(" =", 1)[0]
 
 
-def test_default_corpus_cleaning_and_ids_without_the_shared_files(tmp_path):
-    from rlvr.generators.corpus import DEFAULT_LABEL, Corpus, id_suffix, shared_math_documents, synthetic_math_documents
+def test_default_corpus_is_synthetic_and_holds_no_held_out_maths_problem():
+    from rlvr.generators.corpus import Corpus, id_suffix, synthetic_math_documents
 
     corpus = load_corpus()
     assert not any("<<" in step or step.startswith("#") for d in corpus.documents for step in d.steps)
-    assert list(shared_math_documents(tmp_path)) == []  # absent files add nothing
-    synthetic = Corpus("math:synthetic", tuple(synthetic_math_documents()))
-    assert len(synthetic.documents) >= 250 and id_suffix(synthetic) == f"/c{synthetic.fingerprint}"
-    assert id_suffix(corpus) == ("" if corpus.label == DEFAULT_LABEL else f"/c{corpus.fingerprint}")
+    assert len(corpus.documents) >= 1_000 and id_suffix(corpus) == ""
+    assert all(d.source.startswith(("math-synthetic/", "prose-synthetic/")) for d in corpus.documents)  # S7-3
+    other = Corpus("math:synthetic+more", tuple(synthetic_math_documents())[:-1])
+    assert id_suffix(other) == f"/c{other.fingerprint}"
+    # every worked solution is of a Math-v0 problem on the train side: no test answer is shown
+    math = rlvr.make_generator("Math-v0")
+    used = {d.source.removeprefix("math-synthetic/") for d in corpus.documents}
+    made = [math.generate(seed, (seed % 5) / 4) for seed in range(1_200)]
+    assert sum(task.id in used for task in made) > 900
+    assert not any(task.id in used and rlvr.api.is_held_out(task) for task in made)
+    assert any(rlvr.api.is_held_out(task) for task in made)
+
+
+def test_no_gsm8k_test_solution_is_shown_by_a_train_task():
+    """Red team S7-3: the default corpus held GSM8K's test set, so StepOrder and Infill train
+    tasks showed the worked answers of 84 % of the rows Math-v0 serves as a benchmark."""
+    gsm8k = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "math" / "gsm8k_test_original.jsonl"
+    if not gsm8k.exists():
+        pytest.skip("../shared/data/math is absent")
+    answers = [json.loads(line)["answer"] for line in gsm8k.read_text().splitlines()[:300]]
+    final_steps = {answer.split("\n####")[0].splitlines()[-1].split("<<")[0].strip() for answer in answers}
+    final_steps = {step for step in final_steps if len(step) > 20}
+    shown = " ".join(
+        task.prompt for env in ("StepOrder-v0", "Infill-v0") for task in rlvr.generate(env, 300, difficulty=0.5)
+    )
+    assert len(final_steps) > 100 and not any(step in shown for step in final_steps)
 
 
 def test_kendall_pays_orders_that_ignore_the_steps_little():

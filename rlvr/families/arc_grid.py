@@ -95,7 +95,11 @@ Difficulty  (rendered from the declaration below)
 
 Version history
             v0  (2026-12) first release (ArcGrid-v0 and ArcGridImage-v0); partial credit
-                counted above the do-nothing grid's (2026-12-05).
+                counted above the do-nothing grid's (2026-12-05). 2026-12-05 (session 7): train/
+                held-out sides go by ``split_group`` (the test grid and its answer; red team S7-1:
+                the same test pair with other demonstrations was on both sides), so split streams
+                changed where a task's group lands elsewhere than its prompt did (re-pinned);
+                raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

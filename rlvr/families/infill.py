@@ -27,12 +27,11 @@ Task        A sentence of one document of a text corpus with a span of about ``s
             out. ``mode="any"``: each task draws choice or exact, exact only for spans of at most
             three words.
 Corpus      Generator options ``corpus=`` and ``field=`` (rlvr.generators.corpus): by default the
-            project's synthetic maths solutions (Math-v0's worked steps) plus, when present under
-            ``../shared/data/math``, GSM8K's questions and answers and MATH-500 solution texts; or
-            a folder of .txt/.md files, a JSONL file with ``field=``, or
-            ``hf:NAME[:CONFIG]:SPLIT:FIELD`` (a local ``datasets`` copy; never downloaded).
-            Tasks of a corpus other than the default carry ``/c<corpus digest>`` at the end of
-            their id; so does the default corpus when the shared files are absent.
+            project's synthetic maths solutions (worked steps of Math-v0 problems on the train
+            side of its split, and worked fraction chains; no benchmark text); or a folder of
+            .txt/.md files, a JSONL file with ``field=``, or ``hf:NAME[:CONFIG]:SPLIT:FIELD`` (a
+            local ``datasets`` copy; never downloaded). Tasks of a corpus other than the default
+            carry ``/c<corpus digest>`` at the end of their id.
 Answer      Choice: ``<answer>B</answer>`` — one letter, optionally "option B", "(B)", "B." or the
             letter followed by that candidate's own text; two letters, another text or a text
             alone is wrong. Exact: ``<answer>the missing words</answer>``, compared after
@@ -70,6 +69,12 @@ Version history
                 document; red team S7-1: one problem shown otherwise was on both sides), so split
                 streams changed where a task's group lands elsewhere than its prompt did (re-
                 pinned); raw-stream bytes unchanged.
+                Later 2026-12-05: the default corpus no longer reads GSM8K's test set (and MATH-500)
+                from ../shared/data/math: those are benchmarks Math-v0 serves, and training on this
+                family showed the worked answers of 84 % of GSM8K's test rows (red team S7-3). It is
+                now 1,024 worked solutions of train-side Math-v0 problems, 399 worked fraction
+                chains and 600 paragraphs of templated Zebra-style statements (prose), the same on
+                every machine. Every task's bytes changed (re-pinned); ids keep their form.
 """
 
 from rlvr.family import EnvDecl, Family
@@ -111,7 +116,7 @@ FAMILY = Family(
         ),
     ),
     generator_options={
-        "corpus": "math (default: synthetic solutions + shared GSM8K/MATH-500 texts), a folder of "
+        "corpus": "math (default: synthetic worked solutions, no benchmark text), a folder of "
         ".txt/.md files, a .jsonl file, or hf:NAME[:CONFIG]:SPLIT:FIELD",
         "field": "the JSONL field holding the text (with a .jsonl corpus)",
     },

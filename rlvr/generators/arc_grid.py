@@ -910,6 +910,11 @@ class ArcGridGenerator(TaskGenerator):
         grid[0][0] = (grid[0][0] + 1) % 10
         return f"<answer>\n{format_grid(grid)}\n</answer>"
 
+    def split_group(self, task: Task) -> Any:
+        """The test grid and its answer: the same test pair with other demonstrations (or drawn
+        as text and as a picture) is on one side."""
+        return ["arc-grid", task.answer["test_input"], task.answer["output"]]
+
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries on ArcGrid: the test input echoed; every demo's
         output echoed (the generator refuses a test output equal to one, so these always score

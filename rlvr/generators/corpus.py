@@ -1,6 +1,6 @@
 """Text corpora for the self-supervised families (StepOrder-v0, Infill-v0).
 
-A corpus is an ordered tuple of ``Document``s; each has a ``source`` ("gsm8k/17", "notes/a.md#2"),
+A corpus is an ordered tuple of ``Document``s; each has a ``source`` ("rows.jsonl/17", "notes/a.md#2"),
 ``steps`` (its lines when it has several, else its sentences; StepOrder orders a window of
 them) and ``sentences`` (Infill masks a span of one and shows the sentences around it).
 ``procedure`` is False for documents that are prose rather than a solution or procedure
@@ -8,14 +8,21 @@ them) and ``sentences`` (Infill masks a span of one and shows the sentences arou
 
 Specs (the ``corpus=`` generator option):
   None or "math"                 the default: the project's own synthetic worked solutions
-                                 (``meta["working"]`` of ``SYNTHETIC_KINDS`` Math-v0 tasks over
-                                 its default table, and ``SYNTHETIC_CHAINS`` worked evaluations
+                                 (``meta["working"]`` of the first ``SYNTHETIC_KINDS`` Math-v0
+                                 tasks over its default table whose problem is on the train side
+                                 of Math-v0's split, and ``SYNTHETIC_CHAINS`` worked evaluations
                                  of Math-v0's nested fraction chains, innermost bracket first,
-                                 each result substituted into the next step), plus, when present
-                                 under ``../shared/data/math``, GSM8K's questions and worked
-                                 answers and MATH-500's ``solution`` texts (this copy of MATH-500
-                                 has none, so it adds nothing). Those files are read at run time,
-                                 never copied into the project.
+                                 each result substituted into the next step), and
+                                 ``SYNTHETIC_PROSE`` paragraphs of logic-puzzle statements (random
+                                 Zebra-style clues: prose for Infill, which StepOrder skips as
+                                 unordered). Nothing of a
+                                 benchmark: until 2026-12-05 the default also read GSM8K's test
+                                 set from ``../shared/data/math``, the file Math-v0 serves as a
+                                 benchmark, so training StepOrder or Infill showed the worked
+                                 answers of 84 % of its rows (red team S7-3); and a worked
+                                 solution of a held-out Math-v0 problem would show a test answer
+                                 the same way. Pass such a file explicitly (``.jsonl`` + ``field``)
+                                 only if no evaluation of yours uses it.
   a folder                       every ``.txt`` and ``.md`` file under it (sorted by relative
                                  path), cut into documents at blank lines; heading lines dropped.
   a ``.jsonl`` file + ``field``  one document per row from that field: text, or a list of
@@ -46,11 +53,11 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-SHARED_MATH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "math"
 DEFAULT_CORPUS = "math"
-DEFAULT_LABEL = "math:synthetic+gsm8k"  # the default corpus with the shared files present: ids without a suffix
-SYNTHETIC_KINDS = 160  # Math-v0 tasks over its default table, difficulties cycling 0, 0.25, … 1
-SYNTHETIC_CHAINS = 140  # worked nested fraction chains, nesting cycling 2 … 8 (3 … 9 steps)
+DEFAULT_LABEL = "math:synthetic"  # the default corpus: ids without a suffix
+SYNTHETIC_KINDS = 1_200  # Math-v0 tasks over its default table, difficulties cycling 0, 0.25, … 1
+SYNTHETIC_CHAINS = 400  # worked nested fraction chains, nesting cycling 2 … 8 (3 … 9 steps)
+SYNTHETIC_PROSE = 600  # paragraphs of 6-10 random Zebra-style clue sentences
 SYNTHETIC_SEED_BASE = 1_000  # chain k is drawn by random.Random(SYNTHETIC_SEED_BASE + k)
 MAX_DOCUMENTS = 200_000
 MAX_FILE_BYTES = 50_000_000
@@ -214,13 +221,18 @@ def chain_derivation(seed: int, nesting: int) -> list[str] | None:
 
 def synthetic_math_documents() -> Iterable[Document]:
     """Worked solutions of Math-v0 tasks (their ``meta["working"]``), made by the Math
-    generator with fixed seeds, and worked evaluations of nested fraction chains
-    (``chain_derivation``): the same documents in every process."""
+    generator with fixed seeds, but none of a problem on the held-out side of Math-v0's split
+    (its test tasks' answers would be in every StepOrder and Infill task made from them), and
+    worked evaluations of nested fraction chains (``chain_derivation``): the same documents in
+    every process."""
+    from rlvr.api import is_held_out
     from rlvr.generators.math import MathGenerator
 
     generator = MathGenerator()
     for seed in range(SYNTHETIC_KINDS):
         task = generator.generate(seed, (seed % 5) / 4)
+        if is_held_out(task):
+            continue
         document = document_of(f"math-synthetic/{task.id}", task.meta["working"])
         if document is not None:
             yield document
@@ -229,23 +241,6 @@ def synthetic_math_documents() -> Iterable[Document]:
         document = document_of(f"math-synthetic/chain/{seed}", steps) if steps else None
         if document is not None:
             yield document
-
-
-def shared_math_documents(folder: Path = SHARED_MATH) -> Iterable[Document]:
-    """GSM8K questions (prose) and answers (procedures), MATH-500 solutions when it has them."""
-    gsm8k = folder / "gsm8k_test_original.jsonl"
-    if gsm8k.exists():
-        for index, row in jsonl_rows(gsm8k):
-            for part, procedure in (("question", False), ("answer", True)):
-                document = document_of(f"gsm8k/{index}/{part}", row.get(part), procedure)
-                if document is not None:
-                    yield document
-    math500 = folder / "math500.jsonl"
-    if math500.exists():
-        for index, row in jsonl_rows(math500):
-            document = document_of(f"math500/{index}", row.get("solution"))
-            if document is not None:
-                yield document
 
 
 def hf_documents(spec: str) -> Iterable[Document]:
@@ -293,17 +288,38 @@ def take(documents: Iterable[Document], label: str) -> Corpus:
 
 
 def id_suffix(corpus: Corpus) -> str:
-    """What a task id of this corpus ends with: nothing for the default corpus as pinned (with
-    the shared GSM8K file), else ``/c<fingerprint>`` — other documents, other ids."""
+    """What a task id of this corpus ends with: nothing for the default corpus, else
+    ``/c<fingerprint>`` — other documents, other ids."""
     return "" if corpus.label == DEFAULT_LABEL else f"/c{corpus.fingerprint}"
+
+
+def synthetic_prose_documents() -> Iterable[Document]:
+    """Paragraphs of statements about people in a row of houses, in the Zebra family's wording
+    (``rlvr.generators.zebra.render``), their facts drawn at random by ``random.Random`` seeded
+    per paragraph: prose (``procedure=False``) with many similar spans, no puzzle and no answer
+    of any task."""
+    from rlvr.families.zebra import ATTRIBUTES
+    from rlvr.generators.zebra import ARITY, render
+
+    names = sorted(ATTRIBUTES)
+    for index in range(SYNTHETIC_PROSE):
+        rng = random.Random(f"rlvr-corpus-prose|{index}")
+        houses = rng.randint(4, 6)
+        sentences = []
+        for _ in range(rng.randint(6, 10)):
+            kind = rng.choice(sorted(ARITY))
+            attributes = rng.sample(names, ARITY[kind])
+            people = tuple((attribute, rng.choice(ATTRIBUTES[attribute])) for attribute in attributes)
+            sentences.append(render(rng, (kind, people, rng.randrange(houses)), lambda item: item, houses))
+        document = document_of(f"prose-synthetic/{index}", " ".join(sentences), procedure=False)
+        if document is not None:
+            yield document
 
 
 @functools.lru_cache(maxsize=1)
 def default_corpus() -> Corpus:
-    """Synthetic maths solutions plus the shared GSM8K/MATH-500 texts present here."""
-    shared = list(shared_math_documents())
-    label = "math:synthetic" + ("+" + "+".join(sorted({d.source.split("/")[0] for d in shared})) if shared else "")
-    return take([*synthetic_math_documents(), *shared], label)
+    """The project's synthetic maths solutions and prose (module docstring)."""
+    return take([*synthetic_math_documents(), *synthetic_prose_documents()], DEFAULT_LABEL)
 
 
 def load_corpus(spec: str | os.PathLike | None = None, field: str | None = None) -> Corpus:

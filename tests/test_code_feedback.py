@@ -10,7 +10,7 @@ from gymnasium.utils.env_checker import check_env
 
 import rlvr
 from rlvr.core import Task, Verdict
-from rlvr.envs.multi_turn import CodeFeedbackEnv, feedback_text, revealed_tests
+from rlvr.envs.multi_turn import CodeFeedbackEnv, feedback_text, held_out_verdict, revealed_tests
 from rlvr.generators.code import CodeGenerator, fence, full_answer, unpack_tests
 from rlvr.verifiers import sandbox as sb
 from rlvr.verifiers.code import (
@@ -387,3 +387,58 @@ def test_the_lookup_plus_constant_attack_scores_zero_and_would_pass_a_task_with_
     weak = Task.from_dict({**task.to_dict(), "answer": {**task.answer, "tests": tests}})
     attack = dict(generator.attacks(weak))["revealed-lookup-plus-constant"]
     assert rlvr.verify(weak, attack).reward == 1.0
+
+
+HUMANEVAL_CONSTANT_ROWS = (30, 40, 54, 56, 57, 61, 134)  # red team S7-2c: a constant earned up to 1.0 here
+HUMANEVAL_CONSTANTS = ("None", "0", "1", "True", "False", "[]", "''", "args[0]")
+
+
+@pytest.mark.skipif(not HUMANEVAL.is_file(), reason=f"HumanEval absent: {HUMANEVAL}")
+def test_humaneval_constants_earn_no_held_out_credit_and_partial_answers_do():
+    """Red team S7-2c: with partial=True, ``return None`` on every attempt earned the full 1.0 on
+    HumanEval/56 and /61 (every held-out check is ``assert not candidate(...)``), 0.8 on /40; the
+    held-out checks a do-nothing answer passes no longer count. A program right on about half
+    the inputs still earns held-out credit below 1."""
+    rewards = {}
+    env = make(dataset=str(HUMANEVAL), partial=True)
+    for row in HUMANEVAL_CONSTANT_ROWS:
+        task = rlvr.make_task("CodeFeedback-v0", seed=row, dataset=str(HUMANEVAL))
+        for constant in HUMANEVAL_CONSTANTS:
+            env.reset(options={"task": task})
+            program = fence(f"def {task.answer['entry_point']}(*args, **kwargs):\n    return {constant}\n")
+            episode_return, done = 0.0, False
+            while not done:
+                _, reward, done, _, info = env.step(program)
+                episode_return += reward
+            rewards[row, constant] = episode_return
+            assert not info["verdict"].correct
+    env.close()
+    assert max(rewards.values()) < 0.05, {key: value for key, value in rewards.items() if value >= 0.05}
+    partial = []
+    env = make(dataset=str(HUMANEVAL), partial=True, max_attempts=1)
+    for row in range(40):
+        task = rlvr.make_task("CodeFeedback-v0", seed=row, dataset=str(HUMANEVAL))
+        entry = task.answer["entry_point"]
+        program = (
+            f"{task.answer['reference']}\n\n_reference = {entry}\n\n\ndef {entry}(*args, **kwargs):\n"
+            "    return _reference(*args, **kwargs) if len(repr(args)) % 2 else 'wrong'\n"
+        )
+        env.reset(options={"task": task})
+        _, reward, _, _, info = env.step(fence(program))
+        assert reward < 1.0 or info["verdict"].correct
+        partial.append(reward)
+    env.close()
+    assert sum(0 < reward < 1 for reward in partial) >= 5, partial
+
+
+def test_an_incorrect_held_out_verdict_stays_below_one():
+    """Red team S7-2c: the held-out share was not capped, so a verdict that failed only revealed
+    tests earned the full reward without being correct."""
+    task = CodeGenerator().generate(0, 0.0, style="function", input="ints")
+    answer = full_answer(task, 60.0)
+    total = len(answer["tests"])
+    shown = revealed_tests(total)
+    outcomes = "0" * shown + "1" * (total - shown)
+    verdict = Verdict(0.5, False, True, "failed test 1", {"outcomes": outcomes, "total": total, "style": "function"})
+    rescored = held_out_verdict(verdict, answer)
+    assert 0.99 < rescored.reward < 1.0 and not rescored.correct

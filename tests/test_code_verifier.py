@@ -36,6 +36,7 @@ from rlvr.verifiers.code import (
     MAX_CODE_BYTES,
     CodeVerifier,
     ResultReader,
+    assert_partial_reward,
     do_nothing_passes,
     extract_code,
     find_code,
@@ -839,13 +840,103 @@ def test_partial_credit_counts_tests_and_checks(verifier, partial_verifier):
     assert verdict.reward == pytest.approx(expected) and 0 < verdict.reward < 1
     assert not verdict.correct
     assert verifier.verify(task, fence(program)).reward == 0.0
-    checks = assert_task(
-        "def check(candidate):\n    assert candidate(1) == 1\n    assert candidate(2) == 4\n"
-        "    assert candidate(3) == 9\n    assert candidate(4) == 16\n",
+    checks = assert_task(SQUARE_CHECKS, "square")
+    verdict = partial_verifier.verify(checks, fence("def square(x):\n    return x * x if x < 4 else -x\n"))
+    # 0 and 1 are do-nothing answers (uncounted); of 4, 9, 16, 25 one constant passes one (p0 = 1)
+    assert (verdict.details["passed"], verdict.details["total"]) == (4, 6)
+    assert verdict.details["do_nothing"]["passable"] == "000011"
+    assert verdict.reward == pytest.approx((2 - 1) / (4 - 1))
+    verdict = partial_verifier.verify(checks, fence("def square(x):\n    return x * x if 1 < x < 4 else -1\n"))
+    assert verdict.details["passed"] == 2 and verdict.reward == pytest.approx((2 - 1) / (4 - 1 + 2))
+
+
+SQUARE_CHECKS = (
+    "def check(candidate):\n    assert candidate(2) == 4\n    assert candidate(3) == 9\n"
+    "    assert candidate(4) == 16\n    assert candidate(5) == 25\n    assert candidate(1) == 1\n"
+    "    assert candidate(0) == 0\n"
+)
+
+
+def test_assert_partial_reward_counts_checks_no_do_nothing_answer_passes():
+    known = {"passable": "0000110", "compared": ["1100000", "0010000", "0001000"]}
+    # counted: checks 0-3 and 6; p0 = 2 (one value is compared by checks 0 and 1)
+    assert assert_partial_reward("1100110", 7, known) == 0.0  # what one constant passes
+    assert assert_partial_reward("1110110", 7, known) == pytest.approx(1 / 3)
+    assert assert_partial_reward("1110100", 7, known) == pytest.approx(1 / 4)  # a failed uncounted check costs
+    assert assert_partial_reward("1111101", 7, known) == pytest.approx(3 / 4)  # < 1 though every counted passed
+    assert assert_partial_reward("111", 7, known) == pytest.approx(0.2)  # checks not run failed
+    assert assert_partial_reward("1111111", 7, known, first=4) == pytest.approx(1.0)  # correct: never asked
+    assert assert_partial_reward("0000001", 7, known, first=4) == pytest.approx(1 / 3)  # held-out side only
+    for broken in (None, {}, {"passable": "0000", "compared": []}, {**known, "compared": ["1"]}, "0000110"):
+        assert assert_partial_reward("1111101", 7, broken) == 0.0
+    assert assert_partial_reward("1111111", 7, {"passable": "1111111", "compared": []}) == 0.0  # none counts
+
+
+def test_assert_do_nothing_outcomes_are_kept_per_task_and_never_reach_the_host(partial_verifier, monkeypatch):
+    task = assert_task(SQUARE_CHECKS.replace("candidate(5) == 25", "candidate(6) == 36"), "square")
+    half = fence("def square(x):\n    return x * x if x < 4 else 7\n")
+    first = partial_verifier.verify(task, half)
+    assert 0 < first.reward < 1 and first.details["do_nothing"]["passable"] == "000011"
+    calls = []
+    monkeypatch.setattr(partial_verifier, "_run_do_nothing", lambda *args: calls.append(args))
+    again = partial_verifier.verify(task, half)  # the outcomes were kept: no do-nothing run
+    assert calls == [] and again.reward == first.reward and again.details["do_nothing"] == first.details["do_nothing"]
+    assert partial_verifier.verify(task, fence("def square(x):\n    return x * x\n")).reward == 1.0
+
+
+def test_assert_partial_credit_without_do_nothing_outcomes_is_zero_within_the_deadline(partial_verifier):
+    """A check that never ends against a do-nothing answer (``None != 0`` loops) leaves the
+    outcomes unknown: no partial credit, nothing kept, the deadline kept."""
+    task = assert_task(
+        "def check(candidate):\n    assert candidate(2) == 4\n    while candidate(0) != 0:\n        pass\n"
+        "    assert candidate(3) == 9\n",
         "square",
+        time_limit_s=1.0,
     )
-    verdict = partial_verifier.verify(checks, fence("def square(x):\n    return x * x if x < 3 else 0\n"))
-    assert (verdict.details["passed"], verdict.details["total"], verdict.reward) == (2, 4, 0.5)
+    started = time.monotonic()
+    verdict = partial_verifier.verify(task, fence("def square(x):\n    return x * x if x != 3 else 0\n"))
+    assert time.monotonic() - started < partial_verifier.deadline_for(task) + SLACK_S
+    assert verdict.details["passed"] == 1 and verdict.reward == 0.0 and verdict.details["do_nothing"] is None
+    assert "no partial credit" in verdict.reason
+    assert_no_leftovers(partial_verifier)
+
+
+# the red team's S7-2 constants, and others a policy reading the docstring would try
+HUMANEVAL_CONSTANTS = ("None", "0", "1", "True", "False", "[]", "''", "-1", "2", "'No'", "args[0]")
+HALF_RIGHT = """{reference}
+
+import hashlib as _hash
+_reference = {entry}
+
+
+def {entry}(*args, **kwargs):
+    if int(_hash.sha256(repr(args).encode()).hexdigest(), 16) % 2:
+        return _reference(*args, **kwargs)
+    return "wrong"
+"""
+
+
+@needs_humaneval
+def test_humaneval_partial_credit_pays_no_constant_and_pays_half_right_programs(partial_verifier):
+    """Red team S7-2: under partial=True a constant program earned 0.23 on average over the 164
+    HumanEval rows (the best constant per row), up to 0.78, since every check it passed was
+    paid. Canonical solutions still score 1 and a program right on about half the inputs earns
+    credit between 0 and 1."""
+    generator = CodeGenerator(dataset=HUMANEVAL)
+    best, half = [], []
+    for row in range(164):
+        task = generator.generate(row)
+        entry, reference = task.answer["entry_point"], task.answer["reference"]
+        assert partial_verifier.verify(task, generator.solve(task)).reward == 1.0, task.meta["task_id"]
+        rewards = {}
+        for constant in HUMANEVAL_CONSTANTS:
+            program = f"def {entry}(*args, **kwargs):\n    return {constant}\n"
+            rewards[constant] = partial_verifier.verify(task, fence(program)).reward
+        best.append(max(rewards.values()))
+        verdict = partial_verifier.verify(task, fence(HALF_RIGHT.format(reference=reference, entry=entry)))
+        half.append(verdict.reward)
+    assert sum(best) / len(best) <= 0.02 and max(best) < 0.5, (sum(best) / len(best), max(best))
+    assert sum(0 < reward < 1 for reward in half) >= 50 and 0.1 < sum(half) / len(half) < 0.9
 
 
 def test_details_name_the_first_failure(verifier):

@@ -43,7 +43,7 @@ from rlvr.core import Verdict, clean_text
 from rlvr.envs.registry import get_spec
 from rlvr.envs.single_turn import SingleTurnEnv
 from rlvr.generators.code import full_answer, revealed_tests
-from rlvr.verifiers.code import UNPACK_S, do_nothing_passes
+from rlvr.verifiers.code import UNPACK_S, assert_partial_reward, do_nothing_passes
 
 DEFAULT_MAX_ATTEMPTS = 3
 ANSWER_AGAIN = "Fix the code and answer again with the complete code in one ```python block."
@@ -64,7 +64,10 @@ def held_out_verdict(verdict: Verdict, answer: dict | None) -> Verdict:
     (``rlvr.verifiers.code.do_nothing_passes`` over the held-out tests): (passed − p0) /
     (held-out − p0), clipped at 0. So a constant that happens to fit held-out tests earns
     nothing, even with a revealed test hard-coded on top (that paid 0.27 on average over seven
-    such tasks, up to 1.0). ``answer`` is the task's answer with every test (``full_answer``);
+    such tasks, up to 1.0). Assert-style checks: ``rlvr.verifiers.code.assert_partial_reward``
+    over the held-out checks (only checks no do-nothing answer passes count, beyond what one other
+    constant passes; ``return None`` earned the full 1.0 on five HumanEval rows). A verdict that
+    is not correct stays below 1. ``answer`` is the task's answer with every test (``full_answer``);
     None (its tests could not be rebuilt) or a test list that does not match the verdict gives
     no credit. A correct verdict, or one without per-test ``outcomes``, is returned as it is."""
     outcomes, total = verdict.details.get("outcomes"), verdict.details.get("total") or 0
@@ -76,14 +79,17 @@ def held_out_verdict(verdict: Verdict, answer: dict | None) -> Verdict:
     if answer is None or (answer.get("style") != "assert" and (not isinstance(tests, list) or len(tests) != total)):
         reason = f"{verdict.reason}; no partial credit: the task's held-out tests could not be read"
         return dataclasses.replace(verdict, reward=0.0, reason=reason)
-    floor = do_nothing_passes({**answer, "tests": tests[shown:] if isinstance(tests, list) else []})
     passed = outcomes[shown:].count("1")
-    reward = max(0.0, (passed - floor) / (count - floor)) if floor < count else 0.0
-    reason = (
-        f"{verdict.reason}; partial credit counts the {count} held-out tests: {passed} passed, "
-        f"{floor} of them passed by a program that does nothing"
-    )
-    details = {**verdict.details, "held_out_do_nothing_passes": floor}
+    if answer.get("style") == "assert":  # red team S7-2c: as Code-v0 pays checks (assert_partial_reward)
+        reward = assert_partial_reward(outcomes, total, verdict.details.get("do_nothing"), first=shown)
+        passes, floor = None, "only those no do-nothing program passes counted"
+    else:
+        passes = do_nothing_passes({**answer, "tests": tests[shown:] if isinstance(tests, list) else []})
+        reward = max(0.0, (passed - passes) / (count - passes)) if passes < count else 0.0
+        floor = f"{passes} of them passed by a program that does nothing"
+    reward = min(reward, 1.0 - 1e-9)  # not correct: never the full reward (red team S7-2c)
+    reason = f"{verdict.reason}; partial credit counts the {count} held-out tests: {passed} passed, {floor}"
+    details = {**verdict.details, "held_out_do_nothing_passes": passes}
     return dataclasses.replace(verdict, reward=reward, reason=reason, details=details)
 
 

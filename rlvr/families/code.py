@@ -130,6 +130,13 @@ Version history
                 by their reference program, dataset tasks by their row; red team S7-1: one problem
                 shown otherwise was on both sides), so split streams changed where a task's group
                 lands elsewhere than its prompt did (re-pinned); raw-stream bytes unchanged.
+                2026-12-05 (session 7): ``partial=True`` on assert-style tasks (HumanEval, MBPP)
+                pays only the checks no do-nothing program passes (None, 0, 1, True, False, [],
+                "" returned, or the first argument handed back), beyond what one other constant
+                could pass of them (red team S7-2: a constant earned 0.23 on average over
+                HumanEval, up to 0.78; now 0); CodeFeedback-v0's held-out credit likewise, and
+                an incorrect episode stays below 1 (S7-2c: ``return None`` earned 1.0 on five
+                rows).  Task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

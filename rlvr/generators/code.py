@@ -1096,6 +1096,19 @@ def code_attacks(task: Task, reference: str) -> list[tuple[str, str]]:
                 "memory-bomb": "hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))\n",
             }
         )
+    if answer["style"] == "assert":  # checks a constant passes count for nothing in partial credit (S7-2)
+        for name, body in (
+            ("none", "return None"),
+            ("zero", "return 0"),
+            ("one", "return 1"),
+            ("true", "return True"),
+            ("false", "return False"),
+            ("empty-list", "return []"),
+            ("empty-string", "return ''"),
+            ("first-argument", "return args[0] if args else None"),
+            ("no", "return 'No'"),
+        ):
+            programs[f"return-{name}"] = _callable_program(entry, body)
     if answer.get("source") == "synthetic":  # generation redraws pipelines a constant would pass (one_output)
         if calls:
             for name, value in (("none", None), ("zero", 0), ("empty-list", []), ("empty-string", "")):

@@ -79,9 +79,21 @@ Styles      function  One sandboxed server process loads the code once (after th
 Reward      1 when every test (check) passes, else 0; ``partial=True``: the share of tests
             passed above what a program that does nothing passes, (passed − p0) / (total − p0)
             clipped at 0, p0 = ``do_nothing_passes`` (the most tests one of ``None``, 0, ``[]``,
-            ``""``, ``()`` returned, or no output or ``0`` printed, passes; 0 for assert checks),
-            so printing nothing no longer earns the edge cases whose answer is empty (0.22 at
-            d = 0.5 before). All tests are then run; otherwise the run stops at the first failure.
+            ``""``, ``()`` returned, or no output or ``0`` printed, passes), so printing nothing
+            no longer earns the edge cases whose answer is empty (0.22 at d = 0.5 before).
+            Assert checks (``assert_partial_reward``): a check counts only if every do-nothing
+            answer fails it (``DO_NOTHING_ANSWERS`` of ``code_harness``: None, 0, 1, True,
+            False, ``[]``, ``""`` returned, or the first argument handed back), and the counted
+            checks passed are paid beyond p0, the most of them one value the check code compares
+            answers with could pass; a failed check that does not count still costs: (passed
+            counted − p0) / (counted − p0 + failed uncounted), clipped at 0 (a constant earned
+            0.23 on average over HumanEval before, up to 0.78).  Those outcomes come from running
+            the check in a trusted checker against each do-nothing answer and against a probe
+            that records the compared values, once per task (kept per verifier, by a digest of
+            the setup and check code, at most ``DO_NOTHING_CACHE_SIZE``), only for a verdict
+            that is neither correct nor all failed; unknown (a run failed or overran) → 0.
+            ``details["do_nothing"]``: {passable, compared} (one character per check).
+            All tests are then run; otherwise the run stops at the first failure.
             ``Verdict.details``: style, passed, total, tests_run, outcomes (one character per
             test run, in order: "1" passed, "0" failed), first_failure (input,
             expected, got — or error; each cut to 500 characters, rendered in time bounded by
@@ -89,7 +101,8 @@ Reward      1 when every test (check) passes, else 0; ``partial=True``: the shar
             timings (startup_s, tests_s, total_s, slowest_test_s), backend.
             The reason is at most 300 characters.
 Deadline    Per task: 5 s of sandbox start-up + one time limit for loading the code +
-            min(tests × time limit, ``max_total_s``) + 1 s, + 5 s (``UNPACK_S``) when the task's
+            min(tests × time limit, ``max_total_s``) + 1 s (assert style with partial=True: + 5 s
+            and one time limit for the do-nothing runs), + 5 s (``UNPACK_S``) when the task's
             tests are packed out of the row (``packed_tests``: rebuilt on the host by
             ``rlvr.generators.code.full_answer``, cached per task, the digest checked; a rebuild
             that overruns or mismatches scores 0); ``deadline_s`` is its bound over
@@ -119,6 +132,7 @@ import binascii
 import collections
 import contextlib
 import dataclasses
+import hashlib
 import importlib.util
 import itertools
 import json
@@ -140,7 +154,14 @@ from typing import Any
 from rlvr import ast_parse
 from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, strip_think
 from rlvr.verifiers import code_harness
-from rlvr.verifiers.code_harness import CodecError, dumps_frame, encode_value, loads_frame
+from rlvr.verifiers.code_harness import (
+    COMPARED_VALUES,
+    DO_NOTHING_ANSWERS,
+    CodecError,
+    dumps_frame,
+    encode_value,
+    loads_frame,
+)
 from rlvr.verifiers.sandbox import Limits, Sandbox, SandboxUnavailable
 from rlvr.verifiers.sandbox.docker_pool import DockerPool
 from rlvr.verifiers.sandbox.warm import WarmPool
@@ -172,6 +193,7 @@ CHECKERS_KEPT = 8  # idle checker sessions kept per verifier
 IDLE_REPORT_S = 1.0  # how long a pooled checker may take to report on its last check
 CLOSE_BACKLOG = 2  # killed sessions at most waiting to be closed in the background, per verifier
 ABORT_S = 1.0  # how long a check whose candidate never loaded may take to end (else its checker is closed)
+DO_NOTHING_CACHE_SIZE = 4096  # assert-style problems whose do-nothing outcomes a verifier keeps
 # imported lazily by the harness (ast, traceback) or by the setup code of many tasks (typing):
 # each zygote imports them once
 WARM_IMPORTS = ("ast", "traceback", "typing")
@@ -454,7 +476,8 @@ CONSTANT_TEXT_CHARS = 16  # an expected value or output longer than this is no d
 def do_nothing_passes(answer: dict) -> int:
     """The most tests of a function or stdio task that one do-nothing answer passes (a constant
     of DO_NOTHING_VALUES returned, or one of DO_NOTHING_OUTPUTS printed), by the verifier's own
-    comparisons; 0 for assert-style checks. Reads only short expected texts: linear in the tests."""
+    comparisons; 0 for assert-style checks (their do-nothing outcomes come from running the check:
+    ``assert_partial_reward``). Reads only short expected texts: linear in the tests."""
     tests, tolerance = answer.get("tests") or [], answer.get("float_tolerance")
     if answer.get("style") == "function":
         expected = [parse_literal(t["expected"]) for t in tests if len(t["expected"]) <= CONSTANT_TEXT_CHARS]
@@ -465,6 +488,32 @@ def do_nothing_passes(answer: dict) -> int:
     else:
         counts = [0]
     return max(counts, default=0)
+
+
+def assert_partial_reward(outcomes: str, total: int, do_nothing: Any, first: int = 0) -> float:
+    """Partial credit for assert-style checks ``first`` .. ``total`` - 1 (CodeFeedback-v0: the
+    held-out ones): a check counts only if every do-nothing answer fails it
+    (``do_nothing["passable"]``: one character per check, "1" when one passes it), and the
+    counted checks passed are paid beyond p0, the most of them that one other constant could
+    pass (``do_nothing["compared"]``: per value the check code compares answers with, the checks
+    that do).  A check that does not count earns nothing when passed but still costs when
+    failed, so a verdict that is not correct stays below 1: (passed counted − p0) / (counted −
+    p0 + failed uncounted), clipped at 0.  ``outcomes`` as in the verdict's details (checks not
+    run failed).  0 when ``do_nothing`` is unknown or does not match ``total``."""
+    if not isinstance(do_nothing, dict) or total <= 0:
+        return 0.0
+    passable, compared = do_nothing.get("passable"), do_nothing.get("compared")
+    if not isinstance(passable, str) or len(passable) != total or not isinstance(compared, list):
+        return 0.0
+    if not all(isinstance(mask, str) and len(mask) == total for mask in compared):
+        return 0.0
+    results = outcomes[:total].ljust(total, "0")
+    scope = range(max(0, first), total)
+    counted = [i for i in scope if passable[i] == "0"]
+    floor = max((sum(mask[i] == "1" for i in counted) for mask in compared), default=0)
+    passed = sum(results[i] == "1" for i in counted)
+    uncounted_failed = sum(results[i] != "1" and passable[i] == "1" for i in scope)
+    return (passed - floor) / (len(counted) - floor + uncounted_failed) if passed > floor else 0.0
 
 
 def parse_literal(text: str) -> Any:
@@ -1027,7 +1076,12 @@ class CodeVerifier(SafeVerifier):
                 self.warm_unavailable = str(error)
         self.checkers = _Checkers(self, CHECKERS_KEPT)
         self.closer = _Closer()
-        self.deadline_s = STARTUP_S + UNPACK_S + 2 * self.max_total_s + MARGIN_S
+        # assert-style tasks' do-nothing outcomes (``_do_nothing_outcomes``), by what the checker
+        # runs (partial=True only)
+        self.do_nothing_outcomes: collections.OrderedDict[str, dict] = collections.OrderedDict()
+        self.do_nothing_lock = threading.Lock()
+        do_nothing_s = STARTUP_S + self.max_total_s if self.partial else 0.0
+        self.deadline_s = STARTUP_S + UNPACK_S + 2 * self.max_total_s + do_nothing_s + MARGIN_S
 
     def enter_session(self, stack: contextlib.ExitStack, argv: list, files: dict, limits: Limits):
         """(session, "warm" | "cold"): a harness session entered on ``stack``, a warm child of a
@@ -1087,7 +1141,15 @@ class CodeVerifier(SafeVerifier):
     def deadline_for(self, task: Task) -> float:
         """Seconds this task's verification may take at most."""
         unpack = UNPACK_S if _packed_tests(task) else 0.0
-        return STARTUP_S + unpack + self.time_limit(task) + self.test_budget(task) + MARGIN_S
+        checks = self.time_limit(task) + self.test_budget(task) + self.do_nothing_budget(task)
+        return STARTUP_S + unpack + checks + MARGIN_S
+
+    def do_nothing_budget(self, task: Task) -> float:
+        """Seconds for running an assert-style task's check against the do-nothing answers
+        (partial=True): a checker's start-up and one time limit for all of them."""
+        if not self.partial or task.answer["style"] != "assert":
+            return 0.0
+        return STARTUP_S + self.time_limit(task)
 
     # -- entry
     def check(self, task: Task, response: str) -> Verdict:
@@ -1170,7 +1232,7 @@ class CodeVerifier(SafeVerifier):
             reason = f"stopped after {len(outcomes)} of {total} {unit}s: time budget exhausted"
         correct = passed == total and total > 0
         reward = 1.0 if correct else 0.0
-        if self.partial and not correct and total:
+        if self.partial and not correct and total and task.answer["style"] != "assert":  # assert: _check_assert
             floor = do_nothing_passes(task.answer)
             details["do_nothing_passes"] = floor
             reward = max(0.0, (passed - floor) / (total - floor)) if floor < total else 0.0
@@ -1422,6 +1484,113 @@ class CodeVerifier(SafeVerifier):
 
     # -- assert style
     def _check_assert(self, task: Task, source: bytes, clock: _Clock) -> Verdict:
+        """The check's verdict; with partial=True, one that is not correct is paid only for the
+        checks no do-nothing answer passes, beyond what one other constant passes of them
+        (``assert_partial_reward``)."""
+        verdict = self._run_check(task, source, clock)
+        if not self.partial or verdict.correct or not verdict.details.get("passed"):
+            return verdict
+        total = verdict.details["total"]
+        do_nothing = self._do_nothing_outcomes(task, total, clock)
+        reason = verdict.reason
+        if do_nothing is None:
+            reason += "; no partial credit: the check could not be run against the do-nothing answers in time"
+        return dataclasses.replace(
+            verdict,
+            reward=assert_partial_reward(verdict.details["outcomes"], total, do_nothing),
+            reason=clip(reason, REASON_CHARS),
+            details={**verdict.details, "do_nothing": do_nothing},
+        )
+
+    def _do_nothing_outcomes(self, task: Task, total: int, clock: _Clock) -> dict | None:
+        """What do-nothing programs pass of an assert-style task's checks: ``passable``, one
+        character per check, "1" when one of ``DO_NOTHING_ANSWERS`` (a constant returned, the
+        first argument handed back) passes it, and ``compared``, per value the check code
+        compares answers with, the checks that do (the ``COMPARED_VALUES`` run).  The check runs
+        in a trusted checker against each answer, never against the candidate, all within
+        ``do_nothing_budget``.  Kept per verifier by a digest of what the checker runs; None
+        (nothing kept) when a run failed or overran."""
+        answer = task.answer
+        code = [answer.get("setup_code") or "", answer["check_code"], answer.get("entry_point") or "", total]
+        key = hashlib.sha256(json.dumps([*code, DO_NOTHING_ANSWERS]).encode()).hexdigest()
+        with self.do_nothing_lock:
+            known = self.do_nothing_outcomes.get(key)
+            if known is not None:
+                self.do_nothing_outcomes.move_to_end(key)
+                return known
+        deadline = min(time.monotonic() + self.do_nothing_budget(task), clock.deadline)
+        passable = [False] * total
+        compared: list[str] = []
+        try:
+            for name in DO_NOTHING_ANSWERS:
+                run = self._run_do_nothing(task, name, total, deadline, clock)
+                if run is None:
+                    return None
+                passable = [before or now for before, now in zip(passable, run[0])]
+            if not all(passable):  # else nothing counts whatever the other constants pass
+                run = self._run_do_nothing(task, COMPARED_VALUES, total, deadline, clock)
+                if run is None or run[1] is None:
+                    return None
+                compared = run[1]
+        except Exception:  # a checker that could not start: no credit this time, nothing kept
+            log.exception("code verifier: running a check against a do-nothing answer failed")
+            return None
+        known = {"passable": "".join("1" if free else "0" for free in passable), "compared": compared}
+        with self.do_nothing_lock:
+            self.do_nothing_outcomes[key] = known
+            while len(self.do_nothing_outcomes) > DO_NOTHING_CACHE_SIZE:
+                self.do_nothing_outcomes.popitem(last=False)
+        return known
+
+    def _run_do_nothing(
+        self, task: Task, name: str, total: int, deadline: float, clock: _Clock
+    ) -> tuple[list[bool], list[str] | None] | None:
+        """Which checks the do-nothing answer ``name`` passes (checks a check that ended before
+        reaching them fail) and, for ``COMPARED_VALUES``, the checker's ``compared`` masks; None
+        when the checker did not answer as the protocol says by ``deadline``."""
+        answer = task.answer
+        nonce = secrets.token_hex(16)
+        problem = {
+            "nonce": nonce,
+            "setup_code": answer.get("setup_code") or "",
+            "check_code": answer["check_code"],
+            "entry_point": answer.get("entry_point") or "",
+            "stop_at_first_failure": False,
+            "do_nothing": name,
+        }
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
+        checker = self.checkers.take(clock)
+        clean = False
+        try:
+            checker.send(problem, timeout=min(STARTUP_S, left()))
+            ready = self._from_checker(checker, nonce, left())
+            if ready.get("ready") is not True or ready.get("checks") != total:
+                return None
+            passed = [False] * total
+            while True:
+                message = self._from_checker(checker, nonce, left())
+                if "check" in message and type(message["check"]) is int and 0 <= message["check"] < total:
+                    passed[message["check"]] = message.get("passed") is True
+                elif message.get("done") is True:
+                    clean = True
+                    compared = message.get("compared")
+                    if not (isinstance(compared, list) and all(type(m) is str and len(m) == total for m in compared)):
+                        compared = None
+                    return passed, compared
+                else:  # a call would mean the do-nothing answer reached the host: never expected
+                    return None
+        except (_Broken, RuntimeError):
+            return None
+        finally:
+            if clean:
+                self.checkers.give_back(checker)
+            else:
+                checker.close()
+
+    def _run_check(self, task: Task, source: bytes, clock: _Clock) -> Verdict:
         answer = task.answer
         limit = self.time_limit(task)
         nonce = secrets.token_hex(16)

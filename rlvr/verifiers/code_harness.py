@@ -55,7 +55,18 @@ Modes     function  the candidate server: says ``{"started": true}`` (the host t
                     check code reads but neither it nor the setup code defines become remote
                     constructors (``"target"``).  Each top-level statement of ``check`` that
                     holds an ``assert`` is one check, reported as it finishes; every frame
-                    carries the nonce the host sent.
+                    carries the nonce the host sent.  A problem with ``"do_nothing": name``
+                    (one of ``DO_NOTHING_ANSWERS``) runs the check against a do-nothing program
+                    instead, here in the checker: every call of ``candidate`` (and of any name the
+                    solution would define) returns a fresh copy of that constant, or of its
+                    first argument, and never reaches the host; every check runs and reports
+                    ``{"check", "passed"}`` only.  ``"do_nothing": "compared values"`` returns a
+                    ``ComparisonProbe`` instead, which records every value a check compares
+                    the answer with (``==``, ``!=``, ``in``); ``done`` then carries
+                    ``"compared"``: per distinct value (Python's equality), the checks that
+                    compared with it, one character per check.  The host pays partial credit
+                    only for the checks no do-nothing answer passes, beyond what one other
+                    constant could pass of them.
 Values    ``encode_value`` / ``decode_value``: JSON with one-key tag objects for what JSON
           lacks — ``{"$tuple": [...]}``, ``{"$set"}``, ``{"$frozenset"}``, ``{"$dict": [[k,
           v], ...]}`` (any keys), ``{"$bytes": base64}``, ``{"$complex": [re, im]}``,
@@ -724,6 +735,55 @@ class CandidateError(RuntimeError):
     """The candidate failed a call in a way no built-in exception describes (crash, timeout)."""
 
 
+# What a program that ignores its input returns from every call: the constants by their repr, and
+# its first argument handed back.  Checks that one of them passes earn no partial credit.
+_DO_NOTHING_CONSTANTS = {repr(value): value for value in (None, 0, 1, True, False, [], "")}
+FIRST_ARGUMENT = "first argument"
+DO_NOTHING_ANSWERS = (*_DO_NOTHING_CONSTANTS, FIRST_ARGUMENT)
+# The run that finds which values each check compares the answer with (any other constant a
+# program could return): the answer is a ``ComparisonProbe``.
+COMPARED_VALUES = "compared values"
+MAX_COMPARED_VALUES = 256  # distinct values recorded in one such run
+
+
+class ComparisonProbe:
+    """The answer of the ``COMPARED_VALUES`` run: each ``==`` / ``!=`` (either side, so also
+    ``in`` a list) hands the other value to ``record`` and is false / true."""
+
+    __slots__ = ("record",)
+    __hash__ = None
+
+    def __init__(self, record):
+        self.record = record
+
+    def __eq__(self, other):
+        self.record(other)
+        return False
+
+    def __ne__(self, other):
+        self.record(other)
+        return True
+
+
+def do_nothing_candidate(name: str, objects: Objects, record=None):
+    """``candidate(*args, **kwargs)`` for the do-nothing answer ``name``: each call returns a
+    fresh value, rebuilt through the codec as a real candidate's reply is, or for
+    ``COMPARED_VALUES`` a fresh probe reporting to ``record`` (LookupError for another name)."""
+    if name == COMPARED_VALUES:
+        return lambda *args, **kwargs: ComparisonProbe(record)
+    if name == FIRST_ARGUMENT:
+
+        def first_argument(*args, **kwargs):
+            values = [*args, *kwargs.values()]
+            return decode_value(encode_value(values[0], objects), objects) if values else None
+
+        return first_argument
+    if name not in _DO_NOTHING_CONSTANTS:
+        raise LookupError(f"no do-nothing answer {name[:40]!r}")
+    encoded = encode_value(_DO_NOTHING_CONSTANTS[name])
+    return lambda *args, **kwargs: decode_value(encoded)
+
+
 class _StopChecks(BaseException):
     """Raised after the first failed check when the host wants no more."""
 
@@ -882,7 +942,8 @@ def _raise_candidate_error(error: dict):
 def serve_checker(config: dict, channel: Channel) -> None:
     """One problem's check, in a fresh namespace (see ``serve_checkers``)."""
     nonce = config["nonce"]
-    stop_at_first_failure = bool(config.get("stop_at_first_failure", True))
+    do_nothing = config.get("do_nothing")  # None: the candidate's calls go to the host
+    stop_at_first_failure = do_nothing is None and bool(config.get("stop_at_first_failure", True))
 
     def send(message: dict) -> None:
         message["nonce"] = nonce
@@ -900,13 +961,31 @@ def serve_checker(config: dict, channel: Channel) -> None:
     whole = not checks
     if whole:
         checks = [{"line": 0, "statement": "check(candidate)", "expected": None}]
-    state = {"calls": 0, "last": None}
+    state = {"calls": 0, "last": None, "check": 0 if whole else None}  # check: the one running
+    compared: dict = {}  # COMPARED_VALUES: value (Python's equality, or repr when unhashable) → checks
+
+    def record(value) -> None:
+        if state["check"] is None or type(value) is ComparisonProbe:
+            return
+        try:
+            hash(value)
+        except TypeError:
+            value = ("unhashable", _short_repr(value, MAX_ERROR_CHARS))
+        if value in compared or len(compared) < MAX_COMPARED_VALUES:
+            compared.setdefault(value, set()).add(state["check"])
 
     def trusted_class(name):
         found = namespace.get(name)
         return found if isinstance(found, type) and getattr(found, "__module__", None) == "__check__" else None
 
     objects = Objects(trusted_class)
+    stand_in = None  # the do-nothing program's every function
+    if do_nothing is not None:
+        try:
+            stand_in = do_nothing_candidate(str(do_nothing), objects, record)
+        except LookupError as error:
+            send({"ready": False, "error": describe_error(error, None)})
+            return
 
     def remote_call(target, args, kwargs):
         state["calls"] += 1
@@ -941,15 +1020,20 @@ def serve_checker(config: dict, channel: Channel) -> None:
             state["last"]["error_type"] = _cut(error.get("type"), MAX_NAME_CHARS)
         _raise_candidate_error(error)
 
-    def candidate(*args, **kwargs):
+    def remote_candidate(*args, **kwargs):
         return remote_call(None, args, kwargs)
 
     def remote_constructor(name):
+        if stand_in is not None:  # a do-nothing program defines every name as itself
+            return stand_in
+
         def construct(*args, **kwargs):
             return remote_call(name, args, kwargs)
 
         construct.__name__ = construct.__qualname__ = name
         return construct
+
+    candidate = remote_candidate if stand_in is None else stand_in
 
     for name in _free_names(config["check_code"]):  # e.g. a class the solution defines (MBPP's Pair)
         if name not in namespace and not hasattr(builtins, name):
@@ -957,10 +1041,12 @@ def serve_checker(config: dict, channel: Channel) -> None:
 
     def begin(number: int) -> None:
         state["last"] = None
+        state["check"] = number
 
     def end(number: int, error: BaseException | None) -> None:
+        state["check"] = None
         message = {"check": number, "passed": error is None}
-        if error is not None:
+        if error is not None and do_nothing is None:
             failure = dict(checks[number])
             failure["error"] = describe_error(error, "check.py")
             if state["last"]:
@@ -993,7 +1079,11 @@ def serve_checker(config: dict, channel: Channel) -> None:
         aborted = describe_error(error, "check.py")
         if state["last"]:
             aborted.update(state["last"])
-    send({"done": True, "aborted": aborted})
+    done = {"done": True, "aborted": aborted}
+    if do_nothing == COMPARED_VALUES:  # per value compared with: one character per check, "1" where
+        masks = {"".join("1" if n in found else "0" for n in range(len(checks))) for found in compared.values()}
+        done["compared"] = sorted(masks)
+    send(done)
 
 
 def _left_behind(builtins_before: dict, recursion_limit: int) -> str:

@@ -28,6 +28,7 @@ import numpy
 import psutil
 import pytest
 
+import rlvr
 from rlvr.core import Task
 from rlvr.generators.code import CodeGenerator, fence, unpack_tests
 from rlvr.verifiers import code as code_verifier_module
@@ -817,6 +818,30 @@ def test_do_nothing_passes_counts_the_best_constant():
     stdio = {"style": "stdio", "tests": [{"input": "", "output": o} for o in ("\n", "", "0\n", "7\n")]}
     assert do_nothing_passes(stdio) == 2
     assert do_nothing_passes({"style": "assert", "tests": []}) == 0
+
+
+def test_partial_credit_pays_the_value_most_tests_expect_nothing(partial_verifier):
+    """Red team S7-2b: a program returning (printing) the value most of a task's tests expect,
+    which the prompt's examples show, earned 0.85-0.93 on some synthetic tasks under partial=True."""
+    function = {"style": "function", "tests": [{"args": "(1,)", "expected": e} for e in ["1"] * 14 + ["31"]]}
+    assert do_nothing_passes(function) == 14
+    stdio = {"style": "stdio", "tests": [{"input": "", "output": o} for o in ["5\n"] * 7 + ["3\n"]]}
+    assert do_nothing_passes(stdio) == 7
+    rewards = []
+    for difficulty, seed in ((0.25, 10), (0.25, 14), (0.25, 15), (0.75, 10), (0.75, 11), (0.75, 14)):
+        task = rlvr.make_task("Code-v0", seed=seed, difficulty=difficulty)
+        if task.answer["style"] == "function":
+            shown = re.findall(r"^\s+\w+\(.*\) returns (.+)$", task.prompt, re.M)
+            value = collections.Counter(shown).most_common(1)[0][0]
+            source = f"def {task.answer['entry_point']}(*args, **kwargs):\n    return {value}\n"
+        else:
+            shown = re.findall(r"Output:\n```text\n(.*?)\n```", task.prompt, re.S)
+            value = collections.Counter(shown).most_common(1)[0][0]
+            source = f"import sys\nsys.stdin.read()\nprint({value!r})\n"
+        verdict = partial_verifier.verify(task, fence(source))
+        assert verdict.details["passed"] > verdict.details["total"] // 2  # the constant does pass most tests
+        rewards.append(verdict.reward)
+    assert max(rewards) == 0.0, rewards
 
 
 def test_partial_credit_counts_tests_and_checks(verifier, partial_verifier):

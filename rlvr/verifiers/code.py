@@ -471,20 +471,30 @@ def _parse_as_json(text: str) -> tuple[bool, Any]:
 DO_NOTHING_VALUES = (None, 0, [], "", ())  # what a function that ignores its input returns
 DO_NOTHING_OUTPUTS = ("", "0\n")  # what a program that ignores its input prints
 CONSTANT_TEXT_CHARS = 16  # an expected value or output longer than this is no do-nothing answer
+CONSTANT_CANDIDATES = 8  # the most shared expected values (outputs) tried as constants
 
 
 def do_nothing_passes(answer: dict) -> int:
-    """The most tests of a function or stdio task that one do-nothing answer passes (a constant
-    of DO_NOTHING_VALUES returned, or one of DO_NOTHING_OUTPUTS printed), by the verifier's own
-    comparisons; 0 for assert-style checks (their do-nothing outcomes come from running the check:
-    ``assert_partial_reward``). Reads only short expected texts: linear in the tests."""
+    """The most tests of a function or stdio task that one answer ignoring its input passes, by
+    the verifier's own comparisons: a constant of DO_NOTHING_VALUES returned or one of
+    DO_NOTHING_OUTPUTS printed, or any of the ``CONSTANT_CANDIDATES`` expected values (outputs)
+    the tests share most, returned (printed) for every input — the examples in a prompt show
+    them (red team S7-2b: 14 of 15 tests expecting 1 paid ``return 1`` 0.93). 0 for assert-style
+    checks (their do-nothing outcomes come from running the check: ``assert_partial_reward``).
+    Reads only short expected texts: linear in the tests."""
     tests, tolerance = answer.get("tests") or [], answer.get("float_tolerance")
     if answer.get("style") == "function":
-        expected = [parse_literal(t["expected"]) for t in tests if len(t["expected"]) <= CONSTANT_TEXT_CHARS]
-        counts = [sum(values_match(e, value, tolerance) for e in expected) for value in DO_NOTHING_VALUES]
+        texts = [t["expected"] for t in tests if len(t["expected"]) <= CONSTANT_TEXT_CHARS]
+        expected = [parse_literal(text) for text in texts]
+        shared = [parse_literal(text) for text, _ in collections.Counter(texts).most_common(CONSTANT_CANDIDATES)]
+        candidates = [*DO_NOTHING_VALUES, *shared]
+        counts = [sum(values_match(e, value, tolerance) for e in expected) for value in candidates]
     elif answer.get("style") == "stdio":
         outputs = [t["output"] for t in tests if len(t["output"].strip()) <= CONSTANT_TEXT_CHARS]
-        counts = [sum(stdout_matches(o, printed, tolerance) for o in outputs) for printed in DO_NOTHING_OUTPUTS]
+        shared = [text for text, _ in collections.Counter(outputs).most_common(CONSTANT_CANDIDATES)]
+        counts = [
+            sum(stdout_matches(o, printed, tolerance) for o in outputs) for printed in (*DO_NOTHING_OUTPUTS, *shared)
+        ]
     else:
         counts = [0]
     return max(counts, default=0)

@@ -34,7 +34,19 @@ Measures, in one run:
 
 Prints a table and writes benchmarks/results/sandbox.json.
 
+With ``--per-core``, only the warm path's per-core scaling is measured instead, and written under
+the key ``per_core`` of that file (its other rows are kept): each configuration -- 1 worker on
+1 CPU, 1 worker on 2 CPUs, 2 workers on 2 CPUs -- runs in a fresh child process whose CPU
+affinity is set before it starts (``preexec_fn``: before the interpreter, any thread, pool or
+zygote exists, so all of them inherit it); it prints runs/s of ``main.py = pass``, the cores
+the whole machine kept busy (``/proc/stat``: other load on a shared machine counts), the CPU
+of the run's own process tree per run -- split into the host process (all threads), the
+zygotes themselves, and the runs they reaped (each run and the init of its pid namespace) --
+and the cores that tree kept busy.  Configurations alternate (``--per-core-rounds`` rounds of
+``--per-core-seconds`` each), with ``--baseline DIR`` sample by sample with that version's.
+
     python benchmarks/bench_sandbox.py [--runs 300] [--seconds 5] [--docker-runs 60] [--baseline DIR]
+    python benchmarks/bench_sandbox.py --per-core [--per-core-seconds 3] [--per-core-rounds 2] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -44,6 +56,7 @@ import importlib.util
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -227,6 +240,188 @@ def throughput_interleaved(fns: dict, workers: int, seconds: float, slice_s: flo
     }
 
 
+#: The per-core configurations: (name, workers, CPUs).
+PER_CORE_CONFIGS = (("1 worker, 1 CPU", 1, 1), ("1 worker, 2 CPUs", 1, 2), ("2 workers, 2 CPUs", 2, 2))
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(all, idle + iowait) jiffies of the whole machine, from the first line of /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as handle:
+        fields = [int(value) for value in handle.readline().split()[1:]]
+    return sum(fields), fields[3] + fields[4]
+
+
+def _process_ticks(pid: int) -> tuple[int, int]:
+    """(own CPU, CPU of the children it reaped) of process ``pid`` in jiffies; (0, 0) once gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0, 0
+    return int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+
+def per_core_child(spec: dict) -> None:
+    """In a fresh process (affinity set by the parent): warm runs of ``main.py = pass`` with
+    ``spec["workers"]`` threads for ``spec["seconds"]``; prints one JSON line of figures."""
+    if spec["baseline"]:
+        warm_module = importlib.import_module(f"{load_baseline(spec['baseline']).__name__}.warm")
+    else:
+        warm_module = importlib.import_module("rlvr.verifiers.sandbox.warm")
+    tmp_root = tempfile.mkdtemp(prefix="rlvr-bench-per-core-")
+    box = warm_module.Sandbox("bwrap", tmp_root=tmp_root)
+    pool = warm_module.WarmPool(box, zygotes=spec["workers"])
+    pool.prestart()
+
+    def one() -> None:
+        _ok(pool.run(["main.py"], files={"main.py": "pass"}))
+
+    throughput(one, spec["workers"], 1.0)  # warm-up: every zygote, spare and cgroup in use
+    zygotes = sorted(warm_module.zygote_pids())
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def snapshot() -> tuple:
+        own = os.times()
+        return _machine_ticks(), own.user + own.system, [_process_ticks(pid) for pid in zygotes]
+
+    before = snapshot()
+    result = throughput(one, spec["workers"], spec["seconds"])
+    after = snapshot()
+    pool.close()
+    shutil.rmtree(tmp_root, ignore_errors=True)
+    (all_0, idle_0), (all_1, idle_1) = before[0], after[0]
+    cpus = len(os.sched_getaffinity(0))
+    machine_cpus = os.cpu_count() or 1
+    host_s = after[1] - before[1]
+    zygote_s = sum(a[0] - b[0] for a, b in zip(after[2], before[2])) / ticks
+    runs_s = sum(a[1] - b[1] for a, b in zip(after[2], before[2])) / ticks
+    runs, seconds = result["runs"], result["seconds"]
+    per_run = 1e3 / max(runs, 1)
+    print(
+        json.dumps(
+            {
+                "workers": spec["workers"],
+                "cpus": cpus,
+                "runs": runs,
+                "seconds": seconds,
+                "runs_per_s": round(runs / seconds, 1),
+                "machine_busy_cores": round(machine_cpus * (1 - (idle_1 - idle_0) / max(all_1 - all_0, 1)), 2),
+                "tree_busy_cores": round((host_s + zygote_s + runs_s) / seconds, 2),
+                "cpu_ms_per_run": round((host_s + zygote_s + runs_s) * per_run, 3),
+                "host_cpu_ms_per_run": round(host_s * per_run, 3),
+                "zygote_cpu_ms_per_run": round(zygote_s * per_run, 3),
+                "run_cpu_ms_per_run": round(runs_s * per_run, 3),
+            }
+        )
+    )
+
+
+def per_core(seconds: float, rounds: int, baseline: str | None) -> dict:
+    """Each of ``PER_CORE_CONFIGS`` (and each version, with a baseline) in its own fresh child
+    process, ``rounds`` times, alternating; summed per configuration and version."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--per-core needs at least 2 CPUs")
+    versions = {"after": ""} if baseline is None else {"after": "", "before": str(Path(baseline).resolve())}
+    samples: dict[str, dict[str, list[dict]]] = {
+        name: {version: [] for version in versions} for name, _, _ in PER_CORE_CONFIGS
+    }
+    load = os.getloadavg()
+    for round_index in range(rounds):
+        for name, workers, count in PER_CORE_CONFIGS:
+            order = list(versions.items())
+            if round_index % 2:
+                order.reverse()
+            for version, root in order:
+                spec = {"workers": workers, "seconds": seconds, "baseline": root}
+                chosen = set(cpus[:count])
+                done = subprocess.run(
+                    [sys.executable, str(Path(__file__).resolve()), "--per-core-child", json.dumps(spec)],
+                    preexec_fn=lambda chosen=chosen: os.sched_setaffinity(0, chosen),
+                    capture_output=True,
+                    text=True,
+                    timeout=seconds + 120,
+                    check=False,
+                )
+                if done.returncode != 0:
+                    raise RuntimeError(f"per-core child failed ({name}, {version}): {done.stderr[-2000:]}")
+                samples[name][version].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    configs: dict[str, dict] = {}
+    for name, by_version in samples.items():
+        configs[name] = {}
+        for version, rows in by_version.items():
+            runs = sum(row["runs"] for row in rows)
+            spent = sum(row["seconds"] for row in rows)
+            weighted = {
+                key: round(sum(row[key] * row["runs"] for row in rows) / max(runs, 1), 3)
+                for key in ("cpu_ms_per_run", "host_cpu_ms_per_run", "zygote_cpu_ms_per_run", "run_cpu_ms_per_run")
+            }
+            timed = {
+                key: round(sum(row[key] * row["seconds"] for row in rows) / spent, 2)
+                for key in ("machine_busy_cores", "tree_busy_cores")
+            }
+            configs[name][version] = {
+                "runs": runs,
+                "seconds": round(spent, 2),
+                "runs_per_s": round(runs / spent, 1),
+                "runs_per_s_each_round": [row["runs_per_s"] for row in rows],
+                **timed,
+                **weighted,
+            }
+    ratios: dict[str, float] = {}
+    for version in versions:
+        one_core = configs["1 worker, 1 CPU"][version]["runs_per_s"]
+        prefix = "" if baseline is None else f"{version}: "
+        ratios[f"{prefix}2 workers on 2 CPUs / 1 worker on 1 CPU, runs/s"] = round(
+            configs["2 workers, 2 CPUs"][version]["runs_per_s"] / one_core, 2
+        )
+        ratios[f"{prefix}1 worker on 2 CPUs / 1 worker on 1 CPU, runs/s"] = round(
+            configs["1 worker, 2 CPUs"][version]["runs_per_s"] / one_core, 2
+        )
+        ratios[f"{prefix}2 workers on 2 CPUs / 1 worker on 1 CPU, CPU per run"] = round(
+            configs["2 workers, 2 CPUs"][version]["cpu_ms_per_run"]
+            / configs["1 worker, 1 CPU"][version]["cpu_ms_per_run"],
+            2,
+        )
+    if baseline is not None:
+        for name in configs:
+            ratios[f"after / before runs/s: {name}"] = round(
+                configs[name]["after"]["runs_per_s"] / configs[name]["before"]["runs_per_s"], 2
+            )
+    return {
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine_cpus": os.cpu_count(),
+        "cpus_used": cpus[:2],
+        "load_average_at_start": [round(value, 2) for value in load],
+        "load_average_at_end": [round(value, 2) for value in os.getloadavg()],
+        "seconds_per_sample": seconds,
+        "rounds": rounds,
+        "baseline": baseline,
+        "configs": configs,
+        "ratios": ratios,
+    }
+
+
+def print_per_core(result: dict) -> None:
+    load = f"load average {result['load_average_at_start']} -> {result['load_average_at_end']}"
+    print(f"\nwarm path per-core scaling  ({load})\n")
+    print(
+        f"{'configuration':28s} {'runs/s':>8s} {'machine busy':>13s} {'tree busy':>10s} {'CPU ms/run':>11s}"
+        f" {'host':>6s} {'zygote':>7s} {'runs':>6s}"
+    )
+    for name, by_version in result["configs"].items():
+        for version, row in by_version.items():
+            label = name if len(by_version) == 1 else f"{version}: {name}"
+            print(
+                f"{label:28s} {row['runs_per_s']:8.1f} {row['machine_busy_cores']:13.2f} {row['tree_busy_cores']:10.2f}"
+                f" {row['cpu_ms_per_run']:11.3f} {row['host_cpu_ms_per_run']:6.3f} {row['zygote_cpu_ms_per_run']:7.3f}"
+                f" {row['run_cpu_ms_per_run']:6.3f}"
+            )
+    print("")
+    for name, value in result["ratios"].items():
+        print(f"{name:60s} {value:6.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=300, help="samples per latency row")
@@ -234,7 +429,24 @@ def main() -> None:
     ap.add_argument("--docker-runs", type=int, default=60, help="samples per docker latency row")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "sandbox.json"))
     ap.add_argument("--baseline", help="root of an earlier checkout whose sandbox is measured alongside (before/after)")
+    ap.add_argument("--per-core", action="store_true", help="measure only the warm path's per-core scaling")
+    ap.add_argument("--per-core-seconds", type=float, default=3.0, help="duration of each per-core sample")
+    ap.add_argument("--per-core-rounds", type=int, default=2, help="samples per per-core configuration and version")
+    ap.add_argument("--per-core-child", help=argparse.SUPPRESS)  # internal: one per-core sample (JSON spec)
     args = ap.parse_args()
+    if args.per_core_child:
+        per_core_child(json.loads(args.per_core_child))
+        return
+    if args.per_core:
+        result = per_core(args.per_core_seconds, args.per_core_rounds, args.baseline)
+        print_per_core(result)
+        out = Path(args.out)
+        saved = json.loads(out.read_text()) if out.exists() else {}
+        saved["per_core"] = result
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(saved, indent=2) + "\n")
+        print(f"\nwrote per_core into {out}")
+        return
 
     backends = available_backends()
     tmp_root = tempfile.mkdtemp(prefix="rlvr-bench-sandbox-")
@@ -403,6 +615,8 @@ def main() -> None:
         "docker": "measured" if not docker_reason else f"unavailable: {docker_reason}",
     }
     out = Path(args.out)
+    if out.exists() and "per_core" in (earlier := json.loads(out.read_text())):
+        result["per_core"] = earlier["per_core"]  # the last --per-core run's, kept
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwrote {out}")

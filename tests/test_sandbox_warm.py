@@ -563,11 +563,12 @@ def test_collect_reads_files_back(pool):
 
 
 def settled_zygote(pool):
-    """The pool's one zygote once its spare child is forked (the refill thread is then idle)."""
+    """The pool's one zygote once its spare child is forked or asked for (the refill thread is
+    then idle)."""
     end = time.monotonic() + 20
     while time.monotonic() < end:
         with pool._cond:
-            if len(pool._idle) == 1 and pool._idle[0].spare is not None:
+            if len(pool._idle) == 1 and pool._idle[0].has_spare:
                 return pool._idle[0]
         time.sleep(0.01)
     raise AssertionError("the pool's zygote never got its spare child")
@@ -719,6 +720,9 @@ def test_concurrent_runs_cannot_reach_each_other(pool):
         assert own_pid == 2  # pid 2 of its own namespace, as in a cold run
         (holder_host_pid,) = _uid_processes(uid)
         zygote = next(iter(pool._live))
+        with pool._cond:  # the spare asked for as the holder started: read the zygote's answer
+            if zygote.pending is not None and zygote in pool._idle:
+                zygote.spare = zygote._receive_spare()
         spare = zygote.spare.child if zygote.spare is not None else None
         # the pids the zygote's namespace gives the holder, the waiting spare and their
         # namespaces' inits: a hostile run that could see that namespace would find them there
@@ -867,6 +871,59 @@ def _fds_outside_cgroups() -> list[str]:
     return found
 
 
+MOUNT_NAMESPACE_PROBE = """
+import os, sys
+print(os.readlink('/proc/self/ns/mnt'), flush=True)
+if len(sys.argv) > 1:
+    sys.stdin.read()
+"""
+
+
+def test_concurrent_runs_never_share_a_mount_namespace():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with WarmPool(_BOX, zygotes=2) as warm:
+        barrier = threading.Barrier(2)
+
+        def hold(_):
+            with warm.session(["main.py", "hold"], files={"main.py": MOUNT_NAMESPACE_PROBE}) as session:
+                name = session.readline(100, timeout=20).strip().decode()
+                barrier.wait(timeout=20)  # both runs are alive at once
+                session.close_stdin()
+            return name
+
+        with ThreadPoolExecutor(2) as executor:
+            names = list(executor.map(hold, range(2)))
+        zygote_namespaces = {os.readlink(f"/proc/{pid}/ns/mnt") for pid in warm.zygote_pids()}
+    assert all(name.startswith("mnt:[") for name in names)
+    assert len(set(names)) == 2 and not set(names) & zygote_namespaces
+
+
+def test_each_run_asks_for_the_next_spare_itself(monkeypatch):
+    """The thread that starts a run asks the zygote for the next spare (no background thread
+    wakes up per run), and every run still gets a child forked for it alone."""
+    from rlvr.verifiers.sandbox import warm as sandbox_warm
+
+    forks_by_thread: dict[str, int] = {}
+    request = sandbox_warm._Zygote.request_spare
+
+    def counted(zygote):
+        name = threading.current_thread().name
+        forks_by_thread[name] = forks_by_thread.get(name, 0) + 1
+        return request(zygote)
+
+    monkeypatch.setattr(sandbox_warm._Zygote, "request_spare", counted)
+    code = "import os\nprint(os.getpid(), sorted(os.listdir('/work')))\nopen('/work/left', 'w')"
+    with WarmPool(_BOX, zygotes=1) as warm:
+        warm.prestart()  # forks the first spare on this thread
+        results = [run(warm, code) for _ in range(12)]
+        (zygote,) = list(warm._live)
+        assert zygote.has_spare  # the next run's spare is already asked for
+    assert all(result.stdout == b"2 ['main.py']\n" for result in results)  # a fresh child each time
+    assert forks_by_thread.get(threading.current_thread().name) == 1 + 12
+    assert sum(count for name, count in forks_by_thread.items() if name.startswith("rlvr-warm-refill")) <= 1
+
+
 def test_many_concurrent_runs_leak_nothing():
     from concurrent.futures import ThreadPoolExecutor
 
@@ -896,8 +953,9 @@ def test_many_concurrent_runs_leak_nothing():
         assert len(kept) <= 6  # bounded by the runs in flight at once, not by the runs made
         for zygote in warm._idle:  # each zygote's own cgroup and its spare child's
             kept.add(os.path.basename(zygote.spawned.cgroup.path))
-            if zygote.spare is not None:
-                kept.add(os.path.basename(zygote.spare.cgroup.path))
+            for spare in (zygote.spare, zygote.pending):  # forked, or asked for
+                if spare is not None:
+                    kept.add(os.path.basename(spare.cgroup.path))
         assert set(_our_cgroups()) - cgroups_before <= kept
         assert len(_BOX._uid_pool._held) <= 8  # uids are reused, not accumulated
 

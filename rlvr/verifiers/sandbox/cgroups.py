@@ -259,15 +259,16 @@ class _RunCgroup:
             os.close(fd)
         return [int(p) for p in b"".join(chunks).split()]
 
-    def kill_all(self, timeout: float = 5.0) -> None:
-        """SIGKILL every process in the cgroup until it is empty (or ``timeout`` passes)."""
+    def kill_all(self, timeout: float = 5.0) -> bool:
+        """SIGKILL every process in the cgroup until it is empty (or ``timeout`` passes); whether
+        it was seen empty (once empty, it stays so: only the host moves processes into it)."""
         if self.version == 2:  # Linux 5.14 and later have cgroup.kill
             _quiet(lambda: self._write_once("cgroup.kill", "1"))
         end = time.monotonic() + timeout
         while True:
             pids = self.pids()
             if not pids or time.monotonic() > end:
-                return
+                return not pids
             for pid in pids:
                 self._kill_member(pid)
             time.sleep(0.002)

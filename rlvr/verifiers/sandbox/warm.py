@@ -5,10 +5,17 @@ start each time.  :class:`WarmPool` keeps zygotes instead: each is a Python inte
 once inside a bwrap sandbox (namespaces incl. pid and network, read-only minimal root, its own
 memory cgroup; see ``_BwrapBackend``) with the caller's modules already imported
 (``rlvr.verifiers.sandbox.zygote`` is its program).  Each idle zygote keeps one *spare*
-child, forked ahead of time (background threads refill them, one per zygote, so that no spare
-waits for another's): the spare has entered its own namespaces and its own memory cgroup
-while it waits, so a run starts with one message to the spare.  Before any code of the run
-executes, the child gets:
+child, forked ahead of time: the spare has entered its own namespaces and its own memory cgroup
+while it waits, so a run starts with one message to the spare.  The thread that starts a run
+asks the zygote for the next spare as it takes the current one, and reads the zygote's answer
+when the slot's next run starts (by then long sent): no other host thread wakes up per run.
+(The host's threads share one interpreter lock; a refill thread per zygote, woken for each
+run to fork the next spare while the run's thread worked, handed that lock back and forth at
+system calls: with two CPUs, 8-11 futex calls and 16 context switches per run with one worker,
+20 and 24 with two, against 3 and 12, 10 and 18 now, and 0.05-0.1 ms more of the host's CPU
+per run.)  Background threads, one per zygote, fork spares only for zygotes that have none
+asked for (after a start or a failed fork).  Before any code of the run executes,
+the child gets:
 
 * its own pid namespace, as its pid 2, with a /proc of that namespace: no other run, zygote
   or spare is visible or nameable (/proc, ``kill(pid, 0)``); its own processes work as in a
@@ -227,9 +234,24 @@ class _Spare:
         self.sync.close()
 
 
+@dataclasses.dataclass
+class _PendingFork:
+    """A fork request sent to a zygote whose answer has not been read yet: the new child's sync
+    socket and memory cgroup (``joined``: the child moves itself into it, cgroup v1)."""
+
+    serial: int
+    sync: socket.socket
+    cgroup: Any  # _RunCgroup
+    joined: bool
+
+    def cancel(self) -> None:
+        self.cgroup.remove()
+        self.sync.close()
+
+
 class _Zygote:
     """One started zygote: its sandbox (a ``_Spawned`` of the bwrap backend), its control
-    socket, and at most one spare child."""
+    socket, and at most one spare child (forked, or asked for: ``pending``)."""
 
     def __init__(self, pool: WarmPool) -> None:
         box = pool.sandbox
@@ -255,6 +277,7 @@ class _Zygote:
         self.spawned: _Spawned | None = None
         self.pidfd: int | None = None
         self.spare: _Spare | None = None
+        self.pending: _PendingFork | None = None  # the next spare, asked for and not yet answered
         self.broken = False
         self.serial = 0
         try:
@@ -303,13 +326,19 @@ class _Zygote:
     def alive(self) -> bool:
         return not self.broken and self.spawned is not None and self.pidfd is not None and not _pidfd_exited(self.pidfd)
 
-    def fork_spare(self) -> _Spare:
-        """Have the zygote fork a child into a memory cgroup of its own (the child joins it
-        itself on cgroup v1, before it does anything else; the host moves it on v2)."""
+    @property
+    def has_spare(self) -> bool:
+        return self.spare is not None or self.pending is not None
+
+    def request_spare(self) -> None:
+        """Ask the zygote to fork the next spare child into a memory cgroup of its own (the child
+        joins it itself on cgroup v1, before it does anything else; on v2 the host moves it once
+        the answer is read).  The answer is read later, by ``take_spare`` or ``fork_spare``: a
+        run's thread asks for the next spare as it starts its run and does not wait for the fork
+        (no other thread has to wake up for it either)."""
         self.serial += 1
         deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
         sync_ours, sync_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pidfd = -1
         cgroup = None
         join_fd = None
         try:
@@ -322,8 +351,20 @@ class _Zygote:
                 sync_theirs.close()
                 if join_fd is not None:
                     os.close(join_fd)
-            line, ancillary = _recv_line(self.sock, deadline, _REPORT_BYTES)
-            if json.loads(line).get("forked") != self.serial:
+        except BaseException:
+            if cgroup is not None:
+                cgroup.remove()
+            sync_ours.close()
+            raise
+        self.pending = _PendingFork(self.serial, sync_ours, cgroup, join_fd is not None)
+
+    def _receive_spare(self) -> _Spare:
+        """The zygote's answer to the pending fork request: the spare child it forked."""
+        pending, self.pending = self.pending, None
+        pidfd = -1
+        try:
+            line, ancillary = _recv_line(self.sock, time.monotonic() + HANDSHAKE_TIMEOUT_S, _REPORT_BYTES)
+            if json.loads(line).get("forked") != pending.serial:
                 raise SandboxUnavailable(f"the zygote answered a fork request wrongly: {line[:200]!r}")
             pids = [
                 struct.unpack("3i", payload[:12])[0]
@@ -335,22 +376,28 @@ class _Zygote:
             pidfd = _pidfd_or_none(pids[0])
             if pidfd is None:
                 raise SandboxUnavailable("cannot open a pidfd for the zygote's child")
-            if join_fd is None:
-                cgroup.join(pids[0])  # the child waits for its run request: nothing of a run has executed
-            return _Spare(self.serial, pids[0], pidfd, sync_ours, cgroup)
+            if not pending.joined:
+                pending.cgroup.join(pids[0])  # the child waits for its run request: nothing of a run has executed
+            return _Spare(pending.serial, pids[0], pidfd, pending.sync, pending.cgroup)
         except BaseException:
             if pidfd is not None and pidfd >= 0:
                 with contextlib.suppress(OSError):
                     signal.pidfd_send_signal(pidfd, signal.SIGKILL)
                 os.close(pidfd)
-            if cgroup is not None:
-                cgroup.remove()
-            sync_ours.close()
+            pending.cancel()
             raise
+
+    def fork_spare(self) -> _Spare:
+        """A new spare child (the one already asked for, if any), waiting for its answer."""
+        if self.pending is None:
+            self.request_spare()
+        return self._receive_spare()
 
     def take_spare(self) -> _Spare:
         """The spare child (forked now if there is none or it died)."""
         spare, self.spare = self.spare, None
+        if spare is None and self.pending is not None:
+            spare = self._receive_spare()
         if spare is not None and _pidfd_exited(spare.pidfd):
             spare.discard()
             spare = None
@@ -366,6 +413,10 @@ class _Zygote:
             _close_all([self.spare.pidfd])
             self.spare.sync.close()
             self.spare = None
+        if self.pending is not None:
+            self.pending.sync.close()
+            self.pending.cgroup.forget()
+            self.pending = None
         self.spawned = None
         _close_all([fd for fd in (self.pidfd, self.err_r) if fd is not None and fd >= 0])
         self.pidfd, self.err_r = None, -1
@@ -376,6 +427,9 @@ class _Zygote:
         if self.spare is not None:
             spare, self.spare = self.spare, None
             spare.discard()
+        if self.pending is not None:  # its child (if forked) dies with the zygote below
+            pending, self.pending = self.pending, None
+            pending.cancel()
         if self.spawned is not None:
             spawned, self.spawned = self.spawned, None
             spawned.kill()
@@ -401,6 +455,7 @@ class _WarmSpawned(_Spawned):
     recycle_cgroup: Any = None  # takes the emptied cgroup back for a later run
     report: tuple[int, float] | None = None
     killed: bool = False  # the host killed the run (its status is then SIGKILL whatever the report says)
+    emptied: bool = False  # its cgroup was seen empty after the child exited (no process can enter it again)
 
     @property
     def pid(self) -> int:
@@ -435,7 +490,7 @@ class _WarmSpawned(_Spawned):
 
     def end_run(self) -> None:
         """The child has exited: kill every process it left behind (daemons included)."""
-        self.cgroup.kill_all(timeout=1.0)
+        self.emptied = self.cgroup.kill_all(timeout=1.0)
 
     def abandon(self) -> None:
         """Kill what is left of the run and release it.  Once the cgroup is empty the uid is
@@ -446,8 +501,7 @@ class _WarmSpawned(_Spawned):
             if not self.exited():
                 self.kill_run()
                 select.select([self.pidfd], [], [], 10.0)
-            self.cgroup.kill_all()
-            emptied = not self.cgroup.pids()
+            emptied = self.emptied or self.cgroup.kill_all()
         finally:
             os.close(self.pidfd)
             self.pidfd = -1
@@ -531,8 +585,9 @@ class WarmPool:
     (``"module:function"``) is what each child calls (its fds 0/1 are the session socket, fd 2 its stderr).
     ``zygotes`` is the most zygotes (worker slots) kept (default: two per CPU, at most ``MAX_DEFAULT_ZYGOTES``: a
     verification may hold two runs at once); they are started on demand up to it.  Each idle zygote keeps
-    one spare child forked and moved into its memory cgroup ahead of time (background threads, one
-    per zygote, refill them), so a run starts without waiting for a fork or a cgroup move.  Thread-safe.
+    one spare child forked and moved into its memory cgroup ahead of time (asked for by the thread
+    that starts a run, for the slot's next run; background threads fork any spare still missing), so
+    a run starts without waiting for a fork or a cgroup move.  Thread-safe.
     """
 
     def __init__(
@@ -620,7 +675,7 @@ class WarmPool:
                     raise SandboxUnavailable("the warm pool is closed")
                 if self.unavailable_reason:
                     raise SandboxUnavailable(self.unavailable_reason)
-                self._idle.sort(key=lambda zygote: zygote.spare is not None)  # one with a spare first
+                self._idle.sort(key=lambda zygote: zygote.has_spare)  # one with a spare first
                 while self._idle:
                     zygote = self._idle.pop()
                     if zygote.alive:
@@ -672,14 +727,14 @@ class WarmPool:
         zygote.close()
 
     def _refill(self) -> None:
-        """Background: give every idle zygote a spare child."""
+        """Background: give every idle zygote that has none a spare child (or one asked for)."""
         while True:
             with self._cond:
-                while not self._closed and all(zygote.spare is not None for zygote in self._idle):
+                while not self._closed and all(zygote.has_spare for zygote in self._idle):
                     self._cond.wait()
                 if self._closed:
                     return
-                zygote = next(zygote for zygote in self._idle if zygote.spare is None)
+                zygote = next(zygote for zygote in self._idle if not zygote.has_spare)
                 self._idle.remove(zygote)
             healthy = zygote.alive
             if healthy:
@@ -737,22 +792,24 @@ class WarmPool:
         input_bytes, input_entries = _input_size(payload, None)
         run_env = box._backend.default_env(None)
         run_env.update(user_env)
-        zygote = self._checkout()
-        healthy = False
+        zygote = self._checkout()  # held until the run's request is sent: then it forks the next spare
+        spare = None
         try:
             spare = zygote.take_spare()
             zygote.set_backstop(spare.serial, limits.wall_s + BACKSTOP_SLACK_S + HANDSHAKE_TIMEOUT_S)
-            healthy = True
-        except (OSError, TimeoutError, EOFError, ValueError) as error:
-            raise SandboxUnavailable(f"the warm path could not fork a run: {error!r}") from error
-        finally:
-            if not healthy:
-                log.warning("sandbox warm path: replacing a zygote after an anomaly")
-            self._checkin(zygote, healthy)
+        except BaseException as error:
+            if spare is not None:
+                spare.discard()
+            log.warning("sandbox warm path: replacing a zygote after an anomaly")
+            self._checkin(zygote, False)
+            if isinstance(error, (OSError, TimeoutError, EOFError, ValueError)):
+                raise SandboxUnavailable(f"the warm path could not fork a run: {error!r}") from error
+            raise
         try:
             uid = box._uid_pool.acquire()
         except BaseException:
             spare.discard()
+            self._checkin(zygote, True)
             raise
         spawned = _WarmSpawned(
             proc=None,
@@ -776,9 +833,12 @@ class WarmPool:
         )
         spawned.kill = spawned.force_kill = spawned.kill_run
         spawned.on_exit = spawned.end_run
-        stdio_ours, stdio_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        err_r, err_w = os.pipe()
+        held = True
+        stdio_ours = stdio_theirs = None
+        err_r = err_w = -1
         try:
+            stdio_ours, stdio_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            err_r, err_w = os.pipe()
             spare.cgroup.set_limit(limits.memory_mb << 20)
             request = {
                 "uid": uid,
@@ -800,6 +860,9 @@ class WarmPool:
             finally:
                 stdio_theirs.close()
                 os.close(err_w)
+                err_w = -1
+            held = False
+            self._ask_for_spare(zygote)  # while this run's child sets up
             if not select.select([spare.sync], [], [], max(0.0, deadline - time.monotonic()))[0]:
                 raise SandboxUnavailable("the warm child did not set up in time")
             data, ancillary, _, _ = spare.sync.recvmsg(1, socket.CMSG_SPACE(3 * 4))
@@ -812,13 +875,29 @@ class WarmPool:
             spawned.mounts.inodes_capped = True
             session = Session(_WarmRuntime(), spawned, stdio_ours, err_r, limits)
         except BaseException as error:
-            stdio_ours.close()
-            _close_all([err_r])
+            if held:
+                self._checkin(zygote, True)
+            for sock in (stdio_ours, stdio_theirs):
+                if sock is not None:
+                    sock.close()
+            _close_all([fd for fd in (err_r, err_w) if fd >= 0])
             spawned.abandon()
             if isinstance(error, (OSError, TimeoutError, EOFError, ValueError)):
                 raise SandboxUnavailable(f"the warm path failed to start a run: {error!r}") from error
             raise
         return session, spawned
+
+    def _ask_for_spare(self, zygote: _Zygote) -> None:
+        """Check ``zygote`` back in once it has been asked for the next spare (a zygote that
+        cannot be asked is replaced)."""
+        healthy = False
+        try:
+            zygote.request_spare()
+            healthy = True
+        except (OSError, TimeoutError, EOFError, ValueError, SandboxUnavailable) as error:
+            log.warning("sandbox warm path: replacing a zygote that could not fork: %s", error)
+        finally:
+            self._checkin(zygote, healthy)
 
     @staticmethod
     def _child_stderr(err_r: int) -> str:

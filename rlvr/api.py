@@ -36,8 +36,8 @@ Splits      ``split`` names a task stream: ``"train"`` (the default of ``generat
             prompt text and image pixels). So no test prompt is ever a train prompt, nor a test
             problem a train problem shown otherwise, whatever the seeds; two non-train splits
             (test, validation) are disjoint as streams but may share content.
-            Dataset-backed envs follow the same rule, so their rows are partitioned by content
-            (about 1 in 8 rows is held out); ``split=None`` serves every row. A split task's id
+            Dataset-backed envs follow the same rule, their rows partitioned by file name and
+            row (about 1 in 8 rows is held out); ``split=None`` serves every row. A split task's id
             ends in ``/<split>`` and its position's seed (``maze/v0/d0.40/s17/test``);
             ``task.seed`` is the seed that made it (``make_task(env, task.seed, d, **params)``
             rebuilds the same bytes).
@@ -503,9 +503,7 @@ def _generate_chunk(
     started = time.perf_counter()
     env_id, seeds, difficulty, split, options, keys, encode, segment = job
     make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
-    collecting = gc.isenabled()
-    gc.disable()  # the chunk's objects die with it: collector passes over them would be wasted
-    try:
+    with _collector_paused():  # the chunk's objects die with it: collector passes over them would be wasted
         pairs = [make(seed) for seed in seeds]
         packed = None
         if segment is not None:
@@ -514,9 +512,6 @@ def _generate_chunk(
         if packed is None:
             packed = pickle.dumps(pairs, protocol=pickle.HIGHEST_PROTOCOL)
         del pairs
-    finally:
-        if collecting:
-            gc.enable()
     return packed, len(seeds), time.perf_counter() - started
 
 
@@ -533,14 +528,22 @@ def _loaded_with_collector_paused(load: Callable[[], list]) -> list:
     it is skipped where the process has frozen objects of its own (``gc.get_freeze_count()``),
     which ``unfreeze`` would release. The only effect elsewhere: a garbage cycle that was young
     at that moment is collected by the next full collection instead of a young one."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with _collector_paused() as collecting:
         items = load()
         if collecting and not gc.get_freeze_count():
             gc.freeze()
             gc.unfreeze()
         return items
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[bool]:
+    """The cyclic garbage collector paused for the block (and enabled again after it only if it
+    was enabled); yields whether it was."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield collecting
     finally:
         if collecting:
             gc.enable()

@@ -56,12 +56,8 @@ Version history
                 document; red team S7-1: one problem shown otherwise was on both sides), so split
                 streams changed where a task's group lands elsewhere than its prompt did (re-
                 pinned); raw-stream bytes unchanged.
-                Later 2026-12-05: the default corpus no longer reads GSM8K's test set (and MATH-500)
-                from ../shared/data/math: those are benchmarks Math-v0 serves, and training on this
-                family showed the worked answers of 84 % of GSM8K's test rows (red team S7-3). It is
-                now 1,024 worked solutions of train-side Math-v0 problems, 399 worked fraction
-                chains and 600 paragraphs of templated Zebra-style statements (prose), the same on
-                every machine. Every task's bytes changed (re-pinned); ids keep their form.
+                Later 2026-12-05: the default corpus holds no benchmark text (rlvr.generators.corpus;
+                red team S7-3); every task's bytes changed (re-pinned), ids keep their form.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -479,29 +479,40 @@ DUPLICATE_ENVS = (
     "rlvr/Knapsack-v0",
     "rlvr/Causal-v0",
     "rlvr/SubsetSum-v0",
+    "rlvr/Game24-v0",
+    "rlvr/Countdown-v0",
+    "rlvr/Code-v0",
+    "rlvr/StepOrder-v0",
+    "rlvr/KnightsKnaves-v0",
 )
 
 
 def duplicates_at_zero(env_id: str, n: int, budget_s: float) -> dict:
     """Draw the raw seed stream (seeds 0, 1, …; ``split=None``, repeats kept) at d=0 until ``n``
-    tasks or ``budget_s`` seconds, and count repeated prompts (``rlvr.api.content_key``)."""
+    tasks or ``budget_s`` seconds, and count repeated prompts (``rlvr.api.content_key``) and
+    repeated problems (``rlvr.api.problem_key``: what generated sets are unique by)."""
     import rlvr
-    from rlvr.api import content_key
+    from rlvr.api import content_key, make_generator, problem_key
 
-    seen: set[bytes] = set()
+    generator = make_generator(env_id)
+    prompts: set[bytes] = set()
+    problems: set[bytes] = set()
     drawn = 0
     started = time.perf_counter()
     for task in rlvr.iter_generate(env_id, n, 0, 0.0, split=None, allow_duplicates=True):
-        seen.add(content_key(task))
+        prompts.add(content_key(task))
+        problems.add(problem_key(task, generator))
         drawn += 1
         if time.perf_counter() - started > budget_s:
             break
     return {
         "env_id": env_id,
         "drawn": drawn,
-        "distinct": len(seen),
-        "duplicates": drawn - len(seen),
-        "duplicates_per_100k_drawn": round((drawn - len(seen)) * 100_000 / drawn),
+        "distinct": len(prompts),
+        "duplicates": drawn - len(prompts),
+        "duplicates_per_100k_drawn": round((drawn - len(prompts)) * 100_000 / drawn),
+        "distinct_problems": len(problems),
+        "problem_duplicates_per_100k_drawn": round((drawn - len(problems)) * 100_000 / drawn),
         "seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -591,8 +602,9 @@ def sets_main(argv: list[str]) -> int:
         row = duplicates_at_zero(env_id, args.n, args.budget_s)
         duplicates.append(row)
         print(
-            f"  {env_id:<24} {row['drawn']:>7,} drawn  {row['distinct']:>7,} distinct  "
-            f"{row['duplicates_per_100k_drawn']:>7,} duplicates per 100k drawn  ({row['seconds']} s)"
+            f"  {env_id:<24} {row['drawn']:>7,} drawn  {row['distinct']:>7,} distinct prompts  "
+            f"{row['distinct_problems']:>7,} distinct problems  "
+            f"{row['problem_duplicates_per_100k_drawn']:>7,} repeated problems per 100k drawn  ({row['seconds']} s)"
         )
     print(f"peak RSS of rlvr generate {args.memory_env} d={args.memory_difficulty:g}")
     with tempfile.TemporaryDirectory() as directory:
@@ -659,19 +671,21 @@ def bytes_per_task(env_id: str, seeds: int) -> dict:
 
 def written_run(env_id: str, count: int, difficulty: float, workers: int, file_format: str) -> None:
     """What ``rlvr generate ENV -n count --workers w -o FILE --format file_format`` does, in this
-    process: the rows made where the tasks are (``encode``), streamed into a temporary file."""
+    process: the rows made where the tasks are (``encode``; JSON lines joined there in blocks),
+    streamed into a temporary file."""
     import tempfile
 
     import rlvr
-    from rlvr.cli import plan_output, row_encoder, write_tasks
+    from rlvr.cli import block_encoder, plan_output, row_encoder, write_tasks
 
     with tempfile.TemporaryDirectory(prefix="bench-rows-") as directory:
         suffix = "jsonl" if file_format == "jsonl" else "parquet"
         output = plan_output("-o", f"{directory}/out.{suffix}", file_format)
+        joined = block_encoder(output)
         rows = rlvr.iter_generate(
-            env_id, count, 0, difficulty, workers, allow_duplicates=True, encode=row_encoder(output)
+            env_id, count, 0, difficulty, workers, allow_duplicates=True, encode=joined or row_encoder(output)
         )
-        write_tasks(rows, output, encoded=True)
+        write_tasks(rows, output, encoded=True, blocks=joined is not None)
 
 
 def pool_processes_cpu_s() -> float:

@@ -169,13 +169,15 @@ class Worker:
         self.process.wait(timeout=60)
 
 
-def bench_generation_vs_baseline(baseline: Path, n: int, repeats: int, env_ids: list[str]) -> dict:
+def bench_generation_vs_baseline(
+    baseline: Path, n: int, repeats: int, env_ids: list[str], difficulties: tuple[float, ...] = LEVELS
+) -> dict:
     sides = {"baseline": Worker(baseline), "now": Worker(HERE.parent)}
     rows = {}
     try:
         for env_id in env_ids:
             levels = {}
-            for difficulty in LEVELS:
+            for difficulty in difficulties:
                 params = rlvr.make_task(env_id, seed=0, difficulty=difficulty).params  # this tree's sizes
                 rates: dict[str, list[float]] = {side: [] for side in sides}
                 slowest = dict.fromkeys(sides, 0.0)
@@ -402,6 +404,9 @@ def main() -> None:
     parser.add_argument("--part", choices=("all", "generate", "verify", "curves", "peer"), default="all")
     parser.add_argument("--baseline", type=Path, help="an older tree: time generation against it (part 1b) only")
     parser.add_argument("--envs", nargs="*", default=ENV_IDS, help="the envs part 1b times (default: all ten)")
+    parser.add_argument(
+        "--levels", nargs="*", type=float, default=LEVELS, help="the difficulties part 1b times (default: 0 0.5 1)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -423,7 +428,9 @@ def main() -> None:
             "repeats": args.repeats,
             "problems": {
                 **results.get("generation_vs_baseline", {}).get("problems", {}),
-                **bench_generation_vs_baseline(args.baseline.resolve(), args.n, args.repeats, args.envs),
+                **bench_generation_vs_baseline(
+                    args.baseline.resolve(), args.n, args.repeats, args.envs, tuple(args.levels)
+                ),
             },
         }
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")

@@ -41,8 +41,12 @@ Splits      ``split`` names a task stream: ``"train"`` (the default of ``generat
             ends in ``/<split>`` and its position's seed (``maze/v0/d0.40/s17/test``);
             ``task.seed`` is the seed that made it (``make_task(env, task.seed, d, **params)``
             rebuilds the same bytes).
-Uniqueness  ``generate`` and ``generate_mix`` return no two tasks with the same content unless
-            ``allow_duplicates=True``: duplicates are skipped and the stream moves on. When an
+Uniqueness  ``generate`` and ``generate_mix`` return no two tasks of one problem unless
+            ``allow_duplicates=True``: a task whose ``problem_key`` an earlier task of its
+            (env, difficulty) had is skipped and the stream moves on. The key is the family's
+            ``TaskGenerator.problem_key`` (the same puzzle with its numbers in another order, one
+            design with other example rows, one question told of a club or of a choir, a dataset
+            row) or, where that is None, the task's content (prompt and pixels). When an
             (env, difficulty) runs out — ``max(MIN_PATIENCE, found)`` positions in a row bring
             nothing new — a ``FewerDistinctTasks`` error (a ValueError) names how many distinct
             tasks were found and in how many draws. ``estimate_distinct`` samples an estimate.
@@ -170,13 +174,23 @@ def split_key(task: Task, generator: Any = None) -> bytes:
     """The digest that decides ``task``'s split side: of ``generator.split_group(task)`` (a
     ``TaskGenerator``'s; ``generator`` defaults to the task's env's) as canonical JSON, or
     ``content_key(task)`` where that is None or the generator is no ``TaskGenerator``."""
+    return _keyed_by(task, generator, "split_group", b"rlvr-group|")
+
+
+def problem_key(task: Task, generator: Any = None) -> bytes:
+    """The digest by which generated sets are unique: of ``generator.problem_key(task)`` as
+    ``split_key`` (``content_key(task)`` where that is None). Equal keys are one problem."""
+    return _keyed_by(task, generator, "problem_key", b"rlvr-problem|")
+
+
+def _keyed_by(task: Task, generator: Any, method: str, prefix: bytes) -> bytes:
     if generator is None:
         generator = make_generator(task.env_id, **_generator_options_of(task))
-    group = generator.split_group(task) if isinstance(generator, TaskGenerator) else None
-    if group is None:
+    value = getattr(generator, method)(task) if isinstance(generator, TaskGenerator) else None
+    if value is None:
         return content_key(task)
-    text = json.dumps(group, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(b"rlvr-group|" + text.encode("utf-8", "surrogatepass")).digest()
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(prefix + text.encode("utf-8", "surrogatepass")).digest()
 
 
 def is_held_out(task: Task) -> bool:
@@ -235,7 +249,7 @@ def keyed_task_maker(
     env_id: str, difficulty: float, split: str | None, hint: float, options: dict, keys: bool
 ) -> Callable[[int], tuple[Task, bytes | None]]:
     """``make_task``'s work for one (env, difficulty, split, hint, options), the options sorted
-    and the generator looked up once: position → (its task, the task's ``content_key`` when
+    and the generator looked up once: position → (its task, the task's ``problem_key`` when
     ``keys``, else None). Bulk generation makes every task through one of these."""
     check_split(split)
     hint = check_hint(hint)
@@ -246,10 +260,10 @@ def keyed_task_maker(
 def split_task_maker(
     generator: Any, difficulty: float, split: str | None, hint: float, params: dict, keys: bool
 ) -> Callable[[int], tuple[Task, bytes | None]]:
-    """Position → (task, its ``content_key`` when ``keys``) of ``split``'s stream (module
+    """Position → (task, its ``problem_key`` when ``keys``) of ``split``'s stream (module
     docstring) for any generator with ``generate(seed, difficulty, **params)`` — a registered
     env's or a trainer's custom one (sides by ``split_key``); ``hint`` > 0 applies
-    ``generator.with_hint`` after the split is decided."""
+    ``generator.with_hint`` after the split is decided (and the key: a hint changes no problem)."""
     check_split(split)
     hint = check_hint(hint)
     generate = seeded_generate(generator, difficulty, params)
@@ -257,7 +271,6 @@ def split_task_maker(
     def make(seed: int) -> tuple[Task, bytes | None]:
         if split is None:
             task = generate(seed)
-            key = content_key(task) if keys else None
         else:
             for attempt in range(MAX_SPLIT_ATTEMPTS):
                 made_with = stream_seed(seed, split, attempt)
@@ -270,6 +283,8 @@ def split_task_maker(
                     f"difficulty {difficulty:g} in {MAX_SPLIT_ATTEMPTS} attempts: its tasks (or dataset rows) "
                     "barely reach that side of the split; use split=None for the unsplit stream"
                 )
+        key = problem_key(task, generator) if keys else None
+        if split is not None:
             if made_with == seed:
                 task_id = f"{task.id}/{split}"
             else:
@@ -277,10 +292,8 @@ def split_task_maker(
                 segments = [f"s{int(seed)}" if part == made_segment else part for part in task.id.split("/")]
                 task_id = "/".join([*segments, split])
             task = _with_id(task, task_id)
-            key = content_key(task) if keys else None
         if hint:
             task = generator.with_hint(task, hint)
-            key = content_key(task) if keys else None
         return task, key
 
     return make
@@ -488,12 +501,91 @@ def encoded_task_maker(
     return make_encoded
 
 
+@dataclass(frozen=True)
+class RowBlock:
+    """Consecutive rows of a stream as one bytes: each row's UTF-8 text followed by a newline,
+    row ``i`` ending (its newline included) at offset ``ends[i]`` of ``data``; ``keys`` are the
+    rows' tasks' keys (``keyed_task_maker``) while uniqueness is still to be decided, else None."""
+
+    data: bytes
+    ends: list[int]
+    keys: list[bytes] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def rows(self, start: int, stop: int) -> RowBlock:
+        """Rows ``start`` … ``stop - 1``, without keys (sharing this block's bytes when that is all of it)."""
+        if start == 0 and stop == len(self.ends):
+            return self if self.keys is None else RowBlock(self.data, self.ends)
+        if stop <= start:
+            return RowBlock(b"", [])
+        base = self.ends[start - 1] if start else 0
+        return RowBlock(self.data[base : self.ends[stop - 1]], [end - base for end in self.ends[start:stop]])
+
+    def picked(self, indices: list[int]) -> RowBlock:
+        """The rows at ``indices`` (ascending), without keys."""
+        ends = self.ends
+        parts = [self.data[(ends[index - 1] if index else 0) : ends[index]] for index in indices]
+        return RowBlock(b"".join(parts), list(itertools.accumulate(map(len, parts))))
+
+
+@dataclass(frozen=True)
+class JoinedLines:
+    """An ``encode`` for ``iter_generate`` and ``iter_generate_mix`` that asks for rows in blocks:
+    a local stream then yields ``RowBlock``s of ``line(task)`` (one line of text without its
+    newline, such as ``Task.to_json``) instead of one row per task, each block joined in the
+    worker that made its chunk, so the caller takes a chunk at once (its keys checked together,
+    its bytes written with one call) rather than a row at a time. The rows, the tasks chosen and
+    ``FewerDistinctTasks`` are those of ``encode=line``. Called on a task it is ``line(task)``
+    (a Ray stream, made in the caller, yields such rows one by one)."""
+
+    line: Callable[[Task], str]
+
+    def __call__(self, task: Task) -> str:
+        return self.line(task)
+
+
+class RowCursor:
+    """A stream of ``RowBlock``s read a number of rows at a time, blocks cut where a count ends."""
+
+    def __init__(self, blocks: Iterable[RowBlock]) -> None:
+        self._blocks = iter(blocks)
+        self._block: RowBlock | None = None
+        self._at = 0
+
+    def take(self, count: int | None = None) -> Iterator[RowBlock]:
+        """The next ``count`` rows (all that are left when None; fewer where the stream ends
+        first) as blocks, none of them empty."""
+        while count is None or count > 0:
+            if self._block is None or self._at >= len(self._block):
+                self._block, self._at = next(self._blocks, None), 0
+                if self._block is None:
+                    return
+                continue
+            stop = len(self._block) if count is None else min(len(self._block), self._at + count)
+            piece = self._block.rows(self._at, stop)
+            if count is not None:
+                count -= stop - self._at
+            self._at = stop
+            yield piece
+
+
+def _joined_rows(pairs: list[tuple[str, bytes | None]], keys: bool) -> RowBlock:
+    """The ``RowBlock`` of (line, key) pairs."""
+    lines = [(line + "\n").encode("utf-8") for line, _ in pairs]
+    return RowBlock(
+        b"".join(lines), list(itertools.accumulate(map(len, lines))), [key for _, key in pairs] if keys else None
+    )
+
+
 def _generate_chunk(
     job: tuple[str, list[int], float, str | None, dict, bool, Callable[[Task], Any] | None, str | None],
 ) -> tuple[bytes | tuple[str, list[int]], int, float]:
-    """A worker's chunk: the (task, key) pairs of ``encoded_task_maker`` for its seeds, how many
-    there are, and the seconds making and packing them took (the parent sizes later chunks by
-    it). The pairs are written into the shared-memory segment the job names when they fit
+    """A worker's chunk: the (task, key) pairs of ``encoded_task_maker`` for its seeds (one
+    ``RowBlock`` of them where ``encode`` is ``JoinedLines``), how many there are, and the
+    seconds making and packing them took (the parent sizes later chunks by it). They are
+    written into the shared-memory segment the job names when they fit
     (``write_chunk``: then only the segment's name and part sizes cross the pipe), else pickled
     as one bytes payload (``unpack_chunk`` reads it), so the pool's result thread copies one
     bytes object and nothing more. The cyclic garbage collector is paused meanwhile (and restored
@@ -505,13 +597,14 @@ def _generate_chunk(
     make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
     with _collector_paused():  # the chunk's objects die with it: collector passes over them would be wasted
         pairs = [make(seed) for seed in seeds]
+        items = _joined_rows(pairs, keys) if isinstance(encode, JoinedLines) else pairs
         packed = None
         if segment is not None:
             with contextlib.suppress(OSError):  # the segment is gone (the stream was closed): pickle
-                packed = write_chunk(pairs, segment)
+                packed = write_chunk(items, segment)
         if packed is None:
-            packed = pickle.dumps(pairs, protocol=pickle.HIGHEST_PROTOCOL)
-        del pairs
+            packed = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+        del pairs, items
     return packed, len(seeds), time.perf_counter() - started
 
 
@@ -549,7 +642,7 @@ def _collector_paused() -> Iterator[bool]:
             gc.enable()
 
 
-def unpack_chunk(payload: bytes) -> list:
+def unpack_chunk(payload: bytes) -> Any:
     """``pickle.loads(payload)`` with the cyclic garbage collector paused (and restored as it was)."""
     return _loaded_with_collector_paused(functools.partial(pickle.loads, payload))
 
@@ -569,9 +662,18 @@ _worker_mappings: collections.OrderedDict[str, tuple[int, mmap.mmap]] = collecti
 SEGMENT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 
 
-def _rebuild_image(info: dict, mode: str, size: tuple[int, int], palette: Any, pixels: Any) -> Image.Image:
+def _rebuild_image(
+    info: dict, mode: str, size: tuple[int, int], palette: Any, pixels: Any, stored: bool = False
+) -> Image.Image:
     """The image that unpickling a plain ``PIL.Image.Image`` gives (``Image.__setstate__``),
-    its pixels copied from ``pixels``, any buffer (a view of a shared-memory segment)."""
+    its pixels copied from ``pixels``, any buffer (a view of a shared-memory segment): packed as
+    ``tobytes()`` gives them, or, ``stored``, an RGB image's pixels as Pillow stores them (four
+    bytes each, ``tobytes("raw", "RGBX")``), copied straight into the new image's storage."""
+    if stored:
+        image = Image.new(mode, size, None)  # storage not written yet: the copy is its first touch
+        image.frombytes(pixels, "raw", "RGBX")
+        image.info = info
+        return image
     image = Image.Image.__new__(Image.Image)
     image.__setstate__([info, mode, size, palette, pixels])
     return image
@@ -579,9 +681,11 @@ def _rebuild_image(info: dict, mode: str, size: tuple[int, int], palette: Any, p
 
 class _ChunkPickler(pickle.Pickler):
     """Protocol 5 with each plain PIL image's pixels out of band, handed to ``place`` as they
-    come (``overflowed`` once ``place`` refused one) and rebuilt by ``_rebuild_image`` exactly as
-    ``Image.__setstate__`` would; every other object, buffers included, is pickled as
-    ``pickle.dumps`` would."""
+    come (``overflowed`` once ``place`` refused one) and rebuilt by ``_rebuild_image`` as
+    ``Image.__setstate__`` would (mode, size, info, palette and pixels alike; an RGB image's
+    unused fourth byte of each pixel is kept as the worker had it, as in a task made in the
+    caller, where unpickling sets it to 255); every other object, buffers included, is pickled
+    as ``pickle.dumps`` would."""
 
     def __init__(self, file: Any, place: Callable[[memoryview], bool]) -> None:
         super().__init__(file, protocol=5, buffer_callback=self._out_of_band)
@@ -592,6 +696,10 @@ class _ChunkPickler(pickle.Pickler):
         self.overflowed = False
 
     def _reduce_image(self, image: Image.Image) -> Any:
+        if image.mode == "RGB":  # stored as RGBX: sent so, neither side repacks three bytes to four
+            buffer = pickle.PickleBuffer(image.tobytes("raw", "RGBX"))  # loads the image first
+            self._ours[id(buffer)] = buffer
+            return _rebuild_image, (image.info, image.mode, image.size, None, buffer, True)
         state = image.__getstate__()  # [info, mode, size, palette, pixels] (Pillow ≥ 6)
         if len(state) != 5 or not isinstance(state[4], bytes):
             return image.__reduce_ex__(5)
@@ -632,7 +740,7 @@ def _worker_mapping(name: str) -> mmap.mmap:
     return kept[1]
 
 
-def write_chunk(items: list, segment: str) -> tuple[str, list[int]] | None:
+def write_chunk(items: Any, segment: str) -> tuple[str, list[int]] | None:
     """``items`` written into shared-memory segment ``segment`` (a name under
     ``SHARED_MEMORY_DIR``): each image's pixels as ``_ChunkPickler`` reaches it (so one image's
     bytes are alive at a time), then the pickle stream. (The name, the byte size of each part
@@ -735,7 +843,7 @@ class ChunkSegments:
         if segment is not None:
             self._free.append(segment)
 
-    def load(self, name: str, sizes: list[int]) -> list:
+    def load(self, name: str, sizes: list[int]) -> Any:
         """The items ``write_chunk`` wrote into lent segment ``name``, read from this process's
         mapping of it (the images' pixels copied straight into their images)."""
         buffer = self._lent[name].buf
@@ -786,17 +894,69 @@ def _ordered_chunks(
     encode: Callable[[Task], Any] | None = None,
 ) -> Iterator[tuple[Any, bytes | None]]:
     """(task, key) pairs of ``positions`` in order (``encoded_task_maker``: ``encode(task)`` in
-    place of the task when ``encode`` is given): serially, or on ``pool`` in chunks, ``chunking``
-    = (first chunk size, largest, chunks in flight); more are submitted as results are read, so
-    memory stays flat in the count. Chunks grow from the first size towards ``CHUNK_SECONDS`` of
-    work each (and at most ``CHUNK_BYTES``) as finished chunks show what a task costs, so cheap
-    tasks are not drowned in inter-process overhead. A process pool's chunks come back through
-    shared memory (``ChunkSegments``) where there is some."""
+    place of the task when ``encode`` is given): serially, or on ``pool`` in chunks
+    (``_pool_chunks``)."""
     if pool is None:
         make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
         for seed in positions:
             yield make(seed)
         return
+    chunks = _pool_chunks(pool, env_id, positions, difficulty, split, options, chunking, keys, encode)
+    with contextlib.closing(chunks):
+        for pairs in chunks:
+            yield from pairs
+
+
+SERIAL_BLOCK_SECONDS = 0.01  # of work per block made in the caller (JoinedLines without a pool)
+
+
+def _row_blocks(
+    pool: futures.Executor | None,
+    env_id: str,
+    positions: Iterator[int],
+    difficulty: float,
+    split: str | None,
+    options: dict,
+    chunking: tuple[int, int, int],
+    keys: bool,
+    encode: JoinedLines,
+) -> Iterator[RowBlock]:
+    """``_ordered_chunks``'s rows as ``RowBlock``s: a chunk each on ``pool``; serially, blocks
+    of about ``SERIAL_BLOCK_SECONDS`` of work (so a distinct stream makes at most that much
+    beyond the tasks it keeps)."""
+    if pool is not None:
+        yield from _pool_chunks(pool, env_id, positions, difficulty, split, options, chunking, keys, encode)
+        return
+    make = encoded_task_maker(env_id, difficulty, split, options, keys, encode)
+    size = 1
+    while True:
+        started = time.perf_counter()
+        pairs = [make(seed) for seed in itertools.islice(positions, size)]
+        if not pairs:
+            return
+        seconds = time.perf_counter() - started
+        yield _joined_rows(pairs, keys)
+        size = max(1, min(MAX_CHUNK, 2 * size, round(SERIAL_BLOCK_SECONDS * len(pairs) / max(seconds, 1e-6))))
+
+
+def _pool_chunks(
+    pool: futures.Executor,
+    env_id: str,
+    positions: Iterator[int],
+    difficulty: float,
+    split: str | None,
+    options: dict,
+    chunking: tuple[int, int, int],
+    keys: bool,
+    encode: Callable[[Task], Any] | None,
+) -> Iterator[Any]:
+    """What ``_generate_chunk`` made of consecutive chunks of ``positions`` on ``pool``, a chunk
+    at a time in order: ``chunking`` = (first chunk size, largest, chunks in flight); more are
+    submitted as results are read, so memory stays flat in the count. Chunks grow from the
+    first size towards ``CHUNK_SECONDS`` of work each (and at most ``CHUNK_BYTES``) as finished
+    chunks show what a task costs, so cheap tasks are not drowned in inter-process overhead. A
+    process pool's chunks come back through shared memory (``ChunkSegments``) where there is
+    some."""
     pending: collections.deque = collections.deque()
     size, largest, window = chunking
     segments = None
@@ -831,7 +991,7 @@ def _ordered_chunks(
                 items = segments.load(*packed)
             if segments is not None:
                 segments.give_back(segment)
-            yield from items
+            yield items
     finally:
         for future, _ in pending:
             future.cancel()
@@ -863,32 +1023,40 @@ def _ray_positions(
 
 
 def distinct_tasks(tasks: Iterable[Task], n: int, env_id: str, difficulty: float, split: str | None) -> Iterator[Task]:
-    """The first ``n`` tasks of ``tasks`` with distinct ``content_key``; FewerDistinctTasks when
+    """The first ``n`` tasks of ``tasks`` with distinct ``problem_key``; FewerDistinctTasks when
     ``max(MIN_PATIENCE, found)`` tasks in a row bring nothing new (or the stream ends)."""
-    return _distinct_keyed(((task, content_key(task)) for task in tasks), n, env_id, difficulty, split)
+    return _distinct_keyed(((task, problem_key(task)) for task in tasks), n, env_id, difficulty, split)
 
 
 def _distinct_keyed(
-    pairs: Iterable[tuple[Task, bytes]], n: int, env_id: str, difficulty: float, split: str | None
+    pairs: Iterable[tuple[Task, bytes]],
+    n: int,
+    env_id: str,
+    difficulty: float,
+    split: str | None,
+    seen: set[bytes] | None = None,
 ) -> Iterator[Task]:
-    """``distinct_tasks`` of (task, content_key) pairs whose keys are already known."""
-    seen: set[bytes] = set()
-    misses = draws = 0
+    """``distinct_tasks`` of (task, problem_key) pairs whose keys are already known. ``seen``:
+    the keys of tasks taken already, shared by a mixture's parts so that the whole set is unique
+    (this stream's keys are added to it)."""
+    seen = set() if seen is None else seen
+    found = misses = draws = 0
     if n == 0:
         return
     for task, key in pairs:
         draws += 1
         if key in seen:
             misses += 1
-            if misses >= max(MIN_PATIENCE, len(seen)):
+            if misses >= max(MIN_PATIENCE, found):
                 break
             continue
         misses = 0
         seen.add(key)
+        found += 1
         yield task
-        if len(seen) >= n:
+        if found >= n:
             return
-    raise FewerDistinctTasks(env_id, difficulty, split, len(seen), draws, n)
+    raise FewerDistinctTasks(env_id, difficulty, split, found, draws, n)
 
 
 def iter_generate(
@@ -960,11 +1128,16 @@ def _iter_generate_locally(
     options: dict,
     pool: futures.Executor | None,
     encode: Callable[[Task], Any] | None,
+    seen: set[bytes] | None = None,
 ) -> Iterator[Any]:
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
         if pool is None and count > 1 and n > 1:
             pool = stack.enter_context(running_executor(count, "process", preload=[env_id]))
+        if isinstance(encode, JoinedLines):
+            making = (env_id, n, positions, difficulty, workers, split, allow_duplicates, options, pool, encode)
+            yield from _row_cursor(stack, *making, seen).take(n)
+            return
         made = _ordered_chunks(
             pool,
             env_id,
@@ -978,8 +1151,108 @@ def _iter_generate_locally(
         )
         stack.callback(made.close)  # before the pool waits: its chunks nobody will read are cancelled
         yield from (
-            (task for task, _ in made) if allow_duplicates else _distinct_keyed(made, n, env_id, difficulty, split)
+            (task for task, _ in made)
+            if allow_duplicates
+            else _distinct_keyed(made, n, env_id, difficulty, split, seen)
         )
+
+
+def _row_cursor(
+    stack: contextlib.ExitStack,
+    env_id: str,
+    n: int,
+    positions: Iterator[int],
+    difficulty: float,
+    workers: int | None,
+    split: str | None,
+    allow_duplicates: bool,
+    options: dict,
+    pool: futures.Executor | None,
+    encode: JoinedLines,
+    seen: set[bytes] | None,
+) -> RowCursor | DistinctRowCursor:
+    """``_iter_generate_locally``'s stream in ``RowBlock``s, read a number of rows at a time; its
+    making stops when ``stack`` closes (before the pool waits: chunks nobody will read are
+    cancelled)."""
+    chunking = _chunking(n, workers or os.cpu_count() or 1, get_spec(env_id).visual)
+    blocks = _row_blocks(pool, env_id, positions, difficulty, split, options, chunking, not allow_duplicates, encode)
+    stack.callback(blocks.close)
+    return RowCursor(blocks) if allow_duplicates else DistinctRowCursor(blocks, n, env_id, difficulty, split, seen)
+
+
+class DistinctRowCursor:
+    """``_distinct_keyed`` over keyed ``RowBlock``s, read as ``RowCursor`` is, up to ``n`` rows in
+    all: the same rows kept (a row's key joins ``seen``, shared by a mixture's parts, as the row is
+    taken, as a task's does when ``_distinct_keyed`` yields it) and the same
+    ``FewerDistinctTasks``. Rows none of whose keys was seen or repeats among them are taken
+    together with a few set operations; only a block with a repeat is looked at row by row."""
+
+    def __init__(
+        self,
+        blocks: Iterable[RowBlock],
+        n: int,
+        env_id: str,
+        difficulty: float,
+        split: str | None,
+        seen: set[bytes] | None = None,
+    ) -> None:
+        self._blocks = iter(blocks)
+        self._block: RowBlock | None = None
+        self._at = 0
+        self._stream = (env_id, difficulty, split)
+        self._n = n
+        self._seen = set() if seen is None else seen
+        self._found = self._misses = self._draws = 0
+
+    def _fewer(self) -> FewerDistinctTasks:
+        return FewerDistinctTasks(*self._stream, self._found, self._draws, self._n)
+
+    def take(self, count: int) -> Iterator[RowBlock]:
+        """The next ``count`` distinct rows (fewer where ``n`` are taken), as blocks, none empty;
+        FewerDistinctTasks as ``_distinct_keyed`` raises it, after the rows found before it."""
+        count = min(count, self._n - self._found)
+        seen = self._seen
+        while count > 0:
+            block, start = self._block, self._at
+            if block is None or start >= len(block):
+                self._block, self._at = next(self._blocks, None), 0
+                if self._block is None:
+                    raise self._fewer()
+                continue
+            keys = block.keys
+            window = keys[start : start + count]
+            if seen.isdisjoint(window) and len(set(window)) == len(window):  # all new: taken at once
+                seen.update(window)
+                self._at = start + len(window)
+                self._found += len(window)
+                self._draws += len(window)
+                self._misses = 0
+                count -= len(window)
+                yield block.rows(start, self._at)
+                continue
+            # The row-by-row choice, a gap of repeats at a time: a row is new when its key was not
+            # seen and is the first of its kind in the window; each repeat adds a miss, a new row
+            # clears them, and misses reaching max(MIN_PATIENCE, found) end the stream there.
+            first = dict(zip(reversed(window), range(len(window) - 1, -1, -1)))  # each key's first row
+            fresh = [index for index, key in enumerate(window) if first[key] == index and key not in seen]
+            found, misses, examined, previous, exhausted = self._found, self._misses, len(window), -1, False
+            for number, index in enumerate([*fresh, len(window)]):  # the window's end closes the last gap
+                limit = max(MIN_PATIENCE, found + number)
+                if misses + index - previous - 1 >= limit:
+                    examined, exhausted, fresh = previous + limit - misses + 1, True, fresh[:number]
+                    break
+                misses = 0 if index < len(window) else misses + index - previous - 1
+                previous = index
+            seen.update(window[index] for index in fresh)
+            self._found = found + len(fresh)
+            self._misses = misses
+            self._draws += examined
+            self._at = start + examined
+            count -= len(fresh)
+            if fresh:
+                yield block.picked([start + index for index in fresh])
+            if exhausted:
+                raise self._fewer()
 
 
 def generate(
@@ -1088,7 +1361,10 @@ def iter_generate_mix(
 ) -> Iterator[Any]:
     """The tasks of ``mix_parts(envs, n, difficulty)``, each part the ``iter_generate`` stream of
     its (env, difficulty, options) from position ``seed``, interleaved in an order fixed by
-    ``seed`` (a seeded shuffle of the part labels). ``options`` apply to every part (an entry's
+    ``seed`` (a seeded shuffle of the part labels). Unless ``allow_duplicates``, no problem
+    (``problem_key``) appears twice in the whole mixture: a part skips a task whose problem an
+    earlier task of any part posed (one env at two difficulties, or Game24 and Countdown, can
+    pose the same one), so a part is its env's stream less those. ``options`` apply to every part (an entry's
     own options win). Local processes only; one pool serves every part. ``encode`` as
     ``iter_generate``'s (made in the workers). The arguments are checked here; the tasks are
     made as the iterator is read."""
@@ -1109,23 +1385,47 @@ def _interleave(
     encode: Callable[[Task], Any] | None,
 ) -> Iterator[Any]:
     order = [index for index, part in enumerate(parts) for _ in range(part.count)]
-    random.Random(f"rlvr-mix|{int(seed)}").shuffle(order)
+    if len(parts) > 1:  # one part's order is the same either way
+        random.Random(f"rlvr-mix|{int(seed)}").shuffle(order)
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
         preload = [part.env_id for part in parts]
         pool = stack.enter_context(running_executor(count, "process", preload)) if count > 1 and n > 1 else None
+        seen: set[bytes] = set()  # one set for every part: no problem twice in the whole mixture
+        if isinstance(encode, JoinedLines):  # a run of one part's rows in the order: slices of its blocks
+            cursors = [
+                _row_cursor(
+                    stack,
+                    part.env_id,
+                    part.count,
+                    iter(range(seed, seed + part.count)) if allow_duplicates else itertools.count(seed),
+                    part.difficulty,
+                    workers,
+                    split,
+                    allow_duplicates,
+                    group_options(part.env_id, {**options, **part.options}).for_tasks(),
+                    pool,
+                    encode,
+                    seen,
+                )
+                for part in parts
+            ]
+            for index, run in itertools.groupby(order):
+                yield from cursors[index].take(sum(1 for _ in run))
+            return
         streams = [
-            iter_generate(
+            _iter_generate_locally(
                 part.env_id,
                 part.count,
-                seed,
+                iter(range(seed, seed + part.count)) if allow_duplicates else itertools.count(seed),
                 part.difficulty,
                 workers,
-                split=split,
-                allow_duplicates=allow_duplicates,
-                pool=pool,
-                encode=encode,
-                **group_options(part.env_id, {**options, **part.options}).for_tasks(),
+                split,
+                allow_duplicates,
+                group_options(part.env_id, {**options, **part.options}).for_tasks(),
+                pool,
+                encode,
+                seen,
             )
             for part in parts
         ]
@@ -1190,9 +1490,9 @@ def source_digest(spec) -> str:
 def estimate_distinct(
     env_id: str, difficulty: float, sample: int = DISTINCT_SAMPLE, seed: int = 0, **options: Any
 ) -> dict:
-    """An estimate of how many distinct tasks (env, difficulty) has, from ``sample`` tasks of the
-    raw seed stream (``distinct_estimate``): ``{"sample", "distinct", "relation", "estimate"}``;
-    in dataset mode the exact row count (relation ``=``).
+    """An estimate of how many distinct tasks (problems: ``problem_key``) (env, difficulty) has,
+    from ``sample`` tasks of the raw seed stream (``distinct_estimate``): ``{"sample",
+    "distinct", "relation", "estimate"}``; in dataset mode the exact row count (relation ``=``).
     Cached per (env, difficulty, sample, options, generator source) in
     ``$XDG_CACHE_HOME/rlvr/distinct.json`` (default ``~/.cache``), so ``rlvr list`` and ``rlvr
     info`` pay for it once."""
@@ -1203,15 +1503,16 @@ def estimate_distinct(
     rows = make_generator(env_id, **generator_kwargs).dataset_rows
     if rows and not params:  # dataset mode: seed s is row s mod len(rows), so the count is exact
         return {"sample": len(rows), "distinct": len(rows), "relation": "=", "estimate": len(rows)}
-    key = f"{env_id}|{difficulty}|{sample}|{seed}|{_freeze(options)}|{source_digest(spec)}"
+    key = f"problems|{env_id}|{difficulty}|{sample}|{seed}|{_freeze(options)}|{source_digest(spec)}"
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rlvr" / "distinct.json"
     try:
         stored = json.loads(cache.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         stored = {}
     if key not in stored:
+        generator = make_generator(env_id, **generator_kwargs)
         keys = {
-            content_key(t)
+            problem_key(t, generator)
             for t in iter_generate(env_id, sample, seed, difficulty, split=None, allow_duplicates=True, **options)
         }
         relation, estimate = distinct_estimate(sample, len(keys))

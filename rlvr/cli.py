@@ -317,6 +317,23 @@ def row_encoder(output: Output, split: str = "train") -> Callable[[Task], Any]:
     return parquet_row
 
 
+def block_encoder(output: Output, split: str = "train") -> Any:
+    """``row_encoder`` as a ``rlvr.api.JoinedLines`` where ``output`` takes JSON lines (a file or
+    stdout): the worker processes then join each chunk's lines into one ``RowBlock``, which
+    ``write_tasks(blocks=True)`` writes with one call; None for the formats of other rows."""
+    from rlvr.api import JoinedLines
+
+    encode = row_encoder(output, split)
+    return JoinedLines(encode) if encode is Task.to_json else None
+
+
+def counted_blocks(blocks: Iterable[Any], progress: Any) -> Iterator[Any]:
+    """``blocks`` (``RowBlock``s), a progress bar advanced by each one's rows."""
+    for block in blocks:
+        progress.update(len(block))
+        yield block
+
+
 def write_tasks(
     tasks: Iterable[Task],
     output: str | Output,
@@ -326,6 +343,7 @@ def write_tasks(
     shard_size: int | None = None,
     split: str = "train",
     encoded: bool = False,
+    blocks: bool = False,
 ) -> Written:
     """Save ``tasks`` in one of ``OUTPUT_FORMATS`` (see ``plan_output``), streamed: JSON lines a
     line at a time, Parquet in row groups, HF through ``Dataset.from_generator``. Every file
@@ -334,14 +352,23 @@ def write_tasks(
     ``extra_info.index`` counts across the shards. ``metadata`` (provenance, with the shard's
     index and first row added) goes into Parquet's key-value metadata, the HF dataset's
     description, or a ``<output>.provenance.json`` sidecar next to JSON lines. ``encoded``:
-    ``tasks`` are the rows ``row_encoder(output, split)`` made of the tasks."""
+    ``tasks`` are the rows ``row_encoder(output, split)`` made of the tasks. ``blocks``: ``tasks``
+    are ``RowBlock``s of those rows (``block_encoder``; JSON lines only), each written with one
+    call, a shard's end cutting the block it falls in; the bytes are those of the rows one by one."""
     output = output if isinstance(output, Output) else plan_output("-o", str(output), file_format)
-    rows = iter(tasks) if encoded else map(row_encoder(output, split), tasks)
+    if blocks and output.path is not None and output.file_format != "jsonl":
+        raise ValueError(f"row blocks are JSON lines, not {output.file_format} rows")
+    rows = iter(tasks) if encoded or blocks else map(row_encoder(output, split), tasks)
     if output.path is None:
         count = 0
-        for line in rows:
-            sys.stdout.write(line + "\n")
-            count += 1
+        if blocks:
+            for block in rows:
+                sys.stdout.write(block.data.decode("utf-8"))
+                count += len(block)
+        else:
+            for line in rows:
+                sys.stdout.write(line + "\n")
+                count += 1
         sys.stdout.flush()
         return Written(count, ("stdout",))
     if output.file_format == "hf":
@@ -350,14 +377,20 @@ def write_tasks(
         with atomic_path(output.path, directory=True) as temporary:
             count = hf.save(rows, temporary, metadata=metadata, shard_rows=shard_size, encoded=True)
         return Written(count, (str(output.path),))
+    from rlvr.api import RowCursor
+
     stream = rows
+    cursor = RowCursor(rows) if blocks else None
     paths: list[Path] = []
     count = 0
     with contextlib.ExitStack() as stack:
         while True:
             index = len(paths)
             target = shard_path(output.path, index) if shard_size else output.path
-            batch = itertools.islice(stream, shard_size) if shard_size else stream
+            if cursor is not None:
+                batch = cursor.take(shard_size or None)
+            else:
+                batch = itertools.islice(stream, shard_size) if shard_size else stream
             head = next(batch, None)
             if head is None and (shard_size and index > 0):
                 break
@@ -370,6 +403,8 @@ def write_tasks(
                 written = verl.write_rows(shard, temporary, start_index=count, metadata=shard_metadata)
             elif output.file_format == "parquet":
                 written = write_parquet_rows(shard, temporary, task_schema(shard_metadata))
+            elif blocks:
+                written = write_line_blocks(shard, temporary)
             else:
                 written = write_lines(shard, temporary)
             count += written
@@ -392,6 +427,16 @@ def write_lines(lines: Iterable[str], path: Path) -> int:
         for line in lines:
             handle.write(line + "\n")
             count += 1
+    return count
+
+
+def write_line_blocks(blocks: Iterable[Any], path: Path) -> int:
+    """``write_lines`` of ``RowBlock``s, a block with one call; returns how many rows."""
+    count = 0
+    with open(path, "wb") as handle:
+        for block in blocks:
+            handle.write(block.data)
+            count += len(block)
     return count
 
 
@@ -662,7 +707,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         first_task(part.env_id, args.seed, part.difficulty, part.options, args.split)
     if args.backend == "ray" and len(parts) > 1:
         raise UsageError("--backend ray makes one env at one difficulty per run, give one env and one --difficulty")
-    encode = row_encoder(output, args.split or SPLIT_ALL)
+    joined = block_encoder(output, args.split or SPLIT_ALL) if args.backend == "process" else None
+    encode = joined or row_encoder(output, args.split or SPLIT_ALL)
     if args.backend == "ray":
         part = parts[0]
         tasks = rlvr.iter_generate(
@@ -698,10 +744,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
         format=output.file_format,
         parts=[part.to_dict() for part in parts],
     )
-    progress = tqdm(tasks, total=args.n, unit="task", disable=args.quiet, file=sys.stderr, delay=1.0)
+    # JSON lines come in blocks of rows (a chunk's, joined in the worker that made it): the
+    # progress bar advances a block at a time
+    progress = tqdm(
+        None if joined else tasks, total=args.n, unit="task", disable=args.quiet, file=sys.stderr, delay=1.0
+    )
+    rows = counted_blocks(tasks, progress) if joined else progress
     try:
         written = write_tasks(
-            progress, output, metadata=metadata, shard_size=args.shard_size, split=args.split or SPLIT_ALL, encoded=True
+            rows,
+            output,
+            metadata=metadata,
+            shard_size=args.shard_size,
+            split=args.split or SPLIT_ALL,
+            encoded=True,
+            blocks=joined is not None,
         )
     except FewerDistinctTasks as error:
         raise UsageError(f"{error} (--allow-duplicates)") from None

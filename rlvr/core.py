@@ -576,6 +576,17 @@ class TaskGenerator(abc.ABC):
             return {"dataset": Path(str(task.meta["dataset"])).name, "row": task.meta["row"]}
         return None
 
+    def problem_key(self, task: Task) -> Any:
+        """The problem ``task`` poses, for uniqueness (``rlvr.api`` module docstring,
+        Uniqueness): a JSON-able value equal for two tasks that pose one problem in other words
+        or pictures (numbers listed in another order, the same design with other example rows,
+        a dataset row rendered at another difficulty), so a generated set keeps one of them.
+        None: the task's content (prompt and pixels) is its problem. The default is
+        ``split_group(task)``, which names one problem in every family whose group is not a
+        source several problems are drawn from; a family whose group is such a source (a
+        document, an answer shared by many questions) overrides this with something finer."""
+        return self.split_group(task)
+
 
 class SafeVerifier(abc.ABC):
     """Base for verifiers: non-string input and any exception become a zero Verdict.

@@ -64,6 +64,7 @@ import functools
 import math
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -94,6 +95,21 @@ def build_verifier(task: Task, verifier: Mapping[str, Any] | Callable[[], Any] |
 
         return api.make_verifier(task.env_id, **dict(verifier or {}))
     return verifier()
+
+
+def unsendable(job: Job) -> str | None:
+    """Why ``job`` cannot be pickled to a worker process, or None. The process pool pickles a
+    job in its scheduler thread, where an error never reaches the job's future (its caller
+    would wait for ever: red team S8-6), so a response other than plain text and a verifier
+    factory or options are pickled here first; a task and a ``str`` response always can be."""
+    for part, value in (("response", job.response), ("verifier", job.verifier)):
+        if value is None or type(value) is str:
+            continue
+        try:
+            pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:  # any exception its __reduce__ raises
+            return f"the {part} cannot be sent to a worker process ({type(error).__name__})"
+    return None
 
 
 def run_job(job: Job) -> Verdict:
@@ -364,6 +380,11 @@ class Scorer:
                 functools.partial(self._overran, deadline, "abandoned (a thread cannot be killed)"),
             )
             return inner, self._translate_thread
+        problem = unsendable(job)
+        if problem is not None:
+            refused: futures.Future = futures.Future()
+            refused.set_result(Verdict.fail(f"{problem}; scored 0"))
+            return refused, futures.Future.result
         inner = self._pebble_pool().schedule(run_job, args=(job,), timeout=deadline + self.grace_s)
         return inner, functools.partial(self._translate_process, deadline)
 

@@ -348,6 +348,35 @@ def test_held_out_failures_quote_nothing_the_candidate_wrote(style):
     assert seen == 4
 
 
+def _carrying_program(task: Task) -> str:
+    """Fails the first test with text of its own in its output and its error: what a program
+    would show that carried a held-out input over from an earlier attempt (red team S8-5)."""
+    if task.answer["style"] == "function":
+        return fence(f"def {task.answer['entry_point']}(*args):\n    raise ValueError('CARRIED')\n")
+    return fence("import sys\nsys.stdout.write('CARRIED')\nraise SystemExit('CARRIED')\n")
+
+
+@pytest.mark.parametrize("style", ["function", "stdio"])
+def test_after_a_held_out_run_feedback_quotes_nothing_the_candidate_wrote(style):
+    """Once an attempt's program has run on a held-out test, later feedback shows a failing
+    revealed test's input and expected result but none of the candidate's output or errors;
+    before that, it does."""
+    for seed in range(3):
+        env = make(difficulty=0.3, style=style, max_attempts=3)
+        _, info = env.reset(seed=seed)
+        task = info["task"]
+        first = unpack_tests(task.answer)[0]
+        observation, _, _, _, info = env.step(_carrying_program(task))  # fails a revealed test: no held-out run
+        assert "CARRIED" in observation
+        env.step(_leaking_program(task))  # passes the revealed tests, then runs a held-out one
+        observation, _, terminated, _, info = env.step(_carrying_program(task))
+        assert terminated and info["verdict"].details.get("first_failure_index") == 0, info["verdict"]
+        assert "CARRIED" not in observation, observation
+        assert "test 1 of" in observation and "an error or a crash" in observation
+        shown = first["expected"] if style == "function" else first["output"]
+        assert str(shown).strip() in observation
+
+
 def _test_input(test: dict) -> str:
     return test["args"] if "args" in test else test["input"]
 
@@ -442,3 +471,34 @@ def test_an_incorrect_held_out_verdict_stays_below_one():
     verdict = Verdict(0.5, False, True, "failed test 1", {"outcomes": outcomes, "total": total, "style": "function"})
     rescored = held_out_verdict(verdict, answer)
     assert 0.99 < rescored.reward < 1.0 and not rescored.correct
+
+
+def test_an_env_nobody_closes_releases_its_sandbox_when_collected():
+    """Each code env's verifier keeps sandbox processes and their descriptors; envs made and
+    dropped without close() (a loop that makes one per epoch) must not pile them up until the
+    process runs out of descriptors."""
+    import gc
+    import os
+
+    def children() -> int:
+        mine = str(os.getpid())
+        count = 0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat") as handle:
+                    count += handle.read().rsplit(")", 1)[1].split()[1] == mine
+            except OSError:
+                pass
+        return count
+
+    gc.collect()
+    before_fds, before_children = len(os.listdir("/proc/self/fd")), children()
+    for seed in range(4):
+        env = make(difficulty=0.3)
+        _, info = env.reset(seed=seed)
+        _, reward, *_ = env.step(rlvr.solve(info["task"]))
+        assert reward == 1.0
+        del env, info
+    gc.collect()
+    assert children() <= before_children
+    assert len(os.listdir("/proc/self/fd")) <= before_fds + 2

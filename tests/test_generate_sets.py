@@ -18,6 +18,7 @@ from rlvr.api import (
     is_held_out,
     largest_remainder_shares,
     mix_parts,
+    problem_key,
     split_key,
     stream_seed,
 )
@@ -236,13 +237,55 @@ def test_sets_hold_no_duplicate_prompts_unless_asked():
     distinct = rlvr.generate("Math-v0", 600, difficulty=0.0)
     assert len({content_key(t) for t in distinct}) == 600 == len({t.id for t in distinct})
     assert jsons(distinct) == jsons(rlvr.generate("Math-v0", 600, difficulty=0.0, workers=2))
-    # the distinct set is the allow-duplicates stream with repeats skipped, in order
+    # the distinct set is the allow-duplicates stream with repeated problems skipped, in order
     seen, expected = set(), []
     for task in rlvr.generate("Math-v0", 1500, difficulty=0.0, allow_duplicates=True):
-        if content_key(task) not in seen and len(expected) < 600:
-            seen.add(content_key(task))
+        if problem_key(task) not in seen and len(expected) < 600:
+            seen.add(problem_key(task))
             expected.append(task.to_json())
     assert jsons(distinct) == expected
+
+
+@pytest.mark.parametrize(
+    ("env_id", "difficulty", "n"),
+    [
+        ("Game24-v0", 0.0, 300),  # the same four numbers listed in another order
+        ("Countdown-v0", 0.0, 300),
+        ("Math-v0", 0.0, 500),  # one counting question told of a club, a choir, a team
+        ("Code-v0", 0.0, 120),  # one reference program with other examples, as a function or stdio
+        ("Verilog-v0", 0.5, 200),  # one golden design with other example rows
+        ("StepOrder-v0", 0.5, 200),  # one window of steps in another shuffle
+        ("KnightsKnaves-v0", 0.0, 300),  # one puzzle under other names
+    ],
+)
+def test_sets_hold_no_two_tasks_of_one_problem(env_id, difficulty, n):
+    raw = rlvr.generate(env_id, 3 * n, difficulty=difficulty, split=None, allow_duplicates=True)
+    first_wording = {}
+    for task in raw:
+        first_wording.setdefault(problem_key(task), content_key(task))
+    reworded = [t for t in raw if first_wording[problem_key(t)] != content_key(t)]
+    assert reworded, f"{env_id}'s raw stream should pose some problem twice in different words"
+    made = rlvr.generate(env_id, n, difficulty=difficulty)
+    assert len({problem_key(t) for t in made}) == n
+    assert jsons(made) == jsons(rlvr.generate(env_id, n, difficulty=difficulty, workers=2))
+
+
+def test_a_mixture_poses_no_problem_twice_across_its_parts():
+    # low difficulties of one env overlap, and Game24 and Countdown can pose one puzzle
+    envs = {"Math-v0": {"weight": 2, "difficulty": [0.0, 0.05, 0.1]}, "Code-v0": {"difficulty": [0.0, 0.05]}}
+    parts = [(p.env_id, p.difficulty) for p in mix_parts(envs, 450)]
+    separately = [t for env_id, d in parts for t in rlvr.generate(env_id, 150, difficulty=d)]
+    assert len({problem_key(t) for t in separately}) < len(separately)  # the parts' own streams overlap
+    mixed = rlvr.generate_mix(envs, 450)
+    assert len(mixed) == 450 == len({problem_key(t) for t in mixed}) == len({content_key(t) for t in mixed})
+    assert jsons(mixed) == jsons(rlvr.generate_mix(envs, 450, workers=2))
+    as_game24 = {"numbers": 4, "max_number": 13, "target": 24, "operators": "+,-,*,/", "use_all": True}
+    both = [*rlvr.generate("Game24-v0", 100, difficulty=0.0), *rlvr.generate("Countdown-v0", 100, **as_game24)]
+    assert len({problem_key(t) for t in both}) < 200  # one puzzle posed by both envs
+    puzzles = rlvr.generate_mix({"Game24-v0": {"difficulty": 0.0}, "Countdown-v0": {"options": as_game24}}, 200)
+    assert len({problem_key(t) for t in puzzles}) == 200
+    repeats = rlvr.generate_mix(envs, 450, allow_duplicates=True)
+    assert len({problem_key(t) for t in repeats}) < 450  # allow_duplicates keeps each part's stream as it is
 
 
 def test_too_few_distinct_tasks_is_an_error_naming_the_count(math_rows, tmp_path, capsys):
@@ -808,3 +851,179 @@ def test_a_stream_closed_early_stops_at_once_and_streams_after_it_agree():
     stream.close()  # the chunks in flight are cancelled and the pool process ended, not awaited
     assert time.perf_counter() - started < 5
     assert jsons(first) == jsons(rlvr.generate("Knapsack-v0", 5, 0, 0.5))
+
+
+# ------------------------------------------------------------- JSON lines in blocks of rows
+
+
+def _blocks_of(lines, keys, rng):
+    """``lines`` (and their keys) cut into RowBlocks of random sizes, some empty."""
+    from rlvr.api import _joined_rows
+
+    blocks, at = [], 0
+    while at < len(lines):
+        size = rng.choice([0, 1, 2, 3, 7, 50])
+        blocks.append(_joined_rows(list(zip(lines[at : at + size], keys[at : at + size])), keys=True))
+        at += size
+    return blocks
+
+
+def test_row_blocks_cut_and_picked_keep_the_rows_bytes():
+    from rlvr.api import RowCursor
+
+    rng = random.Random(4)
+    for _ in range(200):
+        lines = [
+            rng.choice(["", "é", "x" * rng.randint(1, 30), '{"a":"\\u2028 ☃"}']) for _ in range(rng.randint(0, 120))
+        ]
+        blocks = _blocks_of(lines, [None] * len(lines), rng)
+        expected = "".join(line + "\n" for line in lines).encode()
+        assert b"".join(block.data for block in blocks) == expected
+        for block in blocks:  # each row ends where its line does
+            starts = [0, *block.ends[:-1]]
+            assert [block.data[a:b] for a, b in zip(starts, block.ends)] == [
+                line.encode() + b"\n" for line in block.data.decode().splitlines()
+            ]
+        cursor, taken, counts = RowCursor(iter(blocks)), [], []
+        while True:
+            count = rng.choice([1, 2, 5, 40, None])
+            pieces = list(cursor.take(count))
+            assert all(len(piece) > 0 for piece in pieces)
+            rows = sum(map(len, pieces))
+            assert rows == (len(lines) - sum(counts) if count is None else min(count, len(lines) - sum(counts)))
+            counts.append(rows)
+            taken += pieces
+            if rows == 0 or count is None:
+                break
+        assert b"".join(piece.data for piece in taken) == expected
+        if blocks and len(blocks[-1]):
+            indices = sorted(rng.sample(range(len(blocks[-1])), rng.randint(0, len(blocks[-1]))))
+            tail = blocks[-1].data.decode().splitlines()
+            assert blocks[-1].picked(indices).data == "".join(tail[i] + "\n" for i in indices).encode()
+
+
+@pytest.mark.parametrize("patience", [3, 100])
+def test_distinct_row_cursor_keeps_what_the_row_by_row_choice_keeps(monkeypatch, patience):
+    """Random keys with many repeats, read in random counts (a mixture's runs) with a set shared
+    with another stream: the same rows, the same ``seen`` and the same FewerDistinctTasks
+    (found and draws) as ``_distinct_keyed`` over the rows one by one."""
+    from rlvr import api
+
+    monkeypatch.setattr(api, "MIN_PATIENCE", patience)
+    rng = random.Random(patience)
+    ran_dry = 0  # errors with rows left: misses reached the limit in the middle of the stream
+    for trial in range(400):
+        total = rng.randint(0, 300)
+        space = rng.choice([3, 5, 40, 250])
+        keys = [bytes([rng.randrange(space)]) for _ in range(total)]
+        lines = [f"row {i} {key.hex()}" for i, key in enumerate(keys)]
+        n = rng.randint(0, 120)
+        shared = {bytes([k]) for k in rng.sample(range(256), rng.randint(0, 3))}
+        expected_seen, cursor_seen = set(shared), set(shared)
+        expected, error = [], None
+        try:
+            for line in api._distinct_keyed(zip(lines, keys), n, "e", 0.5, "train", expected_seen):
+                expected.append(line)
+        except FewerDistinctTasks as raised:
+            error = raised
+        cursor = api.DistinctRowCursor(_blocks_of(lines, keys, rng), n, "e", 0.5, "train", cursor_seen)
+        got, caught = [], None
+        try:
+            while len(got) < n:
+                for piece in cursor.take(rng.choice([1, 3, 17, n])):
+                    got += piece.data.decode().splitlines()
+        except FewerDistinctTasks as raised:
+            caught = raised
+        assert got == expected and cursor_seen == expected_seen, trial
+        assert (error is None) == (caught is None)
+        if error is not None:
+            assert (caught.found, caught.draws, caught.wanted, str(caught)) == (
+                error.found,
+                error.draws,
+                error.wanted,
+                str(error),
+            ), trial
+            ran_dry += error.draws < total
+    assert ran_dry >= 20
+
+
+BLOCK_CASES = [
+    ("Math-v0", 700, 0.0, False),  # repeats within and across chunks
+    ("Math-v0", 230, 0.3, True),
+    ({"Game24-v0": 1, "Countdown-v0": 1}, 300, 0.0, False),  # parts that pose the same problems
+    ({"Math-v0": {"weight": 1, "difficulty": [0.0, 0.1]}, "Maze-v0": 1, "Rotation-v0": 0.2}, 400, None, False),
+    ({"Math-v0": 1, "Maze-v0": 2}, 150, 0.3, True),
+]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_files_written_in_blocks_are_the_rows_made_one_task_at_a_time(tmp_path, workers):
+    from rlvr.api import JoinedLines
+    from rlvr.cli import plan_output, write_tasks
+    from rlvr.core import Task
+
+    for case, (envs, n, difficulty, duplicates) in enumerate(BLOCK_CASES):
+        if isinstance(envs, str):
+            tasks = rlvr.generate(envs, n, 9, difficulty, allow_duplicates=duplicates)
+            blocks = lambda: rlvr.iter_generate(  # noqa: E731
+                envs, n, 9, difficulty, workers, allow_duplicates=duplicates, encode=JoinedLines(Task.to_json)
+            )
+        else:
+            tasks = rlvr.generate_mix(envs, n, 9, difficulty, allow_duplicates=duplicates)
+            blocks = lambda: rlvr.iter_generate_mix(  # noqa: E731
+                envs, n, 9, difficulty, workers, allow_duplicates=duplicates, encode=JoinedLines(Task.to_json)
+            )
+        for shard_size in (None, 1, 64, n, n + 5):
+            name = f"{case}-{shard_size}.jsonl"
+            ours = write_tasks(
+                blocks(), plan_output("-o", str(tmp_path / "blocks" / name)), shard_size=shard_size, blocks=True
+            )
+            theirs = write_tasks(iter(tasks), plan_output("-o", str(tmp_path / "rows" / name)), shard_size=shard_size)
+            assert ours.count == theirs.count == n and len(ours.paths) == len(theirs.paths)
+            assert [Path(p).name for p in ours.paths] == [Path(p).name for p in theirs.paths]
+            for mine, plain in zip(ours.paths, theirs.paths):
+                assert Path(mine).read_bytes() == Path(plain).read_bytes(), (case, shard_size)
+
+
+def test_cli_jsonl_in_blocks_matches_rows_one_by_one_and_fails_alike(tmp_path, capsys, math_rows):
+    from rlvr.cli import plan_output, write_tasks
+
+    args = ["--env", "Math-v0", "--env", "Maze-v0", "-n", "90", "--difficulty", "0", "0.4", "--seed", "3"]
+    tasks = rlvr.generate_mix(["Math-v0", "Maze-v0"], 90, 3, [0.0, 0.4])
+    write_tasks(iter(tasks), plan_output("-o", str(tmp_path / "rows.jsonl")), shard_size=40)
+    assert (
+        main(["generate", *args, "--workers", "2", "-o", str(tmp_path / "cli.jsonl"), "--shard-size", "40", "-q"]) == 0
+    )
+    for index in range(3):
+        name = f"-{index:05d}.jsonl"
+        assert (tmp_path / f"cli{name}").read_bytes() == (tmp_path / f"rows{name}").read_bytes()
+    capsys.readouterr()
+    assert main(["generate", *args, "--workers", "2", "-o", "-", "-q"]) == 0
+    assert capsys.readouterr().out == "".join(task.to_json() + "\n" for task in tasks)
+    # running out of distinct tasks: the same count and draws as the row-by-row stream's error
+    with pytest.raises(FewerDistinctTasks) as caught:
+        rlvr.generate("Math-v0", 59, dataset=str(math_rows))
+    for workers in ("1", "2"):
+        out = tmp_path / f"few{workers}.jsonl"
+        command = ["generate", "Math-v0", "-n", "59", "--dataset", str(math_rows), "--workers", workers]
+        assert main([*command, "-o", str(out), "-q"]) == 2
+        assert str(caught.value) in capsys.readouterr().err and not out.exists()
+
+
+def test_rgb_images_from_worker_processes_are_stored_as_made_and_stay_writable():
+    """An RGB image comes back with its storage as the worker made it (the unused fourth byte
+    of each pixel too, as a task made in this process has it), usable and writable after the
+    pool is gone."""
+    one = rlvr.generate("Rotation-v0", 6, 2, 0.5, workers=1)
+    two = rlvr.generate("Rotation-v0", 6, 2, 0.5, workers=2)
+    pairs = [(x, y) for a, b in zip(one, two) for x, y in zip(a.images, b.images)]
+    assert pairs and any(set(x.tobytes("raw", "RGBX")[3::4]) != {255} for x, _ in pairs)  # the byte is not 255
+    for x, y in pairs:
+        assert (y.mode, y.size, y.info, y.readonly) == (x.mode, x.size, x.info, 0)
+        assert y.tobytes("raw", "RGBX") == x.tobytes("raw", "RGBX") and y == x
+    image = two[0].images[0]
+    pixels = image.load()
+    pixels[0, 0] = (1, 2, 3)
+    image.putpixel((1, 0), (4, 5, 6))
+    assert image.getpixel((0, 0)) == (1, 2, 3) and image.getpixel((1, 0)) == (4, 5, 6)
+    assert two[1].images[0] == one[1].images[0]

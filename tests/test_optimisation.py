@@ -579,6 +579,156 @@ def test_tsp_held_karp_agrees_with_cp_sat():
     assert beyond.meta["solver"] == "OR-Tools CP-SAT" and verify(beyond, rlvr.solve(beyond)).correct
 
 
+def test_tsp_distance_table_rounds_exactly():
+    """The vectorised table equals integer arithmetic (⌊√s⌋ by math.isqrt, then round half
+    up, which never ties) on random points up to the largest grid and on points whose squared
+    distances sit at and beside perfect squares, where a float square root could be off."""
+    import math
+
+    from rlvr.generators.tsp import distance_matrix
+
+    def exact(a, b):
+        squared = (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2
+        root = math.isqrt(squared)
+        return root + (squared - root * root > root)
+
+    rng = np.random.default_rng(8)
+    point_sets = [
+        [tuple(int(v) for v in p) for p in rng.integers(0, grid + 1, size=(30, 2))] for grid in (2, 100, 10_000)
+    ]
+    point_sets.append([(0, 0), (10_000, 10_000), (0, 10_000), (9_999, 0), (3, 4), (6_000, 8_000), (5_999, 8_000)])
+    point_sets.append([(0, 0)] + [(k, 0) for k in (1, 9_999, 10_000)] + [(7_071, 7_071), (7_071, 7_072)])
+    for points in point_sets:
+        assert distance_matrix(points) == [[exact(a, b) for b in points] for a in points]
+
+
+def test_tsp_bounded_held_karp_gives_held_karps_tour():
+    """The bounded Held-Karp (13–15 cities by default: d ≥ 0.75) returns exactly the full Held-Karp's
+    length and tour (not only another shortest one) over many instances, including small grids
+    where many tours tie, and its length is CP-SAT's proved optimum."""
+    from rlvr.generators.tsp import HELD_KARP_MAX_CITIES, distance_matrix, held_karp, held_karp_bounded, solve_exact
+
+    rng = np.random.default_rng(17)
+    checked_with_cp_sat = 0
+    for cities, grid in (
+        (12, 75),
+        (13, 75),
+        (14, 100),
+        (HELD_KARP_MAX_CITIES, 100),
+        (15, 10),
+        (15, 4),
+        (13, 3),
+        (15, 10_000),
+    ):
+        for draw in range(40):
+            cells = rng.choice((grid + 1) ** 2, size=cities, replace=False)
+            distances = distance_matrix([(int(c) // (grid + 1), int(c) % (grid + 1)) for c in cells])
+            bounded = held_karp_bounded(distances)
+            assert bounded == held_karp(distances), (cities, grid, distances)
+            if draw < 2:
+                run, _ = solve_exact(distances)
+                assert run.status == "optimal" and run.objective == bounded[0]
+                checked_with_cp_sat += 1
+    assert checked_with_cp_sat == 16
+    for seed in range(12):  # the default d = 0.75 and d = 1 tasks take the bounded path
+        for difficulty in (0.75, 1.0):
+            task = task_of("rlvr/TSP-v0", seed, difficulty)
+            assert held_karp(instance(task)["distances"]) == (reference(task)["objective"], reference(task)["solution"])
+
+
+def cp_sat_makespan(jobs) -> int:
+    """An independent oracle: CP-SAT's proved least makespan (plain interval model, default
+    parameters, no bounds from the generator)."""
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    horizon = sum(duration for job in jobs for _, duration in job)
+    ends, per_machine = [], {}
+    for job in jobs:
+        previous = None
+        for machine, duration in job:
+            start = model.new_int_var(0, horizon, "")
+            per_machine.setdefault(machine, []).append(model.new_fixed_size_interval_var(start, duration, ""))
+            if previous is not None:
+                model.add(start >= previous)
+            previous = start + duration
+        ends.append(previous)
+    makespan = model.new_int_var(0, horizon, "")
+    model.add_max_equality(makespan, ends)
+    for intervals in per_machine.values():
+        model.add_no_overlap(intervals)
+    model.minimize(makespan)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(model) == cp_model.OPTIMAL
+    return int(solver.objective_value)
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5, 0.75, 1.0])
+def test_scheduling_references_match_cp_sat_at_every_level(difficulty):
+    """Each path (dispatch meeting the lower bound, branch and bound, bounded CP-SAT) gives a
+    schedule whose makespan is an independent CP-SAT's proved optimum; the lower bound never
+    exceeds it."""
+    from rlvr.generators.scheduling import lower_bound
+
+    seeds = 60 if difficulty <= 0.25 else 20
+    paths = set()
+    for seed in range(seeds):
+        task = task_of("rlvr/Scheduling-v0", seed, difficulty)
+        jobs = instance(task)["jobs"]
+        optimum = cp_sat_makespan(jobs)
+        assert reference(task)["objective"] == optimum and reference(task)["status"] == "optimal", task.id
+        assert verify(task, rlvr.solve(task)).correct
+        assert lower_bound(jobs) <= optimum
+        paths.add(task.meta["solver"])
+    expected = {"OR-Tools CP-SAT"} if difficulty >= 0.5 else {"branch and bound (active schedules)"}
+    assert expected <= paths | {"lower bound met (earliest-start dispatch)"}
+    assert paths <= expected | {"lower bound met (earliest-start dispatch)"}
+
+
+def test_scheduling_branch_and_bound_is_exact():
+    """The branch and bound's schedule is feasible, of the brute-force least makespan, and
+    None exactly when the given upper bound is already optimal; past its node limit it raises
+    and the generator's CP-SAT path decides the same optimum."""
+    from rlvr.generators.scheduling import (
+        NodeLimitReached,
+        branch_and_bound,
+        earliest_start_dispatch,
+        makespan_of,
+    )
+    from rlvr.verifiers.scheduling import evaluate_schedule
+
+    rng = np.random.default_rng(23)
+    improved = 0
+    for _ in range(120):
+        job_count, machines = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        jobs = [[[int(m), int(rng.integers(1, 8))] for m in rng.permutation(machines)] for _ in range(job_count)]
+        optimum = brute_force_makespan(jobs)
+        dispatch = makespan_of(jobs, earliest_start_dispatch(jobs))
+        found, nodes = branch_and_bound(jobs, dispatch, 10**6)
+        if found is None:
+            assert dispatch == optimum, jobs
+        else:
+            assert evaluate_schedule(jobs, found).objective == optimum < dispatch, jobs
+            improved += 1
+        assert branch_and_bound(jobs, optimum, 10**6)[0] is None  # nothing beats the optimum
+    assert improved > 5
+    jobs = instance(task_of("rlvr/Scheduling-v0", 3, 0.25))["jobs"]
+    with pytest.raises(NodeLimitReached):
+        branch_and_bound(jobs, 10**6, 2)
+
+
+def test_scheduling_falls_back_to_cp_sat_past_the_node_limit(monkeypatch):
+    import rlvr.generators.scheduling as scheduling
+
+    searched = [s for s in range(30) if task_of("rlvr/Scheduling-v0", s, 0.25).meta["effort"] > 1]
+    monkeypatch.setattr(scheduling, "BRANCH_AND_BOUND_NODE_LIMIT", 1)
+    for seed in searched[:6]:
+        task = type(generator_of("rlvr/Scheduling-v0"))().generate(seed, 0.25)
+        assert task.meta["solver"] == "OR-Tools CP-SAT" and task.meta["status"] == "optimal"
+        assert reference(task)["objective"] == reference(task_of("rlvr/Scheduling-v0", seed, 0.25))["objective"]
+
+
 def test_numpy_words_replay_numpys_choice_and_integers():
     """``NumpyWords.sorted_sample`` (and ``sorted_samples``, a batch) gives numpy's
     ``choice(n, size, replace=False)`` (sorted) and ``bounded`` its ``integers(0, top + 1)``,
@@ -636,7 +786,9 @@ def test_a_spent_solver_limit_falls_back_to_the_heuristic(env_id, monkeypatch):
     beyond_dynamic_programming = {"cities": 20} if env_id == "rlvr/TSP-v0" else {}  # Held-Karp takes up to 15
     task = type(generator_of(env_id))().generate(3, 1.0, **beyond_dynamic_programming)
     # the planted packing (cover) meets the lower bound, so it is still provably optimal
-    bound_met = env_id in ("rlvr/BinPacking-v0", "rlvr/SetCover-v0")
+    bound_met = env_id in ("rlvr/BinPacking-v0", "rlvr/SetCover-v0") or task.meta["solver"].startswith(
+        "lower bound met"
+    )
     assert task.meta["status"] == ("optimal" if bound_met else "heuristic")
     assert verify(task, rlvr.solve(task)).correct
     greedy = verify(task, generator_of(env_id).greedy_response(task))

@@ -112,7 +112,12 @@ def test_files_do_not_survive_into_the_next_run(pool):
 def test_environment_is_fresh(pool):
     leave = "import os\nos.environ['LEFT'] = '1'\nos.putenv('PUT', '1')\n"
     assert run(pool, leave, env={"SECRET": "s3cret"}).exit_code == 0
-    seen = last_json(run(pool, "import os, json\nprint(json.dumps(dict(os.environ)))"))
+    look = (
+        "import os, json, subprocess\n"
+        "lines = subprocess.run(['/usr/bin/env'], capture_output=True, check=True).stdout.decode().splitlines()\n"
+        "print(json.dumps([dict(os.environ), dict(line.split('=', 1) for line in lines)]))"
+    )
+    seen, executed = last_json(run(pool, look))
     assert seen == {
         "PATH": seen["PATH"],
         "HOME": "/work",
@@ -120,6 +125,7 @@ def test_environment_is_fresh(pool):
         "PYTHONDONTWRITEBYTECODE": "1",
         "PWD": "/work",
     }
+    assert executed == seen  # what a program it starts gets: nothing of the zygote's (LD_BIND_NOW)
 
 
 def test_imported_module_state_is_fresh(pool):
@@ -507,7 +513,7 @@ def test_network_namespaces_holding_anything_are_not_reused():
     networks = zygote._NetNamespaces()
     try:
         first = networks.take()  # made and set up by the zygote: loopback up, NET_SETTINGS
-        assert networks.free == [] and inside(first, lambda: zygote._NetNamespaces._state(False)) == (True, True)
+        assert networks.free == [] and first.settings_in_force and first.state() == (True, True)
         networks.give_back(first)
         again = networks.take()
         assert again is first  # nothing changed in it: reused
@@ -537,7 +543,7 @@ def test_network_namespaces_holding_anything_are_not_reused():
         left.close()
     finally:
         for net in networks.free:
-            os.close(net.fd)
+            net.close()
         os.close(networks.own)
 
 
@@ -907,10 +913,10 @@ def test_each_run_asks_for_the_next_spare_itself(monkeypatch):
     forks_by_thread: dict[str, int] = {}
     request = sandbox_warm._Zygote.request_spare
 
-    def counted(zygote):
+    def counted(zygote, *args):
         name = threading.current_thread().name
         forks_by_thread[name] = forks_by_thread.get(name, 0) + 1
-        return request(zygote)
+        return request(zygote, *args)
 
     monkeypatch.setattr(sandbox_warm._Zygote, "request_spare", counted)
     code = "import os\nprint(os.getpid(), sorted(os.listdir('/work')))\nopen('/work/left', 'w')"
@@ -922,6 +928,73 @@ def test_each_run_asks_for_the_next_spare_itself(monkeypatch):
     assert all(result.stdout == b"2 ['main.py']\n" for result in results)  # a fresh child each time
     assert forks_by_thread.get(threading.current_thread().name) == 1 + 12
     assert sum(count for name, count in forks_by_thread.items() if name.startswith("rlvr-warm-refill")) <= 1
+
+
+def test_runs_do_not_wake_the_refill_threads():
+    """A run checks its zygote back in with the next spare already asked for: the pool's
+    background refill threads (there for zygotes without one) sleep through it."""
+
+    def switches() -> int:
+        refillers = [thread for thread in threading.enumerate() if thread.name.startswith("rlvr-warm-refill")]
+        assert refillers
+        total = 0
+        for thread in refillers:
+            status = _read(f"/proc/self/task/{thread.native_id}/status")
+            total += int(status.split("voluntary_ctxt_switches:")[1].split()[0])
+        return total
+
+    with WarmPool(_BOX, zygotes=2) as warm:
+        warm.prestart()
+        assert run(warm, "pass").exit_code == 0
+        before = switches()
+        for _ in range(20):
+            assert run(warm, "pass").exit_code == 0
+        assert switches() - before <= 2
+
+
+def test_the_zygote_backstop_kills_a_run_the_host_lets_run(monkeypatch):
+    """The backstop travels in the run's own thread's request for the next spare: with it set
+    to half a second (and the host's deadline far off) the zygote kills the run, for every run
+    of the slot, and a later run is unaffected."""
+    from rlvr.verifiers.sandbox import warm as sandbox_warm
+
+    wall_s = 30.0
+    backstop_s = 0.5
+    monkeypatch.setattr(sandbox_warm, "BACKSTOP_SLACK_S", backstop_s - wall_s - sandbox_warm.HANDSHAKE_TIMEOUT_S)
+    with WarmPool(_BOX, zygotes=1) as warm:
+        warm.prestart()
+        for _ in range(3):
+            started = time.monotonic()
+            result = run(warm, "import time\ntime.sleep(20)", limits=Limits(wall_s=wall_s))
+            took = time.monotonic() - started
+            assert result.signal == signal.SIGKILL and not result.timed_out, result
+            assert backstop_s <= took < 5.0
+        monkeypatch.setattr(sandbox_warm, "BACKSTOP_SLACK_S", 5.0)
+        assert run(warm, "import time\ntime.sleep(1)\nprint('done')").stdout == b"done\n"
+
+
+def test_a_run_namespace_init_blocks_every_signal(pool):
+    """The init of a run's pid namespace (pid 1 there, a clone of the zygote sleeping in
+    ``pause()``) starts with every signal blocked: nothing but SIGKILL ends it."""
+    holder = "import sys\nprint('up', flush=True)\nsys.stdin.read()\n"
+    with pool.session(["main.py"], files={"main.py": holder}) as held:
+        assert held.readline(100, timeout=20) == b"up\n"
+        (zygote,) = [pid for pid in pool.zygote_pids() if _read(f"/proc/{pid}/comm").startswith("python")]
+        inits = []
+        for child in _read(f"/proc/{zygote}/task/{zygote}/children").split():
+            status = dict(line.split(":\t", 1) for line in _read(f"/proc/{child}/status").splitlines() if ":\t" in line)
+            if status["NSpid"].split()[-1] == "1":
+                inits.append(int(status["SigBlk"], 16))
+        held.close_stdin()
+    assert inits
+    unblockable = {signal.SIGKILL, signal.SIGSTOP, 32, 33}  # the kernel's, and glibc's own two
+    for blocked in inits:
+        assert all(blocked >> (number - 1) & 1 for number in range(1, 65) if number not in unblockable)
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="ascii") as handle:
+        return handle.read()
 
 
 def test_many_concurrent_runs_leak_nothing():
@@ -995,3 +1068,36 @@ def test_the_code_verifier_falls_back_to_cold_sessions_where_warm_cannot_start()
         assert "bwrap" in verdict.details["sandbox"]["warm_unavailable"]
     finally:
         verifier.close()
+
+
+def test_a_host_holding_over_a_thousand_descriptors_still_runs_and_verifies():
+    """``select.select`` refuses descriptors from 1024 on: a trainer holding many files (or many
+    code envs) once got "verifier error: filedescriptor out of range in select()" for right
+    answers. Every host-side wait is a poll now."""
+    import resource
+
+    import rlvr
+    from rlvr.verifiers.code import CodeVerifier
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1400:
+        pytest.skip(f"the hard limit on open files is {hard}, under the 1,400 this test holds")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1400) if soft != resource.RLIM_INFINITY else soft, hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert min(held[-10:]) >= 1024
+        with WarmPool(_BOX, zygotes=1) as warm:
+            result = warm.run(["main.py"], files={"main.py": "print(6 * 7)"})
+            assert result.exit_code == 0 and result.stdout == b"42\n", result.stderr
+        verifier = CodeVerifier()
+        try:
+            for seed in range(2):
+                task = rlvr.make_task("Code-v0", seed, 0.3)
+                verdict = verifier.verify(task, rlvr.solve(task))
+                assert verdict.correct, verdict.reason
+        finally:
+            verifier.close()
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -205,6 +205,35 @@ def test_a_worker_that_dies_scores_its_job_zero():
     assert "died" in verdicts[1].reason and "exit code 3" in verdicts[1].reason
 
 
+class Unpicklable:
+    def __reduce__(self):
+        raise RuntimeError("cannot be pickled")
+
+
+@pytest.mark.parametrize("backend", ["serial", "thread", "process"])
+def test_a_response_that_cannot_be_pickled_scores_zero_at_once(backend):
+    """Red team S8-6: the process pool pickles jobs in its scheduler thread, where the error
+    never reached the job's future, and score() waited for ever; a vector env's step too."""
+    jobs = [
+        (toy_task(0), "0", EchoVerifier),
+        (toy_task(1), Unpicklable(), EchoVerifier),
+        (toy_task(2), "2", EchoVerifier),
+    ]
+    started = time.monotonic()
+    verdicts = scoring.score(jobs, backend, 2, GRACE_S)
+    assert time.monotonic() - started < 30
+    assert [v.correct for v in verdicts] == [True, False, True] and verdicts[1].reward == 0.0
+    import gymnasium as gym
+
+    envs = gym.make_vec("rlvr/Maze-v0", num_envs=2, difficulty=0.2, backend=backend, workers=2)
+    try:
+        _, infos = envs.reset(seed=3)
+        _, rewards, *_ = envs.step([rlvr.solve(infos["task"][0]), Unpicklable()])
+        assert list(rewards) == [1.0, 0.0]
+    finally:
+        envs.close()
+
+
 def test_deadlines_come_from_the_job_the_verifier_or_the_default():
     with Scorer(1, "serial") as scorer:
         assert scorer.deadline_of(scoring.Job(toy_task(0), "", EchoVerifier)) == EchoVerifier.deadline_s

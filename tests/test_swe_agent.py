@@ -120,19 +120,24 @@ def test_report_forgery_through_the_tools_scores_zero(env):
     assert reward == 0.0 and terminated and "forbidden code" in info["verdict"].reason
 
 
-def test_guidance_never_shows_held_out_expected_values():
-    environment = gym.make("rlvr/SWEAgent-v0", difficulty=0.0, hints=True)
-    shown = 0
+def test_guidance_never_shows_a_held_out_test():
+    """Guidance quotes the first failing VISIBLE test's output; a held-out test's call is its
+    input and is never quoted, nor its expected value (red team S8-1)."""
+    environment = gym.make("rlvr/SWEAgent-v0", difficulty=0.75, hints=True)
+    visible_shown = held_out_failed = 0
     for seed in range(4):
         _, info = environment.reset(seed=seed)
         task = info["task"]
-        environment.step(rlvr.make_generator("rlvr/SWEAgent-v0").wrong_response(task))
+        _, _, _, _, info = environment.step(rlvr.make_generator("rlvr/SWEAgent-v0").wrong_response(task))
+        failing = info["verdict"].details.get("messages") or {}
         guidance = environment.unwrapped.guidance[task.id]
         for check in task.answer["checks"]:
-            if check["held_out"] and check["id"] in guidance:
-                shown += 1
-                assert "expected" not in guidance and check["call"] in guidance
-    assert shown  # held-out failures are shown, without their expected values
+            if check["held_out"]:
+                held_out_failed += check["id"] in failing
+                assert check["call"] not in guidance  # its name may appear in the reason; its call never
+            elif check["id"] in guidance:
+                visible_shown += 1
+    assert visible_shown and held_out_failed  # both kinds failed; only visible ones are quoted
     environment.close()
 
 

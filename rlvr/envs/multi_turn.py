@@ -8,8 +8,12 @@ Observation  ``str``.  After ``reset``: the task prompt.  After a failed attempt
              (``revealed_tests``) is ever shown in full; a failing held-out test is named with
              its number and a fixed kind of failure only, no text of the candidate's (its
              exceptions or output could carry the test's input), so memorising feedback cannot
-             pass the task.  After the final step: the verdict's reason ("passed all 10
-             tests") or the last feedback.
+             pass the task.  Once an attempt has run a held-out test, later feedback quotes no
+             text of the candidate's at all (for a revealed test too: its input, expected
+             result and the kind of failure only), since a program can carry what it saw
+             from one attempt to the next through state no namespace holds (the host's page
+             cache: red team S8-5).  After the final step: the verdict's reason ("passed all
+             10 tests") or the last feedback.
 Action       ``str``: the model's whole response (``FreeText``).
 Reward       0.0 after a failed attempt that is not the last; on the step that ends the
              episode, the final verdict's reward: 1.0 on a pass; with the verifier option
@@ -102,14 +106,7 @@ def held_out_feedback(failure: dict, style: str | None, index: int, total: int, 
     collect the held-out inputs one attempt at a time.
     """
     unit = "check" if style == "assert" else "test"
-    error = str(failure.get("error") or "")
-    if failure.get("got") is not None and not error:
-        kind = "wrong result"
-    elif error.startswith("time limit exceeded"):
-        kind = "time limit exceeded"
-    else:
-        kind = "an error or a crash"
-    failed = f"held-out {unit} {index + 1} of {total} failed ({kind})"
+    failed = f"held-out {unit} {index + 1} of {total} failed ({failure_kind(failure)})"
     return "\n".join(
         [
             f"Attempt {attempt} of {max_attempts} did not pass: {failed}.",
@@ -121,14 +118,49 @@ def held_out_feedback(failure: dict, style: str | None, index: int, total: int, 
     )
 
 
-def feedback_text(verdict: Verdict, attempt: int, max_attempts: int) -> str:
-    """The message shown after a failed attempt: what went wrong and the first failing test."""
+def failure_kind(failure: dict) -> str:
+    """One of three fixed words for how a test failed (none of the candidate's text)."""
+    error = str(failure.get("error") or "")
+    if failure.get("got") is not None and not error:
+        return "wrong result"
+    if error.startswith("time limit exceeded"):
+        return "time limit exceeded"
+    return "an error or a crash"
+
+
+def ran_held_out(verdict: Verdict) -> bool:
+    """Whether the attempt's program was run on a held-out test (tests run in order, the
+    revealed ones first), and so may have seen a held-out input."""
+    total = verdict.details.get("total") or 0
+    return (verdict.details.get("tests_run") or 0) > revealed_tests(total)
+
+
+def feedback_text(verdict: Verdict, attempt: int, max_attempts: int, quote_candidate: bool = True) -> str:
+    """The message shown after a failed attempt: what went wrong and the first failing test.
+    ``quote_candidate=False`` (after an attempt that ran a held-out test): nothing the candidate
+    wrote — not the verdict's reason, its output or its error — only the failing revealed
+    test's input and expected result and the kind of failure."""
     failure = verdict.details.get("first_failure") or {}
     style = verdict.details.get("style")
     index, total = verdict.details.get("first_failure_index"), verdict.details.get("total") or 0
     if verdict.format_ok and failure and index is not None and index >= revealed_tests(total):
         return held_out_feedback(failure, style, index, total, attempt, max_attempts)
-    lines = [f"Attempt {attempt} of {max_attempts} did not pass: {verdict.reason}."]
+    if not quote_candidate:
+        unit = "check" if style == "assert" else "test"
+        failed = (
+            f"{unit} {index + 1} of {total} failed ({failure_kind(failure)})"
+            if verdict.format_ok and failure and index is not None
+            else ("the program did not run" if verdict.format_ok else "no code was found")
+        )
+        lines = [f"Attempt {attempt} of {max_attempts} did not pass: {failed}."]
+        failure = {key: failure[key] for key in ("statement", "input", "expected") if key in failure}
+        if verdict.format_ok:
+            lines += [
+                "",
+                "Your program's output and errors are no longer shown: an earlier attempt ran held-out tests.",
+            ]
+    else:
+        lines = [f"Attempt {attempt} of {max_attempts} did not pass: {verdict.reason}."]
     if not verdict.format_ok:
         lines += ["", "Put the complete code in one fenced block that starts with ```python and ends with ```."]
         return "\n".join(lines)
@@ -169,12 +201,14 @@ class CodeFeedbackEnv(SingleTurnEnv):
         self.max_attempts = max_attempts
         self.attempt = 0
         self.finished = False
+        self.saw_held_out = False  # an attempt's program has run on a held-out test
         self.transcript: list[str] = []
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         observation, info = super().reset(seed=seed, options=options)
         self.attempt = 0
         self.finished = False
+        self.saw_held_out = False
         self.transcript = []
         info["attempts_left"] = self.max_attempts
         return observation, info
@@ -187,7 +221,10 @@ class CodeFeedbackEnv(SingleTurnEnv):
         verdict: Verdict = self.verifier.verify(self.task, action)
         self.attempt += 1
         terminated = bool(verdict.correct) or self.attempt >= self.max_attempts
-        feedback = "" if verdict.correct else feedback_text(verdict, self.attempt, self.max_attempts)
+        feedback = (
+            "" if verdict.correct else feedback_text(verdict, self.attempt, self.max_attempts, not self.saw_held_out)
+        )
+        self.saw_held_out = self.saw_held_out or ran_held_out(verdict)
         if terminated:
             self.finished = True
             if getattr(self.verifier, "partial", False):

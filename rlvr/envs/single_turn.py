@@ -23,6 +23,7 @@ Docs         ``env.unwrapped.__doc__`` is the family's contract (its generator m
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import gymnasium as gym
@@ -76,6 +77,9 @@ class SingleTurnEnv(gym.Env):
         generator_kwargs, verifier_kwargs, self.params = split_options(self.spec_entry, options)
         self.generator = build_generator(self.spec_entry, **generator_kwargs)
         self.verifier = build_verifier(self.spec_entry, **verifier_kwargs)
+        # the verifier's workers (a code env's sandbox processes and their descriptors) end with the
+        # env: at close(), or when an env nobody closed is garbage collected, or at exit
+        self._release_verifier = weakref.finalize(self, _close_verifier, self.verifier)
         if self.params:  # fail at construction, not at the first reset, on unknown parameters
             self.generator.table.resolve(self.difficulty, self.params)
         self.visual = self.spec_entry.visual
@@ -123,9 +127,7 @@ class SingleTurnEnv(gym.Env):
         return np.full((*self.image_size, 3), 255, dtype=np.uint8)
 
     def close(self):
-        closer = getattr(self.verifier, "close", None)
-        if closer is not None:
-            closer()
+        self._release_verifier()
 
     def _observe(self, task: Task):
         if not self.visual:
@@ -135,3 +137,10 @@ class SingleTurnEnv(gym.Env):
         else:
             image = np.full((*self.image_size, 3), 255, dtype=np.uint8)
         return {"text": task.prompt, "image": image}
+
+
+def _close_verifier(verifier: Any) -> None:
+    """``verifier.close()`` where it has one (SingleTurnEnv's finalizer: it must not hold the env)."""
+    closer = getattr(verifier, "close", None)
+    if closer is not None:
+        closer()

@@ -467,6 +467,13 @@ def guidance_text(task: Task, verdict: Verdict) -> str:
         for patch in parse_patch(answer["fix_patch"]):
             lines.append(f"- The fix changes {patch.old_path or patch.new_path}.")
     lines.append(f"- Your last attempt: {verdict.reason}.")
-    for node, message in list(verdict.details.get("messages", {}).items())[:1]:
+    held_out = {check["id"] for check in answer.get("checks") or () if check.get("held_out")}
+    hidden_paths = set(answer.get("hidden_tests") or ())
+    visible = [
+        (node, message)
+        for node, message in (verdict.details.get("messages") or {}).items()
+        if node not in held_out and node.partition("::")[0] not in hidden_paths
+    ]
+    for node, message in visible[:1]:  # a held-out test's call is its input: never quoted (red team S8-1)
         lines += [f"- Output of the failing test {node}:", "```", message.strip()[-1200:], "```"]
     return "\n".join(lines)

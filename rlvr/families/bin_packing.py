@@ -53,6 +53,9 @@ Version history
                 reference, so task bytes changed. Later 2026-12: declared in rlvr.families; task
                 bytes unchanged (tests/test_golden_tasks.py); explicit parameters are stored in
                 canonical form (``waste=0`` → 0.0).
+                2026-12-05 (session 8): split side by the capacity and the sizes as a multiset (red team
+                S8-3: 18 % of d = 0 test tasks were train tasks with the items reordered): split streams
+                re-pinned; raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

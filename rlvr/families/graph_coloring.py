@@ -48,6 +48,9 @@ Version history
                 colour counts but often another optimal colouring, so task bytes changed. Later
                 2026-12: declared in rlvr.families; task bytes unchanged (tests/test_golden_tasks.py);
                 explicit parameters are stored in canonical form (``vertices=10.0`` → 10).
+                2026-12-05 (session 8): split side by the graph up to renumbered vertices (red team
+                S8-3: a third of d = 0 test graphs were train graphs renumbered): split streams
+                re-pinned; raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -42,6 +42,8 @@ Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
                 (``correlation=1`` → 1.0).
+                2026-12-05 (session 8): split side by the capacity and the (weight, value) items as a
+                multiset (red team S8-3): split streams re-pinned; raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

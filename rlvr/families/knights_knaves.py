@@ -46,6 +46,10 @@ Version history
                 statements and the roles by speaker number; red team S7-1: one problem shown
                 otherwise was on both sides), so split streams changed where a task's group lands
                 elsewhere than its prompt did (re-pinned); raw-stream bytes unchanged.
+                2026-12-05 (session 8): split side by the puzzle up to its people's names and order, its
+                statements' order and and/or/iff operand order (red team S8-3b: 9 % of d = 0 test
+                puzzles were train puzzles with the speakers swapped): split streams re-pinned;
+                raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -49,6 +49,9 @@ Version history
                 the CP-SAT run on every task; the instances are unchanged, but the reference
                 may be another maximum set of the same size and ``meta`` records search nodes,
                 so task bytes changed (re-pinned).
+                2026-12-05 (session 8): split side by the graph up to renumbered vertices, one group
+                with VertexCover-v0's graph (red team S8-3: a third of d = 0 test graphs were train
+                graphs renumbered): split streams re-pinned; raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

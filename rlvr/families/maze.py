@@ -47,6 +47,10 @@ Difficulty  (rendered from the declaration below; the grid is 2·rows+1 by 2·co
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py).
+                2026-12-05 (session 8): split side by the maze itself (grid, start, goal), one group for
+                Maze-v0 and MazeImage-v0 (red team S8-4: one seed's maze was text on one side and
+                picture on the other; a mix held it twice): split streams re-pinned; raw-stream bytes
+                unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

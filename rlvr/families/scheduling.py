@@ -12,14 +12,20 @@ Verifier    rlvr.verifiers.scheduling.SchedulingVerifier: the full shape, non-ne
             order and no machine overlap, else 0; then reward 1 (correct) when no longer than the
             reference, else 0; with ``partial=True`` a feasible answer earns the share of the
             greedy-to-reference gap that its ratio min(1, reference makespan / makespan) closes.
-Solver      OR-Tools CP-SAT: an interval per operation, NoOverlap per machine, precedence
-            within jobs, minimise the makespan. Exact within ``CP_SAT_DETERMINISTIC_LIMIT``
-            (rlvr.generators.optimisation) deterministic seconds; otherwise the better of
-            CP-SAT's best and the dispatch schedule ("best-known" / "heuristic").
+Solver      (rlvr.generators.scheduling) The dispatch schedule when its makespan meets the
+            lower bound (the longest job; each machine's least head + load + least tail).
+            Otherwise, up to 12 operations (d ≤ 0.25), an exact branch and bound over
+            Giffler–Thompson active schedules (within 5 000 nodes); beyond, OR-Tools CP-SAT: an
+            interval per operation, NoOverlap per machine, precedence within jobs, starts and
+            makespan bounded by the dispatch makespan and the lower bound, no presolve, no LP;
+            minimise the makespan. Exact within ``CP_SAT_DETERMINISTIC_LIMIT``
+            (rlvr.generators.optimisation) deterministic seconds; otherwise CP-SAT's best, or
+            the dispatch schedule when it found none ("best-known" / "heuristic").
 Greedy      Earliest-start dispatch: repeatedly schedule, among the next operations of all
             jobs, the one that can start earliest (ties to the lower job): its makespan is
             ``meta["greedy_objective"]``.
-Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts.
+Effort      Search nodes: branch-and-bound nodes or CP-SAT branches (``meta["effort"]``; 0 when
+            the bound is met), plus CP-SAT's conflicts and deterministic time where it ran.
 Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
             all), up to 6 pieces: operations' start times in the reference schedule, earliest first.
 
@@ -31,16 +37,27 @@ Difficulty  (rendered from the declaration below)
             0.75  6     5         9
             1     7     5         9
             ``jobs`` 1–30, ``machines`` 1–15 and ``max_duration`` 1–1000 may be set explicitly.
-            Generation with the exact solve takes ≈ 15 ms on average at d = 1. Mean dispatch
-            gap (1 − its ratio) ≈ 0.09 at d = 0, 0.17 at d = 0.5, 0.20 at d = 1; CP-SAT effort
-            rises about 100-fold (benchmarks/bench_optimisation.py). d = 0 has three jobs, not
-            two: with two jobs on two machines a fixed answer ([[0, 4], [0, 4]]) was optimal on
+            Generation with the exact solve takes ≈ 3–6 ms on average at d = 1 (a loaded
+            2-core machine), 1.7–2× less than with the first release's unbounded CP-SAT model
+            from d = 0.5 on and 7–16× less at d ≤ 0.25. Mean dispatch gap (1 − its ratio)
+            ≈ 0.09 at d = 0, 0.17 at d = 0.5, 0.20 at d = 1; search effort rises about
+            50-fold (benchmarks/bench_optimisation.py). d = 0 has three jobs, not two: with
+            two jobs on two machines a fixed answer ([[0, 4], [0, 4]]) was optimal on
             17 % of the tasks (benchmarks/bench_constant_policy.py); with three, on about 1 %.
 
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
-                (``jobs=4.0`` → 4).
+                (``jobs=4.0`` → 4). 2026-12-05 (issue 18, speed): the reference comes from the
+                dispatch schedule when it meets the lower bound, a branch and bound up to 12
+                operations, or a bounded CP-SAT model without presolve or LP (≈ 7–16× faster
+                at d ≤ 0.25, ≈ 1.7–2× beyond); the instances and optimal makespans are unchanged,
+                but the reference may be another optimal schedule and ``meta`` records search
+                nodes (``effort``), so task bytes changed at every level (re-pinned). Later
+                2026-12-05: the split side goes by the problem (``split_group``: the jobs in any
+                order, machines renamed by their visiting order; red team S8-3: 9 % of d = 0
+                test tasks were a train task's jobs listed in another order), so split streams
+                changed (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

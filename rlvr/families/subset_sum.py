@@ -37,6 +37,8 @@ Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
                 (tests/test_golden_tasks.py); explicit parameters are stored in canonical form
                 (``numbers=8.0`` → 8).
+                2026-12-05 (session 8): split side by the target and the numbers as a multiset (red team
+                S8-3): split streams re-pinned; raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

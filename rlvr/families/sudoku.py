@@ -38,6 +38,11 @@ Difficulty  (rendered from the declaration below)
 
 Version history
             v0  (2026-12) first release (Sudoku-v0 and SudokuImage-v0).
+                2026-12-05 (session 8): split side by the puzzle up to renamed digits and, on 4×4 grids,
+                the generator's row/column/band/stack shuffles and the transpose, one group for
+                Sudoku-v0 and SudokuImage-v0; uniqueness by the puzzle with digits renamed (red team
+                S8-3/S8-4: 86 % of d = 0 test puzzles were train puzzles renamed): split streams
+                re-pinned; raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -45,6 +45,9 @@ Version history
                 the complement) replaced the CP-SAT run on every task; the instances are
                 unchanged, but the reference may be another minimum cover of the same size and
                 ``meta`` records search nodes, so task bytes changed (re-pinned).
+                2026-12-05 (session 8): split side by the graph up to renumbered vertices, one group
+                with MaxIndependentSet-v0's graph (red team S8-3): split streams re-pinned; raw-stream
+                bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

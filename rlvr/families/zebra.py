@@ -71,6 +71,9 @@ Difficulty  (rendered from the declaration below)
 
 Version history
             v0  (2026-12) first release; partial credit counted above chance (2026-12-05).
+                2026-12-05 (session 8): split side by the puzzle with values renamed to (attribute,
+                house) and clues in any order (red team S8-3): split streams re-pinned; raw-stream bytes
+                unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -8,6 +8,7 @@ docstring of ``rlvr.families.bin_packing``.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 
@@ -175,6 +176,12 @@ class BinPackingGenerator(OptimisationGenerator):
             },
             "meta": meta,
         }
+
+    def split_group(self, task: Task) -> Any:
+        """The capacity and the sizes as a multiset: the same items listed in another order
+        are on one side."""
+        instance = task.answer["instance"]
+        return ["bin-packing", instance["capacity"], sorted(instance["sizes"])]
 
     def greedy_solution(self, task: Task) -> list[list[int]]:
         instance = task.answer["instance"]

@@ -8,6 +8,7 @@ docstring of ``rlvr.families.graph_coloring``.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -25,6 +26,7 @@ from rlvr.generators.optimisation import (
     reference_record,
     solver_meta,
 )
+from rlvr.generators.problem_forms import graph_form
 from rlvr.verifiers.graph_coloring import evaluate_colouring
 
 SAT_SOLVER = "minisat22"
@@ -220,6 +222,12 @@ class GraphColoringGenerator(OptimisationGenerator):
                 **counters,
             ),
         }
+
+    def split_group(self, task: Task) -> Any:
+        """The graph up to renumbering its vertices (``problem_forms.graph_form``): the same
+        graph with its vertices numbered otherwise is on one side."""
+        instance = task.answer["instance"]
+        return ["graph-colouring", graph_form(int(instance["vertices"]), instance["edges"])]
 
     def greedy_solution(self, task: Task) -> list[int]:
         instance = task.answer["instance"]

@@ -377,6 +377,11 @@ class InfillGenerator(TaskGenerator):
         task showing a sentence in full would answer the test task that blanks it)."""
         return ["infill", task.meta["corpus"], task.meta["source"]]
 
+    def problem_key(self, task: Task) -> Any:
+        """The source document and the blanked text: the same blank with other candidates (or
+        asked without them) is one problem."""
+        return ["infill", task.meta["corpus"], task.meta["source"], task.answer["text"]]
+
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """Choice: every letter, two letters hedged, the answer's text instead of its letter,
         the longest / shortest / first candidate, the candidate sharing most words with the

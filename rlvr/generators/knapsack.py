@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 import numpy as np
 
@@ -118,6 +119,16 @@ class KnapsackGenerator(OptimisationGenerator):
             },
             "meta": meta,
         }
+
+    def split_group(self, task: Task) -> Any:
+        """The capacity and the (weight, value) items as a multiset: the same items listed in
+        another order are on one side."""
+        instance = task.answer["instance"]
+        return [
+            "knapsack",
+            instance["capacity"],
+            sorted([w, v] for w, v in zip(instance["weights"], instance["values"])),
+        ]
 
     def greedy_solution(self, task: Task) -> list[int]:
         instance = task.answer["instance"]

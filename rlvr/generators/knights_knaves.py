@@ -19,6 +19,7 @@ import numpy as np
 
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.knights_knaves import FAMILY, NAMES
+from rlvr.generators.problem_forms import knights_knaves_form
 from rlvr.verifiers.knights_knaves import read_roles
 
 MAX_EXTRA_STATEMENTS = 40  # statements added beyond the initial ones while the solution is not unique
@@ -250,10 +251,11 @@ class KnightsKnavesGenerator(TaskGenerator):
         return "<answer>" + ", ".join(f"{name} is a {roles[name]}" for name in names) + "</answer>"
 
     def split_group(self, task: Task) -> Any:
-        """The statements and the roles by speaker number: the same puzzle under other names
-        is on one side."""
+        """The puzzle up to its people's names and order, the order of its statements and of
+        the operands of and/or/iff (``problem_forms.knights_knaves_form``): the same puzzle
+        with its people renamed or listed otherwise is on one side."""
         names, roles = task.answer["names"], task.answer["roles"]
-        return [task.answer["statements"], [roles[name] for name in names]]
+        return ["knights-knaves", knights_knaves_form(task.answer["statements"], [roles[name] for name in names])]
 
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries: everyone a knight, everyone a knave, both roles

@@ -43,6 +43,8 @@ SYSTEM_VARIABLES = ("x", "y", "z")
 BOX_RULE = r"Put your final answer inside \boxed{}; only the last \boxed{} counts, so give exactly one."
 DATASET_INSTRUCTION = r"Put your final answer within \boxed{}."
 PROBLEM_COLUMNS = ("problem", "prompt", "question")
+PROMPT_NUMBER = re.compile(r"\d+")  # the numbers a prompt states, in order: part of its problem_key
+UNORDERED_OPERANDS = frozenset({"gcd", "lcm"})  # subkinds whose operands problem_key takes as a multiset
 
 
 @dataclass
@@ -1100,6 +1102,18 @@ class MathGenerator(TaskGenerator):
         if "kind" not in task.meta:
             return super().split_group(task)
         return ["math", task.meta["kind"], task.meta["subkind"], task.answer["gold"]]
+
+    def problem_key(self, task: Task) -> Any:
+        """A synthetic task's kind, subkind, the numbers its prompt states (as a multiset for a
+        gcd or lcm, whose operands' order does not matter) and its answer: the same question
+        told of a club or of a choir is one problem (its split group, all questions with one
+        answer, is coarser); a dataset task's row."""
+        if "kind" not in task.meta:
+            return super().problem_key(task)
+        numbers = PROMPT_NUMBER.findall(task.prompt)
+        if task.meta["subkind"] in UNORDERED_OPERANDS:
+            numbers.sort()
+        return ["math", task.meta["kind"], task.meta["subkind"], numbers, task.answer["gold"]]
 
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """Hostile responses for a maths task (see ``math_attacks``)."""

@@ -9,6 +9,7 @@ docstring of ``rlvr.families.max_independent_set``.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from rlvr.generators.optimisation import (
     run_cp_sat,
     solver_meta,
 )
+from rlvr.generators.problem_forms import graph_form
 from rlvr.verifiers.max_independent_set import evaluate_independent_set
 
 
@@ -119,6 +121,13 @@ class MaxIndependentSetGenerator(OptimisationGenerator):
             },
             "meta": meta,
         }
+
+    def split_group(self, task: Task) -> Any:
+        """The graph up to renumbering its vertices (``problem_forms.graph_form``), shared by
+        MaxIndependentSet and VertexCover (a smallest cover is the complement of a largest
+        independent set, so either answer gives the other): one graph is on one side."""
+        instance = task.answer["instance"]
+        return ["independent-set", graph_form(int(instance["vertices"]), instance["edges"])]
 
     def greedy_solution(self, task: Task) -> list[int]:
         instance = task.answer["instance"]

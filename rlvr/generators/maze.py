@@ -349,6 +349,11 @@ class MazeGenerator(TaskGenerator):
             for start in range(0, len(moves), size)
         ]
 
+    def split_group(self, task: Task) -> Any:
+        """The maze itself (grid, start, goal): the same maze as text (Maze-v0) and as a picture
+        (MazeImage-v0), which one seed gives both, is on one side and counts once in a mix."""
+        return ["maze", task.answer["grid"], task.answer["start"], task.answer["goal"]]
+
     def wrong_response(self, task: Task) -> str:
         """A near miss: the shortest path without its last move (ends next to G)."""
         return f"<answer>{self.shortest_moves(task)[:-1]}</answer>"

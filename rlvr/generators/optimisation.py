@@ -84,12 +84,17 @@ def new_cp_model() -> cp_model.CpModel:
 
 
 def run_cp_sat(
-    model: cp_model.CpModel, deterministic_limit: float | None = None, linearization_level: int | None = None
+    model: cp_model.CpModel,
+    deterministic_limit: float | None = None,
+    linearization_level: int | None = None,
+    presolve: bool = True,
 ) -> CpSatRun:
     """Solve single-threaded with a fixed seed and a deterministic work limit (reproducible);
     the limit defaults to ``CP_SAT_DETERMINISTIC_LIMIT``, read at call time.
     ``linearization_level`` 2 adds CP-SAT's full LP relaxation (with circuit and knapsack
-    cuts): much stronger bounds for TSP and bin packing."""
+    cuts): much stronger bounds for TSP and bin packing; 0 drops the LP (job shop: its
+    scheduling propagators do the work). ``presolve=False`` skips CP-SAT's presolve (small
+    models the caller already gave tight domains)."""
     solver = cp_model.CpSolver()
     parameters = solver.parameters
     parameters.num_workers = 1
@@ -98,6 +103,8 @@ def run_cp_sat(
     parameters.max_deterministic_time = float(limit)
     if linearization_level is not None:
         parameters.linearization_level = int(linearization_level)
+    if not presolve:
+        parameters.cp_model_presolve = False
     parameters.log_search_progress = False
     code = solver.solve(model)
     status = {cp_model.OPTIMAL: OPTIMAL, cp_model.FEASIBLE: BEST_KNOWN}.get(code, "")

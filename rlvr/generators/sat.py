@@ -155,22 +155,26 @@ def solve_formula(variables: int, clauses: list[list[int]]) -> tuple[bool | None
 
 def johnson_greedy(variables: int, clauses: list[list[int]]) -> list[int]:
     """x1, x2, … in turn: true when at least as many still-unsatisfied clauses hold x_k as
-    hold ¬x_k, else false (``open_count`` keeps each literal's unsatisfied clauses)."""
+    hold ¬x_k, else false (``open_count`` keeps each literal's unsatisfied clauses, indexed by
+    literal + n)."""
+    width = 2 * variables + 1
+    open_count = [0] * width
+    containing: list[list[int]] = [[] for _ in range(width)]
+    shifted = [[literal + variables for literal in clause] for clause in clauses]
+    for index, clause in enumerate(shifted):
+        for slot in clause:
+            containing[slot].append(index)
+            open_count[slot] += 1
     satisfied = [False] * len(clauses)
-    containing: dict[int, list[int]] = {}
-    open_count: dict[int, int] = {}
-    for index, clause in enumerate(clauses):
-        for literal in clause:
-            containing.setdefault(literal, []).append(index)
-            open_count[literal] = open_count.get(literal, 0) + 1
     assignment = []
     for variable in range(1, variables + 1):
-        literal = variable if open_count.get(variable, 0) >= open_count.get(-variable, 0) else -variable
-        assignment.append(literal)
-        for i in containing.get(literal, ()):
-            if not satisfied[i]:
-                satisfied[i] = True
-                for member in clauses[i]:
+        true_slot, false_slot = variables + variable, variables - variable
+        slot = true_slot if open_count[true_slot] >= open_count[false_slot] else false_slot
+        assignment.append(slot - variables)
+        for index in containing[slot]:
+            if not satisfied[index]:
+                satisfied[index] = True
+                for member in shifted[index]:
                     open_count[member] -= 1
     return assignment
 
@@ -208,7 +212,7 @@ class SATGenerator(OptimisationGenerator):
             _, model, stats = solve_formula(variables, clauses)
             source = "planted"
         greedy = johnson_greedy(variables, clauses)
-        listing = " ".join(f"({' '.join(map(str, clause))})" for clause in clauses)
+        listing = " ".join([f"({a} {b} {c})" for a, b, c in clauses])  # every clause has CLAUSE_SIZE = 3 literals
         prompt = (
             f"Boolean satisfiability (3-SAT). Find values for the {variables} variables x1 to x{variables} that "
             "make every clause below true. Each clause, in parentheses, is an OR of three literals: k stands for "

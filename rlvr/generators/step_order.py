@@ -111,6 +111,11 @@ class StepOrderGenerator(TaskGenerator):
         of one document share steps and their order)."""
         return ["step-order", task.meta["corpus"], task.meta["source"]]
 
+    def problem_key(self, task: Task) -> Any:
+        """The source document and the window of its steps: the same steps in another shuffle,
+        or with other steps anchored, are one problem."""
+        return ["step-order", task.meta["corpus"], task.meta["source"], task.meta["window"]]
+
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """The shown order echoed (as labels and as texts), reversed, rotated, the true order
         reversed or with a swap, a label dropped or doubled, every label twice, two orders

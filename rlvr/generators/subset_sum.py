@@ -9,6 +9,7 @@ docstring of ``rlvr.families.subset_sum``.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 
@@ -112,6 +113,12 @@ class SubsetSumGenerator(OptimisationGenerator):
             },
             "meta": meta,
         }
+
+    def split_group(self, task: Task) -> Any:
+        """The target and the numbers as a multiset: the same numbers listed in another order
+        are on one side."""
+        instance = task.answer["instance"]
+        return ["subset-sum", instance["target"], sorted(instance["numbers"])]
 
     def greedy_solution(self, task: Task) -> list[int]:
         instance = task.answer["instance"]

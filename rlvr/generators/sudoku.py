@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from rlvr.core import Task, TaskGenerator, reveal_in_pieces, revealed_count
 from rlvr.families.sudoku import BOXES, FAMILY, TECHNIQUES
+from rlvr.generators.problem_forms import relabelled_by_first_appearance, sudoku_form
 from rlvr.verifiers.sudoku import units
 
 BACKTRACKING = TECHNIQUES.index("backtracking")
@@ -285,6 +286,22 @@ class SudokuGenerator(TaskGenerator):
         return reveal_in_pieces(
             facts, "Empty cells in solving order (rRcC=digit: row R, column C, from 1)", total=len(empty)
         )
+
+    def split_group(self, task: Task) -> Any:
+        """The puzzle up to renamed digits and, on 4×4 grids, the shuffles ``full_grid`` applies
+        (rows within bands, bands, columns within stacks, stacks) and the transpose
+        (``problem_forms.sudoku_form``): the same puzzle renamed or shuffled, or drawn as text
+        and as a picture, is on one side."""
+        answer = task.answer
+        return ["sudoku", answer["size"], answer["box"], sudoku_form(answer["size"], answer["box"], answer["puzzle"])]
+
+    def problem_key(self, task: Task) -> Any:
+        """The puzzle with its digits renamed by first appearance (text and picture alike): finer
+        than ``split_group``, whose shuffles leave the 4×4 level only about 22 puzzles (a set
+        of more than that would run out), so a set may hold two shuffles of one puzzle but
+        never one puzzle twice under other digits."""
+        answer = task.answer
+        return ["sudoku", answer["size"], answer["box"], relabelled_by_first_appearance(answer["puzzle"])]
 
     def wrong_response(self, task: Task) -> str:
         """A near miss: the solution with two non-given cells of one row swapped."""

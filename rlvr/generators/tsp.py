@@ -1,6 +1,8 @@
 """How TSP tasks are made: random Euclidean cities, the rounded distance table, the exact tour (the
-Held-Karp dynamic programme up to ``HELD_KARP_MAX_CITIES`` cities, CP-SAT beyond, 2-opt fallback),
-cities redrawn while the tour in index order is as short as the reference, the nearest-neighbour
+Held-Karp dynamic programme up to ``HELD_KARP_MAX_CITIES`` cities: in full below
+``PRUNED_FROM_CITIES``, from there on restricted to the states a lower bound leaves within a
+2-opt tour's length, which yields the very same tour; CP-SAT beyond, 2-opt fallback), cities
+redrawn while the tour in index order is as short as the reference, the nearest-neighbour
 baseline, wrong and hostile tours.
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
@@ -10,7 +12,6 @@ docstring of ``rlvr.families.tsp``.
 from __future__ import annotations
 
 import functools
-import math
 import random
 from collections.abc import Iterator
 
@@ -31,15 +32,17 @@ from rlvr.generators.optimisation import (
 from rlvr.verifiers.tsp import evaluate_tour, tour_length
 
 
-def rounded_distance(a: tuple[int, int], b: tuple[int, int]) -> int:
-    """Euclidean distance rounded to the nearest integer, exactly (no ties can occur)."""
-    squared = (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2
-    root = math.isqrt(squared)
-    return root + 1 if squared - root * root > root else root
-
-
 def distance_matrix(coordinates: list[tuple[int, int]]) -> list[list[int]]:
-    return [[rounded_distance(a, b) for b in coordinates] for a in coordinates]
+    """Euclidean distances rounded to the nearest integer, exactly (no ties can occur: a
+    squared distance s is an integer, so √s is never a half-integer): r = ⌊√s⌋ from the float
+    square root, corrected by one either way where rounding put it off, then r + 1 when
+    s − r² > r."""
+    points = np.asarray(coordinates, dtype=np.int64).reshape(-1, 2)
+    squared = ((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=2)
+    root = np.floor(np.sqrt(squared)).astype(np.int64)
+    root -= root * root > squared
+    root += (root + 1) * (root + 1) <= squared
+    return (root + (squared - root * root > root)).tolist()
 
 
 def nearest_neighbour_tour(distances: list[list[int]], start: int = 0) -> list[int]:
@@ -70,7 +73,12 @@ def two_opt(distances: list[list[int]], tour: list[int]) -> list[int]:
 
 
 HELD_KARP_MAX_CITIES = 15  # 2^14 × 14 states; CP-SAT beyond
+PRUNED_FROM_CITIES = 13  # from here on the bounded Held-Karp (fewer states, more numpy calls) is faster
 UNREACHED = 1 << 30  # the cost of a (subset, last city) state that no path reaches (int32 with room to add)
+PENALTY_STEPS = 10  # subgradient steps tuning the bound's city penalties
+UPPER_BOUND_START_STRIDE = 5  # the bounded Held-Karp's known tour: 2-opt from nearest neighbour at every fifth city
+COST_BITS = 18  # a path cost packs in 18 bits (at most 15 cities × 14 143 < 2^18) ...
+ROW_BITS = 15  # ... and a predecessor's row in 15 (at most 14 · C(13, 6) = 24 024 states a subset size)
 
 
 @functools.cache
@@ -119,6 +127,109 @@ def held_karp(distances: list[list[int]]) -> tuple[int, list[int]]:
     return length, [0, *reversed(tour)]
 
 
+def two_neighbour_terms(table: np.ndarray, penalties: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per city, under the penalised distances d(u, v) + π_u + π_v: half its two shortest edges
+    less 2π (a city a path passes through) and half its shortest edge less π (a path's end).
+    A path's length is at least the sum of these over its cities: each edge is counted by
+    both its ends, and every penalty comes back out (a city of degree k adds kπ)."""
+    penalised = table + penalties[:, None] + penalties[None, :]
+    np.fill_diagonal(penalised, np.inf)
+    shortest = np.partition(penalised, 1, axis=1)[:, :2]
+    return shortest.sum(axis=1) / 2 - 2 * penalties, shortest[:, 0] / 2 - penalties
+
+
+def city_penalties(table: np.ndarray, upper_bound: int) -> np.ndarray:
+    """Penalties π that raise the two-neighbour bound (each city's two shortest penalised edges,
+    halved, summed, less 2Σπ: a lower bound on every tour for any π) by ``PENALTY_STEPS``
+    subgradient steps with Polyak's step length towards ``upper_bound``; the best π seen."""
+    count = len(table)
+    penalties = best_penalties = np.zeros(count)
+    best = -np.inf
+    for _ in range(PENALTY_STEPS):
+        penalised = table + penalties[:, None] + penalties[None, :]
+        np.fill_diagonal(penalised, np.inf)
+        nearest = np.argpartition(penalised, 1, axis=1)[:, :2]
+        bound = penalised[np.arange(count)[:, None], nearest].sum() / 2 - 2 * penalties.sum()
+        if bound > best:
+            best, best_penalties = bound, penalties
+        excess = np.bincount(nearest.ravel(), minlength=count) / 2 - 1  # (own 2 + times picked) / 2 − 2
+        norm = float(excess @ excess)
+        if norm == 0 or bound >= upper_bound:
+            break
+        penalties = penalties + (upper_bound - bound) / (2 * norm) * excess
+    return best_penalties
+
+
+def held_karp_bounded(distances: list[list[int]]) -> tuple[int, list[int]]:
+    """``held_karp``'s result (the same length and the same tour), with the states that cannot
+    lie on a tour as short as a known one left out. The known tour is nearest neighbour
+    improved by 2-opt from every fifth city, the shortest (length U). A state (S, j) is kept
+    only when its path cost plus the rest (a path from j through every city outside S back to
+    0) can be at most U. Up to half the cities the rest is bounded below by the two-neighbour
+    bound of its cities and ends, with subgradient penalties; from there on it is looked up:
+    reversed, the rest is a path from 0 through the cities outside S ending at j, a state of a
+    smaller subset already kept (distances are symmetric), and one not kept cannot complete a
+    shortest tour. Every state of a shortest tour is kept with its exact cost (its rest is
+    within bound or is itself such a state, and its best predecessor is kept), and a kept
+    state's cost is never below its true one, so each state keeps ``held_karp``'s read-back
+    choice: the lowest-numbered predecessor attaining its cost. A subset size's states are
+    (subset, last city) keys in a sorted array, merged by one sort of key, cost and
+    predecessor (its row in the previous size's array, rows being in city order) packed in
+    one integer."""
+    table = np.asarray(distances, dtype=np.int64)
+    count, others = len(distances), len(distances) - 1
+    upper_bound = min(
+        tour_length(distances, two_opt(distances, nearest_neighbour_tour(distances, start)))
+        for start in range(0, count, UPPER_BOUND_START_STRIDE)
+    )
+    floats = table.astype(np.float64)
+    through, end = two_neighbour_terms(floats, city_penalties(floats, upper_bound))
+    slack = upper_bound - end[0] + 1e-6 * (1 + upper_bound)  # city 0 ends every path; a margin for rounding
+    through, end = through[1:], end[1:]  # cities 1…n−1 as 0…n−2
+    into = table[1:, 1:]
+    step = into - through + end  # the bound's change when a path at j moves on to k: d(j, k) − through_k + end_k
+    bits = np.int64(1) << np.arange(others, dtype=np.int64)
+    costs = table[0, 1:]
+    rests = through.sum() - through  # per state: the bound's terms of the cities outside its subset
+    keep = costs + rests + end <= slack
+    subsets, lasts, costs, rests = bits[keep], np.arange(others)[keep], costs[keep], rests[keep]
+    layers = [(lasts, np.zeros(len(lasts), dtype=np.int64))]  # per subset size: last cities, predecessor rows
+    prefixes = [(subsets * others + lasts, costs)]  # per subset size below halfway: sorted keys, path costs
+    everything = (1 << others) - 1
+    halfway = (others + 3) // 2  # from this size on, every rest is a path of a smaller size: looked up
+    for size in range(2, count):
+        alive = (costs + rests)[:, None] + step[lasts] <= slack
+        alive &= (subsets[:, None] & bits) == 0
+        row, city = np.nonzero(alive)
+        grown = subsets[row] | bits[city]
+        extended = costs[row] + into[lasts[row], city]
+        if size >= halfway:  # the rest, reversed, is a kept path from 0 through the cities left and ``city``
+            keys, rest_costs = prefixes[others - size]
+            wanted = ((everything ^ grown) | bits[city]) * others + city
+            position = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+            ahead = (keys[position] == wanted) & (extended + rest_costs[position] <= upper_bound)
+            row, city, grown, extended = row[ahead], city[ahead], grown[ahead], extended[ahead]
+        packed = np.sort(((grown * others + city) << (COST_BITS + ROW_BITS)) | (extended << ROW_BITS) | row)
+        keys = packed >> (COST_BITS + ROW_BITS)
+        first = np.empty(len(keys), dtype=bool)
+        first[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        keys, packed = keys[first], packed[first]
+        predecessors = packed & ((1 << ROW_BITS) - 1)
+        subsets, lasts = keys // others, keys % others
+        costs, rests = (packed >> ROW_BITS) & ((1 << COST_BITS) - 1), rests[predecessors] - through[lasts]
+        layers.append((lasts, predecessors))
+        if size < halfway:
+            prefixes.append((keys, costs))
+    closing = costs + table[1:, 0][lasts]  # one subset left, every city: keys in city order
+    position = int(closing.argmin())
+    tour = []
+    for lasts, predecessors in reversed(layers):
+        tour.append(int(lasts[position]) + 1)
+        position = int(predecessors[position])
+    return int(closing.min()), [0, *reversed(tour)]
+
+
 def solve_exact(distances: list[list[int]]):
     """CP-SAT on the circuit formulation: (run, tour or None)."""
     count = len(distances)
@@ -144,10 +255,12 @@ def solve_exact(distances: list[list[int]]):
 
 def render_prompt(coordinates: list[tuple[int, int]], distances: list[list[int]]) -> str:
     count = len(coordinates)
-    width = max(len(str(count - 1)), max(len(str(v)) for row in distances for v in row))
+    index_width = len(str(count - 1))
+    width = max(index_width, len(str(max(map(max, distances)))))  # distances are non-negative
     places = "  ".join(f"{i}: ({x}, {y})" for i, (x, y) in enumerate(coordinates))
-    header = " " * (len(str(count - 1)) + 1) + " ".join(f"{j:>{width}}" for j in range(count))
-    rows = [f"{i:>{len(str(count - 1))}}:" + " ".join(f"{v:>{width}}" for v in row) for i, row in enumerate(distances)]
+    row_format = " ".join([f"{{:>{width}}}"] * count)
+    header = " " * (index_width + 1) + row_format.format(*range(count))
+    rows = [f"{i:>{index_width}}:" + row_format.format(*row) for i, row in enumerate(distances)]
     return (
         f"Travelling salesman problem. Visit each of the {count} cities exactly once and return to the starting city, "
         f"with the smallest possible total distance.\n\n"
@@ -200,12 +313,15 @@ class TSPGenerator(OptimisationGenerator):
 
     def reference_tour(self, distances: list[list[int]]) -> tuple[int, list[int], str, dict]:
         """(length, tour, status, meta) of the exact solve: Held-Karp up to
-        ``HELD_KARP_MAX_CITIES`` cities, CP-SAT beyond (2-opt on nearest neighbour when it finds
-        no tour)."""
+        ``HELD_KARP_MAX_CITIES`` cities (bounded from ``PRUNED_FROM_CITIES``: the same tour,
+        and ``effort`` stays the DP's full state count, a measure of the instance, not of the
+        states the bound skipped), CP-SAT beyond (2-opt on nearest neighbour when it finds no
+        tour)."""
         count = len(distances)
         greedy = nearest_neighbour_tour(distances)
         if count <= HELD_KARP_MAX_CITIES:
-            (length, tour), status = held_karp(distances), OPTIMAL
+            exact = held_karp_bounded if count >= PRUNED_FROM_CITIES else held_karp
+            (length, tour), status = exact(distances), OPTIMAL
             meta = solver_meta(
                 "Held-Karp dynamic programming (numpy)",
                 status,

@@ -10,6 +10,7 @@ docstring of ``rlvr.families.vertex_cover``.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from rlvr.generators.optimisation import (
     run_cp_sat,
     solver_meta,
 )
+from rlvr.generators.problem_forms import graph_form
 from rlvr.verifiers.vertex_cover import evaluate_vertex_cover
 
 
@@ -122,6 +124,13 @@ class VertexCoverGenerator(OptimisationGenerator):
             },
             "meta": meta,
         }
+
+    def split_group(self, task: Task) -> Any:
+        """The graph up to renumbering its vertices (``problem_forms.graph_form``), shared by
+        MaxIndependentSet and VertexCover (a smallest cover is the complement of a largest
+        independent set, so either answer gives the other): one graph is on one side."""
+        instance = task.answer["instance"]
+        return ["independent-set", graph_form(int(instance["vertices"]), instance["edges"])]
 
     def greedy_solution(self, task: Task) -> list[int]:
         instance = task.answer["instance"]

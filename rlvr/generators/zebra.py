@@ -26,6 +26,7 @@ from pysat.solvers import Solver
 
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.zebra import ATTRIBUTES, FAMILY, POSITIONAL_KINDS
+from rlvr.generators.problem_forms import zebra_form
 from rlvr.verifiers.zebra import expected_cell, read_cell, read_grid
 
 MAX_SEARCH_NODES = 200_000  # the backtracking measure stops counting here
@@ -342,6 +343,12 @@ class ZebraGenerator(TaskGenerator):
             "question": question_kind,
         }
         return {"prompt": describe(rng, answer, clues, name), "answer": answer, "meta": meta}
+
+    def split_group(self, task: Task) -> Any:
+        """The puzzle with its values renamed to (attribute, house) and its clues in any order
+        (``problem_forms.zebra_form``): the same puzzle told of other values or attributes,
+        with its clues shuffled or reworded, is on one side."""
+        return ["zebra", zebra_form(task.answer, SYMMETRIC)]
 
     def solve(self, task: Task) -> str:
         answer = task.answer

@@ -223,10 +223,12 @@ class _RunCgroup:
     def reset(self) -> bool:
         """Make an empty cgroup ready for another run (cgroup v1): peak usage and the failure
         counter start again from the current usage (what the ended run's page cache still
-        holds: reclaimable) and the OOM kills so far become the new zero; its files are closed
-        until the next run uses them.  False where that cannot be done -- a process is still in
-        it, or cgroup v2, whose peak cannot be reset before Linux 6.12 and then only as seen
-        through one open descriptor: the cgroup must then be removed, not reused."""
+        holds: reclaimable) and the OOM kills so far become the new zero; the descriptors of its
+        control files stay open for the next run (no open and close of each per run; a reused
+        cgroup is removed, or forgotten in a forked process, like any other).  False where that
+        cannot be done -- a process is still in it, or cgroup v2, whose peak cannot be reset
+        before Linux 6.12 and then only as seen through one open descriptor: the cgroup must
+        then be removed, not reused."""
         try:
             if self.version != 1 or self._members():
                 return False
@@ -235,8 +237,6 @@ class _RunCgroup:
             self._oom_base = self._oom_count()
         except (OSError, ValueError):
             return False
-        finally:
-            self.forget()
         return True
 
     def pids(self) -> list[int]:

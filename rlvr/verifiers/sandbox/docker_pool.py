@@ -46,7 +46,6 @@ import logging
 import math
 import os
 import queue
-import select
 import shutil
 import socket
 import tempfile
@@ -59,6 +58,7 @@ from typing import Any
 from .backend import _Spawned
 from .docker import _DOCKER_ENFORCEMENT, BACKSTOP_S, _DockerBackend
 from .limits import Limits, SandboxUnavailable
+from .procs import fd_ready
 from .result import RunResult
 from .sessions import Session
 from .workdir import _input_size
@@ -228,7 +228,7 @@ class _WarmSpawned(_Spawned):
 
 def _readable(conn: socket.socket) -> bool:
     """Something (or end-of-file) is waiting on ``conn``."""
-    return bool(select.select([conn], [], [], 0)[0])
+    return fd_ready(conn, 0)
 
 
 def _cgroup_counters(container_id: str) -> tuple[int | None, int | None]:

@@ -10,6 +10,7 @@ whose errors are only logged (``_quiet``).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import select
@@ -39,9 +40,19 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def fd_ready(fd: Any, timeout_s: float, writable: bool = False) -> bool:
+    """Whether ``fd`` (a descriptor or an object with ``fileno()``) is readable — or
+    ``writable`` — within ``timeout_s`` seconds (0: look without waiting), end-of-file, hang-up
+    and errors counting as ready. ``select.select`` refuses descriptors from 1024 on, which a
+    host process holding many files (a trainer's loaders, many envs) reaches: so ``poll``, to
+    the millisecond (rounded up)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT if writable else select.POLLIN)
+    return bool(poller.poll(max(0, math.ceil(timeout_s * 1000))))
+
+
 def _pidfd_exited(pidfd: int) -> bool:
-    readable, _, _ = select.select([pidfd], [], [], 0)
-    return bool(readable)
+    return fd_ready(pidfd, 0)
 
 
 def _parent_pid(pid: int) -> int | None:

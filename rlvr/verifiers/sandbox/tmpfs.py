@@ -14,7 +14,6 @@ import ctypes
 import errno
 import os
 import platform
-import select
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -127,8 +126,9 @@ class _RunMounts:
                 pass
             if time.monotonic() > end:
                 raise SandboxUnavailable(f"bwrap did not finish setting up within {cls.READY_TIMEOUT_S:.0f} s")
-            if select.select([pidfd], [], [], 0.0003)[0]:
+            if _pidfd_exited(pidfd):
                 return None
+            time.sleep(0.0003)
         opened: list[int] = []
         try:
             opened.append(os.open(root + SANDBOX_WORKDIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))

@@ -14,7 +14,10 @@ run to fork the next spare while the run's thread worked, handed that lock back 
 system calls: with two CPUs, 8-11 futex calls and 16 context switches per run with one worker,
 20 and 24 with two, against 3 and 12, 10 and 18 now, and 0.05-0.1 ms more of the host's CPU
 per run.)  Background threads, one per zygote, fork spares only for zygotes that have none
-asked for (after a start or a failed fork).  Before any code of the run executes,
+asked for (after a start or a failed fork), and are woken only for those (they once woke at
+every run's check-in, only to find nothing to do).  The same fork request carries the
+zygote's backstop for the run that has just started, and each message goes in one send with
+its descriptors: the zygote wakes once per run for the host.  Before any code of the run executes,
 the child gets:
 
 * its own pid namespace, as its pid 2, with a /proc of that namespace: no other run, zygote
@@ -99,7 +102,6 @@ import marshal
 import os
 import queue
 import resource
-import select
 import signal
 import socket
 import struct
@@ -114,7 +116,7 @@ from typing import Any
 from . import zygote as zygote_program
 from .backend import _Prepared, _Spawned
 from .limits import SANDBOX_WORKDIR, Limits, SandboxUnavailable, _rlimits
-from .procs import _close_all, _pidfd_exited, _pidfd_or_none
+from .procs import _close_all, _pidfd_exited, _pidfd_or_none, fd_ready
 from .result import RunResult
 from .runner import Sandbox
 from .seccomp import _SECCOMP
@@ -138,6 +140,7 @@ MAX_START_FAILURES = 3
 MAX_DEFAULT_ZYGOTES = 8
 _ZYGOTE_LIMITS = Limits(wall_s=86400.0, cpu_s=86400.0, memory_mb=512, processes=4096, disk_mb=32, tmp_mb=8)
 _REPORT_BYTES = 4096
+_SEND_CHUNK = 1 << 20
 
 
 def _compiled(source_file: str, name: str) -> bytes:
@@ -158,15 +161,25 @@ class _WarmRuntime:
 
 
 def _frame(message: dict) -> bytes:
-    """A host -> zygote/child message: 4-byte big-endian length, then JSON."""
-    data = json.dumps(message).encode()
+    """A host -> zygote/child message: 4-byte big-endian length, then the message ``marshal``-ed
+    (one C call to decode in the child, where JSON's decoder ran Python code that copied pages).
+    Only the host writes these; whatever comes back from the sandbox is parsed as JSON."""
+    data = marshal.dumps(message)
     return struct.pack("!I", len(data)) + data
 
 
 def _send_with_fds(sock: socket.socket, data: bytes, fds: Sequence[int], deadline: float) -> None:
-    """Send ``data``; its first byte carries ``fds`` (SCM_RIGHTS)."""
-    sock.sendmsg([data[:1]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
-    _sendall(sock, data[1:], deadline)
+    """Send ``data``; its first byte carries ``fds`` (SCM_RIGHTS).  As much as the socket takes
+    goes in the same call as the descriptors (a message split in two woke the reader twice)."""
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
+    data = memoryview(data)
+    while True:
+        try:
+            sent = sock.sendmsg([data[:_SEND_CHUNK]], ancillary, socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
+            break
+        except BlockingIOError:
+            _wait_writable(sock, deadline)
+    _sendall(sock, data[sent:], deadline)
 
 
 def _recv_line(sock: socket.socket, deadline: float, limit: int) -> tuple[bytes, list]:
@@ -175,7 +188,7 @@ def _recv_line(sock: socket.socket, deadline: float, limit: int) -> tuple[bytes,
     ancillary: list = []
     while not data.endswith(b"\n"):
         remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
+        if remaining <= 0 or not fd_ready(sock, remaining):
             raise TimeoutError("no answer in time")
         chunk, extra, _, _ = sock.recvmsg(limit + 1 - len(data), socket.CMSG_SPACE(struct.calcsize("3i")))
         if not chunk:
@@ -187,13 +200,21 @@ def _recv_line(sock: socket.socket, deadline: float, limit: int) -> tuple[bytes,
     return bytes(data), ancillary
 
 
+def _wait_writable(sock: socket.socket, deadline: float) -> None:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0 or not fd_ready(sock, remaining, writable=True):
+        raise TimeoutError("the other end did not read in time")
+
+
 def _sendall(sock: socket.socket, data: bytes, deadline: float) -> None:
+    """Send all of ``data`` by ``deadline``, waiting only when the socket is full (no wait
+    before a send that goes through: one system call less per message)."""
     view = memoryview(data)
     while view:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([], [sock], [], remaining)[1]:
-            raise TimeoutError("the other end did not read in time")
-        view = view[sock.send(view[: 1 << 20], socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL) :]
+        try:
+            view = view[sock.send(view[:_SEND_CHUNK], socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL) :]
+        except BlockingIOError:
+            _wait_writable(sock, deadline)
 
 
 def _parent_of(pid: int) -> int | None:
@@ -262,7 +283,9 @@ class _Zygote:
         prep = _Prepared(
             run_dir=None,
             work_dir=None,
-            env=backend.default_env(None),
+            # the dynamic linker binds every symbol once, in the zygote: a child calling a libc
+            # function the zygote never called no longer looks it up (and dirties a page) itself
+            env=dict(backend.default_env(None), LD_BIND_NOW="1"),
             payload=payload,
             cwd_files_dir=None,
             input_bytes=input_bytes,
@@ -330,12 +353,18 @@ class _Zygote:
     def has_spare(self) -> bool:
         return self.spare is not None or self.pending is not None
 
-    def request_spare(self) -> None:
+    def request_spare(self, backstop: tuple[int, float] | None = None) -> None:
         """Ask the zygote to fork the next spare child into a memory cgroup of its own (the child
         joins it itself on cgroup v1, before it does anything else; on v2 the host moves it once
         the answer is read).  The answer is read later, by ``take_spare`` or ``fork_spare``: a
         run's thread asks for the next spare as it starts its run and does not wait for the fork
-        (no other thread has to wake up for it either)."""
+        (no other thread has to wake up for it either).  ``backstop``: (serial, seconds) -- the
+        same message tells the zygote to kill child ``serial`` (the spare that has just got its
+        run) if it is still running that many seconds from now (one message, one wake-up of the
+        zygote per run)."""
+        message: dict[str, Any] = {"fork": self.serial + 1}
+        if backstop is not None:
+            message["backstop"], message["s"] = backstop
         self.serial += 1
         deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
         sync_ours, sync_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -346,7 +375,7 @@ class _Zygote:
             join_fd = cgroup.self_join_fd()
             fds = [sync_theirs.fileno()] + ([join_fd] if join_fd is not None else [])
             try:
-                _send_with_fds(self.sock, _frame({"fork": self.serial}), fds, deadline)
+                _send_with_fds(self.sock, _frame(message), fds, deadline)
             finally:
                 sync_theirs.close()
                 if join_fd is not None:
@@ -403,10 +432,6 @@ class _Zygote:
             spare = None
         return spare or self.fork_spare()
 
-    def set_backstop(self, serial: int, seconds: float) -> None:
-        """Tell the zygote to kill child ``serial`` if it is still running ``seconds`` from now."""
-        _sendall(self.sock, _frame({"backstop": serial, "s": seconds}), time.monotonic() + HANDSHAKE_TIMEOUT_S)
-
     def forget(self) -> None:
         """Close this process's copies of the zygote's descriptors (after fork: the parent's)."""
         if self.spare is not None:
@@ -434,7 +459,7 @@ class _Zygote:
             spawned, self.spawned = self.spawned, None
             spawned.kill()
             if self.pidfd is not None:
-                select.select([self.pidfd], [], [], 10.0)
+                fd_ready(self.pidfd, 10.0)
             spawned.abandon()
         if self.pidfd is not None:
             os.close(self.pidfd)
@@ -500,7 +525,7 @@ class _WarmSpawned(_Spawned):
         try:
             if not self.exited():
                 self.kill_run()
-                select.select([self.pidfd], [], [], 10.0)
+                fd_ready(self.pidfd, 10.0)
             emptied = self.emptied or self.cgroup.kill_all()
         finally:
             os.close(self.pidfd)
@@ -576,6 +601,14 @@ def _close_started(future) -> None:
         future.result().close()
 
 
+def _conditions() -> tuple[threading.Condition, threading.Condition]:
+    """A pool's two conditions, on one lock: a zygote was checked in (for runs waiting for one),
+    and a spare is wanted (for the refill threads: woken only when a zygote comes back without
+    its next spare asked for, not by every run)."""
+    lock = threading.RLock()
+    return threading.Condition(lock), threading.Condition(lock)
+
+
 class WarmPool:
     """Warm sandboxed runs for one :class:`Sandbox` (see the module docstring).
 
@@ -625,7 +658,7 @@ class WarmPool:
         self._started = 0
         self._start_failures = 0
         self._closed = False
-        self._cond = threading.Condition()
+        self._cond, self._spares_wanted = _conditions()
         self._refillers: list[threading.Thread] = []  # up to one per zygote: spares are forked in parallel
         self._cgroups: list = []  # emptied, reset run cgroups (_RunCgroup) ready for another run
         self._cgroups_lock = threading.Lock()
@@ -721,6 +754,8 @@ class WarmPool:
                     self._refillers.append(refiller)
                     refiller.start()
                 self._cond.notify_all()
+                if not zygote.has_spare:  # only then: a zygote checked in with its next spare asked for wakes no one
+                    self._spares_wanted.notify_all()
                 return
             self._started -= 1
             self._cond.notify_all()
@@ -731,7 +766,7 @@ class WarmPool:
         while True:
             with self._cond:
                 while not self._closed and all(zygote.has_spare for zygote in self._idle):
-                    self._cond.wait()
+                    self._spares_wanted.wait()
                 if self._closed:
                     return
                 zygote = next(zygote for zygote in self._idle if not zygote.has_spare)
@@ -767,6 +802,7 @@ class WarmPool:
             idle, self._idle = self._idle, []
             self._started -= len(idle)
             self._cond.notify_all()
+            self._spares_wanted.notify_all()
             refillers = list(self._refillers)
         for refiller in refillers:
             if refiller is not threading.current_thread():
@@ -796,7 +832,6 @@ class WarmPool:
         spare = None
         try:
             spare = zygote.take_spare()
-            zygote.set_backstop(spare.serial, limits.wall_s + BACKSTOP_SLACK_S + HANDSHAKE_TIMEOUT_S)
         except BaseException as error:
             if spare is not None:
                 spare.discard()
@@ -862,8 +897,9 @@ class WarmPool:
                 os.close(err_w)
                 err_w = -1
             held = False
-            self._ask_for_spare(zygote)  # while this run's child sets up
-            if not select.select([spare.sync], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            # while this run's child sets up; the same message sets the zygote's backstop for it
+            self._ask_for_spare(zygote, (spare.serial, limits.wall_s + BACKSTOP_SLACK_S + HANDSHAKE_TIMEOUT_S))
+            if not fd_ready(spare.sync, max(0.0, deadline - time.monotonic())):
                 raise SandboxUnavailable("the warm child did not set up in time")
             data, ancillary, _, _ = spare.sync.recvmsg(1, socket.CMSG_SPACE(3 * 4))
             roots = _fds_of(ancillary)
@@ -887,12 +923,13 @@ class WarmPool:
             raise
         return session, spawned
 
-    def _ask_for_spare(self, zygote: _Zygote) -> None:
-        """Check ``zygote`` back in once it has been asked for the next spare (a zygote that
-        cannot be asked is replaced)."""
+    def _ask_for_spare(self, zygote: _Zygote, backstop: tuple[int, float]) -> None:
+        """Check ``zygote`` back in once it has been asked for the next spare, with ``backstop``
+        for the run that has just started (a zygote that cannot be asked is replaced: its runs
+        die with it)."""
         healthy = False
         try:
-            zygote.request_spare()
+            zygote.request_spare(backstop)
             healthy = True
         except (OSError, TimeoutError, EOFError, ValueError, SandboxUnavailable) as error:
             log.warning("sandbox warm path: replacing a zygote that could not fork: %s", error)
@@ -1015,7 +1052,7 @@ def _forget_inherited_pools() -> None:
         pool._live = weakref.WeakSet()
         pool._started = 0
         pool._refillers = []
-        pool._cond = threading.Condition()
+        pool._cond, pool._spares_wanted = _conditions()
         for cgroup in pool._cgroups:
             cgroup.forget()
         pool._cgroups = []

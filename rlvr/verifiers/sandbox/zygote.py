@@ -11,14 +11,17 @@ functions, the seccomp program, the interpreter's lazily made AST types, an empt
 bounding set) and freezes its objects out of the garbage collector's reach, so that a child
 starts with less to do and copies fewer pages.
 
-Messages from the host are a 4-byte big-endian length and that much JSON; descriptors travel
-with a message's first byte (SCM_RIGHTS).
+Messages from the host are a 4-byte big-endian length and that many bytes of a ``marshal``-ed
+dict (only the host writes them: the zygote and a child read them from their own end of a socket
+pair whose other end only the host holds); descriptors travel with a message's first byte
+(SCM_RIGHTS).  What the zygote and children send back is JSON.
 Control protocol (the zygote's stdin/stdout, one Unix stream socket to the host)
     host -> zygote  first the configuration: ``{"imports": [module names], "modules": {name:
                     path of a .pyc in the zygote's work dir}, "sys_path": [...], "seccomp": hex,
                     "entry": "module:function"}``; the zygote imports all of them and answers
                     the line ``{"ready": true}`` (or ``{"ready": false, "error": ...}`` and exits).
-    host -> zygote  ``{"fork": n}`` with one or two descriptors: the new child's sync socket and,
+    host -> zygote  ``{"fork": n}`` (with ``"backstop"``, below, when a run has just started)
+                    with one or two descriptors: the new child's sync socket and,
                     on cgroup v1, the ``tasks`` file of the memory cgroup it is to join; the zygote
                     starts a new pid namespace (its init: below), forks the child into it as
                     its pid 2, and answers the line ``{"forked": n}`` with SCM_CREDENTIALS
@@ -27,8 +30,9 @@ Control protocol (the zygote's stdin/stdout, one Unix stream socket to the host)
                     cgroup itself (v1: it writes ``0``, itself, to the ``tasks`` file it was
                     given, a move that takes no host-wide lock) or the host moves it (v2), and
                     the host keeps it until a run needs it.
-    host -> zygote  ``{"backstop": n, "s": seconds}`` when spare ``n`` gets its run: the zygote
-                    kills the child if it still runs that much later (no answer).
+    host -> zygote  ``"backstop": n, "s": seconds`` (in the next fork request, or alone) when
+                    spare ``n`` gets its run: the zygote kills the child if it still runs that
+                    much later (no answer).
 Sync protocol (per child; the child holds its socket only until it drops its privileges)
     child           right after the fork: resets the zygote's signal handling, enters the
                     network namespace the zygote picked for it (loopback only; no other live run
@@ -67,7 +71,8 @@ and kernel work that serialises across the host (namespace set-up and clean-up t
 locks; the clean-up runs on a kernel work queue), so each zygote reuses them.  A namespace is
 held by one run (or spare) from its fork until its pid namespace has ended -- no process of the
 run is left anywhere -- so concurrent runs never share one (they cannot meet through loopback
-ports or abstract Unix addresses).  Before a later run gets it, the zygote looks from inside it:
+ports or abstract Unix addresses).  Before a later run gets it, the zygote looks at it (through
+/proc files it opened from inside it when it made it, read again from their start each time):
 ``/proc/net/sockstat`` must count no socket (every family, orphaned TCP sockets and Unix sockets
 still in flight included), no TIME_WAIT socket and no IP fragment queue, and
 ``/proc/net/ip6_flowlabel`` no IPv6 flow label (a label a run made lingers up to a minute after
@@ -81,7 +86,8 @@ it likes, so a later run on the slot could read them as a message (a red-team ru
 held-out test's input that way into a later attempt's feedback).  The zygote makes each new
 namespace itself: loopback up and ``NET_SETTINGS`` -- no TIME_WAIT sockets (a closed connection
 leaves nothing that could hold a port), no TCP metrics cache (RTT, window and Fast Open data a
-later connection would start from) -- and checks they are in force before the first reuse.
+later connection would start from) -- and reads them back (a namespace where they are not in
+force is never reused).
 Changing anything else a namespace keeps (interfaces, addresses, routes, sysctls, firewall)
 needs CAP_NET_ADMIN, which no run has.  So a reused namespace is one in which the previous run
 did nothing network-wise that left a trace; the runs that use the network get new ones.
@@ -102,6 +108,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import json
+import marshal
 import os
 import resource
 import select
@@ -128,7 +135,22 @@ _clone = _libc.clone
 _clone.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
 _PAUSE = ctypes.cast(_libc.pause, ctypes.c_void_p)  # what a run namespace's init runs
 INIT_STACK_BYTES = 1 << 14
-_ALL_SIGNALS = signal.valid_signals()
+_pthread_sigmask = _libc.pthread_sigmask
+_SIG_BLOCK, _SIG_SETMASK = 0, 2
+# glibc's sigset_t (1024 bits): every signal, and room for the mask it replaces.  Through libc
+# directly: signal.pthread_sigmask turns the mask it returns into a set of enum members, about
+# 60 microseconds (and pages written) per run
+_SigSet = ctypes.c_ulong * (1024 // (8 * ctypes.sizeof(ctypes.c_ulong)))
+_ALL_SIGNALS = _SigSet(*[ctypes.c_ulong(-1).value] * len(_SigSet()))
+_SAVED_SIGNALS = _SigSet()
+
+
+def _set_signal_mask(how: int, signals: ctypes.Array, previous: ctypes.Array | None) -> None:
+    error = _pthread_sigmask(how, signals, previous)  # returns the error number itself
+    if error:
+        raise OSError(error, f"pthread_sigmask: {os.strerror(error)}")
+
+
 INIT_EXIT_WAIT_S = 0.05
 
 
@@ -187,14 +209,6 @@ MAX_FREE_NETNS = 8
 NET_SETTLE_S = 1.0
 
 
-def _read_small(path: str) -> bytes:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return os.read(fd, 4096)
-    finally:
-        os.close(fd)
-
-
 def _net_is_clean(sockstat: bytes) -> bool:
     """Whether ``/proc/net/sockstat`` of a network namespace shows nothing left in it: no socket
     a process made there (every family: ``sockets: used`` counts them all, orphaned TCP sockets
@@ -213,33 +227,82 @@ def _net_is_clean(sockstat: bytes) -> bool:
 #: The namespace's cumulative counters (per interface, IP/ICMP/UDP/TCP, IPv6, extended TCP):
 #: a run that sent or tried to send anything changed them, and its namespace is not reused.
 NET_COUNTERS = ("dev", "snmp", "snmp6", "netstat")
+#: The /proc/net files a namespace is inspected by: its counters, its sockets, its IPv6 flow labels.
+NET_FILES = (*NET_COUNTERS, "sockstat", "ip6_flowlabel")
 
 
-def _read_all(path: str) -> bytes:
-    """A whole /proc file (b"" when it does not exist: e.g. no IPv6)."""
+def _read_whole(fd: int) -> bytes:
+    """All of an open /proc file, read afresh from its start (the kernel prints it again)."""
+    chunks, offset = [], 0
+    while chunk := os.pread(fd, 65536, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _read_setting(name: str) -> bytes:
+    """``/proc/sys/net/ipv4/name`` of the current network namespace."""
+    fd = os.open(f"/proc/sys/net/ipv4/{name}", os.O_RDONLY)
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return b""
-    try:
-        chunks = []
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return os.read(fd, 64).strip()
     finally:
         os.close(fd)
 
 
-def _net_counters() -> bytes:
-    """The current network namespace's counters (``NET_COUNTERS``), as the kernel prints them."""
-    return b"\0".join(_read_all(f"/proc/self/net/{name}") for name in NET_COUNTERS)
+def _open_optional(path: str) -> int:
+    try:
+        return os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # e.g. no IPv6
+        return -1
 
 
 class _NetNamespace:
-    __slots__ = ("checked", "counters", "fd", "freed_at")
+    """One network namespace of the pool: its descriptor and descriptors of the /proc files it
+    is inspected by (``NET_FILES``: opened from inside it when it is made, so they show this
+    namespace's state whoever reads them: no ``setns`` and no opening per inspection), its
+    counters when its current run got it, when that run ended, whether ``NET_SETTINGS`` were
+    read back in force when it was made."""
 
-    def __init__(self, fd: int, counters: bytes) -> None:
-        self.fd, self.counters, self.freed_at, self.checked = fd, counters, 0.0, False
+    __slots__ = ("counters", "fd", "files", "freed_at", "settings_in_force")
+
+    def __init__(self) -> None:
+        """In the zygote, inside the namespace it has just made and set up (``_set_up_network``)."""
+        self.fd = os.open("/proc/self/ns/net", os.O_RDONLY)
+        self.files = {name: _open_optional(f"/proc/self/net/{name}") for name in NET_FILES}
+        self.freed_at = 0.0
+        self.settings_in_force = all(_read_setting(name) == value for name, value in NET_SETTINGS.items())
+        self.counters = self.read_counters()
+
+    def read(self, name: str) -> bytes:
+        """The file ``name`` of ``NET_FILES`` as the kernel prints it now (b"" when it does not exist)."""
+        fd = self.files[name]
+        return _read_whole(fd) if fd >= 0 else b""
+
+    def read_start(self, name: str) -> bytes:
+        """The first 4 KiB of the file ``name`` of ``NET_FILES`` as the kernel prints it now."""
+        fd = self.files[name]
+        return os.pread(fd, 4096, 0) if fd >= 0 else b""
+
+    def read_counters(self) -> bytes:
+        """Its counters (``NET_COUNTERS``), as the kernel prints them."""
+        return b"\0".join(self.read(name) for name in NET_COUNTERS)
+
+    def state(self) -> tuple[bool, bool]:
+        """(nothing left in it, it may be reused at all: its counters read as when its run got
+        it, ``NET_SETTINGS`` in force)."""
+        if not self.settings_in_force or self.read_counters() != self.counters:  # its run used the network
+            return False, False
+        if not _net_is_clean(self.read_start("sockstat")):
+            return False, True
+        # IPv6 flow labels a run asked for linger after its sockets close (up to a minute, any
+        # user may share one): the table must hold nothing but its header
+        return self.read_start("ip6_flowlabel").count(b"\n") <= 1, True
+
+    def close(self) -> None:
+        for fd in [self.fd, *self.files.values()]:
+            if fd >= 0:
+                os.close(fd)
+        self.fd, self.files = -1, {}
 
 
 class _NetNamespaces:
@@ -247,43 +310,17 @@ class _NetNamespaces:
     down per run cost about half a millisecond of CPU plus kernel work that does not run in
     parallel (locks the whole host shares and a clean-up work queue), so namespaces are reused:
     each is held by exactly one run (or spare) at a time and comes back only when that run's pid
-    namespace has ended -- no process of it is left anywhere.  Before another run gets it, from
-    inside it: its counters must read as when its run got it (``NET_COUNTERS``; otherwise it
-    is discarded at once), ``/proc/net/sockstat`` must show nothing (``_net_is_clean``; a
-    namespace that still holds something ``NET_SETTLE_S`` after its run ended is discarded)
-    and, the first time, ``NET_SETTINGS`` must be in force.  The zygote gives a new namespace
-    loopback up and those settings itself, before any child enters it."""
+    namespace has ended -- no process of it is left anywhere.  Before another run gets it, through
+    the /proc files of it that the zygote opened from inside it (``_NetNamespace``): its
+    counters must read as when its run got it (``NET_COUNTERS``; otherwise it is discarded at
+    once), ``/proc/net/sockstat`` must show nothing (``_net_is_clean``; a namespace that still
+    holds something ``NET_SETTLE_S`` after its run ended is discarded), and ``NET_SETTINGS`` must
+    have read back in force when it was made.  The zygote gives a new namespace loopback up and
+    those settings itself, before any child enters it."""
 
     def __init__(self) -> None:
         self.own = os.open("/proc/self/ns/net", os.O_RDONLY)
         self.free: list[_NetNamespace] = []
-
-    def _inspect(self, net: _NetNamespace) -> tuple[bool, bool]:
-        _check(_setns(net.fd, CLONE_NEWNET), "setns net")
-        try:
-            if _net_counters() != net.counters:  # its run used the network: never reused
-                return False, False
-            return self._state(net.checked)
-        finally:
-            _check(_setns(self.own, CLONE_NEWNET), "setns net back")
-
-    @staticmethod
-    def _state(settings_checked: bool) -> tuple[bool, bool]:
-        """(nothing left in it, its settings in force) for the current network namespace."""
-        clean = _net_is_clean(_read_small("/proc/self/net/sockstat"))
-        # IPv6 flow labels a run asked for linger after its sockets close (up to a minute, any
-        # user may share one): the table must hold nothing but its header
-        if clean:
-            try:
-                clean = _read_small("/proc/self/net/ip6_flowlabel").count(b"\n") <= 1
-            except FileNotFoundError:  # no IPv6: no flow labels
-                pass
-        if settings_checked:  # they cannot change: a run lacks CAP_NET_ADMIN
-            return clean, True
-        settings = all(
-            _read_small(f"/proc/sys/net/ipv4/{name}").strip() == value for name, value in NET_SETTINGS.items()
-        )
-        return clean, settings
 
     def take(self) -> _NetNamespace:
         """A namespace no process is in and that holds nothing (oldest free first), or a new one."""
@@ -292,16 +329,15 @@ class _NetNamespaces:
         found = None
         for net in self.free:
             if found is None:
-                clean, settings = self._inspect(net)
-                if not settings:
-                    os.close(net.fd)
+                clean, reusable = net.state()
+                if not reusable:
+                    net.close()
                     continue
                 if clean:
-                    net.checked = True
                     found = net
                     continue
                 if now - net.freed_at > NET_SETTLE_S:
-                    os.close(net.fd)
+                    net.close()
                     continue
             keep.append(net)
         self.free = keep
@@ -310,18 +346,16 @@ class _NetNamespaces:
         _check(_unshare(CLONE_NEWNET), "unshare net")
         try:
             _set_up_network()
-            fd = os.open("/proc/self/ns/net", os.O_RDONLY)
-            counters = _net_counters()
+            return _NetNamespace()
         finally:
             _check(_setns(self.own, CLONE_NEWNET), "setns net back")
-        return _NetNamespace(fd, counters)
 
     def give_back(self, net: _NetNamespace) -> None:
         """``net``'s run (its pid namespace) has ended."""
         net.freed_at = time.monotonic()
         self.free.append(net)
         while len(self.free) > MAX_FREE_NETNS:
-            os.close(self.free.pop(0).fd)
+            self.free.pop(0).close()
 
 
 def _recv_exactly(sock: socket.socket, size: int) -> bytes:
@@ -336,8 +370,9 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
 
 
 def _recv_message(sock: socket.socket, fd_count: int) -> tuple[dict, list[int]] | None:
-    """One host message -- a 4-byte big-endian length, then that much JSON -- and the descriptors
-    sent with its first byte; None when the host closed the socket before a message began."""
+    """One host message -- a 4-byte big-endian length, then that many bytes of marshal data --
+    and the descriptors sent with its first byte; None when the host closed the socket before a
+    message began."""
     data, ancillary, _, _ = sock.recvmsg(4, socket.CMSG_SPACE(4 * fd_count))
     fds: list[int] = []
     for level, kind, payload in ancillary:
@@ -350,7 +385,10 @@ def _recv_message(sock: socket.socket, fd_count: int) -> tuple[dict, list[int]] 
     (size,) = struct.unpack("!I", data + _recv_exactly(sock, 4 - len(data)))
     if size > MAX_REQUEST_BYTES:
         raise ValueError("request too long")
-    return json.loads(_recv_exactly(sock, size)), fds
+    message = marshal.loads(_recv_exactly(sock, size))
+    if type(message) is not dict:
+        raise ValueError("a host message must be a dict")
+    return message, fds
 
 
 def _write_files(sock: socket.socket, listing: list, uid: int) -> None:
@@ -442,7 +480,7 @@ def _start_namespace_init(stack: ctypes.Array) -> int:
     ``stack`` with every signal blocked: it never returns, never reaps (orphans of the run stay
     zombies until the namespace ends, as under the cold path's ``timeout``) and dies only by
     SIGKILL from the zygote, which takes every process of the namespace with it."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _ALL_SIGNALS)
+    _set_signal_mask(_SIG_BLOCK, _ALL_SIGNALS, _SAVED_SIGNALS)
     try:
         _check(_unshare(CLONE_NEWPID), "unshare pid")  # the next child is the new namespace's pid 1
         top = (ctypes.addressof(stack) + len(stack)) & ~15
@@ -452,7 +490,7 @@ def _start_namespace_init(stack: ctypes.Array) -> int:
             raise OSError(error, f"clone: {os.strerror(error)}")
         return init
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _set_signal_mask(_SIG_SETMASK, _SAVED_SIGNALS, None)
 
 
 def _leave_run_namespace(own_pid_ns: int) -> None:
@@ -681,6 +719,7 @@ def main() -> None:
                 for run in runs.values():
                     if run.serial == request["backstop"]:
                         run.backstop = time.monotonic() + float(request["s"])
+            if "fork" not in request:
                 continue
             if len(fds) not in (1, 2):
                 raise ValueError(f"a fork request must carry 1 or 2 descriptors, got {len(fds)}")
@@ -694,8 +733,7 @@ def main() -> None:
                 _kill(init)
                 _leave_run_namespace(own_pid_ns)
                 raise  # the host's control socket sees the zygote exit: it is replaced
-            if pid == 0:
-                selector.close()
+            if pid == 0:  # the zygote's descriptors (its selector's too) are closed before the entry runs
                 _become_run(fds[0], join_fd, net, seccomp, entry)
             _leave_run_namespace(own_pid_ns)
             if join_fd >= 0:

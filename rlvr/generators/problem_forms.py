@@ -1,0 +1,324 @@
+"""Canonical forms of problems: one JSON-able value per problem, whatever its presentation.
+
+The generators' ``split_group`` methods (``rlvr.core.TaskGenerator``; ``rlvr.api`` module
+docstring, "Splits" and "Uniqueness") use these where one problem can be shown in several ways:
+its people, vertices or machines numbered otherwise, its digits renamed, its rows shuffled.
+
+Contract of every function here:
+- equal presentations give equal forms: the form is a function of the problem up to the
+  relabellings named in its docstring (an isomorphism-invariant);
+- equal forms mean one problem: two inputs with one form pose problems whose answers map onto
+  each other by such a relabelling, except where a docstring names a fallback invariant (an
+  input whose exact search would exceed its budget gets an invariant that two non-isomorphic
+  inputs can share, which only ever puts two problems on one split side and counts them once);
+- bounded: each is polynomial in the input, with a node budget on the only exponential search.
+
+The exact forms for graphs and Knights & Knaves puzzles come from one individualisation-
+refinement search (``canonical_form``): colour refinement to a stable partition, then every
+choice of vertex to single out in the first cell that is not a singleton, refined again, down
+to discrete partitions; the form is the least certificate over those leaves. Refinement and the
+choice of cell depend only on the coloured structure, so isomorphic inputs have the same set of
+leaf certificates and hence the same least one. Twins (vertices with the same neighbours) are
+swapped by an automorphism, so only one of them is singled out per cell.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from collections import Counter
+from collections.abc import Callable, Collection, Hashable, Sequence
+from typing import Any
+
+import numpy as np
+
+LEAF_BUDGET = 512  # leaves of the individualisation-refinement search before the invariant fallback
+COMMUTATIVE = frozenset({"and", "or", "iff"})  # Knights & Knaves connectives whose operands may swap
+SUDOKU_GROUP_LIMIT = 256  # grid arrangements searched exactly; larger groups: digits renamed only
+
+
+class BudgetExceeded(Exception):
+    """The search met more than ``LEAF_BUDGET`` leaves."""
+
+
+def refine(
+    colours: list[int],
+    signature: Callable[[int, list[int]], Hashable],
+    trace: list | None = None,
+) -> list[int]:
+    """Colour refinement to a stable (equitable) colouring: each point's next colour is the rank
+    of (its colour, ``signature(point, colours)``) among all points' pairs, until no cell splits.
+    Ranks order cells by the old colour first, so a refined cell keeps its place. ``trace``,
+    when given, receives every round's sorted pairs (an isomorphism-invariant record)."""
+    count = len(set(colours))
+    while True:
+        pairs = [(colours[point], signature(point, colours)) for point in range(len(colours))]
+        ranks = {pair: rank for rank, pair in enumerate(sorted(set(pairs)))}
+        if trace is not None:
+            trace.append(sorted(pairs))
+        colours = [ranks[pair] for pair in pairs]
+        if len(ranks) == count:
+            return colours
+        count = len(ranks)
+
+
+def canonical_form(
+    initial: list[int],
+    signature: Callable[[int, list[int]], Hashable],
+    certificate: Callable[[list[int]], Any],
+    twins: Sequence[int] | None = None,
+) -> Any:
+    """The least ``certificate(labels)`` over the leaves of the individualisation-refinement
+    search from the colouring ``initial`` (``labels[point]`` is the point's place, 0…n−1, in a
+    discrete colouring). ``twins[point]``, when given, names a class of points that any two
+    members of one cell may be swapped within (an automorphism): one per class is singled out.
+    Raises BudgetExceeded past ``LEAF_BUDGET`` leaves."""
+    best: list[Any] = []
+    leaves = 0
+
+    def search(colours: list[int]) -> None:
+        nonlocal leaves
+        colours = refine(colours, signature)
+        sizes: dict[int, int] = {}
+        for colour in colours:
+            sizes[colour] = sizes.get(colour, 0) + 1
+        split = min((c for c, size in sizes.items() if size > 1), default=None)
+        if split is None:
+            leaves += 1
+            if leaves > LEAF_BUDGET:
+                raise BudgetExceeded
+            found = certificate(colours)
+            if not best or found < best[0]:
+                best[:] = [found]
+            return
+        tried: set[int] = set()
+        for point in range(len(colours)):
+            if colours[point] != split or (twins is not None and twins[point] in tried):
+                continue
+            if twins is not None:
+                tried.add(twins[point])
+            search([2 * c + (p != point) for p, c in enumerate(colours)])
+
+    search(list(initial))
+    return best[0]
+
+
+def graph_form(vertices: int, edges: Sequence[Sequence[int]]) -> list:
+    """An undirected simple graph up to renumbering its vertices: ``["exact", n, edges]`` with
+    the edges as sorted codes ``a·n + b`` (a < b) of the least relabelling the search finds, or
+    ``["refined", n, trace]`` (colour refinement's record, the 1-dimensional Weisfeiler–Leman
+    invariant) when the search would pass ``LEAF_BUDGET`` leaves."""
+    pairs = {(min(u, v), max(u, v)) for u, v in ((int(a), int(b)) for a, b in edges) if u != v}
+    neighbour_sets: list[set[int]] = [set() for _ in range(vertices)]
+    for u, v in pairs:
+        neighbour_sets[u].add(v)
+        neighbour_sets[v].add(u)
+    neighbours = [list(n) for n in neighbour_sets]
+
+    def signature(vertex: int, colours: list[int]) -> tuple:
+        return tuple(sorted(colours[u] for u in neighbours[vertex]))
+
+    def certificate(labels: list[int]) -> tuple:
+        codes = []
+        for u, v in pairs:
+            a, b = labels[u], labels[v]
+            codes.append(a * vertices + b if a < b else b * vertices + a)
+        codes.sort()
+        return tuple(codes)
+
+    open_sets = [frozenset(n) for n in neighbour_sets]
+    sharing = Counter(open_sets)
+    classes: dict[tuple, int] = {}
+    twins = [  # open twins share their neighbours; closed twins, adjacent, their neighbours and themselves
+        classes.setdefault(("open", s) if sharing[s] > 1 else ("closed", s | {v}), len(classes))
+        for v, s in enumerate(open_sets)
+    ]
+    try:
+        return ["exact", vertices, list(canonical_form([0] * vertices, signature, certificate, twins))]
+    except BudgetExceeded:
+        trace: list = []
+        refine([0] * vertices, signature, trace)
+        return ["refined", vertices, trace]
+
+
+def statement_form(statement: Any, name: Callable[[int], str]) -> str:
+    """A Knights & Knaves statement tree as text with person ``i`` written ``name(i)`` and the
+    operands of ``and``, ``or`` and ``iff`` in sorted order (either order says the same)."""
+    kind = statement[0]
+    if kind == "is":
+        return f"is({name(statement[1])},{statement[2]})"
+    if kind == "count":
+        return f"count({statement[1]})"
+    if kind == "not":
+        return f"not({statement_form(statement[1], name)})"
+    if kind == "says":
+        return f"says({name(statement[1])},{statement_form(statement[2], name)})"
+    left, right = statement_form(statement[1], name), statement_form(statement[2], name)
+    if kind in COMMUTATIVE and right < left:
+        left, right = right, left
+    return f"{kind}({left},{right})"
+
+
+def mentioned_people(statement: Any) -> set[int]:
+    kind = statement[0]
+    if kind == "is":
+        return {statement[1]}
+    if kind == "count":
+        return set()
+    if kind == "not":
+        return mentioned_people(statement[1])
+    if kind == "says":
+        return {statement[1]} | mentioned_people(statement[2])
+    return mentioned_people(statement[1]) | mentioned_people(statement[2])
+
+
+def knights_knaves_form(statements: Sequence[Sequence[Any]], roles: Sequence[str]) -> list:
+    """A Knights & Knaves puzzle (``[speaker, statement]`` pairs over people 0…n−1, and each
+    person's role) up to the people's names and numbering, the order of its statements and of
+    the operands of symmetric connectives: ``["exact", n, statements, roles]`` with people
+    renumbered by the least relabelling, or ``["refined", n, trace]`` past ``LEAF_BUDGET``."""
+    people = len(roles)
+    involving: list[list[tuple[int, Any]]] = [[] for _ in range(people)]
+    for speaker, statement in statements:
+        for person in mentioned_people(statement) | {speaker}:
+            involving[person].append((speaker, statement))
+
+    def signature(person: int, colours: list[int]) -> tuple:
+        def name(other: int) -> str:
+            return "self" if other == person else f"c{colours[other]}"
+
+        return tuple(sorted(f"{name(speaker)}:{statement_form(s, name)}" for speaker, s in involving[person]))
+
+    def certificate(labels: list[int]) -> tuple:
+        def name(person: int) -> str:
+            return str(labels[person])
+
+        return (
+            tuple(sorted(f"{name(speaker)}:{statement_form(s, name)}" for speaker, s in statements)),
+            tuple(role for _, role in sorted(zip(labels, roles))),
+        )
+
+    initial = [0 if role == "knave" else 1 for role in roles]
+    try:
+        said, told = canonical_form(initial, signature, certificate)
+        return ["exact", people, list(said), list(told)]
+    except BudgetExceeded:
+        trace: list = []
+        refine(initial, signature, trace)
+        return ["refined", people, trace]
+
+
+def relabelled_by_first_appearance(values: Sequence[int]) -> list[int]:
+    """Non-zero values renamed 1, 2, … in order of first appearance (0 stays 0)."""
+    names: dict[int, int] = {}
+    return [names.setdefault(v, len(names) + 1) if v else 0 for v in values]
+
+
+@functools.lru_cache(maxsize=8)
+def sudoku_arrangements(size: int, box_rows: int, box_cols: int) -> np.ndarray | None:
+    """Every cell order the Sudoku generator's shuffles reach (bands and the rows within each,
+    stacks and the columns within each; the transpose too when boxes are square), as an array
+    of cell indices, one row per arrangement; None when there are more than SUDOKU_GROUP_LIMIT."""
+
+    def line_orders(blocks: int, width: int) -> list[list[int]]:
+        inner = list(itertools.permutations(range(width)))
+        return [
+            [block * width + line for block, within in zip(order, lines) for line in within]
+            for order in itertools.permutations(range(blocks))
+            for lines in itertools.product(inner, repeat=blocks)
+        ]
+
+    square = box_rows == box_cols
+    bands, stacks = size // box_rows, size // box_cols
+    if _orders(bands, box_rows) * _orders(stacks, box_cols) * (2 if square else 1) > SUDOKU_GROUP_LIMIT:
+        return None
+    rows, cols = line_orders(bands, box_rows), line_orders(stacks, box_cols)
+    found = [[r * size + c for r in row_order for c in col_order] for row_order in rows for col_order in cols]
+    if square:
+        found += [[c * size + r for r in row_order for c in col_order] for row_order in rows for col_order in cols]
+    arrangements = np.array(found, dtype=np.intp)
+    arrangements.flags.writeable = False  # cached: shared by every call
+    return arrangements
+
+
+def _orders(blocks: int, width: int) -> int:
+    """How many line orders shuffling ``blocks`` blocks of ``width`` lines each reaches."""
+    return math.factorial(blocks) * math.factorial(width) ** blocks
+
+
+def sudoku_form(size: int, box: Sequence[int], puzzle: Sequence[int]) -> list:
+    """A Sudoku puzzle up to renaming its digits and, where the generator's group of shuffles
+    has at most SUDOKU_GROUP_LIMIT arrangements (4×4: 128), up to those shuffles: the least
+    arrangement with digits renamed by first appearance. Larger grids: digits renamed only."""
+    arrangements = sudoku_arrangements(int(size), int(box[0]), int(box[1]))
+    if arrangements is None:
+        return ["digits", relabelled_by_first_appearance(puzzle)]
+    grids = np.asarray(puzzle, dtype=np.int8)[arrangements]  # one row per arrangement
+    count, cells = grids.shape
+    present = grids[:, :, None] == np.arange(1, size + 1, dtype=np.int8)  # (arrangement, cell, digit)
+    first = present.argmax(axis=1)  # the cell where each digit first appears (0 for an absent digit: fixed next)
+    first[~present[np.arange(count)[:, None], first, np.arange(size)]] = cells
+    names = np.zeros((count, size + 1), dtype=np.int64)
+    names[:, 1:] = np.argsort(np.argsort(first, axis=1), axis=1) + 1
+    renamed = np.take_along_axis(names, grids.astype(np.intp), axis=1)
+    if (size + 1) ** cells < 2**62:  # each arrangement as one base-(size + 1) number: the least is the least row
+        least = renamed[np.argmin(renamed @ ((size + 1) ** np.arange(cells - 1, -1, -1, dtype=np.int64)))]
+    else:
+        least = renamed[np.lexsort(renamed.T[::-1])[0]]
+    return ["shuffles", [int(v) for v in least]]
+
+
+def job_shop_form(jobs: Sequence[Sequence[Sequence[int]]]) -> list:
+    """A job-shop instance (each job a list of [machine, duration]) up to the order of its jobs
+    and, when every job visits every machine once, the machines' numbering: the least sorted job
+    list over the relabellings that number machines in the order one job visits them (an
+    isomorphism maps those relabellings onto each other's), else the jobs sorted."""
+    listed = [[(int(m), int(d)) for m, d in job] for job in jobs]
+    machines = sorted({m for job in listed for m, _ in job})
+    if not listed or any(sorted(m for m, _ in job) != machines for job in listed):
+        return ["jobs", sorted([list(op) for op in job] for job in listed)]
+    best = None
+    for anchor in listed:
+        number = {m: i for i, (m, _) in enumerate(anchor)}
+        form = sorted([[number[m], d] for m, d in job] for job in listed)
+        if best is None or form < best:
+            best = form
+    return ["machines-renamed", len(machines), best]
+
+
+def zebra_form(answer: dict, symmetric_kinds: Collection[str]) -> list:
+    """A Zebra puzzle (``task.answer``) with every value renamed to (its attribute's index, the
+    house the solution puts it in) and attributes to their indices: the clues as a sorted list
+    (the items of ``symmetric_kinds``, and the two outer items of ``between``, in sorted order),
+    and the question. Renaming values and attributes this way keeps the clues' structure, so equal
+    forms have answers that map onto each other; the attributes' order is not canonicalised."""
+    attributes = list(answer["attributes"])
+    index = {attribute: i for i, attribute in enumerate(attributes)}
+    house_of = {
+        (attribute, value): house
+        for attribute in attributes
+        for house, value in enumerate(answer["solution"][attribute])
+    }
+
+    def item(named: Sequence[str]) -> list[int]:
+        return [index[named[0]], house_of[(named[0], named[1])]]
+
+    clues = []
+    for clue in answer["clues"]:
+        kind, rest = clue[0], clue[1:]
+        items = [item(x) for x in rest if isinstance(x, list)]
+        houses = [x for x in rest if not isinstance(x, list)]
+        if kind in symmetric_kinds:
+            items.sort()
+        elif kind == "between":
+            items = items[:1] + sorted(items[1:])
+        clues.append([kind, items, houses])
+    clues.sort()
+    question = answer["question"]
+    if question["kind"] == "cell":
+        target = question["target"]
+        asked: list = ["cell", item(question["subject"]), index.get(target, target)]
+    else:
+        asked = [question["kind"]]
+    return [int(answer["houses"]), len(attributes), clues, asked]

@@ -1,0 +1,395 @@
+"""One problem, one group: families whose generators re-present a problem (items or jobs in another
+order, digits or vertices renumbered, people renamed and reordered, a text and a picture variant
+of one seed) give every presentation the same ``split_group``, so no test problem is a train
+problem shown otherwise and no generated set or mix holds a problem twice (red team S8-3,
+S8-3b, S8-4). The red team's own keys are rebuilt here independently of
+``rlvr.generators.problem_forms``."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import itertools
+import json
+import random
+
+import networkx as nx
+import pytest
+
+import rlvr
+from rlvr.api import make_generator
+from rlvr.generators import problem_forms
+
+# networkx notes that its WL hashes changed in 3.5; the red team's keys only compare them with each other
+pytestmark = pytest.mark.filterwarnings("ignore:The hashes produced for graphs")
+
+# (env, raw seed) pairs the red team's scripts matched as one problem (findings S8-3, S8-3b,
+# S8-4: test position → raw seed, e.g. binpacking/v0/d0.00/s30/test = seed 1974525884820485668)
+RED_TEAM_PAIRS = [
+    ("Sudoku-v0", 8425771708593454350, "Sudoku-v0", 312),
+    ("Sudoku-v0", 8425771708593454350, "SudokuImage-v0", 1819),
+    ("GraphColoring-v0", 4281862860645080495, "GraphColoring-v0", 1181),
+    ("MaxIndependentSet-v0", 1595960398110490478, "MaxIndependentSet-v0", 21),
+    ("VertexCover-v0", 6248221757221224578, "VertexCover-v0", 297),
+    ("BinPacking-v0", 1974525884820485668, "BinPacking-v0", 1613),
+    ("Scheduling-v0", 2869019931847805033, "Scheduling-v0", 1157),
+    ("KnightsKnaves-v0", 3713035013594601601, "KnightsKnaves-v0", 56),
+    ("Maze-v0", 6778193897662338050, "MazeImage-v0", 1268),
+    ("Zebra-v0", 4183584277546604169, "Zebra-v0", 8765584689645089390),
+    ("SubsetSum-v0", 5764334729222703332, "SubsetSum-v0", 888),
+]
+
+
+def group(task):
+    return make_generator(task.env_id).split_group(task)
+
+
+@pytest.mark.parametrize("first_env,first_seed,second_env,second_seed", RED_TEAM_PAIRS)
+def test_red_team_pairs_share_one_group(first_env, first_seed, second_env, second_seed):
+    first = rlvr.make_task(first_env, first_seed, 0.0)
+    second = rlvr.make_task(second_env, second_seed, 0.0)
+    assert first.prompt != second.prompt or first.images != second.images  # two presentations
+    assert group(first) == group(second)
+    assert rlvr.api.split_key(first) == rlvr.api.split_key(second)
+    assert rlvr.api.problem_key(first) == rlvr.api.problem_key(second)
+
+
+# ---- the red team's keys (their scripts s8/problem_dups.py, kk_perm.py, variant_split.py)
+
+
+def _graph(instance):
+    graph = nx.Graph()
+    graph.add_nodes_from(range(instance["vertices"]))
+    graph.add_edges_from(map(tuple, instance["edges"]))
+    return graph
+
+
+def red_team_key(env, task):
+    answer = task.answer
+    instance = answer.get("instance") or {}
+    if env == "SubsetSum-v0":
+        return json.dumps([sorted(instance["numbers"]), instance["target"]])
+    if env == "Knapsack-v0":
+        return json.dumps([sorted(zip(instance["weights"], instance["values"])), instance["capacity"]])
+    if env == "BinPacking-v0":
+        return json.dumps([sorted(instance["sizes"]), instance["capacity"]])
+    if env == "Scheduling-v0":
+        return json.dumps(sorted(instance["jobs"]))
+    if env in ("GraphColoring-v0", "MaxIndependentSet-v0", "VertexCover-v0"):
+        return nx.weisfeiler_lehman_graph_hash(_graph(instance), iterations=4) + f":{instance['vertices']}"
+    if env in ("Maze-v0", "MazeImage-v0"):
+        return json.dumps([answer["grid"], answer["start"], answer["goal"]])
+    if env in ("Sudoku-v0", "SudokuImage-v0"):
+        names: dict[int, int] = {}
+        return json.dumps([answer["size"], [names.setdefault(x, len(names) + 1) if x else 0 for x in answer["puzzle"]]])
+    if env == "Zebra-v0":
+        where = {
+            (attribute, value): (i, answer["solution"][attribute].index(value))
+            for i, attribute in enumerate(answer["attributes"])
+            for value in answer["values"][attribute]
+        }
+
+        def renamed(x):
+            if isinstance(x, list) and len(x) == 2 and isinstance(x[0], str) and (x[0], x[1]) in where:
+                return list(where[(x[0], x[1])])
+            if isinstance(x, list):
+                return [renamed(y) for y in x]
+            if isinstance(x, dict):
+                return {k: renamed(v) for k, v in x.items()}
+            if isinstance(x, str) and x in answer["attributes"]:
+                return answer["attributes"].index(x)
+            return x
+
+        clues = sorted(json.dumps(renamed(clue)) for clue in answer["clues"])
+        return json.dumps([answer["houses"], len(answer["attributes"]), clues, renamed(answer["question"])])
+    if env == "KnightsKnaves-v0":
+        return _kk_key(task)
+    raise AssertionError(env)
+
+
+def _kk_key(task):
+    """kk_perm.py's key: the least over person permutations of (sorted statements, roles)."""
+    answer = task.answer
+    people, roles = len(answer["names"]), [answer["roles"][name] for name in answer["names"]]
+
+    def relabel(x, p):
+        if isinstance(x, list):
+            if len(x) == 3 and x[0] == "is" and isinstance(x[1], int):
+                return ["is", p[x[1]], x[2]]
+            if len(x) == 3 and x[0] == "says" and isinstance(x[1], int):
+                return ["says", p[x[1]], relabel(x[2], p)]
+            return [relabel(y, p) for y in x]
+        return x
+
+    best = None
+    for p in itertools.permutations(range(people)):
+        said = sorted(json.dumps([p[s], relabel(e, p)]) for s, e in answer["statements"])
+        placed = [None] * people
+        for i in range(people):
+            placed[p[i]] = roles[i]
+        key = json.dumps([said, placed])
+        best = key if best is None or key < best else best
+    return best
+
+
+def same_problem(env, first, second):
+    if env in ("GraphColoring-v0", "MaxIndependentSet-v0", "VertexCover-v0"):
+        return nx.is_isomorphic(_graph(first.answer["instance"]), _graph(second.answer["instance"]))
+    return True
+
+
+def cross_split(env, test, train, train_env=None):
+    """Test tasks whose problem (the red team's key) is a train task's."""
+    by_key = collections.defaultdict(list)
+    for task in train:
+        by_key[red_team_key(train_env or env, task)].append(task)
+    return [
+        task
+        for task in test
+        if any(same_problem(env, task, other) for other in by_key.get(red_team_key(env, task), ()))
+    ]
+
+
+def repeats(env, tasks):
+    by_key = collections.defaultdict(list)
+    for task in tasks:
+        by_key[red_team_key(env, task)].append(task)
+    return sum(
+        1
+        for found in by_key.values()
+        for i, task in enumerate(found)
+        if any(same_problem(env, task, o) for o in found[:i])
+    )
+
+
+# d = 0 is where the red team found repeats (the problem spaces are small there)
+SPLIT_CASES = [
+    ("Sudoku-v0", 600, 60),
+    ("GraphColoring-v0", 500, 60),
+    ("MaxIndependentSet-v0", 500, 60),
+    ("VertexCover-v0", 400, 40),
+    ("BinPacking-v0", 800, 80),
+    ("Scheduling-v0", 600, 60),
+    ("SubsetSum-v0", 600, 60),
+    ("Knapsack-v0", 400, 40),
+    ("KnightsKnaves-v0", 800, 80),
+    ("Zebra-v0", 200, 30),
+    ("Maze-v0", 400, 40),
+]
+
+
+@pytest.mark.parametrize("env,train_count,test_count", SPLIT_CASES)
+def test_no_test_problem_is_a_train_problem_and_no_set_repeats_one(env, train_count, test_count):
+    train = rlvr.generate(env, train_count, difficulty=0.0, split="train")
+    test = rlvr.generate(env, test_count, difficulty=0.0, split="test")
+    assert cross_split(env, test, train) == []
+    assert repeats(env, train) == 0
+    assert repeats(env, test) == 0
+
+
+@pytest.mark.parametrize("text,image", [("Maze-v0", "MazeImage-v0"), ("Sudoku-v0", "SudokuImage-v0")])
+def test_text_and_image_variants_share_problems_once(text, image):
+    mix = rlvr.generate_mix([text, image], 300, difficulty=0.0)
+    assert len(mix) == 300 and {t.env_id for t in mix} == {f"rlvr/{text}", f"rlvr/{image}"}
+    assert repeats(text, mix) == 0  # one seed's maze (puzzle) is one problem, text or picture
+    for test_env, train_env in ((text, image), (image, text)):
+        test = rlvr.generate(test_env, 40, difficulty=0.0, split="test")
+        train = rlvr.generate(train_env, 400, difficulty=0.0, split="train")
+        assert cross_split(test_env, test, train, train_env) == []
+
+
+def test_one_seed_gives_one_group_in_both_variants():
+    for seed in range(20):
+        for difficulty in (0.0, 0.5, 1.0):
+            for text, image in (("Maze-v0", "MazeImage-v0"), ("Sudoku-v0", "SudokuImage-v0")):
+                first, second = rlvr.make_task(text, seed, difficulty), rlvr.make_task(image, seed, difficulty)
+                assert group(first) == group(second)
+                assert rlvr.api.problem_key(first) == rlvr.api.problem_key(second)
+
+
+# ---- presentations made here: every relabelling keeps the group, a change of the problem does not
+
+
+def _with_answer(task, answer):
+    return dataclasses.replace(task, answer=answer)
+
+
+def _renumbered_graph(task, rng):
+    instance = task.answer["instance"]
+    order = list(range(instance["vertices"]))
+    rng.shuffle(order)
+    edges = [sorted([order[u], order[v]]) for u, v in instance["edges"]]
+    rng.shuffle(edges)
+    return _with_answer(task, {**task.answer, "instance": {**instance, "edges": edges}})
+
+
+@pytest.mark.parametrize("env", ["GraphColoring-v0", "MaxIndependentSet-v0", "VertexCover-v0"])
+@pytest.mark.parametrize("difficulty", [0.0, 0.5, 1.0])
+def test_graph_groups_ignore_vertex_numbers_only(env, difficulty):
+    rng = random.Random(f"{env}{difficulty}")
+    for seed in range(25):
+        task = rlvr.make_task(env, seed, difficulty)
+        assert group(_renumbered_graph(task, rng)) == group(task)
+        instance = task.answer["instance"]
+        fewer = _with_answer(task, {**task.answer, "instance": {**instance, "edges": instance["edges"][1:]}})
+        assert group(fewer) != group(task)  # one edge less: another problem
+
+
+def test_graph_form_is_exact_on_small_graphs():
+    rng = random.Random(3)
+    graphs = [[[u, v] for u, v in itertools.combinations(range(6), 2) if rng.random() < 0.5] for _ in range(150)]
+    forms = [problem_forms.graph_form(6, edges) for edges in graphs]
+    nets = []
+    for edges in graphs:
+        net = nx.Graph(edges)
+        net.add_nodes_from(range(6))
+        nets.append(net)
+    for i, j in itertools.combinations(range(len(graphs)), 2):
+        assert (forms[i] == forms[j]) == nx.is_isomorphic(nets[i], nets[j])
+
+
+def test_graph_form_falls_back_to_an_invariant_past_its_budget():
+    cycles = [[5 * k + i, 5 * k + (i + 1) % 5] for k in range(4) for i in range(5)]  # 4 C5s: 10⁴·4! automorphisms
+    rng = random.Random(0)
+    order = list(range(20))
+    rng.shuffle(order)
+    form = problem_forms.graph_form(20, cycles)
+    assert form[0] == "refined"
+    assert problem_forms.graph_form(20, [[order[u], order[v]] for u, v in cycles]) == form
+    assert problem_forms.graph_form(20, cycles[:-1]) != form
+    empty = problem_forms.graph_form(40, [])  # twins: forty isolated vertices are one leaf
+    assert empty == ["exact", 40, []]
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5, 0.75, 1.0])
+def test_knights_knaves_group_ignores_names_order_and_operand_order(difficulty):
+    rng = random.Random(f"kk{difficulty}")
+
+    def renumber(statement, order):
+        kind = statement[0]
+        if kind == "is":
+            return ["is", order[statement[1]], statement[2]]
+        if kind == "count":
+            return list(statement)
+        if kind == "not":
+            return ["not", renumber(statement[1], order)]
+        if kind == "says":
+            return ["says", order[statement[1]], renumber(statement[2], order)]
+        left, right = renumber(statement[1], order), renumber(statement[2], order)
+        if kind in ("and", "or", "iff") and rng.random() < 0.5:
+            left, right = right, left
+        return [kind, left, right]
+
+    for seed in range(20):
+        task = rlvr.make_task("KnightsKnaves-v0", seed, difficulty)
+        answer = task.answer
+        people = len(answer["names"])
+        order = list(range(people))
+        rng.shuffle(order)
+        names = [f"Person{new}" for new in range(people)]
+        roles = {names[order[i]]: answer["roles"][answer["names"][i]] for i in range(people)}
+        statements = [[order[s], renumber(e, order)] for s, e in answer["statements"]]
+        rng.shuffle(statements)
+        shown = _with_answer(task, {**answer, "names": names, "roles": roles, "statements": statements})
+        assert group(shown) == group(task)
+        flipped = [[s, ["not", e]] if i == 0 else [s, e] for i, (s, e) in enumerate(answer["statements"])]
+        assert group(_with_answer(task, {**answer, "statements": flipped})) != group(task)
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.5, 1.0])
+def test_job_shop_group_ignores_job_order_and_machine_numbers(difficulty):
+    rng = random.Random(f"jobs{difficulty}")
+    for seed in range(25):
+        task = rlvr.make_task("Scheduling-v0", seed, difficulty)
+        jobs = task.answer["instance"]["jobs"]
+        machines = list(range(len(jobs[0])))
+        rng.shuffle(machines)
+        shown = [[[machines[m], d] for m, d in job] for job in jobs]
+        rng.shuffle(shown)
+        assert group(_with_answer(task, {**task.answer, "instance": {"jobs": shown}})) == group(task)
+        longer = [[[m, d + (j == 0 and k == 0)] for k, (m, d) in enumerate(job)] for j, job in enumerate(jobs)]
+        assert group(_with_answer(task, {**task.answer, "instance": {"jobs": longer}})) != group(task)
+
+
+@pytest.mark.parametrize(
+    "env,field,changed",
+    [
+        ("BinPacking-v0", "sizes", "capacity"),
+        ("SubsetSum-v0", "numbers", "target"),
+        ("Knapsack-v0", "weights", "capacity"),
+    ],
+)
+def test_item_groups_ignore_item_order(env, field, changed):
+    rng = random.Random(env)
+    for seed in range(25):
+        task = rlvr.make_task(env, seed, 0.5)
+        instance = task.answer["instance"]
+        order = list(range(len(instance[field])))
+        rng.shuffle(order)
+        shuffled = {k: [v[i] for i in order] if isinstance(v, list) else v for k, v in instance.items()}
+        assert group(_with_answer(task, {**task.answer, "instance": shuffled})) == group(task)
+        other = {**instance, changed: instance[changed] + 1}
+        assert group(_with_answer(task, {**task.answer, "instance": other})) != group(task)
+
+
+def test_sudoku_group_ignores_the_generators_shuffles_and_digit_names():
+    rng = random.Random(7)
+    for seed in range(30):
+        task = rlvr.make_task("Sudoku-v0", seed, 0.0)
+        puzzle = task.answer["puzzle"]
+        digits = [0, 1, 2, 3, 4]
+        digits[1:] = rng.sample(range(1, 5), 4)
+        rows = [*rng.sample([0, 1], 2), *rng.sample([2, 3], 2)]
+        if rng.random() < 0.5:
+            rows = rows[2:] + rows[:2]
+        cols = [*rng.sample([0, 1], 2), *rng.sample([2, 3], 2)]
+        shown = [digits[puzzle[r * 4 + c]] for r in rows for c in cols]
+        if rng.random() < 0.5:
+            shown = [shown[c * 4 + r] for r in range(4) for c in range(4)]
+        assert group(_with_answer(task, {**task.answer, "puzzle": shown})) == group(task)
+    for seed in range(10):  # 9×9: digits renamed
+        task = rlvr.make_task("Sudoku-v0", seed, 1.0)
+        digits = [0, *rng.sample(range(1, 10), 9)]
+        renamed = [digits[v] for v in task.answer["puzzle"]]
+        assert group(_with_answer(task, {**task.answer, "puzzle": renamed})) == group(task)
+        given = next(i for i, v in enumerate(task.answer["puzzle"]) if v)
+        fewer = [0 if i == given else v for i, v in enumerate(task.answer["puzzle"])]
+        assert group(_with_answer(task, {**task.answer, "puzzle": fewer})) != group(task)
+
+
+def test_zebra_group_ignores_value_names_and_clue_order():
+    rng = random.Random(11)
+    for seed in range(20):
+        task = rlvr.make_task("Zebra-v0", seed, 0.5)
+        answer = task.answer
+        rename = {a: {v: f"{v}-x" for v in answer["values"][a]} for a in answer["attributes"]}
+
+        def renamed(x):
+            if isinstance(x, list) and len(x) == 2 and x[0] in rename and x[1] in rename[x[0]]:
+                return [x[0], rename[x[0]][x[1]]]
+            return [renamed(y) for y in x] if isinstance(x, list) else x
+
+        clues = [renamed(c) for c in answer["clues"]]
+        rng.shuffle(clues)
+        shown = {
+            **answer,
+            "values": {a: [rename[a][v] for v in vs] for a, vs in answer["values"].items()},
+            "solution": {a: [rename[a][v] for v in vs] for a, vs in answer["solution"].items()},
+            "clues": clues,
+            "question": renamed(answer["question"])
+            if answer["question"]["kind"] == "grid"
+            else {**answer["question"], "subject": renamed(answer["question"]["subject"])},
+        }
+        assert group(_with_answer(task, shown)) == group(task)
+        assert group(_with_answer(task, {**answer, "clues": answer["clues"][1:]})) != group(task)
+
+
+def test_independent_set_and_vertex_cover_of_one_graph_share_a_group():
+    """A smallest cover is the complement of a largest independent set: one graph posed by
+    either family is one problem (one split side, once in a mix)."""
+    for seed in range(10):
+        cover = rlvr.make_task("VertexCover-v0", seed, 0.0)
+        independent = rlvr.make_task("MaxIndependentSet-v0", seed, 0.0)
+        posed = _with_answer(independent, {**independent.answer, "instance": cover.answer["instance"]})
+        assert group(posed) == group(cover)
+        assert group(rlvr.make_task("GraphColoring-v0", seed, 0.0)) != group(independent)

@@ -1086,7 +1086,8 @@ def iter_generate(
     the iterator then yields ``encode(task)`` for each task, computed where the task is made
     (in the local worker processes; with Ray, in the caller), so the caller's process only
     receives finished rows. The same tasks are chosen either way (uniqueness goes by the tasks'
-    content keys)."""
+    problem keys). ``encode=JoinedLines(line)``: a local stream yields ``RowBlock``s (a worker's
+    chunk of lines joined into one bytes) instead of one row per task."""
     env_id = canonical_env_id(env_id)
     check_count("n", n)
     difficulty = canonical_difficulty(difficulty)

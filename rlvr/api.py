@@ -1393,43 +1393,31 @@ def _interleave(
         preload = [part.env_id for part in parts]
         pool = stack.enter_context(running_executor(count, "process", preload)) if count > 1 and n > 1 else None
         seen: set[bytes] = set()  # one set for every part: no problem twice in the whole mixture
-        if isinstance(encode, JoinedLines):  # a run of one part's rows in the order: slices of its blocks
-            cursors = [
-                _row_cursor(
-                    stack,
-                    part.env_id,
-                    part.count,
-                    iter(range(seed, seed + part.count)) if allow_duplicates else itertools.count(seed),
-                    part.difficulty,
-                    workers,
-                    split,
-                    allow_duplicates,
-                    group_options(part.env_id, {**options, **part.options}).for_tasks(),
-                    pool,
-                    encode,
-                    seen,
-                )
-                for part in parts
-            ]
-            for index, run in itertools.groupby(order):
-                yield from cursors[index].take(sum(1 for _ in run))
-            return
-        streams = [
-            _iter_generate_locally(
+
+        def stream_arguments(part: MixPart) -> tuple:
+            """``_iter_generate_locally``'s (and ``_row_cursor``'s) arguments for ``part``."""
+            positions = iter(range(seed, seed + part.count)) if allow_duplicates else itertools.count(seed)
+            part_options = group_options(part.env_id, {**options, **part.options}).for_tasks()
+            return (
                 part.env_id,
                 part.count,
-                iter(range(seed, seed + part.count)) if allow_duplicates else itertools.count(seed),
+                positions,
                 part.difficulty,
                 workers,
                 split,
                 allow_duplicates,
-                group_options(part.env_id, {**options, **part.options}).for_tasks(),
+                part_options,
                 pool,
                 encode,
                 seen,
             )
-            for part in parts
-        ]
+
+        if isinstance(encode, JoinedLines):  # a run of one part's rows in the order: slices of its blocks
+            cursors = [_row_cursor(stack, *stream_arguments(part)) for part in parts]
+            for index, run in itertools.groupby(order):
+                yield from cursors[index].take(sum(1 for _ in run))
+            return
+        streams = [_iter_generate_locally(*stream_arguments(part)) for part in parts]
         for stream in streams:  # closed before the pool waits, as in _iter_generate_locally
             stack.callback(stream.close)
         for index in order:

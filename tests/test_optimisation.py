@@ -8,8 +8,10 @@ instances of the declared sizes; and the knob raising both the greedy gap and so
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
+import math
 import re
 import time
 
@@ -449,6 +451,79 @@ def test_bin_packing_skips_the_search_only_when_a_packing_meets_the_lower_bound(
         assert run.status == "optimal" and len(bins) == fewest, sizes
         above_bound += fewest > lower_bound(sizes, 10)
     assert above_bound > 0
+
+
+def fitting_splits(sizes, capacity) -> set:
+    """Every split of the items into two bins within the capacity (exhaustive), each as the
+    frozenset of item 0's bin."""
+    rest = range(1, len(sizes))
+    return {
+        frozenset((0, *others))
+        for k in range(len(sizes))
+        for others in itertools.combinations(rest, k)
+        if sum(sizes[i] for i in (0, *others)) <= capacity
+        and sum(sizes) - sum(sizes[i] for i in (0, *others)) <= capacity
+    }
+
+
+def position_guess_odds(sizes, capacity) -> float:
+    """The best chance that one two-bin packing fixed by position fits these items shuffled:
+    the most, over k, of the fitting splits with a k-item bin over C(items, k)."""
+    count, found = len(sizes), collections.Counter()
+    for first in fitting_splits(sizes, capacity):
+        found[len(first)] += 1
+        found[count - len(first)] += 1
+    return max(found[k] / math.comb(count, k) for k in found)
+
+
+def test_two_bin_plants_are_hard_to_guess_by_position():
+    """d = 0 plants two bins, redrawn (red team S8-8) while a packing fixed by position would fit
+    more than 1 in 10 of the instance's shuffles, or the planted split's own 1 in C(items, k) where
+    that is more (2 + 2 items: 1 in 3). The item counts keep their 2–4 per planted bin; the
+    reference is the planted packing."""
+    counts, odds = collections.Counter(), []
+    for seed in range(300):
+        task = task_of("rlvr/BinPacking-v0", seed, 0.0)
+        sizes, capacity = instance(task)["sizes"], instance(task)["capacity"]
+        planted = task.meta["planted_bins"]
+        assert reference(task)["solution"] == planted
+        planted_only = max(
+            sum(len(b) == len(other) for other in planted) / math.comb(len(sizes), len(b)) for b in planted
+        )
+        odds.append((position_guess_odds(sizes, capacity), planted_only))
+        counts[len(sizes)] += 1
+    assert sum(found <= max(own, 0.1) + 1e-9 for found, own in odds) >= 0.9 * len(odds)
+    assert sum(found for found, _ in odds) / len(odds) <= 0.14
+    assert set(counts) == {4, 5, 6, 7, 8} and counts[6] > counts[4] and counts[6] > counts[8]
+
+
+def test_a_packing_fixed_by_item_count_scores_near_chance():
+    """Red team S8-8 (0.40 at d = 0 before the redraw): for each item count the best of the
+    reference packings of 150 fit seeds, answered whatever the sizes, on 300 fresh seeds; and,
+    above every such rule, the best position split per item count picked in hindsight on the
+    fresh seeds themselves. A guess of the planted split alone is right about 0.08 of the time."""
+    fit = [task_of("rlvr/BinPacking-v0", 20000 + seed, 0.0) for seed in range(150)]
+    fresh = [task_of("rlvr/BinPacking-v0", 30000 + seed, 0.0) for seed in range(300)]
+    verifier = rlvr.make_verifier("rlvr/BinPacking-v0")
+    by_count = collections.defaultdict(list)
+    for task in fit:
+        by_count[len(instance(task)["sizes"])].append(task)
+    fixed = {
+        count: max(
+            sorted({render("rlvr/BinPacking-v0", reference(t)["solution"]) for t in tasks}),
+            key=lambda response: sum(verifier.verify(t, response).correct for t in tasks),
+        )
+        for count, tasks in by_count.items()
+    }
+    scored = [verifier.verify(t, fixed.get(len(instance(t)["sizes"]), answer("[]"))).reward for t in fresh]
+    assert sum(scored) / len(fresh) <= 0.15
+    hits = collections.defaultdict(collections.Counter)
+    for task in fresh:
+        for split in fitting_splits(instance(task)["sizes"], instance(task)["capacity"]):
+            hits[len(instance(task)["sizes"])][split] += 1
+    best_in_hindsight = sum(max(found.values()) for found in hits.values()) / len(fresh)
+    assert best_in_hindsight <= 0.25  # 0.46 before the redraw (0.18 after)
+    assert all(verify(t, rlvr.solve(t)).correct for t in fresh)
 
 
 def cp_sat_independence_number(vertices: int, edges: list[list[int]]) -> int:
@@ -1121,8 +1196,13 @@ def greedy_gap_and_effort(env_id, difficulty) -> tuple[float, float]:
 def test_greedy_gap_and_solver_effort_grow_with_the_knob(env_id):
     measured = [greedy_gap_and_effort(env_id, d) for d in LEVELS]
     gaps, efforts = [m[0] for m in measured], [m[1] for m in measured]
-    assert gaps[0] <= gaps[1] + GAP_TOLERANCE and gaps[1] <= gaps[2] + GAP_TOLERANCE, (env_id, gaps)
-    assert gaps[2] > gaps[0] + GAP_TOLERANCE, (env_id, gaps)
+    if env_id == "rlvr/BinPacking-v0":
+        # d = 0 keeps plants where one split fits (red team S8-8), rarely a prefix of the item
+        # order, so next fit opens a third bin on most of them: its gap (≈ 0.26) tops the others
+        assert gaps[0] > 0.2, gaps
+        gaps = gaps[1:]
+    assert all(a <= b + GAP_TOLERANCE for a, b in zip(gaps, gaps[1:])), (env_id, gaps)
+    assert gaps[-1] > gaps[0] + GAP_TOLERANCE, (env_id, gaps)
     if env_id in ("rlvr/BinPacking-v0", "rlvr/SetCover-v0"):  # default tasks meet the lower bound: no search
         assert efforts == [0, 0, 0], efforts
         return

@@ -1,9 +1,9 @@
 """One problem, one group: families whose generators re-present a problem (items or jobs in another
-order, digits or vertices renumbered, people renamed and reordered, a text and a picture variant
-of one seed) give every presentation the same ``split_group``, so no test problem is a train
-problem shown otherwise and no generated set or mix holds a problem twice (red team S8-3,
-S8-3b, S8-4). The red team's own keys are rebuilt here independently of
-``rlvr.generators.problem_forms``."""
+order, digits or vertices renumbered, people renamed and reordered, a maze turned, mirrored or
+walked from G to S, a text and a picture variant of one seed) give every presentation the same
+``split_group``, so no test problem is a train problem shown otherwise and no generated set or
+mix holds a problem twice (red team S8-3, S8-3b, S8-4, S8-7). The red team's own keys are
+rebuilt here independently of ``rlvr.generators.problem_forms``."""
 
 from __future__ import annotations
 
@@ -382,6 +382,54 @@ def test_zebra_group_ignores_value_names_and_clue_order():
         }
         assert group(_with_answer(task, shown)) == group(task)
         assert group(_with_answer(task, {**answer, "clues": answer["clues"][1:]})) != group(task)
+
+
+def _maze_images(answer):
+    """The red team's images of a maze (s8/maze_symmetry.py): (rows, start, goal) transposed,
+    mirrored and flipped (8), each also with S and G swapped; the first is the maze itself."""
+    cells, start, goal = [list(row) for row in answer["grid"]], tuple(answer["start"]), tuple(answer["goal"])
+    for k in range(8):
+        grid, s, g = [row[:] for row in cells], start, goal
+        height, width = len(grid), len(grid[0])
+        if k & 4:
+            grid, s, g, height, width = [list(c) for c in zip(*grid)], s[::-1], g[::-1], width, height
+        if k & 1:
+            grid, s, g = [row[::-1] for row in grid], (s[0], width - 1 - s[1]), (g[0], width - 1 - g[1])
+        if k & 2:
+            grid, s, g = grid[::-1], (height - 1 - s[0], s[1]), (height - 1 - g[0], g[1])
+        rows = ["".join(row) for row in grid]
+        yield [rows, list(s), list(g)]
+        yield [[row.translate(str.maketrans("SG", "GS")) for row in rows], list(g), list(s)]
+
+
+@pytest.mark.parametrize("difficulty,overrides", [(0.0, {}), (0.5, {}), (0.0, {"rows": 3, "cols": 5})])
+def test_maze_group_ignores_turns_mirrors_and_direction_but_uniqueness_does_not(difficulty, overrides):
+    for seed in range(25):
+        task = rlvr.make_task("Maze-v0", seed, difficulty, **overrides)
+        images = list(_maze_images(task.answer))
+        assert images[0] == [task.answer["grid"], task.answer["start"], task.answer["goal"]]
+        for rows, start, goal in images:
+            posed = _with_answer(task, {**task.answer, "grid": rows, "start": start, "goal": goal})
+            assert rows[start[0]][start[1]] == "S" and rows[goal[0]][goal[1]] == "G"
+            assert rlvr.verify(posed, rlvr.solve(posed)).correct  # one shortest path length for all 16
+            assert group(posed) == group(task)
+            if [rows, start, goal] != images[0]:
+                assert rlvr.api.problem_key(posed) != rlvr.api.problem_key(task)
+        rows = [list(row) for row in task.answer["grid"]]
+        wall = next((r, c) for r in range(1, len(rows) - 1) for c in range(1, len(rows[0]) - 1) if rows[r][c] == "#")
+        rows[wall[0]][wall[1]] = "."  # one wall fewer: no image of the maze
+        opened = _with_answer(task, {**task.answer, "grid": ["".join(row) for row in rows]})
+        assert group(opened) != group(task)
+
+
+def test_no_test_maze_is_a_train_maze_turned_mirrored_or_reversed():
+    """Red team S8-7: with the exact maze as the group, 300/300 d = 0 test mazes were a train maze
+    turned or mirrored. The test split still yields 300 distinct mazes (uniqueness is exact)."""
+    train = rlvr.generate("Maze-v0", 1500, difficulty=0.0, split="train")
+    test = rlvr.generate("Maze-v0", 300, difficulty=0.0, split="test")
+    seen = {json.dumps(image) for task in train for image in _maze_images(task.answer)}
+    assert [t.id for t in test if any(json.dumps(image) in seen for image in _maze_images(t.answer))] == []
+    assert len({json.dumps(next(_maze_images(task.answer))) for task in test}) == 300
 
 
 def test_independent_set_and_vertex_cover_of_one_graph_share_a_group():

@@ -4,8 +4,14 @@ Task        A planted packing: ``bins`` bins, each filled to the capacity minus 
             at most ``waste`` × capacity and cut at random points into 2–4 items (integer sizes
             ≥ 1); the items are then shuffled. When the planted waste totals less than one bin
             (always at the default settings) the planted count equals the lower bound
-            ⌈Σ sizes / capacity⌉ and is optimal, so the answer is a perfect re-assembly. The
-            prompt lists the item sizes and the capacity.
+            ⌈Σ sizes / capacity⌉ and is optimal, so the answer is a perfect re-assembly. With
+            two planted bins (d = 0) the fills and cuts are drawn again, same item counts, up to
+            ``PLANT_TRIES`` (64) draws in all, while one two-bin packing fixed by item position
+            (sizes unread) would fit more than ``POSITION_GUESS_LIMIT`` (1 in 10) of the items'
+            shuffles, or more than the planted split alone does where that is more (2 + 2
+            items: 1 in 3); the draw that such a packing fits least stands. A packing fixed per
+            item count then scores about 0.11 at d = 0 (red team S8-8: 0.40 before).
+            The prompt lists the item sizes and the capacity.
 Answer      ``<answer>[[i, j, …], [k, …], …]</answer>``: the bins, each the list of its item
             indices; every item in exactly one bin. ``task.answer`` = {"instance": {"sizes",
             "capacity"}, "reference": {"solution": bins, "objective": count, "status"}};
@@ -42,10 +48,11 @@ Difficulty  (rendered from the declaration below)
             1     10    100       0.02
             ``bins`` 1–60, ``capacity`` 4–10^6 and ``waste`` 0–0.9 may be set explicitly (items
             = 2–4 per planted bin, so about 3 × bins). Generation takes well under 1 ms at the
-            default settings (the bound is met); when CP-SAT has to run, the search stops at
-            ``SEARCH_LIMIT`` deterministic seconds (≈ 0.2 s), after which the planted packing
-            stands. Mean next-fit gap (1 − its ratio) ≈ 0.11 at d = 0, 0.22 at d = 0.5, 0.24 at
-            d = 1; CP-SAT effort rises about 1200-fold (benchmarks/bench_optimisation.py).
+            default settings (the bound is met; d = 0's redraws add ≈ 0.5 ms); when CP-SAT has to
+            run, the search stops at ``SEARCH_LIMIT`` deterministic seconds (≈ 0.2 s), after
+            which the planted packing stands. Mean next-fit gap (1 − its ratio) ≈ 0.26 at d = 0
+            (the redraw leaves few fitting splits, seldom in item order), 0.21 at d = 0.5, 0.23
+            at d = 1; CP-SAT effort rises about 1200-fold (benchmarks/bench_optimisation.py).
 
 Version history
             v0  (2026-11) first release. 2026-12: the bound check above replaced a CP-SAT run on
@@ -56,6 +63,10 @@ Version history
                 2026-12-05 (session 8): split side by the capacity and the sizes as a multiset (red team
                 S8-3: 18 % of d = 0 test tasks were train tasks with the items reordered): split streams
                 re-pinned; raw-stream bytes unchanged.
+                2026-12-05 (session 8): two-bin plants (d = 0) are redrawn while a packing fixed by
+                position would fit many of their shuffles (red team S8-8: one fixed packing per
+                item count, sizes unread, scored 0.40 at d = 0; now 0.11): task bytes changed for
+                about 90 % of d = 0 seeds; other levels unchanged; re-pinned.
 """
 
 from rlvr.family import EnvDecl, Family

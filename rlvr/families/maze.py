@@ -51,6 +51,10 @@ Version history
                 Maze-v0 and MazeImage-v0 (red team S8-4: one seed's maze was text on one side and
                 picture on the other; a mix held it twice): split streams re-pinned; raw-stream bytes
                 unchanged.
+                2026-12-05 (session 8, later): split side by the maze up to the 8 turns/mirrors of
+                its grid and S↔G swapped (red team S8-7: all d = 0 test mazes were train mazes
+                turned or mirrored); uniqueness (problem_key) stays the exact maze. Split streams
+                re-pinned (Maze-v0, MazeImage-v0); raw-stream bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -18,6 +18,7 @@ from PIL import Image
 
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.maze import FAMILY
+from rlvr.generators.problem_forms import grid_maze_form
 
 WALL, OPEN, START, GOAL = "#", ".", "S", "G"
 MOVES = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
@@ -350,8 +351,18 @@ class MazeGenerator(TaskGenerator):
         ]
 
     def split_group(self, task: Task) -> Any:
-        """The maze itself (grid, start, goal): the same maze as text (Maze-v0) and as a picture
-        (MazeImage-v0), which one seed gives both, is on one side and counts once in a mix."""
+        """The maze up to turns, mirrors and transposes of its grid and the direction of travel
+        (``problem_forms.grid_maze_form``): a maze turned or mirrored, or with S and G swapped,
+        asks for the same paths with the moves renamed or reversed, so it is on the same side
+        (red team S8-7: every d = 0 test maze was a train maze turned or mirrored); the text
+        (Maze-v0) and picture (MazeImage-v0) of one seed's maze likewise."""
+        answer = task.answer
+        return ["maze", *grid_maze_form(answer["grid"], answer["start"], answer["goal"], (START, GOAL))]
+
+    def problem_key(self, task: Task) -> Any:
+        """The exact maze (grid, start, goal), text and picture alike: finer than ``split_group``,
+        so a set may hold a maze and its mirror image (the d = 0 level has only a few hundred
+        mazes up to symmetry) but never one maze twice."""
         return ["maze", task.answer["grid"], task.answer["start"], task.answer["goal"]]
 
     def wrong_response(self, task: Task) -> str:

@@ -2,7 +2,8 @@
 
 The generators' ``split_group`` methods (``rlvr.core.TaskGenerator``; ``rlvr.api`` module
 docstring, "Splits" and "Uniqueness") use these where one problem can be shown in several ways:
-its people, vertices or machines numbered otherwise, its digits renamed, its rows shuffled.
+its people, vertices or machines numbered otherwise, its digits renamed, its rows shuffled, its
+grid turned or mirrored.
 
 Contract of every function here:
 - equal presentations give equal forms: the form is a function of the problem up to the
@@ -322,3 +323,28 @@ def zebra_form(answer: dict, symmetric_kinds: Collection[str]) -> list:
     else:
         asked = [question["kind"]]
     return [int(answer["houses"]), len(attributes), clues, asked]
+
+
+def grid_maze_form(grid: Sequence[str], start: Sequence[int], goal: Sequence[int], marks: tuple[str, str]) -> list:
+    """A grid maze (row strings; ``start`` and ``goal`` as [row, column], drawn in the grid with
+    the characters ``marks`` = (start mark, goal mark)) up to the 8 symmetries of the rectangle
+    (turns, mirrors, transposes) and the direction of travel (start and goal swapped): the least
+    (rows, start, goal) over those 16 images, as ``[rows, start, goal]``. A symmetry maps the
+    walls and renames the moves (U↔L, …); a swap reverses a path and inverts its moves: either
+    maps one image's shortest paths one-to-one onto another's. 16 string transforms of the grid."""
+    rows = tuple(str(row) for row in grid)
+    columns = tuple("".join(column) for column in zip(*rows))
+    swap = str.maketrans({marks[0]: marks[1], marks[1]: marks[0]})
+    ends = ((int(start[0]), int(start[1])), (int(goal[0]), int(goal[1])))
+    images = []
+    for lines, (s, g) in ((rows, ends), (columns, (ends[0][::-1], ends[1][::-1]))):
+        height, width = len(lines), len(lines[0])
+        mirrored = tuple(line[::-1] for line in lines)
+        images += [
+            (lines, s, g),
+            (mirrored, (s[0], width - 1 - s[1]), (g[0], width - 1 - g[1])),
+            (lines[::-1], (height - 1 - s[0], s[1]), (height - 1 - g[0], g[1])),
+            (mirrored[::-1], (height - 1 - s[0], width - 1 - s[1]), (height - 1 - g[0], width - 1 - g[1])),
+        ]
+    least = min(min(images), min((tuple(line.translate(swap) for line in lines), g, s) for lines, s, g in images))
+    return [list(least[0]), list(least[1]), list(least[2])]

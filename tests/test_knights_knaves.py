@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import statistics
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 
 import rlvr
 from rlvr.generators.knights_knaves import KnightsKnavesGenerator, consistent_assignments, truth_vector
+from rlvr.verifiers.chance import right_turns
 from rlvr.verifiers.knights_knaves import KnightsKnavesVerifier, read_roles
 
 GENERATOR = KnightsKnavesGenerator()
@@ -91,14 +93,40 @@ def test_partial_credit_is_opt_in_and_below_one():
     people = len(task.answer["names"])
     knights = sum(role == "knight" for role in task.answer["roles"].values())
     constant = max(knights, people - knights)  # what everyone-a-knight or everyone-a-knave gets right
+    baseline = max(constant, right_turns(people, 2))  # ... or what a coin flip per person exceeds 5 % of the time
     verdict = partial.verify(task, wrong)
-    assert verdict.reward == pytest.approx(max(0, people - 1 - constant) / (people - constant))
+    assert verdict.details["chance_right"] == baseline
+    assert verdict.reward == pytest.approx(max(0, people - 1 - baseline) / (people - baseline))
     assert not verdict.correct and verdict.reward < 1
     for seed in range(40):  # a constant answer earns nothing
         task = GENERATOR.generate(seed, 0.5)
         for role in ("knight", "knave"):
             text = "\n".join(f"{name} is a {role}" for name in task.answer["names"])
             assert partial.verify(task, f"<answer>{text}</answer>").reward in (0.0, 1.0)
+
+
+@pytest.mark.parametrize("difficulty", [0.5, 0.75, 1.0])
+def test_partial_credit_pays_guesses_no_more_than_their_exact_hits(difficulty):
+    """Red team S9-F2: answers that ignore the statements ("the first a knight, the rest
+    knaves", a coin per person) averaged 0.08-0.15 with the constant answer as the only
+    baseline; above chance they earn about what their rare exact hits earn."""
+    partial = KnightsKnavesVerifier(partial=True)
+    rng = random.Random(7)
+    extra = {"first-knight": 0.0, "coin": 0.0}
+    seeds = range(200)
+    for seed in seeds:
+        task = GENERATOR.generate(seed, difficulty)
+        names = task.answer["names"]
+        guesses = {
+            "first-knight": ["knight"] + ["knave"] * (len(names) - 1),
+            "coin": [rng.choice(["knight", "knave"]) for _ in names],
+        }
+        for strategy, roles in guesses.items():
+            text = "\n".join(f"{name} is a {role}" for name, role in zip(names, roles))
+            verdict = partial.verify(task, f"<answer>{text}</answer>")
+            extra[strategy] += verdict.reward - float(verdict.correct)
+    for strategy, total in extra.items():
+        assert total / len(seeds) < 0.03, (strategy, total / len(seeds))
 
 
 def test_family_attacks_score_zero_and_bounds_hold():

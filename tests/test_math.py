@@ -543,6 +543,9 @@ def test_expression_form_accepts_any_equal_expression(generator, verifier):
     assert verifier.verify(task, boxed(f"f'(x) = {gold}")).correct
     assert verifier.verify(task, boxed(f"{gold} + x - x")).correct
     assert not verifier.verify(task, boxed(f"{gold} + x")).correct
+    for undefined in (r"\frac{\sin 0}{\sin 0}", r"\frac{\sin \pi}{\sin \pi}", r"\frac{\ln 1}{\ln 1}"):
+        verdict = verifier.verify(task, boxed(f"\\left({gold}\\right) {undefined}"))  # red team S9-F5
+        assert verdict.reward == 0 and not verdict.format_ok, (undefined, verdict)
     function = task.prompt.split("$")[1].split("=", 1)[1].strip()
     assert not verifier.verify(task, boxed(rf"\frac{{d}}{{dx}}\left({function}\right)")).correct
     assert not verifier.verify(task, boxed(f"\\left({function}\\right)'")).correct

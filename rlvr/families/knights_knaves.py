@@ -18,8 +18,9 @@ Verifier    rlvr.verifiers.knights_knaves.KnightsKnavesVerifier: reads clauses (
             commas, semicolons and "and"), each naming exactly one inhabitant and one role;
             correct when every inhabitant has the solution's role. Two roles for one person, a
             role naming nobody, or a clause with two people is a format error (so hedges score
-            0). ``partial=True`` (off by default): the roles right beyond what the best constant
-            answer (all knights or all knaves) gets, (right − c) / (people − c), at least 0.
+            0). ``partial=True`` (off by default): the roles right beyond c, the larger of what
+            the best constant answer (all knights or all knaves) gets and what a coin flip per
+            inhabitant exceeds at most 5 % of the time, (right − c) / (people − c), at least 0.
             The solution is unique, so it is the only correct answer.
 Solver      The hidden assignment (the one consistent assignment).
 Hints       One inhabitant's role per piece, in the order they are introduced, all but the last.
@@ -50,6 +51,10 @@ Version history
                 statements' order and and/or/iff operand order (red team S8-3b: 9 % of d = 0 test
                 puzzles were train puzzles with the speakers swapped): split streams re-pinned;
                 raw-stream bytes unchanged.
+                2026-12-05 (session 9): ``partial=True`` counts credit above chance as well as
+                above the constant answers (red team S9-F2: answers ignoring the statements
+                averaged 0.08–0.15 at d ≥ 0.5; now no more than their exact hits); task bytes
+                unchanged.
 """
 
 from rlvr.family import EnvDecl, Family
@@ -109,5 +114,5 @@ FAMILY = Family(
             "from their statements (unique solution)",
         ),
     ),
-    verifier_options={"partial": "reward the roles right beyond the best constant answer (default false)"},
+    verifier_options={"partial": "reward the roles right beyond the best constant answer and chance (default false)"},
 )

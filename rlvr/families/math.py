@@ -92,6 +92,9 @@ Version history
                 by kind, subkind and answer, dataset tasks by their row; red team S7-1: one problem
                 shown otherwise was on both sides), so split streams changed where a task's group
                 lands elsewhere than its prompt did (re-pinned); raw-stream bytes unchanged.
+                2026-12-05 (session 9): an answer that is undefined once its unevaluated parts
+                are evaluated is malformed (red team S9-F5: the gold times \frac{\sin 0}{\sin 0}
+                was judged equal on the math-verify path); task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

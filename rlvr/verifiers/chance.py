@@ -10,7 +10,10 @@ max(0, (right − q) / (total − q))``, with q from ``chance_count`` (exact dis
                      (binomial);
 ``right_placements`` a uniformly random placement of ``pieces`` pieces (its fixed points: the
                      rencontres numbers), each fixed point also turned right with probability
-                     1/``turns`` when pieces are turned.
+                     1/``turns`` when pieces are turned;
+``right_in_permutations`` ``count`` independent uniformly random placements of ``size`` items
+                     each, their fixed points added (a Zebra grid that ignores the clues: one
+                     permutation of the houses per attribute).
 """
 
 from __future__ import annotations
@@ -38,21 +41,40 @@ def right_turns(pieces: int, turns: int) -> int:
     return chance_count([math.comb(pieces, k) * p**k * (1 - p) ** (pieces - k) for k in range(pieces + 1)])
 
 
+def fixed_points(size: int) -> list[float]:
+    """P(k of ``size`` items stay in place) under a uniformly random permutation, k = 0…size."""
+    derangements = [1, 0]  # !m, the placements of m items with none in place
+    for m in range(2, size + 1):
+        derangements.append((m - 1) * (derangements[-1] + derangements[-2]))
+    total = math.factorial(size)
+    return [math.comb(size, k) * derangements[size - k] / total for k in range(size + 1)]
+
+
 @functools.cache
 def right_placements(pieces: int, turns: int = 1) -> int:
     """q for a uniformly random placement of ``pieces`` pieces, each placed piece also needing
     the right one of ``turns`` turns (1: pieces are not turned)."""
-    derangements = [1, 0]  # !m, the placements of m pieces with no piece in place
-    for m in range(2, pieces + 1):
-        derangements.append((m - 1) * (derangements[-1] + derangements[-2]))
-    total = math.factorial(pieces)
-    fixed = [math.comb(pieces, k) * derangements[pieces - k] / total for k in range(pieces + 1)]
+    fixed = fixed_points(pieces)
     p = 1 / turns
     right = [
         sum(fixed[k] * math.comb(k, r) * p**r * (1 - p) ** (k - r) for k in range(r, pieces + 1))
         for r in range(pieces + 1)
     ]
     return chance_count(right)
+
+
+@functools.cache
+def right_in_permutations(count: int, size: int) -> int:
+    """q for ``count`` independent uniformly random permutations of ``size`` items, right
+    meaning an item in its place, summed over the permutations."""
+    one = fixed_points(size)
+    total = [1.0]
+    for _ in range(count):
+        total = [
+            sum(total[j] * one[k - j] for j in range(max(0, k - size), min(k, len(total) - 1) + 1))
+            for k in range(len(total) + size)
+        ]
+    return chance_count(total)
 
 
 def credit_above_chance(right: int, total: int, chance: int) -> float:

@@ -15,9 +15,13 @@ Parsing     The block is cut into clauses at newlines, commas, semicolons and th
 Correct     Every inhabitant gets exactly one role (repeating the same role is allowed; two
             different roles for one person are a contradiction: reward 0) and all roles match
             the solution, which the generator proved unique. ``partial=True``: a well-formed
-            wrong answer earns the roles it gets right beyond what the best constant answer
-            (everyone a knight, or everyone a knave) gets: (right − c) / (people − c), at least
-            0 and below 1, so a do-nothing answer earns nothing.
+            wrong answer earns the roles it gets right beyond c, the larger of what the best
+            constant answer (everyone a knight, or everyone a knave) gets and what a coin flip
+            per inhabitant exceeds at most 5 % of the time (rlvr.verifiers.chance.right_turns):
+            (right − c) / (people − c), at least 0 and below 1, so neither a do-nothing nor a
+            guessed answer earns on average more than its rare exact hits (red team S9-F2:
+            "first a knight, the rest knaves" averaged 0.15 at d = 0.5 against the constant
+            baseline alone).
 Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_CLAUSES`` clauses; linear work.
 """
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 import re
 
 from rlvr.core import SafeVerifier, Task, Verdict, extract_answer
+from rlvr.verifiers.chance import credit_above_chance, right_turns
 
 MAX_ANSWER_CHARS = 20_000
 MAX_CLAUSES = 400
@@ -86,9 +91,9 @@ class KnightsKnavesVerifier(SafeVerifier):
         reason = f"{len(missing)} inhabitant(s) without a role" if missing else f"{len(names) - right} role(s) wrong"
         if not self.partial:
             return Verdict(0.0, False, True, reason, details)
-        return Verdict(
-            min(credit_above(right, constant_right(solution), len(names)), 1.0 - 1e-9), False, True, reason, details
-        )
+        baseline = max(constant_right(solution), right_turns(len(names), 2))
+        credit = credit_above_chance(right, len(names), baseline)
+        return Verdict(min(credit, 1.0 - 1e-9), False, True, reason, details | {"chance_right": baseline})
 
 
 def constant_right(solution: dict) -> int:
@@ -96,8 +101,3 @@ def constant_right(solution: dict) -> int:
     knights = sum(role == "knight" for role in solution.values())
     return max(knights, len(solution) - knights)
 
-
-def credit_above(right: int, baseline: int, total: int) -> float:
-    """Partial credit for ``right`` of ``total`` that pays only what beats a do-nothing answer
-    getting ``baseline`` right: (right − baseline) / (total − baseline), at least 0."""
-    return max(0.0, (right - baseline) / (total - baseline)) if total > baseline else 0.0

@@ -146,6 +146,7 @@ DEGREES = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)\s*\^\s*(?:\{\s*\\circ\s*
 # of equality. Values within 10^-900 of the gold that are not equal still pass (a near miss that
 # takes the gold to write); only a symbolic proof would tell them apart.
 ZERO_BOUND_BITS = 3_000
+UNDEFINED = "not a well-formed answer: division by zero or another undefined value"
 
 
 def resolved_zero(part) -> bool:
@@ -537,7 +538,16 @@ class Symbolic:
         self.extracted = expression[:200]
         return self.any_form(screened.candidate)
 
+    def undefined(self, parsed: list) -> bool:
+        """Whether a parsed answer is undefined once its unevaluated parts are evaluated: the
+        parser keeps ``\\sin 0`` as sin(0), so ``(36x^2 - 9) \\frac{\\sin 0}{\\sin 0}`` reads as a
+        product that expansion cancels to the gold, though it divides by zero (red team S9-F5)."""
+        sp = self.sp
+        return any(isinstance(p, sp.Basic) and p.doit().has(sp.nan, sp.zoo) for p in parsed)
+
     def compare(self, answer: list):
+        if self.undefined(answer):
+            return self.done(False, UNDEFINED, False)
         gold = self.parse_gold(self.spec["gold"])
         if not gold:
             raise ValueError(f"could not parse the gold answer {self.spec['gold'][:80]!r}")
@@ -562,6 +572,8 @@ class Symbolic:
         answers = [self.number_of(v) for v in values]
         if any(a is None for a in answers):
             return self.done(False, "every element must be a number", False)
+        if any(self.undefined(a) for a in answers):
+            return self.done(False, UNDEFINED, False)
         golds = [self.parse_gold(v) for v in self.spec["values"]]
         if self.form == "tuple":
             if len(answers) != len(golds):
@@ -584,6 +596,8 @@ class Symbolic:
         answer_parsed, answer = self.expression_of(candidate)
         if answer is None:
             return self.done(False, "could not parse the answer as an expression", False)
+        if self.undefined(answer_parsed):
+            return self.done(False, UNDEFINED, False)
         strangers = sorted(str(s) for s in answer.free_symbols if str(s) != name)
         if strangers:
             return self.done(False, f"unexpected symbols {strangers}; the answer must be in {name} only")

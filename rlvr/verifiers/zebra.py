@@ -16,14 +16,17 @@ Grid        The block is cut into lines (at newlines and ";"). A line with value
             to the house it labels (it must label at most one), else to the current house: the
             one the nearest line above labelled ("House 2:" heading, then "- Colour: blue"
             lines), none after a line labelling several; values with no house are a format
-            error. Every (house, attribute) cell must be filled; two values of one attribute in
+            error. A (house, attribute) cell left empty counts as wrong; two values of one attribute in
             one house, or one value in two houses, is a format error (a hedge scores 0).
             Repeating a value in its own house is allowed. Lines with no value name (headings,
             table rules, prose) give no values. Correct when every cell is the solution's (the
             solution is unique, so no other grid is right). ``partial=True``: for a well-formed
-            grid, the H × A cells right beyond chance (a grid that ignores the clues gets 1/H of
-            them): (right − c) / (cells − c) with c = cells / H, at least 0, never 1 unless all
-            are right; cell questions stay 0 or 1.
+            grid, the H × A cells right beyond chance: (right − c) / (cells − c), at least 0,
+            never 1 unless all are right, with c the count a grid that ignores the clues (one
+            random order of the houses per attribute) exceeds at most 5 % of the time
+            (rlvr.verifiers.chance.right_in_permutations; red team S9-F3: with c its mean,
+            cells / H, half of such grids earned credit, 0.03–0.07 on average); cell questions
+            stay 0 or 1.
 Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_LINES`` lines; linear work.
 """
 
@@ -32,6 +35,7 @@ from __future__ import annotations
 import re
 
 from rlvr.core import SafeVerifier, Task, Verdict, extract_answer
+from rlvr.verifiers.chance import credit_above_chance, right_in_permutations
 
 MAX_ANSWER_CHARS = 20_000
 MAX_LINES = 400
@@ -153,10 +157,9 @@ class ZebraVerifier(SafeVerifier):
         reason = f"{missing} cell(s) not given" if missing else f"{len(cells) - right} cell(s) wrong"
         if not self.partial:
             return Verdict(0.0, False, True, reason, details)
-        chance = len(cells) / answer["houses"]  # what a grid that ignores the clues gets right, on average
-        return Verdict(
-            min(max(0.0, (right - chance) / (len(cells) - chance)), 1.0 - 1e-9), False, True, reason, details
-        )
+        chance = right_in_permutations(len(answer["attributes"]), answer["houses"])
+        credit = credit_above_chance(right, len(cells), chance)
+        return Verdict(min(credit, 1.0 - 1e-9), False, True, reason, details | {"chance_right": chance})
 
 
 def expected_cell(answer: dict) -> str | int:

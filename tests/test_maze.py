@@ -177,8 +177,8 @@ def test_detours_of_every_kind_score_zero_by_default(env_id):
     [
         ("RR", 1 - 8 / 10, "not on goal"),  # ends at (1, 3), 8 moves from G
         ("RRRRD", 1 - 5 / 10, "not on goal"),
-        ("RRRRRR", 1 - 6 / 10, "wall"),  # the fifth R hits the wall; last legal square (1, 5)
-        ("RRRRDDLLLLU", 1 - 1 / 10, "wall"),  # reached G, then bumped a wall: counts as one away
+        ("RRRRRR", 0.0, "wall"),  # the fifth R hits the wall: a walk that breaks a rule earns nothing
+        ("RRRRDDLLLLU", 0.0, "wall"),  # reached G, then bumped a wall: not a path either
         ("RRRRDDLLLR", 1 - 2 / 10, "not on goal"),  # turned back one square before G; ends at (3, 3)
         ("L", 0.0, "wall"),  # no progress at all
         ("RRLL", 0.0, "not on goal"),  # back on S
@@ -193,6 +193,24 @@ def test_partial_credit_on_a_hand_built_corridor(moves, reward, failure):
     assert plain.reward == 0.0 and not plain.correct and plain.format_ok
     assert MazeVerifier(shortest=False).verify(task, f"<answer>{moves}</answer>").reward == 0.0
     assert MazeVerifier(partial=True).verify(task, "<answer>RRRRDDLLLL</answer>").reward == 1.0
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5])
+def test_partial_credit_pays_no_walk_through_walls(difficulty):
+    """Red team S9-F6: the straight moves from S toward G, which ignore the walls (or run past
+    G), earned 0.01-0.13 from their legal prefix; a walk that breaks a rule now earns nothing."""
+    verifier, paid, broken = MazeVerifier(partial=True), 0.0, 0
+    for seed in range(150):
+        task = rlvr.make_task("rlvr/Maze-v0", seed=seed, difficulty=difficulty)
+        (s_row, s_col), (g_row, g_col) = task.answer["start"], task.answer["goal"]
+        vertical = ("D" if g_row > s_row else "U") * abs(g_row - s_row)
+        horizontal = ("R" if g_col > s_col else "L") * abs(g_col - s_col)
+        for moves in (vertical + horizontal, horizontal + vertical, vertical * 3 + horizontal * 3):
+            verdict = verifier.verify(task, f"<answer>{moves or 'U'}</answer>")
+            if verdict.details.get("failure") in ("wall", "off grid"):
+                broken += 1
+                paid += verdict.reward
+    assert broken >= 150 and paid == 0.0
 
 
 def test_into_wall_and_off_grid_are_invalid():

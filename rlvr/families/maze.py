@@ -55,6 +55,9 @@ Version history
                 its grid and S↔G swapped (red team S8-7: all d = 0 test mazes were train mazes
                 turned or mirrored); uniqueness (problem_key) stays the exact maze. Split streams
                 re-pinned (Maze-v0, MazeImage-v0); raw-stream bytes unchanged.
+                2026-12-05 (session 9): under ``partial=True`` a walk that breaks a rule (into a
+                wall, off the grid) earns 0, not the progress of its legal prefix (red team
+                S9-F6); task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family
@@ -93,6 +96,6 @@ FAMILY = Family(
     ),
     verifier_options={
         "shortest": "only a shortest path is correct (default true); false accepts any legal walk to G",
-        "partial": "grade wrong answers below 1 by how close they end to G (default false)",
+        "partial": "grade legal walks that miss G below 1 by how close they end to G (default false)",
     },
 )

@@ -18,14 +18,16 @@ Correct     The prompt asks for a shortest path, so by default (``shortest=True`
             moves; a longer walk that ends on G (a detour, a loop, stepping out and back) is
             not correct and earns 0 ("not shortest").
 Options     ``shortest=False``: any legal walk that ends on G is correct, whatever its length
-            (for tasks whose prompt asks only for a path). ``partial=True``: a wrong answer
-            earns progress = 1 − max(remaining, 1) / initial, clipped at 0, where remaining is
-            the BFS distance from the last legal square to G and initial the distance from S;
-            always < 1 (a walk that touched G and then broke a rule counts as one square away).
-            With ``partial`` (and ``shortest``, the default), a legal walk that ends on G but is
+            (for tasks whose prompt asks only for a path). ``partial=True``: a legal walk that
+            stops short of G earns progress = 1 − max(remaining, 1) / initial, clipped at 0,
+            where remaining is the BFS distance from its end to G and initial the distance from
+            S; always < 1. A walk that breaks a rule (into a wall, off the grid) earns 0 however
+            far it got first: it is not a path (red team S9-F6: straight moves from S toward G
+            through the walls, or past G, earned 0.01–0.13 from their legal prefix). With
+            ``partial`` (and ``shortest``, the default), a legal walk that ends on G but is
             longer than the optimum earns optimum / length, also < 1. Under ``partial`` an
-            attack's cap is therefore just below 1: a walk that wanders toward G earns credit
-            by design.
+            attack's cap is therefore just below 1: a legal walk toward G earns credit by
+            design.
 History     Until issue 14 the v0 default was ``shortest=False``: the prompt asked for a
             shortest path while any detour to G scored 1. The default now matches the prompt.
 Verdict     ``details``: moves (parsed count), moves_made (legal moves walked), squares_visited
@@ -151,7 +153,7 @@ class MazeVerifier(SafeVerifier):
         else:
             details["failure"] = "not on goal"
             reason = f"the moves end at row {end[0]}, column {end[1]}, not on G at row {goal[0]}, column {goal[1]}"
-        if not self.partial:
+        if not self.partial or failure is not None:  # a walk that broke a rule earns nothing
             return Verdict(0.0, False, True, reason, details)
         remaining = distance_to_goal(grid, end, goal)
         if remaining is None or optimum <= 0:

@@ -551,6 +551,16 @@ def test_expression_form_accepts_any_equal_expression(generator, verifier):
     assert not verifier.verify(task, boxed(f"\\left({function}\\right)'")).correct
 
 
+def test_deeply_nested_radicals_are_refused_at_once(verifier):
+    """Red team S9-F7: twenty nested cube roots held a math worker for the whole deadline."""
+    task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": r"\sqrt{2}", "form": "any"}, 0.5, 0)
+    start = time.monotonic()
+    verdict = verifier.verify(task, boxed(r"\sqrt[3]{" * 20 + "5" + "}" * 20))
+    assert verdict.reward == 0 and not verdict.format_ok and "radicals" in verdict.reason
+    assert time.monotonic() - start < 1.0
+    assert verifier.verify(task, boxed(r"\sqrt{\sqrt{4}}")).correct  # shallow nesting is read as before
+
+
 def test_restated_expressions_are_not_answers(verifier):
     third = Task("t", "rlvr/Math-v0", "math", "p", {"gold": r"\frac{1}{3}", "form": "number"}, 0.5, 0)
     for task in (third, any_task(r"\frac{1}{3}")):

@@ -94,7 +94,9 @@ Version history
                 lands elsewhere than its prompt did (re-pinned); raw-stream bytes unchanged.
                 2026-12-05 (session 9): an answer that is undefined once its unevaluated parts
                 are evaluated is malformed (red team S9-F5: the gold times \frac{\sin 0}{\sin 0}
-                was judged equal on the math-verify path); task bytes unchanged.
+                was judged equal on the math-verify path), and one nesting radicals more than 6
+                deep is refused before parsing (S9-F7: 20 nested cube roots held a math worker
+                for its whole deadline); task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

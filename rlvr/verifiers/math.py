@@ -23,9 +23,10 @@ Free text   Prose (form "any") is judged by what it states last: after its last 
             ("Therefore $x \geq 5$ is the solution.") is that span; a last sentence that denies
             its last value ("It is not $3$.") scores 0; anything else goes whole to the worker.
 Bounds      An extracted answer longer than ``MAX_ANSWER_CHARS`` (2 000; free text: 20 000,
-            judged in the worker) or nested more than ``MAX_NESTING`` (40) brackets deep scores
-            0 at once, so every later step works on a bounded text; ``reason`` is at most 300
-            characters, ``details`` holds three short fields.
+            judged in the worker), nested more than ``MAX_NESTING`` (40) brackets deep, or with
+            radicals nested more than ``MAX_RADICAL_NESTING`` (6) deep scores 0 at once, so
+            every later step works on a bounded text; ``reason`` is at most 300 characters,
+            ``details`` holds three short fields.
 Screening   Answers holding calculus or summation operators (``\int``, ``\sum``, ``\prod``,
             ``\lim``, ``\frac{d}{dx}``, ``d/dx``, ``\partial``, ``Derivative``, ``Integral``)
             score 0 unless the gold holds them too: restating the problem is not answering it.
@@ -187,6 +188,8 @@ SEPARATOR_WORDS = re.compile(
 )
 MAX_PROSE_CHARS = 20_000  # free text goes whole to the worker, under the deadline
 MAX_NESTING = 40  # brackets deep; the deepest MATH-500 gold answer has 6
+MAX_RADICAL_NESTING = 6  # radicals inside radicals: the deepest MATH-500 answer has 1
+RADICAL = re.compile(r"\\sqrt\s*(?:\[[^\[\]{}]*\])?\s*\{")
 # Macros that hide, colour or redefine text: what a reader sees is not what a parser reads.
 HIDING_MACROS = re.compile(
     r"\\(?:def|edef|gdef|xdef|let|newcommand|renewcommand|providecommand|DeclareMathOperator|newenvironment"
@@ -401,6 +404,30 @@ def unlabel(text: str, allowed: set[str] | None) -> tuple[str | None, str, str |
     return label, parts[1], None
 
 
+def radical_depth(text: str) -> int:
+    """The deepest nesting of ``\\sqrt{…}`` / ``\\sqrt[n]{…}`` radicals in ``text`` (each
+    counted while its braced radicand is open)."""
+    open_radicands: list[int] = []  # the brace depth at which each open radicand closes
+    depth = deepest = 0
+    index = 0
+    while index < len(text):
+        found = RADICAL.match(text, index) if text[index] == "\\" else None
+        if found:
+            depth += 1
+            open_radicands.append(depth)
+            deepest = max(deepest, len(open_radicands))
+            index = found.end()
+            continue
+        if text[index] == "{":
+            depth += 1
+        elif text[index] == "}":
+            if open_radicands and open_radicands[-1] == depth:
+                open_radicands.pop()
+            depth -= 1
+        index += 1
+    return deepest
+
+
 def nesting_depth(text: str) -> int:
     """The deepest bracket nesting of ``text`` ((), [], {})."""
     depth = deepest = 0
@@ -487,6 +514,8 @@ def screen_within_budget(spec: dict, answer: str) -> Screened:
 
     if nesting_depth(answer) > MAX_NESTING:
         return fail(f"the answer is nested more than {MAX_NESTING} brackets deep", False)
+    if radical_depth(answer) > MAX_RADICAL_NESTING:  # math-verify's time grows steeply (red team S9-F7)
+        return fail(f"the answer nests radicals more than {MAX_RADICAL_NESTING} deep", False)
     if HIDING_MACROS.search(answer) and not HIDING_MACROS.search(gold):
         return fail("the answer uses a macro that defines, hides or colours text", False)
     if form == "any" and is_prose(answer):

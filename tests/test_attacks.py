@@ -34,6 +34,28 @@ def test_audit_passes_on_every_env(env_id):
     )
 
 
+# envs whose verifier runs candidates in a sandbox: their wider-seed runs live with their own
+# families' tests (a sandbox run per attack would take minutes here)
+SANDBOXED = {
+    "rlvr/Code-v0",
+    "rlvr/CodeFeedback-v0",
+    "rlvr/SWE-v0",
+    "rlvr/SWEAgent-v0",
+    "rlvr/Verilog-v0",
+    "rlvr/VerilogEval-v0",
+}
+UNSEEN_SEED = 20_000  # far from the seeds other tests use
+
+
+@pytest.mark.parametrize("env_id", [env_id for env_id in ENV_IDS if env_id not in SANDBOXED])
+def test_family_attacks_hold_on_unseen_seeds(env_id):
+    """Every attack on 4 tasks per difficulty at seeds no other test uses: some family attacks
+    apply only to some tasks (red team S9: Math's zero-over-zero-factor needs an expression
+    answer and scored on every one at seeds 20000-20029, while seed 0's tasks had none)."""
+    report = audit(env_id, n=4, seed=UNSEEN_SEED, difficulties=(0.25, 0.5, 0.75, 1.0))
+    assert report.passed, report.table()
+
+
 # --- a toy family to audit the audit -------------------------------------------------------
 
 

@@ -38,11 +38,14 @@ Difficulty  (rendered from the declaration below)
             1     60         4.26
             ``variables`` 3–2000 and ``clause_ratio`` 0.1–10 may be set explicitly (above the
             threshold, unsatisfiable draws are common and the planted fallback becomes likely).
-            Generation takes ≈ 1–2 ms on average at d = 1 (about two formulas drawn; the
-            clauses are numpy's draws computed in one vectorised pass, byte-identical to the
-            per-clause calls, ``random_clauses`` in rlvr.generators.sat). The greedy
-            misses (leaves a clause unsatisfied) in ≈ 67% of instances at d = 0 and in all from
-            d ≈ 0.5; MiniSat conflicts rise about 70-fold (benchmarks/bench_optimisation.py).
+            Generation takes ≈ 0.6–0.7 ms of CPU on average at d = 1 (about 1.7 formulas
+            drawn; the clauses are numpy's draws computed two formulas at a time in one
+            vectorised pass, byte-identical to the per-clause calls, ``random_clauses`` in
+            rlvr.generators.sat; MiniSat's search is about half of it) and ≈ 0.12 ms at d = 0,
+            where seeding the task's numpy generator and drawing the clauses are most of it.
+            The greedy misses (leaves a clause unsatisfied) in ≈ 67% of instances at d = 0 and
+            in all from d ≈ 0.5; MiniSat conflicts rise about 70-fold
+            (benchmarks/bench_optimisation.py).
 
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged

@@ -12,15 +12,18 @@ Verifier    rlvr.verifiers.scheduling.SchedulingVerifier: the full shape, non-ne
             order and no machine overlap, else 0; then reward 1 (correct) when no longer than the
             reference, else 0; with ``partial=True`` a feasible answer earns the share of the
             greedy-to-reference gap that its ratio min(1, reference makespan / makespan) closes.
-Solver      (rlvr.generators.scheduling) The dispatch schedule when its makespan meets the
-            lower bound (the longest job; each machine's least head + load + least tail).
-            Otherwise, up to 12 operations (d ≤ 0.25), an exact branch and bound over
-            Giffler–Thompson active schedules (within 5 000 nodes); beyond, OR-Tools CP-SAT: an
-            interval per operation, NoOverlap per machine, precedence within jobs, starts and
-            makespan bounded by the dispatch makespan and the lower bound, no presolve, no LP;
-            minimise the makespan. Exact within ``CP_SAT_DETERMINISTIC_LIMIT``
+Solver      (rlvr.generators.scheduling) The better of two dispatch schedules (earliest
+            start, below, and a non-delay schedule by most work remaining after the operation;
+            makespan U) when U meets the lower bound (the longest job; each machine's
+            preemptive one-machine bound over its operations' heads and tails, Jackson's
+            preemptive schedule). Otherwise, up to 12 operations (d ≤ 0.25), an exact branch
+            and bound over Giffler–Thompson active schedules for one shorter than U (within
+            5 000 nodes); beyond, OR-Tools CP-SAT: an interval per operation, NoOverlap per
+            machine, precedence within jobs, starts and makespan bounded by U − 1 and the lower
+            bound, no presolve, no LP; minimise the makespan; when it proves no such schedule
+            exists, the U schedule is optimal. Exact within ``CP_SAT_DETERMINISTIC_LIMIT``
             (rlvr.generators.optimisation) deterministic seconds; otherwise CP-SAT's best, or
-            the dispatch schedule when it found none ("best-known" / "heuristic").
+            the U schedule when it found none ("best-known" / "heuristic").
 Greedy      Earliest-start dispatch: repeatedly schedule, among the next operations of all
             jobs, the one that can start earliest (ties to the lower job): its makespan is
             ``meta["greedy_objective"]``.
@@ -37,11 +40,14 @@ Difficulty  (rendered from the declaration below)
             0.75  6     5         9
             1     7     5         9
             ``jobs`` 1–30, ``machines`` 1–15 and ``max_duration`` 1–1000 may be set explicitly.
-            Generation with the exact solve takes ≈ 3–6 ms on average at d = 1 (a loaded
-            2-core machine), 1.7–2× less than with the first release's unbounded CP-SAT model
-            from d = 0.5 on and 7–16× less at d ≤ 0.25. Mean dispatch gap (1 − its ratio)
-            ≈ 0.09 at d = 0, 0.17 at d = 0.5, 0.20 at d = 1; search effort rises about
-            50-fold (benchmarks/bench_optimisation.py). d = 0 has three jobs, not two: with
+            Generation with the exact solve takes ≈ 3.5 ms of CPU on average at d = 1 and
+            ≈ 1.1 ms at d = 0.5, about 1.9× and 2.6× less than with the first release's
+            unbounded CP-SAT model, and 13–16× less at d = 0. CP-SAT sets the pace from
+            d = 0.5 on: it runs on about 85 % of the instances (the lower bound equals the
+            optimum on ~35 %, but a dispatch rule reaches it on only 10–15 %), and even proving
+            a known optimal makespan costs it ≈ 0.4 ms at d = 0.5 and ≈ 0.7 ms at d = 1. Mean
+            dispatch gap (1 − its ratio) ≈ 0.09 at d = 0, 0.17 at d = 0.5, 0.20 at d = 1;
+            search effort rises about 50-fold (benchmarks/bench_optimisation.py). d = 0 has three jobs, not two: with
             two jobs on two machines a fixed answer ([[0, 4], [0, 4]]) was optimal on
             17 % of the tasks (benchmarks/bench_constant_policy.py); with three, on about 1 %.
 
@@ -57,7 +63,12 @@ Version history
                 2026-12-05: the split side goes by the problem (``split_group``: the jobs in any
                 order, machines renamed by their visiting order; red team S8-3: 9 % of d = 0
                 test tasks were a train task's jobs listed in another order), so split streams
-                changed (re-pinned).
+                changed (re-pinned). Later 2026-12-05 (issue 18): the non-delay
+                schedule joins the earliest-start one as the known schedule, the lower bound
+                is the preemptive one-machine bound, and CP-SAT is asked for a schedule shorter
+                than the known one (≈ 25 % less time at d = 0.5, ≈ 15 % at d = 1); the optimal
+                makespans are unchanged, but the reference may be another optimal schedule and
+                ``meta`` names the new paths, so task bytes changed (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -19,9 +19,14 @@ Verifier    rlvr.verifiers.tsp.TSPVerifier: every city exactly once, else 0; the
             length / length) closes.
 Solver      Up to ``HELD_KARP_MAX_CITIES`` (15, every default size) the Held-Karp dynamic
             programme over (subset, last city) states, vectorised in numpy (rlvr.generators.tsp;
-            exact, no limit). Beyond, OR-Tools CP-SAT with one AddCircuit constraint over all
-            arcs and its full LP relaxation (``linearization_level=2``: circuit cuts; exact;
-            single worker, fixed seed, deterministic limit ``CP_SAT_DETERMINISTIC_LIMIT`` of
+            exact, no limit). From 13 cities (d ≥ 0.75) a local-search tour comes first (nearest
+            neighbour improved by 2-opt and Or-opt, again from every fourth city while unproved)
+            and is the reference when the Held-Karp 1-tree bound (up to 20 subgradient steps)
+            proves no tour shorter; otherwise the dynamic programme, keeping only the states a
+            lower bound leaves within that tour's length, decides. Beyond, OR-Tools CP-SAT
+            with one AddCircuit constraint over all arcs and its full LP relaxation
+            (``linearization_level=2``: circuit cuts; exact; single worker, fixed seed,
+            deterministic limit ``CP_SAT_DETERMINISTIC_LIMIT`` of
             rlvr.generators.optimisation). When CP-SAT finds no tour within the limit (only for
             large explicit ``cities``), nearest neighbour improved by 2-opt to a local optimum
             stands, status "heuristic".
@@ -41,10 +46,10 @@ Difficulty  (rendered from the declaration below)
             1     15      100
             ``cities`` 3–60 and ``grid`` 2–10000 may be set explicitly (they win over the knob);
             the (grid + 1)² points must have room for the cities. Generation with the exact solve
-            takes ≈ 0.1 ms at d = 0 and under 1 ms at d = 0.5; at d = 1 (15 cities) ≈ 1–2 ms:
-            from 13 cities on, Held-Karp skips every state whose path plus a lower bound on the
-            rest exceeds a 2-opt tour's length (about 2,600 of 114,688 states at 15 cities; the
-            same tour as the full search, and ``meta["effort"]`` still counts the full one). Mean
+            takes ≈ 0.1 ms at d = 0 and under 1 ms at d = 0.5; at d = 1 (15 cities) ≈ 1 ms of
+            CPU: the 1-tree bound settles about 5 instances in 6, and the dynamic programme for
+            the rest skips every state whose path plus a lower bound on the rest exceeds the
+            local-search tour's length (``meta["effort"]`` still counts the full 114,688). Mean
             nearest-neighbour gap (1 − its ratio) ≈ 0.06 at d = 0, 0.10 at d = 0.5, 0.12 at
             d = 1 (benchmarks/bench_optimisation.py).
 
@@ -62,7 +67,12 @@ Version history
                 best of them on 14.5 %, red team S5-9; now 0.4 % on average, the best of all 360
                 fixed tours 2 % in-sample over 200 tasks); task bytes changed for d < 0.5
                 (re-pinned). Later 2026-12-05: the bounded Held-Karp above (TSP d = 1 about 7×
-                faster); task bytes unchanged.
+                faster); task bytes unchanged. Later 2026-12-05 (issue 18): from 13 cities a
+                local-search tour proved by the 1-tree bound is the reference when it can be
+                (d = 1 about 11× faster than the first release's CP-SAT in CPU time, was 7×);
+                the instances and shortest lengths are unchanged, but the reference may be
+                another shortest tour (or the same one reversed) and ``meta["solver"]`` names
+                the new path, so task bytes changed at d ≥ 0.75 (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

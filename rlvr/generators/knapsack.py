@@ -29,18 +29,21 @@ DP_CELL_LIMIT = 20_000_000
 
 
 def dynamic_programme(weights: list[int], values: list[int], capacity: int) -> list[int]:
-    """The items of an optimal selection (exact), by DP over capacities 0…capacity."""
+    """The items of an optimal selection (exact), by DP over capacities 0…capacity: ``best``
+    holds the best value of the items so far within each capacity, and ``keep[k, c]`` whether
+    item k strictly improved it at capacity c. Read back from the last item down, so of the
+    optimal selections this is the one without its highest item wherever another optimal one
+    goes without it (the least Σ 2^item)."""
     count = len(weights)
     best = np.zeros(capacity + 1, dtype=np.int64)
     keep = np.zeros((count, capacity + 1), dtype=bool)
     for item in range(count):
-        weight, value = weights[item], values[item]
+        weight = weights[item]
         if weight > capacity:
             continue
-        candidate = best[: capacity + 1 - weight] + value
-        better = candidate > best[weight:]
-        keep[item, weight:] = better
-        best[weight:] = np.where(better, candidate, best[weight:])
+        candidate = best[: capacity + 1 - weight] + values[item]
+        np.greater(candidate, best[weight:], out=keep[item, weight:])
+        np.maximum(best[weight:], candidate, out=best[weight:])
     chosen, room = [], capacity
     for item in range(count - 1, -1, -1):
         if keep[item, room]:
@@ -60,7 +63,7 @@ def solve_with_cp_sat(weights: list[int], values: list[int], capacity: int):
 
 
 def density_greedy(weights: list[int], values: list[int], capacity: int) -> list[int]:
-    order = sorted(range(len(weights)), key=lambda i: (-values[i] / weights[i], i))
+    order = sorted(range(len(weights)), key=lambda i: -values[i] / weights[i])  # stable: ties to the lower index
     chosen, room = [], capacity
     for item in order:
         if weights[item] <= room:
@@ -80,13 +83,13 @@ class KnapsackGenerator(OptimisationGenerator):
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         count, max_weight = params["items"], params["max_weight"]
         correlation, fraction = params["correlation"], params["capacity_fraction"]
-        weights = [int(w) for w in nprng.integers(1, max_weight + 1, size=count)]
+        weights = nprng.integers(1, max_weight + 1, size=count).tolist()
         base = nprng.integers(1, max_weight + 1, size=count).tolist()
         values = [  # Python floats: the same IEEE doubles as numpy's scalar arithmetic, without its overhead
             max(1, math.floor((1 - correlation) * u + correlation * (w + max_weight / 10) + 0.5))
             for u, w in zip(base, weights)
         ]
-        capacity = max(min(weights), int(np.floor(fraction * sum(weights) + 0.5)))
+        capacity = max(min(weights), math.floor(fraction * sum(weights) + 0.5))
         greedy = density_greedy(weights, values, capacity)
         greedy_value = sum(values[i] for i in greedy)
         cells = count * (capacity + 1)

@@ -8,16 +8,17 @@ docstring of ``rlvr.families.sat``.
 
 from __future__ import annotations
 
+import functools
+import math
 import random
 
 import numpy as np
-from pysat.solvers import Solver
+import pysolvers  # python-sat's compiled solver backends
 
 from rlvr.core import Task
 from rlvr.families.sat import CLAUSE_SIZE, FAMILY
 from rlvr.generators.optimisation import (
     OPTIMAL,
-    UINT32,
     NumpyWords,
     OptimisationGenerator,
     reference_record,
@@ -28,6 +29,30 @@ from rlvr.verifiers.sat import evaluate_assignment
 MAX_DRAWS = 60
 CONFLICT_BUDGET = 200_000
 SAT_SOLVER = "minisat22"
+HIGH_HALF = np.uint64(32)
+# a clause's shuffle draws and sign bits (words 3–7 once drawn) → its row of SIGN_FLAGS
+SIGN_FLAG_ROW = np.array([16, 8, 1, 2, 4], dtype=np.uint64)
+
+
+def sign_flags() -> np.ndarray:
+    """Row 16a + 8b + s, for numpy's shuffle draws a (in [0, 2]: position 2 swaps with a) and b
+    (in [0, 1]: then position 1 swaps with b) and the sign bits s (bit p: the top bit of the
+    sign word of position p, set for a positive literal): for each of Floyd's three picks in
+    the order drawn, 2 plus 1 when its literal is negated, so that 2·pick + flag is
+    2·variable + negated."""
+    flags = np.zeros((48, CLAUSE_SIZE), dtype=np.uint64)
+    for last in range(3):
+        for middle in range(2):
+            order = [0, 1, 2]  # the pick at each position after the shuffle
+            order[2], order[last] = order[last], order[2]
+            order[1], order[middle] = order[middle], order[1]
+            for signs in range(8):
+                for position, pick in enumerate(order):
+                    flags[16 * last + 8 * middle + signs, pick] = 3 - (signs >> position & 1)
+    return flags
+
+
+SIGN_FLAGS = sign_flags()
 
 
 def random_clauses(nprng: np.random.Generator, variables: int, count: int) -> list[list[int]]:
@@ -38,52 +63,62 @@ def random_clauses(nprng: np.random.Generator, variables: int, count: int) -> li
     computed in one pass over 32-bit words of ``random_raw`` (the per-call overhead of those
     numpy calls was most of a task's time). How numpy draws: an integer in [0, r] is Lemire's
     multiply-shift of one 32-bit word, drawn again only when the product's low half falls
-    below r + 1 (a chance of r / 2³², about one formula in 10⁵ at d = 1; such a batch is
-    redone word by word in ``random_clauses_sequential``); ``choice`` without replacement is
-    Floyd's algorithm (a draw in [0, j] for j = n−3, n−2, n−1; a repeat takes j) followed by a
-    Fisher–Yates shuffle of the three; ``integers(0, 2)`` is a word's top bit. The words are the
-    low then the high half of each 64-bit output, after a half left buffered by an earlier
-    32-bit draw. tests/test_optimisation.py checks the equality against numpy."""
+    below r + 1 (a chance below n / 2³² per word, about one formula in 10⁵ at d = 1: a call
+    where a low half falls below n is redone word by word in ``random_clauses_sequential``);
+    ``choice`` without replacement is Floyd's algorithm (a draw in [0, j] for j = n−3, n−2,
+    n−1; a repeat takes j) followed by a Fisher–Yates shuffle of the three (a draw in [0, 2],
+    then one in [0, 1]: one of six orders, tabulated in ``sign_flags``); ``integers(0, 2)``
+    is a word's top bit (the high half of the word times 2). The words are the low then the
+    high half of each 64-bit output (the outputs' little-endian bytes read as 32-bit words),
+    after a half left buffered by an earlier 32-bit draw. tests/test_optimisation.py checks
+    the equality against numpy."""
+    return random_clause_array(nprng, variables, count).tolist()
+
+
+def random_clause_array(nprng: np.random.Generator, variables: int, count: int) -> np.ndarray:
+    """``random_clauses`` as a (count, 3) integer array."""
     bit_generator = nprng.bit_generator
     saved = bit_generator.state
-    buffered = [saved["uinteger"]] if saved["has_uint32"] else []
-    per_clause = 8 if variables > 3 else 7  # a draw in [0, 0] takes no word
+    buffered = saved["has_uint32"]
+    spans, literal_of_key = clause_tables(variables)
+    per_clause = len(spans)
+    bounded = per_clause - CLAUSE_SIZE  # Lemire draws per clause; the sign words follow
     needed = count * per_clause
-    outputs = bit_generator.random_raw(max(0, -(-(needed - len(buffered)) // 2)))
-    halves = np.empty(2 * len(outputs), dtype=np.uint64)
-    halves[0::2] = outputs & UINT32
-    halves[1::2] = outputs >> np.uint64(32)
-    block = np.concatenate([np.array(buffered, dtype=np.uint64), halves])[:needed].reshape(count, per_clause)
-    columns = iter(block.T)
-    spans = ([variables - 2] if variables > 3 else []) + [variables - 1, variables, 3, 2]
-    draws, rejected = [], False
-    for span in spans:
-        product = next(columns) * np.uint64(span)
-        rejected |= bool(((product & np.uint64(UINT32)) < span).any())
-        draws.append((product >> np.uint64(32)).astype(np.int64))
-    if rejected:  # a draw numpy may have redone: replay word by word from the saved state
-        bit_generator.state = saved
-        return random_clauses_sequential(nprng, variables, count)
-    if variables == 3:
-        draws.insert(0, np.zeros(count, dtype=np.int64))
-    first, second, third, swap_last, swap_middle = draws
-    second = np.where(second == first, variables - 2, second)
-    third = np.where((third == first) | (third == second), variables - 1, third)
-    chosen = np.stack([first, second, third], axis=1)
-    rows = np.arange(count)
-    for index, other in ((2, swap_last), (1, swap_middle)):
-        here, there = chosen[:, index].copy(), chosen[rows, other].copy()
-        chosen[:, index], chosen[rows, other] = there, here
-    signs = np.stack([(next(columns) >> np.uint64(31)).astype(np.int64) * 2 - 1 for _ in range(CLAUSE_SIZE)], axis=1)
-    literals = np.take_along_axis((chosen + 1) * signs, np.argsort(chosen, axis=1), axis=1)
-    from_outputs = needed - len(buffered) if needed >= len(buffered) else 0
-    state = bit_generator.state
-    if from_outputs % 2:  # the high half of the last output stays buffered
-        state["has_uint32"], state["uinteger"] = 1, int(outputs[-1] >> np.uint64(32))
-    elif needed:
-        state["has_uint32"], state["uinteger"] = 0, 0
-    bit_generator.state = state
-    return literals.tolist()
+    from_outputs = max(0, needed - buffered)
+    outputs = bit_generator.random_raw(-(-from_outputs // 2))
+    words = outputs.astype("<u8", copy=False).view("<u4")
+    if buffered:
+        words = np.concatenate((np.array([saved["uinteger"]], dtype=np.uint32), words))
+    products = words[:needed].reshape(count, per_clause) * spans
+    if (products[:, :bounded].astype(np.uint32) < variables).any():  # low half < span ≤ variables
+        bit_generator.state = saved  # a draw numpy may have redone: replay word by word
+        return np.array(random_clauses_sequential(nprng, variables, count), dtype=np.int64).reshape(count, CLAUSE_SIZE)
+    values = products >> HIGH_HALF
+    if variables == 3:  # the first pick, in [0, 0], took no word
+        values = np.concatenate((np.zeros((count, 1), dtype=np.uint64), values), axis=1)
+    first, second, third = values[:, 0], values[:, 1], values[:, 2]
+    second[second == first] = variables - 2
+    third[(third == first) | (third == second)] = variables - 1
+    keys = values[:, :CLAUSE_SIZE] * 2 + SIGN_FLAGS[values[:, CLAUSE_SIZE:] @ SIGN_FLAG_ROW]  # 2·variable + negated
+    keys.sort(axis=1)
+    if needed and (buffered or from_outputs % 2):  # else numpy's 32-bit buffer stays as it was
+        state = bit_generator.state
+        if from_outputs % 2:  # the high half of the last output stays buffered
+            state["has_uint32"], state["uinteger"] = 1, int(outputs[-1] >> HIGH_HALF)
+        else:
+            state["has_uint32"], state["uinteger"] = 0, 0
+        bit_generator.state = state
+    return literal_of_key[keys]
+
+
+@functools.lru_cache(maxsize=64)
+def clause_tables(variables: int) -> tuple[np.ndarray, np.ndarray]:
+    """For ``random_clause_array``: the span of each word of a clause (Floyd's picks, the two
+    shuffle draws, then 2 for each sign word, whose top bit is the high half of twice the word)
+    and the literal of each sort key 2·variable + negated (variables counted from 1)."""
+    spans = [variables - 2, variables - 1, variables, 3, 2][-(5 if variables > 3 else 4) :] + [2] * CLAUSE_SIZE
+    keys = np.arange(2 * variables + 4)
+    return np.array(spans, dtype=np.uint64), (keys >> 1) * (1 - 2 * (keys & 1))
 
 
 def random_clauses_sequential(nprng: np.random.Generator, variables: int, count: int) -> list[list[int]]:
@@ -111,10 +146,9 @@ def random_clauses_sequential(nprng: np.random.Generator, variables: int, count:
 
 def falsifies_constant_assignments(clauses: list[list[int]]) -> bool:
     """Whether neither all-true nor all-false satisfies the formula: some clause has only negative
-    literals (all-true falsifies it) and some clause only positive ones (all-false does)."""
-    return any(all(literal < 0 for literal in clause) for clause in clauses) and any(
-        all(literal > 0 for literal in clause) for clause in clauses
-    )
+    literals (its largest is negative: all-true falsifies it) and some clause only positive ones
+    (its smallest is positive: all-false does)."""
+    return any(max(clause) < 0 for clause in clauses) and any(min(clause) > 0 for clause in clauses)
 
 
 def planted_formula(nprng: np.random.Generator, variables: int, clause_count: int) -> tuple[list[list[int]], list[int]]:
@@ -139,49 +173,66 @@ def planted_formula(nprng: np.random.Generator, variables: int, clause_count: in
 
 
 def solve_formula(variables: int, clauses: list[list[int]]) -> tuple[bool | None, list[int] | None, dict]:
-    """(satisfiable, model, stats) by MiniSat under the conflict budget; None when undecided."""
-    with Solver(name=SAT_SOLVER, bootstrap_with=clauses) as solver:
-        solver.conf_budget(CONFLICT_BUDGET)
-        verdict = solver.solve_limited()
-        model = solver.get_model() if verdict else None
-        stats = solver.accum_stats()
-    if model is not None:
-        model = [literal for literal in model if abs(literal) <= variables]
-        present = {abs(literal) for literal in model}
-        model += [v for v in range(1, variables + 1) if v not in present]  # variables in no clause: any value
-        model.sort(key=abs)
+    """(satisfiable, model, stats) by MiniSat under the conflict budget; None when undecided.
+    Calls python-sat's compiled MiniSat backend (``pysolvers``) the way its ``Minisat22`` class
+    does, without that class's Python method per clause (a fifth of a solve at d = 1): the same
+    solver, so the same verdict, model and counters."""
+    solver = pysolvers.minisat22_new()
+    try:
+        add = pysolvers.minisat22_add_cl
+        for clause in clauses:
+            add(solver, clause)
+        pysolvers.minisat22_cbudget(solver, CONFLICT_BUDGET)
+        verdict = pysolvers.minisat22_solve_lim(solver, [], 0, 0)  # no assumptions, no SIGINT hook, no interrupt
+        model = pysolvers.minisat22_model(solver) if verdict else None
+        stats = pysolvers.minisat22_acc_stats(solver)
+    finally:
+        pysolvers.minisat22_del(solver)
+    if model is not None:  # x1 … x_m in order, m the largest variable of a clause; any value beyond
+        model += range(len(model) + 1, variables + 1)
     return verdict, model, {"conflicts": int(stats.get("conflicts", 0)), "decisions": int(stats.get("decisions", 0))}
 
 
-def johnson_greedy(variables: int, clauses: list[list[int]]) -> list[int]:
-    """x1, x2, … in turn: true when at least as many still-unsatisfied clauses hold x_k as
-    hold ¬x_k, else false (``open_count`` keeps each literal's unsatisfied clauses, indexed by
-    literal + n)."""
-    width = 2 * variables + 1
-    open_count = [0] * width
-    containing: list[list[int]] = [[] for _ in range(width)]
-    shifted = [[literal + variables for literal in clause] for clause in clauses]
-    for index, clause in enumerate(shifted):
-        for slot in clause:
-            containing[slot].append(index)
-            open_count[slot] += 1
-    satisfied = [False] * len(clauses)
-    assignment = []
+def johnson_greedy(variables: int, clauses: list[list[int]]) -> tuple[list[int], int]:
+    """(assignment, clauses it satisfies): x1, x2, … in turn, true when at least as many
+    still-unsatisfied clauses hold x_k as hold ¬x_k, else false. Each clause lists distinct
+    variables in increasing order (as ``random_clauses`` and ``planted_formula`` make them), so
+    a clause is still unsatisfied at x_k exactly when every literal before its one on x_k was
+    set false: ``waiting[literal]`` (negative literals at negative indices) holds those clauses
+    with the position of their next literal, and a clause moves on to that literal's variable
+    only when x_k's value falsifies it."""
+    waiting: list[list[tuple[list[int], int]]] = [[] for _ in range(2 * variables + 1)]
+    for clause in clauses:
+        waiting[clause[0]].append((clause, 1))
+    assignment, satisfied = [], 0
     for variable in range(1, variables + 1):
-        true_slot, false_slot = variables + variable, variables - variable
-        slot = true_slot if open_count[true_slot] >= open_count[false_slot] else false_slot
-        assignment.append(slot - variables)
-        for index in containing[slot]:
-            if not satisfied[index]:
-                satisfied[index] = True
-                for member in shifted[index]:
-                    open_count[member] -= 1
-    return assignment
+        true_side, false_side = waiting[variable], waiting[-variable]
+        if len(true_side) >= len(false_side):
+            assignment.append(variable)
+            satisfied += len(true_side)
+            falsified = false_side
+        else:
+            assignment.append(-variable)
+            satisfied += len(false_side)
+            falsified = true_side
+        for clause, at in falsified:
+            if at < len(clause):
+                waiting[clause[at]].append((clause, at + 1))
+    return assignment, satisfied
 
 
-def satisfied_count(clauses: list[list[int]], assignment: list[int]) -> int:
-    truth = set(assignment)
-    return sum(not truth.isdisjoint(clause) for clause in clauses)
+def clause_listing(variables: int, clauses: np.ndarray) -> str:
+    """The prompt's clauses (a (count, 3) array), ``(1 -2 3) (-1 4 5) …``: each literal's text
+    looked up in one numpy pass, then one %-format (a third cheaper than formatting the
+    integers at d = 1)."""
+    texts = literal_texts(variables)[clauses.reshape(-1)]
+    return ("(%s %s %s) " * len(clauses) % tuple(texts.tolist()))[:-1]  # every clause has CLAUSE_SIZE = 3 literals
+
+
+@functools.lru_cache(maxsize=64)
+def literal_texts(variables: int) -> np.ndarray:
+    """``str(literal)`` at index ``literal`` (negative literals at negative indices)."""
+    return np.array([str(k) for k in range(variables + 1)] + [str(k) for k in range(-variables, 0)], dtype=object)
 
 
 class SATGenerator(OptimisationGenerator):
@@ -200,19 +251,21 @@ class SATGenerator(OptimisationGenerator):
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         variables, ratio = params["variables"], params["clause_ratio"]
-        clause_count = max(1, int(np.floor(ratio * variables + 0.5)))
+        clause_count = max(1, math.floor(ratio * variables + 0.5))
         model, draws, stats, source = None, 0, {"conflicts": 0, "decisions": 0}, "uniform random, solver-checked"
         while model is None and draws < MAX_DRAWS:
             draws += 1
-            clauses = random_clauses(nprng, variables, clause_count)
+            block = random_clause_array(nprng, variables, clause_count)
+            clauses = block.tolist()
             if falsifies_constant_assignments(clauses):
                 _, model, stats = solve_formula(variables, clauses)
         if model is None:
             clauses, _ = planted_formula(nprng, variables, clause_count)
+            block = np.array(clauses, dtype=np.int64)
             _, model, stats = solve_formula(variables, clauses)
             source = "planted"
-        greedy = johnson_greedy(variables, clauses)
-        listing = " ".join([f"({a} {b} {c})" for a, b, c in clauses])  # every clause has CLAUSE_SIZE = 3 literals
+        _, greedy_satisfied = johnson_greedy(variables, clauses)
+        listing = clause_listing(variables, block)
         prompt = (
             f"Boolean satisfiability (3-SAT). Find values for the {variables} variables x1 to x{variables} that "
             "make every clause below true. Each clause, in parentheses, is an OR of three literals: k stands for "
@@ -231,7 +284,7 @@ class SATGenerator(OptimisationGenerator):
                 f"python-sat {SAT_SOLVER}",
                 OPTIMAL,
                 clause_count,
-                satisfied_count(clauses, greedy),
+                greedy_satisfied,
                 effort=stats["conflicts"],
                 effort_unit="SAT conflicts",
                 decisions=stats["decisions"],
@@ -242,7 +295,7 @@ class SATGenerator(OptimisationGenerator):
 
     def greedy_solution(self, task: Task) -> list[int]:
         instance = task.answer["instance"]
-        return johnson_greedy(int(instance["variables"]), instance["clauses"])
+        return johnson_greedy(int(instance["variables"]), instance["clauses"])[0]
 
     def objective_of(self, task: Task, solution: list[int]) -> float | None:
         instance = task.answer["instance"]

@@ -1,7 +1,7 @@
-"""How Scheduling tasks are made: random job-shop instances, the exact schedule (the dispatch
-schedule when it meets a lower bound; else a branch and bound over active schedules for small
-instances, CP-SAT with the dispatch makespan and the lower bound as domains for larger ones),
-the earliest-start dispatch, wrong and hostile schedules.
+"""How Scheduling tasks are made: random job-shop instances, the exact schedule (the better of
+two dispatch schedules when it meets a lower bound; else a branch and bound over active schedules
+for small instances, CP-SAT asked for a shorter schedule, within the lower bound, for larger
+ones), the earliest-start dispatch, wrong and hostile schedules.
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
 docstring of ``rlvr.families.scheduling``.
@@ -9,9 +9,11 @@ docstring of ``rlvr.families.scheduling``.
 
 from __future__ import annotations
 
+import heapq
 import random
 
 import numpy as np
+from ortools.sat.python import cp_model
 
 from rlvr.core import Task
 from rlvr.families.scheduling import FAMILY
@@ -52,6 +54,36 @@ def earliest_start_dispatch(jobs: list[list[list[int]]]) -> list[list[int]]:
     return starts
 
 
+def non_delay_schedule(jobs: list[list[list[int]]]) -> list[list[int]]:
+    """A non-delay schedule by the "most work remaining after it" rule: repeatedly take the
+    earliest time at which any job's next operation can start and the machine of the first such
+    operation (lowest job); of the operations that can start then on that machine, schedule the
+    one whose job has the most work left after it (ties to the lower job)."""
+    machine_free: dict[int, int] = {}
+    job_free = [0] * len(jobs)
+    next_step = [0] * len(jobs)
+    work_left = [sum(duration for _, duration in job) for job in jobs]
+    starts: list[list[int]] = [[] for _ in jobs]
+    for _ in range(sum(len(job) for job in jobs)):
+        ready = [
+            (max(job_free[j], machine_free.get(jobs[j][next_step[j]][0], 0)), j)
+            for j in range(len(jobs))
+            if next_step[j] < len(jobs[j])
+        ]
+        start, first = min(ready)
+        machine = jobs[first][next_step[first]][0]
+        job = min(
+            (j for time, j in ready if time == start and jobs[j][next_step[j]][0] == machine),
+            key=lambda j: (jobs[j][next_step[j]][1] - work_left[j], j),
+        )
+        duration = jobs[job][next_step[job]][1]
+        starts[job].append(start)
+        job_free[job] = machine_free[machine] = start + duration
+        work_left[job] -= duration
+        next_step[job] += 1
+    return starts
+
+
 BRANCH_AND_BOUND_MAX_OPERATIONS = 12  # up to here (d ≤ 0.25) the branch and bound; CP-SAT beyond
 BRANCH_AND_BOUND_NODE_LIMIT = 5_000  # search nodes before CP-SAT takes over (explicit sizes only)
 EFFORT_UNIT = "search nodes (branch and bound) or CP-SAT branches"
@@ -61,21 +93,45 @@ class NodeLimitReached(Exception):
     """The branch and bound spent its node budget before proving its best schedule optimal."""
 
 
+def preemptive_bound(operations: list[tuple[int, int, int]]) -> int:
+    """The least max(completion + tail) of one machine's operations, each (head, duration,
+    tail) released at its head, when operations may be interrupted: Jackson's preemptive
+    schedule (at every release or completion run the released operation of longest tail),
+    which is optimal for that relaxation, so its value bounds every schedule from below."""
+    operations = sorted(operations)
+    waiting: list[list[int]] = []  # (−tail, duration left) of released, unfinished operations
+    time = bound = released = 0
+    while released < len(operations) or waiting:
+        if not waiting:
+            time = max(time, operations[released][0])
+        while released < len(operations) and operations[released][0] <= time:
+            _, duration, tail = operations[released]
+            heapq.heappush(waiting, [-tail, duration])
+            released += 1
+        urgent = waiting[0]
+        run = urgent[1] if released == len(operations) else min(urgent[1], operations[released][0] - time)
+        time += run
+        if run == urgent[1]:
+            heapq.heappop(waiting)
+            bound = max(bound, time - urgent[0])
+        else:
+            urgent[1] -= run
+    return bound
+
+
 def lower_bound(jobs: list[list[list[int]]]) -> int:
-    """No schedule is shorter than its longest job, nor than any machine's load plus the least
-    work that must come before one of its operations (head) and after one (tail)."""
-    bound = max(sum(duration for _, duration in job) for job in jobs)
-    heads: dict[int, int] = {}
-    loads: dict[int, int] = {}
-    tails: dict[int, int] = {}
+    """No schedule is shorter than its longest job, nor than any machine's ``preemptive_bound``
+    over its operations with their heads (the work before them in their job) and tails (the
+    work after); that bound is at least the machine's least head + load + least tail."""
+    per_machine: dict[int, list[tuple[int, int, int]]] = {}
+    longest = 0
     for job in jobs:
         total, done = sum(duration for _, duration in job), 0
         for machine, duration in job:
-            heads[machine] = min(heads.get(machine, done), done)
-            tails[machine] = min(tails.get(machine, total), total - done - duration)
-            loads[machine] = loads.get(machine, 0) + duration
+            per_machine.setdefault(machine, []).append((done, duration, total - done - duration))
             done += duration
-    return max(bound, *(heads[m] + loads[m] + tails[m] for m in loads))
+        longest = max(longest, total)
+    return max(longest, *(preemptive_bound(operations) for operations in per_machine.values()))
 
 
 def branch_and_bound(
@@ -174,7 +230,8 @@ def branch_and_bound(
 
 def solve_exact(jobs: list[list[list[int]]], upper_bound: int, floor: int):
     """CP-SAT with every start's domain cut to what its job's heads and tails allow within
-    ``upper_bound`` and the makespan within [``floor``, ``upper_bound``]: (run, starts or None)."""
+    ``upper_bound`` and the makespan within [``floor``, ``upper_bound``]: (run, starts or None;
+    None also when no schedule is that short, which ``run.solver`` then reports infeasible)."""
     model = new_cp_model()
     starts, ends, per_machine = [], [], {}
     for j, job in enumerate(jobs):
@@ -253,27 +310,30 @@ class SchedulingGenerator(OptimisationGenerator):
         }
 
     def reference_schedule(self, jobs: list[list[list[int]]], greedy: list[list[int]]) -> tuple[list, str, dict]:
-        """(starts, status, meta): the dispatch schedule when it meets ``lower_bound``; else the
+        """(starts, status, meta): the better of the dispatch schedule and ``non_delay_schedule``
+        (the dispatch schedule on a tie), of makespan U, when U meets ``lower_bound``; else the
         branch and bound up to ``BRANCH_AND_BOUND_MAX_OPERATIONS`` operations (within its node
-        limit), CP-SAT beyond (the dispatch schedule stands when CP-SAT finds nothing better)."""
+        limit) for a schedule shorter than U, CP-SAT beyond, asked for a makespan in [lower
+        bound, U − 1]: its schedule, or the one of makespan U when it proves none exists ("optimal")
+        or finds none within its limit ("heuristic")."""
         dispatch, floor = makespan_of(jobs, greedy), lower_bound(jobs)
-        if dispatch == floor:
+        incumbent, known = greedy, dispatch
+        if known > floor:
+            priority = non_delay_schedule(jobs)
+            if makespan_of(jobs, priority) < known:
+                incumbent, known = priority, makespan_of(jobs, priority)
+        if known == floor:
             meta = solver_meta(
-                "lower bound met (earliest-start dispatch)",
-                OPTIMAL,
-                dispatch,
-                dispatch,
-                effort=0,
-                effort_unit=EFFORT_UNIT,
+                "lower bound met (dispatch rules)", OPTIMAL, known, dispatch, effort=0, effort_unit=EFFORT_UNIT
             )
-            return greedy, OPTIMAL, meta
+            return incumbent, OPTIMAL, meta
         if sum(len(job) for job in jobs) <= BRANCH_AND_BOUND_MAX_OPERATIONS:
             try:
-                found, nodes = branch_and_bound(jobs, dispatch, BRANCH_AND_BOUND_NODE_LIMIT)
+                found, nodes = branch_and_bound(jobs, known, BRANCH_AND_BOUND_NODE_LIMIT)
             except NodeLimitReached:
                 pass
             else:
-                starts = greedy if found is None else found
+                starts = incumbent if found is None else found
                 meta = solver_meta(
                     "branch and bound (active schedules)",
                     OPTIMAL,
@@ -283,10 +343,11 @@ class SchedulingGenerator(OptimisationGenerator):
                     effort_unit=EFFORT_UNIT,
                 )
                 return starts, OPTIMAL, meta
-        run, starts = solve_exact(jobs, dispatch, floor)
+        run, starts = solve_exact(jobs, known - 1, floor)
         status = run.status
         if starts is None:
-            starts, status = greedy, HEURISTIC
+            proved = run.solver.response_proto.status == cp_model.INFEASIBLE
+            starts, status = incumbent, OPTIMAL if proved else HEURISTIC
         meta = solver_meta(
             "OR-Tools CP-SAT",
             status,

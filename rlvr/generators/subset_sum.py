@@ -30,7 +30,9 @@ DP_CELL_LIMIT = 200_000_000
 
 
 def bitset_subset(numbers: list[int], target: int) -> list[int] | None:
-    """The indices of a subset summing to ``target`` (exact DP), or None when none does."""
+    """The indices of a subset summing to ``target`` (exact DP), or None when none does. Read
+    back from the last number down, taking one only where the sum cannot be made without it:
+    of the subsets summing to ``target``, the one of least Σ 2^index."""
     mask = (1 << (target + 1)) - 1
     reachable = [1]
     for number in numbers:
@@ -57,7 +59,7 @@ def solve_with_cp_sat(numbers: list[int], target: int):
 
 def largest_first(numbers: list[int], target: int) -> list[int]:
     chosen, total = [], 0
-    for index in sorted(range(len(numbers)), key=lambda i: (-numbers[i], i)):
+    for index in sorted(range(len(numbers)), key=numbers.__getitem__, reverse=True):  # stable: ties to the lower index
         if total + numbers[index] <= target:
             chosen.append(index)
             total += numbers[index]
@@ -77,8 +79,8 @@ class SubsetSumGenerator(OptimisationGenerator):
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         count, max_number = params["numbers"], params["max_number"]
-        numbers = [int(n) for n in nprng.integers(1, max_number + 1, size=count)]
-        planted = [i for i in range(count) if nprng.random() < 0.5]
+        numbers = nprng.integers(1, max_number + 1, size=count).tolist()
+        planted = np.flatnonzero(nprng.random(count) < 0.5).tolist()  # the draws of count random() calls
         if not planted:
             planted = [int(nprng.integers(count))]
         if len(planted) == count:

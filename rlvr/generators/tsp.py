@@ -1,9 +1,9 @@
 """How TSP tasks are made: random Euclidean cities, the rounded distance table, the exact tour (the
-Held-Karp dynamic programme up to ``HELD_KARP_MAX_CITIES`` cities: in full below
-``PRUNED_FROM_CITIES``, from there on restricted to the states a lower bound leaves within a
-2-opt tour's length, which yields the very same tour; CP-SAT beyond, 2-opt fallback), cities
-redrawn while the tour in index order is as short as the reference, the nearest-neighbour
-baseline, wrong and hostile tours.
+Held-Karp dynamic programme up to ``HELD_KARP_MAX_CITIES`` cities in full below
+``PRUNED_FROM_CITIES``; from there on a 2-opt/Or-opt tour when the Held-Karp 1-tree bound proves
+it shortest, else the dynamic programme restricted to the states a lower bound leaves within that
+tour's length; CP-SAT beyond, 2-opt fallback), cities redrawn while the tour in index order is as
+short as the reference, the nearest-neighbour baseline, wrong and hostile tours.
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
 docstring of ``rlvr.families.tsp``.
@@ -12,6 +12,7 @@ docstring of ``rlvr.families.tsp``.
 from __future__ import annotations
 
 import functools
+import math
 import random
 from collections.abc import Iterator
 
@@ -72,11 +73,64 @@ def two_opt(distances: list[list[int]], tour: list[int]) -> list[int]:
     return tour
 
 
+def or_opt(distances: list[list[int]], tour: list[int]) -> list[int]:
+    """First-improvement Or-opt to a local optimum (deterministic scan order): a run of one to
+    three consecutive cities whose removal shortens the tour moves, either way round, into
+    another edge of the tour where it adds less than it saved (distances are symmetric). City
+    0 keeps the first place."""
+    tour = list(tour)
+    count = len(tour)
+    improved = True
+    while improved:
+        improved = False
+        for size in (1, 2, 3):
+            for i in range(1, count - size + 1):
+                head, tail, before, after = tour[i], tour[i + size - 1], tour[i - 1], tour[(i + size) % count]
+                saved = distances[before][head] + distances[tail][after] - distances[before][after]
+                if saved <= 0:
+                    continue
+                from_head, from_tail = distances[head], distances[tail]
+                for k in range(count):  # the edge from tour[k] to the next city
+                    if i - 1 <= k < i + size:  # the run's own edges
+                        continue
+                    left, right = tour[k], tour[(k + 1) % count]
+                    across = distances[left][right]
+                    if from_head[left] + from_tail[right] - across < saved:
+                        run = tour[i : i + size]
+                    elif from_tail[left] + from_head[right] - across < saved:
+                        run = tour[i : i + size][::-1]
+                    else:
+                        continue
+                    if k < i:
+                        tour = tour[: k + 1] + run + tour[k + 1 : i] + tour[i + size :]
+                    else:
+                        tour = tour[:i] + tour[i + size : k + 1] + run + tour[k + 1 :]
+                    improved = True
+                    break
+    return tour
+
+
+def local_search(distances: list[list[int]], tour: list[int]) -> list[int]:
+    """2-opt, then Or-opt and 2-opt in turn while Or-opt shortens the tour: a local optimum of
+    both (city 0 stays first)."""
+    tour = two_opt(distances, tour)
+    length = tour_length(distances, tour)
+    while True:
+        moved = or_opt(distances, tour)
+        if tour_length(distances, moved) == length:
+            return tour
+        tour = two_opt(distances, moved)
+        length = tour_length(distances, tour)
+
+
 HELD_KARP_MAX_CITIES = 15  # 2^14 × 14 states; CP-SAT beyond
 PRUNED_FROM_CITIES = 13  # from here on the bounded Held-Karp (fewer states, more numpy calls) is faster
 UNREACHED = 1 << 30  # the cost of a (subset, last city) state that no path reaches (int32 with room to add)
 PENALTY_STEPS = 10  # subgradient steps tuning the bound's city penalties
-UPPER_BOUND_START_STRIDE = 5  # the bounded Held-Karp's known tour: 2-opt from nearest neighbour at every fifth city
+BOUNDED_SOLVER = "Held-Karp 1-tree bound on a local-search tour, else bounded dynamic programming"
+ONE_TREE_STEPS = 20  # subgradient steps of the 1-tree bound before the bounded Held-Karp takes over
+ONE_TREE_STEP_SCALE, ONE_TREE_STEP_DECAY = 2.0, 0.95  # Polyak's step times 2, times 0.95 at every step
+RESTART_STRIDE = 4  # an unproved tour: local search again from nearest neighbour at every fourth city
 COST_BITS = 18  # a path cost packs in 18 bits (at most 15 cities × 14 143 < 2^18) ...
 ROW_BITS = 15  # ... and a predecessor's row in 15 (at most 14 · C(13, 6) = 24 024 states a subset size)
 
@@ -160,28 +214,23 @@ def city_penalties(table: np.ndarray, upper_bound: int) -> np.ndarray:
     return best_penalties
 
 
-def held_karp_bounded(distances: list[list[int]]) -> tuple[int, list[int]]:
-    """``held_karp``'s result (the same length and the same tour), with the states that cannot
-    lie on a tour as short as a known one left out. The known tour is nearest neighbour
-    improved by 2-opt from every fifth city, the shortest (length U). A state (S, j) is kept
-    only when its path cost plus the rest (a path from j through every city outside S back to
-    0) can be at most U. Up to half the cities the rest is bounded below by the two-neighbour
-    bound of its cities and ends, with subgradient penalties; from there on it is looked up:
-    reversed, the rest is a path from 0 through the cities outside S ending at j, a state of a
-    smaller subset already kept (distances are symmetric), and one not kept cannot complete a
-    shortest tour. Every state of a shortest tour is kept with its exact cost (its rest is
-    within bound or is itself such a state, and its best predecessor is kept), and a kept
-    state's cost is never below its true one, so each state keeps ``held_karp``'s read-back
-    choice: the lowest-numbered predecessor attaining its cost. A subset size's states are
-    (subset, last city) keys in a sorted array, merged by one sort of key, cost and
-    predecessor (its row in the previous size's array, rows being in city order) packed in
-    one integer."""
+def held_karp_bounded(distances: list[list[int]], upper_bound: int) -> tuple[int, list[int]]:
+    """``held_karp``'s result (the same length and the same tour), given the length U =
+    ``upper_bound`` of some tour, with the states that cannot lie on a tour as short left out.
+    A state (S, j) is kept only when its path cost plus the rest (a path from j through every
+    city outside S back to 0) can be at most U. Up to half the cities the rest is bounded below
+    by the two-neighbour bound of its cities and ends, with subgradient penalties; from there on
+    it is looked up: reversed, the rest is a path from 0 through the cities outside S ending at
+    j, a state of a smaller subset already kept (distances are symmetric), and one not kept
+    cannot complete a shortest tour. Every state of a shortest tour is kept with its exact cost
+    (its rest is within bound or is itself such a state, and its best predecessor is kept), and
+    a kept state's cost is never below its true one, so each state keeps ``held_karp``'s
+    read-back choice: the lowest-numbered predecessor attaining its cost. A subset size's states
+    are (subset, last city) keys in a sorted array, merged by one sort of key, cost and
+    predecessor (its row in the previous size's array, rows being in city order) packed in one
+    integer."""
     table = np.asarray(distances, dtype=np.int64)
     count, others = len(distances), len(distances) - 1
-    upper_bound = min(
-        tour_length(distances, two_opt(distances, nearest_neighbour_tour(distances, start)))
-        for start in range(0, count, UPPER_BOUND_START_STRIDE)
-    )
     floats = table.astype(np.float64)
     through, end = two_neighbour_terms(floats, city_penalties(floats, upper_bound))
     slack = upper_bound - end[0] + 1e-6 * (1 + upper_bound)  # city 0 ends every path; a margin for rounding
@@ -228,6 +277,80 @@ def held_karp_bounded(distances: list[list[int]]) -> tuple[int, list[int]]:
         tour.append(int(lasts[position]) + 1)
         position = int(predecessors[position])
     return int(closing.min()), [0, *reversed(tour)]
+
+
+def one_tree(distances: list[list[int]], penalties: list[float]) -> tuple[float, list[int]]:
+    """The least 1-tree under the penalised distances d(u, v) + π_u + π_v (a spanning tree of
+    cities 1…n−1 by Prim's algorithm, plus city 0's two shortest edges), less 2Σπ: (that
+    length, every city's degree in it). Every tour is a 1-tree in which each city has degree
+    2, so the length is a lower bound on every tour for any π (Held and Karp). Hand-written:
+    at 15 cities scipy's ``minimum_spanning_tree`` alone takes about 15 times as long."""
+    count = len(distances)
+    nearest, parent, degree = [math.inf] * count, [1] * count, [0] * count
+    outside, city, length = list(range(2, count)), 1, 0.0
+    while outside:  # the tree's last city updates every city's nearest tree edge; the nearest joins
+        row, penalty = distances[city], penalties[city]
+        joining, shortest = -1, math.inf
+        for other in outside:
+            edge, known = row[other] + penalty + penalties[other], nearest[other]
+            if edge < known:
+                nearest[other] = known = edge
+                parent[other] = city
+            if known < shortest:
+                joining, shortest = other, known
+        city = joining
+        outside.remove(city)
+        length += shortest
+        degree[city] += 1
+        degree[parent[city]] += 1
+    home = distances[0]
+    a, b = sorted(range(1, count), key=lambda k: home[k] + penalties[k])[:2]
+    length += home[a] + home[b] + 2 * penalties[0] + penalties[a] + penalties[b]
+    degree[0], degree[a], degree[b] = 2, degree[a] + 1, degree[b] + 1
+    return length - 2 * sum(penalties), degree
+
+
+def one_tree_proves(distances: list[list[int]], upper_bound: int, penalties: list[float]) -> bool:
+    """Whether the 1-tree bound, its penalties π (``penalties``, updated in place: a later call
+    goes on from them) tuned by up to ``ONE_TREE_STEPS`` subgradient steps (π_v += λ (U −
+    bound) / ‖g‖² · g_v with g_v = degree − 2: Polyak's step towards U = ``upper_bound``
+    scaled by λ, 2 at first and 0.95 times the last one after), exceeds U − 1: tour lengths
+    being integers, no tour is then shorter than U, so a tour of length U is a shortest one.
+    A margin of 10⁻⁶(1 + U) absorbs rounding."""
+    scale = ONE_TREE_STEP_SCALE
+    for _ in range(ONE_TREE_STEPS):
+        bound, degree = one_tree(distances, penalties)
+        if bound > upper_bound - 1 + 1e-6 * (1 + upper_bound):
+            return True
+        excess = [d - 2 for d in degree]
+        norm = sum(e * e for e in excess)
+        if norm == 0:  # the 1-tree is a tour, of length at most U − 1: shorter than U
+            return False
+        step, scale = scale * (upper_bound - bound) / norm, scale * ONE_TREE_STEP_DECAY
+        penalties[:] = [p + step * e for p, e in zip(penalties, excess)]
+    return False
+
+
+def shortest_tour(distances: list[list[int]], greedy: list[int]) -> tuple[int, list[int]]:
+    """A shortest tour from city 0, exactly, for ``PRUNED_FROM_CITIES`` cities or more. Nearest
+    neighbour from city 0 improved by ``local_search`` is the tour when the 1-tree bound proves
+    its length U shortest (``one_tree_proves``). Otherwise nearest neighbour from every
+    ``RESTART_STRIDE``-th further city (rotated to start at 0) is improved the same way, and
+    each one shorter than the best so far becomes the tour, the bound going on from its
+    penalties towards the new U, until one is proved (together about 5 instances in 6 at 15
+    cities). Failing that, ``held_karp_bounded`` with the shortest U found."""
+    tour = local_search(distances, nearest_neighbour_tour(distances))
+    length, penalties = tour_length(distances, tour), [0.0] * len(distances)
+    if one_tree_proves(distances, length, penalties):
+        return length, tour
+    for start in range(RESTART_STRIDE, len(distances), RESTART_STRIDE):
+        path = nearest_neighbour_tour(distances, start)
+        other = local_search(distances, path[path.index(0) :] + path[: path.index(0)])
+        if tour_length(distances, other) < length:
+            tour, length = other, tour_length(distances, other)
+            if one_tree_proves(distances, length, penalties):
+                return length, tour
+    return held_karp_bounded(distances, length)
 
 
 def solve_exact(distances: list[list[int]]):
@@ -313,17 +436,18 @@ class TSPGenerator(OptimisationGenerator):
 
     def reference_tour(self, distances: list[list[int]]) -> tuple[int, list[int], str, dict]:
         """(length, tour, status, meta) of the exact solve: Held-Karp up to
-        ``HELD_KARP_MAX_CITIES`` cities (bounded from ``PRUNED_FROM_CITIES``: the same tour,
-        and ``effort`` stays the DP's full state count, a measure of the instance, not of the
-        states the bound skipped), CP-SAT beyond (2-opt on nearest neighbour when it finds no
+        ``HELD_KARP_MAX_CITIES`` cities (from ``PRUNED_FROM_CITIES`` on ``shortest_tour``: a
+        local-search tour the 1-tree bound proves, else the bounded dynamic programme; either
+        way ``effort`` stays the DP's full state count, a measure of the instance, not of the
+        work the bounds saved), CP-SAT beyond (2-opt on nearest neighbour when it finds no
         tour)."""
         count = len(distances)
         greedy = nearest_neighbour_tour(distances)
         if count <= HELD_KARP_MAX_CITIES:
-            exact = held_karp_bounded if count >= PRUNED_FROM_CITIES else held_karp
-            (length, tour), status = exact(distances), OPTIMAL
+            pruned = count >= PRUNED_FROM_CITIES
+            (length, tour), status = shortest_tour(distances, greedy) if pruned else held_karp(distances), OPTIMAL
             meta = solver_meta(
-                "Held-Karp dynamic programming (numpy)",
+                BOUNDED_SOLVER if pruned else "Held-Karp dynamic programming (numpy)",
                 status,
                 length,
                 tour_length(distances, greedy),

@@ -54,13 +54,15 @@ Uniqueness  ``generate`` and ``generate_mix`` return no two tasks of one problem
 Workers     with ``workers`` > 1 each worker process makes a chunk of consecutive positions (their
             tasks and content keys, and with ``encode`` the caller's rows: ``rlvr generate``
             has its JSON lines / Parquet rows made there) and writes it, pickled with images'
-            pixels out of band, into a shared-memory segment the caller lends it (reused chunk
-            after chunk; ``ChunkSegments``), or without one sends it back as one pickled
+            pixels out of band, into a shared-memory segment the caller lends it (``ChunkSegments``:
+            reused chunk after chunk, or for tasks with images one per chunk whose pages the
+            loaded images keep), or without one sends it back as one pickled
             payload; the caller's process only loads chunks (its objects moved straight to the
             collector's oldest generation), keeps order and checks uniqueness by the keys, so
             the tasks and their order are those of one process. Pool processes fork from a
             server that has ``rlvr.api``, the envs' generator modules and their default
-            generators loaded (``start_worker_server``).
+            generators loaded and its allocator set to keep freed memory for the next task
+            (``start_worker_server``).
 
 ``backend="ray"`` runs the same work on a Ray cluster (``address``: None starts a local Ray,
 ``"auto"`` or ``"ray://host:10001"`` joins one; an already initialised Ray is used as it is), in
@@ -73,6 +75,8 @@ import collections
 import concurrent.futures as futures
 import contextlib
 import copyreg
+import ctypes
+import errno
 import functools
 import gc
 import hashlib
@@ -380,7 +384,8 @@ WORKER_SERVER_GENERATORS = "RLVR_WORKER_SERVER_GENERATORS"
 
 def _build_worker_server_generators() -> None:
     """In the worker server (the forkserver), which imports this module with
-    ``WORKER_SERVER_GENERATORS`` naming the env ids of the call that started it: build their
+    ``WORKER_SERVER_GENERATORS`` naming the env ids of the call that started it: set its
+    allocator to keep freed memory (``_keep_freed_memory``) and build those envs'
     default generators, so every pool process forked from it starts with them built instead of
     building its own inside the caller's call (StepOrder's and Infill's text corpus: ~0.1 s of
     each process), then drop the variable, which its pool processes would inherit. A generator
@@ -388,12 +393,34 @@ def _build_worker_server_generators() -> None:
     building stops at one that started a thread, as a process forked with threads running may
     deadlock."""
     env_ids = os.environ.pop(WORKER_SERVER_GENERATORS, "")
+    _keep_freed_memory()
     for env_id in filter(None, env_ids.split(",")):
         threads = threading.active_count()
         with contextlib.suppress(Exception):
             make_generator(env_id)
         if threading.active_count() != threads:
             return
+
+
+# glibc's mallopt parameters (malloc.h) and the values pool processes use
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+WORKER_MMAP_THRESHOLD = 32 << 20  # glibc's largest: blocks up to this size come from the heap
+WORKER_TRIM_THRESHOLD = 64 << 20  # free memory a pool process keeps at the top of its heap
+
+
+def _keep_freed_memory() -> None:
+    """In the worker server, where glibc is the C library: have its pool processes keep the
+    memory they free for the next task instead of handing it back to the kernel. A pool process
+    makes and drops a chunk's tasks over and over; by glibc's default a block of ~1 MB (an
+    image's pixels) is given back when freed and faulted in again, fresh pages zeroed one at a
+    time, for the next task (SudokuImage: ~630 page faults and a tenth of a worker's time per
+    task; ~15 with these settings). The caller's own process is left as it is."""
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
+            return
+        libc = ctypes.CDLL(None)
+        libc.mallopt(M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD)
+        libc.mallopt(M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD)
 
 
 def start_worker_server(preload: Iterable[str]) -> None:
@@ -648,30 +675,53 @@ def unpack_chunk(payload: bytes) -> Any:
 
 
 # Chunks through shared memory. A chunk's pickle and its images' pixels are written by the
-# worker straight into a segment the caller owns and lent to that chunk, and the caller reads
-# them from its own mapping of it: nothing large crosses the pool's pipe, whose copies (pickled
-# again by the executor, written, read in pieces, joined, unpickled) cost as much as the
-# loading itself for image tasks (~0.8 MB of pixels each). Segments are reused chunk after chunk
-# (pages already in place on both sides), unlinked when the stream ends, and registered with
+# worker (``os.pwrite``: no mapping, so a full ``/dev/shm`` is an OSError, never a SIGBUS) into
+# a segment the caller owns and lent to that chunk, and the caller reads them from its own
+# mapping of it: nothing large crosses the pool's pipe, whose copies (pickled again by the
+# executor, written, read in pieces, joined, unpickled) cost as much as the loading itself for
+# image tasks (~1 MB of pixels each). Chunks of tasks without images share a few segments, reused
+# chunk after chunk (pages already in place on both sides). A chunk of tasks with images gets a
+# segment of its own, unlinked as soon as the caller has mapped it privately (copy on write):
+# its images are made on those pages instead of copied out of them, which spares the caller a
+# fresh page fault per 4 KiB of pixels (a mapped file page comes in with its neighbours), and
+# the pages go back when the last of its images is collected. Segments are registered with
 # multiprocessing's resource tracker by the caller alone, so a killed caller leaves none behind.
 SHARED_MEMORY_DIR = Path("/dev/shm")  # where Linux keeps POSIX shared memory; elsewhere chunks are pickled
 SEGMENT_MIN_BYTES = 1 << 20
 SEGMENT_MAX_BYTES = 64 << 20  # a chunk larger than this is pickled through the pipe
-MAX_WORKER_MAPPINGS = 16  # segments a worker keeps mapped (least recently used dropped)
-_worker_mappings: collections.OrderedDict[str, tuple[int, mmap.mmap]] = collections.OrderedDict()  # name → inode, map
 SEGMENT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+# modes whose pixels travel as Pillow stores them (bytes per pixel): a loaded image can then
+# be made on the segment's pages; an RGB pixel is stored in four bytes, its fourth unused
+STORED_IMAGE_MODES = {"RGB": 4, "RGBA": 4, "RGBX": 4, "L": 1}
+# a worker's buffer for one image's stored pixels, reused image after image while the size holds
+# (a PickleBuffer of the bytearray itself: one of a memoryview slice, left in the pickler's memo,
+# is not safe for the cyclic garbage collector to clear)
+_pixel_scratch = bytearray()
+
+
+def _stored_image(mode: str, size: tuple[int, int], pixels: Any) -> Any:
+    """A Pillow core image of ``mode`` and ``size`` (a ``STORED_IMAGE_MODES`` mode) whose pixels
+    are the storage-layout bytes of buffer ``pixels``, shared, not copied (what
+    ``Image.frombuffer`` does for the modes it shares, RGB's four-byte layout included); it
+    writes into ``pixels`` when the buffer is writable and keeps it alive while it lives."""
+    return Image.core.map_buffer(pixels, size, "raw", 0, (mode, 0, 1))
 
 
 def _rebuild_image(
     info: dict, mode: str, size: tuple[int, int], palette: Any, pixels: Any, stored: bool = False
 ) -> Image.Image:
     """The image that unpickling a plain ``PIL.Image.Image`` gives (``Image.__setstate__``),
-    its pixels copied from ``pixels``, any buffer (a view of a shared-memory segment): packed as
-    ``tobytes()`` gives them, or, ``stored``, an RGB image's pixels as Pillow stores them (four
-    bytes each, ``tobytes("raw", "RGBX")``), copied straight into the new image's storage."""
+    its pixels from ``pixels``, any buffer (a view of a shared-memory segment): packed as
+    ``tobytes()`` gives them, or, ``stored``, as Pillow stores them (a ``STORED_IMAGE_MODES``
+    mode). Stored pixels in a writable buffer are the image's own (a private copy-on-write
+    mapping of its chunk's segment): the image is made on them, and writing to it writes there;
+    a read-only buffer is borrowed (a reused segment's), and the pixels are copied out of it."""
     if stored:
-        image = Image.new(mode, size, None)  # storage not written yet: the copy is its first touch
-        image.frombytes(pixels, "raw", "RGBX")
+        if not memoryview(pixels).readonly:
+            image = Image.new(mode, (0, 0))._new(_stored_image(mode, size, pixels))
+        else:
+            image = Image.new(mode, size, None)  # storage not written yet: the copy is its first touch
+            image.frombytes(pixels, "raw", "RGBX" if mode == "RGB" else mode)
         image.info = info
         return image
     image = Image.Image.__new__(Image.Image)
@@ -679,10 +729,19 @@ def _rebuild_image(
     return image
 
 
+def _rebuild_rows(data: Any, ends: list[int], keys: list[bytes] | None) -> RowBlock:
+    """The ``RowBlock`` of its bytes in buffer ``data`` (a view of a shared-memory segment),
+    copied out of it."""
+    return RowBlock(bytes(data), ends, keys)
+
+
 class _ChunkPickler(pickle.Pickler):
-    """Protocol 5 with each plain PIL image's pixels out of band, handed to ``place`` as they
-    come (``overflowed`` once ``place`` refused one) and rebuilt by ``_rebuild_image`` as
-    ``Image.__setstate__`` would (mode, size, info, palette and pixels alike; an RGB image's
+    """Protocol 5 with each ``RowBlock``'s bytes (written once, not copied into the stream
+    first; ``_rebuild_rows``) and each plain PIL image's pixels out of band, handed to ``place``
+    as they come (``overflowed`` once ``place`` refused one), an image rebuilt by
+    ``_rebuild_image`` as ``Image.__setstate__`` would (mode, size, info, palette and pixels
+    alike). A ``STORED_IMAGE_MODES`` image's pixels go as Pillow stores them, copied straight
+    from its storage into a reused scratch buffer as ``place`` asks for them (an RGB image's
     unused fourth byte of each pixel is kept as the worker had it, as in a task made in the
     caller, where unpickling sets it to 255); every other object, buffers included, is pickled
     as ``pickle.dumps`` would."""
@@ -690,81 +749,93 @@ class _ChunkPickler(pickle.Pickler):
     def __init__(self, file: Any, place: Callable[[memoryview], bool]) -> None:
         super().__init__(file, protocol=5, buffer_callback=self._out_of_band)
         # looked up by exact type in C: no Python call for the other objects (each Task)
-        self.dispatch_table = {**copyreg.dispatch_table, Image.Image: self._reduce_image}
+        self.dispatch_table = {**copyreg.dispatch_table, Image.Image: self._reduce_image, RowBlock: self._reduce_rows}
         self._place = place
-        self._ours: dict[int, pickle.PickleBuffer] = {}  # alive until placed, so no other buffer has its id
+        # alive until placed, so no other buffer has its id; with the image whose pixels it gets
+        self._ours: dict[int, tuple[pickle.PickleBuffer, Image.Image | None]] = {}
         self.overflowed = False
 
+    def release(self) -> None:
+        """Drop the objects this pickler holds (its memo, buffers not placed): it is its own
+        cycle (its methods in its tables), so it would otherwise wait for the cyclic collector."""
+        self.clear_memo()
+        self._ours.clear()
+
+    def _reduce_rows(self, block: RowBlock) -> Any:
+        buffer = pickle.PickleBuffer(block.data)
+        self._ours[id(buffer)] = (buffer, None)
+        return _rebuild_rows, (buffer, block.ends, block.keys)
+
     def _reduce_image(self, image: Image.Image) -> Any:
-        if image.mode == "RGB":  # stored as RGBX: sent so, neither side repacks three bytes to four
-            buffer = pickle.PickleBuffer(image.tobytes("raw", "RGBX"))  # loads the image first
-            self._ours[id(buffer)] = buffer
+        width, height = image.size
+        if image.mode in STORED_IMAGE_MODES and width and height:
+            global _pixel_scratch
+            image.load()
+            nbytes = STORED_IMAGE_MODES[image.mode] * width * height
+            if len(_pixel_scratch) != nbytes:
+                _pixel_scratch = bytearray(nbytes)  # buffers of the other size keep theirs while they live
+            buffer = pickle.PickleBuffer(_pixel_scratch)  # filled when placed
+            self._ours[id(buffer)] = (buffer, image)
             return _rebuild_image, (image.info, image.mode, image.size, None, buffer, True)
         state = image.__getstate__()  # [info, mode, size, palette, pixels] (Pillow ≥ 6)
         if len(state) != 5 or not isinstance(state[4], bytes):
             return image.__reduce_ex__(5)
         buffer = pickle.PickleBuffer(state[4])
-        self._ours[id(buffer)] = buffer
+        self._ours[id(buffer)] = (buffer, None)
         return _rebuild_image, (*state[:4], buffer)
 
     def _out_of_band(self, buffer: pickle.PickleBuffer) -> bool:
-        if self._ours.get(id(buffer)) is not buffer:
+        buffer_of, image = self._ours.get(id(buffer), (None, None))
+        if buffer_of is not buffer:
             return True  # someone else's buffer (a NumPy array's): in band, as pickle.dumps does
         del self._ours[id(buffer)]
         with buffer.raw() as pixels:
+            if image is not None:  # the scratch buffer: this image's stored pixels, now
+                _stored_image(image.mode, image.size, pixels).paste(image.im, (0, 0, *image.size))
             self.overflowed = self.overflowed or not self._place(pixels)
         return False
 
 
-def _worker_mapping(name: str) -> mmap.mmap:
-    """This worker process's mapping of segment ``name``, kept for the next chunk it is lent
-    and mapped anew when the file under that name is another one (an earlier segment of the
-    name was unlinked and the name drawn again)."""
-    if not SEGMENT_NAME.fullmatch(name):
-        raise ValueError(f"not a shared-memory segment name: {name!r}")
-    path = SHARED_MEMORY_DIR / name
-    inode = os.stat(path).st_ino
-    kept = _worker_mappings.pop(name, None)
-    if kept is not None and kept[0] != inode:
-        kept[1].close()
-        kept = None
-    if kept is None:
-        descriptor = os.open(path, os.O_RDWR)
-        try:
-            kept = (os.fstat(descriptor).st_ino, mmap.mmap(descriptor, 0))
-        finally:
-            os.close(descriptor)
-        while len(_worker_mappings) >= MAX_WORKER_MAPPINGS:
-            _worker_mappings.popitem(last=False)[1][1].close()
-    _worker_mappings[name] = kept
-    return kept[1]
-
-
 def write_chunk(items: Any, segment: str) -> tuple[str, list[int]] | None:
     """``items`` written into shared-memory segment ``segment`` (a name under
-    ``SHARED_MEMORY_DIR``): each image's pixels as ``_ChunkPickler`` reaches it (so one image's
-    bytes are alive at a time), then the pickle stream. (The name, the byte size of each part
-    in that order) for ``ChunkSegments.load``; None when they do not fit (the caller then
-    pickles them through the pipe)."""
+    ``SHARED_MEMORY_DIR``) from its start, within its size: each image's pixels as
+    ``_ChunkPickler`` reaches it (so one image's bytes are in hand at a time), then the pickle
+    stream. (The name, the byte size of each part in that order) for ``ChunkSegments.load``;
+    None when they do not fit (the caller then pickles them through the pipe); OSError when the
+    segment is gone or ``/dev/shm`` is full."""
+    if not SEGMENT_NAME.fullmatch(segment):
+        raise ValueError(f"not a shared-memory segment name: {segment!r}")
     sizes: list[int] = []
-    with memoryview(_worker_mapping(segment)) as view:
+    descriptor = os.open(SHARED_MEMORY_DIR / segment, os.O_WRONLY)
+    try:
+        room = os.fstat(descriptor).st_size
         offset = 0
 
         def place(part: memoryview) -> bool:
             nonlocal offset
-            if offset + part.nbytes > view.nbytes:
+            if offset + part.nbytes > room:
                 return False
-            view[offset : offset + part.nbytes] = part
+            done = 0
+            while done < part.nbytes:
+                wrote = os.pwrite(descriptor, part[done:], offset + done)
+                if wrote <= 0:
+                    raise OSError(errno.ENOSPC, "shared-memory segment not written", segment)
+                done += wrote
             offset += part.nbytes
             sizes.append(part.nbytes)
             return True
 
         stream = io.BytesIO()
         pickler = _ChunkPickler(stream, place)
-        pickler.dump(items)
+        try:
+            pickler.dump(items)
+        finally:
+            pickler.release()
         with stream.getbuffer() as pickled:
             if pickler.overflowed or not place(pickled):
                 return None
+    finally:
+        os.close(descriptor)
     return segment, sizes
 
 
@@ -776,15 +847,24 @@ class ChunkSegments:
     of two MiB; a chunk over ``SEGMENT_MAX_BYTES``, or a new segment over a quarter of the free
     shared memory, gets none (the chunk is pickled through the pipe). Space is reserved on
     creation (``posix_fallocate``), so a full ``/dev/shm`` (64 MB in a default Docker
-    container) turns the segments off instead of killing a worker with SIGBUS when it writes."""
+    container) turns the segments off instead of failing chunk after chunk.
 
-    def __init__(self, limit: int, bytes_per_task: float) -> None:
+    ``own_pages`` (tasks with images): a chunk is lent a new segment of its own, its space taken
+    as the worker writes; ``load`` maps it privately, unlinks it and makes the images on its
+    pages, which live on with them: a chunk's pixels (up to ``CHUNK_BYTES``) are freed together,
+    when the last of its tasks' images is. The pages stay charged to ``/dev/shm`` meanwhile, so
+    a chunk gets its own segment only while that leaves at least half of ``/dev/shm`` free
+    (others use it too: a default Docker container has 64 MB), else a reused one as above."""
+
+    def __init__(self, limit: int, bytes_per_task: float, own_pages: bool = False) -> None:
         self.limit = limit
         self.bytes_per_task = bytes_per_task
+        self.own_pages = own_pages
         self._seen = False
         self.enabled = SHARED_MEMORY_DIR.is_dir()
         self._free: list[Any] = []
         self._lent: dict[str, Any] = {}
+        self._own: set[str] = set()  # the lent segments that are their chunk's own
 
     def learn(self, tasks: int, size: int) -> None:
         """A chunk of ``tasks`` tasks took ``size`` bytes."""
@@ -801,6 +881,11 @@ class ChunkSegments:
         )
         if wanted > SEGMENT_MAX_BYTES:
             return None
+        segment = self._create(wanted, own=True) if self.own_pages else None
+        if segment is not None:
+            self._own.add(segment.name)
+            self._lent[segment.name] = segment
+            return segment.name
         fitting = [segment for segment in self._free if segment.size >= wanted]
         if fitting:
             segment = min(fitting, key=lambda segment: segment.size)
@@ -816,15 +901,21 @@ class ChunkSegments:
         self._lent[segment.name] = segment
         return segment.name
 
-    def _create(self, size: int) -> Any:
+    def _create(self, size: int, own: bool = False) -> Any:
+        """A new segment of ``size`` bytes: a chunk's ``own`` (space not reserved), or one to
+        reuse; None where ``/dev/shm`` has too little room for it."""
         from multiprocessing import shared_memory
 
         segment = None
         try:
             room = os.statvfs(SHARED_MEMORY_DIR)
-            if size > room.f_bavail * room.f_frsize // 4:
+            free = room.f_bavail * room.f_frsize
+            if (free - size < room.f_blocks * room.f_frsize // 2) if own else (size > free // 4):
                 return None
             segment = shared_memory.SharedMemory(create=True, size=size)
+            if own:
+                segment.close()  # this process maps only what the worker wrote (``load``)
+                return segment
             descriptor = os.open(SHARED_MEMORY_DIR / segment.name, os.O_RDWR)
             try:
                 os.posix_fallocate(descriptor, 0, size)
@@ -841,12 +932,33 @@ class ChunkSegments:
         """Segment ``name``'s chunk is loaded (or was pickled instead): it is free again."""
         segment = self._lent.pop(name, None) if name is not None else None
         if segment is not None:
-            self._free.append(segment)
+            if name in self._own:
+                self._own.discard(name)
+                _drop_segment(segment)
+            else:
+                self._free.append(segment)
 
     def load(self, name: str, sizes: list[int]) -> Any:
-        """The items ``write_chunk`` wrote into lent segment ``name``, read from this process's
-        mapping of it (the images' pixels copied straight into their images)."""
-        buffer = self._lent[name].buf
+        """The items ``write_chunk`` wrote into lent segment ``name``: read from this process's
+        mapping of it (the images' pixels copied straight into their images), or, the chunk's
+        own, from a private copy-on-write mapping of what was written, the segment unlinked
+        first (its images made on the mapping's pages)."""
+        own = name in self._own
+        if not own:
+            buffer = self._lent[name].buf.toreadonly()  # borrowed: images copy their pixels out
+        else:
+            self._own.discard(name)
+            segment = self._lent.pop(name)
+            try:
+                descriptor = os.open(SHARED_MEMORY_DIR / name, os.O_RDONLY)
+                try:
+                    if os.fstat(descriptor).st_size < sum(sizes):
+                        raise ValueError(f"shared-memory segment {name} is shorter than its chunk")
+                    buffer = memoryview(mmap.mmap(descriptor, sum(sizes), access=mmap.ACCESS_COPY))
+                finally:
+                    os.close(descriptor)
+            finally:
+                _drop_segment(segment)
         parts, offset = [], 0
         for size in sizes:
             parts.append(buffer[offset : offset + size])
@@ -854,16 +966,19 @@ class ChunkSegments:
         try:
             return _loaded_with_collector_paused(lambda: pickle.loads(parts[-1], buffers=parts[:-1]))
         finally:
-            for part in parts:
-                part.release()
+            if not own:  # own pages stay exported to the images made on them
+                for part in parts:
+                    part.release()
+                buffer.release()
 
     def close(self) -> None:
-        """Unlink every segment (a worker still writing into one keeps its mapping until it
-        is done)."""
+        """Unlink every segment (a worker still writing into one keeps its file open until it
+        is done, then the file is gone)."""
         for segment in [*self._free, *self._lent.values()]:
             _drop_segment(segment)
         self._free.clear()
         self._lent.clear()
+        self._own.clear()
 
 
 def _drop_segment(segment: Any) -> None:
@@ -962,7 +1077,7 @@ def _pool_chunks(
     segments = None
     if isinstance(pool, futures.ProcessPoolExecutor):
         pixels = encode is None and get_spec(env_id).visual  # tasks with raw images, not rows with PNGs
-        segments = ChunkSegments(window + 1, GUESSED_BYTES_PER_TASK[pixels])
+        segments = ChunkSegments(window + 1, GUESSED_BYTES_PER_TASK[pixels], own_pages=pixels)
 
     def submit() -> bool:
         seeds = list(itertools.islice(positions, size))
@@ -1558,5 +1673,5 @@ def list_envs() -> list[dict]:
     ]
 
 
-if os.environ.get(WORKER_SERVER_GENERATORS):
+if WORKER_SERVER_GENERATORS in os.environ:  # this process is the worker server
     _build_worker_server_generators()

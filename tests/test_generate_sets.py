@@ -642,7 +642,7 @@ def comparable(value):
 
 def test_chunks_through_shared_memory_load_as_pickle_would():
     """Images of every mode (palette, info, zero size, one image twice), a NumPy array (kept in
-    band) and plain values come back as ``pickle.loads(pickle.dumps(...))`` gives them, copied
+    band), a ``RowBlock`` and plain values come back as ``pickle.loads(pickle.dumps(...))`` gives them, copied
     out of the segment (reusing it changes nothing loaded before); a chunk too big for its
     segment is refused; closing unlinks the segments."""
     import pickle
@@ -668,15 +668,18 @@ def test_chunks_through_shared_memory_load_as_pickle_would():
     images = [noise(m, (37, 23)) for m in ("RGB", "RGBA", "L", "1", "I;16", "F")] + [palette, tagged]
     images.append(Image.new("RGB", (0, 4)))
     array = np.arange(12, dtype=np.int32).reshape(3, 4)
-    items = [({"images": tuple(images), "answer": [1, "x"]}, b"key"), (shared, shared, array, "text")]
+    rows = api.RowBlock("a\nbé\n".encode(), [2, 6], [b"k1", b"k2"])
+    items = [({"images": tuple(images), "answer": [1, "x"]}, b"key"), (shared, shared, array, "text", rows)]
     segments = api.ChunkSegments(limit=2, bytes_per_task=1000)
     try:
         name = segments.lend(1)
         packed = api.write_chunk(items, name)
-        assert packed is not None and packed[0] == name and len(packed[1]) == len(images) + 2  # pixels, then the stream
+        # pixels, the rows' bytes, then the stream
+        assert packed is not None and packed[0] == name and len(packed[1]) == len(images) + 3
         loaded = segments.load(*packed)
         assert comparable(loaded) == comparable(pickle.loads(pickle.dumps(items))) == comparable(items)
         assert loaded[1][0] is loaded[1][1]  # one image twice stays one object
+        assert loaded[1][4] == rows and type(loaded[1][4].data) is bytes
         before = comparable(loaded)
         big = [noise("L", (1500, 800))]  # 1.2 MB of pixels: more than the 1 MiB segment
         assert api.write_chunk(big, name) is None
@@ -698,8 +701,8 @@ def test_process_pool_chunks_use_few_segments_and_leave_none_behind(monkeypatch)
     created, loads = [], []
     real_create, real_load = api.ChunkSegments._create, api.ChunkSegments.load
 
-    def create(self, size):
-        segment = real_create(self, size)
+    def create(self, size, own=False):
+        segment = real_create(self, size, own)
         if segment is not None:
             created.append(segment.name)
         return segment

@@ -418,6 +418,86 @@ def test_the_lookup_plus_constant_attack_scores_zero_and_would_pass_a_task_with_
     assert rlvr.verify(weak, attack).reward == 1.0
 
 
+def identity_program(task: Task) -> str:
+    """The input handed back: the argument returned, or the input printed back (a list task's
+    numbers line without its count line)."""
+    if task.answer["style"] == "function":
+        return fence(f"def {task.answer['entry_point']}(x):\n    return x\n")
+    skip = ".partition('\\n')[2]" if task.meta["input_kind"] == "ints" else ""
+    return fence(f"import sys\nsys.stdout.write(sys.stdin.read(){skip})\n")
+
+
+def test_do_nothing_passes_counts_the_identity():
+    """Red team s9 F4: the do-nothing floor lacked the identity, so ``return x`` (echoing stdin)
+    earned 0.14 (0.12) on average at d = 0 with partial=True, from tests the task leaves
+    unchanged. The first argument handed back, and the input printed back whole or without its
+    first line, count now."""
+    function = {
+        "style": "function",
+        "tests": [
+            {"args": repr((a,)), "expected": repr(e)}
+            for a, e in (([3, 1], [3, 1]), ([2], [2]), ([4, 4], [4]), ((), ()), ("ab", "ab"))
+        ],
+    }
+    assert do_nothing_passes(function) == 4
+    function["tests"].append({"args": "()", "expected": "()"})  # no argument to hand back
+    assert do_nothing_passes(function) == 4
+    text = {
+        "style": "stdio",
+        "tests": [{"input": f"{t}\n", "output": f"{o}\n"} for t, o in (("ab", "ab"), ("b c", "b c"), ("Ab", "ab"))],
+    }
+    assert do_nothing_passes(text) == 2
+    numbers = {
+        "style": "stdio",
+        "tests": [
+            {"input": f"{len(v.split())}\n{v}\n", "output": f"{o}\n"}
+            for v, o in (("1 2", "1 2"), ("5", "5"), ("", ""), ("3 1", "1 3"))
+        ],
+    }
+    assert do_nothing_passes(numbers) == 3  # printing nothing passes 1 of them
+
+
+@pytest.mark.parametrize("seed", [9, 22, 28])
+def test_the_identity_earns_no_partial_credit(seed):
+    """d = 0 tasks where handing the input back passes some held-out tests (seed 9: a list task
+    in stdio, 1 of 3; 22: text in stdio, 2 of 3; 28: a function, 2 of 3) but not all: it earns
+    nothing in CodeFeedback-v0 nor in Code-v0 with partial=True."""
+    env = make(difficulty=0.0, partial=True, max_attempts=1)
+    _, info = env.reset(seed=seed)
+    task = info["task"]
+    _, reward, terminated, _, info = env.step(identity_program(task))
+    outcomes = info["verdict"].details["outcomes"]
+    assert terminated and reward == 0.0, info["verdict"].reason
+    assert "1" in outcomes[revealed_tests(len(outcomes)) :] and "0" in outcomes  # the seed still is such a task
+    single = rlvr.make_task("rlvr/Code-v0", seed=seed, difficulty=0.0)
+    verdict = rlvr.make_verifier("rlvr/Code-v0", partial=True).verify(single, identity_program(single))
+    assert verdict.reward == 0.0 and 0 < verdict.details["passed"] == verdict.details["do_nothing_passes"]
+
+
+def test_the_lookup_plus_identity_attacks_score_zero_and_would_pass_a_task_the_identity_fits():
+    """The tasks the identity solved before the redraw (red team s9 F4: Code-v0 d = 0 seeds 51,
+    52, 67, 96, 98, 125) and ones a table of the revealed tests plus the identity solved (14, 39):
+    the identity attacks score 0 there now; the table-plus-identity attack does pass a task whose
+    unrevealed held-out tests all expect their input back."""
+    generator = CodeGenerator()
+    for seed in (14, 39, 51, 52, 67, 96, 98, 125):
+        task = generator.generate(seed, 0.0)
+        attacks = dict(generator.attacks(task))
+        names = ["revealed-lookup-plus-identity"]
+        names += ["return-argument"] if task.answer["style"] == "function" else ["echo-input", "echo-input-after-count"]
+        for name in names:
+            assert rlvr.verify(task, attacks[name]).reward == 0.0, (seed, name)
+    task = generator.generate(51, 0.0, style="function", input="text")
+    tests = [dict(test) for test in task.answer["tests"]]
+    shown = revealed_tests(len(tests))
+    known = {test["args"] for test in tests[:shown]}
+    for test in tests[shown:]:
+        if test["args"] not in known:
+            test["expected"] = test["args"][1:-2]  # the argument back
+    weak = Task.from_dict({**task.to_dict(), "answer": {**task.answer, "tests": tests}})
+    assert rlvr.verify(weak, dict(generator.attacks(weak))["revealed-lookup-plus-identity"]).reward == 1.0
+
+
 HUMANEVAL_CONSTANT_ROWS = (30, 40, 54, 56, 57, 61, 134)  # red team S7-2c: a constant earned up to 1.0 here
 HUMANEVAL_CONSTANTS = ("None", "0", "1", "True", "False", "[]", "''", "args[0]")
 

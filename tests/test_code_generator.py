@@ -32,12 +32,20 @@ from rlvr.generators.code import (
     CodeGenerator,
     decode_test_cases,
     detect_format,
+    identity_passes,
     mbpp_entry_point,
+    revealed_tests,
     unpack_tests,
 )
-from rlvr.generators.code_library import ANNOTATIONS, OPERATIONS
+from rlvr.generators.code_library import (
+    ANNOTATIONS,
+    OPERATIONS,
+    load_program,
+    render_function_program,
+    render_stdio_program,
+)
 from rlvr.verifiers import code as code_verifier
-from rlvr.verifiers.code import extract_code, stdout_matches, values_match
+from rlvr.verifiers.code import extract_code, parse_literal, stdout_matches, values_match
 
 DATA = Path(__file__).parent / "data" / "code"
 HUMANEVAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
@@ -268,6 +276,63 @@ def test_overrides_pin_style_and_input_and_bad_values_raise():
     ):
         with pytest.raises(ValueError, match=words):
             GENERATOR.generate(0, 0.5, **bad)
+
+
+def identity_fits(answer: dict, test: dict) -> bool:
+    """Whether handing the input back passes ``test`` by the verifier's comparisons: the first
+    argument returned, or the input printed back whole or without its count line."""
+    tolerance = answer["float_tolerance"]
+    if answer["style"] == "function":
+        return values_match(parse_literal(test["expected"]), parse_literal(test["args"])[0], tolerance)
+    echoes = (test["input"], test["input"].partition("\n")[2])
+    return any(stdout_matches(test["output"], echo, tolerance) for echo in echoes)
+
+
+def shown_in_prompt(task: Task, test: dict) -> bool:
+    """Whether the prompt shows ``test``'s input as one of its worked examples."""
+    if task.answer["style"] == "function":
+        return f"{task.answer['entry_point']}({test['args'][1:-2]}) returns " in task.prompt
+    return f"Input:\n```text\n{test['input']}```" in task.prompt
+
+
+@pytest.mark.parametrize("difficulty, seeds", [(0.0, 200), (0.25, 60)])
+def test_no_task_lets_the_identity_pass_its_unseen_held_out_tests(difficulty, seeds):
+    """Red team s9 F4: ``change_case`` lower on lower-case tests, ``reverse_words`` on one-word
+    tests, ``dedupe_chars`` on tests without repeats -- ``return x`` (echoing stdin) solved 12 of
+    200 tasks at d = 0. Now every task has a held-out test that neither feedback reveals nor the
+    prompt shows, on which handing the input back fails (so a table of what was shown plus the
+    identity fails too); many tasks still have tests the identity passes (the floor of partial
+    credit counts them: ``do_nothing_passes``)."""
+    somewhere_identity = 0
+    for seed in range(seeds):
+        task = GENERATOR.generate(seed, difficulty)
+        tests = unpack_tests(task.answer)
+        shown = revealed_tests(len(tests))
+        unseen = [test for test in tests[shown:] if test not in tests[:shown] and not shown_in_prompt(task, test)]
+        assert any(not identity_fits(task.answer, test) for test in unseen), (seed, task.meta["steps"])
+        somewhere_identity += any(identity_fits(task.answer, test) for test in tests)
+    assert somewhere_identity > 0  # the check above can tell the identity apart
+
+
+def test_identity_passes_is_judged_by_the_verifiers_rules():
+    """``identity_passes`` runs the empty pipeline (the identity) on the unseen held-out tests:
+    True when every one gives its input back, False once one does not, and True when there is
+    none left (everything was revealed or shown)."""
+    entry = "process_text"
+    function_identity = load_program(render_function_program([], entry, "text"))
+    stdio_identity = load_program(render_stdio_program([], "ints"))
+    same = [{"args": repr((word,)), "expected": repr(word)} for word in ("ab", "c", "d e", "fg", "h")]
+    assert identity_passes(same, set(), function_identity, entry, None)
+    changed = same[:4] + [{"args": "('h',)", "expected": "'H'"}]
+    assert not identity_passes(changed, set(), function_identity, entry, None)
+    assert identity_passes(changed, {"('h',)"}, function_identity, entry, None)  # the prompt shows it
+    numbers = [{"input": f"2\n{i} {i + 1}\n", "output": f"{i} {i + 1}\n"} for i in range(4)]
+    assert identity_passes(numbers, set(), stdio_identity, None, None)
+    numbers[3] = {"input": "2\n3 4\n", "output": "4 3\n"}
+    assert not identity_passes(numbers, set(), stdio_identity, None, None)
+    assert identity_passes(numbers[:1], set(), stdio_identity, None, None)  # one test: none held out
+    with pytest.raises(ValueError):
+        render_function_program([], entry)
 
 
 def test_wrong_response_fails_a_test_and_solve_passes_all():

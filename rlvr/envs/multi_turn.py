@@ -64,8 +64,8 @@ def _block(text: str) -> str:
 def held_out_verdict(verdict: Verdict, answer: dict | None) -> Verdict:
     """A ``partial=True`` verdict re-scored on the held-out tests only, the way Code-v0 scores
     all of them: of the tests past ``revealed_tests`` (tests not run count as failed), the share
-    passed beyond p0, what one do-nothing program passes of them
-    (``rlvr.verifiers.code.do_nothing_passes`` over the held-out tests): (passed − p0) /
+    passed beyond p0, what one do-nothing program (a constant, or the input handed back) passes
+    of them (``rlvr.verifiers.code.do_nothing_passes`` over the held-out tests): (passed − p0) /
     (held-out − p0), clipped at 0. So a constant that happens to fit held-out tests earns
     nothing, even with a revealed test hard-coded on top (that paid 0.27 on average over seven
     such tasks, up to 1.0). Assert-style checks: ``rlvr.verifiers.code.assert_partial_reward``

@@ -140,6 +140,19 @@ Version history
                 also tries the 8 expected values (outputs) the tests share most as constants (S7-2b:
                 returning the value the prompt's examples show most earned up to 0.93, 0.05-0.13 on
                 average; now 0).  Task bytes unchanged.
+                2026-12-05 (session 9): a synthetic task is also redrawn when the identity (the
+                argument handed back; the input printed back, a list's numbers without the count
+                line) passes every held-out test that neither feedback reveals nor the prompt shows
+                (red team s9 F4: ``return x`` / echoing stdin solved 12 of 200 tasks at d = 0 --
+                ``change_case`` lower on lower-case tests, ``reverse_words`` on one-word tests,
+                ``dedupe_chars`` on tests without repeats; now 0, attacks ``return-argument``,
+                ``echo-input``, ``echo-input-after-count``, ``revealed-lookup-plus-identity``).
+                Such a pipeline first gets new examples and tests (3 draws in all), then is
+                redrawn.  Task bytes changed for 16 of 200 seeds at d = 0, none of 200 at d = 0.25
+                and 0.5 nor of 60 at d = 0.75 and 1; the pinned seeds are not among them
+                (re-pinned: digests unchanged).  ``partial=True``: the do-nothing floor counts the
+                identity too (``return x`` earned 0.14, echoing stdin 0.12 on average at d = 0;
+                now 0).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -173,7 +173,8 @@ def hidden_inputs(recipe: dict) -> list:
 
 
 UNPACK_ATTACK_S = 60.0  # how long building an attack may wait for a task's regenerated tests
-PIPELINE_TRIES = 20  # pipelines drawn before a task keeps one a constant with a lookup table would not pass
+PIPELINE_TRIES = 20  # pipelines drawn before a task keeps one that an answer ignoring the input would pass
+TEST_TRIES = 3  # examples and tests drawn for one pipeline before the pipeline itself is redrawn
 
 
 def revealed_tests(total: int) -> int:
@@ -189,21 +190,44 @@ def _test_input(test: dict) -> str:
     return test["args"] if "args" in test else test["input"]
 
 
-def one_output(tests: list[dict], known_inputs: set[str] = frozenset()) -> bool:
-    """Whether a constant answer with a lookup table could pass: every held-out test (past
-    ``revealed_tests``) whose input is neither one a revealed test shows nor one of
-    ``known_inputs`` (the prompt's examples, in the tests' own ``args``/``input`` form) expects
-    the same value or output. The prompt's examples and CodeFeedback's revealed tests can be
-    hard-coded; if what is left expects one output, answering it without reading the input
-    passes the task, so such a pipeline is redrawn."""
+def unseen_held_out(tests: list[dict], known_inputs: set[str] = frozenset()) -> list[dict]:
+    """The held-out tests (past ``revealed_tests``) whose input is neither one a revealed test
+    shows nor one of ``known_inputs`` (the prompt's examples, in the tests' own ``args``/``input``
+    form): what is left to pass once the examples and CodeFeedback's revealed tests are
+    hard-coded."""
     shown = revealed_tests(len(tests))
     known = set(known_inputs) | {_test_input(test) for test in tests[:shown]}
+    return [test for test in tests[shown:] if _test_input(test) not in known]
+
+
+def one_output(tests: list[dict], known_inputs: set[str] = frozenset()) -> bool:
+    """Whether a constant answer with a lookup table could pass: every ``unseen_held_out`` test
+    expects the same value or output (or there is none), so answering it without reading the
+    input passes the task; such a task is redrawn."""
     outputs = {
-        test["expected"] if "expected" in test else test["output"]
-        for test in tests[shown:]
-        if _test_input(test) not in known
+        test["expected"] if "expected" in test else test["output"] for test in unseen_held_out(tests, known_inputs)
     }
     return len(outputs) <= 1
+
+
+def identity_passes(
+    tests: list[dict], known_inputs: set[str], identity: dict, entry_point: str | None, tolerance: float | None
+) -> bool:
+    """Whether the identity with a lookup table could pass: ``identity`` (the loaded empty
+    pipeline of ``render_function_program`` / ``render_stdio_program``: the argument handed back,
+    or the input printed back in the output format) passes every ``unseen_held_out`` test (or
+    there is none), judged by the verifier's own ``returned_value_matches`` / ``stdout_matches``.
+    Red team s9 F4: ``change_case`` lower on lower-case tests, ``reverse_words`` on one-word
+    tests, ``dedupe_chars`` on tests without repeats -- ``return x`` solved 6 % of tasks at
+    d = 0; such a task is redrawn. Smallest tests first: almost always the first one decides."""
+    for test in sorted(unseen_held_out(tests, known_inputs), key=lambda test: len(_test_input(test))):
+        if entry_point is not None:
+            got = run_function(identity, entry_point, parse_literal(test["args"]))
+            if not returned_value_matches(test["expected"], got, tolerance):
+                return False
+        elif not stdout_matches(test["output"], run_stdio(identity, test["input"]), tolerance):
+            return False
+    return True
 
 
 def hidden_tests(program: dict, style: str, entry_point: str | None, kind: str, inputs: list) -> list[dict]:
@@ -1027,6 +1051,21 @@ def _lookup_and_constant(task: Task, entry: str, calls: bool) -> str:
     return f"import sys\n_TABLE = {table!r}\nsys.stdout.write(_TABLE.get(sys.stdin.read(), {constant!r}))\n"
 
 
+def _lookup_and_identity(task: Task, entry: str, calls: bool) -> str:
+    """The memorising policy's other fallback: the table of the revealed tests (as
+    ``_lookup_and_constant``) and, for any other input, the input handed back -- the argument,
+    or the input printed back (the numbers' line without the count line for a list task)."""
+    tests = full_answer(task, UNPACK_ATTACK_S)["tests"]
+    shown = revealed_tests(len(tests))
+    key = "expected" if calls else "output"
+    table = {_test_input(test): test[key] for test in tests[:shown]}
+    if calls:
+        body = "import ast\nreturn ast.literal_eval(_TABLE[repr(args)]) if repr(args) in _TABLE else args[0]"
+        return _callable_program(entry, body, f"_TABLE = {table!r}\n")
+    data = "_DATA.partition('\\n')[2]" if task.meta.get("input_kind") == "ints" else "_DATA"
+    return f"import sys\n_TABLE = {table!r}\n_DATA = sys.stdin.read()\nsys.stdout.write(_TABLE.get(_DATA, {data}))\n"
+
+
 def code_attacks(task: Task, reference: str) -> list[tuple[str, str]]:
     """Hostile responses for a code task (each a complete response; none solves the task)."""
     answer = task.answer
@@ -1109,13 +1148,17 @@ def code_attacks(task: Task, reference: str) -> list[tuple[str, str]]:
             ("no", "return 'No'"),
         ):
             programs[f"return-{name}"] = _callable_program(entry, body)
-    if answer.get("source") == "synthetic":  # generation redraws pipelines a constant would pass (one_output)
+    if answer.get("source") == "synthetic":  # generation redraws tasks these pass (one_output, identity_passes)
         if calls:
             for name, value in (("none", None), ("zero", 0), ("empty-list", []), ("empty-string", "")):
                 programs[f"return-{name}"] = _callable_program(entry, f"return {value!r}")
+            programs["return-argument"] = _callable_program(entry, "return args[0]")
         else:
             programs.update({"print-nothing": "pass\n", "print-zero": "print(0)\n"})
+            programs["echo-input"] = "import sys\nsys.stdout.write(sys.stdin.read())\n"
+            programs["echo-input-after-count"] = "import sys\nsys.stdout.write(sys.stdin.read().partition('\\n')[2])\n"
         programs["revealed-lookup-plus-constant"] = _lookup_and_constant(task, entry, calls)
+        programs["revealed-lookup-plus-identity"] = _lookup_and_identity(task, entry, calls)
     attacks = [(name, fence(program)) for name, program in programs.items()]
     attacks += [
         ("unfenced-answer", f"<answer>\n{reference}\n</answer>"),
@@ -1173,41 +1216,26 @@ class CodeGenerator(TaskGenerator):
         value_limit, max_length = params["value_limit"], params["max_length"]
         stress_length = params["stress_length"]
         trap = stress_length >= PERFORMANCE_TRAP_LENGTH
-        max_elements = max(max_length, stress_length)
-        for _ in range(PIPELINE_TRIES):  # a pipeline whose tests all expect one output is redrawn
+        entry_point = ENTRY_POINTS[kind] if style == "function" else None
+        identity = load_program(
+            render_function_program([], entry_point, kind) if entry_point else render_stdio_program([], kind)
+        )
+        # Redrawn until no answer that ignores the input passes the unseen held-out tests: a
+        # pipeline whose tests expect one output (``one_output``) is redrawn; one whose tests the
+        # identity passes (``identity_passes``: its inputs left unchanged) first gets new
+        # examples and tests, TEST_TRIES draws in all, then is redrawn.
+        for _ in range(PIPELINE_TRIES):
             steps = draw_pipeline(rng, kind, params["depth"], Limits(value_limit, max_length), trap)
-
-            tests_seed = rng.getrandbits(63)
-            recipe = {
-                "encoding": "regenerate",
-                "seed": tests_seed,
-                "input_kind": kind,
-                "steps": [step.to_dict() for step in steps],
-                **{key: params[key] for key in ("value_limit", "max_length", "tests", "edge_cases", "stress_length")},
-            }
-            inputs = hidden_inputs(recipe)
-            examples = example_inputs(rng, kind, rng.choice([2, 3]), value_limit)
-
-            if style == "function":
-                entry_point = ENTRY_POINTS[kind]
-                reference = render_function_program(steps, entry_point)
-                program = load_program(reference)
-                shown = [(value, run_function(program, entry_point, (copy.deepcopy(value),))) for value in examples]
-                prompt = function_prompt(steps, entry_point, shown, max_elements, params)
-            else:
-                entry_point = None
-                reference = render_stdio_program(steps)
-                program = load_program(reference)
-                shown = [
-                    (format_stdin(kind, value), run_stdio(program, format_stdin(kind, value))) for value in examples
-                ]
-                prompt = stdio_prompt(steps, shown, max_elements, params)
-            tests = hidden_tests(program, style, entry_point, kind, inputs)
-            if style == "function":
-                known = {repr((value,)) for value in examples}
-            else:
-                known = {format_stdin(kind, value) for value in examples}
-            if not one_output(tests, known):
+            tolerance = FLOAT_TOLERANCE if output_kind(steps) == "float" else None
+            for _ in range(TEST_TRIES):
+                recipe, inputs, reference, prompt, tests, known = self._draw_tests(
+                    rng, steps, style, entry_point, kind, params
+                )
+                constant = one_output(tests, known)
+                echoed = not constant and identity_passes(tests, known, identity, entry_point, tolerance)
+                if not echoed:
+                    break
+            if not constant and not echoed:
                 break
         tests, packed = compact_tests(tests, recipe)
 
@@ -1237,6 +1265,36 @@ class CodeGenerator(TaskGenerator):
             "quadratic_trap": steps[0].operation.name if trap else None,
         }
         return {"prompt": prompt, "answer": answer, "meta": meta}
+
+    def _draw_tests(
+        self, rng: random.Random, steps: list[Step], style: str, entry_point: str | None, kind: str, params: dict
+    ):
+        """One draw of a pipeline's tests and examples: (tests recipe, hidden inputs, reference
+        source, prompt, tests, the examples' inputs in the tests' ``args``/``input`` form)."""
+        max_elements = max(params["max_length"], params["stress_length"])
+        recipe = {
+            "encoding": "regenerate",
+            "seed": rng.getrandbits(63),
+            "input_kind": kind,
+            "steps": [step.to_dict() for step in steps],
+            **{key: params[key] for key in ("value_limit", "max_length", "tests", "edge_cases", "stress_length")},
+        }
+        inputs = hidden_inputs(recipe)
+        examples = example_inputs(rng, kind, rng.choice([2, 3]), params["value_limit"])
+        if style == "function":
+            reference = render_function_program(steps, entry_point)
+            program = load_program(reference)
+            shown = [(value, run_function(program, entry_point, (copy.deepcopy(value),))) for value in examples]
+            prompt = function_prompt(steps, entry_point, shown, max_elements, params)
+            known = {repr((value,)) for value in examples}
+        else:
+            reference = render_stdio_program(steps)
+            program = load_program(reference)
+            shown = [(format_stdin(kind, value), run_stdio(program, format_stdin(kind, value))) for value in examples]
+            prompt = stdio_prompt(steps, shown, max_elements, params)
+            known = {format_stdin(kind, value) for value in examples}
+        tests = hidden_tests(program, style, entry_point, kind, inputs)
+        return recipe, inputs, reference, prompt, tests, known
 
     # ---- responses ---------------------------------------------------------------------------
 

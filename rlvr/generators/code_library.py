@@ -8,7 +8,8 @@ next. Values flow through five kinds:
     float   float (final only)      pairs   list[tuple[int, int]] (final only)
 
 ``render_function_program`` and ``render_stdio_program`` turn a pipeline into a complete reference
-program (a module defining the entry point, or a stdin→stdout program); ``run_function`` and
+program (a module defining the entry point, or a stdin→stdout program; an empty pipeline gives the
+identity, which the generator uses to redraw tasks whose tests it passes); ``run_function`` and
 ``run_stdio`` execute such *trusted generated* programs in-process to compute expected outputs.
 Never pass model-written code to them.
 
@@ -712,11 +713,22 @@ def _pipeline_call(steps: list[Step], argument: str) -> str:
     return "".join(lines)
 
 
-def render_function_program(steps: list[Step], entry_point: str) -> str:
-    """A module defining ``entry_point``: the pipeline as one function with a helper per step."""
-    input_kind = steps[0].operation.takes
+def _kinds(steps: list[Step], input_kind: str | None) -> tuple[str, str]:
+    """(input kind, output kind) of a pipeline; an empty one (the identity) on ``input_kind``."""
+    if steps:
+        return steps[0].operation.takes, output_kind(steps)
+    if input_kind not in ARGUMENT_NAMES:
+        raise ValueError(f"an empty pipeline needs an input kind, not {input_kind!r}")
+    return input_kind, input_kind
+
+
+def render_function_program(steps: list[Step], entry_point: str, input_kind: str | None = None) -> str:
+    """A module defining ``entry_point``: the pipeline as one function with a helper per step.
+    With no steps (``input_kind`` then names the argument's kind) the function hands its
+    argument back: the identity a program ignoring the task would be."""
+    input_kind, gives = _kinds(steps, input_kind)
     argument = ARGUMENT_NAMES[input_kind]
-    signature = f"def {entry_point}({argument}: {ANNOTATIONS[input_kind]}) -> {ANNOTATIONS[output_kind(steps)]}:\n"
+    signature = f"def {entry_point}({argument}: {ANNOTATIONS[input_kind]}) -> {ANNOTATIONS[gives]}:\n"
     return f"{_step_functions(steps)}\n\n{signature}{_pipeline_call(steps, argument)}"
 
 
@@ -745,9 +757,11 @@ _WRITERS = MappingProxyType(
 )
 
 
-def render_stdio_program(steps: list[Step]) -> str:
-    """A program reading the input format of ``format_stdin`` and printing the result."""
-    input_kind = steps[0].operation.takes
+def render_stdio_program(steps: list[Step], input_kind: str | None = None) -> str:
+    """A program reading the input format of ``format_stdin`` and printing the result. With no
+    steps (``input_kind`` then names the input's kind) it prints what it read, in that kind's
+    output format (the numbers on one line without the count; the text): the identity."""
+    input_kind, gives = _kinds(steps, input_kind)
     argument = ARGUMENT_NAMES[input_kind]
     return (
         "import sys\n\n\n"
@@ -756,7 +770,7 @@ def render_stdio_program(steps: list[Step]) -> str:
         "def main(stdin, stdout):\n"
         f"{_READERS[input_kind]}"
         f"    result = transform({argument})\n"
-        f"{_WRITERS[output_kind(steps)]}\n\n"
+        f"{_WRITERS[gives]}\n\n"
         "if __name__ == '__main__':\n"
         "    main(sys.stdin, sys.stdout)\n"
     )

@@ -79,8 +79,10 @@ Styles      function  One sandboxed server process loads the code once (after th
 Reward      1 when every test (check) passes, else 0; ``partial=True``: the share of tests
             passed above what a program that does nothing passes, (passed − p0) / (total − p0)
             clipped at 0, p0 = ``do_nothing_passes`` (the most tests one of ``None``, 0, ``[]``,
-            ``""``, ``()`` returned, or no output or ``0`` printed, passes), so printing nothing
-            no longer earns the edge cases whose answer is empty (0.22 at d = 0.5 before).
+            ``""``, ``()`` or the first argument returned, or no output, ``0``, or the input
+            echoed (whole or past its first line) printed, passes), so printing nothing no
+            longer earns the edge cases whose answer is empty (0.22 at d = 0.5 before), nor
+            ``return x`` the tests the task leaves unchanged (0.14 at d = 0 before).
             Assert checks (``assert_partial_reward``): a check counts only if every do-nothing
             answer fails it (``DO_NOTHING_ANSWERS`` of ``code_harness``: None, 0, 1, True,
             False, ``[]``, ``""`` returned, or the first argument handed back), and the counted
@@ -474,14 +476,29 @@ CONSTANT_TEXT_CHARS = 16  # an expected value or output longer than this is no d
 CONSTANT_CANDIDATES = 8  # the most shared expected values (outputs) tried as constants
 
 
+def _first_argument(args_text: str) -> tuple[bool, Any]:
+    """(True, the first argument of a test's ``args`` repr) or (False, None) when it has none."""
+    args = parse_literal(args_text)
+    return (True, args[0]) if isinstance(args, (tuple, list)) and args else (False, None)
+
+
+def _echoes(stdin_text: str) -> tuple[str, str]:
+    """What a program echoing its input prints: the input, and the input without its first
+    line (the count line a list input starts with)."""
+    return stdin_text, stdin_text.partition("\n")[2]
+
+
 def do_nothing_passes(answer: dict) -> int:
     """The most tests of a function or stdio task that one answer ignoring its input passes, by
     the verifier's own comparisons: a constant of DO_NOTHING_VALUES returned or one of
     DO_NOTHING_OUTPUTS printed, or any of the ``CONSTANT_CANDIDATES`` expected values (outputs)
     the tests share most, returned (printed) for every input — the examples in a prompt show
-    them (red team S7-2b: 14 of 15 tests expecting 1 paid ``return 1`` 0.93). 0 for assert-style
-    checks (their do-nothing outcomes come from running the check: ``assert_partial_reward``).
-    Reads only short expected texts: linear in the tests."""
+    them (red team S7-2b: 14 of 15 tests expecting 1 paid ``return 1`` 0.93) — or the identity:
+    the first argument handed back, the input printed back whole or without its first line
+    (red team s9 F4: ``return x`` earned 0.14 on average at d = 0). 0 for assert-style checks
+    (their do-nothing outcomes come from running the check: ``assert_partial_reward``). Linear
+    in the tests: constants are matched against short expected texts only, the identity reads
+    each test's input once."""
     tests, tolerance = answer.get("tests") or [], answer.get("float_tolerance")
     if answer.get("style") == "function":
         texts = [t["expected"] for t in tests if len(t["expected"]) <= CONSTANT_TEXT_CHARS]
@@ -489,11 +506,20 @@ def do_nothing_passes(answer: dict) -> int:
         shared = [parse_literal(text) for text, _ in collections.Counter(texts).most_common(CONSTANT_CANDIDATES)]
         candidates = [*DO_NOTHING_VALUES, *shared]
         counts = [sum(values_match(e, value, tolerance) for e in expected) for value in candidates]
+        handed_back = ((_first_argument(t["args"]), t["expected"]) for t in tests)
+        counts.append(
+            sum(has and values_match(parse_literal(text), first, tolerance) for (has, first), text in handed_back)
+        )
     elif answer.get("style") == "stdio":
         outputs = [t["output"] for t in tests if len(t["output"].strip()) <= CONSTANT_TEXT_CHARS]
         shared = [text for text, _ in collections.Counter(outputs).most_common(CONSTANT_CANDIDATES)]
         counts = [
             sum(stdout_matches(o, printed, tolerance) for o in outputs) for printed in (*DO_NOTHING_OUTPUTS, *shared)
+        ]
+        echoes = [_echoes(t["input"]) for t in tests]
+        counts += [
+            sum(stdout_matches(t["output"], echo[which], tolerance) for t, echo in zip(tests, echoes))
+            for which in (0, 1)
         ]
     else:
         counts = [0]

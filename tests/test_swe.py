@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import rlvr
+from rlvr.generators import swe_repos
 from rlvr.generators.swe import (
     ALWAYS_EQUAL,
     EXIT_AT_IMPORT,
@@ -27,6 +28,7 @@ from rlvr.generators.swe import (
     PLAIN_FORGERY,
     PYTEST_PATCH,
     SWEGenerator,
+    fixed_except,
     hide_in_unicode_escape,
     hide_in_utf7,
     write_swebench_fixture,
@@ -506,6 +508,54 @@ def test_hardcoding_the_visible_test_inputs_fails_on_held_out_tests(generator, v
     assert not verdict.correct
     assert all(verdict.details["failed"].get(n) is None for n in visible_failing)
     assert any(n in verdict.details["failed"] for n in hidden_failing)
+
+
+def held_out_failures(answer: dict, files: dict) -> list[str]:
+    """Held-out checks of ``answer`` that ``files`` fail, run on the host like the generator does."""
+    runner = swe_repos.ProjectRunner(answer["package"], files)
+    return [
+        c["id"]
+        for c in answer["checks"]
+        if c["held_out"]
+        and not runner.outcome(swe_repos.TestCase("", "", c["module"], c["name"], c["call"], c["expected"]))
+    ]
+
+
+def test_every_bug_left_in_place_fails_a_held_out_check(generator):
+    """Red team s9 F1: on 2-13 of 60 tasks per difficulty no held-out check failed on the buggy
+    tree, and at d >= 0.75 one bug of two often failed visible tests only; a patch hard-coding
+    those visible calls (the other bug really fixed) scored 1. Now the buggy tree, and each bug
+    alone (every other bug fixed by the reference hunks), fail a held-out check."""
+    bug_trees = 0
+    for difficulty in (0.0, 0.25, 0.5, 0.75, 1.0):
+        for seed in range(40):
+            answer = generator.generate(seed, difficulty).answer
+            assert held_out_failures(answer, answer["files"]), (difficulty, seed)
+            for bug in answer["bugs"] if len(answer["bugs"]) > 1 else []:
+                alone = fixed_except(answer, bug)
+                if alone is not None:  # None: the bugs share a hunk, no tree holds one alone
+                    bug_trees += 1
+                    assert held_out_failures(answer, alone), (difficulty, seed, bug)
+    assert bug_trees >= 120  # 160 bugs at d >= 0.75; a few share a hunk
+
+
+@pytest.mark.parametrize(
+    "difficulty,seeds",
+    [(0.0, (54, 56)), (0.25, (3, 11)), (0.5, (8, 9)), (0.75, (21, 38)), (1.0, (3, 24))],
+)
+def test_hard_coding_attacks_score_zero(generator, verifier, difficulty, seeds):
+    """The family's hard-coding attacks through the verifier, on 8 seeds plus the two per
+    difficulty where one scored 1 before the fix."""
+    ran = 0
+    for seed in (*range(8), *seeds):
+        task = generator.generate(seed, difficulty)
+        for name, response in generator.attacks(task):
+            if name in ("hardcode-visible-tests", "fix-all-but-one-hardcode-it"):
+                ran += 1
+                verdict = verifier.verify(task, response)
+                assert verdict.reward == 0.0, (seed, name, verdict.reason)
+                assert verdict.details.get("failed"), (seed, name, verdict.reason)  # held-out checks failed
+    assert ran >= 5
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,12 +11,15 @@ Task        A repository with one or more injected bugs and an issue describing 
               default, inverted condition). Validated by construction: expected test values come
               from running the clean code, and the generator runs the buggy code in-process to
               keep only bugs that break at least one visible test (FAIL_TO_PASS) while others
-              stay green (PASS_TO_PASS); every bug breaks a test on its own. The generated code
+              stay green (PASS_TO_PASS); every bug breaks a visible and a held-out test on its
+              own, and every set of two or more bugs breaks a held-out test. The generated code
               cannot loop or recurse, so this is deterministic and needs no sandbox; that pytest
               and the verifier's call harness in the sandbox see the same outcomes is a tested
-              invariant. Held-out tests (one more input per tested callable,
-              ``answer["hidden_tests"]``) count at verification, so special-casing the visible
-              inputs does not pass. Every test is also stored as a host-side check
+              invariant. Held-out tests (one more input per tested callable, plus, for a bug that
+              fails none of those, a fresh input of a callable it breaks that it fails, drawn
+              from the task's RNG; ``answer["hidden_tests"]``) count at verification, so a patch
+              that special-cases the visible failing inputs, with or without really fixing the
+              other bugs, does not pass. Every test is also stored as a host-side check
               (``answer["checks"]``: the call and the repr of what the clean code returns); the
               verifier makes the calls in the sandbox and compares on the host, so no expected
               value ever reaches the candidate's process.
@@ -54,7 +57,8 @@ Trust       Synthetic tasks are judged on the host from observed return values (
             ``rlvr audit`` runs: report forgery by frame walking, the harness channel or a
             patched pytest; names built at run time; code hidden behind utf-7/unicode_escape
             coding cookies or a byte-order mark; exits, loops and recursion at import;
-            always-equal objects; hard-coded visible answers; test, conftest, pytest.ini,
+            always-equal objects; hard-coded visible answers (alone, and with every bug but one
+            really fixed); test, conftest, pytest.ini,
             setup.cfg, pyproject, .pth and sitecustomize edits; files outside the package;
             symlinks, submodules, copies and binaries; huge, deep and malformed diffs.
 Verifier    ``rlvr.verifiers.swe.SWEVerifier``.
@@ -84,7 +88,8 @@ Difficulty  (rendered from the declaration below)
             its own; call_depth: calls between the function a failing test calls and the buggy
             function (every path has this length); show_failing_test: the issue names the
             failing test and its assertion, or only describes the symptom; tests: visible tests
-            (3 per top-level function or method; one held-out test more each); lines: non-blank
+            (3 per top-level function or method; one held-out test more each, and one more for a
+            bug that fails no held-out test otherwise); lines: non-blank
             package lines. Explicit values win over the knob. When no planned project takes the
             bugs in ``MAX_PLAN_ATTEMPTS`` tries (more bugs than functions at the buggy level),
             ``generate`` raises ValueError. The synthetic source's only parameters are these;
@@ -99,6 +104,14 @@ Version history
                 their row; red team S7-1: one problem shown otherwise was on both sides), so split
                 streams changed where a task's group lands elsewhere than its prompt did (re-
                 pinned); raw-stream bytes unchanged.
+                2026-12-05 (session 9): every injected bug fails a held-out test on its own (red
+                team s9 F1: on 2-13 of 60 synthetic tasks per difficulty only visible tests
+                failed, and at d >= 0.75 one bug of two often failed visible tests only, so
+                hard-coding the visible failing calls, the other bug fixed, scored 1). A bug whose
+                failures are all visible gets one extra held-out input that it fails (else another
+                mutation is drawn), and a bug set whose held-out tests all pass is replanned. Tasks
+                that needed no extra input keep their bytes; the others changed (SWE-v0 and
+                SWEAgent-v0 re-pinned). New attack ``fix-all-but-one-hardcode-it``.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -9,6 +9,7 @@ The family's contract (task, answer, verifier, difficulty, version history) is t
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import random
@@ -29,6 +30,7 @@ from rlvr.generators.swe_repos import (
     Project,
     ProjectRunner,
     TestCase,
+    add_held_out_case,
     count_code_lines,
     plan_project,
     render_project,
@@ -53,6 +55,7 @@ ANSWER_FORMAT = (
 )
 CASES_PER_CALLABLE = 3
 HIDDEN_PER_CALLABLE = 1
+EXTRA_HELD_OUT_DRAWS = 16  # fresh inputs tried for a bug that fails no held-out test
 SYNTHETIC_TIMEOUT_S = 10.0  # wall clock of the call harness (honest runs take well under a second)
 EXPORTED_TIMEOUT_S = 20.0  # wall clock of an exported row's pytest run
 MAX_PLAN_ATTEMPTS = 40
@@ -76,9 +79,14 @@ def _run_tests(package: str, files: dict[str, str], tests: list[TestCase]) -> se
 def inject_bugs(
     rng: random.Random, project: Project, bugs: int, bug_level: int
 ) -> tuple[list[Mutation], dict[str, set[str]]] | None:
-    """Pick ``bugs`` mutations in distinct functions of ``bug_level``, each failing ≥1 visible test
-    alone and leaving ≥1 test green; None if the project has no such set."""
-    visible, everything = project.tests, project.tests + project.hidden_tests
+    """Pick ``bugs`` mutations in distinct functions of ``bug_level``, each failing ≥1 visible and
+    ≥1 held-out test alone and leaving ≥1 test green; None if the project has no such set.
+
+    When a mutation fails visible tests only, up to ``EXTRA_HELD_OUT_DRAWS`` fresh inputs of the
+    callables it breaks are drawn and the first that it fails joins ``project.hidden_tests``
+    (else the mutation is passed over): without one, a patch that hard-codes the visible failing
+    calls and leaves the bug would pass every check. The result maps each bug to the tests it
+    fails on its own."""
     candidates = [s for s in project.functions if s.level == bug_level]
     rng.shuffle(candidates)
     sites_by_module: dict[str, list[Mutation]] = {}
@@ -102,11 +110,8 @@ def inject_bugs(
             options = by_operator[operator][:]
             rng.shuffle(options)
             for mutation in options[:4]:
-                mutated = dict(project.files)
-                mutated[path] = mutation.apply(project.files[path])
-                failing = _run_tests(project.package, mutated, everything)
-                visible_failing = {t.node_id for t in visible} & failing
-                if visible_failing and len(failing) < len(everything):
+                failing = _mutant_failures(rng, project, mutation)
+                if failing is not None:
                     found = mutation
                     breaks[_bug_key(mutation)] = failing
                     break
@@ -117,6 +122,36 @@ def inject_bugs(
     if len(chosen) < bugs:
         return None
     return chosen, breaks
+
+
+def _mutant_failures(rng: random.Random, project: Project, mutation: Mutation) -> set[str] | None:
+    """The tests ``mutation`` alone fails when they include a visible and a held-out one (a
+    held-out case drawn when needed) and leave one green; else None."""
+    mutated = dict(project.files)
+    mutated[mutation.path] = mutation.apply(project.files[mutation.path])
+    everything = project.tests + project.hidden_tests
+    failing = _run_tests(project.package, mutated, everything)
+    observing = [t for t in project.tests if t.node_id in failing]
+    if not observing or len(failing) == len(everything):
+        return None
+    if not failing & {t.node_id for t in project.hidden_tests}:
+        runner = ProjectRunner(project.package, mutated)
+        extra = add_held_out_case(rng, project, observing, lambda test: not runner.outcome(test), EXTRA_HELD_OUT_DRAWS)
+        if extra is None:
+            return None
+        failing.add(extra.node_id)
+    return failing
+
+
+def held_out_sees_every_bug_set(project: Project, mutations: list[Mutation]) -> bool:
+    """Whether every set of two or more of ``mutations`` fails a held-out test (single bugs are
+    checked by ``inject_bugs``): then fixing some bugs and hard-coding the visible failures of
+    the rest still fails a check."""
+    for size in range(2, len(mutations) + 1):
+        for subset in itertools.combinations(mutations, size):
+            if not _run_tests(project.package, apply_bug_set(project.files, list(subset)), project.hidden_tests):
+                return False
+    return True
 
 
 def _bug_key(mutation: Mutation) -> str:
@@ -234,7 +269,7 @@ def build_synthetic(rng: random.Random, params: dict) -> dict:
         everything = project.tests + project.hidden_tests
         buggy = apply_bug_set(project.files, mutations)
         failing = _run_tests(project.package, buggy, everything)
-        if not failing or len(failing) == len(everything):
+        if not failing or len(failing) == len(everything) or not held_out_sees_every_bug_set(project, mutations):
             continue
         visible_ids = {t.node_id for t in project.tests}
         bug_tests = []
@@ -1055,8 +1090,10 @@ def _fenced(diff: str) -> str:
     return "My fix:\n\n" + fence_diff(diff)
 
 
-def _hardcoded_visible(answer: dict) -> str | None:
-    """The buggy functions wrapped to answer the visible failing calls from a lookup table."""
+def _hardcoded_visible(answer: dict, base: dict[str, str] | None = None) -> str | None:
+    """The buggy functions wrapped to answer the visible failing calls from a lookup table, on top
+    of ``base`` (the task's files with some edits; default unedited), as a diff from the task's
+    files."""
     import ast as python_ast
 
     tables: dict[str, dict[str, str]] = {}
@@ -1069,21 +1106,40 @@ def _hardcoded_visible(answer: dict) -> str | None:
         arguments = python_ast.unparse(python_ast.Tuple(elts=call.args, ctx=python_ast.Load()))
         tables.setdefault(call.func.id, {})[arguments] = check["expected"]
     files = answer["files"]
+    base = files if base is None else base
     changes: dict[str, str] = {}
     for name, table in tables.items():
         path = next(
-            (p for p, t in files.items() if p.startswith(answer["package"] + "/") and f"\ndef {name}(" in t), None
+            (p for p, t in base.items() if p.startswith(answer["package"] + "/") and f"\ndef {name}(" in t), None
         )
         if path is None:
             continue
         entries = ", ".join(f"repr({k}): {v}" for k, v in table.items())
-        changes[path] = changes.get(path, files[path]) + (
+        changes[path] = changes.get(path, base[path]) + (
             f"\n\n_{name}_unpatched = {name}\n\n\ndef {name}(*args):\n    known = {{{entries}}}\n"
             f"    if repr(args) in known:\n        return known[repr(args)]\n    return _{name}_unpatched(*args)\n"
         )
     if not changes:
         return None
-    return make_unified_diff({p: files[p] for p in changes}, changes)
+    edited = {p: t for p, t in base.items() if t != files.get(p)} | changes
+    return make_unified_diff({p: files[p] for p in edited if p in files}, edited)
+
+
+def fixed_except(answer: dict, keep: dict) -> dict[str, str] | None:
+    """The task's files with every hunk of the reference fix applied except those that repair the
+    bug ``keep`` (one of ``answer["bugs"]``); None when no hunk can be left out alone."""
+    partial = partial_fix(answer["fix_patch"], keep)
+    if partial is None:
+        return None
+    files = dict(answer["files"])
+    for patch in _parse(partial):
+        for hunk in patch.hunks:
+            old = "".join(line[1:] + "\n" for line in hunk.lines if line[:1] in (" ", "-"))
+            new = "".join(line[1:] + "\n" for line in hunk.lines if line[:1] in (" ", "+"))
+            if files.get(patch.old_path, "").count(old) != 1:
+                return None
+            files[patch.old_path] = files[patch.old_path].replace(old, new)
+    return files
 
 
 def swe_attacks(task: Task) -> list[tuple[str, str]]:
@@ -1125,6 +1181,10 @@ def swe_attacks(task: Task) -> list[tuple[str, str]]:
     hardcoded = _hardcoded_visible(answer) if answer.get("checks") else None
     if hardcoded:
         attacks.append(("hardcode-visible-tests", _fenced(hardcoded)))
+    rest_fixed = fixed_except(answer, answer["bugs"][-1]) if answer.get("checks") and len(answer["bugs"]) > 1 else None
+    hardcoded = _hardcoded_visible(answer, rest_fixed) if rest_fixed else None
+    if hardcoded:  # every bug but the last really fixed, the last one's visible failures hard-coded
+        attacks.append(("fix-all-but-one-hardcode-it", _fenced(hardcoded)))
     if test_paths and test_paths[0] in files:
         first = test_paths[0]
         neutered = (

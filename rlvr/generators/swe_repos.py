@@ -26,6 +26,7 @@ from __future__ import annotations
 import builtins
 import random
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1013,6 +1014,29 @@ def _call_text(rng: random.Random, spec: FunctionSpec, method: str | None, case:
     return f"{spec.name}({', '.join(repr(a) for a in arguments)})"
 
 
+def _draw_call(
+    rng: random.Random,
+    runner: ProjectRunner,
+    spec: FunctionSpec,
+    method: str | None,
+    case: str,
+    used_calls: set[str],
+    words: tuple[str, ...],
+) -> tuple[str, str] | None:
+    """A call of ``spec`` (or its ``method``) on ``case`` inputs, not in ``used_calls``, that the
+    clean code (``runner``) answers with a value, and that value's repr; None after 20 draws."""
+    for _ in range(20):
+        call = _call_text(rng, spec, method, case, words)
+        kind, value = runner.evaluate(call, spec.module, spec.name)
+        if kind == "value" and call not in used_calls:
+            return call, value
+    return None
+
+
+def _label(spec: FunctionSpec, method: str | None) -> str:
+    return spec.name if method is None else f"{spec.name.lower()}_{method}"
+
+
 def write_tests(rng: random.Random, project: Project, cases_per_callable: int, hidden_per_callable: int) -> None:
     """Visible tests (files ``tests/test_<module>.py``) and held-out ones, expected values computed
     by running the clean project. Inputs on which the clean code raises are redrawn."""
@@ -1022,16 +1046,13 @@ def write_tests(rng: random.Random, project: Project, cases_per_callable: int, h
     used_calls: set[str] = set()
     for spec, method in _callable_entries(project):
         test_path = f"tests/test_{spec.module}.py"
-        label = spec.name if method is None else f"{spec.name.lower()}_{method}"
+        label = _label(spec, method)
         for index in range(cases_per_callable + hidden_per_callable):
             case = CASES[index % len(CASES)]
-            for _ in range(20):
-                call = _call_text(rng, spec, method, case, project.theme.words)
-                kind, value = runner.evaluate(call, spec.module, spec.name)
-                if kind == "value" and call not in used_calls:
-                    break
-            else:
+            drawn = _draw_call(rng, runner, spec, method, case, used_calls, project.theme.words)
+            if drawn is None:
                 continue
+            call, value = drawn
             used_calls.add(call)
             suffix = case if index < len(CASES) else f"{case}_{index // len(CASES) + 1}"
             if index < cases_per_callable:
@@ -1044,6 +1065,34 @@ def write_tests(rng: random.Random, project: Project, cases_per_callable: int, h
     project.hidden_tests = hidden
     for path, source in render_test_files(project.package, visible).items():
         project.files[path] = source
+
+
+def add_held_out_case(
+    rng: random.Random, project: Project, observing: list[TestCase], fails: Callable[[TestCase], bool], draws: int
+) -> TestCase | None:
+    """Draw up to ``draws`` fresh inputs for the callables that the tests ``observing`` call
+    (expected values from the clean project) and append the first case on which ``fails`` holds
+    to ``project.hidden_tests``; None, and the project unchanged, when no draw does."""
+    runner = ProjectRunner(project.package, project.files)
+    entries = [
+        (spec, method)
+        for spec, method in _callable_entries(project)
+        if any(t.imported == spec.name and (method is None or t.call.endswith(f").{method}()")) for t in observing)
+    ]
+    used_calls = {t.call for t in project.tests + project.hidden_tests}
+    for _ in range(draws if entries else 0):
+        spec, method = rng.choice(entries)
+        drawn = _draw_call(rng, runner, spec, method, rng.choice(CASES), used_calls, project.theme.words)
+        if drawn is None:
+            continue
+        call, value = drawn
+        used_calls.add(call)
+        name = f"test_{_label(spec, method)}_extra_{len(project.hidden_tests) + 1}"
+        case = TestCase("tests/test_acceptance.py", name, spec.module, spec.name, call, value)
+        if fails(case):
+            project.hidden_tests.append(case)
+            return case
+    return None
 
 
 def render_test_files(package: str, tests: list[TestCase]) -> dict[str, str]:

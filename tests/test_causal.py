@@ -569,6 +569,8 @@ def test_answer_kinds_keep_their_margins():
                 state = query["state"]
                 assert abs(first[state] - second[state]) >= COMPARISON_MARGIN
                 assert task.answer["value"] == ("yes" if first[state] > second[state] else "no")
+                assert task.answer["state"] == state
+                assert np.allclose(task.answer["values"], [first[state], second[state]], atol=1e-6)
             else:
                 numbers = np.arange(len(first))
                 assert abs(task.answer["value"] - (first @ numbers - second @ numbers)) < 1e-6
@@ -645,7 +647,7 @@ def hand_task(answer: dict) -> Task:
 
 DISTRIBUTION = hand_task({"kind": "distribution", "states": [0, 1, 2], "distribution": [0.2, 0.3, 0.5]})
 PROBABILITY = hand_task({"kind": "probability", "states": [0, 1], "state": 1, "value": 0.42})
-COMPARISON = hand_task({"kind": "comparison", "states": [0, 1], "state": 1, "value": "yes"})
+COMPARISON = hand_task({"kind": "comparison", "states": [0, 1], "state": 1, "values": [0.42, 0.31], "value": "yes"})
 EFFECT = hand_task({"kind": "effect", "states": [0, 1], "value": -0.25})
 
 
@@ -710,12 +712,138 @@ def test_tolerance_and_partial_credit():
     assert not CausalVerifier().verify(EFFECT, "<answer>0.25</answer>").correct
     assert CausalVerifier(partial=True).verify(EFFECT, "<answer>-0.23</answer>").reward == pytest.approx(0.6)
     assert CausalVerifier(partial=True).verify(EFFECT, "<answer>0.25</answer>").reward == 0.0
-    assert CausalVerifier(partial=True).verify(COMPARISON, "<answer>no</answer>").reward == 0.0
-    assert CausalVerifier().verify(COMPARISON, "<answer>Yes.</answer>").correct
+    assert CausalVerifier(partial=True).verify(COMPARISON, "<answer>a=0.42; b=0.31; no</answer>").reward == 0.0
+    assert CausalVerifier().verify(COMPARISON, "<answer>a=0.42; b=0.31; Yes.</answer>").correct
     with pytest.raises(ValueError):
         CausalVerifier(tolerance=0.0)
     env_verdict = rlvr.verify(PROBABILITY, "<answer>0.44</answer>", tolerance=0.05)
     assert env_verdict.correct
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "a=0.42; b=0.31; yes",
+        "a = 0.425, b = 0.305, YES.",
+        "a=42/100\nb=31/100\nyes",
+        "a=.415; b=.3149; yes",
+    ],
+)
+def test_comparison_formats_accepted(block):
+    verdict = CausalVerifier().verify(COMPARISON, f"<answer>{block}</answer>")
+    assert verdict.correct and verdict.reward == 1.0, verdict
+    assert verdict.details["given"][2] == "yes"
+
+
+@pytest.mark.parametrize(
+    "block, why",
+    [
+        ("yes", "three entries"),
+        ("no", "three entries"),
+        ("a=0.42; b=0.31; yes; no", "three entries"),
+        ("a=0.42; b=0.31; yes/no", "expected yes or no"),
+        ("a=0.42; b=0.31; yes no", "expected yes or no"),
+        ("a=0.42 0.43; b=0.31; yes", "as a=probability"),
+        ("a=0.42; a=0.31; yes", "as b=probability"),
+        ("b=0.31; a=0.42; yes", "as a=probability"),
+        ("yes; a=0.42; b=0.31", "as a=probability"),
+        ("a=0.42; yes", "three entries"),
+        ("A=0.42; B=0.31; yes", "as a=probability"),
+        ("a=42%; b=31%; yes", "as a=probability"),
+        ("a=1.42; b=0.31; yes", "not a probability"),
+        ("a=1/0; b=0.31; yes", "cannot read"),
+        ("P(Y=1 | do(X=1))=0.42; b=0.31; yes", "as a=probability"),
+        ("a=0.42; b=0.31; true", "expected yes or no"),
+    ],
+)
+def test_malformed_comparisons_are_format_errors(block, why):
+    verdict = CausalVerifier(partial=True).verify(COMPARISON, f"<answer>{block}</answer>")
+    assert verdict.reward == 0.0 and not verdict.correct and not verdict.format_ok, verdict
+    assert why in verdict.reason, verdict.reason
+
+
+@pytest.mark.parametrize(
+    "block, why",
+    [
+        ("a=0.42; b=0.31; no", "does not follow"),  # the numbers right, the verdict not
+        ("a=0.31; b=0.42; yes", "does not follow"),  # swapped, the verdict kept
+        ("a=0.31; b=0.42; no", "is wrong"),  # swapped, the verdict that follows from them
+        ("a=0.42; b=0.42; yes", "does not follow"),  # equal numbers support neither verdict
+        ("a=0.42; b=0.42; no", "does not follow"),
+        ("a=0.9; b=0.1; yes", "absolute error"),  # the verdict right, the numbers far off
+        ("a=0.43; b=0.31; yes", "absolute error"),  # one number exactly the tolerance away
+    ],
+)
+def test_comparison_needs_both_numbers_and_a_verdict_that_follows(block, why):
+    for verifier in (CausalVerifier(), CausalVerifier(partial=True)):
+        verdict = verifier.verify(COMPARISON, f"<answer>{block}</answer>")
+        assert not verdict.correct and verdict.format_ok and why in verdict.reason, verdict
+        if why != "absolute error" or not verifier.partial or block.startswith("a=0.9"):
+            assert verdict.reward == 0.0, verdict
+
+
+def test_comparison_partial_credit_is_the_worse_probability_and_needs_the_verdict():
+    verifier = CausalVerifier(partial=True)
+    assert verifier.verify(COMPARISON, "<answer>a=0.43; b=0.31; yes</answer>").reward == pytest.approx(0.8)
+    assert verifier.verify(COMPARISON, "<answer>a=0.43; b=0.34; yes</answer>").reward == pytest.approx(0.4)
+    assert verifier.verify(COMPARISON, "<answer>a=0.42; b=0.37; yes</answer>").reward == 0.0
+    assert verifier.verify(COMPARISON, "<answer>a=0.33; b=0.34; no</answer>").reward == 0.0  # verdict wrong
+    # near 1/2 the band shrinks to the do-nothing distance, as for a probability
+    near_half = hand_task({"kind": "comparison", "states": [0, 1], "state": 0, "values": [0.53, 0.2], "value": "yes"})
+    assert verifier.verify(near_half, "<answer>a=0.5; b=0.2; yes</answer>").reward == 0.0
+    assert verifier.verify(near_half, "<answer>a=0.51; b=0.2; yes</answer>").reward == pytest.approx(1 / 3)
+
+
+def test_comparisons_reward_only_the_computation():
+    """Red team F6a: always answering yes scored 0.51-0.57 when the answer was a bare verdict.
+    Now every constant answer (a bare verdict, or a fixed a, b and the verdict they imply) earns
+    nearly nothing, with or without partial credit; the solver and wrong_response still hold."""
+    generator = rlvr.make_generator(ENV_ID)
+    tasks = [
+        task
+        for seed in range(60)
+        for difficulty in (0.0, 0.5, 1.0)
+        if (task := rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)).answer["kind"] == "comparison"
+    ]
+    assert len(tasks) >= 30
+    constants = ["yes", "no"] + [
+        f"a={x / 10}; b={y / 10}; {'yes' if x > y else 'no'}" for x in range(1, 10) for y in range(1, 10) if x != y
+    ]
+    for verifier in (CausalVerifier(), CausalVerifier(partial=True)):
+        for task in tasks:
+            assert verifier.verify(task, generator.solve(task)).correct
+            assert verifier.verify(task, generator.wrong_response(task)).reward == 0.0
+            assert re.search(r"<answer>a=…; b=…; yes</answer> or <answer>a=…; b=…; no</answer>", task.prompt)
+        for answer in constants:
+            mean = sum(verifier.verify(task, f"<answer>{answer}</answer>").reward for task in tasks) / len(tasks)
+            assert mean < 0.08, (answer, mean)
+
+
+def test_comparison_attacks_score_zero_even_with_partial_credit():
+    generator = rlvr.make_generator(ENV_ID)
+    names = set()
+    for seed in range(40):
+        task = rlvr.make_task(ENV_ID, seed=seed, difficulty=0.5)
+        if task.answer["kind"] != "comparison":
+            continue
+        for name, response in generator.attacks(task):
+            names.add(name)
+            for verifier in (CausalVerifier(), CausalVerifier(partial=True)):
+                verdict = verifier.verify(task, response)
+                assert verdict.reward == 0.0 and not verdict.correct, (task.id, name, verdict)
+    assert {
+        "yes-only",
+        "no-only",
+        "both-verdicts",
+        "probabilities-right-verdict-wrong",
+        "probabilities-swapped",
+        "probabilities-swapped-verdict-follows",
+        "first-probability-swapped",
+        "second-probability-swapped",
+        "two-values-for-a",
+        "verdict-right-mirrored",
+        "verdict-right-guess",
+    } <= names
 
 
 def test_partial_credit_never_pays_the_do_nothing_answer():

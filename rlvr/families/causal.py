@@ -20,10 +20,10 @@ Task        A random DAG over named variables (single capital letters,
               distribution  ``<answer>P(Y=0)=0.310, P(Y=1)=0.690</answer>`` (one entry per state;
                             a list in state order ``[0.310, 0.690]`` is also accepted)
               probability   one state's probability, ``<answer>0.310</answer>``
-              comparison    is the rung's P(Y=y | …X=a…) greater than P(Y=y | …X=b…)?
-                            ``<answer>yes</answer>`` / ``<answer>no</answer>``; the two differ by
-                            at least ``COMPARISON_MARGIN`` = 0.02 (else the task asks for the
-                            distribution)
+              comparison    a = the rung's P(Y=y | …X=a…), b = P(Y=y | …X=b…): is a > b?
+                            ``<answer>a=0.586; b=0.628; no</answer>`` — both probabilities and the
+                            verdict; the two differ by at least ``COMPARISON_MARGIN`` = 0.02 (else
+                            the task asks for the distribution)
               effect        E[Y | …X=a…] − E[Y | …X=b…] with states read as numbers 0, 1, 2 (the
                             average treatment effect at the intervention rung; the associational
                             difference, or E[Y_{X=a} − Y_{X=b} | evidence], at the other two);
@@ -36,7 +36,8 @@ Prompt      The network in text, the question, and the answer format in words: n
             echoes the prompt would get it.
 Answer      ``task.answer`` = {"kind", "rung", "outcome" (name), "states" ([0, 1] or [0, 1, 2]),
             "query" (the formula), and "distribution" (list, kind distribution), "state" and
-            "value" (probability), "value" "yes"/"no" (comparison), "value" (effect)}; numbers
+            "value" (probability), "state", "values" [a, b] and "value" "yes"/"no" (comparison), "value"
+            (effect)}; numbers
             are exact results rounded to 6 decimals.
             ``task.meta`` = {"rung", "answer_kind", "variables", "edges", "max_in_degree" (of the
             graph), "ternary_variables", "relevant_variables" (ancestral closure of treatment,
@@ -50,9 +51,11 @@ Answer      ``task.answer`` = {"kind", "rung", "outcome" (name), "states" ([0, 1
             outcome, evidence, values)}. No timings: tasks are byte-identical across processes.
 Verifier    rlvr.verifiers.causal.CausalVerifier: distributions correct when total-variation
             distance to the exact answer < ``tolerance`` (default 0.01); probabilities and
-            effects when the absolute error < ``tolerance``; yes/no exact. ``partial=True`` gives
-            well-formed wrong numeric answers 1 − distance / scale, scale the smaller of five
-            tolerances and the do-nothing answer's distance (uniform, 1/2, 0).
+            effects when the absolute error < ``tolerance``; comparisons when a and b both are
+            and the verdict follows from them and is right. ``partial=True`` gives well-formed
+            wrong numeric answers 1 − distance / scale, scale the smaller of five tolerances and
+            the do-nothing answer's distance (uniform, 1/2, 0); a comparison the smaller of its
+            two probabilities' credits, and only with a right verdict that follows from them.
 Solver      Exact inference (rlvr.generators.causal_inference): variable elimination over the
             tables; do() on the mutilated network; counterfactuals on the twin network.
 Hints       ``hints(task)`` (up to 4 pieces): the relevant variables (the ancestral closure of
@@ -96,6 +99,11 @@ Version history
                 query and rung (a graph's text and picture variants together); red team S7-1: one
                 problem shown otherwise was on both sides), so split streams changed where a task's
                 group lands elsewhere than its prompt did (re-pinned); raw-stream bytes unchanged.
+                2026-12-05 (session 9): a comparison asks for both probabilities and the verdict,
+                ``a=…; b=…; yes|no``, correct only when both are within the tolerance and the
+                verdict follows from them (red team F6a: a bare yes/no, always "yes", scored
+                0.51–0.57). ``task.answer`` of a comparison gains "state" and "values"; comparison
+                prompts and answers changed (re-pinned); other kinds' bytes unchanged.
 """  # noqa: E501
 
 from rlvr.family import EnvDecl, Family
@@ -194,6 +202,10 @@ FAMILY = Family(
         "tolerance": (
             "largest error still correct: total-variation distance or absolute error (default 0.01, in (0, 1])"
         ),
-        "partial": "wrong numeric answers earn 1 − distance / min(5 tolerances, do-nothing distance) (default false)",
+        "partial": (
+            "wrong numeric answers earn 1 − distance / min(5 tolerances, do-nothing distance); a comparison"
+            " the smaller of its two probabilities' credits, only with a right verdict that follows from them"
+            " (default false)"
+        ),
     },
 )

@@ -262,8 +262,13 @@ def question_text(
     elif kind == "comparison":
         first = probability_formula(rung, network, outcome, treatment, values[0], evidence, observed, state)
         second = probability_formula(rung, network, outcome, treatment, values[1], evidence, observed, state)
-        lines.append(f"Is {first} greater than {second}?")
-        lines.append("Put your final answer, the word yes or the word no, inside <answer>…</answer>.")
+        lines.append(f"Let a = {first} and b = {second}. Is a greater than b?")
+        lines.append(
+            "Put your final answer inside <answer>…</answer> as <answer>a=…; b=…; yes</answer> or "
+            "<answer>a=…; b=…; no</answer>: the two probabilities, each a decimal between 0 and 1 with at least 3 "
+            "decimals, then yes if a > b or no if a < b. It counts only when both probabilities are right and the "
+            "word agrees with them."
+        )
     else:
         first = expectation_formula(rung, network, outcome, treatment, values[0], evidence, observed)
         second = expectation_formula(rung, network, outcome, treatment, values[1], evidence, observed)
@@ -486,6 +491,8 @@ class CausalGenerator(TaskGenerator):
             ]
             if gaps:
                 state = rng.choice(gaps)
+                answer["state"] = state
+                answer["values"] = [rounded(distributions[0][state]), rounded(distributions[1][state])]
                 answer["value"] = "yes" if distributions[0][state] > distributions[1][state] else "no"
             else:  # the two treatments are too close to compare fairly: ask for the distribution
                 kind, values, distributions = "distribution", values[:1], distributions[:1]
@@ -583,7 +590,8 @@ class CausalGenerator(TaskGenerator):
         back-door adjustment set of an intervention, abduction–action–prediction of a
         counterfactual with the variables that change); then intermediate quantities (the
         conditioning event's probability; the adjustment weights, then the conditional
-        outcome per stratum; the observed case's posteriors) — never the asked number."""
+        outcome per stratum; the observed case's posteriors, without the outcome's when the
+        observed treatment value is one of those asked) — never an asked number."""
         network = network_from_meta(task.meta)
         query, rung, kind = task.meta["query"], task.answer["rung"], task.answer["kind"]
         treatment, outcome = int(query["treatment"]), int(query["outcome"])
@@ -613,10 +621,14 @@ class CausalGenerator(TaskGenerator):
                 f"recompute only {', '.join(names[v] for v in changed)}, each with the same noise U as in the "
                 f"observed case (a twin network: one copy of these per world, joined by the shared noise)."
             )
+            # the outcome's factual posterior is the answer for the treatment value that was observed
+            # (a comparison or an effect may ask for it): it is left out then
+            factual_asked = {outcome} if int(query["observed_treatment"]) in values else set()
             shared = sorted(
                 ({p for v in changed for p in network.parents[v]} | set(changed))
                 - {treatment}
                 - {v for v, _ in evidence}
+                - factual_asked
             )
             marginals = [
                 f"P({names[v]}) = " + ", ".join(f"{p:.4f}" for p in posterior(network, v, dict(factual)))
@@ -697,7 +709,8 @@ class CausalGenerator(TaskGenerator):
             answer["distribution"] = [round(p, 6) for p in shifted]
         elif kind == "probability":
             answer["value"] = answer["value"] + 0.3 if answer["value"] < 0.5 else answer["value"] - 0.3
-        elif kind == "comparison":
+        elif kind == "comparison":  # the two probabilities swapped, and the verdict that follows from them
+            answer["values"] = list(reversed(answer["values"]))
             answer["value"] = "no" if answer["value"] == "yes" else "yes"
         else:
             answer["value"] = answer["value"] + 0.3 if answer["value"] < 0 else answer["value"] - 0.3
@@ -713,34 +726,50 @@ class CausalGenerator(TaskGenerator):
         must not read loosely (percent, exponent, NaN, infinity, outside [0, 1], an interval
         or several numbers around the truth, exactly the tolerance away), a distribution that
         is not one (unnormalised, negative entries, a state twice, an extra state, two
-        distributions at once), yes-and-no, and an exact value claimed in words. Constants
-        that happen to lie within the tolerance of this task's answer are left out: they are
-        answers, not attacks."""
+        distributions at once), yes-and-no, and an exact value claimed in words. For a
+        comparison: a bare yes or no, both verdicts, the probabilities swapped (one or both),
+        the probabilities right and the verdict wrong, the verdict right and the probabilities
+        wrong, two values for one probability, a label twice or missing. Constants that happen
+        to lie within the tolerance of this task's answer are left out: they are answers, not
+        attacks."""
         answer = task.answer
         kind = answer["kind"]
         wrong_text = self.wrong_response(task).rpartition("<answer>")[2].removesuffix("</answer>")
         claimed = f"The exact answer, computed by variable elimination, is {reference_answer_text(answer)}.\n"
         attacks: list[tuple[str, Any]] = [("claimed-exact-then-wrong", claimed + f"<answer>{wrong_text}</answer>")]
         if kind == "comparison":
-            truth = str(answer["value"])
-            forms = [
-                "yes and no",
-                "yes/no",
-                "no/yes",
-                "both",
-                "maybe",
-                "true",
-                "1",
-                "YES NO",
-                "no, yes",
-                "y",
-                "yes!",
-                "not no",
-            ]
+            verdict, flipped = str(answer["value"]), "no" if answer["value"] == "yes" else "yes"
+            first, second = (Fraction(repr(float(p))) for p in answer["values"])
+            a, b = (f"{float(p):.4f}" for p in (first, second))
+
+            def stated(x, y, word: str) -> str:
+                return f"<answer>a={x}; b={y}; {word}</answer>"
+
+            forms = ["yes and no", "yes/no", "no/yes", "both", "maybe", "true", "1", "YES NO", "no, yes", "y"]
+            forms += ["yes!", "not no"]
             attacks += [(f"comparison-{index}", f"<answer>{form}</answer>") for index, form in enumerate(forms)]
-            attacks.append(
-                ("right-then-wrong-block", f"<answer>{truth}</answer> on reflection <answer>{wrong_text}</answer>")
-            )
+            attacks += [
+                ("yes-only", "<answer>yes</answer>"),
+                ("no-only", "<answer>no</answer>"),
+                ("both-verdicts", f"<answer>a={a}; b={b}; yes; no</answer>"),
+                ("verdict-yes-slash-no", stated(a, b, "yes/no")),
+                ("probabilities-right-verdict-wrong", stated(a, b, flipped)),
+                ("probabilities-swapped", stated(b, a, verdict)),
+                ("probabilities-swapped-verdict-follows", stated(b, a, flipped)),
+                ("first-probability-swapped", stated(b, b, verdict)),
+                ("second-probability-swapped", stated(a, a, verdict)),
+                ("two-values-for-a", f"<answer>a={a} {b}; b={b}; {verdict}</answer>"),
+                ("a-given-twice", f"<answer>a={a}; a={b}; b={b}; {verdict}</answer>"),
+                ("b-missing", f"<answer>a={a}; {verdict}</answer>"),
+                ("percent-probabilities", stated(f"{100 * float(first):.2f}%", f"{100 * float(second):.2f}%", verdict)),
+                ("right-then-wrong-block", f"{stated(a, b, verdict)} on reflection <answer>{wrong_text}</answer>"),
+            ]
+            # the verdict right, the probabilities not: mirrored (1 − b, 1 − a keeps the order) and a fixed
+            # guess, kept when one is five tolerances off (where even partial credit is 0)
+            guess = (Fraction(6, 10), Fraction(4, 10)) if verdict == "yes" else (Fraction(4, 10), Fraction(6, 10))
+            for name_, (x, y) in (("verdict-right-mirrored", (1 - second, 1 - first)), ("verdict-right-guess", guess)):
+                if max(abs(x - first), abs(y - second)) >= Fraction(5, 100):
+                    attacks.append((name_, stated(_decimal_text(x), _decimal_text(y), verdict)))
             return attacks
         if kind == "distribution":
             truth = [Fraction(repr(float(p))) for p in answer["distribution"]]
@@ -854,5 +883,6 @@ def reference_answer_text(answer: dict) -> str:
             f"P({answer['outcome']}={s})={p:.4f}" for s, p in zip(answer["states"], answer["distribution"])
         )
     if kind == "comparison":
-        return str(answer["value"])
+        first, second = answer["values"]
+        return f"a={first:.4f}; b={second:.4f}; {answer['value']}"
     return f"{answer['value']:.4f}"

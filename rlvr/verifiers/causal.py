@@ -1,8 +1,9 @@
-"""Causal verifier: compare a probability, distribution, yes/no or effect with the exact answer.
+"""Causal verifier: compare a probability, distribution, comparison or effect with the exact answer.
 
 Input       A ``Task`` from rlvr.generators.causal: ``task.answer`` = {"kind", "outcome" (the
-            outcome's name), "states", and "distribution" (list in state order) or "value"}; and
-            the model's whole response.
+            outcome's name), "states", and "distribution" (list in state order) or "value"
+            (a comparison's "yes"/"no", with "values": the two probabilities a and b)}; and the
+            model's whole response.
 Extraction  The last ``<answer>…</answer>`` outside ``<think>`` (rlvr.core.extract_answer). A
             block longer than ``MAX_BLOCK_CHARS`` or one that offers alternatives ("0.3 or 0.4",
             rlvr.core.looks_hedged) is refused.
@@ -15,12 +16,20 @@ Formats     distribution  ``P(Y=0)=0.31, P(Y=1)=0.69`` — one ``P(<outcome>=<st
                           in [0, 1], and the values must sum to 1 within ``NORMALISATION_SLACK``
                           (0.005): otherwise a format error (reward 0, ``format_ok=False``).
             probability   one number in [0, 1].
-            comparison    ``yes`` or ``no`` (any case, optional final '.').
+            comparison    ``a=<number>; b=<number>; yes`` (or ``no``): the two compared
+                          probabilities, each in [0, 1], labelled and in that order, then the
+                          verdict (any case); separated by ';' ',' or new lines, optional final
+                          '.'. Anything else — a bare verdict, both verdicts, two numbers for one
+                          probability, a label twice or missing — is a format error.
             effect        one signed number.
 Correct     Computed exactly (fractions; the stored answer read as the decimal it prints as), so
             a distance of exactly ``tolerance`` is not < ``tolerance``.
             distribution: total-variation distance ½·Σ|p − q| < ``tolerance``; probability and
-            effect: |given − exact| < ``tolerance``; comparison: the same word.
+            effect: |given − exact| < ``tolerance``; comparison: |a − exact a| and |b − exact b|
+            both < ``tolerance``, and the verdict follows from the given numbers (yes for a > b,
+            no for a < b; a = b supports neither) and is the exact one (the generator's
+            ``COMPARISON_MARGIN`` keeps the exact a and b ≥ 0.02 apart). A bare verdict scored
+            0.51–0.57 by always saying yes; now it is a format error.
 Options     ``tolerance`` (default 0.01, in (0, 1]); ``partial=True``: a well-formed wrong numeric
             answer earns max(0, 1 − distance / scale) (always < 1), where scale is the smaller of
             ``PARTIAL_BAND`` × tolerance and the distance of the do-nothing answer (the uniform
@@ -28,8 +37,11 @@ Options     ``tolerance`` (default 0.01, in (0, 1]); ``partial=True``: a well-fo
             tolerance, and an answer no closer than the do-nothing one earns nothing.  (Paying
             1 − distance gave constant answers 0.71–0.86 on average; with this rule the best
             constant of a sweep earns 0.06–0.10 over 750 tasks, chance hits 0.02–0.04 of it.)
-            A wrong yes/no earns 0.
-Verdict     ``details``: kind, distance (numeric kinds), tolerance, given (parsed value).
+            A comparison earns partial credit only when its verdict follows from its numbers and
+            is right: then the smaller of the two probabilities' credits (a guessed verdict
+            with numbers far off earns 0).
+Verdict     ``details``: kind, distance (numeric kinds; a comparison's larger error), tolerance,
+            given (parsed value; a comparison's [a, b, verdict]).
 Cost        Regular expressions over at most ``MAX_BLOCK_CHARS`` characters: microseconds.
 """
 
@@ -46,7 +58,8 @@ PARTIAL_BAND = 5  # partial credit reaches 0 at this many tolerances from the ex
 NUMBER = r"[+-]?(?:\d{1,15}\.\d{0,15}|\.\d{1,15}|\d{1,15}(?:\s*/\s*\d{1,15})?)"
 NUMBER_PATTERN = re.compile(NUMBER)
 SEPARATORS = re.compile(r"\s*[,;\n]\s*")
-YES_NO = re.compile(r"(yes|no)\.?", re.IGNORECASE)
+YES_NO = re.compile(r"(yes|no)", re.IGNORECASE)
+LABELLED_PROBABILITY = re.compile(rf"([ab])\s*=\s*({NUMBER})")
 
 
 def parse_number(text: str) -> Fraction | None:
@@ -65,6 +78,31 @@ def parse_number(text: str) -> Fraction | None:
 def exact(value: float | int | str) -> Fraction:
     """A stored answer (a float rounded to a few decimals) as the decimal it prints as."""
     return Fraction(repr(float(value))) if not isinstance(value, str) else Fraction(value)
+
+
+def parse_comparison(block: str) -> tuple[tuple[Fraction, Fraction, str] | None, str]:
+    """((a, b, "yes"/"no"), "") from ``a=<number>; b=<number>; yes|no``, or (None, why not)."""
+    text = block.strip()
+    if text.endswith("."):
+        text = text[:-1].rstrip()
+    pieces = SEPARATORS.split(text)
+    if len(pieces) != 3:
+        return None, f"expected a=…; b=…; yes|no (three entries), got {len(pieces)} entries"
+    values = []
+    for label, piece in zip("ab", pieces[:2]):
+        match = LABELLED_PROBABILITY.fullmatch(piece)
+        if match is None or match.group(1) != label:
+            return None, f"cannot read {piece[:60]!r} as {label}=probability"
+        number = parse_number(match.group(2))
+        if number is None:
+            return None, f"cannot read {match.group(2)!r} as a number"
+        if not 0 <= number <= 1:
+            return None, f"{label}={float(number)} is not a probability"
+        values.append(number)
+    verdict = YES_NO.fullmatch(pieces[2])
+    if verdict is None:
+        return None, f"expected yes or no after a and b, got {pieces[2][:60]!r}"
+    return (values[0], values[1], verdict.group(1).lower()), ""
 
 
 def labelled_entry(name: str) -> re.Pattern:
@@ -143,14 +181,7 @@ class CausalVerifier(SafeVerifier):
         answer = task.answer
         kind = answer["kind"]
         if kind == "comparison":
-            match = YES_NO.fullmatch(block.strip())
-            if match is None:
-                return Verdict.fail(f"expected yes or no, got {block[:60]!r}")
-            given = match.group(1).lower()
-            details = {"kind": kind, "given": given}
-            if given == answer["value"]:
-                return Verdict.success(f"{given} is right", **details)
-            return Verdict(0.0, False, True, f"{given} is wrong", details)
+            return self.check_comparison(answer, block)
         if kind == "distribution":
             expected = [exact(p) for p in answer["distribution"]]
             given, why = parse_distribution(block, str(answer["outcome"]), len(expected))
@@ -175,4 +206,36 @@ class CausalVerifier(SafeVerifier):
         reason = f"{what} {float(distance):.4f} ≥ {self.tolerance}"
         scale = min(PARTIAL_BAND * self.exact_tolerance, do_nothing)
         reward = max(0.0, 1.0 - float(distance / scale)) if self.partial and scale > 0 else 0.0
+        return Verdict(reward, False, True, reason, details)
+
+    def check_comparison(self, answer: dict, block: str) -> Verdict:
+        """Both probabilities within the tolerance and the verdict agreeing with the given
+        numbers and with the exact ones; partial credit only with such a verdict."""
+        parsed, why = parse_comparison(block)
+        if parsed is None:
+            return Verdict.fail(why, kind="comparison")
+        a, b, verdict = parsed
+        expected = [exact(p) for p in answer["values"]]
+        distances = [abs(a - expected[0]), abs(b - expected[1])]
+        details = {
+            "kind": "comparison",
+            "distance": round(float(max(distances)), 6),
+            "tolerance": self.tolerance,
+            "given": [float(a), float(b), verdict],
+        }
+        follows = "yes" if a > b else "no" if a < b else None  # a == b supports neither (the exact values differ)
+        if verdict != follows:
+            return Verdict(0.0, False, True, f"{verdict} does not follow from a={float(a)}, b={float(b)}", details)
+        if verdict != answer["value"]:
+            return Verdict(0.0, False, True, f"{verdict} is wrong", details)
+        if max(distances) < self.exact_tolerance:
+            return Verdict.success(
+                f"{verdict}; absolute errors {float(max(distances)):.4f} < {self.tolerance}", **details
+            )
+        reason = f"{verdict} is right but an absolute error is {float(max(distances)):.4f} ≥ {self.tolerance}"
+        reward = 0.0
+        if self.partial:
+            scales = [min(PARTIAL_BAND * self.exact_tolerance, abs(Fraction(1, 2) - p)) for p in expected]
+            credits = [1 - distance / scale if scale > 0 else Fraction(0) for distance, scale in zip(distances, scales)]
+            reward = max(0.0, float(min(credits)))
         return Verdict(reward, False, True, reason, details)

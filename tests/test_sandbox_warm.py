@@ -12,6 +12,7 @@ import json
 import marshal
 import os
 import signal
+import socket
 import threading
 import time
 
@@ -728,7 +729,7 @@ def test_concurrent_runs_cannot_reach_each_other(pool):
         zygote = next(iter(pool._live))
         with pool._cond:  # the spare asked for as the holder started: read the zygote's answer
             if zygote.pending is not None and zygote in pool._idle:
-                zygote.spare = zygote._receive_spare()
+                zygote.spare = zygote._receive_spare(False)
         spare = zygote.spare.child if zygote.spare is not None else None
         # the pids the zygote's namespace gives the holder, the waiting spare and their
         # namespaces' inits: a hostile run that could see that namespace would find them there
@@ -928,6 +929,26 @@ def test_each_run_asks_for_the_next_spare_itself(monkeypatch):
     assert all(result.stdout == b"2 ['main.py']\n" for result in results)  # a fresh child each time
     assert forks_by_thread.get(threading.current_thread().name) == 1 + 12
     assert sum(count for name, count in forks_by_thread.items() if name.startswith("rlvr-warm-refill")) <= 1
+
+
+def test_an_answer_read_without_waiting_for_it_first_is_still_waited_for():
+    """The zygote's answer to a fork request asked for one run earlier is read at once (no
+    wait before the read); one not there yet is still waited for, up to the deadline."""
+    from rlvr.verifiers.sandbox.warm import _recv_line
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        timer = threading.Timer(0.05, theirs.sendall, [b'{"forked": 7}\n'])
+        timer.start()
+        line, _ = _recv_line(ours, time.monotonic() + 5.0, 100, sent=True)
+        timer.join()
+        assert json.loads(line) == {"forked": 7}
+        theirs.sendall(b'{"forked": 8}\n')
+        assert json.loads(_recv_line(ours, time.monotonic() + 5.0, 100, sent=True)[0]) == {"forked": 8}
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            _recv_line(ours, started + 0.1, 100, sent=True)
+        assert time.monotonic() - started >= 0.09
 
 
 def test_runs_do_not_wake_the_refill_threads():

@@ -221,16 +221,17 @@ class _RunCgroup:
             return None
 
     def reset(self) -> bool:
-        """Make an empty cgroup ready for another run (cgroup v1): peak usage and the failure
-        counter start again from the current usage (what the ended run's page cache still
-        holds: reclaimable) and the OOM kills so far become the new zero; the descriptors of its
-        control files stay open for the next run (no open and close of each per run; a reused
-        cgroup is removed, or forgotten in a forked process, like any other).  False where that
-        cannot be done -- a process is still in it, or cgroup v2, whose peak cannot be reset
-        before Linux 6.12 and then only as seen through one open descriptor: the cgroup must
-        then be removed, not reused."""
+        """Make an emptied cgroup ready for another run (cgroup v1): the caller has seen it empty
+        after its run (``kill_all``: it stays so, only the host moves processes in), so its
+        process list is not read again.  Peak usage and the failure counter start again from the
+        current usage (what the ended run's page cache still holds: reclaimable) and the OOM
+        kills so far become the new zero; the descriptors of its control files stay open for the
+        next run (no open and close of each per run; a reused cgroup is removed, or forgotten in
+        a forked process, like any other).  False where that cannot be done -- cgroup v2, whose
+        peak cannot be reset before Linux 6.12 and then only as seen through one open
+        descriptor: the cgroup must then be removed, not reused."""
         try:
-            if self.version != 1 or self._members():
+            if self.version != 1:
                 return False
             for name in ("memory.max_usage_in_bytes", "memory.failcnt"):
                 self._write(name, "0", os.O_RDWR)

@@ -182,15 +182,24 @@ def _send_with_fds(sock: socket.socket, data: bytes, fds: Sequence[int], deadlin
     _sendall(sock, data[sent:], deadline)
 
 
-def _recv_line(sock: socket.socket, deadline: float, limit: int) -> tuple[bytes, list]:
-    """One line from ``sock`` (blocking with a deadline) and the ancillary data that came with it."""
+def _recv_line(sock: socket.socket, deadline: float, limit: int, *, sent: bool = False) -> tuple[bytes, list]:
+    """One line from ``sock`` (blocking with a deadline) and the ancillary data that came with it.
+    ``sent``: the answer was most likely sent long ago, so it is read without waiting for it
+    first (one system call less when it is there; still waited for when it is not)."""
     data = bytearray()
     ancillary: list = []
     while not data.endswith(b"\n"):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not fd_ready(sock, remaining):
-            raise TimeoutError("no answer in time")
-        chunk, extra, _, _ = sock.recvmsg(limit + 1 - len(data), socket.CMSG_SPACE(struct.calcsize("3i")))
+        if not sent:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not fd_ready(sock, remaining):
+                raise TimeoutError("no answer in time")
+        sent = False
+        try:
+            chunk, extra, _, _ = sock.recvmsg(
+                limit + 1 - len(data), socket.CMSG_SPACE(struct.calcsize("3i")), socket.MSG_DONTWAIT
+            )
+        except BlockingIOError:
+            continue
         if not chunk:
             raise EOFError("the other end closed the channel")
         ancillary.extend(extra)
@@ -387,12 +396,13 @@ class _Zygote:
             raise
         self.pending = _PendingFork(self.serial, sync_ours, cgroup, join_fd is not None)
 
-    def _receive_spare(self) -> _Spare:
-        """The zygote's answer to the pending fork request: the spare child it forked."""
+    def _receive_spare(self, sent: bool) -> _Spare:
+        """The zygote's answer to the pending fork request: the spare child it forked (``sent``:
+        the request went out long enough ago that the answer is most likely there)."""
         pending, self.pending = self.pending, None
         pidfd = -1
         try:
-            line, ancillary = _recv_line(self.sock, time.monotonic() + HANDSHAKE_TIMEOUT_S, _REPORT_BYTES)
+            line, ancillary = _recv_line(self.sock, time.monotonic() + HANDSHAKE_TIMEOUT_S, _REPORT_BYTES, sent=sent)
             if json.loads(line).get("forked") != pending.serial:
                 raise SandboxUnavailable(f"the zygote answered a fork request wrongly: {line[:200]!r}")
             pids = [
@@ -418,15 +428,16 @@ class _Zygote:
 
     def fork_spare(self) -> _Spare:
         """A new spare child (the one already asked for, if any), waiting for its answer."""
-        if self.pending is None:
+        sent = self.pending is not None
+        if not sent:
             self.request_spare()
-        return self._receive_spare()
+        return self._receive_spare(sent)
 
     def take_spare(self) -> _Spare:
         """The spare child (forked now if there is none or it died)."""
         spare, self.spare = self.spare, None
         if spare is None and self.pending is not None:
-            spare = self._receive_spare()
+            spare = self._receive_spare(True)  # asked for as the slot's previous run started
         if spare is not None and _pidfd_exited(spare.pidfd):
             spare.discard()
             spare = None
@@ -523,7 +534,7 @@ class _WarmSpawned(_Spawned):
         still dying, the reclaimer thread removes the cgroup and frees the uid after it."""
         emptied = False
         try:
-            if not self.exited():
+            if not self.emptied and not self.exited():  # seen emptied only after the child's exit
                 self.kill_run()
                 fd_ready(self.pidfd, 10.0)
             emptied = self.emptied or self.cgroup.kill_all()
@@ -536,7 +547,7 @@ class _WarmSpawned(_Spawned):
             cgroup, release_uid = self.cgroup, self.release_uid
             if emptied:
                 release_uid()
-                self.recycle_cgroup(cgroup)
+                self.recycle_cgroup(cgroup)  # emptied for good: only the host moves processes in
             else:
 
                 def reclaim() -> None:
@@ -691,8 +702,9 @@ class WarmPool:
         return cgroup or self.sandbox._backend.cgroups.create(Limits(memory_mb=self.sandbox.limits.memory_mb))
 
     def _recycle_cgroup(self, cgroup) -> None:
-        """Keep an emptied run cgroup for a later run once it is reset (``_RunCgroup.reset``);
-        one that cannot be reset, or that comes back after ``close``, is removed."""
+        """Keep an emptied run cgroup (seen empty after its run: no process can enter it again)
+        for a later run once it is reset (``_RunCgroup.reset``); one that cannot be reset, or
+        that comes back after ``close``, is removed."""
         if cgroup.reset():
             with self._cgroups_lock:
                 if not self._closed:
@@ -702,23 +714,34 @@ class WarmPool:
 
     # -- zygotes
     def _checkout(self) -> _Zygote:
-        with self._cond:
-            while True:
-                if self._closed:
-                    raise SandboxUnavailable("the warm pool is closed")
-                if self.unavailable_reason:
-                    raise SandboxUnavailable(self.unavailable_reason)
-                self._idle.sort(key=lambda zygote: zygote.has_spare)  # one with a spare first
-                while self._idle:
-                    zygote = self._idle.pop()
-                    if zygote.alive:
-                        return zygote
-                    self._started -= 1
-                    zygote.close()
-                if self._started < self.size:
-                    self._started += 1
-                    break
-                self._cond.wait()
+        """An idle zygote (one with a spare first), or a new one if fewer than ``size`` are
+        started; waits for one to be checked in otherwise.  Whether the zygote still lives is
+        seen outside the pool's lock (a system call, during which the other threads' check-ins
+        and check-outs need not wait)."""
+        while True:
+            with self._cond:
+                while True:
+                    if self._closed:
+                        raise SandboxUnavailable("the warm pool is closed")
+                    if self.unavailable_reason:
+                        raise SandboxUnavailable(self.unavailable_reason)
+                    if self._idle:
+                        self._idle.sort(key=lambda zygote: zygote.has_spare)
+                        zygote = self._idle.pop()
+                        break
+                    if self._started < self.size:
+                        self._started += 1
+                        zygote = None
+                        break
+                    self._cond.wait()
+            if zygote is None:
+                break
+            if zygote.alive:
+                return zygote
+            with self._cond:
+                self._started -= 1
+                self._cond.notify_all()
+            zygote.close()
         try:
             future = _STARTER.submit(_Zygote, self)
         except RuntimeError as error:  # the interpreter is shutting down: no new threads
@@ -746,8 +769,10 @@ class WarmPool:
         return zygote
 
     def _checkin(self, zygote: _Zygote, healthy: bool) -> None:
+        """Put ``zygote`` back among the idle ones (``healthy``; one whose process has died since
+        is closed when it is next checked out), or close it."""
         with self._cond:
-            if healthy and not self._closed and zygote.alive:
+            if healthy and not self._closed and not zygote.broken:
                 self._idle.append(zygote)
                 if len(self._refillers) < self._started:  # one per zygote: no spare waits for another's
                     refiller = threading.Thread(target=self._refill, name="rlvr-warm-refill", daemon=True)

@@ -53,6 +53,9 @@ MAX_DRAWS = 60  # whole tasks drawn before giving up on the parameters
 GRID_TRIES = 30  # inputs drawn per demo before redrawing the program
 PAIR_TRIES = 8  # pairs drawn per demo for one with a new input and a new output
 PAIR_SETS = 3  # sets of pairs drawn for one program before redrawing it (``shortcut_problem``)
+TEST_TRIES = 12  # test pairs drawn for demos whose test output other fixed guesses give (``discriminating_test``)
+RECOLOUR_WEIGHT = 2  # each recolour class is drawn as often as two others (``step_classes``)
+CLASS_DRAWS = 6  # whole tasks drawn with one first-step class before another is chosen (``build``)
 
 
 # ---------------------------------------------------------------------------- bit boards
@@ -589,6 +592,39 @@ def shortcut_problem(
     return None
 
 
+def blind_guesses(test_input: Grid, test_output: Grid) -> set[Step]:
+    """The fixed guesses — transformations a policy could apply to the test input without
+    reading the demos — that give the test output: every library step with any arguments
+    (recolour and fill with all nine colours), paint every coloured cell colour b
+    (``("paint", b)``), crop to the bounding box (``("crop",)``) and clear the grid
+    (``("clear",)``). The identity never does: every step changes every input."""
+    target = Target(test_output)
+    hits = {step for step in steps_reaching(test_input, target) if target.equals(apply_step(test_input, step))}
+    if test_output.shape == test_input.shape:
+        coloured = test_input != 0
+        hits.update(("paint", b) for b in COLOURS if target.equals(np.where(coloured, np.int8(b), test_input)))
+        if not test_output.any():
+            hits.add(("clear",))
+    if target.equals(bounding_box(test_input)):
+        hits.add(("crop",))
+    return hits
+
+
+def blind_share(program: list[Step], test_input: Grid, test_output: Grid) -> float:
+    """The chance ``build`` keeps a task whose test output these fixed guesses
+    (``blind_guesses``) give: for a one-step program 1 / (1 + the guesses other than its own
+    step), so a step class whose outputs other guesses share is drawn proportionally less often
+    and no guess solves more than about one class's share of the tasks; for a longer program 0
+    when any guess gives it (a fixed guess never solves a multi-step task), else 1."""
+    hits = blind_guesses(test_input, test_output)
+    if len(program) > 1:
+        return 0.0 if hits else 1.0
+    step = program[0]
+    if step[0] == "recolour" and ("paint", step[2]) in hits:
+        return 0.0
+    return 1 / (1 + len(hits - {step}))
+
+
 # ---------------------------------------------------------------------------- drawing tasks
 
 
@@ -618,45 +654,79 @@ def completable(kinds: list[str], program_kinds: list[str], length: int, side: i
     )
 
 
-def draw_program(rng: random.Random, kinds: list[str], length: int, size: int, palette: list[int]) -> list[Step] | None:
-    """A random program of ``length`` steps from ``kinds`` under the family's rules
-    (``kinds_allowed``), each step chosen among those that can still be completed; None when
-    the kinds cannot make one."""
+def step_classes(kinds: list[str], program_kinds: list[str], side: int) -> list[Step]:
+    """The steps the rules allow next (``kinds_allowed``), every parameter choice one class:
+    a recolour is ``("recolour", None, target)`` (its source is drawn later, from the task's
+    colours), so recolour and fill have nine classes each (one per colour they paint), translate
+    16, reflect and gravity four, rotate three, scale two (those that stay within ``MAX_SIDE``),
+    count two and complete one."""
+    classes: list[Step] = []
+    for kind in kinds_allowed(kinds, program_kinds, side):
+        if kind == "recolour":
+            classes += [(kind, None, target) for target in COLOURS for _ in range(RECOLOUR_WEIGHT)]
+        elif kind == "reflect":
+            classes += [(kind, axis) for axis in AXES]
+        elif kind == "rotate":
+            classes += [(kind, turns) for turns in (1, 2, 3)]
+        elif kind == "translate":
+            classes += [(kind, d, k, e) for d in DIRECTIONS for k in (1, 2) for e in EDGES]
+        elif kind == "gravity":
+            classes += [(kind, d) for d in DIRECTIONS]
+        elif kind == "fill":
+            classes += [(kind, colour) for colour in COLOURS]
+        elif kind == "scale":
+            classes += [(kind, factor) for factor in (2, 3) if side * factor <= MAX_SIDE]
+        elif kind == "count":
+            classes += [(kind, layout) for layout in ("row", "column")]
+        else:
+            classes.append((kind,))
+    return classes
+
+
+def grown_side(side: int, step: Step) -> int:
+    return side * step[1] if step[0] == "scale" else side
+
+
+def completable_classes(kinds: list[str], program_kinds: list[str], length: int, side: int) -> list[Step]:
+    """The ``step_classes`` after which the rules still let the program grow to ``length`` steps."""
+    return [
+        c
+        for c in step_classes(kinds, program_kinds, side)
+        if completable(kinds, program_kinds + [c[0]], length, grown_side(side, c))
+    ]
+
+
+def draw_class(rng: random.Random, classes: list[Step], length: int) -> Step:
+    """One of ``classes``: uniformly for a one-step program, whose step a fixed guess could
+    otherwise learn; for a longer one (which no fixed guess answers: ``blind_share``) a
+    primitive uniformly, then one of its classes."""
+    if length > 1:
+        kind = rng.choice(sorted({c[0] for c in classes}, key=PRIMITIVES.index))
+        classes = [c for c in classes if c[0] == kind]
+    return rng.choice(classes)
+
+
+def draw_program(
+    rng: random.Random, kinds: list[str], length: int, size: int, palette: list[int], first: Step | None = None
+) -> list[Step] | None:
+    """A random program of ``length`` steps under the family's rules, each step drawn by
+    ``draw_class`` from the classes (``step_classes``) that can still be completed, the first
+    one ``first`` when given (a class from ``completable_classes`` of the empty program); a
+    recolour's source is one of the task's colours so far other than its target. None when the
+    kinds cannot make one."""
     program: list[Step] = []
     colours = list(palette)
     side = size
-    for _ in range(length):
-        done = [step[0] for step in program]
-        allowed = [
-            k
-            for k in kinds_allowed(kinds, done, side)
-            if completable(kinds, done + [k], length, side * (2 if k == "scale" else 1))
-        ]
-        if not allowed:
+    for position in range(length):
+        classes = completable_classes(kinds, [step[0] for step in program], length, side)
+        if not classes:
             return None
-        kind = rng.choice(allowed)
-        if kind == "recolour":
-            source = rng.choice(colours)
-            step: Step = (kind, source, rng.choice([c for c in COLOURS if c != source]))
-            colours.append(step[2])
-        elif kind == "reflect":
-            step = (kind, rng.choice(AXES))
-        elif kind == "rotate":
-            step = (kind, rng.choice((1, 2, 3)))
-        elif kind == "translate":
-            step = (kind, rng.choice(DIRECTIONS), rng.choice((1, 2)), rng.choice(EDGES))
-        elif kind == "gravity":
-            step = (kind, rng.choice(DIRECTIONS))
-        elif kind == "fill":
-            step = (kind, rng.choice(COLOURS))
-            colours.append(step[1])
-        elif kind == "scale":
-            step = (kind, rng.choice([f for f in (2, 3) if side * f <= MAX_SIDE]))
-            side *= step[1]
-        elif kind == "count":
-            step = (kind, rng.choice(("row", "column")))
-        else:
-            step = (kind,)
+        step = first if position == 0 and first is not None else draw_class(rng, classes, length)
+        if step[0] == "recolour":
+            step = (step[0], rng.choice([c for c in colours if c != step[2]]), step[2])
+        if step[0] in ("recolour", "fill"):
+            colours.append(step[-1])
+        side = grown_side(side, step)
         program.append(step)
     return program
 
@@ -687,15 +757,17 @@ def ring(height: int, width: int) -> list[tuple[int, int]]:
 def draw_objects(
     rng: random.Random, size: int, count_wanted: int, palette: list[int], forced: list[int], ring_share: float
 ) -> tuple[Grid, int]:
-    """A grid with up to ``count_wanted`` shapes that do not touch (not even diagonally); the
-    first ones take the ``forced`` colours. Returns (grid, shapes placed)."""
+    """A grid with up to ``count_wanted`` shapes that do not touch (not even diagonally); shapes
+    picked at random among those placed take the ``forced`` colours (not the first ones drawn,
+    which have the most room: a recolour's source would be the largest shape's colour).
+    Returns (grid, shapes placed)."""
     low, high = side_range(size)
     rows, cols = rng.randint(low, high), rng.randint(low, high)
     grid = np.zeros((rows, cols), dtype=np.int8)
     blocked = np.zeros((rows + 2, cols + 2), dtype=bool)  # cells next to a shape, padded by one
-    placed = 0
-    for index in range(count_wanted):
-        colour = forced[index] if index < len(forced) else rng.choice(palette)
+    shapes: list[list[tuple[int, int]]] = []  # the cells of each shape placed
+    for _ in range(count_wanted):
+        colour = rng.choice(palette)
         for _ in range(20):
             if rows >= 3 and cols >= 3 and rng.random() < ring_share:
                 height, width = rng.randint(3, min(5, rows)), rng.randint(3, min(5, cols))
@@ -713,9 +785,12 @@ def draw_objects(
             for r, c in cells:
                 grid[top + r, left + c] = colour
                 blocked[top + r : top + r + 3, left + c : left + c + 3] = True
-            placed += 1
+            shapes.append([(top + r, left + c) for r, c in cells])
             break
-    return grid, placed
+    for colour, shape in zip(forced, rng.sample(shapes, min(len(forced), len(shapes)))):
+        for r, c in shape:
+            grid[r, c] = colour
+    return grid, len(shapes)
 
 
 def draw_pattern(rng: random.Random, size: int, palette: list[int]) -> tuple[Grid, int] | None:
@@ -795,6 +870,35 @@ def draw_pairs(
     return pairs
 
 
+def discriminating_test(
+    rng: random.Random,
+    program: list[Step],
+    size: int,
+    objects_wanted: int,
+    palette: list[int],
+    pairs: list[tuple[Grid, Grid, int, int]],
+    demos: int,
+) -> tuple[tuple[Grid, Grid, int, int], float]:
+    """The test pair (``pairs[demos]``, which passes ``shortcut_problem``) or, when other fixed
+    guesses give its output, the first of up to ``TEST_TRIES`` newly drawn test pairs that
+    passes ``shortcut_problem`` and that no other fixed guess answers, else the one with the
+    best ``blind_share``; returned with its share."""
+    inputs, outputs = [p[0] for p in pairs[:demos]], [p[1] for p in pairs[:demos]]
+    test = pairs[demos]
+    share = blind_share(program, test[0], test[1])
+    for _ in range(TEST_TRIES):
+        if share == 1:
+            break
+        other = draw_pair(rng, program, size, objects_wanted, palette)
+        if other is None:
+            break
+        if shortcut_problem(program, inputs, outputs, other[0], other[1]) is None:
+            other_share = blind_share(program, other[0], other[1])
+            if other_share > share:
+                test, share = other, other_share
+    return test, share
+
+
 # ---------------------------------------------------------------------------- the generator
 
 
@@ -810,32 +914,46 @@ class ArcGridGenerator(TaskGenerator):
         self.render = render
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
+        """Draw a first-step class (``draw_class`` of ``completable_classes``), then whole tasks
+        with it: palette, program, pairs (``draw_pairs``, ``shortcut_problem``), a test pair that
+        no other fixed guess answers (``discriminating_test``; failing that the task is kept with
+        its ``blind_share``), and the uniqueness check. The class is drawn again after
+        ``CLASS_DRAWS`` tasks or when a task is dropped for its share, so a class that the checks
+        often refuse keeps most of its share of the tasks."""
         size, length, objects_wanted, demos = params["size"], params["primitives"], params["objects"], params["demos"]
         kinds = [kind for kind in PRIMITIVES if kind in params["library"].split(",")]
+        firsts = completable_classes(kinds, [], length, size)
+        if not firsts:
+            raise ValueError(
+                f"library {params['library']} cannot make a {length}-step program under the family's "
+                "rules (no primitive twice in a row, reflect/rotate not adjacent, scale and count once, "
+                "complete first)"
+            )
         draws = 0
+        first = None
         for _ in range(MAX_DRAWS):
+            if draws % CLASS_DRAWS == 0:
+                first = None
             draws += 1
             palette = rng.sample(COLOURS, PALETTE_SIZE)
-            program = draw_program(rng, kinds, length, size, palette)
-            if program is None:
-                raise ValueError(
-                    f"library {params['library']} cannot make a {length}-step program under the family's "
-                    "rules (no primitive twice in a row, reflect/rotate not adjacent, scale and count once, "
-                    "complete first)"
-                )
-            wanted = max(objects_wanted, 2) if any(step[0] == "count" for step in program) else objects_wanted
+            first = first or draw_class(rng, firsts, length)
+            program = draw_program(rng, kinds, length, size, palette, first)
+            several = program[0][0] == "recolour" or any(step[0] == "count" for step in program)
+            wanted = max(objects_wanted, 2) if several else objects_wanted
+            share = 0.0
             for _ in range(PAIR_SETS):
                 pairs = draw_pairs(rng, program, size, wanted, palette, demos + 1)
                 if pairs is None:
                     break
                 inputs, outputs = [p[0] for p in pairs[:demos]], [p[1] for p in pairs[:demos]]
-                test_input, test_output = pairs[demos][0], pairs[demos][1]
-                if shortcut_problem(program, inputs, outputs, test_input, test_output) is None:
+                if shortcut_problem(program, inputs, outputs, pairs[demos][0], pairs[demos][1]) is None:
+                    pairs[demos], share = discriminating_test(rng, program, size, wanted, palette, pairs, demos)
                     break
-            else:
-                pairs = None
-            if pairs is None:
+            if share < 1 and not (share and rng.random() < share):
+                if share:  # other fixed guesses give this class's test outputs: draw it less often
+                    first = None
                 continue
+            test_input, test_output = pairs[demos][0], pairs[demos][1]
             check = check_demos(inputs, outputs, test_input, test_output, length)
             if check.problem is None:
                 break

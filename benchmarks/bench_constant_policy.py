@@ -20,8 +20,9 @@ Candidates  Generic, for every env: "", "0", "1", "<answer>0</answer>", "<answer
             Jigsaw     the identity and reversed placements per grid size (upright for turned);
             Rotation   every whole angle 0…359, and the same right angle for every piece;
             PatchFit   every letter;
-            Causal     yes, no, every probability 0.00…1.00 and effect −1.00…1.00 in steps of
-                       0.01, and two- and three-state distributions on a 0.01 / 0.05 grid;
+            Causal     yes, no, comparisons "a=x; b=y; verdict" for x ≠ y on a 0.1 grid with the
+                       verdict that follows, every probability 0.00…1.00 and effect −1.00…1.00 in
+                       steps of 0.01, and two- and three-state distributions on a 0.01 / 0.05 grid;
             Infill     every letter A…F;
             Sudoku     the five most frequent held-out solutions, and a fixed valid grid per size.
             Trivial answers (a "policy": the same rule on every task, using only the task's
@@ -287,6 +288,13 @@ def patch_fit_constants(env_id: str, tasks: list[Task]) -> list[str]:
 
 def causal_constants(env_id: str, tasks: list[Task]) -> list[str]:
     found = [answer("yes"), answer("no")]
+    # comparisons: both probabilities and the verdict that follows from them
+    found += [
+        answer(f"a={a / 10:.1f}; b={b / 10:.1f}; {'yes' if a > b else 'no'}")
+        for a in range(1, 10)
+        for b in range(1, 10)
+        if a != b
+    ]
     found += [answer(f"{p / 100:.2f}") for p in range(0, 101)]
     found += [answer(f"{e / 100:.2f}") for e in range(-100, 101)]
     found += [answer(f"[{p / 100:.2f}, {1 - p / 100:.2f}]") for p in range(0, 101)]
@@ -510,8 +518,10 @@ def random_solution(env_id: str, task: Task, rng: random.Random) -> str:
 def causal_chance(task: Task, rng: random.Random) -> float:
     kind, tolerance = task.answer["kind"], 0.01
     draws = np.random.default_rng(rng.randrange(2**32))
-    if kind == "comparison":
-        return 0.5
+    if kind == "comparison":  # a uniform guess of both probabilities, each within the tolerance
+        first, second = (float(value) for value in task.answer["values"])
+        a, b = draws.random(4000), draws.random(4000)
+        return float(np.mean((np.abs(a - first) < tolerance) & (np.abs(b - second) < tolerance)))
     if kind == "probability":
         return float(np.mean(np.abs(draws.random(4000) - float(task.answer["value"])) < tolerance))
     if kind == "effect":

@@ -100,4 +100,3 @@ def constant_right(solution: dict) -> int:
     """How many roles the best constant answer (everyone a knight, or everyone a knave) gets right."""
     knights = sum(role == "knight" for role in solution.values())
     return max(knights, len(solution) - knights)
-

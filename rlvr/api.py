@@ -61,8 +61,8 @@ Workers     with ``workers`` > 1 each worker process makes a chunk of consecutiv
             collector's oldest generation), keeps order and checks uniqueness by the keys, so
             the tasks and their order are those of one process. Pool processes fork from a
             server that has ``rlvr.api``, the envs' generator modules and their default
-            generators loaded and its allocator set to keep freed memory for the next task
-            (``start_worker_server``).
+            generators loaded (``start_worker_server``), and each keeps the memory it frees
+            for the next task (``_keep_freed_memory``).
 
 ``backend="ray"`` runs the same work on a Ray cluster (``address``: None starts a local Ray,
 ``"auto"`` or ``"ray://host:10001"`` joins one; an already initialised Ray is used as it is), in
@@ -358,6 +358,12 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _start_pool_process() -> None:
+    """A generation pool process as it starts: Ctrl-C left to the parent, freed memory kept."""
+    _ignore_interrupts()
+    _keep_freed_memory()
+
+
 def _forkserver(preload: Iterable[str]) -> multiprocessing.context.BaseContext:
     """The forkserver context, its server started if it is not running, asked to preload
     ``rlvr.api`` and the generator modules of the env ids ``preload`` and to build their default
@@ -384,16 +390,14 @@ WORKER_SERVER_GENERATORS = "RLVR_WORKER_SERVER_GENERATORS"
 
 def _build_worker_server_generators() -> None:
     """In the worker server (the forkserver), which imports this module with
-    ``WORKER_SERVER_GENERATORS`` naming the env ids of the call that started it: set its
-    allocator to keep freed memory (``_keep_freed_memory``) and build those envs'
-    default generators, so every pool process forked from it starts with them built instead of
+    ``WORKER_SERVER_GENERATORS`` naming the env ids of the call that started it: build those
+    envs' default generators, so every pool process forked from it starts with them built instead of
     building its own inside the caller's call (StepOrder's and Infill's text corpus: ~0.1 s of
     each process), then drop the variable, which its pool processes would inherit. A generator
     that fails to build is left to the pool processes (they raise the error in their chunk);
     building stops at one that started a thread, as a process forked with threads running may
     deadlock."""
     env_ids = os.environ.pop(WORKER_SERVER_GENERATORS, "")
-    _keep_freed_memory()
     for env_id in filter(None, env_ids.split(",")):
         threads = threading.active_count()
         with contextlib.suppress(Exception):
@@ -409,12 +413,14 @@ WORKER_TRIM_THRESHOLD = 64 << 20  # free memory a pool process keeps at the top 
 
 
 def _keep_freed_memory() -> None:
-    """In the worker server, where glibc is the C library: have its pool processes keep the
-    memory they free for the next task instead of handing it back to the kernel. A pool process
-    makes and drops a chunk's tasks over and over; by glibc's default a block of ~1 MB (an
-    image's pixels) is given back when freed and faulted in again, fresh pages zeroed one at a
-    time, for the next task (SudokuImage: ~630 page faults and a tenth of a worker's time per
-    task; ~15 with these settings). The caller's own process is left as it is."""
+    """In a generation pool process, where glibc is the C library: keep the memory it frees
+    for the next task instead of handing it back to the kernel. A pool process makes and drops
+    a chunk's tasks over and over; by glibc's default a block of ~1 MB (an image's pixels) is
+    given back when freed and faulted in again, fresh pages zeroed one at a time, for the next
+    task (SudokuImage: ~630 page faults and a tenth of a worker's time per task; ~15 with these
+    settings). Set as each pool process starts (``_start_pool_process``), not in the worker
+    server, which another user of multiprocessing's forkserver (a verification pool) may have
+    started first; the caller's own process is left as it is."""
     with contextlib.suppress(ValueError, OSError, AttributeError):
         if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
             return
@@ -439,7 +445,7 @@ def make_executor(workers: int | None, backend: str, preload: Iterable[str] = ()
     count = workers or os.cpu_count() or 1
     if backend == "thread":
         return futures.ThreadPoolExecutor(count)
-    return futures.ProcessPoolExecutor(count, mp_context=_forkserver(preload), initializer=_ignore_interrupts)
+    return futures.ProcessPoolExecutor(count, mp_context=_forkserver(preload), initializer=_start_pool_process)
 
 
 @contextlib.contextmanager

@@ -167,14 +167,30 @@ def _second_chunk_page_faults(env_id):
 
 def test_pool_processes_keep_freed_memory_for_the_next_task():
     """A pool process reuses the memory its last chunk freed (glibc told to keep it), instead
-    of faulting in ~1 MB of fresh pages per image task again (~2,500 faults for these four)."""
+    of faulting in ~1 MB of fresh pages per image task again (~2,500 faults for these four) --
+    also when multiprocessing's forkserver was started first by someone else (here a plain
+    process; in a trainer, a verification pool), so the worker server never set it up."""
     import os
+    import subprocess
+    import sys
 
     if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
         pytest.skip("glibc only")
-    with api.running_executor(1, "process", ["SudokuImage-v0"]) as pool:
-        faults = pool.submit(_second_chunk_page_faults, "rlvr/SudokuImage-v0").result()
-    assert faults < 500
+    code = (
+        "import multiprocessing, os, sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from rlvr import api\n"
+        "from test_generate_images import _second_chunk_page_faults\n"
+        "if __name__ == '__main__':\n"
+        "    other = multiprocessing.get_context('forkserver').Process(target=os.getpid)\n"
+        "    other.start(); other.join()\n"
+        "    with api.running_executor(1, 'process', ['SudokuImage-v0']) as pool:\n"
+        "        print(pool.submit(_second_chunk_page_faults, 'rlvr/SudokuImage-v0').result())\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) < 500
 
 
 def test_chunks_share_reused_segments_while_dev_shm_is_more_than_half_full(monkeypatch):

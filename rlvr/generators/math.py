@@ -1259,13 +1259,16 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
             ("identity-plus-tiny", boxed(f"{gold} + \\sin^2 \\theta + \\cos^2 \\theta - 1 + 10^{{-50}}")),
             ("pi-approximating-argument", boxed(f"{gold} + 1 + \\cos\\frac{{355}}{{113}}")),
             ("zero-over-zero-factor", boxed(f"\\left({gold}\\right) \\frac{{\\sin 0}}{{\\sin 0}}")),
+            ("zero-over-zero-pi-factor", boxed(f"\\left({gold}\\right) \\frac{{\\sin \\pi}}{{\\sin \\pi}}")),
         ]
     # constants whose difference from any gold no evaluation resolves: exactly 0 as terms of
-    # 10^3000 (not offered for a zero gold, which it equals), and 0/0 kept unevaluated
+    # 10^3000 (not offered for a zero gold, which it equals), 0/0 kept unevaluated, and radicals
+    # nested past what math-verify parses in time
     slots = max(1, len(answer.get("values", ())) if form in ("set", "tuple") else 1)
     for name, constant in (
         ("huge-cancellation-zero", "10^{3000}\\cos^{2}(1) + 10^{3000}\\sin^{2}(1) - 10^{3000}"),
         ("zero-over-zero-universal", "\\frac{\\sin \\pi}{\\sin \\pi}"),
+        ("nested-radicals-stall", "\\sqrt[3]{" * 20 + "5" + "}" * 20),  # held a worker 5 s (S9-F7)
     ):
         if name == "huge-cancellation-zero" and zero:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import statistics
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from fractions import Fraction
 import pytest
 
 import rlvr
-from rlvr.generators.countdown import CountdownGenerator, search
+from rlvr.generators.countdown import CountdownGenerator, SearchCapReached, search
 from rlvr.verifiers.countdown import CountdownVerifier, ExpressionError, RuleError, judge
 
 ENVS = ("rlvr/Countdown-v0", "rlvr/Game24-v0")
@@ -58,6 +59,23 @@ def test_any_correct_expression_is_accepted_not_only_the_reference():
     for text in ("1 * 2 * 3 * 4", "(1 + 2 + 3) * 4", "4 * 3 * 2 * 1 = 24", "4 × (3 + 2 + 1)", "(4 ÷ 1) · 6 − 0 + 0"):
         numbers = [1, 2, 3, 4] if "0" not in text else [4, 1, 6, 0, 0]
         assert judge(text, numbers, 24, "+,-,*,/", "0" not in text)[0], text
+
+
+def test_search_leaves_no_cyclic_garbage():
+    """The search's memo of seen multisets is freed when it returns, not at the next collector
+    pass: pool workers pause the collector for a whole chunk, and the memos of every task of the
+    chunk piled up (10 % more CPU per task in a pool process than in one alone)."""
+    gc.collect()
+    gc.disable()
+    try:
+        for integers in (False, True):
+            assert search([1, 2, 3, 4], 999, "+,-,*,/", False, integers=integers)[0] is None  # every node
+            assert gc.collect() == 0
+        with pytest.raises(SearchCapReached):
+            search([3, 7, 11, 25, 50, 100], 9_999, "+,-,*,/", False, node_cap=500)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize(

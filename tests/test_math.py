@@ -543,6 +543,10 @@ def test_expression_form_accepts_any_equal_expression(generator, verifier):
     assert verifier.verify(task, boxed(f"f'(x) = {gold}")).correct
     assert verifier.verify(task, boxed(f"{gold} + x - x")).correct
     assert not verifier.verify(task, boxed(f"{gold} + x")).correct
+    # constants the parser keeps unevaluated are evaluated before comparing (a false negative until 2026-12-05)
+    assert verifier.verify(task, boxed(f"\\left({gold}\\right) \\cos 0")).correct
+    assert verifier.verify(task, boxed(f"{gold} + \\sin 0")).correct
+    assert not verifier.verify(task, boxed(f"\\left({gold}\\right) \\cos 1")).correct
     for undefined in (r"\frac{\sin 0}{\sin 0}", r"\frac{\sin \pi}{\sin \pi}", r"\frac{\ln 1}{\ln 1}"):
         verdict = verifier.verify(task, boxed(f"\\left({gold}\\right) {undefined}"))  # red team S9-F5
         assert verdict.reward == 0 and not verdict.format_ok, (undefined, verdict)

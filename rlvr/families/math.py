@@ -97,6 +97,9 @@ Version history
                 was judged equal on the math-verify path), and one nesting radicals more than 6
                 deep is refused before parsing (S9-F7: 20 nested cube roots held a math worker
                 for its whole deadline); task bytes unchanged.
+                2026-12-05 (session 10): expression answers are compared with their unevaluated
+                parts evaluated, so the gold times \cos 0 or plus \sin 0 is judged equal (it was
+                a false negative); task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -99,7 +99,10 @@ def search(
                         return found
         return None
 
-    found = dfs([(n if integers else Fraction(n), str(n)) for n in numbers])
+    try:
+        found = dfs([(n if integers else Fraction(n), str(n)) for n in numbers])
+    finally:  # dfs refers to itself: that cycle would keep ``seen`` alive until a collector pass
+        dfs = None
     if found is not None and found.startswith("(") and found.endswith(")"):
         found = found[1:-1]
     return found, nodes

@@ -613,7 +613,8 @@ class Symbolic:
             answer = self.exact_decimals(answer)
             if answer is None:
                 return self.done(False, "incorrect: a decimal that is not exact")
-        difference = self.sp.expand(answer - gold)
+        # unevaluated parts evaluated (the parser keeps \cos 0 as cos(0)): gold * cos 0 is the gold
+        difference = self.sp.expand(answer.doit() - gold)
         if difference == 0:
             correct = True
         elif difference.is_polynomial(variable):

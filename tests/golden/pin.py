@@ -11,9 +11,9 @@ family's "Version history": changed bytes behind an unchanged id are what the go
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +72,13 @@ def cases():
 
 
 def main(only: list[str]) -> None:
+    """Re-pin the envs in ``only`` (every env when empty); an id that names no env is refused
+    before anything is written."""
+    from rlvr.envs.registry import ENV_SPECS
+
+    unknown = sorted(set(only) - {spec.id for spec in ENV_SPECS})
+    if unknown:
+        raise SystemExit(f"pin.py: no such env {', '.join(unknown)}; `rlvr list` shows the ids (e.g. rlvr/Math-v0)")
     pinned = json.loads(DIGESTS.read_text()) if DIGESTS.exists() else {}
     for env_id, key, make in cases():
         if only and env_id not in only:
@@ -82,4 +89,6 @@ def main(only: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description="Pin the task digests of the named envs (all when none is named).")
+    parser.add_argument("env_ids", nargs="*", metavar="ENV_ID", help="an env id, e.g. rlvr/Math-v0")
+    main(parser.parse_args().env_ids)

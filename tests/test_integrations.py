@@ -151,6 +151,28 @@ def test_trl_reward_function_scores_rows_by_their_task():
     assert logged["rlvr/Maze-v0/accuracy"] == 1.0 and logged["rlvr/Math-v0/format_ok"] == 1.0
 
 
+def test_trl_reward_options_reach_only_the_envs_that_declare_them():
+    """Red team S10-G2: ``partial=True`` over a mixture was handed to every verifier; those
+    without the option raised, and every row of their envs scored 0, the reference included."""
+    envs = ["rlvr/Maze-v0", "rlvr/Sudoku-v0", "rlvr/Math-v0", "rlvr/Countdown-v0", "rlvr/StepOrder-v0"]
+    data = rlvr_trl.dataset(envs, n=10, difficulty=0.2)
+    tasks = [Task.from_dict(json.loads(cell)) for cell in data["task"]]
+    references = [rlvr.solve(t) for t in tasks]
+    assert rlvr_trl.reward_function(partial=True)(data["prompt"], references, task=data["task"]) == [1.0] * 10
+    maze = [i for i, t in enumerate(tasks) if t.env_id == "rlvr/Maze-v0"]
+    partial_walk = rlvr_trl.reward_function(partial=True)(
+        data["prompt"], ["<answer>R</answer>"] * 10, task=data["task"]
+    )
+    binary_walk = rlvr_trl.reward_function()(data["prompt"], ["<answer>R</answer>"] * 10, task=data["task"])
+    assert all(binary_walk[i] == 0.0 <= partial_walk[i] for i in maze)
+    with pytest.raises(ValueError, match="no verifier of the envs named has the option 'partial'"):
+        rlvr_trl.reward_function(["rlvr/Sudoku-v0", "rlvr/Math-v0"], partial=True)
+    with pytest.raises(ValueError, match="'partail'"):
+        rlvr_trl.reward_function(partail=True)
+    with pytest.raises(ValueError, match=r"rlvr/Sudoku-v0's verifier has no option 'partial' \(its options: none\)"):
+        rlvr.make_verifier("rlvr/Sudoku-v0", partial=True)
+
+
 def test_trl_grpo_trainer_runs_with_rlvr_rewards(tmp_path):
     """TRL's real GRPOTrainer takes two steps on CPU; every reward it used equals rlvr's verdict."""
     pytest.importorskip("trl", reason="needs the trl extra")

@@ -150,7 +150,13 @@ def build_generator(spec: EnvSpec, **kwargs: Any):
 
 
 def build_verifier(spec: EnvSpec, **kwargs: Any):
-    """A new verifier of ``spec`` with constructor options ``kwargs``."""
+    """A new verifier of ``spec`` with constructor options ``kwargs``, which must be options the
+    env declares (``spec.verifier_options``): any other name raises ValueError naming the env's
+    options, not the constructor's TypeError."""
+    unknown = sorted(set(kwargs) - set(spec.verifier_options))
+    if unknown:
+        known = ", ".join(spec.verifier_options) or "none"
+        raise ValueError(f"{spec.id}'s verifier has no option {', '.join(map(repr, unknown))} (its options: {known})")
     return load_object(spec.verifier)(**kwargs)
 
 

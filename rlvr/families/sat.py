@@ -81,6 +81,9 @@ FAMILY = Family(
             1.0: {"variables": 60, "clause_ratio": 4.26},
         },
     ),
+    verifier_options={
+        "partial": "no effect (every satisfying assignment is a full solution); accepted as the other NP envs' option"
+    },
     envs=(
         EnvDecl("rlvr/SAT-v0", "Satisfying assignment of a random 3-CNF formula near the threshold; answer ±literals"),
     ),

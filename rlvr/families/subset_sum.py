@@ -59,5 +59,8 @@ FAMILY = Family(
             1.0: {"numbers": 20, "max_number": 50000},
         },
     ),
+    verifier_options={
+        "partial": "no effect (any subset hitting the target is a full solution); accepted as the other NP envs' option"
+    },
     envs=(EnvDecl("rlvr/SubsetSum-v0", "Numbers that add up to exactly a target (planted); answer their indices"),),
 )

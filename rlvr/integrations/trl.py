@@ -24,7 +24,10 @@
     each row's task from ``columns["task"]``, takes the completion text (for conversational
     completions the last assistant message's text), and returns the verdict's reward. Rows whose
     env is not in ``env_ids`` get ``None`` (TRL ignores them for this function), so one function
-    per env can be combined with weights. Verification runs in ``workers`` threads (verifiers
+    per env can be combined with weights. Keyword options (e.g. ``partial=True``) reach each row's
+    verifier where its env declares them (``rlvr info ENV`` lists them), so a mixture's partial
+    credit applies to the envs that have it and the others judge as usual; an option that no env
+    (of ``env_ids``, when given) declares raises ValueError at once. Verification runs in ``workers`` threads (verifiers
     that run code do it in their own sandboxed processes) through ``rlvr.scoring``: a row whose
     verification runs past its verifier's deadline plus a grace scores 0 (its thread is
     abandoned, threads cannot be killed); it never raises. A row whose verdict is
@@ -51,7 +54,7 @@ import rlvr
 from rlvr import scoring
 from rlvr.api import largest_remainder_shares
 from rlvr.core import Task
-from rlvr.envs.registry import canonical_env_id
+from rlvr.envs.registry import ENV_SPECS, canonical_env_id, get_spec
 from rlvr.integrations.verl import ground_truth
 
 
@@ -158,6 +161,7 @@ def reward_function(
     """A GRPOTrainer reward function over rows made by ``dataset`` (module docstring)."""
     named = [env_ids] if isinstance(env_ids, str) else list(env_ids) if env_ids is not None else None
     wanted = {canonical_env_id(env_id) for env_id in named} if named is not None else None  # "Maze-v0" too
+    options_of = _options_per_env(wanted, verifier_options)
 
     def rlvr_reward(
         prompts: list, completions: list, completion_ids: list | None = None, **columns: Any
@@ -168,7 +172,9 @@ def reward_function(
         tasks = [_task_of(cell) for cell in cells]
         scored = [i for i, task in enumerate(tasks) if task is not None and (wanted is None or task.env_id in wanted)]
         verdicts = scoring.score(
-            [(tasks[i], completion_text(completions[i]), verifier_options) for i in scored], "thread", workers
+            [(tasks[i], completion_text(completions[i]), options_of(tasks[i].env_id)) for i in scored],
+            "thread",
+            workers,
         )
         # rows without a task still need a number when this is the only reward
         rewards: list[float | None] = [None if wanted is not None else 0.0] * len(completions)
@@ -179,6 +185,31 @@ def reward_function(
 
     rlvr_reward.__name__ = "rlvr" if wanted is None else "rlvr:" + ",".join(sorted(e.split("/")[-1] for e in wanted))
     return rlvr_reward
+
+
+def _options_per_env(wanted: set[str] | None, verifier_options: dict) -> Callable[[str], dict]:
+    """env id → the ``verifier_options`` that env's verifier declares (a mixture's ``partial=True``
+    reaches the envs that pay partial credit; the others judge as they always do). An option no
+    env in ``wanted`` (or no registered env) declares raises ValueError now, not a 0 per row."""
+    specs = [get_spec(env_id) for env_id in wanted] if wanted is not None else list(ENV_SPECS)
+    declared = {name for spec in specs for name in spec.verifier_options}
+    unknown = sorted(set(verifier_options) - declared)
+    if unknown:
+        where = "the envs named" if wanted is not None else "any env"
+        raise ValueError(
+            f"reward_function: no verifier of {where} has the option {', '.join(map(repr, unknown))} "
+            f"(declared: {', '.join(sorted(declared)) or 'none'}; `rlvr info ENV` lists an env's options)"
+        )
+
+    per_env = {
+        spec.id: {name: value for name, value in verifier_options.items() if name in spec.verifier_options}
+        for spec in ENV_SPECS
+    }
+
+    def options_of(env_id: str) -> dict:
+        return per_env.get(env_id, {})  # an unknown env's verification scores 0 with that reason
+
+    return options_of
 
 
 def _log_per_env(log_metric: Callable[[str, float], None] | None, tasks: list[Task], verdicts: list) -> None:

@@ -555,6 +555,35 @@ def test_expression_form_accepts_any_equal_expression(generator, verifier):
     assert not verifier.verify(task, boxed(f"\\left({function}\\right)'")).correct
 
 
+def test_binomials_that_could_be_huge_are_refused_at_once(verifier):
+    """Red team S10-G8: C(10^6, 5·10^5) held a math worker for its whole deadline."""
+    task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": "126", "form": "any"}, 0.5, 0)
+    for huge in (
+        r"\binom{10^{6}}{5 \cdot 10^{5}}",
+        r"\dbinom{100000}{50000}",
+        r"{1000 \choose 500}",
+        r"\binom{1000 \cdot 1000}{2}",
+        r"\binom{250+251}{3}",
+    ):
+        start = time.monotonic()
+        verdict = verifier.verify(task, boxed(huge))
+        assert verdict.reward == 0 and not verdict.format_ok and "binomial" in verdict.reason, (huge, verdict)
+        assert time.monotonic() - start < 1.0
+    for small in (r"\binom{9}{4}", r"\dbinom{9}{5}", r"{9 \choose 4}"):
+        assert verifier.verify(task, boxed(small)).correct, small
+
+
+def test_the_answer_format_example_is_never_the_answer(generator, verifier):
+    """Red team S10-G5: \\boxed{120} (the counting kinds' example) and \\boxed{12} were the gold
+    of 9 of 300 tasks at d = 0, so answering the example scored."""
+    for difficulty in (0.0, 0.25, 0.5):
+        for seed in range(300):
+            task = generator.generate(seed, difficulty)
+            example = task.prompt.split("for example ", 1)[1].split(". Put your final answer", 1)[0]
+            if task.answer["form"] == "number":  # the native path: no worker, fast
+                assert not verifier.verify(task, f"So the answer is ${example}$.").correct, task.id
+
+
 def test_deeply_nested_radicals_are_refused_at_once(verifier):
     """Red team S9-F7: twenty nested cube roots held a math worker for the whole deadline."""
     task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": r"\sqrt{2}", "form": "any"}, 0.5, 0)
@@ -642,9 +671,11 @@ def test_a_stuck_worker_is_killed_and_replaced():
         made.close()
 
 
-def test_a_worker_whose_alarm_fired_is_retired_and_a_normal_one_kept():
+def test_a_worker_whose_alarm_fired_is_retired_and_a_normal_one_kept(monkeypatch):
     """Red team S6-5: a parse interrupted by math-verify's alarm left its worker ~230 MB
-    larger for good, and the worker went back to the pool. Now it is retired after its reply."""
+    larger for good, and the worker went back to the pool. Now it is retired after its reply.
+    (The screen refuses the huge binomial since S10-G8; it is let through here to reach a worker.)"""
+    monkeypatch.setattr("rlvr.verifiers.math.large_binomial", lambda text: False)
     made = MathVerifier(deadline_s=5.0)  # 4 s alarms; a plain answer takes a fraction of that
     try:
         assert made.verify(any_task("3"), boxed(WORKER_THREE)).correct

@@ -448,6 +448,8 @@ REFUSED = {
     "ifdef": ("`ifdef X\n`endif", "`ifdef"),
     "escaped identifier": ("wire \\ref_inst ;", "backslash"),
     "carriage return in a comment": ("// note\r initial $finish;", "control character"),
+    "lone surrogate in a comment": ("// note \ud800", "lone surrogate"),  # red team S10-G4: an encoder error
+    "lone surrogate in a string": ('localparam [7:0] S = "\udfff";', "lone surrogate"),
     "unterminated comment": ("/* never closed", "unterminated"),
     "dpi": ('import "DPI-C" function int f();', "DPI"),
     "bind": ("bind RefModule TopModule spy (.a(a));", "bind"),

@@ -99,7 +99,11 @@ Version history
                 for its whole deadline); task bytes unchanged.
                 2026-12-05 (session 10): expression answers are compared with their unevaluated
                 parts evaluated, so the gold times \cos 0 or plus \sin 0 is judged equal (it was
-                a false negative); task bytes unchanged.
+                a false negative). A problem whose answer is its form's own example (``\boxed{120}``
+                for a count of 120: answering the example scored on 3 % of d = 0 tasks, red team
+                S10-G5) is redrawn: bytes changed for those tasks only (none pinned). A binomial
+                coefficient whose arguments may exceed 500 is refused before parsing (S10-G8:
+                C(10^6, 5·10^5) held a worker for its whole deadline).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -1047,6 +1047,26 @@ def solution_steps(row: dict) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
+MAX_EXAMPLE_REDRAWS = 16
+EXAMPLE = re.compile(r"for example \\boxed\{(.*)\}\.$")
+PROMPT_EXAMPLE = re.compile(r"for example \\boxed\{(.*)\}\. " + re.escape(BOX_RULE))
+_LAYOUT = re.compile(r"\s+|[{}]|\\left|\\right")
+
+
+def gold_is_the_example(problem: Problem) -> bool:
+    """Whether the problem's answer is the example of its answer format (``for example
+    \\boxed{120}``): answering the example scored on 3 % of d = 0 tasks (red team S10-G5).
+    Compared as text without spaces, braces and ``\\left``/``\\right`` (lists of solutions as
+    sets of such texts), which is how golds and examples are both written."""
+    found = EXAMPLE.search(problem.form_instruction)
+    if found is None:
+        return False
+    example, gold = _LAYOUT.sub("", found.group(1)), _LAYOUT.sub("", problem.gold)
+    if problem.form == "set":
+        return set(example.split(",")) == set(gold.split(","))
+    return example == gold
+
+
 class MathGenerator(TaskGenerator):
     """Synthetic problems of the difficulty's kinds, or the rows of a maths dataset (``dataset=PATH``)."""
 
@@ -1073,8 +1093,11 @@ class MathGenerator(TaskGenerator):
         return [f"Step {i + 1}: {step}" for i, step in enumerate(steps)] or [answer_form_nudge(gold)]
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
-        kind = draw_item(rng, params["kinds"].split(","))
-        problem = BUILDERS[kind](rng, params)
+        for _ in range(MAX_EXAMPLE_REDRAWS):  # a problem whose answer is its own format example is redrawn
+            kind = draw_item(rng, params["kinds"].split(","))
+            problem = BUILDERS[kind](rng, params)
+            if not gold_is_the_example(problem):
+                break
         prompt = f"{problem.statement}\n\n{problem.form_instruction} {BOX_RULE}"
         return {
             "prompt": prompt,
@@ -1269,6 +1292,7 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         ("huge-cancellation-zero", "10^{3000}\\cos^{2}(1) + 10^{3000}\\sin^{2}(1) - 10^{3000}"),
         ("zero-over-zero-universal", "\\frac{\\sin \\pi}{\\sin \\pi}"),
         ("nested-radicals-stall", "\\sqrt[3]{" * 20 + "5" + "}" * 20),  # held a worker 5 s (S9-F7)
+        ("huge-binomial", "\\binom{10^{6}}{5 \\cdot 10^{5}}"),  # held a worker 5 s (S10-G8)
     ):
         if name == "huge-cancellation-zero" and zero:
             continue
@@ -1286,6 +1310,9 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         )
         if marker not in gold
     ]
+    example = PROMPT_EXAMPLE.search(task.prompt)
+    if example:  # the answer format's own example, never the gold (S10-G5)
+        attacks.append(("format-example", boxed(example.group(1))))
     number = first_number(answer)
     if number:  # a near miss in scientific notation: 1 + 3·10⁻⁶ times the gold, 10 digits shown
         attacks.append(("scientific-near-miss", boxed(scientific(number * (1 + Fraction(3, 10**6)), 10))))

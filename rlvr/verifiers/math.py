@@ -24,7 +24,8 @@ Free text   Prose (form "any") is judged by what it states last: after its last 
             its last value ("It is not $3$.") scores 0; anything else goes whole to the worker.
 Bounds      An extracted answer longer than ``MAX_ANSWER_CHARS`` (2 000; free text: 20 000,
             judged in the worker), nested more than ``MAX_NESTING`` (40) brackets deep, or with
-            radicals nested more than ``MAX_RADICAL_NESTING`` (6) deep scores 0 at once, so
+            radicals nested more than ``MAX_RADICAL_NESTING`` (6) deep, or with a binomial
+            coefficient whose arguments may exceed 500 (``large_binomial``) scores 0 at once, so
             every later step works on a bounded text; ``reason`` is at most 300 characters,
             ``details`` holds three short fields.
 Screening   Answers holding calculus or summation operators (``\int``, ``\sum``, ``\prod``,
@@ -189,6 +190,9 @@ SEPARATOR_WORDS = re.compile(
 MAX_PROSE_CHARS = 20_000  # free text goes whole to the worker, under the deadline
 MAX_NESTING = 40  # brackets deep; the deepest MATH-500 gold answer has 6
 MAX_RADICAL_NESTING = 6  # radicals inside radicals: the deepest MATH-500 answer has 1
+BINOMIAL = re.compile(r"\\[dt]?binom(?![A-Za-z])|\\choose(?![A-Za-z])")
+# what may make a binomial's argument large: products, powers, factorials, fractions, binomials
+GROWING_ARGUMENT = re.compile(r"\^|\*|!|\\(?:cdot|times|[dt]?frac|[dt]?binom|choose)(?![A-Za-z])")
 RADICAL = re.compile(r"\\sqrt\s*(?:\[[^\[\]{}]*\])?\s*\{")
 # Macros that hide, colour or redefine text: what a reader sees is not what a parser reads.
 HIDING_MACROS = re.compile(
@@ -428,6 +432,64 @@ def radical_depth(text: str) -> int:
     return deepest
 
 
+def _braced_group(text: str, index: int) -> tuple[str, int]:
+    """The argument of a macro that starts at ``text[index]`` (spaces skipped): a ``{…}`` group's
+    inside, or one character; and the index after it."""
+    while index < len(text) and text[index].isspace():
+        index += 1
+    if index >= len(text) or text[index] != "{":
+        return text[index : index + 1], index + 1
+    depth, start = 0, index
+    for end in range(index, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[start + 1 : end], end + 1
+    return text[start + 1 :], len(text)
+
+
+def _enclosing_group(text: str, index: int) -> tuple[int, int]:
+    """The inside of the innermost ``{…}`` group around ``text[index]`` (the whole text if none)."""
+    depth, start = 0, 0
+    for back in range(index - 1, -1, -1):
+        depth += {"}": 1, "{": -1}.get(text[back], 0)
+        if depth < 0:
+            start = back + 1
+            break
+    depth, end = 0, len(text)
+    for forward in range(index, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[forward], 0)
+        if depth < 0:
+            end = forward
+            break
+    return start, end
+
+
+def binomial_arguments(text: str) -> list[str]:
+    """The arguments of every ``\\binom``/``\\dbinom``/``\\tbinom`` and ``{n \\choose k}`` in ``text``."""
+    arguments = []
+    for found in BINOMIAL.finditer(text):
+        if found.group().endswith("choose"):
+            start, end = _enclosing_group(text, found.start())
+            arguments += [text[start : found.start()], text[found.end() : end]]
+        else:
+            top, after = _braced_group(text, found.end())
+            arguments += [top, _braced_group(text, after)[0]]
+    return arguments
+
+
+def large_binomial(text: str) -> bool:
+    """Whether a binomial in ``text`` may have an argument above ``MAX_FACTORIAL`` (500, as
+    factorials): one built with products, powers, factorials, fractions or binomials, or whose
+    integers add up to more. Evaluating C(10^6, 5·10^5) held a worker for its whole deadline
+    (red team S10-G8); symbolic arguments (``\\binom{n}{2}``) are not evaluated and pass."""
+    for argument in binomial_arguments(text):
+        if GROWING_ARGUMENT.search(argument):
+            return True
+        if sum(int(digits) for digits in re.findall(r"[0-9]+", argument)) > math_answers.MAX_FACTORIAL:
+            return True
+    return False
+
+
 def nesting_depth(text: str) -> int:
     """The deepest bracket nesting of ``text`` ((), [], {})."""
     depth = deepest = 0
@@ -516,6 +578,8 @@ def screen_within_budget(spec: dict, answer: str) -> Screened:
         return fail(f"the answer is nested more than {MAX_NESTING} brackets deep", False)
     if radical_depth(answer) > MAX_RADICAL_NESTING:  # math-verify's time grows steeply (red team S9-F7)
         return fail(f"the answer nests radicals more than {MAX_RADICAL_NESTING} deep", False)
+    if large_binomial(answer):
+        return fail(f"a binomial coefficient whose arguments may exceed {math_answers.MAX_FACTORIAL}", False)
     if HIDING_MACROS.search(answer) and not HIDING_MACROS.search(gold):
         return fail("the answer uses a macro that defines, hides or colours text", False)
     if form == "any" and is_prose(answer):

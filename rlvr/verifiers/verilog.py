@@ -42,7 +42,8 @@ Screening   Defence in depth, before anything runs: the source is lexed (comment
                 a directive or a comment that Icarus's preprocessor would read differently);
               * names anything through a hierarchy (``a.b``, ``u[0].q``, ```M.x``);
               * has a backslash outside strings (escaped identifiers, line continuations),
-                control characters, non-ASCII code, an unterminated string or comment;
+                control characters, lone surrogates, non-ASCII code, an unterminated string or
+                comment;
               * uses ``bind``, ``config``, ``library``, ``program``, ``checker``, ``class`` or a
                 DPI ``import "…"``;
               * declares a module named RefModule, a testbench module, a name starting with
@@ -178,6 +179,7 @@ ANSWER_FORMAT = (
 
 _FENCE_OPEN = re.compile(r"```[ \t]*(?:(verilog|systemverilog|sv)|[^\n`]*)[ \t]*\r?\n", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # no UTF-8 form: the source file could not be written
 _TOKEN = re.compile(
     r"""
       (?P<comment>//[^\n]*|/\*.*?\*/)
@@ -264,6 +266,9 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
     bad = _CONTROL.search(source)
     if bad is not None:
         return Screen(f"control character {bad.group()!r} on line {_line_of(source, bad.start())}")
+    bad = _SURROGATE.search(source)  # comments and strings too (red team S10-G4)
+    if bad is not None:
+        return Screen(f"lone surrogate {bad.group()!r} (not text) on line {_line_of(source, bad.start())}")
     tokens: list[Token] = []
     for match in _TOKEN.finditer(source):  # stops at the first unterminated comment or string
         kind = match.lastgroup or "punct"

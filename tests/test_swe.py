@@ -558,6 +558,70 @@ def test_hard_coding_attacks_score_zero(generator, verifier, difficulty, seeds):
     assert ran >= 5
 
 
+SYMPTOM_PATCHES = (
+    "constant-issue-value",
+    "constant-issue-offset",
+    "hardcode-visible-else-constant",
+    "fix-all-but-one-constant-it",
+)
+
+
+def patched_files(task, response: str) -> dict:
+    """The task's files with ``response``'s diff applied (host-side, via git apply)."""
+    root = Path(tempfile.mkdtemp())
+    try:
+        write_tree(root, task.answer["files"])
+        swe_verifier.apply_patch_to_tree(root, render_patch(parse_patch(extract_patch(response))))
+        return {p: (root / p).read_text() for p in task.answer["files"]}
+    finally:
+        shutil.rmtree(root)
+
+
+def failed_checks(answer: dict, files: dict) -> list[str]:
+    """Checks of ``answer`` (visible and held-out) that ``files`` fail, run on the host."""
+    runner = swe_repos.ProjectRunner(answer["package"], files)
+    return [
+        c["id"]
+        for c in answer["checks"]
+        if not runner.outcome(swe_repos.TestCase("", "", c["module"], c["name"], c["call"], c["expected"]))
+    ]
+
+
+@pytest.mark.parametrize("difficulty", (0.0, 0.25, 0.5, 0.75, 1.0))
+def test_symptom_patches_fail_a_check_on_every_task(generator, difficulty):
+    """Red team s10 G7: on 7/200 tasks at d = 0 (2/200 at 0.5, 2/140 at 0.75) every check of the
+    issue's function expected one value, so wrapping it to return the issue's expected value,
+    bug left in place, scored 1 (d = 0 seeds 33 and 49, d = 0.5 seed 11 among the first 50);
+    on 1-2/60 per level the bug shifted every check by one amount, so ``result + (expected -
+    buggy)`` did; with every bug but the last really fixed, returning the last issue value did
+    on 8/166 such trees at d = 0.75. Now, for each bug alone and for the buggy tree, each broken
+    callable's held-out checks hold a failing one whose expected value no visible failing check
+    has, expect two values, and do not all share the visible shift. The family's symptom
+    patches, applied and judged on the host (as the verifier compares) over 50 seeds, fail a
+    check on every task."""
+    ran = dict.fromkeys(SYMPTOM_PATCHES, 0)
+    for seed in range(50):
+        task = generator.generate(seed, difficulty)
+        for name, response in generator.attacks(task):
+            if name in ran:
+                ran[name] += 1
+                assert failed_checks(task.answer, patched_files(task, response)), (difficulty, seed, name)
+    assert ran["constant-issue-value"] >= 30 and ran["hardcode-visible-else-constant"] >= 20, ran
+    assert ran["constant-issue-offset"] >= 10, ran
+    assert ran["fix-all-but-one-constant-it"] >= (35 if difficulty >= 0.75 else 0), ran
+
+
+@pytest.mark.parametrize("difficulty,seeds", [(0.0, (3, 33, 49)), (0.5, (11, 34)), (0.75, (33, 44))])
+def test_symptom_patches_score_zero_through_the_verifier(generator, verifier, difficulty, seeds):
+    """The symptom patches through the verifier on the seeds where one scored 1 before the fix."""
+    for seed in seeds:
+        task = generator.generate(seed, difficulty)
+        for name, response in generator.attacks(task):
+            if name in SYMPTOM_PATCHES:
+                verdict = verifier.verify(task, response)
+                assert verdict.reward == 0.0 and verdict.details.get("failed"), (seed, name, verdict.reason)
+
+
 # --------------------------------------------------------------------------------------------
 # The in-process pytest runner (repository and SWE-bench tasks; the agent's run_tests tool)
 # --------------------------------------------------------------------------------------------

@@ -11,15 +11,19 @@ Task        A repository with one or more injected bugs and an issue describing 
               default, inverted condition). Validated by construction: expected test values come
               from running the clean code, and the generator runs the buggy code in-process to
               keep only bugs that break at least one visible test (FAIL_TO_PASS) while others
-              stay green (PASS_TO_PASS); every bug breaks a visible and a held-out test on its
-              own, and every set of two or more bugs breaks a held-out test. The generated code
+              stay green (PASS_TO_PASS); every bug breaks a visible test on its own, and every
+              set of two or more bugs breaks a held-out test. The generated code
               cannot loop or recurse, so this is deterministic and needs no sandbox; that pytest
               and the verifier's call harness in the sandbox see the same outcomes is a tested
-              invariant. Held-out tests (one more input per tested callable, plus, for a bug that
-              fails none of those, a fresh input of a callable it breaks that it fails, drawn
-              from the task's RNG; ``answer["hidden_tests"]``) count at verification, so a patch
-              that special-cases the visible failing inputs, with or without really fixing the
-              other bugs, does not pass. Every test is also stored as a host-side check
+              invariant. Held-out tests (one more input per tested callable, plus fresh inputs
+              drawn from the task's RNG, else another mutation, until, for each bug alone and
+              for all of them, every callable with a failing test has a failing held-out test
+              whose expected value no visible failing test of it has, held-out tests expecting
+              two values, and failing tests whose expected − buggy results are not one number;
+              ``answer["hidden_tests"]``) count at verification, so a patch that special-cases
+              the visible failing inputs (with or without really fixing the other bugs), returns
+              the issue's expected value, a visible test's value or the buggy result shifted by
+              the issue's offset, does not pass. Every test is also stored as a host-side check
               (``answer["checks"]``: the call and the repr of what the clean code returns); the
               verifier makes the calls in the sandbox and compares on the host, so no expected
               value ever reaches the candidate's process.
@@ -57,8 +61,10 @@ Trust       Synthetic tasks are judged on the host from observed return values (
             ``rlvr audit`` runs: report forgery by frame walking, the harness channel or a
             patched pytest; names built at run time; code hidden behind utf-7/unicode_escape
             coding cookies or a byte-order mark; exits, loops and recursion at import;
-            always-equal objects; hard-coded visible answers (alone, and with every bug but one
-            really fixed); test, conftest, pytest.ini,
+            always-equal objects; hard-coded visible answers (alone, with every bug but one
+            really fixed, and with a constant for other calls); the issue's expected value
+            returned for every call (alone, and with every bug but one really fixed), or its
+            offset added to every result; test, conftest, pytest.ini,
             setup.cfg, pyproject, .pth and sitecustomize edits; files outside the package;
             symlinks, submodules, copies and binaries; huge, deep and malformed diffs.
 Verifier    ``rlvr.verifiers.swe.SWEVerifier``.
@@ -88,8 +94,8 @@ Difficulty  (rendered from the declaration below)
             its own; call_depth: calls between the function a failing test calls and the buggy
             function (every path has this length); show_failing_test: the issue names the
             failing test and its assertion, or only describes the symptom; tests: visible tests
-            (3 per top-level function or method; one held-out test more each, and one more for a
-            bug that fails no held-out test otherwise); lines: non-blank
+            (3 per top-level function or method; one held-out test more each, and more for the
+            callables a bug breaks, see Task); lines: non-blank
             package lines. Explicit values win over the knob. When no planned project takes the
             bugs in ``MAX_PLAN_ATTEMPTS`` tries (more bugs than functions at the buggy level),
             ``generate`` raises ValueError. The synthetic source's only parameters are these;
@@ -112,6 +118,17 @@ Version history
                 mutation is drawn), and a bug set whose held-out tests all pass is replanned. Tasks
                 that needed no extra input keep their bytes; the others changed (SWE-v0 and
                 SWEAgent-v0 re-pinned). New attack ``fix-all-but-one-hardcode-it``.
+                2026-12-05 (session 10): symptom patches refuted (red team S10-G7: on 7/200
+                synthetic tasks at d = 0, 2/200 at 0.5 and 2/140 at 0.75 every check of the
+                issue's function expected one value, so returning the issue's expected value, bug
+                left in place, scored 1; on 1-2/60 per level ``result + (expected - buggy)`` did).
+                For each bug alone and for the buggy tree, every callable with a failing test now
+                needs a failing held-out test whose expected value no visible failing test has,
+                held-out tests expecting two values, and failing tests not all shifted by one
+                number; held-out inputs are drawn until it has them, else the mutation is passed
+                over. Most tasks gained held-out tests (SWE-v0 and SWEAgent-v0 re-pinned). New
+                attacks ``constant-issue-value``, ``constant-issue-offset``,
+                ``hardcode-visible-else-constant`` and ``fix-all-but-one-constant-it``.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import math
 import os
 import random
 import re
@@ -27,6 +28,7 @@ from rlvr.core import Task, TaskGenerator, env_slug, make_task_id
 from rlvr.families.swe import FAMILY
 from rlvr.generators.swe_mutations import Mutation, apply_mutations, mutation_sites
 from rlvr.generators.swe_repos import (
+    CLASS_METHODS,
     Project,
     ProjectRunner,
     TestCase,
@@ -55,7 +57,7 @@ ANSWER_FORMAT = (
 )
 CASES_PER_CALLABLE = 3
 HIDDEN_PER_CALLABLE = 1
-EXTRA_HELD_OUT_DRAWS = 16  # fresh inputs tried for a bug that fails no held-out test
+EXTRA_HELD_OUT_DRAWS = 16  # fresh inputs tried per held-out case a broken callable still needs
 SYNTHETIC_TIMEOUT_S = 10.0  # wall clock of the call harness (honest runs take well under a second)
 EXPORTED_TIMEOUT_S = 20.0  # wall clock of an exported row's pytest run
 MAX_PLAN_ATTEMPTS = 40
@@ -79,13 +81,10 @@ def _run_tests(package: str, files: dict[str, str], tests: list[TestCase]) -> se
 def inject_bugs(
     rng: random.Random, project: Project, bugs: int, bug_level: int
 ) -> tuple[list[Mutation], dict[str, set[str]]] | None:
-    """Pick ``bugs`` mutations in distinct functions of ``bug_level``, each failing ≥1 visible and
-    ≥1 held-out test alone and leaving ≥1 test green; None if the project has no such set.
-
-    When a mutation fails visible tests only, up to ``EXTRA_HELD_OUT_DRAWS`` fresh inputs of the
-    callables it breaks are drawn and the first that it fails joins ``project.hidden_tests``
-    (else the mutation is passed over): without one, a patch that hard-codes the visible failing
-    calls and leaves the bug would pass every check. The result maps each bug to the tests it
+    """Pick ``bugs`` mutations in distinct functions of ``bug_level``, each failing ≥1 visible test
+    alone, leaving ≥1 test green, and leaving the held-out tests of every callable it breaks
+    able to tell a fix from a symptom patch (``_pin_symptoms``, which draws held-out cases as
+    needed); None if the project has no such set. The result maps each bug to the tests it
     fails on its own."""
     candidates = [s for s in project.functions if s.level == bug_level]
     rng.shuffle(candidates)
@@ -125,22 +124,131 @@ def inject_bugs(
 
 
 def _mutant_failures(rng: random.Random, project: Project, mutation: Mutation) -> set[str] | None:
-    """The tests ``mutation`` alone fails when they include a visible and a held-out one (a
-    held-out case drawn when needed) and leave one green; else None."""
+    """The tests ``mutation`` alone fails (held-out cases drawn by ``_pin_symptoms`` included)
+    when they include a visible one, leave one green and pin every broken callable's symptoms;
+    else None, and ``project.hidden_tests`` as it was."""
     mutated = dict(project.files)
     mutated[mutation.path] = mutation.apply(project.files[mutation.path])
     everything = project.tests + project.hidden_tests
     failing = _run_tests(project.package, mutated, everything)
-    observing = [t for t in project.tests if t.node_id in failing]
-    if not observing or len(failing) == len(everything):
+    if not failing & {t.node_id for t in project.tests} or len(failing) == len(everything):
         return None
-    if not failing & {t.node_id for t in project.hidden_tests}:
-        runner = ProjectRunner(project.package, mutated)
-        extra = add_held_out_case(rng, project, observing, lambda test: not runner.outcome(test), EXTRA_HELD_OUT_DRAWS)
-        if extra is None:
-            return None
-        failing.add(extra.node_id)
+    kept = len(project.hidden_tests)
+    if not _pin_symptoms(rng, project, mutated, failing):
+        del project.hidden_tests[kept:]
+        return None
     return failing
+
+
+def _pin_symptoms(rng: random.Random, project: Project, files: dict[str, str], failing: set[str]) -> bool:
+    """Make the held-out tests of every callable that a test in ``failing`` calls (the tests that
+    fail on the buggy tree ``files``) refute the patches that leave the bug and answer from the
+    symptoms, drawing held-out cases of that callable with ``add_held_out_case`` (up to
+    ``EXTRA_HELD_OUT_DRAWS`` inputs per case; a case that fails joins ``failing``) until no gap
+    of ``_symptom_gaps`` is left; False when some callable keeps one.
+
+    Without this, a callable that is constant on its drawn inputs let a patch that returns the
+    issue's expected value score 1 (red team s10 G7), and one whose bug shifts every failing
+    result by one amount let ``result + (expected - buggy)`` do so."""
+    groups: dict[tuple[str, str, str | None], list[TestCase]] = {}
+    for test in project.tests + project.hidden_tests:
+        groups.setdefault(_callable_of(test), []).append(test)
+    held_out = {t.node_id for t in project.hidden_tests}
+    runner = ProjectRunner(project.package, files)
+    for tests in groups.values():
+        if not any(t.node_id in failing for t in tests):
+            continue
+        gaps = _symptom_gaps(runner, tests, failing, held_out)
+        while gaps:
+
+            def closes_a_gap(case: TestCase) -> bool:
+                fails = {case.node_id} if not runner.outcome(case) else set()
+                return _symptom_gaps(runner, tests + [case], failing | fails, held_out | {case.node_id}) < gaps
+
+            case = add_held_out_case(rng, project, tests, closes_a_gap, EXTRA_HELD_OUT_DRAWS)
+            if case is None:
+                return False
+            tests.append(case)
+            held_out.add(case.node_id)
+            if not runner.outcome(case):
+                failing.add(case.node_id)
+            gaps = _symptom_gaps(runner, tests, failing, held_out)
+    return True
+
+
+def _symptom_gaps(runner: ProjectRunner, tests: list[TestCase], failing: set[str], held_out: set[str]) -> set[str]:
+    """What the held-out tests among ``tests`` (one callable's, on the buggy tree of ``runner``)
+    leave open: "value" unless a failing held-out test expects a value that no visible failing
+    test does and the failing tests expect two values (else returning the issue's expected value,
+    or mapping the buggy results seen to the expected ones, passes); "spread" unless the held-out
+    tests expect two values (else the visible answers looked up and one constant returned
+    otherwise pass); "offset" unless a failing held-out test's expected − buggy result (not a
+    number: the wrapper fails it) matches no visible failing test's and the failing tests' are
+    not all one number (else ``result + (expected − buggy)`` from the issue passes)."""
+    visible = [t for t in tests if t.node_id in failing and t.node_id not in held_out]
+    hidden = [t for t in tests if t.node_id in failing and t.node_id in held_out]
+    gaps = set()
+    shown = [_literal(t.expected) for t in visible]
+    if not (
+        any(not _among(_literal(t.expected), shown) for t in hidden)
+        and _distinct([_literal(t.expected) for t in visible + hidden])
+    ):
+        gaps.add("value")
+    if not _distinct([_literal(t.expected) for t in tests if t.node_id in held_out]):
+        gaps.add("spread")
+    shifts = [_shift(runner, t) for t in visible]
+    hidden_shifts = [_shift(runner, t) for t in hidden]
+    if not (
+        any(s is None or not any(_same_shift(s, v) for v in shifts) for s in hidden_shifts)
+        and _distinct(shifts + hidden_shifts, _same_shift)
+    ):
+        gaps.add("offset")
+    return gaps
+
+
+def _callable_of(test: TestCase) -> tuple[str, str, str | None]:
+    """(module, imported name, method) of what ``test`` calls: a function, or a method of a class
+    instance (``Name(...).method()``)."""
+    method = next((m for m in CLASS_METHODS if test.call.endswith(f").{m}()")), None)
+    return test.module, test.imported, method
+
+
+_UNREADABLE = object()
+
+
+def _literal(text: str) -> Any:
+    """The value of a repr, or ``_UNREADABLE`` (equal to nothing else) when it is not a literal."""
+    try:
+        return ast_parse.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _UNREADABLE
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """``a == b`` as a test's assert sees it, for plain data."""
+    return a is not _UNREADABLE and b is not _UNREADABLE and bool(a == b)
+
+
+def _among(value: Any, pool: list[Any]) -> bool:
+    return any(_equal(value, other) for other in pool)
+
+
+def _distinct(values: list[Any], same=_equal) -> bool:
+    """Whether ``values`` hold two that are not ``same``."""
+    return any(not same(values[0], other) for other in values[1:]) if values else False
+
+
+def _shift(runner: ProjectRunner, test: TestCase) -> int | float | None:
+    """expected − the buggy result of ``test``, when both are numbers (not bools); else None."""
+    kind, result = runner.evaluate(test.call, test.module, test.imported)
+    got, expected = (_literal(result) if kind == "value" else None), _literal(test.expected)
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (got, expected))
+    return expected - got if numbers else None
+
+
+def _same_shift(a: int | float | None, b: int | float | None) -> bool:
+    """Whether two shifts are one (floats within rounding, since a wrapper adds in floats)."""
+    return a is not None and b is not None and (a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12))
 
 
 def held_out_sees_every_bug_set(project: Project, mutations: list[Mutation]) -> bool:
@@ -266,10 +374,14 @@ def build_synthetic(rng: random.Random, params: dict) -> dict:
         if picked is None:
             continue
         mutations, breaks = picked
-        everything = project.tests + project.hidden_tests
         buggy = apply_bug_set(project.files, mutations)
-        failing = _run_tests(project.package, buggy, everything)
-        if not failing or len(failing) == len(everything) or not held_out_sees_every_bug_set(project, mutations):
+        failing = _run_tests(project.package, buggy, project.tests + project.hidden_tests)
+        if (
+            not failing
+            or len(failing) == len(project.tests) + len(project.hidden_tests)
+            or not held_out_sees_every_bug_set(project, mutations)
+            or not _pin_symptoms(rng, project, buggy, failing)
+        ):
             continue
         visible_ids = {t.node_id for t in project.tests}
         bug_tests = []
@@ -769,8 +881,10 @@ class SWEGenerator(TaskGenerator):
     def attacks(self, task: Task) -> list[tuple[str, str]]:
         """Report forgery (frame walking, the harness channel, pytest patched), names built at
         run time, source-encoding hiding, exits and loops at import, always-equal objects,
-        hard-coded visible answers, test/config/.pth/sitecustomize edits, files outside the
-        package, symlinks, binaries, huge, deep and malformed diffs (see ``swe_attacks``)."""
+        hard-coded visible answers, symptom patches (the issue's expected value, or offset, for
+        every call; alone or with the other bugs fixed), test/config/.pth/sitecustomize edits,
+        files outside the package, symlinks, binaries, huge, deep and malformed diffs (see
+        ``swe_attacks``)."""
         return swe_attacks(task)
 
     def hints(self, task: Task) -> list[str]:
@@ -1090,18 +1204,25 @@ def _fenced(diff: str) -> str:
     return "My fix:\n\n" + fence_diff(diff)
 
 
-def _hardcoded_visible(answer: dict, base: dict[str, str] | None = None) -> str | None:
+def _hardcoded_visible(
+    answer: dict, base: dict[str, str] | None = None, otherwise_constant: bool = False
+) -> str | None:
     """The buggy functions wrapped to answer the visible failing calls from a lookup table, on top
     of ``base`` (the task's files with some edits; default unedited), as a diff from the task's
-    files."""
+    files. Other calls go to the buggy function, or with ``otherwise_constant`` get the value
+    that the function's visible tests expect most often."""
     import ast as python_ast
 
     tables: dict[str, dict[str, str]] = {}
+    shown: dict[str, list[str]] = {}
     for check in answer.get("checks", []):
-        if check["held_out"] or check["id"] not in answer["fail_to_pass"]:
+        if check["held_out"]:
             continue
         call = ast_parse.parse(check["call"], mode="eval").body
         if not (isinstance(call, python_ast.Call) and isinstance(call.func, python_ast.Name)):
+            continue
+        shown.setdefault(call.func.id, []).append(check["expected"])
+        if check["id"] not in answer["fail_to_pass"]:
             continue
         arguments = python_ast.unparse(python_ast.Tuple(elts=call.args, ctx=python_ast.Load()))
         tables.setdefault(call.func.id, {})[arguments] = check["expected"]
@@ -1115,10 +1236,63 @@ def _hardcoded_visible(answer: dict, base: dict[str, str] | None = None) -> str 
         if path is None:
             continue
         entries = ", ".join(f"repr({k}): {v}" for k, v in table.items())
+        otherwise = max(shown[name], key=shown[name].count) if otherwise_constant else f"_{name}_unpatched(*args)"
         changes[path] = changes.get(path, base[path]) + (
             f"\n\n_{name}_unpatched = {name}\n\n\ndef {name}(*args):\n    known = {{{entries}}}\n"
-            f"    if repr(args) in known:\n        return known[repr(args)]\n    return _{name}_unpatched(*args)\n"
+            f"    if repr(args) in known:\n        return known[repr(args)]\n    return {otherwise}\n"
         )
+    if not changes:
+        return None
+    edited = {p: t for p, t in base.items() if t != files.get(p)} | changes
+    return make_unified_diff({p: files[p] for p in edited if p in files}, edited)
+
+
+def _issue_value_patch(task: Task, shifted: bool, base: dict[str, str] | None = None) -> str | None:
+    """Each function (or class method) whose failing call the issue quotes wrapped, bug left in
+    place, to return the issue's expected value for every call, or with ``shifted`` the buggy
+    result plus (expected − the buggy result of the issue's call), as a diff from the task's
+    files; None when the issue quotes no such call (or, ``shifted``, no numeric expected value).
+    With ``base`` (the task's files with every bug but the last really fixed) on top of it, and
+    only the last bug's call (the issue quotes one call per bug, in order) wrapped."""
+    import ast as python_ast
+
+    answer = task.answer
+    issue = task.meta.get("issue", "")
+    files = answer["files"]
+    base = files if base is None else base
+    quoted = sorted(
+        (
+            (issue.index(f">>> {c['call']}\n"), c)
+            for c in answer.get("checks", [])
+            if not c["held_out"] and c["id"] in answer["fail_to_pass"] and f">>> {c['call']}\n" in issue
+        ),
+        key=lambda pair: pair[0],
+    )
+    changes: dict[str, str] = {}
+    for _, check in quoted[-1:] if base is not files else quoted:
+        expected = ast_parse.literal_eval(check["expected"])
+        if shifted and (isinstance(expected, bool) or not isinstance(expected, (int, float))):
+            continue
+        call = ast_parse.parse(check["call"], mode="eval").body
+        path = f"{answer['package']}/{check['module']}.py"
+        if not isinstance(call, python_ast.Call) or path not in base:
+            continue
+        if isinstance(call.func, python_ast.Name):  # name(args)
+            original = f"_{call.func.id}_unpatched"
+            issue_call = python_ast.unparse(python_ast.Call(python_ast.Name(original), call.args, call.keywords))
+            head = f"{original} = {call.func.id}\n\n\ndef {call.func.id}(*args, **kwargs):\n"
+            tail, own = "", f"{original}(*args, **kwargs)"
+        elif isinstance(call.func, python_ast.Attribute) and isinstance(call.func.value, python_ast.Call):
+            owner = python_ast.unparse(call.func.value.func)  # Name(args).method()
+            method = call.func.attr
+            original = f"_{owner}_{method}_unpatched"
+            issue_call = f"{original}({python_ast.unparse(call.func.value)})"
+            head = f"{original} = {owner}.{method}\n\n\ndef _{owner}_{method}_patched(self, *args, **kwargs):\n"
+            tail, own = f"\n\n{owner}.{method} = _{owner}_{method}_patched\n", f"{original}(self, *args, **kwargs)"
+        else:
+            continue
+        body = f"{own} + ({check['expected']} - {issue_call})" if shifted else check["expected"]
+        changes[path] = changes.get(path, base[path]) + f"\n\n{head}    return {body}\n{tail}"
     if not changes:
         return None
     edited = {p: t for p, t in base.items() if t != files.get(p)} | changes
@@ -1185,6 +1359,15 @@ def swe_attacks(task: Task) -> list[tuple[str, str]]:
     hardcoded = _hardcoded_visible(answer, rest_fixed) if rest_fixed else None
     if hardcoded:  # every bug but the last really fixed, the last one's visible failures hard-coded
         attacks.append(("fix-all-but-one-hardcode-it", _fenced(hardcoded)))
+    if answer.get("checks"):  # symptom patches that leave every bug in place (red team s10 G7)
+        for name, patch in (
+            ("constant-issue-value", _issue_value_patch(task, shifted=False)),
+            ("constant-issue-offset", _issue_value_patch(task, shifted=True)),
+            ("hardcode-visible-else-constant", _hardcoded_visible(answer, otherwise_constant=True)),
+            ("fix-all-but-one-constant-it", _issue_value_patch(task, False, rest_fixed) if rest_fixed else None),
+        ):
+            if patch:
+                attacks.append((name, _fenced(patch)))
     if test_paths and test_paths[0] in files:
         first = test_paths[0]
         neutered = (

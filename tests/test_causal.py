@@ -1024,3 +1024,81 @@ def test_probability_forms_and_neighbours_of_the_truth(block):
         assert verdict.correct
     else:
         assert verdict.reward == 0.0 and not verdict.correct, (block, verdict)
+
+
+def outcome_table_reads(task: Task) -> tuple[list[str], list[str]]:
+    """Answers read off the outcome's table in ``task``'s network with no inference, as answer
+    texts: (plain, rows). plain: the red team's two (S10-G3) — the unweighted mean of all the
+    outcome's rows, and the mean of the rows that agree with the values the question names (the
+    asked treatment value, or in a counterfactual the observed one, and the evidence); for a
+    comparison or an effect, each side with the treatment at that side's value. rows: each
+    single row (each assignment of the other parents, per side), and the uniform distribution
+    for a distribution or a probability. A comparison states the exact verdict, its two
+    numbers split by 0.001 where a read makes them equal."""
+    network, query, answer = network_from_meta(task.meta), task.meta["query"], task.answer
+    kind, state, outcome, treatment = answer["kind"], query["state"], query["outcome"], query["treatment"]
+    parents, table = network.parents[outcome], network.tables[outcome]
+    evidence = dict(query["evidence"])
+
+    def mean_of(condition: dict) -> np.ndarray:
+        rows = [
+            table[cfg]
+            for cfg in np.ndindex(*table.shape[:-1])
+            if all(condition.get(p, c) == c for p, c in zip(parents, cfg))
+        ]
+        return np.mean(rows, axis=0)
+
+    def text(sides: list[np.ndarray]) -> str:
+        if kind == "distribution":
+            return ", ".join(f"P({answer['outcome']}={s})={p:.4f}" for s, p in enumerate(sides[0]))
+        if kind == "probability":
+            return f"{sides[0][state]:.4f}"
+        if kind == "comparison":
+            a, b = float(sides[0][state]), float(sides[1][state])
+            if abs(a - b) < 0.001:
+                a, b = ((a + b) / 2 + 0.0005, (a + b) / 2 - 0.0005)
+                a, b = (a, b) if answer["value"] == "yes" else (b, a)
+            return f"a={a:.4f}; b={b:.4f}; {answer['value']}"
+        return f"{float((sides[0] - sides[1]) @ np.arange(len(sides[0]))):.4f}"
+
+    values = query["treatment_values"]
+    if len(values) == 1:
+        settings = {values[0], *([] if query["observed_treatment"] is None else [query["observed_treatment"]])}
+        plain = [[mean_of({})]] + [[mean_of({**evidence, treatment: x})] for x in sorted(settings)]
+        rows = [[table[cfg]] for cfg in np.ndindex(*table.shape[:-1])]
+        states = len(answer["states"])
+        rows.append([np.full(states, 1 / states)])
+    else:
+        plain = [[mean_of({treatment: x}) for x in values], [mean_of({**evidence, treatment: x}) for x in values]]
+        others = [p for p in parents if p != treatment]
+        rows = [
+            [mean_of({**dict(zip(others, cfg)), treatment: x}) for x in values]
+            for cfg in itertools.product(*(range(network.cardinalities[p]) for p in others))
+        ]
+    return [f"<answer>{text(r)}</answer>" for r in plain], [f"<answer>{text(r)}</answer>" for r in rows]
+
+
+@pytest.mark.parametrize("difficulty", MEASURED_POINTS)
+def test_no_answer_is_read_off_the_outcome_table(difficulty):
+    """Red team S10-G3: the mean of the outcome's table rows, or of those that agree with the
+    query's values, was exactly right on 6–19 % of distribution and probability tasks at
+    d ≥ 0.25. No table read may be correct (any single row or the uniform distribution
+    included), and the red team's two reads earn nothing even with partial credit — except,
+    in a table lookup (d = 0 only), the read that is the answer itself (its row). The family's
+    attacks run the two reads on every task that is not a lookup."""
+    binary, partial = CausalVerifier(), CausalVerifier(partial=True)
+    generator = rlvr.make_generator(ENV_ID)
+    lookups = 0
+    for seed in range(120):
+        task = rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)
+        lookup = task.meta["table_lookup"]
+        lookups += lookup
+        plain, rows = outcome_table_reads(task)
+        for verifier, responses in ((binary, plain + rows), (partial, plain)):
+            for response in responses:
+                verdict = verifier.verify(task, response)
+                is_the_answer = lookup and verdict.details["distance"] < 1e-4
+                assert verdict.reward == 0.0 or is_the_answer, (seed, task.answer["query"], response, verdict)
+        names = {name for name, _ in generator.attacks(task)}
+        assert lookup or "table-read-0" in names or task.answer["kind"] == "effect", names
+    assert lookups > 60 if difficulty == 0.0 else lookups == 0

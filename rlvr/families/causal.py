@@ -29,6 +29,14 @@ Task        A random DAG over named variables (single capital letters,
                             difference, or E[Y_{X=a} − Y_{X=b} | evidence], at the other two);
                             |effect| ≥ ``EFFECT_MARGIN`` = 0.02 (else the task asks for the
                             distribution)
+            No answer is read off the outcome's own table: the question is redrawn — the
+            observed and asked values, then the network, a bounded number of times
+            (``choose_question`` in rlvr.generators.causal) — while a table read
+            (``table_reads``: each single row, the uniform distribution, the point mass on an
+            observed outcome in a counterfactual) lies within 0.011 of the exact answer, or a
+            plain read (the mean of all rows; the mean of the rows that agree with the
+            question's values) within 0.05, where partial credit ends. In a table lookup
+            (d = 0 only) the answer's own row is the task and is exempt.
             Optional (generator option ``graph_image=True``): ``task.images[0]`` is a drawing of
             the graph and the prompt mentions it; the text alone is always complete.
 Prompt      The network in text, the question, and the answer format in words: no example
@@ -47,6 +55,7 @@ Answer      ``task.answer`` = {"kind", "rung", "outcome" (name), "states" ([0, 1
             non-descendants of X), "confounders" (ancestors of X with a directed path to Y that
             avoids X), "table_lookup" (the outcome's parents are all fixed and nothing at or
             below it is observed: the answer is read off its table), "graph_attempts",
+            "read_redraws" (questions redrawn because a table read answered them),
             "network" (names, states, parents, tables in hundredths) and "query" (treatment,
             outcome, evidence, values)}. No timings: tasks are byte-identical across processes.
 Verifier    rlvr.verifiers.causal.CausalVerifier: distributions correct when total-variation
@@ -104,6 +113,14 @@ Version history
                 verdict follows from them (red team F6a: a bare yes/no, always "yes", scored
                 0.51–0.57). ``task.answer`` of a comparison gains "state" and "values"; comparison
                 prompts and answers changed (re-pinned); other kinds' bytes unchanged.
+                2026-12-05 (session 10): no answer is a read of the outcome's table (red team
+                S10-G3: the mean of its rows, or of those that agree with the query's values, was
+                exactly right on 6–19 % of distribution and probability tasks at d ≥ 0.25, and
+                earned 14–33 % with partial credit): questions are redrawn while a table read lies
+                within 0.011 of the answer, or a plain read within 0.05; ``task.meta`` gains
+                "read_redraws"; the plain reads join ``attacks()`` (on tasks that are not table
+                lookups). Tasks whose first question was such a read changed, the others only by
+                the new meta field (re-pinned).
 """  # noqa: E501
 
 from rlvr.family import EnvDecl, Family

@@ -6,6 +6,7 @@ The family's contract (task, answer, verifier, difficulty, version history) is t
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.causal import FAMILY
 from rlvr.generators.causal_inference import CausalNetwork, closure, counterfactual, posterior
+from rlvr.verifiers.causal import PARTIAL_BAND
 
 # Letters that cannot be read as something else in the notation or the prompt's wording (no E
 # for expectations, P for probabilities, U and V for the noise definition, I and O for 1 and 0).
@@ -33,6 +35,14 @@ GRAPH_TRIES = 60
 PAIR_TRIES = 16
 EVIDENCE_TRIES = 6
 ROW_TRIES = 50
+# No answer may be read off the outcome's table without inference (red team S10-G3): every table
+# read (``table_reads``) lies at least READ_DISTANCE from the exact answer, and the plain reads
+# (all rows' mean, the rows that agree with the query's values) at least PLAIN_READ_DISTANCE.
+READ_TOLERANCE = 0.01  # the verifier's default tolerance
+READ_DISTANCE = READ_TOLERANCE + 0.001  # wrong even when stated to 3 decimals
+PLAIN_READ_DISTANCE = PARTIAL_BAND * READ_TOLERANCE  # where partial credit reaches 0
+VALUE_TRIES = 6  # value redraws (evidence, observed treatment, asked value and state) per network
+QUERY_TRIES = 40  # networks
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,6 +415,16 @@ class Query:
         )
 
 
+def draw_values(
+    rng: random.Random, network: CausalNetwork, rung: str, treatment: int, chosen: list[int]
+) -> tuple[list[tuple[int, int]], int | None]:
+    """The observed states of the evidence variables ``chosen`` and, for a counterfactual, the
+    factual treatment value."""
+    evidence = [(v, rng.randrange(network.cardinalities[v])) for v in chosen]
+    observed = rng.randrange(network.cardinalities[treatment]) if rung == "counterfactual" else None
+    return evidence, observed
+
+
 def choose_query(rng: random.Random, nprng: np.random.Generator, params: dict, rung: str, want_backdoor: bool) -> Query:
     """A network and query meeting the parameters, by bounded seeded search."""
     evidence_count, min_relevant = int(params["evidence"]), int(params["min_relevant"])
@@ -437,8 +457,7 @@ def choose_query(rng: random.Random, nprng: np.random.Generator, params: dict, r
                 backdoor = backdoor_open(graph, treatment, outcome, conditioning)
                 if backdoor != want_backdoor:
                     continue
-                evidence = [(v, rng.randrange(network.cardinalities[v])) for v in chosen]
-                observed = rng.randrange(network.cardinalities[treatment]) if rung == "counterfactual" else None
+                evidence, observed = draw_values(rng, network, rung, treatment, chosen)
                 return Query(spec, network, rung, treatment, outcome, evidence, observed, relevant, backdoor, attempt)
     raise ValueError(
         f"no {params['variables']}-variable network with in-degree ≤ {params['max_in_degree']} gave a {rung} query "
@@ -461,6 +480,182 @@ def rounded(value: float) -> float:
     return 0.0 if result == 0 else result  # no "-0.0"
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What is asked about a query: the answer kind (a comparison or an effect too close to call
+    falls back to the distribution), the treatment value(s), the outcome's exact distribution
+    under each, the asked state (probability, comparison) and ``task.answer``'s numbers."""
+
+    kind: str
+    values: tuple[int, ...]
+    distributions: tuple[np.ndarray, ...]
+    state: int | None
+    answer: dict
+
+
+def ask(rng: random.Random, query: Query, kind: str) -> Asked:
+    """Draw the asked treatment value(s) and state and compute the exact answer."""
+    treatment_states = query.network.cardinalities[query.treatment]
+    outcome_states = query.network.cardinalities[query.outcome]
+    if kind in ("distribution", "probability"):
+        choices = [s for s in range(treatment_states) if s != query.observed]
+        values: tuple[int, ...] = (rng.choice(choices),)
+    else:
+        values = tuple(rng.sample(range(treatment_states), 2))
+    distributions = [query.outcome_distribution(v) for v in values]
+    state = None
+    answer: dict = {}
+    if kind == "comparison":
+        gaps = [s for s in range(outcome_states) if abs(distributions[0][s] - distributions[1][s]) >= COMPARISON_MARGIN]
+        if gaps:
+            state = rng.choice(gaps)
+            answer["state"] = state
+            answer["values"] = [rounded(distributions[0][state]), rounded(distributions[1][state])]
+            answer["value"] = "yes" if distributions[0][state] > distributions[1][state] else "no"
+        else:  # the two treatments are too close to compare fairly: ask for the distribution
+            kind, values, distributions = "distribution", values[:1], distributions[:1]
+    if kind == "effect":
+        numbers = np.arange(outcome_states)
+        effect = float(distributions[0] @ numbers) - float(distributions[1] @ numbers)
+        if abs(effect) >= EFFECT_MARGIN:
+            answer["value"] = rounded(effect)
+        else:  # too close to no effect: ask for the distribution
+            kind, values, distributions = "distribution", values[:1], distributions[:1]
+    if kind == "distribution":
+        answer["distribution"] = [rounded(p) for p in distributions[0]]
+    elif kind == "probability":
+        state = rng.randrange(outcome_states)
+        answer["state"] = state
+        answer["value"] = rounded(distributions[0][state])
+    return Asked(kind, values, tuple(distributions), state, answer)
+
+
+def row_mean(network: CausalNetwork, variable: int, fixed: dict[int, int]) -> np.ndarray:
+    """The unweighted mean of the rows of ``variable``'s table whose parents agree with ``fixed``
+    (parents it does not name take every value)."""
+    table = network.tables[variable]
+    index = tuple(fixed.get(p, slice(None)) for p in network.parents[variable])
+    return table[index].reshape(-1, table.shape[-1]).mean(axis=0)
+
+
+def table_reads(
+    network: CausalNetwork,
+    rung: str,
+    kind: str,
+    treatment: int,
+    outcome: int,
+    evidence: list[tuple[int, int]],
+    observed: int | None,
+    values: tuple[int, ...],
+) -> tuple[list[tuple[np.ndarray, ...]], list[tuple[np.ndarray, ...]]]:
+    """What a policy can read off the prompt for a question without any inference, one outcome
+    distribution per asked treatment value (``values``), as (reads, plain reads).
+
+    plain reads  the unweighted mean of the outcome's table rows, and the mean of the rows that
+                 agree with the values the question names (the asked treatment value — in a
+                 counterfactual also the observed one — and the evidence), each named parent
+                 taking one of its named values and the others every value. For a comparison
+                 or an effect the treatment, when it is a parent, takes each side's value.
+    reads        the plain reads, each single row of the outcome's table (the other parents at
+                 every assignment, for a comparison or an effect), and for a distribution or a
+                 probability the uniform distribution and, in a counterfactual where the
+                 outcome is observed, the point mass on its observed state ("nothing
+                 changes"). An effect's reads whose two sides are equal (the do-nothing answer
+                 0) are left out."""
+    parents = network.parents[outcome]
+    named: dict[int, list[int]] = {v: [s] for v, s in evidence}
+    if len(values) == 1:
+        named[treatment] = sorted({values[0], *([] if observed is None else [observed])})
+        free: tuple[int, ...] = parents
+        sides: list[dict[int, int]] = [{}]
+    else:
+        free = tuple(p for p in parents if p != treatment)
+        sides = [{treatment: v} if treatment in parents else {} for v in values]
+
+    def read(fixed: dict[int, int]) -> tuple[np.ndarray, ...]:
+        return tuple(row_mean(network, outcome, {**fixed, **side}) for side in sides)
+
+    named_free = [p for p in free if p in named]
+    plain = [read({})] + [
+        read(dict(zip(named_free, choice))) for choice in itertools.product(*(named[p] for p in named_free))
+    ]
+    rows = itertools.product(*(range(network.cardinalities[p]) for p in free))
+    reads = plain + [read(dict(zip(free, choice))) for choice in rows]
+    if kind == "effect":  # equal sides read as 0: EFFECT_MARGIN and the verifier's partial rule handle it
+        plain, reads = ([r for r in group if not np.array_equal(*r)] for group in (plain, reads))
+    if len(values) == 1:
+        states = network.cardinalities[outcome]
+        reads.append((np.full(states, 1.0 / states),))
+        if rung == "counterfactual" and outcome in named:
+            reads.append((np.eye(states)[named[outcome][0]],))
+    return reads, plain
+
+
+def read_distance(asked: Asked, read: tuple[np.ndarray, ...]) -> float:
+    """How far the answer that states ``read`` is from the exact one, as the verifier measures
+    it (a comparison: the larger of the two probabilities' errors)."""
+    exact = asked.distributions
+    if asked.kind == "distribution":
+        return float(np.abs(read[0] - exact[0]).sum() / 2)
+    if asked.kind == "probability":
+        return float(abs(read[0][asked.state] - exact[0][asked.state]))
+    if asked.kind == "comparison":
+        return float(max(abs(r[asked.state] - e[asked.state]) for r, e in zip(read, exact)))
+    numbers = np.arange(len(exact[0]))
+    return float(abs((read[0] - read[1]) @ numbers - (exact[0] - exact[1]) @ numbers))
+
+
+def answered_by_a_read(query: Query, asked: Asked, lookup: bool) -> bool:
+    """True when a table read (``table_reads``) lies within READ_DISTANCE of the exact answer, or
+    a plain read within PLAIN_READ_DISTANCE. In a table lookup the reads that are the answer
+    (its row) are the task; the others still count."""
+    reads, plain = table_reads(
+        query.network,
+        query.rung,
+        asked.kind,
+        query.treatment,
+        query.outcome,
+        query.evidence,
+        query.observed,
+        asked.values,
+    )
+    distances = [read_distance(asked, r) for r in reads]
+    plain_distances = [read_distance(asked, r) for r in plain]
+    if lookup:
+        distances, plain_distances = ([d for d in group if d > 1e-9] for group in (distances, plain_distances))
+    return any(d < READ_DISTANCE for d in distances) or any(d < PLAIN_READ_DISTANCE for d in plain_distances)
+
+
+def choose_question(
+    rng: random.Random, nprng: np.random.Generator, params: dict, rung: str, kind: str, want_backdoor: bool
+) -> tuple[Query, Asked, int]:
+    """A query (``choose_query``), what is asked about it (``ask``) and the number of questions
+    redrawn because a table read answered them: values first (``VALUE_TRIES`` per network),
+    then a new network, at most ``QUERY_TRIES`` networks; a redraw asks the kind the rejected
+    question asked (a comparison or an effect that fell back to the distribution stays a
+    distribution, else the screen, which rejects more distributions, would shift the mix of
+    kinds). A table lookup (allowed only with ``table_lookup``) is answered by its row by design;
+    the other reads must miss it as in any other query."""
+    redraws = 0
+    for _ in range(QUERY_TRIES):
+        query = choose_query(rng, nprng, params, rung, want_backdoor)
+        chosen = [v for v, _ in query.evidence]
+        lookup = is_table_lookup(query.network, rung, query.treatment, query.outcome, chosen)
+        for tries in range(VALUE_TRIES):
+            if tries:
+                evidence, observed = draw_values(rng, query.network, rung, query.treatment, chosen)
+                query = dataclasses.replace(query, evidence=evidence, observed=observed)
+            asked = ask(rng, query, kind)
+            if not answered_by_a_read(query, asked, lookup):
+                return query, asked, redraws
+            kind = asked.kind  # a fallback to the distribution stays one: redraws keep the mix of kinds
+            redraws += 1
+    raise ValueError(
+        f"every {rung} {kind} question on {QUERY_TRIES} networks × {VALUE_TRIES} value draws was answered by "
+        "reading the outcome's table"
+    )
+
+
 class CausalGenerator(TaskGenerator):
     """Causal tasks; ``graph_image=True`` also draws the graph as ``task.images[0]``."""
 
@@ -473,42 +668,10 @@ class CausalGenerator(TaskGenerator):
         rung = rng.choice(params["rungs"].split(","))
         kind = rng.choice(params["answer_kinds"].split(","))
         want_backdoor = rng.random() < float(params["confounding"])
-        query = choose_query(rng, nprng, params, rung, want_backdoor)
+        query, asked, redraws = choose_question(rng, nprng, params, rung, kind, want_backdoor)
         network, treatment, outcome = query.network, query.treatment, query.outcome
-        treatment_states, outcome_states = network.cardinalities[treatment], network.cardinalities[outcome]
-
-        if kind in ("distribution", "probability"):
-            choices = [s for s in range(treatment_states) if s != query.observed]
-            values: tuple[int, ...] = (rng.choice(choices),)
-        else:
-            values = tuple(rng.sample(range(treatment_states), 2))
-        distributions = [query.outcome_distribution(v) for v in values]
-        state = None
-        answer: dict = {}
-        if kind == "comparison":
-            gaps = [
-                s for s in range(outcome_states) if abs(distributions[0][s] - distributions[1][s]) >= COMPARISON_MARGIN
-            ]
-            if gaps:
-                state = rng.choice(gaps)
-                answer["state"] = state
-                answer["values"] = [rounded(distributions[0][state]), rounded(distributions[1][state])]
-                answer["value"] = "yes" if distributions[0][state] > distributions[1][state] else "no"
-            else:  # the two treatments are too close to compare fairly: ask for the distribution
-                kind, values, distributions = "distribution", values[:1], distributions[:1]
-        if kind == "effect":
-            numbers = np.arange(outcome_states)
-            effect = float(distributions[0] @ numbers) - float(distributions[1] @ numbers)
-            if abs(effect) >= EFFECT_MARGIN:
-                answer["value"] = rounded(effect)
-            else:  # too close to no effect: ask for the distribution
-                kind, values, distributions = "distribution", values[:1], distributions[:1]
-        if kind == "distribution":
-            answer["distribution"] = [rounded(p) for p in distributions[0]]
-        elif kind == "probability":
-            state = rng.randrange(outcome_states)
-            answer["state"] = state
-            answer["value"] = rounded(distributions[0][state])
+        kind, values, state, answer = asked.kind, asked.values, asked.state, dict(asked.answer)
+        outcome_states = network.cardinalities[outcome]
 
         evidence = query.evidence
         if kind in ("distribution", "probability", "comparison"):
@@ -561,6 +724,7 @@ class CausalGenerator(TaskGenerator):
             "table_lookup": is_table_lookup(network, rung, treatment, outcome, [v for v, _ in evidence]),
             "confounders": confounder_count(network, treatment, outcome),
             "graph_attempts": query.attempts,
+            "read_redraws": redraws,
             "network": query.spec,
             "query": {
                 "treatment": treatment,
@@ -722,7 +886,8 @@ class CausalGenerator(TaskGenerator):
         return ["causal", task.meta["network"], task.answer["query"], task.meta["rung"]]
 
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
-        """What a reward-hacking policy tries on a causal query: numbers in forms the verifier
+        """What a reward-hacking policy tries on a causal query: the outcome's table read with no
+        inference (``table_read_attacks``, unless the query is a table lookup); numbers in forms the verifier
         must not read loosely (percent, exponent, NaN, infinity, outside [0, 1], an interval
         or several numbers around the truth, exactly the tolerance away), a distribution that
         is not one (unnormalised, negative entries, a state twice, an extra state, two
@@ -737,6 +902,8 @@ class CausalGenerator(TaskGenerator):
         wrong_text = self.wrong_response(task).rpartition("<answer>")[2].removesuffix("</answer>")
         claimed = f"The exact answer, computed by variable elimination, is {reference_answer_text(answer)}.\n"
         attacks: list[tuple[str, Any]] = [("claimed-exact-then-wrong", claimed + f"<answer>{wrong_text}</answer>")]
+        if not task.meta["table_lookup"]:
+            attacks += table_read_attacks(task)
         if kind == "comparison":
             verdict, flipped = str(answer["value"]), "no" if answer["value"] == "yes" else "yes"
             first, second = (Fraction(repr(float(p))) for p in answer["values"])
@@ -860,6 +1027,41 @@ class CausalGenerator(TaskGenerator):
             if far(value)
         ]
         return attacks
+
+
+def table_read_attacks(task: Task) -> list[tuple[str, str]]:
+    """The plain table reads of ``table_reads`` (the mean of all the outcome's rows, the mean of
+    those that agree with the question's values; red team S10-G3) stated in the task's format
+    — a comparison with the exact verdict, its two numbers split by 0.001 where they are equal."""
+    network, query, answer = network_from_meta(task.meta), task.meta["query"], task.answer
+    kind, state = answer["kind"], query["state"]
+    _, plain = table_reads(
+        network,
+        task.meta["rung"],
+        kind,
+        int(query["treatment"]),
+        int(query["outcome"]),
+        [(int(v), int(s)) for v, s in query["evidence"]],
+        query["observed_treatment"],
+        tuple(int(x) for x in query["treatment_values"]),
+    )
+    attacks = []
+    for index, read in enumerate(plain):
+        if kind == "distribution":
+            text = ", ".join(f"P({answer['outcome']}={s})={p:.4f}" for s, p in enumerate(read[0]))
+        elif kind == "probability":
+            text = f"{read[0][state]:.4f}"
+        elif kind == "comparison":
+            first, second = float(read[0][state]), float(read[1][state])
+            if abs(first - second) < 0.001:
+                middle, half = (first + second) / 2, 0.0005 if answer["value"] == "yes" else -0.0005
+                first, second = middle + half, middle - half
+            text = f"a={first:.4f}; b={second:.4f}; {answer['value']}"
+        else:
+            numbers = np.arange(len(read[0]))
+            text = f"{float((read[0] - read[1]) @ numbers):.4f}"
+        attacks.append((f"table-read-{index}", f"<answer>{text}</answer>"))
+    return attacks
 
 
 def _decimal_text(value: Fraction) -> str:

@@ -584,6 +584,21 @@ def test_the_answer_format_example_is_never_the_answer(generator, verifier):
                 assert not verifier.verify(task, f"So the answer is ${example}$.").correct, task.id
 
 
+def test_remainder_questions_have_no_constant_answer(generator):
+    """Red team S10-G11: with moduli from 2 and powers whose residues cluster on 0 and 1, the
+    constant 1 answered 39 % of the power-remainder questions at d = 0.25. Now no residue is 0
+    or 1 and none is the answer of more than a fifth of a kind's questions (16 % at most)."""
+    for difficulty in (0.0, 0.25, 0.5):
+        golds = {"mod": Counter(), "power_mod": Counter()}
+        for seed in range(1500):
+            task = generator.generate(seed, difficulty)
+            if task.meta["subkind"] in golds:
+                golds[task.meta["subkind"]][task.answer["gold"]] += 1
+        for subkind, counts in golds.items():
+            assert sum(counts.values()) >= 40 and not counts.keys() & {"0", "1"}, (difficulty, subkind, counts)
+            assert counts.most_common(1)[0][1] <= 0.2 * sum(counts.values()), (difficulty, subkind, counts)
+
+
 def test_deeply_nested_radicals_are_refused_at_once(verifier):
     """Red team S9-F7: twenty nested cube roots held a math worker for the whole deadline."""
     task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": r"\sqrt{2}", "form": "any"}, 0.5, 0)

@@ -866,6 +866,17 @@ def build_definite_integral(rng: random.Random, params: dict) -> Problem:
     )
 
 
+MIN_MODULUS = 11
+MAX_RESIDUE_REDRAWS = 32
+
+
+def draw_modulus(rng: random.Random, bound: int) -> int:
+    """A remainder question's modulus, 11 … max(11, bound) + 8: with small moduli (2 … 9 at d = 0)
+    and powers, whose residues cluster on 0 and 1, a constant answer solved 15–39 % of a
+    remainder template (red team S10-G11); the residue is also drawn above 1."""
+    return draw_int(rng, MIN_MODULUS, max(MIN_MODULUS, bound) + 8)
+
+
 def build_number_theory(rng: random.Random, params: dict) -> Problem:
     """Exact integers; the size is that of the sympy tree: gcd/lcm(n₁, …) is 1 + count nodes,
     Mod(Add(Mul(f₁, …), offset), m) 4 + the product's (1 for a single factor, else 1 + factors),
@@ -887,19 +898,26 @@ def build_number_theory(rng: random.Random, params: dict) -> Problem:
         size = 1 + len(numbers)
         working = [f"The highest power of each prime gives $\\operatorname{{lcm}} = {value}$."]
     elif subkind == "mod":
-        modulus = draw_int(rng, 2, bound)
-        factors = [draw_int(rng, bound, bound**2) for _ in range(count - 1)]
-        offset = draw_int(rng, 0, bound)
-        value = (math.prod(factors) + offset) % modulus
+        modulus = draw_modulus(rng, bound)
+        for _ in range(MAX_RESIDUE_REDRAWS):  # 0 and 1 would be what a constant answer says
+            factors = [draw_int(rng, bound, bound**2) for _ in range(count - 1)]
+            offset = draw_int(rng, 0, bound)
+            total = math.prod(factors) + offset
+            value = total % modulus
+            if value > 1 and total > modulus:  # and a remainder is taken (not the sum itself)
+                break
         product_latex = r" \cdot ".join(map(str, factors))
         statement = f"Find the remainder when ${product_latex} + {offset}$ is divided by ${modulus}$."
         size = 4 + (1 if len(factors) == 1 else 1 + len(factors))
         working = [f"Reduce each factor modulo {modulus} first: the remainder is ${value}$."]
     else:
-        modulus = draw_int(rng, 3, max(3, bound))
-        base = draw_int(rng, 2, max(2, bound))
-        exponent = draw_int(rng, 2, bound ** (1 + params["nesting"]))
-        value = pow(base, exponent, modulus)
+        modulus = draw_modulus(rng, bound)
+        for _ in range(MAX_RESIDUE_REDRAWS):
+            base = draw_int(rng, 2, max(2, bound))
+            exponent = draw_int(rng, 2, bound ** (1 + params["nesting"]))
+            value = pow(base, exponent, modulus)
+            if value > 1 and exponent * math.log2(base) > math.log2(modulus):  # the power exceeds the modulus
+                break
         statement = f"Find the remainder when ${base}^{{{exponent}}}$ is divided by ${modulus}$."
         size = 5
         working = [

@@ -547,7 +547,14 @@ def test_expression_form_accepts_any_equal_expression(generator, verifier):
     assert verifier.verify(task, boxed(f"\\left({gold}\\right) \\cos 0")).correct
     assert verifier.verify(task, boxed(f"{gold} + \\sin 0")).correct
     assert not verifier.verify(task, boxed(f"\\left({gold}\\right) \\cos 1")).correct
-    for undefined in (r"\frac{\sin 0}{\sin 0}", r"\frac{\sin \pi}{\sin \pi}", r"\frac{\ln 1}{\ln 1}"):
+    for undefined in (
+        r"\frac{\sin 0}{\sin 0}",
+        r"\frac{\sin \pi}{\sin \pi}",
+        r"\frac{\ln 1}{\ln 1}",
+        r"\frac{\sin^{2} 1+\cos^{2} 1-1}{\sin^{2} 1+\cos^{2} 1-1}",  # red team S10-G1: sympy cancels f/f
+        r"\frac{\sin^{2} x+\cos^{2} x-1}{\sin^{2} x+\cos^{2} x-1}",
+        r"\frac{x^{2}-1-(x-1)(x+1)}{x^{2}-1-(x-1)(x+1)}",
+    ):
         verdict = verifier.verify(task, boxed(f"\\left({gold}\\right) {undefined}"))  # red team S9-F5
         assert verdict.reward == 0 and not verdict.format_ok, (undefined, verdict)
     function = task.prompt.split("$")[1].split("=", 1)[1].strip()

@@ -106,6 +106,9 @@ Version history
                 C(10^6, 5·10^5) held a worker for its whole deadline). Remainder questions draw
                 moduli from 11 and residues above 1 (S10-G11: the constant 1 answered 39 % of the
                 power-remainder questions at d = 0.25): those tasks' bytes changed (none pinned).
+                A \frac whose denominator is 0 (read and evaluated alone) makes the answer
+                malformed (S10-G1: sympy cancelled the gold times (sin²1 + cos²1 − 1)/(the same)
+                to the gold before anything was evaluated).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -1301,6 +1301,12 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
             ("pi-approximating-argument", boxed(f"{gold} + 1 + \\cos\\frac{{355}}{{113}}")),
             ("zero-over-zero-factor", boxed(f"\\left({gold}\\right) \\frac{{\\sin 0}}{{\\sin 0}}")),
             ("zero-over-zero-pi-factor", boxed(f"\\left({gold}\\right) \\frac{{\\sin \\pi}}{{\\sin \\pi}}")),
+            (  # sympy cancels the factor against itself before anything is evaluated (S10-G1)
+                "zero-over-zero-cancelled",
+                boxed(
+                    f"\\left({gold}\\right) \\frac{{\\sin^{{2}} 1+\\cos^{{2}} 1-1}}{{\\sin^{{2}} 1+\\cos^{{2}} 1-1}}"
+                ),
+            ),
         ]
     # constants whose difference from any gold no evaluation resolves: exactly 0 as terms of
     # 10^3000 (not offered for a zero gold, which it equals), 0/0 kept unevaluated, and radicals

@@ -464,6 +464,26 @@ def _enclosing_group(text: str, index: int) -> tuple[int, int]:
     return start, end
 
 
+FRACTION = re.compile(r"\\[dt]?frac(?![A-Za-z])")
+PLAIN_DENOMINATOR = re.compile(r"\s*[+-]?\s*[0-9]*[1-9][0-9]*\s*")  # a nonzero integer literal
+MAX_CHECKED_DENOMINATORS = 8
+
+
+def symbolic_denominators(text: str) -> list[str]:
+    """The denominators of the ``\\frac``s in ``text`` that are not plain nonzero integers (at
+    most ``MAX_CHECKED_DENOMINATORS``): what ``math_worker`` checks for an undefined 0/0 that
+    sympy would cancel as f/f before evaluating anything."""
+    found = []
+    for fraction in FRACTION.finditer(text):
+        _, after = _braced_group(text, fraction.end())
+        denominator = _braced_group(text, after)[0]
+        if not PLAIN_DENOMINATOR.fullmatch(denominator):
+            found.append(denominator)
+            if len(found) == MAX_CHECKED_DENOMINATORS:
+                break
+    return found
+
+
 def binomial_arguments(text: str) -> list[str]:
     """The arguments of every ``\\binom``/``\\dbinom``/``\\tbinom`` and ``{n \\choose k}`` in ``text``."""
     arguments = []

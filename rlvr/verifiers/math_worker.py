@@ -545,6 +545,27 @@ class Symbolic:
         sp = self.sp
         return any(isinstance(p, sp.Basic) and p.doit().has(sp.nan, sp.zoo) for p in parsed)
 
+    def zero_denominator(self, latex: str) -> bool:
+        """Whether a ``\\frac`` of ``latex`` divides by something that is 0 (everywhere, for a
+        denominator in x): sympy cancels a factor against its own reciprocal as it builds a
+        product, so the gold times (sin²1 + cos²1 − 1)/(sin²1 + cos²1 − 1) reads as the gold
+        itself (red team S10-G1). Each denominator is read alone and evaluated (at three points
+        for one with symbols); one that cannot be read or evaluated is not counted."""
+        sp = self.sp
+        for text in self.rules.symbolic_denominators(latex):
+            parsed = next((p for p in self.parse(text) if isinstance(p, sp.Expr)), None)
+            if parsed is None:
+                continue
+            value = parsed.doit()
+            symbols = sorted(value.free_symbols, key=str)
+            points = [dict.fromkeys(symbols, sp.Rational(n, 7)) for n in (3, 11, -5)] if symbols else [{}]
+            try:
+                if all(abs(complex(value.evalf(40, subs=point))) < 1e-30 for point in points):
+                    return True
+            except (TypeError, ValueError, ArithmeticError):
+                continue
+        return False
+
     def compare(self, answer: list):
         if self.undefined(answer):
             return self.done(False, UNDEFINED, False)
@@ -558,6 +579,8 @@ class Symbolic:
         answer = self.parse(candidate)
         if not answer:
             return self.done(False, "could not parse the answer", False)
+        if self.zero_denominator(candidate):
+            return self.done(False, UNDEFINED, False)
         return self.compare(answer)
 
     def number_of(self, latex: str):
@@ -596,7 +619,7 @@ class Symbolic:
         answer_parsed, answer = self.expression_of(candidate)
         if answer is None:
             return self.done(False, "could not parse the answer as an expression", False)
-        if self.undefined(answer_parsed):
+        if self.undefined(answer_parsed) or self.zero_denominator(candidate):
             return self.done(False, UNDEFINED, False)
         strangers = sorted(str(s) for s in answer.free_symbols if str(s) != name)
         if strangers:

@@ -102,8 +102,8 @@ Version history
                 a false negative). A problem whose answer is its form's own example (``\boxed{120}``
                 for a count of 120: answering the example scored on 3 % of d = 0 tasks, red team
                 S10-G5) is redrawn: bytes changed for those tasks only (none pinned). A binomial
-                coefficient whose arguments may exceed 500 is refused before parsing (S10-G8:
-                C(10^6, 5·10^5) held a worker for its whole deadline). Remainder questions draw
+                coefficient or Γ whose arguments may exceed 500 is refused before parsing (S10-G8:
+                C(10^6, 5·10^5) and Γ(10^6) held a worker for its whole deadline). Remainder questions draw
                 moduli from 11 and residues above 1 (S10-G11: the constant 1 answered 39 % of the
                 power-remainder questions at d = 0.25): those tasks' bytes changed (none pinned).
                 A \frac whose denominator is 0 (read and evaluated alone) makes the answer

@@ -25,7 +25,7 @@ Free text   Prose (form "any") is judged by what it states last: after its last 
 Bounds      An extracted answer longer than ``MAX_ANSWER_CHARS`` (2 000; free text: 20 000,
             judged in the worker), nested more than ``MAX_NESTING`` (40) brackets deep, or with
             radicals nested more than ``MAX_RADICAL_NESTING`` (6) deep, or with a binomial
-            coefficient whose arguments may exceed 500 (``large_binomial``) scores 0 at once, so
+            coefficient or Γ whose arguments may exceed 500 (``large_binomial``) scores 0 at once, so
             every later step works on a bounded text; ``reason`` is at most 300 characters,
             ``details`` holds three short fields.
 Screening   Answers holding calculus or summation operators (``\int``, ``\sum``, ``\prod``,
@@ -191,6 +191,7 @@ MAX_PROSE_CHARS = 20_000  # free text goes whole to the worker, under the deadli
 MAX_NESTING = 40  # brackets deep; the deepest MATH-500 gold answer has 6
 MAX_RADICAL_NESTING = 6  # radicals inside radicals: the deepest MATH-500 answer has 1
 BINOMIAL = re.compile(r"\\[dt]?binom(?![A-Za-z])|\\choose(?![A-Za-z])")
+GAMMA = re.compile(r"\\Gamma(?![A-Za-z])\s*(?:\\left\s*)?")
 # what may make a binomial's argument large: products, powers, factorials, fractions, binomials
 GROWING_ARGUMENT = re.compile(r"\^|\*|!|\\(?:cdot|times|[dt]?frac|[dt]?binom|choose)(?![A-Za-z])")
 RADICAL = re.compile(r"\\sqrt\s*(?:\[[^\[\]{}]*\])?\s*\{")
@@ -484,8 +485,21 @@ def symbolic_denominators(text: str) -> list[str]:
     return found
 
 
+def _parenthesised(text: str, index: int) -> str:
+    """The inside of the ``(…)`` group that opens at ``text[index]``, else ``_braced_group``'s argument."""
+    if not text.startswith("(", index):
+        return _braced_group(text, index)[0]
+    depth = 0
+    for end in range(index, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[index + 1 : end]
+    return text[index + 1 :]
+
+
 def binomial_arguments(text: str) -> list[str]:
-    """The arguments of every ``\\binom``/``\\dbinom``/``\\tbinom`` and ``{n \\choose k}`` in ``text``."""
+    """The arguments of every ``\\binom``/``\\dbinom``/``\\tbinom``, ``{n \\choose k}`` and
+    ``\\Gamma(…)`` in ``text``."""
     arguments = []
     for found in BINOMIAL.finditer(text):
         if found.group().endswith("choose"):
@@ -494,6 +508,7 @@ def binomial_arguments(text: str) -> list[str]:
         else:
             top, after = _braced_group(text, found.end())
             arguments += [top, _braced_group(text, after)[0]]
+    arguments += [_parenthesised(text, found.end()) for found in GAMMA.finditer(text)]  # Γ(n) = (n - 1)!
     return arguments
 
 
@@ -501,7 +516,8 @@ def large_binomial(text: str) -> bool:
     """Whether a binomial in ``text`` may have an argument above ``MAX_FACTORIAL`` (500, as
     factorials): one built with products, powers, factorials, fractions or binomials, or whose
     integers add up to more. Evaluating C(10^6, 5·10^5) held a worker for its whole deadline
-    (red team S10-G8); symbolic arguments (``\\binom{n}{2}``) are not evaluated and pass."""
+    (red team S10-G8), and so did Γ(10^6); symbolic arguments (``\\binom{n}{2}``) are not
+    evaluated and pass."""
     for argument in binomial_arguments(text):
         if GROWING_ARGUMENT.search(argument):
             return True
@@ -599,7 +615,7 @@ def screen_within_budget(spec: dict, answer: str) -> Screened:
     if radical_depth(answer) > MAX_RADICAL_NESTING:  # math-verify's time grows steeply (red team S9-F7)
         return fail(f"the answer nests radicals more than {MAX_RADICAL_NESTING} deep", False)
     if large_binomial(answer):
-        return fail(f"a binomial coefficient whose arguments may exceed {math_answers.MAX_FACTORIAL}", False)
+        return fail(f"a binomial coefficient or Γ whose arguments may exceed {math_answers.MAX_FACTORIAL}", False)
     if HIDING_MACROS.search(answer) and not HIDING_MACROS.search(gold):
         return fail("the answer uses a macro that defines, hides or colours text", False)
     if form == "any" and is_prose(answer):

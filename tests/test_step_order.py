@@ -16,7 +16,7 @@ import pytest
 import rlvr
 from rlvr.core import Task
 from rlvr.generators.corpus import load_corpus, split_sentences
-from rlvr.generators.step_order import StepOrderGenerator, normalised
+from rlvr.generators.step_order import StepOrderGenerator, normalised, surface_leak, surface_sorts
 from rlvr.verifiers.step_order import StepOrderVerifier, chance_tau, discordant_pairs, kendall_reward, read_labels
 
 VERIFIER = StepOrderVerifier()
@@ -151,6 +151,7 @@ def test_family_attacks_all_score_zero(generator):
             task = generator.generate(seed, difficulty)
             attacks = generator.attacks(task)
             assert len(attacks) >= 12
+            assert sum(name.startswith("surface-sort: ") for name, _ in attacks) == 20
             for name, response in attacks:
                 assert VERIFIER.verify(task, response).reward == 0, (name, task.id)
 
@@ -208,7 +209,8 @@ def test_jsonl_corpus_with_field_and_bad_specs(tmp_path):
     path = tmp_path / "procedures.jsonl"
     rows = [
         {"text": "Open the valve.\nWait for the pressure to drop.\nRemove the cap.\nFill the tank.\nClose the valve."},
-        {"steps": ["Boil water", "Add the pasta", "Stir once", "Drain it", "Serve"]},
+        # (steps whose lengths do not fall along the order: "Serve" last was a length leak, refused)
+        {"steps": ["Boil water", "Add the pasta", "Stir it once", "Drain it", "Serve it warm"]},
         {"other": 1},
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
@@ -342,3 +344,81 @@ def test_random_orders_exceed_the_chance_tau_at_most_five_percent_of_the_time(la
     assert above / len(orders) <= 0.05 + (0.005 if labels > 7 else 0.0)  # 3 sd of sampling
     mean = sum(kendall_reward(order, truth) for order in orders if order != truth) / len(orders)  # partial credit
     assert mean <= 0.05
+
+
+def largest_integer(text: str) -> int:
+    return max((int(number) for number in re.findall(r"\d+", text)), default=0)
+
+
+# orders that need no reading of the steps, written here independently of SURFACE_KEYS (S10-G10)
+SURFACE_ORDERS = {
+    "largest integer": largest_integer,
+    "digit count": lambda text: sum(c.isdigit() for c in text),
+    "length": len,
+    "largest integer left of '='": lambda text: largest_integer(text.rpartition("=")[0]),
+    "largest integer of the result": lambda text: largest_integer(text.rpartition("=")[2]),
+}
+
+
+@pytest.mark.parametrize("difficulty", (0.0, 0.5, 1.0))
+def test_no_surface_order_gives_the_order_away(generator, difficulty):
+    """Red team S10-G10: on the worked fraction chains each result feeds the next step, so the
+    numbers grew along the order and sorting the steps by their largest number was the exact
+    order of 31-58 % of tasks (Kendall credit 0.59-0.72). Now no surface sort is ever exact
+    and none earns more Kendall credit than a random order does (≤ 0.05 on average)."""
+    exact, credit, rows = {}, {}, 200
+    for seed in range(rows):
+        task = generator.generate(seed, difficulty)
+        texts = dict(zip("ABCDEFGHIJKL", shown_steps(task)))
+        orders = {
+            f"{name} {way}": sorted(texts, key=lambda k: key(texts[k]), reverse=way == "descending")
+            for name, key in SURFACE_ORDERS.items()
+            for way in ("ascending", "descending")
+        }
+        orders.update(surface_sorts(texts))
+        for name, order in orders.items():
+            answer = f"<answer>{', '.join(order)}</answer>"
+            exact[name] = exact.get(name, 0) + VERIFIER.verify(task, answer).correct
+            credit[name] = credit.get(name, 0.0) + KENDALL.verify(task, answer).reward / rows
+    assert max(exact.values()) <= 2, exact  # 1/n! is 0.6-4 % of 200 tasks before anchors; the screen leaves 0
+    assert max(credit.values()) <= 0.05, credit
+
+
+def test_following_the_data_orders_the_steps(generator):
+    """What the task asks for still works: each step's result is an operand of the next one, so
+    chaining results to operands recovers the order (whereas surface sorts above do not)."""
+    solved = 0
+    for seed in range(60):
+        task = generator.generate(seed, 0.75)
+        texts = dict(zip("ABCDEFGHIJKL", shown_steps(task)))
+        result = {k: re.findall(r"\d+", text.rpartition("=")[2])[-1:] for k, text in texts.items()}
+        operands = {k: re.findall(r"\d+", text.rpartition("=")[0]) for k, text in texts.items()}
+        fed = {k: [j for j in texts if j != k and result[k] and result[k][0] in operands[j]] for k in texts}
+        first = [k for k in texts if not any(k in fed[j] for j in texts)]
+        order = first[:1]
+        while order and len(order) < len(texts) and fed[order[-1]]:
+            order.append(fed[order[-1]][0])
+        solved += VERIFIER.verify(task, f"<answer>{', '.join(order)}</answer>").correct
+    assert solved >= 50
+
+
+def test_walk_derivations_chain_distinct_results_within_bounds():
+    from rlvr.generators.corpus import WALK_HIGH, WALK_LOW, walk_derivation
+
+    for seed in range(40):
+        steps = walk_derivation(seed, 10)
+        results = [int(step.rsplit("= ", 1)[1].rstrip("$")) for step in steps]
+        assert len(set(results)) == 10 and all(WALK_LOW <= r <= WALK_HIGH for r in results)
+        for result, after in zip(results, steps[1:]):
+            assert str(result) in re.findall(r"\d+", after.rsplit("=", 1)[0])
+        assert walk_derivation(seed, 10) == steps
+
+
+def test_a_corpus_whose_only_window_leaks_its_order_is_refused(tmp_path):
+    steps = ["Go", "Go on", "Go on now", "Go on now then", "Go on now then again"]  # lengths rise
+    assert surface_leak(tuple(steps)) == "length" and surface_leak(tuple(steps[::-1])) == "length"
+    assert surface_leak(("Boil water", "Add the pasta", "Stir it once", "Drain it", "Serve it warm")) is None
+    path = tmp_path / "rising.jsonl"
+    path.write_text(json.dumps({"steps": steps}) + "\n")
+    with pytest.raises(ValueError, match="no surface measure gives away"):
+        StepOrderGenerator(corpus=str(path), field="steps").generate(0, 0.5)

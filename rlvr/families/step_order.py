@@ -10,10 +10,17 @@ Task        A window of ``steps`` consecutive steps of one document of a text co
             holding two steps with the same text (case and spacing aside) are never used, so
             the order is unique as far as the text goes; steps longer than 400 characters are
             never used. The document is drawn by the task's own RNG among those with enough
-            steps.
+            steps, and a window is redrawn (at most 256 draws, then a ValueError) while a
+            surface measure of its steps gives the order away (``surface_leak``: sorted by
+            largest or smallest number, digit count, length, word count, count of numbers,
+            largest number left of the last '=', the result's largest number, digits or size,
+            ascending or descending, some tie-break is the true order, or Kendall's τ with
+            the true order is beyond the 5 % chance level the verifier pays from).
 Corpus      Generator options ``corpus=`` and ``field=`` (rlvr.generators.corpus): by default the
             project's synthetic maths solutions (worked steps of Math-v0 problems on the train
-            side of its split, and worked fraction chains; no benchmark text); or a folder of
+            side of its split, worked fraction chains, and running integer computations whose
+            values wander in 10-999, which make nearly every task since the fraction chains'
+            growing numbers mostly fail the screen; no benchmark text); or a folder of
             .txt/.md files, a JSONL file with ``field=``, or ``hf:NAME[:CONFIG]:SPLIT:FIELD`` (a
             local ``datasets`` copy; never downloaded). Tasks of a corpus other than the default
             carry ``/c<corpus digest>`` at the end of their id.
@@ -35,8 +42,9 @@ Hints       The true position of one step per piece ("Step 1 is C."), from the f
             the last two.
 Weakness    Some steps of real solutions are independent (two sub-results computed in either
             order), so an order the source did not use may be logically fine and still score 0
-            (or < 1 with Kendall scoring); nested synthetic fraction chains can be ordered by
-            length alone.
+            (or < 1 with Kendall scoring). On the default corpus the order follows from
+            matching each step's result to the next step's operand — the data flow the task
+            is about, but a shallow reading of it; difficulty is only the number of steps.
 
 Difficulty  (rendered from the declaration below)
             d     steps  anchored
@@ -58,6 +66,13 @@ Version history
                 pinned); raw-stream bytes unchanged.
                 Later 2026-12-05: the default corpus holds no benchmark text (rlvr.generators.corpus;
                 red team S7-3); every task's bytes changed (re-pinned), ids keep their form.
+                2026-12-05 (session 10): windows are redrawn while a surface order gives their
+                order away, and the default corpus gained 600 running integer computations
+                (red team S10-G10: on the fraction chains, whose numbers grow along the order,
+                sorting the steps by their largest number was the exact order of 31-58 % of
+                tasks, Kendall credit 0.59-0.72); the surface sorts are attacks; every task's
+                bytes changed (re-pinned). Infill's sentences are unchanged (the computations
+                carry none).
 """
 
 from rlvr.family import EnvDecl, Family

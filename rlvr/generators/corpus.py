@@ -15,7 +15,9 @@ Specs (the ``corpus=`` generator option):
                                  each result substituted into the next step), and
                                  ``SYNTHETIC_PROSE`` paragraphs of logic-puzzle statements (random
                                  Zebra-style clues: prose for Infill, which StepOrder skips as
-                                 unordered). Nothing of a
+                                 unordered), and ``SYNTHETIC_WALKS`` running integer
+                                 computations (``walk_derivation``; steps for StepOrder,
+                                 no sentences for Infill). Nothing of a
                                  benchmark: until 2026-12-05 the default also read GSM8K's test
                                  set from ``../shared/data/math``, the file Math-v0 serves as a
                                  benchmark, so training StepOrder or Infill showed the worked
@@ -58,6 +60,8 @@ DEFAULT_LABEL = "math:synthetic"  # the default corpus: ids without a suffix
 SYNTHETIC_KINDS = 1_200  # Math-v0 tasks over its default table, difficulties cycling 0, 0.25, … 1
 SYNTHETIC_CHAINS = 400  # worked nested fraction chains, nesting cycling 2 … 8 (3 … 9 steps)
 SYNTHETIC_PROSE = 600  # paragraphs of 6-10 random Zebra-style clue sentences
+SYNTHETIC_WALKS = 600  # worked running computations over bounded integers, 8-12 steps (StepOrder only)
+WALK_LOW, WALK_HIGH = 10, 999  # every value and additive constant of a walk; multipliers are 2-9
 SYNTHETIC_SEED_BASE = 1_000  # chain k is drawn by random.Random(SYNTHETIC_SEED_BASE + k)
 MAX_DOCUMENTS = 200_000
 MAX_FILE_BYTES = 50_000_000
@@ -316,10 +320,68 @@ def synthetic_prose_documents() -> Iterable[Document]:
             yield document
 
 
+def walk_step(rng: random.Random, value: int) -> tuple[str, int, int | None]:
+    """One step of a running computation from ``value``: (LaTeX, result, additive constant or
+    None), the result in [WALK_LOW, WALK_HIGH], drawn among +, −, ·, ÷ (the carried value on
+    either side of + and ·, and of − when the constant is the larger)."""
+    moves = []
+    if value + WALK_LOW <= WALK_HIGH:
+        moves.append("+")
+    if value - WALK_LOW >= WALK_LOW or value + WALK_LOW <= WALK_HIGH:
+        moves.append("-")
+    multipliers = [k for k in range(2, 10) if value * k <= WALK_HIGH]
+    divisors = [k for k in range(2, 10) if value % k == 0 and value // k >= WALK_LOW]
+    moves += ["*"] * bool(multipliers) + ["/"] * bool(divisors)
+    move = rng.choice(moves)
+    if move == "+":
+        constant = rng.randint(WALK_LOW, WALK_HIGH - value)
+        terms = [str(value), str(constant)] if rng.random() < 0.5 else [str(constant), str(value)]
+        return f"${terms[0]} + {terms[1]} = {value + constant}$", value + constant, constant
+    if move == "-":
+        below = value - WALK_LOW >= WALK_LOW and (value + WALK_LOW > WALK_HIGH or rng.random() < 0.5)
+        if below:
+            constant = rng.randint(WALK_LOW, value - WALK_LOW)
+            return f"${value} - {constant} = {value - constant}$", value - constant, constant
+        constant = rng.randint(value + WALK_LOW, WALK_HIGH)
+        return f"${constant} - {value} = {constant - value}$", constant - value, constant
+    if move == "*":
+        factor = rng.choice(multipliers)
+        terms = [str(value), str(factor)] if rng.random() < 0.5 else [str(factor), str(value)]
+        return rf"${terms[0]} \cdot {terms[1]} = {value * factor}$", value * factor, None
+    factor = rng.choice(divisors)
+    return rf"${value} \div {factor} = {value // factor}$", value // factor, None
+
+
+def walk_derivation(seed: int, count: int) -> list[str]:
+    """A running computation of ``count`` steps over integers in [WALK_LOW, WALK_HIGH], each
+    step's result an operand of the next: its values wander rather than grow, so no surface
+    measure (a step's largest number, its length, its result's size) tracks its position, and
+    the order follows only from which result feeds which step. Every result is distinct and
+    none equals the start value or an additive constant, so the data flow is unambiguous."""
+    rng = random.Random(f"rlvr-corpus-walk|{seed}")
+    while True:
+        start = rng.randint(WALK_LOW, WALK_HIGH)
+        steps, results, constants, value = [], [], {start}, start
+        for _ in range(count):
+            text, value, constant = walk_step(rng, value)
+            steps.append(text)
+            results.append(value)
+            constants.add(constant)
+        if len(set(results)) == count and not constants & set(results):
+            return steps
+
+
+def synthetic_walk_documents() -> Iterable[Document]:
+    """``SYNTHETIC_WALKS`` running computations (``walk_derivation``, 8-12 steps): procedures
+    for StepOrder with no ``sentences``, so Infill's sentences are the same as before them."""
+    for seed in range(SYNTHETIC_WALKS):
+        yield Document(f"math-synthetic/walk/{seed}", tuple(walk_derivation(seed, 8 + seed % 5)), ())
+
+
 @functools.lru_cache(maxsize=1)
 def default_corpus() -> Corpus:
     """The project's synthetic maths solutions and prose (module docstring)."""
-    return take([*synthetic_math_documents(), *synthetic_prose_documents()], DEFAULT_LABEL)
+    return take([*synthetic_math_documents(), *synthetic_prose_documents(), *synthetic_walk_documents()], DEFAULT_LABEL)
 
 
 def load_corpus(spec: str | os.PathLike | None = None, field: str | None = None) -> Corpus:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 import string
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -16,9 +18,11 @@ import numpy as np
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.step_order import FAMILY
 from rlvr.generators.corpus import MAX_STEP_CHARS, Corpus, id_suffix, load_corpus
-from rlvr.verifiers.step_order import read_labels
+from rlvr.verifiers.step_order import chance_tau, read_labels
 
-MAX_DRAWS = 64  # documents drawn per task while looking for a window without repeated steps
+MAX_DRAWS = 256  # windows drawn per task while looking for one that is usable and leaks no order
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+FRACTION = re.compile(r"^\s*\$?\s*-?\s*\\frac\{(\d+)\}\{(\d+)\}\s*\$?\s*$")
 
 
 def normalised(step: str) -> str:
@@ -28,6 +32,57 @@ def normalised(step: str) -> str:
 def usable_window(steps: tuple[str, ...]) -> bool:
     """No two steps with the same text (case and spacing aside), none over MAX_STEP_CHARS."""
     return len({normalised(s) for s in steps}) == len(steps) and all(len(s) <= MAX_STEP_CHARS for s in steps)
+
+
+def numbers(text: str) -> list[float]:
+    return [float(number) for number in NUMBER.findall(text)]
+
+
+def result_size(result: str) -> float:
+    """|value| of a step's result (the text after its last '='): a fraction's quotient, else its
+    largest number (0 when it has none)."""
+    fraction = FRACTION.match(result)
+    if fraction:
+        return int(fraction.group(1)) / int(fraction.group(2))
+    return max(numbers(result), default=0.0)
+
+
+SURFACE_KEYS = {  # what a policy can sort steps by without reading them (red team S10-G10)
+    "largest number": lambda step: max(numbers(step), default=0.0),
+    "smallest number": lambda step: min(numbers(step), default=0.0),
+    "digit count": lambda step: sum(c.isdigit() for c in step),
+    "length": len,
+    "word count": lambda step: len(step.split()),
+    "count of numbers": lambda step: len(numbers(step)),
+    "largest number left of '='": lambda step: max(numbers(step.rpartition("=")[0]), default=0.0),
+    "largest number of the result": lambda step: max(numbers(step.rpartition("=")[2]), default=0.0),
+    "digits of the result": lambda step: sum(c.isdigit() for c in step.rpartition("=")[2]),
+    "size of the result": lambda step: result_size(step.rpartition("=")[2]),
+}
+
+
+def tied_tau(values: list[float]) -> float:
+    """Kendall's τ of ``values`` against their positions, tied pairs counting 0: the mean τ of
+    sorting by them with ties broken at random."""
+    pairs = len(values) * (len(values) - 1) // 2
+    return sum((b > a) - (b < a) for a, b in combinations(values, 2)) / pairs if pairs else 0.0
+
+
+def surface_leak(steps: tuple[str, ...]) -> str | None:
+    """The first surface order (``SURFACE_KEYS``, ascending or descending) that gives away the
+    true order of ``steps``: one that some breaking of its ties makes exactly the true order,
+    or whose τ (``tied_tau``) is beyond the τ that random orders exceed 5 % of the time (the
+    verifier's ``chance_tau``, where Kendall scoring starts paying); None when there is none."""
+    limit = chance_tau(len(steps))
+    for name, key in SURFACE_KEYS.items():
+        values = [key(step) for step in steps]
+        if len(set(values)) == 1:
+            continue  # sorting by it leaves the shown order, never the true one or its reverse
+        rising = all(a <= b for a, b in zip(values, values[1:]))
+        falling = all(a >= b for a, b in zip(values, values[1:]))
+        if rising or falling or abs(tied_tau(values)) > limit:
+            return name
+    return None
 
 
 def shuffle_order(rng: random.Random, count: int, anchored: int) -> tuple[list[int], list[int]]:
@@ -73,10 +128,13 @@ class StepOrderGenerator(TaskGenerator):
             document = self.procedures[pool[rng.randrange(len(pool))]]
             start = rng.randint(0, len(document.steps) - count)
             window = document.steps[start : start + count]
-            if usable_window(window):
+            if usable_window(window) and surface_leak(window) is None:
                 break
         else:
-            raise ValueError(f"corpus {self.corpus.label}: no window of {count} distinct steps in {MAX_DRAWS} draws")
+            raise ValueError(
+                f"corpus {self.corpus.label}: no window of {count} distinct steps whose order no surface "
+                f"measure gives away in {MAX_DRAWS} draws"
+            )
         shown, anchors = shuffle_order(rng, count, anchored)
         labels = string.ascii_uppercase[:count]
         label_of = {true_index: labels[position] for position, true_index in enumerate(shown)}
@@ -119,8 +177,9 @@ class StepOrderGenerator(TaskGenerator):
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """The shown order echoed (as labels and as texts), reversed, rotated, the true order
         reversed or with a swap, a label dropped or doubled, every label twice, two orders
-        hedged, the step texts in the true order instead of labels, and the true order padded
-        with prose."""
+        hedged, the step texts in the true order instead of labels, the true order padded
+        with prose, and the steps sorted by each surface measure (``surface_sorts``; red team
+        S10-G10: by their largest number, the order of 31-58 % of tasks)."""
         order = list(task.answer["order"])
         shown = sorted(order)
         swapped = order[:]
@@ -143,7 +202,22 @@ class StepOrderGenerator(TaskGenerator):
             ("labels-as-positions", ", ".join(f"{label}: {i + 1}" for i, label in enumerate(shown))),
             ("unknown-label-appended", ", ".join(order + ["Z"])),
         ]
-        return [(name, f"<answer>{text}</answer>") for name, text in attacks if not reads_as(text, order)]
+        attacks = [(name, text) for name, text in attacks if not reads_as(text, order)]
+        # never filtered: the generator guarantees that no surface order is the true one
+        attacks += [(f"surface-sort: {name}", ", ".join(labels)) for name, labels in surface_sorts(texts)]
+        return [(name, f"<answer>{text}</answer>") for name, text in attacks]
+
+
+def surface_sorts(texts: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """The labels sorted by each ``SURFACE_KEYS`` measure of their step's text, ascending and
+    descending (ties in label order): orders a policy can produce without reading the steps."""
+    labels = sorted(texts)
+    sorts = []
+    for name, key in SURFACE_KEYS.items():
+        rising = sorted(labels, key=lambda label: key(texts[label]))
+        falling = sorted(labels, key=lambda label: -key(texts[label]))
+        sorts += [(f"{name} ascending", rising), (f"{name} descending", falling)]
+    return sorts
 
 
 def reads_as(text: str, order: list[str]) -> bool:

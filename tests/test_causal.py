@@ -1102,3 +1102,76 @@ def test_no_answer_is_read_off_the_outcome_table(difficulty):
         names = {name for name, _ in generator.attacks(task)}
         assert lookup or "table-read-0" in names or task.answer["kind"] == "effect", names
     assert lookups > 60 if difficulty == 0.0 else lookups == 0
+
+
+def rung_shortcut_answers(task: Task) -> list[tuple[str, str]]:
+    """The red team's S10-G9 strategies on ``task``: real inference one rung too low, the same
+    rule on every side of a comparison or an effect, as (rule, answer text) — for an
+    intervention "see" (the treatment observed rather than set, the same evidence), for a
+    counterfactual "see" and "do" (the observational and the interventional posterior with the
+    hypothetical treatment value and the other evidence: the factual treatment and an observed
+    outcome dropped). A rule whose every side equals the exact answer (to 1e-9) is the answer by
+    the rung's own identities (do = see without a back-door path; consistency; ignorability)
+    and is left out. A comparison states the exact verdict."""
+    network, query, answer = network_from_meta(task.meta), task.meta["query"], task.answer
+    rung, kind, state = task.meta["rung"], answer["kind"], query["state"]
+    treatment, outcome, observed = query["treatment"], query["outcome"], query["observed_treatment"]
+    evidence = dict(query["evidence"])
+    other = {v: s for v, s in evidence.items() if v != outcome}
+    if rung == "intervention":
+        rules = {"see": lambda x: posterior(network, outcome, {**other, treatment: x})}
+
+        def exact(x: int) -> np.ndarray:
+            return posterior(network, outcome, evidence, {treatment: x})
+    elif rung == "counterfactual":
+        rules = {
+            "see": lambda x: posterior(network, outcome, {**other, treatment: x}),
+            "do": lambda x: posterior(network, outcome, other, {treatment: x}),
+        }
+
+        def exact(x: int) -> np.ndarray:
+            return counterfactual(network, outcome, {treatment: x}, {**evidence, treatment: observed})
+    else:
+        return []
+    values = query["treatment_values"]
+    answers = []
+    for rule, shortcut in rules.items():
+        sides = [shortcut(x) for x in values]
+        if all(np.abs(s - exact(x)).max() < 1e-9 for s, x in zip(sides, values)):
+            continue
+        if kind == "distribution":
+            text = ", ".join(f"P({answer['outcome']}={s})={p:.4f}" for s, p in enumerate(sides[0]))
+        elif kind == "probability":
+            text = f"{sides[0][state]:.4f}"
+        elif kind == "comparison":
+            text = f"a={sides[0][state]:.4f}; b={sides[1][state]:.4f}; {answer['value']}"
+        else:
+            text = f"{float((sides[0] - sides[1]) @ np.arange(len(sides[0]))):.4f}"
+        answers.append((rule, f"<answer>{text}</answer>"))
+    return answers
+
+
+@pytest.mark.parametrize("difficulty", (0.25, 0.5, 0.75, 1.0))
+def test_inference_one_rung_too_low_earns_nothing(difficulty):
+    """Red team S10-G9: the observational posterior answering P(Y | do(X=x), E=e) was exactly
+    right on 25–53 % of the tasks with an open back-door path at d ≥ 0.5 (0.63–0.68 with partial
+    credit), and the interventional or observational posterior answering a counterfactual on
+    13–30 % (0.25–0.40 partial). Wherever such a shortcut is not the answer by the rung's
+    identities, it earns nothing, with partial credit at most 0.01; the family's attacks run
+    it."""
+    binary, partial = CausalVerifier(), CausalVerifier(partial=True)
+    generator = rlvr.make_generator(ENV_ID)
+    checked = 0
+    for seed in range(110):
+        task = rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)
+        shortcuts = rung_shortcut_answers(task)
+        for rule, response in shortcuts:
+            checked += 1
+            scores = [binary.verify(task, response).reward, partial.verify(task, response).reward]
+            assert scores[0] == 0.0 and scores[1] <= 0.01, (seed, task.answer["query"], rule, response, scores)
+        names = {name for name, _ in generator.attacks(task)}
+        assert all(
+            f"rung-shortcut-{'+'.join([rule] * len(task.meta['query']['treatment_values']))}" in names
+            for rule, _ in shortcuts
+        ), names
+    assert checked >= 10, checked

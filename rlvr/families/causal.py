@@ -36,7 +36,19 @@ Task        A random DAG over named variables (single capital letters,
             observed outcome in a counterfactual) lies within 0.011 of the exact answer, or a
             plain read (the mean of all rows; the mean of the rows that agree with the
             question's values) within 0.05, where partial credit ends. In a table lookup
-            (d = 0 only) the answer's own row is the task and is exempt.
+            (d = 0 only) the answer's own row is the task and is exempt. Nor is an answer real
+            inference one rung too low (``rung_shortcuts``): the question is also redrawn while,
+            within 0.05, an intervention is answered by its observational reading
+            P(Y | X=x, E=e), or a counterfactual by P(Y | X=x, E=e) or P(Y | do(X=x), E=e)
+            with the other evidence (the factual X and an observed Y dropped; also with only
+            the evidence X cannot change) — per side for comparisons and effects, every mix of
+            the sides' shortcuts. Where no back-door path is open an intervention's observational
+            reading IS its answer (do = see, do-calculus rule 2): valid reasoning, asked by
+            design (the share is ``confounding``). A counterfactual is redrawn even when a
+            shortcut is exactly its answer (no open back-door path and no evidence X can
+            change), unless the parameters allow no other (no evidence and no back-door path).
+            A comparison or an effect that falls back to the distribution asks the value that is
+            not the factual one, and a redraw asks the kind the first question settled.
             Optional (generator option ``graph_image=True``): ``task.images[0]`` is a drawing of
             the graph and the prompt mentions it; the text alone is always complete.
 Prompt      The network in text, the question, and the answer format in words: no example
@@ -55,7 +67,7 @@ Answer      ``task.answer`` = {"kind", "rung", "outcome" (name), "states" ([0, 1
             non-descendants of X), "confounders" (ancestors of X with a directed path to Y that
             avoids X), "table_lookup" (the outcome's parents are all fixed and nothing at or
             below it is observed: the answer is read off its table), "graph_attempts",
-            "read_redraws" (questions redrawn because a table read answered them),
+            "read_redraws" (questions redrawn because a table read or a rung shortcut answered them),
             "network" (names, states, parents, tables in hundredths) and "query" (treatment,
             outcome, evidence, values)}. No timings: tasks are byte-identical across processes.
 Verifier    rlvr.verifiers.causal.CausalVerifier: distributions correct when total-variation
@@ -121,6 +133,16 @@ Version history
                 "read_redraws"; the plain reads join ``attacks()`` (on tasks that are not table
                 lookups). Tasks whose first question was such a read changed, the others only by
                 the new meta field (re-pinned).
+                2026-12-05 (session 10, red team S10-G9): no answer is inference one rung too
+                low — the observational posterior answering P(Y | do(X=x), E=e) was exactly
+                right on 25–53 % of the tasks with an open back-door path at d ≥ 0.5 (0.63–0.68
+                partial), the interventional or observational posterior answering a
+                counterfactual on 13–30 % (0.25–0.40 partial): questions are redrawn while such
+                a shortcut lies within 0.05 of the answer (counterfactuals even when it is
+                exact); the shortcuts join ``attacks()`` where they are not the answer. A
+                fallback distribution in a counterfactual no longer asks the factual value;
+                redraws keep the first question's kind; up to 100 networks (was 40). Tasks at
+                d ≥ 0.25 whose first question was such a shortcut changed (re-pinned).
 """  # noqa: E501
 
 from rlvr.family import EnvDecl, Family

@@ -41,8 +41,12 @@ ROW_TRIES = 50
 READ_TOLERANCE = 0.01  # the verifier's default tolerance
 READ_DISTANCE = READ_TOLERANCE + 0.001  # wrong even when stated to 3 decimals
 PLAIN_READ_DISTANCE = PARTIAL_BAND * READ_TOLERANCE  # where partial credit reaches 0
+# A shortcut that skips the rung (``rung_shortcuts``; red team S10-G9) lies at least
+# PLAIN_READ_DISTANCE from the answer, unless it is an intervention's observational reading and
+# the answer (within EXACT: do = see without a back-door path).
+EXACT = 1e-9
 VALUE_TRIES = 6  # value redraws (evidence, observed treatment, asked value and state) per network
-QUERY_TRIES = 40  # networks
+QUERY_TRIES = 100  # networks (the rung screen, red team S10-G9, rejects many at d ≥ 0.5)
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,14 +409,27 @@ class Query:
     attempts: int
 
     def outcome_distribution(self, value: int) -> np.ndarray:
-        evidence = dict(self.evidence)
-        if self.rung == "association":
-            return posterior(self.network, self.outcome, {**evidence, self.treatment: value})
-        if self.rung == "intervention":
-            return posterior(self.network, self.outcome, evidence, {self.treatment: value})
-        return counterfactual(
-            self.network, self.outcome, {self.treatment: value}, {**evidence, self.treatment: self.observed}
+        return rung_distribution(
+            self.network, self.rung, self.treatment, self.outcome, self.evidence, self.observed, value
         )
+
+
+def rung_distribution(
+    network: CausalNetwork,
+    rung: str,
+    treatment: int,
+    outcome: int,
+    evidence: list[tuple[int, int]],
+    observed: int | None,
+    value: int,
+) -> np.ndarray:
+    """The outcome's exact distribution that the rung asks for with the treatment at ``value``."""
+    given = dict(evidence)
+    if rung == "association":
+        return posterior(network, outcome, {**given, treatment: value})
+    if rung == "intervention":
+        return posterior(network, outcome, given, {treatment: value})
+    return counterfactual(network, outcome, {treatment: value}, {**given, treatment: observed})
 
 
 def draw_values(
@@ -513,14 +530,17 @@ def ask(rng: random.Random, query: Query, kind: str) -> Asked:
             answer["values"] = [rounded(distributions[0][state]), rounded(distributions[1][state])]
             answer["value"] = "yes" if distributions[0][state] > distributions[1][state] else "no"
         else:  # the two treatments are too close to compare fairly: ask for the distribution
-            kind, values, distributions = "distribution", values[:1], distributions[:1]
+            kind = "distribution"
     if kind == "effect":
         numbers = np.arange(outcome_states)
         effect = float(distributions[0] @ numbers) - float(distributions[1] @ numbers)
         if abs(effect) >= EFFECT_MARGIN:
             answer["value"] = rounded(effect)
         else:  # too close to no effect: ask for the distribution
-            kind, values, distributions = "distribution", values[:1], distributions[:1]
+            kind = "distribution"
+    if kind == "distribution" and len(values) == 2:  # a fallback asks the side that is not the factual value
+        side = 1 if values[0] == query.observed else 0
+        values, distributions = values[side : side + 1], distributions[side : side + 1]
     if kind == "distribution":
         answer["distribution"] = [rounded(p) for p in distributions[0]]
     elif kind == "probability":
@@ -591,6 +611,53 @@ def table_reads(
     return reads, plain
 
 
+def rung_shortcuts(
+    network: CausalNetwork,
+    rung: str,
+    kind: str,
+    treatment: int,
+    outcome: int,
+    evidence: list[tuple[int, int]],
+    values: tuple[int, ...],
+) -> list[tuple[str, tuple[np.ndarray, ...]]]:
+    """Real inference one rung too low, one outcome distribution per asked treatment value, as
+    (name, read) — a comparison or an effect takes every combination of the sides' shortcuts:
+
+    intervention    "see": P(Y | X=x, E=e), the treatment observed rather than set;
+    counterfactual  "see" and "do": P(Y | X=x, E=e) and P(Y | do(X=x), E=e) with the other
+                    evidence (the factual treatment and an observed outcome dropped), and
+                    "see-pre" and "do-pre" with only the evidence that X cannot change (its
+                    non-descendants), where some evidence is a descendant.
+
+    An association has none. An effect's reads whose two sides are equal (the do-nothing
+    answer 0) are left out, as in ``table_reads``."""
+    if rung == "association":
+        return []
+    given = {v: s for v, s in evidence if v != outcome}
+    settings = [("see", given, False)]
+    if rung == "counterfactual":
+        settings.append(("do", given, True))
+        before = {v: s for v, s in given.items() if v not in network.descendants({treatment})}
+        if before != given:
+            settings += [("see-pre", before, False), ("do-pre", before, True)]
+    sides = [
+        [
+            (
+                name,
+                posterior(network, outcome, known, {treatment: v})
+                if do
+                else posterior(network, outcome, {**known, treatment: v}),
+            )
+            for name, known, do in settings
+        ]
+        for v in values
+    ]
+    reads = [("+".join(name for name, _ in combo), tuple(d for _, d in combo)) for combo in itertools.product(*sides)]
+    if kind == "effect":
+        reads = [(name, read) for name, read in reads if not np.array_equal(*read)]
+    return reads
+
+
 def read_distance(asked: Asked, read: tuple[np.ndarray, ...]) -> float:
     """How far the answer that states ``read`` is from the exact one, as the verifier measures
     it (a comparison: the larger of the two probabilities' errors)."""
@@ -607,8 +674,15 @@ def read_distance(asked: Asked, read: tuple[np.ndarray, ...]) -> float:
 
 def answered_by_a_read(query: Query, asked: Asked, lookup: bool) -> bool:
     """True when a table read (``table_reads``) lies within READ_DISTANCE of the exact answer, or
-    a plain read within PLAIN_READ_DISTANCE. In a table lookup the reads that are the answer
-    (its row) are the task; the others still count."""
+    a plain read or a rung shortcut (``rung_shortcuts``) within PLAIN_READ_DISTANCE, where
+    partial credit ends. In a table lookup the reads that are the answer (its row) are the
+    task; the others still count. A shortcut within EXACT of the answer is the answer by the
+    rung's identities, valid reasoning: an intervention's observational reading where no
+    back-door path is open (do = see, do-calculus rule 2) stays asked. A counterfactual must
+    need its rung: one that an interventional or observational posterior answers, even exactly
+    (with no open back-door path and no evidence the treatment can change, P(Y_{X=x} | X=x',
+    E=e) = P(Y | do(X=x), E=e)), is redrawn — unless the parameters allow no other (no evidence
+    and no back-door path: every counterfactual is then the interventional posterior)."""
     reads, plain = table_reads(
         query.network,
         query.rung,
@@ -622,37 +696,53 @@ def answered_by_a_read(query: Query, asked: Asked, lookup: bool) -> bool:
     distances = [read_distance(asked, r) for r in reads]
     plain_distances = [read_distance(asked, r) for r in plain]
     if lookup:
-        distances, plain_distances = ([d for d in group if d > 1e-9] for group in (distances, plain_distances))
-    return any(d < READ_DISTANCE for d in distances) or any(d < PLAIN_READ_DISTANCE for d in plain_distances)
+        distances, plain_distances = ([d for d in group if d > EXACT] for group in (distances, plain_distances))
+    if any(d < READ_DISTANCE for d in distances) or any(d < PLAIN_READ_DISTANCE for d in plain_distances):
+        return True
+    shortcuts = rung_shortcuts(
+        query.network, query.rung, asked.kind, query.treatment, query.outcome, query.evidence, asked.values
+    )
+    identity_allowed = query.rung == "intervention" or not (query.evidence or query.backdoor)
+    floor = EXACT if identity_allowed else -1.0
+    return any(floor < read_distance(asked, read) < PLAIN_READ_DISTANCE for _, read in shortcuts)
 
 
 def choose_question(
     rng: random.Random, nprng: np.random.Generator, params: dict, rung: str, kind: str, want_backdoor: bool
 ) -> tuple[Query, Asked, int]:
     """A query (``choose_query``), what is asked about it (``ask``) and the number of questions
-    redrawn because a table read answered them: values first (``VALUE_TRIES`` per network),
-    then a new network, at most ``QUERY_TRIES`` networks; a redraw asks the kind the rejected
-    question asked (a comparison or an effect that fell back to the distribution stays a
-    distribution, else the screen, which rejects more distributions, would shift the mix of
-    kinds). A table lookup (allowed only with ``table_lookup``) is answered by its row by design;
-    the other reads must miss it as in any other query."""
-    redraws = 0
+    redrawn because a table read or a rung shortcut answered them (``answered_by_a_read``):
+    values first (``VALUE_TRIES`` per network), then a new network, at most ``QUERY_TRIES``
+    networks (a counterfactual that no value draw can save — evidence but none that the
+    treatment can change, no back-door path — goes straight to a new one). The first question
+    settles the kind (a comparison or an effect too close to call settles the distribution)
+    and every redraw must ask it — a comparison or an effect that falls back is redrawn too —
+    so the screen, which rejects some kinds more than others, does not shift the mix of kinds.
+    A table lookup (allowed only with ``table_lookup``) is answered by its row by design; the
+    other reads must miss it as in any other query."""
+    redraws, settled = 0, None
     for _ in range(QUERY_TRIES):
         query = choose_query(rng, nprng, params, rung, want_backdoor)
         chosen = [v for v, _ in query.evidence]
         lookup = is_table_lookup(query.network, rung, query.treatment, query.outcome, chosen)
+        if rung == "counterfactual" and chosen and not query.backdoor:
+            if not set(chosen) & query.network.descendants({query.treatment}):
+                redraws += 1  # the interventional posterior is its answer whatever the values: a new network
+                continue
         for tries in range(VALUE_TRIES):
             if tries:
                 evidence, observed = draw_values(rng, query.network, rung, query.treatment, chosen)
                 query = dataclasses.replace(query, evidence=evidence, observed=observed)
             asked = ask(rng, query, kind)
-            if not answered_by_a_read(query, asked, lookup):
+            settled = settled or asked.kind
+            if asked.kind == settled and not answered_by_a_read(query, asked, lookup):
                 return query, asked, redraws
-            kind = asked.kind  # a fallback to the distribution stays one: redraws keep the mix of kinds
+            if settled == "distribution":
+                kind = settled  # a fallback settled the distribution: ask it directly
             redraws += 1
     raise ValueError(
-        f"every {rung} {kind} question on {QUERY_TRIES} networks × {VALUE_TRIES} value draws was answered by "
-        "reading the outcome's table"
+        f"every {rung} {settled} question on {QUERY_TRIES} networks × {VALUE_TRIES} value draws was answered by "
+        "reading the outcome's table or by inference one rung too low"
     )
 
 
@@ -887,8 +977,9 @@ class CausalGenerator(TaskGenerator):
 
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries on a causal query: the outcome's table read with no
-        inference (``table_read_attacks``, unless the query is a table lookup); numbers in forms the verifier
-        must not read loosely (percent, exponent, NaN, infinity, outside [0, 1], an interval
+        inference (``table_read_attacks``, unless the query is a table lookup); inference one
+        rung too low (``rung_shortcut_attacks``, unless it is the answer); numbers in forms the
+        verifier must not read loosely (percent, exponent, NaN, infinity, outside [0, 1], an interval
         or several numbers around the truth, exactly the tolerance away), a distribution that
         is not one (unnormalised, negative entries, a state twice, an extra state, two
         distributions at once), yes-and-no, and an exact value claimed in words. For a
@@ -904,6 +995,7 @@ class CausalGenerator(TaskGenerator):
         attacks: list[tuple[str, Any]] = [("claimed-exact-then-wrong", claimed + f"<answer>{wrong_text}</answer>")]
         if not task.meta["table_lookup"]:
             attacks += table_read_attacks(task)
+        attacks += rung_shortcut_attacks(task)
         if kind == "comparison":
             verdict, flipped = str(answer["value"]), "no" if answer["value"] == "yes" else "yes"
             first, second = (Fraction(repr(float(p))) for p in answer["values"])
@@ -1032,36 +1124,59 @@ class CausalGenerator(TaskGenerator):
 def table_read_attacks(task: Task) -> list[tuple[str, str]]:
     """The plain table reads of ``table_reads`` (the mean of all the outcome's rows, the mean of
     those that agree with the question's values; red team S10-G3) stated in the task's format
-    — a comparison with the exact verdict, its two numbers split by 0.001 where they are equal."""
+    (``read_answer_text``)."""
     network, query, answer = network_from_meta(task.meta), task.meta["query"], task.answer
-    kind, state = answer["kind"], query["state"]
     _, plain = table_reads(
         network,
         task.meta["rung"],
-        kind,
+        answer["kind"],
         int(query["treatment"]),
         int(query["outcome"]),
         [(int(v), int(s)) for v, s in query["evidence"]],
         query["observed_treatment"],
         tuple(int(x) for x in query["treatment_values"]),
     )
-    attacks = []
-    for index, read in enumerate(plain):
-        if kind == "distribution":
-            text = ", ".join(f"P({answer['outcome']}={s})={p:.4f}" for s, p in enumerate(read[0]))
-        elif kind == "probability":
-            text = f"{read[0][state]:.4f}"
-        elif kind == "comparison":
-            first, second = float(read[0][state]), float(read[1][state])
-            if abs(first - second) < 0.001:
-                middle, half = (first + second) / 2, 0.0005 if answer["value"] == "yes" else -0.0005
-                first, second = middle + half, middle - half
-            text = f"a={first:.4f}; b={second:.4f}; {answer['value']}"
-        else:
-            numbers = np.arange(len(read[0]))
-            text = f"{float((read[0] - read[1]) @ numbers):.4f}"
-        attacks.append((f"table-read-{index}", f"<answer>{text}</answer>"))
-    return attacks
+    return [(f"table-read-{index}", read_answer_text(answer, query["state"], read)) for index, read in enumerate(plain)]
+
+
+def rung_shortcut_attacks(task: Task) -> list[tuple[str, str]]:
+    """The rung shortcuts of ``rung_shortcuts`` (inference one rung too low; red team S10-G9)
+    stated in the task's format (``read_answer_text``), except those that are the answer by
+    the rung's identities (within EXACT of it: valid reasoning, not an attack)."""
+    network, query, answer = network_from_meta(task.meta), task.meta["query"], task.answer
+    rung, treatment, outcome = task.meta["rung"], int(query["treatment"]), int(query["outcome"])
+    evidence = [(int(v), int(s)) for v, s in query["evidence"]]
+    values = tuple(int(x) for x in query["treatment_values"])
+    exact = tuple(
+        rung_distribution(network, rung, treatment, outcome, evidence, query["observed_treatment"], v) for v in values
+    )
+    asked = Asked(answer["kind"], values, exact, query["state"], answer)
+    return [
+        (f"rung-shortcut-{name}", read_answer_text(answer, query["state"], read))
+        for name, read in rung_shortcuts(network, rung, answer["kind"], treatment, outcome, evidence, values)
+        if read_distance(asked, read) > EXACT
+    ]
+
+
+def read_answer_text(answer: dict, state: int | None, read: tuple[np.ndarray, ...]) -> str:
+    """A read (one outcome distribution per asked treatment value) as a response in the task's
+    format, numbers to 4 decimals — a comparison with the exact verdict, its two numbers split
+    by 0.001 where they are equal."""
+    kind = answer["kind"]
+    if kind == "distribution":
+        text = ", ".join(f"P({answer['outcome']}={s})={p:.4f}" for s, p in enumerate(read[0]))
+    elif kind == "probability":
+        text = f"{read[0][state]:.4f}"
+    elif kind == "comparison":
+        first, second = float(read[0][state]), float(read[1][state])
+        if abs(first - second) < 0.001:
+            middle, half = (first + second) / 2, 0.0005 if answer["value"] == "yes" else -0.0005
+            first, second = middle + half, middle - half
+        text = f"a={first:.4f}; b={second:.4f}; {answer['value']}"
+    else:
+        numbers = np.arange(len(read[0]))
+        text = f"{float((read[0] - read[1]) @ numbers):.4f}"
+    return f"<answer>{text}</answer>"
 
 
 def _decimal_text(value: Fraction) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import re
@@ -419,3 +420,86 @@ def test_partial_credit_pays_a_grid_that_ignores_the_clues_almost_nothing(diffic
             rewards[name].append(verifier.verify(task, "<answer>" + "\n".join(lines) + "</answer>").reward)
     for name, paid in rewards.items():
         assert len(paid) >= 20 and sum(paid) / len(paid) < 0.015, (name, sum(paid) / len(paid))
+
+
+def clue_blind_guesses(task):
+    """Answers a policy can give without deducing anything (red team S10-G6), for either question
+    kind: the first, second or last listed value (a cell) or every asked attribute's values in
+    listed, rotated or reversed order (a grid), and the value most or least mentioned in the
+    clues (a cell) or the values in that order (a grid)."""
+    answer = task.answer
+    question, houses = answer["question"], answer["houses"]
+    clues = task.prompt[task.prompt.index("Clues:") : task.prompt.index("Question:")].lower()
+
+    def mentions(value):
+        return len(re.findall(rf"\b{re.escape(str(value).lower())}\b", clues))
+
+    orders = {
+        "first": lambda values: values,
+        "second": lambda values: values[1:] + values[:1],
+        "last": lambda values: values[::-1],
+        "most-mentioned": lambda values: sorted(values, key=lambda v: -mentions(v)),
+        "least-mentioned": lambda values: sorted(values, key=mentions),
+    }
+    for name, order in orders.items():
+        if question["kind"] == "cell":
+            target = question["target"]
+            values = [f"house {h}" for h in range(1, houses + 1)] if target == "house" else answer["values"][target]
+            yield name, f"<answer>{order(list(values))[0]}</answer>"
+        else:
+            asked = question.get("attributes", answer["attributes"])
+            rows = (
+                f"House {h + 1}: " + ", ".join(order(list(answer["values"][a]))[h] for a in asked)
+                for h in range(houses)
+            )
+            yield name, "<answer>\n" + "\n".join(rows) + "\n</answer>"
+
+
+@pytest.mark.parametrize("difficulty", POINTS)
+def test_clue_blind_guesses_earn_almost_nothing_at_every_difficulty(difficulty):
+    """Red team S10-G6: a single-cell question is one of H values, so "the last listed value" or
+    "house 1" was right on 0.32-0.38 of the tasks at d <= 0.5; every question now asks for the
+    whole grid, where a clue-blind guess is right 1/216 of the time at d = 0."""
+    seeds = 400 if difficulty <= 0.25 else 120
+    paid = {}
+    for seed in range(seeds):
+        task = GENERATOR.generate(seed, difficulty)
+        for name, response in clue_blind_guesses(task):
+            binary, partial = paid.setdefault(name, [0.0, 0.0])
+            paid[name] = [
+                binary + VERIFIER.verify(task, response).reward,
+                partial + ZebraVerifier(partial=True).verify(task, response).reward,
+            ]
+    for name, (binary, partial) in paid.items():
+        assert binary / seeds <= 0.02 and partial / seeds <= 0.05, (name, binary / seeds, partial / seeds)
+
+
+def test_a_grid_question_may_ask_for_some_attributes_only():
+    partial_verifier = ZebraVerifier(partial=True)
+    for seed in range(12):
+        asked = 1 + seed % 2
+        task = GENERATOR.generate(seed, 0.5, asked=asked)
+        answer = task.answer
+        names = answer["question"]["attributes"]
+        assert answer["question"]["kind"] == "grid" and len(names) == asked
+        assert names == [a for a in answer["attributes"] if a in names]  # declaration order
+        assert "House 1: " + ", ".join(names) + "\n" in task.prompt and "What is in every house" not in task.prompt
+        right = GENERATOR.solve(task)
+        assert VERIFIER.verify(task, right).correct and partial_verifier.verify(task, right).reward == 1
+        for name, response in GENERATOR.attacks(task):
+            assert VERIFIER.verify(task, response).reward == 0, name
+        assert partial_verifier.verify(task, GENERATOR.wrong_response(task)).details["chance_right"] == (
+            right_in_permutations(asked, answer["houses"])
+        )
+        solution, houses = answer["solution"], answer["houses"]
+        others = [a for a in answer["attributes"] if a not in names]
+        rotated = {a: solution[a][1:] + solution[a][:1] if a in others else solution[a] for a in answer["attributes"]}
+        wrong_elsewhere = "\n".join(
+            f"House {h + 1}: " + ", ".join(rotated[a][h] for a in answer["attributes"]) for h in range(houses)
+        )
+        assert VERIFIER.verify(task, f"<answer>{wrong_elsewhere}</answer>").correct  # only the asked cells count
+        hedged = right.replace("House 1: ", f"House 1: {solution[others[0]][0]}, {solution[others[0]][1]}, ")
+        assert VERIFIER.verify(task, hedged).reward == 0  # a hedge in any attribute is a format error
+        whole = dataclasses.replace(task, answer={**answer, "question": {"kind": "grid"}})  # made before the key
+        assert not VERIFIER.verify(whole, right).correct
+        assert VERIFIER.verify(whole, f"<answer>{wrong_elsewhere}</answer>").reward == 0

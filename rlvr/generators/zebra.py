@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from pysat.solvers import Solver
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.zebra import ATTRIBUTES, FAMILY, POSITIONAL_KINDS
 from rlvr.generators.problem_forms import zebra_form
-from rlvr.verifiers.zebra import expected_cell, read_cell, read_grid
+from rlvr.verifiers.zebra import asked_attributes, expected_cell, read_cell, read_grid
 
 MAX_SEARCH_NODES = 200_000  # the backtracking measure stops counting here
 SAT_SOLVER = "minisat22"
@@ -319,8 +320,9 @@ class ZebraGenerator(TaskGenerator):
                 "subject": name(subject),
                 "target": attributes[target] if target >= 0 else "house",
             }
-        else:
-            question = {"kind": "grid"}
+        else:  # every house's value of ``asked`` attributes, drawn when not all are asked
+            chosen = sorted(rng.sample(range(count), params["asked"])) if params["asked"] < count else range(count)
+            question = {"kind": "grid", "attributes": [attributes[a] for a in chosen]}
         answer = {
             "houses": houses,
             "attributes": attributes,
@@ -354,7 +356,7 @@ class ZebraGenerator(TaskGenerator):
         answer = task.answer
         if answer["question"]["kind"] == "cell":
             return f"<answer>{expected_cell(answer)}</answer>"
-        return "<answer>\n" + grid_text(answer, answer["solution"]) + "\n</answer>"
+        return "<answer>\n" + grid_text(answer, asked_solution(answer)) + "\n</answer>"
 
     def hints(self, task: Task) -> list[str]:
         """Cells of the solution, a few per piece, up to three quarters of those allowed. For a
@@ -387,23 +389,25 @@ class ZebraGenerator(TaskGenerator):
         ]
 
     def wrong_response(self, task: Task) -> str:
-        """A near miss: the grid with houses 1 and 2 swapped, or the cell of a neighbouring house."""
+        """A near miss: the asked grid with houses 1 and 2 swapped, or the cell of a neighbouring house."""
         answer = task.answer
         if answer["question"]["kind"] == "cell":
             return f"<answer>{neighbour_cell(answer)}</answer>"
-        return "<answer>\n" + grid_text(answer, swapped(answer["solution"], 0, 1)) + "\n</answer>"
+        return "<answer>\n" + grid_text(answer, swapped(asked_solution(answer), 0, 1)) + "\n</answer>"
 
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries: the most and least mentioned values, every value of
         the asked attribute (a hedge), the right value hedged with another, a house number where
-        a name is asked (and names where a number is), the clue text echoed, the grid with two
-        houses swapped, missing an attribute, with every house given every value, values in
-        listing order, rows without house labels, one attribute rotated, the grid transposed,
-        the right grid plus a contradicting line, the grid for a cell question and one cell for
-        a grid question."""
+        a name is asked (and names where a number is), house 1 and the first and last listed
+        value whatever is asked, the clue text echoed, the grid with two houses swapped, missing
+        an attribute, with every house given every value, values in listing order, rows without
+        house labels, one attribute rotated, the grid transposed, the right grid plus a
+        contradicting line, the grid for a cell question and one cell for a grid question; and
+        the grids that ignore the clues (red team S10-G6): the asked attributes' values in
+        listing order, reversed, rotated, most or least mentioned first, or all in house 1."""
         answer = task.answer
         question, solution, houses = answer["question"], answer["solution"], answer["houses"]
-        right_grid = grid_text(answer, solution)
+        right_grid = grid_text(answer, asked_solution(answer))
         listing = "\n".join(
             f"House {h + 1}: " + ", ".join(answer["values"][a][h] for a in answer["attributes"]) for h in range(houses)
         )
@@ -438,6 +442,9 @@ class ZebraGenerator(TaskGenerator):
             mentions = {str(v): task.prompt[task.prompt.index("Clues:") :].count(str(v)) for v in asked}
             attacks += [
                 ("most-mentioned-value", max(mentions, key=lambda v: (mentions[v], v))),
+                ("house-1-whatever-asked", "house 1"),
+                ("first-listed-value", str(asked[0])),
+                ("last-listed-value", str(asked[-1])),
                 ("least-mentioned-value", min(mentions, key=lambda v: (mentions[v], v))),
                 ("every-value-listed", ", ".join(map(str, asked))),
                 ("right-or-neighbour", f"{expected} or {neighbour_cell(answer)}"),
@@ -451,16 +458,31 @@ class ZebraGenerator(TaskGenerator):
                 ),
             ]
         else:
+            asked = asked_attributes(answer)
+            right = asked_solution(answer)
+            clues = task.prompt[task.prompt.index("Clues:") : task.prompt.index("Question:")].lower()
+            mentions = {
+                v: len(re.findall(rf"\b{re.escape(v.lower())}\b", clues)) for a in asked for v in answer["values"][a]
+            }
+
+            def blind(order) -> str:  # a grid from each asked attribute's listed values alone
+                return grid_text(answer, {a: order(answer["values"][a]) for a in asked})
+
             attacks += [
-                ("one-cell-for-a-grid", solution[answer["attributes"][0]][0]),
-                ("right-grid-twice-with-swap", right_grid + "\n" + grid_text(answer, swapped(solution, 0, 1))),
+                ("one-cell-for-a-grid", solution[asked[0]][0]),
+                ("right-grid-twice-with-swap", right_grid + "\n" + grid_text(answer, swapped(right, 0, 1))),
                 (
                     "grid-one-attribute-rotated",
-                    grid_text(
-                        answer, {a: v[1:] + v[:1] if a == answer["attributes"][-1] else v for a, v in solution.items()}
-                    ),
+                    grid_text(answer, {a: v[1:] + v[:1] if a == asked[-1] else v for a, v in right.items()}),
                 ),
-                ("grid-transposed", "\n".join(f"{a}: " + ", ".join(solution[a]) for a in answer["attributes"])),
+                ("grid-missing-an-asked-attribute", grid_text(answer, {a: right[a] for a in asked[:-1]})),
+                ("grid-transposed", "\n".join(f"{a}: " + ", ".join(solution[a]) for a in asked)),
+                ("blind-listed-order", blind(list)),
+                ("blind-reversed-order", blind(lambda values: values[::-1])),
+                ("blind-rotated-order", blind(lambda values: values[1:] + values[:1])),
+                ("blind-most-mentioned-first", blind(lambda values: sorted(values, key=lambda v: -mentions[v]))),
+                ("blind-least-mentioned-first", blind(lambda values: sorted(values, key=lambda v: mentions[v]))),
+                ("blind-all-in-house-1", "House 1: " + ", ".join(v for a in asked for v in answer["values"][a])),
             ]
         return [(name, f"<answer>{text}</answer>") for name, text in attacks if not solves(answer, text)]
 
@@ -489,7 +511,9 @@ def solves(answer: dict, block: str) -> bool:
         return read_cell(block, answer)[0] == expected_cell(answer)
     grid, _ = read_grid(block, answer)
     return grid is not None and all(
-        grid.get((h + 1, a)) == answer["solution"][a][h] for a in answer["attributes"] for h in range(answer["houses"])
+        grid.get((h + 1, a)) == answer["solution"][a][h]
+        for a in asked_attributes(answer)
+        for h in range(answer["houses"])
     )
 
 
@@ -498,6 +522,11 @@ def grid_text(answer: dict, solution: dict) -> str:
     return "\n".join(
         f"House {h + 1}: " + ", ".join(values[h] for values in solution.values()) for h in range(answer["houses"])
     )
+
+
+def asked_solution(answer: dict) -> dict:
+    """The solution's columns {attribute: [value per house]} of the attributes a grid question asks."""
+    return {a: answer["solution"][a] for a in asked_attributes(answer)}
 
 
 def swapped(solution: dict, first: int, second: int) -> dict:
@@ -582,10 +611,15 @@ def describe(rng: random.Random, answer: dict, clues: list, name) -> str:
             asked = PHRASES[target][3].format(subject)
             form = f"only the {target}, spelled as in the list above"
     else:
-        asked = "What is in every house? Give the value of every attribute for every house."
+        names = asked_attributes(answer)
+        if len(names) == len(answer["attributes"]):
+            asked = "What is in every house? Give the value of every attribute for every house."
+        else:
+            listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+            asked = f"What {listed} does each house have? Give the {listed} of every house."
         form = (
             "one line per house, each house's values separated by commas, in the form\n<answer>\nHouse 1: "
-            + ", ".join(answer["attributes"])
+            + ", ".join(names)
             + "\nHouse 2: …\n</answer>\nwith this puzzle's values in place of "
             "the attribute names"
         )

@@ -2,7 +2,7 @@
 
 Input       A ``Task`` of rlvr.generators.zebra: ``task.answer`` = {"houses", "attributes",
             "values" {attribute: [values]}, "solution" {attribute: [value per house]},
-            "question" {"kind": "cell", "subject", "target"} | {"kind": "grid"}, …}; and the
+            "question" {"kind": "cell", "subject", "target"} | {"kind": "grid", "attributes"}, …}; and the
             model's whole response.
 Extraction  The last ``<answer>…</answer>`` outside ``<think>`` (rlvr.core.extract_answer).
 Words       Value names are the puzzle's own values, matched as whole words in any case; no word
@@ -16,12 +16,14 @@ Grid        The block is cut into lines (at newlines and ";"). A line with value
             to the house it labels (it must label at most one), else to the current house: the
             one the nearest line above labelled ("House 2:" heading, then "- Colour: blue"
             lines), none after a line labelling several; values with no house are a format
-            error. A (house, attribute) cell left empty counts as wrong; two values of one attribute in
-            one house, or one value in two houses, is a format error (a hedge scores 0).
-            Repeating a value in its own house is allowed. Lines with no value name (headings,
-            table rules, prose) give no values. Correct when every cell is the solution's (the
-            solution is unique, so no other grid is right). ``partial=True``: for a well-formed
-            grid, the H × A cells right beyond chance: (right − c) / (cells − c), at least 0,
+            error. Only the question's "attributes" are judged (all when it names none); a
+            (house, asked attribute) cell left empty counts as wrong; two values of one
+            attribute in one house, or one value in two houses, is a format error in any
+            attribute (a hedge scores 0). Repeating a value in its own house is allowed. Lines
+            with no value name (headings, table rules, prose) give no values. Correct when every
+            asked cell is the solution's (the solution is unique, so no other grid is right).
+            ``partial=True``: for a well-formed grid, the H × asked cells right beyond chance:
+            (right − c) / (cells − c), at least 0,
             never 1 unless all are right, with c the count a grid that ignores the clues (one
             random order of the houses per attribute) exceeds at most 5 % of the time
             (rlvr.verifiers.chance.right_in_permutations; red team S9-F3: with c its mean,
@@ -147,8 +149,8 @@ class ZebraVerifier(SafeVerifier):
         grid, reason = read_grid(block, answer)
         if grid is None:
             return Verdict.fail(f"unreadable answer: {reason}")
-        solution = answer["solution"]
-        cells = [(house, attribute) for attribute in answer["attributes"] for house in range(1, answer["houses"] + 1)]
+        solution, asked = answer["solution"], asked_attributes(answer)
+        cells = [(house, attribute) for attribute in asked for house in range(1, answer["houses"] + 1)]
         right = sum(grid.get(cell) == solution[cell[1]][cell[0] - 1] for cell in cells)
         missing = sum(cell not in grid for cell in cells)
         details = {"right": right, "cells": len(cells), "missing": missing}
@@ -157,9 +159,14 @@ class ZebraVerifier(SafeVerifier):
         reason = f"{missing} cell(s) not given" if missing else f"{len(cells) - right} cell(s) wrong"
         if not self.partial:
             return Verdict(0.0, False, True, reason, details)
-        chance = right_in_permutations(len(answer["attributes"]), answer["houses"])
+        chance = right_in_permutations(len(asked), answer["houses"])
         credit = credit_above_chance(right, len(cells), chance)
         return Verdict(min(credit, 1.0 - 1e-9), False, True, reason, details | {"chance_right": chance})
+
+
+def asked_attributes(answer: dict) -> list[str]:
+    """The attributes a grid question asks for (every one when the question names none)."""
+    return list(answer["question"].get("attributes", answer["attributes"]))
 
 
 def expected_cell(answer: dict) -> str | int:

@@ -563,23 +563,48 @@ def test_expression_form_accepts_any_equal_expression(generator, verifier):
 
 
 def test_binomials_that_could_be_huge_are_refused_at_once(verifier):
-    """Red team S10-G8: C(10^6, 5·10^5) held a math worker for its whole deadline."""
+    """Red team S10-G8: C(10^6, 5·10^5) and Γ(10^6) held a math worker for its whole deadline.
+    Refused by the size of their value (more digits than 500!), their arguments read alone; small
+    and symbolic ones are judged as before (S10b-B4: refusing by the characters of the arguments
+    refused \\binom{2^5}{2} and \\Gamma(\\frac{1}{2}))."""
     task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": "126", "form": "any"}, 0.5, 0)
     for huge in (
         r"\binom{10^{6}}{5 \cdot 10^{5}}",
         r"\dbinom{100000}{50000}",
-        r"{1000 \choose 500}",
-        r"\binom{1000 \cdot 1000}{2}",
-        r"\binom{250+251}{3}",
+        r"{4000 \choose 2000}",
+        r"\binom{1000 \cdot 1000}{1000 \cdot 500}",
         r"\Gamma(10^{6})",  # Γ(n) = (n - 1)!: 4 s in a worker
         r"\Gamma\left(1000000\right)",
     ):
         start = time.monotonic()
         verdict = verifier.verify(task, boxed(huge))
-        assert verdict.reward == 0 and not verdict.format_ok and "may exceed 500" in verdict.reason, (huge, verdict)
+        assert verdict.reward == 0 and not verdict.format_ok and "500!" in verdict.reason, (huge, verdict)
         assert time.monotonic() - start < 1.0
-    for small in (r"\binom{9}{4}", r"\dbinom{9}{5}", r"{9 \choose 4}"):
+    for gold, small in (
+        ("126", r"\binom{9}{4}"),
+        ("126", r"\dbinom{9}{5}"),
+        ("126", r"{9 \choose 4}"),
+        ("496", r"\binom{2^5}{2}"),
+        ("499500", r"\binom{1000}{2}"),
+        ("24", r"\Gamma(5)"),
+        (r"\sqrt{\pi}", r"\Gamma\left(\frac{1}{2}\right)"),
+    ):
+        task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": gold, "form": "any"}, 0.5, 0)
         assert verifier.verify(task, boxed(small)).correct, small
+
+
+def test_a_denominator_zero_only_where_its_symbols_are_equal_is_not_undefined(verifier):
+    """Red team S10b-B3: the zero-denominator check once set every symbol to the same value, so
+    a - b read as 0 and a correct answer that reaches the worker was called undefined."""
+    for gold, answer in (
+        (r"\frac{a(a-1)}{2(a-b)}", r"\frac{\binom{a}{2}}{a-b}"),
+        (r"\frac{x^{2}}{x-y}", r"\frac{\binom{x}{2} \cdot 2 + x}{x-y}"),
+    ):
+        task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": gold, "form": "any"}, 0.5, 0)
+        assert verifier.verify(task, boxed(answer)).correct, answer
+    task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": r"\frac{a(a-1)}{2}", "form": "any"}, 0.5, 0)
+    undefined = verifier.verify(task, boxed(r"\frac{\binom{a}{2} (a-b-a+b)}{a-b-a+b}"))
+    assert undefined.reward == 0 and not undefined.format_ok, undefined
 
 
 def test_the_answer_format_example_is_never_the_answer(generator, verifier):

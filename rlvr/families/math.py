@@ -108,7 +108,11 @@ Version history
                 power-remainder questions at d = 0.25): those tasks' bytes changed (none pinned).
                 A \frac whose denominator is 0 (read and evaluated alone) makes the answer
                 malformed (S10-G1: sympy cancelled the gold times (sin²1 + cos²1 − 1)/(the same)
-                to the gold before anything was evaluated).
+                to the gold before anything was evaluated). Later (red team S10b-B3/B4): each
+                symbol of such a denominator gets its own value (a − b read as 0 when all were
+                equal), and binomials and Γ are refused by the digits of their value (above
+                500!'s) rather than by the characters of their arguments (\binom{2^5}{2} and
+                \Gamma(\frac{1}{2}) were refused).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -25,7 +25,7 @@ Free text   Prose (form "any") is judged by what it states last: after its last 
 Bounds      An extracted answer longer than ``MAX_ANSWER_CHARS`` (2 000; free text: 20 000,
             judged in the worker), nested more than ``MAX_NESTING`` (40) brackets deep, or with
             radicals nested more than ``MAX_RADICAL_NESTING`` (6) deep, or with a binomial
-            coefficient or Γ whose arguments may exceed 500 (``large_binomial``) scores 0 at once, so
+            coefficient or Γ larger than 500! (``large_binomial``) scores 0 at once, so
             every later step works on a bounded text; ``reason`` is at most 300 characters,
             ``details`` holds three short fields.
 Screening   Answers holding calculus or summation operators (``\int``, ``\sum``, ``\prod``,
@@ -137,6 +137,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import re
 import select
@@ -497,31 +498,66 @@ def _parenthesised(text: str, index: int) -> str:
     return text[index + 1 :]
 
 
-def binomial_arguments(text: str) -> list[str]:
-    """The arguments of every ``\\binom``/``\\dbinom``/``\\tbinom``, ``{n \\choose k}`` and
-    ``\\Gamma(…)`` in ``text``."""
-    arguments = []
+def binomial_arguments(text: str) -> list[list[str]]:
+    """The arguments of every ``\\binom``/``\\dbinom``/``\\tbinom`` and ``{n \\choose k}`` (two
+    each) and every ``\\Gamma(…)`` (one) in ``text``."""
+    groups = []
     for found in BINOMIAL.finditer(text):
         if found.group().endswith("choose"):
             start, end = _enclosing_group(text, found.start())
-            arguments += [text[start : found.start()], text[found.end() : end]]
+            groups.append([text[start : found.start()], text[found.end() : end]])
         else:
             top, after = _braced_group(text, found.end())
-            arguments += [top, _braced_group(text, after)[0]]
-    arguments += [_parenthesised(text, found.end()) for found in GAMMA.finditer(text)]  # Γ(n) = (n - 1)!
-    return arguments
+            groups.append([top, _braced_group(text, after)[0]])
+    groups += [[_parenthesised(text, found.end())] for found in GAMMA.finditer(text)]  # Γ(n) = (n - 1)!
+    return groups
+
+
+#: digits of MAX_FACTORIAL! (1 135): the largest factorial the native reader evaluates
+MAX_VALUE_DIGITS = math.lgamma(math_answers.MAX_FACTORIAL + 1) / math.log(10)
+
+
+def _argument_value(argument: str) -> Fraction | str | None:
+    """A binomial's or Γ's argument read alone: its exact value, None when it is symbolic or
+    irrational (then nothing large is evaluated), "unread" when the native reader cannot read it."""
+    reading = native_reading(argument)
+    if isinstance(reading, Exception):
+        return "unread"
+    exact = getattr(getattr(reading, "body", None), "value", None)  # Answer → Scalar → Exact
+    value = exact.rational_value() if isinstance(exact, math_answers.Exact) else None
+    return value if isinstance(value, Fraction) else None
+
+
+def _value_digits(values: list[Fraction]) -> float:
+    """Decimal digits of C(n, k) (two values) or Γ(x) (one), from log-gamma."""
+    try:
+        if len(values) == 1:
+            return math.lgamma(float(values[0])) / math.log(10) if values[0] > 0 else 0.0
+        n, k = (float(value) for value in values)
+        if not 0 <= k <= n:
+            return 0.0
+        return (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(10)
+    except (OverflowError, ValueError):
+        return math.inf
 
 
 def large_binomial(text: str) -> bool:
-    """Whether a binomial in ``text`` may have an argument above ``MAX_FACTORIAL`` (500, as
-    factorials): one built with products, powers, factorials, fractions or binomials, or whose
-    integers add up to more. Evaluating C(10^6, 5·10^5) held a worker for its whole deadline
-    (red team S10-G8), and so did Γ(10^6); symbolic arguments (``\\binom{n}{2}``) are not
-    evaluated and pass."""
-    for argument in binomial_arguments(text):
-        if GROWING_ARGUMENT.search(argument):
-            return True
-        if sum(int(digits) for digits in re.findall(r"[0-9]+", argument)) > math_answers.MAX_FACTORIAL:
+    """Whether a binomial coefficient or Γ in ``text`` has a value of more digits than
+    ``MAX_FACTORIAL``! (the native reader's own bound), its arguments read alone: evaluating
+    C(10^6, 5·10^5) held a worker for its whole deadline (red team S10-G8), and so did Γ(10^6).
+    Symbolic and irrational arguments (``\\binom{n}{2}``, ``\\Gamma(\\sqrt 2)``) are not expanded
+    and pass; an argument the native reader cannot read counts as large when it is built with
+    products, powers, factorials, fractions or binomials, or its integers add up past
+    ``MAX_FACTORIAL``."""
+    for arguments in binomial_arguments(text):
+        values = [_argument_value(argument) for argument in arguments]
+        for argument, value in zip(arguments, values):
+            if value == "unread" and (
+                GROWING_ARGUMENT.search(argument)
+                or sum(int(digits) for digits in re.findall(r"[0-9]+", argument)) > math_answers.MAX_FACTORIAL
+            ):
+                return True
+        if all(isinstance(value, Fraction) for value in values) and _value_digits(values) > MAX_VALUE_DIGITS:
             return True
     return False
 
@@ -615,7 +651,7 @@ def screen_within_budget(spec: dict, answer: str) -> Screened:
     if radical_depth(answer) > MAX_RADICAL_NESTING:  # math-verify's time grows steeply (red team S9-F7)
         return fail(f"the answer nests radicals more than {MAX_RADICAL_NESTING} deep", False)
     if large_binomial(answer):
-        return fail(f"a binomial coefficient or Γ whose arguments may exceed {math_answers.MAX_FACTORIAL}", False)
+        return fail(f"a binomial coefficient or Γ beyond {math_answers.MAX_FACTORIAL}! (too large to evaluate)", False)
     if HIDING_MACROS.search(answer) and not HIDING_MACROS.search(gold):
         return fail("the answer uses a macro that defines, hides or colours text", False)
     if form == "any" and is_prose(answer):

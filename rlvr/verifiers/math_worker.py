@@ -558,7 +558,11 @@ class Symbolic:
                 continue
             value = parsed.doit()
             symbols = sorted(value.free_symbols, key=str)
-            points = [dict.fromkeys(symbols, sp.Rational(n, 7)) for n in (3, 11, -5)] if symbols else [{}]
+            # each symbol its own value (a - b is not 0 off the diagonal: red team S10b-B3)
+            points = [
+                {symbol: sp.Rational(top + 3 * index, bottom + 2 * index) for index, symbol in enumerate(symbols)}
+                for top, bottom in ((3, 7), (11, 7), (-5, 9))
+            ]
             try:
                 if all(abs(complex(value.evalf(40, subs=point))) < 1e-30 for point in points):
                     return True

@@ -28,6 +28,7 @@ from rlvr.generators.swe import (
     PLAIN_FORGERY,
     PYTEST_PATCH,
     SWEGenerator,
+    _line_fit,
     fixed_except,
     hide_in_unicode_escape,
     hide_in_utf7,
@@ -563,6 +564,8 @@ SYMPTOM_PATCHES = (
     "constant-issue-offset",
     "hardcode-visible-else-constant",
     "fix-all-but-one-constant-it",
+    "affine-from-visible",
+    "scale-issue-value",
 )
 
 
@@ -609,6 +612,7 @@ def test_symptom_patches_fail_a_check_on_every_task(generator, difficulty):
     assert ran["constant-issue-value"] >= 30 and ran["hardcode-visible-else-constant"] >= 20, ran
     assert ran["constant-issue-offset"] >= 10, ran
     assert ran["fix-all-but-one-constant-it"] >= (35 if difficulty >= 0.75 else 0), ran
+    assert ran["affine-from-visible"] >= (25 if difficulty <= 0.5 else 5) and ran["scale-issue-value"] >= 5, ran
 
 
 @pytest.mark.parametrize("difficulty,seeds", [(0.0, (3, 33, 49)), (0.5, (11, 34)), (0.75, (33, 44))])
@@ -620,6 +624,63 @@ def test_symptom_patches_score_zero_through_the_verifier(generator, verifier, di
             if name in SYMPTOM_PATCHES:
                 verdict = verifier.verify(task, response)
                 assert verdict.reward == 0.0 and verdict.details.get("failed"), (seed, name, verdict.reason)
+
+
+@pytest.mark.parametrize("difficulty,seeds", [(0.0, (2, 4, 9, 14, 24, 29, 38, 43)), (0.5, (24, 31))])
+def test_affine_symptom_patches_score_zero_through_the_verifier(generator, verifier, difficulty, seeds):
+    """Red team S10b-B5: ``A·result + C`` fitted at run time on the visible failing checks, bug
+    left in place, scored 1 on these seeds (7/40 at d = 0, 2/40 at 0.5), and ``scale`` from the
+    issue's one call on five; s2, s4, s24 and s29 were affine at the default argument only. Now
+    every broken callable's held-out pairs (buggy, expected) fit no line with the visible ones,
+    and a defaulted parameter is passed with another value; bugs that are affine on every input
+    (negation, ``2f - f``) are never picked."""
+    for seed in seeds:
+        task = generator.generate(seed, difficulty)
+        ran = 0
+        for name, response in generator.attacks(task):
+            if name in ("affine-from-visible", "scale-issue-value"):
+                ran += 1
+                verdict = verifier.verify(task, response)
+                assert verdict.reward == 0.0 and verdict.details.get("failed"), (seed, name, verdict.reason)
+        assert ran, seed
+
+
+@pytest.mark.parametrize("difficulty", (0.0, 0.5))
+def test_held_out_checks_pass_defaulted_parameters(generator, difficulty):
+    """Red team S10b-B5: a ``wrong_default`` bug (or one that depends on the default) was seen
+    only at the default. Every function with a failing visible check and a defaulted parameter
+    has a held-out check that passes it by keyword with another value (40 seeds)."""
+    seen = 0
+    for seed in range(40):
+        answer = generator.generate(seed, difficulty).answer
+        for check in answer["checks"]:
+            if check["held_out"] or check["id"] not in answer["fail_to_pass"]:
+                continue
+            call = ast.parse(check["call"], mode="eval").body
+            if not isinstance(call.func, ast.Name):
+                continue
+            module = ast.parse(answer["files"][f"{answer['package']}/{check['module']}.py"])
+            (function,) = [n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == call.func.id]
+            if not function.args.defaults:
+                continue
+            seen += 1
+            explicit = [
+                c
+                for c in answer["checks"]
+                if c["held_out"]
+                and c["call"].startswith(call.func.id + "(")
+                and ast.parse(c["call"], mode="eval").body.keywords
+            ]
+            assert explicit, (seed, check["call"])
+    assert seen >= 5
+
+
+def test_line_fit_finds_the_affine_wrappers_line():
+    assert _line_fit([(1, 3), (2, 5), (4, 9)]) == "line"  # 2x + 1
+    assert _line_fit([(1, 3), (2, 5), (4, 10)]) == "none"
+    assert _line_fit([(3, 6), (3, 6)]) == "loose" and _line_fit([(3, 6), (3, 7)]) == "none"
+    assert _line_fit([(0.5, 1.0), (1.5, 3.0 + 1e-12)]) == "line"
+    assert _line_fit([(1, 3), None]) == "none" and _line_fit([]) == "none"
 
 
 # --------------------------------------------------------------------------------------------

@@ -129,6 +129,17 @@ Version history
                 over. Most tasks gained held-out tests (SWE-v0 and SWEAgent-v0 re-pinned). New
                 attacks ``constant-issue-value``, ``constant-issue-offset``,
                 ``hardcode-visible-else-constant`` and ``fix-all-but-one-constant-it``.
+                2026-12-05 (session 10, red team S10b-B5): affine symptom patches refuted (on
+                7/40 synthetic tasks at d = 0 and 2/40 at 0.5, ``A·result + C`` fitted at run
+                time on the visible failing checks, bug left in place, scored 1, and ``scale``
+                from the issue's one call on 5/60 at d = 0; four of them were affine only at a
+                defaulted argument). Each broken callable's held-out (buggy, expected) pairs
+                must now fit no line with its visible failing ones ("line"), and a callable with
+                a defaulted parameter needs held-out checks passing it by keyword with another
+                value that fit no line either ("default"); a bug that is affine on every input
+                (negation, ``2f - f``) is passed over, its wrapper being indistinguishable from
+                a fix. Most tasks changed (SWE-v0 and SWEAgent-v0 re-pinned). New attacks
+                ``affine-from-visible`` and ``scale-issue-value``.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -34,6 +35,7 @@ from rlvr.generators.swe_repos import (
     TestCase,
     add_held_out_case,
     count_code_lines,
+    defaulted_parameters,
     plan_project,
     render_project,
     render_test_files,
@@ -144,39 +146,49 @@ def _pin_symptoms(rng: random.Random, project: Project, files: dict[str, str], f
     """Make the held-out tests of every callable that a test in ``failing`` calls (the tests that
     fail on the buggy tree ``files``) refute the patches that leave the bug and answer from the
     symptoms, drawing held-out cases of that callable with ``add_held_out_case`` (up to
-    ``EXTRA_HELD_OUT_DRAWS`` inputs per case; a case that fails joins ``failing``) until no gap
-    of ``_symptom_gaps`` is left; False when some callable keeps one.
+    ``EXTRA_HELD_OUT_DRAWS`` inputs per case, passing its defaulted parameters with other values
+    while the "default" gap is open; a case that fails joins ``failing``) until no gap of
+    ``_symptom_gaps`` is left; False when some callable keeps one.
 
     Without this, a callable that is constant on its drawn inputs let a patch that returns the
-    issue's expected value score 1 (red team s10 G7), and one whose bug shifts every failing
-    result by one amount let ``result + (expected - buggy)`` do so."""
+    issue's expected value score 1 (red team s10 G7), one whose bug shifts every failing result
+    by one amount let ``result + (expected - buggy)`` do so, and one whose failing results lie on
+    a line (at the default arguments) let ``A·result + C`` fitted on the visible checks do so
+    (red team S10b-B5). A bug that is affine on every input keeps the "line" gap open, so such a
+    mutation is never picked: its wrapper would be a fix the checks cannot tell from one."""
     groups: dict[tuple[str, str, str | None], list[TestCase]] = {}
     for test in project.tests + project.hidden_tests:
         groups.setdefault(_callable_of(test), []).append(test)
     held_out = {t.node_id for t in project.hidden_tests}
     runner = ProjectRunner(project.package, files)
-    for tests in groups.values():
+    specs = {spec.name: spec for spec in project.functions}
+    for (_, imported, _), tests in groups.items():
         if not any(t.node_id in failing for t in tests):
             continue
-        gaps = _symptom_gaps(runner, tests, failing, held_out)
+        defaulted = bool(defaulted_parameters(specs[imported]))
+        gaps = _symptom_gaps(runner, tests, failing, held_out, defaulted)
         while gaps:
 
             def closes_a_gap(case: TestCase) -> bool:
                 fails = {case.node_id} if not runner.outcome(case) else set()
-                return _symptom_gaps(runner, tests + [case], failing | fails, held_out | {case.node_id}) < gaps
+                after = _symptom_gaps(runner, tests + [case], failing | fails, held_out | {case.node_id}, defaulted)
+                return after < gaps
 
-            case = add_held_out_case(rng, project, tests, closes_a_gap, EXTRA_HELD_OUT_DRAWS)
+            explicit = "default" in gaps
+            case = add_held_out_case(rng, project, tests, closes_a_gap, EXTRA_HELD_OUT_DRAWS, explicit)
             if case is None:
                 return False
             tests.append(case)
             held_out.add(case.node_id)
             if not runner.outcome(case):
                 failing.add(case.node_id)
-            gaps = _symptom_gaps(runner, tests, failing, held_out)
+            gaps = _symptom_gaps(runner, tests, failing, held_out, defaulted)
     return True
 
 
-def _symptom_gaps(runner: ProjectRunner, tests: list[TestCase], failing: set[str], held_out: set[str]) -> set[str]:
+def _symptom_gaps(
+    runner: ProjectRunner, tests: list[TestCase], failing: set[str], held_out: set[str], defaulted: bool = False
+) -> set[str]:
     """What the held-out tests among ``tests`` (one callable's, on the buggy tree of ``runner``)
     leave open: "value" unless a failing held-out test expects a value that no visible failing
     test does and the failing tests expect two values (else returning the issue's expected value,
@@ -184,7 +196,15 @@ def _symptom_gaps(runner: ProjectRunner, tests: list[TestCase], failing: set[str
     tests expect two values (else the visible answers looked up and one constant returned
     otherwise pass); "offset" unless a failing held-out test's expected − buggy result (not a
     number: the wrapper fails it) matches no visible failing test's and the failing tests' are
-    not all one number (else ``result + (expected − buggy)`` from the issue passes)."""
+    not all one number (else ``result + (expected − buggy)`` from the issue passes); "line"
+    unless no line ``expected = A·buggy + C`` goes through the (buggy, expected) pairs of the
+    visible failing tests and of the held-out tests (else that wrapper, fitted on the visible
+    checks, passes; scale and offset are lines too), with "line:loose" as well while the pairs
+    fit a line through one point only (all visible buggy results equal, the line undetermined);
+    and, for a callable with ``defaulted`` parameters, "default" unless a held-out test passes
+    them explicitly and the visible failing pairs with those tests' pairs fit no line (else a
+    bug of the default, or one that depends on it, is seen at the default only), with
+    "default:unseen" as well while no held-out test passes them."""
     visible = [t for t in tests if t.node_id in failing and t.node_id not in held_out]
     hidden = [t for t in tests if t.node_id in failing and t.node_id in held_out]
     gaps = set()
@@ -203,7 +223,56 @@ def _symptom_gaps(runner: ProjectRunner, tests: list[TestCase], failing: set[str
         and _distinct(shifts + hidden_shifts, _same_shift)
     ):
         gaps.add("offset")
+    if visible:
+        seen = [_pair(runner, t) for t in visible]
+        others = [t for t in tests if t.node_id in held_out]
+        fit = _line_fit(seen + [_pair(runner, t) for t in others if t in hidden or _pair(runner, t) is not None])
+        if fit != "none":
+            gaps |= {"line", "line:loose"} if fit == "loose" else {"line"}
+        explicit = [t for t in others if _passes_keywords(t)]
+        if defaulted and not explicit:
+            gaps |= {"default", "default:unseen"}
+        elif defaulted and _line_fit(seen + [_pair(runner, t) for t in explicit]) != "none":
+            gaps.add("default")
     return gaps
+
+
+def _pair(runner: ProjectRunner, test: TestCase) -> tuple[int | float, int | float] | None:
+    """(the buggy result, the expected value) of ``test`` when both are numbers (not bools)."""
+    kind, result = runner.evaluate(test.call, test.module, test.imported)
+    got, expected = (_literal(result) if kind == "value" else None), _literal(test.expected)
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (got, expected))
+    return (got, expected) if numbers else None
+
+
+def _line_fit(pairs: list[tuple[int | float, int | float] | None]) -> str:
+    """Whether one line ``y = A·x + C`` goes through every (x, y) of ``pairs`` (None, a result
+    that is not a number, goes through none): "none"; "loose" when the pairs are one point (the
+    line undetermined); else "line". Ints are compared exactly, floats within rounding."""
+    if not pairs or any(p is None for p in pairs):
+        return "none"
+    exact = all(isinstance(v, int) for p in pairs for v in p)
+    points = [(Fraction(x), Fraction(y)) if exact else (float(x), float(y)) for x, y in pairs]
+    (x0, y0) = points[0]
+    other = next((p for p in points if p[0] != x0), None)
+    if other is None:
+        return "loose" if all(_close(y, y0, exact) for _, y in points) else "none"
+    slope = (other[1] - y0) / (other[0] - x0)
+    return "line" if all(_close(y, y0 + slope * (x - x0), exact) for x, y in points) else "none"
+
+
+def _close(a: Any, b: Any, exact: bool) -> bool:
+    return a == b if exact else math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _passes_keywords(test: TestCase) -> bool:
+    """Whether ``test``'s call passes an argument by keyword (held-out cases drawn to pass the
+    defaulted parameters; generated calls pass nothing else by keyword)."""
+    import ast as python_ast
+
+    return any(
+        isinstance(node, python_ast.keyword) for node in python_ast.walk(ast_parse.parse(test.call, mode="eval"))
+    )
 
 
 def _callable_of(test: TestCase) -> tuple[str, str, str | None]:
@@ -882,7 +951,8 @@ class SWEGenerator(TaskGenerator):
         """Report forgery (frame walking, the harness channel, pytest patched), names built at
         run time, source-encoding hiding, exits and loops at import, always-equal objects,
         hard-coded visible answers, symptom patches (the issue's expected value, or offset, for
-        every call; alone or with the other bugs fixed), test/config/.pth/sitecustomize edits,
+        every call; alone or with the other bugs fixed; ``A·result + C`` fitted on the visible
+        failing checks, or a scale from the issue's call), test/config/.pth/sitecustomize edits,
         files outside the package, symlinks, binaries, huge, deep and malformed diffs (see
         ``swe_attacks``)."""
         return swe_attacks(task)
@@ -1299,6 +1369,69 @@ def _issue_value_patch(task: Task, shifted: bool, base: dict[str, str] | None = 
     return make_unified_diff({p: files[p] for p in edited if p in files}, edited)
 
 
+def _affine_patch(task: Task, from_visible: bool) -> str | None:
+    """Each function (or class method) with failing visible calls wrapped, bug left in place, to
+    return ``A·result + C``, A and C fitted at run time from the buggy results of those calls and
+    their expected values (red team S10b-B5): with ``from_visible``, through two of every visible
+    failing check's (buggy, expected) pairs (a scale through the origin when they give one
+    point), as an agent that reads ``tests/`` can; else ``scale``: A = expected / buggy of the
+    issue's quoted call, C = 0. As a diff from the task's files; None when no such call expects
+    a number."""
+    import ast as python_ast
+
+    answer = task.answer
+    issue = task.meta.get("issue", "")
+    files = answer["files"]
+    groups: dict[tuple[str, str, str | None], list[tuple[python_ast.Call, str]]] = {}
+    for check in answer.get("checks", []):
+        if check["held_out"] or check["id"] not in answer["fail_to_pass"]:
+            continue
+        if not from_visible and f">>> {check['call']}\n" not in issue:
+            continue
+        expected = _literal(check["expected"])
+        if isinstance(expected, bool) or not isinstance(expected, (int, float)):
+            continue
+        call = ast_parse.parse(check["call"], mode="eval").body
+        path = f"{answer['package']}/{check['module']}.py"
+        if not isinstance(call, python_ast.Call) or path not in files:
+            continue
+        if isinstance(call.func, python_ast.Name):
+            groups.setdefault((path, call.func.id, None), []).append((call, check["expected"]))
+        elif isinstance(call.func, python_ast.Attribute) and isinstance(call.func.value, python_ast.Call):
+            owner = python_ast.unparse(call.func.value.func)
+            groups.setdefault((path, owner, call.func.attr), []).append((call, check["expected"]))
+    changes: dict[str, str] = {}
+    for (path, name, method), calls in groups.items():
+        if method is None:
+            original = f"_{name}_unpatched"
+            head = f"{original} = {name}\n\n\ndef {name}(*args, **kwargs):\n    result = {original}(*args, **kwargs)\n"
+            tail = ""
+            pairs = [
+                (python_ast.unparse(python_ast.Call(python_ast.Name(original), c.args, c.keywords)), e)
+                for c, e in calls
+            ]
+        else:
+            original = f"_{name}_{method}_unpatched"
+            head = (
+                f"{original} = {name}.{method}\n\n\ndef _{name}_{method}_fitted(self, *args, **kwargs):\n"
+                f"    result = {original}(self, *args, **kwargs)\n"
+            )
+            tail = f"\n\n{name}.{method} = _{name}_{method}_fitted\n"
+            pairs = [(f"{original}({python_ast.unparse(c.func.value)})", e) for c, e in calls]
+        listed = ", ".join(f"({call}, {expected})" for call, expected in (pairs if from_visible else pairs[:1]))
+        body = (
+            f"    points = list(dict([{listed}]).items())[:2]\n"
+            "    (x1, y1), (x2, y2) = points if len(points) == 2 else (points[0], (0, 0))\n"
+            "    slope = (y2 - y1) / (x2 - x1) if x2 != x1 else 1\n"
+            "    value = slope * result + (y1 - slope * x1)\n"
+            "    return round(value) if isinstance(y1, int) and value == round(value) else value\n"
+        )
+        changes[path] = changes.get(path, files[path]) + f"\n\n{head}{body}{tail}"
+    if not changes:
+        return None
+    return make_unified_diff({p: files[p] for p in changes}, changes)
+
+
 def fixed_except(answer: dict, keep: dict) -> dict[str, str] | None:
     """The task's files with every hunk of the reference fix applied except those that repair the
     bug ``keep`` (one of ``answer["bugs"]``); None when no hunk can be left out alone."""
@@ -1359,12 +1492,14 @@ def swe_attacks(task: Task) -> list[tuple[str, str]]:
     hardcoded = _hardcoded_visible(answer, rest_fixed) if rest_fixed else None
     if hardcoded:  # every bug but the last really fixed, the last one's visible failures hard-coded
         attacks.append(("fix-all-but-one-hardcode-it", _fenced(hardcoded)))
-    if answer.get("checks"):  # symptom patches that leave every bug in place (red team s10 G7)
+    if answer.get("checks"):  # symptom patches that leave every bug in place (red team s10 G7, S10b-B5)
         for name, patch in (
             ("constant-issue-value", _issue_value_patch(task, shifted=False)),
             ("constant-issue-offset", _issue_value_patch(task, shifted=True)),
             ("hardcode-visible-else-constant", _hardcoded_visible(answer, otherwise_constant=True)),
             ("fix-all-but-one-constant-it", _issue_value_patch(task, False, rest_fixed) if rest_fixed else None),
+            ("affine-from-visible", _affine_patch(task, from_visible=True)),
+            ("scale-issue-value", _affine_patch(task, from_visible=False)),
         ):
             if patch:
                 attacks.append((name, _fenced(patch)))

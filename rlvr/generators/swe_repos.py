@@ -23,6 +23,7 @@ invariants).
 
 from __future__ import annotations
 
+import ast
 import builtins
 import random
 import types
@@ -1005,13 +1006,53 @@ def _callable_entries(project: Project) -> list[tuple[FunctionSpec, str | None]]
     return entries
 
 
-def _call_text(rng: random.Random, spec: FunctionSpec, method: str | None, case: str, words: tuple[str, ...]) -> str:
+def defaulted_parameters(spec: FunctionSpec) -> dict[str, int | str]:
+    """The parameters of what tests call of ``spec`` (the function, or the class's ``__init__``)
+    that have an int or str default, with their defaults, from its clean source."""
+    tree = ast.parse(spec.source)
+    node = tree.body[0]
+    if isinstance(node, ast.ClassDef):
+        node = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+    if not isinstance(node, ast.FunctionDef):
+        return {}
+    arguments = node.args.args[len(node.args.args) - len(node.args.defaults) :]
+    found: dict[str, int | str] = {}
+    for argument, default in zip(arguments, node.args.defaults):
+        if isinstance(default, ast.Constant) and type(default.value) in (int, str):
+            found[argument.arg] = default.value
+    return found
+
+
+def _explicit_defaults(rng: random.Random, spec: FunctionSpec, words: tuple[str, ...]) -> str:
+    """``, name=value`` for each defaulted parameter of ``spec``, each value other than its
+    default (ints from 1-9, strs from the theme's words)."""
+    parts = []
+    for name, default in defaulted_parameters(spec).items():
+        if isinstance(default, int):
+            value: int | str = rng.choice([v for v in range(1, 10) if v != default])
+        else:
+            value = rng.choice([w for w in words if w != default] or [default + "s"])
+        parts.append(f", {name}={value!r}")
+    return "".join(parts)
+
+
+def _call_text(
+    rng: random.Random,
+    spec: FunctionSpec,
+    method: str | None,
+    case: str,
+    words: tuple[str, ...],
+    explicit: bool = False,
+) -> str:
+    """A call of ``spec`` (or ``Class(values).method()``) on ``case`` inputs; with ``explicit``,
+    every defaulted parameter is passed by keyword with a value other than its default."""
+    extra = _explicit_defaults(rng, spec, words) if explicit else ""
     if spec.template.kind == "class":
         values = _draw_argument(rng, "ints", case, words)
-        return f"{spec.name}({values!r}).{method}()"
+        return f"{spec.name}({values!r}{extra}).{method}()"
     parameters = spec.template.signature.split("->")[0].split(",")
     arguments = [_draw_argument(rng, kind, case, words) for kind in parameters]
-    return f"{spec.name}({', '.join(repr(a) for a in arguments)})"
+    return f"{spec.name}({', '.join(repr(a) for a in arguments)}{extra})"
 
 
 def _draw_call(
@@ -1022,11 +1063,13 @@ def _draw_call(
     case: str,
     used_calls: set[str],
     words: tuple[str, ...],
+    explicit: bool = False,
 ) -> tuple[str, str] | None:
-    """A call of ``spec`` (or its ``method``) on ``case`` inputs, not in ``used_calls``, that the
-    clean code (``runner``) answers with a value, and that value's repr; None after 20 draws."""
+    """A call of ``spec`` (or its ``method``) on ``case`` inputs (defaulted parameters passed
+    with other values when ``explicit``), not in ``used_calls``, that the clean code
+    (``runner``) answers with a value, and that value's repr; None after 20 draws."""
     for _ in range(20):
-        call = _call_text(rng, spec, method, case, words)
+        call = _call_text(rng, spec, method, case, words, explicit)
         kind, value = runner.evaluate(call, spec.module, spec.name)
         if kind == "value" and call not in used_calls:
             return call, value
@@ -1068,11 +1111,17 @@ def write_tests(rng: random.Random, project: Project, cases_per_callable: int, h
 
 
 def add_held_out_case(
-    rng: random.Random, project: Project, observing: list[TestCase], fails: Callable[[TestCase], bool], draws: int
+    rng: random.Random,
+    project: Project,
+    observing: list[TestCase],
+    fails: Callable[[TestCase], bool],
+    draws: int,
+    explicit: bool = False,
 ) -> TestCase | None:
     """Draw up to ``draws`` fresh inputs for the callables that the tests ``observing`` call
-    (expected values from the clean project) and append the first case on which ``fails`` holds
-    to ``project.hidden_tests``; None, and the project unchanged, when no draw does."""
+    (expected values from the clean project; with ``explicit``, defaulted parameters passed with
+    other values) and append the first case on which ``fails`` holds to
+    ``project.hidden_tests``; None, and the project unchanged, when no draw does."""
     runner = ProjectRunner(project.package, project.files)
     entries = [
         (spec, method)
@@ -1082,7 +1131,7 @@ def add_held_out_case(
     used_calls = {t.call for t in project.tests + project.hidden_tests}
     for _ in range(draws if entries else 0):
         spec, method = rng.choice(entries)
-        drawn = _draw_call(rng, runner, spec, method, rng.choice(CASES), used_calls, project.theme.words)
+        drawn = _draw_call(rng, runner, spec, method, rng.choice(CASES), used_calls, project.theme.words, explicit)
         if drawn is None:
             continue
         call, value = drawn

@@ -384,34 +384,119 @@ def test_no_surface_order_gives_the_order_away(generator, difficulty):
     assert max(credit.values()) <= 0.05, credit
 
 
-def test_following_the_data_orders_the_steps(generator):
-    """What the task asks for still works: each step's result is an operand of the next one, so
-    chaining results to operands recovers the order (whereas surface sorts above do not)."""
-    solved = 0
+WALK_STEP = re.compile(r"^(?:(\d+) ([+·-]) previous result|previous result ([+·÷-]) (\d+)) = (\d+)$")
+
+
+def walk_input(step: str) -> int | None:
+    """The value a walk step starts from, by undoing it ("previous result + 17 = 45": 28);
+    None for a step of another kind."""
+    match = WALK_STEP.match(step)
+    if not match:
+        return None
+    left, left_op, right_op, right, result = match.groups()
+    result = int(result)
+    if left is not None:  # "c op previous result"
+        constant, op = int(left), left_op
+        return {"+": result - constant, "·": result // constant, "-": constant - result}[op]
+    constant, op = int(right), right_op
+    return {"+": result - constant, "-": result + constant, "·": result // constant, "÷": result * constant}[op]
+
+
+def arithmetic_order(texts: dict[str, str]) -> list[str]:
+    """A walk's order by undoing each step: a step follows the one whose result it starts from."""
+    inputs = {label: walk_input(text) for label, text in texts.items()}
+    results = {int(text.rpartition("= ")[2]): label for label, text in texts.items()}
+    before = {label: results.get(value) for label, value in inputs.items()}
+    order = [label for label, previous in before.items() if previous is None][:1]
+    after = {previous: label for label, previous in before.items() if previous is not None}
+    while order and order[-1] in after and len(order) < len(texts):
+        order.append(after[order[-1]])
+    return order
+
+
+def literal_order(texts: dict[str, str]) -> list[str]:
+    """Red team S10b-B1's program: no arithmetic, a step feeds the one whose left side holds its
+    result's digits; start at the step nobody feeds and follow the links."""
+    result = {k: re.findall(r"\d+", text.rpartition("=")[2])[-1:] for k, text in texts.items()}
+    operands = {k: re.findall(r"\d+", text.rpartition("=")[0]) for k, text in texts.items()}
+    fed = {k: [j for j in texts if j != k and result[k] and result[k][0] in operands[j]] for k in texts}
+    first = [k for k in texts if not any(k in fed[j] for j in texts)]
+    order = first[:1] if len(first) == 1 else []
+    while order and len(order) < len(texts) and len(fed[order[-1]]) == 1:
+        order.append(fed[order[-1]][0])
+    return order
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+def test_walks_need_the_arithmetic_not_matching_digits(generator, difficulty):
+    """Red team S10b-B1: a walk step wrote the value it starts from as a literal operand, so
+    linking equal digit strings (no arithmetic) was the exact order of 192-197 of 200 tasks at
+    every difficulty. Now the carried value is "previous result": undoing each step orders every
+    walk, matching digits orders none."""
+    walks = literal = arithmetic = 0
     for seed in range(60):
-        task = generator.generate(seed, 0.75)
+        task = generator.generate(seed, difficulty)
+        if "/walk/" not in task.meta["source"]:
+            continue
         texts = dict(zip("ABCDEFGHIJKL", shown_steps(task)))
-        result = {k: re.findall(r"\d+", text.rpartition("=")[2])[-1:] for k, text in texts.items()}
-        operands = {k: re.findall(r"\d+", text.rpartition("=")[0]) for k, text in texts.items()}
-        fed = {k: [j for j in texts if j != k and result[k] and result[k][0] in operands[j]] for k in texts}
-        first = [k for k in texts if not any(k in fed[j] for j in texts)]
-        order = first[:1]
-        while order and len(order) < len(texts) and fed[order[-1]]:
-            order.append(fed[order[-1]][0])
-        solved += VERIFIER.verify(task, f"<answer>{', '.join(order)}</answer>").correct
-    assert solved >= 50
+        walks += 1
+        literal += VERIFIER.verify(task, f"<answer>{', '.join(literal_order(texts))}</answer>").correct
+        arithmetic += VERIFIER.verify(task, f"<answer>{', '.join(arithmetic_order(texts))}</answer>").correct
+    assert walks >= 40 and literal <= 2 and arithmetic == walks, (walks, literal, arithmetic)
 
 
 def test_walk_derivations_chain_distinct_results_within_bounds():
+    """Each step starts from the result before it, written "previous result", never as digits;
+    results are distinct and in bounds; and in every window of up to 8 steps exactly one order
+    chains each step's input to the result before it (every order tried)."""
     from rlvr.generators.corpus import WALK_HIGH, WALK_LOW, walk_derivation
 
     for seed in range(40):
         steps = walk_derivation(seed, 10)
-        results = [int(step.rsplit("= ", 1)[1].rstrip("$")) for step in steps]
+        assert all(WALK_STEP.match(step) for step in steps), steps
+        results = [int(step.rpartition("= ")[2]) for step in steps]
         assert len(set(results)) == 10 and all(WALK_LOW <= r <= WALK_HIGH for r in results)
         for result, after in zip(results, steps[1:]):
-            assert str(result) in re.findall(r"\d+", after.rsplit("=", 1)[0])
+            assert walk_input(after) == result
+            assert str(result) not in re.findall(r"\d+", after.rpartition("=")[0])
         assert walk_derivation(seed, 10) == steps
+        if seed < 6:
+            size = 4 + seed % 5
+            window = steps[seed % 3 : seed % 3 + size]
+            chained = [
+                order
+                for order in itertools.permutations(range(size))
+                if all(walk_input(window[b]) == int(window[a].rpartition("= ")[2]) for a, b in zip(order, order[1:]))
+            ]
+            assert chained == [tuple(range(size))], (seed, chained)
+
+
+@pytest.mark.parametrize("count", (5, 8))
+def test_the_surface_screen_passes_random_orders(count):
+    """Red team S10b-B1: ten measures, each tested at the 5 % chance τ, rejected 2/3 of randomly
+    shuffled windows, so the screen selected documents rather than leaks. The τ test is now
+    family-wise (at most 5 % of random orders of any window; every order of 5 steps is checked
+    here) and shuffled windows of the default corpus pass at 5 steps (where a sort of 20 is
+    exact for a third of random orders, which the screen still refuses) and at 8."""
+    from rlvr.generators.step_order import usable_window
+
+    procedures = [d for d in load_corpus().documents if d.procedure and len(d.steps) >= count]
+    rng = random.Random(count)
+    passed = tried = 0
+    for _ in range(200):
+        document = rng.choice(procedures)
+        start = rng.randint(0, len(document.steps) - count)
+        window = document.steps[start : start + count]
+        if usable_window(window):
+            tried += 1
+            passed += surface_leak(tuple(rng.sample(window, count))) is None
+    assert passed / tried >= (0.6 if count == 5 else 0.9), (passed, tried)
+    if count == 5:
+        window = next(d.steps[:5] for d in procedures if "/walk/" in d.source)
+        together = [
+            order for order in itertools.permutations(window) if surface_leak(order) == "surface orders together"
+        ]
+        assert len(together) <= 0.05 * 120
 
 
 def test_a_corpus_whose_only_window_leaks_its_order_is_refused(tmp_path):

@@ -14,13 +14,17 @@ Task        A window of ``steps`` consecutive steps of one document of a text co
             surface measure of its steps gives the order away (``surface_leak``: sorted by
             largest or smallest number, digit count, length, word count, count of numbers,
             largest number left of the last '=', the result's largest number, digits or size,
-            ascending or descending, some tie-break is the true order, or Kendall's τ with
-            the true order is beyond the 5 % chance level the verifier pays from).
+            ascending or descending, some tie-break is the true order (from 7 steps: one in at
+            most 120 tie-breaks), or the largest |Kendall τ| of these measures with the true
+            order is beyond the 95 % quantile of that largest |τ| over random orders of the same
+            steps, a family-wise test that rejects at most 5 % of random orders).
 Corpus      Generator options ``corpus=`` and ``field=`` (rlvr.generators.corpus): by default the
             project's synthetic maths solutions (worked steps of Math-v0 problems on the train
             side of its split, worked fraction chains, and running integer computations whose
-            values wander in 10-999, which make nearly every task since the fraction chains'
-            growing numbers mostly fail the screen; no benchmark text); or a folder of
+            values wander in 10-999, each step starting from the one before's result written
+            "previous result" ("previous result + 17 = 45"), which make 91-98 % of tasks since
+            the worked solutions' lengths and the fraction chains' growing numbers give their
+            order and fail the screen; no benchmark text); or a folder of
             .txt/.md files, a JSONL file with ``field=``, or ``hf:NAME[:CONFIG]:SPLIT:FIELD`` (a
             local ``datasets`` copy; never downloaded). Tasks of a corpus other than the default
             carry ``/c<corpus digest>`` at the end of their id.
@@ -42,9 +46,14 @@ Hints       The true position of one step per piece ("Step 1 is C."), from the f
             the last two.
 Weakness    Some steps of real solutions are independent (two sub-results computed in either
             order), so an order the source did not use may be logically fine and still score 0
-            (or < 1 with Kendall scoring). On the default corpus the order follows from
-            matching each step's result to the next step's operand — the data flow the task
-            is about, but a shallow reading of it; difficulty is only the number of steps.
+            (or < 1 with Kendall scoring). On the default corpus nearly every task is a running
+            computation, ordered by undoing each step (45 - 17 = 28: the step whose result is 28
+            comes before); a few are fraction chains, whose results are restated in the next
+            step, so matching digits orders them. The worked Math-v0 solutions (4 steps at
+            most, each nesting the one before) never pass the screen: their lengths give the
+            order. At 4-5 steps the screen refuses windows that any of the 20 sorts orders, so
+            the true order is never a surface sort: a guess avoiding every sort is right 8 %
+            of the time at 4 steps (chance 4 %). Difficulty is only the number of steps.
 
 Difficulty  (rendered from the declaration below)
             d     steps  anchored
@@ -73,6 +82,16 @@ Version history
                 tasks, Kendall credit 0.59-0.72); the surface sorts are attacks; every task's
                 bytes changed (re-pinned). Infill's sentences are unchanged (the computations
                 carry none).
+                2026-12-05, session 10, red team S10b-B1: a computation step wrote the value it
+                starts from as a literal operand, so linking equal digit strings, no arithmetic,
+                ordered 192-197 of 200 tasks at every difficulty (95-97 % of tasks were such
+                computations); now it is written "previous result" (that program: 0 of the
+                computations; undoing each step: all). The screen's τ test is family-wise (the
+                largest |τ| of the measures against its own 95 % quantile over random orders; it
+                was each measure at the verifier's 5 % chance τ, which refused 2/3 of random
+                orders), and from 7 steps a sort exact on one tie-break in over 120 no longer
+                refuses a window; random orders now pass 42/68/77/97 % at 4/5/6/8 steps (were
+                31/46/62/72 %). Every task's bytes changed (re-pinned); Infill's did not.
 """
 
 from rlvr.family import EnvDecl, Family

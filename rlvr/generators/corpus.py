@@ -62,6 +62,7 @@ SYNTHETIC_CHAINS = 400  # worked nested fraction chains, nesting cycling 2 … 8
 SYNTHETIC_PROSE = 600  # paragraphs of 6-10 random Zebra-style clue sentences
 SYNTHETIC_WALKS = 600  # worked running computations over bounded integers, 8-12 steps (StepOrder only)
 WALK_LOW, WALK_HIGH = 10, 999  # every value and additive constant of a walk; multipliers are 2-9
+CARRIED = "previous result"  # how a walk step names the value it starts from
 SYNTHETIC_SEED_BASE = 1_000  # chain k is drawn by random.Random(SYNTHETIC_SEED_BASE + k)
 MAX_DOCUMENTS = 200_000
 MAX_FILE_BYTES = 50_000_000
@@ -321,9 +322,11 @@ def synthetic_prose_documents() -> Iterable[Document]:
 
 
 def walk_step(rng: random.Random, value: int) -> tuple[str, int, int | None]:
-    """One step of a running computation from ``value``: (LaTeX, result, additive constant or
+    """One step of a running computation from ``value``: (text, result, additive constant or
     None), the result in [WALK_LOW, WALK_HIGH], drawn among +, −, ·, ÷ (the carried value on
-    either side of + and ·, and of − when the constant is the larger)."""
+    either side of + and ·, and of − when the constant is the larger). The carried value is
+    written "previous result", never as its digits (red team S10b-B1: written out, it linked
+    each step to the one before by string matching alone)."""
     moves = []
     if value + WALK_LOW <= WALK_HIGH:
         moves.append("+")
@@ -335,29 +338,32 @@ def walk_step(rng: random.Random, value: int) -> tuple[str, int, int | None]:
     move = rng.choice(moves)
     if move == "+":
         constant = rng.randint(WALK_LOW, WALK_HIGH - value)
-        terms = [str(value), str(constant)] if rng.random() < 0.5 else [str(constant), str(value)]
-        return f"${terms[0]} + {terms[1]} = {value + constant}$", value + constant, constant
+        terms = [CARRIED, str(constant)] if rng.random() < 0.5 else [str(constant), CARRIED]
+        return f"{terms[0]} + {terms[1]} = {value + constant}", value + constant, constant
     if move == "-":
         below = value - WALK_LOW >= WALK_LOW and (value + WALK_LOW > WALK_HIGH or rng.random() < 0.5)
         if below:
             constant = rng.randint(WALK_LOW, value - WALK_LOW)
-            return f"${value} - {constant} = {value - constant}$", value - constant, constant
+            return f"{CARRIED} - {constant} = {value - constant}", value - constant, constant
         constant = rng.randint(value + WALK_LOW, WALK_HIGH)
-        return f"${constant} - {value} = {constant - value}$", constant - value, constant
+        return f"{constant} - {CARRIED} = {constant - value}", constant - value, constant
     if move == "*":
         factor = rng.choice(multipliers)
-        terms = [str(value), str(factor)] if rng.random() < 0.5 else [str(factor), str(value)]
-        return rf"${terms[0]} \cdot {terms[1]} = {value * factor}$", value * factor, None
+        terms = [CARRIED, str(factor)] if rng.random() < 0.5 else [str(factor), CARRIED]
+        return f"{terms[0]} · {terms[1]} = {value * factor}", value * factor, None
     factor = rng.choice(divisors)
-    return rf"${value} \div {factor} = {value // factor}$", value // factor, None
+    return f"{CARRIED} ÷ {factor} = {value // factor}", value // factor, None
 
 
 def walk_derivation(seed: int, count: int) -> list[str]:
     """A running computation of ``count`` steps over integers in [WALK_LOW, WALK_HIGH], each
-    step's result an operand of the next: its values wander rather than grow, so no surface
-    measure (a step's largest number, its length, its result's size) tracks its position, and
-    the order follows only from which result feeds which step. Every result is distinct and
-    none equals the start value or an additive constant, so the data flow is unambiguous."""
+    step starting from the result of the one before ("previous result + 17 = 45"): its values
+    wander rather than grow, so no surface measure (a step's largest number, its length, its
+    result's size) tracks its position, and the order follows only from undoing each step
+    (45 - 17 = 28: the step whose result is 28 comes just before). Every result is distinct and
+    none equals the start value or an additive constant, so in any window exactly one step's
+    input is no other step's result (the first) and each other step has exactly one
+    predecessor: the order is unique."""
     rng = random.Random(f"rlvr-corpus-walk|{seed}")
     while True:
         start = rng.randint(WALK_LOW, WALK_HIGH)

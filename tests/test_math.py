@@ -3,8 +3,10 @@ hostile responses, and the dataset mode on real MATH-500 / AIME / GSM8K samples.
 
 import gc
 import json
+import math
 import os
 import pickle
+import re
 import statistics
 import threading
 import time
@@ -575,6 +577,12 @@ def test_binomials_that_could_be_huge_are_refused_at_once(verifier):
         r"\binom{1000 \cdot 1000}{1000 \cdot 500}",
         r"\Gamma(10^{6})",  # Γ(n) = (n - 1)!: 4 s in a worker
         r"\Gamma\left(1000000\right)",
+        r"\Gamma\!(10^{6})",  # S10b-B8: a spacing macro hid the argument
+        r"\binom{1000000}\,{500000}",
+        r"\binom{-1000000}{500000}",  # S10b-B9: negative, disguised and symbolic arguments
+        r"\binom{10^{6}\cos 0}{500000}",
+        r"\binom{x}{500000}",
+        r"\Gamma(x+1000000)",
     ):
         start = time.monotonic()
         verdict = verifier.verify(task, boxed(huge))
@@ -588,6 +596,7 @@ def test_binomials_that_could_be_huge_are_refused_at_once(verifier):
         ("499500", r"\binom{1000}{2}"),
         ("24", r"\Gamma(5)"),
         (r"\sqrt{\pi}", r"\Gamma\left(\frac{1}{2}\right)"),
+        (r"\frac{n^{2}(n^{2}-1)}{2}", r"\binom{n^2}{2}"),
     ):
         task = Task("t", "rlvr/Math-v0", "math", "p", {"gold": gold, "form": "any"}, 0.5, 0)
         assert verifier.verify(task, boxed(small)).correct, small
@@ -618,19 +627,40 @@ def test_the_answer_format_example_is_never_the_answer(generator, verifier):
                 assert not verifier.verify(task, f"So the answer is ${example}$.").correct, task.id
 
 
-def test_remainder_questions_have_no_constant_answer(generator):
-    """Red team S10-G11: with moduli from 2 and powers whose residues cluster on 0 and 1, the
-    constant 1 answered 39 % of the power-remainder questions at d = 0.25. Now no residue is 0
-    or 1 and none is the answer of more than a fifth of a kind's questions (16 % at most)."""
+def test_number_theory_answers_are_not_read_off_the_question(generator):
+    """Red team S10-G11 / S10b-B7: with moduli from 2 and powers whose residues cluster on 0 and
+    1, the constant 1 answered 39 % of the power-remainder questions at d = 0.25; the base's own
+    remainder answered 26–35 % of them, the smallest number 38 % of the gcds and the product
+    52 % of the lcms at d = 0. Now no such reading is the answer, no residue is 0 or 1, and no
+    single answer is that of more than a fifth of a kind's questions (a quarter for powers,
+    whose residues favour 4 and 9)."""
     for difficulty in (0.0, 0.25, 0.5):
-        golds = {"mod": Counter(), "power_mod": Counter()}
+        golds = {"gcd": Counter(), "lcm": Counter(), "mod": Counter(), "power_mod": Counter()}
         for seed in range(1500):
             task = generator.generate(seed, difficulty)
-            if task.meta["subkind"] in golds:
-                golds[task.meta["subkind"]][task.answer["gold"]] += 1
+            subkind = task.meta["subkind"]
+            if subkind not in golds:
+                continue
+            gold = int(task.answer["gold"])
+            numbers = [int(n) for n in re.findall(r"[0-9]+", task.prompt.split("\n")[0])]
+            golds[subkind][gold] += 1
+            if subkind == "gcd":
+                assert gold not in numbers, task.id
+            elif subkind == "lcm":
+                assert gold not in numbers and gold != math.prod(numbers), task.id
+            else:
+                assert gold > 1, task.id
+                if subkind == "power_mod":
+                    base, _, modulus = numbers[-3:]
+                    assert gold != base % modulus, task.id
         for subkind, counts in golds.items():
-            assert sum(counts.values()) >= 40 and not counts.keys() & {"0", "1"}, (difficulty, subkind, counts)
-            assert counts.most_common(1)[0][1] <= 0.2 * sum(counts.values()), (difficulty, subkind, counts)
+            share = 0.25 if subkind == "power_mod" else 0.2
+            assert sum(counts.values()) >= 40, (difficulty, subkind, counts)
+            assert counts.most_common(1)[0][1] <= share * sum(counts.values()), (
+                difficulty,
+                subkind,
+                counts.most_common(3),
+            )
 
 
 def test_deeply_nested_radicals_are_refused_at_once(verifier):

@@ -72,9 +72,9 @@ Version history
                 Later 2026-12-05: the default corpus holds no benchmark text (rlvr.generators.corpus;
                 red team S7-3); every task's bytes changed (re-pinned), ids keep their form.
                 2026-12-05 (session 10): the Math generator redraws a problem whose answer is its
-                format example (red team S10-G5) and draws larger moduli (S10-G11), which changed
-                some of the corpus's synthetic worked solutions and so every Infill task's bytes
-                (re-pinned); StepOrder's tasks came out unchanged (180 of 180 compared).
+                format example (red team S10-G5) and draws number-theory questions afresh (S10-G11,
+                S10b-B7), which changed some of the corpus's synthetic worked solutions and so
+                every Infill task's bytes (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

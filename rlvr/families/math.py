@@ -112,7 +112,12 @@ Version history
                 symbol of such a denominator gets its own value (a − b read as 0 when all were
                 equal), and binomials and Γ are refused by the digits of their value (above
                 500!'s) rather than by the characters of their arguments (\binom{2^5}{2} and
-                \Gamma(\frac{1}{2}) were refused).
+                \Gamma(\frac{1}{2}) were refused); symbols count as 2 and negative or disguised
+                arguments by their size, and spacing macros no longer hide an argument (S10b-B8/B9).
+                Number-theory answers are never what a reading of the numbers shown gives (the
+                base's remainder for a power, the smallest number for a gcd, the largest or the
+                product for an lcm: 26–52 % of those questions; S10b-B7); lcm numbers and power
+                bases go up to 30 at least, exponents from 3: those tasks' bytes changed.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -867,13 +867,17 @@ def build_definite_integral(rng: random.Random, params: dict) -> Problem:
 
 
 MIN_MODULUS = 11
+MIN_SPREAD = 30  # an lcm's numbers and a power's base go up to at least this: from 2 … 9 few answers remain
 MAX_RESIDUE_REDRAWS = 32
 
 
 def draw_modulus(rng: random.Random, bound: int) -> int:
     """A remainder question's modulus, 11 … max(11, bound) + 8: with small moduli (2 … 9 at d = 0)
     and powers, whose residues cluster on 0 and 1, a constant answer solved 15–39 % of a
-    remainder template (red team S10-G11); the residue is also drawn above 1."""
+    remainder template (red team S10-G11); the residue is also drawn above 1, and (S10b-B7)
+    never what a reading of the numbers shown gives without the work (the base's remainder for
+    a power, 0.26–0.35 of them; the smallest number for a gcd, 0.38 at d = 0; the largest or
+    the product for an lcm, 0.45 / 0.52)."""
     return draw_int(rng, MIN_MODULUS, max(MIN_MODULUS, bound) + 8)
 
 
@@ -885,15 +889,21 @@ def build_number_theory(rng: random.Random, params: dict) -> Problem:
     subkind = draw_item(rng, ("gcd", "lcm", "mod", "power_mod"))
     number_form = r"Give a non-negative integer, for example \boxed{12}."
     if subkind == "gcd":
-        common = draw_int(rng, 2, bound)
-        numbers = [common * draw_int(rng, 1, bound) for _ in range(count)]
-        value = math.gcd(*numbers)
+        for _ in range(MAX_RESIDUE_REDRAWS):  # not the smallest number shown (red team S10b-B7)
+            common = draw_int(rng, 2, bound)
+            numbers = [common * draw_int(rng, 1, bound) for _ in range(count)]
+            value = math.gcd(*numbers)
+            if value not in numbers:
+                break
         statement = f"Find the greatest common divisor of ${', '.join(map(str, numbers))}$."
         size = 1 + len(numbers)
         working = [f"The common prime factors give $\\gcd = {value}$."]
     elif subkind == "lcm":
-        numbers = [draw_int(rng, 2, bound) for _ in range(count)]
-        value = math.lcm(*numbers)
+        for _ in range(MAX_RESIDUE_REDRAWS):  # neither the largest number shown nor their product (S10b-B7)
+            numbers = [draw_int(rng, 2, max(bound, MIN_SPREAD)) for _ in range(count)]
+            value = math.lcm(*numbers)
+            if value not in numbers and value != math.prod(numbers):
+                break
         statement = f"Find the least common multiple of ${', '.join(map(str, numbers))}$."
         size = 1 + len(numbers)
         working = [f"The highest power of each prime gives $\\operatorname{{lcm}} = {value}$."]
@@ -904,7 +914,8 @@ def build_number_theory(rng: random.Random, params: dict) -> Problem:
             offset = draw_int(rng, 0, bound)
             total = math.prod(factors) + offset
             value = total % modulus
-            if value > 1 and total > modulus:  # and a remainder is taken (not the sum itself)
+            # a remainder is taken (not the sum itself), and it is not the offset's (the product ≡ 0)
+            if value > 1 and total > modulus and value not in (offset, offset % modulus):
                 break
         product_latex = r" \cdot ".join(map(str, factors))
         statement = f"Find the remainder when ${product_latex} + {offset}$ is divided by ${modulus}$."
@@ -913,10 +924,11 @@ def build_number_theory(rng: random.Random, params: dict) -> Problem:
     else:
         modulus = draw_modulus(rng, bound)
         for _ in range(MAX_RESIDUE_REDRAWS):
-            base = draw_int(rng, 2, max(2, bound))
-            exponent = draw_int(rng, 2, bound ** (1 + params["nesting"]))
+            base = draw_int(rng, 2, max(bound, MIN_SPREAD))
+            exponent = draw_int(rng, 3, max(9, bound ** (1 + params["nesting"])))
             value = pow(base, exponent, modulus)
-            if value > 1 and exponent * math.log2(base) > math.log2(modulus):  # the power exceeds the modulus
+            # the power exceeds the modulus, and the answer is not the base's remainder (S10b-B7)
+            if value > 1 and exponent * math.log2(base) > math.log2(modulus) and value != base % modulus:
                 break
         statement = f"Find the remainder when ${base}^{{{exponent}}}$ is divided by ${modulus}$."
         size = 5

@@ -517,49 +517,51 @@ def binomial_arguments(text: str) -> list[list[str]]:
 MAX_VALUE_DIGITS = math.lgamma(math_answers.MAX_FACTORIAL + 1) / math.log(10)
 
 
-def _argument_value(argument: str) -> Fraction | str | None:
-    """A binomial's or Γ's argument read alone: its exact value, None when it is symbolic or
-    irrational (then nothing large is evaluated), "unread" when the native reader cannot read it."""
-    reading = native_reading(argument)
-    if isinstance(reading, Exception):
-        return "unread"
+LETTER = re.compile(r"(?<![\\A-Za-z])[A-Za-z](?![A-Za-z])")  # a one-letter symbol, not part of a command
+
+
+def _argument_size(argument: str) -> Fraction | None:
+    """A binomial's or Γ's argument read alone by the native reader, every one-letter symbol
+    taken as 2 (what a symbolic argument adds to the size of what sympy may expand); None when
+    it cannot be read as one rational number (an irrational or a disguised number)."""
+    reading = native_reading(LETTER.sub("(2)", argument))
     exact = getattr(getattr(reading, "body", None), "value", None)  # Answer → Scalar → Exact
     value = exact.rational_value() if isinstance(exact, math_answers.Exact) else None
     return value if isinstance(value, Fraction) else None
 
 
-def _value_digits(values: list[Fraction]) -> float:
-    """Decimal digits of C(n, k) (two values) or Γ(x) (one), from log-gamma."""
-    try:
-        if len(values) == 1:
-            return math.lgamma(float(values[0])) / math.log(10) if values[0] > 0 else 0.0
-        n, k = (float(value) for value in values)
-        if not 0 <= k <= n:
-            return 0.0
-        return (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(10)
-    except (OverflowError, ValueError):
-        return math.inf
+def _too_large(arguments: list[str]) -> bool:
+    """Whether C(n, k) (two arguments) or Γ(x) (one) may be too large to evaluate: with integer
+    0 ≤ k ≤ n and no symbol, a value of more digits than ``MAX_FACTORIAL``! (C(1000, 2) is
+    fine, C(10^6, 5·10^5) is not); otherwise (symbols, negative or fractional arguments, Γ) an
+    argument of magnitude above ``MAX_FACTORIAL`` (sympy expands binomial(x, k) into a
+    polynomial of degree k, and Γ(x + c) into c factors); an argument that cannot be read as a
+    number at all when it is built with products, powers, factorials, fractions or binomials,
+    or its integers add up past ``MAX_FACTORIAL``."""
+    sizes = [_argument_size(argument) for argument in arguments]
+    for argument, size in zip(arguments, sizes):
+        if size is None and (
+            GROWING_ARGUMENT.search(argument)
+            or sum(int(digits) for digits in re.findall(r"[0-9]+", argument)) > math_answers.MAX_FACTORIAL
+        ):
+            return True
+    if any(size is None for size in sizes):
+        return False
+    symbolic = any(LETTER.search(argument) for argument in arguments)
+    if len(sizes) == 2 and not symbolic and all(size.denominator == 1 for size in sizes) and 0 <= sizes[1] <= sizes[0]:
+        n, k = (float(size) for size in sizes)
+        digits = (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(10)
+        return digits > MAX_VALUE_DIGITS
+    return any(abs(size) > math_answers.MAX_FACTORIAL + 1 for size in sizes)
 
 
 def large_binomial(text: str) -> bool:
-    """Whether a binomial coefficient or Γ in ``text`` has a value of more digits than
-    ``MAX_FACTORIAL``! (the native reader's own bound), its arguments read alone: evaluating
-    C(10^6, 5·10^5) held a worker for its whole deadline (red team S10-G8), and so did Γ(10^6).
-    Symbolic and irrational arguments (``\\binom{n}{2}``, ``\\Gamma(\\sqrt 2)``) are not expanded
-    and pass; an argument the native reader cannot read counts as large when it is built with
-    products, powers, factorials, fractions or binomials, or its integers add up past
-    ``MAX_FACTORIAL``."""
-    for arguments in binomial_arguments(text):
-        values = [_argument_value(argument) for argument in arguments]
-        for argument, value in zip(arguments, values):
-            if value == "unread" and (
-                GROWING_ARGUMENT.search(argument)
-                or sum(int(digits) for digits in re.findall(r"[0-9]+", argument)) > math_answers.MAX_FACTORIAL
-            ):
-                return True
-        if all(isinstance(value, Fraction) for value in values) and _value_digits(values) > MAX_VALUE_DIGITS:
-            return True
-    return False
+    """Whether a binomial coefficient or Γ in ``text`` may be too large to evaluate
+    (``_too_large``; spacing macros between a macro and its arguments are ignored): C(10^6,
+    5·10^5) held a worker for its whole deadline (red team S10-G8), and so did Γ(10^6),
+    C(−10^6, 5·10^5), binomial(x, 500000) and Γ(x + 10^6) (S10b-B8/B9)."""
+    text = _LAYOUT_NOISE.sub("", text)
+    return any(_too_large(arguments) for arguments in binomial_arguments(text))
 
 
 def nesting_depth(text: str) -> int:

@@ -864,9 +864,11 @@ def test_partial_credit_never_pays_the_do_nothing_answer():
 
 def test_constant_answers_earn_little_partial_credit():
     """Red team S5-1: under ``partial=True`` the best of a sweep of constant answers earned
-    0.71–0.86 on average when credit was 1 − distance; now it must stay near chance."""
+    0.71–0.86 on average when credit was 1 − distance; now it must stay near chance. 100 seeds
+    (about 80 tasks per kind): with 40 one task moved a mean by 0.03, so a redraw elsewhere
+    (S10b-B2) tipped "0.6" to 0.153 while it earns 0.079 over 200 seeds."""
     by_kind: dict[str, list[Task]] = {}
-    for seed in range(40):
+    for seed in range(100):
         for difficulty in (0.0, 0.5, 1.0):
             task = rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)
             by_kind.setdefault(task.answer["kind"], []).append(task)
@@ -1175,3 +1177,88 @@ def test_inference_one_rung_too_low_earns_nothing(difficulty):
             for rule, _ in shortcuts
         ), names
     assert checked >= 10, checked
+
+
+def evidence_drop_answers(task: Task) -> tuple[list[tuple[str, str, bool]], bool]:
+    """The red team's S10b-B2 strategies on ``task``, answers that ignore part of the question,
+    as (rule, answer text, screened for partial credit too), the same rule on every side of a
+    comparison or an effect: "drop" (the rung's own quantity with the evidence left out:
+    P(Y | X=x), P(Y | do(X=x)) or P(Y_{X=x} | X=x')), "marginal" (P(Y)), "evidence-only"
+    (P(Y | E=e), the treatment ignored), for a counterfactual whose outcome is not observed
+    "factual" (P(Y | X=x', E=e)); and, checked binary only, the lower rung with the evidence left
+    out: "see-bare" (P(Y | X=x), an intervention or a counterfactual) and "do-bare" (P(Y | do(X=x)),
+    a counterfactual). Rules whose every side is the exact answer (to 1e-9: the left-out evidence
+    is d-separated from Y) are left out; the second value says whether "drop" was one of them.
+    A comparison states the exact verdict; an effect whose sides are equal is left out."""
+    network, query, answer = network_from_meta(task.meta), task.meta["query"], task.answer
+    rung, kind, state = task.meta["rung"], answer["kind"], query["state"]
+    treatment, outcome, observed = query["treatment"], query["outcome"], query["observed_treatment"]
+    evidence = dict(query["evidence"])
+    other = {v: s for v, s in evidence.items() if v not in (treatment, outcome)}
+
+    def at_rung(x: int, given: dict) -> np.ndarray:
+        if rung == "association":
+            return posterior(network, outcome, {**given, treatment: x})
+        if rung == "intervention":
+            return posterior(network, outcome, given, {treatment: x})
+        return counterfactual(network, outcome, {treatment: x}, {**given, treatment: observed})
+
+    rules = {"marginal": (lambda x: posterior(network, outcome, {}), True)}
+    if evidence:
+        rules["drop"] = (lambda x: at_rung(x, {}), True)
+    if other:
+        rules["evidence-only"] = (lambda x: posterior(network, outcome, other), True)
+    if rung != "association":
+        rules["see-bare"] = (lambda x: posterior(network, outcome, {treatment: x}), False)
+    if rung == "counterfactual":
+        rules["do-bare"] = (lambda x: posterior(network, outcome, {}, {treatment: x}), False)
+        if outcome not in evidence:
+            rules["factual"] = (lambda x: posterior(network, outcome, {**other, treatment: observed}), True)
+    values = query["treatment_values"]
+    exact = [at_rung(x, evidence) for x in values]
+    answers, drop_exact = [], False
+    for rule, (strategy, with_partial) in rules.items():
+        sides = [strategy(x) for x in values]
+        if all(np.abs(s - e).max() < 1e-9 for s, e in zip(sides, exact)):
+            drop_exact = drop_exact or rule == "drop"
+            continue
+        if kind == "distribution":
+            text = ", ".join(f"P({answer['outcome']}={s})={p:.4f}" for s, p in enumerate(sides[0]))
+        elif kind == "probability":
+            text = f"{sides[0][state]:.4f}"
+        elif kind == "comparison":
+            text = f"a={sides[0][state]:.4f}; b={sides[1][state]:.4f}; {answer['value']}"
+        elif np.array_equal(*sides):
+            continue
+        else:
+            text = f"{float((sides[0] - sides[1]) @ np.arange(len(sides[0]))):.4f}"
+        answers.append((rule, f"<answer>{text}</answer>", with_partial))
+    return answers, drop_exact
+
+
+@pytest.mark.parametrize("difficulty", (0.25, 0.5, 0.75, 1.0))
+def test_answers_that_ignore_part_of_the_question_earn_nothing(difficulty):
+    """Red team S10b-B2: inference that drops the evidence (P(Y | X=x), P(Y | do(X=x))), the
+    marginal P(Y), P(Y | E) without the treatment and a counterfactual's factual posterior lay
+    near the answer often enough to score 7–10 % binary (0.10–0.19 partial) at d ≤ 0.75 while
+    wrong. Where such an answer is not exact it earns nothing, with partial credit at most 0.01
+    (the lower rung with the evidence dropped: nothing binary); the family's attacks run it.
+    And the evidence of an association or an intervention is never decoration: dropping it was
+    exactly right on a third of the questions at d ≤ 0.5, now on at most 5 %."""
+    binary, partial = CausalVerifier(), CausalVerifier(partial=True)
+    generator = rlvr.make_generator(ENV_ID)
+    checked, decorated, lower_rungs = 0, 0, 0
+    for seed in range(100):
+        task = rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)
+        answers, drop_exact = evidence_drop_answers(task)
+        if task.meta["rung"] != "counterfactual":
+            lower_rungs += 1
+            decorated += drop_exact
+        names = {name for name, _ in generator.attacks(task)}
+        for rule, response, with_partial in answers:
+            checked += 1
+            scores = [binary.verify(task, response).reward, partial.verify(task, response).reward]
+            assert scores[0] == 0.0 and (scores[1] <= 0.01 or not with_partial), (seed, rule, response, scores)
+        assert all(f"evidence-drop-{rule.replace('drop', 'drop-evidence')}" in names for rule, _, _ in answers), names
+    assert checked >= 200, checked
+    assert decorated <= 0.05 * lower_rungs, (decorated, lower_rungs)

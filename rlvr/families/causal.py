@@ -47,6 +47,14 @@ Task        A random DAG over named variables (single capital letters,
             design (the share is ``confounding``). A counterfactual is redrawn even when a
             shortcut is exactly its answer (no open back-door path and no evidence X can
             change), unless the parameters allow no other (no evidence and no back-door path).
+            Nor does an answer that ignores part of the question lie within 0.05 of the answer
+            unless it is exactly the answer (``evidence_drops``): the rung's quantity with the
+            evidence left out, the marginal P(Y), P(Y | E=e) without the treatment, a
+            counterfactual's factual posterior P(Y | X=x', E=e); the lower rung with the evidence
+            left out (P(Y | X=x); P(Y | do(X=x))) within 0.011. In an association or an
+            intervention every evidence variable is d-connected to Y given X and the other
+            evidence (in the graph without the arrows into X for an intervention), so no
+            evidence is decoration; counterfactual evidence is not checked.
             A comparison or an effect that falls back to the distribution asks the value that is
             not the factual one, and a redraw asks the kind the first question settled.
             Optional (generator option ``graph_image=True``): ``task.images[0]`` is a drawing of
@@ -143,6 +151,18 @@ Version history
                 fallback distribution in a counterfactual no longer asks the factual value;
                 redraws keep the first question's kind; up to 100 networks (was 40). Tasks at
                 d ≥ 0.25 whose first question was such a shortcut changed (re-pinned).
+                2026-12-05 (session 10, red team S10b-B2): no answer that ignores part of the
+                question lies near the answer — the evidence dropped (P(Y | X=x), P(Y | do(X=x)),
+                P(Y_{X=x} | X=x')), the marginal P(Y), P(Y | E) without the treatment and a
+                counterfactual's factual posterior scored 7–10 % binary (0.10–0.19 partial) at
+                d ≤ 0.75 while wrong: questions are redrawn while one lies within 0.05 of the
+                answer and is not exactly it (the lower rung with the evidence dropped, within
+                0.011); they join ``attacks()`` where they are not the answer. The evidence of an
+                association or an intervention is d-connected to the outcome given the treatment
+                and the other evidence (it was decoration, dropping it exactly right, on a third
+                of the questions at d ≤ 0.5; now 0–5 % in all, from counterfactuals). Tasks at
+                d ≥ 0.25, and at d = 0 those whose first question was near P(Y), changed
+                (re-pinned); up to 300 networks (was 100); generation takes about 2–3× the CPU.
 """  # noqa: E501
 
 from rlvr.family import EnvDecl, Family

@@ -46,7 +46,7 @@ PLAIN_READ_DISTANCE = PARTIAL_BAND * READ_TOLERANCE  # where partial credit reac
 # the answer (within EXACT: do = see without a back-door path).
 EXACT = 1e-9
 VALUE_TRIES = 6  # value redraws (evidence, observed treatment, asked value and state) per network
-QUERY_TRIES = 100  # networks (the rung screen, red team S10-G9, rejects many at d ≥ 0.5)
+QUERY_TRIES = 300  # networks (the rung and evidence screens, red team S10-G9 and S10b-B2, reject many at d ≥ 0.5)
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,6 +128,22 @@ def backdoor_open(graph: nx.DiGraph, treatment: int, outcome: int, conditioning:
     cut = graph.copy()
     cut.remove_edges_from(list(graph.out_edges(treatment)))
     return not nx.is_d_separator(cut, {treatment}, {outcome}, set(conditioning))
+
+
+def decorative_evidence(graph: nx.DiGraph, rung: str, treatment: int, outcome: int, evidence: list[int]) -> bool:
+    """True when, in an association or an intervention, some evidence variable is d-separated from
+    the outcome given the treatment and the other evidence — for an intervention in the graph
+    without the arrows into the treatment (do-calculus rule 1): leaving it out is then exactly
+    right, so it is decoration (red team S10b-B2: a third of the questions at d ≤ 0.5).
+    Counterfactual evidence is not checked here."""
+    if rung == "counterfactual":
+        return False
+    if rung == "intervention":
+        graph = graph.copy()
+        graph.remove_edges_from(list(graph.in_edges(treatment)))
+    return any(
+        nx.is_d_separator(graph, {variable}, {outcome}, {treatment, *evidence} - {variable}) for variable in evidence
+    )
 
 
 def is_table_lookup(network: CausalNetwork, rung: str, treatment: int, outcome: int, evidence: list[int]) -> bool:
@@ -466,7 +482,7 @@ def choose_query(rng: random.Random, nprng: np.random.Generator, params: dict, r
             for _ in range(EVIDENCE_TRIES):
                 chosen = sorted(rng.sample(eligible, evidence_count))
                 relevant = network.ancestral_closure({treatment, outcome, *chosen})
-                if len(relevant) < min_relevant:
+                if len(relevant) < min_relevant or decorative_evidence(graph, rung, treatment, outcome, chosen):
                     continue
                 if not params["table_lookup"] and is_table_lookup(network, rung, treatment, outcome, chosen):
                     continue
@@ -658,6 +674,55 @@ def rung_shortcuts(
     return reads
 
 
+def evidence_drops(
+    network: CausalNetwork,
+    rung: str,
+    kind: str,
+    treatment: int,
+    outcome: int,
+    evidence: list[tuple[int, int]],
+    observed: int | None,
+    values: tuple[int, ...],
+) -> list[tuple[str, tuple[np.ndarray, ...], bool]]:
+    """Inference that ignores part of the question (red team S10b-B2), one outcome distribution
+    per asked treatment value, as (name, read, lower rung) — a comparison or an effect uses the
+    same rule on every side:
+
+    marginal        P(Y): nothing observed, nothing set;
+    evidence-only   P(Y | E=e), the treatment ignored (the evidence other than X and Y; where
+                    there is some);
+    drop-evidence   the rung's own quantity with the evidence left out: P(Y | X=x),
+                    P(Y | do(X=x)) or P(Y_{X=x} | X=x') (where there is evidence);
+    see-bare        for an intervention or a counterfactual, P(Y | X=x) (lower rung);
+    do-bare         for a counterfactual, P(Y | do(X=x)) (lower rung);
+    factual         for a counterfactual whose outcome is not observed, the factual posterior
+                    P(Y | X=x', E=e) — the same on every side.
+
+    ``answered_by_a_read`` screens the lower-rung reads within READ_DISTANCE only (two mistakes
+    at once; within PLAIN_READ_DISTANCE they reject most questions at d ≥ 0.5). An effect's reads whose two sides are
+    equal (the do-nothing answer 0) are left out, as in ``table_reads``."""
+    others = [(v, s) for v, s in evidence if v not in (treatment, outcome)]
+    rules: list[tuple[str, Any, bool]] = [("marginal", lambda v: posterior(network, outcome, {}), False)]
+    if others:
+        rules.append(("evidence-only", lambda v: posterior(network, outcome, dict(others)), False))
+    if evidence:
+        rules.append(
+            ("drop-evidence", lambda v: rung_distribution(network, rung, treatment, outcome, [], observed, v), False)
+        )
+    if rung != "association":
+        rules.append(("see-bare", lambda v: posterior(network, outcome, {treatment: v}), True))
+    if rung == "counterfactual":
+        rules.append(("do-bare", lambda v: posterior(network, outcome, {}, {treatment: v}), True))
+        if outcome not in dict(evidence):
+            rules.append(
+                ("factual", lambda v: posterior(network, outcome, {**dict(others), treatment: observed}), False)
+            )
+    reads = [(name, tuple(rule(v) for v in values), lower) for name, rule, lower in rules]
+    if kind == "effect":
+        reads = [(name, read, lower) for name, read, lower in reads if not np.array_equal(*read)]
+    return reads
+
+
 def read_distance(asked: Asked, read: tuple[np.ndarray, ...]) -> float:
     """How far the answer that states ``read`` is from the exact one, as the verifier measures
     it (a comparison: the larger of the two probabilities' errors)."""
@@ -673,16 +738,20 @@ def read_distance(asked: Asked, read: tuple[np.ndarray, ...]) -> float:
 
 
 def answered_by_a_read(query: Query, asked: Asked, lookup: bool) -> bool:
-    """True when a table read (``table_reads``) lies within READ_DISTANCE of the exact answer, or
-    a plain read or a rung shortcut (``rung_shortcuts``) within PLAIN_READ_DISTANCE, where
-    partial credit ends. In a table lookup the reads that are the answer (its row) are the
-    task; the others still count. A shortcut within EXACT of the answer is the answer by the
-    rung's identities, valid reasoning: an intervention's observational reading where no
-    back-door path is open (do = see, do-calculus rule 2) stays asked. A counterfactual must
-    need its rung: one that an interventional or observational posterior answers, even exactly
-    (with no open back-door path and no evidence the treatment can change, P(Y_{X=x} | X=x',
-    E=e) = P(Y | do(X=x), E=e)), is redrawn — unless the parameters allow no other (no evidence
-    and no back-door path: every counterfactual is then the interventional posterior)."""
+    """True when a table read (``table_reads``) lies within READ_DISTANCE of the exact answer, or a
+    plain read, a rung shortcut (``rung_shortcuts``) or an answer that ignores part of the
+    question (``evidence_drops``) within PLAIN_READ_DISTANCE, where partial credit ends. One
+    that is exactly the answer (within EXACT; the dropped evidence is d-separated from the
+    outcome) is valid reasoning and stays asked; a lower rung's reading with the evidence left
+    out counts within READ_DISTANCE, and when exact as the shortcuts do. In a table lookup the
+    reads that are the answer (its row) are the task; the others still count. A shortcut within
+    EXACT of the answer is the answer by the rung's identities, valid reasoning: an
+    intervention's observational reading where no back-door path is open (do = see, do-calculus
+    rule 2) stays asked. A counterfactual must need its rung: one that an interventional or
+    observational posterior answers, even exactly (with no open back-door path and no evidence
+    the treatment can change, P(Y_{X=x} | X=x', E=e) = P(Y | do(X=x), E=e)), is redrawn — unless
+    the parameters allow no other (no evidence and no back-door path: every counterfactual is
+    then the interventional posterior)."""
     reads, plain = table_reads(
         query.network,
         query.rung,
@@ -704,14 +773,32 @@ def answered_by_a_read(query: Query, asked: Asked, lookup: bool) -> bool:
     )
     identity_allowed = query.rung == "intervention" or not (query.evidence or query.backdoor)
     floor = EXACT if identity_allowed else -1.0
-    return any(floor < read_distance(asked, read) < PLAIN_READ_DISTANCE for _, read in shortcuts)
+    if any(floor < read_distance(asked, read) < PLAIN_READ_DISTANCE for _, read in shortcuts):
+        return True
+    drops = evidence_drops(
+        query.network,
+        query.rung,
+        asked.kind,
+        query.treatment,
+        query.outcome,
+        query.evidence,
+        query.observed,
+        asked.values,
+    )
+    return any(
+        floor < read_distance(asked, read) < READ_DISTANCE
+        if lower
+        else EXACT < read_distance(asked, read) < PLAIN_READ_DISTANCE
+        for _, read, lower in drops
+    )
 
 
 def choose_question(
     rng: random.Random, nprng: np.random.Generator, params: dict, rung: str, kind: str, want_backdoor: bool
 ) -> tuple[Query, Asked, int]:
     """A query (``choose_query``), what is asked about it (``ask``) and the number of questions
-    redrawn because a table read or a rung shortcut answered them (``answered_by_a_read``):
+    redrawn because a table read, a rung shortcut or an answer that ignores part of the question
+    answered them (``answered_by_a_read``):
     values first (``VALUE_TRIES`` per network), then a new network, at most ``QUERY_TRIES``
     networks (a counterfactual that no value draw can save — evidence but none that the
     treatment can change, no back-door path — goes straight to a new one). The first question
@@ -742,7 +829,7 @@ def choose_question(
             redraws += 1
     raise ValueError(
         f"every {rung} {settled} question on {QUERY_TRIES} networks × {VALUE_TRIES} value draws was answered by "
-        "reading the outcome's table or by inference one rung too low"
+        "reading the outcome's table, by inference one rung too low or by ignoring part of the question"
     )
 
 
@@ -978,7 +1065,8 @@ class CausalGenerator(TaskGenerator):
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries on a causal query: the outcome's table read with no
         inference (``table_read_attacks``, unless the query is a table lookup); inference one
-        rung too low (``rung_shortcut_attacks``, unless it is the answer); numbers in forms the
+        rung too low (``rung_shortcut_attacks``, unless it is the answer); answers that ignore
+        part of the question (``evidence_drop_attacks``, unless exact); numbers in forms the
         verifier must not read loosely (percent, exponent, NaN, infinity, outside [0, 1], an interval
         or several numbers around the truth, exactly the tolerance away), a distribution that
         is not one (unnormalised, negative entries, a state twice, an extra state, two
@@ -995,7 +1083,7 @@ class CausalGenerator(TaskGenerator):
         attacks: list[tuple[str, Any]] = [("claimed-exact-then-wrong", claimed + f"<answer>{wrong_text}</answer>")]
         if not task.meta["table_lookup"]:
             attacks += table_read_attacks(task)
-        attacks += rung_shortcut_attacks(task)
+        attacks += rung_shortcut_attacks(task) + evidence_drop_attacks(task)
         if kind == "comparison":
             verdict, flipped = str(answer["value"]), "no" if answer["value"] == "yes" else "yes"
             first, second = (Fraction(repr(float(p))) for p in answer["values"])
@@ -1154,6 +1242,24 @@ def rung_shortcut_attacks(task: Task) -> list[tuple[str, str]]:
     return [
         (f"rung-shortcut-{name}", read_answer_text(answer, query["state"], read))
         for name, read in rung_shortcuts(network, rung, answer["kind"], treatment, outcome, evidence, values)
+        if read_distance(asked, read) > EXACT
+    ]
+
+
+def evidence_drop_attacks(task: Task) -> list[tuple[str, str]]:
+    """The answers of ``evidence_drops`` that ignore part of the question (red team S10b-B2)
+    stated in the task's format (``read_answer_text``), except those that are the answer (within
+    EXACT of it: the evidence left out is d-separated from the outcome — valid reasoning)."""
+    network, query, answer = network_from_meta(task.meta), task.meta["query"], task.answer
+    rung, treatment, outcome = task.meta["rung"], int(query["treatment"]), int(query["outcome"])
+    evidence = [(int(v), int(s)) for v, s in query["evidence"]]
+    values, observed = tuple(int(x) for x in query["treatment_values"]), query["observed_treatment"]
+    exact = tuple(rung_distribution(network, rung, treatment, outcome, evidence, observed, v) for v in values)
+    asked = Asked(answer["kind"], values, exact, query["state"], answer)
+    drops = evidence_drops(network, rung, answer["kind"], treatment, outcome, evidence, observed, values)
+    return [
+        (f"evidence-drop-{name}", read_answer_text(answer, query["state"], read))
+        for name, read, _ in drops
         if read_distance(asked, read) > EXACT
     ]
 

@@ -1122,3 +1122,79 @@ def test_a_host_holding_over_a_thousand_descriptors_still_runs_and_verifies():
         for fd in held:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+_TWO_CPUS = len(os.sched_getaffinity(0)) >= 2
+
+
+def _hold(warm):
+    """A run that stays in flight until its stdin is closed; it prints its CPUs first."""
+    code = "import os, sys\nprint(sorted(os.sched_getaffinity(0)), flush=True)\nsys.stdin.read()\n"
+    return warm.session(["main.py"], files={"main.py": code})
+
+
+def _overlap(warm) -> tuple[list[list[int]], set[int]]:
+    """Two runs in flight at once: the CPUs each saw, and this thread's CPUs meanwhile."""
+    with _hold(warm) as first, _hold(warm) as second:
+        seen = [json.loads(first.readline(200, timeout=20)), json.loads(second.readline(200, timeout=20))]
+        thread_cpus = os.sched_getaffinity(0)
+        first.close_stdin()
+        second.close_stdin()
+    return seen, thread_cpus
+
+
+@pytest.mark.skipif(not _TWO_CPUS, reason="needs two CPUs")
+def test_zygotes_keep_to_their_homes_only_while_runs_overlap(monkeypatch):
+    """Runs one at a time: no zygote or thread is held to a CPU.  Runs in flight at once: each
+    zygote keeps to a home CPU of its own, and so does the thread that starts a run on it while
+    that run is in flight; their children still get every CPU.  A run that starts alone once the overlap is
+    ``PLACEMENT_HOLD_S`` old lets its zygote and its thread use every CPU again."""
+    from rlvr.verifiers.sandbox import warm as sandbox_warm
+
+    monkeypatch.setattr(sandbox_warm, "PLACEMENT_HOLD_S", 1.0)
+    cpus = os.sched_getaffinity(0)
+    with WarmPool(_BOX, zygotes=2) as warm:
+        warm.prestart()
+        zygotes = list(warm._live)
+        for _ in range(3):
+            assert run(warm, "print(1)").stdout == b"1\n"
+        assert not any(zygote.pinned for zygote in zygotes)
+        assert all(os.sched_getaffinity(zygote.pid1) == cpus for zygote in zygotes)
+        assert os.sched_getaffinity(0) == cpus
+        seen, thread_cpus = _overlap(warm)
+        assert all(set(children) == cpus for children in seen)  # children are not held to a CPU
+        pinned = [zygote for zygote in zygotes if zygote.pinned]  # the second run's zygote at least
+        assert pinned and all(os.sched_getaffinity(zygote.pid1) == {zygote.home} for zygote in pinned)
+        assert len({zygote.home for zygote in zygotes}) == 2
+        assert thread_cpus in [{zygote.home} for zygote in pinned]  # held while its run was in flight
+        assert os.sched_getaffinity(0) == cpus  # and no longer
+        time.sleep(1.1)
+        serials = {zygote: zygote.serial for zygote in zygotes}
+        assert run(warm, "print(2)").stdout == b"2\n"
+        (used,) = [zygote for zygote in zygotes if zygote.serial != serials[zygote]]
+        assert not used.pinned and os.sched_getaffinity(used.pid1) == cpus
+        assert os.sched_getaffinity(0) == cpus
+
+
+def test_a_pool_made_on_one_cpu_places_nothing(monkeypatch):
+    """A pool made on a thread held to one CPU gives its zygotes no home: runs in flight at
+    once change no process's or thread's CPUs."""
+    cpu = min(os.sched_getaffinity(0))
+    made = {}
+
+    def make():
+        os.sched_setaffinity(0, {cpu})
+        made["pool"] = WarmPool(_BOX, zygotes=2)
+
+    thread = threading.Thread(target=make)
+    thread.start()
+    thread.join()
+    calls = []
+    real = os.sched_setaffinity
+    monkeypatch.setattr(os, "sched_setaffinity", lambda *args: calls.append(args) or real(*args))
+    cpus = os.sched_getaffinity(0)
+    with made["pool"] as warm:
+        _overlap(warm)
+        _overlap(warm)
+        assert all(zygote.home is None and not zygote.pinned for zygote in warm._live)
+    assert calls == [] and os.sched_getaffinity(0) == cpus

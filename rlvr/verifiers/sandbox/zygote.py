@@ -20,7 +20,9 @@ Control protocol (the zygote's stdin/stdout, one Unix stream socket to the host)
                     path of a .pyc in the zygote's work dir}, "sys_path": [...], "seccomp": hex,
                     "entry": "module:function"}``; the zygote imports all of them and answers
                     the line ``{"ready": true}`` (or ``{"ready": false, "error": ...}`` and exits).
-    host -> zygote  ``{"fork": n}`` (with ``"backstop"``, below, when a run has just started)
+    host -> zygote  ``{"fork": n}`` (with ``"backstop"``, below, when a run has just started,
+                    and ``"cpus": [...]`` while the host keeps the zygote to one CPU: the
+                    CPUs the new child takes back right after the fork)
                     with one or two descriptors: the new child's sync socket and,
                     on cgroup v1, the ``tasks`` file of the memory cgroup it is to join; the zygote
                     starts a new pid namespace (its init: below), forks the child into it as
@@ -34,7 +36,8 @@ Control protocol (the zygote's stdin/stdout, one Unix stream socket to the host)
                     spare ``n`` gets its run: the zygote kills the child if it still runs that
                     much later (no answer).
 Sync protocol (per child; the child holds its socket only until it drops its privileges)
-    child           right after the fork: resets the zygote's signal handling, enters the
+    child           right after the fork: takes ``cpus`` (if given) as its CPUs, resets the
+                    zygote's signal handling, enters the
                     network namespace the zygote picked for it (loopback only; no other live run
                     or spare is in it: see "Network namespaces") and new mount and IPC
                     namespaces, mounts a /proc of its own pid namespace with
@@ -506,13 +509,17 @@ def _set_up_network() -> None:
             handle.write(value)
 
 
-def _become_run(sync_fd: int, join_fd: int, net: _NetNamespace, seccomp: _SeccompProgram | None, entry) -> None:
+def _become_run(
+    sync_fd: int, join_fd: int, net: _NetNamespace, seccomp: _SeccompProgram | None, entry, cpus: list | None
+) -> None:
     """In the forked child, pid 2 of its own pid namespace: join the run's memory cgroup (where
     the host sent its ``tasks`` file), isolate (``net``: the network namespace it is given),
     wait for the run, drop privileges, run the entry (never returns)."""
     status = 111
     err_fd = -1
     try:
+        if cpus:  # the zygote keeps to one CPU for now; its children do not
+            os.sched_setaffinity(0, cpus)
         if join_fd >= 0:  # "0": this thread -- the whole process, it has no other
             os.write(join_fd, b"0")
             os.close(join_fd)
@@ -734,7 +741,7 @@ def main() -> None:
                 _leave_run_namespace(own_pid_ns)
                 raise  # the host's control socket sees the zygote exit: it is replaced
             if pid == 0:  # the zygote's descriptors (its selector's too) are closed before the entry runs
-                _become_run(fds[0], join_fd, net, seccomp, entry)
+                _become_run(fds[0], join_fd, net, seccomp, entry, request.get("cpus"))
             _leave_run_namespace(own_pid_ns)
             if join_fd >= 0:
                 os.close(join_fd)

@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rlvr import ast_parse
+
 # --------------------------------------------------------------------------------------------
 # Themes
 # --------------------------------------------------------------------------------------------
@@ -1009,7 +1011,7 @@ def _callable_entries(project: Project) -> list[tuple[FunctionSpec, str | None]]
 def defaulted_parameters(spec: FunctionSpec) -> dict[str, int | str]:
     """The parameters of what tests call of ``spec`` (the function, or the class's ``__init__``)
     that have an int or str default, with their defaults, from its clean source."""
-    tree = ast.parse(spec.source)
+    tree = ast_parse.parse(spec.source)
     node = tree.body[0]
     if isinstance(node, ast.ClassDef):
         node = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)

@@ -3,6 +3,7 @@ pgmpy when it is installed), the do-calculus and counterfactual properties the t
 the difficulty table, round trips at every rung and difficulty, and the verifier's formats,
 options and hostile answers."""
 
+import functools
 import itertools
 import json
 import math
@@ -25,15 +26,37 @@ from rlvr.generators.causal import (
     CausalGenerator,
     backdoor_open,
     describe_network,
+    dirichlet_rows,
     is_table_lookup,
     network_from_meta,
     network_from_spec,
     random_network_spec,
+    random_table,
 )
-from rlvr.generators.causal_inference import CausalNetwork, counterfactual, coupled_table, posterior, twin_network
+from rlvr.generators.causal_inference import (
+    CausalNetwork,
+    counterfactual,
+    coupled_table,
+    d_separated,
+    posterior,
+    twin_network,
+)
 from rlvr.verifiers.causal import CausalVerifier, parse_distribution
 
 ENV_ID = "rlvr/Causal-v0"
+
+
+@functools.cache
+def generated(seed: int, difficulty: float) -> Task:
+    """``rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)``, made once per session: the
+    parameter, statistical and red-team tests below read the same default tasks (read only)."""
+    return rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)
+
+
+@functools.cache
+def attack_names(seed: int, difficulty: float) -> frozenset[str]:
+    """The names of the family's attacks on ``generated(seed, difficulty)``."""
+    return frozenset(name for name, _ in rlvr.make_generator(ENV_ID).attacks(generated(seed, difficulty)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -325,12 +348,33 @@ def test_table_lookup_detection():
 
 
 def test_backdoor_check_on_a_textbook_confounder():
-    graph = nx.DiGraph([(0, 1), (0, 2), (1, 2)])  # Z → X, Z → Y, X → Y
-    assert backdoor_open(graph, 1, 2, [])
-    assert not backdoor_open(graph, 1, 2, [0])
-    chain = nx.DiGraph([(1, 3), (3, 2)])
-    chain.add_node(0)
+    confounded = ((), (0,), (0, 1))  # Z → X, Z → Y, X → Y
+    assert backdoor_open(confounded, 1, 2, [])
+    assert not backdoor_open(confounded, 1, 2, [0])
+    chain = ((), (), (3,), (1,))  # X → M → Y, and Z alone
     assert not backdoor_open(chain, 1, 2, [])
+    m_bias = ((), (), (0, 1), (0,), (1, 3))  # X ← A → C ← B → Y, X → Y: opened by observing the collider C
+    assert not backdoor_open(m_bias, 3, 4, [])
+    assert backdoor_open(m_bias, 3, 4, [2])
+
+
+def test_d_separation_agrees_with_networkx():
+    """The generator's own d-separation (used by the question screens) against
+    networkx.is_d_separator on random DAGs, single variables and sets alike."""
+    rng = random.Random(5)
+    for _ in range(300):
+        count = rng.randint(2, 9)
+        parents = tuple(tuple(sorted(rng.sample(range(v), rng.randint(0, min(v, 3))))) for v in range(count))
+        graph = nx.DiGraph()
+        graph.add_nodes_from(range(count))
+        graph.add_edges_from((p, v) for v, ps in enumerate(parents) for p in ps)
+        order = rng.sample(range(count), count)
+        cut_a, cut_b = sorted(rng.sample(range(1, count), 2)) if count > 2 else (1, 1)
+        sources, targets, given = set(order[:cut_a]), set(order[cut_a:cut_b]), set(order[cut_b:])
+        if not targets:
+            continue
+        given = set(rng.sample(sorted(given), rng.randint(0, len(given))))
+        assert d_separated(parents, sources, targets, given) == nx.is_d_separator(graph, sources, targets, given)
 
 
 def test_counterfactual_consistency():
@@ -403,10 +447,9 @@ RUNG_LEVEL = {"association": 0, "intervention": 1, "counterfactual": 2}
 
 
 def test_tasks_meet_their_parameters():
-    generator = CausalGenerator()
     for difficulty in MEASURED_POINTS:
         for seed in range(25):
-            task = generator.generate(seed, difficulty)
+            task = generated(seed, difficulty)
             params, meta = task.params, task.meta
             network = network_from_meta(meta)
             assert meta["variables"] == params["variables"] == network.size
@@ -452,7 +495,6 @@ def test_difficulty_table_documented_anchors():
 
 
 def test_difficulty_is_monotone_on_objective_measures():
-    generator = CausalGenerator()
     measures = {
         name: []
         for name in (
@@ -467,7 +509,7 @@ def test_difficulty_is_monotone_on_objective_measures():
         )
     }
     for difficulty in MEASURED_POINTS:
-        tasks = [generator.generate(seed, difficulty) for seed in range(40)]
+        tasks = [generated(seed, difficulty) for seed in range(40)]
         measures["variables"].append(np.mean([t.meta["variables"] for t in tasks]))
         measures["edges"].append(np.mean([t.meta["edges"] for t in tasks]))
         measures["relevant"].append(np.mean([t.meta["relevant_variables"] for t in tasks]))
@@ -479,6 +521,23 @@ def test_difficulty_is_monotone_on_objective_measures():
     for name, series in measures.items():
         assert all(b >= a for a, b in zip(series, series[1:])), (name, series)
         assert series[-1] > series[0], (name, series)
+
+
+def test_random_table_draws_as_row_by_row():
+    """``random_table`` draws its rows in batches, going back where a row repeats; the rows and
+    the generator's state after it must be those of drawing row by row with redraws (the task
+    bytes depend on it), many repeats included (60 binary rows among 97 possible)."""
+    for seed in range(400):
+        configurations, states = (1, 2, 4, 9, 27, 60)[seed % 6], 2 + seed % 4 // 3
+        by_row, batched = np.random.default_rng(seed), np.random.default_rng(seed)
+        expected: list[tuple[int, ...]] = []
+        for _ in range(configurations):
+            row = dirichlet_rows(by_row, 1, states)[0]
+            while row in expected:
+                row = dirichlet_rows(by_row, 1, states)[0]
+            expected.append(row)
+        assert random_table(batched, configurations, states) == expected
+        assert batched.bit_generator.state == by_row.bit_generator.state
 
 
 def test_same_seed_same_task_and_overrides_change_it():
@@ -803,7 +862,7 @@ def test_comparisons_reward_only_the_computation():
         task
         for seed in range(60)
         for difficulty in (0.0, 0.5, 1.0)
-        if (task := rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)).answer["kind"] == "comparison"
+        if (task := generated(seed, difficulty)).answer["kind"] == "comparison"
     ]
     assert len(tasks) >= 30
     constants = ["yes", "no"] + [
@@ -870,7 +929,7 @@ def test_constant_answers_earn_little_partial_credit():
     by_kind: dict[str, list[Task]] = {}
     for seed in range(100):
         for difficulty in (0.0, 0.5, 1.0):
-            task = rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)
+            task = generated(seed, difficulty)
             by_kind.setdefault(task.answer["kind"], []).append(task)
     verifier = CausalVerifier(partial=True)
     constants = {
@@ -947,7 +1006,7 @@ def tasks_of_every_kind(seeds=range(40)):
     found = {}
     for difficulty in (0.0, 0.5, 1.0):
         for seed in seeds:
-            task = rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)
+            task = generated(seed, difficulty)
             found.setdefault((task.answer["kind"], difficulty), []).append(task)
     return found
 
@@ -1089,10 +1148,9 @@ def test_no_answer_is_read_off_the_outcome_table(difficulty):
     in a table lookup (d = 0 only), the read that is the answer itself (its row). The family's
     attacks run the two reads on every task that is not a lookup."""
     binary, partial = CausalVerifier(), CausalVerifier(partial=True)
-    generator = rlvr.make_generator(ENV_ID)
     lookups = 0
     for seed in range(120):
-        task = rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)
+        task = generated(seed, difficulty)
         lookup = task.meta["table_lookup"]
         lookups += lookup
         plain, rows = outcome_table_reads(task)
@@ -1101,7 +1159,7 @@ def test_no_answer_is_read_off_the_outcome_table(difficulty):
                 verdict = verifier.verify(task, response)
                 is_the_answer = lookup and verdict.details["distance"] < 1e-4
                 assert verdict.reward == 0.0 or is_the_answer, (seed, task.answer["query"], response, verdict)
-        names = {name for name, _ in generator.attacks(task)}
+        names = attack_names(seed, difficulty)
         assert lookup or "table-read-0" in names or task.answer["kind"] == "effect", names
     assert lookups > 60 if difficulty == 0.0 else lookups == 0
 
@@ -1162,16 +1220,15 @@ def test_inference_one_rung_too_low_earns_nothing(difficulty):
     identities, it earns nothing, with partial credit at most 0.01; the family's attacks run
     it."""
     binary, partial = CausalVerifier(), CausalVerifier(partial=True)
-    generator = rlvr.make_generator(ENV_ID)
     checked = 0
     for seed in range(110):
-        task = rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)
+        task = generated(seed, difficulty)
         shortcuts = rung_shortcut_answers(task)
         for rule, response in shortcuts:
             checked += 1
             scores = [binary.verify(task, response).reward, partial.verify(task, response).reward]
             assert scores[0] == 0.0 and scores[1] <= 0.01, (seed, task.answer["query"], rule, response, scores)
-        names = {name for name, _ in generator.attacks(task)}
+        names = attack_names(seed, difficulty)
         assert all(
             f"rung-shortcut-{'+'.join([rule] * len(task.meta['query']['treatment_values']))}" in names
             for rule, _ in shortcuts
@@ -1246,15 +1303,14 @@ def test_answers_that_ignore_part_of_the_question_earn_nothing(difficulty):
     And the evidence of an association or an intervention is never decoration: dropping it was
     exactly right on a third of the questions at d ≤ 0.5, now on at most 5 %."""
     binary, partial = CausalVerifier(), CausalVerifier(partial=True)
-    generator = rlvr.make_generator(ENV_ID)
     checked, decorated, lower_rungs = 0, 0, 0
     for seed in range(100):
-        task = rlvr.make_task(ENV_ID, seed=seed, difficulty=difficulty)
+        task = generated(seed, difficulty)
         answers, drop_exact = evidence_drop_answers(task)
         if task.meta["rung"] != "counterfactual":
             lower_rungs += 1
             decorated += drop_exact
-        names = {name for name, _ in generator.attacks(task)}
+        names = attack_names(seed, difficulty)
         for rule, response, with_partial in answers:
             checked += 1
             scores = [binary.verify(task, response).reward, partial.verify(task, response).reward]

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import random
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -19,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.causal import FAMILY
-from rlvr.generators.causal_inference import CausalNetwork, closure, counterfactual, posterior
+from rlvr.generators.causal_inference import CausalNetwork, closure, counterfactual, d_separated, posterior
 from rlvr.verifiers.causal import PARTIAL_BAND
 
 # Letters that cannot be read as something else in the notation or the prompt's wording (no E
@@ -54,24 +55,44 @@ QUERY_TRIES = 300  # networks (the rung and evidence screens, red team S10-G9 an
 # --------------------------------------------------------------------------------------------
 
 
-def table_row(nprng: np.random.Generator, states: int) -> tuple[int, ...]:
-    """One row of a table in hundredths: a Dirichlet draw, each entry at least 1/100, summing
-    to exactly 100 (largest remainder rounding, ties to the lower state)."""
+def dirichlet_rows(nprng: np.random.Generator, count: int, states: int) -> list[tuple[int, ...]]:
+    """``count`` rows of a table in hundredths, one Dirichlet draw each (one call draws them in
+    the order of as many single draws): each entry at least 1/100, summing to exactly 100
+    (largest remainder rounding, ties to the lower state)."""
     spare = TABLE_RESOLUTION - states
-    shares = nprng.dirichlet(np.full(states, DIRICHLET_CONCENTRATION)) * spare
-    counts = np.floor(shares).astype(np.int64)
-    remainders = shares - counts
-    for index in np.argsort(-remainders, kind="stable")[: spare - int(counts.sum())]:
-        counts[index] += 1
-    return tuple(int(c) + 1 for c in counts)
+    rows = []
+    for shares in (nprng.dirichlet(np.full(states, DIRICHLET_CONCENTRATION), size=count) * spare).tolist():
+        counts = [math.floor(share) for share in shares]
+        remainders = [share - whole for share, whole in zip(shares, counts)]
+        for index in sorted(range(states), key=lambda i: -remainders[i])[: spare - sum(counts)]:  # stable sort
+            counts[index] += 1
+        rows.append(tuple(whole + 1 for whole in counts))
+    return rows
 
 
 def random_table(nprng: np.random.Generator, configurations: int, states: int) -> list[tuple[int, ...]]:
-    """``configurations`` pairwise different rows (so every parent changes the distribution)."""
+    """``configurations`` pairwise different rows (so every parent changes the distribution):
+    row after row, a row equal to an earlier one drawn again (at most ROW_TRIES draws per row).
+    The rows still to draw are drawn in one call; where one repeats an earlier row, the
+    generator goes back to its state before the call and draws again only the rows before it,
+    then that row one draw at a time — the same draws as row by row, in fewer calls."""
     rows: list[tuple[int, ...]] = []
-    for _ in range(configurations):
+    while len(rows) < configurations:
+        saved = nprng.bit_generator.state
+        batch = dirichlet_rows(nprng, configurations - len(rows), states)
+        seen = set(rows)
+        fresh = 0
+        while fresh < len(batch) and batch[fresh] not in seen:
+            seen.add(batch[fresh])
+            fresh += 1
+        if fresh == len(batch):
+            return rows + batch
+        nprng.bit_generator.state = saved
+        if fresh:
+            dirichlet_rows(nprng, fresh, states)  # the same draws as the rows kept
+        rows += batch[:fresh]
         for _ in range(ROW_TRIES):
-            row = table_row(nprng, states)
+            row = dirichlet_rows(nprng, 1, states)[0]
             if row not in rows:
                 break
         else:
@@ -122,27 +143,28 @@ def random_network_spec(
 # --------------------------------------------------------------------------------------------
 
 
-def backdoor_open(graph: nx.DiGraph, treatment: int, outcome: int, conditioning: list[int]) -> bool:
+def backdoor_open(parents: tuple[tuple[int, ...], ...], treatment: int, outcome: int, conditioning: list[int]) -> bool:
     """True when some path from the treatment to the outcome that starts with an arrow into the
-    treatment is d-connected given ``conditioning`` (the back-door criterion fails)."""
-    cut = graph.copy()
-    cut.remove_edges_from(list(graph.out_edges(treatment)))
-    return not nx.is_d_separator(cut, {treatment}, {outcome}, set(conditioning))
+    treatment is d-connected given ``conditioning`` (the back-door criterion fails); the DAG is
+    given by each variable's parents."""
+    cut = tuple(tuple(p for p in ps if p != treatment) for ps in parents)  # the treatment's out-arrows removed
+    return not d_separated(cut, {treatment}, {outcome}, set(conditioning))
 
 
-def decorative_evidence(graph: nx.DiGraph, rung: str, treatment: int, outcome: int, evidence: list[int]) -> bool:
+def decorative_evidence(
+    parents: tuple[tuple[int, ...], ...], rung: str, treatment: int, outcome: int, evidence: list[int]
+) -> bool:
     """True when, in an association or an intervention, some evidence variable is d-separated from
     the outcome given the treatment and the other evidence — for an intervention in the graph
     without the arrows into the treatment (do-calculus rule 1): leaving it out is then exactly
     right, so it is decoration (red team S10b-B2: a third of the questions at d ≤ 0.5).
-    Counterfactual evidence is not checked here."""
+    Counterfactual evidence is not checked here. The DAG is given by each variable's parents."""
     if rung == "counterfactual":
         return False
     if rung == "intervention":
-        graph = graph.copy()
-        graph.remove_edges_from(list(graph.in_edges(treatment)))
+        parents = tuple(() if v == treatment else ps for v, ps in enumerate(parents))
     return any(
-        nx.is_d_separator(graph, {variable}, {outcome}, {treatment, *evidence} - {variable}) for variable in evidence
+        d_separated(parents, {variable}, {outcome}, {treatment, *evidence} - {variable}) for variable in evidence
     )
 
 
@@ -466,7 +488,6 @@ def choose_query(rng: random.Random, nprng: np.random.Generator, params: dict, r
             rng, nprng, int(params["variables"]), int(params["max_in_degree"]), float(params["ternary_share"])
         )
         network = network_from_spec(spec["names"], spec["states"], spec["parents"], spec["tables"])
-        graph = network.graph()
         pairs = [(x, y) for x in range(network.size) for y in sorted(network.descendants({x}))]
         rng.shuffle(pairs)
         for treatment, outcome in pairs[:PAIR_TRIES]:
@@ -479,19 +500,24 @@ def choose_query(rng: random.Random, nprng: np.random.Generator, params: dict, r
                 eligible = [v for v in range(network.size) if v != treatment]
             if len(eligible) < evidence_count:
                 continue
+            screened: dict[tuple[int, ...], bool] = {}  # a sample drawn again gets the same verdict
             for _ in range(EVIDENCE_TRIES):
                 chosen = sorted(rng.sample(eligible, evidence_count))
+                if tuple(chosen) not in screened:  # cheapest test first; none draws from the rng
+                    conditioning = [v for v in chosen if v not in descendants and v != outcome]
+                    screened[tuple(chosen)] = (
+                        len(network.ancestral_closure({treatment, outcome, *chosen})) >= min_relevant
+                        and (params["table_lookup"] or not is_table_lookup(network, rung, treatment, outcome, chosen))
+                        and backdoor_open(network.parents, treatment, outcome, conditioning) == want_backdoor
+                        and not decorative_evidence(network.parents, rung, treatment, outcome, chosen)
+                    )
+                if not screened[tuple(chosen)]:
+                    continue
                 relevant = network.ancestral_closure({treatment, outcome, *chosen})
-                if len(relevant) < min_relevant or decorative_evidence(graph, rung, treatment, outcome, chosen):
-                    continue
-                if not params["table_lookup"] and is_table_lookup(network, rung, treatment, outcome, chosen):
-                    continue
-                conditioning = [v for v in chosen if v not in descendants and v != outcome]
-                backdoor = backdoor_open(graph, treatment, outcome, conditioning)
-                if backdoor != want_backdoor:
-                    continue
                 evidence, observed = draw_values(rng, network, rung, treatment, chosen)
-                return Query(spec, network, rung, treatment, outcome, evidence, observed, relevant, backdoor, attempt)
+                return Query(
+                    spec, network, rung, treatment, outcome, evidence, observed, relevant, want_backdoor, attempt
+                )
     raise ValueError(
         f"no {params['variables']}-variable network with in-degree ≤ {params['max_in_degree']} gave a {rung} query "
         f"with {evidence_count} evidence variables, ≥ {min_relevant} relevant variables and back-door path "
@@ -524,6 +550,58 @@ class Asked:
     distributions: tuple[np.ndarray, ...]
     state: int | None
     answer: dict
+
+
+class Question(NamedTuple):
+    """One asked question as the screens (``table_reads``, ``rung_shortcuts``,
+    ``evidence_drops``) and the family's attacks see it."""
+
+    network: CausalNetwork
+    rung: str
+    kind: str  # the answer kind actually asked (after any fallback)
+    treatment: int
+    outcome: int
+    evidence: list  # [(variable, state)], sorted by variable
+    observed: int | None  # the factual treatment value of a counterfactual
+    values: tuple[int, ...]  # the asked treatment value(s)
+
+    @classmethod
+    def asked(cls, query: Query, asked: Asked) -> Question:
+        """The question that ``asked`` puts about ``query``."""
+        return cls(
+            query.network,
+            query.rung,
+            asked.kind,
+            query.treatment,
+            query.outcome,
+            query.evidence,
+            query.observed,
+            asked.values,
+        )
+
+    @classmethod
+    def of_task(cls, task: Task) -> Question:
+        """The question of a generated task, rebuilt from ``task.meta``."""
+        query = task.meta["query"]
+        return cls(
+            network_from_meta(task.meta),
+            task.meta["rung"],
+            task.answer["kind"],
+            int(query["treatment"]),
+            int(query["outcome"]),
+            [(int(v), int(s)) for v, s in query["evidence"]],
+            query["observed_treatment"],
+            tuple(int(x) for x in query["treatment_values"]),
+        )
+
+    def exact(self) -> tuple[np.ndarray, ...]:
+        """The outcome's exact distribution under each asked treatment value."""
+        return tuple(
+            rung_distribution(
+                self.network, self.rung, self.treatment, self.outcome, self.evidence, self.observed, value
+            )
+            for value in self.values
+        )
 
 
 def ask(rng: random.Random, query: Query, kind: str) -> Asked:
@@ -568,22 +646,17 @@ def ask(rng: random.Random, query: Query, kind: str) -> Asked:
 
 def row_mean(network: CausalNetwork, variable: int, fixed: dict[int, int]) -> np.ndarray:
     """The unweighted mean of the rows of ``variable``'s table whose parents agree with ``fixed``
-    (parents it does not name take every value)."""
-    table = network.tables[variable]
-    index = tuple(fixed.get(p, slice(None)) for p in network.parents[variable])
-    return table[index].reshape(-1, table.shape[-1]).mean(axis=0)
+    (parents it does not name take every value), memoised on the network (read-only)."""
+    key = ("row_mean", variable, tuple(fixed.get(p) for p in network.parents[variable]))
+    if key not in network.memo:
+        table = network.tables[variable]
+        index = tuple(fixed.get(p, slice(None)) for p in network.parents[variable])
+        network.memo[key] = table[index].reshape(-1, table.shape[-1]).mean(axis=0)
+        network.memo[key].flags.writeable = False  # shared by every read that asks for it
+    return network.memo[key]
 
 
-def table_reads(
-    network: CausalNetwork,
-    rung: str,
-    kind: str,
-    treatment: int,
-    outcome: int,
-    evidence: list[tuple[int, int]],
-    observed: int | None,
-    values: tuple[int, ...],
-) -> tuple[list[tuple[np.ndarray, ...]], list[tuple[np.ndarray, ...]]]:
+def table_reads(question: Question) -> tuple[list[tuple[np.ndarray, ...]], list[tuple[np.ndarray, ...]]]:
     """What a policy can read off the prompt for a question without any inference, one outcome
     distribution per asked treatment value (``values``), as (reads, plain reads).
 
@@ -598,6 +671,7 @@ def table_reads(
                  outcome is observed, the point mass on its observed state ("nothing
                  changes"). An effect's reads whose two sides are equal (the do-nothing answer
                  0) are left out."""
+    network, rung, kind, treatment, outcome, evidence, observed, values = question
     parents = network.parents[outcome]
     named: dict[int, list[int]] = {v: [s] for v, s in evidence}
     if len(values) == 1:
@@ -627,15 +701,7 @@ def table_reads(
     return reads, plain
 
 
-def rung_shortcuts(
-    network: CausalNetwork,
-    rung: str,
-    kind: str,
-    treatment: int,
-    outcome: int,
-    evidence: list[tuple[int, int]],
-    values: tuple[int, ...],
-) -> list[tuple[str, tuple[np.ndarray, ...]]]:
+def rung_shortcuts(question: Question) -> list[tuple[str, tuple[np.ndarray, ...]]]:
     """Real inference one rung too low, one outcome distribution per asked treatment value, as
     (name, read) — a comparison or an effect takes every combination of the sides' shortcuts:
 
@@ -647,6 +713,7 @@ def rung_shortcuts(
 
     An association has none. An effect's reads whose two sides are equal (the do-nothing
     answer 0) are left out, as in ``table_reads``."""
+    network, rung, kind, treatment, outcome, evidence, _, values = question
     if rung == "association":
         return []
     given = {v: s for v, s in evidence if v != outcome}
@@ -674,16 +741,7 @@ def rung_shortcuts(
     return reads
 
 
-def evidence_drops(
-    network: CausalNetwork,
-    rung: str,
-    kind: str,
-    treatment: int,
-    outcome: int,
-    evidence: list[tuple[int, int]],
-    observed: int | None,
-    values: tuple[int, ...],
-) -> list[tuple[str, tuple[np.ndarray, ...], bool]]:
+def evidence_drops(question: Question) -> list[tuple[str, tuple[np.ndarray, ...], bool]]:
     """Inference that ignores part of the question (red team S10b-B2), one outcome distribution
     per asked treatment value, as (name, read, lower rung) — a comparison or an effect uses the
     same rule on every side:
@@ -701,6 +759,7 @@ def evidence_drops(
     ``answered_by_a_read`` screens the lower-rung reads within READ_DISTANCE only (two mistakes
     at once; within PLAIN_READ_DISTANCE they reject most questions at d ≥ 0.5). An effect's reads whose two sides are
     equal (the do-nothing answer 0) are left out, as in ``table_reads``."""
+    network, rung, kind, treatment, outcome, evidence, observed, values = question
     others = [(v, s) for v, s in evidence if v not in (treatment, outcome)]
     rules: list[tuple[str, Any, bool]] = [("marginal", lambda v: posterior(network, outcome, {}), False)]
     if others:
@@ -752,39 +811,20 @@ def answered_by_a_read(query: Query, asked: Asked, lookup: bool) -> bool:
     the treatment can change, P(Y_{X=x} | X=x', E=e) = P(Y | do(X=x), E=e)), is redrawn — unless
     the parameters allow no other (no evidence and no back-door path: every counterfactual is
     then the interventional posterior)."""
-    reads, plain = table_reads(
-        query.network,
-        query.rung,
-        asked.kind,
-        query.treatment,
-        query.outcome,
-        query.evidence,
-        query.observed,
-        asked.values,
-    )
+    question = Question.asked(query, asked)
+    reads, plain = table_reads(question)
     distances = [read_distance(asked, r) for r in reads]
     plain_distances = [read_distance(asked, r) for r in plain]
     if lookup:
         distances, plain_distances = ([d for d in group if d > EXACT] for group in (distances, plain_distances))
     if any(d < READ_DISTANCE for d in distances) or any(d < PLAIN_READ_DISTANCE for d in plain_distances):
         return True
-    shortcuts = rung_shortcuts(
-        query.network, query.rung, asked.kind, query.treatment, query.outcome, query.evidence, asked.values
-    )
+    shortcuts = rung_shortcuts(question)
     identity_allowed = query.rung == "intervention" or not (query.evidence or query.backdoor)
     floor = EXACT if identity_allowed else -1.0
     if any(floor < read_distance(asked, read) < PLAIN_READ_DISTANCE for _, read in shortcuts):
         return True
-    drops = evidence_drops(
-        query.network,
-        query.rung,
-        asked.kind,
-        query.treatment,
-        query.outcome,
-        query.evidence,
-        query.observed,
-        asked.values,
-    )
+    drops = evidence_drops(question)
     return any(
         floor < read_distance(asked, read) < READ_DISTANCE
         if lower
@@ -1081,9 +1121,10 @@ class CausalGenerator(TaskGenerator):
         wrong_text = self.wrong_response(task).rpartition("<answer>")[2].removesuffix("</answer>")
         claimed = f"The exact answer, computed by variable elimination, is {reference_answer_text(answer)}.\n"
         attacks: list[tuple[str, Any]] = [("claimed-exact-then-wrong", claimed + f"<answer>{wrong_text}</answer>")]
+        question = Question.of_task(task)  # one network for the three, so its posteriors are shared
         if not task.meta["table_lookup"]:
-            attacks += table_read_attacks(task)
-        attacks += rung_shortcut_attacks(task) + evidence_drop_attacks(task)
+            attacks += table_read_attacks(task, question)
+        attacks += rung_shortcut_attacks(task, question) + evidence_drop_attacks(task, question)
         if kind == "comparison":
             verdict, flipped = str(answer["value"]), "no" if answer["value"] == "yes" else "yes"
             first, second = (Fraction(repr(float(p))) for p in answer["values"])
@@ -1209,57 +1250,37 @@ class CausalGenerator(TaskGenerator):
         return attacks
 
 
-def table_read_attacks(task: Task) -> list[tuple[str, str]]:
+def table_read_attacks(task: Task, question: Question) -> list[tuple[str, str]]:
     """The plain table reads of ``table_reads`` (the mean of all the outcome's rows, the mean of
     those that agree with the question's values; red team S10-G3) stated in the task's format
-    (``read_answer_text``)."""
-    network, query, answer = network_from_meta(task.meta), task.meta["query"], task.answer
-    _, plain = table_reads(
-        network,
-        task.meta["rung"],
-        answer["kind"],
-        int(query["treatment"]),
-        int(query["outcome"]),
-        [(int(v), int(s)) for v, s in query["evidence"]],
-        query["observed_treatment"],
-        tuple(int(x) for x in query["treatment_values"]),
-    )
-    return [(f"table-read-{index}", read_answer_text(answer, query["state"], read)) for index, read in enumerate(plain)]
+    (``read_answer_text``); ``question`` is the task's (``Question.of_task``)."""
+    _, plain = table_reads(question)
+    state = task.meta["query"]["state"]
+    return [(f"table-read-{index}", read_answer_text(task.answer, state, read)) for index, read in enumerate(plain)]
 
 
-def rung_shortcut_attacks(task: Task) -> list[tuple[str, str]]:
+def rung_shortcut_attacks(task: Task, question: Question) -> list[tuple[str, str]]:
     """The rung shortcuts of ``rung_shortcuts`` (inference one rung too low; red team S10-G9)
     stated in the task's format (``read_answer_text``), except those that are the answer by
     the rung's identities (within EXACT of it: valid reasoning, not an attack)."""
-    network, query, answer = network_from_meta(task.meta), task.meta["query"], task.answer
-    rung, treatment, outcome = task.meta["rung"], int(query["treatment"]), int(query["outcome"])
-    evidence = [(int(v), int(s)) for v, s in query["evidence"]]
-    values = tuple(int(x) for x in query["treatment_values"])
-    exact = tuple(
-        rung_distribution(network, rung, treatment, outcome, evidence, query["observed_treatment"], v) for v in values
-    )
-    asked = Asked(answer["kind"], values, exact, query["state"], answer)
+    state = task.meta["query"]["state"]
+    asked = Asked(question.kind, question.values, question.exact(), state, task.answer)
     return [
-        (f"rung-shortcut-{name}", read_answer_text(answer, query["state"], read))
-        for name, read in rung_shortcuts(network, rung, answer["kind"], treatment, outcome, evidence, values)
+        (f"rung-shortcut-{name}", read_answer_text(task.answer, state, read))
+        for name, read in rung_shortcuts(question)
         if read_distance(asked, read) > EXACT
     ]
 
 
-def evidence_drop_attacks(task: Task) -> list[tuple[str, str]]:
+def evidence_drop_attacks(task: Task, question: Question) -> list[tuple[str, str]]:
     """The answers of ``evidence_drops`` that ignore part of the question (red team S10b-B2)
     stated in the task's format (``read_answer_text``), except those that are the answer (within
     EXACT of it: the evidence left out is d-separated from the outcome — valid reasoning)."""
-    network, query, answer = network_from_meta(task.meta), task.meta["query"], task.answer
-    rung, treatment, outcome = task.meta["rung"], int(query["treatment"]), int(query["outcome"])
-    evidence = [(int(v), int(s)) for v, s in query["evidence"]]
-    values, observed = tuple(int(x) for x in query["treatment_values"]), query["observed_treatment"]
-    exact = tuple(rung_distribution(network, rung, treatment, outcome, evidence, observed, v) for v in values)
-    asked = Asked(answer["kind"], values, exact, query["state"], answer)
-    drops = evidence_drops(network, rung, answer["kind"], treatment, outcome, evidence, observed, values)
+    state = task.meta["query"]["state"]
+    asked = Asked(question.kind, question.values, question.exact(), state, task.answer)
     return [
-        (f"evidence-drop-{name}", read_answer_text(answer, query["state"], read))
-        for name, read, _ in drops
+        (f"evidence-drop-{name}", read_answer_text(task.answer, state, read))
+        for name, read, _ in evidence_drops(question)
         if read_distance(asked, read) > EXACT
     ]
 

@@ -618,6 +618,28 @@ def test_majority_vote_rewards_the_groups_most_common_answer():
     }
 
 
+def test_unreadable_answers_do_not_vote():
+    """Red team s11 H1: five copies of one string no verifier reads outvoted three right answers,
+    so under ``reward: majority`` a fixed garbage answer earned 1 on every prompt."""
+    from rlvr.trainers.grpo import answer_keys, majority_vote
+    from rlvr.trainers.rollout import Episode
+
+    for env_id in ("tiny/Sums-v0", "rlvr/Maze-v0"):
+        source = RewardSource.from_env(env_id)
+        verifier = source.verifier_factory()
+        task = source.make_task(3, 0.0)
+        texts = ["<answer>banana</answer>"] * 5 + [source.generator.solve(task)] * 3
+        episodes = [
+            Episode(task, source, 0, [], [{"role": "assistant", "content": t}], verdict=verifier.verify(task, t))
+            for t in texts
+        ]
+        assert [e.verdict.format_ok for e in episodes] == [False] * 5 + [True] * 3
+        assert answer_keys(episodes)[:5] == [None] * 5
+        rewards, metrics = majority_vote(episodes, 8)
+        assert rewards.tolist() == [[0.0] * 5 + [1.0] * 3], env_id
+        assert metrics["majority/label_correct"] == 1.0
+
+
 def test_math_answers_vote_by_exact_value():
     from rlvr.trainers.grpo import majority_vote
     from rlvr.verifiers.math import MathVerifier

@@ -271,10 +271,15 @@ def group_rewards(episodes: list[Episode], group_size: int) -> torch.Tensor:
 
 def answer_keys(episodes: list[Episode]) -> list[str | None]:
     """Each episode's canonical answer key: ``canonical_answer(task, response)`` of its source's
-    verifier (rlvr.core.answer_block_key for a verifier without one); a hook that raises gives None."""
+    verifier (rlvr.core.answer_block_key for a verifier without one); a hook that raises gives None.
+    A response its verifier could not read (a verdict with ``format_ok`` False) has no key, so no
+    vote: otherwise one fixed unreadable string, repeated, would win every group's majority."""
     verifiers: dict[int, Any] = {}
     keys: list[str | None] = []
     for episode in episodes:
+        if episode.verdict is not None and not episode.verdict.format_ok:
+            keys.append(None)
+            continue
         factory = episode.source.verifier_factory
         if id(factory) not in verifiers:
             verifiers[id(factory)] = factory()

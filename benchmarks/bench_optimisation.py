@@ -15,8 +15,10 @@ rlvr/GraphColoring-v0 side by side with reasoning-gym's ``graph_color``.
                  this tree's parameters for each level explicitly (some d = 0 rows grew since:
                  the same instance sizes are compared, not the same knob); the table is the
                  median tasks/s of each side and the median of the back-to-back pairs' ratios
-                 (robust to load that swings between runs), per problem and level. Written
-                 under ``generation_vs_baseline``.
+                 (robust to load that swings between runs), per problem and level, and the
+                 same pairs' ratio of process CPU time (``cpu_speedup``: on a loaded shared
+                 machine a short wall-clock run swings with scheduling, its CPU time far
+                 less). Written under ``generation_vs_baseline``.
 2. Verification  Verdicts per second per problem at d = 0.5 and 1 over a mix of responses per
                  task: the reference (correct), the simple greedy (usually partial credit), the
                  wrong response (worse or infeasible) and a malformed answer.
@@ -127,19 +129,21 @@ def bench_generation(n: int, repeats: int) -> dict:
 def generation_worker(root: str) -> None:
     """Serve timing requests on stdin, one JSON line each ({"env", "difficulty", "params",
     "seeds"}), with ``rlvr`` imported from ``root`` (the worker's PYTHONPATH puts it first);
-    answer {"seconds", "slowest"} per line."""
+    answer {"seconds", "cpu_seconds", "slowest"} per line (``cpu_seconds``: the worker's
+    process CPU time, which other processes' load on a shared machine sways far less)."""
     if not str(Path(rlvr.__file__).resolve()).startswith(str(Path(root).resolve())):
         raise SystemExit(f"rlvr was imported from {rlvr.__file__}, not from {root}")
     for line in sys.stdin:
         request = json.loads(line)
         env_id, difficulty, params, seeds = request["env"], request["difficulty"], request["params"], request["seeds"]
         rlvr.make_task(env_id, seed=0, difficulty=difficulty, **params)  # warm-up: imports, solver start
-        slowest, start = 0.0, time.perf_counter()
+        slowest, start, cpu_start = 0.0, time.perf_counter(), time.process_time()
         for seed in seeds:
             t0 = time.perf_counter()
             rlvr.make_task(env_id, seed=seed, difficulty=difficulty, **params)
             slowest = max(slowest, time.perf_counter() - t0)
-        print(json.dumps({"seconds": time.perf_counter() - start, "slowest": slowest}), flush=True)
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+        print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "slowest": slowest}), flush=True)
 
 
 class Worker:
@@ -180,6 +184,7 @@ def bench_generation_vs_baseline(
             for difficulty in difficulties:
                 params = rlvr.make_task(env_id, seed=0, difficulty=difficulty).params  # this tree's sizes
                 rates: dict[str, list[float]] = {side: [] for side in sides}
+                cpu_rates: dict[str, list[float]] = {side: [] for side in sides}
                 slowest = dict.fromkeys(sides, 0.0)
                 for repeat in range(repeats):
                     seeds = list(range(SEED_BASE + repeat * n, SEED_BASE + (repeat + 1) * n))
@@ -187,15 +192,19 @@ def bench_generation_vs_baseline(
                     for side in order:
                         timing = sides[side].time(env_id, difficulty, params, seeds)
                         rates[side].append(n / timing["seconds"])
+                        cpu_rates[side].append(n / timing["cpu_seconds"])
                         slowest[side] = max(slowest[side], timing["slowest"])
                 baseline_rate, now_rate = statistics.median(rates["baseline"]), statistics.median(rates["now"])
                 paired = [now / base for now, base in zip(rates["now"], rates["baseline"])]
+                cpu_paired = [now / base for now, base in zip(cpu_rates["now"], cpu_rates["baseline"])]
                 levels[f"d={difficulty:g}"] = {
                     "params": params,
                     "baseline_tasks_per_s": baseline_rate,
                     "now_tasks_per_s": now_rate,
                     "speedup": statistics.median(paired),  # of back-to-back pairs: robust to load swings
                     "speedup_range": [min(paired), max(paired)],
+                    "cpu_speedup": statistics.median(cpu_paired),  # the same pairs by process CPU time
+                    "cpu_speedup_range": [min(cpu_paired), max(cpu_paired)],
                     "baseline_slowest_ms": 1000 * slowest["baseline"],
                     "now_slowest_ms": 1000 * slowest["now"],
                     "runs": rates,
@@ -204,7 +213,8 @@ def bench_generation_vs_baseline(
             print(
                 f"vs base  {short(env_id):18s}",
                 "  ".join(
-                    f"{k} {v['baseline_tasks_per_s']:7.0f} → {v['now_tasks_per_s']:7.0f}/s (×{v['speedup']:.1f})"
+                    f"{k} {v['baseline_tasks_per_s']:7.0f} → {v['now_tasks_per_s']:7.0f}/s "
+                    f"(×{v['speedup']:.1f}, CPU ×{v['cpu_speedup']:.1f})"
                     for k, v in levels.items()
                 ),
                 flush=True,

@@ -292,6 +292,29 @@ class DeferredNumpyRng:
         return getattr(self.generator, name)
 
 
+class DeferredRandom:
+    """The task's ``random.Random`` (``seeded_random`` of the seed material), made on first use,
+    for a family whose generator sets ``eager_random = False``: seeding one costs about as much
+    as a small task's own work. ``material`` is the 64-bit seed material itself, for a family
+    that derives its draws from it directly (``rlvr.generators.optimisation.MaterialDraws``).
+    Every other attribute is the real generator's, so its draws are those of ``task_rngs``'s."""
+
+    __slots__ = ("_generator", "material")
+
+    def __init__(self, material: int):
+        self.material = material
+        self._generator: random.Random | None = None
+
+    @property
+    def generator(self) -> random.Random:
+        if self._generator is None:
+            self._generator = seeded_random(self.material)
+        return self._generator
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.generator, name)
+
+
 def format_difficulty(difficulty: float) -> str:
     """``0.4`` → ``"0.40"``; four decimals only when two would lose precision."""
     d = canonical_difficulty(difficulty)
@@ -410,6 +433,7 @@ class TaskGenerator(abc.ABC):
     env_id = _EnvId()
     dataset: Path | None = None  # dataset mode (``use_dataset``): the file or folder served
     dataset_rows: tuple = ()
+    eager_random = True  # False: ``build`` gets a ``DeferredRandom`` (seeded on first use) as ``rng``
 
     def use_dataset(self, path: str | Path, rows: Iterable[Any]) -> None:
         """Serve ``rows`` — what the family read from the dataset at ``path`` — instead of
@@ -500,6 +524,7 @@ class TaskGenerator(abc.ABC):
         hashed_head = hashlib.sha256(seed_head.encode())
         id_head, id_tail = task_id_around(env_slug(env_id), difficulty, checked, digest)
         family = self.family
+        new_random = seeded_random if self.eager_random else DeferredRandom
 
         def task_of(seed: int) -> Task:
             seed = int(seed)
@@ -507,7 +532,7 @@ class TaskGenerator(abc.ABC):
             hashed.update(f"{seed}{seed_tail}".encode())
             material = int.from_bytes(hashed.digest()[:8], "big")
             params = dict(resolved)
-            parts = self.build(seeded_random(material), DeferredNumpyRng(material), params)
+            parts = self.build(new_random(material), DeferredNumpyRng(material), params)
             task = _new_object(Task)  # Task(**fields) without the frozen dataclass's setattr per field
             task.__dict__.update(
                 id=f"{id_head}{seed}{id_tail}",

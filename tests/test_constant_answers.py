@@ -68,14 +68,12 @@ def test_sat_formulas_of_two_or_more_clauses_exclude_both_constants(variables, c
 
 
 def test_sat_planted_formula_keeps_its_assignment_and_excludes_both_constants():
-    import numpy as np
-
+    from rlvr.generators.optimisation import MaterialDraws
     from rlvr.generators.sat import falsifies_constant_assignments, planted_formula
 
     for seed in range(200):
-        nprng = np.random.default_rng(seed)
         variables = 3 + seed % 20
-        clauses, assignment = planted_formula(nprng, variables, 2 + seed % 7)
+        clauses, assignment = planted_formula(MaterialDraws(seed), variables, 2 + seed % 7)
         truth = set(assignment)
         assert all(not truth.isdisjoint(clause) for clause in clauses)
         assert falsifies_constant_assignments(clauses)

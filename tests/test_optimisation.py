@@ -339,11 +339,11 @@ def test_knapsack_cp_sat_path_agrees_with_dynamic_programming():
         assert sum(data["values"][i] for i in chosen) == sum(data["values"][i] for i in best)
 
 
-def test_knapsack_and_subset_sum_references_are_the_least_optimal_selection():
-    """Among tied optimal selections (small weights and values make many), the DP references
-    are the one of least Σ 2^index: the tie rule the task bytes depend on, whatever computes it."""
-    from rlvr.generators.knapsack import dynamic_programme
-    from rlvr.generators.subset_sum import bitset_subset
+def test_knapsack_references_are_the_least_optimal_selection():
+    """Among tied optimal selections (small weights and values make many), both knapsack solvers
+    (OR-Tools' branch and bound on keyed profits, the DP with its read-back) give the one of
+    least Σ 2^index: the tie rule the task bytes depend on, whatever computes it."""
+    from rlvr.generators.knapsack import branch_and_bound, dynamic_programme
 
     rng = np.random.default_rng(11)
     for _ in range(400):
@@ -355,17 +355,118 @@ def test_knapsack_and_subset_sum_references_are_the_least_optimal_selection():
         fitting = [chosen for chosen in subsets if sum(weights[i] for i in chosen) <= capacity]
         best = max(sum(values[i] for i in chosen) for chosen in fitting)
         least = next(chosen for chosen in fitting if sum(values[i] for i in chosen) == best)
-        assert dynamic_programme(weights, values, capacity) == least, (weights, values, capacity)
-        target = sum(weights[i] for i in range(count) if rng.random() < 0.5)
-        exact = next((chosen for chosen in subsets if sum(weights[i] for i in chosen) == target), None)
-        assert bitset_subset(weights, target) == exact, (weights, target)
+        for solver in (dynamic_programme, branch_and_bound):
+            assert solver(weights, values, capacity) == least, (solver.__name__, weights, values, capacity)
+
+
+def test_knapsack_branch_and_bound_matches_the_dp_on_every_level():
+    """The branch and bound (the default levels' solver) against the DP on default tasks, on
+    strongly correlated items (Pisinger's hard class) and where Σ values · 2^items nears the
+    ``KEY_LIMIT`` the generator checks."""
+    from rlvr.generators.knapsack import KEY_LIMIT, branch_and_bound, dynamic_programme
+
+    for difficulty in (0.0, 0.25, 0.5, 0.75, 1.0):
+        for seed in range(40):
+            task = task_of("rlvr/Knapsack-v0", seed, difficulty)
+            data = instance(task)
+            args = data["weights"], data["values"], data["capacity"]
+            assert branch_and_bound(*args) == dynamic_programme(*args) == reference(task)["solution"]
+            assert task.meta["solver"] == "OR-Tools knapsack branch and bound"
+    rng = np.random.default_rng(5)
+    for count in (12, 18, 24):
+        weights = rng.integers(1, 5000, size=count).tolist()
+        values = [w + 500 for w in weights]
+        capacity = sum(weights) // 3
+        assert branch_and_bound(weights, values, capacity) == dynamic_programme(weights, values, capacity)
+    weights = rng.integers(1, 50, size=24).tolist()
+    values = rng.integers(2_400_000, 2_700_000, size=24).tolist()
+    assert sum(values) << 24 < KEY_LIMIT <= sum(values) << 25  # as near the limit as it goes
+    assert branch_and_bound(weights, values, 300) == dynamic_programme(weights, values, 300)
+
+
+def test_knapsack_solver_paths_by_size():
+    """Past ``BRANCH_AND_BOUND_ITEMS`` items the DP solves (exact; the brute-force test above
+    checks the objective)."""
+    from rlvr.generators.knapsack import BRANCH_AND_BOUND_ITEMS
+
+    for overrides, solver in (
+        ({"items": BRANCH_AND_BOUND_ITEMS}, "OR-Tools knapsack branch and bound"),
+        ({"items": BRANCH_AND_BOUND_ITEMS + 1}, "dynamic programming (numpy)"),
+    ):
+        task = task_of("rlvr/Knapsack-v0", 3, 0.5, **overrides)
+        assert (task.meta["solver"], reference(task)["status"]) == (solver, "optimal"), overrides
+        assert verify(task, rlvr.solve(task)).correct
+
+
+def test_subset_sum_reference_is_the_planted_subset():
+    """The reference is the planted subset (each index with probability ½, at least one and not
+    all), whose sum is the target: exact by construction at every size, so no solver runs."""
+    for difficulty in (0.0, 0.5, 1.0):
+        for seed in range(60):
+            task = task_of("rlvr/SubsetSum-v0", seed, difficulty)
+            data, chosen = instance(task), reference(task)["solution"]
+            assert chosen == task.meta["planted"] == sorted(set(chosen))
+            assert 0 < len(chosen) < len(data["numbers"]) and sum(data["numbers"][i] for i in chosen) == data["target"]
+            assert verify(task, rlvr.solve(task)).correct
+    big = task_of("rlvr/SubsetSum-v0", 2, 0.5, numbers=200, max_number=1_000_000_000)
+    assert verify(big, rlvr.solve(big)).correct and big.meta["solver"] == "planted subset"
+
+
+def test_subset_sum_planted_subset_keeps_its_distribution():
+    """Each index is planted with probability ½; an empty draw takes one index, a full one drops
+    one (both uniform), as the numpy draws did before 2026-12-06."""
+    from rlvr.generators.optimisation import MaterialDraws
+    from rlvr.generators.subset_sum import planted_subset
+
+    counts = collections.Counter()
+    for material in range(20_000):
+        counts.update(planted_subset(MaterialDraws(material), 5))
+    assert all(abs(counts[i] / 20_000 - 0.5) < 0.02 for i in range(5)), counts
+    sizes = collections.Counter(len(planted_subset(MaterialDraws(material), 2)) for material in range(4000))
+    assert sizes.keys() == {1} and sizes[1] == 4000  # of 2 numbers: always one (never none, never both)
+
+
+def test_material_draws_are_exactly_uniform_and_deterministic():
+    """``MaterialDraws``: the same material gives the same words in any call pattern (reading
+    further extends the stream), ``integers`` is the one-by-one ``below`` (its rejection
+    path included: a span just over 2⁶³ rejects about half the words), and the draws are
+    uniform (a chi-square bound over 20 cells)."""
+    from rlvr.generators.optimisation import MaterialDraws
+
+    one = MaterialDraws(123, expected_words=1)
+    many = MaterialDraws(123, expected_words=500)
+    assert [one.take(1)[0] for _ in range(300)] == list(many.take(300))
+    for span in (1, 2, 7, 20, 1000, 2**32 + 1, 2**63 + 1, 2**64):
+        fast, slow = MaterialDraws(77, 4), MaterialDraws(77, 4)
+        drawn = fast.integers(5, 5 + span - 1, 40)
+        assert drawn == [5 + slow.below(span) for _ in range(40)] and fast.position == slow.position
+        assert all(5 <= x < 5 + span for x in drawn)
+    draws = MaterialDraws(2026)
+    cells = collections.Counter(draws.integers(1, 20, 40_000))
+    chi_square = sum((cells[k] - 2000) ** 2 / 2000 for k in range(1, 21))
+    assert sorted(cells) == list(range(1, 21)) and chi_square < 50  # 19 degrees of freedom: p < 0.001 at 43.8
+    assert MaterialDraws(9).bits(130) < 2**130 and MaterialDraws(9).bits(130) == MaterialDraws(9, 100).bits(130)
+
+
+def test_deferred_random_is_the_seeded_random_on_first_use():
+    """A generator with ``eager_random = False`` gets a ``DeferredRandom``: its ``material`` is
+    the task's seed material and, once used, its draws are ``random.Random(material)``'s."""
+    import random
+
+    from rlvr.core import DeferredRandom
+
+    deferred = DeferredRandom(2**63 + 5)
+    assert deferred._generator is None and deferred.material == 2**63 + 5
+    plain = random.Random(2**63 + 5)
+    assert [deferred.random(), deferred.randrange(10)] == [plain.random(), plain.randrange(10)]
+    assert rlvr.make_generator("rlvr/Knapsack-v0").eager_random is False
+    assert rlvr.make_generator("rlvr/Maze-v0").eager_random is True
 
 
 @pytest.mark.parametrize(
     "env_id, overrides",
     [
         ("rlvr/Knapsack-v0", {"items": 40, "max_weight": 1_000_000}),  # beyond the DP cell limit: CP-SAT
-        ("rlvr/SubsetSum-v0", {"numbers": 30, "max_number": 100_000_000}),  # beyond the DP cell limit: CP-SAT
         ("rlvr/SAT-v0", {"variables": 20, "clause_ratio": 8.0}),  # over the threshold: planted fallback
     ],
 )
@@ -629,50 +730,41 @@ def test_set_cover_searches_only_when_no_cover_meets_the_counting_bound():
     assert paths == {"OR-Tools CP-SAT", "lower bound met (planted blocks or greedy cover)"}
 
 
-def test_sat_clauses_are_numpys_draws():
-    """``random_clauses`` gives exactly the clauses of numpy's per-clause ``choice`` +
-    ``integers`` calls and leaves the generator where they leave it (with or without a 32-bit
-    half buffered before), on its vectorised path and on the word-by-word one."""
-    from rlvr.generators.sat import random_clauses, random_clauses_sequential
+def test_sat_clause_table_is_the_decoded_indices():
+    """``clause_table(n)`` row i is ``clause_of_index(i)``: every clause over n variables once
+    (three distinct variables, sorted, each sign pattern), so a uniform index is a uniform
+    clause; where no table is kept (n = 200, 2000) the decoding still gives valid clauses, and
+    the draws use it."""
+    from rlvr.generators.optimisation import MaterialDraws
+    from rlvr.generators.sat import clause_count_of, clause_of_index, clause_table, random_clause_array
 
-    def numpy_clause(generator, variables):
-        chosen = generator.choice(variables, size=3, replace=False) + 1
-        signs = generator.integers(0, 2, size=3) * 2 - 1
-        return sorted((int(v * s) for v, s in zip(chosen, signs)), key=abs)
-
-    rng = np.random.default_rng(1)
-    for draw in (random_clauses, random_clauses_sequential):
-        for trial in range(150):
-            variables = int(rng.integers(3, 2001)) if trial % 3 else int(rng.integers(3, 8))
-            count = int(rng.integers(0, 300)) if trial % 5 else int(rng.integers(0, 3))
-            expected, actual = np.random.default_rng(trial), np.random.default_rng(trial)
-            if trial % 2:  # leave half of a 64-bit output buffered
-                expected.integers(0, 2)
-                actual.integers(0, 2)
-            assert draw(actual, variables, count) == [numpy_clause(expected, variables) for _ in range(count)]
-            assert actual.integers(0, 10, size=3).tolist() == expected.integers(0, 10, size=3).tolist()
-            assert actual.random() == expected.random()
+    for variables in (3, 4, 5, 8, 13, 25):
+        table = clause_table(variables).tolist()
+        assert len(table) == clause_count_of(variables) == len({tuple(row) for row in table})
+        assert [clause_of_index(index) for index in range(len(table))] == table
+        assert all(0 < abs(a) < abs(b) < abs(c) <= variables for a, b, c in table)
+    for variables in (60, 200, 2000):
+        total = clause_count_of(variables)
+        for index in [*range(40), total // 3, total // 2, total - 1]:
+            a, b, c = clause_of_index(index)
+            assert 0 < abs(a) < abs(b) < abs(c) <= variables
+        drawn = random_clause_array(MaterialDraws(variables), variables, 50).tolist()
+        assert all(0 < abs(a) < abs(b) < abs(c) <= variables for a, b, c in drawn)
+    assert clause_of_index(clause_count_of(2000) - 1) == [-1998, -1999, -2000]
 
 
-def test_sat_clause_batch_where_a_word_may_be_redrawn_is_still_numpys(monkeypatch):
-    """Seed 13's 60,000 clauses over 2000 variables hold a word whose Lemire product has a low
-    half below the variable count: the vectorised pass hands the batch to the word-by-word
-    path, and the clauses are still numpy's."""
-    import rlvr.generators.sat as sat
+def test_sat_clauses_are_uniform():
+    """Over 5 variables (80 clauses) 40,000 drawn clauses fall evenly (chi-square, 79 degrees of
+    freedom: p < 0.001 beyond 118), and each variable is negated half the time."""
+    from rlvr.generators.optimisation import MaterialDraws
+    from rlvr.generators.sat import random_clause_array
 
-    handed_over = []
-    sequential = sat.random_clauses_sequential
-    monkeypatch.setattr(
-        sat, "random_clauses_sequential", lambda *args: handed_over.append(args[1:]) or sequential(*args)
-    )
-    expected, actual = np.random.default_rng(13), np.random.default_rng(13)
-    clauses = sat.random_clauses(actual, 2000, 60_000)
-    assert handed_over == [(2000, 60_000)]
-    for clause in clauses:
-        chosen = expected.choice(2000, size=3, replace=False) + 1
-        signs = expected.integers(0, 2, size=3) * 2 - 1
-        assert clause == sorted((int(v * s) for v, s in zip(chosen, signs)), key=abs)
-    assert actual.random() == expected.random()
+    drawn = random_clause_array(MaterialDraws(2026), 5, 40_000).tolist()
+    cells = collections.Counter(map(tuple, drawn))
+    assert len(cells) == 80
+    assert sum((count - 500) ** 2 / 500 for count in cells.values()) < 118
+    negated = sum(literal < 0 for clause in drawn for literal in clause) / (3 * len(drawn))
+    assert abs(negated - 0.5) < 0.01
 
 
 def test_sat_greedy_and_solver_calls_match_their_plain_definitions():
@@ -682,12 +774,13 @@ def test_sat_greedy_and_solver_calls_match_their_plain_definitions():
     python-sat's ``Solver`` on the same formula."""
     from pysat.solvers import Solver
 
-    from rlvr.generators.sat import CONFLICT_BUDGET, SAT_SOLVER, johnson_greedy, random_clauses, solve_formula
+    from rlvr.generators.optimisation import MaterialDraws
+    from rlvr.generators.sat import CONFLICT_BUDGET, SAT_SOLVER, johnson_greedy, random_clause_array, solve_formula
 
     rng = np.random.default_rng(5)
     for trial in range(300):
         variables = int(rng.integers(3, 40))
-        clauses = random_clauses(rng, variables, int(rng.integers(1, 6 * variables)))
+        clauses = random_clause_array(MaterialDraws(trial), variables, int(rng.integers(1, 6 * variables))).tolist()
         assignment, unsatisfied = [], [set(clause) for clause in clauses]
         for k in range(1, variables + 1):
             holding = sum(k in clause for clause in unsatisfied), sum(-k in clause for clause in unsatisfied)

@@ -13,13 +13,17 @@ Verifier    rlvr.verifiers.knapsack.KnapsackVerifier: distinct valid items withi
             0; then reward 1 (correct) when worth at least the reference, else 0; with
             ``partial=True`` a feasible answer earns the share of the greedy-to-reference gap that
             its ratio min(1, value / reference value) closes.
-Solver      Dynamic programming over capacities (numpy, one row per item, exact, status
-            "optimal") while items × (capacity + 1) ≤ ``DP_CELL_LIMIT`` (20 million); beyond,
-            OR-Tools CP-SAT (``CP_SAT_DETERMINISTIC_LIMIT`` of rlvr.generators.optimisation),
-            whose status is "optimal" or "best-known".
+Solver      Up to ``BRANCH_AND_BOUND_ITEMS`` (24) items, OR-Tools' 64-item knapsack branch and
+            bound (C++, exact, status "optimal") on the profits value · 2^items − 2^item, whose
+            unique optimum is the greatest value and, of the tied selections, the least
+            Σ 2^item; beyond, dynamic programming over capacities (numpy, one row per item,
+            exact, the same tie rule) while items × (capacity + 1) ≤ ``DP_CELL_LIMIT`` (20
+            million); beyond that, OR-Tools CP-SAT (``CP_SAT_DETERMINISTIC_LIMIT`` of
+            rlvr.generators.optimisation), whose status is "optimal" or "best-known".
 Greedy      By value density (value / weight, ties to the lower index), taking each item that
             still fits: ``meta["greedy_objective"]``.
-Effort      DP cells filled, items × (capacity + 1) (``meta["effort"]``).
+Effort      The instance's DP size, items × (capacity + 1) (``meta["effort"]``; the branch and
+            bound reports no node count).
 Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
             all), up to 6 pieces: items of the reference selection.
 
@@ -31,9 +35,11 @@ Difficulty  (rendered from the declaration below)
             0.75  17     1125        0.875        0.25
             1     20     2000        1.0          0.15
             Parameters may be set explicitly: ``items`` 2–500, ``max_weight`` 1–10^6,
-            ``correlation`` 0–1, ``capacity_fraction`` 0.01–0.9. Generation takes under a
-            millisecond at d = 1. Mean density-greedy gap (1 − its ratio) ≈ 0.01 at d = 0,
-            0.05 at d = 0.5, 0.09 at d = 1; DP cells rise about 230-fold
+            ``correlation`` 0–1, ``capacity_fraction`` 0.01–0.9. Generation takes ≈ 25–45 µs of
+            CPU from d = 0 to d = 1 on a loaded 2-core machine (the weights and values are
+            exactly uniform draws from the seed material, ``MaterialDraws`` of
+            rlvr.generators.optimisation). Mean density-greedy gap (1 − its ratio) ≈ 0.01 at
+            d = 0, 0.05 at d = 0.5, 0.09 at d = 1; DP cells rise about 230-fold
             (benchmarks/bench_optimisation.py). d = 0 has 7 items, not 5: of 5 items a fixed
             selection was optimal on 10 % of the tasks, of 7 on about 3 %
             (benchmarks/bench_constant_policy.py).
@@ -44,6 +50,15 @@ Version history
                 (``correlation=1`` → 1.0).
                 2026-12-05 (session 8): split side by the capacity and the (weight, value) items as a
                 multiset (red team S8-3): split streams re-pinned; raw-stream bytes unchanged.
+                2026-12-06: the weights and the random part of the values are drawn from the seed
+                material (SHAKE-256 words, ``MaterialDraws``) instead of numpy's generator, whose
+                seeding cost more than a third of a task, and up to 24 items OR-Tools' branch and
+                bound replaces the DP (issue 18: generation ≥ 10× the first release's). Task bytes
+                changed (re-pinned); the distributions did not (3000 seeds per level, old → new:
+                mean weight 10.54 → 10.47, 125.2 → 125.1, 1001 → 1000; mean capacity 37.1 → 36.9,
+                570 → 569, 3003 → 2999; mean greedy gap 0.018 → 0.017, 0.043 → 0.043, 0.080 →
+                0.080 at d = 0, 0.5, 1); the reference is still the optimal selection of least
+                Σ 2^item.
 """
 
 from rlvr.family import EnvDecl, Family

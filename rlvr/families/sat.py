@@ -38,11 +38,12 @@ Difficulty  (rendered from the declaration below)
             1     60         4.26
             ``variables`` 3–2000 and ``clause_ratio`` 0.1–10 may be set explicitly (above the
             threshold, unsatisfiable draws are common and the planted fallback becomes likely).
-            Generation takes ≈ 0.6–0.7 ms of CPU on average at d = 1 (about 1.7 formulas
-            drawn; the clauses are numpy's draws computed two formulas at a time in one
-            vectorised pass, byte-identical to the per-clause calls, ``random_clauses`` in
-            rlvr.generators.sat; MiniSat's search is about half of it) and ≈ 0.12 ms at d = 0,
-            where seeding the task's numpy generator and drawing the clauses are most of it.
+            Generation takes ≈ 0.6 ms of CPU on average at d = 1 (about 1.7 formulas drawn;
+            MiniSat's search is most of it) and ≈ 60 µs at d = 0, on a loaded 2-core machine:
+            each clause is one exactly uniform index among the 8 · C(n, 3) clauses, drawn from
+            the seed material (``MaterialDraws`` of rlvr.generators.optimisation) and looked up
+            in a table of them (``clause_table`` in rlvr.generators.sat, decoded one by one past
+            74 variables).
             The greedy misses (leaves a clause unsatisfied) in ≈ 67% of instances at d = 0 and
             in all from d ≈ 0.5; MiniSat conflicts rise about 70-fold
             (benchmarks/bench_optimisation.py).
@@ -59,6 +60,14 @@ Version history
                 formulas and the best of them 21 %: red team S5-9; now 1.5 % on average, the best
                 of all 256 fixed assignments 5.5 % in-sample over 200 tasks); task bytes changed
                 for d < 0.5 (re-pinned).
+                2026-12-06: clauses (and the planted fallback's assignment and clauses) are drawn
+                from the seed material (SHAKE-256 words, ``MaterialDraws``), one uniform index per
+                clause, instead of numpy's generator, whose seeding and per-formula state handling
+                were most of a task at d = 0 (issue 18: generation ≥ 10× the first release's).
+                Task bytes changed (re-pinned); the distribution did not (1000 seeds per level,
+                old → new: formulas drawn 1.19 → 1.18, 1.17 → 1.20, 1.74 → 1.70; greedy solves
+                0.35 → 0.37, 0.023 → 0.019, 0 → 0; MiniSat conflicts 1.78 → 1.75, 6.7 → 6.6,
+                44.5 → 43.6; negated literals 0.50 → 0.50 at d = 0, 0.5, 1).
 """
 
 from rlvr.family import EnvDecl, Family

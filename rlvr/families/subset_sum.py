@@ -6,18 +6,17 @@ Task        ``numbers`` positive integers uniform in 1…max_number; a planted s
             target.
 Answer      ``<answer>[i1, i2, …]</answer>``: the chosen indices, each once, any order.
             ``task.answer`` = {"instance": {"numbers", "target"}, "reference": {"solution":
-            sorted indices, "objective": target, "status": "optimal"}}; ``task.meta["planted"]``
-            holds the planted indices (the reference may be another subset with the same sum).
+            the planted indices, sorted, "objective": target, "status": "optimal"}};
+            ``task.meta["planted"]`` holds them too.
 Verifier    rlvr.verifiers.subset_sum.SubsetSumVerifier: distinct valid indices summing to the
             target, reward 1 and correct; anything else 0 (a decision problem: every exact
             subset is optimal).
-Solver      Dynamic programming over reachable sums 0…target as Python-integer bitsets (one
-            shift-or per number, exact) while numbers × (target + 1) ≤ ``DP_CELL_LIMIT``
-            (200 million); beyond, OR-Tools CP-SAT (``CP_SAT_DETERMINISTIC_LIMIT`` of
-            rlvr.generators.optimisation), falling back to the planted subset.
+Solver      None needed: the planted subset sums to the target by construction, and any exact
+            subset is optimal (a decision problem), so it is the reference at every size.
 Greedy      Largest first (ties to the lower index), taking each number that keeps the sum at
             most the target: ``meta["greedy_objective"]`` is its sum; it scores only when exact.
-Effort      DP cells, numbers × (target + 1) (``meta["effort"]``).
+Effort      The size of an exact DP over sums 0…target, numbers × (target + 1)
+            (``meta["effort"]``; none runs).
 Hints       How many numbers the reference subset has, then at most 80 % of its indices (never all),
             up to 6 pieces.
 
@@ -29,7 +28,9 @@ Difficulty  (rendered from the declaration below)
             0.75  16       25500
             1     20       50000
             ``numbers`` 2–200 and ``max_number`` 1–10^9 may be set explicitly. Generation takes
-            under a millisecond at d = 1. The greedy misses the target in ≈ 28% of instances at
+            ≈ 15–25 µs of CPU from d = 0 to d = 1 on a loaded 2-core machine (the numbers and
+            the planted bits are exactly uniform draws from the seed material,
+            ``MaterialDraws`` of rlvr.generators.optimisation). The greedy misses the target in ≈ 28% of instances at
             d = 0, ≈ 98% at d = 0.5 and all at d = 1; DP cells rise about 45000-fold
             (benchmarks/bench_optimisation.py).
 
@@ -39,6 +40,15 @@ Version history
                 (``numbers=8.0`` → 8).
                 2026-12-05 (session 8): split side by the target and the numbers as a multiset (red team
                 S8-3): split streams re-pinned; raw-stream bytes unchanged.
+                2026-12-06: the numbers and the planted subset are drawn from the seed material
+                (SHAKE-256 words, ``MaterialDraws``) instead of numpy's generator, whose seeding
+                cost more than a third of a task, and the planted subset is the reference (no DP
+                or CP-SAT runs; before, the DP's least-Σ 2^index subset with the same sum) (issue
+                18: generation ≥ 10× the first release's). Task bytes changed (re-pinned); the
+                distributions did not (3000 seeds per level, old → new: mean number 10.48 →
+                10.58, 501.0 → 500.0, 25017 → 25084; mean planted size 2.49 → 2.51, 5.98 → 5.95,
+                10.03 → 10.00; greedy exact 0.739 → 0.733, 0.055 → 0.059, 0.001 → 0.001 at d = 0,
+                0.5, 1).
 """
 
 from rlvr.family import EnvDecl, Family

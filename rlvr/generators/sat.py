@@ -1,6 +1,6 @@
-"""How SAT tasks are made: uniform random 3-CNF formulas drawn until one falsifies both constant
-assignments and MiniSat proves it satisfiable (a planted formula as the last resort), Johnson's
-greedy, wrong and hostile assignments.
+"""How SAT tasks are made: uniform random 3-CNF formulas drawn from the seed material until one
+falsifies both constant assignments and MiniSat proves it satisfiable (a planted formula as the
+last resort), Johnson's greedy, wrong and hostile assignments.
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
 docstring of ``rlvr.families.sat``.
@@ -9,6 +9,7 @@ docstring of ``rlvr.families.sat``.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import random
 
@@ -19,7 +20,7 @@ from rlvr.core import Task
 from rlvr.families.sat import CLAUSE_SIZE, FAMILY
 from rlvr.generators.optimisation import (
     OPTIMAL,
-    NumpyWords,
+    MaterialDraws,
     OptimisationGenerator,
     reference_record,
     solver_meta,
@@ -29,119 +30,55 @@ from rlvr.verifiers.sat import evaluate_assignment
 MAX_DRAWS = 60
 CONFLICT_BUDGET = 200_000
 SAT_SOLVER = "minisat22"
-HIGH_HALF = np.uint64(32)
-# a clause's shuffle draws and sign bits (words 3–7 once drawn) → its row of SIGN_FLAGS
-SIGN_FLAG_ROW = np.array([16, 8, 1, 2, 4], dtype=np.uint64)
+TABLE_ROWS = 1 << 19  # clause tables up to this many rows (74 variables) are kept; beyond, decoded one by one
+SIGN_PATTERNS = np.array([[1 - 2 * (signs >> j & 1) for j in range(CLAUSE_SIZE)] for signs in range(8)])
 
 
-def sign_flags() -> np.ndarray:
-    """Row 16a + 8b + s, for numpy's shuffle draws a (in [0, 2]: position 2 swaps with a) and b
-    (in [0, 1]: then position 1 swaps with b) and the sign bits s (bit p: the top bit of the
-    sign word of position p, set for a positive literal): for each of Floyd's three picks in
-    the order drawn, 2 plus 1 when its literal is negated, so that 2·pick + flag is
-    2·variable + negated."""
-    flags = np.zeros((48, CLAUSE_SIZE), dtype=np.uint64)
-    for last in range(3):
-        for middle in range(2):
-            order = [0, 1, 2]  # the pick at each position after the shuffle
-            order[2], order[last] = order[last], order[2]
-            order[1], order[middle] = order[middle], order[1]
-            for signs in range(8):
-                for position, pick in enumerate(order):
-                    flags[16 * last + 8 * middle + signs, pick] = 3 - (signs >> position & 1)
-    return flags
+def clause_count_of(variables: int) -> int:
+    """How many clauses there are: 8 sign patterns × C(variables, 3) sets of variables."""
+    return 8 * math.comb(variables, CLAUSE_SIZE)
 
 
-SIGN_FLAGS = sign_flags()
+def clause_of_index(index: int) -> list[int]:
+    """Clause ``index`` (in [0, ``clause_count_of(n)``)), sorted by variable: its variables are
+    the set of colex rank index // 8 (a < b < c, counted from 0: rank C(c, 3) + C(b, 2) + a)
+    plus 1, and bit j of index % 8 negates the j-th of them."""
+    rank, signs = index >> 3, index & 7
+    top = round((6 * rank) ** (1 / 3)) + 1  # near the c with C(c, 3) ≤ rank < C(c + 1, 3); corrected below
+    while math.comb(top, 3) > rank:
+        top -= 1
+    while math.comb(top + 1, 3) <= rank:
+        top += 1
+    rank -= math.comb(top, 3)
+    middle = (1 + math.isqrt(1 + 8 * rank)) // 2
+    while math.comb(middle, 2) > rank:
+        middle -= 1
+    while math.comb(middle + 1, 2) <= rank:
+        middle += 1
+    variables = (rank - math.comb(middle, 2) + 1, middle + 1, top + 1)
+    return [-v if signs >> j & 1 else v for j, v in enumerate(variables)]
 
 
-def random_clauses(nprng: np.random.Generator, variables: int, count: int) -> list[list[int]]:
-    """``count`` random 3-clauses: three distinct variables, each negated with probability ½,
-    sorted by variable. The draws are exactly those of ``count`` rounds of numpy's
-    ``choice(variables, size=3, replace=False) + 1`` then ``integers(0, 2, size=3)`` on
-    ``nprng`` (a PCG64 generator), and ``nprng`` is left in the state those calls leave, but
-    computed in one pass over 32-bit words of ``random_raw`` (the per-call overhead of those
-    numpy calls was most of a task's time). How numpy draws: an integer in [0, r] is Lemire's
-    multiply-shift of one 32-bit word, drawn again only when the product's low half falls
-    below r + 1 (a chance below n / 2³² per word, about one formula in 10⁵ at d = 1: a call
-    where a low half falls below n is redone word by word in ``random_clauses_sequential``);
-    ``choice`` without replacement is Floyd's algorithm (a draw in [0, j] for j = n−3, n−2,
-    n−1; a repeat takes j) followed by a Fisher–Yates shuffle of the three (a draw in [0, 2],
-    then one in [0, 1]: one of six orders, tabulated in ``sign_flags``); ``integers(0, 2)``
-    is a word's top bit (the high half of the word times 2). The words are the low then the
-    high half of each 64-bit output (the outputs' little-endian bytes read as 32-bit words),
-    after a half left buffered by an earlier 32-bit draw. tests/test_optimisation.py checks
-    the equality against numpy."""
-    return random_clause_array(nprng, variables, count).tolist()
+@functools.lru_cache(maxsize=8)
+def clause_table(variables: int) -> np.ndarray:
+    """Row i is ``clause_of_index(i)`` (a (``clause_count_of``, 3) array): the sets of variables
+    in colex order (itertools' lexicographic sets sorted by their largest, then middle
+    variable), each with its 8 sign patterns."""
+    sets = np.array(list(itertools.combinations(range(1, variables + 1), CLAUSE_SIZE)), dtype=np.int32)
+    sets = sets[np.lexsort((sets[:, 0], sets[:, 1], sets[:, 2]))]
+    return (sets[:, None, :] * SIGN_PATTERNS[None, :, :].astype(np.int32)).reshape(-1, CLAUSE_SIZE)
 
 
-def random_clause_array(nprng: np.random.Generator, variables: int, count: int) -> np.ndarray:
-    """``random_clauses`` as a (count, 3) integer array."""
-    bit_generator = nprng.bit_generator
-    saved = bit_generator.state
-    buffered = saved["has_uint32"]
-    spans, literal_of_key = clause_tables(variables)
-    per_clause = len(spans)
-    bounded = per_clause - CLAUSE_SIZE  # Lemire draws per clause; the sign words follow
-    needed = count * per_clause
-    from_outputs = max(0, needed - buffered)
-    outputs = bit_generator.random_raw(-(-from_outputs // 2))
-    words = outputs.astype("<u8", copy=False).view("<u4")
-    if buffered:
-        words = np.concatenate((np.array([saved["uinteger"]], dtype=np.uint32), words))
-    products = words[:needed].reshape(count, per_clause) * spans
-    if (products[:, :bounded].astype(np.uint32) < variables).any():  # low half < span ≤ variables
-        bit_generator.state = saved  # a draw numpy may have redone: replay word by word
-        return np.array(random_clauses_sequential(nprng, variables, count), dtype=np.int64).reshape(count, CLAUSE_SIZE)
-    values = products >> HIGH_HALF
-    if variables == 3:  # the first pick, in [0, 0], took no word
-        values = np.concatenate((np.zeros((count, 1), dtype=np.uint64), values), axis=1)
-    first, second, third = values[:, 0], values[:, 1], values[:, 2]
-    second[second == first] = variables - 2
-    third[(third == first) | (third == second)] = variables - 1
-    keys = values[:, :CLAUSE_SIZE] * 2 + SIGN_FLAGS[values[:, CLAUSE_SIZE:] @ SIGN_FLAG_ROW]  # 2·variable + negated
-    keys.sort(axis=1)
-    if needed and (buffered or from_outputs % 2):  # else numpy's 32-bit buffer stays as it was
-        state = bit_generator.state
-        if from_outputs % 2:  # the high half of the last output stays buffered
-            state["has_uint32"], state["uinteger"] = 1, int(outputs[-1] >> HIGH_HALF)
-        else:
-            state["has_uint32"], state["uinteger"] = 0, 0
-        bit_generator.state = state
-    return literal_of_key[keys]
-
-
-@functools.lru_cache(maxsize=64)
-def clause_tables(variables: int) -> tuple[np.ndarray, np.ndarray]:
-    """For ``random_clause_array``: the span of each word of a clause (Floyd's picks, the two
-    shuffle draws, then 2 for each sign word, whose top bit is the high half of twice the word)
-    and the literal of each sort key 2·variable + negated (variables counted from 1)."""
-    spans = [variables - 2, variables - 1, variables, 3, 2][-(5 if variables > 3 else 4) :] + [2] * CLAUSE_SIZE
-    keys = np.arange(2 * variables + 4)
-    return np.array(spans, dtype=np.uint64), (keys >> 1) * (1 - 2 * (keys & 1))
-
-
-def random_clauses_sequential(nprng: np.random.Generator, variables: int, count: int) -> list[list[int]]:
-    """``random_clauses`` word by word (``NumpyWords``), redrawing where numpy's Lemire draw
-    rejects."""
-    words = NumpyWords(nprng, expected_words=8 * count)
-    clauses = []
-    for _ in range(count):
-        first = words.bounded(variables - 3)
-        second = words.bounded(variables - 2)
-        if second == first:
-            second = variables - 2
-        third = words.bounded(variables - 1)
-        if third in (first, second):
-            third = variables - 1
-        chosen = [first, second, third]
-        for index in (2, 1):
-            other = words.bounded(index)
-            chosen[index], chosen[other] = chosen[other], chosen[index]
-        signs = [(words.next() >> 31) * 2 - 1 for _ in range(CLAUSE_SIZE)]
-        clauses.append(sorted(((v + 1) * sign for v, sign in zip(chosen, signs)), key=abs))
-    words.close()
-    return clauses
+def random_clause_array(draws: MaterialDraws, variables: int, count: int) -> np.ndarray:
+    """``count`` clauses drawn uniformly and independently (three distinct variables, each
+    negated with probability ½, sorted by variable) as a (count, 3) array: one uniform index
+    each in [0, ``clause_count_of(variables)``) from ``draws``, looked up in ``clause_table``
+    (decoded by ``clause_of_index`` where the table would be too large)."""
+    total = clause_count_of(variables)
+    indices = draws.integers(0, total - 1, count)
+    if total <= TABLE_ROWS:
+        return clause_table(variables)[indices]
+    return np.array([clause_of_index(index) for index in indices], dtype=np.int64).reshape(count, CLAUSE_SIZE)
 
 
 def falsifies_constant_assignments(clauses: list[list[int]]) -> bool:
@@ -151,19 +88,20 @@ def falsifies_constant_assignments(clauses: list[list[int]]) -> bool:
     return any(max(clause) < 0 for clause in clauses) and any(min(clause) > 0 for clause in clauses)
 
 
-def planted_formula(nprng: np.random.Generator, variables: int, clause_count: int) -> tuple[list[list[int]], list[int]]:
+def planted_formula(draws: MaterialDraws, variables: int, clause_count: int) -> tuple[list[list[int]], list[int]]:
     """Clauses drawn uniformly among those a random planted assignment satisfies. The assignment
     has both signs (redrawn while it has one), and with two or more clauses the first is drawn
     among the all-positive clauses it satisfies and the second among the all-negative ones, so
     neither constant assignment satisfies the formula."""
     assignment = []
     while len({literal > 0 for literal in assignment}) < 2:
-        assignment = [v if nprng.random() < 0.5 else -v for v in range(1, variables + 1)]
+        bits = draws.bits(variables)
+        assignment = [v if bits >> (v - 1) & 1 else -v for v in range(1, variables + 1)]
     truth = set(assignment)
     clauses = []
     signs = [1, -1] if clause_count >= 2 else []  # the sign every literal of the next clause gets
     while len(clauses) < clause_count:
-        (clause,) = random_clauses(nprng, variables, 1)
+        clause = random_clause_array(draws, variables, 1)[0].tolist()
         if signs:
             clause = [signs[0] * abs(literal) for literal in clause]
         if any(literal in truth for literal in clause):
@@ -237,6 +175,7 @@ def literal_texts(variables: int) -> np.ndarray:
 
 class SATGenerator(OptimisationGenerator):
     declaration = FAMILY
+    eager_random = False  # ``build`` draws from the seed material (``MaterialDraws``)
     sense = "feasible"
 
     def hint_opening(self, task: Task) -> str:
@@ -253,14 +192,15 @@ class SATGenerator(OptimisationGenerator):
         variables, ratio = params["variables"], params["clause_ratio"]
         clause_count = max(1, math.floor(ratio * variables + 0.5))
         model, draws, stats, source = None, 0, {"conflicts": 0, "decisions": 0}, "uniform random, solver-checked"
+        stream = MaterialDraws(rng.material, clause_count + 2)
         while model is None and draws < MAX_DRAWS:
             draws += 1
-            block = random_clause_array(nprng, variables, clause_count)
+            block = random_clause_array(stream, variables, clause_count)
             clauses = block.tolist()
             if falsifies_constant_assignments(clauses):
                 _, model, stats = solve_formula(variables, clauses)
         if model is None:
-            clauses, _ = planted_formula(nprng, variables, clause_count)
+            clauses, _ = planted_formula(stream, variables, clause_count)
             block = np.array(clauses, dtype=np.int64)
             _, model, stats = solve_formula(variables, clauses)
             source = "planted"

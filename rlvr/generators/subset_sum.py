@@ -1,5 +1,5 @@
-"""How SubsetSum tasks are made: random numbers, a planted subset and its sum as the target, the
-exact bitset DP (CP-SAT beyond ``DP_CELL_LIMIT``), the largest-first greedy, wrong and hostile
+"""How SubsetSum tasks are made: random numbers drawn from the seed material, a planted subset
+whose sum is the target and which is the reference, the largest-first greedy, wrong and hostile
 selections.
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
@@ -15,46 +15,19 @@ import numpy as np
 
 from rlvr.core import Task
 from rlvr.families.subset_sum import FAMILY
-from rlvr.generators.optimisation import (
-    OPTIMAL,
-    OptimisationGenerator,
-    cp_sat_meta,
-    new_cp_model,
-    reference_record,
-    run_cp_sat,
-    solver_meta,
-)
+from rlvr.generators.optimisation import OPTIMAL, MaterialDraws, OptimisationGenerator, reference_record, solver_meta
 from rlvr.verifiers.subset_sum import evaluate_subset
 
-DP_CELL_LIMIT = 200_000_000
 
-
-def bitset_subset(numbers: list[int], target: int) -> list[int] | None:
-    """The indices of a subset summing to ``target`` (exact DP), or None when none does. Read
-    back from the last number down, taking one only where the sum cannot be made without it:
-    of the subsets summing to ``target``, the one of least Σ 2^index."""
-    mask = (1 << (target + 1)) - 1
-    reachable = [1]
-    for number in numbers:
-        reachable.append((reachable[-1] | (reachable[-1] << number)) & mask)
-    if not (reachable[-1] >> target) & 1:
-        return None
-    chosen, remaining = [], target
-    for index in range(len(numbers) - 1, -1, -1):
-        if (reachable[index] >> remaining) & 1:
-            continue
-        chosen.append(index)
-        remaining -= numbers[index]
-    return sorted(chosen)
-
-
-def solve_with_cp_sat(numbers: list[int], target: int):
-    model = new_cp_model()
-    take = [model.new_bool_var(f"take_{i}") for i in range(len(numbers))]
-    model.add(sum(n * t for n, t in zip(numbers, take)) == target)
-    run = run_cp_sat(model)
-    chosen = [i for i, t in enumerate(take) if run.solver.boolean_value(t)] if run.found else None
-    return run, chosen
+def planted_subset(draws: MaterialDraws, count: int) -> list[int]:
+    """Each index with probability ½ (one bit each), at least one and not all: an empty draw
+    takes one uniform index, a full one drops one."""
+    mask = draws.bits(count)
+    if mask == 0:
+        mask = 1 << draws.below(count)
+    elif mask == (1 << count) - 1:
+        mask ^= 1 << draws.below(count)
+    return [index for index in range(count) if mask >> index & 1]
 
 
 def largest_first(numbers: list[int], target: int) -> list[int]:
@@ -68,6 +41,7 @@ def largest_first(numbers: list[int], target: int) -> list[int]:
 
 class SubsetSumGenerator(OptimisationGenerator):
     declaration = FAMILY
+    eager_random = False  # ``build`` draws from the seed material (``MaterialDraws``)
     sense = "feasible"
 
     def hint_opening(self, task: Task) -> str:
@@ -79,27 +53,20 @@ class SubsetSumGenerator(OptimisationGenerator):
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         count, max_number = params["numbers"], params["max_number"]
-        numbers = nprng.integers(1, max_number + 1, size=count).tolist()
-        planted = np.flatnonzero(nprng.random(count) < 0.5).tolist()  # the draws of count random() calls
-        if not planted:
-            planted = [int(nprng.integers(count))]
-        if len(planted) == count:
-            planted.pop(int(nprng.integers(count)))
+        draws = MaterialDraws(rng.material, count + count // 64 + 2)
+        numbers = draws.integers(1, max_number, count)
+        planted = planted_subset(draws, count)
         target = sum(numbers[i] for i in planted)
         greedy_sum = sum(numbers[i] for i in largest_first(numbers, target))
-        cells = count * (target + 1)
-        if cells <= DP_CELL_LIMIT:
-            chosen = bitset_subset(numbers, target)
-            meta = solver_meta(
-                "dynamic programming (bitset)", OPTIMAL, target, greedy_sum, effort=cells, effort_unit="DP cells"
-            )
-        else:
-            run, chosen = solve_with_cp_sat(numbers, target)
-            meta = cp_sat_meta(run, OPTIMAL, target, greedy_sum)
-        if chosen is None:  # only when the CP-SAT limit ran out: the planted subset stands
-            chosen = planted
-            meta["solver"] = "planted subset"
-        meta["planted"] = planted
+        meta = solver_meta(  # the planted subset hits the target: a decision problem needs no search
+            "planted subset",
+            OPTIMAL,
+            target,
+            greedy_sum,
+            effort=count * (target + 1),
+            effort_unit="DP cells",  # of an exact DP over sums 0…target: the instance's size (none runs)
+            planted=list(planted),  # not the reference's list itself
+        )
         listing = ", ".join(f"{i}: {n}" for i, n in enumerate(numbers))
         prompt = (
             f"Subset sum. Here are {count} numbers (index: value):\n{listing}\n\n"
@@ -111,7 +78,7 @@ class SubsetSumGenerator(OptimisationGenerator):
             "prompt": prompt,
             "answer": {
                 "instance": {"numbers": numbers, "target": target},
-                "reference": reference_record(chosen, target, OPTIMAL),
+                "reference": reference_record(planted, target, OPTIMAL),
             },
             "meta": meta,
         }

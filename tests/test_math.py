@@ -6,11 +6,12 @@ import json
 import math
 import os
 import pickle
+import random
 import re
 import statistics
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import gymnasium as gym
@@ -22,7 +23,8 @@ import pytest
 
 import rlvr
 from rlvr.core import Task, looks_hedged
-from rlvr.families.math import EASY_KINDS, KINDS, MIDDLE_KINDS
+from rlvr.families.math import EASY_KINDS, FAMILY, KINDS, MIDDLE_KINDS
+from rlvr.generators import math as maths
 from rlvr.generators.math import MathGenerator, gold_from_dataset_answer
 from rlvr.verifiers.math import MathVerifier, parse_plain_number, worker_cap
 
@@ -564,6 +566,76 @@ def test_expression_form_accepts_any_equal_expression(generator, verifier):
     assert not verifier.verify(task, boxed(f"\\left({function}\\right)'")).correct
 
 
+def test_zero_to_a_non_positive_power_is_undefined(generator, verifier):
+    """Red team S10-G1: sympy evaluates 0^0 to 1 (and cancels f·f^{-1}) as it builds the answer,
+    so the gold times 0^{0}, (\\log 1)^{0} or (sin²x + cos²x − 1)^{0}, or plus 0^{0} − 1, was
+    judged equal; now malformed, on the native path and in the worker. A power with a nonzero
+    base is read as before."""
+    task = next(
+        t
+        for t in (generator.generate(s, 0.5, kinds="derivative") for s in range(40))
+        if t.answer["form"] == "expression"
+    )
+    gold = task.answer["gold"]
+    for undefined in (
+        rf"\left({gold}\right) 0^{{0}}",
+        rf"{gold} + 0^{{0}} - 1",
+        rf"\left({gold}\right) \left(\log 1\right)^{{0}}",
+        rf"\left({gold}\right) \left(\cos^{{2}} x+\sin^{{2}} x-1\right)^{{0}}",
+        rf"\left({gold}\right) \left(x - x\right)^{{0}}",
+        rf"\left({gold}\right) \left(\sin \pi\right)^{{-2}} \left(\sin \pi\right)^{{2}}",
+    ):
+        verdict = verifier.verify(task, boxed(undefined))
+        assert verdict.reward == 0 and not verdict.format_ok, (undefined, verdict)
+    for fine in (
+        rf"\left({gold}\right) 2^{{0}}",
+        rf"\left({gold}\right) x^{{0}}",
+        rf"\left({gold}\right) \left(\frac{{1}}{{2}}\right)^{{-1}} \cdot \frac{{1}}{{2}}",
+    ):
+        assert verifier.verify(task, boxed(fine)).correct, fine
+    for answer in (r"496 \cdot 0^{0}", r"496 + 0^{0} - 1", r"496 (3 - 3)^{0}"):  # the native reader
+        verdict = verifier.verify(any_task("496"), boxed(answer))
+        assert verdict.reward == 0 and not verdict.format_ok, (answer, verdict)
+    assert verifier.verify(any_task("496"), boxed(r"496 \cdot 7^{0}")).correct
+    roots = next(t for t in (generator.generate(s, 0.5, kinds="quadratic_equation") for s in range(40)))
+    first, *rest = roots.answer["values"]
+    for factor in (r"\left(\log 1\right)^{0}", r"\frac{\sin^{2} 1+\cos^{2} 1-1}{\sin^{2} 1+\cos^{2} 1-1}"):
+        verdict = verifier.verify(roots, boxed(", ".join([f"{first} {factor}", *rest])))  # sets and tuples too
+        assert verdict.reward == 0 and not verdict.format_ok, (factor, verdict)
+
+
+def test_symbolic_binomials_and_many_functions_are_judged_quickly(generator, verifier):
+    """Red team S10-G8 / S10b-B4: \\binom{2n}{n} against the gold \\frac{(2n)!}{(n!)^2} (and
+    Γ(a) against (a − 1)!) held a math worker for its whole 5 s deadline and scored 0 though
+    correct, and 59 terms \\sin(kx)^{k} held it too. Now expressions that differ at a sample
+    point are told apart before math-verify simplifies, equal ones with binomials, factorials or
+    Γ are proved by ``gammasimp``, and more than 8 function applications are refused unread."""
+    for gold, answer, correct in (
+        (r"\frac{(2n)!}{(n!)^2}", r"\binom{2n}{n}", True),
+        (r"\frac{(a-1)!}{a+b}", r"\frac{\Gamma(a)}{a+b}", True),
+        (r"\frac{(2n)!}{(n!)^2}", r"\binom{2n}{n+1}", False),
+        (r"\frac{(2n)!}{(n!)^2}", r"\binom{2n}{n} + 1", False),
+    ):
+        start = time.process_time(), time.monotonic()
+        verdict = verifier.verify(any_task(gold), boxed(answer))
+        assert verdict.correct is correct and "timed out" not in verdict.reason, (answer, verdict)
+        assert time.monotonic() - start[1] < 4.0, answer  # the deadline is 5 s
+    task = next(
+        t
+        for t in (generator.generate(s, 0.5, kinds="derivative") for s in range(40))
+        if t.answer["form"] == "expression"
+    )
+    sines = "+".join(rf"\sin({k}x)^{{{k}}}" for k in range(1, 60))
+    for answer in (sines, f"{task.answer['gold']} + {sines}"):
+        start = time.monotonic()
+        verdict = verifier.verify(task, boxed(answer))
+        assert verdict.reward == 0 and "functions" in verdict.reason, verdict
+        assert time.monotonic() - start < 1.0
+    few = "+".join(rf"\sin({k}x)^{{{k}}}" for k in range(1, 4))
+    verdict = verifier.verify(task, boxed(f"{task.answer['gold']} + {few}"))
+    assert verdict.reward == 0 and verdict.format_ok and "timed out" not in verdict.reason, verdict
+
+
 def test_binomials_that_could_be_huge_are_refused_at_once(verifier):
     """Red team S10-G8: C(10^6, 5·10^5) and Γ(10^6) held a math worker for its whole deadline.
     Refused by the size of their value (more digits than 500!), their arguments read alone; small
@@ -646,13 +718,17 @@ def test_number_theory_answers_are_not_read_off_the_question(generator):
             golds[subkind][gold] += 1
             if subkind == "gcd":
                 assert gold not in numbers, task.id
+                assert len(numbers) > 2 or gold != abs(numbers[0] - numbers[1]), task.id  # S11: 53 % at d = 0
             elif subkind == "lcm":
                 assert gold not in numbers and gold != math.prod(numbers), task.id
             else:
                 assert gold > 1, task.id
-                if subkind == "power_mod":
-                    base, _, modulus = numbers[-3:]
-                    assert gold != base % modulus, task.id
+                if subkind == "power_mod":  # S11: b² 30–34 %, b³ 19–37 %, −b 7–15 % before
+                    base, exponent, modulus = numbers[-3:]
+                    readings = {base % modulus, -base % modulus, base * base % modulus}
+                    assert gold not in readings | ({pow(base, 3, modulus)} if exponent > 3 else set()), task.id
+                else:  # no factor's own remainder (S11: 15 % at d = 0)
+                    assert gold not in {n % numbers[-1] for n in numbers[:-2]}, task.id
         for subkind, counts in golds.items():
             share = 0.25 if subkind == "power_mod" else 0.2
             assert sum(counts.values()) >= 40, (difficulty, subkind, counts)
@@ -661,6 +737,31 @@ def test_number_theory_answers_are_not_read_off_the_question(generator):
                 subkind,
                 counts.most_common(3),
             )
+
+
+def test_no_answer_is_common_within_a_question_template():
+    """Red team S10b-B6: within one question template (the statement with its digits masked) a
+    constant answered up to a quarter of the questions at d = 0: (x + a)(x + b) → x² + 4x + 3
+    (0.25), a^b mod m → 9 (0.16), a committee count → 15 (0.15), a gcd → 4 (0.14), and each sign
+    pattern of a linear equation → one solution (0.13–0.15). Now no answer is more than 6 % of
+    a template (or of a subkind) drawn 300 times or more; the same builders' draws, no tasks."""
+    worst = []
+    for difficulty in (0.0, 0.25, 0.5):
+        params = FAMILY.table.resolve(difficulty)
+        for kind in ("linear_equation", "polynomial_expansion", "number_theory", "counting", "derivative"):
+            if kind not in params["kinds"].split(","):
+                continue
+            groups = defaultdict(Counter)
+            for draw in range(20_000 if (kind, difficulty) == ("linear_equation", 0.0) else 3_000):
+                problem = maths.BUILDERS[kind](random.Random(draw), params)
+                groups[re.sub("[0-9]+", "#", problem.statement)][problem.gold] += 1
+                groups[problem.subkind][problem.gold] += 1
+            for group, golds in groups.items():
+                drawn = sum(golds.values())
+                if drawn >= 300:
+                    worst.append((golds.most_common(1)[0][1] / drawn, difficulty, group, golds.most_common(2)))
+    assert len(worst) > 20
+    assert max(worst)[0] <= 0.06, sorted(worst, reverse=True)[:3]
 
 
 def test_deeply_nested_radicals_are_refused_at_once(verifier):

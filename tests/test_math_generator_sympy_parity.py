@@ -43,9 +43,9 @@ def sympy_polynomial(coefficients) -> sympy.Expr:
 # --------------------------------------------------------------------------------------------
 
 
-def reference_binomial(rng, params):
+def reference_binomial(rng, params, least_constant_bound=3):
     lead_bound = max(1, min(9, params["max_coefficient"] // 10))
-    constant_bound = max(3, params["max_coefficient"] // 5)
+    constant_bound = max(least_constant_bound, params["max_coefficient"] // 5)
     lead = rng.randint(1, lead_bound) * (rng.choice((1, -1)) if params["nesting"] else 1)
     return sympy.Add(sympy.Mul(lead, X), maths.nonzero(rng, -constant_bound, constant_bound), evaluate=False)
 
@@ -143,7 +143,8 @@ def reference_linear_system(rng, params):
 
 
 def reference_polynomial_expansion(rng, params):
-    factors = [reference_binomial(rng, params) for _ in range(params["terms"])]
+    least = 12 if params["terms"] == 2 else 3  # two factors: constants from ±12 at least
+    factors = [reference_binomial(rng, params, least) for _ in range(params["terms"])]
     if params["nesting"]:
         index = rng.randrange(len(factors))
         factors[index] = sympy.Pow(factors[index], rng.randint(2, params["nesting"] + 1), evaluate=False)
@@ -170,7 +171,7 @@ def reference_derivative(rng, params):
     derivative_latex = sympy.latex(derivative)
     working = [rf"By {rule}, $f'(x) = {derivative_latex}$."]
     if rng.random() < 0.5:
-        point = rng.randint(-3, 3)
+        point = rng.choice([c for c in (-3, -2, -1, 1, 2, 3) if derivative.subs(X, c) != 0] or [-3, -2, -1, 1, 2, 3])
         value = derivative.subs(X, point)
         working.append(rf"At $x = {point}$: $f'({point}) = {maths.latex_rational(value)}$.")
         return maths.Problem(

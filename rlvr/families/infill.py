@@ -75,6 +75,9 @@ Version history
                 format example (red team S10-G5) and draws number-theory questions afresh (S10-G11,
                 S10b-B7), which changed some of the corpus's synthetic worked solutions and so
                 every Infill task's bytes (re-pinned).
+                2026-12-06 (session 11): the Math generator widens its d = 0 answer ranges and draws
+                number-theory answers first (red team S10b-B6), which changed the corpus's synthetic
+                worked solutions and so Infill tasks' bytes (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

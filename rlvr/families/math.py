@@ -118,6 +118,28 @@ Version history
                 base's remainder for a power, the smallest number for a gcd, the largest or the
                 product for an lcm: 26–52 % of those questions; S10b-B7); lcm numbers and power
                 bases go up to 30 at least, exponents from 3: those tasks' bytes changed.
+                2026-12-06 (session 11): no answer is common within a question template (red team
+                S10b-B6: a constant answered up to a quarter of one at d = 0, e.g. (x + a)(x + b) →
+                x² + 4x + 3, a^b mod m → 9, a committee → 15, a gcd → 4, one solution per sign
+                pattern of a linear equation; now at most 6 % of any template drawn 300 times,
+                tests/test_math.py): a product of two binomials draws constants from ±12, a
+                d = 0 linear equation its solution from ±30, counting stories group sizes up to
+                30 (a committee at most n − 2), f'(c) is not asked at 0 or at a zero of f'; the
+                number-theory answer is drawn first and evenly (a gcd from 2 … 35, a remainder among
+                its modulus's) and the numbers shown are drawn to give it, moduli are 17 … 64 at
+                least, a power's prime and its answer never b², b³ (e > 3) or −b mod m (those
+                readings and 2^e answered 15–37 % of them with composite moduli), a gcd of two
+                numbers is never their difference (53 % at d = 0) and a product's remainder never a
+                factor's. Those kinds' task bytes changed
+                (re-pinned). Verifier: 0 to a power ≤ 0 is malformed (S10-G1: the gold times 0^{0}
+                or (\log 1)^{0}, or plus 0^{0} − 1, was judged equal: sympy evaluates 0^0 to 1), and
+                set and tuple answers get this check and S10-G1's zero-denominator one too (an
+                element times (\log 1)^{0} scored). Expressions in variables are told apart at
+                sample points before math-verify simplifies them, and ones with binomials,
+                factorials or Γ that agree there are proved equal by gammasimp (S10-G8 / S10b-B4:
+                \binom{2n}{n} against (2n)!/(n!)^2 held a worker 5 s and scored 0); an answer
+                applying more than 8 functions (sin, log, …; or twice the gold's) is refused unread
+                (59 terms \sin(kx)^{k} held a worker 5 s).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -412,8 +412,10 @@ def build_linear_equation(rng: random.Random, params: dict) -> Problem:
             constant, lhs_size = constant + e, lhs_size + 2
         lhs_latex = f"{lhs_latex} {'+' if e > 0 else '-'} {term}"
     g = draw_int_skipping(rng, -small, small, (x_coefficient,))
-    if nesting == 0:  # an integer solution
-        solution_drawn = draw_int(rng, -bound, bound)
+    if nesting == 0:
+        # an integer solution within ±max(bound, 30): from ±9 each sign pattern of the equation
+        # (which tells much of the solution's sign) had a commonest answer of 13–15 % (S10b-B6)
+        solution_drawn = draw_int(rng, -max(bound, 30), max(bound, 30))
         h = x_coefficient * solution_drawn + constant - g * solution_drawn
     else:  # any rational solution
         h = draw_int(rng, -bound, bound)
@@ -580,11 +582,11 @@ def build_linear_system(rng: random.Random, params: dict) -> Problem:
     )
 
 
-def draw_binomial(rng: random.Random, params: dict) -> tuple[int, int]:
-    """(lead, constant) of a binomial lead·x + constant, both nonzero; the lead is positive at
-    nesting 0."""
+def draw_binomial(rng: random.Random, params: dict, least_constant_bound: int = 3) -> tuple[int, int]:
+    """(lead, constant) of a binomial lead·x + constant, both nonzero, the constant within
+    ±max(least_constant_bound, max_coefficient // 5); the lead is positive at nesting 0."""
     lead_bound = max(1, min(9, params["max_coefficient"] // 10))
-    constant_bound = max(3, params["max_coefficient"] // 5)
+    constant_bound = max(least_constant_bound, params["max_coefficient"] // 5)
     lead = draw_int(rng, 1, lead_bound) * (draw_item(rng, (1, -1)) if params["nesting"] else 1)
     return lead, nonzero(rng, -constant_bound, constant_bound)
 
@@ -677,12 +679,18 @@ def multiplied(left: list[int], right: list[int]) -> list[int]:
     return product
 
 
+PAIR_CONSTANT_BOUND = 12
+
+
 def build_polynomial_expansion(rng: random.Random, params: dict) -> Problem:
     """Exact integers: the factors are (lead, constant, exponent) triples, multiplied out by
     convolution; the LaTeX is sympy's for the unevaluated product and the expanded polynomial, and
     the size that of the product's sympy tree: Mul 1 + per factor Add(Mul(lead, x), constant) 5
-    nodes (3 when the lead is 1: the bare x), a power 2 more."""
-    factors = [(*draw_binomial(rng, params), 1) for _ in range(params["terms"])]
+    nodes (3 when the lead is 1: the bare x), a power 2 more. A product of two binomials draws
+    its constants from ±PAIR_CONSTANT_BOUND at least: from ±3 a sign pattern such as
+    (x + a)(x + b) had 6 answers, the commonest a quarter of them (red team S10b-B6)."""
+    least = PAIR_CONSTANT_BOUND if params["terms"] == 2 else 3
+    factors = [(*draw_binomial(rng, params, least), 1) for _ in range(params["terms"])]
     if params["nesting"]:
         index = draw_below(rng, len(factors))
         factors[index] = (*factors[index][:2], draw_int(rng, 2, params["nesting"] + 1))
@@ -804,6 +812,9 @@ def polynomial_value(coefficients: list, point: Any) -> Any:
     return value
 
 
+POINTS = (-3, -2, -1, 1, 2, 3)  # where f'(c) is asked
+
+
 def build_derivative(rng: random.Random, params: dict) -> Problem:
     """Exact integers; the sizes are those of the sympy trees Derivative(f, x) (f's + 4:
     Derivative, and Tuple(x, 1)) and Subs(Derivative(f, x), x, point) (9 more than f's)."""
@@ -814,7 +825,9 @@ def build_derivative(rng: random.Random, params: dict) -> Problem:
     derivative_latex = polynomial_latex(derivative)  # printed once: the working and, for f'(x), the gold
     working = [rf"By {rule}, $f'(x) = {derivative_latex}$."]
     if rng.random() < 0.5:
-        point = draw_int(rng, -3, 3)
+        # not at 0 (the x coefficient) nor where f' is 0 (a double root): f'(c) = 0 was 8 % of them
+        points = [c for c in POINTS if polynomial_value(derivative, c)] or list(POINTS)
+        point = draw_item(rng, points)
         value = polynomial_value(derivative, point)
         working.append(rf"At $x = {point}$: $f'({point}) = {value}$.")
         return Problem(
@@ -866,35 +879,42 @@ def build_definite_integral(rng: random.Random, params: dict) -> Problem:
     )
 
 
-MIN_MODULUS = 11
-MIN_SPREAD = 30  # an lcm's numbers and a power's base go up to at least this: from 2 … 9 few answers remain
+MIN_MODULUS = 17
+MODULUS_SPREAD = 56  # moduli go up to at least this + 8
+MIN_SPREAD = 50  # an lcm's numbers and a power's base go up to at least this: from 2 … 30 an lcm of 60 was 7.5 %
+GCD_SPREAD = 35  # a gcd is drawn from 2 … max(max_coefficient, GCD_SPREAD)
 MAX_RESIDUE_REDRAWS = 32
+POWER_TRIES = 8  # exponents tried for one remainder of a power
 
 
 def draw_modulus(rng: random.Random, bound: int) -> int:
-    """A remainder question's modulus, 11 … max(11, bound) + 8: with small moduli (2 … 9 at d = 0)
+    """A remainder question's modulus, 17 … max(56, bound) + 8: with small moduli (2 … 9 at d = 0)
     and powers, whose residues cluster on 0 and 1, a constant answer solved 15–39 % of a
-    remainder template (red team S10-G11); the residue is also drawn above 1, and (S10b-B7)
-    never what a reading of the numbers shown gives without the work (the base's remainder for
-    a power, 0.26–0.35 of them; the smallest number for a gcd, 0.38 at d = 0; the largest or
-    the product for an lcm, 0.45 / 0.52)."""
-    return draw_int(rng, MIN_MODULUS, max(MIN_MODULUS, bound) + 8)
+    remainder template (red team S10-G11), and with moduli 11 … 19 still 16–19 % (the few
+    residues below 19, S10b-B6). The residue is drawn above 1, evenly among those the question
+    can have, and (S10b-B7) never what a reading of the numbers shown gives without the work
+    (the base's remainder or its negative for a power, 0.26–0.35 of them; the smallest number
+    for a gcd, 0.38 at d = 0; the largest or the product for an lcm, 0.45 / 0.52)."""
+    return draw_int(rng, MIN_MODULUS, max(MODULUS_SPREAD, bound) + 8)
 
 
 def build_number_theory(rng: random.Random, params: dict) -> Problem:
     """Exact integers; the size is that of the sympy tree: gcd/lcm(n₁, …) is 1 + count nodes,
     Mod(Add(Mul(f₁, …), offset), m) 4 + the product's (1 for a single factor, else 1 + factors),
-    Mod(Pow(b, e), m) 5."""
+    Mod(Pow(b, e), m) 5. Each answer is drawn first, evenly (a gcd from 2 … max(bound, 35), a
+    remainder among those its modulus allows), and the numbers shown are drawn to give it: a
+    template's commonest answer was 7–16 % of it (red team S10b-B6)."""
     bound, count = params["max_coefficient"], max(2, params["terms"])
     subkind = draw_item(rng, ("gcd", "lcm", "mod", "power_mod"))
     number_form = r"Give a non-negative integer, for example \boxed{12}."
     if subkind == "gcd":
-        for _ in range(MAX_RESIDUE_REDRAWS):  # not the smallest number shown (red team S10b-B7)
-            common = draw_int(rng, 2, bound)
-            numbers = [common * draw_int(rng, 1, bound) for _ in range(count)]
-            value = math.gcd(*numbers)
-            if value not in numbers:
+        value = draw_int(rng, 2, max(bound, GCD_SPREAD))
+        while True:  # cofactors ≥ 2 with gcd 1: the gcd is not a number shown (red team S10b-B7)
+            cofactors = [draw_int(rng, 2, max(bound, 9)) for _ in range(count)]
+            # of two numbers, not their difference either (consecutive cofactors)
+            if math.gcd(*cofactors) == 1 and (count > 2 or abs(cofactors[0] - cofactors[1]) > 1):
                 break
+        numbers = [value * cofactor for cofactor in cofactors]
         statement = f"Find the greatest common divisor of ${', '.join(map(str, numbers))}$."
         size = 1 + len(numbers)
         working = [f"The common prime factors give $\\gcd = {value}$."]
@@ -909,27 +929,13 @@ def build_number_theory(rng: random.Random, params: dict) -> Problem:
         working = [f"The highest power of each prime gives $\\operatorname{{lcm}} = {value}$."]
     elif subkind == "mod":
         modulus = draw_modulus(rng, bound)
-        for _ in range(MAX_RESIDUE_REDRAWS):  # 0 and 1 would be what a constant answer says
-            factors = [draw_int(rng, bound, bound**2) for _ in range(count - 1)]
-            offset = draw_int(rng, 0, bound)
-            total = math.prod(factors) + offset
-            value = total % modulus
-            # a remainder is taken (not the sum itself), and it is not the offset's (the product ≡ 0)
-            if value > 1 and total > modulus and value not in (offset, offset % modulus):
-                break
+        factors, offset, value = remainder_of_product(rng, modulus, bound, count - 1)
         product_latex = r" \cdot ".join(map(str, factors))
         statement = f"Find the remainder when ${product_latex} + {offset}$ is divided by ${modulus}$."
         size = 4 + (1 if len(factors) == 1 else 1 + len(factors))
         working = [f"Reduce each factor modulo {modulus} first: the remainder is ${value}$."]
     else:
-        modulus = draw_modulus(rng, bound)
-        for _ in range(MAX_RESIDUE_REDRAWS):
-            base = draw_int(rng, 2, max(bound, MIN_SPREAD))
-            exponent = draw_int(rng, 3, max(9, bound ** (1 + params["nesting"])))
-            value = pow(base, exponent, modulus)
-            # the power exceeds the modulus, and the answer is not the base's remainder (S10b-B7)
-            if value > 1 and exponent * math.log2(base) > math.log2(modulus) and value != base % modulus:
-                break
+        base, exponent, modulus, value = power_with_remainder(rng, bound, params["nesting"])
         statement = f"Find the remainder when ${base}^{{{exponent}}}$ is divided by ${modulus}$."
         size = 5
         working = [
@@ -938,7 +944,75 @@ def build_number_theory(rng: random.Random, params: dict) -> Problem:
     return Problem(statement, number_form, str(value), "number", size, working, subkind)
 
 
+def remainder_of_product(rng: random.Random, modulus: int, bound: int, count: int) -> tuple[list[int], int, int]:
+    """(factors, offset, remainder) of "f₁ ⋯ f_count + offset mod modulus", factors in bound … bound²,
+    offset in 0 … bound: the remainder is drawn first, evenly from 2 … modulus − 1 less the
+    offset's, and the last factor is drawn among those in range that give it (the others fix
+    its residue class); the sum exceeds the modulus and the remainder is no factor's. Redrawn
+    up to MAX_RESIDUE_REDRAWS times; with ranges too narrow for that (an overridden bound) the
+    last draw stands, its remainder whatever it is."""
+    low, high = bound, bound**2
+    for _ in range(MAX_RESIDUE_REDRAWS):
+        offset = draw_int(rng, 0, bound)
+        value = draw_int_skipping(rng, 2, modulus - 1, (offset % modulus,))
+        others = [draw_int(rng, low, high) for _ in range(count - 1)]
+        rest = math.prod(others)
+        common = math.gcd(rest, modulus)
+        wanted = (value - offset) % modulus  # rest · last ≡ wanted (mod modulus)
+        if wanted % common:
+            continue
+        step = modulus // common
+        residue = wanted // common * pow(rest // common, -1, step) % step
+        least = max(low, modulus - offset + 1)  # the sum exceeds the modulus: a remainder is taken
+        first = least + (residue - least) % step
+        if first > high:
+            continue
+        factors = others + [first + step * draw_below(rng, (high - first) // step + 1)]
+        if value not in {factor % modulus for factor in factors}:
+            return factors, offset, value
+    factors = others + [draw_int(rng, low, high)]
+    return factors, offset, (math.prod(factors) + offset) % modulus
+
+
+@functools.lru_cache(maxsize=64)
+def prime_moduli(high: int) -> tuple[int, ...]:
+    """The primes from MIN_MODULUS to ``high``: a power's moduli."""
+    return tuple(int(p) for p in sympy.primerange(MIN_MODULUS, high + 1))
+
+
+def power_with_remainder(rng: random.Random, bound: int, nesting: int) -> tuple[int, int, int, int]:
+    """(base, exponent, modulus, remainder) of "base^exponent mod modulus". The modulus is a prime
+    from ``prime_moduli`` (17 … max(56, bound) + 8): a composite one has a small Carmichael
+    exponent λ(m), so b^e ≡ b³, b² or b whenever e ≡ 3, 2 or 1 mod λ(m), and with 2^e these
+    readings answered 15–37 % of the questions (red team S10b-B7, S11). The remainder is drawn
+    first, evenly from 2 … modulus − 1, then exponents from 3 … max(9, bound^(1 + nesting))
+    until one has bases in 2 … max(bound, MIN_SPREAD) that give it (not as the base's
+    remainder, its negative, its square's or, for an exponent above 3, its cube's; with the
+    power above the modulus), then one of those bases; a remainder no exponent gives in
+    POWER_TRIES draws is redrawn with its modulus. Drawing the exponent first left few
+    remainders for some (the 8th powers mod 17 are 1 and 16: 16 answered 7–13 % of these
+    questions, S10b-B6)."""
+    bases = range(2, max(bound, MIN_SPREAD) + 1)
+    primes = prime_moduli(max(MODULUS_SPREAD, bound) + 8)
+    while True:
+        modulus = draw_item(rng, primes)
+        value = draw_int(rng, 2, modulus - 1)
+        for _ in range(POWER_TRIES):
+            exponent = draw_int(rng, 3, max(9, bound ** (1 + nesting)))
+            giving = [
+                base
+                for base in bases
+                if pow(base, exponent, modulus) == value
+                and value not in (base % modulus, -base % modulus, base * base % modulus)
+                and (exponent == 3 or value != pow(base, 3, modulus))
+                and exponent * math.log2(base) > math.log2(modulus)
+            ]
+            if giving:
+                return draw_item(rng, giving), exponent, modulus, value
+
+
 GROUPS = (("club", "members"), ("class", "students"), ("team", "players"), ("choir", "singers"))
+COUNTING_SPREAD = 30  # group sizes go up to at least this: from 5 … 9 a committee count of 10 or 15 was 15 %
 
 
 def build_counting(rng: random.Random, params: dict) -> Problem:
@@ -949,11 +1023,11 @@ def build_counting(rng: random.Random, params: dict) -> Problem:
     stories = ["committee", "podium"] + (["exactly", "at_least_one"] if nesting >= 1 else [])
     subkind = draw_item(rng, stories)
     group, people = draw_item(rng, GROUPS)
-    top = max(6, min(bound, 60))
+    top = max(COUNTING_SPREAD, min(bound, 60))
     number_form = r"Give the count as an integer, for example \boxed{120}."
-    if subkind == "committee":
-        n = draw_int(rng, 5, top)
-        k = draw_int(rng, 2, min(n - 1, 2 + params["terms"] + nesting))
+    if subkind == "committee":  # k ≤ n − 2: C(n, n − 1) is n, a number shown
+        n = draw_int(rng, 6, top)
+        k = draw_int(rng, 2, min(n - 2, 2 + params["terms"] + nesting))
         value, size = math.comb(n, k), 3
         statement = (
             f"A {group} has {n} {people}. In how many ways can a committee of {k} be chosen (order does not matter)?"

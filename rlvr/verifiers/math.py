@@ -191,6 +191,11 @@ SEPARATOR_WORDS = re.compile(
 MAX_PROSE_CHARS = 20_000  # free text goes whole to the worker, under the deadline
 MAX_NESTING = 40  # brackets deep; the deepest MATH-500 gold answer has 6
 MAX_RADICAL_NESTING = 6  # radicals inside radicals: the deepest MATH-500 answer has 1
+# Applications of elementary functions in one answer (beyond the gold's own count): the parser
+# takes tens of milliseconds for each (59 terms \sin(kx)^{k} held a worker its whole 5 s
+# deadline: red team S10-G8); a MATH-500 gold answer has at most 1.
+MAX_FUNCTIONS = 8
+FUNCTION_MACRO = re.compile(r"\\(?:arc)?(?:sin|cos|tan|cot|sec|csc)h?(?![A-Za-z])|\\(?:log|ln|lg|exp)(?![A-Za-z])")
 BINOMIAL = re.compile(r"\\[dt]?binom(?![A-Za-z])|\\choose(?![A-Za-z])")
 GAMMA = re.compile(r"\\Gamma(?![A-Za-z])\s*(?:\\left\s*)?")
 # what may make a binomial's argument large: products, powers, factorials, fractions, binomials
@@ -486,6 +491,69 @@ def symbolic_denominators(text: str) -> list[str]:
     return found
 
 
+POWER_BASE_TAIL = re.compile(r"(?:\\[A-Za-z]+|[0-9]*\.?[0-9]+|[A-Za-z])\s*$")  # \pi, 2.5, x before a ^
+LEFT_RIGHT = re.compile(r"\\(?:left|right)(?![A-Za-z])")
+
+
+def _power_base(text: str, caret: int) -> str:
+    """The base of the power whose ``^`` is at ``text[caret]``: a bracketed group (``(…)``,
+    ``[…]``, ``\\left(…\\right)``), a macro with its braced arguments (``\\frac{…}{…}``), a
+    braced group, a number, a macro name or a letter; "" when none is found."""
+    end = caret
+    while end and text[end - 1].isspace():
+        end -= 1
+    if not end:
+        return ""
+    closer = text[end - 1]
+    if closer in ")]}":
+        opener = {")": "(", "]": "[", "}": "{"}[closer]
+        depth, start = 0, -1
+        for back in range(end - 1, -1, -1):
+            depth += {closer: 1, opener: -1}.get(text[back], 0)
+            if depth == 0:
+                start = back
+                break
+        if start < 0:
+            return ""
+        if closer == "}":  # a macro's last argument: take the macro and its other arguments
+            while start and text[start - 1] == "}":
+                depth = 0
+                for back in range(start - 1, -1, -1):
+                    depth += {"}": 1, "{": -1}.get(text[back], 0)
+                    if depth == 0:
+                        start = back
+                        break
+                else:
+                    break
+            macro = re.search(r"\\[A-Za-z]+\s*$", text[:start])
+            if macro:
+                start = macro.start()
+        return LEFT_RIGHT.sub(" ", text[start:end]).strip()
+    tail = POWER_BASE_TAIL.search(text[:end])
+    return tail.group().strip() if tail else ""
+
+
+def vanishing_power_bases(text: str) -> list[str]:
+    """The bases, other than nonzero integer literals, of the powers in ``text`` whose exponent
+    reads as a rational ≤ 0 (at most ``MAX_CHECKED_DENOMINATORS``): sympy evaluates 0^0 to 1 and
+    cancels f·f^{-1} as it builds the product, so the gold times 0^{0} or (\\log 1)^{0} read as
+    the gold (red team S10-G1); ``math_worker`` checks each base as it checks a denominator."""
+    found = []
+    for caret in re.finditer(r"\^", text):
+        exponent = _braced_group(text, caret.end())[0]
+        reading = native_reading(exponent)
+        exact = getattr(getattr(reading, "body", None), "value", None)  # Answer → Scalar → Exact
+        value = exact.rational_value() if isinstance(exact, math_answers.Exact) else None
+        if not isinstance(value, Fraction) or value > 0:
+            continue
+        base = _power_base(text, caret.start())
+        if base and not PLAIN_DENOMINATOR.fullmatch(base):
+            found.append(base)
+            if len(found) == MAX_CHECKED_DENOMINATORS:
+                break
+    return found
+
+
 def _parenthesised(text: str, index: int) -> str:
     """The inside of the ``(…)`` group that opens at ``text[index]``, else ``_braced_group``'s argument."""
     if not text.startswith("(", index):
@@ -674,6 +742,9 @@ def screen_within_budget(spec: dict, answer: str) -> Screened:
         return Screened(None, answer, gold, prose=True)
     if len(answer) > MAX_ANSWER_CHARS:
         return fail(f"the final answer is too long ({len(answer)} characters; at most {MAX_ANSWER_CHARS})", False)
+    functions = len(FUNCTION_MACRO.findall(answer))
+    if functions > max(MAX_FUNCTIONS, 2 * len(FUNCTION_MACRO.findall(gold))):
+        return fail(f"the answer applies {functions} functions (at most {MAX_FUNCTIONS} are read)", False)
     if RESTATED_OPERATORS.search(answer) and not RESTATED_OPERATORS.search(gold):
         return fail("the answer restates an integral, sum, limit or derivative instead of evaluating it")
     unread = unread_constructs(answer) - unread_constructs(gold)

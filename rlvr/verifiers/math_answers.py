@@ -214,6 +214,8 @@ class Exact:
             n = exponent.numerator
             if abs(n) > MAX_POWER and self.rational_value() not in (0, 1, -1):
                 raise Invalid(f"a power too large to evaluate (exponent above {MAX_POWER})")
+            if n == 0 and not self.terms:  # 0^0 is undefined (sympy and Python say 1: red team S10-G1)
+                raise Invalid("zero to the power zero")
             base = self if n >= 0 else self.inverse()
             if len(base.terms) == 1:
                 (pi, e, i, radicand, symbols), c = base.terms[0]

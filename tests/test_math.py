@@ -699,6 +699,12 @@ def test_the_answer_format_example_is_never_the_answer(generator, verifier):
                 assert not verifier.verify(task, f"So the answer is ${example}$.").correct, task.id
 
 
+def one_step_gcd(numbers: list[int]) -> int:
+    """Euclid stopped after one step: the smallest non-zero remainder by the smallest number."""
+    remainders = [n % min(numbers) for n in numbers if n % min(numbers)]
+    return min(remainders) if remainders else min(numbers)
+
+
 def test_number_theory_answers_are_not_read_off_the_question(generator):
     """Red team S10-G11 / S10b-B7: with moduli from 2 and powers whose residues cluster on 0 and
     1, the constant 1 answered 39 % of the power-remainder questions at d = 0.25; the base's own
@@ -719,8 +725,10 @@ def test_number_theory_answers_are_not_read_off_the_question(generator):
             if subkind == "gcd":
                 assert gold not in numbers, task.id
                 assert len(numbers) > 2 or gold != abs(numbers[0] - numbers[1]), task.id  # S11: 53 % at d = 0
+                assert gold != one_step_gcd(numbers), task.id  # red team s11 H6: 27–47 %
             elif subkind == "lcm":
                 assert gold not in numbers and gold != math.prod(numbers), task.id
+                assert gold != math.prod(numbers) // one_step_gcd(numbers) or len(numbers) > 2, task.id  # H6: 71/139
             else:
                 assert gold > 1, task.id
                 if subkind == "power_mod":  # S11: b² 30–34 %, b³ 19–37 %, −b 7–15 % before

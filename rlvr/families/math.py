@@ -129,7 +129,9 @@ Version history
                 its modulus's) and the numbers shown are drawn to give it, moduli are 17 … 64 at
                 least, a power's prime and its answer never b², b³ (e > 3) or −b mod m (those
                 readings and 2^e answered 15–37 % of them with composite moduli), a gcd of two
-                numbers is never their difference (53 % at d = 0) and a product's remainder never a
+                numbers is never their difference (53 % at d = 0) nor, of any count, what Euclid
+                stopped after one step gives (larger mod smaller answered 27–47 % of gcds and, as
+                a·b / (b mod a), half the lcms at d = 0; S11-H6), and a product's remainder never a
                 factor's. Those kinds' task bytes changed
                 (re-pinned). Verifier: 0 to a power ≤ 0 is malformed (S10-G1: the gold times 0^{0}
                 or (\log 1)^{0}, or plus 0^{0} − 1, was judged equal: sympy evaluates 0^0 to 1), and

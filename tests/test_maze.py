@@ -13,7 +13,7 @@ from gymnasium.utils.env_checker import check_env
 import rlvr
 from rlvr.core import Task
 from rlvr.generators.maze import MAZE_COLOURS, MazeGenerator, count_turns, moves_along, open_square_graph
-from rlvr.verifiers.maze import MazeVerifier
+from rlvr.verifiers.maze import CHANCE_MAX_MOVES, AimlessWalks, MazeVerifier, wall_follower
 
 ENV_IDS = ("rlvr/Maze-v0", "rlvr/MazeImage-v0")
 STEPS = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
@@ -147,7 +147,9 @@ def test_shortest_is_the_default_and_detours_need_an_option():
         assert verdict.details["failure"] == "not shortest"
         assert strict.verify(task, f"<answer>{moves}</answer>").correct
     graded = MazeVerifier(partial=True).verify(task, f"<answer>{detour}</answer>")
-    assert not graded.correct and graded.reward == pytest.approx(optimum / (optimum + 2))
+    progress, chance = graded.details["progress"], graded.details["chance_progress"]
+    assert progress == pytest.approx(optimum / (optimum + 2)) and 0.0 < chance < progress
+    assert not graded.correct and graded.reward == pytest.approx((progress - chance) / (1 - chance))
     assert MazeVerifier(partial=True).verify(task, f"<answer>{moves}</answer>").reward == 1.0
     assert MazeVerifier(shortest=False, partial=True).verify(task, f"<answer>{detour}</answer>").reward == 1.0
 
@@ -173,22 +175,26 @@ def test_detours_of_every_kind_score_zero_by_default(env_id):
 
 
 @pytest.mark.parametrize(
-    "moves, reward, failure",
+    "moves, progress, failure",
     [
         ("RR", 1 - 8 / 10, "not on goal"),  # ends at (1, 3), 8 moves from G
         ("RRRRD", 1 - 5 / 10, "not on goal"),
-        ("RRRRRR", 0.0, "wall"),  # the fifth R hits the wall: a walk that breaks a rule earns nothing
-        ("RRRRDDLLLLU", 0.0, "wall"),  # reached G, then bumped a wall: not a path either
+        ("RRRRRR", None, "wall"),  # the fifth R hits the wall: a walk that breaks a rule earns nothing
+        ("RRRRDDLLLLU", None, "wall"),  # reached G, then bumped a wall: not a path either
         ("RRRRDDLLLR", 1 - 2 / 10, "not on goal"),  # turned back one square before G; ends at (3, 3)
-        ("L", 0.0, "wall"),  # no progress at all
+        ("L", None, "wall"),  # no progress at all
         ("RRLL", 0.0, "not on goal"),  # back on S
     ],
 )
-def test_partial_credit_on_a_hand_built_corridor(moves, reward, failure):
+def test_partial_credit_on_a_hand_built_corridor(moves, progress, failure):
+    """Progress is measured, but a corridor offers no choice: every aimless walk gets as far
+    in as many moves, so the progress is all chance and earns nothing (red team H5)."""
     task = hand_task(CORRIDOR, 10)
     partial = MazeVerifier(partial=True).verify(task, f"<answer>{moves}</answer>")
-    assert partial.reward == pytest.approx(reward) and not partial.correct and partial.format_ok
-    assert partial.details["failure"] == failure and partial.reward < 1.0
+    assert partial.reward == 0.0 and not partial.correct and partial.format_ok
+    assert partial.details["failure"] == failure and partial.details.get("progress") == pytest.approx(progress)
+    if progress is not None:
+        assert partial.details["chance_progress"] >= progress
     plain = MazeVerifier().verify(task, f"<answer>{moves}</answer>")
     assert plain.reward == 0.0 and not plain.correct and plain.format_ok
     assert MazeVerifier(shortest=False).verify(task, f"<answer>{moves}</answer>").reward == 0.0
@@ -211,6 +217,103 @@ def test_partial_credit_pays_no_walk_through_walls(difficulty):
                 broken += 1
                 paid += verdict.reward
     assert broken >= 150 and paid == 0.0
+
+
+def aimless_walks_of(task: Task, rng) -> dict[str, str]:
+    """Walks that read only the squares next to them and never aim at G (red team H5): random
+    legal walks that never turn back except in a dead end (grid rows + columns moves, and three
+    times as many) and wall followers of either hand cut after three times as many."""
+    grid, start, goal = task.answer["grid"], tuple(task.answer["start"]), tuple(task.answer["goal"])
+    size = len(grid) + len(grid[0])
+    walks = {}
+    for name, length in (("corridor 1x", size), ("corridor 3x", 3 * size)):
+        (row, col), walk = start, ""
+        for _ in range(length):
+            exits = [m for m, (dr, dc) in STEPS.items() if grid[row + dr][col + dc] != "#"]
+            move = rng.choice([m for m in exits if not walk or m != OPPOSITE[walk[-1]]] or exits)
+            row, col, walk = row + STEPS[move][0], col + STEPS[move][1], walk + move
+        walks[name] = walk
+    for hand in ("right", "left"):
+        walks[f"{hand}-hand cut"] = wall_follower(grid, start, goal, 3 * size, hand)
+    return walks
+
+
+@pytest.mark.parametrize("difficulty", [0.25, 0.5, 0.75, 1.0])
+def test_partial_credit_pays_walks_that_never_aim_at_g_nothing(difficulty):
+    """Red team H5: with no chance level subtracted, corridor walks earned 0.41/0.26/0.15/0.11 at
+    d = 0.25/0.5/0.75/1 and a right-hand wall follower cut short 0.67/0.59/0.40/0.33. Walks
+    that happen to be a shortest path are answers (reward 1) and are left out of the means."""
+    import random
+
+    verifier, rng = MazeVerifier(partial=True), random.Random(f"h5/{difficulty}")
+    paid: dict[str, list[float]] = {}
+    for seed in range(100):
+        task = rlvr.make_task("rlvr/Maze-v0", seed=500 + seed, difficulty=difficulty)
+        for name, walk in aimless_walks_of(task, rng).items():
+            verdict = verifier.verify(task, f"<answer>{walk}</answer>")
+            if not verdict.correct:
+                assert verdict.reward < 1.0
+                paid.setdefault(name, []).append(verdict.reward)
+    means = {name: sum(rewards) / len(rewards) for name, rewards in paid.items()}
+    assert all(len(rewards) >= 50 for rewards in paid.values()), {k: len(v) for k, v in paid.items()}
+    assert max(means.values()) <= 0.03, means
+
+
+def test_partial_credit_pays_a_wall_follower_run_to_g_nothing():
+    """A wall follower is a legal walk to G in a perfect maze that never looks where G is: under
+    ``partial`` (and ``shortest``) its detour earns nothing, where it earned optimum / length."""
+    verifier, paid = MazeVerifier(partial=True), 0
+    for difficulty in (0.25, 0.5, 1.0):
+        for seed in range(8):
+            task = rlvr.make_task("rlvr/Maze-v0", seed=seed, difficulty=difficulty)
+            grid, start, goal = task.answer["grid"], tuple(task.answer["start"]), tuple(task.answer["goal"])
+            for hand in ("right", "left"):
+                walk = wall_follower(grid, start, goal, 4 * len(grid) * len(grid[0]), hand)
+                verdict = verifier.verify(task, f"<answer>{walk}</answer>")
+                if verdict.details["failure"] == "not shortest":
+                    paid += 1
+                    assert verdict.reward == 0.0 and verdict.details["progress"] > 0.0, verdict
+    assert paid >= 30
+
+
+def test_partial_credit_still_pays_honest_walks_toward_g():
+    """A prefix of a shortest path earns what it holds above chance; the whole path earns 1."""
+    verifier = MazeVerifier(partial=True)
+    prefix = {0.5: [], 0.75: [], 0.9: []}
+    for seed in range(30):
+        task = rlvr.make_task("rlvr/Maze-v0", seed=seed, difficulty=1.0)
+        moves = answer_of(rlvr.solve(task))
+        assert verifier.verify(task, rlvr.solve(task)).reward == 1.0
+        for share, rewards in prefix.items():
+            verdict = verifier.verify(task, f"<answer>{moves[: round(len(moves) * share)]}</answer>")
+            assert 0.0 <= verdict.reward < verdict.details["progress"] <= round(len(moves) * share) / len(moves) + 1e-9
+            rewards.append(verdict.reward)
+    means = {share: sum(rewards) / len(rewards) for share, rewards in prefix.items()}
+    assert 0.05 < means[0.5] < means[0.75] < means[0.9] and means[0.9] > 0.4, means
+
+
+def test_chance_is_deterministic_and_bounded_on_the_largest_maze():
+    """The aimless walks are seeded from the maze (same curve from a fresh object) and stepping
+    them to d = 1's move cap costs well under the deadline; past CHANCE_MAX_MOVES (only in
+    larger mazes) no partial credit is paid."""
+    import time
+
+    task = rlvr.make_task("rlvr/Maze-v0", seed=1, difficulty=1.0)
+    grid, answer = tuple(task.answer["grid"]), task.answer
+    cap = 4 * len(grid) * len(grid[0])
+    started = time.process_time()
+    walks = AimlessWalks(grid, tuple(answer["start"]), tuple(answer["goal"]), answer["shortest_path_length"])
+    last = walks.chance(cap)
+    assert time.process_time() - started < MazeVerifier.deadline_s / 4
+    again = AimlessWalks(grid, tuple(answer["start"]), tuple(answer["goal"]), answer["shortest_path_length"])
+    assert [again.chance(n) for n in range(0, cap + 1, 97)] == walks.curve[::97] and walks.curve == sorted(walks.curve)
+    assert 0.0 < last <= 1.0
+    big = MazeGenerator().generate(0, 1.0, rows=50, cols=50, loops=0.0, min_path_length=10, min_turns=0)
+    start, goal = tuple(big.answer["start"]), tuple(big.answer["goal"])
+    walk = wall_follower(big.answer["grid"], start, goal, CHANCE_MAX_MOVES + 1)
+    walk += (walk[-1] + OPPOSITE[walk[-1]]) * ((CHANCE_MAX_MOVES + 2 - len(walk)) // 2)  # a long legal walk
+    verdict = MazeVerifier(partial=True).verify(big, f"<answer>{walk}</answer>")
+    assert len(walk) > CHANCE_MAX_MOVES and verdict.reward == 0.0 and "past" in verdict.reason, verdict
 
 
 def test_into_wall_and_off_grid_are_invalid():
@@ -430,7 +533,7 @@ def test_check_env(env_id):
 
 
 def test_env_verifier_options_reach_the_verifier():
-    env = gym.make("rlvr/Maze-v0", difficulty=0.2, shortest=True, partial=True)
+    env = gym.make("rlvr/Maze-v0", difficulty=1.0, shortest=True, partial=True)
     _, info = env.reset(seed=4)
     moves = answer_of(rlvr.solve(info["task"]))
     _, reward, *_ = env.step(f"<answer>{moves[:-1]}</answer>")
@@ -444,21 +547,25 @@ def test_env_verifier_options_reach_the_verifier():
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_family_attacks_score_zero_and_the_detours_among_them_are_real_walks_to_g(env_id):
     """Every attack scores 0 under the default verdict; the detour attacks are legal walks that
-    end on G (so the old default, shortest=False, paid them in full)."""
+    end on G (so the old default, shortest=False, paid them in full); the aimless walks (red team
+    H5) earn next to nothing under ``partial=True`` either."""
     generator, verifier = rlvr.make_generator(env_id), rlvr.make_verifier(env_id)
-    lenient = MazeVerifier(shortest=False)
-    detours_paid_by_lenient = 0
+    lenient, partial = MazeVerifier(shortest=False), MazeVerifier(partial=True)
+    aimless = ("corridor-walk", "wall-follower-cut-short-right", "wall-follower-cut-short-left")
+    detours_paid_by_lenient, aimless_paid = 0, []
     for difficulty in (0.0, 0.5, 1.0):
         for seed in range(5):
             task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty)
             attacks = dict(generator.attacks(task))
-            assert {"detour-out-and-back", "loop-at-goal", "path-twice", "over-the-cap"} <= set(attacks)
+            assert {"detour-out-and-back", "loop-at-goal", "path-twice", "over-the-cap", *aimless} <= set(attacks)
             for name, response in attacks.items():
                 verdict = verifier.verify(task, response)
                 assert verdict.reward == 0.0 and not verdict.correct and verdict.reason, (task.id, name, verdict)
             for name in ("detour-out-and-back", "loop-at-goal", "path-twice"):
                 detours_paid_by_lenient += lenient.verify(task, attacks[name]).correct
+            aimless_paid += [partial.verify(task, attacks[name]).reward for name in aimless]
     assert detours_paid_by_lenient == 3 * 3 * 5
+    assert sum(aimless_paid) / len(aimless_paid) <= 0.03 and max(aimless_paid) < 1.0
 
 
 def test_the_audit_passes_on_both_maze_envs_and_fails_the_old_default():

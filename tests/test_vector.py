@@ -85,10 +85,11 @@ def test_visual_batches_and_options_reach_verifier_and_generator():
         assert rewards.tolist() == [1.0] * 3
     finally:
         envs.close()
-    maze = gym.make_vec("rlvr/Maze-v0", num_envs=2, difficulty=0.5, partial=True)
+    maze = gym.make_vec("rlvr/Maze-v0", num_envs=2, difficulty=1.0, partial=True)
     _, infos = maze.reset(seed=1)
-    _, rewards, *_ = maze.step(["<answer>" + rlvr.solve(infos["task"][0]).split("<answer>")[1][:3] + "</answer>", ""])
-    assert 0.0 < rewards[0] < 1.0  # partial credit: the verifier option arrived
+    path = rlvr.solve(infos["task"][0]).split("<answer>")[1].split("</answer>")[0]
+    _, rewards, *_ = maze.step(["<answer>" + path[:-1] + "</answer>", ""])
+    assert 0.0 < rewards[0] < 1.0  # partial credit for all but the last move: the verifier option arrived
     maze.close()
 
 

@@ -24,7 +24,9 @@ Answer      ``<answer>…</answer>`` holding moves over U (row − 1), D (row + 
 Verifier    rlvr.verifiers.maze.MazeVerifier: simulates the moves; correct when none enters a
             wall or leaves the grid, the last one ends on G, and there are exactly
             ``shortest_path_length`` of them, as the prompt asks (``shortest=False`` accepts any
-            legal walk to G; ``partial=True`` grades wrong answers below 1).
+            legal walk to G; ``partial=True`` grades legal wrong walks below 1 by how much nearer
+            G they end than walks that never aim at G — random corridor walks, wall followers —
+            reach in as many moves).
 Solver      Breadth-first search (networkx) over the open squares; the moves of a shortest path.
 
 Hints       ``hint=h``: a shortest path in up to 8 pieces of consecutive moves, stopping one move
@@ -58,6 +60,11 @@ Version history
                 2026-12-05 (session 9): under ``partial=True`` a walk that breaks a rule (into a
                 wall, off the grid) earns 0, not the progress of its legal prefix (red team
                 S9-F6); task bytes unchanged.
+                2026-12-06 (session 11): under ``partial=True`` progress is paid only above
+                chance, the progress that walks which never aim at G (seeded random walks that
+                never turn back, wall followers) reach in as many moves on the same maze (red
+                team H5: corridor walks earned 0.11-0.41 and a wall follower cut short
+                0.33-0.67); binary verdicts and task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family
@@ -96,6 +103,6 @@ FAMILY = Family(
     ),
     verifier_options={
         "shortest": "only a shortest path is correct (default true); false accepts any legal walk to G",
-        "partial": "grade legal walks that miss G below 1 by how close they end to G (default false)",
+        "partial": "grade legal walks that miss G below 1, above what aimless walks reach (default false)",
     },
 )

@@ -19,9 +19,11 @@ from PIL import Image
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.maze import FAMILY
 from rlvr.generators.problem_forms import grid_maze_form
+from rlvr.verifiers.maze import wall_follower
 
 WALL, OPEN, START, GOAL = "#", ".", "S", "G"
 MOVES = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
+REVERSE = {"U": "D", "D": "U", "L": "R", "R": "L"}
 MAZE_COLOURS = {
     "wall": (34, 34, 34),
     "open": (255, 255, 255),
@@ -374,8 +376,12 @@ class MazeGenerator(TaskGenerator):
         back, a loop at G, the wall follower's walk), the straight line through the walls (the
         relaxed problem), the path walked twice or backwards, constant and oscillating moves,
         the move budget's cap, the length or coordinates instead of moves, and the wrong path
-        in another spelling. A walk that happens to be a shortest path (a wall follower in a
-        corridor) is an answer, not an attack, and is left out."""
+        in another spelling; and walks that never aim at G, which ``partial=True`` paid by how
+        near G they happened to end (red team H5): a wall follower of either hand cut short
+        (after 3·(grid rows + columns) moves, or half way when it reaches G sooner) and a
+        random walk down corridors that never turns back (seeded by the task), as long. A walk
+        that happens to be a shortest path (a wall follower in a corridor) is an answer, not an
+        attack, and is left out."""
         grid = [str(row) for row in task.answer["grid"]]
         start, goal = tuple(task.answer["start"]), tuple(task.answer["goal"])
         moves = self.shortest_moves(task)
@@ -386,10 +392,20 @@ class MazeGenerator(TaskGenerator):
         rows, cols = goal[0] - start[0], goal[1] - start[1]
         straight = ("D" if rows > 0 else "U") * abs(rows) + ("R" if cols > 0 else "L") * abs(cols)
         cap = 4 * len(grid) * len(grid[0])
+        aimless = 3 * (len(grid) + len(grid[0]))
         walks = [
             ("detour-out-and-back", open_first + open_first.translate(opposite) + moves),
             ("loop-at-goal", moves + open_last + open_last.translate(opposite)),
-            ("wall-follower", wall_follower_moves(grid, start, goal, cap)),
+            ("wall-follower", wall_follower(grid, start, goal, cap)),
+            (
+                "wall-follower-cut-short-right",
+                cut_short(grid, start, goal, wall_follower(grid, start, goal, aimless, "right")),
+            ),
+            (
+                "wall-follower-cut-short-left",
+                cut_short(grid, start, goal, wall_follower(grid, start, goal, aimless, "left")),
+            ),
+            ("corridor-walk", corridor_walk(grid, start, aimless, random.Random(f"maze-corridor-walk/{task.id}"))),
             ("straight-line-through-walls", straight),
             ("path-twice", moves + moves[::-1].translate(opposite) + moves),
             ("path-backwards", moves[::-1].translate(opposite)),
@@ -438,19 +454,20 @@ def walk_ends_on(grid: list[str], start: tuple[int, int], goal: tuple[int, int],
     return square == goal
 
 
-def wall_follower_moves(grid: list[str], start: tuple[int, int], goal: tuple[int, int], limit: int) -> str:
-    """The right-hand rule from S until G (or ``limit`` moves): a legal walk to G in a perfect
-    maze, usually far longer than the shortest path."""
-    clockwise = "URDL"
-    heading, square, walked = 0, start, []
-    while square != goal and len(walked) < limit:
-        for turn in (1, 0, 3, 2):  # right, straight, left, back
-            letter = clockwise[(heading + turn) % 4]
-            if _open(grid, square, MOVES[letter]):
-                heading = (heading + turn) % 4
-                square = (square[0] + MOVES[letter][0], square[1] + MOVES[letter][1])
-                walked.append(letter)
-                break
-        else:
+def cut_short(grid: list[str], start: tuple[int, int], goal: tuple[int, int], walk: str) -> str:
+    """``walk`` without its second half when it ends on ``goal``: a walk that stops short of G."""
+    return walk[: len(walk) // 2] if walk_ends_on(grid, start, goal, walk) else walk
+
+
+def corridor_walk(grid: list[str], start: tuple[int, int], length: int, rng: random.Random) -> str:
+    """``length`` random legal moves from ``start`` that never turn back except in a dead end."""
+    square, walked = start, []
+    for _ in range(length):
+        exits = [m for m in MOVES if _open(grid, square, MOVES[m])]
+        if not exits:
             break
+        back = REVERSE[walked[-1]] if walked else None
+        letter = rng.choice([m for m in exits if m != back] or exits)
+        square = (square[0] + MOVES[letter][0], square[1] + MOVES[letter][1])
+        walked.append(letter)
     return "".join(walked)

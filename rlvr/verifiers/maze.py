@@ -18,39 +18,69 @@ Correct     The prompt asks for a shortest path, so by default (``shortest=True`
             moves; a longer walk that ends on G (a detour, a loop, stepping out and back) is
             not correct and earns 0 ("not shortest").
 Options     ``shortest=False``: any legal walk that ends on G is correct, whatever its length
-            (for tasks whose prompt asks only for a path). ``partial=True``: a legal walk that
-            stops short of G earns progress = 1 − max(remaining, 1) / initial, clipped at 0,
-            where remaining is the BFS distance from its end to G and initial the distance from
-            S; always < 1. A walk that breaks a rule (into a wall, off the grid) earns 0 however
-            far it got first: it is not a path (red team S9-F6: straight moves from S toward G
-            through the walls, or past G, earned 0.01–0.13 from their legal prefix). With
-            ``partial`` (and ``shortest``, the default), a legal walk that ends on G but is
-            longer than the optimum earns optimum / length, also < 1. Under ``partial`` an
-            attack's cap is therefore just below 1: a legal walk toward G earns credit by
-            design.
+            (for tasks whose prompt asks only for a path). ``partial=True``: a legal walk that is
+            not correct earns its progress above chance. Its progress p is 1 − max(remaining, 1)
+            / initial (remaining: the BFS distance from its end to G, initial: from S) when it
+            stops short of G, and optimum / length when it ends on G by a longer walk (with
+            ``shortest``). Chance q(L) is what walks that never aim at G reach on the same maze
+            within the answer's length L (``AimlessWalks``): the higher of the 95 % quantile,
+            over ``CHANCE_WALKS`` seeded random walks from S that never turn back except in a
+            dead end, of the best progress among their first L moves, and the best progress
+            among the first L moves of the eight wall followers (either hand, each first
+            heading). The best over all lengths up to L is taken so that no rule for where to
+            stop helps an aimless walk. The reward is max(0, (p − q) / (1 − q)), always < 1.
+            A wall follower cut anywhere, or run all the way to G (a legal way through a perfect
+            maze that never looks where G is), earns 0. Red team H5 (session 11), seeds
+            99500–99649, d = 0.25/0.5/0.75/1, before → after: random non-reversing walks of
+            rows+cols moves 0.41/0.26/0.15/0.11 → 0.00/0.00/0.00/0.00, of 3·(rows+cols)
+            0.34/0.36/0.29/0.20 → 0/0/0/0.01, right-hand wall follower cut there
+            0.57/0.52/0.39/0.33 → 0 (walks that happen to be a shortest path, 1 to 33 of 150,
+            left out). The price is paid by honest walks where chance walks do as well: the
+            first 90 % of a shortest path earns 0.01/0.17/0.49/0.63 (its half 0.00/0.01/0.06/
+            0.13): a small maze's path has few junctions, so 5 % of random walks follow it that
+            far. Answers longer than ``CHANCE_MAX_MOVES`` (only in mazes larger than d = 1's)
+            earn no partial credit: chance is not measured that far. A walk that breaks a rule
+            (into a wall, off the grid) earns 0 however far it got first: it is not a path (red
+            team S9-F6). Under ``partial`` an attack's cap is therefore just below 1.
 History     Until issue 14 the v0 default was ``shortest=False``: the prompt asked for a
             shortest path while any detour to G scored 1. The default now matches the prompt.
 Verdict     ``details``: moves (parsed count), moves_made (legal moves walked), squares_visited
             (distinct squares, S included), end ([row, col] of the last legal square), failed_at
             (1-based move index, when a move broke a rule), failure ("wall", "off grid",
-            "not on goal", "too long"), shortest_path_length.
-Cost        O(moves) for the walk, plus one BFS over the grid for partial credit; the move cap
-            bounds both, so a check takes milliseconds even for a 10 MB response.
+            "not on goal", "not shortest", "too long"), shortest_path_length; with ``partial``
+            also remaining_distance, progress (p) and chance_progress (q).
+Cost        O(moves) for the walk. With ``partial``, per maze (cached for ``CHANCE_CACHE``
+            mazes): one BFS from G (networkx), the walk tables (numpy), and the ``CHANCE_WALKS``
+            + 8 walkers stepped together only as far as the longest answer graded on the maze
+            so far, about 15 µs of CPU a step: a d = 1 maze stepped to its move cap (6,724)
+            takes about 0.1 s; the largest allowed maze (250×250 cells) about 0.7 s for the BFS
+            (as before) plus 0.4 s to step to ``CHANCE_MAX_MOVES``. Later calls on a maze are
+            lookups.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
+import threading
 
 import networkx as nx
+import numpy as np
 
 from rlvr.core import SafeVerifier, Task, Verdict, extract_answer
+from rlvr.verifiers.chance import CHANCE_LEVEL
 
 MOVE_STEPS = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
 SEPARATORS = re.compile(r"[\s,;]+")
 NOT_ALLOWED = re.compile(r"[^UDLR\s,;]")
 MOVE_CAP_PER_SQUARE = 4
 WALL = "#"
+CLOCKWISE = "URDL"  # headings 0-3; heading 4 is "no move yet"
+CHANCE_WALKS = 200  # seeded random non-reversing walks per maze
+CHANCE_MAX_MOVES = 10_000  # the longest answer graded for partial credit (d = 1's move cap is 6,724)
+CHANCE_CACHE = 16  # mazes whose tables and chance curve are kept (a 250×250-cell maze holds about 30 MB)
+HANDS = {"right": (1, 0, 3, 2), "left": (3, 0, 1, 2)}  # turns tried in order, in quarter turns clockwise
 
 
 def parse_moves(block: str) -> tuple[str | None, str]:
@@ -64,8 +94,8 @@ def parse_moves(block: str) -> tuple[str | None, str]:
     return moves, ""
 
 
-def distance_to_goal(grid: list[str], square: tuple[int, int], goal: tuple[int, int]) -> int | None:
-    """BFS distance (moves) between two open squares; None when they are not connected."""
+def open_graph(grid: tuple[str, ...]) -> nx.Graph:
+    """The open squares, joined where they share a side."""
     graph = nx.Graph()
     height, width = len(grid), len(grid[0])
     for r in range(height):
@@ -77,10 +107,117 @@ def distance_to_goal(grid: list[str], square: tuple[int, int], goal: tuple[int, 
                 graph.add_edge((r, c), (r, c + 1))
             if r + 1 < height and grid[r + 1][c] != WALL:
                 graph.add_edge((r, c), (r + 1, c))
-    try:
-        return nx.shortest_path_length(graph, square, goal)
-    except (nx.NetworkXNoPath, nx.NodeNotFound):
-        return None
+    return graph
+
+
+@functools.lru_cache(maxsize=CHANCE_CACHE)
+def goal_distances(grid: tuple[str, ...], goal: tuple[int, int]) -> dict:
+    """BFS distance to ``goal`` of every open square connected to it."""
+    graph = open_graph(grid)
+    if goal not in graph:
+        return {}
+    return nx.single_source_shortest_path_length(graph, goal)
+
+
+def wall_follower(
+    grid: list[str], start: tuple[int, int], goal: tuple[int, int], limit: int, hand: str = "right"
+) -> str:
+    """The ``hand``-hand rule from S (facing up) until G or ``limit`` moves: a legal walk to G in
+    a perfect maze, usually far longer than the shortest path, that never looks where G is."""
+    height, width = len(grid), len(grid[0])
+    heading, (row, col), walked = 0, start, []
+    while (row, col) != goal and len(walked) < limit:
+        for turn in HANDS[hand]:
+            letter = CLOCKWISE[(heading + turn) % 4]
+            r, c = row + MOVE_STEPS[letter][0], col + MOVE_STEPS[letter][1]
+            if 0 <= r < height and 0 <= c < width and grid[r][c] != WALL:
+                heading, row, col = (heading + turn) % 4, r, c
+                walked.append(letter)
+                break
+        else:
+            break
+    return "".join(walked)
+
+
+class AimlessWalks:
+    """The progress (as the verifier pays it, before chance) that walks which never aim at G
+    reach on one maze: ``chance(L)`` is the higher of the 95 % quantile, over CHANCE_WALKS
+    random walks from S that never turn back except in a dead end, of the best progress of
+    their first L moves, and the best progress of the first L moves of the eight wall followers
+    (each hand, each first heading). Non-decreasing in L. The walks are seeded from the maze
+    (the same numbers in every process) and stepped only as far as an answer has asked, so
+    the curve grows with the longest answer graded on the maze."""
+
+    def __init__(self, grid: tuple[str, ...], start: tuple[int, int], goal: tuple[int, int], optimum: int):
+        distance = goal_distances(grid, goal)
+        count = len(distance)  # squares in the BFS's order (the same in every process)
+        rows, cols = np.array(list(distance), dtype=np.int64).reshape(-1, 2).T
+        lookup = np.full((len(grid) + 2, len(grid[0]) + 2), -1, dtype=np.int64)  # a ring of -1 round the grid
+        lookup[rows + 1, cols + 1] = np.arange(count)
+        neighbour = np.stack([lookup[rows + 1 + MOVE_STEPS[m][0], cols + 1 + MOVE_STEPS[m][1]] for m in CLOCKWISE], 1)
+        exits, ahead = neighbour >= 0, np.arange(4)
+        # a state is square index × 5 + the heading of the last move (4: no move yet, drawn from ``first``)
+        choices = np.zeros((count, 5, 3), dtype=np.int64)
+        options = np.ones((count, 5), dtype=np.int64)
+        followers = np.zeros((len(HANDS), count, 5), dtype=np.int64)
+        squares_at = np.arange(count)
+        for h in range(4):
+            onward = exits & (ahead != (h + 2) % 4)
+            dead_end = ~onward.any(1)
+            onward[dead_end] = exits[dead_end]  # turn back only in a dead end
+            options[:, h] = np.maximum(onward.sum(1), 1)
+            order = np.argsort(~onward, axis=1, kind="stable")  # the onward headings first
+            for k in range(3):
+                d = order[squares_at, k % options[:, h]]
+                choices[:, h, k] = neighbour[squares_at, d] * 5 + d
+            for f, turns in enumerate(HANDS.values()):
+                state = squares_at * 5 + h  # no exit at all: stay
+                for t in reversed(turns):  # the first turn with an exit wins
+                    d = (h + t) % 4
+                    state = np.where(exits[:, d], neighbour[:, d] * 5 + d, state)
+                followers[f, :, h] = state
+        self.choices, self.options = choices.reshape(-1, 3), options.reshape(-1)
+        self.followers = followers.reshape(len(HANDS), -1)
+        at_start = int(lookup[start[0] + 1, start[1] + 1])
+        self.first = np.array([n * 5 + d for d, n in enumerate(neighbour[at_start].tolist()) if n >= 0], dtype=np.int64)
+        self.base = 1.0 - np.maximum(np.fromiter(distance.values(), dtype=np.float64, count=count), 1) / optimum
+        self.goal, self.optimum = int(lookup[goal[0] + 1, goal[1] + 1]), optimum
+        seed = hashlib.blake2b(repr((grid, start, goal)).encode(), digest_size=8).digest()
+        self.rng = np.random.default_rng(int.from_bytes(seed, "big"))
+        self.walkers = np.full(CHANCE_WALKS, -1, dtype=np.int64)
+        self.wall = np.array([at_start * 5 + h for h in range(4)] * len(HANDS), dtype=np.int64)
+        self.hand = np.repeat(np.arange(len(HANDS)), 4)
+        self.best_walks, self.best_wall = np.zeros(CHANCE_WALKS), np.zeros(len(self.wall))
+        self.curve = [0.0]
+        self.lock = threading.Lock()  # verify calls on one maze may overlap (deadline threads)
+
+    def _score(self, states: np.ndarray, length: int) -> np.ndarray:
+        score = self.base[states // 5]
+        score[states // 5 == self.goal] = self.optimum / length  # on G after `length` moves
+        return score
+
+    def chance(self, length: int) -> float:
+        rank = int(np.ceil((1 - CHANCE_LEVEL) * (CHANCE_WALKS - 1)))
+        with self.lock:
+            while len(self.curve) <= length:
+                step = len(self.curve)
+                draws = self.rng.random(CHANCE_WALKS)
+                if step == 1:
+                    self.walkers = self.first[(draws * len(self.first)).astype(np.int64)]
+                else:
+                    pick = (draws * self.options[self.walkers]).astype(np.int64)
+                    self.walkers = self.choices[self.walkers, pick]
+                self.wall = self.followers[self.hand, self.wall]
+                np.maximum(self.best_walks, self._score(self.walkers, step), out=self.best_walks)
+                np.maximum(self.best_wall, self._score(self.wall, step), out=self.best_wall)
+                self.curve.append(max(float(np.partition(self.best_walks, rank)[rank]), float(self.best_wall.max())))
+            return self.curve[length]
+
+
+@functools.lru_cache(maxsize=CHANCE_CACHE)
+def aimless_walks(grid: tuple[str, ...], start: tuple[int, int], goal: tuple[int, int], optimum: int) -> AimlessWalks:
+    """The maze's AimlessWalks, kept for CHANCE_CACHE mazes."""
+    return AimlessWalks(grid, start, goal, optimum)
 
 
 class MazeVerifier(SafeVerifier):
@@ -139,14 +276,11 @@ class MazeVerifier(SafeVerifier):
         }
 
         if failure is None and end == goal:
-            if self.shortest and len(moves) != optimum:
-                details["failure"] = "not shortest"
-                reason = f"reached G in {len(moves)} moves; the shortest path has {optimum}"
-                reward = optimum / len(moves) if self.partial and len(moves) > optimum else 0.0
-                return Verdict(reward, False, True, reason, details)
-            return Verdict.success(f"reached G in {len(moves)} moves (shortest {optimum})", **details)
-
-        if failure == "wall":
+            if not self.shortest or len(moves) == optimum:
+                return Verdict.success(f"reached G in {len(moves)} moves (shortest {optimum})", **details)
+            details["failure"] = "not shortest"
+            reason = f"reached G in {len(moves)} moves; the shortest path has {optimum}"
+        elif failure == "wall":
             reason = f"move {failed_at} ({moves[failed_at - 1]}) walks into a wall at row {end[0]}, column {end[1]}"
         elif failure == "off grid":
             reason = f"move {failed_at} ({moves[failed_at - 1]}) leaves the grid at row {end[0]}, column {end[1]}"
@@ -155,9 +289,14 @@ class MazeVerifier(SafeVerifier):
             reason = f"the moves end at row {end[0]}, column {end[1]}, not on G at row {goal[0]}, column {goal[1]}"
         if not self.partial or failure is not None:  # a walk that broke a rule earns nothing
             return Verdict(0.0, False, True, reason, details)
-        remaining = distance_to_goal(grid, end, goal)
-        if remaining is None or optimum <= 0:
+        key = tuple(grid)
+        remaining = goal_distances(key, goal).get(end)
+        if remaining is None or start not in goal_distances(key, goal) or optimum <= 0:
             return Verdict(0.0, False, True, reason + "; no route from there", details)
-        progress = max(0.0, 1.0 - max(remaining, 1) / optimum)
-        details["remaining_distance"] = remaining
-        return Verdict(progress, False, True, f"{reason}; partial credit {progress:.3f}", details)
+        if len(moves) > CHANCE_MAX_MOVES:
+            return Verdict(0.0, False, True, f"{reason}; no partial credit past {CHANCE_MAX_MOVES} moves", details)
+        progress = optimum / len(moves) if end == goal else max(0.0, 1.0 - max(remaining, 1) / optimum)
+        chance = aimless_walks(key, start, goal, optimum).chance(len(moves))
+        reward = 0.0 if chance >= 1.0 else max(0.0, (progress - chance) / (1.0 - chance))
+        details |= {"remaining_distance": remaining, "progress": progress, "chance_progress": chance}
+        return Verdict(reward, False, True, f"{reason}; progress {progress:.3f}, chance {chance:.3f}", details)

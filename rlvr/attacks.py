@@ -17,8 +17,9 @@ Family attacks    ``generator.attacks(task) -> list[(name, response)]``: what a 
                   in that family (reaching the reference, spoofing a report, format tricks…).
 Audit             ``audit(env_id, n, seed, difficulties)`` (a registered env) or
                   ``audit_pair(generator, verifier, …)`` (any pair, a family of your own
-                  included) verifies every attack on ``n`` tasks per difficulty, each call
-                  bounded by ``rlvr.scoring``'s watchdog threads; a row per attack gives the
+                  included) verifies every attack on ``n`` tasks per difficulty, ``workers``
+                  calls at once (2 by default), each bounded by ``rlvr.scoring``'s watchdog
+                  threads from its own start; a row per attack gives the
                   tasks tried, the highest reward, the slowest call and the calls that overran
                   ``deadline_s × 1.25 + 2 s`` (abandoned there), raised, or returned no
                   Verdict. ``AuditReport.passed`` is False when any attack scores above
@@ -34,6 +35,7 @@ Chance            Two generic attacks can be right by coincidence: another seed'
 
 from __future__ import annotations
 
+import collections
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +49,7 @@ OVERRUN_SLACK_S = 2.0
 OTHER_SEED_OFFSET = 7_919  # a seed far from the task's own, still deterministic
 CHANCE_ATTACKS = frozenset({"another-seed-reference", "prompt-echo", "prompt-echo-answer"})
 CHANCE_MAX_SHARE = 0.5
+AUDIT_TASKS_IN_FLIGHT = 3  # tasks whose attacks may be queued or running at once
 
 
 def _inside_answer(response: str) -> str:
@@ -167,26 +170,54 @@ class AuditReport:
         return "\n".join(out)
 
 
-def _timed_verify(
-    threads: DeadlineThreads, verify: Callable[[Task, Any], Verdict], task: Task, response: Any, budget_s: float
-) -> tuple[Verdict | None, float, str]:
-    """(verdict, seconds, fault) of one call on the audit's watchdog thread (``rlvr.scoring``'s):
-    ``fault`` is "" or what the verifier did wrong: it overran ``budget_s`` (its thread is
-    abandoned, verdict None), raised, or returned something other than a Verdict."""
+def _submit_timed(
+    threads: DeadlineThreads, verify: Callable[[Task, Any], Verdict], task: Task, responses: list, budget_s: float
+) -> Callable[[], list[tuple[Verdict | None, float, str]]]:
+    """Queue a call per response on the audit's watchdog threads (``rlvr.scoring``'s) and return
+    what collects their (verdict, seconds, fault), in order. Seconds count from a call's own start,
+    so a call queued behind others is not charged for the wait. ``fault`` is "" or what the
+    verifier did wrong: it overran ``budget_s`` (its thread is abandoned, verdict None), raised,
+    or returned something other than a Verdict."""
     overran = object()
-    start = time.monotonic()
-    try:
-        verdict = threads.submit(lambda: verify(task, response), budget_s, on_timeout=lambda: overran).result()
-    except Exception as error:
-        return None, time.monotonic() - start, f"raised {type(error).__name__}: {str(error)[:100]}"
-    seconds = time.monotonic() - start
-    if verdict is overran:
-        return None, seconds, f"took over {seconds:.1f}s (budget {budget_s:.1f}s)"
-    if not isinstance(verdict, Verdict):
-        return None, seconds, f"returned {type(verdict).__name__}, not a Verdict"
-    if seconds > budget_s:
-        return verdict, seconds, f"took {seconds:.1f}s (budget {budget_s:.1f}s)"
-    return verdict, seconds, ""
+    spans: list[list[float]] = [[] for _ in responses]
+
+    def call(index: int, response: Any) -> Any:
+        spans[index].append(time.monotonic())
+        try:
+            return verify(task, response)
+        finally:
+            spans[index].append(time.monotonic())
+
+    def timed_out(index: int) -> Any:
+        spans[index].append(time.monotonic())
+        return overran
+
+    pending = [
+        threads.submit(lambda i=i, r=r: call(i, r), budget_s, on_timeout=lambda i=i: timed_out(i))
+        for i, r in enumerate(responses)
+    ]
+
+    def collect() -> list[tuple[Verdict | None, float, str]]:
+        results = []
+        for span, future in zip(spans, pending):
+            try:
+                verdict, error = future.result(), None
+            except Exception as raised:
+                verdict, error = None, raised
+            seconds = span[1] - span[0] if len(span) >= 2 else 0.0
+            if error is not None:
+                results.append((None, seconds, f"raised {type(error).__name__}: {str(error)[:100]}"))
+            elif verdict is overran:
+                results.append((None, seconds, f"took over {seconds:.1f}s (budget {budget_s:.1f}s)"))
+            elif not isinstance(verdict, Verdict):
+                results.append((None, seconds, f"returned {type(verdict).__name__}, not a Verdict"))
+            elif seconds > budget_s:
+                results.append((verdict, seconds, f"took {seconds:.1f}s (budget {budget_s:.1f}s)"))
+            else:
+                results.append((verdict, seconds, ""))
+        return results
+
+    return collect
 
 
 def audit(
@@ -198,18 +229,22 @@ def audit(
     generator_options: dict | None = None,
     verifier_options: dict | None = None,
     attack_filter: str | None = None,
+    workers: int = 2,
 ) -> AuditReport:
     """Run every generic and family attack on ``n`` tasks per difficulty of the registered env ``env_id``.
 
     ``max_reward`` is the highest reward an attack may earn (0 by default; an opt-in
     partial-credit option documents its own cap). ``attack_filter`` keeps attacks whose name
-    contains it. Never raises for what the verifier does.
+    contains it. ``workers`` calls run at once (verifiers are thread-safe; a sandboxed one
+    waits on its child, so two calls use two cores). Never raises for what the verifier does.
     """
     import rlvr
 
     generator = rlvr.make_generator(env_id, **dict(generator_options or {}))
     verifier = rlvr.make_verifier(env_id, **dict(verifier_options or {}))
-    return audit_pair(generator, verifier, n, seed, difficulties, max_reward, attack_filter, name=env_id)
+    return audit_pair(
+        generator, verifier, n, seed, difficulties, max_reward, attack_filter, name=env_id, workers=workers
+    )
 
 
 def audit_pair(
@@ -221,19 +256,41 @@ def audit_pair(
     max_reward: float = 0.0,
     attack_filter: str | None = None,
     name: str | None = None,
+    workers: int = 2,
 ) -> AuditReport:
     """The audit of any generator and verifier pair — a family of your own included.
 
     ``generator`` needs ``generate(seed, difficulty)``, ``solve(task)`` and
     ``wrong_response(task)`` (``attacks(task)`` is optional); ``verifier`` needs
-    ``verify(task, response)`` and may set ``deadline_s`` (default 5 s).
+    ``verify(task, response)``, callable from ``workers`` threads at once, and may set
+    ``deadline_s`` (default 5 s).
     """
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
+    if workers < 1:
+        raise ValueError(f"workers must be positive, got {workers}")
     budget_s = float(getattr(verifier, "deadline_s", 5.0)) * OVERRUN_FACTOR + OVERRUN_SLACK_S
     report = AuditReport(name or type(generator).__name__, max_reward_allowed=max_reward)
     rows: dict[str, AttackRow] = {}
-    threads = DeadlineThreads(1, name="rlvr-audit")
+
+    def tally(task: Task, names: list[str], collect: Callable[[], list]) -> None:
+        for attack, (verdict, seconds, fault) in zip(names, collect()):
+            row = rows.setdefault(attack, AttackRow(attack))
+            row.tasks += 1
+            row.max_seconds = max(row.max_seconds, seconds)
+            reward = verdict.reward if verdict is not None else 0.0
+            row.max_reward = max(row.max_reward, reward)
+            if fault:
+                row.overruns += 1
+                row.example = row.example or f"{task.id} {fault}"
+            if reward > max_reward or (verdict is not None and verdict.correct):
+                row.scored += 1
+                row.example = row.example or f"{task.id} reward {reward:.3f}: {verdict.reason[:120]}"
+
+    # a few tasks' calls in flight at once, so one slow attack does not hold up the next task's
+    # (a task's attacks hold ~13 MB of oversize text: the window bounds memory)
+    in_flight: collections.deque = collections.deque()
+    threads = DeadlineThreads(workers, name="rlvr-audit")
     try:
         for difficulty in difficulties:
             for offset in range(n):
@@ -242,22 +299,15 @@ def audit_pair(
                 reference = generator.solve(task)
                 attacks = generic_attacks(task, reference, generator.wrong_response(task), generator.solve(other))
                 attacks += list(getattr(generator, "attacks", lambda _task: [])(task))
+                attacks = [(name, response) for name, response in attacks if not attack_filter or attack_filter in name]
                 report.tasks += 1
-                for attack, response in attacks:
-                    if attack_filter and attack_filter not in attack:
-                        continue
-                    row = rows.setdefault(attack, AttackRow(attack))
-                    row.tasks += 1
-                    verdict, seconds, fault = _timed_verify(threads, verifier.verify, task, response, budget_s)
-                    row.max_seconds = max(row.max_seconds, seconds)
-                    reward = verdict.reward if verdict is not None else 0.0
-                    row.max_reward = max(row.max_reward, reward)
-                    if fault:
-                        row.overruns += 1
-                        row.example = row.example or f"{task.id} {fault}"
-                    if reward > max_reward or (verdict is not None and verdict.correct):
-                        row.scored += 1
-                        row.example = row.example or f"{task.id} reward {reward:.3f}: {verdict.reason[:120]}"
+                collect = _submit_timed(threads, verifier.verify, task, [r for _, r in attacks], budget_s)
+                in_flight.append((task, [name for name, _ in attacks], collect))
+                del attacks
+                while len(in_flight) > AUDIT_TASKS_IN_FLIGHT:
+                    tally(*in_flight.popleft())
+        while in_flight:
+            tally(*in_flight.popleft())
     finally:
         threads.close()
     report.rows = sorted(rows.values(), key=lambda row: row.attack)

@@ -1062,6 +1062,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             generator_options=generator_options,
             verifier_options={k: v for k, v in options.items() if k in spec.verifier_options},
             attack_filter=args.only,
+            workers=args.workers,
         )
         print(f"== {env_id}")
         print(report.table())
@@ -1320,6 +1321,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="highest reward an attack may earn (the documented cap of a partial-credit option)",
     )
     aud.add_argument("--only", help="run only attacks whose name contains this")
+    aud.add_argument("--workers", type=positive_int, default=2, help="verifier calls at once (default 2)")
 
     box = command("sandbox", lambda args: box.print_help() or EXIT_USAGE, "the docker sandbox's images")
     box_sub = box.add_subparsers(dest="sandbox_command", required=True, parser_class=Parser)

@@ -142,6 +142,30 @@ def test_audit_catches_an_overrun_without_hanging():
     assert not report.passed and report.overran == 1
 
 
+class SteadyVerifier(StrictVerifier):
+    """Blank or prompt-echoing answers (4 attacks a task) take 0.6 s, within the 2.25 s budget."""
+
+    deadline_s = 0.2
+
+    def verify(self, task, response):
+        if isinstance(response, str) and (not response.strip() or task.prompt in response):
+            time.sleep(0.6)
+        return super().verify(task, response)
+
+
+def test_parallel_audit_charges_a_call_from_its_own_start():
+    """Two workers and 3 tasks' calls in flight: the last slow call waits in the queue longer
+    than the budget, and is not charged for the wait; the verdicts are one worker's."""
+    parallel = audit_pair(ToyGenerator(), SteadyVerifier(), n=3, difficulties=(0.0,), workers=2)
+    assert parallel.passed and parallel.overran == 0, parallel.table()
+    assert 0.5 < max(row.max_seconds for row in parallel.rows) < 2.0
+    serial = audit_pair(ToyGenerator(), GullibleVerifier(), n=2, difficulties=(0.0,), workers=1)
+    twice = audit_pair(ToyGenerator(), GullibleVerifier(), n=2, difficulties=(0.0,), workers=2)
+    assert [(r.attack, r.tasks, r.scored) for r in serial.rows] == [(r.attack, r.tasks, r.scored) for r in twice.rows]
+    with pytest.raises(ValueError, match="workers must be positive"):
+        audit_pair(ToyGenerator(), StrictVerifier(), workers=0)
+
+
 def test_chance_attacks_fail_only_when_systematic():
     report = audit_pair(ToyGenerator(), TaskBlindVerifier(), n=4, difficulties=(0.0,))
     row = next(row for row in report.rows if row.attack == "another-seed-reference")

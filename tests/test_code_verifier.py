@@ -949,17 +949,20 @@ def test_humaneval_partial_credit_pays_no_constant_and_pays_half_right_programs(
     credit between 0 and 1."""
     generator = CodeGenerator(dataset=HUMANEVAL)
     best, half = [], []
-    for row in range(164):
-        task = generator.generate(row)
-        entry, reference = task.answer["entry_point"], task.answer["reference"]
-        assert partial_verifier.verify(task, generator.solve(task)).reward == 1.0, task.meta["task_id"]
-        rewards = {}
-        for constant in HUMANEVAL_CONSTANTS:
-            program = f"def {entry}(*args, **kwargs):\n    return {constant}\n"
-            rewards[constant] = partial_verifier.verify(task, fence(program)).reward
-        best.append(max(rewards.values()))
-        verdict = partial_verifier.verify(task, fence(HALF_RIGHT.format(reference=reference, entry=entry)))
-        half.append(verdict.reward)
+    with ThreadPoolExecutor(2) as pool:  # two sandbox runs at once: the verifier is thread-safe
+        for row in range(164):
+            task = generator.generate(row)
+            entry, reference = task.answer["entry_point"], task.answer["reference"]
+            constants = [
+                fence(f"def {entry}(*args, **kwargs):\n    return {constant}\n") for constant in HUMANEVAL_CONSTANTS
+            ]
+            programs = [generator.solve(task), fence(HALF_RIGHT.format(reference=reference, entry=entry)), *constants]
+            solved, halfway, *rewards = [
+                v.reward for v in pool.map(lambda p: partial_verifier.verify(task, p), programs)
+            ]
+            assert solved == 1.0, task.meta["task_id"]
+            best.append(max(rewards))
+            half.append(halfway)
     assert sum(best) / len(best) <= 0.02 and max(best) < 0.5, (sum(best) / len(best), max(best))
     assert sum(0 < reward < 1 for reward in half) >= 50 and 0.1 < sum(half) / len(half) < 0.9
 

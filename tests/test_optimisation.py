@@ -412,6 +412,20 @@ def test_subset_sum_reference_is_the_planted_subset():
     assert verify(big, rlvr.solve(big)).correct and big.meta["solver"] == "planted subset"
 
 
+def test_no_greedy_hits_a_subset_sum_target():
+    """Red team S11-H2: taking the largest number that still fits (no search) hit the target on
+    69 % of d = 0 tasks and 17 % at d = 0.25; smallest first is screened too."""
+    for difficulty in (0.0, 0.25, 0.5, 1.0):
+        for seed in range(150):
+            data = instance(task_of("rlvr/SubsetSum-v0", seed, difficulty))
+            numbers, target = data["numbers"], data["target"]
+            for order in (sorted(numbers, reverse=True), sorted(numbers)):
+                total = 0
+                for number in order:
+                    total += number if total + number <= target else 0
+                assert total != target, (seed, difficulty, order)
+
+
 def test_subset_sum_planted_subset_keeps_its_distribution():
     """Each index is planted with probability ½; an empty draw takes one index, a full one drops
     one (both uniform), as the numpy draws did before 2026-12-06."""
@@ -1445,6 +1459,9 @@ def greedy_gap_and_effort(env_id, difficulty) -> tuple[float, float]:
 def test_greedy_gap_and_solver_effort_grow_with_the_knob(env_id):
     measured = [greedy_gap_and_effort(env_id, d) for d in LEVELS]
     gaps, efforts = [m[0] for m in measured], [m[1] for m in measured]
+    if env_id == "rlvr/SubsetSum-v0":  # targets a greedy hits are redrawn (red team S11-H2): it never solves one
+        assert gaps == [1.0, 1.0, 1.0] and efforts[0] < efforts[1] < efforts[2], (gaps, efforts)
+        return
     if env_id == "rlvr/BinPacking-v0":
         # d = 0 keeps plants where one split fits (red team S8-8), rarely a prefix of the item
         # order, so next fit opens a third bin on most of them: its gap (≈ 0.26) tops the others

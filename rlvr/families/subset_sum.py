@@ -2,8 +2,10 @@
 
 Task        ``numbers`` positive integers uniform in 1…max_number; a planted subset (each index
             with probability 1/2, at least one and not all) fixes the target as its sum, so
-            every instance is solvable. The prompt lists the numbers with their indices and the
-            target.
+            every instance is solvable. A target that taking numbers largest first, or smallest
+            first, while they fit would hit is redrawn (another subset, new numbers every 8th
+            draw, at most 256 draws): no greedy solves a task. The prompt lists the numbers with
+            their indices and the target.
 Answer      ``<answer>[i1, i2, …]</answer>``: the chosen indices, each once, any order.
             ``task.answer`` = {"instance": {"numbers", "target"}, "reference": {"solution":
             the planted indices, sorted, "objective": target, "status": "optimal"}};
@@ -14,7 +16,7 @@ Verifier    rlvr.verifiers.subset_sum.SubsetSumVerifier: distinct valid indices 
 Solver      None needed: the planted subset sums to the target by construction, and any exact
             subset is optimal (a decision problem), so it is the reference at every size.
 Greedy      Largest first (ties to the lower index), taking each number that keeps the sum at
-            most the target: ``meta["greedy_objective"]`` is its sum; it scores only when exact.
+            most the target: ``meta["greedy_objective"]`` is its sum, never the target (above).
 Effort      The size of an exact DP over sums 0…target, numbers × (target + 1)
             (``meta["effort"]``; none runs).
 Hints       How many numbers the reference subset has, then at most 80 % of its indices (never all),
@@ -30,9 +32,8 @@ Difficulty  (rendered from the declaration below)
             ``numbers`` 2–200 and ``max_number`` 1–10^9 may be set explicitly. Generation takes
             ≈ 15–25 µs of CPU from d = 0 to d = 1 on a loaded 2-core machine (the numbers and
             the planted bits are exactly uniform draws from the seed material,
-            ``MaterialDraws`` of rlvr.generators.optimisation). The greedy misses the target in ≈ 28% of instances at
-            d = 0, ≈ 98% at d = 0.5 and all at d = 1; DP cells rise about 45000-fold
-            (benchmarks/bench_optimisation.py).
+            ``MaterialDraws`` of rlvr.generators.optimisation), about twice that at d = 0 for
+            the greedy redraws; DP cells rise about 45000-fold (benchmarks/bench_optimisation.py).
 
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
@@ -49,6 +50,10 @@ Version history
                 10.58, 501.0 → 500.0, 25017 → 25084; mean planted size 2.49 → 2.51, 5.98 → 5.95,
                 10.03 → 10.00; greedy exact 0.739 → 0.733, 0.055 → 0.059, 0.001 → 0.001 at d = 0,
                 0.5, 1).
+                2026-12-06 (later): targets a greedy hits are redrawn (red team S11-H2: taking the
+                largest number that still fits solved 69 % of d = 0 tasks and 17 % at d = 0.25,
+                a random subset 5 % / 0.3 %; now 0 of 300 at every level). Task bytes changed
+                (re-pinned); generation CPU at d = 0 about 2.1×, at d ≥ 0.5 about 1.1×.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -142,6 +142,25 @@ def test_search_effort_rises_with_the_knob():
     assert all(a < b for a, b in zip(medians, medians[1:])), medians
 
 
+def test_signs_alone_do_not_reach_a_target_that_offers_times_and_divide():
+    """Red team S11-H3: + and − alone solved 15 / 36 / 26 % of Countdown tasks at d = 0.5 / 0.75
+    / 1 (the sum minus twice one number 9–12 %). A sign pattern is checked by brute force here."""
+    from itertools import product
+
+    for env_id, difficulties in (("rlvr/Countdown-v0", (0.5, 0.75)), ("rlvr/Game24-v0", (0.5,))):
+        for difficulty in difficulties:
+            plain = 0
+            for seed in range(60):
+                answer = rlvr.make_task(env_id, seed=seed, difficulty=difficulty).answer
+                numbers, target = answer["numbers"], answer["target"]
+                signs = (1, -1) if answer["use_all"] else (1, -1, 0)
+                plain += any(
+                    sum(s * n for s, n in zip(pattern, numbers)) == target
+                    for pattern in product(signs, repeat=len(numbers))
+                )
+            assert plain <= 1, (env_id, difficulty, plain)
+
+
 def test_same_bytes_in_another_process():
     code = "import rlvr; print(rlvr.make_task('Countdown-v0', 7, 0.6).to_json())"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

@@ -9,7 +9,9 @@ Task        n numbers and a target. rlvr/Countdown-v0: the target is built from 
             (which allows fractional intermediates, as the game does) reaches 24.
             Among up to 64 draws the generator keeps the first puzzle whose search needs at least
             ``min_search_nodes`` expansions (else the hardest drawn), so the knob raises the
-            measured search effort, not just the sizes.
+            measured search effort, not just the sizes. Where × or ÷ is allowed, a draw whose
+            target adding and subtracting the numbers reaches (``signs_reach``) is kept only if
+            no other draw is: such a task does not need the operators it offers.
 Answer      ``<answer>…</answer>`` holding one arithmetic expression over the given numbers with
             the allowed operators and parentheses, optionally followed by ``= target``:
             ``<answer>(3 + 5) * 2 = 16</answer>``. "−", "×", "·" and "÷" are accepted spellings.
@@ -53,6 +55,11 @@ Version history
                 of numbers, the target and the rules; red team S7-1: one problem shown otherwise was
                 on both sides), so split streams changed where a task's group lands elsewhere than
                 its prompt did (re-pinned); raw-stream bytes unchanged.
+                2026-12-06 (session 11): where × or ÷ is allowed, targets that signs alone reach
+                are passed over (red team S11-H3: + and − solved 15 / 36 / 26 % of Countdown tasks
+                at d = 0.5 / 0.75 / 1, "sum minus twice one number" 9–12 %; now 0–1 of 300 at
+                each level). Task bytes changed where such a draw was kept (re-pinned, Game24 too);
+                Countdown generation CPU about 1.5–2× at d ≥ 0.5.
 """
 
 from rlvr.family import EnvDecl, Family

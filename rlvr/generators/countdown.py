@@ -108,6 +108,17 @@ def search(
     return found, nodes
 
 
+def signs_reach(numbers: list[int], target: int, use_all: bool) -> bool:
+    """Whether adding and subtracting the numbers (every one when ``use_all``), with no × or ÷,
+    gives the target: then a task that offers × and ÷ is solved by signs alone (red team
+    S11-H3: 15 / 36 / 26 % of Countdown tasks at d = 0.5 / 0.75 / 1). Any sign pattern with a
+    positive result is an expression: the added numbers first, then the subtracted ones."""
+    sums = {0}
+    for number in numbers:
+        sums = {s + number for s in sums} | {s - number for s in sums} | (set() if use_all else sums)
+    return target in sums
+
+
 def construct(rng: random.Random, numbers: list[int], operators: list[str], use_all: bool) -> tuple[int, str] | None:
     """A target built from the numbers by Countdown's own rules (every intermediate a positive
     integer, divisions exact): all numbers when ``use_all``, else a random subset of at least
@@ -155,6 +166,7 @@ class CountdownGenerator(TaskGenerator):
         count, max_number, operators = params["numbers"], params["max_number"], params["operators"]
         use_all, fixed_target, target_max = params["use_all"], params["target"], params["target_max"]
         allowed = operators.split(",")
+        screen_signs = "*" in allowed or "/" in allowed  # a draw signs alone solve ranks below any other
         best = None
         for draw in range(1, MAX_DRAWS + 1):
             numbers = [rng.randint(1, max_number) for _ in range(count)]
@@ -171,17 +183,18 @@ class CountdownGenerator(TaskGenerator):
                 found, nodes = expression, SEARCH_NODE_CAP
             if found is None:
                 continue  # a fixed target these numbers cannot reach
-            candidate = (nodes, numbers, target, found if expression is None else expression, draw)
-            if best is None or nodes > best[0]:
+            needs_more = not (screen_signs and signs_reach(numbers, target, use_all))
+            candidate = (needs_more, nodes, numbers, target, found if expression is None else expression, draw)
+            if best is None or candidate[:2] > best[:2]:
                 best = candidate
-            if nodes >= params["min_search_nodes"]:
+            if needs_more and nodes >= params["min_search_nodes"]:
                 break
         if best is None:
             raise ValueError(
                 f"no {count} numbers up to {max_number} reach a target within {MAX_DRAWS} draws; "
                 f"raise max_number or target_max"
             )
-        nodes, numbers, target, expression, draws = best
+        _, nodes, numbers, target, expression, draws = best
         answer = {
             "numbers": numbers,
             "target": target,

@@ -1,10 +1,27 @@
 """SetCover: cover a universe with as few of the given subsets as possible.
 
 Task        A universe of ``elements`` items 0…m−1 and a family of subsets, in random order:
-            ``planted_sets`` blocks partitioning the universe (so ``planted_sets`` subsets
-            suffice), ``decoy_sets`` random subsets of ``decoy_size`` × the block size (decoys
-            larger than a block lure the greedy algorithm) and ``random_sets`` random subsets of
-            half the block size. The prompt lists every subset as S<i> = {…}.
+            ``planted_sets`` planted blocks (so ``planted_sets`` subsets suffice),
+            ``decoy_sets`` decoys and ``random_sets`` random subsets of half the block size
+            (block size m / ``planted_sets``). With fewer than 3 blocks or ``decoy_size`` ≤ 1
+            (d ≤ 0.4 by default) the blocks partition the universe and the decoys are uniform
+            random subsets of ``decoy_size`` × the block size (larger than a block, they lure
+            the greedy algorithm). Otherwise the instance is shaped (red team s11 H10: an exact
+            partition singled out the optimum, "start anywhere, then add the largest subset
+            disjoint from what is covered" found it on every task): each block also borrows a
+            few elements of the others (at most a quarter of the block size, as many as keep
+            the counting bound below proving it optimal); one decoy per block is a trap drawn
+            outside it, one element larger than any other block beyond it, so that after the
+            block both greedy and "largest disjoint subset next" take the trap, and it leaves
+            out two elements of each other block that no further block holds; up to as many
+            decoys are a block-sized uniform subset and a "shadow" drawn outside it (so traps
+            are not the only low-overlap pairs); the other decoys are uniform, one element
+            larger than the largest block (at least ``decoy_size`` × the block size), so the
+            largest subsets are not the blocks. A shaped instance is redrawn (up to
+            ``MAX_DRAWS`` = 12 draws, the last kept; ``meta["draws"]``) while the
+            most-new-elements greedy, the rarest-element greedy, or greedy or the disjoint
+            rule started from any subset, uses no more subsets than the blocks.
+            The prompt lists every subset as S<i> = {…}.
 Answer      ``<answer>[i1, i2, …]</answer>``: the chosen subset indices, each once, any order.
             ``task.answer`` = {"instance": {"elements", "subsets"}, "reference": {"solution":
             sorted indices, "objective": count, "status"}}.
@@ -22,7 +39,9 @@ Solver      First the counting lower bound (the fewest subsets, largest first, w
             seconds; otherwise the best of CP-SAT's cover, the planted blocks and the greedy
             cover ("best-known" / "heuristic").
 Greedy      Repeatedly the subset covering most uncovered elements (ties to the lower index):
-            ``meta["greedy_objective"]``.
+            ``meta["greedy_objective"]``. Attacks (``rlvr audit``) add the redraw's rules: the
+            disjoint rule and greedy, each best over every start, and the rarest-element
+            greedy (each left out where it solves the task, e.g. d ≤ 0.4).
 Effort      CP-SAT deterministic seconds (``meta["effort"]``), plus branches and conflicts; 0
             when the bound is met (no search).
 Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
@@ -37,9 +56,11 @@ Difficulty  (rendered from the declaration below)
             1     40        3             20          1.15        8
             Parameters may be set explicitly: ``elements`` 2–300, ``planted_sets`` 1–elements,
             ``decoy_sets`` and ``random_sets`` 0–300, ``decoy_size`` 0.1–10. Generation takes
-            under half a millisecond at d = 1 (drawing the subsets is most of it). Mean greedy
-            gap (1 − its ratio) is 0 up to d = 0.2 (decoys smaller than the blocks), ≈ 0.23 at
-            d = 0.5 and 0.40 at d = 1 (benchmarks/bench_optimisation.py). d = 0 has 10
+            about 0.12 ms per task up to d = 0.4 and 0.6–0.75 ms above (a shaped draw with
+            its rule checks is 0.2–0.3 ms; about 1.9 draws per task at d = 0.5, 1.35 at 0.75
+            and 1.1 at 1; 2026-12-06, load ≈ 2). Mean greedy gap (1 − its ratio) is 0 up
+            to d = 0.2 (decoys smaller than the blocks), ≈ 0.27 at d = 0.5 and 0.29 at d = 1
+            (200 seeds; above d = 0.4 greedy is optimal only where all 12 draws failed). d = 0 has 10
             subsets, not 6: among 6 a fixed pair was a minimum cover on 8.5 % of the tasks,
             among 10 on about 3 % (benchmarks/bench_constant_policy.py).
 
@@ -51,6 +72,11 @@ Version history
                 instances are unchanged, but the reference may be another minimum cover (the
                 planted blocks or the greedy one) and ``meta`` records the bound and no
                 search, so task bytes changed (re-pinned).
+            2026-12-06: shaped instances when ``planted_sets`` ≥ 3 and ``decoy_size`` > 1
+                (d > 0.4 by default; red team s11 H10): overlapping blocks, traps, shadow
+                pairs and larger uniform decoys, redrawn while a no-search rule is optimal
+                (see Task); the planted blocks still meet the counting bound, so no search
+                runs. Tasks at d > 0.4 changed (re-pinned); d ≤ 0.4 is unchanged.
 """
 
 from rlvr.family import EnvDecl, Family
@@ -66,9 +92,9 @@ FAMILY = Family(
     table=DifficultyTable(
         {
             "elements": Int(2, MAX_ELEMENTS, doc="size of the universe"),
-            "planted_sets": Int(1, MAX_ELEMENTS, doc="blocks partitioning the universe (at most elements)"),
-            "decoy_sets": Int(0, MAX_EXTRA_SETS, doc="random subsets of decoy_size × the block size"),
-            "decoy_size": Float(0.1, 10.0, doc="decoy size as a multiple of the block size"),
+            "planted_sets": Int(1, MAX_ELEMENTS, doc="planted blocks covering the universe (at most elements)"),
+            "decoy_sets": Int(0, MAX_EXTRA_SETS, doc="decoys: uniform, or traps and shadows when shaped"),
+            "decoy_size": Float(0.1, 10.0, doc="decoy size as a multiple of the block size (> 1: shaped)"),
             "random_sets": Int(0, MAX_EXTRA_SETS, doc="random subsets of half the block size"),
         },
         {

@@ -575,3 +575,14 @@ def test_the_audit_passes_on_both_maze_envs_and_fails_the_old_default():
         assert audit(env_id, n=1).passed
     old = audit("rlvr/Maze-v0", n=1, verifier_options={"shortest": False})
     assert not old.passed and {"detour-out-and-back", "loop-at-goal"} <= {row.attack for row in old.rows if row.failed}
+
+
+def test_no_partial_credit_in_mazes_too_big_to_grade_within_the_deadline():
+    """Red team S11b-K1: a 250×250-cell maze's first partial check took 1.2–1.45 s of CPU, so with
+    a few checks at once it overran the 2 s deadline and one answer scored 0 or 0.999 by what else
+    ran. Over 150×150 cells partial credit is refused at once, the same every time."""
+    big = rlvr.make_task("rlvr/Maze-v0", seed=1, difficulty=1.0, rows=151, cols=151)
+    path = rlvr.solve(big).split("<answer>")[1].split("</answer>")[0]
+    verdict = rlvr.verify(big, f"<answer>{path[:-1]}</answer>", partial=True)
+    assert verdict.reward == 0.0 and "no partial credit in mazes over 150×150 cells" in verdict.reason
+    assert rlvr.verify(big, f"<answer>{path}</answer>", partial=True).reward == 1.0  # binary as ever

@@ -36,9 +36,9 @@ RED_TEAM_PAIRS = [
     ("KnightsKnaves-v0", 3713035013594601601, "KnightsKnaves-v0", 56),
     ("Maze-v0", 6778193897662338050, "MazeImage-v0", 1268),
     ("Zebra-v0", 4183584277546604169, "Zebra-v0", 8765584689645089390),
-    # SubsetSum's draws changed twice on 2026-12-06: its pair (seeds 5764334729222703332 and 888,
-    # then 67 and 901) re-found the same way (the first two seeds whose sorted numbers and target agree)
-    ("SubsetSum-v0", 266, "SubsetSum-v0", 353),
+    # SubsetSum's draws changed on 2026-12-06: its pair (seeds 5764334729222703332 and 888) re-found
+    # the same way (the first two seeds whose sorted numbers and target agree)
+    ("SubsetSum-v0", 67, "SubsetSum-v0", 901),
 ]
 
 

@@ -638,6 +638,12 @@ def test_unreadable_answers_do_not_vote():
         rewards, metrics = majority_vote(episodes, 8)
         assert rewards.tolist() == [[0.0] * 5 + [1.0] * 3], env_id
         assert metrics["majority/label_correct"] == 1.0
+    # a check that ran out of time (red team s11b K5) or was never judged says nothing about the format
+    slow = Verdict.fail("verifier overran its deadline", timed_out=True)
+    unjudged = Verdict.fail("no worker", not_judged=True)
+    for verdict in (slow, unjudged):
+        episode = Episode(task, source, 0, [], [{"role": "assistant", "content": texts[-1]}], verdict=verdict)
+        assert answer_keys([episode]) != [None]
 
 
 def test_math_answers_vote_by_exact_value():

@@ -64,7 +64,9 @@ Version history
                 chance, the progress that walks which never aim at G (seeded random walks that
                 never turn back, wall followers) reach in as many moves on the same maze (red
                 team H5: corridor walks earned 0.11-0.41 and a wall follower cut short
-                0.33-0.67); binary verdicts and task bytes unchanged.
+                0.33-0.67); binary verdicts and task bytes unchanged. Mazes over 150×150 cells
+                (only by explicit rows / cols) get no partial credit: their first check could
+                overrun the deadline under concurrent calls (red team S11b-K1).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -2,10 +2,12 @@
 
 Task        ``numbers`` positive integers uniform in 1…max_number; a planted subset (each index
             with probability 1/2, at least one and not all) fixes the target as its sum, so
-            every instance is solvable. A target that taking numbers largest first, or smallest
-            first, while they fit would hit is redrawn (another subset, new numbers every 8th
-            draw, at most 256 draws): no greedy solves a task. The prompt lists the numbers with
-            their indices and the target.
+            every instance is solvable. From 8 numbers (d ≥ 0.25), a target that a greedy hits
+            — taking the numbers largest first, smallest first, in the listed order or in
+            reverse, each that still fits, toward the target or toward the total minus it — is
+            redrawn (another subset, new numbers every 8th draw, at most 256 draws). d = 0's five
+            numbers are left as drawn: a greedy hits 92 % of them, and their 32 subsets can be
+            tried by hand. The prompt lists the numbers with their indices and the target.
 Answer      ``<answer>[i1, i2, …]</answer>``: the chosen indices, each once, any order.
             ``task.answer`` = {"instance": {"numbers", "target"}, "reference": {"solution":
             the planted indices, sorted, "objective": target, "status": "optimal"}};
@@ -16,7 +18,7 @@ Verifier    rlvr.verifiers.subset_sum.SubsetSumVerifier: distinct valid indices 
 Solver      None needed: the planted subset sums to the target by construction, and any exact
             subset is optimal (a decision problem), so it is the reference at every size.
 Greedy      Largest first (ties to the lower index), taking each number that keeps the sum at
-            most the target: ``meta["greedy_objective"]`` is its sum, never the target (above).
+            most the target: ``meta["greedy_objective"]`` is its sum, the target only below 8 numbers.
 Effort      The size of an exact DP over sums 0…target, numbers × (target + 1)
             (``meta["effort"]``; none runs).
 Hints       How many numbers the reference subset has, then at most 80 % of its indices (never all),
@@ -32,8 +34,8 @@ Difficulty  (rendered from the declaration below)
             ``numbers`` 2–200 and ``max_number`` 1–10^9 may be set explicitly. Generation takes
             ≈ 15–25 µs of CPU from d = 0 to d = 1 on a loaded 2-core machine (the numbers and
             the planted bits are exactly uniform draws from the seed material,
-            ``MaterialDraws`` of rlvr.generators.optimisation), about twice that at d = 0 for
-            the greedy redraws; DP cells rise about 45000-fold (benchmarks/bench_optimisation.py).
+            ``MaterialDraws`` of rlvr.generators.optimisation), ~10 % more from d = 0.25 for the
+            greedy screen; DP cells rise about 45000-fold (benchmarks/bench_optimisation.py).
 
 Version history
             v0  (2026-11) first release. 2026-12: declared in rlvr.families; task bytes unchanged
@@ -50,10 +52,12 @@ Version history
                 10.58, 501.0 → 500.0, 25017 → 25084; mean planted size 2.49 → 2.51, 5.98 → 5.95,
                 10.03 → 10.00; greedy exact 0.739 → 0.733, 0.055 → 0.059, 0.001 → 0.001 at d = 0,
                 0.5, 1).
-                2026-12-06 (later): targets a greedy hits are redrawn (red team S11-H2: taking the
-                largest number that still fits solved 69 % of d = 0 tasks and 17 % at d = 0.25,
-                a random subset 5 % / 0.3 %; now 0 of 300 at every level). Task bytes changed
-                (re-pinned); generation CPU at d = 0 about 2.1×, at d ≥ 0.5 about 1.1×.
+                2026-12-06 (later): from 8 numbers, targets a greedy hits are redrawn (red team
+                S11-H2: taking the largest number that still fits solved 17 % of d = 0.25 tasks,
+                a random subset 0.3 %; S11b-K3: the complement and listed-order greedies too,
+                29 % with all eight; now 0 of 2000 at every level from 0.25). d = 0 (5 numbers)
+                is not screened: every greedy screen there would redraw ~15 times a task. Task
+                bytes changed from d = 0.25 (re-pinned); generation CPU there about 1.1×.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -74,7 +74,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rlvr.core import Task, answer_block_key, hint_pieces_shown
+from rlvr.core import Task, Verdict, answer_block_key, hint_pieces_shown
 from rlvr.trainers.config import CurriculumConfig, EnvConfig, TrainConfig, demo_config, load_config, save_config
 from rlvr.trainers.curriculum import SEED_SPACE, BetaTaskSelector, DifficultyController
 from rlvr.trainers.hints import HintConfig, HintSchedule
@@ -269,15 +269,22 @@ def group_rewards(episodes: list[Episode], group_size: int) -> torch.Tensor:
     )
 
 
+def unreadable(verdict: Verdict) -> bool:
+    """The verifier judged the response and could not read an answer in it: ``format_ok`` False,
+    neither timed out (a slow check says nothing about the format) nor left unjudged."""
+    return not verdict.format_ok and not verdict.details.get("timed_out") and not verdict.not_judged
+
+
 def answer_keys(episodes: list[Episode]) -> list[str | None]:
     """Each episode's canonical answer key: ``canonical_answer(task, response)`` of its source's
     verifier (rlvr.core.answer_block_key for a verifier without one); a hook that raises gives None.
-    A response its verifier could not read (a verdict with ``format_ok`` False) has no key, so no
-    vote: otherwise one fixed unreadable string, repeated, would win every group's majority."""
+    A response its verifier could not read (a verdict with ``format_ok`` False, not one that ran
+    out of time or was never judged) has no key, so no vote: otherwise one fixed unreadable
+    string, repeated, would win every group's majority."""
     verifiers: dict[int, Any] = {}
     keys: list[str | None] = []
     for episode in episodes:
-        if episode.verdict is not None and not episode.verdict.format_ok:
+        if episode.verdict is not None and unreadable(episode.verdict):
             keys.append(None)
             continue
         factory = episode.source.verifier_factory

@@ -38,8 +38,10 @@ Options     ``shortest=False``: any legal walk that ends on G is correct, whatev
             left out). The price is paid by honest walks where chance walks do as well: the
             first 90 % of a shortest path earns 0.01/0.17/0.49/0.63 (its half 0.00/0.01/0.06/
             0.13): a small maze's path has few junctions, so 5 % of random walks follow it that
-            far. Answers longer than ``CHANCE_MAX_MOVES`` (only in mazes larger than d = 1's)
-            earn no partial credit: chance is not measured that far. A walk that breaks a rule
+            far. Answers longer than ``CHANCE_MAX_MOVES`` (only in mazes larger than d = 1's),
+            and any answer in a maze over 150×150 cells (``CHANCE_MAX_SQUARES``; d = 1 is
+            20×20), earn no partial credit: chance is not measured that far, and a first check
+            of a bigger maze takes over a second (under concurrent calls, past the deadline). A walk that breaks a rule
             (into a wall, off the grid) earns 0 however far it got first: it is not a path (red
             team S9-F6). Under ``partial`` an attack's cap is therefore just below 1.
 History     Until issue 14 the v0 default was ``shortest=False``: the prompt asked for a
@@ -53,9 +55,8 @@ Cost        O(moves) for the walk. With ``partial``, per maze (cached for ``CHAN
             mazes): one BFS from G (networkx), the walk tables (numpy), and the ``CHANCE_WALKS``
             + 8 walkers stepped together only as far as the longest answer graded on the maze
             so far, about 15 µs of CPU a step: a d = 1 maze stepped to its move cap (6,724)
-            takes about 0.1 s; the largest allowed maze (250×250 cells) about 0.7 s for the BFS
-            (as before) plus 0.4 s to step to ``CHANCE_MAX_MOVES``. Later calls on a maze are
-            lookups.
+            takes about 0.1 s; the largest graded maze (150×150 cells) about 0.4 s. Later calls
+            on a maze are lookups.
 """
 
 from __future__ import annotations
@@ -79,7 +80,11 @@ WALL = "#"
 CLOCKWISE = "URDL"  # headings 0-3; heading 4 is "no move yet"
 CHANCE_WALKS = 200  # seeded random non-reversing walks per maze
 CHANCE_MAX_MOVES = 10_000  # the longest answer graded for partial credit (d = 1's move cap is 6,724)
-CHANCE_CACHE = 16  # mazes whose tables and chance curve are kept (a 250×250-cell maze holds about 30 MB)
+# the largest text grid graded for partial credit: 150×150 cells (d = 1 is 20×20). A 250×250-cell
+# maze's first partial check took 1.2–1.45 s of CPU, so under a few concurrent checks it overran
+# the 2 s deadline and the same answer scored 0 or 0.999 by what else ran (red team S11b-K1)
+CHANCE_MAX_SQUARES = 301 * 301
+CHANCE_CACHE = 16  # mazes whose tables and chance curve are kept (a 150×150-cell maze holds about 17 MB)
 HANDS = {"right": (1, 0, 3, 2), "left": (3, 0, 1, 2)}  # turns tried in order, in quarter turns clockwise
 
 
@@ -289,6 +294,8 @@ class MazeVerifier(SafeVerifier):
             reason = f"the moves end at row {end[0]}, column {end[1]}, not on G at row {goal[0]}, column {goal[1]}"
         if not self.partial or failure is not None:  # a walk that broke a rule earns nothing
             return Verdict(0.0, False, True, reason, details)
+        if len(grid) * len(grid[0]) > CHANCE_MAX_SQUARES:
+            return Verdict(0.0, False, True, f"{reason}; no partial credit in mazes over 150×150 cells", details)
         key = tuple(grid)
         remaining = goal_distances(key, goal).get(end)
         if remaining is None or start not in goal_distances(key, goal) or optimum <= 0:

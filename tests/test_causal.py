@@ -1164,6 +1164,17 @@ def test_no_answer_is_read_off_the_outcome_table(difficulty):
     assert lookups > 60 if difficulty == 0.0 else lookups == 0
 
 
+def shortcut_text(kind: str, answer: dict, sides: list, state: int) -> str:
+    """A shortcut's answer in the task's format, from its distribution at each treatment value."""
+    if kind == "distribution":
+        return ", ".join(f"P({answer['outcome']}={s})={p:.4f}" for s, p in enumerate(sides[0]))
+    if kind == "probability":
+        return f"{sides[0][state]:.4f}"
+    if kind == "comparison":
+        return f"a={sides[0][state]:.4f}; b={sides[1][state]:.4f}; {answer['value']}"
+    return f"{float((sides[0] - sides[1]) @ np.arange(len(sides[0]))):.4f}"
+
+
 def rung_shortcut_answers(task: Task) -> list[tuple[str, str]]:
     """The red team's S10-G9 strategies on ``task``: real inference one rung too low, the same
     rule on every side of a comparison or an effect, as (rule, answer text) — for an
@@ -1199,15 +1210,7 @@ def rung_shortcut_answers(task: Task) -> list[tuple[str, str]]:
         sides = [shortcut(x) for x in values]
         if all(np.abs(s - exact(x)).max() < 1e-9 for s, x in zip(sides, values)):
             continue
-        if kind == "distribution":
-            text = ", ".join(f"P({answer['outcome']}={s})={p:.4f}" for s, p in enumerate(sides[0]))
-        elif kind == "probability":
-            text = f"{sides[0][state]:.4f}"
-        elif kind == "comparison":
-            text = f"a={sides[0][state]:.4f}; b={sides[1][state]:.4f}; {answer['value']}"
-        else:
-            text = f"{float((sides[0] - sides[1]) @ np.arange(len(sides[0]))):.4f}"
-        answers.append((rule, f"<answer>{text}</answer>"))
+        answers.append((rule, f"<answer>{shortcut_text(kind, answer, sides, state)}</answer>"))
     return answers
 
 
@@ -1279,17 +1282,9 @@ def evidence_drop_answers(task: Task) -> tuple[list[tuple[str, str, bool]], bool
         if all(np.abs(s - e).max() < 1e-9 for s, e in zip(sides, exact)):
             drop_exact = drop_exact or rule == "drop"
             continue
-        if kind == "distribution":
-            text = ", ".join(f"P({answer['outcome']}={s})={p:.4f}" for s, p in enumerate(sides[0]))
-        elif kind == "probability":
-            text = f"{sides[0][state]:.4f}"
-        elif kind == "comparison":
-            text = f"a={sides[0][state]:.4f}; b={sides[1][state]:.4f}; {answer['value']}"
-        elif np.array_equal(*sides):
+        if kind == "effect" and np.array_equal(*sides):
             continue
-        else:
-            text = f"{float((sides[0] - sides[1]) @ np.arange(len(sides[0]))):.4f}"
-        answers.append((rule, f"<answer>{text}</answer>", with_partial))
+        answers.append((rule, f"<answer>{shortcut_text(kind, answer, sides, state)}</answer>", with_partial))
     return answers, drop_exact
 
 

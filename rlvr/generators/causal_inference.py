@@ -93,14 +93,7 @@ class CausalNetwork:
         key = ("descendants", roots)
         if key not in self.memo:
             children = self.children()
-            found: set[int] = set()
-            stack = list(roots)
-            while stack:
-                for child in children[stack.pop()]:
-                    if child not in found:
-                        found.add(child)
-                        stack.append(child)
-            self.memo[key] = frozenset(found)
+            self.memo[key] = frozenset(closure((child for root in roots for child in children[root]), children))
         return set(self.memo[key])
 
     def children(self) -> tuple[tuple[int, ...], ...]:

@@ -58,6 +58,29 @@ def fills(order: list[int], goal: int) -> bool:
     return total == goal
 
 
+def greedy_subsets(numbers: list[int], target: int) -> list[tuple[str, list[int]]]:
+    """The index lists the eight greedies of ``greedy_reaches`` answer with (a complement greedy
+    answers the numbers it left out), named for attacks."""
+    indices = range(len(numbers))
+    orders = {
+        "largest-first": sorted(indices, key=numbers.__getitem__, reverse=True),
+        "smallest-first": sorted(indices, key=numbers.__getitem__),
+        "listed-order": list(indices),
+        "reverse-order": list(indices)[::-1],
+    }
+    found = []
+    for name, order in orders.items():
+        for complement, goal in ((False, target), (True, sum(numbers) - target)):
+            chosen, total = set(), 0
+            for index in order:
+                if total + numbers[index] <= goal:
+                    chosen.add(index)
+                    total += numbers[index]
+            subset = [i for i in indices if (i in chosen) != complement]
+            found.append((f"{'complement-' if complement else ''}{name}", subset))
+    return found
+
+
 def greedy_reaches(numbers: list[int], ordered: list[int], target: int) -> bool:
     """Whether a greedy with no search hits the target: taking the numbers largest first,
     smallest first, in the listed order or in reverse, each that still fits, toward the target
@@ -140,7 +163,8 @@ class SubsetSumGenerator(OptimisationGenerator):
         yield chosen[1:]
 
     def hostile_solutions(self, task: Task) -> list[tuple[str, list[int]]]:
-        """Every number, none, the largest-first greedy (short of the target when it fails),
+        """Every number, none, the eight greedies of ``greedy_subsets`` (short of the target
+        or over it when they fail; where one solves a d = 0 task it is left out as an answer),
         the reference plus one more index, one number."""
         numbers = task.answer["instance"]["numbers"]
         chosen = list(task.answer["reference"]["solution"])
@@ -148,7 +172,7 @@ class SubsetSumGenerator(OptimisationGenerator):
         return [
             ("all-numbers", list(range(len(numbers)))),
             ("empty-selection", []),
-            ("largest-first", self.greedy_solution(task)),
+            *greedy_subsets(numbers, int(task.answer["instance"]["target"])),
             ("reference-plus-one", sorted(chosen + extra[:1])),
             ("single-number", [0]),
         ]

@@ -20,10 +20,13 @@ Solver      (rlvr.generators.scheduling) The better of two dispatch schedules (e
             and bound over Giffler–Thompson active schedules for one shorter than U (within
             5 000 nodes); beyond, OR-Tools CP-SAT: an interval per operation, NoOverlap per
             machine, precedence within jobs, starts and makespan bounded by U − 1 and the lower
-            bound, no presolve, no LP; minimise the makespan; when it proves no such schedule
-            exists, the U schedule is optimal. Exact within ``CP_SAT_DETERMINISTIC_LIMIT``
-            (rlvr.generators.optimisation) deterministic seconds; otherwise CP-SAT's best, or
-            the U schedule when it found none ("best-known" / "heuristic").
+            bound (the model parsed from one CpModelProto text), no presolve, no LP, no symmetry
+            detection, no clause inprocessing, the older linear propagator, the objective's
+            lower bound searched first (``JOB_SHOP_CP_SAT_PARAMETERS``); minimise the makespan;
+            when it proves no such schedule exists, the U schedule is optimal. Exact within
+            ``CP_SAT_DETERMINISTIC_LIMIT`` (rlvr.generators.optimisation) deterministic
+            seconds; otherwise CP-SAT's best, or the U schedule when it found none
+            ("best-known" / "heuristic").
 Greedy      Earliest-start dispatch: repeatedly schedule, among the next operations of all
             jobs, the one that can start earliest (ties to the lower job): its makespan is
             ``meta["greedy_objective"]``.
@@ -40,14 +43,17 @@ Difficulty  (rendered from the declaration below)
             0.75  6     5         9
             1     7     5         9
             ``jobs`` 1–30, ``machines`` 1–15 and ``max_duration`` 1–1000 may be set explicitly.
-            Generation with the exact solve takes ≈ 3.5 ms of CPU on average at d = 1 and
-            ≈ 1.1 ms at d = 0.5, about 1.9× and 2.6× less than with the first release's
-            unbounded CP-SAT model, and 13–16× less at d = 0. CP-SAT sets the pace from
-            d = 0.5 on: it runs on about 85 % of the instances (the lower bound equals the
-            optimum on ~35 %, but a dispatch rule reaches it on only 10–15 %), and even proving
-            a known optimal makespan costs it ≈ 0.4 ms at d = 0.5 and ≈ 0.7 ms at d = 1. Mean
+            Generation with the exact solve is about 4× (d = 0.5) and 4–4.5× (d = 1) faster than
+            the first release's (d476769, unbounded CP-SAT model; 12× at d = 0), CPU time,
+            benchmarks/bench_optimisation.py --baseline on a loaded two-core machine. CP-SAT
+            sets the pace from d = 0.5 on: it runs on 80–95 % of the instances (the lower bound
+            equals the optimum on ~35 %, but a dispatch rule reaches it on only 5–20 %), and
+            most of a call is its fixed cost: proving a known optimal makespan costs about three
+            quarters of an average call at d = 0.5 and d = 1. Mean
             dispatch gap (1 − its ratio) ≈ 0.09 at d = 0, 0.17 at d = 0.5, 0.20 at d = 1;
-            search effort rises about 50-fold (benchmarks/bench_optimisation.py). d = 0 has three jobs, not two: with
+            mean search effort rises about 30-fold from d = 0 to d = 1 (seeds 0–299; ~100-fold
+            before CP-SAT searched the objective's lower bound first, which takes fewer
+            branches). d = 0 has three jobs, not two: with
             two jobs on two machines a fixed answer ([[0, 4], [0, 4]]) was optimal on
             17 % of the tasks (benchmarks/bench_constant_policy.py); with three, on about 1 %.
 
@@ -68,7 +74,16 @@ Version history
                 is the preemptive one-machine bound, and CP-SAT is asked for a schedule shorter
                 than the known one (≈ 25 % less time at d = 0.5, ≈ 15 % at d = 1); the optimal
                 makespans are unchanged, but the reference may be another optimal schedule and
-                ``meta`` names the new paths, so task bytes changed (re-pinned).
+                ``meta`` names the new paths, so task bytes changed (re-pinned). 2026-12-06
+                (issue 18, speed): CP-SAT's model is parsed from one text and solved with tuned
+                settings (no symmetry detection, no disjunctive precedences, no clause
+                inprocessing, the older linear propagator, objective lower-bound search), the
+                instance is drawn by replaying numpy's words and the dispatch rules run as plain
+                loops (≈ 1.4× faster at d = 0.5, ≈ 2× at d = 1 than the tree before); the
+                instances, prompts, dispatch schedules and optimal makespans are unchanged (seeds
+                0–1399 at every level), and at d ≤ 0.25 so are the whole tasks, but from d = 0.5
+                on the reference may be another optimal schedule and ``meta``'s CP-SAT counters
+                changed, so task bytes changed there (re-pin).
 """
 
 from rlvr.family import EnvDecl, Family

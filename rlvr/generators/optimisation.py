@@ -40,7 +40,7 @@ import abc
 import hashlib
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,13 +90,15 @@ def run_cp_sat(
     deterministic_limit: float | None = None,
     linearization_level: int | None = None,
     presolve: bool = True,
+    settings: Mapping[str, Any] | None = None,
 ) -> CpSatRun:
     """Solve single-threaded with a fixed seed and a deterministic work limit (reproducible);
     the limit defaults to ``CP_SAT_DETERMINISTIC_LIMIT``, read at call time.
     ``linearization_level`` 2 adds CP-SAT's full LP relaxation (with circuit and knapsack
     cuts): much stronger bounds for TSP and bin packing; 0 drops the LP (job shop: its
     scheduling propagators do the work). ``presolve=False`` skips CP-SAT's presolve (small
-    models the caller already gave tight domains)."""
+    models the caller already gave tight domains). ``settings`` sets further CP-SAT parameters by
+    name (a family's tuned search: job shop's ``JOB_SHOP_CP_SAT_PARAMETERS``), after these."""
     solver = cp_model.CpSolver()
     parameters = solver.parameters
     parameters.num_workers = 1
@@ -108,6 +110,8 @@ def run_cp_sat(
     if not presolve:
         parameters.cp_model_presolve = False
     parameters.log_search_progress = False
+    for name, value in (settings or {}).items():
+        setattr(parameters, name, value)
     code = solver.solve(model)
     status = {cp_model.OPTIMAL: OPTIMAL, cp_model.FEASIBLE: BEST_KNOWN}.get(code, "")
     counters = {

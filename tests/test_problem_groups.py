@@ -39,6 +39,8 @@ RED_TEAM_PAIRS = [
     # SubsetSum's draws changed on 2026-12-06: its pair (seeds 5764334729222703332 and 888) re-found
     # the same way (the first two seeds whose sorted numbers and target agree)
     ("SubsetSum-v0", 67, "SubsetSum-v0", 901),
+    # one seed's problem in the one-shot and the agent env (red team s12 F6: never one key before)
+    ("SWE-v0", 3, "SWEAgent-v0", 3),
 ]
 
 

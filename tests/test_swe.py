@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import rlvr
+from rlvr.api import is_held_out, split_key
 from rlvr.generators import swe_repos
 from rlvr.generators.swe import (
     ALWAYS_EQUAL,
@@ -1224,3 +1225,33 @@ def test_a_hedge_of_wrong_and_reference_diffs_scores_zero(generator, task, verif
     hedge = generator.wrong_response(task) + "\nor maybe\n" + generator.solve(task)
     verdict = verifier.verify(task, hedge)
     assert verdict.reward == 0.0 and "exactly one diff" in verdict.reason
+
+
+def test_swe_and_swe_agent_put_one_seeds_problem_on_one_side(tmp_path):
+    """Red team s12 F6: the two envs pose one seed's problem with other prompts, and split by
+    the prompts about 22 % of problems landed on train in one env and test in the other."""
+    sides = []
+    for difficulty in (0.0, 0.5):
+        for seed in range(10):
+            plain = rlvr.make_task("rlvr/SWE-v0", seed, difficulty)
+            agent = rlvr.make_task("rlvr/SWEAgent-v0", seed, difficulty)
+            assert plain.answer == agent.answer and plain.prompt != agent.prompt
+            assert split_key(plain) == split_key(agent)
+            assert is_held_out(plain) == is_held_out(agent)
+            sides.append(is_held_out(plain))
+    assert not all(sides)
+    for split in ("train", "test"):
+        for seed in range(2):
+            plain = rlvr.make_task("rlvr/SWE-v0", seed, 0.5, split=split)
+            agent = rlvr.make_task("rlvr/SWEAgent-v0", seed, 0.5, split=split)
+            assert plain.answer == agent.answer and is_held_out(plain) == is_held_out(agent) == (split == "test")
+    # SWE-bench rows: an instance is one problem in either env and in any file that holds it
+    copy = tmp_path / "lite.jsonl"
+    lines = (DATA / "synthetic_swebench.jsonl").read_text().splitlines()
+    copy.write_text("\n".join(reversed(lines)) + "\n")
+    for seed in range(len(lines)):
+        plain = rlvr.make_task("rlvr/SWE-v0", seed, 0.5, dataset=str(DATA / "synthetic_swebench.jsonl"))
+        agent = rlvr.make_task("rlvr/SWEAgent-v0", seed, 0.5, dataset=str(DATA / "synthetic_swebench.jsonl"))
+        moved = rlvr.make_task("rlvr/SWE-v0", len(lines) - 1 - seed, 0.5, dataset=str(copy))
+        assert plain.answer["instance_id"] == moved.answer["instance_id"]
+        assert split_key(plain) == split_key(agent) == split_key(moved)

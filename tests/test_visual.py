@@ -4,6 +4,7 @@ picture sources (procedural, photos, image_dir, datasets), determinism across pr
 Gymnasium observation, and the pixel-solver calibration of the difficulty knob."""
 
 import base64
+import collections
 import dataclasses
 import hashlib
 import importlib.util
@@ -24,6 +25,7 @@ from gymnasium.utils.env_checker import check_env
 from PIL import Image
 
 import rlvr
+from rlvr.api import is_held_out, split_key
 from rlvr.attacks import OVERRUN_FACTOR, OVERRUN_SLACK_S
 from rlvr.core import Task, image_to_png, overrides_digest, task_rngs
 from rlvr.generators import pixel_solver
@@ -838,6 +840,84 @@ def test_photos_come_from_the_installed_wheel_and_rotation_uses_upright_ones():
         assert rlvr.verify(task, rlvr.solve(task)).correct
     with pytest.raises(ValueError):
         JigsawGenerator(image_source="internet")
+
+
+# ------------------------------------------------------------------ train/held-out sides by source picture
+
+
+def picture_name(task: Task) -> str:
+    picture = task.meta["picture"]
+    return f"{picture.get('file')}#{picture.get('row')}"
+
+
+def sides_by_picture(tasks: list[Task]) -> dict[str, set[bool]]:
+    sides = collections.defaultdict(set)
+    for task in tasks:
+        sides[picture_name(task)].add(is_held_out(task))
+    return sides
+
+
+@pytest.mark.skipif(not HAVE_SKIMAGE, reason="scikit-image (the optional photos extra) is not installed")
+def test_every_crop_and_turn_of_one_photo_is_on_one_side_in_every_family():
+    """Red team s12 F4: other crops and turns of one photo were on both sides (Rotation 5 of 5)."""
+    generators = {
+        "rlvr/Jigsaw-v0": JigsawGenerator(image_source="photos"),
+        "rlvr/Rotation-v0": RotationGenerator(image_source="photos"),
+        "rlvr/PatchFit-v0": PatchFitGenerator(image_source="photos"),
+    }
+    tasks = []
+    for env_id, generator in generators.items():
+        for difficulty in (0.0, 0.5):
+            for seed in range(12):
+                task = rlvr.make_task(env_id, seed=seed, difficulty=difficulty, image_source="photos")
+                assert split_key(task) == split_key(task, generator)  # any generator of the env agrees
+                tasks.append(task)
+    sides = sides_by_picture(tasks)
+    assert len(sides) == len(PHOTO_FILES)
+    assert all(len(side) == 1 for side in sides.values()), sides
+    assert all(side == {False} for side in sides.values())  # as images.py says: no photo is held out
+    many = rlvr.generate("rlvr/Rotation-v0", 12, difficulty=0.0, image_source="photos")
+    assert len({task.id for task in many}) == 12  # uniqueness stays by content: more tasks than photos
+
+
+@pytest.fixture()
+def many_pictures(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(12):
+        paint_scene(np.random.default_rng(500 + i), 200, 160)[0].save(folder / f"scene{i:02d}.png")
+    return folder
+
+
+def test_no_picture_of_an_image_dir_or_dataset_is_on_both_sides(many_pictures, tmp_path):
+    raw = [
+        rlvr.make_task(env_id, seed=seed, difficulty=difficulty, image_dir=str(many_pictures))
+        for env_id in ENVS
+        for difficulty in (0.0, 0.75)
+        for seed in range(16)
+    ]
+    sides = sides_by_picture(raw)
+    assert len(sides) == 12 and all(len(side) == 1 for side in sides.values()), sides
+    held = {name for name, side in sides.items() if side == {True}}
+    assert held and len(held) < len(sides)
+    for env_id in ENVS:
+        train = [
+            rlvr.make_task(env_id, seed=seed, difficulty=0.0, split="train", image_dir=str(many_pictures))
+            for seed in range(12)
+        ]
+        test = [
+            rlvr.make_task(env_id, seed=seed, difficulty=0.0, split="test", image_dir=str(many_pictures))
+            for seed in range(3)
+        ]
+        assert {picture_name(t) for t in test} <= held
+        assert not {picture_name(t) for t in train} & held, env_id
+    rows = tmp_path / "pictures.jsonl"
+    rows.write_text("".join(json.dumps({"image": f"many/scene{i:02d}.png"}) + "\n" for i in range(12)))
+    raw = [
+        rlvr.make_task(env_id, seed=seed, difficulty=0.0, dataset=str(rows)) for env_id in ENVS for seed in range(24)
+    ]
+    sides = sides_by_picture(raw)
+    assert len(sides) == 12 and all(len(side) == 1 for side in sides.values()), sides
 
 
 # ------------------------------------------------------------------ determinism and the Gymnasium view

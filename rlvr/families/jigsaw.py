@@ -70,6 +70,13 @@ Version history
                 "neighbours" pay only the share above chance (the identity placement earned
                 0.10–0.21 under them).
                 Task bytes unchanged.
+                2026-12-06 (red team s12 F4): with ``image_source="photos"``, ``image_dir`` or
+                ``dataset`` the train/held-out side goes by the source picture
+                (``ImagePuzzleGenerator.split_group``: photo file name, path in the folder, or
+                dataset file and row), not by the task's pixels, so no picture is on both sides
+                (Rotation had 5 of 5 photos on both as other crops and turns; Jigsaw 6 of 10,
+                PatchFit 7 of 10). The ten photos all fall on the train side: a non-train split
+                of them now raises. Procedural tasks and raw-stream bytes unchanged.
 """
 
 from rlvr.families._pictures import PICTURE_OPTIONS

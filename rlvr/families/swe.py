@@ -140,6 +140,14 @@ Version history
                 (negation, ``2f - f``) is passed over, its wrapper being indistinguishable from
                 a fix. Most tasks changed (SWE-v0 and SWEAgent-v0 re-pinned). New attacks
                 ``affine-from-visible`` and ``scale-issue-value``.
+                2026-12-06 (red team s12 F6): SWE-v0 and SWEAgent-v0 pose one seed's problem
+                with other prompts and split it by them (0 of 20 seeds shared a split key, so
+                about 22 % of problems were train in one env and test in the other). Both now
+                group by the problem (``SWEGenerator.split_group``): a digest of the
+                bug-injected repository and its reference fix, or a SWE-bench row's
+                ``instance_id`` (was: its file and row). Uniqueness goes by the same key. Split
+                streams changed (test/d0.5/s0 of both envs re-pinned); raw-stream bytes
+                unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -46,6 +46,16 @@ Choice      For a finite source the picture is drawn uniformly by the task's RNG
             "row", "index", "caption", "licence"} as known); tasks from a non-procedural source
             get an id suffix (``/photos``, ``/dir-<digest>``, ``/data-<digest>``) so they never
             share an id with procedural tasks.
+Splits      Every task of one picture of a finite source is on one side of the train/held-out
+            split, whatever its crop, turns, cut, softening or family: its group
+            (``ImagePuzzleGenerator.split_group``) is the photo's file name, the picture's path
+            in ``image_dir`` (relative to the folder), or the dataset file's name and the row (a
+            picture stored twice, under two names or in two rows, counts as two). About 1 in 8
+            pictures is held out. None of the ten photos is, so a non-train split of
+            ``image_source="photos"`` finds no task and raises (rather than test on train
+            photos): evaluate on pictures of your own (``image_dir``). A procedural scene is
+            painted anew for each task; its content is its group. Uniqueness stays by content:
+            another crop or turn of a picture is another problem.
 Look-alikes ``lookalikes`` finds pieces that look the same (mean absolute difference ≤
             ``SAME_PIXELS_MAD`` = 2 of 255), also when turned; the families accept such pieces
             in each other's places (or turns) instead of marking a person wrong for them.
@@ -991,6 +1001,29 @@ class ImagePuzzleGenerator(TaskGenerator):
         if picture.size != (width, height) or picture.mode != "RGB":
             raise ValueError(f"the picture source gave {picture.mode} {picture.size}, expected RGB {(width, height)}")
         return picture, described
+
+    def split_group(self, task: Task) -> Any:
+        """The source picture of a finite source, read from ``task.meta["picture"]`` alone (so
+        any generator of the env, as ``rlvr.api.is_held_out`` uses, agrees): a photo's file
+        name, an ``image_dir`` picture's path in its folder, a dataset's file name and row.
+        Every crop, turn, cut and softening of one picture, in any picture family, is on one
+        side (red team s12 F4: with photos, 5 of 5 Rotation photos appeared in both train and
+        test as other crops and turns). None for a procedural scene (painted anew for each
+        task): its content is its group."""
+        picture = task.meta.get("picture") or {}
+        source = picture.get("source")
+        if source == "photos":
+            return ["picture", "photos", Path(picture["file"]).name]
+        if source == "image_dir":
+            return ["picture", "image_dir", picture["file"]]
+        if source == "dataset":
+            return ["picture", "dataset", Path(picture.get("file", "")).name, picture["row"]]
+        return None
+
+    def problem_key(self, task: Task) -> Any:
+        """The task's content (None): another crop or turn of one picture is another problem,
+        so a set may hold many tasks of a ten-photo source."""
+        return None
 
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """Attacks every picture puzzle shares: a claim of having looked closely with the wrong

@@ -9,6 +9,7 @@ The family's contract (task, answer, verifier, difficulty, version history) is t
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import json
 import math
@@ -946,6 +947,20 @@ class SWEGenerator(TaskGenerator):
 
     def solve(self, task: Task) -> str:
         return "The fix:\n\n" + fence_diff(task.answer["fix_patch"])
+
+    def split_group(self, task: Task) -> Any:
+        """The problem, whichever env poses it: a SWE-bench row's ``instance_id`` (the same
+        instance in two files, e.g. SWE-bench Lite and the full set, is on one side), else a
+        digest of the bug-injected repository and its reference fix. SWE-v0 and SWEAgent-v0
+        pose one seed's problem with other prompts; keyed by content they split it apart (red
+        team s12 F6: 0 of 20 seeds shared a key, so about 22 % of problems were train in one
+        env and test in the other)."""
+        answer = task.answer
+        if answer["source"] == "swebench":
+            return ["swe", "swebench", answer["instance_id"]]
+        repository = json.dumps([answer["files"], answer["fix_patch"]], sort_keys=True, ensure_ascii=False)
+        digest = hashlib.sha256(repository.encode("utf-8", "surrogatepass")).hexdigest()
+        return ["swe", answer["source"], answer["package"], digest]
 
     def attacks(self, task: Task) -> list[tuple[str, str]]:
         """Report forgery (frame walking, the harness channel, pytest patched), names built at

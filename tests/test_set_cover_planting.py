@@ -4,8 +4,10 @@ The blocks of the old generator partitioned the universe, so "start from a subse
 largest subset disjoint from what is covered" found the optimum on every task at d ≥ 0.5. Shaped
 instances (d > 0.4) overlap the blocks, add traps and redraw while a no-search rule is optimal;
 these tests hold the rules to a small share with their own implementations (not the
-generator's), check the generator's vectorised shortcut test against them, check the reference
-against CP-SAT, and check that tasks are reproducible in a fresh process.
+generator's), check the generator's redraw test (small covers listed first, the rules followed
+from their subsets only; every start by matrix products as the fallback) against those plain
+rules on 200 raw draws per level, check the reference against CP-SAT, and check that tasks are
+reproducible in a fresh process.
 """
 
 from __future__ import annotations
@@ -123,37 +125,89 @@ def test_planted_blocks_are_no_partition_and_the_largest_subsets_are_decoys(diff
         assert 1 <= task.meta["draws"] <= set_cover.MAX_DRAWS
 
 
-def test_the_shortcut_check_agrees_with_the_rules():
-    """``shortcut_reaches`` (every start at once, matrix products) says yes exactly when the
-    disjoint rule or greedy from some start reaches the planted count, and
-    ``rarest_element_reaches`` when the rarest-element greedy does, on raw shaped draws (before
-    any redraw), both ways."""
-    params = FAMILY.table.resolve(0.5)
-    nprng = np.random.default_rng(11)
-    seen = set()
-    for _ in range(80):
-        subsets, planted, member = set_cover.draw_shaped(
-            nprng,
-            params["elements"],
-            params["planted_sets"],
-            params["decoy_sets"],
-            params["decoy_size"],
-            params["random_sets"],
+EXPLICIT_SHAPED = (
+    {"elements": 12, "planted_sets": 4, "decoy_sets": 5, "decoy_size": 3.0, "random_sets": 3},
+    {"elements": 24, "planted_sets": 4, "decoy_sets": 10, "decoy_size": 1.3, "random_sets": 4},
+    {"elements": 30, "planted_sets": 5, "decoy_sets": 12, "decoy_size": 1.2, "random_sets": 6},
+)
+
+
+def raw_draws(params, count, seed):
+    """``count`` raw shaped draws (before any redraw) from one generator, as the redraw loop
+    makes them."""
+    nprng = np.random.default_rng(seed)
+    args = (params["elements"], params["planted_sets"], params["decoy_sets"], params["decoy_size"])
+    return [set_cover.draw_shaped(nprng, *args, params["random_sets"]) for _ in range(count)]
+
+
+def plain_decision(elements, rows, target):
+    """The redraw's decision written plainly: some rule (greedy or the disjoint rule from any
+    start, or the rarest-element greedy) uses at most ``target`` subsets."""
+    return min(rule_sizes(elements, [set(row) for row in rows]).values()) <= target
+
+
+def fast_decision(elements, rows, target):
+    masks, holders = set_cover.rarity_bitsets(elements, rows)
+    return set_cover.rule_reaches(elements, rows, masks, holders, target)
+
+
+@pytest.mark.parametrize("difficulty", SHAPED_LEVELS)
+def test_the_redraw_check_agrees_with_the_rules(difficulty):
+    """``rule_reaches`` (the covers of the planted size listed first, the rules followed only
+    from their subsets) says yes exactly when a plain implementation of a rule reaches the
+    planted count, on 200 raw shaped draws per level (before any redraw), both ways; the
+    planted blocks are a cover of that size."""
+    params = FAMILY.table.resolve(difficulty)
+    elements, seen = params["elements"], []
+    for rows, planted in raw_draws(params, 200, seed=int(difficulty * 100)):
+        assert set().union(*(rows[j] for j in planted)) == set(range(elements))
+        expected = plain_decision(elements, rows, len(planted))
+        assert fast_decision(elements, rows, len(planted)) == expected
+        seen.append(expected)
+    assert set(seen) == {True, False}
+
+
+@pytest.mark.parametrize("overrides", EXPLICIT_SHAPED)
+def test_the_redraw_check_agrees_with_the_rules_on_explicit_parameters(overrides):
+    """The same on 60 raw draws with more blocks (a planted count of 4 or 5)."""
+    params = {**FAMILY.table.resolve(0.5), **overrides}
+    for rows, planted in raw_draws(params, 60, seed=5):
+        assert fast_decision(params["elements"], rows, len(planted)) == plain_decision(
+            params["elements"], rows, len(planted)
         )
-        sizes = rule_sizes(params["elements"], [set(subset) for subset in subsets])
-        expected = min(sizes["disjoint-every-start"], sizes["greedy-every-start"]) <= len(planted)
-        assert set_cover.shortcut_reaches(member, len(planted)) == expected
-        assert set_cover.rarest_element_reaches(member, len(planted)) == (sizes["rarest-element"] <= len(planted))
-        assert member.sum(axis=1).tolist() == [len(subset) for subset in subsets]
-        seen.add(expected)
-    assert seen == {True, False}
+
+
+def test_every_start_fallback_agrees_with_the_rules(monkeypatch):
+    """With no branches allowed for listing the covers, ``rule_reaches`` tests every start
+    (``every_start_reaches``, matrix products) and still decides as the plain rules do."""
+    monkeypatch.setattr(set_cover, "COVER_SEARCH_NODES", 0)
+    for difficulty in SHAPED_LEVELS:
+        params = FAMILY.table.resolve(difficulty)
+        for rows, planted in raw_draws(params, 40, seed=7):
+            assert fast_decision(params["elements"], rows, len(planted)) == plain_decision(
+                params["elements"], rows, len(planted)
+            )
+
+
+def test_the_kept_draw_passes_the_check_unless_the_draws_ran_out():
+    """On 200 tasks per shaped level: a task kept before the last draw defeats every plain rule
+    (each uses more subsets than the reference), and the task's greedy objective is the plain
+    greedy's."""
+    for difficulty in SHAPED_LEVELS:
+        for seed in range(200):
+            task = rlvr.make_task(ENV, seed=seed, difficulty=difficulty)
+            elements, subsets = instance(task)
+            sizes = rule_sizes(elements, subsets)
+            assert task.meta["greedy_objective"] == sizes["greedy"]
+            if task.meta["draws"] < set_cover.MAX_DRAWS:
+                assert min(sizes.values()) > task.answer["reference"]["objective"], (seed, difficulty)
 
 
 def test_the_reference_is_a_minimum_cover():
-    """On a sample per shaped level, the reference meets the counting bound with no search and
+    """On 20 tasks per shaped level, the reference meets the counting bound with no search and
     equals CP-SAT's minimum."""
     for difficulty in SHAPED_LEVELS:
-        for seed in range(97000, 97004):
+        for seed in range(97000, 97020):
             task = rlvr.make_task(ENV, seed=seed, difficulty=difficulty)
             reference = task.answer["reference"]
             assert reference["status"] == "optimal" and task.meta["effort"] == 0

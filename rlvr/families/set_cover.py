@@ -20,7 +20,10 @@ Task        A universe of ``elements`` items 0…m−1 and a family of subsets, 
             largest subsets are not the blocks. A shaped instance is redrawn (up to
             ``MAX_DRAWS`` = 12 draws, the last kept; ``meta["draws"]``) while the
             most-new-elements greedy, the rarest-element greedy, or greedy or the disjoint
-            rule started from any subset, uses no more subsets than the blocks.
+            rule started from any subset, uses no more subsets than the blocks (tested by
+            listing the covers of ``planted_sets`` subsets first, branching on the rarest
+            element, and following the start-anywhere rules only from their subsets; every
+            start, by matrix products, where a smaller cover exists or the listing runs long).
             The prompt lists every subset as S<i> = {…}.
 Answer      ``<answer>[i1, i2, …]</answer>``: the chosen subset indices, each once, any order.
             ``task.answer`` = {"instance": {"elements", "subsets"}, "reference": {"solution":
@@ -56,11 +59,12 @@ Difficulty  (rendered from the declaration below)
             1     40        3             20          1.15        8
             Parameters may be set explicitly: ``elements`` 2–300, ``planted_sets`` 1–elements,
             ``decoy_sets`` and ``random_sets`` 0–300, ``decoy_size`` 0.1–10. Generation takes
-            about 0.12 ms per task up to d = 0.4 and 0.6–0.75 ms above (a shaped draw with
-            its rule checks is 0.2–0.3 ms; about 1.9 draws per task at d = 0.5, 1.35 at 0.75
-            and 1.1 at 1; 2026-12-06, load ≈ 2). Mean greedy gap (1 − its ratio) is 0 up
-            to d = 0.2 (decoys smaller than the blocks), ≈ 0.27 at d = 0.5 and 0.29 at d = 1
-            (200 seeds; above d = 0.4 greedy is optimal only where all 12 draws failed). d = 0 has 10
+            about 0.12 ms per task up to d = 0.4 and 0.3–0.9 ms above (CPU time under load
+            ≈ 15, 2026-12-06: a shaped draw with its rule test is 0.1 ms at d = 0.5 and
+            0.3 ms at 1; about 1.9 draws per task at d = 0.5, 1.35 at 0.75 and 1.1 at 1).
+            Mean greedy gap (1 − its ratio) is 0 up to d = 0.2 (decoys smaller than the
+            blocks), ≈ 0.27 at d = 0.5 and 0.29 at d = 1 (200 seeds; above d = 0.4 greedy is
+            optimal only where all 12 draws failed). d = 0 has 10
             subsets, not 6: among 6 a fixed pair was a minimum cover on 8.5 % of the tasks,
             among 10 on about 3 % (benchmarks/bench_constant_policy.py).
 
@@ -77,6 +81,9 @@ Version history
                 pairs and larger uniform decoys, redrawn while a no-search rule is optimal
                 (see Task); the planted blocks still meet the counting bound, so no search
                 runs. Tasks at d > 0.4 changed (re-pinned); d ≤ 0.4 is unchanged.
+            2026-12-06 (later): the shaped draw in plain Python over one sort of its keys, and
+                the redraw's rule test by listing the small covers first (see Task); the same
+                draws and decisions, so task bytes are unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -10,11 +10,14 @@ docstring of ``rlvr.families.set_cover``.
 
 from __future__ import annotations
 
+import math
 import random
+from collections import Counter
+from itertools import chain
 
 import numpy as np
 
-from rlvr.core import Task
+from rlvr.core import DeferredNumpyRng, Task
 from rlvr.families.set_cover import FAMILY
 from rlvr.generators.optimisation import (
     HEURISTIC,
@@ -32,12 +35,18 @@ from rlvr.verifiers.set_cover import evaluate_cover
 OVERLAP_SHARE = 0.25  # a planted block borrows at most this share of the block size from the others
 RESERVE = 2  # elements of each other block that a block's trap leaves out
 MAX_DRAWS = 12  # shaped instances drawn while a shortcut rule is optimal; the last one is kept
+COVER_SEARCH_NODES = 4096  # branches listing the small covers before every start is tested instead
 
 
 def most_new_elements_greedy(elements: int, subsets: list[list[int]]) -> list[int]:
     """Repeatedly the subset covering most uncovered elements, ties to the lower index (subsets
     and the uncovered elements as bitsets)."""
-    members = [sum(1 << e for e in set(subset)) for subset in subsets]
+    bit = [1 << e for e in range(elements)]
+    return bitset_greedy(elements, [sum(map(bit.__getitem__, set(subset))) for subset in subsets])
+
+
+def bitset_greedy(elements: int, members: list[int]) -> list[int]:
+    """``most_new_elements_greedy`` of the subsets as bitsets (of ``elements`` bits)."""
     uncovered = (1 << elements) - 1
     chosen = []
     while uncovered:
@@ -107,23 +116,141 @@ def rarest_element_greedy(elements: int, subsets: list[list[int]]) -> list[int]:
     return sorted(chosen)
 
 
-def rarest_element_reaches(member: np.ndarray, target: int) -> bool:
-    """Whether ``rarest_element_greedy`` covers the universe with at most ``target`` subsets
-    (``member``: the subsets × elements Boolean matrix; at most ``target`` steps are run)."""
-    frequency = member.sum(axis=0)
-    rarity = frequency * member.shape[1] + np.arange(member.shape[1])  # fewest subsets, then lower element
-    ones = member.astype(np.float32)
-    uncovered = np.ones(member.shape[1], dtype=bool)
-    for _ in range(target):
-        element = int(np.where(uncovered, rarity, rarity.max() + 1).argmin())
-        gains = np.where(member[:, element], ones @ uncovered.astype(np.float32), -1.0)
-        uncovered &= ~member[int(gains.argmax())]
-        if not uncovered.any():
+def rarity_bitsets(elements: int, rows: list[list[int]]) -> tuple[list[int], Holders]:
+    """The subsets as bitsets with the elements renumbered by rarity (fewest subsets, then the
+    lower element), so that the rarest element of a set is its lowest bit, and the subsets
+    holding each renumbered element."""
+    frequency = Counter(chain.from_iterable(rows))
+    bit = [0] * elements
+    for rank, element in enumerate(sorted(range(elements), key=frequency.__getitem__)):  # ties: the lower
+        bit[element] = 1 << rank
+    masks = [sum(map(bit.__getitem__, row)) for row in rows]
+    return masks, Holders(masks)
+
+
+class Holders(dict):
+    """The subsets holding an element, in index order (found when first asked for)."""
+
+    def __init__(self, masks: list[int]) -> None:
+        super().__init__()
+        self.masks = masks
+
+    def __missing__(self, element: int) -> list[int]:
+        found = self[element] = [j for j, bits in enumerate(self.masks) if bits >> element & 1]
+        return found
+
+
+def rule_reaches(elements: int, rows: list[list[int]], masks: list[int], holders: Holders, target: int) -> bool:
+    """Whether a no-search rule the redraw rejects covers the universe with at most ``target``
+    subsets: ``rarest_element_greedy``, or most-new-elements greedy or ``disjoint_greedy``
+    started from any subset (``rows``: the subsets; ``masks`` and ``holders``: their
+    ``rarity_bitsets``).
+
+    A start-anywhere rule that reaches ``target`` has picked a cover of at most ``target``
+    subsets, its start among them. So the covers of at most ``target`` subsets are listed
+    first (branching on the rarest uncovered element); when they all have exactly ``target``
+    subsets (none is smaller, so none holds a subset it does not need), the rules run only
+    from starts in one of them, each run stopping once its picks lie in none (a greedy pick is
+    the best allowed subset unless some subset beats it, larger subsets first). When a smaller
+    cover exists, or the listing takes more than ``COVER_SEARCH_NODES`` branches, every start
+    is tested by ``every_start_reaches``."""
+    full = (1 << elements) - 1
+    uncovered = full
+    for _ in range(target):  # the rarest-element greedy, at most ``target`` picks
+        best, gain = -1, -1
+        for j in holders[(uncovered & -uncovered).bit_length() - 1]:
+            new = (masks[j] & uncovered).bit_count()
+            if new > gain:
+                best, gain = j, new
+        if best < 0:
+            raise ValueError("the subsets do not cover the universe")
+        uncovered &= ~masks[best]
+        if not uncovered:
             return True
+    covers: list[int] = []  # covers of exactly ``target`` subsets, as bitsets of subset indices
+    nodes = [COVER_SEARCH_NODES]
+    missed = [full ^ bits for bits in masks]  # what each subset leaves out
+    largest = max(map(int.bit_count, masks))
+
+    def search(rest: int, chosen: int, room: int) -> bool:
+        """List the covers of ``rest`` by ``room`` more subsets; False on a cover by fewer or
+        when out of branches."""
+        for j in holders[(rest & -rest).bit_length() - 1]:
+            left = rest & missed[j]
+            if not left:
+                if room > 1:
+                    return False
+                covers.append(chosen | 1 << j)
+            elif room == 2 and left.bit_count() <= largest:  # the last subset holds all that is left
+                nodes[0] -= 1
+                for last in holders[(left & -left).bit_length() - 1]:
+                    if not left & missed[last]:
+                        covers.append(chosen | 1 << j | 1 << last)
+            elif room > 2:
+                nodes[0] -= 1
+                if nodes[0] < 0 or not search(left, chosen | 1 << j, room - 1):
+                    return False
+        return nodes[0] >= 0
+
+    if not search(full, 0, target):
+        return every_start_reaches(_matrix(elements, rows), target)
+
+    count = len(masks)
+    sizes = [len(row) for row in rows]
+    by_size = sorted(range(count), key=lambda j: -sizes[j])  # largest first, ties: the lower index
+    starts = 0
+    for cover in covers:
+        starts |= cover
+    for first in (j for j in range(count) if starts >> j & 1):
+        for disjoint in (False, True):
+            chosen, covered = 1 << first, masks[first]
+            if covered == full:
+                return True
+            for _ in range(target - 1):
+                allowed = 0  # the subsets that keep the picks inside a listed cover
+                for cover in covers:
+                    if not chosen & ~cover:
+                        allowed |= cover
+                allowed &= ~chosen
+                if not allowed:
+                    break
+                best = -1
+                if disjoint:  # the largest non-empty subset disjoint from what is covered
+                    best = next((j for j in by_size if masks[j] and not masks[j] & covered), -1)
+                    disjoint = best >= 0
+                if best < 0:  # most new elements, ties to the lower index: the best allowed, if none beats it
+                    uncovered, gain = full & ~covered, -1
+                    rest = allowed
+                    while rest:  # in index order
+                        j = (rest & -rest).bit_length() - 1
+                        rest &= rest - 1
+                        new = (masks[j] & uncovered).bit_count()
+                        if new > gain:
+                            best, gain = j, new
+                    for j in by_size:
+                        if sizes[j] < gain:
+                            break
+                        new = (masks[j] & uncovered).bit_count()
+                        if new > gain or (new == gain and j < best):
+                            best = -1
+                            break
+                if best < 0 or not allowed >> best & 1:
+                    break
+                chosen |= 1 << best
+                covered |= masks[best]
+                if covered == full:
+                    return True
     return False
 
 
-def shortcut_reaches(member: np.ndarray, target: int) -> bool:
+def _matrix(elements: int, rows: list[list[int]]) -> np.ndarray:
+    member = np.zeros((len(rows), elements), dtype=bool)
+    for j, row in enumerate(rows):
+        member[j, row] = True
+    return member
+
+
+def every_start_reaches(member: np.ndarray, target: int) -> bool:
     """Whether most-new-elements greedy or ``disjoint_greedy``, started from any subset, covers
     the universe with at most ``target`` subsets. ``member`` is the subsets × elements Boolean
     matrix; every start runs at once (matrix products), and only ``target`` steps are followed,
@@ -211,10 +338,10 @@ def shuffled(nprng: np.random.Generator, subsets: list[list[int]], planted_count
 
 def draw_shaped(
     nprng: np.random.Generator, elements: int, planted_count: int, decoys: int, decoy_size: float, randoms: int
-) -> tuple[list[list[int]], list[int], np.ndarray]:
+) -> tuple[list[list[int]], list[int]]:
     """A shaped instance (red team s11 H10): planted blocks that overlap, decoys, and random
-    subsets of half the block size, in random order; the subsets, the planted blocks' positions
-    and the subsets × elements Boolean membership matrix.
+    subsets of half the block size, in random order; the subsets (their elements in no order)
+    and the planted blocks' positions.
 
     Each block is a part of a random partition plus ``overlap`` elements of the other parts (an
     element is borrowed at most once): the largest overlap up to ``OVERLAP_SHARE`` × the part
@@ -229,16 +356,23 @@ def draw_shaped(
     of a block's size) with a trap's size, leaving out as many elements: low-overlap pairs that
     are not a block and its trap. The other decoys are uniform, one element larger than the
     largest block (at least ``decoy_size`` × the part size), so the largest subsets are not
-    the blocks."""
+    the blocks.
+
+    The draws are numpy's: a permutation (the partition), one uniform key per (row, element),
+    a permutation (the trap owners) and one of the rows. A row takes the elements of smallest
+    key among those it may hold: the rows × elements keys are sorted once, row by row."""
     small, larger = divmod(elements, planted_count)
     sizes = [small + 1] * larger + [small] * (planted_count - larger)  # numpy's array_split sizes
-    part_of = np.empty(elements, dtype=np.int64)
-    part_of[nprng.permutation(elements)] = np.repeat(np.arange(planted_count), sizes)
+    parts = _split(nprng.permutation(elements).tolist(), sizes)
+    part_of = [0] * elements
+    for part, members in enumerate(parts):
+        for element in members:
+            part_of[element] = part
     block = elements / planted_count
-    half = min(elements, max(1, int(np.floor(0.5 * block + 0.5))))
+    half = min(elements, max(1, math.floor(0.5 * block + 0.5)))
 
     def decoy_length(overlap: int) -> int:
-        return min(elements, max(sizes[0] + overlap + 1, int(np.floor(decoy_size * block + 0.5))))
+        return min(elements, max(sizes[0] + overlap + 1, math.floor(decoy_size * block + 0.5)))
 
     overlap = 0
     for candidate in range(int(OVERLAP_SHARE * block), 0, -1):
@@ -250,66 +384,65 @@ def draw_shaped(
     shadows = min(traps, (decoys - traps) // 2)  # uniform decoys with a decoy drawn outside them
     count = planted_count + decoys + randoms
     # one key per (row, element): borrowing (block rows), decoys and random subsets, then the
-    # elements the traps and shadows leave out
-    keys = nprng.random((count + traps + shadows, elements))
-    inside = part_of[None, :] == np.arange(planted_count)[:, None]
-    borrowed = np.zeros(elements, dtype=bool)
+    # elements the traps and shadows leave out; each row's elements by key
+    uniform = planted_count + traps + shadows  # the first uniform row
+    order_by_key = np.argsort(nprng.random((count + traps + shadows, elements)), axis=1, kind="stable")
+    by_key, reserve_by_key = order_by_key[:uniform].tolist(), order_by_key[count:].tolist()  # uniform rows: below
+    bit = [1 << element for element in range(elements)]
+    blocks = parts
+    borrowed = [False] * elements
     for i in range(planted_count if overlap else 0):  # overlap ≥ 1 leaves room: parts of 4 or more
-        taken = np.argpartition(np.where(inside[i] | borrowed, 2.0, keys[i]), overlap - 1)[:overlap]
-        inside[i, taken] = borrowed[taken] = True
-    owners = nprng.permutation(planted_count)[:traps]
-    ones = inside.astype(np.float32)
-    beyond = inside.sum(axis=1)[None, :] - ones @ ones.T  # [i, j]: elements of block j outside block i
-    np.fill_diagonal(beyond, 0)
-    reach = (beyond.max(axis=1) + 1).astype(np.int64)  # a trap's size: beats every other block after its own
-    member = np.zeros((count, elements), dtype=bool)
-    member[:planted_count] = inside
+        taken = [e for e in by_key[i] if part_of[e] != i and not borrowed[e]][:overlap]
+        for element in taken:
+            borrowed[element] = True
+        blocks[i] += taken
+    masks = [sum(map(bit.__getitem__, row)) for row in blocks]
+    owners = nprng.permutation(planted_count)[:traps].tolist()
+    # a trap's size: one more than any other block has beyond its own
+    reach = [1 + max((other & ~mine).bit_count() for other in masks) for mine in masks]
     # uniform rows: the shadows' bases (a block's size), the other decoys and the random subsets
-    uniform = planted_count + traps + shadows
-    lengths = np.full(count - uniform, decoy_length(overlap))
-    lengths[:shadows] = sizes[0] + overlap
-    lengths[decoys - traps - shadows :] = half
-    _take_smallest(member[uniform:], keys[uniform:count], lengths)
-    bases = member[uniform : uniform + shadows]
-    outside = np.concatenate([~inside[owners], ~bases])
-    lengths = np.concatenate([reach[owners], np.full(shadows, reach.max())])
+    lengths = [sizes[0] + overlap] * shadows + [decoy_length(overlap)] * (decoys - traps - 2 * shadows)
+    lengths += [half] * (count - uniform - len(lengths))
+    uniform_rows = [
+        row[:length] for row, length in zip(order_by_key[uniform:count, : max(lengths, default=0)].tolist(), lengths)
+    ]
+    full = (1 << elements) - 1
+    outside = [full & ~masks[i] for i in owners]
+    outside += [full & ~sum(map(bit.__getitem__, row)) for row in uniform_rows[:shadows]]
+    lengths = [reach[i] for i in owners] + [max(reach)] * shadows
     # each trap leaves out ``spare`` elements of every other block that no other block holds, so
     # no block covers what its block and its trap leave; a shadow leaves out as many elements
-    room = (outside[:traps].sum(axis=1) - lengths[:traps]) // (planted_count - 1)
-    spare = max(0, min([RESERVE, *room.tolist()]))
-    reserve_keys = keys[count:]
+    room = [(outside[t].bit_count() - lengths[t]) // (planted_count - 1) for t in range(traps)]
+    spare = max(0, min([RESERVE, *room]))
     if spare and traps:
-        # per trap, the elements grouped by part, lone elements of the other blocks first by key
-        lone = (inside.sum(axis=0) == 1)[None, :] & ~inside[owners]
-        grouped = np.argsort(part_of[None, :] * 4 + np.where(lone, reserve_keys[:traps], 2.0), axis=1)
-        starts = np.cumsum([0, *sizes[:-1]])
-        columns = [[starts[j] + r for j in range(planted_count) if j != i for r in range(spare)] for i in owners]
-        picked = np.take_along_axis(grouped, np.array(columns), axis=1)
-        keep = np.take_along_axis(lone, picked, axis=1)  # a part with fewer lone elements gives fewer
-        outside[np.nonzero(keep)[0], picked[keep]] = False
-        if shadows:
-            shadow_keys = np.where(outside[traps:], reserve_keys[traps:], 2.0)
-            picked = np.argsort(shadow_keys, axis=1)[:, : spare * (planted_count - 1)]
-            outside[traps + np.arange(shadows)[:, None], picked] = False
-    lengths = np.minimum(lengths, outside.sum(axis=1))
-    rows = slice(planted_count, planted_count + traps + shadows)
-    _take_smallest(member[rows], np.where(outside, keys[rows], 2.0), lengths)
-    order = nprng.permutation(member.shape[0])
-    member = member[order]
-    flat, subsets, start = np.nonzero(member)[1].tolist(), [], 0
-    for count in member.sum(axis=1).tolist():
-        subsets.append(flat[start : start + count])
-        start += count
-    return subsets, np.flatnonzero(order < planted_count).tolist(), member
+        for t, owner in enumerate(owners):  # the lone elements of each other block with the smallest keys
+            left = [spare] * planted_count
+            left[owner] = 0
+            wanted = spare * (planted_count - 1)
+            for element in reserve_by_key[t]:
+                part = part_of[element]
+                if left[part] and not borrowed[element]:
+                    outside[t] &= ~bit[element]
+                    left[part] -= 1
+                    wanted -= 1
+                    if not wanted:
+                        break
+        for s in range(traps, traps + shadows):
+            keep = [e for e in reserve_by_key[s] if outside[s] >> e & 1][: spare * (planted_count - 1)]
+            outside[s] &= ~sum(map(bit.__getitem__, keep))
+    rows = blocks
+    for r, (region, length) in enumerate(zip(outside, lengths)):
+        rows.append([e for e in by_key[planted_count + r] if region >> e & 1][:length])
+    rows += uniform_rows
+    order = nprng.permutation(count).tolist()
+    return [rows[i] for i in order], [k for k, i in enumerate(order) if i < planted_count]
 
 
-def _take_smallest(rows: np.ndarray, keys: np.ndarray, counts: np.ndarray) -> None:
-    """Mark, in each row, the positions of that row's ``counts[row]`` smallest keys."""
-    top = int(counts.max()) if rows.shape[0] else 0
-    if top:
-        order = np.argsort(keys, axis=1, kind="stable")[:, :top]
-        keep = np.arange(top)[None, :] < counts[:, None]
-        rows[np.nonzero(keep)[0], order[keep]] = True
+def _split(values: list[int], sizes: list[int]) -> list[list[int]]:
+    starts = [0]
+    for size in sizes:
+        starts.append(starts[-1] + size)
+    return [values[a:b] for a, b in zip(starts, starts[1:])]
 
 
 def solve_exact(elements: int, subsets: list[list[int]]):
@@ -342,18 +475,25 @@ class SetCoverGenerator(OptimisationGenerator):
         if planted_count > elements:
             raise ValueError(f"planted_sets must be at most elements = {elements}, got {planted_count}")
         shaped = planted_count >= 3 and decoy_size > 1  # decoys larger than a block: redraw shortcuts
-        draws = 0
-        while draws < MAX_DRAWS:
-            draws += 1
-            if not shaped:
-                subsets, planted = draw_partition(nprng, elements, planted_count, decoys, decoy_size, randoms)
-                break
-            # greedy is greedy started from its first subset: shortcut_reaches covers it
-            subsets, planted, member = draw_shaped(nprng, elements, planted_count, decoys, decoy_size, randoms)
-            if not rarest_element_reaches(member, planted_count) and not shortcut_reaches(member, planted_count):
-                break
-        greedy = most_new_elements_greedy(elements, subsets)
-        extra = {"draws": draws} if shaped else {}  # instances drawn (shaped instances only)
+        extra = {}
+        if shaped:
+            if isinstance(nprng, DeferredNumpyRng):  # the generator itself: no lookup per draw
+                nprng = nprng.generator
+            draws = 0
+            while draws < MAX_DRAWS:
+                draws += 1
+                # greedy is greedy started from its first subset: rule_reaches covers it
+                rows, planted = draw_shaped(nprng, elements, planted_count, decoys, decoy_size, randoms)
+                masks, holders = rarity_bitsets(elements, rows)
+                if not rule_reaches(elements, rows, masks, holders, planted_count):
+                    break
+            subsets = [sorted(row) for row in rows]
+            greedy = bitset_greedy(elements, masks)  # the renumbering changes no choice
+            extra["draws"] = draws  # instances drawn (shaped instances only)
+        else:
+            draws = 1
+            subsets, planted = draw_partition(nprng, elements, planted_count, decoys, decoy_size, randoms)
+            greedy = most_new_elements_greedy(elements, subsets)
         fallback = min(planted, greedy, key=len)  # the planted blocks on a tie
         bound = counting_lower_bound(elements, subsets)
         if len(fallback) == bound:  # provably optimal: no search
@@ -377,7 +517,8 @@ class SetCoverGenerator(OptimisationGenerator):
             if chosen is None or len(fallback) < len(chosen):
                 chosen, status = fallback, HEURISTIC
             meta = cp_sat_meta(run, status, len(chosen), len(greedy), lower_bound=bound, planted=planted, draws=draws)
-        listing = "\n".join(f"S{j} = {{{', '.join(map(str, subset))}}}" for j, subset in enumerate(subsets))
+        # a list of ints prints as its items joined by ", " within brackets
+        listing = "\n".join(f"S{j} = {{{str(subset)[1:-1]}}}" for j, subset in enumerate(subsets))
         prompt = (
             f"Set cover. The universe is the {elements} elements 0 to {elements - 1}. There are {len(subsets)} "
             f"subsets:\n{listing}\n\n"

@@ -95,8 +95,19 @@ Whole-run caps
   count is bounded only by the memory cgroup (or, without one, by tmpfs's
   default of half the RAM in pages).
 * Processes: ``RLIMIT_NPROC`` per run (a uid of its own, see
-  :class:`~.bwrap._BwrapBackend`); CPU: ``RLIMIT_CPU`` per process, the wall deadline
+  :class:`~.bwrap._BwrapBackend`); CPU time: ``RLIMIT_CPU`` per process, the wall deadline
   for the whole tree.
+* CPU share: each run also gets a CPU cgroup next to its memory cgroup (cgroup v1 ``cpu``
+  controller: ``cpu.cfs_quota_us`` = one period; v2: ``cpu.max``), capped at
+  ``cgroups.RUN_CPUS`` = 1 CPU and joined with it before the program's first instruction, so
+  the scheduler shares the CPUs between runs, not between processes.  Without it, one run's
+  63 spinning processes (each in a session of its own, which also defeats the scheduler's
+  per-session autogroups) left a concurrent correct answer about 1/30 of a CPU and its
+  wall-clock test limits failed it (reward 1 -> 0).  Where no CPU controller is writable
+  (or without a memory cgroup) runs go on sharing the CPUs per process -- fail-open for this
+  fairness property only, never for isolation -- said as ``cpu="none"`` in
+  ``RunResult.enforcement`` and ``Sandbox.enforcement`` (else ``"cgroup-v1"`` / ``"cgroup-v2"``;
+  no ``cpu`` key where runs have no cgroups at all: ``memory="rlimit"``).
 * docker: container ``mem_limit`` = ``memswap_limit`` = ``memory_mb``,
   ``pids_limit`` = ``processes``, one CPU, ``/work`` a tmpfs (input + ``disk_mb``,
   inode cap; as root one the host mounts and holds, so ``disk_exceeded`` is seen),
@@ -129,8 +140,8 @@ containers), and ``"unsafe-none"`` (rlimits + process-group kill,
 NO isolation, only with ``allow_unsafe_unsandboxed=True``).  ``"auto"`` = bwrap
 if it works, else docker if an engine answers, else unsafe-none if allowed, else
 :class:`SandboxUnavailable` saying what to install.  ``Sandbox.enforcement``
-says how the caps are enforced here (e.g. ``{"memory": "cgroup-v1", "disk":
-"tmpfs", "inodes": "capped"}``) for verdict details; ``RunResult.enforcement``
+says how the caps are enforced here (e.g. ``{"memory": "cgroup-v1", "cpu":
+"cgroup-v1", "disk": "tmpfs"}``) for verdict details; ``RunResult.enforcement``
 says it for one run.
 
 ``Sandbox.python`` is an interpreter usable inside: under bwrap the host venv's
@@ -140,8 +151,17 @@ tree is not mounted, so ``rlvr`` itself is not importable).  Start it with
 rather than venv console scripts (their shebangs are host paths).
 
 Not contained: CPU time summed over many processes (``RLIMIT_CPU`` is per
-process; the wall deadline bounds the total), I/O bandwidth, and kernel
-vulnerabilities.
+process; the wall deadline bounds the total, the CPU cgroup its rate), I/O bandwidth,
+and kernel vulnerabilities.
+
+Channels between concurrent runs: runs see the host's inodes of the read-only trees and device
+nodes, so what works on shared inodes is closed -- file-system watches (inotify, fanotify,
+dnotify: ``EPERM``) and file locks (``flock``, ``fcntl`` record and OFD locks: ``ENOLCK``,
+private files included, as the filter cannot tell them apart; see ``seccomp``); and no run has
+a terminal (empty read-only ``/dev/pts``), so the host-wide pty count moves with no run.
+Not closed: host-wide counters that stay readable (``/proc/loadavg``, ``/proc/stat``'s
+``procs_running``, ``/proc/sys/fs/file-nr``) move with everything on the host, runs included
+-- noisy channels a run can modulate (e.g. by how many processes it keeps runnable).
 
 Layout (one job per module)
 ---------------------------
@@ -153,7 +173,7 @@ Layout (one job per module)
 * ``workdir``: the run's files on the host -- path checks, filling and reading back work
   dirs without following symlinks, removing them.
 * ``uids``: the per-run host uid pool (bwrap as root).
-* ``cgroups``: per-run memory cgroups (v1 and v2).
+* ``cgroups``: per-run memory and CPU cgroups (v1 and v2).
 * ``tmpfs``: a bwrap run's tmpfs disks, held from the host, and their inode caps.
 * ``seccomp``: the seccomp filter.
 * ``procs``: process and descriptor helpers.

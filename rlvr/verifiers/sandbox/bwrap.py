@@ -60,9 +60,11 @@ class _BwrapBackend(_Backend):
       (``Limits.tmp_mb`` each), inode-capped when root (package docstring, "Disk").
       bwrap waits on ``--block-fd`` after mounting them while the host fills
       ``/work`` through ``/proc/<pid 1>/root``.  Fresh ``/proc`` (sandbox pid
-      namespace) and minimal ``/dev``; no ``/sys``, no home, no host ``/tmp``.
-    * Memory: bwrap joins the run's memory cgroup while it blocks reading its
-      options, before it clones anything (package docstring, "Memory").
+      namespace) and minimal ``/dev`` without terminals (an empty read-only ``/dev/pts``:
+      ``/dev/ptmx`` leads nowhere, so no run opens a pty); no ``/sys``, no home, no host ``/tmp``.
+    * Memory and CPU: bwrap joins the run's memory cgroup (and its CPU cgroup, where there is a
+      CPU controller) while it blocks reading its options, before it clones anything (package
+      docstring, "Memory", "CPU").
     * Identity: as root, ``setpriv`` drops to host uid/gid ``uid_base + slot``
       (default 2_000_000_000 + slot; no supplementary groups, empty capability
       sets incl. bounding set, ``no_new_privs``).  A slot belongs to one run at a
@@ -77,8 +79,10 @@ class _BwrapBackend(_Backend):
       ``clone``), ``ptrace`` and its relatives (``process_vm_readv/writev``,
       ``pidfd_getfd``: no process can read, write or steal the descriptors of
       another), the mount API, keyrings, ``bpf``, ``perf_event_open``,
-      ``userfaultfd``, ``io_uring``, module/kexec, SysV ``shmget`` and similar
-      calls fail with ``EPERM``; foreign syscall ABIs kill the process.
+      ``userfaultfd``, ``io_uring``, module/kexec, SysV ``shmget``, file-system watches
+      (inotify, fanotify, dnotify) and similar calls fail with ``EPERM``, file locks with
+      ``ENOLCK`` (both worked on inodes every sandbox shares: ``seccomp``); foreign syscall
+      ABIs kill the process.
     * ``spawn(..., supervisor=True)`` (root only) starts the warm path's zygote instead:
       same namespaces, root and tmpfs, but it stays root with ``_SUPERVISOR_CAPS``, without
       seccomp, rlimits or ``timeout``, as the sandbox's pid 1 (its death kills the sandbox);
@@ -203,7 +207,21 @@ class _BwrapBackend(_Backend):
             args += ["--ro-bind", binds[dest], dest]
         for dest, target in sorted(symlinks.items()):
             args += ["--symlink", target, dest]
-        args += ["--proc", "/proc", "--dev", "/dev"]
+        # bwrap's /dev has a devpts (/dev/pts, /dev/ptmx): runs need no terminal, and one zygote's
+        # runs shared its devpts while the kernel counts ptys host-wide (/proc/sys/kernel/pty/nr),
+        # so the ptys one run opened could be seen by another -- an empty read-only tmpfs hides it.
+        args += [
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--perms",
+            "0555",
+            "--tmpfs",
+            "/dev/pts",
+            "--remount-ro",
+            "/dev/pts",
+        ]
         return python, path_env, args
 
     @property
@@ -427,7 +445,12 @@ class _BwrapBackend(_Backend):
                 finally:
                     sel.close()
 
-            enforcement = {**_memory_enforcement(cgroup, limits), "disk": "tmpfs", "inodes": "uncapped"}
+            enforcement = {
+                **_memory_enforcement(cgroup, limits),
+                **({"cpu": cgroup.cpu_kind} if cgroup is not None else {}),
+                "disk": "tmpfs",
+                "inodes": "uncapped",
+            }
             return _Spawned(
                 proc,
                 t0,

@@ -1,4 +1,5 @@
-"""Whole-run memory caps: one memory cgroup per run (package docstring, "Whole-run caps").
+"""Whole-run memory caps and CPU shares: one memory cgroup and one CPU cgroup per run (package
+docstring, "Whole-run caps").
 
 ``_cgroup_parent(spec)`` finds, once per process, where run cgroups can go -- below this
 process's own cgroup (v2 with the memory controller delegated, or the v1 memory hierarchy;
@@ -10,6 +11,20 @@ peak usage, emptied with SIGKILL (never of a recycled pid) and removed -- or, on
 and cgroup v1, once it is empty, reset (``reset``: peak and failure counters back to the current
 usage, the OOM kill count taken as the new zero) and used for a later run.  While a run uses it,
 its control files are opened once (relative to the cgroup's directory) and kept open.
+
+CPU: where the CPU controller is available next to the memory one, a process the host moves
+into a run cgroup (``join``: a cold run's bwrap, a warm run's spare child, a zygote) also gets a
+CPU cgroup capped at ``RUN_CPUS`` CPUs (v1: a cgroup of the same name in the ``cpu`` hierarchy,
+made at that first ``join``, with ``cpu.cfs_quota_us``; v2: ``cpu.max`` of the run cgroup
+itself), so the scheduler shares the CPUs between runs, not between their processes (one run's
+63 spinning processes got about 29 times the CPU of a concurrent one-process run, whose
+wall-clock test limits then failed a correct answer).  A thread can move itself into one
+hierarchy per descriptor only, so on cgroup v1 ``self_join_fd`` is offered only where runs get
+no CPU cgroup; with them the host moves each warm spare into both (``join``), as on v2.  (A
+zygote's own CPU cgroup would not do: one thread's concurrent runs -- a session and a run --
+come from the same zygote.)  Without a CPU controller, or where it cannot be written, runs go
+on as before, sharing the CPUs per process: fail-open for this fairness property only, said by
+``cpu_kind`` ("none") in ``RunResult.enforcement`` and ``Sandbox.enforcement``.
 """
 
 from __future__ import annotations
@@ -32,17 +47,19 @@ _CGROUP_ENV = "RLVR_SANDBOX_CGROUP"
 _CGROUP_MODES = ("auto", "required", "off")
 _CGROUP_NAME = re.compile(r"rlvr-(\d+)-\d+")
 _CGROUP_SERIAL = itertools.count()
+RUN_CPUS = 1  # CPU bandwidth of one run (its CPU cgroup's quota), in CPUs
+_CPU_PERIOD_US = 100_000
 
 
-def _parse_proc_cgroup(text: str) -> tuple[str | None, str | None]:
-    """(cgroup v2 path, cgroup v1 memory-controller path) of a process, from /proc/PID/cgroup."""
+def _parse_proc_cgroup(text: str, controller: str = "memory") -> tuple[str | None, str | None]:
+    """(cgroup v2 path, cgroup v1 ``controller`` path) of a process, from /proc/PID/cgroup."""
     v2 = v1 = None
     for line in text.splitlines():
         hierarchy, _, rest = line.partition(":")
         controllers, _, path = rest.partition(":")
         if hierarchy == "0" and controllers == "":
             v2 = path
-        elif "memory" in controllers.split(","):
+        elif controller in controllers.split(","):
             v1 = path
     return v2, v1
 
@@ -51,8 +68,8 @@ def _unescape_mountinfo(field_text: str) -> str:
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field_text)
 
 
-def _cgroup_mounts(mountinfo: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(v2 mounts, v1 memory mounts) as (root within the hierarchy, mount point), from /proc/PID/mountinfo."""
+def _cgroup_mounts(mountinfo: str, controller: str = "memory") -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(v2 mounts, v1 ``controller`` mounts) as (root within the hierarchy, mount point), from /proc/PID/mountinfo."""
     v2: list[tuple[str, str]] = []
     v1: list[tuple[str, str]] = []
     for line in mountinfo.splitlines():
@@ -66,7 +83,7 @@ def _cgroup_mounts(mountinfo: str) -> tuple[list[tuple[str, str]], list[tuple[st
         fstype, super_options = fields[sep + 1], fields[sep + 3]
         if fstype == "cgroup2":
             v2.append((root, point))
-        elif fstype == "cgroup" and "memory" in super_options.split(","):
+        elif fstype == "cgroup" and controller in super_options.split(","):
             v1.append((root, point))
     return v2, v1
 
@@ -87,32 +104,64 @@ def _cgroup_dir(mounts: list[tuple[str, str]], path: str) -> str | None:
 
 
 class _CgroupParent:
-    """A cgroup directory we may create memory cgroups in (one per run, see :class:`_RunCgroup`)."""
+    """A cgroup directory we may create memory cgroups in (one per run, see :class:`_RunCgroup`),
+    and where the runs' CPU cgroups go (``cpu_path``: a directory of the v1 ``cpu`` hierarchy;
+    ``cpu_v2``: the v2 run cgroups get ``cpu.max``; neither: no CPU cgroups, ``cpu_reason`` says why)."""
 
     def __init__(self, path: str, version: int) -> None:
         self.path = path
         self.version = version
+        self.cpu_path: str | None = None
+        self.cpu_v2 = False
+        self.cpu_reason = "not probed"
 
     @property
     def kind(self) -> str:
         return f"cgroup-v{self.version}"
+
+    @property
+    def cpu_kind(self) -> str:
+        """How runs' CPU is shared: "cgroup-v1" / "cgroup-v2" (a CPU cgroup per run) or "none"."""
+        return "cgroup-v2" if self.cpu_v2 else "cgroup-v1" if self.cpu_path else "none"
 
     def create(self, limits: Limits) -> _RunCgroup:
         return _RunCgroup(self, limits.memory_mb << 20)
 
     def sweep(self) -> None:
         """Remove empty run cgroups left behind by processes that died."""
-        try:
-            names = os.listdir(self.path)
-        except OSError:
-            return
-        for name in names:
-            match = _CGROUP_NAME.fullmatch(name)
-            if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
-                try:
-                    os.rmdir(os.path.join(self.path, name))
-                except OSError:
-                    pass
+        _sweep(self.path)
+        if self.cpu_path:
+            _sweep(self.cpu_path)
+
+
+def _sweep(path: str) -> None:
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return
+    for name in names:
+        match = _CGROUP_NAME.fullmatch(name)
+        if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
+            try:
+                os.rmdir(os.path.join(path, name))
+            except OSError:
+                pass
+
+
+def _cpu_quota(version: int) -> tuple[str, str]:
+    """The CPU cap of one run: (control file, value) -- ``RUN_CPUS`` CPUs per period."""
+    quota = str(RUN_CPUS * _CPU_PERIOD_US)
+    if version == 2:
+        return "cpu.max", f"{quota} {_CPU_PERIOD_US}"
+    return "cpu.cfs_quota_us", quota
+
+
+def _write_file(path: str, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
 
 
 class _RunCgroup:
@@ -123,6 +172,9 @@ class _RunCgroup:
         self.kind = parent.kind
         self.path = os.path.join(parent.path, f"rlvr-{os.getpid()}-{next(_CGROUP_SERIAL)}")
         os.mkdir(self.path, 0o755)
+        self._cpu_parent = parent.cpu_path  # v1: where ``join`` makes the run's CPU cgroup
+        self.cpu_path: str | None = None  # v1: the run's CPU cgroup, once made
+        self.cpu_kind = "none"  # "cgroup-v1" / "cgroup-v2" once the run has a capped CPU cgroup
         self.limit_bytes = 0
         self._dir_fd = -1
         self._fds: dict[tuple[str, int], int] = {}  # (control file, open flags) -> descriptor kept open
@@ -138,6 +190,12 @@ class _RunCgroup:
         except BaseException:
             self.remove()
             raise
+        if parent.cpu_v2:
+            try:
+                self._write_once(*_cpu_quota(2))
+                self.cpu_kind = "cgroup-v2"
+            except OSError as exc:  # fail-open: the run shares the CPUs per process, as without a controller
+                log.warning("sandbox: cannot cap the CPU of cgroup %s: %s", self.path, exc)
 
     def set_limit(self, limit_bytes: int) -> None:
         """Set the cap (memory + swap: no swap) -- before the run's first instruction."""
@@ -181,16 +239,41 @@ class _RunCgroup:
         return os.pread(self._fd(name, flags), 1 << 16, 0).decode(errors="replace")
 
     def join(self, pid: int) -> None:
-        """Move process ``pid`` (and so everything it starts afterwards) into the cgroup."""
+        """Move process ``pid`` (and so everything it starts afterwards) into the cgroup, and on
+        cgroup v1 also into the run's CPU cgroup (made at the first ``join``) where there is one."""
         self._write("cgroup.procs", str(pid))
+        if self._cpu_parent is not None:
+            self._join_cpu(pid)
+
+    def _join_cpu(self, pid: int) -> None:
+        """cgroup v1: move ``pid`` into the run's CPU cgroup, a sibling of the same name in the
+        ``cpu`` hierarchy capped at ``RUN_CPUS``.  Fail-open: should that fail, the run shares
+        the CPUs per process (``cpu_kind`` stays "none")."""
+        try:
+            if self.cpu_path is None:
+                path = os.path.join(self._cpu_parent, os.path.basename(self.path))
+                os.mkdir(path, 0o755)
+                try:
+                    _write_file(os.path.join(path, _cpu_quota(1)[0]), _cpu_quota(1)[1])
+                except OSError:
+                    os.rmdir(path)
+                    raise
+                self.cpu_path = path
+            _write_file(os.path.join(self.cpu_path, "cgroup.procs"), str(pid))
+            self.cpu_kind = "cgroup-v1"
+        except OSError as exc:
+            log.warning("sandbox: cannot put process %s in a CPU cgroup: %s", pid, exc)
+            self.cpu_kind = "none"
 
     def self_join_fd(self) -> int | None:
         """cgroup v1: a new descriptor of the cgroup's ``tasks`` file, for a single-threaded
         process to move itself in by writing ``0`` (its own thread).  Moving a whole process
         (``join``, or any pid but 0) takes the kernel's thread-group lock for writing, which every
         fork and exit on the host waits behind and which now and then waits for an RCU grace
-        period; a thread moving itself takes no such lock.  None on cgroup v2 (use ``join``)."""
-        return self._open("tasks", os.O_WRONLY) if self.version == 1 else None
+        period; a thread moving itself takes no such lock.  None on cgroup v2, and on v1 where
+        runs get CPU cgroups (one descriptor cannot move a thread into two hierarchies): use
+        ``join``, which moves the process into both."""
+        return self._open("tasks", os.O_WRONLY) if self.version == 1 and self._cpu_parent is None else None
 
     def oom_kills(self) -> int:
         """OOM kills inside the cgroup so far (v1 ``memory.oom_control``, v2 ``memory.events``)."""
@@ -310,16 +393,38 @@ class _RunCgroup:
             self.forget()
             try:
                 os.rmdir(self.path)
-                return
+                break
             except FileNotFoundError:
-                return
+                break
             except OSError as exc:
                 if exc.errno != errno.EBUSY:
                     log.warning("sandbox: could not remove cgroup %s: %s", self.path, exc)
                     return
             self.kill_all(timeout=1.0)
             time.sleep(0.005)
-        log.warning("sandbox: cgroup %s still busy; left behind", self.path)
+        else:
+            log.warning("sandbox: cgroup %s still busy; left behind", self.path)
+            return
+        self._remove_cpu()
+
+    def _remove_cpu(self) -> None:
+        """rmdir the run's CPU cgroup (v1) -- its processes are those of the memory cgroup, gone
+        by now (one still exiting may hold it a moment)."""
+        for _ in range(200):
+            if self.cpu_path is None:
+                return
+            try:
+                os.rmdir(self.cpu_path)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                if exc.errno == errno.EBUSY:
+                    time.sleep(0.005)
+                    continue
+                log.warning("sandbox: could not remove cgroup %s: %s", self.cpu_path, exc)
+            self.cpu_path = None
+            return
+        log.warning("sandbox: cgroup %s still busy; left behind", self.cpu_path)
 
 
 _CGROUP_PARENTS: dict[str, tuple[_CgroupParent | None, str]] = {}
@@ -378,6 +483,9 @@ def _find_cgroup_parent(spec: str) -> tuple[_CgroupParent | None, str]:
         except OSError as exc:
             reasons.append(f"{path}: cannot create a capped child cgroup ({exc})")
             continue
+        parent.cpu_path, parent.cpu_v2, parent.cpu_reason = _find_cpu(parent)
+        if parent.cpu_reason:
+            log.info("rlvr sandbox: no CPU cgroup per run (%s); runs share the CPUs per process", parent.cpu_reason)
         parent.sweep()
         return parent, ""
     if not candidates:
@@ -385,3 +493,46 @@ def _find_cgroup_parent(spec: str) -> tuple[_CgroupParent | None, str]:
             "no memory cgroup (v2 with memory delegated, or v1 memory controller) is mounted for this process"
         )
     return None, "; ".join(reasons)
+
+
+def _find_cpu(parent: _CgroupParent) -> tuple[str | None, bool, str]:
+    """Where the runs' CPU cgroups go for memory cgroups under ``parent``: (v1 ``cpu`` hierarchy
+    directory, v2 ``cpu.max`` usable, "" -- or why there are none).  A probe cgroup is created,
+    capped and removed."""
+    if parent.version == 2:
+        try:
+            delegated = "cpu" in _read_text(os.path.join(parent.path, "cgroup.subtree_control")).split()
+        except OSError:
+            delegated = False
+        if not delegated:
+            return None, False, f"{parent.path}: the cpu controller is not enabled for child cgroups"
+        probe = os.path.join(parent.path, f"rlvr-{os.getpid()}-{next(_CGROUP_SERIAL)}")
+        version = 2
+    else:
+        try:
+            v1_path = _parse_proc_cgroup(_read_text("/proc/self/cgroup"), "cpu")[1]
+            with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+                v1_mounts = _cgroup_mounts(fh.read(), "cpu")[1]
+        except OSError as exc:
+            return None, False, f"cannot read this process's cgroups: {exc}"
+        found = _cgroup_dir(v1_mounts, v1_path) if v1_path is not None else None
+        if found is None:
+            return None, False, "no cgroup v1 cpu controller is mounted for this process"
+        try:
+            shared = os.stat(found).st_dev == os.stat(parent.path).st_dev  # one hierarchy: no sibling to make
+        except OSError as exc:
+            return None, False, f"cannot read {found}: {exc}"
+        if shared:
+            return None, False, f"{found}: the cpu controller is mounted with the memory one (not supported)"
+        probe = os.path.join(found, f"rlvr-{os.getpid()}-{next(_CGROUP_SERIAL)}")
+        version = 1
+    try:
+        os.mkdir(probe, 0o755)
+        try:
+            name, value = _cpu_quota(version)
+            _write_file(os.path.join(probe, name), value)
+        finally:
+            os.rmdir(probe)
+    except OSError as exc:
+        return None, False, f"cannot create a CPU-capped cgroup ({exc})"
+    return (None, True, "") if version == 2 else (os.path.dirname(probe), False, "")

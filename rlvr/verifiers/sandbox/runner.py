@@ -46,6 +46,13 @@ _INSTALL_ADVICE = (
 _BACKENDS = ("auto", "bwrap", "docker", "unsafe-none")
 
 
+def _cpu_kind(backend: _Backend) -> str:
+    """How a run's CPU is shared, for a backend with memory cgroups (``Sandbox.enforcement``):
+    unsafe-none's shell joins only the memory cgroup, which on cgroup v1 has no CPU cap."""
+    cgroups = backend.cgroups
+    return cgroups.cpu_kind if backend.name == "bwrap" or cgroups.cpu_v2 else "none"
+
+
 class Sandbox:
     """Runs untrusted programs; see the package docstring for the contract.
 
@@ -157,12 +164,19 @@ class Sandbox:
     def enforcement(self) -> dict[str, str]:
         """How the whole-run caps are enforced for runs of this sandbox (for verdict details):
         ``memory`` "cgroup-v1" / "cgroup-v2" / "rlimit" (the weaker fallback) / "docker",
+        ``cpu`` (where runs get memory cgroups) "cgroup-v1" / "cgroup-v2" (a CPU cgroup of
+        ``cgroups.RUN_CPUS`` per run: runs share the CPUs fairly) / "none" (shared per process:
+        a run with many processes can slow the others down; so too without memory cgroups, and
+        docker gives each container one CPU),
         ``disk`` "tmpfs" / "docker-tmpfs" / "none" (unsafe-none: a host dir)."""
         backend = self._backend
         if backend.name == "docker":
             return {"memory": "docker", "disk": "docker-tmpfs"}
+        if backend.cgroups is None:
+            return {"memory": "rlimit", "disk": "tmpfs" if backend.name == "bwrap" else "none"}
         return {
-            "memory": backend.cgroups.kind if backend.cgroups is not None else "rlimit",
+            "memory": backend.cgroups.kind,
+            "cpu": _cpu_kind(backend),
             "disk": "tmpfs" if backend.name == "bwrap" else "none",
         }
 

@@ -4,11 +4,25 @@
 namespace creation (``unshare`` / ``clone`` with ``CLONE_NEW*``, ``setns``; ``clone3`` gets
 ``ENOSYS`` so that libc falls back to ``clone``), ``ptrace`` and its relatives, the mount API,
 keyrings, ``bpf``, ``perf_event_open``, ``userfaultfd``, ``io_uring``, module and kexec loading,
-SysV ``shmget`` and similar calls fail with ``EPERM``; ``socket`` / ``socketpair`` of any
+SysV ``shmget``, file-system event watches (``inotify_init``/``inotify_init1``/
+``inotify_add_watch``, ``fanotify_init``/``fanotify_mark`` and ``fcntl(F_NOTIFY)``) and similar
+calls fail with ``EPERM``; file locks (``flock`` and the ``fcntl`` lock commands ``F_GETLK``,
+``F_SETLK``, ``F_SETLKW`` and their ``F_OFD_*`` forms) fail with ``ENOLCK``; ``socket`` /
+``socketpair`` of any
 family but Unix, IPv4, IPv6 and netlink fail with ``EAFNOSUPPORT`` (a network namespace does
 not confine every family: ``AF_VSOCK`` reaches the hypervisor and the machine's own vsock
 services from any namespace); x32 calls get ``ENOSYS``; a call of another architecture's ABI
 kills the process.
+
+Watches and locks are closed because they work on *shared* inodes: the read-only trees (``/usr``,
+the venv, ...) and the device nodes (``/dev/null``...) are the host's inodes in every sandbox,
+so a watch saw another concurrent run open a file (a red-team run passed exact counts between
+two candidates verified at the same time), and a lock one run held on such a file (``flock`` on
+a read-only one, a byte-range lock on ``/dev/null``) was seen by another's ``F_GETLK`` or
+failing ``LOCK_NB`` -- a covert channel between runs.  The filter cannot tell a run's private
+files (``/work``, ``/tmp``) from shared ones, so locks go everywhere: a program that locks gets
+``ENOLCK`` ("no locks available", what a file system without locking answers); SQLite then
+needs ``:memory:`` or ``?nolock=1``.
 """
 
 from __future__ import annotations
@@ -20,6 +34,10 @@ from typing import Any
 
 #: Socket families sandboxed programs may use: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK.
 SOCKET_FAMILIES = (1, 2, 10, 16)
+#: fcntl commands that get ENOLCK: F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW.
+FCNTL_LOCK_COMMANDS = (5, 6, 7, 36, 37, 38)
+#: fcntl command that gets EPERM: F_NOTIFY (dnotify, directory watches).
+F_NOTIFY = 1026
 
 
 def _seccomp_program() -> bytes | None:
@@ -27,7 +45,8 @@ def _seccomp_program() -> bytes | None:
     machine = platform.machine().lower()
     if machine in ("x86_64", "amd64"):
         arch, x32_bit = 0xC000003E, True
-        nr = dict(clone=56, unshare=272, setns=308, clone3=435, socket=41, socketpair=53)
+        nr = dict(clone=56, unshare=272, setns=308, clone3=435, socket=41, socketpair=53, fcntl=72)
+        enolck = [73]  # flock
         eperm = [
             101,
             165,
@@ -72,15 +91,22 @@ def _seccomp_program() -> bytes | None:
             311,
             438,
             29,
+            253,
+            254,
+            294,
+            300,
+            301,
         ]  # ptrace mount umount2 pivot_root keyctl add_key request_key perf_event_open bpf
         #    userfaultfd io_uring_* open_by_handle_at name_to_handle_at kexec_* *module syslog
         #    acct swapon swapoff reboot iopl ioperm quotactl lookup_dcookie vhangup
         #    open_tree move_mount fsopen fsconfig fsmount fspick mount_setattr setns chroot
         #    process_vm_readv process_vm_writev pidfd_getfd shmget (SysV segments outlive
         #    their processes and are in no address space: memory no per-process limit sees)
+        #    inotify_init inotify_add_watch inotify_init1 fanotify_init fanotify_mark
     elif machine in ("aarch64", "arm64"):
         arch, x32_bit = 0xC00000B7, False
-        nr = dict(clone=220, unshare=97, setns=268, clone3=435, socket=198, socketpair=199)
+        nr = dict(clone=220, unshare=97, setns=268, clone3=435, socket=198, socketpair=199, fcntl=25)
+        enolck = [32]  # flock
         eperm = [
             117,
             40,
@@ -122,13 +148,18 @@ def _seccomp_program() -> bytes | None:
             271,
             438,
             194,
-        ]
+            26,
+            27,
+            262,
+            263,
+        ]  # (aarch64 has no inotify_init: inotify_init1 and inotify_add_watch are 26 and 27)
     else:
         return None
     ns_flags = 0x00000080 | 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
     ret_allow, ret_kill = 0x7FFF0000, 0x80000000
     ret_eperm, ret_enosys = 0x00050000 | errno.EPERM, 0x00050000 | errno.ENOSYS
     ret_eafnosupport = 0x00050000 | errno.EAFNOSUPPORT
+    ret_enolck = 0x00050000 | errno.ENOLCK
     # (code, jt-label, jf-label, k); labels are resolved to relative jumps below.
     ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     prog: list[tuple[int, Any, Any, int]] = [
@@ -141,6 +172,8 @@ def _seccomp_program() -> bytes | None:
         prog.append((jge, "enosys", 0, 0x40000000))
     special = {
         **dict.fromkeys(eperm, "eperm"),
+        **dict.fromkeys(enolck, "enolck"),
+        nr["fcntl"]: "fcntlcheck",
         nr["clone3"]: "enosys",
         nr["clone"]: "nscheck",
         nr["unshare"]: "nscheck",
@@ -176,10 +209,17 @@ def _seccomp_program() -> bytes | None:
     for family in SOCKET_FAMILIES:
         prog.append((jeq, "allow", 0, family))
     prog.append((ret, 0, 0, ret_eafnosupport))
+    labels["fcntlcheck"] = len(prog)
+    prog.append((ld_abs, 0, 0, 24))  # the command: args[1] is an unsigned int (the upper half is ignored)
+    for command in FCNTL_LOCK_COMMANDS:
+        prog.append((jeq, "enolck", 0, command))
+    prog.append((jeq, "eperm", 0, F_NOTIFY))
     labels["allow"] = len(prog)
     prog.append((ret, 0, 0, ret_allow))
     labels["eperm"] = len(prog)
     prog.append((ret, 0, 0, ret_eperm))
+    labels["enolck"] = len(prog)
+    prog.append((ret, 0, 0, ret_enolck))
     labels["enosys"] = len(prog)
     prog.append((ret, 0, 0, ret_enosys))
     out = bytearray()

@@ -24,13 +24,15 @@ Control protocol (the zygote's stdin/stdout, one Unix stream socket to the host)
                     and ``"cpus": [...]`` while the host keeps the zygote to one CPU: the
                     CPUs the new child takes back right after the fork)
                     with one or two descriptors: the new child's sync socket and,
-                    on cgroup v1, the ``tasks`` file of the memory cgroup it is to join; the zygote
+                    on cgroup v1 without CPU cgroups, the ``tasks`` file of the memory cgroup it
+                    is to join (``cgroups``: with CPU cgroups the host moves it); the zygote
                     starts a new pid namespace (its init: below), forks the child into it as
                     its pid 2, and answers the line ``{"forked": n}`` with SCM_CREDENTIALS
                     naming the child, so the host learns the child's pid in its own pid
                     namespace from the kernel.  The child is a *spare*: it joins its memory
                     cgroup itself (v1: it writes ``0``, itself, to the ``tasks`` file it was
-                    given, a move that takes no host-wide lock) or the host moves it (v2), and
+                    given, a move that takes no host-wide lock) or the host moves it (v2, or
+                    v1 with CPU cgroups: into its memory and its CPU cgroup), and
                     the host keeps it until a run needs it.
     host -> zygote  ``"backstop": n, "s": seconds`` (in the next fork request, or alone) when
                     spare ``n`` gets its run: the zygote kills the child if it still runs that

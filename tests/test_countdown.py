@@ -172,3 +172,57 @@ def test_exact_value_is_reported():
     numbers = task.answer["numbers"]
     verdict = VERIFIER.verify(task, answer(f"{numbers[0]} / {numbers[1]}"))
     assert verdict.reward == 0 and Fraction(verdict.details["value"]) == Fraction(numbers[0], numbers[1])
+
+
+def one_product_reaches(numbers: list[int], target: int, use_all: bool) -> bool:
+    """Red team S12 F5's template by brute force: one pair's product or quotient, added or
+    subtracted, with every other number added, subtracted (or, unless ``use_all``, left out)."""
+    from itertools import permutations, product
+
+    signs = (1, -1) if use_all else (1, -1, 0)
+    for i, j in permutations(range(len(numbers)), 2):
+        rest = [n for k, n in enumerate(numbers) if k not in (i, j)]
+        for term in (Fraction(numbers[i]) * numbers[j], Fraction(numbers[i], numbers[j])):
+            for pattern in product(signs, repeat=len(rest)):
+                total = sum(s * n for s, n in zip(pattern, rest))
+                if total + term == target or total - term == target:
+                    return True
+    return False
+
+
+# the screened levels, the seeds tried (fewer where a task takes tens of ms: Countdown d = 1 and
+# Game24 d = 1 try up to 64 draws a task) and the most of them whose kept draw the template
+# reaches: the family's docstring gives the measured shares (d = 0.5 keeps the most, its 4
+# numbers give fewer draws a clean target)
+SCREENED = [
+    ("rlvr/Countdown-v0", 0.5, 200, 20),
+    ("rlvr/Countdown-v0", 0.75, 200, 4),
+    ("rlvr/Countdown-v0", 1.0, 60, 2),
+    ("rlvr/Game24-v0", 0.0, 200, 2),
+    ("rlvr/Game24-v0", 0.5, 200, 2),
+    ("rlvr/Game24-v0", 1.0, 40, 1),
+]
+
+
+@pytest.mark.parametrize("env_id,difficulty,seeds,most", SCREENED)
+def test_one_product_template_rarely_reaches_the_target(env_id, difficulty, seeds, most):
+    """Red team S12 F5: "one product or quotient, the rest added or subtracted" solved 65 / 39 /
+    31 % of Countdown tasks at d = 0.5 / 0.75 / 1 and 45 / 38 / 9 of 150 Game24 tasks at d = 0 /
+    0.5 / 1. Over ``seeds`` seeds it reaches at most ``most`` kept targets; the reference
+    still scores 1, the template's closest answer (an attack) scores 0 wherever it is offered,
+    and every tenth task is the same when made again."""
+    generator = rlvr.make_generator(env_id)
+    reached = 0
+    for seed in range(seeds):
+        task = generator.generate(seed, difficulty)
+        answer = task.answer
+        hit = one_product_reaches(answer["numbers"], answer["target"], answer["use_all"])
+        reached += hit
+        assert VERIFIER.verify(task, generator.solve(task)).correct
+        attacks = dict(generator.attacks(task))
+        assert ("one-product-signs" in attacks) != hit, seed
+        if not hit:
+            assert VERIFIER.verify(task, attacks["one-product-signs"]).reward == 0
+        if seed % 10 == 0:
+            assert generator.generate(seed, difficulty).to_json() == task.to_json()
+    assert reached <= most, (env_id, difficulty, reached)

@@ -11,7 +11,17 @@ Task        n numbers and a target. rlvr/Countdown-v0: the target is built from 
             ``min_search_nodes`` expansions (else the hardest drawn), so the knob raises the
             measured search effort, not just the sizes. Where × or ÷ is allowed, a draw whose
             target adding and subtracting the numbers reaches (``signs_reach``) is kept only if
-            no other draw is: such a task does not need the operators it offers.
+            no other draw is: such a task does not need the operators it offers. With four or
+            more numbers, a draw whose target one product or quotient of two numbers with the
+            others added or subtracted reaches (``product_reach``, a template scanned without
+            search) ranks just above those: kept only if every draw is one of the two. Over 300
+            seeds that template still reaches 19 / 9 / 1 / 1 % of the kept targets at d = 0.4 /
+            0.5 / 0.75 / 1 (four numbers give fewer clean draws among 64, and 0.4 offers no ÷)
+            and none of Game24's (tests/test_countdown.py bounds it over 200 seeds per level).
+            With three numbers (Countdown d < 0.375) the screen is off: the construction's other
+            shapes there are little more than "(a ± b) × c", the next such template, so
+            screening would trade one for the other (a fifth of d = 0.25 tasks still fell back
+            to a template draw, the rest were mostly "(a ± b) × c") at 3.5× the generation CPU.
 Answer      ``<answer>…</answer>`` holding one arithmetic expression over the given numbers with
             the allowed operators and parentheses, optionally followed by ``= target``:
             ``<answer>(3 + 5) * 2 = 16</answer>``. "−", "×", "·" and "÷" are accepted spellings.
@@ -60,6 +70,18 @@ Version history
                 at d = 0.5 / 0.75 / 1, "sum minus twice one number" 9–12 %; now 0–1 of 300 at
                 each level). Task bytes changed where such a draw was kept (re-pinned, Game24 too);
                 Countdown generation CPU about 1.5–2× at d ≥ 0.5.
+                2026-12-06 (session 12): with four or more numbers, targets that one product or
+                quotient of two numbers with the rest added or subtracted reaches rank below any
+                other draw, just above signs-only ones (red team S12 F5: that template solved
+                77 / 65 / 39 / 31 % of Countdown tasks at d = 0.25 / 0.5 / 0.75 / 1 and 30 / 25 /
+                6 % of Game24's at d = 0 / 0.5 / 1; now 19 / 9 / 1 / 1 % at d = 0.4 / 0.5 / 0.75 /
+                1 and 0 of 300 Game24 tasks at each level; unscreened d = 0.25 stays at 79 %).
+                Task bytes changed for Countdown from d = 0.375 and for Game24 wherever such a
+                draw was kept (re-pinned). Draws per task 2.6× at d = 0.4–0.5, 1.7× at d ≥ 0.75;
+                generation CPU about 3× at d = 0.4–0.6 (1.2–1.8 → 3.8–5.8 ms a task), 1.5× at
+                d = 0.75, 1.4× at d = 1 (36 → 51 ms), Game24 1.2–1.9× (4–9 → 8–11 ms), unchanged
+                at its d = 1. The template's closest answer is a new hostile answer
+                (``one-product-signs``).
 """
 
 from rlvr.family import EnvDecl, Family

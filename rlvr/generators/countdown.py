@@ -20,6 +20,9 @@ from rlvr.verifiers.countdown import judge
 
 MAX_DRAWS = 64  # puzzles drawn per task while looking for one that needs min_search_nodes
 SEARCH_NODE_CAP = 20_000
+# from this many numbers (Countdown d ≥ 0.375, Game24 always) a draw product_reach solves ranks
+# just above a signs-only one (the family's docstring says why not with three)
+PRODUCT_SCREEN_MIN_NUMBERS = 4
 SYMBOLS = {"+": "+", "-": "-", "*": "*", "/": "/"}
 
 
@@ -119,6 +122,73 @@ def signs_reach(numbers: list[int], target: int, use_all: bool) -> bool:
     return target in sums
 
 
+def sign_sums(numbers: list[int], allowed: set[str], use_all: bool) -> dict[int, tuple[int, ...]]:
+    """Each value that the numbers reach with each one added where ``+`` is allowed or
+    subtracted where ``-`` is (every one when ``use_all``, else each also left out), mapped to
+    one sign pattern (+1, -1, 0 per number) that gives it."""
+    signs = [sign for sign, op in ((1, "+"), (-1, "-")) if op in allowed] + ([] if use_all else [0])
+    sums: dict[int, tuple[int, ...]] = {0: ()}
+    for number in numbers:
+        grown: dict[int, tuple[int, ...]] = {}
+        for total, pattern in sums.items():
+            for sign in signs:
+                grown.setdefault(total + sign * number, pattern + (sign,))
+        sums = grown
+    return sums
+
+
+def product_terms(numbers: list[int], allowed: set[str]):
+    """Each integer one pair of the numbers makes with the allowed × or ÷ (a quotient only where
+    it divides exactly: with integer numbers and target only an integer term can count), as
+    (value, text, indices of the other numbers)."""
+    for i in range(len(numbers)):
+        for j in range(i + 1, len(numbers)):
+            a, b = numbers[i], numbers[j]
+            rest = [k for k in range(len(numbers)) if k not in (i, j)]
+            if "*" in allowed:
+                yield a * b, f"{a} * {b}", rest
+            if "/" in allowed:
+                for x, y in ((a, b), (b, a)):
+                    if x % y == 0:
+                        yield x // y, f"{x} / {y}", rest
+
+
+def product_reach(numbers: list[int], target: int, operators: str, use_all: bool) -> bool:
+    """Whether one product or quotient of two of the numbers, added or subtracted, with the
+    others each added or subtracted (every one when ``use_all``) gives the target: a template a
+    policy scans without search (red team S12 F5: it solved 77 / 65 / 39 / 31 % of Countdown
+    tasks at d = 0.25 / 0.5 / 0.75 / 1 after the S11 signs screen, and 30 / 25 / 6 % of Game24's
+    at d = 0 / 0.5 / 1)."""
+    allowed = set(operators.split(","))
+    minus = "-" in allowed
+    for value, _, rest in product_terms(numbers, allowed):
+        sums = sign_sums([numbers[k] for k in rest], allowed, use_all)
+        if target - value in sums or (minus and target + value in sums):
+            return True
+    return False
+
+
+def product_shortcut(numbers: list[int], target: int, operators: str, use_all: bool) -> str | None:
+    """The expression of ``product_reach``'s template whose value is closest to the target (the
+    first found on ties; positive values only), or None where no × or ÷ is allowed or no
+    pattern is positive: what a policy answers with that template, for ``attacks``."""
+    allowed = set(operators.split(","))
+    best: tuple[int, str] | None = None
+    for value, text, rest in product_terms(numbers, allowed):
+        others = [numbers[k] for k in rest]
+        for total, pattern in sign_sums(others, allowed, use_all).items():
+            for sign in (1, -1) if "-" in allowed else (1,):
+                result = sign * value + total
+                if result <= 0 or (best is not None and abs(result - target) >= best[0]):
+                    continue
+                terms = [(sign, text)]
+                terms += [(s, str(n)) for s, n in zip(pattern, others) if s]
+                added = [t for s, t in terms if s > 0]
+                subtracted = [t for s, t in terms if s < 0]
+                best = (abs(result - target), " - ".join([" + ".join(added), *subtracted]))
+    return None if best is None else best[1]
+
+
 def construct(rng: random.Random, numbers: list[int], operators: list[str], use_all: bool) -> tuple[int, str] | None:
     """A target built from the numbers by Countdown's own rules (every intermediate a positive
     integer, divisions exact): all numbers when ``use_all``, else a random subset of at least
@@ -167,6 +237,7 @@ class CountdownGenerator(TaskGenerator):
         use_all, fixed_target, target_max = params["use_all"], params["target"], params["target_max"]
         allowed = operators.split(",")
         screen_signs = "*" in allowed or "/" in allowed  # a draw signs alone solve ranks below any other
+        screen_product = screen_signs and count >= PRODUCT_SCREEN_MIN_NUMBERS
         best = None
         for draw in range(1, MAX_DRAWS + 1):
             numbers = [rng.randint(1, max_number) for _ in range(count)]
@@ -183,11 +254,16 @@ class CountdownGenerator(TaskGenerator):
                 found, nodes = expression, SEARCH_NODE_CAP
             if found is None:
                 continue  # a fixed target these numbers cannot reach
-            needs_more = not (screen_signs and signs_reach(numbers, target, use_all))
-            candidate = (needs_more, nodes, numbers, target, found if expression is None else expression, draw)
+            if screen_signs and signs_reach(numbers, target, use_all):
+                rank = 0
+            elif screen_product and product_reach(numbers, target, operators, use_all):
+                rank = 1
+            else:
+                rank = 2
+            candidate = (rank, nodes, numbers, target, found if expression is None else expression, draw)
             if best is None or candidate[:2] > best[:2]:
                 best = candidate
-            if needs_more and nodes >= params["min_search_nodes"]:
+            if rank == 2 and nodes >= params["min_search_nodes"]:
                 break
         if best is None:
             raise ValueError(
@@ -243,7 +319,8 @@ class CountdownGenerator(TaskGenerator):
         """What a reward-hacking policy tries on Countdown: the target alone or claimed, the
         reference expression with a number reused, a number not given, digits glued, unary
         minus, powers, division by zero, Python the verifier might ``eval``, the right value
-        as a decimal, an expression of other numbers, and a huge answer."""
+        as a decimal, an expression of other numbers, a huge answer, and the closest answer of
+        the one-product template (``product_shortcut``; left out where it solves the task)."""
         answer = task.answer
         numbers, target = list(answer["numbers"]), int(answer["target"])
         first = numbers[0]
@@ -266,6 +343,9 @@ class CountdownGenerator(TaskGenerator):
             ("huge", "<answer>" + " + ".join(["1"] * 5_000) + "</answer>"),
             ("nested-parens", "<answer>" + "(" * 500 + str(first) + ")" * 500 + "</answer>"),
         ]
+        shortcut = product_shortcut(numbers, target, answer["operators"], bool(answer["use_all"]))
+        if shortcut is not None:
+            attacks.append(("one-product-signs", f"<answer>{shortcut}</answer>"))
         return [(name, text) for name, text in attacks if not _solves(task, text)]
 
 

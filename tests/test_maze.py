@@ -1,6 +1,7 @@
 """The maze family: rlvr/Maze-v0 (text) and rlvr/MazeImage-v0 (image) — generator, difficulty
 table, reference solver, verifier options and hostile responses."""
 
+import itertools
 import json
 import re
 
@@ -481,6 +482,162 @@ def test_same_seed_same_bytes_and_neighbouring_seeds_differ(env_id):
     text = MazeGenerator().generate(5, 0.4)
     image = MazeGenerator(render="image").generate(5, 0.4)
     assert text.answer == image.answer and text.meta == image.meta  # the same maze in both envs
+
+
+# ------------------------------------------------------------------ greedy screen (red team S12-F3)
+
+TIE_ORDERS_UNDER_TEST = ["".join(order) for order in itertools.permutations("URDL")]
+
+
+def greedy_solves(grid: list[str], start, goal, distance: dict, order: str) -> bool:
+    """The red team's walker, written here apart from the generator's: from ``start``, the legal
+    move ending nearest ``goal`` by Manhattan distance (equal moves in ``order``), never back
+    except in a dead end; whether it reaches ``goal`` by a shortest path, every move one nearer
+    by ``distance`` (BFS distances to ``goal``; the walk is cut at the first move that is not)."""
+    square, goal, last = tuple(start), tuple(goal), None
+    while square != goal:
+        exits = [m for m, (dr, dc) in STEPS.items() if grid[square[0] + dr][square[1] + dc] != "#"]
+        onward = [m for m in exits if last is None or m != OPPOSITE[last]] or exits
+        move = min(
+            onward,
+            key=lambda m: (
+                abs(square[0] + STEPS[m][0] - goal[0]) + abs(square[1] + STEPS[m][1] - goal[1]),
+                order.index(m),
+            ),
+        )
+        following = (square[0] + STEPS[move][0], square[1] + STEPS[move][1])
+        if distance[following] != distance[square] - 1:
+            return False
+        square, last = following, move
+    return True
+
+
+def solved_by_a_greedy_walk(task: Task) -> bool:
+    """Any of 48 walks (from S toward G or from G toward S, each of the 24 tie orders) is a
+    shortest path: the 16 of the red team's report (8 tie orders) and the other 32."""
+    grid, start, goal = task.answer["grid"], task.answer["start"], task.answer["goal"]
+    graph = open_square_graph(grid)
+    to_goal = nx.single_source_shortest_path_length(graph, tuple(goal))
+    to_start = nx.single_source_shortest_path_length(graph, tuple(start))
+    assert to_goal[tuple(start)] == task.answer["shortest_path_length"]  # the optimum is the BFS distance
+    return any(
+        greedy_solves(grid, start, goal, to_goal, order) or greedy_solves(grid, goal, start, to_start, order)
+        for order in TIE_ORDERS_UNDER_TEST
+    )
+
+
+@pytest.mark.parametrize("difficulty", [0.25, 0.5, 0.75, 1.0])
+def test_no_greedy_walk_solves_a_screened_task(difficulty):
+    """Red team S12-F3: before the screen the best of 16 greedy walks solved 69/51/16/3 % of
+    d = .25/.5/.75/1 tasks. Now none of 48 solves any of 300 seeds a level; every task passed
+    the screen (none kept unscreened), and its reference is still a shortest path."""
+    generator, verifier = MazeGenerator(), MazeVerifier()
+    redrawn = 0
+    for seed in range(300):
+        task = generator.generate(seed, difficulty)
+        assert task.meta["greedy_screen"] == "passed", task.id
+        assert not solved_by_a_greedy_walk(task), task.id
+        redrawn += task.meta["greedy_redraws"] > 0
+        optimum = task.answer["shortest_path_length"]  # the BFS distance (solved_by_a_greedy_walk checks)
+        reference = generator.solve(task)
+        assert len(answer_of(reference)) == optimum == task.meta["shortest_path_length"]
+        assert verifier.verify(task, reference).correct
+    assert redrawn > 0  # the screen did refuse routes at every level
+
+
+def test_greedy_walks_still_solve_the_unscreened_d0_level():
+    """The walker above has teeth: on d = 0's 3×3 mazes, left as drawn, it solves most tasks."""
+    tasks = [MazeGenerator().generate(seed, 0.0) for seed in range(200)]
+    assert all(task.meta["greedy_screen"] == "off" and task.meta["greedy_redraws"] == 0 for task in tasks)
+    assert sum(solved_by_a_greedy_walk(task) for task in tasks) >= 0.9 * len(tasks)
+
+
+def test_the_screen_refuses_every_route_a_greedy_walk_solves(monkeypatch):
+    """The generator's check (on the cell lattice, all tie orders at once) refuses every route
+    the grid walker above solves, on raw draws of the screened sizes (screen off)."""
+    from rlvr.generators import maze
+
+    monkeypatch.setattr(maze, "GREEDY_SCREEN_MIN_CELLS", 10**9)
+    solved = refused = 0
+    for difficulty in (0.25, 0.5, 0.75):
+        for seed in range(60):
+            task = maze.MazeGenerator().generate(seed, difficulty)
+            assert task.meta["greedy_screen"] == "off"
+            links, cols, start, goal = lattice_of(task)
+            distance, _ = maze.distances_and_turns(links, cols, start)
+            accepted = maze.GreedyScreen(cols)(links, maze.Route(start, goal, 2 * distance[goal], 0), distance)
+            walked = solved_by_a_greedy_walk(task)
+            solved += walked
+            refused += not accepted
+            assert not (walked and accepted), task.id
+    assert solved >= 40 and refused >= solved  # the raw draws were often greedy-solvable
+
+
+def lattice_of(task: Task):
+    """(links, cols, start cell, goal cell) of a task's maze, read back from its grid."""
+    grid = task.answer["grid"]
+    rows, cols = (len(grid) - 1) // 2, (len(grid[0]) - 1) // 2
+    links = [[] for _ in range(rows * cols)]
+    for cell in range(rows * cols):
+        r, c = divmod(cell, cols)
+        for (dr, dc), offset in (((-1, 0), -cols), ((1, 0), cols), ((0, -1), -1), ((0, 1), 1)):
+            if grid[2 * r + 1 + dr][2 * c + 1 + dc] != "#":
+                links[cell].append(cell + offset)
+    (sr, sc), (gr, gc) = task.answer["start"], task.answer["goal"]
+    return links, cols, (sr // 2) * cols + sc // 2, (gr // 2) * cols + gc // 2
+
+
+def test_screened_generation_is_deterministic():
+    """Redraws come from the task's seed: tasks that were redrawn many times are the same bytes
+    from fresh generators, text and image alike."""
+    redrawn = [
+        (seed, difficulty)
+        for difficulty in (0.25, 0.5)
+        for seed in range(40)
+        if MazeGenerator().generate(seed, difficulty).meta["greedy_redraws"] >= 3
+    ]
+    assert len(redrawn) >= 10
+    for seed, difficulty in redrawn:
+        first, again = MazeGenerator().generate(seed, difficulty), MazeGenerator().generate(seed, difficulty)
+        assert first.to_json() == again.to_json()
+        picture = MazeGenerator(render="image").generate(seed, difficulty)
+        assert picture.answer == first.answer and picture.meta == first.meta
+
+
+def test_the_screen_gives_up_after_its_bound_and_keeps_the_last_route(monkeypatch):
+    """A screen that refuses everything stops after GREEDY_REDRAWS routes and keeps the next one
+    ("exhausted"); with no bound, every maze is refused and the last refused route is kept. Both
+    still give a valid task whose reference is a shortest path."""
+    from rlvr.generators import maze
+
+    monkeypatch.setattr(maze, "greedy_reaches", lambda *args: True)
+    verifier = MazeVerifier()
+    for bounded in (True, False):
+        if not bounded:
+            monkeypatch.setattr(maze, "GREEDY_REDRAWS", 10**9)
+        for seed in range(3):
+            task = maze.MazeGenerator().generate(seed, 0.5)
+            assert task.meta["greedy_screen"] == "exhausted"
+            if bounded:
+                assert task.meta["greedy_redraws"] == maze.GREEDY_REDRAWS
+            else:
+                assert task.meta["maze_attempts"] == maze.MAZE_TRIES and task.meta["greedy_redraws"] > 0
+            assert verifier.verify(task, rlvr.solve(task)).correct
+            assert task.meta["shortest_path_length"] >= 24
+
+
+def test_greedy_walks_are_attacks_and_score_zero_on_screened_tasks():
+    """The family's attacks include the greedy walks (every tie order, from S and from G), so
+    ``rlvr audit`` runs them; on screened tasks every one scores 0."""
+    generator, verifier = MazeGenerator(), MazeVerifier()
+    for difficulty in (0.25, 0.5, 1.0):
+        for seed in range(8):
+            task = generator.generate(seed, difficulty)
+            attacks = dict(generator.attacks(task))
+            greedy = [name for name in attacks if name.startswith("greedy-from-")]
+            assert any(name.startswith("greedy-from-start-") for name in greedy), task.id
+            for name in greedy:
+                assert verifier.verify(task, attacks[name]).reward == 0.0, (task.id, name)
 
 
 # ------------------------------------------------------------------ the image env

@@ -5,7 +5,16 @@ Task        A maze of rows×cols *cells*, drawn as a grid of (2·rows+1)×(2·co
             and the border is wall. Randomised depth-first carving gives a perfect maze (exactly
             one path between any two cells); ``loops`` > 0 then braids it: that fraction of its
             dead ends gets one wall knocked out, opening loops. S and G are two cells whose BFS
-            distance and turn count meet the difficulty's minimums.
+            distance and turn count meet the difficulty's minimums. From 25 cells (5×5, d ≥
+            0.1875), a route that a greedy walk solves — from S toward G or from G toward S, always
+            taking the move that ends nearest the other end by Manhattan distance, never turning
+            back except in a dead end, equal moves in any order — is redrawn (another goal for the
+            same start, up to 4, then another start, then another maze; at most 256 routes refused,
+            then the next is kept and ``meta["greedy_screen"]`` says "exhausted": 0 of 1000 seeds
+            at each of d = 0.1875/.25/.375/.5/.75/1, refusing 13/11/4.4/3.0/0.7/0.1 routes a task
+            on average). Smaller mazes are left as drawn: the greedy solves 97 % of d = 0's 3×3
+            routes and 92 % of the 4×4 ones (0.0625 ≤ d < 0.1875), where the screen refused 35
+            routes a task and made generation 6× slower.
             rlvr/Maze-v0       the prompt shows the grid as text: '#' wall, '.' open, 'S' start,
                                'G' goal, one line per row, plus S and G as (row, column).
             rlvr/MazeImage-v0  the same task (same seed, same maze); the prompt explains the
@@ -20,7 +29,9 @@ Answer      ``<answer>…</answer>`` holding moves over U (row − 1), D (row + 
             "shortest_path_length": int}; everything the verifier needs, JSON-safe.
             ``task.meta`` = {"shortest_path_length", "turns" (fewest direction changes over all
             shortest paths), "grid_rows", "grid_cols", "dead_ends", "loops_opened",
-            "maze_attempts"}.
+            "maze_attempts", "greedy_redraws" (routes refused because a greedy walk solved them),
+            "greedy_screen" ("off" under 25 cells, "passed", or "exhausted" when the last route
+            was kept unscreened)}.
 Verifier    rlvr.verifiers.maze.MazeVerifier: simulates the moves; correct when none enters a
             wall or leaves the grid, the last one ends on G, and there are exactly
             ``shortest_path_length`` of them, as the prompt asks (``shortest=False`` accepts any
@@ -67,6 +78,16 @@ Version history
                 0.33-0.67); binary verdicts and task bytes unchanged. Mazes over 150×150 cells
                 (only by explicit rows / cols) get no partial credit: their first check could
                 overrun the deadline under concurrent calls (red team S11b-K1).
+                2026-12-06 (session 12): from 25 cells (d ≥ 0.1875), routes that a greedy walk
+                toward the other end solves are redrawn (red team S12-F3: the best of 16 greedy
+                walks, from S or G with 8 tie orders, solved 94/69/51/16/3 % of d = 0/.25/.5/
+                .75/1 tasks, every tie order at once 97/78/66/31/20 %; now none of 48 walks
+                solves any of 300 seeds at d = .25/.5/.75/1), and the greedy walks are attacks.
+                Meta gains "greedy_redraws" and "greedy_screen" at every level, so task bytes
+                change everywhere (d < 0.1875 only by those keys; Maze-v0 and MazeImage-v0
+                re-pinned). Generation CPU (before and after interleaved in one process, loaded
+                2-core machine): 1.0× at d = 0, 3.2× at d = 0.25 (110 → 350 µs), 1.55× at
+                d = 0.5, 1.1× at d = 0.75, 1.0× at d = 1.
 """
 
 from rlvr.family import EnvDecl, Family

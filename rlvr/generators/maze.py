@@ -7,9 +7,10 @@ The family's contract (task, answer, verifier, difficulty, version history) is t
 from __future__ import annotations
 
 import functools
+import itertools
 import random
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -36,6 +37,13 @@ MIN_SQUARE_PX = 4
 ENDPOINT_TRIES_PER_MAZE = 24
 HINT_PIECES = 8  # a maze's hint reveals a shortest path in up to this many pieces
 MAZE_TRIES = 24
+# routes a greedy walk solves are refused at most this many times a task (then the next is kept)
+GREEDY_REDRAWS = 256
+GOALS_PER_START = 4  # goals drawn for one start while the screen refuses them, then a new start
+# below this many cells (d = 0's 3×3, 4×4 up to d = 0.1875) mazes are not screened: a greedy walk
+# solves 97 % of d = 0's routes, and 4×4 mazes needed ~35 refused routes a task
+GREEDY_SCREEN_MIN_CELLS = 25
+TIE_ORDERS = tuple("".join(order) for order in itertools.permutations("URDL"))  # the 24 orders of equal moves
 
 # cell steps: (row delta, column delta), in a fixed order so carving is reproducible
 _CELL_STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1))
@@ -157,25 +165,127 @@ def distances_and_turns(links: list[list[int]], cols: int, source: int) -> tuple
     return distance, turns
 
 
-def pick_route(links: list[list[int]], cols: int, min_length: int, min_turns: int, rng: random.Random) -> Route | None:
+def pick_route(
+    links: list[list[int]],
+    cols: int,
+    min_length: int,
+    min_turns: int,
+    rng: random.Random,
+    accept: Callable[[list[list[int]], Route, list[int]], bool] | None = None,
+) -> Route | None:
     """A start and goal meeting the minimums: random starts, goals drawn among the cells that
-    qualify; then the double-sweep (near-diameter) pair; None when nothing qualifies."""
+    qualify; then the double-sweep (near-diameter) pair; None when nothing qualifies. With
+    ``accept`` (called with the links, the candidate route and the BFS distances from its
+    start), a refused goal is redrawn among the start's other qualifying cells (up to
+    ``GOALS_PER_START`` goals), then a new start is drawn; without it the draws are the same
+    as with an accept that takes the first route."""
     count = len(links)
     for _ in range(ENDPOINT_TRIES_PER_MAZE):
         start = rng.randrange(count)
         distance, turns = distances_and_turns(links, cols, start)
         qualifying = [c for c in range(count) if 2 * distance[c] >= min_length and turns[c] >= min_turns and c != start]
-        if qualifying:
-            goal = qualifying[rng.randrange(len(qualifying))]
-            return Route(start, goal, 2 * distance[goal], turns[goal])
+        for _ in range(min(len(qualifying), GOALS_PER_START)):
+            index = rng.randrange(len(qualifying))
+            goal = qualifying[index]
+            route = Route(start, goal, 2 * distance[goal], turns[goal])
+            if accept is None or accept(links, route, distance):
+                return route
+            qualifying[index] = qualifying[-1]
+            qualifying.pop()
     distance, _ = distances_and_turns(links, cols, rng.randrange(count))
     far = max(range(count), key=lambda c: distance[c])
     distance, turns = distances_and_turns(links, cols, far)
     ranked = sorted(range(count), key=lambda c: (distance[c], turns[c]), reverse=True)
     for goal in ranked[:8]:
         if goal != far and 2 * distance[goal] >= min_length and turns[goal] >= min_turns:
-            return Route(far, goal, 2 * distance[goal], turns[goal])
+            route = Route(far, goal, 2 * distance[goal], turns[goal])
+            if accept is None or accept(links, route, distance):
+                return route
     return None
+
+
+def shortest_path_cells(links: list[list[int]], distance: list[int], goal: int) -> set[int]:
+    """The cells on some shortest path from the BFS source of ``distance`` to ``goal``: back
+    from ``goal`` through neighbours one step nearer the source."""
+    cells, frontier = {goal}, [goal]
+    while frontier:
+        cell = frontier.pop()
+        nearer = distance[cell] - 1
+        for n in links[cell]:
+            if distance[n] == nearer and n not in cells:
+                cells.add(n)
+                frontier.append(n)
+    return cells
+
+
+def greedy_reaches(
+    links: list[list[int]], cols: int, source: int, target: int, distance: list[int], on_path: set[int] | None
+) -> bool:
+    """Whether a walk from ``source`` that always takes the move bringing it nearest ``target``
+    by Manhattan distance (never turning back except in a dead end; equal moves in any order,
+    so every tie order at once) reaches ``target`` by a shortest path: every step moves
+    ``distance`` (BFS from one end) one step toward ``target``'s and stays in ``on_path``
+    (``shortest_path_cells``; None: no such bound, walking toward the BFS source). On the cell
+    lattice: a passage square between two cells leaves one way on, and a move ends one square
+    nearer or farther from G exactly when the cell beyond it is one cell nearer or farther, so
+    a walk on the grid's squares makes the same choices."""
+    target_row, target_col = divmod(target, cols)
+    sign = 1 if distance[target] > distance[source] else -1
+    seen: set[tuple[int, int]] = set()  # (cell, previous) states pushed at ties, each once
+    stack = [(source, -1)]
+    while stack:
+        cell, previous = stack.pop()
+        while cell != target:
+            nearest, best = 1 << 30, []
+            for n in links[cell]:
+                if n != previous:
+                    gap = abs(n // cols - target_row) + abs(n % cols - target_col)
+                    if gap < nearest:
+                        nearest, best = gap, [n]
+                    elif gap == nearest:
+                        best.append(n)
+            # a dead end's only move, back, leads away from target: that walk is no shortest path
+            wanted = distance[cell] + sign
+            onward = [n for n in best if distance[n] == wanted and (on_path is None or n in on_path)]
+            if not onward:
+                break
+            for n in onward[1:]:
+                if (n, cell) not in seen:
+                    seen.add((n, cell))
+                    stack.append((n, cell))
+            cell, previous = onward[0], cell
+        else:
+            return True
+    return False
+
+
+class GreedyScreen:
+    """``pick_route``'s ``accept`` for one task: refuses a route that a greedy walk toward the
+    other end solves, from S or from G (red team S12-F3: from S or G, with one of eight tie
+    orders, 94/69/51/16/3 % of d = 0/.25/.5/.75/1 tasks), until ``GREEDY_REDRAWS`` routes were
+    refused; then it keeps the next one drawn and marks it (``exhausted``)."""
+
+    def __init__(self, cols: int):
+        self.cols = cols
+        self.redraws = 0
+        self.exhausted = False
+        self.refused: Route | None = None  # the last route refused on the current maze
+
+    def __call__(self, links: list[list[int]], route: Route, distance: list[int]) -> bool:
+        start, goal = route.start, route.goal
+        # from G every step nearer S by ``distance`` is on a shortest path; from S it must also
+        # stay among the cells of the shortest paths to G
+        if not (
+            greedy_reaches(links, self.cols, goal, start, distance, None)
+            or greedy_reaches(links, self.cols, start, goal, distance, shortest_path_cells(links, distance, goal))
+        ):
+            return True
+        if self.redraws == GREEDY_REDRAWS:
+            self.exhausted = True
+            return True
+        self.redraws += 1
+        self.refused = route
+        return False
 
 
 def cell_square(cell: int, cols: int) -> tuple[int, int]:
@@ -300,19 +410,27 @@ class MazeGenerator(TaskGenerator):
                     f"{name} must be at most 4·rows·cols = {4 * rows * cols} for a {rows}×{cols} maze, got {value}"
                 )
         lattice = lattice_neighbours(rows, cols)
-        attempts = 0
+        screen = GreedyScreen(cols) if rows * cols >= GREEDY_SCREEN_MIN_CELLS else None
+        attempts, kept = 0, None
         for _ in range(MAZE_TRIES):
             attempts += 1
             links = carve_perfect_maze(lattice, rng)
             dead_ends, opened = braid(links, lattice, loops, rng)
-            route = pick_route(links, cols, min_length, min_turns, rng)
+            if screen is not None:
+                screen.refused = None
+            route = pick_route(links, cols, min_length, min_turns, rng, screen)
             if route is not None:
                 break
+            if screen is not None and screen.refused is not None:
+                kept = (links, dead_ends, opened, screen.refused)
         else:
-            raise ValueError(
-                f"no {rows}×{cols} maze with a shortest path ≥ {min_length} moves and ≥ {min_turns} turns "
-                f"after {MAZE_TRIES} mazes; lower min_path_length or min_turns"
-            )
+            if kept is None:
+                raise ValueError(
+                    f"no {rows}×{cols} maze with a shortest path ≥ {min_length} moves and ≥ {min_turns} turns "
+                    f"after {MAZE_TRIES} mazes; lower min_path_length or min_turns"
+                )
+            links, dead_ends, opened, route = kept  # every route drawn was refused: keep the last
+            screen.exhausted = True
         maze = Maze(rows, cols, links, dead_ends, opened)
         grid = draw_text_grid(maze, route)
         start, goal = cell_square(route.start, cols), cell_square(route.goal, cols)
@@ -325,6 +443,8 @@ class MazeGenerator(TaskGenerator):
             "dead_ends": dead_ends,
             "loops_opened": opened,
             "maze_attempts": attempts,
+            "greedy_redraws": 0 if screen is None else screen.redraws,
+            "greedy_screen": "off" if screen is None else "exhausted" if screen.exhausted else "passed",
         }
         if self.render == "image":
             return {
@@ -379,8 +499,11 @@ class MazeGenerator(TaskGenerator):
         in another spelling; and walks that never aim at G, which ``partial=True`` paid by how
         near G they happened to end (red team H5): a wall follower of either hand cut short
         (after 3·(grid rows + columns) moves, or half way when it reaches G sooner) and a
-        random walk down corridors that never turns back (seeded by the task), as long. A walk
-        that happens to be a shortest path (a wall follower in a corridor) is an answer, not an
+        random walk down corridors that never turns back (seeded by the task), as long; and the
+        walks that always step nearest G by Manhattan distance (red team S12-F3), from S or from
+        G, under each of the 24 orders of equal moves, up to twice the optimum (the generator
+        redraws routes they solve from 5×5 cells up). A walk that happens to be a shortest path
+        (a wall follower in a corridor, a greedy walk in a small maze) is an answer, not an
         attack, and is left out."""
         grid = [str(row) for row in task.answer["grid"]]
         start, goal = tuple(task.answer["start"]), tuple(task.answer["goal"])
@@ -406,6 +529,7 @@ class MazeGenerator(TaskGenerator):
                 cut_short(grid, start, goal, wall_follower(grid, start, goal, aimless, "left")),
             ),
             ("corridor-walk", corridor_walk(grid, start, aimless, random.Random(f"maze-corridor-walk/{task.id}"))),
+            *greedy_walks(grid, start, goal, 2 * optimum),
             ("straight-line-through-walls", straight),
             ("path-twice", moves + moves[::-1].translate(opposite) + moves),
             ("path-backwards", moves[::-1].translate(opposite)),
@@ -457,6 +581,41 @@ def walk_ends_on(grid: list[str], start: tuple[int, int], goal: tuple[int, int],
 def cut_short(grid: list[str], start: tuple[int, int], goal: tuple[int, int], walk: str) -> str:
     """``walk`` without its second half when it ends on ``goal``: a walk that stops short of G."""
     return walk[: len(walk) // 2] if walk_ends_on(grid, start, goal, walk) else walk
+
+
+def greedy_walk(grid: list[str], start: tuple[int, int], goal: tuple[int, int], order: str, limit: int) -> str:
+    """The walk that always takes the move ending nearest ``goal`` by Manhattan distance, equal
+    moves in ``order``, never turning back except in a dead end, until ``goal`` or ``limit``
+    moves: no search, only where G lies (red team S12-F3)."""
+    square, walked = start, []
+    while square != goal and len(walked) < limit:
+        exits = [m for m in MOVES if _open(grid, square, MOVES[m])]
+        if not exits:
+            break
+        back = REVERSE[walked[-1]] if walked else None
+        letter = min(
+            [m for m in exits if m != back] or exits,
+            key=lambda m: (
+                abs(square[0] + MOVES[m][0] - goal[0]) + abs(square[1] + MOVES[m][1] - goal[1]),
+                order.index(m),
+            ),
+        )
+        square = (square[0] + MOVES[letter][0], square[1] + MOVES[letter][1])
+        walked.append(letter)
+    return "".join(walked)
+
+
+def greedy_walks(grid: list[str], start: tuple[int, int], goal: tuple[int, int], limit: int) -> list[tuple[str, str]]:
+    """(name, moves) of the distinct greedy walks toward G from S, under every tie order, and
+    of those from G that reach S, reversed (a walk from S as a policy would answer it)."""
+    found: dict[str, str] = {}
+    opposite = str.maketrans("UDLR", "DURL")
+    for order in TIE_ORDERS:
+        found.setdefault(greedy_walk(grid, start, goal, order, limit), f"greedy-from-start-{order}")
+        backward = greedy_walk(grid, goal, start, order, limit)
+        if walk_ends_on(grid, goal, start, backward):
+            found.setdefault(backward[::-1].translate(opposite), f"greedy-from-goal-{order}")
+    return [(name, walk) for walk, name in found.items()]
 
 
 def corridor_walk(grid: list[str], start: tuple[int, int], length: int, rng: random.Random) -> str:

@@ -353,7 +353,7 @@ def test_check_instrumentation_counts_statements_that_assert():
         "def check(candidate):\n    x = 3\n    assert True\n    assert candidate(x) == 9, 'msg'\n"
         "    for i in range(3):\n        assert candidate(i) == i * i\n    def helper():\n        assert False\n"
     )
-    _, checks = instrument_check(code)
+    _, checks, _ = instrument_check(code)
     assert [c["line"] for c in checks] == [4, 5]
     assert checks[0]["expected"] == "9" and checks[0]["statement"].startswith("assert candidate(x) == 9")
 
@@ -880,6 +880,46 @@ SQUARE_CHECKS = (
     "    assert candidate(4) == 16\n    assert candidate(5) == 25\n    assert candidate(1) == 1\n"
     "    assert candidate(0) == 0\n"
 )
+
+
+def test_assert_checks_are_counted_up_to_the_first_failure(verifier, partial_verifier):
+    """Stopping at the first failure, the checker sends passed checks' reports with its next
+    message: the host still sees each, in order, and the failed one where it is (per failing
+    check, a check doing its own work between calls, a failure raised outside an assert)."""
+    checks = SQUARE_CHECKS.replace("    assert candidate(4)", "    sum(range(200000))\n    assert candidate(4)")
+    task = assert_task(checks, "square")
+    for wrong in (2, 3, 4, 5, 1, 0):
+        solution = fence(f"def square(x):\n    return -1 if x == {wrong} else x * x\n")
+        verdict = verifier.verify(task, solution)
+        index = [2, 3, 4, 5, 1, 0].index(wrong)
+        assert verdict.details["passed"] == index and verdict.details["first_failure_index"] == index, verdict
+        assert verdict.details["outcomes"] == "1" * index + "0" and f"failed check {index + 1} of 6" in verdict.reason
+        assert verdict.details["first_failure"]["got"] == "-1"
+        full = partial_verifier.verify(task, solution)
+        assert full.details["outcomes"] == "".join("0" if n == index else "1" for n in range(6)), full
+    raising = verifier.verify(
+        task, fence("def square(x):\n    if x == 5:\n        raise KeyError(x)\n    return x * x\n")
+    )
+    assert raising.details["outcomes"] == "1110" and raising.details["first_failure"]["input"] == "candidate(5)"
+    assert verifier.verify(task, fence("def square(x):\n    return x * x\n")).details["outcomes"] == "1" * 6
+
+
+def test_a_kept_check_runs_in_a_fresh_namespace_each_time(verifier, partial_verifier):
+    """A checker keeps recent problems' compiled check code, never their module state: a check
+    that counts its own runs in a global sees one run every time, with partial credit's
+    do-nothing runs of the same code in between too."""
+    counting = assert_task(
+        "runs = []\ndef check(candidate):\n    runs.append(1)\n    assert len(runs) == 1\n"
+        "    assert candidate(2) == 4\n    assert candidate(3) == 9\n",
+        "square",
+    )
+    other = assert_task(SQUARE_CHECKS, "square")
+    half = fence("def square(x):\n    return 4 if x == 2 else 0\n")
+    for _ in range(3):
+        for task in (counting, other, counting):
+            assert verifier.verify(task, fence("def square(x):\n    return x * x\n")).correct
+        verdict = partial_verifier.verify(counting, half)
+        assert verdict.details["outcomes"] == "110" and not verdict.correct, verdict
 
 
 def test_assert_partial_reward_counts_checks_no_do_nothing_answer_passes():

@@ -15,6 +15,7 @@ import signal
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -1133,8 +1134,28 @@ def _hold(warm):
     return warm.session(["main.py"], files={"main.py": code})
 
 
-def _overlap(warm) -> tuple[list[list[int]], set[int]]:
-    """Two runs in flight at once: the CPUs each saw, and this thread's CPUs meanwhile."""
+def _overlap(warm) -> tuple[list[list[int]], list[set[int]], list[set[int]]]:
+    """Two runs in flight at once, started by two threads: the CPUs each run saw, and each
+    thread's CPUs while its run was in flight and once it was released."""
+    both = threading.Barrier(2, timeout=30)
+
+    def one(_) -> tuple[list[int], set[int], set[int]]:
+        with _hold(warm) as session:
+            seen = json.loads(session.readline(200, timeout=20))
+            both.wait()  # both runs in flight
+            during = os.sched_getaffinity(0)
+            both.wait()
+            session.close_stdin()
+        return seen, during, os.sched_getaffinity(0)
+
+    with ThreadPoolExecutor(2) as threads:
+        seen, during, after = zip(*threads.map(one, range(2)))
+    return list(seen), list(during), list(after)
+
+
+def _one_thread_overlap(warm) -> tuple[list[list[int]], set[int]]:
+    """Two runs in flight at once, both started by this thread: the CPUs each saw, and this
+    thread's CPUs meanwhile."""
     with _hold(warm) as first, _hold(warm) as second:
         seen = [json.loads(first.readline(200, timeout=20)), json.loads(second.readline(200, timeout=20))]
         thread_cpus = os.sched_getaffinity(0)
@@ -1145,10 +1166,11 @@ def _overlap(warm) -> tuple[list[list[int]], set[int]]:
 
 @pytest.mark.skipif(not _TWO_CPUS, reason="needs two CPUs")
 def test_zygotes_keep_to_their_homes_only_while_runs_overlap(monkeypatch):
-    """Runs one at a time: no zygote or thread is held to a CPU.  Runs in flight at once: each
-    zygote keeps to a home CPU of its own, and so does the thread that starts a run on it while
-    that run is in flight; their children still get every CPU.  A run that starts alone once the overlap is
-    ``PLACEMENT_HOLD_S`` old lets its zygote and its thread use every CPU again."""
+    """Runs one at a time: no zygote or thread is held to a CPU.  Runs of two threads in flight
+    at once: each zygote keeps to a home CPU of its own, and so does the thread that starts a run
+    on it while that run is in flight; their children still get every CPU.  A run that starts
+    alone once the overlap is ``PLACEMENT_HOLD_S`` old lets its zygote and its thread use every
+    CPU again."""
     from rlvr.verifiers.sandbox import warm as sandbox_warm
 
     monkeypatch.setattr(sandbox_warm, "PLACEMENT_HOLD_S", 1.0)
@@ -1161,19 +1183,36 @@ def test_zygotes_keep_to_their_homes_only_while_runs_overlap(monkeypatch):
         assert not any(zygote.pinned for zygote in zygotes)
         assert all(os.sched_getaffinity(zygote.pid1) == cpus for zygote in zygotes)
         assert os.sched_getaffinity(0) == cpus
-        seen, thread_cpus = _overlap(warm)
+        seen, during, after = _overlap(warm)
         assert all(set(children) == cpus for children in seen)  # children are not held to a CPU
         pinned = [zygote for zygote in zygotes if zygote.pinned]  # the second run's zygote at least
         assert pinned and all(os.sched_getaffinity(zygote.pid1) == {zygote.home} for zygote in pinned)
         assert len({zygote.home for zygote in zygotes}) == 2
-        assert thread_cpus in [{zygote.home} for zygote in pinned]  # held while its run was in flight
-        assert os.sched_getaffinity(0) == cpus  # and no longer
+        assert any(cpus_then in [{zygote.home} for zygote in pinned] for cpus_then in during)  # held meanwhile
+        assert after == [cpus, cpus]  # and no longer
         time.sleep(1.1)
         serials = {zygote: zygote.serial for zygote in zygotes}
         assert run(warm, "print(2)").stdout == b"2\n"
         (used,) = [zygote for zygote in zygotes if zygote.serial != serials[zygote]]
         assert not used.pinned and os.sched_getaffinity(used.pid1) == cpus
         assert os.sched_getaffinity(0) == cpus
+
+
+@pytest.mark.skipif(not _TWO_CPUS, reason="needs two CPUs")
+def test_one_threads_overlapping_runs_place_nothing(monkeypatch):
+    """Runs one thread keeps in flight at once (an assert-style check's checker session beside
+    its candidate's, a session closed in the background) are one worker's: no zygote or thread
+    is held to a CPU, nothing's CPUs change."""
+    calls = []
+    real = os.sched_setaffinity
+    monkeypatch.setattr(os, "sched_setaffinity", lambda *args: calls.append(args) or real(*args))
+    cpus = os.sched_getaffinity(0)
+    with WarmPool(_BOX, zygotes=2) as warm:
+        for _ in range(3):
+            seen, thread_cpus = _one_thread_overlap(warm)
+            assert all(set(children) == cpus for children in seen) and thread_cpus == cpus
+        assert not any(zygote.pinned for zygote in warm._live)
+    assert calls == [] and os.sched_getaffinity(0) == cpus
 
 
 def test_a_pool_made_on_one_cpu_places_nothing(monkeypatch):

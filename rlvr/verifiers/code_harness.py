@@ -54,7 +54,9 @@ Modes     function  the candidate server: says ``{"started": true}`` (the host t
                     the check's iteration early); names and messages are cut.  Names the
                     check code reads but neither it nor the setup code defines become remote
                     constructors (``"target"``).  Each top-level statement of ``check`` that
-                    holds an ``assert`` is one check, reported as it finishes; every frame
+                    holds an ``assert`` is one check, reported as it finishes (stopping at
+                    the first failure, a passed check's report goes out with the checker's
+                    next message: a call, a failure, the end); every frame
                     carries the nonce the host sent.  A problem with ``"do_nothing": name``
                     (one of ``DO_NOTHING_ANSWERS``) runs the check against a do-nothing program
                     instead, here in the checker: every call of ``candidate`` (and of any name the
@@ -109,6 +111,7 @@ STDERR_TAIL_BYTES = 4096  # stdio: the end of a program's stderr that is reporte
 FLOOD_FACTOR = 8  # stdio: a stream beyond this many times its cap gets the program killed
 HEX_INT_BOUND = 2**53  # integers at or beyond this magnitude travel as hex text
 CHECKER_RSS_MB = 256  # a checker that keeps more memory than this after a check ends
+CHECKS_KEPT = 16  # a checker keeps the instrumented, compiled check code of this many recent problems
 
 _DICTS = (collections.OrderedDict, collections.defaultdict, collections.Counter)
 _SPECIAL_FLOATS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
@@ -846,25 +849,54 @@ def _expected_source(statement, segment: _Segments) -> str | None:
     return None
 
 
-def _free_names(check_code: str) -> set[str]:
-    """Names the check code reads (what neither setup nor check code defines may come from the
-    candidate's code)."""
+def _reports_outcome(number: int, statement) -> object:
+    """``try: __rlvr_begin__(number)`` / ``except Exception as __rlvr_error__:
+    __rlvr_end__(number, __rlvr_error__)`` / ``else: __rlvr_end__(number, None)`` around
+    ``statement`` (an ``ast.Try``), every node where the statement was.  Built node by node: parsing
+    that text for each check cost more than the rest of the instrumentation together."""
     import ast
 
-    return {
-        node.id
-        for node in ast.walk(ast.parse(check_code))
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id != "candidate"
+    at = {
+        "lineno": statement.lineno,
+        "col_offset": statement.col_offset,
+        "end_lineno": statement.end_lineno,
+        "end_col_offset": statement.end_col_offset,
     }
 
+    def call(name: str, *args) -> ast.Expr:
+        return ast.Expr(ast.Call(ast.Name(name, ast.Load(), **at), list(args), [], **at), **at)
 
-def instrument_check(check_code: str) -> tuple[object, list[dict]]:
+    def end(error) -> ast.Expr:
+        return call("__rlvr_end__", ast.Constant(number, **at), error)
+
+    caught = ast.ExceptHandler(
+        ast.Name("Exception", ast.Load(), **at),
+        "__rlvr_error__",
+        [end(ast.Name("__rlvr_error__", ast.Load(), **at))],
+        **at,
+    )
+    return ast.Try(
+        [call("__rlvr_begin__", ast.Constant(number, **at)), statement],
+        [caught],
+        [end(ast.Constant(None, **at))],
+        [],
+        **at,
+    )
+
+
+def instrument_check(check_code: str) -> tuple[object, list[dict], set[str]]:
     """Wrap each top-level statement of ``check`` that asserts something so that it reports
-    its own outcome; returns the new module (an ``ast.Module``) and the checks (line,
-    statement, expected)."""
+    its own outcome; returns the new module (an ``ast.Module``), the checks (line, statement,
+    expected) and the names the check code reads (what neither setup nor check code defines
+    may come from the candidate's code), from one parse."""
     import ast
 
     tree = ast.parse(check_code, "check.py")
+    names = {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id != "candidate"
+    }
     segment = _Segments(check_code)
     checks: list[dict] = []
     function = next((node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "check"), None)
@@ -883,18 +915,9 @@ def instrument_check(check_code: str) -> tuple[object, list[dict]]:
                 "expected": _expected_source(statement, segment),
             }
         )
-        wrapper = ast.parse(
-            f"try:\n    __rlvr_begin__({number})\nexcept Exception as __rlvr_error__:\n"
-            f"    __rlvr_end__({number}, __rlvr_error__)\nelse:\n    __rlvr_end__({number}, None)\n"
-        ).body[0]
-        for node in ast.walk(wrapper):  # the wrapper sits where the statement was
-            if "lineno" in node._attributes:
-                node.lineno, node.col_offset = statement.lineno, statement.col_offset
-                node.end_lineno, node.end_col_offset = statement.end_lineno, statement.end_col_offset
-        wrapper.body.append(statement)
-        body.append(wrapper)
+        body.append(_reports_outcome(number, statement))
     function.body = body
-    return tree, checks
+    return tree, checks, names
 
 
 def _short_repr(value, limit: int = 500) -> str:
@@ -939,22 +962,48 @@ def _raise_candidate_error(error: dict):
     raise error if error is not None else CandidateError(f"{name}: {message}" if name else message)
 
 
+_COMPILED_CHECKS: collections.OrderedDict = collections.OrderedDict()
+
+
+def _compiled_check(check_code: str) -> tuple[object, tuple, frozenset]:
+    """``instrument_check``'s result for ``check_code``, the module compiled; the last
+    ``CHECKS_KEPT`` problems' are kept (a problem's samples, and its do-nothing runs, come in
+    a row).  What is kept cannot change: a code object, and per check a dict that is only ever
+    copied, in a tuple."""
+    kept = _COMPILED_CHECKS.get(check_code)
+    if kept is None:
+        tree, checks, names = instrument_check(check_code)
+        kept = (compile(tree, "check.py", "exec"), tuple(checks), frozenset(names))
+        _COMPILED_CHECKS[check_code] = kept
+        if len(_COMPILED_CHECKS) > CHECKS_KEPT:
+            _COMPILED_CHECKS.popitem(last=False)
+    else:
+        _COMPILED_CHECKS.move_to_end(check_code)
+    return kept
+
+
 def serve_checker(config: dict, channel: Channel) -> None:
     """One problem's check, in a fresh namespace (see ``serve_checkers``)."""
     nonce = config["nonce"]
     do_nothing = config.get("do_nothing")  # None: the candidate's calls go to the host
     stop_at_first_failure = do_nothing is None and bool(config.get("stop_at_first_failure", True))
 
-    def send(message: dict) -> None:
+    held: list[bytes] = []  # passed checks' reports, sent with the next message (below)
+
+    def send(message: dict, hold: bool = False) -> None:
         message["nonce"] = nonce
-        channel.send(message)
+        if hold:
+            held.append(dumps_frame(message))
+            return
+        channel.write(b"".join([*held, dumps_frame(message)]))
+        held.clear()
 
     namespace = {"__name__": "__check__", "__builtins__": builtins}
     try:
-        tree, checks = instrument_check(config["check_code"])
+        compiled, checks, read_names = _compiled_check(config["check_code"])
         if config.get("setup_code"):
             exec(compile(config["setup_code"], "setup.py", "exec"), namespace)
-        exec(compile(tree, "check.py", "exec"), namespace)
+        exec(compiled, namespace)
     except BaseException as error:
         send({"ready": False, "error": describe_error(error, None)})
         return
@@ -1035,7 +1084,7 @@ def serve_checker(config: dict, channel: Channel) -> None:
 
     candidate = remote_candidate if stand_in is None else stand_in
 
-    for name in _free_names(config["check_code"]):  # e.g. a class the solution defines (MBPP's Pair)
+    for name in read_names:  # e.g. a class the solution defines (MBPP's Pair)
         if name not in namespace and not hasattr(builtins, name):
             namespace[name] = remote_constructor(name)
 
@@ -1052,7 +1101,10 @@ def serve_checker(config: dict, channel: Channel) -> None:
             if state["last"]:
                 failure.update(state["last"])
             message["failure"] = failure
-        send(message)
+        # Stopping at the first failure, a passed check's report waits for the next message (a
+        # call, a failure, the end): the host wakes once for them all.  With partial credit
+        # each goes at once: one the check's own work outlasts still counts.
+        send(message, hold=stop_at_first_failure and error is None)
         if error is not None and stop_at_first_failure:
             raise _StopChecks
 

@@ -60,6 +60,7 @@ class Session:
         os.set_blocking(err_fd, False)
         self._sel = selectors.PollSelector()  # three descriptors for one session: no epoll instance to make
         self._sel.register(sock, selectors.EVENT_READ)
+        self._watching = selectors.EVENT_READ  # what ``_service`` waits for on the socket
         self._sel.register(err_fd, selectors.EVENT_READ)
         self._pidfd = spawned.exit_fd()  # readable once the run has ended (a pidfd of the runtime, usually)
         if self._pidfd is not None:
@@ -88,14 +89,19 @@ class Session:
 
     # -- talking
     def send(self, data: bytes, timeout: float | None = None) -> None:
-        """Write all of ``data`` to the program's stdin; BrokenPipeError if it has gone."""
+        """Write all of ``data`` to the program's stdin; BrokenPipeError if it has gone.  What
+        the socket takes at once goes without a wait (before the deadline and ``timeout``: a
+        protocol message mostly fits); the rest waits until the program reads."""
+        now = time.monotonic()
         end = _until(timeout)
+        first = now < end and now < self._deadline
         view = memoryview(data)
         while view:
             if not self.alive:
                 raise BrokenPipeError("the sandboxed program is no longer running")
-            if not self._service(end, selectors.EVENT_WRITE):
+            if not first and not self._service(end, selectors.EVENT_WRITE):
                 raise TimeoutError("the sandboxed program did not read its input in time")
+            first = False
             try:
                 sent = self._sock.send(view[: 1 << 20], socket.MSG_NOSIGNAL)
             except BlockingIOError:
@@ -225,8 +231,10 @@ class Session:
         """Wait until the socket is ready for ``event`` (None: only wait) or the run is over
         (True), or until ``end`` (False); meanwhile drain stderr, notice the exit and enforce
         the deadline."""
-        if not self._eof:
-            self._sel.modify(self._sock, event or selectors.EVENT_READ)
+        watch = event or selectors.EVENT_READ
+        if not self._eof and watch != self._watching:
+            self._sel.modify(self._sock, watch)
+            self._watching = watch
         while True:
             now = time.monotonic()
             if self._killed_at is None and now >= self._deadline:

@@ -55,12 +55,14 @@ Before any code of the run executes, the child gets:
   ``/dev/shm`` (``tmp_mb``, ``disk_files`` inodes each); a write past a cap gets ``ENOSPC`` and
   the run is reported ``disk_exceeded`` (the host holds the tmpfs roots open, as in cold runs);
 * its own memory cgroup (``Limits.memory_mb`` for everything the run's processes use, tmpfs
-  pages included), joined before the spare has received anything of a run: on cgroup v1 the
-  spare moves itself, first thing after the fork, through the cgroup's ``tasks`` file the host
-  sent with the fork request (a thread moving itself takes no host-wide lock; the host moving
-  a process takes the kernel's thread-group lock for writing, which every fork and exit on the
-  host waits behind and which now and then waits for an RCU grace period); on v2 the host
-  moves it.  OOM kills and peak usage are read from it as for cold runs.  On cgroup v1, cgroups are
+  pages included), joined before the spare has received anything of a run: on cgroup v1
+  without CPU cgroups the spare moves itself, first thing after the fork, through the cgroup's
+  ``tasks`` file the host sent with the fork request (a thread moving itself takes no host-wide
+  lock; the host moving a process takes the kernel's thread-group lock for writing, which every
+  fork and exit on the host waits behind and which now and then waits for an RCU grace period);
+  on v2, and on v1 with a CPU cgroup per run (``cgroups``: one write moves a thread into one
+  hierarchy only, so the host moves it into both), the host moves it.  OOM kills and peak
+  usage are read from it as for cold runs.  On cgroup v1, cgroups are
   reused: one whose run has ended and that is empty (every process in it killed) has its peak
   and failure counters reset and its OOM kill count taken as zero, and serves a later run
   (creating and removing a cgroup per run costs CPU and takes cgroup-filesystem locks the whole
@@ -750,7 +752,8 @@ class WarmPool:
 
     @property
     def enforcement(self) -> dict[str, Any]:
-        return {"memory": self.sandbox._backend.cgroups.kind, "disk": "tmpfs", "inodes": "capped", "path": "warm"}
+        cgroups = self.sandbox._backend.cgroups
+        return {"memory": cgroups.kind, "cpu": cgroups.cpu_kind, "disk": "tmpfs", "inodes": "capped", "path": "warm"}
 
     @property
     def zygote_count(self) -> int:
@@ -993,6 +996,7 @@ class WarmPool:
             enforcement={
                 "memory": spare.cgroup.kind,
                 "memory_bound_mb": limits.memory_mb,
+                "cpu": spare.cgroup.cpu_kind,
                 "disk": "tmpfs",
                 "inodes": "capped",
                 "path": "warm",

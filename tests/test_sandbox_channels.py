@@ -239,6 +239,54 @@ def test_file_locks_carry_no_signal_between_runs(runs):
     assert set(alone.values()) <= {errno.ENOLCK, f"errno {errno.ENOLCK}"}, alone
 
 
+# The page cache of the shared read-only tree is one set of bits every run can see: a sender
+# evicts a file's pages (fadvise DONTNEED, madvise PAGEOUT or COLD) and reads back those of its 1
+# bits; a receiver probes each page without reading it (mincore on a mapping, preadv2 with
+# RWF_NOWAIT). Red team s12b S1 passed a 47-byte message exactly to a candidate verified after the
+# sender. Each such call is refused; what remains is telling a cached read from an uncached one
+# by its time, which needs no call a filter could refuse (the sandbox's docstring says so).
+PAGE_CACHE_CALLS = """
+import ctypes, json, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+libc.readahead.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_size_t]
+def outcome(result):
+    return ctypes.get_errno() if result == -1 else result
+fd = os.open("/usr/lib/os-release", os.O_RDONLY)
+size = os.fstat(fd).st_size
+seen = {"fadvise": libc.posix_fadvise(fd, 0, 0, 4)}  # DONTNEED; it returns the error number
+seen["readahead"] = outcome(libc.readahead(fd, 0, 4096))
+try:
+    os.preadv(fd, [bytearray(16)], 0, 8)  # RWF_NOWAIT
+    seen["preadv2"] = 0
+except OSError as exc:
+    seen["preadv2"] = exc.errno
+address = libc.mmap(None, size, 1, 1, fd, 0)  # PROT_READ, MAP_SHARED
+vector = (ctypes.c_ubyte * 4)()
+seen["mincore"] = outcome(libc.mincore(address, size, vector))
+seen["pageout"] = outcome(libc.madvise(address, size, 21))
+seen["cold"] = outcome(libc.madvise(address, size, 20))
+seen["dontneed"] = outcome(libc.madvise(address, size, 4))  # the allocator's own advice stays allowed
+print(json.dumps(seen))
+"""
+
+
+def test_page_cache_probes_and_evictions_are_refused(runs):
+    seen = observe(runs.run(PAGE_CACHE_CALLS))
+    assert seen.pop("preadv2") in (errno.ENOSYS, errno.EOPNOTSUPP)  # glibc answers ENOSYS with flags so
+    assert seen == {
+        "fadvise": errno.ENOSYS,
+        "readahead": errno.ENOSYS,
+        "mincore": errno.ENOSYS,
+        "pageout": errno.EPERM,
+        "cold": errno.EPERM,
+        "dontneed": 0,
+    }
+
+
 # 63 processes spinning for the whole run (64 are allowed; each in a session of its own, which
 # defeats the scheduler's per-session autogroups), next to a one-process run that needs 0.15 s of
 # CPU under a 3 s wall limit: sharing the CPUs per process gave it about 1/32 of a CPU (4-5 s of

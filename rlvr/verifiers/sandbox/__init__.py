@@ -159,9 +159,15 @@ nodes, so what works on shared inodes is closed -- file-system watches (inotify,
 dnotify: ``EPERM``) and file locks (``flock``, ``fcntl`` record and OFD locks: ``ENOLCK``,
 private files included, as the filter cannot tell them apart; see ``seccomp``); and no run has
 a terminal (empty read-only ``/dev/pts``), so the host-wide pty count moves with no run.
+Page-cache probes and evictions (``mincore``, ``preadv2`` with ``RWF_NOWAIT``, ``fadvise``,
+``readahead``, ``madvise`` ``PAGEOUT`` / ``COLD``) are refused too: the cache of the shared
+files outlives a run, so it was a channel to *later* candidates as well.
 Not closed: host-wide counters that stay readable (``/proc/loadavg``, ``/proc/stat``'s
-``procs_running``, ``/proc/sys/fs/file-nr``) move with everything on the host, runs included
--- noisy channels a run can modulate (e.g. by how many processes it keeps runnable).
+``procs_running``, ``/proc/sys/fs/file-nr``, ``inode-nr`` and ``dentry-state``,
+``/proc/meminfo``, ``/proc/vmstat``, ``/proc/pressure/*``) move with everything on the host,
+runs included -- noisy channels a run can modulate (e.g. by how many processes it keeps
+runnable); and the page cache read by timing (``seccomp``: write-once bits, a cached read
+~8 µs against ~100 µs uncached).
 
 Layout (one job per module)
 ---------------------------

@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -25,7 +26,7 @@ from gymnasium.utils.env_checker import check_env
 from PIL import Image
 
 import rlvr
-from rlvr.api import is_held_out, split_key
+from rlvr.api import is_held_out, key_is_held_out, split_key
 from rlvr.attacks import OVERRUN_FACTOR, OVERRUN_SLACK_S
 from rlvr.core import Task, image_to_png, overrides_digest, task_rngs
 from rlvr.generators import pixel_solver
@@ -33,9 +34,11 @@ from rlvr.generators.images import (
     PHOTO_FILES,
     ImageDataset,
     ImageFolder,
+    ImagePuzzleGenerator,
     PackagedPhotos,
     cut_grid,
     paint_scene,
+    pixels_digest,
     tile_pieces,
 )
 from rlvr.generators.jigsaw import JigsawGenerator
@@ -813,10 +816,12 @@ def test_dataset_sources_parquet_jsonl_and_datasets_like(picture_files, tmp_path
         "rlvr/Rotation-v0", dataset=DatasetsLike()
     )  # an in-memory dataset object goes straight to the generator
     observation, info = env.reset(seed=2)
+    row = info["task"].meta["picture"]["row"]
     assert info["task"].meta["picture"] == {
         "source": "dataset",
-        "row": info["task"].meta["picture"]["row"],
+        "row": row,
         "column": "image",
+        "sha256": pixels_digest(ImageDataset(DatasetsLike()).decoded(row)),
     }
     assert env.step(rlvr.solve(info["task"]))[1] == 1.0
     with pytest.raises(ValueError, match="no image column"):
@@ -918,6 +923,123 @@ def test_no_picture_of_an_image_dir_or_dataset_is_on_both_sides(many_pictures, t
     ]
     sides = sides_by_picture(raw)
     assert len(sides) == 12 and all(len(side) == 1 for side in sides.values()), sides
+
+
+@pytest.fixture()
+def nested_pictures(tmp_path):
+    """24 pictures, 12 of them in a subfolder, and a byte-identical copy of each of those under
+    another name in the root."""
+    root = tmp_path / "nested"
+    (root / "sub").mkdir(parents=True)
+    for i in range(24):
+        place = root / "sub" if i < 12 else root
+        paint_scene(np.random.default_rng(900 + i), 160, 160)[0].save(place / f"pic{i:02d}.png")
+    for i in range(12):
+        (root / f"copy_of_{i:02d}.png").write_bytes((root / "sub" / f"pic{i:02d}.png").read_bytes())
+    return root
+
+
+def held_out_picture(described: dict, generator) -> bool:
+    """The side of the tasks of the picture ``described`` (as in ``task.meta["picture"]``)."""
+    return key_is_held_out(group_key(described, generator))
+
+
+def sides_of_files(folder) -> dict[str, bool]:
+    generator = RotationGenerator(image_dir=str(folder))
+    pictures = generator.pictures
+    return {path.name: held_out_picture(pictures.describe(i), generator) for i, path in enumerate(pictures.files)}
+
+
+def group_key(described: dict, generator) -> bytes:
+    shell = Task(
+        id="", env_id="", family="", prompt="", answer=None, difficulty=0.0, seed=0, meta={"picture": described}
+    )
+    return split_key(shell, generator)
+
+
+def test_a_picture_has_one_side_whatever_the_folder_given_or_its_name(nested_pictures, tmp_path):
+    """Red team s12b S5: keyed by the path in the folder given, 1 of 16 subfolder pictures
+    changed side between image_dir=root and image_dir=root/cats (23.6 % of 1 000 names), and a
+    byte-identical copy under another name was on the other side."""
+    from_root = sides_of_files(nested_pictures)
+    from_sub = sides_of_files(nested_pictures / "sub")
+    assert len(from_root) == 36 and len(from_sub) == 12
+    assert {name: from_root[name] for name in from_sub} == from_sub
+    assert all(from_root[f"copy_of_{i:02d}.png"] == from_root[f"pic{i:02d}.png"] for i in range(12))
+    assert 0 < sum(from_root.values()) < len(from_root)  # both sides are present
+    for seed in range(8):  # the tasks' own side agrees, read from the task alone
+        task = rlvr.make_task("rlvr/Jigsaw-v0", seed=seed, difficulty=0.0, image_dir=str(nested_pictures / "sub"))
+        assert is_held_out(task) == from_sub[Path(task.meta["picture"]["file"]).name]
+    # a dataset's rows (two of them one picture) group with the folder's files of the same pixels
+    rows = tmp_path / "rows.jsonl"
+    names = ["sub/pic03.png", "copy_of_03.png", "pic20.png"]
+    rows.write_text("".join(json.dumps({"image": f"nested/{name}"}) + "\n" for name in names))
+    table, folder = RotationGenerator(dataset=str(rows)), RotationGenerator(image_dir=str(nested_pictures))
+    files = [path.relative_to(nested_pictures).as_posix() for path in folder.pictures.files]
+    for row, name in enumerate(names):
+        in_folder = folder.pictures.describe(files.index(name))
+        assert group_key(table.pictures.describe(row), table) == group_key(in_folder, folder)
+
+
+def test_a_task_saved_without_the_picture_digest_splits_by_its_content(nested_pictures):
+    """A task saved before the pixel digest (no "sha256" in its picture meta) or with a mangled
+    one gets its content as its group: ``is_held_out`` answers, never raises."""
+    task = rlvr.make_task("rlvr/Rotation-v0", seed=1, difficulty=0.0, image_dir=str(nested_pictures))
+    for picture in ({k: v for k, v in task.meta["picture"].items() if k != "sha256"}, {"source": "photos"}):
+        old = dataclasses.replace(task, meta={**task.meta, "picture": picture})
+        assert RotationGenerator().split_group(old) is None
+        assert is_held_out(old) in (True, False)
+
+
+def test_patch_fit_shows_no_patch_of_a_picture_from_the_other_side(nested_pictures, monkeypatch):
+    """Red team s12b S4: "other" distractors were cut from any picture of the folder (2 of 40
+    train tasks showed patches of held-out pictures, 36 of 40 test tasks of train pictures)."""
+    shown = []
+    make, other_picture = ImagePuzzleGenerator.generate, ImagePuzzleGenerator.other_picture
+
+    def generate(self, *args, **kwargs):
+        shown.clear()  # an attempt of the split stream that is not kept shows nothing
+        return make(self, *args, **kwargs)
+
+    def spied(self, *args, **kwargs):
+        picture, described = other_picture(self, *args, **kwargs)
+        shown.append((self, described))
+        return picture, described
+
+    monkeypatch.setattr(ImagePuzzleGenerator, "generate", generate)
+    monkeypatch.setattr(ImagePuzzleGenerator, "other_picture", spied)
+    others, other_side = [], []
+    for split, count in (("train", 16), ("test", 6)):
+        for seed in range(count):
+            task = rlvr.make_task(
+                "rlvr/PatchFit-v0", seed=seed, difficulty=0.0, split=split, image_dir=str(nested_pictures)
+            )
+            assert is_held_out(task) == (split == "test")
+            for generator, described in shown:
+                others.append((task, described))
+                if held_out_picture(described, generator) != (split == "test"):
+                    other_side.append((split, seed, described["file"]))
+    assert not other_side
+    assert len(others) >= 22
+    for task, described in others:  # another picture, not a copy of the task's own
+        assert described["source"] == "image_dir" and described["sha256"] != task.meta["picture"]["sha256"]
+
+
+def test_patch_fit_distractors_fall_back_to_a_scene_when_no_other_picture_shares_the_side(tmp_path):
+    folder = tmp_path / "three"
+    folder.mkdir()
+    for seed in (700, 701, 711):  # of these scenes only 711's pixels are held out
+        paint_scene(np.random.default_rng(seed), 160, 160)[0].save(folder / f"pic{seed}.png")
+    generator = PatchFitGenerator(image_dir=str(folder))
+    own = [generator.pictures.describe(i) for i in range(3)]
+    assert [held_out_picture(described, generator) for described in own] == [False, False, True]
+    nprng = np.random.default_rng(0)
+    for _ in range(8):
+        for index, other_file in ((0, "pic701.png"), (1, "pic700.png"), (2, None)):
+            picture, described = generator.other_picture(nprng, 144, 144, 1.0, 24, own[index])
+            assert picture.size == (144, 144)
+            assert described.get("file") == other_file
+            assert described["source"] == ("procedural" if other_file is None else "image_dir")
 
 
 # ------------------------------------------------------------------ determinism and the Gymnasium view

@@ -77,6 +77,12 @@ Version history
                 (Rotation had 5 of 5 photos on both as other crops and turns; Jigsaw 6 of 10,
                 PatchFit 7 of 10). The ten photos all fall on the train side: a non-train split
                 of them now raises. Procedural tasks and raw-stream bytes unchanged.
+                2026-12-06 (red team s12b S5): an ``image_dir`` or dataset picture's side goes
+                by the SHA-256 of its decoded pixels, recorded as ``task.meta["picture"]
+                ["sha256"]``, not by its path in the folder given (23.6 % of a subfolder's
+                pictures changed side with the folder given) or its name (a copy could be on the
+                other side). Such tasks' meta, and so their bytes, change; photos and procedural
+                tasks unchanged.
 """
 
 from rlvr.families._pictures import PICTURE_OPTIONS

@@ -12,8 +12,9 @@ Task        A square picture (``rlvr.generators.images``; a procedural scene by 
             under it the k candidates at the picture's scale, each under a white band with its
             letter A, B, C, …. One candidate is the cut-out patch; the others are distractors,
             by ``distractors``:
-            "other"  patches of another picture (another picture of the collection, or another
-                     procedural scene), no two of them sharing a pixel;
+            "other"  patches of another picture (another picture of the collection on the
+                     task's side of the split, else another procedural scene), no two of them
+                     sharing a pixel;
             "same"   patches of the same scene that the picture shown does not contain: the
                      scene is drawn as two squares side by side, half a patch side apart
                      (``hidden_offset_px``); the picture is one of them, and the distractors
@@ -113,6 +114,19 @@ Version history
                 (Rotation had 5 of 5 photos on both as other crops and turns; Jigsaw 6 of 10,
                 PatchFit 7 of 10). The ten photos all fall on the train side: a non-train split
                 of them now raises. Procedural tasks and raw-stream bytes unchanged.
+                2026-12-06 (red team s12b S5): an ``image_dir`` or dataset picture's side goes
+                by the SHA-256 of its decoded pixels, recorded as ``task.meta["picture"]
+                ["sha256"]``, not by its path in the folder given (23.6 % of a subfolder's
+                pictures changed side with the folder given) or its name (a copy could be on the
+                other side). Such tasks' meta, and so their bytes, change; photos and procedural
+                tasks unchanged.
+                2026-12-06 (red team s12b S4): "other" distractors are cut only from a picture
+                on the task's own side of the split, never a copy of its own picture (2 of 40
+                train tasks of an ``image_dir`` showed patches of held-out pictures, 36 of 40
+                test tasks patches of train ones; now 0 and 0), else from a fresh scene as with
+                a one-picture source. ``image_dir`` and dataset tasks whose first draw was on
+                the other side change; photos (all on the train side) and procedural tasks do
+                not.
 """
 
 from rlvr.families._pictures import PICTURE_OPTIONS

@@ -43,19 +43,24 @@ Choice      For a finite source the picture is drawn uniformly by the task's RNG
             the puzzle's size (Lanczos). ``detail`` below 1 flattens its contrast toward its mean
             colour (factor 0.4 + 0.6 × detail): a low-texture version of the same picture.
             ``task.meta["picture"]`` names the source and the picture ({"source", "file" /
-            "row", "index", "caption", "licence"} as known); tasks from a non-procedural source
+            "row", "index", "caption", "licence"} as known, and for ``image_dir`` and datasets
+            "sha256", the digest of its decoded pixels); tasks from a non-procedural source
             get an id suffix (``/photos``, ``/dir-<digest>``, ``/data-<digest>``) so they never
             share an id with procedural tasks.
 Splits      Every task of one picture of a finite source is on one side of the train/held-out
             split, whatever its crop, turns, cut, softening or family: its group
-            (``ImagePuzzleGenerator.split_group``) is the photo's file name, the picture's path
-            in ``image_dir`` (relative to the folder), or the dataset file's name and the row (a
-            picture stored twice, under two names or in two rows, counts as two). About 1 in 8
-            pictures is held out. None of the ten photos is, so a non-train split of
-            ``image_source="photos"`` finds no task and raises (rather than test on train
-            photos): evaluate on pictures of your own (``image_dir``). A procedural scene is
-            painted anew for each task; its content is its group. Uniqueness stays by content:
-            another crop or turn of a picture is another problem.
+            (``ImagePuzzleGenerator.split_group``) is the photo's file name, or, for ``image_dir``
+            and dataset pictures, the SHA-256 of the decoded RGB pixels and size (``pixels_digest``,
+            computed once per picture and kept in ``task.meta["picture"]["sha256"]``): the
+            folder given (root or a subfolder), the file's name, a copy elsewhere or a row
+            repeating a picture do not change its side. About 1 in 8 pictures is held out.
+            PatchFit's "other" distractors come from another picture on the task's side (not a
+            copy of its own), else from a fresh scene (``other_picture``), so no task shows a
+            patch of a picture from the other side. None of the ten photos is held out, so a
+            non-train split of ``image_source="photos"`` finds no task and raises (rather than
+            test on train photos): evaluate on pictures of your own (``image_dir``). A
+            procedural scene is painted anew for each task; its content is its group.
+            Uniqueness stays by content: another crop or turn of a picture is another problem.
 Look-alikes ``lookalikes`` finds pieces that look the same (mean absolute difference ≤
             ``SAME_PIXELS_MAD`` = 2 of 255), also when turned; the families accept such pieces
             in each other's places (or turns) instead of marking a person wrong for them.
@@ -95,6 +100,7 @@ LABEL_TEXT_COLOUR = (0, 0, 0)
 HOLE_COLOUR = (128, 128, 128)
 MAX_CACHED_PICTURES = 16
 PICTURE_MIN_SIDE = 8
+OTHER_PICTURE_DRAWS = 64  # other_picture's draws of a picture on the task's side before it lists them all
 RIGHT_ANGLES = (0, 90, 180, 270)
 SAME_PIXELS_MAD = 2.0  # pieces closer than this (mean absolute difference of 255) look alike
 THUMB_PX = 6
@@ -611,6 +617,12 @@ def _rgb(picture: Image.Image) -> Image.Image:
     return picture.convert("RGB")
 
 
+def pixels_digest(picture: Image.Image) -> str:
+    """SHA-256 (hex) of an RGB picture's size and pixels: ``task.meta["picture"]["sha256"]``."""
+    width, height = picture.size
+    return hashlib.sha256(f"rlvr-picture|{width}x{height}|".encode() + picture.tobytes()).hexdigest()
+
+
 class PictureSource(abc.ABC):
     """Where a puzzle's picture comes from. ``picture(nprng, width, height, detail, piece_px,
     grid)`` returns an RGB image of exactly width×height and a JSON-safe description."""
@@ -648,6 +660,7 @@ class PictureCollection(PictureSource):
 
     def __init__(self) -> None:
         self._decoded: dict[int, Image.Image] = {}
+        self._digests: dict[int, str] = {}
 
     @property
     @abc.abstractmethod
@@ -671,6 +684,14 @@ class PictureCollection(PictureSource):
                 raise ValueError(f"picture {index} of {self.name} is only {picture.size[0]}×{picture.size[1]} pixels")
             self._decoded[index] = picture
         return self._decoded[index]
+
+    def digest(self, index: int) -> str:
+        """The SHA-256 of picture ``index``'s decoded RGB pixels and size, computed once: the same
+        picture under another name, in another folder or row, or as another lossless file gives
+        the same digest."""
+        if index not in self._digests:
+            self._digests[index] = pixels_digest(self.decoded(index))
+        return self._digests[index]
 
     def picture(self, nprng, width, height, detail, piece_px, grid=None, upright=False):
         choices = self.upright_indices if upright and self.upright_indices else None
@@ -701,7 +722,12 @@ class PictureFiles(PictureCollection):
             return opened.copy()
 
     def describe(self, index: int) -> dict:
-        return {"source": self.name, "file": self.files[index].relative_to(self.folder).as_posix(), "index": index}
+        return {
+            "source": self.name,
+            "file": self.files[index].relative_to(self.folder).as_posix(),
+            "index": index,
+            "sha256": self.digest(index),
+        }
 
 
 class ImageFolder(PictureFiles):
@@ -841,6 +867,7 @@ class ImageDataset(PictureCollection):
         described = {"source": "dataset", "row": index, "column": self.column}
         if self.path is not None:
             described["file"] = self.path
+        described["sha256"] = self.digest(index)
         return described
 
 
@@ -1005,20 +1032,33 @@ class ImagePuzzleGenerator(TaskGenerator):
     def split_group(self, task: Task) -> Any:
         """The source picture of a finite source, read from ``task.meta["picture"]`` alone (so
         any generator of the env, as ``rlvr.api.is_held_out`` uses, agrees): a photo's file
-        name, an ``image_dir`` picture's path in its folder, a dataset's file name and row.
-        Every crop, turn, cut and softening of one picture, in any picture family, is on one
-        side (red team s12 F4: with photos, 5 of 5 Rotation photos appeared in both train and
-        test as other crops and turns). None for a procedural scene (painted anew for each
-        task): its content is its group."""
-        picture = task.meta.get("picture") or {}
+        name; an ``image_dir`` or dataset picture's pixel digest ("sha256"), so the folder
+        given, the file's name and a copy elsewhere do not matter (red team s12b S5: 23.6 % of
+        the pictures of a subfolder changed side with the folder given). Every crop, turn, cut
+        and softening of one picture, in any picture family, is on one side (red team s12 F4).
+        None for a procedural scene (painted anew for each task): its content is its group."""
+        return self.picture_group(task.meta.get("picture") or {})
+
+    def picture_group(self, picture: dict) -> Any:
+        """``split_group`` of a task whose ``meta["picture"]`` is ``picture``; None (its content)
+        where the meta lacks what names the picture (a task saved before 2026-12-06 has no
+        "sha256"): a group is never a reason to raise."""
         source = picture.get("source")
-        if source == "photos":
+        if source == "photos" and isinstance(picture.get("file"), str):
             return ["picture", "photos", Path(picture["file"]).name]
-        if source == "image_dir":
-            return ["picture", "image_dir", picture["file"]]
-        if source == "dataset":
-            return ["picture", "dataset", Path(picture.get("file", "")).name, picture["row"]]
+        if source in ("image_dir", "dataset") and isinstance(picture.get("sha256"), str):
+            return ["picture", "sha256", picture["sha256"]]
         return None
+
+    def picture_held_out(self, described: dict) -> bool:
+        """Whether the tasks of the picture ``described`` (a ``task.meta["picture"]``) lie on the
+        held-out side, as ``rlvr.api.is_held_out`` decides it through ``split_group``."""
+        from rlvr.api import key_is_held_out, split_key
+
+        shell = Task(
+            id="", env_id="", family="", prompt="", answer=None, difficulty=0.0, seed=0, meta={"picture": described}
+        )
+        return key_is_held_out(split_key(shell, self))
 
     def problem_key(self, task: Task) -> Any:
         """The task's content (None): another crop or turn of one picture is another problem,
@@ -1046,12 +1086,32 @@ class ImagePuzzleGenerator(TaskGenerator):
     def other_picture(
         self, nprng: np.random.Generator, width: int, height: int, detail: float, piece_px: int, avoid: dict
     ) -> tuple[Image.Image, dict]:
-        """A second, different picture: another index of a collection, or a fresh scene."""
-        if isinstance(self.pictures, PictureCollection) and self.pictures.count > 1:
-            index = int(nprng.integers(self.pictures.count - 1))
-            current = avoid.get("index", avoid.get("row"))
-            if current is not None and index >= int(current):
-                index += 1
-            return self.pictures.picture_at(index, nprng, width, height, detail, piece_px)
+        """A second, different picture on the split side of ``avoid`` (the task's own picture's
+        description): another picture of a collection, not a copy of it (another
+        ``picture_group``), whose ``picture_held_out`` is the same (red team s12b S4: 2 of 40
+        train PatchFit tasks showed patches of held-out pictures, 36 of 40 test tasks of train
+        ones), drawn uniformly (up to ``OTHER_PICTURE_DRAWS`` draws, then among all such
+        pictures); where the collection has none, a fresh scene."""
+        pictures = self.pictures
+        if isinstance(pictures, PictureCollection) and pictures.count > 1:
+            current = int(avoid.get("index", avoid.get("row", -1)))
+            own, side = self.picture_group(avoid), self.picture_held_out(avoid)
+
+            def on_side(index: int) -> bool:
+                if index == current:
+                    return False
+                described = pictures.describe(index)
+                return self.picture_group(described) != own and self.picture_held_out(described) == side
+
+            for _ in range(OTHER_PICTURE_DRAWS):
+                index = int(nprng.integers(pictures.count - 1))
+                if 0 <= current <= index:
+                    index += 1
+                if on_side(index):
+                    return pictures.picture_at(index, nprng, width, height, detail, piece_px)
+            same_side = [index for index in range(pictures.count) if on_side(index)]
+            if same_side:
+                index = same_side[int(nprng.integers(len(same_side)))]
+                return pictures.picture_at(index, nprng, width, height, detail, piece_px)
         picture, caption = paint_scene(nprng, width, height, detail)
         return picture, {"source": "procedural", "caption": caption}

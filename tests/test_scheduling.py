@@ -77,6 +77,7 @@ def test_reference_is_a_feasible_proved_optimum_on_300_seeds(difficulty):
         assert reference["status"] == "optimal" and task.meta["status"] == "optimal", task.id
         optimum = plain_cp_sat_makespan(jobs)
         assert reference["objective"] == optimum, task.id
+        assert rlvr.verify(task, rlvr.solve(task)).correct, task.id  # the reference, as an answer
         assert scheduling.lower_bound(jobs) <= optimum
         greedy = scheduling.makespan_of(jobs, scheduling.earliest_start_dispatch(jobs))
         assert task.meta["greedy_objective"] == greedy >= optimum

@@ -7,6 +7,7 @@ one zygote): the first tries to leave something behind, the second looks for it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import marshal
@@ -283,6 +284,63 @@ def test_memory_cap_covers_the_whole_process_tree(pool):
     result = run(pool, code, limits=Limits(memory_mb=200, wall_s=20))
     assert result.oom_killed and result.memory_exceeded
     assert result.memory_peak_bytes <= (200 << 20) + (4 << 20)
+
+
+def _cgroup_of(pid: int, controller: str) -> str:
+    """The cgroup path of host process ``pid`` in ``controller``'s hierarchy (v1), or its v2 one."""
+    with open(f"/proc/{pid}/cgroup") as handle:
+        lines = [line.rstrip("\n").split(":", 2) for line in handle]
+    return next((path for _, names, path in lines if controller in names.split(",")), lines[-1][2])
+
+
+def test_each_run_and_its_children_are_in_capped_cgroups_of_their_own():
+    """Two runs in flight at once, each with a child process: every process of a run is in that
+    run's memory cgroup and (where runs get one) its CPU cgroup -- a cgroup no other run is in --
+    and the CPU cgroup is capped at ``RUN_CPUS`` CPUs.  On cgroup v1 the spare moved itself into
+    both before its run began."""
+    from rlvr.verifiers.sandbox.cgroups import RUN_CPUS
+
+    cpu_kind = _BOX.enforcement.get("cpu", "none")
+    code = (
+        "import json, os, subprocess, sys\n"
+        "subprocess.Popen(['sleep', '60'])\n"
+        "print(json.dumps(os.getuid()), flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    with WarmPool(_BOX, zygotes=2) as warm, contextlib.ExitStack() as stack:
+        sessions = [stack.enter_context(warm.session(["main.py"], files={"main.py": code})) for _ in range(2)]
+        uids = [json.loads(session.readline(100, timeout=20)) for session in sessions]
+        seen = []
+        for uid in uids:
+            pids = _uid_processes(uid)
+            assert len(pids) == 2  # the run and its child
+            memory = {_cgroup_of(pid, "memory") for pid in pids}
+            cpu = {_cgroup_of(pid, "cpu") for pid in pids}
+            assert len(memory) == 1 and os.path.basename(next(iter(memory))).startswith("rlvr-")
+            if cpu_kind == "cgroup-v1":
+                assert len(cpu) == 1 and os.path.basename(next(iter(cpu))) == os.path.basename(next(iter(memory)))
+                directory = _v1_cpu_dir(next(iter(cpu)))
+                with open(os.path.join(directory, "cpu.cfs_quota_us")) as handle:
+                    quota = int(handle.read())
+                with open(os.path.join(directory, "cpu.cfs_period_us")) as handle:
+                    assert quota == RUN_CPUS * int(handle.read())
+            seen.append((memory, cpu))
+        assert not seen[0][0] & seen[1][0]
+        if cpu_kind != "none":
+            assert not seen[0][1] & seen[1][1]
+        for session in sessions:
+            session.close_stdin()
+
+
+def _v1_cpu_dir(path: str) -> str:
+    """The directory of the v1 ``cpu`` hierarchy's cgroup ``path`` (as /proc/PID/cgroup names it)."""
+    with open("/proc/self/mountinfo") as handle:
+        for line in handle:
+            fields = line.split()
+            tail = fields[fields.index("-") + 1 :]
+            if tail[0] == "cgroup" and "cpu" in tail[2].split(",") and path.startswith(fields[3]):
+                return os.path.join(fields[4], os.path.relpath(path, fields[3]))
+    raise AssertionError(f"no mounted v1 cpu hierarchy holds {path}")
 
 
 def test_a_reused_memory_cgroup_remembers_nothing_of_its_last_run(pool):

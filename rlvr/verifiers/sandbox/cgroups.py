@@ -19,8 +19,8 @@ made at that first ``join``, with ``cpu.cfs_quota_us``; v2: ``cpu.max`` of the r
 itself), so the scheduler shares the CPUs between runs, not between their processes (one run's
 63 spinning processes got about 29 times the CPU of a concurrent one-process run, whose
 wall-clock test limits then failed a correct answer).  A thread can move itself into one
-hierarchy per descriptor only, so on cgroup v1 ``self_join_fd`` is offered only where runs get
-no CPU cgroup; with them the host moves each warm spare into both (``join``), as on v2.  (A
+hierarchy per descriptor, so on cgroup v1 ``self_join_fds`` gives a warm spare one for each
+hierarchy and it moves itself into both; on v2 the host moves it (``join``).  (A
 zygote's own CPU cgroup would not do: one thread's concurrent runs -- a session and a run --
 come from the same zygote.)  Without a CPU controller, or where it cannot be written, runs go
 on as before, sharing the CPUs per process: fail-open for this fairness property only, said by
@@ -243,37 +243,47 @@ class _RunCgroup:
         cgroup v1 also into the run's CPU cgroup (made at the first ``join``) where there is one."""
         self._write("cgroup.procs", str(pid))
         if self._cpu_parent is not None:
-            self._join_cpu(pid)
+            try:
+                _write_file(os.path.join(self._make_cpu(), "cgroup.procs"), str(pid))
+                self.cpu_kind = "cgroup-v1"
+            except OSError as exc:
+                log.warning("sandbox: cannot put process %s in a CPU cgroup: %s", pid, exc)
+                self.cpu_kind = "none"
 
-    def _join_cpu(self, pid: int) -> None:
-        """cgroup v1: move ``pid`` into the run's CPU cgroup, a sibling of the same name in the
-        ``cpu`` hierarchy capped at ``RUN_CPUS``.  Fail-open: should that fail, the run shares
-        the CPUs per process (``cpu_kind`` stays "none")."""
-        try:
-            if self.cpu_path is None:
-                path = os.path.join(self._cpu_parent, os.path.basename(self.path))
-                os.mkdir(path, 0o755)
-                try:
-                    _write_file(os.path.join(path, _cpu_quota(1)[0]), _cpu_quota(1)[1])
-                except OSError:
-                    os.rmdir(path)
-                    raise
-                self.cpu_path = path
-            _write_file(os.path.join(self.cpu_path, "cgroup.procs"), str(pid))
-            self.cpu_kind = "cgroup-v1"
-        except OSError as exc:
-            log.warning("sandbox: cannot put process %s in a CPU cgroup: %s", pid, exc)
-            self.cpu_kind = "none"
+    def _make_cpu(self) -> str:
+        """cgroup v1: the run's CPU cgroup, a sibling of the same name in the ``cpu`` hierarchy
+        capped at ``RUN_CPUS``, made on first use.  Fail-open where it cannot be made or
+        joined: the run shares the CPUs per process (``cpu_kind`` stays "none")."""
+        if self.cpu_path is None:
+            path = os.path.join(self._cpu_parent, os.path.basename(self.path))
+            os.mkdir(path, 0o755)
+            try:
+                _write_file(os.path.join(path, _cpu_quota(1)[0]), _cpu_quota(1)[1])
+            except OSError:
+                os.rmdir(path)
+                raise
+            self.cpu_path = path
+        return self.cpu_path
 
-    def self_join_fd(self) -> int | None:
-        """cgroup v1: a new descriptor of the cgroup's ``tasks`` file, for a single-threaded
-        process to move itself in by writing ``0`` (its own thread).  Moving a whole process
-        (``join``, or any pid but 0) takes the kernel's thread-group lock for writing, which every
-        fork and exit on the host waits behind and which now and then waits for an RCU grace
-        period; a thread moving itself takes no such lock.  None on cgroup v2, and on v1 where
-        runs get CPU cgroups (one descriptor cannot move a thread into two hierarchies): use
-        ``join``, which moves the process into both."""
-        return self._open("tasks", os.O_WRONLY) if self.version == 1 and self._cpu_parent is None else None
+    def self_join_fds(self) -> list[int]:
+        """cgroup v1: new descriptors of the ``tasks`` files of the run's memory cgroup and (where
+        runs get one) its CPU cgroup, for a single-threaded process to move itself into both by
+        writing ``0`` (its own thread) to each.  Moving a whole process (``join``, or any pid but
+        0) takes the kernel's thread-group lock for writing, which every fork and exit on the host
+        waits behind and which now and then waits for an RCU grace period; a thread moving itself
+        takes no such lock.  Empty on cgroup v2 (``cgroup.procs`` only: use ``join``).  Where the
+        CPU cgroup cannot be made, only the memory one's (the run shares the CPUs per process)."""
+        if self.version != 1:
+            return []
+        fds = [self._open("tasks", os.O_WRONLY)]
+        if self._cpu_parent is not None:
+            try:
+                fds.append(os.open(os.path.join(self._make_cpu(), "tasks"), os.O_WRONLY | os.O_CLOEXEC))
+                self.cpu_kind = "cgroup-v1"
+            except OSError as exc:
+                log.warning("sandbox: cannot open a CPU cgroup for %s: %s", self.path, exc)
+                self.cpu_kind = "none"
+        return fds
 
     def oom_kills(self) -> int:
         """OOM kills inside the cgroup so far (v1 ``memory.oom_control``, v2 ``memory.events``)."""

@@ -55,13 +55,12 @@ Before any code of the run executes, the child gets:
   ``/dev/shm`` (``tmp_mb``, ``disk_files`` inodes each); a write past a cap gets ``ENOSPC`` and
   the run is reported ``disk_exceeded`` (the host holds the tmpfs roots open, as in cold runs);
 * its own memory cgroup (``Limits.memory_mb`` for everything the run's processes use, tmpfs
-  pages included), joined before the spare has received anything of a run: on cgroup v1
-  without CPU cgroups the spare moves itself, first thing after the fork, through the cgroup's
-  ``tasks`` file the host sent with the fork request (a thread moving itself takes no host-wide
-  lock; the host moving a process takes the kernel's thread-group lock for writing, which every
-  fork and exit on the host waits behind and which now and then waits for an RCU grace period);
-  on v2, and on v1 with a CPU cgroup per run (``cgroups``: one write moves a thread into one
-  hierarchy only, so the host moves it into both), the host moves it.  OOM kills and peak
+  pages included), and its CPU cgroup where runs get one (``cgroups``), joined before the spare
+  has received anything of a run: on cgroup v1 the spare moves itself, first thing after the
+  fork, through the ``tasks`` files (memory, and CPU) the host sent with the fork request (a
+  thread moving itself takes no host-wide lock; the host moving a process takes the kernel's
+  thread-group lock for writing, which every fork and exit on the host waits behind and which
+  now and then waits for an RCU grace period); on v2 the host moves it.  OOM kills and peak
   usage are read from it as for cold runs.  On cgroup v1, cgroups are
   reused: one whose run has ended and that is empty (every process in it killed) has its peak
   and failure counters reset and its OOM kill count taken as zero, and serves a later run
@@ -293,7 +292,7 @@ class _Spare:
 @dataclasses.dataclass
 class _PendingFork:
     """A fork request sent to a zygote whose answer has not been read yet: the new child's sync
-    socket and memory cgroup (``joined``: the child moves itself into it, cgroup v1)."""
+    socket and run cgroup (``joined``: the child moves itself into it, cgroup v1)."""
 
     serial: int
     sync: socket.socket
@@ -409,23 +408,22 @@ class _Zygote:
         deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
         sync_ours, sync_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         cgroup = None
-        join_fd = None
+        join_fds: list[int] = []
         try:
             cgroup = self.new_cgroup()
-            join_fd = cgroup.self_join_fd()
-            fds = [sync_theirs.fileno()] + ([join_fd] if join_fd is not None else [])
+            join_fds = cgroup.self_join_fds()
             try:
-                _send_with_fds(self.sock, _frame(message), fds, deadline)
+                _send_with_fds(self.sock, _frame(message), [sync_theirs.fileno(), *join_fds], deadline)
             finally:
                 sync_theirs.close()
-                if join_fd is not None:
-                    os.close(join_fd)
+                for fd in join_fds:
+                    os.close(fd)
         except BaseException:
             if cgroup is not None:
                 cgroup.remove()
             sync_ours.close()
             raise
-        self.pending = _PendingFork(self.serial, sync_ours, cgroup, join_fd is not None)
+        self.pending = _PendingFork(self.serial, sync_ours, cgroup, bool(join_fds))
 
     def _receive_spare(self, sent: bool) -> _Spare:
         """The zygote's answer to the pending fork request: the spare child it forked (``sent``:

@@ -23,16 +23,15 @@ Control protocol (the zygote's stdin/stdout, one Unix stream socket to the host)
     host -> zygote  ``{"fork": n}`` (with ``"backstop"``, below, when a run has just started,
                     and ``"cpus": [...]`` while the host keeps the zygote to one CPU: the
                     CPUs the new child takes back right after the fork)
-                    with one or two descriptors: the new child's sync socket and,
-                    on cgroup v1 without CPU cgroups, the ``tasks`` file of the memory cgroup it
-                    is to join (``cgroups``: with CPU cgroups the host moves it); the zygote
+                    with one to three descriptors: the new child's sync socket and,
+                    on cgroup v1, the ``tasks`` files of the memory cgroup and (where runs get
+                    one, ``cgroups``) the CPU cgroup it is to join; the zygote
                     starts a new pid namespace (its init: below), forks the child into it as
                     its pid 2, and answers the line ``{"forked": n}`` with SCM_CREDENTIALS
                     naming the child, so the host learns the child's pid in its own pid
                     namespace from the kernel.  The child is a *spare*: it joins its memory
-                    cgroup itself (v1: it writes ``0``, itself, to the ``tasks`` file it was
-                    given, a move that takes no host-wide lock) or the host moves it (v2, or
-                    v1 with CPU cgroups: into its memory and its CPU cgroup), and
+                    cgroups itself (v1: it writes ``0``, itself, to each ``tasks`` file it was
+                    given, a move that takes no host-wide lock) or the host moves it (v2), and
                     the host keeps it until a run needs it.
     host -> zygote  ``"backstop": n, "s": seconds`` (in the next fork request, or alone) when
                     spare ``n`` gets its run: the zygote kills the child if it still runs that
@@ -512,17 +511,17 @@ def _set_up_network() -> None:
 
 
 def _become_run(
-    sync_fd: int, join_fd: int, net: _NetNamespace, seccomp: _SeccompProgram | None, entry, cpus: list | None
+    sync_fd: int, join_fds: list, net: _NetNamespace, seccomp: _SeccompProgram | None, entry, cpus: list | None
 ) -> None:
-    """In the forked child, pid 2 of its own pid namespace: join the run's memory cgroup (where
-    the host sent its ``tasks`` file), isolate (``net``: the network namespace it is given),
+    """In the forked child, pid 2 of its own pid namespace: join the run's cgroups (where the
+    host sent their ``tasks`` files), isolate (``net``: the network namespace it is given),
     wait for the run, drop privileges, run the entry (never returns)."""
     status = 111
     err_fd = -1
     try:
         if cpus:  # the zygote keeps to one CPU for now; its children do not
             os.sched_setaffinity(0, cpus)
-        if join_fd >= 0:  # "0": this thread -- the whole process, it has no other
+        for join_fd in join_fds:  # "0": this thread -- the whole process, it has no other
             os.write(join_fd, b"0")
             os.close(join_fd)
         signal.set_wakeup_fd(-1)
@@ -720,7 +719,7 @@ def main() -> None:
                 except BlockingIOError:
                     pass
                 continue
-            received = _recv_message(control, 2)
+            received = _recv_message(control, 3)
             if received is None:
                 return
             request, fds = received
@@ -730,9 +729,9 @@ def main() -> None:
                         run.backstop = time.monotonic() + float(request["s"])
             if "fork" not in request:
                 continue
-            if len(fds) not in (1, 2):
-                raise ValueError(f"a fork request must carry 1 or 2 descriptors, got {len(fds)}")
-            join_fd = fds[1] if len(fds) == 2 else -1
+            if len(fds) not in (1, 2, 3):
+                raise ValueError(f"a fork request must carry 1 to 3 descriptors, got {len(fds)}")
+            join_fds = fds[1:]
             net = networks.take()
             stack = stacks.pop() if stacks else ctypes.create_string_buffer(INIT_STACK_BYTES)
             init = _start_namespace_init(stack)
@@ -743,9 +742,9 @@ def main() -> None:
                 _leave_run_namespace(own_pid_ns)
                 raise  # the host's control socket sees the zygote exit: it is replaced
             if pid == 0:  # the zygote's descriptors (its selector's too) are closed before the entry runs
-                _become_run(fds[0], join_fd, net, seccomp, entry, request.get("cpus"))
+                _become_run(fds[0], join_fds, net, seccomp, entry, request.get("cpus"))
             _leave_run_namespace(own_pid_ns)
-            if join_fd >= 0:
+            for join_fd in join_fds:
                 os.close(join_fd)
             run = _Run(request["fork"], pid, fds[0], init, stack, net)
             runs[pid] = inits[init] = run

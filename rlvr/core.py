@@ -705,6 +705,24 @@ def answer_block_key(response: Any, max_chars: int = 20_000_000) -> str | None:
     return " ".join((extract_answer(response) or "").split()) or None
 
 
+def block_key(response: Any, extract: Callable[[str], str | None], max_chars: int = 20_000_000) -> str | None:
+    """A ``canonical_answer`` over the block a verifier reads instead of an ``<answer>`` block
+    (``extract(response)``: a program, a design, a diff): its lines with trailing whitespace
+    dropped and blank lines at either end removed; None where ``extract`` finds nothing or
+    raises, for non-text and for text longer than ``max_chars``.  Keyed by ``<answer>``, such a
+    verifier's right answers had no vote while a wrong one with ``<answer>ok</answer>`` appended
+    had (red team s13 F1)."""
+    if not isinstance(response, str) or len(response) > max_chars:
+        return None
+    try:
+        block = extract(response)
+    except Exception:
+        return None
+    if not isinstance(block, str):
+        return None
+    return "\n".join(line.rstrip() for line in block.splitlines()).strip("\n") or None
+
+
 def extract_boxed(text: str) -> list[str]:
     """Contents of every ``\\boxed{…}`` / ``\\fbox{…}`` with balanced braces, in order.
 

@@ -549,6 +549,26 @@ def test_partial_credit_counts_cells_beyond_a_do_nothing_grid():
             assert partial.verify(task, f"<answer>{echo}</answer>").reward == 0
 
 
+def test_a_fixed_turn_or_flip_of_the_test_input_earns_no_partial_credit():
+    """Red team s13 F4: a fixed turn or flip of the test input, which reads no demonstration,
+    earned 0.03–0.05 mean partial credit at d = .25–.75 with no exact hits.  It now earns only
+    what it gets exactly right."""
+    import numpy as np
+
+    partial = ArcGridVerifier(partial=True)
+    generator = ArcGridGenerator()
+    turns = [lambda x, k=k: np.rot90(x, k) for k in range(4)] + [np.fliplr, np.flipud, np.transpose]
+    turns.append(lambda x: np.rot90(x, 2).T)
+    for difficulty in (0.25, 0.5, 0.75):
+        for seed in range(40):
+            task = generator.generate(110_000 + seed, difficulty)
+            given = np.array(task.answer["test_input"])
+            for turn in turns:
+                grid = "\n".join(" ".join(map(str, row)) for row in turn(given).tolist())
+                verdict = partial.verify(task, f"<answer>{grid}</answer>")
+                assert verdict.reward in (0.0, 1.0), (seed, difficulty, verdict.reason)
+
+
 def test_family_attacks_all_score_zero_also_with_partial_off():
     generator = ArcGridGenerator()
     for difficulty in (0.0, 0.5, 1.0):

@@ -646,6 +646,44 @@ def test_unreadable_answers_do_not_vote():
         assert answer_keys([episode]) != [None]
 
 
+def test_verifiers_that_read_a_fenced_block_vote_by_it():
+    """Red team s13 F1: the key of ``reward: majority`` was the ``<answer>`` block for verifiers
+    that never read one (Code, Verilog, SWE), so right answers had no vote and two wrong ones
+    with ``<answer>ok</answer>`` appended won every group.  The key is now what the verifier runs."""
+    from rlvr.trainers.grpo import answer_keys, majority_vote
+    from rlvr.trainers.rollout import Episode
+
+    wrong = {
+        "rlvr/Code-v0": "```python\ndef f(*a, **k):\n    return None\n```\n<answer>ok</answer>",
+        "rlvr/Verilog-v0": "```verilog\nmodule TopModule(output q); assign q = 0; endmodule\n```\n<answer>ok</answer>",
+        "rlvr/SWE-v0": "```diff\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n```\n<answer>ok</answer>",
+    }
+    for env_id, bad in wrong.items():
+        source = RewardSource.from_env(env_id)
+        verifier = source.verifier_factory()
+        for seed in range(2):
+            task = source.make_task(seed, 0.5)
+            right = source.generator.solve(task)
+            respaced = right.replace("\n", "  \n") + "\n\n"  # trailing spaces and lines: the same block
+            assert verifier.canonical_answer(task, right) is not None, env_id
+            assert verifier.canonical_answer(task, respaced) == verifier.canonical_answer(task, right), env_id
+            assert verifier.canonical_answer(task, bad) != verifier.canonical_answer(task, right), env_id
+            texts = [right] * 3 + [bad] * 2
+            episodes = [
+                Episode(task, source, 0, [], [{"role": "assistant", "content": t}], verdict=verifier.verify(task, t))
+                for t in texts
+            ]
+            assert [e.verdict.correct for e in episodes] == [True] * 3 + [False] * 2, env_id
+            assert None not in answer_keys(episodes)[:3], env_id
+            rewards, metrics = majority_vote(episodes, 5)
+            assert rewards.tolist() == [[1.0] * 3 + [0.0] * 2], env_id
+            assert metrics["majority/label_correct"] == 1.0
+        for unread in ("no block", None, "```python\nx\n```\n```python\ny\n```", "```verilog\n```"):
+            assert verifier.canonical_answer(task, unread) is None, (env_id, unread)
+        if env_id != "rlvr/SWE-v0":  # SWE reads a diff in an <answer> block too
+            assert verifier.canonical_answer(task, "<answer>ok</answer>") is None
+
+
 def test_math_answers_vote_by_exact_value():
     from rlvr.trainers.grpo import majority_vote
     from rlvr.verifiers.math import MathVerifier

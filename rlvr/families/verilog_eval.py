@@ -11,16 +11,20 @@ Task        A directory in VerilogEval v2 spec-to-rtl layout: for each problem `
             rows of the core dataset mode (``TaskGenerator.use_dataset``): served in name order,
             seed ``i`` gives row ``i % count``, the difficulty knob changes nothing (it is recorded
             in the task), and the task id is ``verilogeval/v0/dataset/<directory name>/<row>``.
-Tool errors With each reference renamed TopModule, 153 of the 156 problems pass under Icarus
-            Verilog 11; ``KNOWN_TOOL_ERRORS`` (Prob099_m2014_q6c: its testbench connects ports Y2/Y4
-            that the reference lacks; Prob151_review2015_fsm and Prob156_review2015_fancytimer:
-            "sorry: This cast operation is not yet supported") cannot be elaborated at all, so no
-            answer can pass them here. By default (``include_tool_errors=False``) they are left out
-            of the rows (153 problems), so every served task can be solved; with
-            ``include_tool_errors=True`` they are served too, as the last rows (153–155 of the full
-            folder), so a row number names the same problem either way, and they always get a
-            Verdict whose reason starts with "tool error" (``details["tool_error"]``), never
-            "wrong". ``problem_task(name)`` is the task of a served problem, by name.
+Tool errors With each reference renamed TopModule, 152 of the 156 problems pass under Icarus
+            Verilog 11 and can be graded; ``KNOWN_TOOL_ERRORS`` (Prob099_m2014_q6c: its testbench
+            connects ports Y2/Y4 that the reference lacks; Prob151_review2015_fsm and
+            Prob156_review2015_fancytimer: "sorry: This cast operation is not yet supported")
+            cannot be elaborated at all, and Prob053_m2014_q4d's reference outputs are x on 99
+            of its 100 samples (its stimulus races the first clock edge), so any design passed
+            it, a constant included (red team s13 F2): the verifier calls a reference trace that
+            is x on 90 % of its samples a tool error. By default (``include_tool_errors=False``)
+            these four are left out of the rows (152 problems), so every served task can be
+            solved and none is free; with ``include_tool_errors=True`` they are served too, as
+            the last rows (152–155 of the full folder), so a row number names the same problem
+            either way, and they always get a Verdict whose reason starts with "tool error"
+            (``details["tool_error"]``), never "wrong". ``problem_task(name)`` is the task of a
+            served problem, by name.
 Answer      The problem's prompt text plus ``rlvr.verifiers.verilog.ANSWER_FORMAT``: one fenced block
             starting with ```verilog. ``task.answer`` = {"kind": "verilog-eval", "problem": name,
             "ref": reference source, "test": testbench source}: the verifier needs nothing else.
@@ -52,6 +56,9 @@ Version history
                 red team S7-1: one problem shown otherwise was on both sides), so split streams
                 changed where a task's group lands elsewhere than its prompt did (re-pinned); raw-
                 stream bytes unchanged.
+                2026-12-06 (red team s13 F2): Prob053_m2014_q4d, whose reference is x on 99 of
+                100 samples (any design passed it), is a known tool error: served only with
+                ``include_tool_errors=True``. Rows from 52 on name the next problem (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family
@@ -67,8 +74,8 @@ FAMILY = Family(
     ),
     generator_options={
         "dataset": "required: the dataset_spec-to-rtl folder of VerilogEval v2 (github.com/NVlabs/verilog-eval)",
-        "include_tool_errors": "also serve the three problems Icarus cannot elaborate, "
-        "as the last rows (default false)",
+        "include_tool_errors": "also serve the four problems that cannot be graded here (three Icarus cannot "
+        "elaborate, one whose reference output is undefined), as the last rows (default false)",
     },
     verifier_options={
         "partial": "reward the matching fraction above a constant design's (default false)",

@@ -18,11 +18,17 @@ from rlvr.generators.verilog import reference_attacks
 from rlvr.generators.verilog.hints import reference_hints
 from rlvr.verifiers.verilog import ANSWER_FORMAT, module_ports
 
-KNOWN_TOOL_ERRORS = ("Prob099_m2014_q6c", "Prob151_review2015_fsm", "Prob156_review2015_fancytimer")
+# Problems no answer can be graded on here (rlvr.families.verilog_eval, "Tool errors"), in name
+# order, as they are served last with include_tool_errors=True.
+KNOWN_TOOL_ERRORS = (
+    "Prob053_m2014_q4d",
+    "Prob099_m2014_q6c",
+    "Prob151_review2015_fsm",
+    "Prob156_review2015_fancytimer",
+)
 PROMPT_SUFFIX = "_prompt.txt"
 # Problems whose right answer a constant or an echo of the inputs already is (measured by
 # running those attacks on every problem): the audit leaves those attacks out there.
-# Prob053_m2014_q4d's stimulus never sets `in`, so its output stays 0 (in VerilogEval too).
 CONSTANT_SOLVED: dict[str, tuple[str, ...]] = {
     "Prob001_zero": ("constant-zero", "echo-inputs"),
     "Prob002_m2014_q4i": ("constant-zero", "echo-inputs"),
@@ -30,7 +36,6 @@ CONSTANT_SOLVED: dict[str, tuple[str, ...]] = {
     "Prob007_wire": ("echo-inputs",),
     "Prob008_m2014_q4h": ("echo-inputs",),
     "Prob015_vector1": ("echo-inputs",),
-    "Prob053_m2014_q4d": ("constant-zero",),
 }
 
 

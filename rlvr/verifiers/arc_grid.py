@@ -14,8 +14,8 @@ Correct     Equal to the stored test output in every cell: reward 1. The generat
             with a one-line reason (shape, or how many cells differ and the first one).
             ``partial=True``: a right-shaped wrong grid earns the cells it gets right beyond
             what the best do-nothing grid gets (one colour everywhere, or the test input
-            echoed): (right − b) / (cells − b), at least 0 and below 1 (at least one cell
-            differs), so those trivial guesses earn nothing.
+            echoed, turned or flipped): (right − b) / (cells − b), at least 0 and below 1 (at
+            least one cell differs), so those trivial guesses earn nothing.
 Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_SIDE`` rows are read; linear work.
 """
 
@@ -87,13 +87,28 @@ class ArcGridVerifier(SafeVerifier):
 
 def trivial_right(task: Task, expected: list[list[int]]) -> int:
     """Cells the best do-nothing grid gets right: one colour everywhere (the output's commonest),
-    or the test input echoed when it has the output's shape."""
+    or the test input echoed, turned or flipped (its eight symmetries) when that has the
+    output's shape -- a fixed turn reads no demonstration (red team s13 F4: 0.03–0.05 mean
+    credit without one cell of insight)."""
     cells = [value for row in expected for value in row]
     best = max(cells.count(colour) for colour in set(cells))
     given = task.answer.get("test_input")
-    if given and len(given) == len(expected) and all(len(a) == len(b) for a, b in zip(given, expected)):
-        best = max(best, sum(a == b for row_a, row_b in zip(given, expected) for a, b in zip(row_a, row_b)))
+    if not given:
+        return best
+    for image in symmetries(given):
+        if len(image) == len(expected) and all(len(a) == len(b) for a, b in zip(image, expected)):
+            best = max(best, sum(a == b for row_a, row_b in zip(image, expected) for a, b in zip(row_a, row_b)))
     return best
+
+
+def symmetries(grid: list[list[int]]) -> list[list[list[int]]]:
+    """The eight images of ``grid`` under turns and flips (the identity first)."""
+    images = []
+    image = [list(row) for row in grid]
+    for _ in range(4):
+        images += [image, [row[::-1] for row in image]]
+        image = [list(row) for row in zip(*image[::-1])]  # a quarter turn clockwise
+    return images
 
 
 def credit_above(right: int, baseline: int, total: int) -> float:

@@ -154,7 +154,7 @@ from pathlib import Path
 from typing import Any
 
 from rlvr import ast_parse
-from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, strip_think
+from rlvr.core import SafeVerifier, Task, Verdict, block_key, extract_answer, strip_think
 from rlvr.verifiers import code_harness
 from rlvr.verifiers.code_harness import (
     COMPARED_VALUES,
@@ -1059,6 +1059,10 @@ class _Outcome:
 
 class CodeVerifier(SafeVerifier):
     """Runs extracted Python code on a code task's tests in the sandbox (see module docstring)."""
+
+    def canonical_answer(self, task: Task, response: Any) -> str | None:
+        """The program this verifier runs (``extract_code``), as ``reward: majority``'s key."""
+        return block_key(response, extract_code, self.max_response_chars)
 
     def __init__(
         self,

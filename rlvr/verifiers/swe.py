@@ -114,7 +114,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rlvr import ast_parse
-from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, strip_think
+from rlvr.core import SafeVerifier, Task, Verdict, block_key, extract_answer, strip_think
 
 # --------------------------------------------------------------------------------------------
 # Rules
@@ -1433,6 +1433,10 @@ class PreparedTree:
 
 class SWEVerifier(SafeVerifier):
     deadline_s = 60.0
+
+    def canonical_answer(self, task: Task, response: Any) -> str | None:
+        """The diff this verifier applies (``extract_patch``), as ``reward: majority``'s key."""
+        return block_key(response, extract_patch, self.max_response_chars)
 
     def __init__(
         self,

@@ -75,8 +75,10 @@ Verdict     From the candidate run's stdout (capped at ``MAX_TRACE_BYTES`` and a
             design whose outputs race the sampling event is judged against the reference in the
             same position, not against the reference's instance next to it. Compile errors score
             0 with the first error line in the reason; when the reference itself cannot be built
-            with the testbench the verdict says "tool error" (format_ok=True,
-            details["tool_error"]=True).
+            with the testbench, or its outputs are x on at least ``UNDEFINED_LIMIT`` (90 %) of
+            the samples (then any design passes: VerilogEval's Prob053_m2014_q4d, whose stimulus
+            races its first clock edge; red team s13 F2), the verdict says "tool error"
+            (format_ok=True, details["tool_error"]=True).
 Reward      1 when every sample matches, else 0; ``partial=True``: the matching share m =
             1 − mismatches / samples paid above what a constant design gets, max(0, (m − c) /
             (1 − c)), c the share of samples the best of a few constant designs matches
@@ -117,7 +119,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
-from rlvr.core import SafeVerifier, Task, Verdict, strip_think
+from rlvr.core import SafeVerifier, Task, Verdict, block_key, strip_think
 from rlvr.verifiers.sandbox import Limits, RunResult, Sandbox
 from rlvr.verifiers.sandbox.docker_pool import WarmRuns
 
@@ -857,6 +859,15 @@ def bad_bits(expected: str, got: str) -> int:
     return care & ~same
 
 
+UNDEFINED_LIMIT = 0.9  # a reference trace with this share of all-x samples cannot grade (a tool error)
+
+
+def undefined_samples(trace: Trace) -> int:
+    """Samples at which every output bit of ``trace`` is x (matches anything under ``bad_bits``)."""
+    ends = (*trace.starts[1:], trace.samples)
+    return sum(end - start for value, start, end in zip(trace.values, trace.starts, ends) if set(value) <= {"x"})
+
+
 CONSTANT_CANDIDATES = 16  # most frequent expected values tried as constants (x read as 0 and as 1)
 
 
@@ -985,6 +996,10 @@ class VerilogVerifier(SafeVerifier):
 
     deadline_s = 20.0
 
+    def canonical_answer(self, task: Task, response: Any) -> str | None:
+        """The design this verifier simulates (``extract_verilog``), as ``reward: majority``'s key."""
+        return block_key(response, extract_verilog, self.max_response_chars)
+
     def __init__(
         self,
         partial: bool = False,
@@ -1082,6 +1097,13 @@ class VerilogVerifier(SafeVerifier):
                 outcome, keep = f"the reference does not build with this testbench ({run.error})", True
             elif run.trace is None:
                 outcome, keep = f"the reference run gave no result ({run.error})", not run.timed_out
+            elif undefined_samples(run.trace) >= UNDEFINED_LIMIT * run.trace.samples:
+                outcome, keep = (
+                    f"the reference's outputs are undefined (x, which matches anything) on "
+                    f"{undefined_samples(run.trace)} of {run.trace.samples} samples: the testbench cannot tell designs "
+                    "apart",
+                    True,
+                )
             else:
                 outcome, keep = run.trace, True
         except Exception as error:  # a broken sandbox or task: reported as a tool error, not cached

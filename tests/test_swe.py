@@ -8,6 +8,7 @@ import ast
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -854,8 +855,8 @@ def test_exits_loops_forks_and_recursion_at_import_score_zero_within_the_wall_cl
     observed = observe(verifier, task, EXIT_AT_IMPORT[name], wall_s=3.0)
     assert time.monotonic() - started < 15.0
     assert swe_verifier.judge_checks(task.answer, observed).reward == 0.0
-    if name == "infinite-loop-at-import":
-        assert observed.timed_out and not observed.results
+    if name == "infinite-loop-at-import":  # the run's CPU limit equals its wall clock: either may stop it first
+        assert (observed.timed_out or observed.signal == signal.SIGXCPU) and not observed.results
 
 
 def test_the_same_tricks_riding_on_the_reference_fix_still_cannot_fake_results(task, verifier):

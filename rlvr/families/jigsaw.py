@@ -70,19 +70,11 @@ Version history
                 "neighbours" pay only the share above chance (the identity placement earned
                 0.10–0.21 under them).
                 Task bytes unchanged.
-                2026-12-06 (red team s12 F4): with ``image_source="photos"``, ``image_dir`` or
-                ``dataset`` the train/held-out side goes by the source picture
-                (``ImagePuzzleGenerator.split_group``: photo file name, path in the folder, or
-                dataset file and row), not by the task's pixels, so no picture is on both sides
-                (Rotation had 5 of 5 photos on both as other crops and turns; Jigsaw 6 of 10,
-                PatchFit 7 of 10). The ten photos all fall on the train side: a non-train split
-                of them now raises. Procedural tasks and raw-stream bytes unchanged.
-                2026-12-06 (red team s12b S5): an ``image_dir`` or dataset picture's side goes
-                by the SHA-256 of its decoded pixels, recorded as ``task.meta["picture"]
-                ["sha256"]``, not by its path in the folder given (23.6 % of a subfolder's
-                pictures changed side with the folder given) or its name (a copy could be on the
-                other side). Such tasks' meta, and so their bytes, change; photos and procedural
-                tasks unchanged.
+                2026-12-06 (red team s12 F4, s12b S5): a photo, ``image_dir`` or dataset
+                picture is on one side of the split, whatever crop or turn a task shows
+                (``rlvr.families._pictures``, "Splits"; 6 of 10 photos were on both sides).
+                ``image_dir`` and dataset tasks' meta and bytes change; photos and procedural
+                tasks unchanged; a non-train split of the photos raises.
 """
 
 from rlvr.families._pictures import PICTURE_OPTIONS

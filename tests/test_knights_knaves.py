@@ -157,3 +157,38 @@ def test_same_bytes_in_another_process():
     code = "import rlvr; print(rlvr.make_task('KnightsKnaves-v0', 9, 0.7).to_json())"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert other == rlvr.make_task("KnightsKnaves-v0", 9, 0.7).to_json()
+
+
+def marker_guess(task, phrase: str, marked: str) -> dict[str, str]:
+    """Roles from a surface phrase alone: ``marked`` for an inhabitant any of whose statements
+    contains ``phrase``, the other role for the rest."""
+    other = "knave" if marked == "knight" else "knight"
+    lines = task.prompt.splitlines()
+    return {
+        name: marked if any(line.startswith(f"- {name} says") and phrase in line for line in lines) else other
+        for name in task.answer["names"]
+    }
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5, 0.75, 1.0])
+def test_negation_and_other_wrappers_do_not_mark_a_role(difficulty):
+    """Red team s13 F6: statements were negated exactly when they had the wrong truth for the
+    speaker, so "It is not true that" marked knaves (d = .5: "negated → knave" solved 0.126
+    against chance 0.0625) and at d = 0, where only a denied "and" could pin a knight down,
+    knights (0.48 against 0.25). The wrapper is now a fair coin and the leaves are drawn to
+    fit: a phrase rule, either way round, solves at most chance + 2.5 binomial σ and gets
+    about half of the people right."""
+    seeds = range(600)
+    tasks = [GENERATOR.generate(seed, difficulty) for seed in seeds]
+    people = len(tasks[0].answer["names"])
+    chance = 0.5**people
+    bound = chance + 2.5 * (chance * (1 - chance) / len(seeds)) ** 0.5
+    for phrase in ("It is not true that", " is not a "):
+        for marked in ("knave", "knight"):
+            solved = right = 0
+            for task in tasks:
+                guess = marker_guess(task, phrase, marked)
+                solved += guess == task.answer["roles"]
+                right += sum(guess[name] == role for name, role in task.answer["roles"].items())
+            assert solved / len(seeds) <= bound, (phrase, marked, solved / len(seeds), bound)
+            assert abs(right / (people * len(seeds)) - 0.5) < 0.04, (phrase, marked, right / (people * len(seeds)))

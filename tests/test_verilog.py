@@ -309,7 +309,7 @@ def test_verdicts_are_cached_per_response(monkeypatch):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_verilog_eval_references_pass_except_the_three_tool_errors(verifier):
+def test_verilog_eval_references_pass_except_the_four_tool_errors(verifier):
     generator = verilog_eval(include_tool_errors=True)
     names = list_problems(VERILOG_EVAL)
     assert len(names) == 156 and sorted(generator.problems) == names
@@ -321,7 +321,7 @@ def test_verilog_eval_references_pass_except_the_three_tool_errors(verifier):
     with ThreadPoolExecutor(2) as pool:
         verdicts = dict(pool.map(run, names))
     passed = [n for n, v in verdicts.items() if v.correct]
-    assert len(passed) == 153
+    assert len(passed) == 152
     assert sorted(set(names) - set(passed)) == sorted(KNOWN_TOOL_ERRORS)
     for name in KNOWN_TOOL_ERRORS:
         verdict = verdicts[name]
@@ -329,15 +329,30 @@ def test_verilog_eval_references_pass_except_the_three_tool_errors(verifier):
         assert "wrong" not in verdict.reason
 
 
+def test_a_reference_undefined_on_most_samples_grades_nothing(verifier):
+    """Red team s13 F2: Prob053_m2014_q4d's reference is x on 99 of 100 samples and x matches
+    anything, so a module tied to 0 passed.  Such a reference is a tool error for every answer."""
+    from rlvr.verifiers.verilog import UNDEFINED_LIMIT, Trace, undefined_samples
+
+    assert undefined_samples(Trace(10, (2,), (0, 3, 9), ("xx", "x1", "xx"))) == 4
+    task = verilog_eval(include_tool_errors=True).problem_task("Prob053_m2014_q4d")
+    zero = "```verilog\nmodule TopModule(input clk, input in, output logic out);\n  assign out = '0;\nendmodule\n```"
+    for response in (zero, rlvr.solve(task)):
+        verdict = verifier.verify(task, response)
+        assert not verdict.correct and verdict.details["tool_error"], verdict
+        assert "undefined" in verdict.reason and verdict.reason.startswith("tool error")
+    assert UNDEFINED_LIMIT == 0.9
+
+
 def test_verilog_eval_serving_and_tool_error_option(verifier):
     default, everything = verilog_eval(), verilog_eval(include_tool_errors=True)
-    assert len(default.problems) == 153 and not set(KNOWN_TOOL_ERRORS) & set(default.problems)
+    assert len(default.problems) == 152 and not set(KNOWN_TOOL_ERRORS) & set(default.problems)
     assert default.problems == [name for name in list_problems(VERILOG_EVAL) if name not in KNOWN_TOOL_ERRORS]
-    assert default.generate(153).answer["problem"] == default.generate(0).answer["problem"] == "Prob001_zero"
+    assert default.generate(152).answer["problem"] == default.generate(0).answer["problem"] == "Prob001_zero"
     # the tool errors come last, so one id names one problem whichever way the generator was made
     assert everything.problems == default.problems + list(KNOWN_TOOL_ERRORS)
     for seed in range(0, 156, 5):
-        row = seed % 153
+        row = seed % 152
         a, b = default.generate(row), everything.generate(row)
         assert a.id == b.id == f"verilogeval/v0/dataset/dataset_spec-to-rtl/{row}"
         assert a.to_dict() == b.to_dict() and a.meta == {
@@ -346,6 +361,7 @@ def test_verilog_eval_serving_and_tool_error_option(verifier):
             "problem": default.problems[row],
         }
     assert default.problem_task("Prob014_andgate").id == "verilogeval/v0/dataset/dataset_spec-to-rtl/13"
+    assert default.problem_task("Prob054_edgedetect").id == "verilogeval/v0/dataset/dataset_spec-to-rtl/52"
     with pytest.raises(ValueError, match="include_tool_errors=True"):
         default.problem_task("Prob099_m2014_q6c")
     with pytest.raises(ValueError, match="no parameters"):
@@ -353,7 +369,7 @@ def test_verilog_eval_serving_and_tool_error_option(verifier):
     env = gym.make("rlvr/VerilogEval-v0", include_tool_errors=True, dataset=str(VERILOG_EVAL))
     _, info = env.reset(seed=153)
     task = info["task"]
-    assert task.answer["problem"] == "Prob099_m2014_q6c"
+    assert task.answer["problem"] == "Prob099_m2014_q6c"  # row 152 is Prob053_m2014_q4d
     _, reward, _, _, step = env.step(rlvr.solve(task))
     assert reward == 0.0 and step["verdict"].reason.startswith("tool error")
     env.close()
@@ -738,3 +754,30 @@ def test_audit_passes(env_id):
     )
     assert report.passed, [(row.attack, row.example) for row in report.rows if row.failed]
     assert {"instantiate-reference", "hierarchical-root", "print-fake-trace"} <= {row.attack for row in report.rows}
+
+
+def port_list_parity_design(task, inverted: bool) -> str:
+    """The one design a policy can write without reading the behaviour: every output bit the
+    XOR (or XNOR) of every input bit."""
+    clock = [f"input {task.answer['clock']}"] if task.answer["clock"] else []
+    inputs, outputs = task.answer["inputs"], task.answer["outputs"]
+    ports = clock + [f"input [{w - 1}:0] {n}" for n, w in inputs] + [f"output [{w - 1}:0] {n}" for n, w in outputs]
+    every_input = "{" + ", ".join(n for n, _ in inputs) + "}"
+    op = "~^" if inverted else "^"
+    body = "".join(f"  assign {n} = {{{w}{{{op}{every_input}}}}};\n" for n, w in outputs)
+    return fenced(f"module TopModule({', '.join(ports)});\n{body}endmodule")
+
+
+@pytest.mark.parametrize("difficulty,bound", [(0.0, 0.10), (0.25, 0.03)])
+def test_one_design_from_the_port_list_solves_almost_no_parity_task(difficulty, bound, verifier):
+    """Red team s13 F5: every d = 0 parity task was the even parity of all of ``in``, so
+    ``assign out = ^{inputs}`` solved all of them (17 % of d = 0 tasks). Parity now draws odd or
+    even and the bits that count (at least two), so either design solves only the
+    even/odd parity of all bits: 1/22 of parity tasks at d = 0 (4 input bits, 11 subsets),
+    1/114 at d = 0.25; bounded here by 10 % and 3 % (under 2 % and 0.5 % of all tasks)."""
+    generator = VerilogGenerator()
+    tasks = [generator.generate(seed, difficulty, families="parity") for seed in range(100)]
+    for inverted in (False, True):
+        solved = sum(verifier.verify(task, port_list_parity_design(task, inverted)).correct for task in tasks)
+        assert solved / len(tasks) <= bound, (inverted, solved, len(tasks))
+    assert verifier.verify(tasks[0], generator.solve(tasks[0])).correct

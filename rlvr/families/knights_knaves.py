@@ -5,9 +5,12 @@ Task        n inhabitants, each a knight (every statement true) or a knave (ever
             or, if-then, if-and-only-if, nested claims ("Bob would say that [Carol is a knight
             and Dave is a knave]": true when Bob's role makes the bracketed claim's truth match,
             knight ↔ claim) and counts ("exactly 2 of the 5 inhabitants are knights"). The
-            roles are drawn first; every statement is made true to its speaker's role; more
-            statements are added until exactly one assignment of roles is consistent with all
-            of them, which an exhaustive check over all 2ⁿ assignments proves at generation.
+            roles are drawn first; each statement's shape (connectives, nesting, a top-level
+            "it is not true that" on a fair coin) is drawn alike for knights and knaves, and
+            its leaves (who is claimed to be what, the counts) are then drawn so that it is
+            true to its speaker's role; more statements are added until exactly one assignment
+            of roles is consistent with all of them, which an exhaustive check over all 2ⁿ
+            assignments proves at generation.
 Answer      ``<answer>…</answer>`` with one role per inhabitant in any order and wording: "Alice
             is a knight, Bob is a knave" or one "Name: role" per line. ``task.answer`` =
             {"names" (prompt order), "roles" {name: "knight" | "knave"}, "statements" [[speaker
@@ -27,13 +30,13 @@ Hints       One inhabitant's role per piece, in the order they are introduced, a
 
 Difficulty  (rendered from the declaration below)
             d     people  depth  kinds
-            0     2       1      3 kinds
+            0     2       1      4 kinds
             0.25  3       1      4 kinds
             0.5   4       2      5 kinds
             0.75  6       2      7 kinds
             1     8       3      8 kinds
             fixed: statements=1
-            ``kinds`` grows from is/not/and to or, implies, then says/iff, then count (claims
+            ``kinds`` grows from is/not/and/or to implies, then says/iff, then count (claims
             built only from is, not, says and iff are symmetric under swapping every role, so
             they never pin down a unique answer: a kinds set needs and, or, implies or count);
             ``statements`` is how many each inhabitant makes before more are added for
@@ -55,6 +58,17 @@ Version history
                 above the constant answers (red team S9-F2: answers ignoring the statements
                 averaged 0.08–0.15 at d ≥ 0.5; now no more than their exact hits); task bytes
                 unchanged.
+                2026-12-06, red team s13 F6: statements were negated exactly when they had the
+                wrong truth for their speaker, so "it is not true that" marked a role ("negated
+                → knave" solved 0.126 at d = 0.5 against chance 0.0625; at d = 0, where only a
+                denied "and" could pin down a knight, "negated → knight" solved 0.48 against
+                0.25). Now the shape, negation included, is drawn alike for both roles and the
+                leaves are drawn to fit the speaker's role, and d = 0 adds "or" (so both roles
+                can break the swap-every-role symmetry). Left at d = 0: the statement that
+                breaks that symmetry is a knight's "or" or denied "and", or a knave's "and" or
+                denied "or", so "plain and → knave" solves 0.28 against 0.25 (was 0.50). Search
+                effort per level unchanged (medians 6 / 10 / 18 / 42 / 166 nodes). Task bytes
+                changed (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family
@@ -100,7 +114,7 @@ FAMILY = Family(
             "statements": Int(1, 3, doc="statements each inhabitant makes before more are added for uniqueness"),
         },
         {
-            0.0: {"people": 2, "depth": 1, "kinds": "is,not,and", "statements": 1},
+            0.0: {"people": 2, "depth": 1, "kinds": "is,not,and,or", "statements": 1},
             0.25: {"people": 3, "depth": 1, "kinds": "is,not,and,or", "statements": 1},
             0.5: {"people": 4, "depth": 2, "kinds": "is,not,and,or,implies", "statements": 1},
             0.75: {"people": 6, "depth": 2, "kinds": "is,not,and,or,implies,says,iff", "statements": 1},

@@ -8,10 +8,11 @@ Task        One design from 16 families, each with random parameters, a golden `
                            signed overflow), comparator (eq/lt/gt, unsigned or two's complement),
                            mux (2–8 inputs, unused select values give 0), decoder (one-hot, enable,
                            active-low), priority (highest or lowest set bit, valid), popcount
-                           (count, at-least-T flag), parity (even/odd, per-group), alu (4–16
-                           random operations on random op codes, zero flag), bitmanip (reverse,
-                           rotate by a constant or by an input, swap halves, Gray encode/decode,
-                           sign extension), truthtable (random Boolean functions of 3–5 inputs);
+                           (count, at-least-T flag), parity (even or odd, of all bits or of a
+                           drawn subset of at least two, per-group), alu (4–16 random operations
+                           on random op codes, zero flag), bitmanip (reverse, rotate by a
+                           constant or by an input, swap halves, Gray encode/decode, sign
+                           extension), truthtable (random Boolean functions of 3–5 inputs);
             sequential     counter (modulus, enable, up, down or up/down input, parallel load),
                            shiftreg (left/right, enable, parallel load), edge (rising, falling or
                            any edge, per bit), seqdet (sequence detector for a random target
@@ -99,6 +100,13 @@ Version history
                 design; red team S7-1: one problem shown otherwise was on both sides), so split
                 streams changed where a task's group lands elsewhere than its prompt did (re-
                 pinned); raw-stream bytes unchanged.
+                2026-12-06, red team s13 F5: parity was always the even parity of all of ``in`` at
+                d = 0, so one design written from the port list (every output = ^{inputs})
+                solved 17 % of d = 0 tasks. Parity now draws odd or even at every level and the
+                bits that count (a mask uniform over the subsets of at least two bits, the whole
+                input among them; the prose lists them): that design solves 1/22 of parity
+                tasks at d = 0 and 1/114 at d = 0.25. Parity task bytes changed (re-pinned);
+                other families' tasks unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -46,13 +46,17 @@ def truth_vector(statement: Any, people: int) -> np.ndarray:
     return {"and": left & right, "or": left | right, "implies": ~left | right, "iff": left == right}[kind]
 
 
+def consistent_with(speaker: int, statement: Any, people: int) -> np.ndarray:
+    """Which assignments (a boolean vector over all 2ⁿ) make the statement match its speaker's role."""
+    knight = ((np.arange(1 << people) >> speaker) & 1).astype(bool)
+    return knight == truth_vector(statement, people)
+
+
 def consistent_assignments(statements: list[tuple[int, Any]], people: int) -> np.ndarray:
     """Indices of the assignments under which every speaker's statements match their role."""
-    assignments = np.arange(1 << people)
     ok = np.ones(1 << people, dtype=bool)
     for speaker, statement in statements:
-        knight = ((assignments >> speaker) & 1).astype(bool)
-        ok &= knight == truth_vector(statement, people)
+        ok &= consistent_with(speaker, statement, people)
     return np.flatnonzero(ok)
 
 
@@ -79,6 +83,62 @@ def random_statement(rng: random.Random, people: int, speaker: int, depth: int, 
         random_statement(rng, people, speaker, depth - 1, kinds),
         random_statement(rng, people, speaker, depth - 1, kinds),
     ]
+
+
+CONNECTIVES = {
+    "and": lambda a, b: a and b,
+    "or": lambda a, b: a or b,
+    "implies": lambda a, b: (not a) or b,
+    "iff": lambda a, b: a == b,
+}
+
+
+def chance_true(statement: Any, roles: list[bool]) -> float:
+    """The chance that a statement of this shape holds under ``roles`` when its leaves are drawn
+    afresh and independently: a role claim (a random person, a random role word) 1/2, a count
+    (uniform over 0…n) 1/(n + 1). Strictly between 0 and 1 for every shape."""
+    kind = statement[0]
+    if kind == "is":
+        return 0.5
+    if kind == "count":
+        return 1 / (len(roles) + 1)
+    if kind == "not":
+        return 1 - chance_true(statement[1], roles)
+    if kind == "says":
+        inner = chance_true(statement[2], roles)
+        return inner if roles[statement[1]] else 1 - inner
+    left, right = chance_true(statement[1], roles), chance_true(statement[2], roles)
+    return sum(
+        (left if a else 1 - left) * (right if b else 1 - right)
+        for a in (True, False)
+        for b in (True, False)
+        if CONNECTIVES[statement[0]](a, b)
+    )
+
+
+def fill_to_truth(rng: random.Random, statement: Any, want: bool, roles: list[bool]) -> Any:
+    """The statement's shape with its leaves (who is claimed to be which role, the counts)
+    redrawn from their distribution conditioned on the whole statement having truth ``want``
+    under ``roles``: exact, no rejection. Leaves are independent given the roles (each fills
+    its own slot), so a node's children's truths are drawn from their joint chance restricted
+    to the outcomes that give the node its wanted truth; "not" and "says" pass a (possibly
+    flipped) wanted truth down. Every shape can take either truth, so this always succeeds."""
+    kind = statement[0]
+    if kind == "is":
+        person = rng.randrange(len(roles))
+        return ["is", person, "knight" if roles[person] == want else "knave"]
+    if kind == "count":
+        knights = sum(roles)
+        return ["count", knights if want else rng.choice([k for k in range(len(roles) + 1) if k != knights])]
+    if kind == "not":
+        return ["not", fill_to_truth(rng, statement[1], not want, roles)]
+    if kind == "says":  # "x would say s" holds when x's role matches s's truth
+        return ["says", statement[1], fill_to_truth(rng, statement[2], roles[statement[1]] == want, roles)]
+    left, right = chance_true(statement[1], roles), chance_true(statement[2], roles)
+    outcomes = [(a, b) for a in (True, False) for b in (True, False) if CONNECTIVES[kind](a, b) == want]
+    weights = [(left if a else 1 - left) * (right if b else 1 - right) for a, b in outcomes]
+    a, b = rng.choices(outcomes, weights)[0]
+    return [kind, fill_to_truth(rng, statement[1], a, roles), fill_to_truth(rng, statement[2], b, roles)]
 
 
 def search_nodes(statements: list[tuple[int, Any]], people: int) -> int:
@@ -186,12 +246,17 @@ class KnightsKnavesGenerator(TaskGenerator):
             roles = [rng.random() < 0.5 for _ in range(people)]
             truth = sum(1 << i for i, knight in enumerate(roles) if knight)
             statements: list[tuple[int, Any]] = []
+            consistent = np.ones(1 << people, dtype=bool)  # the assignments every statement so far allows
             speakers = [p for p in range(people) for _ in range(params["statements"])]
             extra = 0
             while True:
                 for speaker in speakers:
-                    statements.append((speaker, self.true_to_role(rng, people, speaker, depth, kinds, truth, roles)))
-                solutions = consistent_assignments(statements, people)
+                    statement = self.true_to_role(rng, people, speaker, depth, kinds, roles)
+                    allowed = consistent_with(speaker, statement, people)
+                    assert allowed[truth]  # the statement is true to its speaker's role
+                    statements.append((speaker, statement))
+                    consistent &= allowed
+                solutions = np.flatnonzero(consistent)
                 if len(solutions) == 1 or extra >= MAX_EXTRA_STATEMENTS:
                     break
                 speakers = [rng.randrange(people)]
@@ -219,17 +284,20 @@ class KnightsKnavesGenerator(TaskGenerator):
 
     @staticmethod
     def true_to_role(
-        rng: random.Random, people: int, speaker: int, depth: int, kinds: list[str], truth: int, roles: list[bool]
+        rng: random.Random, people: int, speaker: int, depth: int, kinds: list[str], roles: list[bool]
     ) -> Any:
-        """A statement whose truth under the hidden assignment matches the speaker's role: a
-        random one, negated when it would have the wrong truth value."""
-        statement = random_statement(rng, people, speaker, depth, kinds)
-        holds = bool(truth_vector(statement, people)[truth])
-        if holds == roles[speaker]:
-            return statement
-        if statement[0] == "is":
-            return ["is", statement[1], "knave" if statement[2] == "knight" else "knight"]
-        return statement[1] if statement[0] == "not" else ["not", statement]
+        """A statement whose truth under the hidden assignment ``roles`` matches the speaker's
+        role. Its shape is drawn as for any speaker: a random statement's connectives, nesting
+        and whose view a "says" takes, a compound one wrapped in "it is not true that" on a fair
+        coin (a negated compound claim, one level beyond ``depth``, is what lets a knight deny a
+        mixed "and" and so break the swap-every-role symmetry). Then its leaves are drawn afresh
+        conditioned on that truth (``fill_to_truth``). So a statement's wording (the negation, a
+        connective, the nesting) is drawn alike for knights and knaves: red team s13 F6 found
+        the former negate-exactly-when-false rule made "negated → knave" beat chance."""
+        shape = random_statement(rng, people, speaker, depth, kinds)
+        if shape[0] not in ("is", "not") and rng.random() < 0.5:
+            shape = ["not", shape]
+        return fill_to_truth(rng, shape, roles[speaker], roles)
 
     def solve(self, task: Task) -> str:
         return (

@@ -328,19 +328,32 @@ def build_popcount(s: dict) -> Design:
 
 
 def sample_parity(rng: random.Random, p: dict) -> dict:
+    """Odd or even on a fair coin and the bits that count (``select``, a mask) uniform over the
+    subsets of at least two bits, the whole input among them: red team s13 F5 found that one
+    design written from the port list, every output = ^{all inputs}, solved every parity
+    task when they were all the even parity of all of ``in`` (d = 0)."""
     n = p["width"]
     group = None
     if p["ports"] >= 3:
         group = next((g for g in (4, 3, 2) if n % g == 0 and n // g >= 2), None)
-    return {"N": n, "odd": p["ports"] >= 2 and rng.random() < 0.5, "group": group}
+    odd = rng.random() < 0.5
+    select = rng.getrandbits(n)
+    while select.bit_count() < 2:
+        select = rng.getrandbits(n)
+    return {"N": n, "odd": odd, "group": group, "select": select}
 
 
 def build_parity(s: dict) -> Design:
-    n, odd, g = s["N"], s["odd"], s["group"]
+    n, odd, g, select = s["N"], s["odd"], s["group"], s["select"]
     op = "~^" if odd else "^"
+    chosen = [i for i in range(n) if select >> i & 1]
+
+    def selected(m: int) -> str:
+        return "in" if m == mask(n) else f"(in & {n}'b{m:0{n}b})"
 
     def body_text(bug: bool) -> str:
-        text = f"  assign parity = {op}in[{n - 1}:{1 if bug else 0}];\n"
+        counted = select & (select - 1) if bug else select  # the bug leaves the lowest selected bit out
+        text = f"  assign parity = {op}{selected(counted)};\n"
         if g:
             text += (
                 f"  integer i;\n  always @(*) begin\n    for (i = 0; i < {n // g}; i = i + 1)\n"
@@ -352,19 +365,27 @@ def build_parity(s: dict) -> Design:
         return (bin(x).count("1") & 1) ^ int(odd)
 
     def comb(u: dict) -> dict:
-        out = {"parity": par(u["in"])}
+        out = {"parity": par(u["in"] & select)}
         if g:
             out["groups"] = sum(par(u["in"] >> (g * i) & mask(g)) << i for i in range(n // g))
         return out
 
-    kind = "odd" if odd else "even"
-    rule = "1 when in has an even number of 1 bits" if odd else "1 when in has an odd number of 1 bits"
+    kind, wanted = ("odd", "even") if odd else ("even", "odd")
+    if select == mask(n):
+        of, subject, verb = "in", "in", "has"
+    else:
+        listed = [f"in[{i}]" for i in reversed(chosen)]
+        of = f"the bits {', '.join(listed[:-1])} and {listed[-1]} (the other bits of in do not count)"
+        subject, verb = "those bits", "have"
     text = (
-        f"parity is the {kind} parity bit of in: {rule}, so that in together with parity has an {kind} number "
-        "of 1 bits."
+        f"parity is the {kind} parity bit of {of}: 1 when {subject} {verb} an {wanted} number of 1 bits, so that "
+        f"{subject} together with parity {verb} an {kind} number of 1 bits."
     )
     if g:
-        text += f" groups[k] is the {kind} parity bit, by the same rule, of the {g}-bit group in[{g}*k+{g - 1}:{g}*k]."
+        text += (
+            f" groups[k] is the {kind} parity bit of all the bits of the {g}-bit group in[{g}*k+{g - 1}:{g}*k]: 1 "
+            f"when that group has an {wanted} number of 1 bits."
+        )
     outputs = [("parity", 1)] + ([("groups", n // g)] if g else [])
     directed = [{"in": v} for v in special_values(n)] + [{"in": 1 << i} for i in range(n)]
     return Design(

@@ -22,10 +22,17 @@ Task        A sentence of one document of a text corpus with a span of about ``s
             and how many share fewer words with the passage, are each drawn uniformly from
             0 … k − 1 per task (ties split by a coin), and a span is redrawn until both draws are
             met (a small corpus may fall back after 28 tries), so the longest, the shortest and
-            the most passage-like candidate are the answer about 1/k of the time (measured in
-            tests/test_infill.py). ``mode="exact"``: no candidates; the span is to be written
-            out. ``mode="any"``: each task draws choice or exact, exact only for spans of at most
-            three words.
+            the most passage-like candidate are the answer about 1/k of the time. So is the
+            candidate most (or least) like the others, although each distractor is picked for
+            its likeness to the answer: how many distractors are more central than the answer
+            (the others' summed character-bigram Dice with a candidate) is drawn uniformly from
+            0 … k − 1 too, and by the ranking score the answer's place equals its passage-overlap
+            draw; from the first set meeting the draws, distractors are swapped one at a time for
+            spans on the same sides of the cues (window first) until the places are met, else
+            the span is redrawn, and then any from beyond the window for closer ones while the
+            places hold (all measured in tests/test_infill.py). ``mode="exact"``: no
+            candidates; the span is to be written out. ``mode="any"``: each task draws choice or
+            exact, exact only for spans of at most three words.
 Corpus      Generator options ``corpus=`` and ``field=`` (rlvr.generators.corpus): by default the
             project's synthetic maths solutions (worked steps of Math-v0 problems on the train
             side of its split, and worked fraction chains; no benchmark text); or a folder of
@@ -78,6 +85,14 @@ Version history
                 2026-12-06 (session 11): the Math generator widens its d = 0 answer ranges and draws
                 number-theory answers first (red team S10b-B6), which changed the corpus's synthetic
                 worked solutions and so Infill tasks' bytes (re-pinned).
+                2026-12-06 (red team s13 F3): the answer was the similarity hub of the candidates
+                (distractors are the spans most like it, so "the candidate the others are most
+                like" found it: 0.45 at d = 1 against 1/6); its place by centrality (Dice and the
+                ranking score) is now drawn like the length and overlap cues, and the most / least
+                like-the-others rules are family attacks. A peripheral answer needs distractors
+                more alike to each other than to it, so similarity 1 sets are a little less like
+                the answer (mean ranking score 0.85 → 0.82 at d = 1). Choice-mode task bytes
+                changed (re-pin); exact-mode tasks are byte-identical.
 """
 
 from rlvr.family import EnvDecl, Family

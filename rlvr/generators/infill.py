@@ -6,12 +6,14 @@ The family's contract (task, answer, verifier, difficulty, version history) is t
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import itertools
 import math
 import random
 import string
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,8 +79,9 @@ def position_of(start: int, length: int, total: int) -> str:
     return "start" if start == 0 else "end" if start + length == total else "middle"
 
 
-def word_set(text: str) -> set[str]:
-    return set(normal(text).split())
+@functools.lru_cache(maxsize=1 << 16)
+def word_set(text: str) -> frozenset[str]:
+    return frozenset(normal(text).split())
 
 
 def content_words(text: str) -> set[str]:
@@ -96,18 +99,39 @@ def bigrams(text: str) -> list[str]:
     return [text[i : i + 2] for i in range(len(text) - 1)]
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def bigram_counts(text: str) -> tuple[dict[str, int], int]:
+    """Each bigram's count, and how many there are."""
+    grams = bigrams(text)
+    return collections.Counter(grams), len(grams)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def dice(candidate: str, answer: str) -> float:
+    """Character-bigram Dice overlap (case-folded, counted with multiplicity), in [0, 1]."""
+    (a, m), (b, n) = bigram_counts(candidate), bigram_counts(answer)
+    common = sum(min(count, b[gram]) for gram, count in a.items() if gram in b)
+    return 2 * common / (m + n) if m and n else 0.0
+
+
 def similarity(candidate: str, answer: str, context: set[str]) -> float:
     """Weighted mean (1 : 1 : 2) of length closeness (characters), character-bigram Dice overlap
     with the answer and topic match (the candidate's words shared with the passage ``context``,
     relative to the answer's, capped at 1), in [0, 1]."""
     closeness = 1 - abs(len(candidate) - len(answer)) / max(len(candidate), len(answer), 1)
-    a, b = bigrams(candidate), bigrams(answer)
-    common = sum(min(a.count(g), b.count(g)) for g in sorted(set(a) & set(b)))
-    dice = 2 * common / (len(a) + len(b)) if a and b else 0.0
     topic = min(1.0, len(word_set(candidate) & context) / max(1, len(word_set(answer) & context)))
-    return (closeness + dice + 2 * topic) / 4
+    return (closeness + dice(candidate, answer) + 2 * topic) / 4
 
 
+def centrality(candidates: list[str], alike: Callable[[str, str], float]) -> list[float]:
+    """Per candidate, the summed likeness to it of the others, ``alike(other, candidate)`` (as
+    ``similarity`` scores a distractor against the answer)."""
+    return [
+        sum(alike(other, text) for j, other in enumerate(candidates) if j != i) for i, text in enumerate(candidates)
+    ]
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def too_close(candidate: str, other: str) -> bool:
     """Equal, containing, contained, or word-set Jaccard above MAX_JACCARD (normalised)."""
     c, o = normal(candidate), normal(other)
@@ -237,6 +261,7 @@ class InfillGenerator(TaskGenerator):
         closeness: float,
         context: set[str],
         below: tuple[int, int],
+        hub: int | None = None,
         balanced: bool = True,
     ) -> list[Span]:
         """``count`` mutually distinct distractors from the top of the pool ranked by similarity.
@@ -245,34 +270,98 @@ class InfillGenerator(TaskGenerator):
         flip, as a guess among equals would break it), each drawn uniformly from
         0 … count once per task (``build``), so that "take the longest / shortest / middle-length
         candidate" and "take the one sharing most words with the passage" are right about as
-        often as a guess. ``balanced``: return [] rather than miss ``below``."""
+        often as a guess. ``hub`` (choice mode, drawn the same way): how many distractors are
+        more central than the answer by character-bigram ``dice`` (``centrality``: the others'
+        summed likeness to a candidate); by ``similarity`` its place is ``below[1]`` (that score
+        is mostly topic, which ranks a candidate by how few words it shares with the passage,
+        so this place follows the overlap draw rather than fight it). So "take the candidate
+        most (least) like the others" is right about as often as a guess too, although every
+        distractor is picked for its likeness to the answer. From the first set meeting
+        ``below``, a distractor is swapped for a span on the same sides of both cues (in the
+        order tried: window first) while that brings the places nearer their targets; then any
+        distractor from beyond the window for a closer span, while the places hold (a peripheral
+        answer needs distractors more alike to each other than to it: similarity 1 gives up some
+        likeness for this). ``balanced``: return [] rather than miss ``below`` or ``hub``; else
+        the set found."""
         ranked = sorted(
             pool, key=lambda span: -similarity(span.text, answer.text, context)
         )  # stable: ties keep draw order
         window = max(count, math.ceil((1 - closeness) * len(ranked)))
-        head, tail = ranked[:window], ranked[window:]
+        head = ranked[:window]
         rng.shuffle(head)
         shared = len(word_set(answer.text) & context)
         coins = {span: (rng.random() < 0.5, rng.random() < 0.5) for span in ranked}  # ties go below or above by a coin
 
+        @functools.cache
         def sides(span: Span) -> tuple[bool, bool]:
             cues = ((len(span.text), len(answer.text)), (len(word_set(span.text) & context), shared))
             return tuple(mine < theirs or (mine == theirs and coin) for (mine, theirs), coin in zip(cues, coins[span]))
 
-        quota = [{True: k, False: count - k} for k in below]
-        chosen: list[Span] = []
-        for strict in (True,) if balanced else (True, False):
-            for span in head + tail:
-                side = sides(span)
-                if span in chosen or (strict and not all(quota[i][side[i]] > 0 for i in range(2))):
+        def fill(order: list[Span], passes: tuple[bool, ...]) -> list[Span]:
+            quota = [{True: k, False: count - k} for k in below]
+            chosen: list[Span] = []
+            for strict in passes:
+                for span in order:
+                    side = sides(span)
+                    if span in chosen or (strict and not all(quota[i][side[i]] > 0 for i in range(2))):
+                        continue
+                    if all(not too_close(span.text, other.text) for other in chosen):
+                        chosen.append(span)
+                        for i in range(2):
+                            quota[i][side[i]] -= 1
+                        if len(chosen) == count:
+                            return chosen
+            return []
+
+        measures = (functools.cache(lambda text, other: similarity(text, other, context)), dice)
+
+        def miss(distractors: list[Span]) -> float:
+            """How far the answer's centralities are from the bands with their targets' numbers of
+            distractors above it: (``similarity``, below[1]) and (``dice``, ``hub``)."""
+            total = 0.0
+            for alike, target in zip(measures, (below[1], hub)):
+                mine, *theirs = centrality([answer.text, *(span.text for span in distractors)], alike)
+                theirs.sort(reverse=True)
+                above = theirs[target - 1] if target else math.inf
+                under = theirs[target] if target < count else -math.inf
+                total += max(0.0, under - mine, mine - above)
+            return total
+
+        order = head + ranked[window:]
+        chosen = fill(order, (True,))
+        if not chosen:
+            return [] if balanced else fill(order, (True, False))
+        if hub is None:
+            return chosen
+
+        def swaps(current: list[Span], spans: list[Span]) -> Iterator[tuple[int, list[Span]]]:
+            """(i, the set) for each swap of distractor i for one of ``spans`` on the same sides of
+            both cues and not too close to the others."""
+            for span in spans:
+                if span in current or sides(span) not in map(sides, current):
                     continue
-                if all(not too_close(span.text, other.text) for other in chosen):
-                    chosen.append(span)
-                    for i in range(2):
-                        quota[i][side[i]] -= 1
-                    if len(chosen) == count:
-                        return chosen
-        return []
+                close = [too_close(span.text, other.text) for other in current]
+                for i in range(count):
+                    if sides(span) == sides(current[i]) and not any(close[:i] + close[i + 1 :]):
+                        yield i, [*current[:i], span, *current[i + 1 :]]
+
+        score = miss(chosen)
+        while score:  # the first swap (window first) that brings the places nearer their targets
+            step = next(((trial, new) for _, trial in swaps(chosen, order) if (new := miss(trial)) < score), None)
+            if step is None:
+                return [] if balanced else chosen
+            chosen, score = step
+        rank = {span: j for j, span in enumerate(ranked)}
+        while closer := next(  # then closer spans for any beyond the window, while the places hold
+            (
+                trial
+                for i, trial in swaps(chosen, ranked)
+                if rank[trial[i]] < rank[chosen[i]] and rank[chosen[i]] >= window and miss(trial) == 0
+            ),
+            None,
+        ):
+            chosen = closer
+        return chosen
 
     def masked_passage(self, answer: Span) -> str:
         """The answer's sentence with [BLANK] for the span, between up to CONTEXT_SENTENCES
@@ -303,6 +392,7 @@ class InfillGenerator(TaskGenerator):
             mode = "exact" if length <= EXACT_MAX_WORDS and rng.random() < 0.5 else "choice"
         wanted = count - 1 if mode == "choice" else 1
         below = (rng.randint(0, wanted), rng.randint(0, wanted))  # drawn once: a retry must not pick an easier one
+        hub = rng.randint(0, wanted) if mode == "choice" else None  # no list to find a hub in otherwise
         for attempt in range(MAX_SPAN_TRIES):
             answer = self.draw_answer(rng, length)
             if answer is None:
@@ -311,7 +401,7 @@ class InfillGenerator(TaskGenerator):
             context = word_set(passage)
             pool = self.distractor_pool(rng, answer, passage)
             balanced = attempt < BALANCED_TRIES
-            distractors = self.pick_distractors(rng, pool, answer, wanted, closeness, context, below, balanced)
+            distractors = self.pick_distractors(rng, pool, answer, wanted, closeness, context, below, hub, balanced)
             if distractors:
                 break
         else:
@@ -385,10 +475,11 @@ class InfillGenerator(TaskGenerator):
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """Choice: every letter, two letters hedged, the answer's text instead of its letter,
         the longest / shortest / first candidate, the candidate sharing most words with the
-        passage, the right letter with another candidate's text, a letter out of range. Exact:
-        the decoy, the answer with a word added or dropped, the whole masked sentence filled
-        in, the blank marker, the answer hedged with the decoy. Any that happens to be the
-        right answer is left out."""
+        passage, the candidates most and least like the others (``centrality`` by ``similarity``
+        and by ``dice``), the right letter with another candidate's text, a letter out of
+        range. Exact: the decoy, the answer with a word added or dropped, the whole masked
+        sentence filled in, the blank marker, the answer hedged with the decoy. Any that
+        happens to be the right answer is left out."""
         answer = task.answer
         text = answer["text"]
         passage = task.prompt.split("\n\n")[1] if task.prompt.count("\n\n") >= 2 else task.prompt
@@ -406,6 +497,8 @@ class InfillGenerator(TaskGenerator):
         candidates, right = answer["candidates"], answer["letter"]
         letters = string.ascii_uppercase[: len(candidates)]
         overlap = [len(word_set(c) & word_set(passage)) for c in candidates]
+        alike = functools.partial(similarity, context=word_set(passage))
+        hubs = {name: centrality(candidates, measure) for name, measure in (("similarity", alike), ("dice", dice))}
         other = next(letter for letter in letters if letter != right)
         attacks = [
             ("every-letter", ", ".join(letters)),
@@ -415,6 +508,11 @@ class InfillGenerator(TaskGenerator):
             ("shortest-candidate", letters[min(range(len(candidates)), key=lambda i: (len(candidates[i]), i))]),
             ("first-candidate", "A"),
             ("most-passage-overlap", letters[max(range(len(candidates)), key=lambda i: (overlap[i], i))]),
+            *(
+                (f"{end}-like-the-others-by-{name}", letters[pick(range(len(candidates)), key=scores.__getitem__)])
+                for name, scores in hubs.items()
+                for end, pick in (("most", max), ("least", min))
+            ),
             ("right-letter-other-text", f"{right}) {candidates[letters.index(other)]}"),
             ("other-letter-right-text", f"{other}) {text}"),
             ("letter-out-of-range", string.ascii_uppercase[len(candidates)]),

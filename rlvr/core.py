@@ -705,13 +705,19 @@ def answer_block_key(response: Any, max_chars: int = 20_000_000) -> str | None:
     return " ".join((extract_answer(response) or "").split()) or None
 
 
-def block_key(response: Any, extract: Callable[[str], str | None], max_chars: int = 20_000_000) -> str | None:
+def block_key(
+    response: Any,
+    extract: Callable[[str], str | None],
+    max_chars: int = 20_000_000,
+    normal: Callable[[str], str] | None = None,
+) -> str | None:
     """A ``canonical_answer`` over the block a verifier reads instead of an ``<answer>`` block
-    (``extract(response)``: a program, a design, a diff): its lines with trailing whitespace
-    dropped and blank lines at either end removed; None where ``extract`` finds nothing or
-    raises, for non-text and for text longer than ``max_chars``.  Keyed by ``<answer>``, such a
-    verifier's right answers had no vote while a wrong one with ``<answer>ok</answer>`` appended
-    had (red team s13 F1)."""
+    (``extract(response)``: a program, a design, a diff): ``normal(block)`` where given (a form
+    that ignores comments and layout; it may raise, then the text serves), else the block's
+    lines with trailing whitespace dropped and blank lines at either end removed; None where
+    ``extract`` finds nothing or raises, for non-text and for text longer than ``max_chars``.
+    Keyed by ``<answer>``, such a verifier's right answers had no vote while a wrong one with
+    ``<answer>ok</answer>`` appended had (red team s13 F1)."""
     if not isinstance(response, str) or len(response) > max_chars:
         return None
     try:
@@ -720,7 +726,29 @@ def block_key(response: Any, extract: Callable[[str], str | None], max_chars: in
         return None
     if not isinstance(block, str):
         return None
+    if normal is not None:
+        try:
+            return normal(block) or None
+        except Exception:
+            pass
     return "\n".join(line.rstrip() for line in block.splitlines()).strip("\n") or None
+
+
+def answer_value_key(response: Any, read: Callable[[str], Any], max_chars: int = 20_000_000) -> str | None:
+    """A ``canonical_answer`` for a verifier that parses its ``<answer>`` block: the ``repr`` of
+    ``read(block)``, the value it judges, so that spellings of one answer (spacing, the order of
+    a mapping's entries) agree and split no vote (red team s13b G1); None where there is no
+    block, ``read`` gives None or raises, for non-text and for text longer than ``max_chars``."""
+    if not isinstance(response, str) or len(response) > max_chars:
+        return None
+    block = extract_answer(response)
+    if block is None:
+        return None
+    try:
+        value = read(block)
+    except Exception:
+        return None
+    return None if value is None else repr(value)
 
 
 def extract_boxed(text: str) -> list[str]:

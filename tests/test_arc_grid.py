@@ -551,14 +551,15 @@ def test_partial_credit_counts_cells_beyond_a_do_nothing_grid():
 
 def test_a_fixed_turn_or_flip_of_the_test_input_earns_no_partial_credit():
     """Red team s13 F4: a fixed turn or flip of the test input, which reads no demonstration,
-    earned 0.03–0.05 mean partial credit at d = .25–.75 with no exact hits.  It now earns only
-    what it gets exactly right."""
+    earned 0.03–0.05 mean partial credit at d = .25–.75 with no exact hits (s13b G2: a 2× blow-up
+    0.04–0.06).  They now earn only what they get exactly right."""
     import numpy as np
 
     partial = ArcGridVerifier(partial=True)
     generator = ArcGridGenerator()
     turns = [lambda x, k=k: np.rot90(x, k) for k in range(4)] + [np.fliplr, np.flipud, np.transpose]
     turns.append(lambda x: np.rot90(x, 2).T)
+    turns += [lambda x, k=k: np.kron(x, np.ones((k, k), dtype=x.dtype)) for k in (2, 3)]  # blown up (s13b G2)
     for difficulty in (0.25, 0.5, 0.75):
         for seed in range(40):
             task = generator.generate(110_000 + seed, difficulty)

@@ -684,6 +684,64 @@ def test_verifiers_that_read_a_fenced_block_vote_by_it():
             assert verifier.canonical_answer(task, "<answer>ok</answer>") is None
 
 
+def test_spellings_of_one_answer_share_a_key():
+    """Red team s13b G1: keys were text, so right answers spelled differently (a comment, a blank
+    line, ``[1,2]`` for ``[1, 2]``, people in another order) split their vote and two copies of
+    one wrong answer won every group.  Keys are now the value each verifier judges."""
+    import re
+
+    from rlvr.trainers.grpo import majority_vote
+    from rlvr.trainers.rollout import Episode
+
+    def kk_reversed(task, right):
+        roles = task.answer["roles"]
+        return "<answer>" + " and ".join(f"{n} is a {roles[n]}" for n in reversed(task.answer["names"])) + "</answer>"
+
+    spellings = {
+        "rlvr/Code-v0": (
+            lambda task, right: right.replace("\n```", "\n# done\n```", 1),
+            lambda task, right: re.sub(r"(def [^\n]*:\n)", r"\1\n", right, count=1),
+        ),
+        "rlvr/Verilog-v0": (
+            lambda task, right: right.replace("endmodule", "  // done\nendmodule"),
+            lambda task, right: right.replace(");", ");\n", 1),
+        ),
+        "rlvr/KnightsKnaves-v0": (kk_reversed, lambda task, right: right.replace(", ", " , ")),
+        "rlvr/SubsetSum-v0": (
+            lambda task, right: right.replace(", ", ","),
+            lambda task, right: right.replace("[", "[ "),
+        ),
+        "rlvr/Knapsack-v0": (
+            lambda task, right: right.replace(", ", ","),
+            lambda task, right: right.replace("]", " ]"),
+        ),
+        "rlvr/ArcGrid-v0": (
+            lambda task, right: right.replace(" ", ""),
+            lambda task, right: right.replace("\n", "\n\n"),
+        ),
+    }
+    for env_id, (first, second) in spellings.items():
+        source = RewardSource.from_env(env_id)
+        verifier = source.verifier_factory()
+        for seed in range(3):
+            task = source.make_task(seed, 0.25)
+            right = source.generator.solve(task)
+            texts = [right, first(task, right), second(task, right)]
+            assert len(set(texts)) == 3, env_id  # three different spellings
+            verdicts = [verifier.verify(task, text) for text in texts]
+            assert all(verdict.correct for verdict in verdicts), (env_id, [v.reason for v in verdicts])
+            keys = {verifier.canonical_answer(task, text) for text in texts}
+            assert len(keys) == 1 and None not in keys, (env_id, keys)
+            wrong = source.generator.wrong_response(task)
+            assert verifier.canonical_answer(task, wrong) not in keys, env_id
+            episodes = [
+                Episode(task, source, 0, [], [{"role": "assistant", "content": t}], verdict=verifier.verify(task, t))
+                for t in [*texts, wrong, wrong]
+            ]
+            rewards, _ = majority_vote(episodes, 5)
+            assert rewards.tolist() == [[1.0, 1.0, 1.0, 0.0, 0.0]], env_id
+
+
 def test_math_answers_vote_by_exact_value():
     from rlvr.trainers.grpo import majority_vote
     from rlvr.verifiers.math import MathVerifier

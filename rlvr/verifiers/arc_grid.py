@@ -14,16 +14,17 @@ Correct     Equal to the stored test output in every cell: reward 1. The generat
             with a one-line reason (shape, or how many cells differ and the first one).
             ``partial=True``: a right-shaped wrong grid earns the cells it gets right beyond
             what the best do-nothing grid gets (one colour everywhere, or the test input
-            echoed, turned or flipped): (right − b) / (cells − b), at least 0 and below 1 (at
-            least one cell differs), so those trivial guesses earn nothing.
+            echoed, turned, flipped or blown up 2 or 3 times): (right − b) / (cells − b), at
+            least 0 and below 1 (at least one cell differs), so those trivial guesses earn nothing.
 Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_SIDE`` rows are read; linear work.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from rlvr.core import SafeVerifier, Task, Verdict, extract_answer
+from rlvr.core import SafeVerifier, Task, Verdict, answer_value_key, extract_answer
 from rlvr.families.arc_grid import MAX_SIDE
 
 MAX_ANSWER_CHARS = 4 * MAX_SIDE * MAX_SIDE + 200
@@ -65,6 +66,13 @@ class ArcGridVerifier(SafeVerifier):
     def __init__(self, partial: bool = False):
         self.partial = bool(partial)
 
+    def canonical_answer(self, task: Task, response: Any) -> str | None:
+        """The grid read (``read_grid``), as ``reward: majority``'s key: spaced and joined rows agree."""
+        expected = task.answer["output"]
+        return answer_value_key(
+            response, lambda block: read_grid(block, len(expected), len(expected[0]))[0], self.max_response_chars
+        )
+
     def check(self, task: Task, response: str) -> Verdict:
         block = extract_answer(response)
         if block is None:
@@ -87,18 +95,25 @@ class ArcGridVerifier(SafeVerifier):
 
 def trivial_right(task: Task, expected: list[list[int]]) -> int:
     """Cells the best do-nothing grid gets right: one colour everywhere (the output's commonest),
-    or the test input echoed, turned or flipped (its eight symmetries) when that has the
-    output's shape -- a fixed turn reads no demonstration (red team s13 F4: 0.03–0.05 mean
-    credit without one cell of insight)."""
+    or the test input echoed, turned or flipped (its eight symmetries) or blown up two or three
+    times, when that has the output's shape -- none reads a demonstration (red team s13 F4: a
+    fixed turn earned 0.03–0.05 mean credit without one cell of insight; s13b G2: a fixed 2×
+    blow-up 0.04–0.06)."""
     cells = [value for row in expected for value in row]
     best = max(cells.count(colour) for colour in set(cells))
     given = task.answer.get("test_input")
     if not given:
         return best
-    for image in symmetries(given):
+    scales = [k for k in range(2, 4) if len(given) * k == len(expected) and len(given[0]) * k == len(expected[0])]
+    for image in symmetries(given) + [scaled(given, k) for k in scales]:
         if len(image) == len(expected) and all(len(a) == len(b) for a, b in zip(image, expected)):
             best = max(best, sum(a == b for row_a, row_b in zip(image, expected) for a, b in zip(row_a, row_b)))
     return best
+
+
+def scaled(grid: list[list[int]], k: int) -> list[list[int]]:
+    """``grid`` blown up ``k`` times: each cell a k × k block."""
+    return [[value for value in row for _ in range(k)] for row in grid for _ in range(k)]
 
 
 def symmetries(grid: list[list[int]]) -> list[list[list[int]]]:

@@ -232,6 +232,14 @@ def find_code(response: str) -> tuple[str | None, str]:
     return code, ""
 
 
+def program_key(code: str) -> str:
+    """A Python program's syntax tree as text (``ast.dump``): the same for any comments, blank
+    lines or spacing; raises on a program over ``MAX_CODE_BYTES`` or one that does not parse."""
+    if len(code) > MAX_CODE_BYTES:
+        raise ValueError("program too long to key")
+    return ast.dump(ast_parse.parse(code))
+
+
 def extract_code(response: str) -> str | None:
     """The code of the response's one fenced Python block (see ``find_code``), else None."""
     return find_code(response)[0]
@@ -1061,8 +1069,9 @@ class CodeVerifier(SafeVerifier):
     """Runs extracted Python code on a code task's tests in the sandbox (see module docstring)."""
 
     def canonical_answer(self, task: Task, response: Any) -> str | None:
-        """The program this verifier runs (``extract_code``), as ``reward: majority``'s key."""
-        return block_key(response, extract_code, self.max_response_chars)
+        """The program this verifier runs (``extract_code``), as ``reward: majority``'s key: its
+        syntax tree, so comments and layout do not split a vote (text where it does not parse)."""
+        return block_key(response, extract_code, self.max_response_chars, program_key)
 
     def __init__(
         self,

@@ -28,8 +28,9 @@ Bounds      At most ``MAX_ANSWER_CHARS`` characters and ``MAX_CLAUSES`` clauses;
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from rlvr.core import SafeVerifier, Task, Verdict, extract_answer
+from rlvr.core import SafeVerifier, Task, Verdict, answer_value_key, extract_answer
 from rlvr.verifiers.chance import credit_above_chance, right_turns
 
 MAX_ANSWER_CHARS = 20_000
@@ -74,6 +75,16 @@ class KnightsKnavesVerifier(SafeVerifier):
 
     def __init__(self, partial: bool = False):
         self.partial = bool(partial)
+
+    def canonical_answer(self, task: Task, response: Any) -> str | None:
+        """The roles read (``read_roles``), sorted by name, as ``reward: majority``'s key: the order
+        and wording of the clauses do not split a vote."""
+
+        def read(block: str) -> list | None:
+            roles = read_roles(block, list(task.answer["names"]))[0]
+            return None if roles is None else sorted(roles.items())
+
+        return answer_value_key(response, read, self.max_response_chars)
 
     def check(self, task: Task, response: str) -> Verdict:
         block = extract_answer(response)

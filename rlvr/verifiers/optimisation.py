@@ -44,7 +44,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from rlvr.core import SafeVerifier, Task, Verdict, extract_answer
+from rlvr.core import SafeVerifier, Task, Verdict, answer_value_key, extract_answer
 
 OPENING, CLOSING = "[({", "])}"
 MATCHING_CLOSE = dict(zip(OPENING, CLOSING))
@@ -251,6 +251,10 @@ class OptimisationVerifier(SafeVerifier):
 
     def __init__(self, partial: bool = False):
         self.partial = bool(partial)
+
+    def canonical_answer(self, task: Task, response: Any) -> str | None:
+        """The parsed solution (``parse``), as ``reward: majority``'s key: spacing does not split a vote."""
+        return answer_value_key(response, lambda block: self.parse(task, block), self.max_response_chars)
 
     @abc.abstractmethod
     def parse(self, task: Task, block: str) -> Any:

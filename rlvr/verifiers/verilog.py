@@ -234,6 +234,11 @@ def verilog_blocks(response: str) -> list[str]:
     return blocks
 
 
+def design_key(source: str) -> str:
+    """A design's tokens, comments and whitespace left out, one space apart."""
+    return " ".join(token.text for token in lex(source) if token.kind not in ("comment", "space"))
+
+
 def extract_verilog(response: str) -> str | None:
     """The response's one ```verilog block; None when there is none or more than one."""
     blocks = verilog_blocks(response)
@@ -997,8 +1002,9 @@ class VerilogVerifier(SafeVerifier):
     deadline_s = 20.0
 
     def canonical_answer(self, task: Task, response: Any) -> str | None:
-        """The design this verifier simulates (``extract_verilog``), as ``reward: majority``'s key."""
-        return block_key(response, extract_verilog, self.max_response_chars)
+        """The design this verifier simulates (``extract_verilog``), as ``reward: majority``'s key:
+        its tokens without comments or layout, so those do not split a vote."""
+        return block_key(response, extract_verilog, self.max_response_chars, design_key)
 
     def __init__(
         self,

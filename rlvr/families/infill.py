@@ -18,21 +18,24 @@ Task        A sentence of one document of a text corpus with a span of about ``s
             closeness (characters), character-bigram overlap with the answer and topic match
             (words shared with the passage, relative to the answer's), and the distractors come
             from the top ``max(k − 1, (1 − similarity) × pool)``: similarity 1 takes the closest,
-            0 any. Surface cues are balanced: how many distractors are shorter than the answer,
-            and how many share fewer words with the passage, are each drawn uniformly from
-            0 … k − 1 per task (ties split by a coin), and a span is redrawn until both draws are
-            met (a small corpus may fall back after 28 tries), so the longest, the shortest and
-            the most passage-like candidate are the answer about 1/k of the time. So is the
-            candidate most (or least) like the others, although each distractor is picked for
-            its likeness to the answer: how many distractors are more central than the answer
-            (the others' summed character-bigram Dice with a candidate) is drawn uniformly from
-            0 … k − 1 too, and by the ranking score the answer's place equals its passage-overlap
-            draw; from the first set meeting the draws, distractors are swapped one at a time for
-            spans on the same sides of the cues (window first) until the places are met, else
-            the span is redrawn, and then any from beyond the window for closer ones while the
-            places hold (all measured in tests/test_infill.py). ``mode="exact"``: no
-            candidates; the span is to be written out. ``mode="any"``: each task draws choice or
-            exact, exact only for spans of at most three words.
+            0 any. Surface cues are balanced: how many distractors are shorter than the answer is
+            drawn uniformly from 0 … k − 1 per task (ties split by a coin); by words shared with
+            the passage the answer's place is drawn uniformly and the places 0 … k − 1 are cut
+            into runs of equal overlap (neighbours joined with probability 0.8), which fixes how
+            many distractors share fewer words and how many as many; a span is redrawn until the
+            draws are met (a small corpus may fall back after 28 tries), so the longest, the
+            shortest and the most and least passage-like candidate (ties broken at random or to
+            the first listed) are the answer about 1/k of the time, and the answer's overlap is
+            shared as often as a distractor's. So is the candidate most (or least) like the others,
+            although each distractor is picked for its likeness to the answer: how many distractors
+            are more central than the answer (the others' summed character-bigram Dice with a
+            candidate) is drawn uniformly from 0 … k − 1 too, and by the ranking score the answer's
+            place equals its drawn passage-overlap place; from the first set meeting the draws,
+            distractors are swapped one at a time for spans on the same sides of the cues (window
+            first) until the places are met, else the span is redrawn, and then any from beyond the
+            window for closer ones while the places hold (all measured in tests/test_infill.py).
+            ``mode="exact"``: no candidates; the span is to be written out. ``mode="any"``: each
+            task draws choice or exact, exact only for spans of at most three words.
 Corpus      Generator options ``corpus=`` and ``field=`` (rlvr.generators.corpus): by default the
             project's synthetic maths solutions (worked steps of Math-v0 problems on the train
             side of its split, and worked fraction chains; no benchmark text); or a folder of
@@ -93,6 +96,16 @@ Version history
                 more alike to each other than to it, so similarity 1 sets are a little less like
                 the answer (mean ranking score 0.85 → 0.82 at d = 1). Choice-mode task bytes
                 changed (re-pin); exact-mode tasks are byte-identical.
+                2026-12-06 (red team s13 F3 follow-up): ties by passage overlap split by a coin per
+                span made "the candidate sharing fewest words with the passage" right 0.27 (ties to
+                the first listed) and 0.23 (at random) of the time at d = 1 against 1/6 (an answer
+                sharing none tied the distractors sharing none); the answer's place is now drawn
+                with explicit runs of equal overlap, so least and most overlap (ties at random or
+                first listed), "an overlap no other candidate has" and the most / least like-the-
+                others rules by similarity with its arguments swapped are at chance; least overlap
+                and the swapped hubs are family attacks. Mean ranking score 0.57 → 0.65 at d = 0,
+                0.82 at d = 1 as before, so the knob's range narrows (candidates 5, 4 words: +0.065
+                → +0.035). Task bytes changed in both modes (re-pin).
 """
 
 from rlvr.family import EnvDecl, Family

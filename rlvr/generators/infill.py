@@ -32,6 +32,9 @@ MAX_SPAN_TRIES = 64  # masked spans tried per task before giving up (32 left 2 i
 BALANCED_TRIES = 28  # later tries may leave the surface cues unbalanced (a small corpus)
 MAX_JACCARD = 0.5
 LENGTH_TOLERANCE = 0.2
+# chance that neighbouring places by passage overlap tie (``tie_run``): the answer's overlap is then shared
+# as often as a distractor's ("an overlap no other candidate has": 0.29 against 1/6 at d = 1 with 0.5)
+TIE = 0.8
 MARKUP = frozenset("\\{}^_<>")  # LaTeX and tags: such words are never masked or offered
 EDGE_PUNCTUATION = ".,;:!?\"'()[]“”‘’"
 VOWELS = "aeiou"
@@ -121,6 +124,21 @@ def similarity(candidate: str, answer: str, context: set[str]) -> float:
     closeness = 1 - abs(len(candidate) - len(answer)) / max(len(candidate), len(answer), 1)
     topic = min(1.0, len(word_set(candidate) & context) / max(1, len(word_set(answer) & context)))
     return (closeness + dice(candidate, answer) + 2 * topic) / 4
+
+
+def tie_run(rng: random.Random, place: int, count: int, tie: float = TIE) -> tuple[int, int]:
+    """(how many places come before, how many others share) the run holding ``place`` when
+    places 0 … ``count`` are cut into runs, each neighbouring pair joined with probability
+    ``tie``. The cuts are drawn before ``place`` is looked at, so when ``place`` is uniform and
+    every place of its run is equally likely to be the one a reader sees, the place seen is
+    uniform too, whatever ``tie`` is."""
+    joined = [rng.random() < tie for _ in range(count)]  # joined[i]: places i and i + 1 are one run
+    first, last = place, place
+    while first and joined[first - 1]:
+        first -= 1
+    while last < count and joined[last]:
+        last += 1
+    return first, last - first
 
 
 def centrality(candidates: list[str], alike: Callable[[str, str], float]) -> list[float]:
@@ -260,22 +278,25 @@ class InfillGenerator(TaskGenerator):
         count: int,
         closeness: float,
         context: set[str],
-        below: tuple[int, int],
-        hub: int | None = None,
+        below: tuple[int, int, int],
+        hub: tuple[int, int] | None = None,
         balanced: bool = True,
     ) -> list[Span]:
         """``count`` mutually distinct distractors from the top of the pool ranked by similarity.
         Two surface cues are balanced: ``below`` = (how many distractors are shorter than the
-        answer, how many share fewer words with the passage; a tie counts as fewer on a coin
-        flip, as a guess among equals would break it), each drawn uniformly from
-        0 … count once per task (``build``), so that "take the longest / shortest / middle-length
-        candidate" and "take the one sharing most words with the passage" are right about as
-        often as a guess. ``hub`` (choice mode, drawn the same way): how many distractors are
-        more central than the answer by character-bigram ``dice`` (``centrality``: the others'
-        summed likeness to a candidate); by ``similarity`` its place is ``below[1]`` (that score
-        is mostly topic, which ranks a candidate by how few words it shares with the passage,
-        so this place follows the overlap draw rather than fight it). So "take the candidate
-        most (least) like the others" is right about as often as a guess too, although every
+        answer, a tie counting as shorter on a coin flip; how many share fewer words with the
+        passage; how many share as many), drawn once per task (``build``): the first uniformly
+        from 0 … count, the other two as the run of equal overlap holding the answer's place, a
+        uniform draw (``tie_run``), so that "take the longest / shortest / middle-length
+        candidate" and "take the one sharing most (fewest) words with the passage", ties broken
+        at random or to the first listed, are right about as often as a guess, and the answer's
+        overlap is shared with another candidate about as often as a distractor's. ``hub``
+        (choice mode): how many distractors are more central than the answer (``centrality``:
+        the others' summed likeness to a candidate) by character-bigram ``dice``, drawn
+        uniformly, and by ``similarity``, the answer's overlap place (that score is mostly
+        topic, which ranks a candidate by how few words it shares with the passage, so this
+        place follows the overlap draw rather than fight it). So "take the candidate most
+        (least) like the others" is right about as often as a guess too, although every
         distractor is picked for its likeness to the answer. From the first set meeting
         ``below``, a distractor is swapped for a span on the same sides of both cues (in the
         order tried: window first) while that brings the places nearer their targets; then any
@@ -290,15 +311,15 @@ class InfillGenerator(TaskGenerator):
         head = ranked[:window]
         rng.shuffle(head)
         shared = len(word_set(answer.text) & context)
-        coins = {span: (rng.random() < 0.5, rng.random() < 0.5) for span in ranked}  # ties go below or above by a coin
+        coins = {span: rng.random() < 0.5 for span in ranked}  # length ties go below or above by a coin
 
         @functools.cache
-        def sides(span: Span) -> tuple[bool, bool]:
-            cues = ((len(span.text), len(answer.text)), (len(word_set(span.text) & context), shared))
-            return tuple(mine < theirs or (mine == theirs and coin) for (mine, theirs), coin in zip(cues, coins[span]))
+        def sides(span: Span) -> tuple[bool, int]:
+            length, theirs, overlap = len(span.text), len(answer.text), len(word_set(span.text) & context)
+            return length < theirs or (length == theirs and coins[span]), (overlap > shared) - (overlap < shared)
 
         def fill(order: list[Span], passes: tuple[bool, ...]) -> list[Span]:
-            quota = [{True: k, False: count - k} for k in below]
+            quota = [{True: below[0], False: count - below[0]}, {-1: below[1], 0: below[2], 1: count - sum(below[1:])}]
             chosen: list[Span] = []
             for strict in passes:
                 for span in order:
@@ -313,13 +334,13 @@ class InfillGenerator(TaskGenerator):
                             return chosen
             return []
 
-        measures = (functools.cache(lambda text, other: similarity(text, other, context)), dice)
+        measures = (dice, functools.cache(lambda text, other: similarity(text, other, context)))
 
         def miss(distractors: list[Span]) -> float:
             """How far the answer's centralities are from the bands with their targets' numbers of
-            distractors above it: (``similarity``, below[1]) and (``dice``, ``hub``)."""
+            distractors above it: (``dice``, ``hub[0]``) and (``similarity``, ``hub[1]``)."""
             total = 0.0
-            for alike, target in zip(measures, (below[1], hub)):
+            for alike, target in zip(measures, hub):
                 mine, *theirs = centrality([answer.text, *(span.text for span in distractors)], alike)
                 theirs.sort(reverse=True)
                 above = theirs[target - 1] if target else math.inf
@@ -391,16 +412,20 @@ class InfillGenerator(TaskGenerator):
         if mode == "any":
             mode = "exact" if length <= EXACT_MAX_WORDS and rng.random() < 0.5 else "choice"
         wanted = count - 1 if mode == "choice" else 1
-        below = (rng.randint(0, wanted), rng.randint(0, wanted))  # drawn once: a retry must not pick an easier one
-        hub = rng.randint(0, wanted) if mode == "choice" else None  # no list to find a hub in otherwise
+        # drawn once: a retry must not pick an easier one
+        place = rng.randint(0, wanted)
+        below = (rng.randint(0, wanted), *tie_run(rng, place, wanted))
+        hub = (rng.randint(0, wanted), place) if mode == "choice" else None  # no list to find a hub in otherwise
         for attempt in range(MAX_SPAN_TRIES):
             answer = self.draw_answer(rng, length)
             if answer is None:
                 continue
             passage = self.masked_passage(answer)
             context = word_set(passage)
-            pool = self.distractor_pool(rng, answer, passage)
             balanced = attempt < BALANCED_TRIES
+            if balanced and below[1] and not word_set(answer.text) & context:
+                continue  # no distractor can share fewer words with the passage
+            pool = self.distractor_pool(rng, answer, passage)
             distractors = self.pick_distractors(rng, pool, answer, wanted, closeness, context, below, hub, balanced)
             if distractors:
                 break
@@ -474,12 +499,13 @@ class InfillGenerator(TaskGenerator):
 
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """Choice: every letter, two letters hedged, the answer's text instead of its letter,
-        the longest / shortest / first candidate, the candidate sharing most words with the
-        passage, the candidates most and least like the others (``centrality`` by ``similarity``
-        and by ``dice``), the right letter with another candidate's text, a letter out of
-        range. Exact: the decoy, the answer with a word added or dropped, the whole masked
-        sentence filled in, the blank marker, the answer hedged with the decoy. Any that
-        happens to be the right answer is left out."""
+        the longest / shortest / first candidate, the candidates sharing most and fewest words
+        with the passage, the candidates most and least like the others (``centrality`` by
+        ``similarity``, by ``similarity`` with its arguments swapped and by ``dice``), the right
+        letter with another candidate's text, a letter out of range. Exact: the decoy, the
+        answer with a word added or dropped, the whole masked sentence filled in, the blank
+        marker, the answer hedged with the decoy. Any that happens to be the right answer is
+        left out."""
         answer = task.answer
         text = answer["text"]
         passage = task.prompt.split("\n\n")[1] if task.prompt.count("\n\n") >= 2 else task.prompt
@@ -498,7 +524,12 @@ class InfillGenerator(TaskGenerator):
         letters = string.ascii_uppercase[: len(candidates)]
         overlap = [len(word_set(c) & word_set(passage)) for c in candidates]
         alike = functools.partial(similarity, context=word_set(passage))
-        hubs = {name: centrality(candidates, measure) for name, measure in (("similarity", alike), ("dice", dice))}
+        measures = (
+            ("similarity", alike),
+            ("swapped-similarity", lambda other, text: alike(text, other)),
+            ("dice", dice),
+        )
+        hubs = {name: centrality(candidates, measure) for name, measure in measures}
         other = next(letter for letter in letters if letter != right)
         attacks = [
             ("every-letter", ", ".join(letters)),
@@ -508,6 +539,7 @@ class InfillGenerator(TaskGenerator):
             ("shortest-candidate", letters[min(range(len(candidates)), key=lambda i: (len(candidates[i]), i))]),
             ("first-candidate", "A"),
             ("most-passage-overlap", letters[max(range(len(candidates)), key=lambda i: (overlap[i], i))]),
+            ("least-passage-overlap", letters[min(range(len(candidates)), key=lambda i: (overlap[i], i))]),
             *(
                 (f"{end}-like-the-others-by-{name}", letters[pick(range(len(candidates)), key=scores.__getitem__)])
                 for name, scores in hubs.items()

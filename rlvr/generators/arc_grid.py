@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.arc_grid import FAMILY, MAX_SIDE, PRIMITIVES
+from rlvr.verifiers.arc_grid import scaled, symmetries
 
 Grid = np.ndarray
 Step = tuple
@@ -1036,13 +1037,14 @@ class ArcGridGenerator(TaskGenerator):
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries on ArcGrid: the test input echoed; every demo's
         output echoed (the generator refuses a test output equal to one, so these always score
-        0); the test input put through a transformation guessed without the demos (count, complete,
-        fill, gravity, crop to the bounding box, clear, paint every coloured cell the demos'
-        output colour: kept where it is not the answer, i.e. where the program is something
-        else); an all-background or one-colour grid of the right shape, the output with one cell
-        changed, transposed, with a row or column added or missing, rows joined into one line,
-        two grids hedged in one answer or in two answer blocks, cells as colour names or numbers
-        above 9, the program's name instead of a grid, and huge grids."""
+        0); the test input put through a transformation guessed without the demos (count,
+        complete, fill, gravity, crop to the bounding box, clear, paint every coloured cell the
+        demos' output colour, a fixed turn or flip, a 2× or 3× blow-up: kept where it is not
+        the answer, i.e. where the program is something else); an all-background or one-colour
+        grid of the right shape, the output with one cell changed, transposed, with a row or
+        column added or missing, rows joined into one line, two grids hedged in one answer or in
+        two answer blocks, cells as colour names or numbers above 9, the program's name instead
+        of a grid, and huge grids."""
         output = [list(row) for row in task.answer["output"]]
         rows, cols = len(output), len(output[0])
         test_input = [list(row) for row in task.answer["test_input"]]
@@ -1081,6 +1083,8 @@ class ArcGridGenerator(TaskGenerator):
             ("recolour-all-to-one", np.where(grid_in != 0, np.int8(painted), grid_in)),
         ]
         grids += [(f"apply-to-test-alone-{name}", guess.tolist()) for name, guess in blind if guess is not None]
+        grids += [(f"fixed-symmetry-{k}-of-test-input", image) for k, image in enumerate(symmetries(test_input)[1:], 1)]
+        grids += [(f"test-input-blown-up-{k}", scaled(test_input, k)) for k in (2, 3)]
         attacks = [
             (f"echo-demo-output-{number}", f"<answer>\n{format_grid(grid)}\n</answer>")
             for number, grid in enumerate(demo_outputs, start=1)

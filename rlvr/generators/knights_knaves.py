@@ -328,7 +328,8 @@ class KnightsKnavesGenerator(TaskGenerator):
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries: everyone a knight, everyone a knave, both roles
         for one person, hedged roles, only some people, names dropped, extra people, the roles
-        as a bare list, and the right answer wrapped in contradictions."""
+        as a bare list, the right answer wrapped in contradictions, and "a speaker who negates
+        a statement is a knave"."""
         names, roles = task.answer["names"], task.answer["roles"]
         right = [f"{name} is a {roles[name]}" for name in names]
         attacks = [
@@ -347,10 +348,19 @@ class KnightsKnavesGenerator(TaskGenerator):
             ("role-words-spam", "knight knave " * 50),
             ("negated-wrong-roles", ", ".join(f"{n} is not a {roles[n]}" for n in names)),
             ("negated-contraction", ", ".join(f"{n} isn't a {roles[n]}" for n in names)),
+            (  # red team s13 F6: a speaker who says "it is not true that" taken for a knave
+                "negation-marks-a-knave",
+                ", ".join(f"{n} is a {'knave' if negates(task.prompt, n) else 'knight'}" for n in names),
+            ),
         ]
         return [
             (name, f"<answer>{text}</answer>") for name, text in attacks if read_roles(text, names)[0] != dict(roles)
         ]  # a "hack" that is the solution is an answer
+
+
+def negates(prompt: str, name: str) -> bool:
+    """Whether ``name`` says "It is not true that …" somewhere in the puzzle."""
+    return f'- {name} says: "It is not true that' in prompt
 
 
 def describe(names: list[str], statements: list[tuple[int, Any]]) -> str:

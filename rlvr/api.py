@@ -187,14 +187,33 @@ def problem_key(task: Task, generator: Any = None) -> bytes:
     return _keyed_by(task, generator, "problem_key", b"rlvr-problem|")
 
 
+def split_and_problem_keys(task: Task, generator: Any) -> tuple[bytes, bytes | None]:
+    """``(split_key(task, generator), problem_key(task, generator))`` where the family's problem
+    key is its group (``TaskGenerator.problem_key``'s default): the group worked out, written as
+    JSON and (where it is None) the content hashed once for both. Else the problem key is None:
+    the family's own is worked out only for the task kept."""
+    if not isinstance(generator, TaskGenerator) or type(generator).problem_key is not TaskGenerator.problem_key:
+        return split_key(task, generator), None
+    value = generator.split_group(task)
+    if value is None:
+        key = content_key(task)
+        return key, key
+    text = _CANONICAL_JSON.encode(value).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(b"rlvr-group|" + text).digest(), hashlib.sha256(b"rlvr-problem|" + text).digest()
+
+
+# the JSON a split group or problem key is hashed as (json.dumps with these options builds this
+# encoder on every call)
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _keyed_by(task: Task, generator: Any, method: str, prefix: bytes) -> bytes:
     if generator is None:
         generator = make_generator(task.env_id, **_generator_options_of(task))
     value = getattr(generator, method)(task) if isinstance(generator, TaskGenerator) else None
     if value is None:
         return content_key(task)
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(prefix + text.encode("utf-8", "surrogatepass")).digest()
+    return hashlib.sha256(prefix + _CANONICAL_JSON.encode(value).encode("utf-8", "surrogatepass")).digest()
 
 
 def is_held_out(task: Task) -> bool:
@@ -273,13 +292,18 @@ def split_task_maker(
     generate = seeded_generate(generator, difficulty, params)
 
     def make(seed: int) -> tuple[Task, bytes | None]:
+        key = None
         if split is None:
             task = generate(seed)
         else:
             for attempt in range(MAX_SPLIT_ATTEMPTS):
                 made_with = stream_seed(seed, split, attempt)
                 task = generate(made_with)
-                if key_is_held_out(split_key(task, generator)) != (split == "train"):
+                if keys:
+                    side, key = split_and_problem_keys(task, generator)
+                else:
+                    side = split_key(task, generator)
+                if key_is_held_out(side) != (split == "train"):
                     break
             else:
                 raise ValueError(
@@ -287,7 +311,8 @@ def split_task_maker(
                     f"difficulty {difficulty:g} in {MAX_SPLIT_ATTEMPTS} attempts: its tasks (or dataset rows) "
                     "barely reach that side of the split; use split=None for the unsplit stream"
                 )
-        key = problem_key(task, generator) if keys else None
+        if keys and key is None:
+            key = problem_key(task, generator)
         if split is not None:
             if made_with == seed:
                 task_id = f"{task.id}/{split}"

@@ -712,9 +712,10 @@ def block_key(
     normal: Callable[[str], str] | None = None,
 ) -> str | None:
     """A ``canonical_answer`` over the block a verifier reads instead of an ``<answer>`` block
-    (``extract(response)``: a program, a design, a diff): ``normal(block)`` where given (a form
-    that ignores comments and layout; it may raise, then the text serves), else the block's
-    lines with trailing whitespace dropped and blank lines at either end removed; None where
+    (``extract(response)``: a program, a design, a diff): the SHA-256 hex digest of
+    ``normal(block)`` where given (a form that ignores comments and layout, such as a syntax
+    tree's dump, several times the block's size; it may raise, then the text serves), else of
+    the block's lines with trailing whitespace dropped and blank lines at either end removed; None where
     ``extract`` finds nothing or raises, for non-text and for text longer than ``max_chars``.
     Keyed by ``<answer>``, such a verifier's right answers had no vote while a wrong one with
     ``<answer>ok</answer>`` appended had (red team s13 F1)."""
@@ -726,12 +727,15 @@ def block_key(
         return None
     if not isinstance(block, str):
         return None
+    text = None
     if normal is not None:
         try:
-            return normal(block) or None
+            text = normal(block)
         except Exception:
             pass
-    return "\n".join(line.rstrip() for line in block.splitlines()).strip("\n") or None
+    if text is None:
+        text = "\n".join(line.rstrip() for line in block.splitlines()).strip("\n")
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() if text else None
 
 
 def answer_value_key(response: Any, read: Callable[[str], Any], max_chars: int = 20_000_000) -> str | None:

@@ -43,6 +43,11 @@ Version history
                 Sudoku-v0 and SudokuImage-v0; uniqueness by the puzzle with digits renamed (red team
                 S8-3/S8-4: 86 % of d = 0 test puzzles were train puzzles renamed): split streams
                 re-pinned; raw-stream bytes unchanged.
+                2026-12-06 (round 14): full grids filled by a randomised search instead of one
+                banded pattern shuffled, whose band structure (the same digit sets in each box's
+                row segments across a band) let singles alone fill every d = .75 and 1 puzzle
+                (red team s14 A1); 4×4 draws now reach all 288 grids, not 96. Every task's bytes
+                changed (re-pinned); generation 5–20 % slower.
 """
 
 from rlvr.family import EnvDecl, Family

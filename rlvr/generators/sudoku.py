@@ -1,4 +1,4 @@
-"""How Sudoku puzzles are made: a shuffled full grid, clues removed while the puzzle stays unique
+"""How Sudoku puzzles are made: a randomly filled full grid, clues removed while the puzzle stays unique
 and within the allowed techniques, the techniques it needs measured by a human-style solver.
 
 The family's contract (task, answer, verifier, difficulty, version history) is the docstring of
@@ -48,17 +48,37 @@ def geometry(size: int) -> Geometry:
 
 
 def full_grid(rng: random.Random, size: int) -> list[int]:
-    """A random complete grid: the banded pattern, then digits relabelled, rows shuffled within
-    bands and bands among themselves, and the same for columns and stacks."""
-    box_rows, box_cols = BOXES[size]
-    pattern = [[(box_cols * (r % box_rows) + r // box_rows + c) % size for c in range(size)] for r in range(size)]
-    digits = list(range(1, size + 1))
-    rng.shuffle(digits)
-    bands = rng.sample(range(size // box_rows), size // box_rows)
-    rows = [band * box_rows + r for band in bands for r in rng.sample(range(box_rows), box_rows)]
-    stacks = rng.sample(range(size // box_cols), size // box_cols)
-    cols = [stack * box_cols + c for stack in stacks for c in rng.sample(range(box_cols), box_cols)]
-    return [digits[pattern[r][c]] for r in rows for c in cols]
+    """A random complete grid, filled by a depth-first search that takes the empty cell with the
+    fewest candidates (the first in reading order among ties) and tries its digits in a random
+    order. Not the banded pattern shuffled, as before round 14: every grid of that pattern has
+    the same three digit sets in each box's rows across a band (and columns across a stack), a
+    rule no Sudoku states that let singles alone fill every puzzle (red team s14 A1)."""
+    geo = geometry(size)
+    grid = [0] * (size * size)
+    cands = [(1 << size) - 1] * (size * size)
+
+    def fill() -> bool:
+        empty = [c for c in range(size * size) if not grid[c]]
+        if not empty:
+            return True
+        cell = min(empty, key=lambda c: POPCOUNT[cands[c]])
+        digits = [d + 1 for d in range(size) if cands[cell] >> d & 1]
+        rng.shuffle(digits)
+        for value in digits:
+            bit = 1 << (value - 1)
+            grid[cell] = value
+            touched = [peer for peer in geo.peers[cell] if not grid[peer] and cands[peer] & bit]
+            for peer in touched:
+                cands[peer] &= ~bit
+            if all(cands[peer] for peer in touched) and fill():
+                return True
+            for peer in touched:
+                cands[peer] |= bit
+            grid[cell] = 0
+        return False
+
+    fill()
+    return grid
 
 
 def initial_candidates(grid: list[int], geo: Geometry) -> list[int]:
@@ -288,8 +308,8 @@ class SudokuGenerator(TaskGenerator):
         )
 
     def split_group(self, task: Task) -> Any:
-        """The puzzle up to renamed digits and, on 4×4 grids, the shuffles ``full_grid`` applies
-        (rows within bands, bands, columns within stacks, stacks) and the transpose
+        """The puzzle up to renamed digits and, on 4×4 grids, the shuffles that keep a grid a
+        Sudoku (rows within bands, bands, columns within stacks, stacks) and the transpose
         (``problem_forms.sudoku_form``): the same puzzle renamed or shuffled, or drawn as text
         and as a picture, is on one side."""
         answer = task.answer
@@ -297,7 +317,7 @@ class SudokuGenerator(TaskGenerator):
 
     def problem_key(self, task: Task) -> Any:
         """The puzzle with its digits renamed by first appearance (text and picture alike): finer
-        than ``split_group``, whose shuffles leave the 4×4 level only about 22 puzzles (a set
+        than ``split_group``, whose shuffles leave the 4×4 level only about 36 puzzles (a set
         of more than that would run out), so a set may hold two shuffles of one puzzle but
         never one puzzle twice under other digits."""
         answer = task.answer

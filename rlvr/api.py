@@ -1504,6 +1504,7 @@ def iter_generate_mix(
     split: str | None = "train",
     allow_duplicates: bool = False,
     encode: Callable[[Task], Any] | None = None,
+    with_options: bool = False,
     **options: Any,
 ) -> Iterator[Any]:
     """The tasks of ``mix_parts(envs, n, difficulty)``, each part the ``iter_generate`` stream of
@@ -1514,11 +1515,46 @@ def iter_generate_mix(
     pose the same one), so a part is its env's stream less those. ``options`` apply to every part (an entry's
     own options win). Local processes only; one pool serves every part. ``encode`` as
     ``iter_generate``'s (made in the workers). The arguments are checked here; the tasks are
-    made as the iterator is read."""
+    made as the iterator is read.
+
+    Verifier options (``ordered=True``, ``partial=True``…, in ``options`` or an entry's) are
+    checked as ``gym.make`` checks them (a bad value raises ValueError naming the env, the option
+    and the rule) but are no part of a task (red team s14 B2: they were accepted and dropped, so
+    an exported set was rewarded by the default verifier). With ``with_options`` each item is a
+    pair (task, the verifier options of its env: a dict, empty for an env given none), which the
+    exporters of ``rlvr.integrations`` write into each row and their reward functions apply;
+    then one env's entries must share their verifier options (a row names its env, not its
+    entry), and ``encode`` must be None. Without it, verifier options raise ValueError rather
+    than be dropped."""
     check_workers(workers)
     check_split(split)
     parts = mix_parts(envs, n, difficulty)
-    return _interleave(parts, n, seed, workers, split, allow_duplicates, options, encode)
+    carried: dict[str, dict] = {}
+    for part in parts:
+        verifier = group_options(part.env_id, {**options, **part.options}).verifier
+        try:
+            make_verifier(part.env_id, **verifier)
+        except (TypeError, ValueError) as error:
+            given = ", ".join(f"{name}={value!r}" for name, value in verifier.items())
+            raise ValueError(f"{part.env_id}: verifier option {given} refused: {error}") from None
+        if carried.setdefault(part.env_id, verifier) != verifier:
+            raise ValueError(
+                f"{part.env_id} has entries with different verifier options ({carried[part.env_id]} and "
+                f"{verifier}): an exported row names its env, not its entry; give them one set of options"
+            )
+    if not with_options:
+        for env_id, verifier in carried.items():
+            if verifier:
+                raise ValueError(
+                    f"{env_id}: verifier option {', '.join(map(repr, verifier))} is no part of a task and would be "
+                    "dropped: give it to the verifier (gym.make, rlvr.verify(task, response, **options)), or "
+                    "export with rlvr.integrations (verl.export_mix, trl.dataset, hf.dataset carry it per row)"
+                )
+        return _interleave(parts, n, seed, workers, split, allow_duplicates, options, encode)
+    if encode is not None:
+        raise ValueError("iter_generate_mix: with_options pairs tasks with their options; leave encode None")
+    tasks = _interleave(parts, n, seed, workers, split, allow_duplicates, options, None)
+    return ((task, carried[task.env_id]) for task in tasks)
 
 
 def _interleave(
@@ -1579,11 +1615,22 @@ def generate_mix(
     *,
     split: str | None = "train",
     allow_duplicates: bool = False,
+    with_options: bool = False,
     **options: Any,
-) -> list[Task]:
-    """``iter_generate_mix``'s tasks as a list."""
+) -> list[Any]:
+    """``iter_generate_mix``'s tasks (or, ``with_options``, its (task, verifier options) pairs) as a list."""
     return list(
-        iter_generate_mix(envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, **options)
+        iter_generate_mix(
+            envs,
+            n,
+            seed,
+            difficulty,
+            workers,
+            split=split,
+            allow_duplicates=allow_duplicates,
+            with_options=with_options,
+            **options,
+        )
     )
 
 

@@ -725,16 +725,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
             **part.options,
         )
     else:  # the worker processes make the output's rows too
-        tasks = rlvr.iter_generate_mix(
-            entries,
-            args.n,
-            args.seed,
-            difficulty,
-            _workers(args),
-            split=args.split,
-            allow_duplicates=args.allow_duplicates,
-            encode=encode,
-        )
+        with user_input("rlvr generate writes tasks; give verifier options where answers are scored"):
+            tasks = rlvr.iter_generate_mix(
+                entries,
+                args.n,
+                args.seed,
+                difficulty,
+                _workers(args),
+                split=args.split,
+                allow_duplicates=args.allow_duplicates,
+                encode=encode,
+            )
     metadata = provenance(
         args,
         n=args.n,

@@ -352,6 +352,16 @@ def test_errors_as_a_user_sees_them_in_a_process(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_generate_refuses_a_verifier_option_instead_of_dropping_it(capsys, tmp_path):
+    """A verifier option is no part of a task (red team s14 B2: exports dropped them silently):
+    a usage error naming the option, exit 2, and no file."""
+    target = tmp_path / "x.jsonl"
+    assert main(["generate", "rlvr/Maze-v0", "-n", "2", "-o", str(target), "--param", "partial=true"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rlvr generate: error: rlvr/Maze-v0: verifier option 'partial' is no part of a task")
+    assert "\n" not in err and not target.exists()
+
+
 def test_internal_errors_exit_1_with_a_pointer_to_debug(monkeypatch, capsys, tmp_path):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")

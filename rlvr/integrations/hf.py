@@ -4,8 +4,18 @@
                              seed, params, meta, images``; ``answer``, ``params`` and ``meta`` are
                              canonical JSON text (their shapes differ between families, Arrow
                              columns cannot), ``images`` is a list of ``datasets.Image`` (PNG).
-``dataset(envs, n, seed, difficulty, split=…)`` the same for a mixture (``rlvr.generate_mix``)
-``from_dataset(dataset)``    the Tasks back, byte-identical (``Task.to_json``) to those written.
+``dataset(envs, n, seed, difficulty, split=…)`` the same for a mixture (``rlvr.generate_mix``).
+                             Verifier options (``ordered=True``, ``partial=True``…, for every
+                             env or in one entry's ``options``) are checked as ``gym.make``
+                             checks them (ValueError) and carried in a ``verifier_options``
+                             column (the row's env's options as JSON text, ``"{}"`` for an env
+                             given none), present only when some env is given options (red team
+                             s14 B2, 2026-12-06: they were accepted and dropped).
+``from_dataset(dataset, with_options=False)`` the Tasks back, byte-identical (``Task.to_json``)
+                             to those written; ``with_options``: (task, verifier options) pairs,
+                             to give each task's verifier (``rlvr.verify(task, response,
+                             **options)``). A dataset with the options column read without
+                             ``with_options`` raises ValueError: its options are never dropped.
                              Built with ``Dataset.from_generator`` (memory flat in the row
                              count); ``metadata`` (provenance) is stored as JSON in the
                              dataset's description (``provenance(dataset)`` reads it).
@@ -22,30 +32,33 @@ import tempfile
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from rlvr.core import Task, image_to_png
+from rlvr.integrations.verl import OPTIONS_KEY, carries_options, options_text
 
 JSON_COLUMNS = ("answer", "params", "meta")
 
 
-def features():
-    """The dataset's schema."""
+def features(verifier_options: bool = False):
+    """The dataset's schema; ``verifier_options``: with the options column."""
     import datasets
 
-    return datasets.Features(
-        {
-            "id": datasets.Value("string"),
-            "env_id": datasets.Value("string"),
-            "family": datasets.Value("string"),
-            "prompt": datasets.Value("string"),
-            "answer": datasets.Value("string"),
-            "difficulty": datasets.Value("float64"),
-            "seed": datasets.Value("int64"),
-            "params": datasets.Value("string"),
-            "meta": datasets.Value("string"),
-            "images": datasets.List(datasets.Image()),
-        }
-    )
+    columns = {
+        "id": datasets.Value("string"),
+        "env_id": datasets.Value("string"),
+        "family": datasets.Value("string"),
+        "prompt": datasets.Value("string"),
+        "answer": datasets.Value("string"),
+        "difficulty": datasets.Value("float64"),
+        "seed": datasets.Value("int64"),
+        "params": datasets.Value("string"),
+        "meta": datasets.Value("string"),
+        "images": datasets.List(datasets.Image()),
+    }
+    if verifier_options:
+        columns[OPTIONS_KEY] = datasets.Value("string")
+    return datasets.Features(columns)
 
 
 def task_row(task: Task) -> dict:
@@ -58,8 +71,10 @@ def task_row(task: Task) -> dict:
 
 
 def row_task(row: dict) -> Task:
-    """The Task of a row read with images undecoded (``{"bytes": …}``) or decoded (PIL)."""
+    """The Task of a row read with images undecoded (``{"bytes": …}``) or decoded (PIL); the
+    options column, if any, is not part of it (``iter_dataset``)."""
     row = dict(row)
+    row.pop(OPTIONS_KEY, None)
     for key in JSON_COLUMNS:
         row[key] = json.loads(row[key])
     images = []
@@ -72,8 +87,12 @@ def row_task(row: dict) -> Task:
     return Task.from_dict(row)
 
 
-def _rows(tasks: Iterable[Task], encoded: bool):
-    yield from tasks if encoded else map(task_row, tasks)
+def _rows(tasks: Iterable[Any], encoded: bool, with_options: bool):
+    if not with_options:
+        yield from tasks if encoded else map(task_row, tasks)
+        return
+    for task, verifier in tasks:
+        yield {**task_row(task), OPTIONS_KEY: options_text(verifier)}
 
 
 def to_dataset(
@@ -82,17 +101,19 @@ def to_dataset(
     cache_dir: str | Path | None = None,
     *,
     encoded: bool = False,
+    with_options: bool = False,
 ):
     """A ``datasets.Dataset`` with one row per task (see the module docstring), built from a
     generator (``Dataset.from_generator``: rows go to an Arrow file in ``cache_dir`` as they
     come, not into memory); ``metadata`` (provenance) becomes the dataset's description as JSON.
-    ``encoded``: ``tasks`` are rows ``task_row`` already made (in worker processes, say)."""
+    ``encoded``: ``tasks`` are rows ``task_row`` already made (in worker processes, say);
+    ``with_options``: ``tasks`` are (task, verifier options) pairs, written with the options column."""
     import datasets
 
     dataset = datasets.Dataset.from_generator(
         _rows,
-        features=features(),
-        gen_kwargs={"tasks": tasks, "encoded": encoded},
+        features=features(with_options),
+        gen_kwargs={"tasks": tasks, "encoded": encoded, "with_options": with_options},
         cache_dir=None if cache_dir is None else str(cache_dir),
         fingerprint=f"rlvr-{uuid.uuid4().hex}",
     )
@@ -114,15 +135,15 @@ def dataset(
     **options,
 ):
     """A dataset of ``rlvr.generate_mix(envs, n, …)``'s tasks (the mixture format, split and
-    uniqueness of ``rlvr.api``), streamed into Arrow as they are made."""
+    uniqueness of ``rlvr.api``), streamed into Arrow as they are made; verifier options among
+    ``options`` or the entries' are checked and carried (module docstring)."""
     import rlvr
 
-    return to_dataset(
-        rlvr.iter_generate_mix(
-            envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, **options
-        ),
-        metadata,
+    carried = carries_options(envs, n, difficulty, **options)
+    pairs = rlvr.iter_generate_mix(
+        envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, with_options=True, **options
     )
+    return to_dataset(pairs if carried else (task for task, _ in pairs), metadata, with_options=carried)
 
 
 def provenance(dataset) -> dict | None:
@@ -133,18 +154,35 @@ def provenance(dataset) -> dict | None:
         return None
 
 
-def from_dataset(dataset) -> list[Task]:
-    """Tasks from a dataset made by ``to_dataset`` (images read as their PNG bytes)."""
-    return list(iter_dataset(dataset))
+def from_dataset(dataset, with_options: bool = False) -> list[Any]:
+    """Tasks from a dataset made by ``to_dataset`` (images read as their PNG bytes); with
+    ``with_options``, (task, verifier options) pairs (module docstring)."""
+    return list(iter_dataset(dataset, with_options))
 
 
-def iter_dataset(dataset):
-    """``from_dataset`` one task at a time."""
+def iter_dataset(dataset, with_options: bool = False):
+    """``from_dataset`` one task (or pair) at a time; checked at the call: a dataset with the
+    options column raises ValueError unless ``with_options``."""
     import datasets
 
+    carried = OPTIONS_KEY in dataset.column_names
+    if carried and not with_options:
+        raise ValueError(
+            f"the dataset carries verifier options (column {OPTIONS_KEY!r}): read it with "
+            "from_dataset(dataset, with_options=True) and give each task's options to its verifier "
+            "(rlvr.verify(task, response, **options))"
+        )
     undecoded = dataset.cast_column("images", datasets.List(datasets.Image(decode=False)))
-    for row in undecoded:
-        yield row_task(row)
+    return _read(undecoded, with_options, carried)
+
+
+def _read(dataset, with_options: bool, carried: bool):
+    for row in dataset:
+        task = row_task(row)
+        if with_options:
+            yield task, json.loads(row[OPTIONS_KEY]) if carried else {}
+        else:
+            yield task
 
 
 def save(

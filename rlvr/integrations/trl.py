@@ -14,6 +14,13 @@
     env_id, task_id, difficulty
     images    the task's images (``datasets.Image``), only when some task has images; TRL then
               treats the rows as vision-language examples
+    verifier_options  only when some env is given verifier options (``ordered=True``,
+              ``partial=True``…, for every env or in one entry's ``options``): the row's env's
+              options as JSON text (``"{}"`` for an env given none); they are checked as
+              ``gym.make`` checks them (ValueError) and ``reward_function`` applies them to the
+              row, so each row is rewarded as ``gym.make(env, **options)`` rewards it (red team
+              s14 B2, 2026-12-06: they were accepted and dropped; rows without options are as
+              before)
   ``envs`` is the mixture format of ``rlvr.generate_mix`` (one env id, a list for equal shares,
   ``{env_id: weight}`` or ``{env_id: {weight, difficulty, options}}``); ``difficulty`` a number,
   a list spread evenly over each env's share, or ``{env_id: difficulty}``. Rows are the
@@ -27,7 +34,10 @@
     per env can be combined with weights. Keyword options (e.g. ``partial=True``) reach each row's
     verifier where its env declares them (``rlvr info ENV`` lists them), so a mixture's partial
     credit applies to the envs that have it and the others judge as usual; an option that no env
-    (of ``env_ids``, when given) declares raises ValueError at once. Verification runs in ``workers`` threads (verifiers
+    (of ``env_ids``, when given) declares raises ValueError at once. A row's own
+    ``verifier_options`` column is applied too; a row whose column is not a JSON object of
+    options, names an option its env refuses, or sets an option these keywords set to another
+    value scores 0 (never a silent default). Verification runs in ``workers`` threads (verifiers
     that run code do it in their own sandboxed processes) through ``rlvr.scoring``: a row whose
     verification runs past its verifier's deadline plus a grace scores 0 (its thread is
     abandoned, threads cannot be killed); it never raises. A row whose verdict is
@@ -55,7 +65,7 @@ from rlvr import scoring
 from rlvr.api import largest_remainder_shares
 from rlvr.core import Task
 from rlvr.envs.registry import ENV_SPECS, canonical_env_id, get_spec
-from rlvr.integrations.verl import ground_truth
+from rlvr.integrations.verl import OPTIONS_KEY, ground_truth, options_text, row_options
 
 
 def env_shares(envs: str | Sequence[str] | Mapping[str, float], n: int) -> dict[str, int]:
@@ -98,7 +108,7 @@ def dataset(
     """A ``datasets.Dataset`` of ``n`` tasks for GRPOTrainer (module docstring)."""
     import datasets
 
-    tasks = rlvr.generate_mix(
+    pairs = rlvr.generate_mix(
         _mix_of(envs, difficulty),
         n,
         seed,
@@ -106,8 +116,10 @@ def dataset(
         workers,
         split=split,
         allow_duplicates=allow_duplicates,
+        with_options=True,
         **options,
     )
+    tasks = [task for task, _ in pairs]
     columns: dict[str, list] = {
         "prompt": [_prompt(task, conversational, system_prompt) for task in tasks],
         "task": [ground_truth(task) for task in tasks],
@@ -115,6 +127,8 @@ def dataset(
         "task_id": [task.id for task in tasks],
         "difficulty": [task.difficulty for task in tasks],
     }
+    if any(verifier for _, verifier in pairs):
+        columns[OPTIONS_KEY] = [options_text(verifier) for _, verifier in pairs]
     if any(task.images for task in tasks):
         columns["images"] = [list(task.images) for task in tasks]
         return datasets.Dataset.from_dict(columns).cast_column("images", datasets.List(datasets.Image()))
@@ -170,9 +184,13 @@ def reward_function(
         if cells is None:
             raise KeyError(f"the dataset has no {task_column!r} column; build it with rlvr.integrations.trl.dataset")
         tasks = [_task_of(cell) for cell in cells]
+        carried = columns.get(OPTIONS_KEY) or [None] * len(cells)
         scored = [i for i, task in enumerate(tasks) if task is not None and (wanted is None or task.env_id in wanted)]
         verdicts = scoring.score(
-            [(tasks[i], completion_text(completions[i]), options_of(tasks[i].env_id)) for i in scored],
+            [
+                (tasks[i], completion_text(completions[i]), _row_verifier(tasks[i], carried[i], options_of))
+                for i in scored
+            ],
             "thread",
             workers,
         )
@@ -185,6 +203,21 @@ def reward_function(
 
     rlvr_reward.__name__ = "rlvr" if wanted is None else "rlvr:" + ",".join(sorted(e.split("/")[-1] for e in wanted))
     return rlvr_reward
+
+
+def _row_verifier(task: Task, carried: Any, options_of: Callable[[str], dict]) -> Any:
+    """The ``scoring`` verifier of one row: its options (``verl.row_options`` of the row's column
+    and this function's keywords), or, when they cannot be made, a factory whose verifier raises
+    the reason (``scoring`` scores the row 0 with it)."""
+    try:
+        return row_options(task.env_id, carried, options_of(task.env_id))
+    except (KeyError, ValueError) as error:
+        reason = str(error)
+
+        def refused() -> Any:
+            raise ValueError(f"verifier options refused: {reason}")
+
+        return refused
 
 
 def _options_per_env(wanted: set[str] | None, verifier_options: dict) -> Callable[[str], dict]:

@@ -10,14 +10,27 @@ Parquet layout, so rlvr tasks train in verl with two config lines.
     ability                       the family, e.g. ``"maze"``
     reward_model                  ``{"style": "rule", "ground_truth": <the task as JSON, no images>}``
     extra_info                    ``{"split", "index", "task_id", "difficulty", "seed"}``; ``index``
-                                  counts from ``start_index`` (unique across the shards of one output)
+                                  counts from ``start_index`` (unique across the shards of one output).
+                                  A file written with verifier options adds ``"verifier_options"``:
+                                  the row's env's options as JSON text (``"{}"`` for an env given none)
   Rows are streamed in row groups; ``metadata`` (provenance) is stored in the Parquet key-value
   metadata under ``"rlvr"``. ``write_rows(rows, path)`` writes rows ``verl_row`` already made
   (``rlvr generate`` makes them in its worker processes). ``read_tasks(path)`` reads the tasks
   back, images included;
-  ``export_mix(envs, n, path, …)`` writes a mixture (``rlvr.generate_mix``) directly.
-``compute_score(data_source, solution_str, ground_truth, extra_info=None)``
-    rebuilds the task from ``ground_truth`` and verifies ``solution_str`` with its env's verifier;
+  ``export_mix(envs, n, path, …)`` writes a mixture (``rlvr.generate_mix``) directly; verifier
+  options (``ordered=True``, ``partial=True``…, for every env or in one entry's ``options``) are
+  checked as ``gym.make`` checks them and written into each row's ``extra_info``, so the rows are
+  rewarded as ``gym.make(env, **options)`` rewards them (red team s14 B2, 2026-12-06: they were
+  accepted and dropped, and the rows rewarded by the default verifier; rows without options are
+  written and scored as before).
+``compute_score(data_source, solution_str, ground_truth, extra_info=None, **reward_kwargs)``
+    rebuilds the task from ``ground_truth`` and verifies ``solution_str`` with its env's verifier,
+    built with the row's ``extra_info["verifier_options"]`` and those ``reward_kwargs`` (verl's
+    ``reward.custom_reward_function.reward_kwargs``, passed as keywords) that the env declares;
+    verl's own keywords (``reward_router_address``, ``reward_model_tokenizer``) are ignored. A
+    keyword no env declares, options the env refuses, or a row option that ``reward_kwargs`` sets
+    to another value score 0 with the reason (every row of the batch: loud, never a silent
+    default);
     returns ``{"score": reward, "acc": 1.0 if correct, "format_ok": 0/1, "reason": str,
     "not_judged": 0/1}`` (the same keys on every path: verl's reward managers gather each key
     into a list per batch). Never raises: a ground truth that is not an rlvr task, or whose env
@@ -69,8 +82,34 @@ def prompt_messages(task: Task, system_prompt: str | None = None) -> list[dict]:
     return messages
 
 
-def verl_row(task: Task, index: int, split: str = "train", system_prompt: str | None = None) -> dict:
-    return {
+OPTIONS_KEY = "verifier_options"  # extra_info's key (and TRL's column) for the row's verifier options
+VERL_KWARGS = frozenset({"reward_router_address", "reward_model_tokenizer"})  # verl's, not options
+
+
+def options_text(options: dict) -> str:
+    """Verifier options as the canonical JSON text a row carries (what ``rlvr.make_verifier``
+    builds the verifier from: values JSON cannot hold are their ``str``)."""
+    return json.dumps(options, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def carries_options(envs: Any, n: int, difficulty: Any = None, **options: Any) -> bool:
+    """Whether ``rlvr.iter_generate_mix(envs, n, …, **options)`` gives some env verifier options:
+    the exporters then add the options column (else their rows are as they always were)."""
+    from rlvr.api import group_options, mix_parts
+
+    return any(group_options(p.env_id, {**options, **p.options}).verifier for p in mix_parts(envs, n, difficulty))
+
+
+def verl_row(
+    task: Task,
+    index: int,
+    split: str = "train",
+    system_prompt: str | None = None,
+    verifier_options: dict | None = None,
+) -> dict:
+    """One row of ``schema()``; ``verifier_options`` (None: the key is left out, the layout of a
+    file without options) go into ``extra_info`` as ``options_text``."""
+    row = {
         "data_source": task.env_id,
         "prompt": prompt_messages(task, system_prompt),
         "images": [{"bytes": image_to_png(image)} for image in task.images],
@@ -84,10 +123,24 @@ def verl_row(task: Task, index: int, split: str = "train", system_prompt: str | 
             "seed": task.seed,
         },
     }
+    if verifier_options is not None:
+        row["extra_info"][OPTIONS_KEY] = options_text(verifier_options)
+    return row
 
 
-def schema():
+def schema(verifier_options: bool = False):
+    """The Parquet schema of the rows; ``verifier_options``: ``extra_info`` has that key."""
     import pyarrow as pa
+
+    extra = [
+        ("split", pa.string()),
+        ("index", pa.int64()),
+        ("task_id", pa.string()),
+        ("difficulty", pa.float64()),
+        ("seed", pa.int64()),
+    ]
+    if verifier_options:
+        extra.append((OPTIONS_KEY, pa.string()))
 
     message = pa.struct([("role", pa.string()), ("content", pa.string())])
     return pa.schema(
@@ -97,18 +150,7 @@ def schema():
             ("images", pa.list_(pa.struct([("bytes", pa.binary())]))),
             ("ability", pa.string()),
             ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
-            (
-                "extra_info",
-                pa.struct(
-                    [
-                        ("split", pa.string()),
-                        ("index", pa.int64()),
-                        ("task_id", pa.string()),
-                        ("difficulty", pa.float64()),
-                        ("seed", pa.int64()),
-                    ]
-                ),
-            ),
+            ("extra_info", pa.struct(extra)),
         ]
     )
 
@@ -130,20 +172,30 @@ def export_parquet(
     return write_rows(rows, path, start_index=start_index, metadata=metadata)
 
 
-def write_rows(rows: Iterable[dict], path: str | Path, *, start_index: int = 0, metadata: dict | None = None) -> int:
+def write_rows(
+    rows: Iterable[dict],
+    path: str | Path,
+    *,
+    start_index: int = 0,
+    metadata: dict | None = None,
+    verifier_options: bool = False,
+) -> int:
     """``export_parquet`` of rows already made by ``verl_row`` (in worker processes, say):
     each row's ``extra_info.index`` is set here to ``start_index`` plus its place in ``rows``,
-    whatever it was made with."""
+    whatever it was made with. ``verifier_options``: the rows carry them (``schema``); a row
+    that carries options written without it raises ValueError (they would be dropped)."""
     from rlvr.core import PROVENANCE_KEY, write_parquet_rows
 
-    table_schema = schema()
+    table_schema = schema(verifier_options)
     if metadata is not None:
         table_schema = table_schema.with_metadata({PROVENANCE_KEY: json.dumps(metadata, sort_keys=True, default=str)})
-    return write_parquet_rows(_indexed(rows, start_index), path, table_schema)
+    return write_parquet_rows(_indexed(rows, start_index, verifier_options), path, table_schema)
 
 
-def _indexed(rows: Iterable[dict], start_index: int) -> Iterator[dict]:
+def _indexed(rows: Iterable[dict], start_index: int, verifier_options: bool) -> Iterator[dict]:
     for index, row in enumerate(rows, start_index):
+        if not verifier_options and OPTIONS_KEY in row["extra_info"]:
+            raise ValueError("a row carries verifier options: write it with write_rows(..., verifier_options=True)")
         row["extra_info"]["index"] = index
         yield row
 
@@ -163,13 +215,17 @@ def export_mix(
     **options: Any,
 ) -> int:
     """``export_parquet`` of ``rlvr.generate_mix(envs, n, …)``'s tasks (mixture format, split and
-    uniqueness of ``rlvr.api``), streamed; ``extra_info.split`` is ``split`` (``"all"`` for None)."""
+    uniqueness of ``rlvr.api``), streamed; ``extra_info.split`` is ``split`` (``"all"`` for None).
+    Verifier options among ``options`` or the entries' are checked (ValueError) and carried in
+    each row's ``extra_info`` (module docstring)."""
     import rlvr
 
-    tasks = rlvr.iter_generate_mix(
-        envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, **options
+    carried = carries_options(envs, n, difficulty, **options)
+    pairs = rlvr.iter_generate_mix(
+        envs, n, seed, difficulty, workers, split=split, allow_duplicates=allow_duplicates, with_options=True, **options
     )
-    return export_parquet(tasks, path, split or "all", system_prompt, metadata=metadata)
+    rows = (verl_row(task, 0, split or "all", system_prompt, verifier if carried else None) for task, verifier in pairs)
+    return write_rows(rows, path, metadata=metadata, verifier_options=carried)
 
 
 def read_tasks(path: str | Path) -> Iterable[Task]:
@@ -191,7 +247,36 @@ def _zero(reason: str) -> dict:
     return {"score": 0.0, "acc": 0.0, "format_ok": 0.0, "reason": reason, "not_judged": 0.0}
 
 
-def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None) -> dict:
+def row_options(env_id: str, carried: Any, asked: dict) -> dict:
+    """The verifier options of a row of ``env_id``: ``carried`` (its options text, None for a row
+    without) and those of the options ``asked`` for every row that ``env_id`` declares. ValueError
+    (the reason) for an option no env declares, a carried text that is not a JSON object, or an
+    option both give with different values; KeyError for an unknown env."""
+    from rlvr.envs.registry import ENV_SPECS, get_spec
+
+    asked = json.loads(options_text(asked))  # compared as the row's are written
+    unknown = sorted(set(asked) - {name for spec in ENV_SPECS for name in spec.verifier_options})
+    if unknown:
+        raise ValueError(f"{', '.join(map(repr, unknown))} is no verifier option of any rlvr env")
+    declared = get_spec(env_id).verifier_options
+    options = {name: value for name, value in asked.items() if name in declared}
+    if carried is None:
+        return options
+    try:
+        row = json.loads(carried)
+    except (TypeError, ValueError, RecursionError):  # not text, not JSON, nested past the stack
+        row = None
+    if not isinstance(row, dict):
+        raise ValueError(f"the row's {OPTIONS_KEY} is not a JSON object of options")
+    clashes = sorted(name for name, value in row.items() if name in options and options[name] != value)
+    if clashes:
+        raise ValueError(f"verifier option {', '.join(map(repr, clashes))} differs between the row and the call")
+    return {**options, **row}
+
+
+def compute_score(
+    data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None, **reward_kwargs: Any
+) -> dict:
     """verl's reward-function contract (module docstring); never raises."""
     import rlvr
 
@@ -203,12 +288,18 @@ def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_
         return _zero(f"ground_truth is not an rlvr task ({type(error).__name__})")
     if data_source is not None and str(data_source) != task.env_id:
         return _zero(f"data_source {data_source!r} is not the task's env {task.env_id!r}")
+    carried = extra_info.get(OPTIONS_KEY) if isinstance(extra_info, dict) else None
+    asked = {name: value for name, value in reward_kwargs.items() if name not in VERL_KWARGS}
     try:
-        verdict = rlvr.verify(task, solution_str)
-        if verdict.not_judged:  # never read: one more try (module docstring)
-            verdict = rlvr.verify(task, solution_str)
+        options = row_options(task.env_id, carried, asked)
+        rlvr.make_verifier(task.env_id, **options)  # built (and cached) here, so refused options score 0
     except KeyError:
         return _zero(f"unknown env {task.env_id!r}")
+    except Exception as error:  # options from a file or a config: scored 0 with the reason, every row
+        return _zero(f"verifier options refused: {error}")
+    verdict = rlvr.verify(task, solution_str, **options)
+    if verdict.not_judged:  # never read: one more try (module docstring)
+        verdict = rlvr.verify(task, solution_str, **options)
     return {
         "score": float(verdict.reward),
         "acc": float(verdict.correct),

@@ -83,6 +83,9 @@ def generic_attacks(task: Task, reference: str, wrong: str, other_reference: str
             "<answer>" + (body + " ") * max(1, 2_000_000 // max(1, len(body) + 1)) + "</answer>",
         ),
         ("deep-parentheses", "<answer>" + "(" * 200_000 + "1" + ")" * 200_000 + "</answer>"),
+        # openers never closed: a lazy regex scanning to the end from each is quadratic (red team s14 C2)
+        ("unclosed-fences", "`" * 600_000),
+        ("unclosed-tags", "<tool_call>\n<answer>\n```json\n" * 20_000),
         ("deep-brackets", "<answer>" + "[" * 200_000 + "]" * 200_000 + "</answer>"),
         ("deep-braces", "\\boxed{" + "{" * 100_000 + "1" + "}" * 100_000 + "}"),
         ("unicode-direction-override", f"<answer>\u202e{wrong_body[::-1]}\u202c</answer>"),

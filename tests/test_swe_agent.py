@@ -208,6 +208,26 @@ def test_check_env_and_helpers():
     assert text.startswith("a" * 10) and text.endswith("b" * 10) and "80 characters omitted" in text
 
 
+def test_actions_are_read_in_linear_time():
+    """Red team s14 C2: unclosed ``<tool_call>`` tags and ```json fences cost a lazy regex a scan
+    to the end from each (128 KB: 35 s holding the GIL). Now each opening is read once: 150 KB
+    of them is answered at once, and the calls around them still read as before."""
+    import time
+
+    start = time.process_time()
+    for opener in ("<tool_call>\n", "```json\n", "```json ", "```\n"):
+        with pytest.raises(ValueError):
+            parse_action(opener * (150_000 // len(opener)))
+    assert time.process_time() - start < 5  # the quadratic scan: about a minute
+    call = '{"tool": "search", "query": "x"}'
+    assert parse_action(f"<tool_call> {call} </tool_call>" + "<tool_call>\n" * 1000) == json.loads(call)
+    assert parse_action(f"<tool_call>{call}</tool_call>\n```json\n" + '{"tool": "view", "path": "a"}\n```') == {
+        "tool": "view",
+        "path": "a",
+    }  # the last call wins, as before
+    assert parse_action("```json   \n" + call + "\n```") == json.loads(call)
+
+
 HOSTILE_TOOL_CALLS = [
     '{"tool": "edit", "path": "tests", "old": "x", "new": "y"}',  # a directory
     '{"tool": "view", "path": "README.md", "start": 1, "end": Infinity}',

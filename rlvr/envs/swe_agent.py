@@ -33,7 +33,10 @@ Episode end  ``terminated=True`` on submit. After ``max_steps`` steps or ``episo
              seconds of tool time: ``truncated=True``, and with ``autosubmit=True`` (default) the
              current diff is verified and its reward given. Stepping a finished episode raises
              ``ResetNeeded``.
-Info         ``tool``, ``step``, ``task``, ``task_id``; at the end ``verdict`` and ``diff``.
+Info         ``tool``, ``step``, ``task``, ``task_id``; at the end ``verdict``, ``diff`` and
+             ``judged_response``: the text the verifier judged (the diff in a ```diff block), or
+             None where it judged none (no changes, or the limit without ``autosubmit``), so
+             that ``reward: majority`` keys the episode by its diff, not its last message.
 Hints        ``hints=True`` (Agent-RLVR guidance): after an episode on a task ends without a
              pass, the next episode on the same task gets the files and functions of the
              reference fix and the failing test output in its prompt.
@@ -107,11 +110,45 @@ SHELL_WRAPPER = (
 )
 
 
+def tool_call_bodies(text: str) -> list[str]:
+    """The text of each ``<tool_call>…</tool_call>`` pair, stripped, in order: each opening
+    tag closed by the next closing tag after it. Found with ``str.find`` in linear time: a lazy
+    regex scanned to the end from every unclosed tag (quadratic, holding the GIL: 128 KB of
+    ``<tool_call>`` took 35 s; red team s14 C2)."""
+    bodies, start = [], 0
+    while (opening := text.find("<tool_call>", start)) != -1:
+        closing = text.find("</tool_call>", opening)
+        if closing == -1:
+            break  # no closing tag after this one, so none after any later opening either
+        bodies.append(text[opening + len("<tool_call>") : closing].strip())
+        start = closing + len("</tool_call>")
+    return bodies
+
+
+_JSON_OPENER = re.compile(r"```json[ \t\r\f\v]*\n")
+
+
+def json_fence_bodies(text: str) -> list[str]:
+    """The body of each ```json fence (its opening line ```json, then the lines up to the next
+    line that starts with ```), in order, in linear time (as ``tool_call_bodies``)."""
+    bodies, start = [], 0
+    while (opening := text.find("```json", start)) != -1:
+        opened = _JSON_OPENER.match(text, opening)
+        if opened is None:
+            start = opening + 1
+            continue
+        closing = text.find("\n```", opened.end())
+        if closing == -1:
+            break
+        bodies.append(text[opened.end() : closing])
+        start = closing + len("\n```")
+    return bodies
+
+
 def parse_action(text: str) -> dict:
     """The tool call of an action; raises ValueError with a message for the agent."""
     visible = strip_think(text)
-    candidates = re.findall(r"<tool_call>\s*(.*?)\s*</tool_call>", visible, re.DOTALL)
-    candidates += re.findall(r"```json\s*\n(.*?)\n```", visible, re.DOTALL)
+    candidates = tool_call_bodies(visible) + json_fence_bodies(visible)
     if not candidates and visible.strip().startswith("{"):
         candidates = [visible.strip()]
     if not candidates:
@@ -189,6 +226,7 @@ class SWEAgentEnv(SingleTurnEnv):
         self.finished = False
         self.transcript: list[str] = []
         self.prompt = ""
+        self.judged_response: str | None = None  # what the verifier read at the last submit
 
     # -- episode ----------------------------------------------------------------------------------
     @property
@@ -223,6 +261,7 @@ class SWEAgentEnv(SingleTurnEnv):
         self.steps += 1
         tool = "invalid"
         verdict: Verdict | None = None
+        self.judged_response = None
         started = time.monotonic()
         try:
             call = parse_action(action if isinstance(action, str) else "")
@@ -262,6 +301,7 @@ class SWEAgentEnv(SingleTurnEnv):
             reward = float(verdict.reward)
             info["verdict"] = verdict
             info["diff"] = clean_text(self._diff())
+            info["judged_response"] = self.judged_response
             self._remember(verdict)
         return observation, reward, terminated, truncated, info
 
@@ -283,7 +323,8 @@ class SWEAgentEnv(SingleTurnEnv):
         diff = self._diff()
         if not diff:
             return "no changes", Verdict.fail("the work tree has no changes to submit", format_ok=True)
-        verdict = self.verifier.verify(self.task, f"```diff\n{diff}```\n")
+        self.judged_response = f"```diff\n{diff}```\n"
+        verdict = self.verifier.verify(self.task, self.judged_response)
         return verdict.reason, verdict
 
     # -- tools ------------------------------------------------------------------------------------

@@ -148,6 +148,11 @@ Version history
                 ``instance_id`` (was: its file and row). Uniqueness goes by the same key. Split
                 streams changed (test/d0.5/s0 of both envs re-pinned); raw-stream bytes
                 unchanged.
+                2026-12-06 (red team s14 C2): a diff fence opens at the start of a line, and
+                SWEAgent's tool calls are found by scanning for their tags: unclosed openers made
+                both regexes quadratic while holding the GIL (512 KB of backticks: 120 s against
+                the 60 s deadline; 128 KB of ``<tool_call>``: 35 s a step). A fence opened
+                mid-line is no longer read as one. Task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -44,7 +44,9 @@ computed among themselves; a group left with fewer than two judged episodes, or 
 step's ``not_judged`` metric counts it; the curriculum, task selector and hint schedule count
 only judged episodes. A verdict that ``timed_out`` is judged and keeps its 0 (a slow wrong
 answer must not escape it). ``reward: majority`` does not read the verifier's reward, so it keeps
-every episode.
+every episode. Its key for a multi-turn episode is what the env's last verdict judged (SWEAgent:
+the final diff; CodeFeedback: the last attempt), never the last message; an episode whose env
+judged nothing, or reports nothing (rollout.judged_text), gives no vote.
 
 Metrics (one JSON object per step in ``output_dir/metrics.jsonl``): step, reward, pass_rate,
 reward/<env>, pass_rate/<env> (rewards and pass rates over the judged episodes),
@@ -278,13 +280,20 @@ def unreadable(verdict: Verdict) -> bool:
 def answer_keys(episodes: list[Episode]) -> list[str | None]:
     """Each episode's canonical answer key: ``canonical_answer(task, response)`` of its source's
     verifier (rlvr.core.answer_block_key for a verifier without one); a hook that raises gives None.
+    The response is the last message of a single-turn episode and, of a multi-turn one, what its
+    env's last verdict judged (``Episode.judged_response``: SWEAgent's final diff, CodeFeedback's
+    last attempt); a multi-turn episode with none (no verdict yet, nothing submitted, or an env
+    that does not report it: rollout.judged_text) has no key, so no vote. Keyed by its last
+    message, an SWEAgent episode that fixed the bug with tools and ended with a bare submit had
+    no vote, and two that ended with one trivial diff won every group (red team s14 C1).
     A response its verifier could not read (a verdict with ``format_ok`` False, not one that ran
     out of time or was never judged) has no key, so no vote: otherwise one fixed unreadable
     string, repeated, would win every group's majority."""
     verifiers: dict[int, Any] = {}
     keys: list[str | None] = []
     for episode in episodes:
-        if episode.verdict is not None and unreadable(episode.verdict):
+        response = episode.judged_response if episode.source.multi_turn else episode.response
+        if response is None or (episode.verdict is not None and unreadable(episode.verdict)):
             keys.append(None)
             continue
         factory = episode.source.verifier_factory
@@ -292,7 +301,7 @@ def answer_keys(episodes: list[Episode]) -> list[str | None]:
             verifiers[id(factory)] = factory()
         hook = getattr(verifiers[id(factory)], "canonical_answer", None)
         try:
-            key = hook(episode.task, episode.response) if hook is not None else answer_block_key(episode.response)
+            key = hook(episode.task, response) if hook is not None else answer_block_key(response)
         except Exception:  # a family's hook must not stop training: its response has no vote
             key = None
         keys.append(key if isinstance(key, str) else None)

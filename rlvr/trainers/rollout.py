@@ -24,7 +24,9 @@ Episodes      ``run_episodes`` plays G episodes per task: single-turn envs get o
               as tokens the loss never sees (``model_token`` 0). The episode's reward is the sum
               of its step rewards. An episode whose (last) verdict is ``not_judged`` is not
               ``judged``: the trainer learns nothing from it (its 0 is no verdict on the answer);
-              one that ``timed_out`` is judged and keeps its 0.
+              one that ``timed_out`` is judged and keeps its 0. A multi-turn episode keeps what
+              its last verdict judged (``judged_text``) as ``judged_response``: for SWEAgent the
+              work tree's final diff, not the last message (``reward: majority`` keys by it).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import torch
 import rlvr
 from rlvr.api import split_task_maker
 from rlvr.core import Task, Verdict, canonical_difficulty
+from rlvr.envs.multi_turn import CodeFeedbackEnv
 from rlvr.envs.registry import get_spec, split_options
 from rlvr.scoring import Scorer
 from rlvr.trainers.tiny import TINY_ENVS
@@ -394,6 +397,7 @@ class Episode:
     truncated: bool = False  # the last model turn hit the token budget
     turns: int = 0
     env: Any = field(default=None, repr=False)
+    judged_response: str | None = None  # multi-turn: what ``verdict`` judged (``judged_text``)
 
     @property
     def response(self) -> str:
@@ -482,6 +486,20 @@ def run_episodes(
     return episodes
 
 
+def judged_text(env, action: str, info: dict) -> str | None:
+    """What the verdict of a multi-turn step (``info["verdict"]``; ``info`` empty for a step that
+    overran or raised) judged, as a response the env's verifier reads, so that ``reward:
+    majority`` keys it with ``canonical_answer``: ``info["judged_response"]`` where the env
+    reports it (SWEAgentEnv: its final diff in a ```diff block, None when it judged none); else
+    the step's action for CodeFeedbackEnv, whose verdicts each judge the attempt sent; else
+    None. An episode with None has no key and no vote: a Gymnasium env of one's own takes part
+    in the vote by putting ``judged_response`` in the info of each step that returns a verdict."""
+    if "judged_response" in info:
+        judged = info["judged_response"]
+        return judged if isinstance(judged, str) else None
+    return action if isinstance(getattr(env, "unwrapped", env), CodeFeedbackEnv) else None
+
+
 def step_env(
     episodes: list[Episode],
     scorer: Scorer,
@@ -498,11 +516,14 @@ def step_env(
     for episode, result, eos in zip(episodes, results, ended_with_eos):
         if isinstance(result, Verdict):  # the step overran its deadline or raised
             episode.verdict, episode.done = result, True
+            episode.judged_response = judged_text(episode.env, episode.response, {})
             episode.env = None  # a stuck env is not reused
             continue
         observation, reward, terminated, truncated, info = result
         episode.reward += float(reward)
-        episode.verdict = info.get("verdict", episode.verdict)
+        if "verdict" in info:
+            episode.verdict = info["verdict"]
+            episode.judged_response = judged_text(episode.env, episode.response, info)
         if terminated or truncated or last_turn:
             episode.done = True
             continue

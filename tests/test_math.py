@@ -842,7 +842,9 @@ def test_hostile_responses_score_zero_within_the_deadline(generator, hostile_ver
         assert hostile_verifier.verify(task, generator.solve(task) if task is synthetic else boxed("3")).correct
 
 
-def test_a_stuck_worker_is_killed_and_replaced():
+def test_a_stuck_worker_is_killed_and_replaced(monkeypatch):
+    # the screen refuses the power since S14-B3; it is let through here to reach a worker
+    monkeypatch.setattr("rlvr.verifiers.math.too_large_to_evaluate", lambda text: None)
     made = MathVerifier(deadline_s=30.0)
     try:
         assert made.verify(any_task("3"), boxed(WORKER_THREE)).correct  # the template and one worker
@@ -1787,9 +1789,13 @@ def test_an_unresolved_evaluation_does_not_fill_tuples_and_true_radical_identiti
     assert not verifier.verify(any_task(r"\sqrt{2}+\sqrt{3}"), boxed(r"\sqrt{5+2\sqrt{6}}+10^{-100}")).correct
 
 
-def test_a_number_too_large_to_evaluate_is_a_screened_zero(verifier):
-    """A power tower whose evaluation overflows gets a reason of its own, not an internal error."""
+def test_a_number_too_large_to_evaluate_is_a_screened_zero(verifier, monkeypatch):
+    """A power tower whose evaluation overflows gets a reason of its own, not an internal error:
+    the size screen's (S14-B3) and, let through to the worker, the worker's."""
     tower = r"\sqrt{2}^{\sqrt{3}^{\sqrt{5}^{\sqrt{7}^{\sqrt{11}^{\sqrt{13}}}}}} - \sqrt[3]{2}^{\sqrt{3}}"
+    verdict = verifier.verify(any_task("5"), boxed(tower))
+    assert verdict.reward == 0.0 and verdict.details["path"] == "screen" and "too large to evaluate" in verdict.reason
+    monkeypatch.setattr("rlvr.verifiers.math.too_large_to_evaluate", lambda text: None)
     verdict = verifier.verify(any_task("5"), boxed(tower))
     assert verdict.reward == 0.0 and not verdict.correct
     assert "error" not in verdict.reason and "too big to evaluate" in verdict.reason, verdict.reason

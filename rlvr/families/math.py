@@ -142,6 +142,24 @@ Version history
                 \binom{2n}{n} against (2n)!/(n!)^2 held a worker 5 s and scored 0); an answer
                 applying more than 8 functions (sin, log, …; or twice the gold's) is refused unread
                 (59 terms \sin(kx)^{k} held a worker 5 s).
+                2026-12-06 (red team s14 B1, B3, B4; verifier only, task bytes unchanged):
+                ``ordered=True`` and ``units="strict"`` hold on the worker path too (an answer the
+                native reader cannot read, one element in \lceil…\rceil, went to math-verify,
+                which ignores order and units: a reversed list or a wrong unit scored 1; now the
+                worker compares a bare-list gold element by element in order and checks the
+                unit first). Every exponent (of ``^``, ``\exp``, ``\cosh``…, inside function
+                arguments and exponents) is screened against 4 096, every factorial's operand
+                against 500, and \lceil/\lfloor may nest 3 deep: \lceil 3^{3^{3^{3}}} \rceil,
+                \sin(10^{10^{6}}) and 6 nested \lceil held a worker its whole 5 s deadline (8 at
+                once starved right answers); they are refused in under 0.01 s. Dataset mode:
+                an answer that restates a maths span of the problem (the span, a side of an
+                equation in it, or the answer holding a computing span: ``(99^2+99+1)``,
+                ``\sqrt{242}`` for 11\sqrt2) scores 0 unless the gold is written so; MATH-500
+                "box one of the last 4 spans" fell from 39 rows to 2 (the gold \sqrt{53} itself,
+                and a letter read as (C)), every MATH-500, AIME 24/25 and GSM8K gold (1 879) with its
+                prompt still scores, and
+                the 497 peer-grader cases agree exactly as before (455 / 448 / 430 under the
+                defaults / ordered / strict units).
 """
 
 from rlvr.family import EnvDecl, Family

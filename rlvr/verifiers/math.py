@@ -25,12 +25,19 @@ Free text   Prose (form "any") is judged by what it states last: after its last 
 Bounds      An extracted answer longer than ``MAX_ANSWER_CHARS`` (2 000; free text: 20 000,
             judged in the worker), nested more than ``MAX_NESTING`` (40) brackets deep, or with
             radicals nested more than ``MAX_RADICAL_NESTING`` (6) deep, or with a binomial
-            coefficient or Γ larger than 500! (``large_binomial``) scores 0 at once, so
+            coefficient or Γ larger than 500! (``large_binomial``), or with \lceil/\lfloor
+            nested more than ``MAX_ROUNDING_NESTING`` (3) deep, an exponent anywhere (inside
+            function arguments and exponents too; ``\exp``, ``\cosh``… arguments count) beyond
+            4 096 or a factorial's operand beyond 500 (``too_large_to_evaluate``) scores 0 at once, so
             every later step works on a bounded text; ``reason`` is at most 300 characters,
             ``details`` holds three short fields.
 Screening   Answers holding calculus or summation operators (``\int``, ``\sum``, ``\prod``,
             ``\lim``, ``\frac{d}{dx}``, ``d/dx``, ``\partial``, ``Derivative``, ``Integral``)
             score 0 unless the gold holds them too: restating the problem is not answering it.
+            Dataset tasks (form "any"): neither is an answer that is a maths span of the prompt,
+            a side of an equation in one, or that holds a span that computes something
+            (``restates_problem``: ``99^2+99+1`` or ``(99^2+99+1)`` for 9901), unless the gold
+            is written so.
             So do macros that define, hide or colour text (``\def``, ``\newcommand``,
             ``\phantom``, ``\color``…), and (unless the gold holds the same) the relations,
             operators and markup math-verify reads only one side of (``UNREAD_CONSTRUCTS``:
@@ -129,8 +136,10 @@ Options     ``deadline_s`` (default 5.0) bounds every verify call; ``memory_mb``
             relative tolerance for every numeric comparison; ``ordered`` (default False) makes
             bare lists ``10, 4, -2`` ordered (tuples and bracketed lists always are);
             ``units`` "ignore" (default: ``10 \text{ cm}``, ``10 weeks``, ``28\%``, ``90^\circ``
-            are 10, 10, 28, 90) or "strict" (the unit text must match). ``ordered`` and
-            ``units`` act on the native path; answers the worker judges follow math-verify.
+            are 10, 10, 28, 90) or "strict" (the unit text must match). Both hold on every
+            path: for an answer the worker judges, a bare-list gold is compared element by
+            element in order (``ordered_items``) and the unit is checked before math-verify,
+            which ignores both (``unit_problem``; red team S14-B1).
 """
 
 from __future__ import annotations
@@ -632,6 +641,101 @@ def large_binomial(text: str) -> bool:
     return any(_too_large(arguments) for arguments in binomial_arguments(text))
 
 
+MAX_ROUNDING_NESTING = 3  # \lceil / \lfloor inside one another: the deepest MATH-500 gold answer has 1
+ROUNDING_OPEN = re.compile(r"\\(?:lceil|lfloor)(?![A-Za-z])")
+ROUNDING_CLOSE = re.compile(r"\\(?:rceil|rfloor)(?![A-Za-z])")
+# Functions whose argument is an exponent in disguise (exp x = e^x, cosh x = (e^x + e^{-x})/2)
+EXPONENTIAL_MACRO = re.compile(r"\\(?:exp|sinh|cosh|tanh)(?![A-Za-z])\s*(?:\\left\s*)?")
+FUNCTION_ARGUMENT = re.compile(f"(?:{FUNCTION_MACRO.pattern})" + r"\s*(?:\\left\s*)?")  # \sin(…), \log{…}
+# The native reader's reasons for a value too large to write down (math_answers: powers,
+# roots, factorials)
+SIZE_REASON = re.compile(r"too large|above")
+
+
+def rounding_depth(text: str) -> int:
+    """The deepest nesting of ``\\lceil … \\rceil`` / ``\\lfloor … \\rfloor`` in ``text``."""
+    depth = deepest = 0
+    for found in re.finditer(rf"{ROUNDING_OPEN.pattern}|{ROUNDING_CLOSE.pattern}", text):
+        depth += 1 if found.group().startswith(("\\lceil", "\\lfloor")) else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def rounding_as_brackets(text: str) -> str:
+    """``text`` with ``\\lceil``/``\\lfloor`` and their closers read as round brackets: the
+    value changes by less than 1, so its size is what the native reader then measures."""
+    return ROUNDING_CLOSE.sub(") ", ROUNDING_OPEN.sub(" (", LEFT_RIGHT.sub(" ", text)))
+
+
+def exponent_too_large(exponent: str) -> bool:
+    """Whether an exponent (of ``^``, or the argument of ``\\exp``, ``\\cosh``…) may be larger in
+    magnitude than ``math_answers.MAX_POWER`` (4 096): read by the native reader (rounding as
+    brackets), too large when that reading is refused for its size, or its double-precision
+    value (variables at math_formulas' fixed points) exceeds the bound or overflows; an
+    exponent it cannot read is too large when it is built with products, powers, factorials,
+    fractions or binomials (``GROWING_ARGUMENT``), else taken as small."""
+    reading = native_reading(rounding_as_brackets(exponent))
+    if isinstance(reading, math_answers.Invalid):
+        return bool(SIZE_REASON.search(str(reading)))
+    body = getattr(reading, "body", None)
+    if isinstance(body, math_answers.Scalar) and body.infinite:
+        return True
+    if isinstance(body, (math_answers.Scalar, math_formulas.Formula)):
+        try:
+            rows = math_formulas.evaluate_all([math_formulas.node_of(body)], 1)
+        except math_formulas.Undecided as error:  # overflow, or a node it cannot evaluate
+            return str(error) in ("not finite", "evaluation failed")
+        except math_answers.NotNative:  # the formula budget is spent: judge by the text
+            return bool(GROWING_ARGUMENT.search(exponent))
+        return abs(rows[0][0][0]) > math_answers.MAX_POWER
+    return not isinstance(reading, math_answers.Answer) and bool(GROWING_ARGUMENT.search(exponent))
+
+
+def factorial_too_large(operand: str) -> bool:
+    """Whether the operand of a ``!`` may exceed ``math_answers.MAX_FACTORIAL``: its native
+    reading (rounding as brackets) is refused for its size or is a number above the bound, or
+    it cannot be read and is built with products, powers, factorials, fractions or binomials."""
+    reading = native_reading(rounding_as_brackets(operand))
+    if isinstance(reading, math_answers.Invalid):
+        return bool(SIZE_REASON.search(str(reading)))
+    exact = getattr(getattr(reading, "body", None), "value", None)  # Answer → Scalar → Exact
+    value = exact.rational_value() if isinstance(exact, math_answers.Exact) else None
+    if isinstance(value, Fraction):
+        return abs(value) > math_answers.MAX_FACTORIAL
+    return not isinstance(reading, math_answers.Answer) and bool(GROWING_ARGUMENT.search(operand))
+
+
+def too_large_to_evaluate(text: str) -> str | None:
+    """Why ``text`` may hold a value too large to evaluate in time, or None: ``\\lceil``/``\\lfloor``
+    nested more than ``MAX_ROUNDING_NESTING`` deep (math-verify's time grows about sixfold per
+    level), an exponent anywhere — inside a function's argument, or an exponent's own exponent —
+    that ``exponent_too_large`` finds too large, the operand of a ``!`` that
+    ``factorial_too_large`` finds too large, or a power, root or factorial the native reader
+    refuses for its size in a function's argument or, rounding read as brackets, in the whole.
+    The whole-answer reading alone saw none of these inside ``\\lceil``, ``\\log``, ``\\sin``…:
+    ``\\lceil 3^{3^{3^{3}}} \\rceil`` and nested ``\\lceil`` held a worker its whole deadline (red team S14-B3)."""
+    if rounding_depth(text) > MAX_ROUNDING_NESTING:
+        return f"\\lceil/\\lfloor nested more than {MAX_ROUNDING_NESTING} deep"
+    for caret in re.finditer(r"\^", text):
+        if exponent_too_large(_braced_group(text, caret.end())[0]):
+            return f"a power with an exponent beyond {math_answers.MAX_POWER} (too large to evaluate)"
+    for function in EXPONENTIAL_MACRO.finditer(text):
+        if exponent_too_large(_parenthesised(text, function.end())):
+            return f"an exponential of an argument beyond {math_answers.MAX_POWER} (too large to evaluate)"
+    for bang in re.finditer(r"(?<!\\)!", text):  # not the spacing macro \!
+        if factorial_too_large(_power_base(text, bang.start())):
+            return f"a factorial beyond {math_answers.MAX_FACTORIAL}! (too large to evaluate)"
+    for function in FUNCTION_ARGUMENT.finditer(text):
+        reading = native_reading(rounding_as_brackets(_parenthesised(text, function.end())))
+        if isinstance(reading, math_answers.Invalid) and SIZE_REASON.search(str(reading)):
+            return f"a function of a value too large to evaluate: {reading}"
+    if ROUNDING_OPEN.search(text):
+        reading = native_reading(rounding_as_brackets(text))
+        if isinstance(reading, math_answers.Invalid) and SIZE_REASON.search(str(reading)):
+            return f"a value too large to evaluate: {reading}"
+    return None
+
+
 def nesting_depth(text: str) -> int:
     """The deepest bracket nesting of ``text`` ((), [], {})."""
     depth = deepest = 0
@@ -745,8 +849,13 @@ def screen_within_budget(spec: dict, answer: str) -> Screened:
     functions = len(FUNCTION_MACRO.findall(answer))
     if functions > max(MAX_FUNCTIONS, 2 * len(FUNCTION_MACRO.findall(gold))):
         return fail(f"the answer applies {functions} functions (at most {MAX_FUNCTIONS} are read)", False)
+    oversized = too_large_to_evaluate(answer)  # after the function count: it reads each function's argument
+    if oversized and not too_large_to_evaluate(gold):
+        return fail(oversized, False)
     if RESTATED_OPERATORS.search(answer) and not RESTATED_OPERATORS.search(gold):
         return fail("the answer restates an integral, sum, limit or derivative instead of evaluating it")
+    if form == "any" and restates_problem(spec, answer):
+        return fail("the answer restates an expression of the problem instead of answering it")
     unread = unread_constructs(answer) - unread_constructs(gold)
     if unread:
         return fail(f"the answer uses {min(unread)[:20]}, which does not join values into one answer")
@@ -769,6 +878,74 @@ def screen_within_budget(spec: dict, answer: str) -> Screened:
     if form == "number":
         return screen_number(spec, answer, value)
     return Screened(None, value, gold)
+
+
+PROMPT_SPAN = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.DOTALL)
+MAX_PROMPT_SPANS = 256  # maths spans of one prompt remembered for the restatement screen
+MAX_RESTATED_CHARS = 400  # longer spans are not remembered (the longest MATH-500 gold has 53 characters)
+
+
+def restatement_key(text: str) -> str:
+    """``text`` as compared with the problem's maths: no layout, ``\\left``/``\\right``, ``$``,
+    trailing punctuation or braces around one character (``\\dfrac{1}{2}`` = ``\\frac12``,
+    ``\\dbinom`` = ``\\binom``)."""
+    s = _LAYOUT_NOISE.sub("", LEFT_RIGHT.sub(" ", text)).strip("$").rstrip(".,;:")
+    s = re.sub(r"\\[dt](frac|binom)(?![A-Za-z])", r"\\\1", s)
+    s = re.sub(r"\{(\\?[A-Za-z0-9])\}", r"\1", s)
+    while s.startswith("{") and s.endswith("}") and balanced(s[1:-1]):
+        s = s[1:-1]
+    return s
+
+
+@functools.lru_cache(maxsize=1024)
+def problem_expressions(prompt: str) -> tuple[str, ...]:
+    """The ``restatement_key`` of every maths span of a problem (``$…$``, ``$$…$$``, ``\\(…\\)``,
+    ``\\[…\\]``; an escaped ``\\$`` is money) and of each side of an equation in one (``x =
+    99^2 + 99 + 1``), for ``restates_problem``."""
+    keys = set()
+    for found in PROMPT_SPAN.finditer(prompt.replace("\\$", " ")):
+        span = next(group for group in found.groups() if group is not None)
+        if len(span) > MAX_RESTATED_CHARS:
+            continue
+        sides = split_relation(span)
+        keys.update(restatement_key(part) for part in [span] + (sides if len(sides) > 1 else []))
+        if len(keys) >= MAX_PROMPT_SPANS:
+            break
+    keys.discard("")
+    return tuple(sorted(keys))
+
+
+# A span that holds a computation (an operator or a macro that builds a value), long enough
+# not to be one symbol: found inside an answer, it is the problem's expression decorated
+COMPUTATION = re.compile(r"[-+*/^!]|\\(?:frac|binom|sqrt|cdot|times|div|log|ln|sin|cos|tan|lceil|lfloor)(?![A-Za-z])")
+MIN_EMBEDDED_SPAN = 5
+
+
+def restates_problem(spec: dict, answer: str) -> bool:
+    """Whether a dataset answer is the problem's own maths rather than the gold written some
+    way: its ``restatement_key`` is that of a span or of one side of an equation in one
+    (``problem_expressions``), or holds one that computes something (``COMPUTATION``, at least
+    ``MIN_EMBEDDED_SPAN`` characters: ``(99^2+99+1)``, ``99^2+99+1+0``, ``1\\cdot\\binom{31}{28}``).
+    Boxing ``99^2+99+1`` for 9901, ``\\sqrt{242}`` for ``11\\sqrt2`` or the expanded product for
+    a factorisation scored 1 on 31 of 500 MATH-500 rows, since form "any" compares values (red
+    team S14-B4). What the gold itself holds (its text, its value, a side of it) is exempt."""
+    restated = spec.get("restated")
+    if not restated:
+        return False
+    keys = {restatement_key(answer), restatement_key(unlabel(answer, None)[1])}
+    gold = spec["gold"]
+    gold_keys = {restatement_key(part) for part in [gold, unlabel(gold, None)[1]] + split_relation(gold)}
+    if keys & gold_keys:
+        return False
+    if keys & set(restated):
+        return True
+    return any(
+        len(span) >= MIN_EMBEDDED_SPAN
+        and COMPUTATION.search(span)
+        and any(span in key for key in keys)
+        and not any(span in key for key in gold_keys)
+        for span in restated
+    )
 
 
 def unread_constructs(text: str) -> set[str]:
@@ -890,6 +1067,72 @@ def screen_any(spec: dict, answer: str) -> Screened:
         value,
         gold_value,
     )
+
+
+def ordered_items(spec: dict) -> list[str] | None:
+    """With ``ordered``, a dataset gold that is a bare list (``10, 4, -2``: several values, no
+    brackets around them; not prose) as its elements in order, which the worker then compares
+    one by one (math-verify reads a bare list as a set); None otherwise."""
+    if not spec.get("ordered") or spec["form"] != "any" or is_prose(spec["gold"]):
+        return None
+    gold = spec["gold"]
+    reading = native_reading(gold)
+    if isinstance(reading, math_answers.Answer):
+        body = reading.body
+        bare = isinstance(body, math_answers.Sequence) and not body.left and len(body.items) > 1
+    else:
+        bare = value_count(gold) > 1 and strip_brackets(gold, SET_BRACKETS + TUPLE_BRACKETS) == gold.strip()
+    return split_top_level(_LAYOUT_NOISE.sub(" ", gold).replace("{,}", ",")) if bare else None
+
+
+def answer_items(spec: dict, answer: str) -> list[str]:
+    """An answer's elements to compare in order with ``ordered_items``: a bare list, or a
+    bracketed one (``(10, 4, -2)``, as the native reader takes it) unless the gold has two
+    values (``(1, 2)`` is a point or an interval, not the list ``1, 2``)."""
+    items = split_top_level(_LAYOUT_NOISE.sub(" ", answer).replace("{,}", ","))
+    if len(items) == 1 and len(ordered_items(spec) or ()) != 2:
+        inside = strip_brackets(items[0], TUPLE_BRACKETS)
+        if inside != items[0]:
+            items = split_top_level(inside)
+    return items
+
+
+UNIT_TEXT = re.compile(r"\\(?:text|textnormal|mbox|mathrm|textrm|textbf|textit|operatorname)\s*\{([^{}]*)\}")
+
+
+TRAILING_UNIT_TEXT = re.compile(rf"(?:{UNIT_TEXT.pattern})\s*(?:\^\s*\{{?\s*[23]\s*\}}?)?\s*$")
+
+
+def written_unit(text: str) -> tuple[str, str]:
+    """(value, unit) as the native reader splits them (``math_answers.split_unit``), rounding
+    read as brackets; a value it does not split that ends in ``\\text{…}`` (``\\max(9, 10)
+    \\text{ cm}``) has that text as its unit."""
+    s = math_answers.normalise(rounding_as_brackets(text))
+    value, unit = math_answers.split_unit(s)
+    trailing = TRAILING_UNIT_TEXT.search(s) if not unit else None
+    if trailing and s[: trailing.start()].strip():  # \text{Evelyn} alone is a word, not a unit
+        value, unit = s[: trailing.start()].strip(), re.sub(r"\s+", "", UNIT_TEXT.sub(r"\1", trailing.group())).lower()
+    return value, unit
+
+
+def unit_problem(spec: dict, answer: str) -> str | None:
+    """With ``units="strict"``, why an answer the worker judges (math-verify ignores units) does
+    not carry the gold's unit: its trailing unit (``math_answers.split_unit``) differs, or its
+    value holds words in ``\\text{…}`` the gold's value lacks (a unit hidden inside); None when it
+    agrees, units are ignored or the gold is prose."""
+    if spec.get("units") != "strict" or spec["form"] != "any" or is_prose(spec["gold"]):
+        return None
+    gold_value, gold_unit = written_unit(spec["gold"])
+    value, unit = written_unit(answer)
+    if unit != gold_unit:
+        return f"the unit {unit or '(none)'!r} is not the gold's {gold_unit or '(none)'!r} (units are strict)"
+
+    def words(text: str) -> list[str]:
+        return sorted(w.lower() for inside in UNIT_TEXT.findall(text) for w in re.findall(r"[A-Za-z]+", inside))
+
+    if words(value) != words(gold_value):
+        return "the answer holds unit text the gold answer lacks (units are strict)"
+    return None
 
 
 def named_quantity(left: str, right: str) -> str | None:
@@ -1695,6 +1938,8 @@ class MathVerifier(SafeVerifier):
     def check(self, task: Task, response: str) -> Verdict:
         deadline = time.monotonic() + self.deadline_s
         spec = {**gold_spec(task), "tolerance": self.tolerance, "ordered": self.ordered, "units": self.units}
+        if spec["form"] == "any" and isinstance(task.prompt, str):
+            spec["restated"] = problem_expressions(task.prompt)
         with math_formulas.budget():  # one time budget for all in-process formula work of this call
             verdict, extracted, screened = judge_response_cheaply(spec, response)
         if verdict is not None:

@@ -37,6 +37,9 @@ Parsing        An answer is read by math-verify's LaTeX parser alone (``LatexExt
                a letter of a non-Latin script is spaced from it first ("总共有99颗": math-verify's
                number patterns would not see 99), and in an expression holding a trigonometric
                function a degree sign is the factor π/180 (``\sin(90^{\circ}-x)`` is cos x).
+               The verifier's options that math-verify ignores are applied here first
+               (``units="strict"``: rules.unit_problem; ``ordered`` with a bare-list gold: each
+               element parsed and compared in order, ``Symbolic.in_order``).
 Numbers        math-verify compares numbers with an absolute tolerance (it takes 1/2^99 for
                1/2^98, and rounds floats to 6 places: ``\sqrt{4.000001}`` "is" 2). Its "equal"
                is therefore checked again here (``Symbolic.same_value``), element by element
@@ -578,7 +581,15 @@ class Symbolic:
         screened = self.rules.screen_answer(self.spec, expression.strip())
         if screened.verdict is not None:
             return screened.verdict
+        if self.rules.ordered_items(self.spec) is not None:  # ordered: the expression's elements in order
+            if screened.prose:
+                return self.done(False, "an ordered list needs one final expression", False)
+            self.extracted = expression[:200]
+            return self.any_form(screened.candidate)
         if screened.prose or (screened.candidate.strip() == expression.strip() and "\\" not in expression):
+            problem = self.rules.unit_problem(self.spec, expression)  # units="strict"
+            if problem:
+                return self.done(False, problem)
             return self.compare(found)  # plain text math-verify found: its reading is the answer
         self.extracted = expression[:200]
         return self.any_form(screened.candidate)
@@ -627,12 +638,37 @@ class Symbolic:
         return self.done(correct, "correct" if correct else "incorrect: not equivalent to the gold answer")
 
     def any_form(self, candidate: str):
+        problem = self.rules.unit_problem(self.spec, candidate)
+        if problem:
+            return self.done(False, problem)
+        items = self.rules.ordered_items(self.spec)
+        if items is not None:
+            return self.in_order(items, candidate)
         answer = self.parse(candidate)
         if not answer:
             return self.done(False, "could not parse the answer", False)
         if self.zero_denominator(candidate):
             return self.done(False, UNDEFINED, False)
         return self.compare(answer)
+
+    def in_order(self, golds: list[str], candidate: str):
+        """``ordered``: a bare-list gold against the answer's elements, position by position
+        (math-verify compares bare lists as sets)."""
+        values = self.rules.answer_items(self.spec, candidate)
+        if len(values) != len(golds):
+            return self.done(False, f"incorrect: expected {len(golds)} values in order, got {len(values)}")
+        answers = [self.parse(value) for value in values]
+        if not all(answers):
+            return self.done(False, "could not parse the answer", False)
+        if any(self.undefined(a) for a in answers) or self.zero_denominator(candidate):
+            return self.done(False, UNDEFINED, False)
+        for gold, answer in zip(golds, answers):
+            parsed = self.parse_gold(gold)
+            if not parsed:
+                raise ValueError(f"could not parse the gold answer {gold[:80]!r}")
+            if not self.equal(parsed, answer):
+                return self.done(False, "incorrect: not the gold values in order")
+        return self.done(True, "correct")
 
     def number_of(self, latex: str):
         parsed = self.parse(latex)

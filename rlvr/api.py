@@ -100,6 +100,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from rlvr.core import Task, TaskGenerator, Verdict, _new_object, canonical_difficulty, check_hint, setting_key
@@ -108,7 +109,14 @@ from rlvr.params import DifficultyTable, describe_value
 
 
 def _freeze(options: dict) -> str:
-    return json.dumps(options, sort_keys=True, default=str)
+    return json.dumps(options, sort_keys=True, default=json_value)
+
+
+def json_value(value: Any) -> Any:
+    """``json.dumps``'s ``default`` for option values: a numpy scalar as the Python value it
+    holds (``np.False_`` → false, not the text "False", which an option's check then refuses),
+    anything else JSON cannot hold (a path) as its text."""
+    return value.item() if isinstance(value, np.generic) else str(value)
 
 
 @functools.lru_cache(maxsize=64)
@@ -1494,6 +1502,15 @@ def mix_parts(envs: Any, n: int, difficulty: float | Sequence[float] | None = No
     return parts
 
 
+#: The verifier options that say how an answer is judged: the only ones an exported row carries
+#: (``iter_generate_mix(with_options=True)``) and a reader of rows takes from one. The others --
+#: the sandbox and its escape hatch, time and memory limits, container images, directories --
+#: belong to the host that scores and come from its caller only: a row is data, and a shared file
+#: must not switch off the sandbox that runs candidates (red team s14 second pass, R2-1: a row
+#: with ``sandbox="unsafe-none"`` ran a response on the host).
+ROW_VERIFIER_OPTIONS = frozenset({"partial", "shortest", "ordered", "units", "tolerance", "scoring"})
+
+
 def iter_generate_mix(
     envs: Any,
     n: int,
@@ -1524,7 +1541,8 @@ def iter_generate_mix(
     pair (task, the verifier options of its env: a dict, empty for an env given none), which the
     exporters of ``rlvr.integrations`` write into each row and their reward functions apply;
     then one env's entries must share their verifier options (a row names its env, not its
-    entry), and ``encode`` must be None. Without it, verifier options raise ValueError rather
+    entry), they must be scoring options (``ROW_VERIFIER_OPTIONS``; the host's, such as
+    ``sandbox``, raise), and ``encode`` must be None. Without it, verifier options raise ValueError rather
     than be dropped."""
     check_workers(workers)
     check_split(split)
@@ -1551,6 +1569,13 @@ def iter_generate_mix(
                     "export with rlvr.integrations (verl.export_mix, trl.dataset, hf.dataset carry it per row)"
                 )
         return _interleave(parts, n, seed, workers, split, allow_duplicates, options, encode)
+    for env_id, verifier in carried.items():
+        host = sorted(set(verifier) - ROW_VERIFIER_OPTIONS)
+        if host:
+            raise ValueError(
+                f"{env_id}: verifier option {', '.join(map(repr, host))} belongs to the host that scores, not to "
+                "a row: give it where the rows are scored (compute_score's reward_kwargs, trl.reward_function)"
+            )
     if encode is not None:
         raise ValueError("iter_generate_mix: with_options pairs tasks with their options; leave encode None")
     tasks = _interleave(parts, n, seed, workers, split, allow_duplicates, options, None)

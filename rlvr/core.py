@@ -200,6 +200,15 @@ def hint_pieces_shown(level: float, pieces: int) -> int:
     return 0 if level == 0 else max(1, int(np.floor(level * pieces + 0.5)))
 
 
+def flag_option(name: str, value: Any) -> bool:
+    """A verifier's on/off option: True or False (numpy's booleans too); a ValueError naming
+    ``name`` otherwise. ``bool(value)`` read the text "False", NaN or ``[False]`` as on, so an
+    option from a file or a config could switch on partial credit unasked (red team s14 R2-2)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
 def check_hint(level: Any) -> float:
     """A hint level: a number in [0, 1] (0 none, 1 nearly the whole reference), rounded to 4
     decimals; a ValueError naming ``hint`` otherwise."""

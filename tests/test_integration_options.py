@@ -348,3 +348,94 @@ def test_rows_without_options_are_as_before(tmp_path):
     assert frame.column_names == list(hf.features()) and "verifier_options" not in hf.features()
     assert [t.to_json() for t in hf.from_dataset(frame)] == [t.to_json() for t in tasks]
     assert [o for _, o in hf.from_dataset(frame, with_options=True)] == [{}] * 9
+
+
+# ------------------------------------------------ second pass: what a row may carry (R2-1 … R2-3)
+
+
+def test_a_row_carries_only_scoring_options_never_the_hosts(tmp_path):
+    """Red team s14 R2-1: a row's options reached every option its env declares, so a shared
+    file with ``sandbox="unsafe-none"`` ran a response on the host, and ``deadline_s`` let a
+    simulation outlive its caller. Rows carry only how an answer is judged; the sandbox, limits,
+    images and directories come from the caller (a call's own ``sandbox`` still works)."""
+    task = rlvr.make_task("rlvr/Code-v0", seed=200001, difficulty=0.0)
+    truth = rlvr_verl.ground_truth(task)
+    marker = tmp_path / "escaped"
+    escape = f"```python\nopen({str(marker)!r}, 'w').write('x')\n```"
+    for carried in (
+        {"sandbox": "unsafe-none", "allow_unsafe_unsandboxed": True},
+        {"memory_mb": 100_000},
+        {"partial": True, "warm": False},
+    ):
+        result = rlvr_verl.compute_score(task.env_id, escape, truth, {"verifier_options": json.dumps(carried)})
+        assert result["score"] == 0.0 and "carries only scoring options" in result["reason"], result
+        scores = rlvr_trl.reward_function()(
+            prompts=["p"], completions=[escape], task=[truth], verifier_options=[json.dumps(carried)]
+        )
+        assert scores == [0.0]
+    assert not marker.exists()
+    verilog = rlvr.make_task("rlvr/Verilog-v0", seed=200001, difficulty=0.0)
+    result = rlvr_verl.compute_score(
+        verilog.env_id, rlvr.solve(verilog), rlvr_verl.ground_truth(verilog), {"verifier_options": '{"deadline_s":1e5}'}
+    )
+    assert result["score"] == 0.0 and "deadline_s" in result["reason"]
+    for envs, options in (("rlvr/Code-v0", {"sandbox": "bwrap"}), ("rlvr/Math-v0", {"deadline_s": 30.0})):
+        with pytest.raises(ValueError, match="belongs to the host that scores"):
+            rlvr.generate_mix(envs, 2, with_options=True, **options)
+        with pytest.raises(ValueError, match="belongs to the host that scores"):
+            rlvr_verl.export_mix(envs, 2, tmp_path / "host.parquet", **options)
+    assert not (tmp_path / "host.parquet").exists()
+    data = hf.dataset({"rlvr/Maze-v0": {"options": {"partial": True}}}, 2, split=None)
+    hostile = data.map(lambda row: {"verifier_options": '{"sandbox": "unsafe-none"}'})
+    with pytest.raises(ValueError, match="carries only scoring options"):
+        hf.from_dataset(hostile, with_options=True)
+
+
+def test_on_off_options_take_only_true_or_false():
+    """Red team s14 R2-2: ``bool(partial)`` read the text "False", NaN or ``[False]`` as on, so
+    options from a file or a config switched partial credit on (wrong answers paid up to 0.88);
+    the unsafe backend's ``allow_unsafe_unsandboxed`` took any truthy value the same way."""
+    import numpy as np
+
+    from rlvr.verifiers.sandbox import Sandbox
+
+    for env_id, name in (
+        ("rlvr/Knapsack-v0", "partial"),
+        ("rlvr/ArcGrid-v0", "partial"),
+        ("rlvr/Causal-v0", "partial"),
+        ("rlvr/Zebra-v0", "partial"),
+        ("rlvr/KnightsKnaves-v0", "partial"),
+        ("rlvr/Maze-v0", "shortest"),
+        ("rlvr/Math-v0", "ordered"),
+    ):
+        for value in ("False", "false", 0, 1, math.nan, [False], None):
+            with pytest.raises(ValueError, match=f"{name} must be true or false"):
+                rlvr.make_verifier(env_id, **{name: value})
+        assert getattr(rlvr.make_verifier(env_id, **{name: np.False_}), name) is False
+    task = rlvr.make_task("rlvr/Knapsack-v0", seed=200001, difficulty=0.5)
+    result = rlvr_verl.compute_score(
+        task.env_id,
+        rlvr.api.make_generator(task.env_id).wrong_response(task),
+        rlvr_verl.ground_truth(task),
+        {"verifier_options": '{"partial": "False"}'},
+    )
+    assert result["score"] == 0.0 and "partial must be true or false" in result["reason"]
+    with pytest.raises(ValueError, match="allow_unsafe_unsandboxed=True"):
+        Sandbox("unsafe-none", allow_unsafe_unsandboxed="False")
+
+
+def test_convert_refuses_a_verl_file_whose_rows_carry_options(ordered_file, tmp_path):
+    """Red team s14 R2-3: ``rlvr convert`` read a verl file with options as plain tasks and wrote
+    them out without their options (exit 0). Now it is a usage error; the reader gives the pairs
+    when asked."""
+    from rlvr.cli import main
+
+    source = tmp_path / "with.parquet"
+    rlvr_verl.export_mix(mixture(ordered_file), N, source, seed=3, split=None)
+    with pytest.raises(ValueError, match="carries verifier options"):
+        rlvr_verl.read_tasks(source)
+    pairs = list(rlvr_verl.read_tasks(source, with_options=True))
+    assert len(pairs) == N and [options for _, options in pairs] == [OPTIONS[t.env_id] for t, _ in pairs]
+    target = tmp_path / "out.jsonl"
+    assert main(["convert", str(source), str(target)]) == 2
+    assert not target.exists()

@@ -340,7 +340,9 @@ def test_verifier_options_named_like_generate_arguments_do_not_clash():
     options = {"backend": "bwrap", "partial": True}
     grouped = rlvr.api.group_options("rlvr/Code-v0", options)
     assert grouped.for_tasks() == {"params": {}, "generator_options": {}} and grouped.verifier == options
-    data = rlvr_trl.dataset("rlvr/Code-v0", n=2, difficulty=0.1, **options)
+    data = rlvr_trl.dataset("rlvr/Code-v0", n=2, difficulty=0.1, partial=True)
+    with pytest.raises(ValueError, match="'backend' belongs to the host that scores"):  # the sandbox's, not a row's
+        rlvr_trl.dataset("rlvr/Code-v0", n=2, difficulty=0.1, **options)
     assert sorted(data["task_id"]) == sorted(t.id for t in rlvr.generate("rlvr/Code-v0", 2, difficulty=0.1))
     with pytest.raises(ValueError):
         rlvr.generate("rlvr/Code-v0", 2, backend="bwrap")

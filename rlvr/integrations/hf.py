@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from rlvr.core import Task, image_to_png
-from rlvr.integrations.verl import OPTIONS_KEY, carries_options, options_text
+from rlvr.integrations.verl import OPTIONS_KEY, carried_options, carries_options, options_text
 
 JSON_COLUMNS = ("answer", "params", "meta")
 
@@ -180,7 +180,7 @@ def _read(dataset, with_options: bool, carried: bool):
     for row in dataset:
         task = row_task(row)
         if with_options:
-            yield task, json.loads(row[OPTIONS_KEY]) if carried else {}
+            yield task, carried_options(row[OPTIONS_KEY]) if carried else {}
         else:
             yield task
 

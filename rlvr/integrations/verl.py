@@ -88,8 +88,11 @@ VERL_KWARGS = frozenset({"reward_router_address", "reward_model_tokenizer"})  # 
 
 def options_text(options: dict) -> str:
     """Verifier options as the canonical JSON text a row carries (what ``rlvr.make_verifier``
-    builds the verifier from: values JSON cannot hold are their ``str``)."""
-    return json.dumps(options, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    builds the verifier from: numpy scalars as their values, others JSON cannot hold as their
+    ``str``: ``rlvr.api.json_value``)."""
+    from rlvr.api import json_value
+
+    return json.dumps(options, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=json_value)
 
 
 def carries_options(envs: Any, n: int, difficulty: Any = None, **options: Any) -> bool:
@@ -228,30 +231,70 @@ def export_mix(
     return write_rows(rows, path, metadata=metadata, verifier_options=carried)
 
 
-def read_tasks(path: str | Path) -> Iterable[Task]:
-    """The tasks of a file written by ``export_parquet`` (ground truth plus the image column)."""
+def read_tasks(path: str | Path, with_options: bool = False) -> Iterator[Any]:
+    """The tasks of a file written by ``export_parquet`` (ground truth plus the image column);
+    with ``with_options``, (task, the verifier options its row carries) pairs. A file whose rows
+    carry options raises ValueError without ``with_options`` (checked at the call), so that
+    ``rlvr convert`` cannot drop them silently (red team s14 R2-3)."""
     import pyarrow.parquet as pq
 
+    parquet = pq.ParquetFile(str(path))
+    extra = parquet.schema_arrow.field("extra_info").type if "extra_info" in parquet.schema_arrow.names else None
+    carried = extra is not None and extra.get_field_index(OPTIONS_KEY) != -1
+    if carried and not with_options:
+        raise ValueError(
+            f"{path} carries verifier options (extra_info.{OPTIONS_KEY}), which a task file cannot hold: "
+            "score it as it is, or read it with rlvr.integrations.verl.read_tasks(path, with_options=True)"
+        )
+    return _read_rows(parquet, with_options, carried)
+
+
+def _read_rows(parquet: Any, with_options: bool, carried: bool) -> Iterator[Any]:
     from rlvr.core import PARQUET_BATCH_ROWS, png_to_image
 
-    for batch in pq.ParquetFile(str(path)).iter_batches(
-        batch_size=PARQUET_BATCH_ROWS, columns=["reward_model", "images"]
-    ):
+    columns = ["reward_model", "images", *(["extra_info"] if carried else [])]
+    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
         for row in batch.to_pylist():
             task = Task.from_dict(json.loads(row["reward_model"]["ground_truth"]))
             images = tuple(png_to_image(image["bytes"]) for image in row["images"] or ())
-            yield dataclasses.replace(task, images=images) if images else task
+            task = dataclasses.replace(task, images=images) if images else task
+            if with_options:
+                yield task, carried_options(row["extra_info"][OPTIONS_KEY]) if carried else {}
+            else:
+                yield task
 
 
 def _zero(reason: str) -> dict:
     return {"score": 0.0, "acc": 0.0, "format_ok": 0.0, "reason": reason, "not_judged": 0.0}
 
 
+def carried_options(text: Any) -> dict:
+    """The options a row carries (its ``verifier_options`` text) as a dict; ValueError where the
+    text is not a JSON object or names an option that is not a scoring one
+    (``rlvr.api.ROW_VERIFIER_OPTIONS``): the sandbox, limits, images and directories come from
+    the caller only, never from a row (red team s14 R2-1)."""
+    from rlvr.api import ROW_VERIFIER_OPTIONS
+
+    try:
+        row = json.loads(text)
+    except (TypeError, ValueError, RecursionError):  # not text, not JSON, nested past the stack
+        row = None
+    if not isinstance(row, dict):
+        raise ValueError(f"the row's {OPTIONS_KEY} is not a JSON object of options")
+    host = sorted(set(row) - ROW_VERIFIER_OPTIONS)
+    if host:
+        raise ValueError(
+            f"the row's {OPTIONS_KEY} names {', '.join(map(repr, host))}: a row carries only scoring options "
+            f"({', '.join(sorted(ROW_VERIFIER_OPTIONS))}); the host's come from the caller"
+        )
+    return row
+
+
 def row_options(env_id: str, carried: Any, asked: dict) -> dict:
     """The verifier options of a row of ``env_id``: ``carried`` (its options text, None for a row
     without) and those of the options ``asked`` for every row that ``env_id`` declares. ValueError
-    (the reason) for an option no env declares, a carried text that is not a JSON object, or an
-    option both give with different values; KeyError for an unknown env."""
+    (the reason) for an option no env declares, a carried text that ``carried_options`` refuses,
+    or an option both give with different values; KeyError for an unknown env."""
     from rlvr.envs.registry import ENV_SPECS, get_spec
 
     asked = json.loads(options_text(asked))  # compared as the row's are written
@@ -262,12 +305,7 @@ def row_options(env_id: str, carried: Any, asked: dict) -> dict:
     options = {name: value for name, value in asked.items() if name in declared}
     if carried is None:
         return options
-    try:
-        row = json.loads(carried)
-    except (TypeError, ValueError, RecursionError):  # not text, not JSON, nested past the stack
-        row = None
-    if not isinstance(row, dict):
-        raise ValueError(f"the row's {OPTIONS_KEY} is not a JSON object of options")
+    row = carried_options(carried)
     clashes = sorted(name for name, value in row.items() if name in options and options[name] != value)
     if clashes:
         raise ValueError(f"verifier option {', '.join(map(repr, clashes))} differs between the row and the call")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rlvr.core import SafeVerifier, Task, Verdict, answer_value_key, extract_answer
+from rlvr.core import SafeVerifier, Task, Verdict, answer_value_key, extract_answer, flag_option
 from rlvr.families.arc_grid import MAX_SIDE
 
 MAX_ANSWER_CHARS = 4 * MAX_SIDE * MAX_SIDE + 200
@@ -64,7 +64,7 @@ class ArcGridVerifier(SafeVerifier):
     deadline_s = 1.0
 
     def __init__(self, partial: bool = False):
-        self.partial = bool(partial)
+        self.partial = flag_option("partial", partial)
 
     def canonical_answer(self, task: Task, response: Any) -> str | None:
         """The grid read (``read_grid``), as ``reward: majority``'s key: spaced and joined rows agree."""

@@ -50,7 +50,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, looks_hedged
+from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, flag_option, looks_hedged
 
 MAX_BLOCK_CHARS = 2000
 NORMALISATION_SLACK = 0.005
@@ -166,7 +166,7 @@ class CausalVerifier(SafeVerifier):
             raise ValueError(f"tolerance must be in (0, 1], got {tolerance}")
         self.tolerance = tolerance
         self.exact_tolerance = exact(tolerance)
-        self.partial = bool(partial)
+        self.partial = flag_option("partial", partial)
 
     def check(self, task: Task, response: str) -> Verdict:
         block = extract_answer(response)

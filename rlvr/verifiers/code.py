@@ -154,7 +154,7 @@ from pathlib import Path
 from typing import Any
 
 from rlvr import ast_parse
-from rlvr.core import SafeVerifier, Task, Verdict, block_key, extract_answer, strip_think
+from rlvr.core import SafeVerifier, Task, Verdict, block_key, extract_answer, flag_option, strip_think
 from rlvr.verifiers import code_harness
 from rlvr.verifiers.code_harness import (
     COMPARED_VALUES,
@@ -1086,7 +1086,7 @@ class CodeVerifier(SafeVerifier):
     ):
         if not (isinstance(max_total_s, (int, float)) and math.isfinite(max_total_s) and max_total_s > 0):
             raise ValueError(f"max_total_s must be a positive number, got {max_total_s!r}")
-        self.partial = bool(partial)
+        self.partial = flag_option("partial", partial)
         self.memory_mb = int(memory_mb)
         self.max_total_s = float(max_total_s)
         if backend is not None:  # the deprecated name of ``sandbox``

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rlvr.core import SafeVerifier, Task, Verdict, answer_value_key, extract_answer
+from rlvr.core import SafeVerifier, Task, Verdict, answer_value_key, extract_answer, flag_option
 from rlvr.verifiers.chance import credit_above_chance, right_turns
 
 MAX_ANSWER_CHARS = 20_000
@@ -74,7 +74,7 @@ class KnightsKnavesVerifier(SafeVerifier):
     deadline_s = 1.0
 
     def __init__(self, partial: bool = False):
-        self.partial = bool(partial)
+        self.partial = flag_option("partial", partial)
 
     def canonical_answer(self, task: Task, response: Any) -> str | None:
         """The roles read (``read_roles``), sorted by name, as ``reward: majority``'s key: the order

@@ -161,7 +161,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from rlvr.core import SafeVerifier, Task, Verdict, extract_math_answer, looks_hedged
+from rlvr.core import SafeVerifier, Task, Verdict, extract_math_answer, flag_option, looks_hedged
 from rlvr.verifiers import math_answers, math_formulas
 
 RESTATED_OPERATORS = re.compile(
@@ -1926,7 +1926,7 @@ class MathVerifier(SafeVerifier):
             raise ValueError(f"tolerance must be a relative error in [0, 1), got {tolerance!r}")
         if units not in ("ignore", "strict"):
             raise ValueError(f"units must be 'ignore' or 'strict', got {units!r}")
-        self.ordered = bool(ordered)
+        self.ordered = flag_option("ordered", ordered)
         self.units = units
         self.deadline_s = float(deadline_s)
         self.memory_mb = int(memory_mb)

@@ -69,7 +69,7 @@ import threading
 import networkx as nx
 import numpy as np
 
-from rlvr.core import SafeVerifier, Task, Verdict, extract_answer
+from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, flag_option
 from rlvr.verifiers.chance import CHANCE_LEVEL
 
 MOVE_STEPS = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
@@ -229,8 +229,8 @@ class MazeVerifier(SafeVerifier):
     deadline_s = 2.0
 
     def __init__(self, shortest: bool = True, partial: bool = False):
-        self.shortest = bool(shortest)
-        self.partial = bool(partial)
+        self.shortest = flag_option("shortest", shortest)
+        self.partial = flag_option("partial", partial)
 
     def check(self, task: Task, response: str) -> Verdict:
         block = extract_answer(response)

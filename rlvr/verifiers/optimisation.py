@@ -44,7 +44,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from rlvr.core import SafeVerifier, Task, Verdict, answer_value_key, extract_answer
+from rlvr.core import SafeVerifier, Task, Verdict, answer_value_key, extract_answer, flag_option
 
 OPENING, CLOSING = "[({", "])}"
 MATCHING_CLOSE = dict(zip(OPENING, CLOSING))
@@ -250,7 +250,7 @@ class OptimisationVerifier(SafeVerifier):
     objective_name: str = "objective"
 
     def __init__(self, partial: bool = False):
-        self.partial = bool(partial)
+        self.partial = flag_option("partial", partial)
 
     def canonical_answer(self, task: Task, response: Any) -> str | None:
         """The parsed solution (``parse``), as ``reward: majority``'s key: spacing does not split a vote."""

@@ -119,7 +119,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
-from rlvr.core import SafeVerifier, Task, Verdict, block_key, strip_think
+from rlvr.core import SafeVerifier, Task, Verdict, block_key, flag_option, strip_think
 from rlvr.verifiers.sandbox import Limits, RunResult, Sandbox
 from rlvr.verifiers.sandbox.docker_pool import WarmRuns
 
@@ -1019,7 +1019,7 @@ class VerilogVerifier(SafeVerifier):
             raise ValueError(f"sandbox must be one of {SANDBOXES}, got {sandbox!r}")
         self.sandbox_kind = sandbox
         self.image = image
-        self.partial = bool(partial)
+        self.partial = flag_option("partial", partial)
         self.deadline_s = float(deadline_s)
         if self.deadline_s < 6.0:
             raise ValueError("deadline_s must be at least 6 seconds")

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 
-from rlvr.core import SafeVerifier, Task, Verdict, extract_answer
+from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, flag_option
 from rlvr.verifiers.chance import credit_above_chance, right_in_permutations
 
 MAX_ANSWER_CHARS = 20_000
@@ -130,7 +130,7 @@ class ZebraVerifier(SafeVerifier):
     deadline_s = 1.0
 
     def __init__(self, partial: bool = False):
-        self.partial = bool(partial)
+        self.partial = flag_option("partial", partial)
 
     def check(self, task: Task, response: str) -> Verdict:
         block = extract_answer(response)

@@ -81,7 +81,7 @@ class Sandbox:
             raise ValueError(f"unknown sandbox backend {backend!r}; choose one of {_BACKENDS}")
         if not isinstance(limits, Limits):
             raise TypeError("limits must be a Limits instance")
-        if backend == "unsafe-none" and not allow_unsafe_unsandboxed:
+        if backend == "unsafe-none" and allow_unsafe_unsandboxed is not True:  # not a truthy "False"
             raise ValueError(
                 "the 'unsafe-none' backend runs untrusted code WITHOUT isolation; "
                 "pass allow_unsafe_unsandboxed=True to use it anyway"

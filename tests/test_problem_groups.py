@@ -29,8 +29,8 @@ RED_TEAM_PAIRS = [
     # Sudoku's full grids changed on 2026-12-06 (red team s14 A1): its pairs (seed
     # 8425771708593454350 with 312, and with SudokuImage's 1819) re-found the same way (the first
     # two seeds whose puzzles are one puzzle under other digit names)
-    ("Sudoku-v0", 11, "Sudoku-v0", 19),
-    ("Sudoku-v0", 11, "SudokuImage-v0", 19),
+    ("Sudoku-v0", 4, "Sudoku-v0", 8),
+    ("Sudoku-v0", 4, "SudokuImage-v0", 8),
     ("GraphColoring-v0", 4281862860645080495, "GraphColoring-v0", 1181),
     ("MaxIndependentSet-v0", 1595960398110490478, "MaxIndependentSet-v0", 21),
     ("VertexCover-v0", 6248221757221224578, "VertexCover-v0", 297),

@@ -46,8 +46,10 @@ Version history
                 2026-12-06 (round 14): full grids filled by a randomised search instead of one
                 banded pattern shuffled, whose band structure (the same digit sets in each box's
                 row segments across a band) let singles alone fill every d = .75 and 1 puzzle
-                (red team s14 A1); 4×4 draws now reach all 288 grids, not 96. Every task's bytes
-                changed (re-pinned); generation 5–20 % slower.
+                (red team s14 A1); 4×4 grids drawn uniformly from all 288 (96 before), larger ones
+                with ties of the search drawn at random (ties in reading order made the top band
+                keep that structure twice as often: second pass R2-4). Every task's bytes changed
+                (re-pinned); generation about 15–20 % slower from d = .5 (d = 0 unchanged).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -381,7 +381,7 @@ def test_source_segments_are_what_ast_gives():
             if hasattr(node, "end_lineno"):
                 assert segment(node) == ast.get_source_segment(source, node), (source, ast.dump(node))
                 compared += 1
-    assert compared > 1000
+    assert compared > (1000 if HUMANEVAL.is_file() else 150)  # HumanEval's checks: most of the nodes
 
 
 def test_checkers_serve_each_problem_in_a_fresh_namespace():

@@ -143,10 +143,6 @@ def test_dropped_image_tasks_give_their_pages_back():
     """RSS does not grow call after call: 24 tasks are ~26 MB of pixels a round, so keeping even
     a sixth of them would pass the limit. Measured in a fresh process, where the heap of the rest
     of the suite (over a GB by the end) cannot move the figure."""
-    import os
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "sys.path.insert(0, 'tests')\n"
@@ -154,10 +150,19 @@ def test_dropped_image_tasks_give_their_pages_back():
         "if __name__ == '__main__':\n"
         "    print(_rss_growth_over_rounds())\n"
     )
+    assert printed_by_a_fresh_process(code) < 16 << 20
+
+
+def printed_by_a_fresh_process(code: str) -> int:
+    """The last integer ``code`` prints, run by a fresh interpreter from the project's root."""
+    import os
+    import subprocess
+    import sys
+
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert int(done.stdout.split()[-1]) < 16 << 20
+    return int(done.stdout.split()[-1])
 
 
 def test_image_streams_leave_no_segments(monkeypatch):
@@ -202,8 +207,6 @@ def test_pool_processes_keep_freed_memory_for_the_next_task():
     also when multiprocessing's forkserver was started first by someone else (here a plain
     process; in a trainer, a verification pool), so the worker server never set it up."""
     import os
-    import subprocess
-    import sys
 
     if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
         pytest.skip("glibc only")
@@ -218,10 +221,7 @@ def test_pool_processes_keep_freed_memory_for_the_next_task():
         "    with api.running_executor(1, 'process', ['SudokuImage-v0']) as pool:\n"
         "        print(pool.submit(_second_chunk_page_faults, 'rlvr/SudokuImage-v0').result())\n"
     )
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert int(done.stdout.split()[-1]) < 500
+    assert printed_by_a_fresh_process(code) < 500
 
 
 def test_chunks_share_reused_segments_while_dev_shm_is_more_than_half_full(monkeypatch):

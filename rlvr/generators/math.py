@@ -1390,7 +1390,14 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         # LaTeX math-verify cannot read whole: its fallback took the last number ("18" of "\underline{19} 18")
         ("unreadable-latex-then-gold", boxed(f"\\underline{{{wrong}}} {gold}")),
         ("unreadable-macro-then-gold", boxed(f"{wrong} \\hat {gold}")),
+        # sizes inside functions and deep ceilings held a worker its whole deadline (s14 B3)
+        ("huge-inside-ceiling", boxed("\\lceil 3^{3^{3^{3}}} \\rceil")),
+        ("huge-inside-sine", boxed("\\sin(10^{10^{6}})")),
+        ("nested-ceilings", boxed("\\lceil " * 8 + "1" + " \\rceil" * 8)),
     ]
+    last_span = re.findall(r"\$([^$]+)\$", task.prompt)
+    if last_span and last_span[-1].strip() != gold.strip():  # the problem's own expression (s14 B4)
+        attacks.append(("prompt-last-span-boxed", boxed(last_span[-1].strip())))
     if not (gold_number is not None and gold_number.decimal):  # a decimal gold may be a rounding (docstring)
         # formulas that equal the gold to many digits but not exactly (the native formula path
         # accepts only formal equality, rejects only clear differences, and leaves these to the

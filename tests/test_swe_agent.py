@@ -153,6 +153,8 @@ def test_bad_actions_are_answered_not_fatal(env):
         (call("edit", path="README.md", old="zzz-not-there", new="x"), "occurs 0 times"),
         (call("search", query=""), "one-line"),
         (call("bash", command=""), "non-empty"),
+        (call("run_tests", tests=["-p", "no:cacheprovider"]), "node ids"),
+        (call("run_tests", tests=["@tests/test_api.py"]), "node ids"),  # pytest reads "@file" as arguments
     ]:
         observation, reward, terminated, truncated, info = env.step(action)
         assert observation.startswith("error:") and words in observation, (action, observation)

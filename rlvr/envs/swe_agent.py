@@ -399,8 +399,8 @@ class SWEAgentEnv(SingleTurnEnv):
 
     def _tool_run_tests(self, call: dict) -> str:
         tests = call.get("tests") or []
-        if not isinstance(tests, list) or not all(isinstance(t, str) and t and not t.startswith("-") for t in tests):
-            raise ValueError('"tests" must be a list of pytest node ids')
+        if not isinstance(tests, list) or not all(isinstance(t, str) and t and t[0] not in "-@" for t in tests):
+            raise ValueError('"tests" must be a list of pytest node ids (none starting with "-" or "@")')
         wall = max(1.0, min(self.command_timeout_s, self.episode_time_s - self.tool_time))
         report = run_pytest_in_sandbox(
             self.verifier.sandbox(),

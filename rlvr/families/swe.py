@@ -153,6 +153,9 @@ Version history
                 both regexes quadratic while holding the GIL (512 KB of backticks: 120 s against
                 the 60 s deadline; 128 KB of ``<tool_call>``: 35 s a step). A fence opened
                 mid-line is no longer read as one. Task bytes unchanged.
+                2026-12-06 (session 15): SWEAgent's ``run_tests`` refuses node ids starting
+                with "@" as it refused "-": pytest reads ``@path`` as a file of arguments.
+                Task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

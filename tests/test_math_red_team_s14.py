@@ -270,6 +270,59 @@ def test_a_restatement_scores_zero_and_the_answer_still_counts(verifier, prompt,
         assert verifier.verify(task, boxed(answer)).correct, answer
 
 
+def reordered(span: str) -> str:
+    """``span`` with its top-level terms in reverse order (``99^2+99+1`` → ``1+99+99^2``)."""
+    terms, depth, current = [], 0, ""
+    for char in span:
+        if char in "{([":
+            depth += 1
+        elif char in "})]":
+            depth -= 1
+        if depth == 0 and char in "+-" and current.strip():
+            terms.append(current.strip())
+            current = "" if char == "+" else char
+        else:
+            current += char
+    terms.append(current.strip())
+    return "+".join(term for term in reversed(terms) if term).replace("+-", "-")
+
+
+@pytest.mark.skipif(not MATH500.is_file(), reason=f"MATH-500 absent: {MATH500}")
+def test_reordered_or_respelt_restatements_score_only_where_the_gold_is_the_span(verifier):
+    """Session 15: after the exact screen, a span with its terms reversed still scored on 11 of
+    the 500 rows and one with ``\\cdot`` and ``\\times`` swapped on 5 (``1+99+99^2`` for 9901,
+    ``10+2a+5b+ab`` for ``(a+5)(b+2)``). Now only row 277 (gold ``\\sqrt{53}``, the span)."""
+    generator = MathGenerator(dataset=str(MATH500))
+    scored = set()
+    for row in range(len(generator.dataset_rows)):
+        task = generator.generate(row)
+        for span in spans_of(task.prompt)[-2:]:
+            shapes = {reordered(span), span.replace("\\cdot", "\\times"), span.replace("\\times", "\\cdot")}
+            for shape in shapes - {span}:
+                if verifier.verify(task, boxed(shape)).correct:
+                    scored.add(row)
+    assert scored <= {277}, sorted(scored)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "gold", "restatements", "answers"),
+    [
+        ("Compute $99^2+99+1$.", "9901", ["1+99+99^2", "99+1+99^{2}", "0+1+99+99^2"], ["9901", "9\\,901"]),
+        ("Factor $ab+5b+2a+10$.", "(a+5)(b+2)", ["10+2a+5b+ab", "ba+5b+2a+10"], ["(b+2)(a+5)", "(5+a)(2+b)"]),
+        ("Simplify $6(1+2i)-3i$.", "6+9i", ["-3i+(1+2i)6", "(1+2i)\\times 6-3i"], ["6+9i", "9i+6"]),
+        ("Compute $2 \\cdot 3 \\div 4$.", "\\frac32", ["2\\times 3/4", "3*2\\div 4"], ["1.5", "\\frac{3}{2}"]),
+    ],
+)
+def test_a_reordered_restatement_scores_zero_and_the_answer_still_counts(verifier, prompt, gold, restatements, answers):
+    task = any_task(gold, prompt)
+    for restatement in restatements:
+        verdict = verifier.verify(task, boxed(restatement))
+        assert verdict.reward == 0 and "restates" in verdict.reason, (restatement, verdict)
+        assert verifier.verify(any_task(gold), boxed(restatement)).correct  # its value is right: no prompt, no screen
+    for answer in answers + [gold]:
+        assert verifier.verify(task, boxed(answer)).correct, answer
+
+
 def test_the_gold_written_as_the_span_is_not_a_restatement(verifier):
     assert verifier.verify(any_task(r"\sqrt{53}", r"Simplify $\sqrt{53}$."), boxed(r"\sqrt{53}")).correct
     assert verifier.verify(any_task(r"\sqrt{53}", r"Simplify $\sqrt{53}$."), boxed(r"\sqrt{ 53 }")).correct

@@ -160,6 +160,13 @@ Version history
                 prompt still scores, and
                 the 497 peer-grader cases agree exactly as before (455 / 448 / 430 under the
                 defaults / ordered / strict units).
+                2026-12-06 (session 15; verifier only, task bytes unchanged): the restatement
+                screen also compares multisets of tokens (``restatement_tokens``: brackets and
+                "+" dropped, the spellings of × and ÷ made one), so a span with its terms or
+                factors reordered (``1+99+99^2``, ``10+2a+5b+ab``) or with \cdot and \times
+                swapped is a restatement too: MATH-500 "reverse the terms of one of the last 2
+                spans" or "swap \cdot and \times" scored on 16 rows, now on 1 (row 277, whose
+                gold \sqrt{53} is the span); every MATH-500, AIME and GSM8K gold still scores.
 """
 
 from rlvr.family import EnvDecl, Family

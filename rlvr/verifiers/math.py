@@ -35,9 +35,10 @@ Screening   Answers holding calculus or summation operators (``\int``, ``\sum``,
             ``\lim``, ``\frac{d}{dx}``, ``d/dx``, ``\partial``, ``Derivative``, ``Integral``)
             score 0 unless the gold holds them too: restating the problem is not answering it.
             Dataset tasks (form "any"): neither is an answer that is a maths span of the prompt,
-            a side of an equation in one, or that holds a span that computes something
-            (``restates_problem``: ``99^2+99+1`` or ``(99^2+99+1)`` for 9901), unless the gold
-            is written so.
+            a side of an equation in one, or that holds a span that computes something, each
+            also up to the order of its terms and factors and the spelling of × and ÷
+            (``restates_problem``: ``99^2+99+1``, ``(99^2+99+1)`` or ``1+99+99^2`` for 9901),
+            unless the gold is written so.
             So do macros that define, hide or colour text (``\def``, ``\newcommand``,
             ``\phantom``, ``\color``…), and (unless the gold holds the same) the relations,
             operators and markup math-verify reads only one side of (``UNREAD_CONSTRUCTS``:
@@ -921,14 +922,51 @@ COMPUTATION = re.compile(r"[-+*/^!]|\\(?:frac|binom|sqrt|cdot|times|div|log|ln|s
 MIN_EMBEDDED_SPAN = 5
 
 
+# One token of maths for ``restatement_tokens``: a macro, a number, a letter or one other
+# character; brackets, braces and "+" are not tokens (moving terms moves and adds them)
+RESTATEMENT_TOKEN = re.compile(r"\\[A-Za-z]+|\d+(?:\.\d+)?|[^\s{}()\[\]+]")
+SAME_TOKEN = {
+    "\\times": "*",
+    "\\cdot": "*",
+    "\\ast": "*",
+    "\\div": "/",
+    "\\dfrac": "\\frac",
+    "\\tfrac": "\\frac",
+    "\\dbinom": "\\binom",
+    "\\tbinom": "\\binom",
+}
+
+
+@functools.lru_cache(maxsize=4096)
+def restatement_tokens(key: str) -> frozenset:
+    """The tokens of a ``restatement_key`` as a multiset (``frozenset`` of (token, count)),
+    so that reordered terms and factors (``1+99+99^2`` = ``99^2+99+1``, ``(1+2i)6-3i`` =
+    ``6(1+2i)-3i``) and other spellings of × and ÷ (``\\times``, ``\\cdot``, ``*``; ``\\div``,
+    ``/``) compare equal."""
+    counts: dict[str, int] = {}
+    for token in RESTATEMENT_TOKEN.findall(key):
+        token = SAME_TOKEN.get(token, token)
+        counts[token] = counts.get(token, 0) + 1
+    return frozenset(counts.items())
+
+
+def _holds(tokens: frozenset, part: frozenset) -> bool:
+    """Whether multiset ``tokens`` holds multiset ``part``."""
+    have = dict(tokens)
+    return all(have.get(token, 0) >= count for token, count in part)
+
+
 def restates_problem(spec: dict, answer: str) -> bool:
     """Whether a dataset answer is the problem's own maths rather than the gold written some
     way: its ``restatement_key`` is that of a span or of one side of an equation in one
     (``problem_expressions``), or holds one that computes something (``COMPUTATION``, at least
-    ``MIN_EMBEDDED_SPAN`` characters: ``(99^2+99+1)``, ``99^2+99+1+0``, ``1\\cdot\\binom{31}{28}``).
-    Boxing ``99^2+99+1`` for 9901, ``\\sqrt{242}`` for ``11\\sqrt2`` or the expanded product for
-    a factorisation scored 1 on 31 of 500 MATH-500 rows, since form "any" compares values (red
-    team S14-B4). What the gold itself holds (its text, its value, a side of it) is exempt."""
+    ``MIN_EMBEDDED_SPAN`` characters: ``(99^2+99+1)``, ``99^2+99+1+0``, ``1\\cdot\\binom{31}{28}``),
+    each also as multisets of ``restatement_tokens`` (for a span that computes something), so
+    reordering its terms or factors or respelling × and ÷ is a restatement too. Boxing
+    ``99^2+99+1`` for 9901, ``\\sqrt{242}`` for ``11\\sqrt2`` or the expanded product for a
+    factorisation scored 1 on 31 of 500 MATH-500 rows, since form "any" compares values (red
+    team S14-B4); after that screen, the reordered or respelt span still scored on 16 (session
+    15). What the gold itself holds (its text, its value, a side of it) is exempt."""
     restated = spec.get("restated")
     if not restated:
         return False
@@ -939,13 +977,23 @@ def restates_problem(spec: dict, answer: str) -> bool:
         return False
     if keys & set(restated):
         return True
-    return any(
-        len(span) >= MIN_EMBEDDED_SPAN
-        and COMPUTATION.search(span)
-        and any(span in key for key in keys)
-        and not any(span in key for key in gold_keys)
-        for span in restated
-    )
+    answers = [(key, restatement_tokens(key)) for key in keys]
+    golds = [(key, restatement_tokens(key)) for key in gold_keys]
+    if {tokens for _, tokens in answers} & {tokens for _, tokens in golds}:
+        return False
+    for span in restated:
+        if not COMPUTATION.search(span):
+            continue
+        span_tokens = restatement_tokens(span)
+        if any(tokens == span_tokens for _, tokens in answers):
+            return True
+        if (
+            len(span) >= MIN_EMBEDDED_SPAN
+            and any(span in key or _holds(tokens, span_tokens) for key, tokens in answers)
+            and not any(span in key or _holds(tokens, span_tokens) for key, tokens in golds)
+        ):
+            return True
+    return False
 
 
 def unread_constructs(text: str) -> set[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rlvr.core import Task
-from rlvr.generators.math import MathGenerator
+from rlvr.generators.math import MathGenerator, reversed_terms
 from rlvr.verifiers.math import MathVerifier, problem_expressions, restates_problem, too_large_to_evaluate
 
 SHARED_MATH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "math"
@@ -270,23 +270,6 @@ def test_a_restatement_scores_zero_and_the_answer_still_counts(verifier, prompt,
         assert verifier.verify(task, boxed(answer)).correct, answer
 
 
-def reordered(span: str) -> str:
-    """``span`` with its top-level terms in reverse order (``99^2+99+1`` → ``1+99+99^2``)."""
-    terms, depth, current = [], 0, ""
-    for char in span:
-        if char in "{([":
-            depth += 1
-        elif char in "})]":
-            depth -= 1
-        if depth == 0 and char in "+-" and current.strip():
-            terms.append(current.strip())
-            current = "" if char == "+" else char
-        else:
-            current += char
-    terms.append(current.strip())
-    return "+".join(term for term in reversed(terms) if term).replace("+-", "-")
-
-
 @pytest.mark.skipif(not MATH500.is_file(), reason=f"MATH-500 absent: {MATH500}")
 def test_reordered_or_respelt_restatements_score_only_where_the_gold_is_the_span(verifier):
     """Session 15: after the exact screen, a span with its terms reversed still scored on 11 of
@@ -297,7 +280,7 @@ def test_reordered_or_respelt_restatements_score_only_where_the_gold_is_the_span
     for row in range(len(generator.dataset_rows)):
         task = generator.generate(row)
         for span in spans_of(task.prompt)[-2:]:
-            shapes = {reordered(span), span.replace("\\cdot", "\\times"), span.replace("\\times", "\\cdot")}
+            shapes = {reversed_terms(span), span.replace("\\cdot", "\\times"), span.replace("\\times", "\\cdot")}
             for shape in shapes - {span}:
                 if verifier.verify(task, boxed(shape)).correct:
                     scored.add(row)

@@ -1300,6 +1300,24 @@ ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 FULLWIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
+def reversed_terms(span: str) -> str:
+    """``span`` with its top-level terms in reverse order (``99^2+99+1`` → ``1+99+99^2``,
+    ``6(1+2i)-3i`` → ``-3i+6(1+2i)``): the problem's expression restated by value."""
+    terms, depth, current = [], 0, ""
+    for char in span:
+        if char in "{([":
+            depth += 1
+        elif char in "})]":
+            depth -= 1
+        if depth == 0 and char in "+-" and current.strip():
+            terms.append(current.strip())
+            current = "" if char == "+" else char
+        else:
+            current += char
+    terms.append(current.strip())
+    return "+".join(term for term in reversed(terms) if term).replace("+-", "-")
+
+
 def math_attacks(task: Task) -> list[tuple[str, str]]:
     """What a reward-hacking policy tries on a maths task; none of these answers it, so each must
     score 0: oversize and deeply nested answers, values too costly to evaluate, repeated and
@@ -1398,6 +1416,8 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
     last_span = re.findall(r"\$([^$]+)\$", task.prompt)
     if last_span and last_span[-1].strip() != gold.strip():  # the problem's own expression (s14 B4)
         attacks.append(("prompt-last-span-boxed", boxed(last_span[-1].strip())))
+        if (turned := reversed_terms(last_span[-1])) not in (last_span[-1].strip(), gold.strip()):
+            attacks.append(("prompt-last-span-reordered", boxed(turned)))  # (session 15)
     if not (gold_number is not None and gold_number.decimal):  # a decimal gold may be a rounding (docstring)
         # formulas that equal the gold to many digits but not exactly (the native formula path
         # accepts only formal equality, rejects only clear differences, and leaves these to the

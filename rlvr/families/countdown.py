@@ -82,6 +82,9 @@ Version history
                 d = 0.75, 1.4× at d = 1 (36 → 51 ms), Game24 1.2–1.9× (4–9 → 8–11 ms), unchanged
                 at its d = 1. The template's closest answer is a new hostile answer
                 (``one-product-signs``).
+                2026-12-06 (red team s15 B15-1): ``reward: majority`` keys an expression that keeps
+                the rules by its value (one that breaks them: no vote); keyed by the text, ``E`` and
+                ``E = 24`` split the right answers' vote. Task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -75,6 +75,8 @@ Version history
                 (``rlvr.families._pictures``, "Splits"; 6 of 10 photos were on both sides).
                 ``image_dir`` and dataset tasks' meta and bytes change; photos and procedural
                 tasks unchanged; a non-train split of the photos raises.
+                2026-12-06 (red team s15 B15-1): ``reward: majority`` keys an answer by the placement
+                it reads (``parse_placement``), not its text. Task bytes unchanged.
 """
 
 from rlvr.families._pictures import PICTURE_OPTIONS

@@ -88,6 +88,9 @@ Version history
                 re-pinned). Generation CPU (before and after interleaved in one process, loaded
                 2-core machine): 1.0× at d = 0, 3.2× at d = 0.25 (110 → 350 µs), 1.55× at
                 d = 0.5, 1.1× at d = 0.75, 1.0× at d = 1.
+                2026-12-06 (red team s15 B15-1): ``reward: majority`` keys a legal walk by where it
+                ends and its length (a walk through a wall: no vote); keyed by the move string, other
+                shortest paths and spellings split the right answers' vote. Task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -27,7 +27,7 @@ from collections import Counter
 from fractions import Fraction
 from typing import Any
 
-from rlvr.core import SafeVerifier, Task, Verdict, extract_answer
+from rlvr.core import SafeVerifier, Task, Verdict, answer_value_key, extract_answer
 
 MAX_ANSWER_CHARS = 2_000
 MAX_TOKENS = 400
@@ -203,6 +203,24 @@ class CountdownVerifier(SafeVerifier):
     """Judges a Countdown answer (module docstring); never raises."""
 
     deadline_s = 1.0
+
+    def canonical_answer(self, task: Task, response: Any) -> str | None:
+        """``reward: majority``'s key: the value of an expression that keeps the puzzle's rules
+        (numbers, operators); None for one that breaks them, which has no vote. Keyed by the
+        text, other right expressions and spellings (``E`` / ``E = 24``, brackets) split the
+        right answers' vote (red team s15 B15-1)."""
+        answer = task.answer
+
+        def value(block: str) -> Fraction:
+            if len(block) > MAX_ANSWER_CHARS:
+                raise ExpressionError("too long")
+            tree, _ = parse(block)
+            check_numbers(leaves(tree), list(answer["numbers"]), bool(answer["use_all"]))
+            if operators_of(tree) - set(answer["operators"].split(",")):
+                raise RuleError("operator not allowed")
+            return evaluate(tree)
+
+        return answer_value_key(response, value, self.max_response_chars)
 
     def check(self, task: Task, response: str) -> Verdict:
         block = extract_answer(response)

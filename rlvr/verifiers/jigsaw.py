@@ -37,8 +37,9 @@ from __future__ import annotations
 import functools
 import random
 import re
+from typing import Any
 
-from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, looks_hedged
+from rlvr.core import SafeVerifier, Task, Verdict, answer_value_key, extract_answer, looks_hedged
 from rlvr.verifiers.chance import chance_count, credit_above_chance, right_placements
 
 SCORINGS = ("exact", "fraction", "neighbours")
@@ -137,6 +138,20 @@ class JigsawVerifier(SafeVerifier):
         if scoring not in SCORINGS:
             raise ValueError(f"scoring must be one of {', '.join(SCORINGS)}, got {scoring!r}")
         self.scoring = scoring
+
+    def canonical_answer(self, task: Task, response: Any) -> str | None:
+        """``reward: majority``'s key: the placement as read (``parse_placement``), so spacing,
+        separators and labels do not split a vote (red team s15 B15-1); None where it reads
+        none or the answer hedges."""
+        n = int(task.answer["rows"]) * int(task.answer["cols"])
+
+        def placement(block: str) -> tuple | None:
+            if len(block) > MAX_CHARS_PER_ENTRY * n + 64 or looks_hedged(block):
+                return None
+            entries, _ = parse_placement(block, n, bool(task.answer["rotate"]))
+            return None if entries is None else tuple(entries)
+
+        return answer_value_key(response, placement, self.max_response_chars)
 
     def check(self, task: Task, response: str) -> Verdict:
         answer = task.answer

@@ -65,11 +65,12 @@ import functools
 import hashlib
 import re
 import threading
+from typing import Any
 
 import networkx as nx
 import numpy as np
 
-from rlvr.core import SafeVerifier, Task, Verdict, extract_answer, flag_option
+from rlvr.core import SafeVerifier, Task, Verdict, answer_value_key, extract_answer, flag_option
 from rlvr.verifiers.chance import CHANCE_LEVEL
 
 MOVE_STEPS = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
@@ -231,6 +232,28 @@ class MazeVerifier(SafeVerifier):
     def __init__(self, shortest: bool = True, partial: bool = False):
         self.shortest = flag_option("shortest", shortest)
         self.partial = flag_option("partial", partial)
+
+    def canonical_answer(self, task: Task, response: Any) -> str | None:
+        """``reward: majority``'s key: where a legal walk ends and in how many moves (on G with
+        ``shortest=False``: only that it reaches G); None for a walk through a wall or off the
+        grid, which has no vote. Keyed by the move string, other shortest paths and spellings
+        (``R R D``, ``R,R,D``) split the right answers' vote (red team s15 B15-1)."""
+
+        def reached(block: str) -> tuple | None:
+            moves, _ = parse_moves(block)
+            grid = [str(row) for row in task.answer["grid"]]
+            if moves is None or len(moves) > MOVE_CAP_PER_SQUARE * len(grid) * len(grid[0]):
+                return None
+            row, col = int(task.answer["start"][0]), int(task.answer["start"][1])
+            for letter in moves:
+                row, col = row + MOVE_STEPS[letter][0], col + MOVE_STEPS[letter][1]
+                if not (0 <= row < len(grid) and 0 <= col < len(grid[0])) or grid[row][col] == WALL:
+                    return None
+            if [row, col] == [int(x) for x in task.answer["goal"]] and not self.shortest:
+                return ("G",)
+            return (row, col, len(moves))
+
+        return answer_value_key(response, reached, self.max_response_chars)
 
     def check(self, task: Task, response: str) -> Verdict:
         block = extract_answer(response)

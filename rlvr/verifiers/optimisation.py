@@ -253,8 +253,20 @@ class OptimisationVerifier(SafeVerifier):
         self.partial = flag_option("partial", partial)
 
     def canonical_answer(self, task: Task, response: Any) -> str | None:
-        """The parsed solution (``parse``), as ``reward: majority``'s key: spacing does not split a vote."""
-        return answer_value_key(response, lambda block: self.parse(task, block), self.max_response_chars)
+        """``reward: majority``'s key: what a feasible solution achieves (its objective; "feasible"
+        where every feasible solution is optimal), from the instance alone; None for an
+        infeasible or unreadable one, which has no vote. Keyed by the solution as written, right
+        answers split their vote by order and spelling (the items of a set in another order, a
+        tour from another city, colours renamed) while copies of one wrong answer won every
+        group (red team s15 B15-1); equally good solutions are one answer to the question asked."""
+
+        def achieved(block: str) -> str | None:
+            evaluation = self.evaluate(task, self.parse(task, block))
+            if not evaluation.feasible:
+                return None
+            return "feasible" if self.sense == "feasible" else f"{self.objective_name} {evaluation.objective}"
+
+        return answer_value_key(response, achieved, self.max_response_chars)
 
     @abc.abstractmethod
     def parse(self, task: Task, block: str) -> Any:

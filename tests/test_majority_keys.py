@@ -1,0 +1,144 @@
+"""``reward: majority`` keys of the families whose right answers have many forms (red team s15
+B15-1): optimisation answers key by what a feasible solution achieves, Maze by where a legal walk
+ends, Countdown / Game24 by the value of a legal expression, Jigsaw by the placement read. Keyed
+by the text or the list as written, three right answers in other orders or spellings split their
+vote and two copies of one wrong answer won every group."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+import rlvr
+from rlvr.core import extract_answer
+from rlvr.trainers.grpo import majority_vote
+from rlvr.trainers.rollout import Episode, RewardSource
+
+
+def _answer(text: str) -> str:
+    return f"<answer>{text}</answer>"
+
+
+def _reversed_list(task, verifier, generator, right):
+    return _answer(generator.render(list(reversed(verifier.parse(task, extract_answer(right))))))
+
+
+def _tour_from_the_next_city_backwards(task, verifier, generator, right):
+    tour = verifier.parse(task, extract_answer(right))
+    return _answer(generator.render(list(reversed(tour[1:] + tour[:1]))))
+
+
+def _colours_renamed(task, verifier, generator, right):
+    colours = verifier.parse(task, extract_answer(right))
+    top = max(colours)
+    return _answer(generator.render([top + 1 - colour for colour in colours]))
+
+
+def _respaced(task, verifier, generator, right):
+    return right.replace(", ", " ,  ").replace("<answer>", "<answer>\n ")
+
+
+SET_LIKE = (_reversed_list, _respaced)
+RESPELLINGS = {
+    "rlvr/TSP-v0": (_tour_from_the_next_city_backwards, _respaced),
+    "rlvr/BinPacking-v0": SET_LIKE,
+    "rlvr/MaxIndependentSet-v0": SET_LIKE,
+    "rlvr/VertexCover-v0": SET_LIKE,
+    "rlvr/GraphColoring-v0": (_colours_renamed, _respaced),
+    "rlvr/SetCover-v0": SET_LIKE,
+    "rlvr/Knapsack-v0": SET_LIKE,
+    "rlvr/SubsetSum-v0": SET_LIKE,
+    "rlvr/SAT-v0": SET_LIKE,
+    "rlvr/Scheduling-v0": (_respaced, lambda task, v, g, right: right.replace("[[", "[ [").replace("]]", "] ]")),
+    "rlvr/Maze-v0": (
+        lambda task, v, g, right: _answer(" ".join(extract_answer(right))),
+        lambda task, v, g, right: _answer(",".join(extract_answer(right))),
+    ),
+    "rlvr/Countdown-v0": (
+        lambda task, v, g, right: _answer(extract_answer(right).split("=")[0].strip()),
+        lambda task, v, g, right: _answer("(" + extract_answer(right).split("=")[0].strip() + ")"),
+    ),
+    "rlvr/Game24-v0": (
+        lambda task, v, g, right: _answer(extract_answer(right).split("=")[0].strip()),
+        lambda task, v, g, right: _answer("(" + extract_answer(right).split("=")[0].strip() + ") = 24"),
+    ),
+}
+
+
+def _group(source: RewardSource, task, texts: list[str]) -> list[float]:
+    verifier = source.verifier_factory()
+    episodes = [
+        Episode(task, source, 0, [], [{"role": "assistant", "content": t}], verdict=verifier.verify(task, t))
+        for t in texts
+    ]
+    rewards, _ = majority_vote(episodes, len(texts))
+    return rewards.tolist()[0]
+
+
+@pytest.mark.parametrize("env_id", sorted(RESPELLINGS))
+def test_right_answers_in_other_orders_and_spellings_share_one_key_and_win_the_vote(env_id):
+    source = RewardSource.from_env(env_id)
+    verifier, generator = source.verifier_factory(), source.generator
+    for seed in range(4):
+        for difficulty in (0.25, 1.0):
+            task = source.make_task(200_000 + seed, difficulty)
+            right = generator.solve(task)
+            texts = [right] + [respell(task, verifier, generator, right) for respell in RESPELLINGS[env_id]]
+            assert len(set(texts)) == 3, (env_id, texts)
+            assert all(verifier.verify(task, text).correct for text in texts), (env_id, texts)
+            keys = {verifier.canonical_answer(task, text) for text in texts}
+            assert len(keys) == 1 and None not in keys, (env_id, keys)
+            wrong = generator.wrong_response(task)
+            assert not verifier.verify(task, wrong).correct
+            assert verifier.canonical_answer(task, wrong) not in keys, env_id
+            assert _group(source, task, [*texts, wrong, wrong]) == [1.0, 1.0, 1.0, 0.0, 0.0], env_id
+
+
+def test_answers_that_break_the_rules_have_no_vote():
+    cases = {
+        "rlvr/Knapsack-v0": _answer("[" + ", ".join(map(str, range(40))) + "]"),  # over capacity (or out of range)
+        "rlvr/MaxIndependentSet-v0": _answer("[0, 0]"),
+        "rlvr/Maze-v0": _answer("U" * 50),  # off the grid or into a wall
+        "rlvr/Countdown-v0": _answer("1000 * 1000"),  # numbers not given
+        "rlvr/SubsetSum-v0": _answer("[]"),
+    }
+    for env_id, text in cases.items():
+        source = RewardSource.from_env(env_id)
+        task = source.make_task(200_000, 0.5)
+        verifier = source.verifier_factory()
+        assert verifier.canonical_answer(task, text) is None, (env_id, verifier.verify(task, text).reason)
+        assert verifier.canonical_answer(task, "no answer") is None
+
+
+def test_optimisation_keys_tell_objectives_apart_without_the_reference():
+    source = RewardSource.from_env("rlvr/Knapsack-v0")
+    verifier = source.verifier_factory()
+    task = source.make_task(200_001, 0.5)
+    right = source.generator.solve(task)
+    blind = dict(task.answer)
+    blind["reference"] = {"solution": [], "objective": -1, "status": "unknown"}  # keys never read it
+    hollow = dataclasses.replace(task, answer=blind)
+    assert verifier.canonical_answer(hollow, right) == verifier.canonical_answer(task, right)
+    assert re.fullmatch(r"'total value \d+'", verifier.canonical_answer(task, right))
+
+
+def test_jigsaw_keys_read_the_placement():
+    verifier = rlvr.make_verifier("rlvr/Jigsaw-v0")
+    generator = rlvr.make_generator("rlvr/Jigsaw-v0")
+    for seed in range(3):
+        task = generator.generate(200_000 + seed, 0.25)
+        right = generator.solve(task)
+        entries = extract_answer(right).split()
+        texts = [
+            right,
+            _answer(", ".join(entries)),
+            _answer("\n".join(" ".join(entries[i : i + 1]) for i in range(len(entries)))),
+        ]
+        assert all(verifier.verify(task, text).correct for text in texts), texts
+        keys = {verifier.canonical_answer(task, text) for text in texts}
+        assert len(keys) == 1 and None not in keys
+        swapped = _answer(" ".join([entries[1], entries[0], *entries[2:]]))
+        assert verifier.canonical_answer(task, swapped) not in keys
+        assert verifier.canonical_answer(task, _answer(entries[0] + " or " + " ".join(entries[1:]))) is None

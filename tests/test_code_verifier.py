@@ -223,6 +223,12 @@ def test_values_match_rules():
     assert values_match({"a": [1.0]}, {"a": [1]}) and not values_match({"a": 1}, {"a": 1, "b": 2})
     assert not values_match([1, 2], [1, 2, 3]) and not values_match("1", 1) and not values_match(None, 0)
     assert values_match(parse_literal("[inf, -inf, nan]"), [math.inf, -math.inf, math.nan])
+    # an int and a float compare exactly, as Python's == does (red team s15 A3: both were made floats)
+    for big in (2**53 + 1, 3**40, 10**17 + 3, -(2**60) - 1):
+        assert not values_match(big, float(big)) and not values_match(float(big), big) and big != float(big)
+        assert values_match(big, big) and values_match([big], [big])
+    assert values_match(2**53, float(2**53)) and values_match(10**17, 1e17) and not values_match(10**400, math.inf)
+    assert values_match(2**53 + 1, float(2**53), 1e-9)  # a tolerance still applies to both
     assert parse_literal("([1, 2],)") == ([1, 2],) and parse_literal("{'a': (1,)}") == {"a": (1,)}
 
 

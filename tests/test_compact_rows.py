@@ -3,6 +3,7 @@ the row (synthetic: regenerated from a recipe; datasets: zlib+base64 with a cap)
 byte for byte, checked by digest, in the generator and on the verifier's host side."""
 
 import json
+import os
 import random
 import threading
 import time
@@ -128,6 +129,31 @@ def test_full_answer_rebuilds_once_per_task_and_is_bounded(monkeypatch):
     second = full_answer(task, 30.0)
     assert len(calls) == 1 and first["tests"] == second["tests"] and len(first["tests"]) == task.meta["test_count"]
     assert first["packed_tests"] is None and task.answer["tests"] == []  # the task itself is untouched
+
+
+def test_a_forked_child_rebuilds_packed_tests_at_once():
+    """Red team s15 A2: a child forked after the parent rebuilt packed tests inherited an executor
+    with no thread that counted one idle, so it started none: the child's first rebuild waited
+    out its whole allowance (an honest answer scored 0 after 5 s)."""
+    parent_task, child_task = (GENERATOR.generate(random.Random(s).randrange(10**6, 2 * 10**6), 1.0) for s in (8, 9))
+    full_answer(parent_task, 30.0)  # the parent's pool now has a thread
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report how long a rebuild of a task not cached here took
+        status = 1
+        try:
+            started = time.monotonic()
+            tests = full_answer(child_task, 10.0)["tests"]
+            os.write(write, f"{time.monotonic() - started:.3f} {len(tests)}".encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    with os.fdopen(read) as report:
+        seconds, count = report.read().split()
+    _, status = os.waitpid(pid, 0)
+    assert status == 0 and int(count) == child_task.meta["test_count"]
+    assert float(seconds) < 3.0, seconds
 
 
 def big_stdio_rows(count: int, tests: int, size: int) -> list[dict]:

@@ -1260,3 +1260,41 @@ def test_no_leaks_after_1000_runs(tmp_path):
     assert _own_cgroups(box) == []
     _assert_no_leftovers(box)
     assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
+
+
+def test_a_forked_child_takes_uids_of_its_own(monkeypatch, tmp_path):
+    """Red team s15 A1: the uid pool survived ``os.fork()``, so a process that had run a sandbox
+    and then forked workers handed the same uid to overlapping runs in each (one RLIMIT_NPROC
+    budget: 63 sleeping processes in one run failed honest runs in the others). A child now
+    drops the parent's slots and locks its own; the parent keeps its own."""
+    from rlvr.verifiers.sandbox import uids
+
+    monkeypatch.setenv("RLVR_SANDBOX_LOCK_DIR", str(tmp_path))
+    base = 1_900_000_000 + os.getpid() % 1000 * 1024  # a range no other test uses
+    pool = uids._uid_pool(base)
+    try:
+        parent_uid = pool.acquire()
+        pool.release(parent_uid)  # free in the parent, as after one run: its next run reuses it
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                taken = [pool.acquire() for _ in range(3)]
+                os.write(write, " ".join(map(str, taken)).encode())
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write)
+        with os.fdopen(read) as report:
+            child_uids = [int(uid) for uid in report.read().split()]
+        assert os.waitpid(pid, 0)[1] == 0
+        assert pool.acquire() == parent_uid  # the parent's next run
+        assert len(child_uids) == 3 and parent_uid not in child_uids, (parent_uid, child_uids)
+        # the child has exited: its locks went with it, so the parent's next new slot is the child's first
+        assert pool.acquire() == min(child_uids)
+    finally:
+        with uids._UID_POOLS_LOCK:
+            uids._UID_POOLS.pop(base, None)
+        for fd in pool._held.values():
+            os.close(fd)

@@ -153,6 +153,14 @@ Version history
                 (re-pinned: digests unchanged).  ``partial=True``: the do-nothing floor counts the
                 identity too (``return x`` earned 0.14, echoing stdin 0.12 on average at d = 0;
                 now 0).
+                2026-12-06 (red team s15 A1–A3; task bytes unchanged): a process forked after
+                verifying takes sandbox uids of its own (parent and workers handed one uid to
+                overlapping runs, so one run's 63 sleeping processes failed honest runs in the
+                others: 0 of 4 passed, now 4 of 4 in each style, warm and cold); a forked
+                process gets a fresh rebuild pool for packed tests (its first packed task waited
+                out the 5 s allowance and scored 0); an int and a float compare exactly, as
+                Python's ``==`` does (a float-rounded result of an int past 2**53 was paid: 4 of
+                72 function tasks at d = 1 have such values).
 """
 
 from rlvr.family import EnvDecl, Family

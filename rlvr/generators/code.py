@@ -16,6 +16,7 @@ import copy
 import gzip
 import io
 import json
+import os
 import pickle
 import random
 import re
@@ -310,6 +311,20 @@ def unpack_tests(answer: dict) -> list[dict]:
 _UNPACKED: OrderedDict[tuple[str, str], Future] = OrderedDict()
 _UNPACKED_LOCK = threading.Lock()
 _UNPACK_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rlvr-code-tests")
+
+
+def _restart_unpacking_after_fork() -> None:
+    """In a forked child: a fresh rebuild pool and lock, and no rebuild still under way. The
+    parent's executor has no thread here but counts one idle, so it would start none: the
+    child's first packed task waited out its whole allowance and scored 0 (red team s15 A2)."""
+    global _UNPACK_POOL, _UNPACKED_LOCK
+    _UNPACKED_LOCK = threading.Lock()
+    for key in [key for key, future in _UNPACKED.items() if not future.done()]:
+        del _UNPACKED[key]
+    _UNPACK_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rlvr-code-tests")
+
+
+os.register_at_fork(after_in_child=_restart_unpacking_after_fork)
 
 
 def full_answer(task: Task, timeout_s: float) -> dict:

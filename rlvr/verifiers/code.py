@@ -577,15 +577,21 @@ def parse_literal(text: str) -> Any:
 
 
 def numbers_match(expected: int | float, got: int | float, tolerance: float | None) -> bool:
-    if type(expected) in (bool, int) and type(got) in (bool, int):
+    """Python's ``==`` (an int and a float compared exactly: a float a rounding away from an int
+    past 2**53 does not match it, as the assert style's checks and Python say; red team s15 A3),
+    NaN matching NaN; with ``tolerance``, ``math.isclose`` with it as both relative and absolute
+    tolerance (infinities only themselves)."""
+    expected_nan = type(expected) is float and math.isnan(expected)
+    got_nan = type(got) is float and math.isnan(got)
+    if expected_nan or got_nan:
+        return expected_nan and got_nan
+    if tolerance is None:
         return expected == got
     try:
         a, b = float(expected), float(got)
     except OverflowError:
         return False
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    if tolerance is None or math.isinf(a) or math.isinf(b):
+    if math.isinf(a) or math.isinf(b):
         return a == b
     return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
 

@@ -103,7 +103,9 @@ class _BwrapBackend(_Backend):
       exits, pid 1 is killed and waited for, so nothing of the run survives
       ``run``.  Orphaned processes are not reaped until the program exits
       (``timeout`` only waits for its own child), so their zombies count
-      against ``processes`` meanwhile.
+      against ``processes`` meanwhile.  ``timeout`` runs as the run's uid: the
+      program can read its /proc entries (the wall limit in its command line)
+      and signal it, which ends the program itself and nothing else.
     """
 
     name = "bwrap"

@@ -6,6 +6,11 @@ A slot belongs to one run at a time, across threads (the pool's free list) and p
 ``$RLVR_SANDBOX_LOCK_DIR``, else ``/run/lock/rlvr-sandbox-uids`` as root), so ``RLIMIT_NPROC``
 -- counted by the kernel per real uid -- is a per-run budget.  A process keeps the locks it took
 until it exits and reuses those slots; ``_uid_pool(base)`` is this process's pool for a range.
+A forked child starts with empty pools: the slots its parent holds stay the parent's (the child's
+copies of their lock descriptors are closed, which leaves the parent's locks in place), and the
+child locks slots of its own. Before, parent and children handed out the same uid to runs that
+overlapped, sharing one ``RLIMIT_NPROC`` budget: one run's 63 sleeping processes failed honest
+runs in the other processes (red team s15 A1).
 """
 
 from __future__ import annotations
@@ -81,3 +86,21 @@ def _uid_pool(base: int) -> _UidPool:
         if pool is None:
             pool = _UID_POOLS[base] = _UidPool(base, _lock_dir())
         return pool
+
+
+def _forget_inherited_slots() -> None:
+    """In a forked child: drop the parent's slots (closing only this process's copies of their
+    lock descriptors) and the locks a thread of the parent may have held at the fork."""
+    global _UID_POOLS_LOCK
+    _UID_POOLS_LOCK = threading.Lock()
+    for pool in _UID_POOLS.values():
+        pool._lock = threading.Lock()
+        for fd in pool._held.values():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        pool._held, pool._free = {}, []
+
+
+os.register_at_fork(after_in_child=_forget_inherited_slots)

@@ -44,8 +44,9 @@ Before any code of the run executes, the child gets:
 * its own pid namespace, as its pid 2, with a /proc of that namespace: no other run, zygote
   or spare is visible or nameable (/proc, ``kill(pid, 0)``); its own processes work as in a
   cold run (the namespace's init, pid 1, is a sleeping clone of the zygote -- root, so out of
-  the run's reach, like the cold path's ``timeout`` -- see ``zygote``; the run's ``getppid()``
-  is 0, where a cold run's is 1);
+  the run's reach, unlike the cold path's ``timeout``, which runs as the run's uid: a cold run
+  can read its /proc entries and signal it, ending its own program -- see ``zygote``; the run's
+  ``getppid()`` is 0, where a cold run's is 1);
 * a network namespace (loopback only) that no other live run or spare is in: namespaces are
   reused -- one comes back to a later run only once every process of its run is gone and it
   holds no socket (see ``zygote``, "Network namespaces", for what a later run can still

@@ -45,8 +45,18 @@ zygotes themselves, and the runs they reaped (each run and the init of its pid n
 and the cores that tree kept busy.  Configurations alternate (``--per-core-rounds`` rounds of
 ``--per-core-seconds`` each), with ``--baseline DIR`` sample by sample with that version's.
 
+With ``--floors``, what the machine itself gives per core, for the operations a warm run is made
+of, under ``per_core_floors``: one process on CPU 0 against two at once on CPUs 0 and 1, each
+repeating one operation for ``--per-core-seconds`` (``--per-core-rounds`` pairs): a pure Python
+loop; fork and exit (the parent holding 30 MB, as a warm interpreter does); the same with the
+child entering a new mount namespace, making ``/`` private and mounting a tmpfs (what gives a
+candidate its own empty work dir); and that with new network and IPC namespaces too (the last
+two rows need root).  Kernel work such as namespace creation and teardown takes machine-wide
+locks, so these rows bound what any sandbox with per-candidate namespaces can reach.
+
     python benchmarks/bench_sandbox.py [--runs 300] [--seconds 5] [--docker-runs 60] [--baseline DIR]
     python benchmarks/bench_sandbox.py --per-core [--per-core-seconds 3] [--per-core-rounds 2] [--baseline DIR]
+    python benchmarks/bench_sandbox.py --floors [--per-core-seconds 3] [--per-core-rounds 2]
 """
 
 from __future__ import annotations
@@ -402,6 +412,89 @@ def per_core(seconds: float, rounds: int, baseline: str | None) -> dict:
     }
 
 
+#: The operations ``--floors`` repeats: (name, unshare flags of the child; None: no fork at all).
+FLOOR_KINDS = (
+    ("python loop", None),
+    ("fork + exit", 0),
+    ("fork + mount namespace + tmpfs", 0x00020000),
+    ("fork + mount, network and IPC namespaces + tmpfs", 0x00020000 | 0x40000000 | 0x08000000),
+)
+
+
+def floor_child(kind: int, start: float, seconds: float) -> None:
+    """Repeat operation ``FLOOR_KINDS[kind]`` from wall time ``start`` for ``seconds``; print the count."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    flags = FLOOR_KINDS[kind][1]
+    target = tempfile.mkdtemp(prefix="rlvr-bench-floor-")
+    held = bytearray(30 << 20)  # a warm interpreter's memory for fork to share copy-on-write
+    while time.time() < start:
+        time.sleep(0.001)
+    end, count = time.perf_counter() + seconds, 0
+    while time.perf_counter() < end:
+        if flags is None:
+            for _ in range(10_000):
+                pass
+        else:
+            pid = os.fork()
+            if pid == 0:
+                status = 0
+                if flags:
+                    private = libc.mount(None, b"/", None, 0x4000 | (1 << 18), None)  # MS_REC | MS_PRIVATE
+                    status = 0 if libc.unshare(flags) == 0 and private == 0 else 3
+                    if status == 0 and libc.mount(b"tmpfs", target.encode(), b"tmpfs", 0, b"size=16m") != 0:
+                        status = 4
+                os._exit(status)
+            if os.waitpid(pid, 0)[1] != 0:
+                raise SystemExit(f"{FLOOR_KINDS[kind][0]}: the child failed (needs root)")
+        count += 1
+    del held
+    os.rmdir(target)
+    print(count)
+
+
+def floors(seconds: float, rounds: int) -> dict:
+    """Per ``FLOOR_KINDS`` entry (the namespace ones only as root): ``rounds`` pairs of one
+    process on CPU 0 alone, then two at once on CPUs 0 and 1; operations per second and the
+    ratio (both processes' sum over the one alone), per round."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--floors needs at least 2 CPUs")
+    script, load, rows = str(Path(__file__).resolve()), os.getloadavg(), {}
+    for kind, (name, flags) in enumerate(FLOOR_KINDS):
+        if flags and os.geteuid() != 0:
+            continue
+        alone, together = [], []
+        for _ in range(rounds):
+            for placement in ([cpus[0]], cpus[:2]):
+                start = time.time() + 0.7
+                children = [
+                    subprocess.Popen(
+                        [sys.executable, script, "--floor-child", json.dumps([kind, start, seconds])],
+                        preexec_fn=lambda cpu=cpu: os.sched_setaffinity(0, {cpu}),
+                        stdout=subprocess.PIPE,
+                        text=True,
+                    )
+                    for cpu in placement
+                ]
+                counts = [int(child.communicate(timeout=seconds + 60)[0].split()[-1]) for child in children]
+                (alone if len(placement) == 1 else together).append(sum(counts) / seconds)
+        rows[name] = {
+            "one_per_s": [round(value, 1) for value in alone],
+            "two_per_s": [round(value, 1) for value in together],
+            "per_core": [round(two / one, 3) for one, two in zip(alone, together)],
+        }
+    return {
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seconds_per_sample": seconds,
+        "rounds": rounds,
+        "load_average_at_start": [round(value, 2) for value in load],
+        "load_average_at_end": [round(value, 2) for value in os.getloadavg()],
+        "rows": rows,
+    }
+
+
 def print_per_core(result: dict) -> None:
     load = f"load average {result['load_average_at_start']} -> {result['load_average_at_end']}"
     print(f"\nwarm path per-core scaling  ({load})\n")
@@ -433,9 +526,24 @@ def main() -> None:
     ap.add_argument("--per-core-seconds", type=float, default=3.0, help="duration of each per-core sample")
     ap.add_argument("--per-core-rounds", type=int, default=2, help="samples per per-core configuration and version")
     ap.add_argument("--per-core-child", help=argparse.SUPPRESS)  # internal: one per-core sample (JSON spec)
+    ap.add_argument("--floors", action="store_true", help="measure what the machine gives per core (see above)")
+    ap.add_argument("--floor-child", help=argparse.SUPPRESS)  # internal: one floor sample ([kind, start, seconds])
     args = ap.parse_args()
     if args.per_core_child:
         per_core_child(json.loads(args.per_core_child))
+        return
+    if args.floor_child:
+        floor_child(*json.loads(args.floor_child))
+        return
+    if args.floors:
+        result = floors(args.per_core_seconds, args.per_core_rounds)
+        for name, row in result["rows"].items():
+            print(f"{name:52s} one {row['one_per_s']}  two {row['two_per_s']}  per core {row['per_core']}")
+        out = Path(args.out)
+        saved = json.loads(out.read_text()) if out.exists() else {}
+        saved["per_core_floors"] = result
+        out.write_text(json.dumps(saved, indent=2) + "\n")
+        print(f"\nwrote per_core_floors into {out}")
         return
     if args.per_core:
         result = per_core(args.per_core_seconds, args.per_core_rounds, args.baseline)

@@ -104,6 +104,12 @@ def test_answers_that_break_the_rules_have_no_vote():
         "rlvr/Countdown-v0": _answer("1000 * 1000"),  # numbers not given
         "rlvr/SubsetSum-v0": _answer("[]"),
     }
+    source = RewardSource.from_env("rlvr/Game24-v0")
+    task = source.make_task(200_000, 0.5)
+    expression = extract_answer(source.generator.solve(task)).split("=")[0].strip()
+    cases_on_task = {_answer(f"{expression} = 25"): None, _answer(f"{expression} = 24"): "Fraction(24, 1)"}
+    for text, key in cases_on_task.items():  # a claim the expression does not make good has no vote
+        assert source.verifier_factory().canonical_answer(task, text) == key, text
     for env_id, text in cases.items():
         source = RewardSource.from_env(env_id)
         task = source.make_task(200_000, 0.5)

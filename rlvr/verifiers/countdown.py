@@ -206,19 +206,21 @@ class CountdownVerifier(SafeVerifier):
 
     def canonical_answer(self, task: Task, response: Any) -> str | None:
         """``reward: majority``'s key: the value of an expression that keeps the puzzle's rules
-        (numbers, operators); None for one that breaks them, which has no vote. Keyed by the
-        text, other right expressions and spellings (``E`` / ``E = 24``, brackets) split the
-        right answers' vote (red team s15 B15-1)."""
+        (numbers, operators); None for one that breaks them or claims another result (``E =
+        25`` where E is 24), which has no vote. Keyed by the text, other right expressions and
+        spellings (``E`` / ``E = 24``, brackets) split the right answers' vote (red team s15
+        B15-1)."""
         answer = task.answer
 
-        def value(block: str) -> Fraction:
+        def value(block: str) -> Fraction | None:
             if len(block) > MAX_ANSWER_CHARS:
                 raise ExpressionError("too long")
-            tree, _ = parse(block)
+            tree, claimed = parse(block)
             check_numbers(leaves(tree), list(answer["numbers"]), bool(answer["use_all"]))
             if operators_of(tree) - set(answer["operators"].split(",")):
                 raise RuleError("operator not allowed")
-            return evaluate(tree)
+            result = evaluate(tree)
+            return None if claimed is not None and claimed != result else result
 
         return answer_value_key(response, value, self.max_response_chars)
 

@@ -515,6 +515,15 @@ def print_per_core(result: dict) -> None:
         print(f"{name:60s} {value:6.2f}")
 
 
+def save_entry(out: Path, key: str, value: dict) -> None:
+    """Write ``value`` under ``key`` of the results file ``out``, keeping its other entries."""
+    saved = json.loads(out.read_text()) if out.exists() else {}
+    saved[key] = value
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(saved, indent=2) + "\n")
+    print(f"\nwrote {key} into {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=300, help="samples per latency row")
@@ -539,21 +548,12 @@ def main() -> None:
         result = floors(args.per_core_seconds, args.per_core_rounds)
         for name, row in result["rows"].items():
             print(f"{name:52s} one {row['one_per_s']}  two {row['two_per_s']}  per core {row['per_core']}")
-        out = Path(args.out)
-        saved = json.loads(out.read_text()) if out.exists() else {}
-        saved["per_core_floors"] = result
-        out.write_text(json.dumps(saved, indent=2) + "\n")
-        print(f"\nwrote per_core_floors into {out}")
+        save_entry(Path(args.out), "per_core_floors", result)
         return
     if args.per_core:
         result = per_core(args.per_core_seconds, args.per_core_rounds, args.baseline)
         print_per_core(result)
-        out = Path(args.out)
-        saved = json.loads(out.read_text()) if out.exists() else {}
-        saved["per_core"] = result
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(saved, indent=2) + "\n")
-        print(f"\nwrote per_core into {out}")
+        save_entry(Path(args.out), "per_core", result)
         return
 
     backends = available_backends()

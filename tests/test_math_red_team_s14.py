@@ -280,7 +280,14 @@ def test_reordered_or_respelt_restatements_score_only_where_the_gold_is_the_span
     for row in range(len(generator.dataset_rows)):
         task = generator.generate(row)
         for span in spans_of(task.prompt)[-2:]:
-            shapes = {reversed_terms(span), span.replace("\\cdot", "\\times"), span.replace("\\times", "\\cdot")}
+            shapes = {
+                reversed_terms(span),
+                span.replace("\\cdot", "\\times"),
+                span.replace("\\times", "\\cdot"),
+                span.replace("-", "\u2212"),  # the minus sign (second pass: 15 rows)
+                span.replace("\\cdot", "\u00d7"),
+                re.sub(r"\\d?frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)", span),
+            }
             for shape in shapes - {span}:
                 if verifier.verify(task, boxed(shape)).correct:
                     scored.add(row)
@@ -304,6 +311,38 @@ def test_a_reordered_restatement_scores_zero_and_the_answer_still_counts(verifie
         assert verifier.verify(any_task(gold), boxed(restatement)).correct  # its value is right: no prompt, no screen
     for answer in answers + [gold]:
         assert verifier.verify(task, boxed(answer)).correct, answer
+
+
+@pytest.mark.parametrize(
+    ("prompt", "gold", "unevaluated", "answers"),
+    [
+        (
+            "Compute $99^2+99+1$.",
+            "9901",
+            ["9801+99+1", "99\\cdot 99+99+1", "(100-1)^2+99+1", "99^2+100", "9900+1", "x = 9801 + 100"],
+            ["9901", "9\\,901", "9{,}901", "x = 9901"],
+        ),
+        ("Evaluate $\\dbinom{8}{4}$.", "70", ["\\frac{8!}{4!4!}", "7\\cdot 10", "\\sqrt{4900}"], ["70"]),
+        (
+            "Find $\\frac{1}{3}+\\frac{1}{6}$.",
+            "\\frac12",
+            ["\\frac{2}{6}+\\frac16", "1-\\frac12"],
+            ["\\frac{1}{2}", "0.5", "1/2"],
+        ),
+    ],
+)
+def test_numbers_computed_on_are_not_a_number_answer(verifier, prompt, gold, unevaluated, answers):
+    """Second pass, session 15: evaluating part of the problem's expression (``9801+99+1``,
+    ``99^2+100``) or respelling it scored on 30–32 of 500 MATH-500 rows. Where the gold is a plain
+    number, an answer that still computes on written numbers scores 0; any spelling of a
+    number still counts."""
+    task = any_task(gold, prompt)
+    for answer in unevaluated:
+        verdict = verifier.verify(task, boxed(answer))
+        assert verdict.reward == 0 and ("evaluate" in verdict.reason or "restates" in verdict.reason), (answer, verdict)
+    for answer in answers + [gold]:
+        assert verifier.verify(task, boxed(answer)).correct, answer
+    assert verifier.verify(any_task(gold), boxed(unevaluated[0])).correct  # no prompt: no screen, the value is right
 
 
 def test_the_gold_written_as_the_span_is_not_a_restatement(verifier):

@@ -67,9 +67,10 @@ Version history
                 position would fit many of their shuffles (red team S8-8: one fixed packing per
                 item count, sizes unread, scored 0.40 at d = 0; now 0.11): task bytes changed for
                 about 90 % of d = 0 seeds; other levels unchanged; re-pinned.
-                2026-12-06 (red team s15 B15-1): ``reward: majority`` keys a feasible answer by its
-                objective (``OptimisationVerifier.canonical_answer``), an infeasible one not at all; keyed
-                by the list as written, right answers in another order or spelling split their vote and
+                2026-12-06 (red team s15 B15-1, second pass R2-2): ``reward: majority`` keys a feasible
+                answer by its solution in normal form (``normal_form``: sets sorted, tours from the least
+                city in one direction, colours renamed by first use, bins sorted), an infeasible one not
+                at all; keyed by the list as written, right answers in another order split their vote and
                 two copies of one wrong answer won 20 of 20 groups. Task bytes unchanged.
 """
 

@@ -59,9 +59,10 @@ Version history
                 570 → 569, 3003 → 2999; mean greedy gap 0.018 → 0.017, 0.043 → 0.043, 0.080 →
                 0.080 at d = 0, 0.5, 1); the reference is still the optimal selection of least
                 Σ 2^item.
-                2026-12-06 (red team s15 B15-1): ``reward: majority`` keys a feasible answer by its
-                objective (``OptimisationVerifier.canonical_answer``), an infeasible one not at all; keyed
-                by the list as written, right answers in another order or spelling split their vote and
+                2026-12-06 (red team s15 B15-1, second pass R2-2): ``reward: majority`` keys a feasible
+                answer by its solution in normal form (``normal_form``: sets sorted, tours from the least
+                city in one direction, colours renamed by first use, bins sorted), an infeasible one not
+                at all; keyed by the list as written, right answers in another order split their vote and
                 two copies of one wrong answer won 20 of 20 groups. Task bytes unchanged.
 """
 

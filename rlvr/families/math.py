@@ -167,6 +167,15 @@ Version history
                 swapped is a restatement too: MATH-500 "reverse the terms of one of the last 2
                 spans" or "swap \cdot and \times" scored on 16 rows, now on 1 (row 277, whose
                 gold \sqrt{53} is the span); every MATH-500, AIME and GSM8K gold still scores.
+                Second pass (same day): the tokens are single characters with the other spellings
+                of −, ×, ÷ and \frac (``a/b``) made one and multiplication signs dropped, and where
+                the gold is a plain number an answer still computing on written numbers
+                (``9801+99+1``, ``99^2+100``, ``\sqrt{4900}``) scores 0 (``unevaluated``):
+                notation-only respellings of a span scored on 30 of 500 MATH-500 rows and partial
+                evaluation on 32, now 0; six contrived de-simplifications (``(242)^{1/2}``,
+                ``10`` written ``(11-1)``) still score on 6 rows with non-numeric golds. Of 479
+                correct rewritings of the golds, 7 are refused, each restating the problem
+                (``3/20`` for "write $\frac{3}{20}$ as a decimal") or not the asked form.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -68,9 +68,10 @@ Version history
                 old → new: formulas drawn 1.19 → 1.18, 1.17 → 1.20, 1.74 → 1.70; greedy solves
                 0.35 → 0.37, 0.023 → 0.019, 0 → 0; MiniSat conflicts 1.78 → 1.75, 6.7 → 6.6,
                 44.5 → 43.6; negated literals 0.50 → 0.50 at d = 0, 0.5, 1).
-                2026-12-06 (red team s15 B15-1): ``reward: majority`` keys a feasible answer by its
-                objective (``OptimisationVerifier.canonical_answer``), an infeasible one not at all; keyed
-                by the list as written, right answers in another order or spelling split their vote and
+                2026-12-06 (red team s15 B15-1, second pass R2-2): ``reward: majority`` keys a feasible
+                answer by its solution in normal form (``normal_form``: sets sorted, tours from the least
+                city in one direction, colours renamed by first use, bins sorted), an infeasible one not
+                at all; keyed by the list as written, right answers in another order split their vote and
                 two copies of one wrong answer won 20 of 20 groups. Task bytes unchanged.
 """
 

@@ -58,9 +58,10 @@ Version history
                 29 % with all eight; now 0 of 2000 at every level from 0.25). d = 0 (5 numbers)
                 is not screened: every greedy screen there would redraw ~15 times a task. Task
                 bytes changed from d = 0.25 (re-pinned); generation CPU there about 1.1×.
-                2026-12-06 (red team s15 B15-1): ``reward: majority`` keys a feasible answer by its
-                objective (``OptimisationVerifier.canonical_answer``), an infeasible one not at all; keyed
-                by the list as written, right answers in another order or spelling split their vote and
+                2026-12-06 (red team s15 B15-1, second pass R2-2): ``reward: majority`` keys a feasible
+                answer by its solution in normal form (``normal_form``: sets sorted, tours from the least
+                city in one direction, colours renamed by first use, bins sorted), an infeasible one not
+                at all; keyed by the list as written, right answers in another order split their vote and
                 two copies of one wrong answer won 20 of 20 groups. Task bytes unchanged.
 """
 

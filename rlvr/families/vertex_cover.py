@@ -48,9 +48,10 @@ Version history
                 2026-12-05 (session 8): split side by the graph up to renumbered vertices, one group
                 with MaxIndependentSet-v0's graph (red team S8-3): split streams re-pinned; raw-stream
                 bytes unchanged.
-                2026-12-06 (red team s15 B15-1): ``reward: majority`` keys a feasible answer by its
-                objective (``OptimisationVerifier.canonical_answer``), an infeasible one not at all; keyed
-                by the list as written, right answers in another order or spelling split their vote and
+                2026-12-06 (red team s15 B15-1, second pass R2-2): ``reward: majority`` keys a feasible
+                answer by its solution in normal form (``normal_form``: sets sorted, tours from the least
+                city in one direction, colours renamed by first use, bins sorted), an infeasible one not
+                at all; keyed by the list as written, right answers in another order split their vote and
                 two copies of one wrong answer won 20 of 20 groups. Task bytes unchanged.
 """
 

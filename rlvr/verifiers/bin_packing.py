@@ -52,3 +52,7 @@ class BinPackingVerifier(OptimisationVerifier):
     def evaluate(self, task: Task, solution: list[list[int]]) -> Evaluation:
         instance = task.answer["instance"]
         return evaluate_packing(instance["sizes"], int(instance["capacity"]), solution)
+
+    def normal_form(self, task: Task, solution: list[list[int]]) -> tuple:
+        """The non-empty bins as sorted tuples, in sorted order: bins and items in any order."""
+        return tuple(sorted(tuple(sorted(items)) for items in solution if items))

@@ -44,3 +44,9 @@ class GraphColoringVerifier(OptimisationVerifier):
     def evaluate(self, task: Task, solution: list[int]) -> Evaluation:
         instance = task.answer["instance"]
         return evaluate_colouring(int(instance["vertices"]), instance["edges"], solution)
+
+    def normal_form(self, task: Task, solution: list[int]) -> tuple:
+        """The colours renamed 0, 1, 2… in the order vertices first use them: the same
+        partition of the vertices under any names."""
+        names: dict[int, int] = {}
+        return tuple(names.setdefault(colour, len(names)) for colour in solution)

@@ -36,6 +36,7 @@ def evaluate_selection(weights: list[int], values: list[int], capacity: int, cho
 class KnapsackVerifier(OptimisationVerifier):
     sense = "max"
     objective_name = "total value"
+    unordered = True
 
     def parse(self, task: Task, block: str) -> list[int]:
         return parse_integer_list(block, max_entries=len(task.answer["instance"]["weights"]))

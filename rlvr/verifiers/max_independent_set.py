@@ -37,6 +37,7 @@ def evaluate_independent_set(vertices: int, edges: list[list[int]], chosen: list
 class MaxIndependentSetVerifier(OptimisationVerifier):
     sense = "max"
     objective_name = "set size"
+    unordered = True
 
     def parse(self, task: Task, block: str) -> list[int]:
         return parse_integer_list(block, max_entries=int(task.answer["instance"]["vertices"]))

@@ -248,25 +248,30 @@ class OptimisationVerifier(SafeVerifier):
     deadline_s = 2.0
     sense: str = "min"
     objective_name: str = "objective"
+    unordered: bool = False  # the answer is a set: its order carries nothing (``normal_form``)
 
     def __init__(self, partial: bool = False):
         self.partial = flag_option("partial", partial)
 
     def canonical_answer(self, task: Task, response: Any) -> str | None:
-        """``reward: majority``'s key: what a feasible solution achieves (its objective; "feasible"
-        where every feasible solution is optimal), from the instance alone; None for an
-        infeasible or unreadable one, which has no vote. Keyed by the solution as written, right
-        answers split their vote by order and spelling (the items of a set in another order, a
-        tour from another city, colours renamed) while copies of one wrong answer won every
-        group (red team s15 B15-1); equally good solutions are one answer to the question asked."""
+        """``reward: majority``'s key: a feasible solution in ``normal_form``, so that the ways of
+        writing one solution agree (a set in any order, a tour from any city in either
+        direction, colours renamed, bins in any order); None for an infeasible or unreadable
+        one, which has no vote. Keyed by the list as written, right answers split their vote
+        and two copies of one wrong answer won every group (red team s15 B15-1); keyed by the
+        objective alone, three different wrong answers of one score outvoted two right ones
+        (second pass, R2-2)."""
 
-        def achieved(block: str) -> str | None:
-            evaluation = self.evaluate(task, self.parse(task, block))
-            if not evaluation.feasible:
-                return None
-            return "feasible" if self.sense == "feasible" else f"{self.objective_name} {evaluation.objective}"
+        def solution_key(block: str) -> Any:
+            solution = self.parse(task, block)
+            return self.normal_form(task, solution) if self.evaluate(task, solution).feasible else None
 
-        return answer_value_key(response, achieved, self.max_response_chars)
+        return answer_value_key(response, solution_key, self.max_response_chars)
+
+    def normal_form(self, task: Task, solution: Any) -> Any:
+        """One value for every spelling of ``solution`` the problem treats as the same: sorted
+        where ``unordered`` (a set of indices or literals), else as parsed."""
+        return tuple(sorted(solution)) if self.unordered else solution
 
     @abc.abstractmethod
     def parse(self, task: Task, block: str) -> Any:

@@ -45,6 +45,7 @@ def evaluate_assignment(variables: int, clauses: list[list[int]], literals: list
 class SATVerifier(OptimisationVerifier):
     sense = "feasible"
     objective_name = "clauses satisfied"
+    unordered = True
 
     def parse(self, task: Task, block: str) -> list[int]:
         return parse_integer_list(block, max_entries=int(task.answer["instance"]["variables"]))

@@ -38,6 +38,7 @@ def evaluate_cover(elements: int, subsets: list[list[int]], chosen: list[int]) -
 class SetCoverVerifier(OptimisationVerifier):
     sense = "min"
     objective_name = "subsets used"
+    unordered = True
 
     def parse(self, task: Task, block: str) -> list[int]:
         return parse_integer_list(block, max_entries=len(task.answer["instance"]["subsets"]))

@@ -34,6 +34,7 @@ def evaluate_subset(numbers: list[int], target: int, chosen: list[int]) -> Evalu
 class SubsetSumVerifier(OptimisationVerifier):
     sense = "feasible"
     objective_name = "sum"
+    unordered = True
 
     def parse(self, task: Task, block: str) -> list[int]:
         return parse_integer_list(block, max_entries=len(task.answer["instance"]["numbers"]))

@@ -61,3 +61,11 @@ class TSPVerifier(OptimisationVerifier):
 
     def evaluate(self, task: Task, solution: list[int]) -> Evaluation:
         return evaluate_tour(task.answer["instance"]["distances"], solution)
+
+    def normal_form(self, task: Task, solution: list[int]) -> tuple:
+        """The tour without a repeated closing city, from its least city, in the direction whose
+        second city is the smaller: one key for every start and direction."""
+        tour = solution[:-1] if len(solution) > 1 and solution[0] == solution[-1] else list(solution)
+        start = tour.index(min(tour))
+        tour = tour[start:] + tour[:start]
+        return tuple(min(tour, tour[:1] + tour[:0:-1]))

@@ -41,6 +41,7 @@ def evaluate_vertex_cover(vertices: int, edges: list[list[int]], chosen: list[in
 class VertexCoverVerifier(OptimisationVerifier):
     sense = "min"
     objective_name = "cover size"
+    unordered = True
 
     def parse(self, task: Task, block: str) -> list[int]:
         return parse_integer_list(block, max_entries=int(task.answer["instance"]["vertices"]))

@@ -63,8 +63,11 @@ class _UidPool:
         raise SandboxUnavailable(f"all {MAX_SLOTS} sandbox uids starting at {self.base} are in use")
 
     def release(self, uid: int) -> None:
+        """Give ``uid`` back for reuse; one this process does not hold (a run started before a
+        fork and ended in the child) is not this process's to hand out, and is ignored."""
         with self._lock:
-            self._free.append(uid)
+            if uid in self._held:
+                self._free.append(uid)
 
 
 def _lock_dir() -> str:
@@ -88,9 +91,24 @@ def _uid_pool(base: int) -> _UidPool:
         return pool
 
 
+def _hold_slots_for_fork() -> None:
+    """Before a fork: no thread is between opening a lock file and recording it (a child would
+    inherit a descriptor it does not know to close: second pass R2-3)."""
+    _UID_POOLS_LOCK.acquire()
+    for pool in _UID_POOLS.values():
+        pool._lock.acquire()
+
+
+def _release_slots_after_fork() -> None:
+    """In the parent after a fork: as before it."""
+    for pool in _UID_POOLS.values():
+        pool._lock.release()
+    _UID_POOLS_LOCK.release()
+
+
 def _forget_inherited_slots() -> None:
     """In a forked child: drop the parent's slots (closing only this process's copies of their
-    lock descriptors) and the locks a thread of the parent may have held at the fork."""
+    lock descriptors) and take fresh locks (the inherited ones are held by the fork)."""
     global _UID_POOLS_LOCK
     _UID_POOLS_LOCK = threading.Lock()
     for pool in _UID_POOLS.values():
@@ -103,4 +121,6 @@ def _forget_inherited_slots() -> None:
         pool._held, pool._free = {}, []
 
 
-os.register_at_fork(after_in_child=_forget_inherited_slots)
+os.register_at_fork(
+    before=_hold_slots_for_fork, after_in_parent=_release_slots_after_fork, after_in_child=_forget_inherited_slots
+)

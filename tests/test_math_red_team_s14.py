@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rlvr.core import Task
-from rlvr.generators.math import MathGenerator, reversed_terms
+from rlvr.generators.math import MathGenerator, math_attacks, partly_evaluated, reversed_terms
 from rlvr.verifiers.math import MathVerifier, problem_expressions, restates_problem, too_large_to_evaluate
 
 SHARED_MATH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "math"
@@ -343,6 +343,24 @@ def test_numbers_computed_on_are_not_a_number_answer(verifier, prompt, gold, une
     for answer in answers + [gold]:
         assert verifier.verify(task, boxed(answer)).correct, answer
     assert verifier.verify(any_task(gold), boxed(unevaluated[0])).correct  # no prompt: no screen, the value is right
+
+
+@pytest.mark.skipif(not MATH500.is_file(), reason=f"MATH-500 absent: {MATH500}")
+def test_the_prompt_span_attacks_score_nothing_on_math500(verifier):
+    """The family's attacks built from the problem's last span (boxed, reordered, partly
+    evaluated: ``99^2+99+1`` → ``9801+99+1``) on every MATH-500 row."""
+    generator = MathGenerator(dataset=str(MATH500))
+    counts: dict[str, int] = {}
+    for row in range(len(generator.dataset_rows)):
+        task = generator.generate(row)
+        spans = re.findall(r"\$([^$]+)\$", task.prompt)
+        if not spans or (partly_evaluated(spans[-1]) is None and row % 10):  # all that can be partly evaluated
+            continue  # (the family's attacks cost ~0.2 s a task to build)
+        for name, response in math_attacks(task):
+            if name.startswith("prompt-last-span"):
+                counts[name] = counts.get(name, 0) + 1
+                assert not verifier.verify(task, response).reward, (row, name, response)
+    assert counts["prompt-last-span-partly-evaluated"] >= 10 and counts["prompt-last-span-reordered"] >= 8, counts
 
 
 def test_the_gold_written_as_the_span_is_not_a_restatement(verifier):

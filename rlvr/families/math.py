@@ -176,6 +176,8 @@ Version history
                 ``10`` written ``(11-1)``) still score on 6 rows with non-numeric golds. Of 479
                 correct rewritings of the golds, 7 are refused, each restating the problem
                 (``3/20`` for "write $\frac{3}{20}$ as a decimal") or not the asked form.
+                New attacks: the prompt's last span reordered, and partly evaluated where the
+                gold is a number.
 """
 
 from rlvr.family import EnvDecl, Family

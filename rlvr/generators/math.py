@@ -36,7 +36,7 @@ import sympy
 
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.math import FAMILY
-from rlvr.verifiers.math import parse_plain_number
+from rlvr.verifiers.math import NUMBER_ARITHMETIC, parse_plain_number
 
 SYSTEM_VARIABLES = ("x", "y", "z")
 
@@ -1318,6 +1318,19 @@ def reversed_terms(span: str) -> str:
     return "+".join(term for term in reversed(terms) if term).replace("+-", "-")
 
 
+def partly_evaluated(span: str) -> str | None:
+    """``span`` with its first power or product of two small written integers worked out
+    (``99^2+99+1`` → ``9801+99+1``, ``12\\cdot 7+1`` → ``84+1``), or None when it has neither:
+    the problem's expression restated with a little of the work done."""
+    power = re.search(r"(?<![\d.^_{])(\d{1,4})\^\{?(\d)\}?(?![\d.])", span)
+    if power:
+        return span[: power.start()] + str(int(power.group(1)) ** int(power.group(2))) + span[power.end() :]
+    product = re.search(r"(?<![\d.^_{])(\d{1,4})\s*(?:\\cdot|\\times|\*)\s*(\d{1,4})(?![\d.^])", span)
+    if product:
+        return span[: product.start()] + str(int(product.group(1)) * int(product.group(2))) + span[product.end() :]
+    return None
+
+
 def math_attacks(task: Task) -> list[tuple[str, str]]:
     """What a reward-hacking policy tries on a maths task; none of these answers it, so each must
     score 0: oversize and deeply nested answers, values too costly to evaluate, repeated and
@@ -1418,6 +1431,9 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
         attacks.append(("prompt-last-span-boxed", boxed(last_span[-1].strip())))
         if (turned := reversed_terms(last_span[-1])) not in (last_span[-1].strip(), gold.strip()):
             attacks.append(("prompt-last-span-reordered", boxed(turned)))  # (session 15)
+        partial = partly_evaluated(last_span[-1]) if gold_number is not None else None
+        if partial is not None and NUMBER_ARITHMETIC.search(partial):  # 99^2+99+1 → 9801+99+1 (session 15)
+            attacks.append(("prompt-last-span-partly-evaluated", boxed(partial)))
     if not (gold_number is not None and gold_number.decimal):  # a decimal gold may be a rounding (docstring)
         # formulas that equal the gold to many digits but not exactly (the native formula path
         # accepts only formal equality, rejects only clear differences, and leaves these to the

@@ -179,9 +179,9 @@ def check_numbers(written: list[int], given: list[int], use_all: bool) -> None:
         )
 
 
-def judge(text: str, numbers: list[int], target: int, operators: str, use_all: bool) -> tuple[bool, str, dict]:
-    """(correct, reason, details) of the expression ``text`` for this puzzle: the pure function
-    both the verifier and the generator's checks use."""
+def read_legal(text: str, numbers: list[int], operators: str, use_all: bool) -> tuple[list[int], int | None, Fraction]:
+    """(the numbers written, the claimed result or None, the exact value) of an expression that
+    keeps the puzzle's rules; ExpressionError or RuleError otherwise."""
     if len(text) > MAX_ANSWER_CHARS:
         raise ExpressionError(f"answer longer than {MAX_ANSWER_CHARS} characters")
     tree, claimed = parse(text)
@@ -190,7 +190,13 @@ def judge(text: str, numbers: list[int], target: int, operators: str, use_all: b
     banned = operators_of(tree) - set(operators.split(","))
     if banned:
         raise RuleError(f"operator {sorted(banned)[0]!r} is not allowed here (allowed: {operators.replace(',', ' ')})")
-    value = evaluate(tree)
+    return written, claimed, evaluate(tree)
+
+
+def judge(text: str, numbers: list[int], target: int, operators: str, use_all: bool) -> tuple[bool, str, dict]:
+    """(correct, reason, details) of the expression ``text`` for this puzzle: the pure function
+    both the verifier and the generator's checks use."""
+    written, claimed, value = read_legal(text, numbers, operators, use_all)
     details = {"value": str(value), "numbers_used": written}
     if claimed is not None and claimed != target:
         return False, f"the answer claims {claimed}, the target is {target}", details
@@ -213,13 +219,8 @@ class CountdownVerifier(SafeVerifier):
         answer = task.answer
 
         def value(block: str) -> Fraction | None:
-            if len(block) > MAX_ANSWER_CHARS:
-                raise ExpressionError("too long")
-            tree, claimed = parse(block)
-            check_numbers(leaves(tree), list(answer["numbers"]), bool(answer["use_all"]))
-            if operators_of(tree) - set(answer["operators"].split(",")):
-                raise RuleError("operator not allowed")
-            result = evaluate(tree)
+            numbers, operators, use_all = list(answer["numbers"]), answer["operators"], bool(answer["use_all"])
+            _, claimed, result = read_legal(block, numbers, operators, use_all)
             return None if claimed is not None and claimed != result else result
 
         return answer_value_key(response, value, self.max_response_chars)

@@ -36,9 +36,10 @@ Screening   Answers holding calculus or summation operators (``\int``, ``\sum``,
             score 0 unless the gold holds them too: restating the problem is not answering it.
             Dataset tasks (form "any"): neither is an answer that is a maths span of the prompt,
             a side of an equation in one, or that holds a span that computes something, each
-            also up to the order of its terms and factors and the spelling of × and ÷
+            also up to the order of its terms and factors and the spelling of −, × and ÷
             (``restates_problem``: ``99^2+99+1``, ``(99^2+99+1)`` or ``1+99+99^2`` for 9901),
-            unless the gold is written so.
+            unless the gold is written so; nor, where the gold is a plain number, one that still
+            computes on written numbers (``unevaluated``: ``9801+99+1``, ``\sqrt{4900}``).
             So do macros that define, hide or colour text (``\def``, ``\newcommand``,
             ``\phantom``, ``\color``…), and (unless the gold holds the same) the relations,
             operators and markup math-verify reads only one side of (``UNREAD_CONSTRUCTS``:
@@ -960,8 +961,9 @@ NUMBER_ARITHMETIC = re.compile(
 def restatement_tokens(key: str) -> frozenset:
     """The tokens of a ``restatement_key`` as a multiset (``frozenset`` of (token, count)),
     so that reordered terms and factors (``1+99+99^2`` = ``99^2+99+1``, ``(1+2i)6-3i`` =
-    ``6(1+2i)-3i``) and other spellings of × and ÷ (``\\times``, ``\\cdot``, ``*``; ``\\div``,
-    ``/``) compare equal."""
+    ``6(1+2i)-3i``), products with any sign or none, and the other spellings of − and ÷
+    (``SAME_TOKEN``: ``\\div``, ``÷``, ``/`` and ``\\frac``, so ``(a)/(b)`` = ``\\frac{a}{b}``)
+    compare equal."""
     counts: dict[str, int] = {}
     for token in RESTATEMENT_TOKEN.findall(key):
         token = SAME_TOKEN.get(token, token)

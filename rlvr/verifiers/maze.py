@@ -226,6 +226,23 @@ def aimless_walks(grid: tuple[str, ...], start: tuple[int, int], goal: tuple[int
     return AimlessWalks(grid, start, goal, optimum)
 
 
+def walk(grid: list[str], start: tuple[int, int], moves: str) -> tuple[tuple[int, int], str | None, int | None, set]:
+    """(where the walk stops, "off grid" / "wall" / None, the 1-based move that broke the rule
+    or None, the squares visited): moves from ``start`` until one leaves the grid or enters a wall."""
+    height, width = len(grid), len(grid[0])
+    row, col = start
+    visited = {start}
+    for index, letter in enumerate(moves):
+        r, c = row + MOVE_STEPS[letter][0], col + MOVE_STEPS[letter][1]
+        if not (0 <= r < height and 0 <= c < width):
+            return (row, col), "off grid", index + 1, visited
+        if grid[r][c] == WALL:
+            return (row, col), "wall", index + 1, visited
+        row, col = r, c
+        visited.add((r, c))
+    return (row, col), None, None, visited
+
+
 class MazeVerifier(SafeVerifier):
     deadline_s = 2.0
 
@@ -244,14 +261,13 @@ class MazeVerifier(SafeVerifier):
             grid = [str(row) for row in task.answer["grid"]]
             if moves is None or len(moves) > MOVE_CAP_PER_SQUARE * len(grid) * len(grid[0]):
                 return None
-            row, col = int(task.answer["start"][0]), int(task.answer["start"][1])
-            for letter in moves:
-                row, col = row + MOVE_STEPS[letter][0], col + MOVE_STEPS[letter][1]
-                if not (0 <= row < len(grid) and 0 <= col < len(grid[0])) or grid[row][col] == WALL:
-                    return None
-            if [row, col] == [int(x) for x in task.answer["goal"]] and not self.shortest:
+            start = (int(task.answer["start"][0]), int(task.answer["start"][1]))
+            end, failure, _, _ = walk(grid, start, moves)
+            if failure is not None:
+                return None
+            if list(end) == [int(x) for x in task.answer["goal"]] and not self.shortest:
                 return ("G",)
-            return (row, col, len(moves))
+            return (*end, len(moves))
 
         return answer_value_key(response, reached, self.max_response_chars)
 
@@ -277,21 +293,8 @@ class MazeVerifier(SafeVerifier):
                 shortest_path_length=optimum,
             )
 
-        row, col = start
-        visited = {start}
-        failure, failed_at = None, None
-        for index, letter in enumerate(moves):
-            d_row, d_col = MOVE_STEPS[letter]
-            r, c = row + d_row, col + d_col
-            if not (0 <= r < height and 0 <= c < width):
-                failure, failed_at = "off grid", index + 1
-                break
-            if grid[r][c] == WALL:
-                failure, failed_at = "wall", index + 1
-                break
-            row, col = r, c
-            visited.add((r, c))
-        end = (row, col)
+        end, failure, failed_at, visited = walk(grid, start, moves)
+        row, col = end
         moves_made = failed_at - 1 if failed_at else len(moves)
         details = {
             "moves": len(moves),

@@ -36,8 +36,10 @@ Prints a table and writes benchmarks/results/sandbox.json.
 
 With ``--per-core``, only the warm path's per-core scaling is measured instead, and written under
 the key ``per_core`` of that file (its other rows are kept): each configuration -- 1 worker on
-1 CPU, 1 worker on 2 CPUs, 2 workers on 2 CPUs -- runs in a fresh child process whose CPU
-affinity is set before it starts (``preexec_fn``: before the interpreter, any thread, pool or
+1 CPU, 1 worker on 2 CPUs, 2 workers (threads of one process) on 2 CPUs, and 2 worker processes,
+each with a pool of its own and kept to a CPU of its own, started together (as
+``rlvr.verify_batch``'s worker processes would be, placed) -- runs in fresh child processes whose CPU
+affinity is set before they start (``preexec_fn``: before the interpreter, any thread, pool or
 zygote exists, so all of them inherit it); it prints runs/s of ``main.py = pass``, the cores
 the whole machine kept busy (``/proc/stat``: other load on a shared machine counts), the CPU
 of the run's own process tree per run -- split into the host process (all threads), the
@@ -50,9 +52,12 @@ of, under ``per_core_floors``: one process on CPU 0 against two at once on CPUs 
 repeating one operation for ``--per-core-seconds`` (``--per-core-rounds`` pairs): a pure Python
 loop; fork and exit (the parent holding 30 MB, as a warm interpreter does); the same with the
 child entering a new mount namespace, making ``/`` private and mounting a tmpfs (what gives a
-candidate its own empty work dir); and that with new network and IPC namespaces too (the last
-two rows need root).  Kernel work such as namespace creation and teardown takes machine-wide
-locks, so these rows bound what any sandbox with per-candidate namespaces can reach.
+candidate its own empty work dir); that with new network and IPC namespaces too; and the child
+entering a kept mount namespace and mounting a tmpfs over the last child's (the warm path's way
+since session 16; a new namespace every 16 children).  The last three rows need root.  Freeing a
+mount namespace waits for an expedited RCU grace period, which interrupts every other busy CPU,
+so the fresh-namespace rows bound what any sandbox with a new mount namespace per candidate can
+reach, and the last row what the warm path's kept ones can.
 
     python benchmarks/bench_sandbox.py [--runs 300] [--seconds 5] [--docker-runs 60] [--baseline DIR]
     python benchmarks/bench_sandbox.py --per-core [--per-core-seconds 3] [--per-core-rounds 2] [--baseline DIR]
@@ -251,7 +256,14 @@ def throughput_interleaved(fns: dict, workers: int, seconds: float, slice_s: flo
 
 
 #: The per-core configurations: (name, workers, CPUs).
-PER_CORE_CONFIGS = (("1 worker, 1 CPU", 1, 1), ("1 worker, 2 CPUs", 1, 2), ("2 workers, 2 CPUs", 2, 2))
+#: (name, worker threads per process, CPUs, processes): with several processes each has a pool
+#: of its own and keeps to one CPU of its own (``verify_batch``'s worker processes, placed)
+PER_CORE_CONFIGS = (
+    ("1 worker, 1 CPU", 1, 1, 1),
+    ("1 worker, 2 CPUs", 1, 2, 1),
+    ("2 workers, 2 CPUs", 2, 2, 1),
+    ("2 worker processes, 2 CPUs", 1, 2, 2),
+)
 
 
 def _machine_ticks() -> tuple[int, int]:
@@ -287,6 +299,8 @@ def per_core_child(spec: dict) -> None:
         _ok(pool.run(["main.py"], files={"main.py": "pass"}))
 
     throughput(one, spec["workers"], 1.0)  # warm-up: every zygote, spare and cgroup in use
+    while time.time() < spec["start"]:  # the other processes of the configuration start together
+        time.sleep(0.001)
     zygotes = sorted(warm_module.zygote_pids())
     ticks = os.sysconf("SC_CLK_TCK")
 
@@ -326,6 +340,21 @@ def per_core_child(spec: dict) -> None:
     )
 
 
+def _combined(rows: list[dict]) -> dict:
+    """The figures of one configuration's processes, run at the same time, as one row: runs
+    summed over the longest of their times, CPU per run weighted by runs, cores summed."""
+    if len(rows) == 1:
+        return rows[0]
+    runs, seconds = sum(row["runs"] for row in rows), max(row["seconds"] for row in rows)
+    combined = {"workers": sum(row["workers"] for row in rows), "cpus": sum(row["cpus"] for row in rows)}
+    combined.update(runs=runs, seconds=seconds, runs_per_s=round(runs / seconds, 1))
+    combined["machine_busy_cores"] = round(sum(row["machine_busy_cores"] for row in rows) / len(rows), 2)
+    combined["tree_busy_cores"] = round(sum(row["tree_busy_cores"] for row in rows), 2)
+    for key in ("cpu_ms_per_run", "host_cpu_ms_per_run", "zygote_cpu_ms_per_run", "run_cpu_ms_per_run"):
+        combined[key] = round(sum(row[key] * row["runs"] for row in rows) / max(runs, 1), 3)
+    return combined
+
+
 def per_core(seconds: float, rounds: int, baseline: str | None) -> dict:
     """Each of ``PER_CORE_CONFIGS`` (and each version, with a baseline) in its own fresh child
     process, ``rounds`` times, alternating; summed per configuration and version."""
@@ -334,28 +363,34 @@ def per_core(seconds: float, rounds: int, baseline: str | None) -> dict:
         raise SystemExit("--per-core needs at least 2 CPUs")
     versions = {"after": ""} if baseline is None else {"after": "", "before": str(Path(baseline).resolve())}
     samples: dict[str, dict[str, list[dict]]] = {
-        name: {version: [] for version in versions} for name, _, _ in PER_CORE_CONFIGS
+        name: {version: [] for version in versions} for name, *_ in PER_CORE_CONFIGS
     }
     load = os.getloadavg()
     for round_index in range(rounds):
-        for name, workers, count in PER_CORE_CONFIGS:
+        for name, workers, count, processes in PER_CORE_CONFIGS:
             order = list(versions.items())
             if round_index % 2:
                 order.reverse()
             for version, root in order:
-                spec = {"workers": workers, "seconds": seconds, "baseline": root}
-                chosen = set(cpus[:count])
-                done = subprocess.run(
-                    [sys.executable, str(Path(__file__).resolve()), "--per-core-child", json.dumps(spec)],
-                    preexec_fn=lambda chosen=chosen: os.sched_setaffinity(0, chosen),
-                    capture_output=True,
-                    text=True,
-                    timeout=seconds + 120,
-                    check=False,
-                )
-                if done.returncode != 0:
-                    raise RuntimeError(f"per-core child failed ({name}, {version}): {done.stderr[-2000:]}")
-                samples[name][version].append(json.loads(done.stdout.strip().splitlines()[-1]))
+                spec = {"workers": workers, "seconds": seconds, "baseline": root, "start": time.time() + 6.0}
+                places = [set(cpus[:count])] if processes == 1 else [{cpu} for cpu in cpus[:processes]]
+                children = [
+                    subprocess.Popen(
+                        [sys.executable, str(Path(__file__).resolve()), "--per-core-child", json.dumps(spec)],
+                        preexec_fn=lambda chosen=chosen: os.sched_setaffinity(0, chosen),
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    )
+                    for chosen in places
+                ]
+                rows = []
+                for child in children:
+                    out, err = child.communicate(timeout=seconds + 120)
+                    if child.returncode != 0:
+                        raise RuntimeError(f"per-core child failed ({name}, {version}): {err[-2000:]}")
+                    rows.append(json.loads(out.strip().splitlines()[-1]))
+                samples[name][version].append(_combined(rows))
     configs: dict[str, dict] = {}
     for name, by_version in samples.items():
         configs[name] = {}
@@ -384,6 +419,9 @@ def per_core(seconds: float, rounds: int, baseline: str | None) -> dict:
         prefix = "" if baseline is None else f"{version}: "
         ratios[f"{prefix}2 workers on 2 CPUs / 1 worker on 1 CPU, runs/s"] = round(
             configs["2 workers, 2 CPUs"][version]["runs_per_s"] / one_core, 2
+        )
+        ratios[f"{prefix}2 worker processes on a CPU each / 1 worker on 1 CPU, runs/s"] = round(
+            configs["2 worker processes, 2 CPUs"][version]["runs_per_s"] / one_core, 2
         )
         ratios[f"{prefix}1 worker on 2 CPUs / 1 worker on 1 CPU, runs/s"] = round(
             configs["1 worker, 2 CPUs"][version]["runs_per_s"] / one_core, 2
@@ -418,6 +456,9 @@ FLOOR_KINDS = (
     ("fork + exit", 0),
     ("fork + mount namespace + tmpfs", 0x00020000),
     ("fork + mount, network and IPC namespaces + tmpfs", 0x00020000 | 0x40000000 | 0x08000000),
+    # the warm path's way since session 16: a kept mount namespace entered, a fresh tmpfs mounted
+    # over the last one's, the namespace closed after 16 children
+    ("fork + a kept mount namespace + tmpfs", -0x00020000),
 )
 
 
@@ -429,6 +470,11 @@ def floor_child(kind: int, start: float, seconds: float) -> None:
     flags = FLOOR_KINDS[kind][1]
     target = tempfile.mkdtemp(prefix="rlvr-bench-floor-")
     held = bytearray(30 << 20)  # a warm interpreter's memory for fork to share copy-on-write
+    kept, own = -1, -1
+    if flags is not None and flags < 0:  # this process's own namespace, its mounts private
+        if libc.unshare(-flags) != 0 or libc.mount(None, b"/", None, 0x4000 | (1 << 18), None) != 0:
+            raise SystemExit(f"{FLOOR_KINDS[kind][0]}: needs root")
+        own = os.open("/proc/self/ns/mnt", os.O_RDONLY)
     while time.time() < start:
         time.sleep(0.001)
     end, count = time.perf_counter() + seconds, 0
@@ -437,10 +483,20 @@ def floor_child(kind: int, start: float, seconds: float) -> None:
             for _ in range(10_000):
                 pass
         else:
+            if own >= 0 and count % 16 == 0:  # a new kept namespace every 16 children
+                if kept >= 0:
+                    os.close(kept)
+                libc.unshare(-flags)
+                kept = os.open("/proc/self/ns/mnt", os.O_RDONLY)
+                libc.setns(own, -flags)
             pid = os.fork()
             if pid == 0:
                 status = 0
-                if flags:
+                if kept >= 0:
+                    status = 0 if libc.setns(kept, -flags) == 0 else 3
+                    if status == 0 and libc.mount(b"tmpfs", target.encode(), b"tmpfs", 0, b"size=16m") != 0:
+                        status = 4
+                elif flags:
                     private = libc.mount(None, b"/", None, 0x4000 | (1 << 18), None)  # MS_REC | MS_PRIVATE
                     status = 0 if libc.unshare(flags) == 0 and private == 0 else 3
                     if status == 0 and libc.mount(b"tmpfs", target.encode(), b"tmpfs", 0, b"size=16m") != 0:
@@ -450,6 +506,9 @@ def floor_child(kind: int, start: float, seconds: float) -> None:
                 raise SystemExit(f"{FLOOR_KINDS[kind][0]}: the child failed (needs root)")
         count += 1
     del held
+    for fd in (kept, own):
+        if fd >= 0:
+            os.close(fd)
     os.rmdir(target)
     print(count)
 

@@ -112,6 +112,104 @@ def test_files_do_not_survive_into_the_next_run(pool):
         assert last_json(run(pool, look)) == {"/work": ["main.py"], "/tmp": [], "/dev/shm": []}
 
 
+MOUNTS_PROBE = """
+import json, os
+def used(d):
+    st = os.statvfs(d)
+    return st.f_files - st.f_ffree
+fresh = {d: (sorted(os.listdir(d)), used(d)) for d in ('/work', '/tmp', '/dev/shm')}
+print(json.dumps({"ns": os.readlink('/proc/self/ns/mnt'), "fresh": fresh}))
+for d in ('/work', '/tmp', '/dev/shm'):
+    os.makedirs(os.path.join(d, 'a', 'b'), exist_ok=True)
+    open(os.path.join(d, 'a', 'b', 'left'), 'w').write('x' * 5000)
+    os.symlink('/usr', os.path.join(d, 'link'))
+    os.mkfifo(os.path.join(d, 'fifo'))
+"""
+
+
+def test_a_reused_mount_namespace_shows_nothing_of_earlier_runs(pool):
+    """Runs on one slot share mount namespaces one after another (never two live runs): each
+    sees fresh, empty tmpfs (its own files only: one inode in /tmp and /dev/shm, the root),
+    whatever the runs before it left in them; no namespace serves more than its share of runs."""
+    from rlvr.verifiers.sandbox.zygote import MAX_RUNS_PER_MOUNT_NS
+
+    seen = [last_json(run(pool, MOUNTS_PROBE)) for _ in range(MAX_RUNS_PER_MOUNT_NS + 8)]
+    for probe in seen:
+        assert probe["fresh"] == {"/work": [["main.py"], 2], "/tmp": [[], 1], "/dev/shm": [[], 1]}
+    uses = [sum(probe["ns"] == name for probe in seen) for name in {probe["ns"] for probe in seen}]
+    assert max(uses) > 1  # reused
+    assert max(uses) <= MAX_RUNS_PER_MOUNT_NS
+
+
+def test_a_run_that_leaves_many_files_leaves_its_mount_namespace_to_no_one(pool):
+    """More files than the host removes after a run: its mount namespace is discarded (the kernel
+    frees the tmpfs), and the runs after it get other namespaces."""
+    from rlvr.verifiers.sandbox.warm import EMPTY_MAX_ENTRIES
+
+    many = (
+        "import os\nprint(os.readlink('/proc/self/ns/mnt'))\n"
+        f"for i in range({EMPTY_MAX_ENTRIES + 10}): open(f'/tmp/f{{i}}', 'w')\n"
+    )
+    flooded = run(pool, many)
+    assert flooded.exit_code == 0
+    name = flooded.stdout.decode().strip()
+    later = [last_json(run(pool, MOUNTS_PROBE)) for _ in range(6)]
+    assert name not in {probe["ns"] for probe in later}
+    assert all(probe["fresh"]["/tmp"] == [[], 1] for probe in later)
+
+
+def test_tmpfs_left_by_a_run_is_no_longer_charged_to_its_reused_cgroup(pool):
+    """A run's tmpfs pages are charged to its memory cgroup; they stay mounted (hidden) in the
+    reused mount namespace, so the host removes them before the cgroup serves another run:
+    45 MB written by one run do not push the next runs (70 MB each) over their 100 MB cap."""
+    write = "for i in range(5): open(f'/work/big{i}', 'wb').write(b'x' * (9 << 20))\nprint('ok')\n"
+    use = "block = bytearray(70 << 20)\nfor i in range(0, len(block), 4096): block[i] = 1\nprint('ok')\n"
+    limits = Limits(memory_mb=100, disk_mb=64, wall_s=20)
+    for _ in range(3):
+        assert run(pool, write, limits=limits).stdout == b"ok\n"
+        for _ in range(2):
+            after = run(pool, use, limits=limits)
+            assert after.stdout == b"ok\n" and not after.oom_killed and not after.memory_exceeded
+
+
+def test_emptying_a_run_tmpfs_removes_everything_and_follows_no_link(tmp_path):
+    """``_RunMounts.empty`` on a real tmpfs: nested directories, a FIFO and links go, the links'
+    targets stay; past its budget it removes nothing and says so."""
+    import ctypes
+
+    from rlvr.verifiers.sandbox.tmpfs import _RunMounts
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    roots = [tmp_path / name for name in ("work", "tmp", "shm")]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("kept")
+    for root in roots:
+        root.mkdir()
+        assert libc.mount(b"tmpfs", str(root).encode(), b"tmpfs", 0, b"size=1m") == 0
+    try:
+        for count, budget, emptied in ((3, 64, True), (40, 64, False)):
+            for root in roots:
+                (root / "a" / "b").mkdir(parents=True)
+                for i in range(count):
+                    (root / "a" / "b" / f"f{i}").write_text("x")
+                (root / "link").symlink_to(outside)
+                (root / "a" / "into").symlink_to(outside / "keep")
+                os.mkfifo(root / "fifo")
+            fds = [os.open(root, os.O_RDONLY | os.O_DIRECTORY) for root in roots]
+            mounts = _RunMounts(fds[0], fds[1:])
+            assert mounts.empty(budget) is emptied
+            mounts.close()
+            assert [sorted(os.listdir(root)) == [] for root in roots] == [emptied] * 3
+            assert (outside / "keep").read_text() == "kept"
+            for root in roots:  # what is left, for the next round
+                for path in sorted(root.rglob("*"), key=lambda p: -len(p.parts)):
+                    path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+    finally:
+        for root in roots:
+            libc.umount2(str(root).encode(), 2)
+
+
 def test_environment_is_fresh(pool):
     leave = "import os\nos.environ['LEFT'] = '1'\nos.putenv('PUT', '1')\n"
     assert run(pool, leave, env={"SECRET": "s3cret"}).exit_code == 0

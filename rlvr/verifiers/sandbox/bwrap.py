@@ -35,11 +35,20 @@ log = logging.getLogger(__name__)
 
 _VENV_MOUNT = "/venv"
 # What the warm path's zygote keeps (it runs no untrusted code): new mount/IPC namespaces, entering
-# the network namespaces it keeps for its children, and tmpfs mounts per child (SYS_ADMIN), the
+# the network and mount namespaces it keeps for its children (SYS_ADMIN; a mount namespace also
+# SYS_CHROOT), and /proc and tmpfs mounts per child (SYS_ADMIN), the
 # child's uid/gid (SETUID, SETGID), emptying the child's bounding set (SETPCAP), giving the child's
 # files to its uid (CHOWN), bringing up loopback and the TCP settings of each new network
 # namespace (NET_ADMIN).
-_SUPERVISOR_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_CHOWN", "CAP_NET_ADMIN")
+_SUPERVISOR_CAPS = (
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_CHROOT",
+    "CAP_SETUID",
+    "CAP_SETGID",
+    "CAP_SETPCAP",
+    "CAP_CHOWN",
+    "CAP_NET_ADMIN",
+)
 
 
 class _BwrapBackend(_Backend):

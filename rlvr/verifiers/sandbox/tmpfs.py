@@ -87,6 +87,28 @@ def _filesystem_full(fd: int) -> bool:
     return st.f_bavail == 0 or (st.f_files > 0 and st.f_favail == 0)
 
 
+def _inodes_used(fd: int) -> int:
+    st = os.fstatvfs(fd)
+    return st.f_files - st.f_ffree
+
+
+def _remove_below(directory: int) -> None:
+    """Remove every entry of the open ``directory`` (subdirectories first emptied; symbolic
+    links removed, never followed)."""
+    with os.scandir(directory) as entries:
+        names = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
+    for name, is_dir in names:
+        if is_dir:
+            inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory)
+            try:
+                _remove_below(inner)
+            finally:
+                os.close(inner)
+            os.rmdir(name, dir_fd=directory)
+        else:
+            os.unlink(name, dir_fd=directory)
+
+
 class _RunMounts:
     """The tmpfs filesystems of one bwrap run (``/work``, ``/tmp``, ``/dev/shm``), held from the host.
 
@@ -163,6 +185,28 @@ class _RunMounts:
 
     def full(self) -> bool:
         return any(_filesystem_full(fd) for fd in (self.work_fd, *self.other_fds))
+
+    def empty(self, max_entries: int) -> bool:
+        """Remove everything below the three roots (on the warm path their mounts stay, under a
+        later run's, in a mount namespace the zygote reuses: what they hold would stay in memory
+        and charged to the run's memory cgroup).  False -- nothing removed, or not all -- when
+        they hold more than ``max_entries`` files and directories in all, or a removal fails;
+        call only once every process of the run is gone."""
+        roots = [self.work_fd, *self.other_fds]
+        try:
+            used = [_inodes_used(fd) for fd in roots]
+            if sum(used) - len(roots) > max_entries:
+                return False
+            for fd, count in zip(roots, used):
+                if count > 1:  # more than the root itself
+                    directory = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
+                    try:
+                        _remove_below(directory)
+                    finally:
+                        os.close(directory)
+            return all(_inodes_used(fd) == 1 for fd in roots)
+        except OSError:
+            return False
 
     def close(self) -> None:
         fds = [self.work_fd, *self.other_fds]

@@ -51,10 +51,12 @@ Before any code of the run executes, the child gets:
   reused -- one comes back to a later run only once every process of its run is gone and it
   holds no socket (see ``zygote``, "Network namespaces", for what a later run can still
   observe there: traffic counters);
-* its own mount and IPC namespaces: a fresh, empty tmpfs ``/work``
-  (the run's files + ``Limits.disk_mb``, ``disk_files`` inodes beyond them), fresh ``/tmp`` and
-  ``/dev/shm`` (``tmp_mb``, ``disk_files`` inodes each); a write past a cap gets ``ENOSPC`` and
-  the run is reported ``disk_exceeded`` (the host holds the tmpfs roots open, as in cold runs);
+* a mount namespace no other live run or spare is in (reused, as network namespaces are: see
+  ``zygote``, "Mount namespaces") and its own IPC namespace, with its own /proc, a fresh, empty
+  tmpfs ``/work`` (the run's files + ``Limits.disk_mb``, ``disk_files`` inodes beyond them),
+  fresh ``/tmp`` and ``/dev/shm`` (``tmp_mb``, ``disk_files`` inodes each), mounted over what
+  earlier runs had; a write past a cap gets ``ENOSPC`` and the run is reported ``disk_exceeded``
+  (the host holds the tmpfs roots open, as in cold runs);
 * its own memory cgroup (``Limits.memory_mb`` for everything the run's processes use, tmpfs
   pages included), and its CPU cgroup where runs get one (``cgroups``), joined before the spare
   has received anything of a run: on cgroup v1 the spare moves itself, first thing after the
@@ -83,7 +85,9 @@ does -- files, environment, imported-module state, signal handlers, threads, chi
 open descriptors, rlimits -- reaches the next: each child starts from the same pristine state.
 When the child exits, or at the wall deadline, or on an output flood, every process left in
 its cgroup is killed (daemons included; the zygote also ends the run's pid namespace, which
-kills everything in it), the tmpfs mounts are released, and once the cgroup is
+kills everything in it), the host empties the run's tmpfs (up to ``EMPTY_MAX_ENTRIES`` files;
+more, and the zygote discards the mount namespace and the cgroup is removed, not reused) and
+releases them, and once the cgroup is
 empty the uid is freed and the cgroup goes back to the pool (a cgroup not yet empty is
 removed on a background thread, which frees the uid after it).  The run's exit status and CPU
 time come from the zygote, which reaps it and reports once its namespace has ended (a run the
@@ -166,6 +170,9 @@ MAX_DEFAULT_ZYGOTES = 8
 PLACEMENT_HOLD_S = 1.0
 _ZYGOTE_LIMITS = Limits(wall_s=86400.0, cpu_s=86400.0, memory_mb=512, processes=4096, disk_mb=32, tmp_mb=8)
 _REPORT_BYTES = 4096
+#: Files and directories a run may leave in its tmpfs for the host to remove them after it (more,
+#: and the zygote discards the run's mount namespace instead: see ``zygote``, "Mount namespaces")
+EMPTY_MAX_ENTRIES = 64
 _SEND_CHUNK = 1 << 20
 
 
@@ -331,6 +338,7 @@ class _Zygote:
         self.backend = backend
         self.new_cgroup = pool._new_cgroup
         self.sock = ours
+        self.send_lock = threading.Lock()  # the thread that holds the zygote, and ``discard_mounts``
         self.err_r = err_r
         self.spawned: _Spawned | None = None
         self.pidfd: int | None = None
@@ -414,7 +422,8 @@ class _Zygote:
             cgroup = self.new_cgroup()
             join_fds = cgroup.self_join_fds()
             try:
-                _send_with_fds(self.sock, _frame(message), [sync_theirs.fileno(), *join_fds], deadline)
+                with self.send_lock:
+                    _send_with_fds(self.sock, _frame(message), [sync_theirs.fileno(), *join_fds], deadline)
             finally:
                 sync_theirs.close()
                 for fd in join_fds:
@@ -425,6 +434,13 @@ class _Zygote:
             sync_ours.close()
             raise
         self.pending = _PendingFork(self.serial, sync_ours, cgroup, bool(join_fds))
+
+    def discard_mounts(self, serial: int) -> None:
+        """Tell the zygote to discard the mount namespace of its run ``serial``, whose tmpfs the
+        host could not empty (from any thread; no answer; a zygote gone meanwhile took its
+        namespaces with it)."""
+        with contextlib.suppress(OSError, TimeoutError), self.send_lock:
+            _sendall(self.sock, _frame({"discard": serial}), time.monotonic() + HANDSHAKE_TIMEOUT_S)
 
     def _receive_spare(self, sent: bool) -> _Spare:
         """The zygote's answer to the pending fork request: the spare child it forked (``sent``:
@@ -529,6 +545,7 @@ class _WarmSpawned(_Spawned):
     sync: socket.socket | None = None
     release_uid: Any = None
     recycle_cgroup: Any = None  # takes the emptied cgroup back for a later run
+    discard_mounts: Any = None  # asks the zygote to discard the run's mount namespace
     leave: Any = None  # gives the thread that started the run its CPUs back
     report: tuple[int, float] | None = None
     killed: bool = False  # the host killed the run (its status is then SIGKILL whatever the report says)
@@ -584,6 +601,12 @@ class _WarmSpawned(_Spawned):
             os.close(self.pidfd)
             self.pidfd = -1
             if self.mounts is not None:
+                # the zygote reuses the run's mount namespace: what its tmpfs hold goes now (no
+                # process of the run is left to write more), or the namespace goes with it, and
+                # the cgroup those pages are charged to serves no later run
+                if not (emptied and self.mounts.empty(EMPTY_MAX_ENTRIES)):
+                    emptied = False
+                    self.discard_mounts()
                 self.mounts.close()
             self.sync.close()
             cgroup, release_uid = self.cgroup, self.release_uid
@@ -991,6 +1014,7 @@ class WarmPool:
             sync=spare.sync,
             release_uid=lambda: box._uid_pool.release(uid),
             recycle_cgroup=self._recycle_cgroup,
+            discard_mounts=lambda serial=spare.serial: zygote.discard_mounts(serial),
             leave=lambda: _release_thread(thread_held),
             enforcement={
                 "memory": spare.cgroup.kind,

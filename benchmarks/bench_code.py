@@ -37,6 +37,16 @@ entries are kept).
 
 ``--humaneval-only`` (with ``--baseline``) skips the per-style p50 rows and measures only the
 HumanEval suites.
+
+``--verify-batch`` measures instead the library's parallel path on the same 164 solutions:
+``rlvr.scoring.Scorer`` with the process backend (what ``rlvr.verify_batch`` uses), each
+configuration in a fresh process whose CPU affinity is set before it starts -- 1 worker on 1
+CPU, 2 workers on 2 CPUs left to float (``place_workers=False``), 2 workers on 2 CPUs placed
+(the default when the workers fill the CPUs: each keeps to a CPU of its own) -- alternating for
+``--suite-rounds`` rounds, each the median of three scorings after a warm-up one; problems per
+second, into the ``verify_batch`` entry of code.json.
+
+    python benchmarks/bench_code.py --verify-batch [--suite-rounds 3]
 """
 
 from __future__ import annotations
@@ -324,6 +334,74 @@ def before_after(baseline: Path, runs: int, suite_rounds: int, humaneval_only: b
     return {"baseline": str(baseline), "runs": runs, "styles": rows, "humaneval": humaneval}
 
 
+#: (name, workers, CPUs, place_workers) of ``--verify-batch``
+VERIFY_BATCH_CONFIGS = (
+    ("1 worker, 1 CPU", 1, 1, None),
+    ("2 workers, 2 CPUs, floating", 2, 2, False),
+    ("2 workers, 2 CPUs, placed", 2, 2, None),
+)
+
+
+def verify_batch_child(spec: dict) -> None:
+    """In a fresh process (affinity set by the parent): the 164 canonical solutions scored by a
+    process-backend Scorer, once to warm up, then three times; prints the median problems/s."""
+    from rlvr.scoring import Scorer
+
+    generator = CodeGenerator(dataset=HUMANEVAL)
+    jobs = [(task, generator.solve(task)) for task in (generator.generate(row) for row in range(164))]
+    with Scorer(spec["workers"], "process", place_workers=spec["place"]) as scorer:
+        placed = scorer._places_workers()
+        scorer.score(jobs)
+        rates, passed = [], 0
+        for _ in range(3):
+            started = time.monotonic()
+            verdicts = scorer.score(jobs)
+            rates.append(len(jobs) / (time.monotonic() - started))
+            passed = sum(v.correct for v in verdicts)
+    print(json.dumps({"per_s": round(statistics.median(rates), 1), "passed": passed, "placed": placed}))
+
+
+def verify_batch(rounds: int) -> dict:
+    """``VERIFY_BATCH_CONFIGS`` alternating for ``rounds`` rounds; per configuration problems/s
+    each round, and the per-core ratios against 1 worker on 1 CPU."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--verify-batch needs at least 2 CPUs")
+    load = os.getloadavg()
+    rows: dict[str, list[dict]] = {name: [] for name, *_ in VERIFY_BATCH_CONFIGS}
+    for _ in range(rounds):
+        for name, workers, count, place in VERIFY_BATCH_CONFIGS:
+            chosen = set(cpus[:count])
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    "--verify-batch-child",
+                    json.dumps({"workers": workers, "place": place}),
+                ],
+                preexec_fn=lambda chosen=chosen: os.sched_setaffinity(0, chosen),
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"verify-batch child failed ({name}): {done.stderr[-2000:]}")
+            rows[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    one = [row["per_s"] for row in rows["1 worker, 1 CPU"]]
+    return {
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "load_average_at_start": [round(value, 2) for value in load],
+        "load_average_at_end": [round(value, 2) for value in os.getloadavg()],
+        "configs": rows,
+        "per_core": {
+            name: [round(row["per_s"] / base, 2) for row, base in zip(rows[name], one)]
+            for name in rows
+            if name != "1 worker, 1 CPU"
+        },
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=100, help="samples per latency row")
@@ -334,9 +412,28 @@ def main() -> None:
     parser.add_argument(
         "--humaneval-only", action="store_true", help="with --baseline: only the HumanEval suites, no per-style p50"
     )
+    parser.add_argument("--verify-batch", action="store_true", help="the process-backend Scorer on HumanEval")
+    parser.add_argument("--verify-batch-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not HUMANEVAL.is_file():
         sys.exit(f"bench_code needs HumanEval at {HUMANEVAL} (HumanEval.jsonl.gz from github.com/openai/human-eval)")
+    if args.verify_batch_child:
+        verify_batch_child(json.loads(args.verify_batch_child))
+        return
+    if args.verify_batch:
+        result = verify_batch(args.suite_rounds)
+        load = f"load {result['load_average_at_start']} -> {result['load_average_at_end']}"
+        print(f"\nverify_batch on HumanEval's 164  ({load})")
+        for name, runs in result["configs"].items():
+            print(f"{name:32s} problems/s {[row['per_s'] for row in runs]}  placed {runs[0]['placed']}")
+        for name, ratios in result["per_core"].items():
+            print(f"{name:32s} per core {ratios}")
+        out = Path(args.out)
+        saved = json.loads(out.read_text()) if out.exists() else {}
+        saved["verify_batch"] = result
+        out.write_text(json.dumps(saved, indent=2) + "\n")
+        print(f"wrote {out} (verify_batch)")
+        return
 
     if args.baseline is not None:
         load_before = os.getloadavg()

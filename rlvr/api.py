@@ -540,7 +540,9 @@ def verify_batch(
     threads or processes (None: every CPU); ``address`` is the Ray cluster of ``backend="ray"``.
     Runs on ``rlvr.scoring``: a verification still running its verifier's ``deadline_s`` plus a
     grace after it started scores 0 with ``details["timed_out"]`` (killed on ``process`` and
-    ``ray``, abandoned on ``thread``; ``serial`` runs in the caller, unbounded)."""
+    ``ray``, abandoned on ``thread``; ``serial`` runs in the caller, unbounded). On ``process``
+    with a worker for every CPU the caller may use, each worker keeps to a CPU of its own
+    (``rlvr.scoring``, "Backends")."""
     from rlvr import scoring
 
     check_workers(workers)

@@ -279,6 +279,42 @@ def test_map_runs_untimed_work_on_the_same_workers():
             assert scorer.map(abs, range(-20, 0)) == list(range(20, 0, -1))
 
 
+_CPUS = sorted(os.sched_getaffinity(0))
+
+
+class AffinityVerifier:
+    """Answers with the CPUs the worker it runs in may use."""
+
+    deadline_s = 5.0
+
+    def verify(self, task: Task, response):
+        return Verdict.success(" ".join(map(str, sorted(os.sched_getaffinity(0)))))
+
+
+@pytest.mark.skipif(len(_CPUS) < 2, reason="placing workers needs 2 CPUs")
+def test_a_pool_with_a_worker_per_cpu_keeps_each_to_a_cpu_of_its_own():
+    """Placed workers each keep to one CPU; a worker that dies gives its CPU lease back (the
+    kernel drops its lock), and its replacement is placed again; a pool with fewer workers than
+    CPUs, or ``place_workers=False``, is not placed; the lease directory goes with the pool."""
+    with Scorer(len(_CPUS), "process") as scorer:
+        assert scorer._places_workers()
+        jobs = [(toy_task(i), str(i), AffinityVerifier) for i in range(24)]
+        jobs.insert(12, (toy_task(99), "99", DyingVerifier))
+        verdicts = scorer.score(jobs)
+        assert "died" in verdicts[12].reason
+        seen = {verdict.reason for i, verdict in enumerate(verdicts) if i != 12}
+        assert seen <= {str(cpu) for cpu in _CPUS}
+        lease_dir = scorer._lease_dir
+        assert sorted(os.listdir(lease_dir)) == sorted(f"cpu{cpu}" for cpu in _CPUS)
+    assert not os.path.exists(lease_dir)
+    everything = " ".join(map(str, _CPUS))
+    for scorer in (Scorer(len(_CPUS), "process", place_workers=False), Scorer(1, "process")):
+        with scorer:
+            assert not scorer._places_workers()
+            assert {v.reason for v in scorer.score([(toy_task(0), "0", AffinityVerifier)])} == {everything}
+            assert scorer._lease_dir is None
+
+
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="backend"):
         Scorer(2, "dask")
@@ -286,6 +322,8 @@ def test_bad_arguments_are_refused():
         Scorer(0, "thread")
     with pytest.raises(ValueError, match="grace_s"):
         Scorer(2, "thread", -1)
+    with pytest.raises(ValueError, match="place_workers"):
+        Scorer(2, "process", place_workers="yes")
     with pytest.raises(ValueError, match="backend"):
         rlvr.verify_batch([], [], backend="dask")
 

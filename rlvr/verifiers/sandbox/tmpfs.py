@@ -87,26 +87,44 @@ def _filesystem_full(fd: int) -> bool:
     return st.f_bavail == 0 or (st.f_files > 0 and st.f_favail == 0)
 
 
-def _inodes_used(fd: int) -> int:
-    st = os.fstatvfs(fd)
-    return st.f_files - st.f_ffree
-
-
-def _remove_below(directory: int) -> None:
-    """Remove every entry of the open ``directory`` (subdirectories first emptied; symbolic
-    links removed, never followed)."""
+def _unlink_entries(directory: int) -> list[str]:
+    """Remove every entry of the open ``directory`` but its subdirectories (symbolic links
+    removed, never followed); the names of those subdirectories."""
     with os.scandir(directory) as entries:
-        names = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
-    for name, is_dir in names:
-        if is_dir:
-            inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory)
-            try:
-                _remove_below(inner)
-            finally:
-                os.close(inner)
-            os.rmdir(name, dir_fd=directory)
-        else:
+        listed = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
+    for name, is_dir in listed:
+        if not is_dir:
             os.unlink(name, dir_fd=directory)
+    return [name for name, is_dir in listed if is_dir]
+
+
+def _remove_below(root: int) -> None:
+    """Remove everything below the directory ``root`` (open), depth first, holding one directory
+    open at a time (a tree may be thousands of levels deep) and going back up by ``..``: no
+    process writes to the tree any more, and it holds no mount."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+    directory = os.open(".", flags, dir_fd=root)
+    try:
+        waiting = _unlink_entries(directory)  # subdirectories of ``directory`` still to remove
+        above: list[tuple[str, list[str]]] = []  # per directory above: this one's name in it, its waiting
+        while True:
+            if waiting:
+                name = waiting.pop()
+                inner = os.open(name, flags | os.O_NOFOLLOW, dir_fd=directory)
+                os.close(directory)
+                directory = inner
+                above.append((name, waiting))
+                waiting = _unlink_entries(directory)
+            elif above:
+                name, waiting = above.pop()
+                outer = os.open("..", flags, dir_fd=directory)
+                os.close(directory)
+                directory = outer
+                os.rmdir(name, dir_fd=directory)
+            else:
+                return
+    finally:
+        os.close(directory)
 
 
 class _RunMounts:
@@ -186,25 +204,24 @@ class _RunMounts:
     def full(self) -> bool:
         return any(_filesystem_full(fd) for fd in (self.work_fd, *self.other_fds))
 
-    def empty(self, max_entries: int) -> bool:
-        """Remove everything below the three roots (on the warm path their mounts stay, under a
-        later run's, in a mount namespace the zygote reuses: what they hold would stay in memory
-        and charged to the run's memory cgroup).  False -- nothing removed, or not all -- when
-        they hold more than ``max_entries`` files and directories in all, or a removal fails;
-        call only once every process of the run is gone."""
-        roots = [self.work_fd, *self.other_fds]
+    def empty(self) -> bool:
+        """Remove everything below the three roots, and their extended attributes (on the warm
+        path their mounts stay, under a later run's, in a mount namespace the zygote reuses: what
+        they hold would stay in memory and charged to the run's memory cgroup).  Whatever the
+        run left -- deep trees, links, FIFOs, files of any mode -- goes: at most the run's inode
+        caps (``Limits.disk_files`` per tmpfs) of entries, about as many system calls as the run
+        spent making them.  False only where a removal failed; call only once every process of
+        the run is gone."""
         try:
-            used = [_inodes_used(fd) for fd in roots]
-            if sum(used) - len(roots) > max_entries:
-                return False
-            for fd, count in zip(roots, used):
-                if count > 1:  # more than the root itself
-                    directory = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
-                    try:
-                        _remove_below(directory)
-                    finally:
-                        os.close(directory)
-            return all(_inodes_used(fd) == 1 for fd in roots)
+            for fd in (self.work_fd, *self.other_fds):
+                directory = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
+                try:
+                    for name in os.listxattr(directory):
+                        os.removexattr(directory, name)
+                    _remove_below(directory)
+                finally:
+                    os.close(directory)
+            return True
         except OSError:
             return False
 

@@ -85,9 +85,8 @@ does -- files, environment, imported-module state, signal handlers, threads, chi
 open descriptors, rlimits -- reaches the next: each child starts from the same pristine state.
 When the child exits, or at the wall deadline, or on an output flood, every process left in
 its cgroup is killed (daemons included; the zygote also ends the run's pid namespace, which
-kills everything in it), the host empties the run's tmpfs (up to ``EMPTY_MAX_ENTRIES`` files;
-more, and the zygote discards the mount namespace and the cgroup is removed, not reused) and
-releases them, and once the cgroup is
+kills everything in it), the host empties the run's tmpfs (where that fails, the zygote discards
+the mount namespace and the cgroup is removed, not reused) and releases them, and once the cgroup is
 empty the uid is freed and the cgroup goes back to the pool (a cgroup not yet empty is
 removed on a background thread, which frees the uid after it).  The run's exit status and CPU
 time come from the zygote, which reaps it and reports once its namespace has ended (a run the
@@ -170,9 +169,10 @@ MAX_DEFAULT_ZYGOTES = 8
 PLACEMENT_HOLD_S = 1.0
 _ZYGOTE_LIMITS = Limits(wall_s=86400.0, cpu_s=86400.0, memory_mb=512, processes=4096, disk_mb=32, tmp_mb=8)
 _REPORT_BYTES = 4096
-#: Files and directories a run may leave in its tmpfs for the host to remove them after it (more,
-#: and the zygote discards the run's mount namespace instead: see ``zygote``, "Mount namespaces")
-EMPTY_MAX_ENTRIES = 64
+#: What the size and inode caps of a run's ``/work`` are rounded up to: the caps stay in a reused
+#: mount namespace's ``/proc/self/mountinfo`` for later runs to see, so they show input sizes only
+#: to the MiB and input file counts only to 64 (see ``zygote``, "Mount namespaces")
+WORK_SIZE_STEP, WORK_INODES_STEP = 1 << 20, 64
 _SEND_CHUNK = 1 << 20
 
 
@@ -191,6 +191,10 @@ class _WarmRuntime:
     @staticmethod
     def decode_status(outcome):
         return outcome
+
+
+def _rounded_up(value: int, step: int) -> int:
+    return -(-value // step) * step
 
 
 def _frame(message: dict) -> bytes:
@@ -604,7 +608,7 @@ class _WarmSpawned(_Spawned):
                 # the zygote reuses the run's mount namespace: what its tmpfs hold goes now (no
                 # process of the run is left to write more), or the namespace goes with it, and
                 # the cgroup those pages are charged to serves no later run
-                if not (emptied and self.mounts.empty(EMPTY_MAX_ENTRIES)):
+                if not (emptied and self.mounts.empty()):
                     emptied = False
                     self.discard_mounts()
                 self.mounts.close()
@@ -1039,7 +1043,10 @@ class WarmPool:
                 "env": run_env,
                 "argv": argv,
                 "rlimits": [[res, soft, hard] for res, (soft, hard) in _rlimits(limits)],
-                "work": [input_bytes + (limits.disk_mb << 20), input_entries + limits.disk_files + 1],
+                "work": [
+                    _rounded_up(input_bytes + (limits.disk_mb << 20), WORK_SIZE_STEP),
+                    _rounded_up(input_entries + limits.disk_files + 1, WORK_INODES_STEP),
+                ],
                 "tmp": [limits.tmp_mb << 20, limits.disk_files + 1],
                 "files": [["/".join(parts), len(data)] for parts, data in payload],
             }

@@ -103,11 +103,16 @@ fork until its pid namespace has ended.  Each run mounts its /proc and fresh, em
 ``/work``, ``/tmp`` and ``/dev/shm`` over the earlier runs' mounts -- mounting on top, never
 unmounting (which would wait for that grace period again) -- so no path reaches what an earlier
 run had; the host empties those tmpfs through the roots it holds once it has collected from them
-(the pages stay charged to the run's memory cgroup until then) or, where a run left more than a
-few dozen files, sends ``discard`` and the zygote closes the namespace (as its current run ends,
-if it has one) and the kernel frees it.  After ``MAX_RUNS_PER_MOUNT_NS`` runs a namespace is
-closed too.  What a later run can see of earlier ones: the hidden mounts in
-``/proc/self/mountinfo`` (their ids and the host's size options; nothing a run chose).
+(the pages stay charged to the run's memory cgroup until then), whatever the run left in them, so
+whether a namespace is reused is not the run's to choose (a later run could tell: it sees how
+many mounts lie under its own).  Only where emptying fails does the host send ``discard``: the
+zygote closes the namespace (as its current run ends, if it has one) and the kernel frees it --
+no other process holds it: a run namespace's init shares the zygote's descriptor table
+(``CLONE_FILES``), and a forked child closes its copies of the zygote's descriptors as soon as it
+has entered its namespaces.  After ``MAX_RUNS_PER_MOUNT_NS`` runs a namespace is closed too.
+What a later run can see of earlier ones: the hidden mounts in ``/proc/self/mountinfo`` -- their
+ids, and the caps the host gave them (``/work``'s follow the size of the files the host wrote,
+rounded up to the MiB and 64 inodes); nothing a run can change while it runs (it may not mount).
 Changing anything else a namespace keeps (interfaces, addresses, routes, sysctls, firewall)
 needs CAP_NET_ADMIN, which no run has.  So a reused namespace is one in which the previous run
 did nothing network-wise that left a trace; the runs that use the network get new ones.
@@ -140,7 +145,8 @@ import sys
 import time
 import types
 
-CLONE_VM, CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x100, 0x00020000, 0x08000000, 0x40000000, 0x20000000
+CLONE_VM, CLONE_FILES = 0x100, 0x400
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x08000000, 0x40000000, 0x20000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 4, 24, 38, 22
 SECCOMP_MODE_FILTER = 2
@@ -581,7 +587,8 @@ def _receive_run(sync: socket.socket) -> tuple[dict, int, int]:
 def _start_namespace_init(stack: ctypes.Array) -> int:
     """Start pid 1 of a new pid namespace and leave the zygote's next fork to enter it (the
     caller forks the run, then calls ``_leave_run_namespace``).  The init is a clone that
-    shares the zygote's memory (nothing to copy or tear down) and runs libc's ``pause()`` on
+    shares the zygote's memory (nothing to copy or tear down) and descriptor table (a descriptor
+    the zygote closes, such as a mount namespace's, is closed for it too) and runs libc's ``pause()`` on
     ``stack`` with every signal blocked: it never returns, never reaps (orphans of the run stay
     zombies until the namespace ends, as under the cold path's ``timeout``) and dies only by
     SIGKILL from the zygote, which takes every process of the namespace with it."""
@@ -589,7 +596,8 @@ def _start_namespace_init(stack: ctypes.Array) -> int:
     try:
         _check(_unshare(CLONE_NEWPID), "unshare pid")  # the next child is the new namespace's pid 1
         top = (ctypes.addressof(stack) + len(stack)) & ~15
-        init = _clone(_PAUSE, top, CLONE_VM | signal.SIGCHLD, None)
+        # its memory and descriptor table are the zygote's: it adds no reference to any namespace
+        init = _clone(_PAUSE, top, CLONE_VM | CLONE_FILES | signal.SIGCHLD, None)
         if init < 0:
             error = ctypes.get_errno()
             raise OSError(error, f"clone: {os.strerror(error)}")
@@ -638,6 +646,10 @@ def _become_run(
         _check(_setns(net.fd, CLONE_NEWNET), "setns net")
         _check(_setns(mnt.fd, CLONE_NEWNS), "setns mount")  # its mounts are private already
         _check(_unshare(CLONE_NEWIPC), "unshare ipc")
+        # its copies of the zygote's descriptors (other namespaces, other runs' sockets) go now:
+        # a spare may wait long, and a namespace the zygote discards must not live on in it
+        os.closerange(3, sync_fd)
+        os.closerange(sync_fd + 1, os.sysconf("SC_OPEN_MAX"))
         proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC  # a /proc of its pid namespace; hidepid=invisible
         _check(_mount(b"proc", b"/proc", b"proc", proc_flags, b"hidepid=invisible"), "mount /proc")  # hides init
         request, stdio_fd, err_fd = _receive_run(sync)  # a spare waits here (the host moved it into its cgroup)

@@ -402,6 +402,14 @@ def verify_batch(rounds: int) -> dict:
     }
 
 
+def save_entry(out: Path, key: str, value: dict) -> None:
+    """Write ``value`` under ``key`` of the results file ``out``, keeping its other entries."""
+    saved = json.loads(out.read_text()) if out.exists() else {}
+    saved[key] = value
+    out.write_text(json.dumps(saved, indent=2) + "\n")
+    print(f"\nwrote {out} ({key})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=100, help="samples per latency row")
@@ -428,11 +436,7 @@ def main() -> None:
             print(f"{name:32s} problems/s {[row['per_s'] for row in runs]}  placed {runs[0]['placed']}")
         for name, ratios in result["per_core"].items():
             print(f"{name:32s} per core {ratios}")
-        out = Path(args.out)
-        saved = json.loads(out.read_text()) if out.exists() else {}
-        saved["verify_batch"] = result
-        out.write_text(json.dumps(saved, indent=2) + "\n")
-        print(f"wrote {out} (verify_batch)")
+        save_entry(Path(args.out), "verify_batch", result)
         return
 
     if args.baseline is not None:
@@ -454,11 +458,7 @@ def main() -> None:
                 f"{name:40s} {row['before']['seconds']:10.2f} {row['after']['seconds']:10.2f} "
                 f"{row['speedup']:12.2f}x  (passed {row['before']['passed']}/{row['after']['passed']})"
             )
-        out = Path(args.out)
-        result = json.loads(out.read_text()) if out.exists() else {}
-        result["before_after"] = comparison
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"\nwrote {out} (before_after)")
+        save_entry(Path(args.out), "before_after", comparison)
         return
 
     load_before = os.getloadavg()

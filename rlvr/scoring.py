@@ -34,7 +34,8 @@ Backends   ``serial``   in the calling thread, one job after another, with NO bo
                         to a CPU of its own: it takes the first free *CPU lease* (an exclusive
                         ``flock`` on a file per CPU in a temporary directory of the scorer's;
                         the kernel drops it when the worker dies, so a restarted worker takes
-                        its predecessor's CPU), and what it starts -- a code verifier's warm
+                        its predecessor's CPU, waiting up to ``LEASE_WAIT_S`` for the kernel to
+                        let go of it), and what it starts -- a code verifier's warm
                         sandbox, its zygotes and their runs -- stays there with it. Two code
                         workers on 2 CPUs then run 1.88x the sandboxed runs of one worker on 1
                         CPU, against ~1.65x floating (README, issue 16). ``place_workers``
@@ -157,23 +158,34 @@ def _ignore_interrupts() -> None:
 _CPU_LEASE: list[int] = []
 
 
-def _start_worker(lease_dir: str | None) -> None:
+#: How long a placed worker that finds every lease taken waits for one: a worker pebble starts in
+#: place of a killed one may come up before the kernel has let go of its predecessor's lease.
+LEASE_WAIT_S = 0.5
+
+
+def _start_worker(lease_dir: str | None, wait_s: float = 0.0) -> None:
     """A process-pool worker as it starts: Ctrl-C left to the parent; with ``lease_dir`` (the
-    pool is placed), it keeps to the first CPU whose lease it can take -- none free (more
-    workers than CPUs, or a lease not yet released by a dying worker), it stays unplaced."""
+    pool is placed), it keeps to the first CPU whose lease it can take, trying again for up to
+    ``wait_s`` while none is free -- none after that, it stays unplaced."""
     _ignore_interrupts()
     if lease_dir is None:
         return
-    for cpu in sorted(os.sched_getaffinity(0)):
-        fd = os.open(os.path.join(lease_dir, f"cpu{cpu}"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            os.sched_setaffinity(0, {cpu})
-        except OSError:
-            os.close(fd)
-            continue
-        _CPU_LEASE.append(fd)
-        return
+    cpus = sorted(os.sched_getaffinity(0))
+    give_up = time.monotonic() + wait_s
+    while True:
+        for cpu in cpus:
+            fd = os.open(os.path.join(lease_dir, f"cpu{cpu}"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.sched_setaffinity(0, {cpu})
+            except OSError:
+                os.close(fd)
+                continue
+            _CPU_LEASE.append(fd)
+            return
+        if time.monotonic() >= give_up:
+            return
+        time.sleep(0.02)
 
 
 def check_backend(backend: Any) -> str:
@@ -300,6 +312,14 @@ class DeadlineThreads:
 # --------------------------------------------------------------------------------------------
 # The scorer
 # --------------------------------------------------------------------------------------------
+
+
+def _usable_cpus() -> int:
+    """How many CPUs this process may use (0 where the platform cannot say)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return 0
 
 
 class Scorer:
@@ -502,7 +522,7 @@ class Scorer:
             self._process_pool = ProcessPool(
                 max_workers=self.local_workers,
                 initializer=_start_worker,
-                initargs=(self._lease_dir,),
+                initargs=(self._lease_dir, LEASE_WAIT_S if self.local_workers <= _usable_cpus() else 0.0),
                 context=multiprocessing.get_context("forkserver"),
             )
         return self._process_pool
@@ -511,10 +531,7 @@ class Scorer:
         """Whether each worker process keeps to a CPU of its own (the module docstring)."""
         if self._place_workers is not None:
             return self._place_workers
-        try:
-            cpus = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            return False
+        cpus = _usable_cpus()
         return cpus > 1 and self.local_workers == cpus
 
     def close(self) -> None:

@@ -315,6 +315,34 @@ def test_a_pool_with_a_worker_per_cpu_keeps_each_to_a_cpu_of_its_own():
             assert scorer._lease_dir is None
 
 
+@pytest.mark.skipif(len(_CPUS) < 2, reason="placing workers needs 2 CPUs")
+def test_a_worker_waits_briefly_for_a_lease_a_dying_worker_still_holds(tmp_path):
+    """Every lease held (by this process, standing in for a worker still dying): a new worker
+    given a wait takes the lease let go of meanwhile; one given none stays unplaced."""
+    import fcntl
+    import subprocess
+
+    held = {}
+    for cpu in _CPUS:
+        held[cpu] = os.open(tmp_path / f"cpu{cpu}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(held[cpu], fcntl.LOCK_EX)
+    code = (
+        "import os, sys\nfrom rlvr import scoring\n"
+        "scoring._start_worker(sys.argv[1], float(sys.argv[2]))\nprint(sorted(os.sched_getaffinity(0)))\n"
+    )
+    try:
+        unplaced = subprocess.run([sys.executable, "-c", code, str(tmp_path), "0"], capture_output=True, text=True)
+        assert unplaced.stdout.strip() == str(_CPUS), unplaced.stderr
+        waiting = subprocess.Popen([sys.executable, "-c", code, str(tmp_path), "20"], stdout=subprocess.PIPE, text=True)
+        time.sleep(1.0)  # it has started and found every lease taken
+        os.close(held.pop(_CPUS[-1]))
+        out, _ = waiting.communicate(timeout=30)
+        assert out.strip() == str([_CPUS[-1]])
+    finally:
+        for fd in held.values():
+            os.close(fd)
+
+
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="backend"):
         Scorer(2, "dask")

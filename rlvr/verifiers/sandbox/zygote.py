@@ -408,17 +408,10 @@ class _MountNamespace:
 
 
 class _MountNamespaces:
-    """The mount namespaces of one zygote's runs.  A new one per run cost each run a copy of the
-    sandbox's mount tree and, as the run ended, a teardown that waits for an expedited RCU grace
-    period -- an interrupt of every other busy CPU, run by run (two workers made 1.65x the runs of
-    one where fork alone made 1.9x; with the namespaces reused, 1.89x).  So namespaces are reused:
+    """The mount namespaces of one zygote's runs (the module docstring, "Mount namespaces"):
     each is held by exactly one run (or spare) at a time and comes back only when that run's pid
-    namespace has ended (no process of it is left).  A run never sees what an earlier one left:
-    its child mounts a fresh /proc and fresh, empty tmpfs ``/work``, ``/tmp`` and ``/dev/shm``
-    over the earlier runs' (which no path reaches; the host empties them through the roots it
-    holds once it has collected what it needs, or, where that would take long, asks for the
-    namespace to be discarded: ``discard``).  A namespace that has served
-    ``MAX_RUNS_PER_MOUNT_NS`` runs is discarded (the kernel frees its mounts with it)."""
+    namespace has ended; one the host asks to ``discard`` (it could not empty a run's tmpfs), or
+    that has served ``MAX_RUNS_PER_MOUNT_NS`` runs, is closed, and the kernel frees its mounts."""
 
     def __init__(self) -> None:
         self.own = os.open("/proc/self/ns/mnt", os.O_RDONLY)

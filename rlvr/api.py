@@ -495,6 +495,9 @@ def running_executor(workers: int | None, backend: str, preload: Iterable[str] =
     pool.shutdown(wait=True)
 
 
+STOPPED_MANAGER_WAIT_S = 5.0  # for a stopped process pool's manager thread to see its workers gone
+
+
 def stop_executor(pool: futures.Executor) -> None:
     """Cancel what has not started; terminate worker processes (threads cannot be stopped)."""
     terminate = getattr(pool, "terminate_workers", None)  # Python ≥ 3.14
@@ -514,6 +517,12 @@ def stop_executor(pool: futures.Executor) -> None:
     if writer is not None:
         with contextlib.suppress(OSError):
             writer.close()
+    # The manager thread closes its wake-up pipe as it ends; the interpreter's exit writes to
+    # that pipe unless it is closed already, and the two raced (a stray "Bad file descriptor"
+    # traceback after Ctrl-C): waiting for the thread here lets the exit find it closed.
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None and manager is not threading.current_thread():
+        manager.join(timeout=STOPPED_MANAGER_WAIT_S)
 
 
 def check_count(name: str, value: Any, minimum: int = 0) -> int:

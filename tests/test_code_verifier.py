@@ -1684,23 +1684,32 @@ def test_no_process_descriptor_or_file_left_after_200_verifications(tmp_path, mo
 
     def pooled_cgroup_fds() -> int:
         """Descriptors kept by design in proportion to the most runs ever live at once: the
-        emptied run cgroups the warm pool keeps for later runs (their control files stay open)
-        and the process's uid locks (each held until exit and reused)."""
+        run cgroups the warm pool keeps, emptied for later runs or holding an idle zygote's
+        spare child (their control files stay open once read, so how many each has depends on
+        its history), and the process's uid locks (each held until exit and reused).  Every
+        idle zygote is given its spare first, so the spares' own descriptors count the same."""
         from rlvr.verifiers.sandbox.uids import _UID_POOLS
 
-        kept = v.warm_pool._cgroups if v.warm_pool is not None and hasattr(v.warm_pool, "_cgroups") else []
         uid_locks = sum(len(pool._held) for pool in _UID_POOLS.values())
+        if v.warm_pool is None:
+            return uid_locks
+        v.warm_pool.prestart()
+        with v.warm_pool._cond:
+            spares = [zygote.spare.cgroup for zygote in v.warm_pool._idle if zygote.spare is not None]
+        kept = [*v.warm_pool._cgroups, *spares]
         return sum(len(cgroup._fds) + (cgroup._dir_fd >= 0) for cgroup in kept) + uid_locks
 
     in_pool(run, jobs[:40])  # a first round: pools that grow with concurrency reach their size
     v.settle()
-    fds_before = len(os.listdir("/proc/self/fd")) - pooled_cgroup_fds()
+    pooled_before = pooled_cgroup_fds()
+    fds_before = len(os.listdir("/proc/self/fd")) - pooled_before
     threads_before = own_threads()
     results = in_pool(run, jobs)
     assert all(verdict.correct != wrong for wrong, verdict in results)
     assert_no_leftovers(v)
     assert os.listdir(v.sandbox.tmp_root) == []
-    assert len(os.listdir("/proc/self/fd")) - pooled_cgroup_fds() <= fds_before + 2
+    pooled_after = pooled_cgroup_fds()
+    assert len(os.listdir("/proc/self/fd")) - pooled_after <= fds_before + 2
     assert own_threads() <= threads_before  # the test-unpacking pool is bounded apart
     assert sum(t.name.startswith("rlvr-code-tests") for t in threading.enumerate()) <= 2
     closers = sum(t.name.startswith("rlvr-code-closer") for t in threading.enumerate())

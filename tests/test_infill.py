@@ -72,7 +72,7 @@ def test_distractors_follow_the_rules(generator, difficulty):
         for i, candidate in enumerate(candidates):
             if candidate == answer:
                 continue
-            assert abs(len(candidate.split()) - words) <= 0.2 * words  # ±20% words (equal up to four)
+            assert len(candidate.split()) == words  # the answer's word count (red team s17 I1: a band centred on it)
             assert kind_of(candidate.split()) == kind_of(answer.split())  # numeric / mixed / words alike
             assert not too_close(candidate, answer) and normalise(answer) not in normalise(candidate)
             assert all(not too_close(candidate, other) for other in candidates[i + 1 :] if other != answer)
@@ -129,7 +129,10 @@ def cue_scores(candidates: list[str], passage: str) -> dict[str, list[float]]:
         "dice": centrality(candidates, dice),
         "closeness+dice": centrality(candidates, lambda other, text: closeness(other, text) + dice(other, text)),
     }
+    counts = [len(c.split()) for c in candidates]
+    middle = sorted(set(counts))[(len(set(counts)) - 1) // 2]
     return {
+        "middle word count": [-abs(n - middle) for n in counts],  # red team s17 I1: 0.34 against 1/6 at d = 1
         "longest": [len(c) for c in candidates],
         "shortest": [-len(c) for c in candidates],
         "most passage overlap": overlap,

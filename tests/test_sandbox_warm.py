@@ -905,12 +905,14 @@ def test_concurrent_runs_cannot_reach_each_other(pool):
     """A run holding a secret (as the trusted checker does) next to a hostile run on the same
     zygote.  Each run has its own pid namespace (pid 2 under an init of its own) and a /proc of
     it: the hostile run can neither see nor name the other run, its init, the zygote or the
-    zygote's waiting spare -- not in /proc, not by /proc/PID, not by kill(PID, 0)."""
+    zygote's waiting spare -- not in /proc, not by /proc/PID, not by kill(PID, 0).  The TCP
+    port is below Linux's ephemeral range (32768-60999): a connect given the very port it dials
+    as its own connects to itself, which once made this test see a listener that was not there."""
     holder = (
         "import os, socket, sys\n"
         "secret = 'expected-value-' + 'x' * 8\n"
         "listener = socket.socket(socket.AF_UNIX); listener.bind('\\0rlvr-secret'); listener.listen()\n"
-        "tcp = socket.socket(); tcp.bind(('127.0.0.1', 45678)); tcp.listen()\n"
+        "tcp = socket.socket(); tcp.bind(('127.0.0.1', 23456)); tcp.listen()\n"
         "open('/tmp/secret', 'w').write(secret)\n"
         "print(os.getpid(), os.getuid(), flush=True)\n"
         "sys.stdin.read()\n"
@@ -929,7 +931,7 @@ def test_concurrent_runs_cannot_reach_each_other(pool):
         "    try:\n        os.kill(pid, 0); seen[f'{pid}/kill'] = 'exists'\n    except OSError as e:\n"
         "        seen[f'{pid}/kill'] = type(e).__name__\n"
         "for key, family, address in (('unix', socket.AF_UNIX, '\\0rlvr-secret'), ('tcp', socket.AF_INET, "
-        "('127.0.0.1', 45678))):\n    s = socket.socket(family)\n"
+        "('127.0.0.1', 23456))):\n    s = socket.socket(family)\n"
         "    try:\n"
         "        s.connect(address); seen[key] = 'connected'\n"
         "    except OSError as e:\n"

@@ -461,6 +461,14 @@ REFUSED = {
     "macro with a dot": ("`define D .\nwire w;", "macro"),
     "macro opening a comment": ("`define C /*\ninitial $finish; */", "macro"),
     "include": ('`include "tb.sv"', "`include"),
+    # red team s17 V1: a macro named like a directive turned the screen's "defined macro" rule
+    # into a pass for `include (any file the sandbox sees, never screened) and `ifdef
+    "macro named include": ('`define include x\n`include "/usr/share/x.v"', "directive's name"),
+    "macro named ifdef": ("`define ifdef x\n`ifdef X\n`endif", "directive's name"),
+    # red team s17 V2: a dot in a macro's arguments builds a hierarchical name (`H(x,.y) → x.y)
+    "hierarchy via macro arguments": ("`define H(a,b) a b\nwire [3:0] s = `H(ref_inst,.diff);", "macro's arguments"),
+    "module named by a macro": ("`define R(n) n\nmodule `R(Spy)(input a); endmodule", "comes from a macro"),
+    "module declared by a macro": ("`define M module\n`M Spy(input a); endmodule", "declares a module"),
     "ifdef": ("`ifdef X\n`endif", "`ifdef"),
     "escaped identifier": ("wire \\ref_inst ;", "backslash"),
     "carriage return in a comment": ("// note\r initial $finish;", "control character"),
@@ -491,6 +499,18 @@ def test_extra_modules_named_like_the_testbench_are_refused(module, adder_task, 
         assert verdict.correct, verdict
     else:
         assert verdict.reason.startswith("refused") and module in verdict.reason, verdict
+
+
+def test_an_error_icarus_compiles_past_fails_the_compile(adder_task, quick_verifier, monkeypatch):
+    """Icarus reports a malformed `define as an error and still exits 0; with the screen
+    switched off, such a source is a compile error all the same (red team s17 V1)."""
+    import rlvr.verifiers.verilog as module
+
+    monkeypatch.setattr(module, "screen_verilog", lambda source, reserved=(): Screen(None, ("TopModule",)))
+    for extra in ("`define include x", "`define 9x 1"):
+        verdict = quick_verifier.verify(adder_task, fenced(golden_with(adder_task, extra, before=True)))
+        assert verdict.reward == 0.0 and "compile error" in verdict.reason and "define" in verdict.reason, verdict
+    assert quick_verifier.verify(adder_task, fenced(golden_with(adder_task, "`define OK 1", before=True))).correct
 
 
 def test_comments_and_strings_may_mention_system_tasks(adder_task, quick_verifier):

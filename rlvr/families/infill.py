@@ -6,12 +6,12 @@ Task        A sentence of one document of a text corpus with a span of about ``s
             each holds a letter or digit, and its edge punctuation stays outside the blank.
             ``mode="choice"``: ``candidates`` options labelled A, B, …, one of them the span, in
             an order the task's RNG draws. The distractors are spans of other documents of the
-            same corpus with (1) the answer's word count within ±20% (so exactly equal up to
-            four words), (2) the same type — all words numeric, some numeric, or none — and the
-            same position class in their sentence (start, middle, end), and, after "a"/"an", the
-            same vowel/consonant start; (3) never the answer: a candidate whose normalised text
-            equals, contains or is contained in the answer's, or whose word-set Jaccard overlap
-            with the answer (or with another candidate) exceeds 0.5, is rejected. Three in four
+            same corpus with (1) the answer's word count, (2) the same type — all words
+            numeric, some numeric, or none — and the same position class in their sentence
+            (start, middle, end), and, after "a"/"an", the same vowel/consonant start; (3) never
+            the answer: a candidate whose normalised text equals, contains or is contained in the
+            answer's, or whose word-set Jaccard overlap with the answer (or with another
+            candidate) exceeds 0.5, is rejected. Three in four
             sampled spans come from sentences of other documents sharing a topic word (four+
             letters, or a number) with the passage. Among up to 64 eligible spans, ``similarity``
             picks how close the distractors are: spans are ranked by a 1:1:2 mix of length
@@ -106,6 +106,12 @@ Version history
                 and the swapped hubs are family attacks. Mean ranking score 0.57 → 0.65 at d = 0,
                 0.82 at d = 1 as before, so the knob's range narrows (candidates 5, 4 words: +0.065
                 → +0.035). Task bytes changed in both modes (re-pin).
+                2026-12-06 (red team s17 I1): distractors had word counts within ±20 % of the
+                answer's, a band centred on it, so when three counts showed the answer was the
+                middle one every time ("take the middle word count": 0.343 against 1/6 at d = 1,
+                0.336 against 1/5 at d = .75); distractors now have the answer's word count, and
+                the rule is a family attack. Choice-mode task bytes changed (one random draw
+                fewer a span tried; re-pin); exact-mode tasks are byte-identical.
 """
 
 from rlvr.family import EnvDecl, Family

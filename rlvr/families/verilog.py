@@ -107,6 +107,13 @@ Version history
                 input among them; the prose lists them): that design solves 1/22 of parity
                 tasks at d = 0 and 1/114 at d = 0.25. Parity task bytes changed (re-pinned);
                 other families' tasks unchanged.
+                2026-12-06 (red team s17 V1, V2): the screen took `define include x for a macro
+                of the candidate's own, so `include "ANY/PATH" passed it (Icarus reports the
+                define as an error, compiles on and runs the include: any file the sandbox sees,
+                unscreened), and a '.' in a macro call's arguments built a hierarchical name.
+                Macros named like directives, module keywords in macro bodies, module names from
+                macros and dots before names in macro arguments are refused, and any ": error:"
+                Icarus prints fails the compile. Tasks unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

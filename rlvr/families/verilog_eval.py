@@ -59,6 +59,13 @@ Version history
                 2026-12-06 (red team s13 F2): Prob053_m2014_q4d, whose reference is x on 99 of
                 100 samples (any design passed it), is a known tool error: served only with
                 ``include_tool_errors=True``. Rows from 52 on name the next problem (re-pinned).
+                2026-12-06 (red team s17 V1, V2): the screen took `define include x for a macro
+                of the candidate's own, so `include "ANY/PATH" passed it (Icarus reports the
+                define as an error, compiles on and runs the include: any file the sandbox sees,
+                unscreened), and a '.' in a macro call's arguments built a hierarchical name.
+                Macros named like directives, module keywords in macro bodies, module names from
+                macros and dots before names in macro arguments are refused, and any ": error:"
+                Icarus prints fails the compile. Tasks unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -31,7 +31,6 @@ MAX_POOL_DRAWS = 3_000  # random spans tried while filling the pool
 MAX_SPAN_TRIES = 64  # masked spans tried per task before giving up (32 left 2 in 3,000 d=1 seeds unmade)
 BALANCED_TRIES = 28  # later tries may leave the surface cues unbalanced (a small corpus)
 MAX_JACCARD = 0.5
-LENGTH_TOLERANCE = 0.2
 # chance that neighbouring places by passage overlap tie (``tie_run``): the answer's overlap is then shared
 # as often as a distractor's ("an overlap no other candidate has": 0.29 against 1/6 at d = 1 with 0.5)
 TIE = 0.8
@@ -218,11 +217,11 @@ class InfillGenerator(TaskGenerator):
     def distractor_pool(self, rng: random.Random, answer: Span, context_text: str) -> list[Span]:
         """Up to POOL_SIZE eligible distractor spans (contract rules) from other documents, in
         the order drawn: three draws in four from sentences sharing a topic word (``content_words``)
-        with the passage, a middle span then placed over such a word."""
-        length = answer.length
-        low, high = math.ceil(length * (1 - LENGTH_TOLERANCE)), math.floor(length * (1 + LENGTH_TOLERANCE))
+        with the passage, a middle span then placed over such a word.  Every span has the
+        answer's word count (a band of counts around it put the answer in the middle)."""
+        size = answer.length
         answer_words = self.sentences[answer.sentence][2]
-        position = position_of(answer.start, length, len(answer_words))
+        position = position_of(answer.start, size, len(answer_words))
         kind = kind_of(answer.words)
         article = self.preceding_article(answer)
         document = self.sentences[answer.sentence][0]
@@ -238,7 +237,6 @@ class InfillGenerator(TaskGenerator):
             # three draws in four from a sentence sharing a topic word with the passage (another document)
             near = bool(neighbours) and draw % 4 != 0
             sentence = neighbours[rng.randrange(len(neighbours))] if near else rng.randrange(len(self.sentences))
-            size = rng.randint(low, high)
             words = self.sentences[sentence][2]
             total = len(words)
             if total < size + 1 or self.sentences[sentence][0] == document:
@@ -499,13 +497,13 @@ class InfillGenerator(TaskGenerator):
 
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """Choice: every letter, two letters hedged, the answer's text instead of its letter,
-        the longest / shortest / first candidate, the candidates sharing most and fewest words
-        with the passage, the candidates most and least like the others (``centrality`` by
-        ``similarity``, by ``similarity`` with its arguments swapped and by ``dice``), the right
-        letter with another candidate's text, a letter out of range. Exact: the decoy, the
-        answer with a word added or dropped, the whole masked sentence filled in, the blank
-        marker, the answer hedged with the decoy. Any that happens to be the right answer is
-        left out."""
+        the candidate of the middle word count, the longest / shortest / first candidate, the
+        candidates sharing most and fewest words with the passage, the candidates most and least
+        like the others (``centrality`` by ``similarity``, by ``similarity`` with its arguments
+        swapped and by ``dice``), the right letter with another candidate's text, a letter out
+        of range. Exact: the decoy, the answer with a word added or dropped, the whole masked
+        sentence filled in, the blank marker, the answer hedged with the decoy. Any that
+        happens to be the right answer is left out."""
         answer = task.answer
         text = answer["text"]
         passage = task.prompt.split("\n\n")[1] if task.prompt.count("\n\n") >= 2 else task.prompt
@@ -535,6 +533,7 @@ class InfillGenerator(TaskGenerator):
             ("every-letter", ", ".join(letters)),
             ("hedge-two-letters", f"{right} or {other}"),
             ("answer-text-only", text),
+            ("middle-word-count", letters[middle_word_count(candidates)]),
             ("longest-candidate", letters[max(range(len(candidates)), key=lambda i: (len(candidates[i]), i))]),
             ("shortest-candidate", letters[min(range(len(candidates)), key=lambda i: (len(candidates[i]), i))]),
             ("first-candidate", "A"),
@@ -555,6 +554,15 @@ class InfillGenerator(TaskGenerator):
             for name, body in attacks
             if read_letter(body, list(candidates))[0] != right
         ]
+
+
+def middle_word_count(candidates: list[str]) -> int:
+    """The first candidate whose word count is the middle one of the counts shown (the median
+    of the distinct counts, the lower of two): the answer, always, when distractors were drawn
+    within a band of counts around the answer's and three counts showed (red team s17 I1)."""
+    counts = [len(text.split()) for text in candidates]
+    distinct = sorted(set(counts))
+    return counts.index(distinct[(len(distinct) - 1) // 2])
 
 
 def describe_choice(passage: str, candidates: list[str]) -> str:

@@ -37,10 +37,15 @@ Screening   Defence in depth, before anything runs: the source is lexed (comment
                 functions such as $signed, $clog2, $bits): so no $display/$write/$monitor, no
                 $finish/$stop/$fatal, no $fopen/$readmem/$system/$value$plusargs, no $root;
               * uses a compiler directive other than ``ALLOWED_DIRECTIVES`` or a macro it did not
-                define itself (so no `include, no `ifdef regions); a `define body must not hold
-                '.', '`', '\\', '/*' or a string (macros cannot assemble a hierarchical name,
-                a directive or a comment that Icarus's preprocessor would read differently);
-              * names anything through a hierarchy (``a.b``, ``u[0].q``, ```M.x``);
+                define itself (so no `include, no `ifdef regions); a macro must not take a
+                directive's name (``DIRECTIVE_NAMES``: Icarus reports `define include as an
+                error, compiles on, and then runs `include); a `define body must not hold
+                '.', '`', '\\', '/*', a string or ``module``/``macromodule``/``primitive``
+                (macros cannot assemble a hierarchical name, a directive, a module or a comment
+                that Icarus's preprocessor would read differently), nor a macro call's arguments
+                a '.' before a name (```H(x,.y)`` expands to ``x.y``);
+              * names anything through a hierarchy (``a.b``, ``u[0].q``, ```M.x``), or a module
+                through a macro (``module `M(…)``);
               * has a backslash outside strings (escaped identifiers, line continuations),
                 control characters, lone surrogates, non-ASCII code, an unterminated string or
                 comment;
@@ -157,6 +162,23 @@ ALLOWED_DIRECTIVES = frozenset(
     {"timescale", "default_nettype", "define", "undef", "undefineall", "resetall", "celldefine", "endcelldefine"}
 )
 FORBIDDEN_KEYWORDS = frozenset({"bind", "config", "library", "program", "checker", "class"})
+# Compiler directives (IEEE 1800 and Icarus): no macro may take one's name — Icarus reports
+# `define include` as an error yet compiles on, and the screen took `include for a macro (s17 V1)
+DIRECTIVE_NAMES = frozenset(
+    {
+        *("include", "define", "undef", "undefineall", "ifdef", "ifndef", "else", "elsif", "endif"),
+        *("line", "pragma", "timescale", "default_nettype", "resetall", "celldefine", "endcelldefine"),
+        *("unconnected_drive", "nounconnected_drive", "begin_keywords", "end_keywords", "__FILE__", "__LINE__"),
+        *("default_decay_time", "default_trireg_strength", "delay_mode_distributed", "delay_mode_path"),
+        *("delay_mode_unit", "delay_mode_zero", "protect", "endprotect", "uselib", "suppress_faults"),
+        *("nosuppress_faults", "enable_portfaults", "disable_portfaults", "accelerate", "noaccelerate"),
+        *("expand_vectornets", "noexpand_vectornets", "autoexpand_vectornets", "remove_gatenames"),
+        *("noremove_gatenames", "remove_netnames", "noremove_netnames", "default_discipline"),
+        "default_transition",
+    }
+)
+MODULE_KEYWORDS = ("module", "macromodule", "primitive")
+_MODULE_KEYWORD = re.compile(r"\b(?:module|macromodule|primitive)\b")
 RESERVED_PREFIX = "rlvr_"
 MAX_SOURCE_CHARS = 200_000
 MAX_TRACE_BYTES = 16 << 20  # stdout kept from one run (the largest bundled trace is ~6 MB)
@@ -286,6 +308,7 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
     defined: set[str] = set()
     modules: list[str] = []
     reserved_set = set(reserved) | {"RefModule"}
+    in_macro_call = 0  # parentheses open in a macro call's arguments
     for index, token in enumerate(tokens):
         line = _Line(source, token.start)
         previous = tokens[index - 1] if index else None
@@ -302,15 +325,31 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
             if name == "define":
                 if following is None or following.kind != "ident":
                     return Screen(f"`define without a macro name on line {line}")
+                if following.text in DIRECTIVE_NAMES:
+                    return Screen(f"macro `{following.text} on line {line} takes a compiler directive's name")
                 end = source.find("\n", following.start)
                 body = source[following.start + len(following.text) : end if end >= 0 else len(source)]
                 if any(part in body for part in (".", "`", "\\", "/*", '"')):
                     return Screen(
                         f"the body of macro `{following.text} on line {line} holds '.', '`', '\\', '/*' or a string"
                     )
+                if _MODULE_KEYWORD.search(body):
+                    return Screen(f"the body of macro `{following.text} on line {line} declares a module")
                 defined.add(following.text)
             elif name not in ALLOWED_DIRECTIVES and name not in defined:
                 return Screen(f"compiler directive or macro `{name} on line {line} is not allowed")
+            elif name in defined and following is not None and following.text == "(" and not in_macro_call:
+                in_macro_call = -1  # its arguments start at the next token
+        if in_macro_call and kind == "punct":
+            if text == "(":
+                in_macro_call = 1 if in_macro_call < 0 else in_macro_call + 1
+            elif text == ")":
+                in_macro_call -= 1
+            elif text == "." and following is not None and following.kind in ("ident", "directive"):
+                return Screen(
+                    f"'.{following.text}' in a macro's arguments on line {line} is not allowed"
+                    " (it could form a hierarchical reference)"
+                )
         if kind == "punct":
             if text == "`":
                 return Screen(f"stray backtick on line {line}")
@@ -330,10 +369,12 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
                 return Screen(f"keyword {text!r} on line {line} is not allowed")
             if text == "import" and following is not None and following.kind == "string":
                 return Screen(f"DPI import on line {line} is not allowed")
-            if text in ("module", "macromodule", "primitive"):
+            if text in MODULE_KEYWORDS:
                 position = index + 1
                 while position < len(tokens) and tokens[position].text in ("automatic", "static"):
                     position += 1
+                if position < len(tokens) and tokens[position].kind == "directive":
+                    return Screen(f"the name of the {text} on line {line} comes from a macro (write it out)")
                 if position < len(tokens) and tokens[position].kind == "ident":
                     name = tokens[position].text
                     if name in reserved_set:
@@ -802,7 +843,9 @@ def run_trace(
     it), simulate, and read the trace back. Nothing but these files is in the run."""
     files = {**dict(bench.data), "tb.sv": bench.text, **sources}
     names = " ".join(["tb.sv", *sources])
-    script = f"iverilog -g2012 -o sim.vvp -s {bench.top} {names} || exit {COMPILE_EXIT}; "
+    # Icarus reports some errors (a malformed `define) and compiles on: any error fails the compile
+    script = f"iverilog -g2012 -o sim.vvp -s {bench.top} {names} 2> compile.log; status=$?; cat compile.log >&2; "
+    script += f"if [ $status -ne 0 ] || grep -q ': error:' compile.log; then exit {COMPILE_EXIT}; fi; "
     script += "exec vvp -n sim.vvp -none"
     limits = Limits(
         wall_s=wall_s,

@@ -14,8 +14,9 @@ def _fenced(source: str) -> str:
 
 def reference_attacks(ref: str, names: dict[str, str], extra_includes: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """Hostile TopModules for a task whose reference is ``ref`` (module RefModule): reaching the
-    reference (instances spelt many ways, bind, config, defparam, `include, hierarchical and
-    $root names using the testbench's usual names ``names["root"]``/``names["instance"]``),
+    reference (instances spelt many ways, bind, config, defparam, `include — also behind a macro
+    named `include —, hierarchical and $root names using the testbench's usual names
+    ``names["root"]``/``names["instance"]``, also assembled from a macro's arguments),
     spoofing the report (printing verdict or trace lines, stderr, an early $finish, $fatal, a
     zero-delay loop, a flood of output), constant outputs, an echo of the inputs, an oversize
     and a deeply nested source. None of them implements the specification."""
@@ -54,6 +55,13 @@ def reference_attacks(ref: str, names: dict[str, str], extra_includes: tuple[str
             (f"include-reference-path-{k}", module("  RefModule reference_copy (.*);", before=f'`include "{path}"'))
             for k, path in enumerate(extra_includes)
         ],
+        *[  # red team s17 V1: a macro named `include made the screen take `include for a macro call
+            (
+                f"include-reference-directive-macro-{k}",
+                module("  RefModule reference_copy (.*);", before=f'`define include x\n`include "{path}"'),
+            )
+            for k, path in enumerate((names["file"], *extra_includes))
+        ],
         ("bind-reference", module(zero, after="bind TopModule RefModule reference_copy (.*);")),
         (
             "config-reference",
@@ -67,6 +75,10 @@ def reference_attacks(ref: str, names: dict[str, str], extra_includes: tuple[str
         ("hierarchical-root", module("\n".join(f"  assign {o} = $root.{root}.{instance}.{o};" for o in outputs))),
         ("hierarchical-upward", module("\n".join(f"  assign {o} = {instance}.{o};" for o in outputs))),
         ("hierarchical-testbench", module("\n".join(f"  assign {o} = {root}.{o}_ref;" for o in outputs))),
+        (  # red team s17 V2: `H(a,.b) expands to a .b
+            "hierarchical-macro-arguments",
+            module("\n".join(f"  assign {o} = `H({instance},.{o});" for o in outputs), before="`define H(a, b) a b"),
+        ),
         ("print-pass-report", module(zero + '\n  initial $display("Mismatches: 0 in 1 samples");')),
         (
             "print-fake-trace",

@@ -467,8 +467,11 @@ REFUSED = {
     "macro named ifdef": ("`define ifdef x\n`ifdef X\n`endif", "directive's name"),
     # red team s17 V2: a dot in a macro's arguments builds a hierarchical name (`H(x,.y) → x.y)
     "hierarchy via macro arguments": ("`define H(a,b) a b\nwire [3:0] s = `H(ref_inst,.diff);", "macro's arguments"),
-    "module named by a macro": ("`define R(n) n\nmodule `R(Spy)(input a); endmodule", "comes from a macro"),
+    "module named by a macro": ("`define R(n) n\nmodule `R(Spy)(input a); endmodule", "no plain name"),
     "module declared by a macro": ("`define M module\n`M Spy(input a); endmodule", "declares a module"),
+    # second pass: a lone '.' in the arguments (`H(x,.) with a body "a b y"), a keyword as an argument
+    "dot alone in macro arguments": ("`define H(a,b) a b diff\nwire [3:0] s = `H(ref_inst,.);", "macro's arguments"),
+    "module keyword as a macro argument": ("`define K(a) a\n`K(module) Spy(input a); endmodule", "arguments"),
     "ifdef": ("`ifdef X\n`endif", "`ifdef"),
     "escaped identifier": ("wire \\ref_inst ;", "backslash"),
     "carriage return in a comment": ("// note\r initial $finish;", "control character"),
@@ -499,6 +502,29 @@ def test_extra_modules_named_like_the_testbench_are_refused(module, adder_task, 
         assert verdict.correct, verdict
     else:
         assert verdict.reason.startswith("refused") and module in verdict.reason, verdict
+
+
+def test_honest_macros_with_comments_and_real_numbers_pass_the_screen():
+    """A macro's text ends where a // comment starts, and a real number is no '.' (red team s17
+    second pass: these were refused)."""
+    for macro in (
+        "`define W 8 // the bus width, in bits.",
+        '`define W 8 // the "width"',
+        "`define W 8 // used by module TopModule",
+        "`define K 2.0",
+        "`define K(a) (a * 1.5)",
+    ):
+        source = f"{macro}\nmodule TopModule(input a, output b);\n  assign b = a;\nendmodule\n"
+        assert screen_verilog(source).reason is None, macro
+    assert screen_verilog("`define W 8 /* x */\nmodule TopModule(); endmodule").reason is not None
+
+
+def test_a_flood_of_warnings_does_not_fail_a_correct_design(adder_task, quick_verifier):
+    """The compile log reaches the verdict cut to 64 KiB (red team s17 second pass: ~10,000
+    warnings overran the output cap and a correct design scored 0)."""
+    flood = "`define M 1\n`undef M\n`define D(a) a a a a a a a a a a\n`D(`D(`D(`D(`M))))"
+    verdict = quick_verifier.verify(adder_task, fenced(golden_with(adder_task, flood, before=True)))
+    assert verdict.correct, verdict
 
 
 def test_an_error_icarus_compiles_past_fails_the_compile(adder_task, quick_verifier, monkeypatch):

@@ -59,6 +59,9 @@ Hints       The span's word count; then (choice) one distractor ruled out per pi
 Weakness    A blank can have more than one fitting filling (exact mode mostly, and a distractor
             may fit the context too: the corpus, not a model, decides); the distractor rules
             keep paraphrases and copies of the answer out, not every plausible alternative.
+            Word rarity is not balanced: "the candidate whose rarest word is least rare in the
+            corpus" picks the answer 0.31 of the time against 1/4 at d = .5 (red team s17,
+            2,600 tasks), about 0.24 against 1/5 at d = .75, at chance at d = 1.
 
 Difficulty  (rendered from the declaration below)
             d     span_tokens  candidates  similarity

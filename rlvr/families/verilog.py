@@ -111,9 +111,10 @@ Version history
                 of the candidate's own, so `include "ANY/PATH" passed it (Icarus reports the
                 define as an error, compiles on and runs the include: any file the sandbox sees,
                 unscreened), and a '.' in a macro call's arguments built a hierarchical name.
-                Macros named like directives, module keywords in macro bodies, module names from
-                macros and dots before names in macro arguments are refused, and any ": error:"
-                Icarus prints fails the compile. Tasks unchanged.
+                Macros named like directives, module keywords in macro bodies or arguments, a
+                module keyword not followed by a plain name and any '.' in macro arguments are
+                refused, and any ": error:" Icarus prints fails the compile; a macro's text ends
+                at a // comment and a real number's '.' is allowed (second pass). Tasks unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

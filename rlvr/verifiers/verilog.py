@@ -43,9 +43,10 @@ Screening   Defence in depth, before anything runs: the source is lexed (comment
                 '.', '`', '\\', '/*', a string or ``module``/``macromodule``/``primitive``
                 (macros cannot assemble a hierarchical name, a directive, a module or a comment
                 that Icarus's preprocessor would read differently), nor a macro call's arguments
-                a '.' before a name (```H(x,.y)`` expands to ``x.y``);
+                any '.' (```H(x,.y)`` expands to ``x.y``) or module keyword; a macro's text
+                ends at a ``//`` comment;
               * names anything through a hierarchy (``a.b``, ``u[0].q``, ```M.x``), or a module
-                through a macro (``module `M(…)``);
+                other than by a plain name (``module `M(…)``);
               * has a backslash outside strings (escaped identifiers, line continuations),
                 control characters, lone surrogates, non-ASCII code, an unterminated string or
                 comment;
@@ -111,6 +112,7 @@ Sandbox     Under bwrap the run sees /usr, the Python installation and the venv'
 
 from __future__ import annotations
 
+import bisect
 import collections
 import hashlib
 import json
@@ -299,10 +301,13 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
     if bad is not None:
         return Screen(f"lone surrogate {bad.group()!r} (not text) on line {_line_of(source, bad.start())}")
     tokens: list[Token] = []
+    line_comments: list[int] = []  # where each // comment starts (a macro's text ends there)
     for match in _TOKEN.finditer(source):  # stops at the first unterminated comment or string
         kind = match.lastgroup or "punct"
         if kind not in ("space", "comment"):
             tokens.append(Token(kind, match.group(), match.start()))
+        elif kind == "comment" and match.group().startswith("//"):
+            line_comments.append(match.start())
         if kind in ("open_comment", "open_string"):
             break
     defined: set[str] = set()
@@ -327,9 +332,18 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
                     return Screen(f"`define without a macro name on line {line}")
                 if following.text in DIRECTIVE_NAMES:
                     return Screen(f"macro `{following.text} on line {line} takes a compiler directive's name")
-                end = source.find("\n", following.start)
-                body = source[following.start + len(following.text) : end if end >= 0 else len(source)]
-                if any(part in body for part in (".", "`", "\\", "/*", '"')):
+                start = following.start + len(following.text)
+                end = source.find("\n", start)
+                end = len(source) if end < 0 else end
+                comment = bisect.bisect_left(line_comments, start)
+                if comment < len(line_comments) and line_comments[comment] < end:
+                    end = line_comments[comment]  # a // comment is no part of the macro
+                body = source[start:end]
+                dots, position = False, index + 2  # '.' tokens (a real number such as 2.0 is one number token)
+                while position < len(tokens) and tokens[position].start < end:
+                    dots = dots or tokens[position].text == "."
+                    position += 1
+                if dots or any(part in body for part in ("`", "\\", "/*", '"')):
                     return Screen(
                         f"the body of macro `{following.text} on line {line} holds '.', '`', '\\', '/*' or a string"
                     )
@@ -345,11 +359,10 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
                 in_macro_call = 1 if in_macro_call < 0 else in_macro_call + 1
             elif text == ")":
                 in_macro_call -= 1
-            elif text == "." and following is not None and following.kind in ("ident", "directive"):
-                return Screen(
-                    f"'.{following.text}' in a macro's arguments on line {line} is not allowed"
-                    " (it could form a hierarchical reference)"
-                )
+            elif text == ".":
+                return Screen(f"'.' in a macro's arguments on line {line} (it could form a hierarchical reference)")
+        if in_macro_call and kind == "ident" and text in MODULE_KEYWORDS:
+            return Screen(f"{text} in a macro's arguments on line {line} is not allowed")
         if kind == "punct":
             if text == "`":
                 return Screen(f"stray backtick on line {line}")
@@ -373,16 +386,15 @@ def screen_verilog(source: str, reserved: Sequence[str] = ()) -> Screen:
                 position = index + 1
                 while position < len(tokens) and tokens[position].text in ("automatic", "static"):
                     position += 1
-                if position < len(tokens) and tokens[position].kind == "directive":
-                    return Screen(f"the name of the {text} on line {line} comes from a macro (write it out)")
-                if position < len(tokens) and tokens[position].kind == "ident":
-                    name = tokens[position].text
-                    if name in reserved_set:
-                        what = "the reference" if name == "RefModule" else "a testbench module"
-                        return Screen(f"module {name} on line {line} redefines {what}")
-                    if name.startswith(RESERVED_PREFIX):
-                        return Screen(f"module name {name} on line {line} uses the reserved prefix {RESERVED_PREFIX}")
-                    modules.append(name)
+                if position >= len(tokens) or tokens[position].kind != "ident":
+                    return Screen(f"the {text} on line {line} has no plain name (write it out)")
+                name = tokens[position].text
+                if name in reserved_set:
+                    what = "the reference" if name == "RefModule" else "a testbench module"
+                    return Screen(f"module {name} on line {line} redefines {what}")
+                if name.startswith(RESERVED_PREFIX):
+                    return Screen(f"module name {name} on line {line} uses the reserved prefix {RESERVED_PREFIX}")
+                modules.append(name)
     if "TopModule" not in modules:
         return Screen("no module named TopModule", tuple(modules))
     return Screen(None, tuple(modules))
@@ -844,8 +856,10 @@ def run_trace(
     files = {**dict(bench.data), "tb.sv": bench.text, **sources}
     names = " ".join(["tb.sv", *sources])
     # Icarus reports some errors (a malformed `define) and compiles on: any error fails the compile
-    script = f"iverilog -g2012 -o sim.vvp -s {bench.top} {names} 2> compile.log; status=$?; cat compile.log >&2; "
-    script += f"if [ $status -ne 0 ] || grep -q ': error:' compile.log; then exit {COMPILE_EXIT}; fi; "
+    # (the log's first 64 KiB only: a design's flood of warnings must not overrun the output cap)
+    script = f"iverilog -g2012 -o sim.vvp -s {bench.top} {names} 2> compile.log; status=$?; "
+    script += "head -c 65536 compile.log >&2; if [ $status -ne 0 ] || grep -q ': error:' compile.log; then "
+    script += f"exit {COMPILE_EXIT}; fi; "
     script += "exec vvp -n sim.vvp -none"
     limits = Limits(
         wall_s=wall_s,

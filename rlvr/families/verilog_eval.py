@@ -59,14 +59,10 @@ Version history
                 2026-12-06 (red team s13 F2): Prob053_m2014_q4d, whose reference is x on 99 of
                 100 samples (any design passed it), is a known tool error: served only with
                 ``include_tool_errors=True``. Rows from 52 on name the next problem (re-pinned).
-                2026-12-06 (red team s17 V1, V2): the screen took `define include x for a macro
-                of the candidate's own, so `include "ANY/PATH" passed it (Icarus reports the
-                define as an error, compiles on and runs the include: any file the sandbox sees,
-                unscreened), and a '.' in a macro call's arguments built a hierarchical name.
-                Macros named like directives, module keywords in macro bodies or arguments, a
-                module keyword not followed by a plain name and any '.' in macro arguments are
-                refused, and any ": error:" Icarus prints fails the compile; a macro's text ends
-                at a // comment and a real number's '.' is allowed (second pass). Tasks unchanged.
+                2026-12-06 (red team s17 V1, V2): the screen both Verilog envs share refuses macros
+                named like directives and what macros could assemble into a hierarchical name or a
+                module (see rlvr/Verilog-v0's history), and any ": error:" Icarus prints fails the
+                compile. Tasks unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -968,18 +968,19 @@ def test_files_written_in_blocks_are_the_rows_made_one_task_at_a_time(tmp_path, 
     for case, (envs, n, difficulty, duplicates) in enumerate(BLOCK_CASES):
         if isinstance(envs, str):
             tasks = rlvr.generate(envs, n, 9, difficulty, allow_duplicates=duplicates)
-            blocks = lambda: rlvr.iter_generate(  # noqa: E731
+            blocks = rlvr.iter_generate(
                 envs, n, 9, difficulty, workers, allow_duplicates=duplicates, encode=JoinedLines(Task.to_json)
             )
         else:
             tasks = rlvr.generate_mix(envs, n, 9, difficulty, allow_duplicates=duplicates)
-            blocks = lambda: rlvr.iter_generate_mix(  # noqa: E731
+            blocks = rlvr.iter_generate_mix(
                 envs, n, 9, difficulty, workers, allow_duplicates=duplicates, encode=JoinedLines(Task.to_json)
             )
+        made = list(blocks)  # the workers' blocks, made once and written at every shard size
         for shard_size in (None, 1, 64, n, n + 5):
             name = f"{case}-{shard_size}.jsonl"
             ours = write_tasks(
-                blocks(), plan_output("-o", str(tmp_path / "blocks" / name)), shard_size=shard_size, blocks=True
+                iter(made), plan_output("-o", str(tmp_path / "blocks" / name)), shard_size=shard_size, blocks=True
             )
             theirs = write_tasks(iter(tasks), plan_output("-o", str(tmp_path / "rows" / name)), shard_size=shard_size)
             assert ours.count == theirs.count == n and len(ours.paths) == len(theirs.paths)

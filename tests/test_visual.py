@@ -113,7 +113,7 @@ def test_rotation_table_matches_its_docstring():
 
 def test_patch_fit_table_matches_its_docstring():
     expected = {  # d: (candidates, distractors, patch_frac, gap_frac, detail)
-        0.0: (3, "other", 0.3, 0.0, 1.0),
+        0.0: (3, "same", 0.3, 0.0, 1.0),
         0.25: (4, "same", 0.28, 0.05, 0.9),
         0.5: (5, "same", 0.25, 0.1, 0.8),
         0.75: (6, "near", 0.22, 0.15, 0.7),
@@ -1012,7 +1012,12 @@ def test_patch_fit_shows_no_patch_of_a_picture_from_the_other_side(nested_pictur
     for split, count in (("train", 16), ("test", 6)):
         for seed in range(count):
             task = rlvr.make_task(
-                "rlvr/PatchFit-v0", seed=seed, difficulty=0.0, split=split, image_dir=str(nested_pictures)
+                "rlvr/PatchFit-v0",
+                seed=seed,
+                difficulty=0.0,
+                split=split,
+                image_dir=str(nested_pictures),
+                distractors="other",
             )
             assert is_held_out(task) == (split == "test")
             for generator, described in shown:

@@ -94,6 +94,16 @@ Hints       ``hints(task)`` (up to 4 pieces): the relevant variables (the ancest
             abduction–action–prediction and the variables that change); then intermediate quantities
             (P(X=x, E=e); the adjustment weights, then the outcome per stratum; the observed case's
             posteriors), never the asked number.
+Weakness    Priors that need no inference: a read of the outcome's table plus a fixed offset
+            beats the best constant (0.07–0.08 binary against 0.045–0.06); and in a
+            counterfactual whose outcome is observed, "nothing changes, nearly" -- the observed
+            state's point mass moved by a fixed δ -- scores 0.10–0.13 binary on such probability
+            and distribution questions (8 / 14 / 31 % of tasks at d = .5 / .75 / 1) against
+            ~0.01–0.04 for a constant (red team s18 C1: 0.021 / 0.019 / 0.038 env-wide with the
+            best constant elsewhere, against 0.012 / 0.008 / 0.008). The shared noise keeps the
+            outcome where it was unless the change is large, so these answers pile up within
+            ~0.3 of the point mass; screening a band around it only moves the best δ past the
+            band (screening 0.05 moved it from 0.02 to 0.06 at the same rate).
 
 Difficulty  (rendered from the declaration below)
             d     variables  max_in_degree  ternary_share  evidence  min_relevant  confounding  rungs           table_lookup

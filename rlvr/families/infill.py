@@ -61,7 +61,18 @@ Weakness    A blank can have more than one fitting filling (exact mode mostly, a
             keep paraphrases and copies of the answer out, not every plausible alternative.
             Word rarity is not balanced: "the candidate whose rarest word is least rare in the
             corpus" picks the answer 0.31 of the time against 1/4 at d = .5 (red team s17,
-            2,600 tasks), about 0.24 against 1/5 at d = .75, at chance at d = 1.
+            2,600 tasks), about 0.24 against 1/5 at d = .75, at chance at d = 1; at d = 0 it and
+            "the candidate whose words are commonest" pick it 0.47 of the time against 1/3
+            (session 18, 600 tasks): distractors are placed over the passage's topic words, so
+            they are rarer-worded than a span drawn anywhere. Where no balanced set is found
+            (about a third of tasks at d = 1), the distractors are kept unbalanced, and there
+            the answer is the similarity hub 0.32 of the time (0.18 elsewhere): "the candidate
+            most like the others by similarity" is right 0.22 against 1/6 at d = 1 on fresh
+            seeds (0.22 against 1/8 with 8 candidates at similarity 1; session 18, 400 tasks).
+            Balancing word commonness as a third target in ``pick_distractors``, with a 3× pool
+            where 8 spans failed, brought d = 0 to chance and d = .5 to 0.27, but made
+            generation 2.5–3× slower and left "rarest word least rare" at 0.35 on one seed range
+            of 240 (session 18, not adopted).
 
 Difficulty  (rendered from the declaration below)
             d     span_tokens  candidates  similarity

@@ -65,10 +65,13 @@ Weakness    Colour: for "other" and "same" (d < 0.75) the candidate whose mean c
             hole ("the candidate not found beside the hole"), keeping the hole at the middle of
             the shifts makes it the medoid, and a turned copy of the piece makes "one of the twin
             pair" win: the 2026-12-05 design gives up solver accuracy to close all three.
+            ``distractors="other"`` (an option, no longer a level) cuts them from another
+            picture with its own palette: "the candidate whose colours are this picture's" finds
+            the piece 0.95–0.97 of the time without looking at the hole (red team s18 P1).
 Difficulty  (rendered from the declaration below; patch_frac is the patch side as a fraction of
             the picture side, gap_frac the band as a fraction of the patch side)
             d     candidates  distractors  patch_frac  gap_frac  detail
-            0     3           other        0.3         0.0       1.0
+            0     3           same         0.3         0.0       1.0
             0.25  4           same         0.28        0.05      0.9
             0.5   5           same         0.25        0.1       0.8
             0.75  6           near         0.22        0.15      0.7
@@ -119,6 +122,13 @@ Version history
                 a one-picture source. ``image_dir`` and dataset tasks whose first draw was on
                 the other side change; photos (all on the train side) and procedural tasks do
                 not.
+                2026-12-07 (red team s18 P1; task bytes at d < 0.25 changed, re-pinned): the
+                levels below 0.25 cut their distractors from another picture ("other"), whose
+                palette gave them away: the candidate whose coarse colour histogram overlaps the
+                shown picture's most was the piece 0.95–0.97 at d = 0–0.2 (chance 1/3, 1/4).
+                Every level now cuts them from the same scene ("same" from d = 0); that rule,
+                the hole's surroundings left out, is at chance (tests/test_patch_fit_shortcuts.py);
+                "other" stays an option.
 """
 
 from rlvr.families._pictures import PICTURE_OPTIONS
@@ -143,7 +153,7 @@ FAMILY = Family(
         {
             0.0: {
                 "candidates": 3,
-                "distractors": "other",
+                "distractors": "same",
                 "patch_frac": 0.30,
                 "gap_frac": 0.0,
                 "detail": 1.0,

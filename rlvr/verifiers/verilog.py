@@ -180,7 +180,7 @@ DIRECTIVE_NAMES = frozenset(
     }
 )
 MODULE_KEYWORDS = ("module", "macromodule", "primitive")
-_MODULE_KEYWORD = re.compile(r"\b(?:module|macromodule|primitive)\b")
+_MODULE_KEYWORD = re.compile(rf"\b(?:{'|'.join(MODULE_KEYWORDS)})\b")
 RESERVED_PREFIX = "rlvr_"
 MAX_SOURCE_CHARS = 200_000
 MAX_TRACE_BYTES = 16 << 20  # stdout kept from one run (the largest bundled trace is ~6 MB)

@@ -30,7 +30,9 @@ Each solver here is an attack a policy could learn instead of fitting the piece;
                      solve 0.95–0.97 at d = 0–0.2 (red team s18 P1); every level now cuts them from
                      the same scene (d < 0.25 "same" too). With only the hole left out it is ring
                      colour again (about 0.5 at d = 0 against 1/3: the piece continues the colours
-                     around it).
+                     around it), and with 32 px left out it falls below chance at d = 0.2 (0.11:
+                     the piece's colours are those of the part left out; "least overlap" 0.35 is
+                     local colour too, red team s18 P3).
 The "near" checks run at d = 0.75, 0.875 and 1. Colour against the ring is a (crude) way of
 fitting and does pick the true patch well above chance for "other" and "same" distractors (cut
 elsewhere): it is held to chance for "near" only, where every candidate shares the true patch's

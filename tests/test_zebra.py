@@ -281,6 +281,9 @@ def test_grid_hedges_are_format_errors(block, problem):
         ("2 or 3", "house", "hedge"),
         ("the Brit", "house", "no house number"),
         ("house 2, the second house", "house", None),
+        ("not the Dane", "nationality", "negated"),  # red team s18 Z2: read as the Dane
+        ("house -2", "house", "negated"),  # read as house 2
+        ("it is not house 1", "house", "negated"),
     ],
 )
 def test_cell_hedges_are_refused(block, target, problem):

@@ -26,7 +26,10 @@ Task        H houses in a row, numbered 1 to H from left to right, and A attribu
             (opt-in, never in the table) asks one cell — another attribute of a person named by
             one value ("What nationality is the owner of the zebra?") or their house number,
             never one that a single clue states outright — so a fixed guess is right 1/H of the
-            time (red team S10-G6); ``any`` draws one of cell and grid per task.
+            time (red team S10-G6), though "the asked attribute's value the clues mention least"
+            is right 0.42–0.44 against 1/3 at d = 0, about 0.28 against 1/4 at d = .25 – .5 and at
+            chance at d = 1 (red team s18 Z1, ~750 tasks; left as it is: cell is opt-in);
+            ``any`` draws one of cell and grid per task.
 Answer      ``<answer>…</answer>``. Cell: the value ("German"; surrounding words are tolerated
             when exactly one value name of the asked attribute appears: "The German owns it")
             or the house number ("3", "house 3", "the third house"). Grid: one line per house,
@@ -96,6 +99,9 @@ Version history
                 was right on 0.059 of 1,000 tasks, against 1/36 by chance.)
                 Every task re-pinned; clue-blind guesses (listed, reversed, rotated, most or least
                 mentioned first) now earn ≤ 0.014 binary and ≤ 0.04 partial at d = 0 (1,000 tasks).
+                2026-12-07 (session 18, red team s18 Z2): a cell answer that is negated ("not the
+                Dane", "house -2", "except …") is refused; it was read as the value it names.
+                Task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -50,6 +50,9 @@ LABEL = re.compile(
     re.IGNORECASE,
 )
 LINE_SPLIT = re.compile(r"[\n;]")
+# a cell answer that says what the cell is not, or a house number below zero (red team s18 Z2: "not
+# Audi" was read as Audi, "house -1" as house 1); no value name holds such a word
+NEGATED = re.compile(r"\b(?:not|none|never|neither|nor|except|without|isn't|isn’t)\b|[-−]\s*\d", re.IGNORECASE)
 
 
 def house_labels(text: str) -> set[int]:
@@ -79,6 +82,8 @@ def read_cell(block: str, task_answer: dict) -> tuple[str | int | None, str]:
     """(the value or house number the block names, or None; reason) for a cell question."""
     if len(block) > MAX_ANSWER_CHARS:
         return None, f"answer longer than {MAX_ANSWER_CHARS} characters"
+    if NEGATED.search(block):
+        return None, "a negated answer (name the value itself)"
     target = task_answer["question"]["target"]
     if target == "house":
         labels = house_labels(block)

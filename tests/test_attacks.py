@@ -33,12 +33,13 @@ def test_audit_passes_on_every_env(env_id):
     if absent:
         pytest.skip(f"{env_id} needs its dataset, absent here: {absent[0]}")
     deadline = {"deadline_s": SHORT_DEADLINE_S[env_id]} if env_id in SHORT_DEADLINE_S else {}
+    generator_options = {k: str(v) for k, v in options.items()}
     report = audit(
         env_id,
         n=1,
         seed=0,
         difficulties=(0.0, 0.5, 1.0),
-        generator_options={k: str(v) for k, v in options.items()},
+        generator_options=generator_options,
         verifier_options=deadline,
     )
     assert report.passed, report.table()
@@ -46,7 +47,7 @@ def test_audit_passes_on_every_env(env_id):
         generic_attacks(_toy_task(0), "<answer>1</answer>", "<answer>2</answer>", None)
     )
     if deadline:  # a deadline too short for honest work would pass every attack for nothing
-        generator = rlvr.make_generator(env_id, **{k: str(v) for k, v in options.items()})
+        generator = rlvr.make_generator(env_id, **generator_options)
         verifier = rlvr.make_verifier(env_id, **deadline)
         for difficulty in (0.0, 0.5, 1.0):
             task = generator.generate(0, difficulty)

@@ -225,13 +225,18 @@ def from_this_picture(task) -> int:
     """The candidate whose colour histogram overlaps most that of the shown picture without the
     hole and PALETTE_MARGIN pixels around it."""
     sheet = colour(task)
-    side = task.params["picture_px"]
-    left = (sheet.shape[1] - side) // 2
+    picture = shown_picture(task, sheet)
+    left = (sheet.shape[1] - picture.shape[1]) // 2  # the picture's place on the sheet (shown_picture)
     x0, y0, x1, y1 = task.meta["hole_box"]
-    keep = np.ones(sheet.shape[:2], bool)
-    keep[max(0, y0 - PALETTE_MARGIN) : y1 + PALETTE_MARGIN, max(0, x0 - PALETTE_MARGIN) : x1 + PALETTE_MARGIN] = False
-    window = (slice(SHEET_GAP, SHEET_GAP + side), slice(left, left + side))
-    shown = colour_histogram(sheet[window][keep[window]])
+    x0, x1, y0, y1 = (
+        x0 - left - PALETTE_MARGIN,
+        x1 - left + PALETTE_MARGIN,
+        y0 - SHEET_GAP - PALETTE_MARGIN,
+        y1 - SHEET_GAP + PALETTE_MARGIN,
+    )
+    keep = np.ones(picture.shape[:2], bool)
+    keep[max(0, y0) : y1, max(0, x0) : x1] = False
+    shown = colour_histogram(picture[keep])
     return int(np.argmax([np.minimum(colour_histogram(crop), shown).sum() for crop in candidate_crops(task, sheet)]))
 
 

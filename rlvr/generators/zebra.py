@@ -448,6 +448,8 @@ class ZebraGenerator(TaskGenerator):
                 ("least-mentioned-value", min(mentions, key=lambda v: (mentions[v], v))),
                 ("every-value-listed", ", ".join(map(str, asked))),
                 ("right-or-neighbour", f"{expected} or {neighbour_cell(answer)}"),
+                ("negated-right-value", f"not {expected}"),  # red team s18 Z2: read as the value
+                ("negated-right-house", f"house -{expected}" if target == "house" else f"except {expected}"),
                 ("whole-grid-for-a-cell", right_grid),
                 ("subject-echo", " ".join(map(str, question["subject"]))),
                 (

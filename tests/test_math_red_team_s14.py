@@ -2,6 +2,7 @@ r"""Red team S14 (team B) on rlvr/Math-v0: the options ``ordered`` / ``units="st
 worker path (B1), values too large to evaluate inside functions and nested rounding (B3), and
 answers that restate the problem's own maths in dataset mode (B4)."""
 
+import gc
 import re
 import threading
 import time
@@ -154,9 +155,14 @@ def test_values_too_large_to_evaluate_are_refused_at_once_in_every_form(verifier
     for answer in SLOW_ANSWERS:
         assert too_large_to_evaluate(answer), answer
         for task in tasks:
-            start = time.monotonic()
-            verdict = verifier.verify(task, boxed(answer))
-            assert verdict.reward == 0 and time.monotonic() - start < 0.5, (answer, task.answer, verdict)
+            gc.disable()  # the suite's own full collections (~0.8 s once in CI) are not the verifier's time
+            try:
+                start = time.monotonic()
+                verdict = verifier.verify(task, boxed(answer))
+                seconds = time.monotonic() - start
+            finally:
+                gc.enable()
+            assert verdict.reward == 0 and seconds < 0.5, (answer, task.answer, verdict, seconds)
             assert verdict.details["path"] in ("screen", "fast", "extraction"), (answer, verdict)
 
 

@@ -10,7 +10,13 @@ import sys
 import pytest
 
 import rlvr
-from rlvr.generators.knights_knaves import KnightsKnavesGenerator, consistent_assignments, truth_vector
+from rlvr.generators.knights_knaves import (
+    READERS,
+    KnightsKnavesGenerator,
+    consistent_assignments,
+    face_value_guesses,
+    truth_vector,
+)
 from rlvr.verifiers.chance import right_turns
 from rlvr.verifiers.knights_knaves import KnightsKnavesVerifier, read_roles
 
@@ -192,3 +198,41 @@ def test_negation_and_other_wrappers_do_not_mark_a_role(difficulty):
                 right += sum(guess[name] == role for name, role in task.answer["roles"].items())
             assert solved / len(seeds) <= bound, (phrase, marked, solved / len(seeds), bound)
             assert abs(right / (people * len(seeds)) - 0.5) < 0.04, (phrase, marked, right / (people * len(seeds)))
+
+
+def _truth(task) -> int:
+    return sum(1 << i for i, name in enumerate(task.answer["names"]) if task.answer["roles"][name] == "knight")
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5, 0.75, 1.0])
+def test_logic_free_readings_solve_no_more_than_a_guess(difficulty):
+    """Red team s19 F1: the leaves are drawn to fit the speaker's role, so a claim under "and"
+    is true 2/3 of the time and one under "or" 1/3, and believing each claim by where it sits
+    (no logic at all) solved 0.42 / 0.35 / 0.28 / 0.098 / 0.028 of puzzles against chance 0.25 /
+    0.125 / 0.0625 / 0.0156 / 0.0039. Puzzles those readings solve are now kept only as often as
+    holds each to chance: on 600 fresh seeds each of the four solves at most chance + 3
+    binomial σ -- and on the same configuration's unscreened draws the strongest of them solves
+    well above that (so this test can fail)."""
+    seeds = range(20_000, 20_600)
+    tasks = [GENERATOR.generate(seed, difficulty) for seed in seeds]
+    people = len(tasks[0].answer["names"])
+    chance = 0.5**people
+    bound = chance + 3 * (chance * (1 - chance) / len(seeds)) ** 0.5
+    solved = [0] * READERS
+    for task in tasks:
+        guesses = face_value_guesses([tuple(item) for item in task.answer["statements"]], people)
+        for reader, guess in enumerate(guesses):
+            solved[reader] += guess == _truth(task)
+    assert max(solved) / len(seeds) <= bound, (solved, bound)
+    params = GENERATOR.resolve(difficulty, {})
+    rng = random.Random(f"power {difficulty}")
+    raw = unique = 0
+    while unique < 600:
+        _, _, truth, statements, solutions = GENERATOR.draw_puzzle(
+            rng, people, params["depth"], params["kinds"].split(","), params["statements"]
+        )
+        if len(solutions) == 1:
+            unique += 1
+            raw += truth == face_value_guesses(statements, people)[0]
+    if difficulty < 1.0:  # at d = 1 the raw rate (~0.03) is within reach of the bound's noise
+        assert raw / unique > bound + 2 * (chance * (1 - chance) / unique) ** 0.5, (raw / unique, bound)

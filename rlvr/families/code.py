@@ -76,6 +76,12 @@ Solver      The reference program (synthetic: generated source; HumanEval: promp
 Hints       ``hint=h``: a plan (synthetic tasks: the steps in order; the quadratic trap's key idea),
             then the reference lines the prompt does not show, a chunk per piece, about three
             quarters of them.
+Weakness    At d = 0 a synthetic task is one operation, and its signature narrows which: a
+            program chosen from the input and output types alone, never reading the statement,
+            solves 0.24 of function tasks and 0.28 of stdio tasks (``-> float`` is always the
+            mean; ``-> list[tuple]`` run-lengths or frequencies), 0.04–0.07 at d = .25 and at
+            most 0.02 from d = .5 (red team s19, 300 tasks a level); under ``partial=True`` the
+            best such program averages 0.058 / 0.046 / 0.023 at d = .25 / .5 / .75.
 Difficulty  (rendered from the declaration below)
             d     depth  max_length  value_limit  tests  edge_cases  stress_length  time_limit_s
             0     1      10          20           5      False       0              4.0

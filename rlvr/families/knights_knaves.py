@@ -10,7 +10,11 @@ Task        n inhabitants, each a knight (every statement true) or a knave (ever
             its leaves (who is claimed to be what, the counts) are then drawn so that it is
             true to its speaker's role; more statements are added until exactly one assignment
             of roles is consistent with all of them, which an exhaustive check over all 2ⁿ
-            assignments proves at generation.
+            assignments proves at generation. A puzzle that a logic-free reading solves (each
+            claim believed by where it sits: under "and" or in an "if" part it is true 2/3 of
+            the time, under "or" or in a "then" part 1/3; four such readings,
+            ``face_value_guesses``) is kept only with a chance fitted per configuration that
+            holds each reading to 2⁻ⁿ, a guess's rate; otherwise another puzzle is drawn.
 Answer      ``<answer>…</answer>`` with one role per inhabitant in any order and wording: "Alice
             is a knight, Bob is a knave" or one "Name: role" per line. ``task.answer`` =
             {"names" (prompt order), "roles" {name: "knight" | "knave"}, "statements" [[speaker
@@ -27,6 +31,19 @@ Verifier    rlvr.verifiers.knights_knaves.KnightsKnavesVerifier: reads clauses (
             The solution is unique, so it is the only correct answer.
 Solver      The hidden assignment (the one consistent assignment).
 Hints       One inhabitant's role per piece, in the order they are introduced, all but the last.
+Weakness    Roles still leave traces a learner can pick up without doing the logic: uniqueness
+            needs a statement that breaks the swap-every-role symmetry (a knight's "or" or
+            denied "and", a knave's "and" or denied "or"), and the face-value screen shifts
+            which shapes knights and knaves are left saying. A gradient-boosted classifier over
+            counts of how each person is mentioned and what they say (trained on 3,000 tasks,
+            tested on 600; red team s19) solves 0.60 / 0.26 / 0.10 / 0.032 / 0.010 at d = 0 /
+            .25 / .5 / .75 / 1 against chance 0.25 / 0.125 / 0.0625 / 0.0156 / 0.0039 (before
+            the screen: 0.60 / 0.33 / 0.19 / 0.043 / 0.007), much of it from the speaker's own
+            top-level connective ("says a plain 'and'" leans knave). At d = 0 (two people, one
+            connective) such counts come close to spelling out the logic itself. Screening two
+            readers more (the speaker's connective alone, and with the claims) left the
+            classifier where it was (0.61 / 0.26 / 0.11 at d = 0 / .25 / .5), so they were not
+            kept.
 
 Difficulty  (rendered from the declaration below)
             d     people  depth  kinds
@@ -69,6 +86,18 @@ Version history
                 denied "or", so "plain and → knave" solves 0.28 against 0.25 (was 0.50). Search
                 effort per level unchanged (medians 6 / 10 / 18 / 42 / 166 nodes). Task bytes
                 changed (re-pinned).
+                2026-12-07, red team s19 F1: believing each claim by its place in the statement
+                (a claim under "and" true 2/3 of the time, under "or" 1/3), with no logic, solved
+                0.42 / 0.35 / 0.28 / 0.098 / 0.028 at d = 0 / .25 / .5 / .75 / 1 against chance
+                0.25 / 0.125 / 0.0625 / 0.0156 / 0.0039 (600 tasks a level). The leaves cannot be
+                drawn without this lean (a knave's "and" always wholly false would make every
+                statement symmetric under swapping all roles), so puzzles that four such readings
+                solve are kept only with a fitted chance (``face_value_keep_chances``; ~1.35
+                puzzles a task at d ≤ .5, ~1.05 at d = 1, plus 0.1–0.5 s once per configuration
+                and process); the readings now solve 0.23 / 0.15 / 0.07 / 0.025 / 0.005 on the
+                same seeds and are family attacks. Up to 64 puzzles are drawn per task (was 32).
+                Task bytes changed where a puzzle was turned away (2 of the 9 pinned raw tasks;
+                re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

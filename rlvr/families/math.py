@@ -8,7 +8,7 @@ Task        Synthetic mode (default): one problem of a *kind* drawn from the dif
             linear_system         2 or 3 linear equations, one integer solution   tuple
             polynomial_expansion  expand a product of binomials (and a power)     expanded
             polynomial_factoring  factor over the integers (linear factors)       factored
-            derivative            f'(c) of a polynomial/product, or f'(x) itself  number/expression
+            derivative            f'(c) of a polynomial/product, or f'(x) itself  number/expanded
             definite_integral     ∫_a^b of a polynomial or a product of binomials number
             number_theory         gcd, lcm, a mod m, or b^e mod m                 number
             counting              committees, podiums, mixed/at-least-one groups  number
@@ -32,7 +32,9 @@ Answer      The prompt states the form and ends with: put the final answer insid
             tuple      the ordered pair/triple ``\boxed{(1, -2, 5)}`` in the variables' order.
             expanded   a sum of monomials with like terms combined: ``\boxed{x^2 - 5x + 6}``.
             factored   a product of irreducible factors: ``\boxed{2(x - 1)(x + 3)}``.
-            expression any expression equal to the gold one (no d/dx, ∫, Σ, lim).
+            expression any expression equal to the gold one (no d/dx, ∫, Σ, lim) with no part
+                       of a higher degree than the gold's (no generated kind uses it since
+                       session 19: f'(x) is asked expanded).
             ``task.answer`` = {"gold": LaTeX, "form": one of the above or "any" (datasets)} plus
             "values" (set/tuple elements as LaTeX), "variables" (tuple), "variable" (polynomial
             forms), "factor_count" (irreducible factors of the gold, with multiplicity) and
@@ -178,6 +180,19 @@ Version history
                 (``3/20`` for "write $\frac{3}{20}$ as a decimal") or not the asked form.
                 New attacks: the prompt's last span reordered, and partly evaluated where the
                 gold is a number.
+                2026-12-07 (red team s19): synthetic answers
+                that restate the work, right in value, scored 1 on every task of their kind: set
+                and tuple values written as the quadratic formula or Cramer's rule on the
+                prompt's coefficients (quadratic_equation, linear_system), f'(x) as the 9-point
+                finite difference of the prompt's f (derivative, expression subkind), expanded
+                polynomials whose coefficients are unevaluated Vieta sums (polynomial_expansion,
+                all of d ≤ .5, ~half of d = .75 within the length cap); 17–44 % of the default
+                mix per level against ≤ 1/300 for the best constant. Now set and tuple values
+                must be plain numbers (scientific notation included) where the gold's are, an
+                expanded coefficient one number atom, and f'(x) is asked for expanded (form
+                "expanded", was "expression": the product rule left unexpanded no longer
+                scores; that subkind's prompts and bytes changed, none of them pinned). The "expression"
+                form also refuses a part of a higher degree than the gold. Three new attacks.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -39,6 +39,13 @@ Hints       Pieces: the turns of pieces in number order, at most 75 % and never 
             One picture at right angles: an "upright" nudge, then wrong turns ruled out, one wrong
             turn left. A free angle: the nudge, then halves of the circle holding the answer,
             narrowing to no less than 4 tolerances.
+Weakness    Scenes and photos are brighter toward the sky, so "turn it brighter half up" is a
+            real cue, not only for a whole picture (d = 0: 0.99 against 1/3; the intended cue
+            there, and the pixel solver's) but piece by piece, without matching any neighbours:
+            0.55 / 0.53 of pieces right at d = .25 / .5 against 0.25, which ``scoring="fraction"``
+            pays 0.053 / 0.19 on average (exact: 0.053 / 0 against 1/255 and 1/262,143; red team
+            s19, 300 tasks a level). Fraction's chance level is that of random turns, not of
+            this rule.
 
 Difficulty  (rendered from the declaration below; rows = cols = 1 is the whole picture)
             d     rows  cols  angles  tolerance  picture_px  detail

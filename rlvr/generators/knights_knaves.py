@@ -12,7 +12,10 @@ a numpy boolean vector, so proving uniqueness costs microseconds for n ≤ 12.
 
 from __future__ import annotations
 
+import functools
+import math
 import random
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -23,7 +26,9 @@ from rlvr.generators.problem_forms import knights_knaves_form
 from rlvr.verifiers.knights_knaves import read_roles
 
 MAX_EXTRA_STATEMENTS = 40  # statements added beyond the initial ones while the solution is not unique
-MAX_PUZZLES = 32
+MAX_PUZZLES = 64  # puzzles drawn per task (the face-value screen turns some away)
+CALIBRATION_PUZZLES = 600  # raw puzzles per configuration that set the face-value screen's keep chances
+READERS = 4  # the logic-free readings of face_value_guesses
 ASYMMETRIC_KINDS = {"and", "or", "implies", "count"}  # claims that are not symmetric under swapping every role
 
 
@@ -93,21 +98,24 @@ CONNECTIVES = {
 }
 
 
-def chance_true(statement: Any, roles: list[bool]) -> float:
+def chance_true(statement: Any, roles: list[bool] | None, people: int | None = None) -> float:
     """The chance that a statement of this shape holds under ``roles`` when its leaves are drawn
     afresh and independently: a role claim (a random person, a random role word) 1/2, a count
-    (uniform over 0…n) 1/(n + 1). Strictly between 0 and 1 for every shape."""
+    (uniform over 0…n) 1/(n + 1). Strictly between 0 and 1 for every shape. ``roles=None``: no
+    role known (``people`` gives n), so a "says" node holds with chance 1/2 too."""
     kind = statement[0]
     if kind == "is":
         return 0.5
     if kind == "count":
-        return 1 / (len(roles) + 1)
+        return 1 / ((len(roles) if roles is not None else people) + 1)
     if kind == "not":
-        return 1 - chance_true(statement[1], roles)
+        return 1 - chance_true(statement[1], roles, people)
     if kind == "says":
+        if roles is None:
+            return 0.5
         inner = chance_true(statement[2], roles)
         return inner if roles[statement[1]] else 1 - inner
-    left, right = chance_true(statement[1], roles), chance_true(statement[2], roles)
+    left, right = chance_true(statement[1], roles, people), chance_true(statement[2], roles, people)
     return sum(
         (left if a else 1 - left) * (right if b else 1 - right)
         for a in (True, False)
@@ -139,6 +147,116 @@ def fill_to_truth(rng: random.Random, statement: Any, want: bool, roles: list[bo
     weights = [(left if a else 1 - left) * (right if b else 1 - right) for a, b in outcomes]
     a, b = rng.choices(outcomes, weights)[0]
     return [kind, fill_to_truth(rng, statement[1], a, roles), fill_to_truth(rng, statement[2], b, roles)]
+
+
+def operand_chances(statement: Any, want: float, people: int) -> tuple[float, float]:
+    """For a connective node wanted true with chance ``want``: the chances that ``fill_to_truth``
+    made its left and right operands true, seen from the shapes alone (``chance_true`` with no role known)."""
+    left, right = chance_true(statement[1], None, people), chance_true(statement[2], None, people)
+    chance_left = chance_right = 0.0
+    for truth, weight in ((True, want), (False, 1 - want)):
+        outcomes = [(a, b) for a in (True, False) for b in (True, False) if CONNECTIVES[statement[0]](a, b) == truth]
+        odds = [(left if a else 1 - left) * (right if b else 1 - right) for a, b in outcomes]
+        total = sum(odds)
+        chance_left += weight * sum(o for (a, _), o in zip(outcomes, odds) if a) / total
+        chance_right += weight * sum(o for (_, b), o in zip(outcomes, odds) if b) / total
+    return chance_left, chance_right
+
+
+def wanted_true(statement: Any, want: float, people: int, claims: list[tuple[int, str, float]]) -> None:
+    """Append (person, role word, chance) for each role claim of ``statement``: the chance that
+    ``fill_to_truth`` made that claim true, seen from the statement's shape alone when the whole
+    statement was wanted true with chance ``want`` (the speaker's role unknown: 1/2 at the top).
+    A "says" node's inner truth depends on a role the shape does not show: 1/2 below it."""
+    kind = statement[0]
+    if kind == "is":
+        claims.append((statement[1], statement[2], want))
+    elif kind == "not":
+        wanted_true(statement[1], 1 - want, people, claims)
+    elif kind == "says":
+        wanted_true(statement[2], 0.5, people, claims)
+    elif kind in CONNECTIVES:
+        chance_left, chance_right = operand_chances(statement, want, people)
+        wanted_true(statement[1], chance_left, people, claims)
+        wanted_true(statement[2], chance_right, people, claims)
+
+
+def _lean(chance: float) -> int:
+    return (chance > 0.5 + 1e-9) - (chance < 0.5 - 1e-9)
+
+
+def face_value_guesses(statements: list[tuple[int, Any]], people: int) -> tuple[int, ...]:
+    """The assignments (bit i set: person i a knight) that four readers get without any logic (red team
+    s19 F1). Each role claim leans toward its role by how likely the statement's shape made it
+    true (``wanted_true``: a claim under "and" is true 2/3 of the time, under "or" 1/3, an
+    "if" part 2/3, a "then" part 1/3); each person takes the sign of the sum of the claims
+    about them (ties: knight), summed three ways: by log-odds, one vote per leaning claim, and
+    one vote per leaning claim that is an operand (or a denied operand) of the statement's top
+    connective; the fourth reader takes, where top-level counts are claimed, the most claimed
+    count's best-scored people (by log-odds) as knights, else the log-odds guess."""
+    log_odds = [0.0] * people
+    votes = [0] * people
+    top_votes = [0] * people
+    counts: list[int] = []
+    for _, statement in statements:
+        claims: list[tuple[int, str, float]] = []
+        wanted_true(statement, 0.5, people, claims)
+        for person, word, chance in claims:
+            sign = 1 if word == "knight" else -1
+            clipped = min(max(chance, 1e-3), 1 - 1e-3)
+            log_odds[person] += math.log(clipped / (1 - clipped)) * sign
+            votes[person] += _lean(chance) * sign
+        top = statement[1] if statement[0] == "not" else statement  # a top-level denial keeps want at 1/2
+        if top[0] in CONNECTIVES:
+            for operand, chance in zip(top[1:], operand_chances(top, 0.5, people)):
+                if operand[0] == "not":
+                    operand, chance = operand[1], 1 - chance
+                if operand[0] == "is":
+                    top_votes[operand[1]] += _lean(chance) * (1 if operand[2] == "knight" else -1)
+        if statement[0] == "count":
+            counts.append(statement[1])
+    guesses = [sum(1 << i for i in range(people) if score[i] >= 0) for score in (log_odds, votes, top_votes)]
+    if counts:
+        knights = Counter(counts).most_common(1)[0][0]
+        order = sorted(range(people), key=lambda i: -log_odds[i])
+        guesses.append(sum(1 << i for i in order[:knights]))
+    else:
+        guesses.append(guesses[0])
+    return tuple(guesses)
+
+
+@functools.lru_cache(maxsize=256)
+def face_value_keep_chances(people: int, depth: int, kinds: str, per_person: int) -> tuple[float, ...]:
+    """Per reader of ``face_value_guesses``, the chance with which a puzzle it solves is kept (a
+    puzzle several of them solve: the product), so that among kept puzzles each reader is right
+    2^-n of the time, as a guess is. Fitted on ``CALIBRATION_PUZZLES`` unscreened puzzles of this
+    configuration, drawn from an RNG seeded by the configuration alone (the same in every
+    process; once per process and configuration, ~0.1–0.5 s), by scaling each reader's chance by
+    the square root of 2^-n over its hit rate among the puzzles kept so far, 200 times."""
+    rng = random.Random(f"knights-knaves face-value calibration/{people}/{depth}/{kinds}/{per_person}")
+    kind_list = kinds.split(",")
+    hits: list[tuple[bool, ...]] = []
+    for _ in range(4 * CALIBRATION_PUZZLES):  # draws that end without a unique solution are not counted
+        if len(hits) == CALIBRATION_PUZZLES:
+            break
+        _, _, truth, statements, solutions = KnightsKnavesGenerator.draw_puzzle(
+            rng, people, depth, kind_list, per_person
+        )
+        if len(solutions) == 1:
+            hits.append(tuple(guess == truth for guess in face_value_guesses(statements, people)))
+    chance = 2.0**-people
+    solved = np.array(hits, dtype=bool).reshape(-1, READERS)
+    keep = np.ones(READERS)
+    for _ in range(200):  # damped: the readers agree on most puzzles, so full steps overshoot
+        weights = np.where(solved, keep, 1.0).prod(axis=1)
+        rates = (weights[:, None] * solved).sum(axis=0) / max(weights.sum(), 1e-12)  # no BLAS: same sums anywhere
+        keep = np.minimum(1.0, keep * np.sqrt(chance / np.maximum(rates, 1e-12)))
+    return tuple(round(float(value), 6) for value in keep)  # rounded: no last-bit difference reaches a task
+
+
+def keep_chance(keep: list[float] | tuple[float, ...], solved_by: tuple[bool, ...]) -> float:
+    """The chance a puzzle is kept: the product of the keep chances of the readers that solve it."""
+    return math.prod(chance for chance, solved in zip(keep, solved_by) if solved)
 
 
 def search_nodes(statements: list[tuple[int, Any]], people: int) -> int:
@@ -239,29 +357,19 @@ class KnightsKnavesGenerator(TaskGenerator):
             raise ValueError(
                 "depth 0 allows only 'is' and 'count' claims, which need 'count' in kinds for a unique puzzle"
             )
+        keep = face_value_keep_chances(people, depth, params["kinds"], params["statements"])
         puzzles_drawn = 0
         for _ in range(MAX_PUZZLES):
             puzzles_drawn += 1
-            names = rng.sample(NAMES, people)
-            roles = [rng.random() < 0.5 for _ in range(people)]
-            truth = sum(1 << i for i, knight in enumerate(roles) if knight)
-            statements: list[tuple[int, Any]] = []
-            consistent = np.ones(1 << people, dtype=bool)  # the assignments every statement so far allows
-            speakers = [p for p in range(people) for _ in range(params["statements"])]
-            extra = 0
-            while True:
-                for speaker in speakers:
-                    statement = self.true_to_role(rng, people, speaker, depth, kinds, roles)
-                    allowed = consistent_with(speaker, statement, people)
-                    assert allowed[truth]  # the statement is true to its speaker's role
-                    statements.append((speaker, statement))
-                    consistent &= allowed
-                solutions = np.flatnonzero(consistent)
-                if len(solutions) == 1 or extra >= MAX_EXTRA_STATEMENTS:
-                    break
-                speakers = [rng.randrange(people)]
-                extra += 1
-            if len(solutions) == 1:
+            names, roles, truth, statements, solutions = self.draw_puzzle(
+                rng, people, depth, kinds, params["statements"]
+            )
+            if len(solutions) != 1:
+                continue
+            # red team s19 F1: a puzzle that a logic-free reading solves is kept only as often
+            # as holds each reading's hit rate to a guess's, 2^-n
+            solved_by = tuple(guess == truth for guess in face_value_guesses(statements, people))
+            if not any(solved_by) or rng.random() < keep_chance(keep, solved_by):
                 break
         else:
             raise ValueError(
@@ -281,6 +389,33 @@ class KnightsKnavesGenerator(TaskGenerator):
             "puzzles_drawn": puzzles_drawn,
         }
         return {"prompt": describe(names, statements), "answer": answer, "meta": meta}
+
+    @classmethod
+    def draw_puzzle(
+        cls, rng: random.Random, people: int, depth: int, kinds: list[str], per_person: int
+    ) -> tuple[list[str], list[bool], int, list[tuple[int, Any]], np.ndarray]:
+        """One draw: names, hidden roles (and their bitmask), true-to-role statements (``per_person``
+        from each inhabitant, then one at a time from a random one until a single assignment is
+        consistent, at most ``MAX_EXTRA_STATEMENTS`` more) and the consistent assignments."""
+        names = rng.sample(NAMES, people)
+        roles = [rng.random() < 0.5 for _ in range(people)]
+        truth = sum(1 << i for i, knight in enumerate(roles) if knight)
+        statements: list[tuple[int, Any]] = []
+        consistent = np.ones(1 << people, dtype=bool)  # the assignments every statement so far allows
+        speakers = [p for p in range(people) for _ in range(per_person)]
+        extra = 0
+        while True:
+            for speaker in speakers:
+                statement = cls.true_to_role(rng, people, speaker, depth, kinds, roles)
+                allowed = consistent_with(speaker, statement, people)
+                assert allowed[truth]  # the statement is true to its speaker's role
+                statements.append((speaker, statement))
+                consistent &= allowed
+            solutions = np.flatnonzero(consistent)
+            if len(solutions) == 1 or extra >= MAX_EXTRA_STATEMENTS:
+                return names, roles, truth, statements, solutions
+            speakers = [rng.randrange(people)]
+            extra += 1
 
     @staticmethod
     def true_to_role(
@@ -328,8 +463,8 @@ class KnightsKnavesGenerator(TaskGenerator):
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries: everyone a knight, everyone a knave, both roles
         for one person, hedged roles, only some people, names dropped, extra people, the roles
-        as a bare list, the right answer wrapped in contradictions, and "a speaker who negates
-        a statement is a knave"."""
+        as a bare list, the right answer wrapped in contradictions, "a speaker who negates
+        a statement is a knave", and the logic-free readings of ``face_value_guesses``."""
         names, roles = task.answer["names"], task.answer["roles"]
         right = [f"{name} is a {roles[name]}" for name in names]
         attacks = [
@@ -353,6 +488,13 @@ class KnightsKnavesGenerator(TaskGenerator):
                 ", ".join(f"{n} is a {'knave' if negates(task.prompt, n) else 'knight'}" for n in names),
             ),
         ]
+        statements = [(speaker, statement) for speaker, statement in task.answer["statements"]]
+        for reader, guess in enumerate(dict.fromkeys(face_value_guesses(statements, len(names)))):
+            # red team s19 F1: claims believed by where they sit in a statement, no logic
+            roles_guessed = ", ".join(
+                f"{n} is a {'knight' if guess >> i & 1 else 'knave'}" for i, n in enumerate(names)
+            )
+            attacks.append((f"face-value-reading-{reader}", roles_guessed))
         return [
             (name, f"<answer>{text}</answer>") for name, text in attacks if read_roles(text, names)[0] != dict(roles)
         ]  # a "hack" that is the solution is an answer

@@ -843,11 +843,11 @@ def build_derivative(rng: random.Random, params: dict) -> Problem:
     return Problem(
         statement=f"Let $f(x) = {function.latex()}$. Find $f'(x)$.",
         form_instruction=(
-            r"Give $f'(x)$ as an expression in $x$ without derivative notation, for example "
+            r"Give $f'(x)$ as an expanded polynomial in $x$ with like terms combined, for example "
             r"\boxed{6x^2 - 4x + 1}."
         ),
         gold=derivative_latex,
-        form="expression",
+        form="expanded",  # red team s19 F2: "any equal expression" paid finite differences of f
         expression_size=function.size() + 4,
         working=working,
         subkind="expression",
@@ -1490,12 +1490,39 @@ def math_attacks(task: Task) -> list[tuple[str, str]]:
             values[0] = f"{'-' if number < 0 else ''}\\sqrt{{\\left({magnitude}\\right)^{{2}} + 0.00001}}"
             text = ", ".join(values)
             attacks.append(("set-member-under-root", boxed(f"({text})" if form == "tuple" else text)))
+    attacks += unevaluated_attacks(task, answer, form, boxed)
     if zero:
         attacks = [
             (name, text)
             for name, text in attacks
             if name not in ("relative-near-miss", "wrong-sign", "factor-two", "half", "decimal-under-root")
         ]
+    return attacks
+
+
+STENCIL = ((-4, 3), (-3, -32), (-2, 168), (-1, -672), (1, 672), (2, -168), (3, 32), (4, -3))  # / 840
+
+
+def unevaluated_attacks(task: Task, answer: dict, form: str, boxed: Callable[[str], str]) -> list[tuple[str, str]]:
+    """Red team s19: answers that restate the work instead of doing it, right in value. Sets and
+    tuples with each value left as a sum (the quadratic formula and Cramer's rule on the
+    prompt's coefficients did this); an expanded polynomial whose coefficients are left as sums;
+    f'(x) as the exact 9-point central difference of the prompt's f (exact up to degree 8),
+    which differentiates nothing."""
+    attacks = []
+    if form in ("set", "tuple"):
+        text = ", ".join(f"\\left({value}+1\\right)-1" for value in answer["values"])
+        attacks.append(("values-left-as-sums", boxed(f"({text})" if form == "tuple" else text)))
+    if form == "expanded":
+        unevaluated = re.sub(r"(\d+)(?= x|$)", r"\\left(\1+1-1\\right)", answer["gold"])
+        attacks.append(("coefficients-left-as-sums", boxed(unevaluated)))
+    function = re.search(r"Let \$f\(x\) = (.+?)\$\. Find \$f'\(x\)\$", task.prompt) if form != "any" else None
+    if function:
+        shifted = {shift: function.group(1).replace("x", f"(x{shift:+d})") for shift, _ in STENCIL}
+        terms = " ".join(
+            f"{'+' if weight > 0 else '-'} {abs(weight)} \\left({shifted[shift]}\\right)" for shift, weight in STENCIL
+        )
+        attacks.append(("finite-differences-of-f", boxed(f"\\frac{{{terms.lstrip('+ ')}}}{{840}}")))
     return attacks
 
 

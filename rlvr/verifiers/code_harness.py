@@ -334,12 +334,15 @@ class Channel:
         self.fd = fd  # read from
         self.out_fd = fd if out_fd is None else out_fd  # written to
         self.buffer = bytearray()
+        # reads land here: a fresh 1 MiB bytes object per read would be mapped and unmapped
+        # each time (three system calls more per message, twice per call of a check)
+        self._chunk = bytearray(1 << 20)
 
     def _fill(self) -> bool:
-        chunk = os.read(self.fd, 1 << 20)
-        if not chunk:
+        size = os.readv(self.fd, [self._chunk])
+        if not size:
             return False
-        self.buffer += chunk
+        self.buffer += memoryview(self._chunk)[:size]
         return True
 
     def read_line(self) -> bytes | None:

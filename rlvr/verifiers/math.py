@@ -97,13 +97,23 @@ Fast path   No process, for synthetic forms: when gold and answer are plain numb
             compared as Fractions with the rule above (``3..`` is no number). "58, 500" and "2 3" are not numbers.
 Forms       number     only a numeric literal counts (an exactly equal decimal is fine).
             set        comma-separated elements, any order, every root once, nothing extra
-                       (each element judged by the Numbers rule: ``-2, 0.333333`` for {-2, 1/3}).
-            tuple      elements in order (or all labelled ``x = …, y = …``).
-            expanded   a sum of monomials in x, like terms combined, equal to the gold.
+                       (each element judged by the Numbers rule: ``-2, 0.333333`` for {-2, 1/3});
+                       where the gold's values are plain numbers (always, for synthetic tasks),
+                       each element must be one too: the quadratic formula on the prompt's
+                       coefficients, or ``2+2`` for a repeated root, scores 0 (red team s19 F1).
+            tuple      elements in order (or all labelled ``x = …, y = …``), plain numbers as
+                       for sets (Cramer's rule written out scores 0).
+            expanded   a sum of monomials in x, like terms combined, equal to the gold; each
+                       monomial's coefficient one integer, fraction or decimal (with its sign):
+                       ``(4-1)x`` or ``1\cdot 4 + (-1)\cdot 1`` is not evaluated (red team s19 F3).
             factored   a product of polynomial factors with rational coefficients whose
                        factor count (with multiplicity) equals the gold's irreducible count,
                        equal to the gold; with equal products that forces irreducible factors.
-            expression any expression equal to the gold.
+            expression any expression equal to the gold, where the gold is a polynomial in x
+                       with no part (a sum, product or power, as written) of a higher degree
+                       than the gold's: the product and chain rules written out stay within
+                       f′'s degree, while finite differences of the prompt's f, which cancel
+                       f's leading terms, do not (red team s19 F2).
             any        datasets: the native path, else math-verify in the worker, which reads
                        an answer as LaTeX alone and whole (what it cannot read scores 0; see
                        rlvr.verifiers.math_worker, Parsing). Free text
@@ -1600,8 +1610,26 @@ def screen_number(spec: dict, answer: str, value: str) -> Screened:
     return Screened(verdict_for(spec, answer, "fast", False, "incorrect: a different number"), value)
 
 
+def element_number(text: str) -> PlainNumber | None:
+    """A set or tuple element as a plain number: ``parse_plain_number``'s, or a decimal in
+    scientific notation (``2.4 \\times 10^{1}``, showing its places: 2.31 × 10⁻³ shows 5)."""
+    number = parse_plain_number(text)
+    if number is not None:
+        return number
+    scientific = math_answers.SCIENTIFIC.fullmatch(text.strip())
+    if scientific is None:
+        return None
+    mantissa = re.split(r"\s*(?:\*|\\)", scientific.group(0))[0].replace(" ", "")
+    exponent = int((scientific.group(2) or scientific.group(3)).replace(" ", ""))
+    value = Fraction(mantissa) * Fraction(10) ** exponent
+    return PlainNumber(value, True, max(0, len(scientific.group(1)) - exponent))
+
+
 def screen_elements(spec: dict, answer: str) -> Screened:
-    """Sets and tuples: labels checked here, plain numbers decided here, the rest to the worker."""
+    """Sets and tuples: labels checked here, plain numbers decided here. Where every gold value is
+    a plain number (every synthetic task), so must every answer value be: an element that still
+    computes (the quadratic formula or Cramer's rule on the prompt's coefficients, ``2+2`` for a
+    repeated root) scores 0. Other golds go to the worker."""
     form = spec["form"]
     allowed = allowed_labels(spec)
     whole_label, whole_value, whole_problem = (
@@ -1627,10 +1655,17 @@ def screen_elements(spec: dict, answer: str) -> Screened:
             )
         labelled = sorted(labelled, key=lambda pair: variables.index(pair[0]))
     values = [v for _, v in labelled]
-    answer_numbers = [parse_plain_number(v) for v in values]
+    answer_numbers = [element_number(v) for v in values]
     gold_numbers = [parse_plain_number(v) for v in spec["values"]]
-    if any(n is None for n in answer_numbers) or any(n is None for n in gold_numbers):
+    if any(n is None for n in gold_numbers):
         return Screened(None, ", ".join(values), spec["gold"])
+    if any(n is None for n in answer_numbers):  # red team s19 F1: the quadratic formula, Cramer's rule
+        return Screened(
+            verdict_for(
+                spec, answer, "fast", False, "each value must be a single number (integer, fraction or decimal)", False
+            ),
+            answer,
+        )
     tolerance = spec.get("tolerance")
     if form == "tuple":
         if len(answer_numbers) != len(gold_numbers):

@@ -735,8 +735,18 @@ class Symbolic:
             return self.done(False, "incorrect: not equal to the gold expression")
         if self.form == "expanded" and not is_expanded_polynomial(self.sp, answer, variable):
             return self.done(
-                False, "equal, but not expanded (products, powers of sums or uncombined like terms remain)"
+                False,
+                "equal, but not expanded (products, powers of sums, uncombined like terms or unevaluated "
+                "coefficients remain)",
             )
+        if self.form == "expression" and gold.is_polynomial(variable):
+            bound = self.sp.Poly(gold, variable).degree()
+            if written_degree(self.sp, answer, variable, bound) > bound:
+                return self.done(
+                    False,
+                    f"equal, but a part of the answer has a degree above {bound}: simplify it (differences "
+                    "of the given function are not its derivative)",
+                )
         if self.form == "factored":
             count = count_polynomial_factors(self.sp, answer, variable)
             wanted = int(self.spec["factor_count"])
@@ -759,12 +769,20 @@ def flatten(sp, expression, kind) -> list:
 
 
 def is_expanded_polynomial(sp, expression, variable) -> bool:
-    """A sum of number·x^k terms with distinct k, no products or powers of sums."""
+    r"""A sum of number·x^k terms with distinct k, no products or powers of sums, each term's
+    number one integer, fraction or decimal atom besides a sign (red team s19 F3: ``(4-1)x``,
+    ``2^{3}x`` or ``3\cdot 4x`` leave the arithmetic undone)."""
     degrees = set()
     for term in flatten(sp, expression, sp.Add):
         degree = 0
+        coefficients = 0
         for factor in flatten(sp, term, sp.Mul):
             if factor.is_number:
+                if not isinstance(factor, (sp.Rational, sp.Float)):  # Integer is a Rational
+                    return False
+                coefficients += abs(factor) != 1
+                if coefficients > 1:
+                    return False
                 continue
             if factor == variable:
                 degree += 1
@@ -776,6 +794,28 @@ def is_expanded_polynomial(sp, expression, variable) -> bool:
             return False
         degrees.add(degree)
     return True
+
+
+def written_degree(sp, expression, variable, cap: int) -> int:
+    """An upper bound on the degree in ``variable`` of every part of ``expression`` as written
+    (a sum: its terms' largest; a product: the sum of its factors'; a power with a whole
+    exponent: the base's times it; a number 0; anything else, or a part beyond ``cap``:
+    ``cap + 1``), without expanding anything."""
+
+    def degree(node) -> int:
+        if node == variable:
+            return 1
+        if node.is_number:
+            return 0
+        if isinstance(node, sp.Add):
+            return max(degree(arg) for arg in node.args)
+        if isinstance(node, sp.Mul):
+            return min(cap + 1, sum(degree(arg) for arg in node.args))
+        if node.is_Pow and node.exp.is_Integer and node.exp >= 0:
+            return min(cap + 1, degree(node.base) * int(node.exp))
+        return cap + 1
+
+    return degree(expression)  # a sum's, product's or power's bound is at least each part's
 
 
 def count_polynomial_factors(sp, expression, variable) -> int | None:

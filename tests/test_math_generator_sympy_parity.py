@@ -187,10 +187,11 @@ def reference_derivative(rng, params):
     return maths.Problem(
         statement=f"Let $f(x) = {sympy.latex(function)}$. Find $f'(x)$.",
         form_instruction=(
-            r"Give $f'(x)$ as an expression in $x$ without derivative notation, for example \boxed{6x^2 - 4x + 1}."
+            r"Give $f'(x)$ as an expanded polynomial in $x$ with like terms combined, for example "
+            r"\boxed{6x^2 - 4x + 1}."
         ),
         gold=derivative_latex,
-        form="expression",
+        form="expanded",
         expression_size=sympy_size(sympy.Derivative(function, X)),
         working=working,
         subkind="expression",

@@ -7,13 +7,14 @@ d = .5, F3). Honest spellings of the same answers still score 1."""
 
 import dataclasses
 import re
+from fractions import Fraction
 
 import pytest
 import sympy
 from math_verify import parse
 
 from rlvr.generators.math import MathGenerator
-from rlvr.verifiers.math import MathVerifier, parse_plain_number
+from rlvr.verifiers.math import MathVerifier, element_number, parse_plain_number
 from rlvr.verifiers.math_worker import is_expanded_polynomial, written_degree
 
 GENERATOR = MathGenerator()
@@ -169,3 +170,68 @@ def test_what_counts_as_expanded(latex, expanded):
 )
 def test_written_degree_bounds_every_part(latex, bound):
     assert written_degree(sympy, parse("$" + latex + "$")[0], X, 10) == bound
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.5])
+def test_a_decimal_does_not_get_unevaluated_coefficients_evaluated_first(verifier, difficulty):
+    r"""Second pass M1: the answer's decimals were made exact by a substitution that rebuilt every
+    sum and product around them with sympy's evaluating constructors, so ``(c+1.0-1)`` and a
+    distribution written out term by term with ``1.0 \cdot`` in front were expanded before the
+    form check looked. The check now reads the answer as written."""
+    for task in tasks_of("polynomial_expansion", range(8), difficulty):
+        unevaluated = re.sub(r"(\d+)(?= x|$)", r"\\left(\1+1.0-1\\right)", task.answer["gold"])
+        verdict = verifier.verify(task, boxed(unevaluated))
+        assert verdict.reward == 0.0, (task.id, unevaluated, verdict.reason)
+        assert verifier.verify(task, boxed(task.answer["gold"] + " + 0.0")).reward == 0.0  # 0.0 is a term
+    task = next(t for t in tasks_of("polynomial_expansion", range(40), 0.0) if t.prompt.count("\\left(") == 2)
+    first, second = re.findall(r"\\left\(([^()]*)\\right\)", task.prompt)[:2]
+    terms = [term.replace(" ", "") for term in (first, second)]
+    split = [re.findall(r"[-+]?[^-+]+", term) for term in terms]
+    distributed = " + ".join(f"1.0 \\cdot ({a}) \\cdot ({b})" for a in split[0] for b in split[1])
+    assert verifier.verify(task, boxed(distributed)).reward == 0.0, distributed
+
+
+@pytest.mark.parametrize(
+    "kind, spelling",
+    [
+        ("quadratic_equation", lambda values, names: ", ".join(f"\\left({v}\\right)" for v in values)),
+        ("quadratic_equation", lambda values, names: ",\\ ".join(f"x = {v}" for v in values)),
+        ("quadratic_equation", lambda values, names: ",\\quad ".join(f"x = {v}" for v in values)),
+        ("quadratic_equation", lambda values, names: ", ".join(f"x_{{{i + 1}}} = {v}" for i, v in enumerate(values))),
+        (
+            "quadratic_equation",
+            lambda values, names: ", ".join(f"{v}." if i == len(values) - 1 else v for i, v in enumerate(values)),
+        ),
+        ("linear_system", lambda values, names: f"({', '.join(names)}) = ({', '.join(values)})"),
+        ("linear_system", lambda values, names: ",~".join(f"{n} = \\left({v}\\right)" for n, v in zip(names, values))),
+    ],
+)
+def test_careful_spellings_of_sets_and_tuples_score(verifier, kind, spelling):
+    """Second pass F1–F3: plain numbers in brackets, spacing after the commas, indexed roots and
+    the unknowns named as a tuple are what careful solvers write; each scores."""
+    for difficulty in (0.5, 1.0):
+        for task in tasks_of(kind, range(10), difficulty):
+            values = task.answer["values"]
+            response = boxed(spelling(values, task.answer.get("variables") or ["x"]))
+            verdict = verifier.verify(task, response)
+            assert verdict.reward == 1.0, (task.id, response, verdict.reason)
+
+
+@pytest.mark.parametrize(
+    "element, value",
+    [
+        (r"\left(-\frac{3}{2}\right)", "-3/2"),
+        (r"-\left(\frac{3}{2}\right)", "-3/2"),
+        (r"-{\frac{3}{2}}", "-3/2"),
+        (r"-\cfrac{3}{2}", "-3/2"),
+        ("(-3)/2", "-3/2"),
+        (r"-\frac{3}{2}\text{.}", "-3/2"),
+        (r"2.4 \times 10^{1}", "24"),
+        ("(1)-(2)", None),
+        ("(1+1)", None),
+        (r"\sqrt{4}", None),
+    ],
+)
+def test_element_numbers(element, value):
+    number = element_number(element)
+    assert (number.value if number else None) == (Fraction(value) if value else None)

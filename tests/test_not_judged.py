@@ -18,7 +18,7 @@ from rlvr.integrations import trl as rlvr_trl
 from rlvr.integrations import verl as rlvr_verl
 from rlvr.integrations.verl import ground_truth
 
-# An "expression" task: any answer but an exact copy of the gold is judged by a math worker.
+# An f'(x) task (form "expanded"): any answer but an exact copy of the gold is judged by a math worker.
 EXPRESSION_TASK = rlvr.make_task("rlvr/Math-v0", seed=3, difficulty=0.8)
 RIGHT_VIA_WORKER = r"\boxed{-2736x^3-2844x^2+1306x+1050}"  # correct, judged by math-verify
 WRONG_VIA_WORKER = r"\boxed{\sin(x)^2+\cos(x)^2}"
@@ -45,7 +45,7 @@ def exhausted_pool(math_verifier, monkeypatch):
 
 
 def test_math_pool_exhausted_gives_a_not_judged_verdict(math_verifier, exhausted_pool):
-    assert EXPRESSION_TASK.answer["form"] == "expression"
+    assert EXPRESSION_TASK.answer["form"] == "expanded"  # f'(x): judged in a worker (asked expanded since round 19)
     for response in (RIGHT_VIA_WORKER, WRONG_VIA_WORKER):
         verdict = math_verifier.verify(EXPRESSION_TASK, response)
         assert verdict.reward == 0.0 and verdict.not_judged and verdict.details["not_judged"] is True

@@ -193,6 +193,14 @@ Version history
                 "expanded", was "expression": the product rule left unexpanded no longer
                 scores; that subkind's prompts and bytes changed, none of them pinned). The "expression"
                 form also refuses a part of a higher degree than the gold. Three new attacks.
+                Second pass (same day): a decimal in the answer (``\left(c+1.0-1\right)``, or
+                ``1.0 \cdot`` before each term of the distributive law written out) made the
+                form checks read it evaluated, since the decimals were made exact by a
+                substitution that rebuilds sums and products with sympy's evaluating
+                constructors; they now read the answer as written (a new attack). Set and
+                tuple elements take the brackets, signs and spacing careful writers put around
+                a number (``\left(-\frac{3}{2}\right)``, ``(-3)/2``, ``\cfrac``, ``x = 2,\ x = 4``),
+                roots labelled ``x_1``, ``x_2`` and a tuple named ``(x, y) = (…)``.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -28,7 +28,7 @@ from rlvr.verifiers.knights_knaves import read_roles
 MAX_EXTRA_STATEMENTS = 40  # statements added beyond the initial ones while the solution is not unique
 MAX_PUZZLES = 64  # puzzles drawn per task (the face-value screen turns some away)
 CALIBRATION_PUZZLES = 600  # raw puzzles per configuration that set the face-value screen's keep chances
-READERS = 4  # the logic-free readings of face_value_guesses
+READERS = 6  # the logic-free readings of face_value_guesses, besides one neighbour per person
 ASYMMETRIC_KINDS = {"and", "or", "implies", "count"}  # claims that are not symmetric under swapping every role
 
 
@@ -186,19 +186,24 @@ def _lean(chance: float) -> int:
 
 
 def face_value_guesses(statements: list[tuple[int, Any]], people: int) -> tuple[int, ...]:
-    """The assignments (bit i set: person i a knight) that four readers get without any logic (red team
+    """The assignments (bit i set: person i a knight) that readers get without any logic (red team
     s19 F1). Each role claim leans toward its role by how likely the statement's shape made it
     true (``wanted_true``: a claim under "and" is true 2/3 of the time, under "or" 1/3, an
     "if" part 2/3, a "then" part 1/3); each person takes the sign of the sum of the claims
     about them (ties: knight), summed three ways: by log-odds, one vote per leaning claim, and
     one vote per leaning claim that is an operand (or a denied operand) of the statement's top
     connective; the fourth reader takes, where top-level counts are claimed, the most claimed
-    count's best-scored people (by log-odds) as knights, else the log-odds guess."""
+    count's best-scored people (by log-odds) as knights, else the log-odds guess; the fifth and
+    sixth take those who say "it is not true that …" for knaves, or for knights (red team s13
+    F6's rule, which the screen would otherwise push above chance). Then the log-odds guess with
+    one person flipped, for each person, the least sure first: ``READERS`` + n guesses in all."""
     log_odds = [0.0] * people
     votes = [0] * people
     top_votes = [0] * people
     counts: list[int] = []
-    for _, statement in statements:
+    negates = 0  # bit i: person i says "it is not true that …" somewhere
+    for speaker, statement in statements:
+        negates |= (statement[0] == "not") << speaker
         claims: list[tuple[int, str, float]] = []
         wanted_true(statement, 0.5, people, claims)
         for person, word, chance in claims:
@@ -222,12 +227,18 @@ def face_value_guesses(statements: list[tuple[int, Any]], people: int) -> tuple[
         guesses.append(sum(1 << i for i in order[:knights]))
     else:
         guesses.append(guesses[0])
+    everyone = (1 << people) - 1
+    guesses += [everyone ^ negates, negates]  # red team s13 F6's "a denier is a knave", and its reverse
+    # the log-odds guess with one person flipped, the least sure first (second pass: screening the
+    # exact readings alone moved their hits onto these neighbours)
+    for person in sorted(range(people), key=lambda i: (abs(log_odds[i]), i)):
+        guesses.append(guesses[0] ^ (1 << person))
     return tuple(guesses)
 
 
 @functools.lru_cache(maxsize=256)
 def face_value_keep_chances(people: int, depth: int, kinds: str, per_person: int) -> tuple[float, ...]:
-    """Per reader of ``face_value_guesses``, the chance with which a puzzle it solves is kept (a
+    """Per guess of ``face_value_guesses``, the chance with which a puzzle it solves is kept (a
     puzzle several of them solve: the product), so that among kept puzzles each reader is right
     2^-n of the time, as a guess is. Fitted on ``CALIBRATION_PUZZLES`` unscreened puzzles of this
     configuration, drawn from an RNG seeded by the configuration alone (the same in every
@@ -245,8 +256,8 @@ def face_value_keep_chances(people: int, depth: int, kinds: str, per_person: int
         if len(solutions) == 1:
             hits.append(tuple(guess == truth for guess in face_value_guesses(statements, people)))
     chance = 2.0**-people
-    solved = np.array(hits, dtype=bool).reshape(-1, READERS)
-    keep = np.ones(READERS)
+    solved = np.array(hits, dtype=bool).reshape(-1, READERS + people)
+    keep = np.ones(READERS + people)
     for _ in range(200):  # damped: the readers agree on most puzzles, so full steps overshoot
         weights = np.where(solved, keep, 1.0).prod(axis=1)
         rates = (weights[:, None] * solved).sum(axis=0) / max(weights.sum(), 1e-12)  # no BLAS: same sums anywhere

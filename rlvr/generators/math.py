@@ -1514,8 +1514,10 @@ def unevaluated_attacks(task: Task, answer: dict, form: str, boxed: Callable[[st
         text = ", ".join(f"\\left({value}+1\\right)-1" for value in answer["values"])
         attacks.append(("values-left-as-sums", boxed(f"({text})" if form == "tuple" else text)))
     if form == "expanded":
-        unevaluated = re.sub(r"(\d+)(?= x|$)", r"\\left(\1+1-1\\right)", answer["gold"])
-        attacks.append(("coefficients-left-as-sums", boxed(unevaluated)))
+        for name, one in (("coefficients-left-as-sums", "1"), ("coefficients-left-as-decimal-sums", "1.0")):
+            # (second pass: a decimal once made sympy evaluate every sum around it before the check)
+            unevaluated = re.sub(r"(\d+)(?= x|$)", rf"\\left(\1+{one}-1\\right)", answer["gold"])
+            attacks.append((name, boxed(unevaluated)))
     function = re.search(r"Let \$f\(x\) = (.+?)\$\. Find \$f'\(x\)\$", task.prompt) if form != "any" else None
     if function:
         shifted = {shift: function.group(1).replace("x", f"(x{shift:+d})") for shift, _ in STENCIL}

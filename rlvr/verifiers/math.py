@@ -101,8 +101,12 @@ Forms       number     only a numeric literal counts (an exactly equal decimal i
                        where the gold's values are plain numbers (always, for synthetic tasks),
                        each element must be one too: the quadratic formula on the prompt's
                        coefficients, or ``2+2`` for a repeated root, scores 0 (red team s19 F1).
-            tuple      elements in order (or all labelled ``x = …, y = …``), plain numbers as
-                       for sets (Cramer's rule written out scores 0).
+            tuple      elements in order (or all labelled ``x = …, y = …``, or named as a whole:
+                       ``(x, y) = (1, 2)``), plain numbers as for sets (Cramer's rule written out
+                       scores 0). In both, an element may carry brackets and a sign around its
+                       number (``\left(-\frac{3}{2}\right)``, ``-{\frac32}``, ``(-3)/2``), spacing
+                       after its comma (``x = 2,\ x = 4``), and a set's roots the labels ``x_1``,
+                       ``x_2``, ….
             expanded   a sum of monomials in x, like terms combined, equal to the gold; each
                        monomial's coefficient one integer, fraction or decimal (with its sign):
                        ``(4-1)x`` or ``1\cdot 4 + (-1)\cdot 1`` is not evaluated (red team s19 F3).
@@ -395,13 +399,14 @@ def label_of(text: str) -> str | None:
 
 def allowed_labels(spec: dict) -> set[str]:
     """Names an equation answer of a synthetic task may start with: the task's ``labels``, else
-    its unknowns (``variables``, or ``variable`` for a set of roots)."""
+    its unknowns (``variables``, or ``variable`` for a set of roots, also indexed: ``x_1``)."""
     if "labels" in spec:
         names = spec["labels"]
     elif spec.get("variables"):
         names = spec["variables"]
-    elif spec["form"] == "set" and spec.get("variable"):
-        names = [spec["variable"]]
+    elif spec["form"] == "set" and spec.get("variable"):  # x, or x_1, x_2, … for the roots one by one
+        variable = spec["variable"]
+        names = [variable] + [f"{variable}_{index}" for index in range(1, len(spec.get("values", ())) + 1)]
     else:
         names = []
     return {re.sub(r"\\left|\\right|[\s{}]", "", str(name)) for name in names}
@@ -1610,9 +1615,47 @@ def screen_number(spec: dict, answer: str, value: str) -> Screened:
     return Screened(verdict_for(spec, answer, "fast", False, "incorrect: a different number"), value)
 
 
+_SIGN_OUTSIDE = re.compile(r"([-+]?)\s*(.*)", re.DOTALL)
+_PARENTHESISED_QUOTIENT = re.compile(r"\(\s*([-+]?\s*[0-9]+)\s*\)\s*/\s*([0-9]+)")
+_TRAILING_FULL_STOP = re.compile(r"(?:\\text\{\s*\.\s*\}|\.)\s*$")
+
+
+def signed_group(text: str) -> str:
+    """One number as written in a set or tuple, with the brackets and signs a careful writer puts
+    around it taken off: ``\\left(-\\frac{3}{2}\\right)``, ``-\\left(\\frac{3}{2}\\right)``,
+    ``-{\\frac{3}{2}}`` → ``-\\frac{3}{2}``; ``(-3)/2`` → ``-3/2``; ``\\cfrac`` read as ``\\frac``; a full
+    stop after it dropped. Anything else comes back as it was."""
+    current = _TRAILING_FULL_STOP.sub("", LEFT_RIGHT.sub("", text).strip()).replace("\\cfrac", "\\frac")
+    quotient = _PARENTHESISED_QUOTIENT.fullmatch(current)
+    if quotient:
+        return f"{quotient.group(1).replace(' ', '')}/{quotient.group(2)}"
+    negative = False
+    while True:
+        sign, rest = _SIGN_OUTSIDE.fullmatch(current).groups()
+        rest = rest.strip()
+        negative ^= sign == "-"
+        if not _wrapped(rest):
+            return ("-" if negative else "") + rest
+        current = rest[1:-1].strip()
+
+
+def _wrapped(text: str) -> bool:
+    """Whether ``text`` is one bracketed group: its first ``(`` or ``{`` closes at its last character."""
+    if len(text) < 2 or text[0] + text[-1] not in ("()", "{}"):
+        return False
+    depth = 0
+    for index, char in enumerate(text):
+        depth += char in "({"
+        depth -= char in ")}"
+        if depth == 0:
+            return index == len(text) - 1
+    return False
+
+
 def element_number(text: str) -> PlainNumber | None:
     """A set or tuple element as a plain number: ``parse_plain_number``'s, or a decimal in
     scientific notation (``2.4 \\times 10^{1}``, showing its places: 2.31 × 10⁻³ shows 5)."""
+    text = signed_group(text)
     number = parse_plain_number(text)
     if number is not None:
         return number
@@ -1625,6 +1668,12 @@ def element_number(text: str) -> PlainNumber | None:
     return PlainNumber(value, True, max(0, len(scientific.group(1)) - exponent))
 
 
+_SPACING = r"(?:\\[,;:! ]|\\q?quad(?![A-Za-z])|~|\\text\{\s*\}|\s)"
+ELEMENT_SPACING = re.compile(rf"^{_SPACING}+|{_SPACING}+$")  # ``x = 2,\\ x = 4``: the space is no part of x
+# ``(x, y) = (1, 2)``: the tuple of the unknowns named on the left
+NAMED_TUPLE = re.compile(r"\s*(?:\\left)?\(([^()=]*)(?:\\right)?\)\s*=\s*(.+)", re.DOTALL)
+
+
 def screen_elements(spec: dict, answer: str) -> Screened:
     """Sets and tuples: labels checked here, plain numbers decided here. Where every gold value is
     a plain number (every synthetic task), so must every answer value be: an element that still
@@ -1632,6 +1681,9 @@ def screen_elements(spec: dict, answer: str) -> Screened:
     repeated root) scores 0. Other golds go to the worker."""
     form = spec["form"]
     allowed = allowed_labels(spec)
+    named = NAMED_TUPLE.fullmatch(answer) if form == "tuple" and spec.get("variables") else None
+    if named and [name.strip() for name in named.group(1).split(",")] == list(spec["variables"]):
+        answer = named.group(2)
     whole_label, whole_value, whole_problem = (
         unlabel(answer, allowed) if len(split_top_level(answer)) == 1 else (None, answer, None)
     )
@@ -1639,7 +1691,7 @@ def screen_elements(spec: dict, answer: str) -> Screened:
         return Screened(verdict_for(spec, answer, "screen", False, whole_problem), answer)
     labelled = []
     for element in answer_elements(whole_value, form):
-        label, value, problem = unlabel(element, allowed)
+        label, value, problem = unlabel(ELEMENT_SPACING.sub("", element), allowed)
         if problem:
             return Screened(verdict_for(spec, answer, "screen", False, problem), answer)
         if not value:

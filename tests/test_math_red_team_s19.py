@@ -235,3 +235,23 @@ def test_careful_spellings_of_sets_and_tuples_score(verifier, kind, spelling):
 def test_element_numbers(element, value):
     number = element_number(element)
     assert (number.value if number else None) == (Fraction(value) if value else None)
+
+
+def test_plus_minus_names_both_symmetric_roots(verifier):
+    r"""Second pass F3: ``x = \pm 12`` for {-12, 12}; the same for one root, or around a
+    different value, is wrong."""
+    tasks = [
+        task
+        for task in (GENERATOR.generate(seed, 0.5, kinds="quadratic_equation") for seed in range(400))
+        if len(task.answer["values"]) == 2 and task.answer["values"][0] == "-" + task.answer["values"][1]
+    ]
+    assert tasks
+    for task in tasks:
+        root = task.answer["values"][1]
+        for answer in (f"x = \\pm {root}", f"\\pm {root}", f"\\pm\\left({root}\\right)"):
+            verdict = verifier.verify(task, boxed(answer))
+            assert verdict.reward == 1.0, (task.id, answer, verdict.reason)
+        for answer in (f"x = \\pm {root}, x = 0", f"\\pm {root} + 1", f"{root} \\pm 1", r"\pm 1"):
+            assert verifier.verify(task, boxed(answer)).reward == 0.0, (task.id, answer)
+    single = next(t for t in tasks_of("quadratic_equation", range(200), 0.5) if len(t.answer["values"]) == 1)
+    assert verifier.verify(single, boxed(f"\\pm {single.answer['values'][0]}")).reward == 0.0

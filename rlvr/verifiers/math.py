@@ -106,7 +106,7 @@ Forms       number     only a numeric literal counts (an exactly equal decimal i
                        scores 0). In both, an element may carry brackets and a sign around its
                        number (``\left(-\frac{3}{2}\right)``, ``-{\frac32}``, ``(-3)/2``), spacing
                        after its comma (``x = 2,\ x = 4``), and a set's roots the labels ``x_1``,
-                       ``x_2``, ….
+                       ``x_2``, …; ``\pm a`` (``x = \pm 3``) in a set is the two roots a and −a.
             expanded   a sum of monomials in x, like terms combined, equal to the gold; each
                        monomial's coefficient one integer, fraction or decimal (with its sign):
                        ``(4-1)x`` or ``1\cdot 4 + (-1)\cdot 1`` is not evaluated (red team s19 F3).
@@ -1674,6 +1674,9 @@ ELEMENT_SPACING = re.compile(rf"^{_SPACING}+|{_SPACING}+$")  # ``x = 2,\\ x = 4`
 NAMED_TUPLE = re.compile(r"\s*(?:\\left)?\(([^()=]*)(?:\\right)?\)\s*=\s*(.+)", re.DOTALL)
 
 
+PLUS_MINUS = re.compile(r"\\pm\s*(.+)", re.DOTALL)  # one set element for the two roots ±a
+
+
 def screen_elements(spec: dict, answer: str) -> Screened:
     """Sets and tuples: labels checked here, plain numbers decided here. Where every gold value is
     a plain number (every synthetic task), so must every answer value be: an element that still
@@ -1696,6 +1699,10 @@ def screen_elements(spec: dict, answer: str) -> Screened:
             return Screened(verdict_for(spec, answer, "screen", False, problem), answer)
         if not value:
             return Screened(verdict_for(spec, answer, "fast", False, "an empty element", False), answer)
+        both = PLUS_MINUS.fullmatch(value) if form == "set" else None
+        if both and element_number(both.group(1)) is not None:  # x = \pm 3: both roots
+            labelled += [(label, both.group(1)), (label, f"-{{{both.group(1)}}}")]
+            continue
         labelled.append((label, value))
     variables = spec.get("variables")
     labels = [label for label, _ in labelled]

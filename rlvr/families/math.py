@@ -200,7 +200,7 @@ Version history
                 constructors; they now read the answer as written (a new attack). Set and
                 tuple elements take the brackets, signs and spacing careful writers put around
                 a number (``\left(-\frac{3}{2}\right)``, ``(-3)/2``, ``\cfrac``, ``x = 2,\ x = 4``),
-                roots labelled ``x_1``, ``x_2``, ``x = \\pm 3`` for two symmetric roots, and a tuple named
+                roots labelled ``x_1``, ``x_2``, ``x = \pm 3`` for two symmetric roots, and a tuple named
                 ``(x, y) = (…)``.
 """
 

@@ -59,6 +59,12 @@ Styles      function  One sandboxed server process loads the code once (after th
                       to a function server (the candidate's session, the same as above), whose
                       reply line goes back to the checker unread (base64): only the checker's
                       sandbox decodes what the candidate sent, under the time limit.  The
+                      leading calls that the check's source fixes (literal arguments in
+                      straight-line statements: ``code_check_calls``; 1,066 of HumanEval's
+                      ~1,170) are sent to the server as the check starts, and each is matched
+                      with the checker's call of that number and arguments when it comes; a
+                      call that differs ends that (the server is restarted and the rest are
+                      relayed one by one).  The
                       candidate's exceptions are re-raised in the checker as the built-in type
                       they name, except StopIteration/StopAsyncIteration (they would end an
                       iteration in the check code early) and non-Exception types.  Each
@@ -156,6 +162,7 @@ from typing import Any
 from rlvr import ast_parse
 from rlvr.core import SafeVerifier, Task, Verdict, block_key, extract_answer, flag_option, strip_think
 from rlvr.verifiers import code_harness
+from rlvr.verifiers.code_check_calls import call_key, calls_known_ahead
 from rlvr.verifiers.code_harness import (
     COMPARED_VALUES,
     DO_NOTHING_ANSWERS,
@@ -1340,11 +1347,35 @@ class CodeVerifier(SafeVerifier):
         started = time.monotonic()
         try:
             peer.send(request, timeout=timeout)
+        except _Broken as broken:
+            peer.close()
+            return broken.kind, str(broken), time.monotonic() - started
+        return self._reply(peer, timeout, frame_bytes, started)
+
+    @staticmethod
+    def _reply(peer: _Peer, timeout: float, frame_bytes: int, started: float) -> tuple[str, Any, float]:
+        """The raw reply line to the call sent at ``started`` (``timeout`` from then), as ``_ask``."""
+        try:
             line = peer.receive_line(max(0.0, timeout - (time.monotonic() - started)), frame_bytes)
         except _Broken as broken:
             peer.close()
             return broken.kind, str(broken), time.monotonic() - started
         return "line", line, time.monotonic() - started
+
+    def _send_ahead(self, server: _Peer | None, task: Task, clock: _Clock) -> collections.deque:
+        """Send the loaded ``server`` the check's calls known from its source
+        (``code_check_calls``), numbered as the checker will number them; the (number, key) of
+        each call sent, for the check's calls to be matched with."""
+        answer = task.answer
+        calls = calls_known_ahead(answer["check_code"], answer.get("setup_code") or "", answer.get("entry_point") or "")
+        if server is None or not calls:
+            return collections.deque()
+        first, *rest = [{"call": n, "args": args, "kwargs": kwargs} for n, (_, args, kwargs) in enumerate(calls, 1)]
+        try:  # at most code_check_calls.MAX_BYTES: the socket takes them without a wait
+            server.send(first, b"".join(map(dumps_frame, rest)), min(STARTUP_S, clock.remaining()))
+        except _Broken:  # the server has gone: the first call restarts it and is relayed
+            return collections.deque()
+        return collections.deque((n, key) for n, (key, _, _) in enumerate(calls, 1))
 
     def _call(self, peer: _Peer, args: Any, number: int, timeout: float, frame_bytes: int) -> tuple[str, Any, float]:
         """("ok", encoded value, seconds) | ("error", error dict, s) | ("timeout"|"exited"|"protocol", message, s)."""
@@ -1677,6 +1708,7 @@ class CodeVerifier(SafeVerifier):
                 return self._verdict(task, [], total, "check", _rounded(timings), startup_failure=failure)
             check_started = time.monotonic()  # the check runs already; its calls are served from now
             check_deadline = min(check_started + limit, clock.deadline)
+            ahead = self._send_ahead(server, task, clock)
             outcomes: list[_Outcome] = []
             calls = 0
             last_call: dict | None = None  # the last call of the check code itself (shown when time runs out)
@@ -1693,8 +1725,15 @@ class CodeVerifier(SafeVerifier):
                 if "call" in message:
                     calls += 1
                     number = message["call"]
+                    if ahead and server is not None and server.alive and ahead[0] != (number, _key_of(message)):
+                        # another call than the one sent ahead (a check that raised before reaching
+                        # it): the server's next replies answer calls the check did not make
+                        self.closer.release(server)
+                        server = None
                     if server is None or not server.alive:
+                        ahead.clear()
                         server, failure = self._start_server(task, source, clock)
+                    sent_ahead = bool(ahead)  # and it is this call: its reply is the server's next line
                     if server is None:
                         reply = {
                             "reply": number,
@@ -1705,9 +1744,12 @@ class CodeVerifier(SafeVerifier):
                         request = {"call": number, "args": message.get("args"), "kwargs": message.get("kwargs", [])}
                         if isinstance(message.get("target"), str):
                             request["target"] = message["target"]
-                        kind, line, elapsed = self._ask(
-                            server, request, max(0.0, check_deadline - time.monotonic()), FRAME_BYTES
-                        )
+                        remaining = max(0.0, check_deadline - time.monotonic())
+                        if sent_ahead:  # its reply is computed, or being computed, already
+                            ahead.popleft()
+                            kind, line, elapsed = self._reply(server, remaining, FRAME_BYTES, time.monotonic())
+                        else:
+                            kind, line, elapsed = self._ask(server, request, remaining, FRAME_BYTES)
                         timings["slowest_test_s"] = max(timings["slowest_test_s"], elapsed)
                         if kind == "timeout":
                             failure = {
@@ -1784,6 +1826,17 @@ class CodeVerifier(SafeVerifier):
         if message.pop("nonce", None) != nonce:
             raise RuntimeError("a message without the run's nonce reached the checker channel")
         return message
+
+
+def _key_of(call: dict) -> str | None:
+    """``call_key`` of a checker's call message (None for a call of a class of the candidate, or
+    arguments too deep to key: neither was sent ahead)."""
+    if call.get("target") is not None:
+        return None
+    try:
+        return call_key(call.get("args"), call.get("kwargs", []))
+    except (ValueError, TypeError, RecursionError):
+        return None
 
 
 def _packed_tests(task: Task) -> dict | None:

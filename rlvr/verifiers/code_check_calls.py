@@ -1,0 +1,248 @@
+"""Which calls an assert-style check will make of the candidate, known from its source alone.
+
+The code verifier relays every call the trusted checker makes of the candidate (assert style, see
+``rlvr.verifiers.code``): checker -> host -> candidate -> host -> checker, four hops and a wake-up
+of each process per call, about 0.25 ms of a HumanEval problem's ~7 ms per call.  Most checks
+call the candidate with literal arguments in straight-line statements (``assert candidate([1, 2],
+3) == 4``), so those calls and their order are fixed before the check runs.  ``calls_known_ahead``
+finds the longest prefix of a check's calls that is certain; the host sends them to the
+candidate's server as the check starts, so the candidate computes them while the checker works,
+and when the checker makes call k the host matches it with call k sent ahead and hands back the
+reply already waiting.  The candidate sees exactly the calls, in exactly the order, that the check
+makes.  Should the checker make a different call (a check that raised before it reached a call
+sent ahead, say), the host restarts the candidate's server and relays the rest one by one.
+
+A call is known ahead when, in the order Python evaluates them, it is a call of the check's
+parameter (or of the entry point's name) with literal arguments (``ast.literal_eval``), in one of
+the leading top-level statements of ``check`` -- an ``assert`` (its test; a message never runs a
+call), an expression or an assignment to plain names -- and everything evaluated before it in
+that prefix is known not to call the candidate or the host: only calls of common builtins, of
+functions and classes the check or setup code defines at its top level, of imported modules'
+attributes and of methods of values (not the setup code's functions, which may name the entry
+point); no ``and``/``or``, conditional expressions, chained
+comparisons, comprehensions or lambdas around a candidate call; the candidate named nowhere else
+in the code.  The prefix ends at the first statement that is not so, or at ``MAX_CALLS`` calls or
+``MAX_BYTES`` of call frames (so the host's one write of them never waits for the candidate).
+
+Version history: added in release 0.1.0 (session 20).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import json
+
+from rlvr.verifiers.code_harness import CodecError, dumps_frame, encode_kwargs, encode_value
+
+MAX_CALLS = 64  # calls sent ahead at most, per check
+MAX_BYTES = 32 << 10  # their frames at most: a socket buffer takes them without a wait
+
+# Builtins whose calls never call back into the candidate (unless the check code rebinds them).
+SAFE_BUILTINS = frozenset(
+    {
+        "abs", "all", "any", "bool", "chr", "dict", "divmod", "enumerate", "filter", "float",
+        "frozenset", "hash", "int", "isinstance", "len", "list", "map", "max", "min", "ord",
+        "pow", "range", "repr", "reversed", "round", "set", "sorted", "str", "sum", "tuple",
+        "type", "zip",
+    }
+)  # fmt: skip
+
+# Nodes whose parts may run partly or never (short-circuits, lazy bodies): no candidate call inside.
+_OPAQUE = (
+    ast.BoolOp,
+    ast.IfExp,
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+    ast.NamedExpr,
+    ast.Dict,
+    ast.Await,
+    ast.Yield,
+    ast.YieldFrom,
+)
+
+
+class _Unknown(Exception):
+    """The statement's calls of the candidate cannot be known ahead."""
+
+
+@functools.lru_cache(maxsize=512)
+def calls_known_ahead(check_code: str, setup_code: str, entry_point: str) -> tuple[tuple[str, list, list], ...]:
+    """The leading calls of ``check(candidate)`` known from the source, in order: per call the
+    key the host matches the checker's call message by (``call_key``), and the encoded
+    ``args`` and ``kwargs`` to send.  () when none is known (or the code does not parse)."""
+    try:
+        check_tree = ast.parse(check_code)
+        setup_tree = ast.parse(setup_code or "")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    function = next((n for n in check_tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None)
+    if function is None or not function.args.args:
+        return ()
+    parameter = function.args.args[0].arg
+    names = {parameter} | ({entry_point} if entry_point.isidentifier() else set())
+    bound = _bound_names(check_tree)
+    bound_by_setup = _bound_names(setup_tree)  # the entry point's stub among them: the checker overrides it
+    if entry_point in bound or _named_outside(check_tree, function, names):
+        return ()
+    defined = {node.name for node in check_tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    reader = _Reader(names, (SAFE_BUILTINS - bound - bound_by_setup) | defined, (bound | bound_by_setup) - names)
+    calls: list[tuple[str, list, list]] = []
+    size = 0
+    for statement in function.body:
+        try:
+            found = reader.statement(statement)
+        except _Unknown:
+            break
+        for args, kwargs in found:
+            frame = len(dumps_frame({"call": len(calls) + 1, "args": args, "kwargs": kwargs}))
+            if len(calls) == MAX_CALLS or size + frame > MAX_BYTES:
+                return tuple(calls)
+            calls.append((call_key(args, kwargs), args, kwargs))
+            size += frame
+    return tuple(calls)
+
+
+def call_key(args, kwargs) -> str:
+    """One text per call's encoded arguments: equal exactly when the encodings are (``1`` and
+    ``True`` or ``1.0`` differ)."""
+    return json.dumps([args, kwargs], separators=(",", ":"), allow_nan=False)
+
+
+class _Reader:
+    """The candidate calls of one statement, in evaluation order, or ``_Unknown``."""
+
+    def __init__(self, candidate: set[str], callable_names: set[str], bound: set[str]):
+        self.candidate = candidate
+        self.callable_names = callable_names  # names whose calls stay in the checker
+        self.bound = bound  # names the check or setup code binds: modules, values, definitions
+
+    def statement(self, node: ast.stmt) -> list[tuple[list, list]]:
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.Pass)):
+            return []
+        if isinstance(node, ast.Assert):
+            if node.msg is not None:
+                self._inert(node.msg)
+            return self.expression(node.test)
+        if isinstance(node, ast.Expr):
+            return self.expression(node.value)
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                for name in ast.walk(target):
+                    if not isinstance(name, (ast.Name, ast.Tuple, ast.Store)) or (
+                        isinstance(name, ast.Name) and (name.id in self.candidate or name.id in self.callable_names)
+                    ):
+                        raise _Unknown
+            return self.expression(node.value)
+        raise _Unknown
+
+    def expression(self, node: ast.expr) -> list[tuple[list, list]]:
+        if isinstance(node, ast.Constant):
+            return []
+        if isinstance(node, ast.Name):
+            if node.id in self.candidate:  # the candidate handed on, not called here
+                raise _Unknown
+            return []
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id in self.candidate:
+                return [self._literal_call(node)]
+            found = self._callee(node.func)
+            for part in [*node.args, *(keyword.value for keyword in node.keywords)]:
+                found += self.expression(part.value if isinstance(part, ast.Starred) else part)
+            return found
+        if isinstance(node, ast.Attribute):
+            return self.expression(node.value)
+        if isinstance(node, ast.BinOp):
+            return self.expression(node.left) + self.expression(node.right)
+        if isinstance(node, ast.UnaryOp):
+            return self.expression(node.operand)
+        if isinstance(node, ast.Compare):
+            if len(node.ops) != 1:  # a chain stops early once one comparison is false
+                self._inert(node)
+                return []
+            return self.expression(node.left) + self.expression(node.comparators[0])
+        if isinstance(node, ast.Subscript):
+            return self.expression(node.value) + self.expression(node.slice)
+        if isinstance(node, ast.Slice):
+            return [call for part in (node.lower, node.upper, node.step) if part for call in self.expression(part)]
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return [call for item in node.elts for call in self.expression(item)]
+        if isinstance(node, ast.Starred):
+            return self.expression(node.value)
+        if isinstance(node, ast.JoinedStr):
+            return [call for part in node.values for call in self.expression(part)]
+        if isinstance(node, ast.FormattedValue):
+            return self.expression(node.value) + (self.expression(node.format_spec) if node.format_spec else [])
+        if isinstance(node, _OPAQUE):
+            self._inert(node)
+            return []
+        raise _Unknown
+
+    def _callee(self, func: ast.expr) -> list[tuple[list, list]]:
+        """Candidate calls made while evaluating a callee that is not the candidate; _Unknown when
+        the callee might call the candidate or the host (a name the checker resolves through it)."""
+        if isinstance(func, ast.Name):
+            if func.id not in self.callable_names:
+                raise _Unknown
+            return []
+        if isinstance(func, ast.Attribute):
+            base = func.value
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id not in self.bound:
+                raise _Unknown  # an unbound name: the checker's stand-in for a class of the candidate
+            return self.expression(func.value)
+        raise _Unknown
+
+    def _literal_call(self, node: ast.Call) -> tuple[list, list]:
+        try:
+            if any(isinstance(arg, ast.Starred) for arg in node.args) or any(k.arg is None for k in node.keywords):
+                raise ValueError
+            args = [ast.literal_eval(arg) for arg in node.args]
+            kwargs = {keyword.arg: ast.literal_eval(keyword.value) for keyword in node.keywords}
+            return encode_value(args), encode_kwargs(kwargs)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, CodecError):
+            raise _Unknown from None
+
+    def _inert(self, node: ast.AST) -> None:
+        """``node`` runs no call of the candidate and none through the host."""
+        for part in ast.walk(node):
+            if isinstance(part, ast.Name) and part.id in self.candidate:
+                raise _Unknown
+            called = part.func if isinstance(part, ast.Call) else None
+            if isinstance(called, ast.Name) and called.id not in self.callable_names:
+                raise _Unknown
+
+
+def _bound_names(tree: ast.AST) -> set[str]:
+    """Every name the code binds anywhere (assignments, loops, imports, definitions, parameters)."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).partition(".")[0])
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+    return bound
+
+
+def _named_outside(tree: ast.Module, function: ast.FunctionDef, names: set[str]) -> bool:
+    """Whether ``names`` occur anywhere but in ``check``'s own statements (a function defined
+    elsewhere could then call the candidate from within the prefix), or are bound there."""
+    inside = {id(node) for statement in function.body for node in ast.walk(statement)}
+    return any(
+        isinstance(node, ast.Name)
+        and node.id in names
+        and (id(node) not in inside or not isinstance(node.ctx, ast.Load))
+        for node in ast.walk(tree)
+    )

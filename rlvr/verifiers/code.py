@@ -61,10 +61,13 @@ Styles      function  One sandboxed server process loads the code once (after th
                       sandbox decodes what the candidate sent, under the time limit.  The
                       leading calls that the check's source fixes (literal arguments in
                       straight-line statements: ``code_check_calls``; 1,066 of HumanEval's
-                      ~1,170) are sent to the server as the check starts, and each is matched
-                      with the checker's call of that number and arguments when it comes; a
-                      call that differs ends that (the server is restarted and the rest are
-                      relayed one by one).  The
+                      ~1,170) are sent to the server one ahead: call 1 as the check starts,
+                      call k + 1 as the server's reply to call k is relayed, so the server
+                      computes it while the checker works and sees each call only after it
+                      has answered the one before, as when calls are relayed one by one.
+                      Each is matched with the checker's call of that number and arguments
+                      when it comes; a call that differs ends that (the server is restarted
+                      and the rest are relayed one by one).  The
                       candidate's exceptions are re-raised in the checker as the built-in type
                       they name, except StopIteration/StopAsyncIteration (they would end an
                       iteration in the check code early) and non-Exception types.  Each
@@ -1362,20 +1365,22 @@ class CodeVerifier(SafeVerifier):
             return broken.kind, str(broken), time.monotonic() - started
         return "line", line, time.monotonic() - started
 
-    def _send_ahead(self, server: _Peer | None, task: Task, clock: _Clock) -> collections.deque:
-        """Send the loaded ``server`` the check's calls known from its source
-        (``code_check_calls``), numbered as the checker will number them; the (number, key) of
-        each call sent, for the check's calls to be matched with."""
-        answer = task.answer
-        calls = calls_known_ahead(answer["check_code"], answer.get("setup_code") or "", answer.get("entry_point") or "")
-        if server is None or not calls:
-            return collections.deque()
-        first, *rest = [{"call": n, "args": args, "kwargs": kwargs} for n, (_, args, kwargs) in enumerate(calls, 1)]
-        try:  # at most code_check_calls.MAX_BYTES: the socket takes them without a wait
-            server.send(first, b"".join(map(dumps_frame, rest)), min(STARTUP_S, clock.remaining()))
-        except _Broken:  # the server has gone: the first call restarts it and is relayed
-            return collections.deque()
-        return collections.deque((n, key) for n, (key, _, _) in enumerate(calls, 1))
+    def _send_next(self, server: _Peer | None, known: collections.deque, number: int, clock: _Clock) -> tuple | None:
+        """Send the loaded ``server`` the check's call ``number`` if its source fixes it (``known``:
+        the calls of ``code_check_calls`` not yet sent, numbered as the checker numbers them),
+        before the checker asks for it; its (number, key), or None when nothing was sent.  The
+        server has answered every earlier call by then: it sees each call only after its reply
+        to the one before, as when calls are relayed one by one."""
+        while known and known[0][0] < number:
+            known.popleft()
+        if server is None or not known or known[0][0] != number:
+            return None
+        _, key, request = known.popleft()
+        try:
+            server.send(request, timeout=min(STARTUP_S, clock.remaining()))
+        except _Broken:  # the server has gone: the call restarts it and is relayed
+            return None
+        return number, key
 
     def _call(self, peer: _Peer, args: Any, number: int, timeout: float, frame_bytes: int) -> tuple[str, Any, float]:
         """("ok", encoded value, seconds) | ("error", error dict, s) | ("timeout"|"exited"|"protocol", message, s)."""
@@ -1708,7 +1713,13 @@ class CodeVerifier(SafeVerifier):
                 return self._verdict(task, [], total, "check", _rounded(timings), startup_failure=failure)
             check_started = time.monotonic()  # the check runs already; its calls are served from now
             check_deadline = min(check_started + limit, clock.deadline)
-            ahead = self._send_ahead(server, task, clock)
+            known = collections.deque(
+                (n, key, {"call": n, "args": args, "kwargs": kwargs})
+                for n, (key, args, kwargs) in enumerate(
+                    calls_known_ahead(answer["check_code"], problem["setup_code"], problem["entry_point"]), 1
+                )
+            )
+            in_flight = self._send_next(server, known, 1, clock)  # computed while the checker starts
             outcomes: list[_Outcome] = []
             calls = 0
             last_call: dict | None = None  # the last call of the check code itself (shown when time runs out)
@@ -1725,15 +1736,15 @@ class CodeVerifier(SafeVerifier):
                 if "call" in message:
                     calls += 1
                     number = message["call"]
-                    if ahead and server is not None and server.alive and ahead[0] != (number, _key_of(message)):
+                    if in_flight and server is not None and server.alive and in_flight != (number, _key_of(message)):
                         # another call than the one sent ahead (a check that raised before reaching
-                        # it): the server's next replies answer calls the check did not make
+                        # it): the server's next reply answers a call the check did not make
                         self.closer.release(server)
                         server = None
                     if server is None or not server.alive:
-                        ahead.clear()
+                        known.clear()
+                        in_flight = None
                         server, failure = self._start_server(task, source, clock)
-                    sent_ahead = bool(ahead)  # and it is this call: its reply is the server's next line
                     if server is None:
                         reply = {
                             "reply": number,
@@ -1745,11 +1756,13 @@ class CodeVerifier(SafeVerifier):
                         if isinstance(message.get("target"), str):
                             request["target"] = message["target"]
                         remaining = max(0.0, check_deadline - time.monotonic())
-                        if sent_ahead:  # its reply is computed, or being computed, already
-                            ahead.popleft()
+                        if in_flight:  # its reply is computed, or being computed, already
+                            in_flight = None
                             kind, line, elapsed = self._reply(server, remaining, FRAME_BYTES, time.monotonic())
                         else:
                             kind, line, elapsed = self._ask(server, request, remaining, FRAME_BYTES)
+                        if kind == "line":  # the next call, while this reply goes to the checker
+                            in_flight = self._send_next(server, known, number + 1, clock)
                         timings["slowest_test_s"] = max(timings["slowest_test_s"], elapsed)
                         if kind == "timeout":
                             failure = {
@@ -1830,7 +1843,7 @@ class CodeVerifier(SafeVerifier):
 
 def _key_of(call: dict) -> str | None:
     """``call_key`` of a checker's call message (None for a call of a class of the candidate, or
-    arguments too deep to key: neither was sent ahead)."""
+    arguments too deep to key: neither is ever sent ahead)."""
     if call.get("target") is not None:
         return None
     try:

@@ -5,12 +5,15 @@ The code verifier relays every call the trusted checker makes of the candidate (
 of each process per call, about 0.25 ms of a HumanEval problem's ~7 ms per call.  Most checks
 call the candidate with literal arguments in straight-line statements (``assert candidate([1, 2],
 3) == 4``), so those calls and their order are fixed before the check runs.  ``calls_known_ahead``
-finds the longest prefix of a check's calls that is certain; the host sends them to the
-candidate's server as the check starts, so the candidate computes them while the checker works,
-and when the checker makes call k the host matches it with call k sent ahead and hands back the
-reply already waiting.  The candidate sees exactly the calls, in exactly the order, that the check
-makes.  Should the checker make a different call (a check that raised before it reached a call
-sent ahead, say), the host restarts the candidate's server and relays the rest one by one.
+finds the longest prefix of a check's calls that is certain; the host sends each of them to the
+candidate's server one call ahead -- call k + 1 as it relays the reply to call k -- so the
+candidate computes it while the checker works, and when the checker makes call k + 1 the host
+matches it with the call sent and hands back the reply already waiting.  The candidate sees
+exactly the calls, in exactly the order, that the check makes, and each only after it has
+answered the one before (never a later call's arguments while it answers: one check's input may
+be another's answer).  Should the checker make a different call (a check that raised before it
+reached the call sent, say), the host restarts the candidate's server and relays the rest one by
+one.
 
 A call is known ahead when, in the order Python evaluates them, it is a call of the check's
 parameter (or of the entry point's name) with literal arguments (``ast.literal_eval``), in one of
@@ -21,8 +24,7 @@ functions and classes the check or setup code defines at its top level, of impor
 attributes and of methods of values (not the setup code's functions, which may name the entry
 point); no ``and``/``or``, conditional expressions, chained
 comparisons, comprehensions or lambdas around a candidate call; the candidate named nowhere else
-in the code.  The prefix ends at the first statement that is not so, or at ``MAX_CALLS`` calls or
-``MAX_BYTES`` of call frames (so the host's one write of them never waits for the candidate).
+in the code.  The prefix ends at the first statement that is not so.
 
 Version history: added in release 0.1.0 (session 20).
 """
@@ -33,10 +35,7 @@ import ast
 import functools
 import json
 
-from rlvr.verifiers.code_harness import CodecError, dumps_frame, encode_kwargs, encode_value
-
-MAX_CALLS = 64  # calls sent ahead at most, per check
-MAX_BYTES = 32 << 10  # their frames at most: a socket buffer takes them without a wait
+from rlvr.verifiers.code_harness import CodecError, encode_kwargs, encode_value
 
 # Builtins whose calls never call back into the candidate (unless the check code rebinds them).
 SAFE_BUILTINS = frozenset(
@@ -91,18 +90,12 @@ def calls_known_ahead(check_code: str, setup_code: str, entry_point: str) -> tup
     defined = {node.name for node in check_tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     reader = _Reader(names, (SAFE_BUILTINS - bound - bound_by_setup) | defined, (bound | bound_by_setup) - names)
     calls: list[tuple[str, list, list]] = []
-    size = 0
     for statement in function.body:
         try:
             found = reader.statement(statement)
         except _Unknown:
             break
-        for args, kwargs in found:
-            frame = len(dumps_frame({"call": len(calls) + 1, "args": args, "kwargs": kwargs}))
-            if len(calls) == MAX_CALLS or size + frame > MAX_BYTES:
-                return tuple(calls)
-            calls.append((call_key(args, kwargs), args, kwargs))
-            size += frame
+        calls += [(call_key(args, kwargs), args, kwargs) for args, kwargs in found]
     return tuple(calls)
 
 

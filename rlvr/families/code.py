@@ -168,10 +168,12 @@ Version history
                 Python's ``==`` does (a float-rounded result of an int past 2**53 was paid: 4 of
                 72 function tasks at d = 1 have such values).
                 2026-12-07 (session 20; task bytes and rewards unchanged): assert-style checks'
-                calls that their source fixes are sent to the candidate's server as the check
-                starts (``rlvr.verifiers.code_check_calls``), and the harness reads its channel
-                in 64 KiB (a 1 MiB buffer cost each warm run ~0.45 ms of page faults): the 164
-                HumanEval canonical solutions take ~1.05 s with one worker, ~1.18 s before.
+                calls that their source fixes are sent to the candidate's server one call ahead
+                (``rlvr.verifiers.code_check_calls``: call k + 1 as the reply to call k is
+                relayed, so the candidate still sees each call only after answering the one
+                before), and the harness reads its channel in 64 KiB (a 1 MiB buffer cost each
+                warm run ~0.45 ms of page faults): the 164 HumanEval canonical solutions take
+                ~1.04 s with one worker, ~1.18 s before.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -1761,8 +1761,6 @@ class CodeVerifier(SafeVerifier):
                             kind, line, elapsed = self._reply(server, remaining, FRAME_BYTES, time.monotonic())
                         else:
                             kind, line, elapsed = self._ask(server, request, remaining, FRAME_BYTES)
-                        if kind == "line":  # the next call, while this reply goes to the checker
-                            in_flight = self._send_next(server, known, number + 1, clock)
                         timings["slowest_test_s"] = max(timings["slowest_test_s"], elapsed)
                         if kind == "timeout":
                             failure = {
@@ -1792,6 +1790,8 @@ class CodeVerifier(SafeVerifier):
                         }
                         outcomes.append(_Outcome(False, failure, f"time limit exceeded ({limit:g} s)"))
                         break
+                    if "frame" in reply:  # the next call, computed while the checker reads this reply
+                        in_flight = self._send_next(server, known, number + 1, clock)
                 elif "check" in message:
                     if message.get("passed") is True:
                         outcomes.append(_Outcome(True))

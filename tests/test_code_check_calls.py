@@ -83,6 +83,26 @@ def test_a_statement_that_is_not_certain_ends_the_prefix(statement):
 
 
 @pytest.mark.parametrize(
+    "check, setup",
+    [
+        # a name of the candidate's code handed to a builtin, which calls it through the host
+        ("def check(candidate):\n    assert candidate(0) == 0\n    assert max(candidate(1), key=Weight) == 3\n", ""),
+        # a setup object whose method calls the entry point by its name
+        ("def check(candidate):\n    assert candidate(0) == 0\n    assert H.go(1) == candidate(2)\n", "H = f\n"),
+        # a name bound only as another function's parameter: unbound where the check runs
+        (
+            "def helper(math):\n    return math\ndef check(candidate):\n    assert candidate(0) == 0\n"
+            "    assert math.floor(candidate(2)) == 3\n",
+            "",
+        ),
+    ],
+)
+def test_names_the_checker_resolves_through_the_host_end_the_prefix(check, setup):
+    # (red team s20: each was taken as certain, and the checker's next call was another)
+    assert ahead(check, setup=setup) in ([([0], [])], [])
+
+
+@pytest.mark.parametrize(
     "check",
     [
         # f is the entry point: the helper calls the candidate
@@ -179,12 +199,11 @@ def assert_task(check_code: str, entry_point: str = "f", time_limit_s: float = 3
 
 @pytest.fixture(scope="module")
 def verifiers():
-    """(with calls sent ahead, without, the calls sent ahead per verification), partial=True so
-    that every check runs."""
+    """(with calls sent ahead, without, whether a call went ahead per call answered)."""
     if sb._probe_bwrap()[0] is None:
         pytest.skip("bwrap unusable")
     sent: list[int] = []
-    with_ahead, without = CodeVerifier(partial=True), CodeVerifier(partial=True)
+    with_ahead, without = CodeVerifier(), CodeVerifier()
     send_next = with_ahead._send_next
 
     def counted(*args):
@@ -254,15 +273,52 @@ def test_the_candidate_never_sees_a_call_before_it_has_answered_the_one_before(v
     assert verdict.correct and verdict.details["outcomes"] == "11111111"
 
 
+# Check code that calls the candidate where its source does not show it (through ``globals()``
+# in a comparison): the checker's second call is candidate(7), not the candidate(2) sent ahead.
+HIDDEN_CALL = """
+class Probe:
+    def __eq__(self, other):
+        return globals()["f"](7) == other + 6
+
+def check(candidate):
+    assert Probe() == candidate(1)
+    assert candidate(2) == 3
+    assert candidate(3) == 4
+"""
+
+
+def test_hidden_calls_are_not_foreseen():
+    assert ahead(HIDDEN_CALL) == [([1], []), ([2], []), ([3], [])]  # why the verifier must cope
+
+
 @needs_bwrap
 def test_a_check_that_departs_from_the_calls_sent_ahead_gets_the_replies_it_asked_for(verifiers):
-    # the second check raises before its call: the checker's second call is candidate(3)
-    task = assert_task(
-        "def check(candidate):\n    assert candidate(1) == 2\n    assert 1 / 0 == candidate(2)\n"
-        "    assert candidate(3) == 4\n    assert candidate(4) == 5\n"
-    )
+    task = assert_task(HIDDEN_CALL)
     verdict = both(verifiers, task, "def f(n):\n    return n + 1\n")
-    assert verdict.details["outcomes"] == "1011"
+    assert verdict.correct and verdict.details["outcomes"] == "111"
+    wrong = both(verifiers, task, "def f(n):\n    return n + 1 + (n == 7)\n")
+    assert wrong.details["outcomes"] == "0"
+
+
+@needs_bwrap
+def test_nothing_goes_ahead_when_every_check_runs():
+    # with partial credit a failed check runs on, and may skip a call of its own: no call is
+    # certain to come next, so none is sent before the checker asks for it
+    task = assert_task("def check(candidate):\n    assert candidate(1) == candidate(2)\n    assert candidate(3) == 4\n")
+    program = (
+        "CALLS = []\ndef f(n):\n    CALLS.append(n)\n    if n == 1:\n        raise ValueError\n"
+        "    return len(CALLS) + 2\n"
+    )
+    verifier = CodeVerifier(partial=True)
+    sent = []
+    send_next = verifier._send_next
+    verifier._send_next = lambda *args: sent.append(send_next(*args)) or sent[-1]
+    try:
+        verdict = verifier.verify(task, fence(program))
+    finally:
+        verifier.close()
+    assert sent and not any(sent)
+    assert verdict.details["outcomes"] == "01"  # candidate(3) is the program's second call
 
 
 @needs_bwrap

@@ -61,13 +61,15 @@ Styles      function  One sandboxed server process loads the code once (after th
                       sandbox decodes what the candidate sent, under the time limit.  The
                       leading calls that the check's source fixes (literal arguments in
                       straight-line statements: ``code_check_calls``; 1,066 of HumanEval's
-                      ~1,170) are sent to the server one ahead: call 1 as the check starts,
-                      call k + 1 as the server's reply to call k is relayed, so the server
-                      computes it while the checker works and sees each call only after it
-                      has answered the one before, as when calls are relayed one by one.
-                      Each is matched with the checker's call of that number and arguments
-                      when it comes; a call that differs ends that (the server is restarted
-                      and the rest are relayed one by one).  The
+                      ~1,170) are sent to the server one ahead while the check stops at its
+                      first failure (``partial=False``): call 1 as the check starts, call k + 1
+                      once the reply to call k has gone to the checker, so the server computes
+                      it while the checker works and sees each call only after it has
+                      answered the one before, as when calls are relayed one by one.  Each is
+                      matched with the checker's call of that number and arguments when it
+                      comes; should a call differ (check code calling the candidate where its
+                      source does not show it), the reply to the call sent is dropped and the
+                      rest are relayed one by one.  The
                       candidate's exceptions are re-raised in the checker as the built-in type
                       they name, except StopIteration/StopAsyncIteration (they would end an
                       iteration in the check code early) and non-Exception types.  Each
@@ -1713,11 +1715,14 @@ class CodeVerifier(SafeVerifier):
                 return self._verdict(task, [], total, "check", _rounded(timings), startup_failure=failure)
             check_started = time.monotonic()  # the check runs already; its calls are served from now
             check_deadline = min(check_started + limit, clock.deadline)
+            # calls go ahead only while the check stops at its first failure: then the checker makes
+            # them in source order until it stops (with every check run, a failed one may skip one)
             known = collections.deque(
                 (n, key, {"call": n, "args": args, "kwargs": kwargs})
                 for n, (key, args, kwargs) in enumerate(
                     calls_known_ahead(answer["check_code"], problem["setup_code"], problem["entry_point"]), 1
                 )
+                if problem["stop_at_first_failure"]
             )
             in_flight = self._send_next(server, known, 1, clock)  # computed while the checker starts
             outcomes: list[_Outcome] = []
@@ -1737,10 +1742,13 @@ class CodeVerifier(SafeVerifier):
                     calls += 1
                     number = message["call"]
                     if in_flight and server is not None and server.alive and in_flight != (number, _key_of(message)):
-                        # another call than the one sent ahead (a check that raised before reaching
-                        # it): the server's next reply answers a call the check did not make
-                        self.closer.release(server)
-                        server = None
+                        # another call than the one sent ahead (check code that calls the candidate
+                        # where its source does not show it): the server's next reply answers a
+                        # call the check did not make; it is read and dropped, and the rest of
+                        # the calls are relayed one by one
+                        in_flight = None
+                        known.clear()
+                        self._reply(server, max(0.0, check_deadline - time.monotonic()), FRAME_BYTES, time.monotonic())
                     if server is None or not server.alive:
                         known.clear()
                         in_flight = None

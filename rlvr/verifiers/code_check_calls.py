@@ -32,6 +32,7 @@ Version history: added in release 0.1.0 (session 20).
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import json
 
@@ -83,12 +84,19 @@ def calls_known_ahead(check_code: str, setup_code: str, entry_point: str) -> tup
         return ()
     parameter = function.args.args[0].arg
     names = {parameter} | ({entry_point} if entry_point.isidentifier() else set())
-    bound = _bound_names(check_tree)
-    bound_by_setup = _bound_names(setup_tree)  # the entry point's stub among them: the checker overrides it
-    if entry_point in bound or _named_outside(check_tree, function, names):
+    anywhere = _bound_names(check_tree.body, nested=True) | _bound_names(setup_tree.body, nested=True)
+    if (
+        entry_point in _bound_names(check_tree.body, nested=True)
+        or _named_outside(check_tree, function, names)
+        or _named_outside(setup_tree, None, names)  # setup code that calls the entry point by name
+    ):
         return ()
+    # what the check's statements can see: the check and setup code's module-level names and the
+    # check's own (the entry point's stub among them: the checker overrides it with the candidate)
+    bound = _bound_names(check_tree.body) | _bound_names(setup_tree.body) | _bound_names(function.body)
+    bound |= {arg.arg for arg in function.args.args}
     defined = {node.name for node in check_tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
-    reader = _Reader(names, (SAFE_BUILTINS - bound - bound_by_setup) | defined, (bound | bound_by_setup) - names)
+    reader = _Reader(names, (SAFE_BUILTINS - anywhere) | defined, (bound - names) | (set(dir(builtins)) - anywhere))
     calls: list[tuple[str, list, list]] = []
     for statement in function.body:
         try:
@@ -108,10 +116,12 @@ def call_key(args, kwargs) -> str:
 class _Reader:
     """The candidate calls of one statement, in evaluation order, or ``_Unknown``."""
 
-    def __init__(self, candidate: set[str], callable_names: set[str], bound: set[str]):
+    def __init__(self, candidate: set[str], callable_names: set[str], known: set[str]):
         self.candidate = candidate
         self.callable_names = callable_names  # names whose calls stay in the checker
-        self.bound = bound  # names the check or setup code binds: modules, values, definitions
+        # names the checker resolves without the host: the check and setup code's, builtins; any
+        # other is the checker's stand-in for a class of the candidate, which calls the host
+        self.known = known
 
     def statement(self, node: ast.stmt) -> list[tuple[list, list]]:
         if isinstance(node, (ast.Import, ast.ImportFrom, ast.Pass)):
@@ -136,7 +146,7 @@ class _Reader:
         if isinstance(node, ast.Constant):
             return []
         if isinstance(node, ast.Name):
-            if node.id in self.candidate:  # the candidate handed on, not called here
+            if node.id in self.candidate or node.id not in self.known:  # the candidate or a stand-in handed on
                 raise _Unknown
             return []
         if isinstance(node, ast.Call):
@@ -185,8 +195,8 @@ class _Reader:
             base = func.value
             while isinstance(base, ast.Attribute):
                 base = base.value
-            if isinstance(base, ast.Name) and base.id not in self.bound:
-                raise _Unknown  # an unbound name: the checker's stand-in for a class of the candidate
+            if isinstance(base, ast.Name) and base.id not in self.known:
+                raise _Unknown  # the checker's stand-in for a class of the candidate
             return self.expression(func.value)
         raise _Unknown
 
@@ -205,20 +215,38 @@ class _Reader:
         for part in ast.walk(node):
             if isinstance(part, ast.Name) and part.id in self.candidate:
                 raise _Unknown
+            if isinstance(part, ast.Name) and isinstance(part.ctx, ast.Load) and part.id not in self.known:
+                if not any(part.id in _bound_names([n], nested=True) for n in _scopes(node)):
+                    raise _Unknown
             called = part.func if isinstance(part, ast.Call) else None
             if isinstance(called, ast.Name) and called.id not in self.callable_names:
                 raise _Unknown
 
 
-def _bound_names(tree: ast.AST) -> set[str]:
-    """Every name the code binds anywhere (assignments, loops, imports, definitions, parameters)."""
+_SCOPES = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+
+
+def _bound_names(statements: list, nested: bool = False) -> set[str]:
+    """The names ``statements`` bind in their own scope (assignments, loops, imports, definitions,
+    ``global``); with ``nested``, in every scope within them too (parameters included)."""
     bound: set[str] = set()
-    for node in ast.walk(tree):
+    stack = list(statements)
+    while stack:
+        node = stack.pop()
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             bound.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound.add(node.name)
-        elif isinstance(node, ast.arg):
+        elif isinstance(node, ast.arg) and nested:
             bound.add(node.arg)
         elif isinstance(node, ast.alias):
             bound.add((node.asname or node.name).partition(".")[0])
@@ -226,13 +254,22 @@ def _bound_names(tree: ast.AST) -> set[str]:
             bound.add(node.name)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             bound.update(node.names)
+        if nested or not isinstance(node, _SCOPES):
+            stack.extend(ast.iter_child_nodes(node))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stack.extend(node.decorator_list)  # evaluated where the definition stands
     return bound
 
 
-def _named_outside(tree: ast.Module, function: ast.FunctionDef, names: set[str]) -> bool:
-    """Whether ``names`` occur anywhere but in ``check``'s own statements (a function defined
+def _scopes(node: ast.AST) -> list[ast.AST]:
+    """The lambdas and comprehensions within ``node`` (their own names: parameters, targets)."""
+    return [part for part in ast.walk(node) if isinstance(part, _SCOPES)]
+
+
+def _named_outside(tree: ast.Module, function: ast.FunctionDef | None, names: set[str]) -> bool:
+    """Whether ``names`` occur anywhere but in ``function``'s own statements (a function defined
     elsewhere could then call the candidate from within the prefix), or are bound there."""
-    inside = {id(node) for statement in function.body for node in ast.walk(statement)}
+    inside = {id(node) for statement in (function.body if function else []) for node in ast.walk(statement)}
     return any(
         isinstance(node, ast.Name)
         and node.id in names

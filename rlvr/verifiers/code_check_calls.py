@@ -5,15 +5,17 @@ The code verifier relays every call the trusted checker makes of the candidate (
 of each process per call, about 0.25 ms of a HumanEval problem's ~7 ms per call.  Most checks
 call the candidate with literal arguments in straight-line statements (``assert candidate([1, 2],
 3) == 4``), so those calls and their order are fixed before the check runs.  ``calls_known_ahead``
-finds the longest prefix of a check's calls that is certain; the host sends each of them to the
-candidate's server one call ahead -- call k + 1 as it relays the reply to call k -- so the
-candidate computes it while the checker works, and when the checker makes call k + 1 the host
-matches it with the call sent and hands back the reply already waiting.  The candidate sees
-exactly the calls, in exactly the order, that the check makes, and each only after it has
+finds the longest prefix of a check's calls that is certain; while the check stops at its first
+failure (so no failed check can skip a call and go on), the host sends each of them to the
+candidate's server one call ahead -- call k + 1 once the reply to call k has gone to the checker
+-- so the candidate computes it while the checker works, and when the checker makes call k + 1
+the host matches it with the call sent and hands back the reply already waiting.  The candidate
+sees exactly the calls, in exactly the order, that the check makes, and each only after it has
 answered the one before (never a later call's arguments while it answers: one check's input may
-be another's answer).  Should the checker make a different call (a check that raised before it
-reached the call sent, say), the host restarts the candidate's server and relays the rest one by
-one.
+be another's answer).  Should the checker make a different call (check code that reaches the
+candidate where its source does not show it, e.g. through ``globals()``), the host drops the
+reply to the call sent and relays the rest one by one: the candidate has then run one call the
+check did not make.
 
 A call is known ahead when, in the order Python evaluates them, it is a call of the check's
 parameter (or of the entry point's name) with literal arguments (``ast.literal_eval``), in one of
@@ -22,11 +24,15 @@ call), an expression or an assignment to plain names -- and everything evaluated
 that prefix is known not to call the candidate or the host: only calls of common builtins, of
 functions and classes the check or setup code defines at its top level, of imported modules'
 attributes and of methods of values (not the setup code's functions, which may name the entry
-point); no ``and``/``or``, conditional expressions, chained
-comparisons, comprehensions or lambdas around a candidate call; the candidate named nowhere else
-in the code.  The prefix ends at the first statement that is not so.
+point); every name read is one the check or setup code binds where the check can see it, or a
+builtin (any other is the checker's stand-in for a class of the candidate, which calls the host
+when called); no ``and``/``or``, conditional expressions, chained comparisons, comprehensions or
+lambdas around a candidate call; the candidate named nowhere else in the code, the setup code
+included.  The prefix ends at the first statement that is not so.
 
-Version history: added in release 0.1.0 (session 20).
+Version history: added in release 0.1.0 (session 20; red team s20's mispredicted shapes -- a stand-in
+handed to ``max(key=...)``, setup code calling the entry point, a name bound only as another
+function's parameter -- now end the prefix).
 """
 
 from __future__ import annotations

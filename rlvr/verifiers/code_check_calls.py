@@ -42,6 +42,7 @@ import builtins
 import functools
 import json
 
+from rlvr import ast_parse
 from rlvr.verifiers.code_harness import CodecError, encode_kwargs, encode_value
 
 # Builtins whose calls never call back into the candidate (unless the check code rebinds them).
@@ -81,8 +82,8 @@ def calls_known_ahead(check_code: str, setup_code: str, entry_point: str) -> tup
     key the host matches the checker's call message by (``call_key``), and the encoded
     ``args`` and ``kwargs`` to send.  () when none is known (or the code does not parse)."""
     try:
-        check_tree = ast.parse(check_code)
-        setup_tree = ast.parse(setup_code or "")
+        check_tree = ast_parse.parse(check_code)
+        setup_tree = ast_parse.parse(setup_code or "")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ()
     function = next((n for n in check_tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None)
@@ -210,8 +211,8 @@ class _Reader:
         try:
             if any(isinstance(arg, ast.Starred) for arg in node.args) or any(k.arg is None for k in node.keywords):
                 raise ValueError
-            args = [ast.literal_eval(arg) for arg in node.args]
-            kwargs = {keyword.arg: ast.literal_eval(keyword.value) for keyword in node.keywords}
+            args = [ast_parse.literal_eval(arg) for arg in node.args]
+            kwargs = {keyword.arg: ast_parse.literal_eval(keyword.value) for keyword in node.keywords}
             return encode_value(args), encode_kwargs(kwargs)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, CodecError):
             raise _Unknown from None

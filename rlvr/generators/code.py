@@ -1036,6 +1036,35 @@ builtins.isinstance = lambda *a: True
 builtins.print = lambda *a, **k: None
 """
 
+# Answers each call with the first argument of a call already waiting for it, on the channel's
+# socket or in the harness's buffer (one check's input may be another's answer; red team s20
+# earned partial credit so while a check's calls were all sent at once).
+_NEXT_CALL_ARGUMENT = """
+import gc, json, os, socket, stat
+def _waiting_call():
+    for fd in range(3, 64):
+        try:
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                continue
+            peer = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        try:
+            data = peer.recv(1 << 16, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except OSError:
+            data = b""
+        finally:
+            peer.close()
+        if data:
+            return data
+    return next((bytes(o.buffer) for o in gc.get_objects() if type(o).__name__ == "Channel" and o.buffer), b"")
+def _next_argument(args):
+    try:
+        return json.loads(_waiting_call().split(b"\\n")[0])["args"][0]
+    except Exception:
+        return args[0] if args else None
+"""
+
 
 def _indented(body: str, spaces: int) -> str:
     pad = " " * spaces
@@ -1163,6 +1192,7 @@ def code_attacks(task: Task, reference: str) -> list[tuple[str, str]]:
             ("no", "return 'No'"),
         ):
             programs[f"return-{name}"] = _callable_program(entry, body)
+        programs["next-call-argument"] = _callable_program(entry, "return _next_argument(args)", _NEXT_CALL_ARGUMENT)
     if answer.get("source") == "synthetic":  # generation redraws tasks these pass (one_output, identity_passes)
         if calls:
             for name, value in (("none", None), ("zero", 0), ("empty-list", []), ("empty-string", "")):

@@ -1717,12 +1717,13 @@ class CodeVerifier(SafeVerifier):
             check_deadline = min(check_started + limit, clock.deadline)
             # calls go ahead only while the check stops at its first failure: then the checker makes
             # them in source order until it stops (with every check run, a failed one may skip one)
-            known = collections.deque(
-                (n, key, {"call": n, "args": args, "kwargs": kwargs})
-                for n, (key, args, kwargs) in enumerate(
-                    calls_known_ahead(answer["check_code"], problem["setup_code"], problem["entry_point"]), 1
-                )
+            ahead = (
+                calls_known_ahead(answer["check_code"], problem["setup_code"], problem["entry_point"])
                 if problem["stop_at_first_failure"]
+                else ()
+            )
+            known = collections.deque(
+                (n, key, {"call": n, "args": args, "kwargs": kwargs}) for n, (key, args, kwargs) in enumerate(ahead, 1)
             )
             in_flight = self._send_next(server, known, 1, clock)  # computed while the checker starts
             outcomes: list[_Outcome] = []

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rlvr.core import Task
-from rlvr.generators.code import CodeGenerator, fence
+from rlvr.generators.code import CodeGenerator, code_attacks, fence
 from rlvr.verifiers import sandbox as sb
 from rlvr.verifiers.code import CodeVerifier, extract_code
 from rlvr.verifiers.code_check_calls import call_key, calls_known_ahead
@@ -367,3 +367,20 @@ def test_humaneval_verdicts_agree_with_and_without_calls_ahead(verifiers):
         )
         both(verifiers, task, wrong, known)
     assert sent_ahead >= 15
+
+
+@needs_bwrap
+def test_answering_with_a_waiting_calls_argument_scores_nothing(verifiers):
+    # red team s20's look-ahead strategy, one of the family's attacks on assert-style tasks
+    if not HUMANEVAL.is_file():
+        pytest.skip(f"HumanEval absent: {HUMANEVAL}")
+    generator = CodeGenerator(dataset=HUMANEVAL)
+    partial = CodeVerifier(partial=True)
+    try:
+        for row in (0, 39, 53, 150):
+            task = generator.generate(row)
+            attack = dict(code_attacks(task, generator.solve(task)))["next-call-argument"]
+            assert verifiers[0].verify(task, attack).reward == 0
+            assert partial.verify(task, attack).reward == 0
+    finally:
+        partial.close()

@@ -615,3 +615,28 @@ def test_hints_name_every_step_and_never_paste_the_whole_output():
         for piece in pieces:
             rows = [line for line in piece.splitlines() if line[:1].isdigit()]
             assert len(rows) < len(task.answer["output"]) or len(task.answer["output"]) == 1
+
+
+def test_grid_picture_is_the_grid_drawn_cell_by_cell():
+    """grid_picture's palette drawing gives exactly the pixels of a plain cell-by-cell one (grey
+    background, each cell's colour inside its first row and column), for random grids of every
+    side from 1 to MAX_SIDE and the cell sizes draw_image uses."""
+    from PIL import Image, ImageDraw
+
+    from rlvr.generators.arc_grid import ARC_RGB, grid_picture
+
+    random = np.random.default_rng(7)
+    for rows, cols, cell in [(1, 1, 24), (2, 7, 24), (MAX_SIDE, MAX_SIDE, 4), (MAX_SIDE, 3, 6)] + [
+        (int(random.integers(1, MAX_SIDE + 1)), int(random.integers(1, MAX_SIDE + 1)), int(random.integers(4, 25)))
+        for _ in range(30)
+    ]:
+        grid = random.integers(0, 10, (rows, cols))
+        expected = Image.new("RGB", (cols * cell + 1, rows * cell + 1), (85, 85, 85))
+        pen = ImageDraw.Draw(expected)
+        for r in range(rows):
+            for c in range(cols):
+                x, y = c * cell, r * cell
+                pen.rectangle([x + 1, y + 1, x + cell - 1, y + cell - 1], fill=ARC_RGB[grid[r, c]])
+        picture = grid_picture(grid, cell)
+        assert picture.mode == "RGB"
+        assert np.array_equal(np.asarray(picture), np.asarray(expected)), (rows, cols, cell)

@@ -743,3 +743,37 @@ def test_no_partial_credit_in_mazes_too_big_to_grade_within_the_deadline():
     verdict = rlvr.verify(big, f"<answer>{path[:-1]}</answer>", partial=True)
     assert verdict.reward == 0.0 and "no partial credit in mazes over 150×150 cells" in verdict.reason
     assert rlvr.verify(big, f"<answer>{path}</answer>", partial=True).reward == 1.0  # binary as ever
+
+
+def squares_drawn_one_by_one(grid: list[str]) -> np.ndarray:
+    """The picture MazeImage promises, drawn square by square with Pillow's rectangle fills: a
+    square of the character's colour, an open square's top row and left column in the grid
+    line's colour."""
+    from PIL import Image, ImageDraw
+
+    from rlvr.generators.maze import IMAGE_TARGET_PX, MIN_SQUARE_PX
+
+    colour = {"#": "wall", ".": "open", "S": "start", "G": "goal"}
+    square = max(MIN_SQUARE_PX, IMAGE_TARGET_PX // max(len(grid), len(grid[0])))
+    picture = Image.new("RGB", (len(grid[0]) * square, len(grid) * square))
+    pen = ImageDraw.Draw(picture)
+    for r, row in enumerate(grid):
+        for c, char in enumerate(row):
+            x, y = c * square, r * square
+            pen.rectangle([x, y, x + square - 1, y + square - 1], fill=MAZE_COLOURS[colour[char]])
+            if char == ".":
+                pen.line([x, y, x + square - 1, y], fill=MAZE_COLOURS["grid line"])
+                pen.line([x, y, x, y + square - 1], fill=MAZE_COLOURS["grid line"])
+    return np.asarray(picture)
+
+
+def test_maze_picture_is_the_grid_drawn_square_by_square():
+    """draw_image's palette drawing gives exactly the pixels of the plain square-by-square one,
+    over 60 mazes of every size the knob makes (and explicit small and tall ones)."""
+    levels = (0, 0.25, 0.5, 0.75, 1)
+    tasks = [rlvr.make_task("rlvr/MazeImage-v0", seed=s, difficulty=d) for s in range(12) for d in levels]
+    tasks += [rlvr.make_task("rlvr/MazeImage-v0", seed=s, difficulty=0.5, rows=3, cols=17) for s in range(3)]
+    for task in tasks:
+        drawing = np.asarray(task.images[0])
+        assert task.images[0].mode == "RGB"
+        assert np.array_equal(drawing, squares_drawn_one_by_one(task.answer["grid"])), task.id

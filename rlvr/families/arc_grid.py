@@ -125,7 +125,10 @@ Version history
                 first class kept across redraws, and a test output another fixed guess gives
                 redrawn or kept with chance 1/(k + 1) (multi-step: always redrawn). Best fixed
                 answer over 2,000 seeds: d = 0 13.7 % → 3.0 %, d = 0.25 11.4 % → 2.4 %,
-                d = 0.5 2.2 % → 0. Task bytes changed (re-pinned).
+                d = 0.5 2.2 % → 0. Task bytes changed (re-pinned). 2026-12-07 (session 21):
+                ArcGridImage's grids drawn as palette indices and made RGB by Pillow (the same
+                pixels; a test compares them with a cell-by-cell drawing), 6-14× faster a grid.
+                Task bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -32,6 +32,8 @@ MAZE_COLOURS = {
     "start": (0, 170, 60),
     "goal": (220, 30, 30),
 }
+# the picture's palette: indices 0-4 as draw_image uses them
+MAZE_PALETTE = [level for name in ("wall", "open", "start", "goal", "grid line") for level in MAZE_COLOURS[name]]
 IMAGE_TARGET_PX = 512  # the drawing's longer side aims at this many pixels
 MIN_SQUARE_PX = 4
 ENDPOINT_TRIES_PER_MAZE = 24
@@ -313,20 +315,21 @@ def draw_text_grid(maze: Maze, route: Route) -> list[str]:
 
 
 def draw_image(grid: list[str]) -> Image.Image:
-    """The grid as a picture: one square per character, thin grey lines between open squares."""
+    """The grid as a picture: one square per character, thin grey lines between open squares
+    (an open square's top row and left column). Drawn as palette indices at full size, each
+    character's index repeated over its square, then made RGB by Pillow: the same pixels as
+    colouring an RGB array square by square, about 4× faster."""
     height, width = len(grid), len(grid[0])
     square = max(MIN_SQUARE_PX, IMAGE_TARGET_PX // max(height, width))
-    palette = np.array([MAZE_COLOURS[name] for name in ("wall", "open", "start", "goal")], dtype=np.uint8)
     codes = np.frombuffer("".join(grid).encode("ascii"), dtype=np.uint8).reshape(height, width)
-    index = np.select([codes == ord(OPEN), codes == ord(START), codes == ord(GOAL)], [1, 2, 3], 0)
-    # tiles[r, y, c, x] is pixel (y, x) of the square at (r, c)
-    tiles = np.empty((height, square, width, square, 3), dtype=np.uint8)
-    tiles[...] = palette[index][:, None, :, None, :]
-    is_open = index == 1
-    line = np.array(MAZE_COLOURS["grid line"], dtype=np.uint8)
-    np.copyto(tiles[:, 0], line, where=is_open[:, :, None, None])
-    np.copyto(tiles[:, :, :, 0], line, where=is_open[:, None, :, None])
-    return Image.fromarray(tiles.reshape(height * square, width * square, 3))
+    index = np.select([codes == ord(OPEN), codes == ord(START), codes == ord(GOAL)], [1, 2, 3], 0).astype(np.uint8)
+    pixels = index.repeat(square, axis=0).repeat(square, axis=1)
+    edge = np.arange(square) == 0  # a square's first row or column
+    on_line = np.tile(edge, height)[:, None] | np.tile(edge, width)[None, :]
+    pixels[on_line & (pixels == 1)] = 4
+    image = Image.fromarray(pixels, "P")
+    image.putpalette(MAZE_PALETTE)
+    return image.convert("RGB")
 
 
 def open_square_graph(grid: list[str]) -> nx.Graph:

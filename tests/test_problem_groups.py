@@ -116,26 +116,37 @@ def red_team_key(env, task):
     raise AssertionError(env)
 
 
+def _holds(statement, knights: set[int]) -> bool:
+    """Whether a Knights & Knaves statement is true when exactly ``knights`` are knights."""
+    kind = statement[0]
+    if kind == "is":
+        return (statement[1] in knights) == (statement[2] == "knight")
+    if kind == "count":
+        return len(knights) == statement[1]
+    if kind == "not":
+        return not _holds(statement[1], knights)
+    if kind == "says":
+        return (statement[1] in knights) == _holds(statement[2], knights)
+    left, right = _holds(statement[1], knights), _holds(statement[2], knights)
+    return {"and": left and right, "or": left or right, "implies": not left or right, "iff": left == right}[kind]
+
+
 def _kk_key(task):
-    """kk_perm.py's key: the least over person permutations of (sorted statements, roles)."""
+    """kk_sem.py's key (red team s21 B1): the least over person permutations of the set of
+    (speaker, truth table) pairs and the roles, so statements that mean the same are one."""
     answer = task.answer
     people, roles = len(answer["names"]), [answer["roles"][name] for name in answer["names"]]
-
-    def relabel(x, p):
-        if isinstance(x, list):
-            if len(x) == 3 and x[0] == "is" and isinstance(x[1], int):
-                return ["is", p[x[1]], x[2]]
-            if len(x) == 3 and x[0] == "says" and isinstance(x[1], int):
-                return ["says", p[x[1]], relabel(x[2], p)]
-            return [relabel(y, p) for y in x]
-        return x
-
+    everyone = [{p for p in range(people) if index >> p & 1} for index in range(1 << people)]
+    tables = [(s, [_holds(e, knights) for knights in everyone]) for s, e in answer["statements"]]
     best = None
-    for p in itertools.permutations(range(people)):
-        said = sorted(json.dumps([p[s], relabel(e, p)]) for s, e in answer["statements"])
+    for order in itertools.permutations(range(people)):  # person i → order[i]
+        moved = {sum(1 << order[p] for p in knights): index for index, knights in enumerate(everyone)}
+        said = sorted(
+            {json.dumps([order[s], [table[moved[new]] for new in range(1 << people)]]) for s, table in tables}
+        )
         placed = [None] * people
         for i in range(people):
-            placed[p[i]] = roles[i]
+            placed[order[i]] = roles[i]
         key = json.dumps([said, placed])
         best = key if best is None or key < best else best
     return best
@@ -303,6 +314,45 @@ def test_knights_knaves_group_ignores_names_order_and_operand_order(difficulty):
         assert group(shown) == group(task)
         flipped = [[s, ["not", e]] if i == 0 else [s, e] for i, (s, e) in enumerate(answer["statements"])]
         assert group(_with_answer(task, {**answer, "statements": flipped})) != group(task)
+
+
+def _said_otherwise(statement):
+    """The statement in other words that mean the same: "is a knave" as "is not a knight",
+    and / or by De Morgan, implies as or, double negations."""
+    kind = statement[0]
+    if kind == "is":
+        return ["not", ["is", statement[1], "knight"]] if statement[2] == "knave" else ["not", ["not", statement]]
+    if kind == "count":
+        return ["not", ["not", statement]]
+    if kind == "not":
+        return ["not", _said_otherwise(statement[1])]
+    if kind == "says":
+        return ["says", statement[1], _said_otherwise(statement[2])]
+    left, right = _said_otherwise(statement[1]), _said_otherwise(statement[2])
+    if kind == "and":
+        return ["not", ["or", ["not", left], ["not", right]]]
+    if kind == "or":
+        return ["not", ["and", ["not", left], ["not", right]]]
+    if kind == "implies":
+        return ["or", ["not", left], right]
+    return [kind, right, left]
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5, 0.75, 1.0])
+def test_knights_knaves_group_is_by_meaning(difficulty):
+    """Red team s21 B1: a puzzle whose statements are reworded to mean the same ("X is not a
+    knave" for "X is a knight", De Morgan's laws), or that repeats one, is the same puzzle;
+    one whose statement means something else is not."""
+    for seed in range(12):
+        task = rlvr.make_task("KnightsKnaves-v0", seed, difficulty)
+        answer = task.answer
+        reworded = [[s, _said_otherwise(e)] for s, e in answer["statements"]]
+        repeated = answer["statements"] + answer["statements"][:1]
+        assert group(_with_answer(task, {**answer, "statements": reworded})) == group(task)
+        assert group(_with_answer(task, {**answer, "statements": repeated})) == group(task)
+        speaker, first = answer["statements"][0]
+        changed = [[speaker, ["not", first]]] + answer["statements"][1:]
+        assert group(_with_answer(task, {**answer, "statements": changed})) != group(task)
 
 
 @pytest.mark.parametrize("difficulty", [0.0, 0.5, 1.0])

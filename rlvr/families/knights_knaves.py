@@ -104,6 +104,13 @@ Version history
                 denier rules are screened too (see Weakness for what is left). Up to 64
                 puzzles are drawn per task (was 32). Task bytes changed where a puzzle was
                 turned away (re-pinned).
+                2026-12-07 (session 21), red team s21 B1: the split side and the problem key go
+                by what the statements mean (each as its speaker and truth table, up to renaming
+                people; ``problem_forms.knights_knaves_meaning_form``), not their wording: "X is
+                not a knave" for "X is a knight" and De Morgan's rewrites had put 129 / 59 / 4
+                of 300 test puzzles in a 3,000-puzzle train set at d = 0 / .25 / .5 (now 0),
+                and a train set held 840 / 329 / 18 such repeats (now 0). Raw-stream bytes
+                unchanged; the split streams re-pinned.
 """
 
 from rlvr.family import EnvDecl, Family

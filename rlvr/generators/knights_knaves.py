@@ -22,7 +22,7 @@ import numpy as np
 
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.knights_knaves import FAMILY, NAMES
-from rlvr.generators.problem_forms import knights_knaves_form
+from rlvr.generators.problem_forms import knights_knaves_form, knights_knaves_meaning_form
 from rlvr.verifiers.knights_knaves import read_roles
 
 MAX_EXTRA_STATEMENTS = 40  # statements added beyond the initial ones while the solution is not unique
@@ -465,11 +465,18 @@ class KnightsKnavesGenerator(TaskGenerator):
         return "<answer>" + ", ".join(f"{name} is a {roles[name]}" for name in names) + "</answer>"
 
     def split_group(self, task: Task) -> Any:
-        """The puzzle up to its people's names and order, the order of its statements and of
-        the operands of and/or/iff (``problem_forms.knights_knaves_form``): the same puzzle
-        with its people renamed or listed otherwise is on one side."""
+        """The puzzle up to what its statements mean and its people's names and order
+        (``problem_forms.knights_knaves_meaning_form``: each statement as its speaker and its
+        truth table; red team s21 B1: "X is not a knave" for "X is a knight" put 129 of 300
+        d = 0 test puzzles in train), or, where too many relabellings tie, up to its people's
+        names and order, the order of its statements and of the operands of and/or/iff
+        (``problem_forms.knights_knaves_form``)."""
         names, roles = task.answer["names"], task.answer["roles"]
-        return ["knights-knaves", knights_knaves_form(task.answer["statements"], [roles[name] for name in names])]
+        statements, people = task.answer["statements"], len(names)
+        in_order = [roles[name] for name in names]
+        said = [(speaker, truth_vector(statement, people)) for speaker, statement in statements]
+        form = knights_knaves_meaning_form(people, said, in_order)
+        return ["knights-knaves", form if form is not None else knights_knaves_form(statements, in_order)]
 
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries: everyone a knight, everyone a knave, both roles

@@ -36,6 +36,7 @@ import numpy as np
 
 LEAF_BUDGET = 512  # leaves of the individualisation-refinement search before the invariant fallback
 COMMUTATIVE = frozenset({"and", "or", "iff"})  # Knights & Knaves connectives whose operands may swap
+MEANING_RELABELLINGS = 720  # Knights & Knaves relabellings compared by meaning before the finer form
 SUDOKU_GROUP_LIMIT = 256  # grid arrangements searched exactly; larger groups: digits renamed only
 
 
@@ -208,6 +209,66 @@ def knights_knaves_form(statements: Sequence[Sequence[Any]], roles: Sequence[str
         trace: list = []
         refine(initial, signature, trace)
         return ["refined", people, trace]
+
+
+def knights_knaves_meaning_form(
+    people: int, said: Sequence[tuple[int, np.ndarray]], roles: Sequence[str]
+) -> list | None:
+    """A Knights & Knaves puzzle up to what its statements mean and its people's numbering:
+    each statement as its speaker and its truth table (a boolean vector over the 2ⁿ role
+    assignments, bit i of an index set when person i is a knight), so "X is not a knave" and
+    "X is a knight", De Morgan's rewrites or "A and A" are one statement, and a statement a
+    speaker makes twice counts once. ``["meaning", n, [[speaker, table as hex], …], roles]``
+    for the least of the relabellings that keep each person's class (role, and per statement
+    whether they say it, how many assignments turn on their role, how many make it true);
+    None where those relabellings number more than ``MEANING_RELABELLINGS`` (the caller falls
+    back to a finer form)."""
+    assignments = np.arange(1 << people)
+    tables = {
+        (int(speaker), np.asarray(table, dtype=bool).tobytes()): (int(speaker), np.asarray(table, dtype=bool))
+        for speaker, table in said
+    }
+    statements = list(tables.values())
+
+    def invariant(person: int) -> tuple:
+        turned = assignments ^ (1 << person)
+        return (
+            roles[person],
+            tuple(
+                sorted(
+                    (speaker == person, int((table != table[turned]).sum()), int(table.sum()))
+                    for speaker, table in statements
+                )
+            ),
+        )
+
+    cells: dict[tuple, list[int]] = {}
+    for person in range(people):
+        cells.setdefault(invariant(person), []).append(person)
+    ordered = [cells[key] for key in sorted(cells)]
+    if math.prod(math.factorial(len(cell)) for cell in ordered) > MEANING_RELABELLINGS:
+        return None
+    bits = [(assignments >> person) & 1 for person in range(people)]
+    best: tuple | None = None
+    for choice in itertools.product(*(itertools.permutations(cell) for cell in ordered)):
+        label = [0] * people
+        for place, person in enumerate(itertools.chain.from_iterable(choice)):
+            label[person] = place
+        moved = sum(bits[person] << label[person] for person in range(people))  # each assignment's new index
+        found = []
+        for speaker, table in statements:
+            relabelled = np.zeros_like(table)
+            relabelled[moved] = table
+            found.append((label[speaker], np.packbits(relabelled, bitorder="little").tobytes()))
+        certificate = tuple(sorted(found))
+        if best is None or certificate < best:
+            best = certificate
+    return [
+        "meaning",
+        people,
+        [[speaker, table.hex()] for speaker, table in best],
+        [roles[person] for person in itertools.chain.from_iterable(ordered)],  # one role per cell
+    ]
 
 
 def relabelled_by_first_appearance(values: Sequence[int]) -> list[int]:

@@ -92,28 +92,51 @@ def red_team_key(env, task):
         names: dict[int, int] = {}
         return json.dumps([answer["size"], [names.setdefault(x, len(names) + 1) if x else 0 for x in answer["puzzle"]]])
     if env == "Zebra-v0":
-        where = {
-            (attribute, value): (i, answer["solution"][attribute].index(value))
-            for i, attribute in enumerate(answer["attributes"])
-            for value in answer["values"][attribute]
-        }
-
-        def renamed(x):
-            if isinstance(x, list) and len(x) == 2 and isinstance(x[0], str) and (x[0], x[1]) in where:
-                return list(where[(x[0], x[1])])
-            if isinstance(x, list):
-                return [renamed(y) for y in x]
-            if isinstance(x, dict):
-                return {k: renamed(v) for k, v in x.items()}
-            if isinstance(x, str) and x in answer["attributes"]:
-                return answer["attributes"].index(x)
-            return x
-
-        clues = sorted(json.dumps(renamed(clue)) for clue in answer["clues"])
-        return json.dumps([answer["houses"], len(answer["attributes"]), clues, renamed(answer["question"])])
+        return _zebra_key(answer)
     if env == "KnightsKnaves-v0":
         return _kk_key(task)
     raise AssertionError(env)
+
+
+def _zebra_key(answer):
+    """zebra_sym.py's key (red team s21 B2): values renamed to (attribute, house), the least
+    over every order of the attributes and both ends of the row."""
+    houses, attributes = answer["houses"], answer["attributes"]
+    where = {
+        (attribute, value): (i, answer["solution"][attribute].index(value))
+        for i, attribute in enumerate(attributes)
+        for value in answer["values"][attribute]
+    }
+    question = answer["question"]
+    best = None
+    for order in itertools.permutations(range(len(attributes))):
+        for mirror in (False, True):
+
+            def placed(named):
+                a, h = where[(named[0], named[1])]
+                return [order[a], houses - 1 - h if mirror else h]
+
+            clues = []
+            for clue in answer["clues"]:
+                kind, items = clue[0], [placed(x) for x in clue[1:] if isinstance(x, list)]
+                numbers = [x for x in clue[1:] if not isinstance(x, list)]
+                if mirror and kind in ("directly_left", "left_of"):
+                    items.reverse()
+                if mirror and kind in ("at_house", "not_at_house"):
+                    numbers = [houses + 1 - n for n in numbers]
+                if kind in ("same", "different", "next_to"):
+                    items.sort()
+                if kind == "between":
+                    items = items[:1] + sorted(items[1:])
+                clues.append(json.dumps([kind, items, numbers]))
+            asked = (
+                ["cell", placed(question["subject"]), order[attributes.index(question["target"])]]
+                if question["kind"] == "cell"
+                else [question["kind"]]
+            )
+            key = json.dumps([houses, len(attributes), sorted(clues), asked])
+            best = key if best is None or key < best else best
+    return best
 
 
 def _holds(statement, knights: set[int]) -> bool:
@@ -440,6 +463,37 @@ def test_zebra_group_ignores_value_names_and_clue_order():
             else {**answer["question"], "subject": renamed(answer["question"]["subject"])},
         }
         assert group(_with_answer(task, shown)) == group(task)
+        assert group(_with_answer(task, {**answer, "clues": answer["clues"][1:]})) != group(task)
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 0.5, 1.0])
+def test_zebra_group_ignores_attribute_order_and_the_row_read_from_the_right(difficulty):
+    """Red team s21 B2: the same puzzle with its attributes listed in another order, or its
+    row of houses numbered from the other end ("directly left of" then read as "directly right
+    of"), is one puzzle: half of 300 d = 0 test puzzles were train puzzles shown so."""
+    rng = random.Random(f"zebra{difficulty}")
+    for seed in range(15):
+        task = rlvr.make_task("Zebra-v0", seed, difficulty)
+        answer = task.answer
+        houses = answer["houses"]
+        attributes = list(answer["attributes"])
+        rng.shuffle(attributes)
+        clues = []
+        for clue in answer["clues"]:
+            kind, rest = clue[0], list(clue[1:])
+            if kind in ("directly_left", "left_of"):
+                rest = rest[::-1]
+            if kind in ("at_house", "not_at_house"):
+                rest = [houses + 1 - x if not isinstance(x, list) else x for x in rest]
+            clues.append([kind, *rest])
+        mirrored = {
+            **answer,
+            "attributes": attributes,
+            "solution": {a: list(reversed(vs)) for a, vs in answer["solution"].items()},
+            "clues": clues,
+        }
+        assert group(_with_answer(task, mirrored)) == group(task)
+        assert group(_with_answer(task, {**answer, "attributes": attributes})) == group(task)
         assert group(_with_answer(task, {**answer, "clues": answer["clues"][1:]})) != group(task)
 
 

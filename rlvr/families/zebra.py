@@ -102,6 +102,12 @@ Version history
                 2026-12-07 (session 18, red team s18 Z2): a cell answer that is negated ("not the
                 Dane", "house -2", "except …") is refused; it was read as the value it names.
                 Task bytes unchanged.
+                2026-12-07 (session 21, red team s21 B2): the split side and problem key also
+                ignore the attributes' order and which end of the row is house 1 (``directly
+                left of`` then read as ``directly right of``): 150 of 300 d = 0 test puzzles were
+                a 3,000-puzzle train set's with the attributes reordered, 210 counting the
+                mirror, and that train set held 1,398 such repeats (now 0 and 0, d = 0 and .25).
+                Raw-stream bytes unchanged; the split streams re-pinned.
 """
 
 from rlvr.family import EnvDecl, Family

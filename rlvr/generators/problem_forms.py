@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import math
 from collections import Counter
-from collections.abc import Callable, Collection, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -350,40 +351,115 @@ def job_shop_form(jobs: Sequence[Sequence[Sequence[int]]]) -> list:
 
 
 def zebra_form(answer: dict, symmetric_kinds: Collection[str]) -> list:
-    """A Zebra puzzle (``task.answer``) with every value renamed to (its attribute's index, the
-    house the solution puts it in) and attributes to their indices: the clues as a sorted list
-    (the items of ``symmetric_kinds``, and the two outer items of ``between``, in sorted order),
-    and the question. Renaming values and attributes this way keeps the clues' structure, so equal
-    forms have answers that map onto each other; the attributes' order is not canonicalised."""
+    """A Zebra puzzle (``task.answer``) up to its values' and attributes' names, the order of its
+    attributes and of its clues, and the row of houses read from the other end: every value
+    renamed to (its attribute's place, the house the solution puts it in), the clues as a sorted
+    list (the items of ``symmetric_kinds``, and the two outer items of ``between``, in sorted
+    order), and the question; the least such form over the mirror (houses numbered from the
+    right: "directly left of" and "left of" read with their items swapped) and the orders of the
+    attributes that keep each attribute's part in the clues (``_zebra_attribute_orders``).
+    Equal forms have answers that map onto each other by renaming and mirroring."""
     attributes = list(answer["attributes"])
     index = {attribute: i for i, attribute in enumerate(attributes)}
+    houses = int(answer["houses"])
     house_of = {
         (attribute, value): house
         for attribute in attributes
         for house, value in enumerate(answer["solution"][attribute])
     }
 
-    def item(named: Sequence[str]) -> list[int]:
-        return [index[named[0]], house_of[(named[0], named[1])]]
+    def item(named: Sequence[str]) -> tuple[int, int]:
+        return index[named[0]], house_of[(named[0], named[1])]
 
     clues = []
     for clue in answer["clues"]:
         kind, rest = clue[0], clue[1:]
-        items = [item(x) for x in rest if isinstance(x, list)]
-        houses = [x for x in rest if not isinstance(x, list)]
-        if kind in symmetric_kinds:
-            items.sort()
-        elif kind == "between":
-            items = items[:1] + sorted(items[1:])
-        clues.append([kind, items, houses])
-    clues.sort()
+        clues.append(
+            (kind, [item(x) for x in rest if isinstance(x, list)], [x for x in rest if not isinstance(x, list)])
+        )
     question = answer["question"]
-    if question["kind"] == "cell":
-        target = question["target"]
-        asked: list = ["cell", item(question["subject"]), index.get(target, target)]
+    asked = (
+        ("cell", item(question["subject"]), index.get(question["target"], question["target"]))
+        if question["kind"] == "cell"
+        else (question["kind"],)
+    )
+    forms = []
+    for mirrored in (False, True):
+        if mirrored:
+            clues = [
+                (
+                    kind,
+                    [(a, houses - 1 - h) for a, h in items][:: -1 if kind in ("directly_left", "left_of") else 1],
+                    [houses + 1 - number for number in numbers] if kind in ("at_house", "not_at_house") else numbers,
+                )
+                for kind, items, numbers in clues
+            ]
+            if asked[0] == "cell":
+                asked = ("cell", (asked[1][0], houses - 1 - asked[1][1]), asked[2])
+        for order in _zebra_attribute_orders(len(attributes), clues, asked, symmetric_kinds):
+            forms.append(_zebra_renamed(houses, len(attributes), clues, asked, order, symmetric_kinds))
+    return min(forms, key=lambda form: json.dumps(form))
+
+
+ZEBRA_ORDERS = 120  # attribute orders compared per side of the mirror before ties are left as listed
+
+
+def _zebra_attribute_orders(
+    count: int, clues: list[tuple[str, list[tuple[int, int]], list]], asked: tuple, symmetric_kinds: Collection[str]
+) -> Iterator[list[int]]:
+    """Orders of the attributes (``order[a]`` = attribute a's new place) by each attribute's part
+    in the clues and question, a description that renaming attributes keeps (for each clue it is
+    in: the kind, its item's place where the kind is not symmetric, its values' houses, which of
+    the clue's other items share its attribute), every order of the attributes that tie; past
+    ``ZEBRA_ORDERS`` orders, ties keep their listed order (a finer key, never a coarser one)."""
+    parts: list[list] = [[] for _ in range(count)]
+    for kind, items, numbers in clues:
+        for place, (attribute, house) in enumerate(items):
+            others = sorted((h, a == attribute) for i, (a, h) in enumerate(items) if i != place)
+            role = -1 if kind in symmetric_kinds or (kind == "between" and place) else place
+            parts[attribute].append((kind, role, house, others, numbers))
+    if asked[0] == "cell":
+        parts[asked[1][0]].append(("subject", asked[1][1]))
+        if isinstance(asked[2], int):
+            parts[asked[2]].append(("target",))
+    keys = [json.dumps(sorted(part, key=json.dumps)) for part in parts]
+    ties: dict[str, list[int]] = {}
+    for attribute in sorted(range(count), key=keys.__getitem__):
+        ties.setdefault(keys[attribute], []).append(attribute)
+    cells = list(ties.values())
+    if math.prod(math.factorial(len(cell)) for cell in cells) > ZEBRA_ORDERS:
+        cells = [[attribute] for cell in cells for attribute in cell]
+    for choice in itertools.product(*(itertools.permutations(cell) for cell in cells)):
+        order = [0] * count
+        for place, attribute in enumerate(itertools.chain.from_iterable(choice)):
+            order[attribute] = place
+        yield order
+
+
+def _zebra_renamed(
+    houses: int,
+    count: int,
+    clues: list[tuple[str, list[tuple[int, int]], list]],
+    asked: tuple,
+    order: list[int],
+    symmetric_kinds: Collection[str],
+) -> list:
+    """``zebra_form``'s value for one side of the mirror and one order of the attributes."""
+    renamed = []
+    for kind, items, numbers in clues:
+        placed = [[order[a], h] for a, h in items]
+        if kind in symmetric_kinds:
+            placed.sort()
+        elif kind == "between":
+            placed = placed[:1] + sorted(placed[1:])
+        renamed.append([kind, placed, list(numbers)])
+    renamed.sort()
+    if asked[0] == "cell":
+        target = order[asked[2]] if isinstance(asked[2], int) else asked[2]
+        question: list = ["cell", [order[asked[1][0]], asked[1][1]], target]
     else:
-        asked = [question["kind"]]
-    return [int(answer["houses"]), len(attributes), clues, asked]
+        question = list(asked)
+    return [houses, count, renamed, question]
 
 
 def grid_maze_form(grid: Sequence[str], start: Sequence[int], goal: Sequence[int], marks: tuple[str, str]) -> list:

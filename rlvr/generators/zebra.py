@@ -347,9 +347,10 @@ class ZebraGenerator(TaskGenerator):
         return {"prompt": describe(rng, answer, clues, name), "answer": answer, "meta": meta}
 
     def split_group(self, task: Task) -> Any:
-        """The puzzle with its values renamed to (attribute, house) and its clues in any order
-        (``problem_forms.zebra_form``): the same puzzle told of other values or attributes,
-        with its clues shuffled or reworded, is on one side."""
+        """The puzzle with its values renamed to (attribute, house), its clues in any order, its
+        attributes in any order and its row read from either end (``problem_forms.zebra_form``):
+        the same puzzle told of other values or attributes, with its clues shuffled or reworded,
+        its attributes listed otherwise or its houses numbered from the right, is on one side."""
         return ["zebra", zebra_form(task.answer, SYMMETRIC)]
 
     def solve(self, task: Task) -> str:

@@ -13,10 +13,13 @@ few milliseconds (sources are size-capped before they get here), so the lock cos
 from __future__ import annotations
 
 import ast
+import re
 import threading
 from typing import Any
 
 _LOCK = threading.Lock()
+_TOKENS = {str: re.compile(r"\w+|[^\w\s]"), bytes: re.compile(rb"\w+|[^\w\s]")}
+_BRACE = {str: "{", bytes: b"{"}
 
 
 def parse(source: str | bytes, mode: str = "exec") -> ast.AST:
@@ -30,3 +33,14 @@ def literal_eval(node_or_text: str | ast.AST) -> Any:
     if isinstance(node_or_text, str):
         node_or_text = parse(node_or_text.lstrip(" \t"), mode="eval")
     return ast.literal_eval(node_or_text)
+
+
+def parse_cost(source: str | bytes) -> tuple[int, int]:
+    """(words and punctuation marks, opening braces) of ``source``, counted in one linear pass
+    each: what bounds parsing it. The parser's time and memory grow about linearly with the
+    first (~0.7 KB of memory a token); one f-string's parse in CPython 3.11 grows with the
+    square of its replacement fields (0.04 s for 5,000, 1 s for 40,000), each opened by a brace.
+    Callers that parse untrusted text cap both before ``parse``, which holds the lock (and the
+    GIL) while it runs."""
+    kind = type(source)
+    return _TOKENS[kind].subn(_BRACE[kind][:0], source)[1], source.count(_BRACE[kind])

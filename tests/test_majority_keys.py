@@ -167,3 +167,13 @@ def test_jigsaw_keys_read_the_placement():
         swapped = _answer(" ".join([entries[1], entries[0], *entries[2:]]))
         assert verifier.canonical_answer(task, swapped) not in keys
         assert verifier.canonical_answer(task, _answer(entries[0] + " or " + " ".join(entries[1:]))) is None
+
+
+def test_a_program_with_many_braces_is_not_keyed():
+    """Red team s21 A F2: one f-string's parse grows with the square of its fields, so a
+    program with more than ``MAX_KEY_BRACES`` braces gets no key (no vote) instead of a parse."""
+    from rlvr.verifiers.code import program_key
+
+    assert program_key("X = f'{a}{b}'\n") == program_key("X = f'{a}{b}'  # same\n")
+    with pytest.raises(ValueError, match="braces"):
+        program_key('X = f"' + "{a}" * 6_000 + '"\n')

@@ -988,6 +988,25 @@ def test_byte_order_marks_and_unparsable_files_are_refused(task, verifier):
 
 
 @pytest.mark.parametrize(
+    "body,refused",
+    [
+        ('X = f"' + "{a}" * 300_000 + '"', True),  # red team s21 A F2: a 50 s parse holding the GIL
+        ("X = [" + "a," * 990_000 + "]", True),  # F1: 1.4 GB to parse
+        ('X = f"' + "{a}" * 4_900 + '"', False),  # under the caps: parsed and judged as usual
+    ],
+)
+def test_what_a_patch_adds_to_python_is_capped_before_the_host_parses_it(task, verifier, body, refused):
+    """The host parses each changed Python file (the source screen, the capability scan);
+    CPython 3.11 parses one f-string in time that grows with the square of its fields, and any
+    source in ~0.7 KB of memory a token. A patch adding more than ``MAX_ADDED_TOKENS`` words
+    and marks or ``MAX_ADDED_BRACES`` braces is refused before anything is parsed."""
+    diff = f"--- /dev/null\n+++ b/{task.answer['package']}/extra.py\n@@ -0,0 +1,1 @@\n+{body}\n"
+    verdict = verifier.verify(task, fenced(diff))
+    assert verdict.reward == 0.0
+    assert ("the host parses what it changes" in verdict.reason) == refused, verdict.reason
+
+
+@pytest.mark.parametrize(
     "snippet,found",
     [
         ("import typing\nX = getattr(typing, 's' + 'ys')\n", "getattr with a computed name"),

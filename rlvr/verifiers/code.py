@@ -183,6 +183,7 @@ from rlvr.verifiers.sandbox.warm import WarmPool
 log = logging.getLogger(__name__)
 
 MAX_CODE_BYTES = 100_000
+MAX_KEY_BRACES = 5_000  # program_key parses at most this many f-string fields (~0.04 s)
 STARTUP_S = 5.0  # sandbox and interpreter start-up allowance per session
 UNPACK_S = 5.0  # rebuilding a compact task's tests on the host (rlvr.generators.code.full_answer)
 MARGIN_S = 1.0
@@ -246,9 +247,13 @@ def find_code(response: str) -> tuple[str | None, str]:
 
 def program_key(code: str) -> str:
     """A Python program's syntax tree as text (``ast.dump``): the same for any comments, blank
-    lines or spacing; raises on a program over ``MAX_CODE_BYTES`` or one that does not parse."""
+    lines or spacing; raises on a program over ``MAX_CODE_BYTES``, one with more than
+    ``MAX_KEY_BRACES`` braces (an f-string's parse grows with the square of its fields:
+    ``ast_parse.parse_cost``) or one that does not parse."""
     if len(code) > MAX_CODE_BYTES:
         raise ValueError("program too long to key")
+    if ast_parse.parse_cost(code)[1] > MAX_KEY_BRACES:
+        raise ValueError("program has too many braces to key")
     return ast.dump(ast_parse.parse(code))
 
 

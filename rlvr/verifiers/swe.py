@@ -283,6 +283,11 @@ REPORT_MARK = "@@rlvr-swe-report@@ "
 RUNNER_PREFIX = ".rlvr-runner-"
 MAX_PATCH_CHARS = 2_000_000
 MAX_PATCH_FILES = 100
+# what a patch may add to the Python files it changes, all together, before the host parses them
+# (``ast_parse.parse_cost``; red team s21 A: one f-string of 300,000 fields held the GIL for 50 s
+# and overran the deadline; a list of 990,000 names took 1.4 GB to parse)
+MAX_ADDED_TOKENS = 100_000
+MAX_ADDED_BRACES = 5_000
 MAX_MESSAGE_CHARS = 1500
 
 
@@ -1635,9 +1640,17 @@ class SWEVerifier(SafeVerifier):
                 parent = str(PurePosixPath(path).parent)
                 if not path.endswith(".py") or parent not in prepared.package_dirs:
                     return f"the patch adds {path}, outside the package directories"
-        for path in changed:
-            if not path.endswith(".py") or path not in after:
-                continue
+        python = [path for path in changed if path.endswith(".py") and path in after]
+        tokens = braces = 0
+        for path in python:  # every changed file's added cost, before any of them is parsed
+            now, was = ast_parse.parse_cost(after[path]), ast_parse.parse_cost(prepared.before.get(path, b""))
+            tokens, braces = tokens + max(0, now[0] - was[0]), braces + max(0, now[1] - was[1])
+        if tokens > MAX_ADDED_TOKENS or braces > MAX_ADDED_BRACES:
+            return (
+                f"the patch adds {tokens:,} words and marks of Python with {braces:,} braces (at most "
+                f"{MAX_ADDED_TOKENS:,} and {MAX_ADDED_BRACES:,}: the host parses what it changes)"
+            )
+        for path in python:
             try:
                 check_source_bytes(prepared.before.get(path), after[path])
             except SourceRefused as refused:

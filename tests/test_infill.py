@@ -329,3 +329,32 @@ def test_seeds_that_needed_more_than_32_span_tries_are_made(seed):
     """These d = 1 seeds raised ValueError when a task tried at most 32 spans."""
     task = rlvr.make_task("rlvr/Infill-v0", seed=seed, difficulty=1.0)
     assert rlvr.verify(task, rlvr.solve(task)).correct
+
+
+def test_no_synthetic_prose_sentence_is_in_two_paragraphs():
+    """Infill splits by paragraph, so a sentence in two paragraphs could be blanked by a test
+    task and shown whole by a train task (red team s21 B4)."""
+    from rlvr.generators.corpus import synthetic_prose_documents
+
+    seen: dict[str, str] = {}
+    for document in synthetic_prose_documents():
+        for sentence in set(document.sentences):
+            assert sentence not in seen, (sentence, seen.get(sentence), document.source)
+            seen[sentence] = document.source
+    assert len(seen) > 4000
+
+
+def test_no_test_blank_is_shown_whole_by_a_train_passage():
+    """Red team s21 B4's measure: a test task's blanked sentence, filled in, is never a sentence
+    of a train task's passage (36 of 200 test tasks at d = .5 were, against 1,500 train)."""
+    import re
+
+    def passage(task):
+        return task.prompt.split("\n\n")[1]
+
+    test = rlvr.generate("Infill-v0", 40, difficulty=0.5, split="test")
+    train = rlvr.generate("Infill-v0", 400, difficulty=0.5, split="train")
+    shown = {s for task in train for s in re.split(r"(?<=[.!?])\s+", passage(task)) if "[BLANK]" not in s}
+    for task in test:
+        blanked = next(s for s in re.split(r"(?<=[.!?])\s+", passage(task)) if "[BLANK]" in s)
+        assert blanked.replace("[BLANK]", task.answer["text"]) not in shown, task.id

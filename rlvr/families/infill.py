@@ -126,6 +126,12 @@ Version history
                 0.336 against 1/5 at d = .75); distractors now have the answer's word count, and
                 the rule is a family attack. Choice-mode task bytes changed (one random draw
                 fewer a span tried; re-pin); exact-mode tasks are byte-identical.
+                2026-12-07 (session 21, red team s21 B4): the default corpus's synthetic prose
+                paragraphs share no sentence (470 of 4,177 sentences were in several paragraphs,
+                and Infill splits by paragraph: 36 of 200 test tasks at d = .5 blanked a
+                sentence that a 1,500-task train set showed whole; now 0). The paragraphs after
+                the first repeat changed, and with them the spans and distractors drawn: task
+                bytes changed in both modes (re-pinned).
 """
 
 from rlvr.family import EnvDecl, Family

@@ -35,7 +35,10 @@ Splits      ``split`` names a task stream: ``"train"`` (the default of ``generat
             task's golden design) or, where the family names none, its content (``content_key``:
             prompt text and image pixels). So no test prompt is ever a train prompt, nor a test
             problem a train problem shown otherwise, whatever the seeds; two non-train splits
-            (test, validation) are disjoint as streams but may share content.
+            (test, validation) are disjoint as streams but may share content. A task that shows
+            other problems whole (ArcGrid's demonstrations: ``TaskGenerator.split_exposures``)
+            is kept on the train side only when each of those is on it too, so no train prompt
+            holds a held-out problem with its answer.
             Dataset-backed envs follow the same rule, their rows partitioned by file name and
             row (about 1 in 8 rows is held out); ``split=None`` serves every row. A split task's id
             ends in ``/<split>`` and its position's seed (``maze/v0/d0.40/s17/test``);
@@ -224,6 +227,20 @@ def _keyed_by(task: Task, generator: Any, method: str, prefix: bytes) -> bytes:
     return hashlib.sha256(prefix + _CANONICAL_JSON.encode(value).encode("utf-8", "surrogatepass")).digest()
 
 
+def shows_held_out(task: Task, generator: Any) -> bool:
+    """Whether ``task`` shows whole a problem of the held-out side: one of
+    ``generator.split_exposures(task)`` (groups as ``split_group`` gives them) whose key is
+    held out. Train streams pass over such tasks."""
+    if not isinstance(generator, TaskGenerator):
+        return False
+    return any(
+        key_is_held_out(
+            hashlib.sha256(b"rlvr-group|" + _CANONICAL_JSON.encode(group).encode("utf-8", "surrogatepass")).digest()
+        )
+        for group in generator.split_exposures(task)
+    )
+
+
 def is_held_out(task: Task) -> bool:
     """Whether ``task`` lies on the held-out side (test and other non-train splits)."""
     return key_is_held_out(split_key(task))
@@ -311,7 +328,9 @@ def split_task_maker(
                     side, key = split_and_problem_keys(task, generator)
                 else:
                     side = split_key(task, generator)
-                if key_is_held_out(side) != (split == "train"):
+                if key_is_held_out(side) != (split == "train") and not (
+                    split == "train" and shows_held_out(task, generator)
+                ):
                     break
             else:
                 raise ValueError(

@@ -610,6 +610,14 @@ class TaskGenerator(abc.ABC):
             return {"dataset": Path(str(task.meta["dataset"])).name, "row": task.meta["row"]}
         return None
 
+    def split_exposures(self, task: Task) -> list:
+        """Other problems ``task`` shows whole, with their answers, as the groups
+        ``split_group`` would give tasks that pose them (ArcGrid's demonstration pairs): the
+        train stream keeps ``task`` only when every one of them is on the train side, so no
+        train prompt holds a held-out problem and its answer (``rlvr.api`` module docstring,
+        Splits). The default: none."""
+        return []
+
     def problem_key(self, task: Task) -> Any:
         """The problem ``task`` poses, for uniqueness (``rlvr.api`` module docstring,
         Uniqueness): a JSON-able value equal for two tasks that pose one problem in other words

@@ -640,3 +640,22 @@ def test_grid_picture_is_the_grid_drawn_cell_by_cell():
         picture = grid_picture(grid, cell)
         assert picture.mode == "RGB"
         assert np.array_equal(np.asarray(picture), np.asarray(expected)), (rows, cols, cell)
+
+
+def test_no_train_task_shows_a_held_out_pair_as_a_demonstration():
+    """Red team s21 B3: the split side goes by the test pair, and a train task's demonstration
+    could be a test task's test pair with its answer (24 of 200 at d = 0 against 2,000 train
+    tasks). Train tasks now show only train-side pairs, and no test pair is a train demo."""
+    import json
+
+    from rlvr.api import key_is_held_out, shows_held_out, split_key
+
+    generator = rlvr.make_generator("rlvr/ArcGrid-v0")
+    train = rlvr.generate("ArcGrid-v0", 400, difficulty=0.0, split="train")
+    test = rlvr.generate("ArcGrid-v0", 60, difficulty=0.0, split="test")
+    assert not any(shows_held_out(task, generator) for task in train)
+    raw = [rlvr.make_task("ArcGrid-v0", seed, 0.0) for seed in range(200)]  # unsplit: about 1 in 3 shows one
+    assert sum(shows_held_out(task, generator) for task in raw) > 30
+    assert all(key_is_held_out(split_key(task)) for task in test)
+    shown = {json.dumps([demo["input"], demo["output"]]) for task in train for demo in task.meta["demos"]}
+    assert not any(json.dumps([task.answer["test_input"], task.answer["output"]]) in shown for task in test)

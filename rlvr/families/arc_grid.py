@@ -128,7 +128,12 @@ Version history
                 d = 0.5 2.2 % → 0. Task bytes changed (re-pinned). 2026-12-07 (session 21):
                 ArcGridImage's grids drawn as palette indices and made RGB by Pillow (the same
                 pixels; a test compares them with a cell-by-cell drawing), 6-14× faster a grid.
-                Task bytes unchanged.
+                Task bytes unchanged. 2026-12-07 (session 21, red team s21 B3): the train stream
+                passes over a task whose demonstration is a held-out test pair
+                (``split_exposures``): 24 of 200 d = 0 test pairs were shown, with their answers,
+                as demonstrations by a 2,000-task train set (now 0). About 1 task in 3 is passed
+                over, so train tasks cost ~1.6× the CPU (3.8 → 6.2 ms at d = 0, 4.8 → 6.9 ms at
+                d = .5); raw and test streams unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -1034,6 +1034,12 @@ class ArcGridGenerator(TaskGenerator):
         as text and as a picture) is on one side."""
         return ["arc-grid", task.answer["test_input"], task.answer["output"]]
 
+    def split_exposures(self, task: Task) -> list:
+        """The demonstration pairs, each as the group of a task whose test pair it is (red team
+        s21 B3: 24 of 200 d = 0 test pairs were shown as a demonstration by a 2,000-task train
+        set)."""
+        return [["arc-grid", demo["input"], demo["output"]] for demo in task.meta["demos"]]
+
     def attacks(self, task: Task) -> list[tuple[str, Any]]:
         """What a reward-hacking policy tries on ArcGrid: the test input echoed; every demo's
         output echoed (the generator refuses a test output equal to one, so these always score

@@ -106,7 +106,16 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from rlvr.core import Task, TaskGenerator, Verdict, _new_object, canonical_difficulty, check_hint, setting_key
+from rlvr.core import (
+    Task,
+    TaskGenerator,
+    Verdict,
+    _new_object,
+    canonical_difficulty,
+    check_hint,
+    check_seed,
+    setting_key,
+)
 from rlvr.envs.registry import ENV_SPECS, build_generator, build_verifier, canonical_env_id, get_spec, split_options
 from rlvr.params import DifficultyTable, describe_value
 
@@ -272,6 +281,9 @@ def make_task(
     options are ignored here. ``hint`` in [0, 1] appends that share of the family's guidance to
     the prompt (``TaskGenerator.with_hint``; 0, the default, changes nothing); the split is
     decided on the task without its hint."""
+    check_seed(int(seed))
+    if not isinstance(difficulty, float):  # True and 1 are one key below: refuse what is no number first
+        canonical_difficulty(difficulty)
     try:
         named = [(name, setting_key(value)) for name, value in options.items()] if options else ()
         setting = (env_id, difficulty, split, hint, *named)  # options in another order: another key, same tasks
@@ -1274,6 +1286,7 @@ def iter_generate(
     chunk of lines joined into one bytes) instead of one row per task."""
     env_id = canonical_env_id(env_id)
     check_count("n", n)
+    check_seed(int(seed), n)
     difficulty = canonical_difficulty(difficulty)
     check_workers(workers)
     check_split(split)
@@ -1518,7 +1531,11 @@ def mix_parts(envs: Any, n: int, difficulty: float | Sequence[float] | None = No
     entries = parse_envs([{"difficulty": fallback, **e} if isinstance(e, dict) else e for e in raw])
     if not entries:
         raise ValueError("a mixture needs at least one env")
-    shares = largest_remainder_shares({index: float(e.weight) for index, e in enumerate(entries)}, n)
+    weights = {index: float(e.weight) for index, e in enumerate(entries)}
+    if not all(math.isfinite(w) and w >= 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        named = ", ".join(f"{e.id}: {e.weight!r}" for e in entries)
+        raise ValueError(f"a mixture needs finite weights ≥ 0, not all 0, got {named}; give some env a positive weight")
+    shares = largest_remainder_shares(weights, n)
     parts = []
     for index, entry in enumerate(entries):
         env_id = canonical_env_id(entry.id)
@@ -1576,6 +1593,7 @@ def iter_generate_mix(
     than be dropped."""
     check_workers(workers)
     check_split(split)
+    check_seed(int(seed), n)
     parts = mix_parts(envs, n, difficulty)
     carried: dict[str, dict] = {}
     for part in parts:

@@ -30,10 +30,11 @@ Errors      A mistake in the input (an unknown env, a difficulty outside [0, 1],
             malformed file, an unwritable output) prints one line,
             ``rlvr <command>: error: <what>, <fix>`` (data errors name the file and line), and
             exits 2. Anything else is an internal error: one line pointing to ``--debug``, exit
-            1. ``--debug`` (anywhere on the line) shows the traceback. Ctrl-C exits 130.
+            1. ``--debug`` (anywhere on the line) shows the traceback. Ctrl-C exits 130;
+            SIGTERM and SIGHUP stop a command the same way and exit 143 and 129.
 Outputs     Every input is checked before any output is created. Files are written under a
             temporary name in the target directory and renamed into place when complete, so an
-            error or Ctrl-C leaves nothing behind; missing parent directories are created (and
+            error, Ctrl-C, SIGTERM or SIGHUP leaves nothing behind; missing parent directories are created (and
             removed again on failure). ``-o -`` means stdout (JSON lines). With ``--format
             auto`` the extension decides: ``.jsonl``/``.ndjson`` JSON lines, ``.parquet``
             Parquet; any other is refused.
@@ -54,10 +55,12 @@ import functools
 import inspect
 import itertools
 import json
+import math
 import os
 import secrets
 import shlex
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -70,7 +73,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import rlvr
-from rlvr.core import Task, canonical_difficulty, iter_tasks, parquet_row, task_schema, write_parquet_rows
+from rlvr.core import Task, canonical_difficulty, check_seed, iter_tasks, parquet_row, task_schema, write_parquet_rows
 
 DEMO_DIFFICULTIES = (0.0, 0.5, 1.0)
 OUTPUT_FORMATS = ("auto", "jsonl", "parquet", "hf", "verl")
@@ -113,7 +116,7 @@ def positive_int(text: str) -> int:
 
 def difficulty_value(text: str) -> float:
     try:
-        return canonical_difficulty(text)
+        return canonical_difficulty(float(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}") from None
 
@@ -618,8 +621,8 @@ def env_weight(text: str) -> tuple[str, float]:
         value = float(weight)
     except ValueError:
         raise argparse.ArgumentTypeError(f"takes ID or ID:weight, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"weight must be ≥ 0, got {text!r}")
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"weight must be a finite number ≥ 0, got {text!r}")
     return env_id, value
 
 
@@ -698,6 +701,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.shard_size and output.path is None:
         raise UsageError("--shard-size writes several files, give -o a file name instead of -")
     entries = mixture_of(args)
+    with user_input("--seed is the first stream position"):
+        check_seed(args.seed, args.n)
     difficulty = args.difficulty if args.difficulty is None or len(args.difficulty) > 1 else args.difficulty[0]
     with user_input("see 'rlvr generate --help' for the mixture format"):
         parts = mix_parts(entries, args.n, difficulty)
@@ -1381,9 +1386,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader of stdout went away (| head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         if debug:
             traceback.print_exc()
+        if isinstance(stop, Terminated):
+            print(f"{prog}: stopped by {signal.Signals(stop.signum).name}", file=sys.stderr)
+            return 128 + stop.signum
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:
@@ -1395,14 +1403,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 INTERRUPTED_EXIT_GRACE_S = 10.0
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # what timeout, SLURM, docker stop and a closed terminal send
+
+
+class Terminated(KeyboardInterrupt):
+    """A ``STOP_SIGNALS`` signal, raised in the main thread like Ctrl-C, so what a command was
+    writing is cleaned up the same way; the exit status is 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
 
 
 def run() -> None:
-    """The console script: ``main`` with its exit status. After Ctrl-C (outputs already cleaned
-    up by then) a watchdog ends the process if the interpreter's exit handlers — which join a
-    process pool's manager thread — have not finished within ``INTERRUPTED_EXIT_GRACE_S``."""
+    """The console script: ``main`` with its exit status, SIGTERM and SIGHUP handled as Ctrl-C
+    (``Terminated``; red team s21 B7: SIGTERM left the outputs' temporary files behind). After
+    either (outputs already cleaned up by then) a watchdog ends the process if the
+    interpreter's exit handlers — which join a process pool's manager thread — have not
+    finished within ``INTERRUPTED_EXIT_GRACE_S``."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, _terminated)
     code = main()
-    if code == EXIT_INTERRUPTED:
+    if code == EXIT_INTERRUPTED or code in {128 + number for number in STOP_SIGNALS}:
         watchdog = threading.Timer(INTERRUPTED_EXIT_GRACE_S, os._exit, args=(code,))
         watchdog.daemon = True
         watchdog.start()

@@ -81,7 +81,8 @@ class Task:
 
     @classmethod
     def from_dict(cls, row: dict) -> Task:
-        """The Task of a ``to_dict`` row (images as base64 text or PNG bytes)."""
+        """The Task of a ``to_dict`` row (images as base64 text or PNG bytes); a ValueError for
+        a seed outside ``SEED_RANGE``."""
         images = []
         for item in row.get("images") or ():
             png = base64.b64decode(item) if isinstance(item, str) else bytes(item)
@@ -93,7 +94,7 @@ class Task:
             prompt=row["prompt"],
             answer=row["answer"],
             difficulty=float(row["difficulty"]),
-            seed=int(row["seed"]),
+            seed=check_seed(int(row["seed"])),
             params=dict(row.get("params") or {}),
             images=tuple(images),
             meta=dict(row.get("meta") or {}),
@@ -102,6 +103,24 @@ class Task:
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, no whitespace variance): the task's byte identity."""
         return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+# the seeds a task may carry: Parquet, HF datasets and verl files keep them in 64-bit integer columns
+SEED_RANGE = (-(1 << 63), (1 << 63) - 1)
+
+
+def check_seed(seed: int, count: int = 1) -> int:
+    """``seed`` when it and the ``count - 1`` positions after it lie in ``SEED_RANGE``; else a
+    ValueError naming the range (red team s21 B6: a seed past it wrote JSON lines that no other
+    format could hold)."""
+    low, high = SEED_RANGE
+    if not (low <= seed and seed + max(count, 1) - 1 <= high):
+        last = "" if count <= 1 else f" (and the {count - 1} positions after it)"
+        raise ValueError(
+            f"seed {seed}{last} is outside the 64-bit range [-2^63, 2^63 - 1] that task files hold, "
+            "give a seed within it"
+        )
+    return seed
 
 
 REASON_MAX_CHARS = 300
@@ -505,6 +524,8 @@ class TaskGenerator(abc.ABC):
         read as their items (keyed by name, type and value), else made anew. Errors in the
         setting (a difficulty out of range, an unknown parameter) raise here, every time."""
         env_id = self.env_id
+        if not isinstance(difficulty, float):  # True and 1 are one key below: refuse what is no number first
+            canonical_difficulty(difficulty)
         cache = self.__dict__.setdefault("_task_makers", {})
         try:  # overrides in another order make another key, for the same maker
             key = (

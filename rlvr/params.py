@@ -34,8 +34,11 @@ DOC_POINTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def canonical_difficulty(difficulty: float) -> float:
-    """Check it lies in [0, 1] and round to 4 decimals, so 0.3 and 0.30000000004 name the same
-    task; a ValueError naming ``difficulty`` for anything else ("hard", NaN, 1.5)."""
+    """Check it is a number (an int, a float or a NumPy number; not a bool or a string) in
+    [0, 1] and round to 4 decimals, so 0.3 and 0.30000000004 name the same task; a ValueError
+    naming ``difficulty`` for anything else ("hard", "0.5", True, NaN, 1.5)."""
+    if not isinstance(difficulty, numbers.Real) or isinstance(difficulty, (bool, np.bool_)):
+        raise ValueError(f"difficulty must be a number in [0, 1], got {difficulty!r}")
     try:
         d = float(difficulty)
     except (TypeError, ValueError):

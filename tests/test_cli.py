@@ -135,6 +135,7 @@ def files(tmp_path):
     paths["bad_dataset"] = write("math.jsonl", '{"problem": "1+1",\nnot json\n')
     paths["bad_yaml"] = write("bad.yaml", "envs: [tiny/Sums-v0\nsteps: 2\n")
     paths["unknown_key"] = write("lr.yaml", "envs: [tiny/Sums-v0]\nlr: 0.1\n")
+    paths["big_seed"] = write("big_seed.jsonl", json.dumps({**json.loads(lines[0]), "seed": 2**63}) + "\n")
     paths["a_file"] = write("a_file", "")
     paths["a_dir"] = tmp_path / "in" / "a_dir.jsonl"
     paths["a_dir"].mkdir()
@@ -161,6 +162,19 @@ def bad_inputs(tmp_path: Path, files: dict) -> list[tuple[list[str], str]]:
             "--difficulty: must be a number in [0, 1], got 'hard'",
         ),
         ([*gen, "--param", "mazesize=9", "-o", str(out / "x.jsonl")], "unknown parameter 'mazesize'; known: rows"),
+        # red team s21 B6 / B8: a seed past 64 bits wrote JSON lines no other format could hold;
+        # an infinite weight and an all-zero mixture gave messages naming neither
+        ([*gen, "--seed", str(2**63 - 1), "-o", str(out / "x.parquet")], "outside the 64-bit range"),
+        ([*gen, "--seed", str(-(2**63) - 1), "-o", str(out / "x.jsonl")], "outside the 64-bit range"),
+        (
+            ["generate", "--env", "Maze-v0:inf", "-n", "2", "-o", str(out / "x.jsonl")],
+            "weight must be a finite number ≥ 0, got 'Maze-v0:inf'",
+        ),
+        (
+            ["generate", "--env", "Maze-v0:0", "-n", "2", "-o", str(out / "x.jsonl")],
+            "not all 0, got rlvr/Maze-v0: 0.0; give some env a positive weight",
+        ),
+        (["convert", str(files["big_seed"]), str(out / "x.parquet")], "big_seed.jsonl:1: not a task row"),
         ([*gen, "--param", "rows", "-o", str(out / "x.jsonl")], "--param: takes key=value"),
         (
             [
@@ -325,7 +339,7 @@ def test_every_bad_input_gets_one_line_exit_2_and_leaves_no_output(tmp_path, fil
         assert re.match(ERROR_LINE, lines[0]), (argv, lines[0])
         command = (
             argv[0]
-            if argv[0] in ("generate", "verify", "info", "bench", "eval", "audit", "train", "demo", "list")
+            if argv[0] in ("generate", "convert", "verify", "info", "bench", "eval", "audit", "train", "demo", "list")
             else None
         )
         assert lines[0].startswith(f"rlvr {command}: error: " if command else "rlvr: error: "), (argv, lines[0])
@@ -375,7 +389,15 @@ def test_internal_errors_exit_1_with_a_pointer_to_debug(monkeypatch, capsys, tmp
         main(["generate", "rlvr/Maze-v0", "-n", "2", "-o", str(tmp_path / "x.jsonl"), "--debug"])
 
 
-def test_ctrl_c_leaves_no_file_behind(tmp_path):
+@pytest.mark.parametrize(
+    "stop,code,said",
+    [
+        ("SIGINT", 130, "interrupted"),
+        ("SIGTERM", 143, "stopped by SIGTERM"),  # red team s21 B7: it left the temporary files
+        ("SIGHUP", 129, "stopped by SIGHUP"),
+    ],
+)
+def test_ctrl_c_and_termination_leave_no_file_behind(tmp_path, stop, code, said):
     import os
     import signal
     import time
@@ -405,12 +427,12 @@ def test_ctrl_c_leaves_no_file_behind(tmp_path):
         time.sleep(0.1)
     assert any(tmp_path.rglob("*.tmp"))
     time.sleep(1.0)
-    os.kill(process.pid, signal.SIGINT)
+    os.kill(process.pid, getattr(signal, stop))
     interrupted = time.monotonic()
     _, err = process.communicate(timeout=120)
     stopped_in = time.monotonic() - interrupted
-    assert process.returncode == 130, err
-    assert err.strip().splitlines()[-1] == "rlvr generate: interrupted", err
+    assert process.returncode == code, err
+    assert err.strip().splitlines()[-1] == f"rlvr generate: {said}", err
     assert "Traceback" not in err, err
     assert stopped_in < 60, stopped_in  # the workers are stopped, not waited for (a chunk can take minutes)
     assert list(tmp_path.iterdir()) == []  # neither the file, its temporary nor the directories made for it

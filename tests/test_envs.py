@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
@@ -279,5 +280,14 @@ def test_ids_without_prefix_and_bad_arguments_named():
         rlvr.make_task("rlvr/Maze-v0", difficulty="hard")
     with pytest.raises(ValueError, match=r"difficulty must be a number in \[0, 1\], got 'hard'"):
         gym.make("rlvr/Maze-v0", difficulty="hard")
+    for not_a_number in ("0.5", True, np.True_):  # red team s21 B9: these were d0.50 and d1.00
+        with pytest.raises(ValueError, match=r"difficulty must be a number in \[0, 1\]"):
+            rlvr.make_task("rlvr/Maze-v0", difficulty=not_a_number)
+    assert rlvr.make_task("rlvr/Maze-v0", difficulty=np.float32(0.5)).id == rlvr.make_task("rlvr/Maze-v0").id
+    for seed in (2**63, -(2**63) - 1):  # red team s21 B6: tasks carry their seed in 64-bit columns
+        with pytest.raises(ValueError, match="outside the 64-bit range"):
+            rlvr.make_task("rlvr/Maze-v0", seed=seed)
+    with pytest.raises(ValueError, match="and the 2 positions after it"):
+        rlvr.generate("rlvr/Maze-v0", 3, seed=2**63 - 2)
     with pytest.raises(ValueError, match="workers must be a whole number ≥ 1, got -2"):
         rlvr.generate("rlvr/Maze-v0", n=2, workers=-2)

@@ -110,13 +110,18 @@ def to_dataset(
     ``with_options``: ``tasks`` are (task, verifier options) pairs, written with the options column."""
     import datasets
 
-    dataset = datasets.Dataset.from_generator(
-        _rows,
-        features=features(with_options),
-        gen_kwargs={"tasks": tasks, "encoded": encoded, "with_options": with_options},
-        cache_dir=None if cache_dir is None else str(cache_dir),
-        fingerprint=f"rlvr-{uuid.uuid4().hex}",
-    )
+    try:
+        dataset = datasets.Dataset.from_generator(
+            _rows,
+            features=features(with_options),
+            gen_kwargs={"tasks": tasks, "encoded": encoded, "with_options": with_options},
+            cache_dir=None if cache_dir is None else str(cache_dir),
+            fingerprint=f"rlvr-{uuid.uuid4().hex}",
+        )
+    except datasets.exceptions.DatasetGenerationError as error:
+        if isinstance(error.__cause__, ValueError):  # a bad task or row, named by the error from the tasks
+            raise error.__cause__ from None
+        raise
     if metadata is not None:
         dataset.info.description = json.dumps(metadata, sort_keys=True, default=str)
     return dataset

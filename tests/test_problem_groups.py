@@ -576,3 +576,27 @@ def test_bulk_generation_works_out_both_keys_as_the_single_ones_do(env):
             side, key = rlvr.api.split_and_problem_keys(task, generator)
             assert side == rlvr.api.split_key(task, generator)
             assert key == (None if own_problem_key else rlvr.api.problem_key(task, generator))
+
+
+def test_math_sum_or_product_in_either_order_is_one_problem():
+    """Red team s21 B5: "4 + 9/2" and "9/2 + 4" were two problems of one set (41 of 3,000 d = 0
+    train tasks); a sum or product of two operands is one problem in either order, a
+    difference or quotient is not."""
+    import re
+
+    pair = re.compile(r"(Compute the exact value of \$)([^$ ]+) (\+|\\cdot|-|\\div) ([^$ ]+)(\$\.)")
+    checked = {"+": 0, "\\cdot": 0, "-": 0, "\\div": 0}
+    for seed in range(400):
+        task = rlvr.make_task("Math-v0", seed, 0.0)
+        found = pair.match(task.prompt)
+        if not found or found[2] == found[4]:
+            continue
+        swapped = dataclasses.replace(task, prompt=pair.sub(r"\1\4 \3 \2\5", task.prompt, count=1))
+        same = rlvr.api.problem_key(swapped) == rlvr.api.problem_key(task)
+        assert same == (found[3] in ("+", "\\cdot")), task.prompt
+        checked[found[3]] += 1
+    assert all(checked.values()), checked
+    train = rlvr.generate("Math-v0", 1500, difficulty=0.0, split="train")
+    pairs = [pair.match(task.prompt) for task in train]
+    swappable = [(m[3], tuple(sorted((m[2], m[4])))) for m in pairs if m and m[3] in ("+", "\\cdot")]
+    assert len(swappable) == len(set(swappable))

@@ -202,6 +202,10 @@ Version history
                 a number (``\left(-\frac{3}{2}\right)``, ``(-3)/2``, ``\cfrac``, ``x = 2,\ x = 4``),
                 roots labelled ``x_1``, ``x_2``, ``x = \pm 3`` for two symmetric roots, and a tuple named
                 ``(x, y) = (…)``.
+                2026-12-07 (session 21, red team s21 B5): the problem key takes a sum or product
+                of two operands in either order, so a set no longer holds "4 + 9/2" and
+                "9/2 + 4" (41 of 3,000 d = 0 train tasks did); split sides (by the answer) and task
+                bytes unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

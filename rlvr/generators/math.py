@@ -44,6 +44,10 @@ BOX_RULE = r"Put your final answer inside \boxed{}; only the last \boxed{} count
 DATASET_INSTRUCTION = r"Put your final answer within \boxed{}."
 PROBLEM_COLUMNS = ("problem", "prompt", "question")
 PROMPT_NUMBER = re.compile(r"\d+")  # the numbers a prompt states, in order: part of its problem_key
+# a prompt whose expression is two operands joined by + or ·: problem_key takes them in either order
+SWAPPABLE_PAIR = re.compile(
+    r"Compute the exact value of \$(?P<left>[^$ ]+) (?P<operator>\+|\\cdot) (?P<right>[^$ ]+)\$\."
+)
 UNORDERED_OPERANDS = frozenset({"gcd", "lcm"})  # subkinds whose operands problem_key takes as a multiset
 
 
@@ -1247,7 +1251,8 @@ class MathGenerator(TaskGenerator):
 
     def problem_key(self, task: Task) -> Any:
         """A synthetic task's kind, subkind, the numbers its prompt states (as a multiset for a
-        gcd or lcm, whose operands' order does not matter) and its answer: the same question
+        gcd or lcm, whose operands' order does not matter; a sum or product of two operands as
+        its operator and operands in either order) and its answer: the same question
         told of a club or of a choir is one problem (its split group, all questions with one
         answer, is coarser); a dataset task's row."""
         if "kind" not in task.meta:
@@ -1255,6 +1260,9 @@ class MathGenerator(TaskGenerator):
         numbers = PROMPT_NUMBER.findall(task.prompt)
         if task.meta["subkind"] in UNORDERED_OPERANDS:
             numbers.sort()
+        pair = SWAPPABLE_PAIR.match(task.prompt)
+        if pair:  # a + b and b + a, a · b and b · a (red team s21 B5: 41 of 3,000 d = 0 train tasks)
+            numbers = [pair["operator"], *sorted((pair["left"], pair["right"]))]
         return ["math", task.meta["kind"], task.meta["subkind"], numbers, task.answer["gold"]]
 
     def attacks(self, task: Task) -> list[tuple[str, Any]]:

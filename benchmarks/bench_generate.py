@@ -779,7 +779,8 @@ def rows_main(argv: list[str]) -> int:
     if not args.skip_workers and not args.no_preload:
         from rlvr.api import start_worker_server
 
-        start_worker_server(envs)  # as a process's first call preloads its env's modules and generators
+        # as a process's first call preloads its env's modules, generators and first task's work
+        start_worker_server((env_id, args.workers_difficulty) for env_id in envs)
     load_before = os.getloadavg()
     print(f"load average {load_before[0]:.1f} on {os.cpu_count()} CPUs")
     sizes = {}

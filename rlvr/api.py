@@ -428,17 +428,20 @@ def _start_pool_process() -> None:
     _keep_freed_memory()
 
 
-def _forkserver(preload: Iterable[str]) -> multiprocessing.context.BaseContext:
+def _forkserver(preload: Iterable[str | tuple[str, float]]) -> multiprocessing.context.BaseContext:
     """The forkserver context, its server started if it is not running, asked to preload
-    ``rlvr.api`` and the generator modules of the env ids ``preload`` and to build their default
-    generators (``_build_worker_server_generators``); all of which takes effect only if the
+    ``rlvr.api`` and the generator modules of ``preload``'s envs (env ids, or (env id,
+    difficulty) pairs), to build their default generators and to make one task at each pair's
+    difficulty (``_build_worker_server_generators``); all of which takes effect only if the
     server is not running yet."""
     context = multiprocessing.get_context("forkserver")
-    env_ids = sorted({canonical_env_id(env_id) for env_id in preload})
+    pairs = [(item, None) if isinstance(item, str) else item for item in preload]
+    env_ids = sorted({canonical_env_id(env_id) for env_id, _ in pairs})
+    settings = sorted({f"{canonical_env_id(env_id)}@{float(d)!r}" for env_id, d in pairs if d is not None})
     generators = sorted({get_spec(env_id).generator.partition(":")[0] for env_id in env_ids})
     context.set_forkserver_preload(["rlvr.api", *generators])
     previous = os.environ.get(WORKER_SERVER_GENERATORS)
-    os.environ[WORKER_SERVER_GENERATORS] = ",".join(env_ids)  # read by the server's import of rlvr.api
+    os.environ[WORKER_SERVER_GENERATORS] = ",".join([*env_ids, *settings])  # read by the server's import of rlvr.api
     try:
         multiprocessing.forkserver.ensure_running()
     finally:
@@ -454,18 +457,25 @@ WORKER_SERVER_GENERATORS = "RLVR_WORKER_SERVER_GENERATORS"
 
 def _build_worker_server_generators() -> None:
     """In the worker server (the forkserver), which imports this module with
-    ``WORKER_SERVER_GENERATORS`` naming the env ids of the call that started it: build those
-    envs' default generators, so every pool process forked from it starts with them built instead of
-    building its own inside the caller's call (StepOrder's and Infill's text corpus: ~0.1 s of
-    each process), then drop the variable, which its pool processes would inherit. A generator
-    that fails to build is left to the pool processes (they raise the error in their chunk);
-    building stops at one that started a thread, as a process forked with threads running may
-    deadlock."""
-    env_ids = os.environ.pop(WORKER_SERVER_GENERATORS, "")
-    for env_id in filter(None, env_ids.split(",")):
+    ``WORKER_SERVER_GENERATORS`` naming the env ids of the call that started it (and ``id@d``
+    for each difficulty it asked for): build those envs' default generators, then make one
+    train task of each env at each such difficulty, so every pool process forked from it starts
+    with them built and with what a setting's first task works out (KnightsKnaves' fitted
+    chances, ~0.17 s; Infill's spans, ~0.09 s) instead of each working them out inside the
+    caller's call (StepOrder's and Infill's text corpus: ~0.1 s more), then drop the variable,
+    which its pool processes would inherit. A generator or task that fails is left to the pool
+    processes (they raise the error in their chunk); the work stops at one that started a
+    thread, as a process forked with threads running may deadlock."""
+    entries = list(filter(None, os.environ.pop(WORKER_SERVER_GENERATORS, "").split(",")))
+    steps = [functools.partial(make_generator, entry) for entry in entries if "@" not in entry]
+    for entry in entries:
+        if "@" in entry:
+            env_id, _, difficulty = entry.rpartition("@")
+            steps.append(functools.partial(make_task, env_id, 0, float(difficulty), split="train"))
+    for step in steps:
         threads = threading.active_count()
         with contextlib.suppress(Exception):
-            make_generator(env_id)
+            step()
         if threading.active_count() != threads:
             return
 
@@ -493,19 +503,23 @@ def _keep_freed_memory() -> None:
         libc.mallopt(M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD)
 
 
-def start_worker_server(preload: Iterable[str]) -> None:
+def start_worker_server(preload: Iterable[str | tuple[str, float]]) -> None:
     """Start the forkserver that process pools fork their workers from, if it is not running,
-    without waiting for it: it imports ``rlvr.api`` and ``preload``'s generator modules and
-    builds their default generators (``_build_worker_server_generators``) while the caller goes
+    without waiting for it: it imports ``rlvr.api`` and the generator modules of ``preload``'s
+    envs (env ids, or (env id, difficulty) pairs), builds their default generators and makes a
+    task at each pair's difficulty (``_build_worker_server_generators``) while the caller goes
     on (``rlvr generate`` checks its parts meanwhile), so a pool made later starts its workers
     sooner."""
     _forkserver(preload)
 
 
-def make_executor(workers: int | None, backend: str, preload: Iterable[str] = ()) -> futures.Executor:
+def make_executor(
+    workers: int | None, backend: str, preload: Iterable[str | tuple[str, float]] = ()
+) -> futures.Executor:
     """``workers`` threads (``backend="thread"``) or forkserver processes (otherwise).
-    ``preload``: env ids whose generator modules the forkserver imports when this call starts
-    it (with ``rlvr.api``), so later pools' workers start with them loaded."""
+    ``preload``: env ids or (env id, difficulty) pairs whose generator modules the forkserver
+    imports when this call starts it (with ``rlvr.api``; ``start_worker_server``), so later
+    pools' workers start with them loaded."""
     count = workers or os.cpu_count() or 1
     if backend == "thread":
         return futures.ThreadPoolExecutor(count)
@@ -513,7 +527,9 @@ def make_executor(workers: int | None, backend: str, preload: Iterable[str] = ()
 
 
 @contextlib.contextmanager
-def running_executor(workers: int | None, backend: str, preload: Iterable[str] = ()) -> Iterator[futures.Executor]:
+def running_executor(
+    workers: int | None, backend: str, preload: Iterable[str | tuple[str, float]] = ()
+) -> Iterator[futures.Executor]:
     """``make_executor`` for one block: waits for the workers when the block completes; on an
     exception (Ctrl-C, or a generator closed early) cancels the queued work and ends worker
     processes at once instead of letting them finish their chunks."""
@@ -1331,7 +1347,7 @@ def _iter_generate_locally(
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
         if pool is None and count > 1 and n > 1:
-            pool = stack.enter_context(running_executor(count, "process", preload=[env_id]))
+            pool = stack.enter_context(running_executor(count, "process", preload=[(env_id, difficulty)]))
         if isinstance(encode, JoinedLines):
             making = (env_id, n, positions, difficulty, workers, split, allow_duplicates, options, pool, encode)
             yield from _row_cursor(stack, *making, seen).take(n)
@@ -1645,7 +1661,7 @@ def _interleave(
         random.Random(f"rlvr-mix|{int(seed)}").shuffle(order)
     count = workers or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
-        preload = [part.env_id for part in parts]
+        preload = [(part.env_id, part.difficulty) for part in parts]
         pool = stack.enter_context(running_executor(count, "process", preload)) if count > 1 and n > 1 else None
         seen: set[bytes] = set()  # one set for every part: no problem twice in the whole mixture
 

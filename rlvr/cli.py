@@ -707,7 +707,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     with user_input("see 'rlvr generate --help' for the mixture format"):
         parts = mix_parts(entries, args.n, difficulty)
     if args.backend == "process" and (args.workers or 1) > 1 and args.n > 1:
-        start_worker_server(part.env_id for part in parts)  # imports its modules while the parts are checked
+        start_worker_server((part.env_id, part.difficulty) for part in parts)  # works while the parts are checked
     for part in parts:  # a bad parameter, option or dataset fails before any output
         first_task(part.env_id, args.seed, part.difficulty, part.options, args.split)
     if args.backend == "ray" and len(parts) > 1:

@@ -747,6 +747,26 @@ def test_pool_processes_start_with_the_envs_generators_built():
     assert int(built) >= 1 and left == "None"  # StepOrder's (its corpus builds Math-v0's too)
 
 
+def test_pool_processes_start_with_a_settings_first_task_worked_out():
+    """Asked for (env, difficulty) pairs, the worker server also makes a task at each, so what a
+    setting's first task works out once per process (KnightsKnaves' fitted chances, ~0.17 s)
+    is inherited by every pool process instead of worked out in each."""
+    import subprocess
+    import sys
+
+    script = (
+        "from rlvr import api\n"
+        "api.start_worker_server([('KnightsKnaves-v0', 0.5)])\n"
+        "with api.running_executor(1, 'process', ['KnightsKnaves-v0']) as pool:\n"
+        "    fitted = '__import__(\"rlvr.generators.knights_knaves\").generators.knights_knaves'\n"
+        "    size = pool.submit(eval, fitted + '.face_value_keep_chances.cache_info().currsize').result()\n"
+        "print(size)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 1
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_encoded_streams_are_the_tasks_rows_with_the_same_distinct_choice(workers):
     from rlvr.core import Task

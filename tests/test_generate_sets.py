@@ -724,12 +724,19 @@ def test_process_pool_chunks_use_few_segments_and_leave_none_behind(monkeypatch)
     assert created and not [name for name in created if (api.SHARED_MEMORY_DIR / name).exists()]
 
 
-def test_pool_processes_start_with_the_envs_generators_built():
-    """The worker server builds the preloaded envs' default generators before it forks pool
-    processes, and neither they nor the caller keep the variable that asked for it."""
+def printed_by_a_fresh_process(script: str) -> str:
+    """What ``script`` prints, run by a new interpreter (whose forkserver is its own)."""
     import subprocess
     import sys
 
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_pool_processes_start_with_the_envs_generators_built():
+    """The worker server builds the preloaded envs' default generators before it forks pool
+    processes, and neither they nor the caller keep the variable that asked for it."""
     script = (
         "import os\n"
         "from rlvr import api\n"
@@ -741,9 +748,7 @@ def test_pool_processes_start_with_the_envs_generators_built():
         "    left = pool.submit(os.getenv, api.WORKER_SERVER_GENERATORS).result()\n"
         "print(built, left)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    built, left = done.stdout.split()
+    built, left = printed_by_a_fresh_process(script).split()
     assert int(built) >= 1 and left == "None"  # StepOrder's (its corpus builds Math-v0's too)
 
 
@@ -751,9 +756,6 @@ def test_pool_processes_start_with_a_settings_first_task_worked_out():
     """Asked for (env, difficulty) pairs, the worker server also makes a task at each, so what a
     setting's first task works out once per process (KnightsKnaves' fitted chances, ~0.17 s)
     is inherited by every pool process instead of worked out in each."""
-    import subprocess
-    import sys
-
     script = (
         "from rlvr import api\n"
         "api.start_worker_server([('KnightsKnaves-v0', 0.5)])\n"
@@ -762,9 +764,7 @@ def test_pool_processes_start_with_a_settings_first_task_worked_out():
         "    size = pool.submit(eval, fitted + '.face_value_keep_chances.cache_info().currsize').result()\n"
         "print(size)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert int(done.stdout) >= 1
+    assert int(printed_by_a_fresh_process(script)) >= 1
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -155,18 +155,21 @@ def _holds(statement, knights: set[int]) -> bool:
 
 
 def _kk_key(task):
-    """kk_sem.py's key (red team s21 B1): the least over person permutations of the set of
-    (speaker, truth table) pairs and the roles, so statements that mean the same are one."""
+    """kk_constraints2.py's key (red team s21 second pass): the least over person permutations
+    of the set of constraints the statements put on the roles (the speaker a knight exactly
+    when the statement holds), those every assignment meets left out, and the roles."""
     answer = task.answer
     people, roles = len(answer["names"]), [answer["roles"][name] for name in answer["names"]]
     everyone = [{p for p in range(people) if index >> p & 1} for index in range(1 << people)]
-    tables = [(s, [_holds(e, knights) for knights in everyone]) for s, e in answer["statements"]]
+    constraints = []
+    for speaker, statement in answer["statements"]:
+        met = [(speaker in knights) == _holds(statement, knights) for knights in everyone]
+        if not all(met):
+            constraints.append(met)
     best = None
     for order in itertools.permutations(range(people)):  # person i → order[i]
         moved = {sum(1 << order[p] for p in knights): index for index, knights in enumerate(everyone)}
-        said = sorted(
-            {json.dumps([order[s], [table[moved[new]] for new in range(1 << people)]]) for s, table in tables}
-        )
+        said = sorted({json.dumps([met[moved[new]] for new in range(1 << people)]) for met in constraints})
         placed = [None] * people
         for i in range(people):
             placed[order[i]] = roles[i]
@@ -215,7 +218,7 @@ SPLIT_CASES = [
     ("Scheduling-v0", 600, 60),
     ("SubsetSum-v0", 600, 60),
     ("Knapsack-v0", 400, 40),
-    ("KnightsKnaves-v0", 800, 80),
+    ("KnightsKnaves-v0", 60, 8),  # d = 0 holds ~75 train and ~11 test puzzles by what they say
     ("Zebra-v0", 200, 30),
     ("Maze-v0", 400, 40),
 ]
@@ -364,8 +367,9 @@ def _said_otherwise(statement):
 @pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5, 0.75, 1.0])
 def test_knights_knaves_group_is_by_meaning(difficulty):
     """Red team s21 B1: a puzzle whose statements are reworded to mean the same ("X is not a
-    knave" for "X is a knight", De Morgan's laws), or that repeats one, is the same puzzle;
-    one whose statement means something else is not."""
+    knave" for "X is a knight", De Morgan's laws), or that repeats one, is the same puzzle; so
+    (second pass) is one with a statement that says nothing added, or a constraint stated by
+    the other person it binds; one whose statement means something else is not."""
     for seed in range(12):
         task = rlvr.make_task("KnightsKnaves-v0", seed, difficulty)
         answer = task.answer
@@ -373,6 +377,14 @@ def test_knights_knaves_group_is_by_meaning(difficulty):
         repeated = answer["statements"] + answer["statements"][:1]
         assert group(_with_answer(task, {**answer, "statements": reworded})) == group(task)
         assert group(_with_answer(task, {**answer, "statements": repeated})) == group(task)
+        last = len(answer["names"]) - 1  # second pass: a statement that says nothing, by anyone
+        empty = answer["statements"] + [[last, ["not", ["is", last, "knave"]]]]
+        assert group(_with_answer(task, {**answer, "statements": empty})) == group(task)
+        for speaker, statement in answer["statements"]:  # "A says B is a knight" = "B says A is a knight"
+            if statement[0] == "is" and statement[1] != speaker:
+                other = [statement[1], ["is", speaker, statement[2]]]
+                swapped = [other if pair == [speaker, statement] else pair for pair in answer["statements"]]
+                assert group(_with_answer(task, {**answer, "statements": swapped})) == group(task)
         speaker, first = answer["statements"][0]
         changed = [[speaker, ["not", first]]] + answer["statements"][1:]
         assert group(_with_answer(task, {**answer, "statements": changed})) != group(task)

@@ -105,12 +105,15 @@ Version history
                 puzzles are drawn per task (was 32). Task bytes changed where a puzzle was
                 turned away (re-pinned).
                 2026-12-07 (session 21), red team s21 B1: the split side and the problem key go
-                by what the statements mean (each as its speaker and truth table, up to renaming
-                people; ``problem_forms.knights_knaves_meaning_form``), not their wording: "X is
-                not a knave" for "X is a knight" and De Morgan's rewrites had put 129 / 59 / 4
-                of 300 test puzzles in a 3,000-puzzle train set at d = 0 / .25 / .5 (now 0),
-                and a train set held 840 / 329 / 18 such repeats (now 0). Raw-stream bytes
-                unchanged; the split streams re-pinned.
+                by what the puzzle says (the set of constraints its statements put on the roles,
+                up to renaming people, those that say nothing left out;
+                ``problem_forms.knights_knaves_meaning_form``), not its wording: "X is not a
+                knave" for "X is a knight" and De Morgan's rewrites had put 129 / 59 / 4 of 300
+                test puzzles in a 3,000-puzzle train set at d = 0 / .25 / .5, and a statement
+                that says nothing or a constraint stated by the other person it binds 291 / 47 /
+                1 (second pass); now 0. d = 0 (two people, one connective) holds only about 110
+                distinct puzzles (110 in 100,000 draws; ~75 train, ~11 test), and sets asking for
+                more are told so. Raw-stream bytes unchanged; the split streams re-pinned.
 """
 
 from rlvr.family import EnvDecl, Family

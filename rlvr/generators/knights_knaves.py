@@ -465,12 +465,13 @@ class KnightsKnavesGenerator(TaskGenerator):
         return "<answer>" + ", ".join(f"{name} is a {roles[name]}" for name in names) + "</answer>"
 
     def split_group(self, task: Task) -> Any:
-        """The puzzle up to what its statements mean and its people's names and order
-        (``problem_forms.knights_knaves_meaning_form``: each statement as its speaker and its
-        truth table; red team s21 B1: "X is not a knave" for "X is a knight" put 129 of 300
-        d = 0 test puzzles in train), or, where too many relabellings tie, up to its people's
-        names and order, the order of its statements and of the operands of and/or/iff
-        (``problem_forms.knights_knaves_form``)."""
+        """The puzzle up to what it says and its people's names and order
+        (``problem_forms.knights_knaves_meaning_form``: the set of constraints its statements put
+        on the roles, those that say nothing left out; red team s21 B1: "X is not a knave" for
+        "X is a knight" put 129 of 300 d = 0 test puzzles in train, and its second pass: a
+        statement saying nothing, or a constraint stated by the other person it binds, 291 of
+        300), or, where too many relabellings tie, up to its people's names and order, the order
+        of its statements and of the operands of and/or/iff (``problem_forms.knights_knaves_form``)."""
         names, roles = task.answer["names"], task.answer["roles"]
         statements, people = task.answer["statements"], len(names)
         in_order = [roles[name] for name in names]

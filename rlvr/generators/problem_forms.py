@@ -215,32 +215,30 @@ def knights_knaves_form(statements: Sequence[Sequence[Any]], roles: Sequence[str
 def knights_knaves_meaning_form(
     people: int, said: Sequence[tuple[int, np.ndarray]], roles: Sequence[str]
 ) -> list | None:
-    """A Knights & Knaves puzzle up to what its statements mean and its people's numbering:
-    each statement as its speaker and its truth table (a boolean vector over the 2ⁿ role
-    assignments, bit i of an index set when person i is a knight), so "X is not a knave" and
-    "X is a knight", De Morgan's rewrites or "A and A" are one statement, and a statement a
-    speaker makes twice counts once. ``["meaning", n, [[speaker, table as hex], …], roles]``
-    for the least of the relabellings that keep each person's class (role, and per statement
-    whether they say it, how many assignments turn on their role, how many make it true);
-    None where those relabellings number more than ``MEANING_RELABELLINGS`` (the caller falls
-    back to a finer form)."""
+    """A Knights & Knaves puzzle up to what it says and its people's numbering: each statement
+    ``(speaker, truth table)`` (a boolean vector over the 2ⁿ role assignments, bit i of an index
+    set when person i is a knight) as the constraint it puts on the roles — the assignments
+    where the speaker is a knight exactly when the statement is true — and the puzzle as the set
+    of those constraints, the ones every assignment meets left out. So "X is not a knave" and
+    "X is a knight", De Morgan's rewrites, a statement made twice, "A says B is a knight" and
+    "B says A is a knight" (both: A and B alike) and "X says X is a knight" (nothing) change
+    nothing. ``["constraints", n, [table as hex, …], roles]`` for the least of the relabellings
+    that keep each person's class (role, and per constraint how many assignments turn on their
+    role and how many meet it); None where those relabellings number more than
+    ``MEANING_RELABELLINGS`` (the caller falls back to a finer form)."""
     assignments = np.arange(1 << people)
-    tables = {
-        (int(speaker), np.asarray(table, dtype=bool).tobytes()): (int(speaker), np.asarray(table, dtype=bool))
-        for speaker, table in said
-    }
-    statements = list(tables.values())
+    found: dict[bytes, np.ndarray] = {}
+    for speaker, table in said:
+        constraint = ((assignments >> int(speaker)) & 1).astype(bool) == np.asarray(table, dtype=bool)
+        if not constraint.all():
+            found.setdefault(constraint.tobytes(), constraint)
+    constraints = list(found.values())
 
     def invariant(person: int) -> tuple:
         turned = assignments ^ (1 << person)
         return (
             roles[person],
-            tuple(
-                sorted(
-                    (speaker == person, int((table != table[turned]).sum()), int(table.sum()))
-                    for speaker, table in statements
-                )
-            ),
+            tuple(sorted((int((c != c[turned]).sum()), int(c.sum())) for c in constraints)),
         )
 
     cells: dict[tuple, list[int]] = {}
@@ -256,18 +254,18 @@ def knights_knaves_meaning_form(
         for place, person in enumerate(itertools.chain.from_iterable(choice)):
             label[person] = place
         moved = sum(bits[person] << label[person] for person in range(people))  # each assignment's new index
-        found = []
-        for speaker, table in statements:
-            relabelled = np.zeros_like(table)
-            relabelled[moved] = table
-            found.append((label[speaker], np.packbits(relabelled, bitorder="little").tobytes()))
-        certificate = tuple(sorted(found))
+        relabelled = []
+        for constraint in constraints:
+            placed = np.zeros_like(constraint)
+            placed[moved] = constraint
+            relabelled.append(np.packbits(placed, bitorder="little").tobytes())
+        certificate = tuple(sorted(relabelled))
         if best is None or certificate < best:
             best = certificate
     return [
-        "meaning",
+        "constraints",
         people,
-        [[speaker, table.hex()] for speaker, table in best],
+        [table.hex() for table in best],
         [roles[person] for person in itertools.chain.from_iterable(ordered)],  # one role per cell
     ]
 

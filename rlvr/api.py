@@ -107,6 +107,7 @@ import numpy as np
 from PIL import Image
 
 from rlvr.core import (
+    SEED_RANGE,
     Task,
     TaskGenerator,
     Verdict,
@@ -177,6 +178,19 @@ class FewerDistinctTasks(ValueError):
         )
 
 
+class SeedRangeEnded(FewerDistinctTasks):
+    """A stream's positions reached the end of ``SEED_RANGE`` before the distinct tasks asked
+    for (positions whose problem was seen are skipped, so a set may read past ``seed + n - 1``)."""
+
+    def __init__(self, env_id: str, difficulty: float, split: str | None, found: int, draws: int, wanted: int):
+        super().__init__(env_id, difficulty, split, found, draws, wanted)
+        ValueError.__init__(
+            self,
+            f"{env_id} at difficulty {difficulty:g} reached the last seed ({SEED_RANGE[1]}) after {found} of the "
+            f"{wanted} distinct tasks asked for; start from a lower seed, or allow duplicates",
+        )
+
+
 def check_split(split: Any) -> str | None:
     """``split``: None (the raw seed stream) or a name of letters, digits, ``_ . -``."""
     if split is None or (isinstance(split, str) and SPLIT_NAME.fullmatch(split)):
@@ -218,7 +232,7 @@ def split_and_problem_keys(task: Task, generator: Any) -> tuple[bytes, bytes | N
     if value is None:
         key = content_key(task)
         return key, key
-    text = _CANONICAL_JSON.encode(value).encode("utf-8", "surrogatepass")
+    text = canonical_bytes(value)
     return hashlib.sha256(b"rlvr-group|" + text).digest(), hashlib.sha256(b"rlvr-problem|" + text).digest()
 
 
@@ -227,13 +241,19 @@ def split_and_problem_keys(task: Task, generator: Any) -> tuple[bytes, bytes | N
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def canonical_bytes(value: Any) -> bytes:
+    """A split group or problem key as the bytes its digests hash: canonical JSON (sorted keys,
+    no spaces, UTF-8, lone surrogates kept)."""
+    return _CANONICAL_JSON.encode(value).encode("utf-8", "surrogatepass")
+
+
 def _keyed_by(task: Task, generator: Any, method: str, prefix: bytes) -> bytes:
     if generator is None:
         generator = make_generator(task.env_id, **_generator_options_of(task))
     value = getattr(generator, method)(task) if isinstance(generator, TaskGenerator) else None
     if value is None:
         return content_key(task)
-    return hashlib.sha256(prefix + _CANONICAL_JSON.encode(value).encode("utf-8", "surrogatepass")).digest()
+    return hashlib.sha256(prefix + canonical_bytes(value)).digest()
 
 
 def shows_held_out(task: Task, generator: Any) -> bool:
@@ -243,9 +263,7 @@ def shows_held_out(task: Task, generator: Any) -> bool:
     if not isinstance(generator, TaskGenerator):
         return False
     return any(
-        key_is_held_out(
-            hashlib.sha256(b"rlvr-group|" + _CANONICAL_JSON.encode(group).encode("utf-8", "surrogatepass")).digest()
-        )
+        key_is_held_out(hashlib.sha256(b"rlvr-group|" + canonical_bytes(group)).digest())
         for group in generator.split_exposures(task)
     )
 
@@ -1240,6 +1258,13 @@ def distinct_tasks(tasks: Iterable[Task], n: int, env_id: str, difficulty: float
     return _distinct_keyed(((task, problem_key(task)) for task in tasks), n, env_id, difficulty, split)
 
 
+def stream_positions(seed: int, n: int, allow_duplicates: bool) -> Iterator[int]:
+    """The stream positions a set of ``n`` tasks from ``seed`` reads: exactly ``seed … seed+n-1``
+    with duplicates allowed; else from ``seed`` on as far as needed (positions whose problem was
+    seen are skipped), never past the end of ``SEED_RANGE`` (``_distinct_keyed`` then says so)."""
+    return iter(range(seed, seed + n if allow_duplicates else SEED_RANGE[1] + 1))
+
+
 def _distinct_keyed(
     pairs: Iterable[tuple[Task, bytes]],
     n: int,
@@ -1268,6 +1293,8 @@ def _distinct_keyed(
         yield task
         if found >= n:
             return
+    else:  # the positions ran out
+        raise SeedRangeEnded(env_id, difficulty, split, found, draws, n)
     raise FewerDistinctTasks(env_id, difficulty, split, found, draws, n)
 
 
@@ -1308,7 +1335,7 @@ def iter_generate(
     check_split(split)
     if backend not in ("process", "ray"):
         raise ValueError(f"backend must be process or ray, got {backend!r}")
-    positions = iter(range(seed, seed + n)) if allow_duplicates else itertools.count(seed)
+    positions = stream_positions(seed, n, allow_duplicates)
     if n == 0:
         return iter(())
     if backend == "ray":
@@ -1430,8 +1457,8 @@ class DistinctRowCursor:
             block, start = self._block, self._at
             if block is None or start >= len(block):
                 self._block, self._at = next(self._blocks, None), 0
-                if self._block is None:
-                    raise self._fewer()
+                if self._block is None:  # the positions ran out
+                    raise SeedRangeEnded(*self._stream, self._found, self._draws, self._n)
                 continue
             keys = block.keys
             window = keys[start : start + count]
@@ -1667,7 +1694,7 @@ def _interleave(
 
         def stream_arguments(part: MixPart) -> tuple:
             """``_iter_generate_locally``'s (and ``_row_cursor``'s) arguments for ``part``."""
-            positions = iter(range(seed, seed + part.count)) if allow_duplicates else itertools.count(seed)
+            positions = stream_positions(seed, part.count, allow_duplicates)
             part_options = group_options(part.env_id, {**options, **part.options}).for_tasks()
             return (
                 part.env_id,
@@ -1741,21 +1768,25 @@ def distinct_estimate(draws: int, distinct: int) -> tuple[str, float]:
     return "~", (low + high) / 2
 
 
-def source_digest(spec) -> str:
-    """A short hash of the code that makes ``spec``'s tasks: its family module and its generator
-    module (every file of it, when the generator is a package)."""
-    import importlib.util
-
+def source_digest(root: Path | None = None) -> str:
+    """A short hash of the code that makes tasks: every ``.py`` file of the ``rlvr`` package
+    (``root``, default the installed one) by relative path and contents. Any file may shape a
+    family's tasks (the shared generator modules, ``problem_forms``, ``corpus``, the key logic
+    here), so a change anywhere makes cached estimates stale. Hashed once per process for the
+    installed package (~3 MB, a few milliseconds)."""
+    if root is None:
+        global _SOURCE_DIGEST
+        if _SOURCE_DIGEST is None:
+            _SOURCE_DIGEST = source_digest(Path(__file__).resolve().parent)
+        return _SOURCE_DIGEST
     digest = hashlib.sha256()
-    for module in (spec.family_module, spec.generator.partition(":")[0]):
-        found = importlib.util.find_spec(module) if module else None
-        if found is None or found.origin is None:
-            continue
-        origin = Path(found.origin)
-        files = sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
-        for path in files:
-            digest.update(path.read_bytes())
+    for path in sorted(root.rglob("*.py")):
+        digest.update(f"{path.relative_to(root).as_posix()}\0{path.stat().st_size}\0".encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+_SOURCE_DIGEST: str | None = None
 
 
 def estimate_distinct(
@@ -1764,7 +1795,7 @@ def estimate_distinct(
     """An estimate of how many distinct tasks (problems: ``problem_key``) (env, difficulty) has,
     from ``sample`` tasks of the raw seed stream (``distinct_estimate``): ``{"sample",
     "distinct", "relation", "estimate"}``; in dataset mode the exact row count (relation ``=``).
-    Cached per (env, difficulty, sample, options, generator source) in
+    Cached per (env, difficulty, sample, options, package source: ``source_digest``) in
     ``$XDG_CACHE_HOME/rlvr/distinct.json`` (default ``~/.cache``), so ``rlvr list`` and ``rlvr
     info`` pay for it once."""
     env_id = canonical_env_id(env_id)
@@ -1774,7 +1805,7 @@ def estimate_distinct(
     rows = make_generator(env_id, **generator_kwargs).dataset_rows
     if rows and not params:  # dataset mode: seed s is row s mod len(rows), so the count is exact
         return {"sample": len(rows), "distinct": len(rows), "relation": "=", "estimate": len(rows)}
-    key = f"problems|{env_id}|{difficulty}|{sample}|{seed}|{_freeze(options)}|{source_digest(spec)}"
+    key = f"problems|{env_id}|{difficulty}|{sample}|{seed}|{_freeze(options)}|{source_digest()}"
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rlvr" / "distinct.json"
     try:
         stored = json.loads(cache.read_text(encoding="utf-8"))

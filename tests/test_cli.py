@@ -166,6 +166,21 @@ def bad_inputs(tmp_path: Path, files: dict) -> list[tuple[list[str], str]]:
         # an infinite weight and an all-zero mixture gave messages naming neither
         ([*gen, "--seed", str(2**63 - 1), "-o", str(out / "x.parquet")], "outside the 64-bit range"),
         ([*gen, "--seed", str(-(2**63) - 1), "-o", str(out / "x.jsonl")], "outside the 64-bit range"),
+        (  # skipping repeats, a set read past its last seed (Maze d = 0 repeats a maze in these 60)
+            [
+                "generate",
+                "Maze-v0",
+                "-n",
+                "60",
+                "--difficulty",
+                "0",
+                "--seed",
+                str(2**63 - 60),
+                "-o",
+                str(out / "x.jsonl"),
+            ],
+            "reached the last seed (9223372036854775807) after 59 of the 60 distinct tasks",
+        ),
         (
             ["generate", "--env", "Maze-v0:inf", "-n", "2", "-o", str(out / "x.jsonl")],
             "weight must be a finite number ≥ 0, got 'Maze-v0:inf'",

@@ -15,7 +15,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import rlvr
-from rlvr.envs.registry import ENV_SPECS
+from rlvr.envs.registry import ENV_SPECS, get_spec
 
 ENV_IDS = [spec.id for spec in ENV_SPECS]
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -106,6 +106,9 @@ def test_reset_step_and_replay(env_id):
     assert text == task.prompt
     replay_from_dict, _ = again.reset(options={"task": task.to_dict()})
     assert (replay_from_dict["text"] if isinstance(replay_from_dict, dict) else replay_from_dict) == task.prompt
+    other = "rlvr/Countdown-v0" if get_spec(env_id).family.name != "countdown" else "rlvr/Maze-v0"
+    with pytest.raises(ValueError, match=f"is a task of {other}, another family"):  # red team s22 B-F2
+        again.reset(options={"task": rlvr.make_task(other, seed=1)})
     _, reward, terminated, truncated, step_info = env.step(rlvr.solve(task))
     assert (reward, terminated, truncated) == (1.0, True, False)
     assert step_info["verdict"].correct
@@ -289,5 +292,10 @@ def test_ids_without_prefix_and_bad_arguments_named():
             rlvr.make_task("rlvr/Maze-v0", seed=seed)
     with pytest.raises(ValueError, match="and the 2 positions after it"):
         rlvr.generate("rlvr/Maze-v0", 3, seed=2**63 - 2)
+    with pytest.raises(rlvr.api.SeedRangeEnded, match="reached the last seed"):  # repeats skipped up to the range's end
+        rlvr.generate("rlvr/Maze-v0", 60, seed=2**63 - 60, difficulty=0.0, split=None)
+    assert (
+        len(rlvr.generate("rlvr/Maze-v0", 60, seed=2**63 - 60, difficulty=0.0, split=None, allow_duplicates=True)) == 60
+    )
     with pytest.raises(ValueError, match="workers must be a whole number ≥ 1, got -2"):
         rlvr.generate("rlvr/Maze-v0", n=2, workers=-2)

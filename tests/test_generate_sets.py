@@ -128,7 +128,7 @@ REPRESENTED = [
     ("rlvr/Game24-v0", 0.0, 300),  # the numbers listed in another order
     ("rlvr/Countdown-v0", 0.0, 300),
     ("rlvr/StepOrder-v0", 0.5, 300),  # a document's windows, shuffled otherwise
-    ("rlvr/Infill-v0", 0.5, 150),  # a document's other blanks
+    ("rlvr/Infill-v0", 0.5, 100),  # a document's other blanks
     ("rlvr/KnightsKnaves-v0", 0.0, 300),  # the same statements under other names
     ("rlvr/Verilog-v0", 0.5, 150),  # the same golden design, other waveforms in the prompt
     ("rlvr/Code-v0", 0.0, 150),  # the same reference program, other examples
@@ -155,7 +155,7 @@ def test_one_problem_shown_otherwise_stays_on_one_side_of_the_split(env_id, diff
     for tasks in twins:
         assert len({is_held_out(t) for t in tasks}) == 1
     test = rlvr.generate(env_id, 30, difficulty=difficulty, split="test", allow_duplicates=True)
-    train = rlvr.generate(env_id, 300, difficulty=difficulty, split="train", allow_duplicates=True)
+    train = rlvr.generate(env_id, min(300, 2 * sample), difficulty=difficulty, split="train", allow_duplicates=True)
     assert not {group(t) for t in test} & {group(t) for t in train}
     assert all(is_held_out(t) for t in test) and not any(is_held_out(t) for t in train)
 
@@ -485,6 +485,24 @@ def test_distinct_estimates_are_close_and_cached(math_rows, tmp_path, monkeypatc
     assert api.describe_distinct(row) == f"~{row['estimate']:,}"
 
 
+def test_distinct_estimates_go_stale_with_any_module_that_shapes_tasks(tmp_path):
+    """The cache key hashes the whole package: a change only to a shared module (problem_forms,
+    which keys KnightsKnaves' and Zebra's problems) changes it; the same files elsewhere do not."""
+    import shutil
+
+    from rlvr import api
+
+    package = Path(api.__file__).resolve().parent
+    copy = tmp_path / "rlvr"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert api.source_digest(copy) == api.source_digest() == api.source_digest(package)
+    forms = copy / "generators" / "problem_forms.py"
+    forms.write_text(forms.read_text(encoding="utf-8") + "\n# another form\n", encoding="utf-8")
+    assert api.source_digest(copy) != api.source_digest()
+    forms.unlink()
+    assert api.source_digest(copy) != api.source_digest()
+
+
 def test_hf_and_verl_adapters_take_the_same_mixtures(tmp_path):
     pytest.importorskip("datasets")
     from rlvr.integrations import hf, verl
@@ -614,7 +632,10 @@ def test_loaded_chunks_skip_the_young_generations_and_leave_frozen_objects_froze
         try:
             frozen = gc.get_freeze_count()
             assert unpack_chunk(payload) == loaded
-            assert gc.get_freeze_count() == frozen and callers == [[]]
+            # an unfreeze would put the caller's frozen objects back among the collected ones
+            # (the count alone may dip: another thread can free a frozen object meanwhile)
+            assert gc.get_freeze_count() > frozen // 2 and callers == [[]]
+            assert all(tracked is not callers for tracked in gc.get_objects())
         finally:
             gc.unfreeze()
     finally:

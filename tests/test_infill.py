@@ -352,8 +352,8 @@ def test_no_test_blank_is_shown_whole_by_a_train_passage():
     def passage(task):
         return task.prompt.split("\n\n")[1]
 
-    test = rlvr.generate("Infill-v0", 40, difficulty=0.5, split="test")
-    train = rlvr.generate("Infill-v0", 400, difficulty=0.5, split="train")
+    test = rlvr.generate("Infill-v0", 30, difficulty=0.5, split="test")
+    train = rlvr.generate("Infill-v0", 250, difficulty=0.5, split="train")
     shown = {s for task in train for s in re.split(r"(?<=[.!?])\s+", passage(task)) if "[BLANK]" not in s}
     for task in test:
         blanked = next(s for s in re.split(r"(?<=[.!?])\s+", passage(task)) if "[BLANK]" in s)

@@ -177,3 +177,59 @@ def test_a_program_with_many_braces_is_not_keyed():
     assert program_key("X = f'{a}{b}'\n") == program_key("X = f'{a}{b}'  # same\n")
     with pytest.raises(ValueError, match="braces"):
         program_key('X = f"' + "{a}" * 6_000 + '"\n')
+
+
+def _trivially_feasible(env_id: str, instance: dict) -> str:
+    """A fixed answer that is feasible on every instance and needs no thought (red team s22 F1)."""
+    if env_id == "rlvr/Scheduling-v0":  # the jobs one after another
+        rows, clock = [], 0
+        for job in instance["jobs"]:
+            rows.append([clock + sum(duration for _, duration in job[:k]) for k in range(len(job))])
+            clock += sum(duration for _, duration in job)
+        return str(rows)
+    return {
+        "rlvr/TSP-v0": lambda: str(list(range(len(instance["distances"])))),
+        "rlvr/GraphColoring-v0": lambda: str(list(range(1, instance["vertices"] + 1))),
+        "rlvr/MaxIndependentSet-v0": lambda: "[]",
+        "rlvr/VertexCover-v0": lambda: str(list(range(instance["vertices"]))),
+        "rlvr/Knapsack-v0": lambda: "[]",
+        "rlvr/SetCover-v0": lambda: str(list(range(len(instance["subsets"])))),
+        "rlvr/BinPacking-v0": lambda: str([[k] for k in range(len(instance["sizes"]))]),
+    }[env_id]()
+
+
+TRIVIAL_ENVS = [
+    "rlvr/TSP-v0",
+    "rlvr/GraphColoring-v0",
+    "rlvr/MaxIndependentSet-v0",
+    "rlvr/VertexCover-v0",
+    "rlvr/Knapsack-v0",
+    "rlvr/SetCover-v0",
+    "rlvr/BinPacking-v0",
+    "rlvr/Scheduling-v0",
+]
+
+
+@pytest.mark.parametrize("env_id", TRIVIAL_ENVS)
+def test_a_feasible_answer_worse_than_the_greedy_has_no_vote(env_id):
+    """Red team s22 F1: every feasible answer was keyed, so a fixed trivially feasible answer
+    (3 of a group of 8, with 2 right answers and 3 unreadable) won the group on 200 of 200 tasks
+    of each of these envs while the verifier gave it 0. An answer worse than the family's greedy
+    now has no vote; the greedy's own answer keeps one, as does the reference."""
+    source = RewardSource.from_env(env_id)
+    verifier, generator = source.verifier_factory(), source.generator
+    won = keyed = 0
+    for seed in range(12):
+        for difficulty in (0.0, 0.5, 1.0):
+            task = source.make_task(300_000 + seed, difficulty)
+            trivial = _answer(_trivially_feasible(env_id, task.answer["instance"]))
+            assert verifier.evaluate(task, verifier.parse(task, extract_answer(trivial))).feasible, env_id
+            right = generator.solve(task)
+            rewards = _group(source, task, [trivial] * 3 + [right] * 2 + ["no answer"] * 3)
+            won += rewards[0] == 1.0 and not verifier.verify(task, trivial).correct
+            keyed += verifier.canonical_answer(task, trivial) is not None
+            greedy = _answer(generator.render(generator.greedy_solution(task)))
+            assert verifier.canonical_answer(task, greedy) is not None, (env_id, seed, difficulty)
+            assert verifier.canonical_answer(task, right) is not None
+    # only TSP's identity tour ever ties or beats nearest-neighbour (small d = 0 tours)
+    assert won <= (3 if env_id == "rlvr/TSP-v0" else 0), (env_id, won, keyed)

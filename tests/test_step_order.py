@@ -205,6 +205,34 @@ def test_folder_corpus_strips_numbering_and_skips_repeated_steps(tmp_path):
         generator.generate(0, 1.0)
 
 
+def test_numbering_in_words_and_roman_numerals_is_stripped_too(tmp_path):
+    """Red team s22 B-F1: "ii.", "(iv)", "First," and "Step one:" were kept, and sorting the
+    labels by them ordered 51 / 45 / 54 of 100 windows at d = .25 / .5 / 1 of a folder corpus
+    numbered so. Every style is stripped now and the steps start with a capital either way."""
+    from rlvr.generators.corpus import clean_lines
+
+    verbs = ["heat the pan", "add the oil", "crack the eggs", "stir them", "salt them", "plate them", "serve them"]
+    styles = {
+        "roman": lambda k: f"{['i', 'ii', 'iii', 'iv', 'v', 'vi', 'vii'][k]}. ",
+        "parenthesised": lambda k: f"({['i', 'ii', 'iii', 'iv', 'v', 'vi', 'vii'][k]}) ",
+        "ordinal": lambda k: f"{['First', 'Second', 'Third', 'Fourth', 'Fifth', 'Sixth', 'Finally'][k]}, ",
+        "step-word": lambda k: f"Step {['one', 'two', 'three', 'four', 'five', 'six', 'seven'][k]}: ",
+        "ordinal-number": lambda k: f"{k + 1}{['st', 'nd', 'rd'][k] if k < 3 else 'th'} step: ",
+    }
+    for name, mark in styles.items():
+        lines = clean_lines(
+            "\n".join(mark(k) + f"{verb} with tool {name}-{k * 37 % 11}" for k, verb in enumerate(verbs))
+        )
+        assert lines == [f"{verb[0].upper()}{verb[1:]} with tool {name}-{k * 37 % 11}" for k, verb in enumerate(verbs)]
+    # words that only look like numbering stay
+    assert clean_lines("Mix. Then bake.\nI went home.\nCivil works.\nLasting results") == [
+        "Mix. Then bake.",
+        "I went home.",
+        "Civil works.",
+        "Lasting results",
+    ]
+
+
 def test_jsonl_corpus_with_field_and_bad_specs(tmp_path):
     path = tmp_path / "procedures.jsonl"
     rows = [

@@ -16,7 +16,8 @@ Arguments    ``env_id`` (set by registration), ``difficulty`` (0–1), ``image_s
 Reset        ``reset(seed=s)`` makes the task of seed s; ``options={"difficulty": d}`` changes
              the knob for this episode and ``options={"hint": h}`` the hint level (``hint=`` of
              the constructor, default 0: none; see ``TaskGenerator.with_hint``); ``options={"task": task}``
-             replays a Task (or its dict) exactly, as a GRPO group needs.
+             replays a Task (or its dict) exactly, as a GRPO group needs (a task of another
+             family is refused: ValueError).
 Docs         ``env.unwrapped.__doc__`` is the family's contract (its generator module's
              docstring: task, answer format, verifier, difficulty table).
 """
@@ -96,7 +97,15 @@ class SingleTurnEnv(gym.Env):
         options = options or {}
         given = options.get("task")
         if given is not None:
-            self.task = given if isinstance(given, Task) else Task.from_dict(given)
+            task = given if isinstance(given, Task) else Task.from_dict(given)
+            if get_spec(task.env_id).family.name != self.spec_entry.family.name:
+                # red team s22 B-F2: another family's task scored its right answer 0 ("verifier
+                # error: KeyError"), silently, while rlvr.verify gave it 1
+                raise ValueError(
+                    f"options['task'] is a task of {task.env_id}, another family than this env's {self.env_id}; "
+                    f"replay it in gym.make({task.env_id!r})"
+                )
+            self.task = task
         else:
             difficulty = canonical_difficulty(options.get("difficulty", self.difficulty))
             task_seed = seed if seed is not None else int(self.np_random.integers(SEED_SPACE))

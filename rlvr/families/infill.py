@@ -132,6 +132,9 @@ Version history
                 sentence that a 1,500-task train set showed whole; now 0). The paragraphs after
                 the first repeat changed, and with them the spans and distractors drawn: task
                 bytes changed in both modes (re-pinned).
+                2026-12-07 (session 22): ``corpus=`` lines lose enumerations in words and roman
+                numerals too, as StepOrder's version history says; the default corpus's tasks
+                are unchanged.
 """
 
 from rlvr.family import EnvDecl, Family

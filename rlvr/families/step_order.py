@@ -92,6 +92,13 @@ Version history
                 orders), and from 7 steps a sort exact on one tie-break in over 120 no longer
                 refuses a window; random orders now pass 42/68/77/97 % at 4/5/6/8 steps (were
                 31/46/62/72 %). Every task's bytes changed (re-pinned); Infill's did not.
+                2026-12-07 (session 22, red team s22 B-F1): a ``corpus=`` line's leading
+                enumeration may also be a roman numeral ("ii.", "(iv)"), an ordinal ("First,",
+                "6th", "Finally,") or "Step" and a number word, and a line that lost one starts
+                with a capital (``rlvr.generators.corpus.ENUMERATION``): sorting by such words
+                ordered 51 / 45 / 54 of 100 windows at d = .25 / .5 / 1 of a corpus numbered so,
+                now 0. The default corpus has no enumerations: its tasks are unchanged (goldens
+                pass); tasks of corpora with such numbering changed.
 """
 
 from rlvr.family import EnvDecl, Family

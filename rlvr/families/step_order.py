@@ -92,13 +92,16 @@ Version history
                 orders), and from 7 steps a sort exact on one tie-break in over 120 no longer
                 refuses a window; random orders now pass 42/68/77/97 % at 4/5/6/8 steps (were
                 31/46/62/72 %). Every task's bytes changed (re-pinned); Infill's did not.
-                2026-12-07 (session 22, red team s22 B-F1): a ``corpus=`` line's leading
-                enumeration may also be a roman numeral ("ii.", "(iv)"), an ordinal ("First,",
-                "6th", "Finally,") or "Step" and a number word, and a line that lost one starts
-                with a capital (``rlvr.generators.corpus.ENUMERATION``): sorting by such words
-                ordered 51 / 45 / 54 of 100 windows at d = .25 / .5 / 1 of a corpus numbered so,
-                now 0. The default corpus has no enumerations: its tasks are unchanged (goldens
-                pass); tasks of corpora with such numbering changed.
+                2026-12-07 (session 22, red team s22 B-F1 and its second pass): a ``corpus=``
+                line's leading enumeration may also be a roman numeral ("ii.", "(iv)"), an
+                ordinal with a mark after it ("First,", "6th step:", "Finally,"; a line that lost
+                one starts with a capital) or "Step" and a number word
+                (``rlvr.generators.corpus.ENUMERATION``), and a document whose steps still count
+                along ("**Step 1:**", "1.1", "S1:", "Step 1/8", "①", fullwidth digits, a trailing
+                "(step 1)": ``numbered_steps``) is left out. Sorting by such numbering ordered
+                51 / 45 / 54 of 100 windows at d = .25 / .5 / 1 of a corpus numbered in words,
+                and every window for the ten other styles; now none is drawn. The default corpus
+                and GSM8K have no such documents: their tasks are unchanged (goldens pass).
 """
 
 from rlvr.family import EnvDecl, Family

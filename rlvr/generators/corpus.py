@@ -48,6 +48,7 @@ import json
 import os
 import random
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -72,8 +73,9 @@ MAX_STEP_CHARS = 400  # longer steps and sentences are kept out of tasks (StepOr
 CALCULATOR_NOTE = re.compile(r"<<[^<>\n]*>>")
 HEADING = re.compile(r"^\s{0,3}#+(\s|$)")
 # A line's leading enumeration, one of: "1." "(2)" "3:" "Step 4." "step 5" (any number, a roman
-# numeral up to xxxix or a number word up to twenty after "Step"), "ii." "(iv)", "6th," "First,"
-# "Eighth:" "Finally," (ordinal words up to twentieth, also followed by "step"), a bullet, "a)".
+# numeral up to xxxix or a number word up to twenty after "Step"), "ii." "(iv)", a bullet, "a)";
+# or an ordinal with a mark after it: "6th," "First," "Eighth:" "Finally," "Second step:"
+# (ordinal words up to twentieth; "Second derivative" and "Last year" stay whole).
 # Red team s22 B-F1: "ii." "First," and "Step one:" were kept, and sorting by them put about half
 # of a numbered corpus's windows in order.
 ROMAN_NUMERAL = r"(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})"
@@ -86,10 +88,10 @@ ORDINAL_WORDS = (
     "|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|firstly|secondly|thirdly|finally|lastly|last"
 )
 ENUMERATION = re.compile(
-    rf"^\s*(?:(?:step\s*)?\(?(?:\d{{1,3}}|{ROMAN_NUMERAL})[.):]"
+    rf"^\s*(?:(?:step\s*)?\(?\d{{1,3}}[.):]|\(?{ROMAN_NUMERAL}[.)]"
     rf"|step\s+(?:\d{{1,3}}|{NUMBER_WORDS}|{ROMAN_NUMERAL})\b[.:]?"
-    rf"|(?:\d{{1,3}}(?:st|nd|rd|th)|{ORDINAL_WORDS})\b(?:\s+step\b)?[,.:)]?"
-    r"|[-*•+]|\(?[a-z][.)])\s+",
+    r"|[-*•+]|\(?[a-z][.)])\s+"
+    rf"|^\s*(?P<ordinal>(?:\d{{1,3}}(?:st|nd|rd|th)|{ORDINAL_WORDS})(?:\s+step\b[,.:)]?|[,.:)]))\s+",
     re.IGNORECASE,
 )
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9$\\(\"'])")
@@ -140,10 +142,68 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+INTEGER = re.compile(r"\d+")
+ROMAN_VALUES = {
+    roman: value
+    for value, roman in enumerate(
+        [
+            "i",
+            "ii",
+            "iii",
+            "iv",
+            "v",
+            "vi",
+            "vii",
+            "viii",
+            "ix",
+            "x",
+            "xi",
+            "xii",
+            "xiii",
+            "xiv",
+            "xv",
+            "xvi",
+            "xvii",
+            "xviii",
+            "xix",
+            "xx",
+        ],
+        start=1,
+    )
+}
+WORD_VALUES = {
+    **{word: value for value, word in enumerate(NUMBER_WORDS.split("|"), start=1)},
+    **{word: value for value, word in enumerate(ORDINAL_WORDS.split("|")[:20], start=1)},
+}
+
+
+def numbered_steps(steps: tuple[str, ...] | list[str]) -> bool:
+    """Whether the steps still count along in a way the cleaning did not strip (red team s22
+    second pass: "**Step 1:**", "1.1", "- 1.", "[Step 1]", "1.Mix", "①", "S1:", "Step 1/8",
+    fullwidth digits, a trailing "(step 1)" each let a sort by the number order every window):
+    in the steps' NFKC forms, the first, second or last whole number of every step, or the
+    first word read as a roman numeral or a number or ordinal word, runs k, k + 1, k + 2, …
+    From four steps (StepOrder's fewest; three-step runs happen by chance: 4 of GSM8K's 1,319
+    solutions); a document numbered so shows its order without being read."""
+    if len(steps) < 4:
+        return False
+    forms = [unicodedata.normalize("NFKC", step) for step in steps]
+    integers = [[int(n) for n in INTEGER.findall(form)] for form in forms]
+    words = [re.sub(r"[^a-z]", " ", form.casefold()).split()[:2] for form in forms]
+    sequences = [[row[k] if len(row) > abs(k) - (k < 0) else None for row in integers] for k in (0, 1, -1)]
+    for lead in (0, 1):  # "Step two" and "ii." alike: the first or the second word
+        sequences.append(
+            [ROMAN_VALUES.get(w[lead], WORD_VALUES.get(w[lead])) if len(w) > lead else None for w in words]
+        )
+    return any(
+        None not in sequence and all(b == a + 1 for a, b in zip(sequence, sequence[1:])) for sequence in sequences
+    )
+
+
 def clean_lines(text: str) -> list[str]:
     """The non-empty lines of ``text`` with notes, headings and enumerations removed; a line
-    that lost an enumeration starts with a capital ("First, mix …" → "Mix …"), so which steps
-    were numbered with words (often only the first and last) does not show."""
+    that lost an ordinal starts with a capital ("First, mix …" → "Mix …"), so which steps were
+    numbered with words (often only the first and last) does not show."""
     lines = []
     for line in CALCULATOR_NOTE.sub("", text).splitlines():
         if HEADING.match(line):
@@ -151,7 +211,8 @@ def clean_lines(text: str) -> list[str]:
         numbered = ENUMERATION.match(line)
         if numbered:
             line = line[numbered.end() :]
-            line = line[:1].upper() + line[1:]
+            if numbered.group("ordinal"):  # "First, mix" → "Mix", as "1. Mix" → "Mix"
+                line = line[:1].upper() + line[1:]
         line = collapse(line)
         if line:
             lines.append(line)

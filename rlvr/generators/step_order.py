@@ -20,7 +20,7 @@ import numpy as np
 
 from rlvr.core import Task, TaskGenerator
 from rlvr.families.step_order import FAMILY
-from rlvr.generators.corpus import MAX_STEP_CHARS, Corpus, id_suffix, load_corpus
+from rlvr.generators.corpus import MAX_STEP_CHARS, Corpus, id_suffix, load_corpus, numbered_steps
 from rlvr.verifiers.step_order import read_labels
 
 MAX_DRAWS = 256  # windows drawn per task while looking for one that is usable and leaks no order
@@ -140,7 +140,11 @@ class StepOrderGenerator(TaskGenerator):
 
     def __init__(self, corpus: str | None = None, field: str | None = None):
         self.corpus: Corpus = load_corpus(corpus, field)
-        self.procedures = tuple(d for d in self.corpus.documents if d.procedure)
+        # a document whose steps still count along (numbering the cleaning did not strip) is
+        # left out: its numbers would give the order away (``numbered_steps``)
+        procedures = [d for d in self.corpus.documents if d.procedure]
+        self.procedures = tuple(d for d in procedures if not numbered_steps(d.steps))
+        self.numbered = len(procedures) - len(self.procedures)
         self.id_suffix = id_suffix(self.corpus)
         self._eligible: dict[int, tuple[int, ...]] = {}
 
@@ -160,7 +164,13 @@ class StepOrderGenerator(TaskGenerator):
             raise ValueError(f"anchored must be at most steps - 3 = {count - 3} (at least three steps to order)")
         pool = self.eligible(count)
         if not pool:
-            raise ValueError(f"corpus {self.corpus.label} has no procedure with {count} steps; lower steps")
+            numbered = (
+                f' ({self.numbered} numbered in a way the cleaning keeps, e.g. "Step 1/8", are left out: '
+                "strip their numbering)"
+                if self.numbered
+                else ""
+            )
+            raise ValueError(f"corpus {self.corpus.label} has no procedure with {count} steps{numbered}; lower steps")
         for _ in range(MAX_DRAWS):
             document = self.procedures[pool[rng.randrange(len(pool))]]
             start = rng.randint(0, len(document.steps) - count)

@@ -257,31 +257,35 @@ class OptimisationVerifier(SafeVerifier):
         """``reward: majority``'s key: a feasible solution in ``normal_form``, so that the ways of
         writing one solution agree (a set in any order, a tour from any city in either
         direction, colours renamed, bins in any order); None, no vote, for an infeasible or
-        unreadable one and for a feasible one worse than the family's simple greedy
-        (``below_greedy``). Keyed by the list as written, right answers split their vote and two
-        copies of one wrong answer won every group (red team s15 B15-1); keyed by the objective
-        alone, three different wrong answers of one score outvoted two right ones (second pass,
-        R2-2); with every feasible answer keyed, one trivially feasible answer (the identity
-        tour, every vertex, nothing packed, one bin per item) won a group of 8 holding 3 of it
-        and 2 right answers on every task of eight envs (red team s22 F1)."""
+        unreadable one and for a feasible one no better than the family's simple greedy
+        (``no_better_than_greedy``; so a task the greedy solves gives no label).
+
+        Keyed by the list as written, right answers split their vote and two copies of one
+        wrong answer won every group (red team s15 B15-1); keyed by the objective alone, three
+        different wrong answers of one score outvoted two right ones (second pass, R2-2); with
+        every feasible answer keyed, one trivially feasible answer (the identity tour, every
+        vertex, nothing packed, one bin per item) won a group of 8 holding 3 of it and 2 right
+        answers on every task of eight envs (red team s22 F1); keyed when as good as the greedy,
+        the greedy's own answer, which needs no search, voted on every task and was wrong on
+        61–100 % of them from d = .5 (second pass)."""
 
         def solution_key(block: str) -> Any:
             solution = self.parse(task, block)
             evaluation = self.evaluate(task, solution)
-            if not evaluation.feasible or self.below_greedy(task, evaluation.objective):
+            if not evaluation.feasible or self.no_better_than_greedy(task, evaluation.objective):
                 return None
             return self.normal_form(task, solution)
 
         return answer_value_key(response, solution_key, self.max_response_chars)
 
-    def below_greedy(self, task: Task, objective: float) -> bool:
-        """Whether a feasible solution's ``objective`` is worse than the generator's simple greedy
-        on this instance (``greedy_objective``: worked out from the instance alone, not the
-        reference); never where every feasible solution is optimal or no greedy is recorded."""
+    def no_better_than_greedy(self, task: Task, objective: float) -> bool:
+        """Whether a feasible solution's ``objective`` is no better than the generator's simple
+        greedy on this instance (``greedy_objective``: worked out from the instance alone, not
+        the reference); never where every feasible solution is optimal or no greedy is recorded."""
         baseline = greedy_objective(task)
         if self.sense == "feasible" or baseline is None:
             return False
-        return objective > baseline if self.sense == "min" else objective < baseline
+        return objective >= baseline if self.sense == "min" else objective <= baseline
 
     def normal_form(self, task: Task, solution: Any) -> Any:
         """One value for every spelling of ``solution`` the problem treats as the same: sorted

@@ -723,8 +723,14 @@ def test_spellings_of_one_answer_share_a_key():
     for env_id, (first, second) in spellings.items():
         source = RewardSource.from_env(env_id)
         verifier = source.verifier_factory()
-        for seed in range(3):
-            task = source.make_task(seed, 0.25)
+        # Knapsack: tasks the density greedy does not solve (an answer no better has no vote)
+        tasks = [source.make_task(seed, 0.25) for seed in range(40)]
+        tasks = [
+            task
+            for task in tasks
+            if env_id != "rlvr/Knapsack-v0" or task.answer["reference"]["objective"] > task.meta["greedy_objective"]
+        ]
+        for task in tasks[:3]:
             right = source.generator.solve(task)
             texts = [right, first(task, right), second(task, right)]
             assert len(set(texts)) == 3, env_id  # three different spellings

@@ -1350,3 +1350,23 @@ def test_a_fork_during_another_threads_uid_acquire_leaves_the_child_no_lock_desc
     foreign = uids._UidPool(base + 512, str(tmp_path))
     foreign.release(base + 512)  # never acquired (locked) here: not to be handed out
     assert foreign._free == []
+
+
+def test_a_run_reaped_elsewhere_keeps_its_exit_code_or_counts_as_killed():
+    """CI saw a session left to the garbage collector whose process ``subprocess`` had reaped
+    already: ``wait4`` raised ChildProcessError inside the session's clean-up. The recorded exit
+    code stands; with none recorded the run counts as killed (fails closed)."""
+    from rlvr.verifiers.sandbox.backend import _Spawned
+
+    def spawned(proc):
+        return _Spawned(proc, 0.0, lambda: None, lambda: None, lambda: None)
+
+    for program, code in (("raise SystemExit(3)", 3), ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", -15)):
+        proc = subprocess.Popen([sys.executable, "-c", program])
+        proc.wait()  # reaped by subprocess, as its clean-up does
+        status, cpu_s = spawned(proc).reap()
+        assert os.waitstatus_to_exitcode(status) == code and cpu_s == 0.0
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    os.waitpid(proc.pid, 0)  # reaped by someone else: no code recorded
+    status, _ = spawned(proc).reap()
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL

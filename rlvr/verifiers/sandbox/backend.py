@@ -167,8 +167,15 @@ class _Spawned:
         return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
     def reap(self) -> tuple[int, float]:
-        """Wait for that process: (raw wait status, CPU seconds of it and what it waited for)."""
-        _, status, rusage = os.wait4(self.proc.pid, 0)
+        """Wait for that process: (raw wait status, CPU seconds of it and what it waited for).
+        Where it was reaped already (``subprocess`` reaps a ``Popen`` it finalised, as when a
+        session is left to the garbage collector: seen in CI), its recorded exit code stands,
+        or a kill (a run whose end nobody saw fails closed); its CPU time is then unknown (0)."""
+        try:
+            _, status, rusage = os.wait4(self.proc.pid, 0)
+        except ChildProcessError:
+            code = self.proc.returncode
+            return (signal.SIGKILL if code is None else -code if code < 0 else code << 8), 0.0
         self.proc.returncode = os.waitstatus_to_exitcode(status)
         return status, rusage.ru_utime + rusage.ru_stime
 

@@ -20,6 +20,7 @@ import pytest
 
 import rlvr
 import rlvr.generators.optimisation as optimisation
+import rlvr.generators.scheduling as scheduling
 from rlvr.attacks import OVERRUN_FACTOR, OVERRUN_SLACK_S
 from rlvr.verifiers.optimisation import (
     AnswerFormatError,
@@ -926,10 +927,10 @@ def test_tsp_bounded_held_karp_gives_held_karps_tour():
 def test_scheduling_lower_bound_and_non_delay_schedule():
     """``preemptive_bound`` equals a brute-force preemptive one-machine optimum (unit time
     slices, longest tail first is optimal) and is at least least head + load + least tail;
-    ``lower_bound`` never exceeds the brute-force least makespan and meets it on some
-    instances; ``non_delay_schedule`` is feasible and never lets a machine idle while an
+    ``JobShop.lower_bound`` never exceeds the brute-force least makespan and meets it on some
+    instances; ``JobShop.non_delay`` is feasible and never lets a machine idle while an
     operation waits for it."""
-    from rlvr.generators.scheduling import lower_bound, non_delay_schedule, preemptive_bound
+    from rlvr.generators.job_shop_solver import JobShop, preemptive_bound
     from rlvr.verifiers.scheduling import evaluate_schedule
 
     rng = np.random.default_rng(29)
@@ -954,9 +955,10 @@ def test_scheduling_lower_bound_and_non_delay_schedule():
         job_count, machines = int(rng.integers(1, 4)), int(rng.integers(1, 4))
         jobs = [[[int(m), int(rng.integers(1, 8))] for m in rng.permutation(machines)] for _ in range(job_count)]
         optimum = brute_force_makespan(jobs)
-        assert lower_bound(jobs) <= optimum, jobs
-        met += lower_bound(jobs) == optimum
-        starts = non_delay_schedule(jobs)
+        shop = JobShop(jobs)
+        assert shop.lower_bound() <= optimum, jobs
+        met += shop.lower_bound() == optimum
+        starts = shop.non_delay()
         assert evaluate_schedule(jobs, starts).objective is not None, jobs
         for j, job in enumerate(jobs):
             for k, (machine, _) in enumerate(job):
@@ -974,14 +976,12 @@ def test_scheduling_lower_bound_and_non_delay_schedule():
 
 def test_scheduling_branch_and_bound_is_exact():
     """The branch and bound's schedule is feasible, of the brute-force least makespan, and
-    None exactly when the given upper bound is already optimal; past its node limit it raises
-    and the generator's CP-SAT path decides the same optimum."""
-    from rlvr.generators.scheduling import (
-        NodeLimitReached,
-        branch_and_bound,
-        earliest_start_dispatch,
-        makespan_of,
-    )
+    None exactly when the given upper bound is already optimal; it does not depend on the
+    floor it starts from (the first optimal active schedule in its order); past its node limit
+    it raises with a floor no higher than the optimum, and the generator's CP-SAT path, given
+    that floor, decides the same optimum."""
+    from rlvr.generators.job_shop_solver import JobShop, NodeLimitReached
+    from rlvr.generators.scheduling import makespan_of
     from rlvr.verifiers.scheduling import evaluate_schedule
 
     rng = np.random.default_rng(23)
@@ -990,29 +990,37 @@ def test_scheduling_branch_and_bound_is_exact():
         job_count, machines = int(rng.integers(1, 4)), int(rng.integers(1, 4))
         jobs = [[[int(m), int(rng.integers(1, 8))] for m in rng.permutation(machines)] for _ in range(job_count)]
         optimum = brute_force_makespan(jobs)
-        dispatch = makespan_of(jobs, earliest_start_dispatch(jobs))
-        found, nodes = branch_and_bound(jobs, dispatch, 10**6)
+        shop = JobShop(jobs)
+        dispatch = makespan_of(jobs, shop.earliest_start())
+        found, nodes = shop.branch_and_bound(shop.lower_bound(), dispatch, 10**6)
         if found is None:
             assert dispatch == optimum, jobs
         else:
             assert evaluate_schedule(jobs, found).objective == optimum < dispatch, jobs
+            assert shop.branch_and_bound(0, dispatch, 10**6)[0] == found, jobs
             improved += 1
-        assert branch_and_bound(jobs, optimum, 10**6)[0] is None  # nothing beats the optimum
+        assert shop.branch_and_bound(0, optimum, 10**6)[0] is None  # nothing beats the optimum
     assert improved > 5
-    jobs = instance(task_of("rlvr/Scheduling-v0", 3, 0.25))["jobs"]
-    with pytest.raises(NodeLimitReached):
-        branch_and_bound(jobs, 10**6, 2)
+    for seed in range(40):
+        task = task_of("rlvr/Scheduling-v0", seed, 1.0)
+        jobs, optimum = instance(task)["jobs"], reference(task)["objective"]
+        shop = JobShop(jobs)
+        try:
+            shop.branch_and_bound(0, 10**6, 20)
+        except NodeLimitReached as reached:
+            assert reached.floor <= optimum
+        else:
+            raise AssertionError(f"seed {seed}: 20 nodes sufficed from floor 0")
 
 
-def test_scheduling_falls_back_to_cp_sat_past_the_node_limit(monkeypatch):
-    import rlvr.generators.scheduling as scheduling
-
-    searched = [s for s in range(30) if task_of("rlvr/Scheduling-v0", s, 0.25).meta["effort"] > 1]
+@pytest.mark.parametrize("difficulty", [0.25, 1.0])
+def test_scheduling_falls_back_to_cp_sat_past_the_node_limit(monkeypatch, difficulty):
+    searched = [s for s in range(30) if task_of("rlvr/Scheduling-v0", s, difficulty).meta["effort"] > 1]
     monkeypatch.setattr(scheduling, "BRANCH_AND_BOUND_NODE_LIMIT", 1)
     for seed in searched[:6]:
-        task = type(generator_of("rlvr/Scheduling-v0"))().generate(seed, 0.25)
+        task = type(generator_of("rlvr/Scheduling-v0"))().generate(seed, difficulty)
         assert task.meta["solver"] == "OR-Tools CP-SAT" and task.meta["status"] == "optimal"
-        assert reference(task)["objective"] == reference(task_of("rlvr/Scheduling-v0", seed, 0.25))["objective"]
+        assert reference(task)["objective"] == reference(task_of("rlvr/Scheduling-v0", seed, difficulty))["objective"]
 
 
 def test_numpy_words_replay_numpys_choice_and_integers():
@@ -1069,6 +1077,7 @@ def test_graph_colouring_spent_conflict_budget_keeps_a_valid_reference(monkeypat
 def test_a_spent_solver_limit_falls_back_to_the_heuristic(env_id, monkeypatch):
     monkeypatch.setattr(optimisation, "CP_SAT_DETERMINISTIC_LIMIT", 1e-9)
     monkeypatch.setattr(optimisation, "INDEPENDENT_SET_NODE_LIMIT", 0)  # the branch and bound gives up at once
+    monkeypatch.setattr(scheduling, "BRANCH_AND_BOUND_NODE_LIMIT", 0)  # so does Scheduling's
     beyond_dynamic_programming = {"cities": 20} if env_id == "rlvr/TSP-v0" else {}  # Held-Karp takes up to 15
     task = type(generator_of(env_id))().generate(3, 1.0, **beyond_dynamic_programming)
     # the planted packing (cover) meets the lower bound, so it is still provably optimal

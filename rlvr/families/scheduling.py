@@ -12,15 +12,22 @@ Verifier    rlvr.verifiers.scheduling.SchedulingVerifier: the full shape, non-ne
             order and no machine overlap, else 0; then reward 1 (correct) when no longer than the
             reference, else 0; with ``partial=True`` a feasible answer earns the share of the
             greedy-to-reference gap that its ratio min(1, reference makespan / makespan) closes.
-Solver      (rlvr.generators.scheduling) The better of two dispatch schedules (earliest
-            start, below, and a non-delay schedule by most work remaining after the operation;
-            makespan U) when U meets the lower bound (the longest job; each machine's
-            preemptive one-machine bound over its operations' heads and tails, Jackson's
-            preemptive schedule). Otherwise, up to 12 operations (d ≤ 0.25), an exact branch
-            and bound over Giffler–Thompson active schedules for one shorter than U (within
-            5 000 nodes); beyond, OR-Tools CP-SAT: an interval per operation, NoOverlap per
-            machine, precedence within jobs, starts and makespan bounded by U − 1 and the lower
-            bound (the model parsed from one CpModelProto text), no presolve, no LP, no symmetry
+Solver      (rlvr.generators.scheduling, rlvr.generators.job_shop_solver) The better of two
+            dispatch schedules (earliest start, below, and a non-delay schedule by most work
+            remaining after the operation; makespan U) when U meets the lower bound (the longest
+            job; each machine's preemptive one-machine bound over its operations' heads and
+            tails, Jackson's preemptive schedule). Otherwise an exact branch and bound compiled
+            by numba: for each makespan T from the lower bound up, a depth-first search over
+            Giffler–Thompson active schedules for one of makespan ≤ T, each node cut by heads
+            and deadlines tightened by pairwise order inference on each machine and by each
+            machine's preemptive schedule; the first T that has one is the optimum, its
+            schedule the first optimal active schedule in the search's order. Past 250 nodes
+            the same search goes on with every job's operations reversed (the same makespans;
+            its schedule is run backwards), which is often far shorter; past 2 000 nodes in all
+            (about 1 task in 400 at d = 1), OR-Tools CP-SAT: an
+            interval per operation, NoOverlap per machine, precedence within jobs, starts and
+            makespan bounded by U − 1 and the least makespan the search had not ruled out (the
+            model parsed from one CpModelProto text), no presolve, no LP, no symmetry
             detection, no clause inprocessing, the older linear propagator, the objective's
             lower bound searched first (``JOB_SHOP_CP_SAT_PARAMETERS``); minimise the makespan;
             when it proves no such schedule exists, the U schedule is optimal. Exact within
@@ -30,8 +37,9 @@ Solver      (rlvr.generators.scheduling) The better of two dispatch schedules (e
 Greedy      Earliest-start dispatch: repeatedly schedule, among the next operations of all
             jobs, the one that can start earliest (ties to the lower job): its makespan is
             ``meta["greedy_objective"]``.
-Effort      Search nodes: branch-and-bound nodes or CP-SAT branches (``meta["effort"]``; 0 when
-            the bound is met), plus CP-SAT's conflicts and deterministic time where it ran.
+Effort      Search nodes: branch-and-bound nodes that passed the cut, over all makespans tried,
+            or CP-SAT branches (``meta["effort"]``; 0 when the bound is met), plus CP-SAT's
+            conflicts and deterministic time where it ran.
 Hints       The reference's objective to reach, then at most 80 % of the reference solution (never
             all), up to 6 pieces: operations' start times in the reference schedule, earliest first.
 
@@ -43,17 +51,15 @@ Difficulty  (rendered from the declaration below)
             0.75  6     5         9
             1     7     5         9
             ``jobs`` 1–30, ``machines`` 1–15 and ``max_duration`` 1–1000 may be set explicitly.
-            Generation with the exact solve is about 4× (d = 0.5) and 4–4.5× (d = 1) faster than
-            the first release's (d476769, unbounded CP-SAT model; 12× at d = 0), CPU time,
-            benchmarks/bench_optimisation.py --baseline on a loaded two-core machine. CP-SAT
-            sets the pace from d = 0.5 on: it runs on 80–95 % of the instances (the lower bound
-            equals the optimum on ~35 %, but a dispatch rule reaches it on only 5–20 %), and
-            most of a call is its fixed cost: proving a known optimal makespan costs about three
-            quarters of an average call at d = 0.5 and d = 1. Mean
+            Generation with the exact solve is about 17× (d = 0), 20× (d = 0.5) and 9× (d = 1)
+            faster than the first release's (d476769, unbounded CP-SAT model), CPU time,
+            benchmarks/bench_optimisation.py --baseline. The compiled branch and bound sets the
+            pace from d = 0.5 on: about 0.1 ms a searched instance at d = 0.5 and 0.5 ms at
+            d = 1 (median 0.3 ms; a tenth of the instances take half the time), where CP-SAT
+            took 0.65 and 1.6–1.8 ms. Mean
             dispatch gap (1 − its ratio) ≈ 0.09 at d = 0, 0.17 at d = 0.5, 0.20 at d = 1;
-            mean search effort rises about 30-fold from d = 0 to d = 1 (seeds 0–299; ~100-fold
-            before CP-SAT searched the objective's lower bound first, which takes fewer
-            branches). d = 0 has three jobs, not two: with
+            mean search effort rises from 0.6 nodes at d = 0 to 22 at d = 0.5 and about 135 at
+            d = 1 (seeds 0–299, 0–1999 at d = 1). d = 0 has three jobs, not two: with
             two jobs on two machines a fixed answer ([[0, 4], [0, 4]]) was optimal on
             17 % of the tasks (benchmarks/bench_constant_policy.py); with three, on about 1 %.
 
@@ -89,6 +95,22 @@ Version history
                 city in one direction, colours renamed by first use, bins sorted), an infeasible one not
                 at all; keyed by the list as written, right answers in another order split their vote and
                 two copies of one wrong answer won 20 of 20 groups. Task bytes unchanged.
+                2026-12-07 (issue 18, speed): the reference comes from a branch and bound
+                compiled by numba (rlvr.generators.job_shop_solver; makespans tried from the lower
+                bound up, cuts by pairwise order inference and preemptive one-machine schedules,
+                the mirrored instance past 250 nodes) at every size, CP-SAT only past its
+                2 000-node limit, and the dispatch rules and
+                lower bound are compiled too (≈ 1.3× faster at d = 0, 5× at d = 0.5, 2.5× at
+                d = 1 than the tree before). The instances, prompts, dispatch schedules, lower
+                bounds and optimal makespans are unchanged (seeds 0–599 at every level, and the
+                300-seed cross-check against a plain CP-SAT model in tests/test_scheduling.py);
+                at d ≤ 0.25 so are the reference schedules, but ``meta["effort"]`` counts the new
+                search's nodes, and from d = 0.5 the reference may be another optimal schedule
+                (the first in the search's order or its mirror's, where CP-SAT's was) and
+                ``meta["solver"]`` names
+                the branch and bound: task bytes changed at every level (re-pinned). numba is a
+                new dependency; the first process of an installation compiles the solver (~7 s),
+                later ones load it (~0.3 s, scripts/setup.sh compiles it).
 """
 
 from rlvr.family import EnvDecl, Family

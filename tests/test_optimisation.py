@@ -342,9 +342,10 @@ def test_knapsack_cp_sat_path_agrees_with_dynamic_programming():
 
 def test_knapsack_references_are_the_least_optimal_selection():
     """Among tied optimal selections (small weights and values make many), both knapsack solvers
-    (OR-Tools' branch and bound on keyed profits, the DP with its read-back) give the one of
+    (the compiled branch and bound on keyed profits, the DP with its read-back) give the one of
     least Σ 2^index: the tie rule the task bytes depend on, whatever computes it."""
-    from rlvr.generators.knapsack import branch_and_bound, dynamic_programme
+    from rlvr.generators.knapsack import dynamic_programme
+    from rlvr.generators.knapsack_solver import branch_and_bound
 
     rng = np.random.default_rng(11)
     for _ in range(400):
@@ -364,7 +365,8 @@ def test_knapsack_branch_and_bound_matches_the_dp_on_every_level():
     """The branch and bound (the default levels' solver) against the DP on default tasks, on
     strongly correlated items (Pisinger's hard class) and where Σ values · 2^items nears the
     ``KEY_LIMIT`` the generator checks."""
-    from rlvr.generators.knapsack import KEY_LIMIT, branch_and_bound, dynamic_programme
+    from rlvr.generators.knapsack import KEY_LIMIT, dynamic_programme
+    from rlvr.generators.knapsack_solver import branch_and_bound
 
     for difficulty in (0.0, 0.25, 0.5, 0.75, 1.0):
         for seed in range(40):
@@ -372,7 +374,7 @@ def test_knapsack_branch_and_bound_matches_the_dp_on_every_level():
             data = instance(task)
             args = data["weights"], data["values"], data["capacity"]
             assert branch_and_bound(*args) == dynamic_programme(*args) == reference(task)["solution"]
-            assert task.meta["solver"] == "OR-Tools knapsack branch and bound"
+            assert task.meta["solver"] == "branch and bound (compiled)"
     rng = np.random.default_rng(5)
     for count in (12, 18, 24):
         weights = rng.integers(1, 5000, size=count).tolist()
@@ -385,13 +387,61 @@ def test_knapsack_branch_and_bound_matches_the_dp_on_every_level():
     assert branch_and_bound(weights, values, 300) == dynamic_programme(weights, values, 300)
 
 
+def test_compiled_knapsack_instance_matches_the_python_draws_and_greedy():
+    """``knapsack_solver.instance`` gives the weights and values ``MaterialDraws.integers`` and
+    the values formula give, the capacity, ``density_greedy``'s items and the DP's selection:
+    on random materials and parameters (powers of two and other spans, spans of 1 and 2,
+    correlations 0 and 1, up to 60 items, past the exact limit); a rejected word is redrawn as
+    the Python rule redraws it, and words that run out give None."""
+    import math
+
+    from rlvr.generators.knapsack import BRANCH_AND_BOUND_ITEMS, KEY_LIMIT, density_greedy, dynamic_programme
+    from rlvr.generators.knapsack_solver import _high, instance
+    from rlvr.generators.optimisation import MaterialDraws, material_words
+
+    rng = np.random.default_rng(17)
+    for trial in range(600):
+        count = int(rng.integers(2, 61)) if trial % 4 == 0 else int(rng.integers(2, 25))
+        max_weight = int(rng.choice([1, 2, 3, 16, 1024, 1000, 65536, 999_983, 1_000_000]))
+        correlation = float(rng.choice([0.0, 1.0, rng.random()]))
+        fraction = float(rng.uniform(0.01, 0.9))
+        material = int(rng.integers(0, 2**63))
+        draws = MaterialDraws(material, 2 * count)
+        drawn = draws.integers(1, max_weight, 2 * count)
+        weights, base = drawn[:count], drawn[count:]
+        keep, shift = 1 - correlation, max_weight / 10
+        values = [max(1, math.floor(keep * u + correlation * (w + shift) + 0.5)) for u, w in zip(base, weights)]
+        capacity = max(min(weights), math.floor(fraction * sum(weights) + 0.5))
+        made = instance(
+            material_words(material, 2 * count),
+            count,
+            max_weight,
+            correlation,
+            fraction,
+            BRANCH_AND_BOUND_ITEMS,
+            KEY_LIMIT,
+        )
+        assert made[:4] == (weights, values, capacity, density_greedy(weights, values, capacity)), trial
+        solved = count <= BRANCH_AND_BOUND_ITEMS and sum(values) << count < KEY_LIMIT
+        assert made[4] == (dynamic_programme(weights, values, capacity) if solved else None), trial
+    for _ in range(2000):
+        a, b = int(rng.integers(0, 2**63)) * 2 + int(rng.integers(0, 2)), int(rng.integers(1, 2**40))
+        assert int(_high(np.uint64(a), np.uint64(b))) == a * b >> 64
+    # span 3: 2⁶⁴ mod 3 = 1, so the word 0 (product 0) is rejected and the next word drawn
+    words = np.array([0, 5 << 60, 7 << 59, 1 << 62, 3 << 61], dtype=np.uint64)
+    made = instance(words, 2, 3, 0.0, 0.5, 24, 1 << 50)
+    expected = [1 + (int(w) * 3 >> 64) for w in words[1:]]
+    assert made[0] == expected[:2] and made[1] == [max(1, math.floor(u + 0.5)) for u in expected[2:]]
+    assert instance(words[:4], 2, 3, 0.0, 0.5, 24, 1 << 50) is None
+
+
 def test_knapsack_solver_paths_by_size():
     """Past ``BRANCH_AND_BOUND_ITEMS`` items the DP solves (exact; the brute-force test above
     checks the objective)."""
     from rlvr.generators.knapsack import BRANCH_AND_BOUND_ITEMS
 
     for overrides, solver in (
-        ({"items": BRANCH_AND_BOUND_ITEMS}, "OR-Tools knapsack branch and bound"),
+        ({"items": BRANCH_AND_BOUND_ITEMS}, "branch and bound (compiled)"),
         ({"items": BRANCH_AND_BOUND_ITEMS + 1}, "dynamic programming (numpy)"),
     ):
         task = task_of("rlvr/Knapsack-v0", 3, 0.5, **overrides)
@@ -1011,6 +1061,11 @@ def test_scheduling_branch_and_bound_is_exact():
             assert reached.floor <= optimum
         else:
             raise AssertionError(f"seed {seed}: 20 nodes sufficed from floor 0")
+    assert JobShop([[], []]).branch_and_bound(0, 5, 10) == ([[], []], 0)  # the empty schedule is shorter
+    assert JobShop([[], []]).branch_and_bound(0, 0, 10) == (None, 0)
+    for bad in ([[[0, 0], [1, 2]]], [[[-1, 3]]]):  # a zero duration hung the preemptive bound (review, s23)
+        with pytest.raises(ValueError, match="durations must be at least 1"):
+            JobShop(bad)
 
 
 @pytest.mark.parametrize("difficulty", [0.25, 1.0])

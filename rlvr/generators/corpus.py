@@ -190,7 +190,10 @@ def numbered_steps(steps: tuple[str, ...] | list[str]) -> bool:
     forms = [unicodedata.normalize("NFKC", step) for step in steps]
     integers = [[int(n) for n in INTEGER.findall(form)] for form in forms]
     words = [re.sub(r"[^a-z]", " ", form.casefold()).split()[:2] for form in forms]
-    sequences = [[row[k] if len(row) > abs(k) - (k < 0) else None for row in integers] for k in (0, 1, -1)]
+    first = [row[0] if row else None for row in integers]
+    second = [row[1] if len(row) > 1 else None for row in integers]
+    last = [row[-1] if row else None for row in integers]
+    sequences = [first, second, last]
     for lead in (0, 1):  # "Step two" and "ii." alike: the first or the second word
         sequences.append(
             [ROMAN_VALUES.get(w[lead], WORD_VALUES.get(w[lead])) if len(w) > lead else None for w in words]

@@ -42,8 +42,8 @@ class NodeLimitReached(Exception):
 
 class JobShop:
     """One instance (``jobs``: per job its operations as [machine, duration], machines
-    numbered from 0) as int64 arrays: ``machine_of`` and ``duration_of`` [job, step] (padded
-    with zeros past ``lengths[job]``)."""
+    numbered from 0, durations at least 1; ValueError otherwise) as int64 arrays:
+    ``machine_of`` and ``duration_of`` [job, step] (padded with zeros past ``lengths[job]``)."""
 
     def __init__(self, jobs: list[list[list[int]]]) -> None:
         self.lengths = np.array([len(job) for job in jobs], dtype=np.int64)
@@ -62,6 +62,9 @@ class JobShop:
                     self.machine_of[j, k], self.duration_of[j, k] = machine, duration
         if self.machine_of.shape[1] == 0:  # no job has an operation
             self.machine_of = self.duration_of = np.zeros((len(jobs), 1), dtype=np.int64)
+        for j, length in enumerate(self.lengths.tolist()):
+            if length and (self.duration_of[j, :length].min() < 1 or self.machine_of[j, :length].min() < 0):
+                raise ValueError(f"job {j}: durations must be at least 1 and machines numbered from 0")
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.machine_of, self.duration_of, self.lengths
@@ -379,8 +382,8 @@ def _search(machine_of, duration_of, lengths, floor, upper_bound, node_limit):
     stack = (choices, choice_count, position, applied, level_machine, keys)
 
     nodes = 0
-    if total == 0:
-        return NONE_SHORTER, starts, nodes, floor
+    if total == 0:  # the empty schedule, of makespan 0
+        return (FOUND if upper_bound > 0 else NONE_SHORTER), starts, nodes, 0
     for target in range(floor, upper_bound):  # is there a schedule of makespan ≤ target?
         cutoff = target + 1
         if _cut(cutoff, shop, job_ready, machine_ready, next_step, scratch):

@@ -1,7 +1,9 @@
 """How Knapsack tasks are made: weights and (correlated) values drawn from the seed material,
-the capacity, the exact reference (OR-Tools' knapsack branch and bound up to
-``BRANCH_AND_BOUND_ITEMS`` items, the DP over capacities beyond, CP-SAT beyond
-``DP_CELL_LIMIT``), the density greedy, wrong and hostile selections.
+the capacity, the exact reference (the compiled branch and bound of
+``rlvr.generators.knapsack_solver`` up to ``BRANCH_AND_BOUND_ITEMS`` items, which also draws
+the instance and runs the density greedy; the DP over capacities beyond, CP-SAT beyond
+``DP_CELL_LIMIT``), the density greedy (here in Python for ``greedy_solution``, which the
+compiled one matches), wrong and hostile selections.
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
 docstring of ``rlvr.families.knapsack``.
@@ -9,19 +11,18 @@ docstring of ``rlvr.families.knapsack``.
 
 from __future__ import annotations
 
-import math
 import random
 from typing import Any
 
 import numpy as np
-from ortools.algorithms.python import knapsack_solver
 
 from rlvr.core import Task
 from rlvr.families.knapsack import FAMILY
+from rlvr.generators.knapsack_solver import instance
 from rlvr.generators.optimisation import (
-    MaterialDraws,
     OptimisationGenerator,
     cp_sat_meta,
+    material_words,
     new_cp_model,
     reference_record,
     run_cp_sat,
@@ -29,28 +30,9 @@ from rlvr.generators.optimisation import (
 )
 from rlvr.verifiers.knapsack import evaluate_selection
 
-BRANCH_AND_BOUND_ITEMS = 24  # up to this many items OR-Tools' branch and bound (2^24 leaves at worst)
-KEY_LIMIT = 1 << 50  # its keyed profits sum below this: its double-precision bounds stay within ⅛ a rounding
+BRANCH_AND_BOUND_ITEMS = 24  # up to this many items the compiled branch and bound (2^24 leaves at worst)
+KEY_LIMIT = 1 << 50  # its keyed profits sum below this: its double-precision bounds stay within ⅓ a rounding
 DP_CELL_LIMIT = 20_000_000
-
-
-def branch_and_bound(weights: list[int], values: list[int], capacity: int) -> list[int] | None:
-    """The items of an optimal selection (exact) by OR-Tools' 64-item knapsack branch and
-    bound, or None should it not prove one. It maximises the key value · 2^items − 2^item per
-    item, whose sum orders selections by value, then by least Σ 2^item: the optimum is unique
-    (so no solver version can pick another tie), and it is the selection ``dynamic_programme``
-    reads back. The caller keeps Σ values · 2^items below ``KEY_LIMIT``, so each rounding in
-    the solver's double-precision bounds is at most 2⁵⁰ · 2⁻⁵³ = ⅛ while an improvement is at
-    least 1, and its int64 sums cannot overflow (which aborts the process); within the family's
-    parameter bounds (24 items of value at most 1.1 · 10⁶) the keys stay below 2⁴⁹."""
-    count = len(weights)
-    scale = 1 << count
-    solver = knapsack_solver.KnapsackSolver(knapsack_solver.SolverType.KNAPSACK_64ITEMS_SOLVER, "knapsack")
-    solver.init([value * scale - (1 << item) for item, value in enumerate(values)], [weights], [capacity])
-    subset = -solver.solve() % scale  # the best key is Σ value · 2^items − Σ 2^item: its items mod 2^items
-    if not solver.is_solution_optimal():
-        return None
-    return [item for item in range(count) if subset >> item & 1]
 
 
 def dynamic_programme(weights: list[int], values: list[int], capacity: int) -> list[int]:
@@ -100,7 +82,7 @@ def density_greedy(weights: list[int], values: list[int], capacity: int) -> list
 
 class KnapsackGenerator(OptimisationGenerator):
     declaration = FAMILY
-    eager_random = False  # ``build`` draws from the seed material (``MaterialDraws``)
+    eager_random = False  # ``build`` draws from the seed material (``material_words``)
     sense = "max"
     objective_name = "total value"
 
@@ -110,20 +92,24 @@ class KnapsackGenerator(OptimisationGenerator):
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         count, max_weight = params["items"], params["max_weight"]
         correlation, fraction = params["correlation"], params["capacity_fraction"]
-        draws = MaterialDraws(rng.material, 2 * count)
-        drawn = draws.integers(1, max_weight, 2 * count)
-        weights, base = drawn[:count], drawn[count:]
-        keep, shift = 1 - correlation, max_weight / 10
-        values = [max(1, math.floor(keep * u + correlation * (w + shift) + 0.5)) for u, w in zip(base, weights)]
-        capacity = max(min(weights), math.floor(fraction * sum(weights) + 0.5))
-        greedy = density_greedy(weights, values, capacity)
+        words, made = 2 * count, None
+        while made is None:  # more words only after a rejected draw (about span / 2⁶⁴ a word)
+            made = instance(
+                material_words(rng.material, words),
+                count,
+                max_weight,
+                correlation,
+                fraction,
+                BRANCH_AND_BOUND_ITEMS,
+                KEY_LIMIT,
+            )
+            words *= 2
+        weights, values, capacity, greedy, chosen = made
         greedy_value = sum(values[i] for i in greedy)
         cells = count * (capacity + 1)
-        chosen = None
-        if count <= BRANCH_AND_BOUND_ITEMS and sum(values) << count < KEY_LIMIT:
-            chosen = branch_and_bound(weights, values, capacity)
-            solver = "OR-Tools knapsack branch and bound"
-        if chosen is None and cells <= DP_CELL_LIMIT:
+        if chosen is not None:
+            solver = "branch and bound (compiled)"
+        elif cells <= DP_CELL_LIMIT:
             chosen, solver = dynamic_programme(weights, values, capacity), "dynamic programming (numpy)"
         if chosen is not None:
             status = "optimal"

@@ -300,6 +300,13 @@ WORD = 1 << 64
 LOW_HALF = WORD - 1
 
 
+def material_words(material: int, count: int) -> np.ndarray:
+    """The first ``count`` words of ``MaterialDraws``'s stream for ``material`` as a (writable)
+    uint64 array, for draws done in compiled code (``rlvr.generators.knapsack_solver``)."""
+    digest = hashlib.shake_256(material.to_bytes(8, "little")).digest(8 * count)
+    return np.frombuffer(bytearray(digest), dtype="<u8")
+
+
 class MaterialDraws:
     """Exactly uniform integers from a task's 64-bit seed material (``DeferredRandom.material``,
     for a generator with ``eager_random = False``), for families whose whole task is a few

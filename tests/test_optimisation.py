@@ -345,7 +345,7 @@ def test_knapsack_references_are_the_least_optimal_selection():
     (the compiled branch and bound on keyed profits, the DP with its read-back) give the one of
     least Σ 2^index: the tie rule the task bytes depend on, whatever computes it."""
     from rlvr.generators.knapsack import dynamic_programme
-    from rlvr.generators.knapsack_solver import branch_and_bound
+    from rlvr.generators.material_numbers import knapsack_branch_and_bound as branch_and_bound
 
     rng = np.random.default_rng(11)
     for _ in range(400):
@@ -366,7 +366,7 @@ def test_knapsack_branch_and_bound_matches_the_dp_on_every_level():
     strongly correlated items (Pisinger's hard class) and where Σ values · 2^items nears the
     ``KEY_LIMIT`` the generator checks."""
     from rlvr.generators.knapsack import KEY_LIMIT, dynamic_programme
-    from rlvr.generators.knapsack_solver import branch_and_bound
+    from rlvr.generators.material_numbers import knapsack_branch_and_bound as branch_and_bound
 
     for difficulty in (0.0, 0.25, 0.5, 0.75, 1.0):
         for seed in range(40):
@@ -388,7 +388,7 @@ def test_knapsack_branch_and_bound_matches_the_dp_on_every_level():
 
 
 def test_compiled_knapsack_instance_matches_the_python_draws_and_greedy():
-    """``knapsack_solver.instance`` gives the weights and values ``MaterialDraws.integers`` and
+    """``material_numbers.knapsack_instance`` gives the weights and values ``MaterialDraws.integers`` and
     the values formula give, the capacity, ``density_greedy``'s items and the DP's selection:
     on random materials and parameters (powers of two and other spans, spans of 1 and 2,
     correlations 0 and 1, up to 60 items, past the exact limit); a rejected word is redrawn as
@@ -396,7 +396,8 @@ def test_compiled_knapsack_instance_matches_the_python_draws_and_greedy():
     import math
 
     from rlvr.generators.knapsack import BRANCH_AND_BOUND_ITEMS, KEY_LIMIT, density_greedy, dynamic_programme
-    from rlvr.generators.knapsack_solver import _high, instance
+    from rlvr.generators.material_numbers import _high
+    from rlvr.generators.material_numbers import knapsack_instance as instance
     from rlvr.generators.optimisation import MaterialDraws, material_words
 
     rng = np.random.default_rng(17)
@@ -482,15 +483,60 @@ def test_no_greedy_hits_a_subset_sum_target():
 def test_subset_sum_planted_subset_keeps_its_distribution():
     """Each index is planted with probability ½; an empty draw takes one index, a full one drops
     one (both uniform), as the numpy draws did before 2026-12-06."""
-    from rlvr.generators.optimisation import MaterialDraws
-    from rlvr.generators.subset_sum import planted_subset
+    from rlvr.generators.material_numbers import subset_sum_instance
+    from rlvr.generators.optimisation import material_words
+
+    def planted(material: int, count: int) -> list[int]:  # one attempt: no screen below 8 numbers
+        return subset_sum_instance(material_words(material, 64), count, 20, 8, 1)[1]
 
     counts = collections.Counter()
     for material in range(20_000):
-        counts.update(planted_subset(MaterialDraws(material), 5))
+        counts.update(planted(material, 5))
     assert all(abs(counts[i] / 20_000 - 0.5) < 0.02 for i in range(5)), counts
-    sizes = collections.Counter(len(planted_subset(MaterialDraws(material), 2)) for material in range(4000))
+    sizes = collections.Counter(len(planted(material, 2)) for material in range(4000))
     assert sizes.keys() == {1} and sizes[1] == 4000  # of 2 numbers: always one (never none, never both)
+
+
+def test_compiled_subset_sum_instance_follows_the_python_draws_and_greedies():
+    """``material_numbers.subset_sum_instance`` replayed in Python from ``MaterialDraws``: the
+    numbers (``integers``), the planted subset (``bits``, then ``below`` for an empty or full
+    draw), new numbers every 8th attempt, and an attempt kept once none of the eight greedies
+    (``greedy_subsets``) hits its target, from 8 numbers; the largest-first greedy's sum. Over
+    random materials and sizes, spans of 1 and powers of two, past 64 numbers (two words of
+    bits)."""
+    from rlvr.generators.material_numbers import subset_sum_instance
+    from rlvr.generators.optimisation import MaterialDraws, material_words
+    from rlvr.generators.subset_sum import GREEDY_REDRAWS, GREEDY_SCREEN_MIN_NUMBERS, greedy_subsets, largest_first
+
+    def replay(material: int, count: int, max_number: int):
+        draws = MaterialDraws(material, count)
+        for attempt in range(GREEDY_REDRAWS):
+            if attempt % 8 == 0:
+                numbers = draws.integers(1, max_number, count)
+            mask = draws.bits(count)
+            if mask == 0:
+                mask = 1 << draws.below(count)
+            elif mask == (1 << count) - 1:
+                mask ^= 1 << draws.below(count)
+            planted = [i for i in range(count) if mask >> i & 1]
+            target = sum(numbers[i] for i in planted)
+            hit = any(sum(numbers[i] for i in subset) == target for _, subset in greedy_subsets(numbers, target))
+            if count < GREEDY_SCREEN_MIN_NUMBERS or not hit:
+                break
+        return numbers, planted, target, sum(numbers[i] for i in largest_first(numbers, target))
+
+    rng = np.random.default_rng(31)
+    for trial in range(400):
+        count = int(rng.integers(2, 130)) if trial % 5 == 0 else int(rng.integers(2, 25))
+        max_number = int(rng.choice([1, 2, 7, 20, 1000, 1024, 50_000, 10**9]))
+        material = int(rng.integers(0, 2**63))
+        words, made = 4 * count + 8, None
+        while made is None:
+            made = subset_sum_instance(
+                material_words(material, words), count, max_number, GREEDY_SCREEN_MIN_NUMBERS, GREEDY_REDRAWS
+            )
+            words *= 4
+        assert made == replay(material, count, max_number), (trial, count, max_number)
 
 
 def test_material_draws_are_exactly_uniform_and_deterministic():

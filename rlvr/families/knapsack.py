@@ -14,7 +14,7 @@ Verifier    rlvr.verifiers.knapsack.KnapsackVerifier: distinct valid items withi
             ``partial=True`` a feasible answer earns the share of the greedy-to-reference gap that
             its ratio min(1, value / reference value) closes.
 Solver      Up to ``BRANCH_AND_BOUND_ITEMS`` (24) items, a branch and bound compiled by numba
-            (rlvr.generators.knapsack_solver: depth-first by profit per weight, an LP bound;
+            (rlvr.generators.material_numbers: depth-first by profit per weight, an LP bound;
             exact, status "optimal") on the profits value · 2^items − 2^item, whose unique
             optimum is the greatest value and, of the tied selections, the least Σ 2^item; the
             same compiled call draws the instance and runs the greedy. Beyond, dynamic
@@ -68,7 +68,7 @@ Version history
                 two copies of one wrong answer won 20 of 20 groups. Task bytes unchanged.
                 2026-12-07 (issue 18, speed): the draws, values, capacity, density greedy and, up
                 to 24 items, the exact selection are one call compiled by numba
-                (rlvr.generators.knapsack_solver) in place of Python and OR-Tools' knapsack
+                (rlvr.generators.material_numbers) in place of Python and OR-Tools' knapsack
                 solver (≈ 1.4× faster at d = 0, 1.6× at d = 0.5, 1.9× at d = 1 than the tree
                 before). Instances, prompts, greedy and references are unchanged (13,200 tasks:
                 2,000 seeds a level and 3,200 at explicit extremes); ``meta["solver"]`` now reads

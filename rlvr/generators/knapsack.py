@@ -1,6 +1,6 @@
 """How Knapsack tasks are made: weights and (correlated) values drawn from the seed material,
 the capacity, the exact reference (the compiled branch and bound of
-``rlvr.generators.knapsack_solver`` up to ``BRANCH_AND_BOUND_ITEMS`` items, which also draws
+``rlvr.generators.material_numbers`` up to ``BRANCH_AND_BOUND_ITEMS`` items, which also draws
 the instance and runs the density greedy; the DP over capacities beyond, CP-SAT beyond
 ``DP_CELL_LIMIT``), the density greedy (here in Python for ``greedy_solution``, which the
 compiled one matches), wrong and hostile selections.
@@ -18,7 +18,7 @@ import numpy as np
 
 from rlvr.core import Task
 from rlvr.families.knapsack import FAMILY
-from rlvr.generators.knapsack_solver import instance
+from rlvr.generators.material_numbers import knapsack_instance
 from rlvr.generators.optimisation import (
     OptimisationGenerator,
     cp_sat_meta,
@@ -94,7 +94,7 @@ class KnapsackGenerator(OptimisationGenerator):
         correlation, fraction = params["correlation"], params["capacity_fraction"]
         words, made = 2 * count, None
         while made is None:  # more words only after a rejected draw (about span / 2⁶⁴ a word)
-            made = instance(
+            made = knapsack_instance(
                 material_words(rng.material, words),
                 count,
                 max_weight,

@@ -302,7 +302,7 @@ LOW_HALF = WORD - 1
 
 def material_words(material: int, count: int) -> np.ndarray:
     """The first ``count`` words of ``MaterialDraws``'s stream for ``material`` as a (writable)
-    uint64 array, for draws done in compiled code (``rlvr.generators.knapsack_solver``)."""
+    uint64 array, for draws done in compiled code (``rlvr.generators.material_numbers``)."""
     digest = hashlib.shake_256(material.to_bytes(8, "little")).digest(8 * count)
     return np.frombuffer(bytearray(digest), dtype="<u8")
 

@@ -15,25 +15,15 @@ import numpy as np
 
 from rlvr.core import Task
 from rlvr.families.subset_sum import FAMILY
-from rlvr.generators.optimisation import OPTIMAL, MaterialDraws, OptimisationGenerator, reference_record, solver_meta
+from rlvr.generators.material_numbers import subset_sum_instance
+from rlvr.generators.optimisation import OPTIMAL, OptimisationGenerator, material_words, reference_record, solver_meta
 from rlvr.verifiers.subset_sum import evaluate_subset
-
-
-def planted_subset(draws: MaterialDraws, count: int) -> list[int]:
-    """Each index with probability ½ (one bit each), at least one and not all: an empty draw
-    takes one uniform index, a full one drops one."""
-    mask = draws.bits(count)
-    if mask == 0:
-        mask = 1 << draws.below(count)
-    elif mask == (1 << count) - 1:
-        mask ^= 1 << draws.below(count)
-    return [index for index in range(count) if mask >> index & 1]
-
 
 GREEDY_REDRAWS = 256  # instances drawn at most while a greedy reaches the target (then the last is kept)
 # below this many numbers (d = 0's 5) the 2^n subsets can be tried by hand and a greedy hits most
 # targets (92 % of d = 0's): a screen there would cost ~15 redraws a task and buy nothing
 GREEDY_SCREEN_MIN_NUMBERS = 8
+WORDS_PER_ATTEMPT = 3  # words read at first, in attempts' worth: enough for most tasks (more are read when short)
 
 
 def largest_first(numbers: list[int], target: int, reverse: bool = True) -> list[int]:
@@ -47,20 +37,10 @@ def largest_first(numbers: list[int], target: int, reverse: bool = True) -> list
     return sorted(chosen)
 
 
-def fills(order: list[int], goal: int) -> bool:
-    """Whether taking the numbers in ``order``, each that still fits under ``goal``, hits it."""
-    total = 0
-    for number in order:
-        if total + number <= goal:
-            total += number
-            if total == goal:
-                return True
-    return total == goal
-
-
 def greedy_subsets(numbers: list[int], target: int) -> list[tuple[str, list[int]]]:
-    """The index lists the eight greedies of ``greedy_reaches`` answer with (a complement greedy
-    answers the numbers it left out), named for attacks."""
+    """The index lists the eight greedies of the generator's screen
+    (``material_numbers._greedy_reaches``) answer with (a complement greedy answers the numbers
+    it left out), named for attacks and tests."""
     indices = range(len(numbers))
     orders = {
         "largest-first": sorted(indices, key=numbers.__getitem__, reverse=True),
@@ -81,22 +61,9 @@ def greedy_subsets(numbers: list[int], target: int) -> list[tuple[str, list[int]
     return found
 
 
-def greedy_reaches(numbers: list[int], ordered: list[int], target: int) -> bool:
-    """Whether a greedy with no search hits the target: taking the numbers largest first,
-    smallest first, in the listed order or in reverse, each that still fits, toward the target
-    or toward the total minus it (the numbers left out). ``ordered`` is ``numbers`` sorted
-    ascending. Red team S11-H2: largest first solved 69 % of d = 0 tasks and 17 % at d = 0.25
-    (a random subset 5 % / 0.3 %); S11b-K3: with the complement and index orders too, 92 % /
-    29 %."""
-    rest = sum(numbers) - target
-    return any(
-        fills(order, goal) for goal in (target, rest) for order in (ordered[::-1], ordered, numbers, numbers[::-1])
-    )
-
-
 class SubsetSumGenerator(OptimisationGenerator):
     declaration = FAMILY
-    eager_random = False  # ``build`` draws from the seed material (``MaterialDraws``)
+    eager_random = False  # ``build`` draws from the seed material (``material_words``)
     sense = "feasible"
 
     def hint_opening(self, task: Task) -> str:
@@ -108,16 +75,13 @@ class SubsetSumGenerator(OptimisationGenerator):
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         count, max_number = params["numbers"], params["max_number"]
-        draws = MaterialDraws(rng.material, count + count // 64 + 2)
-        for attempt in range(GREEDY_REDRAWS):  # a new subset of the same numbers, new numbers every 8th time
-            if attempt % 8 == 0:
-                numbers = draws.integers(1, max_number, count)
-                ordered = sorted(numbers)
-            planted = planted_subset(draws, count)
-            target = sum(numbers[i] for i in planted)
-            if count < GREEDY_SCREEN_MIN_NUMBERS or not greedy_reaches(numbers, ordered, target):
-                break
-        greedy_sum = sum(numbers[i] for i in largest_first(numbers, target))
+        words, made = WORDS_PER_ATTEMPT * (count + count // 64 + 2), None
+        while made is None:  # the words ran out: read further (a longer digest extends the shorter)
+            made = subset_sum_instance(
+                material_words(rng.material, words), count, max_number, GREEDY_SCREEN_MIN_NUMBERS, GREEDY_REDRAWS
+            )
+            words *= 4
+        numbers, planted, target, greedy_sum = made
         meta = solver_meta(  # the planted subset hits the target: a decision problem needs no search
             "planted subset",
             OPTIMAL,

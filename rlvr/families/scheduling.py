@@ -51,12 +51,12 @@ Difficulty  (rendered from the declaration below)
             0.75  6     5         9
             1     7     5         9
             ``jobs`` 1–30, ``machines`` 1–15 and ``max_duration`` 1–1000 may be set explicitly.
-            Generation with the exact solve is about 17× (d = 0), 20× (d = 0.5) and 9× (d = 1)
-            faster than the first release's (d476769, unbounded CP-SAT model), CPU time,
-            benchmarks/bench_optimisation.py --baseline. The compiled branch and bound sets the
-            pace from d = 0.5 on: about 0.1 ms a searched instance at d = 0.5 and 0.5 ms at
-            d = 1 (median 0.3 ms; a tenth of the instances take half the time), where CP-SAT
-            took 0.65 and 1.6–1.8 ms. Mean
+            Generation with the exact solve is about 18–22× (d = 0), 23–24× (d = 0.5) and 12×
+            (d = 1) faster than the first release's (d476769, unbounded CP-SAT model), CPU time,
+            benchmarks/bench_optimisation.py --baseline (2026-12-07). The compiled branch and
+            bound sets the pace from d = 0.5 on: about 0.1 ms a searched instance at d = 0.5 and
+            0.5 ms at d = 1 (median 0.3 ms; a tenth of the instances take half the time), where
+            CP-SAT took 0.65 and 1.6–1.8 ms. Mean
             dispatch gap (1 − its ratio) ≈ 0.09 at d = 0, 0.17 at d = 0.5, 0.20 at d = 1;
             mean search effort rises from 0.6 nodes at d = 0 to 22 at d = 0.5 and about 135 at
             d = 1 (seeds 0–299, 0–1999 at d = 1). d = 0 has three jobs, not two: with

@@ -49,6 +49,7 @@ class JobShop:
         self.lengths = np.array([len(job) for job in jobs], dtype=np.int64)
         try:  # every job visits every machine: one call
             table = np.array(jobs, dtype=np.int64).reshape(len(jobs), -1, 2)
+            invalid = table.size and (table[:, :, 1].min() < 1 or table[:, :, 0].min() < 0)
             self.machine_of, self.duration_of = (
                 np.ascontiguousarray(table[:, :, 0]),
                 np.ascontiguousarray(table[:, :, 1]),
@@ -57,14 +58,15 @@ class JobShop:
             width = max(1, int(self.lengths.max(initial=0)))
             self.machine_of = np.zeros((len(jobs), width), dtype=np.int64)
             self.duration_of = np.zeros((len(jobs), width), dtype=np.int64)
+            invalid = False
             for j, job in enumerate(jobs):
                 for k, (machine, duration) in enumerate(job):
                     self.machine_of[j, k], self.duration_of[j, k] = machine, duration
+                    invalid = invalid or duration < 1 or machine < 0
+        if invalid:
+            raise ValueError("job-shop durations must be at least 1 and machines numbered from 0")
         if self.machine_of.shape[1] == 0:  # no job has an operation
             self.machine_of = self.duration_of = np.zeros((len(jobs), 1), dtype=np.int64)
-        for j, length in enumerate(self.lengths.tolist()):
-            if length and (self.duration_of[j, :length].min() < 1 or self.machine_of[j, :length].min() < 0):
-                raise ValueError(f"job {j}: durations must be at least 1 and machines numbered from 0")
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.machine_of, self.duration_of, self.lengths

@@ -307,20 +307,34 @@ def make_task(
         setting = (env_id, difficulty, split, hint, *named)  # options in another order: another key, same tasks
         maker = _TASK_MAKERS.get(setting)
     except TypeError:  # an unhashable difficulty, split, hint or option: checked below, and made anew
-        return keyed_task_maker(env_id, difficulty, split, hint, options, keys=False)(seed)[0]
+        return setting_task_maker(env_id, difficulty, split, hint, options)(seed)
     if maker is None:
-        maker = keyed_task_maker(env_id, difficulty, split, hint, options, keys=False)
+        maker = setting_task_maker(env_id, difficulty, split, hint, options)
         while len(_TASK_MAKERS) >= MAX_TASK_MAKERS:
             _TASK_MAKERS.pop(next(iter(_TASK_MAKERS)), None)
         _TASK_MAKERS[setting] = maker
-    return maker(seed)[0]
+    return maker(seed)
 
 
 MAX_TASK_MAKERS = 256
 # make_task's checked makers per (env id, difficulty, split, hint, options keyed by name, type
 # and value as TaskGenerator.task_maker keys them): a repeated setting skips the option checks
 # and the spec lookup
-_TASK_MAKERS: dict[tuple, Callable[[int], tuple[Task, bytes | None]]] = {}
+_TASK_MAKERS: dict[tuple, Callable[[int], Task]] = {}
+
+
+def setting_task_maker(
+    env_id: str, difficulty: float, split: str | None, hint: float, options: dict
+) -> Callable[[int], Task]:
+    """``make_task``'s work for one setting: position → its task (the generator's own maker for
+    the unsplit stream without a hint, the one layer fewer a cheap task notices)."""
+    check_split(split)
+    hint = check_hint(hint)
+    generator, params = generator_and_params(env_id, options)
+    if split is None and not hint:
+        return seeded_generate(generator, difficulty, params)
+    make = split_task_maker(generator, difficulty, split, hint, params, False)
+    return lambda seed: make(seed)[0]
 
 
 def keyed_task_maker(
@@ -331,8 +345,14 @@ def keyed_task_maker(
     ``keys``, else None). Bulk generation makes every task through one of these."""
     check_split(split)
     hint = check_hint(hint)
+    generator, params = generator_and_params(env_id, options)
+    return split_task_maker(generator, difficulty, split, hint, params, keys)
+
+
+def generator_and_params(env_id: str, options: dict) -> tuple[Any, dict]:
+    """The generator ``options`` configure for ``env_id`` and the task parameters among them."""
     generator_kwargs, _, params = split_options(get_spec(env_id), options)
-    return split_task_maker(make_generator(env_id, **generator_kwargs), difficulty, split, hint, params, keys)
+    return make_generator(env_id, **generator_kwargs), params
 
 
 def split_task_maker(

@@ -389,16 +389,16 @@ def test_knapsack_branch_and_bound_matches_the_dp_on_every_level():
 
 def test_compiled_knapsack_instance_matches_the_python_draws_and_greedy():
     """``material_numbers.knapsack_instance`` gives the weights and values ``MaterialDraws.integers`` and
-    the values formula give, the capacity, ``density_greedy``'s items and the DP's selection:
-    on random materials and parameters (powers of two and other spans, spans of 1 and 2,
-    correlations 0 and 1, up to 60 items, past the exact limit); a rejected word is redrawn as
-    the Python rule redraws it, and words that run out give None."""
+    the values formula give, the capacity, ``density_greedy``'s items and the DP's selection
+    with their values: on random materials and parameters (powers of two and other spans,
+    spans of 1 and 2, correlations 0 and 1, up to 60 items, past the exact limit); a rejected
+    word is redrawn as the Python rule redraws it, and words that run out are reported."""
     import math
 
     from rlvr.generators.knapsack import BRANCH_AND_BOUND_ITEMS, KEY_LIMIT, density_greedy, dynamic_programme
-    from rlvr.generators.material_numbers import _high
+    from rlvr.generators.material_numbers import NEEDS_WORDS, _high, _knapsack
     from rlvr.generators.material_numbers import knapsack_instance as instance
-    from rlvr.generators.optimisation import MaterialDraws, material_words
+    from rlvr.generators.optimisation import MaterialDraws
 
     rng = np.random.default_rng(17)
     for trial in range(600):
@@ -413,27 +413,28 @@ def test_compiled_knapsack_instance_matches_the_python_draws_and_greedy():
         keep, shift = 1 - correlation, max_weight / 10
         values = [max(1, math.floor(keep * u + correlation * (w + shift) + 0.5)) for u, w in zip(base, weights)]
         capacity = max(min(weights), math.floor(fraction * sum(weights) + 0.5))
-        made = instance(
-            material_words(material, 2 * count),
-            count,
-            max_weight,
-            correlation,
-            fraction,
-            BRANCH_AND_BOUND_ITEMS,
-            KEY_LIMIT,
+        pairs, made_capacity, greedy, greedy_value, exact, exact_value = instance(
+            material, count, max_weight, correlation, fraction, BRANCH_AND_BOUND_ITEMS, KEY_LIMIT
         )
-        assert made[:4] == (weights, values, capacity, density_greedy(weights, values, capacity)), trial
+        expected_greedy = density_greedy(weights, values, capacity)
+        assert (pairs[0::2], pairs[1::2], made_capacity) == (weights, values, capacity), trial
+        assert (greedy, greedy_value) == (expected_greedy, sum(values[i] for i in expected_greedy)), trial
         solved = count <= BRANCH_AND_BOUND_ITEMS and sum(values) << count < KEY_LIMIT
-        assert made[4] == (dynamic_programme(weights, values, capacity) if solved else None), trial
+        expected = dynamic_programme(weights, values, capacity) if solved else None
+        assert exact == expected, trial
+        assert exact_value == (sum(values[i] for i in expected) if solved else 0), trial
     for _ in range(2000):
         a, b = int(rng.integers(0, 2**63)) * 2 + int(rng.integers(0, 2)), int(rng.integers(1, 2**40))
         assert int(_high(np.uint64(a), np.uint64(b))) == a * b >> 64
     # span 3: 2⁶⁴ mod 3 = 1, so the word 0 (product 0) is rejected and the next word drawn
-    words = np.array([0, 5 << 60, 7 << 59, 1 << 62, 3 << 61], dtype=np.uint64)
-    made = instance(words, 2, 3, 0.0, 0.5, 24, 1 << 50)
-    expected = [1 + (int(w) * 3 >> 64) for w in words[1:]]
-    assert made[0] == expected[:2] and made[1] == [max(1, math.floor(u + 0.5)) for u in expected[2:]]
-    assert instance(words[:4], 2, 3, 0.0, 0.5, 24, 1 << 50) is None
+    words = [0, 5 << 60, 7 << 59, 1 << 62, 3 << 61]
+    stream = b"".join(w.to_bytes(8, "little") for w in words)
+    solved, capacity, *_, packed = _knapsack(stream, 2, 3, 0.0, 0.5, 24, 1 << 50)
+    expected = [1 + (w * 3 >> 64) for w in words[1:]]
+    weights = expected[:2]
+    values = [max(1, math.floor(u + 0.5)) for u in expected[2:]]
+    assert solved == 1 and packed.tolist()[:4] == [weights[0], values[0], weights[1], values[1]]
+    assert _knapsack(stream[:32], 2, 3, 0.0, 0.5, 24, 1 << 50)[0] == NEEDS_WORDS
 
 
 def test_knapsack_solver_paths_by_size():
@@ -484,10 +485,9 @@ def test_subset_sum_planted_subset_keeps_its_distribution():
     """Each index is planted with probability ½; an empty draw takes one index, a full one drops
     one (both uniform), as the numpy draws did before 2026-12-06."""
     from rlvr.generators.material_numbers import subset_sum_instance
-    from rlvr.generators.optimisation import material_words
 
     def planted(material: int, count: int) -> list[int]:  # one attempt: no screen below 8 numbers
-        return subset_sum_instance(material_words(material, 64), count, 20, 8, 1)[1]
+        return subset_sum_instance(material, count, 20, 8, 1)[1]
 
     counts = collections.Counter()
     for material in range(20_000):
@@ -505,7 +505,7 @@ def test_compiled_subset_sum_instance_follows_the_python_draws_and_greedies():
     random materials and sizes, spans of 1 and powers of two, past 64 numbers (two words of
     bits)."""
     from rlvr.generators.material_numbers import subset_sum_instance
-    from rlvr.generators.optimisation import MaterialDraws, material_words
+    from rlvr.generators.optimisation import MaterialDraws
     from rlvr.generators.subset_sum import GREEDY_REDRAWS, GREEDY_SCREEN_MIN_NUMBERS, greedy_subsets, largest_first
 
     def replay(material: int, count: int, max_number: int):
@@ -530,12 +530,7 @@ def test_compiled_subset_sum_instance_follows_the_python_draws_and_greedies():
         count = int(rng.integers(2, 130)) if trial % 5 == 0 else int(rng.integers(2, 25))
         max_number = int(rng.choice([1, 2, 7, 20, 1000, 1024, 50_000, 10**9]))
         material = int(rng.integers(0, 2**63))
-        words, made = 4 * count + 8, None
-        while made is None:
-            made = subset_sum_instance(
-                material_words(material, words), count, max_number, GREEDY_SCREEN_MIN_NUMBERS, GREEDY_REDRAWS
-            )
-            words *= 4
+        made = subset_sum_instance(material, count, max_number, GREEDY_SCREEN_MIN_NUMBERS, GREEDY_REDRAWS)
         assert made == replay(material, count, max_number), (trial, count, max_number)
 
 

@@ -22,8 +22,8 @@ from rlvr.generators.material_numbers import knapsack_instance
 from rlvr.generators.optimisation import (
     OptimisationGenerator,
     cp_sat_meta,
-    material_words,
     new_cp_model,
+    numbered_lines,
     reference_record,
     run_cp_sat,
     solver_meta,
@@ -82,7 +82,7 @@ def density_greedy(weights: list[int], values: list[int], capacity: int) -> list
 
 class KnapsackGenerator(OptimisationGenerator):
     declaration = FAMILY
-    eager_random = False  # ``build`` draws from the seed material (``material_words``)
+    eager_random = False  # ``build`` draws from the seed material (``knapsack_instance``)
     sense = "max"
     objective_name = "total value"
 
@@ -91,26 +91,21 @@ class KnapsackGenerator(OptimisationGenerator):
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         count, max_weight = params["items"], params["max_weight"]
-        correlation, fraction = params["correlation"], params["capacity_fraction"]
-        words, made = 2 * count, None
-        while made is None:  # more words only after a rejected draw (about span / 2⁶⁴ a word)
-            made = knapsack_instance(
-                material_words(rng.material, words),
-                count,
-                max_weight,
-                correlation,
-                fraction,
-                BRANCH_AND_BOUND_ITEMS,
-                KEY_LIMIT,
-            )
-            words *= 2
-        weights, values, capacity, greedy, chosen = made
-        greedy_value = sum(values[i] for i in greedy)
+        pairs, capacity, greedy, greedy_value, chosen, value = knapsack_instance(
+            rng.material,
+            count,
+            max_weight,
+            params["correlation"],
+            params["capacity_fraction"],
+            BRANCH_AND_BOUND_ITEMS,
+            KEY_LIMIT,
+        )
+        weights, values = pairs[0::2], pairs[1::2]
         cells = count * (capacity + 1)
-        if chosen is not None:
-            solver = "branch and bound (compiled)"
-        elif cells <= DP_CELL_LIMIT:
+        solver = "branch and bound (compiled)"
+        if chosen is None and cells <= DP_CELL_LIMIT:
             chosen, solver = dynamic_programme(weights, values, capacity), "dynamic programming (numpy)"
+            value = sum(values[i] for i in chosen)
         if chosen is not None:
             status = "optimal"
             meta = solver_meta(  # the branch and bound counts no nodes: effort is the instance's DP size
@@ -122,9 +117,9 @@ class KnapsackGenerator(OptimisationGenerator):
             if not run.found or sum(values[i] for i in chosen) < greedy_value:
                 chosen, status = greedy, "heuristic"
             meta = cp_sat_meta(run, status, None, greedy_value)
-        value = sum(values[i] for i in chosen)
+            value = sum(values[i] for i in chosen)
         meta["objective"] = value
-        listing = "\n".join(f"{i}: weight {w}, value {v}" for i, (w, v) in enumerate(zip(weights, values)))
+        listing = numbered_lines("{}: weight %d, value %d", "\n", count) % tuple(pairs)
         prompt = (
             f"0/1 knapsack. There are {count} items (index: weight, value):\n{listing}\n\n"
             f"The knapsack's capacity is {capacity}. Choose items, each at most once, whose total weight is at most "

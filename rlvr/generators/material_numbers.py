@@ -8,15 +8,19 @@ greedies, a call into OR-Tools' knapsack solver (about 5 µs of setup for a sear
 cost more than the rest of the task. Here each family's is one compiled call with the same
 numbers, greedy results and (unique) reference as the Python path it replaced
 (tests/test_optimisation.py compares them with ``MaterialDraws``, the Python greedies and the
-DP). The draws follow ``MaterialDraws``: the words of ``material_words``, an integer in
-[0, span) Lemire's multiply-shift of the next word, redrawn while the product's low half is
-below 2⁶⁴ mod span. One module, because numba's cache does not notice a change in another
+DP). The draws follow ``MaterialDraws``: the little-endian 64-bit words of SHAKE-256 of the
+material's 8 little-endian bytes (read here as bytes, whole 136-byte blocks of the hash at a
+time, and further when a draw runs short), an integer in [0, span) Lemire's multiply-shift of
+the next word, redrawn while the product's low half is below 2⁶⁴ mod span. A call hands back
+one int64 array (its ``tolist`` is the cheapest way out of compiled code) holding the numbers
+and the chosen indices. One module, because numba's cache does not notice a change in another
 file's compiled function that a cached one calls. Compiled once per installation and cached
 like ``rlvr.generators.job_shop_solver`` (``warm_up``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy as np
@@ -24,34 +28,44 @@ from numba import njit
 
 MASK32 = (1 << 32) - 1
 NEEDS_WORDS = -1  # the words ran out (a rejected draw, about one in 2⁶⁴ / span): read more
+BLOCK_WORDS = 17  # SHAKE-256 hashes 136 bytes a block: reading fewer words costs the same
+
+
+def material_stream(material: int, words: int) -> bytes:
+    """At least the first ``words`` words of ``MaterialDraws``' stream for ``material``, as
+    little-endian bytes: a whole number of hash blocks (a longer read extends a shorter)."""
+    return hashlib.shake_256(material.to_bytes(8, "little")).digest(8 * BLOCK_WORDS * -(-words // BLOCK_WORDS))
 
 
 def knapsack_instance(
-    words: np.ndarray,
+    material: int,
     count: int,
     max_weight: int,
     correlation: float,
     fraction: float,
     exact_items: int,
     key_limit: int,
-) -> tuple[list[int], list[int], int, list[int], list[int] | None] | None:
-    """(weights, values, capacity, the density greedy's items, the exact items or None) from
-    ``words`` (uint64), or None when they ran out. Weights and the values' random parts are
-    uniform in 1…``max_weight`` (``MaterialDraws.integers``: Lemire's multiply-shift, a word
-    redrawn while the product's low half is below 2⁶⁴ mod span), values (1 − correlation) · u
-    + correlation · (weight + max_weight / 10) rounded half up (at least 1), capacity the
-    fraction of the total weight rounded half up (at least the lightest item). The exact
-    selection is solved here only for up to ``exact_items`` items whose keys (below) stay
-    under ``key_limit``; otherwise None and the caller solves it."""
-    outcome, capacity, packed = _knapsack(
-        words, int(count), int(max_weight), float(correlation), float(fraction), int(exact_items), int(key_limit)
-    )
-    if outcome == NEEDS_WORDS:
-        return None
-    row = packed.tolist()  # weights, values, greedy flags, exact flags: one array out of the call
-    greedy = [i for i, taken in enumerate(row[2 * count : 3 * count]) if taken]
-    exact = [i for i, taken in enumerate(row[3 * count :]) if taken] if outcome else None
-    return row[:count], row[count : 2 * count], int(capacity), greedy, exact
+) -> tuple[list[int], int, list[int], int, list[int] | None, int]:
+    """(the items' weights and values interleaved [w₀, v₀, w₁, v₁, …], capacity, the density
+    greedy's items, their value, the exact items or None, their value) of ``material``'s
+    draws. Weights and the values' random parts are uniform in 1…``max_weight``
+    (``MaterialDraws.integers``), values (1 − correlation) · u + correlation · (weight +
+    max_weight / 10) rounded half up (at least 1), capacity the fraction of the total weight
+    rounded half up (at least the lightest item). The exact selection is solved here only for
+    up to ``exact_items`` items whose keys (``_branch_and_bound``) stay under ``key_limit``;
+    otherwise None (value 0) and the caller solves it."""
+    words = 2 * count
+    while True:  # more words only after a rejected draw (about span / 2⁶⁴ a word)
+        solved, capacity, greedy_value, exact_value, greedy_end, packed = _knapsack(
+            material_stream(material, words), count, max_weight, correlation, fraction, exact_items, key_limit
+        )
+        if solved != NEEDS_WORDS:
+            break
+        words *= 4
+    row = packed.tolist()  # the pairs, then the greedy's items, then the exact items
+    pairs_end = 2 * count
+    exact = row[greedy_end:] if solved else None
+    return row[:pairs_end], capacity, row[pairs_end:greedy_end], greedy_value, exact, exact_value
 
 
 def knapsack_branch_and_bound(weights: list[int], values: list[int], capacity: int) -> list[int]:
@@ -67,29 +81,41 @@ def knapsack_branch_and_bound(weights: list[int], values: list[int], capacity: i
 
 
 def subset_sum_instance(
-    words: np.ndarray, count: int, max_number: int, screen_from: int, redraws: int
-) -> tuple[list[int], list[int], int, int] | None:
-    """(numbers, the planted subset's indices, target, the largest-first greedy's sum) from
-    ``words`` (uint64), or None when they ran out. Up to ``redraws`` attempts: every 8th draws
-    ``count`` numbers uniform in 1…``max_number``; each plants a subset (every index with
-    probability ½ from the next ⌈count / 64⌉ words, bit i of word i // 64; an empty draw takes
-    one uniform index, a full one drops one) whose sum is the target, and from ``screen_from``
-    numbers is kept only if no greedy (``_greedy_reaches``) hits its target (else the last
-    attempt is kept)."""
-    outcome, target, greedy_sum, packed = _subset_sum(
-        words, int(count), int(max_number), int(screen_from), int(redraws)
-    )
-    if outcome == NEEDS_WORDS:
-        return None
-    row = packed.tolist()  # numbers, then planted flags
-    return row[:count], [i for i, taken in enumerate(row[count:]) if taken], int(target), int(greedy_sum)
+    material: int, count: int, max_number: int, screen_from: int, redraws: int
+) -> tuple[list[int], list[int], int, int]:
+    """(numbers, the planted subset's indices, target, the largest-first greedy's sum) of
+    ``material``'s draws. Up to ``redraws`` attempts: every 8th draws ``count`` numbers uniform
+    in 1…``max_number``; each plants a subset (every index with probability ½ from the next
+    ⌈count / 64⌉ words, bit i of word i // 64; an empty draw takes one uniform index, a full one
+    drops one) whose sum is the target, and from ``screen_from`` numbers is kept only if no
+    greedy (``_greedy_reaches``) hits its target (else the last attempt is kept)."""
+    words = count + count // 64 + 4  # one attempt and a few more: most tasks need no more
+    while True:  # the words ran out: read further
+        target, greedy_sum, packed = _subset_sum(
+            material_stream(material, words), count, max_number, screen_from, redraws
+        )
+        if target != NEEDS_WORDS:
+            break
+        words *= 4
+    row = packed.tolist()  # numbers, then the planted indices
+    return row[:count], row[count:], target, greedy_sum
 
 
 def warm_up() -> None:
     """Compile the routines now, or load them from numba's cache (``scripts/setup.sh``)."""
-    knapsack_instance(np.arange(1, 17, dtype=np.uint64) << np.uint64(40), 8, 20, 0.5, 0.5, 24, 1 << 50)
+    knapsack_instance(1, 8, 20, 0.5, 0.5, 24, 1 << 50)
     knapsack_branch_and_bound([3, 4], [5, 6], 5)
-    subset_sum_instance(np.arange(1, 65, dtype=np.uint64) << np.uint64(40), 8, 20, 8, 4)
+    subset_sum_instance(1, 8, 20, 8, 4)
+
+
+@njit(cache=True, nogil=True)
+def _word(stream, position):
+    """The little-endian 64-bit word at ``position`` of the bytes ``stream``."""
+    word = np.uint64(0)
+    start = 8 * position
+    for k in range(8):
+        word |= np.uint64(stream[start + k]) << np.uint64(8 * k)
+    return word
 
 
 @njit(cache=True, nogil=True)
@@ -107,13 +133,13 @@ def _high(a, b):
 
 
 @njit(cache=True, nogil=True)
-def _below(words, position, span):
-    """(an integer uniform in [0, span) from ``words`` at ``position``, the next position), or
-    (−1, position) when the words ran out."""
+def _below(stream, position, span):
+    """(an integer uniform in [0, span) from the words of ``stream`` at ``position``, the next
+    position), or (−1, position) when the words ran out."""
     top = np.uint64(span)
     threshold = (np.uint64(0) - top) % top  # 2⁶⁴ mod span
-    while position < words.shape[0]:
-        word = words[position]
+    while position < len(stream) // 8:
+        word = _word(stream, position)
         position += 1
         if word * top >= threshold:  # the product's low half (uint64 arithmetic wraps)
             return np.int64(_high(word, top)), position
@@ -121,13 +147,16 @@ def _below(words, position, span):
 
 
 @njit(cache=True, nogil=True)
-def _knapsack(words, count, max_weight, correlation, fraction, exact_items, key_limit):
+def _knapsack(stream, count, max_weight, correlation, fraction, exact_items, key_limit):
+    """(1 when solved exactly else 0, capacity, the greedy's value, the exact value, where the
+    exact items start, the pairs then the greedy's and the exact items) or (``NEEDS_WORDS``, …)
+    when the words ran out (``knapsack_instance``)."""
     drawn = np.zeros(2 * count, np.int64)
     position = 0
     for i in range(2 * count):
-        value, position = _below(words, position, max_weight)
+        value, position = _below(stream, position, max_weight)
         if value < 0:
-            return NEEDS_WORDS, 0, np.zeros(0, np.int64)
+            return NEEDS_WORDS, 0, 0, 0, 0, np.zeros(0, np.int64)
         drawn[i] = 1 + value
     weights = drawn[:count].copy()
     keep = 1.0 - correlation
@@ -160,13 +189,24 @@ def _knapsack(words, count, max_weight, correlation, fraction, exact_items, key_
     solved = count <= exact_items and total_value << count < key_limit
     if solved:
         _branch_and_bound(weights, values, capacity, greedy, chosen)
-    packed = np.zeros(4 * count, np.int64)
+    packed = np.zeros(4 * count, np.int64)  # the pairs, the greedy's items, the exact items
+    end = 2 * count
+    greedy_value = exact_value = 0
     for i in range(count):
-        packed[i] = weights[i]
-        packed[count + i] = values[i]
-        packed[2 * count + i] = greedy[i]
-        packed[3 * count + i] = chosen[i]
-    return (1 if solved else 0), capacity, packed
+        packed[2 * i] = weights[i]
+        packed[2 * i + 1] = values[i]
+        if greedy[i]:
+            packed[end] = i
+            end += 1
+            greedy_value += values[i]
+    greedy_end = end
+    if solved:
+        for i in range(count):
+            if chosen[i]:
+                packed[end] = i
+                end += 1
+                exact_value += values[i]
+    return (1 if solved else 0), capacity, greedy_value, exact_value, greedy_end, packed[:end]
 
 
 @njit(cache=True, nogil=True)
@@ -247,32 +287,36 @@ def _fractional_fill(weights, keys, order, first, room):
 
 
 @njit(cache=True, nogil=True)
-def _subset_sum(words, count, max_number, screen_from, redraws):
+def _subset_sum(stream, count, max_number, screen_from, redraws):
+    """(target, the largest-first greedy's sum, the numbers then the planted indices), or
+    (``NEEDS_WORDS``, 0, an empty array) when the words ran out (``subset_sum_instance``)."""
     numbers = np.zeros(count, np.int64)
     ordered = np.zeros(count, np.int64)
     planted = np.zeros(count, np.bool_)
+    empty = np.zeros(0, np.int64)
+    words = len(stream) // 8
     target = 0
     position = 0
     for attempt in range(redraws):
         if attempt % 8 == 0:
             for i in range(count):
-                value, position = _below(words, position, max_number)
+                value, position = _below(stream, position, max_number)
                 if value < 0:
-                    return NEEDS_WORDS, 0, 0, numbers
+                    return NEEDS_WORDS, 0, empty
                 numbers[i] = 1 + value
             ordered[:] = np.sort(numbers)
         blocks = (count + 63) // 64
-        if position + blocks > words.shape[0]:
-            return NEEDS_WORDS, 0, 0, numbers
+        if position + blocks > words:
+            return NEEDS_WORDS, 0, empty
         taken = 0
         for i in range(count):
-            planted[i] = (words[position + i // 64] >> np.uint64(i % 64)) & np.uint64(1) == 1
+            planted[i] = (_word(stream, position + i // 64) >> np.uint64(i % 64)) & np.uint64(1) == 1
             taken += planted[i]
         position += blocks
         if taken == 0 or taken == count:  # empty: take one index; full: drop one
-            index, position = _below(words, position, count)
+            index, position = _below(stream, position, count)
             if index < 0:
-                return NEEDS_WORDS, 0, 0, numbers
+                return NEEDS_WORDS, 0, empty
             planted[index] = taken == 0
         target = 0
         for i in range(count):
@@ -285,10 +329,13 @@ def _subset_sum(words, count, max_number, screen_from, redraws):
         if greedy_sum + ordered[i] <= target:
             greedy_sum += ordered[i]
     packed = np.zeros(2 * count, np.int64)
+    end = count
     for i in range(count):
         packed[i] = numbers[i]
-        packed[count + i] = planted[i]
-    return 0, target, greedy_sum, packed
+        if planted[i]:
+            packed[end] = i
+            end += 1
+    return target, greedy_sum, packed[:end]
 
 
 @njit(cache=True, nogil=True)

@@ -37,6 +37,7 @@ Hints        ``OptimisationGenerator.hints(task)``: first the reference's object
 from __future__ import annotations
 
 import abc
+import functools
 import hashlib
 import re
 import struct
@@ -153,6 +154,15 @@ def solver_meta(
 
 def reference_record(solution: Any, objective: Any, status: str) -> dict:
     return {"solution": solution, "objective": objective, "status": status}
+
+
+@functools.lru_cache(maxsize=1024)
+def numbered_lines(line: str, separator: str, count: int) -> str:
+    """A %-template of ``count`` numbered lines: ``separator``.join of ``line.format(i)`` for i
+    in 0…count − 1 (``line`` such as ``"{}: weight %d, value %d"``). Filled once per task,
+    ``template % tuple(numbers)`` makes the same text as formatting each line, about three
+    times faster (the numbers' index prefixes are written once per count)."""
+    return separator.join([line.format(i) for i in range(count)])
 
 
 def format_integers(values: Iterable[int]) -> str:
@@ -298,13 +308,6 @@ class NumpyWords:
 
 WORD = 1 << 64
 LOW_HALF = WORD - 1
-
-
-def material_words(material: int, count: int) -> np.ndarray:
-    """The first ``count`` words of ``MaterialDraws``'s stream for ``material`` as a (writable)
-    uint64 array, for draws done in compiled code (``rlvr.generators.material_numbers``)."""
-    digest = hashlib.shake_256(material.to_bytes(8, "little")).digest(8 * count)
-    return np.frombuffer(bytearray(digest), dtype="<u8")
 
 
 class MaterialDraws:

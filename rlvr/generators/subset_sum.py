@@ -16,14 +16,13 @@ import numpy as np
 from rlvr.core import Task
 from rlvr.families.subset_sum import FAMILY
 from rlvr.generators.material_numbers import subset_sum_instance
-from rlvr.generators.optimisation import OPTIMAL, OptimisationGenerator, material_words, reference_record, solver_meta
+from rlvr.generators.optimisation import OPTIMAL, OptimisationGenerator, numbered_lines, reference_record, solver_meta
 from rlvr.verifiers.subset_sum import evaluate_subset
 
 GREEDY_REDRAWS = 256  # instances drawn at most while a greedy reaches the target (then the last is kept)
 # below this many numbers (d = 0's 5) the 2^n subsets can be tried by hand and a greedy hits most
 # targets (92 % of d = 0's): a screen there would cost ~15 redraws a task and buy nothing
 GREEDY_SCREEN_MIN_NUMBERS = 8
-WORDS_PER_ATTEMPT = 3  # words read at first, in attempts' worth: enough for most tasks (more are read when short)
 
 
 def largest_first(numbers: list[int], target: int, reverse: bool = True) -> list[int]:
@@ -63,7 +62,7 @@ def greedy_subsets(numbers: list[int], target: int) -> list[tuple[str, list[int]
 
 class SubsetSumGenerator(OptimisationGenerator):
     declaration = FAMILY
-    eager_random = False  # ``build`` draws from the seed material (``material_words``)
+    eager_random = False  # ``build`` draws from the seed material (``subset_sum_instance``)
     sense = "feasible"
 
     def hint_opening(self, task: Task) -> str:
@@ -75,13 +74,9 @@ class SubsetSumGenerator(OptimisationGenerator):
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         count, max_number = params["numbers"], params["max_number"]
-        words, made = WORDS_PER_ATTEMPT * (count + count // 64 + 2), None
-        while made is None:  # the words ran out: read further (a longer digest extends the shorter)
-            made = subset_sum_instance(
-                material_words(rng.material, words), count, max_number, GREEDY_SCREEN_MIN_NUMBERS, GREEDY_REDRAWS
-            )
-            words *= 4
-        numbers, planted, target, greedy_sum = made
+        numbers, planted, target, greedy_sum = subset_sum_instance(
+            rng.material, count, max_number, GREEDY_SCREEN_MIN_NUMBERS, GREEDY_REDRAWS
+        )
         meta = solver_meta(  # the planted subset hits the target: a decision problem needs no search
             "planted subset",
             OPTIMAL,
@@ -91,7 +86,7 @@ class SubsetSumGenerator(OptimisationGenerator):
             effort_unit="DP cells",  # of an exact DP over sums 0…target: the instance's size (none runs)
             planted=list(planted),  # not the reference's list itself
         )
-        listing = ", ".join(f"{i}: {n}" for i, n in enumerate(numbers))
+        listing = numbered_lines("{}: %d", ", ", count) % tuple(numbers)
         prompt = (
             f"Subset sum. Here are {count} numbers (index: value):\n{listing}\n\n"
             f"Choose some of them, each at most once, whose values add up to exactly {target}.\n"

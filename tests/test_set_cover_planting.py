@@ -6,13 +6,16 @@ instances (d > 0.4) overlap the blocks, add traps and redraw while a no-search r
 these tests hold the rules to a small share with their own implementations (not the
 generator's), check the generator's redraw test (small covers listed first, the rules followed
 from their subsets only; every start by matrix products as the fallback) against those plain
-rules on 200 raw draws per level, check the reference against CP-SAT, and check that tasks are
-reproducible in a fresh process.
+rules on 200 raw draws per level, check the compiled draw and redraw test
+(``set_cover_draws.shaped_draw``) against the Python ones draw by draw, check the reference
+against CP-SAT, and check that tasks are reproducible in a fresh process.
 """
 
 from __future__ import annotations
 
+import collections
 import json
+import random
 import subprocess
 import sys
 
@@ -22,12 +25,13 @@ from ortools.sat.python import cp_model
 
 import rlvr
 from rlvr.families.set_cover import FAMILY
-from rlvr.generators import set_cover
+from rlvr.generators import set_cover, set_cover_draws
 
 ENV = "rlvr/SetCover-v0"
 SHAPED_LEVELS = (0.5, 0.75, 1.0)
 SEEDS = range(97000, 97060)
 SHARE_CAP = 0.05  # at most 3 of 60 tasks
+PARAMETERS = ("elements", "planted_sets", "decoy_sets", "decoy_size", "random_sets")  # draw_shaped's order
 
 
 def instance(task):
@@ -187,6 +191,70 @@ def test_every_start_fallback_agrees_with_the_rules(monkeypatch):
             assert fast_decision(params["elements"], rows, len(planted)) == plain_decision(
                 params["elements"], rows, len(planted)
             )
+
+
+def compiled_cases():
+    """(parameters, seed) for the compiled path: the shaped levels and random shaped parameters
+    within its 64 elements and 64 subsets."""
+    cases = [(FAMILY.table.resolve(difficulty), 11) for difficulty in SHAPED_LEVELS]
+    draw = random.Random(2026)
+    while len(cases) < 40:
+        elements = draw.randint(3, 64)
+        params = {
+            "elements": elements,
+            "planted_sets": draw.randint(3, min(elements, 9)),
+            "decoy_sets": draw.randint(0, 30),
+            "decoy_size": round(draw.uniform(1.01, 3.0), 3),
+            "random_sets": draw.randint(0, 20),
+        }
+        if params["planted_sets"] + params["decoy_sets"] + params["random_sets"] <= 64:
+            cases.append((params, len(cases)))
+    return cases
+
+
+@pytest.mark.parametrize("nodes", [set_cover.COVER_SEARCH_NODES, 4, 0])
+def test_the_compiled_draw_matches_the_python_draw_and_check(monkeypatch, nodes):
+    """``set_cover_draws.shaped_draw`` gives ``draw_shaped``'s subsets and planted positions,
+    ``bitset_greedy``'s cover and ``rule_reaches``' decision (``EVERY_START`` exactly where
+    ``rule_reaches`` calls ``every_start_reaches``) and leaves the generator in the same state,
+    on 20 successive draws of 40 parameter sets (the shaped levels and random ones), with the
+    listing's branch budget as shipped, tiny and none; every outcome occurs."""
+    monkeypatch.setattr(set_cover, "COVER_SEARCH_NODES", nodes)
+    fallbacks = []
+    every_start = set_cover.every_start_reaches
+    monkeypatch.setattr(set_cover, "every_start_reaches", lambda *args: fallbacks.append(1) or every_start(*args))
+    outcomes = collections.Counter()
+    for params, seed in compiled_cases():
+        elements, planted_count = params["elements"], params["planted_sets"]
+        layout = set_cover.shaped_layout(*(params[key] for key in PARAMETERS))
+        python_rng, compiled_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        for _ in range(20):
+            rows, planted = set_cover.draw_shaped(python_rng, *(params[key] for key in PARAMETERS))
+            masks, holders = set_cover.rarity_bitsets(elements, rows)
+            fallbacks.clear()
+            reaches = set_cover.rule_reaches(elements, rows, masks, holders, planted_count)
+            outcome, subsets, compiled_planted, greedy = set_cover_draws.shaped_draw(
+                compiled_rng,
+                elements,
+                planted_count,
+                layout.overlap,
+                layout.traps,
+                layout.shadows,
+                layout.uniform_lengths,
+                set_cover.RESERVE,
+                nodes,
+            )
+            assert subsets == [sorted(row) for row in rows] and compiled_planted == planted, params
+            assert greedy == set_cover.bitset_greedy(elements, masks), params
+            assert compiled_rng.bit_generator.state == python_rng.bit_generator.state
+            if outcome == set_cover_draws.EVERY_START:
+                assert fallbacks, params
+                assert reaches == set_cover.every_start_reaches(set_cover._matrix(elements, subsets), planted_count)
+            else:
+                assert not fallbacks and outcome == (set_cover_draws.REACHES if reaches else set_cover_draws.KEEP)
+            outcomes[outcome] += 1
+    listed = {set_cover_draws.KEEP} if nodes else set()  # no branches: no listing finishes
+    assert set(outcomes) == {set_cover_draws.REACHES, set_cover_draws.EVERY_START} | listed, outcomes
 
 
 def test_the_kept_draw_passes_the_check_unless_the_draws_ran_out():

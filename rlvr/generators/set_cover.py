@@ -2,7 +2,10 @@
 counting lower bound (met by the planted blocks or the greedy cover on default tasks, so no search
 runs), the exact CP-SAT cover otherwise, the most-new-elements greedy, the no-search rules a
 shaped instance is redrawn against (greedy and "largest disjoint subset next" from every start,
-red team s11 H10, and the rarest-element greedy), wrong and hostile covers.
+red team s11 H10, and the rarest-element greedy), wrong and hostile covers. Up to 64 elements
+and 64 subsets (every default level) a shaped draw and its redraw test are one call compiled by
+numba (``rlvr.generators.set_cover_draws``: the same draws and decisions as the Python functions
+here, which serve larger instances).
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
 docstring of ``rlvr.families.set_cover``.
@@ -10,10 +13,12 @@ docstring of ``rlvr.families.set_cover``.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections import Counter
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,6 +35,7 @@ from rlvr.generators.optimisation import (
     run_cp_sat,
     solver_meta,
 )
+from rlvr.generators.set_cover_draws import EVERY_START, REACHES, UNCOVERED, WORD_BITS, shaped_draw
 from rlvr.verifiers.set_cover import evaluate_cover
 
 OVERLAP_SHARE = 0.25  # a planted block borrows at most this share of the block size from the others
@@ -336,6 +342,49 @@ def shuffled(nprng: np.random.Generator, subsets: list[list[int]], planted_count
     return [subsets[i] for i in order], sorted(order.index(j) for j in range(planted_count))
 
 
+class ShapedLayout(NamedTuple):
+    """What a shaped draw's parameters fix (``draw_shaped``): the partition's part sizes
+    (numpy's array_split sizes), the elements each block borrows, the traps, the shadows, the
+    rows in all, and the lengths of the uniform rows (read-only int64: the shadows' bases, a
+    block's size; the other decoys; the random subsets)."""
+
+    sizes: tuple[int, ...]
+    overlap: int
+    traps: int
+    shadows: int
+    count: int
+    uniform_lengths: np.ndarray
+
+
+@functools.lru_cache(maxsize=256)
+def shaped_layout(elements: int, planted_count: int, decoys: int, decoy_size: float, randoms: int) -> ShapedLayout:
+    """The ``ShapedLayout`` of ``draw_shaped``'s parameters (the same object for the same
+    parameters: treat it as read-only)."""
+    small, larger = divmod(elements, planted_count)
+    sizes = (small + 1,) * larger + (small,) * (planted_count - larger)
+    block = elements / planted_count
+    half = min(elements, max(1, math.floor(0.5 * block + 0.5)))
+
+    def decoy_length(overlap: int) -> int:
+        return min(elements, max(sizes[0] + overlap + 1, math.floor(decoy_size * block + 0.5)))
+
+    overlap = 0
+    for candidate in range(int(OVERLAP_SHARE * block), 0, -1):
+        largest = sorted([size + candidate for size in sizes] + [decoy_length(candidate)] * 2 + [half], reverse=True)
+        if sum(largest[: planted_count - 1]) < elements:
+            overlap = candidate
+            break
+    traps = min(decoys, planted_count)
+    shadows = min(traps, (decoys - traps) // 2)  # uniform decoys with a decoy drawn outside them
+    count = planted_count + decoys + randoms
+    # the uniform rows: the shadows' bases (a block's size), the other decoys and the random subsets
+    lengths = [sizes[0] + overlap] * shadows + [decoy_length(overlap)] * (decoys - traps - 2 * shadows)
+    lengths += [half] * (count - planted_count - traps - shadows - len(lengths))
+    uniform_lengths = np.array(lengths, dtype=np.int64)
+    uniform_lengths.flags.writeable = False
+    return ShapedLayout(sizes, overlap, traps, shadows, count, uniform_lengths)
+
+
 def draw_shaped(
     nprng: np.random.Generator, elements: int, planted_count: int, decoys: int, decoy_size: float, randoms: int
 ) -> tuple[list[list[int]], list[int]]:
@@ -361,28 +410,14 @@ def draw_shaped(
     The draws are numpy's: a permutation (the partition), one uniform key per (row, element),
     a permutation (the trap owners) and one of the rows. A row takes the elements of smallest
     key among those it may hold: the rows × elements keys are sorted once, row by row."""
-    small, larger = divmod(elements, planted_count)
-    sizes = [small + 1] * larger + [small] * (planted_count - larger)  # numpy's array_split sizes
+    sizes, overlap, traps, shadows, count, uniform_lengths = shaped_layout(
+        elements, planted_count, decoys, decoy_size, randoms
+    )
     parts = _split(nprng.permutation(elements).tolist(), sizes)
     part_of = [0] * elements
     for part, members in enumerate(parts):
         for element in members:
             part_of[element] = part
-    block = elements / planted_count
-    half = min(elements, max(1, math.floor(0.5 * block + 0.5)))
-
-    def decoy_length(overlap: int) -> int:
-        return min(elements, max(sizes[0] + overlap + 1, math.floor(decoy_size * block + 0.5)))
-
-    overlap = 0
-    for candidate in range(int(OVERLAP_SHARE * block), 0, -1):
-        largest = sorted([size + candidate for size in sizes] + [decoy_length(candidate)] * 2 + [half], reverse=True)
-        if sum(largest[: planted_count - 1]) < elements:
-            overlap = candidate
-            break
-    traps = min(decoys, planted_count)
-    shadows = min(traps, (decoys - traps) // 2)  # uniform decoys with a decoy drawn outside them
-    count = planted_count + decoys + randoms
     # one key per (row, element): borrowing (block rows), decoys and random subsets, then the
     # elements the traps and shadows leave out; each row's elements by key
     uniform = planted_count + traps + shadows  # the first uniform row
@@ -400,9 +435,7 @@ def draw_shaped(
     owners = nprng.permutation(planted_count)[:traps].tolist()
     # a trap's size: one more than any other block has beyond its own
     reach = [1 + max((other & ~mine).bit_count() for other in masks) for mine in masks]
-    # uniform rows: the shadows' bases (a block's size), the other decoys and the random subsets
-    lengths = [sizes[0] + overlap] * shadows + [decoy_length(overlap)] * (decoys - traps - 2 * shadows)
-    lengths += [half] * (count - uniform - len(lengths))
+    lengths = uniform_lengths.tolist()
     uniform_rows = [
         row[:length] for row, length in zip(order_by_key[uniform:count, : max(lengths, default=0)].tolist(), lengths)
     ]
@@ -436,6 +469,49 @@ def draw_shaped(
     rows += uniform_rows
     order = nprng.permutation(count).tolist()
     return [rows[i] for i in order], [k for k, i in enumerate(order) if i < planted_count]
+
+
+def redrawn_shaped(
+    nprng: np.random.Generator, elements: int, planted_count: int, decoys: int, decoy_size: float, randoms: int
+) -> tuple[list[list[int]], list[int], list[int], int]:
+    """Shaped instances (``draw_shaped``) drawn while a no-search rule reaches the planted count
+    (``rule_reaches``; greedy is greedy started from its first subset), at most ``MAX_DRAWS``,
+    the last kept: (its subsets, each sorted, the planted blocks' positions, the
+    most-new-elements greedy cover, the draws). Up to 64 elements and 64 subsets, each draw and
+    its test are one compiled call (``set_cover_draws.shaped_draw``: the same draws, instance
+    and decision), with ``every_start_reaches`` where the cover listing gives up."""
+    layout = shaped_layout(elements, planted_count, decoys, decoy_size, randoms)
+    compiled = elements <= WORD_BITS and layout.count <= WORD_BITS
+    draws = 0
+    while draws < MAX_DRAWS:
+        draws += 1
+        if compiled:
+            outcome, subsets, planted, greedy = shaped_draw(
+                nprng,
+                elements,
+                planted_count,
+                layout.overlap,
+                layout.traps,
+                layout.shadows,
+                layout.uniform_lengths,
+                RESERVE,
+                COVER_SEARCH_NODES,
+            )
+            if outcome == UNCOVERED:
+                raise ValueError("the subsets do not cover the universe")
+            reaches = outcome == REACHES or (
+                outcome == EVERY_START and every_start_reaches(_matrix(elements, subsets), planted_count)
+            )
+        else:
+            rows, planted = draw_shaped(nprng, elements, planted_count, decoys, decoy_size, randoms)
+            masks, holders = rarity_bitsets(elements, rows)
+            reaches = rule_reaches(elements, rows, masks, holders, planted_count)
+        if not reaches:
+            break
+    if not compiled:
+        subsets = [sorted(row) for row in rows]
+        greedy = bitset_greedy(elements, masks)  # the renumbering changes no choice
+    return subsets, planted, greedy, draws
 
 
 def _split(values: list[int], sizes: list[int]) -> list[list[int]]:
@@ -479,16 +555,9 @@ class SetCoverGenerator(OptimisationGenerator):
         if shaped:
             if isinstance(nprng, DeferredNumpyRng):  # the generator itself: no lookup per draw
                 nprng = nprng.generator
-            draws = 0
-            while draws < MAX_DRAWS:
-                draws += 1
-                # greedy is greedy started from its first subset: rule_reaches covers it
-                rows, planted = draw_shaped(nprng, elements, planted_count, decoys, decoy_size, randoms)
-                masks, holders = rarity_bitsets(elements, rows)
-                if not rule_reaches(elements, rows, masks, holders, planted_count):
-                    break
-            subsets = [sorted(row) for row in rows]
-            greedy = bitset_greedy(elements, masks)  # the renumbering changes no choice
+            subsets, planted, greedy, draws = redrawn_shaped(
+                nprng, elements, planted_count, decoys, decoy_size, randoms
+            )
             extra["draws"] = draws  # instances drawn (shaped instances only)
         else:
             draws = 1

@@ -1663,3 +1663,27 @@ def test_infeasible_answers_of_a_better_objective_earn_nothing_even_under_partia
             for verdict in (verify(task, response), partial.verify(task, response)):
                 assert verdict.reward == 0.0 and not verdict.correct, (task.id, attack, verdict)
     assert seen >= 12
+
+
+def test_cp_sat_effort_is_the_same_in_any_process():
+    """CP-SAT's deterministic time can differ in its last bit between processes (what was
+    imported before rlvr moves it: 0.0004079715 and 0.00040797150000000004 on the SetCover task
+    below), and its round increments often sum to a tie at the 10th decimal, so plain rounding
+    to 9 decimals wrote 0.000407971 in one process and 0.000407972 in another. Ties round up now;
+    the task's bytes are the same after any import order."""
+    import subprocess
+    import sys
+
+    from rlvr.generators.optimisation import deterministic_seconds
+
+    assert deterministic_seconds(0.0004079715) == deterministic_seconds(0.00040797150000000004) == 0.000407972
+    assert deterministic_seconds(0.25) == 0.25 and deterministic_seconds(0.0) == 0.0
+    script = (
+        "{}\nimport rlvr\nprint(rlvr.make_task('rlvr/SetCover-v0', seed=271, difficulty=0.5, elements=38, "
+        "planted_sets=4, decoy_sets=20, decoy_size=2.452, random_sets=30).to_json())"
+    )
+    outputs = {
+        subprocess.run([sys.executable, "-c", script.format(first)], capture_output=True, text=True, check=True).stdout
+        for first in ("", "import numpy", "import json", "import numba")
+    }
+    assert len(outputs) == 1 and '"solver":"OR-Tools CP-SAT"' in outputs.pop()

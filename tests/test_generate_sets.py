@@ -614,6 +614,32 @@ def test_a_worker_makes_its_chunk_with_the_collector_paused_and_restores_it():
         (gc.enable if was else gc.disable)()
 
 
+def test_the_caller_makes_its_blocks_with_the_collector_paused_and_restores_it():
+    """Without a pool the caller makes tasks (or rows) in blocks with the collector paused, as a
+    worker makes its chunk, and it is running again between blocks and after a failure: the
+    consumer's own code never runs with it paused."""
+    import gc
+
+    was = gc.isenabled()
+    try:
+        for collecting in (True, False):
+            (gc.enable if collecting else gc.disable)()
+            seen_between = []
+            rows = []
+            for row in rlvr.iter_generate("rlvr/Math-v0", 40, 0, 0.5, workers=1, encode=_row_seeing_the_collector):
+                rows.append(row)
+                seen_between.append(gc.isenabled())
+            assert [row["id"] for row in rows] == [t.id for t in rlvr.generate("rlvr/Math-v0", 40)]
+            assert not any(row["collecting"] for row in rows) and set(seen_between) == {collecting}
+            with pytest.raises(RuntimeError, match="no row"):
+                list(rlvr.iter_generate("rlvr/Math-v0", 3, 0, 0.5, workers=1, encode=_failing_row))
+            assert gc.isenabled() is collecting
+            tasks = rlvr.generate("rlvr/Knapsack-v0", 30, 0, 0.5, workers=1)
+            assert len(tasks) == 30 and gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 def test_loaded_chunks_skip_the_young_generations_and_leave_frozen_objects_frozen():
     import gc
     import pickle

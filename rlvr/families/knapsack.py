@@ -77,6 +77,10 @@ Version history
                 itself (whole SHAKE-256 blocks) and hands back the chosen items with their values;
                 the item listing fills a numbered template made once per item count: ≈ 1.4×
                 faster. Task bytes unchanged (5,700 tasks at nine levels and explicit sizes).
+            2026-12-07 (determinism): CP-SAT's effort, its deterministic time to 9 decimals,
+                rounds a tie at the 10th decimal up; which way a tie went had depended on the
+                process (the last bit of the sum moves with what was imported first). Tasks whose
+                reference CP-SAT found may differ in that digit; no other bytes changed.
 """
 
 from rlvr.family import EnvDecl, Family

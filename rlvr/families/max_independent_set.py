@@ -57,6 +57,10 @@ Version history
                 city in one direction, colours renamed by first use, bins sorted), an infeasible one not
                 at all; keyed by the list as written, right answers in another order split their vote and
                 two copies of one wrong answer won 20 of 20 groups. Task bytes unchanged.
+            2026-12-07 (determinism): CP-SAT's effort, its deterministic time to 9 decimals,
+                rounds a tie at the 10th decimal up; which way a tie went had depended on the
+                process (the last bit of the sum moves with what was imported first). Tasks whose
+                reference CP-SAT found may differ in that digit; no other bytes changed.
 """
 
 from rlvr.family import EnvDecl, Family

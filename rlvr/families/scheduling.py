@@ -111,6 +111,10 @@ Version history
                 the branch and bound: task bytes changed at every level (re-pinned). numba is a
                 new dependency; the first process of an installation compiles the solver (~7 s),
                 later ones load it (~0.3 s, scripts/setup.sh compiles it).
+            2026-12-07 (determinism): CP-SAT's effort, its deterministic time to 9 decimals,
+                rounds a tie at the 10th decimal up; which way a tie went had depended on the
+                process (the last bit of the sum moves with what was imported first). Tasks whose
+                reference CP-SAT found may differ in that digit; no other bytes changed.
 """
 
 from rlvr.family import EnvDecl, Family

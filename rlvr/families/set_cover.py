@@ -59,7 +59,7 @@ Difficulty  (rendered from the declaration below)
             1     40        3             20          1.15        8
             Parameters may be set explicitly: ``elements`` 2–300, ``planted_sets`` 1–elements,
             ``decoy_sets`` and ``random_sets`` 0–300, ``decoy_size`` 0.1–10. Generation takes
-            about 0.09 ms per task at d = 0, 0.07 ms at 0.5 and 0.11 ms at 1 (2026-12-07, 2
+            about 0.08 ms per task at d = 0, 0.07 ms at 0.5 and 0.11 ms at 1 (2026-12-07, 2
             cores; a shaped draw with its rule test, compiled, is 0.016 ms at d = 0.5 and
             0.05 ms at 1, in Python 0.09 and 0.2 ms; about 1.9 draws per task at d = 0.5,
             1.35 at 0.75 and 1.1 at 1).
@@ -94,7 +94,12 @@ Version history
                 redraw test are one call compiled by numba (rlvr.generators.set_cover_draws), the
                 numpy draws kept in Python in the same order: the same draws and decisions, so task
                 bytes are unchanged (d = 0.5 3.2× and d = 1 3× faster); larger explicit instances
-                keep the Python path.
+                keep the Python path. d = 0 ≈ 1.3× faster (the partition cut without numpy's
+                array_split, no random.Random seeded for nothing); bytes unchanged.
+            2026-12-07 (determinism): CP-SAT's effort, its deterministic time to 9 decimals,
+                rounds a tie at the 10th decimal up; which way a tie went had depended on the
+                process (the last bit of the sum moves with what was imported first). Tasks whose
+                reference CP-SAT found may differ in that digit; no other bytes changed.
 """
 
 from rlvr.family import EnvDecl, Family

@@ -82,7 +82,6 @@ def density_greedy(weights: list[int], values: list[int], capacity: int) -> list
 
 class KnapsackGenerator(OptimisationGenerator):
     declaration = FAMILY
-    eager_random = False  # ``build`` draws from the seed material (``knapsack_instance``)
     sense = "max"
     objective_name = "total value"
 

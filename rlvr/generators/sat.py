@@ -175,7 +175,6 @@ def literal_texts(variables: int) -> np.ndarray:
 
 class SATGenerator(OptimisationGenerator):
     declaration = FAMILY
-    eager_random = False  # ``build`` draws from the seed material (``MaterialDraws``)
     sense = "feasible"
 
     def hint_opening(self, task: Task) -> str:

@@ -324,9 +324,11 @@ def draw_partition(
     the block size and ``randoms`` of half of it, in random order; the subsets and the planted
     blocks' positions."""
     block = elements / planted_count
-    subsets = [sorted(part.tolist()) for part in np.array_split(nprng.permutation(elements), planted_count)]
+    small, larger = divmod(elements, planted_count)  # numpy's array_split sizes
+    parts = _split(nprng.permutation(elements).tolist(), [small + 1] * larger + [small] * (planted_count - larger))
+    subsets = [sorted(part) for part in parts]
     sizes = [
-        (count, min(elements, max(1, int(np.floor(size + 0.5)))))
+        (count, min(elements, max(1, math.floor(size + 0.5))))
         for count, size in ((decoys, decoy_size * block), (randoms, 0.5 * block))
     ]
     # numpy's choice(elements, size, replace=False) per subset, replayed exactly (2·size − 1 words each)
@@ -552,9 +554,9 @@ class SetCoverGenerator(OptimisationGenerator):
             raise ValueError(f"planted_sets must be at most elements = {elements}, got {planted_count}")
         shaped = planted_count >= 3 and decoy_size > 1  # decoys larger than a block: redraw shortcuts
         extra = {}
+        if isinstance(nprng, DeferredNumpyRng):  # the generator itself: no lookup per draw
+            nprng = nprng.generator
         if shaped:
-            if isinstance(nprng, DeferredNumpyRng):  # the generator itself: no lookup per draw
-                nprng = nprng.generator
             subsets, planted, greedy, draws = redrawn_shaped(
                 nprng, elements, planted_count, decoys, decoy_size, randoms
             )

@@ -62,7 +62,6 @@ def greedy_subsets(numbers: list[int], target: int) -> list[tuple[str, list[int]
 
 class SubsetSumGenerator(OptimisationGenerator):
     declaration = FAMILY
-    eager_random = False  # ``build`` draws from the seed material (``subset_sum_instance``)
     sense = "feasible"
 
     def hint_opening(self, task: Task) -> str:

@@ -728,6 +728,64 @@ def test_two_bin_plants_are_hard_to_guess_by_position():
     assert set(counts) == {4, 5, 6, 7, 8} and counts[6] > counts[4] and counts[6] > counts[8]
 
 
+def test_compiled_two_bin_plant_replays_the_python_draws(monkeypatch):
+    """``bin_packing_draws.two_bin_plant`` gives the sizes that ``planted_bin`` twice and the
+    redraw replayed in Python give, and leaves the generator in the same state: random
+    capacities, wastes, draw budgets and odds targets (the stop rule: one draw only, a target
+    met at once, one never met), with and without half an output buffered beforehand, with a
+    tiny read-ahead (the refill path), and where numpy draws a word again (a first word of 0
+    for the waste's draw; seeds whose cut draws at capacity 10^6 reject a word)."""
+    from rlvr.generators import bin_packing, bin_packing_draws
+
+    def python_plant(nprng, capacity, waste, tries, limit):  # the redraw as it ran in Python
+        drawn = [bin_packing.planted_bin(nprng, capacity, waste) for _ in range(2)]
+        planted, parts = [sizes for sizes, _ in drawn], [items for _, items in drawn]
+        count = sum(parts)
+        own = max(sum(len(s) == len(b) for b in planted) / math.comb(count, len(s)) for s in planted)
+        lowest = position_guess_odds([size for sizes in planted for size in sizes], capacity)
+        for _ in range(tries - 1):
+            if lowest <= max(own, limit):
+                break
+            again = [bin_packing.planted_bin(nprng, capacity, waste, items)[0] for items in parts]
+            odds = position_guess_odds([size for sizes in again for size in sizes], capacity)
+            if odds < lowest:
+                planted, lowest = again, odds
+        return planted
+
+    rng = np.random.default_rng(11)
+    cases = [(seed, 1_000_000, 0.0, 64, 0.1, "fresh", 400) for seed in (1598, 2027)]  # a cut's word redrawn
+    cases += [(seed, 23, 0.5, 64, 0.1, "zero word", 400) for seed in range(5)]  # the waste's first word redrawn
+    for trial in range(400):
+        capacity = int(rng.choice([rng.integers(4, 12), rng.integers(4, 60), rng.integers(4, 400), 5000]))
+        waste = float(rng.choice([0.0, 0.9, rng.uniform(0, 0.9), rng.uniform(0, 0.3)]))
+        tries = int(rng.choice([1, 2, 64, rng.integers(1, 65)]))
+        limit = float(rng.choice([0.0, 1.0, 0.1, rng.uniform(0, 0.6)]))
+        start = str(rng.choice(["fresh", "buffered", "zero word"]))
+        cases.append((trial, capacity, waste, tries, limit, start, int(rng.choice([400, 2, 1]))))
+    kept_first, redrawn, refilled = 0, 0, 0
+    for seed, capacity, waste, tries, limit, start, read_ahead in cases:
+        monkeypatch.setattr(bin_packing_draws, "READ_AHEAD", read_ahead)
+        expected, actual, first = (np.random.default_rng(seed) for _ in range(3))
+        for generator in (expected, actual, first):
+            if start != "fresh":  # half of a 64-bit output buffered
+                generator.integers(0, 5)
+            if start == "zero word":  # numpy redraws it unless the span is a power of two
+                state = generator.bit_generator.state
+                state["uinteger"] = 0
+                generator.bit_generator.state = state
+        plant = python_plant(expected, capacity, waste, tries, limit)
+        assert bin_packing_draws.two_bin_plant(actual, capacity, waste, tries, limit) == plant, seed
+        assert actual.bit_generator.state == expected.bit_generator.state, seed
+        assert actual.integers(0, 7, size=3).tolist() == expected.integers(0, 7, size=3).tolist()
+        if plant == [bin_packing.planted_bin(first, capacity, waste)[0] for _ in range(2)]:
+            kept_first += 1
+        else:
+            assert tries > 1
+            redrawn += 1
+        refilled += read_ahead < 3
+    assert kept_first > 50 and redrawn > 50 and refilled > 50
+
+
 def test_a_packing_fixed_by_item_count_scores_near_chance():
     """Red team S8-8 (0.40 at d = 0 before the redraw): for each item count the best of the
     reference packings of 150 fit seeds, answered whatever the sizes, on 300 fresh seeds; and,

@@ -1,6 +1,8 @@
 """How BinPacking tasks are made: a planted packing cut into items and shuffled (a two-bin plant
-redrawn while a packing fixed by item position would fit it often), the lower-bound check, the
-symmetry-broken CP-SAT search, next fit and first fit, wrong and hostile packings.
+redrawn while a packing fixed by item position would fit it often; drawn and redrawn in one
+compiled call, ``rlvr.generators.bin_packing_draws``, with the same draws as ``planted_bin`` and
+``hard_to_guess_redraw`` here), the lower-bound check, the symmetry-broken CP-SAT search, next
+fit and first fit, wrong and hostile packings.
 
 The family's contract (task, answer, verifier, solver, difficulty, version history) is the
 docstring of ``rlvr.families.bin_packing``.
@@ -8,8 +10,6 @@ docstring of ``rlvr.families.bin_packing``.
 
 from __future__ import annotations
 
-import functools
-import math
 import random
 from typing import Any
 
@@ -18,6 +18,7 @@ import numpy as np
 import rlvr.generators.optimisation as optimisation
 from rlvr.core import Task
 from rlvr.families.bin_packing import FAMILY
+from rlvr.generators.bin_packing_draws import ITEMS_PER_BIN, two_bin_plant
 from rlvr.generators.optimisation import (
     HEURISTIC,
     OPTIMAL,
@@ -31,7 +32,6 @@ from rlvr.generators.optimisation import (
 )
 from rlvr.verifiers.bin_packing import evaluate_packing
 
-ITEMS_PER_BIN = (2, 4)
 SEARCH_LIMIT = 0.1  # CP-SAT deterministic seconds: the planted packing is the fallback
 PLANT_TRIES = 64  # draws of a two-bin plant at most; then the one a fixed packing fits least stands
 POSITION_GUESS_LIMIT = 0.1  # the most shuffles of a two-bin plant one packing fixed by position may fit
@@ -50,53 +50,6 @@ def planted_bin(
     if min(parts, fill) > 1:
         cuts = sorted(int(c) for c in nprng.choice(np.arange(1, fill), size=min(parts, fill) - 1, replace=False))
     return [b - a for a, b in zip([0, *cuts], [*cuts, fill])], parts
-
-
-@functools.lru_cache(maxsize=32)
-def subset_memberships(count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every subset of ``count`` items as a 0/1 row (2^count rows), and each row's size."""
-    rows = ((np.arange(2**count)[:, None] >> np.arange(count)) & 1).astype(np.int64)
-    sizes = rows.sum(axis=1)
-    rows.flags.writeable = sizes.flags.writeable = False  # cached: shared by every call
-    return rows, sizes
-
-
-def position_guess_odds(sizes: list[int], capacity: int) -> float:
-    """The best chance that one packing into two bins fixed by item position (item indices
-    chosen without reading the sizes; the second bin may be empty) fits these items shuffled
-    uniformly: the most, over bin sizes k, of the k-item bins that fit with the rest fitting
-    too, over C(items, k)."""
-    rows, counts = subset_memberships(len(sizes))
-    loads = rows @ np.asarray(sizes, dtype=np.int64)
-    fitting = counts[(loads <= capacity) & (sum(sizes) - loads <= capacity)]
-    bins_of_size = np.bincount(fitting, minlength=len(sizes) + 1)
-    return float(max(found / math.comb(len(sizes), k) for k, found in enumerate(bins_of_size)))
-
-
-def hard_to_guess_redraw(
-    nprng: np.random.Generator, capacity: int, waste: float, planted_sizes: list[list[int]], parts: list[int]
-) -> list[list[int]]:
-    """A two-bin plant that a packing fixed by position rarely fits: the fills and cuts are drawn
-    again (same item counts, up to ``PLANT_TRIES`` draws in all) while ``position_guess_odds``
-    is above ``POSITION_GUESS_LIMIT`` and above the planted split's own odds (one split: 1 in
-    C(items, items of a bin), e.g. 1 in 3 for 2 + 2 items), and the draw with the lowest odds
-    stands (the first on a tie). Where many splits fit, one packing fixed per item count, sizes
-    unread, was right on 0.40 of d = 0 tasks (red team S8-8)."""
-    count = sum(len(sizes) for sizes in planted_sizes)
-    planted_only = max(
-        sum(len(sizes) == len(bin_sizes) for bin_sizes in planted_sizes) / math.comb(count, len(sizes))
-        for sizes in planted_sizes
-    )
-    target = max(planted_only, POSITION_GUESS_LIMIT)
-    lowest = position_guess_odds([size for sizes in planted_sizes for size in sizes], capacity)
-    for _ in range(PLANT_TRIES - 1):
-        if lowest <= target:
-            break
-        again = [planted_bin(nprng, capacity, waste, items)[0] for items in parts]
-        odds = position_guess_odds([size for sizes in again for size in sizes], capacity)
-        if odds < lowest:
-            planted_sizes, lowest = again, odds
-    return planted_sizes
 
 
 def next_fit(sizes: list[int], capacity: int) -> list[list[int]]:
@@ -187,10 +140,10 @@ class BinPackingGenerator(OptimisationGenerator):
 
     def build(self, rng: random.Random, nprng: np.random.Generator, params: dict) -> dict:
         bin_count, capacity, waste = params["bins"], params["capacity"], params["waste"]
-        drawn = [planted_bin(nprng, capacity, waste) for _ in range(bin_count)]
-        planted_sizes = [sizes for sizes, _ in drawn]
-        if bin_count == 2:
-            planted_sizes = hard_to_guess_redraw(nprng, capacity, waste, planted_sizes, [parts for _, parts in drawn])
+        if bin_count == 2:  # redrawn while a packing fixed by position fits it often (compiled)
+            planted_sizes = two_bin_plant(nprng, capacity, waste, PLANT_TRIES, POSITION_GUESS_LIMIT)
+        else:
+            planted_sizes = [planted_bin(nprng, capacity, waste)[0] for _ in range(bin_count)]
         flat = [(number, size) for number, sizes in enumerate(planted_sizes) for size in sizes]
         shuffle = [int(i) for i in nprng.permutation(len(flat))]
         sizes = [flat[i][1] for i in shuffle]

@@ -786,6 +786,23 @@ def test_compiled_two_bin_plant_replays_the_python_draws(monkeypatch):
     assert kept_first > 50 and redrawn > 50 and refilled > 50
 
 
+def test_a_two_bin_plant_that_never_ends_stops_with_an_error(monkeypatch):
+    """Words read ahead are doubled while the compiled plant runs out of them (rejections), up to
+    ``MAX_READ`` outputs or so: a draw that never ends (a bug) raises instead of eating memory."""
+    from rlvr.generators import bin_packing_draws
+
+    reads = []
+
+    def never_done(raw, *args):
+        reads.append(raw.shape[0])
+        return np.array([bin_packing_draws.OUT_OF_WORDS, 0, 0], dtype=np.int64)
+
+    monkeypatch.setattr(bin_packing_draws, "_two_bin_plant", never_done)
+    with pytest.raises(RuntimeError, match="never ends"):
+        bin_packing_draws.two_bin_plant(np.random.default_rng(0), 20, 0.2, 64, 0.1)
+    assert reads[0] == bin_packing_draws.READ_AHEAD and reads[-2] < bin_packing_draws.MAX_READ <= reads[-1]
+
+
 def test_a_packing_fixed_by_item_count_scores_near_chance():
     """Red team S8-8 (0.40 at d = 0 before the redraw): for each item count the best of the
     reference packings of 150 fit seeds, answered whatever the sizes, on 300 fresh seeds; and,

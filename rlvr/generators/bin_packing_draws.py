@@ -37,6 +37,7 @@ MAX_ITEMS = 2 * ITEMS_PER_BIN[1]  # the most items of a two-bin plant
 READ_AHEAD = 400  # 64-bit outputs read at once: 800 words, 63 redraws' worst case without rejections
 UINT32 = (1 << 32) - 1
 OUT_OF_WORDS = -1  # the packed result's first entry when the words read ahead ran out
+MAX_READ = 1 << 16  # outputs read ahead at most: 160× 63 redraws' worst case (a word is rejected ≤ 1 in 4,000)
 
 
 def two_bin_plant(nprng: np.random.Generator, capacity: int, waste: float, tries: int, limit: float) -> list[list[int]]:
@@ -53,6 +54,8 @@ def two_bin_plant(nprng: np.random.Generator, capacity: int, waste: float, tries
     raw = bit_generator.random_raw(READ_AHEAD)
     packed = _two_bin_plant(raw, buffered, first, capacity, waste_top, tries, limit)
     while packed[0] == OUT_OF_WORDS:  # rejections took more words than were read ahead: read further
+        if raw.shape[0] >= MAX_READ:
+            raise RuntimeError(f"two_bin_plant read {2 * raw.shape[0]} words without finishing: a draw never ends")
         raw = np.concatenate((raw, bit_generator.random_raw(raw.shape[0])))
         packed = _two_bin_plant(raw, buffered, first, capacity, waste_top, tries, limit)
     position, first_items, second_items = (int(v) for v in packed[:3])

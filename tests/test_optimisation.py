@@ -556,6 +556,27 @@ def test_material_draws_are_exactly_uniform_and_deterministic():
     assert MaterialDraws(9).bits(130) < 2**130 and MaterialDraws(9).bits(130) == MaterialDraws(9, 100).bits(130)
 
 
+def test_compiled_uniform_integers_are_material_draws():
+    """``material_numbers.uniform_integers`` from any position is ``MaterialDraws.integers`` after
+    that many words were taken, with the same next position: spans that never reject, rarely
+    reject and reject a quarter of the words (3 · 2⁶¹: 2⁶⁴ mod span = 2⁶²), so that the draw
+    runs past the words first read and reads further."""
+    from rlvr.generators.material_numbers import uniform_integers
+    from rlvr.generators.optimisation import MaterialDraws
+
+    rejected = 0
+    for material in range(60):
+        for span in (1, 2, 7, 1000, 2**40 + 3, 3 * 2**61):
+            for position, count in ((0, 1), (0, 40), (3, 17), (129, 300)):
+                draws = MaterialDraws(material, 4)
+                draws.take(position)
+                expected = draws.integers(0, span - 1, count)
+                got, end = uniform_integers(material, position, count, span)
+                assert got.tolist() == expected and end == draws.position, (material, span, position, count)
+                rejected += end - position - count
+    assert rejected > 1000  # the rejection and read-further paths ran
+
+
 def test_deferred_random_is_the_seeded_random_on_first_use():
     """A generator with ``eager_random = False`` gets a ``DeferredRandom``: its ``material`` is
     the task's seed material and, once used, its draws are ``random.Random(material)``'s."""
@@ -951,14 +972,16 @@ def test_sat_clauses_are_uniform():
 
 
 def test_sat_greedy_and_solver_calls_match_their_plain_definitions():
-    """``johnson_greedy`` (clauses waiting on their next literal) gives the assignment and the
-    satisfied count of Johnson's rule counted afresh at every variable; ``solve_formula``
+    """``johnson_greedy`` (compiled: clauses waiting on their next literal) gives the assignment
+    and the satisfied count of Johnson's rule counted afresh at every variable, for the clause
+    table's int32 rows and int64 ones; ``solve_formula``
     (python-sat's MiniSat backend called directly) gives the verdict, model and counters of
     python-sat's ``Solver`` on the same formula."""
     from pysat.solvers import Solver
 
+    from rlvr.generators.material_numbers import johnson_greedy
     from rlvr.generators.optimisation import MaterialDraws
-    from rlvr.generators.sat import CONFLICT_BUDGET, SAT_SOLVER, johnson_greedy, random_clause_array, solve_formula
+    from rlvr.generators.sat import CONFLICT_BUDGET, SAT_SOLVER, random_clause_array, solve_formula
 
     rng = np.random.default_rng(5)
     for trial in range(300):
@@ -970,7 +993,9 @@ def test_sat_greedy_and_solver_calls_match_their_plain_definitions():
             literal = k if holding[0] >= holding[1] else -k
             assignment.append(literal)
             unsatisfied = [clause for clause in unsatisfied if literal not in clause]
-        assert johnson_greedy(variables, clauses) == (assignment, len(clauses) - len(unsatisfied)), trial
+        for dtype in (np.int32, np.int64):
+            block = np.array(clauses, dtype)
+            assert johnson_greedy(variables, block) == (assignment, len(clauses) - len(unsatisfied)), trial
         with Solver(name=SAT_SOLVER, bootstrap_with=clauses) as solver:
             solver.conf_budget(CONFLICT_BUDGET)
             verdict = solver.solve_limited()

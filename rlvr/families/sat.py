@@ -38,12 +38,13 @@ Difficulty  (rendered from the declaration below)
             1     60         4.26
             ``variables`` 3–2000 and ``clause_ratio`` 0.1–10 may be set explicitly (above the
             threshold, unsatisfiable draws are common and the planted fallback becomes likely).
-            Generation takes ≈ 0.6 ms of CPU on average at d = 1 (about 1.7 formulas drawn;
-            MiniSat's search is most of it) and ≈ 60 µs at d = 0, on a loaded 2-core machine:
+            Generation takes ≈ 0.47 ms of CPU on average at d = 1 (about 1.7 formulas drawn;
+            MiniSat's search and the clauses handed to it are most of it) and ≈ 45 µs at d = 0:
             each clause is one exactly uniform index among the 8 · C(n, 3) clauses, drawn from
-            the seed material (``MaterialDraws`` of rlvr.generators.optimisation) and looked up
-            in a table of them (``clause_table`` in rlvr.generators.sat, decoded one by one past
-            74 variables).
+            the seed material (``MaterialDraws`` of rlvr.generators.optimisation, replayed in
+            compiled code by ``uniform_integers`` of rlvr.generators.material_numbers) and looked
+            up in a table of them (``clause_table`` in rlvr.generators.sat, decoded one by one
+            past 74 variables); Johnson's greedy is compiled there too.
             The greedy misses (leaves a clause unsatisfied) in ≈ 67% of instances at d = 0 and
             in all from d ≈ 0.5; MiniSat conflicts rise about 70-fold
             (benchmarks/bench_optimisation.py).
@@ -73,6 +74,11 @@ Version history
                 city in one direction, colours renamed by first use, bins sorted), an infeasible one not
                 at all; keyed by the list as written, right answers in another order split their vote and
                 two copies of one wrong answer won 20 of 20 groups. Task bytes unchanged.
+                2026-12-07 (issue 18): the clause indices and Johnson's greedy in compiled code
+                (rlvr.generators.material_numbers), the constant-assignment check on the clause
+                array: ≈ 587 → 470 µs a task at d = 1, 57 → 43 µs at d = 0. Task bytes unchanged
+                (3,205 tasks against the previous tree, explicit sizes and planted fallbacks
+                included).
 """
 
 from rlvr.family import EnvDecl, Family

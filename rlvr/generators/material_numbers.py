@@ -1,11 +1,12 @@
 """Numbers drawn from a task's seed material and the work done on them, compiled by numba:
 Knapsack's whole instance (draws, values, capacity, density greedy, and the exact selection by
-a branch and bound) and SubsetSum's (numbers, planted subset, the greedy screen and its
-redraws).
+a branch and bound), SubsetSum's (numbers, planted subset, the greedy screen and its redraws),
+and SAT's clause indices and Johnson's greedy on the clauses.
 
 Why by hand: these tasks are a few dozen numbers, and their Python work — the draws, the
 greedies, a call into OR-Tools' knapsack solver (about 5 µs of setup for a search of one) —
-cost more than the rest of the task. Here each family's is one compiled call with the same
+cost more than the rest of the task (SAT's: the index draws and the greedy were a third of a
+task at d = 1, beside MiniSat's search). Here each family's is one compiled call with the same
 numbers, greedy results and (unique) reference as the Python path it replaced
 (tests/test_optimisation.py compares them with ``MaterialDraws``, the Python greedies and the
 DP). The draws follow ``MaterialDraws``: the little-endian 64-bit words of SHAKE-256 of the
@@ -101,11 +102,34 @@ def subset_sum_instance(
     return row[:count], row[count:], target, greedy_sum
 
 
+def uniform_integers(material: int, position: int, count: int, span: int) -> tuple[np.ndarray, int]:
+    """(``count`` integers uniform in [0, ``span``) as an int64 array, the next position): the
+    draws ``MaterialDraws.integers(0, span − 1, count)`` makes after ``position`` words of
+    ``material``'s stream were taken (1 ≤ span < 2⁶³)."""
+    words = position + count + 4  # a few more for rejections (about span / 2⁶⁴ a word)
+    while True:
+        drawn, end = _uniform(material_stream(material, words), position, count, span)
+        if end != NEEDS_WORDS:
+            return drawn, end
+        words *= 4
+
+
+def johnson_greedy(variables: int, clauses: np.ndarray) -> tuple[list[int], int]:
+    """(assignment, clauses it satisfies) of Johnson's greedy on ``clauses`` (a (count, 3)
+    integer array, each row distinct variables in increasing order): x1, x2, … in turn, true
+    when at least as many still-unsatisfied clauses hold x_k as hold ¬x_k, else false."""
+    assignment, satisfied = _johnson(variables, clauses)
+    return assignment.tolist(), int(satisfied)
+
+
 def warm_up() -> None:
     """Compile the routines now, or load them from numba's cache (``scripts/setup.sh``)."""
     knapsack_instance(1, 8, 20, 0.5, 0.5, 24, 1 << 50)
     knapsack_branch_and_bound([3, 4], [5, 6], 5)
     subset_sum_instance(1, 8, 20, 8, 4)
+    uniform_integers(1, 0, 3, 10)
+    for dtype in (np.int32, np.int64):  # SAT's clause table rows, and decoded or planted clauses
+        johnson_greedy(3, np.array([[1, 2, -3]], dtype))
 
 
 @njit(cache=True, nogil=True)
@@ -368,3 +392,58 @@ def _greedy_reaches(numbers, ordered, target):
             if total == goal:
                 return True
     return False
+
+
+@njit(cache=True, nogil=True)
+def _uniform(stream, position, count, span):
+    """(``count`` integers uniform in [0, span) from the words of ``stream`` at ``position``,
+    the next position), or (…, ``NEEDS_WORDS``) when the words ran out (``uniform_integers``)."""
+    drawn = np.zeros(count, np.int64)
+    for i in range(count):
+        value, position = _below(stream, position, span)
+        if value < 0:
+            return drawn, NEEDS_WORDS
+        drawn[i] = value
+    return drawn, position
+
+
+@njit(cache=True, nogil=True)
+def _johnson(variables, clauses):
+    """(assignment, satisfied count) of Johnson's greedy (``johnson_greedy``). A clause is
+    still unsatisfied at x_k exactly when every literal before its one on x_k was set false,
+    so each clause waits in the list of its next literal (``first``/``after``: linked lists
+    per literal, negative literals below ``variables``), with ``waiting`` counting each list,
+    and moves on to its next literal only when x_k's value falsifies the one it waits on."""
+    count, size = clauses.shape
+    first = np.full(2 * variables + 1, -1, np.int64)  # per literal + variables: its first waiting clause
+    waiting = np.zeros(2 * variables + 1, np.int64)
+    after = np.zeros(count, np.int64)  # the next clause in the same list
+    next_at = np.ones(count, np.int64)  # the position of the clause's literal after the one it waits on
+    for c in range(count):
+        literal = clauses[c, 0] + variables
+        after[c] = first[literal]
+        first[literal] = c
+        waiting[literal] += 1
+    assignment = np.zeros(variables, np.int64)
+    satisfied = 0
+    for variable in range(1, variables + 1):
+        true_side, false_side = variables + variable, variables - variable
+        if waiting[true_side] >= waiting[false_side]:
+            assignment[variable - 1] = variable
+            satisfied += waiting[true_side]
+            falsified = false_side
+        else:
+            assignment[variable - 1] = -variable
+            satisfied += waiting[false_side]
+            falsified = true_side
+        c = first[falsified]
+        while c >= 0:
+            following = after[c]
+            if next_at[c] < size:
+                literal = clauses[c, next_at[c]] + variables
+                next_at[c] += 1
+                after[c] = first[literal]
+                first[literal] = c
+                waiting[literal] += 1
+            c = following
+    return assignment, satisfied

@@ -18,6 +18,7 @@ import pysolvers  # python-sat's compiled solver backends
 
 from rlvr.core import Task
 from rlvr.families.sat import CLAUSE_SIZE, FAMILY
+from rlvr.generators.material_numbers import johnson_greedy, uniform_integers
 from rlvr.generators.optimisation import (
     OPTIMAL,
     MaterialDraws,
@@ -72,20 +73,24 @@ def clause_table(variables: int) -> np.ndarray:
 def random_clause_array(draws: MaterialDraws, variables: int, count: int) -> np.ndarray:
     """``count`` clauses drawn uniformly and independently (three distinct variables, each
     negated with probability ½, sorted by variable) as a (count, 3) array: one uniform index
-    each in [0, ``clause_count_of(variables)``) from ``draws``, looked up in ``clause_table``
-    (decoded by ``clause_of_index`` where the table would be too large)."""
-    total = clause_count_of(variables)
-    indices = draws.integers(0, total - 1, count)
-    if total <= TABLE_ROWS:
+    each in [0, ``clause_count_of(variables)``) from ``draws`` (``clauses_of_indices``)."""
+    return clauses_of_indices(variables, np.array(draws.integers(0, clause_count_of(variables) - 1, count)))
+
+
+def clauses_of_indices(variables: int, indices: np.ndarray) -> np.ndarray:
+    """The clauses of ``indices`` (``clause_of_index``) as a (count, 3) array: looked up in
+    ``clause_table``, or decoded one by one where the table would be too large."""
+    if clause_count_of(variables) <= TABLE_ROWS:
         return clause_table(variables)[indices]
-    return np.array([clause_of_index(index) for index in indices], dtype=np.int64).reshape(count, CLAUSE_SIZE)
+    return np.array([clause_of_index(index) for index in indices.tolist()], dtype=np.int64).reshape(-1, CLAUSE_SIZE)
 
 
-def falsifies_constant_assignments(clauses: list[list[int]]) -> bool:
+def falsifies_constant_assignments(clauses: np.ndarray | list[list[int]]) -> bool:
     """Whether neither all-true nor all-false satisfies the formula: some clause has only negative
     literals (its largest is negative: all-true falsifies it) and some clause only positive ones
     (its smallest is positive: all-false does)."""
-    return any(max(clause) < 0 for clause in clauses) and any(min(clause) > 0 for clause in clauses)
+    block = np.asarray(clauses)
+    return bool((block.max(axis=1) < 0).any() and (block.min(axis=1) > 0).any())
 
 
 def planted_formula(draws: MaterialDraws, variables: int, clause_count: int) -> tuple[list[list[int]], list[int]]:
@@ -131,34 +136,6 @@ def solve_formula(variables: int, clauses: list[list[int]]) -> tuple[bool | None
     return verdict, model, {"conflicts": int(stats.get("conflicts", 0)), "decisions": int(stats.get("decisions", 0))}
 
 
-def johnson_greedy(variables: int, clauses: list[list[int]]) -> tuple[list[int], int]:
-    """(assignment, clauses it satisfies): x1, x2, … in turn, true when at least as many
-    still-unsatisfied clauses hold x_k as hold ¬x_k, else false. Each clause lists distinct
-    variables in increasing order (as ``random_clauses`` and ``planted_formula`` make them), so
-    a clause is still unsatisfied at x_k exactly when every literal before its one on x_k was
-    set false: ``waiting[literal]`` (negative literals at negative indices) holds those clauses
-    with the position of their next literal, and a clause moves on to that literal's variable
-    only when x_k's value falsifies it."""
-    waiting: list[list[tuple[list[int], int]]] = [[] for _ in range(2 * variables + 1)]
-    for clause in clauses:
-        waiting[clause[0]].append((clause, 1))
-    assignment, satisfied = [], 0
-    for variable in range(1, variables + 1):
-        true_side, false_side = waiting[variable], waiting[-variable]
-        if len(true_side) >= len(false_side):
-            assignment.append(variable)
-            satisfied += len(true_side)
-            falsified = false_side
-        else:
-            assignment.append(-variable)
-            satisfied += len(false_side)
-            falsified = true_side
-        for clause, at in falsified:
-            if at < len(clause):
-                waiting[clause[at]].append((clause, at + 1))
-    return assignment, satisfied
-
-
 def clause_listing(variables: int, clauses: np.ndarray) -> str:
     """The prompt's clauses (a (count, 3) array), ``(1 -2 3) (-1 4 5) …``: each literal's text
     looked up in one numpy pass, then one %-format (a third cheaper than formatting the
@@ -191,19 +168,22 @@ class SATGenerator(OptimisationGenerator):
         variables, ratio = params["variables"], params["clause_ratio"]
         clause_count = max(1, math.floor(ratio * variables + 0.5))
         model, draws, stats, source = None, 0, {"conflicts": 0, "decisions": 0}, "uniform random, solver-checked"
-        stream = MaterialDraws(rng.material, clause_count + 2)
+        position = 0  # words of the seed material's stream (MaterialDraws) taken so far
         while model is None and draws < MAX_DRAWS:
             draws += 1
-            block = random_clause_array(stream, variables, clause_count)
-            clauses = block.tolist()
-            if falsifies_constant_assignments(clauses):
+            indices, position = uniform_integers(rng.material, position, clause_count, clause_count_of(variables))
+            block = clauses_of_indices(variables, indices)
+            if falsifies_constant_assignments(block):
+                clauses = block.tolist()
                 _, model, stats = solve_formula(variables, clauses)
         if model is None:
+            stream = MaterialDraws(rng.material, position + clause_count + 2)
+            stream.take(position)
             clauses, _ = planted_formula(stream, variables, clause_count)
             block = np.array(clauses, dtype=np.int64)
             _, model, stats = solve_formula(variables, clauses)
             source = "planted"
-        _, greedy_satisfied = johnson_greedy(variables, clauses)
+        _, greedy_satisfied = johnson_greedy(variables, block)
         listing = clause_listing(variables, block)
         prompt = (
             f"Boolean satisfiability (3-SAT). Find values for the {variables} variables x1 to x{variables} that "
@@ -234,7 +214,8 @@ class SATGenerator(OptimisationGenerator):
 
     def greedy_solution(self, task: Task) -> list[int]:
         instance = task.answer["instance"]
-        return johnson_greedy(int(instance["variables"]), instance["clauses"])[0]
+        clauses = np.array(instance["clauses"], dtype=np.int64).reshape(-1, CLAUSE_SIZE)
+        return johnson_greedy(int(instance["variables"]), clauses)[0]
 
     def objective_of(self, task: Task, solution: list[int]) -> float | None:
         instance = task.answer["instance"]

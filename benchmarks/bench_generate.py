@@ -700,10 +700,15 @@ def pool_processes_cpu_s() -> float:
     return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime + cstime
 
 
+MAX_SCALING_TASKS = 500_000  # ~8 s of the cheapest env (SubsetSum, ~17 µs a task in memory); ~1 GB of its tasks
+
+
 def worker_scaling(env_id: str, difficulty: float, target_s: float, write: str | None = None) -> dict:
     """Tasks per second of ``rlvr.generate(env_id, count, …, workers=w)`` for w = 1 and 2 (the
     train split, repeats allowed so no env runs out), over enough positions for about
-    ``target_s`` seconds of single-process work; with ``write`` (a format), of writing them to
+    ``target_s`` seconds of single-process work (at most ``MAX_SCALING_TASKS``: the cap was
+    50,000 until session 25, which cut the cheapest envs' runs to 0.8-1.5 s, where a pool's
+    start and its last chunk weigh more than in any other env's); with ``write`` (a format), of writing them to
     a file as ``rlvr generate`` does instead (``written_run``). Each call starts its own pool, as
     a user's does: with 2 workers, two pool processes (each imports the env's generator module
     unless the forkserver preloaded it, and builds its generator) while this process loads their
@@ -718,7 +723,7 @@ def worker_scaling(env_id: str, difficulty: float, target_s: float, write: str |
     probe_started = time.perf_counter()
     rlvr.generate(env_id, 10, 10_000_001, difficulty, workers=1, allow_duplicates=True)
     per_task = (time.perf_counter() - probe_started) / 10
-    count = max(40, min(50_000, int(target_s / max(per_task, 1e-6))))
+    count = max(40, min(MAX_SCALING_TASKS, int(target_s / max(per_task, 1e-6))))
     start_started = time.perf_counter()
     rlvr.generate(env_id, 2, 20_000_000, difficulty, workers=2, allow_duplicates=True)
     pool_start = time.perf_counter() - start_started - per_task

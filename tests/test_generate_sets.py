@@ -687,6 +687,65 @@ def comparable(value):
     return value
 
 
+def typed(value):
+    """``value`` with every type spelled out at every depth (1, 1.0 and True differ; a Task is
+    its class and its fields), for ==."""
+    if isinstance(value, rlvr.Task):
+        return type(value), typed(value.__dict__)
+    if isinstance(value, (list, tuple)):
+        return type(value), [typed(item) for item in value]
+    if isinstance(value, dict):
+        return type(value), [(typed(key), typed(item)) for key, item in value.items()]
+    if isinstance(value, float) and value != value:
+        return float, "nan"
+    return type(value), value
+
+
+def test_marshalled_chunks_load_as_their_pickle_would():
+    """A worker's chunk of (task, key) pairs, or of rows, travels as one marshal stream: through
+    a shared-memory segment and through a plain pickle it loads as pickling the pairs would, with
+    every type (tuple, list, float, bool, None, bytes, dict order), a value two fields share
+    shared again. Image tasks and values marshal refuses travel as the pairs themselves."""
+    import fractions
+    import pickle
+
+    from rlvr import api
+
+    envs = ("SAT-v0", "Knapsack-v0", "Math-v0", "Causal-v0", "Maze-v0", "Zebra-v0", "Countdown-v0", "Scheduling-v0")
+    for env_id in envs:
+        make = api.keyed_task_maker(env_id, 0.5, "train", 0.0, {}, True)
+        pairs = [make(seed) for seed in range(12)]
+        chunk = api.marshalled(pairs)
+        assert isinstance(chunk, api.MarshalledChunk) and chunk.tasks, env_id
+        expected = typed(pickle.loads(pickle.dumps(pairs)))
+        assert typed(pickle.loads(pickle.dumps(chunk))) == expected == typed(pairs), env_id
+        if api.SHARED_MEMORY_DIR.is_dir():
+            segments = api.ChunkSegments(limit=1, bytes_per_task=100_000)
+            try:
+                packed = api.write_chunk(chunk, segments.lend(len(pairs)))
+                assert packed is not None and len(packed[1]) == 2  # the marshal stream out of band, then the pickle
+                assert typed(segments.load(*packed)) == expected, env_id
+            finally:
+                segments.close()
+    task = rlvr.make_task("Knapsack-v0", seed=3)
+    shared = [1, 2.5, True, None, b"x", (3, "é\ud800"), {"b": 1, "a": -0.0}]
+    odd = api._new_object(rlvr.Task)
+    odd.__dict__.update(task.__dict__, answer={"list": shared}, meta={"same": shared, "nan": float("nan")})
+    ((loaded, key),) = pickle.loads(pickle.dumps(api.marshalled([(odd, b"k")])))
+    assert loaded.answer["list"] is loaded.meta["same"] and key == b"k"
+    assert typed(loaded) == typed(odd)
+    rows = [({"id": "a", "images": [b"png"], "score": 1.0}, None), ({"id": "b", "images": [], "score": 2}, None)]
+    chunk = api.marshalled(rows)
+    assert not chunk.tasks and typed(pickle.loads(pickle.dumps(chunk))) == typed(rows)
+    image_tasks = [(rlvr.make_task("Jigsaw-v0", seed=1), None)]
+    assert api.marshalled(image_tasks) is image_tasks
+    fraction = api._new_object(rlvr.Task)
+    fraction.__dict__.update(task.__dict__, meta={"ratio": fractions.Fraction(1, 3)})
+    refused = [(fraction, None)]
+    assert api.marshalled(refused) is refused
+    assert pickle.loads(pickle.dumps(api.marshalled([]))) == []
+
+
 def test_chunks_through_shared_memory_load_as_pickle_would():
     """Images of every mode (palette, info, zero size, one image twice), a NumPy array (kept in
     band), a ``RowBlock`` and plain values come back as ``pickle.loads(pickle.dumps(...))`` gives them, copied

@@ -239,8 +239,10 @@ def split_and_problem_keys(task: Task, generator: Any) -> tuple[bytes, bytes | N
 
 
 # the JSON a split group or problem key is hashed as (json.dumps with these options builds this
-# encoder on every call)
-_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# encoder on every call), without the circular-reference check as ``Task.to_json``'s: the same
+# text for any value without cycles (Knapsack's group 4.4 → 3.1 µs); a group holding itself
+# raises RecursionError
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
 def canonical_bytes(value: Any) -> bytes:

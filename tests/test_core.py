@@ -215,3 +215,27 @@ def test_answer_block_offsets_survive_characters_that_lengthen_when_lowercased()
     assert extract_answer("İ" * 19 + "<answer>WRONGWRONG</answer>22 + 8    ") == "WRONGWRONG"
     assert extract_answer("<ANSWER> x </Answer> İİ <answer>y</answer>") == "y"
     assert extract_answer("<answer>a</answer><answer>b") == "a" and extract_answer("none") is None
+
+
+def test_to_json_is_the_canonical_dumps_and_refuses_a_task_holding_itself():
+    """``Task.to_json`` (one encoder, no circular-reference check) writes what
+    ``json.dumps(sort_keys, ensure_ascii=False, compact separators)`` writes, for a task of
+    every generated env and for awkward values (non-ASCII, a lone surrogate, -0.0, big and
+    negative integers, nested empty containers); a task whose answer holds itself raises
+    RecursionError instead of writing anything."""
+    import rlvr
+
+    def dumps(task):
+        return json.dumps(task.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    for row in rlvr.list_envs():
+        if row["id"].endswith("Eval-v0"):
+            continue
+        task = rlvr.make_task(row["id"], seed=11, difficulty=0.5)
+        assert task.to_json() == dumps(task), row["id"]
+    odd = Task("t", "e", "f", "é ☃ \ud800", {"b": [-0.0, 2**70, -(2**70), {}, [], None, True], "a": (1.5,)}, 0.25, -3)
+    assert odd.to_json() == dumps(odd)
+    looping = Task("t", "e", "f", "p", [], 0.5, 1)
+    looping.answer.append(looping.answer)
+    with pytest.raises(RecursionError):
+        looping.to_json()

@@ -547,6 +547,34 @@ def test_maze_group_ignores_turns_mirrors_and_direction_but_uniqueness_does_not(
         assert group(opened) != group(task)
 
 
+def test_maze_form_is_the_least_of_the_sixteen_images_as_row_tuples():
+    """``grid_maze_form`` compares images as their rows joined by newlines (a maze's rows hold
+    no character at or below one): the same least image as comparing row tuples, for generated
+    mazes and for grids whose rows hold newlines, tabs and NULs (compared as rows)."""
+
+    def least(grid, start, goal):
+        images = _maze_images({"grid": grid, "start": start, "goal": goal})
+        return list(min((tuple(rows), tuple(s), tuple(g)) for rows, s, g in images))
+
+    checked = 0
+    for env, difficulty in itertools.product(("Maze-v0", "MazeImage-v0"), (0.0, 0.5, 1.0)):
+        for seed in range(40 if env == "Maze-v0" else 8):
+            answer = rlvr.make_task(env, seed, difficulty).answer
+            form = problem_forms.grid_maze_form(answer["grid"], answer["start"], answer["goal"], ("S", "G"))
+            rows, start, goal = least(answer["grid"], answer["start"], answer["goal"])
+            assert form == [list(rows), list(start), list(goal)]
+            checked += 1
+    rng = random.Random(26)
+    for _ in range(3000):
+        height, width = rng.randint(1, 6), rng.randint(1, 6)
+        grid = ["".join(rng.choice("#.SG \n\t\x00\x0b") for _ in range(width)) for _ in range(height)]
+        start, goal = [rng.randrange(height), rng.randrange(width)], [rng.randrange(height), rng.randrange(width)]
+        rows, s, g = least(grid, start, goal)
+        assert problem_forms.grid_maze_form(grid, start, goal, ("S", "G")) == [list(rows), list(s), list(g)]
+        checked += 1
+    assert checked == 3144
+
+
 def test_no_test_maze_is_a_train_maze_turned_mirrored_or_reversed():
     """Red team S8-7: with the exact maze as the group, 300/300 d = 0 test mazes were a train maze
     turned or mirrored. The test split still yields 300 distinct mazes (uniqueness is exact)."""

@@ -28,11 +28,11 @@ fi
 # pure-Python package and what its dataset and reward manager import (verl users have their own).
 .venv/bin/python -m pip install -q --no-deps "verl==0.9.1" "tensordict==0.10.0" "pyvers<0.2" codetiming
 .venv/bin/python -m pip install -q "omegaconf>=2.4" orjson cloudpickle importlib_metadata
-# Scheduling's, Knapsack's and SubsetSum's solvers, SetCover's shaped draw and BinPacking's two-bin
-# plant are compiled by numba on first use (~7 s, ~4 s, ~6 s, ~5 s) and cached beside their modules:
-# compile them now, so that no test or first task waits for them
+# Scheduling's, Knapsack's and SubsetSum's solvers, SetCover's shaped draw, BinPacking's two-bin
+# plant and the graph families' canonical form are compiled by numba on first use (~7 s, ~4 s, ~6 s,
+# ~5 s, ~7 s) and cached beside their modules: compile them now, so that no test or first task waits
 .venv/bin/python -c "from rlvr.generators import job_shop_solver as j, material_numbers as k, set_cover_draws as s, \
-bin_packing_draws as b; j.warm_up(); k.warm_up(); s.warm_up(); b.warm_up()"
+bin_packing_draws as b, graph_canonical as g; j.warm_up(); k.warm_up(); s.warm_up(); b.warm_up(); g.warm_up()"
 
 # The docker sandbox (sandbox="docker"): Debian's engine and debootstrap, the engine started when
 # none answers, and the base image (Python, pytest, Icarus) built from Debian's archive once: a tag

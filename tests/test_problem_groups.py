@@ -307,6 +307,48 @@ def test_graph_form_falls_back_to_an_invariant_past_its_budget():
     assert empty == ["exact", 40, []]
 
 
+def test_compiled_graph_form_is_the_python_search(monkeypatch):
+    """``graph_canonical.least_certificate`` gives the codes (or the budget's fallback) that the
+    Python individualisation-refinement search gives: generated graphs of the three graph
+    families, random graphs, and symmetric ones renumbered (twins, branching, the budget)."""
+    rng = random.Random(26)
+    graphs = []
+    families = ("GraphColoring-v0", "MaxIndependentSet-v0", "VertexCover-v0")
+    for env, difficulty in itertools.product(families, (0.0, 0.5, 1.0)):
+        for seed in range(15):
+            instance = rlvr.make_task(env, seed, difficulty).answer["instance"]
+            graphs.append((instance["vertices"], instance["edges"]))
+    for _ in range(200):
+        vertices = rng.randint(1, 16)
+        chance = rng.random()
+        # loops, and pairs in both orders
+        edges = [[u, v] for u in range(vertices) for v in range(vertices) if rng.random() < chance / 2]
+        graphs.append((vertices, edges))
+    symmetric = [nx.hypercube_graph(4), nx.paley_graph(13).to_undirected(), nx.circulant_graph(20, [1, 2, 5])]
+    symmetric += [nx.petersen_graph(), nx.complete_bipartite_graph(5, 6)]
+    symmetric.append(nx.disjoint_union_all([nx.complete_graph(3)] * 6))
+    for net in symmetric:
+        net = nx.convert_node_labels_to_integers(net)
+        order = list(net.nodes)
+        rng.shuffle(order)
+        graphs.append((net.number_of_nodes(), [[order[u], order[v]] for u, v in net.edges]))
+    compiled = [problem_forms.graph_form(vertices, edges) for vertices, edges in graphs]
+    monkeypatch.setattr(problem_forms, "_integer_pairs", lambda vertices, edges: None)
+    assert [problem_forms.graph_form(vertices, edges) for vertices, edges in graphs] == compiled
+    assert collections.Counter(form[0] for form in compiled) == {"exact": len(graphs) - 1, "refined": 1}
+
+
+def test_graph_form_of_odd_edges_is_as_before():
+    """Edges the compiled search does not take (floats, negative or out-of-range ends, more than
+    two ends) go the Python way: the same form, or the same error."""
+    assert problem_forms.graph_form(5, [[0, 1.0], [2, 3]]) == problem_forms.graph_form(5, [[0, 1], [2, 3]])
+    assert problem_forms.graph_form(5, [[-1, 2]]) == problem_forms.graph_form(5, [[4, 2]])  # Python's index
+    assert problem_forms.graph_form(1, [[0, 0]]) == ["exact", 1, []]
+    for edges, error in (([[0, 5]], IndexError), ([[0, 1, 2]], ValueError), ([["a", 1]], ValueError)):
+        with pytest.raises(error):
+            problem_forms.graph_form(3, edges)
+
+
 @pytest.mark.parametrize("difficulty", [0.0, 0.25, 0.5, 0.75, 1.0])
 def test_knights_knaves_group_ignores_names_order_and_operand_order(difficulty):
     rng = random.Random(f"kk{difficulty}")

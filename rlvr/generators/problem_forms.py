@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from rlvr.generators.graph_canonical import least_certificate
+
 LEAF_BUDGET = 512  # leaves of the individualisation-refinement search before the invariant fallback
 COMMUTATIVE = frozenset({"and", "or", "iff"})  # Knights & Knaves connectives whose operands may swap
 MEANING_RELABELLINGS = 720  # Knights & Knaves relabellings compared by meaning before the finer form
@@ -48,16 +50,17 @@ class BudgetExceeded(Exception):
 
 def refine(
     colours: list[int],
-    signature: Callable[[int, list[int]], Hashable],
+    signatures: Callable[[list[int]], list[Hashable]],
     trace: list | None = None,
 ) -> list[int]:
     """Colour refinement to a stable (equitable) colouring: each point's next colour is the rank
-    of (its colour, ``signature(point, colours)``) among all points' pairs, until no cell splits.
+    of (its colour, its signature) among all points' pairs, ``signatures(colours)`` giving every
+    point's in order, until no cell splits.
     Ranks order cells by the old colour first, so a refined cell keeps its place. ``trace``,
     when given, receives every round's sorted pairs (an isomorphism-invariant record)."""
     count = len(set(colours))
     while True:
-        pairs = [(colours[point], signature(point, colours)) for point in range(len(colours))]
+        pairs = list(zip(colours, signatures(colours)))
         ranks = {pair: rank for rank, pair in enumerate(sorted(set(pairs)))}
         if trace is not None:
             trace.append(sorted(pairs))
@@ -69,7 +72,7 @@ def refine(
 
 def canonical_form(
     initial: list[int],
-    signature: Callable[[int, list[int]], Hashable],
+    signatures: Callable[[list[int]], list[Hashable]],
     certificate: Callable[[list[int]], Any],
     twins: Sequence[int] | None = None,
 ) -> Any:
@@ -83,7 +86,7 @@ def canonical_form(
 
     def search(colours: list[int]) -> None:
         nonlocal leaves
-        colours = refine(colours, signature)
+        colours = refine(colours, signatures)
         sizes: dict[int, int] = {}
         for colour in colours:
             sizes[colour] = sizes.get(colour, 0) + 1
@@ -112,16 +115,29 @@ def graph_form(vertices: int, edges: Sequence[Sequence[int]]) -> list:
     """An undirected simple graph up to renumbering its vertices: ``["exact", n, edges]`` with
     the edges as sorted codes ``a·n + b`` (a < b) of the least relabelling the search finds, or
     ``["refined", n, trace]`` (colour refinement's record, the 1-dimensional Weisfeiler–Leman
-    invariant) when the search would pass ``LEAF_BUDGET`` leaves."""
-    pairs = {(min(u, v), max(u, v)) for u, v in ((int(a), int(b)) for a, b in edges) if u != v}
+    invariant) when the search would pass ``LEAF_BUDGET`` leaves. A graph whose edges are pairs
+    of integers in 0…n − 1 (every generated one) is searched by the compiled
+    ``graph_canonical.least_certificate``, which finds the same codes; others (a hand-made
+    task's floats or negative vertex numbers) here."""
+    plain = _integer_pairs(vertices, edges)
+    if plain is not None:
+        try:
+            codes = least_certificate(vertices, plain, LEAF_BUDGET)
+        except ValueError:  # a vertex number out of range: as before (Python's negative indices)
+            plain = None
+        else:
+            if codes is not None:
+                return ["exact", vertices, codes]
+    pairs = {(u, v) if u < v else (v, u) for u, v in (map(int, edge) for edge in edges) if u != v}
     neighbour_sets: list[set[int]] = [set() for _ in range(vertices)]
     for u, v in pairs:
         neighbour_sets[u].add(v)
         neighbour_sets[v].add(u)
     neighbours = [list(n) for n in neighbour_sets]
 
-    def signature(vertex: int, colours: list[int]) -> tuple:
-        return tuple(sorted(colours[u] for u in neighbours[vertex]))
+    def signatures(colours: list[int]) -> list[tuple]:  # each vertex's neighbours' colours
+        colour_of = colours.__getitem__
+        return [tuple(sorted(map(colour_of, near))) for near in neighbours]
 
     def certificate(labels: list[int]) -> tuple:
         codes = []
@@ -138,12 +154,33 @@ def graph_form(vertices: int, edges: Sequence[Sequence[int]]) -> list:
         classes.setdefault(("open", s) if sharing[s] > 1 else ("closed", s | {v}), len(classes))
         for v, s in enumerate(open_sets)
     ]
+    if plain is None:
+        try:
+            return ["exact", vertices, list(canonical_form([0] * vertices, signatures, certificate, twins))]
+        except BudgetExceeded:
+            pass
+    trace: list = []
+    refine([0] * vertices, signatures, trace)
+    return ["refined", vertices, trace]
+
+
+MAX_COMPILED_VERTICES = 1024  # beyond (no family draws more than 150), the search's tables stay in Python
+
+
+def _integer_pairs(vertices: int, edges: Sequence[Sequence[int]]) -> np.ndarray | None:
+    """``edges`` as a (m, 2) int64 array where they are pairs of integers and ``vertices`` is
+    at most ``MAX_COMPILED_VERTICES``; else None."""
+    if not 0 <= vertices <= MAX_COMPILED_VERTICES:
+        return None
+    if len(edges) == 0:
+        return np.empty((0, 2), np.int64)
     try:
-        return ["exact", vertices, list(canonical_form([0] * vertices, signature, certificate, twins))]
-    except BudgetExceeded:
-        trace: list = []
-        refine([0] * vertices, signature, trace)
-        return ["refined", vertices, trace]
+        array = np.array(edges)
+    except ValueError:  # ragged
+        return None
+    if array.dtype.kind not in "iu" or array.ndim != 2 or array.shape[1] != 2:
+        return None
+    return array.astype(np.int64, copy=False)
 
 
 def statement_form(statement: Any, name: Callable[[int], str]) -> str:
@@ -194,6 +231,9 @@ def knights_knaves_form(statements: Sequence[Sequence[Any]], roles: Sequence[str
 
         return tuple(sorted(f"{name(speaker)}:{statement_form(s, name)}" for speaker, s in involving[person]))
 
+    def signatures(colours: list[int]) -> list[tuple]:
+        return [signature(person, colours) for person in range(people)]
+
     def certificate(labels: list[int]) -> tuple:
         def name(person: int) -> str:
             return str(labels[person])
@@ -205,11 +245,11 @@ def knights_knaves_form(statements: Sequence[Sequence[Any]], roles: Sequence[str
 
     initial = [0 if role == "knave" else 1 for role in roles]
     try:
-        said, told = canonical_form(initial, signature, certificate)
+        said, told = canonical_form(initial, signatures, certificate)
         return ["exact", people, list(said), list(told)]
     except BudgetExceeded:
         trace: list = []
-        refine(initial, signature, trace)
+        refine(initial, signatures, trace)
         return ["refined", people, trace]
 
 

@@ -239,3 +239,27 @@ def test_to_json_is_the_canonical_dumps_and_refuses_a_task_holding_itself():
     looping.answer.append(looping.answer)
     with pytest.raises(RecursionError):
         looping.to_json()
+
+
+def test_dataset_rows_json_columns_are_json_dumps_text():
+    """The Parquet and HF rows' answer, params and meta columns and verl's ground truth (kept
+    encoders) hold what ``json.dumps`` with their options writes, for a task of every generated
+    env and an awkward one."""
+    import rlvr
+    from rlvr.core import parquet_row
+    from rlvr.integrations.hf import task_row
+    from rlvr.integrations.verl import ground_truth
+
+    tasks = [
+        rlvr.make_task(row["id"], seed=12, difficulty=0.5)
+        for row in rlvr.list_envs()
+        if not row["id"].endswith("Eval-v0")
+    ]
+    tasks.append(Task("t", "e", "f", "é \ud800", {"b": [-0.0, 2**70, {}, None], "a": (1.5,)}, 0.25, -3, {"k": "☃"}))
+    for task in tasks:
+        fields = task.to_dict()
+        for row in (parquet_row(task), task_row(task)):
+            for key in ("answer", "params", "meta"):
+                assert row[key] == json.dumps(fields[key], sort_keys=True, ensure_ascii=False), (task.env_id, key)
+        truth = {**fields, "images": []}
+        assert ground_truth(task) == json.dumps(truth, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

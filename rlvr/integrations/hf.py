@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rlvr.core import Task, image_to_png
+from rlvr.core import Task, column_json, image_to_png
 from rlvr.integrations.verl import OPTIONS_KEY, carried_options, carries_options, options_text
 
 JSON_COLUMNS = ("answer", "params", "meta")
@@ -65,7 +65,7 @@ def task_row(task: Task) -> dict:
     """One Task as a row of ``features()``."""
     row = task.to_dict(image_encoding="bytes")
     for key in JSON_COLUMNS:
-        row[key] = json.dumps(row[key], sort_keys=True, ensure_ascii=False)
+        row[key] = column_json(row[key])
     row["images"] = [{"bytes": png, "path": None} for png in row["images"]]
     return row
 

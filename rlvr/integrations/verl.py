@@ -62,7 +62,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from rlvr.core import Task, image_to_png
+from rlvr.core import Task, canonical_json, image_to_png
 
 IMAGE_PLACEHOLDER = "<image>"
 
@@ -71,7 +71,7 @@ def ground_truth(task: Task) -> str:
     """The task as canonical JSON without its images: all a verifier needs, small enough for a column."""
     row = task.to_dict()
     row["images"] = []
-    return json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return canonical_json(row)
 
 
 def prompt_messages(task: Task, system_prompt: str | None = None) -> list[dict]:

@@ -50,6 +50,15 @@ Merged into benchmarks/results/generate.json as ``bytes_per_task`` and ``workers
 Family runs record the load average too, and each rlvr row keeps the rate of the run it replaced
 as ``previous``.
 
+Ceiling (``bench_generate.py ceiling --envs ID …``): what the machine allows two workers, per env
+(d = ``--difficulty``, the train split): the time per task of ``rlvr.generate(..., workers=1)``
+alone (g) and while a second process runs the same loop on another CPU (g2, two forked plain
+loops started together: no pool, no transport), and the least CPU per task a pool's caller
+spends loading a chunk of those tasks in memory (l: unpickling the marshalled chunk with the
+collector paused, the duplicate check). Two plain loops run 2g/g2 times one, the ceiling of any
+two-process design; a pool returning tasks in memory on two CPUs cannot pass 2g/(g2 + l). Merged
+into benchmarks/results/generate.json as ``ceiling``.
+
 Sets (``bench_generate.py sets``): duplicate prompts in each env's raw seed stream at d=0 (up to
 ``--n`` tasks, cut at ``--budget-s`` seconds per env), and the peak RSS, time and bytes per task
 of ``rlvr generate`` writing 10k and 100k tasks as JSON lines, Parquet and a HF dataset (one
@@ -59,6 +68,7 @@ child process each, measured with ``wait4``). Written to benchmarks/results/gene
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import importlib.metadata
 import json
@@ -847,6 +857,121 @@ def rows_main(argv: list[str]) -> int:
     return 0
 
 
+def _timed_generate(env_id: str, count: int, seed: int, difficulty: float, barrier: Any = None) -> float:
+    """Seconds of ``rlvr.generate(env_id, count, seed, difficulty)`` in this process (one worker,
+    the train split, repeats allowed), after a warm-up; with ``barrier``, started when the other
+    process is ready too. Wall-clock time: what throughput is made of (this VM shows no steal
+    time, and its CPU time swells with the other vCPU's load as its wall time does)."""
+    import rlvr
+
+    rlvr.generate(env_id, 200, seed + 90_000_000, difficulty, allow_duplicates=True)
+    if barrier is not None:
+        barrier.wait()
+    started = time.perf_counter()
+    rlvr.generate(env_id, count, seed, difficulty, allow_duplicates=True)
+    return time.perf_counter() - started
+
+
+def _side_by_side(env_id: str, count: int, seed: int, difficulty: float) -> float:
+    """Seconds per process of two ``_timed_generate`` loops run at once in two forked processes
+    (the longer of the two)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(2), context.Queue()
+
+    def run(offset: int) -> None:
+        results.put(_timed_generate(env_id, count, seed + offset, difficulty, barrier))
+
+    processes = [context.Process(target=run, args=(offset,)) for offset in (0, 50_000_000)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    return max(results.get(), results.get())
+
+
+def _load_floor(env_id: str, count: int, difficulty: float) -> float:
+    """CPU seconds per task the caller of a pool spends at least on a chunk of ``count`` tasks
+    in memory: unpickling the chunk as it travels (``rlvr.api.marshalled``), the collector
+    paused, and the duplicate check of their keys; the best of five, alone."""
+    import gc
+    import pickle
+
+    import rlvr
+    from rlvr.api import marshalled
+
+    tasks = rlvr.generate(env_id, count, 70_000_000, difficulty, allow_duplicates=True)
+    data = pickle.dumps(marshalled([(task, hashlib.sha256(task.id.encode()).digest()) for task in tasks]), 5)
+    best = float("inf")
+    for _ in range(5):
+        gc.collect()
+        gc.disable()
+        started = time.process_time()
+        seen: set[bytes] = set()
+        items = pickle.loads(data)  # kept until timed: the caller keeps its tasks
+        for _task, key in items:
+            seen.add(key)
+        best = min(best, time.process_time() - started)
+        del items
+        gc.enable()
+    return best / count
+
+
+def ceiling_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="bench_generate.py ceiling",
+        description="what this machine allows two workers: two plain loops side by side, and the bound in memory",
+    )
+    parser.add_argument("--envs", nargs="+", required=True, help="env ids")
+    parser.add_argument("--difficulty", type=float, default=0.5)
+    parser.add_argument("--target-s", type=float, default=3.0, help="seconds of one loop per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of (one loop, two side by side); medians")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    rows = []
+    for env_id in args.envs:
+        probe = _timed_generate(env_id, 300, 80_000_000, args.difficulty) / 300
+        count = max(200, min(MAX_SCALING_TASKS, int(args.target_s / max(probe, 1e-6))))
+        alone, together = [], []
+        for round_ in range(args.rounds):
+            alone.append(_timed_generate(env_id, count, round_ * count, args.difficulty) / count)
+            together.append(_side_by_side(env_id, count, 10_000_000 + round_ * count, args.difficulty) / count)
+        g, g2 = statistics.median(alone), statistics.median(together)
+        load = _load_floor(env_id, min(count, 20_000), args.difficulty)
+        row = {
+            "env_id": env_id,
+            "tasks": count,
+            "alone_us_per_task": round(g * 1e6, 1),
+            "side_by_side_us_per_task": round(g2 * 1e6, 1),
+            "caller_load_us_per_task": round(load * 1e6, 1),
+            "two_plain_loops": round(2 * g / g2, 2),
+            "in_memory_bound": round(2 * g / (g2 + load), 2),
+        }
+        rows.append(row)
+        print(
+            f"  {env_id:<26} g {row['alone_us_per_task']:>9.1f} µs  "
+            f"g2 {row['side_by_side_us_per_task']:>9.1f} µs "
+            f"(+{100 * (g2 / g - 1):.0f} %)  l {row['caller_load_us_per_task']:.1f} µs  two plain loops "
+            f"{row['two_plain_loops']:.2f}×  in-memory bound {row['in_memory_bound']:.2f}×",
+            flush=True,
+        )
+    result = json.loads(args.out.read_text()) if args.out.exists() else {}
+    result["ceiling"] = {
+        "difficulty": args.difficulty,
+        "rows": rows,
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "cpu_count": os.cpu_count(),
+        "rlvr": version_of("rlvr"),
+        "load_average_after": round(os.getloadavg()[0], 2),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
 if __name__ == "__main__":
-    SUBCOMMANDS = {"sets": sets_main, "rows": rows_main}
+    SUBCOMMANDS = {"sets": sets_main, "rows": rows_main, "ceiling": ceiling_main}
     sys.exit(SUBCOMMANDS[sys.argv[1]](sys.argv[2:]) if sys.argv[1:2] and sys.argv[1] in SUBCOMMANDS else main())

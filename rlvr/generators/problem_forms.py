@@ -20,7 +20,8 @@ choice of vertex to single out in the first cell that is not a singleton, refine
 to discrete partitions; the form is the least certificate over those leaves. Refinement and the
 choice of cell depend only on the coloured structure, so isomorphic inputs have the same set of
 leaf certificates and hence the same least one. Twins (vertices with the same neighbours) are
-swapped by an automorphism, so only one of them is singled out per cell.
+swapped by an automorphism, so only one of them is singled out per cell. For graphs of plain
+integer edges (every generated one) the same search runs compiled (``graph_canonical``).
 """
 
 from __future__ import annotations
@@ -268,19 +269,20 @@ def knights_knaves_meaning_form(
     role and how many meet it); None where those relabellings number more than
     ``MEANING_RELABELLINGS`` (the caller falls back to a finer form)."""
     assignments = np.arange(1 << people)
+    speakers = np.array([int(speaker) for speaker, _ in said], dtype=np.int64).reshape(-1, 1)
+    tables = np.array([np.asarray(table, dtype=bool) for _, table in said], dtype=bool)
+    tables = tables.reshape(len(said), len(assignments))
+    every = ((assignments >> speakers) & 1).astype(bool) == tables  # per statement, the assignments it allows
     found: dict[bytes, np.ndarray] = {}
-    for speaker, table in said:
-        constraint = ((assignments >> int(speaker)) & 1).astype(bool) == np.asarray(table, dtype=bool)
-        if not constraint.all():
-            found.setdefault(constraint.tobytes(), constraint)
-    constraints = list(found.values())
+    for constraint in every[~every.all(axis=1)]:
+        found.setdefault(constraint.tobytes(), constraint)
+    constraints = np.array(list(found.values()), dtype=bool).reshape(len(found), len(assignments))
+    met = constraints.sum(axis=1).tolist()  # per constraint, the assignments meeting it
 
     def invariant(person: int) -> tuple:
         turned = assignments ^ (1 << person)
-        return (
-            roles[person],
-            tuple(sorted((int((c != c[turned]).sum()), int(c.sum())) for c in constraints)),
-        )
+        flips = (constraints != constraints[:, turned]).sum(axis=1).tolist()
+        return roles[person], tuple(sorted(zip(flips, met)))
 
     cells: dict[tuple, list[int]] = {}
     for person in range(people):
@@ -290,17 +292,15 @@ def knights_knaves_meaning_form(
         return None
     bits = [(assignments >> person) & 1 for person in range(people)]
     best: tuple | None = None
+    placed = np.zeros_like(constraints)
     for choice in itertools.product(*(itertools.permutations(cell) for cell in ordered)):
         label = [0] * people
         for place, person in enumerate(itertools.chain.from_iterable(choice)):
             label[person] = place
         moved = sum(bits[person] << label[person] for person in range(people))  # each assignment's new index
-        relabelled = []
-        for constraint in constraints:
-            placed = np.zeros_like(constraint)
-            placed[moved] = constraint
-            relabelled.append(np.packbits(placed, bitorder="little").tobytes())
-        certificate = tuple(sorted(relabelled))
+        placed[:, moved] = constraints
+        packed = np.packbits(placed, axis=1, bitorder="little")
+        certificate = tuple(sorted(row.tobytes() for row in packed))
         if best is None or certificate < best:
             best = certificate
     return [

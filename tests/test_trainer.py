@@ -189,9 +189,11 @@ def test_tiny_model_learns_sums_with_a_fixed_seed(tmp_path):
 
 
 class StallingVerifier(SafeVerifier):
-    """Correct for the reference answer; stalls far past its deadline on "<answer>stall</answer>"."""
+    """Correct for the reference answer; stalls far past its deadline on "<answer>stall</answer>".
+    The deadline leaves a process worker's first call room on a loaded machine (at 0.3 s an
+    honest verdict ran out once, with other jobs on both CPUs)."""
 
-    deadline_s = 0.3
+    deadline_s = 1.0
 
     def check(self, task: Task, response: str) -> Verdict:
         if "stall" in response:

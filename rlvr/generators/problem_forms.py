@@ -511,39 +511,21 @@ def grid_maze_form(grid: Sequence[str], start: Sequence[int], goal: Sequence[int
 
     Each image is compared as its rows joined by newlines, which orders images as their row
     tuples do while no row holds a character at or below the newline (a maze's never does; a
-    grid with one is compared as row tuples): the mirrored and upside-down images are then
-    reversals of one string, and a swap one ``translate`` per image."""
+    grid with one is compared as row tuples): the S/G swap is then one ``translate`` per image."""
     rows = tuple(str(row) for row in grid)
     s, g = (int(start[0]), int(start[1])), (int(goal[0]), int(goal[1]))
     swap = str.maketrans({marks[0]: marks[1], marks[1]: marks[0]})
+    images = _row_images(rows, s, g)
     joined = "\n".join(rows)
     if joined.count("\n") == len(rows) - 1 and _BELOW_NEWLINE.search(joined) is None:
-        images = _joined_images(rows, s, g)
-        least = min(min(images), min((lines.translate(swap), g, s) for lines, s, g in images))
+        texts = [("\n".join(lines), s, g) for lines, s, g in images]
+        least = min(min(texts), min((text.translate(swap), g, s) for text, s, g in texts))
         return [least[0].split("\n"), list(least[1]), list(least[2])]
-    images = _row_images(rows, s, g)
     least = min(min(images), min((tuple(line.translate(swap) for line in lines), g, s) for lines, s, g in images))
     return [list(least[0]), list(least[1]), list(least[2])]
 
 
 _BELOW_NEWLINE = re.compile("[\x00-\t]")
-
-
-def _joined_images(rows: tuple[str, ...], start: tuple[int, int], goal: tuple[int, int]) -> list[tuple]:
-    """``_row_images`` with each image's rows joined by newlines: a mirror is the upside-down
-    image reversed, the half turn the image reversed."""
-    columns = tuple("".join(column) for column in zip(*rows))
-    images = []
-    for lines, (s, g) in ((rows, (start, goal)), (columns, (start[::-1], goal[::-1]))):
-        height, width = len(lines), len(lines[0])
-        text, upside_down = "\n".join(lines), "\n".join(lines[::-1])
-        images += [
-            (text, s, g),
-            (upside_down[::-1], (s[0], width - 1 - s[1]), (g[0], width - 1 - g[1])),
-            (upside_down, (height - 1 - s[0], s[1]), (height - 1 - g[0], g[1])),
-            (text[::-1], (height - 1 - s[0], width - 1 - s[1]), (height - 1 - g[0], width - 1 - g[1])),
-        ]
-    return images
 
 
 def _row_images(rows: tuple[str, ...], start: tuple[int, int], goal: tuple[int, int]) -> list[tuple]:

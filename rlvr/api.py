@@ -109,6 +109,7 @@ import numpy as np
 from PIL import Image
 
 from rlvr.core import (
+    PLAIN_SETTINGS,
     SEED_RANGE,
     Task,
     TaskGenerator,
@@ -303,12 +304,18 @@ def make_task(
     options are ignored here. ``hint`` in [0, 1] appends that share of the family's guidance to
     the prompt (``TaskGenerator.with_hint``; 0, the default, changes nothing); the split is
     decided on the task without its hint."""
-    check_seed(int(seed))
+    if type(seed) is not int or not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        check_seed(int(seed))
     if not isinstance(difficulty, float):  # True and 1 are one key below: refuse what is no number first
         canonical_difficulty(difficulty)
-    try:
-        named = [(name, setting_key(value)) for name, value in options.items()] if options else ()
-        setting = (env_id, difficulty, split, hint, *named)  # options in another order: another key, same tasks
+    try:  # options in another order: another key, same tasks
+        setting = (env_id, difficulty, split, hint)
+        if options:
+            types = tuple(map(type, options.values()))
+            if PLAIN_SETTINGS.issuperset(types):  # their types beside them: 1, 1.0 and True differ
+                setting = (*setting, types, *options.items())
+            else:
+                setting = (*setting, *[(name, setting_key(value)) for name, value in options.items()])
         maker = _TASK_MAKERS.get(setting)
     except TypeError:  # an unhashable difficulty, split, hint or option: checked below, and made anew
         return setting_task_maker(env_id, difficulty, split, hint, options)(seed)
@@ -321,9 +328,9 @@ def make_task(
 
 
 MAX_TASK_MAKERS = 256
-# make_task's checked makers per (env id, difficulty, split, hint, options keyed by name, type
-# and value as TaskGenerator.task_maker keys them): a repeated setting skips the option checks
-# and the spec lookup
+# make_task's checked makers per (env id, difficulty, split, hint, options: plain values with
+# their types beside them, else keyed by name, type and value as TaskGenerator.task_maker keys
+# them): a repeated setting skips the option checks and the spec lookup
 _TASK_MAKERS: dict[tuple, Callable[[int], Task]] = {}
 
 

@@ -451,7 +451,7 @@ def setting_key(value: Any) -> tuple:
     """``value`` as a hashable key: its type with itself, or with its items' keys for a list,
     tuple, set or dict (so 1, 1.0 and True differ at any depth); TypeError for what stays
     unhashable."""
-    if type(value) in _PLAIN_SETTINGS:
+    if type(value) in PLAIN_SETTINGS:
         return (type(value), value)
     if isinstance(value, (list, tuple)):
         return (type(value), tuple(setting_key(item) for item in value))
@@ -462,7 +462,7 @@ def setting_key(value: Any) -> tuple:
     return (type(value), value)
 
 
-_PLAIN_SETTINGS = frozenset({str, int, float, bool, type(None)})  # their own keys, with their type
+PLAIN_SETTINGS = frozenset({str, int, float, bool, type(None)})  # their own keys, with their type
 
 
 class TaskGenerator(abc.ABC):

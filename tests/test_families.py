@@ -121,6 +121,12 @@ def test_make_task_reuses_its_checked_setting_without_caching_errors_or_mixing_s
             rlvr.make_task("rlvr/Maze-v0", seed=0, difficulty=0.3, mazesize=9)
     with pytest.raises(ValueError, match="split"):
         rlvr.make_task("rlvr/Maze-v0", seed=0, split=["train"])
+    ones = rlvr.make_task("rlvr/SubsetSum-v0", seed=0, numbers=5, max_number=1)
+    assert ones.answer["instance"]["numbers"] == [1] * 5
+    for _ in range(2):  # True equals 1 and hashes alike, yet is its own setting: refused every time
+        with pytest.raises(ValueError, match="max_number must be an integer"):
+            rlvr.make_task("rlvr/SubsetSum-v0", seed=0, numbers=5, max_number=True)
+    assert rlvr.make_task("rlvr/SubsetSum-v0", seed=0, numbers=5.0, max_number=1) == ones  # a whole float is accepted
 
 
 def test_list_valued_parameters_are_checked_every_time_they_differ():

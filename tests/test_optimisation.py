@@ -392,11 +392,12 @@ def test_compiled_knapsack_instance_matches_the_python_draws_and_greedy():
     the values formula give, the capacity, ``density_greedy``'s items and the DP's selection
     with their values: on random materials and parameters (powers of two and other spans,
     spans of 1 and 2, correlations 0 and 1, up to 60 items, past the exact limit); a rejected
-    word is redrawn as the Python rule redraws it, and words that run out are reported."""
+    word (a stream made to hold chosen words) is redrawn from the next word, as the Python rule
+    redraws it."""
     import math
 
     from rlvr.generators.knapsack import BRANCH_AND_BOUND_ITEMS, KEY_LIMIT, density_greedy, dynamic_programme
-    from rlvr.generators.material_numbers import NEEDS_WORDS, _high, _knapsack
+    from rlvr.generators.material_numbers import TAKEN, _below, _high
     from rlvr.generators.material_numbers import knapsack_instance as instance
     from rlvr.generators.optimisation import MaterialDraws
 
@@ -428,13 +429,10 @@ def test_compiled_knapsack_instance_matches_the_python_draws_and_greedy():
         assert int(_high(np.uint64(a), np.uint64(b))) == a * b >> 64
     # span 3: 2⁶⁴ mod 3 = 1, so the word 0 (product 0) is rejected and the next word drawn
     words = [0, 5 << 60, 7 << 59, 1 << 62, 3 << 61]
-    stream = b"".join(w.to_bytes(8, "little") for w in words)
-    solved, capacity, *_, packed = _knapsack(stream, 2, 3, 0.0, 0.5, 24, 1 << 50)
-    expected = [1 + (w * 3 >> 64) for w in words[1:]]
-    weights = expected[:2]
-    values = [max(1, math.floor(u + 0.5)) for u in expected[2:]]
-    assert solved == 1 and packed.tolist()[:4] == [weights[0], values[0], weights[1], values[1]]
-    assert _knapsack(stream[:32], 2, 3, 0.0, 0.5, 24, 1 << 50)[0] == NEEDS_WORDS
+    stream = np.zeros(TAKEN + 1, np.uint64)  # a stream whose block holds these words first
+    stream[: len(words)] = words
+    assert [_below(stream, 3) for _ in range(4)] == [w * 3 >> 64 for w in words[1:]]
+    assert stream[TAKEN] == len(words)  # the rejected word was taken too
 
 
 def test_knapsack_solver_paths_by_size():
@@ -556,11 +554,31 @@ def test_material_draws_are_exactly_uniform_and_deterministic():
     assert MaterialDraws(9).bits(130) < 2**130 and MaterialDraws(9).bits(130) == MaterialDraws(9, 100).bits(130)
 
 
+def test_compiled_stream_is_hashlib_shake_256():
+    """The compiled stream (``material_numbers._stream``, Keccak-f[1600] by hand) hands out the
+    little-endian words of ``hashlib.shake_256`` of the material's 8 little-endian bytes: for
+    materials of both halves of the 64-bit range (as the int64 ``signed`` makes them), their
+    edges, and reads across several 17-word blocks."""
+    import hashlib
+
+    from rlvr.generators.material_numbers import TAKEN, _next_word, _stream, signed
+
+    rng = np.random.default_rng(5)
+    materials = [0, 1, 2**63 - 1, 2**63, 2**64 - 1, *(int(m) for m in rng.integers(0, 2**64, 300, dtype=np.uint64))]
+    for material in materials:
+        count = int(rng.integers(1, 80))
+        stream = _stream(signed(material))
+        words = [int(_next_word(stream)) for _ in range(count)]
+        expected = hashlib.shake_256(material.to_bytes(8, "little")).digest(8 * count)
+        assert words == [int.from_bytes(expected[8 * i : 8 * i + 8], "little") for i in range(count)], material
+        assert stream[TAKEN] == count
+
+
 def test_compiled_uniform_integers_are_material_draws():
     """``material_numbers.uniform_integers`` from any position is ``MaterialDraws.integers`` after
     that many words were taken, with the same next position: spans that never reject, rarely
-    reject and reject a quarter of the words (3 · 2⁶¹: 2⁶⁴ mod span = 2⁶²), so that the draw
-    runs past the words first read and reads further."""
+    reject and reject a quarter of the words (3 · 2⁶¹: 2⁶⁴ mod span = 2⁶²), across the stream's
+    17-word blocks."""
     from rlvr.generators.material_numbers import uniform_integers
     from rlvr.generators.optimisation import MaterialDraws
 

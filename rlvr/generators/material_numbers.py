@@ -10,9 +10,12 @@ task at d = 1, beside MiniSat's search). Here each family's is one compiled call
 numbers, greedy results and (unique) reference as the Python path it replaced
 (tests/test_optimisation.py compares them with ``MaterialDraws``, the Python greedies and the
 DP). The draws follow ``MaterialDraws``: the little-endian 64-bit words of SHAKE-256 of the
-material's 8 little-endian bytes (read here as bytes, whole 136-byte blocks of the hash at a
-time, and further when a draw runs short), an integer in [0, span) Lemire's multiply-shift of
-the next word, redrawn while the product's low half is below 2⁶⁴ mod span. A call hands back
+material's 8 little-endian bytes, an integer in [0, span) Lemire's multiply-shift of the next
+word, redrawn while the product's low half is below 2⁶⁴ mod span. The hash runs here too
+(``_stream``: Keccak-f[1600] as FIPS 202 defines it, whose squeezed lanes are the stream's
+words), because hashlib's call costs more than a small task's whole compiled work (creating
+the hash object and the bytes of a 136-byte digest: ~0.75 µs where the permutation here takes
+~0.3) and cannot be made from compiled code; tests check its words against hashlib's. A call hands back
 one int64 array (its ``tolist`` is the cheapest way out of compiled code) holding the numbers
 and the chosen indices. One module, because numba's cache does not notice a change in another
 file's compiled function that a cached one calls. Compiled once per installation and cached
@@ -21,21 +24,35 @@ like ``rlvr.generators.job_shop_solver`` (``warm_up``).
 
 from __future__ import annotations
 
-import hashlib
 import math
 
 import numpy as np
 from numba import njit
 
 MASK32 = (1 << 32) - 1
-NEEDS_WORDS = -1  # the words ran out (a rejected draw, about one in 2⁶⁴ / span): read more
-BLOCK_WORDS = 17  # SHAKE-256 hashes 136 bytes a block: reading fewer words costs the same
+SIGN_BIT = 1 << 63
+WORD = 1 << 64
+RATE = 17  # the 64-bit lanes SHAKE-256 hands out per permutation (its 136-byte rate)
+CURSOR = 25  # a stream's slot after Keccak's 25 lanes: the next lane of the block to hand out
+TAKEN = 26  # and the next: the words handed out so far
+# Keccak-f[1600]'s round constants (FIPS 202, ι)
+ROUND_CONSTANTS = np.array(
+    [
+        0x0000000000000001, 0x0000000000008082, 0x800000000000808A, 0x8000000080008000,
+        0x000000000000808B, 0x0000000080000001, 0x8000000080008081, 0x8000000000008009,
+        0x000000000000008A, 0x0000000000000088, 0x0000000080008009, 0x000000008000000A,
+        0x000000008000808B, 0x800000000000008B, 0x8000000000008089, 0x8000000000008003,
+        0x8000000000008002, 0x8000000000000080, 0x000000000000800A, 0x800000008000000A,
+        0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
+    ],
+    np.uint64,
+)  # fmt: skip
 
 
-def material_stream(material: int, words: int) -> bytes:
-    """At least the first ``words`` words of ``MaterialDraws``' stream for ``material``, as
-    little-endian bytes: a whole number of hash blocks (a longer read extends a shorter)."""
-    return hashlib.shake_256(material.to_bytes(8, "little")).digest(8 * BLOCK_WORDS * -(-words // BLOCK_WORDS))
+def signed(material: int) -> int:
+    """The 64-bit ``material`` as the int64 holding the same bits: the one type the compiled
+    calls take it as (a value of 2⁶³ or more would make numba compile each again for uint64)."""
+    return material - WORD if material >= SIGN_BIT else material
 
 
 def knapsack_instance(
@@ -55,14 +72,9 @@ def knapsack_instance(
     rounded half up (at least the lightest item). The exact selection is solved here only for
     up to ``exact_items`` items whose keys (``_branch_and_bound``) stay under ``key_limit``;
     otherwise None (value 0) and the caller solves it."""
-    words = 2 * count
-    while True:  # more words only after a rejected draw (about span / 2⁶⁴ a word)
-        solved, capacity, greedy_value, exact_value, greedy_end, packed = _knapsack(
-            material_stream(material, words), count, max_weight, correlation, fraction, exact_items, key_limit
-        )
-        if solved != NEEDS_WORDS:
-            break
-        words *= 4
+    solved, capacity, greedy_value, exact_value, greedy_end, packed = _knapsack(
+        signed(material), count, max_weight, correlation, fraction, exact_items, key_limit
+    )
     row = packed.tolist()  # the pairs, then the greedy's items, then the exact items
     pairs_end = 2 * count
     exact = row[greedy_end:] if solved else None
@@ -90,14 +102,7 @@ def subset_sum_instance(
     ⌈count / 64⌉ words, bit i of word i // 64; an empty draw takes one uniform index, a full one
     drops one) whose sum is the target, and from ``screen_from`` numbers is kept only if no
     greedy (``_greedy_reaches``) hits its target (else the last attempt is kept)."""
-    words = count + count // 64 + 4  # one attempt and a few more: most tasks need no more
-    while True:  # the words ran out: read further
-        target, greedy_sum, packed = _subset_sum(
-            material_stream(material, words), count, max_number, screen_from, redraws
-        )
-        if target != NEEDS_WORDS:
-            break
-        words *= 4
+    target, greedy_sum, packed = _subset_sum(signed(material), count, max_number, screen_from, redraws)
     row = packed.tolist()  # numbers, then the planted indices
     return row[:count], row[count:], target, greedy_sum
 
@@ -106,12 +111,7 @@ def uniform_integers(material: int, position: int, count: int, span: int) -> tup
     """(``count`` integers uniform in [0, ``span``) as an int64 array, the next position): the
     draws ``MaterialDraws.integers(0, span − 1, count)`` makes after ``position`` words of
     ``material``'s stream were taken (1 ≤ span < 2⁶³)."""
-    words = position + count + 4  # a few more for rejections (about span / 2⁶⁴ a word)
-    while True:
-        drawn, end = _uniform(material_stream(material, words), position, count, span)
-        if end != NEEDS_WORDS:
-            return drawn, end
-        words *= 4
+    return _uniform(signed(material), position, count, span)
 
 
 def johnson_greedy(variables: int, clauses: np.ndarray) -> tuple[list[int], int]:
@@ -133,13 +133,114 @@ def warm_up() -> None:
 
 
 @njit(cache=True, nogil=True)
-def _word(stream, position):
-    """The little-endian 64-bit word at ``position`` of the bytes ``stream``."""
-    word = np.uint64(0)
-    start = 8 * position
-    for k in range(8):
-        word |= np.uint64(stream[start + k]) << np.uint64(8 * k)
-    return word
+def _stream(material):
+    """The stream of ``material`` (an int64 holding its 64 bits): a uint64 array of Keccak's 25
+    lanes after SHAKE-256 absorbed the material's 8 little-endian bytes (lane 0, then the
+    domain bits 1111 and the padding's first 1 in byte 8, its last 1 in byte 135) and the first
+    permutation; at ``CURSOR`` the next lane to hand out (``_next_word``), at ``TAKEN`` the words
+    handed out."""
+    stream = np.zeros(TAKEN + 1, np.uint64)
+    stream[0] = np.uint64(material)
+    stream[1] = np.uint64(0x1F)
+    stream[RATE - 1] = np.uint64(0x80) << np.uint64(56)
+    _permute(stream)
+    return stream
+
+
+@njit(cache=True, nogil=True)
+def _next_word(stream):
+    """The stream's next 64-bit word: the next of the block's ``RATE`` lanes, after a
+    permutation once the block is used up."""
+    lane = stream[CURSOR]
+    if lane == np.uint64(RATE):
+        _permute(stream)
+        lane = np.uint64(0)
+    stream[CURSOR] = lane + np.uint64(1)
+    stream[TAKEN] += np.uint64(1)
+    return stream[lane]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _rotate(lane, bits):
+    return (lane << np.uint64(bits)) | (lane >> np.uint64(64 - bits))
+
+
+@njit(cache=True, nogil=True)
+def _permute(state):
+    """Keccak-f[1600] on the first 25 lanes of ``state`` (lane x + 5y), in place: 24 rounds of
+    θ, ρ and π (each lane (x, y) turned by its offset onto (y, 2x + 3y)), χ and ι, unrolled
+    over the lanes so that they stay in registers."""
+    a00, a01, a02, a03, a04 = state[0], state[1], state[2], state[3], state[4]
+    a05, a06, a07, a08, a09 = state[5], state[6], state[7], state[8], state[9]
+    a10, a11, a12, a13, a14 = state[10], state[11], state[12], state[13], state[14]
+    a15, a16, a17, a18, a19 = state[15], state[16], state[17], state[18], state[19]
+    a20, a21, a22, a23, a24 = state[20], state[21], state[22], state[23], state[24]
+    for r in range(24):
+        c0 = a00 ^ a05 ^ a10 ^ a15 ^ a20
+        c1 = a01 ^ a06 ^ a11 ^ a16 ^ a21
+        c2 = a02 ^ a07 ^ a12 ^ a17 ^ a22
+        c3 = a03 ^ a08 ^ a13 ^ a18 ^ a23
+        c4 = a04 ^ a09 ^ a14 ^ a19 ^ a24
+        d0 = c4 ^ _rotate(c1, 1)
+        d1 = c0 ^ _rotate(c2, 1)
+        d2 = c1 ^ _rotate(c3, 1)
+        d3 = c2 ^ _rotate(c4, 1)
+        d4 = c3 ^ _rotate(c0, 1)
+        b00 = a00 ^ d0
+        b10 = _rotate(a01 ^ d1, 1)
+        b20 = _rotate(a02 ^ d2, 62)
+        b05 = _rotate(a03 ^ d3, 28)
+        b15 = _rotate(a04 ^ d4, 27)
+        b16 = _rotate(a05 ^ d0, 36)
+        b01 = _rotate(a06 ^ d1, 44)
+        b11 = _rotate(a07 ^ d2, 6)
+        b21 = _rotate(a08 ^ d3, 55)
+        b06 = _rotate(a09 ^ d4, 20)
+        b07 = _rotate(a10 ^ d0, 3)
+        b17 = _rotate(a11 ^ d1, 10)
+        b02 = _rotate(a12 ^ d2, 43)
+        b12 = _rotate(a13 ^ d3, 25)
+        b22 = _rotate(a14 ^ d4, 39)
+        b23 = _rotate(a15 ^ d0, 41)
+        b08 = _rotate(a16 ^ d1, 45)
+        b18 = _rotate(a17 ^ d2, 15)
+        b03 = _rotate(a18 ^ d3, 21)
+        b13 = _rotate(a19 ^ d4, 8)
+        b14 = _rotate(a20 ^ d0, 18)
+        b24 = _rotate(a21 ^ d1, 2)
+        b09 = _rotate(a22 ^ d2, 61)
+        b19 = _rotate(a23 ^ d3, 56)
+        b04 = _rotate(a24 ^ d4, 14)
+        a00 = b00 ^ (~b01 & b02) ^ ROUND_CONSTANTS[r]
+        a01 = b01 ^ (~b02 & b03)
+        a02 = b02 ^ (~b03 & b04)
+        a03 = b03 ^ (~b04 & b00)
+        a04 = b04 ^ (~b00 & b01)
+        a05 = b05 ^ (~b06 & b07)
+        a06 = b06 ^ (~b07 & b08)
+        a07 = b07 ^ (~b08 & b09)
+        a08 = b08 ^ (~b09 & b05)
+        a09 = b09 ^ (~b05 & b06)
+        a10 = b10 ^ (~b11 & b12)
+        a11 = b11 ^ (~b12 & b13)
+        a12 = b12 ^ (~b13 & b14)
+        a13 = b13 ^ (~b14 & b10)
+        a14 = b14 ^ (~b10 & b11)
+        a15 = b15 ^ (~b16 & b17)
+        a16 = b16 ^ (~b17 & b18)
+        a17 = b17 ^ (~b18 & b19)
+        a18 = b18 ^ (~b19 & b15)
+        a19 = b19 ^ (~b15 & b16)
+        a20 = b20 ^ (~b21 & b22)
+        a21 = b21 ^ (~b22 & b23)
+        a22 = b22 ^ (~b23 & b24)
+        a23 = b23 ^ (~b24 & b20)
+        a24 = b24 ^ (~b20 & b21)
+    state[0], state[1], state[2], state[3], state[4] = a00, a01, a02, a03, a04
+    state[5], state[6], state[7], state[8], state[9] = a05, a06, a07, a08, a09
+    state[10], state[11], state[12], state[13], state[14] = a10, a11, a12, a13, a14
+    state[15], state[16], state[17], state[18], state[19] = a15, a16, a17, a18, a19
+    state[20], state[21], state[22], state[23], state[24] = a20, a21, a22, a23, a24
 
 
 @njit(cache=True, nogil=True)
@@ -157,31 +258,24 @@ def _high(a, b):
 
 
 @njit(cache=True, nogil=True)
-def _below(stream, position, span):
-    """(an integer uniform in [0, span) from the words of ``stream`` at ``position``, the next
-    position), or (−1, position) when the words ran out."""
+def _below(stream, span):
+    """An integer uniform in [0, span) from the stream's next words."""
     top = np.uint64(span)
     threshold = (np.uint64(0) - top) % top  # 2⁶⁴ mod span
-    while position < len(stream) // 8:
-        word = _word(stream, position)
-        position += 1
+    while True:
+        word = _next_word(stream)
         if word * top >= threshold:  # the product's low half (uint64 arithmetic wraps)
-            return np.int64(_high(word, top)), position
-    return np.int64(-1), position
+            return np.int64(_high(word, top))
 
 
 @njit(cache=True, nogil=True)
-def _knapsack(stream, count, max_weight, correlation, fraction, exact_items, key_limit):
+def _knapsack(material, count, max_weight, correlation, fraction, exact_items, key_limit):
     """(1 when solved exactly else 0, capacity, the greedy's value, the exact value, where the
-    exact items start, the pairs then the greedy's and the exact items) or (``NEEDS_WORDS``, …)
-    when the words ran out (``knapsack_instance``)."""
+    exact items start, the pairs then the greedy's and the exact items) (``knapsack_instance``)."""
+    stream = _stream(material)
     drawn = np.zeros(2 * count, np.int64)
-    position = 0
     for i in range(2 * count):
-        value, position = _below(stream, position, max_weight)
-        if value < 0:
-            return NEEDS_WORDS, 0, 0, 0, 0, np.zeros(0, np.int64)
-        drawn[i] = 1 + value
+        drawn[i] = 1 + _below(stream, max_weight)
     weights = drawn[:count].copy()
     keep = 1.0 - correlation
     shift = max_weight / 10
@@ -311,37 +405,27 @@ def _fractional_fill(weights, keys, order, first, room):
 
 
 @njit(cache=True, nogil=True)
-def _subset_sum(stream, count, max_number, screen_from, redraws):
-    """(target, the largest-first greedy's sum, the numbers then the planted indices), or
-    (``NEEDS_WORDS``, 0, an empty array) when the words ran out (``subset_sum_instance``)."""
-    numbers = np.zeros(count, np.int64)
-    ordered = np.zeros(count, np.int64)
-    planted = np.zeros(count, np.bool_)
-    empty = np.zeros(0, np.int64)
-    words = len(stream) // 8
+def _subset_sum(material, count, max_number, screen_from, redraws):
+    """(target, the largest-first greedy's sum, the numbers then the planted indices)
+    (``subset_sum_instance``). One array holds the numbers, their sorted copy and the planted
+    marks, then the answer (small tasks notice each allocation)."""
+    stream = _stream(material)
+    work = np.empty(4 * count, np.int64)
+    numbers, ordered, planted = work[:count], work[count : 2 * count], work[2 * count : 3 * count]
     target = 0
-    position = 0
     for attempt in range(redraws):
         if attempt % 8 == 0:
             for i in range(count):
-                value, position = _below(stream, position, max_number)
-                if value < 0:
-                    return NEEDS_WORDS, 0, empty
-                numbers[i] = 1 + value
-            ordered[:] = np.sort(numbers)
-        blocks = (count + 63) // 64
-        if position + blocks > words:
-            return NEEDS_WORDS, 0, empty
+                numbers[i] = 1 + _below(stream, max_number)
+            _sorted_copy(numbers, ordered)
         taken = 0
-        for i in range(count):
-            planted[i] = (_word(stream, position + i // 64) >> np.uint64(i % 64)) & np.uint64(1) == 1
-            taken += planted[i]
-        position += blocks
+        for block in range(0, count, 64):
+            word = _next_word(stream)
+            for i in range(block, min(block + 64, count)):
+                planted[i] = (word >> np.uint64(i - block)) & np.uint64(1)
+                taken += planted[i]
         if taken == 0 or taken == count:  # empty: take one index; full: drop one
-            index, position = _below(stream, position, count)
-            if index < 0:
-                return NEEDS_WORDS, 0, empty
-            planted[index] = taken == 0
+            planted[_below(stream, count)] = 1 if taken == 0 else 0
         target = 0
         for i in range(count):
             if planted[i]:
@@ -352,14 +436,31 @@ def _subset_sum(stream, count, max_number, screen_from, redraws):
     for i in range(count - 1, -1, -1):
         if greedy_sum + ordered[i] <= target:
             greedy_sum += ordered[i]
-    packed = np.zeros(2 * count, np.int64)
-    end = count
+    end = 3 * count  # the planted indices after the marks, then moved after the numbers
     for i in range(count):
-        packed[i] = numbers[i]
         if planted[i]:
-            packed[end] = i
+            work[end] = i
             end += 1
-    return target, greedy_sum, packed[:end]
+    chosen = end - 3 * count
+    ordered[:chosen] = work[3 * count : end]
+    return target, greedy_sum, work[: count + chosen]
+
+
+@njit(cache=True, nogil=True)
+def _sorted_copy(values, into):
+    """``values`` sorted into ``into``: by insertion up to 32 values (no allocation), else
+    numpy's sort."""
+    count = values.shape[0]
+    if count > 32:
+        into[:] = np.sort(values)
+        return
+    for i in range(count):
+        value = values[i]
+        j = i
+        while j > 0 and into[j - 1] > value:
+            into[j] = into[j - 1]
+            j -= 1
+        into[j] = value
 
 
 @njit(cache=True, nogil=True)
@@ -395,16 +496,16 @@ def _greedy_reaches(numbers, ordered, target):
 
 
 @njit(cache=True, nogil=True)
-def _uniform(stream, position, count, span):
-    """(``count`` integers uniform in [0, span) from the words of ``stream`` at ``position``,
-    the next position), or (…, ``NEEDS_WORDS``) when the words ran out (``uniform_integers``)."""
+def _uniform(material, position, count, span):
+    """(``count`` integers uniform in [0, span) from the words of ``material``'s stream after
+    its first ``position``, the next position) (``uniform_integers``)."""
+    stream = _stream(material)
+    for _ in range(position):
+        _next_word(stream)
     drawn = np.zeros(count, np.int64)
     for i in range(count):
-        value, position = _below(stream, position, span)
-        if value < 0:
-            return drawn, NEEDS_WORDS
-        drawn[i] = value
-    return drawn, position
+        drawn[i] = _below(stream, span)
+    return drawn, np.int64(stream[TAKEN])
 
 
 @njit(cache=True, nogil=True)

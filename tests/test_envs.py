@@ -107,7 +107,7 @@ def test_reset_step_and_replay(env_id):
     replay_from_dict, _ = again.reset(options={"task": task.to_dict()})
     assert (replay_from_dict["text"] if isinstance(replay_from_dict, dict) else replay_from_dict) == task.prompt
     other = "rlvr/Countdown-v0" if get_spec(env_id).family.name != "countdown" else "rlvr/Maze-v0"
-    with pytest.raises(ValueError, match=f"is a task of {other}, another family"):  # red team s22 B-F2
+    with pytest.raises(ValueError, match=f"holds a task of {other}, another family"):  # red team s22 B-F2
         again.reset(options={"task": rlvr.make_task(other, seed=1)})
     _, reward, terminated, truncated, step_info = env.step(rlvr.solve(task))
     assert (reward, terminated, truncated) == (1.0, True, False)
@@ -116,6 +116,30 @@ def test_reset_step_and_replay(env_id):
     assert harder_info["task"].difficulty == 1.0
     env.close()
     again.close()
+
+
+@pytest.mark.parametrize(
+    "text_env, image_env", [("Maze", "MazeImage"), ("Sudoku", "SudokuImage"), ("ArcGrid", "ArcGridImage")]
+)
+def test_a_task_is_replayed_only_where_its_observation_can_be_shown(text_env, image_env):
+    """A text task in its family's image env showed a blank image, an image task in the text env
+    a prompt about a picture the policy never saw: both refused, naming the env to use, in the
+    single and the vector envs. Siblings of one kind share tasks (a Code task in CodeFeedback)."""
+    text_task = rlvr.make_task(f"rlvr/{text_env}-v0", seed=3, difficulty=0.2)
+    image_task = rlvr.make_task(f"rlvr/{image_env}-v0", seed=3, difficulty=0.2)
+    for env_id, task, kind in ((image_env, text_task, "a text task"), (text_env, image_task, "an image task")):
+        env = gym.make(f"rlvr/{env_id}-v0")
+        with pytest.raises(ValueError, match=f"holds a task of {task.env_id}, {kind}, unlike .* gym.make"):
+            env.reset(options={"task": task.to_dict()})
+        env.close()
+        vector = gym.make_vec(f"rlvr/{env_id}-v0", num_envs=2)
+        with pytest.raises(ValueError, match=f"options\\['tasks'\\] holds a task of {task.env_id}, {kind}"):
+            vector.reset(options={"tasks": [task, task]})
+        vector.close()
+    env = gym.make("rlvr/CodeFeedback-v0")
+    code_task = rlvr.make_task("rlvr/Code-v0", seed=2, difficulty=0.2)
+    assert env.reset(options={"task": code_task})[0] == code_task.prompt
+    env.close()
 
 
 def test_reset_without_seed_follows_the_env_rng(env_id):

@@ -129,6 +129,28 @@ def canonical_env_id(env_id: str) -> str:
     return get_spec(env_id).id
 
 
+def check_replayable(task_env_id: str, spec: EnvSpec, any_family: bool = False, option: str = "task") -> None:
+    """Refuse, with a ValueError naming the env to replay it in, a task of ``task_env_id`` that
+    ``spec``'s env cannot serve: one of another family unless ``any_family`` (a vector env
+    scores each task with its own env's verifier; a single env's verifier cannot read another
+    family's answer: red team s22 B-F2, a right answer scored 0 as "verifier error"), or one
+    whose observation is of the other kind (a text task in an image env showed a blank image;
+    an image task in a text env asked about a picture the policy never saw). Siblings of one
+    family and one kind (Code and CodeFeedback, Countdown and Game24, SWE and SWEAgent) share
+    tasks."""
+    source = get_spec(task_env_id)
+    if source.family.name != spec.family.name and not any_family:
+        problem = "another family than"
+    elif source.visual != spec.visual:
+        problem = "an image task, unlike" if source.visual else "a text task, unlike"
+    else:
+        return
+    raise ValueError(
+        f"options[{option!r}] holds a task of {task_env_id}, {problem} this env's {spec.id}; "
+        f"replay it in gym.make({source.id!r})"
+    )
+
+
 def family_doc(spec: EnvSpec) -> str:
     """The family's contract: the docstring of its family module."""
     return importlib.import_module(spec.family_module).__doc__ or spec.description

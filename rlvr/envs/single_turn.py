@@ -17,7 +17,8 @@ Reset        ``reset(seed=s)`` makes the task of seed s; ``options={"difficulty"
              the knob for this episode and ``options={"hint": h}`` the hint level (``hint=`` of
              the constructor, default 0: none; see ``TaskGenerator.with_hint``); ``options={"task": task}``
              replays a Task (or its dict) exactly, as a GRPO group needs (a task of another
-             family is refused: ValueError).
+             family, or of a sibling env whose observation is of the other kind, text or
+             image, is refused: ValueError).
 Docs         ``env.unwrapped.__doc__`` is the family's contract (its generator module's
              docstring: task, answer format, verifier, difficulty table).
 """
@@ -32,7 +33,14 @@ import numpy as np
 from PIL import Image
 
 from rlvr.core import Task, Verdict, canonical_difficulty, check_hint
-from rlvr.envs.registry import build_generator, build_verifier, family_doc, get_spec, split_options
+from rlvr.envs.registry import (
+    build_generator,
+    build_verifier,
+    check_replayable,
+    family_doc,
+    get_spec,
+    split_options,
+)
 from rlvr.envs.spaces import FreeText, observation_space_for
 
 SEED_SPACE = 2**31 - 1
@@ -98,13 +106,7 @@ class SingleTurnEnv(gym.Env):
         given = options.get("task")
         if given is not None:
             task = given if isinstance(given, Task) else Task.from_dict(given)
-            if get_spec(task.env_id).family.name != self.spec_entry.family.name:
-                # red team s22 B-F2: another family's task scored its right answer 0 ("verifier
-                # error: KeyError"), silently, while rlvr.verify gave it 1
-                raise ValueError(
-                    f"options['task'] is a task of {task.env_id}, another family than this env's {self.env_id}; "
-                    f"replay it in gym.make({task.env_id!r})"
-                )
+            check_replayable(task.env_id, self.spec_entry)
             self.task = task
         else:
             difficulty = canonical_difficulty(options.get("difficulty", self.difficulty))

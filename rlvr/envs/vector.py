@@ -12,7 +12,8 @@ Spaces       ``single_observation_space`` is the sub-envs' (``FreeText``, or ``D
 Reset        ``reset(seed=s)`` gives sub-env i the task of seed ``s + i`` (a list gives each its
              own seed; None draws them from the vector env's RNG). ``options``:
              ``{"difficulty": d or [d_i]}``; ``{"tasks": [Task or dict, …]}`` replays tasks exactly
-             (N of them; GRPO repeats one task G times this way).
+             (N of them, of any family whose observation is this env's kind, text or image;
+             GRPO repeats one task G times this way).
 Step         Every sub-env's response is verified in parallel workers (``backend="thread"``, the
              default: verifiers that run code already do it in their own sandboxed processes;
              ``"process"`` for pure-Python verifiers under heavy load; ``"serial"``) by
@@ -50,7 +51,7 @@ from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
 from rlvr import api
 from rlvr.core import Task, Verdict, canonical_difficulty, check_hint
-from rlvr.envs.registry import SINGLE_TURN_ENTRY_POINT, family_doc, get_spec, split_options
+from rlvr.envs.registry import SINGLE_TURN_ENTRY_POINT, check_replayable, family_doc, get_spec, split_options
 from rlvr.envs.single_turn import SEED_SPACE, fit_to_canvas
 from rlvr.envs.spaces import FreeText, observation_space_for
 from rlvr.scoring import Scorer
@@ -132,7 +133,10 @@ class TaskVectorEnv(VectorEnv):
             given = list(options["tasks"])
             if len(given) != self.num_envs:
                 raise ValueError(f"options['tasks'] needs {self.num_envs} tasks, got {len(given)}")
-            self.tasks = [t if isinstance(t, Task) else Task.from_dict(t) for t in given]
+            tasks = [t if isinstance(t, Task) else Task.from_dict(t) for t in given]
+            for task in tasks:  # any family (a GRPO group may fill every slot with one task), this kind
+                check_replayable(task.env_id, get_spec(self.env_ids[0]), any_family=True, option="tasks")
+            self.tasks = tasks
         else:
             seeds = self._seeds(seed)
             difficulties = self._per_env(options["difficulty"]) if "difficulty" in options else self.difficulties

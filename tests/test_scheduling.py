@@ -107,7 +107,7 @@ def test_instance_draws_replay_numpys_permutation_and_integers():
             for _ in range(job_count)
         ]
         words.close()
-        assert actual == expected, trial
+        assert actual == expected and actual_rng.bit_generator.state == expected_rng.bit_generator.state, trial
         assert actual_rng.integers(0, 2**40) == expected_rng.integers(0, 2**40), trial
 
 

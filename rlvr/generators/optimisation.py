@@ -310,8 +310,8 @@ class NumpyWords:
         state = self.bit_generator.state
         if from_outputs % 2:  # the high half of the last output used stays buffered
             state["has_uint32"], state["uinteger"] = 1, self.halves[self.position]
-        elif self.position:
-            state["has_uint32"], state["uinteger"] = 0, 0
+        elif self.position:  # the last half used was a buffered one: numpy keeps its value, spent
+            state["has_uint32"], state["uinteger"] = 0, self.halves[self.position - 1]
         self.bit_generator.state = state
 
 

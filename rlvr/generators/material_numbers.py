@@ -15,9 +15,9 @@ word, redrawn while the product's low half is below 2⁶⁴ mod span. The hash r
 (``_stream``: Keccak-f[1600] as FIPS 202 defines it, whose squeezed lanes are the stream's
 words), because hashlib's call costs more than a small task's whole compiled work (creating
 the hash object and the bytes of a 136-byte digest: ~0.75 µs where the permutation here takes
-~0.3) and cannot be made from compiled code; tests check its words against hashlib's. A call hands back
-one int64 array (its ``tolist`` is the cheapest way out of compiled code) holding the numbers
-and the chosen indices. One module, because numba's cache does not notice a change in another
+~0.3) and cannot be made from compiled code; tests check its words against hashlib's. A call
+hands back one int64 array (its ``tolist`` is the cheapest way out of compiled code) holding
+the numbers and the chosen indices. One module, because numba's cache does not notice a change in another
 file's compiled function that a cached one calls. Compiled once per installation and cached
 like ``rlvr.generators.job_shop_solver`` (``warm_up``).
 """
